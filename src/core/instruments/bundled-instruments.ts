@@ -1,0 +1,97 @@
+/**
+ * Instrument specs that ship with papertrade, so that everything runs offline.
+ *
+ * Sources (see data/PROVENANCE.md):
+ * - Binance spot: `/api/v3/exchangeInfo` of 2021-10-12 (its filters still match the 2024 recording:
+ *   tick 0.01, step 0.00001); default fees 0.1 % maker and taker.
+ * - Binance USD-M: `/fapi/v1/exchangeInfo` of 2021-07-22, with the 2024 tick of the recording (0.10;
+ *   the 2021 file says 0.01) and the leverage brackets Binance publishes for BTCUSDT; default fees
+ *   0.02 % maker, 0.05 % taker.
+ * - MEXC spot: ccxt's static MEXC markets (`baseSizePrecision`, `quoteAmountPrecision`,
+ *   `maxQuoteAmount`, `filters: []`), with MEXC's current BTCUSDT/ETHUSDT rates (maker 0 %,
+ *   taker 0.05 %); MEXC charges spot fees in the quote asset on buys and sells.
+ */
+import { parseFixed as d, type Fixed } from '../money/fixed.js';
+import { validateInstrument, type Instrument, type MarginTier } from './instrument.js';
+
+/**
+ * Builds contiguous margin tiers from (cap, max leverage, maintenance rate) rows; each tier's
+ * maintenance amount follows from continuity: cum[n] = cum[n-1] + floor[n] × (rate[n] − rate[n-1]).
+ */
+export function marginTiers(rows: readonly (readonly [cap: string, maxLeverage: number, rate: string])[]): MarginTier[] {
+  const tiers: MarginTier[] = [];
+  let floor: Fixed = 0n;
+  let previousRate: Fixed = 0n;
+  let cum: Fixed = 0n;
+  for (const [cap, maxLeverage, rate] of rows) {
+    const mmr = d(rate);
+    cum += (floor * (mmr - previousRate)) / 10n ** 18n;
+    tiers.push({ notionalFloor: floor, notionalCap: d(cap), maxLeverage, maintenanceMarginRate: mmr, maintenanceAmount: cum });
+    floor = d(cap);
+    previousRate = mmr;
+  }
+  return tiers;
+}
+
+const BINANCE_SPOT_SOURCE = 'binance /api/v3/exchangeInfo 2021-10-12 (filters unchanged in 2024)';
+
+export const BUNDLED_INSTRUMENTS: readonly Instrument[] = ([
+  {
+    symbol: 'BTCUSDT', exchange: 'binance', market: 'spot', base: 'BTC', quote: 'USDT',
+    tickSize: d('0.01'), stepSize: d('0.00001'), minQty: d('0.00001'), maxQty: d('9000'),
+    maxMarketQty: d('100.05381873'), minNotional: d('10'),
+    makerFee: d('0.001'), takerFee: d('0.001'), feeAsset: 'received', baseCommissionPrecision: 8, quoteCommissionPrecision: 8,
+    source: BINANCE_SPOT_SOURCE,
+  },
+  {
+    symbol: 'ETHUSDT', exchange: 'binance', market: 'spot', base: 'ETH', quote: 'USDT',
+    tickSize: d('0.01'), stepSize: d('0.0001'), minQty: d('0.0001'), maxQty: d('9000'),
+    maxMarketQty: d('1600.51202668'), minNotional: d('10'),
+    makerFee: d('0.001'), takerFee: d('0.001'), feeAsset: 'received', baseCommissionPrecision: 8, quoteCommissionPrecision: 8,
+    source: BINANCE_SPOT_SOURCE,
+  },
+  {
+    symbol: 'BTCUSDT', exchange: 'binance', market: 'perpetual', base: 'BTC', quote: 'USDT',
+    tickSize: d('0.1'), stepSize: d('0.001'), minQty: d('0.001'), maxQty: d('1000'), maxMarketQty: d('120'),
+    minNotional: d('100'), makerFee: d('0.0002'), takerFee: d('0.0005'),
+    feeAsset: 'received', baseCommissionPrecision: 8, quoteCommissionPrecision: 8, maxLeverage: 125, liquidationFeeRate: d('0.0125'),
+    marginTiers: marginTiers([
+      ['50000', 125, '0.004'], ['500000', 100, '0.005'], ['8000000', 50, '0.01'], ['50000000', 20, '0.025'],
+      ['80000000', 10, '0.05'], ['100000000', 5, '0.1'], ['120000000', 4, '0.125'], ['200000000', 3, '0.15'],
+      ['300000000', 2, '0.25'], ['500000000', 1, '0.5'],
+    ]),
+    source: 'binance /fapi/v1/exchangeInfo 2021-07-22 with the 2024 tick (0.10) and leverage brackets',
+  },
+  {
+    symbol: 'ETHUSDT', exchange: 'binance', market: 'perpetual', base: 'ETH', quote: 'USDT',
+    tickSize: d('0.01'), stepSize: d('0.001'), minQty: d('0.001'), maxQty: d('10000'), maxMarketQty: d('2000'),
+    minNotional: d('20'), makerFee: d('0.0002'), takerFee: d('0.0005'),
+    feeAsset: 'received', baseCommissionPrecision: 8, quoteCommissionPrecision: 8, maxLeverage: 100, liquidationFeeRate: d('0.0125'),
+    marginTiers: marginTiers([
+      ['50000', 100, '0.005'], ['500000', 75, '0.0065'], ['8000000', 50, '0.01'], ['50000000', 20, '0.02'],
+      ['80000000', 10, '0.05'], ['100000000', 5, '0.1'], ['120000000', 4, '0.125'], ['200000000', 3, '0.15'],
+      ['300000000', 2, '0.25'], ['500000000', 1, '0.5'],
+    ]),
+    source: 'binance /fapi/v1/exchangeInfo 2021-07-22 with the 2024 leverage brackets',
+  },
+  {
+    symbol: 'BTCUSDT', exchange: 'mexc', market: 'spot', base: 'BTC', quote: 'USDT',
+    tickSize: d('0.01'), stepSize: d('0.000001'), minQty: d('0.000001'), maxQty: d('1000000'),
+    minNotional: d('1'), maxNotional: d('2000000'),
+    makerFee: d('0'), takerFee: d('0.0005'), feeAsset: 'quote', baseCommissionPrecision: 6, quoteCommissionPrecision: 2,
+    source: 'mexc /api/v3/exchangeInfo via ccxt static markets',
+  },
+  {
+    symbol: 'ETHUSDT', exchange: 'mexc', market: 'spot', base: 'ETH', quote: 'USDT',
+    tickSize: d('0.01'), stepSize: d('0.0001'), minQty: d('0.0001'), maxQty: d('1000000'),
+    minNotional: d('1'), maxNotional: d('2000000'),
+    makerFee: d('0'), takerFee: d('0.0005'), feeAsset: 'quote', baseCommissionPrecision: 5, quoteCommissionPrecision: 2,
+    source: 'mexc /api/v3/exchangeInfo via ccxt static markets',
+  },
+] satisfies Instrument[]).map(validateInstrument);
+
+/** Finds a bundled spec; `undefined` when none ships. */
+export function findBundledInstrument(exchange: string, market: Instrument['market'], symbol: string): Instrument | undefined {
+  const wanted = symbol.replace(/[/_:-]/g, '').toUpperCase();
+  return BUNDLED_INSTRUMENTS.find((i) => i.exchange === exchange && i.market === market && i.symbol === wanted);
+}

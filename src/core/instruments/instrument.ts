@@ -1,0 +1,79 @@
+/**
+ * Instrument specifications: the exchange rules an order must satisfy and the fees it pays.
+ *
+ * Guarantees: every size is a Fixed; `validateInstrument` rejects a spec whose numbers cannot work
+ * (non-positive tick or step, minimum above maximum, tiers out of order).
+ */
+import type { Fixed } from '../money/fixed.js';
+
+export type MarketKind = 'spot' | 'perpetual';
+
+/** One notional bracket of a perpetual's margin table (Binance "leverage bracket"). */
+export interface MarginTier {
+  /** Upper bound of the position notional in this bracket (exclusive of the next). */
+  readonly notionalCap: Fixed;
+  readonly notionalFloor: Fixed;
+  readonly maxLeverage: number;
+  /** Maintenance margin rate, e.g. 0.004. */
+  readonly maintenanceMarginRate: Fixed;
+  /** Maintenance amount ("cum"), so that MM = notional × rate − amount is continuous. */
+  readonly maintenanceAmount: Fixed;
+}
+
+export interface Instrument {
+  /** The exchange's own symbol, e.g. `BTCUSDT`; unique within one engine. */
+  readonly symbol: string;
+  readonly exchange: string;
+  readonly market: MarketKind;
+  readonly base: string;
+  readonly quote: string;
+  readonly tickSize: Fixed;
+  readonly stepSize: Fixed;
+  readonly minQty: Fixed;
+  readonly maxQty: Fixed;
+  /** Largest quantity of one MARKET order, where the exchange sets one. */
+  readonly maxMarketQty?: Fixed;
+  readonly minNotional: Fixed;
+  /** Largest notional of one order, where the exchange sets one (MEXC `maxQuoteAmount`). */
+  readonly maxNotional?: Fixed;
+  /** Fee rates as fractions (0.001 = 0.1 %). */
+  readonly makerFee: Fixed;
+  readonly takerFee: Fixed;
+  /** The asset spot fees are charged in: the one received (Binance) or always the quote (MEXC). */
+  readonly feeAsset: 'received' | 'quote';
+  /** Fractional digits fees are charged in, per asset (fees round up to these). */
+  readonly baseCommissionPrecision: number;
+  readonly quoteCommissionPrecision: number;
+  readonly maxLeverage?: number;
+  readonly marginTiers?: readonly MarginTier[];
+  /** Liquidation clearance fee rate, charged on the liquidated notional. */
+  readonly liquidationFeeRate?: Fixed;
+  /** Where the spec came from. */
+  readonly source: string;
+}
+
+export class InstrumentSpecError extends Error {
+  override readonly name = 'InstrumentSpecError';
+}
+
+export function validateInstrument(spec: Instrument): Instrument {
+  const fail = (why: string): never => {
+    throw new InstrumentSpecError(`${spec.exchange} ${spec.symbol}: ${why}`);
+  };
+  if (spec.tickSize <= 0n) fail('tick size must be positive');
+  if (spec.stepSize <= 0n) fail('step size must be positive');
+  if (spec.minQty < 0n || spec.minQty > spec.maxQty) fail('minimum quantity must lie in [0, max]');
+  if (spec.minNotional < 0n) fail('minimum notional must not be negative');
+  if (spec.makerFee < 0n && spec.makerFee < -spec.takerFee) fail('a maker rebate larger than the taker fee');
+  if (spec.market === 'perpetual') {
+    const tiers = spec.marginTiers ?? [];
+    if (tiers.length === 0) fail('a perpetual needs margin tiers');
+    let floor = 0n;
+    for (const tier of tiers) {
+      if (tier.notionalFloor !== floor) fail('margin tiers must be contiguous from 0');
+      if (tier.notionalCap <= tier.notionalFloor) fail('margin tier cap must exceed its floor');
+      floor = tier.notionalCap;
+    }
+  }
+  return spec;
+}

@@ -1,0 +1,82 @@
+/**
+ * Paper orders resting on one side of one symbol, in price-time priority.
+ *
+ * Guarantees: iteration runs best price first, then earliest arrival; an order is present at most
+ * once. Paper orders never appear in the exchange's book and never trade with each other.
+ * Cost: O(log n) search, O(n) insertion/removal (arrays; n is the number of resting paper orders).
+ */
+import type { Fixed } from '../money/fixed.js';
+import type { Order, Side } from '../orders/order.js';
+
+export class RestingOrders {
+  /** Best first. */
+  private readonly orders: Order[] = [];
+
+  constructor(readonly side: Side) {}
+
+  get size(): number {
+    return this.orders.length;
+  }
+
+  /** Orders best first; do not mutate the list while iterating (copy first). */
+  all(): readonly Order[] {
+    return this.orders;
+  }
+
+  best(): Order | undefined {
+    return this.orders[0];
+  }
+
+  insert(order: Order): void {
+    this.orders.splice(this.position(order), 0, order);
+  }
+
+  remove(order: Order): void {
+    const i = this.position(order);
+    if (this.orders[i] !== order) throw new Error(`resting order ${order.id} missing from its side`);
+    this.orders.splice(i, 1);
+  }
+
+  /** Resting orders at exactly `price`, earliest first. */
+  at(price: Fixed): Order[] {
+    const out: Order[] = [];
+    let i = this.firstIndexAtOrWorse(price);
+    while (i < this.orders.length && this.orders[i]!.price === price) {
+      out.push(this.orders[i]!);
+      i += 1;
+    }
+    return out;
+  }
+
+  /** True when `a` comes before `b` in priority. */
+  private before(a: Order, b: Order): boolean {
+    const pa = a.price!;
+    const pb = b.price!;
+    if (pa !== pb) return this.side === 'BUY' ? pa > pb : pa < pb;
+    return a.arrivalSeq < b.arrivalSeq;
+  }
+
+  private position(order: Order): number {
+    let lo = 0;
+    let hi = this.orders.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.before(this.orders[mid]!, order)) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  private firstIndexAtOrWorse(price: Fixed): number {
+    let lo = 0;
+    let hi = this.orders.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      const p = this.orders[mid]!.price!;
+      const better = this.side === 'BUY' ? p > price : p < price;
+      if (better) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+}

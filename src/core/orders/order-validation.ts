@@ -1,0 +1,87 @@
+/**
+ * Checks an order request against the instrument's rules before it touches any balance.
+ *
+ * Guarantees: a request that passes has a positive quantity (or quote amount) on the step grid,
+ * a positive price on the tick grid where a price is needed, and lies within the instrument's
+ * minimum and maximum quantity and notional. Failures are `Rejection`s with the exchange's codes.
+ */
+import { DecimalFormatError, formatFixed, isMultipleOf, mul, parseFixed, type Fixed } from '../money/fixed.js';
+import type { Instrument } from '../instruments/instrument.js';
+import { ORDER_TYPES, type OrderType, type Side } from './order.js';
+import { fail, ok, type Result } from './rejection.js';
+
+export interface OrderRequest {
+  readonly side: Side;
+  readonly type: OrderType;
+  readonly quantity: Fixed | undefined;
+  readonly quoteOrderQty: Fixed | undefined;
+  readonly price: Fixed | undefined;
+}
+
+export function parseOrderRequest(raw: {
+  readonly side: unknown;
+  readonly type: unknown;
+  readonly quantity?: unknown;
+  readonly quoteOrderQty?: unknown;
+  readonly price?: unknown;
+}): Result<OrderRequest> {
+  if (raw.side !== 'BUY' && raw.side !== 'SELL') return fail('INVALID_ORDER', `side must be BUY or SELL, got ${JSON.stringify(raw.side)}`);
+  if (typeof raw.type !== 'string' || !(ORDER_TYPES as readonly string[]).includes(raw.type)) {
+    return fail('INVALID_ORDER', `type must be one of ${ORDER_TYPES.join(', ')}, got ${JSON.stringify(raw.type)}`);
+  }
+  const decimal = (name: string, value: unknown): Result<Fixed | undefined> => {
+    if (value === undefined || value === null) return ok(undefined);
+    if (typeof value !== 'string') return fail('INVALID_ORDER', `${name} must be a decimal string`);
+    try {
+      return ok(parseFixed(value));
+    } catch (e) {
+      if (e instanceof DecimalFormatError) return fail('INVALID_ORDER', `${name}: ${e.message}`);
+      throw e;
+    }
+  };
+  const quantity = decimal('quantity', raw.quantity);
+  if (!quantity.ok) return quantity;
+  const quoteOrderQty = decimal('quoteOrderQty', raw.quoteOrderQty);
+  if (!quoteOrderQty.ok) return quoteOrderQty;
+  const price = decimal('price', raw.price);
+  if (!price.ok) return price;
+  return ok({ side: raw.side, type: raw.type as OrderType, quantity: quantity.value, quoteOrderQty: quoteOrderQty.value, price: price.value });
+}
+
+export function validateOrder(request: OrderRequest, instrument: Instrument): Result<OrderRequest> {
+  const { type, quantity, quoteOrderQty, price } = request;
+  const fmt = (v: Fixed): string => formatFixed(v);
+  if (type === 'MARKET') {
+    if (price !== undefined) return fail('INVALID_ORDER', 'a MARKET order takes no price');
+    if ((quantity === undefined) === (quoteOrderQty === undefined)) {
+      return fail('INVALID_ORDER', 'a MARKET order needs exactly one of quantity and quoteOrderQty');
+    }
+    if (quoteOrderQty !== undefined) {
+      if (quoteOrderQty <= 0n) return fail('INVALID_ORDER', 'quoteOrderQty must be positive');
+      if (quoteOrderQty < instrument.minNotional) return fail('MIN_NOTIONAL', `${fmt(instrument.minNotional)} ${instrument.quote}`);
+      if (instrument.maxNotional !== undefined && quoteOrderQty > instrument.maxNotional) {
+        return fail('MAX_NOTIONAL', `${fmt(instrument.maxNotional)} ${instrument.quote}`);
+      }
+      return ok(request);
+    }
+  } else {
+    if (quoteOrderQty !== undefined) return fail('INVALID_ORDER', `a ${type} order takes quantity, not quoteOrderQty`);
+    if (quantity === undefined) return fail('INVALID_ORDER', `a ${type} order needs a quantity`);
+    if (price === undefined) return fail('INVALID_ORDER', `a ${type} order needs a price`);
+    if (price <= 0n) return fail('INVALID_PRICE', 'price must be positive');
+    if (!isMultipleOf(price, instrument.tickSize)) return fail('INVALID_PRICE', `tick size is ${fmt(instrument.tickSize)}`);
+  }
+  if (quantity === undefined || quantity <= 0n) return fail('INVALID_ORDER', 'quantity must be positive');
+  if (!isMultipleOf(quantity, instrument.stepSize)) return fail('INVALID_QUANTITY', `step size is ${fmt(instrument.stepSize)}`);
+  if (quantity < instrument.minQty) return fail('MIN_QUANTITY', `${fmt(instrument.minQty)} ${instrument.base}`);
+  const maxQty = type === 'MARKET' && instrument.maxMarketQty !== undefined ? instrument.maxMarketQty : instrument.maxQty;
+  if (quantity > maxQty) return fail('MAX_QUANTITY', `${fmt(maxQty)} ${instrument.base}`);
+  if (price !== undefined) {
+    const notional = mul(price, quantity, 'up');
+    if (notional < instrument.minNotional) return fail('MIN_NOTIONAL', `${fmt(instrument.minNotional)} ${instrument.quote}`);
+    if (instrument.maxNotional !== undefined && notional > instrument.maxNotional) {
+      return fail('MAX_NOTIONAL', `${fmt(instrument.maxNotional)} ${instrument.quote}`);
+    }
+  }
+  return ok(request);
+}

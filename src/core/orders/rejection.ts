@@ -1,0 +1,45 @@
+/**
+ * Business rejections are data, not exceptions. Each domain code carries the MEXC Spot v3 error
+ * code and message the exchange answers with, so that every edge (replay output, native API,
+ * MEXC-compatible API) reports the exchange's own words.
+ */
+export const REJECTION_CODES = {
+  INSUFFICIENT_BALANCE: { mexcCode: 10101, message: 'Insufficient balance' },
+  MIN_NOTIONAL: { mexcCode: 30002, message: 'The minimum transaction volume cannot be less than:' },
+  MIN_QUANTITY: { mexcCode: 30002, message: 'The minimum transaction volume cannot be less than:' },
+  MAX_QUANTITY: { mexcCode: 30003, message: 'The maximum transaction volume cannot be greater than:' },
+  MAX_NOTIONAL: { mexcCode: 30003, message: 'The maximum transaction volume cannot be greater than:' },
+  INVALID_QUANTITY: { mexcCode: 10096, message: 'amount decimal places is too long' },
+  // MEXC documents no code for these two; 30010 is one ccxt maps to InvalidOrder (docs/adr/0003).
+  INVALID_PRICE: { mexcCode: 30010, message: 'price is not a multiple of the tick size' },
+  WOULD_TAKE: { mexcCode: 30010, message: 'Order would immediately match and take.' },
+  INVALID_ORDER: { mexcCode: 700004, message: 'Invalid parameter' },
+  UNKNOWN_SYMBOL: { mexcCode: 30014, message: 'invalid symbol' },
+  UNKNOWN_ACCOUNT: { mexcCode: 10072, message: 'Api key info invalid' },
+  UNKNOWN_ORDER: { mexcCode: -2011, message: 'Unknown order sent.' },
+  ORDER_NOT_OPEN: { mexcCode: -2011, message: 'Unknown order sent.' },
+  DUPLICATE_CLIENT_ORDER_ID: { mexcCode: 30026, message: 'client order id is already in use by an open order' },
+  ACCOUNT_HALTED: { mexcCode: 30016, message: 'trading disabled' },
+  DUPLICATE_ACCOUNT: { mexcCode: 700004, message: 'account already exists' },
+} as const;
+
+export type RejectionCode = keyof typeof REJECTION_CODES;
+
+export interface Rejection {
+  readonly code: RejectionCode;
+  readonly mexcCode: number;
+  readonly message: string;
+}
+
+export function rejection(code: RejectionCode, detail?: string): Rejection {
+  const spec = REJECTION_CODES[code];
+  return { code, mexcCode: spec.mexcCode, message: detail === undefined ? spec.message : spec.message.endsWith(':') ? `${spec.message}${detail}` : `${spec.message} (${detail})` };
+}
+
+export type Result<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: Rejection };
+
+export const ok = <T>(value: T): Result<T> => ({ ok: true, value });
+export const fail = <T = never>(code: RejectionCode, detail?: string): Result<T> => ({
+  ok: false,
+  error: rejection(code, detail),
+});

@@ -1,0 +1,204 @@
+/**
+ * Reads a recording directory (the layout of data/recordings/*) into kernel inputs.
+ *
+ * Files: `depth_snapshot.json`, `depth_updates.jsonl[.gz]`, `trades.csv[.gz]` (gzipped or not).
+ * Order: the recorder's arrival order (`local_ts_ns`), as a live feed would deliver them; event time
+ * (`time`) is the exchange's own (`E` for depth, the trade time for trades). A snapshot without an
+ * exchange time takes the time of the input that arrived just before it.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import type { BookDeltaInput, BookSnapshotInput, KernelInput, LevelInput, TradeInput } from '../core/kernel/inputs.js';
+
+export type MarketInput = BookSnapshotInput | BookDeltaInput | TradeInput;
+
+export interface Recording {
+  readonly dir: string;
+  readonly symbol: string;
+  /** `perpetual` when the deltas carry `pu` (Binance USD-M), `spot` otherwise. */
+  readonly market: 'spot' | 'perpetual';
+  readonly inputs: readonly MarketInput[];
+  readonly firstTime: number;
+  readonly lastTime: number;
+}
+
+export class RecordingError extends Error {
+  override readonly name = 'RecordingError';
+}
+
+/** Reads `name` or `name.gz` from `dir` as text. */
+export function readMaybeGzipped(dir: string, name: string): string {
+  const plain = join(dir, name);
+  if (existsSync(plain)) return readFileSync(plain, 'utf8');
+  const gz = `${plain}.gz`;
+  if (existsSync(gz)) return gunzipSync(readFileSync(gz)).toString('utf8');
+  throw new RecordingError(`${dir}: missing ${name} (or ${name}.gz)`);
+}
+
+interface Timed {
+  readonly local: bigint;
+  readonly rank: number;
+  readonly index: number;
+  readonly input: MarketInput;
+}
+
+export function readRecording(dir: string): Recording {
+  if (!existsSync(dir)) throw new RecordingError(`recording directory not found: ${dir}`);
+  const timed: Timed[] = [];
+  let symbol: string | undefined;
+  let perpetual = false;
+
+  const deltaLines = readMaybeGzipped(dir, 'depth_updates.jsonl').split('\n');
+  deltaLines.forEach((line, i) => {
+    if (line.trim() === '') return;
+    const where = `depth_updates.jsonl line ${i + 1}`;
+    let raw: Record<string, unknown>;
+    try {
+      raw = JSON.parse(line) as Record<string, unknown>;
+    } catch {
+      throw new RecordingError(`${where}: not JSON`);
+    }
+    const s = requireString(raw.s, where, 's');
+    if (symbol === undefined) symbol = s;
+    else if (s !== symbol) throw new RecordingError(`${where}: symbol ${s} differs from ${symbol}`);
+    const pu = raw.pu;
+    if (pu !== undefined) perpetual = true;
+    timed.push({
+      local: localTimestamp(line, where),
+      rank: 1,
+      index: i,
+      input: {
+        kind: 'book.delta',
+        time: requireInt(raw.E, where, 'E'),
+        symbol: s,
+        firstUpdateId: requireInt(raw.U, where, 'U'),
+        finalUpdateId: requireInt(raw.u, where, 'u'),
+        ...(pu !== undefined ? { previousFinalUpdateId: requireInt(pu, where, 'pu') } : {}),
+        bids: requireLevels(raw.b, where, 'b'),
+        asks: requireLevels(raw.a, where, 'a'),
+      },
+    });
+  });
+  if (symbol === undefined) throw new RecordingError(`${dir}: depth_updates.jsonl has no updates`);
+
+  const snapshotText = readMaybeGzipped(dir, 'depth_snapshot.json');
+  let snapshot: Record<string, unknown>;
+  try {
+    snapshot = JSON.parse(snapshotText) as Record<string, unknown>;
+  } catch {
+    throw new RecordingError('depth_snapshot.json: not JSON');
+  }
+  const snapshotLocal = localTimestamp(snapshotText, 'depth_snapshot.json');
+  const snapshotTime = snapshot.E === undefined ? undefined : requireInt(snapshot.E, 'depth_snapshot.json', 'E');
+  timed.push({
+    local: snapshotLocal,
+    rank: 0,
+    index: 0,
+    input: {
+      kind: 'book.snapshot',
+      time: snapshotTime ?? 0,
+      symbol,
+      lastUpdateId: requireInt(snapshot.lastUpdateId, 'depth_snapshot.json', 'lastUpdateId'),
+      bids: requireLevels(snapshot.bids, 'depth_snapshot.json', 'bids'),
+      asks: requireLevels(snapshot.asks, 'depth_snapshot.json', 'asks'),
+    },
+  });
+
+  const tradeLines = readMaybeGzipped(dir, 'trades.csv').split('\n');
+  const header = (tradeLines[0] ?? '').trim().split(',');
+  const col = (name: string): number => {
+    const i = header.indexOf(name);
+    if (i < 0) throw new RecordingError(`trades.csv: no column ${name}`);
+    return i;
+  };
+  const [cId, cPrice, cQty, cTime, cMaker, cLocal] = ['trade_id', 'price', 'qty', 'trade_time_ms', 'is_buyer_maker', 'local_ts_ns'].map(col) as [number, number, number, number, number, number];
+  for (let i = 1; i < tradeLines.length; i += 1) {
+    const line = tradeLines[i]!.trim();
+    if (line === '') continue;
+    const f = line.split(',');
+    const where = `trades.csv line ${i + 1}`;
+    const maker = f[cMaker];
+    if (maker !== 'true' && maker !== 'false') throw new RecordingError(`${where}: is_buyer_maker must be true or false`);
+    timed.push({
+      local: requireBigInt(f[cLocal], where, 'local_ts_ns'),
+      rank: 2,
+      index: i,
+      input: {
+        kind: 'trade',
+        time: requireInt(Number(f[cTime]), where, 'trade_time_ms'),
+        symbol,
+        tradeId: requireInt(Number(f[cId]), where, 'trade_id'),
+        price: requireDecimal(f[cPrice], where, 'price'),
+        quantity: requireDecimal(f[cQty], where, 'qty'),
+        buyerMaker: maker === 'true',
+      },
+    });
+  }
+
+  timed.sort((a, b) => (a.local < b.local ? -1 : a.local > b.local ? 1 : a.rank - b.rank || a.index - b.index));
+  const inputs: MarketInput[] = [];
+  let lastTime = 0;
+  for (const t of timed) {
+    let input = t.input;
+    if (input.kind === 'book.snapshot' && snapshotTime === undefined) input = { ...input, time: lastTime };
+    inputs.push(input);
+    lastTime = Math.max(lastTime, input.time);
+  }
+  // A snapshot that arrived first has no predecessor to borrow a time from: use its successor's.
+  const first = inputs[0];
+  if (first !== undefined && first.kind === 'book.snapshot' && first.time === 0 && inputs[1] !== undefined) {
+    inputs[0] = { ...first, time: inputs[1].time };
+  }
+  const times = inputs.map((i) => i.time);
+  return {
+    dir,
+    symbol,
+    market: perpetual ? 'perpetual' : 'spot',
+    inputs,
+    firstTime: Math.min(...times),
+    lastTime: Math.max(...times),
+  };
+}
+
+/** True for inputs that move the market (as opposed to commands). */
+export function isMarketInput(input: KernelInput): input is MarketInput {
+  return input.kind === 'book.snapshot' || input.kind === 'book.delta' || input.kind === 'trade';
+}
+
+/** `local_ts_ns` read from the text itself: nanoseconds exceed a double's exact integers. */
+function localTimestamp(text: string, where: string): bigint {
+  const match = /"local_ts_ns"\s*:\s*(\d+)/.exec(text);
+  if (match === null) throw new RecordingError(`${where}: local_ts_ns must be an integer`);
+  return BigInt(match[1]!);
+}
+
+function requireString(v: unknown, where: string, name: string): string {
+  if (typeof v !== 'string' || v === '') throw new RecordingError(`${where}: ${name} must be a non-empty string`);
+  return v;
+}
+
+function requireInt(v: unknown, where: string, name: string): number {
+  if (typeof v !== 'number' || !Number.isSafeInteger(v)) throw new RecordingError(`${where}: ${name} must be an integer`);
+  return v;
+}
+
+function requireBigInt(v: unknown, where: string, name: string): bigint {
+  if (typeof v === 'string' && /^\d+$/.test(v)) return BigInt(v);
+  throw new RecordingError(`${where}: ${name} must be an integer`);
+}
+
+const DECIMAL = /^\d+(\.\d+)?$/;
+
+function requireDecimal(v: unknown, where: string, name: string): string {
+  if (typeof v !== 'string' || !DECIMAL.test(v)) throw new RecordingError(`${where}: ${name} must be a decimal string`);
+  return v;
+}
+
+function requireLevels(v: unknown, where: string, name: string): LevelInput[] {
+  if (!Array.isArray(v)) throw new RecordingError(`${where}: ${name} must be a list of [price, size]`);
+  return v.map((level: unknown) => {
+    if (!Array.isArray(level) || level.length < 2) throw new RecordingError(`${where}: ${name} entries must be [price, size]`);
+    return [requireDecimal(level[0], where, name), requireDecimal(level[1], where, name)] as const;
+  });
+}
