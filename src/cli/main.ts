@@ -1,0 +1,22 @@
+/**
+ * The `papertrade` command line.
+ */
+import { Command, CommanderError } from 'commander';
+import { registerReplayCommands } from './replay-command.js';
+
+const program = new Command()
+  .name('papertrade')
+  .description('Paper trading engine for crypto exchanges: real market data, virtual accounts, the same API as live trading.')
+  .version('0.1.0')
+  .showHelpAfterError()
+  .exitOverride();
+
+registerReplayCommands(program);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (error) {
+  if (error instanceof CommanderError) process.exit(error.exitCode);
+  process.stderr.write(`papertrade: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(2);
+}

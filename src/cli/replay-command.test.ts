@@ -1,0 +1,62 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { PROJECT_ROOT } from '../test-kit/data-paths.js';
+
+const RECORDING = 'data/recordings/binance_spot_btcusdt_20240808T2354Z';
+
+function cli(args: string[]) {
+  return spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { cwd: PROJECT_ROOT, encoding: 'utf8' });
+}
+
+function ordersFile(lines: string[]): string {
+  const dir = mkdtempSync(join(tmpdir(), 'papertrade-orders-'));
+  const file = join(dir, 'orders.jsonl');
+  writeFileSync(file, `${lines.join('\n')}\n`);
+  return file;
+}
+
+const good = '{"at":1723161300000,"account":"a1","symbol":"BTCUSDT","side":"BUY","type":"LIMIT","quantity":"0.25","price":"61700.00","clientOrderId":"c1"}';
+
+describe('papertrade replay: bad input is a clear error naming the line, and a non-zero exit', () => {
+  const cases: Array<[string, string[], RegExp]> = [
+    ['an unknown symbol', [good, '{"at":1723161300001,"account":"a1","symbol":"ETHUSDT","side":"BUY","type":"MARKET","quantity":"1"}'], /line 2: unknown symbol "ETHUSDT"/],
+    ['a malformed line', [good, '{"at":1723161300001,"account":'], /line 2: not valid JSON/],
+    ['time going backwards', [good, good.replace('1723161300000', '1723161200000')], /line 2: time goes backwards/],
+    ['an unknown order type', [good.replace('"LIMIT"', '"STOP"')], /line 1: "type" must be one of/],
+    ['a price that is not a decimal string', [good.replace('"61700.00"', '61700')], /line 1: "price" must be a decimal string/],
+  ];
+  for (const [name, lines, message] of cases) {
+    it(`rejects ${name}`, () => {
+      const result = cli(['replay', '--recording', RECORDING, '--orders', ordersFile(lines)]);
+      expect(result.status).not.toBe(0);
+      expect(result.stderr).toMatch(message);
+      expect(result.stdout).toBe('');
+    });
+  }
+
+  it('rejects a missing orders file and a missing recording', () => {
+    const noOrders = cli(['replay', '--recording', RECORDING, '--orders', '/nonexistent/orders.jsonl']);
+    expect(noOrders.status).not.toBe(0);
+    expect(noOrders.stderr).toMatch(/orders file not found: \/nonexistent\/orders.jsonl/);
+    const noRecording = cli(['replay', '--recording', '/nonexistent/rec', '--orders', ordersFile([good])]);
+    expect(noRecording.status).not.toBe(0);
+    expect(noRecording.stderr).toMatch(/recording directory not found/);
+  });
+
+  it('writes events to --out, ending with each account\'s balances', () => {
+    const out = join(mkdtempSync(join(tmpdir(), 'papertrade-out-')), 'events.jsonl');
+    const result = cli(['replay', '--recording', RECORDING, '--orders', ordersFile([good]), '--balances', 'USDT=20000', '--out', out]);
+    expect(result.status).toBe(0);
+    const events = spawnSync('cat', [out], { encoding: 'utf8' }).stdout.trim().split('\n').map((l) => JSON.parse(l) as { type: string });
+    expect(events.map((e) => e.type)).toEqual(['ACCOUNT_OPENED', 'ORDER_NEW', 'FILL', 'BALANCES']);
+    expect(events.at(-1)).toEqual({
+      type: 'BALANCES',
+      at: expect.any(Number),
+      account: 'a1',
+      balances: { BTC: { free: '0.24975', locked: '0' }, USDT: { free: '4575', locked: '0' } },
+    });
+  });
+});

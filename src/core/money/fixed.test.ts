@@ -1,0 +1,51 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { decimalsOf, div, divRound, formatFixed, isMultipleOf, mul, mulExact, parseFixed, roundToDecimals, roundToIncrement } from './fixed.js';
+
+describe('fixed-point money', () => {
+  it("parses the exchanges' decimal strings exactly", () => {
+    expect(parseFixed('61837.63000000')).toBe(61837_630000000000000000n);
+    expect(parseFixed('0.00000001')).toBe(10_000_000_000n);
+    expect(parseFixed('-0.5')).toBe(-500_000_000_000_000_000n);
+    expect(parseFixed('123456789012.123456789012345678')).toBe(123456789012_123456789012345678n);
+    expect(formatFixed(parseFixed('61837.63000000'))).toBe('61837.63');
+    expect(formatFixed(parseFixed('61837.63'), 8)).toBe('61837.63000000');
+  });
+
+  it('refuses anything that is not a plain decimal, and never rounds while parsing', () => {
+    for (const bad of ['', '1e5', 'NaN', '1,5', ' 1', '.5', '1.', '0x10', 'Infinity', '1.0000000000000000001']) {
+      expect(() => parseFixed(bad), bad).toThrow(/decimal/);
+    }
+    expect(parseFixed('1.000000000000000000000')).toBe(10n ** 18n);
+  });
+
+  it('rounds explicitly: to ticks, steps and asset precision', () => {
+    const tick = parseFixed('0.01');
+    expect(formatFixed(roundToIncrement(parseFixed('61837.635'), tick, 'down'))).toBe('61837.63');
+    expect(formatFixed(roundToIncrement(parseFixed('61837.635'), tick, 'up'))).toBe('61837.64');
+    expect(formatFixed(roundToIncrement(parseFixed('61837.635'), tick, 'half-up'))).toBe('61837.64');
+    expect(formatFixed(roundToDecimals(parseFixed('-1.005'), 2, 'floor'))).toBe('-1.01');
+    expect(formatFixed(roundToDecimals(parseFixed('-1.005'), 2, 'ceil'))).toBe('-1');
+    expect(isMultipleOf(parseFixed('0.00123'), parseFixed('0.00001'))).toBe(true);
+    expect(isMultipleOf(parseFixed('0.000015'), parseFixed('0.00001'))).toBe(false);
+    expect(decimalsOf(parseFixed('0.00001'))).toBe(5);
+    expect(() => formatFixed(parseFixed('1.005'), 2)).toThrow(/more than 2 decimal places/);
+  });
+
+  it('multiplies price by quantity exactly on the grid, and divides with a stated rounding', () => {
+    expect(formatFixed(mulExact(parseFixed('61837.63'), parseFixed('0.00123')))).toBe('76.0602849');
+    expect(formatFixed(div(parseFixed('1'), parseFixed('3'), 'down'))).toBe('0.333333333333333333');
+    expect(formatFixed(div(parseFixed('2'), parseFixed('3'), 'half-up'))).toBe('0.666666666666666667');
+    expect(divRound(-7n, 2n, 'floor')).toBe(-4n);
+    expect(divRound(-7n, 2n, 'down')).toBe(-3n);
+  });
+
+  it('round-trips every value and keeps a + b − b == a (property)', () => {
+    const fixed = fc.bigInt({ min: -(10n ** 30n), max: 10n ** 30n });
+    fc.assert(fc.property(fixed, fixed, (a, b) => {
+      expect(parseFixed(formatFixed(a))).toBe(a);
+      expect(a + b - b).toBe(a);
+      expect(mul(a, 10n ** 18n)).toBe(a);
+    }));
+  });
+});

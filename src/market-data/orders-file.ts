@@ -1,0 +1,108 @@
+/**
+ * Parses a replay orders file: JSON lines, one command each, in time order.
+ *
+ *   {"at":1723161300000,"account":"a1","symbol":"BTCUSDT","side":"BUY","type":"LIMIT",
+ *    "quantity":"0.25","price":"61700.00","clientOrderId":"c1"}
+ *   {"at":1723161310000,"account":"a1","cancel":"c1"}
+ *
+ * Structural problems (bad JSON, missing or mistyped fields, unknown symbol, time going backwards)
+ * are errors naming the line. Exchange rules (tick, step, minimums, balance) are not checked here:
+ * the engine rejects such orders with the exchange's codes, as the exchange would.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import type { CancelOrderInput, PlaceOrderInput } from '../core/kernel/inputs.js';
+import { ORDER_TYPES } from '../core/orders/order.js';
+
+export type OrderCommand = PlaceOrderInput | CancelOrderInput;
+
+export class OrdersFileError extends Error {
+  override readonly name = 'OrdersFileError';
+}
+
+const DECIMAL = /^\d+(\.\d+)?$/;
+const KNOWN_FIELDS = new Set(['at', 'account', 'symbol', 'side', 'type', 'quantity', 'quoteOrderQty', 'price', 'clientOrderId', 'cancel', 'orderId']);
+
+export function readOrdersFile(path: string, symbols: readonly string[]): OrderCommand[] {
+  if (!existsSync(path)) throw new OrdersFileError(`orders file not found: ${path}`);
+  return parseOrders(readFileSync(path, 'utf8'), symbols, path);
+}
+
+export function parseOrders(text: string, symbols: readonly string[], name = 'orders'): OrderCommand[] {
+  const commands: OrderCommand[] = [];
+  let lastAt = -Infinity;
+  text.split('\n').forEach((rawLine, index) => {
+    const line = rawLine.trim();
+    if (line === '' || line.startsWith('#')) return;
+    const where = `${name} line ${index + 1}`;
+    const fail = (why: string): never => {
+      throw new OrdersFileError(`${where}: ${why}`);
+    };
+    let raw: unknown;
+    try {
+      raw = JSON.parse(line);
+    } catch {
+      fail('not valid JSON');
+    }
+    if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) fail('expected a JSON object');
+    const o = raw as Record<string, unknown>;
+    for (const key of Object.keys(o)) if (!KNOWN_FIELDS.has(key)) fail(`unknown field "${key}"`);
+    if (typeof o.at !== 'number' || !Number.isSafeInteger(o.at) || o.at < 0) fail('"at" must be exchange time in Unix milliseconds');
+    const at = o.at as number;
+    if (at < lastAt) fail(`time goes backwards: ${at} is before the previous line's ${lastAt}`);
+    lastAt = at;
+    if (typeof o.account !== 'string' || o.account === '') fail('"account" must be a non-empty string');
+    const account = o.account as string;
+
+    if (o.cancel !== undefined || o.orderId !== undefined) {
+      if (o.cancel !== undefined && typeof o.cancel !== 'string') fail('"cancel" must be the clientOrderId to cancel');
+      if (o.orderId !== undefined && typeof o.orderId !== 'string') fail('"orderId" must be a string');
+      for (const key of ['symbol', 'side', 'type', 'quantity', 'price', 'quoteOrderQty']) {
+        if (o[key] !== undefined) fail(`a cancel line takes no "${key}"`);
+      }
+      commands.push({
+        kind: 'order.cancel',
+        time: at,
+        account,
+        ...(o.cancel !== undefined ? { clientOrderId: o.cancel as string } : {}),
+        ...(o.orderId !== undefined ? { orderId: o.orderId as string } : {}),
+      });
+      return;
+    }
+
+    if (typeof o.symbol !== 'string') fail('"symbol" is required');
+    if (!symbols.includes(o.symbol as string)) fail(`unknown symbol "${String(o.symbol)}" (this recording has ${symbols.join(', ')})`);
+    if (o.side !== 'BUY' && o.side !== 'SELL') fail('"side" must be BUY or SELL');
+    if (typeof o.type !== 'string' || !(ORDER_TYPES as readonly string[]).includes(o.type)) fail(`"type" must be one of ${ORDER_TYPES.join(', ')}`);
+    for (const key of ['quantity', 'price', 'quoteOrderQty']) {
+      if (o[key] !== undefined && (typeof o[key] !== 'string' || !DECIMAL.test(o[key] as string))) {
+        fail(`"${key}" must be a decimal string such as "0.25"`);
+      }
+    }
+    if (o.quantity === undefined && o.quoteOrderQty === undefined) fail('"quantity" (or "quoteOrderQty" for MARKET) is required');
+    if (o.clientOrderId !== undefined && (typeof o.clientOrderId !== 'string' || o.clientOrderId === '')) fail('"clientOrderId" must be a non-empty string');
+    commands.push({
+      kind: 'order.place',
+      time: at,
+      account,
+      symbol: o.symbol as string,
+      side: o.side as PlaceOrderInput['side'],
+      type: o.type as PlaceOrderInput['type'],
+      ...(o.quantity !== undefined ? { quantity: o.quantity as string } : {}),
+      ...(o.quoteOrderQty !== undefined ? { quoteOrderQty: o.quoteOrderQty as string } : {}),
+      ...(o.price !== undefined ? { price: o.price as string } : {}),
+      ...(o.clientOrderId !== undefined ? { clientOrderId: o.clientOrderId as string } : {}),
+    });
+  });
+  return commands;
+}
+
+/** Parses `USDT=100000,BTC=2` into `{ USDT: "100000", BTC: "2" }`. */
+export function parseBalances(text: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const part of text.split(',')) {
+    const match = /^\s*([A-Za-z0-9]+)\s*=\s*(\d+(?:\.\d+)?)\s*$/.exec(part);
+    if (match === null) throw new OrdersFileError(`balances: expected ASSET=amount[,ASSET=amount…], got "${part.trim()}"`);
+    out[match[1]!.toUpperCase()] = match[2]!;
+  }
+  return out;
+}
