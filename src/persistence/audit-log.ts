@@ -1,0 +1,81 @@
+/**
+ * The audit log: who did what, in paper or live mode, append-only.
+ *
+ * Guarantees: entries are never updated or deleted through this module; ids increase in append
+ * order; `details` is stored as JSON text and returned parsed. Queries return entries oldest first.
+ * Not modelled: retention (an operator's job) and tamper evidence (no hash chain).
+ */
+import type { Kysely } from 'kysely';
+import type { Database } from './schema.js';
+
+export type AuditMode = 'paper' | 'live';
+
+export interface AuditEntryInput {
+  readonly at: number;
+  readonly actor: string;
+  readonly mode: AuditMode;
+  readonly action: string;
+  readonly accountId?: string;
+  readonly details?: Readonly<Record<string, unknown>>;
+}
+
+export interface AuditEntry {
+  readonly id: number;
+  readonly at: number;
+  readonly actor: string;
+  readonly mode: AuditMode;
+  readonly action: string;
+  readonly accountId: string | null;
+  readonly details: Record<string, unknown>;
+}
+
+export interface AuditQuery {
+  readonly accountId?: string;
+  readonly actor?: string;
+  readonly mode?: AuditMode;
+  readonly action?: string;
+  /** Inclusive lower bound on `at`. */
+  readonly from?: number;
+  /** Exclusive upper bound on `at`. */
+  readonly to?: number;
+  /** Only entries with a larger id (for paging). */
+  readonly afterId?: number;
+  /** Default 100, at most 10,000. */
+  readonly limit?: number;
+}
+
+export class AuditLog {
+  constructor(private readonly db: Kysely<Database>) {}
+
+  /** Appends one entry; resolves with its id once committed. */
+  async append(entry: AuditEntryInput): Promise<number> {
+    if (!Number.isSafeInteger(entry.at)) throw new RangeError(`audit time must be Unix ms, got ${entry.at}`);
+    const row = await this.db
+      .insertInto('audit_log')
+      .values({
+        at: entry.at,
+        actor: entry.actor,
+        mode: entry.mode,
+        action: entry.action,
+        accountId: entry.accountId ?? null,
+        details: JSON.stringify(entry.details ?? {}),
+      })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    return Number(row.id);
+  }
+
+  async query(q: AuditQuery = {}): Promise<AuditEntry[]> {
+    const limit = Math.min(Math.max(1, q.limit ?? 100), 10_000);
+    let query = this.db.selectFrom('audit_log').selectAll();
+    if (q.accountId !== undefined) query = query.where('accountId', '=', q.accountId);
+    if (q.actor !== undefined) query = query.where('actor', '=', q.actor);
+    if (q.mode !== undefined) query = query.where('mode', '=', q.mode);
+    if (q.action !== undefined) query = query.where('action', '=', q.action);
+    if (q.from !== undefined) query = query.where('at', '>=', q.from);
+    if (q.to !== undefined) query = query.where('at', '<', q.to);
+    if (q.afterId !== undefined) query = query.where('id', '>', q.afterId);
+    const rows = await query.orderBy('id').limit(limit).execute();
+    return rows.map((r) => ({ ...r, id: Number(r.id), details: JSON.parse(r.details) as Record<string, unknown> }));
+  }
+}

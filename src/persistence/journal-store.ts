@@ -1,0 +1,160 @@
+/**
+ * The input journal: every state-affecting input, in order, before its effects are acknowledged.
+ *
+ * Guarantees:
+ * - sequence numbers are assigned at `append` time, contiguous and increasing from `latestSeq() + 1`;
+ * - group commit: appends made while no write is in flight are written together on the next turn of
+ *   the event loop, in one transaction; appends made during a write go into the next one;
+ * - `append` resolves only after the transaction holding its input has committed (with SQLite's
+ *   synchronous=FULL, after fsync), so an acknowledged input survives a crash;
+ * - a failed write rejects its appends and every later one: the sequence would have a gap, and a
+ *   journal with a gap cannot be replayed (fail fast);
+ * - `readFrom` pages by key (seq), so reading 1,000,000 inputs holds one or two pages in memory.
+ * Not modelled: several writers on one journal. One process owns it; a second writer would collide
+ * on seq and fail its transaction.
+ * Cost: one INSERT per 1,000 inputs per transaction; the input's JSON text is stored byte for byte.
+ */
+import type { Kysely } from 'kysely';
+import type { KernelInput } from '../core/kernel/inputs.js';
+import type { Database } from './schema.js';
+
+export interface JournalEntry {
+  readonly seq: number;
+  readonly at: number;
+  readonly input: KernelInput;
+  /** The input exactly as journaled. */
+  readonly text: string;
+}
+
+export interface JournalOptions {
+  /** Rows per page when reading (default 5,000). */
+  readonly pageSize?: number;
+  /** Rows per INSERT statement within a commit (default 1,000; SQLite binds at most 32,766 values). */
+  readonly rowsPerStatement?: number;
+}
+
+interface Pending {
+  readonly seq: number;
+  readonly at: number;
+  readonly text: string;
+  readonly resolve: (seq: number) => void;
+  readonly reject: (error: unknown) => void;
+}
+
+export class JournalStore {
+  private assigned: number;
+  private queue: Pending[] = [];
+  private scheduled = false;
+  private writing: Promise<void> | undefined;
+  private failure: unknown;
+  private readonly pageSize: number;
+  private readonly rowsPerStatement: number;
+
+  private constructor(
+    private readonly db: Kysely<Database>,
+    lastSeq: number,
+    options: JournalOptions,
+  ) {
+    this.assigned = lastSeq;
+    this.pageSize = positive(options.pageSize ?? 5_000, 'pageSize');
+    this.rowsPerStatement = positive(options.rowsPerStatement ?? 1_000, 'rowsPerStatement');
+  }
+
+  /** Opens the journal, continuing after the last committed input. */
+  static async open(db: Kysely<Database>, options: JournalOptions = {}): Promise<JournalStore> {
+    return new JournalStore(db, await latestJournalSeq(db), options);
+  }
+
+  /** The sequence number the next `append` will get. */
+  get nextSeq(): number {
+    return this.assigned + 1;
+  }
+
+  /**
+   * Journals one input; resolves with its sequence number once it is durable.
+   * `at` defaults to the input's own time.
+   */
+  append(input: KernelInput, at: number = input.time): Promise<number> {
+    if (this.failure !== undefined) return Promise.reject(new Error('the journal stopped after a failed write', { cause: this.failure }));
+    if (!Number.isSafeInteger(at)) return Promise.reject(new RangeError(`journal time must be Unix ms, got ${at}`));
+    const text = JSON.stringify(input);
+    const seq = ++this.assigned;
+    return new Promise<number>((resolve, reject) => {
+      this.queue.push({ seq, at, text, resolve, reject });
+      this.schedule();
+    });
+  }
+
+  /** Resolves once everything appended so far is durable (or rejects if a write failed). */
+  async flush(): Promise<void> {
+    while (this.queue.length > 0 || this.writing !== undefined || this.scheduled) {
+      if (this.failure !== undefined) throw new Error('the journal stopped after a failed write', { cause: this.failure });
+      await (this.writing ?? new Promise<void>((r) => setImmediate(r)));
+    }
+    if (this.failure !== undefined) throw new Error('the journal stopped after a failed write', { cause: this.failure });
+  }
+
+  /** The highest committed sequence number, 0 when the journal is empty. */
+  latestSeq(): Promise<number> {
+    return latestJournalSeq(this.db);
+  }
+
+  /** Inputs with seq ≥ `fromSeq`, in order, read a page at a time (the next page is fetched while this one is consumed). */
+  async *readFrom(fromSeq: number, pageSize: number = this.pageSize): AsyncGenerator<JournalEntry, void, undefined> {
+    positive(pageSize, 'pageSize');
+    const page = (from: number) =>
+      this.db.selectFrom('journal').select(['seq', 'at', 'input']).where('seq', '>=', from).orderBy('seq').limit(pageSize).execute();
+    let rows = await page(fromSeq);
+    while (rows.length > 0) {
+      const last = rows[rows.length - 1]!;
+      const next = rows.length === pageSize ? page(last.seq + 1) : undefined;
+      // Keep a rejected prefetch from surfacing as unhandled if the consumer stops early.
+      next?.catch(() => undefined);
+      for (const row of rows) yield { seq: row.seq, at: row.at, input: JSON.parse(row.input) as KernelInput, text: row.input };
+      if (next === undefined) return;
+      rows = await next;
+    }
+  }
+
+  private schedule(): void {
+    if (this.scheduled || this.writing !== undefined) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      this.writing = this.drain().finally(() => {
+        this.writing = undefined;
+        if (this.queue.length > 0) this.schedule();
+      });
+    });
+  }
+
+  private async drain(): Promise<void> {
+    const batch = this.queue;
+    this.queue = [];
+    if (batch.length === 0) return;
+    try {
+      await this.db.transaction().execute(async (tx) => {
+        for (let i = 0; i < batch.length; i += this.rowsPerStatement) {
+          const rows = batch.slice(i, i + this.rowsPerStatement).map(({ seq, at, text }) => ({ seq, at, input: text }));
+          await tx.insertInto('journal').values(rows).execute();
+        }
+      });
+    } catch (error) {
+      this.failure = error;
+      for (const p of batch) p.reject(error);
+      for (const p of this.queue.splice(0)) p.reject(error);
+      return;
+    }
+    for (const p of batch) p.resolve(p.seq);
+  }
+}
+
+async function latestJournalSeq(db: Kysely<Database>): Promise<number> {
+  const row = await db.selectFrom('journal').select((eb) => eb.fn.max('seq').as('seq')).executeTakeFirst();
+  return row?.seq == null ? 0 : Number(row.seq);
+}
+
+function positive(n: number, name: string): number {
+  if (!Number.isSafeInteger(n) || n <= 0) throw new RangeError(`${name} must be a positive whole number, got ${n}`);
+  return n;
+}

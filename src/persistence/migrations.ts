@@ -1,0 +1,220 @@
+/**
+ * Versioned schema migrations, listed in code (not scanned from a folder) so they run the same from
+ * src/ under tsx and from dist/.
+ *
+ * Guarantees: migrations apply in name order, each once (Kysely's migration table and lock);
+ * running `migrateToLatest` again is a no-op. A migration, once released, is never edited: changes
+ * are new entries. Amount columns are TEXT on SQLite (its NUMERIC affinity would turn them into
+ * floats) and NUMERIC on PostgreSQL (exact, keeps the written scale).
+ */
+import { Migrator, PostgresAdapter, sql, type Kysely, type Migration, type MigrationProvider } from 'kysely';
+
+// Migrations see the database as it was when they were written, not as `Database` is today.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type AnyDb = Kysely<any>;
+
+const isPostgres = (db: AnyDb): boolean => db.getExecutor().adapter instanceof PostgresAdapter;
+
+const initial: Migration = {
+  async up(db: AnyDb): Promise<void> {
+    const pg = isPostgres(db);
+    const dec = pg ? sql`numeric` : sql`text`;
+    const zero = pg ? sql`0` : sql`'0'`;
+
+    await db.schema
+      .createTable('accounts')
+      .addColumn('id', 'text', (c) => c.primaryKey())
+      .addColumn('user_id', 'text')
+      .addColumn('name', 'text', (c) => c.notNull())
+      .addColumn('type', 'text', (c) => c.notNull().check(sql`type in ('spot', 'futures')`))
+      .addColumn('initial_balance', dec, (c) => c.notNull().defaultTo(zero))
+      .addColumn('balance', dec, (c) => c.notNull().defaultTo(zero))
+      .addColumn('equity', dec, (c) => c.notNull().defaultTo(zero))
+      .addColumn('available_margin', dec, (c) => c.notNull().defaultTo(zero))
+      .addColumn('margin_used', dec, (c) => c.notNull().defaultTo(zero))
+      .addColumn('current_drawdown', dec, (c) => c.notNull().defaultTo(zero))
+      .addColumn('max_drawdown', dec, (c) => c.notNull().defaultTo(zero))
+      .addColumn('status', 'text', (c) => c.notNull())
+      .addColumn('api_key', 'text', (c) => c.unique())
+      .addColumn('api_secret_hash', 'text')
+      .addColumn('settings', 'text', (c) => c.notNull().defaultTo('{}'))
+      .addColumn('created_at', 'bigint', (c) => c.notNull())
+      .addColumn('updated_at', 'bigint', (c) => c.notNull())
+      .execute();
+    await db.schema.createIndex('accounts_user_id').on('accounts').column('user_id').execute();
+
+    await db.schema
+      .createTable('balances')
+      .addColumn('account_id', 'text', (c) => c.notNull())
+      .addColumn('asset', 'text', (c) => c.notNull())
+      .addColumn('free', dec, (c) => c.notNull())
+      .addColumn('locked', dec, (c) => c.notNull())
+      .addColumn('updated_at', 'bigint', (c) => c.notNull())
+      .addPrimaryKeyConstraint('balances_pk', ['account_id', 'asset'])
+      .execute();
+
+    await db.schema
+      .createTable('positions')
+      .addColumn('id', 'text', (c) => c.primaryKey())
+      .addColumn('account_id', 'text', (c) => c.notNull())
+      .addColumn('symbol', 'text', (c) => c.notNull())
+      .addColumn('direction', 'text', (c) => c.notNull().check(sql`direction in ('LONG', 'SHORT')`))
+      .addColumn('total_size', dec, (c) => c.notNull())
+      .addColumn('entry_price', dec, (c) => c.notNull())
+      .addColumn('current_price', dec, (c) => c.notNull())
+      .addColumn('unrealized_pnl', dec, (c) => c.notNull().defaultTo(zero))
+      .addColumn('stop_loss', dec)
+      .addColumn('take_profit', dec)
+      .addColumn('leverage', 'integer', (c) => c.notNull())
+      .addColumn('margin_used', dec, (c) => c.notNull().defaultTo(zero))
+      .addColumn('liquidation_price', dec)
+      .addColumn('status', 'text', (c) => c.notNull())
+      .addColumn('trailing_stop', 'text')
+      .addColumn('total_funding_paid', dec, (c) => c.notNull().defaultTo(zero))
+      .addColumn('opened_at', 'bigint', (c) => c.notNull())
+      .addColumn('closed_at', 'bigint')
+      .execute();
+    await db.schema.createIndex('positions_account_status').on('positions').columns(['account_id', 'status']).execute();
+
+    await db.schema
+      .createTable('orders')
+      .addColumn('id', 'text', (c) => c.primaryKey())
+      .addColumn('account_id', 'text', (c) => c.notNull())
+      .addColumn('client_order_id', 'text', (c) => c.notNull())
+      .addColumn('symbol', 'text', (c) => c.notNull())
+      .addColumn('side', 'text', (c) => c.notNull().check(sql`side in ('BUY', 'SELL')`))
+      .addColumn('type', 'text', (c) => c.notNull())
+      .addColumn('price', dec)
+      .addColumn('quantity', dec, (c) => c.notNull())
+      .addColumn('quote_order_qty', dec)
+      .addColumn('status', 'text', (c) => c.notNull())
+      .addColumn('executed_qty', dec, (c) => c.notNull())
+      .addColumn('cumulative_quote_qty', dec, (c) => c.notNull())
+      .addColumn('reason', 'text')
+      .addColumn('created_at', 'bigint', (c) => c.notNull())
+      .addColumn('updated_at', 'bigint', (c) => c.notNull())
+      .execute();
+    await db.schema.createIndex('orders_account_status').on('orders').columns(['account_id', 'status']).execute();
+    await db.schema.createIndex('orders_account_client_id').on('orders').columns(['account_id', 'client_order_id']).execute();
+
+    await db.schema
+      .createTable('order_rejections')
+      .addColumn('id', 'text', (c) => c.primaryKey())
+      .addColumn('account_id', 'text', (c) => c.notNull())
+      .addColumn('client_order_id', 'text', (c) => c.notNull())
+      .addColumn('symbol', 'text', (c) => c.notNull())
+      .addColumn('code', 'text', (c) => c.notNull())
+      .addColumn('mexc_code', 'integer', (c) => c.notNull())
+      .addColumn('message', 'text', (c) => c.notNull())
+      .addColumn('at', 'bigint', (c) => c.notNull())
+      .execute();
+    await db.schema.createIndex('order_rejections_account_at').on('order_rejections').columns(['account_id', 'at']).execute();
+
+    await db.schema
+      .createTable('trades')
+      .addColumn('id', 'text', (c) => c.primaryKey())
+      .addColumn('account_id', 'text', (c) => c.notNull())
+      .addColumn('order_id', 'text', (c) => c.notNull())
+      .addColumn('position_id', 'text')
+      .addColumn('symbol', 'text', (c) => c.notNull())
+      .addColumn('side', 'text', (c) => c.check(sql`side in ('OPEN', 'CLOSE', 'PARTIAL_CLOSE')`))
+      .addColumn('order_side', 'text', (c) => c.notNull().check(sql`order_side in ('BUY', 'SELL')`))
+      .addColumn('size', dec, (c) => c.notNull())
+      .addColumn('price', dec, (c) => c.notNull())
+      .addColumn('quote_qty', dec, (c) => c.notNull())
+      .addColumn('pnl', dec)
+      .addColumn('fee', dec, (c) => c.notNull())
+      .addColumn('fee_asset', 'text', (c) => c.notNull())
+      .addColumn('liquidity', 'text', (c) => c.notNull())
+      .addColumn('reason', 'text')
+      .addColumn('timestamp', 'bigint', (c) => c.notNull())
+      .execute();
+    await db.schema.createIndex('trades_account_timestamp').on('trades').columns(['account_id', 'timestamp']).execute();
+    await db.schema.createIndex('trades_order_id').on('trades').column('order_id').execute();
+
+    await db.schema
+      .createTable('equity_points')
+      .addColumn('account_id', 'text', (c) => c.notNull())
+      .addColumn('at', 'bigint', (c) => c.notNull())
+      .addColumn('equity', dec, (c) => c.notNull())
+      .addPrimaryKeyConstraint('equity_points_pk', ['account_id', 'at'])
+      .execute();
+
+    await db.schema
+      .createTable('journal')
+      .addColumn('seq', 'bigint', (c) => c.primaryKey())
+      .addColumn('at', 'bigint', (c) => c.notNull())
+      .addColumn('input', 'text', (c) => c.notNull())
+      .execute();
+
+    await db.schema
+      .createTable('snapshots')
+      .addColumn('seq', 'bigint', (c) => c.primaryKey())
+      .addColumn('at', 'bigint', (c) => c.notNull())
+      .addColumn('state', 'text', (c) => c.notNull())
+      .execute();
+
+    await db.schema
+      .createTable('audit_log')
+      .addColumn('id', pg ? 'bigserial' : 'integer', (c) => (pg ? c.primaryKey() : c.primaryKey().autoIncrement()))
+      .addColumn('at', 'bigint', (c) => c.notNull())
+      .addColumn('actor', 'text', (c) => c.notNull())
+      .addColumn('mode', 'text', (c) => c.notNull().check(sql`mode in ('paper', 'live')`))
+      .addColumn('action', 'text', (c) => c.notNull())
+      .addColumn('account_id', 'text')
+      .addColumn('details', 'text', (c) => c.notNull().defaultTo('{}'))
+      .execute();
+    await db.schema.createIndex('audit_log_account_at').on('audit_log').columns(['account_id', 'at']).execute();
+    await db.schema.createIndex('audit_log_at').on('audit_log').column('at').execute();
+
+    await db.schema
+      .createTable('read_model_checkpoint')
+      .addColumn('name', 'text', (c) => c.primaryKey())
+      .addColumn('seq', 'bigint', (c) => c.notNull())
+      .execute();
+  },
+
+  async down(db: AnyDb): Promise<void> {
+    for (const table of [
+      'read_model_checkpoint', 'audit_log', 'snapshots', 'journal', 'equity_points', 'trades',
+      'order_rejections', 'orders', 'positions', 'balances', 'accounts',
+    ]) {
+      await db.schema.dropTable(table).ifExists().execute();
+    }
+  },
+};
+
+/** Every migration, by name; names sort in the order they apply. */
+export const MIGRATIONS: Readonly<Record<string, Migration>> = {
+  '0001_initial': initial,
+};
+
+export const migrationProvider: MigrationProvider = {
+  getMigrations: async () => ({ ...MIGRATIONS }),
+};
+
+export interface MigrationOutcome {
+  /** Names applied by this call, in order; empty when the schema was already current. */
+  readonly applied: readonly string[];
+}
+
+/**
+ * Brings the schema to the latest version. Throws (and applies nothing further) when a migration fails.
+ * `schema`: on PostgreSQL, the schema holding Kysely's migration tables (the connection's first
+ * search_path entry); defaults to `public`.
+ */
+export async function migrateToLatest(db: AnyDb, options: { schema?: string } = {}): Promise<MigrationOutcome> {
+  const migrator = new Migrator({
+    db: db.withoutPlugins(),
+    provider: migrationProvider,
+    ...(isPostgres(db) ? { migrationTableSchema: options.schema ?? 'public' } : {}),
+  });
+  const { error, results } = await migrator.migrateToLatest();
+  if (error !== undefined) {
+    const failed = results?.find((r) => r.status === 'Error')?.migrationName;
+    throw new Error(`migration ${failed ?? '(before any ran)'} failed: ${error instanceof Error ? error.message : String(error)}`, {
+      cause: error,
+    });
+  }
+  return { applied: (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName) };
+}

@@ -1,0 +1,163 @@
+/**
+ * The database's shape as Kysely sees it (camelCase here, snake_case in SQL via CamelCasePlugin).
+ *
+ * Guarantees: every amount, price and quantity is a decimal string (SQLite TEXT, PostgreSQL NUMERIC),
+ * never a JS number; every time is Unix ms as a number; JSON columns are text, kept byte for byte.
+ */
+import type { ColumnType, Generated } from 'kysely';
+
+export type DecimalString = string;
+/** Unix milliseconds. */
+export type UnixMs = number;
+/** JSON text, stored and returned exactly as written. */
+export type JsonText = string;
+
+export interface AccountTable {
+  id: string;
+  userId: string | null;
+  name: string;
+  type: 'spot' | 'futures';
+  initialBalance: DecimalString;
+  balance: DecimalString;
+  equity: DecimalString;
+  availableMargin: DecimalString;
+  marginUsed: DecimalString;
+  currentDrawdown: DecimalString;
+  maxDrawdown: DecimalString;
+  status: string;
+  apiKey: string | null;
+  /** A hash of the API secret for paper accounts; never the secret of a live venue key. */
+  apiSecretHash: string | null;
+  settings: JsonText;
+  createdAt: UnixMs;
+  updatedAt: UnixMs;
+}
+
+export interface BalanceTable {
+  accountId: string;
+  asset: string;
+  free: DecimalString;
+  locked: DecimalString;
+  updatedAt: UnixMs;
+}
+
+export interface PositionTable {
+  id: string;
+  accountId: string;
+  symbol: string;
+  direction: 'LONG' | 'SHORT';
+  totalSize: DecimalString;
+  entryPrice: DecimalString;
+  currentPrice: DecimalString;
+  unrealizedPnl: DecimalString;
+  stopLoss: DecimalString | null;
+  takeProfit: DecimalString | null;
+  leverage: number;
+  marginUsed: DecimalString;
+  liquidationPrice: DecimalString | null;
+  status: 'OPEN' | 'CLOSED' | 'LIQUIDATED';
+  trailingStop: JsonText | null;
+  totalFundingPaid: DecimalString;
+  openedAt: UnixMs;
+  closedAt: UnixMs | null;
+}
+
+export interface OrderTable {
+  id: string;
+  accountId: string;
+  clientOrderId: string;
+  symbol: string;
+  side: 'BUY' | 'SELL';
+  type: string;
+  price: DecimalString | null;
+  quantity: DecimalString;
+  quoteOrderQty: DecimalString | null;
+  status: string;
+  executedQty: DecimalString;
+  cumulativeQuoteQty: DecimalString;
+  /** Why the order ended when it was canceled or expired. */
+  reason: string | null;
+  createdAt: UnixMs;
+  updatedAt: UnixMs;
+}
+
+/** Orders the engine refused: they never got an order id, so they live apart from `orders`. */
+export interface OrderRejectionTable {
+  /** `<input seq>:<event index>`: the rejection's place in the event stream. */
+  id: string;
+  accountId: string;
+  clientOrderId: string;
+  symbol: string;
+  code: string;
+  mexcCode: number;
+  message: string;
+  at: UnixMs;
+}
+
+export interface TradeTable {
+  id: string;
+  accountId: string;
+  orderId: string;
+  positionId: string | null;
+  symbol: string;
+  /** Position effect (futures): OPEN, CLOSE or PARTIAL_CLOSE; null for spot fills. */
+  side: 'OPEN' | 'CLOSE' | 'PARTIAL_CLOSE' | null;
+  orderSide: 'BUY' | 'SELL';
+  size: DecimalString;
+  price: DecimalString;
+  quoteQty: DecimalString;
+  /** Realized PnL (futures); null for spot fills. */
+  pnl: DecimalString | null;
+  fee: DecimalString;
+  feeAsset: string;
+  liquidity: 'MAKER' | 'TAKER';
+  reason: string | null;
+  timestamp: UnixMs;
+}
+
+export interface EquityPointTable {
+  accountId: string;
+  at: UnixMs;
+  equity: DecimalString;
+}
+
+export interface JournalTable {
+  seq: number;
+  at: UnixMs;
+  input: JsonText;
+}
+
+export interface SnapshotTable {
+  seq: number;
+  at: UnixMs;
+  state: string;
+}
+
+export interface AuditLogTable {
+  id: Generated<number>;
+  at: UnixMs;
+  actor: string;
+  mode: 'paper' | 'live';
+  action: string;
+  accountId: string | null;
+  details: JsonText;
+}
+
+export interface ReadModelCheckpointTable {
+  name: string;
+  seq: ColumnType<number, number, number>;
+}
+
+export interface Database {
+  accounts: AccountTable;
+  balances: BalanceTable;
+  positions: PositionTable;
+  orders: OrderTable;
+  order_rejections: OrderRejectionTable;
+  trades: TradeTable;
+  equity_points: EquityPointTable;
+  journal: JournalTable;
+  snapshots: SnapshotTable;
+  audit_log: AuditLogTable;
+  read_model_checkpoint: ReadModelCheckpointTable;
+}
