@@ -33,6 +33,7 @@ export interface FeeSchedule {
 }
 
 export class SpotAccount {
+  readonly kind = 'spot';
   private readonly balances = new Map<string, Balance>();
   private readonly ledger = new Map<string, AssetLedger>();
 

@@ -5,8 +5,9 @@
  * - Binance spot: `/api/v3/exchangeInfo` of 2021-10-12 (its filters still match the 2024 recording:
  *   tick 0.01, step 0.00001); default fees 0.1 % maker and taker.
  * - Binance USD-M: `/fapi/v1/exchangeInfo` of 2021-07-22, with the 2024 tick of the recording (0.10;
- *   the 2021 file says 0.01) and the leverage brackets Binance publishes for BTCUSDT; default fees
- *   0.02 % maker, 0.05 % taker.
+ *   the 2021 file says 0.01); leverage brackets (`/fapi/v1/leverageBracket`) of mid-2024 as published
+ *   in freqtrade's `binance_leverage_tiers.json`; liquidation fee 1.25 % (`liquidationFee` in an
+ *   exchangeInfo of 2024-03-28); default fees 0.02 % maker, 0.05 % taker.
  * - MEXC spot: ccxt's static MEXC markets (`baseSizePrecision`, `quoteAmountPrecision`,
  *   `maxQuoteAmount`, `filters: []`), with MEXC's current BTCUSDT/ETHUSDT rates (maker 0 %,
  *   taker 0.05 %); MEXC charges spot fees in the quote asset on buys and sells.
@@ -56,23 +57,23 @@ export const BUNDLED_INSTRUMENTS: readonly Instrument[] = ([
     minNotional: d('100'), makerFee: d('0.0002'), takerFee: d('0.0005'),
     feeAsset: 'received', baseCommissionPrecision: 8, quoteCommissionPrecision: 8, maxLeverage: 125, liquidationFeeRate: d('0.0125'),
     marginTiers: marginTiers([
-      ['50000', 125, '0.004'], ['500000', 100, '0.005'], ['8000000', 50, '0.01'], ['50000000', 20, '0.025'],
-      ['80000000', 10, '0.05'], ['100000000', 5, '0.1'], ['120000000', 4, '0.125'], ['200000000', 3, '0.15'],
-      ['300000000', 2, '0.25'], ['500000000', 1, '0.5'],
+      ['50000', 125, '0.004'], ['600000', 100, '0.005'], ['3000000', 75, '0.0065'], ['12000000', 50, '0.01'],
+      ['70000000', 25, '0.02'], ['100000000', 20, '0.025'], ['230000000', 10, '0.05'], ['480000000', 5, '0.1'],
+      ['600000000', 4, '0.125'], ['800000000', 3, '0.15'], ['1200000000', 2, '0.25'], ['1800000000', 1, '0.5'],
     ]),
-    source: 'binance /fapi/v1/exchangeInfo 2021-07-22 with the 2024 tick (0.10) and leverage brackets',
+    source: 'binance /fapi/v1/exchangeInfo 2021-07-22 with the 2024 tick (0.10); leverage brackets of mid-2024; liquidation fee of 2024-03',
   },
   {
     symbol: 'ETHUSDT', exchange: 'binance', market: 'perpetual', base: 'ETH', quote: 'USDT',
     tickSize: d('0.01'), stepSize: d('0.001'), minQty: d('0.001'), maxQty: d('10000'), maxMarketQty: d('2000'),
     minNotional: d('20'), makerFee: d('0.0002'), takerFee: d('0.0005'),
-    feeAsset: 'received', baseCommissionPrecision: 8, quoteCommissionPrecision: 8, maxLeverage: 100, liquidationFeeRate: d('0.0125'),
+    feeAsset: 'received', baseCommissionPrecision: 8, quoteCommissionPrecision: 8, maxLeverage: 125, liquidationFeeRate: d('0.0125'),
     marginTiers: marginTiers([
-      ['50000', 100, '0.005'], ['500000', 75, '0.0065'], ['8000000', 50, '0.01'], ['50000000', 20, '0.02'],
-      ['80000000', 10, '0.05'], ['100000000', 5, '0.1'], ['120000000', 4, '0.125'], ['200000000', 3, '0.15'],
-      ['300000000', 2, '0.25'], ['500000000', 1, '0.5'],
+      ['50000', 125, '0.004'], ['600000', 100, '0.005'], ['3000000', 75, '0.0065'], ['12000000', 50, '0.01'],
+      ['50000000', 25, '0.02'], ['65000000', 20, '0.025'], ['150000000', 10, '0.05'], ['320000000', 5, '0.1'],
+      ['400000000', 4, '0.125'], ['530000000', 3, '0.15'], ['800000000', 2, '0.25'], ['1200000000', 1, '0.5'],
     ]),
-    source: 'binance /fapi/v1/exchangeInfo 2021-07-22 with the 2024 leverage brackets',
+    source: 'binance /fapi/v1/exchangeInfo 2021-07-22; leverage brackets of mid-2024; liquidation fee of 2024-03',
   },
   {
     symbol: 'BTCUSDT', exchange: 'mexc', market: 'spot', base: 'BTC', quote: 'USDT',

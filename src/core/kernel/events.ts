@@ -22,6 +22,8 @@ export interface OrderNewEvent extends OrderEventBase {
   readonly price?: string;
   readonly quantity: string;
   readonly quoteOrderQty?: string;
+  readonly stopPrice?: string;
+  readonly reduceOnly?: boolean;
 }
 
 export interface OrderRejectedEvent {
@@ -38,6 +40,7 @@ export interface OrderRejectedEvent {
 
 export interface FillEvent extends OrderEventBase {
   readonly type: 'FILL';
+  readonly realizedPnl?: string;
   readonly tradeId: string;
   readonly price: string;
   readonly quantity: string;
@@ -89,6 +92,89 @@ export interface BookStatusEvent {
   readonly reason?: string;
 }
 
+export interface PositionEvent {
+  readonly type: 'POSITION_OPENED' | 'POSITION_UPDATED' | 'POSITION_CLOSED';
+  readonly at: number;
+  readonly account: string;
+  readonly symbol: string;
+  readonly positionId: string;
+  readonly direction: 'LONG' | 'SHORT' | 'FLAT';
+  readonly totalSize: string;
+  readonly entryPrice: string;
+  readonly currentPrice?: string;
+  readonly unrealizedPnl?: string;
+  readonly leverage: number;
+  readonly marginUsed: string;
+  readonly liquidationPrice?: string;
+  readonly realizedPnl: string;
+  readonly totalFundingPaid: string;
+  readonly feesPaid: string;
+  readonly openedAt: number;
+}
+
+export interface LiquidationEvent {
+  readonly type: 'LIQUIDATION';
+  readonly at: number;
+  readonly account: string;
+  readonly symbol: string;
+  readonly positionId: string;
+  readonly direction: 'LONG' | 'SHORT';
+  readonly size: string;
+  readonly entryPrice: string;
+  readonly markPrice: string;
+  readonly liquidationPrice?: string;
+  readonly bankruptcyPrice: string;
+  readonly liquidationFee: string;
+  readonly realizedPnl: string;
+  readonly marginLost: string;
+}
+
+export interface FundingEvent {
+  readonly type: 'FUNDING';
+  readonly at: number;
+  readonly account: string;
+  readonly symbol: string;
+  readonly positionId: string;
+  readonly rate: string;
+  readonly markPrice: string;
+  /** Positive: the account paid; negative: it received. */
+  readonly amount: string;
+  readonly totalFundingPaid: string;
+}
+
+export interface EquityEvent {
+  readonly type: 'EQUITY';
+  readonly at: number;
+  readonly account: string;
+  readonly equity: string;
+  readonly currentDrawdown: string;
+  readonly maxDrawdown: string;
+}
+
+export interface MaxDrawdownEvent {
+  readonly type: 'MAX_DRAWDOWN_REACHED';
+  readonly at: number;
+  readonly account: string;
+  readonly equity: string;
+  readonly drawdown: string;
+  readonly limit: string;
+}
+
+export interface OrderTriggeredEvent extends OrderEventBase {
+  readonly type: 'ORDER_TRIGGERED';
+  readonly stopPrice: string;
+  readonly triggerPrice: string;
+}
+
+export interface LeverageEvent {
+  readonly type: 'LEVERAGE_SET' | 'LEVERAGE_REJECTED';
+  readonly at: number;
+  readonly account: string;
+  readonly symbol: string;
+  readonly leverage: number;
+  readonly message?: string;
+}
+
 export type KernelEvent =
   | OrderNewEvent
   | OrderRejectedEvent
@@ -97,6 +183,13 @@ export type KernelEvent =
   | CancelRejectedEvent
   | AccountOpenedEvent
   | AccountRejectedEvent
-  | BookStatusEvent;
+  | BookStatusEvent
+  | PositionEvent
+  | LiquidationEvent
+  | FundingEvent
+  | EquityEvent
+  | MaxDrawdownEvent
+  | OrderTriggeredEvent
+  | LeverageEvent;
 
 export type KernelEventType = KernelEvent['type'];

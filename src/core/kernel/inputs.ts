@@ -46,16 +46,51 @@ export interface ClockInput {
   readonly time: number;
 }
 
+/** A mark price from the source (futures); without one the book's mid is the mark. */
+export interface MarkPriceInput {
+  readonly kind: 'mark';
+  readonly time: number;
+  readonly symbol: string;
+  readonly price: DecimalString;
+}
+
+/** A funding rate applied now to every open position on the symbol (positive: longs pay). */
+export interface FundingInput {
+  readonly kind: 'funding';
+  readonly time: number;
+  readonly symbol: string;
+  readonly rate: DecimalString;
+}
+
 export interface OpenAccountInput {
   readonly kind: 'account.open';
   readonly time: number;
   readonly account: string;
   readonly balances: Readonly<Record<string, DecimalString>>;
+  /** `spot` (default) or `futures` (USDT-margined perpetuals; balances must hold the settlement asset). */
+  readonly type?: 'spot' | 'futures';
+  readonly marginMode?: 'isolated' | 'cross';
+  /** Leverage for symbols without their own setting (futures; default 1). */
+  readonly leverage?: number;
   readonly fees?: {
     readonly maker?: DecimalString;
     readonly taker?: DecimalString;
     readonly feeAsset?: FeeAssetMode;
   };
+  readonly risk?: {
+    /** Halt when equity falls this fraction below its peak (e.g. "0.2"). */
+    readonly maxDrawdown?: DecimalString;
+    /** On halt, also close every position (futures). */
+    readonly closeOnMaxDrawdown?: boolean;
+  };
+}
+
+export interface SetLeverageInput {
+  readonly kind: 'leverage.set';
+  readonly time: number;
+  readonly account: string;
+  readonly symbol: string;
+  readonly leverage: number;
 }
 
 export interface PlaceOrderInput {
@@ -69,6 +104,14 @@ export interface PlaceOrderInput {
   readonly quoteOrderQty?: DecimalString;
   readonly price?: DecimalString;
   readonly clientOrderId?: string;
+  /** Trigger price of STOP_LOSS[_LIMIT] / TAKE_PROFIT[_LIMIT]. */
+  readonly stopPrice?: DecimalString;
+  /** TRAILING_STOP_MARKET: price at which trailing starts (absent: at once) and callback rate ("0.01" = 1 %). */
+  readonly activationPrice?: DecimalString;
+  readonly callbackRate?: DecimalString;
+  readonly reduceOnly?: boolean;
+  /** Orders of one account sharing a group: when one triggers, the others are cancelled (OCO). */
+  readonly ocoGroup?: string;
 }
 
 export interface CancelOrderInput {
@@ -84,8 +127,11 @@ export type KernelInput =
   | BookDeltaInput
   | TradeInput
   | ClockInput
+  | MarkPriceInput
+  | FundingInput
   | OpenAccountInput
+  | SetLeverageInput
   | PlaceOrderInput
   | CancelOrderInput;
 
-export type CommandInput = OpenAccountInput | PlaceOrderInput | CancelOrderInput;
+export type CommandInput = OpenAccountInput | SetLeverageInput | PlaceOrderInput | CancelOrderInput;

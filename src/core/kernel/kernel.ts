@@ -7,27 +7,44 @@
  * - time is the inputs' exchange time; the clock never runs backwards (an input stamped earlier
  *   than the clock is handled at the clock's time);
  * - latency: a command submitted at t reaches the simulated venue at t + latencyMs. It is handled
- *   after every market event stamped at or before its arrival and before any stamped after it.
- * Not modelled here: persistence (the journal lives outside), futures (see accounts).
+ *   after every market event stamped at or before its arrival and before any stamped after it;
+ * - funding times and equity samples happen when the clock crosses them, before the input that
+ *   crossed them.
+ * Not modelled here: persistence (the journal lives outside).
  */
+import { FuturesAccount } from '../accounts/futures-account.js';
+import { FuturesOrderSettlement } from '../accounts/futures-settlement.js';
+import { maxLeverageFor, notional } from '../accounts/position.js';
 import { SpotAccount, type FeeSchedule } from '../accounts/spot-account.js';
+import { SpotOrderSettlement } from '../accounts/spot-order-settlement.js';
 import { lockedAssetOf } from '../accounts/spot-settlement.js';
 import type { Level } from '../book/order-book.js';
 import type { Instrument } from '../instruments/instrument.js';
 import { formatFixed, parseFixed, type Fixed } from '../money/fixed.js';
 import { Market } from '../matching/market.js';
 import { MatchingEngine } from '../matching/matching-engine.js';
-import type { Order } from '../orders/order.js';
+import type { Settlement } from '../matching/settlement.js';
+import { isConditional, type Order } from '../orders/order.js';
 import { isOpenStatus } from '../orders/order-status.js';
 import { parseOrderRequest, validateOrder } from '../orders/order-validation.js';
 import { rejection, type Rejection } from '../orders/rejection.js';
+import { equityEvent, equityOf, observeEquity, type Account, type HealthState } from './account-health.js';
 import type { KernelEvent } from './events.js';
-import type { CancelOrderInput, KernelInput, LevelInput, OpenAccountInput, PlaceOrderInput } from './inputs.js';
+import { applyFunding, checkLiquidations, type RiskContext } from './futures-risk.js';
+import type { CancelOrderInput, KernelInput, LevelInput, OpenAccountInput, PlaceOrderInput, SetLeverageInput } from './inputs.js';
 
 export interface KernelConfig {
   readonly instruments: readonly Instrument[];
   /** Delay between a command's submission and its arrival at the venue, in event-time ms. */
   readonly latencyMs?: number;
+  /** The tape conditional orders trigger on: last trade price (default) or mark price. */
+  readonly triggerSource?: 'last' | 'mark';
+  /** Equity sampling interval in ms (default 60,000; 0 turns sampling off). */
+  readonly equityIntervalMs?: number;
+  /** The asset equity is measured in (default USDT). */
+  readonly valuationAsset?: string;
+  /** Funding for perpetuals: interval (default 8 h, epoch-aligned: 00:00, 08:00, 16:00 UTC) and rates per symbol. */
+  readonly funding?: { readonly intervalMs?: number; readonly rates?: Readonly<Record<string, string>> };
 }
 
 interface PendingCommand {
@@ -36,17 +53,30 @@ interface PendingCommand {
   readonly input: PlaceOrderInput | CancelOrderInput;
 }
 
+const EIGHT_HOURS = 8 * 60 * 60 * 1000;
+const ACCOUNT_EVENTS = new Set(['FILL', 'FUNDING', 'LIQUIDATION']);
+
 export class Kernel {
   private clock = 0;
+  private started = false;
   private sequence = 0;
   private orderSeq = 0;
   private tradeSeq = 0;
   private readonly latencyMs: number;
+  private readonly triggerSource: 'last' | 'mark';
+  private readonly equityIntervalMs: number;
+  private readonly valuationAsset: string;
+  private readonly fundingIntervalMs: number;
+  private readonly fundingRates = new Map<string, Fixed>();
+  private nextSampleAt = 0;
+  private nextFundingAt = 0;
   private readonly markets = new Map<string, Market>();
-  private readonly accountsById = new Map<string, SpotAccount>();
+  private readonly accountsById = new Map<string, Account>();
+  private readonly health = new Map<string, HealthState>();
   private readonly ordersById = new Map<string, Order>();
   /** account → clientOrderId → latest order id with it. */
   private readonly clientIds = new Map<string, Map<string, string>>();
+  private readonly settlements = new Map<string, Settlement>();
   private readonly pending: PendingCommand[] = [];
   private out: KernelEvent[] = [];
   private readonly engine: MatchingEngine;
@@ -55,15 +85,24 @@ export class Kernel {
     const latency = config.latencyMs ?? 0;
     if (!Number.isSafeInteger(latency) || latency < 0) throw new RangeError(`latency must be a whole number of ms ≥ 0, got ${latency}`);
     this.latencyMs = latency;
+    this.triggerSource = config.triggerSource ?? 'last';
+    this.equityIntervalMs = config.equityIntervalMs ?? 60_000;
+    this.valuationAsset = config.valuationAsset ?? 'USDT';
+    this.fundingIntervalMs = config.funding?.intervalMs ?? EIGHT_HOURS;
+    if (!Number.isSafeInteger(this.fundingIntervalMs) || this.fundingIntervalMs <= 0) throw new RangeError('funding interval must be a positive number of ms');
     for (const instrument of config.instruments) {
       if (this.markets.has(instrument.symbol)) throw new Error(`instrument ${instrument.symbol} is configured twice`);
       this.markets.set(instrument.symbol, new Market(instrument));
+    }
+    for (const [symbol, rate] of Object.entries(config.funding?.rates ?? {})) {
+      if (this.markets.get(symbol)?.instrument.market !== 'perpetual') throw new Error(`funding rate for ${symbol}, which is not a configured perpetual`);
+      this.fundingRates.set(symbol, parseFixed(rate));
     }
     this.engine = new MatchingEngine({
       now: () => this.clock,
       emit: (event) => this.out.push(event),
       nextTradeId: () => String(++this.tradeSeq),
-      account: (id) => this.accountsById.get(id)!,
+      settlement: (order, market) => this.settlementFor(order.account, market),
     });
   }
 
@@ -81,15 +120,14 @@ export class Kernel {
     if (!Number.isSafeInteger(input.time) || input.time < 0) throw new RangeError(`input time must be Unix ms, got ${input.time}`);
     this.sequence += 1;
     this.out = [];
-    const isCommand = input.kind === 'order.place' || input.kind === 'order.cancel' || input.kind === 'account.open';
+    const isCommand = input.kind === 'order.place' || input.kind === 'order.cancel' || input.kind === 'account.open' || input.kind === 'leverage.set';
     // Arrivals stamped before this input happen first; for commands and clock ticks, those at the same ms too.
     this.releaseArrivals(isCommand || input.kind === 'clock' ? input.time : input.time - 1);
-    if (input.time > this.clock) this.clock = input.time;
+    this.advanceClock(input.time);
     switch (input.kind) {
       case 'book.snapshot': {
         const market = this.market(input.symbol);
-        const outcome = market.sync.onSnapshot({ lastUpdateId: input.lastUpdateId, bids: levels(input.bids), asks: levels(input.asks) });
-        this.afterBookOutcome(market, outcome);
+        this.afterBookOutcome(market, market.sync.onSnapshot({ lastUpdateId: input.lastUpdateId, bids: levels(input.bids), asks: levels(input.asks) }));
         break;
       }
       case 'book.delta': {
@@ -106,14 +144,28 @@ export class Kernel {
       }
       case 'trade': {
         const market = this.market(input.symbol);
+        const price = parseFixed(input.price);
         market.lastTradePrice = input.price;
-        this.engine.onTrade(market, parseFixed(input.price), parseFixed(input.quantity), input.buyerMaker);
+        this.engine.onTrade(market, price, parseFixed(input.quantity), input.buyerMaker);
+        if (this.triggerSource === 'last' && market.usable) this.engine.onTriggerPrice(market, price);
         break;
       }
+      case 'mark': {
+        const market = this.market(input.symbol);
+        market.markFromInput = true;
+        this.setMark(market, parseFixed(input.price));
+        break;
+      }
+      case 'funding':
+        applyFunding(this.riskContext(), this.market(input.symbol), parseFixed(input.rate), this.futuresAccounts());
+        break;
       case 'clock':
         break;
       case 'account.open':
         this.openAccount(input);
+        break;
+      case 'leverage.set':
+        this.setLeverage(input);
         break;
       case 'order.place':
       case 'order.cancel':
@@ -125,6 +177,7 @@ export class Kernel {
         throw new Error(`unknown input kind: ${JSON.stringify(unknown)}`);
       }
     }
+    this.recordHealth();
     return this.out;
   }
 
@@ -147,23 +200,36 @@ export class Kernel {
   depth(symbol: string, depth: number): { bids: [string, string][]; asks: [string, string][] } | undefined {
     const m = this.markets.get(symbol);
     if (m === undefined) return undefined;
-    const fmt = (side: 'bids' | 'asks'): [string, string][] =>
-      m.book[side].top(depth).map(([p, q]) => [formatFixed(p), formatFixed(q)]);
+    const fmt = (side: 'bids' | 'asks'): [string, string][] => m.book[side].top(depth).map(([p, q]) => [formatFixed(p), formatFixed(q)]);
     return { bids: fmt('bids'), asks: fmt('asks') };
+  }
+
+  markPrice(symbol: string): Fixed | undefined {
+    return this.markets.get(symbol)?.mark;
   }
 
   accountIds(): string[] {
     return [...this.accountsById.keys()].sort();
   }
 
-  account(id: string): SpotAccount | undefined {
+  account(id: string): Account | undefined {
     return this.accountsById.get(id);
   }
 
-  /** Balances as decimal strings, assets sorted: `{ USDT: { free, locked } }`. */
+  isHalted(id: string): boolean {
+    return this.health.get(id)?.halted ?? false;
+  }
+
+  equity(id: string): Fixed | undefined {
+    const account = this.accountsById.get(id);
+    return account === undefined ? undefined : equityOf(account, this.markets, this.valuationAsset);
+  }
+
+  /** Balances as decimal strings, assets sorted: `{ USDT: { free, locked } }` (futures: locked = margin in use). */
   balances(accountId: string): Record<string, { free: string; locked: string }> | undefined {
     const account = this.accountsById.get(accountId);
     if (account === undefined) return undefined;
+    if (account.kind === 'futures') return { [account.settleAsset]: { free: formatFixed(account.cash), locked: formatFixed(account.marginUsed()) } };
     const out: Record<string, { free: string; locked: string }> = {};
     for (const asset of account.assets()) {
       const b = account.balance(asset);
@@ -192,19 +258,21 @@ export class Kernel {
   /** Throws when any account's balances break their ledger or disagree with its open orders. */
   checkInvariants(): void {
     for (const account of this.accountsById.values()) {
-      account.reconcile();
       const lockedByOrders = new Map<string, Fixed>();
       for (const order of this.orders(account.id)) {
         if (order.locked < 0n) throw new Error(`order ${order.id} holds a negative lock`);
         if (!isOpenStatus(order.status) && order.locked !== 0n) throw new Error(`closed order ${order.id} still holds a lock`);
         lockedByOrders.set(order.lockedAsset, (lockedByOrders.get(order.lockedAsset) ?? 0n) + order.locked);
       }
+      if (account.kind === 'futures') {
+        account.reconcile(lockedByOrders.get(account.settleAsset) ?? 0n);
+        continue;
+      }
+      account.reconcile();
       for (const asset of account.assets()) {
         const locked = account.balance(asset).locked;
         const expected = lockedByOrders.get(asset) ?? 0n;
-        if (locked !== expected) {
-          throw new Error(`account ${account.id}: ${asset} locked ${formatFixed(locked)} but open orders hold ${formatFixed(expected)}`);
-        }
+        if (locked !== expected) throw new Error(`account ${account.id}: ${asset} locked ${formatFixed(locked)} but open orders hold ${formatFixed(expected)}`);
       }
     }
   }
@@ -217,6 +285,55 @@ export class Kernel {
     return market;
   }
 
+  private *futuresAccounts(): Generator<FuturesAccount> {
+    for (const account of this.accountsById.values()) if (account.kind === 'futures') yield account;
+  }
+
+  private riskContext(): RiskContext {
+    return {
+      now: this.clock,
+      engine: this.engine,
+      emit: (event) => this.out.push(event),
+      market: (symbol) => this.market(symbol),
+      mark: (symbol) => this.markets.get(symbol)?.mark,
+    };
+  }
+
+  private settlementFor(accountId: string, market: Market): Settlement {
+    const key = `${accountId}\u0000${market.instrument.symbol}`;
+    let settlement = this.settlements.get(key);
+    if (settlement === undefined) {
+      const account = this.accountsById.get(accountId)!;
+      settlement =
+        account.kind === 'futures'
+          ? new FuturesOrderSettlement(account, market.instrument, () => this.clock, (symbol) => this.markets.get(symbol)?.mark)
+          : new SpotOrderSettlement(account, market.instrument, () => market.book.bids.bestPrice());
+      this.settlements.set(key, settlement);
+    }
+    return settlement;
+  }
+
+  /** Moves the clock; funding times and equity samples crossed on the way happen first. */
+  private advanceClock(time: number): void {
+    if (!this.started) {
+      this.started = true;
+      this.nextFundingAt = (Math.floor(time / this.fundingIntervalMs) + 1) * this.fundingIntervalMs;
+      if (this.equityIntervalMs > 0) this.nextSampleAt = (Math.floor(time / this.equityIntervalMs) + 1) * this.equityIntervalMs;
+    }
+    while (time >= this.nextFundingAt) {
+      this.clock = Math.max(this.clock, this.nextFundingAt);
+      for (const [symbol, rate] of this.fundingRates) applyFunding(this.riskContext(), this.market(symbol), rate, this.futuresAccounts());
+      this.nextFundingAt += this.fundingIntervalMs;
+    }
+    if (this.equityIntervalMs > 0 && time >= this.nextSampleAt) {
+      const boundary = Math.floor(time / this.equityIntervalMs) * this.equityIntervalMs;
+      this.clock = Math.max(this.clock, boundary);
+      for (const id of this.accountIds()) this.sampleEquity(id);
+      this.nextSampleAt = boundary + this.equityIntervalMs;
+    }
+    if (time > this.clock) this.clock = time;
+  }
+
   private afterBookOutcome(market: Market, outcome: ReturnType<Market['sync']['onDelta']>): void {
     const symbol = market.instrument.symbol;
     if (outcome.kind === 'gap') {
@@ -226,6 +343,44 @@ export class Kernel {
     if (outcome.kind !== 'applied') return;
     if (outcome.resynced) this.out.push({ type: 'BOOK_SYNCED', at: this.clock, symbol, updateId: market.sync.updateId });
     this.engine.onBookChanged(market, outcome.changed, outcome.resynced);
+    if (market.instrument.market === 'perpetual' && !market.markFromInput) {
+      const mid = market.book.mid(market.instrument.tickSize);
+      if (mid !== undefined && mid !== market.mark) this.setMark(market, mid);
+    }
+  }
+
+  private setMark(market: Market, mark: Fixed): void {
+    market.mark = mark;
+    if (this.triggerSource === 'mark' && market.usable) this.engine.onTriggerPrice(market, mark);
+    if (market.instrument.market === 'perpetual') checkLiquidations(this.riskContext(), market, this.futuresAccounts());
+  }
+
+  /** An EQUITY point for every account this input filled, funded or liquidated; the drawdown guard. */
+  private recordHealth(): void {
+    const touched = new Set<string>();
+    for (const event of this.out) if (ACCOUNT_EVENTS.has(event.type) && 'account' in event) touched.add(event.account);
+    for (const id of [...touched].sort()) this.sampleEquity(id);
+  }
+
+  private sampleEquity(id: string): void {
+    const account = this.accountsById.get(id)!;
+    const health = this.health.get(id)!;
+    const equity = equityOf(account, this.markets, this.valuationAsset);
+    const state = observeEquity(health, equity);
+    this.out.push(equityEvent(id, this.clock, equity, state));
+    if (state.breached) this.halt(account, health, equity, state.current);
+  }
+
+  private halt(account: Account, health: HealthState, equity: Fixed, drawdown: Fixed): void {
+    health.halted = true;
+    this.out.push({ type: 'MAX_DRAWDOWN_REACHED', at: this.clock, account: account.id, equity: formatFixed(equity), drawdown: formatFixed(drawdown), limit: formatFixed(health.limit!) });
+    for (const market of this.markets.values()) this.engine.cancelAll(market, account.id, 'MAX_DRAWDOWN_REACHED');
+    if (account.kind !== 'futures' || !health.closeOnHalt) return;
+    for (const position of account.openPositions()) {
+      const side = position.size > 0n ? 'SELL' : 'BUY';
+      const size = position.size > 0n ? position.size : -position.size;
+      this.placeOrder({ kind: 'order.place', time: this.clock, account: account.id, symbol: position.symbol, side, type: 'MARKET', quantity: formatFixed(size), reduceOnly: true, clientOrderId: `halt-close-${position.id}` }, true);
+    }
   }
 
   private releaseArrivals(upTo: number): void {
@@ -239,7 +394,7 @@ export class Kernel {
   }
 
   private arrive(input: PlaceOrderInput | CancelOrderInput): void {
-    if (input.kind === 'order.place') this.place(input);
+    if (input.kind === 'order.place') this.placeOrder(input, false);
     else this.cancel(input);
   }
 
@@ -249,63 +404,91 @@ export class Kernel {
     };
     if (typeof input.account !== 'string' || input.account.length === 0) return reject(rejection('INVALID_ORDER', 'account id must be a non-empty string'));
     if (this.accountsById.has(input.account)) return reject(rejection('DUPLICATE_ACCOUNT', input.account));
-    const amounts: [string, Fixed][] = [];
+    let account: Account;
     try {
-      for (const [asset, amount] of Object.entries(input.balances)) {
-        const value = parseFixed(amount);
-        if (value < 0n) return reject(rejection('INVALID_ORDER', `balance of ${asset} must not be negative`));
-        amounts.push([asset, value]);
-      }
+      const amounts = Object.entries(input.balances)
+        .map(([asset, amount]) => [asset, parseFixed(amount)] as const)
+        .sort((a, b) => (a[0] < b[0] ? -1 : 1));
+      if (amounts.some(([, v]) => v < 0n)) return reject(rejection('INVALID_ORDER', 'balances must not be negative'));
       const fees: FeeSchedule = {
         ...(input.fees?.maker !== undefined ? { maker: parseFixed(input.fees.maker) } : {}),
         ...(input.fees?.taker !== undefined ? { taker: parseFixed(input.fees.taker) } : {}),
         ...(input.fees?.feeAsset !== undefined ? { feeAsset: input.fees.feeAsset } : {}),
       };
-      const account = new SpotAccount(input.account, fees);
-      for (const [asset, value] of amounts.sort((a, b) => (a[0] < b[0] ? -1 : 1))) account.deposit(asset, value);
-      this.accountsById.set(input.account, account);
-      this.clientIds.set(input.account, new Map());
+      if (input.type === 'futures') {
+        const leverage = input.leverage ?? 1;
+        if (!Number.isSafeInteger(leverage) || leverage < 1) return reject(rejection('INVALID_LEVERAGE', `${leverage}`));
+        const settle = this.valuationAsset;
+        const others = amounts.filter(([asset]) => asset !== settle);
+        if (others.length > 0) return reject(rejection('INVALID_ORDER', `a futures account holds ${settle} only`));
+        const futures = new FuturesAccount(input.account, settle, input.marginMode ?? 'isolated', fees, leverage);
+        futures.deposit(amounts.find(([asset]) => asset === settle)?.[1] ?? 0n);
+        account = futures;
+      } else {
+        const spot = new SpotAccount(input.account, fees);
+        for (const [asset, value] of amounts) spot.deposit(asset, value);
+        account = spot;
+      }
+      const limit = input.risk?.maxDrawdown === undefined ? undefined : parseFixed(input.risk.maxDrawdown);
+      if (limit !== undefined && (limit <= 0n || limit >= 10n ** 18n)) return reject(rejection('INVALID_ORDER', 'maxDrawdown must be a fraction between 0 and 1'));
+      this.health.set(input.account, { tracker: undefined, limit, closeOnHalt: input.risk?.closeOnMaxDrawdown ?? false, halted: false, lastEquity: 0n });
     } catch (e) {
       return reject(rejection('INVALID_ORDER', e instanceof Error ? e.message : String(e)));
     }
-    this.out.push({ type: 'ACCOUNT_OPENED', at: this.clock, account: input.account, balances: this.flatBalances(input.account) });
+    this.accountsById.set(input.account, account);
+    this.clientIds.set(input.account, new Map());
+    const balances: Record<string, string> = {};
+    for (const [asset, b] of Object.entries(this.balances(input.account)!)) balances[asset] = b.free;
+    this.out.push({ type: 'ACCOUNT_OPENED', at: this.clock, account: input.account, balances });
+    this.sampleEquity(input.account);
   }
 
-  private flatBalances(accountId: string): Record<string, string> {
-    const out: Record<string, string> = {};
-    for (const [asset, b] of Object.entries(this.balances(accountId) ?? {})) out[asset] = b.free;
-    return out;
+  private setLeverage(input: SetLeverageInput): void {
+    const account = this.accountsById.get(input.account);
+    const instrument = this.markets.get(input.symbol)?.instrument;
+    const reply = (ok: boolean, message?: string): void => {
+      this.out.push({ type: ok ? 'LEVERAGE_SET' : 'LEVERAGE_REJECTED', at: this.clock, account: input.account, symbol: input.symbol, leverage: input.leverage, ...(message ? { message } : {}) });
+    };
+    if (account === undefined) return reply(false, rejection('UNKNOWN_ACCOUNT').message);
+    if (account.kind !== 'futures') return reply(false, rejection('NOT_A_FUTURES_ACCOUNT').message);
+    if (instrument === undefined || instrument.market !== 'perpetual') return reply(false, `${input.symbol} is not a perpetual`);
+    const max = instrument.maxLeverage ?? 1;
+    if (!Number.isSafeInteger(input.leverage) || input.leverage < 1 || input.leverage > max) return reply(false, `leverage must be a whole number from 1 to ${max}`);
+    const position = account.positions.get(input.symbol);
+    if (position !== undefined && position.size !== 0n) return reply(false, 'close the position before changing its leverage');
+    if (this.openOrders(account.id).some((o) => o.symbol === input.symbol)) return reply(false, 'cancel the open orders on this symbol first');
+    account.leverage.set(input.symbol, input.leverage);
+    reply(true);
   }
 
-  private place(input: PlaceOrderInput): void {
+  private placeOrder(input: PlaceOrderInput, internal: boolean): void {
     const clientOrderId = input.clientOrderId ?? `papertrade-${this.orderSeq + 1}`;
     const reject = (why: Rejection): void => {
-      this.out.push({
-        type: 'ORDER_REJECTED',
-        at: this.clock,
-        account: input.account,
-        clientOrderId,
-        symbol: input.symbol,
-        status: 'REJECTED',
-        code: why.code,
-        mexcCode: why.mexcCode,
-        message: why.message,
-      });
+      this.out.push({ type: 'ORDER_REJECTED', at: this.clock, account: input.account, clientOrderId, symbol: input.symbol, status: 'REJECTED', code: why.code, mexcCode: why.mexcCode, message: why.message });
     };
     const account = this.accountsById.get(input.account);
     if (account === undefined) return reject(rejection('UNKNOWN_ACCOUNT', input.account));
+    if (!internal && this.health.get(input.account)!.halted) return reject(rejection('ACCOUNT_HALTED', 'max drawdown reached'));
     const market = this.markets.get(input.symbol);
     if (market === undefined) return reject(rejection('UNKNOWN_SYMBOL', input.symbol));
+    const futures = account.kind === 'futures';
+    if (futures !== (market.instrument.market === 'perpetual')) {
+      return reject(futures ? rejection('INVALID_ORDER', 'a futures account trades perpetuals only') : rejection('NOT_A_FUTURES_ACCOUNT', input.symbol));
+    }
+    if (input.reduceOnly === true && !futures) return reject(rejection('INVALID_ORDER', 'reduceOnly applies to futures only'));
     const parsed = parseOrderRequest(input);
     if (!parsed.ok) return reject(parsed.error);
     const valid = validateOrder(parsed.value, market.instrument);
     if (!valid.ok) return reject(valid.error);
     const ids = this.clientIds.get(input.account)!;
     const previous = ids.get(clientOrderId);
-    if (previous !== undefined && isOpenStatus(this.ordersById.get(previous)!.status)) {
-      return reject(rejection('DUPLICATE_CLIENT_ORDER_ID', clientOrderId));
-    }
+    if (previous !== undefined && isOpenStatus(this.ordersById.get(previous)!.status)) return reject(rejection('DUPLICATE_CLIENT_ORDER_ID', clientOrderId));
     const request = valid.value;
+    const leverage = futures ? account.leverageOf(input.symbol) : 1;
+    if (futures && request.price !== undefined && request.quantity !== undefined) {
+      const max = maxLeverageFor(market.instrument, notional(request.quantity, request.price));
+      if (leverage > max) return reject(rejection('INVALID_LEVERAGE', `at most ${max}x for this notional`));
+    }
     const order: Order = {
       id: String(this.orderSeq + 1),
       clientOrderId,
@@ -323,14 +506,26 @@ export class Kernel {
       executedQty: 0n,
       cumulativeQuoteQty: 0n,
       locked: 0n,
-      lockedAsset: lockedAssetOf(request.side, market.instrument),
+      lockedAsset: futures ? account.settleAsset : lockedAssetOf(request.side, market.instrument),
       queueAhead: 0n,
       updatedAt: this.clock,
+      leverage,
+      reduceOnly: input.reduceOnly === true,
+      stopPrice: request.stopPrice,
+      activationPrice: request.activationPrice,
+      callbackRate: request.callbackRate,
+      trailPeak: undefined,
+      triggered: !isConditional(request.type),
+      ocoGroup: input.ocoGroup,
     };
-    const refused = this.engine.arrive(order, market);
-    if (refused !== undefined) return reject(refused);
     this.orderSeq += 1;
     this.ordersById.set(order.id, order);
+    const refused = this.engine.arrive(order, market);
+    if (refused !== undefined) {
+      this.ordersById.delete(order.id);
+      this.orderSeq -= 1;
+      return reject(refused);
+    }
     ids.set(clientOrderId, order.id);
   }
 

@@ -15,6 +15,12 @@ export class Market {
   readonly asks = new RestingOrders('SELL');
   /** Accepted orders that arrived while the book was not usable, in arrival order. */
   readonly waiting: Order[] = [];
+  /** Conditional orders not yet triggered, in placement order. */
+  readonly conditionals: Order[] = [];
+  /** Mark price: from a mark-price input when the source has one, else the book's mid. */
+  mark: bigint | undefined;
+  /** True once a mark-price input arrived: the mid no longer sets the mark. */
+  markFromInput = false;
   /** Last trade price seen on the tape, as a decimal string (presentation only). */
   lastTradePrice: string | undefined;
 

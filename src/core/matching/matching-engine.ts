@@ -12,27 +12,31 @@
  *   (c) the displayed book crosses it.
  *   One trade's volume fills paper orders at most once in total; liquidity a paper order took
  *   from a level is unavailable to all paper orders until the book updates that level.
+ * - Conditional orders (stop-loss, take-profit, trailing stop) wait off the book and trigger on the
+ *   tape (last trade or mark price), never on a candle's guess; then they execute as MARKET or
+ *   LIMIT. When one order of an OCO group triggers, the others are cancelled.
  * - Paper orders never trade with each other. No fill is computed while the book is not synced.
+ * Money moves only through the account's `Settlement` (spot or futures).
  * Not modelled: hidden liquidity, self-trade prevention against real orders, market impact
  * beyond the displayed depth.
- * Cost: a taker walk is O(levels walked); a trade or book update is O(resting orders it reaches).
+ * Cost: a taker walk is O(levels walked); a trade or book update is O(resting orders it reaches);
+ * a price update is O(conditional orders on the symbol).
  */
-import { formatFixed, mul, type Fixed } from '../money/fixed.js';
-import type { SpotAccount } from '../accounts/spot-account.js';
-import { chargedFee, feeAssetMode, feeRate, initialLock, releaseExcess, settleFill } from '../accounts/spot-settlement.js';
+import { formatFixed, mul, ONE, type Fixed } from '../money/fixed.js';
 import type { ChangedLevel } from '../book/book-synchronizer.js';
 import type { KernelEvent } from '../kernel/events.js';
 import { nextStatus, isOpenStatus, type OrderTransition } from '../orders/order-status.js';
-import { remainingQty, type Liquidity, type Order } from '../orders/order.js';
+import { executionType, isConditional, remainingQty, type Liquidity, type Order } from '../orders/order.js';
 import { rejection, type Rejection, type RejectionCode } from '../orders/rejection.js';
 import type { Market } from './market.js';
+import type { Settlement } from './settlement.js';
 import { planTakerWalk, type WalkPlan } from './taker-walk.js';
 
 export interface EngineContext {
   now(): number;
   emit(event: KernelEvent): void;
   nextTradeId(): string;
-  account(id: string): SpotAccount;
+  settlement(order: Order, market: Market): Settlement;
 }
 
 const fmt = (v: Fixed): string => formatFixed(v);
@@ -41,25 +45,18 @@ export class MatchingEngine {
   constructor(private readonly ctx: EngineContext) {}
 
   /**
-   * An order reaches the venue: reserve funds, acknowledge, then execute (or wait for the book).
-   * Returns the rejection when the order is refused before it was acknowledged.
+   * An order reaches the venue: reserve funds, acknowledge, then execute, wait for its trigger, or
+   * wait for the book. Returns the rejection when the order is refused before it was acknowledged.
    */
   arrive(order: Order, market: Market): Rejection | undefined {
-    const account = this.ctx.account(order.account);
-    const instrument = market.instrument;
-    if (order.type === 'LIMIT_MAKER' && market.usable && this.wouldTake(order, market)) {
-      return rejection('WOULD_TAKE');
-    }
-    const lock = initialLock(order, account, instrument);
-    if (!account.lock(order.lockedAsset, lock)) {
-      return rejection('INSUFFICIENT_BALANCE', `${fmt(lock)} ${order.lockedAsset} needed, ${fmt(account.balance(order.lockedAsset).free)} free`);
-    }
-    order.locked = lock;
-    if (order.type === 'MARKET' && market.usable) {
-      const refusal = this.marketAffordability(order, market);
+    const settlement = this.ctx.settlement(order, market);
+    if (order.type === 'LIMIT_MAKER' && market.usable && this.wouldTake(order, market)) return rejection('WOULD_TAKE');
+    const refused = settlement.reserve(order);
+    if (refused !== undefined) return refused;
+    if (!isConditional(order.type) && order.type === 'MARKET' && market.usable) {
+      const refusal = settlement.checkMarket(order, this.plan(order, market));
       if (refusal !== undefined) {
-        account.unlock(order.lockedAsset, lock);
-        order.locked = 0n;
+        this.releaseAll(order, settlement);
         return refusal;
       }
     }
@@ -70,8 +67,11 @@ export class MatchingEngine {
       ...(order.price !== undefined ? { price: fmt(order.price) } : {}),
       quantity: fmt(order.quantity),
       ...(order.quoteOrderQty !== undefined ? { quoteOrderQty: fmt(order.quoteOrderQty) } : {}),
+      ...(order.stopPrice !== undefined ? { stopPrice: fmt(order.stopPrice) } : {}),
+      ...(order.reduceOnly ? { reduceOnly: true } : {}),
     });
-    if (market.usable) this.execute(order, market);
+    if (isConditional(order.type)) market.conditionals.push(order);
+    else if (market.usable) this.execute(order, market);
     else market.waiting.push(order);
     return undefined;
   }
@@ -85,7 +85,6 @@ export class MatchingEngine {
   /** A real trade printed: fill resting paper orders it reaches. */
   onTrade(market: Market, price: Fixed, quantity: Fixed, buyerMaker: boolean): void {
     if (!market.usable) return;
-    // Resting buys are reached by trades at or below their price; sells at or above.
     this.fillFromTrade(market, 'BUY', price, quantity, buyerMaker);
     this.fillFromTrade(market, 'SELL', price, quantity, !buyerMaker);
   }
@@ -95,9 +94,7 @@ export class MatchingEngine {
     if (resynced) market.own.clear();
     for (const level of changed) market.own.refresh(level.side, level.price);
     if (resynced) {
-      for (const side of [market.bids, market.asks]) {
-        for (const order of side.all()) this.clampQueue(order, market);
-      }
+      for (const side of [market.bids, market.asks]) for (const order of side.all()) this.clampQueue(order, market);
     } else {
       for (const level of changed) {
         const resting = level.side === 'bid' ? market.bids : market.asks;
@@ -112,13 +109,85 @@ export class MatchingEngine {
     }
   }
 
+  /**
+   * A price on the trigger tape (last trade or mark): trailing stops follow it; conditional orders
+   * it reaches trigger, in the order they were placed.
+   */
+  onTriggerPrice(market: Market, price: Fixed): void {
+    if (market.conditionals.length === 0) return;
+    const fired: Order[] = [];
+    for (const order of market.conditionals) {
+      if (order.type === 'TRAILING_STOP_MARKET') this.trail(order, price);
+      if (order.stopPrice !== undefined && this.reached(order, price)) fired.push(order);
+    }
+    for (const order of fired) {
+      if (!isOpenStatus(order.status) || order.triggered) continue; // cancelled by an OCO sibling
+      this.removeConditional(order, market);
+      order.triggered = true;
+      this.ctx.emit({ type: 'ORDER_TRIGGERED', at: this.ctx.now(), ...orderFields(order), stopPrice: fmt(order.stopPrice!), triggerPrice: fmt(price) });
+      if (order.ocoGroup !== undefined) {
+        for (const sibling of [...market.conditionals]) {
+          if (sibling.ocoGroup === order.ocoGroup && sibling.account === order.account) {
+            this.removeConditional(sibling, market);
+            this.finish(sibling, market, 'cancel', 'OCO_SIBLING_TRIGGERED');
+          }
+        }
+      }
+      if (market.usable) this.executeWaiting(order, market);
+      else market.waiting.push(order);
+    }
+  }
+
+  /** Cancels every open order of an account on this market (liquidation, halts). */
+  cancelAll(market: Market, account: string, reason: string): void {
+    const open = [...market.bids.all(), ...market.asks.all(), ...market.waiting, ...market.conditionals].filter(
+      (o) => o.account === account && isOpenStatus(o.status),
+    );
+    for (const order of open.sort((a, b) => a.arrivalSeq - b.arrivalSeq)) this.cancel(order, market, reason);
+  }
+
+  private trail(order: Order, price: Fixed): void {
+    const sell = order.side === 'SELL';
+    if (order.trailPeak === undefined) {
+      const activated = order.activationPrice === undefined || (sell ? price >= order.activationPrice : price <= order.activationPrice);
+      if (!activated) return;
+      order.trailPeak = price;
+    } else if (sell ? price > order.trailPeak : price < order.trailPeak) {
+      order.trailPeak = price;
+    }
+    const rate = order.callbackRate!;
+    order.stopPrice = mul(order.trailPeak, sell ? ONE - rate : ONE + rate, sell ? 'down' : 'up');
+  }
+
+  private reached(order: Order, price: Fixed): boolean {
+    const stop = order.stopPrice!;
+    const buy = order.side === 'BUY';
+    switch (order.type) {
+      case 'STOP_LOSS':
+      case 'STOP_LOSS_LIMIT':
+      case 'TRAILING_STOP_MARKET':
+        return buy ? price >= stop : price <= stop;
+      case 'TAKE_PROFIT':
+      case 'TAKE_PROFIT_LIMIT':
+        return buy ? price <= stop : price >= stop;
+      default:
+        return false;
+    }
+  }
+
+  private removeConditional(order: Order, market: Market): void {
+    const i = market.conditionals.indexOf(order);
+    if (i >= 0) market.conditionals.splice(i, 1);
+  }
+
   private executeWaiting(order: Order, market: Market): void {
-    if (order.type === 'LIMIT_MAKER' && this.wouldTake(order, market)) {
+    const type = executionType(order.type);
+    if (type === 'LIMIT_MAKER' && this.wouldTake(order, market)) {
       this.finish(order, market, 'expire', 'WOULD_TAKE');
       return;
     }
-    if (order.type === 'MARKET') {
-      const refusal = this.marketAffordability(order, market);
+    if (type === 'MARKET') {
+      const refusal = this.ctx.settlement(order, market).checkMarket(order, this.plan(order, market));
       if (refusal !== undefined) {
         this.finish(order, market, 'expire', refusal.code);
         return;
@@ -128,28 +197,34 @@ export class MatchingEngine {
   }
 
   private execute(order: Order, market: Market): void {
-    const plan = this.plan(order, market, remainingQty(order));
-    switch (order.type) {
+    const wanted = this.ctx.settlement(order, market).fillableQty(order, remainingQty(order));
+    if (order.reduceOnly && wanted === 0n) {
+      this.finish(order, market, 'expire', 'REDUCE_ONLY');
+      return;
+    }
+    const plan = this.plan(order, market);
+    const all = plan.quantity === wanted;
+    const whole = all && wanted === remainingQty(order);
+    switch (executionType(order.type)) {
       case 'MARKET': {
         // A quote-sized order is complete when its budget, not the book's depth, stopped the walk.
-        const complete = order.quoteOrderQty !== undefined ? plan.budgetBound : plan.quantity === order.quantity;
-        this.takeSlices(order, market, plan, complete);
-        if (isOpenStatus(order.status)) this.finish(order, market, 'expire', plan.quantity === 0n ? 'NO_LIQUIDITY' : 'DEPTH_EXHAUSTED');
+        this.takeSlices(order, market, plan, order.quoteOrderQty !== undefined ? plan.budgetBound : whole);
+        if (isOpenStatus(order.status)) this.finish(order, market, 'expire', plan.quantity === 0n ? 'NO_LIQUIDITY' : order.reduceOnly && all ? 'REDUCE_ONLY' : 'DEPTH_EXHAUSTED');
         return;
       }
       case 'FILL_OR_KILL':
-        if (plan.quantity < remainingQty(order)) {
+        if (!whole) {
           this.finish(order, market, 'expire', 'FILL_OR_KILL_UNFILLABLE');
           return;
         }
         this.takeSlices(order, market, plan, true);
         return;
       case 'IMMEDIATE_OR_CANCEL':
-        this.takeSlices(order, market, plan, plan.quantity === remainingQty(order));
+        this.takeSlices(order, market, plan, whole);
         if (isOpenStatus(order.status)) this.finish(order, market, 'expire', 'IMMEDIATE_OR_CANCEL');
         return;
       case 'LIMIT':
-        this.takeSlices(order, market, plan, plan.quantity === remainingQty(order));
+        this.takeSlices(order, market, plan, whole);
         if (isOpenStatus(order.status)) this.rest(order, market);
         return;
       case 'LIMIT_MAKER':
@@ -158,48 +233,23 @@ export class MatchingEngine {
     }
   }
 
-  private plan(order: Order, market: Market, quantity: Fixed): WalkPlan {
-    const instrument = market.instrument;
+  private plan(order: Order, market: Market): WalkPlan {
+    const settlement = this.ctx.settlement(order, market);
     const opposite = order.side === 'BUY' ? market.book.asks : market.book.bids;
-    const account = this.ctx.account(order.account);
+    const stepSize = market.instrument.stepSize;
     if (order.type === 'MARKET' && order.quoteOrderQty !== undefined) {
-      const quoteFee = order.side === 'BUY' && feeAssetMode(account, instrument) === 'quote';
       return planTakerWalk(opposite, market.own, {
         budget: order.quoteOrderQty - order.cumulativeQuoteQty,
-        budgetFeeRate: quoteFee ? feeRate(account, instrument, 'TAKER') : 0n,
-        stepSize: instrument.stepSize,
+        budgetFeeRate: settlement.budgetFeeRate(order),
+        stepSize,
       });
     }
+    const quantity = settlement.fillableQty(order, remainingQty(order));
     return planTakerWalk(opposite, market.own, {
       quantity,
-      ...(order.price !== undefined ? { limitPrice: order.price } : {}),
-      stepSize: instrument.stepSize,
+      ...(executionType(order.type) !== 'MARKET' ? { limitPrice: order.price! } : {}),
+      stepSize,
     });
-  }
-
-  /** Refuses a market order its account cannot pay for at today's book (nothing is executed). */
-  private marketAffordability(order: Order, market: Market): Rejection | undefined {
-    const account = this.ctx.account(order.account);
-    const instrument = market.instrument;
-    if (order.side === 'BUY' && order.quoteOrderQty === undefined) {
-      const plan = this.plan(order, market, order.quantity);
-      const fee = feeAssetMode(account, instrument) === 'quote' ? chargedFee(plan.quote, feeRate(account, instrument, 'TAKER'), instrument.quoteCommissionPrecision) : 0n;
-      const free = account.balance(instrument.quote).free;
-      if (plan.quote + fee > free) return rejection('INSUFFICIENT_BALANCE', `about ${fmt(plan.quote)} ${instrument.quote} needed, ${fmt(free)} free`);
-      if (plan.quantity > 0n && plan.quote < instrument.minNotional) return rejection('MIN_NOTIONAL', `${fmt(instrument.minNotional)} ${instrument.quote}`);
-    }
-    if (order.side === 'SELL' && order.quoteOrderQty !== undefined) {
-      const plan = this.plan(order, market, 0n);
-      const free = account.balance(instrument.base).free;
-      if (plan.quantity > free) return rejection('INSUFFICIENT_BALANCE', `${fmt(plan.quantity)} ${instrument.base} needed, ${fmt(free)} free`);
-    }
-    if (order.side === 'SELL' && order.quoteOrderQty === undefined) {
-      const best = market.book.bids.bestPrice();
-      if (best !== undefined && mul(best, order.quantity, 'down') < instrument.minNotional) {
-        return rejection('MIN_NOTIONAL', `${fmt(instrument.minNotional)} ${instrument.quote}`);
-      }
-    }
-    return undefined;
   }
 
   private takeSlices(order: Order, market: Market, plan: WalkPlan, completes: boolean): void {
@@ -241,21 +291,23 @@ export class MatchingEngine {
       const p = order.price!;
       const through = side === 'BUY' ? p > price : p < price;
       if (!through && p !== price) break;
+      const remaining = this.restingRemainder(order, market);
+      if (remaining === undefined) continue;
       let fill: Fixed;
       if (through) {
-        fill = remainingQty(order) < budget ? remainingQty(order) : budget;
+        fill = remaining < budget ? remaining : budget;
       } else {
         if (!hitsThisSide) continue;
         const excess = quantity > order.queueAhead ? quantity - order.queueAhead : 0n;
         order.queueAhead = order.queueAhead > quantity ? order.queueAhead - quantity : 0n;
-        fill = remainingQty(order);
+        fill = remaining;
         if (excess < fill) fill = excess;
         if (budget < fill) fill = budget;
       }
       if (fill <= 0n) continue;
       budget -= fill;
       this.fill(order, market, p, fill, 'MAKER', fill === remainingQty(order));
-      if (!isOpenStatus(order.status)) resting.remove(order);
+      this.afterRestingFill(order, market);
     }
   }
 
@@ -269,24 +321,36 @@ export class MatchingEngine {
       if (best === undefined) return;
       const crossed = side === 'BUY' ? best <= order.price! : best >= order.price!;
       if (!crossed) return;
-      const plan = planTakerWalk(opposite, market.own, {
-        quantity: remainingQty(order),
-        limitPrice: order.price!,
-        stepSize: market.instrument.stepSize,
-      });
+      const remaining = this.restingRemainder(order, market);
+      if (remaining === undefined) continue;
+      const plan = planTakerWalk(opposite, market.own, { quantity: remaining, limitPrice: order.price!, stepSize: market.instrument.stepSize });
       if (plan.quantity === 0n) return; // crossed liquidity already taken by paper orders
       for (const slice of plan.slices) market.own.take(opposite.side, slice.price, slice.quantity);
       this.fill(order, market, order.price!, plan.quantity, 'MAKER', plan.quantity === remainingQty(order));
-      if (!isOpenStatus(order.status)) resting.remove(order);
-      else return; // crossed liquidity exhausted for this order; worse-priced orders get none
+      this.afterRestingFill(order, market);
+      if (isOpenStatus(order.status)) return; // crossed liquidity exhausted for this order; worse-priced orders get none
     }
   }
 
+  /** What a resting order may still fill; a reduce-only order with nothing left to reduce expires. */
+  private restingRemainder(order: Order, market: Market): Fixed | undefined {
+    const fillable = this.ctx.settlement(order, market).fillableQty(order, remainingQty(order));
+    if (fillable > 0n) return fillable;
+    market.resting(order.side).remove(order);
+    this.finish(order, market, 'expire', 'REDUCE_ONLY');
+    return undefined;
+  }
+
+  private afterRestingFill(order: Order, market: Market): void {
+    if (!isOpenStatus(order.status)) market.resting(order.side).remove(order);
+    else if (order.reduceOnly) this.restingRemainder(order, market);
+  }
+
   private fill(order: Order, market: Market, price: Fixed, quantity: Fixed, liquidity: Liquidity, completes: boolean): void {
-    const account = this.ctx.account(order.account);
-    const settled = settleFill(order, account, market.instrument, price, quantity, liquidity);
+    const settlement = this.ctx.settlement(order, market);
+    const settled = settlement.settle(order, price, quantity, liquidity);
     this.transition(order, completes ? 'fill' : 'partial-fill');
-    releaseExcess(order, account, market.instrument);
+    settlement.release(order);
     this.ctx.emit({
       type: 'FILL',
       at: this.ctx.now(),
@@ -298,25 +362,35 @@ export class MatchingEngine {
       fee: fmt(settled.fee),
       feeAsset: settled.feeAsset,
       liquidity,
+      ...(settled.realizedPnl !== undefined ? { realizedPnl: fmt(settled.realizedPnl) } : {}),
       executedQty: fmt(order.executedQty),
       cumulativeQuoteQty: fmt(order.cumulativeQuoteQty),
     });
+    for (const event of settled.followUps ?? []) this.ctx.emit(event);
   }
 
   private detach(order: Order, market: Market): void {
     const resting = market.resting(order.side);
-    const at = order.price === undefined ? [] : resting.at(order.price);
-    if (at.includes(order)) {
+    if (order.price !== undefined && resting.at(order.price).includes(order)) {
       resting.remove(order);
       return;
     }
-    const i = market.waiting.indexOf(order);
-    if (i >= 0) market.waiting.splice(i, 1);
+    for (const list of [market.waiting, market.conditionals]) {
+      const i = list.indexOf(order);
+      if (i >= 0) list.splice(i, 1);
+    }
+  }
+
+  private releaseAll(order: Order, settlement: Settlement): void {
+    const status = order.status;
+    order.status = 'EXPIRED';
+    settlement.release(order);
+    order.status = status;
   }
 
   private finish(order: Order, market: Market, transition: 'cancel' | 'expire', reason: RejectionCode | string): void {
     this.transition(order, transition);
-    releaseExcess(order, this.ctx.account(order.account), market.instrument);
+    this.ctx.settlement(order, market).release(order);
     this.ctx.emit({
       type: transition === 'cancel' ? 'ORDER_CANCELED' : 'ORDER_EXPIRED',
       at: this.ctx.now(),

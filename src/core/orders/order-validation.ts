@@ -7,7 +7,7 @@
  */
 import { DecimalFormatError, formatFixed, isMultipleOf, mul, parseFixed, type Fixed } from '../money/fixed.js';
 import type { Instrument } from '../instruments/instrument.js';
-import { ORDER_TYPES, type OrderType, type Side } from './order.js';
+import { executionType, isConditional, ORDER_TYPES, type OrderType, type Side } from './order.js';
 import { fail, ok, type Result } from './rejection.js';
 
 export interface OrderRequest {
@@ -16,6 +16,9 @@ export interface OrderRequest {
   readonly quantity: Fixed | undefined;
   readonly quoteOrderQty: Fixed | undefined;
   readonly price: Fixed | undefined;
+  readonly stopPrice: Fixed | undefined;
+  readonly activationPrice: Fixed | undefined;
+  readonly callbackRate: Fixed | undefined;
 }
 
 export function parseOrderRequest(raw: {
@@ -24,6 +27,9 @@ export function parseOrderRequest(raw: {
   readonly quantity?: unknown;
   readonly quoteOrderQty?: unknown;
   readonly price?: unknown;
+  readonly stopPrice?: unknown;
+  readonly activationPrice?: unknown;
+  readonly callbackRate?: unknown;
 }): Result<OrderRequest> {
   if (raw.side !== 'BUY' && raw.side !== 'SELL') return fail('INVALID_ORDER', `side must be BUY or SELL, got ${JSON.stringify(raw.side)}`);
   if (typeof raw.type !== 'string' || !(ORDER_TYPES as readonly string[]).includes(raw.type)) {
@@ -45,11 +51,29 @@ export function parseOrderRequest(raw: {
   if (!quoteOrderQty.ok) return quoteOrderQty;
   const price = decimal('price', raw.price);
   if (!price.ok) return price;
-  return ok({ side: raw.side, type: raw.type as OrderType, quantity: quantity.value, quoteOrderQty: quoteOrderQty.value, price: price.value });
+  const stopPrice = decimal('stopPrice', raw.stopPrice);
+  if (!stopPrice.ok) return stopPrice;
+  const activationPrice = decimal('activationPrice', raw.activationPrice);
+  if (!activationPrice.ok) return activationPrice;
+  const callbackRate = decimal('callbackRate', raw.callbackRate);
+  if (!callbackRate.ok) return callbackRate;
+  return ok({
+    side: raw.side,
+    type: raw.type as OrderType,
+    quantity: quantity.value,
+    quoteOrderQty: quoteOrderQty.value,
+    price: price.value,
+    stopPrice: stopPrice.value,
+    activationPrice: activationPrice.value,
+    callbackRate: callbackRate.value,
+  });
 }
 
 export function validateOrder(request: OrderRequest, instrument: Instrument): Result<OrderRequest> {
-  const { type, quantity, quoteOrderQty, price } = request;
+  const conditional = validateTrigger(request, instrument);
+  if (!conditional.ok) return conditional;
+  const type = executionType(request.type);
+  const { quantity, quoteOrderQty, price } = request;
   const fmt = (v: Fixed): string => formatFixed(v);
   if (type === 'MARKET') {
     if (price !== undefined) return fail('INVALID_ORDER', 'a MARKET order takes no price');
@@ -83,5 +107,31 @@ export function validateOrder(request: OrderRequest, instrument: Instrument): Re
       return fail('MAX_NOTIONAL', `${fmt(instrument.maxNotional)} ${instrument.quote}`);
     }
   }
+  return ok(request);
+}
+
+/** Trigger fields: required by conditional orders, refused on the others. */
+function validateTrigger(request: OrderRequest, instrument: Instrument): Result<OrderRequest> {
+  const { type, stopPrice, activationPrice, callbackRate } = request;
+  if (!isConditional(type)) {
+    if (stopPrice !== undefined || activationPrice !== undefined || callbackRate !== undefined) {
+      return fail('INVALID_ORDER', `a ${type} order takes no stopPrice, activationPrice or callbackRate`);
+    }
+    return ok(request);
+  }
+  if (request.quoteOrderQty !== undefined) return fail('INVALID_ORDER', `a ${type} order takes quantity, not quoteOrderQty`);
+  if (type === 'TRAILING_STOP_MARKET') {
+    if (stopPrice !== undefined) return fail('INVALID_ORDER', 'a trailing stop takes callbackRate (and activationPrice), not stopPrice');
+    if (callbackRate === undefined || callbackRate <= 0n || callbackRate >= 10n ** 18n) {
+      return fail('INVALID_ORDER', 'callbackRate must be a fraction between 0 and 1 (e.g. "0.01" for 1 %)');
+    }
+    if (activationPrice !== undefined && (activationPrice <= 0n || !isMultipleOf(activationPrice, instrument.tickSize))) {
+      return fail('INVALID_PRICE', `activationPrice must be positive, tick size ${formatFixed(instrument.tickSize)}`);
+    }
+    return ok(request);
+  }
+  if (callbackRate !== undefined || activationPrice !== undefined) return fail('INVALID_ORDER', `a ${type} order takes stopPrice, not a trailing callback`);
+  if (stopPrice === undefined || stopPrice <= 0n) return fail('INVALID_ORDER', `a ${type} order needs a positive stopPrice`);
+  if (!isMultipleOf(stopPrice, instrument.tickSize)) return fail('INVALID_PRICE', `stopPrice: tick size is ${formatFixed(instrument.tickSize)}`);
   return ok(request);
 }

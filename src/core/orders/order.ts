@@ -8,8 +8,39 @@ import type { Fixed } from '../money/fixed.js';
 import type { OrderStatus } from './order-status.js';
 
 export type Side = 'BUY' | 'SELL';
-export const ORDER_TYPES = ['MARKET', 'LIMIT', 'LIMIT_MAKER', 'IMMEDIATE_OR_CANCEL', 'FILL_OR_KILL'] as const;
+export const ORDER_TYPES = [
+  'MARKET',
+  'LIMIT',
+  'LIMIT_MAKER',
+  'IMMEDIATE_OR_CANCEL',
+  'FILL_OR_KILL',
+  'STOP_LOSS',
+  'STOP_LOSS_LIMIT',
+  'TAKE_PROFIT',
+  'TAKE_PROFIT_LIMIT',
+  'TRAILING_STOP_MARKET',
+] as const;
 export type OrderType = (typeof ORDER_TYPES)[number];
+export type ConditionalType = 'STOP_LOSS' | 'STOP_LOSS_LIMIT' | 'TAKE_PROFIT' | 'TAKE_PROFIT_LIMIT' | 'TRAILING_STOP_MARKET';
+
+export function isConditional(type: OrderType): type is ConditionalType {
+  return type.startsWith('STOP_LOSS') || type.startsWith('TAKE_PROFIT') || type === 'TRAILING_STOP_MARKET';
+}
+
+/** The order type a conditional order becomes when it triggers; other types are themselves. */
+export function executionType(type: OrderType): Exclude<OrderType, ConditionalType> {
+  switch (type) {
+    case 'STOP_LOSS':
+    case 'TAKE_PROFIT':
+    case 'TRAILING_STOP_MARKET':
+      return 'MARKET';
+    case 'STOP_LOSS_LIMIT':
+    case 'TAKE_PROFIT_LIMIT':
+      return 'LIMIT';
+    default:
+      return type;
+  }
+}
 export type Liquidity = 'MAKER' | 'TAKER';
 
 export interface Order {
@@ -39,6 +70,21 @@ export interface Order {
   /** Displayed size ahead of this order at its price (resting orders only). */
   queueAhead: Fixed;
   updatedAt: number;
+  /** Futures: leverage the order opens at; 1 for spot. */
+  readonly leverage: number;
+  /** Never opens or increases a position; fills stop at the position's size. */
+  readonly reduceOnly: boolean;
+  /** Conditional orders: the trigger price (trailing stops: set once activated, then follows). */
+  stopPrice: Fixed | undefined;
+  /** Trailing stops: activation price (absent = active at once) and callback rate (0.01 = 1 %). */
+  readonly activationPrice: Fixed | undefined;
+  readonly callbackRate: Fixed | undefined;
+  /** Trailing stops: best price seen since activation. */
+  trailPeak: Fixed | undefined;
+  /** Conditional orders: false until the tape reaches the trigger. */
+  triggered: boolean;
+  /** Orders sharing an OCO group: when one triggers, the others are cancelled. */
+  readonly ocoGroup: string | undefined;
 }
 
 export function remainingQty(order: Order): Fixed {

@@ -21,6 +21,9 @@ export const REJECTION_CODES = {
   DUPLICATE_CLIENT_ORDER_ID: { mexcCode: 30026, message: 'client order id is already in use by an open order' },
   ACCOUNT_HALTED: { mexcCode: 30016, message: 'trading disabled' },
   DUPLICATE_ACCOUNT: { mexcCode: 700004, message: 'account already exists' },
+  REDUCE_ONLY_REJECTED: { mexcCode: 30004, message: 'Insufficient position' },
+  INVALID_LEVERAGE: { mexcCode: 700004, message: 'leverage is not allowed' },
+  NOT_A_FUTURES_ACCOUNT: { mexcCode: 700004, message: 'this account does not trade futures' },
 } as const;
 
 export type RejectionCode = keyof typeof REJECTION_CODES;

@@ -1,0 +1,158 @@
+/**
+ * The `Settlement` of a futures account (USD-M perpetuals, one-way mode).
+ *
+ * Guarantees:
+ * - an order reserves initial margin for its whole quantity at its leverage (price × qty / lev)
+ *   plus the taker fee on it; reduce-only orders reserve nothing and never open or flip a position;
+ * - a fill first reduces an opposite position (realized PnL and its margin return to cash), then
+ *   opens or adds with margin = price × qty / leverage, taken from the order's reservation;
+ * - fees are fill notional × rate, rounded up to the commission precision, in the settlement asset.
+ * Not modelled: Binance's "open loss" surcharge on order cost.
+ */
+import { div, formatFixed, mul, roundToDecimals, type Fixed } from '../money/fixed.js';
+import type { Instrument } from '../instruments/instrument.js';
+import type { KernelEvent } from '../kernel/events.js';
+import type { Settlement, SettledFill } from '../matching/settlement.js';
+import type { WalkPlan } from '../matching/taker-walk.js';
+import { isOpenStatus } from '../orders/order-status.js';
+import { remainingQty, type Liquidity, type Order } from '../orders/order.js';
+import { rejection, type Rejection } from '../orders/rejection.js';
+import type { FuturesAccount } from './futures-account.js';
+import { applyFill, sideOf, type Position } from './position.js';
+import { positionEvent } from './position-events.js';
+
+const fmt = (v: Fixed): string => formatFixed(v);
+
+export class FuturesOrderSettlement implements Settlement {
+  constructor(
+    private readonly account: FuturesAccount,
+    private readonly instrument: Instrument,
+    private readonly now: () => number,
+    private readonly mark: (symbol: string) => Fixed | undefined,
+  ) {}
+
+  private rate(liquidity: Liquidity): Fixed {
+    const fees = this.account.fees;
+    return liquidity === 'MAKER' ? (fees.maker ?? this.instrument.makerFee) : (fees.taker ?? this.instrument.takerFee);
+  }
+
+  private fee(notional: Fixed, liquidity: Liquidity): Fixed {
+    return roundToDecimals(mul(notional, this.rate(liquidity), 'ceil'), this.instrument.quoteCommissionPrecision, 'ceil');
+  }
+
+  private marginFor(notional: Fixed, order: Order): Fixed {
+    return roundToDecimals(div(notional, BigInt(order.leverage) * 10n ** 18n, 'up'), this.instrument.quoteCommissionPrecision, 'ceil');
+  }
+
+  /** What the remainder of a priced order keeps reserved. */
+  private required(order: Order): Fixed {
+    if (!isOpenStatus(order.status) || order.reduceOnly) return 0n;
+    if (order.type === 'MARKET') return order.locked;
+    const notional = mul(order.price!, remainingQty(order), 'up');
+    return this.marginFor(notional, order) + this.fee(notional, 'TAKER');
+  }
+
+  private take(order: Order, amount: Fixed): void {
+    if (amount <= 0n) return;
+    this.account.cash -= amount;
+    this.account.reserved += amount;
+    order.locked += amount;
+  }
+
+  private give(order: Order, amount: Fixed): void {
+    if (amount <= 0n) return;
+    if (amount > order.locked) throw new Error(`order ${order.id}: releasing more than it reserved`);
+    order.locked -= amount;
+    this.account.reserved -= amount;
+    this.account.cash += amount;
+  }
+
+  reserve(order: Order): Rejection | undefined {
+    if (order.reduceOnly) {
+      const position = this.account.positions.get(order.symbol);
+      const reduces = position !== undefined && position.size !== 0n && sideOf(position.size) !== (order.side === 'BUY' ? 1n : -1n);
+      return reduces ? undefined : rejection('REDUCE_ONLY_REJECTED', 'no position for this order to reduce');
+    }
+    const need = this.required({ ...order, status: 'NEW' });
+    const available = this.account.available(this.mark);
+    if (need > available) return rejection('INSUFFICIENT_BALANCE', `margin ${fmt(need)} ${this.account.settleAsset} needed, ${fmt(available)} available`);
+    this.take(order, need);
+    return undefined;
+  }
+
+  checkMarket(order: Order, plan: WalkPlan): Rejection | undefined {
+    if (plan.quantity > 0n && plan.quote < this.instrument.minNotional && !order.reduceOnly) {
+      return rejection('MIN_NOTIONAL', `${fmt(this.instrument.minNotional)} ${this.instrument.quote}`);
+    }
+    const fee = this.fee(plan.quote, 'TAKER');
+    const need = order.reduceOnly ? fee : this.marginFor(plan.quote, order) + fee;
+    const available = this.account.available(this.mark) + order.locked;
+    if (need > available) return rejection('INSUFFICIENT_BALANCE', `margin ${fmt(need)} ${this.account.settleAsset} needed, ${fmt(available)} available`);
+    this.take(order, need - order.locked);
+    return undefined;
+  }
+
+  budgetFeeRate(): Fixed {
+    return this.rate('TAKER');
+  }
+
+  fillableQty(order: Order, wanted: Fixed): Fixed {
+    if (!order.reduceOnly) return wanted;
+    const position = this.account.positions.get(order.symbol);
+    if (position === undefined || position.size === 0n || sideOf(position.size) === (order.side === 'BUY' ? 1n : -1n)) return 0n;
+    const size = position.size < 0n ? -position.size : position.size;
+    return wanted < size ? wanted : size;
+  }
+
+  settle(order: Order, price: Fixed, quantity: Fixed, liquidity: Liquidity): SettledFill {
+    const account = this.account;
+    const at = this.now();
+    const notional = mul(price, quantity, 'up');
+    const fee = this.fee(notional, liquidity);
+    const followUps: KernelEvent[] = [];
+    let delta = order.side === 'BUY' ? quantity : -quantity;
+    let realized = 0n;
+    let position = account.positionFor(order.symbol, at);
+    const feePosition = position; // a flip's whole fee is booked on the position it started from
+
+    if (position.size !== 0n && sideOf(position.size) !== sideOf(delta)) {
+      const closing = -position.size;
+      const step = (delta < 0n ? -delta : delta) <= (closing < 0n ? -closing : closing) ? delta : closing;
+      const effect = applyFill(position, step, price);
+      account.cash += effect.releasedMargin + effect.realizedPnl;
+      account.ledger.realizedPnl += effect.realizedPnl;
+      realized += effect.realizedPnl;
+      delta -= step;
+      followUps.push(positionEvent(effect.closedAll ? 'POSITION_CLOSED' : 'POSITION_UPDATED', account.id, position, at, this.instrument, this.mark));
+      if (effect.closedAll && delta !== 0n) position = account.positionFor(order.symbol, at);
+    }
+    if (delta !== 0n) {
+      const opening = position.size === 0n;
+      position.leverage = order.leverage;
+      const opened = delta < 0n ? -delta : delta;
+      const margin = this.marginFor(mul(price, opened, 'up'), order);
+      const fromOrder = order.locked < margin ? order.locked : margin;
+      this.give(order, fromOrder);
+      account.cash -= margin;
+      position.margin += margin;
+      applyFill(position, delta, price);
+      if (opening) position.openedAt = at;
+      followUps.push(positionEvent(opening ? 'POSITION_OPENED' : 'POSITION_UPDATED', account.id, position, at, this.instrument, this.mark));
+    }
+    // The fee comes out of the order's reservation first, then cash.
+    this.give(order, order.locked < fee ? order.locked : fee);
+    account.cash -= fee;
+    account.ledger.fees += fee;
+    feePosition.feesPaid += fee;
+    order.executedQty += quantity;
+    order.cumulativeQuoteQty += notional;
+    return { notional, fee, feeAsset: account.settleAsset, realizedPnl: realized, followUps };
+  }
+
+  release(order: Order): void {
+    const excess = order.locked - this.required(order);
+    if (excess > 0n) this.give(order, excess);
+  }
+}
+
+export type { Position };

@@ -1,0 +1,142 @@
+/**
+ * Futures risk in the kernel: liquidation on the mark price and funding payments.
+ *
+ * Liquidation (Binance USD-M, "Liquidation Protocols" and "How to Calculate Liquidation Price of
+ * USDⓈ-M Futures Contracts"):
+ * - isolated: when margin + uPnL(mark) ≤ maintenance margin(mark) = |size|·mark·MMR − cum, with the
+ *   bracket of the notional at the mark. This is the condition the published liquidation price
+ *   solves, so the position goes exactly when the mark crosses that price;
+ * - cross: when wallet + Σ uPnL ≤ Σ maintenance margin: every position of the account goes.
+ * What happens: the account's open orders on the symbol are cancelled; a clearance fee of
+ * `liquidationFeeRate` × |size| × mark is charged from what is left of the margin (never more); the
+ * position closes at the bankruptcy price, where the margin net of that fee is exhausted:
+ *   BP = EP − (margin − fee)/|size| (long), EP + (margin − fee)/|size| (short).
+ * So an isolated position loses exactly its margin, as on the exchange; a loss beyond it (a gap
+ * through the bankruptcy price) is the insurance fund's, not the trader's.
+ *
+ * Funding: at each funding time, every open position pays |size| × mark × rate (rounded half-up
+ * to the commission precision): a positive rate, longs pay and shorts receive. Isolated positions
+ * pay from their margin, cross positions from the wallet.
+ */
+import { abs, formatFixed, min, mul, roundToDecimals, type Fixed } from '../money/fixed.js';
+import type { FuturesAccount } from '../accounts/futures-account.js';
+import { bankruptcyPrice, isolatedLiquidationPrice, maintenanceMargin, unrealizedPnl, type Position } from '../accounts/position.js';
+import { positionEvent } from '../accounts/position-events.js';
+import type { Market } from '../matching/market.js';
+import type { MatchingEngine } from '../matching/matching-engine.js';
+import type { KernelEvent } from './events.js';
+
+export interface RiskContext {
+  readonly now: number;
+  readonly engine: MatchingEngine;
+  emit(event: KernelEvent): void;
+  market(symbol: string): Market;
+  mark(symbol: string): Fixed | undefined;
+}
+
+/** Liquidates what the mark of `market` now puts under maintenance. */
+export function checkLiquidations(ctx: RiskContext, market: Market, accounts: Iterable<FuturesAccount>): void {
+  const mark = market.mark;
+  if (mark === undefined) return;
+  for (const account of accounts) {
+    const position = account.positions.get(market.instrument.symbol);
+    if (position === undefined || position.size === 0n) continue;
+    if (account.marginMode === 'isolated') {
+      const balance = position.margin + unrealizedPnl(position, mark);
+      if (balance <= maintenanceMargin(market.instrument, position.size, mark)) liquidate(ctx, account, position, balance);
+      continue;
+    }
+    let maintenance = 0n;
+    for (const p of account.openPositions()) {
+      const m = ctx.mark(p.symbol);
+      if (m !== undefined) maintenance += maintenanceMargin(ctx.market(p.symbol).instrument, p.size, m);
+    }
+    const equity = account.equity(ctx.mark);
+    if (equity <= maintenance) {
+      let left = equity;
+      for (const p of account.openPositions()) {
+        const upnl = unrealizedPnl(p, ctx.mark(p.symbol)!);
+        const share = p.margin + upnl;
+        liquidate(ctx, account, p, min(share, left));
+        left -= share;
+      }
+      if (account.cash < 0n) {
+        // Losses beyond the wallet are the insurance fund's: the last close is booked at bankruptcy.
+        account.ledger.realizedPnl -= account.cash;
+        account.cash = 0n;
+      }
+    }
+  }
+}
+
+/** Closes one position at its bankruptcy price; `balance` is margin + uPnL at the mark. */
+function liquidate(ctx: RiskContext, account: FuturesAccount, position: Position, balance: Fixed): void {
+  const market = ctx.market(position.symbol);
+  const instrument = market.instrument;
+  const mark = market.mark!;
+  ctx.engine.cancelAll(market, account.id, 'LIQUIDATION');
+  const liquidationPrice = isolatedLiquidationPrice(instrument, position);
+  const rate = instrument.liquidationFeeRate ?? 0n;
+  const wanted = roundToDecimals(mul(mul(abs(position.size), mark, 'up'), rate, 'up'), instrument.quoteCommissionPrecision, 'ceil');
+  const fee = balance > 0n ? min(wanted, balance) : 0n;
+  const lost = position.margin;
+  const realized = account.marginMode === 'isolated' ? fee - position.margin : unrealizedPnl(position, mark);
+  const bankruptcy = account.marginMode === 'isolated' ? bankruptcyPrice(position, fee) : mark;
+  const direction = position.size > 0n ? 'LONG' : 'SHORT';
+  const size = abs(position.size);
+  const entry = position.entryPrice;
+
+  account.cash += position.margin + realized - fee;
+  account.ledger.realizedPnl += realized;
+  account.ledger.fees += fee;
+  position.realizedPnl += realized;
+  position.feesPaid += fee;
+  position.margin = 0n;
+  position.size = 0n;
+  ctx.emit({
+    type: 'LIQUIDATION',
+    at: ctx.now,
+    account: account.id,
+    symbol: position.symbol,
+    positionId: position.id,
+    direction,
+    size: formatFixed(size),
+    entryPrice: formatFixed(entry),
+    markPrice: formatFixed(mark),
+    ...(liquidationPrice !== undefined ? { liquidationPrice: formatFixed(liquidationPrice) } : {}),
+    bankruptcyPrice: formatFixed(roundToDecimals(bankruptcy, 8, 'half-up')),
+    liquidationFee: formatFixed(fee),
+    realizedPnl: formatFixed(realized),
+    marginLost: formatFixed(lost),
+  });
+  const closed = { ...position, entryPrice: entry };
+  ctx.emit(positionEvent('POSITION_CLOSED', account.id, closed, ctx.now, instrument, ctx.mark));
+}
+
+/** Applies one funding rate to every open position on the market. */
+export function applyFunding(ctx: RiskContext, market: Market, rate: Fixed, accounts: Iterable<FuturesAccount>): void {
+  const mark = market.mark;
+  if (mark === undefined) return;
+  const symbol = market.instrument.symbol;
+  for (const account of accounts) {
+    const position = account.positions.get(symbol);
+    if (position === undefined || position.size === 0n) continue;
+    const magnitude = roundToDecimals(mul(mul(abs(position.size), mark, 'half-up'), rate, 'half-up'), market.instrument.quoteCommissionPrecision, 'half-up');
+    const paid = position.size > 0n ? magnitude : -magnitude;
+    if (account.marginMode === 'isolated') position.margin -= paid;
+    else account.cash -= paid;
+    account.ledger.funding += paid;
+    position.totalFundingPaid += paid;
+    ctx.emit({
+      type: 'FUNDING',
+      at: ctx.now,
+      account: account.id,
+      symbol,
+      positionId: position.id,
+      rate: formatFixed(rate),
+      markPrice: formatFixed(mark),
+      amount: formatFixed(paid),
+      totalFundingPaid: formatFixed(position.totalFundingPaid),
+    });
+  }
+}

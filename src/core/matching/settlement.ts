@@ -1,0 +1,33 @@
+/**
+ * What the matching engine asks of an account, whatever its kind: reserve funds for an order,
+ * check a market order against the account before it executes, move money for a fill, and release
+ * what an order no longer needs. Spot and futures accounts each implement it.
+ */
+import type { Fixed } from '../money/fixed.js';
+import type { KernelEvent } from '../kernel/events.js';
+import type { Liquidity, Order } from '../orders/order.js';
+import type { Rejection } from '../orders/rejection.js';
+import type { WalkPlan } from './taker-walk.js';
+
+export interface SettledFill {
+  readonly notional: Fixed;
+  readonly fee: Fixed;
+  readonly feeAsset: string;
+  readonly realizedPnl?: Fixed;
+  /** Events the fill caused beyond itself (positions opened, updated, closed). */
+  readonly followUps?: readonly KernelEvent[];
+}
+
+export interface Settlement {
+  /** Reserves what the order may spend (sets `order.locked`); a rejection leaves nothing reserved. */
+  reserve(order: Order): Rejection | undefined;
+  /** Checks (and for futures, reserves for) a market order's walk before it executes. */
+  checkMarket(order: Order, plan: WalkPlan): Rejection | undefined;
+  /** Fee rate a quote-sized market order must keep room for inside its budget. */
+  budgetFeeRate(order: Order): Fixed;
+  /** Largest quantity the order may still fill (reduce-only orders stop at the position's size). */
+  fillableQty(order: Order, wanted: Fixed): Fixed;
+  settle(order: Order, price: Fixed, quantity: Fixed, liquidity: Liquidity): SettledFill;
+  /** Releases what the order holds beyond its remainder's needs (all of it once it is done). */
+  release(order: Order): void;
+}
