@@ -28,7 +28,7 @@ export class FuturesAccount {
   readonly positions = new Map<string, Position>();
   readonly leverage = new Map<string, number>();
   readonly ledger: FuturesLedger = { deposits: 0n, realizedPnl: 0n, fees: 0n, funding: 0n };
-  private positionSeq = 0;
+  positionSeq = 0;
 
   constructor(
     readonly id: string,

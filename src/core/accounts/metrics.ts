@@ -147,6 +147,18 @@ export class DrawdownTracker {
   get maxAmount(): Fixed {
     return this.maxFall;
   }
+
+  exportState(): readonly [peak: Fixed, current: Fixed, max: Fixed, maxFall: Fixed] {
+    return [this.peakEquity, this.currentFraction, this.maxFraction, this.maxFall];
+  }
+
+  static fromState([peak, current, max, maxFall]: readonly [Fixed, Fixed, Fixed, Fixed]): DrawdownTracker {
+    const tracker = new DrawdownTracker(peak);
+    tracker.currentFraction = current;
+    tracker.maxFraction = max;
+    tracker.maxFall = maxFall;
+    return tracker;
+  }
 }
 
 export function computeMetrics(input: MetricsInput): AccountMetrics {

@@ -122,6 +122,20 @@ export class SpotAccount {
     }
   }
 
+  exportState(): { balances: [string, Balance][]; ledger: [string, AssetLedger][] } {
+    return {
+      balances: [...this.balances].map(([asset, b]) => [asset, { ...b }]),
+      ledger: [...this.ledger].map(([asset, l]) => [asset, { ...l }]),
+    };
+  }
+
+  importState(state: { balances: [string, Balance][]; ledger: [string, AssetLedger][] }): void {
+    this.balances.clear();
+    this.ledger.clear();
+    for (const [asset, b] of state.balances) this.balances.set(asset, { ...b });
+    for (const [asset, l] of state.ledger) this.ledger.set(asset, { ...l });
+  }
+
   /** Throws when a balance is negative or does not equal its ledger. */
   reconcile(): void {
     for (const asset of this.assets()) {

@@ -49,6 +49,15 @@ export interface ChangedLevel {
   readonly price: Fixed;
 }
 
+export interface SynchronizerState {
+  readonly status: SyncStatus;
+  readonly lastUpdateId: number;
+  readonly reason: string;
+  readonly buffer: readonly DepthDelta[];
+  readonly bids: readonly Level[];
+  readonly asks: readonly Level[];
+}
+
 const MAX_BUFFER = 20_000;
 
 export class BookSynchronizer {
@@ -118,6 +127,25 @@ export class BookSynchronizer {
     }
     if (this.book.isCrossed()) return this.lose(`book crossed after snapshot ${snapshot.lastUpdateId}`);
     return { kind: 'applied', changed, resynced: true };
+  }
+
+  exportState(): SynchronizerState {
+    return {
+      status: this.state,
+      lastUpdateId: this.lastUpdateId,
+      reason: this.lastReason,
+      buffer: this.buffer.map((d) => ({ ...d })),
+      bids: [...this.book.bids.levels()],
+      asks: [...this.book.asks.levels()],
+    };
+  }
+
+  importState(state: SynchronizerState): void {
+    this.book.replace(state.bids, state.asks);
+    this.state = state.status;
+    this.lastUpdateId = state.lastUpdateId;
+    this.lastReason = state.reason;
+    this.buffer.splice(0, this.buffer.length, ...state.buffer);
   }
 
   /** Marks the book unusable (e.g. the feed went silent or reconnected); a snapshot restores it. */

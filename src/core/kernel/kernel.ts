@@ -30,6 +30,8 @@ import { parseOrderRequest, validateOrder } from '../orders/order-validation.js'
 import { rejection, type Rejection } from '../orders/rejection.js';
 import { equityEvent, equityOf, observeEquity, type Account, type HealthState } from './account-health.js';
 import type { KernelEvent } from './events.js';
+import { decodeState, encodeState, SNAPSHOT_VERSION } from './kernel-snapshot.js';
+import { DrawdownTracker } from '../accounts/metrics.js';
 import { applyFunding, checkLiquidations, type RiskContext } from './futures-risk.js';
 import type { CancelOrderInput, KernelInput, LevelInput, OpenAccountInput, PlaceOrderInput, SetLeverageInput } from './inputs.js';
 
@@ -275,6 +277,89 @@ export class Kernel {
         if (locked !== expected) throw new Error(`account ${account.id}: ${asset} locked ${formatFixed(locked)} but open orders hold ${formatFixed(expected)}`);
       }
     }
+  }
+
+  // ---- snapshots ----
+
+  /** The whole state as one deterministic JSON document (see kernel-snapshot.ts). */
+  snapshot(): string {
+    const ids = (orders: readonly Order[]) => orders.map((o) => o.id);
+    return encodeState({
+      version: SNAPSHOT_VERSION,
+      clock: this.clock,
+      started: this.started,
+      sequence: this.sequence,
+      orderSeq: this.orderSeq,
+      tradeSeq: this.tradeSeq,
+      nextSampleAt: this.nextSampleAt,
+      nextFundingAt: this.nextFundingAt,
+      markets: [...this.markets.values()].map((m) => ({
+        symbol: m.instrument.symbol,
+        sync: m.sync.exportState(),
+        own: m.own.entries(),
+        resting: ids([...m.bids.all(), ...m.asks.all()]),
+        waiting: ids(m.waiting),
+        conditionals: ids(m.conditionals),
+        mark: m.mark,
+        markFromInput: m.markFromInput,
+        lastTradePrice: m.lastTradePrice,
+      })),
+      accounts: [...this.accountsById.values()].map((a) =>
+        a.kind === 'spot'
+          ? { kind: 'spot', id: a.id, fees: a.fees, ...a.exportState() }
+          : {
+              kind: 'futures', id: a.id, fees: a.fees, settleAsset: a.settleAsset, marginMode: a.marginMode, defaultLeverage: a.defaultLeverage,
+              cash: a.cash, reserved: a.reserved, positions: [...a.positions.values()], leverage: [...a.leverage], ledger: a.ledger, positionSeq: a.positionSeq,
+            },
+      ),
+      health: [...this.health].map(([id, h]) => [id, { tracker: h.tracker?.exportState(), limit: h.limit, closeOnHalt: h.closeOnHalt, halted: h.halted, lastEquity: h.lastEquity }]),
+      orders: [...this.ordersById.values()],
+      clientIds: [...this.clientIds].map(([account, map]) => [account, [...map]]),
+      pending: this.pending,
+    });
+  }
+
+  /** A kernel in exactly the state `snapshot()` recorded, under the same configuration. */
+  static restore(config: KernelConfig, snapshot: string): Kernel {
+    const state = decodeState(snapshot);
+    const kernel = new Kernel(config);
+    Object.assign(kernel, {
+      clock: state.clock, started: state.started, sequence: state.sequence, orderSeq: state.orderSeq,
+      tradeSeq: state.tradeSeq, nextSampleAt: state.nextSampleAt, nextFundingAt: state.nextFundingAt,
+    });
+    for (const order of state.orders) kernel.ordersById.set(order.id, { ...order });
+    const order = (id: string): Order => kernel.ordersById.get(id) ?? fail(`snapshot names unknown order ${id}`);
+    for (const m of state.markets) {
+      const market = kernel.markets.get(m.symbol) ?? fail(`snapshot has market ${m.symbol}, which is not configured`);
+      market.sync.importState(m.sync);
+      market.own.restore(m.own);
+      for (const id of m.resting) market.resting(order(id).side).insert(order(id));
+      market.waiting.push(...m.waiting.map(order));
+      market.conditionals.push(...m.conditionals.map(order));
+      market.mark = m.mark;
+      market.markFromInput = m.markFromInput;
+      market.lastTradePrice = m.lastTradePrice;
+    }
+    for (const a of state.accounts) {
+      if (a.kind === 'spot') {
+        const spot = new SpotAccount(a.id, a.fees);
+        spot.importState(a);
+        kernel.accountsById.set(a.id, spot);
+      } else {
+        const futures = new FuturesAccount(a.id, a.settleAsset, a.marginMode, a.fees, a.defaultLeverage);
+        Object.assign(futures, { cash: a.cash, reserved: a.reserved, positionSeq: a.positionSeq });
+        Object.assign(futures.ledger, a.ledger);
+        for (const p of a.positions) futures.positions.set(p.symbol, { ...p });
+        for (const [symbol, leverage] of a.leverage) futures.leverage.set(symbol, leverage);
+        kernel.accountsById.set(a.id, futures);
+      }
+    }
+    for (const [id, h] of state.health) {
+      kernel.health.set(id, { tracker: h.tracker && DrawdownTracker.fromState(h.tracker), limit: h.limit, closeOnHalt: h.closeOnHalt, halted: h.halted, lastEquity: h.lastEquity });
+    }
+    for (const [account, entries] of state.clientIds) kernel.clientIds.set(account, new Map(entries));
+    kernel.pending.push(...state.pending);
+    return kernel;
   }
 
   // ---- internals ----
@@ -549,6 +634,10 @@ export class Kernel {
     if (!isOpenStatus(order.status)) return reject(rejection('ORDER_NOT_OPEN'));
     this.engine.cancel(order, this.market(order.symbol), 'CANCELED_BY_USER');
   }
+}
+
+function fail(message: string): never {
+  throw new Error(message);
 }
 
 function levels(raw: readonly LevelInput[]): Level[] {

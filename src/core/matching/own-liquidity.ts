@@ -36,6 +36,11 @@ export class OwnLiquidity {
     this.consumed.ask.clear();
   }
 
+  restore(entries: ReadonlyArray<readonly [BookSideName, Fixed, Fixed]>): void {
+    this.clear();
+    for (const [side, price, qty] of entries) this.consumed[side].set(price, qty);
+  }
+
   /** Entries for snapshots, in a stable order. */
   entries(): Array<[BookSideName, Fixed, Fixed]> {
     const out: Array<[BookSideName, Fixed, Fixed]> = [];
