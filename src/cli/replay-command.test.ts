@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { PROJECT_ROOT } from '../test-kit/data-paths.js';
+import { PROJECT_ROOT, USDM_RECORDING } from '../test-kit/data-paths.js';
 
 const RECORDING = 'data/recordings/binance_spot_btcusdt_20240808T2354Z';
 
@@ -60,5 +60,27 @@ describe('papertrade replay: bad input is a clear error naming the line, and a n
       account: 'a1',
       balances: { BTC: { free: '0.24975', locked: '0' }, USDT: { free: '4575', locked: '0' } },
     });
+  });
+});
+
+describe('papertrade replay on a perpetual', () => {
+  it('takes leverage, reduce-only stop and take-profit orders and a funding rate; its output has position events', () => {
+    const orders = ordersFile([
+      '{"at":1723161300000,"account":"f1","symbol":"BTCUSDT","leverage":20}',
+      '{"at":1723161300000,"account":"f1","symbol":"BTCUSDT","side":"BUY","type":"MARKET","quantity":"0.5","clientOrderId":"entry"}',
+      '{"at":1723161300000,"account":"f1","symbol":"BTCUSDT","side":"SELL","type":"STOP_LOSS","quantity":"0.5","stopPrice":"61650.0","reduceOnly":true,"ocoGroup":"exit","clientOrderId":"sl"}',
+      '{"at":1723161300000,"account":"f1","symbol":"BTCUSDT","side":"SELL","type":"TAKE_PROFIT","quantity":"0.5","stopPrice":"61900.0","reduceOnly":true,"ocoGroup":"exit","clientOrderId":"tp"}',
+      '{"at":1723161500000,"account":"f2","symbol":"BTCUSDT","side":"SELL","type":"MARKET","quantity":"0.1","clientOrderId":"short"}',
+    ]);
+    const result = cli(['replay', '--recording', USDM_RECORDING, '--orders', orders, '--balances', 'USDT=10000', '--funding-rate', '0.0001']);
+    expect(result.stderr).toBe('');
+    expect(result.status).toBe(0);
+    const events = result.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, string>);
+    const types = (account: string) => events.filter((e) => e.account === account && e.type !== 'EQUITY').map((e) => e.type);
+    expect(types('f1')).toEqual(expect.arrayContaining(['ACCOUNT_OPENED', 'LEVERAGE_SET', 'POSITION_OPENED', 'ORDER_TRIGGERED', 'ORDER_CANCELED', 'POSITION_CLOSED', 'BALANCES']));
+    expect(events.find((e) => e.type === 'POSITION_OPENED' && e.account === 'f1')).toMatchObject({ direction: 'LONG', leverage: 20 });
+    expect(events.find((e) => e.type === 'ORDER_TRIGGERED')).toMatchObject({ clientOrderId: 'sl' });
+    expect(events.find((e) => e.type === 'FUNDING')).toMatchObject({ account: 'f2', at: 1723161600000, rate: '0.0001' });
+    expect(Number(events.find((e) => e.type === 'FUNDING')!.amount)).toBeLessThan(0); // a short receives
   });
 });

@@ -31,11 +31,13 @@ export function registerReplayCommands(program: Command): void {
     .description('Replay a recording with an orders file; prints one JSON event per line.')
     .requiredOption('--recording <dir>', 'recording directory (depth_snapshot.json, depth_updates.jsonl[.gz], trades.csv[.gz])')
     .requiredOption('--orders <file>', 'JSON lines, one command each, in time order')
-    .option('--balances <list>', 'starting balances of every account', DEFAULT_BALANCES)
+    .option('--balances <list>', 'starting balances of every account (perpetuals: the settlement asset, e.g. USDT=10000)', DEFAULT_BALANCES)
     .option('--latency-ms <n>', 'delay from submission to arrival at the venue, in event time', '0')
     .option('--exchange <name>', 'whose instrument rules apply', 'binance')
+    .option('--funding-rate <rate>', 'perpetuals: funding rate applied at 00:00, 08:00 and 16:00 UTC (e.g. 0.0001)')
+    .option('--leverage <n>', 'perpetuals: starting leverage of every account', '1')
     .option('--out <file>', 'write events here instead of stdout')
-    .action(async (opts: { recording: string; orders: string; balances: string; latencyMs: string; exchange: string; out?: string }) => {
+    .action(async (opts: { recording: string; orders: string; balances: string; latencyMs: string; exchange: string; fundingRate?: string; leverage: string; out?: string }) => {
       const balances = parseBalances(opts.balances);
       const latencyMs = parseLatency(opts.latencyMs);
       const recording = readRecording(opts.recording);
@@ -46,10 +48,14 @@ export function registerReplayCommands(program: Command): void {
         if (lines.length > 0) out.write(`${lines.join('\n')}\n`);
         lines.length = 0;
       };
+      if (opts.fundingRate !== undefined && !/^-?\d+(\.\d+)?$/.test(opts.fundingRate)) throw new Error(`--funding-rate must be a decimal such as 0.0001, got "${opts.fundingRate}"`);
+      if (!/^\d+$/.test(opts.leverage) || Number(opts.leverage) < 1) throw new Error(`--leverage must be a whole number ≥ 1, got "${opts.leverage}"`);
       const result = runReplay(recording, commands, {
         balances,
         latencyMs,
         exchange: opts.exchange,
+        leverage: Number(opts.leverage),
+        ...(opts.fundingRate !== undefined ? { fundingRate: opts.fundingRate } : {}),
         onEvent: (event) => {
           if (!isAccountEvent(event)) return;
           lines.push(JSON.stringify(event));

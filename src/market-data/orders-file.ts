@@ -10,17 +10,20 @@
  * the engine rejects such orders with the exchange's codes, as the exchange would.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import type { CancelOrderInput, PlaceOrderInput } from '../core/kernel/inputs.js';
+import type { CancelOrderInput, PlaceOrderInput, SetLeverageInput } from '../core/kernel/inputs.js';
 import { ORDER_TYPES } from '../core/orders/order.js';
 
-export type OrderCommand = PlaceOrderInput | CancelOrderInput;
+export type OrderCommand = PlaceOrderInput | CancelOrderInput | SetLeverageInput;
 
 export class OrdersFileError extends Error {
   override readonly name = 'OrdersFileError';
 }
 
 const DECIMAL = /^\d+(\.\d+)?$/;
-const KNOWN_FIELDS = new Set(['at', 'account', 'symbol', 'side', 'type', 'quantity', 'quoteOrderQty', 'price', 'clientOrderId', 'cancel', 'orderId']);
+const KNOWN_FIELDS = new Set([
+  'at', 'account', 'symbol', 'side', 'type', 'quantity', 'quoteOrderQty', 'price', 'clientOrderId', 'cancel', 'orderId',
+  'stopPrice', 'activationPrice', 'callbackRate', 'reduceOnly', 'ocoGroup', 'leverage',
+]);
 
 export function readOrdersFile(path: string, symbols: readonly string[]): OrderCommand[] {
   if (!existsSync(path)) throw new OrdersFileError(`orders file not found: ${path}`);
@@ -71,15 +74,24 @@ export function parseOrders(text: string, symbols: readonly string[], name = 'or
 
     if (typeof o.symbol !== 'string') fail('"symbol" is required');
     if (!symbols.includes(o.symbol as string)) fail(`unknown symbol "${String(o.symbol)}" (this recording has ${symbols.join(', ')})`);
+    if (o.leverage !== undefined) {
+      if (typeof o.leverage !== 'number' || !Number.isSafeInteger(o.leverage) || o.leverage < 1) fail('"leverage" must be a whole number ≥ 1');
+      for (const key of Object.keys(o)) if (!['at', 'account', 'symbol', 'leverage'].includes(key)) fail(`a leverage line takes no "${key}"`);
+      commands.push({ kind: 'leverage.set', time: at, account, symbol: o.symbol as string, leverage: o.leverage as number });
+      return;
+    }
     if (o.side !== 'BUY' && o.side !== 'SELL') fail('"side" must be BUY or SELL');
     if (typeof o.type !== 'string' || !(ORDER_TYPES as readonly string[]).includes(o.type)) fail(`"type" must be one of ${ORDER_TYPES.join(', ')}`);
-    for (const key of ['quantity', 'price', 'quoteOrderQty']) {
+    for (const key of ['quantity', 'price', 'quoteOrderQty', 'stopPrice', 'activationPrice', 'callbackRate']) {
       if (o[key] !== undefined && (typeof o[key] !== 'string' || !DECIMAL.test(o[key] as string))) {
         fail(`"${key}" must be a decimal string such as "0.25"`);
       }
     }
     if (o.quantity === undefined && o.quoteOrderQty === undefined) fail('"quantity" (or "quoteOrderQty" for MARKET) is required');
+    if (o.side === undefined) fail('"side" is required');
     if (o.clientOrderId !== undefined && (typeof o.clientOrderId !== 'string' || o.clientOrderId === '')) fail('"clientOrderId" must be a non-empty string');
+    if (o.reduceOnly !== undefined && typeof o.reduceOnly !== 'boolean') fail('"reduceOnly" must be true or false');
+    if (o.ocoGroup !== undefined && (typeof o.ocoGroup !== 'string' || o.ocoGroup === '')) fail('"ocoGroup" must be a non-empty string');
     commands.push({
       kind: 'order.place',
       time: at,
@@ -91,6 +103,11 @@ export function parseOrders(text: string, symbols: readonly string[], name = 'or
       ...(o.quoteOrderQty !== undefined ? { quoteOrderQty: o.quoteOrderQty as string } : {}),
       ...(o.price !== undefined ? { price: o.price as string } : {}),
       ...(o.clientOrderId !== undefined ? { clientOrderId: o.clientOrderId as string } : {}),
+      ...(o.stopPrice !== undefined ? { stopPrice: o.stopPrice as string } : {}),
+      ...(o.activationPrice !== undefined ? { activationPrice: o.activationPrice as string } : {}),
+      ...(o.callbackRate !== undefined ? { callbackRate: o.callbackRate as string } : {}),
+      ...(o.reduceOnly !== undefined ? { reduceOnly: o.reduceOnly as boolean } : {}),
+      ...(o.ocoGroup !== undefined ? { ocoGroup: o.ocoGroup as string } : {}),
     });
   });
   return commands;

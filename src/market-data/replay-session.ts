@@ -18,6 +18,10 @@ export interface ReplayOptions {
   readonly balances: Readonly<Record<string, string>>;
   readonly latencyMs?: number;
   readonly exchange?: string;
+  /** Perpetuals: the funding rate applied at every funding time (00:00, 08:00, 16:00 UTC). */
+  readonly fundingRate?: string;
+  /** Perpetuals: leverage of every account until a leverage line changes it (default 1). */
+  readonly leverage?: number;
   /** Called for every kernel event, in order. */
   readonly onEvent?: (event: KernelEvent) => void;
 }
@@ -44,7 +48,12 @@ export function instrumentForRecording(recording: Recording, exchange = 'binance
 }
 
 /** The merged input stream: market events and commands, with accounts opened on first use. */
-export function* replayInputs(recording: Recording, commands: readonly OrderCommand[], balances: Readonly<Record<string, string>>): Generator<KernelInput> {
+export function* replayInputs(
+  recording: Recording,
+  commands: readonly OrderCommand[],
+  balances: Readonly<Record<string, string>>,
+  account: { readonly leverage?: number } = {},
+): Generator<KernelInput> {
   const opened = new Set<string>();
   let next = 0;
   function* commandsUpTo(limit: number): Generator<KernelInput> {
@@ -53,7 +62,9 @@ export function* replayInputs(recording: Recording, commands: readonly OrderComm
       next += 1;
       if (!opened.has(command.account)) {
         opened.add(command.account);
-        yield { kind: 'account.open', time: command.time, account: command.account, balances };
+        yield recording.market === 'perpetual'
+          ? { kind: 'account.open', time: command.time, account: command.account, balances, type: 'futures', leverage: account.leverage ?? 1 }
+          : { kind: 'account.open', time: command.time, account: command.account, balances };
       }
       yield command;
     }
@@ -66,13 +77,15 @@ export function* replayInputs(recording: Recording, commands: readonly OrderComm
 }
 
 export function runReplay(recording: Recording, commands: readonly OrderCommand[], options: ReplayOptions): ReplayResult {
+  const instrument = instrumentForRecording(recording, options.exchange);
   const kernel = new Kernel({
-    instruments: [instrumentForRecording(recording, options.exchange)],
+    instruments: [instrument],
     latencyMs: options.latencyMs ?? 0,
+    ...(options.fundingRate !== undefined ? { funding: { rates: { [instrument.symbol]: options.fundingRate } } } : {}),
   });
   let inputs = 0;
   let lastTime = recording.lastTime;
-  for (const input of replayInputs(recording, commands, options.balances)) {
+  for (const input of replayInputs(recording, commands, options.balances, { ...(options.leverage !== undefined ? { leverage: options.leverage } : {}) })) {
     inputs += 1;
     lastTime = Math.max(lastTime, input.time);
     for (const event of kernel.handle(input)) options.onEvent?.(event);

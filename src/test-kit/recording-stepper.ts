@@ -2,7 +2,7 @@
  * Drives a kernel through a real recording step by step, so that a test can stop at a moment of
  * the market, look at the book, and submit commands there.
  */
-import { Kernel } from '../core/kernel/kernel.js';
+import { Kernel, type KernelConfig } from '../core/kernel/kernel.js';
 import type { KernelEvent } from '../core/kernel/events.js';
 import type { KernelInput } from '../core/kernel/inputs.js';
 import type { Instrument } from '../core/instruments/instrument.js';
@@ -27,10 +27,11 @@ export class RecordingStepper {
 
   constructor(
     readonly recording: Recording,
-    options: { latencyMs?: number; instrument?: Partial<Instrument> } = {},
+    options: Omit<Partial<KernelConfig>, 'instruments'> & { instrument?: Partial<Instrument> } = {},
   ) {
+    const { instrument, ...config } = options;
     const base = instrumentForRecording(recording);
-    this.kernel = new Kernel({ instruments: [{ ...base, ...options.instrument }], latencyMs: options.latencyMs ?? 0 });
+    this.kernel = new Kernel({ ...config, instruments: [{ ...base, ...instrument }] });
   }
 
   get symbol(): string {
