@@ -51,7 +51,7 @@ describe('papertrade replay: bad input is a clear error naming the line, and a n
     const result = cli(['replay', '--recording', RECORDING, '--orders', ordersFile([good]), '--balances', 'USDT=20000', '--out', out]);
     expect(result.status).toBe(0);
     const events = readFileSync(out, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { type: string });
-    expect(events.map((e) => e.type).filter((t) => t !== 'EQUITY')).toEqual(['ACCOUNT_OPENED', 'ORDER_NEW', 'FILL', 'BALANCES']);
+    expect(events.map((e) => e.type).filter((t) => t !== 'EQUITY')).toEqual(['ACCOUNT_OPENED', 'ORDER_NEW', 'FILL', 'METRICS', 'BALANCES']);
     // An equity point follows the opening, the fill, and every minute of the recording.
     expect(events.filter((e) => e.type === 'EQUITY').length).toBeGreaterThanOrEqual(12);
     expect(events.at(-1)).toEqual({

@@ -62,7 +62,7 @@ export function registerReplayCommands(program: Command): void {
           if (lines.length >= 512) flush();
         },
       });
-      for (const event of result.balances) lines.push(JSON.stringify(event));
+      for (const event of [...result.metrics, ...result.balances]) lines.push(JSON.stringify(event));
       flush();
       if (out !== process.stdout) await new Promise<void>((resolve, reject) => out.end((e?: Error | null) => (e ? reject(e) : resolve())));
     });

@@ -13,6 +13,7 @@ import type { KernelInput } from '../core/kernel/inputs.js';
 import { Kernel } from '../core/kernel/kernel.js';
 import type { OrderCommand } from './orders-file.js';
 import type { Recording } from './recording-reader.js';
+import { AccountReport, type MetricsEvent } from './account-report.js';
 
 export interface ReplayOptions {
   readonly balances: Readonly<Record<string, string>>;
@@ -35,6 +36,8 @@ export interface BalancesEvent {
 
 export interface ReplayResult {
   readonly kernel: Kernel;
+  /** Per account, metrics over the replay (sampled each minute, Sharpe and Sortino annualized). */
+  readonly metrics: readonly MetricsEvent[];
   readonly balances: readonly BalancesEvent[];
   readonly inputs: number;
 }
@@ -85,20 +88,26 @@ export function runReplay(recording: Recording, commands: readonly OrderCommand[
   });
   let inputs = 0;
   let lastTime = recording.lastTime;
+  const report = new AccountReport();
+  const emit = (event: KernelEvent) => {
+    report.observe(event);
+    options.onEvent?.(event);
+  };
   for (const input of replayInputs(recording, commands, options.balances, { ...(options.leverage !== undefined ? { leverage: options.leverage } : {}) })) {
     inputs += 1;
     lastTime = Math.max(lastTime, input.time);
-    for (const event of kernel.handle(input)) options.onEvent?.(event);
+    for (const event of kernel.handle(input)) emit(event);
   }
   // Let commands still in flight reach the venue.
   const end = lastTime + (options.latencyMs ?? 0);
-  for (const event of kernel.handle({ kind: 'clock', time: end })) options.onEvent?.(event);
+  for (const event of kernel.handle({ kind: 'clock', time: end })) emit(event);
   kernel.checkInvariants();
+  const metrics = kernel.accountIds().flatMap((account) => report.metrics(account, kernel.now) ?? []);
   const balances: BalancesEvent[] = kernel.accountIds().map((account) => ({
     type: 'BALANCES',
     at: kernel.now,
     account,
     balances: kernel.balances(account)!,
   }));
-  return { kernel, balances, inputs };
+  return { kernel, metrics, balances, inputs };
 }

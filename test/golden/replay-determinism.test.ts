@@ -40,6 +40,7 @@ describe('replay determinism', () => {
     }
     const tail = events.slice(-2);
     expect(tail.map((e) => [e.type, e.account])).toEqual([['BALANCES', 'bot'], ['BALANCES', 'demo']]);
+    expect(events.filter((e) => e.type === 'METRICS').map((e) => e.account)).toEqual(['bot', 'demo']);
     expect(tail[1]!.balances).toHaveProperty('USDT.free');
     expect(tail[1]!.balances).toHaveProperty('BTC.locked');
   });

@@ -6,7 +6,8 @@
  *   the book's mid, else the last trade); futures equity = wallet + Σ uPnL at the mark;
  * - an EQUITY point is emitted after every input that filled, funded or liquidated an account, and
  *   for every account each time the clock crosses a multiple of the sampling interval;
- * - drawdown is measured from the highest equity seen (starting at the opening equity); when it
+ * - drawdown is measured from the highest equity seen (starting at the opening equity); accounts
+ *   with a limit are valued on every price move, so a crossing between samples is caught; when it
  *   reaches the account's limit the account halts once: its open orders are cancelled, optionally
  *   its positions closed, MAX_DRAWDOWN_REACHED is emitted, and new orders are refused.
  * Not modelled: valuation of assets with no market in the valuation asset (they count as zero).

@@ -179,6 +179,7 @@ export class Kernel {
         throw new Error(`unknown input kind: ${JSON.stringify(unknown)}`);
       }
     }
+    if (input.kind === 'book.snapshot' || input.kind === 'book.delta' || input.kind === 'trade' || input.kind === 'mark') this.guardDrawdowns();
     this.recordHealth();
     return this.out;
   }
@@ -445,6 +446,21 @@ export class Kernel {
     const touched = new Set<string>();
     for (const event of this.out) if (ACCOUNT_EVENTS.has(event.type) && 'account' in event) touched.add(event.account);
     for (const id of [...touched].sort()) this.sampleEquity(id);
+  }
+
+  /** Accounts with a drawdown limit are watched on every price move, so no crossing slips between samples. */
+  private guardDrawdowns(): void {
+    for (const [id, health] of this.health) {
+      if (health.limit === undefined || health.halted) continue;
+      const account = this.accountsById.get(id)!;
+      const equity = equityOf(account, this.markets, this.valuationAsset);
+      if (equity === health.lastEquity) continue;
+      const state = observeEquity(health, equity);
+      if (state.breached) {
+        this.out.push(equityEvent(id, this.clock, equity, state));
+        this.halt(account, health, equity, state.current);
+      }
+    }
   }
 
   private sampleEquity(id: string): void {
