@@ -76,6 +76,13 @@ export interface AccountOpenedEvent {
   readonly balances: Readonly<Record<string, string>>;
 }
 
+export interface AccountLifecycleEvent {
+  readonly type: 'ACCOUNT_RESET' | 'ACCOUNT_CLOSED';
+  readonly at: number;
+  readonly account: string;
+  readonly balances?: Readonly<Record<string, string>>;
+}
+
 export interface AccountRejectedEvent {
   readonly type: 'ACCOUNT_REJECTED';
   readonly at: number;
@@ -183,6 +190,7 @@ export type KernelEvent =
   | CancelRejectedEvent
   | AccountOpenedEvent
   | AccountRejectedEvent
+  | AccountLifecycleEvent
   | BookStatusEvent
   | PositionEvent
   | LiquidationEvent

@@ -85,6 +85,21 @@ export interface OpenAccountInput {
   };
 }
 
+/** Back to a fresh start: orders cancelled, positions dropped, balances set anew (default: as opened). */
+export interface ResetAccountInput {
+  readonly kind: 'account.reset';
+  readonly time: number;
+  readonly account: string;
+  readonly balances?: Readonly<Record<string, DecimalString>>;
+}
+
+/** Closes an account: its orders are cancelled and it trades no more; its history stays. */
+export interface CloseAccountInput {
+  readonly kind: 'account.close';
+  readonly time: number;
+  readonly account: string;
+}
+
 export interface SetLeverageInput {
   readonly kind: 'leverage.set';
   readonly time: number;
@@ -130,8 +145,10 @@ export type KernelInput =
   | MarkPriceInput
   | FundingInput
   | OpenAccountInput
+  | ResetAccountInput
+  | CloseAccountInput
   | SetLeverageInput
   | PlaceOrderInput
   | CancelOrderInput;
 
-export type CommandInput = OpenAccountInput | SetLeverageInput | PlaceOrderInput | CancelOrderInput;
+export type CommandInput = OpenAccountInput | ResetAccountInput | CloseAccountInput | SetLeverageInput | PlaceOrderInput | CancelOrderInput;

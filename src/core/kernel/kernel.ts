@@ -33,7 +33,7 @@ import type { KernelEvent } from './events.js';
 import { decodeState, encodeState, SNAPSHOT_VERSION } from './kernel-snapshot.js';
 import { DrawdownTracker } from '../accounts/metrics.js';
 import { applyFunding, checkLiquidations, type RiskContext } from './futures-risk.js';
-import type { CancelOrderInput, KernelInput, LevelInput, OpenAccountInput, PlaceOrderInput, SetLeverageInput } from './inputs.js';
+import type { CancelOrderInput, CloseAccountInput, KernelInput, LevelInput, OpenAccountInput, PlaceOrderInput, ResetAccountInput, SetLeverageInput } from './inputs.js';
 
 export interface KernelConfig {
   readonly instruments: readonly Instrument[];
@@ -122,7 +122,7 @@ export class Kernel {
     if (!Number.isSafeInteger(input.time) || input.time < 0) throw new RangeError(`input time must be Unix ms, got ${input.time}`);
     this.sequence += 1;
     this.out = [];
-    const isCommand = input.kind === 'order.place' || input.kind === 'order.cancel' || input.kind === 'account.open' || input.kind === 'leverage.set';
+    const isCommand = input.kind !== 'book.snapshot' && input.kind !== 'book.delta' && input.kind !== 'trade' && input.kind !== 'mark' && input.kind !== 'funding' && input.kind !== 'clock';
     // Arrivals stamped before this input happen first; for commands and clock ticks, those at the same ms too.
     this.releaseArrivals(isCommand || input.kind === 'clock' ? input.time : input.time - 1);
     this.advanceClock(input.time);
@@ -168,6 +168,10 @@ export class Kernel {
         break;
       case 'leverage.set':
         this.setLeverage(input);
+        break;
+      case 'account.reset':
+      case 'account.close':
+        this.endAccount(input);
         break;
       case 'order.place':
       case 'order.cancel':
@@ -542,6 +546,51 @@ export class Kernel {
     for (const [asset, b] of Object.entries(this.balances(input.account)!)) balances[asset] = b.free;
     this.out.push({ type: 'ACCOUNT_OPENED', at: this.clock, account: input.account, balances });
     this.sampleEquity(input.account);
+  }
+
+  /** Reset or close: cancel the account's orders, forget its positions, then reopen or remove it. */
+  private endAccount(input: ResetAccountInput | CloseAccountInput): void {
+    const account = this.accountsById.get(input.account);
+    if (account === undefined) {
+      this.out.push({ type: 'ACCOUNT_REJECTED', at: this.clock, account: input.account, code: 'UNKNOWN_ACCOUNT', message: rejection('UNKNOWN_ACCOUNT').message });
+      return;
+    }
+    for (const market of this.markets.values()) this.engine.cancelAll(market, account.id, input.kind === 'account.reset' ? 'ACCOUNT_RESET' : 'ACCOUNT_CLOSED');
+    for (let i = this.pending.length - 1; i >= 0; i -= 1) if (this.pending[i]!.input.account === account.id) this.pending.splice(i, 1);
+    for (const key of [...this.settlements.keys()]) if (key.startsWith(`${account.id}\u0000`)) this.settlements.delete(key);
+    this.accountsById.delete(account.id);
+    if (input.kind === 'account.close') {
+      this.health.delete(account.id);
+      this.out.push({ type: 'ACCOUNT_CLOSED', at: this.clock, account: account.id });
+      return;
+    }
+    const health = this.health.get(account.id)!;
+    const initial: Record<string, string> = {};
+    if (account.kind === 'futures') initial[account.settleAsset] = formatFixed(account.ledger.deposits);
+    else for (const asset of account.assets()) if (account.ledgerOf(asset).deposits > 0n) initial[asset] = formatFixed(account.ledgerOf(asset).deposits);
+    const balances = input.balances ?? initial;
+    const reopened: OpenAccountInput = {
+      kind: 'account.open',
+      time: input.time,
+      account: account.id,
+      balances,
+      ...(account.kind === 'futures' ? { type: 'futures', marginMode: account.marginMode, leverage: account.defaultLeverage } : {}),
+      fees: {
+        ...(account.fees.maker !== undefined ? { maker: formatFixed(account.fees.maker) } : {}),
+        ...(account.fees.taker !== undefined ? { taker: formatFixed(account.fees.taker) } : {}),
+        ...(account.fees.feeAsset !== undefined ? { feeAsset: account.fees.feeAsset } : {}),
+      },
+      risk: { ...(health.limit !== undefined ? { maxDrawdown: formatFixed(health.limit) } : {}), closeOnMaxDrawdown: health.closeOnHalt },
+    };
+    const before = this.out.length;
+    this.openAccount(reopened);
+    const opened = this.out.slice(before).find((e) => e.type === 'ACCOUNT_OPENED');
+    if (opened === undefined) {
+      // The new balances were refused: keep the account as it was.
+      this.accountsById.set(account.id, account);
+      return;
+    }
+    this.out.splice(this.out.indexOf(opened), 1, { type: 'ACCOUNT_RESET', at: this.clock, account: account.id, balances: opened.type === 'ACCOUNT_OPENED' ? opened.balances : {} });
   }
 
   private setLeverage(input: SetLeverageInput): void {
