@@ -1,76 +1,15 @@
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { KernelInput } from '../core/kernel/inputs.js';
 import { Kernel } from '../core/kernel/kernel.js';
 import { findBundledInstrument } from '../core/instruments/bundled-instruments.js';
-import pg from 'pg';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, expect, it } from 'vitest';
+import { describeEachDialect, type Harness } from '../test-kit/test-databases.js';
 import { AuditLog } from './audit-log.js';
-import { openAndMigrate, type DialectName, type PersistenceDatabase } from './database.js';
+import type { PersistenceDatabase } from './database.js';
 import { JournalStore } from './journal-store.js';
 import { migrateToLatest } from './migrations.js';
 import { ReadModel, type InputEvents } from './read-model.js';
 import { SnapshotStore } from './snapshot-store.js';
 import type { Database } from './schema.js';
-
-const PG_URL = process.env.PAPERTRADE_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
-const PG_HOST = new URL(PG_URL).host;
-
-async function postgresProblem(): Promise<Error | undefined> {
-  const client = new pg.Client({ connectionString: PG_URL, connectionTimeoutMillis: 3_000 });
-  try {
-    await client.connect();
-    await client.query('select 1');
-    return undefined;
-  } catch (error) {
-    return error instanceof Error ? error : new Error(String(error));
-  } finally {
-    await client.end().catch(() => undefined);
-  }
-}
-
-interface Harness {
-  readonly opened: PersistenceDatabase;
-  cleanup(): Promise<void>;
-}
-
-interface DialectCase {
-  readonly name: DialectName;
-  /** Why this dialect cannot run here, if it cannot. */
-  readonly problem?: Error;
-  open(): Promise<Harness>;
-}
-
-const pgProblem = await postgresProblem();
-
-const DIALECTS: readonly DialectCase[] = [
-  {
-    name: 'sqlite',
-    async open() {
-      const dir = mkdtempSync(join(tmpdir(), 'papertrade-persistence-'));
-      const opened = await openAndMigrate(`sqlite:${join(dir, 'nested', 'test.db')}`);
-      return { opened, cleanup: async () => (await opened.close(), rmSync(dir, { recursive: true, force: true })) };
-    },
-  },
-  {
-    name: 'postgres',
-    ...(pgProblem !== undefined ? { problem: pgProblem } : {}),
-    async open() {
-      const schema = `papertrade_test_${randomBytes(6).toString('hex')}`;
-      const opened = await openAndMigrate(PG_URL, { schema });
-      const cleanup = async () => {
-        await opened.close();
-        const client = new pg.Client({ connectionString: PG_URL });
-        await client.connect();
-        await client.query(`drop schema if exists "${schema}" cascade`);
-        await client.end();
-      };
-      return { opened, cleanup };
-    },
-  },
-];
 
 const T0 = 1_723_161_240_000;
 const SCENARIO: readonly KernelInput[] = [
@@ -108,179 +47,165 @@ async function readTables(opened: PersistenceDatabase) {
   };
 }
 
-for (const dialect of DIALECTS) {
-  describe(`persistence on ${dialect.name}`, () => {
-    if (dialect.problem !== undefined) {
-      if (process.env.CI === 'true') {
-        it(`PostgreSQL is reachable at ${PG_HOST}`, () => {
-          throw new Error(`PostgreSQL not reachable at ${PG_HOST}: ${dialect.problem!.message}`);
-        });
-      } else {
-        console.warn(`PostgreSQL not reachable at ${PG_HOST}: skipped`);
-        it.skip(`PostgreSQL not reachable at ${PG_HOST}: skipped`, () => undefined);
-      }
-      return;
-    }
-
-    let harness: Harness;
-    let opened: PersistenceDatabase;
-    beforeEach(async () => {
-      harness = await dialect.open();
-      opened = harness.opened;
-    });
-    afterEach(async () => harness.cleanup());
-
-    it('running the migrations again changes nothing', async () => {
-      const again = await migrateToLatest(opened.db, opened.schema !== undefined ? { schema: opened.schema } : {});
-      expect(again.applied).toEqual([]);
-      const tables = (await opened.db.introspection.getTables()).map((t) => t.name).sort();
-      expect(tables).toEqual(
-        ['accounts', 'audit_log', 'balances', 'equity_points', 'journal', 'order_rejections', 'orders', 'positions', 'read_model_checkpoint', 'snapshots', 'trades'],
-      );
-    });
-
-    it('the journal returns inputs byte for byte, in order, from any seq', async () => {
-      const journal = await JournalStore.open(opened.db);
-      const inputs = [...SCENARIO, clock(9)];
-      for (const [i, input] of inputs.entries()) expect(await journal.append(input)).toBe(i + 1);
-      expect(await journal.latestSeq()).toBe(inputs.length);
-      const all = [];
-      for await (const entry of journal.readFrom(1)) all.push(entry);
-      expect(all.map((e) => e.seq)).toEqual(inputs.map((_, i) => i + 1));
-      expect(all.map((e) => e.input)).toEqual(inputs);
-      expect(all.map((e) => e.text)).toEqual(inputs.map((i) => JSON.stringify(i)));
-      expect(all.map((e) => e.at)).toEqual(inputs.map((i) => i.time));
-      const tail = [];
-      for await (const entry of journal.readFrom(6)) tail.push(entry.seq);
-      expect(tail).toEqual([6, 7, 8, 9, 10]);
-      const reopened = await JournalStore.open(opened.db);
-      expect(reopened.nextSeq).toBe(inputs.length + 1);
-    });
-
-    it('many concurrent appends commit in a few transactions with contiguous seqs, each durable when it resolves', async () => {
-      let journalInserts = 0;
-      const counted = opened.db.withPlugin({
-        transformQuery: (args) => {
-          if (args.node.kind === 'InsertQueryNode' && args.node.into?.table.identifier.name === 'journal') journalInserts++;
-          return args.node;
-        },
-        transformResult: async (args) => args.result,
-      });
-      const journal = await JournalStore.open(counted);
-      const n = 2_500;
-      const checks: Promise<void>[] = [];
-      const seqs = await Promise.all(
-        Array.from({ length: n }, (_, i) => {
-          const appended = journal.append(clock(i));
-          if (i % 500 === 0) checks.push(appended.then(async (seq) => expect(await journal.latestSeq()).toBeGreaterThanOrEqual(seq)));
-          return appended;
-        }),
-      );
-      await Promise.all(checks);
-      expect(seqs).toEqual(Array.from({ length: n }, (_, i) => i + 1));
-      expect(journalInserts).toBeLessThanOrEqual(Math.ceil(n / 1_000) + 2);
-      const later = await Promise.all([journal.append(clock(n)), journal.append(clock(n + 1))]);
-      expect(later).toEqual([n + 1, n + 2]);
-      await journal.flush();
-      expect(await journal.latestSeq()).toBe(n + 2);
-    });
-
-    it('reading pages through more rows than fit in a page, and stops early when asked', async () => {
-      const journal = await JournalStore.open(opened.db);
-      await Promise.all(Array.from({ length: 1_050 }, (_, i) => journal.append(clock(i))));
-      let expected = 1;
-      for await (const entry of journal.readFrom(1, 100)) {
-        expect(entry.seq).toBe(expected++);
-        expect(entry.input).toEqual(clock(entry.seq - 1));
-      }
-      expect(expected).toBe(1_051);
-      const firstFew = [];
-      for await (const entry of journal.readFrom(1_000, 10)) {
-        firstFew.push(entry.seq);
-        if (firstFew.length === 3) break;
-      }
-      expect(firstFew).toEqual([1_000, 1_001, 1_002]);
-    });
-
-    it('the latest snapshot is the newest, and only the last N are kept', async () => {
-      const snapshots = new SnapshotStore(opened.db, { keep: 3 });
-      expect(await snapshots.latest()).toBeUndefined();
-      for (const seq of [10, 20, 30, 40, 50]) await snapshots.save(seq, T0 + seq, JSON.stringify({ seq, big: 'x'.repeat(10_000) }));
-      expect(await snapshots.list()).toEqual([50, 40, 30]);
-      const latest = await snapshots.latest();
-      expect(latest?.seq).toBe(50);
-      expect(latest?.at).toBe(T0 + 50);
-      expect(JSON.parse(latest!.state).seq).toBe(50);
-      await snapshots.save(50, T0 + 51, '{"again":true}');
-      expect(await snapshots.latest()).toEqual({ seq: 50, at: T0 + 51, state: '{"again":true}' });
-    });
-
-    it('the read model applied twice to a real event sequence ends in the same rows', async () => {
-      const readModel = new ReadModel(opened.db);
-      const batches = scenarioEvents();
-      for (const batch of batches) await readModel.apply([batch]);
-      const once = await readTables(opened);
-
-      expect(await readModel.apply(batches)).toEqual({ applied: 0, skipped: batches.length, checkpoint: batches.length });
-      await opened.db.deleteFrom('read_model_checkpoint').execute();
-      expect(await readModel.apply(batches)).toMatchObject({ applied: batches.length, skipped: 0 });
-      expect(await readTables(opened)).toEqual(once);
-
-      expect(once.accounts).toMatchObject([{ id: 'alice', type: 'spot', initialBalance: '100000', status: 'ACTIVE' }]);
-      expect(once.orders.map((o) => [o.id, o.type, o.status, o.executedQty, o.reason])).toEqual([
-        ['1', 'MARKET', 'FILLED', '0.01', null],
-        ['2', 'LIMIT', 'FILLED', '0.02', null],
-        ['3', 'LIMIT', 'CANCELED', '0', 'CANCELED_BY_USER'],
-        ['4', 'IMMEDIATE_OR_CANCEL', 'EXPIRED', '0', 'IMMEDIATE_OR_CANCEL'],
-      ]);
-      expect(once.trades.map((t) => [t.orderId, t.orderSide, t.size, t.price, t.quoteQty, t.fee, t.feeAsset, t.liquidity])).toEqual([
-        ['1', 'BUY', '0.01', '61837.63', '618.3763', '0.00001', 'BTC', 'TAKER'],
-        ['2', 'BUY', '0.02', '61800', '1236', '0.00002', 'BTC', 'MAKER'],
-      ]);
-      expect(once.rejections).toMatchObject([{ id: '9:0', code: 'INVALID_QUANTITY', clientOrderId: 'papertrade-5' }]);
-      expect(once.balances.map((b) => [b.asset, b.free, b.locked])).toEqual([
-        ['BTC', '1.02997', '0'],
-        ['USDT', '98145.6237', '0'],
-      ]);
-    });
-
-    it('event types the read model does not know are skipped', async () => {
-      const readModel = new ReadModel(opened.db);
-      const unknown = { type: 'FUNDING_PAID', at: T0, account: 'alice' } as unknown as InputEvents['events'][number];
-      expect(await readModel.apply([{ seq: 1, events: [unknown] }])).toEqual({ applied: 1, skipped: 0, checkpoint: 1 });
-    });
-
-    it('decimal strings round-trip exactly', async () => {
-      const values = ['61837.63000000', '0.00000001', '123456789012.123456789012345678', '0', '-42.10'];
-      const readModel = new ReadModel(opened.db);
-      await readModel.upsertBalances('alice', Object.fromEntries(values.map((v, i) => [`A${i}`, { free: v, locked: v }])), T0);
-      const balances = await opened.db.selectFrom('balances').select(['free', 'locked']).orderBy('asset').execute();
-      expect(balances).toEqual(values.map((v) => ({ free: v, locked: v })));
-      for (const [i, v] of values.entries()) await readModel.recordEquity('alice', T0 + i, v);
-      const equity = await opened.db.selectFrom('equity_points').select('equity').orderBy('at').execute();
-      expect(equity.map((e) => e.equity)).toEqual(values);
-      const row: Database['positions'] = {
-        id: 'p1', accountId: 'alice', symbol: 'BTCUSDT', direction: 'LONG', totalSize: values[1]!, entryPrice: values[0]!,
-        currentPrice: values[0]!, unrealizedPnl: values[4]!, stopLoss: null, takeProfit: values[2]!, leverage: 10,
-        marginUsed: values[2]!, liquidationPrice: null, status: 'OPEN', trailingStop: null, totalFundingPaid: values[3]!,
-        openedAt: T0, closedAt: null,
-      };
-      await opened.db.insertInto('positions').values(row).execute();
-      expect(await opened.db.selectFrom('positions').selectAll().executeTakeFirst()).toEqual(row);
-    });
-
-    it('the audit log appends and answers queries oldest first', async () => {
-      const audit = new AuditLog(opened.db);
-      const a = await audit.append({ at: T0, actor: 'api:key1', mode: 'paper', action: 'order.place', accountId: 'alice', details: { price: '61837.63000000' } });
-      const b = await audit.append({ at: T0 + 1, actor: 'operator', mode: 'live', action: 'halt' });
-      await audit.append({ at: T0 + 2, actor: 'api:key1', mode: 'paper', action: 'order.cancel', accountId: 'alice' });
-      expect(b).toBeGreaterThan(a);
-      const alice = await audit.query({ accountId: 'alice' });
-      expect(alice.map((e) => e.action)).toEqual(['order.place', 'order.cancel']);
-      expect(alice[0]).toEqual({ id: a, at: T0, actor: 'api:key1', mode: 'paper', action: 'order.place', accountId: 'alice', details: { price: '61837.63000000' } });
-      expect((await audit.query({ mode: 'live' })).map((e) => e.action)).toEqual(['halt']);
-      expect((await audit.query({ from: T0 + 1, to: T0 + 2 })).map((e) => e.id)).toEqual([b]);
-      expect((await audit.query({ afterId: a, limit: 1 })).map((e) => e.id)).toEqual([b]);
-    });
+describeEachDialect((name) => `persistence on ${name}`, (dialect) => {
+  let harness: Harness;
+  let opened: PersistenceDatabase;
+  beforeEach(async () => {
+    harness = await dialect.open();
+    opened = harness.opened;
   });
-}
+  afterEach(async () => harness.cleanup());
+
+  it('running the migrations again changes nothing', async () => {
+    const again = await migrateToLatest(opened.db, opened.schema !== undefined ? { schema: opened.schema } : {});
+    expect(again.applied).toEqual([]);
+    const tables = (await opened.db.introspection.getTables()).map((t) => t.name).sort();
+    expect(tables).toEqual(
+      ['account_credentials', 'accounts', 'audit_log', 'balances', 'equity_points', 'journal', 'order_rejections', 'orders', 'positions', 'read_model_checkpoint', 'service_settings', 'snapshots', 'trades'],
+    );
+  });
+
+  it('the journal returns inputs byte for byte, in order, from any seq', async () => {
+    const journal = await JournalStore.open(opened.db);
+    const inputs = [...SCENARIO, clock(9)];
+    for (const [i, input] of inputs.entries()) expect(await journal.append(input)).toBe(i + 1);
+    expect(await journal.latestSeq()).toBe(inputs.length);
+    const all = [];
+    for await (const entry of journal.readFrom(1)) all.push(entry);
+    expect(all.map((e) => e.seq)).toEqual(inputs.map((_, i) => i + 1));
+    expect(all.map((e) => e.input)).toEqual(inputs);
+    expect(all.map((e) => e.text)).toEqual(inputs.map((i) => JSON.stringify(i)));
+    expect(all.map((e) => e.at)).toEqual(inputs.map((i) => i.time));
+    const tail = [];
+    for await (const entry of journal.readFrom(6)) tail.push(entry.seq);
+    expect(tail).toEqual([6, 7, 8, 9, 10]);
+    const reopened = await JournalStore.open(opened.db);
+    expect(reopened.nextSeq).toBe(inputs.length + 1);
+  });
+
+  it('many concurrent appends commit in a few transactions with contiguous seqs, each durable when it resolves', async () => {
+    let journalInserts = 0;
+    const counted = opened.db.withPlugin({
+      transformQuery: (args) => {
+        if (args.node.kind === 'InsertQueryNode' && args.node.into?.table.identifier.name === 'journal') journalInserts++;
+        return args.node;
+      },
+      transformResult: async (args) => args.result,
+    });
+    const journal = await JournalStore.open(counted);
+    const n = 2_500;
+    const checks: Promise<void>[] = [];
+    const seqs = await Promise.all(
+      Array.from({ length: n }, (_, i) => {
+        const appended = journal.append(clock(i));
+        if (i % 500 === 0) checks.push(appended.then(async (seq) => expect(await journal.latestSeq()).toBeGreaterThanOrEqual(seq)));
+        return appended;
+      }),
+    );
+    await Promise.all(checks);
+    expect(seqs).toEqual(Array.from({ length: n }, (_, i) => i + 1));
+    expect(journalInserts).toBeLessThanOrEqual(Math.ceil(n / 1_000) + 2);
+    const later = await Promise.all([journal.append(clock(n)), journal.append(clock(n + 1))]);
+    expect(later).toEqual([n + 1, n + 2]);
+    await journal.flush();
+    expect(await journal.latestSeq()).toBe(n + 2);
+  });
+
+  it('reading pages through more rows than fit in a page, and stops early when asked', async () => {
+    const journal = await JournalStore.open(opened.db);
+    await Promise.all(Array.from({ length: 1_050 }, (_, i) => journal.append(clock(i))));
+    let expected = 1;
+    for await (const entry of journal.readFrom(1, 100)) {
+      expect(entry.seq).toBe(expected++);
+      expect(entry.input).toEqual(clock(entry.seq - 1));
+    }
+    expect(expected).toBe(1_051);
+    const firstFew = [];
+    for await (const entry of journal.readFrom(1_000, 10)) {
+      firstFew.push(entry.seq);
+      if (firstFew.length === 3) break;
+    }
+    expect(firstFew).toEqual([1_000, 1_001, 1_002]);
+  });
+
+  it('the latest snapshot is the newest, and only the last N are kept', async () => {
+    const snapshots = new SnapshotStore(opened.db, { keep: 3 });
+    expect(await snapshots.latest()).toBeUndefined();
+    for (const seq of [10, 20, 30, 40, 50]) await snapshots.save(seq, T0 + seq, JSON.stringify({ seq, big: 'x'.repeat(10_000) }));
+    expect(await snapshots.list()).toEqual([50, 40, 30]);
+    const latest = await snapshots.latest();
+    expect(latest?.seq).toBe(50);
+    expect(latest?.at).toBe(T0 + 50);
+    expect(JSON.parse(latest!.state).seq).toBe(50);
+    await snapshots.save(50, T0 + 51, '{"again":true}');
+    expect(await snapshots.latest()).toEqual({ seq: 50, at: T0 + 51, state: '{"again":true}' });
+  });
+
+  it('the read model applied twice to a real event sequence ends in the same rows', async () => {
+    const readModel = new ReadModel(opened.db);
+    const batches = scenarioEvents();
+    for (const batch of batches) await readModel.apply([batch]);
+    const once = await readTables(opened);
+
+    expect(await readModel.apply(batches)).toEqual({ applied: 0, skipped: batches.length, checkpoint: batches.length });
+    await opened.db.deleteFrom('read_model_checkpoint').execute();
+    expect(await readModel.apply(batches)).toMatchObject({ applied: batches.length, skipped: 0 });
+    expect(await readTables(opened)).toEqual(once);
+
+    expect(once.accounts).toMatchObject([{ id: 'alice', type: 'spot', initialBalance: '100000', status: 'ACTIVE' }]);
+    expect(once.orders.map((o) => [o.id, o.type, o.status, o.executedQty, o.reason])).toEqual([
+      ['1', 'MARKET', 'FILLED', '0.01', null],
+      ['2', 'LIMIT', 'FILLED', '0.02', null],
+      ['3', 'LIMIT', 'CANCELED', '0', 'CANCELED_BY_USER'],
+      ['4', 'IMMEDIATE_OR_CANCEL', 'EXPIRED', '0', 'IMMEDIATE_OR_CANCEL'],
+    ]);
+    expect(once.trades.map((t) => [t.orderId, t.orderSide, t.size, t.price, t.quoteQty, t.fee, t.feeAsset, t.liquidity])).toEqual([
+      ['1', 'BUY', '0.01', '61837.63', '618.3763', '0.00001', 'BTC', 'TAKER'],
+      ['2', 'BUY', '0.02', '61800', '1236', '0.00002', 'BTC', 'MAKER'],
+    ]);
+    expect(once.rejections).toMatchObject([{ id: '9:0', code: 'INVALID_QUANTITY', clientOrderId: 'papertrade-5' }]);
+    expect(once.balances.map((b) => [b.asset, b.free, b.locked])).toEqual([
+      ['BTC', '1.02997', '0'],
+      ['USDT', '98145.6237', '0'],
+    ]);
+  });
+
+  it('event types the read model does not know are skipped', async () => {
+    const readModel = new ReadModel(opened.db);
+    const unknown = { type: 'FUNDING_PAID', at: T0, account: 'alice' } as unknown as InputEvents['events'][number];
+    expect(await readModel.apply([{ seq: 1, events: [unknown] }])).toEqual({ applied: 1, skipped: 0, checkpoint: 1 });
+  });
+
+  it('decimal strings round-trip exactly', async () => {
+    const values = ['61837.63000000', '0.00000001', '123456789012.123456789012345678', '0', '-42.10'];
+    const readModel = new ReadModel(opened.db);
+    await readModel.upsertBalances('alice', Object.fromEntries(values.map((v, i) => [`A${i}`, { free: v, locked: v }])), T0);
+    const balances = await opened.db.selectFrom('balances').select(['free', 'locked']).orderBy('asset').execute();
+    expect(balances).toEqual(values.map((v) => ({ free: v, locked: v })));
+    for (const [i, v] of values.entries()) await readModel.recordEquity('alice', T0 + i, v);
+    const equity = await opened.db.selectFrom('equity_points').select('equity').orderBy('at').execute();
+    expect(equity.map((e) => e.equity)).toEqual(values);
+    const row: Database['positions'] = {
+      id: 'p1', accountId: 'alice', symbol: 'BTCUSDT', direction: 'LONG', totalSize: values[1]!, entryPrice: values[0]!,
+      currentPrice: values[0]!, unrealizedPnl: values[4]!, stopLoss: null, takeProfit: values[2]!, leverage: 10,
+      marginUsed: values[2]!, liquidationPrice: null, status: 'OPEN', trailingStop: null, totalFundingPaid: values[3]!,
+      openedAt: T0, closedAt: null,
+    };
+    await opened.db.insertInto('positions').values(row).execute();
+    expect(await opened.db.selectFrom('positions').selectAll().executeTakeFirst()).toEqual(row);
+  });
+
+  it('the audit log appends and answers queries oldest first', async () => {
+    const audit = new AuditLog(opened.db);
+    const a = await audit.append({ at: T0, actor: 'api:key1', mode: 'paper', action: 'order.place', accountId: 'alice', details: { price: '61837.63000000' } });
+    const b = await audit.append({ at: T0 + 1, actor: 'operator', mode: 'live', action: 'halt' });
+    await audit.append({ at: T0 + 2, actor: 'api:key1', mode: 'paper', action: 'order.cancel', accountId: 'alice' });
+    expect(b).toBeGreaterThan(a);
+    const alice = await audit.query({ accountId: 'alice' });
+    expect(alice.map((e) => e.action)).toEqual(['order.place', 'order.cancel']);
+    expect(alice[0]).toEqual({ id: a, at: T0, actor: 'api:key1', mode: 'paper', action: 'order.place', accountId: 'alice', details: { price: '61837.63000000' } });
+    expect((await audit.query({ mode: 'live' })).map((e) => e.action)).toEqual(['halt']);
+    expect((await audit.query({ from: T0 + 1, to: T0 + 2 })).map((e) => e.id)).toEqual([b]);
+    expect((await audit.query({ afterId: a, limit: 1 })).map((e) => e.id)).toEqual([b]);
+  });
+});

@@ -9,6 +9,8 @@
  *   and every row write is itself repeatable (inserts keyed by the engine's ids do nothing when the
  *   row exists; updates set absolute values, never increments);
  * - event types it does not know are skipped, so new kernel events never break it;
+ * - EQUITY events become equity points and set the account row's equity and drawdowns (the
+ *   kernel's valuation); ORDER_TRIGGERED moves a conditional order's status;
  * - amounts are written as the events' decimal strings, untouched.
  * Not modelled: balances are not derived from fills here; the kernel is their authority and its
  * `{ asset: { free, locked } }` view is upserted as given.
@@ -127,7 +129,7 @@ export class ReadModel {
             id: event.account,
             userId: null,
             name: event.account,
-            type: 'spot',
+            type: event.accountType ?? 'spot',
             initialBalance: opening,
             balance: opening,
             equity: opening,
@@ -211,6 +213,21 @@ export class ReadModel {
           .updateTable('orders')
           .set({ status: event.status, executedQty: event.executedQty, reason: event.reason, updatedAt: event.at })
           .where('id', '=', event.orderId)
+          .execute();
+        return;
+      case 'ORDER_TRIGGERED':
+        await tx.updateTable('orders').set({ status: event.status, updatedAt: event.at }).where('id', '=', event.orderId).execute();
+        return;
+      case 'EQUITY':
+        await tx
+          .insertInto('equity_points')
+          .values({ accountId: event.account, at: event.at, equity: event.equity })
+          .onConflict((oc) => oc.columns(['accountId', 'at']).doUpdateSet({ equity: event.equity }))
+          .execute();
+        await tx
+          .updateTable('accounts')
+          .set({ equity: event.equity, currentDrawdown: event.currentDrawdown, maxDrawdown: event.maxDrawdown, updatedAt: event.at })
+          .where('id', '=', event.account)
           .execute();
         return;
       case 'ORDER_REJECTED':

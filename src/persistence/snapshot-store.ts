@@ -50,6 +50,11 @@ export class SnapshotStore {
     return this.db.selectFrom('snapshots').select(['seq', 'at', 'state']).orderBy('seq', 'desc').limit(1).executeTakeFirst();
   }
 
+  /** The newest snapshot whose seq is at most `seq` (a restart that must also rebuild events up to `seq`). */
+  async latestAtOrBefore(seq: number): Promise<Snapshot | undefined> {
+    return this.db.selectFrom('snapshots').select(['seq', 'at', 'state']).where('seq', '<=', seq).orderBy('seq', 'desc').limit(1).executeTakeFirst();
+  }
+
   /** Sequence numbers of the snapshots kept, newest first. */
   async list(): Promise<number[]> {
     const rows = await this.db.selectFrom('snapshots').select('seq').orderBy('seq', 'desc').execute();

@@ -1,0 +1,315 @@
+/**
+ * The durable engine: one kernel, one database. Nothing acknowledged is ever lost.
+ *
+ * Guarantees:
+ * - journal first: `submit` resolves only after its input is committed to the journal (group
+ *   commit; on SQLite fsynced) and handled by the kernel. The kernel handles inputs exactly in
+ *   journal order, and only committed ones: its `inputCount` is always the seq of the last input it
+ *   handled, and never runs ahead of the journal. So a snapshot never holds an input the journal
+ *   lost, and a failed journal write leaves the kernel untouched;
+ * - every start is a restart (`open` calls `restoreAccounts`): the latest usable snapshot, then the
+ *   journal tail through `kernel.handle`, gives the state the engine had, open orders, pending
+ *   commands and positions included, byte for byte (the kernel is deterministic);
+ * - the kernel sees the journaled JSON (the input after a JSON round trip), exactly what a replay
+ *   will see; inputs the kernel would throw on are refused before the journal (`InputRefusedError`);
+ * - the read tables follow the kernel's events asynchronously (`ReadModelProjector`); a restart
+ *   brings them up to date before `open` resolves; balances of every account an input touched are
+ *   upserted with its events;
+ * - snapshots every `snapshotIntervalMs` of wall time and after position opens/closes (debounced);
+ *   each is saved only after the read model covers it, so a restart from it misses no events;
+ * - fail fast: a failed journal write, a kernel error or a failed projection stops the engine;
+ *   every later `submit` rejects. Restarting rebuilds from what is durable.
+ * Not modelled: several processes on one database (one writer owns the journal); journal
+ * compaction (the journal is kept whole; snapshots only shorten restarts).
+ * Cost per input: a JSON round trip, the journal row (amortised over the commit group), the
+ * kernel; events are projected in batches off the acknowledgement path.
+ */
+import type { Kysely } from 'kysely';
+import type { KernelEvent } from '../core/kernel/events.js';
+import type { KernelInput } from '../core/kernel/inputs.js';
+import { Kernel, type KernelConfig } from '../core/kernel/kernel.js';
+import { DEFAULT_DATABASE_URL, openAndMigrate, type OpenOptions, type PersistenceDatabase } from '../persistence/database.js';
+import { JournalStore } from '../persistence/journal-store.js';
+import { ReadModel, type BalanceView } from '../persistence/read-model.js';
+import type { Database } from '../persistence/schema.js';
+import { SnapshotStore } from '../persistence/snapshot-store.js';
+import { InputRefusedError, inputProblem } from './input-guard.js';
+import { ReadModelProjector } from './read-model-projector.js';
+import { SnapshotScheduler } from './snapshot-scheduler.js';
+
+export interface DurableEngineOptions {
+  /** `sqlite:<path>` (default `sqlite:./data/papertrade.db`) or `postgres://…`. */
+  readonly databaseUrl?: string;
+  /** PostgreSQL schema and pool size. */
+  readonly database?: OpenOptions;
+  /** Must be the same on every start: snapshots and the journal mean nothing under another config. */
+  readonly kernelConfig: KernelConfig;
+  /** Wall-time snapshot interval (default 300,000 = 5 min; 0: off). */
+  readonly snapshotIntervalMs?: number;
+  /** Shortest wall time between snapshots caused by position changes (default 5,000; 0: off). */
+  readonly positionSnapshotDebounceMs?: number;
+  /** Snapshots kept (default 3). */
+  readonly keepSnapshots?: number;
+  /** Background failures (a snapshot, the projection); they also stop the engine. Default: console.error. */
+  readonly onError?: (error: unknown) => void;
+}
+
+/** What a submit gives back once its input is durable and handled. */
+export interface Acknowledged {
+  readonly seq: number;
+  readonly events: KernelEvent[];
+}
+
+export interface RestoreOutcome {
+  /** Seq of the snapshot restored, 0 when the journal was replayed from the start. */
+  readonly snapshotSeq: number;
+  /** Journal inputs replayed through the kernel. */
+  readonly replayed: number;
+  /** Inputs whose events were projected into the read tables during the restore. */
+  readonly projected: number;
+  /** The kernel's and the journal's seq after the restore. */
+  readonly seq: number;
+  readonly ms: number;
+}
+
+interface Waiting {
+  readonly seq: number;
+  readonly input: KernelInput;
+  committed: boolean;
+  readonly resolve: (ack: Acknowledged) => void;
+  readonly reject: (error: unknown) => void;
+}
+
+const POSITION_CHANGES = new Set<string>(['POSITION_OPENED', 'POSITION_CLOSED']);
+
+export class DurableEngine {
+  private current: Kernel;
+  private readonly symbols: ReadonlySet<string>;
+  private readonly snapshots: SnapshotStore;
+  private readonly readModel: ReadModel;
+  private readonly projector: ReadModelProjector;
+  private readonly scheduler: SnapshotScheduler;
+  private waiting: Waiting[] = [];
+  private snapshotting: Promise<unknown> = Promise.resolve();
+  private lastSnapshotSeq = -1;
+  private failure: unknown;
+  private closed = false;
+  private restoring = false;
+  private lastRestore: RestoreOutcome | undefined;
+
+  private constructor(
+    readonly database: PersistenceDatabase,
+    private readonly journal: JournalStore,
+    private readonly options: DurableEngineOptions,
+  ) {
+    this.current = new Kernel(options.kernelConfig);
+    this.symbols = new Set(options.kernelConfig.instruments.map((i) => i.symbol));
+    this.snapshots = new SnapshotStore(database.db, { keep: options.keepSnapshots ?? 3 });
+    this.readModel = new ReadModel(database.db, { valuationAsset: options.kernelConfig.valuationAsset ?? 'USDT' });
+    const report = options.onError ?? ((error: unknown) => console.error('papertrade engine stopped:', error));
+    const stop = (error: unknown) => {
+      if (this.failure === undefined) report(error);
+      this.fail(error);
+    };
+    this.projector = new ReadModelProjector(this.readModel, stop);
+    this.scheduler = new SnapshotScheduler(() => this.saveSnapshot(), stop, options.snapshotIntervalMs ?? 300_000, options.positionSnapshotDebounceMs ?? 5_000);
+  }
+
+  /** Opens (and migrates) the database, restores the state (`restoreAccounts`), then starts the snapshot timer. */
+  static async open(options: DurableEngineOptions): Promise<DurableEngine> {
+    const database = await openAndMigrate(options.databaseUrl ?? DEFAULT_DATABASE_URL, options.database ?? {});
+    try {
+      const engine = new DurableEngine(database, await JournalStore.open(database.db), options);
+      await engine.restoreAccounts();
+      engine.scheduler.start();
+      return engine;
+    } catch (error) {
+      await database.close();
+      throw error;
+    }
+  }
+
+  /** The kernel, for queries (balances, orders, book). Change it only through `submit`. */
+  get kernel(): Kernel {
+    return this.current;
+  }
+
+  /** What the last restore (the one `open` ran, or a later `restoreAccounts`) did. */
+  get restored(): RestoreOutcome {
+    if (this.lastRestore === undefined) throw new Error('the engine has not been restored');
+    return this.lastRestore;
+  }
+
+  get db(): Kysely<Database> {
+    return this.database.db;
+  }
+
+  /** The seq of the last input handled; equal to the journal's once submits in flight are done. */
+  get seq(): number {
+    return this.current.inputCount;
+  }
+
+  /** The seq of the last input whose events are in the read tables. */
+  get readModelSeq(): number {
+    return this.projector.checkpoint;
+  }
+
+  /** Journals the input, then handles it; resolves with its events once it is durable. */
+  async submit(input: KernelInput): Promise<KernelEvent[]> {
+    return (await this.submitSequenced(input)).events;
+  }
+
+  /** `submit`, also telling the input's journal seq. */
+  submitSequenced(input: KernelInput): Promise<Acknowledged> {
+    if (this.failure !== undefined) return Promise.reject(new Error('the engine stopped after a failure', { cause: this.failure }));
+    if (this.closed) return Promise.reject(new Error('the engine is closed'));
+    if (this.restoring) return Promise.reject(new Error('the engine is restoring; submit after restoreAccounts() resolves'));
+    const problem = inputProblem(input, this.symbols);
+    if (problem !== undefined) return Promise.reject(new InputRefusedError(problem));
+    const journaled = JSON.parse(JSON.stringify(input)) as KernelInput;
+    const appended = this.journal.append(journaled);
+    const seq = this.journal.nextSeq - 1;
+    return new Promise<Acknowledged>((resolve, reject) => {
+      const entry: Waiting = { seq, input: journaled, committed: false, resolve, reject };
+      this.waiting.push(entry);
+      appended.then(
+        () => {
+          entry.committed = true;
+          this.handleCommitted();
+        },
+        (error: unknown) => this.fail(error),
+      );
+    });
+  }
+
+  /**
+   * The restart path, run by `open` on every start: the newest snapshot the read model has caught
+   * up with (normally the latest), then every later journal input through the kernel, projecting
+   * events the read tables have not seen. Waits for submits in flight first and refuses new ones
+   * until it is done.
+   */
+  async restoreAccounts(): Promise<RestoreOutcome> {
+    if (this.restoring) throw new Error('a restore is already running');
+    this.restoring = true;
+    try {
+      return await this.restore();
+    } finally {
+      this.restoring = false;
+    }
+  }
+
+  private async restore(): Promise<RestoreOutcome> {
+    const started = performance.now();
+    await this.quiesce();
+    await this.snapshotting;
+    await this.projector.flush();
+    const checkpoint = await this.readModel.checkpoint();
+    const snapshot = await this.snapshots.latestAtOrBefore(checkpoint);
+    const config = this.options.kernelConfig;
+    const kernel = snapshot === undefined ? new Kernel(config) : Kernel.restore(config, snapshot.state);
+    if (snapshot !== undefined && kernel.inputCount !== snapshot.seq) throw new Error(`snapshot ${snapshot.seq} holds kernel seq ${kernel.inputCount}`);
+    this.current = kernel;
+    this.projector.reset(checkpoint);
+    let replayed = 0;
+    let projected = 0;
+    for await (const entry of this.journal.readFrom(kernel.inputCount + 1)) {
+      if (entry.seq !== kernel.inputCount + 1) throw new Error(`journal gap: expected seq ${kernel.inputCount + 1}, found ${entry.seq}`);
+      const events = kernel.handle(entry.input);
+      replayed += 1;
+      if (entry.seq > checkpoint) {
+        this.project(entry.seq, events);
+        projected += 1;
+      }
+    }
+    const head = await this.journal.latestSeq();
+    if (kernel.inputCount !== head) throw new Error(`the kernel is at seq ${kernel.inputCount} but the journal at ${head}`);
+    await this.projector.flush();
+    kernel.checkInvariants();
+    this.lastSnapshotSeq = snapshot?.seq ?? -1;
+    this.lastRestore = { snapshotSeq: snapshot?.seq ?? 0, replayed, projected, seq: head, ms: performance.now() - started };
+    return this.lastRestore;
+  }
+
+  /** Saves a snapshot of the current state (after the read model covers it); resolves with its seq. */
+  saveSnapshot(): Promise<number> {
+    const next = this.snapshotting.then(async () => {
+      if (this.failure !== undefined) throw new Error('the engine stopped after a failure', { cause: this.failure });
+      const seq = this.current.inputCount;
+      if (seq === this.lastSnapshotSeq) return seq;
+      const state = this.current.snapshot();
+      await this.projector.flush();
+      await this.snapshots.save(seq, Date.now(), state);
+      this.lastSnapshotSeq = seq;
+      this.scheduler.taken();
+      return seq;
+    });
+    this.snapshotting = next.catch(() => undefined);
+    return next;
+  }
+
+  /**
+   * Waits for submits in flight and the read model, saves a final snapshot (unless told not to, or
+   * the engine failed) and closes the database.
+   */
+  async close(options: { readonly snapshot?: boolean } = {}): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.scheduler.stop();
+    try {
+      if (this.failure === undefined) {
+        await this.quiesce();
+        if (options.snapshot !== false) await this.saveSnapshot();
+        await this.projector.flush();
+      }
+      await this.snapshotting;
+    } finally {
+      await this.database.close();
+    }
+  }
+
+  /** Resolves once every submit made so far has been handled (or the engine failed). */
+  private async quiesce(): Promise<void> {
+    while (this.waiting.length > 0 && this.failure === undefined) {
+      await this.journal.flush().catch(() => undefined);
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+  }
+
+  private handleCommitted(): void {
+    while (this.waiting[0]?.committed === true) {
+      const entry = this.waiting.shift()!;
+      let events: KernelEvent[];
+      try {
+        if (this.failure !== undefined) throw new Error('the engine stopped after a failure', { cause: this.failure });
+        if (entry.seq !== this.current.inputCount + 1) throw new Error(`the kernel is at seq ${this.current.inputCount} and cannot take journal seq ${entry.seq}`);
+        events = this.current.handle(entry.input);
+        this.project(entry.seq, events);
+      } catch (error) {
+        entry.reject(error);
+        this.fail(error);
+        return;
+      }
+      entry.resolve({ seq: entry.seq, events });
+      if (events.some((e) => POSITION_CHANGES.has(e.type))) this.scheduler.positionChanged();
+    }
+  }
+
+  private project(seq: number, events: readonly KernelEvent[]): void {
+    if (events.length === 0) return this.projector.skip(seq);
+    const balances: Record<string, BalanceView> = {};
+    const touched = new Set<string>();
+    for (const event of events) if ('account' in event) touched.add(event.account);
+    for (const account of [...touched].sort()) {
+      const view = this.current.balances(account);
+      if (view !== undefined) balances[account] = view;
+    }
+    this.projector.push({ seq, events, at: this.current.now, balances });
+  }
+
+  private fail(error: unknown): void {
+    if (this.failure !== undefined) return;
+    this.failure = error ?? new Error('unknown failure');
+    this.scheduler.stop();
+    for (const entry of this.waiting.splice(0)) entry.reject(new Error('the engine stopped after a failure', { cause: error }));
+  }
+}

@@ -1,0 +1,4 @@
+/** The durable engine service: one kernel behind a journal, snapshots and read tables. */
+export { DurableEngine, type Acknowledged, type DurableEngineOptions, type RestoreOutcome } from './durable-engine.js';
+export { InputRefusedError, inputProblem } from './input-guard.js';
+export { loopRecording } from './looped-recording.js';

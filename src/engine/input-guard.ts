@@ -1,0 +1,95 @@
+/**
+ * The checks an input passes before it is journaled.
+ *
+ * Why: a journaled input is replayed on every start. An input the kernel throws on (a time that is
+ * not Unix ms, market data for a symbol it does not trade, a price that is not a decimal) would
+ * stop the engine now and again on every restart. So the engine refuses such inputs before the
+ * journal sees them; nothing changes and nothing is recorded.
+ * Guarantees: an input that passes is plain JSON the kernel handles without throwing for these
+ * reasons. Commands (orders, cancels, accounts, leverage) are checked only for their shape:
+ * business rules stay the kernel's and come back as rejection events.
+ * Cost: one regular-expression test per decimal field of a market input (no bigint, no book walk).
+ */
+import type { KernelInput, LevelInput } from '../core/kernel/inputs.js';
+import { parseFixed, SCALE_DIGITS } from '../core/money/fixed.js';
+
+export class InputRefusedError extends Error {
+  override readonly name = 'InputRefusedError';
+}
+
+const KINDS = new Set(['book.snapshot', 'book.delta', 'trade', 'clock', 'mark', 'funding', 'account.open', 'account.reset', 'account.close', 'leverage.set', 'order.place', 'order.cancel']);
+
+/** Why the input cannot be journaled, or undefined when it can. `symbols` are the kernel's configured symbols. */
+export function inputProblem(input: unknown, symbols: ReadonlySet<string>): string | undefined {
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) return 'an input is a JSON object';
+  const i = input as Partial<KernelInput> & Record<string, unknown>;
+  if (typeof i.kind !== 'string' || !KINDS.has(i.kind)) return `unknown input kind ${JSON.stringify(i.kind)}`;
+  if (typeof i.time !== 'number' || !Number.isSafeInteger(i.time) || i.time < 0) return `input time must be Unix ms, got ${String(i.time)}`;
+  const k = input as KernelInput;
+  switch (k.kind) {
+    case 'book.snapshot':
+      return symbolProblem(k.symbol, symbols) ?? intProblem(k.lastUpdateId, 'lastUpdateId') ?? levelsProblem(k.bids) ?? levelsProblem(k.asks);
+    case 'book.delta':
+      return (
+        symbolProblem(k.symbol, symbols) ??
+        intProblem(k.firstUpdateId, 'firstUpdateId') ??
+        intProblem(k.finalUpdateId, 'finalUpdateId') ??
+        (k.previousFinalUpdateId === undefined ? undefined : intProblem(k.previousFinalUpdateId, 'previousFinalUpdateId')) ??
+        levelsProblem(k.bids) ??
+        levelsProblem(k.asks)
+      );
+    case 'trade':
+      if (typeof k.buyerMaker !== 'boolean') return 'buyerMaker must be true or false';
+      return symbolProblem(k.symbol, symbols) ?? decimalProblem(k.price) ?? decimalProblem(k.quantity);
+    case 'mark':
+      return symbolProblem(k.symbol, symbols) ?? decimalProblem(k.price);
+    case 'funding':
+      return symbolProblem(k.symbol, symbols) ?? decimalProblem(k.rate);
+    case 'account.open':
+      if (typeof k.balances !== 'object' || k.balances === null || Array.isArray(k.balances)) return 'balances must be an object of decimal strings';
+      return typeof k.account === 'string' ? undefined : 'account must be a string';
+    case 'account.reset':
+      if (k.balances !== undefined && (typeof k.balances !== 'object' || k.balances === null || Array.isArray(k.balances))) return 'balances must be an object of decimal strings';
+      return typeof k.account === 'string' ? undefined : 'account must be a string';
+    case 'account.close':
+    case 'leverage.set':
+    case 'order.place':
+    case 'order.cancel':
+      return typeof k.account === 'string' ? undefined : 'account must be a string';
+    case 'clock':
+      return undefined;
+  }
+}
+
+function symbolProblem(symbol: unknown, symbols: ReadonlySet<string>): string | undefined {
+  return typeof symbol === 'string' && symbols.has(symbol) ? undefined : `market data for an unconfigured symbol: ${String(symbol)}`;
+}
+
+function intProblem(n: unknown, name: string): string | undefined {
+  return typeof n === 'number' && Number.isSafeInteger(n) ? undefined : `${name} must be a whole number`;
+}
+
+/** A subset of what `parseFixed` accepts, checked without building a bigint (the common case). */
+const PLAIN_DECIMAL = new RegExp(`^[+-]?\\d+(?:\\.\\d{1,${SCALE_DIGITS}})?$`);
+
+function decimalProblem(text: unknown): string | undefined {
+  if (typeof text !== 'string') return `expected a decimal string, got ${JSON.stringify(text)}`;
+  if (PLAIN_DECIMAL.test(text)) return undefined;
+  try {
+    parseFixed(text);
+    return undefined;
+  } catch (error) {
+    return error instanceof Error ? error.message : String(error);
+  }
+}
+
+function levelsProblem(levels: unknown): string | undefined {
+  if (!Array.isArray(levels)) return 'book levels must be an array of [price, size]';
+  for (const level of levels as unknown[]) {
+    if (!Array.isArray(level) || level.length !== 2) return 'a book level is [price, size]';
+    const [price, size] = level as unknown as LevelInput;
+    const problem = decimalProblem(price) ?? decimalProblem(size);
+    if (problem !== undefined) return problem;
+  }
+  return undefined;
+}

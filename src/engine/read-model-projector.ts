@@ -1,0 +1,96 @@
+/**
+ * Keeps the read tables up to date from the kernel's events, behind the kernel and off its path.
+ *
+ * Guarantees:
+ * - entries are applied in seq order, in batches (one transaction each, at most `maxBatch` inputs);
+ * - `flush()` resolves once the read model's checkpoint covers every input handled before the
+ *   call, including inputs without events (a marker entry moves the checkpoint over them), so a
+ *   snapshot saved after a flush is never ahead of the read model;
+ * - a failed batch stops the projector and is reported once through `onFailure`; the tables keep
+ *   their last committed state, and a restart re-projects from the checkpoint.
+ * Not modelled: retries. The projection is rebuildable from the journal, so a restart is the retry.
+ * Cost: inputs without events cost nothing until the next batch; one batch in flight at a time.
+ */
+import type { InputEvents, ReadModel } from '../persistence/read-model.js';
+
+export class ReadModelProjector {
+  private queue: InputEvents[] = [];
+  private handledSeq = 0;
+  private appliedSeq = 0;
+  private running: Promise<void> | undefined;
+  private scheduled = false;
+  private failure: unknown;
+
+  constructor(
+    private readonly readModel: ReadModel,
+    private readonly onFailure: (error: unknown) => void,
+    private readonly maxBatch = 2_000,
+  ) {}
+
+  /** Starts from the read model's checkpoint: inputs up to `seq` are already in the tables. */
+  reset(seq: number): void {
+    if (this.queue.length > 0 || this.running !== undefined) throw new Error('the projector is busy and cannot be reset');
+    this.handledSeq = seq;
+    this.appliedSeq = seq;
+  }
+
+  /** The seq of the last input whose events are committed to the read tables. */
+  get checkpoint(): number {
+    return this.appliedSeq;
+  }
+
+  /** The kernel handled input `seq` and it produced no events. */
+  skip(seq: number): void {
+    this.handledSeq = seq;
+  }
+
+  /** The kernel handled input `entry.seq`: project its events. */
+  push(entry: InputEvents): void {
+    this.queue.push(entry);
+    this.handledSeq = entry.seq;
+    this.schedule();
+  }
+
+  /** Resolves when every input handled so far is in the read tables; rejects if the projector stopped. */
+  async flush(): Promise<void> {
+    const target = this.handledSeq;
+    while (this.appliedSeq < target) {
+      if (this.failure !== undefined) throw new Error('the read model projection stopped after a failed write', { cause: this.failure });
+      await this.run();
+    }
+    if (this.failure !== undefined) throw new Error('the read model projection stopped after a failed write', { cause: this.failure });
+  }
+
+  private schedule(): void {
+    if (this.scheduled || this.running !== undefined || this.failure !== undefined) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      void this.run();
+    });
+  }
+
+  private run(): Promise<void> {
+    this.running ??= this.loop().finally(() => {
+      this.running = undefined;
+      if (this.queue.length > 0) this.schedule();
+    });
+    return this.running;
+  }
+
+  private async loop(): Promise<void> {
+    while (this.failure === undefined && (this.queue.length > 0 || this.appliedSeq < this.handledSeq)) {
+      const batch = this.queue.splice(0, this.maxBatch);
+      const target = this.queue.length > 0 ? batch.at(-1)!.seq : this.handledSeq;
+      if ((batch.at(-1)?.seq ?? -1) < target) batch.push({ seq: target, events: [] });
+      try {
+        await this.readModel.apply(batch);
+      } catch (error) {
+        this.failure = error;
+        this.onFailure(error);
+        return;
+      }
+      this.appliedSeq = target;
+    }
+  }
+}

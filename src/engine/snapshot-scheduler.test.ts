@@ -1,0 +1,59 @@
+import { afterEach, beforeEach, expect, it, vi } from 'vitest';
+import { SnapshotScheduler } from './snapshot-scheduler.js';
+
+beforeEach(() => {
+  vi.useFakeTimers();
+});
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+function scheduler(intervalMs: number, debounceMs: number) {
+  const taken: number[] = [];
+  const s: SnapshotScheduler = new SnapshotScheduler(
+    async () => {
+      taken.push(Date.now());
+      s.taken();
+    },
+    (e) => {
+      throw e;
+    },
+    intervalMs,
+    debounceMs,
+  );
+  return { s, taken };
+}
+
+it('snapshots every interval of wall time', async () => {
+  const { s, taken } = scheduler(300_000, 5_000);
+  s.start();
+  await vi.advanceTimersByTimeAsync(900_000);
+  expect(taken).toHaveLength(3);
+  s.stop();
+  await vi.advanceTimersByTimeAsync(900_000);
+  expect(taken).toHaveLength(3);
+});
+
+it('position changes within the debounce window fold into one snapshot at its end', async () => {
+  const { s, taken } = scheduler(0, 5_000);
+  const t0 = Date.now();
+  s.positionChanged();
+  await vi.advanceTimersByTimeAsync(0);
+  expect(taken).toEqual([t0]);
+  for (let i = 0; i < 10; i += 1) {
+    await vi.advanceTimersByTimeAsync(100);
+    s.positionChanged();
+  }
+  await vi.advanceTimersByTimeAsync(3_900);
+  expect(taken).toEqual([t0]);
+  await vi.advanceTimersByTimeAsync(100);
+  expect(taken).toEqual([t0, t0 + 5_000]);
+});
+
+it('zero turns a trigger off', async () => {
+  const { s, taken } = scheduler(0, 0);
+  s.start();
+  s.positionChanged();
+  await vi.advanceTimersByTimeAsync(1_000_000);
+  expect(taken).toEqual([]);
+});
