@@ -1,0 +1,229 @@
+/**
+ * Translations between the facade and ccxt, in both directions, as pure functions:
+ * our order request → ccxt `createOrder` arguments; ccxt's unified order → OrderView; ccxt's
+ * balances → decimal strings; and the one mapper from ccxt's error hierarchy to our codes.
+ *
+ * Guarantees: MEXC's own fields (`info`: exact decimal strings, MEXC statuses) win over ccxt's
+ * unified ones (floats) whenever present; floats are turned back into strings with ccxt's
+ * `numberToString` (shortest round trip, no exponent). Quantities and prices go to ccxt as JS numbers
+ * because its API takes numbers: decimal strings of up to 15 significant digits survive the round
+ * trip exactly, and ccxt formats them to the market's precision before sending.
+ * Not modelled: conditional orders on the live exchange (MEXC spot v3 has none; they are refused).
+ */
+import {
+  AuthenticationError,
+  BadSymbol,
+  BaseError,
+  DuplicateOrderId,
+  functions,
+  InsufficientFunds,
+  InvalidOrder,
+  NetworkError,
+  OrderImmediatelyFillable,
+  OrderNotFound,
+  type Balances,
+  type Order as CcxtOrder,
+} from 'ccxt';
+import { ORDER_STATUSES } from '../core/orders/order-status.js';
+import { ORDER_TYPES, type OrderType, type Side } from '../core/orders/order.js';
+import { REJECTION_CODES, type RejectionCode } from '../core/orders/rejection.js';
+import { EXECUTION_ERROR_CODES, type BalancesView, type ExecutionError, type ExecutionResult, type OrderView, type PlaceOrderRequest } from './order-execution-service.js';
+
+export interface CcxtOrderArgs {
+  readonly type: 'market' | 'limit';
+  readonly side: 'buy' | 'sell';
+  readonly amount: number;
+  readonly price: number | undefined;
+  readonly params: Record<string, unknown>;
+}
+
+/** The `createOrder` arguments for a request (the symbol is resolved separately, from the markets). */
+export function toCcxtOrderArgs(request: PlaceOrderRequest, clientOrderId: string): ExecutionResult<CcxtOrderArgs> {
+  const invalid = (message: string): ExecutionResult<CcxtOrderArgs> => ({ ok: false, error: { code: 'INVALID_ORDER', message, mexcCode: REJECTION_CODES.INVALID_ORDER.mexcCode } });
+  const side = request.side === 'BUY' ? 'buy' : 'sell';
+  const params: Record<string, unknown> = { clientOrderId };
+  if (request.reduceOnly === true) params.reduceOnly = true;
+  const number = (text: string | undefined): number | undefined => {
+    if (text === undefined) return undefined;
+    const n = Number(text);
+    return /^\d+(\.\d+)?$/.test(text) && Number.isFinite(n) && n > 0 ? n : Number.NaN;
+  };
+  const quantity = number(request.quantity);
+  const price = number(request.price);
+  const cost = number(request.quoteOrderQty);
+  for (const [name, v] of [['quantity', quantity], ['price', price], ['quoteOrderQty', cost]] as const) {
+    if (Number.isNaN(v)) return invalid(`${name} must be a positive decimal string`);
+  }
+  switch (request.type) {
+    case 'MARKET':
+      if (cost !== undefined) {
+        if (quantity !== undefined) return invalid('give quantity or quoteOrderQty, not both');
+        return { ok: true, value: { type: 'market', side, amount: cost, price: undefined, params: { ...params, cost } } };
+      }
+      if (quantity === undefined) return invalid('a MARKET order needs quantity or quoteOrderQty');
+      return { ok: true, value: { type: 'market', side, amount: quantity, price: undefined, params } };
+    case 'LIMIT':
+    case 'LIMIT_MAKER':
+    case 'IMMEDIATE_OR_CANCEL':
+    case 'FILL_OR_KILL': {
+      if (quantity === undefined || price === undefined) return invalid(`a ${request.type} order needs quantity and price`);
+      if (request.type === 'LIMIT_MAKER') params.postOnly = true;
+      if (request.type === 'IMMEDIATE_OR_CANCEL') params.timeInForce = 'IOC';
+      if (request.type === 'FILL_OR_KILL') params.timeInForce = 'FOK';
+      return { ok: true, value: { type: 'limit', side, amount: quantity, price, params } };
+    }
+    default:
+      return {
+        ok: false,
+        error: { code: EXECUTION_ERROR_CODES.UNSUPPORTED_ORDER_TYPE, message: `${request.type} orders are kept by the paper engine only; the live exchange (MEXC spot) does not take them`, mexcCode: REJECTION_CODES.INVALID_ORDER.mexcCode },
+      };
+  }
+}
+
+const MEXC_STATUSES: ReadonlySet<string> = new Set(ORDER_STATUSES);
+const MEXC_TYPES: ReadonlySet<string> = new Set(ORDER_TYPES);
+
+/** MEXC's status: `info.status` when it is one, else derived from ccxt's unified status. */
+export function orderStatusOf(order: Pick<CcxtOrder, 'status' | 'filled' | 'info'>): string {
+  const raw: unknown = order.info?.status;
+  if (typeof raw === 'string' && MEXC_STATUSES.has(raw)) return raw;
+  const filled = (order.filled ?? 0) > 0;
+  switch (order.status) {
+    case 'open':
+    case undefined:
+      return filled ? 'PARTIALLY_FILLED' : 'NEW';
+    case 'closed':
+      return 'FILLED';
+    case 'canceled':
+    case 'cancelled':
+      return filled ? 'PARTIALLY_CANCELED' : 'CANCELED';
+    case 'rejected':
+      return 'REJECTED';
+    case 'expired':
+      return 'EXPIRED';
+    default:
+      return String(order.status).toUpperCase();
+  }
+}
+
+function orderTypeOf(order: CcxtOrder): OrderType {
+  const raw: unknown = order.info?.type;
+  if (typeof raw === 'string' && MEXC_TYPES.has(raw)) return raw as OrderType;
+  if (order.type === 'market') return 'MARKET';
+  if (order.postOnly === true) return 'LIMIT_MAKER';
+  if (order.timeInForce === 'IOC') return 'IMMEDIATE_OR_CANCEL';
+  if (order.timeInForce === 'FOK') return 'FILL_OR_KILL';
+  return 'LIMIT';
+}
+
+/** A decimal string from MEXC's raw field, else from ccxt's float. */
+function decimal(raw: unknown, unified: number | undefined): string | undefined {
+  if (typeof raw === 'string' && raw !== '') return raw;
+  if (typeof raw === 'number' && Number.isFinite(raw)) return functions.numberToString(raw);
+  return unified === undefined || unified === null ? undefined : functions.numberToString(unified);
+}
+
+/** `BTC/USDT` or `BTC/USDT:USDT` → `BTCUSDT`. */
+export function exchangeSymbolOf(unified: string): string {
+  return unified.split(':')[0]!.replace('/', '');
+}
+
+/** The facade's view of a ccxt order; `defaults` fill what the exchange did not send (MEXC answers a new order with its id only). */
+export function ccxtOrderToView(order: CcxtOrder, defaults: Partial<OrderView> = {}): OrderView {
+  const info = (order.info ?? {}) as Record<string, unknown>;
+  const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : typeof v === 'number' ? String(v) : undefined);
+  const side: Side | undefined = info.side === 'BUY' || info.side === 'SELL' ? info.side : order.side === 'buy' ? 'BUY' : order.side === 'sell' ? 'SELL' : defaults.side;
+  const createdAt = numberOf(info.time) ?? order.timestamp ?? defaults.createdAt ?? 0;
+  const price = decimal(info.price, order.price ?? undefined) ?? defaults.price;
+  const stopPrice = decimal(info.stopPrice, order.triggerPrice ?? undefined) ?? defaults.stopPrice;
+  const hasType = typeof info.type === 'string' || order.type !== undefined;
+  return {
+    orderId: str(info.orderId) ?? order.id ?? defaults.orderId ?? '',
+    clientOrderId: str(info.clientOrderId) ?? order.clientOrderId ?? defaults.clientOrderId ?? '',
+    symbol: str(info.symbol) ?? (order.symbol ? exchangeSymbolOf(order.symbol) : defaults.symbol ?? ''),
+    side: side ?? 'BUY',
+    type: hasType ? orderTypeOf(order) : (defaults.type ?? 'LIMIT'),
+    status: (order.status == null && typeof info.status !== 'string' ? defaults.status : undefined) ?? orderStatusOf(order),
+    ...(price !== undefined && price !== '0' ? { price } : {}),
+    quantity: decimal(info.origQty, order.amount ?? undefined) ?? defaults.quantity ?? '0',
+    ...(stopPrice !== undefined ? { stopPrice } : {}),
+    executedQty: decimal(info.executedQty, order.filled ?? undefined) ?? defaults.executedQty ?? '0',
+    cumulativeQuoteQty: decimal(info.cummulativeQuoteQty, order.cost ?? undefined) ?? defaults.cumulativeQuoteQty ?? '0',
+    createdAt,
+    updatedAt: numberOf(info.updateTime) ?? order.lastUpdateTimestamp ?? order.timestamp ?? defaults.updatedAt ?? createdAt,
+    mode: 'live',
+  };
+}
+
+function numberOf(v: unknown): number | undefined {
+  const n = typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : v;
+  return typeof n === 'number' && Number.isSafeInteger(n) ? n : undefined;
+}
+
+/** Balances as decimal strings: MEXC's `info.balances` when present, else ccxt's unified free/used. */
+export function ccxtBalancesToView(balances: Balances): BalancesView {
+  const out: BalancesView = {};
+  const raw: unknown = (balances.info as { balances?: unknown } | undefined)?.balances;
+  if (Array.isArray(raw)) {
+    for (const b of raw as { asset?: unknown; free?: unknown; locked?: unknown }[]) {
+      if (typeof b.asset !== 'string') continue;
+      out[b.asset] = { free: decimal(b.free, undefined) ?? '0', locked: decimal(b.locked, undefined) ?? '0' };
+    }
+    return sortKeys(out);
+  }
+  const skip = new Set(['info', 'timestamp', 'datetime', 'free', 'used', 'total', 'debt']);
+  for (const [asset, b] of Object.entries(balances)) {
+    if (skip.has(asset) || typeof b !== 'object' || b === null) continue;
+    const { free, used } = b as { free?: number; used?: number };
+    out[asset] = { free: decimal(undefined, free) ?? '0', locked: decimal(undefined, used) ?? '0' };
+  }
+  return sortKeys(out);
+}
+
+function sortKeys(view: BalancesView): BalancesView {
+  return Object.fromEntries(Object.entries(view).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+}
+
+export interface MappedError extends ExecutionError {
+  /** The keys were refused: stop sending anything to the exchange. */
+  readonly halt: boolean;
+}
+
+/**
+ * The one mapper from ccxt's error hierarchy to ours (subclasses first): network trouble is
+ * retryable, order and balance problems are rejections, refused keys halt the live service.
+ * MEXC's own code and message are taken from the error text when ccxt includes the response.
+ */
+export function mapCcxtError(error: unknown): MappedError {
+  const text = error instanceof Error ? error.message : String(error);
+  const mexc = parseMexcBody(text);
+  const as = (code: RejectionCode | string, extra: Partial<MappedError> = {}): MappedError => {
+    const known = (REJECTION_CODES as Record<string, { mexcCode: number } | undefined>)[code];
+    const mexcCode = mexc?.code ?? known?.mexcCode;
+    return { code, message: mexc?.msg ?? text, ...(mexcCode !== undefined ? { mexcCode } : {}), halt: false, ...extra };
+  };
+  if (!(error instanceof BaseError)) return as(EXECUTION_ERROR_CODES.EXCHANGE_ERROR);
+  if (error instanceof OrderNotFound) return as('UNKNOWN_ORDER');
+  if (error instanceof OrderImmediatelyFillable) return as('WOULD_TAKE');
+  if (error instanceof DuplicateOrderId) return as('DUPLICATE_CLIENT_ORDER_ID');
+  if (error instanceof InvalidOrder) return as('INVALID_ORDER');
+  if (error instanceof InsufficientFunds) return as('INSUFFICIENT_BALANCE');
+  if (error instanceof BadSymbol) return as('UNKNOWN_SYMBOL');
+  if (error instanceof AuthenticationError) return as(EXECUTION_ERROR_CODES.EXCHANGE_AUTH_FAILED, { halt: true });
+  if (error instanceof NetworkError) return as(EXECUTION_ERROR_CODES.EXCHANGE_UNAVAILABLE, { retryable: true });
+  return as(EXECUTION_ERROR_CODES.EXCHANGE_ERROR);
+}
+
+/** `mexc {"code":30004,"msg":"Insufficient position"}` → { code, msg }. */
+function parseMexcBody(text: string): { code?: number; msg?: string } | undefined {
+  const start = text.indexOf('{');
+  if (start < 0) return undefined;
+  try {
+    const body = JSON.parse(text.slice(start)) as { code?: unknown; msg?: unknown };
+    const code = typeof body.code === 'number' ? body.code : typeof body.code === 'string' && /^-?\d+$/.test(body.code) ? Number(body.code) : undefined;
+    const msg = typeof body.msg === 'string' ? body.msg : undefined;
+    return code === undefined && msg === undefined ? undefined : { ...(code !== undefined ? { code } : {}), ...(msg !== undefined ? { msg } : {}) };
+  } catch {
+    return undefined;
+  }
+}

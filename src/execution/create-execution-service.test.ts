@@ -1,0 +1,63 @@
+/** The facade picks its side by the interlock, once, and builds the live client only for live. */
+import ccxt, { type Exchange } from 'ccxt';
+import { describe, expect, it, vi } from 'vitest';
+import { loadConfig, type AppConfig } from '../config/config.js';
+import { LIVE_TRADING_CONFIRMATION, LiveTradingRefusedError } from '../config/live-interlock.js';
+import { createExecutionService } from './create-execution-service.js';
+import { createExchangeClient } from './exchange-client.js';
+import { LiveExecutionService } from './live-execution-service.js';
+import { PaperExecutionService, type PaperExecutionPort } from './paper-execution-service.js';
+
+function config(env: Record<string, string>): AppConfig {
+  const result = loadConfig(env, { envFile: false });
+  if (!result.ok) throw new Error(result.error.map((e) => e.message).join('\n'));
+  return result.value;
+}
+
+const KEYS = { EXCHANGE_API_KEY: 'mx0vglLiveLookingKey', EXCHANGE_API_SECRET: 'f00dfeedLiveLookingSecret' };
+const port = {} as PaperExecutionPort;
+
+describe('createExecutionService', () => {
+  it('is paper by default, even with keys and the confirmation set, and builds no exchange client', () => {
+    const factory = vi.fn();
+    const service = createExecutionService(config({ ...KEYS, LIVE_TRADING_CONFIRM: LIVE_TRADING_CONFIRMATION }), port, { exchangeFactory: factory });
+    expect(service).toBeInstanceOf(PaperExecutionService);
+    expect(service.mode).toBe('paper');
+    expect(factory).not.toHaveBeenCalled();
+  });
+
+  it('goes live only when the interlock says so, with the keys, and EXCHANGE_URLS merged', () => {
+    const factory = vi.fn((_id: string, options: Record<string, unknown>): Exchange => new ccxt.mexc(options));
+    const live = createExecutionService(
+      config({ PAPER_TRADING: 'false', LIVE_TRADING_CONFIRM: LIVE_TRADING_CONFIRMATION, ...KEYS, EXCHANGE_URLS: '{"api":{"spot":{"private":"http://127.0.0.1:9/api"}}}', EXCHANGE_OPTIONS: '{"timeout":1234}' }),
+      port,
+      { exchangeFactory: factory },
+    );
+    expect(live).toBeInstanceOf(LiveExecutionService);
+    expect(live.mode).toBe('live');
+    expect(factory).toHaveBeenCalledWith('mexc', { enableRateLimit: true, timeout: 1234, apiKey: KEYS.EXCHANGE_API_KEY, secret: KEYS.EXCHANGE_API_SECRET });
+    const exchange = (live as LiveExecutionService).exchange;
+    const spot = (exchange.urls as unknown as { api: { spot: { public: string; private: string } } }).api.spot;
+    expect(spot.private).toBe('http://127.0.0.1:9/api');
+    expect(spot.public).toBe('https://api.mexc.com'); // the rest of ccxt's URLs are kept
+  });
+
+  it('refuses to build anything when PAPER_TRADING=false is not backed by the confirmation and keys', () => {
+    const factory = vi.fn();
+    const build = () => createExecutionService(config({ PAPER_TRADING: 'false', ...KEYS }), port, { exchangeFactory: factory });
+    expect(build).toThrow(LiveTradingRefusedError);
+    expect(build).toThrow(/LIVE_TRADING_CONFIRM=I_UNDERSTAND_REAL_MONEY/);
+    expect(factory).not.toHaveBeenCalled();
+  });
+
+  it('the unauthenticated (market-data) client carries no credentials, even from EXCHANGE_OPTIONS, so a private call cannot be signed', async () => {
+    const settings = config({ ...KEYS, EXCHANGE_OPTIONS: '{"apiKey":"smuggled","secret":"smuggled","timeout":1234}' });
+    const exchange = createExchangeClient(settings, { authenticated: false });
+    expect(exchange).toBeInstanceOf(ccxt.mexc);
+    expect([exchange.apiKey, exchange.secret, exchange.timeout]).toEqual([undefined, undefined, 1234]);
+    exchange.setMarkets([]);
+    const network = vi.spyOn(exchange, 'fetch');
+    await expect(exchange.fetchBalance()).rejects.toThrow(/requires "apiKey" credential/);
+    expect(network).not.toHaveBeenCalled();
+  });
+});

@@ -1,0 +1,113 @@
+/**
+ * The live service through a real ccxt `mexc` client whose HTTP layer (`fetch`) is stubbed with
+ * MEXC's documented answers: what gets signed and sent, how answers map back, retries and halting.
+ * (The end-to-end run against a local MEXC-compatible server comes with the /api/v3 routes.)
+ */
+import ccxt, { AuthenticationError, NetworkError, RequestTimeout } from 'ccxt';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { LiveExecutionService } from './live-execution-service.js';
+
+type Route = (url: string, method: string) => unknown;
+
+function mexcWith(route: Route) {
+  const exchange = new ccxt.mexc({ apiKey: 'test-key', secret: 'test-secret', enableRateLimit: false });
+  exchange.setMarkets([
+    { id: 'BTCUSDT', symbol: 'BTC/USDT', base: 'BTC', quote: 'USDT', baseId: 'BTC', quoteId: 'USDT', spot: true, type: 'spot', active: true, precision: { amount: 0.000001, price: 0.01 }, limits: {} } as never,
+  ]);
+  const fetch = vi.spyOn(exchange, 'fetch').mockImplementation(async (url: string, method = 'GET') => route(url, method));
+  const sleep = vi.fn(async (_ms: number) => {});
+  const service = new LiveExecutionService(exchange, { sleep });
+  return { exchange, fetch, sleep, service };
+}
+
+const ORDER = {
+  symbol: 'BTCUSDT', orderId: 'C02__1', orderListId: '-1', clientOrderId: 'mine-1', price: '60000', origQty: '0.001', executedQty: '0',
+  cummulativeQuoteQty: '0', status: 'NEW', timeInForce: null, type: 'LIMIT_MAKER', side: 'BUY', time: 1_723_161_300_000, updateTime: 1_723_161_300_000,
+};
+
+afterEach(() => vi.restoreAllMocks());
+
+describe('LiveExecutionService', () => {
+  it('places, reads back, queries and cancels an order through ccxt, signed as MEXC wants', async () => {
+    const { fetch, service } = mexcWith((url, method) => {
+      if (url.includes('/api/v3/order?') && method === 'POST') return { symbol: 'BTCUSDT', orderId: 'C02__1', orderListId: -1 };
+      if (url.includes('/api/v3/order?') && method === 'GET') return ORDER;
+      if (url.includes('/api/v3/order?') && method === 'DELETE') return { ...ORDER, status: 'CANCELED' };
+      if (url.includes('/api/v3/openOrders')) return [ORDER];
+      if (url.includes('/api/v3/account')) return { balances: [{ asset: 'USDT', free: '940.00000001', locked: '60' }] };
+      throw new Error(`unexpected ${method} ${url}`);
+    });
+    const placed = await service.placeOrder('default', { symbol: 'BTCUSDT', side: 'BUY', type: 'LIMIT_MAKER', quantity: '0.001', price: '60000', clientOrderId: 'mine-1' });
+    expect(placed).toEqual({
+      ok: true,
+      value: { orderId: 'C02__1', clientOrderId: 'mine-1', symbol: 'BTCUSDT', side: 'BUY', type: 'LIMIT_MAKER', status: 'NEW', price: '60000', quantity: '0.001', executedQty: '0', cumulativeQuoteQty: '0', createdAt: 1_723_161_300_000, updatedAt: 1_723_161_300_000, mode: 'live' },
+    });
+    const [url, method, headers] = fetch.mock.calls[0]!;
+    expect(method).toBe('POST');
+    expect(url).toMatch(/^https:\/\/api\.mexc\.com\/api\/v3\/order\?/);
+    expect(url).toContain('type=LIMIT_MAKER');
+    expect(url).toContain('newClientOrderId=mine-1');
+    expect(url).toMatch(/&signature=[0-9a-f]{64}$/);
+    expect(headers).toMatchObject({ 'X-MEXC-APIKEY': 'test-key' });
+
+    expect(await service.getOrder('default', { clientOrderId: 'mine-1', symbol: 'BTCUSDT' })).toMatchObject({ ok: true, value: { orderId: 'C02__1', status: 'NEW' } });
+    expect(String(fetch.mock.calls.at(-1)![0])).toContain('origClientOrderId=mine-1');
+    expect(await service.openOrders('default', 'BTCUSDT')).toMatchObject({ ok: true, value: [{ orderId: 'C02__1' }] });
+    expect(await service.balances('default')).toEqual({ ok: true, value: { USDT: { free: '940.00000001', locked: '60' } } });
+    expect(await service.cancelOrder('default', { orderId: 'C02__1', symbol: 'BTCUSDT' })).toMatchObject({ ok: true, value: { orderId: 'C02__1', status: 'CANCELED' } });
+  });
+
+  it('a market buy sized in quote is sent as quoteOrderQty', async () => {
+    const { fetch, service } = mexcWith((url, method) => (method === 'POST' ? { symbol: 'BTCUSDT', orderId: '9' } : { ...ORDER, orderId: '9', type: 'MARKET', status: 'FILLED' }));
+    expect(await service.placeOrder('default', { symbol: 'BTCUSDT', side: 'BUY', type: 'MARKET', quoteOrderQty: '25' })).toMatchObject({ ok: true, value: { orderId: '9', status: 'FILLED' } });
+    expect(String(fetch.mock.calls[0]![0])).toContain('quoteOrderQty=25');
+    expect(String(fetch.mock.calls[0]![0])).toMatch(/newClientOrderId=pt[0-9a-f]{24}/);
+  });
+
+  it('a timed-out createOrder is never retried, and says which clientOrderId to look up', async () => {
+    const { fetch, service } = mexcWith(() => {
+      throw new RequestTimeout('mexc POST https://api.mexc.com/api/v3/order request timed out (10000 ms)');
+    });
+    const result = await service.placeOrder('default', { symbol: 'BTCUSDT', side: 'BUY', type: 'LIMIT', quantity: '0.001', price: '60000', clientOrderId: 'maybe' });
+    expect(result).toMatchObject({ ok: false, error: { code: 'EXCHANGE_UNAVAILABLE', retryable: true } });
+    expect(result.ok ? '' : result.error.message).toContain('clientOrderId maybe');
+    expect(fetch).toHaveBeenCalledTimes(1);
+  });
+
+  it('reads are retried twice with doubling backoff on network failures', async () => {
+    let failures = 2;
+    const { fetch, sleep, service } = mexcWith(() => {
+      if (failures-- > 0) throw new NetworkError('socket hang up');
+      return { balances: [] };
+    });
+    expect(await service.balances('default')).toEqual({ ok: true, value: {} });
+    expect(fetch).toHaveBeenCalledTimes(3);
+    expect(sleep.mock.calls.map(([ms]) => ms)).toEqual([250, 500]);
+
+    failures = 10;
+    expect(await service.openOrders('default')).toMatchObject({ ok: false, error: { code: 'EXCHANGE_UNAVAILABLE', retryable: true } });
+    expect(fetch).toHaveBeenCalledTimes(6);
+  });
+
+  it('refused keys halt the service: later calls fail fast without contacting the exchange', async () => {
+    const { fetch, service } = mexcWith(() => {
+      throw new AuthenticationError('mexc {"code":10072,"msg":"Api key info invalid"}');
+    });
+    expect(await service.balances('default')).toMatchObject({ ok: false, error: { code: 'EXCHANGE_AUTH_FAILED', mexcCode: 10072, message: 'Api key info invalid' } });
+    expect(service.halted).toBe(true);
+    expect(fetch).toHaveBeenCalledTimes(1); // an auth failure is not retried
+    const later = await service.placeOrder('default', { symbol: 'BTCUSDT', side: 'BUY', type: 'MARKET', quantity: '0.001' });
+    expect(later).toMatchObject({ ok: false, error: { code: 'EXCHANGE_AUTH_FAILED' } });
+    expect(later.ok ? '' : later.error.message).toContain('halted');
+    expect(fetch).toHaveBeenCalledTimes(1);
+  });
+
+  it('refuses what MEXC cannot do before calling it: lookups without a symbol, conditional orders, unknown symbols', async () => {
+    const { fetch, service } = mexcWith(() => ({}));
+    expect(await service.getOrder('default', { orderId: '1' })).toMatchObject({ ok: false, error: { code: 'INVALID_ORDER', message: expect.stringContaining('symbol is required') } });
+    expect(await service.cancelOrder('default', { clientOrderId: 'x' })).toMatchObject({ ok: false, error: { code: 'INVALID_ORDER' } });
+    expect(await service.placeOrder('default', { symbol: 'BTCUSDT', side: 'SELL', type: 'STOP_LOSS', quantity: '1', stopPrice: '50000' })).toMatchObject({ ok: false, error: { code: 'UNSUPPORTED_ORDER_TYPE' } });
+    expect(await service.placeOrder('default', { symbol: 'NOPEUSDT', side: 'SELL', type: 'MARKET', quantity: '1' })).toMatchObject({ ok: false, error: { code: 'UNKNOWN_SYMBOL' } });
+    expect(fetch).not.toHaveBeenCalled();
+  });
+});

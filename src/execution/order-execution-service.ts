@@ -1,0 +1,102 @@
+/**
+ * The order execution facade: one interface in front of the paper service (the kernel) and the
+ * live service (a real exchange through ccxt). The API routes talk to this interface only, so the
+ * same endpoints serve both modes; which one is behind it is decided once, at start, by the
+ * live-trading interlock (src/config/live-interlock.ts).
+ *
+ * Conventions shared by both implementations:
+ * - numbers are decimal strings, never floats; times are Unix ms;
+ * - statuses are MEXC's: NEW, PARTIALLY_FILLED, FILLED, CANCELED, PARTIALLY_CANCELED, REJECTED, EXPIRED;
+ * - a business rejection is a value (`ok: false`) with our code, MEXC's code when known, and a
+ *   message; only broken invariants and a failed engine throw.
+ */
+import type { OrderType, Side } from '../core/orders/order.js';
+
+export type ExecutionMode = 'paper' | 'live';
+
+export interface PlaceOrderRequest {
+  /** Exchange symbol without separator, e.g. BTCUSDT. */
+  readonly symbol: string;
+  readonly side: Side;
+  readonly type: OrderType;
+  readonly quantity?: string;
+  readonly quoteOrderQty?: string;
+  readonly price?: string;
+  readonly stopPrice?: string;
+  readonly activationPrice?: string;
+  readonly callbackRate?: string;
+  readonly reduceOnly?: boolean;
+  /** Generated when absent, so that the order can always be found again by it. */
+  readonly clientOrderId?: string;
+}
+
+export interface OrderRef {
+  readonly orderId?: string;
+  readonly clientOrderId?: string;
+  /** Optional in paper mode (a check); required by the live exchange (MEXC looks orders up per symbol). */
+  readonly symbol?: string;
+}
+
+export interface OrderView {
+  readonly orderId: string;
+  readonly clientOrderId: string;
+  readonly symbol: string;
+  readonly side: Side;
+  readonly type: OrderType;
+  /** MEXC status name. */
+  readonly status: string;
+  readonly price?: string;
+  readonly quantity: string;
+  readonly quoteOrderQty?: string;
+  readonly stopPrice?: string;
+  readonly executedQty: string;
+  readonly cumulativeQuoteQty: string;
+  readonly createdAt: number;
+  readonly updatedAt: number;
+  readonly mode: ExecutionMode;
+}
+
+export type BalancesView = Record<string, { free: string; locked: string }>;
+
+export interface ExecutionError {
+  /** Ours: a kernel rejection code (INSUFFICIENT_BALANCE, UNKNOWN_ORDER, …) or one of EXECUTION_ERROR_CODES. */
+  readonly code: string;
+  readonly message: string;
+  /** The MEXC error code, when one applies. */
+  readonly mexcCode?: number;
+  /** True when the same call may succeed later (the exchange was unreachable). */
+  readonly retryable?: boolean;
+}
+
+export type ExecutionResult<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: ExecutionError };
+
+/** Codes the facade adds to the kernel's rejection codes. */
+export const EXECUTION_ERROR_CODES = {
+  /** Paper, with latency: the order is journaled but has not reached the simulated venue yet. */
+  ORDER_PENDING: 'ORDER_PENDING',
+  /** Live: the exchange did not answer (network, timeout, maintenance, rate limit). */
+  EXCHANGE_UNAVAILABLE: 'EXCHANGE_UNAVAILABLE',
+  /** Live: the keys were refused; the live service halts and refuses every later call. */
+  EXCHANGE_AUTH_FAILED: 'EXCHANGE_AUTH_FAILED',
+  /** Live: any other exchange error. */
+  EXCHANGE_ERROR: 'EXCHANGE_ERROR',
+  /** Live: the exchange has no such order type (MEXC spot has no stop or trailing orders). */
+  UNSUPPORTED_ORDER_TYPE: 'UNSUPPORTED_ORDER_TYPE',
+} as const;
+
+export interface OrderExecutionService {
+  readonly mode: ExecutionMode;
+  placeOrder(accountId: string, request: PlaceOrderRequest): Promise<ExecutionResult<OrderView>>;
+  cancelOrder(accountId: string, ref: OrderRef): Promise<ExecutionResult<OrderView>>;
+  getOrder(accountId: string, ref: OrderRef): Promise<ExecutionResult<OrderView>>;
+  openOrders(accountId: string, symbol?: string): Promise<ExecutionResult<OrderView[]>>;
+  balances(accountId: string): Promise<ExecutionResult<BalancesView>>;
+}
+
+export const ok = <T>(value: T): ExecutionResult<T> => ({ ok: true, value });
+export const failure = <T = never>(error: ExecutionError): ExecutionResult<T> => ({ ok: false, error });
+
+/** A client order id for requests that came without one (MEXC allows up to 32 characters). */
+export function generateClientOrderId(): string {
+  return `pt${globalThis.crypto.randomUUID().replaceAll('-', '').slice(0, 24)}`;
+}

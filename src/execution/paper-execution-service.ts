@@ -1,0 +1,236 @@
+/**
+ * The paper side of the facade: orders go to the kernel as inputs, answers come from its events,
+ * queries read its state. Nothing here touches an exchange.
+ *
+ * Guarantees:
+ * - every order and cancel is one kernel input submitted through the port (the durable engine
+ *   journals it before handling it), stamped with the port's clock;
+ * - an order always carries a clientOrderId (generated when absent), by which its answer is found;
+ * - an answer is acknowledged only after the kernel handled the order's arrival at the simulated
+ *   venue. With zero latency that is the submit itself. With latency the order arrives while a later
+ *   input is handled: the port's optional `waitForEvent` hook (see EventWaiter) delivers that answer,
+ *   up to `arrivalTimeoutMs`; without the hook, or past the timeout, the call answers ORDER_PENDING
+ *   (the command is journaled and will still arrive; look it up by clientOrderId);
+ * - an account only sees its own orders: another account's order is UNKNOWN_ORDER.
+ * Not modelled here: the rules themselves (the kernel's), audit logging (the API's).
+ */
+import type { KernelEvent } from '../core/kernel/events.js';
+import type { CancelOrderInput, KernelInput, PlaceOrderInput } from '../core/kernel/inputs.js';
+import type { Kernel } from '../core/kernel/kernel.js';
+import { formatFixed } from '../core/money/fixed.js';
+import type { Order } from '../core/orders/order.js';
+import { rejection, type RejectionCode } from '../core/orders/rejection.js';
+import { InputRefusedError } from '../engine/input-guard.js';
+import type { EventWait } from './event-waiter.js';
+import {
+  EXECUTION_ERROR_CODES,
+  failure,
+  generateClientOrderId,
+  ok,
+  type BalancesView,
+  type ExecutionError,
+  type ExecutionResult,
+  type OrderExecutionService,
+  type OrderRef,
+  type OrderView,
+  type PlaceOrderRequest,
+} from './order-execution-service.js';
+
+/** What the paper service needs from the engine (the durable engine provides it). */
+export interface PaperExecutionPort {
+  /** Journals the input, handles it, resolves with its events. */
+  submit(input: KernelInput): Promise<KernelEvent[]>;
+  /** The kernel, for queries only; read on every call (a restore may replace it). */
+  readonly kernel: Kernel;
+  /** Unix ms stamped on commands (the market clock in replay, the wall clock live). */
+  now(): number;
+  /** Optional: resolves with the first matching event of a later input (see EventWaiter). */
+  waitForEvent?(match: (event: KernelEvent) => boolean, timeoutMs: number): EventWait;
+}
+
+export interface PaperExecutionOptions {
+  /** How long to wait for an order's arrival when latency delays it (default 5,000 ms). */
+  readonly arrivalTimeoutMs?: number;
+}
+
+export class PaperExecutionService implements OrderExecutionService {
+  readonly mode = 'paper' as const;
+  private readonly arrivalTimeoutMs: number;
+
+  constructor(
+    private readonly port: PaperExecutionPort,
+    options: PaperExecutionOptions = {},
+  ) {
+    this.arrivalTimeoutMs = options.arrivalTimeoutMs ?? 5_000;
+  }
+
+  async placeOrder(accountId: string, request: PlaceOrderRequest): Promise<ExecutionResult<OrderView>> {
+    const clientOrderId = request.clientOrderId ?? generateClientOrderId();
+    const input: PlaceOrderInput = {
+      kind: 'order.place',
+      time: this.time(),
+      account: accountId,
+      symbol: request.symbol,
+      side: request.side,
+      type: request.type,
+      clientOrderId,
+      ...defined({
+        quantity: request.quantity,
+        quoteOrderQty: request.quoteOrderQty,
+        price: request.price,
+        stopPrice: request.stopPrice,
+        activationPrice: request.activationPrice,
+        callbackRate: request.callbackRate,
+        reduceOnly: request.reduceOnly,
+      }),
+    };
+    const isAnswer = (e: KernelEvent): boolean =>
+      (e.type === 'ORDER_NEW' || e.type === 'ORDER_REJECTED') && e.account === accountId && e.clientOrderId === clientOrderId;
+    const answer = await this.submitAndAwait(input, isAnswer);
+    if (!answer.ok) return answer;
+    const event = answer.value;
+    if (event === undefined) {
+      return failure(pending(`order ${clientOrderId} was accepted and reaches the venue after the simulated latency; look it up by its clientOrderId`));
+    }
+    if (event.type === 'ORDER_REJECTED') return failure({ code: event.code, message: event.message, mexcCode: event.mexcCode });
+    if (event.type !== 'ORDER_NEW') throw new Error(`unexpected answer ${event.type}`);
+    return this.viewOf(event.orderId);
+  }
+
+  async cancelOrder(accountId: string, ref: OrderRef): Promise<ExecutionResult<OrderView>> {
+    if (ref.orderId === undefined && ref.clientOrderId === undefined) return failure(reject('INVALID_ORDER', 'orderId or clientOrderId is required'));
+    const known = this.find(accountId, ref);
+    // Not found (or another account's, or another symbol's): unknown, unless it may still be on its
+    // way to the venue (latency), which only a clientOrderId can name.
+    if (known === undefined && !this.mayBePending(ref)) return failure(reject('UNKNOWN_ORDER'));
+    const input: CancelOrderInput = {
+      kind: 'order.cancel',
+      time: this.time(),
+      account: accountId,
+      ...(known !== undefined ? { orderId: known.id } : defined({ orderId: ref.orderId, clientOrderId: ref.clientOrderId })),
+    };
+    const isAnswer = (e: KernelEvent): boolean => {
+      if (e.type !== 'CANCEL_REJECTED' && e.type !== 'ORDER_CANCELED' && e.type !== 'ORDER_EXPIRED') return false;
+      if (e.account !== accountId) return false;
+      return input.orderId !== undefined ? e.orderId === input.orderId : e.clientOrderId === input.clientOrderId;
+    };
+    const answer = await this.submitAndAwait(input, isAnswer);
+    if (!answer.ok) return answer;
+    const event = answer.value;
+    if (event === undefined) return failure(pending('the cancel was accepted and takes effect after the simulated latency; query the order for its status'));
+    if (event.type === 'CANCEL_REJECTED') return failure({ code: event.code, message: event.message, mexcCode: event.mexcCode });
+    if (event.type !== 'ORDER_CANCELED' && event.type !== 'ORDER_EXPIRED') throw new Error(`unexpected answer ${event.type}`);
+    return this.viewOf(event.orderId);
+  }
+
+  async getOrder(accountId: string, ref: OrderRef): Promise<ExecutionResult<OrderView>> {
+    if (ref.orderId === undefined && ref.clientOrderId === undefined) return failure(reject('INVALID_ORDER', 'orderId or clientOrderId is required'));
+    const order = this.find(accountId, ref);
+    return order === undefined ? failure(reject('UNKNOWN_ORDER')) : ok(paperOrderView(order));
+  }
+
+  async openOrders(accountId: string, symbol?: string): Promise<ExecutionResult<OrderView[]>> {
+    const kernel = this.port.kernel;
+    if (kernel.account(accountId) === undefined) return failure(reject('UNKNOWN_ACCOUNT'));
+    const orders = kernel.openOrders(accountId).filter((o) => symbol === undefined || o.symbol === symbol);
+    return ok(orders.sort(byId).map(paperOrderView));
+  }
+
+  async balances(accountId: string): Promise<ExecutionResult<BalancesView>> {
+    const balances = this.port.kernel.balances(accountId);
+    return balances === undefined ? failure(reject('UNKNOWN_ACCOUNT')) : ok(balances);
+  }
+
+  // ---- internals ----
+
+  private time(): number {
+    return Math.floor(this.port.now());
+  }
+
+  /**
+   * Submits the command and finds its answer among its own events, or, when latency delays it,
+   * among later ones. The wait is registered before the submit so that no answer slips by.
+   */
+  private async submitAndAwait(input: KernelInput, isAnswer: (e: KernelEvent) => boolean): Promise<ExecutionResult<KernelEvent | undefined>> {
+    const wait = this.port.waitForEvent?.(isAnswer, this.arrivalTimeoutMs);
+    let events: KernelEvent[];
+    try {
+      events = await this.port.submit(input);
+    } catch (error) {
+      wait?.cancel();
+      if (error instanceof InputRefusedError) return failure(reject('INVALID_ORDER', error.message));
+      throw error; // the engine failed: nothing was acknowledged, and the API must say so (5xx)
+    }
+    const own = events.find(isAnswer);
+    if (own !== undefined || wait === undefined) {
+      wait?.cancel();
+      return ok(own);
+    }
+    return ok(await wait.event);
+  }
+
+  private find(accountId: string, ref: OrderRef): Readonly<Order> | undefined {
+    const kernel = this.port.kernel;
+    let order: Readonly<Order> | undefined;
+    if (ref.orderId !== undefined) {
+      order = kernel.order(ref.orderId);
+      if (order !== undefined && ref.clientOrderId !== undefined && order.clientOrderId !== ref.clientOrderId) order = undefined;
+    } else if (ref.clientOrderId !== undefined) {
+      // A clientOrderId may be reused once its order is closed: the latest order carrying it is meant.
+      order = kernel.orders(accountId).filter((o) => o.clientOrderId === ref.clientOrderId).sort(byId).at(-1);
+    }
+    if (order === undefined || order.account !== accountId) return undefined;
+    if (ref.symbol !== undefined && order.symbol !== ref.symbol) return undefined;
+    return order;
+  }
+
+  /** A cancel by clientOrderId may target an order still on its way to the venue. */
+  private mayBePending(ref: OrderRef): boolean {
+    return ref.orderId === undefined && ref.clientOrderId !== undefined && this.port.kernel.pendingCount() > 0;
+  }
+
+  private viewOf(orderId: string): ExecutionResult<OrderView> {
+    const order = this.port.kernel.order(orderId);
+    if (order === undefined) throw new Error(`the kernel announced order ${orderId} but does not hold it`);
+    return ok(paperOrderView(order));
+  }
+}
+
+/** The facade's view of a kernel order. `createdAt` is its arrival at the simulated venue. */
+export function paperOrderView(order: Readonly<Order>): OrderView {
+  return {
+    orderId: order.id,
+    clientOrderId: order.clientOrderId,
+    symbol: order.symbol,
+    side: order.side,
+    type: order.type,
+    status: order.status,
+    ...(order.price !== undefined ? { price: formatFixed(order.price) } : {}),
+    quantity: formatFixed(order.quantity),
+    ...(order.quoteOrderQty !== undefined ? { quoteOrderQty: formatFixed(order.quoteOrderQty) } : {}),
+    ...(order.stopPrice !== undefined ? { stopPrice: formatFixed(order.stopPrice) } : {}),
+    executedQty: formatFixed(order.executedQty),
+    cumulativeQuoteQty: formatFixed(order.cumulativeQuoteQty),
+    createdAt: order.arrivesAt,
+    updatedAt: order.updatedAt,
+    mode: 'paper',
+  };
+}
+
+function reject(code: RejectionCode, detail?: string): ExecutionError {
+  const r = rejection(code, detail);
+  return { code: r.code, message: r.message, mexcCode: r.mexcCode };
+}
+
+function pending(message: string): ExecutionError {
+  return { code: EXECUTION_ERROR_CODES.ORDER_PENDING, message, retryable: false };
+}
+
+function byId(a: Readonly<Order>, b: Readonly<Order>): number {
+  return Number(a.id) - Number(b.id);
+}
+
+/** The object without its undefined fields (inputs are journaled JSON: no undefined keys). */
+function defined<T extends Record<string, unknown>>(fields: T): Partial<T> {
+  return Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
