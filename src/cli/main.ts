@@ -3,6 +3,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import { registerReplayCommands } from './replay-command.js';
+import { registerServeCommand } from './serve-command.js';
 
 const program = new Command()
   .name('papertrade')
@@ -11,6 +12,7 @@ const program = new Command()
   .showHelpAfterError()
   .exitOverride();
 
+registerServeCommand(program);
 registerReplayCommands(program);
 
 try {

@@ -184,9 +184,40 @@ const initial: Migration = {
   },
 };
 
+/**
+ * Paper accounts' credentials and profile. The API secret is kept as issued: the MEXC-compatible
+ * API verifies HMAC signatures, which needs the secret itself. These are paper credentials only;
+ * live exchange keys come from the environment and are never stored.
+ */
+const credentials: Migration = {
+  async up(db: AnyDb): Promise<void> {
+    await db.schema
+      .createTable('account_credentials')
+      .addColumn('account_id', 'text', (c) => c.primaryKey())
+      .addColumn('name', 'text', (c) => c.notNull())
+      .addColumn('type', 'text', (c) => c.notNull())
+      .addColumn('api_key', 'text', (c) => c.notNull().unique())
+      .addColumn('api_secret', 'text', (c) => c.notNull())
+      .addColumn('settings', 'text', (c) => c.notNull())
+      .addColumn('created_at', 'bigint', (c) => c.notNull())
+      .addColumn('deleted_at', 'bigint')
+      .execute();
+    await db.schema
+      .createTable('service_settings')
+      .addColumn('key', 'text', (c) => c.primaryKey())
+      .addColumn('value', 'text', (c) => c.notNull())
+      .execute();
+  },
+  async down(db: AnyDb): Promise<void> {
+    await db.schema.dropTable('service_settings').ifExists().execute();
+    await db.schema.dropTable('account_credentials').ifExists().execute();
+  },
+};
+
 /** Every migration, by name; names sort in the order they apply. */
 export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '0001_initial': initial,
+  '0002_account_credentials': credentials,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -143,6 +143,22 @@ export interface AuditLogTable {
   details: JsonText;
 }
 
+export interface AccountCredentialsTable {
+  accountId: string;
+  name: string;
+  type: 'spot' | 'futures';
+  apiKey: string;
+  apiSecret: string;
+  settings: JsonText;
+  createdAt: UnixMs;
+  deletedAt: UnixMs | null;
+}
+
+export interface ServiceSettingsTable {
+  key: string;
+  value: string;
+}
+
 export interface ReadModelCheckpointTable {
   name: string;
   seq: ColumnType<number, number, number>;
@@ -159,5 +175,7 @@ export interface Database {
   journal: JournalTable;
   snapshots: SnapshotTable;
   audit_log: AuditLogTable;
+  account_credentials: AccountCredentialsTable;
+  service_settings: ServiceSettingsTable;
   read_model_checkpoint: ReadModelCheckpointTable;
 }

@@ -73,6 +73,7 @@ export interface AccountOpenedEvent {
   readonly type: 'ACCOUNT_OPENED';
   readonly at: number;
   readonly account: string;
+  readonly accountType: 'spot' | 'futures';
   readonly balances: Readonly<Record<string, string>>;
 }
 

@@ -544,7 +544,7 @@ export class Kernel {
     this.clientIds.set(input.account, new Map());
     const balances: Record<string, string> = {};
     for (const [asset, b] of Object.entries(this.balances(input.account)!)) balances[asset] = b.free;
-    this.out.push({ type: 'ACCOUNT_OPENED', at: this.clock, account: input.account, balances });
+    this.out.push({ type: 'ACCOUNT_OPENED', at: this.clock, account: input.account, accountType: account.kind, balances });
     this.sampleEquity(input.account);
   }
 

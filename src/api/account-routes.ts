@@ -1,0 +1,60 @@
+/** Admin routes: create, list, reset and delete paper accounts (`Authorization: Bearer <ADMIN_API_KEY>`). */
+import type { FastifyInstance } from 'fastify';
+import { Type } from 'typebox';
+import { createAccount, deleteAccount, resetAccount } from './account-service.js';
+import { requireAdmin } from './auth.js';
+import { HttpError } from './http-errors.js';
+import { Balances, CreateAccountBody, Page, type CreateAccountBodyType, type PageQuery } from './schemas.js';
+import type { ServiceDeps } from './service-deps.js';
+
+export function registerAccountRoutes(app: FastifyInstance, deps: ServiceDeps): void {
+  const tags = ['accounts (admin)'];
+
+  app.post<{ Body: CreateAccountBodyType }>('/api/accounts', { schema: { tags, body: CreateAccountBody } }, async (request, reply) => {
+    requireAdmin(request, deps.adminKeyHash);
+    const profile = await createAccount(deps, request.body, 'admin');
+    return reply.code(201).send({
+      id: profile.accountId,
+      name: profile.name,
+      type: profile.type,
+      apiKey: profile.apiKey,
+      apiSecret: profile.apiSecret,
+      balances: deps.hub.kernel.balances(profile.accountId),
+      createdAt: profile.createdAt,
+    });
+  });
+
+  app.get<{ Querystring: PageQuery }>('/api/accounts', { schema: { tags, querystring: Page } }, async (request) => {
+    requireAdmin(request, deps.adminKeyHash);
+    const all = deps.credentials.list();
+    const { limit, offset } = request.query;
+    const items = all.slice(offset, offset + limit).map((p) => ({
+      id: p.accountId,
+      name: p.name,
+      type: p.type,
+      apiKey: p.apiKey,
+      createdAt: p.createdAt,
+      halted: deps.hub.kernel.isHalted(p.accountId),
+      balances: deps.hub.kernel.balances(p.accountId),
+    }));
+    return { items, total: all.length, limit, offset, nextOffset: offset + limit < all.length ? offset + limit : null };
+  });
+
+  app.post<{ Params: { id: string }; Body: { balances?: Record<string, string> } }>(
+    '/api/accounts/:id/reset',
+    { schema: { tags, body: Type.Object({ balances: Type.Optional(Balances) }, { additionalProperties: false }) } },
+    async (request) => {
+      requireAdmin(request, deps.adminKeyHash);
+      if (deps.credentials.byAccount(request.params.id) === undefined) throw HttpError.of({ code: 'UNKNOWN_ACCOUNT', message: `no account ${request.params.id}` });
+      await resetAccount(deps, request.params.id, request.body?.balances, 'admin');
+      return { id: request.params.id, balances: deps.hub.kernel.balances(request.params.id) };
+    },
+  );
+
+  app.delete<{ Params: { id: string } }>('/api/accounts/:id', { schema: { tags } }, async (request, reply) => {
+    requireAdmin(request, deps.adminKeyHash);
+    if (deps.credentials.byAccount(request.params.id) === undefined) throw HttpError.of({ code: 'UNKNOWN_ACCOUNT', message: `no account ${request.params.id}` });
+    await deleteAccount(deps, request.params.id, 'admin');
+    return reply.code(204).send();
+  });
+}

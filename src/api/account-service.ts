@@ -1,0 +1,61 @@
+/**
+ * Creating, resetting and deleting paper accounts: the kernel input (journaled), the credentials
+ * row and the audit entry, in that order. A refused input leaves no credentials behind.
+ */
+import { randomUUID } from 'node:crypto';
+import type { OpenAccountInput } from '../core/kernel/inputs.js';
+import type { AccountProfile } from '../persistence/credential-store.js';
+import { HttpError } from './http-errors.js';
+import type { ServiceDeps } from './service-deps.js';
+
+export interface NewAccount {
+  readonly name: string;
+  readonly type?: 'spot' | 'futures';
+  readonly balances: Readonly<Record<string, string>>;
+  readonly fees?: { readonly maker?: string; readonly taker?: string };
+  readonly risk?: { readonly maxDrawdown?: string; readonly closeOnMaxDrawdown?: boolean };
+  readonly leverage?: number;
+  readonly marginMode?: 'isolated' | 'cross';
+}
+
+export async function createAccount(deps: ServiceDeps, spec: NewAccount, actor: string): Promise<AccountProfile> {
+  const id = `acc_${randomUUID().replaceAll('-', '').slice(0, 16)}`;
+  const type = spec.type ?? 'spot';
+  const input: OpenAccountInput = {
+    kind: 'account.open',
+    time: deps.hub.now(),
+    account: id,
+    balances: spec.balances,
+    type,
+    ...(spec.marginMode !== undefined ? { marginMode: spec.marginMode } : {}),
+    ...(spec.leverage !== undefined ? { leverage: spec.leverage } : {}),
+    ...(spec.fees !== undefined ? { fees: spec.fees } : {}),
+    ...(spec.risk !== undefined ? { risk: spec.risk } : {}),
+  };
+  const events = await deps.hub.submit(input);
+  const refused = events.find((e) => e.type === 'ACCOUNT_REJECTED');
+  if (refused !== undefined && refused.type === 'ACCOUNT_REJECTED') throw HttpError.of({ code: refused.code, message: refused.message });
+  const profile = await deps.credentials.create({
+    accountId: id,
+    name: spec.name,
+    type,
+    settings: { balances: spec.balances, fees: spec.fees ?? {}, risk: spec.risk ?? {}, leverage: spec.leverage ?? 1, marginMode: spec.marginMode ?? 'isolated' },
+    createdAt: (deps.wallClock ?? Date.now)(),
+  });
+  await deps.audit.append({ at: (deps.wallClock ?? Date.now)(), actor, mode: deps.mode.mode, action: 'account.create', accountId: id, details: { name: spec.name, type, balances: spec.balances } });
+  return profile;
+}
+
+export async function resetAccount(deps: ServiceDeps, accountId: string, balances: Readonly<Record<string, string>> | undefined, actor: string): Promise<void> {
+  const events = await deps.hub.submit({ kind: 'account.reset', time: deps.hub.now(), account: accountId, ...(balances !== undefined ? { balances } : {}) });
+  const refused = events.find((e) => e.type === 'ACCOUNT_REJECTED');
+  if (refused !== undefined && refused.type === 'ACCOUNT_REJECTED') throw HttpError.of({ code: refused.code, message: refused.message });
+  if (!events.some((e) => e.type === 'ACCOUNT_RESET')) throw HttpError.of({ code: 'INVALID_ORDER', message: 'the new balances were refused' });
+  await deps.audit.append({ at: (deps.wallClock ?? Date.now)(), actor, mode: deps.mode.mode, action: 'account.reset', accountId, details: { balances: balances ?? 'as opened' } });
+}
+
+export async function deleteAccount(deps: ServiceDeps, accountId: string, actor: string): Promise<void> {
+  await deps.hub.submit({ kind: 'account.close', time: deps.hub.now(), account: accountId });
+  await deps.credentials.delete(accountId, (deps.wallClock ?? Date.now)());
+  await deps.audit.append({ at: (deps.wallClock ?? Date.now)(), actor, mode: deps.mode.mode, action: 'account.delete', accountId, details: {} });
+}

@@ -1,0 +1,45 @@
+/**
+ * The one mapper from domain rejection codes to HTTP statuses. Every error body has the same
+ * shape: `{ "code": "INSUFFICIENT_BALANCE", "message": "…", "mexcCode": 10101 }`.
+ */
+export interface ApiError {
+  readonly code: string;
+  readonly message: string;
+  readonly mexcCode?: number;
+}
+
+const STATUS: Readonly<Record<string, number>> = {
+  UNAUTHORIZED: 401,
+  FORBIDDEN: 403,
+  ACCOUNT_HALTED: 403,
+  LIVE_TRADING_REFUSED: 403,
+  UNKNOWN_ORDER: 404,
+  UNKNOWN_ACCOUNT: 404,
+  NOT_FOUND: 404,
+  ORDER_NOT_OPEN: 409,
+  DUPLICATE_CLIENT_ORDER_ID: 409,
+  DUPLICATE_ACCOUNT: 409,
+  EXCHANGE_UNAVAILABLE: 503,
+  ENGINE_UNAVAILABLE: 503,
+  EXCHANGE_AUTH_FAILED: 502,
+  EXCHANGE_ERROR: 502,
+  INTERNAL: 500,
+};
+
+/** HTTP status for a domain code: business rejections and bad input are 400 unless listed. */
+export function httpStatusOf(code: string): number {
+  return STATUS[code] ?? 400;
+}
+
+export class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    readonly body: ApiError,
+  ) {
+    super(body.message);
+  }
+
+  static of(error: ApiError): HttpError {
+    return new HttpError(httpStatusOf(error.code), error);
+  }
+}

@@ -1,0 +1,59 @@
+/** History routes from the read tables: order history, trades, the equity curve and metrics. Paginated. */
+import type { FastifyInstance } from 'fastify';
+import { Type } from 'typebox';
+import { computeMetrics } from '../core/accounts/metrics.js';
+import { formatFixed, parseFixed } from '../core/money/fixed.js';
+import { requireAccount } from './auth.js';
+import { Page, type PageQuery } from './schemas.js';
+import type { ServiceDeps } from './service-deps.js';
+
+const page = <T>(items: T[], limit: number, offset: number) => ({ items: items.slice(0, limit), limit, offset, nextOffset: items.length > limit ? offset + limit : null });
+
+export function registerReportRoutes(app: FastifyInstance, deps: ServiceDeps): void {
+  const tags = ['history'];
+  const HistoryQuery = Type.Intersect([Page, Type.Object({ symbol: Type.Optional(Type.String()) })]);
+
+  app.get<{ Querystring: PageQuery & { symbol?: string } }>('/api/orders', { schema: { tags, querystring: HistoryQuery } }, async (request) => {
+    const account = requireAccount(request, deps.credentials);
+    const { limit, offset, symbol } = request.query;
+    let query = deps.db.selectFrom('orders').selectAll().where('accountId', '=', account.accountId);
+    if (symbol !== undefined) query = query.where('symbol', '=', symbol);
+    const rows = await query.orderBy('createdAt', 'desc').orderBy('id', 'desc').limit(limit + 1).offset(offset).execute();
+    return page(rows.map((r) => ({ ...r, createdAt: Number(r.createdAt), updatedAt: Number(r.updatedAt) })), limit, offset);
+  });
+
+  app.get<{ Querystring: PageQuery & { symbol?: string } }>('/api/trades', { schema: { tags, querystring: HistoryQuery } }, async (request) => {
+    const account = requireAccount(request, deps.credentials);
+    const { limit, offset, symbol } = request.query;
+    let query = deps.db.selectFrom('trades').selectAll().where('accountId', '=', account.accountId);
+    if (symbol !== undefined) query = query.where('symbol', '=', symbol);
+    const rows = await query.orderBy('timestamp', 'desc').orderBy('id', 'desc').limit(limit + 1).offset(offset).execute();
+    return page(rows.map((r) => ({ ...r, timestamp: Number(r.timestamp) })), limit, offset);
+  });
+
+  app.get<{ Querystring: PageQuery }>('/api/account/equity', { schema: { tags, querystring: Page } }, async (request) => {
+    const account = requireAccount(request, deps.credentials);
+    const { limit, offset } = request.query;
+    const rows = await deps.db.selectFrom('equity_points').select(['at', 'equity']).where('accountId', '=', account.accountId).orderBy('at', 'asc').limit(limit + 1).offset(offset).execute();
+    return page(rows.map((r) => ({ at: Number(r.at), equity: r.equity })), limit, offset);
+  });
+
+  app.get('/api/account/metrics', { schema: { tags } }, async (request) => {
+    const account = requireAccount(request, deps.credentials);
+    const curve = await deps.db.selectFrom('equity_points').select(['at', 'equity']).where('accountId', '=', account.accountId).orderBy('at', 'asc').execute();
+    const trades = await deps.db.selectFrom('trades').select(['timestamp', 'pnl', 'fee']).where('accountId', '=', account.accountId).where('pnl', 'is not', null).execute();
+    const fees = await deps.db.selectFrom('trades').select(['fee', 'feeAsset', 'price']).where('accountId', '=', account.accountId).execute();
+    const first = curve[0];
+    if (first === undefined) return { metrics: null };
+    const metrics = computeMetrics({
+      initialEquity: parseFixed(first.equity),
+      equityCurve: curve.map((p) => ({ at: Number(p.at), equity: parseFixed(p.equity) })),
+      trades: trades.map((t) => ({ closedAt: Number(t.timestamp), pnl: parseFixed(t.pnl ?? '0') - parseFixed(t.fee), fees: parseFixed(t.fee) })),
+      feesPaid: fees.reduce((sum, f) => sum + (f.feeAsset === 'USDT' ? parseFixed(f.fee) : (parseFixed(f.fee) * parseFixed(f.price)) / 10n ** 18n), 0n),
+      fundingPaid: 0n,
+    });
+    const out: Record<string, unknown> = {};
+    for (const [key, value] of Object.entries(metrics)) out[key] = typeof value === 'bigint' ? formatFixed(value) : value;
+    return { metrics: out };
+  });
+}

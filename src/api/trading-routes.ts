@@ -1,0 +1,122 @@
+/**
+ * Trading routes for the account whose API key is presented (`Authorization: Bearer <apiKey>`).
+ * Orders go through the paper/live facade; no account can see or touch another's orders (another
+ * account's order id answers 404, like a missing one).
+ */
+import type { FastifyInstance } from 'fastify';
+import { Type } from 'typebox';
+import { formatFixed } from '../core/money/fixed.js';
+import { positionView } from '../core/accounts/position-events.js';
+import { requireAccount } from './auth.js';
+import { HttpError } from './http-errors.js';
+import { PlaceOrderBody, type PlaceOrderBodyType } from './schemas.js';
+import type { ExecutionResult, ServiceDeps } from './service-deps.js';
+
+function unwrap<T>(result: ExecutionResult<T>): T {
+  if (!result.ok) throw HttpError.of(result.error);
+  return result.value;
+}
+
+export function registerTradingRoutes(app: FastifyInstance, deps: ServiceDeps): void {
+  const tags = ['trading'];
+  const audit = (action: string, accountId: string, details: Record<string, unknown>) =>
+    deps.audit.append({ at: (deps.wallClock ?? Date.now)(), actor: accountId, mode: deps.execution.mode, action, accountId, details });
+
+  app.post<{ Body: PlaceOrderBodyType }>('/api/orders', { schema: { tags, body: PlaceOrderBody } }, async (request, reply) => {
+    const account = requireAccount(request, deps.credentials);
+    const result = await deps.execution.placeOrder(account.accountId, request.body);
+    await audit('order.place', account.accountId, { request: request.body, result: result.ok ? { orderId: result.value.orderId, status: result.value.status } : result.error });
+    return reply.code(201).send(unwrap(result));
+  });
+
+  app.get<{ Params: { id: string } }>('/api/orders/:id', { schema: { tags } }, async (request) => {
+    const account = requireAccount(request, deps.credentials);
+    return unwrap(await deps.execution.getOrder(account.accountId, { orderId: request.params.id }));
+  });
+
+  app.delete<{ Params: { id: string } }>('/api/orders/:id', { schema: { tags } }, async (request) => {
+    const account = requireAccount(request, deps.credentials);
+    const result = await deps.execution.cancelOrder(account.accountId, { orderId: request.params.id });
+    await audit('order.cancel', account.accountId, { orderId: request.params.id, result: result.ok ? { status: result.value.status } : result.error });
+    return unwrap(result);
+  });
+
+  app.get<{ Querystring: { symbol?: string } }>('/api/orders/open', { schema: { tags, querystring: Type.Object({ symbol: Type.Optional(Type.String()) }) } }, async (request) => {
+    const account = requireAccount(request, deps.credentials);
+    return { items: unwrap(await deps.execution.openOrders(account.accountId, request.query.symbol)) };
+  });
+
+  app.get('/api/account', { schema: { tags } }, async (request) => {
+    const account = requireAccount(request, deps.credentials);
+    const kernel = deps.hub.kernel;
+    const state = kernel.account(account.accountId);
+    const equity = kernel.equity(account.accountId);
+    return {
+      id: account.accountId,
+      name: account.name,
+      type: account.type,
+      mode: deps.execution.mode,
+      halted: kernel.isHalted(account.accountId),
+      equity: equity === undefined ? null : formatFixed(equity),
+      ...(state?.kind === 'futures'
+        ? { marginUsed: formatFixed(state.marginUsed()), availableMargin: formatFixed(state.available((s) => kernel.markPrice(s))) }
+        : {}),
+      balances: kernel.balances(account.accountId) ?? {},
+    };
+  });
+
+  app.get('/api/account/balances', { schema: { tags } }, async (request) => {
+    const account = requireAccount(request, deps.credentials);
+    return { balances: unwrap(await deps.execution.balances(account.accountId)) };
+  });
+
+  app.get('/api/account/positions', { schema: { tags } }, async (request) => {
+    const account = requireAccount(request, deps.credentials);
+    const kernel = deps.hub.kernel;
+    const state = kernel.account(account.accountId);
+    if (state?.kind !== 'futures') return { items: [] };
+    return { items: state.openPositions().map((p) => positionView(account.accountId, p, kernel.instrument(p.symbol)!, kernel.markPrice(p.symbol))) };
+  });
+
+  app.post<{ Body: { symbol: string; leverage: number } }>(
+    '/api/account/leverage',
+    { schema: { tags, body: Type.Object({ symbol: Type.String(), leverage: Type.Integer({ minimum: 1 }) }, { additionalProperties: false }) } },
+    async (request) => {
+      const account = requireAccount(request, deps.credentials);
+      const events = await deps.hub.submit({ kind: 'leverage.set', time: deps.hub.now(), account: account.accountId, symbol: request.body.symbol, leverage: request.body.leverage });
+      const reply = events.find((e) => e.type === 'LEVERAGE_SET' || e.type === 'LEVERAGE_REJECTED');
+      if (reply?.type !== 'LEVERAGE_SET') throw HttpError.of({ code: 'INVALID_LEVERAGE', message: reply?.type === 'LEVERAGE_REJECTED' ? (reply.message ?? 'refused') : 'refused' });
+      await audit('leverage.set', account.accountId, request.body);
+      return { symbol: request.body.symbol, leverage: request.body.leverage };
+    },
+  );
+
+  /** Closes positions with reduce-only market orders through the same facade as any order. */
+  const close = async (accountId: string, symbols: readonly string[]) => {
+    const kernel = deps.hub.kernel;
+    const state = kernel.account(accountId);
+    if (state?.kind !== 'futures') throw HttpError.of({ code: 'NOT_A_FUTURES_ACCOUNT', message: 'spot accounts have no positions' });
+    const results = [];
+    for (const symbol of symbols) {
+      const position = state.positions.get(symbol);
+      if (position === undefined || position.size === 0n) continue;
+      const size = position.size > 0n ? position.size : -position.size;
+      results.push(unwrap(await deps.execution.placeOrder(accountId, { symbol, side: position.size > 0n ? 'SELL' : 'BUY', type: 'MARKET', quantity: formatFixed(size), reduceOnly: true })));
+    }
+    await audit('position.close', accountId, { symbols });
+    return { orders: results };
+  };
+
+  app.post<{ Params: { symbol: string } }>('/api/positions/:symbol/close', { schema: { tags } }, async (request) => {
+    const account = requireAccount(request, deps.credentials);
+    const state = deps.hub.kernel.account(account.accountId);
+    if (state?.kind === 'futures' && (state.positions.get(request.params.symbol)?.size ?? 0n) === 0n) throw HttpError.of({ code: 'NOT_FOUND', message: `no open position on ${request.params.symbol}` });
+    return close(account.accountId, [request.params.symbol]);
+  });
+
+  app.post('/api/positions/close-all', { schema: { tags } }, async (request) => {
+    const account = requireAccount(request, deps.credentials);
+    const state = deps.hub.kernel.account(account.accountId);
+    return close(account.accountId, state?.kind === 'futures' ? state.openPositions().map((p) => p.symbol) : []);
+  });
+}

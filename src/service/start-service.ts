@@ -1,0 +1,152 @@
+/**
+ * `papertrade serve`: configuration → live-trading interlock → the durable engine (restored from its
+ * snapshot and journal) → credentials and the admin key → a default account on first start → the
+ * market feed → the HTTP server.
+ *
+ * Guarantees: the server refuses to start, saying why, on a bad configuration or when live trading
+ * is asked for without all three of PAPER_TRADING=false, LIVE_TRADING_CONFIRM and exchange keys; a
+ * generated admin key is printed once and only its hash is stored; the replay feed resumes after the
+ * engine's clock, so a restart never sends the kernel back in time.
+ */
+import { randomBytes } from 'node:crypto';
+import type { FastifyInstance } from 'fastify';
+import { checkLiveInterlock, describeConfig, formatConfigErrors, loadConfig, type AppConfig } from '../config/index.js';
+import { findBundledInstrument } from '../core/instruments/bundled-instruments.js';
+import type { Instrument } from '../core/instruments/instrument.js';
+import { parseFixed } from '../core/money/fixed.js';
+import { DurableEngine } from '../engine/index.js';
+import { createExecutionService, EventWaiter } from '../execution/index.js';
+import { readRecording } from '../market-data/recording-reader.js';
+import { AuditLog } from '../persistence/audit-log.js';
+import { CredentialStore } from '../persistence/credential-store.js';
+import { createAccount } from '../api/account-service.js';
+import { sha256 } from '../api/auth.js';
+import { EngineHub } from '../api/engine-hub.js';
+import { buildServer, REDACTED_PATHS, type ServerOptions } from '../api/server.js';
+import type { ServiceDeps } from '../api/service-deps.js';
+import { ReplayFeed } from './replay-feed.js';
+
+export interface RunningService {
+  readonly app: FastifyInstance;
+  readonly url: string;
+  readonly deps: ServiceDeps;
+  stop(): Promise<void>;
+}
+
+export class StartupError extends Error {
+  override readonly name = 'StartupError';
+}
+
+export async function startService(env: NodeJS.ProcessEnv = process.env, options: { print?: (line: string) => void; plugins?: ServerOptions['plugins'] } = {}): Promise<RunningService> {
+  const print = options.print ?? ((line: string) => process.stdout.write(`${line}\n`));
+  const loaded = loadConfig(env);
+  if (!loaded.ok) throw new StartupError(`configuration refused:\n${formatConfigErrors(loaded.error)}`);
+  const config = loaded.value;
+  const interlock = checkLiveInterlock(config);
+  if (interlock.mode === 'refused') {
+    throw new StartupError(`live trading refused; missing: ${interlock.missing.join('; ')}. Set PAPER_TRADING=true (the default) to trade on paper.`);
+  }
+  if (config.marketData === 'live') throw new StartupError('MARKET_DATA=live is not available in this version; use MARKET_DATA=replay (the default).');
+
+  const recording = readRecording(config.replayRecording);
+  const instrument = instrumentFor(recording.symbol, recording.market, config);
+  const engine = await DurableEngine.open({
+    databaseUrl: config.databaseUrl,
+    kernelConfig: { instruments: [instrument], latencyMs: config.latencyMs },
+    snapshotIntervalMs: config.snapshotIntervalMs,
+  });
+  const hub = new EngineHub(engine);
+  const credentials = new CredentialStore(engine.db);
+  await credentials.load();
+  const audit = new AuditLog(engine.db);
+  const adminKeyHash = await adminKey(engine, config, print);
+  // Every event batch, market data included, reaches the waiter, so an order delayed by LATENCY_MS
+  // is answered when it arrives at the venue.
+  const waiter = new EventWaiter();
+  hub.subscribe((events) => waiter.observe(events));
+  const execution = createExecutionService(config, {
+    get kernel() {
+      return engine.kernel;
+    },
+    submit: (input) => hub.submit(input),
+    now: () => hub.now(),
+    waitForEvent: waiter.waitForEvent.bind(waiter),
+  });
+  const feed = new ReplayFeed(hub, recording, config.replaySpeed);
+  const deps: ServiceDeps = {
+    hub,
+    db: engine.db,
+    credentials,
+    audit,
+    execution,
+    adminKeyHash,
+    mode: { mode: execution.mode, liveRefusedBecause: whatLiveWouldNeed(config) },
+    feeds: () => feed.status(),
+  };
+  await audit.append({ at: Date.now(), actor: 'service', mode: execution.mode, action: 'service.start', details: describeConfig(config) });
+
+  const app = await buildServer(deps, {
+    logger: { level: config.logLevel, redact: { paths: REDACTED_PATHS, censor: '[redacted]' } },
+    ...(options.plugins !== undefined ? { plugins: options.plugins } : {}),
+  });
+  feed.start();
+  await waitFor(() => engine.kernel.bookStatus(instrument.symbol)?.status === 'synced', 15_000);
+  if (credentials.list().length === 0) {
+    const profile = await createAccount(deps, { name: 'default', type: instrument.market === 'perpetual' ? 'futures' : 'spot', balances: config.initialBalances }, 'service');
+    print(`Created the default paper account "${profile.accountId}" with ${Object.entries(config.initialBalances).map(([a, v]) => `${v} ${a}`).join(', ')}.`);
+    print(`  API key:    ${profile.apiKey}`);
+    print(`  API secret: ${profile.apiSecret}   (shown once; MEXC-style signing uses it)`);
+  }
+  const address = await app.listen({ host: config.host, port: config.port });
+  const url = address.replace('[::1]', 'localhost');
+  const first = credentials.list()[0];
+  print(`papertrade ${execution.mode === 'paper' ? 'PAPER TRADING' : 'LIVE TRADING'} on ${url} (API docs ${url}/docs), database ${String(describeConfig(config).databaseUrl)}`);
+  print(`Market data: replay of ${recording.symbol} (${config.replayRecording}) at ${config.replaySpeed === Infinity ? 'full' : `${config.replaySpeed}×`} speed.`);
+  if (first !== undefined) print(`Trade with: curl -H "Authorization: Bearer ${first.apiKey}" ${url}/api/account/balances`);
+
+  return {
+    app,
+    url,
+    deps,
+    async stop() {
+      feed.stop();
+      await app.close();
+      await engine.close({ snapshot: true });
+    },
+  };
+}
+
+function instrumentFor(symbol: string, market: 'spot' | 'perpetual', config: AppConfig): Instrument {
+  const spec = findBundledInstrument('binance', market, symbol);
+  if (spec === undefined) throw new StartupError(`no instrument spec for ${symbol} (${market})`);
+  return {
+    ...spec,
+    ...(config.feeMaker !== undefined ? { makerFee: parseFixed(config.feeMaker) } : {}),
+    ...(config.feeTaker !== undefined ? { takerFee: parseFixed(config.feeTaker) } : {}),
+  };
+}
+
+/** ADMIN_API_KEY when set; otherwise the stored hash, or a new key printed once. */
+async function adminKey(engine: DurableEngine, config: AppConfig, print: (line: string) => void): Promise<string> {
+  if (config.adminApiKey !== undefined) return sha256(config.adminApiKey);
+  const stored = await engine.db.selectFrom('service_settings').select('value').where('key', '=', 'admin_key_sha256').executeTakeFirst();
+  if (stored !== undefined) return stored.value;
+  const key = `ptadmin_${randomBytes(24).toString('base64url')}`;
+  await engine.db.insertInto('service_settings').values({ key: 'admin_key_sha256', value: sha256(key) }).execute();
+  print(`Generated the admin API key (shown only this once; set ADMIN_API_KEY to choose your own): ${key}`);
+  return sha256(key);
+}
+
+/** What switching to live would still need (shown by the dashboard's mode toggle). */
+function whatLiveWouldNeed(config: AppConfig): string[] {
+  const decision = checkLiveInterlock({ ...config, paperTrading: false });
+  return decision.mode === 'refused' ? [...decision.missing] : [];
+}
+
+async function waitFor(condition: () => boolean, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) return;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}

@@ -1,0 +1,78 @@
+/**
+ * The service in-process for tests: a real durable engine on a temporary SQLite file, the real
+ * recording fed up to a chosen moment, the paper facade, and the Fastify app (driven with `inject`).
+ */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { sha256 } from '../api/auth.js';
+import { EngineHub } from '../api/engine-hub.js';
+import { buildServer } from '../api/server.js';
+import type { ServiceDeps } from '../api/service-deps.js';
+import { DurableEngine } from '../engine/index.js';
+import { PaperExecutionService } from '../execution/paper-execution-service.js';
+import { instrumentForRecording } from '../market-data/replay-session.js';
+import type { Recording } from '../market-data/recording-reader.js';
+import { AuditLog } from '../persistence/audit-log.js';
+import { CredentialStore } from '../persistence/credential-store.js';
+import { loadRecording } from './recording-stepper.js';
+import { BUNDLED_RECORDING } from './data-paths.js';
+
+export const ADMIN_KEY = 'admin-key-for-tests';
+
+export interface TestService {
+  readonly app: FastifyInstance;
+  readonly deps: ServiceDeps;
+  readonly engine: DurableEngine;
+  readonly recording: Recording;
+  /** Feeds the recording's market inputs stamped at or before `time`. */
+  feedUntil(time: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function startTestService(options: { recording?: string; until?: number; latencyMs?: number } = {}): Promise<TestService> {
+  const recording = loadRecording(options.recording ?? BUNDLED_RECORDING);
+  const dir = mkdtempSync(join(tmpdir(), 'papertrade-api-'));
+  const engine = await DurableEngine.open({
+    databaseUrl: `sqlite:${join(dir, 'test.db')}`,
+    kernelConfig: { instruments: [instrumentForRecording(recording)], latencyMs: options.latencyMs ?? 0 },
+    snapshotIntervalMs: 0,
+  });
+  const hub = new EngineHub(engine);
+  const credentials = new CredentialStore(engine.db);
+  await credentials.load();
+  const deps: ServiceDeps = {
+    hub,
+    db: engine.db,
+    credentials,
+    audit: new AuditLog(engine.db),
+    execution: new PaperExecutionService({
+      get kernel() {
+        return engine.kernel;
+      },
+      submit: (input) => hub.submit(input),
+      now: () => hub.now(),
+    }),
+    adminKeyHash: sha256(ADMIN_KEY),
+    mode: { mode: 'paper', liveRefusedBecause: ['PAPER_TRADING=false', 'LIVE_TRADING_CONFIRM=I_UNDERSTAND_REAL_MONEY', 'exchange API key and secret'] },
+    feeds: () => [{ symbol: recording.symbol, source: 'replay', status: (engine.kernel.bookStatus(recording.symbol)?.status ?? 'awaiting-snapshot') as 'synced', lastEventAt: engine.kernel.now }],
+  };
+  const app = await buildServer(deps);
+  let next = 0;
+  const feedUntil = async (time: number) => {
+    while (next < recording.inputs.length && recording.inputs[next]!.time <= time) await hub.submit(recording.inputs[next++]!);
+  };
+  await feedUntil(options.until ?? recording.inputs[0]!.time + 5_000);
+  return {
+    app,
+    deps,
+    engine,
+    recording,
+    feedUntil,
+    async close() {
+      await app.close();
+      await engine.close();
+    },
+  };
+}
