@@ -25,6 +25,12 @@ function compare(config: KernelConfig, inputs: readonly KernelInput[], cuts: rea
 }
 
 describe('snapshots', () => {
+  it('refuses to restore under another configuration', () => {
+    const recording = loadRecording(BUNDLED_RECORDING);
+    const kernel = new Kernel({ instruments: [instrumentForRecording(recording)], latencyMs: 50 });
+    expect(() => Kernel.restore({ instruments: [instrumentForRecording(recording)], latencyMs: 0 }, kernel.snapshot())).toThrow(/another configuration/);
+  });
+
   it('a restart from a snapshot at any point continues byte-identically (spot, with latency and resting orders)', () => {
     const recording = loadRecording(BUNDLED_RECORDING);
     const commands = readOrdersFile(`${PROJECT_ROOT}data/demo-orders.jsonl`, [recording.symbol]);

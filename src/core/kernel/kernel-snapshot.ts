@@ -55,6 +55,8 @@ export interface HealthSnapshot {
 
 export interface KernelState {
   readonly version: number;
+  /** The kernel configuration's fingerprint; restoring under another one is refused. */
+  readonly config: string;
   readonly clock: number;
   readonly started: boolean;
   readonly sequence: number;

@@ -82,6 +82,8 @@ export class Kernel {
   private readonly pending: PendingCommand[] = [];
   private out: KernelEvent[] = [];
   private readonly engine: MatchingEngine;
+  /** What the kernel's behaviour depends on; a snapshot only restores under the same. */
+  private readonly fingerprint: string;
 
   constructor(config: KernelConfig) {
     const latency = config.latencyMs ?? 0;
@@ -100,6 +102,15 @@ export class Kernel {
       if (this.markets.get(symbol)?.instrument.market !== 'perpetual') throw new Error(`funding rate for ${symbol}, which is not a configured perpetual`);
       this.fundingRates.set(symbol, parseFixed(rate));
     }
+    this.fingerprint = JSON.stringify({
+      instruments: config.instruments.map((i) => `${i.exchange}:${i.market}:${i.symbol}`),
+      latencyMs: this.latencyMs,
+      triggerSource: this.triggerSource,
+      equityIntervalMs: this.equityIntervalMs,
+      valuationAsset: this.valuationAsset,
+      fundingIntervalMs: this.fundingIntervalMs,
+      fundingRates: [...this.fundingRates].map(([symbol, rate]) => `${symbol}=${formatFixed(rate)}`),
+    });
     this.engine = new MatchingEngine({
       now: () => this.clock,
       emit: (event) => this.out.push(event),
@@ -120,6 +131,10 @@ export class Kernel {
 
   handle(input: KernelInput): KernelEvent[] {
     if (!Number.isSafeInteger(input.time) || input.time < 0) throw new RangeError(`input time must be Unix ms, got ${input.time}`);
+    // Market data for a symbol the kernel does not trade is refused before anything changes.
+    if ((input.kind === 'book.snapshot' || input.kind === 'book.delta' || input.kind === 'trade' || input.kind === 'mark' || input.kind === 'funding') && !this.markets.has(input.symbol)) {
+      throw new Error(`market data for an unconfigured symbol: ${input.symbol}`);
+    }
     this.sequence += 1;
     this.out = [];
     const isCommand = input.kind !== 'book.snapshot' && input.kind !== 'book.delta' && input.kind !== 'trade' && input.kind !== 'mark' && input.kind !== 'funding' && input.kind !== 'clock';
@@ -291,6 +306,7 @@ export class Kernel {
     const ids = (orders: readonly Order[]) => orders.map((o) => o.id);
     return encodeState({
       version: SNAPSHOT_VERSION,
+      config: this.fingerprint,
       clock: this.clock,
       started: this.started,
       sequence: this.sequence,
@@ -328,6 +344,9 @@ export class Kernel {
   static restore(config: KernelConfig, snapshot: string): Kernel {
     const state = decodeState(snapshot);
     const kernel = new Kernel(config);
+    if (state.config !== kernel.fingerprint) {
+      throw new Error(`snapshot taken under another configuration:\n  snapshot: ${state.config}\n  now:      ${kernel.fingerprint}`);
+    }
     Object.assign(kernel, {
       clock: state.clock, started: state.started, sequence: state.sequence, orderSeq: state.orderSeq,
       tradeSeq: state.tradeSeq, nextSampleAt: state.nextSampleAt, nextFundingAt: state.nextFundingAt,
