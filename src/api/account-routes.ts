@@ -1,7 +1,7 @@
 /** Admin routes: create, list, reset and delete paper accounts (`Authorization: Bearer <ADMIN_API_KEY>`). */
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
-import { createAccount, deleteAccount, resetAccount } from './account-service.js';
+import { createAccount, deleteAccount, importAccount, resetAccount } from './account-service.js';
 import { requireAdmin } from './auth.js';
 import { HttpError } from './http-errors.js';
 import { Balances, CreateAccountBody, Page, type CreateAccountBodyType, type PageQuery } from './schemas.js';
@@ -48,6 +48,16 @@ export function registerAccountRoutes(app: FastifyInstance, deps: ServiceDeps): 
       if (deps.credentials.byAccount(request.params.id) === undefined) throw HttpError.of({ code: 'UNKNOWN_ACCOUNT', message: `no account ${request.params.id}` });
       await resetAccount(deps, request.params.id, request.body?.balances, 'admin');
       return { id: request.params.id, balances: deps.hub.kernel.balances(request.params.id) };
+    },
+  );
+
+  app.post<{ Body: { document: Record<string, unknown>; name?: string } }>(
+    '/api/accounts/import',
+    { schema: { tags, body: Type.Object({ document: Type.Object({}, { additionalProperties: true }), name: Type.Optional(Type.String({ minLength: 1, maxLength: 80 })) }, { additionalProperties: false }) } },
+    async (request, reply) => {
+      requireAdmin(request, deps.adminKeyHash);
+      const profile = await importAccount(deps, JSON.stringify(request.body.document), request.body.name, 'admin');
+      return reply.code(201).send({ id: profile.accountId, name: profile.name, type: profile.type, apiKey: profile.apiKey, apiSecret: profile.apiSecret, balances: deps.hub.kernel.balances(profile.accountId) });
     },
   );
 

@@ -59,3 +59,15 @@ export async function deleteAccount(deps: ServiceDeps, accountId: string, actor:
   await deps.credentials.delete(accountId, (deps.wallClock ?? Date.now)());
   await deps.audit.append({ at: (deps.wallClock ?? Date.now)(), actor, mode: deps.mode.mode, action: 'account.delete', accountId, details: {} });
 }
+
+/** Imports an exported account document under a new id, with new credentials. */
+export async function importAccount(deps: ServiceDeps, document: string, name: string | undefined, actor: string): Promise<AccountProfile> {
+  const id = `acc_${randomUUID().replaceAll('-', '').slice(0, 16)}`;
+  const events = await deps.hub.submit({ kind: 'account.import', time: deps.hub.now(), document, account: id });
+  const refused = events.find((e) => e.type === 'ACCOUNT_REJECTED');
+  if (refused !== undefined && refused.type === 'ACCOUNT_REJECTED') throw HttpError.of({ code: refused.code, message: refused.message });
+  const type = deps.hub.kernel.account(id)?.kind ?? 'spot';
+  const profile = await deps.credentials.create({ accountId: id, name: name ?? `imported ${id}`, type, settings: { importedFrom: 'document' }, createdAt: (deps.wallClock ?? Date.now)() });
+  await deps.audit.append({ at: (deps.wallClock ?? Date.now)(), actor, mode: deps.mode.mode, action: 'account.import', accountId: id, details: {} });
+  return profile;
+}

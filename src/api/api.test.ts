@@ -129,6 +129,20 @@ describe('the native REST API (in-process, real engine and recording)', () => {
     expect(res.json()).toMatchObject({ code: 'ACCOUNT_HALTED', mexcCode: 30016 });
   });
 
+  it('exports an account as one JSON document and imports it as a new account with its own key', async () => {
+    const exported = await inject({ url: '/api/account/export', headers: bearer(alice.apiKey) });
+    expect(exported.headers['content-disposition']).toContain(alice.id);
+    const document = exported.json();
+    expect(document).toMatchObject({ format: 'papertrade.account', account: { id: alice.id } });
+    const imported = await inject({ method: 'POST', url: '/api/accounts/import', headers: admin, payload: { document, name: 'alice copy' } });
+    expect(imported.statusCode).toBe(201);
+    const copy = imported.json();
+    expect(copy.id).not.toBe(alice.id);
+    const original = (await inject({ url: '/api/account/balances', headers: bearer(alice.apiKey) })).json();
+    expect((await inject({ url: '/api/account/balances', headers: bearer(copy.apiKey) })).json()).toEqual(original);
+    expect((await inject({ method: 'POST', url: '/api/accounts/import', headers: admin, payload: { document: { format: 'nope' } } })).statusCode).toBe(400);
+  });
+
   it('resets and deletes accounts; a deleted account\'s key stops working', async () => {
     const reset = await inject({ method: 'POST', url: `/api/accounts/${bob.id}/reset`, headers: admin, payload: {} });
     expect(reset.json()).toMatchObject({ balances: { USDT: { free: '500', locked: '0' } } });

@@ -65,6 +65,13 @@ export function registerTradingRoutes(app: FastifyInstance, deps: ServiceDeps): 
     };
   });
 
+  app.get('/api/account/export', { schema: { tags } }, async (request, reply) => {
+    const account = requireAccount(request, deps.credentials);
+    const document = deps.hub.kernel.exportAccount(account.accountId);
+    if (document === undefined) throw HttpError.of({ code: 'UNKNOWN_ACCOUNT', message: 'the account is gone' });
+    return reply.header('content-disposition', `attachment; filename="${account.accountId}.json"`).type('application/json').send(document);
+  });
+
   app.get('/api/account/balances', { schema: { tags } }, async (request) => {
     const account = requireAccount(request, deps.credentials);
     return { balances: unwrap(await deps.execution.balances(account.accountId)) };

@@ -17,7 +17,7 @@ export class InputRefusedError extends Error {
   override readonly name = 'InputRefusedError';
 }
 
-const KINDS = new Set(['book.snapshot', 'book.delta', 'trade', 'clock', 'mark', 'funding', 'account.open', 'account.reset', 'account.close', 'leverage.set', 'order.place', 'order.cancel']);
+const KINDS = new Set(['book.snapshot', 'book.delta', 'trade', 'clock', 'mark', 'funding', 'account.open', 'account.reset', 'account.close', 'account.import', 'leverage.set', 'order.place', 'order.cancel']);
 
 /** Why the input cannot be journaled, or undefined when it can. `symbols` are the kernel's configured symbols. */
 export function inputProblem(input: unknown, symbols: ReadonlySet<string>): string | undefined {
@@ -51,6 +51,8 @@ export function inputProblem(input: unknown, symbols: ReadonlySet<string>): stri
     case 'account.reset':
       if (k.balances !== undefined && (typeof k.balances !== 'object' || k.balances === null || Array.isArray(k.balances))) return 'balances must be an object of decimal strings';
       return typeof k.account === 'string' ? undefined : 'account must be a string';
+    case 'account.import':
+      return typeof k.document === 'string' ? undefined : 'document must be the exported JSON text';
     case 'account.close':
     case 'leverage.set':
     case 'order.place':

@@ -78,10 +78,11 @@ export interface AccountOpenedEvent {
 }
 
 export interface AccountLifecycleEvent {
-  readonly type: 'ACCOUNT_RESET' | 'ACCOUNT_CLOSED';
+  readonly type: 'ACCOUNT_RESET' | 'ACCOUNT_CLOSED' | 'ACCOUNT_IMPORTED';
   readonly at: number;
   readonly account: string;
   readonly balances?: Readonly<Record<string, string>>;
+  readonly openOrders?: number;
 }
 
 export interface AccountRejectedEvent {

@@ -100,6 +100,16 @@ export interface CloseAccountInput {
   readonly account: string;
 }
 
+/** Brings in one account exported by `Kernel.exportAccount` (from this engine or another). */
+export interface ImportAccountInput {
+  readonly kind: 'account.import';
+  readonly time: number;
+  /** The exported JSON document, as text. */
+  readonly document: string;
+  /** The id to import it under (default: the id it was exported with). */
+  readonly account?: string;
+}
+
 export interface SetLeverageInput {
   readonly kind: 'leverage.set';
   readonly time: number;
@@ -147,6 +157,7 @@ export type KernelInput =
   | OpenAccountInput
   | ResetAccountInput
   | CloseAccountInput
+  | ImportAccountInput
   | SetLeverageInput
   | PlaceOrderInput
   | CancelOrderInput;

@@ -87,3 +87,34 @@ export function decodeState(text: string): KernelState {
   if (state.version !== SNAPSHOT_VERSION) throw new Error(`snapshot version ${String(state.version)} is not ${SNAPSHOT_VERSION}`);
   return state;
 }
+
+export const ACCOUNT_DOCUMENT_FORMAT = 'papertrade.account';
+
+/** One account, exported: its state, health, every order (open ones with where they wait) and client ids. */
+export interface AccountDocument {
+  readonly format: typeof ACCOUNT_DOCUMENT_FORMAT;
+  readonly version: number;
+  readonly exportedAt: number;
+  readonly account: AccountState;
+  readonly health: HealthSnapshot;
+  readonly orders: readonly Order[];
+  /** Open orders only: order id → where it waits. */
+  readonly placements: Readonly<Record<string, 'resting' | 'waiting' | 'conditional'>>;
+  readonly clientIds: ReadonlyArray<readonly [string, string]>;
+}
+
+export function encodeDocument(document: AccountDocument): string {
+  return JSON.stringify(document, (_key, value: unknown) => (typeof value === 'bigint' ? { $n: value.toString() } : value), 2);
+}
+
+export function decodeDocument(text: string): AccountDocument {
+  const document = JSON.parse(text, (_key, value: unknown) => {
+    if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
+      const keys = Object.keys(value);
+      if (keys.length === 1 && keys[0] === '$n') return BigInt((value as { $n: string }).$n);
+    }
+    return value;
+  }) as AccountDocument;
+  if (document?.format !== ACCOUNT_DOCUMENT_FORMAT || document.version !== 1) throw new Error(`not a ${ACCOUNT_DOCUMENT_FORMAT} version 1 document`);
+  return document;
+}

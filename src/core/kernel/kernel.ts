@@ -27,13 +27,13 @@ import type { Settlement } from '../matching/settlement.js';
 import { isConditional, type Order } from '../orders/order.js';
 import { isOpenStatus } from '../orders/order-status.js';
 import { parseOrderRequest, validateOrder } from '../orders/order-validation.js';
-import { rejection, type Rejection } from '../orders/rejection.js';
+import { rejection, type Rejection, type RejectionCode } from '../orders/rejection.js';
 import { equityEvent, equityOf, observeEquity, type Account, type HealthState } from './account-health.js';
 import type { KernelEvent } from './events.js';
-import { decodeState, encodeState, SNAPSHOT_VERSION } from './kernel-snapshot.js';
+import { ACCOUNT_DOCUMENT_FORMAT, decodeDocument, decodeState, encodeDocument, encodeState, SNAPSHOT_VERSION, type AccountDocument, type AccountState, type HealthSnapshot } from './kernel-snapshot.js';
 import { DrawdownTracker } from '../accounts/metrics.js';
 import { applyFunding, checkLiquidations, type RiskContext } from './futures-risk.js';
-import type { CancelOrderInput, CloseAccountInput, KernelInput, LevelInput, OpenAccountInput, PlaceOrderInput, ResetAccountInput, SetLeverageInput } from './inputs.js';
+import type { CancelOrderInput, CloseAccountInput, ImportAccountInput, KernelInput, LevelInput, OpenAccountInput, PlaceOrderInput, ResetAccountInput, SetLeverageInput } from './inputs.js';
 
 export interface KernelConfig {
   readonly instruments: readonly Instrument[];
@@ -188,6 +188,9 @@ export class Kernel {
       case 'account.close':
         this.endAccount(input);
         break;
+      case 'account.import':
+        this.importAccount(input);
+        break;
       case 'order.place':
       case 'order.cancel':
         if (this.latencyMs === 0) this.arrive(input);
@@ -299,6 +302,74 @@ export class Kernel {
     }
   }
 
+  // ---- one account as a document ----
+
+  /** One account as a JSON document (the seed's single-record mode); undefined for an unknown id. */
+  exportAccount(accountId: string): string | undefined {
+    const account = this.accountsById.get(accountId);
+    if (account === undefined) return undefined;
+    const placements: Record<string, 'resting' | 'waiting' | 'conditional'> = {};
+    for (const market of this.markets.values()) {
+      for (const o of [...market.bids.all(), ...market.asks.all()]) if (o.account === accountId) placements[o.id] = 'resting';
+      for (const o of market.waiting) if (o.account === accountId) placements[o.id] = 'waiting';
+      for (const o of market.conditionals) if (o.account === accountId) placements[o.id] = 'conditional';
+    }
+    return encodeDocument({
+      format: ACCOUNT_DOCUMENT_FORMAT,
+      version: 1,
+      exportedAt: this.clock,
+      account: accountToState(account),
+      health: healthToSnapshot(this.health.get(accountId)!),
+      orders: this.orders(accountId),
+      placements,
+      clientIds: [...(this.clientIds.get(accountId) ?? new Map<string, string>())],
+    });
+  }
+
+  private importAccount(input: ImportAccountInput): void {
+    const reject = (code: RejectionCode, message: string, account = input.account ?? '') => {
+      this.out.push({ type: 'ACCOUNT_REJECTED', at: this.clock, account, code, message });
+    };
+    let document: AccountDocument;
+    try {
+      document = decodeDocument(input.document);
+    } catch (e) {
+      return reject('INVALID_ORDER', e instanceof Error ? e.message : String(e));
+    }
+    const id = input.account ?? document.account.id;
+    if (this.accountsById.has(id)) return reject('DUPLICATE_ACCOUNT', `account ${id} already exists`, id);
+    for (const order of document.orders) {
+      if (document.placements[order.id] !== undefined && !this.markets.has(order.symbol)) return reject('UNKNOWN_SYMBOL', `open order ${order.id} is on ${order.symbol}, which this engine does not trade`, id);
+    }
+    const account = accountFromState({ ...document.account, id });
+    this.accountsById.set(id, account);
+    this.health.set(id, healthFromSnapshot(document.health));
+    // Orders get ids of this engine; open ones rejoin the back of their queue.
+    const newIds = new Map<string, string>();
+    for (const exported of document.orders) {
+      this.orderSeq += 1;
+      const order: Order = { ...exported, id: String(this.orderSeq), account: id, arrivalSeq: this.sequence };
+      newIds.set(exported.id, order.id);
+      this.ordersById.set(order.id, order);
+      const market = this.markets.get(order.symbol);
+      const placement = document.placements[exported.id];
+      if (market === undefined || placement === undefined) continue;
+      if (placement === 'resting') {
+        order.queueAhead = (order.side === 'BUY' ? market.book.bids : market.book.asks).sizeAt(order.price!);
+        market.resting(order.side).insert(order);
+      } else if (placement === 'waiting') market.waiting.push(order);
+      else market.conditionals.push(order);
+    }
+    this.clientIds.set(id, new Map(document.clientIds.flatMap(([client, old]) => (newIds.has(old) ? [[client, newIds.get(old)!] as const] : []))));
+    this.out.push({ type: 'ACCOUNT_IMPORTED', at: this.clock, account: id, balances: this.flatBalances(id), openOrders: Object.keys(document.placements).length });
+  }
+
+  private flatBalances(id: string): Record<string, string> {
+    const out: Record<string, string> = {};
+    for (const [asset, b] of Object.entries(this.balances(id) ?? {})) out[asset] = b.free;
+    return out;
+  }
+
   // ---- snapshots ----
 
   /** The whole state as one deterministic JSON document (see kernel-snapshot.ts). */
@@ -325,15 +396,8 @@ export class Kernel {
         markFromInput: m.markFromInput,
         lastTradePrice: m.lastTradePrice,
       })),
-      accounts: [...this.accountsById.values()].map((a) =>
-        a.kind === 'spot'
-          ? { kind: 'spot', id: a.id, fees: a.fees, ...a.exportState() }
-          : {
-              kind: 'futures', id: a.id, fees: a.fees, settleAsset: a.settleAsset, marginMode: a.marginMode, defaultLeverage: a.defaultLeverage,
-              cash: a.cash, reserved: a.reserved, positions: [...a.positions.values()], leverage: [...a.leverage], ledger: a.ledger, positionSeq: a.positionSeq,
-            },
-      ),
-      health: [...this.health].map(([id, h]) => [id, { tracker: h.tracker?.exportState(), limit: h.limit, closeOnHalt: h.closeOnHalt, halted: h.halted, lastEquity: h.lastEquity }]),
+      accounts: [...this.accountsById.values()].map(accountToState),
+      health: [...this.health].map(([id, h]) => [id, healthToSnapshot(h)]),
       orders: [...this.ordersById.values()],
       clientIds: [...this.clientIds].map(([account, map]) => [account, [...map]]),
       pending: this.pending,
@@ -364,23 +428,8 @@ export class Kernel {
       market.markFromInput = m.markFromInput;
       market.lastTradePrice = m.lastTradePrice;
     }
-    for (const a of state.accounts) {
-      if (a.kind === 'spot') {
-        const spot = new SpotAccount(a.id, a.fees);
-        spot.importState(a);
-        kernel.accountsById.set(a.id, spot);
-      } else {
-        const futures = new FuturesAccount(a.id, a.settleAsset, a.marginMode, a.fees, a.defaultLeverage);
-        Object.assign(futures, { cash: a.cash, reserved: a.reserved, positionSeq: a.positionSeq });
-        Object.assign(futures.ledger, a.ledger);
-        for (const p of a.positions) futures.positions.set(p.symbol, { ...p });
-        for (const [symbol, leverage] of a.leverage) futures.leverage.set(symbol, leverage);
-        kernel.accountsById.set(a.id, futures);
-      }
-    }
-    for (const [id, h] of state.health) {
-      kernel.health.set(id, { tracker: h.tracker && DrawdownTracker.fromState(h.tracker), limit: h.limit, closeOnHalt: h.closeOnHalt, halted: h.halted, lastEquity: h.lastEquity });
-    }
+    for (const a of state.accounts) kernel.accountsById.set(a.id, accountFromState(a));
+    for (const [id, h] of state.health) kernel.health.set(id, healthFromSnapshot(h));
     for (const [account, entries] of state.clientIds) kernel.clientIds.set(account, new Map(entries));
     kernel.pending.push(...state.pending);
     return kernel;
@@ -561,9 +610,7 @@ export class Kernel {
     }
     this.accountsById.set(input.account, account);
     this.clientIds.set(input.account, new Map());
-    const balances: Record<string, string> = {};
-    for (const [asset, b] of Object.entries(this.balances(input.account)!)) balances[asset] = b.free;
-    this.out.push({ type: 'ACCOUNT_OPENED', at: this.clock, account: input.account, accountType: account.kind, balances });
+    this.out.push({ type: 'ACCOUNT_OPENED', at: this.clock, account: input.account, accountType: account.kind, balances: this.flatBalances(input.account) });
     this.sampleEquity(input.account);
   }
 
@@ -718,6 +765,37 @@ export class Kernel {
     if (!isOpenStatus(order.status)) return reject(rejection('ORDER_NOT_OPEN'));
     this.engine.cancel(order, this.market(order.symbol), 'CANCELED_BY_USER');
   }
+}
+
+function accountToState(a: Account): AccountState {
+  return a.kind === 'spot'
+    ? { kind: 'spot', id: a.id, fees: a.fees, ...a.exportState() }
+    : {
+        kind: 'futures', id: a.id, fees: a.fees, settleAsset: a.settleAsset, marginMode: a.marginMode, defaultLeverage: a.defaultLeverage,
+        cash: a.cash, reserved: a.reserved, positions: [...a.positions.values()], leverage: [...a.leverage], ledger: a.ledger, positionSeq: a.positionSeq,
+      };
+}
+
+function accountFromState(a: AccountState): Account {
+  if (a.kind === 'spot') {
+    const spot = new SpotAccount(a.id, a.fees);
+    spot.importState(a);
+    return spot;
+  }
+  const futures = new FuturesAccount(a.id, a.settleAsset, a.marginMode, a.fees, a.defaultLeverage);
+  Object.assign(futures, { cash: a.cash, reserved: a.reserved, positionSeq: a.positionSeq });
+  Object.assign(futures.ledger, a.ledger);
+  for (const p of a.positions) futures.positions.set(p.symbol, { ...p });
+  for (const [symbol, leverage] of a.leverage) futures.leverage.set(symbol, leverage);
+  return futures;
+}
+
+function healthToSnapshot(h: HealthState): HealthSnapshot {
+  return { tracker: h.tracker?.exportState(), limit: h.limit, closeOnHalt: h.closeOnHalt, halted: h.halted, lastEquity: h.lastEquity };
+}
+
+function healthFromSnapshot(h: HealthSnapshot): HealthState {
+  return { tracker: h.tracker && DrawdownTracker.fromState(h.tracker), limit: h.limit, closeOnHalt: h.closeOnHalt, halted: h.halted, lastEquity: h.lastEquity };
 }
 
 function fail(message: string): never {
