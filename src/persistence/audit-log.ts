@@ -3,6 +3,8 @@
  *
  * Guarantees: entries are never updated or deleted through this module; ids increase in append
  * order; `details` is stored as JSON text and returned parsed. Queries return entries oldest first.
+ * Group commit: appends made in the same turn of the event loop are written in one transaction
+ * (one fsync), and each `append` resolves only once its transaction has committed.
  * Not modelled: retention (an operator's job) and tamper evidence (no hash chain).
  */
 import type { Kysely } from 'kysely';
@@ -44,25 +46,48 @@ export interface AuditQuery {
   readonly limit?: number;
 }
 
+interface PendingEntry {
+  readonly entry: AuditEntryInput;
+  readonly resolve: (id: number) => void;
+  readonly reject: (error: unknown) => void;
+}
+
 export class AuditLog {
+  private queue: PendingEntry[] = [];
+  private flushing: Promise<void> = Promise.resolve();
+
   constructor(private readonly db: Kysely<Database>) {}
 
   /** Appends one entry; resolves with its id once committed. */
-  async append(entry: AuditEntryInput): Promise<number> {
-    if (!Number.isSafeInteger(entry.at)) throw new RangeError(`audit time must be Unix ms, got ${entry.at}`);
-    const row = await this.db
-      .insertInto('audit_log')
-      .values({
-        at: entry.at,
-        actor: entry.actor,
-        mode: entry.mode,
-        action: entry.action,
-        accountId: entry.accountId ?? null,
-        details: JSON.stringify(entry.details ?? {}),
-      })
-      .returning('id')
-      .executeTakeFirstOrThrow();
-    return Number(row.id);
+  append(entry: AuditEntryInput): Promise<number> {
+    if (!Number.isSafeInteger(entry.at)) return Promise.reject(new RangeError(`audit time must be Unix ms, got ${entry.at}`));
+    return new Promise<number>((resolve, reject) => {
+      this.queue.push({ entry, resolve, reject });
+      if (this.queue.length === 1) this.flushing = this.flushing.then(() => new Promise<void>((r) => setImmediate(r))).then(() => this.flush());
+    });
+  }
+
+  private async flush(): Promise<void> {
+    const batch = this.queue;
+    this.queue = [];
+    if (batch.length === 0) return;
+    try {
+      const ids = await this.db.transaction().execute(async (tx) => {
+        const out: number[] = [];
+        for (const { entry } of batch) {
+          const row = await tx
+            .insertInto('audit_log')
+            .values({ at: entry.at, actor: entry.actor, mode: entry.mode, action: entry.action, accountId: entry.accountId ?? null, details: JSON.stringify(entry.details ?? {}) })
+            .returning('id')
+            .executeTakeFirstOrThrow();
+          out.push(Number(row.id));
+        }
+        return out;
+      });
+      batch.forEach((p, i) => p.resolve(ids[i]!));
+    } catch (error) {
+      for (const p of batch) p.reject(error);
+    }
   }
 
   async query(q: AuditQuery = {}): Promise<AuditEntry[]> {

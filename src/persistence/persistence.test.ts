@@ -29,7 +29,7 @@ function scenarioEvents(): InputEvents[] {
   const kernel = new Kernel({ instruments: [findBundledInstrument('binance', 'spot', 'BTCUSDT')!] });
   return SCENARIO.map((input, i) => {
     const events = kernel.handle(input);
-    const touched = 'account' in input ? { [input.account]: kernel.balances(input.account)! } : {};
+    const touched = 'account' in input && input.account !== undefined ? { [input.account]: kernel.balances(input.account)! } : {};
     return { seq: i + 1, at: input.time, events, balances: touched };
   });
 }
