@@ -5,8 +5,11 @@
  * `{"$n":"…"}`, an object no input or event ever contains); encoding is deterministic, because every
  * collection is written in its insertion order and restored in the same order.
  */
-import type { AssetLedger, Balance, FeeSchedule } from '../accounts/spot-account.js';
-import type { FuturesLedger } from '../accounts/futures-account.js';
+import { SpotAccount, type AssetLedger, type Balance, type FeeSchedule } from '../accounts/spot-account.js';
+import { FuturesAccount, type FuturesLedger } from '../accounts/futures-account.js';
+import { DrawdownTracker } from '../accounts/metrics.js';
+import type { Account, HealthState } from './account-health.js';
+import type { KernelState } from './kernel-state.js';
 import type { MarginMode, Position } from '../accounts/position.js';
 import type { SynchronizerState } from '../book/book-synchronizer.js';
 import type { BookSideName } from '../book/book-side.js';
@@ -53,7 +56,7 @@ export interface HealthSnapshot {
   readonly lastEquity: Fixed;
 }
 
-export interface KernelState {
+export interface KernelSnapshot {
   readonly version: number;
   /** The kernel configuration's fingerprint; restoring under another one is refused. */
   readonly config: string;
@@ -72,18 +75,18 @@ export interface KernelState {
   readonly pending: ReadonlyArray<{ readonly arrivesAt: number; readonly seq: number; readonly input: PlaceOrderInput | CancelOrderInput }>;
 }
 
-export function encodeState(state: KernelState): string {
+export function encodeState(state: KernelSnapshot): string {
   return JSON.stringify(state, (_key, value: unknown) => (typeof value === 'bigint' ? { $n: value.toString() } : value));
 }
 
-export function decodeState(text: string): KernelState {
+export function decodeState(text: string): KernelSnapshot {
   const state = JSON.parse(text, (_key, value: unknown) => {
     if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
       const keys = Object.keys(value);
       if (keys.length === 1 && keys[0] === '$n') return BigInt((value as { $n: string }).$n);
     }
     return value;
-  }) as KernelState;
+  }) as KernelSnapshot;
   if (state.version !== SNAPSHOT_VERSION) throw new Error(`snapshot version ${String(state.version)} is not ${SNAPSHOT_VERSION}`);
   return state;
 }
@@ -117,4 +120,100 @@ export function decodeDocument(text: string): AccountDocument {
   }) as AccountDocument;
   if (document?.format !== ACCOUNT_DOCUMENT_FORMAT || document.version !== 1) throw new Error(`not a ${ACCOUNT_DOCUMENT_FORMAT} version 1 document`);
   return document;
+}
+
+/** The whole state as one deterministic JSON document. */
+export function snapshotOf(s: KernelState): string {
+  const ids = (orders: readonly Order[]) => orders.map((o) => o.id);
+  return encodeState({
+    version: SNAPSHOT_VERSION,
+    config: s.fingerprint,
+    clock: s.clock,
+    started: s.started,
+    sequence: s.sequence,
+    orderSeq: s.orderSeq,
+    tradeSeq: s.tradeSeq,
+    nextSampleAt: s.nextSampleAt,
+    nextFundingAt: s.nextFundingAt,
+    markets: [...s.markets.values()].map((m) => ({
+      symbol: m.instrument.symbol,
+      sync: m.sync.exportState(),
+      own: m.own.entries(),
+      resting: ids([...m.bids.all(), ...m.asks.all()]),
+      waiting: ids(m.waiting),
+      conditionals: ids(m.conditionals),
+      mark: m.mark,
+      markFromInput: m.markFromInput,
+      lastTradePrice: m.lastTradePrice,
+    })),
+    accounts: [...s.accountsById.values()].map(accountToState),
+    health: [...s.health].map(([id, h]) => [id, healthToSnapshot(h)]),
+    orders: [...s.ordersById.values()],
+    clientIds: [...s.clientIds].map(([account, map]) => [account, [...map]]),
+    pending: s.pending,
+  });
+}
+
+/** Puts a fresh state (same configuration) into exactly the state `snapshotOf` recorded. */
+export function restoreInto(s: KernelState, snapshot: string): void {
+  const state = decodeState(snapshot);
+  if (state.config !== s.fingerprint) {
+    throw new Error(`snapshot taken under another configuration:\n  snapshot: ${state.config}\n  now:      ${s.fingerprint}`);
+  }
+  Object.assign(s, {
+    clock: state.clock, started: state.started, sequence: state.sequence, orderSeq: state.orderSeq,
+    tradeSeq: state.tradeSeq, nextSampleAt: state.nextSampleAt, nextFundingAt: state.nextFundingAt,
+  });
+  for (const order of state.orders) s.ordersById.set(order.id, { ...order });
+  const order = (id: string): Order => s.ordersById.get(id) ?? fail(`snapshot names unknown order ${id}`);
+  for (const m of state.markets) {
+    const market = s.markets.get(m.symbol) ?? fail(`snapshot has market ${m.symbol}, which is not configured`);
+    market.sync.importState(m.sync);
+    market.own.restore(m.own);
+    for (const id of m.resting) market.resting(order(id).side).insert(order(id));
+    market.waiting.push(...m.waiting.map(order));
+    market.conditionals.push(...m.conditionals.map(order));
+    market.mark = m.mark;
+    market.markFromInput = m.markFromInput;
+    market.lastTradePrice = m.lastTradePrice;
+  }
+  for (const a of state.accounts) s.accountsById.set(a.id, accountFromState(a));
+  for (const [id, h] of state.health) s.health.set(id, healthFromSnapshot(h));
+  for (const [account, entries] of state.clientIds) s.clientIds.set(account, new Map(entries));
+  s.pending.push(...state.pending);
+}
+
+export function accountToState(a: Account): AccountState {
+  return a.kind === 'spot'
+    ? { kind: 'spot', id: a.id, fees: a.fees, ...a.exportState() }
+    : {
+        kind: 'futures', id: a.id, fees: a.fees, settleAsset: a.settleAsset, marginMode: a.marginMode, defaultLeverage: a.defaultLeverage,
+        cash: a.cash, reserved: a.reserved, positions: [...a.positions.values()], leverage: [...a.leverage], ledger: a.ledger, positionSeq: a.positionSeq,
+      };
+}
+
+export function accountFromState(a: AccountState): Account {
+  if (a.kind === 'spot') {
+    const spot = new SpotAccount(a.id, a.fees);
+    spot.importState(a);
+    return spot;
+  }
+  const futures = new FuturesAccount(a.id, a.settleAsset, a.marginMode, a.fees, a.defaultLeverage);
+  Object.assign(futures, { cash: a.cash, reserved: a.reserved, positionSeq: a.positionSeq });
+  Object.assign(futures.ledger, a.ledger);
+  for (const p of a.positions) futures.positions.set(p.symbol, { ...p });
+  for (const [symbol, leverage] of a.leverage) futures.leverage.set(symbol, leverage);
+  return futures;
+}
+
+export function healthToSnapshot(h: HealthState): HealthSnapshot {
+  return { tracker: h.tracker?.exportState(), limit: h.limit, closeOnHalt: h.closeOnHalt, halted: h.halted, lastEquity: h.lastEquity };
+}
+
+export function healthFromSnapshot(h: HealthSnapshot): HealthState {
+  return { tracker: h.tracker && DrawdownTracker.fromState(h.tracker), limit: h.limit, closeOnHalt: h.closeOnHalt, halted: h.halted, lastEquity: h.lastEquity };
+}
+
+function fail(message: string): never {
+  throw new Error(message);
 }

@@ -1,0 +1,140 @@
+/**
+ * Everything the kernel remembers, in one place, so that the kernel's concerns (sequencing, account
+ * commands, order commands, snapshots) can live in their own modules and share it.
+ *
+ * Only the kernel and its modules touch this; the edges see the kernel's read-only queries.
+ */
+import type { FuturesAccount } from '../accounts/futures-account.js';
+import type { Instrument } from '../instruments/instrument.js';
+import { formatFixed, parseFixed, type Fixed } from '../money/fixed.js';
+import { Market } from '../matching/market.js';
+import type { MatchingEngine } from '../matching/matching-engine.js';
+import type { Settlement } from '../matching/settlement.js';
+import type { Order } from '../orders/order.js';
+import type { Account, HealthState } from './account-health.js';
+import type { KernelEvent } from './events.js';
+import type { CancelOrderInput, PlaceOrderInput } from './inputs.js';
+
+export interface KernelConfig {
+  readonly instruments: readonly Instrument[];
+  /** Delay between a command's submission and its arrival at the venue, in event-time ms. */
+  readonly latencyMs?: number;
+  /** The tape conditional orders trigger on: last trade price (default) or mark price. */
+  readonly triggerSource?: 'last' | 'mark';
+  /** Equity sampling interval in ms (default 60,000; 0 turns sampling off). */
+  readonly equityIntervalMs?: number;
+  /** The asset equity is measured in (default USDT). */
+  readonly valuationAsset?: string;
+  /** Funding for perpetuals: interval (default 8 h, epoch-aligned: 00:00, 08:00, 16:00 UTC) and rates per symbol. */
+  readonly funding?: { readonly intervalMs?: number; readonly rates?: Readonly<Record<string, string>> };
+}
+
+export interface PendingCommand {
+  readonly arrivesAt: number;
+  readonly seq: number;
+  readonly input: PlaceOrderInput | CancelOrderInput;
+}
+
+const EIGHT_HOURS = 8 * 60 * 60 * 1000;
+
+/** What the kernel's command modules work with. */
+export interface KernelCore {
+  readonly s: KernelState;
+  readonly engine: MatchingEngine;
+  sampleEquity(accountId: string): void;
+}
+
+export class KernelState {
+  clock = 0;
+  started = false;
+  sequence = 0;
+  orderSeq = 0;
+  tradeSeq = 0;
+  nextSampleAt = 0;
+  nextFundingAt = 0;
+  readonly latencyMs: number;
+  readonly triggerSource: 'last' | 'mark';
+  readonly equityIntervalMs: number;
+  readonly valuationAsset: string;
+  readonly fundingIntervalMs: number;
+  readonly fundingRates = new Map<string, Fixed>();
+  readonly markets = new Map<string, Market>();
+  readonly accountsById = new Map<string, Account>();
+  readonly health = new Map<string, HealthState>();
+  readonly ordersById = new Map<string, Order>();
+  /** account → clientOrderId → latest order id with it. */
+  readonly clientIds = new Map<string, Map<string, string>>();
+  /** Per account and symbol; rebuilt on demand. */
+  readonly settlements = new Map<string, Settlement>();
+  readonly pending: PendingCommand[] = [];
+  /** Events of the input being handled. */
+  out: KernelEvent[] = [];
+  /** What the kernel's behaviour depends on; a snapshot only restores under the same. */
+  readonly fingerprint: string;
+
+  constructor(config: KernelConfig) {
+    const latency = config.latencyMs ?? 0;
+    if (!Number.isSafeInteger(latency) || latency < 0) throw new RangeError(`latency must be a whole number of ms ≥ 0, got ${latency}`);
+    this.latencyMs = latency;
+    this.triggerSource = config.triggerSource ?? 'last';
+    this.equityIntervalMs = config.equityIntervalMs ?? 60_000;
+    this.valuationAsset = config.valuationAsset ?? 'USDT';
+    this.fundingIntervalMs = config.funding?.intervalMs ?? EIGHT_HOURS;
+    if (!Number.isSafeInteger(this.fundingIntervalMs) || this.fundingIntervalMs <= 0) throw new RangeError('funding interval must be a positive number of ms');
+    for (const instrument of config.instruments) {
+      if (this.markets.has(instrument.symbol)) throw new Error(`instrument ${instrument.symbol} is configured twice`);
+      this.markets.set(instrument.symbol, new Market(instrument));
+    }
+    for (const [symbol, rate] of Object.entries(config.funding?.rates ?? {})) {
+      if (this.markets.get(symbol)?.instrument.market !== 'perpetual') throw new Error(`funding rate for ${symbol}, which is not a configured perpetual`);
+      this.fundingRates.set(symbol, parseFixed(rate));
+    }
+    this.fingerprint = JSON.stringify({
+      instruments: config.instruments.map((i) => `${i.exchange}:${i.market}:${i.symbol}`),
+      latencyMs: this.latencyMs,
+      triggerSource: this.triggerSource,
+      equityIntervalMs: this.equityIntervalMs,
+      valuationAsset: this.valuationAsset,
+      fundingIntervalMs: this.fundingIntervalMs,
+      fundingRates: [...this.fundingRates].map(([symbol, rate]) => `${symbol}=${formatFixed(rate)}`),
+    });
+  }
+
+  emit(event: KernelEvent): void {
+    this.out.push(event);
+  }
+
+  market(symbol: string): Market {
+    const market = this.markets.get(symbol);
+    if (market === undefined) throw new Error(`market data for an unconfigured symbol: ${symbol}`);
+    return market;
+  }
+
+  *futuresAccounts(): Generator<FuturesAccount> {
+    for (const account of this.accountsById.values()) if (account.kind === 'futures') yield account;
+  }
+
+  orders(accountId: string): Order[] {
+    return [...this.ordersById.values()].filter((o) => o.account === accountId);
+  }
+
+  /** Balances as decimal strings, assets sorted (futures: `locked` is the margin in use). */
+  balances(accountId: string): Record<string, { free: string; locked: string }> | undefined {
+    const account = this.accountsById.get(accountId);
+    if (account === undefined) return undefined;
+    if (account.kind === 'futures') return { [account.settleAsset]: { free: formatFixed(account.cash), locked: formatFixed(account.marginUsed()) } };
+    const out: Record<string, { free: string; locked: string }> = {};
+    for (const asset of account.assets()) {
+      const b = account.balance(asset);
+      out[asset] = { free: formatFixed(b.free), locked: formatFixed(b.locked) };
+    }
+    return out;
+  }
+
+  /** Free balances only, for account events. */
+  flatBalances(accountId: string): Record<string, string> {
+    const out: Record<string, string> = {};
+    for (const [asset, b] of Object.entries(this.balances(accountId) ?? {})) out[asset] = b.free;
+    return out;
+  }
+}

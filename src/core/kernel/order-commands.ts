@@ -1,0 +1,121 @@
+/**
+ * Order commands as they reach the venue: validate, build the order, hand it to the matching
+ * engine; cancel one. Refusals are ORDER_REJECTED / CANCEL_REJECTED events with MEXC's codes.
+ */
+import { FuturesOrderSettlement } from '../accounts/futures-settlement.js';
+import { maxLeverageFor, notional } from '../accounts/position.js';
+import { SpotOrderSettlement } from '../accounts/spot-order-settlement.js';
+import { lockedAssetOf } from '../accounts/spot-settlement.js';
+import type { Market } from '../matching/market.js';
+import type { Settlement } from '../matching/settlement.js';
+import { isConditional, type Order } from '../orders/order.js';
+import { isOpenStatus } from '../orders/order-status.js';
+import { parseOrderRequest, validateOrder } from '../orders/order-validation.js';
+import { rejection, type Rejection } from '../orders/rejection.js';
+import type { CancelOrderInput, PlaceOrderInput } from './inputs.js';
+import type { KernelCore, KernelState } from './kernel-state.js';
+
+export function settlementFor(s: KernelState, accountId: string, market: Market): Settlement {
+  const key = `${accountId}\u0000${market.instrument.symbol}`;
+  let settlement = s.settlements.get(key);
+  if (settlement === undefined) {
+    const account = s.accountsById.get(accountId)!;
+    settlement =
+      account.kind === 'futures'
+        ? new FuturesOrderSettlement(account, market.instrument, () => s.clock, (symbol) => s.markets.get(symbol)?.mark)
+        : new SpotOrderSettlement(account, market.instrument, () => market.book.bids.bestPrice());
+    s.settlements.set(key, settlement);
+  }
+  return settlement;
+}
+
+export function placeOrder(core: KernelCore, input: PlaceOrderInput, internal: boolean): void {
+  const { s } = core;
+  const clientOrderId = input.clientOrderId ?? `papertrade-${s.orderSeq + 1}`;
+  const reject = (why: Rejection): void => {
+    s.out.push({ type: 'ORDER_REJECTED', at: s.clock, account: input.account, clientOrderId, symbol: input.symbol, status: 'REJECTED', code: why.code, mexcCode: why.mexcCode, message: why.message });
+  };
+  const account = s.accountsById.get(input.account);
+  if (account === undefined) return reject(rejection('UNKNOWN_ACCOUNT', input.account));
+  if (!internal && s.health.get(input.account)!.halted) return reject(rejection('ACCOUNT_HALTED', 'max drawdown reached'));
+  const market = s.markets.get(input.symbol);
+  if (market === undefined) return reject(rejection('UNKNOWN_SYMBOL', input.symbol));
+  const futures = account.kind === 'futures';
+  if (futures !== (market.instrument.market === 'perpetual')) {
+    return reject(futures ? rejection('INVALID_ORDER', 'a futures account trades perpetuals only') : rejection('NOT_A_FUTURES_ACCOUNT', input.symbol));
+  }
+  if (input.reduceOnly === true && !futures) return reject(rejection('INVALID_ORDER', 'reduceOnly applies to futures only'));
+  const parsed = parseOrderRequest(input);
+  if (!parsed.ok) return reject(parsed.error);
+  const valid = validateOrder(parsed.value, market.instrument);
+  if (!valid.ok) return reject(valid.error);
+  const ids = s.clientIds.get(input.account)!;
+  const previous = ids.get(clientOrderId);
+  if (previous !== undefined && isOpenStatus(s.ordersById.get(previous)!.status)) return reject(rejection('DUPLICATE_CLIENT_ORDER_ID', clientOrderId));
+  const request = valid.value;
+  const leverage = futures ? account.leverageOf(input.symbol) : 1;
+  if (futures && request.price !== undefined && request.quantity !== undefined) {
+    const max = maxLeverageFor(market.instrument, notional(request.quantity, request.price));
+    if (leverage > max) return reject(rejection('INVALID_LEVERAGE', `at most ${max}x for this notional`));
+  }
+  const order: Order = {
+    id: String(s.orderSeq + 1),
+    clientOrderId,
+    account: input.account,
+    symbol: input.symbol,
+    side: request.side,
+    type: request.type,
+    price: request.price,
+    quantity: request.quantity ?? 0n,
+    quoteOrderQty: request.quoteOrderQty,
+    submittedAt: input.time,
+    arrivesAt: s.clock,
+    arrivalSeq: s.sequence,
+    status: 'NEW',
+    executedQty: 0n,
+    cumulativeQuoteQty: 0n,
+    locked: 0n,
+    lockedAsset: futures ? account.settleAsset : lockedAssetOf(request.side, market.instrument),
+    queueAhead: 0n,
+    updatedAt: s.clock,
+    leverage,
+    reduceOnly: input.reduceOnly === true,
+    stopPrice: request.stopPrice,
+    activationPrice: request.activationPrice,
+    callbackRate: request.callbackRate,
+    trailPeak: undefined,
+    triggered: !isConditional(request.type),
+    ocoGroup: input.ocoGroup,
+  };
+  s.orderSeq += 1;
+  s.ordersById.set(order.id, order);
+  const refused = core.engine.arrive(order, market);
+  if (refused !== undefined) {
+    s.ordersById.delete(order.id);
+    s.orderSeq -= 1;
+    return reject(refused);
+  }
+  ids.set(clientOrderId, order.id);
+}
+
+export function cancelOrder(core: KernelCore, input: CancelOrderInput): void {
+  const { s } = core;
+  const reject = (why: Rejection): void => {
+    s.out.push({
+      type: 'CANCEL_REJECTED',
+      at: s.clock,
+      account: input.account,
+      ...(input.orderId !== undefined ? { orderId: input.orderId } : {}),
+      ...(input.clientOrderId !== undefined ? { clientOrderId: input.clientOrderId } : {}),
+      code: why.code,
+      mexcCode: why.mexcCode,
+      message: why.message,
+    });
+  };
+  const orderId = input.orderId ?? s.clientIds.get(input.account)?.get(input.clientOrderId ?? '');
+  const order = orderId === undefined ? undefined : s.ordersById.get(orderId);
+  // Another account's order is indistinguishable from a missing one.
+  if (order === undefined || order.account !== input.account) return reject(rejection('UNKNOWN_ORDER'));
+  if (!isOpenStatus(order.status)) return reject(rejection('ORDER_NOT_OPEN'));
+  core.engine.cancel(order, s.market(order.symbol), 'CANCELED_BY_USER');
+}
