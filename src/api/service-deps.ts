@@ -6,49 +6,12 @@ import type { Kysely } from 'kysely';
 import type { AuditLog } from '../persistence/audit-log.js';
 import type { CredentialStore } from '../persistence/credential-store.js';
 import type { Database } from '../persistence/schema.js';
+import type { OrderExecutionService } from '../execution/order-execution-service.js';
 import type { EngineHub } from './engine-hub.js';
 
-export interface PlaceOrderRequest {
-  readonly symbol: string;
-  readonly side: 'BUY' | 'SELL';
-  readonly type: string;
-  readonly quantity?: string;
-  readonly quoteOrderQty?: string;
-  readonly price?: string;
-  readonly stopPrice?: string;
-  readonly activationPrice?: string;
-  readonly callbackRate?: string;
-  readonly reduceOnly?: boolean;
-  readonly clientOrderId?: string;
-}
-
-export interface OrderView {
-  readonly orderId: string;
-  readonly clientOrderId: string;
-  readonly symbol: string;
-  readonly side: string;
-  readonly type: string;
-  readonly status: string;
-  readonly price?: string;
-  readonly quantity: string;
-  readonly executedQty: string;
-  readonly cumulativeQuoteQty: string;
-  readonly createdAt: number;
-  readonly updatedAt: number;
-  readonly mode: 'paper' | 'live';
-}
-
-export type ExecutionResult<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: { readonly code: string; readonly message: string; readonly mexcCode?: number } };
-
 /** The paper/live facade (src/execution) as the routes use it. */
-export interface ExecutionPort {
-  readonly mode: 'paper' | 'live';
-  placeOrder(accountId: string, request: PlaceOrderRequest): Promise<ExecutionResult<OrderView>>;
-  cancelOrder(accountId: string, ref: { orderId?: string; clientOrderId?: string; symbol?: string }): Promise<ExecutionResult<OrderView>>;
-  getOrder(accountId: string, ref: { orderId?: string; clientOrderId?: string; symbol?: string }): Promise<ExecutionResult<OrderView>>;
-  openOrders(accountId: string, symbol?: string): Promise<ExecutionResult<OrderView[]>>;
-  balances(accountId: string): Promise<ExecutionResult<Record<string, { free: string; locked: string }>>>;
-}
+export type ExecutionPort = OrderExecutionService;
+export type { ExecutionResult, OrderView, PlaceOrderRequest } from '../execution/order-execution-service.js';
 
 export interface FeedStatus {
   readonly symbol: string;

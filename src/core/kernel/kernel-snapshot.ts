@@ -75,18 +75,27 @@ export interface KernelSnapshot {
   readonly pending: ReadonlyArray<{ readonly arrivesAt: number; readonly seq: number; readonly input: PlaceOrderInput | CancelOrderInput }>;
 }
 
-export function encodeState(state: KernelSnapshot): string {
-  return JSON.stringify(state, (_key, value: unknown) => (typeof value === 'bigint' ? { $n: value.toString() } : value));
+/** JSON with bigints as `{"$n":"…"}`. */
+function stringify(value: unknown, indent?: number): string {
+  return JSON.stringify(value, (_key, v: unknown) => (typeof v === 'bigint' ? { $n: v.toString() } : v), indent);
 }
 
-export function decodeState(text: string): KernelSnapshot {
-  const state = JSON.parse(text, (_key, value: unknown) => {
+function parse(text: string): unknown {
+  return JSON.parse(text, (_key, value: unknown) => {
     if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
       const keys = Object.keys(value);
       if (keys.length === 1 && keys[0] === '$n') return BigInt((value as { $n: string }).$n);
     }
     return value;
-  }) as KernelSnapshot;
+  });
+}
+
+export function encodeState(state: KernelSnapshot): string {
+  return stringify(state);
+}
+
+export function decodeState(text: string): KernelSnapshot {
+  const state = parse(text) as KernelSnapshot;
   if (state.version !== SNAPSHOT_VERSION) throw new Error(`snapshot version ${String(state.version)} is not ${SNAPSHOT_VERSION}`);
   return state;
 }
@@ -107,17 +116,11 @@ export interface AccountDocument {
 }
 
 export function encodeDocument(document: AccountDocument): string {
-  return JSON.stringify(document, (_key, value: unknown) => (typeof value === 'bigint' ? { $n: value.toString() } : value), 2);
+  return stringify(document, 2);
 }
 
 export function decodeDocument(text: string): AccountDocument {
-  const document = JSON.parse(text, (_key, value: unknown) => {
-    if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
-      const keys = Object.keys(value);
-      if (keys.length === 1 && keys[0] === '$n') return BigInt((value as { $n: string }).$n);
-    }
-    return value;
-  }) as AccountDocument;
+  const document = parse(text) as AccountDocument | null;
   if (document?.format !== ACCOUNT_DOCUMENT_FORMAT || document.version !== 1) throw new Error(`not a ${ACCOUNT_DOCUMENT_FORMAT} version 1 document`);
   return document;
 }
