@@ -29,14 +29,17 @@ export function registerTradingRoutes(app: FastifyInstance, deps: ServiceDeps): 
     return reply.code(201).send(unwrap(result));
   });
 
-  app.get<{ Params: { id: string } }>('/api/orders/:id', { schema: { tags } }, async (request) => {
+  // `symbol` is optional on paper and required live (the exchange looks orders up per symbol).
+  const OrderRefQuery = Type.Object({ symbol: Type.Optional(Type.String({ minLength: 1, maxLength: 32 })) });
+
+  app.get<{ Params: { id: string }; Querystring: { symbol?: string } }>('/api/orders/:id', { schema: { tags, querystring: OrderRefQuery } }, async (request) => {
     const account = requireAccount(request, deps.credentials);
-    return unwrap(await deps.execution.getOrder(account.accountId, { orderId: request.params.id }));
+    return unwrap(await deps.execution.getOrder(account.accountId, { orderId: request.params.id, ...(request.query.symbol !== undefined ? { symbol: request.query.symbol } : {}) }));
   });
 
-  app.delete<{ Params: { id: string } }>('/api/orders/:id', { schema: { tags } }, async (request) => {
+  app.delete<{ Params: { id: string }; Querystring: { symbol?: string } }>('/api/orders/:id', { schema: { tags, querystring: OrderRefQuery } }, async (request) => {
     const account = requireAccount(request, deps.credentials);
-    const result = await deps.execution.cancelOrder(account.accountId, { orderId: request.params.id });
+    const result = await deps.execution.cancelOrder(account.accountId, { orderId: request.params.id, ...(request.query.symbol !== undefined ? { symbol: request.query.symbol } : {}) });
     await audit('order.cancel', account.accountId, { orderId: request.params.id, result: result.ok ? { status: result.value.status } : result.error });
     return unwrap(result);
   });

@@ -22,6 +22,7 @@ import { CredentialStore } from '../persistence/credential-store.js';
 import { createAccount } from '../api/account-service.js';
 import { sha256 } from '../api/auth.js';
 import { EngineHub } from '../api/engine-hub.js';
+import { registerMexcApi } from '../api/mexc/index.js';
 import { buildServer, REDACTED_PATHS, type ServerOptions } from '../api/server.js';
 import type { ServiceDeps } from '../api/service-deps.js';
 import { ReplayFeed } from './replay-feed.js';
@@ -87,7 +88,7 @@ export async function startService(env: NodeJS.ProcessEnv = process.env, options
 
   const app = await buildServer(deps, {
     logger: { level: config.logLevel, redact: { paths: REDACTED_PATHS, censor: '[redacted]' } },
-    ...(options.plugins !== undefined ? { plugins: options.plugins } : {}),
+    plugins: [registerMexcApi, ...(options.plugins ?? [])],
   });
   feed.start();
   await waitFor(() => engine.kernel.bookStatus(instrument.symbol)?.status === 'synced', 15_000);

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { sha256 } from '../api/auth.js';
 import { EngineHub } from '../api/engine-hub.js';
-import { buildServer } from '../api/server.js';
+import { buildServer, type ServerOptions } from '../api/server.js';
 import type { ServiceDeps } from '../api/service-deps.js';
 import { DurableEngine } from '../engine/index.js';
 import { PaperExecutionService } from '../execution/paper-execution-service.js';
@@ -31,7 +31,7 @@ export interface TestService {
   close(): Promise<void>;
 }
 
-export async function startTestService(options: { recording?: string; until?: number; latencyMs?: number } = {}): Promise<TestService> {
+export async function startTestService(options: { recording?: string; until?: number; latencyMs?: number; plugins?: ServerOptions['plugins'] } = {}): Promise<TestService> {
   const recording = loadRecording(options.recording ?? BUNDLED_RECORDING);
   const dir = mkdtempSync(join(tmpdir(), 'papertrade-api-'));
   const engine = await DurableEngine.open({
@@ -58,7 +58,7 @@ export async function startTestService(options: { recording?: string; until?: nu
     mode: { mode: 'paper', liveRefusedBecause: ['PAPER_TRADING=false', 'LIVE_TRADING_CONFIRM=I_UNDERSTAND_REAL_MONEY', 'exchange API key and secret'] },
     feeds: () => [{ symbol: recording.symbol, source: 'replay', status: (engine.kernel.bookStatus(recording.symbol)?.status ?? 'awaiting-snapshot') as 'synced', lastEventAt: engine.kernel.now }],
   };
-  const app = await buildServer(deps);
+  const app = await buildServer(deps, options.plugins !== undefined ? { plugins: options.plugins } : {});
   let next = 0;
   const feedUntil = async (time: number) => {
     while (next < recording.inputs.length && recording.inputs[next]!.time <= time) await hub.submit(recording.inputs[next++]!);

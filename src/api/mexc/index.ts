@@ -1,0 +1,5 @@
+/** The MEXC Spot v3-compatible API (a server plugin: `buildServer(deps, { plugins: [registerMexcApi] })`). */
+export { registerMexcApi, type MexcApiOptions } from './mexc-api.js';
+export { MexcError, mexcErrorOf, mexcErrors } from './mexc-errors.js';
+export { mexcSignature, verifySignedRequest } from './mexc-signature.js';
+export { MarketTape, aggregateKlines, bucketOf, KLINE_INTERVALS, type KlineInterval } from './market-tape.js';

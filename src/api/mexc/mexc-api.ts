@@ -1,0 +1,85 @@
+/**
+ * The MEXC Spot v3-compatible API: `/api/v3/*` with MEXC's paths, parameters, signing, response
+ * shapes and error codes, over the same accounts, keys, facade, kernel and audit log as the native
+ * API. A bot written for MEXC (through ccxt's unmodified `mexc` class or by hand) trades here on
+ * paper by changing its base URL only.
+ *
+ * Guarantees: every answer on these routes, errors included, is in MEXC's shape (mexc-errors.ts);
+ * parameters are read from the query string and a form body, as MEXC reads them (the query wins);
+ * signed routes verify key, signature and recvWindow before anything else (mexc-signature.ts).
+ * Also answers `GET /api/v1/contract/detail` (no contracts), which ccxt's `loadMarkets` always calls.
+ */
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { AccountProfile } from '../../persistence/credential-store.js';
+import type { ServiceDeps } from '../service-deps.js';
+import { MarketTape } from './market-tape.js';
+import { MexcError } from './mexc-errors.js';
+import { registerMexcMarketRoutes } from './mexc-market-routes.js';
+import { verifySignedRequest } from './mexc-signature.js';
+import { registerMexcTradingRoutes } from './mexc-trading-routes.js';
+
+export interface MexcContext {
+  readonly deps: ServiceDeps;
+  readonly tape: MarketTape;
+  /** The request's parameters: query string over form body. */
+  params(request: FastifyRequest): Record<string, string>;
+  /** The account of a correctly signed request; throws MexcError otherwise. */
+  signed(request: FastifyRequest): AccountProfile;
+  wallClock(): number;
+}
+
+export interface MexcApiOptions {
+  /** Public trades kept per symbol for trades, klines and tickers (default 100,000). */
+  readonly tapeCapacity?: number;
+}
+
+export async function registerMexcApi(app: FastifyInstance, deps: ServiceDeps, options: MexcApiOptions = {}): Promise<void> {
+  const tape = new MarketTape(options.tapeCapacity);
+  const unsubscribe = deps.hub.subscribe((events, input) => tape.observe(events, input));
+  app.addHook('onClose', async () => {
+    unsubscribe();
+  });
+  const wallClock = deps.wallClock ?? Date.now;
+
+  const rawQuery = (request: FastifyRequest): string => {
+    const at = request.url.indexOf('?');
+    return at < 0 ? '' : request.url.slice(at + 1);
+  };
+  const rawBody = (request: FastifyRequest): string => (typeof request.body === 'string' ? request.body : '');
+  const params = (request: FastifyRequest): Record<string, string> => {
+    const out: Record<string, string> = {};
+    for (const source of [rawBody(request), rawQuery(request)]) {
+      for (const [key, value] of new URLSearchParams(source)) out[key] = value;
+    }
+    return out;
+  };
+  const context: MexcContext = {
+    deps,
+    tape,
+    params,
+    wallClock,
+    signed(request) {
+      const header = request.headers['x-mexc-apikey'];
+      return verifySignedRequest(
+        { rawQuery: rawQuery(request), rawBody: rawBody(request), apiKey: Array.isArray(header) ? header[0] : header, params: params(request) },
+        deps.credentials,
+        wallClock(),
+      );
+    },
+  };
+
+  await app.register(async (scope) => {
+    // MEXC takes signed parameters in a form body too; keep it raw, the signature covers it as sent.
+    scope.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_request, body, done) => done(null, body));
+    scope.setErrorHandler((error, request, reply) => {
+      if (error instanceof MexcError) return reply.code(error.status).send(error.body);
+      const statusCode = (error as { statusCode?: number }).statusCode;
+      if (statusCode !== undefined && statusCode >= 400 && statusCode < 500) return reply.code(400).send({ code: 700004, msg: (error as Error).message });
+      request.log.error({ err: error }, 'MEXC API request failed');
+      return reply.code(500).send({ code: 500, msg: 'internal error' });
+    });
+    scope.get('/api/v1/contract/detail', { schema: { tags: ['mexc v3'] } }, async () => ({ success: true, code: 0, data: [] }));
+    registerMexcMarketRoutes(scope, context);
+    registerMexcTradingRoutes(scope, context);
+  });
+}

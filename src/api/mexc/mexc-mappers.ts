@@ -1,0 +1,143 @@
+/**
+ * Our views in MEXC Spot v3's response shapes: exchangeInfo entries, orders (query, cancel, new),
+ * account fills. Decimals stay strings; times are Unix ms numbers; ids are strings.
+ *
+ * MEXC has no EXPIRED or REJECTED status: an order the engine expired untouched (IOC, FOK, a market
+ * order without liquidity) is CANCELED, as MEXC reports it; one expired after a partial fill is
+ * already PARTIALLY_CANCELED (src/core/orders/order-status.ts).
+ */
+import type { FillEvent } from '../../core/kernel/events.js';
+import type { Instrument } from '../../core/instruments/instrument.js';
+import { decimalsOf, formatFixed } from '../../core/money/fixed.js';
+import type { OrderView } from '../service-deps.js';
+
+export const MEXC_ORDER_TYPES = ['LIMIT', 'MARKET', 'LIMIT_MAKER', 'IMMEDIATE_OR_CANCEL', 'FILL_OR_KILL'] as const;
+export type MexcOrderType = (typeof MEXC_ORDER_TYPES)[number];
+
+export function isMexcOrderType(text: string): text is MexcOrderType {
+  return (MEXC_ORDER_TYPES as readonly string[]).includes(text);
+}
+
+export function mexcStatusOf(status: string): string {
+  return status === 'EXPIRED' || status === 'REJECTED' ? 'CANCELED' : status;
+}
+
+/** One `symbols[]` entry of `GET /api/v3/exchangeInfo`. */
+export function exchangeInfoSymbol(i: Instrument): Record<string, unknown> {
+  const maxQuote = i.maxNotional !== undefined ? formatFixed(i.maxNotional) : '2000000';
+  return {
+    symbol: i.symbol,
+    status: '1',
+    baseAsset: i.base,
+    baseAssetPrecision: decimalsOf(i.stepSize),
+    quoteAsset: i.quote,
+    quotePrecision: decimalsOf(i.tickSize),
+    quoteAssetPrecision: decimalsOf(i.tickSize),
+    baseCommissionPrecision: i.baseCommissionPrecision,
+    quoteCommissionPrecision: i.quoteCommissionPrecision,
+    orderTypes: [...MEXC_ORDER_TYPES],
+    quoteOrderQtyMarketAllowed: true,
+    isSpotTradingAllowed: true,
+    isMarginTradingAllowed: false,
+    // MEXC's names for the minimum order value (quote) and the minimum quantity (base).
+    quoteAmountPrecision: formatFixed(i.minNotional),
+    baseSizePrecision: formatFixed(i.minQty),
+    permissions: ['SPOT'],
+    filters: [],
+    maxQuoteAmount: maxQuote,
+    makerCommission: formatFixed(i.makerFee),
+    takerCommission: formatFixed(i.takerFee),
+    quoteAmountPrecisionMarket: formatFixed(i.minNotional),
+    maxQuoteAmountMarket: maxQuote,
+    fullName: i.base,
+    tradeSideType: 1,
+  };
+}
+
+/** `GET /api/v3/order`, `openOrders`, `allOrders`. */
+export function mexcOrder(o: OrderView & { readonly quoteOrderQty?: string }): Record<string, unknown> {
+  return {
+    symbol: o.symbol,
+    orderId: o.orderId,
+    orderListId: -1,
+    clientOrderId: o.clientOrderId,
+    price: o.price ?? '0',
+    origQty: o.quantity,
+    executedQty: o.executedQty,
+    cummulativeQuoteQty: o.cumulativeQuoteQty,
+    status: mexcStatusOf(o.status),
+    // MEXC sends null here; clients derive the time in force from the type.
+    timeInForce: null,
+    type: o.type,
+    side: o.side,
+    stopPrice: null,
+    icebergQty: null,
+    time: o.createdAt,
+    updateTime: o.updatedAt,
+    isWorking: true,
+    origQuoteOrderQty: o.quoteOrderQty ?? '0',
+  };
+}
+
+/** `POST /api/v3/order`: MEXC acknowledges with the id and the request's terms only. */
+export function mexcNewOrder(o: OrderView): Record<string, unknown> {
+  return { symbol: o.symbol, orderId: o.orderId, orderListId: -1, price: o.price ?? '0', origQty: o.quantity, type: o.type, side: o.side, transactTime: o.createdAt };
+}
+
+/** `DELETE /api/v3/order` and each entry of `DELETE /api/v3/openOrders` (MEXC's documented superset). */
+export function mexcCanceledOrder(o: OrderView): Record<string, unknown> {
+  return {
+    symbol: o.symbol,
+    origClientOrderId: o.clientOrderId,
+    orderId: o.orderId,
+    orderListId: -1,
+    clientOrderId: o.clientOrderId,
+    price: o.price ?? '0',
+    origQty: o.quantity,
+    executedQty: o.executedQty,
+    cummulativeQuoteQty: o.cumulativeQuoteQty,
+    status: mexcStatusOf(o.status),
+    timeInForce: null,
+    type: o.type,
+    side: o.side,
+  };
+}
+
+export interface AccountFill {
+  readonly id: string;
+  readonly orderId: string;
+  readonly symbol: string;
+  readonly side: 'BUY' | 'SELL';
+  readonly price: string;
+  readonly quantity: string;
+  readonly quoteQuantity: string;
+  readonly fee: string;
+  readonly feeAsset: string;
+  readonly liquidity: 'MAKER' | 'TAKER';
+  readonly time: number;
+}
+
+export function fillOfEvent(e: FillEvent): AccountFill {
+  return { id: e.tradeId, orderId: e.orderId, symbol: e.symbol, side: e.side, price: e.price, quantity: e.quantity, quoteQuantity: e.quoteQuantity, fee: e.fee, feeAsset: e.feeAsset, liquidity: e.liquidity, time: e.at };
+}
+
+/** One entry of `GET /api/v3/myTrades`. */
+export function mexcMyTrade(f: AccountFill, clientOrderId: string | null): Record<string, unknown> {
+  return {
+    symbol: f.symbol,
+    id: f.id,
+    orderId: f.orderId,
+    orderListId: -1,
+    price: f.price,
+    qty: f.quantity,
+    quoteQty: f.quoteQuantity,
+    commission: f.fee,
+    commissionAsset: f.feeAsset,
+    time: f.time,
+    isBuyer: f.side === 'BUY',
+    isMaker: f.liquidity === 'MAKER',
+    isBestMatch: true,
+    isSelfTrade: false,
+    clientOrderId,
+  };
+}
