@@ -2,6 +2,7 @@
  * The `papertrade` command line.
  */
 import { Command, CommanderError } from 'commander';
+import { registerBacktestCommand } from './backtest-command.js';
 import { registerReplayCommands } from './replay-command.js';
 import { registerServeCommand } from './serve-command.js';
 
@@ -14,6 +15,7 @@ const program = new Command()
 
 registerServeCommand(program);
 registerReplayCommands(program);
+registerBacktestCommand(program);
 
 try {
   await program.parseAsync(process.argv);

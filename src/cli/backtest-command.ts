@@ -1,0 +1,91 @@
+/**
+ * `papertrade backtest`: a strategy over candles (or a recording) through the same kernel and
+ * code path as live trading. Progress bar on a terminal; at the end a metrics table on stdout,
+ * and in --out: report.json and equity.html (self-contained, inline SVG).
+ */
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { SingleBar, Presets } from 'cli-progress';
+import { Option, type Command } from 'commander';
+import { readRecording } from '../market-data/recording-reader.js';
+import { runBacktest, runRecordingBacktest, type BacktestOptions, type BacktestReport } from '../library/backtest.js';
+import { renderEquityHtml, renderMetricsTable, renderReportJson } from '../library/backtest-report.js';
+import { readCandlesFile } from '../strategy/candles.js';
+import { resolveStrategy, STRATEGIES } from '../strategy/strategy.js';
+import '../strategy/builtin-strategies.js';
+
+interface BacktestFlags {
+  readonly strategy: string;
+  readonly candles?: string;
+  readonly recording?: string;
+  readonly tactics?: string;
+  readonly balance: string;
+  readonly feeBps?: string;
+  readonly symbol: string;
+  readonly out?: string;
+  readonly risk: string;
+  readonly leverage: string;
+  readonly interval: string;
+  readonly params?: string;
+}
+
+export function registerBacktestCommand(program: Command): void {
+  program
+    .command('backtest')
+    .description('Run a strategy with a tactics set over candles or a recording, through the paper engine')
+    .requiredOption('--strategy <name|path>', `built-in (${[...STRATEGIES.keys()].join(', ')}) or a .ts/.js module`)
+    .option('--candles <file>', 'candle CSV: open_time_ms,open,high,low,close,volume')
+    .option('--recording <dir>', 'a recording directory (tick-level fills against the recorded book)')
+    .option('--tactics <file>', 'tactics set JSON (default: 2 % stop, targets at 2 % and 4 %, break-even)')
+    .option('--balance <usdt>', 'initial balance', '10000')
+    .option('--fee-bps <n>', 'maker and taker fee in basis points (default: the instrument\'s)')
+    .option('--symbol <symbol>', 'instrument to trade the candles as', 'BTCUSDT')
+    .option('--out <dir>', 'write report.json and equity.html here')
+    .option('--risk <percent>', 'max risk per trade, % of equity', '1')
+    .option('--leverage <n>', 'leverage', '1')
+    .option('--params <json>', 'strategy parameters as JSON')
+    .addOption(new Option('--interval <ms>', 'candle interval for --recording').default('60000'))
+    .action(async (flags: BacktestFlags) => {
+      const report = await backtest(flags);
+      process.stdout.write(`${renderMetricsTable(report)}\n`);
+      if (flags.out !== undefined) {
+        mkdirSync(flags.out, { recursive: true });
+        writeFileSync(join(flags.out, 'report.json'), renderReportJson(report));
+        writeFileSync(join(flags.out, 'equity.html'), renderEquityHtml(report));
+        process.stdout.write(`report: ${join(flags.out, 'report.json')}\nequity curve: ${join(flags.out, 'equity.html')}\n`);
+      }
+    });
+}
+
+async function backtest(flags: BacktestFlags): Promise<BacktestReport> {
+  if ((flags.candles === undefined) === (flags.recording === undefined)) throw new Error('give exactly one of --candles and --recording');
+  const factory = await resolveStrategy(flags.strategy);
+  const builtIn = STRATEGIES.has(flags.strategy);
+  const bar = process.stderr.isTTY ? new SingleBar({ format: 'backtest [{bar}] {percentage}% | {value}/{total}', hideCursor: true }, Presets.shades_classic) : undefined;
+  let started = false;
+  const options: BacktestOptions = {
+    strategy: builtIn ? flags.strategy : factory,
+    ...(flags.params !== undefined ? { strategyParams: JSON.parse(flags.params) as Record<string, unknown> } : {}),
+    ...(flags.tactics !== undefined ? { tactics: JSON.parse(readFileSync(flags.tactics, 'utf8')) as unknown } : {}),
+    symbol: flags.symbol,
+    balance: flags.balance,
+    ...(flags.feeBps !== undefined ? { feeBps: Number(flags.feeBps) } : {}),
+    maxRiskPerTrade: flags.risk,
+    leverage: Number(flags.leverage),
+    candleIntervalMs: Number(flags.interval),
+    onProgress: (done, total) => {
+      if (bar === undefined) return;
+      if (!started) {
+        bar.start(total, 0);
+        started = true;
+      }
+      bar.update(done);
+    },
+  };
+  try {
+    const report = flags.candles !== undefined ? runBacktest(readCandlesFile(flags.candles), options) : runRecordingBacktest(readRecording(flags.recording!), options);
+    return builtIn ? report : { ...report, strategy: flags.strategy };
+  } finally {
+    bar?.stop();
+  }
+}

@@ -1,0 +1,57 @@
+/**
+ * Metrics of one backtest account from the kernel's events (as market-data/account-report.ts
+ * does), with the returns sampled at the backtest's own bar interval: Sharpe and Sortino over
+ * daily candles use daily returns, over minute candles minute returns, annualised to 365 days.
+ * Round trips are futures positions from open to close; PnL net of fees and funding.
+ */
+import { computeMetrics, type ClosedTrade, type EquityPoint } from '../core/accounts/metrics.js';
+import type { KernelEvent } from '../core/kernel/events.js';
+import { formatFixed, mul, parseFixed, type Fixed } from '../core/money/fixed.js';
+
+const YEAR_MS = 365 * 86_400_000;
+
+export class BacktestMetrics {
+  readonly curve: EquityPoint[] = [];
+  private readonly trades: ClosedTrade[] = [];
+  private fees: Fixed = 0n;
+  private funding: Fixed = 0n;
+
+  constructor(private readonly account: string, private readonly valuationAsset = 'USDT') {}
+
+  observe(event: KernelEvent): void {
+    if (!('account' in event) || event.account !== this.account) return;
+    switch (event.type) {
+      case 'EQUITY':
+        this.curve.push({ at: event.at, equity: parseFixed(event.equity) });
+        break;
+      case 'FILL':
+        this.fees += event.feeAsset === this.valuationAsset ? parseFixed(event.fee) : mul(parseFixed(event.fee), parseFixed(event.price), 'half-up');
+        break;
+      case 'LIQUIDATION':
+        this.fees += parseFixed(event.liquidationFee);
+        break;
+      case 'FUNDING':
+        this.funding += parseFixed(event.amount);
+        break;
+      case 'POSITION_CLOSED':
+        this.trades.push({ closedAt: event.at, pnl: parseFixed(event.realizedPnl) - parseFixed(event.feesPaid) - parseFixed(event.totalFundingPaid), fees: parseFixed(event.feesPaid) });
+        break;
+      default:
+        break;
+    }
+  }
+
+  /** Metrics as JSON-friendly values (decimal strings, numbers, null). */
+  metrics(periodMs: number): Record<string, string | number | null> {
+    const first = this.curve[0];
+    if (first === undefined || first.equity <= 0n) return {};
+    const period = Math.max(1, Math.round(periodMs));
+    const m = computeMetrics({
+      initialEquity: first.equity, equityCurve: this.curve, trades: this.trades, feesPaid: this.fees, fundingPaid: this.funding,
+      periodMs: period, annualization: YEAR_MS / period,
+    });
+    const out: Record<string, string | number | null> = {};
+    for (const [key, value] of Object.entries(m)) out[key] = typeof value === 'bigint' ? formatFixed(value) : value;
+    return out;
+  }
+}

@@ -1,0 +1,91 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { readRecording } from '../market-data/recording-reader.js';
+import { readCandlesFile } from '../strategy/candles.js';
+import { loadStrategyModule, LookAheadError, type Strategy } from '../strategy/strategy.js';
+import { runBacktest, runRecordingBacktest } from './backtest.js';
+import { renderEquityHtml, renderReportJson } from './backtest-report.js';
+import { PaperTradingEngine } from './paper-trading-engine.js';
+import type { PaperTradingEvent } from './engine-events.js';
+
+const CANDLES = readCandlesFile('/work/shared/data/candles/coinbase_btcusd_1m_20171217.csv');
+const FULL = {
+  name: 'full', entry: { type: 'limit', offsetPercent: 0.05, validBars: 2 }, dca: { count: 2, stepPercent: 0.5, sizeMultiplier: 1.5 },
+  stopLoss: { type: 'atr', multiple: 2, period: 14 }, takeProfits: [{ percent: 0.5, share: 0.5 }, { percent: 1, share: 0.25 }],
+  trailingStop: { activationPercent: 0.8, callbackPercent: 0.3 }, breakEvenAfterFirstTarget: true,
+};
+
+describe('backtests', () => {
+  it('are deterministic: the same input gives the same report, byte for byte', () => {
+    const a = runBacktest(CANDLES, { strategy: 'rsi-reversal', tactics: FULL, leverage: 5, feeBps: 4 });
+    const b = runBacktest(CANDLES, { strategy: 'rsi-reversal', tactics: FULL, leverage: 5, feeBps: 4 });
+    expect(a.signals).toBeGreaterThan(0);
+    expect(a.fills).toBeGreaterThan(0);
+    expect(renderReportJson(a)).toBe(renderReportJson(b));
+    expect(renderEquityHtml(a)).toBe(renderEquityHtml(b));
+    expect(renderEquityHtml(a)).toMatch(/<svg[^>]*>[\s\S]*<polyline/);
+    expect(renderEquityHtml(a)).not.toMatch(/<script|https?:\/\/(?!www\.w3\.org)/);
+  });
+
+  it('chunked progress does not change the result', () => {
+    const seen: number[] = [];
+    const a = runBacktest(CANDLES, { strategy: 'ema-crossover', progressEvery: 97, onProgress: (done) => seen.push(done) });
+    const b = runBacktest(CANDLES, { strategy: 'ema-crossover', progressEvery: 100_000 });
+    expect(renderReportJson(a)).toBe(renderReportJson(b));
+    expect(seen.at(-1)).toBe(CANDLES.length);
+  });
+
+  it('refuse a strategy that peeks at a candle that has not closed', () => {
+    const peeking = (): Strategy => ({ id: 'peek', onCandle: (_c, ctx) => (Number(ctx.candles.at(ctx.candles.length).close) > 0 ? { action: 'LONG', reason: 'knows the future' } : null) });
+    expect(() => runBacktest(CANDLES, { strategy: peeking })).toThrow(LookAheadError);
+  });
+
+  it('trade a signal of bar t at the open of bar t + 1, never at the close it was computed on', () => {
+    const engine = new PaperTradingEngine();
+    const events: PaperTradingEvent[] = [];
+    engine.subscribe((e) => events.push(e));
+    let n = 0;
+    const onTen = (): Strategy => ({ id: 'tenth', onCandle: () => (++n === 10 ? { action: 'LONG', reason: 'bar 10' } : null) });
+    engine.advanceTo(CANDLES[0]!.openTime);
+    engine.createAccount({ id: 'x', strategy: onTen, autoTrading: true, tacticsSets: [{ stopLoss: { type: 'percent', percent: 5 } }] });
+    engine.start('x');
+    engine.processCandles('x', 'BTCUSDT', CANDLES.slice(0, 20));
+    const signal = events.find((e) => e.type === 'SIGNAL_GENERATED');
+    const fill = events.find((e) => e.type === 'FILL');
+    expect(signal?.at).toBe(CANDLES[9]!.openTime + 59_999);
+    expect(fill?.at).toBe(CANDLES[10]!.openTime);
+    expect(fill?.type === 'FILL' && fill.price).toBe((Number(CANDLES[10]!.open) + 0.1).toFixed(2).replace(/0+$/, '').replace(/\.$/, ''));
+  });
+
+  it('load user strategies from TypeScript and JavaScript modules', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'papertrade-strategy-'));
+    const body = `let closes = [];
+export default function createStrategy(params) {
+  const every = (params && params.every) || 50;
+  return { id: 'every-n', onCandle(candle, ctx) {
+    closes.push(Number(candle.close));
+    if (ctx.candles.length % every !== 0) return null;
+    return { action: ctx.position === 'LONG' ? 'CLOSE' : 'LONG', reason: 'every ' + every + ' bars' };
+  } };
+}`;
+    writeFileSync(join(dir, 'every.mjs'), body);
+    writeFileSync(join(dir, 'every.ts'), body.replace('createStrategy(params)', 'createStrategy(params?: { every?: number })').replace('let closes = [];', 'let closes: number[] = [];').replace('onCandle(candle, ctx)', 'onCandle(candle: { close: string }, ctx: { candles: { length: number }; position: string })'));
+    for (const file of ['every.mjs', 'every.ts']) {
+      const factory = await loadStrategyModule(join(dir, file));
+      const report = runBacktest(CANDLES, { strategy: factory, strategyParams: { every: 100 } });
+      expect(report.signals).toBe(Math.floor(CANDLES.length / 100));
+      expect(report.positionsOpened).toBeGreaterThan(0);
+    }
+  });
+
+  it('run over a recording with tick-level fills against the recorded book', () => {
+    const recording = readRecording('/work/shared/data/recordings/binance_usdm_btcusdt_20240808T2354Z');
+    const a = runRecordingBacktest(recording, { strategy: 'rsi-reversal', candleIntervalMs: 5_000, tactics: { stopLoss: { type: 'percent', percent: 0.2 } } });
+    const b = runRecordingBacktest(recording, { strategy: 'rsi-reversal', candleIntervalMs: 5_000, tactics: { stopLoss: { type: 'percent', percent: 0.2 } } });
+    expect(a.source).toBe('recording');
+    expect(a.signals).toBeGreaterThan(0);
+    expect(renderReportJson(a)).toBe(renderReportJson(b));
+  });
+});

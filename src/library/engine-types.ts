@@ -1,0 +1,43 @@
+/**
+ * The library's public types: engine options, account summaries, manual position requests.
+ */
+import type { Kernel } from '../core/kernel/kernel.js';
+import type { Instrument } from '../core/instruments/instrument.js';
+
+export interface PaperTradingEngineOptions {
+  /** Default: the bundled Binance USD-M perpetuals (BTCUSDT, ETHUSDT). */
+  readonly instruments?: readonly Instrument[];
+  /** Interval of the candles aggregated from `updatePrices` for auto-trading (default 60,000 ms). */
+  readonly candleIntervalMs?: number;
+  /** Equity sampling interval of the kernel (default 60,000 ms). */
+  readonly equityIntervalMs?: number;
+  /** File `saveSnapshot()` writes and `restoreAccounts()` (no argument) reads. */
+  readonly snapshotPath?: string;
+}
+
+/** What `restoreAccounts` accepts besides a snapshot string: a DurableEngine (src/engine). */
+export interface DurableSource {
+  restoreAccounts(): Promise<unknown>;
+  readonly kernel: Kernel;
+}
+
+export interface AccountSummary {
+  readonly id: string;
+  readonly name: string;
+  readonly strategyId: string | undefined;
+  readonly autoTrading: boolean;
+  readonly running: boolean;
+  readonly halted: boolean;
+  readonly equity: string;
+  readonly balances: Record<string, { free: string; locked: string }>;
+  readonly positions: { symbol: string; direction: 'LONG' | 'SHORT'; size: string; entryPrice: string }[];
+}
+
+export interface OpenPositionRequest {
+  readonly symbol: string;
+  readonly side: 'LONG' | 'SHORT' | 'BUY' | 'SELL';
+  /** Default: the risk size from the stop distance. */
+  readonly quantity?: number | string;
+  /** A tactics set (object or name of one of the account's); default the account's active one. */
+  readonly tactics?: unknown;
+}

@@ -1,0 +1,102 @@
+/**
+ * Turns prices into kernel market inputs: each price is a one-level book around it (bid = price −
+ * tick, ask = price + tick) and a trade at it, deep enough (`depth`) never to run out. This is how
+ * `updatePrices` and candle replays move the kernel's market; fills then follow the kernel's own
+ * rules (market orders walk the book, resting orders fill on trades, conditionals trigger on the
+ * trade). Candle bars are walked along the conservative path of strategy/candle-path.ts.
+ * Cost: two kernel inputs per price; a bar is 4 prices plus one per order price on the way; each
+ * step of a walk looks at the open orders only (an index kept from ORDER_NEW / FILL / CANCELED events).
+ */
+import type { KernelEvent } from '../core/kernel/events.js';
+import type { KernelInput } from '../core/kernel/inputs.js';
+import type { Kernel } from '../core/kernel/kernel.js';
+import { formatFixed, type Fixed } from '../core/money/fixed.js';
+import { isOpenStatus } from '../core/orders/order-status.js';
+import { nextStop, orderTouchPrice } from '../strategy/candle-path.js';
+
+export class MarketFeed {
+  private updateId = 0;
+  private tradeId = 0;
+  private readonly last = new Map<string, Fixed>();
+  /** Open orders by id → symbol, in placement order. */
+  private readonly open = new Map<string, string>();
+
+  constructor(
+    private readonly kernel: () => Kernel,
+    private readonly submit: (input: KernelInput) => KernelEvent[],
+    private readonly depth = '1000000',
+  ) {}
+
+  exportState(): { updateId: number; tradeId: number; last: [string, Fixed][] } {
+    return { updateId: this.updateId, tradeId: this.tradeId, last: [...this.last] };
+  }
+
+  importState(state: { updateId: number; tradeId: number; last: [string, Fixed][] }): void {
+    this.updateId = state.updateId;
+    this.tradeId = state.tradeId;
+    this.last.clear();
+    for (const [symbol, price] of state.last) this.last.set(symbol, price);
+  }
+
+  lastPrice(symbol: string): Fixed | undefined {
+    return this.last.get(symbol);
+  }
+
+  /** Keeps the index of open orders (id → symbol) the path must stop at, from the kernel's events. */
+  track(events: readonly KernelEvent[]): void {
+    for (const event of events) {
+      if (event.type === 'ORDER_NEW') this.open.set(event.orderId, event.symbol);
+      else if (event.type === 'FILL' || event.type === 'ORDER_CANCELED' || event.type === 'ORDER_EXPIRED') {
+        const order = this.kernel().order(event.orderId);
+        if (order === undefined || !isOpenStatus(order.status)) this.open.delete(event.orderId);
+      }
+    }
+  }
+
+  /** Rebuilds the open-order index from the kernel (after a restore). */
+  rebuild(): void {
+    this.open.clear();
+    const kernel = this.kernel();
+    for (const account of kernel.accountIds()) for (const order of kernel.openOrders(account)) this.open.set(order.id, order.symbol);
+  }
+
+  /** A price seen elsewhere (a recorded trade): the reference for manual positions. */
+  observe(symbol: string, price: Fixed): void {
+    this.last.set(symbol, price);
+  }
+
+  /** The market is at `price` now. */
+  price(symbol: string, price: Fixed, time: number): void {
+    const instrument = this.kernel().instrument(symbol);
+    if (instrument === undefined) throw new Error(`unknown symbol ${symbol}`);
+    const tick = instrument.tickSize;
+    const previous = this.last.get(symbol);
+    this.last.set(symbol, price);
+    const bid = price - tick > 0n ? price - tick : price;
+    this.updateId += 1;
+    this.submit({ kind: 'book.snapshot', time, symbol, lastUpdateId: this.updateId, bids: [[formatFixed(bid), this.depth]], asks: [[formatFixed(price + tick), this.depth]] });
+    this.tradeId += 1;
+    this.submit({ kind: 'trade', time, symbol, tradeId: this.tradeId, price: formatFixed(price), quantity: this.depth, buyerMaker: previous !== undefined && price < previous });
+  }
+
+  /** Moves the price from `from` to `to`, stopping at every open order price on the way. */
+  walk(symbol: string, from: Fixed, to: Fixed, time: number): void {
+    let current = from;
+    for (let guard = 0; guard < 10_000; guard += 1) {
+      const kernel = this.kernel();
+      const prices: Fixed[] = [];
+      for (const [id, on] of this.open) {
+        if (on !== symbol) continue;
+        const order = kernel.order(id);
+        if (order === undefined || !isOpenStatus(order.status)) continue;
+        const p = orderTouchPrice(order);
+        if (p !== undefined) prices.push(p);
+      }
+      const stop = nextStop(current, to, prices);
+      if (stop === undefined) break;
+      this.price(symbol, stop, time);
+      current = stop;
+    }
+    if (current !== to || this.last.get(symbol) !== to) this.price(symbol, to, time);
+  }
+}

@@ -1,0 +1,118 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { DurableEngine } from '../engine/durable-engine.js';
+import { readCandlesFile } from '../strategy/candles.js';
+import { PaperTradingEngine } from './paper-trading-engine.js';
+import type { PaperTradingEvent } from './engine-events.js';
+
+const CANDLES = readCandlesFile('/work/shared/data/candles/coinbase_btcusd_1m_20171217.csv');
+const TACTICS = { name: 't', stopLoss: { type: 'percent', percent: 1 }, takeProfits: [{ percent: 1, share: 0.5 }, { percent: 2, share: 0.5 }], breakEvenAfterFirstTarget: true };
+
+describe('PaperTradingEngine', () => {
+  it('auto-trades on candles aggregated from live prices', () => {
+    const engine = new PaperTradingEngine({ candleIntervalMs: 60_000 });
+    const events: PaperTradingEvent[] = [];
+    engine.subscribe((e) => events.push(e));
+    engine.createAccount({ id: 'live', strategyId: 'rsi-reversal', autoTrading: true, tacticsSets: [TACTICS], leverage: 2 });
+    engine.start('live');
+    for (const c of CANDLES.slice(0, 400)) {
+      engine.updatePrices({ BTCUSDT: c.open }, c.openTime);
+      engine.updatePrices({ BTCUSDT: c.low }, c.openTime + 20_000);
+      engine.updatePrices({ BTCUSDT: c.high }, c.openTime + 40_000);
+      engine.updatePrices({ BTCUSDT: c.close }, c.openTime + 59_000);
+    }
+    const signals = events.filter((e) => e.type === 'SIGNAL_GENERATED');
+    expect(signals.length).toBeGreaterThan(0);
+    expect(events.some((e) => e.type === 'POSITION_OPENED')).toBe(true);
+    // A signal is computed on a closed minute and traded in the next one.
+    const firstFill = events.find((e) => e.type === 'FILL')!;
+    expect(firstFill.at).toBeGreaterThan(signals[0]!.at);
+    engine.kernel.checkInvariants();
+  });
+
+  it('stop() keeps signals but places no orders; start() resumes', () => {
+    const engine = new PaperTradingEngine();
+    const events: PaperTradingEvent[] = [];
+    engine.subscribe((e) => events.push(e));
+    engine.advanceTo(CANDLES[0]!.openTime);
+    engine.createAccount({ id: 's', strategyId: 'rsi-reversal', autoTrading: true, tacticsSets: [TACTICS] });
+    engine.processCandles('s', 'BTCUSDT', CANDLES.slice(0, 300));
+    expect(events.filter((e) => e.type === 'SIGNAL_GENERATED' && !e.actionable).length).toBeGreaterThan(0);
+    expect(events.some((e) => e.type === 'ORDER_NEW')).toBe(false);
+    engine.start('s');
+    engine.processCandles('s', 'BTCUSDT', CANDLES.slice(300, 900));
+    expect(events.some((e) => e.type === 'ORDER_NEW')).toBe(true);
+  });
+
+  it('opens and closes positions by hand', () => {
+    const engine = new PaperTradingEngine();
+    engine.createAccount({ id: 'h', tacticsSets: [TACTICS], leverage: { BTCUSDT: 5, ETHUSDT: 5 }, maxOpenPositions: 2 });
+    engine.updatePrices({ BTCUSDT: '61000.5', ETHUSDT: '3000' }, 1_700_000_000_000);
+    expect(engine.openPosition('h', { symbol: 'BTCUSDT', side: 'LONG', quantity: '0.01' }).ok).toBe(true);
+    expect(engine.openPosition('h', { symbol: 'ETHUSDT', side: 'SELL' }).ok).toBe(true);
+    expect(engine.getAccount('h').positions.map((p) => [p.symbol, p.direction])).toEqual([['BTCUSDT', 'LONG'], ['ETHUSDT', 'SHORT']]);
+    engine.closePosition('h', 'BTCUSDT');
+    expect(engine.getAccount('h').positions.map((p) => p.symbol)).toEqual(['ETHUSDT']);
+    engine.closeAllPositions('h');
+    expect(engine.getAccount('h').positions).toEqual([]);
+    expect(engine.kernel.openOrders('h')).toEqual([]);
+    engine.kernel.checkInvariants();
+  });
+
+  it('restores accounts from a snapshot string and continues exactly as the original', async () => {
+    const original = new PaperTradingEngine();
+    original.advanceTo(CANDLES[0]!.openTime);
+    original.createAccount({ id: 'r', tacticsSets: [{ ...TACTICS, trailingStop: { activationPercent: 0.5, callbackPercent: 0.2 } }], leverage: 3 });
+    original.processCandles('r', 'BTCUSDT', CANDLES.slice(0, 10));
+    expect(original.openPosition('r', { symbol: 'BTCUSDT', side: 'LONG' }).ok).toBe(true);
+    original.processCandles('r', 'BTCUSDT', CANDLES.slice(10, 12));
+    expect(original.getAccount('r').positions).toHaveLength(1);
+    const restored = new PaperTradingEngine();
+    expect(await restored.restoreAccounts(original.snapshot())).toEqual(['r']);
+    const a: PaperTradingEvent[] = [];
+    const b: PaperTradingEvent[] = [];
+    original.subscribe((e) => a.push(e));
+    restored.subscribe((e) => b.push(e));
+    original.processCandles('r', 'BTCUSDT', CANDLES.slice(20, 400));
+    restored.processCandles('r', 'BTCUSDT', CANDLES.slice(20, 400));
+    expect(a.some((e) => e.type === 'POSITION_CLOSED')).toBe(true);
+    expect(JSON.stringify(b)).toBe(JSON.stringify(a));
+  });
+
+  it('restores accounts from a DurableEngine', async () => {
+    const library = new PaperTradingEngine();
+    const dir = mkdtempSync(join(tmpdir(), 'papertrade-lib-'));
+    const durable = await DurableEngine.open({ databaseUrl: `sqlite:${join(dir, 'db.sqlite')}`, kernelConfig: library.kernelConfig, snapshotIntervalMs: 0 });
+    try {
+      await durable.submit({ kind: 'account.open', time: 1_700_000_000_000, account: 'durable-1', type: 'futures', balances: { USDT: '500' } });
+      expect(await library.restoreAccounts(durable)).toEqual(['durable-1']);
+      expect(library.getAccount('durable-1').equity).toBe('500');
+    } finally {
+      await durable.close();
+    }
+  });
+
+  it('reports unknown accounts and bad configs clearly', () => {
+    const engine = new PaperTradingEngine();
+    expect(() => engine.start('nope')).toThrow(/unknown account nope/);
+    expect(() => engine.createAccount({ strategyId: 'no-such' })).toThrow(/unknown strategy/);
+    expect(() => engine.createAccount({ tacticsSets: [{ stopLoss: { type: 'percent', percent: -1 } }] })).toThrow(/stopLoss.percent/);
+    expect(() => engine.createAccount({ maxRiskPerTrade: 0 })).toThrow(/maxRiskPerTrade/);
+  });
+});
+
+describe('PaperTradingEngine snapshots on disk', () => {
+  it('saveSnapshot() then restoreAccounts() with no argument brings the accounts back', async () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'papertrade-snap-')), 'engine.json');
+    const a = new PaperTradingEngine({ snapshotPath: path });
+    expect(await a.restoreAccounts()).toEqual([]); // nothing saved yet
+    a.createAccount({ id: 'keep', strategyId: 'ema-crossover', autoTrading: true, tacticsSets: [TACTICS] });
+    a.start('keep');
+    a.saveSnapshot();
+    const b = new PaperTradingEngine({ snapshotPath: path });
+    expect(await b.restoreAccounts()).toEqual(['keep']);
+    expect(b.getAccount('keep')).toMatchObject({ strategyId: 'ema-crossover', running: true, equity: '10000' });
+  });
+});

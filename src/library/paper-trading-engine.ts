@@ -1,0 +1,305 @@
+/**
+ * The library API (PRODUCT.md C5): accounts with a strategy, tactics and risk limits on top of the
+ * deterministic kernel. Every order goes through kernel inputs; every effect comes back as kernel
+ * events, forwarded to subscribers with SIGNAL_GENERATED and ERROR.
+ *
+ * ```ts
+ * import { getPaperTradingEngine, readCandlesFile } from 'papertrade';
+ *
+ * const engine = getPaperTradingEngine();
+ * const unsubscribe = engine.subscribe((event) => {
+ *   if (event.type === 'SIGNAL_GENERATED') console.log(event.action, event.reason);
+ *   if (event.type === 'POSITION_CLOSED') console.log('closed', event.symbol, event.realizedPnl);
+ * });
+ * const account = engine.createAccount({
+ *   name: 'rsi bot', initialBalance: 10000, strategyId: 'rsi-reversal', autoTrading: true,
+ *   maxRiskPerTrade: 1, maxDrawdown: 20, maxOpenPositions: 1,
+ *   tacticsSets: [{
+ *     name: 'standard', entry: { type: 'market' }, stopLoss: { type: 'percent', percent: 1 },
+ *     takeProfits: [{ percent: 1, share: 0.5 }, { percent: 2, share: 0.5 }],
+ *     trailingStop: { activationPercent: 1.5, callbackPercent: 0.5 }, breakEvenAfterFirstTarget: true,
+ *   }],
+ * });
+ * engine.start(account.id);
+ * // History: closed candles, oldest first; a signal on bar t trades at the open of bar t + 1.
+ * engine.processCandles(account.id, 'BTCUSDT', readCandlesFile('candles.csv'));
+ * // Live: prices as they come; strategies run on candles aggregated from them (1 min by default).
+ * engine.updatePrices({ BTCUSDT: '61000.5' });
+ * console.log(engine.getAccount(account.id));
+ * unsubscribe();
+ * ```
+ * Guarantees: no look-ahead (strategies see closed candles; a signal at bar t trades at the open of
+ * bar t + 1); candle bars follow the conservative intrabar rule (strategy/candle-path.ts); the same
+ * inputs give the same events. Futures accounts (USDT-margined perpetuals): LONG and SHORT.
+ * Not modelled: strategy state across `restoreAccounts` (indicators warm up again).
+ */
+import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { Kernel, type KernelConfig } from '../core/kernel/kernel.js';
+import type { KernelEvent } from '../core/kernel/events.js';
+import type { BookDeltaInput, BookSnapshotInput, KernelInput, TradeInput } from '../core/kernel/inputs.js';
+import { BUNDLED_INSTRUMENTS } from '../core/instruments/bundled-instruments.js';
+import { formatFixed, parseFixed, type Fixed } from '../core/money/fixed.js';
+import { decimalText, toCandle, type Candle, type CandleLike } from '../strategy/candles.js';
+import { CandleAggregator } from './candle-aggregator.js';
+import { TradeManager, type Direction, type OpenOutcome } from '../strategy/trade-manager.js';
+import { STRATEGIES } from '../strategy/strategy.js';
+import '../strategy/builtin-strategies.js';
+import { resolveAccountConfig, type AccountConfig } from './account-config.js';
+import { AccountRuntime } from './account-runtime.js';
+import type { PaperTradingEvent, PaperTradingListener } from './engine-events.js';
+import { MarketFeed } from './market-feed.js';
+import type { AccountSummary, DurableSource, OpenPositionRequest, PaperTradingEngineOptions } from './engine-types.js';
+
+export type { AccountSummary, DurableSource, OpenPositionRequest, PaperTradingEngineOptions } from './engine-types.js';
+import { decodeEngineSnapshot, encodeEngineSnapshot } from './engine-snapshot.js';
+import { parseTactics } from '../strategy/tactics.js';
+
+export class PaperTradingEngine {
+  private kernelRef: Kernel;
+  private readonly config: KernelConfig;
+  private readonly listeners = new Set<PaperTradingListener>();
+  private readonly accounts = new Map<string, AccountRuntime>();
+  private readonly manager: TradeManager;
+  private readonly feed: MarketFeed;
+  private readonly candleIntervalMs: number;
+  private readonly candles: CandleAggregator;
+  private nextId = 1;
+  private readonly snapshotPath: string | undefined;
+
+  constructor(options: PaperTradingEngineOptions = {}) {
+    const instruments = options.instruments ?? BUNDLED_INSTRUMENTS.filter((i) => i.exchange === 'binance' && i.market === 'perpetual');
+    this.config = { instruments, latencyMs: 0, equityIntervalMs: options.equityIntervalMs ?? 60_000 };
+    this.kernelRef = new Kernel(this.config);
+    this.candleIntervalMs = options.candleIntervalMs ?? 60_000;
+    this.candles = new CandleAggregator(this.candleIntervalMs);
+    this.snapshotPath = options.snapshotPath;
+    const engine = this;
+    this.manager = new TradeManager({ get kernel() { return engine.kernelRef; }, submit: (input) => engine.submit(input) });
+    this.feed = new MarketFeed(() => this.kernelRef, (input) => this.submit(input));
+  }
+
+  /** The kernel configuration (a DurableEngine restored into this engine must use the same). */
+  get kernelConfig(): KernelConfig {
+    return this.config;
+  }
+
+  /** The kernel underneath (read-only use: queries, snapshots). */
+  get kernel(): Kernel {
+    return this.kernelRef;
+  }
+
+  subscribe(listener: PaperTradingListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  createAccount(config: AccountConfig = {}): AccountSummary {
+    let id = config.id;
+    while (id === undefined || (config.id === undefined && this.kernelRef.account(id) !== undefined)) id = `account-${this.nextId++}`;
+    if (this.accounts.has(id) || this.kernelRef.account(id) !== undefined) throw new Error(`account ${id} exists`);
+    const resolved = resolveAccountConfig(config, id, (s) => STRATEGIES.get(s));
+    const runtime = new AccountRuntime(resolved, this.manager, this.feed, (e) => this.emit(e));
+    const time = this.kernelRef.now;
+    const events = this.submit({
+      kind: 'account.open', time, account: id, type: 'futures', balances: { USDT: resolved.initialBalance },
+      leverage: typeof resolved.leverage === 'number' ? resolved.leverage : 1,
+      ...(resolved.fees ? { fees: resolved.fees } : {}),
+      risk: { ...(resolved.maxDrawdown !== undefined ? { maxDrawdown: formatFixed(resolved.maxDrawdown / 100n) } : {}), closeOnMaxDrawdown: resolved.closeOnMaxDrawdown },
+    });
+    const refused = events.find((e) => e.type === 'ACCOUNT_REJECTED');
+    if (refused !== undefined) throw new Error(`account ${id} refused: ${'message' in refused ? refused.message : ''}`);
+    if (typeof resolved.leverage === 'object') {
+      for (const [symbol, leverage] of Object.entries(resolved.leverage).sort(([a], [b]) => (a < b ? -1 : 1))) {
+        const reply = this.submit({ kind: 'leverage.set', time, account: id, symbol, leverage });
+        if (reply.some((e) => e.type === 'LEVERAGE_REJECTED')) throw new Error(`leverage ${leverage} refused for ${symbol}`);
+      }
+    }
+    this.accounts.set(id, runtime);
+    return this.getAccount(id);
+  }
+
+  /** Moves the engine's clock to `time` (Unix ms; never backwards), e.g. before opening backtest accounts. */
+  advanceTo(time: number): void {
+    if (time > this.kernelRef.now) this.submit({ kind: 'clock', time });
+  }
+
+  /** Auto-trading on: the account's signals become orders (needs `autoTrading: true`). */
+  start(accountId: string): void {
+    this.runtime(accountId).running = true;
+  }
+
+  /** Auto-trading off: no new orders from signals; open positions keep their protective orders. */
+  stop(accountId: string): void {
+    this.runtime(accountId).running = false;
+  }
+
+  /**
+   * Live prices (`{ BTCUSDT: '61000.5' }`): each moves the kernel's market (book + trade), fills and
+   * triggers what it reaches, and feeds the candles strategies run on (`candleIntervalMs`).
+   */
+  updatePrices(prices: Readonly<Record<string, number | string>>, time: number = Math.max(Date.now(), this.kernelRef.now)): void {
+    for (const symbol of Object.keys(prices).sort()) {
+      const price = parseFixed(decimalText(prices[symbol]!));
+      this.feed.price(symbol, price, time);
+      this.aggregate(symbol, price, time);
+    }
+  }
+
+  /**
+   * Recorded or live market data (book snapshot, delta, trade) straight into the kernel; trades
+   * also build the candles auto-trading strategies run on. Tick-level fills against the real book.
+   */
+  feedMarket(input: BookSnapshotInput | BookDeltaInput | TradeInput): void {
+    this.submit(input);
+    if (input.kind !== 'trade') return;
+    const price = parseFixed(input.price);
+    this.feed.observe(input.symbol, price);
+    this.aggregate(input.symbol, price, input.time);
+  }
+
+  /**
+   * Replays closed candles (oldest first) for one account: each bar's conservative path through
+   * the kernel (ADR 0009), then the account's strategy on the closed bar. Candles stamped before the
+   * engine's clock are handled at the clock's time (the kernel's clock never runs backwards).
+   */
+  processCandles(accountId: string, symbol: string, candles: readonly (CandleLike | Candle)[]): { candles: number; signals: number } {
+    const runtime = this.runtime(accountId);
+    if (this.kernelRef.instrument(symbol) === undefined) throw new Error(`unknown symbol ${symbol}`);
+    const list = candles.map((c) => toCandle(c));
+    let signals = 0;
+    for (const [i, candle] of list.entries()) {
+      const next = list[i + 1];
+      const interval = next !== undefined ? next.openTime - candle.openTime : runtime.intervalFor(symbol, this.candleIntervalMs);
+      signals += runtime.replayBar(symbol, candle, interval) ? 1 : 0;
+    }
+    return { candles: list.length, signals };
+  }
+
+  openPosition(accountId: string, request: OpenPositionRequest): OpenOutcome {
+    const runtime = this.runtime(accountId);
+    const price = this.feed.lastPrice(request.symbol);
+    if (price === undefined) return this.refuse(accountId, request.symbol, `no price yet for ${request.symbol}: call updatePrices first`);
+    const tactics = request.tactics === undefined ? runtime.config.tactics : typeof request.tactics === 'string' ? runtime.config.tacticsSets.find((t) => t.name === request.tactics) : parseTactics(request.tactics);
+    if (tactics === undefined) return this.refuse(accountId, request.symbol, 'no tactics set (give one, or create the account with tacticsSets)');
+    const direction: Direction = request.side === 'LONG' || request.side === 'BUY' ? 'LONG' : 'SHORT';
+    const outcome = this.manager.open({
+      account: accountId, symbol: request.symbol, direction, tactics, price, time: this.kernelRef.now, atr: runtime.atr(request.symbol, tactics),
+      limits: runtime.limits(), ...(request.quantity !== undefined ? { quantity: parseFixed(decimalText(request.quantity)) } : {}),
+    });
+    if (!outcome.ok) this.emit({ type: 'ERROR', at: this.kernelRef.now, account: accountId, symbol: request.symbol, code: 'ENTRY_REFUSED', message: outcome.reason });
+    return outcome;
+  }
+
+  closePosition(accountId: string, symbol: string): void {
+    this.runtime(accountId);
+    this.manager.close(accountId, symbol, this.kernelRef.now);
+  }
+
+  closeAllPositions(accountId: string): void {
+    this.runtime(accountId);
+    const account = this.kernelRef.account(accountId);
+    const symbols = new Set<string>(account?.kind === 'futures' ? account.openPositions().map((p) => p.symbol) : []);
+    for (const instrument of this.kernelRef.instruments()) if (this.manager.plan(accountId, instrument.symbol)) symbols.add(instrument.symbol);
+    for (const symbol of [...symbols].sort()) this.manager.close(accountId, symbol, this.kernelRef.now);
+  }
+
+  getAccount(accountId: string): AccountSummary {
+    const runtime = this.runtime(accountId);
+    const account = this.kernelRef.account(accountId);
+    return {
+      id: accountId, name: runtime.config.name, strategyId: runtime.config.strategyId, autoTrading: runtime.config.autoTrading, running: runtime.running,
+      halted: this.kernelRef.isHalted(accountId), equity: formatFixed(this.kernelRef.equity(accountId) ?? 0n), balances: this.kernelRef.balances(accountId) ?? {},
+      positions: account?.kind === 'futures' ? account.openPositions().map((p) => ({ symbol: p.symbol, direction: p.size > 0n ? 'LONG' : 'SHORT', size: formatFixed(p.size > 0n ? p.size : -p.size), entryPrice: formatFixed(p.entryPrice) })) : [],
+    };
+  }
+
+  listAccounts(): AccountSummary[] {
+    return [...this.accounts.keys()].sort().map((id) => this.getAccount(id));
+  }
+
+  /** The whole engine as one string: kernel snapshot, account configs, trade plans. */
+  snapshot(): string {
+    return encodeEngineSnapshot({
+      kernel: this.kernelRef.snapshot(),
+      accounts: [...this.accounts.values()].map((r) => ({ config: r.config.raw, id: r.config.id, running: r.running })),
+      manager: this.manager.exportState(),
+      nextId: this.nextId,
+      feed: this.feed.exportState(),
+      forming: this.candles.exportState(),
+    });
+  }
+
+  /** Writes `snapshot()` to `snapshotPath` (write to a temporary file, then rename). */
+  saveSnapshot(): void {
+    if (this.snapshotPath === undefined) throw new Error('no snapshotPath configured');
+    writeFileSync(`${this.snapshotPath}.tmp`, this.snapshot());
+    renameSync(`${this.snapshotPath}.tmp`, this.snapshotPath);
+  }
+
+  /**
+   * Restores accounts, replacing the engine's: from a `snapshot()` string; from a DurableEngine (its
+   * journal and snapshots; its accounts come back without strategies); or, with no argument, from
+   * `snapshotPath` when that file exists (otherwise nothing changes). Returns the account ids.
+   */
+  async restoreAccounts(from?: string | DurableSource): Promise<string[]> {
+    let source = from;
+    if (source === undefined) {
+      if (this.snapshotPath === undefined || !existsSync(this.snapshotPath)) return [...this.accounts.keys()].sort();
+      source = readFileSync(this.snapshotPath, 'utf8');
+    }
+    this.accounts.clear();
+    if (typeof source === 'string') {
+      const state = decodeEngineSnapshot(source);
+      this.kernelRef = Kernel.restore(this.config, state.kernel);
+      this.manager.importState(state.manager);
+      this.nextId = state.nextId;
+      this.feed.importState(state.feed);
+      this.candles.importState(state.forming as Parameters<CandleAggregator['importState']>[0]);
+      for (const a of state.accounts) {
+        const runtime = new AccountRuntime(resolveAccountConfig({ ...a.config, id: a.id }, a.id, (s) => STRATEGIES.get(s)), this.manager, this.feed, (e) => this.emit(e));
+        runtime.running = a.running;
+        this.accounts.set(a.id, runtime);
+      }
+    } else {
+      await source.restoreAccounts();
+      this.kernelRef = Kernel.restore(this.config, source.kernel.snapshot());
+      this.manager.importState({ seq: 0, plans: [], roles: [] });
+      for (const id of this.kernelRef.accountIds()) this.accounts.set(id, new AccountRuntime(resolveAccountConfig({ id }, id, () => undefined), this.manager, this.feed, (e) => this.emit(e)));
+    }
+    this.feed.rebuild();
+    return [...this.accounts.keys()].sort();
+  }
+
+  private aggregate(symbol: string, price: Fixed, time: number): void {
+    const closed = this.candles.add(symbol, price, time);
+    if (closed === undefined) return;
+    for (const runtime of this.accounts.values()) {
+      if (runtime.config.symbols !== undefined && !runtime.config.symbols.includes(symbol)) continue;
+      runtime.closeBar(symbol, closed, this.candleIntervalMs);
+      runtime.executePending(symbol, price, time);
+    }
+  }
+
+  private runtime(accountId: string): AccountRuntime {
+    const runtime = this.accounts.get(accountId);
+    if (runtime === undefined) throw new Error(`unknown account ${accountId}`);
+    return runtime;
+  }
+
+  private refuse(account: string, symbol: string, reason: string): OpenOutcome {
+    this.emit({ type: 'ERROR', at: this.kernelRef.now, account, symbol, code: 'ENTRY_REFUSED', message: reason });
+    return { ok: false, reason };
+  }
+
+  private submit(input: KernelInput): KernelEvent[] {
+    const events = this.kernelRef.handle(input);
+    this.feed.track(events);
+    for (const event of events) this.emit(event);
+    for (const event of events) this.manager.onEvent(event);
+    return events;
+  }
+
+  private emit(event: PaperTradingEvent): void {
+    for (const listener of this.listeners) listener(event);
+  }
+}

@@ -1,0 +1,88 @@
+/**
+ * Candles: the closed OHLCV bars strategies see, kept as exact decimal strings.
+ *
+ * Guarantees: a `Candle` is immutable, its prices are decimal strings (never floats for money),
+ * `low ≤ open, close ≤ high`. Numbers given by a user are converted once, here, to decimal text.
+ * Reads the CSV format of ../shared/data/candles: `open_time_ms,open,high,low,close,volume`.
+ */
+import { readFileSync } from 'node:fs';
+import { parseFixed } from '../core/money/fixed.js';
+
+export interface Candle {
+  /** Open time, Unix ms. */
+  readonly openTime: number;
+  readonly open: string;
+  readonly high: string;
+  readonly low: string;
+  readonly close: string;
+  readonly volume: string;
+}
+
+/** What `processCandles` accepts: numbers or decimal strings, `openTime`, `timestamp` or `time`. */
+export interface CandleLike {
+  readonly openTime?: number;
+  readonly timestamp?: number;
+  readonly time?: number;
+  readonly open: number | string;
+  readonly high: number | string;
+  readonly low: number | string;
+  readonly close: number | string;
+  readonly volume?: number | string;
+}
+
+/** A number as plain decimal text (no exponent), exact for the float's shortest representation. */
+export function decimalText(value: number | string): string {
+  if (typeof value === 'string') return value.trim();
+  if (!Number.isFinite(value)) throw new RangeError(`not a finite number: ${value}`);
+  const text = String(value);
+  if (!/e/i.test(text)) return text;
+  return value.toFixed(18).replace(/\.?0+$/, '');
+}
+
+const VALIDATED = new WeakSet<object>();
+
+/** Validates and freezes; candles this function made before are passed through as they are. */
+export function toCandle(input: CandleLike | Candle): Candle {
+  if (VALIDATED.has(input)) return input as Candle;
+  const raw = input as CandleLike;
+  const openTime = raw.openTime ?? raw.timestamp ?? raw.time;
+  if (openTime === undefined || !Number.isSafeInteger(openTime) || openTime < 0) throw new RangeError(`candle needs an open time in Unix ms: ${JSON.stringify(raw)}`);
+  const candle: Candle = Object.freeze({
+    openTime,
+    open: decimalText(raw.open),
+    high: decimalText(raw.high),
+    low: decimalText(raw.low),
+    close: decimalText(raw.close),
+    volume: decimalText(raw.volume ?? 0),
+  });
+  const [o, h, l, c] = [candle.open, candle.high, candle.low, candle.close].map(parseFixed) as [bigint, bigint, bigint, bigint];
+  if (l <= 0n || l > h || o < l || o > h || c < l || c > h) throw new RangeError(`inconsistent candle at ${openTime}: ${JSON.stringify(candle)}`);
+  VALIDATED.add(candle);
+  return candle;
+}
+
+/** Parses candle CSV text; rows must be in increasing open time. */
+export function parseCandlesCsv(text: string): Candle[] {
+  const lines = text.split(/\r?\n/).filter((line) => line.trim().length > 0);
+  const out: Candle[] = [];
+  for (const [i, line] of lines.entries()) {
+    const cells = line.split(',').map((c) => c.trim());
+    if (i === 0 && !/^\d/.test(cells[0] ?? '')) continue; // header
+    if (cells.length < 5) throw new RangeError(`line ${i + 1}: expected open_time_ms,open,high,low,close[,volume]`);
+    const [time, open, high, low, close, volume] = cells as [string, string, string, string, string, string | undefined];
+    const candle = toCandle({ openTime: Number(time), open, high, low, close, volume: volume ?? '0' });
+    const previous = out[out.length - 1];
+    if (previous !== undefined && candle.openTime <= previous.openTime) throw new RangeError(`line ${i + 1}: open times must increase`);
+    out.push(candle);
+  }
+  return out;
+}
+
+export function readCandlesFile(path: string): Candle[] {
+  return parseCandlesCsv(readFileSync(path, 'utf8'));
+}
+
+/** A float view for indicators (indicators are analytics, not money). */
+export function closeOf(candle: Candle): number {
+  return Number(candle.close);
+}

@@ -1,0 +1,284 @@
+/**
+ * Tactics executor: turns a decision to open or close a position into kernel orders, and keeps
+ * the protective orders (stop, take-profits, trailing stop) in step with the position by reacting
+ * to the kernel's events. Everything goes through kernel inputs (`order.place`, `order.cancel`):
+ * live, replay and backtests share this code path.
+ *
+ * Guarantees:
+ * - one trade plan per (account, symbol); entries are refused when the account is halted, when
+ *   `maxOpenPositions` is reached, or when the risk size is below the instrument's minimum;
+ * - after every entry or DCA fill: a reduce-only STOP_LOSS for the whole position, one reduce-only
+ *   TAKE_PROFIT per level not yet reached (its share × the position), and the trailing stop;
+ * - after the first take-profit fills and `breakEvenAfterFirstTarget`: the stop moves to the
+ *   average entry price, rounded to the tick against a loss (long: up, short: down);
+ * - when the position closes, every remaining order of the plan is cancelled.
+ * Not modelled: re-entering a partially filled limit entry; the trailing stop's peak restarts
+ * when a DCA fill re-sizes it.
+ */
+import type { KernelEvent } from '../core/kernel/events.js';
+import type { Kernel } from '../core/kernel/kernel.js';
+import type { KernelInput, PlaceOrderInput } from '../core/kernel/inputs.js';
+import { divRound, formatFixed, mul, ONE, parseFixed, roundToIncrement, type Fixed } from '../core/money/fixed.js';
+import { sizeFromStop } from './risk.js';
+import type { TacticsSet } from './tactics.js';
+
+export type Direction = 'LONG' | 'SHORT';
+
+export interface TradeVenue {
+  readonly kernel: Kernel;
+  /** Hands an input to the kernel and dispatches its events (this manager's `onEvent` included). */
+  submit(input: KernelInput): KernelEvent[];
+}
+
+export interface RiskLimits {
+  /** Percent of equity risked per trade (1 = 1 %). */
+  readonly maxRiskPerTrade: Fixed;
+  readonly maxOpenPositions: number;
+}
+
+export interface OpenRequest {
+  readonly account: string;
+  readonly symbol: string;
+  readonly direction: Direction;
+  readonly tactics: TacticsSet;
+  readonly limits: RiskLimits;
+  /** Current price: the entry reference of a market entry. */
+  readonly price: Fixed;
+  readonly time: number;
+  /** ATR at the signal, for ATR stops. */
+  readonly atr?: number | null;
+  /** A fixed quantity instead of the risk size. */
+  readonly quantity?: Fixed;
+}
+
+export interface TradePlan {
+  readonly id: string;
+  readonly account: string;
+  readonly symbol: string;
+  readonly direction: Direction;
+  readonly tactics: TacticsSet;
+  readonly reference: Fixed;
+  stop: Fixed;
+  readonly quantity: Fixed;
+  readonly dcaPrices: readonly Fixed[];
+  readonly takeProfitPrices: readonly Fixed[];
+  readonly targetsHit: boolean[];
+  readonly orders: { entry: string; dca: string[]; stop?: string; targets: (string | undefined)[]; trailing?: string };
+  opened: boolean;
+  breakEven: boolean;
+  barsWaiting: number;
+  version: number;
+}
+
+export type OpenOutcome = { readonly ok: true; readonly plan: TradePlan } | { readonly ok: false; readonly reason: string };
+
+type Role = { readonly plan: string; readonly role: 'entry' | 'dca' | 'stop' | 'target' | 'trailing'; readonly index: number };
+
+const HUNDRED = 100n * ONE;
+
+export class TradeManager {
+  private readonly plans = new Map<string, TradePlan>();
+  private readonly roles = new Map<string, Role>();
+  private seq = 0;
+
+  constructor(private readonly venue: TradeVenue) {}
+
+  /** Plans and order roles as plain data (bigints kept; see library snapshots). */
+  exportState(): { seq: number; plans: TradePlan[]; roles: [string, Role][] } {
+    return { seq: this.seq, plans: [...this.plans.values()], roles: [...this.roles] };
+  }
+
+  importState(state: { seq: number; plans: TradePlan[]; roles: [string, Role][] }): void {
+    this.seq = state.seq;
+    this.plans.clear();
+    this.roles.clear();
+    for (const plan of state.plans) this.plans.set(key(plan.account, plan.symbol), plan);
+    for (const [k, role] of state.roles) this.roles.set(k, role);
+  }
+
+  plan(account: string, symbol: string): TradePlan | undefined {
+    return this.plans.get(key(account, symbol));
+  }
+
+  /** Position side on the symbol, or the side of a waiting entry. */
+  exposure(account: string, symbol: string): Direction | 'FLAT' {
+    const size = this.positionSize(account, symbol);
+    if (size !== 0n) return size > 0n ? 'LONG' : 'SHORT';
+    return this.plan(account, symbol)?.direction ?? 'FLAT';
+  }
+
+  positionSize(account: string, symbol: string): Fixed {
+    const a = this.venue.kernel.account(account);
+    return a?.kind === 'futures' ? (a.positions.get(symbol)?.size ?? 0n) : 0n;
+  }
+
+  open(req: OpenRequest): OpenOutcome {
+    const kernel = this.venue.kernel;
+    const instrument = kernel.instrument(req.symbol);
+    const account = kernel.account(req.account);
+    if (instrument === undefined || account === undefined) return { ok: false, reason: 'unknown account or symbol' };
+    if (kernel.isHalted(req.account)) return { ok: false, reason: 'account halted: max drawdown reached' };
+    if (this.plans.has(key(req.account, req.symbol)) || this.positionSize(req.account, req.symbol) !== 0n) return { ok: false, reason: 'a position or entry is already open on this symbol' };
+    const open = new Set<string>();
+    if (account.kind === 'futures') for (const p of account.openPositions()) open.add(p.symbol);
+    for (const p of this.plans.values()) if (p.account === req.account) open.add(p.symbol);
+    if (open.size >= req.limits.maxOpenPositions) return { ok: false, reason: `max open positions (${req.limits.maxOpenPositions}) reached` };
+
+    const long = req.direction === 'LONG';
+    const tick = instrument.tickSize;
+    const t = req.tactics;
+    // Prices against us round away from the reference; prices in our favour round toward it.
+    const shift = (base: Fixed, pct: Fixed, up: boolean, rounding: 'floor' | 'ceil'): Fixed =>
+      roundToIncrement(mul(base, up ? ONE + divRound(pct * ONE, HUNDRED, 'down') : ONE - divRound(pct * ONE, HUNDRED, 'down'), 'down'), tick, rounding);
+    const reference = t.entry.type === 'limit' ? shift(req.price, t.entry.offsetPercent, !long, long ? 'floor' : 'ceil') : req.price;
+    let stop: Fixed;
+    if (t.stopLoss.type === 'percent') stop = shift(reference, t.stopLoss.percent, !long, long ? 'floor' : 'ceil');
+    else if (t.stopLoss.type === 'price') stop = t.stopLoss.price;
+    else {
+      if (req.atr === undefined || req.atr === null) return { ok: false, reason: 'ATR stop: the ATR is still warming up' };
+      const distance = mul(parseFixed(req.atr.toFixed(8)), t.stopLoss.multiple, 'up');
+      stop = roundToIncrement(long ? reference - distance : reference + distance, tick, long ? 'floor' : 'ceil');
+    }
+    if (stop <= 0n || (long ? stop >= reference : stop <= reference)) return { ok: false, reason: `stop ${formatFixed(stop)} is on the wrong side of the entry ${formatFixed(reference)}` };
+    const leverage = account.kind === 'futures' ? account.leverageOf(req.symbol) : 1;
+    const quantity =
+      req.quantity ??
+      sizeFromStop({ equity: kernel.equity(req.account) ?? 0n, riskPercent: req.limits.maxRiskPerTrade, entry: reference, stop, stepSize: instrument.stepSize, leverage }).quantity;
+    if (quantity < instrument.minQty || mul(quantity, reference, 'up') < instrument.minNotional) return { ok: false, reason: `size ${formatFixed(quantity)} is below the instrument's minimum` };
+
+    const dcaPrices: Fixed[] = [];
+    for (let i = 1; i <= (t.dca?.count ?? 0); i += 1) dcaPrices.push(shift(reference, t.dca!.stepPercent * BigInt(i), !long, long ? 'floor' : 'ceil'));
+    const plan: TradePlan = {
+      id: `${req.account}:${req.symbol}:${++this.seq}`,
+      account: req.account, symbol: req.symbol, direction: req.direction, tactics: t, reference, stop, quantity, dcaPrices,
+      takeProfitPrices: t.takeProfits.map((tp) => shift(reference, tp.percent, long, long ? 'ceil' : 'floor')),
+      targetsHit: t.takeProfits.map(() => false),
+      orders: { entry: '', dca: [], targets: t.takeProfits.map(() => undefined) },
+      opened: false, breakEven: false, barsWaiting: 0, version: 0,
+    };
+    this.plans.set(key(req.account, req.symbol), plan);
+    const side = long ? 'BUY' : 'SELL';
+    plan.orders.entry = this.place(plan, 'entry', 0, req.time, t.entry.type === 'market' ? { side, type: 'MARKET', quantity } : { side, type: 'LIMIT', quantity, price: reference });
+    if (this.plans.get(key(req.account, req.symbol)) !== plan) return { ok: false, reason: 'the entry order was refused' };
+    let size = quantity;
+    for (const [i, price] of dcaPrices.entries()) {
+      size = roundToIncrement(mul(size, t.dca!.sizeMultiplier, 'down'), instrument.stepSize, 'floor');
+      plan.orders.dca.push(this.place(plan, 'dca', i, req.time, { side, type: 'LIMIT', quantity: size, price }));
+    }
+    return { ok: true, plan };
+  }
+
+  /** Cancels the plan's orders and closes the position at market. */
+  close(account: string, symbol: string, time: number): void {
+    const plan = this.plans.get(key(account, symbol));
+    if (plan !== undefined) this.finish(plan, time);
+    const size = this.positionSize(account, symbol);
+    if (size === 0n) return;
+    this.venue.submit({
+      kind: 'order.place', time, account, symbol, side: size > 0n ? 'SELL' : 'BUY', type: 'MARKET', quantity: formatFixed(size > 0n ? size : -size),
+      reduceOnly: true, clientOrderId: `${account}:${symbol}:${++this.seq}:close`,
+    });
+  }
+
+  /** A bar closed: unfilled limit entries expire after `validBars`. */
+  onBarClosed(account: string, symbol: string, time: number): void {
+    const plan = this.plans.get(key(account, symbol));
+    if (plan === undefined || plan.opened || plan.tactics.entry.type !== 'limit') return;
+    plan.barsWaiting += 1;
+    if (plan.barsWaiting >= plan.tactics.entry.validBars) this.finish(plan, time);
+  }
+
+  onEvent(event: KernelEvent): void {
+    if (event.type === 'POSITION_CLOSED') {
+      const plan = this.plans.get(key(event.account, event.symbol));
+      if (plan !== undefined && plan.opened) this.finish(plan, event.at);
+      return;
+    }
+    if (event.type !== 'FILL' && event.type !== 'ORDER_EXPIRED' && event.type !== 'ORDER_REJECTED' && event.type !== 'ORDER_CANCELED') return;
+    const role = this.roles.get(`${event.account}\u0000${event.clientOrderId}`);
+    if (role === undefined) return;
+    const plan = [...this.plans.values()].find((p) => p.id === role.plan);
+    if (plan === undefined) return;
+    if (event.type !== 'FILL') {
+      if (role.role === 'entry' && !plan.opened && this.positionSize(plan.account, plan.symbol) === 0n) this.finish(plan, event.at);
+      return;
+    }
+    if (this.positionSize(plan.account, plan.symbol) === 0n) return;
+    if (role.role === 'entry' || role.role === 'dca') {
+      plan.opened = true;
+      this.protect(plan, event.at, true);
+    } else if (role.role === 'target') {
+      plan.targetsHit[role.index] = true;
+      if (event.status !== 'FILLED') return;
+      if (plan.tactics.breakEvenAfterFirstTarget && !plan.breakEven) {
+        plan.breakEven = true;
+        const instrument = this.venue.kernel.instrument(plan.symbol)!;
+        const position = this.venue.kernel.account(plan.account);
+        const entry = position?.kind === 'futures' ? position.positions.get(plan.symbol)!.entryPrice : plan.reference;
+        plan.stop = roundToIncrement(entry, instrument.tickSize, plan.direction === 'LONG' ? 'ceil' : 'floor');
+        this.protect(plan, event.at, false);
+      }
+    }
+  }
+
+  /** (Re)places the stop; with `all`, also the take-profits not yet reached and the trailing stop. */
+  private protect(plan: TradePlan, time: number, all: boolean): void {
+    const size = this.positionSize(plan.account, plan.symbol);
+    const qty = size > 0n ? size : -size;
+    const side = size > 0n ? 'SELL' : 'BUY';
+    const instrument = this.venue.kernel.instrument(plan.symbol)!;
+    this.cancel(plan, plan.orders.stop, time);
+    plan.orders.stop = this.place(plan, 'stop', 0, time, { side, type: 'STOP_LOSS', quantity: qty, stopPrice: plan.stop, reduceOnly: true });
+    if (!all) return;
+    for (const [i, tp] of plan.tactics.takeProfits.entries()) {
+      if (plan.targetsHit[i]) continue;
+      this.cancel(plan, plan.orders.targets[i], time);
+      const share = roundToIncrement(mul(qty, tp.share, 'down'), instrument.stepSize, 'floor');
+      plan.orders.targets[i] = share < instrument.minQty ? undefined : this.place(plan, 'target', i, time, { side, type: 'TAKE_PROFIT', quantity: share, stopPrice: plan.takeProfitPrices[i]!, reduceOnly: true });
+    }
+    const trailing = plan.tactics.trailingStop;
+    if (trailing !== undefined) {
+      this.cancel(plan, plan.orders.trailing, time);
+      const activation = roundToIncrement(
+        mul(plan.reference, plan.direction === 'LONG' ? ONE + trailing.activationPercent / 100n : ONE - trailing.activationPercent / 100n, 'down'),
+        instrument.tickSize,
+        plan.direction === 'LONG' ? 'ceil' : 'floor',
+      );
+      plan.orders.trailing = this.place(plan, 'trailing', 0, time, { side, type: 'TRAILING_STOP_MARKET', quantity: qty, activationPrice: activation, callbackRate: trailing.callbackPercent / 100n, reduceOnly: true });
+    }
+  }
+
+  private finish(plan: TradePlan, time: number): void {
+    this.plans.delete(key(plan.account, plan.symbol));
+    const ids = [plan.orders.entry, ...plan.orders.dca, plan.orders.stop, ...plan.orders.targets, plan.orders.trailing];
+    for (const id of ids) this.cancel(plan, id, time);
+    for (const [k, role] of this.roles) if (role.plan === plan.id) this.roles.delete(k);
+  }
+
+  private cancel(plan: TradePlan, clientOrderId: string | undefined, time: number): void {
+    if (clientOrderId === undefined || clientOrderId === '') return;
+    const open = this.venue.kernel.openOrders(plan.account).some((o) => o.clientOrderId === clientOrderId);
+    if (open) this.venue.submit({ kind: 'order.cancel', time, account: plan.account, clientOrderId });
+  }
+
+  private place(plan: TradePlan, role: Role['role'], index: number, time: number, order: { side: 'BUY' | 'SELL'; type: PlaceOrderInput['type']; quantity: Fixed; price?: Fixed; stopPrice?: Fixed; activationPrice?: Fixed; callbackRate?: Fixed; reduceOnly?: boolean }): string {
+    plan.version += 1;
+    const clientOrderId = `${plan.id}:${role}${role === 'dca' || role === 'target' ? index + 1 : ''}:${plan.version}`;
+    this.roles.set(`${plan.account}\u0000${clientOrderId}`, { plan: plan.id, role, index });
+    const f = (v: Fixed | undefined) => (v === undefined ? undefined : formatFixed(v));
+    const input: PlaceOrderInput = {
+      kind: 'order.place', time, account: plan.account, symbol: plan.symbol, side: order.side, type: order.type, quantity: formatFixed(order.quantity), clientOrderId,
+      ...(order.price !== undefined ? { price: f(order.price)! } : {}),
+      ...(order.stopPrice !== undefined ? { stopPrice: f(order.stopPrice)! } : {}),
+      ...(order.activationPrice !== undefined ? { activationPrice: f(order.activationPrice)! } : {}),
+      ...(order.callbackRate !== undefined ? { callbackRate: f(order.callbackRate)! } : {}),
+      ...(order.reduceOnly ? { reduceOnly: true } : {}),
+    };
+    this.venue.submit(input);
+    return clientOrderId;
+  }
+}
+
+function key(account: string, symbol: string): string {
+  return `${account}\u0000${symbol}`;
+}
