@@ -22,6 +22,7 @@ import { CredentialStore } from '../persistence/credential-store.js';
 import { createAccount } from '../api/account-service.js';
 import { sha256 } from '../api/auth.js';
 import { EngineHub } from '../api/engine-hub.js';
+import { registerDashboard } from '../api/dashboard-routes.js';
 import { registerMexcApi } from '../api/mexc/index.js';
 import { buildServer, REDACTED_PATHS, type ServerOptions } from '../api/server.js';
 import type { ServiceDeps } from '../api/service-deps.js';
@@ -88,7 +89,7 @@ export async function startService(env: NodeJS.ProcessEnv = process.env, options
 
   const app = await buildServer(deps, {
     logger: { level: config.logLevel, redact: { paths: REDACTED_PATHS, censor: '[redacted]' } },
-    plugins: [registerMexcApi, ...(options.plugins ?? [])],
+    plugins: [registerMexcApi, ...(options.plugins ?? []), registerDashboard],
   });
   feed.start();
   await waitFor(() => engine.kernel.bookStatus(instrument.symbol)?.status === 'synced', 15_000);
@@ -103,7 +104,10 @@ export async function startService(env: NodeJS.ProcessEnv = process.env, options
   const first = credentials.list()[0];
   print(`papertrade ${execution.mode === 'paper' ? 'PAPER TRADING' : 'LIVE TRADING'} on ${url} (API docs ${url}/docs), database ${String(describeConfig(config).databaseUrl)}`);
   print(`Market data: replay of ${recording.symbol} (${config.replayRecording}) at ${config.replaySpeed === Infinity ? 'full' : `${config.replaySpeed}×`} speed.`);
-  if (first !== undefined) print(`Trade with: curl -H "Authorization: Bearer ${first.apiKey}" ${url}/api/account/balances`);
+  if (first !== undefined) {
+    print(`Dashboard: ${url}/?key=${first.apiKey}`);
+    print(`Trade with: curl -H "Authorization: Bearer ${first.apiKey}" ${url}/api/account/balances`);
+  }
 
   return {
     app,

@@ -1,0 +1,171 @@
+/** The dashboard's only door to the service: the native REST API with `Authorization: Bearer`. */
+
+export interface ApiErrorBody {
+  readonly code: string;
+  readonly message: string;
+  readonly mexcCode?: number;
+  readonly missing?: readonly string[];
+}
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly body: ApiErrorBody,
+  ) {
+    super(body.message);
+  }
+}
+
+export type Balances = Record<string, { free: string; locked: string }>;
+
+export interface AccountView {
+  readonly id: string;
+  readonly name: string;
+  readonly type: 'spot' | 'futures';
+  readonly mode: 'paper' | 'live';
+  readonly halted: boolean;
+  readonly equity: string | null;
+  readonly marginUsed?: string;
+  readonly availableMargin?: string;
+  readonly balances: Balances;
+}
+
+export interface AdminAccount {
+  readonly id: string;
+  readonly name: string;
+  readonly type: 'spot' | 'futures';
+  readonly apiKey: string;
+  readonly halted: boolean;
+}
+
+export interface Order {
+  readonly orderId: string;
+  readonly clientOrderId: string;
+  readonly symbol: string;
+  readonly side: string;
+  readonly type: string;
+  readonly status: string;
+  readonly price?: string | null;
+  readonly stopPrice?: string | null;
+  readonly quantity: string;
+  readonly executedQty: string;
+  readonly createdAt: number;
+}
+
+export interface Trade {
+  readonly id: string;
+  readonly orderId: string;
+  readonly symbol: string;
+  /** Position effect (futures): OPEN, CLOSE, PARTIAL_CLOSE; null for spot. */
+  readonly side: string | null;
+  readonly orderSide: 'BUY' | 'SELL';
+  readonly size: string;
+  readonly price: string;
+  readonly quoteQty: string;
+  readonly fee: string;
+  readonly feeAsset: string;
+  readonly liquidity: string;
+  readonly pnl: string | null;
+  readonly timestamp: number;
+}
+
+export interface Position {
+  readonly symbol: string;
+  readonly positionId: string;
+  readonly direction: 'LONG' | 'SHORT' | 'FLAT';
+  readonly totalSize: string;
+  readonly entryPrice: string;
+  readonly currentPrice?: string;
+  readonly unrealizedPnl?: string;
+  readonly leverage: number;
+  readonly marginUsed: string;
+  readonly liquidationPrice?: string;
+  readonly realizedPnl: string;
+}
+
+export interface Instrument {
+  readonly symbol: string;
+  readonly market: 'spot' | 'perpetual';
+  readonly base: string;
+  readonly quote: string;
+  readonly tickSize: string;
+  readonly stepSize: string;
+  readonly minQty: string;
+  readonly maxQty: string;
+  readonly minNotional: string;
+  readonly maxLeverage?: number;
+}
+
+export interface FeedStatus {
+  readonly symbol: string;
+  readonly source: 'replay' | 'live';
+  readonly status: 'synced' | 'awaiting-snapshot' | 'resync-needed' | 'stale';
+  readonly lastEventAt?: number;
+  readonly reason?: string;
+}
+
+export interface ModeView {
+  readonly mode: 'paper' | 'live';
+  readonly liveRefusedBecause: readonly string[];
+}
+
+export type Level = readonly [string, string];
+export interface Depth {
+  readonly bids: readonly Level[];
+  readonly asks: readonly Level[];
+}
+
+export interface EquityPoint {
+  readonly at: number;
+  readonly equity: string;
+}
+
+interface Page<T> {
+  readonly items: T[];
+  readonly nextOffset: number | null;
+}
+
+export class Api {
+  constructor(private readonly key: string | undefined) {}
+
+  async request<T>(method: string, path: string, body?: unknown): Promise<T> {
+    const headers: Record<string, string> = {};
+    if (this.key !== undefined) headers.authorization = `Bearer ${this.key}`;
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    const res = await fetch(path, { method, headers, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) });
+    const text = await res.text();
+    const data = text === '' ? undefined : (JSON.parse(text) as unknown);
+    if (!res.ok) {
+      const err = (data ?? {}) as Partial<ApiErrorBody>;
+      throw new ApiError(res.status, { code: err.code ?? `HTTP_${res.status}`, message: err.message ?? res.statusText, ...(err.mexcCode !== undefined ? { mexcCode: err.mexcCode } : {}), ...(err.missing !== undefined ? { missing: err.missing } : {}) });
+    }
+    return data as T;
+  }
+
+  mode = () => this.request<ModeView>('GET', '/api/mode');
+  askMode = (mode: 'live' | 'paper') => this.request<{ mode: string }>('POST', '/api/mode', { mode });
+  instruments = async () => (await this.request<{ items: Instrument[] }>('GET', '/api/market/instruments')).items;
+  feeds = async () => (await this.request<{ items: FeedStatus[] }>('GET', '/api/market/feeds')).items;
+  depth = (symbol: string) => this.request<Depth>('GET', `/api/market/depth/${encodeURIComponent(symbol)}?limit=20`);
+  account = () => this.request<AccountView>('GET', '/api/account');
+  accounts = async () => (await this.request<{ items: AdminAccount[] }>('GET', '/api/accounts?limit=500')).items;
+  positions = async () => (await this.request<{ items: Position[] }>('GET', '/api/account/positions')).items;
+  openOrders = async () => (await this.request<{ items: Order[] }>('GET', '/api/orders/open')).items;
+  trades = async () => (await this.request<Page<Trade>>('GET', '/api/trades?limit=100')).items;
+  metrics = async () => (await this.request<{ metrics: Record<string, unknown> | null }>('GET', '/api/account/metrics')).metrics;
+  cancel = (orderId: string) => this.request<Order>('DELETE', `/api/orders/${encodeURIComponent(orderId)}`);
+  place = (order: Record<string, unknown>) => this.request<Order>('POST', '/api/orders', order);
+  leverage = (symbol: string, leverage: number) => this.request<unknown>('POST', '/api/account/leverage', { symbol, leverage });
+
+  /** The whole equity curve, page by page (at most 20 pages of 500 points). */
+  async equity(): Promise<EquityPoint[]> {
+    const out: EquityPoint[] = [];
+    let offset: number | null = 0;
+    for (let i = 0; i < 20 && offset !== null; i += 1) {
+      const page: Page<EquityPoint> = await this.request<Page<EquityPoint>>('GET', `/api/account/equity?limit=500&offset=${offset}`);
+      out.push(...page.items);
+      offset = page.nextOffset;
+    }
+    return out;
+  }
+}

@@ -1,0 +1,143 @@
+/**
+ * The shell: the mode banner (PAPER or LIVE, from GET /api/mode, each with its own colours), the
+ * header with the account selector (admin key) and settings, and the sign-in. The key comes from
+ * the form, `?key=` (removed from the address bar at once) or this browser's storage.
+ */
+import { useEffect, useMemo, useState } from 'preact/hooks';
+import { Api, ApiError, type AdminAccount, type Instrument, type ModeView } from './api-client.js';
+import { DashboardView } from './components/dashboard-view.js';
+import { SettingsDialog } from './components/settings-dialog.js';
+import { SignIn } from './components/sign-in.js';
+
+const STORAGE_KEY = 'papertrade.key';
+
+interface Session {
+  /** The key the user gave (account or admin). */
+  readonly key: string;
+  /** The accounts, when `key` is the admin key. */
+  readonly accounts?: readonly AdminAccount[];
+  /** The key of the account on screen. */
+  readonly accountKey: string;
+  readonly accountName: string;
+}
+
+function initialKey(): string | undefined {
+  const url = new URL(location.href);
+  const fromUrl = url.searchParams.get('key');
+  if (fromUrl !== null && fromUrl !== '') {
+    url.searchParams.delete('key');
+    history.replaceState(null, '', url.pathname + url.search + url.hash);
+    return fromUrl;
+  }
+  return localStorage.getItem(STORAGE_KEY) ?? undefined;
+}
+
+async function resolveSession(key: string): Promise<Session> {
+  try {
+    const account = await new Api(key).account();
+    return { key, accountKey: key, accountName: account.name };
+  } catch (err) {
+    if (!(err instanceof ApiError) || err.status !== 401) throw err;
+  }
+  try {
+    const accounts = await new Api(key).accounts();
+    const first = accounts[0];
+    if (first === undefined) throw new Error('The admin key is right, but there are no accounts yet: create one with POST /api/accounts.');
+    return { key, accounts, accountKey: first.apiKey, accountName: first.name };
+  } catch (err) {
+    if (err instanceof ApiError && err.status === 401) throw new Error('This key is neither an account key nor the admin key.');
+    throw err;
+  }
+}
+
+export function App() {
+  const publicApi = useMemo(() => new Api(undefined), []);
+  const [mode, setMode] = useState<ModeView>();
+  const [instruments, setInstruments] = useState<Instrument[]>([]);
+  const [session, setSession] = useState<Session>();
+  const [signInError, setSignInError] = useState<string>();
+  const [busy, setBusy] = useState(true);
+  const [settingsOpen, setSettingsOpen] = useState(false);
+
+  const signIn = async (key: string) => {
+    setBusy(true);
+    setSignInError(undefined);
+    try {
+      const s = await resolveSession(key);
+      localStorage.setItem(STORAGE_KEY, key);
+      setSession(s);
+    } catch (err) {
+      localStorage.removeItem(STORAGE_KEY);
+      setSignInError(err instanceof Error ? err.message : String(err));
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  useEffect(() => {
+    publicApi.mode().then(setMode).catch(() => undefined);
+    publicApi.instruments().then(setInstruments).catch(() => undefined);
+    const key = initialKey();
+    if (key !== undefined) void signIn(key);
+    else setBusy(false);
+  }, []);
+
+  const live = mode?.mode === 'live';
+  useEffect(() => {
+    document.body.dataset.mode = live ? 'live' : 'paper';
+    document.title = `${live ? 'LIVE' : 'PAPER'} · papertrade`;
+  }, [live]);
+
+  const accountApi = useMemo(() => (session ? new Api(session.accountKey) : undefined), [session?.accountKey]);
+
+  return (
+    <>
+      <div class="mode-banner" role="banner" data-testid="mode-banner" data-mode={live ? 'live' : 'paper'}>
+        {live ? (
+          <><strong>LIVE TRADING</strong><span>Orders go to the real exchange with real money.</span></>
+        ) : (
+          <><strong>PAPER TRADING</strong><span>Simulated fills on real market data — no real money moves.</span></>
+        )}
+      </div>
+      <header class="topbar">
+        <div class="brand">
+          <span class="logo" aria-hidden="true">◆</span> papertrade
+          <span class={`mode-chip ${live ? 'live' : 'paper'}`}>{live ? 'LIVE' : 'PAPER'}</span>
+        </div>
+        {session !== undefined && (
+          <div class="topbar-actions">
+            {session.accounts !== undefined ? (
+              <select
+                class="account-select"
+                aria-label="Account"
+                data-testid="account-select"
+                value={session.accountKey}
+                onChange={(e) => {
+                  const chosen = session.accounts?.find((a) => a.apiKey === (e.target as HTMLSelectElement).value);
+                  if (chosen) setSession({ ...session, accountKey: chosen.apiKey, accountName: chosen.name });
+                }}
+              >
+                {session.accounts.map((a) => <option key={a.id} value={a.apiKey}>{a.name} · {a.type}{a.halted ? ' · halted' : ''}</option>)}
+              </select>
+            ) : (
+              <span class="account-name" title="Signed-in account">{session.accountName}</span>
+            )}
+            <button type="button" class="ghost" data-testid="open-settings" onClick={() => setSettingsOpen(true)}>Settings</button>
+            <button type="button" class="ghost" onClick={() => { localStorage.removeItem(STORAGE_KEY); setSession(undefined); }}>Sign out</button>
+          </div>
+        )}
+      </header>
+      {session === undefined || accountApi === undefined ? (
+        busy ? <main class="sign-in"><p class="dim">Loading…</p></main> : <SignIn error={signInError} busy={busy} onSubmit={(k) => void signIn(k)} />
+      ) : instruments.length === 0 ? (
+        <main class="sign-in"><p class="dim">Loading instruments…</p></main>
+      ) : (
+        <DashboardView key={session.accountKey} api={accountApi} apiKey={session.accountKey} instruments={instruments} />
+      )}
+      {settingsOpen && mode !== undefined && accountApi !== undefined && <SettingsDialog api={accountApi} mode={mode} onClose={() => setSettingsOpen(false)} />}
+      <footer class="foot dim small">
+        papertrade · {live ? 'live' : 'paper'} mode · charts by <a href="https://www.tradingview.com/" target="_blank" rel="noreferrer">TradingView Lightweight Charts™</a>
+      </footer>
+    </>
+  );
+}

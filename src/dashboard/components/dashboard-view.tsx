@@ -1,0 +1,179 @@
+/**
+ * The signed-in view: loads the account over REST once, then keeps it current from the WebSocket
+ * (account events refresh the affected lists; equity points, balances, the book and trades are
+ * applied as they come). No polling of account data; feed status is asked every few seconds.
+ */
+import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
+import type { AccountView, Api, Depth, EquityPoint, FeedStatus, Instrument, Order, Position, Trade } from '../api-client.js';
+import { fmt, fmtQty } from '../decimal.js';
+import { openStream, type StreamMessage } from '../live-stream.js';
+import { EquityChart, PriceChart, type PriceFeed, type PriceTick } from './charts.js';
+import { FeedBadge } from './feed-status.js';
+import { OrderBook } from './order-book.js';
+import { OrderForm } from './order-form.js';
+import { AccountSummary } from './summary.js';
+import { OpenOrdersTable, PositionsTable, TradeHistoryTable } from './tables.js';
+
+function createPriceFeed(): PriceFeed & { push(tick: PriceTick): void } {
+  const listeners = new Set<(t: PriceTick) => void>();
+  return {
+    subscribe(l) {
+      listeners.add(l);
+      return () => listeners.delete(l);
+    },
+    push(t) {
+      for (const l of listeners) l(t);
+    },
+  };
+}
+
+export function DashboardView(props: { api: Api; apiKey: string; instruments: readonly Instrument[] }) {
+  const { api } = props;
+  const [symbol, setSymbol] = useState(props.instruments[0]?.symbol ?? '');
+  const instrument = props.instruments.find((i) => i.symbol === symbol) ?? props.instruments[0];
+  const [account, setAccount] = useState<AccountView>();
+  const [openOrders, setOpenOrders] = useState<Order[]>([]);
+  const [trades, setTrades] = useState<Trade[]>([]);
+  const [positions, setPositions] = useState<Position[]>([]);
+  const [equity, setEquity] = useState<EquityPoint[]>([]);
+  const [drawdown, setDrawdown] = useState<{ current: string; max: string }>();
+  const [depth, setDepth] = useState<Depth>();
+  const [last, setLast] = useState<{ price: string; side: string }>();
+  const [feeds, setFeeds] = useState<FeedStatus[]>([]);
+  const [stream, setStream] = useState<'connecting' | 'open' | 'closed'>('connecting');
+  const [lastMarketAt, setLastMarketAt] = useState<number>();
+  const [now, setNow] = useState(Date.now());
+  const [picked, setPicked] = useState<{ price: string; n: number }>();
+  const [toast, setToast] = useState<{ text: string; tone: 'ok' | 'bad'; n: number }>();
+  const priceFeed = useMemo(createPriceFeed, []);
+  const futures = account?.type === 'futures';
+  const futuresRef = useRef(futures);
+  futuresRef.current = futures;
+
+  const loadAccount = () => api.account().then(setAccount).catch(() => undefined);
+  const loadOrders = () => api.openOrders().then(setOpenOrders).catch(() => undefined);
+  const loadTrades = () => api.trades().then(setTrades).catch(() => undefined);
+  const loadPositions = () => api.positions().then(setPositions).catch(() => undefined);
+  const refreshAll = () => Promise.all([loadAccount(), loadOrders(), loadTrades(), loadPositions()]);
+
+  // One refresh for a burst of account events.
+  const pending = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
+  const scheduleRefresh = () => {
+    if (pending.current !== undefined) return;
+    pending.current = setTimeout(() => {
+      pending.current = undefined;
+      void refreshAll();
+    }, 120);
+  };
+  // Marks move equity and PnL: refresh the figures at most once a second while the market moves.
+  const lastMarkRefresh = useRef(0);
+
+  useEffect(() => {
+    void refreshAll();
+    api.equity().then(setEquity).catch(() => undefined);
+    api.metrics().then((m) => m && setDrawdown({ current: String(m.currentDrawdown ?? '0'), max: String(m.maxDrawdown ?? '0') })).catch(() => undefined);
+  }, [api]);
+
+  useEffect(() => {
+    if (symbol === '') return;
+    api.depth(symbol).then(setDepth).catch(() => undefined);
+    const onMessage = (m: StreamMessage) => {
+      if (m.channel === 'account' && ('event' in m || 'balances' in m)) {
+        if ('balances' in m) {
+          setAccount((a) => (a === undefined ? a : { ...a, balances: m.balances }));
+          return;
+        }
+        const e = m.event;
+        if (e.type === 'EQUITY') {
+          setEquity((pts) => [...pts, { at: e.at as number, equity: e.equity as string }]);
+          setDrawdown({ current: e.currentDrawdown as string, max: e.maxDrawdown as string });
+          setAccount((a) => (a === undefined ? a : { ...a, equity: e.equity as string }));
+          return;
+        }
+        if (e.type === 'FILL') {
+          setToast({ tone: 'ok', n: Date.now(), text: `Filled: ${e.side === 'BUY' ? 'bought' : 'sold'} ${fmtQty(e.quantity as string)} ${String(e.symbol).replace(/USDT$/, '')} at ${fmt(e.price as string)}` });
+        } else if (e.type === 'ORDER_REJECTED') {
+          setToast({ tone: 'bad', n: Date.now(), text: `Rejected: ${String(e.code)} — ${String(e.message)}` });
+        } else if (e.type === 'LIQUIDATION') {
+          setToast({ tone: 'bad', n: Date.now(), text: `Liquidated: ${String(e.symbol)} ${String(e.direction)} ${fmtQty(e.size as string)}` });
+        } else if (e.type === 'MAX_DRAWDOWN_REACHED') {
+          setToast({ tone: 'bad', n: Date.now(), text: 'Maximum drawdown reached: the account is halted.' });
+        }
+        scheduleRefresh();
+        return;
+      }
+      if (m.channel === `market:${symbol}` && 'type' in m) {
+        setLastMarketAt(Date.now());
+        if (m.type === 'trade') {
+          setLast({ price: m.price, side: m.side });
+          priceFeed.push({ at: m.at, price: m.price });
+        }
+        if (Date.now() - lastMarkRefresh.current > 1000) {
+          lastMarkRefresh.current = Date.now();
+          void loadAccount();
+          if (futuresRef.current) void loadPositions();
+        }
+        return;
+      }
+      if (m.channel === `depth:${symbol}` && 'bids' in m) {
+        setLastMarketAt(Date.now());
+        setDepth({ bids: m.bids, asks: m.asks });
+      }
+    };
+    return openStream(props.apiKey, symbol, { onMessage, onState: setStream });
+  }, [api, symbol]);
+
+  useEffect(() => {
+    const tick = () => {
+      setNow(Date.now());
+      api.feeds().then(setFeeds).catch(() => undefined);
+    };
+    tick();
+    const id = setInterval(tick, 3000);
+    return () => clearInterval(id);
+  }, [api]);
+
+  useEffect(() => {
+    if (toast === undefined) return;
+    const id = setTimeout(() => setToast(undefined), 6000);
+    return () => clearTimeout(id);
+  }, [toast?.n]);
+
+  if (instrument === undefined) return <main class="empty">The server lists no instruments.</main>;
+  const bestBid = depth?.bids[0]?.[0];
+  const bestAsk = depth?.asks[0]?.[0];
+  const free = { base: account?.balances[instrument.base]?.free ?? '0', quote: account?.balances[instrument.quote]?.free ?? '0' };
+
+  return (
+    <main class="layout">
+      <div class="market-bar">
+        {props.instruments.length > 1 ? (
+          <select class="symbol-select" value={symbol} onChange={(e) => setSymbol((e.target as HTMLSelectElement).value)} aria-label="Symbol">
+            {props.instruments.map((i) => <option key={i.symbol} value={i.symbol}>{i.symbol}</option>)}
+          </select>
+        ) : (
+          <strong class="symbol">{instrument.base}/{instrument.quote}</strong>
+        )}
+        <span class="tag">{instrument.market === 'perpetual' ? 'Perpetual' : 'Spot'}</span>
+        <strong class={`last num ${last?.side === 'SELL' ? 'neg' : 'pos'}`} data-testid="last-price">{last ? fmt(last.price) : '—'}</strong>
+        <span class="dim small num">Bid {fmt(bestBid)} · Ask {fmt(bestAsk)}</span>
+        <FeedBadge feed={feeds.find((f) => f.symbol === symbol)} stream={stream} lastMarketAt={lastMarketAt} now={now} />
+      </div>
+      <AccountSummary account={account} quote={instrument.quote} drawdown={drawdown} />
+      <section class="panel charts">
+        <header class="panel-head"><h2>{instrument.symbol} price</h2><span class="dim small">10 s candles from trades</span></header>
+        <PriceChart feed={priceFeed} symbol={symbol} />
+        <header class="panel-head"><h2>Equity</h2><span class="dim small">{instrument.quote}</span></header>
+        <EquityChart points={equity} />
+      </section>
+      <OrderBook depth={depth} tickSize={instrument.tickSize} base={instrument.base} quote={instrument.quote} onPick={(price) => setPicked({ price, n: Date.now() })} />
+      <OrderForm api={api} instrument={instrument} futures={futures} bestBid={bestBid} bestAsk={bestAsk} pickedPrice={picked} free={free} disabled={account?.halted === true} />
+      <div class="tables">
+        <PositionsTable positions={positions} futures={futures} />
+        <OpenOrdersTable api={api} orders={openOrders} onChanged={() => void refreshAll()} />
+        <TradeHistoryTable trades={trades} futures={futures} />
+      </div>
+      {toast !== undefined && <div class={`toast ${toast.tone}`} role="status" data-testid="toast">{toast.text}</div>}
+    </main>
+  );
+}
