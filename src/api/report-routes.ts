@@ -2,7 +2,7 @@
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import { computeMetrics } from '../core/accounts/metrics.js';
-import { formatFixed, parseFixed } from '../core/money/fixed.js';
+import { formatFixed, mul, parseFixed } from '../core/money/fixed.js';
 import { requireAccount } from './auth.js';
 import { Page, type PageQuery } from './schemas.js';
 import type { ServiceDeps } from './service-deps.js';
@@ -45,12 +45,20 @@ export function registerReportRoutes(app: FastifyInstance, deps: ServiceDeps): v
     const fees = await deps.db.selectFrom('trades').select(['fee', 'feeAsset', 'price']).where('accountId', '=', account.accountId).execute();
     const first = curve[0];
     if (first === undefined) return { metrics: null };
+    // Futures: the kernel's ledger holds fees and funding exactly; spot fees paid in the base asset
+    // are valued at their fill's price.
+    const state = deps.hub.kernel.account(account.accountId);
+    const valuation = 'USDT';
+    const feesPaid =
+      state?.kind === 'futures'
+        ? state.ledger.fees
+        : fees.reduce((sum, f) => sum + (f.feeAsset === valuation ? parseFixed(f.fee) : mul(parseFixed(f.fee), parseFixed(f.price), 'half-up')), 0n);
     const metrics = computeMetrics({
       initialEquity: parseFixed(first.equity),
       equityCurve: curve.map((p) => ({ at: Number(p.at), equity: parseFixed(p.equity) })),
       trades: trades.map((t) => ({ closedAt: Number(t.timestamp), pnl: parseFixed(t.pnl ?? '0') - parseFixed(t.fee), fees: parseFixed(t.fee) })),
-      feesPaid: fees.reduce((sum, f) => sum + (f.feeAsset === 'USDT' ? parseFixed(f.fee) : (parseFixed(f.fee) * parseFixed(f.price)) / 10n ** 18n), 0n),
-      fundingPaid: 0n,
+      feesPaid,
+      fundingPaid: state?.kind === 'futures' ? state.ledger.funding : 0n,
     });
     const out: Record<string, unknown> = {};
     for (const [key, value] of Object.entries(metrics)) out[key] = typeof value === 'bigint' ? formatFixed(value) : value;
