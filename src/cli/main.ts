@@ -3,6 +3,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import { registerBacktestCommand } from './backtest-command.js';
+import { registerRecordCommand } from './record-command.js';
 import { registerReplayCommands } from './replay-command.js';
 import { registerServeCommand } from './serve-command.js';
 
@@ -16,6 +17,7 @@ const program = new Command()
 registerServeCommand(program);
 registerReplayCommands(program);
 registerBacktestCommand(program);
+registerRecordCommand(program);
 
 try {
   await program.parseAsync(process.argv);

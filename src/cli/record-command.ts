@@ -1,0 +1,76 @@
+/**
+ * `papertrade record --exchange E --symbols S --minutes N --out DIR`: records live market data
+ * through ccxt into the replay format, so `papertrade replay --recording DIR` can use it.
+ */
+import type { Command } from 'commander';
+import { recordLive, type RecordedSymbol } from '../market-data/live/recorder.js';
+
+export interface RecordCommandOptions {
+  readonly exchange: string;
+  readonly symbols: string;
+  readonly minutes: string;
+  readonly out: string;
+  readonly marketCache?: string;
+  /** JSON object deep-merged into the ccxt client's `urls` (e.g. a local server). */
+  readonly exchangeUrls?: string;
+  /** JSON object of ccxt constructor options. */
+  readonly exchangeOptions?: string;
+}
+
+function jsonObject(text: string | undefined, flag: string): Record<string, unknown> {
+  if (text === undefined) return {};
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    throw new Error(`${flag} must be a JSON object`);
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error(`${flag} must be a JSON object`);
+  return parsed as Record<string, unknown>;
+}
+
+export async function runRecordCommand(opts: RecordCommandOptions, print: (line: string) => void, signal?: AbortSignal): Promise<RecordedSymbol[]> {
+  if (!/^\d+(\.\d+)?$/.test(opts.minutes) || Number(opts.minutes) <= 0) throw new Error(`--minutes must be a positive number, got "${opts.minutes}"`);
+  const symbols = opts.symbols.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  if (symbols.length === 0) throw new Error('--symbols needs at least one symbol, e.g. BTCUSDT or binance:BTC/USDT');
+  const exchange = opts.exchange.toLowerCase();
+  const durationMs = Math.round(Number(opts.minutes) * 60_000);
+  print(`Recording ${symbols.join(', ')} on ${exchange} for ${opts.minutes} min into ${opts.out} …`);
+  const results = await recordLive({
+    config: { exchange, exchangeUrls: jsonObject(opts.exchangeUrls ?? process.env.EXCHANGE_URLS, '--exchange-urls'), exchangeOptions: jsonObject(opts.exchangeOptions ?? process.env.EXCHANGE_OPTIONS, '--exchange-options') },
+    symbols,
+    durationMs,
+    outDir: opts.out,
+    ...(opts.marketCache !== undefined ? { marketCacheFile: opts.marketCache } : {}),
+    log: (line) => print(`  ${line}`),
+    ...(signal !== undefined ? { signal } : {}),
+  });
+  for (const r of results) {
+    print(`${r.ok ? 'recorded' : 'FAILED (no order book received)'} ${r.symbol} → ${r.dir}: ${r.deltas} depth updates, ${r.trades} trades, ${r.interruptions} interruption(s)`);
+  }
+  if (results.some((r) => !r.ok)) throw new Error('some symbols produced no order book; their directories cannot be replayed');
+  return results;
+}
+
+export function registerRecordCommand(program: Command): void {
+  program
+    .command('record')
+    .description('Record live order books and trades through ccxt in the replay format (depth_snapshot.json, depth_updates.jsonl.gz, trades.csv.gz).')
+    .requiredOption('--symbols <list>', 'comma-separated symbols: BTCUSDT, BTC/USDT or exchange-qualified binance:BTC/USDT')
+    .requiredOption('--out <dir>', 'recording directory (several symbols: one sub-directory each)')
+    .option('--exchange <id>', 'ccxt exchange id for unqualified symbols', 'mexc')
+    .option('--minutes <n>', 'how long to record', '5')
+    .option('--market-cache <file>', 'cache ccxt markets (instrument specs) in this JSON file')
+    .option('--exchange-urls <json>', 'JSON deep-merged into the ccxt client urls (default: EXCHANGE_URLS)')
+    .option('--exchange-options <json>', 'JSON ccxt constructor options (default: EXCHANGE_OPTIONS)')
+    .action(async (opts: RecordCommandOptions) => {
+      const controller = new AbortController();
+      const onSigint = () => controller.abort();
+      process.once('SIGINT', onSigint);
+      try {
+        await runRecordCommand(opts, (line) => process.stdout.write(`${line}\n`), controller.signal);
+      } finally {
+        process.off('SIGINT', onSigint);
+      }
+    });
+}

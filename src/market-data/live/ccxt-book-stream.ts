@@ -1,0 +1,242 @@
+/**
+ * Watches one symbol on one ccxt pro exchange: its order book (`watchOrderBook`) and its trades
+ * (`watchTrades`), and reports book views, trades and losses of trust to a listener.
+ *
+ * Guarantees:
+ * - a ccxt sequence error (Binance: a delta that does not chain, raised as ChecksumError or
+ *   InvalidNonce) is reported as `gap`; a dropped connection (NetworkError) as `disconnect`; both
+ *   re-watch after an exponential backoff (reset by the next good book), which makes ccxt subscribe
+ *   again and take a fresh REST snapshot;
+ * - a crossed view or a nonce that goes backwards is reported (`crossed`, `gap`) and ccxt's book is
+ *   dropped (unWatchOrderBook, else the connection is closed) so that it resyncs from a snapshot;
+ * - no book update for `staleAfterMs` of wall time is reported once as `stale`;
+ * - after any report, the next view the listener sees comes from a book ccxt rebuilt or kept in
+ *   sequence: the listener treats it as a snapshot.
+ * Not modelled: a duplicated delta is dropped by ccxt itself (u ≤ nonce); the Binance raw tap
+ * (see live-exchanges.ts) counts it. Cost: one view (O(levels)) per book update.
+ */
+import type { Exchange, OrderBook, Trade } from 'ccxt';
+import { Backoff, type BackoffOptions } from './backoff.js';
+import { isCrossed, viewOf, type BookView } from './book-state.js';
+
+export type InvalidCause = 'gap' | 'disconnect' | 'crossed' | 'stale' | 'error';
+export type StreamState = 'connecting' | 'live' | 'resyncing' | 'stale' | 'stopped' | 'failed';
+
+export interface LiveTrade {
+  readonly id: string | undefined;
+  readonly time: number;
+  readonly price: number;
+  readonly amount: number;
+  /** True when the aggressor sold (the buyer was resting). */
+  readonly buyerMaker: boolean;
+}
+
+export interface StreamListener {
+  onBook(view: BookView): Promise<void> | void;
+  onTrade(trade: LiveTrade): Promise<void> | void;
+  onInvalid(cause: InvalidCause, reason: string): Promise<void> | void;
+  onState?(state: StreamState, reason: string | undefined): void;
+}
+
+export interface StreamOptions {
+  readonly staleAfterMs?: number;
+  readonly backoff?: BackoffOptions;
+  readonly trades?: boolean;
+  /** Wall clock (ms); injectable for tests. */
+  readonly wallClock?: () => number;
+  readonly sleep?: (ms: number) => Promise<void>;
+}
+
+export interface StreamCounters {
+  gaps: number;
+  disconnects: number;
+  stale: number;
+  crossed: number;
+  errors: number;
+  books: number;
+  trades: number;
+}
+
+const PERMANENT = new Set(['BadSymbol', 'NotSupported', 'AuthenticationError', 'PermissionDenied']);
+
+export class CcxtBookStream {
+  private running = false;
+  private stateValue: StreamState = 'connecting';
+  private reasonValue: string | undefined;
+  private lastBookAt = 0;
+  private lastNonce: number | undefined;
+  private watchdog: NodeJS.Timeout | undefined;
+  private readonly backoff: Backoff;
+  private readonly clock: () => number;
+  private readonly sleep: (ms: number) => Promise<void>;
+  readonly staleAfterMs: number;
+  readonly counters: StreamCounters = { gaps: 0, disconnects: 0, stale: 0, crossed: 0, errors: 0, books: 0, trades: 0 };
+  private loops: Promise<void>[] = [];
+
+  constructor(
+    readonly exchange: Exchange,
+    /** ccxt's unified symbol, e.g. BTC/USDT. */
+    readonly symbol: string,
+    private readonly listener: StreamListener,
+    private readonly options: StreamOptions = {},
+  ) {
+    this.backoff = new Backoff(options.backoff);
+    this.clock = options.wallClock ?? Date.now;
+    this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
+    this.staleAfterMs = options.staleAfterMs ?? 10_000;
+  }
+
+  get state(): StreamState {
+    return this.stateValue;
+  }
+
+  get reason(): string | undefined {
+    return this.reasonValue;
+  }
+
+  /** Wall time of the last book update (ms), 0 before the first. */
+  get lastUpdateAt(): number {
+    return this.lastBookAt;
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.lastBookAt = this.clock();
+    this.loops = [this.bookLoop()];
+    if (this.options.trades !== false) this.loops.push(this.tradeLoop());
+    const every = Math.max(10, Math.min(1000, Math.floor(this.staleAfterMs / 4)));
+    this.watchdog = setInterval(() => void this.checkStale(), every);
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    if (this.watchdog !== undefined) clearInterval(this.watchdog);
+    this.setState('stopped', undefined);
+  }
+
+  /** Resolves when both loops have ended (after stop() and the exchange's close()). */
+  async finished(): Promise<void> {
+    await Promise.allSettled(this.loops);
+  }
+
+  private setState(state: StreamState, reason: string | undefined): void {
+    if (state === this.stateValue && reason === this.reasonValue) return;
+    this.stateValue = state;
+    this.reasonValue = reason;
+    this.listener.onState?.(state, reason);
+  }
+
+  private async invalid(cause: InvalidCause, reason: string): Promise<void> {
+    this.counters[cause === 'error' ? 'errors' : cause === 'gap' ? 'gaps' : cause === 'disconnect' ? 'disconnects' : cause === 'crossed' ? 'crossed' : 'stale'] += 1;
+    this.lastNonce = undefined;
+    this.setState(cause === 'stale' ? 'stale' : 'resyncing', `${cause}: ${reason}`);
+    await this.listener.onInvalid(cause, reason);
+  }
+
+  private async checkStale(): Promise<void> {
+    if (!this.running || this.stateValue !== 'live') return;
+    const silent = this.clock() - this.lastBookAt;
+    if (silent > this.staleAfterMs) await this.invalid('stale', `no book update for ${silent} ms (limit ${this.staleAfterMs} ms)`);
+  }
+
+  private async bookLoop(): Promise<void> {
+    while (this.running) {
+      let book: OrderBook;
+      try {
+        book = await this.exchange.watchOrderBook(this.symbol);
+      } catch (error) {
+        if (!this.running) return;
+        await this.onWatchError(error);
+        continue;
+      }
+      if (!this.running) return;
+      const view = viewOf(book);
+      this.lastBookAt = this.clock();
+      if (isCrossed(view)) {
+        await this.invalid('crossed', `best bid ${[...view.bids.keys()][0]} ≥ best ask ${[...view.asks.keys()][0]}`);
+        await this.dropCcxtBook();
+        continue;
+      }
+      if (view.nonce !== undefined && this.lastNonce !== undefined && view.nonce < this.lastNonce) {
+        await this.invalid('gap', `nonce went back from ${this.lastNonce} to ${view.nonce}`);
+        await this.dropCcxtBook();
+        continue;
+      }
+      this.lastNonce = view.nonce;
+      this.backoff.reset();
+      this.counters.books += 1;
+      this.setState('live', undefined);
+      await this.listener.onBook(view);
+    }
+  }
+
+  private async tradeLoop(): Promise<void> {
+    let lastNumericId = -1;
+    while (this.running) {
+      let trades: Trade[];
+      try {
+        trades = await this.exchange.watchTrades(this.symbol);
+      } catch (error) {
+        if (!this.running) return;
+        // The book loop reports losses of trust; trades just wait and re-watch.
+        if (PERMANENT.has(errorName(error))) return;
+        await this.sleep(this.backoff.baseMs);
+        continue;
+      }
+      for (const t of trades) {
+        if (!this.running) return;
+        if (typeof t.price !== 'number' || typeof t.amount !== 'number' || typeof t.timestamp !== 'number') continue;
+        const numeric = t.id !== undefined && /^\d+$/.test(t.id) ? Number(t.id) : undefined;
+        if (numeric !== undefined) {
+          if (numeric <= lastNumericId) continue; // delivered again after a reconnect
+          lastNumericId = numeric;
+        }
+        this.counters.trades += 1;
+        await this.listener.onTrade({ id: t.id, time: t.timestamp, price: t.price, amount: t.amount, buyerMaker: t.side === 'sell' });
+      }
+    }
+  }
+
+  private async onWatchError(error: unknown): Promise<void> {
+    const name = errorName(error);
+    const message = error instanceof Error ? error.message : String(error);
+    if (PERMANENT.has(name)) {
+      await this.invalid('error', `${name}: ${message}`);
+      this.setState('failed', `${name}: ${message}`);
+      this.running = false;
+      return;
+    }
+    const cause: InvalidCause = name === 'ChecksumError' || name === 'InvalidNonce' ? 'gap' : isNetworkError(error) ? 'disconnect' : 'error';
+    await this.invalid(cause, `${name}: ${message.slice(0, 200)}`);
+    // Every failure waits (exponential backoff, reset by the next good book) before re-watching:
+    // a watch that keeps rejecting at once must never become a microtask loop that starves timers.
+    await this.sleep(this.backoff.nextDelay());
+  }
+
+  private async dropCcxtBook(): Promise<void> {
+    try {
+      if (this.exchange.has['unWatchOrderBook'] === true) {
+        await this.exchange.unWatchOrderBook(this.symbol);
+        return;
+      }
+    } catch {
+      // fall through to closing the connection
+    }
+    await this.exchange.close().catch(() => undefined);
+  }
+}
+
+function errorName(error: unknown): string {
+  return error instanceof Error ? error.constructor.name : typeof error;
+}
+
+function isNetworkError(error: unknown): boolean {
+  // ccxt's NetworkError family (RequestTimeout, ExchangeNotAvailable, ...) and socket closes.
+  let proto: unknown = error === null || typeof error !== 'object' ? undefined : Object.getPrototypeOf(error);
+  while (proto !== null && proto !== undefined) {
+    if ((proto as { constructor?: { name?: string } }).constructor?.name === 'NetworkError') return true;
+    proto = Object.getPrototypeOf(proto);
+  }
+  return false;
+}

@@ -1,0 +1,67 @@
+import { describe, expect, it } from 'vitest';
+import { BookSynchronizer, type SequenceMode } from '../../core/book/book-synchronizer.js';
+import { parseFixed } from '../../core/money/fixed.js';
+import { Backoff } from './backoff.js';
+import type { BookView } from './book-state.js';
+import { KernelBookMapper, type BookInput } from './kernel-book-mapper.js';
+
+const view = (bids: [string, string][], asks: [string, string][], nonce?: number, time = 1000): BookView => ({ time, nonce, bids: new Map(bids), asks: new Map(asks) });
+const lv = (levels: readonly (readonly [string, string])[]) => levels.map(([p, q]) => [parseFixed(p), parseFixed(q)] as const);
+
+function feed(sync: BookSynchronizer, input: BookInput) {
+  return input.kind === 'book.snapshot'
+    ? sync.onSnapshot({ lastUpdateId: input.lastUpdateId, bids: lv(input.bids), asks: lv(input.asks) })
+    : sync.onDelta({ firstUpdateId: input.firstUpdateId, finalUpdateId: input.finalUpdateId, ...(input.previousFinalUpdateId !== undefined ? { previousFinalUpdateId: input.previousFinalUpdateId } : {}), bids: lv(input.bids), asks: lv(input.asks) });
+}
+
+describe.each<SequenceMode>(['spot', 'usdm'])('the kernel book mapper (%s sequence rules)', (mode) => {
+  it('sends the first view as a snapshot and then chained deltas of the changed levels, with the exchange ids', () => {
+    const mapper = new KernelBookMapper('BTCUSDT');
+    const sync = new BookSynchronizer('BTCUSDT', mode);
+    const first = mapper.next(view([['10', '1']], [['11', '1']], 500), 0)!;
+    expect(first).toMatchObject({ kind: 'book.snapshot', lastUpdateId: 500, time: 1000 });
+    expect(feed(sync, first).kind).toBe('applied');
+    const second = mapper.next(view([['10', '2']], [['11', '1'], ['12', '1']], 507), 0)!;
+    expect(second).toMatchObject({ kind: 'book.delta', firstUpdateId: 501, finalUpdateId: 507, previousFinalUpdateId: 500, bids: [['10', '2']], asks: [['12', '1']] });
+    expect(feed(sync, second).kind).toBe('applied');
+    expect(mapper.next(view([['10', '2']], [['11', '1'], ['12', '1']], 507), 0)).toBeUndefined();
+    // No nonce (or one that does not rise): synthetic ids, still chaining.
+    const third = mapper.next(view([['10', '3']], [['12', '1']]), 0)!;
+    expect(third).toMatchObject({ firstUpdateId: 508, finalUpdateId: 508, asks: [['11', '0']] });
+    expect(feed(sync, third).kind).toBe('applied');
+    expect(sync.status).toBe('synced');
+    expect(sync.updateId).toBe(508);
+  });
+
+  it('an invalidation makes the kernel book resync-needed, and the next view resyncs it as a snapshot', () => {
+    const mapper = new KernelBookMapper('BTCUSDT');
+    const sync = new BookSynchronizer('BTCUSDT', mode);
+    feed(sync, mapper.next(view([['10', '1']], [['11', '1']], 500), 0)!);
+    const poison = mapper.invalidate(1000, true)!;
+    expect(feed(sync, poison).kind).toBe('gap');
+    expect(sync.status).toBe('resync-needed');
+    // Even when the exchange's next nonce is just above the old one, the snapshot outranks the poison.
+    const resync = mapper.next(view([['10', '5']], [['11', '1']], 501), 0)!;
+    expect(resync.kind).toBe('book.snapshot');
+    expect(feed(sync, resync)).toMatchObject({ kind: 'applied', resynced: true });
+    expect(sync.status).toBe('synced');
+    expect(feed(sync, mapper.next(view([['10', '6']], [['11', '1']], 510), 0)!).kind).toBe('applied');
+    expect(sync.book.bids.sizeAt(parseFixed('10'))).toBe(parseFixed('6'));
+  });
+
+  it('starts above the ids a restarted kernel already holds', () => {
+    const mapper = new KernelBookMapper('BTCUSDT', 9_000);
+    expect(mapper.next(view([['10', '1']], [['11', '1']]), 5)).toMatchObject({ kind: 'book.snapshot', lastUpdateId: 9_003 });
+    expect(mapper.invalidate(5, false)).toBeUndefined();
+    expect(mapper.synced).toBe(false);
+  });
+});
+
+describe('reconnect backoff', () => {
+  it('doubles from the base up to the cap and starts again after a success', () => {
+    const b = new Backoff({ baseMs: 100, maxMs: 500 });
+    expect([b.nextDelay(), b.nextDelay(), b.nextDelay(), b.nextDelay()]).toEqual([100, 200, 400, 500]);
+    b.reset();
+    expect(b.nextDelay()).toBe(100);
+  });
+});
