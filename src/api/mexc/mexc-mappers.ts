@@ -86,21 +86,8 @@ export function mexcNewOrder(o: OrderView): Record<string, unknown> {
 
 /** `DELETE /api/v3/order` and each entry of `DELETE /api/v3/openOrders` (MEXC's documented superset). */
 export function mexcCanceledOrder(o: OrderView): Record<string, unknown> {
-  return {
-    symbol: o.symbol,
-    origClientOrderId: o.clientOrderId,
-    orderId: o.orderId,
-    orderListId: -1,
-    clientOrderId: o.clientOrderId,
-    price: o.price ?? '0',
-    origQty: o.quantity,
-    executedQty: o.executedQty,
-    cummulativeQuoteQty: o.cumulativeQuoteQty,
-    status: mexcStatusOf(o.status),
-    timeInForce: null,
-    type: o.type,
-    side: o.side,
-  };
+  const { symbol, orderId, orderListId, clientOrderId, price, origQty, executedQty, cummulativeQuoteQty, status, timeInForce, type, side } = mexcOrder(o);
+  return { symbol, origClientOrderId: clientOrderId, orderId, orderListId, clientOrderId, price, origQty, executedQty, cummulativeQuoteQty, status, timeInForce, type, side };
 }
 
 export interface AccountFill {
