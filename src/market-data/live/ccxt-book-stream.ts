@@ -6,7 +6,14 @@
  * - a ccxt sequence error (Binance: a delta that does not chain, raised as ChecksumError or
  *   InvalidNonce) is reported as `gap`; a dropped connection (NetworkError) as `disconnect`; both
  *   re-watch after an exponential backoff (reset by the next good book), which makes ccxt subscribe
- *   again and take a fresh REST snapshot;
+ *   again and take a fresh REST snapshot; after a gap ccxt's book is first dropped
+ *   (`unWatchOrderBook`, plus any rejection ccxt stored for the symbol) so that the re-watch is a
+ *   fresh subscription, not one raced by the half-torn-down one (ccxt can still reject twice for
+ *   one gap: each rejection is reported, the kernel is told once);
+ * - when ccxt's book moved on while the listener was busy, its current state is taken at once
+ *   (ccxt resolves a watch only for an update that arrives while the watch is pending);
+ * - a resync (after a gap, a disconnect, a crossed book) that delivers nothing for `staleAfterMs` is
+ *   torn down the same way and watched afresh, at most once per `staleAfterMs`;
  * - a crossed view or a nonce that goes backwards is reported (`crossed`, `gap`) and ccxt's book is
  *   dropped (unWatchOrderBook, else the connection is closed) so that it resyncs from a snapshot;
  * - no book update for `staleAfterMs` of wall time is reported once as `stale`;
@@ -72,6 +79,10 @@ export class CcxtBookStream {
   readonly staleAfterMs: number;
   readonly counters: StreamCounters = { gaps: 0, disconnects: 0, stale: 0, crossed: 0, errors: 0, books: 0, trades: 0 };
   private loops: Promise<void>[] = [];
+  /** The drop of ccxt's book in progress, if any (the book loop waits for it before re-watching). */
+  private dropping: Promise<void> | undefined;
+  /** Wall time of the last watch started afresh (drop + re-watch), for the watchdog's rate. */
+  private lastRenewAt = 0;
 
   constructor(
     readonly exchange: Exchange,
@@ -103,6 +114,7 @@ export class CcxtBookStream {
     if (this.running) return;
     this.running = true;
     this.lastBookAt = this.clock();
+    this.lastRenewAt = this.lastBookAt;
     this.loops = [this.bookLoop()];
     if (this.options.trades !== false) this.loops.push(this.tradeLoop());
     const every = Math.max(10, Math.min(1000, Math.floor(this.staleAfterMs / 4)));
@@ -135,18 +147,32 @@ export class CcxtBookStream {
   }
 
   private async checkStale(): Promise<void> {
-    if (!this.running || this.stateValue !== 'live') return;
-    const silent = this.clock() - this.lastBookAt;
-    if (silent > this.staleAfterMs) await this.invalid('stale', `no book update for ${silent} ms (limit ${this.staleAfterMs} ms)`);
+    if (!this.running) return;
+    const now = this.clock();
+    const silent = now - this.lastBookAt;
+    if (silent <= this.staleAfterMs) return;
+    if (this.stateValue === 'live') await this.invalid('stale', `no book update for ${silent} ms (limit ${this.staleAfterMs} ms)`);
+    // A resync that has delivered nothing for this long is renewed: ccxt's book is dropped (which
+    // also rejects the pending watch) and the loop subscribes afresh. A stale (silent) feed is not:
+    // a REST snapshot would make the book usable while the stream is still silent.
+    if (this.running && this.stateValue === 'resyncing' && now - this.lastRenewAt > this.staleAfterMs) {
+      this.lastRenewAt = now;
+      await this.dropCcxtBook();
+    }
   }
 
   private async bookLoop(): Promise<void> {
     while (this.running) {
       let book: OrderBook;
       try {
-        book = await this.exchange.watchOrderBook(this.symbol);
+        book = this.caughtUpBook() ?? (await this.exchange.watchOrderBook(this.symbol));
       } catch (error) {
         if (!this.running) return;
+        if (this.dropping !== undefined || errorName(error) === 'UnsubscribeError') {
+          // Our own drop of ccxt's book rejected the pending watch: wait for it, then watch afresh.
+          await this.dropping;
+          continue;
+        }
         await this.onWatchError(error);
         continue;
       }
@@ -169,6 +195,19 @@ export class CcxtBookStream {
       this.setState('live', undefined);
       await this.listener.onBook(view);
     }
+  }
+
+  /**
+   * ccxt's book when it has moved on since the view last delivered (its updates arrived while the
+   * listener was busy: ccxt resolves a watch only for an update that arrives while it is pending,
+   * so without this the last updates before a quiet spell would wait for the next one), else
+   * undefined. Only while live, with a nonce to compare and a book ccxt has synced.
+   */
+  private caughtUpBook(): OrderBook | undefined {
+    if (this.stateValue !== 'live' || this.lastNonce === undefined || this.dropping !== undefined) return undefined;
+    const book = (this.exchange as unknown as { orderbooks?: Record<string, OrderBook & { limit?: () => OrderBook }> }).orderbooks?.[this.symbol];
+    if (book === undefined || typeof book.nonce !== 'number' || book.nonce <= this.lastNonce) return undefined;
+    return typeof book.limit === 'function' ? book.limit() : book;
   }
 
   private async tradeLoop(): Promise<void> {
@@ -209,23 +248,63 @@ export class CcxtBookStream {
     }
     const cause: InvalidCause = name === 'ChecksumError' || name === 'InvalidNonce' ? 'gap' : isNetworkError(error) ? 'disconnect' : 'error';
     await this.invalid(cause, `${name}: ${message.slice(0, 200)}`);
+    // After a gap, subscribe afresh: drop what is left of ccxt's book and subscription state.
+    if (cause === 'gap') {
+      this.lastRenewAt = this.clock();
+      await this.dropCcxtBook();
+    }
     // Every failure waits (exponential backoff, reset by the next good book) before re-watching:
     // a watch that keeps rejecting at once must never become a microtask loop that starves timers.
     await this.sleep(this.backoff.nextDelay());
   }
 
-  private async dropCcxtBook(): Promise<void> {
-    try {
-      if (this.exchange.has['unWatchOrderBook'] === true) {
-        await this.exchange.unWatchOrderBook(this.symbol);
-        return;
+  /**
+   * Drops ccxt's book for the symbol so that the next watch subscribes afresh and takes a new
+   * snapshot: `unWatchOrderBook` (which unsubscribes and rejects a pending watch), then whatever
+   * per-symbol state ccxt may still hold (the book, the subscription, a stored rejection). Without
+   * `unWatchOrderBook` (or if it fails or hangs), the connection is closed.
+   */
+  private dropCcxtBook(): Promise<void> {
+    if (this.dropping !== undefined) return this.dropping;
+    const drop = (async () => {
+      let unwatched = false;
+      try {
+        if (this.exchange.has['unWatchOrderBook'] === true) {
+          let timer: NodeJS.Timeout | undefined;
+          const timeout = new Promise<false>((resolve) => {
+            timer = setTimeout(() => resolve(false), UNWATCH_TIMEOUT_MS);
+          });
+          unwatched = await Promise.race([this.exchange.unWatchOrderBook(this.symbol).then(() => true), timeout]);
+          clearTimeout(timer);
+        }
+      } catch {
+        // fall through to closing the connection
       }
-    } catch {
-      // fall through to closing the connection
+      this.forgetCcxtBook();
+      if (!unwatched) await this.exchange.close().catch(() => undefined);
+    })();
+    this.dropping = drop.finally(() => {
+      this.dropping = undefined;
+    });
+    return this.dropping;
+  }
+
+  /** Clears ccxt's per-symbol book state, the way its binance pro class does on an unsubscription. */
+  private forgetCcxtBook(): void {
+    const ex = this.exchange as unknown as {
+      orderbooks?: Record<string, unknown>;
+      clients?: Record<string, { subscriptions?: Record<string, unknown>; rejections?: Record<string, unknown> }>;
+    };
+    if (ex.orderbooks !== undefined) delete ex.orderbooks[this.symbol];
+    const hash = `orderbook::${this.symbol}`;
+    for (const client of Object.values(ex.clients ?? {})) {
+      if (client.rejections !== undefined) delete client.rejections[hash];
+      if (client.subscriptions !== undefined) delete client.subscriptions[hash];
     }
-    await this.exchange.close().catch(() => undefined);
   }
 }
+
+const UNWATCH_TIMEOUT_MS = 2_000;
 
 function errorName(error: unknown): string {
   return error instanceof Error ? error.constructor.name : typeof error;
