@@ -28,7 +28,7 @@ import { loopRecording } from '../src/engine/looped-recording.js';
 import { readOrdersFile } from '../src/market-data/orders-file.js';
 import { readRecording } from '../src/market-data/recording-reader.js';
 import { instrumentForRecording, replayInputs } from '../src/market-data/replay-session.js';
-import { openAndMigrate, type OpenOptions } from '../src/persistence/database.js';
+import { openAndMigrate, postgresProblem, type OpenOptions } from '../src/persistence/database.js';
 import { JournalStore } from '../src/persistence/journal-store.js';
 import { SnapshotStore } from '../src/persistence/snapshot-store.js';
 import pg from 'pg';
@@ -56,19 +56,6 @@ function* inputs(n: number): Generator<KernelInput> {
     if (skipped++ < recording.inputs.length) continue;
     if (count++ >= n) return;
     yield input;
-  }
-}
-
-async function postgresProblem(): Promise<Error | undefined> {
-  const client = new pg.Client({ connectionString: PG_URL, connectionTimeoutMillis: 3_000 });
-  try {
-    await client.connect();
-    await client.query('select 1');
-    return undefined;
-  } catch (error) {
-    return error instanceof Error ? error : new Error(String(error));
-  } finally {
-    await client.end().catch(() => undefined);
   }
 }
 
@@ -192,7 +179,7 @@ const [nearEnd, kernelSeconds] = await time(() => {
 rows.push({ database: '(none)', measure: 'kernel only, in memory (baseline)', inputs: N - TAIL, seconds: kernelSeconds });
 
 const state = await run(sqliteTarget, nearEnd, undefined);
-const problem = await postgresProblem();
+const problem = await postgresProblem(PG_URL);
 if (problem === undefined) await run(postgresTarget, nearEnd, state);
 else log(`PostgreSQL not reachable at ${new URL(PG_URL).host} (${problem.message}): skipped`);
 

@@ -113,3 +113,17 @@ async function openPostgres(connectionString: string, options: OpenOptions): Pro
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }), plugins: [new CamelCasePlugin()] });
   return { db, dialect: 'postgres', schema, close: () => db.destroy() };
 }
+
+/** Why PostgreSQL at `url` cannot be used (connect and `select 1`), or undefined when it answers. */
+export async function postgresProblem(url: string): Promise<Error | undefined> {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 3_000 });
+  try {
+    await client.connect();
+    await client.query('select 1');
+    return undefined;
+  } catch (error) {
+    return error instanceof Error ? error : new Error(String(error));
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}

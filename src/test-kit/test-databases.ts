@@ -13,23 +13,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { describe, it } from 'vitest';
-import { openAndMigrate, type DialectName, type OpenOptions, type PersistenceDatabase } from '../persistence/database.js';
+import { openAndMigrate, postgresProblem as probePostgres, type DialectName, type OpenOptions, type PersistenceDatabase } from '../persistence/database.js';
 
 export const PG_URL = process.env.PAPERTRADE_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 export const PG_HOST = new URL(PG_URL).host;
 
 /** Why PostgreSQL cannot be used here, or undefined when it answers. */
-export async function postgresProblem(url: string = PG_URL): Promise<Error | undefined> {
-  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 3_000 });
-  try {
-    await client.connect();
-    await client.query('select 1');
-    return undefined;
-  } catch (error) {
-    return error instanceof Error ? error : new Error(String(error));
-  } finally {
-    await client.end().catch(() => undefined);
-  }
+export function postgresProblem(url: string = PG_URL): Promise<Error | undefined> {
+  return probePostgres(url);
 }
 
 /** A database location for one test: open it (as often as a restart test likes), then clean up. */
