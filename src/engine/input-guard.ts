@@ -17,7 +17,7 @@ export class InputRefusedError extends Error {
   override readonly name = 'InputRefusedError';
 }
 
-const KINDS = new Set(['book.snapshot', 'book.delta', 'trade', 'clock', 'mark', 'funding', 'account.open', 'account.reset', 'account.close', 'account.import', 'leverage.set', 'order.place', 'order.cancel']);
+const KINDS = new Set(['book.snapshot', 'book.delta', 'book.invalidate', 'trade', 'clock', 'mark', 'funding', 'account.open', 'account.reset', 'account.close', 'account.import', 'leverage.set', 'order.place', 'order.cancel']);
 
 /** Why the input cannot be journaled, or undefined when it can. `symbols` are the kernel's configured symbols. */
 export function inputProblem(input: unknown, symbols: ReadonlySet<string>): string | undefined {
@@ -38,6 +38,8 @@ export function inputProblem(input: unknown, symbols: ReadonlySet<string>): stri
         levelsProblem(k.bids) ??
         levelsProblem(k.asks)
       );
+    case 'book.invalidate':
+      return symbolProblem(k.symbol, symbols) ?? (typeof k.reason === 'string' ? undefined : 'reason must be a string');
     case 'trade':
       if (typeof k.buyerMaker !== 'boolean') return 'buyerMaker must be true or false';
       return symbolProblem(k.symbol, symbols) ?? decimalProblem(k.price) ?? decimalProblem(k.quantity);

@@ -92,7 +92,7 @@ function orderWhenBad(h: Harness) {
       h.kernel.handle({ kind: 'account.open', time: h.kernel.now, account: 'a', balances: { USDT: '100000' } });
       opened = true;
     }
-    if (probe.placedAt < 0 && input.kind === 'book.delta' && h.kernel.bookStatus('BTCUSDT')?.status === 'resync-needed') {
+    if (probe.placedAt < 0 && input.kind === 'book.invalidate' && h.kernel.bookStatus('BTCUSDT')?.status === 'resync-needed') {
       const placed = h.kernel.handle({ kind: 'order.place', time: h.kernel.now, account: 'a', symbol: 'BTCUSDT', side: 'BUY', type: 'MARKET', quantity: '0.01' });
       expect(fills(placed)).toEqual([]);
       probe.placedAt = h.handled.length;

@@ -30,6 +30,18 @@ export interface BookDeltaInput {
   readonly asks: readonly LevelInput[];
 }
 
+/**
+ * The source no longer trusts its view of a book (a silent feed, a dropped connection, a gap the
+ * source saw first): the kernel marks the book `resync-needed` and computes no fill on it until the
+ * next `book.snapshot`. Ignored when the book is not synced.
+ */
+export interface BookInvalidateInput {
+  readonly kind: 'book.invalidate';
+  readonly time: number;
+  readonly symbol: string;
+  readonly reason: string;
+}
+
 export interface TradeInput {
   readonly kind: 'trade';
   readonly time: number;
@@ -150,6 +162,7 @@ export interface CancelOrderInput {
 export type KernelInput =
   | BookSnapshotInput
   | BookDeltaInput
+  | BookInvalidateInput
   | TradeInput
   | ClockInput
   | MarkPriceInput

@@ -79,12 +79,13 @@ export class Kernel {
   handle(input: KernelInput): KernelEvent[] {
     if (!Number.isSafeInteger(input.time) || input.time < 0) throw new RangeError(`input time must be Unix ms, got ${input.time}`);
     // Market data for a symbol the kernel does not trade is refused before anything changes.
-    if ((input.kind === 'book.snapshot' || input.kind === 'book.delta' || input.kind === 'trade' || input.kind === 'mark' || input.kind === 'funding') && !this.s.markets.has(input.symbol)) {
+    if ((input.kind === 'book.snapshot' || input.kind === 'book.delta' || input.kind === 'book.invalidate' || input.kind === 'trade' || input.kind === 'mark' || input.kind === 'funding') && !this.s.markets.has(input.symbol)) {
       throw new Error(`market data for an unconfigured symbol: ${input.symbol}`);
     }
     this.s.sequence += 1;
     this.s.out = [];
-    const isCommand = input.kind !== 'book.snapshot' && input.kind !== 'book.delta' && input.kind !== 'trade' && input.kind !== 'mark' && input.kind !== 'funding' && input.kind !== 'clock';
+    const isCommand =
+      input.kind !== 'book.snapshot' && input.kind !== 'book.delta' && input.kind !== 'book.invalidate' && input.kind !== 'trade' && input.kind !== 'mark' && input.kind !== 'funding' && input.kind !== 'clock';
     // Arrivals stamped before this input happen first; for commands and clock ticks, those at the same ms too.
     this.releaseArrivals(isCommand || input.kind === 'clock' ? input.time : input.time - 1);
     this.advanceClock(input.time);
@@ -104,6 +105,14 @@ export class Kernel {
           asks: levels(input.asks),
         });
         this.afterBookOutcome(market, outcome);
+        break;
+      }
+      case 'book.invalidate': {
+        const market = this.s.market(input.symbol);
+        if (market.sync.status === 'synced') {
+          market.sync.invalidate(input.reason);
+          this.afterBookOutcome(market, { kind: 'gap', reason: input.reason });
+        }
         break;
       }
       case 'trade': {

@@ -3,12 +3,13 @@ import { BookSynchronizer, type SequenceMode } from '../../core/book/book-synchr
 import { parseFixed } from '../../core/money/fixed.js';
 import { Backoff } from './backoff.js';
 import type { BookView } from './book-state.js';
-import { KernelBookMapper, type BookInput } from './kernel-book-mapper.js';
+import type { BookDeltaInput, BookSnapshotInput } from '../../core/kernel/inputs.js';
+import { KernelBookMapper } from './kernel-book-mapper.js';
 
 const view = (bids: [string, string][], asks: [string, string][], nonce?: number, time = 1000): BookView => ({ time, nonce, bids: new Map(bids), asks: new Map(asks) });
 const lv = (levels: readonly (readonly [string, string])[]) => levels.map(([p, q]) => [parseFixed(p), parseFixed(q)] as const);
 
-function feed(sync: BookSynchronizer, input: BookInput) {
+function feed(sync: BookSynchronizer, input: BookSnapshotInput | BookDeltaInput) {
   return input.kind === 'book.snapshot'
     ? sync.onSnapshot({ lastUpdateId: input.lastUpdateId, bids: lv(input.bids), asks: lv(input.asks) })
     : sync.onDelta({ firstUpdateId: input.firstUpdateId, finalUpdateId: input.finalUpdateId, ...(input.previousFinalUpdateId !== undefined ? { previousFinalUpdateId: input.previousFinalUpdateId } : {}), bids: lv(input.bids), asks: lv(input.asks) });
@@ -33,16 +34,15 @@ describe.each<SequenceMode>(['spot', 'usdm'])('the kernel book mapper (%s sequen
     expect(sync.updateId).toBe(508);
   });
 
-  it('an invalidation makes the kernel book resync-needed, and the next view resyncs it as a snapshot', () => {
+  it('an invalidation tells the kernel, and the next view resyncs it as a snapshot even when its nonce is just above', () => {
     const mapper = new KernelBookMapper('BTCUSDT');
     const sync = new BookSynchronizer('BTCUSDT', mode);
     feed(sync, mapper.next(view([['10', '1']], [['11', '1']], 500), 0)!);
-    const poison = mapper.invalidate(1000, true)!;
-    expect(feed(sync, poison).kind).toBe('gap');
-    expect(sync.status).toBe('resync-needed');
-    // Even when the exchange's next nonce is just above the old one, the snapshot outranks the poison.
+    expect(mapper.invalidate(1000, 'silent', true)).toEqual({ kind: 'book.invalidate', time: 1000, symbol: 'BTCUSDT', reason: 'silent' });
+    expect(mapper.synced).toBe(false);
+    sync.invalidate('silent');
     const resync = mapper.next(view([['10', '5']], [['11', '1']], 501), 0)!;
-    expect(resync.kind).toBe('book.snapshot');
+    expect(resync).toMatchObject({ kind: 'book.snapshot', lastUpdateId: 501 });
     expect(feed(sync, resync)).toMatchObject({ kind: 'applied', resynced: true });
     expect(sync.status).toBe('synced');
     expect(feed(sync, mapper.next(view([['10', '6']], [['11', '1']], 510), 0)!).kind).toBe('applied');
@@ -52,7 +52,7 @@ describe.each<SequenceMode>(['spot', 'usdm'])('the kernel book mapper (%s sequen
   it('starts above the ids a restarted kernel already holds', () => {
     const mapper = new KernelBookMapper('BTCUSDT', 9_000);
     expect(mapper.next(view([['10', '1']], [['11', '1']]), 5)).toMatchObject({ kind: 'book.snapshot', lastUpdateId: 9_003 });
-    expect(mapper.invalidate(5, false)).toBeUndefined();
+    expect(mapper.invalidate(5, 'lost', false)).toBeUndefined();
     expect(mapper.synced).toBe(false);
   });
 });

@@ -8,17 +8,15 @@
  * (Binance: `u`, so kernel ids line up with the exchange's), otherwise synthetic; either way each
  * delta chains onto the previous input (`U = last + 1`, `pu = last`), for both sequence modes.
  *
- * `invalidate` produces an input that makes the kernel mark the book `resync-needed` today, with no
- * kernel change: a deliberately non-chaining empty delta (U = last + 2, pu = last + 1). Its id is
- * consumed, so the next snapshot (id > it) makes the kernel drop it as stale. When the kernel gains
- * `{ kind: 'book.invalidate', symbol, time, reason }`, only `invalidate` changes.
+ * `invalidate` produces a `book.invalidate` input: the kernel marks the book `resync-needed` and
+ * computes no fill on it until the next snapshot, which this mapper makes of the next view.
  *
  * Guarantees: ids strictly increase; no input is produced for a crossed view (the caller resyncs).
  */
-import type { BookDeltaInput, BookSnapshotInput } from '../../core/kernel/inputs.js';
+import type { BookDeltaInput, BookInvalidateInput, BookSnapshotInput } from '../../core/kernel/inputs.js';
 import { diffSide, levelsOf, type BookView } from './book-state.js';
 
-export type BookInput = BookSnapshotInput | BookDeltaInput;
+export type BookInput = BookSnapshotInput | BookDeltaInput | BookInvalidateInput;
 
 export class KernelBookMapper {
   private last: BookView | undefined;
@@ -43,7 +41,7 @@ export class KernelBookMapper {
   }
 
   /** The next input for a fresh view of the book; undefined when nothing changed. */
-  next(view: BookView, fallbackTime: number): BookInput | undefined {
+  next(view: BookView, fallbackTime: number): BookSnapshotInput | BookDeltaInput | undefined {
     const time = view.time ?? fallbackTime;
     const id = view.nonce !== undefined && view.nonce > this.lastId ? view.nonce : this.lastId + 1;
     if (this.needsSnapshot || this.last === undefined) {
@@ -74,11 +72,8 @@ export class KernelBookMapper {
    * Marks the book unusable; the next view becomes a snapshot. Returns the input that tells the
    * kernel (see the header), or undefined when `tellKernel` is false (the kernel already knows).
    */
-  invalidate(time: number, tellKernel: boolean): BookDeltaInput | undefined {
+  invalidate(time: number, reason: string, tellKernel: boolean): BookInvalidateInput | undefined {
     this.needsSnapshot = true;
-    if (!tellKernel) return undefined;
-    const id = this.lastId + 2;
-    this.lastId = id;
-    return { kind: 'book.delta', time, symbol: this.symbol, firstUpdateId: id, finalUpdateId: id, previousFinalUpdateId: id - 1, bids: [], asks: [] };
+    return tellKernel ? { kind: 'book.invalidate', time, symbol: this.symbol, reason } : undefined;
   }
 }

@@ -103,7 +103,7 @@ export function startLiveFeed(options: LiveFeedOptions): LiveFeed {
             options.onBookInput?.(input, view);
             await submit(input);
             // The kernel checks too (crossing, chaining): if it lost the book, resend in full.
-            if (mapper.synced && hub.kernel.bookStatus(sub.kernelSymbol)?.status !== 'synced') mapper.invalidate(hub.kernel.now, false);
+            if (mapper.synced && hub.kernel.bookStatus(sub.kernelSymbol)?.status !== 'synced') mapper.invalidate(hub.kernel.now, 'the kernel lost the book', false);
             report(state);
           },
           onTrade: async (trade) => {
@@ -124,10 +124,10 @@ export function startLiveFeed(options: LiveFeedOptions): LiveFeed {
           onInvalid: async (cause, reason) => {
             options.onInvalid?.(sub.kernelSymbol, cause, reason);
             const tellKernel = hub.kernel.bookStatus(sub.kernelSymbol)?.status === 'synced';
-            const poison = mapper.invalidate(Math.max(hub.kernel.now, state.lastEventAt ?? 0), tellKernel);
-            if (poison !== undefined) {
-              options.onBookInput?.(poison, undefined);
-              await submit(poison);
+            const invalidation = mapper.invalidate(Math.max(hub.kernel.now, state.lastEventAt ?? 0), reason, tellKernel);
+            if (invalidation !== undefined) {
+              options.onBookInput?.(invalidation, undefined);
+              await submit(invalidation);
             }
             report(state);
           },
