@@ -1,6 +1,6 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DEFAULT_REPLAY_RECORDING, describeConfig, formatConfigErrors, loadConfig, type AppConfig, type ConfigError } from './config.js';
 import { checkLiveInterlock, describeRefusal, LIVE_TRADING_CONFIRMATION } from './live-interlock.js';
@@ -37,6 +37,8 @@ describe('loadConfig', () => {
       symbols: ['BTCUSDT'],
       exchangeUrls: {},
       exchangeOptions: {},
+      otherExchanges: {},
+      staleAfterMs: 10_000,
       exchangeApiKey: undefined,
       exchangeApiSecret: undefined,
       latencyMs: 0,
@@ -47,6 +49,7 @@ describe('loadConfig', () => {
       envFile: undefined,
     });
     expect(config.replayRecording).toBe(DEFAULT_REPLAY_RECORDING);
+    expect(config.marketCacheFile).toBe(resolve('data/market-cache.json'));
     expect(DEFAULT_REPLAY_RECORDING).toMatch(/data\/recordings\/binance_spot_btcusdt_20240808T2354Z$/);
   });
 
@@ -63,9 +66,13 @@ describe('loadConfig', () => {
       MARKET_DATA: 'live',
       REPLAY_SPEED: '10',
       EXCHANGE: 'binance',
-      SYMBOLS: 'btcusdt, ETHUSDT,,BTCUSDT',
+      SYMBOLS: 'btcusdt, ETHUSDT,,BTCUSDT, eth/usdt, Binance:btc/usdt, binanceusdm:BTC/USDT:USDT',
       EXCHANGE_URLS: '{"api":{"spot":{"public":"http://127.0.0.1:9001/api"}}}',
       EXCHANGE_OPTIONS: '{"timeout":5000}',
+      EXCHANGE_URLS_BINANCEUSDM: '{"api":{"fapiPublic":"http://127.0.0.1:9002/fapi/v1"}}',
+      EXCHANGE_OPTIONS_BINANCEUSDM: '{"timeout":7000,"apiKey":"not-shown"}',
+      STALE_AFTER_MS: '2500',
+      MARKET_CACHE_FILE: '/tmp/markets.json',
       EXCHANGE_API_KEY: 'key',
       EXCHANGE_API_SECRET: 'secret',
       LATENCY_MS: '150',
@@ -85,9 +92,12 @@ describe('loadConfig', () => {
       marketData: 'live',
       replaySpeed: 10,
       exchange: 'binance',
-      symbols: ['BTCUSDT', 'ETHUSDT'],
+      symbols: ['BTCUSDT', 'ETHUSDT', 'ETH/USDT', 'binance:BTC/USDT', 'binanceusdm:BTC/USDT:USDT'],
       exchangeUrls: { api: { spot: { public: 'http://127.0.0.1:9001/api' } } },
       exchangeOptions: { timeout: 5000 },
+      otherExchanges: { binanceusdm: { exchangeUrls: { api: { fapiPublic: 'http://127.0.0.1:9002/fapi/v1' } }, exchangeOptions: { timeout: 7000, apiKey: 'not-shown' } } },
+      staleAfterMs: 2500,
+      marketCacheFile: '/tmp/markets.json',
       exchangeApiKey: 'key',
       exchangeApiSecret: 'secret',
       latencyMs: 150,
@@ -119,8 +129,15 @@ describe('loadConfig', () => {
     ['REPLAY_SPEED', '-2'],
     ['REPLAY_SPEED', 'fast'],
     ['EXCHANGE', 'Not An Exchange'],
-    ['SYMBOLS', 'BTC/USDT'],
+    ['SYMBOLS', 'BTC-USDT'],
+    ['SYMBOLS', 'Not An Exchange:BTCUSDT'],
+    ['SYMBOLS', 'binance:'],
+    ['SYMBOLS', 'BTC/'],
     ['SYMBOLS', ' , '],
+    ['EXCHANGE_URLS_BINANCE', '[1]'],
+    ['EXCHANGE_OPTIONS_KRAKEN', 'nope'],
+    ['STALE_AFTER_MS', '50'],
+    ['STALE_AFTER_MS', 'soon'],
     ['EXCHANGE_URLS', '{not json'],
     ['EXCHANGE_URLS', '["array"]'],
     ['EXCHANGE_OPTIONS', '"a string"'],
@@ -214,6 +231,7 @@ describe('describeConfig', () => {
       DATABASE_URL: 'postgres://trader:db-s3cret@db.local/papertrade',
       EXCHANGE_OPTIONS: '{"password":"pw-s3cret","timeout":5000,"headers":{"X-Auth-Token":"tok-s3cret"}}',
       EXCHANGE_URLS: '{"api":{"spot":{"public":"http://user:url-s3cret@127.0.0.1:9001/api"}}}',
+      EXCHANGE_OPTIONS_BINANCE: '{"secret":"other-s3cret","timeout":7000}',
     });
     const described = describeConfig(config);
     const text = JSON.stringify(described);
@@ -224,6 +242,7 @@ describe('describeConfig', () => {
       exchangeApiSecret: '[redacted]',
       databaseUrl: 'postgres://trader:***@db.local/papertrade',
       exchangeOptions: { password: '[redacted]', timeout: 5000, headers: { 'X-Auth-Token': '[redacted]' } },
+      otherExchanges: { binance: { exchangeOptions: { secret: '[redacted]', timeout: 7000 } } },
       port: 3000,
     });
     expect(describeConfig(load({}))).toMatchObject({ adminApiKey: undefined, exchangeApiKey: undefined });

@@ -43,13 +43,23 @@ export interface AppConfig {
   readonly replayRecording: string;
   /** Replay speed factor: 1 = real time, 10 = ten times faster; `Infinity` (REPLAY_SPEED=max) = as fast as possible. */
   readonly replaySpeed: number;
-  /** ccxt exchange id (default mexc). */
+  /** ccxt exchange id (default mexc): the exchange of every symbol not qualified with its own. */
   readonly exchange: string;
+  /**
+   * SYMBOLS as given, normalised: market ids (BTCUSDT), unified symbols (BTC/USDT, BTC/USDT:USDT),
+   * each optionally qualified by its exchange (binance:BTC/USDT; the exchange id in lower case).
+   */
   readonly symbols: readonly string[];
   /** EXCHANGE_URLS: deep-merged into the ccxt exchange's `urls`. */
   readonly exchangeUrls: Readonly<Record<string, unknown>>;
   /** EXCHANGE_OPTIONS: merged into the ccxt exchange's constructor options. */
   readonly exchangeOptions: Readonly<Record<string, unknown>>;
+  /** EXCHANGE_URLS_<ID> / EXCHANGE_OPTIONS_<ID>: the same, for the other exchanges SYMBOLS names. */
+  readonly otherExchanges: Readonly<Record<string, { readonly exchangeUrls: Readonly<Record<string, unknown>>; readonly exchangeOptions: Readonly<Record<string, unknown>> }>>;
+  /** Live data: a symbol with no book update for this long (wall ms) is stale (default 10,000). */
+  readonly staleAfterMs: number;
+  /** Live data: where the exchange's markets (instrument specs) are cached, an absolute path. */
+  readonly marketCacheFile: string;
   /** EXCHANGE_API_KEY (or MEXC_API_KEY when EXCHANGE is mexc). */
   readonly exchangeApiKey: string | undefined;
   readonly exchangeApiSecret: string | undefined;
@@ -74,6 +84,7 @@ export interface LoadConfigOptions {
 export const PACKAGE_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const DEFAULT_REPLAY_RECORDING = resolve(PACKAGE_ROOT, 'data/recordings/binance_spot_btcusdt_20240808T2354Z');
 export const DEFAULT_DATABASE_URL = 'sqlite:./data/papertrade.db';
+export const DEFAULT_MARKET_CACHE_FILE = './data/market-cache.json';
 export const BALANCE_PREFIX = 'PAPER_TRADING_INITIAL_BALANCE_';
 
 /** Variables whose values never appear in error messages (secrets, or JSON that may hold them). */
@@ -90,7 +101,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: LoadCo
     return v === undefined || v === '' ? undefined : v;
   };
   const fail = (variable: string, message: string): undefined => {
-    const shown = NEVER_ECHO.has(variable) ? '' : ` (got ${JSON.stringify(get(variable))})`;
+    const shown = NEVER_ECHO.has(variable) || /^EXCHANGE_(URLS|OPTIONS)_/.test(variable) ? '' : ` (got ${JSON.stringify(get(variable))})`;
     errors.push({ variable, message: `${variable}: ${message}${shown}` });
     return undefined;
   };
@@ -121,11 +132,26 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: LoadCo
   if (!/^[a-z][a-z0-9_]*$/.test(exchange)) fail('EXCHANGE', 'must be a ccxt exchange id in lower case, e.g. mexc or binance');
 
   const symbolsText = get('SYMBOLS') ?? 'BTCUSDT';
-  const symbols = symbolsText.split(',').map((s) => s.trim().toUpperCase()).filter((s) => s !== '');
-  if (symbols.length === 0 || symbols.some((s) => !/^[A-Z0-9]+$/.test(s))) fail('SYMBOLS', 'must be a comma-separated list of exchange symbols such as BTCUSDT,ETHUSDT');
+  const symbols = symbolsText.split(',').map(normaliseSymbol).filter((s) => s !== '');
+  if (symbols.length === 0 || symbols.some((s) => !SYMBOL_SPEC.test(s))) {
+    fail('SYMBOLS', 'must be a comma-separated list of symbols: BTCUSDT, BTC/USDT, BTC/USDT:USDT, each optionally qualified by its exchange (binance:BTC/USDT)');
+  }
 
   const exchangeUrls = parseJsonObject(get('EXCHANGE_URLS')) ?? fail('EXCHANGE_URLS', 'must be a JSON object, e.g. {"api":{"spot":{"public":"http://127.0.0.1:9001/api"}}}');
   const exchangeOptions = parseJsonObject(get('EXCHANGE_OPTIONS')) ?? fail('EXCHANGE_OPTIONS', 'must be a JSON object of ccxt constructor options, e.g. {"timeout":5000}');
+
+  const otherExchanges: Record<string, { exchangeUrls: Record<string, unknown>; exchangeOptions: Record<string, unknown> }> = {};
+  for (const name of Object.keys(vars).sort()) {
+    const match = /^EXCHANGE_(URLS|OPTIONS)_([A-Z0-9_]+)$/.exec(name);
+    if (match === null || get(name) === undefined) continue;
+    const id = match[2]!.toLowerCase();
+    const value = parseJsonObject(get(name)) ?? fail(name, `must be a JSON object (the ${match[1] === 'URLS' ? 'ccxt urls' : 'ccxt constructor options'} of ${id})`);
+    const entry = (otherExchanges[id] ??= { exchangeUrls: {}, exchangeOptions: {} });
+    if (value !== undefined) entry[match[1] === 'URLS' ? 'exchangeUrls' : 'exchangeOptions'] = value;
+  }
+
+  const staleAfterMs = parseInteger(get('STALE_AFTER_MS'), 10_000, 100, 86_400_000) ?? fail('STALE_AFTER_MS', 'must be a whole number of milliseconds from 100 to 86400000');
+  const marketCacheFile = resolve(get('MARKET_CACHE_FILE') ?? DEFAULT_MARKET_CACHE_FILE);
 
   // MEXC_API_KEY / MEXC_API_SECRET are accepted as aliases when the exchange is MEXC.
   const mexc = exchange === 'mexc';
@@ -170,6 +196,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: LoadCo
       symbols: Object.freeze([...new Set(symbols)]),
       exchangeUrls: exchangeUrls!,
       exchangeOptions: exchangeOptions!,
+      otherExchanges: Object.freeze(otherExchanges),
+      staleAfterMs: staleAfterMs!,
+      marketCacheFile,
       exchangeApiKey,
       exchangeApiSecret,
       latencyMs: latencyMs!,
@@ -198,11 +227,25 @@ export function describeConfig(config: AppConfig): Record<string, unknown> {
     exchangeApiSecret: secret(config.exchangeApiSecret),
     exchangeOptions: redactObject(config.exchangeOptions),
     exchangeUrls: redactObject(config.exchangeUrls),
+    otherExchanges: Object.fromEntries(
+      Object.entries(config.otherExchanges).map(([id, o]) => [id, { exchangeUrls: redactObject(o.exchangeUrls), exchangeOptions: redactObject(o.exchangeOptions) }]),
+    ),
     replaySpeed: config.replaySpeed === Number.POSITIVE_INFINITY ? 'max' : config.replaySpeed,
   };
 }
 
 // ---- parsing helpers ----
+
+/** `[exchange:]SYMBOL`, SYMBOL a market id (BTCUSDT) or a unified symbol (BTC/USDT, BTC/USDT:USDT). */
+const SYMBOL_SPEC = /^(?:[a-z][a-z0-9_]*:)?[A-Z0-9]+(?:\/[A-Z0-9]+(?::[A-Z0-9]+)?)?$/;
+
+/** " binance:btc/usdt " → "binance:BTC/USDT"; the prefix is an exchange only when it holds no "/". */
+function normaliseSymbol(text: string): string {
+  const trimmed = text.trim();
+  const colon = trimmed.indexOf(':');
+  if (colon > 0 && !trimmed.slice(0, colon).includes('/')) return `${trimmed.slice(0, colon).toLowerCase()}:${trimmed.slice(colon + 1).toUpperCase()}`;
+  return trimmed.toUpperCase();
+}
 
 function readEnvFile(option: string | false | undefined, errors: ConfigError[]): { path: string | undefined; values: Record<string, string> } {
   if (option === false) return { path: undefined, values: {} };
