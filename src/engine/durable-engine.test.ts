@@ -3,6 +3,7 @@ import type { KernelEvent } from '../core/kernel/events.js';
 import type { KernelInput } from '../core/kernel/inputs.js';
 import { Kernel, type KernelConfig } from '../core/kernel/kernel.js';
 import { findBundledInstrument } from '../core/instruments/bundled-instruments.js';
+import { SnapshotConfigError } from '../core/kernel/kernel-snapshot.js';
 import { SnapshotStore } from '../persistence/snapshot-store.js';
 import { readOrdersFile } from '../market-data/orders-file.js';
 import { instrumentForRecording, replayInputs } from '../market-data/replay-session.js';
@@ -106,6 +107,20 @@ describeEachDialect((name) => `the durable engine on ${name}`, (dialect) => {
     }
   });
 
+  it('a database is bound to the configuration it was created with, even before its first snapshot', async () => {
+    const first = await open();
+    await submitRange(first, 0, 100);
+    await first.close({ snapshot: false });
+    const other = DurableEngine.open({ databaseUrl: target.url, database: target.options, kernelConfig: { ...CONFIG, latencyMs: 0 }, snapshotIntervalMs: 0 });
+    await expect(other).rejects.toBeInstanceOf(SnapshotConfigError);
+    const again = await open();
+    try {
+      expect(again.restored).toMatchObject({ snapshotSeq: 0, replayed: 100, seq: 100 });
+    } finally {
+      await again.close();
+    }
+  });
+
   it('an input the kernel would throw on is refused before the journal, and nothing changes', async () => {
     const engine = await open();
     try {
@@ -156,10 +171,11 @@ describeEachDialect((name) => `the durable engine on ${name}`, (dialect) => {
       for (const input of inputs) await engine.submit(input);
       expect(engine.kernel.account('f')?.kind).toBe('futures');
       await new Promise((r) => setTimeout(r, 200));
-      expect(await snapshots.list()).toEqual([3]);
+      // 0: the empty state a new engine records its configuration with.
+      expect(await snapshots.list()).toEqual([3, 0]);
       await engine.submit({ kind: 'order.place', time: T + 2, account: 'f', symbol: 'BTCUSDT', side: 'SELL', type: 'MARKET', quantity: '0.5', reduceOnly: true });
       await new Promise((r) => setTimeout(r, 200));
-      expect(await snapshots.list()).toEqual([4, 3]);
+      expect(await snapshots.list()).toEqual([4, 3, 0]);
       state = engine.kernel.snapshot();
     } finally {
       await engine.close({ snapshot: false });

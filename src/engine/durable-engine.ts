@@ -15,6 +15,8 @@
  * - the read tables follow the kernel's events asynchronously (`ReadModelProjector`); a restart
  *   brings them up to date before `open` resolves; balances of every account an input touched are
  *   upserted with its events;
+ * - a new engine saves a snapshot of its empty state, so its configuration is on record: a later
+ *   `open` under another configuration throws `SnapshotConfigError` and changes nothing;
  * - snapshots every `snapshotIntervalMs` of wall time and after position opens/closes (debounced);
  *   each is saved only after the read model covers it, so a restart from it misses no events;
  * - fail fast: a failed journal write, a kernel error or a failed projection stops the engine;
@@ -121,6 +123,9 @@ export class DurableEngine {
     try {
       const engine = new DurableEngine(database, await JournalStore.open(database.db), options);
       await engine.restoreAccounts();
+      // A new engine records its configuration at once (a snapshot of the empty state), so that a
+      // later start under another configuration is refused before it replays a single input.
+      if (engine.current.inputCount === 0 && engine.lastSnapshotSeq < 0) await engine.saveSnapshot();
       engine.scheduler.start();
       return engine;
     } catch (error) {

@@ -157,12 +157,21 @@ export function snapshotOf(s: KernelState): string {
   });
 }
 
+/** A snapshot cannot be restored under this configuration (other instruments, latency, …). */
+export class SnapshotConfigError extends Error {
+  override readonly name = 'SnapshotConfigError';
+  constructor(
+    readonly snapshotConfig: string,
+    readonly currentConfig: string,
+  ) {
+    super(`snapshot taken under another configuration:\n  snapshot: ${snapshotConfig}\n  now:      ${currentConfig}`);
+  }
+}
+
 /** Puts a fresh state (same configuration) into exactly the state `snapshotOf` recorded. */
 export function restoreInto(s: KernelState, snapshot: string): void {
   const state = decodeState(snapshot);
-  if (state.config !== s.fingerprint) {
-    throw new Error(`snapshot taken under another configuration:\n  snapshot: ${state.config}\n  now:      ${s.fingerprint}`);
-  }
+  if (state.config !== s.fingerprint) throw new SnapshotConfigError(state.config, s.fingerprint);
   Object.assign(s, {
     clock: state.clock, started: state.started, sequence: state.sequence, orderSeq: state.orderSeq,
     tradeSeq: state.tradeSeq, nextSampleAt: state.nextSampleAt, nextFundingAt: state.nextFundingAt,
