@@ -19,6 +19,10 @@ export interface FeedStatus {
   readonly status: 'synced' | 'awaiting-snapshot' | 'resync-needed' | 'stale';
   readonly lastEventAt: number | undefined;
   readonly reason?: string;
+  /** Live feeds: the ccxt exchange id. */
+  readonly exchange?: string;
+  /** Live feeds: what the stream has seen since start (reconnects, gaps, stale spells, …). */
+  readonly counters?: Readonly<Record<string, number>>;
 }
 
 export interface ModeStatus {

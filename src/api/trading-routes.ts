@@ -26,7 +26,11 @@ export function registerTradingRoutes(app: FastifyInstance, deps: ServiceDeps): 
     const account = requireAccount(request, deps.credentials);
     const result = await deps.execution.placeOrder(account.accountId, request.body);
     await audit('order.place', account.accountId, { request: request.body, result: result.ok ? { orderId: result.value.orderId, status: result.value.status } : result.error });
-    return reply.code(201).send(unwrap(result));
+    const order = unwrap(result);
+    // Accepted on a book the engine does not trust (stale, resyncing): say why it may be waiting.
+    const feed = deps.feeds().find((f) => f.symbol === order.symbol);
+    const marketData = feed !== undefined && feed.status !== 'synced' ? { status: feed.status, ...(feed.reason !== undefined ? { reason: feed.reason } : {}) } : undefined;
+    return reply.code(201).send(marketData !== undefined ? { ...order, marketData } : order);
   });
 
   // `symbol` is optional on paper and required live (the exchange looks orders up per symbol).

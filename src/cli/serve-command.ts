@@ -2,14 +2,38 @@
 import type { Command } from 'commander';
 import { startService, StartupError } from '../service/start-service.js';
 
+export interface ServeOptions {
+  readonly port?: string;
+  readonly host?: string;
+  readonly live?: boolean;
+  readonly exchange?: string;
+  readonly symbols?: string;
+}
+
+/** The command line as configuration variables (they override the environment and .env). */
+export function serveEnv(opts: ServeOptions): Record<string, string> {
+  const env: Record<string, string> = {};
+  if (opts.port !== undefined) env.PORT = opts.port;
+  if (opts.host !== undefined) env.HOST = opts.host;
+  if (opts.live === true) env.MARKET_DATA = 'live';
+  if (opts.exchange !== undefined) env.EXCHANGE = opts.exchange;
+  if (opts.symbols !== undefined) env.SYMBOLS = opts.symbols;
+  return env;
+}
+
 export function registerServeCommand(program: Command): void {
   program
     .command('serve')
-    .description('Start the server on HOST:PORT (default 127.0.0.1:3000), trading on a looping replay of the bundled recording. Configuration: environment or .env (see README).')
+    .description(
+      'Start the server on HOST:PORT (default 127.0.0.1:3000), trading on a looping replay of the bundled recording, or on live exchange data (--live). Configuration: environment or .env (see README).',
+    )
     .option('--port <n>', 'port to listen on (overrides PORT)')
     .option('--host <host>', 'address to bind (overrides HOST)')
-    .action(async (opts: { port?: string; host?: string }) => {
-      const env = { ...process.env, ...(opts.port !== undefined ? { PORT: opts.port } : {}), ...(opts.host !== undefined ? { HOST: opts.host } : {}) };
+    .option('--live', 'trade on live market data through ccxt (MARKET_DATA=live)')
+    .option('--exchange <id>', 'ccxt exchange id for symbols not qualified with one (overrides EXCHANGE)')
+    .option('--symbols <list>', 'live symbols: BTCUSDT, BTC/USDT or exchange-qualified binance:BTC/USDT, comma-separated (overrides SYMBOLS)')
+    .action(async (opts: ServeOptions) => {
+      const env = { ...process.env, ...serveEnv(opts) };
       let service;
       try {
         service = await startService(env);

@@ -108,6 +108,9 @@ describe('loadConfig', () => {
     });
     expect(load({ REPLAY_SPEED: 'max' }).replaySpeed).toBe(Number.POSITIVE_INFINITY);
     expect(load({ DATABASE_URL: 'sqlite::memory:' }).databaseUrl).toBe('sqlite::memory:');
+    // Live data has a database of its own unless one is given.
+    expect(load({ MARKET_DATA: 'live' }).databaseUrl).toBe('sqlite:./data/papertrade-live.db');
+    expect(load({ MARKET_DATA: 'live', DATABASE_URL: 'sqlite:x.db' }).databaseUrl).toBe('sqlite:x.db');
   });
 
   it.each([

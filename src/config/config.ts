@@ -34,6 +34,7 @@ export interface AppConfig {
   readonly liveTradingConfirm: string | undefined;
   /** PAPER_TRADING_INITIAL_BALANCE_<ASSET>: asset → decimal string (default { USDT: "10000" }). */
   readonly initialBalances: Readonly<Record<string, string>>;
+  /** DATABASE_URL; default sqlite:./data/papertrade.db, or sqlite:./data/papertrade-live.db with MARKET_DATA=live. */
   readonly databaseUrl: string;
   readonly host: string;
   readonly port: number;
@@ -84,6 +85,7 @@ export interface LoadConfigOptions {
 export const PACKAGE_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const DEFAULT_REPLAY_RECORDING = resolve(PACKAGE_ROOT, 'data/recordings/binance_spot_btcusdt_20240808T2354Z');
 export const DEFAULT_DATABASE_URL = 'sqlite:./data/papertrade.db';
+export const DEFAULT_LIVE_DATABASE_URL = 'sqlite:./data/papertrade-live.db';
 export const DEFAULT_MARKET_CACHE_FILE = './data/market-cache.json';
 export const BALANCE_PREFIX = 'PAPER_TRADING_INITIAL_BALANCE_';
 
@@ -118,7 +120,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: LoadCo
   const logLevel = (get('LOG_LEVEL') ?? 'info').toLowerCase();
   if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) fail('LOG_LEVEL', `must be one of ${LOG_LEVELS.join(', ')}`);
 
-  const databaseUrl = get('DATABASE_URL') ?? DEFAULT_DATABASE_URL;
+  // Live data gets its own default database: an engine's journal is bound to its instruments.
+  const databaseUrl = get('DATABASE_URL') ?? (marketData === 'live' ? DEFAULT_LIVE_DATABASE_URL : DEFAULT_DATABASE_URL);
   if (!isDatabaseUrl(databaseUrl)) errors.push({ variable: 'DATABASE_URL', message: `DATABASE_URL: must be sqlite:<path> or postgres://… (got ${JSON.stringify(redactUrl(databaseUrl))})` });
 
   const host = get('HOST') ?? '127.0.0.1';

@@ -102,6 +102,8 @@ export interface FeedStatus {
   readonly status: 'synced' | 'awaiting-snapshot' | 'resync-needed' | 'stale';
   readonly lastEventAt?: number;
   readonly reason?: string;
+  readonly exchange?: string;
+  readonly counters?: Readonly<Record<string, number>>;
 }
 
 export interface ModeView {

@@ -6,17 +6,14 @@
  * Guarantees: the server refuses to start, saying why, on a bad configuration or when live trading
  * is asked for without all three of PAPER_TRADING=false, LIVE_TRADING_CONFIRM and exchange keys; a
  * generated admin key is printed once and only its hash is stored; the replay feed resumes after the
- * engine's clock, so a restart never sends the kernel back in time.
+ * engine's clock, so a restart never sends the kernel back in time; the live feed's instruments come
+ * from the exchange (else its cache, else the bundled specs) before the engine opens.
  */
 import { randomBytes } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { checkLiveInterlock, describeConfig, formatConfigErrors, loadConfig, type AppConfig } from '../config/index.js';
-import { findBundledInstrument } from '../core/instruments/bundled-instruments.js';
-import type { Instrument } from '../core/instruments/instrument.js';
-import { parseFixed } from '../core/money/fixed.js';
-import { DurableEngine } from '../engine/index.js';
+import { DurableEngine, SnapshotConfigError } from '../engine/index.js';
 import { createExecutionService, EventWaiter } from '../execution/index.js';
-import { readRecording } from '../market-data/recording-reader.js';
 import { AuditLog } from '../persistence/audit-log.js';
 import { CredentialStore } from '../persistence/credential-store.js';
 import { createAccount } from '../api/account-service.js';
@@ -26,7 +23,8 @@ import { registerDashboard } from '../api/dashboard-routes.js';
 import { registerMexcApi } from '../api/mexc/index.js';
 import { buildServer, REDACTED_PATHS, type ServerOptions } from '../api/server.js';
 import type { ServiceDeps } from '../api/service-deps.js';
-import { ReplayFeed } from './replay-feed.js';
+import { openMarketSource, type MarketFeed } from './market-source.js';
+import { StartupError } from './startup-error.js';
 
 export interface RunningService {
   readonly app: FastifyInstance;
@@ -35,9 +33,7 @@ export interface RunningService {
   stop(): Promise<void>;
 }
 
-export class StartupError extends Error {
-  override readonly name = 'StartupError';
-}
+export { StartupError };
 
 export async function startService(env: NodeJS.ProcessEnv = process.env, options: { print?: (line: string) => void; plugins?: ServerOptions['plugins'] } = {}): Promise<RunningService> {
   const print = options.print ?? ((line: string) => process.stdout.write(`${line}\n`));
@@ -48,15 +44,26 @@ export async function startService(env: NodeJS.ProcessEnv = process.env, options
   if (interlock.mode === 'refused') {
     throw new StartupError(`live trading refused; missing: ${interlock.missing.join('; ')}. Set PAPER_TRADING=true (the default) to trade on paper.`);
   }
-  if (config.marketData === 'live') throw new StartupError('MARKET_DATA=live is not available in this version; use MARKET_DATA=replay (the default).');
 
-  const recording = readRecording(config.replayRecording);
-  const instrument = instrumentFor(recording.symbol, recording.market, config);
-  const engine = await DurableEngine.open({
-    databaseUrl: config.databaseUrl,
-    kernelConfig: { instruments: [instrument], latencyMs: config.latencyMs },
-    snapshotIntervalMs: config.snapshotIntervalMs,
-  });
+  const source = await openMarketSource(config, print);
+  let engine: DurableEngine;
+  try {
+    engine = await DurableEngine.open({
+      databaseUrl: config.databaseUrl,
+      kernelConfig: { instruments: source.instruments, latencyMs: config.latencyMs },
+      snapshotIntervalMs: config.snapshotIntervalMs,
+    });
+  } catch (error) {
+    await source.close();
+    if (error instanceof SnapshotConfigError) {
+      throw new StartupError(
+        `the database ${String(describeConfig(config).databaseUrl)} belongs to an engine configured otherwise; it is left as it is.\n` +
+          `  its configuration:  ${error.snapshotConfig}\n  this start asks for: ${error.currentConfig}\n` +
+          'Start with the configuration it was created with (MARKET_DATA, EXCHANGE, SYMBOLS, LATENCY_MS), or give this one its own DATABASE_URL.',
+      );
+    }
+    throw error;
+  }
   const hub = new EngineHub(engine);
   const credentials = new CredentialStore(engine.db);
   await credentials.load();
@@ -74,7 +81,7 @@ export async function startService(env: NodeJS.ProcessEnv = process.env, options
     now: () => hub.now(),
     waitForEvent: waiter.waitForEvent.bind(waiter),
   });
-  const feed = new ReplayFeed(hub, recording, config.replaySpeed);
+  let feed: MarketFeed | undefined;
   const deps: ServiceDeps = {
     hub,
     db: engine.db,
@@ -83,7 +90,7 @@ export async function startService(env: NodeJS.ProcessEnv = process.env, options
     execution,
     adminKeyHash,
     mode: { mode: execution.mode, liveRefusedBecause: whatLiveWouldNeed(config) },
-    feeds: () => feed.status(),
+    feeds: () => feed?.status() ?? [],
   };
   await audit.append({ at: Date.now(), actor: 'service', mode: execution.mode, action: 'service.start', details: describeConfig(config) });
 
@@ -91,10 +98,14 @@ export async function startService(env: NodeJS.ProcessEnv = process.env, options
     logger: { level: config.logLevel, redact: { paths: REDACTED_PATHS, censor: '[redacted]' } },
     plugins: [registerMexcApi, ...(options.plugins ?? []), registerDashboard],
   });
-  feed.start();
-  await waitFor(() => engine.kernel.bookStatus(instrument.symbol)?.status === 'synced', 15_000);
+  feed = source.startFeed(hub, (status) => app.log[status.status === 'synced' ? 'info' : 'warn']({ feed: status }, `market feed ${status.symbol}: ${status.status}${status.reason !== undefined ? ` (${status.reason})` : ''}`));
+  const symbols = source.instruments.map((i) => i.symbol);
+  const synced = () => symbols.every((symbol) => engine.kernel.bookStatus(symbol)?.status === 'synced');
+  await waitFor(synced, 15_000);
+  if (!synced()) print(`Order books not synced yet: ${symbols.filter((s) => engine.kernel.bookStatus(s)?.status !== 'synced').join(', ')}; orders on them wait until they are (GET /api/market/feeds).`);
   if (credentials.list().length === 0) {
-    const profile = await createAccount(deps, { name: 'default', type: instrument.market === 'perpetual' ? 'futures' : 'spot', balances: config.initialBalances }, 'service');
+    const futuresOnly = source.instruments.every((i) => i.market === 'perpetual');
+    const profile = await createAccount(deps, { name: 'default', type: futuresOnly ? 'futures' : 'spot', balances: config.initialBalances }, 'service');
     print(`Created the default paper account "${profile.accountId}" with ${Object.entries(config.initialBalances).map(([a, v]) => `${v} ${a}`).join(', ')}.`);
     print(`  API key:    ${profile.apiKey}`);
     print(`  API secret: ${profile.apiSecret}   (shown once; MEXC-style signing uses it)`);
@@ -103,7 +114,7 @@ export async function startService(env: NodeJS.ProcessEnv = process.env, options
   const url = address.replace('[::1]', 'localhost');
   const first = credentials.list()[0];
   print(`papertrade ${execution.mode === 'paper' ? 'PAPER TRADING' : 'LIVE TRADING'} on ${url} (API docs ${url}/docs), database ${String(describeConfig(config).databaseUrl)}`);
-  print(`Market data: replay of ${recording.symbol} (${config.replayRecording}) at ${config.replaySpeed === Infinity ? 'full' : `${config.replaySpeed}×`} speed.`);
+  print(`Market data: ${source.description}`);
   if (first !== undefined) {
     print(`Dashboard: ${url}/?key=${first.apiKey}`);
     print(`Trade with: curl -H "Authorization: Bearer ${first.apiKey}" ${url}/api/account/balances`);
@@ -114,20 +125,10 @@ export async function startService(env: NodeJS.ProcessEnv = process.env, options
     url,
     deps,
     async stop() {
-      feed.stop();
+      await feed?.stop();
       await app.close();
       await engine.close({ snapshot: true });
     },
-  };
-}
-
-function instrumentFor(symbol: string, market: 'spot' | 'perpetual', config: AppConfig): Instrument {
-  const spec = findBundledInstrument('binance', market, symbol);
-  if (spec === undefined) throw new StartupError(`no instrument spec for ${symbol} (${market})`);
-  return {
-    ...spec,
-    ...(config.feeMaker !== undefined ? { makerFee: parseFixed(config.feeMaker) } : {}),
-    ...(config.feeTaker !== undefined ? { takerFee: parseFixed(config.feeTaker) } : {}),
   };
 }
 

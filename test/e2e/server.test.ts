@@ -1,65 +1,20 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { PROJECT_ROOT } from '../../src/test-kit/data-paths.js';
+import { freePort, startServeProcess, stopServeProcess, type ServeProcess } from '../../src/test-kit/serve-process.js';
 
 const ADMIN = 'e2e-admin-key';
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address !== null ? address.port : 0));
-    });
-  });
-}
-
-interface Server {
-  readonly child: ChildProcess;
-  readonly url: string;
-  output(): string;
-}
-
-async function startServer(port: number, databaseUrl: string): Promise<Server> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'serve'], {
-    cwd: PROJECT_ROOT,
-    env: { ...process.env, PORT: String(port), DATABASE_URL: databaseUrl, ADMIN_API_KEY: ADMIN, REPLAY_SPEED: '30', LOG_LEVEL: 'warn', PAPER_TRADING_INITIAL_BALANCE_USDT: '25000' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
-  const url = `http://127.0.0.1:${port}`;
-  for (let i = 0; i < 300; i += 1) {
-    try {
-      if ((await fetch(`${url}/health`)).ok) return { child, url, output: () => output };
-    } catch {
-      // not listening yet
-    }
-    if (child.exitCode !== null) break;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  child.kill('SIGKILL');
-  throw new Error(`server did not start:\n${output}`);
-}
-
-async function stop(server: Server): Promise<void> {
-  if (server.child.exitCode !== null) return;
-  const exited = new Promise((resolve) => server.child.once('exit', resolve));
-  server.child.kill('SIGTERM');
-  await exited;
-}
+const startServer = (port: number, databaseUrl: string) =>
+  startServeProcess(port, { DATABASE_URL: databaseUrl, ADMIN_API_KEY: ADMIN, REPLAY_SPEED: '30', LOG_LEVEL: 'warn', PAPER_TRADING_INITIAL_BALANCE_USDT: '25000' });
+const stop = stopServeProcess;
 
 const json = async (res: Response) => ({ status: res.status, body: (await res.json()) as Record<string, unknown> });
 
 describe('the real server process', () => {
-  const servers: Server[] = [];
+  const servers: ServeProcess[] = [];
   afterAll(async () => {
     for (const s of servers) await stop(s);
   });

@@ -6,6 +6,7 @@ const STALE_AFTER_MS = 15_000;
 export function FeedBadge(props: { feed: FeedStatus | undefined; stream: 'connecting' | 'open' | 'closed'; lastMarketAt: number | undefined; now: number }) {
   const { feed, stream } = props;
   const silent = props.lastMarketAt === undefined || props.now - props.lastMarketAt > STALE_AFTER_MS;
+  const source = feed?.source === 'live' ? `Live${feed.exchange !== undefined ? ` ${feed.exchange}` : ''}` : 'Replay';
   let tone = 'ok';
   let text: string;
   if (stream !== 'open') {
@@ -16,15 +17,19 @@ export function FeedBadge(props: { feed: FeedStatus | undefined; stream: 'connec
     text = 'No feed';
   } else if (feed.status === 'stale' || (feed.status === 'synced' && silent && props.lastMarketAt !== undefined)) {
     tone = 'warn';
-    text = `${feed.source === 'live' ? 'Live' : 'Replay'} · stale`;
+    text = `${source} · stale`;
   } else if (feed.status !== 'synced') {
     tone = 'warn';
-    text = `${feed.source === 'live' ? 'Live' : 'Replay'} · ${feed.status.replace('-', ' ')}`;
+    text = `${source} · ${feed.status.replace('-', ' ')}`;
   } else {
-    text = feed.source === 'live' ? 'Live feed' : 'Replay feed';
+    text = `${source} feed`;
   }
+  const counters = Object.entries(feed?.counters ?? {})
+    .filter(([name, n]) => n > 0 && name !== 'books' && name !== 'trades')
+    .map(([name, n]) => `${name} ${n}`);
+  const title = feed === undefined ? '' : [`${feed.symbol}: ${feed.status}`, feed.reason, counters.length > 0 ? `since start: ${counters.join(', ')}` : undefined].filter((t) => t !== undefined).join('\n');
   return (
-    <span class={`pill ${tone}`} data-testid="feed-status" title={feed?.reason ?? (feed ? `${feed.symbol}: ${feed.status}` : '')}>
+    <span class={`pill ${tone}`} data-testid="feed-status" title={title}>
       <span class="dot" />
       {text}
     </span>

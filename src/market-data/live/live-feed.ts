@@ -72,7 +72,15 @@ export function startLiveFeed(options: LiveFeedOptions): LiveFeed {
     const streamState = s.stream.state;
     const status: FeedStatus['status'] = streamState === 'stale' ? 'stale' : ((book?.status ?? 'awaiting-snapshot') as FeedStatus['status']);
     const reason = s.stream.reason ?? (book?.reason !== '' ? book?.reason : undefined);
-    return { symbol: s.sub.kernelSymbol, source: 'live', status, lastEventAt: s.lastEventAt, ...(reason !== undefined ? { reason } : {}) };
+    return {
+      symbol: s.sub.kernelSymbol,
+      source: 'live',
+      status,
+      lastEventAt: s.lastEventAt,
+      ...(reason !== undefined ? { reason } : {}),
+      exchange: s.sub.exchangeId,
+      counters: { ...s.stream.counters, duplicates: s.duplicates },
+    };
   };
   const report = (s: SymbolState) => {
     const status = statusOf(s);

@@ -25,8 +25,10 @@ export interface FakeBinanceOptions {
   readonly rawFiles: readonly string[];
   readonly exchangeInfo?: unknown;
   readonly maxDepthMessages?: number;
-  /** Messages sent per timer tick (1 ms). */
+  /** Messages sent per timer tick. */
   readonly messagesPerTick?: number;
+  /** Timer tick in ms (default 1: as fast as the loop allows; 10 with one message per tick paces a service test). */
+  readonly tickMs?: number;
   /** Faults placed on the tape: depth message index (0-based) → what happens to it. */
   readonly faults?: Readonly<Record<number, FaultKind>>;
 }
@@ -171,7 +173,7 @@ export class FakeBinanceServer {
     const perTick = this.options.messagesPerTick ?? 4;
     this.timer = setInterval(() => {
       for (let n = 0; n < perTick && !this.paused && this.cursor < this.tape.length; n += 1) this.sendNext();
-    }, 1);
+    }, this.options.tickMs ?? 1);
   }
 
   private sendNext(): void {

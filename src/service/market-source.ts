@@ -1,0 +1,95 @@
+/**
+ * Where the service's market data comes from (MARKET_DATA): a looping replay of a recording, or the
+ * exchanges' live streams through ccxt. Opened before the engine, because the instruments the kernel
+ * is configured with come from it; the feed starts once the server is built.
+ *
+ * Guarantees: every configured symbol has an instrument (exchange, cache or bundled spec, reported in
+ * `description`), with FEE_MAKER/FEE_TAKER applied; a source that cannot be opened is a
+ * `StartupError` naming the cause; `close` releases the exchange connections of a feed never started.
+ */
+import { findBundledInstrument } from '../core/instruments/bundled-instruments.js';
+import type { Instrument } from '../core/instruments/instrument.js';
+import { parseFixed } from '../core/money/fixed.js';
+import type { AppConfig } from '../config/index.js';
+import type { EngineHub } from '../api/engine-hub.js';
+import type { FeedStatus } from '../api/service-deps.js';
+import { readRecording } from '../market-data/recording-reader.js';
+import { openLiveMarkets, startLiveFeed } from '../market-data/live/index.js';
+import { ReplayFeed } from './replay-feed.js';
+import { StartupError } from './startup-error.js';
+
+export interface MarketFeed {
+  status(): FeedStatus[];
+  stop(): Promise<void> | void;
+}
+
+export interface MarketSource {
+  readonly instruments: readonly Instrument[];
+  /** One line for the start banner. */
+  readonly description: string;
+  startFeed(hub: EngineHub, onStatus: (status: FeedStatus) => void): MarketFeed;
+  close(): Promise<void>;
+}
+
+export async function openMarketSource(config: AppConfig, print: (line: string) => void): Promise<MarketSource> {
+  return config.marketData === 'live' ? openLive(config, print) : openReplay(config);
+}
+
+function openReplay(config: AppConfig): MarketSource {
+  const recording = readRecording(config.replayRecording);
+  const spec = findBundledInstrument('binance', recording.market, recording.symbol);
+  if (spec === undefined) throw new StartupError(`no instrument spec for ${recording.symbol} (${recording.market}) in ${config.replayRecording}`);
+  return {
+    instruments: [withFeeOverrides(spec, config)],
+    description: `replay of ${recording.symbol} (${config.replayRecording}) at ${config.replaySpeed === Infinity ? 'full' : `${config.replaySpeed}×`} speed.`,
+    startFeed(hub) {
+      const feed = new ReplayFeed(hub, recording, config.replaySpeed);
+      feed.start();
+      return feed;
+    },
+    close: async () => undefined,
+  };
+}
+
+async function openLive(config: AppConfig, print: (line: string) => void): Promise<MarketSource> {
+  let markets;
+  try {
+    markets = await openLiveMarkets({
+      config: {
+        exchange: config.exchange,
+        exchangeUrls: { ...config.otherExchanges[config.exchange]?.exchangeUrls, ...config.exchangeUrls },
+        exchangeOptions: { ...config.otherExchanges[config.exchange]?.exchangeOptions, ...config.exchangeOptions },
+      },
+      symbols: config.symbols,
+      exchangeSettings: config.otherExchanges,
+      marketCacheFile: config.marketCacheFile,
+      log: (line) => print(`  ${line}`),
+    });
+  } catch (error) {
+    throw new StartupError(`live market data: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  const live = markets;
+  const exchanges = [...live.exchanges.keys()].join(', ');
+  const symbols = live.subscriptions.map((s) => `${s.kernelSymbol} (${s.ccxtSymbol}, ${live.instrumentSources[s.kernelSymbol] ?? 'bundled'} specs)`).join(', ');
+  let started = false;
+  return {
+    instruments: live.instruments.map((i) => withFeeOverrides(i, config)),
+    description: `live from ${exchanges}: ${symbols}; a symbol silent for ${config.staleAfterMs} ms is stale.`,
+    startFeed(hub, onStatus) {
+      started = true;
+      return startLiveFeed({ hub, markets: live, staleAfterMs: config.staleAfterMs, onStatus });
+    },
+    async close() {
+      if (!started) await live.close();
+    },
+  };
+}
+
+/** The configured fee overrides (FEE_MAKER, FEE_TAKER) applied to a spec. */
+function withFeeOverrides(spec: Instrument, config: AppConfig): Instrument {
+  return {
+    ...spec,
+    ...(config.feeMaker !== undefined ? { makerFee: parseFixed(config.feeMaker) } : {}),
+    ...(config.feeTaker !== undefined ? { takerFee: parseFixed(config.feeTaker) } : {}),
+  };
+}
