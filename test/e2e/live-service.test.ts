@@ -5,7 +5,9 @@
  * syncs and a market order fills on it with exact balances; a silent feed is reported stale by the
  * API (and the dashboard, where Chromium is installed) and a marketable order waits instead of
  * filling on old prices, then fills once the book is resynced; a dropped connection is reconnected;
- * a restart on the same database keeps balances and orders and resumes the live feed.
+ * a restart on the same database keeps balances and orders and resumes the live feed; two exchanges
+ * at once (binance and binanceus, each against its own local server) with qualified symbols and
+ * staleness per symbol.
  */
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -132,6 +134,43 @@ describe('papertrade serve on live data (ccxt binance against a local exchange)'
     expect(again).toMatchObject({ status: 'FILLED', executedQty: '0.01' });
     expect(exchange.finished).toBe(false);
   }, 150_000);
+
+  it('follows two exchanges at once, each symbol qualified by its exchange, each with its own staleness', async () => {
+    const us = new FakeBinanceServer({ rawFiles: RAW_FILES, exchangeInfo: exchangeInfo(), maxDepthMessages: 5000, messagesPerTick: 2, tickMs: 10 });
+    const { httpUrl, wsUrl } = await us.start();
+    try {
+      const server = await startServeProcess(await freePort(), {
+        ...env,
+        DATABASE_URL: `sqlite:${join(dir, 'two.db')}`,
+        EXCHANGE: 'binance',
+        SYMBOLS: 'binance:BTC/USDT,binanceus:BTC/USDT',
+        EXCHANGE_URLS_BINANCEUS: JSON.stringify({ api: { public: `${httpUrl}/api/v3`, v3: `${httpUrl}/api/v3`, ws: { spot: `${wsUrl}/ws` } } }),
+        EXCHANGE_OPTIONS_BINANCEUS: env.EXCHANGE_OPTIONS!,
+      }, ['--live']);
+      running.push(server);
+      expect(server.output()).toContain('Market data: live from binance, binanceus: binance:BTCUSDT (BTC/USDT, exchange specs), binanceus:BTCUSDT (BTC/USDT, exchange specs)');
+      const key = /API key:\s+(\S+)/.exec(server.output())![1]!;
+      const auth = { authorization: `Bearer ${key}`, 'content-type': 'application/json' };
+      const feeds = async () => Object.fromEntries((((await (await fetch(`${server.url}/api/market/feeds`)).json()) as { items: Feed[] }).items).map((f) => [f.symbol, `${f.exchange}:${f.status}`]));
+      const place = async (symbol: string) =>
+        (await (await fetch(`${server.url}/api/orders`, { method: 'POST', headers: auth, body: JSON.stringify({ symbol, side: 'BUY', type: 'MARKET', quantity: '0.01' }) })).json()) as Record<string, string>;
+      await eventually(feeds).toEqual({ 'binance:BTCUSDT': 'binance:synced', 'binanceus:BTCUSDT': 'binanceus:synced' });
+      expect(await place('binanceus:BTCUSDT')).toMatchObject({ symbol: 'binanceus:BTCUSDT', status: 'FILLED' });
+
+      // One exchange falls silent: only its symbol is stale and waits; the other keeps trading.
+      us.pause();
+      await eventually(feeds).toEqual({ 'binance:BTCUSDT': 'binance:synced', 'binanceus:BTCUSDT': 'binanceus:stale' });
+      expect(await place('binanceus:BTCUSDT')).toMatchObject({ status: 'NEW', marketData: { status: 'stale' } });
+      expect(await place('binance:BTCUSDT')).toMatchObject({ status: 'FILLED' });
+      us.resume();
+      await eventually(feeds).toEqual({ 'binance:BTCUSDT': 'binance:synced', 'binanceus:BTCUSDT': 'binanceus:synced' });
+      const open = async () => ((await (await fetch(`${server.url}/api/orders/open`, { headers: auth })).json()) as { items: unknown[] }).items.length;
+      await eventually(open).toBe(0);
+      await stopServeProcess(server);
+    } finally {
+      await us.stop();
+    }
+  }, 120_000);
 
   it('refuses to start, saying why, when a symbol is not on the exchange', async () => {
     const refused = startServeProcess(await freePort(), { ...env, DATABASE_URL: `sqlite:${join(dir, 'refused.db')}` }, ['--live', '--exchange', 'binance', '--symbols', 'NOPE/USDT']);
