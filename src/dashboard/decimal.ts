@@ -32,18 +32,31 @@ export function decimalsOf(step: string): number {
   return frac.length;
 }
 
+// One formatter per format, made once: `toLocaleString` with options builds a new
+// Intl.NumberFormat on every call, which is far too slow for a book that redraws many times a second.
+const fixedFormats = new Map<number, Intl.NumberFormat>();
+const qtyFormat = new Intl.NumberFormat('en-US', { maximumFractionDigits: 8 });
+
+function fixedFormat(decimals: number): Intl.NumberFormat {
+  let format = fixedFormats.get(decimals);
+  if (format === undefined) {
+    format = new Intl.NumberFormat('en-US', { minimumFractionDigits: decimals, maximumFractionDigits: decimals });
+    fixedFormats.set(decimals, format);
+  }
+  return format;
+}
+
 /** Groups thousands and fixes decimals for display; keeps a string in, string out. */
 export function fmt(value: string | number | null | undefined, decimals = 2): string {
   if (value === null || value === undefined || value === '') return '—';
   const n = typeof value === 'number' ? value : Number(value);
   if (!Number.isFinite(n)) return String(value);
-  return n.toLocaleString('en-US', { minimumFractionDigits: decimals, maximumFractionDigits: decimals });
+  return fixedFormat(decimals).format(n);
 }
 
 export function fmtQty(value: string | null | undefined): string {
   if (value === null || value === undefined || value === '') return '—';
-  const n = Number(value);
-  return n.toLocaleString('en-US', { maximumFractionDigits: 8 });
+  return qtyFormat.format(Number(value));
 }
 
 export function fmtPercent(fraction: string | number | null | undefined): string {

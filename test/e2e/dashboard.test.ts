@@ -6,48 +6,24 @@
  * Without Chromium the suite is skipped with a message, except under CI=true, where it fails.
  * Screenshots of the main view at 1280×800 and 390×844 go to test-output/ (not committed).
  */
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { registerDashboard, DASHBOARD_DIR } from '../../src/api/dashboard-routes.js';
+import { registerDashboard } from '../../src/api/dashboard-routes.js';
 import { buildServer } from '../../src/api/server.js';
+import { chromiumOrSkip, ensureDashboardBuilt, launchChromium, type TestBrowser } from '../../src/test-kit/chromium.js';
 import { PROJECT_ROOT } from '../../src/test-kit/data-paths.js';
 import { ADMIN_KEY, startTestService, type TestService } from '../../src/test-kit/service-kit.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const haveChromium = existsSync(CHROMIUM);
 const OUTPUT = join(PROJECT_ROOT, 'test-output');
-
-if (!haveChromium) {
-  if (process.env.CI === 'true') throw new Error(`no Chromium at ${CHROMIUM}: .ci/run installs it with apt-get install -y chromium`);
-  console.warn(`dashboard e2e skipped: no Chromium at ${CHROMIUM} (apt-get install -y chromium)`);
-}
+const runs = chromiumOrSkip('dashboard e2e');
 
 /** The page updates asynchronously: wait for it (generously, for a loaded CI machine). */
 const eventually = <T>(read: () => Promise<T> | T) => expect.poll(read, { timeout: 15_000, interval: 50 });
 
 const backgroundOf = async (p: Page): Promise<string> => String(await p.evaluate('getComputedStyle(document.body).backgroundColor'));
-
-function newestMtime(dir: string): number {
-  let newest = 0;
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const path = join(dir, entry.name);
-    newest = Math.max(newest, entry.isDirectory() ? newestMtime(path) : statSync(path).mtimeMs);
-  }
-  return newest;
-}
-
-/** Builds the dashboard with Vite's JS API when dist/dashboard is missing or older than its sources. */
-async function ensureDashboardBuilt(): Promise<void> {
-  const index = join(DASHBOARD_DIR, 'index.html');
-  const sources = Math.max(newestMtime(join(PROJECT_ROOT, 'src/dashboard')), statSync(join(PROJECT_ROOT, 'vite.config.ts')).mtimeMs);
-  if (existsSync(index) && statSync(index).mtimeMs >= sources) return;
-  const { build } = await import('vite');
-  await build({ configFile: join(PROJECT_ROOT, 'vite.config.ts'), logLevel: 'warn' });
-}
 
 describe('POST /api/mode', () => {
   let service: TestService;
@@ -76,16 +52,16 @@ describe('POST /api/mode', () => {
   });
 });
 
-describe.skipIf(!haveChromium)('the dashboard in Chromium', () => {
+describe.skipIf(!runs)('the dashboard in Chromium', () => {
   let service: TestService;
   let app: FastifyInstance;
+  let browser: TestBrowser;
   let context: BrowserContext;
   let page: Page;
   let base: string;
   let apiKey: string;
   let feeding = true;
   let feeder: Promise<void> | undefined;
-  const profile = mkdtempSync(join(tmpdir(), 'papertrade-chromium-'));
 
   beforeAll(async () => {
     mkdirSync(OUTPUT, { recursive: true });
@@ -110,22 +86,17 @@ describe.skipIf(!haveChromium)('the dashboard in Chromium', () => {
       }
     })();
 
-    context = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-      viewport: { width: 1280, height: 800 },
-    });
+    browser = await launchChromium();
+    context = browser.context;
     page = context.pages()[0] ?? (await context.newPage());
   }, 120_000);
 
   afterAll(async () => {
     feeding = false;
     await feeder;
-    await context?.close();
+    await browser?.close();
     await app?.close();
     await service?.close();
-    rmSync(profile, { recursive: true, force: true });
   });
 
   const openOrderRows = () => page.locator('[data-testid="open-orders"] tbody tr');

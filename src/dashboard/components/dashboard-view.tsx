@@ -67,6 +67,21 @@ export function DashboardView(props: { api: Api; apiKey: string; instruments: re
   };
   // Marks move equity and PnL: refresh the figures at most once a second while the market moves.
   const lastMarkRefresh = useRef(0);
+  // The market can send hundreds of updates a second: keep the latest and draw them once a frame.
+  const market = useRef<{ depth?: Depth; last?: { price: string; side: string }; at?: number; frame?: number }>({});
+  const showMarket = () => {
+    const m = market.current;
+    m.frame = undefined;
+    if (m.depth !== undefined) setDepth(m.depth);
+    if (m.last !== undefined) setLast(m.last);
+    if (m.at !== undefined) setLastMarketAt(m.at);
+    market.current = {};
+  };
+  const marketMoved = (update: { depth?: Depth; last?: { price: string; side: string } }) => {
+    const m = market.current;
+    Object.assign(m, update, { at: Date.now() });
+    m.frame ??= requestAnimationFrame(showMarket);
+  };
 
   useEffect(() => {
     void refreshAll();
@@ -103,10 +118,11 @@ export function DashboardView(props: { api: Api; apiKey: string; instruments: re
         return;
       }
       if (m.channel === `market:${symbol}` && 'type' in m) {
-        setLastMarketAt(Date.now());
         if (m.type === 'trade') {
-          setLast({ price: m.price, side: m.side });
+          marketMoved({ last: { price: m.price, side: m.side } });
           priceFeed.push({ at: m.at, price: m.price });
+        } else {
+          marketMoved({});
         }
         if (Date.now() - lastMarkRefresh.current > 1000) {
           lastMarkRefresh.current = Date.now();
@@ -116,11 +132,15 @@ export function DashboardView(props: { api: Api; apiKey: string; instruments: re
         return;
       }
       if (m.channel === `depth:${symbol}` && 'bids' in m) {
-        setLastMarketAt(Date.now());
-        setDepth({ bids: m.bids, asks: m.asks });
+        marketMoved({ depth: { bids: m.bids, asks: m.asks } });
       }
     };
-    return openStream(props.apiKey, symbol, { onMessage, onState: setStream });
+    const close = openStream(props.apiKey, symbol, { onMessage, onState: setStream });
+    return () => {
+      close();
+      if (market.current.frame !== undefined) cancelAnimationFrame(market.current.frame);
+      market.current = {};
+    };
   }, [api, symbol]);
 
   useEffect(() => {
