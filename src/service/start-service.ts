@@ -59,7 +59,7 @@ export async function startService(env: NodeJS.ProcessEnv = process.env, options
       throw new StartupError(
         `the database ${String(describeConfig(config).databaseUrl)} belongs to an engine configured otherwise; it is left as it is.\n` +
           `  its configuration:  ${error.snapshotConfig}\n  this start asks for: ${error.currentConfig}\n` +
-          'Start with the configuration it was created with (MARKET_DATA, EXCHANGE, SYMBOLS, LATENCY_MS), or give this one its own DATABASE_URL.',
+          'Start with the configuration it was created with (MARKET_DATA, REPLAY_RECORDING, EXCHANGE, SYMBOLS, LATENCY_MS), or give this one its own DATABASE_URL.',
       );
     }
     throw error;
