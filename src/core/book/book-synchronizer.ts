@@ -148,12 +148,13 @@ export class BookSynchronizer {
     this.buffer.splice(0, this.buffer.length, ...state.buffer);
   }
 
-  /** Marks the book unusable (e.g. the feed went silent or reconnected); a snapshot restores it. */
-  invalidate(reason: string): void {
-    if (this.state === 'synced') {
-      this.state = 'resync-needed';
-      this.lastReason = reason;
-    }
+  /**
+   * Marks a synced book unusable (e.g. the feed went silent or reconnected); a snapshot restores it.
+   * Returns the gap it caused, or undefined when the book was not synced (nothing changes).
+   */
+  invalidate(reason: string): SyncOutcome | undefined {
+    if (this.state !== 'synced') return undefined;
+    return this.lose(reason);
   }
 
   private lose(reason: string, pending?: DepthDelta): SyncOutcome {

@@ -32,6 +32,13 @@ export type { KernelConfig } from './kernel-state.js';
 
 const ACCOUNT_EVENTS = new Set(['FILL', 'FUNDING', 'LIQUIDATION']);
 
+type MarketDataInput = Extract<KernelInput, { kind: 'book.snapshot' | 'book.delta' | 'book.invalidate' | 'trade' | 'mark' | 'funding' }>;
+const MARKET_DATA_KINDS: ReadonlySet<string> = new Set<MarketDataInput['kind']>(['book.snapshot', 'book.delta', 'book.invalidate', 'trade', 'mark', 'funding']);
+
+function isMarketData(input: KernelInput): input is MarketDataInput {
+  return MARKET_DATA_KINDS.has(input.kind);
+}
+
 export class Kernel {
   private readonly s: KernelState;
   private readonly engine: MatchingEngine;
@@ -79,13 +86,11 @@ export class Kernel {
   handle(input: KernelInput): KernelEvent[] {
     if (!Number.isSafeInteger(input.time) || input.time < 0) throw new RangeError(`input time must be Unix ms, got ${input.time}`);
     // Market data for a symbol the kernel does not trade is refused before anything changes.
-    if ((input.kind === 'book.snapshot' || input.kind === 'book.delta' || input.kind === 'book.invalidate' || input.kind === 'trade' || input.kind === 'mark' || input.kind === 'funding') && !this.s.markets.has(input.symbol)) {
-      throw new Error(`market data for an unconfigured symbol: ${input.symbol}`);
-    }
+    const marketData = isMarketData(input);
+    if (marketData && !this.s.markets.has(input.symbol)) throw new Error(`market data for an unconfigured symbol: ${input.symbol}`);
     this.s.sequence += 1;
     this.s.out = [];
-    const isCommand =
-      input.kind !== 'book.snapshot' && input.kind !== 'book.delta' && input.kind !== 'book.invalidate' && input.kind !== 'trade' && input.kind !== 'mark' && input.kind !== 'funding' && input.kind !== 'clock';
+    const isCommand = !marketData && input.kind !== 'clock';
     // Arrivals stamped before this input happen first; for commands and clock ticks, those at the same ms too.
     this.releaseArrivals(isCommand || input.kind === 'clock' ? input.time : input.time - 1);
     this.advanceClock(input.time);
@@ -109,10 +114,8 @@ export class Kernel {
       }
       case 'book.invalidate': {
         const market = this.s.market(input.symbol);
-        if (market.sync.status === 'synced') {
-          market.sync.invalidate(input.reason);
-          this.afterBookOutcome(market, { kind: 'gap', reason: input.reason });
-        }
+        const outcome = market.sync.invalidate(input.reason);
+        if (outcome !== undefined) this.afterBookOutcome(market, outcome);
         break;
       }
       case 'trade': {
