@@ -1,7 +1,7 @@
 /**
  * Backtest throughput, run by `npm run bench` (alone: `node --import tsx bench/backtest-bench.ts`).
  *
- * Every candle file in ../shared/data/candles (or BENCH_CANDLES_DIR), concatenated per file, run
+ * Every candle file in data/candles (or BENCH_CANDLES_DIR), concatenated per file, run
  * through `runBacktest` with `rsi-reversal` and a full tactics set (limit entry, 2-step DCA ladder,
  * ATR stop, two take-profits, trailing stop, break-even) and, for comparison, with `ema-crossover`
  * and a plain stop. Each case runs BENCH_REPEAT times (default 3); the best is reported as candles/s
@@ -13,8 +13,9 @@ import { performance } from 'node:perf_hooks';
 import { runBacktest } from '../src/library/backtest.js';
 import { PaperTradingEngine } from '../src/library/paper-trading-engine.js';
 import { readCandlesFile, type Candle } from '../src/strategy/candles.js';
+import { CANDLES_DIR } from '../src/test-kit/data-paths.js';
 
-const DIR = process.env.BENCH_CANDLES_DIR ?? join(import.meta.dirname, '../../shared/data/candles');
+const DIR = process.env.BENCH_CANDLES_DIR ?? CANDLES_DIR;
 const REPEAT = Number(process.env.BENCH_REPEAT ?? 3);
 
 const FULL = {

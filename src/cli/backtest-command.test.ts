@@ -3,9 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Command } from 'commander';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { candlesFile } from '../test-kit/data-paths.js';
 import { registerBacktestCommand } from './backtest-command.js';
 
-const CANDLES = '/work/shared/data/candles/coinbase_btcusd_1m_20171217.csv';
+const CANDLES = candlesFile('coinbase_btcusd_1m_20171217.csv');
 
 async function cli(args: string[]): Promise<string> {
   const program = new Command().name('papertrade').exitOverride();

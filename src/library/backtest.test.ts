@@ -4,13 +4,14 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readRecording } from '../market-data/recording-reader.js';
 import { readCandlesFile } from '../strategy/candles.js';
+import { candlesFile, USDM_RECORDING } from '../test-kit/data-paths.js';
 import { loadStrategyModule, LookAheadError, type Strategy } from '../strategy/strategy.js';
 import { runBacktest, runRecordingBacktest } from './backtest.js';
 import { renderEquityHtml, renderReportJson } from './backtest-report.js';
 import { PaperTradingEngine } from './paper-trading-engine.js';
 import type { PaperTradingEvent } from './engine-events.js';
 
-const CANDLES = readCandlesFile('/work/shared/data/candles/coinbase_btcusd_1m_20171217.csv');
+const CANDLES = readCandlesFile(candlesFile('coinbase_btcusd_1m_20171217.csv'));
 const FULL = {
   name: 'full', entry: { type: 'limit', offsetPercent: 0.05, validBars: 2 }, dca: { count: 2, stepPercent: 0.5, sizeMultiplier: 1.5 },
   stopLoss: { type: 'atr', multiple: 2, period: 14 }, takeProfits: [{ percent: 0.5, share: 0.5 }, { percent: 1, share: 0.25 }],
@@ -81,7 +82,7 @@ export default function createStrategy(params) {
   });
 
   it('run over a recording with tick-level fills against the recorded book', () => {
-    const recording = readRecording('/work/shared/data/recordings/binance_usdm_btcusdt_20240808T2354Z');
+    const recording = readRecording(USDM_RECORDING);
     const a = runRecordingBacktest(recording, { strategy: 'rsi-reversal', candleIntervalMs: 5_000, tactics: { stopLoss: { type: 'percent', percent: 0.2 } } });
     const b = runRecordingBacktest(recording, { strategy: 'rsi-reversal', candleIntervalMs: 5_000, tactics: { stopLoss: { type: 'percent', percent: 0.2 } } });
     expect(a.source).toBe('recording');

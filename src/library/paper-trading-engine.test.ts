@@ -4,10 +4,11 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DurableEngine } from '../engine/durable-engine.js';
 import { readCandlesFile } from '../strategy/candles.js';
+import { candlesFile } from '../test-kit/data-paths.js';
 import { PaperTradingEngine } from './paper-trading-engine.js';
 import type { PaperTradingEvent } from './engine-events.js';
 
-const CANDLES = readCandlesFile('/work/shared/data/candles/coinbase_btcusd_1m_20171217.csv');
+const CANDLES = readCandlesFile(candlesFile('coinbase_btcusd_1m_20171217.csv'));
 const TACTICS = { name: 't', stopLoss: { type: 'percent', percent: 1 }, takeProfits: [{ percent: 1, share: 0.5 }, { percent: 2, share: 0.5 }], breakEvenAfterFirstTarget: true };
 
 describe('PaperTradingEngine', () => {

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { getPaperTradingEngine, readCandlesFile, resetPaperTradingEngine, type PaperTradingEvent } from '../index.js';
+import { candlesFile } from '../test-kit/data-paths.js';
 
 describe('the library usage example (paper-trading-engine.ts docstring)', () => {
   afterEach(() => resetPaperTradingEngine());
@@ -26,7 +27,7 @@ describe('the library usage example (paper-trading-engine.ts docstring)', () => 
       }],
     });
     engine.start(account.id);
-    engine.processCandles(account.id, 'BTCUSDT', readCandlesFile('/work/shared/data/candles/coinbase_btcusd_1m_20171217.csv'));
+    engine.processCandles(account.id, 'BTCUSDT', readCandlesFile(candlesFile('coinbase_btcusd_1m_20171217.csv')));
     engine.updatePrices({ BTCUSDT: '61000.5' });
     console.log(engine.getAccount(account.id));
     unsubscribe();

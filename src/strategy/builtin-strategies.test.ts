@@ -1,10 +1,11 @@
 import { describe, expect, it } from 'vitest';
+import { candlesFile } from '../test-kit/data-paths.js';
 import { readCandlesFile, type Candle } from './candles.js';
 import { createStrategy, ClosedCandles } from './strategy.js';
 import './builtin-strategies.js';
 
 const FILES = ['coinbase_btcusd_1m_20171217.csv', 'bybit_linear_btcusdt_perp_1m_20221213.csv', 'coinbase_btcusd_1m_20180404_20180406.csv', 'bitfinex_btcusd_1h.csv', 'coinbase_btcusd_1d.csv'];
-const load = (f: string) => readCandlesFile(`/work/shared/data/candles/${f}`);
+const load = (f: string) => readCandlesFile(candlesFile(f));
 
 type Sig = [index: number, action: string];
 

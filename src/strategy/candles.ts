@@ -3,7 +3,7 @@
  *
  * Guarantees: a `Candle` is immutable, its prices are decimal strings (never floats for money),
  * `low ≤ open, close ≤ high`. Numbers given by a user are converted once, here, to decimal text.
- * Reads the CSV format of ../shared/data/candles: `open_time_ms,open,high,low,close,volume`.
+ * Reads the CSV format of data/candles: `open_time_ms,open,high,low,close,volume`.
  */
 import { readFileSync } from 'node:fs';
 import { parseFixed } from '../core/money/fixed.js';

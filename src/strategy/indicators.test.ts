@@ -1,10 +1,11 @@
 import { describe, expect, it } from 'vitest';
+import { candlesFile } from '../test-kit/data-paths.js';
 import { readCandlesFile } from './candles.js';
 import { AtrIndicator } from './indicators.js';
 
 describe('indicator wrappers', () => {
   it("ATR equals Wilder's average true range on real candles (stops sized in ATR multiples rely on it)", () => {
-    const candles = readCandlesFile('/work/shared/data/candles/bitfinex_btcusd_1h.csv');
+    const candles = readCandlesFile(candlesFile('bitfinex_btcusd_1h.csv'));
     const n = 14;
     const atr = new AtrIndicator(n);
     let avg = 0;

@@ -3,12 +3,13 @@ import type { OrderNewEvent } from '../core/kernel/events.js';
 import { parseFixed } from '../core/money/fixed.js';
 import { PaperTradingEngine } from '../library/paper-trading-engine.js';
 import type { PaperTradingEvent } from '../library/engine-events.js';
+import { candlesFile } from '../test-kit/data-paths.js';
 import { readCandlesFile } from './candles.js';
 import { sizeFromStop } from './risk.js';
 
 const P = (s: string) => parseFixed(s);
 const E18 = 10n ** 18n;
-const CANDLES = readCandlesFile('/work/shared/data/candles/coinbase_btcusd_1m_20180404_20180406.csv');
+const CANDLES = readCandlesFile(candlesFile('coinbase_btcusd_1m_20180404_20180406.csv'));
 
 /** Independent: integer arithmetic at 18 decimals, every step rounded down. */
 function expectedSize(equity: bigint, riskPct: bigint, entry: bigint, stop: bigint, step: bigint): bigint {

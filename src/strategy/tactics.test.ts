@@ -3,10 +3,11 @@ import type { FillEvent, OrderNewEvent, OrderTriggeredEvent, PositionEvent } fro
 import { div, mul, ONE, parseFixed, roundToIncrement, type Fixed } from '../core/money/fixed.js';
 import { PaperTradingEngine } from '../library/paper-trading-engine.js';
 import type { PaperTradingEvent } from '../library/engine-events.js';
+import { candlesFile } from '../test-kit/data-paths.js';
 import { readCandlesFile } from './candles.js';
 import { parseTactics, TacticsError } from './tactics.js';
 
-const CANDLES = readCandlesFile('/work/shared/data/candles/coinbase_btcusd_1m_20180404_20180406.csv');
+const CANDLES = readCandlesFile(candlesFile('coinbase_btcusd_1m_20180404_20180406.csv'));
 const TICK = parseFixed('0.1');
 const STEP = parseFixed('0.001');
 const P = (s: string) => parseFixed(s);

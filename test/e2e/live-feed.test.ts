@@ -11,7 +11,6 @@ import type { KernelInput } from '../../src/core/kernel/inputs.js';
 import { parseFixed } from '../../src/core/money/fixed.js';
 import { startLiveFeed, type LiveFeed } from '../../src/market-data/live/live-feed.js';
 import { readTickers, startHarness, until, type Harness } from '../../src/market-data/live/test-server/live-harness.js';
-import { sharedDataAvailable } from '../../src/test-kit/data-paths.js';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -25,7 +24,7 @@ import { DurableEngine } from '../../src/engine/durable-engine.js';
 import { EngineHub } from '../../src/api/engine-hub.js';
 import { JournalStore } from '../../src/persistence/journal-store.js';
 
-const tickers = sharedDataAvailable() ? readTickers() : new Map();
+const tickers = readTickers();
 let harness: Harness | undefined;
 let feed: LiveFeed | undefined;
 
@@ -138,7 +137,7 @@ function expectBookEqualsExchange(h: Harness) {
   expect(norm(ours.asks)).toEqual(norm(truth.asks));
 }
 
-describe.skipIf(!sharedDataAvailable())('live market data through ccxt binance against a local server', () => {
+describe('live market data through ccxt binance against a local server', () => {
   it('the rebuilt book equals the recorded book ticker at every checkpoint it reaches', async () => {
     harness = await startHarness();
     const watcher = checkpointWatcher(harness);
@@ -227,7 +226,7 @@ describe.skipIf(!sharedDataAvailable())('live market data through ccxt binance a
   });
 });
 
-describe.skipIf(!sharedDataAvailable())('live market data through the durable engine', () => {
+describe('live market data through the durable engine', () => {
   it('every live input, the invalidation included, is journaled and a restart rebuilds the same book', async () => {
     harness = await startHarness({ faults: { 300: 'skip' } });
     const dir = mkdtempSync(join(tmpdir(), 'papertrade-live-durable-'));
@@ -294,7 +293,7 @@ describe.skipIf(!sharedDataAvailable())('live market data through the durable en
   });
 });
 
-describe.skipIf(!sharedDataAvailable())('papertrade record, then replay', () => {
+describe('papertrade record, then replay', () => {
   it('the replayed book equals the recorded one, and the recorded book equals the book ticker at its checkpoints', async () => {
     const server = new FakeBinanceServer({ rawFiles: RAW_FILES, exchangeInfo: exchangeInfo(), maxDepthMessages: 800, messagesPerTick: 3, faults: { 300: 'skip' } });
     const { httpUrl, wsUrl } = await server.start();

@@ -16,7 +16,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseFixed } from '../../src/core/money/fixed.js';
 import { exchangeInfo, RAW_FILES } from '../../src/market-data/live/test-server/live-harness.js';
 import { FakeBinanceServer } from '../../src/market-data/live/test-server/fake-binance-server.js';
-import { sharedDataAvailable } from '../../src/test-kit/data-paths.js';
 import { chromiumOrSkip, ensureDashboardBuilt, launchChromium } from '../../src/test-kit/chromium.js';
 import { freePort, startServeProcess, stopServeProcess, type ServeProcess } from '../../src/test-kit/serve-process.js';
 
@@ -33,7 +32,7 @@ interface Feed {
   counters?: Record<string, number>;
 }
 
-describe.skipIf(!sharedDataAvailable())('papertrade serve on live data (ccxt binance against a local exchange)', () => {
+describe('papertrade serve on live data (ccxt binance against a local exchange)', () => {
   const dir = mkdtempSync(join(tmpdir(), 'papertrade-live-e2e-'));
   const cacheFile = join(dir, 'market-cache.json');
   let exchange: FakeBinanceServer;

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { SHARED_DATA } from '../../test-kit/data-paths.js';
+import { candlesFile } from '../../test-kit/data-paths.js';
 import { formatFixed, mul, parseFixed, toDisplayNumber, type Fixed } from '../money/fixed.js';
 import { computeMetrics, DAY_MS, drawdownOf, DrawdownTracker, type AccountMetrics, type ClosedTrade, type EquityPoint, type MetricsInput } from './metrics.js';
 
@@ -178,7 +178,7 @@ interface Bar {
 }
 
 function loadBars(): Bar[] {
-  const text = readFileSync(`${SHARED_DATA}/candles/binance_btcusdt_1h.csv`, 'utf8');
+  const text = readFileSync(candlesFile('binance_btcusdt_1h.csv'), 'utf8');
   const [header, ...rows] = text.trim().split('\n');
   expect(header).toBe('open_time_ms,open,high,low,close,volume');
   return rows.map((row) => {

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parseFixed } from '../money/fixed.js';
 import { readRecording, type MarketInput } from '../../market-data/recording-reader.js';
-import { SPOT_RECORDING_SHARED, USDM_RECORDING } from '../../test-kit/data-paths.js';
+import { SPOT_RECORDING, USDM_RECORDING } from '../../test-kit/data-paths.js';
 import { BookSynchronizer, type DepthDelta } from './book-synchronizer.js';
 
 type Ticker = { bid: bigint; bidQty: bigint; ask: bigint; askQty: bigint };
@@ -67,7 +67,7 @@ function checkpoints(dir: string) {
 
 describe('the L2 book rebuilt from the real recording', () => {
   it('equals the Binance spot book ticker at all 1,072 checkpoints', () => {
-    const result = checkpoints(SPOT_RECORDING_SHARED);
+    const result = checkpoints(SPOT_RECORDING);
     expect(result.mismatches).toEqual([]);
     expect(result.compared).toBe(1072);
     expect(result.status).toBe('synced');

@@ -5,12 +5,12 @@ import ccxt, { type Exchange } from 'ccxt';
 import { describe, expect, it } from 'vitest';
 import { findBundledInstrument } from '../../core/instruments/bundled-instruments.js';
 import { parseFixed } from '../../core/money/fixed.js';
-import { SHARED_DATA, sharedDataAvailable } from '../../test-kit/data-paths.js';
+import { exchangeFile } from '../../test-kit/data-paths.js';
 import { instrumentFromCcxtMarket, readMarketCache, writeMarketCache } from './instrument-loader.js';
 import { kernelSymbolOf, parseSymbolSpec } from './live-exchanges.js';
 import { openLiveMarkets } from './live-markets.js';
 
-const mexcMarkets = () => JSON.parse(readFileSync(`${SHARED_DATA}/exchange/ccxt_static_markets_mexc_excerpt.json`, 'utf8')) as Record<string, unknown>;
+const mexcMarkets = () => JSON.parse(readFileSync(exchangeFile('ccxt_static_markets_mexc_excerpt.json'), 'utf8')) as Record<string, unknown>;
 
 /** A ccxt pro MEXC client that cannot reach the network (loadMarkets fails at once). */
 const offlineMexc = (): Exchange => {
@@ -33,7 +33,7 @@ describe('symbol specs', () => {
   });
 });
 
-describe.skipIf(!sharedDataAvailable())('instrument specs through ccxt', () => {
+describe('instrument specs through ccxt', () => {
   it('a MEXC spot market from ccxt gives tick, step, minimums and fees', () => {
     const exchange = new ccxt.mexc();
     exchange.setMarkets(Object.values(mexcMarkets()) as never);

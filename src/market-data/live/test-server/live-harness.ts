@@ -9,21 +9,21 @@ import type { KernelEvent } from '../../../core/kernel/events.js';
 import type { KernelInput } from '../../../core/kernel/inputs.js';
 import { Kernel } from '../../../core/kernel/kernel.js';
 import { parseFixed } from '../../../core/money/fixed.js';
-import { SHARED_DATA, SPOT_RECORDING_SHARED } from '../../../test-kit/data-paths.js';
+import { exchangeFile, SPOT_RECORDING } from '../../../test-kit/data-paths.js';
 import { openLiveMarkets, type LiveMarkets } from '../live-markets.js';
 import { FakeBinanceServer, type FakeBinanceOptions } from './fake-binance-server.js';
 
-export const RAW_FILES = [`${SPOT_RECORDING_SHARED}/raw/btcusdt_20240808.gz`, `${SPOT_RECORDING_SHARED}/raw/btcusdt_20240809.gz`];
+export const RAW_FILES = [`${SPOT_RECORDING}/raw/btcusdt_20240808.gz`, `${SPOT_RECORDING}/raw/btcusdt_20240809.gz`];
 
 export function exchangeInfo(): unknown {
-  const text = readFileSync(`${SHARED_DATA}/exchange/binance_exchange_info_excerpt_2021.json`, 'utf8');
+  const text = readFileSync(exchangeFile('binance_exchange_info_excerpt_2021.json'), 'utf8');
   return (JSON.parse(text) as { spot: { response: unknown } }).spot.response;
 }
 
 export type Ticker = { bid: bigint; bidQty: bigint; ask: bigint; askQty: bigint };
 
 export function readTickers(): Map<number, Ticker> {
-  const lines = gunzipSync(readFileSync(`${SPOT_RECORDING_SHARED}/book_ticker.csv.gz`)).toString('utf8').trim().split('\n');
+  const lines = gunzipSync(readFileSync(`${SPOT_RECORDING}/book_ticker.csv.gz`)).toString('utf8').trim().split('\n');
   const header = lines[0]!.split(',');
   const at = (n: string) => header.indexOf(n);
   const byId = new Map<number, Ticker>();
