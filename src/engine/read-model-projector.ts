@@ -6,9 +6,12 @@
  * - `flush()` resolves once the read model's checkpoint covers every input handled before the
  *   call, including inputs without events (a marker entry moves the checkpoint over them), so a
  *   snapshot saved after a flush is never ahead of the read model;
- * - a failed batch stops the projector and is reported once through `onFailure`; the tables keep
- *   their last committed state, and a restart re-projects from the checkpoint.
- * Not modelled: retries. The projection is rebuildable from the journal, so a restart is the retry.
+ * - a failed batch pauses the projector and is reported once through `onFailure`; the tables keep
+ *   their last committed state and the batch stays queued. `resume()` (the owner's retry, once the
+ *   database answers again) applies it again from there: `ReadModel.apply` skips what the
+ *   checkpoint already covers, so a batch whose commit landed despite the error is not applied twice.
+ *   A restart re-projects from the checkpoint too.
+ * Not modelled: when to retry (the owner decides; the durable engine retries with back-off).
  * Cost: inputs without events cost nothing until the next batch; one batch in flight at a time.
  */
 import type { InputEvents, ReadModel } from '../persistence/read-model.js';
@@ -37,6 +40,17 @@ export class ReadModelProjector {
   /** The seq of the last input whose events are committed to the read tables. */
   get checkpoint(): number {
     return this.appliedSeq;
+  }
+
+  /** True after a failed batch, until `resume()`. */
+  get paused(): boolean {
+    return this.failure !== undefined;
+  }
+
+  /** After a failed batch: go on from the batch that failed (call `flush()` to wait for it). */
+  resume(): void {
+    this.failure = undefined;
+    this.schedule();
   }
 
   /** The kernel handled input `seq` and it produced no events. */
@@ -80,12 +94,13 @@ export class ReadModelProjector {
 
   private async loop(): Promise<void> {
     while (this.failure === undefined && (this.queue.length > 0 || this.appliedSeq < this.handledSeq)) {
-      const batch = this.queue.splice(0, this.maxBatch);
-      const target = this.queue.length > 0 ? batch.at(-1)!.seq : this.handledSeq;
-      if ((batch.at(-1)?.seq ?? -1) < target) batch.push({ seq: target, events: [] });
+      const taken = this.queue.splice(0, this.maxBatch);
+      const target = this.queue.length > 0 ? taken.at(-1)!.seq : this.handledSeq;
+      const batch = (taken.at(-1)?.seq ?? -1) < target ? [...taken, { seq: target, events: [] }] : taken;
       try {
         await this.readModel.apply(batch);
       } catch (error) {
+        this.queue.unshift(...taken);
         this.failure = error;
         this.onFailure(error);
         return;

@@ -1,6 +1,8 @@
 /** Persistence: database access, migrations, the input journal, snapshots, read tables, audit log. */
 export {
+  DatabaseUnavailableError,
   DEFAULT_DATABASE_URL,
+  isDatabaseUnavailable,
   openAndMigrate,
   openDatabase,
   parseDatabaseUrl,
@@ -10,7 +12,7 @@ export {
   type PersistenceDatabase,
 } from './database.js';
 export { MIGRATIONS, migrateToLatest, migrationProvider, type MigrationOutcome } from './migrations.js';
-export { JournalStore, type JournalEntry, type JournalOptions } from './journal-store.js';
+export { JournalStore, JournalWriteError, type JournalEntry, type JournalOptions } from './journal-store.js';
 export { SnapshotStore, type Snapshot, type SnapshotOptions } from './snapshot-store.js';
 export { ReadModel, type ApplyOutcome, type BalanceView, type InputEvents, type ReadModelOptions } from './read-model.js';
 export { AuditLog, type AuditEntry, type AuditEntryInput, type AuditMode, type AuditQuery } from './audit-log.js';

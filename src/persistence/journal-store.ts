@@ -7,8 +7,11 @@
  *   the event loop, in one transaction; appends made during a write go into the next one;
  * - `append` resolves only after the transaction holding its input has committed (with SQLite's
  *   synchronous=FULL, after fsync), so an acknowledged input survives a crash;
- * - a failed write rejects its appends and every later one: the sequence would have a gap, and a
- *   journal with a gap cannot be replayed (fail fast);
+ * - a failed write rejects its appends and every later one until `resume()`: appends made meanwhile
+ *   would leave a gap, and a journal with a gap cannot be replayed. `resume()` re-reads the committed
+ *   head and continues after it, so whether the failed commit landed or not (a connection lost at
+ *   COMMIT leaves it in doubt: `JournalWriteError.inDoubt`), seqs stay contiguous, with no gap and no
+ *   duplicate;
  * - `readFrom` pages by key (seq), so reading 1,000,000 inputs holds one or two pages in memory.
  * Not modelled: several writers on one journal. One process owns it; a second writer would collide
  * on seq and fail its transaction.
@@ -24,6 +27,18 @@ export interface JournalEntry {
   readonly input: KernelInput;
   /** The input exactly as journaled. */
   readonly text: string;
+}
+
+/** A journal write failed; `inDoubt`: it failed at COMMIT, so its inputs may be durable all the same. */
+export class JournalWriteError extends Error {
+  override readonly name = 'JournalWriteError';
+  constructor(
+    message: string,
+    readonly inDoubt: boolean,
+    options: { readonly cause: unknown },
+  ) {
+    super(message, options);
+  }
 }
 
 export interface JournalOptions {
@@ -75,7 +90,7 @@ export class JournalStore {
    * `at` defaults to the input's own time.
    */
   append(input: KernelInput, at: number = input.time): Promise<number> {
-    if (this.failure !== undefined) return Promise.reject(new Error('the journal stopped after a failed write', { cause: this.failure }));
+    if (this.failure !== undefined) return Promise.reject(this.stopped());
     if (!Number.isSafeInteger(at)) return Promise.reject(new RangeError(`journal time must be Unix ms, got ${at}`));
     const text = JSON.stringify(input);
     const seq = ++this.assigned;
@@ -88,10 +103,40 @@ export class JournalStore {
   /** Resolves once everything appended so far is durable (or rejects if a write failed). */
   async flush(): Promise<void> {
     while (this.queue.length > 0 || this.writing !== undefined || this.scheduled) {
-      if (this.failure !== undefined) throw new Error('the journal stopped after a failed write', { cause: this.failure });
+      if (this.failure !== undefined) throw this.stopped();
       await (this.writing ?? new Promise<void>((r) => setImmediate(r)));
     }
-    if (this.failure !== undefined) throw new Error('the journal stopped after a failed write', { cause: this.failure });
+    if (this.failure !== undefined) throw this.stopped();
+  }
+
+  /** True after a failed write, until `resume()`. */
+  get failed(): boolean {
+    return this.failure !== undefined;
+  }
+
+  /** Resolves once no write is queued or in flight (each append resolved or rejected); never rejects. */
+  async settle(): Promise<void> {
+    while (this.queue.length > 0 || this.writing !== undefined || this.scheduled) {
+      await (this.writing ?? new Promise<void>((r) => setImmediate(r)));
+    }
+  }
+
+  /**
+   * After a failed write: re-reads the committed head and continues after it (the failed group's
+   * seqs are handed out again if its commit did not land). Resolves with the head. Rejects, still
+   * stopped, when the database cannot be read; call again later.
+   */
+  async resume(): Promise<number> {
+    await this.settle();
+    const head = await latestJournalSeq(this.db);
+    if (this.queue.length > 0 || this.writing !== undefined || this.scheduled) throw new Error('inputs were appended while the journal resumed');
+    this.assigned = head;
+    this.failure = undefined;
+    return head;
+  }
+
+  private stopped(): JournalWriteError {
+    return new JournalWriteError('the journal stopped after a failed write', false, { cause: this.failure });
   }
 
   /** The highest committed sequence number, 0 when the journal is empty. */
@@ -132,17 +177,20 @@ export class JournalStore {
     const batch = this.queue;
     this.queue = [];
     if (batch.length === 0) return;
+    let written = false;
     try {
       await this.db.transaction().execute(async (tx) => {
         for (let i = 0; i < batch.length; i += this.rowsPerStatement) {
           const rows = batch.slice(i, i + this.rowsPerStatement).map(({ seq, at, text }) => ({ seq, at, input: text }));
           await tx.insertInto('journal').values(rows).execute();
         }
+        written = true;
       });
     } catch (error) {
       this.failure = error;
-      for (const p of batch) p.reject(error);
-      for (const p of this.queue.splice(0)) p.reject(error);
+      const failed = new JournalWriteError(`journal write of seq ${batch[0]!.seq}..${batch.at(-1)!.seq} failed`, written, { cause: error });
+      for (const p of batch) p.reject(failed);
+      for (const p of this.queue.splice(0)) p.reject(this.stopped());
       return;
     }
     for (const p of batch) p.resolve(p.seq);
