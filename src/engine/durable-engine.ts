@@ -19,8 +19,17 @@
  *   `open` under another configuration throws `SnapshotConfigError` and changes nothing;
  * - snapshots every `snapshotIntervalMs` of wall time and after position opens/closes (debounced);
  *   each is saved only after the read model covers it, so a restart from it misses no events;
- * - fail fast: a failed journal write, a kernel error or a failed projection stops the engine;
- *   every later `submit` rejects. Restarting rebuilds from what is durable.
+ * - the database may go away (a restart, a failover, a dropped connection): a journal write,
+ *   projection or snapshot that fails for want of a connection makes the engine `unavailable`
+ *   (engine-status.ts), not failed. The submits of the failed commit group, and every submit until
+ *   the database answers again, reject with `EngineUnavailableError`: none was acknowledged, none
+ *   was applied. The engine retries the database with back-off (`retry`); once it answers, the kernel
+ *   catches up with whatever the journal holds beyond it (a commit that landed although its
+ *   connection was lost), the journal continues after its committed head (no gap, no duplicate
+ *   seq), the projection resumes from its checkpoint, and the engine is `ready` again;
+ * - fail fast otherwise: any other failed journal write, a kernel error or a failed projection
+ *   stops the engine (`failed`); every later `submit` rejects. Restarting rebuilds from what is
+ *   durable.
  * Not modelled: several processes on one database (one writer owns the journal); journal
  * compaction (the journal is kept whole; snapshots only shorten restarts).
  * Cost per input: a JSON round trip, the journal row (amortised over the commit group), the
@@ -30,11 +39,12 @@ import type { Kysely } from 'kysely';
 import type { KernelEvent } from '../core/kernel/events.js';
 import type { KernelInput } from '../core/kernel/inputs.js';
 import { Kernel, type KernelConfig } from '../core/kernel/kernel.js';
-import { DEFAULT_DATABASE_URL, openAndMigrate, type OpenOptions, type PersistenceDatabase } from '../persistence/database.js';
-import { JournalStore } from '../persistence/journal-store.js';
+import { DEFAULT_DATABASE_URL, isDatabaseUnavailable, openAndMigrate, type OpenOptions, type PersistenceDatabase } from '../persistence/database.js';
+import { JournalStore, JournalWriteError } from '../persistence/journal-store.js';
 import { ReadModel, type BalanceView } from '../persistence/read-model.js';
 import type { Database } from '../persistence/schema.js';
 import { SnapshotStore } from '../persistence/snapshot-store.js';
+import { EngineUnavailableError, type EngineState, type EngineStatus } from './engine-status.js';
 import { InputRefusedError, inputProblem } from './input-guard.js';
 import { ReadModelProjector } from './read-model-projector.js';
 import { SnapshotScheduler } from './snapshot-scheduler.js';
@@ -54,6 +64,10 @@ export interface DurableEngineOptions {
   readonly keepSnapshots?: number;
   /** Background failures (a snapshot, the projection); they also stop the engine. Default: console.error. */
   readonly onError?: (error: unknown) => void;
+  /** Told when the engine becomes unavailable and ready again. Default: a console.warn line each. */
+  readonly onStatusChange?: (status: EngineStatus) => void;
+  /** Back-off between database retries while unavailable: first and longest wait (default 100 ms, 5,000 ms). */
+  readonly retry?: { readonly minMs?: number; readonly maxMs?: number };
 }
 
 /** What a submit gives back once its input is durable and handled. */
@@ -98,6 +112,11 @@ export class DurableEngine {
   private closed = false;
   private restoring = false;
   private lastRestore: RestoreOutcome | undefined;
+  private opened = false;
+  private outage: { since: number; cause: unknown } | undefined;
+  private outages = 0;
+  private stateSince = Date.now();
+  private retryWake: (() => void) | undefined;
 
   private constructor(
     readonly database: PersistenceDatabase,
@@ -110,6 +129,7 @@ export class DurableEngine {
     this.readModel = new ReadModel(database.db, { valuationAsset: options.kernelConfig.valuationAsset ?? 'USDT' });
     const report = options.onError ?? ((error: unknown) => console.error('papertrade engine stopped:', error));
     const stop = (error: unknown) => {
+      if (isDatabaseUnavailable(error)) return this.enterOutage(error);
       if (this.failure === undefined) report(error);
       this.fail(error);
     };
@@ -127,6 +147,8 @@ export class DurableEngine {
       // later start under another configuration is refused before it replays a single input.
       if (engine.current.inputCount === 0 && engine.lastSnapshotSeq < 0) await engine.saveSnapshot();
       engine.scheduler.start();
+      engine.opened = true;
+      engine.stateSince = Date.now();
       return engine;
     } catch (error) {
       await database.close();
@@ -149,6 +171,32 @@ export class DurableEngine {
     return this.database.db;
   }
 
+  /** What the engine can do now (engine-status.ts). */
+  get status(): EngineStatus {
+    const state = this.state;
+    const cause = state === 'unavailable' ? this.outage?.cause : state === 'failed' ? this.failure : undefined;
+    return {
+      state,
+      ready: state === 'ready',
+      since: this.outage?.since ?? this.stateSince,
+      ...(cause !== undefined ? { reason: cause instanceof Error ? cause.message : String(cause) } : {}),
+      outages: this.outages,
+    };
+  }
+
+  /** True when the engine can apply and persist inputs now. */
+  get ready(): boolean {
+    return this.state === 'ready';
+  }
+
+  private get state(): EngineState {
+    if (this.closed) return 'closed';
+    if (this.failure !== undefined) return 'failed';
+    if (this.outage !== undefined) return 'unavailable';
+    if (this.restoring || !this.opened) return 'restoring';
+    return 'ready';
+  }
+
   /** The seq of the last input handled; equal to the journal's once submits in flight are done. */
   get seq(): number {
     return this.current.inputCount;
@@ -166,9 +214,12 @@ export class DurableEngine {
 
   /** `submit`, also telling the input's journal seq. */
   submitSequenced(input: KernelInput): Promise<Acknowledged> {
-    if (this.failure !== undefined) return Promise.reject(new Error('the engine stopped after a failure', { cause: this.failure }));
-    if (this.closed) return Promise.reject(new Error('the engine is closed'));
-    if (this.restoring) return Promise.reject(new Error('the engine is restoring; submit after restoreAccounts() resolves'));
+    if (this.failure !== undefined) return Promise.reject(new EngineUnavailableError('failed', 'the engine stopped after a failure', 'not-applied', { cause: this.failure }));
+    if (this.closed) return Promise.reject(new EngineUnavailableError('closed', 'the engine is closed'));
+    if (this.restoring) return Promise.reject(new EngineUnavailableError('restoring', 'the engine is restoring; submit after restoreAccounts() resolves'));
+    if (this.outage !== undefined) {
+      return Promise.reject(new EngineUnavailableError('unavailable', 'the database is unreachable; nothing was recorded, retry later', 'not-applied', { cause: this.outage.cause }));
+    }
     const problem = inputProblem(input, this.symbols);
     if (problem !== undefined) return Promise.reject(new InputRefusedError(problem));
     const journaled = JSON.parse(JSON.stringify(input)) as KernelInput;
@@ -182,7 +233,7 @@ export class DurableEngine {
           entry.committed = true;
           this.handleCommitted();
         },
-        (error: unknown) => this.fail(error),
+        (error: unknown) => this.writeFailed(entry, error),
       );
     });
   }
@@ -195,11 +246,17 @@ export class DurableEngine {
    */
   async restoreAccounts(): Promise<RestoreOutcome> {
     if (this.restoring) throw new Error('a restore is already running');
+    if (this.outage !== undefined) throw new EngineUnavailableError('unavailable', 'the database is unreachable; restore once it answers', 'not-applied', { cause: this.outage.cause });
     this.restoring = true;
     try {
       return await this.restore();
+    } catch (error) {
+      // A restore cut short by the database, after the start: the retry catches the kernel up.
+      if (this.opened && isDatabaseUnavailable(error)) this.enterOutage(error);
+      throw error;
     } finally {
       this.restoring = false;
+      this.stateSince = Date.now();
     }
   }
 
@@ -260,13 +317,17 @@ export class DurableEngine {
     if (this.closed) return;
     this.closed = true;
     this.scheduler.stop();
+    this.retryWake?.();
     try {
-      if (this.failure === undefined) {
+      if (this.failure === undefined && this.outage === undefined) {
         await this.quiesce();
         if (options.snapshot !== false) await this.saveSnapshot();
         await this.projector.flush();
       }
       await this.snapshotting;
+    } catch (error) {
+      // The database went away while closing: what is durable is in the journal, a restart replays it.
+      if (!isDatabaseUnavailable(error)) throw error;
     } finally {
       await this.database.close();
     }
@@ -311,10 +372,109 @@ export class DurableEngine {
     this.projector.push({ seq, events, at: this.current.now, balances });
   }
 
+  /** A journal write failed: refused for want of a connection (the engine retries), else a failure. */
+  private writeFailed(entry: Waiting, error: unknown): void {
+    if (!isDatabaseUnavailable(error) || this.failure !== undefined) return this.fail(error);
+    const index = this.waiting.indexOf(entry);
+    if (index < 0) return; // already rejected (the engine closed or failed)
+    this.waiting.splice(index, 1);
+    const inDoubt = error instanceof JournalWriteError && error.inDoubt;
+    entry.reject(
+      new EngineUnavailableError(
+        'unavailable',
+        inDoubt
+          ? 'the database connection was lost while committing: the outcome is unknown (if the commit landed, the input is applied once the database answers); look it up before sending it again'
+          : 'the database is unreachable; nothing was recorded, retry later',
+        inDoubt ? 'unknown' : 'not-applied',
+        { cause: error },
+      ),
+    );
+    this.enterOutage(error);
+  }
+
+  /** The database cannot be reached: refuse submits and retry it until it answers (see the header). */
+  private enterOutage(cause: unknown): void {
+    if (this.closed || this.failure !== undefined) return;
+    if (this.outage !== undefined) {
+      this.outage.cause = cause;
+      return;
+    }
+    this.outage = { since: Date.now(), cause };
+    this.outages += 1;
+    this.notify();
+    void this.retryUntilReachable();
+  }
+
+  private async retryUntilReachable(): Promise<void> {
+    const minMs = this.options.retry?.minMs ?? 100;
+    const maxMs = this.options.retry?.maxMs ?? 5_000;
+    let wait = minMs;
+    for (;;) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, wait);
+        timer.unref();
+        this.retryWake = () => (clearTimeout(timer), resolve());
+      });
+      this.retryWake = undefined;
+      if (this.closed || this.failure !== undefined) return;
+      try {
+        await this.catchUp();
+      } catch (error) {
+        if (this.closed || this.failure !== undefined) return;
+        if (!isDatabaseUnavailable(error)) {
+          this.outage = undefined;
+          (this.options.onError ?? ((e: unknown) => console.error('papertrade engine stopped:', e)))(error);
+          return this.fail(error);
+        }
+        this.outage!.cause = error;
+        wait = Math.min(wait * 2, maxMs);
+        continue;
+      }
+      const since = this.outage!.since;
+      this.outage = undefined;
+      this.stateSince = Date.now();
+      this.notify(since);
+      return;
+    }
+  }
+
+  /**
+   * One retry: every submit in flight has settled (refused), so the kernel applies what the journal
+   * holds beyond it (a commit that landed although its connection was lost), the journal continues
+   * after its head, and the read model catches up from its checkpoint. Throws while the database
+   * cannot be reached.
+   */
+  private async catchUp(): Promise<void> {
+    await this.journal.settle();
+    const head = await this.journal.latestSeq();
+    if (head < this.current.inputCount) throw new Error(`the journal is at seq ${head} but the kernel at ${this.current.inputCount}: committed inputs are missing`);
+    for await (const entry of this.journal.readFrom(this.current.inputCount + 1)) {
+      if (entry.seq !== this.current.inputCount + 1) throw new Error(`journal gap: expected seq ${this.current.inputCount + 1}, found ${entry.seq}`);
+      const events = this.current.handle(entry.input);
+      this.project(entry.seq, events);
+      if (events.some((e) => POSITION_CHANGES.has(e.type))) this.scheduler.positionChanged();
+    }
+    const resumed = await this.journal.resume();
+    if (resumed !== this.current.inputCount) throw new Error(`the kernel is at seq ${this.current.inputCount} but the journal at ${resumed}`);
+    this.projector.resume();
+    await this.projector.flush();
+  }
+
+  private notify(outageSince?: number): void {
+    const status = this.status;
+    if (this.options.onStatusChange !== undefined) return this.options.onStatusChange(status);
+    if (status.state === 'unavailable') console.warn(`papertrade engine unavailable, retrying the database: ${status.reason ?? 'unknown cause'}`);
+    else console.warn(`papertrade engine ready again after ${Date.now() - (outageSince ?? status.since)} ms without its database`);
+  }
+
   private fail(error: unknown): void {
     if (this.failure !== undefined) return;
     this.failure = error ?? new Error('unknown failure');
+    this.outage = undefined;
+    this.stateSince = Date.now();
     this.scheduler.stop();
-    for (const entry of this.waiting.splice(0)) entry.reject(new Error('the engine stopped after a failure', { cause: error }));
+    this.retryWake?.();
+    // Their commit may have landed: a restart replays whatever the journal holds.
+    for (const entry of this.waiting.splice(0)) entry.reject(new EngineUnavailableError('failed', 'the engine stopped after a failure', 'unknown', { cause: error }));
   }
 }
