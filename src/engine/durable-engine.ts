@@ -364,7 +364,7 @@ export class DurableEngine {
     if (events.length === 0) return this.projector.skip(seq);
     const balances: Record<string, BalanceView> = {};
     const touched = new Set<string>();
-    for (const event of events) if ('account' in event) touched.add(event.account);
+    for (const event of events) if ('account' in event && event.account !== undefined) touched.add(event.account);
     for (const account of [...touched].sort()) {
       const view = this.current.balances(account);
       if (view !== undefined) balances[account] = view;

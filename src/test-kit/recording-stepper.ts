@@ -53,6 +53,16 @@ export class RecordingStepper {
     return { input, events: this.handle(input) };
   }
 
+  /** Passes over the next market input without feeding it. */
+  skip(): void {
+    if (!this.done) this.next += 1;
+  }
+
+  /** The market input `step` would feed next. */
+  peek(): MarketInput | undefined {
+    return this.recording.inputs[this.next];
+  }
+
   get done(): boolean {
     return this.next >= this.recording.inputs.length;
   }

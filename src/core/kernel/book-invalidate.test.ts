@@ -49,8 +49,13 @@ describe('book.invalidate', () => {
     suspect.kernel.checkInvariants();
   });
 
-  it('is refused for a symbol the kernel does not trade', () => {
+  it('is refused for a symbol the kernel does not trade, and changes nothing', () => {
     const stepper = new RecordingStepper(loadRecording(BUNDLED_RECORDING));
-    expect(() => stepper.handle({ kind: 'book.invalidate', time: 1, symbol: 'ETHUSDT', reason: 'x' })).toThrow(/unconfigured symbol/);
+    stepper.advanceTo(stepper.kernel.now + 1);
+    const before = stepper.kernel.snapshot();
+    const events = stepper.handle({ kind: 'book.invalidate', time: 1, symbol: 'ETHUSDT', reason: 'x' });
+    expect(events).toEqual([expect.objectContaining({ type: 'INPUT_REJECTED', code: 'INVALID_INPUT', message: expect.stringMatching(/unconfigured symbol/) })]);
+    expect(stepper.kernel.bookStatus('ETHUSDT')).toBeUndefined();
+    expect(stepper.kernel.snapshot().replace(/"sequence":\d+/, '')).toBe(before.replace(/"sequence":\d+/, ''));
   });
 });

@@ -184,7 +184,28 @@ export interface LeverageEvent {
   readonly message?: string;
 }
 
+/**
+ * An input the kernel did not apply: it changed nothing but the sequence number.
+ * INVALID_INPUT: the input is not of a shape the kernel can apply (a time that is not Unix ms, an
+ * unknown kind, market data for a symbol it does not trade, a malformed decimal).
+ * INTERNAL: applying it broke an invariant half-way; the state was rolled back to what it was
+ * before the input. Always a defect to report, never a business rule.
+ */
+export interface InputRejectedEvent {
+  readonly type: 'INPUT_REJECTED';
+  readonly at: number;
+  /** The input's sequence number. */
+  readonly seq: number;
+  /** The input's kind, as given (may be anything for an invalid input). */
+  readonly kind: string;
+  readonly code: 'INVALID_INPUT' | 'INTERNAL';
+  readonly message: string;
+  /** The account the input named, when it named one. */
+  readonly account?: string;
+}
+
 export type KernelEvent =
+  | InputRejectedEvent
   | OrderNewEvent
   | OrderRejectedEvent
   | FillEvent

@@ -1,26 +1,22 @@
 /**
- * The checks an input passes before it is journaled.
+ * The shape every input must have before the kernel lets it touch its state.
  *
- * Why: a journaled input is replayed on every start. An input the kernel throws on (a time that is
- * not Unix ms, market data for a symbol it does not trade, a price that is not a decimal) would
- * stop the engine now and again on every restart. So the engine refuses such inputs before the
- * journal sees them; nothing changes and nothing is recorded.
- * Guarantees: an input that passes is plain JSON the kernel handles without throwing for these
- * reasons. Commands (orders, cancels, accounts, leverage) are checked only for their shape:
- * business rules stay the kernel's and come back as rejection events.
+ * Why: an input with a time that is not Unix ms, market data for a symbol the kernel does not
+ * trade, or a price that is not a decimal cannot be applied at all. The kernel answers such an
+ * input with INPUT_REJECTED (code INVALID_INPUT) and changes nothing; the durable engine asks the
+ * same question before journaling, so such inputs never reach the journal through it.
+ * Guarantees: an input that passes is plain JSON of a known kind whose market fields parse.
+ * Commands (orders, cancels, accounts, leverage) are checked only for their shape: business rules
+ * stay the kernel's and come back as rejection events.
  * Cost: one regular-expression test per decimal field of a market input (no bigint, no book walk).
  */
-import type { KernelInput, LevelInput } from '../core/kernel/inputs.js';
-import { parseFixed, SCALE_DIGITS } from '../core/money/fixed.js';
-
-export class InputRefusedError extends Error {
-  override readonly name = 'InputRefusedError';
-}
+import type { KernelInput, LevelInput } from './inputs.js';
+import { parseFixed, SCALE_DIGITS } from '../money/fixed.js';
 
 const KINDS = new Set(['book.snapshot', 'book.delta', 'book.invalidate', 'trade', 'clock', 'mark', 'funding', 'account.open', 'account.reset', 'account.close', 'account.import', 'leverage.set', 'order.place', 'order.cancel']);
 
 /** Why the input cannot be journaled, or undefined when it can. `symbols` are the kernel's configured symbols. */
-export function inputProblem(input: unknown, symbols: ReadonlySet<string>): string | undefined {
+export function inputProblem(input: unknown, symbols: { has(symbol: string): boolean }): string | undefined {
   if (typeof input !== 'object' || input === null || Array.isArray(input)) return 'an input is a JSON object';
   const i = input as Partial<KernelInput> & Record<string, unknown>;
   if (typeof i.kind !== 'string' || !KINDS.has(i.kind)) return `unknown input kind ${JSON.stringify(i.kind)}`;
@@ -65,7 +61,7 @@ export function inputProblem(input: unknown, symbols: ReadonlySet<string>): stri
   }
 }
 
-function symbolProblem(symbol: unknown, symbols: ReadonlySet<string>): string | undefined {
+function symbolProblem(symbol: unknown, symbols: { has(symbol: string): boolean }): string | undefined {
   return typeof symbol === 'string' && symbols.has(symbol) ? undefined : `market data for an unconfigured symbol: ${String(symbol)}`;
 }
 

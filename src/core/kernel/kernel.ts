@@ -10,7 +10,16 @@
  *   after every market event stamped at or before its arrival and before any stamped after it;
  * - funding times and equity samples happen when the clock crosses them, before the input that
  *   crossed them.
+ * - total: an input either applies whole or changes nothing but the sequence number. An input of a
+ *   shape the kernel cannot apply is answered with INPUT_REJECTED (INVALID_INPUT). An input that
+ *   throws half-way, or leaves an account it touched out of balance, is rolled back: the state is
+ *   rebuilt from the last checkpoint (a snapshot) and the inputs handled since, and the input is
+ *   answered with INPUT_REJECTED (INTERNAL). The engine goes on; the event is the loud report.
  * Not modelled here: persistence (the journal lives outside).
+ * Cost of totality: a checkpoint (a snapshot) after every max(1,024, snapshot length / 256) inputs,
+ * so that on average at most 256 snapshot characters are written per input handled; the inputs
+ * since the checkpoint held in memory; one ledger check per account an input touched.
+ * A contained failure costs a restore and the replay of at most that many inputs.
  */
 import type { Level } from '../book/order-book.js';
 import type { Instrument } from '../instruments/instrument.js';
@@ -21,9 +30,10 @@ import type { Order } from '../orders/order.js';
 import { isOpenStatus } from '../orders/order-status.js';
 import { endAccount, exportAccount, importAccount, openAccount, setLeverage } from './account-commands.js';
 import { equityEvent, equityOf, observeEquity, type Account, type HealthState } from './account-health.js';
-import type { KernelEvent } from './events.js';
+import type { InputRejectedEvent, KernelEvent } from './events.js';
 import { applyFunding, checkLiquidations, type RiskContext } from './futures-risk.js';
 import type { CancelOrderInput, KernelInput, LevelInput, PlaceOrderInput } from './inputs.js';
+import { inputProblem } from './input-validation.js';
 import { restoreInto, snapshotOf } from './kernel-snapshot.js';
 import { KernelState, type KernelConfig, type KernelCore } from './kernel-state.js';
 import { cancelOrder, placeOrder, settlementFor } from './order-commands.js';
@@ -39,14 +49,42 @@ function isMarketData(input: KernelInput): input is MarketDataInput {
   return MARKET_DATA_KINDS.has(input.kind);
 }
 
-export class Kernel {
-  private readonly s: KernelState;
-  private readonly engine: MatchingEngine;
-  private readonly core: KernelCore;
+/** Snapshot characters per input handled between checkpoints: bounds the amortised checkpoint cost. */
+const CHECKPOINT_CHARS_PER_INPUT = 256;
+const MIN_CHECKPOINT_INPUTS = 1_024;
 
-  constructor(config: KernelConfig) {
-    this.s = new KernelState(config);
-    const s = this.s;
+export class Kernel {
+  private s!: KernelState;
+  private engine!: MatchingEngine;
+  private core!: KernelCore;
+  private readonly config: KernelConfig;
+  private readonly rollback: boolean;
+  /** The state before `tail`, as a snapshot; undefined until the first input. */
+  private checkpoint: string | undefined;
+  /** Inputs handled since the checkpoint, in order. */
+  private tail: KernelInput[] = [];
+  private checkpointAfter = MIN_CHECKPOINT_INPUTS;
+  private contained = 0;
+
+  /**
+   * `rollback: false` turns containment off (a failing input then throws, as a broken invariant
+   * should in a kernel that is itself replaying the inputs of a rollback).
+   */
+  constructor(config: KernelConfig, options: { readonly rollback?: boolean } = {}) {
+    this.config = config;
+    this.rollback = options.rollback ?? true;
+    this.wire(new KernelState(config));
+  }
+
+  /** A kernel in exactly the state `snapshot()` recorded, under the same configuration. */
+  static restore(config: KernelConfig, snapshot: string, options: { readonly rollback?: boolean } = {}): Kernel {
+    const kernel = new Kernel(config, options);
+    restoreInto(kernel.s, snapshot);
+    return kernel;
+  }
+
+  private wire(s: KernelState): void {
+    this.s = s;
     this.engine = new MatchingEngine({
       now: () => s.clock,
       emit: (event) => s.emit(event),
@@ -54,13 +92,6 @@ export class Kernel {
       settlement: (order, market) => settlementFor(s, order.account, market),
     });
     this.core = { s, engine: this.engine, sampleEquity: (id) => this.sampleEquity(id) };
-  }
-
-  /** A kernel in exactly the state `snapshot()` recorded, under the same configuration. */
-  static restore(config: KernelConfig, snapshot: string): Kernel {
-    const kernel = new Kernel(config);
-    restoreInto(kernel.s, snapshot);
-    return kernel;
   }
 
   /** The whole state as one deterministic JSON document (see kernel-snapshot.ts). */
@@ -83,11 +114,61 @@ export class Kernel {
     return this.s.sequence;
   }
 
+  /** Inputs answered with INPUT_REJECTED (INTERNAL) since this kernel was made. */
+  get containedFailures(): number {
+    return this.contained;
+  }
+
+  /**
+   * Handles one input: its events, or a single INPUT_REJECTED when it was not applied. Never throws
+   * for any input (see the header), unless rollback is off.
+   */
   handle(input: KernelInput): KernelEvent[] {
-    if (!Number.isSafeInteger(input.time) || input.time < 0) throw new RangeError(`input time must be Unix ms, got ${input.time}`);
-    // Market data for a symbol the kernel does not trade is refused before anything changes.
+    const problem = inputProblem(input, this.s.markets);
+    if (problem !== undefined) {
+      this.s.sequence += 1;
+      if (this.rollback) this.tail.push(input);
+      return [this.rejected(input, 'INVALID_INPUT', problem)];
+    }
+    if (!this.rollback) return this.apply(input);
+    if (this.checkpoint === undefined || this.tail.length >= this.checkpointAfter) this.takeCheckpoint();
+    try {
+      const events = this.apply(input);
+      this.tail.push(input);
+      return events;
+    } catch (error) {
+      return this.contain(input, error);
+    }
+  }
+
+  private takeCheckpoint(): void {
+    this.checkpoint = snapshotOf(this.s);
+    this.tail = [];
+    this.checkpointAfter = Math.max(MIN_CHECKPOINT_INPUTS, Math.ceil(this.checkpoint.length / CHECKPOINT_CHARS_PER_INPUT));
+  }
+
+  /** Rebuilds the state the input found (checkpoint + tail), then answers it with INTERNAL. */
+  private contain(input: KernelInput, error: unknown): KernelEvent[] {
+    const replica = Kernel.restore(this.config, this.checkpoint!, { rollback: false });
+    for (const earlier of this.tail) replica.handle(earlier);
+    this.wire(replica.s);
+    this.s.sequence += 1;
+    this.contained += 1;
+    this.takeCheckpoint();
+    const message = error instanceof Error ? error.message : String(error);
+    return [this.rejected(input, 'INTERNAL', `not applied, state unchanged: ${message}`)];
+  }
+
+  private rejected(input: unknown, code: InputRejectedEvent['code'], message: string): InputRejectedEvent {
+    const fields = typeof input === 'object' && input !== null ? (input as Record<string, unknown>) : {};
+    const kind = typeof fields.kind === 'string' ? fields.kind : typeof input;
+    const event: InputRejectedEvent = { type: 'INPUT_REJECTED', at: this.s.clock, seq: this.s.sequence, kind, code, message };
+    return typeof fields.account === 'string' ? { ...event, account: fields.account } : event;
+  }
+
+  /** Applies a well-formed input; throws when an invariant breaks (the caller rolls back). */
+  private apply(input: KernelInput): KernelEvent[] {
     const marketData = isMarketData(input);
-    if (marketData && !this.s.markets.has(input.symbol)) throw new Error(`market data for an unconfigured symbol: ${input.symbol}`);
     this.s.sequence += 1;
     this.s.out = [];
     const isCommand = !marketData && input.kind !== 'clock';
@@ -162,7 +243,21 @@ export class Kernel {
     }
     if (input.kind === 'book.snapshot' || input.kind === 'book.delta' || input.kind === 'trade' || input.kind === 'mark') this.guardDrawdowns();
     this.recordHealth();
+    this.checkTouched();
     return this.s.out;
+  }
+
+  /** Every account this input's events name still balances (no negative balance, ledger identity). */
+  private checkTouched(): void {
+    let last: string | undefined;
+    for (const event of this.s.out) {
+      if (!('account' in event) || event.account === undefined || event.account === last) continue;
+      last = event.account;
+      const account = this.s.accountsById.get(event.account);
+      if (account === undefined) continue;
+      if (account.kind === 'futures') account.reconcile(account.reserved);
+      else account.reconcile();
+    }
   }
 
   // ---- queries (read-only views for the edges) ----
@@ -255,8 +350,6 @@ export class Kernel {
 
   // ---- internals ----
 
-
-
   private riskContext(): RiskContext {
     return {
       now: this.s.clock,
@@ -312,7 +405,7 @@ export class Kernel {
   /** An EQUITY point for every account this input filled, funded or liquidated; the drawdown guard. */
   private recordHealth(): void {
     const touched = new Set<string>();
-    for (const event of this.s.out) if (ACCOUNT_EVENTS.has(event.type) && 'account' in event) touched.add(event.account);
+    for (const event of this.s.out) if (ACCOUNT_EVENTS.has(event.type) && 'account' in event && event.account !== undefined) touched.add(event.account);
     for (const id of [...touched].sort()) this.sampleEquity(id);
   }
 
@@ -368,11 +461,6 @@ export class Kernel {
   }
 
 }
-
-
-
-
-
 
 function levels(raw: readonly LevelInput[]): Level[] {
   return raw.map(([price, size]) => [parseFixed(price), parseFixed(size)] as const);
