@@ -92,10 +92,14 @@ function registerDashboardAt(app: FastifyInstance, deps: ServiceDeps, dir: strin
   );
 
   const serve = async (request: FastifyRequest, reply: FastifyReply) => {
-    const path = decodeURIComponent((request.url.split('?')[0] ?? '/').split('#')[0] ?? '/');
-    if (API_PREFIXES.some((p) => path === p || path.startsWith(p.endsWith('/') ? p : `${p}/`))) {
-      return reply.code(404).send({ code: 'NOT_FOUND', message: `no route ${request.method} ${request.url}` });
+    let path: string;
+    try {
+      path = decodeURIComponent((request.url.split('?')[0] ?? '/').split('#')[0] ?? '/');
+    } catch {
+      return reply.code(400).send({ code: 'BAD_URL', message: 'the URL is not valid: a percent-escape does not decode' });
     }
+    // An unknown API path is the server's 404 (or 405), in its dialect, never the SPA page.
+    if (API_PREFIXES.some((p) => path === p || path.startsWith(p.endsWith('/') ? p : `${p}/`))) return reply.callNotFound();
     const relative = path === '/' ? 'index.html' : path.replace(/^\/+/, '');
     const file = normalize(join(root, relative));
     if (!file.startsWith(root)) return reply.code(404).send({ code: 'NOT_FOUND', message: 'not found' });

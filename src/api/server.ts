@@ -3,17 +3,30 @@
  * and a docs page (`/docs`), the native routes and the stream. `buildServer` makes the app without
  * listening, so tests drive it in-process with `app.inject`.
  *
- * Every error leaves through one handler: schema failures become 400 `INVALID_REQUEST` with the
- * validator's message; domain rejections their mapped status (http-errors.ts); anything else 500
- * without internals.
+ * Every error leaves in the documented shape, `{"code","message"}` (MEXC's `{"code","msg"}` under
+ * /api/v3): schema failures are 400 `INVALID_REQUEST` with the validator's message naming the
+ * field; domain rejections their mapped status (http-errors.ts); the framework's own refusals
+ * (undecodable URL, bad JSON, media type, body size, unknown path, wrong method, limits) their
+ * 4xx (edge-errors.ts), also for requests Node's HTTP parser refuses; anything else 500 without
+ * internals. Request logs never carry keys or signatures (log-redaction.ts).
+ *
+ * Limits (edge-guards.ts): without `limits`, an in-process server (tests, the library, benches)
+ * has no request rate limit; `startService` always passes the configured ones.
  */
+import type { Socket } from 'node:net';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import fastifyWebsocket from '@fastify/websocket';
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { DEFAULT_EDGE_LIMITS, type EdgeLimits } from '../config/limits-config.js';
 import { registerAccountRoutes } from './account-routes.js';
+import { registerAdminRoutes } from './admin-routes.js';
+import { edgeErrorOf, isMexcPath, mexcBodyOf, nativeBody, type EdgeError } from './edge-errors.js';
+import { presentsCredentials, registerEdgeGuards, RouteIndex } from './edge-guards.js';
+import { registerHealthRoutes } from './health-routes.js';
 import { HttpError } from './http-errors.js';
+import { CENSOR, LOG_SERIALIZERS, REDACTED_PATHS, redactUrl } from './log-redaction.js';
 import { registerMarketRoutes } from './market-routes.js';
 import { registerReportRoutes } from './report-routes.js';
 import type { ServiceDeps } from './service-deps.js';
@@ -24,28 +37,72 @@ export interface ServerOptions {
   readonly logger?: FastifyServerOptions['logger'];
   /** Extra route plugins (the MEXC-compatible API, the dashboard). */
   readonly plugins?: ReadonlyArray<(app: FastifyInstance, deps: ServiceDeps) => Promise<void> | void>;
+  /** Rate, back-off, WebSocket and body limits; absent: the defaults without a request rate limit. */
+  readonly limits?: EdgeLimits;
 }
 
-export const REDACTED_PATHS = ['req.headers.authorization', 'req.headers["x-mexc-apikey"]', 'apiSecret', 'secret', '*.apiSecret', '*.secret'];
+export { REDACTED_PATHS };
+
+/** The limits of a server built without any: no request rate limit, the other defaults. */
+export const IN_PROCESS_LIMITS: EdgeLimits = Object.freeze({ ...DEFAULT_EDGE_LIMITS, rateLimitMax: 0 });
+
+/** The logger options every server gets: the level given, secrets redacted, the request serializer that drops them from URLs. */
+function loggerOptions(logger: FastifyServerOptions['logger']): FastifyServerOptions['logger'] {
+  if (logger === undefined || logger === false) return false;
+  const base = logger === true ? {} : (logger as Record<string, unknown>);
+  return { ...base, redact: { paths: REDACTED_PATHS, censor: CENSOR }, serializers: { ...((base.serializers as object | undefined) ?? {}), ...LOG_SERIALIZERS } } as FastifyServerOptions['logger'];
+}
+
+function shorten(text: string): string {
+  return text.length > 200 ? `${text.slice(0, 200)}…` : text;
+}
+
+/** Sends an edge error in the dialect of the path. */
+function sendEdgeError(request: FastifyRequest, reply: FastifyReply, error: EdgeError): FastifyReply {
+  if (isMexcPath(request.url)) {
+    const mexc = mexcBodyOf(error);
+    return reply.code(mexc.status).send(mexc.body);
+  }
+  return reply.code(error.status).send(nativeBody(error));
+}
 
 export async function buildServer(deps: ServiceDeps, options: ServerOptions = {}): Promise<FastifyInstance> {
   let ready = false;
+  const limits = options.limits ?? IN_PROCESS_LIMITS;
+  const routes = new RouteIndex();
   const app = Fastify({
-    logger: options.logger ?? false,
+    logger: loggerOptions(options.logger),
+    bodyLimit: limits.bodyLimitBytes,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false } },
+    frameworkErrors: (error, request, reply) => {
+      const edge = edgeErrorOf(error) ?? { status: 400, code: 'INVALID_REQUEST', message: 'invalid request' };
+      return sendEdgeError(request, reply, edge);
+    },
+    // Requests Node's HTTP parser refuses (malformed request line or headers) never reach a route.
+    clientErrorHandler: (error: NodeJS.ErrnoException, socket: Socket) => {
+      if (error.code === 'ECONNRESET' || socket.destroyed || !socket.writable) return;
+      const tooLarge = error.code === 'HPE_HEADER_OVERFLOW';
+      const body = JSON.stringify(tooLarge ? { code: 'HEADERS_TOO_LARGE', message: 'the request headers are too large' } : { code: 'BAD_REQUEST', message: 'the request is not valid HTTP' });
+      socket.end(`HTTP/1.1 ${tooLarge ? '431 Request Header Fields Too Large' : '400 Bad Request'}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+    },
   }).withTypeProvider<TypeBoxTypeProvider>();
+  app.addHook('onRoute', (route) => routes.add(route.method, route.url));
 
   // Clients (ccxt among them) send `Content-Type: application/json` with no body on DELETE and POST.
+  // Otherwise Fastify's own JSON parser (it refuses `__proto__` and `constructor.prototype` keys).
+  const json = app.getDefaultJsonParser('error', 'error');
   app.removeContentTypeParser('application/json');
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body: string, done) => {
-    if (body.trim() === '') return done(null, undefined);
-    try {
-      done(null, JSON.parse(body) as unknown);
-    } catch {
-      done(Object.assign(new Error('the body is not valid JSON'), { statusCode: 400 }), undefined);
-    }
+  // No route reads plain text: such a body is 415, not a string handed to an object schema.
+  app.removeContentTypeParser('text/plain');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    if (typeof body !== 'string' || body.trim() === '') return done(null, undefined);
+    json(request, body, (error, value) => {
+      if (error !== null && error !== undefined) return done(Object.assign(new Error('the body is not valid JSON'), { statusCode: 400, code: 'FST_ERR_CTP_INVALID_JSON_BODY' }), undefined);
+      done(null, value);
+    });
   });
 
+  await registerEdgeGuards(app, deps, limits);
   await app.register(fastifySwagger, {
     openapi: {
       info: { title: 'papertrade', version: '0.1.0', description: 'Paper trading on real market data, with the same API as live trading.' },
@@ -54,23 +111,35 @@ export async function buildServer(deps: ServiceDeps, options: ServerOptions = {}
     },
   });
   await app.register(fastifySwaggerUi, { routePrefix: '/docs' });
-  await app.register(fastifyWebsocket);
+  await app.register(fastifyWebsocket, { options: { maxPayload: limits.wsMaxFrameBytes } });
 
   app.setErrorHandler((error, request, reply) => {
+    const edge = edgeErrorOf(error);
+    if (edge === undefined) {
+      request.log.error({ err: error }, 'request failed');
+      return reply.code(500).send({ code: 'INTERNAL', message: 'internal error' });
+    }
+    // A key that was presented and refused counts towards the address's back-off.
+    if (edge.status === 401 && presentsCredentials(request)) app.authThrottle.failed(request.ip);
     if (error instanceof HttpError) return reply.code(error.status).send(error.body);
-    const { validation, statusCode, message } = error as { validation?: unknown; statusCode?: number; message?: string };
-    if (validation !== undefined) return reply.code(400).send({ code: 'INVALID_REQUEST', message: message ?? 'invalid request' });
-    if (statusCode !== undefined && statusCode >= 400 && statusCode < 500) return reply.code(statusCode).send({ code: 'INVALID_REQUEST', message: message ?? 'invalid request' });
-    request.log.error({ err: error }, 'request failed');
-    return reply.code(500).send({ code: 'INTERNAL', message: 'internal error' });
+    return sendEdgeError(request, reply, edge);
   });
-  app.setNotFoundHandler((request, reply) => reply.code(404).send({ code: 'NOT_FOUND', message: `no route ${request.method} ${request.url}` }));
+  app.setNotFoundHandler((request, reply) => {
+    const allowed = routes.allowed(request.url);
+    if (allowed.length > 0 && !allowed.includes(request.method)) {
+      void reply.header('allow', allowed.join(', '));
+      return sendEdgeError(request, reply, { status: 405, code: 'METHOD_NOT_ALLOWED', message: `${request.method} is not allowed here; this path takes ${allowed.join(', ')}` });
+    }
+    return sendEdgeError(request, reply, { status: 404, code: 'NOT_FOUND', message: `no route ${request.method} ${shorten(redactUrl(request.url).split('?')[0] ?? '')}` });
+  });
 
-  registerMarketRoutes(app, deps, () => ready);
+  registerHealthRoutes(app, deps, () => ready);
+  registerMarketRoutes(app, deps);
   registerAccountRoutes(app, deps);
+  registerAdminRoutes(app, deps);
   registerTradingRoutes(app, deps);
   registerReportRoutes(app, deps);
-  registerStream(app, deps);
+  registerStream(app, deps, limits);
   for (const plugin of options.plugins ?? []) await plugin(app, deps);
   await app.ready();
   ready = true;

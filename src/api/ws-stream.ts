@@ -11,8 +11,15 @@
  *   ← {"channel":"market:BTCUSDT","type":"trade",…}        each real trade
  *   ← {"channel":"depth:BTCUSDT","bids":[…],"asks":[…]}    top 20 levels, at most every 250 ms
  * Errors answer {"op":"error","code":…,"message":…}; an account sees only its own events.
+ *
+ * Limits: a client frame larger than `wsMaxFrameBytes` closes the connection (1009, by the ws
+ * server); at most `wsMaxSubscriptions` channels per connection (MEXC allows 30): a subscribe that
+ * would exceed it is refused whole (TOO_MANY_SUBSCRIPTIONS). A wrong key counts towards the
+ * address's authentication back-off, and an address in back-off has no key checked. When the
+ * authenticated account is deleted, the connection is told so and closed (4001).
  */
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { EdgeLimits } from '../config/limits-config.js';
 import type { WebSocket } from 'ws';
 import type { KernelEvent } from '../core/kernel/events.js';
 import type { KernelInput } from '../core/kernel/inputs.js';
@@ -20,81 +27,111 @@ import type { ServiceDeps } from './service-deps.js';
 
 const DEPTH_INTERVAL_MS = 250;
 
-export function registerStream(app: FastifyInstance, deps: ServiceDeps): void {
-  app.get('/ws', { websocket: true, schema: { hide: true } }, (socket: WebSocket) => {
-    let account: string | undefined;
-    const markets = new Set<string>();
-    const depths = new Set<string>();
-    let wantsAccount = false;
-    const lastTop = new Map<string, string>();
-    const lastDepthAt = new Map<string, number>();
-    const send = (message: unknown) => {
-      if (socket.readyState === socket.OPEN) socket.send(JSON.stringify(message));
-    };
-    const error = (code: string, message: string) => send({ op: 'error', code, message });
+/** Close code sent when the connection's account is deleted (4000–4999: application codes). */
+export const ACCOUNT_DELETED_CLOSE_CODE = 4001;
 
-    const onEvents = (events: readonly KernelEvent[], input: KernelInput) => {
-      const kernel = deps.hub.kernel;
-      if (wantsAccount && account !== undefined) {
-        const mine = events.filter((e) => 'account' in e && e.account === account);
-        for (const event of mine) send({ channel: 'account', event });
-        if (mine.some((e) => e.type === 'FILL' || e.type === 'ORDER_NEW' || e.type === 'ORDER_CANCELED' || e.type === 'ORDER_EXPIRED' || e.type === 'FUNDING' || e.type === 'LIQUIDATION' || e.type === 'ACCOUNT_RESET')) {
-          send({ channel: 'account', balances: kernel.balances(account) ?? {} });
+export function registerStream(app: FastifyInstance, deps: ServiceDeps, limits: Pick<EdgeLimits, 'wsMaxSubscriptions'>): void {
+  app.route({
+    method: 'GET',
+    url: '/ws',
+    schema: { hide: true },
+    // A plain GET (no Upgrade header) gets the documented error shape.
+    handler: async (_request, reply) => reply.code(426).header('upgrade', 'websocket').send({ code: 'UPGRADE_REQUIRED', message: '/ws is a WebSocket: connect with Upgrade: websocket' }),
+    wsHandler: (socket: WebSocket, request: FastifyRequest) => {
+      let account: string | undefined;
+      const markets = new Set<string>();
+      const depths = new Set<string>();
+      let wantsAccount = false;
+      const lastTop = new Map<string, string>();
+      const lastDepthAt = new Map<string, number>();
+      const send = (message: unknown) => {
+        if (socket.readyState === socket.OPEN) socket.send(JSON.stringify(message));
+      };
+      const error = (code: string, message: string) => send({ op: 'error', code, message });
+
+      const subscriptions = () => markets.size + depths.size + (wantsAccount ? 1 : 0);
+
+      const onEvents = (events: readonly KernelEvent[], input: KernelInput) => {
+        const kernel = deps.hub.kernel;
+        if (account !== undefined && events.some((e) => e.type === 'ACCOUNT_CLOSED' && e.account === account)) {
+          error('ACCOUNT_DELETED', `account ${account} was deleted; this connection closes`);
+          socket.close(ACCOUNT_DELETED_CLOSE_CODE, 'account deleted');
+          account = undefined;
+          wantsAccount = false;
+          return;
         }
-      }
-      if (!('symbol' in input)) return;
-      const symbol = input.symbol;
-      if (markets.has(symbol)) {
-        if (input.kind === 'trade') send({ channel: `market:${symbol}`, type: 'trade', at: input.time, price: input.price, quantity: input.quantity, side: input.buyerMaker ? 'SELL' : 'BUY' });
-        if (input.kind === 'book.delta' || input.kind === 'book.snapshot') {
-          const top = kernel.depth(symbol, 1);
-          const key = JSON.stringify(top);
-          if (top !== undefined && key !== lastTop.get(symbol)) {
-            lastTop.set(symbol, key);
-            send({ channel: `market:${symbol}`, type: 'bookTicker', at: kernel.now, bid: top.bids[0] ?? null, ask: top.asks[0] ?? null });
+        if (wantsAccount && account !== undefined) {
+          const mine = events.filter((e) => 'account' in e && e.account === account);
+          for (const event of mine) send({ channel: 'account', event });
+          if (mine.some((e) => e.type === 'FILL' || e.type === 'ORDER_NEW' || e.type === 'ORDER_CANCELED' || e.type === 'ORDER_EXPIRED' || e.type === 'FUNDING' || e.type === 'LIQUIDATION' || e.type === 'ACCOUNT_RESET')) {
+            send({ channel: 'account', balances: kernel.balances(account) ?? {} });
           }
         }
-      }
-      if (depths.has(symbol) && (input.kind === 'book.delta' || input.kind === 'book.snapshot')) {
-        const now = Date.now();
-        if (now - (lastDepthAt.get(symbol) ?? 0) >= DEPTH_INTERVAL_MS) {
-          lastDepthAt.set(symbol, now);
-          send({ channel: `depth:${symbol}`, at: kernel.now, status: kernel.bookStatus(symbol)?.status, ...kernel.depth(symbol, 20) });
-        }
-      }
-    };
-    const unsubscribe = deps.hub.subscribe(onEvents);
-    socket.on('close', unsubscribe);
-    socket.on('message', (raw: Buffer) => {
-      let message: { op?: unknown; apiKey?: unknown; channels?: unknown };
-      try {
-        message = JSON.parse(raw.toString()) as typeof message;
-      } catch {
-        return error('BAD_MESSAGE', 'messages are JSON objects with an "op"');
-      }
-      if (message.op === 'auth') {
-        const profile = typeof message.apiKey === 'string' ? deps.credentials.byApiKey(message.apiKey) : undefined;
-        if (profile === undefined) return error('UNAUTHORIZED', 'unknown API key');
-        account = profile.accountId;
-        return send({ op: 'auth', ok: true, account });
-      }
-      if (message.op === 'subscribe') {
-        if (!Array.isArray(message.channels) || !message.channels.every((c) => typeof c === 'string')) return error('BAD_MESSAGE', '"channels" must be a list of strings');
-        const symbols = new Set(deps.hub.kernel.instruments().map((i) => i.symbol));
-        for (const channel of message.channels as string[]) {
-          const [kind, symbol] = channel.split(':');
-          if (kind === 'account') {
-            if (account === undefined) return error('UNAUTHORIZED', 'send {"op":"auth","apiKey":…} before subscribing to "account"');
-            wantsAccount = true;
-          } else if ((kind === 'market' || kind === 'depth') && symbol !== undefined && symbols.has(symbol)) {
-            (kind === 'market' ? markets : depths).add(symbol);
-          } else {
-            return error('BAD_CHANNEL', `unknown channel "${channel}" (account, market:SYMBOL, depth:SYMBOL)`);
+        if (!('symbol' in input)) return;
+        const symbol = input.symbol;
+        if (markets.has(symbol)) {
+          if (input.kind === 'trade') send({ channel: `market:${symbol}`, type: 'trade', at: input.time, price: input.price, quantity: input.quantity, side: input.buyerMaker ? 'SELL' : 'BUY' });
+          if (input.kind === 'book.delta' || input.kind === 'book.snapshot') {
+            const top = kernel.depth(symbol, 1);
+            const key = JSON.stringify(top);
+            if (top !== undefined && key !== lastTop.get(symbol)) {
+              lastTop.set(symbol, key);
+              send({ channel: `market:${symbol}`, type: 'bookTicker', at: kernel.now, bid: top.bids[0] ?? null, ask: top.asks[0] ?? null });
+            }
           }
         }
-        return send({ op: 'subscribe', ok: true, channels: message.channels });
-      }
-      return error('BAD_MESSAGE', `unknown op ${JSON.stringify(message.op)}`);
-    });
+        if (depths.has(symbol) && (input.kind === 'book.delta' || input.kind === 'book.snapshot')) {
+          const now = Date.now();
+          if (now - (lastDepthAt.get(symbol) ?? 0) >= DEPTH_INTERVAL_MS) {
+            lastDepthAt.set(symbol, now);
+            send({ channel: `depth:${symbol}`, at: kernel.now, status: kernel.bookStatus(symbol)?.status, ...kernel.depth(symbol, 20) });
+          }
+        }
+      };
+      const unsubscribe = deps.hub.subscribe(onEvents);
+      socket.on('close', unsubscribe);
+      socket.on('message', (raw: Buffer) => {
+        let message: { op?: unknown; apiKey?: unknown; channels?: unknown };
+        try {
+          message = JSON.parse(raw.toString()) as typeof message;
+        } catch {
+          return error('BAD_MESSAGE', 'messages are JSON objects with an "op"');
+        }
+        if (message.op === 'auth') {
+          const throttle = app.authThrottle;
+          const wait = throttle.retryAfterMs(request.ip);
+          if (wait > 0) return error('TOO_MANY_AUTH_FAILURES', `too many failed authentications from this address: retry in ${Math.ceil(wait / 1000)} s`);
+          const profile = typeof message.apiKey === 'string' ? deps.credentials.byApiKey(message.apiKey) : undefined;
+          if (profile === undefined) {
+            throttle.failed(request.ip);
+            return error('UNAUTHORIZED', 'unknown API key');
+          }
+          account = profile.accountId;
+          return send({ op: 'auth', ok: true, account });
+        }
+        if (message.op === 'subscribe') {
+          if (!Array.isArray(message.channels) || !message.channels.every((c) => typeof c === 'string')) return error('BAD_MESSAGE', '"channels" must be a list of strings');
+          const symbols = new Set(deps.hub.kernel.instruments().map((i) => i.symbol));
+          const held = (c: string) => (c === 'account' ? wantsAccount : c.startsWith('market:') ? markets.has(c.slice(7)) : c.startsWith('depth:') ? depths.has(c.slice(6)) : false);
+          const fresh = new Set((message.channels as string[]).filter((c) => !held(c)));
+          if (subscriptions() + fresh.size > limits.wsMaxSubscriptions) {
+            return error('TOO_MANY_SUBSCRIPTIONS', `at most ${limits.wsMaxSubscriptions} channels per connection (${subscriptions()} held, ${fresh.size} more asked)`);
+          }
+          for (const channel of message.channels as string[]) {
+            const [kind, symbol] = channel.split(':');
+            if (kind === 'account') {
+              if (account === undefined) return error('UNAUTHORIZED', 'send {"op":"auth","apiKey":…} before subscribing to "account"');
+              wantsAccount = true;
+            } else if ((kind === 'market' || kind === 'depth') && symbol !== undefined && symbols.has(symbol)) {
+              (kind === 'market' ? markets : depths).add(symbol);
+            } else {
+              return error('BAD_CHANNEL', `unknown channel "${channel}" (account, market:SYMBOL, depth:SYMBOL)`);
+            }
+          }
+          return send({ op: 'subscribe', ok: true, channels: message.channels });
+        }
+        return error('BAD_MESSAGE', `unknown op ${JSON.stringify(message.op)}`);
+      });
+    },
   });
 }

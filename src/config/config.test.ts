@@ -46,6 +46,7 @@ describe('loadConfig', () => {
       feeTaker: undefined,
       snapshotIntervalMs: 300_000,
       logLevel: 'info',
+      limits: { rateLimitMax: 500, rateLimitWindowMs: 10_000, authFailureLimit: 10, authBackoffMs: 1_000, authBackoffMaxMs: 900_000, wsMaxFrameBytes: 16_384, wsMaxSubscriptions: 30, bodyLimitBytes: 1_048_576 },
       envFile: undefined,
     });
     expect(config.replayRecording).toBe(DEFAULT_REPLAY_RECORDING);
@@ -62,7 +63,7 @@ describe('loadConfig', () => {
       DATABASE_URL: 'postgres://trader:pw@db.local:5432/papertrade',
       HOST: '0.0.0.0',
       PORT: '8080',
-      ADMIN_API_KEY: 'admin-secret',
+      ADMIN_API_KEY: 'admin-secret-0123456789',
       MARKET_DATA: 'live',
       REPLAY_SPEED: '10',
       EXCHANGE: 'binance',
@@ -88,7 +89,7 @@ describe('loadConfig', () => {
       databaseUrl: 'postgres://trader:pw@db.local:5432/papertrade',
       host: '0.0.0.0',
       port: 8080,
-      adminApiKey: 'admin-secret',
+      adminApiKey: 'admin-secret-0123456789',
       marketData: 'live',
       replaySpeed: 10,
       exchange: 'binance',
@@ -192,12 +193,12 @@ describe('loadConfig', () => {
 
   it('a .env file is read, and the process environment wins over it', () => {
     const file = join(tmp, 'settings.env');
-    writeFileSync(file, ['# comment', 'PORT=4000', 'HOST=0.0.0.0', 'PAPER_TRADING_INITIAL_BALANCE_BTC=2', 'ADMIN_API_KEY="quoted key"', 'EXCHANGE_URLS=\'{"api":{"spot":{"public":"http://127.0.0.1:1/api"}}}\''].join('\n'));
+    writeFileSync(file, ['# comment', 'PORT=4000', 'HOST=0.0.0.0', 'PAPER_TRADING_INITIAL_BALANCE_BTC=2', 'ADMIN_API_KEY="quoted-admin-key-0123"', 'EXCHANGE_URLS=\'{"api":{"spot":{"public":"http://127.0.0.1:1/api"}}}\''].join('\n'));
     const config = load({ PORT: '5000' }, file);
     expect(config).toMatchObject({
       port: 5000,
       host: '0.0.0.0',
-      adminApiKey: 'quoted key',
+      adminApiKey: 'quoted-admin-key-0123',
       initialBalances: { BTC: '2' },
       exchangeUrls: { api: { spot: { public: 'http://127.0.0.1:1/api' } } },
       envFile: file,
@@ -225,10 +226,37 @@ describe('loadConfig', () => {
   });
 });
 
+describe('edge limits and the admin key', () => {
+  it('reads every limit, and 0 turns the rate limit and the back-off off', () => {
+    const config = load({ RATE_LIMIT_MAX: '0', RATE_LIMIT_WINDOW_MS: '60000', AUTH_FAILURE_LIMIT: '0', AUTH_BACKOFF_MS: '500', AUTH_BACKOFF_MAX_MS: '60000', WS_MAX_FRAME_BYTES: '4096', WS_MAX_SUBSCRIPTIONS: '5', BODY_LIMIT_BYTES: '2048' });
+    expect(config.limits).toEqual({ rateLimitMax: 0, rateLimitWindowMs: 60_000, authFailureLimit: 0, authBackoffMs: 500, authBackoffMaxMs: 60_000, wsMaxFrameBytes: 4096, wsMaxSubscriptions: 5, bodyLimitBytes: 2048 });
+  });
+
+  it('names each bad limit', () => {
+    const errors = loadConfig({ RATE_LIMIT_MAX: '-1', WS_MAX_SUBSCRIPTIONS: '0', AUTH_BACKOFF_MS: '5000', AUTH_BACKOFF_MAX_MS: '1000', BODY_LIMIT_BYTES: 'lots' }, { envFile: false });
+    expect(errors.ok ? [] : errors.error.map((e) => e.variable).sort()).toEqual(['AUTH_BACKOFF_MAX_MS', 'BODY_LIMIT_BYTES', 'RATE_LIMIT_MAX', 'WS_MAX_SUBSCRIPTIONS']);
+  });
+
+  it('refuses an admin key shorter than 16 characters without echoing it', () => {
+    const errors = loadConfig({ ADMIN_API_KEY: 'short-s3cret' }, { envFile: false });
+    expect(errors.ok).toBe(false);
+    const text = errors.ok ? '' : formatConfigErrors(errors.error);
+    expect(text).toMatch(/ADMIN_API_KEY: must be at least 16 characters long \(got 12\)/);
+    expect(text).not.toContain('s3cret');
+    expect(load({ ADMIN_API_KEY: '0123456789abcdef' }).adminApiKey).toBe('0123456789abcdef');
+  });
+
+  it('refuses fee overrides above 1 %', () => {
+    expect(load({ FEE_MAKER: '0.01', FEE_TAKER: '0.0005' })).toMatchObject({ feeMaker: '0.01', feeTaker: '0.0005' });
+    const errors = loadConfig({ FEE_TAKER: '0.02', FEE_MAKER: '2' }, { envFile: false });
+    expect(errors.ok ? [] : errors.error.map((e) => e.variable).sort()).toEqual(['FEE_MAKER', 'FEE_TAKER']);
+  });
+});
+
 describe('describeConfig', () => {
   it('redacts the admin key, exchange keys, database password and secret exchange options', () => {
     const config = load({
-      ADMIN_API_KEY: 'admin-s3cret',
+      ADMIN_API_KEY: 'admin-s3cret-0123456789',
       EXCHANGE_API_KEY: 'key-s3cret',
       EXCHANGE_API_SECRET: 'secret-s3cret',
       DATABASE_URL: 'postgres://trader:db-s3cret@db.local/papertrade',

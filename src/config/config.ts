@@ -14,7 +14,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse as parseDotenv } from 'dotenv';
+import { feeTextProblem } from '../core/instruments/fee-bounds.js';
 import { parseFixed } from '../core/money/fixed.js';
+import { adminKeyProblem, parseEdgeLimits, type EdgeLimits } from './limits-config.js';
 
 export type Result<T, E> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: E };
 
@@ -72,6 +74,8 @@ export interface AppConfig {
   /** Wall-time snapshot interval (default 300,000; 0 = off). */
   readonly snapshotIntervalMs: number;
   readonly logLevel: LogLevel;
+  /** Request rate, failed-authentication back-off, WebSocket and body limits (limits-config.ts). */
+  readonly limits: EdgeLimits;
   /** The `.env` file that was read, if any. */
   readonly envFile: string | undefined;
 }
@@ -163,8 +167,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: LoadCo
   if (exchangeApiKey !== undefined && exchangeApiSecret === undefined) fail('EXCHANGE_API_SECRET', 'is required when an API key is set (EXCHANGE_API_KEY or MEXC_API_KEY)');
   if (exchangeApiSecret !== undefined && exchangeApiKey === undefined) fail('EXCHANGE_API_KEY', 'is required when an API secret is set (EXCHANGE_API_SECRET or MEXC_API_SECRET)');
 
-  const feeMaker = parseFee(get('FEE_MAKER')) ?? (get('FEE_MAKER') === undefined ? undefined : fail('FEE_MAKER', 'must be a decimal fraction from 0 to below 1, e.g. 0.001 for 0.1 %'));
-  const feeTaker = parseFee(get('FEE_TAKER')) ?? (get('FEE_TAKER') === undefined ? undefined : fail('FEE_TAKER', 'must be a decimal fraction from 0 to below 1, e.g. 0.001 for 0.1 %'));
+  const feeMaker = parseFee(get('FEE_MAKER')) ?? (get('FEE_MAKER') === undefined ? undefined : fail('FEE_MAKER', 'must be a decimal fraction from 0 to 0.01 (1 %), e.g. 0.001 for 0.1 %'));
+  const feeTaker = parseFee(get('FEE_TAKER')) ?? (get('FEE_TAKER') === undefined ? undefined : fail('FEE_TAKER', 'must be a decimal fraction from 0 to 0.01 (1 %), e.g. 0.001 for 0.1 %'));
+
+  const adminApiKey = get('ADMIN_API_KEY');
+  const adminProblem = adminKeyProblem(adminApiKey);
+  if (adminProblem !== undefined) fail('ADMIN_API_KEY', adminProblem);
+  const limits = parseEdgeLimits(get, fail);
 
   const initialBalances: Record<string, string> = {};
   for (const name of Object.keys(vars).filter((n) => n.startsWith(BALANCE_PREFIX)).sort()) {
@@ -191,7 +200,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: LoadCo
       databaseUrl,
       host,
       port: port!,
-      adminApiKey: get('ADMIN_API_KEY'),
+      adminApiKey,
       marketData: marketData as 'replay' | 'live',
       replayRecording,
       replaySpeed: replaySpeed!,
@@ -209,6 +218,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: LoadCo
       feeTaker,
       snapshotIntervalMs: snapshotIntervalMs!,
       logLevel: logLevel as LogLevel,
+      limits,
       envFile: file.path,
     }),
   };
@@ -308,7 +318,7 @@ function isPlainDecimal(text: string): boolean {
 
 function parseFee(text: string | undefined): string | undefined {
   if (text === undefined || !isPlainDecimal(text)) return undefined;
-  return parseFixed(text) < parseFixed('1') ? text : undefined;
+  return feeTextProblem({ taker: text }) === undefined ? text : undefined;
 }
 
 function isDatabaseUrl(url: string): boolean {

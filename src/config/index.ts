@@ -14,4 +14,5 @@ export {
   type LogLevel,
   type Result,
 } from './config.js';
+export { adminKeyProblem, DEFAULT_EDGE_LIMITS, MIN_ADMIN_KEY_LENGTH, type EdgeLimits } from './limits-config.js';
 export { checkLiveInterlock, describeRefusal, LiveTradingRefusedError, LIVE_TRADING_CONFIRMATION, type InterlockDecision } from './live-interlock.js';

@@ -13,6 +13,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { AccountProfile } from '../../persistence/credential-store.js';
 import type { ServiceDeps } from '../service-deps.js';
 import { MarketTape } from './market-tape.js';
+import { edgeErrorOf, mexcBodyOf } from '../edge-errors.js';
 import { MexcError } from './mexc-errors.js';
 import { registerMexcMarketRoutes } from './mexc-market-routes.js';
 import { verifySignedRequest } from './mexc-signature.js';
@@ -27,6 +28,9 @@ export interface MexcContext {
   signed(request: FastifyRequest): AccountProfile;
   wallClock(): number;
 }
+
+/** MEXC codes that mean a wrong key or signature: unknown API key, signature not valid. */
+const AUTH_FAILURES = new Set([10072, 700002]);
 
 export interface MexcApiOptions {
   /** Public trades kept per symbol for trades, klines and tickers (default 100,000). */
@@ -72,9 +76,16 @@ export async function registerMexcApi(app: FastifyInstance, deps: ServiceDeps, o
     // MEXC takes signed parameters in a form body too; keep it raw, the signature covers it as sent.
     scope.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_request, body, done) => done(null, body));
     scope.setErrorHandler((error, request, reply) => {
-      if (error instanceof MexcError) return reply.code(error.status).send(error.body);
-      const statusCode = (error as { statusCode?: number }).statusCode;
-      if (statusCode !== undefined && statusCode >= 400 && statusCode < 500) return reply.code(400).send({ code: 700004, msg: (error as Error).message });
+      if (error instanceof MexcError) {
+        // A key that names no account, or a signature that does not verify: towards the address's back-off.
+        if (AUTH_FAILURES.has(error.code)) request.server.authThrottle.failed(request.ip);
+        return reply.code(error.status).send(error.body);
+      }
+      const edge = edgeErrorOf(error);
+      if (edge !== undefined) {
+        const mexc = mexcBodyOf(edge);
+        return reply.code(mexc.status).send(mexc.body);
+      }
       request.log.error({ err: error }, 'MEXC API request failed');
       return reply.code(500).send({ code: 500, msg: 'internal error' });
     });

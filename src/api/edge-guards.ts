@@ -1,0 +1,105 @@
+/**
+ * The edge's guards, registered before any route: the request rate limit per account key
+ * (@fastify/rate-limit), the back-off on failed authentications per client address
+ * (auth-throttle.ts), and the index of routes that tells a 405 from a 404.
+ *
+ * Rate limit keys: a request with a known account key counts against that account (whichever
+ * dialect carries the key: `Authorization: Bearer` or `X-MEXC-APIKEY`), the admin key against
+ * "admin", anything else against its client address, as MEXC counts keyed endpoints per UID and
+ * the others per IP. An unknown key counts against the address, so random keys buy no extra quota.
+ */
+import fastifyRateLimit from '@fastify/rate-limit';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { EdgeLimits } from '../config/limits-config.js';
+import { bearerToken, isAdmin } from './auth.js';
+import { AuthThrottle } from './auth-throttle.js';
+import { HttpError } from './http-errors.js';
+import type { ServiceDeps } from './service-deps.js';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** The failed-authentication back-off of this server. */
+    authThrottle: AuthThrottle;
+  }
+}
+
+/** The key a request presents, in either dialect. */
+export function presentedKey(request: FastifyRequest): string | undefined {
+  const bearer = bearerToken(request);
+  if (bearer !== undefined) return bearer;
+  const mexc = request.headers['x-mexc-apikey'];
+  const value = Array.isArray(mexc) ? mexc[0] : mexc;
+  return value === undefined || value === '' ? undefined : value;
+}
+
+/** Whether the request tries to authenticate at all (a key header, right or wrong). */
+export function presentsCredentials(request: FastifyRequest): boolean {
+  const authorization = request.headers.authorization;
+  return (typeof authorization === 'string' && authorization !== '') || presentedKey(request) !== undefined;
+}
+
+export function authBackoffError(retryAfterMs: number): HttpError {
+  const seconds = Math.max(1, Math.ceil(retryAfterMs / 1000));
+  return new HttpError(429, { code: 'TOO_MANY_AUTH_FAILURES', message: `too many failed authentications from this address: retry in ${seconds} s` });
+}
+
+export async function registerEdgeGuards(app: FastifyInstance, deps: ServiceDeps, limits: EdgeLimits): Promise<void> {
+  const throttle = new AuthThrottle({ failureLimit: limits.authFailureLimit, backoffMs: limits.authBackoffMs, maxBackoffMs: limits.authBackoffMaxMs });
+  app.decorate('authThrottle', throttle);
+
+  // An address in back-off gets no key checked; requests without a key (public data) still pass.
+  app.addHook('onRequest', async (request, reply) => {
+    if (!throttle.enabled || !presentsCredentials(request)) return;
+    const wait = throttle.retryAfterMs(request.ip);
+    if (wait > 0) {
+      void reply.header('retry-after', String(Math.max(1, Math.ceil(wait / 1000))));
+      throw authBackoffError(wait);
+    }
+  });
+
+  if (limits.rateLimitMax > 0) {
+    await app.register(fastifyRateLimit, {
+      global: true,
+      max: limits.rateLimitMax,
+      timeWindow: limits.rateLimitWindowMs,
+      keyGenerator: (request) => rateKey(request, deps),
+      errorResponseBuilder: (_request, context) =>
+        Object.assign(new HttpError(429, { code: 'RATE_LIMITED', message: `request rate limit reached: ${context.max} per ${limits.rateLimitWindowMs} ms; retry in ${context.after}` }), { statusCode: 429 }),
+    });
+  }
+}
+
+function rateKey(request: FastifyRequest, deps: ServiceDeps): string {
+  const key = presentedKey(request);
+  if (key !== undefined) {
+    const profile = deps.credentials.byApiKey(key);
+    if (profile !== undefined) return `account:${profile.accountId}`;
+    if (isAdmin(request, deps.adminKeyHash)) return 'admin';
+  }
+  return `ip:${request.ip}`;
+}
+
+/**
+ * The routes by method and path pattern, to answer 405 (with `Allow`) when a path exists under
+ * other methods. Wildcard routes (the dashboard's fallback) are left out: they take any path.
+ */
+export class RouteIndex {
+  private readonly routes: Array<{ readonly methods: readonly string[]; readonly pattern: RegExp }> = [];
+
+  add(method: string | readonly string[], url: string): void {
+    if (url.includes('*')) return;
+    const source = url
+      .split('/')
+      .map((segment) => (segment.startsWith(':') ? '[^/]+' : segment.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')))
+      .join('/');
+    this.routes.push({ methods: typeof method === 'string' ? [method] : method, pattern: new RegExp(`^${source}/?$`) });
+  }
+
+  /** The methods this path takes, sorted; empty when no route has it. */
+  allowed(url: string): string[] {
+    const path = url.split('?')[0] ?? '';
+    const methods = new Set<string>();
+    for (const route of this.routes) if (route.pattern.test(path)) for (const m of route.methods) methods.add(m);
+    return [...methods].sort();
+  }
+}
