@@ -3,23 +3,29 @@
  *
  * Guarantees:
  * - an order reserves initial margin for its whole quantity at its leverage (price × qty / lev)
- *   plus the taker fee on it; reduce-only orders reserve nothing and never open or flip a position;
+ *   plus the fee model's reserve at the worst rate; a stop-market order (not reduce-only) reserves
+ *   the same at its trigger price, as NautilusTrader's margin accounts do, and is checked again
+ *   against its funds when it triggers; reduce-only orders reserve nothing and never open or flip
+ *   a position;
  * - a fill first reduces an opposite position (realized PnL and its margin return to cash), then
  *   opens or adds with margin = price × qty / leverage, taken from the order's reservation;
- * - fees are fill notional × rate, rounded up to the commission precision, in the settlement asset.
+ * - fees come from the fee model (matching/fee-model.ts): notional × rate in the settlement asset,
+ *   rounded once per order.
  * Not modelled: Binance's "open loss" surcharge on order cost.
  */
 import { div, formatFixed, mul, roundToDecimals, type Fixed } from '../money/fixed.js';
+import { applyFillFee, feeRate, feeReserve, fillFee, futuresFeeBasis, wholeFee, worstFeeRate } from '../matching/fee-model.js';
 import type { Instrument } from '../instruments/instrument.js';
 import type { KernelEvent } from '../kernel/events.js';
-import type { Settlement, SettledFill } from '../matching/settlement.js';
+import type { MarketBudget, Settlement, SettledFill } from '../matching/settlement.js';
 import type { WalkPlan } from '../matching/taker-walk.js';
 import { isOpenStatus } from '../orders/order-status.js';
-import { remainingQty, type Liquidity, type Order } from '../orders/order.js';
+import { executionType, isConditional, remainingQty, type Liquidity, type Order } from '../orders/order.js';
 import { rejection, type Rejection } from '../orders/rejection.js';
 import type { FuturesAccount } from './futures-account.js';
 import { applyFill, sideOf, type Position } from './position.js';
 import { positionEvent } from './position-events.js';
+import { conditionalReservePrice } from './spot-settlement.js';
 
 const fmt = (v: Fixed): string => formatFixed(v);
 
@@ -29,27 +35,40 @@ export class FuturesOrderSettlement implements Settlement {
     private readonly instrument: Instrument,
     private readonly now: () => number,
     private readonly mark: (symbol: string) => Fixed | undefined,
+    /** The market's price for sizing a trailing stop's reservation (mark, else last trade). */
+    private readonly marketPrice: () => Fixed | undefined = () => undefined,
   ) {}
 
   private rate(liquidity: Liquidity): Fixed {
-    const fees = this.account.fees;
-    return liquidity === 'MAKER' ? (fees.maker ?? this.instrument.makerFee) : (fees.taker ?? this.instrument.takerFee);
+    return feeRate(this.account.fees, this.instrument, liquidity);
   }
 
-  private fee(notional: Fixed, liquidity: Liquidity): Fixed {
-    return roundToDecimals(mul(notional, this.rate(liquidity), 'ceil'), this.instrument.quoteCommissionPrecision, 'ceil');
+  private get feeDecimals(): number {
+    return futuresFeeBasis(this.account.settleAsset, this.instrument).decimals;
   }
 
   private marginFor(notional: Fixed, order: Order): Fixed {
     return roundToDecimals(div(notional, BigInt(order.leverage) * 10n ** 18n, 'up'), this.instrument.quoteCommissionPrecision, 'ceil');
   }
 
-  /** What the remainder of a priced order keeps reserved. */
+  /** What the remainder of an open order keeps reserved (market-executing orders: what they hold). */
   private required(order: Order): Fixed {
     if (!isOpenStatus(order.status) || order.reduceOnly) return 0n;
-    if (order.type === 'MARKET') return order.locked;
+    if (executionType(order.type) === 'MARKET') return order.locked;
     const notional = mul(order.price!, remainingQty(order), 'up');
-    return this.marginFor(notional, order) + this.fee(notional, 'TAKER');
+    return this.marginFor(notional, order) + feeReserve(order, notional, worstFeeRate(this.account.fees, this.instrument), this.feeDecimals);
+  }
+
+  /** What an order reserves when it arrives; undefined when a trailing stop has no price to size it yet. */
+  private initial(order: Order): Fixed | undefined {
+    if (order.reduceOnly || order.type === 'MARKET') return 0n;
+    if (isConditional(order.type) && executionType(order.type) === 'MARKET') {
+      const price = conditionalReservePrice(order, this.marketPrice());
+      if (price === undefined) return undefined;
+      const notional = mul(price, order.quantity, 'up');
+      return this.marginFor(notional, order) + wholeFee(notional, worstFeeRate(this.account.fees, this.instrument), this.feeDecimals);
+    }
+    return this.required({ ...order, status: 'NEW' });
   }
 
   private take(order: Order, amount: Fixed): void {
@@ -73,7 +92,8 @@ export class FuturesOrderSettlement implements Settlement {
       const reduces = position !== undefined && position.size !== 0n && sideOf(position.size) !== (order.side === 'BUY' ? 1n : -1n);
       return reduces ? undefined : rejection('REDUCE_ONLY_REJECTED', 'no position for this order to reduce');
     }
-    const need = this.required({ ...order, status: 'NEW' });
+    const need = this.initial(order);
+    if (need === undefined) return rejection('INVALID_ORDER', 'no market price yet to size the trailing stop’s reservation; give an activationPrice');
     const available = this.account.available(this.mark);
     if (need > available) return rejection('INSUFFICIENT_BALANCE', `margin ${fmt(need)} ${this.account.settleAsset} needed, ${fmt(available)} available`);
     this.take(order, need);
@@ -84,16 +104,19 @@ export class FuturesOrderSettlement implements Settlement {
     if (plan.quantity > 0n && plan.quote < this.instrument.minNotional && !order.reduceOnly) {
       return rejection('MIN_NOTIONAL', `${fmt(this.instrument.minNotional)} ${this.instrument.quote}`);
     }
-    const fee = this.fee(plan.quote, 'TAKER');
-    const need = order.reduceOnly ? fee : this.marginFor(plan.quote, order) + fee;
+    const fee = wholeFee(plan.quote, this.rate('TAKER'), this.feeDecimals);
+    // Margin is taken per fill, each rounded up: reserve the sum of those, not the rounded total.
+    const margin = order.reduceOnly ? 0n : plan.slices.reduce((sum, s) => sum + this.marginFor(mul(s.price, s.quantity, 'up'), order), 0n);
+    const need = margin + fee;
     const available = this.account.available(this.mark) + order.locked;
     if (need > available) return rejection('INSUFFICIENT_BALANCE', `margin ${fmt(need)} ${this.account.settleAsset} needed, ${fmt(available)} available`);
     this.take(order, need - order.locked);
     return undefined;
   }
 
-  budgetFeeRate(): Fixed {
-    return this.rate('TAKER');
+  marketBudget(order: Order): MarketBudget | undefined {
+    if (order.quoteOrderQty === undefined) return undefined;
+    return { amount: order.quoteOrderQty - order.cumulativeQuoteQty, feeRate: this.rate('TAKER') };
   }
 
   fillableQty(order: Order, wanted: Fixed): Fixed {
@@ -108,7 +131,8 @@ export class FuturesOrderSettlement implements Settlement {
     const account = this.account;
     const at = this.now();
     const notional = mul(price, quantity, 'up');
-    const fee = this.fee(notional, liquidity);
+    const charge = fillFee(order, notional, this.rate(liquidity), this.feeDecimals);
+    const fee = charge.fee;
     const followUps: KernelEvent[] = [];
     let delta = order.side === 'BUY' ? quantity : -quantity;
     let realized = 0n;
@@ -140,8 +164,9 @@ export class FuturesOrderSettlement implements Settlement {
       followUps.push(positionEvent(opening ? 'POSITION_OPENED' : 'POSITION_UPDATED', account.id, position, at, this.instrument, this.mark));
     }
     // The fee comes out of the order's reservation first, then cash.
-    this.give(order, order.locked < fee ? order.locked : fee);
+    if (fee > 0n) this.give(order, order.locked < fee ? order.locked : fee);
     account.cash -= fee;
+    applyFillFee(order, charge);
     account.ledger.fees += fee;
     feePosition.feesPaid += fee;
     order.executedQty += quantity;

@@ -7,6 +7,7 @@
  * - balances change only through `lock`, `unlock`, `settle` and `deposit`.
  * Cost: O(1) per movement.
  */
+import type { FeeSchedule } from '../matching/fee-model.js';
 import { formatFixed, type Fixed } from '../money/fixed.js';
 
 export interface Balance {
@@ -21,16 +22,7 @@ export interface AssetLedger {
   fees: Fixed;
 }
 
-/** Which asset spot fees are charged in: the asset received (Binance, MEXC) or always the quote. */
-export type FeeAssetMode = 'received' | 'quote';
-
-export interface FeeSchedule {
-  /** Overrides of the instrument's rates, as fractions; absent = the exchange's default. */
-  readonly maker?: Fixed;
-  readonly taker?: Fixed;
-  /** Absent = as the exchange charges (the instrument's `feeAsset`). */
-  readonly feeAsset?: FeeAssetMode;
-}
+export type { FeeAssetMode, FeeSchedule } from '../matching/fee-model.js';
 
 export class SpotAccount {
   readonly kind = 'spot';

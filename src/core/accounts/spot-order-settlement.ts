@@ -1,16 +1,16 @@
 /**
- * The `Settlement` of a spot account: locks in the asset an order spends, fees as the exchange
+ * The `Settlement` of a spot account: locks in the asset an order spends, fees as the fee model
  * charges them (see spot-settlement.ts for the arithmetic).
  */
-import { mul, type Fixed } from '../money/fixed.js';
+import { formatFixed, mul, type Fixed } from '../money/fixed.js';
 import type { Instrument } from '../instruments/instrument.js';
-import type { Settlement, SettledFill } from '../matching/settlement.js';
+import { feeRate, feeUnit, spotFeeBasis, wholeFee } from '../matching/fee-model.js';
+import type { MarketBudget, Settlement, SettledFill } from '../matching/settlement.js';
 import type { WalkPlan } from '../matching/taker-walk.js';
-import type { Liquidity, Order } from '../orders/order.js';
+import { isConditional, type Liquidity, type Order } from '../orders/order.js';
 import { rejection, type Rejection } from '../orders/rejection.js';
-import { formatFixed } from '../money/fixed.js';
 import type { SpotAccount } from './spot-account.js';
-import { chargedFee, feeAssetMode, feeRate, initialLock, releaseExcess, settleFill } from './spot-settlement.js';
+import { initialLock, releaseExcess, settleFill } from './spot-settlement.js';
 
 const fmt = (v: Fixed): string => formatFixed(v);
 
@@ -19,10 +19,13 @@ export class SpotOrderSettlement implements Settlement {
     private readonly account: SpotAccount,
     private readonly instrument: Instrument,
     private readonly bestBid: () => Fixed | undefined,
+    /** The market's price for sizing a trailing stop's reservation (last trade, else the book). */
+    private readonly marketPrice: () => Fixed | undefined = () => undefined,
   ) {}
 
   reserve(order: Order): Rejection | undefined {
-    const lock = initialLock(order, this.account, this.instrument);
+    const lock = initialLock(order, this.account, this.instrument, this.marketPrice());
+    if (lock === undefined) return rejection('INVALID_ORDER', 'no market price yet to size the trailing stop’s reservation; give an activationPrice');
     if (!this.account.lock(order.lockedAsset, lock)) {
       return rejection('INSUFFICIENT_BALANCE', `${fmt(lock)} ${order.lockedAsset} needed, ${fmt(this.account.balance(order.lockedAsset).free)} free`);
     }
@@ -33,8 +36,9 @@ export class SpotOrderSettlement implements Settlement {
   checkMarket(order: Order, plan: WalkPlan): Rejection | undefined {
     const { account, instrument } = this;
     if (order.side === 'BUY' && order.quoteOrderQty === undefined) {
-      const fee = feeAssetMode(account, instrument) === 'quote' ? chargedFee(plan.quote, feeRate(account, instrument, 'TAKER'), instrument.quoteCommissionPrecision) : 0n;
-      const free = account.balance(instrument.quote).free;
+      const basis = spotFeeBasis(account.fees, instrument, 'BUY');
+      const fee = basis.onBase ? 0n : wholeFee(plan.quote, feeRate(account.fees, instrument, 'TAKER'), basis.decimals);
+      const free = account.balance(instrument.quote).free + order.locked;
       if (plan.quote + fee > free) return rejection('INSUFFICIENT_BALANCE', `about ${fmt(plan.quote + fee)} ${instrument.quote} needed, ${fmt(free)} free`);
       if (plan.quantity > 0n && plan.quote < instrument.minNotional) return rejection('MIN_NOTIONAL', `${fmt(instrument.minNotional)} ${instrument.quote}`);
     }
@@ -51,8 +55,21 @@ export class SpotOrderSettlement implements Settlement {
     return undefined;
   }
 
-  budgetFeeRate(order: Order): Fixed {
-    return order.side === 'BUY' && feeAssetMode(this.account, this.instrument) === 'quote' ? feeRate(this.account, this.instrument, 'TAKER') : 0n;
+  /**
+   * A quote-sized market order spends at most its quote amount; a triggered stop-market buy at most
+   * its lock plus the free quote balance. When fees are in the quote asset, one commission unit is
+   * kept back: the fee, rounded up once, exceeds Σ notional × rate by less than that.
+   */
+  marketBudget(order: Order): MarketBudget | undefined {
+    const { account, instrument } = this;
+    const basis = spotFeeBasis(account.fees, instrument, order.side);
+    const rate = order.side === 'BUY' && !basis.onBase ? feeRate(account.fees, instrument, 'TAKER') : 0n;
+    const margin = rate > 0n ? feeUnit(basis.decimals) : 0n;
+    let amount: Fixed;
+    if (order.quoteOrderQty !== undefined) amount = order.quoteOrderQty - order.cumulativeQuoteQty - margin;
+    else if (order.side === 'BUY' && isConditional(order.type)) amount = order.locked + account.balance(instrument.quote).free - margin;
+    else return undefined;
+    return { amount: amount > 0n ? amount : 0n, feeRate: rate };
   }
 
   fillableQty(_order: Order, wanted: Fixed): Fixed {

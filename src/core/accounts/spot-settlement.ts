@@ -2,65 +2,70 @@
  * Spot order accounting: what an order reserves, and how one fill moves balances.
  *
  * Guarantees:
- * - an open order's lock always equals what its remainder may still spend (`requiredLock`), so a
+ * - an open order's lock always covers what its remainder may still spend (`requiredLock`): the
+ *   notional and, when fees are paid in the quote asset, the fee reserve of the fee model, so a
  *   cancel releases exactly what is left and price improvement is released at once;
- * - fees are charged as the exchange charges them: in the asset received (Binance, MEXC), or in
- *   the quote asset when the account says so; rounded up to the instrument's commission precision;
+ * - every fee comes from the fee model (matching/fee-model.ts): asset, rate and one rounding;
+ * - a conditional order that executes as MARKET reserves at placement what NautilusTrader reserves
+ *   for it, quantity × trigger price (plus the fee reserve); it keeps that lock until it triggers;
  * - every fill is exact: notional = price × quantity with no rounding on the tick/step grid.
  */
-import { mul, roundToDecimals, type Fixed } from '../money/fixed.js';
+import { mul, ONE, type Fixed } from '../money/fixed.js';
 import type { Instrument } from '../instruments/instrument.js';
-import type { Liquidity, Order } from '../orders/order.js';
+import { applyFillFee, feeRate, feeReserve, fillFee, NO_FEES_YET, spotFeeBasis, worstFeeRate } from '../matching/fee-model.js';
+import { executionType, isConditional, type Liquidity, type Order } from '../orders/order.js';
 import { isOpenStatus } from '../orders/order-status.js';
 import type { SpotAccount } from './spot-account.js';
-
-export function feeRate(account: SpotAccount, instrument: Instrument, liquidity: Liquidity): Fixed {
-  return liquidity === 'MAKER' ? (account.fees.maker ?? instrument.makerFee) : (account.fees.taker ?? instrument.takerFee);
-}
-
-/** The asset mode this account pays fees in on this instrument. */
-export function feeAssetMode(account: SpotAccount, instrument: Instrument): 'received' | 'quote' {
-  return account.fees.feeAsset ?? instrument.feeAsset;
-}
-
-/** The higher of the two rates: what a resting buy must reserve when fees are paid in quote. */
-export function worstFeeRate(account: SpotAccount, instrument: Instrument): Fixed {
-  const maker = feeRate(account, instrument, 'MAKER');
-  const taker = feeRate(account, instrument, 'TAKER');
-  return maker > taker ? maker : taker;
-}
-
-/** A fee on `amount`, rounded up to the fee asset's commission precision. */
-export function chargedFee(amount: Fixed, rate: Fixed, decimals: number): Fixed {
-  return roundToDecimals(mul(amount, rate, 'ceil'), decimals, 'ceil');
-}
 
 /** The asset an order reserves: quote for buys, base for sells. */
 export function lockedAssetOf(side: Order['side'], instrument: Instrument): string {
   return side === 'BUY' ? instrument.quote : instrument.base;
 }
 
+/** What a buy of `notional` (still to fill) must keep reserved: the notional and, in quote, its fee reserve. */
+function buyReserve(order: Order, notional: Fixed, account: SpotAccount, instrument: Instrument): Fixed {
+  const basis = spotFeeBasis(account.fees, instrument, 'BUY');
+  if (basis.onBase) return notional;
+  return notional + feeReserve(order, notional, worstFeeRate(account.fees, instrument), basis.decimals);
+}
+
 /** What an open order must keep reserved for its remaining part. */
 export function requiredLock(order: Order, account: SpotAccount, instrument: Instrument): Fixed {
   if (!isOpenStatus(order.status)) return 0n;
-  if (order.type === 'MARKET') {
-    // Market orders finish within one arrival; they keep their reservation until then.
-    return order.locked;
-  }
+  // Market orders finish within one arrival, and a stop-market keeps its placement lock until it
+  // triggers: both hold their reservation until then.
+  if (executionType(order.type) === 'MARKET') return order.locked;
   const remaining = order.quantity - order.executedQty;
   if (order.side === 'SELL') return remaining;
-  const notional = mul(order.price!, remaining, 'up');
-  if (feeAssetMode(account, instrument) === 'quote') {
-    return notional + chargedFee(notional, worstFeeRate(account, instrument), instrument.quoteCommissionPrecision);
-  }
-  return notional;
+  return buyReserve(order, mul(order.price!, remaining, 'up'), account, instrument);
 }
 
-/** The reservation taken when an order arrives. */
-export function initialLock(order: Order, account: SpotAccount, instrument: Instrument): Fixed {
+/**
+ * The price a conditional market buy is reserved at: its stop price; for a trailing stop, the stop
+ * it would have if it activated at its activation price (or at `marketPrice` when it has none).
+ */
+export function conditionalReservePrice(order: Order, marketPrice: Fixed | undefined): Fixed | undefined {
+  if (order.type !== 'TRAILING_STOP_MARKET') return order.stopPrice;
+  const from = order.activationPrice ?? marketPrice;
+  if (from === undefined) return undefined;
+  const rate = order.callbackRate ?? 0n;
+  return mul(from, order.side === 'BUY' ? ONE + rate : ONE - rate, 'up');
+}
+
+/**
+ * The reservation taken when an order arrives; undefined when a conditional buy has no price to
+ * size it against yet (a trailing stop without activation price before any market price).
+ */
+export function initialLock(order: Order, account: SpotAccount, instrument: Instrument, marketPrice: Fixed | undefined): Fixed | undefined {
   if (order.type === 'MARKET') {
     if (order.side === 'BUY') return order.quoteOrderQty ?? 0n;
     return order.quoteOrderQty === undefined ? order.quantity : 0n;
+  }
+  if (isConditional(order.type) && executionType(order.type) === 'MARKET') {
+    if (order.side === 'SELL') return order.quantity;
+    const price = conditionalReservePrice(order, marketPrice);
+    if (price === undefined) return undefined;
+    return buyReserve({ ...order, ...NO_FEES_YET }, mul(price, order.quantity, 'up'), account, instrument);
   }
   return requiredLock(order, account, instrument);
 }
@@ -72,8 +77,8 @@ export interface SettledFill {
 }
 
 /**
- * Moves balances for one fill of `quantity` at `price` and updates the order's executed amounts and
- * lock. The caller changes the order's status.
+ * Moves balances for one fill of `quantity` at `price` and updates the order's executed amounts,
+ * fees and lock. The caller changes the order's status.
  */
 export function settleFill(
   order: Order,
@@ -84,46 +89,43 @@ export function settleFill(
   liquidity: Liquidity,
 ): SettledFill {
   const notional = mul(price, quantity, 'up');
-  const rate = feeRate(account, instrument, liquidity);
+  const basis = spotFeeBasis(account.fees, instrument, order.side);
+  const charge = fillFee(order, basis.onBase ? quantity : notional, feeRate(account.fees, instrument, liquidity), basis.decimals);
+  const fee = charge.fee;
   if (order.side === 'BUY') {
-    const feeInBase = feeAssetMode(account, instrument) === 'received';
-    const fee = feeInBase
-      ? chargedFee(quantity, rate, instrument.baseCommissionPrecision)
-      : chargedFee(notional, rate, instrument.quoteCommissionPrecision);
     const fromLocked = order.locked < notional ? order.locked : notional;
     const lockLeft = order.locked - fromLocked;
-    const feeFromLocked = feeInBase ? 0n : lockLeft < fee ? lockLeft : fee;
+    // A fee in the paid asset comes out of the order's lock first; a rebate goes to free.
+    const feeFromLocked = basis.onBase || fee <= 0n ? 0n : lockLeft < fee ? lockLeft : fee;
     account.settle({
       paidAsset: instrument.quote,
       paid: notional,
       fromLocked,
       receivedAsset: instrument.base,
       received: quantity,
-      feeAsset: feeInBase ? instrument.base : instrument.quote,
+      feeAsset: basis.asset,
       fee,
       feeFromLocked,
     });
     order.locked -= fromLocked + feeFromLocked;
-    order.executedQty += quantity;
-    order.cumulativeQuoteQty += notional;
-    return { notional, fee, feeAsset: feeInBase ? instrument.base : instrument.quote };
+  } else {
+    const fromLocked = order.locked < quantity ? order.locked : quantity;
+    account.settle({
+      paidAsset: instrument.base,
+      paid: quantity,
+      fromLocked,
+      receivedAsset: instrument.quote,
+      received: notional,
+      feeAsset: basis.asset,
+      fee,
+      feeFromLocked: 0n,
+    });
+    order.locked -= fromLocked;
   }
-  const fee = chargedFee(notional, rate, instrument.quoteCommissionPrecision);
-  const fromLocked = order.locked < quantity ? order.locked : quantity;
-  account.settle({
-    paidAsset: instrument.base,
-    paid: quantity,
-    fromLocked,
-    receivedAsset: instrument.quote,
-    received: notional,
-    feeAsset: instrument.quote,
-    fee,
-    feeFromLocked: 0n,
-  });
-  order.locked -= fromLocked;
+  applyFillFee(order, charge);
   order.executedQty += quantity;
   order.cumulativeQuoteQty += notional;
-  return { notional, fee, feeAsset: instrument.quote };
+  return { notional, fee, feeAsset: basis.asset };
 }
 
 /** Releases whatever the order holds beyond what its remainder needs (all of it once it is done). */

@@ -176,7 +176,7 @@ export function restoreInto(s: KernelState, snapshot: string): void {
     clock: state.clock, started: state.started, sequence: state.sequence, orderSeq: state.orderSeq,
     tradeSeq: state.tradeSeq, nextSampleAt: state.nextSampleAt, nextFundingAt: state.nextFundingAt,
   });
-  for (const order of state.orders) s.ordersById.set(order.id, { ...order });
+  for (const order of state.orders) s.ordersById.set(order.id, withFeeState(order));
   const order = (id: string): Order => s.ordersById.get(id) ?? fail(`snapshot names unknown order ${id}`);
   for (const m of state.markets) {
     const market = s.markets.get(m.symbol) ?? fail(`snapshot has market ${m.symbol}, which is not configured`);
@@ -224,6 +224,15 @@ export function healthToSnapshot(h: HealthState): HealthSnapshot {
 
 export function healthFromSnapshot(h: HealthSnapshot): HealthState {
   return { tracker: h.tracker && DrawdownTracker.fromState(h.tracker), limit: h.limit, closeOnHalt: h.closeOnHalt, halted: h.halted, lastEquity: h.lastEquity };
+}
+
+/**
+ * An order as stored; snapshots and documents written before the fee model kept no fee state, and
+ * such an order starts its rounding afresh (its reservation still covers its remainder's fees).
+ */
+export function withFeeState(order: Order): Order {
+  const stored = order as Order & { feeExact?: bigint; feeCharged?: bigint };
+  return { ...order, feeExact: stored.feeExact ?? 0n, feeCharged: stored.feeCharged ?? 0n };
 }
 
 function fail(message: string): never {

@@ -7,6 +7,7 @@ import { maxLeverageFor, notional } from '../accounts/position.js';
 import { SpotOrderSettlement } from '../accounts/spot-order-settlement.js';
 import { lockedAssetOf } from '../accounts/spot-settlement.js';
 import type { Market } from '../matching/market.js';
+import { parseFixed, type Fixed } from '../money/fixed.js';
 import type { Settlement } from '../matching/settlement.js';
 import { isConditional, type Order } from '../orders/order.js';
 import { isOpenStatus } from '../orders/order-status.js';
@@ -20,10 +21,11 @@ export function settlementFor(s: KernelState, accountId: string, market: Market)
   let settlement = s.settlements.get(key);
   if (settlement === undefined) {
     const account = s.accountsById.get(accountId)!;
+    const lastTrade = (): Fixed | undefined => (market.lastTradePrice === undefined ? undefined : parseFixed(market.lastTradePrice));
     settlement =
       account.kind === 'futures'
-        ? new FuturesOrderSettlement(account, market.instrument, () => s.clock, (symbol) => s.markets.get(symbol)?.mark)
-        : new SpotOrderSettlement(account, market.instrument, () => market.book.bids.bestPrice());
+        ? new FuturesOrderSettlement(account, market.instrument, () => s.clock, (symbol) => s.markets.get(symbol)?.mark, () => market.mark ?? lastTrade())
+        : new SpotOrderSettlement(account, market.instrument, () => market.book.bids.bestPrice(), () => lastTrade() ?? market.book.asks.bestPrice());
     s.settlements.set(key, settlement);
   }
   return settlement;
@@ -86,6 +88,8 @@ export function placeOrder(core: KernelCore, input: PlaceOrderInput, internal: b
     trailPeak: undefined,
     triggered: !isConditional(request.type),
     ocoGroup: input.ocoGroup,
+    feeExact: 0n,
+    feeCharged: 0n,
   };
   s.orderSeq += 1;
   s.ordersById.set(order.id, order);

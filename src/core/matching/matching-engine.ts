@@ -209,7 +209,7 @@ export class MatchingEngine {
       case 'MARKET': {
         // A quote-sized order is complete when its budget, not the book's depth, stopped the walk.
         this.takeSlices(order, market, plan, order.quoteOrderQty !== undefined ? plan.budgetBound : whole);
-        if (isOpenStatus(order.status)) this.finish(order, market, 'expire', plan.quantity === 0n ? 'NO_LIQUIDITY' : order.reduceOnly && all ? 'REDUCE_ONLY' : 'DEPTH_EXHAUSTED');
+        if (isOpenStatus(order.status)) this.finish(order, market, 'expire', this.marketExpiry(order, plan, all));
         return;
       }
       case 'FILL_OR_KILL':
@@ -233,21 +233,25 @@ export class MatchingEngine {
     }
   }
 
+  /** Why a market order's remainder expires: its funds (a triggered stop), the book, or its position. */
+  private marketExpiry(order: Order, plan: WalkPlan, all: boolean): string {
+    if (plan.budgetBound && order.quoteOrderQty === undefined) return 'INSUFFICIENT_BALANCE';
+    if (plan.quantity === 0n) return 'NO_LIQUIDITY';
+    return order.reduceOnly && all ? 'REDUCE_ONLY' : 'DEPTH_EXHAUSTED';
+  }
+
   private plan(order: Order, market: Market): WalkPlan {
     const settlement = this.ctx.settlement(order, market);
     const opposite = order.side === 'BUY' ? market.book.asks : market.book.bids;
     const stepSize = market.instrument.stepSize;
-    if (order.type === 'MARKET' && order.quoteOrderQty !== undefined) {
-      return planTakerWalk(opposite, market.own, {
-        budget: order.quoteOrderQty - order.cumulativeQuoteQty,
-        budgetFeeRate: settlement.budgetFeeRate(order),
-        stepSize,
-      });
-    }
+    const atMarket = executionType(order.type) === 'MARKET';
+    const budget = atMarket ? settlement.marketBudget(order) : undefined;
+    const spend = budget === undefined ? {} : { budget: budget.amount, budgetFeeRate: budget.feeRate };
+    if (atMarket && order.quoteOrderQty !== undefined) return planTakerWalk(opposite, market.own, { ...spend, stepSize });
     const quantity = settlement.fillableQty(order, remainingQty(order));
     return planTakerWalk(opposite, market.own, {
       quantity,
-      ...(executionType(order.type) !== 'MARKET' ? { limitPrice: order.price! } : {}),
+      ...(atMarket ? spend : { limitPrice: order.price! }),
       stepSize,
     });
   }

@@ -18,13 +18,21 @@ export interface SettledFill {
   readonly followUps?: readonly KernelEvent[];
 }
 
+export interface MarketBudget {
+  readonly amount: Fixed;
+  readonly feeRate: Fixed;
+}
+
 export interface Settlement {
   /** Reserves what the order may spend (sets `order.locked`); a rejection leaves nothing reserved. */
   reserve(order: Order): Rejection | undefined;
   /** Checks (and for futures, reserves for) a market order's walk before it executes. */
   checkMarket(order: Order, plan: WalkPlan): Rejection | undefined;
-  /** Fee rate a quote-sized market order must keep room for inside its budget. */
-  budgetFeeRate(order: Order): Fixed;
+  /**
+   * The most a market-executing order may spend on its walk (fees at `feeRate` included), when
+   * something else than its quantity bounds it: a quote amount, or the funds of a triggered stop.
+   */
+  marketBudget(order: Order): MarketBudget | undefined;
   /** Largest quantity the order may still fill (reduce-only orders stop at the position's size). */
   fillableQty(order: Order, wanted: Fixed): Fixed;
   settle(order: Order, price: Fixed, quantity: Fixed, liquidity: Liquidity): SettledFill;

@@ -85,6 +85,10 @@ export interface Order {
   triggered: boolean;
   /** Orders sharing an OCO group: when one triggers, the others are cancelled. */
   readonly ocoGroup: string | undefined;
+  /** Σ amount × rate of the fills so far, exact, scaled by 10^36 (see matching/fee-model.ts). */
+  feeExact: bigint;
+  /** Σ of the fees charged so far: the exact sum rounded up once to the commission precision. */
+  feeCharged: Fixed;
 }
 
 export function remainingQty(order: Order): Fixed {
