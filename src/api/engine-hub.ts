@@ -9,10 +9,16 @@
 import type { KernelEvent } from '../core/kernel/events.js';
 import type { KernelInput } from '../core/kernel/inputs.js';
 import type { Kernel } from '../core/kernel/kernel.js';
+import type { EngineStatus } from '../engine/engine-status.js';
+import { HttpError } from './http-errors.js';
+
+const COMMAND_KINDS: ReadonlySet<string> = new Set(['account.open', 'account.reset', 'account.close', 'account.import', 'leverage.set', 'order.place', 'order.cancel']);
 
 export interface EnginePort {
   readonly kernel: Kernel;
   submit(input: KernelInput): Promise<KernelEvent[]>;
+  /** Whether the engine can apply and persist now (the durable engine tells; others are always ready). */
+  readonly status?: EngineStatus;
 }
 
 export type EventListener = (events: readonly KernelEvent[], input: KernelInput) => void;
@@ -26,11 +32,22 @@ export class EngineHub {
     return this.engine.kernel;
   }
 
+  /** The engine's status, when it reports one (readiness). */
+  get engineStatus(): EngineStatus | undefined {
+    return this.engine.status;
+  }
+
   /** Exchange time commands are stamped with. */
   now(): number {
     return this.engine.kernel.now;
   }
 
+  /**
+   * Submits one input; resolves with its events once it is durable. A command the kernel did not
+   * apply (INPUT_REJECTED) rejects with an HttpError: INVALID_INPUT (400), or INTERNAL (500: it
+   * broke an invariant, was rolled back and set aside; nothing changed). Market data never rejects
+   * for that: a feed goes on with its next input.
+   */
   async submit(input: KernelInput): Promise<KernelEvent[]> {
     const events = await this.engine.submit(input);
     for (const listener of this.listeners) {
@@ -39,6 +56,13 @@ export class EngineHub {
       } catch {
         // A subscriber's failure is its own (a closed socket); the engine goes on.
       }
+    }
+    const first = events[0];
+    if (first?.type === 'INPUT_REJECTED' && COMMAND_KINDS.has(input.kind)) {
+      throw HttpError.of({
+        code: first.code,
+        message: first.code === 'INTERNAL' ? `the engine could not apply this request and changed nothing (input ${first.seq} set aside): ${first.message}` : first.message,
+      });
     }
     return events;
   }

@@ -11,7 +11,12 @@
  *   journal tail through `kernel.handle`, gives the state the engine had, open orders, pending
  *   commands and positions included, byte for byte (the kernel is deterministic);
  * - the kernel sees the journaled JSON (the input after a JSON round trip), exactly what a replay
- *   will see; inputs the kernel would throw on are refused before the journal (`InputRefusedError`);
+ *   will see; inputs the kernel cannot apply at all are refused before the journal (`InputRefusedError`);
+ * - quarantine: no journal content stops a start. An input the kernel answers with INPUT_REJECTED
+ *   (malformed, damaged, or rolled back after breaking an invariant) is set aside: a row in
+ *   `quarantined_inputs` and an `onInputSetAside` report (a log line), at first handling and on
+ *   every replay. A seq missing from the journal is set aside the same way; a snapshot that does not
+ *   restore is passed over for an older one, or for the whole journal;
  * - the read tables follow the kernel's events asynchronously (`ReadModelProjector`); a restart
  *   brings them up to date before `open` resolves; balances of every account an input touched are
  *   upserted with its events;
@@ -39,15 +44,26 @@ import type { Kysely } from 'kysely';
 import type { KernelEvent } from '../core/kernel/events.js';
 import type { KernelInput } from '../core/kernel/inputs.js';
 import { Kernel, type KernelConfig } from '../core/kernel/kernel.js';
+import { SnapshotConfigError } from '../core/kernel/kernel-snapshot.js';
 import { DEFAULT_DATABASE_URL, isDatabaseUnavailable, openAndMigrate, type OpenOptions, type PersistenceDatabase } from '../persistence/database.js';
 import { JournalStore, JournalWriteError } from '../persistence/journal-store.js';
 import { ReadModel, type BalanceView } from '../persistence/read-model.js';
 import type { Database } from '../persistence/schema.js';
-import { SnapshotStore } from '../persistence/snapshot-store.js';
+import { SnapshotStore, type Snapshot } from '../persistence/snapshot-store.js';
 import { EngineUnavailableError, type EngineState, type EngineStatus } from './engine-status.js';
 import { InputRefusedError, inputProblem } from './input-guard.js';
 import { ReadModelProjector } from './read-model-projector.js';
 import { SnapshotScheduler } from './snapshot-scheduler.js';
+
+/** An input the kernel did not apply, or a restore that went on past a damaged part. */
+export interface SetAsideReport {
+  /** The input's journal seq (0: not about one input). */
+  readonly seq: number;
+  readonly code: string;
+  readonly reason: string;
+  /** True while the journal is being replayed at a start. */
+  readonly duringRestore: boolean;
+}
 
 export interface DurableEngineOptions {
   /** `sqlite:<path>` (default `sqlite:./data/papertrade.db`) or `postgres://…`. */
@@ -64,6 +80,8 @@ export interface DurableEngineOptions {
   readonly keepSnapshots?: number;
   /** Background failures (a snapshot, the projection); they also stop the engine. Default: console.error. */
   readonly onError?: (error: unknown) => void;
+  /** Told of every input set aside (see quarantine above). Default: a console.warn line each. */
+  readonly onInputSetAside?: (report: SetAsideReport) => void;
   /** Told when the engine becomes unavailable and ready again. Default: a console.warn line each. */
   readonly onStatusChange?: (status: EngineStatus) => void;
   /** Back-off between database retries while unavailable: first and longest wait (default 100 ms, 5,000 ms). */
@@ -266,30 +284,68 @@ export class DurableEngine {
     await this.snapshotting;
     await this.projector.flush();
     const checkpoint = await this.readModel.checkpoint();
-    const snapshot = await this.snapshots.latestAtOrBefore(checkpoint);
-    const config = this.options.kernelConfig;
-    const kernel = snapshot === undefined ? new Kernel(config) : Kernel.restore(config, snapshot.state);
-    if (snapshot !== undefined && kernel.inputCount !== snapshot.seq) throw new Error(`snapshot ${snapshot.seq} holds kernel seq ${kernel.inputCount}`);
+    const { kernel, snapshot } = await this.restorableSnapshot(checkpoint);
     this.current = kernel;
     this.projector.reset(checkpoint);
     let replayed = 0;
     let projected = 0;
-    for await (const entry of this.journal.readFrom(kernel.inputCount + 1)) {
-      if (entry.seq !== kernel.inputCount + 1) throw new Error(`journal gap: expected seq ${kernel.inputCount + 1}, found ${entry.seq}`);
-      const events = kernel.handle(entry.input);
+    const replay = (seq: number, input: KernelInput) => {
+      const events = kernel.handle(input);
       replayed += 1;
-      if (entry.seq > checkpoint) {
-        this.project(entry.seq, events);
+      this.reportSetAside(seq, events, true);
+      if (seq > checkpoint) {
+        this.project(seq, events);
         projected += 1;
       }
+    };
+    for await (const entry of this.journal.readFrom(kernel.inputCount + 1)) {
+      if (entry.seq <= kernel.inputCount) continue;
+      // A seq missing from the journal still takes its place in the sequence, set aside.
+      while (entry.seq > kernel.inputCount + 1) replay(kernel.inputCount + 1, { kind: 'journal.missing', time: 0 } as unknown as KernelInput);
+      replay(entry.seq, entry.input);
     }
     const head = await this.journal.latestSeq();
     if (kernel.inputCount !== head) throw new Error(`the kernel is at seq ${kernel.inputCount} but the journal at ${head}`);
     await this.projector.flush();
-    kernel.checkInvariants();
+    try {
+      kernel.checkInvariants();
+    } catch (error) {
+      this.setAside({ seq: 0, code: 'INVARIANT', reason: `after the restore: ${error instanceof Error ? error.message : String(error)}`, duringRestore: true });
+    }
     this.lastSnapshotSeq = snapshot?.seq ?? -1;
     this.lastRestore = { snapshotSeq: snapshot?.seq ?? 0, replayed, projected, seq: head, ms: performance.now() - started };
     return this.lastRestore;
+  }
+
+  /**
+   * The newest snapshot at or before `seq` that restores under this configuration, else a new
+   * kernel (the whole journal). A snapshot of another configuration stops the start
+   * (`SnapshotConfigError`): that is a wrong database, not damage.
+   */
+  private async restorableSnapshot(seq: number): Promise<{ kernel: Kernel; snapshot: Snapshot | undefined }> {
+    const config = this.options.kernelConfig;
+    for (let snapshot = await this.snapshots.latestAtOrBefore(seq); snapshot !== undefined; snapshot = await this.snapshots.latestAtOrBefore(snapshot.seq - 1)) {
+      try {
+        const kernel = Kernel.restore(config, snapshot.state);
+        if (kernel.inputCount !== snapshot.seq) throw new Error(`it holds kernel seq ${kernel.inputCount}`);
+        return { kernel, snapshot };
+      } catch (error) {
+        if (error instanceof SnapshotConfigError) throw error;
+        this.setAside({ seq: 0, code: 'SNAPSHOT', reason: `snapshot ${snapshot.seq} passed over: ${error instanceof Error ? error.message : String(error)}`, duringRestore: true });
+      }
+    }
+    return { kernel: new Kernel(config), snapshot: undefined };
+  }
+
+  private reportSetAside(seq: number, events: readonly KernelEvent[], duringRestore: boolean): void {
+    const first = events[0];
+    if (first?.type !== 'INPUT_REJECTED') return;
+    this.setAside({ seq, code: first.code, reason: first.message, duringRestore });
+  }
+
+  private setAside(report: SetAsideReport): void {
+    const tell = this.options.onInputSetAside ?? ((r: SetAsideReport) => console.warn(`papertrade: input set aside: seq ${r.seq} ${r.code}: ${r.reason}`));
+    tell(report);
   }
 
   /** Saves a snapshot of the current state (after the read model covers it); resolves with its seq. */
@@ -349,6 +405,7 @@ export class DurableEngine {
         if (this.failure !== undefined) throw new Error('the engine stopped after a failure', { cause: this.failure });
         if (entry.seq !== this.current.inputCount + 1) throw new Error(`the kernel is at seq ${this.current.inputCount} and cannot take journal seq ${entry.seq}`);
         events = this.current.handle(entry.input);
+        this.reportSetAside(entry.seq, events, false);
         this.project(entry.seq, events);
       } catch (error) {
         entry.reject(error);
@@ -441,7 +498,7 @@ export class DurableEngine {
   /**
    * One retry: every submit in flight has settled (refused), so the kernel applies what the journal
    * holds beyond it (a commit that landed although its connection was lost), the journal continues
-   * after its head, and the read model catches up from its checkpoint. Throws while the database
+   * after its head, and the read model resumes from its checkpoint. Throws while the database
    * cannot be reached.
    */
   private async catchUp(): Promise<void> {
@@ -456,8 +513,9 @@ export class DurableEngine {
     }
     const resumed = await this.journal.resume();
     if (resumed !== this.current.inputCount) throw new Error(`the kernel is at seq ${this.current.inputCount} but the journal at ${resumed}`);
+    // The projection is off the acknowledgement path: it resumes from its checkpoint in the
+    // background, and a failure there makes the engine unavailable again.
     this.projector.resume();
-    await this.projector.flush();
   }
 
   private notify(outageSince?: number): void {

@@ -17,3 +17,4 @@ export { SnapshotStore, type Snapshot, type SnapshotOptions } from './snapshot-s
 export { ReadModel, type ApplyOutcome, type BalanceView, type InputEvents, type ReadModelOptions } from './read-model.js';
 export { AuditLog, type AuditEntry, type AuditEntryInput, type AuditMode, type AuditQuery } from './audit-log.js';
 export type * from './schema.js';
+export { QuarantineStore, type QuarantinedInput } from './quarantine-store.js';

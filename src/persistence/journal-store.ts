@@ -155,7 +155,7 @@ export class JournalStore {
       const next = rows.length === pageSize ? page(last.seq + 1) : undefined;
       // Keep a rejected prefetch from surfacing as unhandled if the consumer stops early.
       next?.catch(() => undefined);
-      for (const row of rows) yield { seq: row.seq, at: row.at, input: JSON.parse(row.input) as KernelInput, text: row.input };
+      for (const row of rows) yield { seq: row.seq, at: row.at, input: parseJournaled(row.input), text: row.input };
       if (next === undefined) return;
       rows = await next;
     }
@@ -205,4 +205,16 @@ async function latestJournalSeq(db: Kysely<Database>): Promise<number> {
 function positive(n: number, name: string): number {
   if (!Number.isSafeInteger(n) || n <= 0) throw new RangeError(`${name} must be a positive whole number, got ${n}`);
   return n;
+}
+
+/**
+ * The journaled input; a row that is not JSON (damaged storage) comes back as its text, which the
+ * kernel refuses as INVALID_INPUT, so that the restore sets it aside instead of stopping.
+ */
+function parseJournaled(text: string): KernelInput {
+  try {
+    return JSON.parse(text) as KernelInput;
+  } catch {
+    return text as unknown as KernelInput;
+  }
 }

@@ -214,10 +214,32 @@ const credentials: Migration = {
   },
 };
 
+/**
+ * Inputs the kernel did not apply (INPUT_REJECTED): set aside with why, so that a journal holding
+ * one never stops a start and an administrator can see it. The input itself stays in the journal.
+ */
+const quarantine: Migration = {
+  async up(db: AnyDb): Promise<void> {
+    await db.schema
+      .createTable('quarantined_inputs')
+      .addColumn('seq', 'bigint', (c) => c.primaryKey())
+      .addColumn('at', 'bigint', (c) => c.notNull())
+      .addColumn('kind', 'text', (c) => c.notNull())
+      .addColumn('code', 'text', (c) => c.notNull())
+      .addColumn('reason', 'text', (c) => c.notNull())
+      .addColumn('account_id', 'text')
+      .execute();
+  },
+  async down(db: AnyDb): Promise<void> {
+    await db.schema.dropTable('quarantined_inputs').ifExists().execute();
+  },
+};
+
 /** Every migration, by name; names sort in the order they apply. */
 export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '0001_initial': initial,
   '0002_account_credentials': credentials,
+  '0003_quarantined_inputs': quarantine,
 };
 
 export const migrationProvider: MigrationProvider = {

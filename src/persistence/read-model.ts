@@ -246,6 +246,13 @@ export class ReadModel {
           .onConflict((oc) => oc.column('id').doNothing())
           .execute();
         return;
+      case 'INPUT_REJECTED':
+        await tx
+          .insertInto('quarantined_inputs')
+          .values({ seq, at: event.at, kind: event.kind, code: event.code, reason: event.message, accountId: event.account ?? null })
+          .onConflict((oc) => oc.column('seq').doNothing())
+          .execute();
+        return;
       default:
         // Book status, cancel/account rejections and event types added later: not part of these tables.
         return;

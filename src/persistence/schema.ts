@@ -159,6 +159,18 @@ export interface ServiceSettingsTable {
   value: string;
 }
 
+/** An input the kernel answered with INPUT_REJECTED; `seq` is its journal seq. */
+export interface QuarantinedInputTable {
+  seq: ColumnType<number, number, number>;
+  /** Kernel (exchange) time when it was handled. */
+  at: UnixMs;
+  kind: string;
+  /** INVALID_INPUT or INTERNAL. */
+  code: string;
+  reason: string;
+  accountId: string | null;
+}
+
 export interface ReadModelCheckpointTable {
   name: string;
   seq: ColumnType<number, number, number>;
@@ -178,4 +190,5 @@ export interface Database {
   account_credentials: AccountCredentialsTable;
   service_settings: ServiceSettingsTable;
   read_model_checkpoint: ReadModelCheckpointTable;
+  quarantined_inputs: QuarantinedInputTable;
 }

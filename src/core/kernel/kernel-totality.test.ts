@@ -1,11 +1,11 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { BUNDLED_RECORDING } from '../../test-kit/data-paths.js';
-import { loadRecording, RecordingStepper, type Recording } from '../../test-kit/recording-stepper.js';
+import { loadRecording, RecordingStepper } from '../../test-kit/recording-stepper.js';
 import { MatchingEngine } from '../matching/matching-engine.js';
 import type { KernelEvent } from './events.js';
 import type { KernelInput } from './inputs.js';
 
-const recording: Recording = loadRecording(BUNDLED_RECORDING);
+const recording = loadRecording(BUNDLED_RECORDING);
 const SYMBOL = recording.symbol;
 const START = recording.inputs[0]!.time;
 
@@ -110,7 +110,8 @@ describe('the kernel is total', () => {
     expect(balance.kind).toBe('spot');
     if (balance.kind !== 'spot') return;
     const lock = vi.spyOn(balance, 'lock').mockImplementation(function (this: typeof balance, asset: string, amount: bigint) {
-      this.balance(asset).free -= amount; // the amount leaves free but never arrives in locked
+      (this.balance(asset) as { free: bigint }).free -= amount; // the amount leaves free but never arrives in locked
+      return true;
     });
     const events = s.kernel.handle(place);
     lock.mockRestore();
