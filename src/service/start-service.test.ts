@@ -1,4 +1,5 @@
 import { mkdtempSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -9,7 +10,7 @@ import { startService, StartupError } from './start-service.js';
 describe('startService', () => {
   it('refuses a database created under another configuration, and leaves it as it was', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'papertrade-start-'));
-    const env = { DATABASE_URL: `sqlite:${join(dir, 'db.sqlite')}`, PORT: String(await freePort()), REPLAY_SPEED: 'max', LOG_LEVEL: 'silent', ADMIN_API_KEY: 'k' };
+    const env = { DATABASE_URL: `sqlite:${join(dir, 'db.sqlite')}`, PORT: String(await freePort()), REPLAY_SPEED: 'max', LOG_LEVEL: 'silent', ADMIN_API_KEY: 'start-service-admin-key' };
     const lines: string[] = [];
     const first = await startService(env, { print: (line) => lines.push(line) });
     expect(lines.join('\n')).toMatch(/Market data: replay of BTCUSDT/);
@@ -33,4 +34,45 @@ describe('startService', () => {
     await expect(refused).rejects.toThrow(/belongs to an engine configured otherwise[\s\S]*"latencyMs":0[\s\S]*"latencyMs":50/);
     expect(await count()).toEqual(before);
   }, 60_000);
+
+  it('a start on a taken port fails clearly and burns no one-time secret; the next start shows them, and later starts never again', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'papertrade-port-'));
+    const port = await freePort();
+    const env = { DATABASE_URL: `sqlite:${join(dir, 'db.sqlite')}`, PORT: String(port), HOST: '127.0.0.1', REPLAY_SPEED: 'max', LOG_LEVEL: 'silent' };
+    const blocker = createServer();
+    await new Promise<void>((resolve) => blocker.listen(port, '127.0.0.1', resolve));
+    const failed: string[] = [];
+    try {
+      const refused = startService(env, { print: (line) => failed.push(line) });
+      await expect(refused).rejects.toThrow(StartupError);
+      await expect(refused).rejects.toThrow(new RegExp(`cannot listen on 127\\.0\\.0\\.1:${port}: the port is in use`));
+    } finally {
+      await new Promise((resolve) => blocker.close(resolve));
+    }
+    expect(failed.join('\n')).not.toMatch(/ptadmin_|API key|API secret/);
+
+    const shown: string[] = [];
+    const second = await startService(env, { print: (line) => shown.push(line) });
+    const text = shown.join('\n');
+    const adminKey = /admin API key[^:]*: (ptadmin_\S+)/.exec(text)?.[1];
+    const apiKey = /API key: +(\S+)/.exec(text)?.[1];
+    expect(adminKey).toBeDefined();
+    expect(apiKey).toBeDefined();
+    const accounts = await fetch(`${second.url}/api/accounts`, { headers: { authorization: `Bearer ${adminKey}` } });
+    expect(accounts.status).toBe(200);
+    const balances = await fetch(`${second.url}/api/account/balances`, { headers: { authorization: `Bearer ${apiKey}` } });
+    expect(await balances.json()).toMatchObject({ balances: { USDT: { free: '10000', locked: '0' } } });
+    await second.stop();
+
+    const later: string[] = [];
+    const third = await startService(env, { print: (line) => later.push(line) });
+    try {
+      expect(later.join('\n')).not.toContain(apiKey!);
+      expect(later.join('\n')).not.toContain(adminKey!);
+      expect(later.join('\n')).toMatch(/Dashboard: http:\/\/127\.0\.0\.1:\d+\/ \(sign in/);
+      expect((await fetch(`${third.url}/api/accounts`, { headers: { authorization: `Bearer ${adminKey}` } })).status).toBe(200);
+    } finally {
+      await third.stop();
+    }
+  }, 120_000);
 });

@@ -5,7 +5,9 @@
  *
  * Guarantees: the server refuses to start, saying why, on a bad configuration or when live trading
  * is asked for without all three of PAPER_TRADING=false, LIVE_TRADING_CONFIRM and exchange keys; a
- * generated admin key is printed once and only its hash is stored; the replay feed resumes after the
+ * generated admin key is printed once and only its hash is stored; keys (the admin key, the default
+ * account's) are created and printed only after the server listens, so a start that fails burns no
+ * one-time secret, and a later start prints none; the replay feed resumes after the
  * engine's clock, so a restart never sends the kernel back in time; the live feed's instruments come
  * from the exchange (else its cache, else the bundled specs) before the engine opens.
  */
@@ -15,13 +17,13 @@ import { checkLiveInterlock, describeConfig, formatConfigErrors, loadConfig, typ
 import { DurableEngine, SnapshotConfigError } from '../engine/index.js';
 import { createExecutionService, EventWaiter } from '../execution/index.js';
 import { AuditLog } from '../persistence/audit-log.js';
-import { CredentialStore } from '../persistence/credential-store.js';
+import { CredentialStore, type AccountProfile } from '../persistence/credential-store.js';
 import { createAccount } from '../api/account-service.js';
 import { sha256 } from '../api/auth.js';
 import { EngineHub } from '../api/engine-hub.js';
 import { registerDashboard } from '../api/dashboard-routes.js';
 import { registerMexcApi } from '../api/mexc/index.js';
-import { buildServer, REDACTED_PATHS, type ServerOptions } from '../api/server.js';
+import { buildServer, type ServerOptions } from '../api/server.js';
 import type { ServiceDeps } from '../api/service-deps.js';
 import { openMarketSource, type MarketFeed } from './market-source.js';
 import { StartupError } from './startup-error.js';
@@ -68,7 +70,10 @@ export async function startService(env: NodeJS.ProcessEnv = process.env, options
   const credentials = new CredentialStore(engine.db);
   await credentials.load();
   const audit = new AuditLog(engine.db);
-  const adminKeyHash = await adminKey(engine, config, print);
+  // A generated admin key is stored and shown only once the server listens: a start that fails
+  // (port taken) burns no one-time secret.
+  const admin = await adminKey(engine, config);
+  const adminKeyHash = admin.hash;
   // Every event batch, market data included, reaches the waiter, so an order delayed by LATENCY_MS
   // is answered when it arrives at the venue.
   const waiter = new EventWaiter();
@@ -95,7 +100,8 @@ export async function startService(env: NodeJS.ProcessEnv = process.env, options
   await audit.append({ at: Date.now(), actor: 'service', mode: execution.mode, action: 'service.start', details: describeConfig(config) });
 
   const app = await buildServer(deps, {
-    logger: { level: config.logLevel, redact: { paths: REDACTED_PATHS, censor: '[redacted]' } },
+    logger: { level: config.logLevel },
+    limits: config.limits,
     plugins: [registerMexcApi, ...(options.plugins ?? []), registerDashboard],
   });
   feed = source.startFeed(hub, (status) => app.log[status.status === 'synced' ? 'info' : 'warn']({ feed: status }, `market feed ${status.symbol}: ${status.status}${status.reason !== undefined ? ` (${status.reason})` : ''}`));
@@ -103,21 +109,36 @@ export async function startService(env: NodeJS.ProcessEnv = process.env, options
   const synced = () => symbols.every((symbol) => engine.kernel.bookStatus(symbol)?.status === 'synced');
   await waitFor(synced, 15_000);
   if (!synced()) print(`Order books not synced yet: ${symbols.filter((s) => engine.kernel.bookStatus(s)?.status !== 'synced').join(', ')}; orders on them wait until they are (GET /api/market/feeds).`);
+  let address: string;
+  try {
+    address = await app.listen({ host: config.host, port: config.port });
+  } catch (error) {
+    await feed.stop();
+    await app.close();
+    await engine.close({ snapshot: false });
+    throw new StartupError(listenFailure(error, config), { cause: error });
+  }
+  const url = address.replace('[::1]', 'localhost');
+  if (admin.generated !== undefined) {
+    await engine.db.insertInto('service_settings').values({ key: 'admin_key_sha256', value: admin.hash }).execute();
+    print(`Generated the admin API key (shown only this once; set ADMIN_API_KEY to choose your own): ${admin.generated}`);
+  }
+  // Keys are printed when they are created, never again on a later start.
+  let created: AccountProfile | undefined;
   if (credentials.list().length === 0) {
     const futuresOnly = source.instruments.every((i) => i.market === 'perpetual');
-    const profile = await createAccount(deps, { name: 'default', type: futuresOnly ? 'futures' : 'spot', balances: config.initialBalances }, 'service');
-    print(`Created the default paper account "${profile.accountId}" with ${Object.entries(config.initialBalances).map(([a, v]) => `${v} ${a}`).join(', ')}.`);
-    print(`  API key:    ${profile.apiKey}`);
-    print(`  API secret: ${profile.apiSecret}   (shown once; MEXC-style signing uses it)`);
+    created = await createAccount(deps, { name: 'default', type: futuresOnly ? 'futures' : 'spot', balances: config.initialBalances }, 'service');
+    print(`Created the default paper account "${created.accountId}" with ${Object.entries(config.initialBalances).map(([a, v]) => `${v} ${a}`).join(', ')}.`);
+    print(`  API key:    ${created.apiKey}`);
+    print(`  API secret: ${created.apiSecret}   (shown once; MEXC-style signing uses it)`);
   }
-  const address = await app.listen({ host: config.host, port: config.port });
-  const url = address.replace('[::1]', 'localhost');
-  const first = credentials.list()[0];
   print(`papertrade ${execution.mode === 'paper' ? 'PAPER TRADING' : 'LIVE TRADING'} on ${url} (API docs ${url}/docs), database ${String(describeConfig(config).databaseUrl)}`);
   print(`Market data: ${source.description}`);
-  if (first !== undefined) {
-    print(`Dashboard: ${url}/?key=${first.apiKey}`);
-    print(`Trade with: curl -H "Authorization: Bearer ${first.apiKey}" ${url}/api/account/balances`);
+  if (created !== undefined) {
+    print(`Dashboard: ${url}/?key=${created.apiKey}`);
+    print(`Trade with: curl -H "Authorization: Bearer ${created.apiKey}" ${url}/api/account/balances`);
+  } else {
+    print(`Dashboard: ${url}/ (sign in with an account's API key or the admin key)`);
   }
 
   return {
@@ -132,15 +153,26 @@ export async function startService(env: NodeJS.ProcessEnv = process.env, options
   };
 }
 
-/** ADMIN_API_KEY when set; otherwise the stored hash, or a new key printed once. */
-async function adminKey(engine: DurableEngine, config: AppConfig, print: (line: string) => void): Promise<string> {
-  if (config.adminApiKey !== undefined) return sha256(config.adminApiKey);
+/**
+ * ADMIN_API_KEY when set; otherwise the stored hash, or a new key (`generated`), which the caller
+ * stores and prints once the server listens.
+ */
+async function adminKey(engine: DurableEngine, config: AppConfig): Promise<{ hash: string; generated?: string }> {
+  if (config.adminApiKey !== undefined) return { hash: sha256(config.adminApiKey) };
   const stored = await engine.db.selectFrom('service_settings').select('value').where('key', '=', 'admin_key_sha256').executeTakeFirst();
-  if (stored !== undefined) return stored.value;
+  if (stored !== undefined) return { hash: stored.value };
   const key = `ptadmin_${randomBytes(24).toString('base64url')}`;
-  await engine.db.insertInto('service_settings').values({ key: 'admin_key_sha256', value: sha256(key) }).execute();
-  print(`Generated the admin API key (shown only this once; set ADMIN_API_KEY to choose your own): ${key}`);
-  return sha256(key);
+  return { hash: sha256(key), generated: key };
+}
+
+/** Why the server could not listen, in words a user acts on. */
+function listenFailure(error: unknown, config: AppConfig): string {
+  const code = (error as { code?: string }).code;
+  const where = `${config.host}:${config.port}`;
+  if (code === 'EADDRINUSE') return `cannot listen on ${where}: the port is in use (another papertrade, or another program). Stop it, or choose another port with PORT or --port. No key was created.`;
+  if (code === 'EACCES') return `cannot listen on ${where}: permission denied (ports below 1024 need privileges). Choose another port with PORT or --port. No key was created.`;
+  if (code === 'EADDRNOTAVAIL') return `cannot listen on ${where}: no such address on this machine. Check HOST or --host. No key was created.`;
+  return `cannot listen on ${where}: ${error instanceof Error ? error.message : String(error)}`;
 }
 
 /** What switching to live would still need (shown by the dashboard's mode toggle). */
