@@ -1,0 +1,53 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { PROJECT_ROOT } from '../test-kit/data-paths.js';
+
+const RECORDING = 'data/recordings/binance_spot_btcusdt_20240808T2354Z';
+const STOP_BUY = '{"at":1723161300000,"account":"a","symbol":"BTCUSDT","side":"BUY","type":"STOP_LOSS","quantity":"0.01","stopPrice":"61850.00"}';
+
+type Event = { type: string } & Record<string, unknown>;
+
+function replay(line: string, ...args: string[]): { status: number | null; stderr: string; events: Event[] } {
+  const dir = mkdtempSync(join(tmpdir(), 'papertrade-orders-'));
+  const orders = join(dir, 'orders.jsonl');
+  writeFileSync(orders, `${line}\n`);
+  const result = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'replay', '--recording', RECORDING, '--orders', orders, ...args], { cwd: PROJECT_ROOT, encoding: 'utf8' });
+  const events = result.stdout.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Event).filter((e) => e.type !== 'EQUITY' && e.type !== 'METRICS');
+  return { status: result.status, stderr: result.stderr, events };
+}
+
+describe('papertrade replay with a stop-market buy (no limit price)', () => {
+  it('reserves 0.01 × 61,850 = 618.5 USDT, triggers on the first trade at 61,850 and fills at the ask, 61,843.25', () => {
+    const { status, stderr, events } = replay(STOP_BUY, '--balances', 'USDT=618.5');
+    expect(stderr).toBe('');
+    expect(status).toBe(0);
+    expect(events.map((e) => e.type)).toEqual(['ACCOUNT_OPENED', 'ORDER_NEW', 'ORDER_TRIGGERED', 'FILL', 'BALANCES']);
+    expect(events[3]).toMatchObject({ price: '61843.25', quantity: '0.01', quoteQuantity: '618.4325', fee: '0.00001', feeAsset: 'BTC' });
+    // 618.5 − 618.4325; 0.01 BTC less the 0.1 % fee in BTC
+    expect(events[4]).toMatchObject({ balances: { BTC: { free: '0.00999', locked: '0' }, USDT: { free: '0.0675', locked: '0' } } });
+  });
+
+  it('under MEXC rules reserves 618.5 + ceil_cents(618.5 × 0.05 %) = 618.81 USDT: 618.5 is refused, 618.81 fills and pays 0.31', () => {
+    const short = replay(STOP_BUY, '--balances', 'USDT=618.5', '--exchange', 'mexc');
+    expect(short.status).toBe(0);
+    expect(short.events[1]).toMatchObject({ type: 'ORDER_REJECTED', code: 'INSUFFICIENT_BALANCE', message: 'Insufficient balance (618.81 USDT needed, 618.5 free)' });
+    const enough = replay(STOP_BUY, '--balances', 'USDT=618.81', '--exchange', 'mexc');
+    expect(enough.events.map((e) => e.type)).toEqual(['ACCOUNT_OPENED', 'ORDER_NEW', 'ORDER_TRIGGERED', 'FILL', 'BALANCES']);
+    // fee ceil_cents(618.4325 × 0.0005 = 0.30921625) = 0.31; 618.81 − 618.4325 − 0.31 = 0.0675
+    expect(enough.events[3]).toMatchObject({ quoteQuantity: '618.4325', fee: '0.31', feeAsset: 'USDT' });
+    expect(enough.events[4]).toMatchObject({ balances: { BTC: { free: '0.01', locked: '0' }, USDT: { free: '0.0675', locked: '0' } } });
+  });
+
+  it('when the price has moved past what was reserved, buys what 610 USDT pays for and expires the rest', () => {
+    const { status, events } = replay(STOP_BUY.replace('61850.00', '61000.00'), '--balances', 'USDT=610');
+    expect(status).toBe(0);
+    expect(events.map((e) => e.type)).toEqual(['ACCOUNT_OPENED', 'ORDER_NEW', 'ORDER_TRIGGERED', 'FILL', 'ORDER_EXPIRED', 'BALANCES']);
+    // floor(610 / 61,828 to the 0.00001 step) = 0.00986, costing 609.62408
+    expect(events[3]).toMatchObject({ price: '61828', quantity: '0.00986', quoteQuantity: '609.62408' });
+    expect(events[4]).toMatchObject({ reason: 'INSUFFICIENT_BALANCE', executedQty: '0.00986' });
+    expect(events[5]).toMatchObject({ balances: { BTC: { free: '0.00985014', locked: '0' }, USDT: { free: '0.37592', locked: '0' } } });
+  });
+});

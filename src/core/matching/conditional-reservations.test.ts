@@ -1,0 +1,145 @@
+import { describe, expect, it } from 'vitest';
+import { formatFixed, parseFixed } from '../money/fixed.js';
+import { findBundledInstrument } from '../instruments/bundled-instruments.js';
+import type { FuturesAccount } from '../accounts/futures-account.js';
+import type { KernelEvent } from '../kernel/events.js';
+import type { PlaceOrderInput } from '../kernel/inputs.js';
+import { BUNDLED_RECORDING, USDM_RECORDING } from '../../test-kit/data-paths.js';
+import { loadRecording, RecordingStepper } from '../../test-kit/recording-stepper.js';
+
+// Stop-market orders reserve what NautilusTrader's accounts manager reserves for an order without a
+// limit price: quantity × trigger price (cash accounts lock it; margin accounts take initial margin
+// on it), plus here the fee reserve of the fee model. Values below are worked by hand.
+
+const PLACED_AT = 1723161300000;
+type Conditional = Pick<PlaceOrderInput, 'side' | 'type' | 'quantity' | 'stopPrice' | 'callbackRate' | 'activationPrice'>;
+
+function mine(events: readonly KernelEvent[], account: string): KernelEvent[] {
+  return events.filter((e) => 'account' in e && e.account === account && e.type !== 'EQUITY' && e.type !== 'ACCOUNT_OPENED');
+}
+
+describe('spot stop-market buys reserve quantity × trigger price at placement (Binance: fee in BTC, none in USDT)', () => {
+  const recording = loadRecording(BUNDLED_RECORDING);
+
+  function place(order: Conditional, usdt: string, instrument = {}) {
+    const s = new RecordingStepper(recording, { instrument });
+    s.advanceTo(PLACED_AT);
+    s.open('a', { USDT: usdt });
+    const placed = s.handle({ kind: 'order.place', time: s.kernel.now, account: 'a', symbol: s.symbol, clientOrderId: 'c', ...order });
+    return { s, placed };
+  }
+
+  it('a STOP_LOSS buy of 0.001 at 70,000 locks 0.001 × 70,000 = 70 USDT, never triggers, and a cancel releases it', () => {
+    const { s, placed } = place({ side: 'BUY', type: 'STOP_LOSS', quantity: '0.001', stopPrice: '70000.00' }, '1000');
+    expect(placed.map((e) => e.type)).toEqual(['ORDER_NEW']);
+    expect(s.kernel.balances('a')!.USDT).toEqual({ free: '930', locked: '70' });
+    while (!s.done) s.step(); // the tape never reaches 70,000 (high 61,860.80)
+    expect(mine(s.events, 'a').map((e) => e.type)).toEqual(['ORDER_NEW']);
+    s.handle({ kind: 'order.cancel', time: s.kernel.now, account: 'a', clientOrderId: 'c' });
+    expect(s.kernel.balances('a')!.USDT).toEqual({ free: '1000', locked: '0' });
+    s.kernel.checkInvariants();
+  });
+
+  it('under MEXC rules the same order also reserves its fee in USDT: 70 + ceil_cents(70 × 0.05 %) = 70.04', () => {
+    const { s } = place({ side: 'BUY', type: 'STOP_LOSS', quantity: '0.001', stopPrice: '70000.00' }, '1000', findBundledInstrument('mexc', 'spot', 'BTCUSDT')!);
+    expect(s.kernel.balances('a')!.USDT).toEqual({ free: '929.96', locked: '70.04' });
+  });
+
+  it('a TAKE_PROFIT buy of 0.001 at 61,700 locks 61.7 USDT, triggers at 61,700 and buys at the ask, 61,717.01', () => {
+    const { s } = place({ side: 'BUY', type: 'TAKE_PROFIT', quantity: '0.001', stopPrice: '61700.00' }, '1000');
+    expect(s.kernel.balances('a')!.USDT).toEqual({ free: '938.3', locked: '61.7' });
+    while (!s.done) s.step();
+    const fill = mine(s.events, 'a').find((e) => e.type === 'FILL');
+    expect(fill).toMatchObject({ price: '61717.01', quantity: '0.001', fee: '0.000001', feeAsset: 'BTC', status: 'FILLED' });
+    // 1000 − 61.71701 (the lock covered 61.7, the free balance the 0.01701 the price moved)
+    expect(s.kernel.balances('a')).toEqual({ BTC: { free: '0.000999', locked: '0' }, USDT: { free: '938.28299', locked: '0' } });
+    s.kernel.checkInvariants();
+  });
+
+  it('a TRAILING_STOP_MARKET buy without activation price locks at the last trade × (1 + callback): 61,828 × 1.001 × 0.001 = 61.889828', () => {
+    const { s } = place({ side: 'BUY', type: 'TRAILING_STOP_MARKET', quantity: '0.001', callbackRate: '0.001' }, '1000');
+    expect(s.kernel.balances('a')!.USDT).toEqual({ free: '938.110172', locked: '61.889828' });
+    while (!s.done) s.step();
+    expect(mine(s.events, 'a').map((e) => e.type)).toEqual(['ORDER_NEW', 'ORDER_TRIGGERED', 'FILL']);
+    s.kernel.checkInvariants();
+  });
+
+  it('a TRAILING_STOP_MARKET buy with an activation price locks at activation × (1 + callback): 61,600 × 1.01 × 0.001 = 62.216', () => {
+    const { s } = place({ side: 'BUY', type: 'TRAILING_STOP_MARKET', quantity: '0.001', callbackRate: '0.01', activationPrice: '61600.00' }, '1000');
+    expect(s.kernel.balances('a')!.USDT).toEqual({ free: '937.784', locked: '62.216' });
+  });
+
+  it('a trigger the reservation no longer covers buys only what lock + free pays for, then expires: 61 USDT buy 0.00098 at 61,828', () => {
+    // Stop 61,000 with exactly 61 USDT: the first trade (61,828) triggers it; floor(61 / 61,828 to 0.00001) = 0.00098.
+    const { s } = place({ side: 'BUY', type: 'STOP_LOSS', quantity: '0.001', stopPrice: '61000.00' }, '61');
+    expect(s.kernel.balances('a')!.USDT).toEqual({ free: '0', locked: '61' });
+    s.advanceTo(PLACED_AT + 100);
+    const events = mine(s.events, 'a');
+    expect(events.map((e) => e.type)).toEqual(['ORDER_NEW', 'ORDER_TRIGGERED', 'FILL', 'ORDER_EXPIRED']);
+    expect(events[2]).toMatchObject({ price: '61828', quantity: '0.00098', quoteQuantity: '60.59144', fee: '0.00000098' });
+    expect(events[3]).toMatchObject({ reason: 'INSUFFICIENT_BALANCE', executedQty: '0.00098' });
+    expect(s.kernel.balances('a')).toEqual({ BTC: { free: '0.00097902', locked: '0' }, USDT: { free: '0.40856', locked: '0' } });
+    s.kernel.checkInvariants();
+  });
+
+  it('a stop-market sell locks its quantity of BTC as before', () => {
+    const s = new RecordingStepper(recording);
+    s.advanceTo(PLACED_AT);
+    s.open('a', { BTC: '1' });
+    s.handle({ kind: 'order.place', time: s.kernel.now, account: 'a', symbol: s.symbol, side: 'SELL', type: 'STOP_LOSS', quantity: '0.4', stopPrice: '61000.00' });
+    expect(s.kernel.balances('a')!.BTC).toEqual({ free: '0.6', locked: '0.4' });
+  });
+});
+
+describe('futures stop-market orders (not reduce-only) reserve initial margin and fee at the trigger price', () => {
+  const recording = loadRecording(USDM_RECORDING);
+  const d = parseFixed;
+
+  function place(order: Conditional, usdt = '1000') {
+    const s = new RecordingStepper(recording);
+    s.advanceTo(PLACED_AT);
+    s.handle({ kind: 'account.open', time: s.kernel.now, account: 'f', type: 'futures', leverage: 10, balances: { USDT: usdt } });
+    const placed = s.handle({ kind: 'order.place', time: s.kernel.now, account: 'f', symbol: s.symbol, ...order });
+    const account = s.kernel.account('f') as FuturesAccount;
+    return { s, placed, account };
+  }
+
+  // reserve = qty × price / 10 + ceil_8(qty × price × 0.05 %)   (taker 0.05 % is the worse rate)
+  const cases: Array<[string, Conditional, string]> = [
+    ['a STOP_LOSS buy at 70,000: 70 + 0.35', { side: 'BUY', type: 'STOP_LOSS', quantity: '0.01', stopPrice: '70000.0' }, '70.35'],
+    ['a STOP_LOSS sell at 50,000: 50 + 0.25', { side: 'SELL', type: 'STOP_LOSS', quantity: '0.01', stopPrice: '50000.0' }, '50.25'],
+    ['a TAKE_PROFIT buy at 61,700: 61.7 + 0.3085', { side: 'BUY', type: 'TAKE_PROFIT', quantity: '0.01', stopPrice: '61700.0' }, '62.0085'],
+    ['a TAKE_PROFIT sell at 61,800: 61.8 + 0.309', { side: 'SELL', type: 'TAKE_PROFIT', quantity: '0.01', stopPrice: '61800.0' }, '62.109'],
+    // mark 61,807.7 × 1.001 = 61,869.5077 → 61.86950770 + ceil_8(0.3093475385) = 0.30934754
+    ['a TRAILING_STOP_MARKET buy at the mark × 1.001: 61.8695077 + 0.30934754', { side: 'BUY', type: 'TRAILING_STOP_MARKET', quantity: '0.01', callbackRate: '0.001' }, '62.17885524'],
+    // activation 61,800 × 0.999 = 61,738.2 → 61.7382 + 0.308691
+    ['a TRAILING_STOP_MARKET sell at activation × 0.999: 61.7382 + 0.308691', { side: 'SELL', type: 'TRAILING_STOP_MARKET', quantity: '0.01', callbackRate: '0.001', activationPrice: '61800.0' }, '62.046891'],
+  ];
+  for (const [name, order, reserve] of cases) {
+    it(`${name} = ${reserve} USDT, and every later step keeps the wallet whole`, () => {
+      const { s, placed, account } = place(order);
+      expect(placed.map((e) => e.type)).toEqual(['ORDER_NEW']);
+      expect(formatFixed(account.reserved)).toBe(reserve);
+      expect(formatFixed(account.cash)).toBe(formatFixed(d('1000') - d(reserve)));
+      while (!s.done) {
+        s.step();
+        expect(account.cash >= 0n).toBe(true);
+      }
+      expect(s.events.filter((e) => e.type === 'INPUT_REJECTED')).toEqual([]);
+      s.kernel.checkInvariants();
+    });
+  }
+
+  it('a triggered stop whose margin no longer fits expires with INSUFFICIENT_BALANCE and releases its reservation', () => {
+    // Stop 61,000 with 62 USDT: reserve 61 + 0.305 = 61.305; at the mark 61,807.7 the walk needs about 61.81 + 0.31.
+    const { s, account } = place({ side: 'BUY', type: 'STOP_LOSS', quantity: '0.01', stopPrice: '61000.0' }, '62');
+    expect(formatFixed(account.reserved)).toBe('61.305');
+    s.advanceTo(PLACED_AT + 100);
+    const events = mine(s.events, 'f');
+    expect(events.map((e) => e.type)).toEqual(['ORDER_NEW', 'ORDER_TRIGGERED', 'ORDER_EXPIRED']);
+    expect(events[2]).toMatchObject({ reason: 'INSUFFICIENT_BALANCE', executedQty: '0' });
+    expect(formatFixed(account.cash)).toBe('62');
+    expect(account.reserved).toBe(0n);
+    s.kernel.checkInvariants();
+  });
+});
