@@ -1,18 +1,12 @@
-/** Public routes: health, mode, instruments, feed status per symbol, book depth. */
+/** Public routes: mode, instruments, feed status per symbol, book depth (health and readiness: health-routes.ts). */
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import { formatFixed } from '../core/money/fixed.js';
 import { HttpError } from './http-errors.js';
 import type { ServiceDeps } from './service-deps.js';
 
-export function registerMarketRoutes(app: FastifyInstance, deps: ServiceDeps, ready: () => boolean): void {
+export function registerMarketRoutes(app: FastifyInstance, deps: ServiceDeps): void {
   const tags = ['market'];
-  app.get('/health', { schema: { tags: ['service'] } }, async (_request, reply) => (ready() ? { status: 'ok' } : reply.code(503).send({ status: 'starting' })));
-  app.get('/ready', { schema: { tags: ['service'] } }, async (_request, reply) => {
-    const feeds = deps.feeds();
-    const ok = ready() && feeds.some((f) => f.status === 'synced');
-    return reply.code(ok ? 200 : 503).send({ ready: ok, feeds });
-  });
 
   app.get('/api/mode', { schema: { tags: ['service'] } }, async () => ({ mode: deps.mode.mode, liveRefusedBecause: deps.mode.liveRefusedBecause }));
 
