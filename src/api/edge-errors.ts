@@ -6,10 +6,12 @@
  *
  * Guarantees: every 4xx Fastify raises by itself maps to a named code with a 4xx status; the only
  * 5xx here is 503 `UNAVAILABLE`, for an engine that cannot apply or persist now (its database is
- * unreachable, it is restoring, or it stopped): nothing was acknowledged (docs/adr/0014). Errors
+ * unreachable, it is restoring, or it stopped: nothing was acknowledged) or a read or write of the
+ * database that failed for want of a connection (docs/adr/0014). Errors
  * that are not the framework's (a thrown bug) are not handled here.
  */
 import { EngineUnavailableError } from '../engine/engine-status.js';
+import { isDatabaseUnavailable } from '../persistence/database.js';
 import { HttpError } from './http-errors.js';
 
 export interface EdgeError {
@@ -44,6 +46,7 @@ const FRAMEWORK: Readonly<Record<string, { status: number; code: string; message
 export function edgeErrorOf(error: unknown): EdgeError | undefined {
   if (error instanceof HttpError) return { status: error.status, code: error.body.code, message: error.body.message };
   if (error instanceof EngineUnavailableError) return { status: 503, code: error.code, message: error.message };
+  if (isDatabaseUnavailable(error)) return { status: 503, code: 'UNAVAILABLE', message: 'the database is unreachable; retry later' };
   if (typeof error !== 'object' || error === null) return undefined;
   const { validation, statusCode, code, message } = error as { validation?: unknown; statusCode?: number; code?: string; message?: string };
   if (validation !== undefined) return { status: 400, code: 'INVALID_REQUEST', message: message ?? 'invalid request' };

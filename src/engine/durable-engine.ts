@@ -508,6 +508,7 @@ export class DurableEngine {
     for await (const entry of this.journal.readFrom(this.current.inputCount + 1)) {
       if (entry.seq !== this.current.inputCount + 1) throw new Error(`journal gap: expected seq ${this.current.inputCount + 1}, found ${entry.seq}`);
       const events = this.current.handle(entry.input);
+      this.reportSetAside(entry.seq, events, false);
       this.project(entry.seq, events);
       if (events.some((e) => POSITION_CHANGES.has(e.type))) this.scheduler.positionChanged();
     }

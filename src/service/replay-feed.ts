@@ -4,11 +4,13 @@
  *
  * Guarantees: inputs are submitted one at a time, in order, each after the previous is durable;
  * the feed resumes after the engine's clock (a restart never sends the kernel back in time); a
- * feed that has sent nothing for `staleAfterMs` of wall time reports `stale`.
+ * feed that has sent nothing for `staleAfterMs` of wall time reports `stale`; while the engine is
+ * unavailable (its database unreachable) the feed waits and sends the same input again (a book
+ * delta the engine already holds is dropped as stale).
  */
 import type { EngineHub } from '../api/engine-hub.js';
 import type { FeedStatus } from '../api/service-deps.js';
-import { loopRecording } from '../engine/index.js';
+import { EngineUnavailableError, loopRecording } from '../engine/index.js';
 import type { Recording } from '../market-data/recording-reader.js';
 
 export class ReplayFeed {
@@ -34,6 +36,18 @@ export class ReplayFeed {
 
   stop(): void {
     this.running = false;
+  }
+
+  private async submitWhenAvailable(input: Parameters<EngineHub['submit']>[0]): Promise<void> {
+    for (;;) {
+      try {
+        await this.hub.submit(input);
+        return;
+      } catch (error) {
+        if (!(error instanceof EngineUnavailableError && error.retryable) || !this.running) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 250));
+      }
+    }
   }
 
   status(): FeedStatus[] {
@@ -65,7 +79,7 @@ export class ReplayFeed {
         await new Promise((resolve) => setImmediate(resolve));
       }
       if (!this.running) return;
-      await this.hub.submit(input);
+      await this.submitWhenAvailable(input);
       this.lastSentAt = Date.now();
     }
   }
