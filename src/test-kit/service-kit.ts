@@ -10,7 +10,7 @@ import { sha256 } from '../api/auth.js';
 import { EngineHub } from '../api/engine-hub.js';
 import { buildServer, type ServerOptions } from '../api/server.js';
 import type { ServiceDeps } from '../api/service-deps.js';
-import { DurableEngine } from '../engine/index.js';
+import { DurableEngine, type DurableEngineOptions } from '../engine/index.js';
 import { PaperExecutionService } from '../execution/paper-execution-service.js';
 import { instrumentForRecording } from '../market-data/replay-session.js';
 import type { Recording } from '../market-data/recording-reader.js';
@@ -31,13 +31,23 @@ export interface TestService {
   close(): Promise<void>;
 }
 
-export async function startTestService(options: { recording?: string; until?: number; latencyMs?: number; plugins?: ServerOptions['plugins'] } = {}): Promise<TestService> {
+export interface TestServiceOptions {
+  readonly recording?: string;
+  readonly until?: number;
+  readonly latencyMs?: number;
+  readonly plugins?: ServerOptions['plugins'];
+  /** Engine options besides the kernel's (default: a temporary SQLite file, no timed snapshots). */
+  readonly engine?: Omit<DurableEngineOptions, 'kernelConfig'>;
+}
+
+export async function startTestService(options: TestServiceOptions = {}): Promise<TestService> {
   const recording = loadRecording(options.recording ?? BUNDLED_RECORDING);
   const dir = mkdtempSync(join(tmpdir(), 'papertrade-api-'));
   const engine = await DurableEngine.open({
     databaseUrl: `sqlite:${join(dir, 'test.db')}`,
-    kernelConfig: { instruments: [instrumentForRecording(recording)], latencyMs: options.latencyMs ?? 0 },
     snapshotIntervalMs: 0,
+    ...options.engine,
+    kernelConfig: { instruments: [instrumentForRecording(recording)], latencyMs: options.latencyMs ?? 0 },
   });
   const hub = new EngineHub(engine);
   const credentials = new CredentialStore(engine.db);
