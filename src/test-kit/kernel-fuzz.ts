@@ -1,0 +1,437 @@
+/**
+ * The kernel fuzzer: a real recording interleaved with random commands (kernel-fuzz-commands.ts),
+ * and after every input the checks that prove the kernel total and its accounting exact:
+ * - `handle` never throws and never answers INPUT_REJECTED with code INTERNAL;
+ * - no balance is ever negative, and `checkInvariants()` passes;
+ * - per account, free + locked equals the independent ledger (ledger-model.ts), with every fee
+ *   recomputed from the instrument's rules.
+ * A failing run is shrunk to a short sequence of commands that still fails the same way.
+ */
+import { findBundledInstrument } from '../core/instruments/bundled-instruments.js';
+import type { Instrument } from '../core/instruments/instrument.js';
+import type { KernelEvent } from '../core/kernel/events.js';
+import type { KernelInput } from '../core/kernel/inputs.js';
+import { Kernel } from '../core/kernel/kernel.js';
+import type { Recording } from '../market-data/recording-reader.js';
+import { SPOT_RECORDING, USDM_RECORDING } from './data-paths.js';
+import { CommandGenerator, importDocument, Rng, type FuzzCommand } from './kernel-fuzz-commands.js';
+import { LedgerModel, parseDecimal, showDecimal, type FeeOverrides } from './ledger-model.js';
+import { loadRecording } from './recording-stepper.js';
+
+export type FuzzVenue = 'binance-spot' | 'mexc-spot' | 'binance-usdm';
+export const VENUES: readonly FuzzVenue[] = ['binance-spot', 'mexc-spot', 'binance-usdm'];
+
+export interface FuzzCase {
+  readonly seed: number;
+  readonly venue: FuzzVenue;
+  readonly latencyMs: number;
+  /** Commands to generate. */
+  readonly commands: number;
+  /** Market inputs of the recording to use at most (default: all). */
+  readonly marketInputs?: number;
+}
+
+export interface Failure {
+  /** `accepted-invalid`: an input the kernel should have refused was applied (the account is then closed to go on). */
+  readonly kind: 'throw' | 'internal' | 'negative-balance' | 'invariant' | 'ledger-mismatch' | 'accepted-invalid';
+  readonly message: string;
+  /** Stable across runs: the kind and the message with numbers blanked. */
+  readonly key: string;
+}
+
+/** A command placed after `at` market inputs of the recording. */
+export interface TracedCommand {
+  readonly at: number;
+  readonly command: FuzzCommand;
+}
+
+export interface Trace {
+  readonly commands: readonly TracedCommand[];
+  /** Market inputs fed in total (the failure happened at or before the last). */
+  readonly marketInputs: number;
+}
+
+export interface SeedResult {
+  readonly fuzzCase: FuzzCase;
+  readonly inputs: number;
+  readonly commands: number;
+  readonly fills: number;
+  readonly rejections: number;
+  readonly failures: Failure[];
+  readonly feeDisagreements: number;
+  readonly trace: Trace;
+  /** Per failure key, the trace up to its first occurrence in this run. */
+  readonly firstTraces: ReadonlyMap<string, Trace>;
+}
+
+const FATAL = new Set<Failure['kind']>(['throw', 'invariant', 'ledger-mismatch', 'negative-balance']);
+
+export function recordingFor(venue: FuzzVenue): Recording {
+  return loadRecording(venue === 'binance-usdm' ? USDM_RECORDING : SPOT_RECORDING);
+}
+
+export function instrumentFor(venue: FuzzVenue): Instrument {
+  const [exchange, market] = venue === 'binance-usdm' ? ['binance', 'perpetual'] as const : venue === 'mexc-spot' ? ['mexc', 'spot'] as const : ['binance', 'spot'] as const;
+  return findBundledInstrument(exchange, market, 'BTCUSDT')!;
+}
+
+function failure(kind: Failure['kind'], message: string): Failure {
+  return { kind, message, key: `${kind}: ${message.replace(/-?\d+(\.\d+)?/g, '#')}` };
+}
+
+function parseFees(raw: unknown): FeeOverrides {
+  const f = (raw ?? {}) as Record<string, unknown>;
+  return {
+    ...(f.maker !== undefined ? { maker: parseDecimal(f.maker)! } : {}),
+    ...(f.taker !== undefined ? { taker: parseDecimal(f.taker)! } : {}),
+    ...(f.feeAsset !== undefined ? { feeAsset: f.feeAsset as 'quote' | 'received' } : {}),
+  };
+}
+
+function parseBalances(raw: unknown): Map<string, bigint> | undefined {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return undefined;
+  const out = new Map<string, bigint>();
+  for (const [asset, v] of Object.entries(raw)) {
+    const value = parseDecimal(v);
+    if (value === undefined) return undefined;
+    out.set(asset, value);
+  }
+  return out;
+}
+
+const ASSET = /^[A-Z0-9]{1,20}$/;
+
+function balancesProblem(raw: unknown): string | undefined {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return `balances ${JSON.stringify(raw)}`;
+  for (const [asset, v] of Object.entries(raw)) {
+    const value = parseDecimal(v);
+    if (!ASSET.test(asset)) return `asset name ${JSON.stringify(asset.slice(0, 40))}`;
+    if (value === undefined || value < 0n) return `balance ${JSON.stringify(v)?.slice(0, 60)}`;
+  }
+  return undefined;
+}
+
+/**
+ * What an account.open must not carry (issue's edge rules, independently stated): balances that are
+ * not non-negative decimals under short upper-case asset codes; fee rates that are not decimals
+ * within ±1 % (taker ≥ 0, a maker rebate no larger than the taker rate); an unknown fee asset mode,
+ * margin mode or a leverage outside 1 … the instrument's maximum; a drawdown limit outside (0, 1).
+ */
+function openProblem(input: Extract<KernelInput, { kind: 'account.open' }>, instrument: Instrument): string | undefined {
+  const balances = balancesProblem(input.balances);
+  if (balances !== undefined) return balances;
+  const fees = (input.fees ?? {}) as Record<string, unknown>;
+  const max = 10n ** 16n;
+  const maker = fees.maker === undefined ? undefined : parseDecimal(fees.maker);
+  const taker = fees.taker === undefined ? undefined : parseDecimal(fees.taker);
+  if (fees.maker !== undefined && (maker === undefined || maker < -max || maker > max)) return `maker fee ${JSON.stringify(fees.maker)}`;
+  if (fees.taker !== undefined && (taker === undefined || taker < 0n || taker > max)) return `taker fee ${JSON.stringify(fees.taker)}`;
+  if (maker !== undefined && maker < 0n && -maker > (taker ?? instrument.takerFee)) return `maker rebate ${JSON.stringify(fees.maker)} above the taker fee`;
+  if (fees.feeAsset !== undefined && fees.feeAsset !== 'quote' && fees.feeAsset !== 'received') return `feeAsset ${JSON.stringify(fees.feeAsset)}`;
+  if (input.type === 'futures') {
+    if (input.marginMode !== undefined && input.marginMode !== 'isolated' && input.marginMode !== 'cross') return `marginMode ${JSON.stringify(input.marginMode)}`;
+    const lev = input.leverage as unknown;
+    if (lev !== undefined && (typeof lev !== 'number' || !Number.isSafeInteger(lev) || lev < 1 || lev > (instrument.maxLeverage ?? 1))) return `leverage ${JSON.stringify(lev)}`;
+  }
+  const dd = input.risk?.maxDrawdown;
+  if (dd !== undefined) {
+    const v = parseDecimal(dd);
+    if (v === undefined || v <= 0n || v >= 10n ** 18n) return `maxDrawdown ${JSON.stringify(dd)}`;
+  }
+  return undefined;
+}
+
+/** One kernel and its model, checked after every input. */
+export class FuzzHarness {
+  readonly kernel: Kernel;
+  readonly model: LedgerModel;
+  readonly instrument: Instrument;
+  readonly failures: Failure[] = [];
+  inputs = 0;
+  fills = 0;
+  rejections = 0;
+  /** Concrete inputs applied, when asked to keep them (for printing a reproduction). */
+  readonly applied: KernelInput[] | undefined;
+
+  constructor(readonly fuzzCase: FuzzCase, keepInputs = false) {
+    this.instrument = instrumentFor(fuzzCase.venue);
+    this.kernel = new Kernel({ instruments: [this.instrument], latencyMs: fuzzCase.latencyMs });
+    this.model = new LedgerModel(new Map([[this.instrument.symbol, this.instrument]]));
+    this.applied = keepInputs ? [] : undefined;
+  }
+
+  get failed(): boolean {
+    return this.failures.some((f) => FATAL.has(f.kind));
+  }
+
+  /** Applies a command (materializing an import directive) and checks. */
+  command(command: FuzzCommand): void {
+    if ('input' in command) return this.apply(command.input);
+    const document = importDocument(this.kernel, command.importFrom, command.mutation);
+    const sourceOrders = this.kernel.orders(command.importFrom).map((o) => o.id);
+    const copy = this.model.exportCopy(command.importFrom, sourceOrders);
+    const input: KernelInput = { kind: 'account.import', time: this.kernel.now, document, account: command.as };
+    this.apply(input, (events) => {
+      if (!events.some((e) => e.type === 'ACCOUNT_IMPORTED')) return;
+      if (command.mutation !== 'none') {
+        this.refuse(command.as, `an account document with ${command.mutation} was imported`);
+        return;
+      }
+      if (copy === undefined) return;
+      const imported = this.kernel.orders(command.as).map((o) => o.id);
+      this.model.importCopy(copy.book, command.as, new Map(sourceOrders.map((id, i) => [id, imported[i]!])), copy.fees);
+    });
+  }
+
+  /** Records an input that should have been refused and closes its account, so the run goes on clean. */
+  private refuse(account: string, message: string): void {
+    this.failures.push(failure('accepted-invalid', message));
+    const close: KernelInput = { kind: 'account.close', time: this.kernel.now, account };
+    this.applied?.push(close);
+    this.kernel.handle(close);
+    this.model.close(account);
+  }
+
+  apply(input: KernelInput, onImport?: (events: KernelEvent[]) => void): void {
+    this.inputs += 1;
+    this.applied?.push(input);
+    let events: KernelEvent[];
+    try {
+      events = this.kernel.handle(input);
+    } catch (e) {
+      this.failures.push(failure('throw', `${input.kind}: ${e instanceof Error ? e.message : String(e)}`));
+      return;
+    }
+    let accountEvents = false;
+    for (const event of events) {
+      switch (event.type) {
+        case 'INPUT_REJECTED':
+          if (event.code === 'INTERNAL') this.failures.push(failure('internal', `${event.kind}: ${event.message}`));
+          break;
+        case 'ACCOUNT_OPENED':
+          if (input.kind === 'account.open') this.opened(input);
+          break;
+        case 'ACCOUNT_RESET':
+          if (input.kind === 'account.reset' && input.balances !== undefined && balancesProblem(input.balances) !== undefined) {
+            this.refuse(event.account, `account.reset with ${balancesProblem(input.balances)!} was accepted`);
+            break;
+          }
+          this.model.reset(event.account, input.kind === 'account.reset' && input.balances !== undefined ? parseBalances(input.balances) : undefined);
+          break;
+        case 'ACCOUNT_CLOSED':
+          this.model.close(event.account);
+          break;
+        case 'FILL':
+          this.fills += 1;
+          break;
+        case 'ORDER_REJECTED':
+          this.rejections += 1;
+          break;
+      }
+      if (event.type === 'LIQUIDATION' && this.model.has(event.account)) {
+        const size = this.model.positionSize(event.account, event.symbol);
+        if (showDecimal(size < 0n ? -size : size) !== showDecimal(parseDecimal(event.size) ?? -1n)) {
+          this.failures.push(failure('ledger-mismatch', `liquidation of ${event.size} but the position held ${showDecimal(size)}`));
+        }
+      }
+      this.model.observe(event);
+      if (event.type !== 'EQUITY' && event.type !== 'BOOK_SYNCED' && event.type !== 'BOOK_RESYNC_NEEDED') accountEvents = true;
+    }
+    onImport?.(events);
+    if (accountEvents || input.kind !== 'book.delta' && input.kind !== 'trade') this.check(input);
+  }
+
+  private opened(input: Extract<KernelInput, { kind: 'account.open' }>): void {
+    const problem = openProblem(input, this.instrument);
+    if (problem !== undefined) {
+      this.refuse(input.account, `account.open with ${problem} was accepted`);
+      return;
+    }
+    const balances = parseBalances(input.balances)!;
+    const fees = parseFees(input.fees);
+    if (input.type === 'futures') this.model.openFutures(input.account, balances.get('USDT') ?? 0n, fees);
+    else this.model.openSpot(input.account, balances, fees);
+  }
+
+  private check(input: KernelInput): void {
+    const where = input.kind === 'order.place' ? `${input.kind} ${String(input.type)} ${String(input.side)}` : input.kind;
+    for (const id of this.kernel.accountIds()) {
+      for (const [asset, b] of Object.entries(this.kernel.balances(id) ?? {})) {
+        if ((parseDecimal(b.free) ?? 0n) < 0n || (parseDecimal(b.locked) ?? 0n) < 0n) {
+          this.failures.push(failure('negative-balance', `after ${where}: ${asset} free ${b.free} locked ${b.locked}`));
+        }
+      }
+      for (const d of this.model.compare(id, this.kernel.balances(id))) {
+        const kind = this.model.book(id)?.kind;
+        this.failures.push(failure('ledger-mismatch', `after ${where}: ${kind} ${d.asset} free+locked ${showDecimal(d.actual)} but the ledger says ${showDecimal(d.expected)} (diff ${showDecimal(d.actual - d.expected)})`));
+      }
+    }
+    for (const id of this.model.accounts()) {
+      if (this.kernel.balances(id) === undefined) this.failures.push(failure('ledger-mismatch', `after ${where}: the kernel lost account ${id}`));
+    }
+    try {
+      this.kernel.checkInvariants();
+    } catch (e) {
+      this.failures.push(failure('invariant', `after ${where}: ${e instanceof Error ? e.message : String(e)}`));
+    }
+  }
+}
+
+/** The accounts every run starts with (the generator opens, resets, closes and imports more). */
+function openInitial(h: FuzzHarness, time: number, rng: Rng): string[] {
+  const i = h.instrument;
+  const inputs: KernelInput[] =
+    h.fuzzCase.venue === 'binance-usdm'
+      ? [
+          { kind: 'account.open', time, account: 'iso', type: 'futures', marginMode: 'isolated', leverage: rng.pick([1, 5, 20, 50]), balances: { USDT: '100000' } },
+          { kind: 'account.open', time, account: 'cross', type: 'futures', marginMode: 'cross', leverage: rng.pick([2, 10, 125]), balances: { USDT: '20000' } },
+          { kind: 'account.open', time, account: 'tiny', type: 'futures', leverage: 125, balances: { USDT: '150' }, fees: { maker: '0.0001', taker: '0.001' } },
+        ]
+      : [
+          { kind: 'account.open', time, account: 'big', balances: { [i.quote]: '250000', [i.base]: '3' } },
+          { kind: 'account.open', time, account: 'quotefee', balances: { [i.quote]: '10000', [i.base]: '0.5' }, fees: { feeAsset: 'quote', taker: '0.00075', maker: '0.0002' } },
+          { kind: 'account.open', time, account: 'small', balances: { [i.quote]: '37.51' } },
+          { kind: 'account.open', time, account: 'odd', balances: { [i.quote]: '1234.56789', [i.base]: '0.01234567' }, fees: { maker: '0.0001', taker: '0.0013' } },
+        ];
+  for (const input of inputs) h.apply(input);
+  return inputs.map((x) => (x as { account: string }).account);
+}
+
+/** Generates and checks one seed's run; stops at the first fatal failure. */
+export function runSeed(fuzzCase: FuzzCase): SeedResult {
+  const recording = recordingFor(fuzzCase.venue);
+  const available = Math.min(recording.inputs.length, fuzzCase.marketInputs ?? Infinity);
+  const rng = new Rng(fuzzCase.seed * 2654435761 + 17);
+  const h = new FuzzHarness(fuzzCase);
+  const traced: TracedCommand[] = [];
+  let fed = 0;
+  const firstTraces = new Map<string, Trace>();
+  let seen = 0;
+  const note = () => {
+    for (; seen < h.failures.length; seen += 1) {
+      const key = h.failures[seen]!.key;
+      if (!firstTraces.has(key)) firstTraces.set(key, { commands: [...traced], marketInputs: fed });
+    }
+  };
+  const feed = (n: number) => {
+    for (let k = 0; k < n && fed < available && !h.failed; k += 1) {
+      h.apply(recording.inputs[fed++]!);
+      if (h.failures.length > seen) note();
+    }
+  };
+  feed(50 + rng.int(0, 400));
+  const accounts = openInitial(h, h.kernel.now, rng);
+  const generator = new CommandGenerator(rng, h.kernel, h.instrument, accounts, fuzzCase.venue === 'binance-usdm');
+  const perCommand = Math.max(0, ((available - fed) * 0.95) / fuzzCase.commands);
+  let commands = 0;
+  while (commands < fuzzCase.commands && !h.failed) {
+    feed(Math.round(rng.next() * 2 * perCommand));
+    for (const command of generator.next()) {
+      if (h.failed) break;
+      traced.push({ at: fed, command });
+      h.command(command);
+      commands += 1;
+      if (h.failures.length > seen) note();
+    }
+  }
+  return {
+    fuzzCase,
+    inputs: h.inputs,
+    commands,
+    fills: h.fills,
+    rejections: h.rejections,
+    failures: h.failures,
+    feeDisagreements: h.model.feeDisagreements.length,
+    trace: { commands: traced, marketInputs: fed },
+    firstTraces,
+  };
+}
+
+/** Replays a trace: the market up to each command, the command, the market to the end. */
+export function replay(fuzzCase: FuzzCase, trace: Trace, keepInputs = false): FuzzHarness {
+  const recording = recordingFor(fuzzCase.venue);
+  const rng = new Rng(fuzzCase.seed * 2654435761 + 17);
+  const h = new FuzzHarness(fuzzCase, keepInputs);
+  let fed = 0;
+  const feedTo = (n: number) => {
+    while (fed < n && !h.failed) h.apply(recording.inputs[fed++]!);
+  };
+  feedTo(50 + rng.int(0, 400));
+  openInitial(h, h.kernel.now, rng);
+  for (const { at, command } of trace.commands) {
+    feedTo(at);
+    if (h.failed) break;
+    h.command(command);
+  }
+  feedTo(trace.marketInputs);
+  return h;
+}
+
+/** Whether the trace still shows a failure with `key`. */
+function reproduces(fuzzCase: FuzzCase, trace: Trace, key: string): boolean {
+  return replay(fuzzCase, trace).failures.some((f) => f.key === key);
+}
+
+/**
+ * Shrinks a failing trace (delta debugging over its commands, then the market tail) within a
+ * time budget; the result still fails with the same key.
+ */
+export function shrink(fuzzCase: FuzzCase, trace: Trace, key: string, budgetMs: number): Trace {
+  const deadline = Date.now() + budgetMs;
+  let best = trace;
+  // Most failures do not need the market at all: every command right after the accounts open.
+  const early: Trace = { commands: best.commands.map((c) => ({ ...c, at: 0 })), marketInputs: 0 };
+  if (reproduces(fuzzCase, early, key)) best = early;
+  // Cut the market tail first: the failure came at or before the last market input fed.
+  let chunk = Math.max(1, Math.floor(best.commands.length / 2));
+  while (chunk >= 1 && Date.now() < deadline) {
+    let removed = false;
+    for (let start = 0; start < best.commands.length && Date.now() < deadline; start += chunk) {
+      const candidate: Trace = { commands: [...best.commands.slice(0, start), ...best.commands.slice(start + chunk)], marketInputs: best.marketInputs };
+      if (reproduces(fuzzCase, candidate, key)) {
+        best = candidate;
+        removed = true;
+        start -= chunk;
+      }
+    }
+    if (!removed) chunk = Math.floor(chunk / 2);
+  }
+  // Commands as early in the market as they still fail: each one moved to where the previous one is.
+  for (let k = 0; k < best.commands.length && Date.now() < deadline; k += 1) {
+    const to = k === 0 ? 0 : best.commands[k - 1]!.at;
+    if (best.commands[k]!.at === to) continue;
+    const moved = best.commands.map((c, j) => (j === k ? { ...c, at: to } : c));
+    const candidate: Trace = { commands: moved, marketInputs: best.marketInputs };
+    if (reproduces(fuzzCase, candidate, key)) best = candidate;
+  }
+  // The market needed after the last command: the shortest tail that still fails.
+  const lastAt = best.commands.at(-1)?.at ?? 0;
+  let lo = lastAt;
+  let hi = best.marketInputs;
+  while (lo < hi && Date.now() < deadline) {
+    const mid = Math.floor((lo + hi) / 2);
+    if (reproduces(fuzzCase, { commands: best.commands, marketInputs: mid }, key)) hi = mid;
+    else lo = mid + 1;
+  }
+  if (reproduces(fuzzCase, { commands: best.commands, marketInputs: hi }, key)) best = { commands: best.commands, marketInputs: hi };
+  return best;
+}
+
+/** A reproduction as text: the case, then each command with the number of market inputs before it. */
+export function describeReproduction(fuzzCase: FuzzCase, trace: Trace, failureText: string): string {
+  const h = replay(fuzzCase, trace, true);
+  const lines = [
+    `failure: ${failureText}`,
+    `case: seed ${fuzzCase.seed}, venue ${fuzzCase.venue}, latencyMs ${fuzzCase.latencyMs}; recording ${fuzzCase.venue === 'binance-usdm' ? 'binance_usdm' : 'binance_spot'}_btcusdt_20240808T2354Z`,
+    `reproduced on replay: ${h.failures.map((f) => f.message).slice(0, 3).join(' | ') || 'NO'}`,
+    'commands (after N market inputs):',
+  ];
+  const marketKinds = new Set(['book.snapshot', 'book.delta', 'trade']);
+  let market = 0;
+  for (const input of h.applied ?? []) {
+    if (marketKinds.has(input.kind)) market += 1;
+    else lines.push(`  @${market} ${JSON.stringify(input).slice(0, 600)}`);
+  }
+  lines.push(`  (the failure shows by market input ${market})`);
+  return lines.join('\n');
+}
