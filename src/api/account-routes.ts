@@ -1,7 +1,16 @@
-/** Admin routes: create, list, reset and delete paper accounts (`Authorization: Bearer <ADMIN_API_KEY>`). */
+/**
+ * Admin routes: create, list, reset, import and delete paper accounts (`Authorization: Bearer <ADMIN_API_KEY>`).
+ *
+ * Every input is checked here, before the kernel sees it: asset codes, non-negative balances, fee
+ * rates within core/instruments/fee-bounds.ts, leverage within the perpetuals' range, and import
+ * documents field by field against the export format (account-document-schema.ts). A refusal is
+ * 400 with a message naming the field, and changes nothing.
+ */
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
+import { AccountDocumentSchema, documentProblem, type AccountDocumentBody } from './account-document-schema.js';
 import { createAccount, deleteAccount, importAccount, resetAccount } from './account-service.js';
+import { checkDefaultLeverage, checkFees } from './admin-input-checks.js';
 import { requireAdmin } from './auth.js';
 import { HttpError } from './http-errors.js';
 import { Balances, CreateAccountBody, Page, type CreateAccountBodyType, type PageQuery } from './schemas.js';
@@ -12,6 +21,8 @@ export function registerAccountRoutes(app: FastifyInstance, deps: ServiceDeps): 
 
   app.post<{ Body: CreateAccountBodyType }>('/api/accounts', { schema: { tags, body: CreateAccountBody } }, async (request, reply) => {
     requireAdmin(request, deps.adminKeyHash);
+    checkFees(deps.hub.kernel, request.body.fees);
+    checkDefaultLeverage(deps.hub.kernel, request.body.type, request.body.leverage);
     const profile = await createAccount(deps, request.body, 'admin');
     return reply.code(201).send({
       id: profile.accountId,
@@ -40,9 +51,11 @@ export function registerAccountRoutes(app: FastifyInstance, deps: ServiceDeps): 
     return { items, total: all.length, limit, offset, nextOffset: offset + limit < all.length ? offset + limit : null };
   });
 
-  app.post<{ Params: { id: string }; Body: { balances?: Record<string, string> } }>(
+  const AccountId = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) });
+
+  app.post<{ Params: { id: string }; Body: { balances?: Record<string, string> } | undefined }>(
     '/api/accounts/:id/reset',
-    { schema: { tags, body: Type.Object({ balances: Type.Optional(Balances) }, { additionalProperties: false }) } },
+    { schema: { tags, params: AccountId, body: Type.Object({ balances: Type.Optional(Balances) }, { additionalProperties: false }) } },
     async (request) => {
       requireAdmin(request, deps.adminKeyHash);
       if (deps.credentials.byAccount(request.params.id) === undefined) throw HttpError.of({ code: 'UNKNOWN_ACCOUNT', message: `no account ${request.params.id}` });
@@ -51,17 +64,19 @@ export function registerAccountRoutes(app: FastifyInstance, deps: ServiceDeps): 
     },
   );
 
-  app.post<{ Body: { document: Record<string, unknown>; name?: string } }>(
+  app.post<{ Body: { document: AccountDocumentBody; name?: string } }>(
     '/api/accounts/import',
-    { schema: { tags, body: Type.Object({ document: Type.Object({}, { additionalProperties: true }), name: Type.Optional(Type.String({ minLength: 1, maxLength: 80 })) }, { additionalProperties: false }) } },
+    { schema: { tags, body: Type.Object({ document: AccountDocumentSchema, name: Type.Optional(Type.String({ minLength: 1, maxLength: 80 })) }, { additionalProperties: false }) } },
     async (request, reply) => {
       requireAdmin(request, deps.adminKeyHash);
+      const problem = documentProblem(request.body.document, (symbol) => deps.hub.kernel.instrument(symbol)?.maxLeverage);
+      if (problem !== undefined) throw new HttpError(400, { code: 'INVALID_REQUEST', message: `${problem.field}: ${problem.message}` });
       const profile = await importAccount(deps, JSON.stringify(request.body.document), request.body.name, 'admin');
       return reply.code(201).send({ id: profile.accountId, name: profile.name, type: profile.type, apiKey: profile.apiKey, apiSecret: profile.apiSecret, balances: deps.hub.kernel.balances(profile.accountId) });
     },
   );
 
-  app.delete<{ Params: { id: string } }>('/api/accounts/:id', { schema: { tags } }, async (request, reply) => {
+  app.delete<{ Params: { id: string } }>('/api/accounts/:id', { schema: { tags, params: AccountId } }, async (request, reply) => {
     requireAdmin(request, deps.adminKeyHash);
     if (deps.credentials.byAccount(request.params.id) === undefined) throw HttpError.of({ code: 'UNKNOWN_ACCOUNT', message: `no account ${request.params.id}` });
     await deleteAccount(deps, request.params.id, 'admin');

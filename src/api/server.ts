@@ -75,6 +75,16 @@ export async function buildServer(deps: ServiceDeps, options: ServerOptions = {}
     logger: loggerOptions(options.logger),
     bodyLimit: limits.bodyLimitBytes,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false } },
+    // "body/balances must NOT have additional properties (usdt)": the field, what is wrong, the culprit.
+    schemaErrorFormatter: (errors, dataVar) =>
+      new Error(
+        errors
+          .map((e) => {
+            const extra = (e.params as { additionalProperty?: unknown }).additionalProperty;
+            return `${dataVar}${e.instancePath} ${e.message ?? 'is invalid'}${typeof extra === 'string' ? ` (${extra.slice(0, 40)})` : ''}`;
+          })
+          .join(', '),
+      ),
     frameworkErrors: (error, request, reply) => {
       const edge = edgeErrorOf(error) ?? { status: 400, code: 'INVALID_REQUEST', message: 'invalid request' };
       return sendEdgeError(request, reply, edge);

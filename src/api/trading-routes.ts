@@ -7,6 +7,7 @@ import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import { formatFixed } from '../core/money/fixed.js';
 import { positionView } from '../core/accounts/position-events.js';
+import { checkSymbolLeverage } from './admin-input-checks.js';
 import { requireAccount } from './auth.js';
 import { HttpError } from './http-errors.js';
 import { PlaceOrderBody, type PlaceOrderBodyType } from './schemas.js';
@@ -94,9 +95,10 @@ export function registerTradingRoutes(app: FastifyInstance, deps: ServiceDeps): 
 
   app.post<{ Body: { symbol: string; leverage: number } }>(
     '/api/account/leverage',
-    { schema: { tags, body: Type.Object({ symbol: Type.String(), leverage: Type.Integer({ minimum: 1 }) }, { additionalProperties: false }) } },
+    { schema: { tags, body: Type.Object({ symbol: Type.String({ minLength: 1, maxLength: 32 }), leverage: Type.Integer({ minimum: 1, maximum: 1000 }) }, { additionalProperties: false }) } },
     async (request) => {
       const account = requireAccount(request, deps.credentials);
+      checkSymbolLeverage(deps.hub.kernel, request.body.symbol, request.body.leverage);
       const events = await deps.hub.submit({ kind: 'leverage.set', time: deps.hub.now(), account: account.accountId, symbol: request.body.symbol, leverage: request.body.leverage });
       const reply = events.find((e) => e.type === 'LEVERAGE_SET' || e.type === 'LEVERAGE_REJECTED');
       if (reply?.type !== 'LEVERAGE_SET') throw HttpError.of({ code: 'INVALID_LEVERAGE', message: reply?.type === 'LEVERAGE_REJECTED' ? (reply.message ?? 'refused') : 'refused' });

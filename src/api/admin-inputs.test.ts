@@ -1,0 +1,130 @@
+/**
+ * Admin inputs are checked at the edge: each bad one answers 400 with a message naming its field,
+ * and nothing is journaled (the engine's sequence does not move) or created.
+ */
+import type { InjectOptions } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { USDM_RECORDING } from '../test-kit/data-paths.js';
+import { ADMIN_KEY, startTestService, type TestService } from '../test-kit/service-kit.js';
+
+const admin = { authorization: `Bearer ${ADMIN_KEY}` };
+const bearer = (key: string) => ({ authorization: `Bearer ${key}` });
+
+/** Expects a 400 naming `field`, with no input journaled and no account created. */
+async function refusedUnchanged(service: TestService, request: InjectOptions, field: RegExp, code = 'INVALID_REQUEST'): Promise<void> {
+  const seq = service.engine.seq;
+  const accounts = service.deps.credentials.list().length;
+  const res = await service.app.inject(request);
+  expect(res.statusCode, res.body).toBe(400);
+  expect(res.json()).toEqual({ code, message: expect.stringMatching(field) });
+  expect(service.engine.seq).toBe(seq);
+  expect(service.deps.credentials.list().length).toBe(accounts);
+}
+
+describe('admin inputs on a spot engine', () => {
+  let service: TestService;
+  let alice: { id: string; apiKey: string };
+  let exported: Record<string, any>;
+
+  beforeAll(async () => {
+    service = await startTestService({ until: 1723161300000 });
+    alice = (await service.app.inject({ method: 'POST', url: '/api/accounts', headers: admin, payload: { name: 'alice', balances: { USDT: '100000', BTC: '1' } } })).json();
+    const k = bearer(alice.apiKey);
+    await service.app.inject({ method: 'POST', url: '/api/orders', headers: k, payload: { symbol: 'BTCUSDT', side: 'BUY', type: 'LIMIT', quantity: '0.01', price: '50000.00' } });
+    await service.app.inject({ method: 'POST', url: '/api/orders', headers: k, payload: { symbol: 'BTCUSDT', side: 'SELL', type: 'STOP_LOSS_LIMIT', quantity: '0.01', price: '50000.00', stopPrice: '50001.00' } });
+    await service.app.inject({ method: 'POST', url: '/api/orders', headers: k, payload: { symbol: 'BTCUSDT', side: 'BUY', type: 'MARKET', quantity: '0.01' } });
+    exported = (await service.app.inject({ url: '/api/account/export', headers: k })).json();
+  });
+  afterAll(async () => service.close());
+
+  const create = (payload: Record<string, unknown>): InjectOptions => ({ method: 'POST', url: '/api/accounts', headers: admin, payload });
+
+  it('refuses fee rates beyond 1 % and a rebate larger than the taker fee, naming the field', async () => {
+    await refusedUnchanged(service, create({ name: 'x', balances: { USDT: '1000' }, fees: { taker: '2' } }), /^fees\.taker: /);
+    await refusedUnchanged(service, create({ name: 'x', balances: { USDT: '1000' }, fees: { maker: '2' } }), /^fees\.maker: /);
+    await refusedUnchanged(service, create({ name: 'x', balances: { USDT: '1000' }, fees: { maker: '0.0101' } }), /^fees\.maker: /);
+    // The bundled Binance spot taker fee is 0.1 %: a 0.2 % rebate would pay more than it charges.
+    await refusedUnchanged(service, create({ name: 'x', balances: { USDT: '1000' }, fees: { maker: '-0.002' } }), /^fees\.maker: .*rebate/);
+    await refusedUnchanged(service, create({ name: 'x', balances: { USDT: '1000' }, fees: { taker: '-0.001' } }), /fees\/taker/);
+  });
+
+  it('accepts rates within the bounds, a rebate included', async () => {
+    const res = await service.app.inject(create({ name: 'maker', balances: { USDT: '1000' }, fees: { maker: '-0.0001', taker: '0.01' } }));
+    expect(res.statusCode, res.body).toBe(201);
+  });
+
+  it('refuses negative or malformed balances and asset names that are not short upper-case codes', async () => {
+    await refusedUnchanged(service, create({ name: 'x', balances: { USDT: '-5' } }), /balances\/USDT/);
+    await refusedUnchanged(service, create({ name: 'x', balances: { USDT: '1e9' } }), /balances\/USDT/);
+    await refusedUnchanged(service, create({ name: 'x', balances: { USDT: '0.0000000000000000001' } }), /balances\/USDT/);
+    await refusedUnchanged(service, create({ name: 'x', balances: { usdt: '5' } }), /balances/);
+    await refusedUnchanged(service, create({ name: 'x', balances: { 'US DT': '5' } }), /balances/);
+    await refusedUnchanged(service, create({ name: 'x', balances: { ABCDEFGHIJKLMNOPQRSTU: '5' } }), /balances/);
+    await refusedUnchanged(service, { method: 'POST', url: `/api/accounts/${alice.id}/reset`, headers: admin, payload: { balances: { USDT: '-1' } } }, /balances\/USDT/);
+  });
+
+  it('refuses a leverage on a spot account, and any futures leverage where no perpetual is traded', async () => {
+    await refusedUnchanged(service, create({ name: 'x', balances: { USDT: '1000' }, leverage: 5 }), /^leverage: /);
+    await refusedUnchanged(service, create({ name: 'x', type: 'futures', balances: { USDT: '1000' }, leverage: 2 }), /^leverage: .* 1 to 1 /, 'INVALID_LEVERAGE');
+  });
+
+  const importing = (document: unknown): InjectOptions => ({ method: 'POST', url: '/api/accounts/import', headers: admin, payload: { document } });
+  const edited = (edit: (d: Record<string, any>) => void) => {
+    const copy = structuredClone(exported);
+    edit(copy);
+    return copy;
+  };
+
+  it('refuses the issue\'s import documents, naming the field', async () => {
+    await refusedUnchanged(service, importing({ format: 'papertrade.account', version: 1 }), /document/);
+    await refusedUnchanged(service, importing(edited((d) => delete d.health)), /document.*health/);
+    await refusedUnchanged(service, importing(edited((d) => (d.account.kind = 'futures'))), /document\/account/);
+    await refusedUnchanged(service, importing(edited((d) => (d.account.kind = 'margin'))), /document\/account/);
+    await refusedUnchanged(service, importing(edited((d) => (d.account.balances[0][1].free = { $n: '-1000000000000000000' }))), /document\/account/);
+  });
+
+  it('refuses documents whose fields contradict each other', async () => {
+    // 1 USDT more than the ledger accounts for.
+    await refusedUnchanged(service, importing(edited((d) => {
+      const usdt = d.account.balances.find(([a]: [string]) => a === 'USDT')[1];
+      usdt.free = { $n: (BigInt(usdt.free.$n) + 10n ** 18n).toString() };
+    })), /^document\.account\.balances\[\d\]: USDT: free \+ locked/);
+    await refusedUnchanged(service, importing(edited((d) => (d.placements['999'] = 'resting'))), /^document\.placements\.999: /);
+    await refusedUnchanged(service, importing(edited((d) => (d.account.fees = { taker: { $n: '20000000000000000' } }))), /^document\.account\.fees\.taker: /);
+    await refusedUnchanged(service, importing(edited((d) => {
+      const limit = d.orders.find((o: { type: string }) => o.type === 'LIMIT');
+      delete limit.price;
+    })), /^document\.placements\.\d+: .*cannot rest/);
+    await refusedUnchanged(service, importing(edited((d) => (d.orders[0].status = 'FILLED'))), /^document\.orders\[0\]\.locked: |^document\.placements/);
+    await refusedUnchanged(service, importing(edited((d) => (d.extra = true))), /document/);
+  });
+
+  it('imports the document as exported, and the engine still trades', async () => {
+    const res = await service.app.inject(importing(exported));
+    expect(res.statusCode, res.body).toBe(201);
+    const copy = res.json();
+    const original = (await service.app.inject({ url: '/api/account/balances', headers: bearer(alice.apiKey) })).json();
+    expect((await service.app.inject({ url: '/api/account/balances', headers: bearer(copy.apiKey) })).json()).toEqual(original);
+    const order = await service.app.inject({ method: 'POST', url: '/api/orders', headers: bearer(copy.apiKey), payload: { symbol: 'BTCUSDT', side: 'BUY', type: 'MARKET', quantity: '0.001' } });
+    expect(order.json()).toMatchObject({ status: 'FILLED' });
+  });
+});
+
+describe('admin inputs on a futures engine', () => {
+  let service: TestService;
+  beforeAll(async () => {
+    service = await startTestService({ recording: USDM_RECORDING, until: 1723161300000 });
+  });
+  afterAll(async () => service.close());
+
+  it('takes leverage within the perpetual\'s range (Binance USD-M BTCUSDT: 125) and refuses beyond it', async () => {
+    await refusedUnchanged(service, { method: 'POST', url: '/api/accounts', headers: admin, payload: { name: 'f', type: 'futures', balances: { USDT: '1000' }, leverage: 126 } }, /^leverage: .*1 to 125/, 'INVALID_LEVERAGE');
+    const created = await service.app.inject({ method: 'POST', url: '/api/accounts', headers: admin, payload: { name: 'f', type: 'futures', balances: { USDT: '1000' }, leverage: 125 } });
+    expect(created.statusCode, created.body).toBe(201);
+    const key = bearer(created.json().apiKey);
+    await refusedUnchanged(service, { method: 'POST', url: '/api/account/leverage', headers: key, payload: { symbol: 'BTCUSDT', leverage: 500 } }, /^leverage: .*1 to 125 on BTCUSDT/, 'INVALID_LEVERAGE');
+    await refusedUnchanged(service, { method: 'POST', url: '/api/account/leverage', headers: key, payload: { symbol: 'BTCUSDT', leverage: 2.5 } }, /leverage/);
+    await refusedUnchanged(service, { method: 'POST', url: '/api/account/leverage', headers: key, payload: { symbol: 'ETHUSDT', leverage: 5 } }, /^symbol: /, 'UNKNOWN_SYMBOL');
+    expect((await service.app.inject({ method: 'POST', url: '/api/account/leverage', headers: key, payload: { symbol: 'BTCUSDT', leverage: 20 } })).json()).toEqual({ symbol: 'BTCUSDT', leverage: 20 });
+  });
+});
