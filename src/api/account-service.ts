@@ -8,6 +8,9 @@ import type { AccountProfile } from '../persistence/credential-store.js';
 import { HttpError } from './http-errors.js';
 import type { ServiceDeps } from './service-deps.js';
 
+/** What account management needs: the server's deps, or an engine opened by `papertrade accounts`. */
+export type AccountDeps = Pick<ServiceDeps, 'hub' | 'credentials' | 'audit' | 'mode' | 'wallClock'>;
+
 export interface NewAccount {
   readonly name: string;
   readonly type?: 'spot' | 'futures';
@@ -18,7 +21,7 @@ export interface NewAccount {
   readonly marginMode?: 'isolated' | 'cross';
 }
 
-export async function createAccount(deps: ServiceDeps, spec: NewAccount, actor: string): Promise<AccountProfile> {
+export async function createAccount(deps: AccountDeps, spec: NewAccount, actor: string): Promise<AccountProfile> {
   const id = `acc_${randomUUID().replaceAll('-', '').slice(0, 16)}`;
   const type = spec.type ?? 'spot';
   const input: OpenAccountInput = {
@@ -46,7 +49,7 @@ export async function createAccount(deps: ServiceDeps, spec: NewAccount, actor: 
   return profile;
 }
 
-export async function resetAccount(deps: ServiceDeps, accountId: string, balances: Readonly<Record<string, string>> | undefined, actor: string): Promise<void> {
+export async function resetAccount(deps: AccountDeps, accountId: string, balances: Readonly<Record<string, string>> | undefined, actor: string): Promise<void> {
   const events = await deps.hub.submit({ kind: 'account.reset', time: deps.hub.now(), account: accountId, ...(balances !== undefined ? { balances } : {}) });
   const refused = events.find((e) => e.type === 'ACCOUNT_REJECTED');
   if (refused !== undefined && refused.type === 'ACCOUNT_REJECTED') throw HttpError.of({ code: refused.code, message: refused.message });
@@ -54,14 +57,14 @@ export async function resetAccount(deps: ServiceDeps, accountId: string, balance
   await deps.audit.append({ at: (deps.wallClock ?? Date.now)(), actor, mode: deps.mode.mode, action: 'account.reset', accountId, details: { balances: balances ?? 'as opened' } });
 }
 
-export async function deleteAccount(deps: ServiceDeps, accountId: string, actor: string): Promise<void> {
+export async function deleteAccount(deps: AccountDeps, accountId: string, actor: string): Promise<void> {
   await deps.hub.submit({ kind: 'account.close', time: deps.hub.now(), account: accountId });
   await deps.credentials.delete(accountId, (deps.wallClock ?? Date.now)());
   await deps.audit.append({ at: (deps.wallClock ?? Date.now)(), actor, mode: deps.mode.mode, action: 'account.delete', accountId, details: {} });
 }
 
 /** Imports an exported account document under a new id, with new credentials. */
-export async function importAccount(deps: ServiceDeps, document: string, name: string | undefined, actor: string): Promise<AccountProfile> {
+export async function importAccount(deps: AccountDeps, document: string, name: string | undefined, actor: string): Promise<AccountProfile> {
   const id = `acc_${randomUUID().replaceAll('-', '').slice(0, 16)}`;
   const events = await deps.hub.submit({ kind: 'account.import', time: deps.hub.now(), document, account: id });
   const refused = events.find((e) => e.type === 'ACCOUNT_REJECTED');

@@ -2,6 +2,7 @@
  * The `papertrade` command line.
  */
 import { Command, CommanderError } from 'commander';
+import { registerAccountsCommand } from './accounts-command.js';
 import { registerBacktestCommand } from './backtest-command.js';
 import { registerRecordCommand } from './record-command.js';
 import { registerReplayCommands } from './replay-command.js';
@@ -18,6 +19,7 @@ registerServeCommand(program);
 registerReplayCommands(program);
 registerBacktestCommand(program);
 registerRecordCommand(program);
+registerAccountsCommand(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -9,12 +9,16 @@
  * account's) are created and printed only after the server listens, so a start that fails burns no
  * one-time secret, and a later start prints none; the replay feed resumes after the
  * engine's clock, so a restart never sends the kernel back in time; the live feed's instruments come
- * from the exchange (else its cache, else the bundled specs) before the engine opens.
+ * from the exchange (else its cache, else the bundled specs) before the engine opens; the engine
+ * opens under the database's writer lease (a second writer is refused, naming the first), and the
+ * lease records the server's URL, so `papertrade accounts` goes through this server's API.
  */
 import { randomBytes } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { checkLiveInterlock, describeConfig, formatConfigErrors, loadConfig, type AppConfig } from '../config/index.js';
-import { DurableEngine, SnapshotConfigError } from '../engine/index.js';
+import { SnapshotConfigError, type DurableEngine } from '../engine/index.js';
+import { openExclusiveEngine, type ExclusiveEngine } from '../engine/exclusive-engine.js';
+import { WriterLeaseHeldError } from '../engine/writer-lease.js';
 import { createExecutionService, EventWaiter } from '../execution/index.js';
 import { AuditLog } from '../persistence/audit-log.js';
 import { CredentialStore, type AccountProfile } from '../persistence/credential-store.js';
@@ -25,7 +29,7 @@ import { registerDashboard } from '../api/dashboard-routes.js';
 import { registerMexcApi } from '../api/mexc/index.js';
 import { buildServer, type ServerOptions } from '../api/server.js';
 import type { ServiceDeps } from '../api/service-deps.js';
-import { openMarketSource, type MarketFeed } from './market-source.js';
+import { openMarketSource, type MarketFeed, type MarketSource } from './market-source.js';
 import { StartupError } from './startup-error.js';
 
 export interface RunningService {
@@ -48,24 +52,14 @@ export async function startService(env: NodeJS.ProcessEnv = process.env, options
   }
 
   const source = await openMarketSource(config, print);
-  let engine: DurableEngine;
+  let opened: ExclusiveEngine;
   try {
-    engine = await DurableEngine.open({
-      databaseUrl: config.databaseUrl,
-      kernelConfig: { instruments: source.instruments, latencyMs: config.latencyMs },
-      snapshotIntervalMs: config.snapshotIntervalMs,
-    });
+    opened = await openServiceEngine(config, source, 'server');
   } catch (error) {
     await source.close();
-    if (error instanceof SnapshotConfigError) {
-      throw new StartupError(
-        `the database ${String(describeConfig(config).databaseUrl)} belongs to an engine configured otherwise; it is left as it is.\n` +
-          `  its configuration:  ${error.snapshotConfig}\n  this start asks for: ${error.currentConfig}\n` +
-          'Start with the configuration it was created with (MARKET_DATA, REPLAY_RECORDING, EXCHANGE, SYMBOLS, LATENCY_MS), or give this one its own DATABASE_URL.',
-      );
-    }
     throw error;
   }
+  const engine = opened.engine;
   const hub = new EngineHub(engine);
   const credentials = new CredentialStore(engine.db);
   await credentials.load();
@@ -115,10 +109,11 @@ export async function startService(env: NodeJS.ProcessEnv = process.env, options
   } catch (error) {
     await feed.stop();
     await app.close();
-    await engine.close({ snapshot: false });
+    await opened.close({ snapshot: false });
     throw new StartupError(listenFailure(error, config), { cause: error });
   }
   const url = address.replace('[::1]', 'localhost');
+  await opened.lease?.announce(url);
   if (admin.generated !== undefined) {
     await engine.db.insertInto('service_settings').values({ key: 'admin_key_sha256', value: admin.hash }).execute();
     print(`Generated the admin API key (shown only this once; set ADMIN_API_KEY to choose your own): ${admin.generated}`);
@@ -148,9 +143,37 @@ export async function startService(env: NodeJS.ProcessEnv = process.env, options
     async stop() {
       await feed?.stop();
       await app.close();
-      await engine.close({ snapshot: true });
+      await opened.close({ snapshot: true });
     },
   };
+}
+
+/**
+ * The engine `serve` runs: the configured database under the kernel configuration the market source
+ * gives, opened under the database's writer lease (waiting up to `waitMs` for another writer to
+ * finish). Every tool that writes to the database opens it this way, so its configuration is the
+ * server's and no two processes write the journal at once.
+ */
+export async function openServiceEngine(config: AppConfig, source: Pick<MarketSource, 'instruments'>, role: string, waitMs = 10_000): Promise<ExclusiveEngine> {
+  try {
+    return await openExclusiveEngine(
+      { databaseUrl: config.databaseUrl, kernelConfig: { instruments: source.instruments, latencyMs: config.latencyMs }, snapshotIntervalMs: config.snapshotIntervalMs },
+      role,
+      { waitMs },
+    );
+  } catch (error) {
+    if (error instanceof SnapshotConfigError) {
+      throw new StartupError(
+        `the database ${String(describeConfig(config).databaseUrl)} belongs to an engine configured otherwise; it is left as it is.\n` +
+          `  its configuration:  ${error.snapshotConfig}\n  this start asks for: ${error.currentConfig}\n` +
+          'Start with the configuration it was created with (MARKET_DATA, REPLAY_RECORDING, EXCHANGE, SYMBOLS, LATENCY_MS), or give this one its own DATABASE_URL.',
+      );
+    }
+    if (error instanceof WriterLeaseHeldError) {
+      throw new StartupError(`${error.message}; one process at a time writes to ${String(describeConfig(config).databaseUrl)}. Stop it first, or give this one its own DATABASE_URL.`, { cause: error });
+    }
+    throw error;
+  }
 }
 
 /**
