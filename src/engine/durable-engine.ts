@@ -50,6 +50,7 @@ import { JournalStore, JournalWriteError } from '../persistence/journal-store.js
 import { ReadModel, type BalanceView } from '../persistence/read-model.js';
 import type { Database } from '../persistence/schema.js';
 import { SnapshotStore, type Snapshot } from '../persistence/snapshot-store.js';
+import { DatabaseOutage } from './database-outage.js';
 import { EngineUnavailableError, type EngineState, type EngineStatus } from './engine-status.js';
 import { InputRefusedError, inputProblem } from './input-guard.js';
 import { ReadModelProjector } from './read-model-projector.js';
@@ -131,10 +132,8 @@ export class DurableEngine {
   private restoring = false;
   private lastRestore: RestoreOutcome | undefined;
   private opened = false;
-  private outage: { since: number; cause: unknown } | undefined;
-  private outages = 0;
+  private readonly outage: DatabaseOutage;
   private stateSince = Date.now();
-  private retryWake: (() => void) | undefined;
 
   private constructor(
     readonly database: PersistenceDatabase,
@@ -151,6 +150,16 @@ export class DurableEngine {
       if (this.failure === undefined) report(error);
       this.fail(error);
     };
+    this.outage = new DatabaseOutage(
+      {
+        attempt: () => this.catchUp(),
+        stopped: () => this.closed || this.failure !== undefined,
+        giveUp: (error) => (report(error), this.fail(error)),
+        changed: (ended) => this.notify(ended),
+      },
+      options.retry?.minMs,
+      options.retry?.maxMs,
+    );
     this.projector = new ReadModelProjector(this.readModel, stop);
     this.scheduler = new SnapshotScheduler(() => this.saveSnapshot(), stop, options.snapshotIntervalMs ?? 300_000, options.positionSnapshotDebounceMs ?? 5_000);
   }
@@ -192,13 +201,13 @@ export class DurableEngine {
   /** What the engine can do now (engine-status.ts). */
   get status(): EngineStatus {
     const state = this.state;
-    const cause = state === 'unavailable' ? this.outage?.cause : state === 'failed' ? this.failure : undefined;
+    const cause = state === 'unavailable' ? this.outage.cause : state === 'failed' ? this.failure : undefined;
     return {
       state,
       ready: state === 'ready',
-      since: this.outage?.since ?? this.stateSince,
+      since: this.outage.since ?? this.stateSince,
       ...(cause !== undefined ? { reason: cause instanceof Error ? cause.message : String(cause) } : {}),
-      outages: this.outages,
+      outages: this.outage.count,
     };
   }
 
@@ -210,7 +219,7 @@ export class DurableEngine {
   private get state(): EngineState {
     if (this.closed) return 'closed';
     if (this.failure !== undefined) return 'failed';
-    if (this.outage !== undefined) return 'unavailable';
+    if (this.outage.active) return 'unavailable';
     if (this.restoring || !this.opened) return 'restoring';
     return 'ready';
   }
@@ -235,7 +244,7 @@ export class DurableEngine {
     if (this.failure !== undefined) return Promise.reject(new EngineUnavailableError('failed', 'the engine stopped after a failure', 'not-applied', { cause: this.failure }));
     if (this.closed) return Promise.reject(new EngineUnavailableError('closed', 'the engine is closed'));
     if (this.restoring) return Promise.reject(new EngineUnavailableError('restoring', 'the engine is restoring; submit after restoreAccounts() resolves'));
-    if (this.outage !== undefined) {
+    if (this.outage.active) {
       return Promise.reject(new EngineUnavailableError('unavailable', 'the database is unreachable; nothing was recorded, retry later', 'not-applied', { cause: this.outage.cause }));
     }
     const problem = inputProblem(input, this.symbols);
@@ -264,7 +273,7 @@ export class DurableEngine {
    */
   async restoreAccounts(): Promise<RestoreOutcome> {
     if (this.restoring) throw new Error('a restore is already running');
-    if (this.outage !== undefined) throw new EngineUnavailableError('unavailable', 'the database is unreachable; restore once it answers', 'not-applied', { cause: this.outage.cause });
+    if (this.outage.active) throw new EngineUnavailableError('unavailable', 'the database is unreachable; restore once it answers', 'not-applied', { cause: this.outage.cause });
     this.restoring = true;
     try {
       return await this.restore();
@@ -373,9 +382,10 @@ export class DurableEngine {
     if (this.closed) return;
     this.closed = true;
     this.scheduler.stop();
-    this.retryWake?.();
+    const unreachable = this.outage.active;
+    this.outage.end();
     try {
-      if (this.failure === undefined && this.outage === undefined) {
+      if (this.failure === undefined && !unreachable) {
         await this.quiesce();
         if (options.snapshot !== false) await this.saveSnapshot();
         await this.projector.flush();
@@ -452,47 +462,7 @@ export class DurableEngine {
   /** The database cannot be reached: refuse submits and retry it until it answers (see the header). */
   private enterOutage(cause: unknown): void {
     if (this.closed || this.failure !== undefined) return;
-    if (this.outage !== undefined) {
-      this.outage.cause = cause;
-      return;
-    }
-    this.outage = { since: Date.now(), cause };
-    this.outages += 1;
-    this.notify();
-    void this.retryUntilReachable();
-  }
-
-  private async retryUntilReachable(): Promise<void> {
-    const minMs = this.options.retry?.minMs ?? 100;
-    const maxMs = this.options.retry?.maxMs ?? 5_000;
-    let wait = minMs;
-    for (;;) {
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, wait);
-        timer.unref();
-        this.retryWake = () => (clearTimeout(timer), resolve());
-      });
-      this.retryWake = undefined;
-      if (this.closed || this.failure !== undefined) return;
-      try {
-        await this.catchUp();
-      } catch (error) {
-        if (this.closed || this.failure !== undefined) return;
-        if (!isDatabaseUnavailable(error)) {
-          this.outage = undefined;
-          (this.options.onError ?? ((e: unknown) => console.error('papertrade engine stopped:', e)))(error);
-          return this.fail(error);
-        }
-        this.outage!.cause = error;
-        wait = Math.min(wait * 2, maxMs);
-        continue;
-      }
-      const since = this.outage!.since;
-      this.outage = undefined;
-      this.stateSince = Date.now();
-      this.notify(since);
-      return;
-    }
+    this.outage.begin(cause);
   }
 
   /**
@@ -519,20 +489,21 @@ export class DurableEngine {
     this.projector.resume();
   }
 
-  private notify(outageSince?: number): void {
+  /** The outage began (`endedAfterMs` undefined) or ended. */
+  private notify(endedAfterMs: number | undefined): void {
+    if (endedAfterMs !== undefined) this.stateSince = Date.now();
     const status = this.status;
     if (this.options.onStatusChange !== undefined) return this.options.onStatusChange(status);
-    if (status.state === 'unavailable') console.warn(`papertrade engine unavailable, retrying the database: ${status.reason ?? 'unknown cause'}`);
-    else console.warn(`papertrade engine ready again after ${Date.now() - (outageSince ?? status.since)} ms without its database`);
+    if (endedAfterMs === undefined) console.warn(`papertrade engine unavailable, retrying the database: ${status.reason ?? 'unknown cause'}`);
+    else console.warn(`papertrade engine ready again after ${endedAfterMs} ms without its database`);
   }
 
   private fail(error: unknown): void {
     if (this.failure !== undefined) return;
     this.failure = error ?? new Error('unknown failure');
-    this.outage = undefined;
+    this.outage.end();
     this.stateSince = Date.now();
     this.scheduler.stop();
-    this.retryWake?.();
     // Their commit may have landed: a restart replays whatever the journal holds.
     for (const entry of this.waiting.splice(0)) entry.reject(new EngineUnavailableError('failed', 'the engine stopped after a failure', 'unknown', { cause: error }));
   }
