@@ -139,7 +139,14 @@ function openSqlite(path: string): PersistenceDatabase {
 async function openPostgres(connectionString: string, options: OpenOptions): Promise<PersistenceDatabase> {
   const schema = options.schema;
   const connectTimeoutMs = options.connectTimeoutMs ?? 5_000;
-  const onConnectionError = options.onConnectionError ?? (() => undefined);
+  // A broken idle client reports its error both to its own listener and through the pool: tell it once.
+  const told = new WeakSet<Error>();
+  const tell = options.onConnectionError ?? (() => undefined);
+  const onConnectionError = (error: Error) => {
+    if (told.has(error)) return;
+    told.add(error);
+    tell(error);
+  };
   if (schema !== undefined) {
     if (!IDENTIFIER.test(schema)) throw new Error(`schema name must match ${IDENTIFIER}: ${schema}`);
     const client = new pg.Client({ connectionString, connectionTimeoutMillis: connectTimeoutMs });
