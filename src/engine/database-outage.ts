@@ -63,7 +63,7 @@ export class DatabaseOutage {
     }
     this.current = { since: Date.now(), cause };
     this.began += 1;
-    this.hooks.changed(undefined);
+    this.tell(undefined);
     void this.retry();
   }
 
@@ -71,6 +71,15 @@ export class DatabaseOutage {
   end(): void {
     this.current = undefined;
     this.wake?.();
+  }
+
+  /** A listener that throws must not end the retry loop (or reach the process as an unhandled rejection). */
+  private tell(ended: number | undefined): void {
+    try {
+      this.hooks.changed(ended);
+    } catch (error) {
+      console.error('papertrade: a database outage listener failed:', error);
+    }
   }
 
   private async retry(): Promise<void> {
@@ -98,7 +107,7 @@ export class DatabaseOutage {
       if (this.current === undefined || this.hooks.stopped()) return;
       const since = this.current.since;
       this.current = undefined;
-      this.hooks.changed(Date.now() - since);
+      this.tell(Date.now() - since);
       return;
     }
   }
