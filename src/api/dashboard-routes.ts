@@ -7,10 +7,18 @@
  * with the interlock's missing pieces (`deps.mode.liveRefusedBecause`); live trading needs a
  * restart with PAPER_TRADING=false, LIVE_TRADING_CONFIRM and the exchange key and secret.
  * Asking for the mode already in force answers 200.
+ *
+ * Security headers (@fastify/helmet, on these routes only): a Content-Security-Policy that lets the
+ * page load and connect to its own origin only (scripts, styles, fonts, images, fetch and the
+ * WebSocket), no plugins, no <base>; framing forbidden twice (`frame-ancestors 'none'` and
+ * `X-Frame-Options: DENY`); `Referrer-Policy: no-referrer`, so a `?key=` link never leaks through a
+ * Referer. No HSTS and no upgrade-insecure-requests: the server speaks plain HTTP, usually on
+ * localhost.
  */
 import { readFile, stat } from 'node:fs/promises';
 import { extname, join, normalize, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import fastifyHelmet from '@fastify/helmet';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { bearerToken, isAdmin } from './auth.js';
@@ -43,16 +51,44 @@ export interface DashboardOptions {
   readonly dir?: string;
 }
 
-export function dashboardPlugin(options: DashboardOptions = {}): (app: FastifyInstance, deps: ServiceDeps) => void {
+/** The dashboard's Content-Security-Policy: its own origin only. */
+export const DASHBOARD_CSP_DIRECTIVES: Readonly<Record<string, readonly string[]>> = {
+  'default-src': ["'self'"],
+  'script-src': ["'self'"],
+  'style-src': ["'self'"],
+  'img-src': ["'self'", 'data:'],
+  'font-src': ["'self'"],
+  'connect-src': ["'self'"],
+  'object-src': ["'none'"],
+  'base-uri': ["'none'"],
+  'form-action': ["'self'"],
+  'frame-ancestors': ["'none'"],
+};
+
+export function dashboardPlugin(options: DashboardOptions = {}): (app: FastifyInstance, deps: ServiceDeps) => Promise<void> {
   return (app, deps) => registerDashboardAt(app, deps, options.dir ?? DASHBOARD_DIR);
 }
 
 /** The plugin for `buildServer(deps, { plugins: [registerDashboard] })`. */
-export function registerDashboard(app: FastifyInstance, deps: ServiceDeps): void {
-  registerDashboardAt(app, deps, DASHBOARD_DIR);
+export async function registerDashboard(app: FastifyInstance, deps: ServiceDeps): Promise<void> {
+  await registerDashboardAt(app, deps, DASHBOARD_DIR);
 }
 
-function registerDashboardAt(app: FastifyInstance, deps: ServiceDeps, dir: string): void {
+async function registerDashboardAt(app: FastifyInstance, deps: ServiceDeps, dir: string): Promise<void> {
+  // Its own scope, so the security headers apply to the dashboard's routes and no others.
+  await app.register(async (scope) => {
+    await scope.register(fastifyHelmet, {
+      contentSecurityPolicy: { useDefaults: false, directives: DASHBOARD_CSP_DIRECTIVES as Record<string, string[]> },
+      frameguard: { action: 'deny' },
+      referrerPolicy: { policy: 'no-referrer' },
+      strictTransportSecurity: false,
+      crossOriginEmbedderPolicy: false,
+    });
+    registerDashboardRoutes(scope, deps, dir);
+  });
+}
+
+function registerDashboardRoutes(app: FastifyInstance, deps: ServiceDeps, dir: string): void {
   const root = normalize(dir.endsWith(sep) ? dir : dir + sep);
 
   app.post<{ Body: { mode: 'live' | 'paper' } }>(
