@@ -5,7 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { freePort, startServeProcess, stopServeProcess, type ServeProcess } from '../../src/test-kit/serve-process.js';
 
-const ADMIN = 'e2e-admin-key';
+const ADMIN = 'e2e-admin-key-0123456789';
 
 const startServer = (port: number, databaseUrl: string) =>
   startServeProcess(port, { DATABASE_URL: databaseUrl, ADMIN_API_KEY: ADMIN, REPLAY_SPEED: '30', LOG_LEVEL: 'warn', PAPER_TRADING_INITIAL_BALANCE_USDT: '25000' });
