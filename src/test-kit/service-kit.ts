@@ -70,8 +70,13 @@ export async function startTestService(options: TestServiceOptions = {}): Promis
   };
   const app = await buildServer(deps, options.plugins !== undefined ? { plugins: options.plugins } : {});
   let next = 0;
+  // Market inputs go in waves: the engine keeps submit order, and a wave shares its group commits.
   const feedUntil = async (time: number) => {
-    while (next < recording.inputs.length && recording.inputs[next]!.time <= time) await hub.submit(recording.inputs[next++]!);
+    while (next < recording.inputs.length && recording.inputs[next]!.time <= time) {
+      const wave: Promise<unknown>[] = [];
+      while (wave.length < 256 && next < recording.inputs.length && recording.inputs[next]!.time <= time) wave.push(hub.submit(recording.inputs[next++]!));
+      await Promise.all(wave);
+    }
   };
   await feedUntil(options.until ?? recording.inputs[0]!.time + 5_000);
   return {
