@@ -1,19 +1,23 @@
 /**
  * Account commands: open, reset, close, import and export one account, set leverage.
  *
- * Guarantees: a refused command emits ACCOUNT_REJECTED or LEVERAGE_REJECTED and changes nothing;
+ * Guarantees: a refused command emits ACCOUNT_REJECTED or LEVERAGE_REJECTED (with a code and a
+ * message) and changes nothing: every setting is checked against the bounds of
+ * accounts/account-settings.ts, and an import document field by field, before anything moves;
  * a reset or close cancels the account's orders first; an imported account's orders get this
  * engine's ids and its open orders rejoin the back of their queues.
  */
+import { checkLeverage, parseBalanceSettings, parseFeeSettings } from '../accounts/account-settings.js';
 import { FuturesAccount } from '../accounts/futures-account.js';
-import { SpotAccount, type FeeSchedule } from '../accounts/spot-account.js';
-import { formatFixed, parseFixed } from '../money/fixed.js';
+import { SpotAccount } from '../accounts/spot-account.js';
+import { formatFixed, isDecimalString, parseFixed, type Fixed } from '../money/fixed.js';
 import type { Order } from '../orders/order.js';
 import { isOpenStatus } from '../orders/order-status.js';
-import { rejection, type Rejection, type RejectionCode } from '../orders/rejection.js';
-import type { Account } from './account-health.js';
+import { fail, ok, rejection, type Rejection, type Result } from '../orders/rejection.js';
+import { checkAccountDocument } from './account-document-check.js';
+import type { Account, HealthState } from './account-health.js';
 import type { CloseAccountInput, ImportAccountInput, OpenAccountInput, ResetAccountInput, SetLeverageInput } from './inputs.js';
-import { ACCOUNT_DOCUMENT_FORMAT, accountFromState, accountToState, decodeDocument, encodeDocument, healthFromSnapshot, healthToSnapshot, type AccountDocument } from './kernel-snapshot.js';
+import { ACCOUNT_DOCUMENT_FORMAT, accountFromState, accountToState, encodeDocument, healthFromSnapshot, healthToSnapshot, parseDocument, withFeeState } from './kernel-snapshot.js';
 import type { KernelCore, KernelState } from './kernel-state.js';
 
 /** One account as a JSON document (the seed's single-record mode); undefined for an unknown id. */
@@ -38,77 +42,120 @@ export function exportAccount(s: KernelState, accountId: string): string | undef
   });
 }
 
+interface PreparedAccount {
+  readonly account: Account;
+  readonly health: HealthState;
+}
+
+/** The cheapest default rates the engine trades at: what a lone maker rebate is measured against. */
+function feeDefaults(s: KernelState): { maker: Fixed; taker: Fixed } | undefined {
+  let taker: Fixed | undefined;
+  for (const market of s.markets.values()) if (taker === undefined || market.instrument.takerFee < taker) taker = market.instrument.takerFee;
+  return taker === undefined ? undefined : { maker: 0n, taker };
+}
+
+/** The highest default leverage valid on every perpetual this engine trades (1 when it trades none). */
+export function maxDefaultLeverage(s: KernelState): number {
+  const perpetuals = [...s.markets.values()].map((m) => m.instrument).filter((i) => i.market === 'perpetual');
+  return perpetuals.length === 0 ? 1 : Math.min(...perpetuals.map((i) => i.maxLeverage ?? 1));
+}
+
+/** Builds the account an open (or a reset) asks for, checking every setting; changes nothing. */
+function prepareAccount(s: KernelState, input: OpenAccountInput): Result<PreparedAccount> {
+  if (typeof input.account !== 'string' || input.account.length === 0) return fail('INVALID_ORDER', 'account id must be a non-empty string');
+  const amounts = parseBalanceSettings(input.balances);
+  if (!amounts.ok) return amounts;
+  const fees = parseFeeSettings(input.fees, feeDefaults(s));
+  if (!fees.ok) return fees;
+  if (input.type !== undefined && input.type !== 'spot' && input.type !== 'futures') return fail('INVALID_ORDER', 'type must be "spot" or "futures"');
+  let limit: Fixed | undefined;
+  if (input.risk !== undefined) {
+    const { maxDrawdown, closeOnMaxDrawdown } = input.risk;
+    if (maxDrawdown !== undefined) {
+      if (!isDecimalString(maxDrawdown)) return fail('INVALID_ORDER', 'maxDrawdown must be a decimal fraction');
+      limit = parseFixed(maxDrawdown);
+      if (limit <= 0n || limit >= 10n ** 18n) return fail('INVALID_ORDER', 'maxDrawdown must be a fraction between 0 and 1');
+    }
+    if (closeOnMaxDrawdown !== undefined && typeof closeOnMaxDrawdown !== 'boolean') return fail('INVALID_ORDER', 'closeOnMaxDrawdown must be true or false');
+  }
+  let account: Account;
+  if (input.type === 'futures') {
+    const leverage = checkLeverage(input.leverage ?? 1, maxDefaultLeverage(s));
+    if (!leverage.ok) return leverage;
+    const marginMode = input.marginMode ?? 'isolated';
+    if (marginMode !== 'isolated' && marginMode !== 'cross') return fail('INVALID_ORDER', 'marginMode must be "isolated" or "cross"');
+    const settle = s.valuationAsset;
+    if (amounts.value.some(([asset]) => asset !== settle)) return fail('INVALID_ASSET', `a futures account holds ${settle} only`);
+    const futures = new FuturesAccount(input.account, settle, marginMode, fees.value, leverage.value);
+    futures.deposit(amounts.value.find(([asset]) => asset === settle)?.[1] ?? 0n);
+    account = futures;
+  } else {
+    if (input.leverage !== undefined) return fail('INVALID_LEVERAGE', 'only a futures account has a leverage');
+    const spot = new SpotAccount(input.account, fees.value);
+    for (const [asset, value] of amounts.value) spot.deposit(asset, value);
+    account = spot;
+  }
+  return ok({ account, health: { tracker: undefined, limit, closeOnHalt: input.risk?.closeOnMaxDrawdown ?? false, halted: false, lastEquity: 0n } });
+}
+
+function accountRejected(s: KernelState, account: unknown, why: Rejection): void {
+  s.out.push({ type: 'ACCOUNT_REJECTED', at: s.clock, account: typeof account === 'string' ? account : '', code: why.code, message: why.message });
+}
+
 export function openAccount(core: KernelCore, input: OpenAccountInput): void {
   const { s } = core;
-  const reject = (why: Rejection): void => {
-    s.out.push({ type: 'ACCOUNT_REJECTED', at: s.clock, account: input.account, code: why.code, message: why.message });
-  };
-  if (typeof input.account !== 'string' || input.account.length === 0) return reject(rejection('INVALID_ORDER', 'account id must be a non-empty string'));
-  if (s.accountsById.has(input.account)) return reject(rejection('DUPLICATE_ACCOUNT', input.account));
-  let account: Account;
-  try {
-    const amounts = Object.entries(input.balances)
-      .map(([asset, amount]) => [asset, parseFixed(amount)] as const)
-      .sort((a, b) => (a[0] < b[0] ? -1 : 1));
-    if (amounts.some(([, v]) => v < 0n)) return reject(rejection('INVALID_ORDER', 'balances must not be negative'));
-    const fees: FeeSchedule = {
-      ...(input.fees?.maker !== undefined ? { maker: parseFixed(input.fees.maker) } : {}),
-      ...(input.fees?.taker !== undefined ? { taker: parseFixed(input.fees.taker) } : {}),
-      ...(input.fees?.feeAsset !== undefined ? { feeAsset: input.fees.feeAsset } : {}),
-    };
-    if (input.type === 'futures') {
-      const leverage = input.leverage ?? 1;
-      if (!Number.isSafeInteger(leverage) || leverage < 1) return reject(rejection('INVALID_LEVERAGE', `${leverage}`));
-      const settle = s.valuationAsset;
-      const others = amounts.filter(([asset]) => asset !== settle);
-      if (others.length > 0) return reject(rejection('INVALID_ORDER', `a futures account holds ${settle} only`));
-      const futures = new FuturesAccount(input.account, settle, input.marginMode ?? 'isolated', fees, leverage);
-      futures.deposit(amounts.find(([asset]) => asset === settle)?.[1] ?? 0n);
-      account = futures;
-    } else {
-      const spot = new SpotAccount(input.account, fees);
-      for (const [asset, value] of amounts) spot.deposit(asset, value);
-      account = spot;
-    }
-    const limit = input.risk?.maxDrawdown === undefined ? undefined : parseFixed(input.risk.maxDrawdown);
-    if (limit !== undefined && (limit <= 0n || limit >= 10n ** 18n)) return reject(rejection('INVALID_ORDER', 'maxDrawdown must be a fraction between 0 and 1'));
-    s.health.set(input.account, { tracker: undefined, limit, closeOnHalt: input.risk?.closeOnMaxDrawdown ?? false, halted: false, lastEquity: 0n });
-  } catch (e) {
-    return reject(rejection('INVALID_ORDER', e instanceof Error ? e.message : String(e)));
-  }
-  s.accountsById.set(input.account, account);
-  s.clientIds.set(input.account, new Map());
-  s.out.push({ type: 'ACCOUNT_OPENED', at: s.clock, account: input.account, accountType: account.kind, balances: s.flatBalances(input.account) });
+  if (typeof input.account === 'string' && s.accountsById.has(input.account)) return accountRejected(s, input.account, rejection('DUPLICATE_ACCOUNT', input.account));
+  const prepared = prepareAccount(s, input);
+  if (!prepared.ok) return accountRejected(s, input.account, prepared.error);
+  install(core, prepared.value);
+  s.out.push({ type: 'ACCOUNT_OPENED', at: s.clock, account: input.account, accountType: prepared.value.account.kind, balances: s.flatBalances(input.account) });
   core.sampleEquity(input.account);
+}
+
+function install(core: KernelCore, prepared: PreparedAccount): void {
+  const { s } = core;
+  s.accountsById.set(prepared.account.id, prepared.account);
+  s.health.set(prepared.account.id, prepared.health);
+  s.clientIds.set(prepared.account.id, new Map());
 }
 
 /** Reset or close: cancel the account's orders, forget its positions, then reopen or remove it. */
 export function endAccount(core: KernelCore, input: ResetAccountInput | CloseAccountInput): void {
   const { s } = core;
   const account = s.accountsById.get(input.account);
-  if (account === undefined) {
-    s.out.push({ type: 'ACCOUNT_REJECTED', at: s.clock, account: input.account, code: 'UNKNOWN_ACCOUNT', message: rejection('UNKNOWN_ACCOUNT').message });
-    return;
+  if (account === undefined) return accountRejected(s, input.account, rejection('UNKNOWN_ACCOUNT'));
+  let fresh: PreparedAccount | undefined;
+  if (input.kind === 'account.reset') {
+    // The new account is built and checked before anything of the old one is touched.
+    const prepared = prepareAccount(s, reopening(s, account, input));
+    if (!prepared.ok) return accountRejected(s, input.account, prepared.error);
+    fresh = prepared.value;
   }
   for (const market of s.markets.values()) core.engine.cancelAll(market, account.id, input.kind === 'account.reset' ? 'ACCOUNT_RESET' : 'ACCOUNT_CLOSED');
   for (let i = s.pending.length - 1; i >= 0; i -= 1) if (s.pending[i]!.input.account === account.id) s.pending.splice(i, 1);
   for (const key of [...s.settlements.keys()]) if (key.startsWith(`${account.id}\u0000`)) s.settlements.delete(key);
   s.accountsById.delete(account.id);
-  if (input.kind === 'account.close') {
+  if (fresh === undefined) {
     s.health.delete(account.id);
     s.out.push({ type: 'ACCOUNT_CLOSED', at: s.clock, account: account.id });
     return;
   }
+  install(core, fresh);
+  s.out.push({ type: 'ACCOUNT_RESET', at: s.clock, account: account.id, balances: s.flatBalances(account.id) });
+  core.sampleEquity(account.id);
+}
+
+/** The open input a reset amounts to: the account's settings, with the new balances (default: its deposits). */
+function reopening(s: KernelState, account: Account, input: ResetAccountInput): OpenAccountInput {
   const health = s.health.get(account.id)!;
   const initial: Record<string, string> = {};
   if (account.kind === 'futures') initial[account.settleAsset] = formatFixed(account.ledger.deposits);
   else for (const asset of account.assets()) if (account.ledgerOf(asset).deposits > 0n) initial[asset] = formatFixed(account.ledgerOf(asset).deposits);
-  const balances = input.balances ?? initial;
-  const reopened: OpenAccountInput = {
+  return {
     kind: 'account.open',
     time: input.time,
     account: account.id,
-    balances,
+    balances: input.balances ?? initial,
     ...(account.kind === 'futures' ? { type: 'futures', marginMode: account.marginMode, leverage: account.defaultLeverage } : {}),
     fees: {
       ...(account.fees.maker !== undefined ? { maker: formatFixed(account.fees.maker) } : {}),
@@ -117,51 +164,45 @@ export function endAccount(core: KernelCore, input: ResetAccountInput | CloseAcc
     },
     risk: { ...(health.limit !== undefined ? { maxDrawdown: formatFixed(health.limit) } : {}), closeOnMaxDrawdown: health.closeOnHalt },
   };
-  const before = s.out.length;
-  openAccount(core, reopened);
-  const opened = s.out.slice(before).find((e) => e.type === 'ACCOUNT_OPENED');
-  if (opened === undefined) {
-    // The new balances were refused: keep the account as it was.
-    s.accountsById.set(account.id, account);
-    return;
-  }
-  s.out.splice(s.out.indexOf(opened), 1, { type: 'ACCOUNT_RESET', at: s.clock, account: account.id, balances: opened.type === 'ACCOUNT_OPENED' ? opened.balances : {} });
 }
 
 export function setLeverage(core: KernelCore, input: SetLeverageInput): void {
   const { s } = core;
   const account = s.accountsById.get(input.account);
   const instrument = s.markets.get(input.symbol)?.instrument;
-  const reply = (ok: boolean, message?: string): void => {
-    s.out.push({ type: ok ? 'LEVERAGE_SET' : 'LEVERAGE_REJECTED', at: s.clock, account: input.account, symbol: input.symbol, leverage: input.leverage, ...(message ? { message } : {}) });
+  const refuse = (why: Rejection): void => {
+    s.out.push({ type: 'LEVERAGE_REJECTED', at: s.clock, account: input.account, symbol: input.symbol, leverage: input.leverage, code: why.code, message: why.message });
   };
-  if (account === undefined) return reply(false, rejection('UNKNOWN_ACCOUNT').message);
-  if (account.kind !== 'futures') return reply(false, rejection('NOT_A_FUTURES_ACCOUNT').message);
-  if (instrument === undefined || instrument.market !== 'perpetual') return reply(false, `${input.symbol} is not a perpetual`);
-  const max = instrument.maxLeverage ?? 1;
-  if (!Number.isSafeInteger(input.leverage) || input.leverage < 1 || input.leverage > max) return reply(false, `leverage must be a whole number from 1 to ${max}`);
+  if (account === undefined) return refuse(rejection('UNKNOWN_ACCOUNT'));
+  if (account.kind !== 'futures') return refuse(rejection('NOT_A_FUTURES_ACCOUNT'));
+  if (instrument === undefined || instrument.market !== 'perpetual') return refuse(rejection('INVALID_LEVERAGE', `${String(input.symbol)} is not a perpetual`));
+  const leverage = checkLeverage(input.leverage, instrument.maxLeverage ?? 1);
+  if (!leverage.ok) return refuse(leverage.error);
   const position = account.positions.get(input.symbol);
-  if (position !== undefined && position.size !== 0n) return reply(false, 'close the position before changing its leverage');
-  if (s.orders(account.id).some((o) => isOpenStatus(o.status) && o.symbol === input.symbol)) return reply(false, 'cancel the open orders on this symbol first');
-  account.leverage.set(input.symbol, input.leverage);
-  reply(true);
+  if (position !== undefined && position.size !== 0n) return refuse(rejection('INVALID_LEVERAGE', 'close the position before changing its leverage'));
+  if (s.orders(account.id).some((o) => isOpenStatus(o.status) && o.symbol === input.symbol)) return refuse(rejection('INVALID_LEVERAGE', 'cancel the open orders on this symbol first'));
+  account.leverage.set(input.symbol, leverage.value);
+  s.out.push({ type: 'LEVERAGE_SET', at: s.clock, account: input.account, symbol: input.symbol, leverage: leverage.value });
 }
 
 export function importAccount(core: KernelCore, input: ImportAccountInput): void {
   const { s } = core;
-  const reject = (code: RejectionCode, message: string, account = input.account ?? '') => {
-    s.out.push({ type: 'ACCOUNT_REJECTED', at: s.clock, account, code, message });
-  };
-  let document: AccountDocument;
+  const reject = (why: Rejection, account = input.account ?? ''): void => accountRejected(s, account, why);
+  if (input.account !== undefined && (typeof input.account !== 'string' || input.account.length === 0)) return reject(rejection('INVALID_ORDER', 'account id must be a non-empty string'), '');
+  let decoded: unknown;
   try {
-    document = decodeDocument(input.document);
+    decoded = parseDocument(input.document);
   } catch (e) {
-    return reject('INVALID_ORDER', e instanceof Error ? e.message : String(e));
+    return reject(rejection('INVALID_DOCUMENT', `not JSON: ${e instanceof Error ? e.message : String(e)}`));
   }
+  const instruments = new Map([...s.markets].map(([symbol, market]) => [symbol, market.instrument] as const));
+  const checked = checkAccountDocument(decoded, instruments);
+  if (!checked.ok) return reject(checked.error);
+  const document = checked.value;
   const id = input.account ?? document.account.id;
-  if (s.accountsById.has(id)) return reject('DUPLICATE_ACCOUNT', `account ${id} already exists`, id);
+  if (s.accountsById.has(id)) return reject(rejection('DUPLICATE_ACCOUNT', `account ${id} already exists`), id);
   for (const order of document.orders) {
-    if (document.placements[order.id] !== undefined && !s.markets.has(order.symbol)) return reject('UNKNOWN_SYMBOL', `open order ${order.id} is on ${order.symbol}, which this engine does not trade`, id);
+    if (document.placements[order.id] !== undefined && !s.markets.has(order.symbol)) return reject(rejection('UNKNOWN_SYMBOL', `open order ${order.id} is on ${order.symbol}, which this engine does not trade`), id);
   }
   const account = accountFromState({ ...document.account, id });
   s.accountsById.set(id, account);
@@ -170,7 +211,7 @@ export function importAccount(core: KernelCore, input: ImportAccountInput): void
   const newIds = new Map<string, string>();
   for (const exported of document.orders) {
     s.orderSeq += 1;
-    const order: Order = { ...exported, id: String(s.orderSeq), account: id, arrivalSeq: s.sequence };
+    const order: Order = { ...withFeeState(exported), id: String(s.orderSeq), account: id, arrivalSeq: s.sequence };
     newIds.set(exported.id, order.id);
     s.ordersById.set(order.id, order);
     const market = s.markets.get(order.symbol);
@@ -185,4 +226,3 @@ export function importAccount(core: KernelCore, input: ImportAccountInput): void
   s.clientIds.set(id, new Map(document.clientIds.flatMap(([client, old]) => (newIds.has(old) ? [[client, newIds.get(old)!] as const] : []))));
   s.out.push({ type: 'ACCOUNT_IMPORTED', at: s.clock, account: id, balances: s.flatBalances(id), openOrders: Object.keys(document.placements).length });
 }
-

@@ -38,7 +38,7 @@ describe('one account as a JSON document', () => {
     s.open('a', { USDT: '10' });
     const document = s.kernel.exportAccount('a')!;
     expect(s.handle({ kind: 'account.import', time: s.kernel.now, document })).toEqual([expect.objectContaining({ type: 'ACCOUNT_REJECTED', code: 'DUPLICATE_ACCOUNT' })]);
-    expect(s.handle({ kind: 'account.import', time: s.kernel.now, document: '{"format":"other"}', account: 'b' })).toEqual([expect.objectContaining({ type: 'ACCOUNT_REJECTED', code: 'INVALID_ORDER' })]);
+    expect(s.handle({ kind: 'account.import', time: s.kernel.now, document: '{"format":"other"}', account: 'b' })).toEqual([expect.objectContaining({ type: 'ACCOUNT_REJECTED', code: 'INVALID_DOCUMENT' })]);
     expect(s.kernel.accountIds()).toEqual(['a']);
   });
 });

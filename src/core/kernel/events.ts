@@ -181,6 +181,8 @@ export interface LeverageEvent {
   readonly account: string;
   readonly symbol: string;
   readonly leverage: number;
+  /** LEVERAGE_REJECTED: why, as ACCOUNT_REJECTED says it. */
+  readonly code?: RejectionCode;
   readonly message?: string;
 }
 

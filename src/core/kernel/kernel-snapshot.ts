@@ -119,6 +119,12 @@ export function encodeDocument(document: AccountDocument): string {
   return stringify(document, 2);
 }
 
+/** A document's JSON, bigints restored; its shape is checked by account-document-check.ts. */
+export function parseDocument(text: unknown): unknown {
+  if (typeof text !== 'string') throw new Error('a document is JSON text');
+  return parse(text);
+}
+
 export function decodeDocument(text: string): AccountDocument {
   const document = parse(text) as AccountDocument | null;
   if (document?.format !== ACCOUNT_DOCUMENT_FORMAT || document.version !== 1) throw new Error(`not a ${ACCOUNT_DOCUMENT_FORMAT} version 1 document`);

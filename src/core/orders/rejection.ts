@@ -24,6 +24,10 @@ export const REJECTION_CODES = {
   REDUCE_ONLY_REJECTED: { mexcCode: 30004, message: 'Insufficient position' },
   INVALID_LEVERAGE: { mexcCode: 700004, message: 'leverage is not allowed' },
   NOT_A_FUTURES_ACCOUNT: { mexcCode: 700004, message: 'this account does not trade futures' },
+  INVALID_FEES: { mexcCode: 700004, message: 'fee rates out of bounds' },
+  INVALID_BALANCE: { mexcCode: 700004, message: 'invalid balance' },
+  INVALID_ASSET: { mexcCode: 700004, message: 'invalid asset' },
+  INVALID_DOCUMENT: { mexcCode: 700004, message: 'not a valid papertrade.account document' },
 } as const;
 
 export type RejectionCode = keyof typeof REJECTION_CODES;

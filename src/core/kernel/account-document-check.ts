@@ -1,0 +1,271 @@
+/**
+ * An account document checked field by field against the export format before an import changes
+ * anything: every field of `exportAccount`'s output present with its type and range, nothing else,
+ * and the numbers consistent with each other (balances equal to their ledger, locks equal to the
+ * open orders' reservations), so that an imported account satisfies the kernel's invariants.
+ * The first problem is reported with its path, e.g. `account.balances[0][1].free: …`.
+ */
+import { checkAmount, checkAsset, checkFeeSchedule } from '../accounts/account-settings.js';
+import type { Instrument } from '../instruments/instrument.js';
+import type { FeeSchedule } from '../matching/fee-model.js';
+import { formatFixed, type Fixed } from '../money/fixed.js';
+import { ORDER_STATUSES, isOpenStatus } from '../orders/order-status.js';
+import { ORDER_TYPES, executionType, isConditional, type Order } from '../orders/order.js';
+import { fail, ok, type Result } from '../orders/rejection.js';
+import { ACCOUNT_DOCUMENT_FORMAT, type AccountDocument } from './kernel-snapshot.js';
+
+type Json = Record<string, unknown>;
+
+class DocumentError extends Error {}
+
+const problem = (path: string, message: string): never => {
+  throw new DocumentError(`${path}: ${message}`);
+};
+
+function object(v: unknown, path: string, keys: readonly string[], optional: readonly string[] = []): Json {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return problem(path, 'must be an object');
+  const o = v as Json;
+  for (const key of keys) if (!(key in o)) problem(`${path}.${key}`, 'is missing');
+  for (const key of Object.keys(o)) if (!keys.includes(key) && !optional.includes(key)) problem(`${path}.${key}`, 'is not a field of this format');
+  return o;
+}
+
+function array(v: unknown, path: string): unknown[] {
+  return Array.isArray(v) ? v : problem(path, 'must be an array');
+}
+
+function text(v: unknown, path: string): string {
+  return typeof v === 'string' && v.length > 0 && v.length <= 200 ? v : problem(path, 'must be a non-empty string');
+}
+
+function integer(v: unknown, path: string, min = 0, max = Number.MAX_SAFE_INTEGER): number {
+  return typeof v === 'number' && Number.isSafeInteger(v) && v >= min && v <= max ? v : problem(path, `must be a whole number from ${min} to ${max}`);
+}
+
+function flag(v: unknown, path: string): boolean {
+  return typeof v === 'boolean' ? v : problem(path, 'must be true or false');
+}
+
+function amount(v: unknown, path: string, min?: Fixed): Fixed {
+  if (typeof v !== 'bigint') return problem(path, 'must be an amount ({"$n": "…"})');
+  if (min !== undefined && v < min) problem(path, `must be at least ${formatFixed(min)}`);
+  return v;
+}
+
+function optionalAmount(o: Json, key: string, path: string, min?: Fixed): Fixed | undefined {
+  return o[key] === undefined ? undefined : amount(o[key], `${path}.${key}`, min);
+}
+
+function oneOf<T extends string>(v: unknown, path: string, values: readonly T[]): T {
+  return values.includes(v as T) ? (v as T) : problem(path, `must be one of ${values.join(', ')}`);
+}
+
+function asset(v: unknown, path: string): string {
+  const checked = checkAsset(v);
+  return checked.ok ? checked.value : problem(path, checked.error.message);
+}
+
+function fees(v: unknown, path: string): FeeSchedule {
+  const o = object(v, path, [], ['maker', 'taker', 'feeAsset']);
+  const schedule: FeeSchedule = {
+    ...(o.maker !== undefined ? { maker: amount(o.maker, `${path}.maker`) } : {}),
+    ...(o.taker !== undefined ? { taker: amount(o.taker, `${path}.taker`) } : {}),
+    ...(o.feeAsset !== undefined ? { feeAsset: oneOf(o.feeAsset, `${path}.feeAsset`, ['received', 'quote'] as const) } : {}),
+  };
+  const checked = checkFeeSchedule(schedule);
+  return checked.ok ? schedule : problem(path, checked.error.message);
+}
+
+function balanceAmount(v: unknown, path: string, name: string): Fixed {
+  const value = amount(v, path);
+  const checked = checkAmount(name, value);
+  return checked.ok ? value : problem(path, checked.error.message);
+}
+
+const SPOT_KEYS = ['kind', 'id', 'fees', 'balances', 'ledger'] as const;
+const FUTURES_KEYS = ['kind', 'id', 'fees', 'settleAsset', 'marginMode', 'defaultLeverage', 'cash', 'reserved', 'positions', 'leverage', 'ledger', 'positionSeq'] as const;
+
+const ORDER_KEYS = [
+  'id', 'clientOrderId', 'account', 'symbol', 'side', 'type', 'quantity', 'submittedAt', 'arrivesAt', 'arrivalSeq', 'status',
+  'executedQty', 'cumulativeQuoteQty', 'locked', 'lockedAsset', 'queueAhead', 'updatedAt', 'leverage', 'reduceOnly', 'triggered',
+] as const;
+const ORDER_OPTIONAL = ['price', 'quoteOrderQty', 'stopPrice', 'activationPrice', 'callbackRate', 'trailPeak', 'ocoGroup', 'feeExact', 'feeCharged'] as const;
+
+function order(v: unknown, path: string, maxLeverage: number): Order {
+  const o = object(v, path, ORDER_KEYS, ORDER_OPTIONAL);
+  const quantity = amount(o.quantity, `${path}.quantity`, 0n);
+  const executedQty = amount(o.executedQty, `${path}.executedQty`, 0n);
+  const quoteOrderQty = optionalAmount(o, 'quoteOrderQty', path, 1n);
+  if (quoteOrderQty === undefined && executedQty > quantity) problem(`${path}.executedQty`, 'exceeds the quantity');
+  const type = oneOf(o.type, `${path}.type`, ORDER_TYPES);
+  const price = optionalAmount(o, 'price', path, 1n);
+  if (price === undefined && executionType(type) !== 'MARKET') problem(`${path}.price`, `is missing (a ${type} order has a price)`);
+  return {
+    id: text(o.id, `${path}.id`),
+    clientOrderId: text(o.clientOrderId, `${path}.clientOrderId`),
+    account: text(o.account, `${path}.account`),
+    symbol: text(o.symbol, `${path}.symbol`),
+    side: oneOf(o.side, `${path}.side`, ['BUY', 'SELL'] as const),
+    type,
+    price,
+    quantity,
+    quoteOrderQty,
+    submittedAt: integer(o.submittedAt, `${path}.submittedAt`),
+    arrivesAt: integer(o.arrivesAt, `${path}.arrivesAt`),
+    arrivalSeq: integer(o.arrivalSeq, `${path}.arrivalSeq`),
+    status: oneOf(o.status, `${path}.status`, ORDER_STATUSES),
+    executedQty,
+    cumulativeQuoteQty: amount(o.cumulativeQuoteQty, `${path}.cumulativeQuoteQty`, 0n),
+    locked: amount(o.locked, `${path}.locked`, 0n),
+    lockedAsset: asset(o.lockedAsset, `${path}.lockedAsset`),
+    queueAhead: amount(o.queueAhead, `${path}.queueAhead`, 0n),
+    updatedAt: integer(o.updatedAt, `${path}.updatedAt`),
+    leverage: integer(o.leverage, `${path}.leverage`, 1, maxLeverage),
+    reduceOnly: flag(o.reduceOnly, `${path}.reduceOnly`),
+    stopPrice: optionalAmount(o, 'stopPrice', path, 1n),
+    activationPrice: optionalAmount(o, 'activationPrice', path, 1n),
+    callbackRate: optionalAmount(o, 'callbackRate', path, 1n),
+    trailPeak: optionalAmount(o, 'trailPeak', path, 1n),
+    triggered: flag(o.triggered, `${path}.triggered`),
+    ocoGroup: o.ocoGroup === undefined ? undefined : text(o.ocoGroup, `${path}.ocoGroup`),
+    feeExact: optionalAmount(o, 'feeExact', path) ?? 0n,
+    feeCharged: optionalAmount(o, 'feeCharged', path) ?? 0n,
+  };
+}
+
+/** Checks a decoded document; `instruments` are the engine's (open orders must be on one of them). */
+export function checkAccountDocument(decoded: unknown, instruments: ReadonlyMap<string, Instrument>): Result<AccountDocument> {
+  try {
+    return ok(check(decoded, instruments));
+  } catch (e) {
+    if (e instanceof DocumentError) return fail('INVALID_DOCUMENT', e.message);
+    throw e;
+  }
+}
+
+function check(decoded: unknown, instruments: ReadonlyMap<string, Instrument>): AccountDocument {
+  const doc = object(decoded, 'document', ['format', 'version', 'exportedAt', 'account', 'health', 'orders', 'placements', 'clientIds']);
+  if (doc.format !== ACCOUNT_DOCUMENT_FORMAT) problem('document.format', `must be "${ACCOUNT_DOCUMENT_FORMAT}"`);
+  if (doc.version !== 1) problem('document.version', 'must be 1');
+  integer(doc.exportedAt, 'document.exportedAt');
+  const maxLeverage = Math.max(1, ...[...instruments.values()].map((i) => i.maxLeverage ?? 1));
+
+  const kind = oneOf(object(doc.account, 'account', ['kind'], [...SPOT_KEYS, ...FUTURES_KEYS]).kind, 'account.kind', ['spot', 'futures'] as const);
+  object(doc.account, 'account', kind === 'spot' ? SPOT_KEYS : FUTURES_KEYS);
+  const lockedByAsset = new Map<string, Fixed>();
+  const orders = array(doc.orders, 'orders').map((o, i) => order(o, `orders[${i}]`, maxLeverage));
+  const ids = new Set(orders.map((o) => o.id));
+  if (ids.size !== orders.length) problem('orders', 'order ids must be unique');
+  const placements = object(doc.placements, 'placements', [], [...ids]);
+  for (const o of orders) {
+    const path = `orders[${orders.indexOf(o)}]`;
+    const where = placements[o.id];
+    if (isOpenStatus(o.status) !== (where !== undefined)) problem(`placements.${o.id}`, isOpenStatus(o.status) ? 'an open order needs a placement' : 'only open orders have a placement');
+    if (!isOpenStatus(o.status)) {
+      if (o.locked !== 0n) problem(`${path}.locked`, 'a closed order holds nothing');
+      continue;
+    }
+    const placement = oneOf(where, `placements.${o.id}`, ['resting', 'waiting', 'conditional'] as const);
+    const instrument = instruments.get(o.symbol);
+    if (instrument === undefined) continue; // reported by the import as UNKNOWN_SYMBOL
+    if ((instrument.market === 'perpetual') !== (kind === 'futures')) problem(`${path}.symbol`, `a ${kind} account cannot hold an order on ${o.symbol}`);
+    if (placement === 'resting' && (o.price === undefined || executionType(o.type) === 'MARKET')) problem(`placements.${o.id}`, 'only a priced order rests');
+    if (placement === 'conditional' && (!isConditional(o.type) || o.triggered)) problem(`placements.${o.id}`, 'only an untriggered conditional order waits for its trigger');
+    if (kind === 'spot' && o.lockedAsset !== (o.side === 'BUY' ? instrument.quote : instrument.base)) problem(`${path}.lockedAsset`, `must be the asset a ${o.side} spends`);
+    lockedByAsset.set(o.lockedAsset, (lockedByAsset.get(o.lockedAsset) ?? 0n) + o.locked);
+  }
+  array(doc.clientIds, 'clientIds').forEach((entry, i) => {
+    const pair = array(entry, `clientIds[${i}]`);
+    if (pair.length !== 2) problem(`clientIds[${i}]`, 'must be [clientOrderId, orderId]');
+    text(pair[0], `clientIds[${i}][0]`);
+    if (!ids.has(text(pair[1], `clientIds[${i}][1]`))) problem(`clientIds[${i}][1]`, 'names no order of the document');
+  });
+
+  const health = object(doc.health, 'health', ['closeOnHalt', 'halted', 'lastEquity'], ['tracker', 'limit']);
+  flag(health.closeOnHalt, 'health.closeOnHalt');
+  flag(health.halted, 'health.halted');
+  amount(health.lastEquity, 'health.lastEquity');
+  if (health.limit !== undefined) {
+    const limit = amount(health.limit, 'health.limit');
+    if (limit <= 0n || limit >= 10n ** 18n) problem('health.limit', 'must be a fraction between 0 and 1');
+  }
+  if (health.tracker !== undefined) {
+    const tracker = array(health.tracker, 'health.tracker');
+    if (tracker.length !== 4) problem('health.tracker', 'must hold 4 amounts');
+    tracker.forEach((v, i) => amount(v, `health.tracker[${i}]`));
+  }
+
+  if (kind === 'spot') checkSpot(doc.account, lockedByAsset);
+  else checkFutures(doc.account, lockedByAsset, maxLeverage);
+  return doc as unknown as AccountDocument;
+}
+
+function checkSpot(v: unknown, lockedByAsset: ReadonlyMap<string, Fixed>): void {
+  const a = object(v, 'account', SPOT_KEYS);
+  text(a.id, 'account.id');
+  fees(a.fees, 'account.fees');
+  const balances = new Map<string, { free: Fixed; locked: Fixed }>();
+  array(a.balances, 'account.balances').forEach((entry, i) => {
+    const path = `account.balances[${i}]`;
+    const pair = array(entry, path);
+    if (pair.length !== 2) problem(path, 'must be [asset, {free, locked}]');
+    const name = asset(pair[0], `${path}[0]`);
+    if (balances.has(name)) problem(`${path}[0]`, `${name} appears twice`);
+    const b = object(pair[1], `${path}[1]`, ['free', 'locked']);
+    balances.set(name, { free: balanceAmount(b.free, `${path}[1].free`, name), locked: balanceAmount(b.locked, `${path}[1].locked`, name) });
+  });
+  const ledgers = new Map<string, Fixed>();
+  array(a.ledger, 'account.ledger').forEach((entry, i) => {
+    const path = `account.ledger[${i}]`;
+    const pair = array(entry, path);
+    if (pair.length !== 2) problem(path, 'must be [asset, {deposits, traded, fees}]');
+    const name = asset(pair[0], `${path}[0]`);
+    const l = object(pair[1], `${path}[1]`, ['deposits', 'traded', 'fees']);
+    ledgers.set(name, amount(l.deposits, `${path}[1].deposits`, 0n) + amount(l.traded, `${path}[1].traded`) - amount(l.fees, `${path}[1].fees`));
+  });
+  for (const [name, b] of balances) {
+    if (ledgers.get(name) !== b.free + b.locked) problem('account.ledger', `${name}: free + locked does not equal its ledger`);
+    if ((lockedByAsset.get(name) ?? 0n) !== b.locked) problem('account.balances', `${name}: locked does not equal what the open orders hold`);
+  }
+  for (const name of ledgers.keys()) if (!balances.has(name)) problem('account.ledger', `${name} has no balance`);
+  for (const [name, held] of lockedByAsset) if (held !== 0n && !balances.has(name)) problem('account.balances', `${name}: open orders hold it but it has no balance`);
+}
+
+function checkFutures(v: unknown, lockedByAsset: ReadonlyMap<string, Fixed>, maxLeverage: number): void {
+  const a = object(v, 'account', FUTURES_KEYS);
+  text(a.id, 'account.id');
+  fees(a.fees, 'account.fees');
+  const settle = asset(a.settleAsset, 'account.settleAsset');
+  oneOf(a.marginMode, 'account.marginMode', ['isolated', 'cross'] as const);
+  integer(a.defaultLeverage, 'account.defaultLeverage', 1, maxLeverage);
+  const cash = balanceAmount(a.cash, 'account.cash', settle);
+  const reserved = balanceAmount(a.reserved, 'account.reserved', settle);
+  integer(a.positionSeq, 'account.positionSeq');
+  let margins = 0n;
+  const symbols = new Set<string>();
+  array(a.positions, 'account.positions').forEach((p, i) => {
+    const path = `account.positions[${i}]`;
+    const o = object(p, path, ['id', 'symbol', 'size', 'entryPrice', 'leverage', 'margin', 'realizedPnl', 'totalFundingPaid', 'feesPaid', 'openedAt']);
+    text(o.id, `${path}.id`);
+    const symbol = text(o.symbol, `${path}.symbol`);
+    if (symbols.has(symbol)) problem(`${path}.symbol`, `${symbol} appears twice`);
+    symbols.add(symbol);
+    amount(o.size, `${path}.size`);
+    amount(o.entryPrice, `${path}.entryPrice`, 0n);
+    integer(o.leverage, `${path}.leverage`, 1, maxLeverage);
+    margins += amount(o.margin, `${path}.margin`, 0n);
+    for (const key of ['realizedPnl', 'totalFundingPaid', 'feesPaid']) amount(o[key], `${path}.${key}`);
+    integer(o.openedAt, `${path}.openedAt`);
+  });
+  array(a.leverage, 'account.leverage').forEach((entry, i) => {
+    const pair = array(entry, `account.leverage[${i}]`);
+    if (pair.length !== 2) problem(`account.leverage[${i}]`, 'must be [symbol, leverage]');
+    text(pair[0], `account.leverage[${i}][0]`);
+    integer(pair[1], `account.leverage[${i}][1]`, 1, maxLeverage);
+  });
+  const l = object(a.ledger, 'account.ledger', ['deposits', 'realizedPnl', 'fees', 'funding']);
+  const expected = amount(l.deposits, 'account.ledger.deposits', 0n) + amount(l.realizedPnl, 'account.ledger.realizedPnl') - amount(l.fees, 'account.ledger.fees') - amount(l.funding, 'account.ledger.funding');
+  if (cash + margins + reserved !== expected) problem('account.ledger', 'cash + margins + reservations do not equal the ledger');
+  if ((lockedByAsset.get(settle) ?? 0n) !== reserved) problem('account.reserved', 'does not equal what the open orders hold');
+  for (const name of lockedByAsset.keys()) if (name !== settle && lockedByAsset.get(name) !== 0n) problem('orders', `an order holds ${name}, not the settlement asset`);
+}
