@@ -20,8 +20,12 @@ function unwrap<T>(result: ExecutionResult<T>): T {
 
 export function registerTradingRoutes(app: FastifyInstance, deps: ServiceDeps): void {
   const tags = ['trading'];
+  // The engine's answer stands once given: an audit entry that cannot be written (the database went
+  // away after the order was journaled) is logged, never turned into an error for an order placed.
   const audit = (action: string, accountId: string, details: Record<string, unknown>) =>
-    deps.audit.append({ at: (deps.wallClock ?? Date.now)(), actor: accountId, mode: deps.execution.mode, action, accountId, details });
+    deps.audit
+      .append({ at: (deps.wallClock ?? Date.now)(), actor: accountId, mode: deps.execution.mode, action, accountId, details })
+      .catch((error: unknown) => app.log.error({ err: error, action, accountId }, 'audit entry not written'));
 
   app.post<{ Body: PlaceOrderBodyType }>('/api/orders', { schema: { tags, body: PlaceOrderBody } }, async (request, reply) => {
     const account = requireAccount(request, deps.credentials);

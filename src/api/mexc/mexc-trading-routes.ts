@@ -23,8 +23,11 @@ const CLIENT_ORDER_ID = /^[A-Za-z0-9_.:-]{1,64}$/;
 
 export function registerMexcTradingRoutes(app: FastifyInstance, ctx: MexcContext): void {
   const { deps } = ctx;
+  // As in the native routes: an audit entry that cannot be written is logged, the answer stands.
   const audit = (action: string, accountId: string, details: Record<string, unknown>) =>
-    deps.audit.append({ at: ctx.wallClock(), actor: accountId, mode: deps.execution.mode, action, accountId, details: { api: 'mexc-v3', ...details } });
+    deps.audit
+      .append({ at: ctx.wallClock(), actor: accountId, mode: deps.execution.mode, action, accountId, details: { api: 'mexc-v3', ...details } })
+      .catch((error: unknown) => app.log.error({ err: error, action, accountId }, 'audit entry not written'));
   const unwrap = <T>(result: ExecutionResult<T>, on: 'place' | 'query' | 'cancel'): T => {
     if (!result.ok) throw mexcErrorOf(result.error, on);
     return result.value;
