@@ -289,9 +289,26 @@ export function importDocument(kernel: Kernel, from: string, mutation: ImportMut
   if (mutation === 'no-health') delete doc.health;
   if (mutation === 'orders-missing') delete doc.orders;
   if (mutation === 'kind-changed' && doc.account) doc.account.kind = doc.account.kind === 'futures' ? 'spot' : 'futures';
-  if (mutation === 'negative-balance' && doc.account) {
-    const state = JSON.stringify(doc.account).replace(/"(free|cash)":"(\d)/, '"$1":"-$2');
-    doc.account = JSON.parse(state) as Record<string, unknown>;
-  }
+  if (mutation === 'negative-balance' && doc.account) makeFirstBalanceNegative(doc.account);
   return JSON.stringify(doc);
+}
+
+/** Turns the first `free` or `cash` amount found (plain or as `{"$n": …}`) negative. */
+function makeFirstBalanceNegative(node: unknown): boolean {
+  if (typeof node !== 'object' || node === null) return false;
+  const o = node as Record<string, unknown>;
+  for (const key of ['free', 'cash']) {
+    const v = o[key];
+    if (typeof v === 'string' && /^\d/.test(v)) {
+      o[key] = `-${v === '0' ? '1' : v}`;
+      return true;
+    }
+    if (typeof v === 'object' && v !== null && typeof (v as Record<string, unknown>).$n === 'string') {
+      const n = (v as Record<string, string>).$n!;
+      (v as Record<string, string>).$n = n === '0' ? '-1' : `-${n}`;
+      return true;
+    }
+  }
+  for (const child of Object.values(o)) if (makeFirstBalanceNegative(child)) return true;
+  return false;
 }

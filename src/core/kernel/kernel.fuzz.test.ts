@@ -11,7 +11,9 @@
  * as a reproduction.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { describeReproduction, runSeed, shrink, VENUES, type Failure, type FuzzCase, type SeedResult } from '../../test-kit/kernel-fuzz.js';
+import type { FuzzCommand } from '../../test-kit/kernel-fuzz-commands.js';
+import { describeReproduction, replay, runSeed, shrink, VENUES, type Failure, type FuzzCase, type SeedResult } from '../../test-kit/kernel-fuzz.js';
+import type { KernelInput } from './inputs.js';
 
 const SEEDS = Number(process.env.FUZZ_SEEDS ?? 24);
 const COMMANDS = Number(process.env.FUZZ_INPUTS ?? 600);
@@ -87,5 +89,59 @@ describe('the kernel under random commands on the real recordings', () => {
 
   it('refuses account inputs out of bounds (balances, asset names, fees, modes, documents)', () => {
     expect(failuresOf('accepted-invalid'), report('accepted-invalid')).toEqual([]);
+  });
+});
+
+/**
+ * Short sequences the fuzzer found, kept as they are so that each reads as one case: the accounts
+ * every run opens, then these commands right after the recording's first few hundred inputs.
+ * A clean run shows no failure of any kind.
+ */
+describe('sequences the fuzzer found', () => {
+  const T = 1723161262000;
+  const usdm: FuzzCase = { seed: 5, venue: 'binance-usdm', latencyMs: 0, commands: 0 };
+  const spot: FuzzCase = { seed: 3, venue: 'binance-spot', latencyMs: 0, commands: 0 };
+  const input = (i: KernelInput): FuzzCommand => ({ input: i });
+  const cases: [name: string, fuzzCase: FuzzCase, commands: FuzzCommand[]][] = [
+    [
+      'funding at the capped rate (0.375 %) on a 125x isolated long takes its margin below zero',
+      usdm,
+      [
+        input({ kind: 'account.open', time: T, account: 'f', type: 'futures', marginMode: 'isolated', leverage: 125, balances: { USDT: '1000' } }),
+        input({ kind: 'order.place', time: T, account: 'f', symbol: 'BTCUSDT', side: 'BUY', type: 'MARKET', quantity: '0.5' }),
+        input({ kind: 'funding', time: T, symbol: 'BTCUSDT', rate: '0.00375' }),
+        input({ kind: 'funding', time: T, symbol: 'BTCUSDT', rate: '0.00375' }),
+        input({ kind: 'funding', time: T, symbol: 'BTCUSDT', rate: '0.00375' }),
+      ],
+    ],
+    [
+      'funding paid from a cross wallet whose cash is in margin leaves free negative',
+      usdm,
+      [
+        input({ kind: 'account.open', time: T, account: 'c', type: 'futures', marginMode: 'cross', leverage: 100, balances: { USDT: '1000' } }),
+        input({ kind: 'order.place', time: T, account: 'c', symbol: 'BTCUSDT', side: 'BUY', type: 'MARKET', quantity: '1.5' }),
+        input({ kind: 'funding', time: T, symbol: 'BTCUSDT', rate: '0.00375' }),
+      ],
+    ],
+    [
+      'a cross liquidation through the bankruptcy price books a loss its LIQUIDATION event does not report',
+      usdm,
+      [
+        input({ kind: 'account.open', time: T, account: 'c', type: 'futures', marginMode: 'cross', leverage: 125, balances: { USDT: '1000' } }),
+        input({ kind: 'order.place', time: T, account: 'c', symbol: 'BTCUSDT', side: 'BUY', type: 'MARKET', quantity: '1' }),
+        input({ kind: 'mark', time: T, symbol: 'BTCUSDT', price: '55000.0' }),
+      ],
+    ],
+    ['an account document with only its header', spot, [{ importFrom: 'big', as: 'x', mutation: 'header-only' }]],
+    ['an account document without its orders', spot, [{ importFrom: 'big', as: 'x', mutation: 'orders-missing' }]],
+    ['an account document without its health', spot, [{ importFrom: 'big', as: 'x', mutation: 'no-health' }]],
+    ['an account document whose kind was changed', spot, [{ importFrom: 'big', as: 'x', mutation: 'kind-changed' }]],
+    ['an account document with a negative balance', spot, [{ importFrom: 'big', as: 'x', mutation: 'negative-balance' }]],
+    ['an account opened with a taker fee of 2 (200 %)', spot, [input({ kind: 'account.open', time: T, account: 'x', balances: { USDT: '1000' }, fees: { taker: '2' } })]],
+    ['an account opened with a negative taker fee', spot, [input({ kind: 'account.open', time: T, account: 'x', balances: { USDT: '1000' }, fees: { taker: '-0.0001' } })]],
+  ];
+  it.each(cases)('%s', (_name, fuzzCase, commands) => {
+    const h = replay(fuzzCase, { commands: commands.map((command) => ({ at: 0, command })), marketInputs: 0 });
+    expect(h.failures.map((f) => `${f.kind}: ${f.message}`)).toEqual([]);
   });
 });
