@@ -1,0 +1,45 @@
+/** `papertrade serve` as a user runs it: refusals are one clear line and exit code 2, no stack trace, no key shown. */
+import { spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { PROJECT_ROOT } from '../test-kit/data-paths.js';
+import { freePort } from '../test-kit/serve-process.js';
+
+function serve(env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'serve'], { cwd: PROJECT_ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('exit', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+describe('papertrade serve', () => {
+  it('on a taken port: exits 2 with one clear line, and shows no key', async () => {
+    const port = await freePort();
+    const blocker = createServer();
+    await new Promise<void>((resolve) => blocker.listen(port, '127.0.0.1', resolve));
+    try {
+      const dir = mkdtempSync(join(tmpdir(), 'papertrade-serve-'));
+      const run = await serve({ PORT: String(port), HOST: '127.0.0.1', DATABASE_URL: `sqlite:${join(dir, 'db.sqlite')}`, REPLAY_SPEED: 'max', LOG_LEVEL: 'silent', ADMIN_API_KEY: '' });
+      expect(run.code).toBe(2);
+      expect(run.stderr).toMatch(new RegExp(`^papertrade: cannot listen on 127\\.0\\.0\\.1:${port}: the port is in use`));
+      expect(run.stderr).not.toMatch(/\n\s+at /);
+      expect(run.stdout + run.stderr).not.toMatch(/ptadmin_|API key:|API secret:/);
+    } finally {
+      await new Promise((resolve) => blocker.close(resolve));
+    }
+  }, 60_000);
+
+  it('with a short ADMIN_API_KEY: refuses to start, naming the variable and not echoing the key', async () => {
+    const run = await serve({ PORT: String(await freePort()), ADMIN_API_KEY: 'tooshort-s3cret', LOG_LEVEL: 'silent' });
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('ADMIN_API_KEY: must be at least 16 characters long');
+    expect(run.stderr).not.toContain('tooshort-s3cret');
+  }, 60_000);
+});
