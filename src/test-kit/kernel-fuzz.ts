@@ -59,6 +59,8 @@ export interface SeedResult {
   readonly rejections: number;
   readonly failures: Failure[];
   readonly feeDisagreements: number;
+  /** How many events of each type the run produced (to show what it exercised). */
+  readonly eventCounts: ReadonlyMap<string, number>;
   readonly trace: Trace;
   /** Per failure key, the trace up to its first occurrence in this run. */
   readonly firstTraces: ReadonlyMap<string, Trace>;
@@ -149,6 +151,7 @@ export class FuzzHarness {
   readonly failures: Failure[] = [];
   inputs = 0;
   fills = 0;
+  readonly eventCounts = new Map<string, number>();
   rejections = 0;
   /** Concrete inputs applied, when asked to keep them (for printing a reproduction). */
   readonly applied: KernelInput[] | undefined;
@@ -204,6 +207,8 @@ export class FuzzHarness {
     }
     let accountEvents = false;
     for (const event of events) {
+      this.eventCounts.set(event.type, (this.eventCounts.get(event.type) ?? 0) + 1);
+      if (event.type === 'FILL' && event.liquidity === 'MAKER') this.eventCounts.set('FILL (maker)', (this.eventCounts.get('FILL (maker)') ?? 0) + 1);
       switch (event.type) {
         case 'INPUT_REJECTED':
           if (event.code === 'INTERNAL') this.failures.push(failure('internal', `${event.kind}: ${event.message}`));
@@ -342,6 +347,7 @@ export function runSeed(fuzzCase: FuzzCase): SeedResult {
     rejections: h.rejections,
     failures: h.failures,
     feeDisagreements: h.model.feeDisagreements.length,
+    eventCounts: h.eventCounts,
     trace: { commands: traced, marketInputs: fed },
     firstTraces,
   };

@@ -59,7 +59,17 @@ describe('the kernel under random commands on the real recordings', () => {
     );
   }, 600_000);
 
-  it('exercises every venue with fills and rejections', () => {
+  it('exercises every venue with fills and rejections, and the futures machinery', () => {
+    const events = (venue?: string) => {
+      const out = new Map<string, number>();
+      for (const r of results) if (venue === undefined || r.fuzzCase.venue === venue) for (const [type, n] of r.eventCounts) out.set(type, (out.get(type) ?? 0) + n);
+      return out;
+    };
+    console.log(`kernel fuzz events: ${JSON.stringify(Object.fromEntries([...events()].sort()))}`);
+    for (const type of ['ORDER_TRIGGERED', 'ORDER_CANCELED', 'ORDER_EXPIRED', 'CANCEL_REJECTED', 'FILL (maker)', 'ACCOUNT_RESET', 'ACCOUNT_CLOSED', 'ACCOUNT_IMPORTED', 'LEVERAGE_SET', 'LEVERAGE_REJECTED']) {
+      expect(events().get(type) ?? 0, type).toBeGreaterThan(0);
+    }
+    for (const type of ['FUNDING', 'LIQUIDATION', 'POSITION_CLOSED']) expect(events('binance-usdm').get(type) ?? 0, type).toBeGreaterThan(0);
     for (const venue of VENUES) {
       const mine = results.filter((r) => r.fuzzCase.venue === venue);
       expect(mine.reduce((n, r) => n + r.fills, 0), venue).toBeGreaterThan(20);
@@ -130,6 +140,14 @@ describe('sequences the fuzzer found', () => {
         input({ kind: 'account.open', time: T, account: 'c', type: 'futures', marginMode: 'cross', leverage: 125, balances: { USDT: '1000' } }),
         input({ kind: 'order.place', time: T, account: 'c', symbol: 'BTCUSDT', side: 'BUY', type: 'MARKET', quantity: '1' }),
         input({ kind: 'mark', time: T, symbol: 'BTCUSDT', price: '55000.0' }),
+      ],
+    ],
+    [
+      'a futures sell limit far below the market reserves margin at its limit price and fills at the book, beyond the cash',
+      usdm,
+      [
+        input({ kind: 'account.open', time: T, account: 'f', type: 'futures', marginMode: 'isolated', leverage: 10, balances: { USDT: '20000' } }),
+        input({ kind: 'order.place', time: T, account: 'f', symbol: 'BTCUSDT', side: 'SELL', type: 'LIMIT', quantity: '10', price: '100.0' }),
       ],
     ],
     ['an account document with only its header', spot, [{ importFrom: 'big', as: 'x', mutation: 'header-only' }]],
