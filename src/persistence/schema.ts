@@ -176,6 +176,46 @@ export interface ReadModelCheckpointTable {
   seq: ColumnType<number, number, number>;
 }
 
+/** An outbound webhook endpoint: an account's (over the API) or the operator's (`accountId` null, from the environment). */
+export interface WebhookTable {
+  id: string;
+  accountId: string | null;
+  url: string;
+  /** JSON array of event names. */
+  events: JsonText;
+  /** The HMAC-SHA256 signing secret (needed in clear to sign; shown to its owner once). */
+  secret: string;
+  description: string | null;
+  createdAt: UnixMs;
+  deletedAt: UnixMs | null;
+}
+
+/** One event for one endpoint: pending until delivered, failed when attempts ran out, canceled with its endpoint. */
+export interface WebhookDeliveryTable {
+  id: string;
+  webhookId: string;
+  event: string;
+  /** The exact body sent on every attempt. */
+  payload: JsonText;
+  status: 'pending' | 'delivered' | 'failed' | 'canceled';
+  attempts: number;
+  nextAttemptAt: UnixMs | null;
+  lastStatusCode: number | null;
+  lastError: string | null;
+  createdAt: UnixMs;
+  completedAt: UnixMs | null;
+}
+
+/** One HTTP attempt of a delivery (wall-clock time). */
+export interface WebhookAttemptTable {
+  deliveryId: string;
+  attempt: number;
+  statusCode: number | null;
+  error: string | null;
+  at: UnixMs;
+  durationMs: number;
+}
+
 export interface Database {
   accounts: AccountTable;
   balances: BalanceTable;
@@ -191,4 +231,7 @@ export interface Database {
   service_settings: ServiceSettingsTable;
   read_model_checkpoint: ReadModelCheckpointTable;
   quarantined_inputs: QuarantinedInputTable;
+  webhooks: WebhookTable;
+  webhook_deliveries: WebhookDeliveryTable;
+  webhook_attempts: WebhookAttemptTable;
 }

@@ -10,12 +10,15 @@ import { sha256 } from '../api/auth.js';
 import { EngineHub } from '../api/engine-hub.js';
 import { buildServer, type ServerOptions } from '../api/server.js';
 import type { ServiceDeps } from '../api/service-deps.js';
+import { webhookRoutes } from '../api/webhook-routes.js';
 import { DurableEngine, type DurableEngineOptions } from '../engine/index.js';
 import { PaperExecutionService } from '../execution/paper-execution-service.js';
 import { instrumentForRecording } from '../market-data/replay-session.js';
 import type { Recording } from '../market-data/recording-reader.js';
 import { AuditLog } from '../persistence/audit-log.js';
 import { CredentialStore } from '../persistence/credential-store.js';
+import { WebhookStore } from '../persistence/webhook-store.js';
+import { WebhookDispatcher, type WebhookDispatcherOptions } from '../service/webhook-dispatcher.js';
 import { loadRecording } from './recording-stepper.js';
 import { BUNDLED_RECORDING } from './data-paths.js';
 
@@ -26,6 +29,8 @@ export interface TestService {
   readonly deps: ServiceDeps;
   readonly engine: DurableEngine;
   readonly recording: Recording;
+  /** The webhook dispatcher, when `webhooks` was given. */
+  readonly webhooks?: WebhookDispatcher;
   /** Feeds the recording's market inputs stamped at or before `time`. */
   feedUntil(time: number): Promise<void>;
   close(): Promise<void>;
@@ -38,6 +43,8 @@ export interface TestServiceOptions {
   readonly plugins?: ServerOptions['plugins'];
   /** Engine options besides the kernel's (default: a temporary SQLite file, no timed snapshots). */
   readonly engine?: Omit<DurableEngineOptions, 'kernelConfig'>;
+  /** Outbound webhooks (dispatcher and routes), with these options; the feeds default to the service's. */
+  readonly webhooks?: Omit<WebhookDispatcherOptions, 'store' | 'hub'>;
 }
 
 export async function startTestService(options: TestServiceOptions = {}): Promise<TestService> {
@@ -68,7 +75,10 @@ export async function startTestService(options: TestServiceOptions = {}): Promis
     mode: { mode: 'paper', liveRefusedBecause: ['PAPER_TRADING=false', 'LIVE_TRADING_CONFIRM=I_UNDERSTAND_REAL_MONEY', 'exchange API key and secret'] },
     feeds: () => [{ symbol: recording.symbol, source: 'replay', status: (engine.kernel.bookStatus(recording.symbol)?.status ?? 'awaiting-snapshot') as 'synced', lastEventAt: engine.kernel.now }],
   };
-  const app = await buildServer(deps, options.plugins !== undefined ? { plugins: options.plugins } : {});
+  const webhooks = options.webhooks !== undefined ? new WebhookDispatcher({ feeds: () => deps.feeds(), ...options.webhooks, store: new WebhookStore(engine.db), hub }) : undefined;
+  await webhooks?.start();
+  const plugins = [...(options.plugins ?? []), ...(webhooks !== undefined ? [webhookRoutes(webhooks)] : [])];
+  const app = await buildServer(deps, plugins.length > 0 ? { plugins } : {});
   let next = 0;
   // Market inputs go in waves: the engine keeps submit order, and a wave shares its group commits.
   const feedUntil = async (time: number) => {
@@ -84,8 +94,10 @@ export async function startTestService(options: TestServiceOptions = {}): Promis
     deps,
     engine,
     recording,
+    ...(webhooks !== undefined ? { webhooks } : {}),
     feedUntil,
     async close() {
+      await webhooks?.stop();
       await app.close();
       await engine.close();
     },
