@@ -69,6 +69,27 @@ export interface Trade {
   readonly timestamp: number;
 }
 
+/** A fill with the PnL it realized (`GET /api/account/fills`: average price, fees left out). */
+export interface Fill extends Trade {
+  readonly realizedPnl: string | null;
+}
+
+export interface Candle {
+  readonly openTime: number;
+  readonly open: string;
+  readonly high: string;
+  readonly low: string;
+  readonly close: string;
+  readonly volume: string;
+  readonly trades: number;
+}
+
+export interface SymbolLeverage {
+  readonly symbol: string;
+  readonly leverage: number;
+  readonly maxLeverage?: number;
+}
+
 export interface Position {
   readonly symbol: string;
   readonly positionId: string;
@@ -154,10 +175,14 @@ export class Api {
   positions = async () => (await this.request<{ items: Position[] }>('GET', '/api/account/positions')).items;
   openOrders = async () => (await this.request<{ items: Order[] }>('GET', '/api/orders/open')).items;
   trades = async () => (await this.request<Page<Trade>>('GET', '/api/trades?limit=100')).items;
+  fills = async (symbol?: string, limit = 100) => (await this.request<Page<Fill>>('GET', `/api/account/fills?limit=${limit}${symbol !== undefined ? `&symbol=${encodeURIComponent(symbol)}` : ''}`)).items;
+  leverages = async () => (await this.request<{ items: SymbolLeverage[] }>('GET', '/api/account/leverage')).items;
+  candles = async (symbol: string, interval: string, limit = 500) => (await this.request<{ items: Candle[] }>('GET', `/api/market/candles/${encodeURIComponent(symbol)}?interval=${interval}&limit=${limit}`)).items;
+  closePosition = (symbol: string) => this.request<unknown>('POST', `/api/positions/${encodeURIComponent(symbol)}/close`);
   metrics = async () => (await this.request<{ metrics: Record<string, unknown> | null }>('GET', '/api/account/metrics')).metrics;
   cancel = (orderId: string) => this.request<Order>('DELETE', `/api/orders/${encodeURIComponent(orderId)}`);
   place = (order: Record<string, unknown>) => this.request<Order>('POST', '/api/orders', order);
-  leverage = (symbol: string, leverage: number) => this.request<unknown>('POST', '/api/account/leverage', { symbol, leverage });
+  leverage = (symbol: string, leverage: number) => this.request<SymbolLeverage>('POST', '/api/account/leverage', { symbol, leverage });
 
   /** The whole equity curve, page by page (at most 20 pages of 500 points). */
   async equity(): Promise<EquityPoint[]> {

@@ -5,6 +5,11 @@
  *
  * Without Chromium the suite is skipped with a message, except under CI=true, where it fails.
  * Screenshots of the main view at 1280×800 and 390×844 go to test-output/ (not committed).
+ *
+ * A futures account on the perpetual's recording is then checked at both widths: the leverage the
+ * server reports, Cancel and Close inside the page width and working, the price chart's history
+ * (the candles API's count) and fill markers on the first load, and no console error or CSP
+ * violation.
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -14,7 +19,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registerDashboard } from '../../src/api/dashboard-routes.js';
 import { buildServer } from '../../src/api/server.js';
 import { chromiumOrSkip, ensureDashboardBuilt, launchChromium, type TestBrowser } from '../../src/test-kit/chromium.js';
-import { PROJECT_ROOT } from '../../src/test-kit/data-paths.js';
+import { PROJECT_ROOT, USDM_RECORDING } from '../../src/test-kit/data-paths.js';
 import { ADMIN_KEY, startTestService, type TestService } from '../../src/test-kit/service-kit.js';
 
 const OUTPUT = join(PROJECT_ROOT, 'test-output');
@@ -220,6 +225,20 @@ describe.skipIf(!runs)('the dashboard in Chromium', () => {
     await page.screenshot({ path: join(OUTPUT, 'dashboard-390x844-full.png'), fullPage: true });
   });
 
+  it('a sell shows the PnL it realized against the average buy price, before fees', async () => {
+    await fill('MARKET', { quantity: '0.005' }, 'Sell');
+    const rows = page.locator('[data-testid="trade-history"] tbody tr');
+    await eventually(() => rows.count()).toBe(2);
+    const fills = (await (await fetch(`${base}/api/account/fills`, { headers: { authorization: `Bearer ${apiKey}` } })).json()) as { items: { orderSide: string; price: string; size: string }[] };
+    const [sell, buy] = fills.items;
+    expect([sell?.orderSide, buy?.orderSide]).toEqual(['SELL', 'BUY']);
+    // By hand: 0.005 BTC sold at the sell price against the one buy's price.
+    const expected = 0.005 * (Number(sell!.price) - Number(buy!.price));
+    const shown = Number((await rows.first().getByTestId('realized-pnl').textContent())!.replaceAll(',', '').replace('+', ''));
+    expect(shown).toBeCloseTo(expected, 2);
+    expect(await rows.nth(1).getByTestId('realized-pnl').textContent()).toBe('—');
+  });
+
   it('serves the built files with their content types and falls back to the page for app paths', async () => {
     const index = await fetch(`${base}/some/app/path`);
     expect(index.headers.get('content-type')).toContain('text/html');
@@ -233,4 +252,165 @@ describe.skipIf(!runs)('the dashboard in Chromium', () => {
     expect(await unknownApi.json()).toMatchObject({ code: 'NOT_FOUND' });
     expect((await fetch(`${base}/..%2Fpackage.json`)).status).toBe(404);
   });
+});
+
+/** What the browser reports that a page must never show: console errors, page errors, CSP violations. */
+function watchConsole(p: Page): string[] {
+  const problems: string[] = [];
+  p.on('console', (m) => {
+    if (m.type() === 'error' || /Content Security Policy/i.test(m.text())) problems.push(`console: ${m.text()} (${m.location().url})`);
+  });
+  p.on('pageerror', (e) => problems.push(`page: ${e.message}`));
+  p.on('response', (r) => {
+    if (r.status() >= 400) problems.push(`response: ${r.status()} ${r.request().method()} ${new URL(r.url()).pathname}`);
+  });
+  return problems;
+}
+
+describe.skipIf(!runs)('the dashboard of a futures account in Chromium, at 1280 and 390 px', () => {
+  let service: TestService;
+  let app: FastifyInstance;
+  let browser: TestBrowser;
+  let base: string;
+  let key: string;
+  let feeding = true;
+  let paused = false;
+  let idle = false;
+  let feeder: Promise<void> | undefined;
+  const LEVERAGE = 7;
+
+  const api = async <T>(method: string, path: string, body?: unknown): Promise<T> => {
+    const res = await fetch(`${base}${path}`, { method, headers: { authorization: `Bearer ${key}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) }, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) });
+    const text = await res.text();
+    if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${text}`);
+    return (text === '' ? undefined : JSON.parse(text)) as T;
+  };
+  /** Holds the market still, so that what the page loaded and what the API answers can be compared. */
+  const pause = async () => {
+    paused = true;
+    await expect.poll(() => idle, { timeout: 15_000 }).toBe(true);
+  };
+
+  beforeAll(async () => {
+    mkdirSync(OUTPUT, { recursive: true });
+    await ensureDashboardBuilt();
+    service = await startTestService({ recording: USDM_RECORDING });
+    app = await buildServer(service.deps, { plugins: [registerDashboard] });
+    base = await app.listen({ host: '127.0.0.1', port: 0 });
+    const created = await fetch(`${base}/api/accounts`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${ADMIN_KEY}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'futures e2e', type: 'futures', leverage: 3, balances: { USDT: '10000' } }),
+    });
+    expect(created.status).toBe(201);
+    key = ((await created.json()) as { apiKey: string }).apiKey;
+    // Not the dashboard's old constant, not the account's default: only the server can know it.
+    await api('POST', '/api/account/leverage', { symbol: 'BTCUSDT', leverage: LEVERAGE });
+
+    const start = service.recording.inputs[0]!.time + 5_000;
+    feeder = (async () => {
+      for (let t = start + 2_000; feeding; t += 2_000) {
+        if (paused) {
+          idle = true;
+          t -= 2_000;
+          await new Promise((r) => setTimeout(r, 25));
+          continue;
+        }
+        idle = false;
+        await service.feedUntil(t);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    })();
+    // A few minutes of market first, so that the chart has history to show.
+    await service.feedUntil(start + 150_000);
+    browser = await launchChromium();
+  }, 180_000);
+
+  afterAll(async () => {
+    feeding = false;
+    paused = false;
+    await feeder;
+    await browser?.close();
+    await app?.close();
+    await service?.close();
+  });
+
+  for (const [width, height] of [[1280, 800], [390, 844]] as const) {
+    it(`at ${width} px: the server's leverage, history and fill markers on first load, Cancel and Close in view and working`, async () => {
+      // A position (two buys, one partial sell: a realized PnL) and a resting order to act on.
+      await api('POST', '/api/orders', { symbol: 'BTCUSDT', side: 'BUY', type: 'MARKET', quantity: '0.02' });
+      await api('POST', '/api/orders', { symbol: 'BTCUSDT', side: 'BUY', type: 'MARKET', quantity: '0.01' });
+      await api('POST', '/api/orders', { symbol: 'BTCUSDT', side: 'SELL', type: 'MARKET', quantity: '0.01' });
+      await api('POST', '/api/orders', { symbol: 'BTCUSDT', side: 'BUY', type: 'LIMIT', price: '50000.00', quantity: '0.01' });
+
+      await pause();
+      const page = await browser.context.newPage();
+      const problems = watchConsole(page);
+      try {
+        await page.setViewportSize({ width, height });
+        await page.goto(`${base}/?key=${key}`);
+        const server = await api<{ items: { symbol: string; leverage: number }[] }>('GET', '/api/account/leverage');
+        expect(server.items.find((i) => i.symbol === 'BTCUSDT')?.leverage).toBe(LEVERAGE);
+        await eventually(() => page.getByTestId('leverage-current').textContent()).toBe(`${LEVERAGE}×`);
+        await eventually(() => page.getByTestId('leverage-input').inputValue()).toBe(String(LEVERAGE));
+
+        // The chart's first load: the candles the API has, and a marker per fill.
+        const chart = page.getByTestId('price-chart');
+        await eventually(() => chart.getAttribute('data-loaded')).toBe('true');
+        const candles = await api<{ items: unknown[] }>('GET', '/api/market/candles/BTCUSDT?interval=1m&limit=500');
+        expect(candles.items.length).toBeGreaterThan(0);
+        expect(Number(await chart.getAttribute('data-candles'))).toBe(candles.items.length);
+        const fills = await api<{ items: unknown[] }>('GET', '/api/account/fills?symbol=BTCUSDT&limit=100');
+        expect(fills.items.length).toBeGreaterThanOrEqual(3);
+        await eventually(async () => Number(await chart.getAttribute('data-markers'))).toBe(fills.items.length);
+
+        // Another timeframe: the API's candles of that timeframe.
+        await chart.getByRole('radio', { name: '5m', exact: true }).click();
+        const five = await api<{ items: unknown[] }>('GET', '/api/market/candles/BTCUSDT?interval=5m&limit=500');
+        await eventually(async () => (await chart.getAttribute('data-timeframe')) === '5m' && (await chart.getAttribute('data-loaded')) === 'true' && Number(await chart.getAttribute('data-candles'))).toBe(five.items.length);
+        await chart.getByRole('radio', { name: '1m', exact: true }).click();
+        await eventually(() => chart.getAttribute('data-candles')).toBe(String(candles.items.length));
+
+        const overflow = Number(await page.evaluate('document.documentElement.scrollWidth - document.documentElement.clientWidth'));
+        expect(overflow).toBeLessThanOrEqual(0);
+        const inView = async (button: ReturnType<Page['locator']>) => {
+          await button.scrollIntoViewIfNeeded();
+          expect(await button.isVisible()).toBe(true);
+          const box = (await button.boundingBox())!;
+          expect(box.x).toBeGreaterThanOrEqual(0);
+          expect(box.x + box.width).toBeLessThanOrEqual(width);
+          expect(box.y).toBeGreaterThanOrEqual(0);
+          expect(box.y + box.height).toBeLessThanOrEqual(height);
+        };
+        const cancel = page.locator('[data-testid="open-orders"] tbody tr').first().getByRole('button', { name: /Cancel/ });
+        const close = page.locator('[data-testid="positions"] tbody tr').first().getByRole('button', { name: /Close/ });
+        await eventually(() => cancel.count()).toBe(1);
+        await eventually(() => close.count()).toBe(1);
+        await inView(cancel);
+        await inView(close);
+        await page.screenshot({ path: join(OUTPUT, `dashboard-futures-${width}.png`), fullPage: false });
+        await page.screenshot({ path: join(OUTPUT, `dashboard-futures-${width}-full.png`), fullPage: true });
+        await page.getByTestId('positions').screenshot({ path: join(OUTPUT, `dashboard-futures-${width}-positions.png`) });
+        paused = false;
+
+        await cancel.click();
+        await eventually(() => page.locator('[data-testid="open-orders"] tbody tr').count()).toBe(0);
+        expect(await api<{ items: unknown[] }>('GET', '/api/orders/open')).toEqual({ items: [] });
+        await close.click();
+        await eventually(() => page.locator('[data-testid="positions"] tbody tr').count()).toBe(0);
+        expect(await api<{ items: unknown[] }>('GET', '/api/account/positions')).toEqual({ items: [] });
+
+        // The close realized PnL: shown as the API computed it, and a marker more on the chart.
+        const newest = await api<{ items: { realizedPnl: string | null; orderSide: string }[] }>('GET', '/api/account/fills?limit=1');
+        expect(newest.items[0]).toMatchObject({ orderSide: 'SELL', realizedPnl: expect.any(String) });
+        const cell = page.locator('[data-testid="trade-history"] tbody tr').first().getByTestId('realized-pnl');
+        await eventually(async () => Number((await cell.textContent())!.replaceAll(',', '').replace('+', ''))).toBeCloseTo(Number(newest.items[0]!.realizedPnl), 2);
+        await eventually(async () => Number(await chart.getAttribute('data-markers'))).toBeGreaterThan(fills.items.length);
+        expect(problems).toEqual([]);
+      } finally {
+        paused = false;
+        await page.close();
+      }
+    }, 90_000);
+  }
 });

@@ -4,10 +4,10 @@
  * applied as they come). No polling of account data; feed status is asked every few seconds.
  */
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
-import type { AccountView, Api, Depth, EquityPoint, FeedStatus, Instrument, Order, Position, Trade } from '../api-client.js';
+import type { AccountView, Api, Depth, EquityPoint, FeedStatus, Fill, Instrument, Order, Position } from '../api-client.js';
 import { fmt, fmtQty } from '../decimal.js';
 import { openStream, type StreamMessage } from '../live-stream.js';
-import { EquityChart, PriceChart, type PriceFeed, type PriceTick } from './charts.js';
+import { EquityChart, PriceChart, type FillMark, type PriceFeed, type PriceTick } from './charts.js';
 import { FeedBadge } from './feed-status.js';
 import { OrderBook } from './order-book.js';
 import { OrderForm } from './order-form.js';
@@ -33,7 +33,8 @@ export function DashboardView(props: { api: Api; apiKey: string; instruments: re
   const instrument = props.instruments.find((i) => i.symbol === symbol) ?? props.instruments[0];
   const [account, setAccount] = useState<AccountView>();
   const [openOrders, setOpenOrders] = useState<Order[]>([]);
-  const [trades, setTrades] = useState<Trade[]>([]);
+  const [trades, setTrades] = useState<Fill[]>([]);
+  const [leverages, setLeverages] = useState<ReadonlyMap<string, number>>(new Map());
   const [positions, setPositions] = useState<Position[]>([]);
   const [equity, setEquity] = useState<EquityPoint[]>([]);
   const [drawdown, setDrawdown] = useState<{ current: string; max: string }>();
@@ -52,9 +53,10 @@ export function DashboardView(props: { api: Api; apiKey: string; instruments: re
 
   const loadAccount = () => api.account().then(setAccount).catch(() => undefined);
   const loadOrders = () => api.openOrders().then(setOpenOrders).catch(() => undefined);
-  const loadTrades = () => api.trades().then(setTrades).catch(() => undefined);
+  const loadTrades = () => api.fills().then(setTrades).catch(() => undefined);
+  const loadLeverage = () => api.leverages().then((items) => setLeverages(new Map(items.map((i) => [i.symbol, i.leverage])))).catch(() => undefined);
   const loadPositions = () => api.positions().then(setPositions).catch(() => undefined);
-  const refreshAll = () => Promise.all([loadAccount(), loadOrders(), loadTrades(), loadPositions()]);
+  const refreshAll = () => Promise.all([loadAccount(), loadOrders(), loadTrades(), loadPositions(), loadLeverage()]);
 
   // One refresh for a burst of account events.
   const pending = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
@@ -120,7 +122,7 @@ export function DashboardView(props: { api: Api; apiKey: string; instruments: re
       if (m.channel === `market:${symbol}` && 'type' in m) {
         if (m.type === 'trade') {
           marketMoved({ last: { price: m.price, side: m.side } });
-          priceFeed.push({ at: m.at, price: m.price });
+          priceFeed.push({ at: m.at, price: m.price, quantity: m.quantity });
         } else {
           marketMoved({});
         }
@@ -159,10 +161,16 @@ export function DashboardView(props: { api: Api; apiKey: string; instruments: re
     return () => clearTimeout(id);
   }, [toast?.n]);
 
+  const marks = useMemo<FillMark[]>(
+    () => trades.filter((t) => t.symbol === symbol).map((t) => ({ id: t.id, at: t.timestamp, side: t.orderSide, price: t.price, quantity: t.size })),
+    [trades, symbol],
+  );
+
   if (instrument === undefined) return <main class="empty">The server lists no instruments.</main>;
   const bestBid = depth?.bids[0]?.[0];
   const bestAsk = depth?.asks[0]?.[0];
   const free = { base: account?.balances[instrument.base]?.free ?? '0', quote: account?.balances[instrument.quote]?.free ?? '0' };
+  const leverage = futures ? leverages.get(instrument.symbol) : undefined;
 
   return (
     <main class="layout">
@@ -175,23 +183,24 @@ export function DashboardView(props: { api: Api; apiKey: string; instruments: re
           <strong class="symbol">{instrument.base}/{instrument.quote}</strong>
         )}
         <span class="tag">{instrument.market === 'perpetual' ? 'Perpetual' : 'Spot'}</span>
+        {leverage !== undefined && <span class="tag lev-tag" title="Leverage for new positions on this symbol, from the server">Leverage <strong data-testid="leverage-current">{leverage}×</strong></span>}
         <strong class={`last num ${last?.side === 'SELL' ? 'neg' : 'pos'}`} data-testid="last-price">{last ? fmt(last.price) : '—'}</strong>
         <span class="dim small num">Bid {fmt(bestBid)} · Ask {fmt(bestAsk)}</span>
         <FeedBadge feed={feeds.find((f) => f.symbol === symbol)} stream={stream} lastMarketAt={lastMarketAt} now={now} />
       </div>
       <AccountSummary account={account} quote={instrument.quote} drawdown={drawdown} />
       <section class="panel charts">
-        <header class="panel-head"><h2>{instrument.symbol} price</h2><span class="dim small">10 s candles from trades</span></header>
-        <PriceChart feed={priceFeed} symbol={symbol} />
+        <header class="panel-head"><h2>{instrument.base}/{instrument.quote} · candles from the feed</h2><span class="dim small">your fills marked</span></header>
+        <PriceChart api={api} feed={priceFeed} symbol={symbol} fills={marks} />
         <header class="panel-head"><h2>Equity</h2><span class="dim small">{instrument.quote}</span></header>
         <EquityChart points={equity} />
       </section>
       <OrderBook depth={depth} tickSize={instrument.tickSize} base={instrument.base} quote={instrument.quote} onPick={(price) => setPicked({ price, n: Date.now() })} />
-      <OrderForm api={api} instrument={instrument} futures={futures} bestBid={bestBid} bestAsk={bestAsk} pickedPrice={picked} free={free} disabled={account?.halted === true} />
+      <OrderForm api={api} instrument={instrument} futures={futures} leverage={leverage} onLeverageSet={() => void loadLeverage()} bestBid={bestBid} bestAsk={bestAsk} pickedPrice={picked} free={free} disabled={account?.halted === true} />
       <div class="tables">
-        <PositionsTable positions={positions} futures={futures} />
+        <PositionsTable api={api} positions={positions} futures={futures} onChanged={() => void refreshAll()} />
         <OpenOrdersTable api={api} orders={openOrders} onChanged={() => void refreshAll()} />
-        <TradeHistoryTable trades={trades} futures={futures} />
+        <TradeHistoryTable trades={trades} />
       </div>
       {toast !== undefined && <div class={`toast ${toast.tone}`} role="status" data-testid="toast">{toast.text}</div>}
     </main>

@@ -11,6 +11,9 @@ export interface OrderFormProps {
   readonly api: Api;
   readonly instrument: Instrument;
   readonly futures: boolean;
+  /** The account's leverage on this symbol, as the server reports it (futures). */
+  readonly leverage: number | undefined;
+  onLeverageSet(): void;
   readonly bestBid: string | undefined;
   readonly bestAsk: string | undefined;
   readonly pickedPrice: { price: string; n: number } | undefined;
@@ -28,7 +31,7 @@ export function OrderForm(props: OrderFormProps) {
   const [stopPrice, setStopPrice] = useState('');
   const [quantity, setQuantity] = useState('');
   const [reduceOnly, setReduceOnly] = useState(false);
-  const [leverage, setLeverage] = useState('5');
+  const [leverage, setLeverage] = useState(props.leverage !== undefined ? String(props.leverage) : '');
   const [leverageNote, setLeverageNote] = useState<string>();
   const [errors, setErrors] = useState<FieldErrors>({});
   const [busy, setBusy] = useState(false);
@@ -37,6 +40,11 @@ export function OrderForm(props: OrderFormProps) {
   useEffect(() => {
     if (props.pickedPrice !== undefined) setPrice(props.pickedPrice.price);
   }, [props.pickedPrice]);
+
+  // What the server says wins: on load, after a change, and when the symbol changes.
+  useEffect(() => {
+    setLeverage(props.leverage !== undefined ? String(props.leverage) : '');
+  }, [props.leverage, instrument.symbol]);
 
   const reference = side === 'BUY' ? props.bestAsk : props.bestBid;
   const draft = { kind, side, quantity, price, stopPrice };
@@ -67,8 +75,9 @@ export function OrderForm(props: OrderFormProps) {
   const applyLeverage = async () => {
     setLeverageNote(undefined);
     try {
-      await props.api.leverage(instrument.symbol, Number(leverage));
-      setLeverageNote(`Leverage set to ${leverage}×`);
+      const set = await props.api.leverage(instrument.symbol, Number(leverage));
+      setLeverageNote(`Leverage set to ${set.leverage}×`);
+      props.onLeverageSet();
     } catch (err) {
       setLeverageNote(err instanceof ApiError ? `${err.body.code}: ${err.body.message}` : String(err));
     }
@@ -117,9 +126,9 @@ export function OrderForm(props: OrderFormProps) {
         {props.futures && (
           <div class="futures-row">
             <label class="field lev">
-              <span>Leverage</span>
+              <span>Leverage <em data-testid="leverage-server">{props.leverage !== undefined ? `now ${props.leverage}×` : ''}</em></span>
               <div class="inline">
-                <input name="leverage" type="number" min={1} max={instrument.maxLeverage ?? 125} value={leverage} onInput={(e) => setLeverage((e.target as HTMLInputElement).value)} />
+                <input name="leverage" type="number" min={1} max={instrument.maxLeverage ?? 125} value={leverage} placeholder="…" data-testid="leverage-input" onInput={(e) => setLeverage((e.target as HTMLInputElement).value)} />
                 <button type="button" class="ghost" onClick={applyLeverage}>Set</button>
               </div>
               {leverageNote !== undefined && <p class="small dim">{leverageNote}</p>}

@@ -1,6 +1,12 @@
-/** Positions, open orders (with cancel) and trade history. */
+/**
+ * Positions (with Close), open orders (with Cancel) and trade history (with realized PnL).
+ *
+ * Every table fits its panel without a horizontal scroll: columns of lesser use step aside as the
+ * panel narrows (container queries on `.p2`, `.p3`), and below ~520 px a row becomes a card of
+ * label/value pairs. The action cell is never hidden.
+ */
 import { useState } from 'preact/hooks';
-import { ApiError, type Api, type Order, type Position, type Trade } from '../api-client.js';
+import { ApiError, type Api, type Fill, type Order, type Position } from '../api-client.js';
 import { fmt, fmtQty, fmtTime } from '../decimal.js';
 
 const TYPE_LABEL: Record<string, string> = {
@@ -10,107 +16,125 @@ const TYPE_LABEL: Record<string, string> = {
 
 const sideClass = (side: string) => (side === 'BUY' || side === 'LONG' ? 'pos' : 'neg');
 const pnlClass = (v: string | null | undefined) => (v === null || v === undefined || Number(v) === 0 ? '' : Number(v) > 0 ? 'pos' : 'neg');
+/** A PnL with its sign; amounts under one unit keep four decimals, so a small loss never reads -0.00. */
+const signed = (v: string | null | undefined) => (v === null || v === undefined ? '—' : `${Number(v) > 0 ? '+' : ''}${fmt(v, Math.abs(Number(v)) < 1 ? 4 : 2)}`);
+const errorText = (err: unknown) => (err instanceof ApiError ? `${err.body.code}: ${err.body.message}` : String(err));
 
-export function PositionsTable(props: { positions: readonly Position[]; futures: boolean }) {
+/** One action at a time per table, its error shown above the table. */
+function useAction() {
+  const [busy, setBusy] = useState<string>();
+  const [error, setError] = useState<string>();
+  const run = async (id: string, action: () => Promise<unknown>, done: () => void) => {
+    setBusy(id);
+    setError(undefined);
+    try {
+      await action();
+      done();
+    } catch (err) {
+      setError(errorText(err));
+    } finally {
+      setBusy(undefined);
+    }
+  };
+  return { busy, error, run };
+}
+
+export function PositionsTable(props: { api: Api; positions: readonly Position[]; futures: boolean; onChanged(): void }) {
+  const action = useAction();
   return (
     <section class="panel table-panel" data-testid="positions" aria-label="Positions">
       <header class="panel-head"><h2>Positions <span class="count">{props.positions.length}</span></h2></header>
+      {action.error !== undefined && <p class="notice bad" role="alert">{action.error}</p>}
       {!props.futures ? <p class="empty">Spot accounts hold balances, not positions.</p> : props.positions.length === 0 ? <p class="empty">No open positions.</p> : (
-        <div class="scroll">
-          <table>
-            <thead><tr><th>Symbol</th><th>Side</th><th class="r">Size</th><th class="r">Entry</th><th class="r">Mark</th><th class="r">Liq. price</th><th class="r">Unrealized PnL</th><th class="r">Margin</th><th class="r">Lev.</th></tr></thead>
-            <tbody>
-              {props.positions.map((p) => (
-                <tr key={p.positionId}>
-                  <td>{p.symbol}</td>
-                  <td class={sideClass(p.direction)}>{p.direction}</td>
-                  <td class="r num">{fmtQty(p.totalSize)}</td>
-                  <td class="r num">{fmt(p.entryPrice)}</td>
-                  <td class="r num">{fmt(p.currentPrice)}</td>
-                  <td class="r num warn">{fmt(p.liquidationPrice)}</td>
-                  <td class={`r num ${pnlClass(p.unrealizedPnl)}`}>{fmt(p.unrealizedPnl)}</td>
-                  <td class="r num">{fmt(p.marginUsed)}</td>
-                  <td class="r num">{p.leverage}×</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <table class="data-table">
+          <thead><tr><th>Symbol</th><th>Side</th><th class="r">Size</th><th class="r p2">Entry</th><th class="r">Mark</th><th class="r p3">Liq. price</th><th class="r">Unrealized PnL</th><th class="r p3">Margin</th><th class="r p2">Lev.</th><th class="act"><span class="sr">Action</span></th></tr></thead>
+          <tbody>
+            {props.positions.map((p) => (
+              <tr key={p.positionId} data-symbol={p.symbol}>
+                <td data-label="Symbol"><strong>{p.symbol}</strong></td>
+                <td data-label="Side" class={sideClass(p.direction)}>{p.direction}</td>
+                <td data-label="Size" class="r num">{fmtQty(p.totalSize)}</td>
+                <td data-label="Entry" class="r num p2">{fmt(p.entryPrice)}</td>
+                <td data-label="Mark" class="r num">{fmt(p.currentPrice)}</td>
+                <td data-label="Liq. price" class="r num warn p3">{fmt(p.liquidationPrice)}</td>
+                <td data-label="Unrealized PnL" class={`r num ${pnlClass(p.unrealizedPnl)}`}>{signed(p.unrealizedPnl)}</td>
+                <td data-label="Margin" class="r num p3">{fmt(p.marginUsed)}</td>
+                <td data-label="Leverage" class="r num p2">{p.leverage}×</td>
+                <td class="act">
+                  <button type="button" class="ghost small-btn close-btn" disabled={action.busy === p.symbol} aria-label={`Close position ${p.symbol}`} onClick={() => action.run(p.symbol, () => props.api.closePosition(p.symbol), props.onChanged)}>
+                    {action.busy === p.symbol ? '…' : 'Close'}
+                  </button>
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
       )}
     </section>
   );
 }
 
 export function OpenOrdersTable(props: { api: Api; orders: readonly Order[]; onChanged(): void }) {
-  const [cancelling, setCancelling] = useState<string>();
-  const [error, setError] = useState<string>();
-  const cancel = async (id: string) => {
-    setCancelling(id);
-    setError(undefined);
-    try {
-      await props.api.cancel(id);
-      props.onChanged();
-    } catch (err) {
-      setError(err instanceof ApiError ? `${err.body.code}: ${err.body.message}` : String(err));
-    } finally {
-      setCancelling(undefined);
-    }
-  };
+  const action = useAction();
+  const triggers = props.orders.some((o) => o.stopPrice);
   return (
     <section class="panel table-panel" data-testid="open-orders" aria-label="Open orders">
       <header class="panel-head"><h2>Open orders <span class="count">{props.orders.length}</span></h2></header>
-      {error !== undefined && <p class="notice bad" role="alert">{error}</p>}
+      {action.error !== undefined && <p class="notice bad" role="alert">{action.error}</p>}
       {props.orders.length === 0 ? <p class="empty">No open orders.</p> : (
-        <div class="scroll">
-          <table>
-            <thead><tr><th>Time</th><th>Symbol</th><th>Type</th><th>Side</th><th class="r">Price</th><th class="r">Trigger</th><th class="r">Filled / Qty</th><th>Status</th><th /></tr></thead>
-            <tbody>
-              {props.orders.map((o) => (
-                <tr key={o.orderId} data-order-id={o.orderId}>
-                  <td class="num dim">{fmtTime(o.createdAt)}</td>
-                  <td>{o.symbol}</td>
-                  <td>{TYPE_LABEL[o.type] ?? o.type}</td>
-                  <td class={sideClass(o.side)}>{o.side}</td>
-                  <td class="r num">{o.price ? fmt(o.price) : 'Market'}</td>
-                  <td class="r num">{o.stopPrice ? fmt(o.stopPrice) : '—'}</td>
-                  <td class="r num">{fmtQty(o.executedQty)} / {fmtQty(o.quantity)}</td>
-                  <td><span class="tag">{o.status}</span></td>
-                  <td class="r"><button type="button" class="ghost small-btn" disabled={cancelling === o.orderId} onClick={() => cancel(o.orderId)} aria-label={`Cancel order ${o.orderId}`}>{cancelling === o.orderId ? '…' : 'Cancel'}</button></td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <table class="data-table">
+          <thead><tr><th class="p3">Time</th><th class="p2">Symbol</th><th>Type</th><th>Side</th><th class="r">Price</th>{triggers && <th class="r">Trigger</th>}<th class="r">Filled / Qty</th><th class="p3">Status</th><th class="act"><span class="sr">Action</span></th></tr></thead>
+          <tbody>
+            {props.orders.map((o) => (
+              <tr key={o.orderId} data-order-id={o.orderId}>
+                <td data-label="Time" class="num dim p3">{fmtTime(o.createdAt)}</td>
+                <td data-label="Symbol" class="p2">{o.symbol}</td>
+                <td data-label="Type">{TYPE_LABEL[o.type] ?? o.type}</td>
+                <td data-label="Side" class={sideClass(o.side)}>{o.side}</td>
+                <td data-label="Price" class="r num">{o.price ? fmt(o.price) : 'Market'}</td>
+                {triggers && <td data-label="Trigger" class="r num">{o.stopPrice ? fmt(o.stopPrice) : '—'}</td>}
+                <td data-label="Filled / Qty" class="r num">{fmtQty(o.executedQty)} / {fmtQty(o.quantity)}</td>
+                <td data-label="Status" class="p3"><span class="tag">{o.status}</span></td>
+                <td class="act">
+                  <button type="button" class="ghost small-btn cancel-btn" disabled={action.busy === o.orderId} onClick={() => action.run(o.orderId, () => props.api.cancel(o.orderId), props.onChanged)} aria-label={`Cancel order ${o.orderId}`}>
+                    {action.busy === o.orderId ? '…' : 'Cancel'}
+                  </button>
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
       )}
     </section>
   );
 }
 
-export function TradeHistoryTable(props: { trades: readonly Trade[]; futures: boolean }) {
+export function TradeHistoryTable(props: { trades: readonly Fill[] }) {
   return (
     <section class="panel table-panel" data-testid="trade-history" aria-label="Trade history">
-      <header class="panel-head"><h2>Trade history <span class="count">{props.trades.length}</span></h2></header>
+      <header class="panel-head">
+        <h2>Trade history <span class="count">{props.trades.length}</span></h2>
+        <span class="dim small" title="Realized PnL: closed quantity × (price − average price of the position), fees not included">Realized PnL at average price, before fees</span>
+      </header>
       {props.trades.length === 0 ? <p class="empty">No trades yet.</p> : (
-        <div class="scroll">
-          <table>
-            <thead><tr><th>Time</th><th>Symbol</th><th>Side</th><th class="r">Price</th><th class="r">Qty</th><th class="r">Value</th><th class="r">Fee</th><th>Role</th>{props.futures && <th class="r">Realized PnL</th>}</tr></thead>
-            <tbody>
-              {props.trades.map((t) => (
-                <tr key={t.id}>
-                  <td class="num dim">{fmtTime(t.timestamp)}</td>
-                  <td>{t.symbol}</td>
-                  <td class={sideClass(t.orderSide)}>{t.orderSide}{t.side !== null ? ` · ${t.side}` : ''}</td>
-                  <td class="r num">{fmt(t.price)}</td>
-                  <td class="r num">{fmtQty(t.size)}</td>
-                  <td class="r num">{fmt(t.quoteQty)}</td>
-                  <td class="r num">{fmtQty(t.fee)} {t.feeAsset}</td>
-                  <td class="dim">{t.liquidity === 'MAKER' ? 'Maker' : 'Taker'}</td>
-                  {props.futures && <td class={`r num ${pnlClass(t.pnl)}`}>{fmt(t.pnl)}</td>}
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <table class="data-table">
+          <thead><tr><th>Time</th><th class="p2">Symbol</th><th>Side</th><th class="r">Price</th><th class="r">Qty</th><th class="r p3">Value</th><th class="r p2">Fee</th><th class="p3">Role</th><th class="r">Realized PnL</th></tr></thead>
+          <tbody>
+            {props.trades.map((t) => (
+              <tr key={t.id} data-trade-id={t.id}>
+                <td data-label="Time" class="num dim">{fmtTime(t.timestamp)}</td>
+                <td data-label="Symbol" class="p2">{t.symbol}</td>
+                <td data-label="Side" class={sideClass(t.orderSide)}>{t.orderSide}{t.side !== null ? ` · ${t.side}` : ''}</td>
+                <td data-label="Price" class="r num">{fmt(t.price)}</td>
+                <td data-label="Qty" class="r num">{fmtQty(t.size)}</td>
+                <td data-label="Value" class="r num p3">{fmt(t.quoteQty)}</td>
+                <td data-label="Fee" class="r num p2">{fmtQty(t.fee)} {t.feeAsset}</td>
+                <td data-label="Role" class="dim p3">{t.liquidity === 'MAKER' ? 'Maker' : 'Taker'}</td>
+                <td data-label="Realized PnL" class={`r num ${pnlClass(t.realizedPnl)}`} data-testid="realized-pnl">{signed(t.realizedPnl)}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
       )}
     </section>
   );
