@@ -29,8 +29,12 @@ import { registerDashboard } from '../api/dashboard-routes.js';
 import { registerMexcApi } from '../api/mexc/index.js';
 import { buildServer, type ServerOptions } from '../api/server.js';
 import type { ServiceDeps } from '../api/service-deps.js';
+import { webhookRoutes } from '../api/webhook-routes.js';
+import { webhookSettingsFromEnv } from '../config/webhook-config.js';
+import { WebhookStore } from '../persistence/webhook-store.js';
 import { openMarketSource, type MarketFeed, type MarketSource } from './market-source.js';
 import { StartupError } from './startup-error.js';
+import { WebhookDispatcher } from './webhook-dispatcher.js';
 
 export interface RunningService {
   readonly app: FastifyInstance;
@@ -50,6 +54,8 @@ export async function startService(env: NodeJS.ProcessEnv = process.env, options
   if (interlock.mode === 'refused') {
     throw new StartupError(`live trading refused; missing: ${interlock.missing.join('; ')}. Set PAPER_TRADING=true (the default) to trade on paper.`);
   }
+  const webhookSettings = webhookSettingsFromEnv(env);
+  if (!webhookSettings.ok) throw new StartupError(`configuration refused:\n${webhookSettings.errors.map((e) => `  ${e}`).join('\n')}`);
 
   const source = await openMarketSource(config, print);
   let opened: ExclusiveEngine;
@@ -92,12 +98,25 @@ export async function startService(env: NodeJS.ProcessEnv = process.env, options
     feeds: () => feed?.status() ?? [],
   };
   await audit.append({ at: Date.now(), actor: 'service', mode: execution.mode, action: 'service.start', details: describeConfig(config) });
+  // Webhooks hear the engine before the feed starts; they log through the server once it exists.
+  let serverLog: FastifyInstance['log'] | undefined;
+  const { operator, maxAttempts } = webhookSettings.value;
+  const webhooks = new WebhookDispatcher({
+    store: new WebhookStore(engine.db),
+    hub,
+    feeds: () => deps.feeds(),
+    ...(operator !== undefined ? { operator } : {}),
+    ...(maxAttempts !== undefined ? { retry: { maxAttempts } } : {}),
+    log: (level, message, details) => serverLog?.[level](details ?? {}, message),
+  });
+  await webhooks.start();
 
   const app = await buildServer(deps, {
     logger: { level: config.logLevel },
     limits: config.limits,
-    plugins: [registerMexcApi, ...(options.plugins ?? []), registerDashboard],
+    plugins: [registerMexcApi, webhookRoutes(webhooks), ...(options.plugins ?? []), registerDashboard],
   });
+  serverLog = app.log;
   feed = source.startFeed(hub, (status) => app.log[status.status === 'synced' ? 'info' : 'warn']({ feed: status }, `market feed ${status.symbol}: ${status.status}${status.reason !== undefined ? ` (${status.reason})` : ''}`));
   const symbols = source.instruments.map((i) => i.symbol);
   const synced = () => symbols.every((symbol) => engine.kernel.bookStatus(symbol)?.status === 'synced');
@@ -108,6 +127,7 @@ export async function startService(env: NodeJS.ProcessEnv = process.env, options
     address = await app.listen({ host: config.host, port: config.port });
   } catch (error) {
     await feed.stop();
+    await webhooks.stop();
     await app.close();
     await opened.close({ snapshot: false });
     throw new StartupError(listenFailure(error, config), { cause: error });
@@ -143,6 +163,7 @@ export async function startService(env: NodeJS.ProcessEnv = process.env, options
     async stop() {
       await feed?.stop();
       await app.close();
+      await webhooks.stop();
       await opened.close({ snapshot: true });
     },
   };
