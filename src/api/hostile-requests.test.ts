@@ -40,6 +40,7 @@ describe('hostile requests', () => {
     ['an unknown method on a known path', () => ({ method: 'PUT', url: '/api/orders' }), 405, 'METHOD_NOT_ALLOWED'],
     ['a PATCH on an order', () => ({ method: 'PATCH', url: '/api/orders/123', headers: bearer() }), 405, 'METHOD_NOT_ALLOWED'],
     ['a DELETE on the account list', () => ({ method: 'DELETE', url: '/api/accounts', headers: admin }), 405, 'METHOD_NOT_ALLOWED'],
+    ['an OPTIONS request', () => ({ method: 'OPTIONS', url: '/api/orders' }), 405, 'METHOD_NOT_ALLOWED'],
     ['a limit that is not a number', () => ({ url: '/api/market/depth/BTCUSDT?limit=lots' }), 400, 'INVALID_REQUEST'],
     ['a limit far out of range', () => ({ url: '/api/market/depth/BTCUSDT?limit=99999999999999999999' }), 400, 'INVALID_REQUEST'],
     ['a path segment beyond the router limit', () => ({ url: `/api/orders/${'9'.repeat(5000)}`, headers: bearer() }), 404, 'NOT_FOUND'],
@@ -71,6 +72,12 @@ describe('hostile requests', () => {
     ['an unsupported media type', { method: 'POST', url: '/api/v3/order', headers: { 'content-type': 'text/xml' }, payload: '<order/>' }, 415, 415],
     ['an unknown API key', { method: 'POST', url: '/api/v3/order?symbol=BTCUSDT&timestamp=1&signature=00', headers: { 'x-mexc-apikey': 'nope' } }, 400, 10072],
   ];
+
+  it('a 405 says which methods the path takes', async () => {
+    const res = await inject({ method: 'PUT', url: '/api/accounts' });
+    expect(res.statusCode).toBe(405);
+    expect(res.headers.allow).toBe('GET, HEAD, POST');
+  });
 
   for (const [name, request, status, code] of mexcCases) {
     it(`MEXC: ${name}: ${status} {code:${code}}`, async () => {
