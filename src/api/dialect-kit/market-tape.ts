@@ -1,14 +1,15 @@
 /**
- * The recent public trades per symbol and the account fills, kept in memory for the MEXC API:
- * `trades`, `aggTrades`, `klines`, `ticker/24hr` read the tape; `myTrades` reads the fills before the
- * read tables have caught up (they are projected asynchronously).
+ * The recent public trades per symbol and the account fills, kept in memory for the exchange
+ * dialects: `trades`, `aggTrades`, `klines`, `ticker/24hr` read the tape; `myTrades` reads the fills
+ * before the read tables have caught up (they are projected asynchronously). One tape serves every
+ * dialect of a service (shared-tape.ts).
  *
  * Guarantees: trades are kept in arrival order, at least the last `capacity` per symbol (the oldest
  * drop out, in batches);
  * klines are aggregated from the kept trades only, in exact decimals, buckets aligned to UTC
  * (weeks start on Monday, months on the 1st). Every time is the engine's exchange time.
  * Not modelled: history older than the ring (the kernel keeps no trade history); candles of minutes
- * without trades are absent, as on MEXC.
+ * without trades are absent, as on MEXC (Binance's are too, for want of trades to draw them from).
  * Cost: O(1) per trade; O(n) per query over the kept trades.
  */
 import { formatFixed, mulExact, parseFixed, type Fixed } from '../../core/money/fixed.js';
@@ -23,39 +24,31 @@ export interface TapeTrade {
   readonly buyerMaker: boolean;
 }
 
-export const KLINE_INTERVALS = ['1m', '5m', '15m', '30m', '60m', '4h', '1d', '1W', '1M'] as const;
-export type KlineInterval = (typeof KLINE_INTERVALS)[number];
+/** How klines are bucketed: a fixed length in ms (aligned to the Unix epoch), Monday weeks, or calendar months. */
+export type Bucketing = { readonly ms: number } | 'week' | 'month';
 
-const MINUTE = 60_000;
-const FIXED_MS: Readonly<Record<Exclude<KlineInterval, '1W' | '1M'>, number>> = {
-  '1m': MINUTE, '5m': 5 * MINUTE, '15m': 15 * MINUTE, '30m': 30 * MINUTE, '60m': 60 * MINUTE, '4h': 240 * MINUTE, '1d': 1_440 * MINUTE,
-};
-const WEEK = 7 * 1_440 * MINUTE;
-const FIRST_MONDAY = 4 * 1_440 * MINUTE; // 1970-01-05
-
-export function isKlineInterval(text: string): text is KlineInterval {
-  return (KLINE_INTERVALS as readonly string[]).includes(text);
-}
+const DAY = 86_400_000;
+const WEEK = 7 * DAY;
+const FIRST_MONDAY = 4 * DAY; // 1970-01-05
 
 /** [open, close) of the bucket holding `time`. */
-export function bucketOf(time: number, interval: KlineInterval): [number, number] {
-  if (interval === '1W') {
+export function bucketOf(time: number, bucketing: Bucketing): [number, number] {
+  if (bucketing === 'week') {
     const open = time - ((((time - FIRST_MONDAY) % WEEK) + WEEK) % WEEK);
     return [open, open + WEEK];
   }
-  if (interval === '1M') {
+  if (bucketing === 'month') {
     const d = new Date(time);
     return [Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1), Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1)];
   }
-  const ms = FIXED_MS[interval];
-  const open = time - (((time % ms) + ms) % ms);
-  return [open, open + ms];
+  const open = time - (((time % bucketing.ms) + bucketing.ms) % bucketing.ms);
+  return [open, open + bucketing.ms];
 }
 
-/** MEXC's kline row: [openTime, open, high, low, close, volume, closeTime, quoteVolume]. */
+/** A kline row as MEXC and Binance lead it: [openTime, open, high, low, close, volume, closeTime, quoteVolume]. */
 export type KlineRow = [number, string, string, string, string, string, number, string];
 
-export function aggregateKlines(trades: readonly TapeTrade[], interval: KlineInterval): KlineRow[] {
+export function aggregateKlines(trades: readonly TapeTrade[], bucketing: Bucketing): KlineRow[] {
   const rows: { open: number; close: number; o: Fixed; h: Fixed; l: Fixed; c: Fixed; v: Fixed; q: Fixed }[] = [];
   for (const t of trades) {
     const price = parseFixed(t.price);
@@ -69,7 +62,7 @@ export function aggregateKlines(trades: readonly TapeTrade[], interval: KlineInt
       last.q += mulExact(price, qty);
       continue;
     }
-    const [open, close] = bucketOf(t.time, interval);
+    const [open, close] = bucketOf(t.time, bucketing);
     rows.push({ open, close, o: price, h: price, l: price, c: price, v: qty, q: mulExact(price, qty) });
   }
   return rows.map((r) => [r.open, formatFixed(r.o), formatFixed(r.h), formatFixed(r.l), formatFixed(r.c), formatFixed(r.v), r.close, formatFixed(r.q)]);

@@ -2,4 +2,5 @@
 export { registerMexcApi, type MexcApiOptions } from './mexc-api.js';
 export { MexcError, mexcErrorOf, mexcErrors } from './mexc-errors.js';
 export { mexcSignature, verifySignedRequest } from './mexc-signature.js';
-export { MarketTape, aggregateKlines, bucketOf, KLINE_INTERVALS, type KlineInterval } from './market-tape.js';
+export { KLINE_INTERVALS, bucketingOf, type KlineInterval } from './mexc-kline-intervals.js';
+export { MarketTape, aggregateKlines, bucketOf } from '../dialect-kit/market-tape.js';

@@ -12,11 +12,13 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { AccountProfile } from '../../persistence/credential-store.js';
 import type { ServiceDeps } from '../service-deps.js';
-import { MarketTape } from './market-tape.js';
+import type { MarketTape } from '../dialect-kit/market-tape.js';
+import { acceptRawFormBodies, paramsOf, rawBodyOf, rawQueryOf } from '../dialect-kit/request-params.js';
+import { sharedTape } from '../dialect-kit/shared-tape.js';
 import { edgeErrorOf, mexcBodyOf } from '../edge-errors.js';
 import { MexcError } from './mexc-errors.js';
 import { registerMexcMarketRoutes } from './mexc-market-routes.js';
-import { verifySignedRequest } from './mexc-signature.js';
+import { MEXC_API_KEY_HEADER, verifySignedRequest } from './mexc-signature.js';
 import { registerMexcTradingRoutes } from './mexc-trading-routes.js';
 
 export interface MexcContext {
@@ -33,39 +35,23 @@ export interface MexcContext {
 const AUTH_FAILURES = new Set([10072, 700002]);
 
 export interface MexcApiOptions {
-  /** Public trades kept per symbol for trades, klines and tickers (default 100,000). */
+  /** Public trades kept per symbol for trades, klines and tickers (default 100,000; the tape is shared with the other dialects). */
   readonly tapeCapacity?: number;
 }
 
 export async function registerMexcApi(app: FastifyInstance, deps: ServiceDeps, options: MexcApiOptions = {}): Promise<void> {
-  const tape = new MarketTape(options.tapeCapacity);
-  const unsubscribe = deps.hub.subscribe((events, input) => tape.observe(events, input));
-  app.addHook('onClose', async () => {
-    unsubscribe();
-  });
+  const tape = sharedTape(app, deps.hub, options.tapeCapacity);
   const wallClock = deps.wallClock ?? Date.now;
-
-  const rawQuery = (request: FastifyRequest): string => {
-    const at = request.url.indexOf('?');
-    return at < 0 ? '' : request.url.slice(at + 1);
-  };
-  const rawBody = (request: FastifyRequest): string => (typeof request.body === 'string' ? request.body : '');
-  const params = (request: FastifyRequest): Record<string, string> => {
-    const out: Record<string, string> = {};
-    for (const source of [rawBody(request), rawQuery(request)]) {
-      for (const [key, value] of new URLSearchParams(source)) out[key] = value;
-    }
-    return out;
-  };
+  const params = paramsOf;
   const context: MexcContext = {
     deps,
     tape,
     params,
     wallClock,
     signed(request) {
-      const header = request.headers['x-mexc-apikey'];
+      const header = request.headers[MEXC_API_KEY_HEADER];
       return verifySignedRequest(
-        { rawQuery: rawQuery(request), rawBody: rawBody(request), apiKey: Array.isArray(header) ? header[0] : header, params: params(request) },
+        { rawQuery: rawQueryOf(request), rawBody: rawBodyOf(request), apiKey: Array.isArray(header) ? header[0] : header, params: params(request) },
         deps.credentials,
         wallClock(),
       );
@@ -74,7 +60,7 @@ export async function registerMexcApi(app: FastifyInstance, deps: ServiceDeps, o
 
   await app.register(async (scope) => {
     // MEXC takes signed parameters in a form body too; keep it raw, the signature covers it as sent.
-    scope.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_request, body, done) => done(null, body));
+    acceptRawFormBodies(scope);
     scope.setErrorHandler((error, request, reply) => {
       if (error instanceof MexcError) {
         // A key that names no account, or a signature that does not verify: towards the address's back-off.

@@ -6,9 +6,9 @@
  * order without liquidity) is CANCELED, as MEXC reports it; one expired after a partial fill is
  * already PARTIALLY_CANCELED (src/core/orders/order-status.ts).
  */
-import type { FillEvent } from '../../core/kernel/events.js';
 import type { Instrument } from '../../core/instruments/instrument.js';
 import { decimalsOf, formatFixed } from '../../core/money/fixed.js';
+import type { AccountFill } from '../dialect-kit/account-history.js';
 import type { OrderView } from '../service-deps.js';
 
 export const MEXC_ORDER_TYPES = ['LIMIT', 'MARKET', 'LIMIT_MAKER', 'IMMEDIATE_OR_CANCEL', 'FILL_OR_KILL'] as const;
@@ -88,24 +88,6 @@ export function mexcNewOrder(o: OrderView): Record<string, unknown> {
 export function mexcCanceledOrder(o: OrderView): Record<string, unknown> {
   const { symbol, orderId, orderListId, clientOrderId, price, origQty, executedQty, cummulativeQuoteQty, status, timeInForce, type, side } = mexcOrder(o);
   return { symbol, origClientOrderId: clientOrderId, orderId, orderListId, clientOrderId, price, origQty, executedQty, cummulativeQuoteQty, status, timeInForce, type, side };
-}
-
-export interface AccountFill {
-  readonly id: string;
-  readonly orderId: string;
-  readonly symbol: string;
-  readonly side: 'BUY' | 'SELL';
-  readonly price: string;
-  readonly quantity: string;
-  readonly quoteQuantity: string;
-  readonly fee: string;
-  readonly feeAsset: string;
-  readonly liquidity: 'MAKER' | 'TAKER';
-  readonly time: number;
-}
-
-export function fillOfEvent(e: FillEvent): AccountFill {
-  return { id: e.tradeId, orderId: e.orderId, symbol: e.symbol, side: e.side, price: e.price, quantity: e.quantity, quoteQuantity: e.quoteQuantity, fee: e.fee, feeAsset: e.feeAsset, liquidity: e.liquidity, time: e.at };
 }
 
 /** One entry of `GET /api/v3/myTrades`. */

@@ -9,12 +9,13 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { formatFixed, parseFixed } from '../../core/money/fixed.js';
-import { paperOrderView } from '../../execution/index.js';
 import type { AccountProfile } from '../../persistence/credential-store.js';
+import { accountFills, accountOrders } from '../dialect-kit/account-history.js';
+import { auditCall, cancelOpenOrders, feesOf, outcomeOf } from '../dialect-kit/facade-calls.js';
 import type { ExecutionResult, OrderView, PlaceOrderRequest } from '../service-deps.js';
 import type { MexcContext } from './mexc-api.js';
 import { MexcError, mexcErrorOf, mexcErrors } from './mexc-errors.js';
-import { fillOfEvent, isMexcOrderType, mexcCanceledOrder, mexcMyTrade, mexcNewOrder, mexcOrder, type AccountFill } from './mexc-mappers.js';
+import { isMexcOrderType, mexcCanceledOrder, mexcMyTrade, mexcNewOrder, mexcOrder } from './mexc-mappers.js';
 import { intParam, optionalInt } from './mexc-market-routes.js';
 
 const tags = ['mexc v3'];
@@ -23,16 +24,11 @@ const CLIENT_ORDER_ID = /^[A-Za-z0-9_.:-]{1,64}$/;
 
 export function registerMexcTradingRoutes(app: FastifyInstance, ctx: MexcContext): void {
   const { deps } = ctx;
-  // As in the native routes: an audit entry that cannot be written is logged, the answer stands.
-  const audit = (action: string, accountId: string, details: Record<string, unknown>) =>
-    deps.audit
-      .append({ at: ctx.wallClock(), actor: accountId, mode: deps.execution.mode, action, accountId, details: { api: 'mexc-v3', ...details } })
-      .catch((error: unknown) => app.log.error({ err: error, action, accountId }, 'audit entry not written'));
+  const audit = auditCall(app, deps, 'mexc-v3', ctx.wallClock);
   const unwrap = <T>(result: ExecutionResult<T>, on: 'place' | 'query' | 'cancel'): T => {
     if (!result.ok) throw mexcErrorOf(result.error, on);
     return result.value;
   };
-  const outcome = (result: ExecutionResult<OrderView>) => (result.ok ? { orderId: result.value.orderId, status: result.value.status } : result.error);
 
   /** The order request a MEXC `POST /api/v3/order` describes, validated as MEXC does. */
   const orderRequest = (p: Record<string, string>): PlaceOrderRequest => {
@@ -64,22 +60,13 @@ export function registerMexcTradingRoutes(app: FastifyInstance, ctx: MexcContext
     return { symbol: p.symbol, ...(p.orderId ? { orderId: p.orderId } : {}), ...(p.origClientOrderId ? { clientOrderId: p.origClientOrderId } : {}) };
   };
 
-  const cancelAll = async (account: AccountProfile, symbol: string | undefined): Promise<OrderView[]> => {
-    const open = unwrap(await deps.execution.openOrders(account.accountId, symbol), 'query');
-    const canceled: OrderView[] = [];
-    for (const order of open) {
-      const result = await deps.execution.cancelOrder(account.accountId, { orderId: order.orderId, symbol: order.symbol });
-      await audit('order.cancel', account.accountId, { orderId: order.orderId, result: result.ok ? { status: result.value.status } : result.error });
-      // An order that filled or ended meanwhile is no longer open: nothing to cancel.
-      if (result.ok) canceled.push(result.value);
-    }
-    return canceled;
-  };
+  const cancelAll = async (account: AccountProfile, symbol: string | undefined): Promise<OrderView[]> =>
+    unwrap(await cancelOpenOrders(deps, audit, account.accountId, symbol), 'query');
 
   app.get('/api/v3/account', { schema: { tags } }, async (request) => {
     const account = ctx.signed(request);
     const balances = unwrap(await deps.execution.balances(account.accountId), 'query');
-    const { maker, taker } = feesOf(ctx, account.accountId, undefined);
+    const { maker, taker } = feesOf(deps, account.accountId, undefined);
     return {
       // MEXC states account commissions in basis points (20 = 0.2 %).
       makerCommission: Number(formatFixed(parseFixed(maker) * 10_000n)),
@@ -101,7 +88,7 @@ export function registerMexcTradingRoutes(app: FastifyInstance, ctx: MexcContext
     const symbol = ctx.params(request).symbol;
     if (symbol === undefined || symbol === '') throw mexcErrors.mandatory('symbol');
     if (deps.hub.kernel.instrument(symbol) === undefined) throw mexcErrors.invalidSymbol();
-    const { maker, taker } = feesOf(ctx, account.accountId, symbol);
+    const { maker, taker } = feesOf(deps, account.accountId, symbol);
     return { data: { makerCommission: Number(maker), takerCommission: Number(taker) }, code: 0, msg: 'success', timestamp: ctx.wallClock() };
   });
 
@@ -109,7 +96,7 @@ export function registerMexcTradingRoutes(app: FastifyInstance, ctx: MexcContext
     const account = ctx.signed(request);
     const order = orderRequest(ctx.params(request));
     const result = await deps.execution.placeOrder(account.accountId, order);
-    await audit('order.place', account.accountId, { request: order, result: outcome(result) });
+    await audit('order.place', account.accountId, { request: order, result: outcomeOf(result) });
     return mexcNewOrder(unwrap(result, 'place'));
   });
 
@@ -163,11 +150,7 @@ export function registerMexcTradingRoutes(app: FastifyInstance, ctx: MexcContext
     const limit = intParam(p.limit, 'limit', 500, 1_000);
     const start = optionalInt(p.startTime, 'startTime');
     const end = optionalInt(p.endTime, 'endTime');
-    const orders = deps.hub.kernel
-      .orders(account.accountId)
-      .filter((o) => o.symbol === p.symbol && (start === undefined || o.arrivesAt >= start) && (end === undefined || o.arrivesAt <= end))
-      .sort((a, b) => Number(a.id) - Number(b.id))
-      .map(paperOrderView);
+    const orders = accountOrders(deps, account.accountId, p.symbol, start, end);
     return (start !== undefined ? orders.slice(0, limit) : orders.slice(-limit)).map(mexcOrder);
   });
 
@@ -178,21 +161,7 @@ export function registerMexcTradingRoutes(app: FastifyInstance, ctx: MexcContext
     const limit = intParam(p.limit, 'limit', 100, 100);
     const start = optionalInt(p.startTime, 'startTime');
     const end = optionalInt(p.endTime, 'endTime');
-    let query = deps.db.selectFrom('trades').selectAll().where('accountId', '=', account.accountId).where('symbol', '=', p.symbol);
-    if (p.orderId) query = query.where('orderId', '=', p.orderId);
-    if (start !== undefined) query = query.where('timestamp', '>=', start);
-    if (end !== undefined) query = query.where('timestamp', '<=', end);
-    const byId = new Map<string, AccountFill>();
-    for (const r of await query.execute()) {
-      byId.set(r.id, { id: r.id, orderId: r.orderId, symbol: r.symbol, side: r.orderSide, price: r.price, quantity: r.size, quoteQuantity: r.quoteQty, fee: r.fee, feeAsset: r.feeAsset, liquidity: r.liquidity, time: Number(r.timestamp) });
-    }
-    for (const event of ctx.tape.fillsOf(account.accountId)) {
-      const fill = fillOfEvent(event);
-      if (fill.symbol !== p.symbol || (p.orderId && fill.orderId !== p.orderId)) continue;
-      if ((start !== undefined && fill.time < start) || (end !== undefined && fill.time > end)) continue;
-      byId.set(fill.id, fill);
-    }
-    const fills = [...byId.values()].sort((a, b) => a.time - b.time || Number(a.id) - Number(b.id));
+    const fills = await accountFills(deps, ctx.tape, account.accountId, { symbol: p.symbol, ...(p.orderId ? { orderId: p.orderId } : {}), ...(start !== undefined ? { start } : {}), ...(end !== undefined ? { end } : {}) });
     const page = start !== undefined ? fills.slice(0, limit) : fills.slice(-limit);
     return page.map((f) => mexcMyTrade(f, deps.hub.kernel.order(f.orderId)?.clientOrderId ?? null));
   });
@@ -213,14 +182,4 @@ export function registerMexcTradingRoutes(app: FastifyInstance, ctx: MexcContext
       ],
     }));
   });
-}
-
-/** The account's fee rates (its own, else the instrument's) as decimal strings. */
-function feesOf(ctx: MexcContext, accountId: string, symbol: string | undefined): { maker: string; taker: string } {
-  const kernel = ctx.deps.hub.kernel;
-  const instrument = symbol !== undefined ? kernel.instrument(symbol) : kernel.instruments().find((i) => i.market === 'spot');
-  const own = kernel.account(accountId)?.fees;
-  const maker = own?.maker ?? instrument?.makerFee ?? 0n;
-  const taker = own?.taker ?? instrument?.takerFee ?? 0n;
-  return { maker: formatFixed(maker), taker: formatFixed(taker) };
 }

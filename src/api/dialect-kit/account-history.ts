@@ -1,0 +1,65 @@
+/**
+ * An account's history as the dialects' `myTrades` and `allOrders` read it: its fills from the read
+ * tables plus those this process saw that the asynchronous projection may not have written yet,
+ * and its orders from the kernel.
+ */
+import type { FillEvent } from '../../core/kernel/events.js';
+import { paperOrderView } from '../../execution/index.js';
+import type { OrderView, ServiceDeps } from '../service-deps.js';
+import type { MarketTape } from './market-tape.js';
+
+export interface AccountFill {
+  readonly id: string;
+  readonly orderId: string;
+  readonly symbol: string;
+  readonly side: 'BUY' | 'SELL';
+  readonly price: string;
+  readonly quantity: string;
+  readonly quoteQuantity: string;
+  readonly fee: string;
+  readonly feeAsset: string;
+  readonly liquidity: 'MAKER' | 'TAKER';
+  readonly time: number;
+}
+
+export function fillOfEvent(e: FillEvent): AccountFill {
+  return { id: e.tradeId, orderId: e.orderId, symbol: e.symbol, side: e.side, price: e.price, quantity: e.quantity, quoteQuantity: e.quoteQuantity, fee: e.fee, feeAsset: e.feeAsset, liquidity: e.liquidity, time: e.at };
+}
+
+export interface FillQuery {
+  readonly symbol: string;
+  readonly orderId?: string;
+  readonly start?: number;
+  readonly end?: number;
+  /** Fills with an id at or above this one (Binance `fromId`). */
+  readonly fromId?: string;
+}
+
+/** The account's fills matching the query, oldest first (by time, then id). */
+export async function accountFills(deps: ServiceDeps, tape: MarketTape, accountId: string, q: FillQuery): Promise<AccountFill[]> {
+  let query = deps.db.selectFrom('trades').selectAll().where('accountId', '=', accountId).where('symbol', '=', q.symbol);
+  if (q.orderId) query = query.where('orderId', '=', q.orderId);
+  if (q.start !== undefined) query = query.where('timestamp', '>=', q.start);
+  if (q.end !== undefined) query = query.where('timestamp', '<=', q.end);
+  const byId = new Map<string, AccountFill>();
+  for (const r of await query.execute()) {
+    byId.set(r.id, { id: r.id, orderId: r.orderId, symbol: r.symbol, side: r.orderSide, price: r.price, quantity: r.size, quoteQuantity: r.quoteQty, fee: r.fee, feeAsset: r.feeAsset, liquidity: r.liquidity, time: Number(r.timestamp) });
+  }
+  for (const event of tape.fillsOf(accountId)) {
+    const fill = fillOfEvent(event);
+    if (fill.symbol !== q.symbol || (q.orderId && fill.orderId !== q.orderId)) continue;
+    if ((q.start !== undefined && fill.time < q.start) || (q.end !== undefined && fill.time > q.end)) continue;
+    byId.set(fill.id, fill);
+  }
+  const fills = [...byId.values()].filter((f) => q.fromId === undefined || Number(f.id) >= Number(q.fromId));
+  return fills.sort((a, b) => a.time - b.time || Number(a.id) - Number(b.id));
+}
+
+/** The account's orders on `symbol` that reached the venue within [start, end], by id. */
+export function accountOrders(deps: ServiceDeps, accountId: string, symbol: string, start: number | undefined, end: number | undefined): OrderView[] {
+  return deps.hub.kernel
+    .orders(accountId)
+    .filter((o) => o.symbol === symbol && (start === undefined || o.arrivesAt >= start) && (end === undefined || o.arrivesAt <= end))
+    .sort((a, b) => Number(a.id) - Number(b.id))
+    .map(paperOrderView);
+}

@@ -1,0 +1,50 @@
+/**
+ * What every dialect does around the facade the same way: audit its commands, cancel an
+ * account's open orders one by one, read the account's fee rates.
+ */
+import type { FastifyInstance } from 'fastify';
+import { formatFixed } from '../../core/money/fixed.js';
+import type { ExecutionResult, OrderView, ServiceDeps } from '../service-deps.js';
+
+export type AuditCall = (action: string, accountId: string, details: Record<string, unknown>) => Promise<void>;
+
+/** As in the native routes: an audit entry that cannot be written is logged, the answer stands. */
+export function auditCall(app: FastifyInstance, deps: ServiceDeps, api: string, wallClock: () => number): AuditCall {
+  return (action, accountId, details) =>
+    deps.audit
+      .append({ at: wallClock(), actor: accountId, mode: deps.execution.mode, action, accountId, details: { api, ...details } })
+      .then(() => undefined)
+      .catch((error: unknown) => app.log.error({ err: error, action, accountId }, 'audit entry not written'));
+}
+
+/** The order's audit outcome: its id and status, or the refusal. */
+export function outcomeOf(result: ExecutionResult<OrderView>): unknown {
+  return result.ok ? { orderId: result.value.orderId, status: result.value.status } : result.error;
+}
+
+/**
+ * Cancels the account's open orders (of `symbol`, or all); answers those it cancelled. An order
+ * that filled or ended meanwhile is no longer open: nothing to cancel. A failed listing is returned
+ * as it is, for the dialect to map.
+ */
+export async function cancelOpenOrders(deps: ServiceDeps, audit: AuditCall, accountId: string, symbol: string | undefined): Promise<ExecutionResult<OrderView[]>> {
+  const open = await deps.execution.openOrders(accountId, symbol);
+  if (!open.ok) return open;
+  const canceled: OrderView[] = [];
+  for (const order of open.value) {
+    const result = await deps.execution.cancelOrder(accountId, { orderId: order.orderId, symbol: order.symbol });
+    await audit('order.cancel', accountId, { orderId: order.orderId, result: result.ok ? { status: result.value.status } : result.error });
+    if (result.ok) canceled.push(result.value);
+  }
+  return { ok: true, value: canceled };
+}
+
+/** The account's fee rates (its own, else the instrument's, else the first spot one's) as decimal strings. */
+export function feesOf(deps: ServiceDeps, accountId: string, symbol: string | undefined): { maker: string; taker: string } {
+  const kernel = deps.hub.kernel;
+  const instrument = symbol !== undefined ? kernel.instrument(symbol) : kernel.instruments().find((i) => i.market === 'spot');
+  const own = kernel.account(accountId)?.fees;
+  const maker = own?.maker ?? instrument?.makerFee ?? 0n;
+  const taker = own?.taker ?? instrument?.takerFee ?? 0n;
+  return { maker: formatFixed(maker), taker: formatFixed(taker) };
+}

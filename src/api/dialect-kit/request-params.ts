@@ -1,0 +1,41 @@
+/**
+ * Parameters as MEXC and Binance read them: from the query string and a form body, the query's
+ * winning; the raw text of each is kept for signature checks.
+ */
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+
+export function rawQueryOf(request: FastifyRequest): string {
+  const at = request.url.indexOf('?');
+  return at < 0 ? '' : request.url.slice(at + 1);
+}
+
+export function rawBodyOf(request: FastifyRequest): string {
+  return typeof request.body === 'string' ? request.body : '';
+}
+
+/** The request's parameters: query string over form body. */
+export function paramsOf(request: FastifyRequest): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const source of [rawBodyOf(request), rawQueryOf(request)]) {
+    for (const [key, value] of new URLSearchParams(source)) out[key] = value;
+  }
+  return out;
+}
+
+/** Keeps a form body raw in this scope: the signature covers it as sent. */
+export function acceptRawFormBodies(scope: FastifyInstance): void {
+  scope.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_request, body, done) => done(null, body));
+}
+
+/** Integer parameter readers; `invalid` builds the dialect's error for a malformed one. */
+export function intParam(text: string | undefined, name: string, fallback: number, max: number, invalid: (detail: string) => Error): number {
+  if (text === undefined || text === '') return fallback;
+  if (!/^\d{1,9}$/.test(text) || Number(text) < 1) throw invalid(`${name} must be a positive integer`);
+  return Math.min(Number(text), max);
+}
+
+export function optionalInt(text: string | undefined, name: string, invalid: (detail: string) => Error): number | undefined {
+  if (text === undefined || text === '') return undefined;
+  if (!/^\d{1,16}$/.test(text)) throw invalid(`${name} must be Unix ms`);
+  return Number(text);
+}
