@@ -79,7 +79,7 @@ describe('CSV exports of trades and orders', () => {
     expect(res.statusCode).toBe(200);
     expect(res.headers['content-type']).toBe('text/csv; charset=utf-8');
     expect(res.headers['content-disposition']).toBe(`attachment; filename="trades_${alice.id}.csv"`);
-    expect(res.body.split('\r\n')[0]).toBe('time,time_ms,symbol,side,price,quantity,quote_quantity,fee,fee_asset,liquidity,realized_pnl,position_effect,order_id,trade_id');
+    expect(res.body.split('\r\n')[0]).toBe('time,time_ms,symbol,side,price,quantity,quote_quantity,fee,fee_asset,liquidity,realized_pnl,order_id,trade_id');
     const rows = parseSafeCsv(res.body);
     // The oracle: Binance's bookTicker at those moments (ask 61828.00 with 0.458 BTC, bid 61827.99),
     // a 0.1 % taker fee on what is received (BTC on the buy, USDT on the sell).
@@ -87,9 +87,10 @@ describe('CSV exports of trades and orders', () => {
     const atSell = bookTickerAt(SELL_AT);
     expect([plain(atBuy.ask), plain(atSell.bid)]).toEqual(['61828', '61827.99']);
     expect(Number(atBuy.askQty)).toBeGreaterThan(0.01);
-    expect(rows.map((r) => [r.side, plain(r.price!), plain(r.quantity!), plain(r.quote_quantity!), plain(r.fee!), r.fee_asset, r.liquidity, r.symbol])).toEqual([
-      ['BUY', plain(atBuy.ask), '0.01', '618.28', '0.00001', 'BTC', 'TAKER', 'BTCUSDT'],
-      ['SELL', plain(atSell.bid), '0.01', '618.2799', '0.6182799', 'USDT', 'TAKER', 'BTCUSDT'],
+    // The sell closes what the buy brought in net of its fee, 0.00999 BTC, at 0.01 below its price.
+    expect(rows.map((r) => [r.side, plain(r.price!), plain(r.quantity!), plain(r.quote_quantity!), plain(r.fee!), r.fee_asset, r.liquidity, r.symbol, plain(r.realized_pnl!)])).toEqual([
+      ['BUY', plain(atBuy.ask), '0.01', '618.28', '0.00001', 'BTC', 'TAKER', 'BTCUSDT', ''],
+      ['SELL', plain(atSell.bid), '0.01', '618.2799', '0.6182799', 'USDT', 'TAKER', 'BTCUSDT', '-0.0000999'],
     ]);
     expect(rows.map((r) => [r.time, r.time_ms])).toEqual([
       [new Date(buyTime).toISOString(), String(buyTime)],
@@ -97,8 +98,8 @@ describe('CSV exports of trades and orders', () => {
     ]);
   });
 
-  it('holds exactly the fills the JSON history gives', async () => {
-    const json = (await inject({ url: '/api/trades?limit=500', headers: bearer(alice.apiKey) })).json().items as Record<string, unknown>[];
+  it('holds exactly the fills the JSON history gives, with the same realized PnL', async () => {
+    const json = (await inject({ url: '/api/account/fills?limit=500', headers: bearer(alice.apiKey) })).json().items as Record<string, unknown>[];
     const rows = parseSafeCsv((await inject({ url: '/api/trades.csv', headers: bearer(alice.apiKey) })).body);
     const fromJson = [...json].reverse().map((t) => ({
       time: new Date(t.timestamp as number).toISOString(),
@@ -111,8 +112,7 @@ describe('CSV exports of trades and orders', () => {
       fee: t.fee,
       fee_asset: t.feeAsset,
       liquidity: t.liquidity,
-      realized_pnl: t.pnl ?? '',
-      position_effect: t.side ?? '',
+      realized_pnl: t.realizedPnl ?? '',
       order_id: t.orderId,
       trade_id: t.id,
     }));
@@ -134,10 +134,12 @@ describe('CSV exports of trades and orders', () => {
     expect(bobs[0]).toMatchObject({ side: 'BUY', fee_asset: 'BTC' });
   });
 
-  it('keeps a time range from ≤ time < to, given in Unix ms or ISO 8601', async () => {
+  it('keeps a time range from ≤ time < to, given in Unix ms or ISO 8601, realized PnL counted from the first fill', async () => {
     const get = async (query: string) => parseSafeCsv((await inject({ url: `/api/trades.csv?${query}`, headers: bearer(alice.apiKey) })).body).map((r) => r.side);
     expect(buyTime).toBeLessThan(sellTime);
     expect(await get(`from=${sellTime}`)).toEqual(['SELL']);
+    const sellOnly = parseSafeCsv((await inject({ url: `/api/trades.csv?from=${sellTime}`, headers: bearer(alice.apiKey) })).body);
+    expect(plain(sellOnly[0]!.realized_pnl!)).toBe('-0.0000999');
     expect(await get(`to=${sellTime}`)).toEqual(['BUY']);
     expect(await get(`from=${buyTime}&to=${sellTime + 1}`)).toEqual(['BUY', 'SELL']);
     expect(await get(`from=${buyTime + 1}&to=${sellTime}`)).toEqual([]);
@@ -181,8 +183,9 @@ describe('CSV exports of trades and orders', () => {
 
   it('streams an export larger than one read batch, in time order, rows with equal times included', async () => {
     const accountId = 'acc_bulk';
+    // Ids are counters: 999 comes before 1000 although it sorts after it as text.
     const rows = Array.from({ length: 2_345 }, (_, i) => ({
-      id: `t${String(i).padStart(5, '0')}`,
+      id: String(900 + i),
       accountId,
       orderId: `o${i}`,
       positionId: null,

@@ -3,7 +3,7 @@
  * `GET /api/trades.csv` (every fill) and `GET /api/orders.csv` (every order), optionally over a time
  * range `from` ≤ time < `to` (Unix ms or ISO 8601) and one `symbol`.
  *
- * Guarantees: rows in time order (ties by id); RFC 4180 quoting (csv-stringify), CRLF line ends,
+ * Guarantees: rows in execution order (time, then id as a number); RFC 4180 quoting (csv-stringify), CRLF line ends,
  * a header row always; amounts are the read tables' decimal strings, untouched; free-text cells
  * that a spreadsheet would run as a formula are prefixed with `'`; the body is streamed, read in
  * keyset batches, so an export of any size holds one batch in memory. Sent as an attachment named
@@ -12,8 +12,11 @@
 import { pipeline, Readable } from 'node:stream';
 import { stringify } from 'csv-stringify';
 import type { FastifyInstance } from 'fastify';
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import { Type } from 'typebox';
+import { realizedPnlTracker } from '../core/accounts/realized-pnl-view.js';
+import type { Kernel } from '../core/kernel/kernel.js';
+import { formatFixed, parseFixed } from '../core/money/fixed.js';
 import type { Database } from '../persistence/schema.js';
 import { requireAccount } from './auth.js';
 import { HttpError } from './http-errors.js';
@@ -47,25 +50,36 @@ const iso = (ms: number | string): string => new Date(Number(ms)).toISOString();
 /** A cell a spreadsheet would evaluate (=, +, -, @, tab, CR first) is kept as text. */
 const text = (value: string | null): string => (value === null ? '' : /^[=+\-@\t\r]/.test(value) ? `'${value}` : value);
 
-export const TRADE_COLUMNS = ['time', 'time_ms', 'symbol', 'side', 'price', 'quantity', 'quote_quantity', 'fee', 'fee_asset', 'liquidity', 'realized_pnl', 'position_effect', 'order_id', 'trade_id'] as const;
+export const TRADE_COLUMNS = ['time', 'time_ms', 'symbol', 'side', 'price', 'quantity', 'quote_quantity', 'fee', 'fee_asset', 'liquidity', 'realized_pnl', 'order_id', 'trade_id'] as const;
 export const ORDER_COLUMNS = ['time', 'time_ms', 'updated_time', 'symbol', 'side', 'type', 'status', 'price', 'quantity', 'quote_order_quantity', 'executed_quantity', 'cumulative_quote_quantity', 'reason', 'order_id', 'client_order_id'] as const;
 
 type Row = Record<string, string | number>;
 
-/** The account's fills in time order, one keyset batch at a time. */
-async function* tradeRows(db: Kysely<Database>, accountId: string, range: TimeRange, symbol: string | undefined): AsyncGenerator<Row> {
-  let after: { at: number; id: string } | undefined;
+/** Ids are decimal counters: shorter first, then by text, is their numeric (execution) order. */
+const idLength = sql<number>`length(id)`;
+type Cursor = { at: number; len: number; id: string };
+
+/**
+ * The account's fills in execution order, one keyset batch at a time, each with the PnL it realized
+ * (average price, fees left out: core/accounts/realized-pnl-view.ts, as `/api/account/fills` shows
+ * it). Realized PnL depends on every earlier fill, so the scan starts at the first fill and rows
+ * before `from` are read but not written.
+ */
+async function* tradeRows(db: Kysely<Database>, kernel: Kernel, accountId: string, range: TimeRange, symbol: string | undefined): AsyncGenerator<Row> {
+  const realized = realizedPnlTracker(kernel.account(accountId)?.kind === 'futures' ? 'futures' : 'spot');
+  let after: Cursor | undefined;
   for (;;) {
     let query = db.selectFrom('trades').selectAll().where('accountId', '=', accountId);
     if (symbol !== undefined) query = query.where('symbol', '=', symbol);
-    if (range.from !== undefined) query = query.where('timestamp', '>=', range.from);
     if (range.to !== undefined) query = query.where('timestamp', '<', range.to);
     if (after !== undefined) {
-      const { at, id } = after;
-      query = query.where((eb) => eb.or([eb('timestamp', '>', at), eb.and([eb('timestamp', '=', at), eb('id', '>', id)])]));
+      const { at, len, id } = after;
+      query = query.where((eb) => eb.or([eb('timestamp', '>', at), eb.and([eb('timestamp', '=', at), eb.or([eb(idLength, '>', len), eb.and([eb(idLength, '=', len), eb('id', '>', id)])])])]));
     }
-    const rows = await query.orderBy('timestamp', 'asc').orderBy('id', 'asc').limit(BATCH).execute();
+    const rows = await query.orderBy('timestamp', 'asc').orderBy(idLength, 'asc').orderBy('id', 'asc').limit(BATCH).execute();
     for (const r of rows) {
+      const pnl = realized({ symbol: r.symbol, side: r.orderSide, quantity: parseFixed(r.size), price: parseFixed(r.price), fee: parseFixed(r.fee), feeInBase: r.feeAsset === kernel.instrument(r.symbol)?.base });
+      if (range.from !== undefined && Number(r.timestamp) < range.from) continue;
       yield {
         time: iso(r.timestamp),
         time_ms: Number(r.timestamp),
@@ -77,31 +91,30 @@ async function* tradeRows(db: Kysely<Database>, accountId: string, range: TimeRa
         fee: r.fee,
         fee_asset: r.feeAsset,
         liquidity: r.liquidity,
-        realized_pnl: r.pnl ?? '',
-        position_effect: r.side ?? '',
+        realized_pnl: pnl === null ? '' : formatFixed(pnl),
         order_id: r.orderId,
         trade_id: r.id,
       };
     }
     const last = rows.at(-1);
     if (last === undefined || rows.length < BATCH) return;
-    after = { at: Number(last.timestamp), id: last.id };
+    after = { at: Number(last.timestamp), len: last.id.length, id: last.id };
   }
 }
 
 /** The account's orders in creation order, one keyset batch at a time. */
 async function* orderRows(db: Kysely<Database>, accountId: string, range: TimeRange, symbol: string | undefined): AsyncGenerator<Row> {
-  let after: { at: number; id: string } | undefined;
+  let after: Cursor | undefined;
   for (;;) {
     let query = db.selectFrom('orders').selectAll().where('accountId', '=', accountId);
     if (symbol !== undefined) query = query.where('symbol', '=', symbol);
     if (range.from !== undefined) query = query.where('createdAt', '>=', range.from);
     if (range.to !== undefined) query = query.where('createdAt', '<', range.to);
     if (after !== undefined) {
-      const { at, id } = after;
-      query = query.where((eb) => eb.or([eb('createdAt', '>', at), eb.and([eb('createdAt', '=', at), eb('id', '>', id)])]));
+      const { at, len, id } = after;
+      query = query.where((eb) => eb.or([eb('createdAt', '>', at), eb.and([eb('createdAt', '=', at), eb.or([eb(idLength, '>', len), eb.and([eb(idLength, '=', len), eb('id', '>', id)])])])]));
     }
-    const rows = await query.orderBy('createdAt', 'asc').orderBy('id', 'asc').limit(BATCH).execute();
+    const rows = await query.orderBy('createdAt', 'asc').orderBy(idLength, 'asc').orderBy('id', 'asc').limit(BATCH).execute();
     for (const r of rows) {
       yield {
         time: iso(r.createdAt),
@@ -123,7 +136,7 @@ async function* orderRows(db: Kysely<Database>, accountId: string, range: TimeRa
     }
     const last = rows.at(-1);
     if (last === undefined || rows.length < BATCH) return;
-    after = { at: Number(last.createdAt), id: last.id };
+    after = { at: Number(last.createdAt), len: last.id.length, id: last.id };
   }
 }
 
@@ -161,6 +174,6 @@ export function registerExportRoutes(app: FastifyInstance, deps: ServiceDeps): v
         .send(body);
     });
 
-  send('trades', (id, range, symbol) => tradeRows(deps.db, id, range, symbol), TRADE_COLUMNS);
+  send('trades', (id, range, symbol) => tradeRows(deps.db, deps.hub.kernel, id, range, symbol), TRADE_COLUMNS);
   send('orders', (id, range, symbol) => orderRows(deps.db, id, range, symbol), ORDER_COLUMNS);
 }

@@ -32,8 +32,13 @@ interface Holding {
 
 /** Realized PnL of each fill (null: the fill closed nothing), in the order given. */
 export function realizedPnlByFill(fills: readonly FillForPnl[], market: 'spot' | 'futures'): Array<Fixed | null> {
+  return fills.map(realizedPnlTracker(market));
+}
+
+/** The same, one fill at a time (for streams): call the function returned with each fill in execution order. */
+export function realizedPnlTracker(market: 'spot' | 'futures'): (fill: FillForPnl) => Fixed | null {
   const holdings = new Map<string, Holding>();
-  return fills.map((fill) => {
+  return (fill) => {
     let h = holdings.get(fill.symbol);
     if (h === undefined) {
       h = { size: 0n, average: 0n };
@@ -61,5 +66,5 @@ export function realizedPnlByFill(fills: readonly FillForPnl[], market: 'spot' |
     }
     if (h.size === 0n) h.average = 0n;
     return realized;
-  });
+  };
 }
