@@ -22,5 +22,5 @@ export { sizeFromStop, type SizingInput, type Sizing } from './strategy/risk.js'
 export { parseCandlesCsv, readCandlesFile, type Candle, type CandleLike } from './strategy/candles.js';
 export { RsiIndicator, EmaIndicator, BollingerIndicator, AtrIndicator } from './strategy/indicators.js';
 export { runBacktest, runRecordingBacktest, DEFAULT_TACTICS, type BacktestOptions, type BacktestReport } from './library/backtest.js';
-export { renderMetricsTable, renderReportJson, renderEquityHtml } from './library/backtest-report.js';
+export { renderMetricsTable, renderReportJson, renderEquityHtml, renderBacktestHtml, BacktestRecorder, candlesOfRecording, type BacktestDetail } from './library/backtest-report.js';
 export type { OpenOutcome, TradePlan, Direction } from './strategy/trade-manager.js';

@@ -27,7 +27,7 @@ async function cli(args: string[]): Promise<string> {
 describe('papertrade backtest', () => {
   afterEach(() => vi.restoreAllMocks());
 
-  it('prints a metrics table and writes report.json and a self-contained equity.html', async () => {
+  it('prints a metrics table and writes report.json and a self-contained report.html', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'papertrade-bt-'));
     const tactics = join(dir, 'tactics.json');
     writeFileSync(tactics, JSON.stringify({ name: 'cli', stopLoss: { type: 'percent', percent: 1 }, takeProfits: [{ percent: 1, share: 0.5 }, { percent: 2, share: 0.5 }], breakEvenAfterFirstTarget: true }));
@@ -37,14 +37,15 @@ describe('papertrade backtest', () => {
     const report = JSON.parse(readFileSync(join(dir, 'a', 'report.json'), 'utf8')) as { metrics: { initialEquity: string }; signals: number };
     expect(report.metrics.initialEquity).toBe('20000');
     expect(report.signals).toBeGreaterThan(0);
-    const html = readFileSync(join(dir, 'a', 'equity.html'), 'utf8');
+    const html = readFileSync(join(dir, 'a', 'report.html'), 'utf8');
     expect(html).toMatch(/^<!doctype html>/);
-    expect(html).toContain('<polyline');
-    expect(html).not.toMatch(/<script|<link|src=/);
+    expect(html).toContain('TradingView Lightweight Charts™');
+    // Self-contained: nothing loaded from elsewhere (what the page shows: src/library/backtest-report.test.ts).
+    expect(html).not.toMatch(/<link|<script[^>]*\ssrc=|<img|@import/);
     // Determinism through the CLI: a second run writes the same bytes.
     await cli(['--strategy', 'bollinger-breakout', '--candles', CANDLES, '--tactics', tactics, '--balance', '20000', '--fee-bps', '5', '--out', join(dir, 'b')]);
     expect(readFileSync(join(dir, 'b', 'report.json'), 'utf8')).toBe(readFileSync(join(dir, 'a', 'report.json'), 'utf8'));
-    expect(readFileSync(join(dir, 'b', 'equity.html'), 'utf8')).toBe(html);
+    expect(readFileSync(join(dir, 'b', 'report.html'), 'utf8')).toBe(html);
   });
 
   it('refuses an invalid tactics file with the field named', async () => {

@@ -1,7 +1,8 @@
 /**
  * `papertrade backtest`: a strategy over candles (or a recording) through the same kernel and
  * code path as live trading. Progress bar on a terminal; at the end a metrics table on stdout,
- * and in --out: report.json and equity.html (self-contained, inline SVG).
+ * and in --out: report.json and report.html (one self-contained page: price candles with the
+ * entries and exits, equity, drawdown, metrics and trades; opens offline from disk).
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -9,7 +10,7 @@ import { SingleBar, Presets } from 'cli-progress';
 import { Option, type Command } from 'commander';
 import { readRecording } from '../market-data/recording-reader.js';
 import { runBacktest, runRecordingBacktest, type BacktestOptions, type BacktestReport } from '../library/backtest.js';
-import { renderEquityHtml, renderMetricsTable, renderReportJson } from '../library/backtest-report.js';
+import { BacktestRecorder, candlesOfRecording, renderBacktestHtml, renderMetricsTable, renderReportJson, type BacktestDetail } from '../library/backtest-report.js';
 import { readCandlesFile } from '../strategy/candles.js';
 import { resolveStrategy, STRATEGIES } from '../strategy/strategy.js';
 import '../strategy/builtin-strategies.js';
@@ -40,30 +41,32 @@ export function registerBacktestCommand(program: Command): void {
     .option('--balance <usdt>', 'initial balance', '10000')
     .option('--fee-bps <n>', 'maker and taker fee in basis points (default: the instrument\'s)')
     .option('--symbol <symbol>', 'instrument to trade the candles as', 'BTCUSDT')
-    .option('--out <dir>', 'write report.json and equity.html here')
+    .option('--out <dir>', 'write report.json and report.html (charts, metrics, trades) here')
     .option('--risk <percent>', 'max risk per trade, % of equity', '1')
     .option('--leverage <n>', 'leverage', '1')
     .option('--params <json>', 'strategy parameters as JSON')
     .addOption(new Option('--interval <ms>', 'candle interval for --recording').default('60000'))
     .action(async (flags: BacktestFlags) => {
-      const report = await backtest(flags);
+      const { report, detail } = await backtest(flags);
       process.stdout.write(`${renderMetricsTable(report)}\n`);
       if (flags.out !== undefined) {
         mkdirSync(flags.out, { recursive: true });
         writeFileSync(join(flags.out, 'report.json'), renderReportJson(report));
-        writeFileSync(join(flags.out, 'equity.html'), renderEquityHtml(report));
-        process.stdout.write(`report: ${join(flags.out, 'report.json')}\nequity curve: ${join(flags.out, 'equity.html')}\n`);
+        writeFileSync(join(flags.out, 'report.html'), renderBacktestHtml(report, detail));
+        process.stdout.write(`report: ${join(flags.out, 'report.json')}\nreport page: ${join(flags.out, 'report.html')}\n`);
       }
     });
 }
 
-async function backtest(flags: BacktestFlags): Promise<BacktestReport> {
+async function backtest(flags: BacktestFlags): Promise<{ report: BacktestReport; detail: BacktestDetail }> {
   if ((flags.candles === undefined) === (flags.recording === undefined)) throw new Error('give exactly one of --candles and --recording');
   const factory = await resolveStrategy(flags.strategy);
   const builtIn = STRATEGIES.has(flags.strategy);
   const bar = process.stderr.isTTY ? new SingleBar({ format: 'backtest [{bar}] {percentage}% | {value}/{total}', hideCursor: true }, Presets.shades_classic) : undefined;
   let started = false;
+  const recorder = new BacktestRecorder();
   const options: BacktestOptions = {
+    onEvent: recorder.observe,
     strategy: builtIn ? flags.strategy : factory,
     ...(flags.params !== undefined ? { strategyParams: JSON.parse(flags.params) as Record<string, unknown> } : {}),
     ...(flags.tactics !== undefined ? { tactics: JSON.parse(readFileSync(flags.tactics, 'utf8')) as unknown } : {}),
@@ -83,8 +86,18 @@ async function backtest(flags: BacktestFlags): Promise<BacktestReport> {
     },
   };
   try {
-    const report = flags.candles !== undefined ? runBacktest(readCandlesFile(flags.candles), options) : runRecordingBacktest(readRecording(flags.recording!), options);
-    return builtIn ? report : { ...report, strategy: flags.strategy };
+    let report: BacktestReport;
+    let detail: BacktestDetail;
+    if (flags.candles !== undefined) {
+      const candles = readCandlesFile(flags.candles);
+      report = runBacktest(candles, options);
+      detail = recorder.detail(candles);
+    } else {
+      const recording = readRecording(flags.recording!);
+      report = runRecordingBacktest(recording, options);
+      detail = recorder.detail(candlesOfRecording(recording, Number(flags.interval)));
+    }
+    return { report: builtIn ? report : { ...report, strategy: flags.strategy }, detail };
   } finally {
     bar?.stop();
   }

@@ -1,9 +1,13 @@
 /**
- * Presenting a backtest: a metrics table for the terminal, the JSON report, and a self-contained
- * HTML page with the equity curve as inline SVG (no scripts, no external assets). Deterministic:
- * the same report gives the same bytes.
+ * Presenting a backtest: a metrics table for the terminal, the JSON report, the full HTML report
+ * (price with entries and exits, equity, drawdown, metrics, trades: backtest-report-page.ts, with
+ * its data from backtest-report-data.ts), and the equity curve alone as inline SVG without scripts.
+ * Deterministic: the same report gives the same bytes.
  */
 import type { BacktestReport } from './backtest.js';
+
+export { renderBacktestHtml, equityAndDrawdown } from './backtest-report-page.js';
+export { BacktestRecorder, candlesOfRecording, type BacktestDetail, type ReportFill, type ReportTrade } from './backtest-report-data.js';
 
 const ROWS: readonly [key: string, label: string][] = [
   ['initialEquity', 'Initial equity'], ['finalEquity', 'Final equity'], ['return', 'Return'], ['totalPnl', 'Total PnL'],

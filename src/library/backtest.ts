@@ -42,6 +42,8 @@ export interface BacktestOptions {
   readonly progressEvery?: number;
   /** Candle interval for recordings (default 60,000 ms). */
   readonly candleIntervalMs?: number;
+  /** Every event of the backtest's engine, as it happens (fills, positions, equity: for a report). */
+  readonly onEvent?: (event: PaperTradingEvent) => void;
 }
 
 export interface BacktestReport {
@@ -69,6 +71,7 @@ function setup(options: BacktestOptions, start: number, candleIntervalMs?: numbe
   const curve: { at: number; equity: string }[] = [];
   const counts = { signals: 0, orders: 0, fills: 0, positionsOpened: 0 };
   engine.subscribe((event: PaperTradingEvent) => {
+    options.onEvent?.(event);
     if (event.type === 'SIGNAL_GENERATED' || event.type === 'ERROR') {
       if (event.type === 'SIGNAL_GENERATED') counts.signals += 1;
       return;
