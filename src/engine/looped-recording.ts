@@ -29,6 +29,8 @@ function shifted(input: MarketInput, s: Shift): MarketInput {
         finalUpdateId: input.finalUpdateId + s.depth,
         ...(input.previousFinalUpdateId !== undefined ? { previousFinalUpdateId: input.previousFinalUpdateId + s.depth } : {}),
       };
+    case 'book.invalidate':
+      return { ...input, time: input.time + s.time };
     case 'trade':
       return { ...input, time: input.time + s.time, tradeId: input.tradeId + s.trade };
   }
@@ -48,7 +50,7 @@ export function* loopRecording(recording: Recording, passes: number = Number.POS
     if (input.kind === 'trade') {
       minTrade = Math.min(minTrade, input.tradeId);
       maxTrade = Math.max(maxTrade, input.tradeId);
-    } else {
+    } else if (input.kind !== 'book.invalidate') {
       const ids = input.kind === 'book.snapshot' ? [input.lastUpdateId] : [input.firstUpdateId, input.finalUpdateId];
       minDepth = Math.min(minDepth, ...ids);
       maxDepth = Math.max(maxDepth, ...ids);

@@ -36,7 +36,7 @@
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { Kernel, type KernelConfig } from '../core/kernel/kernel.js';
 import type { KernelEvent } from '../core/kernel/events.js';
-import type { BookDeltaInput, BookSnapshotInput, KernelInput, TradeInput } from '../core/kernel/inputs.js';
+import type { BookDeltaInput, BookInvalidateInput, BookSnapshotInput, KernelInput, TradeInput } from '../core/kernel/inputs.js';
 import { BUNDLED_INSTRUMENTS } from '../core/instruments/bundled-instruments.js';
 import { formatFixed, parseFixed, type Fixed } from '../core/money/fixed.js';
 import { decimalText, toCandle, type Candle, type CandleLike } from '../strategy/candles.js';
@@ -146,10 +146,10 @@ export class PaperTradingEngine {
   }
 
   /**
-   * Recorded or live market data (book snapshot, delta, trade) straight into the kernel; trades
+   * Recorded or live market data (book snapshot, delta, gap, trade) straight into the kernel; trades
    * also build the candles auto-trading strategies run on. Tick-level fills against the real book.
    */
-  feedMarket(input: BookSnapshotInput | BookDeltaInput | TradeInput): void {
+  feedMarket(input: BookSnapshotInput | BookDeltaInput | BookInvalidateInput | TradeInput): void {
     this.submit(input);
     if (input.kind !== 'trade') return;
     const price = parseFixed(input.price);

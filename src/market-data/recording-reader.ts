@@ -2,6 +2,10 @@
  * Reads a recording directory (the layout of data/recordings/*) into kernel inputs.
  *
  * Files: `depth_snapshot.json`, `depth_updates.jsonl[.gz]`, `trades.csv[.gz]` (gzipped or not).
+ * Besides Binance `depthUpdate` lines, `depth_updates.jsonl` may carry `{"e":"depthSnapshot",…}` (a
+ * later full book) and `{"e":"bookGap","reason":…}` (the source lost the book: replayed as
+ * `book.invalidate`, so nothing fills until the next snapshot); `recording.json` may name the
+ * `symbol` and `market` when no update line does.
  * Order: the recorder's arrival order (`local_ts_ns`), as a live feed would deliver them; event time
  * (`time`) is the exchange's own (`E` for depth, the trade time for trades). A snapshot without an
  * exchange time takes the time of the input that arrived just before it.
@@ -9,9 +13,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import type { BookDeltaInput, BookSnapshotInput, KernelInput, LevelInput, TradeInput } from '../core/kernel/inputs.js';
+import type { BookDeltaInput, BookInvalidateInput, BookSnapshotInput, KernelInput, LevelInput, TradeInput } from '../core/kernel/inputs.js';
 
-export type MarketInput = BookSnapshotInput | BookDeltaInput | TradeInput;
+export type MarketInput = BookSnapshotInput | BookDeltaInput | BookInvalidateInput | TradeInput;
 
 export interface Recording {
   readonly dir: string;
@@ -46,8 +50,9 @@ interface Timed {
 export function readRecording(dir: string): Recording {
   if (!existsSync(dir)) throw new RecordingError(`recording directory not found: ${dir}`);
   const timed: Timed[] = [];
+  const meta = readMeta(dir);
   let symbol: string | undefined;
-  let perpetual = false;
+  let perpetual = meta.market === 'perpetual';
 
   const deltaLines = readMaybeGzipped(dir, 'depth_updates.jsonl').split('\n');
   deltaLines.forEach((line, i) => {
@@ -62,10 +67,24 @@ export function readRecording(dir: string): Recording {
     const s = requireString(raw.s, where, 's');
     if (symbol === undefined) symbol = s;
     else if (s !== symbol) throw new RecordingError(`${where}: symbol ${s} differs from ${symbol}`);
+    const local = localTimestamp(line, where);
+    if (raw.e === 'bookGap') {
+      timed.push({ local, rank: 1, index: i, input: { kind: 'book.invalidate', time: requireInt(raw.E, where, 'E'), symbol: s, reason: requireString(raw.reason, where, 'reason') } });
+      return;
+    }
+    if (raw.e === 'depthSnapshot') {
+      timed.push({
+        local,
+        rank: 1,
+        index: i,
+        input: { kind: 'book.snapshot', time: requireInt(raw.E, where, 'E'), symbol: s, lastUpdateId: requireInt(raw.lastUpdateId, where, 'lastUpdateId'), bids: requireLevels(raw.bids, where, 'bids'), asks: requireLevels(raw.asks, where, 'asks') },
+      });
+      return;
+    }
     const pu = raw.pu;
     if (pu !== undefined) perpetual = true;
     timed.push({
-      local: localTimestamp(line, where),
+      local,
       rank: 1,
       index: i,
       input: {
@@ -80,6 +99,7 @@ export function readRecording(dir: string): Recording {
       },
     });
   });
+  symbol ??= meta.symbol;
   if (symbol === undefined) throw new RecordingError(`${dir}: depth_updates.jsonl has no updates`);
 
   const snapshotText = readMaybeGzipped(dir, 'depth_snapshot.json');
@@ -163,7 +183,24 @@ export function readRecording(dir: string): Recording {
 
 /** True for inputs that move the market (as opposed to commands). */
 export function isMarketInput(input: KernelInput): input is MarketInput {
-  return input.kind === 'book.snapshot' || input.kind === 'book.delta' || input.kind === 'trade';
+  return input.kind === 'book.snapshot' || input.kind === 'book.delta' || input.kind === 'book.invalidate' || input.kind === 'trade';
+}
+
+/** `recording.json`'s `symbol` and `market`, when present (written by the recorder and importers). */
+function readMeta(dir: string): { symbol?: string; market?: string } {
+  const path = join(dir, 'recording.json');
+  if (!existsSync(path)) return {};
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(path, 'utf8'));
+  } catch {
+    throw new RecordingError('recording.json: not JSON');
+  }
+  const fields = (typeof raw === 'object' && raw !== null ? raw : {}) as Record<string, unknown>;
+  return {
+    ...(typeof fields.symbol === 'string' && fields.symbol !== '' ? { symbol: fields.symbol } : {}),
+    ...(typeof fields.market === 'string' ? { market: fields.market } : {}),
+  };
 }
 
 /** `local_ts_ns` read from the text itself: nanoseconds exceed a double's exact integers. */
