@@ -184,6 +184,16 @@ export class Api {
   place = (order: Record<string, unknown>) => this.request<Order>('POST', '/api/orders', order);
   leverage = (symbol: string, leverage: number) => this.request<SymbolLeverage>('POST', '/api/account/leverage', { symbol, leverage });
 
+  /** Saves a file the API sends (a CSV export): fetched with the key, which a plain link could not send. */
+  async download(path: string, fallbackName: string): Promise<void> {
+    const res = await fetch(path, { headers: this.key !== undefined ? { authorization: `Bearer ${this.key}` } : {} });
+    if (!res.ok) throw new ApiError(res.status, { code: `HTTP_${res.status}`, message: res.statusText });
+    const name = /filename="([^"]+)"/.exec(res.headers.get('content-disposition') ?? '')?.[1] ?? fallbackName;
+    const url = URL.createObjectURL(await res.blob());
+    Object.assign(document.createElement('a'), { href: url, download: name }).click();
+    setTimeout(() => URL.revokeObjectURL(url), 60_000);
+  }
+
   /** The whole equity curve, page by page (at most 20 pages of 500 points). */
   async equity(): Promise<EquityPoint[]> {
     const out: EquityPoint[] = [];

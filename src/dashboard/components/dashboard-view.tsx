@@ -200,7 +200,7 @@ export function DashboardView(props: { api: Api; apiKey: string; instruments: re
       <div class="tables">
         <PositionsTable api={api} positions={positions} futures={futures} onChanged={() => void refreshAll()} />
         <OpenOrdersTable api={api} orders={openOrders} onChanged={() => void refreshAll()} />
-        <TradeHistoryTable trades={trades} />
+        <TradeHistoryTable trades={trades} api={api} />
       </div>
       {toast !== undefined && <div class={`toast ${toast.tone}`} role="status" data-testid="toast">{toast.text}</div>}
     </main>

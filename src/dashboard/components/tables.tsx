@@ -109,12 +109,13 @@ export function OpenOrdersTable(props: { api: Api; orders: readonly Order[]; onC
   );
 }
 
-export function TradeHistoryTable(props: { trades: readonly Fill[] }) {
+export function TradeHistoryTable(props: { trades: readonly Fill[]; api?: Api }) {
   return (
     <section class="panel table-panel" data-testid="trade-history" aria-label="Trade history">
       <header class="panel-head">
         <h2>Trade history <span class="count">{props.trades.length}</span></h2>
         <span class="dim small" title="Realized PnL: closed quantity × (price − average price of the position), fees not included">Realized PnL at average price, before fees</span>
+        {props.api !== undefined && <button type="button" class="ghost small-btn" data-testid="trades-csv" title="Every fill as CSV (GET /api/trades.csv)" onClick={() => void props.api?.download('/api/trades.csv', 'trades.csv').catch((error: unknown) => console.error(error))}>CSV</button>}
       </header>
       {props.trades.length === 0 ? <p class="empty">No trades yet.</p> : (
         <table class="data-table">
