@@ -3,11 +3,13 @@
  *
  * Sources (see data/PROVENANCE.md):
  * - Binance spot: `/api/v3/exchangeInfo` of 2021-10-12 (its filters still match the 2024 recording:
- *   tick 0.01, step 0.00001); default fees 0.1 % maker and taker.
+ *   tick 0.01, step 0.00001); default fees 0.1 % maker and taker; MAX_NUM_ORDERS 200 and
+ *   MAX_NUM_ALGO_ORDERS 5 per account and symbol.
  * - Binance USD-M: `/fapi/v1/exchangeInfo` of 2021-07-22, with the 2024 tick of the recording (0.10;
  *   the 2021 file says 0.01); leverage brackets (`/fapi/v1/leverageBracket`) of mid-2024 as published
  *   in freqtrade's `binance_leverage_tiers.json`; liquidation fee 1.25 % (`liquidationFee` in an
- *   exchangeInfo of 2024-03-28); default fees 0.02 % maker, 0.05 % taker.
+ *   exchangeInfo of 2024-03-28); default fees 0.02 % maker, 0.05 % taker; MAX_NUM_ORDERS 200 and
+ *   MAX_NUM_ALGO_ORDERS 10.
  * - MEXC spot: ccxt's static MEXC markets (`baseSizePrecision`, `quoteAmountPrecision`,
  *   `maxQuoteAmount`, `filters: []`), with MEXC's current BTCUSDT/ETHUSDT rates (maker 0 %,
  *   taker 0.05 %); MEXC charges spot fees in the quote asset on buys and sells.
@@ -42,6 +44,7 @@ export const BUNDLED_INSTRUMENTS: readonly Instrument[] = ([
     tickSize: d('0.01'), stepSize: d('0.00001'), minQty: d('0.00001'), maxQty: d('9000'),
     maxMarketQty: d('100.05381873'), minNotional: d('10'),
     makerFee: d('0.001'), takerFee: d('0.001'), feeAsset: 'received', baseCommissionPrecision: 8, quoteCommissionPrecision: 8,
+    maxNumOrders: 200, maxNumAlgoOrders: 5,
     source: BINANCE_SPOT_SOURCE,
   },
   {
@@ -49,6 +52,7 @@ export const BUNDLED_INSTRUMENTS: readonly Instrument[] = ([
     tickSize: d('0.01'), stepSize: d('0.0001'), minQty: d('0.0001'), maxQty: d('9000'),
     maxMarketQty: d('1600.51202668'), minNotional: d('10'),
     makerFee: d('0.001'), takerFee: d('0.001'), feeAsset: 'received', baseCommissionPrecision: 8, quoteCommissionPrecision: 8,
+    maxNumOrders: 200, maxNumAlgoOrders: 5,
     source: BINANCE_SPOT_SOURCE,
   },
   {
@@ -56,6 +60,7 @@ export const BUNDLED_INSTRUMENTS: readonly Instrument[] = ([
     tickSize: d('0.1'), stepSize: d('0.001'), minQty: d('0.001'), maxQty: d('1000'), maxMarketQty: d('120'),
     minNotional: d('100'), makerFee: d('0.0002'), takerFee: d('0.0005'),
     feeAsset: 'received', baseCommissionPrecision: 8, quoteCommissionPrecision: 8, maxLeverage: 125, liquidationFeeRate: d('0.0125'),
+    maxNumOrders: 200, maxNumAlgoOrders: 10,
     marginTiers: marginTiers([
       ['50000', 125, '0.004'], ['600000', 100, '0.005'], ['3000000', 75, '0.0065'], ['12000000', 50, '0.01'],
       ['70000000', 25, '0.02'], ['100000000', 20, '0.025'], ['230000000', 10, '0.05'], ['480000000', 5, '0.1'],
@@ -68,6 +73,7 @@ export const BUNDLED_INSTRUMENTS: readonly Instrument[] = ([
     tickSize: d('0.01'), stepSize: d('0.001'), minQty: d('0.001'), maxQty: d('10000'), maxMarketQty: d('2000'),
     minNotional: d('20'), makerFee: d('0.0002'), takerFee: d('0.0005'),
     feeAsset: 'received', baseCommissionPrecision: 8, quoteCommissionPrecision: 8, maxLeverage: 125, liquidationFeeRate: d('0.0125'),
+    maxNumOrders: 200, maxNumAlgoOrders: 10,
     marginTiers: marginTiers([
       ['50000', 125, '0.004'], ['600000', 100, '0.005'], ['3000000', 75, '0.0065'], ['12000000', 50, '0.01'],
       ['50000000', 25, '0.02'], ['65000000', 20, '0.025'], ['150000000', 10, '0.05'], ['320000000', 5, '0.1'],

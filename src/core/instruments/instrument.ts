@@ -44,6 +44,13 @@ export interface Instrument {
   /** Fractional digits fees are charged in, per asset (fees round up to these). */
   readonly baseCommissionPrecision: number;
   readonly quoteCommissionPrecision: number;
+  /**
+   * Open orders one account may have on this symbol, where the exchange caps them (Binance
+   * MAX_NUM_ORDERS, which counts conditional orders too), and of those, conditional orders still
+   * waiting for their trigger (Binance MAX_NUM_ALGO_ORDERS).
+   */
+  readonly maxNumOrders?: number;
+  readonly maxNumAlgoOrders?: number;
   readonly maxLeverage?: number;
   readonly marginTiers?: readonly MarginTier[];
   /** Liquidation clearance fee rate, charged on the liquidated notional. */

@@ -55,6 +55,8 @@ export function placeOrder(core: KernelCore, input: PlaceOrderInput, internal: b
   const previous = ids.get(clientOrderId);
   if (previous !== undefined && isOpenStatus(s.ordersById.get(previous)!.status)) return reject(rejection('DUPLICATE_CLIENT_ORDER_ID', clientOrderId));
   const request = valid.value;
+  const capped = openOrderCap(market, input.account, isConditional(request.type));
+  if (capped !== undefined) return reject(capped);
   const leverage = futures ? account.leverageOf(input.symbol) : 1;
   if (futures && request.price !== undefined && request.quantity !== undefined) {
     const max = maxLeverageFor(market.instrument, notional(request.quantity, request.price));
@@ -100,6 +102,22 @@ export function placeOrder(core: KernelCore, input: PlaceOrderInput, internal: b
     return reject(refused);
   }
   ids.set(clientOrderId, order.id);
+}
+
+/** The exchange's cap on open orders per account and symbol, when a new order would pass it. */
+function openOrderCap(market: Market, account: string, conditional: boolean): Rejection | undefined {
+  const { maxNumOrders, maxNumAlgoOrders } = market.instrument;
+  if (maxNumOrders === undefined && maxNumAlgoOrders === undefined) return undefined;
+  let open = 0;
+  let algo = 0;
+  for (const order of [...market.bids.all(), ...market.asks.all(), ...market.waiting, ...market.conditionals]) {
+    if (order.account !== account || !isOpenStatus(order.status)) continue;
+    open += 1;
+    if (isConditional(order.type) && !order.triggered) algo += 1;
+  }
+  if (maxNumOrders !== undefined && open >= maxNumOrders) return rejection('MAX_NUM_ORDERS');
+  if (conditional && maxNumAlgoOrders !== undefined && algo >= maxNumAlgoOrders) return rejection('MAX_NUM_ALGO_ORDERS');
+  return undefined;
 }
 
 export function cancelOrder(core: KernelCore, input: CancelOrderInput): void {

@@ -24,6 +24,9 @@ export const REJECTION_CODES = {
   REDUCE_ONLY_REJECTED: { mexcCode: 30004, message: 'Insufficient position' },
   INVALID_LEVERAGE: { mexcCode: 700004, message: 'leverage is not allowed' },
   NOT_A_FUTURES_ACCOUNT: { mexcCode: 700004, message: 'this account does not trade futures' },
+  // The exchange's words are Binance's (−2010 "Filter failure: …"); MEXC answers 30029.
+  MAX_NUM_ORDERS: { mexcCode: 30029, message: 'Filter failure: MAX_NUM_ORDERS' },
+  MAX_NUM_ALGO_ORDERS: { mexcCode: 30029, message: 'Filter failure: MAX_NUM_ALGO_ORDERS' },
   INVALID_FEES: { mexcCode: 700004, message: 'fee rates out of bounds' },
   INVALID_BALANCE: { mexcCode: 700004, message: 'invalid balance' },
   INVALID_ASSET: { mexcCode: 700004, message: 'invalid asset' },
