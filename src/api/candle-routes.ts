@@ -5,7 +5,9 @@
  * Where the candles come from: every trade the engine handled is in the journal (it is kept whole),
  * so at start the route reads the journal's trade inputs once, in pages, and from then on takes
  * each trade from the engine hub as it is handled. Live trades that arrive while the journal is
- * read wait until it is done; a trade seen both ways is counted once (trade-candles.ts).
+ * read wait until it is done; a trade seen both ways is counted once (trade-candles.ts). A trade the
+ * engine refused (INPUT_REJECTED, quarantined) makes no candle.
+ * Cost at start: one pass over the journal's trade rows, 5,000 a query.
  * Intervals: 1m, 5m, 15m, 1h, 4h, 1d; the forming candle is the last one.
  */
 import type { FastifyInstance } from 'fastify';
@@ -29,12 +31,17 @@ async function backfillFromJournal(db: Kysely<Database>, candles: TradeCandles):
       .select(['seq', 'input'])
       .where('seq', '>', after)
       .where('input', 'like', '%"kind":"trade"%')
+      .where('seq', 'not in', db.selectFrom('quarantined_inputs').select('seq'))
       .orderBy('seq', 'asc')
       .limit(JOURNAL_PAGE)
       .execute();
     for (const row of rows) {
-      const input = JSON.parse(row.input) as KernelInput;
-      if (input.kind === 'trade' && candles.add(input.symbol, input)) applied += 1;
+      try {
+        const input = JSON.parse(row.input) as KernelInput;
+        if (input.kind === 'trade' && candles.add(input.symbol, input)) applied += 1;
+      } catch {
+        // Not a trade the kernel could have taken (it would be quarantined): no candle.
+      }
     }
     const last = rows[rows.length - 1];
     if (last === undefined || rows.length < JOURNAL_PAGE) return applied;
@@ -45,8 +52,8 @@ async function backfillFromJournal(db: Kysely<Database>, candles: TradeCandles):
 export function registerCandleRoutes(app: FastifyInstance, deps: ServiceDeps): void {
   const candles = new TradeCandles();
   let waiting: TradeInput[] | undefined = [];
-  const unsubscribe = deps.hub.subscribe((_events, input) => {
-    if (input.kind !== 'trade') return;
+  const unsubscribe = deps.hub.subscribe((events, input) => {
+    if (input.kind !== 'trade' || events[0]?.type === 'INPUT_REJECTED') return;
     if (waiting !== undefined) waiting.push(input);
     else candles.add(input.symbol, input);
   });
