@@ -143,11 +143,13 @@ export class WebhookStore {
     return rows.map((r) => ({ id: r.id, webhookId: r.webhookId, event: r.event, payload: r.payload, createdAt: Number(r.createdAt), attempts: Number(r.attempts), nextAttemptAt: Number(r.nextAttemptAt ?? r.createdAt) }));
   }
 
-  /** Logs one attempt and moves the delivery: delivered, failed, or pending until `nextAttemptAt`. */
+  /**
+   * Logs one attempt and moves the delivery: delivered, failed, or pending until `nextAttemptAt`.
+   * A delivery no longer pending (canceled meanwhile) is left as it is, and the attempt unlogged.
+   */
   async recordAttempt(deliveryId: string, attempt: AttemptRecord, outcome: { status: 'pending' | 'delivered' | 'failed'; nextAttemptAt: number | null }): Promise<void> {
     await this.db.transaction().execute(async (tx) => {
-      await tx.insertInto('webhook_attempts').values({ deliveryId, ...attempt }).onConflict((oc) => oc.columns(['deliveryId', 'attempt']).doNothing()).execute();
-      await tx
+      const updated = await tx
         .updateTable('webhook_deliveries')
         .set({
           status: outcome.status,
@@ -159,7 +161,9 @@ export class WebhookStore {
         })
         .where('id', '=', deliveryId)
         .where('status', '=', 'pending')
-        .execute();
+        .executeTakeFirst();
+      if (updated.numUpdatedRows === 0n) return;
+      await tx.insertInto('webhook_attempts').values({ deliveryId, ...attempt }).onConflict((oc) => oc.columns(['deliveryId', 'attempt']).doNothing()).execute();
     });
   }
 
