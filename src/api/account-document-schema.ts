@@ -13,6 +13,7 @@
  * accepted when they are scalars or amounts; the document's own top level is closed.
  */
 import { Type, type Static } from 'typebox';
+import { Value } from 'typebox/value';
 import { feeRateProblem } from '../core/instruments/fee-bounds.js';
 import { formatFixed } from '../core/money/fixed.js';
 import { ORDER_STATUSES } from '../core/orders/order-status.js';
@@ -213,6 +214,23 @@ export function documentProblem(document: AccountDocumentBody, maxLeverage: (sym
   const reserved = [...lockedByAsset.values()].reduce((a, b) => a + b, 0n);
   if (n(account.reserved) !== reserved) return { field: 'document.account.reserved', message: `reserved (${formatFixed(n(account.reserved))}) must equal what the open orders reserve (${formatFixed(reserved)})` };
   return undefined;
+}
+
+/**
+ * The whole check on a document's JSON text, schema included, for callers without the route's
+ * validator (`papertrade accounts import` on the database directly goes through `importAccount`).
+ */
+export function documentTextProblem(text: string, maxLeverage: (symbol: string) => number | undefined): DocumentProblem | undefined {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return { field: 'document', message: 'is not JSON' };
+  }
+  for (const error of Value.Errors(AccountDocumentSchema, value)) {
+    return { field: `document${error.instancePath.replaceAll('/', '.')}`, message: error.message };
+  }
+  return documentProblem(value as AccountDocumentBody, maxLeverage);
 }
 
 function limitLike(type: OrderType): boolean {

@@ -5,6 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import type { OpenAccountInput } from '../core/kernel/inputs.js';
 import type { AccountProfile } from '../persistence/credential-store.js';
+import { documentTextProblem } from './account-document-schema.js';
 import { HttpError } from './http-errors.js';
 import type { ServiceDeps } from './service-deps.js';
 
@@ -65,6 +66,10 @@ export async function deleteAccount(deps: AccountDeps, accountId: string, actor:
 
 /** Imports an exported account document under a new id, with new credentials. */
 export async function importAccount(deps: AccountDeps, document: string, name: string | undefined, actor: string): Promise<AccountProfile> {
+  // Checked here too, so every caller (the admin route, `papertrade accounts import`) refuses a
+  // malformed or edited document before anything is journaled.
+  const problem = documentTextProblem(document, (symbol) => deps.hub.kernel.instrument(symbol)?.maxLeverage);
+  if (problem !== undefined) throw new HttpError(400, { code: 'INVALID_REQUEST', message: `${problem.field}: ${problem.message}` });
   const id = `acc_${randomUUID().replaceAll('-', '').slice(0, 16)}`;
   const events = await deps.hub.submit({ kind: 'account.import', time: deps.hub.now(), document, account: id });
   const refused = events.find((e) => e.type === 'ACCOUNT_REJECTED');

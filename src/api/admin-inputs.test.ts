@@ -6,6 +6,8 @@ import type { InjectOptions } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { USDM_RECORDING } from '../test-kit/data-paths.js';
 import { ADMIN_KEY, startTestService, type TestService } from '../test-kit/service-kit.js';
+import { importAccount } from './account-service.js';
+import { HttpError } from './http-errors.js';
 
 const admin = { authorization: `Bearer ${ADMIN_KEY}` };
 const bearer = (key: string) => ({ authorization: `Bearer ${key}` });
@@ -97,6 +99,22 @@ describe('admin inputs on a spot engine', () => {
     })), /^document\.placements\.\d+: .*cannot rest/);
     await refusedUnchanged(service, importing(edited((d) => (d.orders[0].status = 'FILLED'))), /^document\.orders\[0\]\.locked: |^document\.placements/);
     await refusedUnchanged(service, importing(edited((d) => (d.extra = true))), /document/);
+  });
+
+  it('refuses the same documents through the account service, as `papertrade accounts import` calls it', async () => {
+    for (const [document, field] of [
+      ['{"format":"papertrade.account","version":1}', /^document: /],
+      [JSON.stringify(edited((d) => delete d.health)), /^document: .*health|^document\.health/],
+      [JSON.stringify(edited((d) => (d.account.kind = 'futures'))), /^document\.account/],
+      [JSON.stringify(edited((d) => (d.account.balances[0][1].free = { $n: '-1' }))), /^document\.account/],
+      ['not json', /^document: is not JSON/],
+    ] as const) {
+      const seq = service.engine.seq;
+      const refused = importAccount(service.deps, document, undefined, 'test');
+      await expect(refused).rejects.toBeInstanceOf(HttpError);
+      await expect(refused).rejects.toMatchObject({ status: 400, body: { code: 'INVALID_REQUEST', message: expect.stringMatching(field) } });
+      expect(service.engine.seq).toBe(seq);
+    }
   });
 
   it('imports the document as exported, and the engine still trades', async () => {
