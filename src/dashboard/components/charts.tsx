@@ -138,7 +138,7 @@ export function fillMarkers(fills: readonly FillMark[], times: readonly number[]
   return out;
 }
 
-export function PriceChart(props: { api: Api; symbol: string; feed: PriceFeed; fills: readonly FillMark[] }) {
+export function PriceChart(props: { api: Api; symbol: string; feed: PriceFeed; fills: readonly FillMark[]; onHistory?(lastClose: string): void }) {
   const host = useRef<HTMLDivElement>(null);
   const [timeframe, setTimeframe] = useState(() => {
     const saved = localStorage.getItem(TIMEFRAME_KEY);
@@ -199,6 +199,8 @@ export function PriceChart(props: { api: Api; symbol: string; feed: PriceFeed; f
         volume.setData(bars.map(volumeOf));
         barTimes.current = bars.map((b) => b.time);
         last = bars[bars.length - 1];
+        const newest = items[items.length - 1];
+        if (newest !== undefined) props.onHistory?.(newest.close);
         setState({ candles: bars.length, markers: 0, loaded: true });
         drawMarkers();
         c.timeScale().scrollToRealTime();

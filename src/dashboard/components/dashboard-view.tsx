@@ -93,6 +93,7 @@ export function DashboardView(props: { api: Api; apiKey: string; instruments: re
 
   useEffect(() => {
     if (symbol === '') return;
+    setLast(undefined);
     api.depth(symbol).then(setDepth).catch(() => undefined);
     const onMessage = (m: StreamMessage) => {
       if (m.channel === 'account' && ('event' in m || 'balances' in m)) {
@@ -184,14 +185,14 @@ export function DashboardView(props: { api: Api; apiKey: string; instruments: re
         )}
         <span class="tag">{instrument.market === 'perpetual' ? 'Perpetual' : 'Spot'}</span>
         {leverage !== undefined && <span class="tag lev-tag" title="Leverage for new positions on this symbol, from the server">Leverage <strong data-testid="leverage-current">{leverage}×</strong></span>}
-        <strong class={`last num ${last?.side === 'SELL' ? 'neg' : 'pos'}`} data-testid="last-price">{last ? fmt(last.price) : '—'}</strong>
+        <strong class={`last num ${last?.side === 'SELL' ? 'neg' : last?.side === 'BUY' ? 'pos' : ''}`} data-testid="last-price">{last ? fmt(last.price) : '—'}</strong>
         <span class="dim small num">Bid {fmt(bestBid)} · Ask {fmt(bestAsk)}</span>
         <FeedBadge feed={feeds.find((f) => f.symbol === symbol)} stream={stream} lastMarketAt={lastMarketAt} now={now} />
       </div>
       <AccountSummary account={account} quote={instrument.quote} drawdown={drawdown} />
       <section class="panel charts">
         <header class="panel-head"><h2>{instrument.base}/{instrument.quote} · candles from the feed</h2><span class="dim small">your fills marked</span></header>
-        <PriceChart api={api} feed={priceFeed} symbol={symbol} fills={marks} />
+        <PriceChart api={api} feed={priceFeed} symbol={symbol} fills={marks} onHistory={(price) => setLast((l) => l ?? { price, side: '' })} />
         <header class="panel-head"><h2>Equity</h2><span class="dim small">{instrument.quote}</span></header>
         <EquityChart points={equity} />
       </section>
