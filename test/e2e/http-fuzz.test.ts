@@ -4,7 +4,7 @@
  * the OpenAPI document lists plus the MEXC dialect and the dashboard: garbage and deeply nested JSON,
  * wrong types, huge numbers and strings, unicode, bad percent-encoding, wrong or missing keys, wrong
  * MEXC signatures, random query strings, every order type with random fields, admin account
- * create/import/reset with random documents.
+ * create/import/reset with random documents; and hostile WebSocket clients on /ws.
  *
  * Asserts: no answer is a 5xx; every error body has the documented shape (`{code,message}` native,
  * `{code,msg}` MEXC); the engine stays ready; an ordinary order still fills; a restart on the same
@@ -21,6 +21,7 @@ import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
 import { freePort, startServeProcess, stopServeProcess, type ServeProcess } from '../../src/test-kit/serve-process.js';
 import { Rng } from '../../src/test-kit/kernel-fuzz-commands.js';
 
@@ -249,6 +250,53 @@ async function storm(base: string, count: number, seed: number, routes: Route[],
   return { serverErrors, unparsable, badShapes, statuses };
 }
 
+/**
+ * Hostile WebSocket clients: garbage, binary and oversized frames, wrong keys, unknown ops and
+ * channels, too many subscriptions. Every answer must be a JSON `{"op":…}` message; returns the
+ * frames that were not.
+ */
+async function wsStorm(port: number, connections: number, framesEach: number, seed: number, accounts: Account[]): Promise<{ frames: number; problems: string[]; refusals: Map<string, number> }> {
+  const r = new Rng(seed);
+  const problems: string[] = [];
+  const refusals = new Map<string, number>();
+  let frames = 0;
+  const one = () =>
+    new Promise<void>((resolve) => {
+      const ws = new WebSocket(`ws://127.0.0.1:${port}/ws`);
+      const done = () => resolve();
+      ws.on('error', (e) => {
+        refusals.set(String(e.message).slice(0, 80), (refusals.get(String(e.message).slice(0, 80)) ?? 0) + 1);
+        done();
+      });
+      ws.on('close', done);
+      ws.on('message', (data: Buffer) => {
+        try {
+          const m = JSON.parse(data.toString()) as Record<string, unknown>;
+          if (typeof m !== 'object' || m === null || (m.op === 'error' && (typeof m.code !== 'string' || typeof m.message !== 'string'))) problems.push(`odd frame ${data.toString().slice(0, 200)}`);
+        } catch {
+          problems.push(`not JSON: ${data.toString().slice(0, 200)}`);
+        }
+      });
+      ws.on('open', () => {
+        for (let i = 0; i < framesEach; i += 1) {
+          frames += 1;
+          const roll = r.next();
+          if (roll < 0.2) ws.send(JSON.stringify({ op: 'auth', apiKey: r.chance(0.5) ? r.pick(accounts).apiKey : r.pick(['', 'x', 'k'.repeat(5000), ADMIN]) }));
+          else if (roll < 0.45) ws.send(JSON.stringify({ op: 'subscribe', channels: Array.from({ length: r.int(0, 60) }, () => r.pick(['account', 'market:BTCUSDT', 'depth:BTCUSDT', 'market:XYZ', 'depth:', '', '💥', 'x'.repeat(300)])) }));
+          else if (roll < 0.55) ws.send(JSON.stringify({ op: r.pick(['unsubscribe', 'ping', 'PING', '', 'order', '__proto__']), channels: garbageValue(r) }));
+          else if (roll < 0.7) ws.send(JSON.stringify(garbageValue(r)));
+          else if (roll < 0.8) ws.send(r.pick(['{', 'null', '[]', '"x"', '\u0000', deepNest(2000)]));
+          else if (roll < 0.9) ws.send(Buffer.from(Array.from({ length: r.int(1, 200) }, () => r.int(0, 255))));
+          else if (roll < 0.95) ws.send('x'.repeat(r.int(70_000, 2_000_000)));
+          else ws.send(JSON.stringify({ op: 'subscribe', channels: ['account'] }));
+        }
+        setTimeout(() => ws.close(), 300);
+      });
+    });
+  for (let batch = 0; batch < connections; batch += 8) await Promise.all(Array.from({ length: Math.min(8, connections - batch) }, one));
+  return { frames, problems, refusals };
+}
+
 const show = (sent: Sent, answer: Answer) =>
   `${sent.method} ${sent.path.length > 400 ? `${sent.path.slice(0, 250)}…${sent.path.slice(-120)}` : sent.path} headers=${JSON.stringify(sent.headers).slice(0, 200)} body=${(sent.body ?? '').length > 400 ? `${sent.body!.slice(0, 250)}…${sent.body!.slice(-120)}` : (sent.body ?? '')} → ${answer.status} ${answer.text.slice(0, 300)}`;
 
@@ -314,6 +362,16 @@ describe('the real server process under hostile HTTP', () => {
     }
     await new Promise((r) => setTimeout(r, 500));
     const before = await balances(first.url);
+
+    // Hostile WebSocket clients last: the process must still be there and ready afterwards.
+    const ws = await wsStorm(port, 40, 60, 99, accounts);
+    const aliveAfterWs = first.child.exitCode === null;
+    const readyAfterWs = aliveAfterWs ? (await fetch(`${first.url}/ready`)).status : 0;
+    console.log(
+      `ws fuzz: ${ws.frames} frames on 40 connections; answers that were not a JSON message: ${ws.problems.length}; connections that failed: ${JSON.stringify(Object.fromEntries(ws.refusals))}; ` +
+        `process ${aliveAfterWs ? 'alive' : `exited with ${String(first.child.exitCode)}`}`,
+    );
+    const crashOutput = aliveAfterWs ? '' : first.output().slice(-1500);
     await stopServeProcess(first);
 
     const second = await startServeProcess(port, env);
@@ -331,6 +389,9 @@ describe('the real server process under hostile HTTP', () => {
     const mexcBad = result.badShapes.filter((b) => isMexc(b.sent.path));
     expect.soft(nativeBad.length, distinct(nativeBad)).toBe(0);
     expect.soft(mexcBad.length, distinct(mexcBad)).toBe(0);
+    expect.soft(ws.problems, ws.problems.slice(0, 5).join('\n')).toEqual([]);
+    expect.soft(aliveAfterWs, `the process exited under hostile WebSocket frames:\n${crashOutput}`).toBe(true);
+    expect.soft(readyAfterWs).toBe(200);
     expect.soft(ready.status, readyBody).toBe(200);
     expect.soft(order.status, JSON.stringify(filled)).toBe(201);
     expect.soft(filled).toMatchObject({ status: 'FILLED', executedQty: '0.001' });
