@@ -150,6 +150,15 @@ describe('sequences the fuzzer found', () => {
         input({ kind: 'order.place', time: T, account: 'f', symbol: 'BTCUSDT', side: 'SELL', type: 'LIMIT', quantity: '10', price: '100.0' }),
       ],
     ],
+    [
+      'realized PnL of a partial close after a 120 BTC market buy uses an entry price rounded more than once (8e-18 USDT off)',
+      usdm,
+      [
+        input({ kind: 'account.open', time: T, account: 'w', type: 'futures', marginMode: 'isolated', leverage: 1, balances: { USDT: '10000000' } }),
+        input({ kind: 'order.place', time: T, account: 'w', symbol: 'BTCUSDT', side: 'BUY', type: 'MARKET', quantity: '120' }),
+        input({ kind: 'order.place', time: T, account: 'w', symbol: 'BTCUSDT', side: 'SELL', type: 'MARKET', quantity: '7', reduceOnly: true }),
+      ],
+    ],
     ['an account document with only its header', spot, [{ importFrom: 'big', as: 'x', mutation: 'header-only' }]],
     ['an account document without its orders', spot, [{ importFrom: 'big', as: 'x', mutation: 'orders-missing' }]],
     ['an account document without its health', spot, [{ importFrom: 'big', as: 'x', mutation: 'no-health' }]],
