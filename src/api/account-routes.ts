@@ -10,7 +10,6 @@ import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import { AccountDocumentSchema, documentProblem, type AccountDocumentBody } from './account-document-schema.js';
 import { createAccount, deleteAccount, importAccount, resetAccount } from './account-service.js';
-import { checkDefaultLeverage, checkFees } from './admin-input-checks.js';
 import { requireAdmin } from './auth.js';
 import { HttpError } from './http-errors.js';
 import { Balances, CreateAccountBody, Page, type CreateAccountBodyType, type PageQuery } from './schemas.js';
@@ -21,8 +20,6 @@ export function registerAccountRoutes(app: FastifyInstance, deps: ServiceDeps): 
 
   app.post<{ Body: CreateAccountBodyType }>('/api/accounts', { schema: { tags, body: CreateAccountBody } }, async (request, reply) => {
     requireAdmin(request, deps.adminKeyHash);
-    checkFees(deps.hub.kernel, request.body.fees);
-    checkDefaultLeverage(deps.hub.kernel, request.body.type, request.body.leverage);
     const profile = await createAccount(deps, request.body, 'admin');
     return reply.code(201).send({
       id: profile.accountId,

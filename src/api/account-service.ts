@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import type { OpenAccountInput } from '../core/kernel/inputs.js';
 import type { AccountProfile } from '../persistence/credential-store.js';
 import { documentTextProblem } from './account-document-schema.js';
+import { checkDefaultLeverage, checkFees } from './admin-input-checks.js';
 import { HttpError } from './http-errors.js';
 import type { ServiceDeps } from './service-deps.js';
 
@@ -23,6 +24,9 @@ export interface NewAccount {
 }
 
 export async function createAccount(deps: AccountDeps, spec: NewAccount, actor: string): Promise<AccountProfile> {
+  // Checked here, so every caller (the admin route, `papertrade accounts create`) refuses the same.
+  checkFees(deps.hub.kernel, spec.fees);
+  checkDefaultLeverage(deps.hub.kernel, spec.type, spec.leverage);
   const id = `acc_${randomUUID().replaceAll('-', '').slice(0, 16)}`;
   const type = spec.type ?? 'spot';
   const input: OpenAccountInput = {
