@@ -18,6 +18,7 @@
 import { createHmac } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -398,4 +399,56 @@ describe('the real server process under hostile HTTP', () => {
     expect.soft(after).toEqual(before);
     expect.soft(readyAfter.status, await readyAfter.text()).toBe(200);
   }, 600_000);
+});
+
+/** Single requests the storm found, each its own case, against one server. */
+describe('requests the HTTP fuzzer found', () => {
+  let server: ServeProcess;
+  let account: Account;
+  afterAll(async () => {
+    if (server !== undefined) await stopServeProcess(server);
+  });
+
+  const start = async () => {
+    if (server !== undefined) return;
+    const databaseUrl = `sqlite:${join(mkdtempSync(join(tmpdir(), 'papertrade-http-cases-')), 'db.sqlite')}`;
+    server = await startServeProcess(await freePort(), { DATABASE_URL: databaseUrl, ADMIN_API_KEY: ADMIN, REPLAY_SPEED: '1', LOG_LEVEL: 'error' });
+    const res = await fetch(`${server.url}/api/accounts`, { method: 'POST', headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' }, body: JSON.stringify({ name: 'cases', balances: { USDT: '1000' } }) });
+    account = (await res.json()) as Account;
+  };
+
+  it('a MEXC request whose signature is malformed percent-encoding (signature=%zz) answers 4xx {code,msg}', async () => {
+    await start();
+    const answer = await send(server.url, { method: 'GET', path: `/api/v3/account?timestamp=${Date.now()}&signature=%zz`, headers: { 'x-mexc-apikey': account.apiKey } });
+    expect(answer.status, answer.text).toBeLessThan(500);
+    expect(shapeProblem('/api/v3/account', answer)).toBeUndefined();
+  }, 60_000);
+
+  it('a HEAD request refused for its header size gets no body after the headers', async () => {
+    await start();
+    const url = new URL(server.url);
+    const raw = await new Promise<string>((resolve) => {
+      const socket = connect(Number(url.port), url.hostname, () => socket.write(`HEAD /api/v3/ping HTTP/1.1\r\nHost: x\r\nX-Pad: ${'y'.repeat(20_000)}\r\n\r\n`));
+      let text = '';
+      socket.on('data', (d) => (text += d.toString()));
+      socket.on('close', () => resolve(text));
+      socket.on('error', () => resolve(text));
+      setTimeout(() => socket.destroy(), 2000);
+    });
+    const [head, ...rest] = raw.split('\r\n\r\n');
+    expect(head).toMatch(/^HTTP\/1\.1 431/);
+    expect(rest.join('\r\n\r\n'), 'bytes after the response headers of a HEAD request').toBe('');
+  }, 60_000);
+
+  it('a WebSocket frame `null` from a client that never authenticated leaves the process up and ready', async () => {
+    await start();
+    const ws = new WebSocket(`${server.url.replace('http', 'ws')}/ws`);
+    ws.on('error', () => {});
+    await new Promise((resolve) => ws.once('open', resolve));
+    ws.send('null');
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    ws.close();
+    expect(server.child.exitCode, server.output().slice(-1200)).toBeNull();
+    expect((await fetch(`${server.url}/ready`)).status).toBe(200);
+  }, 60_000);
 });
