@@ -1,0 +1,104 @@
+import { spawn } from 'node:child_process';
+import { appendFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { candlesFile, PROJECT_ROOT } from '../test-kit/data-paths.js';
+import { parseCandlesCsv } from '../strategy/candles.js';
+import { BinanceStandIn, type BinanceKline } from './download-command-stand-in.js';
+
+const HOUR = 3_600_000;
+
+/** Binance BTCUSDT 1h bars (bundled), in the row shape of Binance's klines endpoint. */
+function servedBars(): BinanceKline[] {
+  const lines = readFileSync(candlesFile('binance_btcusdt_1h.csv'), 'utf8').trim().split('\n').slice(1);
+  const bars = lines.map((line): BinanceKline => {
+    const [t, o, h, l, c, v] = line.split(',') as [string, string, string, string, string, string];
+    return [Number(t), o, h, l, c, v, Number(t) + HOUR - 1, '0', 1, '0', '0', '0'];
+  });
+  // The bar of the current hour is still open: the exchange serves it, a download must not keep it.
+  const open = Math.floor(Date.now() / HOUR) * HOUR;
+  bars.push([open, '90000.5', '90001', '89999', '90000', '1.5', open + HOUR - 1, '0', 1, '0', '0', '0']);
+  return bars;
+}
+
+interface Run {
+  readonly code: number | null;
+  readonly signal: string | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+function runDownload(args: readonly string[], api: string, onSpawn: (kill: () => void) => void = () => {}): Promise<Run> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'download', ...args], {
+    cwd: PROJECT_ROOT,
+    env: {
+      ...process.env,
+      EXCHANGE_URLS_BINANCE: JSON.stringify({ api: { public: api } }),
+      EXCHANGE_OPTIONS_BINANCE: JSON.stringify({ options: { fetchMarkets: { types: ['spot'] }, fetchCurrencies: false } }),
+    },
+  });
+  onSpawn(() => child.kill('SIGKILL'));
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  return new Promise((resolve) => child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr })));
+}
+
+describe('papertrade download (candles through ccxt against a local stand-in of Binance)', () => {
+  let dir: string | undefined;
+  let standIn: BinanceStandIn | undefined;
+  afterEach(async () => {
+    await standIn?.stop();
+    if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('pages through the bars, waits out a 429, resumes after being killed, and ends with exactly the closed bars served', async () => {
+    const bars = servedBars();
+    let kill: () => void = () => {};
+    standIn = new BinanceStandIn({
+      klines: bars,
+      rateLimited: new Set([2]),
+      onKlines: (n) => {
+        if (n === 4) kill(); // the first run dies while asking for its third page
+      },
+    });
+    const api = await standIn.start();
+    dir = mkdtempSync(join(tmpdir(), 'download-'));
+    const out = join(dir, 'btcusdt_1h.csv');
+    const since = bars[9]![0];
+    const args = ['--exchange', 'binance', '--symbol', 'BTC/USDT', '--timeframe', '1h', '--since', String(since), '--limit', '20', '--out', out];
+
+    const first = await runDownload(args, api, (k) => (kill = k));
+    expect(first.signal).toBe('SIGKILL');
+    expect(standIn.rateLimitedAnswers).toBe(1);
+    const partial = parseCandlesCsv(readFileSync(out, 'utf8'));
+    expect(partial.map((c) => c.openTime)).toEqual(bars.slice(9, 9 + 40).map((b) => b[0])); // pages 1 and 2
+    // The process may die in the middle of a write: a torn last line.
+    appendFileSync(out, `${bars[49]![0]},7`);
+    const before = standIn.klinesRequests;
+
+    const second = await runDownload(args, api);
+    expect(second.stderr).toBe('');
+    expect(second.code).toBe(0);
+    expect(second.stdout).toMatch(/71 candles written \(resumed after/);
+    // The resumed run asks from the bar after the last complete one, never again for what it has.
+    expect(standIn.startTimes[standIn.startTimes.length - (standIn.klinesRequests - before)]).toBe(bars[49]![0]);
+
+    const expected = bars.filter((b) => b[0] >= since && b[0] + HOUR <= Date.now());
+    expect(expected).toHaveLength(111);
+    const lines = readFileSync(out, 'utf8').trim().split('\n');
+    expect(lines[0]).toBe('open_time_ms,open,high,low,close,volume');
+    expect(lines.slice(1)).toEqual(expected.map((b) => b.slice(0, 6).join(',')));
+  }, 120_000);
+
+  it('refuses an exchange ccxt does not know, and a --until before --since', async () => {
+    const unknown = await runDownload(['--exchange', 'nosuchexchange', '--symbol', 'BTC/USDT', '--since', '2024-01-01'], 'http://127.0.0.1:9/api/v3');
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toMatch(/ccxt has no exchange "nosuchexchange"/);
+    const backwards = await runDownload(['--symbol', 'BTC/USDT', '--since', '2024-01-02', '--until', '2024-01-01'], 'http://127.0.0.1:9/api/v3');
+    expect(backwards.code).toBe(2);
+    expect(backwards.stderr).toMatch(/--until must be after --since/);
+  }, 60_000);
+});
