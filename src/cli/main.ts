@@ -4,6 +4,8 @@
 import { Command, CommanderError } from 'commander';
 import { registerAccountsCommand } from './accounts-command.js';
 import { registerBacktestCommand } from './backtest-command.js';
+import { registerDownloadCommand } from './download-command.js';
+import { registerImportCommand } from './import-command.js';
 import { registerRecordCommand } from './record-command.js';
 import { registerReplayCommands } from './replay-command.js';
 import { registerServeCommand } from './serve-command.js';
@@ -20,6 +22,8 @@ registerReplayCommands(program);
 registerBacktestCommand(program);
 registerRecordCommand(program);
 registerAccountsCommand(program);
+registerDownloadCommand(program);
+registerImportCommand(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -1,0 +1,64 @@
+/**
+ * `papertrade import`: one archive format, one or more files (in date order), one output directory
+ * in the replay format. The book and the trades of one market can be imported into the same
+ * directory by two imports (e.g. Tardis `incremental_book_L2`, then `trades`).
+ */
+import { mkdirSync, statSync } from 'node:fs';
+import { importBinanceBookTicker, importBinanceKlines, importBinanceTrades, type ImportContext } from './binance-importers.js';
+import { ImportError } from './import-fields.js';
+import { writeImportMeta, type ImportSummary } from './recording-output.js';
+import { importTardisBookSnapshots, importTardisIncrementalL2, importTardisTrades } from './tardis-importers.js';
+
+export const IMPORT_FORMATS = {
+  'binance-trades': (ctx: ImportContext) => importBinanceTrades(ctx, false),
+  'binance-aggtrades': (ctx: ImportContext) => importBinanceTrades(ctx, true),
+  'binance-klines': (ctx: ImportContext) => importBinanceKlines(ctx),
+  'binance-bookticker': (ctx: ImportContext) => importBinanceBookTicker(ctx),
+  'tardis-incremental-book-l2': (ctx: ImportContext) => importTardisIncrementalL2(ctx),
+  'tardis-book-snapshot-25': (ctx: ImportContext) => importTardisBookSnapshots(ctx, 'tardis-book-snapshot-25'),
+  'tardis-book-snapshot-5': (ctx: ImportContext) => importTardisBookSnapshots(ctx, 'tardis-book-snapshot-5'),
+  'tardis-trades': (ctx: ImportContext) => importTardisTrades(ctx),
+} as const satisfies Record<string, (ctx: ImportContext) => Promise<ImportSummary>>;
+
+export type ImportFormat = keyof typeof IMPORT_FORMATS;
+
+export function isImportFormat(name: string): name is ImportFormat {
+  return Object.hasOwn(IMPORT_FORMATS, name);
+}
+
+export interface ImportOptions {
+  readonly format: string;
+  readonly files: readonly string[];
+  readonly out: string;
+  readonly symbol?: string;
+  readonly market?: 'spot' | 'perpetual';
+  /** Called as input bytes are read: (read so far, total bytes of the files). */
+  readonly onProgress?: (done: number, total: number) => void;
+}
+
+export async function importArchive(options: ImportOptions): Promise<ImportSummary> {
+  if (!isImportFormat(options.format)) throw new Error(`unknown format ${options.format}; one of ${Object.keys(IMPORT_FORMATS).join(', ')}`);
+  if (options.files.length === 0) throw new Error('no input files');
+  let total = 0;
+  for (const file of options.files) {
+    try {
+      total += statSync(file).size;
+    } catch {
+      throw new ImportError(file, 0, 'file not found');
+    }
+  }
+  mkdirSync(options.out, { recursive: true });
+  let done = 0;
+  const summary = await IMPORT_FORMATS[options.format]({
+    files: options.files,
+    dir: options.out,
+    ...(options.symbol !== undefined ? { symbol: options.symbol } : {}),
+    ...(options.market !== undefined ? { market: options.market } : {}),
+    onBytes: (n) => {
+      done += n;
+      options.onProgress?.(done, total);
+    },
+  });
+  writeImportMeta(options.out, summary);
+  return summary;
+}
