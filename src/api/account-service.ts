@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import type { OpenAccountInput } from '../core/kernel/inputs.js';
 import type { AccountProfile } from '../persistence/credential-store.js';
 import { documentTextProblem } from './account-document-schema.js';
-import { checkDefaultLeverage, checkFees } from './admin-input-checks.js';
+import { checkBalances, checkDefaultLeverage, checkFees } from './admin-input-checks.js';
 import { HttpError } from './http-errors.js';
 import type { ServiceDeps } from './service-deps.js';
 
@@ -25,6 +25,7 @@ export interface NewAccount {
 
 export async function createAccount(deps: AccountDeps, spec: NewAccount, actor: string): Promise<AccountProfile> {
   // Checked here, so every caller (the admin route, `papertrade accounts create`) refuses the same.
+  checkBalances(spec.balances);
   checkFees(deps.hub.kernel, spec.fees);
   checkDefaultLeverage(deps.hub.kernel, spec.type, spec.leverage);
   const id = `acc_${randomUUID().replaceAll('-', '').slice(0, 16)}`;
@@ -55,6 +56,7 @@ export async function createAccount(deps: AccountDeps, spec: NewAccount, actor: 
 }
 
 export async function resetAccount(deps: AccountDeps, accountId: string, balances: Readonly<Record<string, string>> | undefined, actor: string): Promise<void> {
+  checkBalances(balances);
   const events = await deps.hub.submit({ kind: 'account.reset', time: deps.hub.now(), account: accountId, ...(balances !== undefined ? { balances } : {}) });
   const refused = events.find((e) => e.type === 'ACCOUNT_REJECTED');
   if (refused !== undefined && refused.type === 'ACCOUNT_REJECTED') throw HttpError.of({ code: refused.code, message: refused.message });

@@ -1,15 +1,29 @@
 /**
  * The checks on admin and account settings that a JSON Schema cannot express, because they depend
- * on the engine's instruments: fee rates within the bounds of core/instruments/fee-bounds.ts (a lone
+ * on the engine's instruments (and the schemas' balance rules, for callers without the schemas, such
+ * as `papertrade accounts`): fee rates within the bounds of core/instruments/fee-bounds.ts (a lone
  * maker rebate against the instruments' taker rates), leverage within each perpetual's range.
  * Each refusal is a 400 whose message starts with the field it is about.
  */
 import { feeTextProblem } from '../core/instruments/fee-bounds.js';
 import type { Kernel } from '../core/kernel/kernel.js';
 import { HttpError } from './http-errors.js';
+import { AMOUNT_PATTERN, ASSET_CODE_PATTERN } from './schemas.js';
 
 function refuse(code: string, field: string, message: string): HttpError {
   return new HttpError(400, { code, message: `${field}: ${message}` });
+}
+
+const ASSET = new RegExp(ASSET_CODE_PATTERN);
+const AMOUNT = new RegExp(AMOUNT_PATTERN);
+
+/** Balances: short upper-case asset codes, non-negative decimal amounts (the schemas' rules, for callers without them). */
+export function checkBalances(balances: Readonly<Record<string, string>> | undefined): void {
+  if (balances === undefined) return;
+  for (const [asset, amount] of Object.entries(balances)) {
+    if (!ASSET.test(asset)) throw refuse('INVALID_REQUEST', 'balances', `${JSON.stringify(asset.slice(0, 40))} is not an asset code (1–20 upper-case letters and digits)`);
+    if (typeof amount !== 'string' || !AMOUNT.test(amount)) throw refuse('INVALID_REQUEST', `balances.${asset}`, 'must be a non-negative decimal with at most 18 decimals, e.g. "10000" or "0.5"');
+  }
 }
 
 /** Fee overrides of a new account: within the bounds against every instrument this engine trades. */

@@ -6,7 +6,7 @@ import type { InjectOptions } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { USDM_RECORDING } from '../test-kit/data-paths.js';
 import { ADMIN_KEY, startTestService, type TestService } from '../test-kit/service-kit.js';
-import { importAccount } from './account-service.js';
+import { createAccount, importAccount, resetAccount, type NewAccount } from './account-service.js';
 import { HttpError } from './http-errors.js';
 
 const admin = { authorization: `Bearer ${ADMIN_KEY}` };
@@ -63,6 +63,16 @@ describe('admin inputs on a spot engine', () => {
     await refusedUnchanged(service, create({ name: 'x', balances: { 'US DT': '5' } }), /balances/);
     await refusedUnchanged(service, create({ name: 'x', balances: { ABCDEFGHIJKLMNOPQRSTU: '5' } }), /balances/);
     await refusedUnchanged(service, { method: 'POST', url: `/api/accounts/${alice.id}/reset`, headers: admin, payload: { balances: { USDT: '-1' } } }, /balances\/USDT/);
+  });
+
+  it('refuses the same balances and fees through the account service, as `papertrade accounts` calls it', async () => {
+    const seq = service.engine.seq;
+    const specs: NewAccount[] = [{ name: 'x', balances: { usdt: '1' } }, { name: 'x', balances: { USDT: '-1' } }, { name: 'x', balances: { USDT: '1' }, fees: { taker: '2' } }];
+    for (const spec of specs) {
+      await expect(createAccount(service.deps, spec, 'test')).rejects.toMatchObject({ status: 400, body: { message: expect.stringMatching(/^(balances|fees)/) } });
+    }
+    await expect(resetAccount(service.deps, alice.id, { USDT: '-1' }, 'test')).rejects.toMatchObject({ status: 400, body: { message: expect.stringMatching(/^balances\.USDT: /) } });
+    expect(service.engine.seq).toBe(seq);
   });
 
   it('refuses a leverage on a spot account, and any futures leverage where no perpetual is traded', async () => {

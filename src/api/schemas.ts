@@ -7,7 +7,8 @@ export const SignedDecimal = Type.String({ pattern: '^-?\\d+(\\.\\d+)?$' });
 export const ASSET_CODE_PATTERN = '^[A-Z0-9]{1,20}$';
 export const AssetCode = Type.String({ pattern: ASSET_CODE_PATTERN, description: 'asset code, e.g. "USDT"' });
 /** A balance: a non-negative decimal with at most 20 integer digits and 18 decimals. */
-export const Amount = Type.String({ pattern: '^\\d{1,20}(\\.\\d{1,18})?$', description: 'non-negative decimal string, e.g. "10000" or "0.5"' });
+export const AMOUNT_PATTERN = '^\\d{1,20}(\\.\\d{1,18})?$';
+export const Amount = Type.String({ pattern: AMOUNT_PATTERN, description: 'non-negative decimal string, e.g. "10000" or "0.5"' });
 export const Balances = Type.Record(AssetCode, Amount, { description: 'asset code → amount', maxProperties: 100, additionalProperties: false });
 /** A fee rate as a fraction ("0.001" = 0.1 %); the maker rate may be negative (a rebate). Bounds: core/instruments/fee-bounds.ts. */
 export const FeeRates = Type.Object(
