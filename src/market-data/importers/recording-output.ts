@@ -10,7 +10,7 @@
  * of the directory and a trade import never touches its depth, so both can be imported into one
  * directory (a trades-only directory is `trades.csv.gz` plus `recording.json`).
  */
-import { createWriteStream, existsSync, readFileSync, renameSync, rmSync, writeFileSync, type WriteStream } from 'node:fs';
+import { createWriteStream, existsSync, openSync, readFileSync, renameSync, rmSync, writeFileSync, type WriteStream } from 'node:fs';
 import { join } from 'node:path';
 import { once } from 'node:events';
 import { createGzip, type Gzip } from 'node:zlib';
@@ -41,7 +41,8 @@ class GzLines {
 
   constructor(readonly path: string) {
     this.gzip = createGzip();
-    this.file = createWriteStream(`${path}.partial`);
+    // Opened now (not later on the thread pool), so that an abort right away leaves nothing behind.
+    this.file = createWriteStream(`${path}.partial`, { fd: openSync(`${path}.partial`, 'w') });
     this.gzip.pipe(this.file);
   }
 
