@@ -45,27 +45,53 @@ export function bucketOf(time: number, bucketing: Bucketing): [number, number] {
   return [open, open + bucketing.ms];
 }
 
-/** A kline row as MEXC and Binance lead it: [openTime, open, high, low, close, volume, closeTime, quoteVolume]. */
-export type KlineRow = [number, string, string, string, string, string, number, string];
+/** One candle of kept trades: [openTime, closeTime) and its exact figures. */
+export interface Candle {
+  readonly openTime: number;
+  readonly closeTime: number;
+  readonly open: Fixed;
+  readonly high: Fixed;
+  readonly low: Fixed;
+  readonly close: Fixed;
+  readonly volume: Fixed;
+  readonly quoteVolume: Fixed;
+  readonly trades: number;
+  /** Volume of trades whose taker bought (the maker was the seller). */
+  readonly takerBuyVolume: Fixed;
+  readonly takerBuyQuoteVolume: Fixed;
+}
 
-export function aggregateKlines(trades: readonly TapeTrade[], bucketing: Bucketing): KlineRow[] {
-  const rows: { open: number; close: number; o: Fixed; h: Fixed; l: Fixed; c: Fixed; v: Fixed; q: Fixed }[] = [];
+export function aggregateCandles(trades: readonly TapeTrade[], bucketing: Bucketing): Candle[] {
+  const rows: { -readonly [K in keyof Candle]: Candle[K] }[] = [];
   for (const t of trades) {
     const price = parseFixed(t.price);
     const qty = parseFixed(t.quantity);
-    const last = rows.at(-1);
-    if (last !== undefined && t.time >= last.open && t.time < last.close) {
-      if (price > last.h) last.h = price;
-      if (price < last.l) last.l = price;
-      last.c = price;
-      last.v += qty;
-      last.q += mulExact(price, qty);
-      continue;
+    const quote = mulExact(price, qty);
+    let last = rows.at(-1);
+    if (last === undefined || t.time < last.openTime || t.time >= last.closeTime) {
+      const [openTime, closeTime] = bucketOf(t.time, bucketing);
+      last = { openTime, closeTime, open: price, high: price, low: price, close: price, volume: 0n, quoteVolume: 0n, trades: 0, takerBuyVolume: 0n, takerBuyQuoteVolume: 0n };
+      rows.push(last);
     }
-    const [open, close] = bucketOf(t.time, bucketing);
-    rows.push({ open, close, o: price, h: price, l: price, c: price, v: qty, q: mulExact(price, qty) });
+    if (price > last.high) last.high = price;
+    if (price < last.low) last.low = price;
+    last.close = price;
+    last.volume += qty;
+    last.quoteVolume += quote;
+    last.trades += 1;
+    if (!t.buyerMaker) {
+      last.takerBuyVolume += qty;
+      last.takerBuyQuoteVolume += quote;
+    }
   }
-  return rows.map((r) => [r.open, formatFixed(r.o), formatFixed(r.h), formatFixed(r.l), formatFixed(r.c), formatFixed(r.v), r.close, formatFixed(r.q)]);
+  return rows;
+}
+
+/** MEXC's kline row: [openTime, open, high, low, close, volume, closeTime, quoteVolume]. */
+export type KlineRow = [number, string, string, string, string, string, number, string];
+
+export function aggregateKlines(trades: readonly TapeTrade[], bucketing: Bucketing): KlineRow[] {
+  return aggregateCandles(trades, bucketing).map((r) => [r.openTime, formatFixed(r.open), formatFixed(r.high), formatFixed(r.low), formatFixed(r.close), formatFixed(r.volume), r.closeTime, formatFixed(r.quoteVolume)]);
 }
 
 export class MarketTape {

@@ -1,0 +1,173 @@
+/**
+ * Binance Spot v3 market data: ping, time, exchangeInfo, depth, trades, aggTrades, klines (and
+ * uiKlines), avgPrice and the three tickers, from the kernel's book and the shared tape of recent
+ * trades, with Binance's weights. Unknown symbols answer -1121 `Invalid symbol.`.
+ *
+ * `time` is the server's wall clock (what signatures are checked against); market data carries the
+ * engine's exchange time. aggTrades holds one trade per aggregate (the tape keeps trades, not the
+ * exchange's aggregation); `fromId` pages by trade id.
+ */
+import type { Instrument } from '../../core/instruments/instrument.js';
+import { div, formatFixed, mulExact, parseFixed, roundToDecimals, type Fixed } from '../../core/money/fixed.js';
+import { aggregateCandles, type TapeTrade } from '../dialect-kit/market-tape.js';
+import { bestOf, dayStatsOf, fixedOrZero, lastPriceOf, quoteQtyOf, tradeWindow } from '../dialect-kit/market-views.js';
+import { intParam, optionalInt } from '../dialect-kit/request-params.js';
+import type { BinanceContext } from './binance-api.js';
+import { binanceErrors } from './binance-errors.js';
+import { binanceBucketing } from './binance-klines.js';
+import { exchangeInfoSymbol } from './binance-mappers.js';
+import { depthWeight, RATE_LIMITS } from './binance-weights.js';
+
+const DAY = 86_400_000;
+const invalid = binanceErrors.invalidParameter;
+
+export function registerBinanceMarketRoutes(ctx: BinanceContext): void {
+  const kernel = () => ctx.deps.hub.kernel;
+  const spotInstruments = (): Instrument[] => kernel().instruments().filter((i) => i.market === 'spot');
+  const instrumentOf = (symbol: string | undefined): Instrument => {
+    if (symbol === undefined || symbol === '') throw binanceErrors.mandatory('symbol');
+    const found = kernel().instrument(symbol);
+    if (found === undefined || found.market !== 'spot') throw binanceErrors.invalidSymbol();
+    return found;
+  };
+  /** `symbol` or `symbols` (a JSON array, as Binance takes it) given: those; otherwise every spot instrument. */
+  const selected = (p: Record<string, string>): { one: boolean; list: Instrument[] } => {
+    if (p.symbol !== undefined && p.symbols !== undefined) throw binanceErrors.combination();
+    if (p.symbol !== undefined) return { one: true, list: [instrumentOf(p.symbol)] };
+    if (p.symbols !== undefined) return { one: false, list: symbolList(p.symbols).map(instrumentOf) };
+    return { one: false, list: spotInstruments() };
+  };
+  const many = (p: Record<string, string>, one: number, all: number) => (p.symbol !== undefined ? one : all);
+
+  ctx.route('GET', '/api/v3/ping', 1, async () => ({}));
+  ctx.route('GET', '/api/v3/time', 1, async () => ({ serverTime: ctx.wallClock() }));
+
+  ctx.route('GET', '/api/v3/exchangeInfo', 20, async (_request, _reply, p) => {
+    const { list } = selected(p);
+    return { timezone: 'UTC', serverTime: ctx.wallClock(), rateLimits: RATE_LIMITS, exchangeFilters: [], symbols: list.map(exchangeInfoSymbol) };
+  });
+
+  const depthLimit = (p: Record<string, string>) => intParam(p.limit, 'limit', 100, 5_000, invalid);
+  ctx.route('GET', '/api/v3/depth', (p) => depthWeight(depthLimit(p)), async (_request, _reply, p) => {
+    const instrument = instrumentOf(p.symbol);
+    const depth = kernel().depth(instrument.symbol, depthLimit(p))!;
+    return { lastUpdateId: kernel().bookStatus(instrument.symbol)?.updateId ?? 0, bids: depth.bids, asks: depth.asks };
+  });
+
+  const recent = (symbol: string, p: Record<string, string>): readonly TapeTrade[] => {
+    const limit = intParam(p.limit, 'limit', 500, 1_000, invalid);
+    const fromId = optionalInt(p.fromId, 'fromId', invalid);
+    const trades = ctx.tape.tradesOf(symbol);
+    if (fromId !== undefined) return trades.filter((t) => t.id >= fromId).slice(0, limit);
+    return tradeWindow(trades, limit, optionalInt(p.startTime, 'startTime', invalid), optionalInt(p.endTime, 'endTime', invalid));
+  };
+
+  ctx.route('GET', '/api/v3/trades', 25, async (_request, _reply, p) => {
+    const instrument = instrumentOf(p.symbol);
+    return recent(instrument.symbol, { ...p, fromId: '' }).map((t) => ({ id: t.id, price: t.price, qty: t.quantity, quoteQty: quoteQtyOf(t), time: t.time, isBuyerMaker: t.buyerMaker, isBestMatch: true }));
+  });
+
+  ctx.route('GET', '/api/v3/aggTrades', 4, async (_request, _reply, p) => {
+    const instrument = instrumentOf(p.symbol);
+    return recent(instrument.symbol, p).map((t) => ({ a: t.id, p: t.price, q: t.quantity, f: t.id, l: t.id, T: t.time, m: t.buyerMaker, M: true }));
+  });
+
+  const klines: Parameters<BinanceContext['route']>[3] = async (_request, _reply, p) => {
+    const instrument = instrumentOf(p.symbol);
+    if (p.interval === undefined || p.interval === '') throw binanceErrors.mandatory('interval');
+    const bucketing = binanceBucketing(p.interval);
+    if (bucketing === undefined) throw binanceErrors.invalidInterval();
+    const limit = intParam(p.limit, 'limit', 500, 1_000, invalid);
+    const start = optionalInt(p.startTime, 'startTime', invalid);
+    const end = optionalInt(p.endTime, 'endTime', invalid);
+    const rows = aggregateCandles(ctx.tape.tradesOf(instrument.symbol), bucketing).filter((r) => (start === undefined || r.openTime >= start) && (end === undefined || r.openTime <= end));
+    const page = start !== undefined ? rows.slice(0, limit) : rows.slice(-limit);
+    const f = formatFixed;
+    return page.map((r) => [r.openTime, f(r.open), f(r.high), f(r.low), f(r.close), f(r.volume), r.closeTime - 1, f(r.quoteVolume), r.trades, f(r.takerBuyVolume), f(r.takerBuyQuoteVolume), '0']);
+  };
+  ctx.route('GET', '/api/v3/klines', 2, klines);
+  ctx.route('GET', '/api/v3/uiKlines', 2, klines);
+
+  ctx.route('GET', '/api/v3/avgPrice', 2, async (_request, _reply, p) => {
+    const instrument = instrumentOf(p.symbol);
+    const now = kernel().now;
+    const window = ctx.tape.tradesOf(instrument.symbol).filter((t) => t.time > now - 5 * 60_000);
+    let volume = 0n;
+    let quote = 0n;
+    for (const t of window) {
+      volume += parseFixed(t.quantity);
+      quote += mulExact(parseFixed(t.price), parseFixed(t.quantity));
+    }
+    const price = volume > 0n ? eight(div(quote, volume)) : lastPriceOf(kernel(), ctx.tape, instrument.symbol);
+    return { mins: 5, price, closeTime: window.at(-1)?.time ?? now };
+  });
+
+  const ticker24 = (i: Instrument) => {
+    const d = dayStatsOf(kernel(), ctx.tape, i.symbol);
+    const before = ctx.tape.tradesOf(i.symbol).filter((t) => t.time <= d.closeTime - DAY).at(-1);
+    return {
+      symbol: i.symbol,
+      priceChange: formatFixed(d.change),
+      priceChangePercent: formatFixed(roundToDecimals(d.changeFraction * 100n, 3, 'half-up'), 3),
+      weightedAvgPrice: d.volume > 0n ? eight(div(d.quoteVolume, d.volume)) : '0',
+      prevClosePrice: before?.price ?? '0',
+      lastPrice: fixedOrZero(d.close),
+      lastQty: d.last?.quantity ?? '0',
+      bidPrice: d.bid?.[0] ?? '0',
+      bidQty: d.bid?.[1] ?? '0',
+      askPrice: d.ask?.[0] ?? '0',
+      askQty: d.ask?.[1] ?? '0',
+      openPrice: fixedOrZero(d.open),
+      highPrice: fixedOrZero(d.high),
+      lowPrice: fixedOrZero(d.low),
+      volume: formatFixed(d.volume),
+      quoteVolume: formatFixed(d.quoteVolume),
+      openTime: d.openTime,
+      closeTime: d.closeTime,
+      firstId: d.first?.id ?? -1,
+      lastId: d.last?.id ?? -1,
+      count: d.count,
+    };
+  };
+
+  ctx.route('GET', '/api/v3/ticker/24hr', (p) => many(p, 2, 80), async (_request, _reply, p) => {
+    const { one, list } = selected(p);
+    return one ? ticker24(list[0]!) : list.map(ticker24);
+  });
+
+  ctx.route('GET', '/api/v3/ticker/price', (p) => many(p, 2, 4), async (_request, _reply, p) => {
+    const { one, list } = selected(p);
+    const price = (i: Instrument) => ({ symbol: i.symbol, price: lastPriceOf(kernel(), ctx.tape, i.symbol) });
+    return one ? price(list[0]!) : list.map(price);
+  });
+
+  ctx.route('GET', '/api/v3/ticker/bookTicker', (p) => many(p, 2, 4), async (_request, _reply, p) => {
+    const { one, list } = selected(p);
+    const book = (i: Instrument) => {
+      const { bid, ask } = bestOf(kernel(), i.symbol);
+      return { symbol: i.symbol, bidPrice: bid?.[0] ?? '0', bidQty: bid?.[1] ?? '0', askPrice: ask?.[0] ?? '0', askQty: ask?.[1] ?? '0' };
+    };
+    return one ? book(list[0]!) : list.map(book);
+  });
+}
+
+/** An average price as Binance prints it: 8 decimals. */
+function eight(v: Fixed): string {
+  return formatFixed(roundToDecimals(v, 8, 'half-up'));
+}
+
+/** Binance's `symbols` parameter: `["BTCUSDT","ETHUSDT"]` (ccxt sends it so), or a plain comma list. */
+function symbolList(text: string): string[] {
+  const trimmed = text.trim();
+  if (trimmed.startsWith('[')) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(trimmed);
+    } catch {
+      throw binanceErrors.illegalChars('symbols', '["SYMBOL",...]');
+    }
+    if (!Array.isArray(parsed) || !parsed.every((s): s is string => typeof s === 'string')) throw binanceErrors.illegalChars('symbols', '["SYMBOL",...]');
+    return parsed;
+  }
+  return trimmed.split(',').map((s) => s.trim()).filter((s) => s !== '');
+}

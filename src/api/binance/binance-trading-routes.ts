@@ -1,0 +1,213 @@
+/**
+ * Binance Spot v3 SIGNED endpoints: account, account/commission, order (new, test, query, cancel),
+ * openOrders (list, cancel per symbol), allOrders, myTrades, the order-list endpoints, and the
+ * wallet's coin list and (empty) margin pair lists ccxt's `loadMarkets` reads. Orders, cancels and queries go through the facade
+ * and into the audit log exactly as the native and MEXC routes do: an order placed through one API
+ * is the same order through the others.
+ *
+ * Order lists (OCO, OTO, OTOCO): the kernel can group conditional orders, but the facade places
+ * single orders only, so these answer -1020 "This operation is not supported."; the list queries
+ * answer empty lists.
+ */
+import type { FastifyInstance } from 'fastify';
+import { formatFixed, parseFixed } from '../../core/money/fixed.js';
+import type { AccountProfile } from '../../persistence/credential-store.js';
+import { accountFills, accountOrders, fillOfEvent } from '../dialect-kit/account-history.js';
+import { auditCall, cancelOpenOrders, feesOf, outcomeOf } from '../dialect-kit/facade-calls.js';
+import { intParam, optionalInt } from '../dialect-kit/request-params.js';
+import type { ExecutionResult, OrderView } from '../service-deps.js';
+import type { BinanceContext } from './binance-api.js';
+import { binanceErrorOf, binanceErrors } from './binance-errors.js';
+import { binanceCanceledOrder, binanceMyTrade, binanceNewOrder, binanceOrder } from './binance-mappers.js';
+import { binanceOrderRequest } from './binance-order-request.js';
+
+const invalid = binanceErrors.invalidParameter;
+
+export function registerBinanceTradingRoutes(app: FastifyInstance, ctx: BinanceContext): void {
+  const { deps } = ctx;
+  const audit = auditCall(app, deps, 'binance-spot-v3', ctx.wallClock);
+  const kernelOrder = (o: OrderView) => deps.hub.kernel.order(o.orderId);
+  const unwrap = <T>(result: ExecutionResult<T>, on: 'place' | 'query' | 'cancel'): T => {
+    if (!result.ok) throw binanceErrorOf(result.error, on);
+    return result.value;
+  };
+  const symbolOf = (p: Record<string, string>): string => {
+    if (p.symbol === undefined || p.symbol === '') throw binanceErrors.mandatory('symbol');
+    return p.symbol;
+  };
+  const orderRef = (p: Record<string, string>) => {
+    const symbol = symbolOf(p);
+    if ((p.orderId ?? '') === '' && (p.origClientOrderId ?? '') === '') throw binanceErrors.eitherOf('orderId', 'origClientOrderId');
+    if (p.orderId && !/^\d{1,20}$/.test(p.orderId)) throw binanceErrors.illegalChars('orderId', '^[0-9]{1,20}$');
+    return { symbol, ...(p.orderId ? { orderId: p.orderId } : {}), ...(p.origClientOrderId ? { clientOrderId: p.origClientOrderId } : {}) };
+  };
+  const commissionRates = (accountId: string, symbol: string | undefined) => {
+    const { maker, taker } = feesOf(deps, accountId, symbol);
+    return { maker, taker, buyer: '0', seller: '0' };
+  };
+  const bips = (rate: string) => Number(formatFixed(parseFixed(rate) * 10_000n));
+
+  ctx.route('GET', '/api/v3/account', 20, async (request, _reply, p) => {
+    const account = ctx.signed(request, p);
+    const balances = unwrap(await deps.execution.balances(account.accountId), 'query');
+    const rates = commissionRates(account.accountId, undefined);
+    const nonZero = p.omitZeroBalances === 'true';
+    return {
+      // Binance states account commissions in basis points (10 = 0.1 %) and, since 2023, as rates too.
+      makerCommission: bips(rates.maker),
+      takerCommission: bips(rates.taker),
+      buyerCommission: 0,
+      sellerCommission: 0,
+      commissionRates: rates,
+      canTrade: !deps.hub.kernel.isHalted(account.accountId),
+      canWithdraw: false,
+      canDeposit: false,
+      brokered: false,
+      requireSelfTradePrevention: false,
+      preventSor: false,
+      updateTime: ctx.wallClock(),
+      accountType: 'SPOT',
+      balances: Object.entries(balances)
+        .filter(([, b]) => !nonZero || parseFixed(b.free) + parseFixed(b.locked) !== 0n)
+        .map(([asset, b]) => ({ asset, free: b.free, locked: b.locked })),
+      permissions: ['SPOT'],
+      uid: 0,
+    };
+  });
+
+  ctx.route('GET', '/api/v3/account/commission', 20, async (request, _reply, p) => {
+    const account = ctx.signed(request, p);
+    const symbol = symbolOf(p);
+    if (deps.hub.kernel.instrument(symbol) === undefined) throw binanceErrors.invalidSymbol();
+    const zero = { maker: '0', taker: '0', buyer: '0', seller: '0' };
+    return { symbol, standardCommission: commissionRates(account.accountId, symbol), taxCommission: zero, discount: { enabledForAccount: false, enabledForSymbol: false, discountAsset: 'BNB', discount: '0' } };
+  });
+
+  ctx.route('POST', '/api/v3/order', 1, async (request, reply, p) => {
+    const account = ctx.signed(request, p);
+    const counts = ctx.meter.chargeOrder(account.accountId);
+    void reply.header('x-mbx-order-count-10s', String(counts.tenSeconds)).header('x-mbx-order-count-1d', String(counts.day));
+    const { order, respType } = binanceOrderRequest(p);
+    const result = await deps.execution.placeOrder(account.accountId, order);
+    await audit('order.place', account.accountId, { request: order, result: outcomeOf(result) });
+    const placed = unwrap(result, 'place');
+    const fills = respType === 'FULL' ? ctx.tape.fillsOf(account.accountId).filter((f) => f.orderId === placed.orderId) : [];
+    return binanceNewOrder(placed, kernelOrder(placed), respType, fills.map(fillOfEvent));
+  });
+
+  ctx.route('POST', '/api/v3/order/test', (p) => (p.computeCommissionRates === 'true' ? 20 : 1), async (request, _reply, p) => {
+    const account = ctx.signed(request, p);
+    const { order } = binanceOrderRequest(p);
+    const instrument = deps.hub.kernel.instrument(order.symbol);
+    if (instrument === undefined || instrument.market !== 'spot') throw binanceErrors.invalidSymbol();
+    if (p.computeCommissionRates !== 'true') return {};
+    const zero = { maker: '0', taker: '0' };
+    const { maker, taker } = commissionRates(account.accountId, order.symbol);
+    return { standardCommissionForOrder: { maker, taker }, taxCommissionForOrder: zero, discount: { enabledForAccount: false, enabledForSymbol: false, discountAsset: 'BNB', discount: '0' } };
+  });
+
+  ctx.route('GET', '/api/v3/order', 4, async (request, _reply, p) => {
+    const account = ctx.signed(request, p);
+    const order = unwrap(await deps.execution.getOrder(account.accountId, orderRef(p)), 'query');
+    return binanceOrder(order, kernelOrder(order));
+  });
+
+  ctx.route('DELETE', '/api/v3/order', 1, async (request, _reply, p) => {
+    const account = ctx.signed(request, p);
+    const ref = orderRef(p);
+    const result = await deps.execution.cancelOrder(account.accountId, ref);
+    await audit('order.cancel', account.accountId, { ...ref, result: result.ok ? { status: result.value.status } : result.error });
+    const canceled = unwrap(result, 'cancel');
+    return binanceCanceledOrder(canceled, kernelOrder(canceled), canceled.clientOrderId);
+  });
+
+  ctx.route('GET', '/api/v3/openOrders', (p) => (p.symbol ? 6 : 80), async (request, _reply, p) => {
+    const account = ctx.signed(request, p);
+    const symbol = p.symbol === '' ? undefined : p.symbol;
+    if (symbol !== undefined && deps.hub.kernel.instrument(symbol) === undefined) throw binanceErrors.invalidSymbol();
+    return unwrap(await deps.execution.openOrders(account.accountId, symbol), 'query').map((o) => binanceOrder(o, kernelOrder(o)));
+  });
+
+  ctx.route('DELETE', '/api/v3/openOrders', 1, async (request, _reply, p) => {
+    const account: AccountProfile = ctx.signed(request, p);
+    const symbol = symbolOf(p);
+    if (deps.hub.kernel.instrument(symbol) === undefined) throw binanceErrors.invalidSymbol();
+    const canceled = unwrap(await cancelOpenOrders(deps, audit, account.accountId, symbol), 'query');
+    return canceled.map((o) => binanceCanceledOrder(o, kernelOrder(o), o.clientOrderId));
+  });
+
+  ctx.route('GET', '/api/v3/allOrders', 20, async (request, _reply, p) => {
+    const account = ctx.signed(request, p);
+    const symbol = symbolOf(p);
+    const limit = intParam(p.limit, 'limit', 500, 1_000, invalid);
+    const start = optionalInt(p.startTime, 'startTime', invalid);
+    const end = optionalInt(p.endTime, 'endTime', invalid);
+    const fromId = optionalInt(p.orderId, 'orderId', invalid);
+    const orders = accountOrders(deps, account.accountId, symbol, start, end).filter((o) => fromId === undefined || Number(o.orderId) >= fromId);
+    const page = start !== undefined || fromId !== undefined ? orders.slice(0, limit) : orders.slice(-limit);
+    return page.map((o) => binanceOrder(o, kernelOrder(o)));
+  });
+
+  ctx.route('GET', '/api/v3/myTrades', (p) => (p.orderId ? 5 : 20), async (request, _reply, p) => {
+    const account = ctx.signed(request, p);
+    const symbol = symbolOf(p);
+    const limit = intParam(p.limit, 'limit', 500, 1_000, invalid);
+    const start = optionalInt(p.startTime, 'startTime', invalid);
+    const end = optionalInt(p.endTime, 'endTime', invalid);
+    const fromId = optionalInt(p.fromId, 'fromId', invalid);
+    if (fromId !== undefined && (start !== undefined || end !== undefined)) throw binanceErrors.combination();
+    const fills = await accountFills(deps, ctx.tape, account.accountId, {
+      symbol,
+      ...(p.orderId ? { orderId: p.orderId } : {}),
+      ...(start !== undefined ? { start } : {}),
+      ...(end !== undefined ? { end } : {}),
+      ...(fromId !== undefined ? { fromId: String(fromId) } : {}),
+    });
+    const page = start !== undefined || fromId !== undefined ? fills.slice(0, limit) : fills.slice(-limit);
+    return page.map(binanceMyTrade);
+  });
+
+  for (const path of ['/api/v3/orderList/oco', '/api/v3/orderList/oto', '/api/v3/orderList/otoco', '/api/v3/order/oco', '/api/v3/sor/order', '/api/v3/order/cancelReplace']) {
+    ctx.route('POST', path, 1, async (request, _reply, p) => {
+      ctx.signed(request, p);
+      throw binanceErrors.unsupportedOperation('Order lists, SOR and cancel-replace are not simulated; place and cancel single orders.');
+    });
+  }
+  ctx.route('GET', '/api/v3/openOrderList', 6, async (request, _reply, p) => {
+    ctx.signed(request, p);
+    return [];
+  });
+  ctx.route('GET', '/api/v3/allOrderList', 20, async (request, _reply, p) => {
+    ctx.signed(request, p);
+    return [];
+  });
+  ctx.route('GET', '/api/v3/orderList', 4, async (request, _reply, p) => {
+    ctx.signed(request, p);
+    throw binanceErrors.orderDoesNotExist();
+  });
+
+  // No margin trading on paper: ccxt's `loadMarkets` asks for the margin pairs, and there are none.
+  ctx.route('GET', '/sapi/v1/margin/allPairs', 1, async () => []);
+  ctx.route('GET', '/sapi/v1/margin/isolated/allPairs', 10, async (request, _reply, p) => {
+    ctx.signed(request, p);
+    return [];
+  });
+
+  ctx.route('GET', '/sapi/v1/capital/config/getall', 10, async (request, _reply, p) => {
+    const account = ctx.signed(request, p);
+    const balances = unwrap(await deps.execution.balances(account.accountId), 'query');
+    const assets = [...new Set(deps.hub.kernel.instruments().flatMap((i) => [i.base, i.quote]))].sort();
+    // Paper accounts are funded by the admin API: no network takes deposits or withdrawals.
+    return assets.map((coin) => ({
+      coin, name: coin, depositAllEnable: false, withdrawAllEnable: false, free: balances[coin]?.free ?? '0', locked: balances[coin]?.locked ?? '0',
+      freeze: '0', withdrawing: '0', ipoing: '0', ipoable: '0', storage: '0', isLegalMoney: false, trading: true,
+      networkList: [
+        {
+          network: coin, coin, withdrawIntegerMultiple: '0', isDefault: true, depositEnable: false, withdrawEnable: false, depositDesc: '', withdrawDesc: '',
+          specialTips: '', name: coin, resetAddressStatus: false, addressRegex: '', memoRegex: '', withdrawFee: '0', withdrawMin: '0', withdrawMax: '0',
+          minConfirm: 0, unLockConfirm: 0, sameAddress: false, estimatedArrivalTime: 0, busy: false,
+        },
+      ],
+    }));
+  });
+}
