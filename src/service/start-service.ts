@@ -26,6 +26,7 @@ import { createAccount } from '../api/account-service.js';
 import { sha256 } from '../api/auth.js';
 import { EngineHub } from '../api/engine-hub.js';
 import { registerDashboard } from '../api/dashboard-routes.js';
+import { registerBinanceApi } from '../api/binance/index.js';
 import { registerMexcApi } from '../api/mexc/index.js';
 import { buildServer, type ServerOptions } from '../api/server.js';
 import type { ServiceDeps } from '../api/service-deps.js';
@@ -114,7 +115,7 @@ export async function startService(env: NodeJS.ProcessEnv = process.env, options
   const app = await buildServer(deps, {
     logger: { level: config.logLevel },
     limits: config.limits,
-    plugins: [registerMexcApi, webhookRoutes(webhooks), ...(options.plugins ?? []), registerDashboard],
+    plugins: [registerMexcApi, registerBinanceApi, webhookRoutes(webhooks), ...(options.plugins ?? []), registerDashboard],
   });
   serverLog = app.log;
   feed = source.startFeed(hub, (status) => app.log[status.status === 'synced' ? 'info' : 'warn']({ feed: status }, `market feed ${status.symbol}: ${status.status}${status.reason !== undefined ? ` (${status.reason})` : ''}`));
