@@ -1,0 +1,151 @@
+/** The Binance routes over raw HTTP (in-process): Binance's signing, shapes, error codes and weights, signed by hand. */
+import type { FastifyInstance, InjectOptions } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ADMIN_KEY, startTestService, type TestService } from '../../test-kit/service-kit.js';
+import { buildServer } from '../server.js';
+import { registerBinanceApi } from './binance-api.js';
+import { binanceSignature } from './binance-signature.js';
+
+// Binance's published example key (Spot API docs, "SIGNED endpoint examples").
+const DOC_SECRET = 'NhqPtmdSJYdKjVHjA7PZj4Mge3R5YNiP1e3UZjInClVN65XAbvqqM6A7H5fATj0j';
+const NOW = 1_764_500_000_000;
+
+describe('the Binance Spot v3 routes (raw HTTP)', () => {
+  let service: TestService;
+  let app: FastifyInstance;
+  let account: { id: string; apiKey: string; apiSecret: string };
+  let now = NOW;
+
+  /**
+   * POST as Binance's "mixed" example: some parameters in the query, the rest (with timestamp) in a
+   * form body. GET and DELETE: everything in the query string.
+   */
+  const signed = (method: InjectOptions['method'], path: string, query: string, body: string, extra: { key?: string; secret?: string; timestamp?: number } = {}) => {
+    const headers = { 'x-mbx-apikey': extra.key ?? account.apiKey };
+    const secret = extra.secret ?? account.apiSecret;
+    const timestamp = `timestamp=${extra.timestamp ?? now}`;
+    if (method !== 'POST') {
+      const total = [query, body, timestamp].filter((part) => part !== '').join('&');
+      return app.inject({ method, url: `/binance${path}?${total}&signature=${binanceSignature(secret, total)}`, headers });
+    }
+    const total = `${body}${body === '' ? '' : '&'}${timestamp}`;
+    return app.inject({
+      method,
+      url: `/binance${path}${query === '' ? '' : `?${query}`}`,
+      headers: { ...headers, 'content-type': 'application/x-www-form-urlencoded' },
+      payload: `${total}&signature=${binanceSignature(secret, `${query}${total}`)}`,
+    });
+  };
+
+  beforeAll(async () => {
+    service = await startTestService({ until: 1723161300000 });
+    app = await buildServer({ ...service.deps, wallClock: () => now }, { plugins: [registerBinanceApi] });
+    await service.feedUntil(1723161330000);
+    account = (await app.inject({ method: 'POST', url: '/api/accounts', headers: { authorization: `Bearer ${ADMIN_KEY}` }, payload: { name: 'raw', balances: { USDT: '10000' } } })).json();
+  });
+  afterAll(async () => {
+    await app.close();
+    await service.close();
+  });
+
+  it("signs as Binance's published examples do: query alone, and query followed by body", () => {
+    expect(binanceSignature(DOC_SECRET, 'symbol=LTCBTC&side=BUY&type=LIMIT&timeInForce=GTC&quantity=1&price=0.1&recvWindow=5000&timestamp=1499827319559')).toBe(
+      'c8db56825ae71d6d79447849e617115f4a920fa2acdcab2b053c4b2838bd6b71',
+    );
+    expect(binanceSignature(DOC_SECRET, 'symbol=LTCBTC&side=BUY&type=LIMIT&timeInForce=GTC' + 'quantity=1&price=0.1&recvWindow=5000&timestamp=1499827319559')).toBe(
+      '0fd168b8ddb4876a0358a8d14d0c9f3da0e9b20c5d52b2a00fcf7d1c602f9a77',
+    );
+  });
+
+  it('answers ping, time and exchangeInfo with the filters of the instrument and the rate limits', async () => {
+    expect((await app.inject({ url: '/binance/api/v3/ping' })).json()).toEqual({});
+    expect((await app.inject({ url: '/binance/api/v3/time' })).json()).toEqual({ serverTime: NOW });
+    const info = (await app.inject({ url: '/binance/api/v3/exchangeInfo?symbols=%5B%22BTCUSDT%22%5D' })).json();
+    expect(info.rateLimits).toContainEqual({ rateLimitType: 'REQUEST_WEIGHT', interval: 'MINUTE', intervalNum: 1, limit: 6000 });
+    const [symbol] = info.symbols;
+    expect(symbol).toMatchObject({ symbol: 'BTCUSDT', status: 'TRADING', baseAsset: 'BTC', quoteAsset: 'USDT', quoteOrderQtyMarketAllowed: true, allowTrailingStop: true, ocoAllowed: false });
+    // The bundled BTCUSDT spec (core/instruments): tick 0.01, step 0.00001, min 0.00001, max 9000, min notional 10.
+    expect(symbol.filters).toEqual(
+      expect.arrayContaining([
+        { filterType: 'PRICE_FILTER', minPrice: '0.01', maxPrice: '0', tickSize: '0.01' },
+        { filterType: 'LOT_SIZE', minQty: '0.00001', maxQty: '9000', stepSize: '0.00001' },
+        expect.objectContaining({ filterType: 'NOTIONAL', minNotional: '10', applyMinToMarket: true }),
+      ]),
+    );
+    expect((await app.inject({ url: '/binance/api/v3/depth?symbol=NOPE' })).json()).toEqual({ code: -1121, msg: 'Invalid symbol.' });
+    expect((await app.inject({ url: '/binance/api/v3/klines?symbol=BTCUSDT&interval=7m' })).json()).toEqual({ code: -1120, msg: 'Invalid interval.' });
+    const unknown = await app.inject({ url: '/binance/api/v3/nothing' });
+    expect([unknown.statusCode, unknown.json().code]).toEqual([404, -1020]);
+  });
+
+  it('answers klines in the twelve-field shape, closing one millisecond before the next opens', async () => {
+    const [row] = (await app.inject({ url: '/binance/api/v3/klines?symbol=BTCUSDT&interval=1m&limit=1' })).json();
+    expect(row).toHaveLength(12);
+    expect(row[6] - row[0]).toBe(59_999);
+    expect(Number(row[9])).toBeLessThanOrEqual(Number(row[5])); // taker-buy volume is part of the volume
+  });
+
+  it('verifies key, signature and recvWindow with Binance codes', async () => {
+    const code = async (response: Promise<{ json(): { code: number }; statusCode: number }>) => {
+      const r = await response;
+      return [r.statusCode, r.json().code];
+    };
+    expect(await code(signed('GET', '/api/v3/account', 'omitZeroBalances=true', ''))).toEqual([200, undefined]);
+    expect(await code(signed('GET', '/api/v3/account', '', '', { secret: 'f'.repeat(64) }))).toEqual([400, -1022]);
+    expect(await code(signed('GET', '/api/v3/account', '', '', { key: 'pt_unknown' }))).toEqual([401, -2015]);
+    expect(await code(app.inject({ url: `/binance/api/v3/account?timestamp=${now}&signature=00` }))).toEqual([401, -2014]);
+    expect(await code(signed('GET', '/api/v3/account', '', '', { timestamp: now - 5_001 }))).toEqual([400, -1021]);
+    expect(await code(signed('GET', '/api/v3/account', '', '', { timestamp: now + 1_000 }))).toEqual([400, -1021]);
+    expect(await code(signed('GET', '/api/v3/account', '', 'recvWindow=10000', { timestamp: now - 9_000 }))).toEqual([200, undefined]);
+    expect(await code(signed('GET', '/api/v3/account', '', 'recvWindow=60001'))).toEqual([400, -1131]);
+  });
+
+  it('answers a new order as ACK, RESULT or FULL, and order/test places nothing', async () => {
+    const bid = service.engine.kernel.depth('BTCUSDT', 1)!.bids[0]![0];
+    const price = (Number(bid) - 1000).toFixed(2);
+    const test = await signed('POST', '/api/v3/order/test', 'symbol=BTCUSDT&side=BUY&type=LIMIT&timeInForce=GTC', `quantity=0.01&price=${price}&computeCommissionRates=true`);
+    expect(test.json()).toMatchObject({ standardCommissionForOrder: { maker: '0.001', taker: '0.001' } });
+    expect(service.engine.kernel.orders(account.id)).toHaveLength(0);
+
+    const ack = await signed('POST', '/api/v3/order', 'symbol=BTCUSDT&side=BUY&type=LIMIT&timeInForce=GTC', `quantity=0.01&price=${price}&newOrderRespType=ACK&newClientOrderId=raw-1`);
+    expect(Object.keys(ack.json()).sort()).toEqual(['clientOrderId', 'orderId', 'orderListId', 'symbol', 'transactTime']);
+    expect(ack.headers['x-mbx-order-count-10s']).toBe('1');
+    const result = (await signed('POST', '/api/v3/order', 'symbol=BTCUSDT&side=BUY&type=LIMIT&timeInForce=GTC', `quantity=0.01&price=${price}&newOrderRespType=RESULT`)).json();
+    expect(result).toMatchObject({ status: 'NEW', type: 'LIMIT', timeInForce: 'GTC', price, origQty: '0.01', executedQty: '0', side: 'BUY' });
+    expect(result.fills).toBeUndefined();
+    const full = (await signed('POST', '/api/v3/order', 'symbol=BTCUSDT&side=BUY&type=MARKET', 'quoteOrderQty=20')).json();
+    expect(full.status).toBe('FILLED');
+    expect(full.fills.length).toBeGreaterThan(0);
+    expect(full.fills.reduce((s: number, f: { qty: string }) => s + Number(f.qty), 0)).toBeCloseTo(Number(full.executedQty), 10);
+
+    const queried = (await signed('GET', '/api/v3/order', 'symbol=BTCUSDT&origClientOrderId=raw-1', '')).json();
+    expect(queried).toMatchObject({ clientOrderId: 'raw-1', status: 'NEW', isWorking: true, stopPrice: '0', icebergQty: '0' });
+    expect((await signed('GET', '/api/v3/order', 'symbol=BTCUSDT', '')).json().code).toBe(-1102);
+    expect((await signed('DELETE', '/api/v3/order', 'symbol=BTCUSDT&orderId=987654', '')).json()).toEqual({ code: -2011, msg: 'Unknown order sent.' });
+    expect((await signed('GET', '/api/v3/order', 'symbol=BTCUSDT&orderId=987654', '')).json()).toEqual({ code: -2013, msg: 'Order does not exist.' });
+    const canceled = await signed('DELETE', '/api/v3/openOrders', 'symbol=BTCUSDT', '');
+    expect(canceled.json().map((o: { status: string }) => o.status)).toEqual(['CANCELED', 'CANCELED']);
+  });
+
+  it('refuses too small, too fine and unaffordable orders with filter failures and -2010', async () => {
+    const bid = (Number(service.engine.kernel.depth('BTCUSDT', 1)!.bids[0]![0]) - 1000).toFixed(2);
+    const place = async (body: string) => (await signed('POST', '/api/v3/order', 'symbol=BTCUSDT&side=BUY&type=LIMIT&timeInForce=GTC', body)).json();
+    expect(await place(`quantity=0.0001&price=${bid}`)).toEqual({ code: -1013, msg: 'Filter failure: NOTIONAL' });
+    expect(await place(`quantity=0.000001&price=${bid}`)).toEqual({ code: -1013, msg: 'Filter failure: LOT_SIZE' });
+    expect(await place(`quantity=0.01&price=${bid}1`)).toEqual({ code: -1013, msg: 'Filter failure: PRICE_FILTER' });
+    expect(await place(`quantity=1&price=${bid}`)).toEqual({ code: -2010, msg: 'Account has insufficient balance for requested action.' });
+  });
+
+  it('counts request weight per minute and refuses past 6000 with -1003', async () => {
+    now = Date.UTC(2026, 0, 1, 12, 0, 0); // a fresh minute
+    const depth = () => app.inject({ url: '/binance/api/v3/depth?symbol=BTCUSDT&limit=5000' });
+    const first = await depth();
+    expect(first.headers['x-mbx-used-weight-1m']).toBe('250');
+    for (let i = 1; i < 24; i += 1) await depth();
+    const past = await depth(); // 25 × 250 = 6250 > 6000
+    expect([past.statusCode, past.json().code, past.headers['x-mbx-used-weight-1m']]).toEqual([429, -1003, '6250']);
+    now += 60_000; // the next minute starts from zero
+    expect((await app.inject({ url: '/binance/api/v3/ping' })).headers['x-mbx-used-weight-1m']).toBe('1');
+    now = NOW;
+  });
+});
