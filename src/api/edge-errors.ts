@@ -47,6 +47,8 @@ export function edgeErrorOf(error: unknown): EdgeError | undefined {
   if (error instanceof HttpError) return { status: error.status, code: error.body.code, message: error.body.message };
   if (error instanceof EngineUnavailableError) return { status: 503, code: error.code, message: error.message };
   if (isDatabaseUnavailable(error)) return { status: 503, code: 'UNAVAILABLE', message: 'the database is unreachable; retry later' };
+  // A percent-escape of the client's that does not decode, wherever our code decodes it.
+  if (error instanceof URIError) return { status: 400, code: 'BAD_URL', message: 'a percent-escape in the request does not decode' };
   if (typeof error !== 'object' || error === null) return undefined;
   const { validation, statusCode, code, message } = error as { validation?: unknown; statusCode?: number; code?: string; message?: string };
   if (validation !== undefined) return { status: 400, code: 'INVALID_REQUEST', message: message ?? 'invalid request' };

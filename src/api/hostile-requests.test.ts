@@ -73,6 +73,12 @@ describe('hostile requests', () => {
     ['an unknown API key', { method: 'POST', url: '/api/v3/order?symbol=BTCUSDT&timestamp=1&signature=00', headers: { 'x-mexc-apikey': 'nope' } }, 400, 10072],
   ];
 
+  it('MEXC: a signature that is malformed percent-encoding (signature=%zz) does not verify: 400 {code:700002}', async () => {
+    const res = await inject({ url: `/api/v3/account?timestamp=${Date.now()}&signature=%zz`, headers: { 'x-mexc-apikey': key } });
+    expect(res.statusCode, res.body).toBe(400);
+    expect(res.json()).toEqual({ code: 700002, msg: expect.any(String) });
+  });
+
   it('a 405 says which methods the path takes', async () => {
     const res = await inject({ method: 'PUT', url: '/api/accounts' });
     expect(res.statusCode).toBe(405);
@@ -89,7 +95,7 @@ describe('hostile requests', () => {
 
   it('a raw request line Node refuses is answered 400 in the same shape', async () => {
     const { createConnection } = await import('node:net');
-    await service.app.listen({ port: 0, host: '127.0.0.1' });
+    if (!service.app.server.listening) await service.app.listen({ port: 0, host: '127.0.0.1' });
     const address = service.app.server.address();
     const port = typeof address === 'object' && address !== null ? address.port : 0;
     const answer = await new Promise<string>((resolve, reject) => {
@@ -101,6 +107,23 @@ describe('hostile requests', () => {
     });
     expect(answer).toMatch(/^HTTP\/1\.1 400 /);
     expect(JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4))).toEqual({ code: 'BAD_REQUEST', message: expect.any(String) });
+  });
+
+  it('a HEAD request refused for its header size gets the headers only', async () => {
+    const { createConnection } = await import('node:net');
+    if (!service.app.server.listening) await service.app.listen({ port: 0, host: '127.0.0.1' });
+    const address = service.app.server.address();
+    const port = typeof address === 'object' && address !== null ? address.port : 0;
+    const answer = await new Promise<string>((resolve, reject) => {
+      const socket = createConnection({ port, host: '127.0.0.1' }, () => socket.write(`HEAD /api/v3/ping HTTP/1.1\r\nHost: x\r\nX-Pad: ${'y'.repeat(20_000)}\r\n\r\n`));
+      let text = '';
+      socket.on('data', (d) => (text += d.toString()));
+      socket.on('end', () => resolve(text));
+      socket.on('error', reject);
+    });
+    const [headers, ...rest] = answer.split('\r\n\r\n');
+    expect(headers).toMatch(/^HTTP\/1\.1 431 /);
+    expect(rest.join('')).toBe('');
   });
 
   it('after all of that, nothing answered 5xx and an ordinary order still fills', async () => {

@@ -97,7 +97,10 @@ export async function buildServer(deps: ServiceDeps, options: ServerOptions = {}
       if (error.code === 'ECONNRESET' || socket.destroyed || !socket.writable) return;
       const tooLarge = error.code === 'HPE_HEADER_OVERFLOW';
       const body = JSON.stringify(tooLarge ? { code: 'HEADERS_TOO_LARGE', message: 'the request headers are too large' } : { code: 'BAD_REQUEST', message: 'the request is not valid HTTP' });
-      socket.end(`HTTP/1.1 ${tooLarge ? '431 Request Header Fields Too Large' : '400 Bad Request'}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+      // A HEAD request gets the headers only: bytes after them would be read as the next response.
+      const packet = (error as { rawPacket?: unknown }).rawPacket;
+      const head = Buffer.isBuffer(packet) && packet.subarray(0, 5).toString('latin1') === 'HEAD ';
+      socket.end(`HTTP/1.1 ${tooLarge ? '431 Request Header Fields Too Large' : '400 Bad Request'}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${head ? '' : body}`);
     },
   }).withTypeProvider<TypeBoxTypeProvider>();
   app.addHook('onRoute', (route) => routes.add(route.method, route.url));

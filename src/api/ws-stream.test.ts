@@ -102,6 +102,18 @@ describe('the WebSocket stream', () => {
     ws.terminate();
   });
 
+  it('answers frames that are JSON but not objects (null, a number, a list) with BAD_MESSAGE, and stays up', async () => {
+    const ws = await app.injectWS('/ws');
+    const socket = listen(ws);
+    for (const frame of ['null', '42', '[]', '"auth"', 'true']) {
+      ws.send(frame);
+      expect(await socket.next((m) => m.op === 'error')).toMatchObject({ code: 'BAD_MESSAGE' });
+    }
+    ws.send(JSON.stringify({ op: 'subscribe', channels: ['market:BTCUSDT'] }));
+    expect(await socket.next((m) => m.op === 'subscribe')).toMatchObject({ ok: true });
+    ws.terminate();
+  });
+
   it('answers a plain GET on /ws with 426 in the documented shape', async () => {
     const res = await app.inject({ url: '/ws' });
     expect(res.statusCode).toBe(426);

@@ -91,12 +91,23 @@ export function registerStream(app: FastifyInstance, deps: ServiceDeps, limits: 
       const unsubscribe = deps.hub.subscribe(onEvents);
       socket.on('close', unsubscribe);
       socket.on('message', (raw: Buffer) => {
-        let message: { op?: unknown; apiKey?: unknown; channels?: unknown };
+        // A listener that threw would be an uncaught exception: the whole process. Never let one out.
         try {
-          message = JSON.parse(raw.toString()) as typeof message;
+          onMessage(raw);
+        } catch (failure) {
+          request.log.error({ err: failure }, 'WebSocket message failed');
+          error('INTERNAL', 'the message could not be handled');
+        }
+      });
+      const onMessage = (raw: Buffer) => {
+        let parsed: unknown;
+        try {
+          parsed = JSON.parse(raw.toString());
         } catch {
           return error('BAD_MESSAGE', 'messages are JSON objects with an "op"');
         }
+        if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return error('BAD_MESSAGE', 'messages are JSON objects with an "op"');
+        const message = parsed as { op?: unknown; apiKey?: unknown; channels?: unknown };
         if (message.op === 'auth') {
           const throttle = app.authThrottle;
           const wait = throttle.retryAfterMs(request.ip);
@@ -131,7 +142,7 @@ export function registerStream(app: FastifyInstance, deps: ServiceDeps, limits: 
           return send({ op: 'subscribe', ok: true, channels: message.channels });
         }
         return error('BAD_MESSAGE', `unknown op ${JSON.stringify(message.op)}`);
-      });
+      };
     },
   });
 }

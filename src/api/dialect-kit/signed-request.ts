@@ -21,13 +21,22 @@ export function hmacSha256Hex(secret: string, totalParams: string): string {
   return createHmac('sha256', secret).update(totalParams).digest('hex');
 }
 
+/** A percent-decoded value; a malformed escape (`%zz`) is kept as sent, so it simply does not verify. */
+function decodeOrRaw(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
+}
+
 /** The raw `a=1&b=2` pairs without `signature`, and the signature (the last one sent, if several). */
 export function splitSignature(raw: string): { rest: string; signature: string | undefined } {
   if (raw === '') return { rest: '', signature: undefined };
   let signature: string | undefined;
   const kept: string[] = [];
   for (const pair of raw.split('&')) {
-    if (pair.startsWith('signature=')) signature = decodeURIComponent(pair.slice('signature='.length));
+    if (pair.startsWith('signature=')) signature = decodeOrRaw(pair.slice('signature='.length));
     else kept.push(pair);
   }
   return { rest: kept.join('&'), signature };
