@@ -11,7 +11,8 @@
  * internals. Request logs never carry keys or signatures (log-redaction.ts).
  *
  * Limits (edge-guards.ts): without `limits`, an in-process server (tests, the library, benches)
- * has no request rate limit; `startService` always passes the configured ones.
+ * has no request rate limit and no authentication back-off; `startService` always passes the
+ * configured ones.
  */
 import type { Socket } from 'node:net';
 import fastifySwagger from '@fastify/swagger';
@@ -47,8 +48,8 @@ export interface ServerOptions {
 
 export { REDACTED_PATHS };
 
-/** The limits of a server built without any: no request rate limit, the other defaults. */
-export const IN_PROCESS_LIMITS: EdgeLimits = Object.freeze({ ...DEFAULT_EDGE_LIMITS, rateLimitMax: 0 });
+/** The limits of a server built without any: no request rate limit, no authentication back-off, the other defaults. */
+export const IN_PROCESS_LIMITS: EdgeLimits = Object.freeze({ ...DEFAULT_EDGE_LIMITS, rateLimitMax: 0, authFailureLimit: 0 });
 
 /** The logger options every server gets: the level given, secrets redacted, the request serializer that drops them from URLs. */
 function loggerOptions(logger: FastifyServerOptions['logger']): FastifyServerOptions['logger'] {
