@@ -4,7 +4,7 @@
  * (auth-throttle.ts), and the index of routes that tells a 405 from a 404.
  *
  * Rate limit keys: a request with a known account key counts against that account (whichever
- * dialect carries the key: `Authorization: Bearer` or `X-MEXC-APIKEY`), the admin key against
+ * dialect carries the key: `Authorization: Bearer`, `X-MEXC-APIKEY` or `X-MBX-APIKEY`), the admin key against
  * "admin", anything else against its client address, as MEXC counts keyed endpoints per UID and
  * the others per IP. An unknown key counts against the address, so random keys buy no extra quota.
  */
@@ -23,13 +23,16 @@ declare module 'fastify' {
   }
 }
 
-/** The key a request presents, in either dialect. */
+/** The key a request presents, in any dialect (native Bearer, MEXC's or Binance's key header). */
 export function presentedKey(request: FastifyRequest): string | undefined {
   const bearer = bearerToken(request);
   if (bearer !== undefined) return bearer;
-  const mexc = request.headers['x-mexc-apikey'];
-  const value = Array.isArray(mexc) ? mexc[0] : mexc;
-  return value === undefined || value === '' ? undefined : value;
+  for (const header of ['x-mexc-apikey', 'x-mbx-apikey']) {
+    const given = request.headers[header];
+    const value = Array.isArray(given) ? given[0] : given;
+    if (value !== undefined && value !== '') return value;
+  }
+  return undefined;
 }
 
 /** Whether the request tries to authenticate at all (a key header, right or wrong). */

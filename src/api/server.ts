@@ -27,6 +27,7 @@ import { registerAccountRoutes } from './account-routes.js';
 import { registerAdminRoutes } from './admin-routes.js';
 import { registerCandleRoutes } from './candle-routes.js';
 import { edgeErrorOf, isMexcPath, mexcBodyOf, nativeBody, type EdgeError } from './edge-errors.js';
+import { binanceBodyOf, isBinancePath } from './binance/binance-errors.js';
 import { presentsCredentials, registerEdgeGuards, RouteIndex } from './edge-guards.js';
 import { registerExportRoutes } from './export-routes.js';
 import { registerHealthRoutes } from './health-routes.js';
@@ -64,6 +65,10 @@ function shorten(text: string): string {
 
 /** Sends an edge error in the dialect of the path. */
 function sendEdgeError(request: FastifyRequest, reply: FastifyReply, error: EdgeError): FastifyReply {
+  if (isBinancePath(request.url)) {
+    const binance = binanceBodyOf(error);
+    return reply.code(binance.status).send(binance.body);
+  }
   if (isMexcPath(request.url)) {
     const mexc = mexcBodyOf(error);
     return reply.code(mexc.status).send(mexc.body);

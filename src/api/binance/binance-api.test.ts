@@ -148,4 +148,18 @@ describe('the Binance Spot v3 routes (raw HTTP)', () => {
     expect((await app.inject({ url: '/binance/api/v3/ping' })).headers['x-mbx-used-weight-1m']).toBe('1');
     now = NOW;
   });
+
+  it("answers the edge's own refusals under /binance in Binance's shape too", async () => {
+    const plain = await app.inject({ method: 'POST', url: '/binance/api/v3/order', headers: { 'content-type': 'text/plain' }, payload: 'x' });
+    expect([plain.statusCode, plain.json().code]).toEqual([415, -1100]);
+    const wrongMethod = await app.inject({ method: 'PUT', url: '/binance/api/v3/order' });
+    expect(wrongMethod.json().code).toBe(-1020);
+  });
+
+  it('backs off an address that keeps sending wrong signatures, before checking the next one', async () => {
+    for (let i = 0; i < 10; i += 1) await signed('GET', '/api/v3/account', '', '', { secret: 'f'.repeat(64) });
+    const refused = await signed('GET', '/api/v3/account', '', '');
+    expect([refused.statusCode, refused.json().code]).toEqual([429, -1003]);
+    expect(Number(refused.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+  });
 });

@@ -91,6 +91,11 @@ export function binanceErrorOf(error: FacadeError, on: 'place' | 'query' | 'canc
   return new BinanceError(on === 'place' ? -2010 : -1013, error.message);
 }
 
+/** Paths answered in Binance's error shape, by the server's edge as by this API's own routes. */
+export function isBinancePath(url: string): boolean {
+  return url === '/binance' || url.startsWith('/binance/') || url.startsWith('/binance?');
+}
+
 /**
  * Binance's body for an edge error: 429 and -1003 for rate limits, 503 -1001 when the engine
  * cannot answer now, a path or method this API does not have -1020 "not supported" with its 404/405,
