@@ -7,7 +7,7 @@
  * attempt the delivery does not count; deleting an endpoint cancels its pending deliveries; a
  * deleted endpoint stays readable (with its deliveries) but never receives again.
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { Database, WebhookDeliveryTable, WebhookTable } from './schema.js';
 
@@ -42,6 +42,14 @@ export interface AttemptRecord {
   readonly error: string | null;
   readonly at: number;
   readonly durationMs: number;
+}
+
+/** An attempt and where it leaves its delivery. */
+export interface AttemptOutcome {
+  readonly deliveryId: string;
+  readonly attempt: AttemptRecord;
+  readonly status: 'pending' | 'delivered' | 'failed';
+  readonly nextAttemptAt: number | null;
 }
 
 export interface DeliveryView {
@@ -119,9 +127,17 @@ export class WebhookStore {
     });
   }
 
-  /** Makes a deleted endpoint active again (the operator's, configured again as it was). */
-  async revive(id: string): Promise<void> {
-    await this.db.updateTable('webhooks').set({ deletedAt: null }).where('id', '=', id).execute();
+  /**
+   * Makes the operator's endpoint (no account) the one given, or none: a changed or removed one is
+   * deleted (its pending deliveries canceled); one configured again as it was is active again.
+   */
+  async useOperator(wanted: { url: string; secret: string; events: readonly string[] } | undefined, at: number): Promise<void> {
+    const id = wanted === undefined ? undefined : `wh_operator_${createHash('sha256').update(JSON.stringify([wanted.url, wanted.events, wanted.secret])).digest('hex').slice(0, 12)}`;
+    for (const hook of await this.active()) if (hook.accountId === null && hook.id !== id) await this.delete(hook.id, at);
+    if (wanted === undefined || id === undefined) return;
+    const existing = await this.get(id);
+    if (existing === undefined) await this.create({ id, accountId: null, url: wanted.url, events: wanted.events, secret: wanted.secret, description: 'operator (environment)', at });
+    else if (existing.deletedAt !== null) await this.db.updateTable('webhooks').set({ deletedAt: null }).where('id', '=', id).execute();
   }
 
   /** Writes new deliveries, pending and due at once. */
@@ -144,27 +160,29 @@ export class WebhookStore {
   }
 
   /**
-   * Logs one attempt and moves the delivery: delivered, failed, or pending until `nextAttemptAt`.
-   * A delivery no longer pending (canceled meanwhile) is left as it is, and the attempt unlogged.
+   * Logs attempts and moves their deliveries (delivered, failed, or pending until `nextAttemptAt`),
+   * all in one transaction. A delivery no longer pending (canceled meanwhile) is left as it is, and
+   * its attempt unlogged.
    */
-  async recordAttempt(deliveryId: string, attempt: AttemptRecord, outcome: { status: 'pending' | 'delivered' | 'failed'; nextAttemptAt: number | null }): Promise<void> {
+  async recordAttempts(outcomes: readonly AttemptOutcome[]): Promise<void> {
+    if (outcomes.length === 0) return;
     await this.db.transaction().execute(async (tx) => {
-      const updated = await tx
-        .updateTable('webhook_deliveries')
-        .set({
-          status: outcome.status,
-          attempts: attempt.attempt,
-          nextAttemptAt: outcome.nextAttemptAt,
-          lastStatusCode: attempt.statusCode,
-          lastError: attempt.error,
-          completedAt: outcome.status === 'pending' ? null : attempt.at,
-        })
-        .where('id', '=', deliveryId)
-        .where('status', '=', 'pending')
-        .executeTakeFirst();
-      if (updated.numUpdatedRows === 0n) return;
-      await tx.insertInto('webhook_attempts').values({ deliveryId, ...attempt }).onConflict((oc) => oc.columns(['deliveryId', 'attempt']).doNothing()).execute();
+      for (const { deliveryId, attempt, status, nextAttemptAt } of outcomes) {
+        const updated = await tx
+          .updateTable('webhook_deliveries')
+          .set({ status, attempts: attempt.attempt, nextAttemptAt, lastStatusCode: attempt.statusCode, lastError: attempt.error, completedAt: status === 'pending' ? null : attempt.at })
+          .where('id', '=', deliveryId)
+          .where('status', '=', 'pending')
+          .executeTakeFirst();
+        if (updated.numUpdatedRows === 0n) continue;
+        await tx.insertInto('webhook_attempts').values({ deliveryId, ...attempt }).onConflict((oc) => oc.columns(['deliveryId', 'attempt']).doNothing()).execute();
+      }
     });
+  }
+
+  /** One attempt: `recordAttempts` of one. */
+  recordAttempt(deliveryId: string, attempt: AttemptRecord, outcome: { status: AttemptOutcome['status']; nextAttemptAt: number | null }): Promise<void> {
+    return this.recordAttempts([{ deliveryId, attempt, ...outcome }]);
   }
 
   /** An endpoint's deliveries, newest first, each with its attempts. */

@@ -81,11 +81,12 @@ describe('the webhook dispatcher', () => {
     await first.start();
     const hook = await first.add({ accountId: 'acc_1', url: receiver.url('/liq'), events: ['LIQUIDATION'] });
     hub.publish(liquidation('acc_1', 'p1'), liquidation('acc_2', 'p2'));
-    await until(async () => (await store.deliveries(hook.id, { limit: 10, offset: 0 }))[0]?.attempts === 2, 5_000, 'two refused attempts');
+    await until(async () => ((await store.deliveries(hook.id, { limit: 10, offset: 0 }))[0]?.attempts ?? 0) >= 2, 5_000, 'two refused attempts');
     await first.stop();
+    // Stopping waits for the request in flight and writes every attempt made.
     const attemptsBefore = receiver.requests.length;
     const [pending] = await store.pending();
-    expect(pending).toMatchObject({ webhookId: hook.id, event: 'LIQUIDATION', attempts: 2 });
+    expect(pending).toMatchObject({ webhookId: hook.id, event: 'LIQUIDATION', attempts: attemptsBefore });
     hub.publish(liquidation('acc_1', 'p3')); // while stopped: not heard
 
     receiver.answer = 200;
@@ -97,8 +98,8 @@ describe('the webhook dispatcher', () => {
     const body = JSON.parse(receiver.accepted()[0]!.body);
     expect(body).toMatchObject({ id: pending!.id, type: 'LIQUIDATION', account: 'acc_1', data: { positionId: 'p1', marginLost: '49.46' } });
     const [delivery] = await store.deliveries(hook.id, { limit: 10, offset: 0 });
-    expect(delivery).toMatchObject({ status: 'delivered', attempts: 3, lastStatusCode: 200 });
-    expect(delivery!.attemptLog.map((a) => a.statusCode)).toEqual([503, 503, 200]);
+    expect(delivery).toMatchObject({ status: 'delivered', attempts: attemptsBefore + 1, lastStatusCode: 200 });
+    expect(delivery!.attemptLog.map((a) => a.statusCode)).toEqual([...Array<number>(attemptsBefore).fill(503), 200]);
   });
 
   it('gives up after the last attempt and marks the delivery failed', async () => {

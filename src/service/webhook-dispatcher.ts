@@ -3,26 +3,29 @@
  * back-off and jitter, every attempt logged (webhook-store.ts).
  *
  * Guarantees:
- * - the engine never waits for it: the EngineHub listener only filters the batch and appends to an
- *   in-memory list; writing deliveries and sending them happen later, on their own;
+ * - the engine never waits for it: the EngineHub listener only filters the batch and appends
+ *   references to a list; building bodies, writing deliveries and sending them happen later;
  * - at least once: a delivery is written as pending before its first attempt and stays pending
  *   until a 2xx answer (or its attempts run out), so a restart resumes it; a receiver dedupes by
  *   the payload's `id` (also `X-Papertrade-Delivery`), which every attempt of a delivery repeats;
  * - one body per delivery, byte for byte the same on every attempt; a fresh signature each time;
  * - attempts at most `maxAttempts`; the n-th retry waits a random time in [d/2, d] with
  *   d = min(maxDelayMs, baseDelayMs·2^(n-1)); at most `concurrency` requests in flight; a request
- *   gives up after `timeoutMs`; redirects are not followed (a 3xx is a failed attempt);
+ *   gives up after `timeoutMs`; redirects are not followed (a 3xx is a failed attempt); the
+ *   deliveries raised in one turn of the event loop, and the attempts finished within 50 ms, are
+ *   written in one transaction each (one commit, not one per request);
  * - feed events are transitions seen by polling the feeds: a symbol that turns `stale` gives
  *   FEED_STALE once, and FEED_RECOVERED when it is `synced` again.
  * Not guaranteed: events raised in the moment between the engine's commit and the write of their
  * deliveries are lost if the process dies in that moment (the journal is not re-read for them);
  * order across deliveries is not kept once one is retried.
  */
-import { createHash } from 'node:crypto';
 import type { EngineHub } from '../api/engine-hub.js';
 import type { FeedStatus } from '../api/service-deps.js';
 import type { KernelEvent } from '../core/kernel/events.js';
-import { newDeliveryId, type NewDelivery, type PendingDelivery, type Webhook, type WebhookStore } from '../persistence/webhook-store.js';
+import { newDeliveryId, type AttemptOutcome, type NewDelivery, type PendingDelivery, type Webhook, type WebhookStore } from '../persistence/webhook-store.js';
+import { DueQueue } from './due-queue.js';
+import { FeedTransitions } from './feed-transitions.js';
 import { DELIVERY_HEADER, EVENT_HEADER, SIGNATURE_HEADER, webhookSignature } from './webhook-signature.js';
 import { KERNEL_EVENT_TYPES, type WebhookEventName } from './webhook-subscriptions.js';
 
@@ -31,6 +34,9 @@ export interface RetryPolicy {
   readonly baseDelayMs: number;
   readonly maxDelayMs: number;
 }
+
+/** Attempts finished within this long share one write (one commit, one fsync). */
+const WRITE_COALESCE_MS = 50;
 
 export const DEFAULT_RETRY: RetryPolicy = Object.freeze({ maxAttempts: 12, baseDelayMs: 2_000, maxDelayMs: 30 * 60_000 });
 
@@ -71,12 +77,19 @@ export class WebhookDispatcher {
   private readonly timeoutMs: number;
   private readonly concurrency: number;
   private hooks: Webhook[] = [];
-  private incoming: NewDelivery[] = [];
+  /** Events heard and not yet written: references only, bodies are built when written. */
+  private incoming: Array<{ readonly hook: Webhook; readonly name: WebhookEventName; readonly account: string | null; readonly data: object; readonly at: number }> = [];
+  /** Written deliveries not yet delivered, by id, and their ids by when they are due. */
   private readonly queue = new Map<string, PendingDelivery>();
+  private readonly due = new DueQueue();
+  /** Attempts made and not yet written. */
+  private outcomes: AttemptOutcome[] = [];
+  private writing: Promise<void> = Promise.resolve();
+  private writeScheduled = false;
   /** Deliveries in flight, by id: their endpoint and how to abort them. */
   private readonly busy = new Map<string, { readonly webhookId: string; readonly abort: AbortController }>();
   private readonly inFlight = new Set<Promise<void>>();
-  private readonly feedState = new Map<string, FeedStatus['status']>();
+  private readonly feedTransitions = new FeedTransitions();
   private flushing: Promise<void> = Promise.resolve();
   private flushScheduled = false;
   private timer: NodeJS.Timeout | undefined;
@@ -95,9 +108,9 @@ export class WebhookDispatcher {
 
   /** Loads the endpoints and the pending deliveries, then listens to the engine and the feeds. */
   async start(): Promise<void> {
-    await this.syncOperator();
+    await this.store.useOperator(this.options.operator, this.clock());
     this.hooks = await this.store.active();
-    for (const delivery of await this.store.pending()) this.queue.set(delivery.id, delivery);
+    for (const delivery of await this.store.pending()) this.enqueue(delivery);
     this.running = true;
     this.unsubscribe = this.options.hub.subscribe((events) => this.observe(events));
     const feeds = this.options.feeds;
@@ -116,6 +129,7 @@ export class WebhookDispatcher {
     if (this.feedTimer !== undefined) clearInterval(this.feedTimer);
     await this.flush();
     await Promise.allSettled([...this.inFlight]);
+    await this.writeOutcomes();
   }
 
   /** Adds an account's endpoint; it hears events from now on. */
@@ -131,6 +145,7 @@ export class WebhookDispatcher {
     for (const flight of this.busy.values()) if (flight.webhookId === id) flight.abort.abort();
     await this.store.delete(id, this.clock());
     for (const [deliveryId, delivery] of this.queue) if (delivery.webhookId === id) this.queue.delete(deliveryId);
+    this.incoming = this.incoming.filter((e) => e.hook.id !== id);
   }
 
   /** Deliveries waiting (written or not) and requests in flight. */
@@ -149,13 +164,11 @@ export class WebhookDispatcher {
 
   private emit(name: WebhookEventName, account: string | null, data: object): void {
     if (!this.running) return;
-    const createdAt = this.clock();
+    const at = this.clock();
     for (const hook of this.hooks) {
       if (!hook.events.includes(name)) continue;
       if (hook.accountId !== null && account !== null && hook.accountId !== account) continue;
-      const id = newDeliveryId();
-      const payload = JSON.stringify({ id, type: name, createdAt, ...(account !== null ? { account } : {}), data });
-      this.incoming.push({ id, webhookId: hook.id, event: name, payload, createdAt });
+      this.incoming.push({ hook, name, account, data, at });
     }
     if (!this.flushScheduled && this.incoming.length > 0) {
       this.flushScheduled = true;
@@ -170,26 +183,24 @@ export class WebhookDispatcher {
     } catch {
       return;
     }
-    for (const feed of statuses) {
-      const before = this.feedState.get(feed.symbol);
-      this.feedState.set(feed.symbol, feed.status);
-      if (before === undefined || before === feed.status) continue;
-      const data = { symbol: feed.symbol, source: feed.source, status: feed.status, ...(feed.reason !== undefined ? { reason: feed.reason } : {}), ...(feed.lastEventAt !== undefined ? { lastEventAt: feed.lastEventAt } : {}) };
-      if (feed.status === 'stale') this.emit('FEED_STALE', null, data);
-      else if (before === 'stale' && feed.status === 'synced') this.emit('FEED_RECOVERED', null, data);
-    }
+    for (const { name, data } of this.feedTransitions.observe(statuses)) this.emit(name, null, data);
   }
 
   /** Writes the new deliveries (one transaction), then queues them; on a database failure, tries again in a second. */
   private flush(): Promise<void> {
     this.flushing = this.flushing.then(async () => {
       this.flushScheduled = false;
-      const batch = this.incoming.splice(0);
-      if (batch.length === 0) return;
+      const heard = this.incoming.splice(0);
+      if (heard.length === 0) return;
+      const batch: NewDelivery[] = heard.map((e) => {
+        const id = newDeliveryId();
+        const payload = JSON.stringify({ id, type: e.name, createdAt: e.at, ...(e.account !== null ? { account: e.account } : {}), data: e.data });
+        return { id, webhookId: e.hook.id, event: e.name, payload, createdAt: e.at };
+      });
       try {
         await this.store.enqueue(batch);
       } catch (error) {
-        this.incoming.unshift(...batch);
+        this.incoming.unshift(...heard);
         this.log('warn', 'webhook deliveries not written yet; retrying', { error: String(error), count: batch.length });
         if (this.running && !this.flushScheduled) {
           this.flushScheduled = true;
@@ -197,10 +208,15 @@ export class WebhookDispatcher {
         }
         return;
       }
-      for (const d of batch) this.queue.set(d.id, { ...d, attempts: 0, nextAttemptAt: d.createdAt });
+      for (const d of batch) this.enqueue({ ...d, attempts: 0, nextAttemptAt: d.createdAt });
       this.pump();
     });
     return this.flushing;
+  }
+
+  private enqueue(delivery: PendingDelivery): void {
+    this.queue.set(delivery.id, delivery);
+    this.due.push(delivery.id, delivery.nextAttemptAt);
   }
 
   /** Starts every due delivery the concurrency allows and arms a timer for the next one. */
@@ -209,14 +225,13 @@ export class WebhookDispatcher {
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.timer = undefined;
     const now = this.clock();
-    let next = Infinity;
-    for (const delivery of this.queue.values()) {
-      if (this.busy.has(delivery.id)) continue;
-      if (delivery.nextAttemptAt > now) {
-        next = Math.min(next, delivery.nextAttemptAt);
-        continue;
-      }
-      if (this.busy.size >= this.concurrency) break;
+    while (this.busy.size < this.concurrency) {
+      const top = this.due.peek();
+      if (top === undefined || top.due > now) break;
+      this.due.pop();
+      const delivery = this.queue.get(top.id);
+      // Stale entries: delivered, canceled, rescheduled since, or in flight.
+      if (delivery === undefined || delivery.nextAttemptAt !== top.due || this.busy.has(delivery.id)) continue;
       const abort = new AbortController();
       this.busy.set(delivery.id, { webhookId: delivery.webhookId, abort });
       const attempt = this.attempt(delivery, abort.signal).finally(() => {
@@ -226,8 +241,9 @@ export class WebhookDispatcher {
       });
       this.inFlight.add(attempt);
     }
-    if (Number.isFinite(next) && this.busy.size < this.concurrency) {
-      this.timer = setTimeout(() => this.pump(), Math.max(0, next - now));
+    const next = this.due.peek();
+    if (next !== undefined && this.busy.size < this.concurrency) {
+      this.timer = setTimeout(() => this.pump(), Math.max(0, next.due - now));
       this.timer.unref();
     }
   }
@@ -267,24 +283,29 @@ export class WebhookDispatcher {
     const exhausted = !delivered && number >= this.retry.maxAttempts;
     const nextAttemptAt = delivered || exhausted ? null : at + retryDelayMs(this.retry, number, this.random);
     if (delivered || exhausted) this.queue.delete(delivery.id);
-    else if (this.queue.has(delivery.id)) this.queue.set(delivery.id, { ...delivery, attempts: number, nextAttemptAt: nextAttemptAt! });
+    else if (this.queue.has(delivery.id)) this.enqueue({ ...delivery, attempts: number, nextAttemptAt: nextAttemptAt! });
     if (exhausted) this.log('warn', `webhook delivery ${delivery.id} to ${hook.url} failed ${number} times; given up`, { error });
-    try {
-      await this.store.recordAttempt(delivery.id, { attempt: number, statusCode, error, at, durationMs: at - startedAt }, { status: delivered ? 'delivered' : exhausted ? 'failed' : 'pending', nextAttemptAt });
-    } catch (caught) {
-      this.log('error', `webhook attempt ${number} of ${delivery.id} not logged`, { error: describe(caught) });
+    this.outcomes.push({ deliveryId: delivery.id, attempt: { attempt: number, statusCode, error, at, durationMs: at - startedAt }, status: delivered ? 'delivered' : exhausted ? 'failed' : 'pending', nextAttemptAt });
+    if (!this.writeScheduled) {
+      this.writeScheduled = true;
+      setTimeout(() => void this.writeOutcomes(), WRITE_COALESCE_MS).unref();
     }
   }
 
-  /** Makes the stored operator endpoint the configured one: a changed or removed one is deleted. */
-  private async syncOperator(): Promise<void> {
-    const wanted = this.options.operator;
-    const id = wanted === undefined ? undefined : `wh_operator_${createHash('sha256').update(JSON.stringify([wanted.url, wanted.events, wanted.secret])).digest('hex').slice(0, 12)}`;
-    for (const hook of await this.store.active()) if (hook.accountId === null && hook.id !== id) await this.store.delete(hook.id, this.clock());
-    if (wanted === undefined || id === undefined) return;
-    const existing = await this.store.get(id);
-    if (existing === undefined) await this.store.create({ id, accountId: null, url: wanted.url, events: wanted.events, secret: wanted.secret, description: 'operator (environment)', at: this.clock() });
-    else if (existing.deletedAt !== null) await this.store.revive(id);
+  /** Writes the attempts made since the last write, in one transaction. */
+  private writeOutcomes(): Promise<void> {
+    this.writing = this.writing.then(async () => {
+      this.writeScheduled = false;
+      const batch = this.outcomes.splice(0);
+      if (batch.length === 0) return;
+      try {
+        await this.store.recordAttempts(batch);
+      } catch (caught) {
+        // The deliveries go on from memory; after a restart, the unlogged ones are sent again.
+        this.log('error', `${batch.length} webhook attempts not logged`, { error: describe(caught) });
+      }
+    });
+    return this.writing;
   }
 
   private log(level: 'info' | 'warn' | 'error', message: string, details?: Record<string, unknown>): void {
