@@ -105,7 +105,8 @@ describe('the kernel under random commands on the real recordings', () => {
 /**
  * Short sequences the fuzzer found, kept as they are so that each reads as one case: the accounts
  * every run opens, then these commands right after the recording's first few hundred inputs.
- * A clean run shows no failure of any kind.
+ * Each must run with no failure of any kind (no throw, no INTERNAL, no negative balance, the ledger
+ * exact, invalid account inputs refused).
  */
 describe('sequences the fuzzer found', () => {
   const T = 1723161262000;
@@ -114,7 +115,7 @@ describe('sequences the fuzzer found', () => {
   const input = (i: KernelInput): FuzzCommand => ({ input: i });
   const cases: [name: string, fuzzCase: FuzzCase, commands: FuzzCommand[]][] = [
     [
-      'funding at the capped rate (0.375 %) on a 125x isolated long takes its margin below zero',
+      'funding at the capped rate (0.375 %), three times, on a 125x isolated long (its margin runs out)',
       usdm,
       [
         input({ kind: 'account.open', time: T, account: 'f', type: 'futures', marginMode: 'isolated', leverage: 125, balances: { USDT: '1000' } }),
@@ -125,7 +126,7 @@ describe('sequences the fuzzer found', () => {
       ],
     ],
     [
-      'funding paid from a cross wallet whose cash is in margin leaves free negative',
+      'funding paid from a cross wallet whose cash is almost all in margin',
       usdm,
       [
         input({ kind: 'account.open', time: T, account: 'c', type: 'futures', marginMode: 'cross', leverage: 100, balances: { USDT: '1000' } }),
@@ -134,7 +135,7 @@ describe('sequences the fuzzer found', () => {
       ],
     ],
     [
-      'a cross liquidation through the bankruptcy price books a loss its LIQUIDATION event does not report',
+      'a cross liquidation through the bankruptcy price (the LIQUIDATION event says what the wallet lost)',
       usdm,
       [
         input({ kind: 'account.open', time: T, account: 'c', type: 'futures', marginMode: 'cross', leverage: 125, balances: { USDT: '1000' } }),
@@ -143,7 +144,7 @@ describe('sequences the fuzzer found', () => {
       ],
     ],
     [
-      'a futures sell limit far below the market reserves margin at its limit price and fills at the book, beyond the cash',
+      'a futures sell limit far below the market (it fills at the book, far above its limit price)',
       usdm,
       [
         input({ kind: 'account.open', time: T, account: 'f', type: 'futures', marginMode: 'isolated', leverage: 10, balances: { USDT: '20000' } }),
@@ -151,7 +152,7 @@ describe('sequences the fuzzer found', () => {
       ],
     ],
     [
-      'realized PnL of a partial close after a 120 BTC market buy uses an entry price rounded more than once (8e-18 USDT off)',
+      'a partial close after a 120 BTC market buy (realized PnL on an entry price averaged over many fills)',
       usdm,
       [
         input({ kind: 'account.open', time: T, account: 'w', type: 'futures', marginMode: 'isolated', leverage: 1, balances: { USDT: '10000000' } }),
