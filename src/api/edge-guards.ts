@@ -1,7 +1,8 @@
 /**
  * The edge's guards, registered before any route: the request rate limit per account key
  * (@fastify/rate-limit), the back-off on failed authentications per client address
- * (auth-throttle.ts), and the index of routes that tells a 405 from a 404.
+ * (auth-throttle.ts), the refusal of numbers that are not finite, and the index of routes that
+ * tells a 405 from a 404.
  *
  * Rate limit keys: a request with a known account key counts against that account (whichever
  * dialect carries the key: `Authorization: Bearer`, `X-MEXC-APIKEY` or `X-MBX-APIKEY`), the admin key against
@@ -60,6 +61,13 @@ export async function registerEdgeGuards(app: FastifyInstance, deps: ServiceDeps
     }
   });
 
+  // The validator coerces a string such as "1e400" to Infinity and then lets it through as an
+  // integer within bounds; no route can use a number that is not finite.
+  app.addHook('preHandler', async (request) => {
+    const where = nonFinite(request.query, 'querystring', 0) ?? nonFinite(request.params, 'params', 0) ?? nonFinite(request.body, 'body', 0);
+    if (where !== undefined) throw new HttpError(400, { code: 'INVALID_REQUEST', message: `${where} must be a finite number` });
+  });
+
   if (limits.rateLimitMax > 0) {
     await app.register(fastifyRateLimit, {
       global: true,
@@ -70,6 +78,17 @@ export async function registerEdgeGuards(app: FastifyInstance, deps: ServiceDeps
         Object.assign(new HttpError(429, { code: 'RATE_LIMITED', message: `request rate limit reached: ${context.max} per ${limits.rateLimitWindowMs} ms; retry in ${context.after}` }), { statusCode: 429 }),
     });
   }
+}
+
+/** The path of the first number that is not finite (NaN, ±Infinity) in a parsed request part. */
+function nonFinite(value: unknown, path: string, depth: number): string | undefined {
+  if (typeof value === 'number') return Number.isFinite(value) ? undefined : path;
+  if (depth > 12 || typeof value !== 'object' || value === null) return undefined;
+  for (const [key, item] of Object.entries(value)) {
+    const found = nonFinite(item, `${path}/${key}`, depth + 1);
+    if (found !== undefined) return found;
+  }
+  return undefined;
 }
 
 function rateKey(request: FastifyRequest, deps: ServiceDeps): string {
