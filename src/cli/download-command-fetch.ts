@@ -148,6 +148,11 @@ export interface TradeDownload {
   readonly onProgress?: Progress;
 }
 
+/** ccxt's Binance family asks for trades in [since, since + 1 h] (Binance's aggTrades window). */
+function tradesWindowMs(exchange: Exchange): number | undefined {
+  return exchange.id.startsWith('binance') ? 3_600_000 : undefined;
+}
+
 const numericId = (t: Trade): number | undefined => (t.id !== undefined && /^\d{1,15}$/.test(String(t.id)) ? Number(t.id) : undefined);
 
 export const TRADES_HEADER = 'trade_id,price,qty,trade_time_ms,is_buyer_maker,local_ts_ns';
@@ -155,6 +160,8 @@ export const TRADES_HEADER = 'trade_id,price,qty,trade_time_ms,is_buyer_maker,lo
 /**
  * Downloads the trade tape in [since, until) after the trades already in `out`, paging by time: a
  * page starts at the last trade's ms, and trades already written at that ms are recognized by id.
+ * An empty page ends the download, except on exchanges that answer one time window per request
+ * (Binance: one hour), where it moves on to the next window.
  * Trade ids that are not whole numbers are replaced by a running count (the replay needs integers).
  */
 export async function downloadTrades(exchange: Exchange, job: TradeDownload): Promise<{ written: number }> {
@@ -182,7 +189,14 @@ export async function downloadTrades(exchange: Exchange, job: TradeDownload): Pr
     const fresh = page
       .filter((t) => t.timestamp !== undefined && t.timestamp >= from && t.timestamp < until && !alreadyWritten(t))
       .sort((a, b) => a.timestamp! - b.timestamp!);
-    if (fresh.length === 0) break;
+    if (fresh.length === 0) {
+      // Nothing new in this page. Where the exchange answers one time window per request, the
+      // next trade may lie beyond it: move on by the window. Elsewhere the tape ends here.
+      const window = tradesWindowMs(exchange);
+      if (window === undefined) break;
+      since = from + window + 1;
+      continue;
+    }
     const lines: string[] = [];
     for (const t of fresh) {
       if (t.side !== 'buy' && t.side !== 'sell') throw new Error(`${exchange.id} trade ${String(t.id)} has no taker side: cannot record who was the maker`);

@@ -3,9 +3,10 @@ import { appendFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { candlesFile, PROJECT_ROOT } from '../test-kit/data-paths.js';
+import { gunzipSync } from 'node:zlib';
+import { candlesFile, PROJECT_ROOT, SPOT_RECORDING } from '../test-kit/data-paths.js';
 import { parseCandlesCsv } from '../strategy/candles.js';
-import { BinanceStandIn, type BinanceKline } from './download-command-stand-in.js';
+import { BinanceStandIn, type BinanceAggTrade, type BinanceKline } from './download-command-stand-in.js';
 
 const HOUR = 3_600_000;
 
@@ -29,6 +30,8 @@ interface Run {
   readonly stderr: string;
 }
 
+const running = new Set<ReturnType<typeof spawn>>();
+
 function runDownload(args: readonly string[], api: string, onSpawn: (kill: () => void) => void = () => {}): Promise<Run> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'download', ...args], {
     cwd: PROJECT_ROOT,
@@ -38,6 +41,8 @@ function runDownload(args: readonly string[], api: string, onSpawn: (kill: () =>
       EXCHANGE_OPTIONS_BINANCE: JSON.stringify({ options: { fetchMarkets: { types: ['spot'] }, fetchCurrencies: false } }),
     },
   });
+  running.add(child);
+  child.on('exit', () => running.delete(child));
   onSpawn(() => child.kill('SIGKILL'));
   let stdout = '';
   let stderr = '';
@@ -50,6 +55,7 @@ describe('papertrade download (candles through ccxt against a local stand-in of 
   let dir: string | undefined;
   let standIn: BinanceStandIn | undefined;
   afterEach(async () => {
+    for (const child of running) child.kill('SIGKILL'); // a test that timed out leaves no download behind
     await standIn?.stop();
     if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
   });
@@ -73,6 +79,8 @@ describe('papertrade download (candles through ccxt against a local stand-in of 
     const first = await runDownload(args, api, (k) => (kill = k));
     expect(first.signal).toBe('SIGKILL');
     expect(standIn.rateLimitedAnswers).toBe(1);
+    // The 429 said Retry-After: 1; the retry waited for it.
+    expect(standIn.klinesAt[2]! - standIn.klinesAt[1]!).toBeGreaterThanOrEqual(990);
     const partial = parseCandlesCsv(readFileSync(out, 'utf8'));
     expect(partial.map((c) => c.openTime)).toEqual(bars.slice(9, 9 + 40).map((b) => b[0])); // pages 1 and 2
     // The process may die in the middle of a write: a torn last line.
@@ -91,6 +99,30 @@ describe('papertrade download (candles through ccxt against a local stand-in of 
     const lines = readFileSync(out, 'utf8').trim().split('\n');
     expect(lines[0]).toBe('open_time_ms,open,high,low,close,volume');
     expect(lines.slice(1)).toEqual(expected.map((b) => b.slice(0, 6).join(',')));
+  }, 120_000);
+
+  it('--trades pages through the tape by time, keeps every trade once at page edges sharing a millisecond, crosses empty hours, and writes them in the columns of a recording', async () => {
+    // Real Binance spot trades (bundled recording), many of them sharing a millisecond, then two trades three hours later.
+    const rows = gunzipSync(readFileSync(`${SPOT_RECORDING}/trades.csv.gz`)).toString('utf8').trim().split('\n').slice(1, 251);
+    const tape: BinanceAggTrade[] = rows.map((line) => {
+      const [id, p, q, t, , m] = line.split(',') as [string, string, string, string, string, string];
+      return { a: Number(id), p, q, f: Number(id), l: Number(id), T: Number(t), m: m === 'true', M: true };
+    });
+    const last = tape[tape.length - 1]!;
+    tape.push({ ...last, a: last.a + 1, f: last.a + 1, l: last.a + 1, T: last.T + 3 * HOUR, p: '61900.00000000' }, { ...last, a: last.a + 2, f: last.a + 2, l: last.a + 2, T: last.T + 3 * HOUR, m: !last.m });
+    expect(new Set(tape.map((t) => t.T)).size).toBeLessThan(tape.length - 20);
+    standIn = new BinanceStandIn({ klines: [], aggTrades: tape });
+    const api = await standIn.start();
+    dir = mkdtempSync(join(tmpdir(), 'download-'));
+    const out = join(dir, 'rec');
+    const run = await runDownload(['--symbol', 'BTC/USDT', '--trades', '--since', String(tape[0]!.T), '--until', String(tape[tape.length - 1]!.T + 1), '--limit', '100', '--out', out], api);
+    expect(run.stderr).toBe('');
+    expect(run.stdout).toContain('252 trades written');
+    const lines = readFileSync(join(out, 'trades.csv'), 'utf8').trim().split('\n');
+    expect(lines[0]).toBe('trade_id,price,qty,trade_time_ms,is_buyer_maker,local_ts_ns');
+    expect(lines.slice(1)).toEqual(tape.map((t) => `${t.a},${t.p},${t.q},${t.T},${t.m},${BigInt(t.T) * 1_000_000n}`));
+    expect(standIn.tradeWindows.length).toBeGreaterThan(4); // pages, then the empty hours crossed one window at a time
+    expect(JSON.parse(readFileSync(join(out, 'recording.json'), 'utf8'))).toMatchObject({ source: 'download', exchange: 'binance', symbol: 'BTCUSDT', market: 'spot' });
   }, 120_000);
 
   it('refuses an exchange ccxt does not know, and a --until before --since', async () => {
