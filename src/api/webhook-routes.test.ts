@@ -39,7 +39,7 @@ describe('outbound webhooks', () => {
     service = await startTestService({
       until: 1723161300000,
       webhooks: {
-        retry: { baseDelayMs: 40, maxDelayMs: 250, maxAttempts: 40 },
+        retry: { baseDelayMs: 40, maxDelayMs: 250, maxAttempts: 10_000 },
         feedPollMs: 20,
         feeds: () => [{ symbol: 'BTCUSDT', source: 'replay', status: feedStatus, lastEventAt: service.engine.kernel.now }],
       },
@@ -107,7 +107,10 @@ describe('outbound webhooks', () => {
     await until(async () => (await deliveries(aliceHook, alice.apiKey)).every((d) => d.attemptLog.some((a: { error: string | null }) => a.error === 'ECONNREFUSED')), 10_000, 'attempts on a receiver that is down');
     receiver.answer = 200;
     await receiver.up();
-    await until(async () => [...(await deliveries(aliceHook, alice.apiKey)), ...(await deliveries(bobHook, bob.apiKey))].every((d) => d.status === 'delivered'), 10_000, 'every delivery');
+    const all = async () => [...(await deliveries(aliceHook, alice.apiKey)), ...(await deliveries(bobHook, bob.apiKey))];
+    await until(async () => (await all()).every((d) => d.status === 'delivered'), 10_000, 'every delivery').catch(async (error: Error) => {
+      throw new Error(`${error.message}: ${JSON.stringify((await all()).map((d) => [d.event, d.status, d.attempts, d.nextAttemptAt, d.lastError]))} at ${Date.now()}`);
+    });
     await new Promise((resolve) => setTimeout(resolve, 400));
     expect(receiver.requests.length).toBeGreaterThan(refusedBefore);
 
@@ -149,5 +152,13 @@ describe('outbound webhooks', () => {
     for (const id of new Set(receiver.requests.map((r) => r.headers['x-papertrade-delivery']))) {
       expect(new Set(receiver.requests.filter((r) => r.headers['x-papertrade-delivery'] === id).map((r) => r.body)).size).toBe(1);
     }
+  });
+
+  it("deletes a deleted account's endpoints", async () => {
+    const carol = (await inject({ method: 'POST', url: '/api/accounts', headers: admin, payload: { name: 'carol', balances: { USDT: '10' } } })).json();
+    const hook = (await inject({ method: 'POST', url: '/api/webhooks', headers: bearer(carol.apiKey), payload: { url: receiver.url('/carol'), events: ['FEED_STALE'] } })).json();
+    expect((await inject({ method: 'DELETE', url: `/api/accounts/${carol.id}`, headers: admin })).statusCode).toBe(204);
+    await until(async () => (await service.webhooks!.store.get(hook.id))?.deletedAt !== null, 5_000, 'the endpoint deleted');
+    expect(await service.webhooks!.store.list(carol.id)).toEqual([]);
   });
 });

@@ -52,7 +52,7 @@ describe('the webhook dispatcher', () => {
   }
 
   function dispatcher(options: Omit<WebhookDispatcherOptions, 'retry'> & { retry?: WebhookDispatcherOptions['retry'] }): WebhookDispatcher {
-    const d = new WebhookDispatcher({ retry: { baseDelayMs: 30, maxDelayMs: 120, maxAttempts: 50 }, ...options });
+    const d = new WebhookDispatcher({ retry: { baseDelayMs: 30, maxDelayMs: 120, maxAttempts: 10_000 }, ...options });
     open.push({ close: () => d.stop() });
     return d;
   }

@@ -148,6 +148,13 @@ export class WebhookDispatcher {
     this.incoming = this.incoming.filter((e) => e.hook.id !== id);
   }
 
+  private removeAccount(accountId: string): void {
+    for (const hook of this.hooks) {
+      if (hook.accountId !== accountId) continue;
+      this.remove(hook.id).catch((error: unknown) => this.log('error', `webhook ${hook.id} of closed account ${accountId} not deleted`, { error: describe(error) }));
+    }
+  }
+
   /** Deliveries waiting (written or not) and requests in flight. */
   get backlog(): number {
     return this.incoming.length + this.queue.size;
@@ -157,6 +164,8 @@ export class WebhookDispatcher {
   private observe(events: readonly KernelEvent[]): void {
     if (this.hooks.length === 0) return;
     for (const event of events) {
+      // A deleted account's endpoints go with it (they would still hear feed events).
+      if (event.type === 'ACCOUNT_CLOSED') this.removeAccount(event.account);
       if (!KERNEL_EVENT_TYPES.has(event.type)) continue;
       this.emit(event.type as WebhookEventName, (event as { account: string }).account, event);
     }
