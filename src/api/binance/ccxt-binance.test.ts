@@ -302,6 +302,26 @@ describe("ccxt's binance class trades on papertrade's Binance Spot API", () => {
     expect(balances.BTC!.locked).toBe(0n);
   });
 
+  it('refuses a stop that would trigger at once, and triggers one when the tape reaches it: working from then on, filled at market', async () => {
+    const trades = service.recording.inputs.filter((i) => i.kind === 'trade');
+    const last = trades.filter((t) => t.time <= FED_UNTIL).at(-1)!;
+    // The first later trade below the last price: a sell stop there triggers on it.
+    const lower = trades.find((t) => t.time > FED_UNTIL && t.kind === 'trade' && last.kind === 'trade' && parseFixed(t.price) < parseFixed(last.price))!;
+    if (last.kind !== 'trade' || lower.kind !== 'trade') throw new Error('not a trade');
+    await expect(binance.createOrder(SYMBOL, 'market', 'sell', 0.001, undefined, { stopLossPrice: Number(last.price) + 100 })).rejects.toThrow(ccxt.OrderImmediatelyFillable);
+    const stop = await binance.createOrder(SYMBOL, 'market', 'sell', 0.001, undefined, { stopLossPrice: Number(lower.price) });
+    const waiting = infoOf(await binance.fetchOrder(stop.id!, SYMBOL));
+    expect(waiting).toMatchObject({ status: 'NEW', isWorking: false, workingTime: -1 });
+    expect(fixed(waiting.stopPrice)).toBe(parseFixed(lower.price));
+    await service.feedUntil(lower.time);
+    const filled = await binance.fetchOrder(stop.id!, SYMBOL);
+    expect(filled).toMatchObject({ status: 'closed', filled: 0.001, side: 'sell' });
+    expect(infoOf(filled)).toMatchObject({ type: 'STOP_LOSS', status: 'FILLED', isWorking: true });
+    const fills = await binance.fetchMyTrades(SYMBOL, undefined, undefined, { orderId: stop.id });
+    expect(fills.reduce((s, t) => s + fixed(infoOf(t).qty), 0n)).toBe(parseFixed('0.001'));
+    expect(fills.every((t) => t.takerOrMaker === 'taker' && t.fee?.currency === 'USDT')).toBe(true);
+  });
+
   it('answers order lists as not supported', async () => {
     await expect(binance.privatePostOrderListOco({ symbol: 'BTCUSDT', side: 'SELL', quantity: '0.001', aboveType: 'LIMIT_MAKER', belowType: 'STOP_LOSS', abovePrice: '90000', belowStopPrice: '40000' })).rejects.toThrow(/-1020/);
   });
