@@ -151,6 +151,14 @@ describe('CSV exports of trades and orders', () => {
     expect(named.headers['content-disposition']).toBe(`attachment; filename="trades_${alice.id}_2024-08-08T235500Z-2024-08-09T000000Z.csv"`);
   });
 
+  it('is described in the OpenAPI document as text/csv', async () => {
+    const docs = (await inject({ url: '/docs/json' })).json();
+    for (const path of ['/api/trades.csv', '/api/orders.csv']) {
+      expect(Object.keys(docs.paths[path].get.responses['200'].content)).toEqual(['text/csv']);
+      expect(docs.paths[path].get.parameters.map((p: { name: string }) => p.name).sort()).toEqual(['from', 'symbol', 'to']);
+    }
+  });
+
   it('reads times as Unix ms or ISO 8601 in UTC unless an offset is named', () => {
     expect(parseTimeParameter('1723161300000', 'from')).toBe(1723161300000);
     expect(parseTimeParameter('2024-08-08T23:55:00Z', 'from')).toBe(1723161300000);
