@@ -1,7 +1,8 @@
 /**
  * Market feed transitions worth telling: a symbol whose feed turns `stale` (FEED_STALE), and one that
- * is `synced` again after being stale (FEED_RECOVERED). Fed with the feeds' statuses by polling; the
- * first status seen of a symbol is its baseline, not a transition.
+ * is `synced` again after a FEED_STALE (FEED_RECOVERED). Fed with the feeds' statuses by polling; the
+ * first status seen of a symbol is its baseline, not a transition (a feed that has not started yet
+ * reads as stale: its start is no recovery).
  */
 import type { FeedStatus } from '../api/service-deps.js';
 
@@ -12,6 +13,7 @@ export interface FeedTransition {
 
 export class FeedTransitions {
   private readonly last = new Map<string, FeedStatus['status']>();
+  private readonly reportedStale = new Set<string>();
 
   /** The transitions since the previous call. */
   observe(statuses: readonly FeedStatus[]): FeedTransition[] {
@@ -21,8 +23,12 @@ export class FeedTransitions {
       this.last.set(feed.symbol, feed.status);
       if (before === undefined || before === feed.status) continue;
       const data = { symbol: feed.symbol, source: feed.source, status: feed.status, ...(feed.reason !== undefined ? { reason: feed.reason } : {}), ...(feed.lastEventAt !== undefined ? { lastEventAt: feed.lastEventAt } : {}) };
-      if (feed.status === 'stale') out.push({ name: 'FEED_STALE', data });
-      else if (before === 'stale' && feed.status === 'synced') out.push({ name: 'FEED_RECOVERED', data });
+      if (feed.status === 'stale') {
+        this.reportedStale.add(feed.symbol);
+        out.push({ name: 'FEED_STALE', data });
+      } else if (feed.status === 'synced' && this.reportedStale.delete(feed.symbol)) {
+        out.push({ name: 'FEED_RECOVERED', data });
+      }
     }
     return out;
   }
