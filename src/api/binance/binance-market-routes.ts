@@ -50,7 +50,8 @@ export function registerBinanceMarketRoutes(ctx: BinanceContext): void {
   const depthLimit = (p: Record<string, string>) => intParam(p.limit, 'limit', 100, 5_000, invalid);
   ctx.route('GET', '/api/v3/depth', (p) => depthWeight(depthLimit(p)), async (_request, _reply, p) => {
     const instrument = instrumentOf(p.symbol);
-    const depth = kernel().depth(instrument.symbol, depthLimit(p))!;
+    // An instrument whose book has not arrived yet has no levels.
+    const depth = kernel().depth(instrument.symbol, depthLimit(p)) ?? { bids: [], asks: [] };
     return { lastUpdateId: kernel().bookStatus(instrument.symbol)?.updateId ?? 0, bids: depth.bids, asks: depth.asks };
   });
 
