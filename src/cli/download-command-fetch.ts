@@ -22,11 +22,15 @@ export interface ExchangeSetup {
   readonly options?: Readonly<Record<string, unknown>>;
 }
 
+const CREDENTIAL_OPTIONS = ['apiKey', 'secret', 'password', 'uid', 'login', 'privateKey', 'walletAddress', 'token', 'twofa', 'accountId'];
+
 /** A public ccxt REST client (no credentials), with urls deep-merged and decimal text for numbers. */
 export function createRestExchange(setup: ExchangeSetup): Exchange {
   const Ctor = (ccxt as unknown as Record<string, unknown>)[setup.exchange];
   if (typeof Ctor !== 'function' || !(ccxt.exchanges as string[]).includes(setup.exchange)) throw new Error(`--exchange: ccxt has no exchange "${setup.exchange}"`);
-  const exchange = new (Ctor as new (options: Record<string, unknown>) => Exchange)({ enableRateLimit: true, ...setup.options });
+  const options: Record<string, unknown> = { enableRateLimit: true, ...setup.options };
+  for (const key of CREDENTIAL_OPTIONS) delete options[key]; // public data: no key ever leaves this machine
+  const exchange = new (Ctor as new (options: Record<string, unknown>) => Exchange)(options);
   if (setup.urls !== undefined) exchange.urls = functions.deepExtend(exchange.urls, setup.urls) as Exchange['urls'];
   // ccxt turns every parsed number through `number`: String keeps the exchange's decimal text.
   (exchange as unknown as { number: unknown }).number = String;

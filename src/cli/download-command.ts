@@ -8,6 +8,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Presets, SingleBar } from 'cli-progress';
+import { parse as parseDotenv } from 'dotenv';
 import type { Command } from 'commander';
 import { resolveMarket } from '../market-data/live/live-exchanges.js';
 import { createRestExchange, downloadCandles, downloadTrades, type Progress } from './download-command-fetch.js';
@@ -30,9 +31,16 @@ export function parseTime(text: string, flag: string): number {
   return ms;
 }
 
+/** A variable from the environment, else from `.env` in the working directory (as `serve` reads them). */
+function envVar(name: string): string | undefined {
+  if (process.env[name] !== undefined) return process.env[name];
+  if (!existsSync('.env')) return undefined;
+  return parseDotenv(readFileSync('.env', 'utf8'))[name];
+}
+
 function jsonEnv(names: readonly string[]): Record<string, unknown> | undefined {
   for (const name of names) {
-    const value = process.env[name];
+    const value = envVar(name);
     if (value === undefined || value.trim() === '') continue;
     let parsed: unknown;
     try {

@@ -144,7 +144,7 @@ describe('import of Binance public data', () => {
   it('USD-M trades and bookTicker (header rows, ms) make one recording: a top-of-book per row, the trades as printed', async () => {
     const dir = tempDir();
     await importArchive({ format: 'binance-bookticker', files: [fixture('BTCUSDT-bookTicker-2024-08-08.csv')], out: dir });
-    await importArchive({ format: 'binance-trades', files: [fixture('BTCUSDT-trades-2024-08-08-um.csv')], out: dir, market: 'perpetual' });
+    await importArchive({ format: 'binance-trades', files: [fixture('BTCUSDT-trades-2024-08-08-um.csv')], out: dir });
     const recording = readRecording(dir);
     expect(recording.market).toBe('perpetual');
     expect(recording.inputs.map((i) => [i.kind, i.time])).toEqual([
@@ -165,6 +165,16 @@ describe('import of Binance public data', () => {
       [5200000001, parseFixed('61710.1'), parseFixed('0.01'), false],
       [5200000002, parseFixed('61710'), parseFixed('0.25'), true],
     ]);
+  });
+
+  it('takes a file with a header row for a futures market, and keeps the market a directory already names', async () => {
+    const alone = tempDir();
+    expect((await importArchive({ format: 'binance-trades', files: [fixture('BTCUSDT-trades-2024-08-08-um.csv')], out: alone })).market).toBe('perpetual');
+    const spot = tempDir();
+    expect((await importArchive({ format: 'binance-aggtrades', files: [fixture('BTCUSDT-aggTrades-2024-08-08.csv')], out: spot })).market).toBe('spot');
+    const named = tempDir();
+    await importArchive({ format: 'tardis-incremental-book-l2', files: [fixture('tardis_incremental_book_L2_BTCUSDT_gapped.csv')], out: named });
+    expect((await importArchive({ format: 'binance-trades', files: [fixture('BTCUSDT-trades-2024-08-08-um.csv')], out: named })).market).toBe('spot');
   });
 
   it('spot trades with µs timestamps (2025 on) keep the µs as arrival time and list missing ids as a gap', async () => {

@@ -3,7 +3,8 @@
  * in the replay format. The book and the trades of one market can be imported into the same
  * directory by two imports (e.g. Tardis `incremental_book_L2`, then `trades`).
  */
-import { mkdirSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { importBinanceBookTicker, importBinanceKlines, importBinanceTrades, type ImportContext } from './binance-importers.js';
 import { ImportError } from './import-fields.js';
 import { writeImportMeta, type ImportSummary } from './recording-output.js';
@@ -48,12 +49,13 @@ export async function importArchive(options: ImportOptions): Promise<ImportSumma
     }
   }
   mkdirSync(options.out, { recursive: true });
+  const market = options.market ?? marketOfDirectory(options.out);
   let done = 0;
   const summary = await IMPORT_FORMATS[options.format]({
     files: options.files,
     dir: options.out,
     ...(options.symbol !== undefined ? { symbol: options.symbol } : {}),
-    ...(options.market !== undefined ? { market: options.market } : {}),
+    ...(market !== undefined ? { market } : {}),
     onBytes: (n) => {
       done += n;
       options.onProgress?.(done, total);
@@ -61,4 +63,16 @@ export async function importArchive(options: ImportOptions): Promise<ImportSumma
   });
   writeImportMeta(options.out, summary);
   return summary;
+}
+
+/** The market a directory's `recording.json` already names (the other half of an import decided it). */
+function marketOfDirectory(dir: string): 'spot' | 'perpetual' | undefined {
+  const path = join(dir, 'recording.json');
+  if (!existsSync(path)) return undefined;
+  try {
+    const market = (JSON.parse(readFileSync(path, 'utf8')) as { market?: unknown }).market;
+    return market === 'spot' || market === 'perpetual' ? market : undefined;
+  } catch {
+    return undefined;
+  }
 }

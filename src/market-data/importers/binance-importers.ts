@@ -10,7 +10,8 @@
  * - `bookTicker` (USD-M/COIN-M futures only): `update_id,best_bid_price,best_bid_qty,best_ask_price,best_ask_qty,transaction_time,event_time`
  *   → one top-of-book snapshot per row.
  *
- * Spot files have no header row; futures files have one (both are read). Spot timestamps are µs
+ * Spot files have no header row; futures files have one (both are read; without --market, a header
+ * row means a futures market, and a directory that already names its market keeps it). Spot timestamps are µs
  * from 2025-01-01 and ms before; both are read (told apart by size). Files are read in the order
  * given and must continue each other: ids and times never go backwards (an error names the line);
  * missing ids (a hole in the tape, or between two days) are listed as gaps in `recording.json`.
@@ -39,6 +40,11 @@ export function symbolFromFileName(files: readonly string[], given: string | und
   return only;
 }
 
+/** Binance publishes spot files without a header row and futures files with one. */
+function marketOfFiles(header: boolean): 'spot' | 'perpetual' {
+  return header ? 'perpetual' : 'spot';
+}
+
 const TRADE_COLUMNS = ['id', 'price', 'qty', 'quote_qty', 'time', 'is_buyer_maker'];
 const AGG_COLUMNS = ['agg_trade_id', 'price', 'quantity', 'first_trade_id', 'last_trade_id', 'transact_time', 'is_buyer_maker'];
 
@@ -50,10 +56,12 @@ export async function importBinanceTrades(ctx: ImportContext, aggregated: boolea
   let lastTrade: number | undefined;
   let lastTime = 0;
   let lastAt: At | undefined;
+  let header = false;
   try {
     for (const file of ctx.files) {
       const rows = csvRows(file, aggregated ? AGG_COLUMNS : TRADE_COLUMNS, { onBytes: ctx.onBytes, aliases: { agg_trade_id: ['a'], transact_time: ['timestamp'] } });
       for await (const row of rows) {
+        header ||= row.header !== undefined;
         const id = integer(row.cell(aggregated ? 'agg_trade_id' : 'id'), row, aggregated ? 'agg_trade_id' : 'id');
         const time = instant(row.cell(aggregated ? 'transact_time' : 'time'), row, 'time');
         if (lastId !== undefined && id <= lastId) {
@@ -85,7 +93,7 @@ export async function importBinanceTrades(ctx: ImportContext, aggregated: boolea
     out.abort();
     throw error;
   }
-  return { symbol, market: ctx.market ?? 'spot', format: aggregated ? 'binance-aggtrades' : 'binance-trades', files: ctx.files.map((f) => basename(f)), counts: { trades: out.count }, gaps };
+  return { symbol, market: ctx.market ?? marketOfFiles(header), format: aggregated ? 'binance-aggtrades' : 'binance-trades', files: ctx.files.map((f) => basename(f)), counts: { trades: out.count }, gaps };
 }
 
 const KLINE_COLUMNS = ['open_time', 'open', 'high', 'low', 'close', 'volume', 'close_time'];
@@ -103,8 +111,10 @@ export async function importBinanceKlines(ctx: ImportContext): Promise<ImportSum
   const rows: string[] = [];
   let interval = named !== undefined ? Number(named.slice(0, -1)) * INTERVAL_MS[named.slice(-1)]! : undefined;
   let lastOpen: number | undefined;
+  let header = false;
   for (const file of ctx.files) {
     for await (const row of csvRows(file, KLINE_COLUMNS, { onBytes: ctx.onBytes, aliases: { open_time: ['open time'] } })) {
+      header ||= row.header !== undefined;
       const open = instant(row.cell('open_time'), row, 'open_time').ms;
       const close = instant(row.cell('close_time'), row, 'close_time').ms;
       interval ??= close + 1 - open;
@@ -121,7 +131,7 @@ export async function importBinanceKlines(ctx: ImportContext): Promise<ImportSum
   const stream = createWriteStream(output);
   stream.end(`open_time_ms,open,high,low,close,volume\n${rows.join('\n')}\n`);
   await once(stream, 'finish');
-  return { symbol, market: ctx.market ?? 'spot', format: 'binance-klines', files: ctx.files.map((f) => basename(f)), counts: { candles: rows.length }, gaps, output };
+  return { symbol, market: ctx.market ?? marketOfFiles(header), format: 'binance-klines', files: ctx.files.map((f) => basename(f)), counts: { candles: rows.length }, gaps, output };
 }
 
 const BOOK_TICKER_COLUMNS = ['update_id', 'best_bid_price', 'best_bid_qty', 'best_ask_price', 'best_ask_qty', 'transaction_time', 'event_time'];
