@@ -114,6 +114,28 @@ export class FuturesOrderSettlement implements Settlement {
     return undefined;
   }
 
+  checkTaker(order: Order, plan: WalkPlan): Rejection | undefined {
+    if (order.reduceOnly || plan.slices.length === 0) return undefined;
+    // Margin for what the taker fills open (what they close needs none), the rest's margin at the
+    // limit, and every fee at the worst rate.
+    const position = this.account.positions.get(order.symbol);
+    const closes = position !== undefined && position.size !== 0n && sideOf(position.size) !== (order.side === 'BUY' ? 1n : -1n);
+    let closable = closes ? (position.size < 0n ? -position.size : position.size) : 0n;
+    let takerMargin = 0n;
+    for (const slice of plan.slices) {
+      const closing = slice.quantity < closable ? slice.quantity : closable;
+      closable -= closing;
+      takerMargin += this.marginFor(mul(slice.price, slice.quantity - closing, 'up'), order);
+    }
+    const restNotional = mul(order.price!, remainingQty(order) - plan.quantity, 'up');
+    const fees = feeReserve(order, plan.quote + restNotional, worstFeeRate(this.account.fees, this.instrument), this.feeDecimals);
+    const need = takerMargin + this.marginFor(restNotional, order) + fees;
+    const available = this.account.available(this.mark) + order.locked;
+    if (need > available) return rejection('INSUFFICIENT_BALANCE', `margin ${fmt(need)} ${this.account.settleAsset} needed, ${fmt(available)} available`);
+    this.take(order, need - order.locked);
+    return undefined;
+  }
+
   marketBudget(order: Order): MarketBudget | undefined {
     if (order.quoteOrderQty === undefined) return undefined;
     return { amount: order.quoteOrderQty - order.cumulativeQuoteQty, feeRate: this.rate('TAKER') };
@@ -154,7 +176,8 @@ export class FuturesOrderSettlement implements Settlement {
       const opening = position.size === 0n;
       position.leverage = order.leverage;
       const opened = delta < 0n ? -delta : delta;
-      const margin = this.marginFor(mul(price, opened, 'up'), order);
+      // Rounded down per fill, so that the fills' margins never sum past what was reserved (rounded up once).
+      const margin = roundToDecimals(div(mul(price, opened, 'up'), BigInt(order.leverage) * 10n ** 18n, 'down'), this.instrument.quoteCommissionPrecision, 'floor');
       const fromOrder = order.locked < margin ? order.locked : margin;
       this.give(order, fromOrder);
       account.cash -= margin;

@@ -10,7 +10,7 @@
  *   (Binance FAQ "How to Calculate Liquidation Price of USDⓈ-M Futures Contracts").
  * Not modelled: hedge mode (two positions per symbol), ADL, the insurance fund's own balance.
  */
-import { abs, div, mul, ONE, type Fixed } from '../money/fixed.js';
+import { abs, div, divRound, mul, ONE, type Fixed } from '../money/fixed.js';
 import type { Instrument, MarginTier } from '../instruments/instrument.js';
 
 export type MarginMode = 'isolated' | 'cross';
@@ -128,7 +128,8 @@ export function applyFill(position: Position, delta: Fixed, price: Fixed): FillE
   const opened = abs(delta) - closed;
   if (opened > 0n) {
     const q = abs(position.size);
-    position.entryPrice = q === 0n ? price : div(mul(q, position.entryPrice, 'half-up') + mul(opened, price, 'half-up'), q + opened, 'half-up');
+    // The size-weighted average, rounded once: (q × entry + opened × price) / (q + opened), exact products.
+    position.entryPrice = q === 0n ? price : divRound(q * position.entryPrice + opened * price, q + opened, 'half-up');
     position.size += sideOf(delta) * opened;
   }
   return { closed, opened, realizedPnl: realized, releasedMargin: released, closedAll };

@@ -55,6 +55,11 @@ export class SpotOrderSettlement implements Settlement {
     return undefined;
   }
 
+  /** A spot lock already covers the taker part: buys fill at or below the limit, sells spend base. */
+  checkTaker(): Rejection | undefined {
+    return undefined;
+  }
+
   /**
    * A quote-sized market order spends at most its quote amount; a triggered stop-market buy at most
    * its lock plus the free quote balance. When fees are in the quote asset, one commission unit is

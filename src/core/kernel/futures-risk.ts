@@ -16,9 +16,11 @@
  *
  * Funding: at each funding time, every open position pays |size| × mark × rate (rounded half-up
  * to the commission precision): a positive rate, longs pay and shorts receive. Isolated positions
- * pay from their margin, cross positions from the wallet.
+ * pay from their margin (then cash), cross positions from cash (then their margin); never more than
+ * the wallet holds (what is beyond is the insurance fund's), and a position the payment brings to
+ * its maintenance margin is liquidated at once.
  */
-import { abs, formatFixed, min, mul, roundToDecimals, type Fixed } from '../money/fixed.js';
+import { abs, formatFixed, max, min, mul, roundToDecimals, type Fixed } from '../money/fixed.js';
 import type { FuturesAccount } from '../accounts/futures-account.js';
 import { bankruptcyPrice, isolatedLiquidationPrice, maintenanceMargin, unrealizedPnl, type Position } from '../accounts/position.js';
 import { positionEvent } from '../accounts/position-events.js';
@@ -54,16 +56,12 @@ export function checkLiquidations(ctx: RiskContext, market: Market, accounts: It
     const equity = account.equity(ctx.mark);
     if (equity <= maintenance) {
       let left = equity;
-      for (const p of account.openPositions()) {
-        const upnl = unrealizedPnl(p, ctx.mark(p.symbol)!);
+      // Gains are closed first, so that they cover losses before the insurance fund does.
+      const byPnl = account.openPositions().map((p) => [p, unrealizedPnl(p, ctx.mark(p.symbol)!)] as const).sort((a, b) => (a[1] > b[1] ? -1 : a[1] < b[1] ? 1 : 0));
+      for (const [p, upnl] of byPnl) {
         const share = p.margin + upnl;
         liquidate(ctx, account, p, min(share, left));
         left -= share;
-      }
-      if (account.cash < 0n) {
-        // Losses beyond the wallet are the insurance fund's: the last close is booked at bankruptcy.
-        account.ledger.realizedPnl -= account.cash;
-        account.cash = 0n;
       }
     }
   }
@@ -80,7 +78,8 @@ function liquidate(ctx: RiskContext, account: FuturesAccount, position: Position
   const wanted = roundToDecimals(mul(mul(abs(position.size), mark, 'up'), rate, 'up'), instrument.quoteCommissionPrecision, 'ceil');
   const fee = balance > 0n ? min(wanted, balance) : 0n;
   const lost = position.margin;
-  const realized = account.marginMode === 'isolated' ? fee - position.margin : unrealizedPnl(position, mark);
+  // Cross: a loss beyond the wallet is the insurance fund's, so the close books at most what is left.
+  const realized = account.marginMode === 'isolated' ? fee - position.margin : max(unrealizedPnl(position, mark), fee - position.margin - account.cash);
   const bankruptcy = account.marginMode === 'isolated' ? bankruptcyPrice(position, fee) : mark;
   const direction = position.size > 0n ? 'LONG' : 'SHORT';
   const size = abs(position.size);
@@ -113,18 +112,43 @@ function liquidate(ctx: RiskContext, account: FuturesAccount, position: Position
   ctx.emit(positionEvent('POSITION_CLOSED', account.id, closed, ctx.now, instrument, ctx.mark));
 }
 
+/**
+ * Takes a funding payment (negative: received) from the wallet: an isolated position's margin first,
+ * then cash; a cross account's cash first, then the position's margin. A payment beyond the wallet
+ * is not taken (the insurance fund's). Returns what was paid.
+ */
+function charge(account: FuturesAccount, position: Position, wanted: Fixed): Fixed {
+  if (wanted <= 0n) {
+    if (account.marginMode === 'isolated') position.margin -= wanted;
+    else account.cash -= wanted;
+    return wanted;
+  }
+  const isolated = account.marginMode === 'isolated';
+  const first = isolated ? position.margin : account.cash;
+  const second = isolated ? account.cash : position.margin;
+  const fromFirst = min(wanted, max(first, 0n));
+  const fromSecond = min(wanted - fromFirst, max(second, 0n));
+  if (isolated) {
+    position.margin -= fromFirst;
+    account.cash -= fromSecond;
+  } else {
+    account.cash -= fromFirst;
+    position.margin -= fromSecond;
+  }
+  return fromFirst + fromSecond;
+}
+
 /** Applies one funding rate to every open position on the market. */
 export function applyFunding(ctx: RiskContext, market: Market, rate: Fixed, accounts: Iterable<FuturesAccount>): void {
   const mark = market.mark;
   if (mark === undefined) return;
   const symbol = market.instrument.symbol;
-  for (const account of accounts) {
+  const all = [...accounts];
+  for (const account of all) {
     const position = account.positions.get(symbol);
     if (position === undefined || position.size === 0n) continue;
     const magnitude = roundToDecimals(mul(mul(abs(position.size), mark, 'half-up'), rate, 'half-up'), market.instrument.quoteCommissionPrecision, 'half-up');
-    const paid = position.size > 0n ? magnitude : -magnitude;
-    if (account.marginMode === 'isolated') position.margin -= paid;
-    else account.cash -= paid;
+    const paid = charge(account, position, position.size > 0n ? magnitude : -magnitude);
     account.ledger.funding += paid;
     position.totalFundingPaid += paid;
     ctx.emit({
@@ -139,4 +163,6 @@ export function applyFunding(ctx: RiskContext, market: Market, rate: Fixed, acco
       totalFundingPaid: formatFixed(position.totalFundingPaid),
     });
   }
+  // A payment can take a position's margin to its maintenance level: it goes as a mark move would.
+  checkLiquidations(ctx, market, all);
 }

@@ -143,3 +143,39 @@ describe('futures stop-market orders (not reduce-only) reserve initial margin an
     s.kernel.checkInvariants();
   });
 });
+
+describe('a futures sell limit below the market fills at the bids, so its taker part is checked against the funds first', () => {
+  const recording = loadRecording(USDM_RECORDING);
+
+  function sell(quantity: string) {
+    const s = new RecordingStepper(recording);
+    s.advanceTo(PLACED_AT);
+    s.handle({ kind: 'account.open', time: s.kernel.now, account: 'f', type: 'futures', leverage: 10, balances: { USDT: '20000' } });
+    const events = s.handle({ kind: 'order.place', time: s.kernel.now, account: 'f', symbol: s.symbol, side: 'SELL', type: 'LIMIT', quantity, price: '100.0' });
+    return { s, events, account: s.kernel.account('f') as FuturesAccount };
+  }
+
+  it('10 BTC at 100 reserves 10 × 100 / 10 + 0.5 = 100.5 USDT, but at the bids (about 61,800) needs about 61,800: it expires, nothing spent', () => {
+    const { s, events, account } = sell('10');
+    expect(events.map((e) => e.type)).toEqual(['ORDER_NEW', 'ORDER_EXPIRED']);
+    expect(events[1]).toMatchObject({ reason: 'INSUFFICIENT_BALANCE', executedQty: '0' });
+    expect(formatFixed(account.cash)).toBe('20000');
+    expect(account.reserved).toBe(0n);
+    s.kernel.checkInvariants();
+  });
+
+  it('1 BTC at 100 fills at the bids, taking margin at the fill prices, and leaves cash ≥ 0', () => {
+    const { s, events, account } = sell('1');
+    const fills = events.filter((e) => e.type === 'FILL');
+    expect(fills.length).toBeGreaterThan(0);
+    expect(fills.every((f) => f.type === 'FILL' && parseFixed(f.price) > parseFixed('61000'))).toBe(true);
+    const notional = fills.reduce((sum, f) => sum + (f.type === 'FILL' ? parseFixed(f.quoteQuantity) : 0n), 0n);
+    const fees = fills.reduce((sum, f) => sum + (f.type === 'FILL' ? parseFixed(f.fee) : 0n), 0n);
+    // margin = notional / 10 (to 8 digits, per fill); cash = 20,000 − margin − fees
+    const position = account.positions.get('BTCUSDT')!;
+    expect(formatFixed(position.margin)).toBe(formatFixed(notional / 10n));
+    expect(formatFixed(account.cash)).toBe(formatFixed(parseFixed('20000') - notional / 10n - fees));
+    expect(account.cash >= 0n).toBe(true);
+    s.kernel.checkInvariants();
+  });
+});

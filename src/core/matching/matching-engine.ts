@@ -205,6 +205,13 @@ export class MatchingEngine {
     const plan = this.plan(order, market);
     const all = plan.quantity === wanted;
     const whole = all && wanted === remainingQty(order);
+    if (executionType(order.type) !== 'MARKET' && plan.slices.length > 0 && (whole || order.type !== 'FILL_OR_KILL')) {
+      const refusal = this.ctx.settlement(order, market).checkTaker(order, plan);
+      if (refusal !== undefined) {
+        this.finish(order, market, 'expire', refusal.code);
+        return;
+      }
+    }
     switch (executionType(order.type)) {
       case 'MARKET': {
         // A quote-sized order is complete when its budget, not the book's depth, stopped the walk.

@@ -29,6 +29,12 @@ export interface Settlement {
   /** Checks (and for futures, reserves for) a market order's walk before it executes. */
   checkMarket(order: Order, plan: WalkPlan): Rejection | undefined;
   /**
+   * Checks (and for futures, tops up the reservation for) the taker part of a priced order before
+   * it executes: a futures sell fills at bids above its limit, so its margin can exceed what was
+   * reserved at the limit. A refusal leaves the order as it was.
+   */
+  checkTaker(order: Order, plan: WalkPlan): Rejection | undefined;
+  /**
    * The most a market-executing order may spend on its walk (fees at `feeRate` included), when
    * something else than its quantity bounds it: a quote amount, or the funds of a triggered stop.
    */
