@@ -169,6 +169,7 @@ describe('CSV exports of trades and orders', () => {
 
   it('refuses a missing key, a malformed time and an empty range', async () => {
     expect((await inject({ url: '/api/trades.csv' })).statusCode).toBe(401);
+    expect((await inject({ url: '/api/trades.csv?from=yesterday&colour=red' })).statusCode).toBe(401);
     const bad = await inject({ url: '/api/orders.csv?from=yesterday', headers: bearer(alice.apiKey) });
     expect(bad.statusCode).toBe(400);
     expect(bad.json()).toMatchObject({ code: 'INVALID_REQUEST', message: expect.stringMatching(/^from: expected Unix milliseconds/) });

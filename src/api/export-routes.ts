@@ -160,7 +160,7 @@ export function registerExportRoutes(app: FastifyInstance, deps: ServiceDeps): v
   const csv = { 200: { description: 'RFC 4180, header row first', content: { 'text/csv': { schema: { type: 'string' } } } } };
 
   const send = (kind: 'trades' | 'orders', rows: (accountId: string, range: TimeRange, symbol: string | undefined) => AsyncGenerator<Row>, columns: readonly string[]) =>
-    app.get<{ Querystring: Query }>(`/api/${kind}.csv`, { schema: { tags, querystring: ExportQuery, response: csv } }, async (request, reply) => {
+    app.get<{ Querystring: Query }>(`/api/${kind}.csv`, { preValidation: async (request) => void requireAccount(request, deps.credentials), schema: { tags, querystring: ExportQuery, response: csv } }, async (request, reply) => {
       const account = requireAccount(request, deps.credentials);
       const range = rangeOf(request.query);
       // A read failure half-way ends the response early (the status is already sent) and is logged.

@@ -66,6 +66,8 @@ describe('outbound webhooks', () => {
       expect(res.json().message).toMatch(message);
     }
     expect((await inject({ method: 'POST', url: '/api/webhooks', payload: { url: 'https://example.com/', events: ['FILL'] } })).statusCode).toBe(401);
+    // The key before the body: a caller without one learns nothing of the rules.
+    expect((await inject({ method: 'POST', url: '/api/webhooks', payload: { url: 42 } })).statusCode).toBe(401);
     expect((await inject({ url: '/api/webhooks', headers: bearer(alice.apiKey) })).json().items).toEqual([]);
   });
 

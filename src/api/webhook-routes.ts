@@ -6,7 +6,7 @@
  * Another account's endpoint answers 404, like a missing one. Signing and retries:
  * src/service/webhook-dispatcher.ts.
  */
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import type { Webhook } from '../persistence/webhook-store.js';
 import type { WebhookDispatcher } from '../service/webhook-dispatcher.js';
@@ -35,6 +35,8 @@ type CreateBodyType = { url: string; events: string[]; description?: string };
 export function webhookRoutes(dispatcher: WebhookDispatcher): (app: FastifyInstance, deps: ServiceDeps) => void {
   return (app, deps) => {
     const tags = ['webhooks'];
+    // The key is checked before the body and the query are: an unknown caller learns nothing of their rules.
+    const preValidation = async (request: FastifyRequest) => void requireAccount(request, deps.credentials);
     const store = dispatcher.store;
     const owned = async (accountId: string, id: string): Promise<Webhook> => {
       const hook = await store.get(id);
@@ -42,7 +44,7 @@ export function webhookRoutes(dispatcher: WebhookDispatcher): (app: FastifyInsta
       return hook;
     };
 
-    app.post<{ Body: CreateBodyType }>('/api/webhooks', { schema: { tags, body: CreateBody } }, async (request, reply) => {
+    app.post<{ Body: CreateBodyType }>('/api/webhooks', { preValidation, schema: { tags, body: CreateBody } }, async (request, reply) => {
       const account = requireAccount(request, deps.credentials);
       const checked = checkEndpoint(request.body.url, request.body.events);
       if (!checked.ok) throw HttpError.of({ code: 'INVALID_REQUEST', message: checked.message });
@@ -55,17 +57,17 @@ export function webhookRoutes(dispatcher: WebhookDispatcher): (app: FastifyInsta
       return reply.code(201).send({ ...view(hook), secret: hook.secret });
     });
 
-    app.get('/api/webhooks', { schema: { tags } }, async (request) => {
+    app.get('/api/webhooks', { preValidation, schema: { tags } }, async (request) => {
       const account = requireAccount(request, deps.credentials);
       return { items: (await store.list(account.accountId)).map(view), events: WEBHOOK_EVENTS };
     });
 
-    app.get<{ Params: { id: string } }>('/api/webhooks/:id', { schema: { tags } }, async (request) => {
+    app.get<{ Params: { id: string } }>('/api/webhooks/:id', { preValidation, schema: { tags } }, async (request) => {
       const account = requireAccount(request, deps.credentials);
       return view(await owned(account.accountId, request.params.id));
     });
 
-    app.delete<{ Params: { id: string } }>('/api/webhooks/:id', { schema: { tags } }, async (request) => {
+    app.delete<{ Params: { id: string } }>('/api/webhooks/:id', { preValidation, schema: { tags } }, async (request) => {
       const account = requireAccount(request, deps.credentials);
       const hook = await owned(account.accountId, request.params.id);
       if (hook.deletedAt === null) {
@@ -76,7 +78,7 @@ export function webhookRoutes(dispatcher: WebhookDispatcher): (app: FastifyInsta
     });
 
     const DeliveriesQuery = Type.Intersect([Page, Type.Object({ event: Type.Optional(Type.String({ maxLength: 40 })) })]);
-    app.get<{ Params: { id: string }; Querystring: PageQuery & { event?: string } }>('/api/webhooks/:id/deliveries', { schema: { tags, querystring: DeliveriesQuery } }, async (request) => {
+    app.get<{ Params: { id: string }; Querystring: PageQuery & { event?: string } }>('/api/webhooks/:id/deliveries', { preValidation, schema: { tags, querystring: DeliveriesQuery } }, async (request) => {
       const account = requireAccount(request, deps.credentials);
       const hook = await owned(account.accountId, request.params.id);
       const { limit, offset, event } = request.query;
