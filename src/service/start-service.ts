@@ -135,27 +135,30 @@ export async function startService(env: NodeJS.ProcessEnv = process.env, options
   }
   const url = address.replace('[::1]', 'localhost');
   await opened.lease?.announce(url);
+  // Keys are printed when they are created, never again on a later start. Everything is printed
+  // at once, after the last await, so whoever sees the "… TRADING on" line sees the keys too.
+  const lines: string[] = [];
   if (admin.generated !== undefined) {
     await engine.db.insertInto('service_settings').values({ key: 'admin_key_sha256', value: admin.hash }).execute();
-    print(`Generated the admin API key (shown only this once; set ADMIN_API_KEY to choose your own): ${admin.generated}`);
+    lines.push(`Generated the admin API key (shown only this once; set ADMIN_API_KEY to choose your own): ${admin.generated}`);
   }
-  // Keys are printed when they are created, never again on a later start.
   let created: AccountProfile | undefined;
   if (credentials.list().length === 0) {
     const futuresOnly = source.instruments.every((i) => i.market === 'perpetual');
     created = await createAccount(deps, { name: 'default', type: futuresOnly ? 'futures' : 'spot', balances: config.initialBalances }, 'service');
-    print(`Created the default paper account "${created.accountId}" with ${Object.entries(config.initialBalances).map(([a, v]) => `${v} ${a}`).join(', ')}.`);
-    print(`  API key:    ${created.apiKey}`);
-    print(`  API secret: ${created.apiSecret}   (shown once; MEXC-style signing uses it)`);
+    lines.push(`Created the default paper account "${created.accountId}" with ${Object.entries(config.initialBalances).map(([a, v]) => `${v} ${a}`).join(', ')}.`);
+    lines.push(`  API key:    ${created.apiKey}`);
+    lines.push(`  API secret: ${created.apiSecret}   (shown once; MEXC-style signing uses it)`);
   }
-  print(`papertrade ${execution.mode === 'paper' ? 'PAPER TRADING' : 'LIVE TRADING'} on ${url} (API docs ${url}/docs), database ${String(describeConfig(config).databaseUrl)}`);
-  print(`Market data: ${source.description}`);
+  lines.push(`papertrade ${execution.mode === 'paper' ? 'PAPER TRADING' : 'LIVE TRADING'} on ${url} (API docs ${url}/docs), database ${String(describeConfig(config).databaseUrl)}`);
+  lines.push(`Market data: ${source.description}`);
   if (created !== undefined) {
-    print(`Dashboard: ${url}/?key=${created.apiKey}`);
-    print(`Trade with: curl -H "Authorization: Bearer ${created.apiKey}" ${url}/api/account/balances`);
+    lines.push(`Dashboard: ${url}/?key=${created.apiKey}`);
+    lines.push(`Trade with: curl -H "Authorization: Bearer ${created.apiKey}" ${url}/api/account/balances`);
   } else {
-    print(`Dashboard: ${url}/ (sign in with an account's API key or the admin key)`);
+    lines.push(`Dashboard: ${url}/ (sign in with an account's API key or the admin key)`);
   }
+  print(lines.join('\n'));
 
   return {
     app,

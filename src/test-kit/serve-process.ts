@@ -23,7 +23,7 @@ export async function freePort(): Promise<number> {
   });
 }
 
-/** Starts `serve` on `port` with `env` over the test process's environment; fails with its output if it does not come up within 30 s. */
+/** Starts `serve` on `port` with `env` over the test process's environment, ready once /health answers and it has printed its start-up lines; fails with its output if it does not come up within 30 s. */
 export async function startServeProcess(port: number, env: Record<string, string>, args: readonly string[] = []): Promise<ServeProcess> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'serve', ...args], {
     cwd: PROJECT_ROOT,
@@ -36,7 +36,8 @@ export async function startServeProcess(port: number, env: Record<string, string
   const url = `http://127.0.0.1:${port}`;
   for (let i = 0; i < 300; i += 1) {
     try {
-      if ((await fetch(`${url}/health`)).ok) return { child, url, output: () => output };
+      // Listening, and done printing its start-up lines (keys are printed after the port is bound).
+      if ((await fetch(`${url}/health`)).ok && / TRADING on http/.test(output)) return { child, url, output: () => output };
     } catch {
       // not listening yet
     }
