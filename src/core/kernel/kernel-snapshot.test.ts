@@ -65,3 +65,26 @@ describe('snapshots', () => {
     expect(kernel.orders('f').length).toBe(4);
   });
 });
+
+describe('snapshots written before orders carried their fee state', () => {
+  it('load with the fee state of every order at zero, and the open orders go on filling with balances whole', () => {
+    const recording = loadRecording(BUNDLED_RECORDING);
+    const config = { instruments: [instrumentForRecording(recording)] };
+    const kernel = new Kernel(config);
+    const inputs = recording.inputs;
+    let i = 0;
+    while (inputs[i]!.time <= 1723161300000) kernel.handle(inputs[i++]!);
+    kernel.handle({ kind: 'account.open', time: kernel.now, account: 'a', balances: { USDT: '20000' } });
+    kernel.handle({ kind: 'order.place', time: kernel.now, account: 'a', symbol: recording.symbol, side: 'BUY', type: 'LIMIT', quantity: '0.3', price: '61700.00' });
+    const old = JSON.parse(kernel.snapshot()) as { orders: Array<Record<string, unknown>> };
+    for (const order of old.orders) {
+      delete order.feeExact;
+      delete order.feeCharged;
+    }
+    const restored = Kernel.restore(config, JSON.stringify(old));
+    expect(restored.orders('a')[0]).toMatchObject({ feeExact: 0n, feeCharged: 0n });
+    while (i < inputs.length) restored.handle(inputs[i++]!);
+    expect(restored.orders('a')[0]!.executedQty).toBeGreaterThan(0n);
+    restored.checkInvariants();
+  });
+});
