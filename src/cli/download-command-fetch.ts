@@ -15,6 +15,7 @@
  */
 import { appendFileSync, closeSync, existsSync, ftruncateSync, openSync, readSync, statSync, writeFileSync } from 'node:fs';
 import ccxt, { functions, type Exchange, type OHLCV, type Trade } from 'ccxt';
+import { plainDecimal } from '../market-data/importers/import-fields.js';
 
 export interface ExchangeSetup {
   readonly exchange: string;
@@ -104,10 +105,11 @@ export interface CandleDownload {
 
 export const CANDLES_HEADER = 'open_time_ms,open,high,low,close,volume';
 
+/** The exchange's number as plain decimal text (an exponent, as some APIs send, expanded exactly). */
 const text = (v: unknown): string => {
-  if (typeof v === 'string') return v;
-  if (typeof v === 'number' && Number.isFinite(v)) return String(v);
-  throw new Error(`not a number: ${String(v)}`);
+  const plain = typeof v === 'string' || typeof v === 'number' ? plainDecimal(String(v)) : undefined;
+  if (plain === undefined) throw new Error(`not a non-negative decimal: ${String(v)}`);
+  return plain;
 };
 
 /** Downloads closed bars in [since, until) after those already in `out`; returns how many were written. */
@@ -119,7 +121,10 @@ export async function downloadCandles(exchange: Exchange, job: CandleDownload): 
   const last = lastCompleteLine(job.out);
   const lastOpen = last !== undefined && /^\d/.test(last) ? Number(last.split(',')[0]) : undefined;
   if (last === undefined) writeFileSync(job.out, `${CANDLES_HEADER}\n`);
-  let since = lastOpen !== undefined ? Math.max(job.since, lastOpen + frame) : job.since;
+  if (lastOpen !== undefined && job.since > lastOpen + frame) {
+    throw new Error(`${job.out} ends with the bar of ${new Date(lastOpen).toISOString()}; --since ${new Date(job.since).toISOString()} would leave a hole: give an earlier --since or another --out`);
+  }
+  let since = lastOpen !== undefined ? lastOpen + frame : job.since;
   const start = since;
   let written = 0;
   for (;;) {
@@ -177,6 +182,9 @@ export async function downloadTrades(exchange: Exchange, job: TradeDownload): Pr
   let lastTime = cells !== undefined ? Number(cells[3]) : undefined;
   let lastId = cells !== undefined ? Number(cells[0]) : 0;
   const seenAtLast = new Set<string>(cells !== undefined ? [cells[0]!] : []);
+  if (lastTime !== undefined && job.since > lastTime) {
+    throw new Error(`${job.out} ends with a trade at ${new Date(lastTime).toISOString()}; --since ${new Date(job.since).toISOString()} would leave a hole: give an earlier --since or another --out`);
+  }
   let since = lastTime ?? job.since;
   const start = since;
   let written = 0;

@@ -29,6 +29,13 @@ const EXPONENT = /^(\d+)(?:\.(\d+))?[eE]([+-]?\d+)$/;
 
 /** A non-negative decimal as plain text (`1.5e-3` → `0.0015`); anything else is an error. */
 export function decimal(text: string | undefined, at: At, name: string): string {
+  const value = plainDecimal(text);
+  if (value !== undefined) return value;
+  throw new ImportError(at.file, at.line, `${name} must be a decimal number, got "${(text ?? '').trim()}"`);
+}
+
+/** A non-negative decimal as plain text, exponent expanded exactly; undefined when it is not one. */
+export function plainDecimal(text: string | undefined): string | undefined {
   const value = (text ?? '').trim();
   if (PLAIN.test(value)) return value;
   const m = EXPONENT.exec(value);
@@ -40,7 +47,7 @@ export function decimal(text: string | undefined, at: At, name: string): string 
     const intText = int.replace(/^0+(?=\d)/, '');
     return frac === undefined ? intText : `${intText}.${frac}`;
   }
-  throw new ImportError(at.file, at.line, `${name} must be a decimal number, got "${value}"`);
+  return undefined;
 }
 
 /** True when a decimal text is zero. */
