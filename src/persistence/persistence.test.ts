@@ -65,7 +65,7 @@ describeEachDialect((name) => `persistence on ${name}`, (dialect) => {
       .map((t) => t.name)
       .sort();
     expect(tables).toEqual(
-      ['account_credentials', 'accounts', 'audit_log', 'balances', 'equity_points', 'journal', 'order_rejections', 'orders', 'positions', 'read_model_checkpoint', 'service_settings', 'snapshots', 'trades'],
+      ['account_credentials', 'accounts', 'audit_log', 'balances', 'equity_points', 'journal', 'order_rejections', 'orders', 'positions', 'quarantined_inputs', 'read_model_checkpoint', 'service_settings', 'snapshots', 'trades', 'webhook_attempts', 'webhook_deliveries', 'webhooks'],
     );
   });
 
