@@ -1,15 +1,16 @@
 /**
  * The real server process under hostile HTTP: `papertrade serve` on a fresh SQLite database, a few
  * accounts made through the admin API, then tens of thousands of malformed requests over every route
- * the OpenAPI document lists plus the MEXC dialect and the dashboard: garbage and deeply nested JSON,
- * wrong types, huge numbers and strings, unicode, bad percent-encoding, wrong or missing keys, wrong
- * MEXC signatures, random query strings, every order type with random fields, admin account
- * create/import/reset with random documents; and hostile WebSocket clients on /ws.
+ * the OpenAPI document lists (native, MEXC and Binance dialects) plus the dashboard: garbage and
+ * deeply nested JSON, wrong types, huge numbers and strings, unicode, bad percent-encoding, wrong or
+ * missing keys, wrong MEXC and Binance signatures, random query strings, every order type with
+ * random fields, admin account create/import/reset with random documents; and hostile WebSocket
+ * clients on /ws.
  *
  * Asserts: no answer is a 5xx; every error body has the documented shape (`{code,message}` native,
- * `{code,msg}` MEXC); the engine stays ready; an ordinary order still fills; a restart on the same
- * database works and shows the same balances. HTTP_FUZZ_REQUESTS sizes the run (default 10,000, about
- * 25 s on two cores; `npm run fuzz` sends 200,000).
+ * `{code,msg}` in the MEXC and Binance dialects); the engine stays ready; an ordinary order still
+ * fills; a restart on the same database works and shows the same balances. HTTP_FUZZ_REQUESTS sizes
+ * the run (default 10,000, about 25 s on two cores; `npm run fuzz` sends 200,000).
  *
  * The authentication back-off and the request rate limit are turned off for the storm (they would
  * answer 429 before any handler saw the hostile input); a second, short storm runs against the
@@ -62,7 +63,11 @@ function send(base: string, s: Sent): Promise<Answer> {
     };
     const path = s.path.replace(/[^\x21-\x7e]/gu, escape);
     const headers = Object.fromEntries(Object.entries(s.headers).map(([k, v]) => [k, v.replace(/[^\x20-\x7e]/g, '?')]));
-    const req = httpRequest({ host: url.hostname, port: url.port, method: s.method, path, headers, timeout: 30_000 }, (res) => {
+    // A body always goes with its length: Node sends GET/DELETE/OPTIONS bodies without any framing,
+    // which the server would read as a second, garbage request on the same connection.
+    if (s.body !== undefined) headers['content-length'] = String(Buffer.byteLength(s.body));
+    // One connection per request (no keep-alive), so that each answer belongs to the request that caused it.
+    const req = httpRequest({ host: url.hostname, port: url.port, method: s.method, path, headers, timeout: 30_000, agent: false }, (res) => {
       let text = '';
       res.setEncoding('utf8');
       res.on('data', (d: string) => (text += d.length + text.length > 200_000 ? '' : d));
@@ -147,7 +152,7 @@ function fillPath(r: Rng, template: string, accounts: Account[]): string {
   return template.replace(/\{[^}]+\}/g, () => r.pick([accounts[0]?.id ?? 'a', '1', '999999', '-1', '%', '%zz', '%E0%A4%A', '..', 'x'.repeat(3000), encodeURIComponent('💥'), 'BTCUSDT', 'null']));
 }
 
-function mexcSigned(r: Rng, path: string, method: string, account: Account): Sent {
+function signed(r: Rng, path: string, method: string, account: Account): Sent {
   const params = new URLSearchParams();
   const fields = orderFields(r);
   for (const [k, v] of Object.entries(fields)) params.set(k, typeof v === 'string' ? v : JSON.stringify(v));
@@ -157,7 +162,8 @@ function mexcSigned(r: Rng, path: string, method: string, account: Account): Sen
   const payload = params.toString();
   const good = createHmac('sha256', account.apiSecret).update(payload).digest('hex');
   const signature = r.chance(0.6) ? good : r.pick(['', 'deadbeef', good.toUpperCase(), good.slice(1), '%zz', 'x'.repeat(5000)]);
-  const headers: Record<string, string> = r.chance(0.9) ? { 'x-mexc-apikey': r.chance(0.9) ? account.apiKey : 'wrong' } : {};
+  const keyHeader = isBinance(path) ? 'x-mbx-apikey' : 'x-mexc-apikey';
+  const headers: Record<string, string> = r.chance(0.9) ? { [keyHeader]: r.chance(0.9) ? account.apiKey : 'wrong' } : {};
   const full = `${payload}&signature=${signature}`;
   if (method === 'POST' && r.chance(0.5)) return { method, path, headers: { ...headers, 'content-type': 'application/x-www-form-urlencoded' }, body: full };
   return { method, path: `${path}?${full}`, headers };
@@ -198,11 +204,11 @@ interface Route {
 
 function hostileRequest(r: Rng, routes: Route[], accounts: Account[]): Sent {
   const route = r.pick(routes);
-  const mexc = route.path.startsWith('/api/v3/');
+  const dialect = route.path.startsWith('/api/v3/') || isBinance(route.path);
   const method = r.chance(0.9) ? route.method : r.pick(['GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS', 'HEAD']);
   let path = fillPath(r, route.path, accounts);
   if (r.chance(0.05)) path = r.pick(['/%', '/%zz', '/api/%E0%A4%A', '/api/orders/%', `/${'a'.repeat(10_000)}`, '/api//orders', '/api/orders/../admin', '/docs/%', '/api/v3/order%', '/\u00ff', '/api/accounts/%00']);
-  if (mexc && r.chance(0.7)) return mexcSigned(r, path, method, r.pick(accounts));
+  if (dialect && r.chance(0.7)) return signed(r, path, method, r.pick(accounts));
   const b = method === 'GET' || method === 'HEAD' ? (r.chance(0.05) ? body(r, route.path) : {}) : body(r, route.path);
   const headers: Record<string, string> = { ...auth(r, accounts) };
   if (b.type !== undefined) headers['content-type'] = b.type;
@@ -210,6 +216,9 @@ function hostileRequest(r: Rng, routes: Route[], accounts: Account[]): Sent {
 }
 
 const isMexc = (path: string) => path.startsWith('/api/v3/') || path.startsWith('/api/v1/contract');
+const isBinance = (path: string) => path.startsWith('/binance/');
+/** The exchange dialects (MEXC under /api/v3, Binance under /binance) answer errors as `{code,msg}`. */
+const isDialect = (path: string) => isMexc(path) || isBinance(path);
 
 /** The documented error shape of a 4xx/5xx answer; undefined when it conforms. */
 function shapeProblem(path: string, answer: Answer): string | undefined {
@@ -222,7 +231,7 @@ function shapeProblem(path: string, answer: Answer): string | undefined {
   }
   const o = parsed as Record<string, unknown>;
   if (typeof o !== 'object' || o === null) return 'error body is not an object';
-  if (isMexc(path)) return o.code !== undefined && typeof o.msg === 'string' ? undefined : 'MEXC error without {code,msg}';
+  if (isDialect(path)) return typeof o.code === 'number' && typeof o.msg === 'string' ? undefined : 'exchange-dialect error without {code,msg}';
   return typeof o.code === 'string' && typeof o.message === 'string' ? undefined : 'error without {code,message}';
 }
 
@@ -386,10 +395,10 @@ describe('the real server process under hostile HTTP', () => {
     expect.soft(result.serverErrors.length, distinct(result.serverErrors)).toBe(0);
     expect.soft(limited.serverErrors.length, distinct(limited.serverErrors)).toBe(0);
     expect.soft(result.unparsable.length, distinct(result.unparsable)).toBe(0);
-    const nativeBad = result.badShapes.filter((b) => !isMexc(b.sent.path));
-    const mexcBad = result.badShapes.filter((b) => isMexc(b.sent.path));
+    const nativeBad = result.badShapes.filter((b) => !isDialect(b.sent.path));
+    const dialectBad = result.badShapes.filter((b) => isDialect(b.sent.path));
     expect.soft(nativeBad.length, distinct(nativeBad)).toBe(0);
-    expect.soft(mexcBad.length, distinct(mexcBad)).toBe(0);
+    expect.soft(dialectBad.length, distinct(dialectBad)).toBe(0);
     expect.soft(ws.problems, ws.problems.slice(0, 5).join('\n')).toEqual([]);
     expect.soft(aliveAfterWs, `the process exited under hostile WebSocket frames:\n${crashOutput}`).toBe(true);
     expect.soft(readyAfterWs).toBe(200);
