@@ -156,6 +156,19 @@ describe('outbound webhooks', () => {
     }
   });
 
+  it('sends a PING on demand, signed like any delivery, and logs it', async () => {
+    const hook = (await inject({ method: 'POST', url: '/api/webhooks', headers: bearer(bob.apiKey), payload: { url: receiver.url('/ping'), events: ['LIQUIDATION'] } })).json();
+    const res = await inject({ method: 'POST', url: `/api/webhooks/${hook.id}/ping`, headers: bearer(bob.apiKey) });
+    expect(res.statusCode).toBe(202);
+    const { deliveryId } = res.json();
+    await until(() => receiver.accepted('/ping').length === 1, 5_000, 'the ping');
+    const [ping] = receiver.accepted('/ping');
+    expect(JSON.parse(ping!.body)).toMatchObject({ id: deliveryId, type: 'PING', account: bob.id });
+    expect(signatureValid(hook.secret, ping!)).toBe(true);
+    await until(async () => (await inject({ url: `/api/webhooks/${hook.id}/deliveries`, headers: bearer(bob.apiKey) })).json().items[0]?.status === 'delivered', 5_000, 'the ping logged');
+    expect((await inject({ method: 'POST', url: `/api/webhooks/${hook.id}/ping`, headers: bearer(alice.apiKey) })).statusCode).toBe(404);
+  });
+
   it("deletes a deleted account's endpoints", async () => {
     const carol = (await inject({ method: 'POST', url: '/api/accounts', headers: admin, payload: { name: 'carol', balances: { USDT: '10' } } })).json();
     const hook = (await inject({ method: 'POST', url: '/api/webhooks', headers: bearer(carol.apiKey), payload: { url: receiver.url('/carol'), events: ['FEED_STALE'] } })).json();

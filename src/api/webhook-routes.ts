@@ -2,7 +2,8 @@
  * Webhook endpoints of the key's account (`Authorization: Bearer <apiKey>`):
  * `POST /api/webhooks` {url, events, description?} → 201 with the signing `secret`, shown this once;
  * `GET /api/webhooks`, `GET /api/webhooks/:id`, `DELETE /api/webhooks/:id`;
- * `GET /api/webhooks/:id/deliveries` → each delivery with its status and every attempt.
+ * `GET /api/webhooks/:id/deliveries` → each delivery with its status and every attempt;
+ * `POST /api/webhooks/:id/ping` → 202, a PING delivery to check the receiver and its signature check.
  * Another account's endpoint answers 404, like a missing one. Signing and retries:
  * src/service/webhook-dispatcher.ts.
  */
@@ -75,6 +76,13 @@ export function webhookRoutes(dispatcher: WebhookDispatcher): (app: FastifyInsta
         await deps.audit.append({ at: (deps.wallClock ?? Date.now)(), actor: account.accountId, mode: deps.execution.mode, action: 'webhook.delete', accountId: account.accountId, details: { id: hook.id } });
       }
       return view((await store.get(hook.id))!);
+    });
+
+    app.post<{ Params: { id: string } }>('/api/webhooks/:id/ping', { preValidation, schema: { tags } }, async (request, reply) => {
+      const account = requireAccount(request, deps.credentials);
+      const hook = await owned(account.accountId, request.params.id);
+      if (hook.deletedAt !== null) throw HttpError.of({ code: 'NOT_FOUND', message: `webhook ${hook.id} is deleted` });
+      return reply.code(202).send({ deliveryId: dispatcher.ping(hook) });
     });
 
     const DeliveriesQuery = Type.Intersect([Page, Type.Object({ event: Type.Optional(Type.String({ maxLength: 40 })) })]);

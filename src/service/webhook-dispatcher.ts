@@ -78,7 +78,7 @@ export class WebhookDispatcher {
   private readonly concurrency: number;
   private hooks: Webhook[] = [];
   /** Events heard and not yet written: references only, bodies are built when written. */
-  private incoming: Array<{ readonly hook: Webhook; readonly name: WebhookEventName; readonly account: string | null; readonly data: object; readonly at: number }> = [];
+  private incoming: Array<{ readonly hook: Webhook; readonly name: WebhookEventName | 'PING'; readonly account: string | null; readonly data: object; readonly at: number; readonly id?: string }> = [];
   /** Written deliveries not yet delivered, by id, and their ids by when they are due. */
   private readonly queue = new Map<string, PendingDelivery>();
   private readonly due = new DueQueue();
@@ -148,6 +148,14 @@ export class WebhookDispatcher {
     this.incoming = this.incoming.filter((e) => e.hook.id !== id);
   }
 
+  /** Sends the endpoint a PING now (whatever events it chose), to check a receiver; answers the delivery's id. */
+  ping(hook: Webhook): string {
+    const id = newDeliveryId();
+    this.incoming.push({ hook, name: 'PING', account: hook.accountId, data: { message: 'a test delivery from papertrade' }, at: this.clock(), id });
+    void this.flush();
+    return id;
+  }
+
   private removeAccount(accountId: string): void {
     for (const hook of this.hooks) {
       if (hook.accountId !== accountId) continue;
@@ -202,7 +210,7 @@ export class WebhookDispatcher {
       const heard = this.incoming.splice(0);
       if (heard.length === 0) return;
       const batch: NewDelivery[] = heard.map((e) => {
-        const id = newDeliveryId();
+        const id = e.id ?? newDeliveryId();
         const payload = JSON.stringify({ id, type: e.name, createdAt: e.at, ...(e.account !== null ? { account: e.account } : {}), data: e.data });
         return { id, webhookId: e.hook.id, event: e.name, payload, createdAt: e.at };
       });
