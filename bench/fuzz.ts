@@ -4,7 +4,8 @@
  * bounds the shrinking of each distinct failure (default 60 s). Prints the figures and a
  * reproduction of every distinct failure; exits 1 when there is one.
  */
-import { describeReproduction, runSeed, shrink, VENUES, type Failure, type FuzzCase, type SeedResult } from '../src/test-kit/kernel-fuzz.js';
+import { runSeed, VENUES, type Failure, type FuzzCase, type SeedResult } from '../src/test-kit/kernel-fuzz.js';
+import { describeReproduction, shrink } from '../src/test-kit/kernel-fuzz-shrink.js';
 
 const seeds = Number(process.env.FUZZ_SEEDS ?? 60);
 const commands = Number(process.env.FUZZ_INPUTS ?? 4000);

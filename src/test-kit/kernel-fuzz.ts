@@ -5,7 +5,7 @@
  * - no balance is ever negative, and `checkInvariants()` passes;
  * - per account, free + locked equals the independent ledger (ledger-model.ts), with every fee
  *   recomputed from the instrument's rules.
- * A failing run is shrunk to a short sequence of commands that still fails the same way.
+ * A failing run is shrunk (kernel-fuzz-shrink.ts) to a short sequence that still fails the same way.
  */
 import { findBundledInstrument } from '../core/instruments/bundled-instruments.js';
 import type { Instrument } from '../core/instruments/instrument.js';
@@ -15,7 +15,8 @@ import { Kernel } from '../core/kernel/kernel.js';
 import type { Recording } from '../market-data/recording-reader.js';
 import { SPOT_RECORDING, USDM_RECORDING } from './data-paths.js';
 import { CommandGenerator, importDocument, Rng, type FuzzCommand } from './kernel-fuzz-commands.js';
-import { LedgerModel, parseDecimal, showDecimal, type FeeOverrides } from './ledger-model.js';
+import { openProblem, balancesProblem, parseBalances, parseFees } from './account-input-rules.js';
+import { LedgerModel, parseDecimal, showDecimal } from './ledger-model.js';
 import { loadRecording } from './recording-stepper.js';
 
 export type FuzzVenue = 'binance-spot' | 'mexc-spot' | 'binance-usdm';
@@ -79,68 +80,6 @@ export function instrumentFor(venue: FuzzVenue): Instrument {
 
 function failure(kind: Failure['kind'], message: string): Failure {
   return { kind, message, key: `${kind}: ${message.replace(/-?\d+(\.\d+)?/g, '#')}` };
-}
-
-function parseFees(raw: unknown): FeeOverrides {
-  const f = (raw ?? {}) as Record<string, unknown>;
-  return {
-    ...(f.maker !== undefined ? { maker: parseDecimal(f.maker)! } : {}),
-    ...(f.taker !== undefined ? { taker: parseDecimal(f.taker)! } : {}),
-    ...(f.feeAsset !== undefined ? { feeAsset: f.feeAsset as 'quote' | 'received' } : {}),
-  };
-}
-
-function parseBalances(raw: unknown): Map<string, bigint> | undefined {
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return undefined;
-  const out = new Map<string, bigint>();
-  for (const [asset, v] of Object.entries(raw)) {
-    const value = parseDecimal(v);
-    if (value === undefined) return undefined;
-    out.set(asset, value);
-  }
-  return out;
-}
-
-const ASSET = /^[A-Z0-9]{1,20}$/;
-
-function balancesProblem(raw: unknown): string | undefined {
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return `balances ${JSON.stringify(raw)}`;
-  for (const [asset, v] of Object.entries(raw)) {
-    const value = parseDecimal(v);
-    if (!ASSET.test(asset)) return `asset name ${JSON.stringify(asset.slice(0, 40))}`;
-    if (value === undefined || value < 0n) return `balance ${JSON.stringify(v)?.slice(0, 60)}`;
-  }
-  return undefined;
-}
-
-/**
- * What an account.open must not carry (issue's edge rules, independently stated): balances that are
- * not non-negative decimals under short upper-case asset codes; fee rates that are not decimals
- * within ±1 % (taker ≥ 0, a maker rebate no larger than the taker rate); an unknown fee asset mode,
- * margin mode or a leverage outside 1 … the instrument's maximum; a drawdown limit outside (0, 1).
- */
-function openProblem(input: Extract<KernelInput, { kind: 'account.open' }>, instrument: Instrument): string | undefined {
-  const balances = balancesProblem(input.balances);
-  if (balances !== undefined) return balances;
-  const fees = (input.fees ?? {}) as Record<string, unknown>;
-  const max = 10n ** 16n;
-  const maker = fees.maker === undefined ? undefined : parseDecimal(fees.maker);
-  const taker = fees.taker === undefined ? undefined : parseDecimal(fees.taker);
-  if (fees.maker !== undefined && (maker === undefined || maker < -max || maker > max)) return `maker fee ${JSON.stringify(fees.maker)}`;
-  if (fees.taker !== undefined && (taker === undefined || taker < 0n || taker > max)) return `taker fee ${JSON.stringify(fees.taker)}`;
-  if (maker !== undefined && maker < 0n && -maker > (taker ?? instrument.takerFee)) return `maker rebate ${JSON.stringify(fees.maker)} above the taker fee`;
-  if (fees.feeAsset !== undefined && fees.feeAsset !== 'quote' && fees.feeAsset !== 'received') return `feeAsset ${JSON.stringify(fees.feeAsset)}`;
-  if (input.type === 'futures') {
-    if (input.marginMode !== undefined && input.marginMode !== 'isolated' && input.marginMode !== 'cross') return `marginMode ${JSON.stringify(input.marginMode)}`;
-    const lev = input.leverage as unknown;
-    if (lev !== undefined && (typeof lev !== 'number' || !Number.isSafeInteger(lev) || lev < 1 || lev > (instrument.maxLeverage ?? 1))) return `leverage ${JSON.stringify(lev)}`;
-  }
-  const dd = input.risk?.maxDrawdown;
-  if (dd !== undefined) {
-    const v = parseDecimal(dd);
-    if (v === undefined || v <= 0n || v >= 10n ** 18n) return `maxDrawdown ${JSON.stringify(dd)}`;
-  }
-  return undefined;
 }
 
 /** One kernel and its model, checked after every input. */
@@ -371,73 +310,4 @@ export function replay(fuzzCase: FuzzCase, trace: Trace, keepInputs = false): Fu
   }
   feedTo(trace.marketInputs);
   return h;
-}
-
-/** Whether the trace still shows a failure with `key`. */
-function reproduces(fuzzCase: FuzzCase, trace: Trace, key: string): boolean {
-  return replay(fuzzCase, trace).failures.some((f) => f.key === key);
-}
-
-/**
- * Shrinks a failing trace (delta debugging over its commands, then the market tail) within a
- * time budget; the result still fails with the same key.
- */
-export function shrink(fuzzCase: FuzzCase, trace: Trace, key: string, budgetMs: number): Trace {
-  const deadline = Date.now() + budgetMs;
-  let best = trace;
-  // Most failures do not need the market at all: every command right after the accounts open.
-  const early: Trace = { commands: best.commands.map((c) => ({ ...c, at: 0 })), marketInputs: 0 };
-  if (reproduces(fuzzCase, early, key)) best = early;
-  // Cut the market tail first: the failure came at or before the last market input fed.
-  let chunk = Math.max(1, Math.floor(best.commands.length / 2));
-  while (chunk >= 1 && Date.now() < deadline) {
-    let removed = false;
-    for (let start = 0; start < best.commands.length && Date.now() < deadline; start += chunk) {
-      const candidate: Trace = { commands: [...best.commands.slice(0, start), ...best.commands.slice(start + chunk)], marketInputs: best.marketInputs };
-      if (reproduces(fuzzCase, candidate, key)) {
-        best = candidate;
-        removed = true;
-        start -= chunk;
-      }
-    }
-    if (!removed) chunk = Math.floor(chunk / 2);
-  }
-  // Commands as early in the market as they still fail: each one moved to where the previous one is.
-  for (let k = 0; k < best.commands.length && Date.now() < deadline; k += 1) {
-    const to = k === 0 ? 0 : best.commands[k - 1]!.at;
-    if (best.commands[k]!.at === to) continue;
-    const moved = best.commands.map((c, j) => (j === k ? { ...c, at: to } : c));
-    const candidate: Trace = { commands: moved, marketInputs: best.marketInputs };
-    if (reproduces(fuzzCase, candidate, key)) best = candidate;
-  }
-  // The market needed after the last command: the shortest tail that still fails.
-  const lastAt = best.commands.at(-1)?.at ?? 0;
-  let lo = lastAt;
-  let hi = best.marketInputs;
-  while (lo < hi && Date.now() < deadline) {
-    const mid = Math.floor((lo + hi) / 2);
-    if (reproduces(fuzzCase, { commands: best.commands, marketInputs: mid }, key)) hi = mid;
-    else lo = mid + 1;
-  }
-  if (reproduces(fuzzCase, { commands: best.commands, marketInputs: hi }, key)) best = { commands: best.commands, marketInputs: hi };
-  return best;
-}
-
-/** A reproduction as text: the case, then each command with the number of market inputs before it. */
-export function describeReproduction(fuzzCase: FuzzCase, trace: Trace, failureText: string): string {
-  const h = replay(fuzzCase, trace, true);
-  const lines = [
-    `failure: ${failureText}`,
-    `case: seed ${fuzzCase.seed}, venue ${fuzzCase.venue}, latencyMs ${fuzzCase.latencyMs}; recording ${fuzzCase.venue === 'binance-usdm' ? 'binance_usdm' : 'binance_spot'}_btcusdt_20240808T2354Z`,
-    `reproduced on replay: ${h.failures.map((f) => f.message).slice(0, 3).join(' | ') || 'NO'}`,
-    'commands (after N market inputs):',
-  ];
-  const marketKinds = new Set(['book.snapshot', 'book.delta', 'trade']);
-  let market = 0;
-  for (const input of h.applied ?? []) {
-    if (marketKinds.has(input.kind)) market += 1;
-    else lines.push(`  @${market} ${JSON.stringify(input).slice(0, 600)}`);
-  }
-  lines.push(`  (the failure shows by market input ${market})`);
-  return lines.join('\n');
 }

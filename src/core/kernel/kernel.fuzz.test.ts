@@ -12,7 +12,8 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { FuzzCommand } from '../../test-kit/kernel-fuzz-commands.js';
-import { describeReproduction, replay, runSeed, shrink, VENUES, type Failure, type FuzzCase, type SeedResult } from '../../test-kit/kernel-fuzz.js';
+import { replay, runSeed, VENUES, type Failure, type FuzzCase, type SeedResult } from '../../test-kit/kernel-fuzz.js';
+import { describeReproduction, shrink } from '../../test-kit/kernel-fuzz-shrink.js';
 import type { KernelInput } from './inputs.js';
 
 const SEEDS = Number(process.env.FUZZ_SEEDS ?? 24);
