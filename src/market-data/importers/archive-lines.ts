@@ -10,7 +10,7 @@
 import { closeSync, openSync, readSync, statSync, createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { createGunzip, createInflateRaw } from 'node:zlib';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { ImportError } from './import-fields.js';
 
 export interface ArchiveLine {
@@ -58,9 +58,9 @@ function openText(path: string, onBytes: (n: number) => void): Readable {
   const magic = head(path, 4, 0);
   const count = (raw: Readable): Readable => raw.on('data', (chunk: Buffer) => onBytes(chunk.length));
   if (magic[0] === 0x1f && magic[1] === 0x8b) return count(createReadStream(path)).pipe(createGunzip());
-  if (magic.readUInt32LE(0) === 0x04034b50 && magic.length === 4) {
+  if (magic.length === 4 && magic.readUInt32LE(0) === 0x04034b50) {
     const entry = zipEntry(path);
-    if (entry.end < entry.start) return count(createReadStream(path, { start: 0, end: -1 }));
+    if (entry.end < entry.start) return Readable.from([]); // an empty file in the zip
     const raw = count(createReadStream(path, { start: entry.start, end: entry.end }));
     return entry.method === 8 ? raw.pipe(createInflateRaw()) : raw;
   }
