@@ -72,6 +72,7 @@ const BY_CODE: Readonly<Record<string, () => BinanceError>> = {
   ACCOUNT_HALTED: () => new BinanceError(-2010, 'This account may not place or cancel orders.'),
   MAX_NUM_ORDERS: () => new BinanceError(-2010, 'Filter failure: MAX_NUM_ORDERS'),
   MAX_NUM_ALGO_ORDERS: () => new BinanceError(-2010, 'Filter failure: MAX_NUM_ALGO_ORDERS'),
+  MAX_POSITION_EXCEEDED: () => new BinanceError(-2027, 'Exceeded the maximum allowable position at current leverage.'),
   UNSUPPORTED_ORDER_TYPE: () => binanceErrors.unsupportedCombination(),
   // Accepted and journaled, answer delayed by the simulated latency: execution status unknown (ccxt: RequestTimeout).
   ORDER_PENDING: () => new BinanceError(-1007, 'Timeout waiting for response from backend server. Send status unknown; execution status unknown.', 503),

@@ -3,7 +3,7 @@
  * engine; cancel one. Refusals are ORDER_REJECTED / CANCEL_REJECTED events with MEXC's codes.
  */
 import { FuturesOrderSettlement } from '../accounts/futures-settlement.js';
-import { maxLeverageFor, notional } from '../accounts/position.js';
+import { checkPositionLimit } from '../accounts/position-limit.js';
 import { SpotOrderSettlement } from '../accounts/spot-order-settlement.js';
 import { lockedAssetOf } from '../accounts/spot-settlement.js';
 import type { Market } from '../matching/market.js';
@@ -58,9 +58,11 @@ export function placeOrder(core: KernelCore, input: PlaceOrderInput, internal: b
   const capped = openOrderCap(market, input.account, isConditional(request.type));
   if (capped !== undefined) return reject(capped);
   const leverage = futures ? account.leverageOf(input.symbol) : 1;
-  if (futures && request.price !== undefined && request.quantity !== undefined) {
-    const max = maxLeverageFor(market.instrument, notional(request.quantity, request.price));
-    if (leverage > max) return reject(rejection('INVALID_LEVERAGE', `at most ${max}x for this notional`));
+  if (futures) {
+    const mine = [...market.bids.all(), ...market.asks.all(), ...market.waiting, ...market.conditionals].filter((o) => o.account === input.account);
+    const opposite = request.side === 'BUY' ? market.book.asks : market.book.bids;
+    const over = checkPositionLimit(account, request, leverage, input.reduceOnly === true, { instrument: market.instrument, mark: market.mark, opposite, openOrders: mine });
+    if (over !== undefined) return reject(over);
   }
   const order: Order = {
     id: String(s.orderSeq + 1),

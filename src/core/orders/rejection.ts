@@ -23,6 +23,8 @@ export const REJECTION_CODES = {
   DUPLICATE_ACCOUNT: { mexcCode: 700004, message: 'account already exists' },
   REDUCE_ONLY_REJECTED: { mexcCode: 30004, message: 'Insufficient position' },
   INVALID_LEVERAGE: { mexcCode: 700004, message: 'leverage is not allowed' },
+  // Binance USD-M −2027; MEXC contract API 2023 "Positions over maximum leverage" (MEXC contract v1 error codes).
+  MAX_POSITION_EXCEEDED: { mexcCode: 2023, message: 'Exceeded the maximum allowable position at current leverage.' },
   NOT_A_FUTURES_ACCOUNT: { mexcCode: 700004, message: 'this account does not trade futures' },
   // The exchange's words are Binance's (−2010 "Filter failure: …"); MEXC answers 30029.
   MAX_NUM_ORDERS: { mexcCode: 30029, message: 'Filter failure: MAX_NUM_ORDERS' },
