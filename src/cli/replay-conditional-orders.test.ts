@@ -41,13 +41,15 @@ describe('papertrade replay with a stop-market buy (no limit price)', () => {
     expect(enough.events[4]).toMatchObject({ balances: { BTC: { free: '0.01', locked: '0' }, USDT: { free: '0.0675', locked: '0' } } });
   });
 
-  it('when the price has moved past what was reserved, buys what 610 USDT pays for and expires the rest', () => {
-    const { status, events } = replay(STOP_BUY.replace('61850.00', '61000.00'), '--balances', 'USDT=610');
+  it('when the price has moved past what was reserved, buys what 617 USDT pays for and expires the rest', () => {
+    // TAKE_PROFIT 0.01 at 61,700 reserves 617; it triggers at 61,700 while the ask is 61,717.01.
+    const line = STOP_BUY.replace('"STOP_LOSS"', '"TAKE_PROFIT"').replace('61850.00', '61700.00');
+    const { status, events } = replay(line, '--balances', 'USDT=617');
     expect(status).toBe(0);
     expect(events.map((e) => e.type)).toEqual(['ACCOUNT_OPENED', 'ORDER_NEW', 'ORDER_TRIGGERED', 'FILL', 'ORDER_EXPIRED', 'BALANCES']);
-    // floor(610 / 61,828 to the 0.00001 step) = 0.00986, costing 609.62408
-    expect(events[3]).toMatchObject({ price: '61828', quantity: '0.00986', quoteQuantity: '609.62408' });
-    expect(events[4]).toMatchObject({ reason: 'INSUFFICIENT_BALANCE', executedQty: '0.00986' });
-    expect(events[5]).toMatchObject({ balances: { BTC: { free: '0.00985014', locked: '0' }, USDT: { free: '0.37592', locked: '0' } } });
+    // floor(617 / 61,717.01 to the 0.00001 step) = 0.00999, costing 616.5529299
+    expect(events[3]).toMatchObject({ price: '61717.01', quantity: '0.00999', quoteQuantity: '616.5529299', fee: '0.00000999' });
+    expect(events[4]).toMatchObject({ reason: 'INSUFFICIENT_BALANCE', executedQty: '0.00999' });
+    expect(events[5]).toMatchObject({ balances: { BTC: { free: '0.00998001', locked: '0' }, USDT: { free: '0.4470701', locked: '0' } } });
   });
 });

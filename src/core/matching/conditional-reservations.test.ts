@@ -69,16 +69,17 @@ describe('spot stop-market buys reserve quantity × trigger price at placement (
     expect(s.kernel.balances('a')!.USDT).toEqual({ free: '937.784', locked: '62.216' });
   });
 
-  it('a trigger the reservation no longer covers buys only what lock + free pays for, then expires: 61 USDT buy 0.00098 at 61,828', () => {
-    // Stop 61,000 with exactly 61 USDT: the first trade (61,828) triggers it; floor(61 / 61,828 to 0.00001) = 0.00098.
-    const { s } = place({ side: 'BUY', type: 'STOP_LOSS', quantity: '0.001', stopPrice: '61000.00' }, '61');
-    expect(s.kernel.balances('a')!.USDT).toEqual({ free: '0', locked: '61' });
-    s.advanceTo(PLACED_AT + 100);
+  it('a trigger the reservation no longer covers buys only what lock + free pays for, then expires: 61.7 USDT buy 0.00099 at 61,717.01', () => {
+    // TAKE_PROFIT 0.001 at 61,700 with exactly 61.7 USDT: it triggers at 61,700 and the ask is 61,717.01;
+    // floor(61.7 / 61,717.01 to the 0.00001 step) = 0.00099, costing 61.0998399.
+    const { s } = place({ side: 'BUY', type: 'TAKE_PROFIT', quantity: '0.001', stopPrice: '61700.00' }, '61.7');
+    expect(s.kernel.balances('a')!.USDT).toEqual({ free: '0', locked: '61.7' });
+    while (!s.done) s.step();
     const events = mine(s.events, 'a');
     expect(events.map((e) => e.type)).toEqual(['ORDER_NEW', 'ORDER_TRIGGERED', 'FILL', 'ORDER_EXPIRED']);
-    expect(events[2]).toMatchObject({ price: '61828', quantity: '0.00098', quoteQuantity: '60.59144', fee: '0.00000098' });
-    expect(events[3]).toMatchObject({ reason: 'INSUFFICIENT_BALANCE', executedQty: '0.00098' });
-    expect(s.kernel.balances('a')).toEqual({ BTC: { free: '0.00097902', locked: '0' }, USDT: { free: '0.40856', locked: '0' } });
+    expect(events[2]).toMatchObject({ price: '61717.01', quantity: '0.00099', quoteQuantity: '61.0998399', fee: '0.00000099' });
+    expect(events[3]).toMatchObject({ reason: 'INSUFFICIENT_BALANCE', executedQty: '0.00099' });
+    expect(s.kernel.balances('a')).toEqual({ BTC: { free: '0.00098901', locked: '0' }, USDT: { free: '0.6001601', locked: '0' } });
     s.kernel.checkInvariants();
   });
 
@@ -109,7 +110,7 @@ describe('futures stop-market orders (not reduce-only) reserve initial margin an
     ['a STOP_LOSS buy at 70,000: 70 + 0.35', { side: 'BUY', type: 'STOP_LOSS', quantity: '0.01', stopPrice: '70000.0' }, '70.35'],
     ['a STOP_LOSS sell at 50,000: 50 + 0.25', { side: 'SELL', type: 'STOP_LOSS', quantity: '0.01', stopPrice: '50000.0' }, '50.25'],
     ['a TAKE_PROFIT buy at 61,700: 61.7 + 0.3085', { side: 'BUY', type: 'TAKE_PROFIT', quantity: '0.01', stopPrice: '61700.0' }, '62.0085'],
-    ['a TAKE_PROFIT sell at 61,800: 61.8 + 0.309', { side: 'SELL', type: 'TAKE_PROFIT', quantity: '0.01', stopPrice: '61800.0' }, '62.109'],
+    ['a TAKE_PROFIT sell at 61,830: 61.83 + 0.30915', { side: 'SELL', type: 'TAKE_PROFIT', quantity: '0.01', stopPrice: '61830.0' }, '62.13915'],
     // mark 61,807.7 × 1.001 = 61,869.5077 → 61.86950770 + ceil_8(0.3093475385) = 0.30934754
     ['a TRAILING_STOP_MARKET buy at the mark × 1.001: 61.8695077 + 0.30934754', { side: 'BUY', type: 'TRAILING_STOP_MARKET', quantity: '0.01', callbackRate: '0.001' }, '62.17885524'],
     // activation 61,800 × 0.999 = 61,738.2 → 61.7382 + 0.308691
@@ -131,14 +132,15 @@ describe('futures stop-market orders (not reduce-only) reserve initial margin an
   }
 
   it('a triggered stop whose margin no longer fits expires with INSUFFICIENT_BALANCE and releases its reservation', () => {
-    // Stop 61,000 with 62 USDT: reserve 61 + 0.305 = 61.305; at the mark 61,807.7 the walk needs about 61.81 + 0.31.
-    const { s, account } = place({ side: 'BUY', type: 'STOP_LOSS', quantity: '0.01', stopPrice: '61000.0' }, '62');
-    expect(formatFixed(account.reserved)).toBe('61.305');
-    s.advanceTo(PLACED_AT + 100);
+    // TAKE_PROFIT buy 0.01 at 61,700 with exactly its reserve, 61.7 + 0.3085 = 62.0085: it triggers at
+    // 61,700 while the ask is 61,701.7, needing 61.7017 + ceil_8(0.3085085) = 62.0102085.
+    const { s, account } = place({ side: 'BUY', type: 'TAKE_PROFIT', quantity: '0.01', stopPrice: '61700.0' }, '62.0085');
+    expect(formatFixed(account.reserved)).toBe('62.0085');
+    while (!s.done) s.step();
     const events = mine(s.events, 'f');
     expect(events.map((e) => e.type)).toEqual(['ORDER_NEW', 'ORDER_TRIGGERED', 'ORDER_EXPIRED']);
     expect(events[2]).toMatchObject({ reason: 'INSUFFICIENT_BALANCE', executedQty: '0' });
-    expect(formatFixed(account.cash)).toBe('62');
+    expect(formatFixed(account.cash)).toBe('62.0085');
     expect(account.reserved).toBe(0n);
     s.kernel.checkInvariants();
   });
