@@ -11,6 +11,9 @@
  *   opens or adds with margin = price × qty / leverage, taken from the order's reservation;
  * - fees come from the fee model (matching/fee-model.ts): notional × rate in the settlement asset,
  *   rounded once per order.
+ * - a position's feesPaid holds the fee of every fill on it, booked before the fill's position
+ *   events are built: POSITION_CLOSED carries the closing fee (a flip's whole fee stays with the
+ *   position it closed).
  * Not modelled: Binance's "open loss" surcharge on order cost.
  */
 import { div, formatFixed, mul, roundToDecimals, type Fixed } from '../money/fixed.js';
@@ -159,7 +162,9 @@ export class FuturesOrderSettlement implements Settlement {
     let delta = order.side === 'BUY' ? quantity : -quantity;
     let realized = 0n;
     let position = account.positionFor(order.symbol, at);
-    const feePosition = position; // a flip's whole fee is booked on the position it started from
+    // A flip's whole fee is booked on the position it started from, and before any position event is
+    // built: every event's feesPaid includes the fee of the fill that caused it (a close its closing fee).
+    position.feesPaid += fee;
 
     if (position.size !== 0n && sideOf(position.size) !== sideOf(delta)) {
       const closing = -position.size;
@@ -191,7 +196,6 @@ export class FuturesOrderSettlement implements Settlement {
     account.cash -= fee;
     applyFillFee(order, charge);
     account.ledger.fees += fee;
-    feePosition.feesPaid += fee;
     order.executedQty += quantity;
     order.cumulativeQuoteQty += notional;
     return { notional, fee, feeAsset: account.settleAsset, realizedPnl: realized, followUps };
