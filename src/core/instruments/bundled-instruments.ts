@@ -4,18 +4,23 @@
  * Sources (see data/PROVENANCE.md):
  * - Binance spot: `/api/v3/exchangeInfo` of 2021-10-12 (its filters still match the 2024 recording:
  *   tick 0.01, step 0.00001); default fees 0.1 % maker and taker; MAX_NUM_ORDERS 200 and
- *   MAX_NUM_ALGO_ORDERS 5 per account and symbol.
+ *   MAX_NUM_ALGO_ORDERS 5 per account and symbol; PRICE_FILTER 0.01–1000000; PERCENT_PRICE 0.2×–5×
+ *   the 5-minute average price (published since 2023 as PERCENT_PRICE_BY_SIDE with the same
+ *   multipliers on both sides); TRAILING_DELTA 10–2000 BIPS (0.1 %–20 %), the bounds Binance sets on
+ *   BTCUSDT and ETHUSDT since trailing stops came to spot in 2022.
  * - Binance USD-M: `/fapi/v1/exchangeInfo` of 2021-07-22, with the 2024 tick of the recording (0.10;
  *   the 2021 file says 0.01); leverage brackets (`/fapi/v1/leverageBracket`) of mid-2024 as published
  *   in freqtrade's `binance_leverage_tiers.json`; liquidation fee 1.25 % (`liquidationFee` in an
  *   exchangeInfo of 2024-03-28); default fees 0.02 % maker, 0.05 % taker; MAX_NUM_ORDERS 200 and
- *   MAX_NUM_ALGO_ORDERS 10.
+ *   MAX_NUM_ALGO_ORDERS 10; PRICE_FILTER bounds of 2021 (BTCUSDT's 556.72 raised to the 2024 tick);
+ *   PERCENT_PRICE 0.85×–1.15× the mark price; callbackRate 0.1 %–10 % (USD-M "New Order");
+ *   reduce-only orders exempt from the minimum notional (error -4164).
  * - MEXC spot: ccxt's static MEXC markets (`baseSizePrecision`, `quoteAmountPrecision`,
  *   `maxQuoteAmount`, `filters: []`), with MEXC's current BTCUSDT/ETHUSDT rates (maker 0 %,
  *   taker 0.05 %); MEXC charges spot fees in the quote asset on buys and sells.
  */
 import { parseFixed as d, type Fixed } from '../money/fixed.js';
-import { validateInstrument, type Instrument, type MarginTier } from './instrument.js';
+import { validateInstrument, type Instrument, type MarginTier, type PriceBand, type TrailingBounds } from './instrument.js';
 
 /**
  * Builds contiguous margin tiers from (cap, max leverage, maintenance rate) rows; each tier's
@@ -36,6 +41,11 @@ export function marginTiers(rows: readonly (readonly [cap: string, maxLeverage: 
   return tiers;
 }
 
+const SPOT_BAND: PriceBand = { reference: 'average', bidUp: d('5'), bidDown: d('0.2'), askUp: d('5'), askDown: d('0.2'), averageMinutes: 5 };
+const SPOT_TRAILING: TrailingBounds = { min: d('0.001'), max: d('0.2') };
+const USDM_BAND: PriceBand = { reference: 'mark', bidUp: d('1.15'), bidDown: d('0.85'), askUp: d('1.15'), askDown: d('0.85'), averageMinutes: 0 };
+const USDM_TRAILING: TrailingBounds = { min: d('0.001'), max: d('0.1') };
+
 const BINANCE_SPOT_SOURCE = 'binance /api/v3/exchangeInfo 2021-10-12 (filters unchanged in 2024)';
 
 export const BUNDLED_INSTRUMENTS: readonly Instrument[] = ([
@@ -45,6 +55,7 @@ export const BUNDLED_INSTRUMENTS: readonly Instrument[] = ([
     maxMarketQty: d('100.05381873'), minNotional: d('10'),
     makerFee: d('0.001'), takerFee: d('0.001'), feeAsset: 'received', baseCommissionPrecision: 8, quoteCommissionPrecision: 8,
     maxNumOrders: 200, maxNumAlgoOrders: 5,
+    minPrice: d('0.01'), maxPrice: d('1000000'), priceBand: SPOT_BAND, trailingBounds: SPOT_TRAILING,
     source: BINANCE_SPOT_SOURCE,
   },
   {
@@ -53,14 +64,16 @@ export const BUNDLED_INSTRUMENTS: readonly Instrument[] = ([
     maxMarketQty: d('1600.51202668'), minNotional: d('10'),
     makerFee: d('0.001'), takerFee: d('0.001'), feeAsset: 'received', baseCommissionPrecision: 8, quoteCommissionPrecision: 8,
     maxNumOrders: 200, maxNumAlgoOrders: 5,
+    minPrice: d('0.01'), maxPrice: d('1000000'), priceBand: SPOT_BAND, trailingBounds: SPOT_TRAILING,
     source: BINANCE_SPOT_SOURCE,
   },
   {
     symbol: 'BTCUSDT', exchange: 'binance', market: 'perpetual', base: 'BTC', quote: 'USDT',
-    tickSize: d('0.1'), stepSize: d('0.001'), minQty: d('0.001'), maxQty: d('1000'), maxMarketQty: d('120'),
+    tickSize: d('0.1'), minPrice: d('556.8'), maxPrice: d('1000000'), stepSize: d('0.001'), minQty: d('0.001'), maxQty: d('1000'), maxMarketQty: d('120'),
     minNotional: d('100'), makerFee: d('0.0002'), takerFee: d('0.0005'),
     feeAsset: 'received', baseCommissionPrecision: 8, quoteCommissionPrecision: 8, maxLeverage: 125, liquidationFeeRate: d('0.0125'),
     maxNumOrders: 200, maxNumAlgoOrders: 10,
+    priceBand: USDM_BAND, trailingBounds: USDM_TRAILING, reduceOnlyExemptFromMinNotional: true,
     marginTiers: marginTiers([
       ['50000', 125, '0.004'], ['600000', 100, '0.005'], ['3000000', 75, '0.0065'], ['12000000', 50, '0.01'],
       ['70000000', 25, '0.02'], ['100000000', 20, '0.025'], ['230000000', 10, '0.05'], ['480000000', 5, '0.1'],
@@ -70,10 +83,11 @@ export const BUNDLED_INSTRUMENTS: readonly Instrument[] = ([
   },
   {
     symbol: 'ETHUSDT', exchange: 'binance', market: 'perpetual', base: 'ETH', quote: 'USDT',
-    tickSize: d('0.01'), stepSize: d('0.001'), minQty: d('0.001'), maxQty: d('10000'), maxMarketQty: d('2000'),
+    tickSize: d('0.01'), minPrice: d('39.86'), maxPrice: d('100000'), stepSize: d('0.001'), minQty: d('0.001'), maxQty: d('10000'), maxMarketQty: d('2000'),
     minNotional: d('20'), makerFee: d('0.0002'), takerFee: d('0.0005'),
     feeAsset: 'received', baseCommissionPrecision: 8, quoteCommissionPrecision: 8, maxLeverage: 125, liquidationFeeRate: d('0.0125'),
     maxNumOrders: 200, maxNumAlgoOrders: 10,
+    priceBand: USDM_BAND, trailingBounds: USDM_TRAILING, reduceOnlyExemptFromMinNotional: true,
     marginTiers: marginTiers([
       ['50000', 125, '0.004'], ['600000', 100, '0.005'], ['3000000', 75, '0.0065'], ['12000000', 50, '0.01'],
       ['50000000', 25, '0.02'], ['65000000', 20, '0.025'], ['150000000', 10, '0.05'], ['320000000', 5, '0.1'],

@@ -20,6 +20,29 @@ export interface MarginTier {
   readonly maintenanceAmount: Fixed;
 }
 
+/**
+ * A price band around a reference price: a BUY's limit price must lie in
+ * [reference × bidDown, reference × bidUp], a SELL's in [reference × askDown, reference × askUp].
+ * Binance spot's PERCENT_PRICE_BY_SIDE (PERCENT_PRICE is the same with both sides equal) uses the
+ * volume-weighted average price of the last `averageMinutes` minutes; Binance USD-M's PERCENT_PRICE
+ * uses the mark price.
+ */
+export interface PriceBand {
+  readonly reference: 'average' | 'mark';
+  readonly bidUp: Fixed;
+  readonly bidDown: Fixed;
+  readonly askUp: Fixed;
+  readonly askDown: Fixed;
+  /** Minutes the average price is taken over (reference 'average'); 0: the last trade price. */
+  readonly averageMinutes: number;
+}
+
+/** Bounds of a trailing stop's callback rate, as fractions (0.001 = 0.1 %), both inclusive. */
+export interface TrailingBounds {
+  readonly min: Fixed;
+  readonly max: Fixed;
+}
+
 export interface Instrument {
   /** The exchange's own symbol, e.g. `BTCUSDT`; unique within one engine. */
   readonly symbol: string;
@@ -28,6 +51,9 @@ export interface Instrument {
   readonly base: string;
   readonly quote: string;
   readonly tickSize: Fixed;
+  /** Lowest and highest price (and stop price) an order may name, where the exchange sets them (PRICE_FILTER). */
+  readonly minPrice?: Fixed;
+  readonly maxPrice?: Fixed;
   readonly stepSize: Fixed;
   readonly minQty: Fixed;
   readonly maxQty: Fixed;
@@ -36,6 +62,12 @@ export interface Instrument {
   readonly minNotional: Fixed;
   /** Largest notional of one order, where the exchange sets one (MEXC `maxQuoteAmount`). */
   readonly maxNotional?: Fixed;
+  /** Reduce-only orders need not reach `minNotional` (Binance USD-M: "unless you choose reduce only"). */
+  readonly reduceOnlyExemptFromMinNotional?: boolean;
+  /** Limit prices must lie in this band around the market (PERCENT_PRICE / PERCENT_PRICE_BY_SIDE). */
+  readonly priceBand?: PriceBand;
+  /** Trailing stops' callback rate bounds (spot TRAILING_DELTA, USD-M callbackRate 0.1 %–10 %). */
+  readonly trailingBounds?: TrailingBounds;
   /** Fee rates as fractions (0.001 = 0.1 %). */
   readonly makerFee: Fixed;
   readonly takerFee: Fixed;
@@ -71,6 +103,15 @@ export function validateInstrument(spec: Instrument): Instrument {
   if (spec.stepSize <= 0n) fail('step size must be positive');
   if (spec.minQty < 0n || spec.minQty > spec.maxQty) fail('minimum quantity must lie in [0, max]');
   if (spec.minNotional < 0n) fail('minimum notional must not be negative');
+  if (spec.minPrice !== undefined && spec.minPrice < 0n) fail('minimum price must not be negative');
+  if (spec.maxPrice !== undefined && spec.maxPrice <= (spec.minPrice ?? 0n)) fail('maximum price must exceed the minimum');
+  const band = spec.priceBand;
+  if (band !== undefined) {
+    if (band.bidDown <= 0n || band.askDown <= 0n || band.bidUp <= band.bidDown || band.askUp <= band.askDown) fail('a price band needs 0 < down < up on each side');
+    if (!Number.isInteger(band.averageMinutes) || band.averageMinutes < 0) fail('a price band averages over a whole number of minutes');
+  }
+  const trailing = spec.trailingBounds;
+  if (trailing !== undefined && (trailing.min <= 0n || trailing.max < trailing.min || trailing.max >= 10n ** 18n)) fail('trailing bounds must satisfy 0 < min <= max < 1');
   if (spec.makerFee < 0n && spec.makerFee < -spec.takerFee) fail('a maker rebate larger than the taker fee');
   if (spec.market === 'perpetual') {
     const tiers = spec.marginTiers ?? [];

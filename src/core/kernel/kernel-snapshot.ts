@@ -12,8 +12,9 @@ import type { Account, HealthState } from './account-health.js';
 import type { KernelState } from './kernel-state.js';
 import type { MarginMode, Position } from '../accounts/position.js';
 import type { SynchronizerState } from '../book/book-synchronizer.js';
-import type { BookSideName } from '../book/book-side.js';
 import type { Fixed } from '../money/fixed.js';
+import type { AveragePriceState } from '../matching/average-price.js';
+import type { LevelUseEntry } from '../matching/book-view.js';
 import type { Order } from '../orders/order.js';
 import type { CancelOrderInput, PlaceOrderInput } from './inputs.js';
 
@@ -22,13 +23,18 @@ export const SNAPSHOT_VERSION = 1;
 export interface MarketState {
   readonly symbol: string;
   readonly sync: SynchronizerState;
-  readonly own: ReadonlyArray<readonly [BookSideName, Fixed, Fixed]>;
+  /** The book view's level uses: [side, price, paper, traded, swept]; older snapshots hold [side, price, paper]. */
+  readonly own: readonly LevelUseEntry[];
   readonly resting: readonly string[];
   readonly waiting: readonly string[];
   readonly conditionals: readonly string[];
   readonly mark: Fixed | undefined;
   readonly markFromInput: boolean;
   readonly lastTradePrice: string | undefined;
+  /** Exchange time of the last book update applied; absent in older snapshots (the book counts as fresh). */
+  readonly lastBookAt?: number;
+  /** Absent in snapshots written before the price bands: the average starts afresh. */
+  readonly averagePrice?: AveragePriceState;
 }
 
 export type AccountState =
@@ -147,13 +153,15 @@ export function snapshotOf(s: KernelState): string {
     markets: [...s.markets.values()].map((m) => ({
       symbol: m.instrument.symbol,
       sync: m.sync.exportState(),
-      own: m.own.entries(),
+      own: m.view.entries(),
       resting: ids([...m.bids.all(), ...m.asks.all()]),
       waiting: ids(m.waiting),
       conditionals: ids(m.conditionals),
       mark: m.mark,
       markFromInput: m.markFromInput,
       lastTradePrice: m.lastTradePrice,
+      ...(m.lastBookAt !== undefined ? { lastBookAt: m.lastBookAt } : {}),
+      averagePrice: m.averagePrice.exportState(),
     })),
     accounts: [...s.accountsById.values()].map(accountToState),
     health: [...s.health].map(([id, h]) => [id, healthToSnapshot(h)]),
@@ -187,13 +195,15 @@ export function restoreInto(s: KernelState, snapshot: string): void {
   for (const m of state.markets) {
     const market = s.markets.get(m.symbol) ?? fail(`snapshot has market ${m.symbol}, which is not configured`);
     market.sync.importState(m.sync);
-    market.own.restore(m.own);
+    market.view.restore(m.own);
     for (const id of m.resting) market.resting(order(id).side).insert(order(id));
     market.waiting.push(...m.waiting.map(order));
     market.conditionals.push(...m.conditionals.map(order));
     market.mark = m.mark;
     market.markFromInput = m.markFromInput;
     market.lastTradePrice = m.lastTradePrice;
+    market.lastBookAt = m.lastBookAt;
+    if (m.averagePrice !== undefined) market.averagePrice.importState(m.averagePrice);
   }
   for (const a of state.accounts) s.accountsById.set(a.id, accountFromState(a));
   for (const [id, h] of state.health) s.health.set(id, healthFromSnapshot(h));

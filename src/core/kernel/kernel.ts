@@ -87,6 +87,7 @@ export class Kernel {
     this.s = s;
     this.engine = new MatchingEngine({
       now: () => s.clock,
+      staleAfterMs: s.staleAfterMs,
       emit: (event) => s.emit(event),
       nextTradeId: () => String(++s.tradeSeq),
       settlement: (order, market) => settlementFor(s, order.account, market),
@@ -178,7 +179,7 @@ export class Kernel {
     switch (input.kind) {
       case 'book.snapshot': {
         const market = this.s.market(input.symbol);
-        this.afterBookOutcome(market, market.sync.onSnapshot({ lastUpdateId: input.lastUpdateId, bids: levels(input.bids), asks: levels(input.asks) }));
+        this.afterBookOutcome(market, market.sync.onSnapshot({ lastUpdateId: input.lastUpdateId, bids: levels(input.bids), asks: levels(input.asks) }), input.time);
         break;
       }
       case 'book.delta': {
@@ -190,19 +191,20 @@ export class Kernel {
           bids: levels(input.bids),
           asks: levels(input.asks),
         });
-        this.afterBookOutcome(market, outcome);
+        this.afterBookOutcome(market, outcome, input.time);
         break;
       }
       case 'book.invalidate': {
         const market = this.s.market(input.symbol);
         const outcome = market.sync.invalidate(input.reason);
-        if (outcome !== undefined) this.afterBookOutcome(market, outcome);
+        if (outcome !== undefined) this.afterBookOutcome(market, outcome, input.time);
         break;
       }
       case 'trade': {
         const market = this.s.market(input.symbol);
         const price = parseFixed(input.price);
         market.lastTradePrice = input.price;
+        market.averagePrice.add(input.time, price, parseFixed(input.quantity));
         this.engine.onTrade(market, price, parseFixed(input.quantity), input.buyerMaker);
         if (this.s.triggerSource === 'last' && market.usable) this.engine.onTriggerPrice(market, price);
         break;
@@ -381,13 +383,15 @@ export class Kernel {
     if (time > this.s.clock) this.s.clock = time;
   }
 
-  private afterBookOutcome(market: Market, outcome: ReturnType<Market['sync']['onDelta']>): void {
+  /** `time`: the book input's own (exchange) time, which dates the book for the staleness rule. */
+  private afterBookOutcome(market: Market, outcome: ReturnType<Market['sync']['onDelta']>, time: number): void {
     const symbol = market.instrument.symbol;
     if (outcome.kind === 'gap') {
       this.s.out.push({ type: 'BOOK_RESYNC_NEEDED', at: this.s.clock, symbol, updateId: market.sync.updateId, reason: outcome.reason });
       return;
     }
     if (outcome.kind !== 'applied') return;
+    market.lastBookAt = Math.max(market.lastBookAt ?? time, time);
     if (outcome.resynced) this.s.out.push({ type: 'BOOK_SYNCED', at: this.s.clock, symbol, updateId: market.sync.updateId });
     this.engine.onBookChanged(market, outcome.changed, outcome.resynced);
     if (market.instrument.market === 'perpetual' && !market.markFromInput) {

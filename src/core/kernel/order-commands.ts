@@ -1,11 +1,12 @@
 /**
- * Order commands as they reach the venue: validate, build the order, hand it to the matching
- * engine; cancel one. Refusals are ORDER_REJECTED / CANCEL_REJECTED events with MEXC's codes.
+ * Order commands as they reach the venue: check the request's shape and the exchange's rules
+ * (matching/exchange-rules.ts), build the order, hand it to the matching engine; cancel one. Refusals are ORDER_REJECTED / CANCEL_REJECTED events with MEXC's codes.
  */
 import { FuturesOrderSettlement } from '../accounts/futures-settlement.js';
 import { checkPositionLimit } from '../accounts/position-limit.js';
 import { SpotOrderSettlement } from '../accounts/spot-order-settlement.js';
 import { lockedAssetOf } from '../accounts/spot-settlement.js';
+import { checkExchangeRules, type PlacementContext } from '../matching/exchange-rules.js';
 import type { Market } from '../matching/market.js';
 import { parseFixed, type Fixed } from '../money/fixed.js';
 import type { Settlement } from '../matching/settlement.js';
@@ -49,14 +50,14 @@ export function placeOrder(core: KernelCore, input: PlaceOrderInput, internal: b
   if (input.reduceOnly === true && !futures) return reject(rejection('INVALID_ORDER', 'reduceOnly applies to futures only'));
   const parsed = parseOrderRequest(input);
   if (!parsed.ok) return reject(parsed.error);
-  const valid = validateOrder(parsed.value, market.instrument);
+  const shaped = validateOrder(parsed.value);
+  if (!shaped.ok) return reject(shaped.error);
+  const valid = checkExchangeRules(shaped.value, market.instrument, placementContext(s, market, input.account, input.reduceOnly === true));
   if (!valid.ok) return reject(valid.error);
   const ids = s.clientIds.get(input.account)!;
   const previous = ids.get(clientOrderId);
   if (previous !== undefined && isOpenStatus(s.ordersById.get(previous)!.status)) return reject(rejection('DUPLICATE_CLIENT_ORDER_ID', clientOrderId));
   const request = valid.value;
-  const capped = openOrderCap(market, input.account, isConditional(request.type));
-  if (capped !== undefined) return reject(capped);
   const leverage = futures ? account.leverageOf(input.symbol) : 1;
   if (futures) {
     const mine = [...market.bids.all(), ...market.asks.all(), ...market.waiting, ...market.conditionals].filter((o) => o.account === input.account);
@@ -106,20 +107,24 @@ export function placeOrder(core: KernelCore, input: PlaceOrderInput, internal: b
   ids.set(clientOrderId, order.id);
 }
 
-/** The exchange's cap on open orders per account and symbol, when a new order would pass it. */
-function openOrderCap(market: Market, account: string, conditional: boolean): Rejection | undefined {
-  const { maxNumOrders, maxNumAlgoOrders } = market.instrument;
-  if (maxNumOrders === undefined && maxNumAlgoOrders === undefined) return undefined;
-  let open = 0;
-  let algo = 0;
+/** The market and the account as the exchange rules see them when an order arrives. */
+function placementContext(s: KernelState, market: Market, account: string, reduceOnly: boolean): PlacementContext {
+  let openOrders = 0;
+  let openAlgoOrders = 0;
   for (const order of [...market.bids.all(), ...market.asks.all(), ...market.waiting, ...market.conditionals]) {
     if (order.account !== account || !isOpenStatus(order.status)) continue;
-    open += 1;
-    if (isConditional(order.type) && !order.triggered) algo += 1;
+    openOrders += 1;
+    if (isConditional(order.type) && !order.triggered) openAlgoOrders += 1;
   }
-  if (maxNumOrders !== undefined && open >= maxNumOrders) return rejection('MAX_NUM_ORDERS');
-  if (conditional && maxNumAlgoOrders !== undefined && algo >= maxNumAlgoOrders) return rejection('MAX_NUM_ALGO_ORDERS');
-  return undefined;
+  const last = market.lastTradePrice === undefined ? undefined : parseFixed(market.lastTradePrice);
+  return {
+    reduceOnly,
+    averagePrice: market.averagePrice.at(s.clock),
+    markPrice: market.mark,
+    triggerPrice: s.triggerSource === 'mark' ? market.mark : last,
+    openOrders,
+    openAlgoOrders,
+  };
 }
 
 export function cancelOrder(core: KernelCore, input: CancelOrderInput): void {

@@ -1,16 +1,18 @@
 /**
- * Everything the engine knows about one symbol: the exchange's book and its sync state, what paper
- * orders took from it, the paper orders resting on it, and those waiting for the book to be usable.
+ * Everything the engine knows about one symbol: the exchange's book and its sync state, the view of it
+ * paper orders see (what paper orders and real trades took from it), the paper orders resting on it,
+ * and those waiting for the book to be usable.
  */
 import { BookSynchronizer, type SequenceMode } from '../book/book-synchronizer.js';
 import type { Instrument } from '../instruments/instrument.js';
 import type { Order, Side } from '../orders/order.js';
-import { OwnLiquidity } from './own-liquidity.js';
+import { AveragePrice } from './average-price.js';
+import { BookView } from './book-view.js';
 import { RestingOrders } from './resting-orders.js';
 
 export class Market {
   readonly sync: BookSynchronizer;
-  readonly own = new OwnLiquidity();
+  readonly view = new BookView();
   readonly bids = new RestingOrders('BUY');
   readonly asks = new RestingOrders('SELL');
   /** Accepted orders that arrived while the book was not usable, in arrival order. */
@@ -21,10 +23,15 @@ export class Market {
   mark: bigint | undefined;
   /** True once a mark-price input arrived: the mid no longer sets the mark. */
   markFromInput = false;
+  /** Exchange time of the last book input applied (snapshot or delta); undefined before the first. */
+  lastBookAt: number | undefined;
   /** Last trade price seen on the tape, as a decimal string (presentation only). */
   lastTradePrice: string | undefined;
+  /** Volume-weighted average trade price over the instrument's band window (Binance avgPrice; 5 minutes by default). */
+  readonly averagePrice: AveragePrice;
 
   constructor(readonly instrument: Instrument) {
+    this.averagePrice = new AveragePrice(instrument.priceBand?.averageMinutes ?? 5);
     this.sync = new BookSynchronizer(instrument.symbol, sequenceModeOf(instrument));
   }
 
@@ -34,6 +41,11 @@ export class Market {
 
   get usable(): boolean {
     return this.sync.status === 'synced';
+  }
+
+  /** True when the book has not been updated for longer than `staleAfterMs` by `now` (exchange time). */
+  staleAt(now: number, staleAfterMs: number | undefined): boolean {
+    return staleAfterMs !== undefined && this.lastBookAt !== undefined && now - this.lastBookAt > staleAfterMs;
   }
 
   resting(side: Side): RestingOrders {

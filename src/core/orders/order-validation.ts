@@ -1,12 +1,11 @@
 /**
- * Checks an order request against the instrument's rules before it touches any balance.
+ * Parses an order request and checks its shape before it touches any balance.
  *
- * Guarantees: a request that passes has a positive quantity (or quote amount) on the step grid,
- * a positive price on the tick grid where a price is needed, and lies within the instrument's
- * minimum and maximum quantity and notional. Failures are `Rejection`s with the exchange's codes.
+ * Guarantees: a request that passes has a positive quantity (or quote amount), a positive price
+ * where its type needs one, and exactly the trigger fields its type takes. Failures are
+ * `Rejection`s with the exchange's codes. The instrument's filters are matching/exchange-rules.ts.
  */
-import { DecimalFormatError, formatFixed, isMultipleOf, mul, parseFixed, type Fixed } from '../money/fixed.js';
-import type { Instrument } from '../instruments/instrument.js';
+import { DecimalFormatError, parseFixed, type Fixed } from '../money/fixed.js';
 import { executionType, isConditional, ORDER_TYPES, type OrderType, type Side } from './order.js';
 import { fail, ok, type Result } from './rejection.js';
 
@@ -69,12 +68,16 @@ export function parseOrderRequest(raw: {
   });
 }
 
-export function validateOrder(request: OrderRequest, instrument: Instrument): Result<OrderRequest> {
-  const conditional = validateTrigger(request, instrument);
+/**
+ * The fields an order of its type needs, and nothing it must not carry; amounts positive. The
+ * instrument's filters (tick, step, sizes, notional, bands, caps) are checked by
+ * matching/exchange-rules.ts once the request has this shape.
+ */
+export function validateOrder(request: OrderRequest): Result<OrderRequest> {
+  const conditional = validateTrigger(request);
   if (!conditional.ok) return conditional;
   const type = executionType(request.type);
   const { quantity, quoteOrderQty, price } = request;
-  const fmt = (v: Fixed): string => formatFixed(v);
   if (type === 'MARKET') {
     if (price !== undefined) return fail('INVALID_ORDER', 'a MARKET order takes no price');
     if ((quantity === undefined) === (quoteOrderQty === undefined)) {
@@ -82,10 +85,6 @@ export function validateOrder(request: OrderRequest, instrument: Instrument): Re
     }
     if (quoteOrderQty !== undefined) {
       if (quoteOrderQty <= 0n) return fail('INVALID_ORDER', 'quoteOrderQty must be positive');
-      if (quoteOrderQty < instrument.minNotional) return fail('MIN_NOTIONAL', `${fmt(instrument.minNotional)} ${instrument.quote}`);
-      if (instrument.maxNotional !== undefined && quoteOrderQty > instrument.maxNotional) {
-        return fail('MAX_NOTIONAL', `${fmt(instrument.maxNotional)} ${instrument.quote}`);
-      }
       return ok(request);
     }
   } else {
@@ -93,25 +92,13 @@ export function validateOrder(request: OrderRequest, instrument: Instrument): Re
     if (quantity === undefined) return fail('INVALID_ORDER', `a ${type} order needs a quantity`);
     if (price === undefined) return fail('INVALID_ORDER', `a ${type} order needs a price`);
     if (price <= 0n) return fail('INVALID_PRICE', 'price must be positive');
-    if (!isMultipleOf(price, instrument.tickSize)) return fail('INVALID_PRICE', `tick size is ${fmt(instrument.tickSize)}`);
   }
   if (quantity === undefined || quantity <= 0n) return fail('INVALID_ORDER', 'quantity must be positive');
-  if (!isMultipleOf(quantity, instrument.stepSize)) return fail('INVALID_QUANTITY', `step size is ${fmt(instrument.stepSize)}`);
-  if (quantity < instrument.minQty) return fail('MIN_QUANTITY', `${fmt(instrument.minQty)} ${instrument.base}`);
-  const maxQty = type === 'MARKET' && instrument.maxMarketQty !== undefined ? instrument.maxMarketQty : instrument.maxQty;
-  if (quantity > maxQty) return fail('MAX_QUANTITY', `${fmt(maxQty)} ${instrument.base}`);
-  if (price !== undefined) {
-    const notional = mul(price, quantity, 'up');
-    if (notional < instrument.minNotional) return fail('MIN_NOTIONAL', `${fmt(instrument.minNotional)} ${instrument.quote}`);
-    if (instrument.maxNotional !== undefined && notional > instrument.maxNotional) {
-      return fail('MAX_NOTIONAL', `${fmt(instrument.maxNotional)} ${instrument.quote}`);
-    }
-  }
   return ok(request);
 }
 
 /** Trigger fields: required by conditional orders, refused on the others. */
-function validateTrigger(request: OrderRequest, instrument: Instrument): Result<OrderRequest> {
+function validateTrigger(request: OrderRequest): Result<OrderRequest> {
   const { type, stopPrice, activationPrice, callbackRate } = request;
   if (!isConditional(type)) {
     if (stopPrice !== undefined || activationPrice !== undefined || callbackRate !== undefined) {
@@ -125,13 +112,10 @@ function validateTrigger(request: OrderRequest, instrument: Instrument): Result<
     if (callbackRate === undefined || callbackRate <= 0n || callbackRate >= 10n ** 18n) {
       return fail('INVALID_ORDER', 'callbackRate must be a fraction between 0 and 1 (e.g. "0.01" for 1 %)');
     }
-    if (activationPrice !== undefined && (activationPrice <= 0n || !isMultipleOf(activationPrice, instrument.tickSize))) {
-      return fail('INVALID_PRICE', `activationPrice must be positive, tick size ${formatFixed(instrument.tickSize)}`);
-    }
+    if (activationPrice !== undefined && activationPrice <= 0n) return fail('INVALID_PRICE', 'activationPrice must be positive');
     return ok(request);
   }
   if (callbackRate !== undefined || activationPrice !== undefined) return fail('INVALID_ORDER', `a ${type} order takes stopPrice, not a trailing callback`);
   if (stopPrice === undefined || stopPrice <= 0n) return fail('INVALID_ORDER', `a ${type} order needs a positive stopPrice`);
-  if (!isMultipleOf(stopPrice, instrument.tickSize)) return fail('INVALID_PRICE', `stopPrice: tick size is ${formatFixed(instrument.tickSize)}`);
   return ok(request);
 }

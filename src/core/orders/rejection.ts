@@ -9,10 +9,16 @@ export const REJECTION_CODES = {
   MIN_QUANTITY: { mexcCode: 30002, message: 'The minimum transaction volume cannot be less than:' },
   MAX_QUANTITY: { mexcCode: 30003, message: 'The maximum transaction volume cannot be greater than:' },
   MAX_NOTIONAL: { mexcCode: 30003, message: 'The maximum transaction volume cannot be greater than:' },
+  MAX_MARKET_QUANTITY: { mexcCode: 30003, message: 'The maximum transaction volume cannot be greater than:' },
+  // MEXC's own words for a price outside its band (ccxt's MEXC error table: 30087).
+  PERCENT_PRICE: { mexcCode: 30087, message: 'Order price exceeds allowed range' },
   INVALID_QUANTITY: { mexcCode: 10096, message: 'amount decimal places is too long' },
   // MEXC documents no code for these two; 30010 is one ccxt maps to InvalidOrder (docs/adr/0003).
   INVALID_PRICE: { mexcCode: 30010, message: 'price is not a multiple of the tick size' },
   WOULD_TAKE: { mexcCode: 30010, message: 'Order would immediately match and take.' },
+  // Binance's words (spot −2010; USD-M −2021 "Order would immediately trigger."); MEXC spot has no stop orders to compare.
+  WOULD_TRIGGER_IMMEDIATELY: { mexcCode: 30010, message: 'Stop price would trigger immediately.' },
+  TRAILING_DELTA: { mexcCode: 700004, message: 'Filter failure: TRAILING_DELTA' },
   INVALID_ORDER: { mexcCode: 700004, message: 'Invalid parameter' },
   UNKNOWN_SYMBOL: { mexcCode: 30014, message: 'invalid symbol' },
   UNKNOWN_ACCOUNT: { mexcCode: 10072, message: 'Api key info invalid' },

@@ -1,0 +1,178 @@
+/**
+ * Every filter an exchange puts on an order at placement, in one place: the instrument's spec says
+ * which apply and with what numbers; the market and the account say where the order would land.
+ *
+ * Guarantees: an order that passes lies on the tick and step grids, within the price, quantity and
+ * notional bounds, inside the price band around the average (spot) or mark (USD-M) price, within
+ * the trailing bounds, under the open-order caps, and its trigger has not already been reached.
+ * A refusal is a `Rejection` with the exchange's code; the first failing rule in `EXCHANGE_RULES`
+ * order answers, as the exchange answers one filter failure at a time.
+ * Not modelled: ICEBERG_PARTS and MAX_NUM_ICEBERG_ORDERS (no iceberg orders), MAX_POSITION,
+ * USD-M's -4131 band check of a MARKET order against the best counter price.
+ * Cost: O(1) per rule; the caller counts open orders.
+ */
+import type { Instrument, PriceBand } from '../instruments/instrument.js';
+import { formatFixed, isMultipleOf, mul, SCALE, type Fixed } from '../money/fixed.js';
+import { executionType, isConditional } from '../orders/order.js';
+import type { OrderRequest } from '../orders/order-validation.js';
+import { ok, rejection, type Rejection, type Result } from '../orders/rejection.js';
+
+/** What the market and the account look like when the order arrives. */
+export interface PlacementContext {
+  readonly reduceOnly: boolean;
+  /** Volume-weighted average trade price over the band's window (Binance avgPrice); undefined before any trade. */
+  readonly averagePrice: Fixed | undefined;
+  readonly markPrice: Fixed | undefined;
+  /** The price conditional orders trigger on (last trade or mark, as the kernel is configured). */
+  readonly triggerPrice: Fixed | undefined;
+  /** This account's open orders on this symbol, and of those the conditional ones not yet triggered. */
+  readonly openOrders: number;
+  readonly openAlgoOrders: number;
+}
+
+/** Filter names as Binance's exchangeInfo spells them, plus the placement rule on triggers. */
+export const RULE_NAMES = [
+  'PRICE_FILTER',
+  'LOT_SIZE',
+  'MARKET_LOT_SIZE',
+  'NOTIONAL',
+  'PERCENT_PRICE',
+  'TRAILING_DELTA',
+  'STOP_TRIGGER',
+  'MAX_NUM_ORDERS',
+  'MAX_NUM_ALGO_ORDERS',
+] as const;
+export type RuleName = (typeof RULE_NAMES)[number];
+
+interface ExchangeRule {
+  readonly name: RuleName;
+  /** Whether the instrument's spec carries this filter. */
+  readonly applies: (instrument: Instrument) => boolean;
+  readonly check: (request: OrderRequest, instrument: Instrument, context: PlacementContext) => Rejection | undefined;
+}
+
+const fmt = (v: Fixed): string => formatFixed(v);
+
+export const EXCHANGE_RULES: readonly ExchangeRule[] = [
+  {
+    name: 'PRICE_FILTER',
+    applies: () => true,
+    check: ({ price, stopPrice, activationPrice }, i) => {
+      for (const [name, value] of [['price', price], ['stopPrice', stopPrice], ['activationPrice', activationPrice]] as const) {
+        if (value === undefined) continue;
+        if (!isMultipleOf(value, i.tickSize)) return rejection('INVALID_PRICE', `${name}: tick size is ${fmt(i.tickSize)}`);
+        if (i.minPrice !== undefined && value < i.minPrice) return rejection('INVALID_PRICE', `${name} below the minimum ${fmt(i.minPrice)}`);
+        if (i.maxPrice !== undefined && value > i.maxPrice) return rejection('INVALID_PRICE', `${name} above the maximum ${fmt(i.maxPrice)}`);
+      }
+      return undefined;
+    },
+  },
+  {
+    name: 'LOT_SIZE',
+    applies: () => true,
+    check: ({ quantity }, i) => {
+      if (quantity === undefined) return undefined;
+      if (!isMultipleOf(quantity, i.stepSize)) return rejection('INVALID_QUANTITY', `step size is ${fmt(i.stepSize)}`);
+      if (quantity < i.minQty) return rejection('MIN_QUANTITY', `${fmt(i.minQty)} ${i.base}`);
+      if (quantity > i.maxQty) return rejection('MAX_QUANTITY', `${fmt(i.maxQty)} ${i.base}`);
+      return undefined;
+    },
+  },
+  {
+    name: 'MARKET_LOT_SIZE',
+    applies: (i) => i.maxMarketQty !== undefined,
+    check: ({ type, quantity }, i) =>
+      executionType(type) === 'MARKET' && quantity !== undefined && i.maxMarketQty !== undefined && quantity > i.maxMarketQty
+        ? rejection('MAX_MARKET_QUANTITY', `${fmt(i.maxMarketQty)} ${i.base}`)
+        : undefined,
+  },
+  {
+    name: 'NOTIONAL',
+    applies: () => true,
+    check: (request, i, context) => {
+      const notional = notionalOf(request, context);
+      if (notional === undefined) return undefined;
+      const exempt = context.reduceOnly && i.reduceOnlyExemptFromMinNotional === true;
+      if (!exempt && notional < i.minNotional) return rejection('MIN_NOTIONAL', `${fmt(i.minNotional)} ${i.quote}`);
+      if (i.maxNotional !== undefined && notional > i.maxNotional) return rejection('MAX_NOTIONAL', `${fmt(i.maxNotional)} ${i.quote}`);
+      return undefined;
+    },
+  },
+  {
+    name: 'PERCENT_PRICE',
+    applies: (i) => i.priceBand !== undefined,
+    check: ({ side, price }, i, context) => {
+      const band = i.priceBand;
+      if (band === undefined || price === undefined) return undefined;
+      const reference = band.reference === 'average' ? context.averagePrice : context.markPrice;
+      if (reference === undefined) return undefined;
+      const [down, up] = side === 'BUY' ? [band.bidDown, band.bidUp] : [band.askDown, band.askUp];
+      // price ≥ reference × down and price ≤ reference × up, compared exactly at 10^36.
+      if (price * SCALE >= reference * down && price * SCALE <= reference * up) return undefined;
+      return rejection('PERCENT_PRICE', `${side} price ${fmt(price)} outside ${fmt(down)}×–${fmt(up)}× the ${referenceName(band)} ${fmt(reference)}`);
+    },
+  },
+  {
+    name: 'TRAILING_DELTA',
+    applies: (i) => i.trailingBounds !== undefined,
+    check: ({ callbackRate }, i) => {
+      const bounds = i.trailingBounds;
+      if (bounds === undefined || callbackRate === undefined) return undefined;
+      if (callbackRate >= bounds.min && callbackRate <= bounds.max) return undefined;
+      return rejection('TRAILING_DELTA', `callbackRate ${fmt(callbackRate)} outside ${fmt(bounds.min)}–${fmt(bounds.max)} (fractions: 0.01 = 1 %)`);
+    },
+  },
+  {
+    name: 'STOP_TRIGGER',
+    applies: () => true,
+    check: ({ side, type, stopPrice }, _i, { triggerPrice }) => {
+      if (stopPrice === undefined || triggerPrice === undefined) return undefined;
+      const stopLoss = type === 'STOP_LOSS' || type === 'STOP_LOSS_LIMIT';
+      // A stop-loss sells as the price falls to its stop and buys as it rises to it; a take-profit the other way round.
+      const reached = stopLoss === (side === 'SELL') ? triggerPrice <= stopPrice : triggerPrice >= stopPrice;
+      return reached ? rejection('WOULD_TRIGGER_IMMEDIATELY', `${side} ${type} stop ${fmt(stopPrice)}, price now ${fmt(triggerPrice)}`) : undefined;
+    },
+  },
+  {
+    name: 'MAX_NUM_ORDERS',
+    applies: (i) => i.maxNumOrders !== undefined,
+    check: (_r, i, { openOrders }) => (i.maxNumOrders !== undefined && openOrders >= i.maxNumOrders ? rejection('MAX_NUM_ORDERS') : undefined),
+  },
+  {
+    name: 'MAX_NUM_ALGO_ORDERS',
+    applies: (i) => i.maxNumAlgoOrders !== undefined,
+    check: ({ type }, i, { openAlgoOrders }) =>
+      isConditional(type) && i.maxNumAlgoOrders !== undefined && openAlgoOrders >= i.maxNumAlgoOrders ? rejection('MAX_NUM_ALGO_ORDERS') : undefined,
+  },
+];
+
+/** The rules this instrument's spec carries (the always-on ones included). */
+export function rulesOf(instrument: Instrument): RuleName[] {
+  return EXCHANGE_RULES.filter((rule) => rule.applies(instrument)).map((rule) => rule.name);
+}
+
+/** Runs every rule in order; the first refusal answers. */
+export function checkExchangeRules(request: OrderRequest, instrument: Instrument, context: PlacementContext): Result<OrderRequest> {
+  for (const rule of EXCHANGE_RULES) {
+    const refused = rule.check(request, instrument, context);
+    if (refused !== undefined) return { ok: false, error: refused };
+  }
+  return ok(request);
+}
+
+/**
+ * The order's notional: price × quantity with a limit price; a MARKET order's quote amount, or its
+ * quantity at the average price (Binance NOTIONAL applyMinToMarket with avgPriceMins); none before
+ * any trade.
+ */
+function notionalOf({ price, quantity, quoteOrderQty }: OrderRequest, context: PlacementContext): Fixed | undefined {
+  if (quoteOrderQty !== undefined) return quoteOrderQty;
+  if (quantity === undefined) return undefined;
+  if (price !== undefined) return mul(price, quantity, 'up');
+  return context.averagePrice === undefined ? undefined : mul(context.averagePrice, quantity, 'up');
+}
+
+function referenceName(band: PriceBand): string {
+  if (band.reference === 'mark') return 'mark price';
+  return band.averageMinutes === 0 ? 'last price' : `${band.averageMinutes}-minute average price`;
+}
