@@ -64,12 +64,16 @@ describe('the Binance Spot v3 routes (raw HTTP)', () => {
     expect(info.rateLimits).toContainEqual({ rateLimitType: 'REQUEST_WEIGHT', interval: 'MINUTE', intervalNum: 1, limit: 6000 });
     const [symbol] = info.symbols;
     expect(symbol).toMatchObject({ symbol: 'BTCUSDT', status: 'TRADING', baseAsset: 'BTC', quoteAsset: 'USDT', quoteOrderQtyMarketAllowed: true, allowTrailingStop: true, ocoAllowed: false });
-    // The bundled BTCUSDT spec (core/instruments): tick 0.01, step 0.00001, min 0.00001, max 9000, min notional 10.
+    // The bundled BTCUSDT spec (core/instruments), as in Binance's exchangeInfo (data/exchange): price 0.01–1000000 on a
+    // 0.01 tick, step 0.00001, min 0.00001, max 9000, min notional 10 over 5 minutes, 0.2×–5× the 5-minute average price
+    // on both sides, trailing 10–2000 BIPS.
     expect(symbol.filters).toEqual(
       expect.arrayContaining([
-        { filterType: 'PRICE_FILTER', minPrice: '0.01', maxPrice: '0', tickSize: '0.01' },
+        { filterType: 'PRICE_FILTER', minPrice: '0.01', maxPrice: '1000000', tickSize: '0.01' },
         { filterType: 'LOT_SIZE', minQty: '0.00001', maxQty: '9000', stepSize: '0.00001' },
-        expect.objectContaining({ filterType: 'NOTIONAL', minNotional: '10', applyMinToMarket: true }),
+        expect.objectContaining({ filterType: 'NOTIONAL', minNotional: '10', applyMinToMarket: true, avgPriceMins: 5 }),
+        { filterType: 'PERCENT_PRICE_BY_SIDE', bidMultiplierUp: '5', bidMultiplierDown: '0.2', askMultiplierUp: '5', askMultiplierDown: '0.2', avgPriceMins: 5 },
+        { filterType: 'TRAILING_DELTA', minTrailingAboveDelta: 10, maxTrailingAboveDelta: 2000, minTrailingBelowDelta: 10, maxTrailingBelowDelta: 2000 },
       ]),
     );
     expect((await app.inject({ url: '/binance/api/v3/depth?symbol=NOPE' })).json()).toEqual({ code: -1121, msg: 'Invalid symbol.' });

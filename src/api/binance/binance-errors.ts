@@ -63,6 +63,11 @@ const BY_CODE: Readonly<Record<string, () => BinanceError>> = {
   MAX_NOTIONAL: () => binanceErrors.filterFailure('NOTIONAL'),
   MIN_QUANTITY: () => binanceErrors.filterFailure('LOT_SIZE'),
   MAX_QUANTITY: () => binanceErrors.filterFailure('LOT_SIZE'),
+  MAX_MARKET_QUANTITY: () => binanceErrors.filterFailure('MARKET_LOT_SIZE'),
+  // Binance spot publishes its band as PERCENT_PRICE_BY_SIDE (exchangeInfo), and names that filter.
+  PERCENT_PRICE: () => binanceErrors.filterFailure('PERCENT_PRICE_BY_SIDE'),
+  TRAILING_DELTA: () => binanceErrors.filterFailure('TRAILING_DELTA'),
+  WOULD_TRIGGER_IMMEDIATELY: () => new BinanceError(-2010, 'Stop price would trigger immediately.'),
   INVALID_QUANTITY: () => binanceErrors.filterFailure('LOT_SIZE'),
   INVALID_PRICE: () => binanceErrors.filterFailure('PRICE_FILTER'),
   WOULD_TAKE: () => new BinanceError(-2010, 'Order would immediately match and take.'),

@@ -26,6 +26,11 @@ export function isBinanceOrderType(text: string): text is BinanceOrderType {
 /** Binance's trailingDelta is in basis points of the price (BIPS): 100 = 1 %. */
 export const BIPS_PER_UNIT = 10_000n;
 
+/** A callback rate (fraction) in BIPS: 0.001 → 10. */
+function bipsOf(rate: bigint): number {
+  return Number((rate * BIPS_PER_UNIT) / 10n ** 18n);
+}
+
 /** Binance ids are 64-bit integers sent as JSON numbers; ours are decimal strings. */
 export function idNumber(id: string): number | string {
   const n = Number(id);
@@ -35,21 +40,35 @@ export function idNumber(id: string): number | string {
 /** One `symbols[]` entry of `GET /api/v3/exchangeInfo`, its filters from the instrument's rules. */
 export function exchangeInfoSymbol(i: Instrument): Record<string, unknown> {
   const f = (v: bigint) => formatFixed(v);
+  // Binance's NOTIONAL and PERCENT_PRICE_BY_SIDE take the average price over these minutes (core/matching/average-price.ts).
+  const averageMinutes = i.priceBand?.averageMinutes ?? 5;
   const filters: Record<string, unknown>[] = [
     // maxPrice 0: no upper bound (Binance's way of disabling that part of the filter).
-    { filterType: 'PRICE_FILTER', minPrice: f(i.tickSize), maxPrice: '0', tickSize: f(i.tickSize) },
+    { filterType: 'PRICE_FILTER', minPrice: f(i.minPrice ?? i.tickSize), maxPrice: i.maxPrice === undefined ? '0' : f(i.maxPrice), tickSize: f(i.tickSize) },
     { filterType: 'LOT_SIZE', minQty: f(i.minQty), maxQty: f(i.maxQty), stepSize: f(i.stepSize) },
     {
       filterType: 'NOTIONAL',
       minNotional: f(i.minNotional),
       applyMinToMarket: true,
       ...(i.maxNotional !== undefined ? { maxNotional: f(i.maxNotional), applyMaxToMarket: true } : {}),
-      avgPriceMins: 0,
+      avgPriceMins: averageMinutes,
     },
     { filterType: 'MARKET_LOT_SIZE', minQty: f(i.minQty), maxQty: f(i.maxMarketQty ?? i.maxQty), stepSize: f(i.stepSize) },
-    // What the kernel accepts as a callback rate: more than 0 and less than 100 %.
-    { filterType: 'TRAILING_DELTA', minTrailingAboveDelta: 1, maxTrailingAboveDelta: 9_999, minTrailingBelowDelta: 1, maxTrailingBelowDelta: 9_999 },
   ];
+  const band = i.priceBand;
+  if (band !== undefined) {
+    filters.push({
+      filterType: 'PERCENT_PRICE_BY_SIDE',
+      bidMultiplierUp: f(band.bidUp),
+      bidMultiplierDown: f(band.bidDown),
+      askMultiplierUp: f(band.askUp),
+      askMultiplierDown: f(band.askDown),
+      avgPriceMins: band.averageMinutes,
+    });
+  }
+  // trailingDelta is in BIPS (100 = 1 %); without bounds in the spec, what the kernel accepts: more than 0, less than 100 %.
+  const [minDelta, maxDelta] = i.trailingBounds === undefined ? [1, 9_999] : [bipsOf(i.trailingBounds.min), bipsOf(i.trailingBounds.max)];
+  filters.push({ filterType: 'TRAILING_DELTA', minTrailingAboveDelta: minDelta, maxTrailingAboveDelta: maxDelta, minTrailingBelowDelta: minDelta, maxTrailingBelowDelta: maxDelta });
   if (i.maxNumOrders !== undefined) filters.push({ filterType: 'MAX_NUM_ORDERS', maxNumOrders: i.maxNumOrders });
   if (i.maxNumAlgoOrders !== undefined) filters.push({ filterType: 'MAX_NUM_ALGO_ORDERS', maxNumAlgoOrders: i.maxNumAlgoOrders });
   return {

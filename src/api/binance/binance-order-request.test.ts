@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { BinanceError } from './binance-errors.js';
-import { binanceOrderRequest, refuseImmediateTrigger } from './binance-order-request.js';
+import { binanceOrderRequest } from './binance-order-request.js';
 
 const base = { symbol: 'BTCUSDT', side: 'SELL' };
 
@@ -66,19 +66,5 @@ describe("a Binance new-order request as papertrade's order", () => {
     expect(codeOf({ ...base, type: 'MARKET', quantity: '1e-3' })).toBe(-1100);
     expect(codeOf({ ...base, type: 'MARKET', quantity: '1', newClientOrderId: 'has space' })).toBe(-1100);
     expect(codeOf({ side: 'BUY', type: 'MARKET', quantity: '1' })).toBe(-1102);
-  });
-
-  it('refuses a stop the last trade has already reached, as Binance does', () => {
-    const stop = (side: 'BUY' | 'SELL', type: 'STOP_LOSS' | 'TAKE_PROFIT', stopPrice: string) => () => refuseImmediateTrigger({ symbol: 'BTCUSDT', side, type, quantity: '1', stopPrice }, '100');
-    // Last trade 100: a sell stop-loss must wait below it, a buy stop-loss above; take-profits the other way.
-    expect(stop('SELL', 'STOP_LOSS', '99.99')).not.toThrow();
-    expect(stop('SELL', 'STOP_LOSS', '100')).toThrow('Stop price would trigger immediately.');
-    expect(stop('BUY', 'STOP_LOSS', '100.01')).not.toThrow();
-    expect(stop('BUY', 'STOP_LOSS', '100')).toThrow(BinanceError);
-    expect(stop('SELL', 'TAKE_PROFIT', '100.01')).not.toThrow();
-    expect(stop('SELL', 'TAKE_PROFIT', '99')).toThrow(BinanceError);
-    expect(stop('BUY', 'TAKE_PROFIT', '99.99')).not.toThrow();
-    expect(stop('BUY', 'TAKE_PROFIT', '101')).toThrow(BinanceError);
-    expect(() => refuseImmediateTrigger({ symbol: 'BTCUSDT', side: 'SELL', type: 'STOP_LOSS', quantity: '1', stopPrice: '100' }, undefined)).not.toThrow();
   });
 });

@@ -8,16 +8,17 @@
  * (100 BIPS = "0.01"); STOP_LOSS with `trailingDelta` alone trails from the moment it is placed;
  * TAKE_PROFIT with `trailingDelta` and `stopPrice` starts trailing once the price reaches
  * `stopPrice` (at or above it for a sell, at or below for a buy), as on Binance.
- * A stop whose trigger the last trade has already reached is refused, as Binance refuses it: -2010
- * "Stop price would trigger immediately." (sell stop-loss at or above it, buy stop-loss at or below,
- * and the other way round for take-profit).
+ * Units: Binance's `trailingDelta` is in BIPS where papertrade's native `callbackRate` is a fraction
+ * (a client's 150 means 1.5 %, native "0.015"); the instrument's TRAILING_DELTA bounds are checked by
+ * the kernel (core/matching/exchange-rules.ts), as are stops whose trigger the last trade already
+ * reached (-2010 "Stop price would trigger immediately.", mapped in binance-errors.ts).
  * Not modelled, answered -1014 "Unsupported order combination": STOP_LOSS with both `stopPrice`
  * and `trailingDelta` (its activation runs the other way), trailing limit orders, stop-limit
  * orders with IOC or FOK, iceberg quantities.
  */
-import { formatFixed, parseFixed } from '../../core/money/fixed.js';
+import { formatFixed } from '../../core/money/fixed.js';
 import type { PlaceOrderRequest } from '../service-deps.js';
-import { BinanceError, binanceErrors } from './binance-errors.js';
+import { binanceErrors } from './binance-errors.js';
 import { BIPS_PER_UNIT, isBinanceOrderType, type NewOrderRespType } from './binance-mappers.js';
 
 const DECIMAL = /^\d{1,20}(\.\d{1,20})?$/;
@@ -110,15 +111,4 @@ function trailingRate(text: string | undefined): string | undefined {
   const bips = BigInt(text);
   if (bips < 1n || bips >= BIPS_PER_UNIT) throw binanceErrors.filterFailure('TRAILING_DELTA');
   return formatFixed((bips * 10n ** 18n) / BIPS_PER_UNIT);
-}
-
-/** -2010 when the last trade price has already reached the order's trigger (no last trade: no check). */
-export function refuseImmediateTrigger(order: PlaceOrderRequest, lastPrice: string | undefined): void {
-  if (lastPrice === undefined || order.stopPrice === undefined) return;
-  const stop = parseFixed(order.stopPrice);
-  const last = parseFixed(lastPrice);
-  const sell = order.side === 'SELL';
-  const stopLoss = order.type === 'STOP_LOSS' || order.type === 'STOP_LOSS_LIMIT';
-  const reached = stopLoss === sell ? last <= stop : last >= stop;
-  if (reached) throw new BinanceError(-2010, 'Stop price would trigger immediately.');
 }

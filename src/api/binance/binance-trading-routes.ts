@@ -14,13 +14,12 @@ import { formatFixed, parseFixed } from '../../core/money/fixed.js';
 import type { AccountProfile } from '../../persistence/credential-store.js';
 import { accountFills, accountOrders, fillOfEvent } from '../dialect-kit/account-history.js';
 import { auditCall, cancelOpenOrders, feesOf, outcomeOf } from '../dialect-kit/facade-calls.js';
-import type { MarketTape } from '../dialect-kit/market-tape.js';
 import { intParam, optionalInt } from '../dialect-kit/request-params.js';
 import type { ExecutionResult, OrderView } from '../service-deps.js';
 import type { BinanceContext } from './binance-api.js';
 import { binanceErrorOf, binanceErrors } from './binance-errors.js';
 import { binanceCanceledOrder, binanceMyTrade, binanceNewOrder, binanceOrder } from './binance-mappers.js';
-import { binanceOrderRequest, refuseImmediateTrigger } from './binance-order-request.js';
+import { binanceOrderRequest } from './binance-order-request.js';
 
 const invalid = binanceErrors.invalidParameter;
 
@@ -89,7 +88,6 @@ export function registerBinanceTradingRoutes(app: FastifyInstance, ctx: BinanceC
     const counts = ctx.meter.chargeOrder(account.accountId);
     void reply.header('x-mbx-order-count-10s', String(counts.tenSeconds)).header('x-mbx-order-count-1d', String(counts.day));
     const { order, respType } = binanceOrderRequest(p);
-    refuseImmediateTrigger(order, lastTradePrice(ctx.tape, order.symbol));
     const result = await deps.execution.placeOrder(account.accountId, order);
     await audit('order.place', account.accountId, { request: order, result: outcomeOf(result) });
     const placed = unwrap(result, 'place');
@@ -212,8 +210,4 @@ export function registerBinanceTradingRoutes(app: FastifyInstance, ctx: BinanceC
       ],
     }));
   });
-}
-
-function lastTradePrice(tape: MarketTape, symbol: string): string | undefined {
-  return tape.tradesOf(symbol).at(-1)?.price;
 }
