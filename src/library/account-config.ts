@@ -75,6 +75,10 @@ export function resolveAccountConfig(config: AccountConfig, id: string, lookup: 
   const tacticsSets = (config.tacticsSets ?? []).map((t) => parseTactics(t));
   const tactics = config.activeTactics === undefined ? tacticsSets[0] : tacticsSets.find((t) => t.name === config.activeTactics);
   if (config.activeTactics !== undefined && tactics === undefined) throw new Error(`no tactics set named "${config.activeTactics}"`);
+  // Refused here rather than failing on every signal: an auto-trading account's signals become orders through its tactics.
+  if (config.autoTrading === true && tactics === undefined) {
+    throw new Error('autoTrading needs a tactics set to turn signals into orders: give tacticsSets (the first, or the one named by activeTactics, is used), or create the account with autoTrading false');
+  }
   const maxOpen = config.maxOpenPositions ?? 1;
   if (!Number.isSafeInteger(maxOpen) || maxOpen < 1) throw new RangeError('maxOpenPositions must be a whole number ≥ 1');
   const balance = decimalText(config.initialBalance ?? 10000);

@@ -5,6 +5,7 @@
 import type { AccountConfig } from './account-config.js';
 import type { TradeManager } from '../strategy/trade-manager.js';
 import type { MarketFeed } from './market-feed.js';
+import type { CandleSequenceState } from './candle-sequence.js';
 
 export interface EngineSnapshot {
   readonly kernel: string;
@@ -13,6 +14,8 @@ export interface EngineSnapshot {
   readonly nextId: number;
   readonly feed: ReturnType<MarketFeed['exportState']>;
   readonly forming: readonly [string, unknown][];
+  /** What processCandles replayed per account and symbol (absent in snapshots written before it). */
+  readonly sequences?: readonly (readonly [string, CandleSequenceState])[];
 }
 
 const VERSION = 1;

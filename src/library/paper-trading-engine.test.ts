@@ -76,8 +76,8 @@ describe('PaperTradingEngine', () => {
     const b: PaperTradingEvent[] = [];
     original.subscribe((e) => a.push(e));
     restored.subscribe((e) => b.push(e));
-    original.processCandles('r', 'BTCUSDT', CANDLES.slice(20, 400));
-    restored.processCandles('r', 'BTCUSDT', CANDLES.slice(20, 400));
+    original.processCandles('r', 'BTCUSDT', CANDLES.slice(12, 400));
+    restored.processCandles('r', 'BTCUSDT', CANDLES.slice(12, 400));
     expect(a.some((e) => e.type === 'POSITION_CLOSED')).toBe(true);
     expect(JSON.stringify(b)).toBe(JSON.stringify(a));
   });

@@ -41,6 +41,7 @@ import { BUNDLED_INSTRUMENTS } from '../core/instruments/bundled-instruments.js'
 import { formatFixed, parseFixed, type Fixed } from '../core/money/fixed.js';
 import { decimalText, toCandle, type Candle, type CandleLike } from '../strategy/candles.js';
 import { CandleAggregator } from './candle-aggregator.js';
+import { CandleSequence, CandleSequenceError } from './candle-sequence.js';
 import { TradeManager, type Direction, type OpenOutcome } from '../strategy/trade-manager.js';
 import { STRATEGIES } from '../strategy/strategy.js';
 import '../strategy/builtin-strategies.js';
@@ -64,6 +65,8 @@ export class PaperTradingEngine {
   private readonly candleIntervalMs: number;
   private readonly candles: CandleAggregator;
   private nextId = 1;
+  /** What processCandles has replayed, per account and symbol. */
+  private readonly sequences = new Map<string, CandleSequence>();
   private readonly snapshotPath: string | undefined;
 
   constructor(options: PaperTradingEngineOptions = {}) {
@@ -159,17 +162,32 @@ export class PaperTradingEngine {
 
   /**
    * Replays closed candles (oldest first) for one account: each bar's conservative path through
-   * the kernel (ADR 0009), then the account's strategy on the closed bar. Candles stamped before the
+   * the kernel (ADR 0009), then the account's strategy on the closed bar. Each candle is replayed
+   * once: hand over all candles so far each time one closes, or only the new ones, or a rolling
+   * window — a candle at or before the last one replayed is skipped. A batch that contradicts a
+   * candle already replayed, leaves a gap after the last one, or is not in increasing time order is
+   * refused whole: an ERROR event (code CANDLE_CONFLICT, CANDLE_GAP or CANDLE_ORDER) is emitted and a
+   * `CandleSequenceError` thrown, and nothing of the batch is replayed. Candles stamped before the
    * engine's clock are handled at the clock's time (the kernel's clock never runs backwards).
+   * Returns the candles replayed by this call and the signals they gave.
    */
   processCandles(accountId: string, symbol: string, candles: readonly (CandleLike | Candle)[]): { candles: number; signals: number } {
     const runtime = this.runtime(accountId);
     if (this.kernelRef.instrument(symbol) === undefined) throw new Error(`unknown symbol ${symbol}`);
-    const list = candles.map((c) => toCandle(c));
+    const key = `${accountId}\u0000${symbol}`;
+    const sequence = this.sequences.get(key) ?? new CandleSequence();
+    let list: Candle[];
+    try {
+      list = sequence.accept(candles.map((c) => toCandle(c)));
+    } catch (error) {
+      if (error instanceof CandleSequenceError) this.emit({ type: 'ERROR', at: this.kernelRef.now, account: accountId, symbol, code: error.code, message: error.message });
+      throw error;
+    }
+    this.sequences.set(key, sequence);
     let signals = 0;
     for (const [i, candle] of list.entries()) {
       const next = list[i + 1];
-      const interval = next !== undefined ? next.openTime - candle.openTime : runtime.intervalFor(symbol, this.candleIntervalMs);
+      const interval = next !== undefined ? next.openTime - candle.openTime : sequence.intervalMs ?? runtime.intervalFor(symbol, this.candleIntervalMs);
       signals += runtime.replayBar(symbol, candle, interval) ? 1 : 0;
     }
     return { candles: list.length, signals };
@@ -226,6 +244,7 @@ export class PaperTradingEngine {
       nextId: this.nextId,
       feed: this.feed.exportState(),
       forming: this.candles.exportState(),
+      sequences: [...this.sequences.entries()].map(([key, seq]) => [key, seq.exportState()] as const),
     });
   }
 
@@ -255,6 +274,8 @@ export class PaperTradingEngine {
       this.nextId = state.nextId;
       this.feed.importState(state.feed);
       this.candles.importState(state.forming as Parameters<CandleAggregator['importState']>[0]);
+      this.sequences.clear();
+      for (const [key, seq] of state.sequences ?? []) this.sequences.set(key, CandleSequence.from(seq));
       for (const a of state.accounts) {
         const runtime = new AccountRuntime(resolveAccountConfig({ ...a.config, id: a.id }, a.id, (s) => STRATEGIES.get(s)), this.manager, this.feed, (e) => this.emit(e));
         runtime.running = a.running;
@@ -264,6 +285,7 @@ export class PaperTradingEngine {
       await source.restoreAccounts();
       this.kernelRef = Kernel.restore(this.config, source.kernel.snapshot());
       this.manager.importState({ seq: 0, plans: [], roles: [] });
+      this.sequences.clear();
       for (const id of this.kernelRef.accountIds()) this.accounts.set(id, new AccountRuntime(resolveAccountConfig({ id }, id, () => undefined), this.manager, this.feed, (e) => this.emit(e)));
     }
     this.feed.rebuild();

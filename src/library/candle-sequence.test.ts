@@ -1,0 +1,101 @@
+import { describe, expect, it } from 'vitest';
+import { RSI } from 'trading-signals';
+import { readCandlesFile, type Candle } from '../strategy/candles.js';
+import { candlesFile } from '../test-kit/data-paths.js';
+import { CandleSequenceError } from './candle-sequence.js';
+import type { PaperTradingEvent } from './engine-events.js';
+import { PaperTradingEngine } from './paper-trading-engine.js';
+
+const CANDLES = readCandlesFile(candlesFile('coinbase_btcusd_1m_20171217.csv')).slice(0, 400);
+const TACTICS = { name: 'stop 1 %', entry: { type: 'market' }, stopLoss: { type: 'percent', percent: 1 } };
+
+/** Runs rsi-reversal with a 1 % stop, handing the candles over in `batches`; counts what came out. */
+function run(batches: readonly (readonly Candle[])[]) {
+  const engine = new PaperTradingEngine();
+  const events: PaperTradingEvent[] = [];
+  engine.subscribe((e) => events.push(e));
+  engine.advanceTo(CANDLES[0]!.openTime);
+  const account = engine.createAccount({ strategyId: 'rsi-reversal', autoTrading: true, tacticsSets: [TACTICS] });
+  engine.start(account.id);
+  let replayed = 0;
+  for (const batch of batches) replayed += engine.processCandles(account.id, 'BTCUSDT', batch).candles;
+  const count = (type: string) => events.filter((e) => e.type === type).length;
+  return { engine, account: account.id, events, replayed, signals: count('SIGNAL_GENERATED'), positions: count('POSITION_OPENED'), errors: count('ERROR') };
+}
+
+/** RSI(14) crossings as the strategy defines them, counted straight from trading-signals. */
+function rsiCrossings(candles: readonly Candle[]): number {
+  const rsi = new RSI(14);
+  let before: number | null = null;
+  let crossings = 0;
+  for (const c of candles) {
+    const value = rsi.add(Number(c.close));
+    const current = value === null || value === undefined ? null : Number(value);
+    if (before !== null && current !== null && ((before < 30 && current >= 30) || (before > 70 && current <= 70))) crossings += 1;
+    before = current;
+  }
+  return crossings;
+}
+
+const growing: Candle[][] = [];
+for (let end = 100; end <= 400; end += 20) growing.push(CANDLES.slice(0, end));
+const rolling: Candle[][] = [];
+for (let end = 100; end <= 400; end += 20) rolling.push(CANDLES.slice(end - 100, end));
+const oneByOne: Candle[][] = CANDLES.map((_, i) => CANDLES.slice(Math.max(0, i - 99), i + 1));
+
+describe('processCandles replays each candle once, however the candles are handed over', () => {
+  const once = run([CANDLES]);
+
+  it('one pass over 400 candles of coinbase_btcusd_1m_20171217 gives as many signals as RSI(14) crosses 30 up or 70 down', () => {
+    expect(once.replayed).toBe(400);
+    expect(once.signals).toBe(rsiCrossings(CANDLES));
+    expect(once.signals).toBeGreaterThan(0);
+    expect(once.positions).toBeGreaterThan(0);
+    expect(once.errors).toBe(0);
+  });
+
+  it.each([
+    ['growing windows 0–100, 0–120, … 0–400', growing],
+    ['rolling 100-candle windows, 20 at a time', rolling],
+    ['a rolling window each time one more candle closes', oneByOne],
+  ])('%s give exactly the one pass’s signals and positions', (_name, batches) => {
+    const windowed = run(batches);
+    expect(windowed.replayed).toBe(400);
+    expect([windowed.signals, windowed.positions, windowed.errors]).toEqual([once.signals, once.positions, 0]);
+    expect(windowed.engine.getAccount(windowed.account).equity).toBe(once.engine.getAccount(once.account).equity);
+  });
+
+  it('a candle that contradicts one already replayed is refused whole: an ERROR event and a thrown CandleSequenceError, nothing replayed', () => {
+    const r = run([CANDLES.slice(0, 100)]);
+    const before = r.events.length;
+    const changed = { ...CANDLES[50]!, volume: '1' };
+    expect(() => r.engine.processCandles(r.account, 'BTCUSDT', [changed, ...CANDLES.slice(51, 120)])).toThrow(CandleSequenceError);
+    const after = r.events.slice(before);
+    expect(after).toEqual([expect.objectContaining({ type: 'ERROR', code: 'CANDLE_CONFLICT', account: r.account, symbol: 'BTCUSDT' })]);
+    // The same candle written differently (trailing zeros) is the same candle.
+    const same = { ...CANDLES[50]!, volume: `${CANDLES[50]!.volume}0` };
+    expect(r.engine.processCandles(r.account, 'BTCUSDT', [same, ...CANDLES.slice(51, 101)]).candles).toBe(1);
+  });
+
+  it('a gap after the last candle replayed is refused (CANDLE_GAP), and so are candles out of order (CANDLE_ORDER)', () => {
+    const r = run([CANDLES.slice(0, 100)]);
+    expect(() => r.engine.processCandles(r.account, 'BTCUSDT', CANDLES.slice(101, 120))).toThrow(/missing between/);
+    expect(() => r.engine.processCandles(r.account, 'BTCUSDT', [CANDLES[100]!, CANDLES[99]!])).toThrow(/increasing open times/);
+    expect(r.events.filter((e) => e.type === 'ERROR').map((e) => (e as { code: string }).code)).toEqual(['CANDLE_GAP', 'CANDLE_ORDER']);
+    // Nothing of the refused batches was replayed: the series continues at candle 100.
+    expect(r.engine.processCandles(r.account, 'BTCUSDT', CANDLES.slice(0, 400)).candles).toBe(300);
+  });
+
+  it('what was replayed survives a snapshot: the restored engine skips the same candles', async () => {
+    const r = run([CANDLES.slice(0, 200)]);
+    const restored = new PaperTradingEngine();
+    await restored.restoreAccounts(r.engine.snapshot());
+    expect(restored.processCandles(r.account, 'BTCUSDT', CANDLES.slice(0, 220)).candles).toBe(20);
+  });
+
+  it('an auto-trading account without a tactics set is refused when created, with the reason', () => {
+    const engine = new PaperTradingEngine();
+    expect(() => engine.createAccount({ strategyId: 'rsi-reversal', autoTrading: true })).toThrow(/autoTrading needs a tactics set/);
+    expect(engine.createAccount({ strategyId: 'rsi-reversal' }).autoTrading).toBe(false);
+  });
+});
