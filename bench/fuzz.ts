@@ -27,7 +27,7 @@ for (let n = 0; n < seeds; n += 1) {
 }
 const count = (kind: Failure['kind']) => results.reduce((n, r) => n + r.failures.filter((f) => f.kind === kind).length, 0);
 console.log(`\nkernel fuzz: ${seeds} seeds, ${results.reduce((n, r) => n + r.inputs, 0)} inputs (${results.reduce((n, r) => n + r.commands, 0)} commands, ${results.reduce((n, r) => n + r.fills, 0)} fills) in ${((Date.now() - started) / 1000).toFixed(1)} s`);
-console.log(`throws ${count('throw')}, INTERNAL events ${count('internal')}, negative balances ${count('negative-balance')}, invariant breaches ${count('invariant')}, ledger mismatches ${count('ledger-mismatch')}; fills whose event fee differs from the recomputed one: ${results.reduce((n, r) => n + r.feeDisagreements, 0)}`);
+console.log(`throws ${count('throw')}, INTERNAL events ${count('internal')}, negative balances ${count('negative-balance')}, invariant breaches ${count('invariant')}, ledger mismatches ${count('ledger-mismatch')}; fills whose event fee differs from the recomputed one: ${results.reduce((n, r) => n + r.feeDisagreements, 0)}; funding events off the recomputed amount: ${results.reduce((n, r) => n + r.fundingDisagreements, 0)}`);
 const events = new Map<string, number>();
 for (const r of results) for (const [type, n] of r.eventCounts) events.set(type, (events.get(type) ?? 0) + n);
 console.log(`events: ${JSON.stringify(Object.fromEntries([...events].sort()))}`);

@@ -60,6 +60,8 @@ export interface SeedResult {
   readonly rejections: number;
   readonly failures: Failure[];
   readonly feeDisagreements: number;
+  /** Funding events whose amount is neither the recomputed one nor a capped part of it. */
+  readonly fundingDisagreements: number;
   /** How many events of each type the run produced (to show what it exercised). */
   readonly eventCounts: ReadonlyMap<string, number>;
   readonly trace: Trace;
@@ -286,6 +288,7 @@ export function runSeed(fuzzCase: FuzzCase): SeedResult {
     rejections: h.rejections,
     failures: h.failures,
     feeDisagreements: h.model.feeDisagreements.length,
+    fundingDisagreements: h.model.fundingDisagreements.length,
     eventCounts: h.eventCounts,
     trace: { commands: traced, marketInputs: fed },
     firstTraces,

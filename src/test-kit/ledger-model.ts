@@ -12,7 +12,9 @@
  *
  * Spot: per asset, free + locked = deposits ± each fill's quantity and notional − fees.
  * Futures: wallet (free + locked) = deposits + realized PnL − fees − funding, realized PnL from an
- * average-entry model of its own (entry rounded half-up at 18 digits, realized half-up).
+ * average-entry model of its own (entry rounded half-up at 18 digits, realized half-up); funding
+ * |size| × mark × rate (half-up to the commission precision) — a payment the kernel capped at what
+ * the position's margin and the cash held is taken from the event, never a larger one.
  */
 import type { Instrument } from '../core/instruments/instrument.js';
 import type { KernelEvent } from '../core/kernel/events.js';
@@ -102,6 +104,8 @@ export class LedgerModel {
   private readonly orderFees = new Map<string, OrderFees>();
   /** Fills whose event fee differs from the recomputed one (informative). */
   readonly feeDisagreements: { orderId: string; tradeId: string; expected: string; reported: string; asset: string }[] = [];
+  /** Funding payments whose event amount is not the recomputed one (and not a capped payment). */
+  readonly fundingDisagreements: { account: string; expected: string; reported: string }[] = [];
 
   constructor(
     private readonly instruments: ReadonlyMap<string, Instrument>,
@@ -245,7 +249,14 @@ export class LedgerModel {
     // |size| × mark × rate at 10^54, half-up to the commission precision; longs pay a positive rate.
     const raw = size * parseDecimal(event.markPrice)! * parseDecimal(event.rate)!;
     const magnitude = divHalfUp(raw, 10n ** BigInt(RAW_DIGITS - instrument.quoteCommissionPrecision)) * 10n ** BigInt(18 - instrument.quoteCommissionPrecision);
-    book.wallet -= position.size > 0n ? magnitude : -magnitude;
+    const wanted = position.size > 0n ? magnitude : -magnitude;
+    // A payment is never more than the position's margin and the free cash hold (what is beyond is
+    // the insurance fund's); how much they held is the kernel's, so a smaller payment is taken from
+    // the event, but never a larger one, nor one the other way, nor a cut receipt.
+    const reported = parseDecimal(event.amount)!;
+    const capped = wanted > 0n && reported >= 0n && reported < wanted;
+    if (!capped && reported !== wanted) this.fundingDisagreements.push({ account: event.account, expected: showDecimal(wanted), reported: event.amount });
+    book.wallet -= capped ? reported : wanted;
   }
 
   /** A liquidation closes the position; what it costs (margin lost, clearance fee) is the event's. */

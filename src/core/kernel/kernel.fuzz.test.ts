@@ -56,7 +56,7 @@ describe('the kernel under random commands on the real recordings', () => {
     console.log(
       `kernel fuzz: ${SEEDS} seeds (${VENUES.join(', ')}), ${sum((r) => r.inputs)} inputs tried (${sum((r) => r.commands)} commands, ${sum((r) => r.fills)} fills, ${sum((r) => r.rejections)} order rejections) in ${(ran / 1000).toFixed(1)} s; ` +
         `throws ${count('throw')}, INTERNAL ${count('internal')}, negative balances ${count('negative-balance')}, invariant breaches ${count('invariant')}, ledger mismatches ${count('ledger-mismatch')}, invalid inputs accepted ${count('accepted-invalid')}; ` +
-        `fills whose reported fee differs from the recomputed one ${sum((r) => r.feeDisagreements)}`,
+        `fills whose reported fee differs from the recomputed one ${sum((r) => r.feeDisagreements)}, funding events off the recomputed amount ${sum((r) => r.fundingDisagreements)}`,
     );
   }, 600_000);
 
