@@ -6,7 +6,9 @@
  * Guarantees: tick and step come from ccxt's precision in either of its modes (TICK_SIZE or
  * DECIMAL_PLACES; SIGNIFICANT_DIGITS is refused); every number is parsed exactly from its decimal
  * string; a spec that `validateInstrument` refuses is not used. Perpetuals take their margin tiers
- * from the bundled spec (ccxt needs keys for leverage tiers); without one they are refused.
+ * from the bundled spec (ccxt needs keys for leverage tiers); without one they are refused. The
+ * filters ccxt does not unify (price bounds and bands, trailing bounds, open-order caps) come from
+ * the market's raw `info` (ccxt-market-filters.ts), else from the bundled spec.
  */
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -15,6 +17,7 @@ import { findBundledInstrument } from '../../core/instruments/bundled-instrument
 import { validateInstrument, type Instrument } from '../../core/instruments/instrument.js';
 import { parseFixed, type Fixed } from '../../core/money/fixed.js';
 import { decimalString } from './book-state.js';
+import { filtersFromMarketInfo } from './ccxt-market-filters.js';
 
 const DECIMAL_PLACES = 2;
 const SIGNIFICANT_DIGITS = 3;
@@ -48,6 +51,7 @@ export function instrumentFromCcxtMarket(exchangeId: string, market: Market, ker
   if (kind === 'perpetual' && bundled?.marginTiers === undefined) throw new Error(`${exchangeId} ${market.symbol}: no margin tiers for this perpetual (none bundled)`);
   const maxMarketQty = fixedOf(market.limits.market?.max);
   const maxNotional = fixedOf(market.limits.cost?.max);
+  const loaded = filtersFromMarketInfo(exchangeId, kind, market.info);
   return validateInstrument({
     symbol: kernelSymbol,
     exchange: exchangeId,
@@ -69,8 +73,17 @@ export function instrumentFromCcxtMarket(exchangeId: string, market: Market, ker
     ...(bundled?.maxLeverage !== undefined ? { maxLeverage: bundled.maxLeverage } : {}),
     ...(bundled?.marginTiers !== undefined ? { marginTiers: bundled.marginTiers } : {}),
     ...(bundled?.liquidationFeeRate !== undefined ? { liquidationFeeRate: bundled.liquidationFeeRate } : {}),
+    ...(bundled === undefined ? {} : bundledFilters(bundled)),
+    ...loaded,
     source: `${exchangeId} markets via ccxt loadMarkets`,
   });
+}
+
+/** The bundled spec's filters, the fallback for those the market's `info` does not give. */
+function bundledFilters(spec: Instrument): Partial<Instrument> {
+  const { minPrice, maxPrice, priceBand, trailingBounds, maxNumOrders, maxNumAlgoOrders, reduceOnlyExemptFromMinNotional } = spec;
+  const entries = Object.entries({ minPrice, maxPrice, priceBand, trailingBounds, maxNumOrders, maxNumAlgoOrders, reduceOnlyExemptFromMinNotional });
+  return Object.fromEntries(entries.filter(([, v]) => v !== undefined)) as Partial<Instrument>;
 }
 
 /** The bundled spec renamed to `kernelSymbol`, or undefined. */
