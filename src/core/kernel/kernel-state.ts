@@ -25,6 +25,11 @@ export interface KernelConfig {
   readonly equityIntervalMs?: number;
   /** The asset equity is measured in (default USDT). */
   readonly valuationAsset?: string;
+  /**
+   * A book with no update for longer than this (exchange time of the inputs, ms) is stale: orders
+   * arriving or triggering then wait as on an unsynced book. Undefined (default): books never go stale.
+   */
+  readonly staleAfterMs?: number;
   /** Funding for perpetuals: interval (default 8 h, epoch-aligned: 00:00, 08:00, 16:00 UTC) and rates per symbol. */
   readonly funding?: { readonly intervalMs?: number; readonly rates?: Readonly<Record<string, string>> };
 }
@@ -53,6 +58,7 @@ export class KernelState {
   nextSampleAt = 0;
   nextFundingAt = 0;
   readonly latencyMs: number;
+  readonly staleAfterMs: number | undefined;
   readonly triggerSource: 'last' | 'mark';
   readonly equityIntervalMs: number;
   readonly valuationAsset: string;
@@ -76,6 +82,8 @@ export class KernelState {
     const latency = config.latencyMs ?? 0;
     if (!Number.isSafeInteger(latency) || latency < 0) throw new RangeError(`latency must be a whole number of ms ≥ 0, got ${latency}`);
     this.latencyMs = latency;
+    if (config.staleAfterMs !== undefined && (!Number.isSafeInteger(config.staleAfterMs) || config.staleAfterMs <= 0)) throw new RangeError(`staleAfterMs must be a whole number of ms > 0, got ${config.staleAfterMs}`);
+    this.staleAfterMs = config.staleAfterMs;
     this.triggerSource = config.triggerSource ?? 'last';
     this.equityIntervalMs = config.equityIntervalMs ?? 60_000;
     this.valuationAsset = config.valuationAsset ?? 'USDT';
@@ -97,6 +105,8 @@ export class KernelState {
       valuationAsset: this.valuationAsset,
       fundingIntervalMs: this.fundingIntervalMs,
       fundingRates: [...this.fundingRates].map(([symbol, rate]) => `${symbol}=${formatFixed(rate)}`),
+      // Only when set: databases created before it existed (never stale) keep their fingerprint.
+      ...(this.staleAfterMs !== undefined ? { staleAfterMs: this.staleAfterMs } : {}),
     });
   }
 

@@ -15,7 +15,10 @@
  * - Conditional orders (stop-loss, take-profit, trailing stop) wait off the book and trigger on the
  *   tape (last trade or mark price), never on a candle's guess; then they execute as MARKET or
  *   LIMIT. When one order of an OCO group triggers, the others are cancelled.
- * - Paper orders never trade with each other. No fill is computed while the book is not synced.
+ * - Taker walks and crossed books use the book view paper orders see (book-view.ts): displayed
+ *   liquidity less what paper orders took and what real trades consumed since the level was stated.
+ * - Paper orders never trade with each other. No order executes while the book is not synced or is
+ *   stale (no update for longer than `staleAfterMs` by the order's arrival time): it waits.
  * Money moves only through the account's `Settlement` (spot or futures).
  * Not modelled: hidden liquidity, self-trade prevention against real orders, market impact
  * beyond the displayed depth.
@@ -34,6 +37,8 @@ import { planTakerWalk, type WalkPlan } from './taker-walk.js';
 
 export interface EngineContext {
   now(): number;
+  /** A book not updated for longer than this (exchange time, ms) is stale: orders wait; undefined = never. */
+  readonly staleAfterMs: number | undefined;
   emit(event: KernelEvent): void;
   nextTradeId(): string;
   settlement(order: Order, market: Market): Settlement;
@@ -50,10 +55,11 @@ export class MatchingEngine {
    */
   arrive(order: Order, market: Market): Rejection | undefined {
     const settlement = this.ctx.settlement(order, market);
-    if (order.type === 'LIMIT_MAKER' && market.usable && this.wouldTake(order, market)) return rejection('WOULD_TAKE');
+    const usable = this.usable(market);
+    if (order.type === 'LIMIT_MAKER' && usable && this.wouldTake(order, market)) return rejection('WOULD_TAKE');
     const refused = settlement.reserve(order);
     if (refused !== undefined) return refused;
-    if (!isConditional(order.type) && order.type === 'MARKET' && market.usable) {
+    if (!isConditional(order.type) && order.type === 'MARKET' && usable) {
       const refusal = settlement.checkMarket(order, this.plan(order, market));
       if (refusal !== undefined) {
         this.releaseAll(order, settlement);
@@ -71,7 +77,7 @@ export class MatchingEngine {
       ...(order.reduceOnly ? { reduceOnly: true } : {}),
     });
     if (isConditional(order.type)) market.conditionals.push(order);
-    else if (market.usable) this.execute(order, market);
+    else if (usable) this.execute(order, market);
     else market.waiting.push(order);
     return undefined;
   }
@@ -82,17 +88,24 @@ export class MatchingEngine {
     this.finish(order, market, 'cancel', reason);
   }
 
-  /** A real trade printed: fill resting paper orders it reaches. */
+  /**
+   * A real trade printed: fill resting paper orders it reaches, then take what it traded through
+   * out of the book view, so that orders it triggers meet the book as it stands after it.
+   */
   onTrade(market: Market, price: Fixed, quantity: Fixed, buyerMaker: boolean): void {
     if (!market.usable) return;
     this.fillFromTrade(market, 'BUY', price, quantity, buyerMaker);
     this.fillFromTrade(market, 'SELL', price, quantity, !buyerMaker);
+    market.view.onTrade(buyerMaker ? market.book.bids : market.book.asks, price, quantity);
   }
 
-  /** The book changed: refresh own liquidity, tighten queues, fill crossed orders. */
+  /**
+   * The book changed: the levels it stated are fresh in the view, queues tighten, crossed orders
+   * fill, and orders waiting for a usable book execute.
+   */
   onBookChanged(market: Market, changed: readonly ChangedLevel[], resynced: boolean): void {
-    if (resynced) market.own.clear();
-    for (const level of changed) market.own.refresh(level.side, level.price);
+    if (resynced) market.view.statedAll(market.book.bids, market.book.asks);
+    else for (const level of changed) market.view.stated(level.side, level.price, market.book.side(level.side).sizeAt(level.price));
     if (resynced) {
       for (const side of [market.bids, market.asks]) for (const order of side.all()) this.clampQueue(order, market);
     } else {
@@ -103,7 +116,7 @@ export class MatchingEngine {
     }
     this.fillCrossed(market, 'BUY');
     this.fillCrossed(market, 'SELL');
-    if (resynced && market.waiting.length > 0) {
+    if (market.waiting.length > 0 && this.usable(market)) {
       const waiting = market.waiting.splice(0);
       for (const order of waiting) if (isOpenStatus(order.status)) this.executeWaiting(order, market);
     }
@@ -133,7 +146,7 @@ export class MatchingEngine {
           }
         }
       }
-      if (market.usable) this.executeWaiting(order, market);
+      if (this.usable(market)) this.executeWaiting(order, market);
       else market.waiting.push(order);
     }
   }
@@ -144,6 +157,11 @@ export class MatchingEngine {
       (o) => o.account === account && isOpenStatus(o.status),
     );
     for (const order of open.sort((a, b) => a.arrivalSeq - b.arrivalSeq)) this.cancel(order, market, reason);
+  }
+
+  /** Whether an arriving or triggered order may execute on the book now: synced, and not stale. */
+  private usable(market: Market): boolean {
+    return market.usable && !market.staleAt(this.ctx.now(), this.ctx.staleAfterMs);
   }
 
   private trail(order: Order, price: Fixed): void {
@@ -254,9 +272,9 @@ export class MatchingEngine {
     const atMarket = executionType(order.type) === 'MARKET';
     const budget = atMarket ? settlement.marketBudget(order) : undefined;
     const spend = budget === undefined ? {} : { budget: budget.amount, budgetFeeRate: budget.feeRate };
-    if (atMarket && order.quoteOrderQty !== undefined) return planTakerWalk(opposite, market.own, { ...spend, stepSize });
+    if (atMarket && order.quoteOrderQty !== undefined) return planTakerWalk(opposite, market.view, { ...spend, stepSize });
     const quantity = settlement.fillableQty(order, remainingQty(order));
-    return planTakerWalk(opposite, market.own, {
+    return planTakerWalk(opposite, market.view, {
       quantity,
       ...(atMarket ? spend : { limitPrice: order.price! }),
       stepSize,
@@ -266,7 +284,7 @@ export class MatchingEngine {
   private takeSlices(order: Order, market: Market, plan: WalkPlan, completes: boolean): void {
     const oppositeSide = order.side === 'BUY' ? 'ask' : 'bid';
     plan.slices.forEach((slice, i) => {
-      market.own.take(oppositeSide, slice.price, slice.quantity);
+      market.view.take(oppositeSide, slice.price, slice.quantity);
       this.fill(order, market, slice.price, slice.quantity, 'TAKER', completes && i === plan.slices.length - 1);
     });
   }
@@ -334,9 +352,9 @@ export class MatchingEngine {
       if (!crossed) return;
       const remaining = this.restingRemainder(order, market);
       if (remaining === undefined) continue;
-      const plan = planTakerWalk(opposite, market.own, { quantity: remaining, limitPrice: order.price!, stepSize: market.instrument.stepSize });
+      const plan = planTakerWalk(opposite, market.view, { quantity: remaining, limitPrice: order.price!, stepSize: market.instrument.stepSize });
       if (plan.quantity === 0n) return; // crossed liquidity already taken by paper orders
-      for (const slice of plan.slices) market.own.take(opposite.side, slice.price, slice.quantity);
+      for (const slice of plan.slices) market.view.take(opposite.side, slice.price, slice.quantity);
       this.fill(order, market, order.price!, plan.quantity, 'MAKER', plan.quantity === remainingQty(order));
       this.afterRestingFill(order, market);
       if (isOpenStatus(order.status)) return; // crossed liquidity exhausted for this order; worse-priced orders get none

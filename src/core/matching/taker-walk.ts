@@ -1,15 +1,16 @@
 /**
  * The taker walk: how an incoming order consumes the displayed book, level by level.
  *
- * Guarantees: never takes more than a level's available size (displayed − own consumption);
+ * Guarantees: never takes more than a level's available size in the book view paper orders see
+ * (displayed − taken by paper − consumed by trades since the level was last stated);
  * never crosses the limit price; every slice is a whole multiple of the step size; when a quote
  * budget is given, Σ price × qty × (1 + feeRate) of the slices never exceeds it.
- * The walk only plans; `OwnLiquidity.take` commits it, so FILL_OR_KILL can look before it leaps.
+ * The walk only plans; `BookView.take` commits it, so FILL_OR_KILL can look before it leaps.
  * Cost: O(levels walked).
  */
 import { divRound, mul, type Fixed } from '../money/fixed.js';
 import type { BookSide } from '../book/book-side.js';
-import type { OwnLiquidity } from './own-liquidity.js';
+import type { BookView } from './book-view.js';
 
 export interface Slice {
   readonly price: Fixed;
@@ -35,7 +36,7 @@ export interface WalkPlan {
   readonly budgetBound: boolean;
 }
 
-export function planTakerWalk(side: BookSide, own: OwnLiquidity, limits: WalkLimits): WalkPlan {
+export function planTakerWalk(side: BookSide, view: BookView, limits: WalkLimits): WalkPlan {
   const slices: Slice[] = [];
   let wanted = limits.quantity;
   let budget = limits.budget;
@@ -46,7 +47,7 @@ export function planTakerWalk(side: BookSide, own: OwnLiquidity, limits: WalkLim
   for (const [price, displayed] of side.levels()) {
     if (wanted !== undefined && wanted <= 0n) break;
     if (limits.limitPrice !== undefined && side.isBetter(limits.limitPrice, price)) break;
-    let take = own.available(side.side, price, displayed);
+    let take = view.available(side.side, price, displayed);
     if (wanted !== undefined && wanted < take) take = wanted;
     if (budget !== undefined) {
       // Largest step multiple whose cost with fees fits the budget.

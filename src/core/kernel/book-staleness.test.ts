@@ -1,0 +1,80 @@
+import { describe, expect, it } from 'vitest';
+import { findBundledInstrument } from '../instruments/bundled-instruments.js';
+import type { KernelEvent } from './events.js';
+import type { KernelInput } from './inputs.js';
+import { Kernel } from './kernel.js';
+import { KernelState } from './kernel-state.js';
+import { SnapshotConfigError } from './kernel-snapshot.js';
+
+const instrument = findBundledInstrument('binance', 'spot', 'BTCUSDT')!;
+const symbol = 'BTCUSDT';
+const T = 1_723_161_300_000;
+
+const snapshot = (time: number, id = 100): KernelInput => ({
+  kind: 'book.snapshot', time, symbol, lastUpdateId: id,
+  bids: [['60000.00', '2']], asks: [['60010.00', '2'], ['60020.00', '2']],
+});
+const delta = (time: number, id: number): KernelInput => ({ kind: 'book.delta', time, symbol, firstUpdateId: id, finalUpdateId: id, bids: [['59990.00', '1']], asks: [] });
+const buy = (time: number, clientOrderId: string): KernelInput => ({ kind: 'order.place', time, account: 'a', symbol, side: 'BUY', type: 'MARKET', quantity: '0.1', clientOrderId });
+const fillsOf = (events: readonly KernelEvent[]) => events.filter((e) => e.type === 'FILL');
+
+function kernelAt(staleAfterMs: number | undefined): Kernel {
+  const kernel = new Kernel({ instruments: [instrument], ...(staleAfterMs !== undefined ? { staleAfterMs } : {}) });
+  kernel.handle(snapshot(T));
+  kernel.handle({ kind: 'account.open', time: T, account: 'a', balances: { USDT: '100000' } });
+  return kernel;
+}
+
+describe('a stale book, decided by the kernel from the inputs’ times', () => {
+  it('an order arriving within staleAfterMs of the last book update fills; one arriving later waits', () => {
+    const kernel = kernelAt(1_000);
+    expect(fillsOf(kernel.handle(buy(T + 1_000, 'fresh')))).toHaveLength(1);
+    // 1,001 ms after the last update: stale, whatever came in between that is not a book update.
+    kernel.handle({ kind: 'trade', time: T + 900, symbol, tradeId: 1, price: '60010.00', quantity: '0.01', buyerMaker: false });
+    kernel.handle({ kind: 'clock', time: T + 1_001 });
+    const late = kernel.handle(buy(T + 1_001, 'late'));
+    expect(late.map((e) => e.type)).toEqual(['ORDER_NEW']);
+    expect(kernel.orders('a').find((o) => o.clientOrderId === 'late')).toMatchObject({ status: 'NEW', executedQty: 0n });
+    // The next book update makes the book usable: the waiting order fills on that book.
+    const resumed = kernel.handle(delta(T + 5_000, 101));
+    expect(fillsOf(resumed)).toEqual([expect.objectContaining({ clientOrderId: 'late', price: '60010', quantity: '0.1' })]);
+    kernel.checkInvariants();
+  });
+
+  it('the order’s own time decides, so no ordering of timer inputs and orders fills on a stale book', () => {
+    // The same order, stamped 5 s after the last update, with and without a clock input before it.
+    for (const withTick of [false, true]) {
+      const kernel = kernelAt(2_000);
+      if (withTick) kernel.handle({ kind: 'clock', time: T + 4_000 });
+      expect(fillsOf(kernel.handle(buy(T + 5_000, 'o')))).toEqual([]);
+    }
+  });
+
+  it('a stop triggered while the book is stale waits for the next update', () => {
+    const kernel = kernelAt(1_000);
+    kernel.handle({ kind: 'order.place', time: T, account: 'a', symbol, side: 'BUY', type: 'STOP_LOSS', quantity: '0.1', stopPrice: '60015.00', clientOrderId: 'stop' });
+    const triggered = kernel.handle({ kind: 'trade', time: T + 3_000, symbol, tradeId: 1, price: '60015.00', quantity: '0.01', buyerMaker: false });
+    expect(triggered.map((e) => e.type)).toEqual(['ORDER_TRIGGERED']);
+    expect(fillsOf(kernel.handle(delta(T + 3_100, 101)))).toEqual([expect.objectContaining({ clientOrderId: 'stop', price: '60020' })]);
+  });
+
+  it('without staleAfterMs books never go stale, and the configuration keeps the fingerprint databases were created with', () => {
+    const kernel = kernelAt(undefined);
+    expect(fillsOf(kernel.handle(buy(T + 3_600_000, 'hour-later')))).toHaveLength(1);
+    expect(new KernelState({ instruments: [instrument] }).fingerprint).not.toContain('staleAfterMs');
+    expect(new KernelState({ instruments: [instrument], staleAfterMs: 10_000 }).fingerprint).toContain('"staleAfterMs":10000');
+    // A snapshot of a kernel without it restores; one taken with it set is refused without it.
+    expect(() => Kernel.restore({ instruments: [instrument] }, kernel.snapshot())).not.toThrow();
+    expect(() => Kernel.restore({ instruments: [instrument] }, kernelAt(10_000).snapshot())).toThrow(SnapshotConfigError);
+  });
+
+  it('keeps the time of the last book update across a snapshot and restore', () => {
+    const kernel = kernelAt(1_000);
+    const restored = Kernel.restore({ instruments: [instrument], staleAfterMs: 1_000 }, kernel.snapshot());
+    expect(fillsOf(restored.handle(buy(T + 1_500, 'after-restore')))).toEqual([]);
+  });
+
+  it('refuses a staleAfterMs that is not a whole positive number of ms', () => {
+    for (const bad of [0, -1, 1.5]) expect(() => new Kernel({ instruments: [instrument], staleAfterMs: bad })).toThrow(RangeError);
+  });
+});

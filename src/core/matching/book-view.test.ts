@@ -1,0 +1,178 @@
+import { describe, expect, it } from 'vitest';
+import { formatFixed, parseFixed, type Fixed } from '../money/fixed.js';
+import type { FillEvent, KernelEvent } from '../kernel/events.js';
+import type { KernelInput, PlaceOrderInput, TradeInput } from '../kernel/inputs.js';
+import { Kernel } from '../kernel/kernel.js';
+import { instrumentForRecording, replayInputs } from '../../market-data/replay-session.js';
+import type { Recording } from '../../market-data/recording-reader.js';
+import { BUNDLED_RECORDING } from '../../test-kit/data-paths.js';
+import { loadRecording } from '../../test-kit/recording-stepper.js';
+
+const SYMBOL = 'BTCUSDT';
+const RICH = { USDT: '100000000', BTC: '1000' };
+
+type Order = Omit<PlaceOrderInput, 'kind' | 'symbol'>;
+
+/** Replays the recording with the orders merged by time, as `papertrade replay` does; `observe` sees every input and its events. */
+function replay(recording: Recording, orders: readonly Order[], observe?: (input: KernelInput, events: readonly KernelEvent[]) => void): KernelEvent[] {
+  const kernel = new Kernel({ instruments: [instrumentForRecording(recording)] });
+  const commands = [...orders].sort((a, b) => a.time - b.time).map((o): PlaceOrderInput => ({ kind: 'order.place', symbol: SYMBOL, ...o }));
+  const all: KernelEvent[] = [];
+  for (const input of replayInputs(recording, commands, RICH)) {
+    const events = kernel.handle(input);
+    observe?.(input, events);
+    all.push(...events);
+  }
+  kernel.checkInvariants();
+  return all;
+}
+
+const fillsOf = (events: readonly KernelEvent[], account: string): Array<[string, string]> =>
+  events.filter((e): e is FillEvent => e.type === 'FILL' && e.account === account).map((f) => [f.price, f.quantity]);
+
+describe('the book view paper orders see, on the real tape', () => {
+  const recording = loadRecording(BUNDLED_RECORDING);
+
+  it('a sell stop triggered inside a sweep fills at the triggering print, not on the bids the sweep already took', () => {
+    // Rows of the recording: bid 61650.00 was last stated at 0.03808 (depth E=1723161490521). The
+    // sell sweep of 1723161502325–…344 printed every bid from 61687.71 down; the first print at or
+    // below 61650.00 is trade 3735688993, 0.00159 at 61650.00 (t=1723161502330). After it the bids
+    // above 61650 are gone and 0.03808 − 0.00159 = 0.03649 remain at 61650.00: the stop sells 0.01 there.
+    // Before the rule it sold at 61686.03, a bid the sweep had taken 4 ms earlier.
+    const events = replay(recording, [{ time: 1723161300000, account: 'a', side: 'SELL', type: 'STOP_LOSS', quantity: '0.01', stopPrice: '61650.00' }]);
+    expect(events.find((e) => e.type === 'ORDER_TRIGGERED')).toMatchObject({ at: 1723161502330, triggerPrice: '61650' });
+    expect(fillsOf(events, 'a')).toEqual([['61650', '0.01']]);
+  });
+
+  it('a buy stop-limit and a market buy inside a buy sweep pay at least the last print, never an ask it lifted', () => {
+    // Ask 61850.00 was stated at 0.26284 (E=1723161300729) and next at E=1723161309733. Buyers
+    // printed 61847.86, 61848.00, 61849.79 and then trade 3735684443, 0.00105 at 61850.00
+    // (t=1723161309718): every ask below 61850 is gone and 0.26284 − 0.00105 = 0.26179 remain there
+    // (the next update states exactly 0.26179). Both orders (0.01 each) fill at 61850.00; before, at 61843.25.
+    const events = replay(recording, [
+      { time: 1723161300000, account: 'b', side: 'BUY', type: 'STOP_LOSS_LIMIT', quantity: '0.01', stopPrice: '61850.00', price: '61860.00' },
+      { time: 1723161309718, account: 'c', side: 'BUY', type: 'MARKET', quantity: '0.01' },
+    ]);
+    expect(fillsOf(events, 'b')).toEqual([['61850', '0.01']]);
+    expect(fillsOf(events, 'c')).toEqual([['61850', '0.01']]);
+  });
+
+  it('liquidity a paper order took does not come back when the exchange restates the same size', () => {
+    // Ask 61747.28 was stated at 4.70563 (E=1723161399876) and restated at 4.70563 (E=1723161400476);
+    // no trade printed at 61747.28 between 1723161399414 and 1723161400600. x takes all of it;
+    // neither y nor z may take any of it again. Before, z got 4.70563 at 61747.28 a second time.
+    const events = replay(recording, [
+      { time: 1723161400000, account: 'x', side: 'BUY', type: 'MARKET', quantity: '4.70563' },
+      { time: 1723161400300, account: 'y', side: 'BUY', type: 'MARKET', quantity: '1' },
+      { time: 1723161400500, account: 'z', side: 'BUY', type: 'MARKET', quantity: '4.70563' },
+    ]);
+    expect(fillsOf(events, 'x')).toEqual([['61747.28', '4.70563']]);
+    for (const account of ['y', 'z']) {
+      const fills = fillsOf(events, account);
+      expect(fills.reduce((sum, [, q]) => sum + parseFixed(q), 0n), account).toBe(parseFixed(account === 'y' ? '1' : '4.70563'));
+      expect(fills.every(([p]) => parseFixed(p) > parseFixed('61747.28')), account).toBe(true);
+    }
+    // y took the levels above first; z starts no lower than where y stopped, except where the book shows more.
+    expect(parseFixed(fillsOf(events, 'z')[0]![0]) >= parseFixed(fillsOf(events, 'y').at(-1)![0])).toBe(true);
+  });
+
+  it('no stop fills better than the print that triggered it, over the whole recording', () => {
+    const stops: Order[] = [];
+    for (let i = 0; i < 23; i += 1) {
+      const stop = formatFixed(parseFixed('61600') + parseFixed('10') * BigInt(i));
+      stops.push({ time: 1723161300000 + i * 1000, account: `s${i}`, side: 'SELL', type: 'STOP_LOSS', quantity: '0.05', stopPrice: stop, clientOrderId: `sell-${stop}` });
+      stops.push({ time: 1723161300000 + i * 1000, account: `s${i}`, side: 'SELL', type: 'STOP_LOSS_LIMIT', quantity: '0.02', stopPrice: stop, price: formatFixed(parseFixed(stop) - parseFixed('30')), clientOrderId: `sell-limit-${stop}` });
+    }
+    for (let i = 0; i < 12; i += 1) {
+      const stop = formatFixed(parseFixed('61780') + parseFixed('10') * BigInt(i));
+      stops.push({ time: 1723161280000 + i * 500, account: `b${i}`, side: 'BUY', type: 'STOP_LOSS', quantity: '0.05', stopPrice: stop, clientOrderId: `buy-${stop}` });
+    }
+    const events = replay(recording, stops);
+    // The model: a stop's triggering print is the first trade after it was placed that reaches its stop price.
+    // A command is handled before the first market input stamped after it (the recorder's order).
+    let judged = 0;
+    for (const stop of stops) {
+      const stopPrice = parseFixed(stop.stopPrice!);
+      const sell = stop.side === 'SELL';
+      const from = recording.inputs.findIndex((i) => i.time > stop.time);
+      const print = recording.inputs
+        .slice(from)
+        .filter((t): t is TradeInput => t.kind === 'trade')
+        .find((t) => (sell ? parseFixed(t.price) <= stopPrice : parseFixed(t.price) >= stopPrice));
+      const fills = events.filter((e): e is FillEvent => e.type === 'FILL' && e.clientOrderId === stop.clientOrderId);
+      if (print === undefined) {
+        expect(fills, stop.clientOrderId).toEqual([]);
+        continue;
+      }
+      for (const fill of fills) {
+        const price = parseFixed(fill.price);
+        expect(sell ? price <= parseFixed(print.price) : price >= parseFixed(print.price), `${stop.clientOrderId} filled at ${fill.price}, print ${print.price}`).toBe(true);
+        judged += 1;
+      }
+    }
+    expect(judged).toBeGreaterThan(40);
+  });
+
+  it('no displayed liquidity is used twice across the run: takers from many accounts, judged level by level', () => {
+    const orders: Order[] = [];
+    for (let i = 0; i < 120; i += 1) {
+      const time = 1723161260000 + i * 2_750;
+      const side = i % 3 === 2 ? 'SELL' : 'BUY';
+      orders.push({ time, account: `t${i % 4}`, side, type: 'MARKET', quantity: i % 5 === 0 ? '3.5' : '0.9' });
+      orders.push({ time: time + 40, account: `u${i % 3}`, side, type: 'MARKET', quantity: '1.3' });
+    }
+    // The model, written from the rule alone: per level, the displayed size as the recording states
+    // it; real volume traded there since it was stated; a print beyond the level empties it; paper's
+    // claim, which real trades at the level retire first and a statement caps at the size stated.
+    // A paper taker may take at most displayed − traded − claim.
+    const displayed = { bid: new Map<Fixed, Fixed>(), ask: new Map<Fixed, Fixed>() };
+    const traded = { bid: new Map<Fixed, Fixed>(), ask: new Map<Fixed, Fixed>() };
+    const claim = { bid: new Map<Fixed, Fixed>(), ask: new Map<Fixed, Fixed>() };
+    const swept = { bid: new Set<Fixed>(), ask: new Set<Fixed>() };
+    const state = (side: 'bid' | 'ask', price: Fixed, size: Fixed) => {
+      if (size === 0n) displayed[side].delete(price);
+      else displayed[side].set(price, size);
+      traded[side].delete(price);
+      const c = swept[side].has(price) ? 0n : claim[side].get(price) ?? 0n;
+      swept[side].delete(price);
+      claim[side].set(price, c < size ? c : size);
+    };
+    let takes = 0;
+    let snapshotId = -1;
+    // The input's market effect comes first: orders it fills or triggers meet the book after it.
+    const observe = (input: KernelInput, events: readonly KernelEvent[]) => {
+      if (input.kind === 'book.snapshot') {
+        snapshotId = input.lastUpdateId;
+        for (const side of ['bid', 'ask'] as const) {
+          const fresh = new Map((side === 'bid' ? input.bids : input.asks).map(([p, q]) => [parseFixed(p), parseFixed(q)]));
+          for (const price of new Set([...displayed[side].keys(), ...claim[side].keys(), ...fresh.keys()])) state(side, price, fresh.get(price) ?? 0n);
+        }
+      }
+      if (input.kind === 'book.delta' && input.finalUpdateId > snapshotId) {
+        for (const [p, q] of input.bids) state('bid', parseFixed(p), parseFixed(q));
+        for (const [p, q] of input.asks) state('ask', parseFixed(p), parseFixed(q));
+      }
+      if (input.kind === 'trade') {
+        const side = input.buyerMaker ? 'bid' : 'ask';
+        const price = parseFixed(input.price);
+        const q = parseFixed(input.quantity);
+        for (const level of displayed[side].keys()) if (side === 'bid' ? level > price : level < price) swept[side].add(level);
+        const c = claim[side].get(price) ?? 0n;
+        claim[side].set(price, c > q ? c - q : 0n);
+        traded[side].set(price, (traded[side].get(price) ?? 0n) + q);
+      }
+      for (const e of events) {
+        if (e.type !== 'FILL' || e.liquidity !== 'TAKER') continue;
+        const side = e.side === 'BUY' ? 'ask' : 'bid';
+        const price = parseFixed(e.price);
+        const q = parseFixed(e.quantity);
+        const free = swept[side].has(price) ? 0n : (displayed[side].get(price) ?? 0n) - (traded[side].get(price) ?? 0n) - (claim[side].get(price) ?? 0n);
+        expect(q <= free, `${e.account} took ${e.quantity} at ${e.price} (${side}) where ${formatFixed(free)} was free`).toBe(true);
+        claim[side].set(price, (claim[side].get(price) ?? 0n) + q);
+        takes += 1;
+      }
+    };
+    replay(recording, orders, observe);
+    expect(takes).toBeGreaterThan(500);
+  });
+});

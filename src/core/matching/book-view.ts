@@ -1,0 +1,123 @@
+/**
+ * The book view paper orders see: the exchange's displayed levels, less what paper orders took,
+ * less what real trades consumed since the exchange last stated the level.
+ *
+ * Per level it keeps two amounts, both taken from the front of the level's queue:
+ * - `traded`: real trade volume printed at the level since a depth update last stated it; a level
+ *   priced better than a print on its side is `swept` (the aggressor went through it, so nothing
+ *   of it was left when the print happened);
+ * - `paper`: what paper orders took from it and the real market has not consumed since.
+ *
+ * available = displayed − traded − paper (0 when swept), never negative.
+ *
+ * Guarantees:
+ * - a real trade consumes, for every paper order, the displayed liquidity it traded through: on the
+ *   side it hit, its quantity at its price and everything better, until a depth update states the
+ *   level again (the statement already reflects the trade);
+ * - liquidity a paper order took is never given back by a statement of the same size or less: a
+ *   statement of size S leaves min(paper, S) taken. It comes back only as real trades at the level
+ *   consume it (the real market's aggressors took the same front of the queue: each traded unit
+ *   first retires a unit of `paper`), or as the exchange shows more than was left (S above
+ *   displayed − paper is new liquidity), or when the level is emptied (S = 0: all of it is gone);
+ * - a full snapshot states every level at once (same rules).
+ * Not modelled: which orders a cancellation removed (cancellations are assumed to be of other
+ * orders than the ones paper took, the cautious reading).
+ * Cost: one Map entry per level touched by paper or by a print since its last statement; a print
+ * costs O(levels it went through).
+ */
+import type { Fixed } from '../money/fixed.js';
+import type { BookSide, BookSideName } from '../book/book-side.js';
+
+interface LevelUse {
+  traded: Fixed;
+  paper: Fixed;
+  swept: boolean;
+}
+
+/** A level's use as snapshots store it: [side, price, paper, traded?, swept?]. */
+export type LevelUseEntry = readonly [BookSideName, Fixed, Fixed, Fixed?, boolean?];
+
+export class BookView {
+  private readonly levels = { bid: new Map<Fixed, LevelUse>(), ask: new Map<Fixed, LevelUse>() };
+
+  /** What paper orders may still take at a level displaying `displayed`. */
+  available(side: BookSideName, price: Fixed, displayed: Fixed): Fixed {
+    const use = this.levels[side].get(price);
+    if (use === undefined) return displayed;
+    if (use.swept) return 0n;
+    const left = displayed - use.traded - use.paper;
+    return left > 0n ? left : 0n;
+  }
+
+  /** Paper took `quantity` from the level. */
+  take(side: BookSideName, price: Fixed, quantity: Fixed): void {
+    if (quantity <= 0n) return;
+    this.use(side, price).paper += quantity;
+  }
+
+  /**
+   * A real trade hit `side` at `price`: levels better than the price are gone, the level at the
+   * price lost `quantity`; each traded unit retires a unit of what paper took there first.
+   */
+  onTrade(book: BookSide, price: Fixed, quantity: Fixed): void {
+    for (const [level] of book.levels()) {
+      if (!book.isBetter(level, price)) break;
+      const use = this.use(book.side, level);
+      use.swept = true;
+      use.paper = 0n;
+    }
+    const use = this.use(book.side, price);
+    const retired = use.paper < quantity ? use.paper : quantity;
+    use.paper -= retired;
+    use.traded += quantity;
+  }
+
+  /** The exchange stated the level's size anew (a delta naming it, or a snapshot). */
+  stated(side: BookSideName, price: Fixed, displayed: Fixed): void {
+    const map = this.levels[side];
+    const use = map.get(price);
+    if (use === undefined) return;
+    const paper = use.swept ? 0n : use.paper < displayed ? use.paper : displayed;
+    if (paper === 0n) {
+      map.delete(price);
+      return;
+    }
+    map.set(price, { traded: 0n, paper, swept: false });
+  }
+
+  /** A full snapshot: every level is stated by the book's new sizes (absent levels by zero). */
+  statedAll(bids: BookSide, asks: BookSide): void {
+    for (const book of [bids, asks]) for (const price of [...this.levels[book.side].keys()]) this.stated(book.side, price, book.sizeAt(price));
+  }
+
+  clear(): void {
+    this.levels.bid.clear();
+    this.levels.ask.clear();
+  }
+
+  /** Accepts entries written by `entries()`, and the older [side, price, paper] form. */
+  restore(entries: readonly LevelUseEntry[]): void {
+    this.clear();
+    for (const [side, price, paper, traded, swept] of entries) this.levels[side].set(price, { paper, traded: traded ?? 0n, swept: swept ?? false });
+  }
+
+  /** Entries for snapshots, in a stable order. */
+  entries(): LevelUseEntry[] {
+    const out: LevelUseEntry[] = [];
+    for (const side of ['bid', 'ask'] as const) {
+      const sorted = [...this.levels[side].entries()].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+      for (const [price, use] of sorted) out.push([side, price, use.paper, use.traded, use.swept]);
+    }
+    return out;
+  }
+
+  private use(side: BookSideName, price: Fixed): LevelUse {
+    const map = this.levels[side];
+    let use = map.get(price);
+    if (use === undefined) {
+      use = { traded: 0n, paper: 0n, swept: false };
+      map.set(price, use);
+    }
+    return use;
+  }
+}
