@@ -92,15 +92,12 @@ export function registerBinanceMarketRoutes(ctx: BinanceContext): void {
   ctx.route('GET', '/api/v3/avgPrice', 2, async (_request, _reply, p) => {
     const instrument = instrumentOf(p.symbol);
     const now = kernel().now;
-    const window = ctx.tape.tradesOf(instrument.symbol).filter((t) => t.time > now - 5 * 60_000);
-    let volume = 0n;
-    let quote = 0n;
-    for (const t of window) {
-      volume += parseFixed(t.quantity);
-      quote += mulExact(parseFixed(t.price), parseFixed(t.quantity));
-    }
-    const price = volume > 0n ? eight(div(quote, volume)) : lastPriceOf(kernel(), ctx.tape, instrument.symbol);
-    return { mins: 5, price, closeTime: window.at(-1)?.time ?? now };
+    // The kernel's average is the one its PERCENT_PRICE_BY_SIDE and NOTIONAL filters use (core/matching/average-price.ts).
+    const mins = instrument.priceBand?.averageMinutes ?? 5;
+    const average = kernel().averagePrice(instrument.symbol);
+    const window = ctx.tape.tradesOf(instrument.symbol).filter((t) => t.time > now - mins * 60_000);
+    const price = average !== undefined ? eight(average) : lastPriceOf(kernel(), ctx.tape, instrument.symbol);
+    return { mins, price, closeTime: window.at(-1)?.time ?? now };
   });
 
   const ticker24 = (i: Instrument) => {

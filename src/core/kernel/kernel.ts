@@ -285,6 +285,11 @@ export class Kernel {
     return { bids: fmt('bids'), asks: fmt('asks') };
   }
 
+  /** Volume-weighted average trade price over the instrument's band window (Binance avgPrice); undefined before any trade. */
+  averagePrice(symbol: string): Fixed | undefined {
+    return this.s.markets.get(symbol)?.averagePrice.at(this.s.clock);
+  }
+
   markPrice(symbol: string): Fixed | undefined {
     return this.s.markets.get(symbol)?.mark;
   }
