@@ -140,6 +140,19 @@ describe('the Binance Spot v3 routes (raw HTTP)', () => {
     expect(await place(`quantity=1&price=${bid}`)).toEqual({ code: -2010, msg: 'Account has insufficient balance for requested action.' });
   });
 
+  it("refuses what the kernel's exchange rules refuse, in Binance's words: band, trailing bounds in BIPS, a stop already reached", async () => {
+    const place = async (query: string, body: string) => (await signed('POST', '/api/v3/order', `symbol=BTCUSDT&${query}`, body)).json();
+    // 100 USDT lies far below 0.2× the 5-minute average price (about 61,800 on the recording).
+    expect(await place('side=BUY&type=LIMIT&timeInForce=GTC', 'quantity=0.1&price=100')).toEqual({ code: -1013, msg: 'Filter failure: PERCENT_PRICE_BY_SIDE' });
+    // trailingDelta is in BIPS: 5 = 0.05 %, below TRAILING_DELTA's 10; 150 = 1.5 % passes (the kernel's callbackRate "0.015").
+    expect(await place('side=BUY&type=STOP_LOSS', 'quantity=0.001&trailingDelta=5')).toEqual({ code: -1013, msg: 'Filter failure: TRAILING_DELTA' });
+    expect(await place('side=BUY&type=STOP_LOSS', 'quantity=0.001&trailingDelta=150&newOrderRespType=RESULT')).toMatchObject({ status: 'NEW', type: 'STOP_LOSS' });
+    // A buy stop-loss at 1,000 fires as soon as the price is at or above it: it is already.
+    expect(await place('side=BUY&type=STOP_LOSS', 'quantity=0.001&stopPrice=1000')).toEqual({ code: -2010, msg: 'Stop price would trigger immediately.' });
+    expect((await signed('GET', '/api/v3/avgPrice', 'symbol=BTCUSDT', '')).json()).toMatchObject({ mins: 5 });
+    await signed('DELETE', '/api/v3/openOrders', 'symbol=BTCUSDT', '');
+  });
+
   it('counts request weight per minute and refuses past 6000 with -1003', async () => {
     now = Date.UTC(2026, 0, 1, 12, 0, 0); // a fresh minute
     const depth = () => app.inject({ url: '/binance/api/v3/depth?symbol=BTCUSDT&limit=5000' });
