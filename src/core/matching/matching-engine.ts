@@ -11,7 +11,7 @@
  *       arrived, never more than the level's current displayed size), or
  *   (c) the displayed book crosses it.
  *   One trade's volume fills paper orders at most once in total; liquidity a paper order took
- *   from a level is unavailable to all paper orders until the book updates that level.
+ *   from a level stays unavailable to all paper orders as book-view.ts says (ADR 0026).
  * - Conditional orders (stop-loss, take-profit, trailing stop) wait off the book and trigger on the
  *   tape (last trade or mark price), never on a candle's guess; then they execute as MARKET or
  *   LIMIT. When one order of an OCO group triggers, the others are cancelled.
