@@ -4,7 +4,10 @@
  * subscribers (the WebSocket fan-out) after the input is durable.
  *
  * Commands are stamped with the engine's own clock (the exchange time of the latest market input),
- * so a command meets the market as it is at that moment, live or replayed.
+ * so a command meets the market as it is at that moment, live or replayed. With live data (a
+ * `wallClock` given), that exchange time is carried forward by the wall time elapsed since the
+ * latest market input arrived: a command sent while the feed is silent carries a time that says
+ * so, and the kernel's staleness rule (ADR 0026) makes it wait whatever the order of inputs.
  */
 import type { KernelEvent } from '../core/kernel/events.js';
 import type { KernelInput } from '../core/kernel/inputs.js';
@@ -26,7 +29,13 @@ export type EventListener = (events: readonly KernelEvent[], input: KernelInput)
 export class EngineHub {
   private readonly listeners = new Set<EventListener>();
 
-  constructor(private readonly engine: EnginePort) {}
+  /** The latest market input: its exchange time and the wall time it was submitted (live only). */
+  private lastMarket: { readonly time: number; readonly wall: number } | undefined;
+
+  constructor(
+    private readonly engine: EnginePort,
+    private readonly wallClock?: () => number,
+  ) {}
 
   get kernel(): Kernel {
     return this.engine.kernel;
@@ -39,7 +48,9 @@ export class EngineHub {
 
   /** Exchange time commands are stamped with. */
   now(): number {
-    return this.engine.kernel.now;
+    const clock = this.engine.kernel.now;
+    if (this.wallClock === undefined || this.lastMarket === undefined) return clock;
+    return Math.max(clock, this.lastMarket.time + Math.max(0, this.wallClock() - this.lastMarket.wall));
   }
 
   /**
@@ -49,6 +60,7 @@ export class EngineHub {
    * for that: a feed goes on with its next input.
    */
   async submit(input: KernelInput): Promise<KernelEvent[]> {
+    if (this.wallClock !== undefined && !COMMAND_KINDS.has(input.kind) && input.kind !== 'clock') this.lastMarket = { time: input.time, wall: this.wallClock() };
     const events = await this.engine.submit(input);
     for (const listener of this.listeners) {
       try {

@@ -67,7 +67,7 @@ export async function startService(env: NodeJS.ProcessEnv = process.env, options
     throw error;
   }
   const engine = opened.engine;
-  const hub = new EngineHub(engine);
+  const hub = new EngineHub(engine, config.marketData === 'live' ? Date.now : undefined);
   const credentials = new CredentialStore(engine.db);
   await credentials.load();
   const audit = new AuditLog(engine.db);
@@ -182,7 +182,7 @@ export async function startService(env: NodeJS.ProcessEnv = process.env, options
 export async function openServiceEngine(config: AppConfig, source: Pick<MarketSource, 'instruments'>, role: string, waitMs = 10_000): Promise<ExclusiveEngine> {
   try {
     return await openExclusiveEngine(
-      { databaseUrl: config.databaseUrl, kernelConfig: { instruments: source.instruments, latencyMs: config.latencyMs }, snapshotIntervalMs: config.snapshotIntervalMs },
+      { databaseUrl: config.databaseUrl, kernelConfig: { instruments: source.instruments, latencyMs: config.latencyMs, ...(config.marketData === 'live' ? { staleAfterMs: config.staleAfterMs } : {}) }, snapshotIntervalMs: config.snapshotIntervalMs },
       role,
       { waitMs },
     );

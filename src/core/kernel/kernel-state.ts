@@ -105,8 +105,8 @@ export class KernelState {
       valuationAsset: this.valuationAsset,
       fundingIntervalMs: this.fundingIntervalMs,
       fundingRates: [...this.fundingRates].map(([symbol, rate]) => `${symbol}=${formatFixed(rate)}`),
-      // Only when set: databases created before it existed (never stale) keep their fingerprint.
-      ...(this.staleAfterMs !== undefined ? { staleAfterMs: this.staleAfterMs } : {}),
+      // staleAfterMs is left out, as fee rates are (ADR 0013): databases created before it existed
+      // still open, and a live service may change it between starts (ADR 0026).
     });
   }
 
