@@ -2,6 +2,7 @@ import type { InjectOptions } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN_KEY, startTestService, type TestService } from '../test-kit/service-kit.js';
 import { USDM_RECORDING } from '../test-kit/data-paths.js';
+import { readModelMismatches } from '../engine/read-model-check.js';
 
 const admin = { authorization: `Bearer ${ADMIN_KEY}` };
 const bearer = (key: string) => ({ authorization: `Bearer ${key}` });
@@ -23,7 +24,12 @@ describe('the native REST API (in-process, real engine and recording)', () => {
     alice = a.json();
     bob = b.json();
   });
-  afterAll(async () => service.close());
+  afterAll(async () => {
+    // The read tables agree with the kernel after every scenario of this file.
+    await projected(service);
+    expect(await readModelMismatches(service.engine.db, service.engine.kernel)).toEqual([]);
+    await service.close();
+  });
 
   it('answers health, mode, instruments, feeds and depth', async () => {
     expect((await inject({ url: '/health' })).json()).toEqual({ status: 'ok' });
@@ -115,8 +121,26 @@ describe('the native REST API (in-process, real engine and recording)', () => {
     expect(trades[0]).toMatchObject({ orderSide: 'BUY', liquidity: 'TAKER', feeAsset: 'BTC' });
     const equity = (await inject({ url: '/api/account/equity', headers: bearer(alice.apiKey) })).json().items;
     expect(equity.length).toBeGreaterThan(2);
+    const opened = (await inject({ url: '/api/account/metrics', headers: bearer(alice.apiKey) })).json().metrics;
+    expect(opened).toMatchObject({ tradeCount: 0, initialEquity: expect.any(String), maxDrawdown: expect.any(String) });
+    // Selling 0.01 of the 0.2 bought closes part of it: one trade, realizing 0.01 × (sell − average buy) less its USDT fee.
+    const sold = await inject({ method: 'POST', url: '/api/orders', headers: bearer(alice.apiKey), payload: { symbol: 'BTCUSDT', side: 'SELL', type: 'MARKET', quantity: '0.01' } });
+    expect(sold.json()).toMatchObject({ status: 'FILLED' });
+    await service.feedUntil(1723161430000);
+    await projected(service);
+    const rows = (await inject({ url: '/api/trades?limit=100', headers: bearer(alice.apiKey) })).json().items as { orderSide: string; size: string; price: string; quoteQty: string; fee: string }[];
+    const buys = rows.filter((t) => t.orderSide === 'BUY');
+    const sells = rows.filter((t) => t.orderSide === 'SELL');
+    expect(sells).toHaveLength(1);
+    const units = (v: string) => BigInt(Math.round(Number(v) * 1e8)); // every figure here has at most 8 decimals
+    const bought = buys.reduce((sum, t) => sum + units(t.size), 0n);
+    const cost = buys.reduce((sum, t) => sum + units(t.size) * units(t.price), 0n); // 1e16 units
+    // pnl = 0.01 × (sell − cost / bought) − fee, in 1e-8 USDT, rounded down (the engine rounds half-up at 18 digits).
+    const hand = (units('0.01') * (units(sells[0]!.price) * bought - cost)) / (bought * 100_000_000n) - units(sells[0]!.fee);
     const metrics = (await inject({ url: '/api/account/metrics', headers: bearer(alice.apiKey) })).json().metrics;
-    expect(metrics).toMatchObject({ tradeCount: 0, initialEquity: expect.any(String), maxDrawdown: expect.any(String) });
+    expect(metrics.tradeCount).toBe(1);
+    expect(units(metrics.realizedPnl) - hand).toBeGreaterThanOrEqual(0n);
+    expect(units(metrics.realizedPnl) - hand).toBeLessThanOrEqual(1n);
   });
 
   it('a halted account gets 403 with the reason', async () => {

@@ -4,6 +4,7 @@ import { Type } from 'typebox';
 import { computeMetrics } from '../core/accounts/metrics.js';
 import { formatFixed, mul, parseFixed } from '../core/money/fixed.js';
 import { requireAccount } from './auth.js';
+import { fillsWithRealizedPnl } from './fills-with-pnl.js';
 import { Page, type PageQuery } from './schemas.js';
 import type { ServiceDeps } from './service-deps.js';
 
@@ -41,8 +42,9 @@ export function registerReportRoutes(app: FastifyInstance, deps: ServiceDeps): v
   app.get('/api/account/metrics', { schema: { tags } }, async (request) => {
     const account = requireAccount(request, deps.credentials);
     const curve = await deps.db.selectFrom('equity_points').select(['at', 'equity']).where('accountId', '=', account.accountId).orderBy('at', 'asc').execute();
-    const trades = await deps.db.selectFrom('trades').select(['timestamp', 'pnl', 'fee']).where('accountId', '=', account.accountId).where('pnl', 'is not', null).execute();
-    const fees = await deps.db.selectFrom('trades').select(['fee', 'feeAsset', 'price']).where('accountId', '=', account.accountId).execute();
+    const fees = await fillsWithRealizedPnl(deps, account.accountId);
+    // A trade is a fill that closed something, net of its fee (valued in USDT when paid in the base).
+    const trades = fees.filter((t) => t.realizedPnl !== null);
     const first = curve[0];
     if (first === undefined) return { metrics: null };
     // Futures: the kernel's ledger holds fees and funding exactly; spot fees paid in the base asset
@@ -56,7 +58,10 @@ export function registerReportRoutes(app: FastifyInstance, deps: ServiceDeps): v
     const metrics = computeMetrics({
       initialEquity: parseFixed(first.equity),
       equityCurve: curve.map((p) => ({ at: Number(p.at), equity: parseFixed(p.equity) })),
-      trades: trades.map((t) => ({ closedAt: Number(t.timestamp), pnl: parseFixed(t.pnl ?? '0') - parseFixed(t.fee), fees: parseFixed(t.fee) })),
+      trades: trades.map((t) => {
+        const fee = t.feeAsset === valuation ? parseFixed(t.fee) : mul(parseFixed(t.fee), parseFixed(t.price), 'half-up');
+        return { closedAt: t.timestamp, pnl: parseFixed(t.realizedPnl!) - fee, fees: fee };
+      }),
       feesPaid,
       fundingPaid: state?.kind === 'futures' ? state.ledger.funding : 0n,
     });

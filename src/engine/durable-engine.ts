@@ -47,7 +47,8 @@ import { Kernel, type KernelConfig } from '../core/kernel/kernel.js';
 import { SnapshotConfigError } from '../core/kernel/kernel-snapshot.js';
 import { DEFAULT_DATABASE_URL, isDatabaseUnavailable, openAndMigrate, type OpenOptions, type PersistenceDatabase } from '../persistence/database.js';
 import { JournalStore, JournalWriteError } from '../persistence/journal-store.js';
-import { ReadModel, type BalanceView } from '../persistence/read-model.js';
+import { ReadModel, type BalanceView, type ImportedAccount } from '../persistence/read-model.js';
+import { formatFixed } from '../core/money/fixed.js';
 import type { Database } from '../persistence/schema.js';
 import { SnapshotStore, type Snapshot } from '../persistence/snapshot-store.js';
 import { DatabaseOutage } from './database-outage.js';
@@ -436,7 +437,23 @@ export class DurableEngine {
       const view = this.current.balances(account);
       if (view !== undefined) balances[account] = view;
     }
-    this.projector.push({ seq, events, at: this.current.now, balances });
+    const imported: Record<string, ImportedAccount> = {};
+    for (const event of events) {
+      if (event.type !== 'ACCOUNT_IMPORTED') continue;
+      const account = this.current.account(event.account);
+      if (account === undefined) continue;
+      const orders = this.current.orders(event.account).map((o) => ({
+        orderId: o.id, clientOrderId: o.clientOrderId, symbol: o.symbol, side: o.side, orderType: o.type, price: o.price === undefined ? null : formatFixed(o.price),
+        quantity: formatFixed(o.quantity), quoteOrderQty: o.quoteOrderQty === undefined ? null : formatFixed(o.quoteOrderQty), status: o.status,
+        executedQty: formatFixed(o.executedQty), cumulativeQuoteQty: formatFixed(o.cumulativeQuoteQty), createdAt: o.submittedAt, updatedAt: o.updatedAt,
+      }));
+      const positions = (account.kind === 'futures' ? account.openPositions() : []).map((p) => ({
+        positionId: p.id, symbol: p.symbol, direction: p.size > 0n ? ('LONG' as const) : ('SHORT' as const), totalSize: formatFixed(p.size < 0n ? -p.size : p.size),
+        entryPrice: formatFixed(p.entryPrice), leverage: p.leverage, marginUsed: formatFixed(p.margin), totalFundingPaid: formatFixed(p.totalFundingPaid), openedAt: p.openedAt,
+      }));
+      imported[event.account] = { type: account.kind, orders, positions };
+    }
+    this.projector.push({ seq, events, at: this.current.now, balances, ...(Object.keys(imported).length > 0 ? { imported } : {}) });
   }
 
   /** A journal write failed: refused for want of a connection (the engine retries), else a failure. */

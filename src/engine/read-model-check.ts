@@ -5,7 +5,9 @@
  * Checks: every kernel order has exactly one row, with its status, executed and cumulative quote
  * quantities; no row names an order the kernel does not know; no account has two orders with one
  * client order id; each order's trade rows add up to its executed quantity (so no fill is missing
- * or counted twice); every account has its row and balance rows equal to the kernel's view.
+ * or counted twice); every account has its ACTIVE row and balance rows equal to the kernel's view,
+ * and an account row the kernel no longer holds is CLOSED; every open futures position has its OPEN
+ * row with the kernel's size and entry price, and no OPEN row names a position the kernel has not open.
  * Not modelled: rejections and equity points (the kernel keeps no list of them to compare with).
  * Cost: reads the orders, trades and balances tables whole; for tests and audits, not hot paths.
  */
@@ -17,11 +19,12 @@ import type { Database } from '../persistence/schema.js';
 /** Every disagreement between the read tables and the kernel, as sentences; empty when they agree. */
 export async function readModelMismatches(db: Kysely<Database>, kernel: Kernel): Promise<string[]> {
   const problems: string[] = [];
-  const [orders, trades, balances, accounts] = await Promise.all([
+  const [orders, trades, balances, accounts, positions] = await Promise.all([
     db.selectFrom('orders').select(['id', 'accountId', 'clientOrderId', 'status', 'executedQty', 'cumulativeQuoteQty']).execute(),
     db.selectFrom('trades').select(['id', 'orderId', 'size']).execute(),
     db.selectFrom('balances').select(['accountId', 'asset', 'free', 'locked']).execute(),
-    db.selectFrom('accounts').select('id').execute(),
+    db.selectFrom('accounts').select(['id', 'status']).execute(),
+    db.selectFrom('positions').select(['id', 'accountId', 'symbol', 'status', 'totalSize', 'entryPrice']).execute(),
   ]);
   const rows = new Map(orders.map((o) => [o.id, o]));
   const filled = new Map<string, bigint>();
@@ -37,9 +40,26 @@ export async function readModelMismatches(db: Kysely<Database>, kernel: Kernel):
   for (const t of trades) if (!rows.has(t.orderId)) problems.push(`trade ${t.id} names order ${t.orderId}, which has no row`);
 
   const accountIds = kernel.accountIds();
-  const accountRows = new Set(accounts.map((a) => a.id));
+  const live = new Set(accountIds);
+  const accountRows = new Map(accounts.map((a) => [a.id, a.status]));
+  for (const [id, status] of accountRows) if (!live.has(id) && status !== 'CLOSED') problems.push(`account ${id} is closed in the kernel, its row says ${status}`);
+  const openRows = positions.filter((p) => p.status === 'OPEN');
   for (const id of accountIds) {
-    if (!accountRows.has(id)) problems.push(`account ${id} has no row`);
+    const status = accountRows.get(id);
+    if (status === undefined) problems.push(`account ${id} has no row`);
+    else if (status !== 'ACTIVE') problems.push(`account ${id}: row status ${status}, the kernel holds it open`);
+    const account = kernel.account(id);
+    const open = account?.kind === 'futures' ? account.openPositions() : [];
+    for (const p of open) {
+      const row = openRows.find((r) => r.accountId === id && r.symbol === p.symbol);
+      if (row === undefined) problems.push(`account ${id}: open ${p.symbol} position has no OPEN row`);
+      else if (parseFixed(row.totalSize) !== (p.size < 0n ? -p.size : p.size) || parseFixed(row.entryPrice) !== p.entryPrice) {
+        problems.push(`account ${id} ${p.symbol}: position row ${row.totalSize} at ${row.entryPrice}, kernel ${formatFixed(p.size)} at ${formatFixed(p.entryPrice)}`);
+      }
+    }
+    for (const row of openRows) {
+      if (row.accountId === id && !open.some((p) => p.symbol === row.symbol)) problems.push(`position row ${row.id} is OPEN, the kernel has no open ${row.symbol} position for ${id}`);
+    }
     for (const order of kernel.orders(id)) {
       const row = rows.get(order.id);
       if (row === undefined) {
@@ -64,7 +84,9 @@ export async function readModelMismatches(db: Kysely<Database>, kernel: Kernel):
       }
     }
   }
+  for (const row of openRows) if (!live.has(row.accountId)) problems.push(`position row ${row.id} is OPEN on closed account ${row.accountId}`);
   const kernelOrderCount = accountIds.reduce((n, id) => n + kernel.orders(id).length, 0);
-  if (kernelOrderCount !== orders.length) problems.push(`${orders.length} order rows for ${kernelOrderCount} kernel orders`);
+  const liveRows = orders.filter((o) => live.has(o.accountId)).length;
+  if (kernelOrderCount !== liveRows) problems.push(`${liveRows} order rows for ${kernelOrderCount} kernel orders`);
   return problems;
 }

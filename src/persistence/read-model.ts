@@ -11,12 +11,19 @@
  * - event types it does not know are skipped, so new kernel events never break it;
  * - EQUITY events become equity points and set the account row's equity and drawdowns (the
  *   kernel's valuation); ORDER_TRIGGERED moves a conditional order's status;
+ * - a futures fill's row carries its position effect (OPEN, PARTIAL_CLOSE, CLOSE), its position and,
+ *   when it closed something, the PnL it realized (the kernel's figure); an opening fill has none;
+ * - POSITION_* events keep one positions row per position (OPEN, then CLOSED or LIQUIDATED), FUNDING
+ *   its funding total; ACCOUNT_CLOSED marks the account row CLOSED; an imported account gets its row
+ *   and its orders (with what the kernel gives in `imported`), the fills it brought as one row per
+ *   order (`import:<orderId>`, reason IMPORTED).
  * - amounts are written as the events' decimal strings, untouched.
  * Not modelled: balances are not derived from fills here; the kernel is their authority and its
  * `{ asset: { free, locked } }` view is upserted as given.
  */
 import type { Kysely, Transaction } from 'kysely';
-import type { KernelEvent } from '../core/kernel/events.js';
+import type { FillEvent, KernelEvent, PositionEvent } from '../core/kernel/events.js';
+import { div, formatFixed, parseFixed } from '../core/money/fixed.js';
 import type { Database } from './schema.js';
 
 export type BalanceView = Readonly<Record<string, { readonly free: string; readonly locked: string }>>;
@@ -29,6 +36,44 @@ export interface InputEvents {
   readonly at?: number;
   /** Account id → balances after this input. */
   readonly balances?: Readonly<Record<string, BalanceView>>;
+  /** Account id → what an ACCOUNT_IMPORTED in this input brought in (its type and orders, from the kernel). */
+  readonly imported?: Readonly<Record<string, ImportedAccount>>;
+}
+
+/** An imported order as the kernel holds it after the import, in the events' decimal strings. */
+export interface ImportedOrder {
+  readonly orderId: string;
+  readonly clientOrderId: string;
+  readonly symbol: string;
+  readonly side: 'BUY' | 'SELL';
+  readonly orderType: string;
+  readonly price: string | null;
+  readonly quantity: string;
+  readonly quoteOrderQty: string | null;
+  readonly status: string;
+  readonly executedQty: string;
+  readonly cumulativeQuoteQty: string;
+  readonly createdAt: number;
+  readonly updatedAt: number;
+}
+
+/** An open position an import brought in. */
+export interface ImportedPosition {
+  readonly positionId: string;
+  readonly symbol: string;
+  readonly direction: 'LONG' | 'SHORT';
+  readonly totalSize: string;
+  readonly entryPrice: string;
+  readonly leverage: number;
+  readonly marginUsed: string;
+  readonly totalFundingPaid: string;
+  readonly openedAt: number;
+}
+
+export interface ImportedAccount {
+  readonly type: 'spot' | 'futures';
+  readonly orders: readonly ImportedOrder[];
+  readonly positions: readonly ImportedPosition[];
 }
 
 export interface ApplyOutcome {
@@ -77,7 +122,7 @@ export class ReadModel {
       const before = await this.readCheckpoint(tx);
       const fresh = batch.filter((b) => b.seq > before);
       for (const input of fresh) {
-        for (const [index, event] of input.events.entries()) await this.applyEvent(tx, input.seq, index, event);
+        for (const [index, event] of input.events.entries()) await this.applyEvent(tx, input, index, event);
         for (const [accountId, balances] of Object.entries(input.balances ?? {})) {
           await this.writeBalances(tx, accountId, balances, input.at ?? lastEventTime(input.events) ?? 0);
         }
@@ -119,42 +164,45 @@ export class ReadModel {
     }
   }
 
-  private async applyEvent(tx: Tx, seq: number, index: number, event: KernelEvent): Promise<void> {
+  private async applyEvent(tx: Tx, input: InputEvents, index: number, event: KernelEvent): Promise<void> {
+    const seq = input.seq;
     switch (event.type) {
-      case 'ACCOUNT_OPENED': {
-        const opening = event.balances[this.valuationAsset] ?? '0';
-        await tx
-          .insertInto('accounts')
-          .values({
-            id: event.account,
-            userId: null,
-            name: event.account,
-            type: event.accountType ?? 'spot',
-            initialBalance: opening,
-            balance: opening,
-            equity: opening,
-            availableMargin: opening,
-            marginUsed: '0',
-            currentDrawdown: '0',
-            maxDrawdown: '0',
-            status: 'ACTIVE',
-            apiKey: null,
-            apiSecretHash: null,
-            settings: JSON.stringify({ valuationAsset: this.valuationAsset, initialBalances: event.balances }),
-            createdAt: event.at,
-            updatedAt: event.at,
-          })
-          .onConflict((oc) => oc.column('id').doNothing())
-          .execute();
-        for (const asset of Object.keys(event.balances).sort()) {
+      case 'ACCOUNT_IMPORTED': {
+        const imported = input.imported?.[event.account];
+        await this.insertAccount(tx, event.account, imported?.type ?? 'spot', event.balances ?? {}, event.at);
+        for (const order of imported?.orders ?? []) await this.insertImportedOrder(tx, event.account, order);
+        for (const p of imported?.positions ?? []) {
           await tx
-            .insertInto('balances')
-            .values({ accountId: event.account, asset, free: event.balances[asset]!, locked: '0', updatedAt: event.at })
-            .onConflict((oc) => oc.columns(['accountId', 'asset']).doNothing())
+            .insertInto('positions')
+            .values({
+              id: p.positionId, accountId: event.account, symbol: p.symbol, direction: p.direction, totalSize: p.totalSize, entryPrice: p.entryPrice,
+              currentPrice: p.entryPrice, unrealizedPnl: '0', stopLoss: null, takeProfit: null, leverage: p.leverage, marginUsed: p.marginUsed,
+              liquidationPrice: null, status: 'OPEN', trailingStop: null, totalFundingPaid: p.totalFundingPaid, openedAt: p.openedAt, closedAt: null,
+            })
+            .onConflict((oc) => oc.column('id').doNothing())
             .execute();
         }
         return;
       }
+      case 'ACCOUNT_CLOSED':
+        await tx.updateTable('accounts').set({ status: 'CLOSED', updatedAt: event.at }).where('id', '=', event.account).execute();
+        // The kernel drops a closed account with whatever it held: its positions end with it.
+        await tx.updateTable('positions').set({ status: 'CLOSED', closedAt: event.at }).where('accountId', '=', event.account).where('status', '=', 'OPEN').execute();
+        return;
+      case 'POSITION_OPENED':
+      case 'POSITION_UPDATED':
+      case 'POSITION_CLOSED':
+        await this.writePosition(tx, event);
+        return;
+      case 'LIQUIDATION':
+        await tx.updateTable('positions').set({ status: 'LIQUIDATED', closedAt: event.at }).where('id', '=', event.positionId).execute();
+        return;
+      case 'FUNDING':
+        await tx.updateTable('positions').set({ totalFundingPaid: event.totalFundingPaid }).where('id', '=', event.positionId).execute();
+        return;
+      case 'ACCOUNT_OPENED':
+        await this.insertAccount(tx, event.account, event.accountType ?? 'spot', event.balances, event.at);
+        return;
       case 'ORDER_NEW':
         await tx
           .insertInto('orders')
@@ -178,21 +226,22 @@ export class ReadModel {
           .onConflict((oc) => oc.column('id').doNothing())
           .execute();
         return;
-      case 'FILL':
+      case 'FILL': {
+        const effect = positionEffect(event, input.events.slice(index + 1));
         await tx
           .insertInto('trades')
           .values({
             id: event.tradeId,
             accountId: event.account,
             orderId: event.orderId,
-            positionId: null,
+            positionId: effect?.positionId ?? null,
             symbol: event.symbol,
-            side: null,
+            side: effect?.side ?? null,
             orderSide: event.side,
             size: event.quantity,
             price: event.price,
             quoteQty: event.quoteQuantity,
-            pnl: null,
+            pnl: effect !== undefined && effect.side !== 'OPEN' ? (event.realizedPnl ?? null) : null,
             fee: event.fee,
             feeAsset: event.feeAsset,
             liquidity: event.liquidity,
@@ -207,6 +256,7 @@ export class ReadModel {
           .where('id', '=', event.orderId)
           .execute();
         return;
+      }
       case 'ORDER_CANCELED':
       case 'ORDER_EXPIRED':
         await tx
@@ -258,6 +308,117 @@ export class ReadModel {
         return;
     }
   }
+
+  private async insertAccount(tx: Tx, id: string, type: 'spot' | 'futures', balances: Readonly<Record<string, string>>, at: number): Promise<void> {
+    const opening = balances[this.valuationAsset] ?? '0';
+    await tx
+      .insertInto('accounts')
+      .values({
+        id,
+        userId: null,
+        name: id,
+        type,
+        initialBalance: opening,
+        balance: opening,
+        equity: opening,
+        availableMargin: opening,
+        marginUsed: '0',
+        currentDrawdown: '0',
+        maxDrawdown: '0',
+        status: 'ACTIVE',
+        apiKey: null,
+        apiSecretHash: null,
+        settings: JSON.stringify({ valuationAsset: this.valuationAsset, initialBalances: balances }),
+        createdAt: at,
+        updatedAt: at,
+      })
+      .onConflict((oc) => oc.column('id').doNothing())
+      .execute();
+    for (const asset of Object.keys(balances).sort()) {
+      await tx
+        .insertInto('balances')
+        .values({ accountId: id, asset, free: balances[asset]!, locked: '0', updatedAt: at })
+        .onConflict((oc) => oc.columns(['accountId', 'asset']).doNothing())
+        .execute();
+    }
+  }
+
+  /** An imported order's row, and the fills it brought (executed before the import) as one trade row. */
+  private async insertImportedOrder(tx: Tx, accountId: string, o: ImportedOrder): Promise<void> {
+    await tx
+      .insertInto('orders')
+      .values({
+        id: o.orderId, accountId, clientOrderId: o.clientOrderId, symbol: o.symbol, side: o.side, type: o.orderType, price: o.price,
+        quantity: o.quantity, quoteOrderQty: o.quoteOrderQty, status: o.status, executedQty: o.executedQty, cumulativeQuoteQty: o.cumulativeQuoteQty,
+        reason: null, createdAt: o.createdAt, updatedAt: o.updatedAt,
+      })
+      .onConflict((oc) => oc.column('id').doNothing())
+      .execute();
+    if (parseFixed(o.executedQty) === 0n) return;
+    const average = formatFixed(div(parseFixed(o.cumulativeQuoteQty), parseFixed(o.executedQty), 'half-up'));
+    await tx
+      .insertInto('trades')
+      .values({
+        id: `import:${o.orderId}`, accountId, orderId: o.orderId, positionId: null, symbol: o.symbol, side: null, orderSide: o.side,
+        size: o.executedQty, price: average, quoteQty: o.cumulativeQuoteQty, pnl: null, fee: '0', feeAsset: '', liquidity: 'TAKER',
+        reason: 'IMPORTED', timestamp: o.updatedAt,
+      })
+      .onConflict((oc) => oc.column('id').doNothing())
+      .execute();
+  }
+
+  /** One row per position: its latest state; a close keeps the direction and entry it had while open. */
+  private async writePosition(tx: Tx, event: PositionEvent): Promise<void> {
+    const closed = event.type === 'POSITION_CLOSED';
+    const common = {
+      totalSize: event.totalSize,
+      currentPrice: event.currentPrice ?? event.entryPrice,
+      unrealizedPnl: event.unrealizedPnl ?? '0',
+      leverage: event.leverage,
+      marginUsed: event.marginUsed,
+      liquidationPrice: event.liquidationPrice ?? null,
+      totalFundingPaid: event.totalFundingPaid,
+    };
+    const row = await tx.selectFrom('positions').select(['status']).where('id', '=', event.positionId).executeTakeFirst();
+    if (row === undefined) {
+      await tx
+        .insertInto('positions')
+        .values({
+          id: event.positionId, accountId: event.account, symbol: event.symbol, direction: event.direction === 'SHORT' ? 'SHORT' : 'LONG',
+          entryPrice: event.entryPrice, stopLoss: null, takeProfit: null, trailingStop: null, status: closed ? 'CLOSED' : 'OPEN',
+          openedAt: event.openedAt, closedAt: closed ? event.at : null, ...common,
+        })
+        .execute();
+      return;
+    }
+    if (row.status === 'LIQUIDATED') {
+      await tx.updateTable('positions').set({ ...common, unrealizedPnl: '0' }).where('id', '=', event.positionId).execute();
+      return;
+    }
+    await tx
+      .updateTable('positions')
+      .set(closed ? { ...common, unrealizedPnl: '0', status: 'CLOSED', closedAt: event.at } : { ...common, entryPrice: event.entryPrice, direction: event.direction === 'SHORT' ? 'SHORT' : 'LONG' })
+      .where('id', '=', event.positionId)
+      .execute();
+  }
+}
+
+/**
+ * A futures fill's effect on its position, from the position events that follow it in the same
+ * input (the kernel emits them right after the fill): OPEN when it opened or added, CLOSE when it
+ * closed the position (a flip included), PARTIAL_CLOSE when it reduced it. Undefined for spot.
+ */
+function positionEffect(fill: FillEvent, after: readonly KernelEvent[]): { side: 'OPEN' | 'CLOSE' | 'PARTIAL_CLOSE'; positionId: string } | undefined {
+  for (const e of after) {
+    if (e.type === 'FILL') return undefined;
+    if ((e.type === 'POSITION_OPENED' || e.type === 'POSITION_UPDATED' || e.type === 'POSITION_CLOSED') && e.account === fill.account && e.symbol === fill.symbol) {
+      if (e.type === 'POSITION_CLOSED') return { side: 'CLOSE', positionId: e.positionId };
+      if (e.type === 'POSITION_OPENED') return { side: 'OPEN', positionId: e.positionId };
+      const adds = (e.direction === 'LONG') === (fill.side === 'BUY');
+      return { side: adds ? 'OPEN' : 'PARTIAL_CLOSE', positionId: e.positionId };
+    }
+  }
+  return undefined;
 }
 
 function lastEventTime(events: readonly KernelEvent[]): number | undefined {

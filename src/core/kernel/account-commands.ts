@@ -205,6 +205,11 @@ export function importAccount(core: KernelCore, input: ImportAccountInput): void
     if (document.placements[order.id] !== undefined && !s.markets.has(order.symbol)) return reject(rejection('UNKNOWN_SYMBOL', `open order ${order.id} is on ${order.symbol}, which this engine does not trade`), id);
   }
   const account = accountFromState({ ...document.account, id });
+  // Position ids name their account: the copy's positions are its own, not the exported account's.
+  if (account.kind === 'futures') {
+    const from = `${document.account.id}:`;
+    for (const [symbol, p] of account.positions) account.positions.set(symbol, { ...p, id: `${id}:${p.id.startsWith(from) ? p.id.slice(from.length) : p.id}` });
+  }
   s.accountsById.set(id, account);
   s.health.set(id, healthFromSnapshot(document.health));
   // Orders get ids of this engine; open ones rejoin the back of their queue.
