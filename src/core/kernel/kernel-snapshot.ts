@@ -15,7 +15,7 @@ import type { SynchronizerState } from '../book/book-synchronizer.js';
 import type { Fixed } from '../money/fixed.js';
 import type { AveragePriceState } from '../matching/average-price.js';
 import type { LevelUseEntry } from '../matching/book-view.js';
-import type { Order } from '../orders/order.js';
+import type { Order, Side } from '../orders/order.js';
 import type { CancelOrderInput, PlaceOrderInput } from './inputs.js';
 
 export const SNAPSHOT_VERSION = 1;
@@ -33,6 +33,8 @@ export interface MarketState {
   readonly lastTradePrice: string | undefined;
   /** Exchange time of the last book update applied; absent in older snapshots (the book counts as fresh). */
   readonly lastBookAt?: number;
+  /** Where paper orders rest: [side, price, exchange time of the latest update stating the level]; absent in older snapshots. */
+  readonly queueStatedAt?: ReadonlyArray<readonly [Side, Fixed, number]>;
   /** Absent in snapshots written before the price bands: the average starts afresh. */
   readonly averagePrice?: AveragePriceState;
 }
@@ -161,6 +163,7 @@ export function snapshotOf(s: KernelState): string {
       markFromInput: m.markFromInput,
       lastTradePrice: m.lastTradePrice,
       ...(m.lastBookAt !== undefined ? { lastBookAt: m.lastBookAt } : {}),
+      queueStatedAt: (['BUY', 'SELL'] as const).flatMap((side) => [...m.resting(side).statedAt].map(([price, at]) => [side, price, at] as const)),
       averagePrice: m.averagePrice.exportState(),
     })),
     accounts: [...s.accountsById.values()].map(accountToState),
@@ -203,6 +206,7 @@ export function restoreInto(s: KernelState, snapshot: string): void {
     market.markFromInput = m.markFromInput;
     market.lastTradePrice = m.lastTradePrice;
     market.lastBookAt = m.lastBookAt;
+    for (const [side, price, at] of m.queueStatedAt ?? []) market.resting(side).statedAt.set(price, at);
     if (m.averagePrice !== undefined) market.averagePrice.importState(m.averagePrice);
   }
   for (const a of state.accounts) s.accountsById.set(a.id, accountFromState(a));

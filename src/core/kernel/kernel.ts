@@ -205,7 +205,7 @@ export class Kernel {
         const price = parseFixed(input.price);
         market.lastTradePrice = input.price;
         market.averagePrice.add(input.time, price, parseFixed(input.quantity));
-        this.engine.onTrade(market, price, parseFixed(input.quantity), input.buyerMaker);
+        this.engine.onTrade(market, price, parseFixed(input.quantity), input.buyerMaker, input.time);
         if (this.s.triggerSource === 'last' && market.usable) this.engine.onTriggerPrice(market, price);
         break;
       }

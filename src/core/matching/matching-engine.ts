@@ -92,10 +92,10 @@ export class MatchingEngine {
    * A real trade printed: fill resting paper orders it reaches, then take what it traded through
    * out of the book view, so that orders it triggers meet the book as it stands after it.
    */
-  onTrade(market: Market, price: Fixed, quantity: Fixed, buyerMaker: boolean): void {
+  onTrade(market: Market, price: Fixed, quantity: Fixed, buyerMaker: boolean, time: number): void {
     if (!market.usable) return;
-    this.fillFromTrade(market, 'BUY', price, quantity, buyerMaker);
-    this.fillFromTrade(market, 'SELL', price, quantity, !buyerMaker);
+    this.fillFromTrade(market, 'BUY', price, quantity, buyerMaker, time);
+    this.fillFromTrade(market, 'SELL', price, quantity, !buyerMaker, time);
     market.view.onTrade(buyerMaker ? market.book.bids : market.book.asks, price, quantity);
   }
 
@@ -106,12 +106,20 @@ export class MatchingEngine {
   onBookChanged(market: Market, changed: readonly ChangedLevel[], resynced: boolean): void {
     if (resynced) market.view.statedAll(market.book.bids, market.book.asks);
     else for (const level of changed) market.view.stated(level.side, level.price, market.book.side(level.side).sizeAt(level.price));
+    const statedAt = market.lastBookAt;
     if (resynced) {
-      for (const side of [market.bids, market.asks]) for (const order of side.all()) this.clampQueue(order, market);
+      for (const side of [market.bids, market.asks]) {
+        for (const order of side.all()) {
+          this.clampQueue(order, market);
+          if (statedAt !== undefined) side.statedAt.set(order.price!, statedAt);
+        }
+      }
     } else {
       for (const level of changed) {
         const resting = level.side === 'bid' ? market.bids : market.asks;
-        for (const order of resting.at(level.price)) this.clampQueue(order, market);
+        const here = resting.at(level.price);
+        for (const order of here) this.clampQueue(order, market);
+        if (here.length > 0 && statedAt !== undefined) resting.statedAt.set(level.price, statedAt);
       }
     }
     this.fillCrossed(market, 'BUY');
@@ -311,8 +319,10 @@ export class MatchingEngine {
    * One trade's volume, shared once among resting paper orders on one side: those priced better
    * than the trade fill first; at the trade's price, the queue ahead is consumed before any fill.
    * `hitsThisSide` says the aggressor traded against this side (only then does the queue move).
+   * A trade stamped at or before the latest depth update that stated its level is already in the
+   * queue sizes (it arrived late): it neither moves the queue nor fills at its price a second time.
    */
-  private fillFromTrade(market: Market, side: Order['side'], price: Fixed, quantity: Fixed, hitsThisSide: boolean): void {
+  private fillFromTrade(market: Market, side: Order['side'], price: Fixed, quantity: Fixed, hitsThisSide: boolean, time: number): void {
     const resting = market.resting(side);
     if (resting.size === 0) return;
     let budget = quantity;
@@ -327,6 +337,8 @@ export class MatchingEngine {
         fill = remaining < budget ? remaining : budget;
       } else {
         if (!hitsThisSide) continue;
+        const stated = resting.statedAt.get(p);
+        if (stated !== undefined && time <= stated) continue;
         const excess = quantity > order.queueAhead ? quantity - order.queueAhead : 0n;
         order.queueAhead = order.queueAhead > quantity ? order.queueAhead - quantity : 0n;
         fill = remaining;

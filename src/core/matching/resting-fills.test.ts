@@ -14,6 +14,8 @@ const lv = (raw: readonly (readonly [string, string])[]) => raw.map(([p, q]) => 
  * queue = displayed size at its price on arrival, never more than the level displays later;
  * trades at its price (aggressor on the other side) eat the queue, then fill it; trades through its
  * price fill it; a crossing book fills it from the crossing levels (each level once until updated).
+ * Two clocks: a trade stamped at or before the exchange time of the latest depth update that named
+ * the order's level (after it arrived) is already in that update's size, so it moves nothing.
  */
 function modelFills(inputs: readonly MarketInput[], from: number, side: 'BUY' | 'SELL', price: Fixed, quantity: Fixed): Array<[number, string]> {
   const sync = new BookSynchronizer('BTCUSDT', 'spot');
@@ -21,6 +23,8 @@ function modelFills(inputs: readonly MarketInput[], from: number, side: 'BUY' | 
   let remaining = quantity;
   let queue = 0n;
   let placed = false;
+  let levelStatedAt: number | undefined;
+  let bookAt = 0;
   const taken = new Map<Fixed, Fixed>();
   const own = () => (side === 'BUY' ? sync.book.bids : sync.book.asks);
   const opposite = () => (side === 'BUY' ? sync.book.asks : sync.book.bids);
@@ -32,8 +36,12 @@ function modelFills(inputs: readonly MarketInput[], from: number, side: 'BUY' | 
   inputs.forEach((input, i) => {
     if (input.kind === 'book.snapshot') sync.onSnapshot({ lastUpdateId: input.lastUpdateId, bids: lv(input.bids), asks: lv(input.asks) });
     if (input.kind === 'book.delta') {
-      sync.onDelta({ firstUpdateId: input.firstUpdateId, finalUpdateId: input.finalUpdateId, bids: lv(input.bids), asks: lv(input.asks) });
+      const applied = sync.onDelta({ firstUpdateId: input.firstUpdateId, finalUpdateId: input.finalUpdateId, bids: lv(input.bids), asks: lv(input.asks) });
       for (const [p] of side === 'BUY' ? input.asks : input.bids) taken.delete(parseFixed(p));
+      if (applied.kind === 'applied') {
+        bookAt = Math.max(bookAt, input.time);
+        if (placed && remaining > 0n && (side === 'BUY' ? input.bids : input.asks).some(([p]) => parseFixed(p) === price)) levelStatedAt = bookAt;
+      }
     }
     if (i < from) return;
     if (!placed) {
@@ -63,7 +71,7 @@ function modelFills(inputs: readonly MarketInput[], from: number, side: 'BUY' | 
       const through = side === 'BUY' ? p < price : p > price;
       const hitsUs = side === 'BUY' ? input.buyerMaker : !input.buyerMaker;
       if (through) fill(i, q < remaining ? q : remaining);
-      else if (p === price && hitsUs) {
+      else if (p === price && hitsUs && (levelStatedAt === undefined || input.time > levelStatedAt)) {
         const excess = q > queue ? q - queue : 0n;
         queue = queue > q ? queue - q : 0n;
         fill(i, excess < remaining ? excess : remaining);
@@ -88,6 +96,11 @@ const SCENARIOS: Scenario[] = [
   { name: 'a sell at the best ask', at: 1723161450000, side: 'SELL', offset: '0', quantity: '2' },
   { name: 'a sell 25 USDT over the ask', at: 1723161480000, side: 'SELL', offset: '25', quantity: '0.5' },
   { name: 'a buy at the bid late in the recording', at: 1723161650000, side: 'BUY', offset: '0', quantity: '3' },
+  // At the touch, where trades arriving after a depth update that already holds them are common.
+  { name: 'a sell at the best ask early on', at: 1723161275000, side: 'SELL', offset: '0', quantity: '1' },
+  { name: 'a buy at the best bid in the sell sweep', at: 1723161495000, side: 'BUY', offset: '0', quantity: '1' },
+  { name: 'a sell at the best ask after the sweep', at: 1723161560000, side: 'SELL', offset: '0', quantity: '1.5' },
+  { name: 'a buy at the best bid near the end', at: 1723161800000, side: 'BUY', offset: '0', quantity: '0.7' },
 ];
 
 describe('a resting limit order on the real tape', () => {

@@ -3,6 +3,8 @@
  *
  * Guarantees: iteration runs best price first, then earliest arrival; an order is present at most
  * once. Paper orders never appear in the exchange's book and never trade with each other.
+ * `statedAt` keeps, for prices where orders rest, the exchange time of the latest depth update that
+ * stated the level: trades stamped at or before it are already in the queue sizes (ADR 0026).
  * Cost: O(log n) search, O(n) insertion/removal (arrays; n is the number of resting paper orders).
  */
 import type { Fixed } from '../money/fixed.js';
@@ -11,6 +13,8 @@ import type { Order, Side } from '../orders/order.js';
 export class RestingOrders {
   /** Best first. */
   private readonly orders: Order[] = [];
+  /** Price → exchange time of the latest depth update stating that level; only prices where orders rest. */
+  readonly statedAt = new Map<Fixed, number>();
 
   constructor(readonly side: Side) {}
 
@@ -35,6 +39,7 @@ export class RestingOrders {
     const i = this.position(order);
     if (this.orders[i] !== order) throw new Error(`resting order ${order.id} missing from its side`);
     this.orders.splice(i, 1);
+    if (this.at(order.price!).length === 0) this.statedAt.delete(order.price!);
   }
 
   /** Resting orders at exactly `price`, earliest first. */
