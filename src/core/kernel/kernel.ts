@@ -388,7 +388,11 @@ export class Kernel {
     if (time > this.s.clock) this.s.clock = time;
   }
 
-  /** `time`: the book input's own (exchange) time, which dates the book for the staleness rule. */
+  /**
+   * `time`: the book input's own (exchange) time, which dates the levels it states. Staleness is
+   * measured on the engine's clock (the latest time any input carried): a book is as old as the
+   * clock has moved since it was last updated, whatever time base each feed keeps.
+   */
   private afterBookOutcome(market: Market, outcome: ReturnType<Market['sync']['onDelta']>, time: number): void {
     const symbol = market.instrument.symbol;
     if (outcome.kind === 'gap') {
@@ -396,9 +400,9 @@ export class Kernel {
       return;
     }
     if (outcome.kind !== 'applied') return;
-    market.lastBookAt = Math.max(market.lastBookAt ?? time, time);
+    market.lastBookAt = this.s.clock;
     if (outcome.resynced) this.s.out.push({ type: 'BOOK_SYNCED', at: this.s.clock, symbol, updateId: market.sync.updateId });
-    this.engine.onBookChanged(market, outcome.changed, outcome.resynced);
+    this.engine.onBookChanged(market, outcome.changed, outcome.resynced, time);
     if (market.instrument.market === 'perpetual' && !market.markFromInput) {
       const mid = market.book.mid(market.instrument.tickSize);
       if (mid !== undefined && mid !== market.mark) this.setMark(market, mid);

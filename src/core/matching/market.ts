@@ -23,7 +23,7 @@ export class Market {
   mark: bigint | undefined;
   /** True once a mark-price input arrived: the mid no longer sets the mark. */
   markFromInput = false;
-  /** Exchange time of the last book input applied (snapshot or delta); undefined before the first. */
+  /** The engine's clock when the last book input (snapshot or delta) was applied; undefined before the first. */
   lastBookAt: number | undefined;
   /** Last trade price seen on the tape, as a decimal string (presentation only). */
   lastTradePrice: string | undefined;
@@ -43,7 +43,7 @@ export class Market {
     return this.sync.status === 'synced';
   }
 
-  /** True when the book has not been updated for longer than `staleAfterMs` by `now` (exchange time). */
+  /** True when the engine's clock moved more than `staleAfterMs` past the last book update by `now`. */
   staleAt(now: number, staleAfterMs: number | undefined): boolean {
     return staleAfterMs !== undefined && this.lastBookAt !== undefined && now - this.lastBookAt > staleAfterMs;
   }

@@ -100,18 +100,17 @@ export class MatchingEngine {
   }
 
   /**
-   * The book changed: the levels it stated are fresh in the view, queues tighten, crossed orders
-   * fill, and orders waiting for a usable book execute.
+   * The book changed (an update of exchange time `statedAt`): the levels it stated are fresh in the
+   * view, queues tighten, crossed orders fill, and orders waiting for a usable book execute.
    */
-  onBookChanged(market: Market, changed: readonly ChangedLevel[], resynced: boolean): void {
+  onBookChanged(market: Market, changed: readonly ChangedLevel[], resynced: boolean, statedAt: number): void {
     if (resynced) market.view.statedAll(market.book.bids, market.book.asks);
     else for (const level of changed) market.view.stated(level.side, level.price, market.book.side(level.side).sizeAt(level.price));
-    const statedAt = market.lastBookAt;
     if (resynced) {
       for (const side of [market.bids, market.asks]) {
         for (const order of side.all()) {
           this.clampQueue(order, market);
-          if (statedAt !== undefined) side.statedAt.set(order.price!, statedAt);
+          side.statedAt.set(order.price!, statedAt);
         }
       }
     } else {
@@ -119,7 +118,7 @@ export class MatchingEngine {
         const resting = level.side === 'bid' ? market.bids : market.asks;
         const here = resting.at(level.price);
         for (const order of here) this.clampQueue(order, market);
-        if (here.length > 0 && statedAt !== undefined) resting.statedAt.set(level.price, statedAt);
+        if (here.length > 0) resting.statedAt.set(level.price, statedAt);
       }
     }
     this.fillCrossed(market, 'BUY');
