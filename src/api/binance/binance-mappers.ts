@@ -56,7 +56,7 @@ export function exchangeInfoSymbol(i: Instrument): Record<string, unknown> {
     { filterType: 'MARKET_LOT_SIZE', minQty: f(i.minQty), maxQty: f(i.maxMarketQty ?? i.maxQty), stepSize: f(i.stepSize) },
   ];
   const band = i.priceBand;
-  if (band !== undefined) {
+  if (band !== undefined && band.reference === 'average') {
     filters.push({
       filterType: 'PERCENT_PRICE_BY_SIDE',
       bidMultiplierUp: f(band.bidUp),
