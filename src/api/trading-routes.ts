@@ -94,7 +94,7 @@ export function registerTradingRoutes(app: FastifyInstance, deps: ServiceDeps): 
     const kernel = deps.hub.kernel;
     const state = kernel.account(account.accountId);
     if (state?.kind !== 'futures') return { items: [] };
-    return { items: state.openPositions().map((p) => positionView(account.accountId, p, kernel.instrument(p.symbol)!, kernel.markPrice(p.symbol))) };
+    return { items: state.openPositions().map((p) => positionView(account.accountId, p, kernel.instrument(p.symbol)!, kernel.markPrice(p.symbol), { account: state, instrumentOf: (symbol) => kernel.instrument(symbol), markOf: (symbol) => kernel.markPrice(symbol) })) };
   });
 
   app.post<{ Body: { symbol: string; leverage: number } }>(

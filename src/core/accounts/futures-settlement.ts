@@ -19,7 +19,7 @@
 import { div, formatFixed, mul, roundToDecimals, type Fixed } from '../money/fixed.js';
 import { applyFillFee, feeRate, feeReserve, fillFee, futuresFeeBasis, wholeFee, worstFeeRate } from '../matching/fee-model.js';
 import type { Instrument } from '../instruments/instrument.js';
-import type { KernelEvent } from '../kernel/events.js';
+import type { KernelEvent, PositionEvent } from '../kernel/events.js';
 import type { MarketBudget, Settlement, SettledFill } from '../matching/settlement.js';
 import type { WalkPlan } from '../matching/taker-walk.js';
 import { isOpenStatus } from '../orders/order-status.js';
@@ -27,7 +27,7 @@ import { executionType, isConditional, remainingQty, type Liquidity, type Order 
 import { rejection, type Rejection } from '../orders/rejection.js';
 import type { FuturesAccount } from './futures-account.js';
 import { applyFill, sideOf, type Position } from './position.js';
-import { positionEvent } from './position-events.js';
+import { positionEvent, type PositionContext } from './position-events.js';
 import { conditionalReservePrice } from './spot-settlement.js';
 
 const fmt = (v: Fixed): string => formatFixed(v);
@@ -40,7 +40,13 @@ export class FuturesOrderSettlement implements Settlement {
     private readonly mark: (symbol: string) => Fixed | undefined,
     /** The market's price for sizing a trailing stop's reservation (mark, else last trade). */
     private readonly marketPrice: () => Fixed | undefined = () => undefined,
+    /** Instruments of the account's other positions (a cross liquidation price depends on them). */
+    private readonly instrumentOf: (symbol: string) => Instrument | undefined = (symbol) => (symbol === instrument.symbol ? instrument : undefined),
   ) {}
+
+  private get context(): PositionContext {
+    return { account: this.account, instrumentOf: this.instrumentOf, markOf: this.mark };
+  }
 
   private rate(liquidity: Liquidity): Fixed {
     return feeRate(this.account.fees, this.instrument, liquidity);
@@ -158,7 +164,9 @@ export class FuturesOrderSettlement implements Settlement {
     const notional = mul(price, quantity, 'up');
     const charge = fillFee(order, notional, this.rate(liquidity), this.feeDecimals);
     const fee = charge.fee;
-    const followUps: KernelEvent[] = [];
+    // Built once the fill is fully booked (fee included), so that a cross position's liquidation
+    // price sees the wallet after this fill; a flip's two events are about two position objects.
+    const changed: Array<[PositionEvent['type'], Position]> = [];
     let delta = order.side === 'BUY' ? quantity : -quantity;
     let realized = 0n;
     let position = account.positionFor(order.symbol, at);
@@ -174,7 +182,7 @@ export class FuturesOrderSettlement implements Settlement {
       account.ledger.realizedPnl += effect.realizedPnl;
       realized += effect.realizedPnl;
       delta -= step;
-      followUps.push(positionEvent(effect.closedAll ? 'POSITION_CLOSED' : 'POSITION_UPDATED', account.id, position, at, this.instrument, this.mark));
+      changed.push([effect.closedAll ? 'POSITION_CLOSED' : 'POSITION_UPDATED', position]);
       if (effect.closedAll && delta !== 0n) position = account.positionFor(order.symbol, at);
     }
     if (delta !== 0n) {
@@ -189,7 +197,7 @@ export class FuturesOrderSettlement implements Settlement {
       position.margin += margin;
       applyFill(position, delta, price);
       if (opening) position.openedAt = at;
-      followUps.push(positionEvent(opening ? 'POSITION_OPENED' : 'POSITION_UPDATED', account.id, position, at, this.instrument, this.mark));
+      changed.push([opening ? 'POSITION_OPENED' : 'POSITION_UPDATED', position]);
     }
     // The fee comes out of the order's reservation first, then cash.
     if (fee > 0n) this.give(order, order.locked < fee ? order.locked : fee);
@@ -198,6 +206,7 @@ export class FuturesOrderSettlement implements Settlement {
     account.ledger.fees += fee;
     order.executedQty += quantity;
     order.cumulativeQuoteQty += notional;
+    const followUps: KernelEvent[] = changed.map(([type, p]) => positionEvent(type, account.id, p, at, this.instrument, this.mark, this.context));
     return { notional, fee, feeAsset: account.settleAsset, realizedPnl: realized, followUps };
   }
 

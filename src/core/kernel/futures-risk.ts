@@ -6,9 +6,12 @@
  * - isolated: when margin + uPnL(mark) ≤ maintenance margin(mark) = |size|·mark·MMR − cum, with the
  *   bracket of the notional at the mark. This is the condition the published liquidation price
  *   solves, so the position goes exactly when the mark crosses that price;
- * - cross: when wallet + Σ uPnL ≤ Σ maintenance margin: every position of the account goes.
+ * - cross: when wallet + Σ uPnL ≤ Σ maintenance margin: every position of the account goes; the
+ *   liquidation price shown is the cross formula (accounts/liquidation-price.ts).
  * What happens: the account's open orders on the symbol are cancelled; a clearance fee of
- * `liquidationFeeRate` × |size| × mark is charged from what is left of the margin (never more); the
+ * `liquidationFeeRate` × |size| × mark is charged from what is left of the margin (isolated) or of
+ * the account's equity (cross), never more ("Liquidation Protocols": the remaining collateral pays
+ * the insurance clearance fee); the
  * position closes at the bankruptcy price, where the margin net of that fee is exhausted:
  *   BP = EP − (margin − fee)/|size| (long), EP + (margin − fee)/|size| (short).
  * So an isolated position loses exactly its margin, as on the exchange; a loss beyond it (a gap
@@ -22,7 +25,8 @@
  */
 import { abs, formatFixed, max, min, mul, roundToDecimals, type Fixed } from '../money/fixed.js';
 import type { FuturesAccount } from '../accounts/futures-account.js';
-import { bankruptcyPrice, isolatedLiquidationPrice, maintenanceMargin, unrealizedPnl, type Position } from '../accounts/position.js';
+import { liquidationPriceOf } from '../accounts/liquidation-price.js';
+import { bankruptcyPrice, maintenanceMargin, unrealizedPnl, type Position } from '../accounts/position.js';
 import { positionEvent } from '../accounts/position-events.js';
 import type { Market } from '../matching/market.js';
 import type { MatchingEngine } from '../matching/matching-engine.js';
@@ -55,25 +59,26 @@ export function checkLiquidations(ctx: RiskContext, market: Market, accounts: It
     }
     const equity = account.equity(ctx.mark);
     if (equity <= maintenance) {
+      // What is left of the account's equity pays each position's clearance fee in turn (gains are
+      // closed first, so that they cover losses before the insurance fund does); the fee is charged
+      // while equity remains, whatever the position's own margin + uPnL.
       let left = equity;
-      // Gains are closed first, so that they cover losses before the insurance fund does.
       const byPnl = account.openPositions().map((p) => [p, unrealizedPnl(p, ctx.mark(p.symbol)!)] as const).sort((a, b) => (a[1] > b[1] ? -1 : a[1] < b[1] ? 1 : 0));
-      for (const [p, upnl] of byPnl) {
-        const share = p.margin + upnl;
-        liquidate(ctx, account, p, min(share, left));
-        left -= share;
-      }
+      for (const [p] of byPnl) left -= liquidate(ctx, account, p, left);
     }
   }
 }
 
-/** Closes one position at its bankruptcy price; `balance` is margin + uPnL at the mark. */
-function liquidate(ctx: RiskContext, account: FuturesAccount, position: Position, balance: Fixed): void {
+/**
+ * Closes one position at its bankruptcy price; `balance` caps the clearance fee: margin + uPnL at the
+ * mark (isolated), what is left of the account's equity (cross). Returns the fee charged.
+ */
+function liquidate(ctx: RiskContext, account: FuturesAccount, position: Position, balance: Fixed): Fixed {
   const market = ctx.market(position.symbol);
   const instrument = market.instrument;
   const mark = market.mark!;
   ctx.engine.cancelAll(market, account.id, 'LIQUIDATION');
-  const liquidationPrice = isolatedLiquidationPrice(instrument, position);
+  const liquidationPrice = liquidationPriceOf(account, position, instrument, (symbol) => ctx.market(symbol).instrument, ctx.mark);
   const rate = instrument.liquidationFeeRate ?? 0n;
   const wanted = roundToDecimals(mul(mul(abs(position.size), mark, 'up'), rate, 'up'), instrument.quoteCommissionPrecision, 'ceil');
   const fee = balance > 0n ? min(wanted, balance) : 0n;
@@ -110,6 +115,7 @@ function liquidate(ctx: RiskContext, account: FuturesAccount, position: Position
   });
   const closed = { ...position, entryPrice: entry };
   ctx.emit(positionEvent('POSITION_CLOSED', account.id, closed, ctx.now, instrument, ctx.mark));
+  return fee;
 }
 
 /**

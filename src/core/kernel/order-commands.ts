@@ -25,7 +25,7 @@ export function settlementFor(s: KernelState, accountId: string, market: Market)
     const lastTrade = (): Fixed | undefined => (market.lastTradePrice === undefined ? undefined : parseFixed(market.lastTradePrice));
     settlement =
       account.kind === 'futures'
-        ? new FuturesOrderSettlement(account, market.instrument, () => s.clock, (symbol) => s.markets.get(symbol)?.mark, () => market.mark ?? lastTrade())
+        ? new FuturesOrderSettlement(account, market.instrument, () => s.clock, (symbol) => s.markets.get(symbol)?.mark, () => market.mark ?? lastTrade(), (symbol) => s.markets.get(symbol)?.instrument)
         : new SpotOrderSettlement(account, market.instrument, () => market.book.bids.bestPrice(), () => lastTrade() ?? market.book.asks.bestPrice());
     s.settlements.set(key, settlement);
   }
