@@ -3,6 +3,8 @@ import { formatFixed, parseFixed, type Fixed } from '../money/fixed.js';
 import type { FillEvent, KernelEvent } from '../kernel/events.js';
 import type { KernelInput, PlaceOrderInput, TradeInput } from '../kernel/inputs.js';
 import { Kernel } from '../kernel/kernel.js';
+import { BookSide } from '../book/book-side.js';
+import { BookView } from './book-view.js';
 import { instrumentForRecording, replayInputs } from '../../market-data/replay-session.js';
 import type { Recording } from '../../market-data/recording-reader.js';
 import { BUNDLED_RECORDING } from '../../test-kit/data-paths.js';
@@ -174,5 +176,58 @@ describe('the book view paper orders see, on the real tape', () => {
     };
     replay(recording, orders, observe);
     expect(takes).toBeGreaterThan(500);
+  });
+});
+
+describe('the book view, level by level', () => {
+  const f = parseFixed;
+  function asks(levels: Array<[string, string]>): BookSide {
+    const side = new BookSide('ask');
+    for (const [p, q] of levels) side.set(f(p), f(q));
+    return side;
+  }
+
+  it('a restatement of the same size or less gives nothing back; more size, or an emptied level, does', () => {
+    const book = asks([['100', '5']]);
+    const view = new BookView();
+    view.take('ask', f('100'), f('3'));
+    expect(view.available('ask', f('100'), f('5'))).toBe(f('2'));
+    view.stated('ask', f('100'), f('5')); // the same size again: still 2
+    expect(view.available('ask', f('100'), f('5'))).toBe(f('2'));
+    view.stated('ask', f('100'), f('4')); // 1 cancelled: 4 − 3
+    expect(view.available('ask', f('100'), f('4'))).toBe(f('1'));
+    view.stated('ask', f('100'), f('7')); // 3 new: 7 − 3
+    expect(view.available('ask', f('100'), f('7'))).toBe(f('4'));
+    view.stated('ask', f('100'), f('0')); // the level emptied: what returns later is new
+    expect(view.available('ask', f('100'), f('2'))).toBe(f('2'));
+    expect(view.entries()).toEqual([]);
+    expect(book.depth).toBe(1);
+  });
+
+  it('real trades at the level retire what paper took first; a print beyond a level empties it until stated', () => {
+    const book = asks([['100', '5'], ['101', '2']]);
+    const view = new BookView();
+    view.take('ask', f('100'), f('3'));
+    view.onTrade(book, f('100'), f('1')); // the same front of the queue: paper 2, traded 1
+    expect(view.available('ask', f('100'), f('5'))).toBe(f('2'));
+    view.stated('ask', f('100'), f('4')); // the exchange shows the trade: 4 − 2
+    expect(view.available('ask', f('100'), f('4'))).toBe(f('2'));
+    view.onTrade(book, f('101'), f('0.5')); // a buyer printed at 101: nothing is left at 100
+    expect(view.available('ask', f('100'), f('4'))).toBe(0n);
+    expect(view.available('ask', f('101'), f('2'))).toBe(f('1.5'));
+    view.stated('ask', f('100'), f('4')); // stated again after the sweep: all of it is there
+    expect(view.available('ask', f('100'), f('4'))).toBe(f('4'));
+  });
+
+  it('round-trips through its snapshot entries, and reads the older form', () => {
+    const book = asks([['100', '5']]);
+    const view = new BookView();
+    view.take('ask', f('100'), f('3'));
+    view.onTrade(book, f('100'), f('1'));
+    const copy = new BookView();
+    copy.restore(view.entries());
+    expect(copy.entries()).toEqual(view.entries());
+    copy.restore([['ask', f('100'), f('3')]]);
+    expect(copy.available('ask', f('100'), f('5'))).toBe(f('2'));
   });
 });

@@ -22,8 +22,8 @@
  * - a full snapshot states every level at once (same rules).
  * Not modelled: which orders a cancellation removed (cancellations are assumed to be of other
  * orders than the ones paper took, the cautious reading).
- * Cost: one Map entry per level touched by paper or by a print since its last statement; a print
- * costs O(levels it went through).
+ * Cost: one Map entry per displayed level touched by paper or by a print since its last statement
+ * (a statement of size 0 drops it); a print costs O(levels it went through).
  */
 import type { Fixed } from '../money/fixed.js';
 import type { BookSide, BookSideName } from '../book/book-side.js';
@@ -66,6 +66,8 @@ export class BookView {
       use.swept = true;
       use.paper = 0n;
     }
+    // A print at a price the book does not show changes nothing a statement would not (and keeps no entry).
+    if (book.sizeAt(price) === 0n && !this.levels[book.side].has(price)) return;
     const use = this.use(book.side, price);
     const retired = use.paper < quantity ? use.paper : quantity;
     use.paper -= retired;
