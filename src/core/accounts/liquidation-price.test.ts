@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { findBundledInstrument } from '../instruments/bundled-instruments.js';
 import { formatFixed, parseFixed, type Fixed } from '../money/fixed.js';
-import type { KernelEvent } from '../kernel/events.js';
+import type { LiquidationEvent, PositionEvent } from '../kernel/events.js';
 import { USDM_RECORDING } from '../../test-kit/data-paths.js';
 import { loadRecording, RecordingStepper } from '../../test-kit/recording-stepper.js';
 import { crossLiquidationPrice } from './liquidation-price.js';
@@ -37,7 +37,7 @@ describe('a cross account on the USD-M recording', () => {
     s.handle({ kind: 'account.open', time: s.kernel.now, account: 'x', type: 'futures', leverage: 10, marginMode: 'cross', balances: { USDT: '1000' } });
     const opened = s.handle({ kind: 'order.place', time: s.kernel.now, account: 'x', symbol: 'BTCUSDT', side: 'BUY', type: 'MARKET', quantity: '0.1' });
     const fee = opened.filter((e) => e.type === 'FILL').reduce((sum, e) => sum + d((e as { fee: string }).fee), 0n);
-    const last = opened.filter((e): e is Extract<KernelEvent, { type: 'POSITION_OPENED' | 'POSITION_UPDATED' }> => e.type === 'POSITION_OPENED' || e.type === 'POSITION_UPDATED').at(-1)!;
+    const last = opened.filter((e): e is PositionEvent => e.type === 'POSITION_OPENED' || e.type === 'POSITION_UPDATED').at(-1)!;
     const entry = d(last.entryPrice);
     const q = d('0.1');
     const wallet = d('1000') - fee;
@@ -49,7 +49,7 @@ describe('a cross account on the USD-M recording', () => {
 
     const markPrice = formatFixed(((lp - d('2')) / d('0.1')) * d('0.1')); // 2 USDT below LP, on the tick
     const events = s.handle({ kind: 'mark', time: s.kernel.now + 1, symbol: 'BTCUSDT', price: markPrice });
-    const liquidation = events.find((e) => e.type === 'LIQUIDATION') as Extract<KernelEvent, { type: 'LIQUIDATION' }>;
+    const liquidation = events.find((e): e is LiquidationEvent => e.type === 'LIQUIDATION')!;
     expect(liquidation).toBeDefined();
     // Equity at the mark = WB + Q·(mark − EP); the fee wanted (1.25 % of Q·mark ≈ 64.9) is more: all the equity goes.
     const equity = wallet + (q * (d(markPrice) - entry)) / E18;
