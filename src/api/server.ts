@@ -102,10 +102,16 @@ export async function buildServer(deps: ServiceDeps, options: ServerOptions = {}
     clientErrorHandler: (error: NodeJS.ErrnoException, socket: Socket) => {
       if (error.code === 'ECONNRESET' || socket.destroyed || !socket.writable) return;
       const tooLarge = error.code === 'HPE_HEADER_OVERFLOW';
-      const body = JSON.stringify(tooLarge ? { code: 'HEADERS_TOO_LARGE', message: 'the request headers are too large' } : { code: 'BAD_REQUEST', message: 'the request is not valid HTTP' });
-      // A HEAD request gets the headers only: bytes after them would be read as the next response.
+      const edge: EdgeError = tooLarge
+        ? { status: 431, code: 'HEADERS_TOO_LARGE', message: 'the request headers are too large' }
+        : { status: 400, code: 'BAD_REQUEST', message: 'the request is not valid HTTP' };
+      // The request line, when the parser got that far, tells the dialect to answer in.
       const packet = (error as { rawPacket?: unknown }).rawPacket;
-      const head = Buffer.isBuffer(packet) && packet.subarray(0, 5).toString('latin1') === 'HEAD ';
+      const line = Buffer.isBuffer(packet) ? packet.subarray(0, 2048).toString('latin1').split('\r\n', 1)[0]! : '';
+      const url = line.split(' ')[1] ?? '';
+      const body = JSON.stringify(isBinancePath(url) ? binanceBodyOf(edge).body : isMexcPath(url) ? mexcBodyOf(edge).body : nativeBody(edge));
+      // A HEAD request gets the headers only: bytes after them would be read as the next response.
+      const head = line.startsWith('HEAD ');
       socket.end(`HTTP/1.1 ${tooLarge ? '431 Request Header Fields Too Large' : '400 Bad Request'}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${head ? '' : body}`);
     },
   }).withTypeProvider<TypeBoxTypeProvider>();
@@ -144,7 +150,9 @@ export async function buildServer(deps: ServiceDeps, options: ServerOptions = {}
     }
     // A key that was presented and refused counts towards the address's back-off.
     if (edge.status === 401 && presentsCredentials(request)) app.authThrottle.failed(request.ip);
-    if (error instanceof HttpError) return reply.code(error.status).send(error.body);
+    // Our own errors keep their whole body (mexcCode included) on native paths; a dialect's path
+    // answers every error in its own shape, whoever raised it (a shared hook, a guard).
+    if (error instanceof HttpError && !isMexcPath(request.url) && !isBinancePath(request.url)) return reply.code(error.status).send(error.body);
     return sendEdgeError(request, reply, edge);
   });
   app.setNotFoundHandler((request, reply) => {
