@@ -251,6 +251,12 @@ describe('edge limits and the admin key', () => {
     const errors = loadConfig({ FEE_TAKER: '0.02', FEE_MAKER: '2' }, { envFile: false });
     expect(errors.ok ? [] : errors.error.map((e) => e.variable).sort()).toEqual(['FEE_MAKER', 'FEE_TAKER']);
   });
+
+  it('takes a FUNDING_RATE from −5 % to 5 % per funding time, none by default', () => {
+    expect(load({}).fundingRate).toBeUndefined();
+    expect(load({ FUNDING_RATE: '-0.000125' }).fundingRate).toBe('-0.000125');
+    for (const bad of ['0.06', '1e-4', 'often']) expect(loadConfig({ FUNDING_RATE: bad }, { envFile: false }).ok, bad).toBe(false);
+  });
 });
 
 describe('describeConfig', () => {

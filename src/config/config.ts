@@ -70,6 +70,12 @@ export interface AppConfig {
   readonly latencyMs: number;
   /** Fee overrides as decimal fractions ("0.001" = 0.1 %); undefined = the instrument's defaults. */
   readonly feeMaker: string | undefined;
+  /**
+   * FUNDING_RATE: in replay, the rate every perpetual position pays (longs; shorts receive) at each
+   * funding time (00:00, 08:00, 16:00 UTC) at the mark; undefined = no funding in replay. Live
+   * trading uses the exchange's own rates and times instead.
+   */
+  readonly fundingRate: string | undefined;
   readonly feeTaker: string | undefined;
   /** Wall-time snapshot interval (default 300,000; 0 = off). */
   readonly snapshotIntervalMs: number;
@@ -167,6 +173,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: LoadCo
   if (exchangeApiKey !== undefined && exchangeApiSecret === undefined) fail('EXCHANGE_API_SECRET', 'is required when an API key is set (EXCHANGE_API_KEY or MEXC_API_KEY)');
   if (exchangeApiSecret !== undefined && exchangeApiKey === undefined) fail('EXCHANGE_API_KEY', 'is required when an API secret is set (EXCHANGE_API_SECRET or MEXC_API_SECRET)');
 
+  const fundingText = get('FUNDING_RATE');
+  const fundingRate =
+    fundingText === undefined ? undefined : /^-?(0|[1-9]\d*)(\.\d{1,18})?$/.test(fundingText.trim()) && Math.abs(Number(fundingText)) <= 0.05 ? fundingText.trim() : fail('FUNDING_RATE', 'must be a decimal from -0.05 to 0.05 (5 %), e.g. 0.0001 for 0.01 % per funding');
   const feeMaker = parseFee(get('FEE_MAKER')) ?? (get('FEE_MAKER') === undefined ? undefined : fail('FEE_MAKER', 'must be a decimal fraction from 0 to 0.01 (1 %), e.g. 0.001 for 0.1 %'));
   const feeTaker = parseFee(get('FEE_TAKER')) ?? (get('FEE_TAKER') === undefined ? undefined : fail('FEE_TAKER', 'must be a decimal fraction from 0 to 0.01 (1 %), e.g. 0.001 for 0.1 %'));
 
@@ -215,6 +224,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: LoadCo
       exchangeApiSecret,
       latencyMs: latencyMs!,
       feeMaker,
+      fundingRate,
       feeTaker,
       snapshotIntervalMs: snapshotIntervalMs!,
       logLevel: logLevel as LogLevel,

@@ -15,6 +15,9 @@ import type { EngineHub } from '../api/engine-hub.js';
 import type { FeedStatus } from '../api/service-deps.js';
 import { readRecording } from '../market-data/recording-reader.js';
 import { openLiveMarkets, startLiveFeed } from '../market-data/live/index.js';
+import type { KernelConfig } from '../core/kernel/kernel.js';
+import type { LiveMarkets } from '../market-data/live/live-markets.js';
+import { FundingPoller } from './funding-poller.js';
 import { ReplayFeed } from './replay-feed.js';
 import { StartupError } from './startup-error.js';
 
@@ -25,6 +28,8 @@ export interface MarketFeed {
 
 export interface MarketSource {
   readonly instruments: readonly Instrument[];
+  /** The kernel's funding configuration: in replay, FUNDING_RATE on every perpetual; live funding comes as inputs instead. */
+  readonly funding?: KernelConfig['funding'];
   /** One line for the start banner. */
   readonly description: string;
   startFeed(hub: EngineHub, onStatus: (status: FeedStatus) => void): MarketFeed;
@@ -39,9 +44,12 @@ function openReplay(config: AppConfig): MarketSource {
   const recording = readRecording(config.replayRecording);
   const spec = findBundledInstrument('binance', recording.market, recording.symbol);
   if (spec === undefined) throw new StartupError(`no instrument spec for ${recording.symbol} (${recording.market}) in ${config.replayRecording}`);
+  // The recordings hold no funding rates: FUNDING_RATE is the one every funding time applies.
+  const funding = config.fundingRate !== undefined && spec.market === 'perpetual' ? { rates: { [spec.symbol]: config.fundingRate } } : undefined;
   return {
     instruments: [withFeeOverrides(spec, config)],
-    description: `replay of ${recording.symbol} (${config.replayRecording}) at ${config.replaySpeed === Infinity ? 'full' : `${config.replaySpeed}×`} speed.`,
+    ...(funding !== undefined ? { funding } : {}),
+    description: `replay of ${recording.symbol} (${config.replayRecording}) at ${config.replaySpeed === Infinity ? 'full' : `${config.replaySpeed}×`} speed${funding !== undefined ? `, funding ${config.fundingRate} at 00:00/08:00/16:00 UTC` : ''}.`,
     startFeed(hub) {
       const feed = new ReplayFeed(hub, recording, config.replaySpeed);
       feed.start();
@@ -77,12 +85,40 @@ async function openLive(config: AppConfig, print: (line: string) => void): Promi
     description: `live from ${exchanges}: ${symbols}; a symbol silent for ${config.staleAfterMs} ms is stale.`,
     startFeed(hub, onStatus) {
       started = true;
-      return startLiveFeed({ hub, markets: live, staleAfterMs: config.staleAfterMs, onStatus });
+      const feed = startLiveFeed({ hub, markets: live, staleAfterMs: config.staleAfterMs, onStatus });
+      const funding = liveFunding(hub, live, print);
+      funding.start();
+      return {
+        status: () => feed.status(),
+        stop: async () => {
+          funding.stop();
+          await feed.stop();
+        },
+      };
     },
     async close() {
       if (!started) await live.close();
     },
   };
+}
+
+/** The exchange's funding rates and times for every perpetual subscribed (ccxt fetchFundingRate). */
+function liveFunding(hub: EngineHub, live: LiveMarkets, print: (line: string) => void): FundingPoller {
+  const perpetuals = new Set(live.instruments.filter((i) => i.market === 'perpetual').map((i) => i.symbol));
+  const sources = live.subscriptions
+    .filter((sub) => perpetuals.has(sub.kernelSymbol) && live.exchanges.get(sub.exchangeId)?.has['fetchFundingRate'] === true)
+    .map((sub) => ({ symbol: sub.kernelSymbol, fetch: () => live.exchanges.get(sub.exchangeId)!.fetchFundingRate(sub.ccxtSymbol) }));
+  const reported = new Set<string>();
+  return new FundingPoller({
+    sources,
+    submit: (input) => hub.submit(input),
+    engineNow: () => hub.kernel.now,
+    onError: (symbol, error) => {
+      if (reported.has(symbol)) return;
+      reported.add(symbol);
+      print(`  funding rate of ${symbol} unavailable for now: ${error instanceof Error ? error.message : String(error)}`);
+    },
+  });
 }
 
 /** The configured fee overrides (FEE_MAKER, FEE_TAKER) applied to a spec. */

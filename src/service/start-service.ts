@@ -179,10 +179,16 @@ export async function startService(env: NodeJS.ProcessEnv = process.env, options
  * finish). Every tool that writes to the database opens it this way, so its configuration is the
  * server's and no two processes write the journal at once.
  */
-export async function openServiceEngine(config: AppConfig, source: Pick<MarketSource, 'instruments'>, role: string, waitMs = 10_000): Promise<ExclusiveEngine> {
+export async function openServiceEngine(config: AppConfig, source: Pick<MarketSource, 'instruments' | 'funding'>, role: string, waitMs = 10_000): Promise<ExclusiveEngine> {
   try {
+    const kernelConfig = {
+      instruments: source.instruments,
+      latencyMs: config.latencyMs,
+      ...(config.marketData === 'live' ? { staleAfterMs: config.staleAfterMs } : {}),
+      ...(source.funding !== undefined ? { funding: source.funding } : {}),
+    };
     return await openExclusiveEngine(
-      { databaseUrl: config.databaseUrl, kernelConfig: { instruments: source.instruments, latencyMs: config.latencyMs, ...(config.marketData === 'live' ? { staleAfterMs: config.staleAfterMs } : {}) }, snapshotIntervalMs: config.snapshotIntervalMs },
+      { databaseUrl: config.databaseUrl, kernelConfig, snapshotIntervalMs: config.snapshotIntervalMs },
       role,
       { waitMs },
     );
