@@ -5,6 +5,7 @@ import { formatFixed, parseFixed as d, SCALE, type Fixed } from '../money/fixed.
 import { SPOT_RECORDING, USDM_RECORDING } from '../../test-kit/data-paths.js';
 import { loadRecording, RecordingStepper } from '../../test-kit/recording-stepper.js';
 import type { KernelEvent } from './events.js';
+import { Kernel } from './kernel.js';
 import type { PlaceOrderInput } from './inputs.js';
 
 // The examples of "orders the exchange would refuse", each on the real Binance recordings of
@@ -77,6 +78,9 @@ describe('1. price bands: spot within 0.2×–5× the 5-minute average price, US
     const s = spotAt();
     expect(s.kernel.averagePrice(s.symbol)).toBe(average);
     expect(formatFixed(average)).toBe('61812.192148380749394703');
+    // It is part of the state: a kernel restored from the snapshot has the same average.
+    const restored = Kernel.restore({ instruments: [s.kernel.instrument(s.symbol)!] }, s.kernel.snapshot());
+    expect(restored.averagePrice(s.symbol)).toBe(average);
   });
 
   it('a LIMIT BUY 0.1 at 100, a SELL 0.001 at 500000 and a STOP_LOSS_LIMIT SELL 0.02 at 617.47/617.47 are refused (Binance -1013 "Filter failure: PERCENT_PRICE_BY_SIDE", MEXC 30087)', () => {
