@@ -7,7 +7,7 @@ import { BookSide } from '../book/book-side.js';
 import { BookView } from './book-view.js';
 import { instrumentForRecording, replayInputs } from '../../market-data/replay-session.js';
 import type { Recording } from '../../market-data/recording-reader.js';
-import { BUNDLED_RECORDING } from '../../test-kit/data-paths.js';
+import { BUNDLED_RECORDING, USDM_RECORDING } from '../../test-kit/data-paths.js';
 import { loadRecording } from '../../test-kit/recording-stepper.js';
 
 const SYMBOL = 'BTCUSDT';
@@ -20,7 +20,8 @@ function replay(recording: Recording, orders: readonly Order[], observe?: (input
   const kernel = new Kernel({ instruments: [instrumentForRecording(recording)] });
   const commands = [...orders].sort((a, b) => a.time - b.time).map((o): PlaceOrderInput => ({ kind: 'order.place', symbol: SYMBOL, ...o }));
   const all: KernelEvent[] = [];
-  for (const input of replayInputs(recording, commands, RICH)) {
+  const balances = recording.market === 'perpetual' ? { USDT: RICH.USDT } : RICH;
+  for (const input of replayInputs(recording, commands, balances, { leverage: 10 })) {
     const events = kernel.handle(input);
     observe?.(input, events);
     all.push(...events);
@@ -78,7 +79,11 @@ describe('the book view paper orders see, on the real tape', () => {
     expect(parseFixed(fillsOf(events, 'z')[0]![0]) >= parseFixed(fillsOf(events, 'y').at(-1)![0])).toBe(true);
   });
 
-  it('no stop fills better than the print that triggered it, over the whole recording', () => {
+  it.each([
+    ['spot', BUNDLED_RECORDING],
+    ['USD-M', USDM_RECORDING],
+  ])('no stop fills better than the print that triggered it, over the whole %s recording', (_market, dir) => {
+    const tape = loadRecording(dir);
     const stops: Order[] = [];
     for (let i = 0; i < 23; i += 1) {
       const stop = formatFixed(parseFixed('61600') + parseFixed('10') * BigInt(i));
@@ -89,15 +94,15 @@ describe('the book view paper orders see, on the real tape', () => {
       const stop = formatFixed(parseFixed('61780') + parseFixed('10') * BigInt(i));
       stops.push({ time: 1723161280000 + i * 500, account: `b${i}`, side: 'BUY', type: 'STOP_LOSS', quantity: '0.05', stopPrice: stop, clientOrderId: `buy-${stop}` });
     }
-    const events = replay(recording, stops);
+    const events = replay(tape, stops);
     // The model: a stop's triggering print is the first trade after it was placed that reaches its stop price.
     // A command is handled before the first market input stamped after it (the recorder's order).
     let judged = 0;
     for (const stop of stops) {
       const stopPrice = parseFixed(stop.stopPrice!);
       const sell = stop.side === 'SELL';
-      const from = recording.inputs.findIndex((i) => i.time > stop.time);
-      const print = recording.inputs
+      const from = tape.inputs.findIndex((i) => i.time > stop.time);
+      const print = tape.inputs
         .slice(from)
         .filter((t): t is TradeInput => t.kind === 'trade')
         .find((t) => (sell ? parseFixed(t.price) <= stopPrice : parseFixed(t.price) >= stopPrice));
@@ -115,7 +120,11 @@ describe('the book view paper orders see, on the real tape', () => {
     expect(judged).toBeGreaterThan(40);
   });
 
-  it('no displayed liquidity is used twice across the run: takers from many accounts, judged level by level', () => {
+  it.each([
+    ['spot', BUNDLED_RECORDING],
+    ['USD-M', USDM_RECORDING],
+  ])('no displayed liquidity is used twice across the %s run: takers from many accounts, judged level by level', (_market, dir) => {
+    const tape = loadRecording(dir);
     const orders: Order[] = [];
     for (let i = 0; i < 120; i += 1) {
       const time = 1723161260000 + i * 2_750;
@@ -174,7 +183,7 @@ describe('the book view paper orders see, on the real tape', () => {
         takes += 1;
       }
     };
-    replay(recording, orders, observe);
+    replay(tape, orders, observe);
     expect(takes).toBeGreaterThan(500);
   });
 });
