@@ -3,7 +3,8 @@
  *
  * Guarantees: levels are exactly what the snapshot and the applied deltas say (a delta's size
  * replaces the level; zero removes it). Paper orders are never inserted here.
- * Not modelled: sequence checks (see `BookSynchronizer`), own-liquidity (see the matching engine).
+ * Not modelled: sequence checks (see `BookSynchronizer`), what paper orders and trades took from it
+ * (see the book view, matching/book-view.ts).
  */
 import type { Fixed } from '../money/fixed.js';
 import { BookSide, type BookSideName } from './book-side.js';
