@@ -18,7 +18,7 @@
  * - Taker walks and crossed books use the book view paper orders see (book-view.ts): displayed
  *   liquidity less what paper orders took and what real trades consumed since the level was stated.
  * - Paper orders never trade with each other. No order executes while the book is not synced or is
- *   stale (no update for longer than `staleAfterMs` by the order's arrival time): it waits.
+ *   stale (the clock moved more than `staleAfterMs` since its last update by the order's arrival): it waits.
  * Money moves only through the account's `Settlement` (spot or futures).
  * Not modelled: hidden liquidity, self-trade prevention against real orders, market impact
  * beyond the displayed depth.
@@ -37,7 +37,7 @@ import { planTakerWalk, type WalkPlan } from './taker-walk.js';
 
 export interface EngineContext {
   now(): number;
-  /** A book not updated for longer than this (exchange time, ms) is stale: orders wait; undefined = never. */
+  /** A book not updated while the engine's clock moved longer than this (ms) is stale: orders wait; undefined = never. */
   readonly staleAfterMs: number | undefined;
   emit(event: KernelEvent): void;
   nextTradeId(): string;
