@@ -14,7 +14,7 @@ export { REJECTION_CODES, type RejectionCode, type Rejection } from './core/orde
 export { readRecording, type Recording } from './market-data/recording-reader.js';
 export { parseOrders, readOrdersFile, type OrderCommand } from './market-data/orders-file.js';
 export { runReplay, type ReplayOptions, type ReplayResult, type BalancesEvent } from './market-data/replay-session.js';
-export { getPaperTradingEngine, resetPaperTradingEngine, PaperTradingEngine, type PaperTradingEngineOptions, type AccountSummary, type OpenPositionRequest, type DurableSource, type AccountConfig, type PaperTradingEvent, type PaperTradingEventType, type PaperTradingListener, type SignalGeneratedEvent, type EngineErrorEvent } from './library/index.js';
+export { getPaperTradingEngine, resetPaperTradingEngine, PaperTradingEngine, CandleSequenceError, type PaperTradingEngineOptions, type AccountSummary, type OpenPositionRequest, type DurableSource, type AccountConfig, type PaperTradingEvent, type PaperTradingEventType, type PaperTradingListener, type SignalGeneratedEvent, type EngineErrorEvent } from './library/index.js';
 export { createStrategy, loadStrategyModule, resolveStrategy, registerStrategy, ClosedCandles, LookAheadError, type Strategy, type StrategyFactory, type StrategyContext, type StrategySignal, type SignalAction, type StrategyParams } from './strategy/strategy.js';
 export { rsiReversal, emaCrossover, bollingerBreakout } from './strategy/builtin-strategies.js';
 export { parseTactics, TacticsError, type TacticsSet } from './strategy/tactics.js';

@@ -19,4 +19,5 @@ export function resetPaperTradingEngine(): void {
 
 export { PaperTradingEngine, type PaperTradingEngineOptions, type AccountSummary, type OpenPositionRequest, type DurableSource } from './paper-trading-engine.js';
 export type { AccountConfig } from './account-config.js';
+export { CandleSequenceError } from './candle-sequence.js';
 export type { PaperTradingEvent, PaperTradingEventType, PaperTradingListener, SignalGeneratedEvent, EngineErrorEvent } from './engine-events.js';
