@@ -5,6 +5,7 @@ import type { KernelInput, PlaceOrderInput, TradeInput } from '../kernel/inputs.
 import { Kernel } from '../kernel/kernel.js';
 import { BookSide } from '../book/book-side.js';
 import { BookView } from './book-view.js';
+import { findBundledInstrument } from '../instruments/bundled-instruments.js';
 import { instrumentForRecording, replayInputs } from '../../market-data/replay-session.js';
 import type { Recording } from '../../market-data/recording-reader.js';
 import { BUNDLED_RECORDING, USDM_RECORDING } from '../../test-kit/data-paths.js';
@@ -238,5 +239,24 @@ describe('the book view, level by level', () => {
     expect(copy.entries()).toEqual(view.entries());
     copy.restore([['ask', f('100'), f('3')]]);
     expect(copy.available('ask', f('100'), f('5'))).toBe(f('2'));
+  });
+});
+
+describe('a crossing book under the same rule', () => {
+  it('a level that crossed resting orders fills them once; a restatement of its size does not fill them again, more size does', () => {
+    const kernel = new Kernel({ instruments: [findBundledInstrument('binance', 'spot', SYMBOL)!] });
+    kernel.handle({ kind: 'book.snapshot', time: 1_000, symbol: SYMBOL, lastUpdateId: 1, bids: [['59990.00', '1']], asks: [['60010.00', '1']] });
+    for (const account of ['a', 'b']) {
+      kernel.handle({ kind: 'account.open', time: 1_000, account, balances: { USDT: '1000000' } });
+      kernel.handle({ kind: 'order.place', time: 1_000, account, symbol: SYMBOL, side: 'BUY', type: 'LIMIT', quantity: '2', price: '60000.00', clientOrderId: account });
+    }
+    const delta = (id: number, size: string) => kernel.handle({ kind: 'book.delta', time: 1_000 + id, symbol: SYMBOL, firstUpdateId: id, finalUpdateId: id, bids: [], asks: [['60000.00', size], ['60010.00', '0']] });
+    const filled = (events: readonly KernelEvent[]) => events.filter((e): e is FillEvent => e.type === 'FILL').map((e) => [e.account, e.quantity]);
+    // An ask of 1 at 60,000 crosses both bids: the earlier one (a) takes it all.
+    expect(filled(delta(2, '1'))).toEqual([['a', '1']]);
+    // The exchange restates 1 at 60,000: nothing new there, nobody fills.
+    expect(filled(delta(3, '1'))).toEqual([]);
+    // It shows 1.6: 0.6 was not there when a took the 1.
+    expect(filled(delta(4, '1.6'))).toEqual([['a', '0.6']]);
   });
 });
