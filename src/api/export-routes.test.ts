@@ -55,7 +55,8 @@ describe('CSV exports of trades and orders', () => {
   let sellTime = 0;
 
   beforeAll(async () => {
-    service = await startTestService({ until: BUY_AT });
+    // Some cases write rows of their own into the read tables (paging, quoting), which the kernel never saw.
+    service = await startTestService({ until: BUY_AT, checkReadModel: false });
     const lastInputAt = (t: number) => service.recording.inputs.filter((i) => i.time <= t).at(-1)!.time;
     buyTime = lastInputAt(BUY_AT);
     sellTime = lastInputAt(SELL_AT);

@@ -12,6 +12,7 @@ import { buildServer, type ServerOptions } from '../api/server.js';
 import type { ServiceDeps } from '../api/service-deps.js';
 import { webhookRoutes } from '../api/webhook-routes.js';
 import { DurableEngine, type DurableEngineOptions } from '../engine/index.js';
+import { readModelMismatches } from '../engine/read-model-check.js';
 import { PaperExecutionService } from '../execution/paper-execution-service.js';
 import { instrumentForRecording } from '../market-data/replay-session.js';
 import type { Recording } from '../market-data/recording-reader.js';
@@ -37,6 +38,8 @@ export interface TestService {
 }
 
 export interface TestServiceOptions {
+  /** Check at close that the read tables agree with the kernel (default true). */
+  readonly checkReadModel?: boolean;
   readonly recording?: string;
   readonly until?: number;
   readonly latencyMs?: number;
@@ -99,7 +102,19 @@ export async function startTestService(options: TestServiceOptions = {}): Promis
     async close() {
       await webhooks?.stop();
       await app.close();
+      // The read tables must agree with the kernel after any scenario (engine/read-model-check.ts),
+      // checked whenever the engine is still healthy enough to be asked.
+      let problems: string[] = [];
+      if (options.checkReadModel !== false && engine.status.state === 'ready') {
+        try {
+          for (let i = 0; i < 300 && engine.readModelSeq < engine.seq; i += 1) await new Promise((r) => setTimeout(r, 10));
+          problems = await readModelMismatches(engine.db, engine.kernel);
+        } catch {
+          problems = [];
+        }
+      }
       await engine.close();
+      if (problems.length > 0) throw new Error(`the read tables disagree with the kernel:\n  ${problems.join('\n  ')}`);
     },
   };
 }
