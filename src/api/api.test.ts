@@ -128,7 +128,7 @@ describe('the native REST API (in-process, real engine and recording)', () => {
     expect(sold.json()).toMatchObject({ status: 'FILLED' });
     await service.feedUntil(1723161430000);
     await projected(service);
-    const rows = (await inject({ url: '/api/trades?limit=100', headers: bearer(alice.apiKey) })).json().items as { orderSide: string; size: string; price: string; quoteQty: string; fee: string }[];
+    const rows = (await inject({ url: '/api/trades?limit=100', headers: bearer(alice.apiKey) })).json().items as { orderSide: string; size: string; price: string; quoteQty: string; fee: string; pnl: string | null }[];
     const buys = rows.filter((t) => t.orderSide === 'BUY');
     const sells = rows.filter((t) => t.orderSide === 'SELL');
     expect(sells).toHaveLength(1);
@@ -141,6 +141,10 @@ describe('the native REST API (in-process, real engine and recording)', () => {
     expect(metrics.tradeCount).toBe(1);
     expect(units(metrics.realizedPnl) - hand).toBeGreaterThanOrEqual(0n);
     expect(units(metrics.realizedPnl) - hand).toBeLessThanOrEqual(1n);
+    // The trade row itself carries the PnL the sell realized (before its fee); the buys realized none.
+    expect(buys.every((t) => t.pnl === null)).toBe(true);
+    expect(units(sells[0]!.pnl!) - units(sells[0]!.fee) - hand).toBeGreaterThanOrEqual(-1n);
+    expect(units(sells[0]!.pnl!) - units(sells[0]!.fee) - hand).toBeLessThanOrEqual(1n);
   });
 
   it('a halted account gets 403 with the reason', async () => {

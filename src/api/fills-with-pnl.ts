@@ -1,8 +1,8 @@
 /**
- * An account's trade rows in execution order, each with the PnL it realized: a futures fill's is the
- * kernel's (written with the row by the read model), a spot fill's is computed from the account's
- * fills at average price (core/accounts/realized-pnl-view.ts), fees left out as exchanges leave
- * them out; null where a fill closed nothing. One place for the fills route and the metrics.
+ * An account's trade rows in execution order, each with the PnL it realized, as the read model wrote
+ * it (futures: the kernel's; spot: at average price, core/accounts/realized-pnl-view.ts), or, for
+ * rows written without one, computed here the same way; fees left out as exchanges leave them out;
+ * null where a fill closed nothing. One place for the fills route and the metrics.
  */
 import { realizedPnlByFill } from '../core/accounts/realized-pnl-view.js';
 import { formatFixed, parseFixed } from '../core/money/fixed.js';
@@ -26,7 +26,8 @@ export async function fillsWithRealizedPnl(deps: ServiceDeps, accountId: string)
     market,
   );
   return rows.map((r, i) => {
-    const own = market === 'futures' ? r.pnl : null;
+    // The row's own figure (written by the read model) wins; rows written before it held one are computed.
+    const own = r.pnl;
     const value = own ?? (computed[i] === null || computed[i] === undefined ? null : formatFixed(computed[i]));
     return { ...r, realizedPnl: value };
   });

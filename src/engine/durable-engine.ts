@@ -144,7 +144,8 @@ export class DurableEngine {
     this.current = new Kernel(options.kernelConfig);
     this.symbols = new Set(options.kernelConfig.instruments.map((i) => i.symbol));
     this.snapshots = new SnapshotStore(database.db, { keep: options.keepSnapshots ?? 3 });
-    this.readModel = new ReadModel(database.db, { valuationAsset: options.kernelConfig.valuationAsset ?? 'USDT' });
+    const bases = new Map(options.kernelConfig.instruments.map((i) => [i.symbol, i.base] as const));
+    this.readModel = new ReadModel(database.db, { valuationAsset: options.kernelConfig.valuationAsset ?? 'USDT', baseAssetOf: (symbol) => bases.get(symbol) });
     const report = options.onError ?? ((error: unknown) => console.error('papertrade engine stopped:', error));
     const stop = (error: unknown) => {
       if (isDatabaseUnavailable(error)) return this.enterOutage(error);

@@ -13,6 +13,8 @@
  *   kernel's valuation); ORDER_TRIGGERED moves a conditional order's status;
  * - a futures fill's row carries its position effect (OPEN, PARTIAL_CLOSE, CLOSE), its position and,
  *   when it closed something, the PnL it realized (the kernel's figure); an opening fill has none;
+ *   a spot fill's row carries the PnL it realized at average price over the account's fills
+ *   (core/accounts/realized-pnl-view.ts; null when it closed nothing);
  * - POSITION_* events keep one positions row per position (OPEN, then CLOSED or LIQUIDATED), FUNDING
  *   its funding total; ACCOUNT_CLOSED marks the account row CLOSED; an imported account gets its row
  *   and its orders (with what the kernel gives in `imported`), the fills it brought as one row per
@@ -23,7 +25,8 @@
  */
 import type { Kysely, Transaction } from 'kysely';
 import type { FillEvent, KernelEvent, PositionEvent } from '../core/kernel/events.js';
-import { div, formatFixed, parseFixed } from '../core/money/fixed.js';
+import { div, formatFixed, parseFixed, type Fixed } from '../core/money/fixed.js';
+import { realizedPnlTracker, type FillForPnl } from '../core/accounts/realized-pnl-view.js';
 import type { Database } from './schema.js';
 
 export type BalanceView = Readonly<Record<string, { readonly free: string; readonly locked: string }>>;
@@ -87,6 +90,8 @@ export interface ReadModelOptions {
   readonly name?: string;
   /** The asset an account's `balance`/`equity` columns are counted in at opening (default USDT). */
   readonly valuationAsset?: string;
+  /** A symbol's base asset: a spot buy whose fee is paid in it adds the quantity net of the fee. */
+  readonly baseAssetOf?: (symbol: string) => string | undefined;
 }
 
 type Tx = Transaction<Database> | Kysely<Database>;
@@ -94,6 +99,9 @@ type Tx = Transaction<Database> | Kysely<Database>;
 export class ReadModel {
   private readonly name: string;
   private readonly valuationAsset: string;
+  private readonly baseAssetOf: (symbol: string) => string | undefined;
+  /** Per spot account, its holdings at average price as of the last committed fill (rebuilt from the rows when missing). */
+  private readonly spotPnl = new Map<string, (fill: FillForPnl) => Fixed | null>();
 
   constructor(
     private readonly db: Kysely<Database>,
@@ -101,6 +109,7 @@ export class ReadModel {
   ) {
     this.name = options.name ?? 'main';
     this.valuationAsset = options.valuationAsset ?? 'USDT';
+    this.baseAssetOf = options.baseAssetOf ?? (() => undefined);
   }
 
   /** The seq of the last input applied, 0 when none was. */
@@ -118,6 +127,16 @@ export class ReadModel {
     for (let i = 1; i < batch.length; i++) {
       if (batch[i]!.seq <= batch[i - 1]!.seq) throw new Error(`read model batch out of order: seq ${batch[i]!.seq} after ${batch[i - 1]!.seq}`);
     }
+    try {
+      return await this.applyBatch(batch);
+    } catch (error) {
+      // The spot trackers may have seen fills that were rolled back: rebuilt from the rows next time.
+      this.spotPnl.clear();
+      throw error;
+    }
+  }
+
+  private applyBatch(batch: readonly InputEvents[]): Promise<ApplyOutcome> {
     return this.db.transaction().execute(async (tx) => {
       const before = await this.readCheckpoint(tx);
       const fresh = batch.filter((b) => b.seq > before);
@@ -185,6 +204,7 @@ export class ReadModel {
         return;
       }
       case 'ACCOUNT_CLOSED':
+        this.spotPnl.delete(event.account);
         await tx.updateTable('accounts').set({ status: 'CLOSED', updatedAt: event.at }).where('id', '=', event.account).execute();
         // The kernel drops a closed account with whatever it held: its positions end with it.
         await tx.updateTable('positions').set({ status: 'CLOSED', closedAt: event.at }).where('accountId', '=', event.account).where('status', '=', 'OPEN').execute();
@@ -228,6 +248,8 @@ export class ReadModel {
         return;
       case 'FILL': {
         const effect = positionEffect(event, input.events.slice(index + 1));
+        // Futures: the kernel's figure, on a fill that closed something. Spot: at average price.
+        const pnl = event.realizedPnl === undefined ? await this.spotRealized(tx, event) : effect !== undefined && effect.side !== 'OPEN' ? event.realizedPnl : null;
         await tx
           .insertInto('trades')
           .values({
@@ -241,7 +263,7 @@ export class ReadModel {
             size: event.quantity,
             price: event.price,
             quoteQty: event.quoteQuantity,
-            pnl: effect !== undefined && effect.side !== 'OPEN' ? (event.realizedPnl ?? null) : null,
+            pnl,
             fee: event.fee,
             feeAsset: event.feeAsset,
             liquidity: event.liquidity,
@@ -307,6 +329,20 @@ export class ReadModel {
         // Book status, cancel/account rejections and event types added later: not part of these tables.
         return;
     }
+  }
+
+  /** A spot fill's realized PnL at average price (accounts/realized-pnl-view.ts), null when it closed nothing. */
+  private async spotRealized(tx: Tx, fill: FillEvent): Promise<string | null> {
+    let tracker = this.spotPnl.get(fill.account);
+    if (tracker === undefined) {
+      tracker = realizedPnlTracker('spot');
+      const rows = await tx.selectFrom('trades').select(['id', 'symbol', 'orderSide', 'size', 'price', 'fee', 'feeAsset', 'timestamp']).where('accountId', '=', fill.account).execute();
+      rows.sort((a, b) => Number(a.timestamp) - Number(b.timestamp) || Number(a.id) - Number(b.id) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+      for (const r of rows) tracker({ symbol: r.symbol, side: r.orderSide, quantity: parseFixed(r.size), price: parseFixed(r.price), fee: parseFixed(r.fee), feeInBase: r.feeAsset === this.baseAssetOf(r.symbol) });
+      this.spotPnl.set(fill.account, tracker);
+    }
+    const realized = tracker({ symbol: fill.symbol, side: fill.side, quantity: parseFixed(fill.quantity), price: parseFixed(fill.price), fee: parseFixed(fill.fee), feeInBase: fill.feeAsset === this.baseAssetOf(fill.symbol) });
+    return realized === null ? null : formatFixed(realized);
   }
 
   private async insertAccount(tx: Tx, id: string, type: 'spot' | 'futures', balances: Readonly<Record<string, string>>, at: number): Promise<void> {
