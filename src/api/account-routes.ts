@@ -11,6 +11,7 @@ import { Type } from 'typebox';
 import { AccountDocumentSchema, documentProblem, type AccountDocumentBody } from './account-document-schema.js';
 import { createAccount, deleteAccount, importAccount, resetAccount } from './account-service.js';
 import { requireAdmin } from './auth.js';
+import { ADMIN_KEY_ONLY } from './edge-guards.js';
 import { HttpError } from './http-errors.js';
 import { Balances, CreateAccountBody, Page, type CreateAccountBodyType, type PageQuery } from './schemas.js';
 import type { ServiceDeps } from './service-deps.js';
@@ -18,7 +19,7 @@ import type { ServiceDeps } from './service-deps.js';
 export function registerAccountRoutes(app: FastifyInstance, deps: ServiceDeps): void {
   const tags = ['accounts (admin)'];
 
-  app.post<{ Body: CreateAccountBodyType }>('/api/accounts', { schema: { tags, body: CreateAccountBody } }, async (request, reply) => {
+  app.post<{ Body: CreateAccountBodyType }>('/api/accounts', { config: ADMIN_KEY_ONLY, schema: { tags, body: CreateAccountBody } }, async (request, reply) => {
     requireAdmin(request, deps.adminKeyHash);
     const profile = await createAccount(deps, request.body, 'admin');
     return reply.code(201).send({
@@ -32,7 +33,7 @@ export function registerAccountRoutes(app: FastifyInstance, deps: ServiceDeps): 
     });
   });
 
-  app.get<{ Querystring: PageQuery }>('/api/accounts', { schema: { tags, querystring: Page } }, async (request) => {
+  app.get<{ Querystring: PageQuery }>('/api/accounts', { config: ADMIN_KEY_ONLY, schema: { tags, querystring: Page } }, async (request) => {
     requireAdmin(request, deps.adminKeyHash);
     const all = deps.credentials.list();
     const { limit, offset } = request.query;
@@ -52,7 +53,7 @@ export function registerAccountRoutes(app: FastifyInstance, deps: ServiceDeps): 
 
   app.post<{ Params: { id: string }; Body: { balances?: Record<string, string> } | undefined }>(
     '/api/accounts/:id/reset',
-    { schema: { tags, params: AccountId, body: Type.Object({ balances: Type.Optional(Balances) }, { additionalProperties: false }) } },
+    { config: ADMIN_KEY_ONLY, schema: { tags, params: AccountId, body: Type.Object({ balances: Type.Optional(Balances) }, { additionalProperties: false }) } },
     async (request) => {
       requireAdmin(request, deps.adminKeyHash);
       if (deps.credentials.byAccount(request.params.id) === undefined) throw HttpError.of({ code: 'UNKNOWN_ACCOUNT', message: `no account ${request.params.id}` });
@@ -63,7 +64,7 @@ export function registerAccountRoutes(app: FastifyInstance, deps: ServiceDeps): 
 
   app.post<{ Body: { document: AccountDocumentBody; name?: string } }>(
     '/api/accounts/import',
-    { schema: { tags, body: Type.Object({ document: AccountDocumentSchema, name: Type.Optional(Type.String({ minLength: 1, maxLength: 80 })) }, { additionalProperties: false }) } },
+    { config: ADMIN_KEY_ONLY, schema: { tags, body: Type.Object({ document: AccountDocumentSchema, name: Type.Optional(Type.String({ minLength: 1, maxLength: 80 })) }, { additionalProperties: false }) } },
     async (request, reply) => {
       requireAdmin(request, deps.adminKeyHash);
       const problem = documentProblem(request.body.document, (symbol) => deps.hub.kernel.instrument(symbol)?.maxLeverage);
@@ -73,7 +74,7 @@ export function registerAccountRoutes(app: FastifyInstance, deps: ServiceDeps): 
     },
   );
 
-  app.delete<{ Params: { id: string } }>('/api/accounts/:id', { schema: { tags, params: AccountId } }, async (request, reply) => {
+  app.delete<{ Params: { id: string } }>('/api/accounts/:id', { config: ADMIN_KEY_ONLY, schema: { tags, params: AccountId } }, async (request, reply) => {
     requireAdmin(request, deps.adminKeyHash);
     if (deps.credentials.byAccount(request.params.id) === undefined) throw HttpError.of({ code: 'UNKNOWN_ACCOUNT', message: `no account ${request.params.id}` });
     await deleteAccount(deps, request.params.id, 'admin');

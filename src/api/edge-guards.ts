@@ -1,8 +1,9 @@
 /**
  * The edge's guards, registered before any route: the request rate limit per account key
  * (@fastify/rate-limit), the back-off on failed authentications per client address
- * (auth-throttle.ts), the refusal of numbers that are not finite, and the index of routes that
- * tells a 405 from a 404.
+ * (auth-throttle.ts), the key check of native routes that need one (before the body is parsed
+ * or validated: a caller without a valid key learns nothing of the rules), the refusal of numbers
+ * that are not finite, and the index of routes that tells a 405 from a 404.
  *
  * Rate limit keys: a request with a known account key counts against that account (whichever
  * dialect carries the key: `Authorization: Bearer`, `X-MEXC-APIKEY` or `X-MBX-APIKEY`), the admin key against
@@ -12,7 +13,7 @@
 import fastifyRateLimit from '@fastify/rate-limit';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { EdgeLimits } from '../config/limits-config.js';
-import { bearerToken, isAdmin } from './auth.js';
+import { bearerToken, isAdmin, requireAccount, requireAdmin } from './auth.js';
 import { AuthThrottle } from './auth-throttle.js';
 import { HttpError } from './http-errors.js';
 import type { ServiceDeps } from './service-deps.js';
@@ -22,7 +23,16 @@ declare module 'fastify' {
     /** The failed-authentication back-off of this server. */
     authThrottle: AuthThrottle;
   }
+  interface FastifyContextConfig {
+    /** The key a native route needs, checked on request, before its body is parsed or validated. */
+    auth?: 'account' | 'admin';
+  }
 }
+
+/** Route options of a native route that needs an account's key (`config: ACCOUNT_KEY`). */
+export const ACCOUNT_KEY = { auth: 'account' } as const;
+/** Route options of a native route that needs the admin key. */
+export const ADMIN_KEY_ONLY = { auth: 'admin' } as const;
 
 /** The key a request presents, in any dialect (native Bearer, MEXC's or Binance's key header). */
 export function presentedKey(request: FastifyRequest): string | undefined {
@@ -59,6 +69,14 @@ export async function registerEdgeGuards(app: FastifyInstance, deps: ServiceDeps
       void reply.header('retry-after', String(Math.max(1, Math.ceil(wait / 1000))));
       throw authBackoffError(wait);
     }
+  });
+
+  // Authentication before validation: Fastify validates in its own step after preValidation, so the
+  // key of a route that needs one is checked here, and a wrong key answers 401 whatever the body.
+  app.addHook('onRequest', async (request) => {
+    const auth = request.routeOptions.config.auth;
+    if (auth === 'account') requireAccount(request, deps.credentials);
+    else if (auth === 'admin') requireAdmin(request, deps.adminKeyHash);
   });
 
   // The validator coerces a string such as "1e400" to Infinity and then lets it through as an

@@ -35,6 +35,7 @@ import { HttpError } from './http-errors.js';
 import { CENSOR, LOG_SERIALIZERS, REDACTED_PATHS, redactUrl } from './log-redaction.js';
 import { registerMarketRoutes } from './market-routes.js';
 import { registerReportRoutes } from './report-routes.js';
+import { schemaErrorMessage } from './schema-error-messages.js';
 import type { ServiceDeps } from './service-deps.js';
 import { registerTradingRoutes } from './trading-routes.js';
 import { registerStream } from './ws-stream.js';
@@ -83,17 +84,10 @@ export async function buildServer(deps: ServiceDeps, options: ServerOptions = {}
   const app = Fastify({
     logger: loggerOptions(options.logger),
     bodyLimit: limits.bodyLimitBytes,
-    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false } },
-    // "body/balances must NOT have additional properties (usdt)": the field, what is wrong, the culprit.
-    schemaErrorFormatter: (errors, dataVar) =>
-      new Error(
-        errors
-          .map((e) => {
-            const extra = (e.params as { additionalProperty?: unknown }).additionalProperty;
-            return `${dataVar}${e.instancePath} ${e.message ?? 'is invalid'}${typeof extra === 'string' ? ` (${extra.slice(0, 40)})` : ''}`;
-          })
-          .join(', '),
-      ),
+    // `verbose` carries the failing schema on each error: a pattern's description says the format in words.
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false, verbose: true } },
+    // "body/type must be one of MARKET, LIMIT, …", "body has an unknown field \"colour\"": the field and what it takes.
+    schemaErrorFormatter: (errors, dataVar) => new Error(schemaErrorMessage(errors, dataVar)),
     frameworkErrors: (error, request, reply) => {
       const edge = edgeErrorOf(error) ?? { status: 400, code: 'INVALID_REQUEST', message: 'invalid request' };
       return sendEdgeError(request, reply, edge);

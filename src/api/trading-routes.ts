@@ -9,6 +9,7 @@ import { formatFixed } from '../core/money/fixed.js';
 import { positionView } from '../core/accounts/position-events.js';
 import { checkSymbolLeverage } from './admin-input-checks.js';
 import { requireAccount } from './auth.js';
+import { ACCOUNT_KEY } from './edge-guards.js';
 import { HttpError } from './http-errors.js';
 import { PlaceOrderBody, type PlaceOrderBodyType } from './schemas.js';
 import type { ExecutionResult, ServiceDeps } from './service-deps.js';
@@ -27,7 +28,7 @@ export function registerTradingRoutes(app: FastifyInstance, deps: ServiceDeps): 
       .append({ at: (deps.wallClock ?? Date.now)(), actor: accountId, mode: deps.execution.mode, action, accountId, details })
       .catch((error: unknown) => app.log.error({ err: error, action, accountId }, 'audit entry not written'));
 
-  app.post<{ Body: PlaceOrderBodyType }>('/api/orders', { schema: { tags, body: PlaceOrderBody } }, async (request, reply) => {
+  app.post<{ Body: PlaceOrderBodyType }>('/api/orders', { config: ACCOUNT_KEY, schema: { tags, body: PlaceOrderBody } }, async (request, reply) => {
     const account = requireAccount(request, deps.credentials);
     const result = await deps.execution.placeOrder(account.accountId, request.body);
     await audit('order.place', account.accountId, { request: request.body, result: result.ok ? { orderId: result.value.orderId, status: result.value.status } : result.error });
@@ -41,24 +42,24 @@ export function registerTradingRoutes(app: FastifyInstance, deps: ServiceDeps): 
   // `symbol` is optional on paper and required live (the exchange looks orders up per symbol).
   const OrderRefQuery = Type.Object({ symbol: Type.Optional(Type.String({ minLength: 1, maxLength: 32 })) });
 
-  app.get<{ Params: { id: string }; Querystring: { symbol?: string } }>('/api/orders/:id', { schema: { tags, querystring: OrderRefQuery } }, async (request) => {
+  app.get<{ Params: { id: string }; Querystring: { symbol?: string } }>('/api/orders/:id', { config: ACCOUNT_KEY, schema: { tags, querystring: OrderRefQuery } }, async (request) => {
     const account = requireAccount(request, deps.credentials);
     return unwrap(await deps.execution.getOrder(account.accountId, { orderId: request.params.id, ...(request.query.symbol !== undefined ? { symbol: request.query.symbol } : {}) }));
   });
 
-  app.delete<{ Params: { id: string }; Querystring: { symbol?: string } }>('/api/orders/:id', { schema: { tags, querystring: OrderRefQuery } }, async (request) => {
+  app.delete<{ Params: { id: string }; Querystring: { symbol?: string } }>('/api/orders/:id', { config: ACCOUNT_KEY, schema: { tags, querystring: OrderRefQuery } }, async (request) => {
     const account = requireAccount(request, deps.credentials);
     const result = await deps.execution.cancelOrder(account.accountId, { orderId: request.params.id, ...(request.query.symbol !== undefined ? { symbol: request.query.symbol } : {}) });
     await audit('order.cancel', account.accountId, { orderId: request.params.id, result: result.ok ? { status: result.value.status } : result.error });
     return unwrap(result);
   });
 
-  app.get<{ Querystring: { symbol?: string } }>('/api/orders/open', { schema: { tags, querystring: Type.Object({ symbol: Type.Optional(Type.String()) }) } }, async (request) => {
+  app.get<{ Querystring: { symbol?: string } }>('/api/orders/open', { config: ACCOUNT_KEY, schema: { tags, querystring: Type.Object({ symbol: Type.Optional(Type.String()) }) } }, async (request) => {
     const account = requireAccount(request, deps.credentials);
     return { items: unwrap(await deps.execution.openOrders(account.accountId, request.query.symbol)) };
   });
 
-  app.get('/api/account', { schema: { tags } }, async (request) => {
+  app.get('/api/account', { config: ACCOUNT_KEY, schema: { tags } }, async (request) => {
     const account = requireAccount(request, deps.credentials);
     const kernel = deps.hub.kernel;
     const state = kernel.account(account.accountId);
@@ -77,19 +78,19 @@ export function registerTradingRoutes(app: FastifyInstance, deps: ServiceDeps): 
     };
   });
 
-  app.get('/api/account/export', { schema: { tags } }, async (request, reply) => {
+  app.get('/api/account/export', { config: ACCOUNT_KEY, schema: { tags } }, async (request, reply) => {
     const account = requireAccount(request, deps.credentials);
     const document = deps.hub.kernel.exportAccount(account.accountId);
     if (document === undefined) throw HttpError.of({ code: 'UNKNOWN_ACCOUNT', message: 'the account is gone' });
     return reply.header('content-disposition', `attachment; filename="${account.accountId}.json"`).type('application/json').send(document);
   });
 
-  app.get('/api/account/balances', { schema: { tags } }, async (request) => {
+  app.get('/api/account/balances', { config: ACCOUNT_KEY, schema: { tags } }, async (request) => {
     const account = requireAccount(request, deps.credentials);
     return { balances: unwrap(await deps.execution.balances(account.accountId)) };
   });
 
-  app.get('/api/account/positions', { schema: { tags } }, async (request) => {
+  app.get('/api/account/positions', { config: ACCOUNT_KEY, schema: { tags } }, async (request) => {
     const account = requireAccount(request, deps.credentials);
     const kernel = deps.hub.kernel;
     const state = kernel.account(account.accountId);
@@ -99,7 +100,7 @@ export function registerTradingRoutes(app: FastifyInstance, deps: ServiceDeps): 
 
   app.post<{ Body: { symbol: string; leverage: number } }>(
     '/api/account/leverage',
-    { schema: { tags, body: Type.Object({ symbol: Type.String({ minLength: 1, maxLength: 32 }), leverage: Type.Integer({ minimum: 1, maximum: 1000 }) }, { additionalProperties: false }) } },
+    { config: ACCOUNT_KEY, schema: { tags, body: Type.Object({ symbol: Type.String({ minLength: 1, maxLength: 32 }), leverage: Type.Integer({ minimum: 1, maximum: 1000 }) }, { additionalProperties: false }) } },
     async (request) => {
       const account = requireAccount(request, deps.credentials);
       checkSymbolLeverage(deps.hub.kernel, request.body.symbol, request.body.leverage);
@@ -127,14 +128,14 @@ export function registerTradingRoutes(app: FastifyInstance, deps: ServiceDeps): 
     return { orders: results };
   };
 
-  app.post<{ Params: { symbol: string } }>('/api/positions/:symbol/close', { schema: { tags } }, async (request) => {
+  app.post<{ Params: { symbol: string } }>('/api/positions/:symbol/close', { config: ACCOUNT_KEY, schema: { tags } }, async (request) => {
     const account = requireAccount(request, deps.credentials);
     const state = deps.hub.kernel.account(account.accountId);
     if (state?.kind === 'futures' && (state.positions.get(request.params.symbol)?.size ?? 0n) === 0n) throw HttpError.of({ code: 'NOT_FOUND', message: `no open position on ${request.params.symbol}` });
     return close(account.accountId, [request.params.symbol]);
   });
 
-  app.post('/api/positions/close-all', { schema: { tags } }, async (request) => {
+  app.post('/api/positions/close-all', { config: ACCOUNT_KEY, schema: { tags } }, async (request) => {
     const account = requireAccount(request, deps.credentials);
     const state = deps.hub.kernel.account(account.accountId);
     return close(account.accountId, state?.kind === 'futures' ? state.openPositions().map((p) => p.symbol) : []);

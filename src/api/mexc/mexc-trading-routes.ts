@@ -15,7 +15,8 @@ import { auditCall, cancelOpenOrders, feesOf, outcomeOf } from '../dialect-kit/f
 import type { ExecutionResult, OrderView, PlaceOrderRequest } from '../service-deps.js';
 import type { MexcContext } from './mexc-api.js';
 import { MexcError, mexcErrorOf, mexcErrors } from './mexc-errors.js';
-import { isMexcOrderType, mexcCanceledOrder, mexcMyTrade, mexcNewOrder, mexcOrder } from './mexc-mappers.js';
+import { DECIMAL_IN_WORDS } from '../schemas.js';
+import { isMexcOrderType, MEXC_ORDER_TYPES, mexcCanceledOrder, mexcMyTrade, mexcNewOrder, mexcOrder } from './mexc-mappers.js';
 import { intParam, optionalInt } from './mexc-market-routes.js';
 
 const tags = ['mexc v3'];
@@ -35,11 +36,11 @@ export function registerMexcTradingRoutes(app: FastifyInstance, ctx: MexcContext
     for (const name of ['symbol', 'side', 'type'] as const) if (p[name] === undefined || p[name] === '') throw mexcErrors.mandatory(name);
     const side = p.side!;
     const type = p.type!;
-    if (side !== 'BUY' && side !== 'SELL') throw mexcErrors.invalidParameter(`side ${side}`);
-    if (!isMexcOrderType(type)) throw mexcErrors.invalidParameter(`type ${type}`);
+    if (side !== 'BUY' && side !== 'SELL') throw mexcErrors.invalidParameter(`side ${side}: must be one of BUY, SELL`);
+    if (!isMexcOrderType(type)) throw mexcErrors.invalidParameter(`type ${type}: must be one of ${MEXC_ORDER_TYPES.join(', ')}`);
     for (const name of ['quantity', 'quoteOrderQty', 'price'] as const) {
       const v = p[name];
-      if (v !== undefined && !DECIMAL.test(v)) throw mexcErrors.invalidParameter(`${name} must be a decimal`);
+      if (v !== undefined && !DECIMAL.test(v)) throw mexcErrors.invalidParameter(`${name} must be ${DECIMAL_IN_WORDS}`);
     }
     if (p.newClientOrderId !== undefined && !CLIENT_ORDER_ID.test(p.newClientOrderId)) throw mexcErrors.invalidParameter('newClientOrderId');
     const common = { symbol: p.symbol!, side, type, ...(p.newClientOrderId !== undefined ? { clientOrderId: p.newClientOrderId } : {}) } as const;
