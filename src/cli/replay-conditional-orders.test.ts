@@ -20,25 +20,27 @@ function replay(line: string, ...args: string[]): { status: number | null; stder
 }
 
 describe('papertrade replay with a stop-market buy (no limit price)', () => {
-  it('reserves 0.01 × 61,850 = 618.5 USDT, triggers on the first trade at 61,850 and fills at the ask, 61,843.25', () => {
+  it('reserves 0.01 × 61,850 = 618.5 USDT, triggers on the first trade at 61,850 and fills there, where the sweep left the asks', () => {
     const { status, stderr, events } = replay(STOP_BUY, '--balances', 'USDT=618.5');
     expect(stderr).toBe('');
     expect(status).toBe(0);
     expect(events.map((e) => e.type)).toEqual(['ACCOUNT_OPENED', 'ORDER_NEW', 'ORDER_TRIGGERED', 'FILL', 'BALANCES']);
-    expect(events[3]).toMatchObject({ price: '61843.25', quantity: '0.01', quoteQuantity: '618.4325', fee: '0.00001', feeAsset: 'BTC' });
-    // 618.5 − 618.4325; 0.01 BTC less the 0.1 % fee in BTC
-    expect(events[4]).toMatchObject({ balances: { BTC: { free: '0.00999', locked: '0' }, USDT: { free: '0.0675', locked: '0' } } });
+    // The buys that printed up to 61,850 consumed every ask below it (docs/adr/0026): the stop meets
+    // the book after its trigger, at 61,850.00, not the 61,843.25 the last depth update still showed.
+    expect(events[3]).toMatchObject({ price: '61850', quantity: '0.01', quoteQuantity: '618.5', fee: '0.00001', feeAsset: 'BTC' });
+    // 618.5 − 618.5; 0.01 BTC less the 0.1 % fee in BTC
+    expect(events[4]).toMatchObject({ balances: { BTC: { free: '0.00999', locked: '0' }, USDT: { free: '0', locked: '0' } } });
   });
 
-  it('under MEXC rules reserves 618.5 + ceil_cents(618.5 × 0.05 %) = 618.81 USDT: 618.5 is refused, 618.81 fills and pays 0.31', () => {
-    const short = replay(STOP_BUY, '--balances', 'USDT=618.5', '--exchange', 'mexc');
+  it('under MEXC rules reserves 618.5 + ceil_cents(618.5 × 0.05 %) + 0.01 kept back = 618.82 USDT: 618.81 is refused, 618.82 fills whole and pays 0.31', () => {
+    const short = replay(STOP_BUY, '--balances', 'USDT=618.81', '--exchange', 'mexc');
     expect(short.status).toBe(0);
-    expect(short.events[1]).toMatchObject({ type: 'ORDER_REJECTED', code: 'INSUFFICIENT_BALANCE', message: 'Insufficient balance (618.81 USDT needed, 618.5 free)' });
-    const enough = replay(STOP_BUY, '--balances', 'USDT=618.81', '--exchange', 'mexc');
+    expect(short.events[1]).toMatchObject({ type: 'ORDER_REJECTED', code: 'INSUFFICIENT_BALANCE', message: 'Insufficient balance (618.82 USDT needed, 618.81 free)' });
+    const enough = replay(STOP_BUY, '--balances', 'USDT=618.82', '--exchange', 'mexc');
     expect(enough.events.map((e) => e.type)).toEqual(['ACCOUNT_OPENED', 'ORDER_NEW', 'ORDER_TRIGGERED', 'FILL', 'BALANCES']);
-    // fee ceil_cents(618.4325 × 0.0005 = 0.30921625) = 0.31; 618.81 − 618.4325 − 0.31 = 0.0675
-    expect(enough.events[3]).toMatchObject({ quoteQuantity: '618.4325', fee: '0.31', feeAsset: 'USDT' });
-    expect(enough.events[4]).toMatchObject({ balances: { BTC: { free: '0.01', locked: '0' }, USDT: { free: '0.0675', locked: '0' } } });
+    // fee ceil_cents(618.5 × 0.0005 = 0.30925) = 0.31; 618.82 − 618.5 − 0.31 = 0.01
+    expect(enough.events[3]).toMatchObject({ quantity: '0.01', quoteQuantity: '618.5', fee: '0.31', feeAsset: 'USDT' });
+    expect(enough.events[4]).toMatchObject({ balances: { BTC: { free: '0.01', locked: '0' }, USDT: { free: '0.01', locked: '0' } } });
   });
 
   it('when the price has moved past what was reserved, buys what 617 USDT pays for and expires the rest', () => {

@@ -12,7 +12,7 @@
  */
 import { mul, ONE, type Fixed } from '../money/fixed.js';
 import type { Instrument } from '../instruments/instrument.js';
-import { applyFillFee, feeRate, feeReserve, fillFee, NO_FEES_YET, spotFeeBasis, worstFeeRate } from '../matching/fee-model.js';
+import { applyFillFee, feeRate, feeReserve, feeUnit, fillFee, NO_FEES_YET, spotFeeBasis, worstFeeRate } from '../matching/fee-model.js';
 import { executionType, isConditional, type Liquidity, type Order } from '../orders/order.js';
 import { isOpenStatus } from '../orders/order-status.js';
 import type { SpotAccount } from './spot-account.js';
@@ -65,7 +65,11 @@ export function initialLock(order: Order, account: SpotAccount, instrument: Inst
     if (order.side === 'SELL') return order.quantity;
     const price = conditionalReservePrice(order, marketPrice);
     if (price === undefined) return undefined;
-    return buyReserve({ ...order, ...NO_FEES_YET }, mul(price, order.quantity, 'up'), account, instrument);
+    // Plus the commission unit a triggered buy keeps back from its budget when its fee is paid in
+    // quote (SpotOrderSettlement.marketBudget), so that at its stop price it fills whole.
+    const basis = spotFeeBasis(account.fees, instrument, 'BUY');
+    const keptBack = !basis.onBase && feeRate(account.fees, instrument, 'TAKER') > 0n ? feeUnit(basis.decimals) : 0n;
+    return buyReserve({ ...order, ...NO_FEES_YET }, mul(price, order.quantity, 'up'), account, instrument) + keptBack;
   }
   return requiredLock(order, account, instrument);
 }

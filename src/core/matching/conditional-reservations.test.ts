@@ -40,9 +40,9 @@ describe('spot stop-market buys reserve quantity × trigger price at placement (
     s.kernel.checkInvariants();
   });
 
-  it('under MEXC rules the same order also reserves its fee in USDT: 70 + ceil_cents(70 × 0.05 %) = 70.04', () => {
+  it('under MEXC rules the same order also reserves its fee in USDT and the cent its budget keeps back: 70 + ceil_cents(70 × 0.05 %) + 0.01 = 70.05', () => {
     const { s } = place({ side: 'BUY', type: 'STOP_LOSS', quantity: '0.001', stopPrice: '70000.00' }, '1000', findBundledInstrument('mexc', 'spot', 'BTCUSDT')!);
-    expect(s.kernel.balances('a')!.USDT).toEqual({ free: '929.96', locked: '70.04' });
+    expect(s.kernel.balances('a')!.USDT).toEqual({ free: '929.95', locked: '70.05' });
   });
 
   it('a TAKE_PROFIT buy of 0.001 at 61,700 locks 61.7 USDT, triggers at 61,700 and buys at the ask, 61,717.01', () => {
