@@ -147,6 +147,17 @@ describe("ccxt's mexc class trades on papertrade's MEXC API", () => {
     const spent = ours.reduce((s, t) => s + fixed(infoOf(t).quoteQty), 0n);
     const bought = ours.reduce((s, t) => s + fixed(infoOf(t).qty), 0n);
     const fees = ours.reduce((s, t) => s + fixed(infoOf(t).commission), 0n);
+
+    // The create answer by cost says what was bought, from the fills: the quantity executed and the
+    // average price (half-up to the 0.01 tick), with the quote amount as given.
+    const costFills = trades.filter((t) => t.order === byCost.id);
+    const costSpent = costFills.reduce((s, t) => s + fixed(infoOf(t).quoteQty), 0n);
+    const costBought = costFills.reduce((s, t) => s + fixed(infoOf(t).qty), 0n);
+    const tick = 10n ** 16n;
+    const averageOnTick = ((costSpent * 10n ** 18n * 2n) / costBought / tick + 1n) / 2n * tick;
+    expect(infoOf(byCost)).toMatchObject({ quoteOrderQty: '50', origQty: formatFixed(costBought), price: formatFixed(averageOnTick) });
+    expect(byCost.amount).toBe(Number(formatFixed(costBought)));
+    expect(byCost.price).toBe(Number(formatFixed(averageOnTick)));
     expect(ours.every((t) => t.fee?.currency === 'BTC' && t.takerOrMaker === 'taker' && t.side === 'buy')).toBe(true);
     expect(spent).toBe(fixed(infoOf(filled).cummulativeQuoteQty) + fixed(infoOf(filledByCost).cummulativeQuoteQty));
     const after = await balancesOf();

@@ -7,7 +7,7 @@
  * already PARTIALLY_CANCELED (src/core/orders/order-status.ts).
  */
 import type { Instrument } from '../../core/instruments/instrument.js';
-import { decimalsOf, formatFixed } from '../../core/money/fixed.js';
+import { decimalsOf, div, formatFixed, parseFixed, roundToIncrement, type Fixed } from '../../core/money/fixed.js';
 import type { AccountFill } from '../dialect-kit/account-history.js';
 import type { OrderView } from '../service-deps.js';
 
@@ -79,9 +79,23 @@ export function mexcOrder(o: OrderView & { readonly quoteOrderQty?: string }): R
   };
 }
 
-/** `POST /api/v3/order`: MEXC acknowledges with the id and the request's terms only. */
-export function mexcNewOrder(o: OrderView): Record<string, unknown> {
-  return { symbol: o.symbol, orderId: o.orderId, orderListId: -1, price: o.price ?? '0', origQty: o.quantity, type: o.type, side: o.side, transactTime: o.createdAt };
+/**
+ * `POST /api/v3/order`: MEXC acknowledges with the id and the request's terms: the price and
+ * quantity given, and `quoteOrderQty` for a market order by quote amount. A market order names no
+ * price and, by quote amount, no quantity: those come from its fills when it has any (the average
+ * price, half-up to the tick, and the quantity executed), so that a client reading the answer
+ * (ccxt's `createMarketBuyOrderWithCost`) sees what was bought instead of "0".
+ */
+export function mexcNewOrder(o: OrderView, tickSize?: Fixed): Record<string, unknown> {
+  const executed = parseFixed(o.executedQty);
+  const average = executed > 0n ? div(parseFixed(o.cumulativeQuoteQty), executed, 'half-up') : undefined;
+  const price = o.price ?? (average === undefined ? '0' : formatFixed(tickSize !== undefined && tickSize > 0n ? roundToIncrement(average, tickSize, 'half-up') : average));
+  const origQty = o.quoteOrderQty !== undefined && parseFixed(o.quantity) === 0n ? o.executedQty : o.quantity;
+  return {
+    symbol: o.symbol, orderId: o.orderId, orderListId: -1, price, origQty,
+    ...(o.quoteOrderQty !== undefined ? { quoteOrderQty: o.quoteOrderQty } : {}),
+    type: o.type, side: o.side, transactTime: o.createdAt,
+  };
 }
 
 /** `DELETE /api/v3/order` and each entry of `DELETE /api/v3/openOrders` (MEXC's documented superset). */

@@ -98,7 +98,8 @@ export function registerMexcTradingRoutes(app: FastifyInstance, ctx: MexcContext
     const order = orderRequest(ctx.params(request));
     const result = await deps.execution.placeOrder(account.accountId, order);
     await audit('order.place', account.accountId, { request: order, result: outcomeOf(result) });
-    return mexcNewOrder(unwrap(result, 'place'));
+    const placed = unwrap(result, 'place');
+    return mexcNewOrder(placed, deps.hub.kernel.instrument(placed.symbol)?.tickSize);
   });
 
   app.post('/api/v3/order/test', { schema: { tags } }, async (request) => {
