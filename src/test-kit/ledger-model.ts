@@ -14,7 +14,9 @@
  * Futures: wallet (free + locked) = deposits + realized PnL − fees − funding, realized PnL from an
  * average-entry model of its own (entry rounded half-up at 18 digits, realized half-up); funding
  * |size| × mark × rate (half-up to the commission precision) — a payment the kernel capped at what
- * the position's margin and the cash held is taken from the event, never a larger one.
+ * the position's margin and the cash held is taken from the event, never a larger one; a fill never
+ * takes the wallet below zero (the insurance fund pays what is beyond, at most the fill's fee − realized
+ * PnL), and a cover the kernel reports is taken when it lies within those bounds.
  */
 import type { Instrument } from '../core/instruments/instrument.js';
 import type { KernelEvent } from '../core/kernel/events.js';
@@ -106,6 +108,8 @@ export class LedgerModel {
   readonly feeDisagreements: { orderId: string; tradeId: string; expected: string; reported: string; asset: string }[] = [];
   /** Funding payments whose event amount is not the recomputed one (and not a capped payment). */
   readonly fundingDisagreements: { account: string; expected: string; reported: string }[] = [];
+  /** Fills whose insurance cover is outside what the rule allows (see insuranceCover). */
+  readonly coverDisagreements: { account: string; tradeId: string; least: string; most: string; reported: string }[] = [];
 
   constructor(
     private readonly instruments: ReadonlyMap<string, Instrument>,
@@ -221,11 +225,12 @@ export class LedgerModel {
     const position = book.positions.get(event.symbol) ?? { size: 0n, entry: 0n };
     book.positions.set(event.symbol, position);
     let delta = event.side === 'BUY' ? qty : -qty;
+    let realized = 0n;
     if (position.size !== 0n && position.size > 0n !== delta > 0n) {
       const held = position.size < 0n ? -position.size : position.size;
       const closing = qty < held ? qty : held;
       const side = position.size > 0n ? 1n : -1n;
-      book.wallet += divHalfUp(side * closing * (price - position.entry), SCALE);
+      realized = divHalfUp(side * closing * (price - position.entry), SCALE);
       position.size -= side * closing;
       delta += side * closing;
       if (position.size === 0n) position.entry = 0n;
@@ -236,7 +241,23 @@ export class LedgerModel {
       position.entry = divHalfUp(held * position.entry + opened * price, held + opened);
       position.size += delta;
     }
-    book.wallet -= fee;
+    book.wallet += realized - fee + this.insuranceCover(event, book.wallet + realized - fee, fee - realized);
+  }
+
+  /**
+   * The insurance fund's part of a fill: a fill never takes the wallet below zero, and the fund pays
+   * at most the fill's own cost (fee − realized PnL). How much the free cash held is the kernel's
+   * (margins may pay before the fund does), so the event's cover is taken when it lies between what
+   * keeps the wallet at zero and the fill's cost; otherwise this rule's own cover is used.
+   */
+  private insuranceCover(event: Extract<KernelEvent, { type: 'FILL' }>, uncovered: bigint, cost: bigint): bigint {
+    const reported = event.insuranceCovered === undefined ? 0n : parseDecimal(event.insuranceCovered);
+    const least = uncovered < 0n ? -uncovered : 0n;
+    const most = cost > 0n ? cost : 0n;
+    if (reported !== undefined && reported >= least && reported <= most) return reported;
+    const own = least < most ? least : most;
+    this.coverDisagreements.push({ account: event.account, tradeId: event.tradeId, least: showDecimal(least), most: showDecimal(most), reported: event.insuranceCovered ?? '0' });
+    return own;
   }
 
   private onFunding(event: Extract<KernelEvent, { type: 'FUNDING' }>): void {

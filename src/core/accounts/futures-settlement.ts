@@ -14,6 +14,8 @@
  * - a position's feesPaid holds the fee of every fill on it, booked before the fill's position
  *   events are built: POSITION_CLOSED carries the closing fee (a flip's whole fee stays with the
  *   position it closed).
+ * - a fill never leaves the free cash negative: a realized loss + fee beyond it is paid from the
+ *   position's margin, then by the insurance fund (reported as the fill's `insuranceCovered`).
  * Not modelled: Binance's "open loss" surcharge on order cost.
  */
 import { div, formatFixed, mul, roundToDecimals, type Fixed } from '../money/fixed.js';
@@ -170,6 +172,7 @@ export class FuturesOrderSettlement implements Settlement {
     let delta = order.side === 'BUY' ? quantity : -quantity;
     let realized = 0n;
     let position = account.positionFor(order.symbol, at);
+    const started = position;
     // A flip's whole fee is booked on the position it started from, and before any position event is
     // built: every event's feesPaid includes the fee of the fill that caused it (a close its closing fee).
     position.feesPaid += fee;
@@ -204,10 +207,33 @@ export class FuturesOrderSettlement implements Settlement {
     account.cash -= fee;
     applyFillFee(order, charge);
     account.ledger.fees += fee;
+    const insuranceCovered = this.coverShortfall(started, position, fee - realized);
+    realized += insuranceCovered;
     order.executedQty += quantity;
     order.cumulativeQuoteQty += notional;
     const followUps: KernelEvent[] = changed.map(([type, p]) => positionEvent(type, account.id, p, at, this.instrument, this.mark, this.context));
-    return { notional, fee, feeAsset: account.settleAsset, realizedPnl: realized, followUps };
+    return { notional, fee, feeAsset: account.settleAsset, realizedPnl: realized, ...(insuranceCovered > 0n ? { insuranceCovered } : {}), followUps };
+  }
+
+  /**
+   * A fill never leaves the free balance negative. What its cost (fee − realized PnL) takes beyond
+   * the cash is paid from the position's margin (collateral of the same wallet), and what is beyond
+   * that too is the insurance fund's (Binance: the fund covers losses that would take an account
+   * below zero): it is booked as realized PnL on the position the fill started from, so that
+   * wallet = deposits + realized − fees − funding stays exact. Returns what the fund covered.
+   */
+  private coverShortfall(started: Position, current: Position, cost: Fixed): Fixed {
+    const account = this.account;
+    if (account.cash >= 0n || cost <= 0n) return 0n;
+    const shortfall = -account.cash < cost ? -account.cash : cost;
+    const fromMargin = current.margin < shortfall ? (current.margin > 0n ? current.margin : 0n) : shortfall;
+    current.margin -= fromMargin;
+    account.cash += fromMargin;
+    const covered = shortfall - fromMargin;
+    account.cash += covered;
+    account.ledger.realizedPnl += covered;
+    started.realizedPnl += covered;
+    return covered;
   }
 
   release(order: Order): void {

@@ -41,6 +41,8 @@ export interface OrderRejectedEvent {
 export interface FillEvent extends OrderEventBase {
   readonly type: 'FILL';
   readonly realizedPnl?: string;
+  /** Futures: what the insurance fund paid of this fill's loss and fee beyond the account's balance (included in realizedPnl). */
+  readonly insuranceCovered?: string;
   readonly tradeId: string;
   readonly price: string;
   readonly quantity: string;

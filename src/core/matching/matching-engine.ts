@@ -403,6 +403,7 @@ export class MatchingEngine {
       feeAsset: settled.feeAsset,
       liquidity,
       ...(settled.realizedPnl !== undefined ? { realizedPnl: fmt(settled.realizedPnl) } : {}),
+      ...(settled.insuranceCovered !== undefined ? { insuranceCovered: fmt(settled.insuranceCovered) } : {}),
       executedQty: fmt(order.executedQty),
       cumulativeQuoteQty: fmt(order.cumulativeQuoteQty),
     });

@@ -14,6 +14,8 @@ export interface SettledFill {
   readonly fee: Fixed;
   readonly feeAsset: string;
   readonly realizedPnl?: Fixed;
+  /** What the insurance fund paid of the fill's cost beyond the account's balance (futures). */
+  readonly insuranceCovered?: Fixed;
   /** Events the fill caused beyond itself (positions opened, updated, closed). */
   readonly followUps?: readonly KernelEvent[];
 }
