@@ -48,7 +48,11 @@ export interface OrderView {
   readonly price?: string;
   readonly quantity: string;
   readonly quoteOrderQty?: string;
+  /** Conditional orders: the trigger price; a trailing stop's current one once armed, on the tick grid. */
   readonly stopPrice?: string;
+  /** Trailing stops: the activation price asked (absent: armed at once) and the callback rate (0.01 = 1 %). */
+  readonly activationPrice?: string;
+  readonly callbackRate?: string;
   readonly executedQty: string;
   readonly cumulativeQuoteQty: string;
   readonly createdAt: number;

@@ -209,6 +209,8 @@ export function paperOrderView(order: Readonly<Order>): OrderView {
     quantity: formatFixed(order.quantity),
     ...(order.quoteOrderQty !== undefined ? { quoteOrderQty: formatFixed(order.quoteOrderQty) } : {}),
     ...(order.stopPrice !== undefined ? { stopPrice: formatFixed(order.stopPrice) } : {}),
+    ...(order.activationPrice !== undefined ? { activationPrice: formatFixed(order.activationPrice) } : {}),
+    ...(order.callbackRate !== undefined ? { callbackRate: formatFixed(order.callbackRate) } : {}),
     executedQty: formatFixed(order.executedQty),
     cumulativeQuoteQty: formatFixed(order.cumulativeQuoteQty),
     createdAt: order.arrivesAt,

@@ -156,7 +156,10 @@ describe('futures on the real USD-M recording', () => {
     s.handle({ kind: 'account.open', time: s.kernel.now, account: 'f', type: 'futures', leverage: 10, balances: { USDT: '20000' } });
     s.handle({ kind: 'order.place', time: s.kernel.now, account: 'f', symbol: s.symbol, side: 'BUY', type: 'MARKET', quantity: '1' });
     s.handle({ kind: 'order.place', time: s.kernel.now, account: 'f', symbol: s.symbol, side: 'SELL', type: 'TRAILING_STOP_MARKET', quantity: '1', callbackRate: '0.001', activationPrice: '61810.0', reduceOnly: true, clientOrderId: 'trail' });
-    // Independently: activate at the first trade ≥ 61,810.0, follow the highest trade, trigger at ≤ peak × 0.999.
+    // Independently: activate at the first trade ≥ 61,810.0, follow the highest trade, trigger at ≤ peak × 0.999
+    // rounded down to the 0.1 tick (away from the market).
+    const tick = d('0.1');
+    expect(s.kernel.instrument(s.symbol)!.tickSize).toBe(tick);
     let peak: Fixed | undefined;
     let expected: { at: number; stop: Fixed; price: Fixed } | undefined;
     for (const i of recording.inputs) {
@@ -164,7 +167,7 @@ describe('futures on the real USD-M recording', () => {
       const p = d(i.price);
       if (peak === undefined && p < d('61810.0')) continue;
       if (peak === undefined || p > peak) peak = p;
-      const stop = (peak * d('0.999')) / 10n ** 18n;
+      const stop = ((peak * d('0.999')) / 10n ** 18n / tick) * tick;
       if (p <= stop) expected = { at: i.time, stop, price: p };
     }
     expect(expected).toBeDefined();

@@ -25,7 +25,7 @@
  * Cost: a taker walk is O(levels walked); a trade or book update is O(resting orders it reaches);
  * a price update is O(conditional orders on the symbol).
  */
-import { formatFixed, mul, ONE, type Fixed } from '../money/fixed.js';
+import { formatFixed, mul, ONE, roundToIncrement, type Fixed } from '../money/fixed.js';
 import type { ChangedLevel } from '../book/book-synchronizer.js';
 import type { KernelEvent } from '../kernel/events.js';
 import { nextStatus, isOpenStatus, type OrderTransition } from '../orders/order-status.js';
@@ -137,7 +137,7 @@ export class MatchingEngine {
     if (market.conditionals.length === 0) return;
     const fired: Order[] = [];
     for (const order of market.conditionals) {
-      if (order.type === 'TRAILING_STOP_MARKET') this.trail(order, price);
+      if (order.type === 'TRAILING_STOP_MARKET') this.trail(order, price, market.instrument.tickSize);
       if (order.stopPrice !== undefined && this.reached(order, price)) fired.push(order);
     }
     for (const order of fired) {
@@ -171,7 +171,8 @@ export class MatchingEngine {
     return market.usable && !market.staleAt(this.ctx.now(), this.ctx.staleAfterMs);
   }
 
-  private trail(order: Order, price: Fixed): void {
+  /** The stop follows the best price; on the tick grid, away from the market (a sell's down, a buy's up). */
+  private trail(order: Order, price: Fixed, tickSize: Fixed): void {
     const sell = order.side === 'SELL';
     if (order.trailPeak === undefined) {
       const activated = order.activationPrice === undefined || (sell ? price >= order.activationPrice : price <= order.activationPrice);
@@ -181,7 +182,7 @@ export class MatchingEngine {
       order.trailPeak = price;
     }
     const rate = order.callbackRate!;
-    order.stopPrice = mul(order.trailPeak, sell ? ONE - rate : ONE + rate, sell ? 'down' : 'up');
+    order.stopPrice = roundToIncrement(mul(order.trailPeak, sell ? ONE - rate : ONE + rate, sell ? 'down' : 'up'), tickSize, sell ? 'down' : 'up');
   }
 
   private reached(order: Order, price: Fixed): boolean {
