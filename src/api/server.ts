@@ -34,6 +34,7 @@ import { registerHealthRoutes } from './health-routes.js';
 import { HttpError } from './http-errors.js';
 import { CENSOR, LOG_SERIALIZERS, REDACTED_PATHS, redactUrl } from './log-redaction.js';
 import { registerMarketRoutes } from './market-routes.js';
+import { registerOcoRoutes } from './oco-routes.js';
 import { registerReportRoutes } from './report-routes.js';
 import { schemaErrorMessage } from './schema-error-messages.js';
 import type { ServiceDeps } from './service-deps.js';
@@ -163,6 +164,7 @@ export async function buildServer(deps: ServiceDeps, options: ServerOptions = {}
   registerAccountRoutes(app, deps);
   registerAdminRoutes(app, deps);
   registerTradingRoutes(app, deps);
+  registerOcoRoutes(app, deps);
   registerReportRoutes(app, deps);
   registerAccountLeverageRoutes(app, deps);
   registerAccountFillsRoutes(app, deps);

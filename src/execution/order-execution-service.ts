@@ -28,6 +28,8 @@ export interface PlaceOrderRequest {
   readonly reduceOnly?: boolean;
   /** Generated when absent, so that the order can always be found again by it. */
   readonly clientOrderId?: string;
+  /** Paper: conditional orders sharing a group; when one triggers, the others are cancelled (OCO). */
+  readonly ocoGroup?: string;
 }
 
 export interface OrderRef {
@@ -53,6 +55,8 @@ export interface OrderView {
   /** Trailing stops: the activation price asked (absent: armed at once) and the callback rate (0.01 = 1 %). */
   readonly activationPrice?: string;
   readonly callbackRate?: string;
+  /** The OCO group the order belongs to. */
+  readonly ocoGroup?: string;
   readonly executedQty: string;
   readonly cumulativeQuoteQty: string;
   readonly createdAt: number;

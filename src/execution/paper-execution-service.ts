@@ -82,6 +82,7 @@ export class PaperExecutionService implements OrderExecutionService {
         activationPrice: request.activationPrice,
         callbackRate: request.callbackRate,
         reduceOnly: request.reduceOnly,
+        ocoGroup: request.ocoGroup,
       }),
     };
     const isAnswer = (e: KernelEvent): boolean =>
@@ -211,6 +212,7 @@ export function paperOrderView(order: Readonly<Order>): OrderView {
     ...(order.stopPrice !== undefined ? { stopPrice: formatFixed(order.stopPrice) } : {}),
     ...(order.activationPrice !== undefined ? { activationPrice: formatFixed(order.activationPrice) } : {}),
     ...(order.callbackRate !== undefined ? { callbackRate: formatFixed(order.callbackRate) } : {}),
+    ...(order.ocoGroup !== undefined ? { ocoGroup: order.ocoGroup } : {}),
     executedQty: formatFixed(order.executedQty),
     cumulativeQuoteQty: formatFixed(order.cumulativeQuoteQty),
     createdAt: order.arrivesAt,

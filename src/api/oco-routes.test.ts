@@ -1,0 +1,68 @@
+/**
+ * OCO over REST on the bundled BTCUSDT spot tape: at 23:55:00 UTC the last trade is 61,828.00, and
+ * until 23:55:30 the trades run from 61,825.37 to 61,860.80.
+ */
+import type { FastifyInstance } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ADMIN_KEY, startTestService, type TestService } from '../test-kit/service-kit.js';
+import { buildServer } from './server.js';
+
+describe('OCO groups over REST', () => {
+  let service: TestService;
+  let app: FastifyInstance;
+  let account: { id: string; apiKey: string };
+  const bearer = () => ({ authorization: `Bearer ${account.apiKey}` });
+  const place = (payload: object) => app.inject({ method: 'POST', url: '/api/orders/oco', headers: bearer(), payload });
+  const balances = async () => (await app.inject({ url: '/api/account/balances', headers: bearer() })).json().balances;
+
+  beforeAll(async () => {
+    service = await startTestService({ until: 1723161300000 });
+    app = await buildServer(service.deps);
+    account = (await app.inject({ method: 'POST', url: '/api/accounts', headers: { authorization: `Bearer ${ADMIN_KEY}` }, payload: { name: 'oco', balances: { USDT: '0', BTC: '1' } } })).json();
+  });
+  afterAll(async () => {
+    await app.close();
+    await service.close();
+  });
+
+  it('refuses a group whose stop-loss the venue refuses, and leaves no take-profit behind', async () => {
+    // 61,700.005 is off the 0.01 tick: the second leg is refused, the first cancelled.
+    const res = await place({ symbol: 'BTCUSDT', side: 'SELL', quantity: '0.01', takeProfit: { stopPrice: '61850.00' }, stopLoss: { stopPrice: '61700.005' }, listClientOrderId: 'refused' });
+    expect(res.statusCode).toBe(400);
+    expect(res.json().message).toMatch(/^stopLoss: /);
+    expect((await app.inject({ url: '/api/orders/open', headers: bearer() })).json().items).toEqual([]);
+    expect((await balances()).BTC).toEqual({ free: '1', locked: '0' });
+    expect((await app.inject({ url: '/api/orders/oco/refused', headers: bearer() })).json().listOrderStatus).toBe('ALL_DONE');
+  });
+
+  it('places a take-profit and a stop-loss as one group; the tape reaches the take-profit, which fills, and the stop-loss is cancelled', async () => {
+    const res = await place({ symbol: 'BTCUSDT', side: 'SELL', quantity: '0.01', takeProfit: { stopPrice: '61850.00' }, stopLoss: { stopPrice: '61700.00', price: '61690.00' }, listClientOrderId: 'exit1' });
+    expect(res.statusCode).toBe(201);
+    expect(res.json()).toMatchObject({
+      ocoGroup: 'exit1', symbol: 'BTCUSDT', listOrderStatus: 'EXECUTING',
+      orders: [
+        { clientOrderId: 'exit1-tp', type: 'TAKE_PROFIT', side: 'SELL', stopPrice: '61850', quantity: '0.01', status: 'NEW', ocoGroup: 'exit1' },
+        { clientOrderId: 'exit1-sl', type: 'STOP_LOSS_LIMIT', side: 'SELL', stopPrice: '61700', price: '61690', quantity: '0.01', status: 'NEW', ocoGroup: 'exit1' },
+      ],
+    });
+    // Each leg reserves its own 0.01 BTC.
+    expect((await balances()).BTC).toEqual({ free: '0.98', locked: '0.02' });
+
+    await service.feedUntil(1723161330000); // the tape reaches 61,850.00 (high 61,860.80), never 61,700.00 (low 61,825.37)
+    const group = (await app.inject({ url: '/api/orders/oco/exit1', headers: bearer() })).json();
+    expect(group).toMatchObject({ listOrderStatus: 'ALL_DONE', orders: [{ clientOrderId: 'exit1-tp', status: 'FILLED', executedQty: '0.01' }, { clientOrderId: 'exit1-sl', status: 'CANCELED', executedQty: '0' }] });
+    expect((await balances()).BTC).toEqual({ free: '0.99', locked: '0' });
+    expect((await app.inject({ method: 'DELETE', url: '/api/orders/oco/exit1', headers: bearer() })).statusCode).toBe(409);
+  });
+
+  it('cancels a whole group at once and names a group that does not exist', async () => {
+    expect((await place({ symbol: 'BTCUSDT', side: 'SELL', quantity: '0.01', takeProfit: { stopPrice: '65000.00' }, stopLoss: { stopPrice: '60000.00' }, listClientOrderId: 'exit2' })).statusCode).toBe(201);
+    expect((await place({ symbol: 'BTCUSDT', side: 'SELL', quantity: '0.01', takeProfit: { stopPrice: '65000.00' }, stopLoss: { stopPrice: '60000.00' }, listClientOrderId: 'exit2' })).statusCode).toBe(409);
+    const cancelled = (await app.inject({ method: 'DELETE', url: '/api/orders/oco/exit2', headers: bearer() })).json();
+    expect(cancelled).toMatchObject({ listOrderStatus: 'ALL_DONE', orders: [{ status: 'CANCELED' }, { status: 'CANCELED' }] });
+    expect((await balances()).BTC).toEqual({ free: '0.99', locked: '0' });
+    expect((await app.inject({ url: '/api/orders/oco/nope', headers: bearer() })).statusCode).toBe(404);
+    expect((await app.inject({ method: 'POST', url: '/api/orders/oco', payload: { side: 'HOLD' } })).statusCode).toBe(401);
+    expect((await place({ symbol: 'BTCUSDT', side: 'SELL', quantity: '0.01', takeProfit: { stopPrice: '65000.00' }, stopLoss: {} })).json()).toEqual({ code: 'INVALID_REQUEST', message: 'body/stopLoss/stopPrice is required' });
+  });
+});
