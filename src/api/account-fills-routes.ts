@@ -7,6 +7,7 @@ import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import { fillsWithRealizedPnl } from './fills-with-pnl.js';
 import { requireAccount } from './auth.js';
+import { ACCOUNT_KEY } from './edge-guards.js';
 import { Page, type PageQuery } from './schemas.js';
 import type { ServiceDeps } from './service-deps.js';
 
@@ -14,7 +15,7 @@ export function registerAccountFillsRoutes(app: FastifyInstance, deps: ServiceDe
   const Query = Type.Intersect([Page, Type.Object({ symbol: Type.Optional(Type.String({ minLength: 1, maxLength: 32 })) })]);
   app.get<{ Querystring: PageQuery & { symbol?: string } }>(
     '/api/account/fills',
-    { schema: { tags: ['history'], summary: 'Fills, newest first, with the PnL each realized (average price, fees left out)', querystring: Query } },
+    { config: ACCOUNT_KEY, schema: { tags: ['history'], summary: 'Fills, newest first, with the PnL each realized (average price, fees left out)', querystring: Query } },
     async (request) => {
       const account = requireAccount(request, deps.credentials);
       const { limit, offset, symbol } = request.query;

@@ -7,6 +7,7 @@ import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import { QuarantineStore } from '../persistence/quarantine-store.js';
 import { requireAdmin } from './auth.js';
+import { ADMIN_KEY_ONLY } from './edge-guards.js';
 import type { ServiceDeps } from './service-deps.js';
 
 const QuarantineQuery = Type.Object(
@@ -21,7 +22,7 @@ export function registerAdminRoutes(app: FastifyInstance, deps: ServiceDeps): vo
   const store = new QuarantineStore(deps.db);
   app.get<{ Querystring: { limit: number; before?: number } }>(
     '/api/admin/quarantine',
-    { schema: { tags: ['admin'], summary: 'Inputs the engine did not apply and set aside', querystring: QuarantineQuery } },
+    { config: ADMIN_KEY_ONLY, schema: { tags: ['admin'], summary: 'Inputs the engine did not apply and set aside', querystring: QuarantineQuery } },
     async (request) => {
       requireAdmin(request, deps.adminKeyHash);
       const { limit, before } = request.query;

@@ -4,6 +4,7 @@ import { Type } from 'typebox';
 import { computeMetrics } from '../core/accounts/metrics.js';
 import { formatFixed, mul, parseFixed } from '../core/money/fixed.js';
 import { requireAccount } from './auth.js';
+import { ACCOUNT_KEY } from './edge-guards.js';
 import { fillsWithRealizedPnl } from './fills-with-pnl.js';
 import { Page, type PageQuery } from './schemas.js';
 import type { ServiceDeps } from './service-deps.js';
@@ -14,7 +15,7 @@ export function registerReportRoutes(app: FastifyInstance, deps: ServiceDeps): v
   const tags = ['history'];
   const HistoryQuery = Type.Intersect([Page, Type.Object({ symbol: Type.Optional(Type.String()) })]);
 
-  app.get<{ Querystring: PageQuery & { symbol?: string } }>('/api/orders', { schema: { tags, querystring: HistoryQuery } }, async (request) => {
+  app.get<{ Querystring: PageQuery & { symbol?: string } }>('/api/orders', { config: ACCOUNT_KEY, schema: { tags, querystring: HistoryQuery } }, async (request) => {
     const account = requireAccount(request, deps.credentials);
     const { limit, offset, symbol } = request.query;
     let query = deps.db.selectFrom('orders').selectAll().where('accountId', '=', account.accountId);
@@ -23,7 +24,7 @@ export function registerReportRoutes(app: FastifyInstance, deps: ServiceDeps): v
     return page(rows.map((r) => ({ ...r, createdAt: Number(r.createdAt), updatedAt: Number(r.updatedAt) })), limit, offset);
   });
 
-  app.get<{ Querystring: PageQuery & { symbol?: string } }>('/api/trades', { schema: { tags, querystring: HistoryQuery } }, async (request) => {
+  app.get<{ Querystring: PageQuery & { symbol?: string } }>('/api/trades', { config: ACCOUNT_KEY, schema: { tags, querystring: HistoryQuery } }, async (request) => {
     const account = requireAccount(request, deps.credentials);
     const { limit, offset, symbol } = request.query;
     let query = deps.db.selectFrom('trades').selectAll().where('accountId', '=', account.accountId);
@@ -32,14 +33,14 @@ export function registerReportRoutes(app: FastifyInstance, deps: ServiceDeps): v
     return page(rows.map((r) => ({ ...r, timestamp: Number(r.timestamp) })), limit, offset);
   });
 
-  app.get<{ Querystring: PageQuery }>('/api/account/equity', { schema: { tags, querystring: Page } }, async (request) => {
+  app.get<{ Querystring: PageQuery }>('/api/account/equity', { config: ACCOUNT_KEY, schema: { tags, querystring: Page } }, async (request) => {
     const account = requireAccount(request, deps.credentials);
     const { limit, offset } = request.query;
     const rows = await deps.db.selectFrom('equity_points').select(['at', 'equity']).where('accountId', '=', account.accountId).orderBy('at', 'asc').limit(limit + 1).offset(offset).execute();
     return page(rows.map((r) => ({ at: Number(r.at), equity: r.equity })), limit, offset);
   });
 
-  app.get('/api/account/metrics', { schema: { tags } }, async (request) => {
+  app.get('/api/account/metrics', { config: ACCOUNT_KEY, schema: { tags } }, async (request) => {
     const account = requireAccount(request, deps.credentials);
     const curve = await deps.db.selectFrom('equity_points').select(['at', 'equity']).where('accountId', '=', account.accountId).orderBy('at', 'asc').execute();
     const fees = await fillsWithRealizedPnl(deps, account.accountId);

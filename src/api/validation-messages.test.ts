@@ -90,6 +90,9 @@ describe('validation messages and the key before the body', () => {
     expect(notJson.statusCode).toBe(401);
     expect((await inject({ method: 'POST', url: '/api/account/leverage', payload: { symbol: 'BTCUSDT', leverage: 'x' } })).statusCode).toBe(401);
     expect((await inject({ method: 'GET', url: '/api/orders/1?symbol=', headers: { authorization: 'Bearer pt_nope' } })).statusCode).toBe(401);
+    for (const url of ['/api/orders?limit=0', '/api/trades?offset=-1', '/api/account/equity?limit=lots', '/api/account/fills?limit=0', '/api/admin/quarantine?limit=lots']) {
+      expect((await inject({ url, headers: { authorization: 'Bearer pt_nope' } })).statusCode, url).toBe(401);
+    }
     // The admin routes: an account's key is not the admin key, whatever the body.
     const accountKeyOnAdmin = await inject({ method: 'POST', url: '/api/accounts', headers: bearer(), payload: { name: 'x', type: 'margin' } });
     expect(accountKeyOnAdmin.statusCode).toBe(401);
