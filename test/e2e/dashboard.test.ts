@@ -341,7 +341,7 @@ describe.skipIf(!runs)('the dashboard of a futures account in Chromium, at 1280 
       await api('POST', '/api/orders', { symbol: 'BTCUSDT', side: 'BUY', type: 'MARKET', quantity: '0.02' });
       await api('POST', '/api/orders', { symbol: 'BTCUSDT', side: 'BUY', type: 'MARKET', quantity: '0.01' });
       await api('POST', '/api/orders', { symbol: 'BTCUSDT', side: 'SELL', type: 'MARKET', quantity: '0.01' });
-      await api('POST', '/api/orders', { symbol: 'BTCUSDT', side: 'BUY', type: 'LIMIT', price: '50000.00', quantity: '0.01' });
+      await api('POST', '/api/orders', { symbol: 'BTCUSDT', side: 'BUY', type: 'LIMIT', price: '55000.00', quantity: '0.01' });
 
       await pause();
       const page = await browser.context.newPage();
