@@ -43,7 +43,9 @@ export interface RecordedSymbol {
 }
 
 function describeInstrument(i: Instrument): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(i).filter(([k]) => k !== 'marginTiers').map(([k, v]) => [k, typeof v === 'bigint' ? formatFixed(v) : v]));
+  // Decimal strings at every depth (the price band and trailing bounds are objects of their own).
+  const text = JSON.stringify(i, (key, v: unknown) => (key === 'marginTiers' ? undefined : typeof v === 'bigint' ? formatFixed(v) : v));
+  return JSON.parse(text) as Record<string, unknown>;
 }
 
 export async function recordLive(options: RecordOptions): Promise<RecordedSymbol[]> {
