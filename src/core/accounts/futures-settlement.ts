@@ -74,7 +74,7 @@ export class FuturesOrderSettlement implements Settlement {
   private initial(order: Order): Fixed | undefined {
     if (order.reduceOnly || order.type === 'MARKET') return 0n;
     if (isConditional(order.type) && executionType(order.type) === 'MARKET') {
-      const price = conditionalReservePrice(order, this.marketPrice());
+      const price = conditionalReservePrice(order, this.marketPrice(), this.instrument.tickSize);
       if (price === undefined) return undefined;
       const notional = mul(price, order.quantity, 'up');
       return this.marginFor(notional, order) + wholeFee(notional, worstFeeRate(this.account.fees, this.instrument), this.feeDecimals);

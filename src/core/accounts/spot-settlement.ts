@@ -10,7 +10,7 @@
  *   for it, quantity × trigger price (plus the fee reserve); it keeps that lock until it triggers;
  * - every fill is exact: notional = price × quantity with no rounding on the tick/step grid.
  */
-import { mul, ONE, type Fixed } from '../money/fixed.js';
+import { mul, ONE, roundToIncrement, type Fixed } from '../money/fixed.js';
 import type { Instrument } from '../instruments/instrument.js';
 import { applyFillFee, feeRate, feeReserve, feeUnit, fillFee, NO_FEES_YET, spotFeeBasis, worstFeeRate } from '../matching/fee-model.js';
 import { executionType, isConditional, type Liquidity, type Order } from '../orders/order.js';
@@ -41,15 +41,17 @@ export function requiredLock(order: Order, account: SpotAccount, instrument: Ins
 }
 
 /**
- * The price a conditional market buy is reserved at: its stop price; for a trailing stop, the stop
- * it would have if it activated at its activation price (or at `marketPrice` when it has none).
+ * The price a conditional market order is reserved at: its stop price; for a trailing stop, the stop
+ * it would have if it activated at its activation price (or at `marketPrice` when it has none), on
+ * the tick grid as the matching engine arms it (a buy's rounded up, a sell's down).
  */
-export function conditionalReservePrice(order: Order, marketPrice: Fixed | undefined): Fixed | undefined {
+export function conditionalReservePrice(order: Order, marketPrice: Fixed | undefined, tickSize: Fixed): Fixed | undefined {
   if (order.type !== 'TRAILING_STOP_MARKET') return order.stopPrice;
   const from = order.activationPrice ?? marketPrice;
   if (from === undefined) return undefined;
   const rate = order.callbackRate ?? 0n;
-  return mul(from, order.side === 'BUY' ? ONE + rate : ONE - rate, 'up');
+  const buy = order.side === 'BUY';
+  return roundToIncrement(mul(from, buy ? ONE + rate : ONE - rate, buy ? 'up' : 'down'), tickSize, buy ? 'up' : 'down');
 }
 
 /**
@@ -63,7 +65,7 @@ export function initialLock(order: Order, account: SpotAccount, instrument: Inst
   }
   if (isConditional(order.type) && executionType(order.type) === 'MARKET') {
     if (order.side === 'SELL') return order.quantity;
-    const price = conditionalReservePrice(order, marketPrice);
+    const price = conditionalReservePrice(order, marketPrice, instrument.tickSize);
     if (price === undefined) return undefined;
     // Plus the commission unit a triggered buy keeps back from its budget when its fee is paid in
     // quote (SpotOrderSettlement.marketBudget), so that at its stop price it fills whole.

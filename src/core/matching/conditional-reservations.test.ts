@@ -56,9 +56,9 @@ describe('spot stop-market buys reserve quantity × trigger price at placement (
     s.kernel.checkInvariants();
   });
 
-  it('a TRAILING_STOP_MARKET buy without activation price locks at the last trade × (1 + callback): 61,828 × 1.001 × 0.001 = 61.889828', () => {
+  it('a TRAILING_STOP_MARKET buy without activation price locks at the last trade × (1 + callback), up to the tick: 61,828 × 1.001 = 61,889.828 → 61,889.83 × 0.001 = 61.88983', () => {
     const { s } = place({ side: 'BUY', type: 'TRAILING_STOP_MARKET', quantity: '0.001', callbackRate: '0.001' }, '1000');
-    expect(s.kernel.balances('a')!.USDT).toEqual({ free: '938.110172', locked: '61.889828' });
+    expect(s.kernel.balances('a')!.USDT).toEqual({ free: '938.11017', locked: '61.88983' });
     while (!s.done) s.step();
     expect(mine(s.events, 'a').map((e) => e.type)).toEqual(['ORDER_NEW', 'ORDER_TRIGGERED', 'FILL']);
     s.kernel.checkInvariants();
@@ -111,8 +111,8 @@ describe('futures stop-market orders (not reduce-only) reserve initial margin an
     ['a STOP_LOSS sell at 50,000: 50 + 0.25', { side: 'SELL', type: 'STOP_LOSS', quantity: '0.01', stopPrice: '50000.0' }, '50.25'],
     ['a TAKE_PROFIT buy at 61,700: 61.7 + 0.3085', { side: 'BUY', type: 'TAKE_PROFIT', quantity: '0.01', stopPrice: '61700.0' }, '62.0085'],
     ['a TAKE_PROFIT sell at 61,830: 61.83 + 0.30915', { side: 'SELL', type: 'TAKE_PROFIT', quantity: '0.01', stopPrice: '61830.0' }, '62.13915'],
-    // mark 61,807.7 × 1.001 = 61,869.5077 → 61.86950770 + ceil_8(0.3093475385) = 0.30934754
-    ['a TRAILING_STOP_MARKET buy at the mark × 1.001: 61.8695077 + 0.30934754', { side: 'BUY', type: 'TRAILING_STOP_MARKET', quantity: '0.01', callbackRate: '0.001' }, '62.17885524'],
+    // mark 61,807.7 × 1.001 = 61,869.5077 → up to the 0.1 tick 61,869.6 → 61.8696 + ceil_8(0.309348) = 0.309348
+    ['a TRAILING_STOP_MARKET buy at the mark × 1.001, up to the tick: 61.8696 + 0.309348', { side: 'BUY', type: 'TRAILING_STOP_MARKET', quantity: '0.01', callbackRate: '0.001' }, '62.178948'],
     // activation 61,800 × 0.999 = 61,738.2 → 61.7382 + 0.308691
     ['a TRAILING_STOP_MARKET sell at activation × 0.999: 61.7382 + 0.308691', { side: 'SELL', type: 'TRAILING_STOP_MARKET', quantity: '0.01', callbackRate: '0.001', activationPrice: '61800.0' }, '62.046891'],
   ];
