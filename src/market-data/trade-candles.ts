@@ -11,6 +11,7 @@
  * Cost: O(1) per trade; a request rolls up at most `limit × interval/1m` bars.
  */
 import { formatFixed, parseFixed, type Fixed } from '../core/money/fixed.js';
+import type { Candle } from '../strategy/candles.js';
 
 export const BASE_INTERVAL_MS = 60_000;
 
@@ -31,14 +32,8 @@ export interface TapeTrade {
   readonly quantity: string;
 }
 
-export interface OhlcvCandle {
-  /** Open time, Unix ms. */
-  readonly openTime: number;
-  readonly open: string;
-  readonly high: string;
-  readonly low: string;
-  readonly close: string;
-  readonly volume: string;
+/** A candle of the backtest format, with the number of trades it was built from. */
+export interface OhlcvCandle extends Candle {
   readonly trades: number;
 }
 
