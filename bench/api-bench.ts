@@ -9,8 +9,8 @@
  *
  * The service is `startTestService` (real DurableEngine on a temp SQLite file in WAL with
  * synchronous=FULL, bundled recording fed to API_BENCH_UNTIL) behind `app.listen`. Every order is a
- * LIMIT BUY 0.001 BTCUSDT at 50000.00 (far under the market, so it rests), unique clientOrderId, for
- * one account holding 1e9 USDT; each is journaled durably (group commit, fsync) and written to the
+ * LIMIT BUY 0.001 BTCUSDT at 50000.00 (far under the market, so it rests), unique clientOrderId, 200
+ * to an account (Binance's MAX_NUM_ORDERS), each account holding 1e9 USDT; each is journaled durably (group commit, fsync) and written to the
  * audit log before the 201 answer.
  *
  * Method: a warm-up of WARMUP requests per target, then ROUNDS rounds, each REQUESTS requests at
@@ -40,7 +40,7 @@ interface Target {
   readonly name: string;
   readonly port: number;
   readonly path: string;
-  readonly headers: Record<string, string>;
+  readonly headers: (i: number) => Record<string, string>;
   readonly expect: number;
   readonly body: (i: number) => string;
 }
@@ -55,11 +55,11 @@ interface RunResult {
 }
 
 /** One HTTP request; resolves with its status, its body and its latency in ns. */
-function send(agent: Agent, t: Target, body: string): Promise<{ status: number; text: string; ns: bigint }> {
+function send(agent: Agent, t: Target, i: number, body: string): Promise<{ status: number; text: string; ns: bigint }> {
   return new Promise((resolve, reject) => {
     const start = process.hrtime.bigint();
     const req = request(
-      { agent, host: '127.0.0.1', port: t.port, path: t.path, method: 'POST', headers: { ...t.headers, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } },
+      { agent, host: '127.0.0.1', port: t.port, path: t.path, method: 'POST', headers: { ...t.headers(i), 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } },
       (res: IncomingMessage) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
@@ -85,7 +85,7 @@ async function run(t: Target, from: number, n: number): Promise<RunResult> {
     while (next < n) {
       const i = next++;
       try {
-        const r = await send(agent, t, t.body(from + i));
+        const r = await send(agent, t, from + i, t.body(from + i));
         latencies[i] = Number(r.ns) / 1e6;
         if (r.status !== t.expect) {
           errors += 1;
@@ -115,9 +115,17 @@ const median = (xs: readonly number[]) => {
 // The service under test.
 const service = await startTestService({ until: UNTIL });
 await service.app.listen({ port: 0, host: '127.0.0.1' });
-const created = await service.app.inject({ method: 'POST', url: '/api/accounts', headers: { authorization: `Bearer ${ADMIN_KEY}` }, payload: { name: 'bench', balances: { USDT: '1000000000', BTC: '1000' } } });
-if (created.statusCode !== 201 && created.statusCode !== 200) throw new Error(`account creation failed: ${created.statusCode} ${created.body}`);
-const { apiKey, id: accountId } = created.json() as { apiKey: string; id: string };
+// Binance caps open orders per account and symbol (MAX_NUM_ORDERS, 200), as the kernel does: the
+// resting orders are spread over as many accounts as that takes, one after another.
+const PER_ACCOUNT = 200;
+const accounts: { apiKey: string; id: string }[] = [];
+// Request ids run across both targets, so the orders' ids reach twice the number of requests.
+for (let n = 0; n * PER_ACCOUNT < 2 * (WARMUP + ROUNDS * REQUESTS); n += 1) {
+  const created = await service.app.inject({ method: 'POST', url: '/api/accounts', headers: { authorization: `Bearer ${ADMIN_KEY}` }, payload: { name: `bench-${n}`, balances: { USDT: '1000000000', BTC: '1000' } } });
+  if (created.statusCode !== 201 && created.statusCode !== 200) throw new Error(`account creation failed: ${created.statusCode} ${created.body}`);
+  accounts.push(created.json() as { apiKey: string; id: string });
+}
+const accountFor = (i: number) => accounts[Math.floor(i / PER_ACCOUNT)]!;
 
 // The bare peer: same fastify, same JSON parser as buildServer, one route.
 const bare = Fastify({ logger: false });
@@ -135,8 +143,8 @@ await bare.listen({ port: 0, host: '127.0.0.1' });
 
 const orderBody = (i: number) => JSON.stringify({ symbol: 'BTCUSDT', side: 'BUY', type: 'LIMIT', quantity: '0.001', price: '50000.00', clientOrderId: `bench-${i}` });
 const targets: Target[] = [
-  { name: 'POST /api/orders', port: (service.app.server.address() as AddressInfo).port, path: '/api/orders', headers: { authorization: `Bearer ${apiKey}` }, expect: 201, body: orderBody },
-  { name: 'POST /bare', port: (bare.server.address() as AddressInfo).port, path: '/bare', headers: {}, expect: 200, body: orderBody },
+  { name: 'POST /api/orders', port: (service.app.server.address() as AddressInfo).port, path: '/api/orders', headers: (i) => ({ authorization: `Bearer ${accountFor(i).apiKey}` }), expect: 201, body: orderBody },
+  { name: 'POST /bare', port: (bare.server.address() as AddressInfo).port, path: '/bare', headers: () => ({}), expect: 200, body: orderBody },
 ];
 
 let ids = 0;
@@ -156,8 +164,11 @@ for (let r = 0; r < ROUNDS; r += 1) {
 }
 
 // Every accepted order must be resting: the count of open orders equals the orders sent.
-const open = await service.deps.execution.openOrders(accountId);
-const openCount = open.ok ? open.value.length : -1;
+let openCount = 0;
+for (const account of accounts) {
+  const open = await service.deps.execution.openOrders(account.id);
+  openCount += open.ok ? open.value.length : Number.NaN;
+}
 const expectedOpen = WARMUP + ROUNDS * REQUESTS;
 
 const summary = Object.fromEntries(
