@@ -16,8 +16,8 @@
  *   rebuilt from the last checkpoint (a snapshot) and the inputs handled since, and the input is
  *   answered with INPUT_REJECTED (INTERNAL). The engine goes on; the event is the loud report.
  * Not modelled here: persistence (the journal lives outside).
- * Cost of totality: a checkpoint (a snapshot) after every max(1,024, snapshot length / 256) inputs,
- * so that on average at most 256 snapshot characters are written per input handled; the inputs
+ * Cost of totality: a checkpoint (a snapshot) after every max(4,096, snapshot length / 32) inputs,
+ * so that on average at most 32 snapshot characters are written per input handled; the inputs
  * since the checkpoint held in memory; one ledger check per account an input touched.
  * A contained failure costs a restore and the replay of at most that many inputs.
  */
@@ -50,8 +50,8 @@ function isMarketData(input: KernelInput): input is MarketDataInput {
 }
 
 /** Snapshot characters per input handled between checkpoints: bounds the amortised checkpoint cost. */
-const CHECKPOINT_CHARS_PER_INPUT = 256;
-const MIN_CHECKPOINT_INPUTS = 1_024;
+const CHECKPOINT_CHARS_PER_INPUT = 32;
+const MIN_CHECKPOINT_INPUTS = 4_096;
 
 export class Kernel {
   private s!: KernelState;
