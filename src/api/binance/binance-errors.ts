@@ -12,21 +12,11 @@
 import type { EdgeError } from '../edge-errors.js';
 import type { ExecutionResult } from '../service-deps.js';
 
+import { DialectError } from '../dialect-kit/dialect-error.js';
+
 type FacadeError = Extract<ExecutionResult<unknown>, { ok: false }>['error'];
 
-export class BinanceError extends Error {
-  constructor(
-    readonly code: number,
-    readonly msg: string,
-    readonly status = 400,
-  ) {
-    super(msg);
-  }
-
-  get body(): { code: number; msg: string } {
-    return { code: this.code, msg: this.msg };
-  }
-}
+export class BinanceError extends DialectError {}
 
 export const binanceErrors = {
   apiKeyRequired: () => new BinanceError(-2014, 'API-key format invalid.', 401),

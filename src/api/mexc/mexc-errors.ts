@@ -7,21 +7,11 @@
  */
 import type { ExecutionResult } from '../service-deps.js';
 
+import { DialectError } from '../dialect-kit/dialect-error.js';
+
 type FacadeError = Extract<ExecutionResult<unknown>, { ok: false }>['error'];
 
-export class MexcError extends Error {
-  constructor(
-    readonly code: number,
-    readonly msg: string,
-    readonly status = 400,
-  ) {
-    super(msg);
-  }
-
-  get body(): { code: number; msg: string } {
-    return { code: this.code, msg: this.msg };
-  }
-}
+export class MexcError extends DialectError {}
 
 export const mexcErrors = {
   apiKeyRequired: () => new MexcError(400, 'api key required'),
