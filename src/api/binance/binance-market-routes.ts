@@ -10,7 +10,7 @@
 import type { Instrument } from '../../core/instruments/instrument.js';
 import { div, formatFixed, mulExact, parseFixed, roundToDecimals, type Fixed } from '../../core/money/fixed.js';
 import { aggregateCandles, type TapeTrade } from '../dialect-kit/market-tape.js';
-import { bestOf, dayStatsOf, fixedOrZero, lastPriceOf, quoteQtyOf, tradeWindow } from '../dialect-kit/market-views.js';
+import { bestOf, dayStatsOf, dayTickerFields, fixedOrZero, lastPriceOf, quoteQtyOf, tradeWindow } from '../dialect-kit/market-views.js';
 import { intParam, optionalInt } from '../dialect-kit/request-params.js';
 import type { BinanceContext } from './binance-api.js';
 import { binanceErrors } from './binance-errors.js';
@@ -109,19 +109,7 @@ export function registerBinanceMarketRoutes(ctx: BinanceContext): void {
       priceChangePercent: formatFixed(roundToDecimals(d.changeFraction * 100n, 3, 'half-up'), 3),
       weightedAvgPrice: d.volume > 0n ? eight(div(d.quoteVolume, d.volume)) : '0',
       prevClosePrice: before?.price ?? '0',
-      lastPrice: fixedOrZero(d.close),
-      lastQty: d.last?.quantity ?? '0',
-      bidPrice: d.bid?.[0] ?? '0',
-      bidQty: d.bid?.[1] ?? '0',
-      askPrice: d.ask?.[0] ?? '0',
-      askQty: d.ask?.[1] ?? '0',
-      openPrice: fixedOrZero(d.open),
-      highPrice: fixedOrZero(d.high),
-      lowPrice: fixedOrZero(d.low),
-      volume: formatFixed(d.volume),
-      quoteVolume: formatFixed(d.quoteVolume),
-      openTime: d.openTime,
-      closeTime: d.closeTime,
+      ...dayTickerFields(d),
       firstId: d.first?.id ?? -1,
       lastId: d.last?.id ?? -1,
       count: d.count,

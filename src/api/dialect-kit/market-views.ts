@@ -84,3 +84,22 @@ export function dayStatsOf(kernel: Kernel, tape: MarketTape, symbol: string): Da
 export function fixedOrZero(v: Fixed | undefined): string {
   return v === undefined ? '0' : formatFixed(v);
 }
+
+/** The fields of a 24-hour ticker MEXC and Binance share, in their order: last trade, best bid and ask, OHLC, volumes, window. */
+export function dayTickerFields(d: DayStats) {
+  return {
+    lastPrice: fixedOrZero(d.close),
+    lastQty: d.last?.quantity ?? '0',
+    bidPrice: d.bid?.[0] ?? '0',
+    bidQty: d.bid?.[1] ?? '0',
+    askPrice: d.ask?.[0] ?? '0',
+    askQty: d.ask?.[1] ?? '0',
+    openPrice: fixedOrZero(d.open),
+    highPrice: fixedOrZero(d.high),
+    lowPrice: fixedOrZero(d.low),
+    volume: formatFixed(d.volume),
+    quoteVolume: formatFixed(d.quoteVolume),
+    openTime: d.openTime,
+    closeTime: d.closeTime,
+  };
+}

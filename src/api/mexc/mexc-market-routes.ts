@@ -10,7 +10,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Instrument } from '../../core/instruments/instrument.js';
 import { formatFixed } from '../../core/money/fixed.js';
 import { aggregateKlines, type TapeTrade } from '../dialect-kit/market-tape.js';
-import { bestOf, dayStatsOf, fixedOrZero, lastPriceOf, quoteQtyOf, tradeWindow } from '../dialect-kit/market-views.js';
+import { bestOf, dayStatsOf, dayTickerFields, fixedOrZero, lastPriceOf, quoteQtyOf, tradeWindow } from '../dialect-kit/market-views.js';
 import { intParam as kitIntParam, optionalInt as kitOptionalInt } from '../dialect-kit/request-params.js';
 import type { MexcContext } from './mexc-api.js';
 import { mexcErrors } from './mexc-errors.js';
@@ -86,19 +86,7 @@ export function registerMexcMarketRoutes(app: FastifyInstance, ctx: MexcContext)
       priceChange: formatFixed(d.change),
       priceChangePercent: formatFixed(d.changeFraction),
       prevClosePrice: fixedOrZero(d.open),
-      lastPrice: fixedOrZero(d.close),
-      lastQty: d.last?.quantity ?? '0',
-      bidPrice: d.bid?.[0] ?? '0',
-      bidQty: d.bid?.[1] ?? '0',
-      askPrice: d.ask?.[0] ?? '0',
-      askQty: d.ask?.[1] ?? '0',
-      openPrice: fixedOrZero(d.open),
-      highPrice: fixedOrZero(d.high),
-      lowPrice: fixedOrZero(d.low),
-      volume: formatFixed(d.volume),
-      quoteVolume: formatFixed(d.quoteVolume),
-      openTime: d.openTime,
-      closeTime: d.closeTime,
+      ...dayTickerFields(d),
       count: d.count,
     };
   };
