@@ -20,6 +20,8 @@ export interface Sent {
 export interface Answer {
   readonly status: number;
   readonly text: string;
+  /** Set when the server closed the connection on an oversized request before its answer could be read. */
+  readonly closedEarly?: string;
 }
 
 export interface Account {
@@ -27,6 +29,9 @@ export interface Account {
   readonly apiKey: string;
   readonly apiSecret: string;
 }
+
+/** The server's default body limit (BODY_LIMIT_BYTES, 1 MiB). */
+const OVERSIZED_BODY_BYTES = 1_048_576;
 
 /** Raw HTTP (node:http), so that malformed paths and bodies reach the server exactly as written. */
 export function send(base: string, s: Sent): Promise<Answer> {
@@ -53,7 +58,13 @@ export function send(base: string, s: Sent): Promise<Answer> {
       res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
       res.on('error', (e) => resolve({ status: -1, text: String(e) }));
     });
-    req.on('error', (e) => resolve({ status: -1, text: String(e) }));
+    // A body over the server's limit may be refused (413) and the connection closed while it is still
+    // being written; the client then sees EPIPE or ECONNRESET instead of the answer. That is HTTP's own
+    // way to refuse an oversized request, not a malformed answer.
+    const oversized = s.body !== undefined && Buffer.byteLength(s.body) > OVERSIZED_BODY_BYTES;
+    req.on('error', (e: NodeJS.ErrnoException) =>
+      resolve(oversized && (e.code === 'EPIPE' || e.code === 'ECONNRESET') ? { status: 413, text: '', closedEarly: `connection closed while the oversized body was sent (${e.code})` } : { status: -1, text: String(e) }),
+    );
     req.on('timeout', () => req.destroy(new Error('timeout')));
     if (s.body !== undefined) req.write(s.body);
     req.end();
