@@ -40,6 +40,7 @@ import { schemaErrorMessage } from './schema-error-messages.js';
 import type { ServiceDeps } from './service-deps.js';
 import { registerTradingRoutes } from './trading-routes.js';
 import { registerStream } from './ws-stream.js';
+import { registerMexcStreams, type MexcStreamOptions } from './mexc-streams/index.js';
 
 export interface ServerOptions {
   readonly logger?: FastifyServerOptions['logger'];
@@ -47,6 +48,8 @@ export interface ServerOptions {
   readonly plugins?: ReadonlyArray<(app: FastifyInstance, deps: ServiceDeps) => Promise<void> | void>;
   /** Rate, back-off, WebSocket and body limits; absent: the defaults without a request rate limit. */
   readonly limits?: EdgeLimits;
+  /** MEXC's streams at `/mexc/ws` (their fault injection, for tests). */
+  readonly mexcStreams?: MexcStreamOptions;
 }
 
 export { REDACTED_PATHS };
@@ -171,6 +174,7 @@ export async function buildServer(deps: ServiceDeps, options: ServerOptions = {}
   registerCandleRoutes(app, deps);
   registerExportRoutes(app, deps);
   registerStream(app, deps, limits);
+  await registerMexcStreams(app, deps, { maxSubscriptions: limits.wsMaxSubscriptions, ...options.mexcStreams });
   for (const plugin of options.plugins ?? []) await plugin(app, deps);
   await app.ready();
   ready = true;

@@ -9,7 +9,7 @@
  * signed routes verify key, signature and recvWindow before anything else (mexc-signature.ts).
  * Also answers `GET /api/v1/contract/detail` (no contracts), which ccxt's `loadMarkets` always calls.
  */
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AccountProfile } from '../../persistence/credential-store.js';
 import type { ServiceDeps } from '../service-deps.js';
 import type { MarketTape } from '../dialect-kit/market-tape.js';
@@ -39,6 +39,31 @@ export interface MexcApiOptions {
   readonly tapeCapacity?: number;
 }
 
+/** The account of a correctly signed MEXC request (key header, signature, recvWindow); throws MexcError otherwise. */
+export function signedMexcAccount(request: FastifyRequest, deps: ServiceDeps, wallClock: () => number): AccountProfile {
+  const header = request.headers[MEXC_API_KEY_HEADER];
+  return verifySignedRequest(
+    { rawQuery: rawQueryOf(request), rawBody: rawBodyOf(request), apiKey: Array.isArray(header) ? header[0] : header, params: paramsOf(request) },
+    deps.credentials,
+    wallClock(),
+  );
+}
+
+/** Every failure in a MEXC scope in MEXC's `{"code","msg"}` body; wrong keys and signatures count towards the address's back-off. */
+export function mexcErrorHandler(error: unknown, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  if (error instanceof MexcError) {
+    if (AUTH_FAILURES.has(error.code)) request.server.authThrottle.failed(request.ip);
+    return reply.code(error.status).send(error.body);
+  }
+  const edge = edgeErrorOf(error);
+  if (edge !== undefined) {
+    const mexc = mexcBodyOf(edge);
+    return reply.code(mexc.status).send(mexc.body);
+  }
+  request.log.error({ err: error }, 'MEXC API request failed');
+  return reply.code(500).send({ code: 500, msg: 'internal error' });
+}
+
 export async function registerMexcApi(app: FastifyInstance, deps: ServiceDeps, options: MexcApiOptions = {}): Promise<void> {
   const tape = sharedTape(app, deps.hub, options.tapeCapacity);
   const wallClock = deps.wallClock ?? Date.now;
@@ -48,33 +73,13 @@ export async function registerMexcApi(app: FastifyInstance, deps: ServiceDeps, o
     tape,
     params,
     wallClock,
-    signed(request) {
-      const header = request.headers[MEXC_API_KEY_HEADER];
-      return verifySignedRequest(
-        { rawQuery: rawQueryOf(request), rawBody: rawBodyOf(request), apiKey: Array.isArray(header) ? header[0] : header, params: params(request) },
-        deps.credentials,
-        wallClock(),
-      );
-    },
+    signed: (request) => signedMexcAccount(request, deps, wallClock),
   };
 
   await app.register(async (scope) => {
     // MEXC takes signed parameters in a form body too; keep it raw, the signature covers it as sent.
     acceptRawFormBodies(scope);
-    scope.setErrorHandler((error, request, reply) => {
-      if (error instanceof MexcError) {
-        // A key that names no account, or a signature that does not verify: towards the address's back-off.
-        if (AUTH_FAILURES.has(error.code)) request.server.authThrottle.failed(request.ip);
-        return reply.code(error.status).send(error.body);
-      }
-      const edge = edgeErrorOf(error);
-      if (edge !== undefined) {
-        const mexc = mexcBodyOf(edge);
-        return reply.code(mexc.status).send(mexc.body);
-      }
-      request.log.error({ err: error }, 'MEXC API request failed');
-      return reply.code(500).send({ code: 500, msg: 'internal error' });
-    });
+    scope.setErrorHandler(mexcErrorHandler);
     scope.get('/api/v1/contract/detail', { schema: { tags: ['mexc v3'] } }, async () => ({ success: true, code: 0, data: [] }));
     registerMexcMarketRoutes(scope, context);
     registerMexcTradingRoutes(scope, context);
