@@ -9,6 +9,7 @@ import type { KernelEvent } from '../core/kernel/events.js';
 import { parseBalances, readOrdersFile } from '../market-data/orders-file.js';
 import { readRecording } from '../market-data/recording-reader.js';
 import { runReplay } from '../market-data/replay-session.js';
+import { DEFAULT_TRADES_ONLY_MODEL, tradesOnlyLabel, tradesOnlyModelProblem, type TradesOnlyModel } from '../market-data/trades-only-book.js';
 
 const DATA_DIR = fileURLToPath(new URL('../../data/', import.meta.url));
 export const BUNDLED_RECORDING_DIR = `${DATA_DIR}recordings/binance_spot_btcusdt_20240808T2354Z`;
@@ -37,10 +38,15 @@ export function registerReplayCommands(program: Command): void {
     .option('--funding-rate <rate>', 'perpetuals: funding rate applied at 00:00, 08:00 and 16:00 UTC (e.g. 0.0001)')
     .option('--leverage <n>', 'perpetuals: starting leverage of every account', '1')
     .option('--out <file>', 'write events here instead of stdout')
-    .action(async (opts: { recording: string; orders: string; balances: string; latencyMs: string; exchange: string; fundingRate?: string; leverage: string; out?: string }) => {
+    .option('--spread-bps <bp>', 'trades-only recordings: spread of the quote derived from each print, in basis points', DEFAULT_TRADES_ONLY_MODEL.spreadBps)
+    .option('--slippage-bps <bp>', 'trades-only recordings: slippage added on each side of that quote, in basis points', DEFAULT_TRADES_ONLY_MODEL.slippageBps)
+    .action(async (opts: { recording: string; orders: string; balances: string; latencyMs: string; exchange: string; fundingRate?: string; leverage: string; out?: string; spreadBps: string; slippageBps: string }) => {
       const balances = parseBalances(opts.balances);
       const latencyMs = parseLatency(opts.latencyMs);
       const recording = readRecording(opts.recording);
+      const tradesOnly: TradesOnlyModel = { spreadBps: opts.spreadBps, slippageBps: opts.slippageBps };
+      const modelProblem = tradesOnlyModelProblem(tradesOnly);
+      if (modelProblem !== undefined) throw new Error(`--spread-bps/--slippage-bps: ${modelProblem}`);
       const commands = readOrdersFile(opts.orders, [recording.symbol]);
       const out = opts.out === undefined ? process.stdout : createWriteStream(opts.out);
       const lines: string[] = [];
@@ -50,9 +56,15 @@ export function registerReplayCommands(program: Command): void {
       };
       if (opts.fundingRate !== undefined && !/^-?\d+(\.\d+)?$/.test(opts.fundingRate)) throw new Error(`--funding-rate must be a decimal such as 0.0001, got "${opts.fundingRate}"`);
       if (!/^\d+$/.test(opts.leverage) || Number(opts.leverage) < 1) throw new Error(`--leverage must be a whole number ≥ 1, got "${opts.leverage}"`);
+      if (recording.fidelity === 'trades-only') {
+        // Every consumer of the output sees the mode first: a line of its own, and a warning on stderr.
+        lines.push(JSON.stringify({ type: 'REPLAY_FIDELITY', fidelity: 'trades-only', label: tradesOnlyLabel(tradesOnly), spreadBps: tradesOnly.spreadBps, slippageBps: tradesOnly.slippageBps }));
+        process.stderr.write(`papertrade: ${tradesOnlyLabel(tradesOnly)}\n`);
+      }
       const result = runReplay(recording, commands, {
         balances,
         latencyMs,
+        tradesOnly,
         exchange: opts.exchange,
         leverage: Number(opts.leverage),
         ...(opts.fundingRate !== undefined ? { fundingRate: opts.fundingRate } : {}),

@@ -9,6 +9,9 @@
  * Order: the recorder's arrival order (`local_ts_ns`), as a live feed would deliver them; event time
  * (`time`) is the exchange's own (`E` for depth, the trade time for trades). A snapshot without an
  * exchange time takes the time of the input that arrived just before it.
+ * A directory with `trades.csv` and neither depth file is a trades-only recording (`fidelity`
+ * `trades-only`): its inputs are the prints alone, and a replay derives a quote from each one
+ * (trades-only-book.ts, ADR 0041).
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -22,6 +25,8 @@ export interface Recording {
   readonly symbol: string;
   /** `perpetual` when the deltas carry `pu` (Binance USD-M), `spot` otherwise. */
   readonly market: 'spot' | 'perpetual';
+  /** `book`: the exchange's depth and trades; `trades-only`: prints alone, a lower-fidelity replay (ADR 0041). */
+  readonly fidelity: 'book' | 'trades-only';
   readonly inputs: readonly MarketInput[];
   readonly firstTime: number;
   readonly lastTime: number;
@@ -29,6 +34,11 @@ export interface Recording {
 
 export class RecordingError extends Error {
   override readonly name = 'RecordingError';
+}
+
+/** True when `name` or `name.gz` exists in `dir`. */
+function hasFile(dir: string, name: string): boolean {
+  return existsSync(join(dir, name)) || existsSync(join(dir, `${name}.gz`));
 }
 
 /** Reads `name` or `name.gz` from `dir` as text. */
@@ -53,8 +63,10 @@ export function readRecording(dir: string): Recording {
   const meta = readMeta(dir);
   let symbol: string | undefined;
   let perpetual = meta.market === 'perpetual';
+  const tradesOnly = !hasFile(dir, 'depth_updates.jsonl') && !existsSync(join(dir, 'depth_snapshot.json')) && hasFile(dir, 'trades.csv');
+  if (tradesOnly && meta.symbol === undefined) throw new RecordingError(`${dir}: a trades-only recording names its symbol in recording.json`);
 
-  const deltaLines = readMaybeGzipped(dir, 'depth_updates.jsonl').split('\n');
+  const deltaLines = tradesOnly ? [] : readMaybeGzipped(dir, 'depth_updates.jsonl').split('\n');
   deltaLines.forEach((line, i) => {
     if (line.trim() === '') return;
     const where = `depth_updates.jsonl line ${i + 1}`;
@@ -102,6 +114,40 @@ export function readRecording(dir: string): Recording {
   symbol ??= meta.symbol;
   if (symbol === undefined) throw new RecordingError(`${dir}: depth_updates.jsonl has no updates`);
 
+  if (!tradesOnly) readSnapshot(dir, symbol, timed);
+  const snapshotTime = tradesOnly ? 0 : timed.find((t) => t.input.kind === 'book.snapshot' && t.rank === 0)!.input.time;
+  readTrades(dir, symbol, timed);
+
+  timed.sort((a, b) => (a.local < b.local ? -1 : a.local > b.local ? 1 : a.rank - b.rank || a.index - b.index));
+  const inputs: MarketInput[] = [];
+  let lastTime = 0;
+  for (const t of timed) {
+    let input = t.input;
+    if (input.kind === 'book.snapshot' && t.rank === 0 && snapshotTime === 0) input = { ...input, time: lastTime };
+    inputs.push(input);
+    lastTime = Math.max(lastTime, input.time);
+  }
+  // A snapshot that arrived first has no predecessor to borrow a time from: use its successor's.
+  const first = inputs[0];
+  if (first !== undefined && first.kind === 'book.snapshot' && first.time === 0 && inputs[1] !== undefined) {
+    inputs[0] = { ...first, time: inputs[1].time };
+  }
+  if (inputs.length === 0) throw new RecordingError(`${dir}: the recording holds no inputs`);
+  let firstTime = Number.MAX_SAFE_INTEGER;
+  for (const i of inputs) firstTime = Math.min(firstTime, i.time);
+  return {
+    dir,
+    symbol,
+    market: perpetual ? 'perpetual' : 'spot',
+    fidelity: tradesOnly ? 'trades-only' : 'book',
+    inputs,
+    firstTime,
+    lastTime,
+  };
+}
+
+/** `depth_snapshot.json`, the book the deltas start from (rank 0: before any delta at the same arrival time). */
+function readSnapshot(dir: string, symbol: string, timed: Timed[]): void {
   const snapshotText = readMaybeGzipped(dir, 'depth_snapshot.json');
   let snapshot: Record<string, unknown>;
   try {
@@ -124,7 +170,10 @@ export function readRecording(dir: string): Recording {
       asks: requireLevels(snapshot.asks, 'depth_snapshot.json', 'asks'),
     },
   });
+}
 
+/** `trades.csv` (rank 2: after book inputs that arrived at the same time). */
+function readTrades(dir: string, symbol: string, timed: Timed[]): void {
   const tradeLines = readMaybeGzipped(dir, 'trades.csv').split('\n');
   const header = (tradeLines[0] ?? '').trim().split(',');
   const col = (name: string): number => {
@@ -155,30 +204,6 @@ export function readRecording(dir: string): Recording {
       },
     });
   }
-
-  timed.sort((a, b) => (a.local < b.local ? -1 : a.local > b.local ? 1 : a.rank - b.rank || a.index - b.index));
-  const inputs: MarketInput[] = [];
-  let lastTime = 0;
-  for (const t of timed) {
-    let input = t.input;
-    if (input.kind === 'book.snapshot' && snapshotTime === undefined) input = { ...input, time: lastTime };
-    inputs.push(input);
-    lastTime = Math.max(lastTime, input.time);
-  }
-  // A snapshot that arrived first has no predecessor to borrow a time from: use its successor's.
-  const first = inputs[0];
-  if (first !== undefined && first.kind === 'book.snapshot' && first.time === 0 && inputs[1] !== undefined) {
-    inputs[0] = { ...first, time: inputs[1].time };
-  }
-  const times = inputs.map((i) => i.time);
-  return {
-    dir,
-    symbol,
-    market: perpetual ? 'perpetual' : 'spot',
-    inputs,
-    firstTime: Math.min(...times),
-    lastTime: Math.max(...times),
-  };
 }
 
 /** True for inputs that move the market (as opposed to commands). */

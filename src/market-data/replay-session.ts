@@ -14,6 +14,7 @@ import { Kernel } from '../core/kernel/kernel.js';
 import type { OrderCommand } from './orders-file.js';
 import type { Recording } from './recording-reader.js';
 import { AccountReport, type MetricsEvent } from './account-report.js';
+import { DEFAULT_TRADES_ONLY_MODEL, tradesOnlyInputs, tradesOnlyLabel, type TradesOnlyModel } from './trades-only-book.js';
 
 export interface ReplayOptions {
   readonly balances: Readonly<Record<string, string>>;
@@ -23,6 +24,8 @@ export interface ReplayOptions {
   readonly fundingRate?: string;
   /** Perpetuals: leverage of every account until a leverage line changes it (default 1). */
   readonly leverage?: number;
+  /** Trades-only recordings: the spread and slippage of the quote derived from each print (default DEFAULT_TRADES_ONLY_MODEL). */
+  readonly tradesOnly?: TradesOnlyModel;
   /** Called for every kernel event, in order. */
   readonly onEvent?: (event: KernelEvent) => void;
 }
@@ -40,6 +43,8 @@ export interface ReplayResult {
   readonly metrics: readonly MetricsEvent[];
   readonly balances: readonly BalancesEvent[];
   readonly inputs: number;
+  /** Present for a trades-only recording: the lower-fidelity label every report carries (ADR 0041). */
+  readonly fidelity?: string;
 }
 
 export function instrumentForRecording(recording: Recording, exchange = 'binance'): Instrument {
@@ -79,8 +84,11 @@ export function* replayInputs(
   yield* commandsUpTo(Number.MAX_SAFE_INTEGER);
 }
 
-export function runReplay(recording: Recording, commands: readonly OrderCommand[], options: ReplayOptions): ReplayResult {
-  const instrument = instrumentForRecording(recording, options.exchange);
+export function runReplay(given: Recording, commands: readonly OrderCommand[], options: ReplayOptions): ReplayResult {
+  const instrument = instrumentForRecording(given, options.exchange);
+  const model = options.tradesOnly ?? DEFAULT_TRADES_ONLY_MODEL;
+  const tradesOnly = given.fidelity === 'trades-only';
+  const recording = tradesOnly ? { ...given, inputs: tradesOnlyInputs(given, instrument, model) } : given;
   const kernel = new Kernel({
     instruments: [instrument],
     latencyMs: options.latencyMs ?? 0,
@@ -109,5 +117,5 @@ export function runReplay(recording: Recording, commands: readonly OrderCommand[
     account,
     balances: kernel.balances(account)!,
   }));
-  return { kernel, metrics, balances, inputs };
+  return { kernel, metrics, balances, inputs, ...(tradesOnly ? { fidelity: tradesOnlyLabel(model) } : {}) };
 }

@@ -14,6 +14,7 @@ import type { AppConfig } from '../config/index.js';
 import type { EngineHub } from '../api/engine-hub.js';
 import type { FeedStatus } from '../api/service-deps.js';
 import { readRecording } from '../market-data/recording-reader.js';
+import { DEFAULT_TRADES_ONLY_MODEL, tradesOnlyInputs, tradesOnlyLabel } from '../market-data/trades-only-book.js';
 import { openLiveMarkets, startLiveFeed } from '../market-data/live/index.js';
 import type { KernelConfig } from '../core/kernel/kernel.js';
 import type { LiveMarkets } from '../market-data/live/live-markets.js';
@@ -41,15 +42,17 @@ export async function openMarketSource(config: AppConfig, print: (line: string) 
 }
 
 function openReplay(config: AppConfig): MarketSource {
-  const recording = readRecording(config.replayRecording);
-  const spec = findBundledInstrument('binance', recording.market, recording.symbol);
-  if (spec === undefined) throw new StartupError(`no instrument spec for ${recording.symbol} (${recording.market}) in ${config.replayRecording}`);
+  const read = readRecording(config.replayRecording);
+  const spec = findBundledInstrument('binance', read.market, read.symbol);
+  if (spec === undefined) throw new StartupError(`no instrument spec for ${read.symbol} (${read.market}) in ${config.replayRecording}`);
+  const tradesOnly = read.fidelity === 'trades-only';
+  const recording = tradesOnly ? { ...read, inputs: tradesOnlyInputs(read, spec, DEFAULT_TRADES_ONLY_MODEL) } : read;
   // The recordings hold no funding rates: FUNDING_RATE is the one every funding time applies.
   const funding = config.fundingRate !== undefined && spec.market === 'perpetual' ? { rates: { [spec.symbol]: config.fundingRate } } : undefined;
   return {
     instruments: [withFeeOverrides(spec, config)],
     ...(funding !== undefined ? { funding } : {}),
-    description: `replay of ${recording.symbol} (${config.replayRecording}) at ${config.replaySpeed === Infinity ? 'full' : `${config.replaySpeed}×`} speed${funding !== undefined ? `, funding ${config.fundingRate} at 00:00/08:00/16:00 UTC` : ''}.`,
+    description: `replay of ${recording.symbol} (${config.replayRecording}) at ${config.replaySpeed === Infinity ? 'full' : `${config.replaySpeed}×`} speed${funding !== undefined ? `, funding ${config.fundingRate} at 00:00/08:00/16:00 UTC` : ''}${tradesOnly ? `; ${tradesOnlyLabel(DEFAULT_TRADES_ONLY_MODEL)}` : ''}.`,
     startFeed(hub) {
       const feed = new ReplayFeed(hub, recording, config.replaySpeed);
       feed.start();

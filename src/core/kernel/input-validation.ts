@@ -24,7 +24,13 @@ export function inputProblem(input: unknown, symbols: { has(symbol: string): boo
   const k = input as KernelInput;
   switch (k.kind) {
     case 'book.snapshot':
-      return symbolProblem(k.symbol, symbols) ?? intProblem(k.lastUpdateId, 'lastUpdateId') ?? levelsProblem(k.bids) ?? levelsProblem(k.asks);
+      return (
+        symbolProblem(k.symbol, symbols) ??
+        intProblem(k.lastUpdateId, 'lastUpdateId') ??
+        (k.derivedFrom === undefined || k.derivedFrom === 'trades' ? undefined : "derivedFrom must be 'trades' or absent") ??
+        levelsProblem(k.bids) ??
+        levelsProblem(k.asks)
+      );
     case 'book.delta':
       return (
         symbolProblem(k.symbol, symbols) ??

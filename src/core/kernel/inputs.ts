@@ -17,6 +17,12 @@ export interface BookSnapshotInput {
   readonly lastUpdateId: number;
   readonly bids: readonly LevelInput[];
   readonly asks: readonly LevelInput[];
+  /**
+   * `trades`: not the exchange's book but a quote derived from one trade print (a recording without
+   * depth, ADR 0041). Takers fill on it; resting orders fill only on prints through their price, never
+   * on its levels or at their own price.
+   */
+  readonly derivedFrom?: 'trades';
 }
 
 export interface BookDeltaInput {

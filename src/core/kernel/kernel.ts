@@ -179,6 +179,7 @@ export class Kernel {
     switch (input.kind) {
       case 'book.snapshot': {
         const market = this.s.market(input.symbol);
+        market.tradesOnly = input.derivedFrom === 'trades';
         this.afterBookOutcome(market, market.sync.onSnapshot({ lastUpdateId: input.lastUpdateId, bids: levels(input.bids), asks: levels(input.asks) }), input.time);
         break;
       }

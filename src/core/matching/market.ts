@@ -25,6 +25,8 @@ export class Market {
   markFromInput = false;
   /** The engine's clock when the last book input (snapshot or delta) was applied; undefined before the first. */
   lastBookAt: number | undefined;
+  /** True while the book is a quote derived from trade prints, not the exchange's (ADR 0041). */
+  tradesOnly = false;
   /** Last trade price seen on the tape, as a decimal string (presentation only). */
   lastTradePrice: string | undefined;
   /** Volume-weighted average trade price over the instrument's band window (Binance avgPrice; 5 minutes by default). */

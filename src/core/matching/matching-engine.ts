@@ -329,7 +329,8 @@ export class MatchingEngine {
     for (const order of [...resting.all()]) {
       const p = order.price!;
       const through = side === 'BUY' ? p > price : p < price;
-      if (!through && p !== price) break;
+      // On a quote derived from trades there is no queue to measure: only a print through the price fills.
+      if (!through && (p !== price || market.tradesOnly)) break;
       const remaining = this.restingRemainder(order, market);
       if (remaining === undefined) continue;
       let fill: Fixed;
@@ -354,6 +355,7 @@ export class MatchingEngine {
 
   /** Resting orders the displayed book now crosses fill at their own price against that liquidity. */
   private fillCrossed(market: Market, side: Order['side']): void {
+    if (market.tradesOnly) return; // a quote derived from a print is no liquidity a resting order could have met
     const resting = market.resting(side);
     const opposite = side === 'BUY' ? market.book.asks : market.book.bids;
     while (resting.size > 0) {
