@@ -118,6 +118,17 @@ const OrderState = Type.Object(
     trailPeak: Type.Optional(NonNegative),
     triggered: Type.Boolean(),
     ocoGroup: Type.Optional(Type.String({ maxLength: 128 })),
+    bracket: Type.Optional(
+      Type.Object(
+        {
+          takeProfit: Type.Optional(Type.Object({ stopPrice: NonNegative, price: Type.Optional(NonNegative) }, open)),
+          stopLoss: Type.Optional(Type.Object({ stopPrice: NonNegative, price: Type.Optional(NonNegative) }, open)),
+          placed: NonNegative,
+          pairs: Count,
+        },
+        open,
+      ),
+    ),
   },
   open,
 );

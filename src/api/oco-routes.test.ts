@@ -45,8 +45,8 @@ describe('OCO groups over REST', () => {
         { clientOrderId: 'exit1-sl', type: 'STOP_LOSS_LIMIT', side: 'SELL', stopPrice: '61700', price: '61690', quantity: '0.01', status: 'NEW', ocoGroup: 'exit1' },
       ],
     });
-    // Each leg reserves its own 0.01 BTC.
-    expect((await balances()).BTC).toEqual({ free: '0.98', locked: '0.02' });
+    // The legs share one reservation of 0.01 BTC, as Binance locks an OCO's quantity once.
+    expect((await balances()).BTC).toEqual({ free: '0.99', locked: '0.01' });
 
     await service.feedUntil(1723161330000); // the tape reaches 61,850.00 (high 61,860.80), never 61,700.00 (low 61,825.37)
     const group = (await app.inject({ url: '/api/orders/oco/exit1', headers: bearer() })).json();

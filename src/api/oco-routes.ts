@@ -9,7 +9,8 @@
  * `<group>-sl`. If the second leg is refused, the first is cancelled and the refusal answered:
  * a group is whole or absent.
  *
- * Not modelled: each leg reserves its own balance (a spot sell OCO of 0.01 BTC locks 0.02 BTC);
+ * On spot the legs share one reservation (a sell OCO of 0.01 BTC locks 0.01 BTC), as on Binance.
+ * Not modelled:
  * live trading (refused: the facade sends single orders only).
  */
 import { randomBytes } from 'node:crypto';

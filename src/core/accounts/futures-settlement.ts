@@ -97,6 +97,9 @@ export class FuturesOrderSettlement implements Settlement {
     this.account.cash += amount;
   }
 
+  /** Each leg of an OCO list reserves its own margin (reduce-only exits reserve none). */
+  readonly sharesOcoReservation = false;
+
   reserve(order: Order): Rejection | undefined {
     if (order.reduceOnly) {
       const position = this.account.positions.get(order.symbol);

@@ -23,10 +23,14 @@ export class SpotOrderSettlement implements Settlement {
     private readonly marketPrice: () => Fixed | undefined = () => undefined,
   ) {}
 
-  reserve(order: Order): Rejection | undefined {
-    const lock = initialLock(order, this.account, this.instrument, this.marketPrice());
-    if (lock === undefined) return rejection('INVALID_ORDER', 'no market price yet to size the trailing stop’s reservation; give an activationPrice');
-    if (!this.account.lock(order.lockedAsset, lock)) {
+  readonly sharesOcoReservation = true;
+
+  reserve(order: Order, heldBySiblings: Fixed = 0n): Rejection | undefined {
+    const need = initialLock(order, this.account, this.instrument, this.marketPrice());
+    if (need === undefined) return rejection('INVALID_ORDER', 'no market price yet to size the trailing stop’s reservation; give an activationPrice');
+    // An OCO leg whose siblings already hold what it needs reserves nothing more.
+    const lock = need > heldBySiblings ? need - heldBySiblings : 0n;
+    if (lock > 0n && !this.account.lock(order.lockedAsset, lock)) {
       return rejection('INSUFFICIENT_BALANCE', `${fmt(lock)} ${order.lockedAsset} needed, ${fmt(this.account.balance(order.lockedAsset).free)} free`);
     }
     order.locked = lock;

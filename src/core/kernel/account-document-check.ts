@@ -10,7 +10,7 @@ import type { Instrument } from '../instruments/instrument.js';
 import type { FeeSchedule } from '../matching/fee-model.js';
 import { formatFixed, type Fixed } from '../money/fixed.js';
 import { ORDER_STATUSES, isOpenStatus } from '../orders/order-status.js';
-import { ORDER_TYPES, executionType, isConditional, type Order } from '../orders/order.js';
+import { ORDER_TYPES, executionType, isConditional, type BracketExits, type ExitLeg, type Order } from '../orders/order.js';
 import { fail, ok, type Result } from '../orders/rejection.js';
 import { ACCOUNT_DOCUMENT_FORMAT, type AccountDocument } from './kernel-snapshot.js';
 
@@ -89,7 +89,7 @@ const ORDER_KEYS = [
   'id', 'clientOrderId', 'account', 'symbol', 'side', 'type', 'quantity', 'submittedAt', 'arrivesAt', 'arrivalSeq', 'status',
   'executedQty', 'cumulativeQuoteQty', 'locked', 'lockedAsset', 'queueAhead', 'updatedAt', 'leverage', 'reduceOnly', 'triggered',
 ] as const;
-const ORDER_OPTIONAL = ['price', 'quoteOrderQty', 'stopPrice', 'activationPrice', 'callbackRate', 'trailPeak', 'ocoGroup', 'feeExact', 'feeCharged'] as const;
+const ORDER_OPTIONAL = ['price', 'quoteOrderQty', 'stopPrice', 'activationPrice', 'callbackRate', 'trailPeak', 'ocoGroup', 'bracket', 'feeExact', 'feeCharged'] as const;
 
 function order(v: unknown, path: string, maxLeverage: number): Order {
   const o = object(v, path, ORDER_KEYS, ORDER_OPTIONAL);
@@ -128,9 +128,21 @@ function order(v: unknown, path: string, maxLeverage: number): Order {
     trailPeak: optionalAmount(o, 'trailPeak', path, 1n),
     triggered: flag(o.triggered, `${path}.triggered`),
     ocoGroup: o.ocoGroup === undefined ? undefined : text(o.ocoGroup, `${path}.ocoGroup`),
+    ...(o.bracket !== undefined ? { bracket: bracket(o.bracket, `${path}.bracket`) } : {}),
     feeExact: optionalAmount(o, 'feeExact', path) ?? 0n,
     feeCharged: optionalAmount(o, 'feeCharged', path) ?? 0n,
   };
+}
+
+/** A bracket entry's exits: legs of {stopPrice, price?}, the quantity handed to exits, the pairs placed. */
+function bracket(v: unknown, path: string): BracketExits {
+  const b = object(v, path, ['placed', 'pairs'], ['takeProfit', 'stopLoss']);
+  const leg = (raw: unknown, at: string): ExitLeg | undefined => {
+    if (raw === undefined) return undefined;
+    const l = object(raw, at, ['stopPrice'], ['price']);
+    return { stopPrice: amount(l.stopPrice, `${at}.stopPrice`, 1n), price: optionalAmount(l, 'price', at, 1n) };
+  };
+  return { takeProfit: leg(b.takeProfit, `${path}.takeProfit`), stopLoss: leg(b.stopLoss, `${path}.stopLoss`), placed: amount(b.placed, `${path}.placed`, 0n), pairs: integer(b.pairs, `${path}.pairs`) };
 }
 
 /** Checks a decoded document; `instruments` are the engine's (open orders must be on one of them). */

@@ -15,6 +15,14 @@ interface OrderEventBase {
   readonly side: Side;
   readonly orderType: OrderType;
   readonly status: OrderStatus;
+  /** The order list the order belongs to (an OCO pair, a bracket's entry and exits); absent for a lone order. */
+  readonly ocoGroup?: string;
+}
+
+/** An exit a bracket entry attaches: trigger price and, for a limit exit, its limit price. */
+export interface ExitLegView {
+  readonly stopPrice: string;
+  readonly price?: string;
 }
 
 export interface OrderNewEvent extends OrderEventBase {
@@ -24,6 +32,9 @@ export interface OrderNewEvent extends OrderEventBase {
   readonly quoteOrderQty?: string;
   readonly stopPrice?: string;
   readonly reduceOnly?: boolean;
+  /** A bracket entry: the exits it places, as an OCO pair in its group, once it fills. */
+  readonly takeProfit?: ExitLegView;
+  readonly stopLoss?: ExitLegView;
 }
 
 export interface OrderRejectedEvent {

@@ -155,6 +155,18 @@ export interface PlaceOrderInput {
   readonly reduceOnly?: boolean;
   /** Orders of one account sharing a group: when one triggers, the others are cancelled (OCO). */
   readonly ocoGroup?: string;
+  /**
+   * A bracket: exits attached to this entry, placed as an OCO pair in `ocoGroup` (required) once the
+   * entry fills, sized to what filled. At least one of the two; stopPrice on the tick grid, `price`
+   * makes the exit a limit order (TAKE_PROFIT_LIMIT, STOP_LOSS_LIMIT).
+   */
+  readonly takeProfit?: ExitLegInput;
+  readonly stopLoss?: ExitLegInput;
+}
+
+export interface ExitLegInput {
+  readonly stopPrice: DecimalString;
+  readonly price?: DecimalString;
 }
 
 export interface CancelOrderInput {

@@ -28,6 +28,7 @@ import type { Market } from '../matching/market.js';
 import { MatchingEngine } from '../matching/matching-engine.js';
 import type { Order } from '../orders/order.js';
 import { isOpenStatus } from '../orders/order-status.js';
+import { attachExits } from './bracket-exits.js';
 import { endAccount, exportAccount, importAccount, openAccount, setLeverage } from './account-commands.js';
 import { equityEvent, equityOf, observeEquity, type Account, type HealthState } from './account-health.js';
 import type { InputRejectedEvent, KernelEvent } from './events.js';
@@ -244,6 +245,7 @@ export class Kernel {
         throw new Error(`unknown input kind: ${JSON.stringify(unknown)}`);
       }
     }
+    attachExits(this.core, (exit) => placeOrder(this.core, exit, false));
     if (input.kind === 'book.snapshot' || input.kind === 'book.delta' || input.kind === 'trade' || input.kind === 'mark') this.guardDrawdowns();
     this.recordHealth();
     this.checkTouched();

@@ -14,6 +14,7 @@ import { isConditional, type Order } from '../orders/order.js';
 import { isOpenStatus } from '../orders/order-status.js';
 import { parseOrderRequest, validateOrder } from '../orders/order-validation.js';
 import { rejection, type Rejection } from '../orders/rejection.js';
+import { bracketOf } from './bracket-exits.js';
 import type { CancelOrderInput, PlaceOrderInput } from './inputs.js';
 import type { KernelCore, KernelState } from './kernel-state.js';
 
@@ -54,6 +55,11 @@ export function placeOrder(core: KernelCore, input: PlaceOrderInput, internal: b
   if (!shaped.ok) return reject(shaped.error);
   const valid = checkExchangeRules(shaped.value, market.instrument, placementContext(s, market, input.account, input.reduceOnly === true));
   if (!valid.ok) return reject(valid.error);
+  const bracket = bracketOf(input, market.instrument, valid.value.side);
+  if (!bracket.ok) return reject(bracket.error);
+  if (bracket.value !== undefined && s.orders(input.account).some((o) => o.ocoGroup === input.ocoGroup && isOpenStatus(o.status))) {
+    return reject(rejection('INVALID_ORDER', `group ${input.ocoGroup} already has open orders`));
+  }
   const ids = s.clientIds.get(input.account)!;
   const previous = ids.get(clientOrderId);
   if (previous !== undefined && isOpenStatus(s.ordersById.get(previous)!.status)) return reject(rejection('DUPLICATE_CLIENT_ORDER_ID', clientOrderId));
@@ -93,6 +99,7 @@ export function placeOrder(core: KernelCore, input: PlaceOrderInput, internal: b
     trailPeak: undefined,
     triggered: !isConditional(request.type),
     ocoGroup: input.ocoGroup,
+    ...(bracket.value !== undefined ? { bracket: bracket.value } : {}),
     feeExact: 0n,
     feeCharged: 0n,
   };
@@ -104,6 +111,7 @@ export function placeOrder(core: KernelCore, input: PlaceOrderInput, internal: b
     s.orderSeq -= 1;
     return reject(refused);
   }
+  s.trackPlaced(order);
   ids.set(clientOrderId, order.id);
 }
 
@@ -111,8 +119,7 @@ export function placeOrder(core: KernelCore, input: PlaceOrderInput, internal: b
 function placementContext(s: KernelState, market: Market, account: string, reduceOnly: boolean): PlacementContext {
   let openOrders = 0;
   let openAlgoOrders = 0;
-  for (const order of [...market.bids.all(), ...market.asks.all(), ...market.waiting, ...market.conditionals]) {
-    if (order.account !== account || !isOpenStatus(order.status)) continue;
+  for (const order of s.openOrdersOn(account, market.instrument.symbol)) {
     openOrders += 1;
     if (isConditional(order.type) && !order.triggered) openAlgoOrders += 1;
   }

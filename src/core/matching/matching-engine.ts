@@ -14,7 +14,8 @@
  *   from a level stays unavailable to all paper orders as book-view.ts says (ADR 0026).
  * - Conditional orders (stop-loss, take-profit, trailing stop) wait off the book and trigger on the
  *   tape (last trade or mark price), never on a candle's guess; then they execute as MARKET or
- *   LIMIT. When one order of an OCO group triggers, the others are cancelled.
+ *   LIMIT. When a leg of an OCO list triggers (or a plain leg first fills), the legs that have not
+ *   acted are cancelled; on spot the legs share one reservation, passed on as legs end.
  * - Taker walks and crossed books use the book view paper orders see (book-view.ts): displayed
  *   liquidity less what paper orders took and what real trades consumed since the level was stated.
  * - Paper orders never trade with each other. No order executes while the book is not synced or is
@@ -27,9 +28,9 @@
  */
 import { formatFixed, mul, ONE, roundToIncrement, type Fixed } from '../money/fixed.js';
 import type { ChangedLevel } from '../book/book-synchronizer.js';
-import type { KernelEvent } from '../kernel/events.js';
+import type { ExitLegView, KernelEvent } from '../kernel/events.js';
 import { nextStatus, isOpenStatus, type OrderTransition } from '../orders/order-status.js';
-import { executionType, isConditional, remainingQty, type Liquidity, type Order } from '../orders/order.js';
+import { executionType, isConditional, remainingQty, type ExitLeg, type Liquidity, type Order } from '../orders/order.js';
 import { rejection, type Rejection, type RejectionCode } from '../orders/rejection.js';
 import type { Market } from './market.js';
 import type { Settlement } from './settlement.js';
@@ -57,7 +58,8 @@ export class MatchingEngine {
     const settlement = this.ctx.settlement(order, market);
     const usable = this.usable(market);
     if (order.type === 'LIMIT_MAKER' && usable && this.wouldTake(order, market)) return rejection('WOULD_TAKE');
-    const refused = settlement.reserve(order);
+    const held = settlement.sharesOcoReservation ? this.ocoSiblings(order, market).reduce((sum, o) => (o.lockedAsset === order.lockedAsset ? sum + o.locked : sum), 0n) : 0n;
+    const refused = settlement.reserve(order, held);
     if (refused !== undefined) return refused;
     if (!isConditional(order.type) && order.type === 'MARKET' && usable) {
       const refusal = settlement.checkMarket(order, this.plan(order, market));
@@ -75,6 +77,7 @@ export class MatchingEngine {
       ...(order.quoteOrderQty !== undefined ? { quoteOrderQty: fmt(order.quoteOrderQty) } : {}),
       ...(order.stopPrice !== undefined ? { stopPrice: fmt(order.stopPrice) } : {}),
       ...(order.reduceOnly ? { reduceOnly: true } : {}),
+      ...bracketFields(order),
     });
     if (isConditional(order.type)) market.conditionals.push(order);
     else if (usable) this.execute(order, market);
@@ -105,7 +108,7 @@ export class MatchingEngine {
    */
   onBookChanged(market: Market, changed: readonly ChangedLevel[], resynced: boolean, statedAt: number): void {
     if (resynced) market.view.statedAll(market.book.bids, market.book.asks);
-    else for (const level of changed) market.view.stated(level.side, level.price, market.book.side(level.side).sizeAt(level.price));
+    else for (const level of changed) market.view.statedIn(market.book.side(level.side), level.price);
     if (resynced) {
       for (const side of [market.bids, market.asks]) {
         for (const order of side.all()) {
@@ -116,6 +119,7 @@ export class MatchingEngine {
     } else {
       for (const level of changed) {
         const resting = level.side === 'bid' ? market.bids : market.asks;
+        if (resting.size === 0) continue;
         const here = resting.at(level.price);
         for (const order of here) this.clampQueue(order, market);
         if (here.length > 0) resting.statedAt.set(level.price, statedAt);
@@ -145,14 +149,7 @@ export class MatchingEngine {
       this.removeConditional(order, market);
       order.triggered = true;
       this.ctx.emit({ type: 'ORDER_TRIGGERED', at: this.ctx.now(), ...orderFields(order), stopPrice: fmt(order.stopPrice!), triggerPrice: fmt(price) });
-      if (order.ocoGroup !== undefined) {
-        for (const sibling of [...market.conditionals]) {
-          if (sibling.ocoGroup === order.ocoGroup && sibling.account === order.account) {
-            this.removeConditional(sibling, market);
-            this.finish(sibling, market, 'cancel', 'OCO_SIBLING_TRIGGERED');
-          }
-        }
-      }
+      this.endSiblings(order, market, 'OCO_SIBLING_TRIGGERED');
       if (this.usable(market)) this.executeWaiting(order, market);
       else market.waiting.push(order);
     }
@@ -326,7 +323,13 @@ export class MatchingEngine {
     const resting = market.resting(side);
     if (resting.size === 0) return;
     let budget = quantity;
-    for (const order of [...resting.all()]) {
+    // Only a prefix of the side (best first) is through or at the print's price; copy just that
+    // prefix, since fills remove orders from the side while it is walked.
+    const all = resting.all();
+    let reach = 0;
+    while (reach < all.length && (side === 'BUY' ? all[reach]!.price! >= price : all[reach]!.price! <= price)) reach += 1;
+    if (reach === 0) return;
+    for (const order of all.slice(0, reach)) {
       const p = order.price!;
       const through = side === 'BUY' ? p > price : p < price;
       // On a quote derived from trades there is no queue to measure: only a print through the price fills.
@@ -390,6 +393,8 @@ export class MatchingEngine {
   }
 
   private fill(order: Order, market: Market, price: Fixed, quantity: Fixed, liquidity: Liquidity, completes: boolean): void {
+    // A plain OCO leg (a LIMIT_MAKER take-profit) acts by its first fill: its siblings go first.
+    if (!isConditional(order.type) && order.executedQty === 0n) this.endSiblings(order, market, 'OCO_SIBLING_FILLED');
     const settlement = this.ctx.settlement(order, market);
     const settled = settlement.settle(order, price, quantity, liquidity);
     this.transition(order, completes ? 'fill' : 'partial-fill');
@@ -432,9 +437,54 @@ export class MatchingEngine {
     order.status = status;
   }
 
+  /**
+   * The open legs of the order's OCO list that have not acted yet (untriggered; plain legs unfilled),
+   * itself and a bracket's entry aside. Empty for an order in no list and for a bracket entry.
+   */
+  private ocoSiblings(order: Order, market: Market): Order[] {
+    if (order.ocoGroup === undefined || order.bracket !== undefined) return [];
+    return [...market.conditionals, ...market.bids.all(), ...market.asks.all(), ...market.waiting].filter(
+      (o) =>
+        o !== order && o.account === order.account && o.ocoGroup === order.ocoGroup && o.bracket === undefined && isOpenStatus(o.status) &&
+        (isConditional(o.type) ? !o.triggered : o.executedQty === 0n),
+    );
+  }
+
+  /** The order acted (triggered, or first filled): its waiting siblings are cancelled, their shared reservation passed to it. */
+  private endSiblings(order: Order, market: Market, reason: string): void {
+    const siblings = this.ocoSiblings(order, market);
+    if (siblings.length === 0) return;
+    const shares = this.ctx.settlement(order, market).sharesOcoReservation;
+    for (const sibling of siblings) {
+      if (shares && sibling.lockedAsset === order.lockedAsset) {
+        order.locked += sibling.locked;
+        sibling.locked = 0n;
+      }
+      this.detach(sibling, market);
+      this.finish(sibling, market, 'cancel', reason);
+    }
+  }
+
   private finish(order: Order, market: Market, transition: 'cancel' | 'expire', reason: RejectionCode | string): void {
+    const settlement = this.ctx.settlement(order, market);
+    if (settlement.sharesOcoReservation && order.locked > 0n) {
+      // A leg ending before it acted leaves its siblings' shared reservation to the first of them.
+      const heir = this.ocoSiblings(order, market).find((o) => o.lockedAsset === order.lockedAsset);
+      if (heir !== undefined) {
+        heir.locked += order.locked;
+        order.locked = 0n;
+        this.transition(order, transition);
+        settlement.release(heir);
+        this.emitDone(order, transition, reason);
+        return;
+      }
+    }
     this.transition(order, transition);
-    this.ctx.settlement(order, market).release(order);
+    settlement.release(order);
+    this.emitDone(order, transition, reason);
+  }
+
+  private emitDone(order: Order, transition: 'cancel' | 'expire', reason: RejectionCode | string): void {
     this.ctx.emit({
       type: transition === 'cancel' ? 'ORDER_CANCELED' : 'ORDER_EXPIRED',
       at: this.ctx.now(),
@@ -459,5 +509,14 @@ export function orderFields(order: Order) {
     side: order.side,
     orderType: order.type,
     status: order.status,
+    ...(order.ocoGroup !== undefined ? { ocoGroup: order.ocoGroup } : {}),
   };
+}
+
+/** ORDER_NEW of a bracket entry: the exits it attaches. */
+function bracketFields(order: Order): { takeProfit?: ExitLegView; stopLoss?: ExitLegView } {
+  const b = order.bracket;
+  if (b === undefined) return {};
+  const leg = (l: ExitLeg): ExitLegView => ({ stopPrice: fmt(l.stopPrice), ...(l.price !== undefined ? { price: fmt(l.price) } : {}) });
+  return { ...(b.takeProfit !== undefined ? { takeProfit: leg(b.takeProfit) } : {}), ...(b.stopLoss !== undefined ? { stopLoss: leg(b.stopLoss) } : {}) };
 }

@@ -26,8 +26,17 @@ export interface MarketBudget {
 }
 
 export interface Settlement {
-  /** Reserves what the order may spend (sets `order.locked`); a rejection leaves nothing reserved. */
-  reserve(order: Order): Rejection | undefined;
+  /**
+   * True when the legs of an OCO list share one reservation (spot: the list spends one leg's funds,
+   * as Binance locks an OCO's quantity once): a leg reserves only what its group's other legs do not
+   * hold already, and a leg that ends hands its reservation to the legs still waiting.
+   */
+  readonly sharesOcoReservation: boolean;
+  /**
+   * Reserves what the order may spend (sets `order.locked`); a rejection leaves nothing reserved.
+   * `heldBySiblings`: what the order's OCO siblings already hold in its asset (shared reservations only).
+   */
+  reserve(order: Order, heldBySiblings?: Fixed): Rejection | undefined;
   /** Checks (and for futures, reserves for) a market order's walk before it executes. */
   checkMarket(order: Order, plan: WalkPlan): Rejection | undefined;
   /**

@@ -83,12 +83,37 @@ export interface Order {
   trailPeak: Fixed | undefined;
   /** Conditional orders: false until the tape reaches the trigger. */
   triggered: boolean;
-  /** Orders sharing an OCO group: when one triggers, the others are cancelled. */
+  /**
+   * The order list (group) the order belongs to. Among its exit legs one cancels the other (OCO):
+   * when a conditional leg triggers, or a plain leg first fills, the legs that have not acted yet
+   * are cancelled. A bracket's entry (`bracket` set) belongs to the list but not to the OCO.
+   */
   readonly ocoGroup: string | undefined;
+  /** A bracket entry: the exits its fills attach (see kernel/bracket-exits.ts). */
+  readonly bracket?: BracketExits;
   /** Σ amount × rate of the fills so far, exact, scaled by 10^36 (see matching/fee-model.ts). */
   feeExact: bigint;
   /** Σ of the fees charged so far: the exact sum rounded up once to the commission precision. */
   feeCharged: Fixed;
+}
+
+/** One attached exit: its trigger price and, for a limit exit, its limit price. */
+export interface ExitLeg {
+  readonly stopPrice: Fixed;
+  readonly price: Fixed | undefined;
+}
+
+/**
+ * What a bracket entry attaches to its fills, NautilusTrader's bracket order (entry, take-profit,
+ * stop-loss; the exits OCO, placed once the entry fills).
+ */
+export interface BracketExits {
+  readonly takeProfit: ExitLeg | undefined;
+  readonly stopLoss: ExitLeg | undefined;
+  /** Quantity of the entry's fills already handed to exit pairs. */
+  placed: Fixed;
+  /** Exit pairs placed so far: pair n's legs are `<group>-tp`/`<group>-sl`, then `-tp-n`/`-sl-n`. */
+  pairs: number;
 }
 
 export function remainingQty(order: Order): Fixed {

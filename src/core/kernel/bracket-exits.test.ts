@@ -1,0 +1,130 @@
+/**
+ * Brackets on the bundled BTCUSDT spot tape (Binance rules: 0.1 % fees, a buy's fee in BTC).
+ * At 23:55:00 UTC the best ask is 61,828.00 for 0.45849 BTC; the first print at or above 61,850.00
+ * comes at 23:55:09.718; until 23:57:00 the tape stays between 61,723.99 and 61,860.80.
+ */
+import { describe, expect, it } from 'vitest';
+import { BUNDLED_RECORDING } from '../../test-kit/data-paths.js';
+import { loadRecording, RecordingStepper } from '../../test-kit/recording-stepper.js';
+import { formatFixed, parseFixed, roundToIncrement } from '../money/fixed.js';
+import type { KernelEvent } from './events.js';
+import type { PlaceOrderInput } from './inputs.js';
+import { Kernel } from './kernel.js';
+
+const AT = 1723161300000;
+const recording = loadRecording(BUNDLED_RECORDING);
+
+function start(balances: Record<string, string>) {
+  const s = new RecordingStepper(recording);
+  s.advanceTo(AT);
+  s.open('a', balances);
+  return s;
+}
+
+const entry = (fields: Partial<PlaceOrderInput>): PlaceOrderInput => ({ kind: 'order.place', time: AT, account: 'a', symbol: 'BTCUSDT', side: 'BUY', type: 'MARKET', quantity: '0.01', ocoGroup: 'b1', clientOrderId: 'b1', ...fields });
+const orderEvents = (events: readonly KernelEvent[]) => events.filter((e) => 'account' in e && e.account === 'a' && e.type !== 'EQUITY' && e.type !== 'ACCOUNT_OPENED');
+const brief = (e: KernelEvent) => ('clientOrderId' in e ? `${e.type} ${e.clientOrderId}${'reason' in e ? ` ${e.reason}` : ''}` : e.type);
+
+describe('a bracket: an entry with a take-profit and a stop-loss attached', () => {
+  it('a market buy fills at 61,828.00; its exits, sized to the 0.00999 BTC received, share one reservation; the tape reaches the take-profit and the stop-loss is cancelled', () => {
+    const s = start({ USDT: '1000' });
+    const placed = s.handle(entry({ takeProfit: { stopPrice: '61850.00', price: '61850.00' }, stopLoss: { stopPrice: '61700.00' } }));
+    expect(placed.filter((e) => e.type !== 'EQUITY').map(brief)).toEqual(['ORDER_NEW b1', 'FILL b1', 'ORDER_NEW b1-tp', 'ORDER_NEW b1-sl']);
+    expect(placed.find((e) => e.type === 'ORDER_NEW')).toMatchObject({ ocoGroup: 'b1', takeProfit: { stopPrice: '61850', price: '61850' }, stopLoss: { stopPrice: '61700' } });
+    // 0.01 × 61,828 = 618.28 USDT; fee 0.1 % of 0.01 BTC = 0.00001 BTC: 0.00999 BTC received.
+    expect(placed.find((e) => e.type === 'FILL')).toMatchObject({ price: '61828', quantity: '0.01', fee: '0.00001', feeAsset: 'BTC', ocoGroup: 'b1' });
+    expect(placed.filter((e) => e.type === 'ORDER_NEW' && e.clientOrderId !== 'b1')).toMatchObject([
+      { orderType: 'TAKE_PROFIT_LIMIT', side: 'SELL', quantity: '0.00999', stopPrice: '61850', price: '61850', ocoGroup: 'b1' },
+      { orderType: 'STOP_LOSS', side: 'SELL', quantity: '0.00999', stopPrice: '61700', ocoGroup: 'b1' },
+    ]);
+    // The two exits lock the 0.00999 BTC once.
+    expect(s.kernel.balances('a')).toEqual({ BTC: { free: '0', locked: '0.00999' }, USDT: { free: '381.72', locked: '0' } });
+
+    s.advanceTo(AT + 30_000);
+    const after = orderEvents(s.events).slice(orderEvents(placed).length);
+    expect(after.map(brief).slice(0, 2)).toEqual(['ORDER_TRIGGERED b1-tp', 'ORDER_CANCELED b1-sl OCO_SIBLING_TRIGGERED']);
+    expect(after.find((e) => e.type === 'ORDER_TRIGGERED')).toMatchObject({ at: 1723161309718, triggerPrice: '61850' });
+    // The take-profit rests at 61,850.00 and fills there as maker: 0.00999 × 61,850 = 617.8815 USDT,
+    // less 0.1 % = 0.6178815 USDT.
+    const fills = after.filter((e) => e.type === 'FILL');
+    expect(fills.every((f) => f.type === 'FILL' && f.price === '61850' && f.liquidity === 'MAKER' && f.clientOrderId === 'b1-tp')).toBe(true);
+    expect(fills.at(-1)).toMatchObject({ status: 'FILLED', executedQty: '0.00999', cumulativeQuoteQty: '617.8815' });
+    // 1000 − 618.28 + 617.8815 − 0.6178815 = 998.9836185
+    expect(s.kernel.balances('a')).toEqual({ BTC: { free: '0', locked: '0' }, USDT: { free: '998.9836185', locked: '0' } });
+    s.kernel.checkInvariants();
+  });
+
+  it('a limit buy that fills in parts keeps its exits sized to what it received, replacing the waiting pair at each fill', () => {
+    const s = start({ USDT: '70000' });
+    // Takes the 0.45849 BTC offered at 61,828.00 and rests the 0.54151 BTC left at 61,828.00.
+    const placed = s.handle(entry({ type: 'LIMIT', quantity: '1', price: '61828.00', takeProfit: { stopPrice: '62500.00' }, stopLoss: { stopPrice: '61000.00' } }));
+    const exits = () => s.kernel.openOrders('a').filter((o) => o.clientOrderId !== 'b1');
+    // 0.45849 − 0.00045849 BTC fee = 0.45803151, down to the 0.00001 step: 0.45803.
+    expect(placed.find((e) => e.type === 'FILL')).toMatchObject({ price: '61828', quantity: '0.45849', fee: '0.00045849' });
+    expect(exits().map((o) => [o.clientOrderId, formatFixed(o.quantity)])).toEqual([['b1-tp', '0.45803'], ['b1-sl', '0.45803']]);
+    let resized = 0;
+    while (!s.done) {
+      const step = s.step()!;
+      const entryNow = s.kernel.order('1')!;
+      if (step.events.some((e) => e.type === 'FILL' && e.clientOrderId === 'b1')) {
+        // What the account received from the entry so far, by the fee rule, down to the step.
+        const received = roundToIncrement(entryNow.executedQty - entryNow.feeCharged, parseFixed('0.00001'), 'down');
+        expect(exits().map((o) => o.quantity)).toEqual([received, received]);
+        resized += step.events.filter((e) => e.type === 'ORDER_CANCELED' && e.reason === 'BRACKET_RESIZED').length;
+      }
+    }
+    expect(resized).toBeGreaterThan(0);
+    // Never more BTC locked than the account holds: the exits share one reservation.
+    const btc = s.kernel.balances('a')!.BTC!;
+    expect(btc.locked).toBe(formatFixed(exits()[0]!.quantity));
+    s.kernel.checkInvariants();
+  });
+
+  it('an entry cancelled before it fills leaves no exit behind', () => {
+    const s = start({ USDT: '1000' });
+    s.handle(entry({ type: 'LIMIT', price: '60000.00', takeProfit: { stopPrice: '62000.00' }, stopLoss: { stopPrice: '59000.00' } }));
+    s.advanceTo(AT + 10_000);
+    expect(s.handle({ kind: 'order.cancel', time: s.kernel.now, account: 'a', clientOrderId: 'b1' }).map(brief)).toEqual(['ORDER_CANCELED b1 CANCELED_BY_USER']);
+    s.advanceTo(AT + 60_000);
+    expect(orderEvents(s.events).map(brief)).toEqual(['ORDER_NEW b1', 'ORDER_CANCELED b1 CANCELED_BY_USER']);
+    expect(s.kernel.balances('a')).toEqual({ USDT: { free: '1000', locked: '0' } });
+  });
+
+  it('refuses a bracket it cannot honour and changes nothing', () => {
+    const s = start({ USDT: '1000' });
+    s.handle({ kind: 'clock', time: AT + 1 });
+    const before = s.kernel.snapshot();
+    const refusals: [Partial<PlaceOrderInput>, string][] = [
+      [{ ocoGroup: undefined, takeProfit: { stopPrice: '62000.00' } }, 'a bracket (takeProfit, stopLoss) needs its group: ocoGroup'],
+      [{ takeProfit: { stopPrice: '61000.00' }, stopLoss: { stopPrice: '62000.00' } }, 'takeProfit.stopPrice must be above stopLoss.stopPrice for a BUY entry'],
+      [{ takeProfit: { stopPrice: '62000.005' } }, 'takeProfit.stopPrice 62000.005 is not a multiple of the tick size 0.01'],
+      [{ stopLoss: { stopPrice: '-1' } }, 'stopLoss.stopPrice must be positive'],
+      [{ stopLoss: 'low' as never }, 'stopLoss must be an object {stopPrice, price?}'],
+    ];
+    for (const [fields, message] of refusals) {
+      const events = s.handle(entry(fields));
+      expect(events).toHaveLength(1);
+      expect(events[0]).toMatchObject({ type: 'ORDER_REJECTED' });
+      expect(events[0]!.type === 'ORDER_REJECTED' && events[0]!.message).toContain(message);
+    }
+    const strip = (snapshot: string) => snapshot.replace(/"sequence":\d+/, '');
+    expect(strip(s.kernel.snapshot())).toBe(strip(before));
+  });
+
+  it('survives a restart: a kernel restored from a snapshot taken between two fills of the entry goes on exactly as the one that ran through', () => {
+    const config = { instruments: [new RecordingStepper(recording).kernel.instrument('BTCUSDT')!] };
+    const s = start({ USDT: '70000' });
+    s.handle(entry({ type: 'LIMIT', quantity: '1', price: '61828.00', takeProfit: { stopPrice: '61850.00' }, stopLoss: { stopPrice: '61700.00' } }));
+    const restored = Kernel.restore(config, s.kernel.snapshot());
+    const ran: KernelEvent[] = [];
+    const again: KernelEvent[] = [];
+    while (!s.done) {
+      const input = s.peek()!;
+      ran.push(...s.step()!.events);
+      again.push(...restored.handle(input));
+    }
+    expect(JSON.stringify(again)).toBe(JSON.stringify(ran));
+    expect(ran.some((e) => e.type === 'ORDER_NEW' && e.clientOrderId === 'b1-tp')).toBe(true);
+    expect(restored.snapshot()).toBe(s.kernel.snapshot());
+  });
+});
