@@ -5,7 +5,8 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
-import { fillsWithRealizedPnl } from './fills-with-pnl.js';
+import { accountReads } from './paper-account-reads.js';
+import { freshValue } from './read-answers.js';
 import { requireAccount } from './auth.js';
 import { ACCOUNT_KEY } from './edge-guards.js';
 import { Page, type PageQuery } from './schemas.js';
@@ -16,10 +17,10 @@ export function registerAccountFillsRoutes(app: FastifyInstance, deps: ServiceDe
   app.get<{ Querystring: PageQuery & { symbol?: string } }>(
     '/api/account/fills',
     { config: ACCOUNT_KEY, schema: { tags: ['history'], summary: 'Fills, newest first, with the PnL each realized (average price, fees left out)', querystring: Query } },
-    async (request) => {
+    async (request, reply) => {
       const account = requireAccount(request, deps.credentials);
       const { limit, offset, symbol } = request.query;
-      const all = await fillsWithRealizedPnl(deps, account.accountId);
+      const all = [...freshValue(reply, await accountReads(deps).fillsWithPnl(account.accountId))];
       const chosen = (symbol === undefined ? all : all.filter((r) => r.symbol === symbol)).reverse();
       const items = chosen.slice(offset, offset + limit);
       return { items, limit, offset, nextOffset: offset + limit < chosen.length ? offset + limit : null };

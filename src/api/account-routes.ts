@@ -30,6 +30,7 @@ export function registerAccountRoutes(app: FastifyInstance, deps: ServiceDeps): 
       apiSecret: profile.apiSecret,
       balances: deps.hub.kernel.balances(profile.accountId),
       createdAt: profile.createdAt,
+      ...(request.body.exchangeCredentials !== undefined ? { exchangeCredentials: { set: true } } : {}),
     });
   });
 

@@ -5,13 +5,14 @@
 import { randomUUID } from 'node:crypto';
 import type { OpenAccountInput } from '../core/kernel/inputs.js';
 import type { AccountProfile } from '../persistence/credential-store.js';
+import type { ExchangeCredentials } from '../persistence/exchange-key-store.js';
 import { documentTextProblem } from './account-document-schema.js';
 import { checkBalances, checkDefaultLeverage, checkFees } from './admin-input-checks.js';
 import { HttpError } from './http-errors.js';
 import type { ServiceDeps } from './service-deps.js';
 
 /** What account management needs: the server's deps, or an engine opened by `papertrade accounts`. */
-export type AccountDeps = Pick<ServiceDeps, 'hub' | 'credentials' | 'audit' | 'mode' | 'wallClock'>;
+export type AccountDeps = Pick<ServiceDeps, 'hub' | 'credentials' | 'audit' | 'mode' | 'wallClock' | 'exchangeKeys'>;
 
 export interface NewAccount {
   readonly name: string;
@@ -21,6 +22,15 @@ export interface NewAccount {
   readonly risk?: { readonly maxDrawdown?: string; readonly closeOnMaxDrawdown?: boolean };
   readonly leverage?: number;
   readonly marginMode?: 'isolated' | 'cross';
+  /** Live trading: the account's own exchange keys (stored sealed, never answered back). */
+  readonly exchangeCredentials?: ExchangeCredentials;
+}
+
+/** Refuses credentials the server cannot seal (no CREDENTIALS_KEY), before anything is created. */
+export function checkExchangeKeysStorable(deps: Pick<AccountDeps, 'exchangeKeys'>): void {
+  if (deps.exchangeKeys?.available !== true) {
+    throw HttpError.of({ code: 'CREDENTIALS_KEY_MISSING', message: 'exchangeCredentials cannot be stored: the server has no CREDENTIALS_KEY to encrypt them with (32 bytes, e.g. `openssl rand -hex 32`)' });
+  }
 }
 
 export async function createAccount(deps: AccountDeps, spec: NewAccount, actor: string): Promise<AccountProfile> {
@@ -28,6 +38,7 @@ export async function createAccount(deps: AccountDeps, spec: NewAccount, actor: 
   checkBalances(spec.balances);
   checkFees(deps.hub.kernel, spec.fees);
   checkDefaultLeverage(deps.hub.kernel, spec.type, spec.leverage);
+  if (spec.exchangeCredentials !== undefined) checkExchangeKeysStorable(deps);
   const id = `acc_${randomUUID().replaceAll('-', '').slice(0, 16)}`;
   const type = spec.type ?? 'spot';
   const input: OpenAccountInput = {
@@ -51,7 +62,9 @@ export async function createAccount(deps: AccountDeps, spec: NewAccount, actor: 
     settings: { balances: spec.balances, fees: spec.fees ?? {}, risk: spec.risk ?? {}, leverage: spec.leverage ?? 1, marginMode: spec.marginMode ?? 'isolated' },
     createdAt: (deps.wallClock ?? Date.now)(),
   });
-  await deps.audit.append({ at: (deps.wallClock ?? Date.now)(), actor, mode: deps.mode.mode, action: 'account.create', accountId: id, details: { name: spec.name, type, balances: spec.balances } });
+  if (spec.exchangeCredentials !== undefined) await deps.exchangeKeys!.set(id, spec.exchangeCredentials, (deps.wallClock ?? Date.now)());
+  const keys = spec.exchangeCredentials !== undefined ? { exchangeCredentials: 'set' } : {};
+  await deps.audit.append({ at: (deps.wallClock ?? Date.now)(), actor, mode: deps.mode.mode, action: 'account.create', accountId: id, details: { name: spec.name, type, balances: spec.balances, ...keys } });
   return profile;
 }
 
@@ -67,6 +80,7 @@ export async function resetAccount(deps: AccountDeps, accountId: string, balance
 export async function deleteAccount(deps: AccountDeps, accountId: string, actor: string): Promise<void> {
   await deps.hub.submit({ kind: 'account.close', time: deps.hub.now(), account: accountId });
   await deps.credentials.delete(accountId, (deps.wallClock ?? Date.now)());
+  await deps.exchangeKeys?.delete(accountId);
   await deps.audit.append({ at: (deps.wallClock ?? Date.now)(), actor, mode: deps.mode.mode, action: 'account.delete', accountId, details: {} });
 }
 

@@ -29,6 +29,9 @@ export const REDACTED_PATHS = [
   '*.apiSecret',
   '*.secret',
   '*.signature',
+  'exchangeCredentials',
+  '*.exchangeCredentials',
+  '*.*.exchangeCredentials',
 ];
 
 /** The URL with the value of every secret query parameter replaced. */

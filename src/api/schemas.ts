@@ -49,6 +49,15 @@ export const PlaceOrderBody = Type.Object(
 );
 export type PlaceOrderBodyType = Static<typeof PlaceOrderBody>;
 
+/** An account's own exchange API key and secret for live trading: stored sealed, never answered back. */
+export const ExchangeCredentials = Type.Object(
+  {
+    apiKey: Type.String({ minLength: 1, maxLength: 256, description: "the exchange API key of this account's venue account" }),
+    secret: Type.String({ minLength: 1, maxLength: 256, description: 'its secret; stored encrypted (AES-256-GCM under CREDENTIALS_KEY), never returned' }),
+  },
+  { additionalProperties: false },
+);
+
 export const CreateAccountBody = Type.Object(
   {
     name: Type.String({ minLength: 1, maxLength: 80 }),
@@ -58,6 +67,7 @@ export const CreateAccountBody = Type.Object(
     risk: Type.Optional(Type.Object({ maxDrawdown: Type.Optional(Type.String({ pattern: '^0?\\.\\d{1,18}$', description: 'a fraction between 0 and 1, e.g. "0.2"' })), closeOnMaxDrawdown: Type.Optional(Type.Boolean()) }, { additionalProperties: false })),
     leverage: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, description: "futures: the default leverage, within every perpetual's range" })),
     marginMode: Type.Optional(Type.Enum(['isolated', 'cross'])),
+    exchangeCredentials: Type.Optional(ExchangeCredentials),
   },
   { additionalProperties: false },
 );

@@ -40,6 +40,7 @@ import { schemaErrorMessage } from './schema-error-messages.js';
 import type { ServiceDeps } from './service-deps.js';
 import { registerTradingRoutes } from './trading-routes.js';
 import { registerStream } from './ws-stream.js';
+import { registerLiveRoutes } from './live-routes.js';
 import { registerMexcStreams, type MexcStreamOptions } from './mexc-streams/index.js';
 
 export interface ServerOptions {
@@ -173,6 +174,7 @@ export async function buildServer(deps: ServiceDeps, options: ServerOptions = {}
   registerAccountFillsRoutes(app, deps);
   registerCandleRoutes(app, deps);
   registerExportRoutes(app, deps);
+  registerLiveRoutes(app, deps);
   registerStream(app, deps, limits);
   await registerMexcStreams(app, deps, { maxSubscriptions: limits.wsMaxSubscriptions, ...options.mexcStreams });
   for (const plugin of options.plugins ?? []) await plugin(app, deps);

@@ -7,6 +7,8 @@ import type { AuditLog } from '../persistence/audit-log.js';
 import type { CredentialStore } from '../persistence/credential-store.js';
 import type { Database } from '../persistence/schema.js';
 import type { OrderExecutionService } from '../execution/order-execution-service.js';
+import type { AccountReadPort } from '../execution/account-read-port.js';
+import type { ExchangeKeyStore } from '../persistence/exchange-key-store.js';
 import type { EngineHub } from './engine-hub.js';
 
 /** The paper/live facade (src/execution) as the routes use it. */
@@ -37,6 +39,12 @@ export interface ServiceDeps {
   readonly credentials: CredentialStore;
   readonly audit: AuditLog;
   readonly execution: ExecutionPort;
+  /** Reads beyond the facade (history, equity, positions, …); absent: the paper reads over the kernel (api/paper-account-reads.ts). */
+  readonly reads?: AccountReadPort;
+  /** Each account's exchange credentials for live trading (sealed at rest); absent: none can be stored. */
+  readonly exchangeKeys?: ExchangeKeyStore;
+  /** Live: the last reconciliation of the service's record with the venue, and how to run one. */
+  readonly reconciliation?: { last(): unknown; run(): Promise<unknown> };
   /** sha256 (hex) of the admin API key. */
   readonly adminKeyHash: string;
   readonly mode: ModeStatus;

@@ -6,11 +6,12 @@
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import { formatFixed } from '../core/money/fixed.js';
-import { positionView } from '../core/accounts/position-events.js';
 import { checkSymbolLeverage } from './admin-input-checks.js';
 import { requireAccount } from './auth.js';
 import { ACCOUNT_KEY } from './edge-guards.js';
 import { HttpError } from './http-errors.js';
+import { accountReads } from './paper-account-reads.js';
+import { freshValue } from './read-answers.js';
 import { PlaceOrderBody, type PlaceOrderBodyType } from './schemas.js';
 import type { ExecutionResult, ServiceDeps } from './service-deps.js';
 
@@ -59,23 +60,10 @@ export function registerTradingRoutes(app: FastifyInstance, deps: ServiceDeps): 
     return { items: unwrap(await deps.execution.openOrders(account.accountId, request.query.symbol)) };
   });
 
-  app.get('/api/account', { config: ACCOUNT_KEY, schema: { tags } }, async (request) => {
+  app.get('/api/account', { config: ACCOUNT_KEY, schema: { tags } }, async (request, reply) => {
     const account = requireAccount(request, deps.credentials);
-    const kernel = deps.hub.kernel;
-    const state = kernel.account(account.accountId);
-    const equity = kernel.equity(account.accountId);
-    return {
-      id: account.accountId,
-      name: account.name,
-      type: account.type,
-      mode: deps.execution.mode,
-      halted: kernel.isHalted(account.accountId),
-      equity: equity === undefined ? null : formatFixed(equity),
-      ...(state?.kind === 'futures'
-        ? { marginUsed: formatFixed(state.marginUsed()), availableMargin: formatFixed(state.available((s) => kernel.markPrice(s))) }
-        : {}),
-      balances: kernel.balances(account.accountId) ?? {},
-    };
+    const summary = freshValue(reply, await accountReads(deps).summary(account.accountId));
+    return { id: account.accountId, name: account.name, type: account.type, mode: deps.execution.mode, ...summary };
   });
 
   app.get('/api/account/export', { config: ACCOUNT_KEY, schema: { tags } }, async (request, reply) => {
@@ -90,12 +78,9 @@ export function registerTradingRoutes(app: FastifyInstance, deps: ServiceDeps): 
     return { balances: unwrap(await deps.execution.balances(account.accountId)) };
   });
 
-  app.get('/api/account/positions', { config: ACCOUNT_KEY, schema: { tags } }, async (request) => {
+  app.get('/api/account/positions', { config: ACCOUNT_KEY, schema: { tags } }, async (request, reply) => {
     const account = requireAccount(request, deps.credentials);
-    const kernel = deps.hub.kernel;
-    const state = kernel.account(account.accountId);
-    if (state?.kind !== 'futures') return { items: [] };
-    return { items: state.openPositions().map((p) => positionView(account.accountId, p, kernel.instrument(p.symbol)!, kernel.markPrice(p.symbol), { account: state, instrumentOf: (symbol) => kernel.instrument(symbol), markOf: (symbol) => kernel.markPrice(symbol) })) };
+    return { items: freshValue(reply, await accountReads(deps).positions(account.accountId)) };
   });
 
   app.post<{ Body: { symbol: string; leverage: number } }>(

@@ -23,6 +23,7 @@ import type { EdgeLimits } from '../config/limits-config.js';
 import type { WebSocket } from 'ws';
 import type { KernelEvent } from '../core/kernel/events.js';
 import type { KernelInput } from '../core/kernel/inputs.js';
+import { accountReads } from './paper-account-reads.js';
 import type { ServiceDeps } from './service-deps.js';
 
 const DEPTH_INTERVAL_MS = 250;
@@ -58,14 +59,8 @@ export function registerStream(app: FastifyInstance, deps: ServiceDeps, limits: 
           socket.close(ACCOUNT_DELETED_CLOSE_CODE, 'account deleted');
           account = undefined;
           wantsAccount = false;
+          stopAccount();
           return;
-        }
-        if (wantsAccount && account !== undefined) {
-          const mine = events.filter((e) => 'account' in e && e.account === account);
-          for (const event of mine) send({ channel: 'account', event });
-          if (mine.some((e) => e.type === 'FILL' || e.type === 'ORDER_NEW' || e.type === 'ORDER_CANCELED' || e.type === 'ORDER_EXPIRED' || e.type === 'FUNDING' || e.type === 'LIQUIDATION' || e.type === 'ACCOUNT_RESET')) {
-            send({ channel: 'account', balances: kernel.balances(account) ?? {} });
-          }
         }
         if (!('symbol' in input)) return;
         const symbol = input.symbol;
@@ -88,8 +83,13 @@ export function registerStream(app: FastifyInstance, deps: ServiceDeps, limits: 
           }
         }
       };
+      // The account channel comes from the read port: the kernel's events on paper, the venue's answers live.
+      let stopAccount = (): void => {};
       const unsubscribe = deps.hub.subscribe(onEvents);
-      socket.on('close', unsubscribe);
+      socket.on('close', () => {
+        unsubscribe();
+        stopAccount();
+      });
       socket.on('message', (raw: Buffer) => {
         // A listener that threw would be an uncaught exception: the whole process. Never let one out.
         try {
@@ -117,6 +117,10 @@ export function registerStream(app: FastifyInstance, deps: ServiceDeps, limits: 
             throttle.failed(request.ip);
             return error('UNAUTHORIZED', 'unknown API key');
           }
+          if (profile.accountId !== account) {
+            stopAccount();
+            wantsAccount = false;
+          }
           account = profile.accountId;
           return send({ op: 'auth', ok: true, account });
         }
@@ -132,6 +136,7 @@ export function registerStream(app: FastifyInstance, deps: ServiceDeps, limits: 
             const [kind, symbol] = channel.split(':');
             if (kind === 'account') {
               if (account === undefined) return error('UNAUTHORIZED', 'send {"op":"auth","apiKey":…} before subscribing to "account"');
+              if (!wantsAccount) stopAccount = accountReads(deps).watchAccount(account, (message) => send({ channel: 'account', ...message }));
               wantsAccount = true;
             } else if ((kind === 'market' || kind === 'depth') && symbol !== undefined && symbols.has(symbol)) {
               (kind === 'market' ? markets : depths).add(symbol);

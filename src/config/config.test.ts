@@ -287,38 +287,42 @@ describe('describeConfig', () => {
 });
 
 describe('checkLiveInterlock', () => {
-  const keys = { EXCHANGE_API_KEY: 'k', EXCHANGE_API_SECRET: 's' };
+  const key = { CREDENTIALS_KEY: 'a'.repeat(64) };
 
   it('paper is the default, whatever else is set', () => {
     expect(checkLiveInterlock(load({}))).toEqual({ mode: 'paper' });
-    expect(checkLiveInterlock(load({ ...keys, LIVE_TRADING_CONFIRM: LIVE_TRADING_CONFIRMATION }))).toEqual({ mode: 'paper' });
+    expect(checkLiveInterlock(load({ ...key, EXCHANGE_API_KEY: 'k', EXCHANGE_API_SECRET: 's', LIVE_TRADING_CONFIRM: LIVE_TRADING_CONFIRMATION }))).toEqual({ mode: 'paper' });
   });
 
-  it('live needs PAPER_TRADING=false, the confirmation and the keys, all at once', () => {
-    expect(checkLiveInterlock(load({ PAPER_TRADING: 'false', LIVE_TRADING_CONFIRM: LIVE_TRADING_CONFIRMATION, ...keys }))).toEqual({ mode: 'live' });
-    expect(checkLiveInterlock(load({ PAPER_TRADING: 'false', LIVE_TRADING_CONFIRM: LIVE_TRADING_CONFIRMATION, MEXC_API_KEY: 'k', MEXC_API_SECRET: 's' }))).toEqual({ mode: 'live' });
+  it('live needs PAPER_TRADING=false, the confirmation and CREDENTIALS_KEY, all at once; exchange keys are per account', () => {
+    expect(checkLiveInterlock(load({ PAPER_TRADING: 'false', LIVE_TRADING_CONFIRM: LIVE_TRADING_CONFIRMATION, ...key }))).toEqual({ mode: 'live' });
+    expect(checkLiveInterlock(load({ PAPER_TRADING: 'false', LIVE_TRADING_CONFIRM: LIVE_TRADING_CONFIRMATION, CREDENTIALS_KEY: Buffer.alloc(32, 7).toString('base64') }))).toEqual({ mode: 'live' });
   });
 
   it('PAPER_TRADING=false alone is refused, naming every missing piece', () => {
     const decision = checkLiveInterlock(load({ PAPER_TRADING: 'false' }));
-    expect(decision).toEqual({
-      mode: 'refused',
-      missing: ['LIVE_TRADING_CONFIRM=I_UNDERSTAND_REAL_MONEY (it is not set)', 'EXCHANGE_API_KEY (or MEXC_API_KEY)', 'EXCHANGE_API_SECRET (or MEXC_API_SECRET)'],
-    });
+    expect(decision).toMatchObject({ mode: 'refused', missing: ['LIVE_TRADING_CONFIRM=I_UNDERSTAND_REAL_MONEY (it is not set)', expect.stringMatching(/^CREDENTIALS_KEY \(32 bytes/)] });
   });
 
   it('a missing or wrong confirmation is named', () => {
-    expect(checkLiveInterlock(load({ PAPER_TRADING: 'false', ...keys }))).toEqual({ mode: 'refused', missing: ['LIVE_TRADING_CONFIRM=I_UNDERSTAND_REAL_MONEY (it is not set)'] });
-    expect(checkLiveInterlock(load({ PAPER_TRADING: 'false', LIVE_TRADING_CONFIRM: 'yes', ...keys }))).toEqual({
+    expect(checkLiveInterlock(load({ PAPER_TRADING: 'false', ...key }))).toEqual({ mode: 'refused', missing: ['LIVE_TRADING_CONFIRM=I_UNDERSTAND_REAL_MONEY (it is not set)'] });
+    expect(checkLiveInterlock(load({ PAPER_TRADING: 'false', LIVE_TRADING_CONFIRM: 'yes', ...key }))).toEqual({
       mode: 'refused',
       missing: ['LIVE_TRADING_CONFIRM=I_UNDERSTAND_REAL_MONEY (it is set to another value)'],
     });
   });
 
-  it('missing keys are named (with the MEXC aliases only for MEXC)', () => {
-    const confirm = { PAPER_TRADING: 'false', LIVE_TRADING_CONFIRM: LIVE_TRADING_CONFIRMATION };
-    expect(checkLiveInterlock(load(confirm))).toEqual({ mode: 'refused', missing: ['EXCHANGE_API_KEY (or MEXC_API_KEY)', 'EXCHANGE_API_SECRET (or MEXC_API_SECRET)'] });
-    expect(checkLiveInterlock(load({ ...confirm, EXCHANGE: 'binance' }))).toEqual({ mode: 'refused', missing: ['EXCHANGE_API_KEY', 'EXCHANGE_API_SECRET'] });
+  it('exchange keys without CREDENTIALS_KEY do not make live: the key that seals them is named', () => {
+    const decision = checkLiveInterlock(load({ PAPER_TRADING: 'false', LIVE_TRADING_CONFIRM: LIVE_TRADING_CONFIRMATION, EXCHANGE_API_KEY: 'k', EXCHANGE_API_SECRET: 's' }));
+    expect(decision.mode).toBe('refused');
+    expect(decision.mode === 'refused' && decision.missing.join()).toMatch(/CREDENTIALS_KEY .*seals each account's exchange keys/);
+  });
+
+  it('a CREDENTIALS_KEY that is not 32 bytes is refused without echoing it', () => {
+    const result = loadConfig({ CREDENTIALS_KEY: 'short-s3cret' }, { envFile: false });
+    expect(result.ok).toBe(false);
+    expect(!result.ok && result.error.map((e) => e.message).join()).toMatch(/^CREDENTIALS_KEY: must be 32 bytes/);
+    expect(JSON.stringify(result)).not.toContain('s3cret');
   });
 
   it('the refusal message lists what to set', () => {

@@ -17,6 +17,7 @@ import { parse as parseDotenv } from 'dotenv';
 import { feeTextProblem } from '../core/instruments/fee-bounds.js';
 import { parseFixed } from '../core/money/fixed.js';
 import { adminKeyProblem, parseEdgeLimits, type EdgeLimits } from './limits-config.js';
+import { parseJournalRetention } from './journal-config.js';
 
 export type Result<T, E> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: E };
 
@@ -63,7 +64,12 @@ export interface AppConfig {
   readonly staleAfterMs: number;
   /** Live data: where the exchange's markets (instrument specs) are cached, an absolute path. */
   readonly marketCacheFile: string;
-  /** EXCHANGE_API_KEY (or MEXC_API_KEY when EXCHANGE is mexc). */
+  /**
+   * CREDENTIALS_KEY: 32 bytes (64 hex digits or base64) sealing each account's exchange credentials
+   * (AES-256-GCM, persistence/credential-cipher.ts); live trading needs it. Absent when not set.
+   */
+  readonly credentialsKey?: string;
+  /** EXCHANGE_API_KEY (or MEXC_API_KEY when EXCHANGE is mexc): in live mode, the default account's exchange keys. */
   readonly exchangeApiKey: string | undefined;
   readonly exchangeApiSecret: string | undefined;
   /** Simulated order latency in event-time ms (default 0). */
@@ -79,6 +85,8 @@ export interface AppConfig {
   readonly feeTaker: string | undefined;
   /** Wall-time snapshot interval (default 300,000; 0 = off). */
   readonly snapshotIntervalMs: number;
+  /** JOURNAL_RETENTION_MS (journal-config.ts): journal kept behind the newest input once snapshotted; undefined = forever. */
+  readonly journalRetentionMs: number | undefined;
   readonly logLevel: LogLevel;
   /** Request rate, failed-authentication back-off, WebSocket and body limits (limits-config.ts). */
   readonly limits: EdgeLimits;
@@ -100,7 +108,7 @@ export const DEFAULT_MARKET_CACHE_FILE = './data/market-cache.json';
 export const BALANCE_PREFIX = 'PAPER_TRADING_INITIAL_BALANCE_';
 
 /** Variables whose values never appear in error messages (secrets, or JSON that may hold them). */
-const NEVER_ECHO = new Set(['ADMIN_API_KEY', 'EXCHANGE_API_KEY', 'EXCHANGE_API_SECRET', 'MEXC_API_KEY', 'MEXC_API_SECRET', 'EXCHANGE_OPTIONS', 'EXCHANGE_URLS']);
+const NEVER_ECHO = new Set(['CREDENTIALS_KEY', 'ADMIN_API_KEY', 'EXCHANGE_API_KEY', 'EXCHANGE_API_SECRET', 'MEXC_API_KEY', 'MEXC_API_SECRET', 'EXCHANGE_OPTIONS', 'EXCHANGE_URLS']);
 
 /** Reads and validates the configuration. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: LoadConfigOptions = {}): Result<AppConfig, ConfigError[]> {
@@ -123,6 +131,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: LoadCo
   const latencyMs = parseInteger(get('LATENCY_MS'), 0, 0, Number.MAX_SAFE_INTEGER) ?? fail('LATENCY_MS', 'must be a whole number of milliseconds ≥ 0');
   const snapshotIntervalMs =
     parseInteger(get('SNAPSHOT_INTERVAL_MS'), 300_000, 0, Number.MAX_SAFE_INTEGER) ?? fail('SNAPSHOT_INTERVAL_MS', 'must be a whole number of milliseconds ≥ 0 (0 turns snapshots off)');
+  const retention = parseJournalRetention(get('JOURNAL_RETENTION_MS'));
+  if ('error' in retention) fail('JOURNAL_RETENTION_MS', retention.error);
   const replaySpeed = parseSpeed(get('REPLAY_SPEED')) ?? fail('REPLAY_SPEED', 'must be a positive number (1 = real time, 10 = ten times faster) or "max"');
 
   const marketData = get('MARKET_DATA') ?? 'replay';
@@ -173,6 +183,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: LoadCo
   if (exchangeApiKey !== undefined && exchangeApiSecret === undefined) fail('EXCHANGE_API_SECRET', 'is required when an API key is set (EXCHANGE_API_KEY or MEXC_API_KEY)');
   if (exchangeApiSecret !== undefined && exchangeApiKey === undefined) fail('EXCHANGE_API_KEY', 'is required when an API secret is set (EXCHANGE_API_SECRET or MEXC_API_SECRET)');
 
+  const credentialsKey = get('CREDENTIALS_KEY');
+  if (credentialsKey !== undefined && !isCredentialsKey(credentialsKey)) fail('CREDENTIALS_KEY', 'must be 32 bytes: 64 hex digits or base64 (e.g. `openssl rand -hex 32`)');
+
   const fundingText = get('FUNDING_RATE');
   const fundingRate =
     fundingText === undefined ? undefined : /^-?(0|[1-9]\d*)(\.\d{1,18})?$/.test(fundingText.trim()) && Math.abs(Number(fundingText)) <= 0.05 ? fundingText.trim() : fail('FUNDING_RATE', 'must be a decimal from -0.05 to 0.05 (5 %), e.g. 0.0001 for 0.01 % per funding');
@@ -220,6 +233,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: LoadCo
       otherExchanges: Object.freeze(otherExchanges),
       staleAfterMs: staleAfterMs!,
       marketCacheFile,
+      ...(credentialsKey !== undefined ? { credentialsKey } : {}),
       exchangeApiKey,
       exchangeApiSecret,
       latencyMs: latencyMs!,
@@ -227,11 +241,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: LoadCo
       fundingRate,
       feeTaker,
       snapshotIntervalMs: snapshotIntervalMs!,
+      journalRetentionMs: 'ms' in retention ? retention.ms : undefined,
       logLevel: logLevel as LogLevel,
       limits,
       envFile: file.path,
     }),
   };
+}
+
+/** 32 bytes as 64 hex digits or as base64 (persistence/credential-cipher.ts reads it the same way). */
+function isCredentialsKey(text: string): boolean {
+  if (/^[0-9a-fA-F]{64}$/.test(text)) return true;
+  return /^[A-Za-z0-9+/_-]+={0,2}$/.test(text) && Buffer.from(text, 'base64').length === 32;
 }
 
 /** One line per problem, for printing before refusing to start. */
@@ -246,6 +267,7 @@ export function describeConfig(config: AppConfig): Record<string, unknown> {
     ...config,
     databaseUrl: redactUrl(config.databaseUrl),
     adminApiKey: secret(config.adminApiKey),
+    ...(config.credentialsKey !== undefined ? { credentialsKey: secret(config.credentialsKey) } : {}),
     exchangeApiKey: secret(config.exchangeApiKey),
     exchangeApiSecret: secret(config.exchangeApiSecret),
     exchangeOptions: redactObject(config.exchangeOptions),

@@ -3,8 +3,10 @@
  *
  * Guarantees:
  * - `paper` unless PAPER_TRADING=false: the default, and what any doubt resolves to;
- * - `live` only with PAPER_TRADING=false, LIVE_TRADING_CONFIRM=I_UNDERSTAND_REAL_MONEY (exactly) and an
- *   exchange API key and secret, all at once;
+ * - `live` only with PAPER_TRADING=false, LIVE_TRADING_CONFIRM=I_UNDERSTAND_REAL_MONEY (exactly) and a
+ *   CREDENTIALS_KEY, all at once: each account trades with its own exchange keys, stored sealed
+ *   under that key (docs/adr/0034-live-accounts-and-reads.md); EXCHANGE_API_KEY/SECRET, when set,
+ *   are only the default account's;
  * - PAPER_TRADING=false with anything missing is `refused`, never a silent fallback to paper: the
  *   operator asked for live, so the server must not start pretending to be live. Each missing piece
  *   is named so that the refusal can say what to set.
@@ -19,7 +21,7 @@ export type InterlockDecision =
   | { readonly mode: 'live' }
   | { readonly mode: 'refused'; readonly missing: readonly string[] };
 
-type InterlockInput = Pick<AppConfig, 'paperTrading' | 'liveTradingConfirm' | 'exchangeApiKey' | 'exchangeApiSecret' | 'exchange'>;
+type InterlockInput = Pick<AppConfig, 'paperTrading' | 'liveTradingConfirm' | 'credentialsKey'>;
 
 export function checkLiveInterlock(config: InterlockInput): InterlockDecision {
   if (config.paperTrading) return { mode: 'paper' };
@@ -29,9 +31,7 @@ export function checkLiveInterlock(config: InterlockInput): InterlockDecision {
   } else if (config.liveTradingConfirm !== LIVE_TRADING_CONFIRMATION) {
     missing.push(`LIVE_TRADING_CONFIRM=${LIVE_TRADING_CONFIRMATION} (it is set to another value)`);
   }
-  const alias = config.exchange === 'mexc';
-  if (config.exchangeApiKey === undefined) missing.push(alias ? 'EXCHANGE_API_KEY (or MEXC_API_KEY)' : 'EXCHANGE_API_KEY');
-  if (config.exchangeApiSecret === undefined) missing.push(alias ? 'EXCHANGE_API_SECRET (or MEXC_API_SECRET)' : 'EXCHANGE_API_SECRET');
+  if (config.credentialsKey === undefined) missing.push("CREDENTIALS_KEY (32 bytes, e.g. `openssl rand -hex 32`: it seals each account's exchange keys at rest)");
   return missing.length === 0 ? { mode: 'live' } : { mode: 'refused', missing };
 }
 

@@ -23,10 +23,12 @@ import {
   OrderNotFound,
   type Balances,
   type Order as CcxtOrder,
+  type Trade as CcxtTrade,
 } from 'ccxt';
 import { ORDER_STATUSES } from '../core/orders/order-status.js';
 import { ORDER_TYPES, type OrderType, type Side } from '../core/orders/order.js';
 import { REJECTION_CODES, type RejectionCode } from '../core/orders/rejection.js';
+import type { VenueFill } from './account-read-port.js';
 import { EXECUTION_ERROR_CODES, type BalancesView, type ExecutionError, type ExecutionResult, type OrderView, type PlaceOrderRequest } from './order-execution-service.js';
 
 export interface CcxtOrderArgs {
@@ -117,7 +119,7 @@ function orderTypeOf(order: CcxtOrder): OrderType {
 }
 
 /** A decimal string from MEXC's raw field, else from ccxt's float. */
-function decimal(raw: unknown, unified: number | undefined): string | undefined {
+export function decimal(raw: unknown, unified: number | undefined): string | undefined {
   if (typeof raw === 'string' && raw !== '') return raw;
   if (typeof raw === 'number' && Number.isFinite(raw)) return functions.numberToString(raw);
   return unified === undefined || unified === null ? undefined : functions.numberToString(unified);
@@ -158,6 +160,32 @@ export function ccxtOrderToView(order: CcxtOrder, defaults: Partial<OrderView> =
 function numberOf(v: unknown): number | undefined {
   const n = typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : v;
   return typeof n === 'number' && Number.isSafeInteger(n) ? n : undefined;
+}
+
+/**
+ * One of the account's trades (ccxt `fetchMyTrades`) as the facade shows a fill: MEXC's raw
+ * `myTrades` fields (price, qty, quoteQty, commission, commissionAsset, isMaker, clientOrderId)
+ * win over ccxt's floats. Source: https://mexcdevelop.github.io/apidocs/spot_v3_en/#account-trade-list
+ */
+export function ccxtTradeToFill(trade: CcxtTrade): VenueFill {
+  const info = (trade.info ?? {}) as Record<string, unknown>;
+  const side = info.isBuyer === true ? 'BUY' : info.isBuyer === false ? 'SELL' : trade.side === 'sell' ? 'SELL' : 'BUY';
+  const maker = typeof info.isMaker === 'boolean' ? info.isMaker : trade.takerOrMaker === 'maker';
+  const clientOrderId = typeof info.clientOrderId === 'string' && info.clientOrderId !== '' ? info.clientOrderId : null;
+  return {
+    id: String(info.id ?? trade.id ?? ''),
+    orderId: String(info.orderId ?? trade.order ?? ''),
+    clientOrderId,
+    symbol: typeof info.symbol === 'string' ? info.symbol : exchangeSymbolOf(trade.symbol ?? ''),
+    side,
+    price: decimal(info.price, trade.price) ?? '0',
+    quantity: decimal(info.qty, trade.amount) ?? '0',
+    quoteQuantity: decimal(info.quoteQty, trade.cost) ?? '0',
+    fee: decimal(info.commission, trade.fee?.cost) ?? '0',
+    feeAsset: typeof info.commissionAsset === 'string' ? info.commissionAsset : (trade.fee?.currency ?? ''),
+    liquidity: maker ? 'MAKER' : 'TAKER',
+    time: numberOf(info.time) ?? trade.timestamp ?? 0,
+  };
 }
 
 /** Balances as decimal strings: MEXC's `info.balances` when present, else ccxt's unified free/used. */

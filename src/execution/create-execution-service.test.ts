@@ -3,6 +3,12 @@ import ccxt, { type Exchange } from 'ccxt';
 import { describe, expect, it, vi } from 'vitest';
 import { loadConfig, type AppConfig } from '../config/config.js';
 import { LIVE_TRADING_CONFIRMATION, LiveTradingRefusedError } from '../config/live-interlock.js';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CredentialCipher } from '../persistence/credential-cipher.js';
+import { openAndMigrate } from '../persistence/database.js';
+import { ExchangeKeyStore } from '../persistence/exchange-key-store.js';
 import { createExecutionService } from './create-execution-service.js';
 import { createExchangeClient } from './exchange-client.js';
 import { LiveExecutionService } from './live-execution-service.js';
@@ -16,6 +22,12 @@ function config(env: Record<string, string>): AppConfig {
 
 const KEYS = { EXCHANGE_API_KEY: 'mx0vglLiveLookingKey', EXCHANGE_API_SECRET: 'f00dfeedLiveLookingSecret' };
 const port = {} as PaperExecutionPort;
+const CREDENTIALS_KEY_HEX = '42'.repeat(32);
+
+async function keyStore(): Promise<ExchangeKeyStore> {
+  const opened = await openAndMigrate(`sqlite:${join(mkdtempSync(join(tmpdir(), 'papertrade-exec-')), 'keys.db')}`);
+  return new ExchangeKeyStore(opened.db, new CredentialCipher(CREDENTIALS_KEY_HEX));
+}
 
 describe('createExecutionService', () => {
   it('is paper by default, even with keys and the confirmation set, and builds no exchange client', () => {
@@ -26,20 +38,30 @@ describe('createExecutionService', () => {
     expect(factory).not.toHaveBeenCalled();
   });
 
-  it('goes live only when the interlock says so, with the keys, and EXCHANGE_URLS merged', () => {
+  it('goes live only when the interlock says so; each account gets a client of its own keys, with EXCHANGE_URLS merged', async () => {
     const factory = vi.fn((_id: string, options: Record<string, unknown>): Exchange => new ccxt.mexc(options));
+    const exchangeKeys = await keyStore();
+    await exchangeKeys.set('alice', { apiKey: 'alice-key', secret: 'alice-secret' }, 1);
     const live = createExecutionService(
-      config({ PAPER_TRADING: 'false', LIVE_TRADING_CONFIRM: LIVE_TRADING_CONFIRMATION, ...KEYS, EXCHANGE_URLS: '{"api":{"spot":{"private":"http://127.0.0.1:9/api"}}}', EXCHANGE_OPTIONS: '{"timeout":1234}' }),
+      config({ PAPER_TRADING: 'false', LIVE_TRADING_CONFIRM: LIVE_TRADING_CONFIRMATION, CREDENTIALS_KEY: CREDENTIALS_KEY_HEX, EXCHANGE_URLS: '{"api":{"spot":{"private":"http://127.0.0.1:9/api"}}}', EXCHANGE_OPTIONS: '{"timeout":1234}' }),
       port,
-      { exchangeFactory: factory },
+      { exchangeFactory: factory, exchangeKeys },
     );
     expect(live).toBeInstanceOf(LiveExecutionService);
     expect(live.mode).toBe('live');
-    expect(factory).toHaveBeenCalledWith('mexc', { enableRateLimit: true, timeout: 1234, apiKey: KEYS.EXCHANGE_API_KEY, secret: KEYS.EXCHANGE_API_SECRET });
-    const exchange = (live as LiveExecutionService).exchange;
+    expect(factory).not.toHaveBeenCalled(); // built on first use, per account
+    const exchange = (await (live as LiveExecutionService).clients.clientOf('alice'))!;
+    expect(factory).toHaveBeenCalledWith('mexc', { enableRateLimit: true, timeout: 1234, apiKey: 'alice-key', secret: 'alice-secret' });
     const spot = (exchange.urls as unknown as { api: { spot: { public: string; private: string } } }).api.spot;
     expect(spot.private).toBe('http://127.0.0.1:9/api');
     expect(spot.public).toBe('https://api.mexc.com'); // the rest of ccxt's URLs are kept
+    expect(await (live as LiveExecutionService).clients.clientOf('bob')).toBeUndefined();
+    expect(await live.balances('bob')).toMatchObject({ ok: false, error: { code: 'EXCHANGE_CREDENTIALS_MISSING' } });
+  });
+
+  it('refuses live without a store that can open the accounts\' keys', () => {
+    const settings = config({ PAPER_TRADING: 'false', LIVE_TRADING_CONFIRM: LIVE_TRADING_CONFIRMATION, CREDENTIALS_KEY: CREDENTIALS_KEY_HEX });
+    expect(() => createExecutionService(settings, port)).toThrow(/CREDENTIALS_KEY/);
   });
 
   it('refuses to build anything when PAPER_TRADING=false is not backed by the confirmation and keys', () => {

@@ -3,19 +3,24 @@
  *
  * Guarantees: in paper mode no authenticated exchange client is ever constructed (the factory is
  * not even called), so no code path can reach a private endpoint; live mode is chosen only when
- * the interlock says `live`; a refused interlock throws LiveTradingRefusedError naming what is
- * missing, and nothing starts.
+ * the interlock says `live`, and then each account trades with a client of its own keys, read from
+ * `exchangeKeys` (sealed at rest) on first use; a refused interlock throws LiveTradingRefusedError
+ * naming what is missing, and nothing starts.
  */
 import type { AppConfig } from '../config/config.js';
 import { checkLiveInterlock, LiveTradingRefusedError } from '../config/live-interlock.js';
-import { createExchangeClient, type ExchangeFactory } from './exchange-client.js';
+import type { ExchangeKeyStore } from '../persistence/exchange-key-store.js';
+import type { ExchangeFactory } from './exchange-client.js';
 import { LiveExecutionService, type LiveExecutionOptions } from './live-execution-service.js';
 import type { OrderExecutionService } from './order-execution-service.js';
 import { PaperExecutionService, type PaperExecutionOptions, type PaperExecutionPort } from './paper-execution-service.js';
+import { AccountVenueClients } from './venue-clients.js';
 
 export interface CreateExecutionServiceOptions {
-  /** Builds the live ccxt client (default: `new ccxt[EXCHANGE](options)`). */
+  /** Builds each account's live ccxt client (default: `new ccxt[EXCHANGE](options)`). */
   readonly exchangeFactory?: ExchangeFactory;
+  /** Each account's exchange credentials; required for live. */
+  readonly exchangeKeys?: ExchangeKeyStore;
   readonly paper?: PaperExecutionOptions;
   readonly live?: LiveExecutionOptions;
 }
@@ -26,8 +31,8 @@ export function createExecutionService(config: AppConfig, paperPort: PaperExecut
     case 'paper':
       return new PaperExecutionService(paperPort, options.paper);
     case 'live': {
-      const exchange = createExchangeClient(config, { authenticated: true, ...(options.exchangeFactory !== undefined ? { factory: options.exchangeFactory } : {}) });
-      return new LiveExecutionService(exchange, options.live);
+      if (options.exchangeKeys === undefined || !options.exchangeKeys.available) throw new LiveTradingRefusedError(['CREDENTIALS_KEY (the store of the accounts\' exchange keys could not be opened)']);
+      return new LiveExecutionService(new AccountVenueClients(config, options.exchangeKeys, options.exchangeFactory), options.live);
     }
     case 'refused':
       throw new LiveTradingRefusedError(decision.missing);

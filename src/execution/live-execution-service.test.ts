@@ -3,7 +3,7 @@
  * MEXC's documented answers: what gets signed and sent, how answers map back, retries and halting.
  * (The end-to-end run against a local MEXC-compatible server comes with the /api/v3 routes.)
  */
-import ccxt, { AuthenticationError, NetworkError, RequestTimeout } from 'ccxt';
+import ccxt, { AuthenticationError, InsufficientFunds, NetworkError, RequestTimeout, type Exchange } from 'ccxt';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { LiveExecutionService } from './live-execution-service.js';
 
@@ -100,6 +100,41 @@ describe('LiveExecutionService', () => {
     expect(later).toMatchObject({ ok: false, error: { code: 'EXCHANGE_AUTH_FAILED' } });
     expect(later.ok ? '' : later.error.message).toContain('halted');
     expect(fetch).toHaveBeenCalledTimes(1);
+  });
+
+  it('refused keys halt that account only; another account with its own client goes on, and new keys lift the halt', async () => {
+    const refused = mexcWith(() => {
+      throw new AuthenticationError('mexc {"code":10072,"msg":"Api key info invalid"}');
+    });
+    const good = mexcWith(() => ({ balances: [{ asset: 'USDT', free: '5', locked: '0' }] }));
+    const changed = new Set<(accountId: string) => void>();
+    const byAccount: Record<string, Exchange> = { alice: refused.exchange, bob: good.exchange };
+    const service = new LiveExecutionService({ clientOf: async (id) => byAccount[id], onChange: (l) => (changed.add(l), () => changed.delete(l)) }, { readRetries: 0 });
+    expect(await service.balances('alice')).toMatchObject({ ok: false, error: { code: 'EXCHANGE_AUTH_FAILED' } });
+    expect(service.haltReasonOf('alice')).toBe('Api key info invalid');
+    expect(await service.balances('bob')).toEqual({ ok: true, value: { USDT: { free: '5', locked: '0' } } });
+    expect(service.haltReasonOf('bob')).toBeUndefined();
+    expect(await service.balances('carol')).toMatchObject({ ok: false, error: { code: 'EXCHANGE_CREDENTIALS_MISSING', message: expect.stringContaining('PUT /api/accounts/carol/exchange-credentials') } });
+    byAccount.alice = good.exchange;
+    for (const listener of changed) listener('alice');
+    expect(await service.balances('alice')).toMatchObject({ ok: true });
+    expect(refused.fetch).toHaveBeenCalledTimes(1);
+  });
+
+  it('each order sent and cancelled is recorded with what the venue answered, refusals included', async () => {
+    const records: unknown[] = [];
+    const { exchange } = mexcWith((url, method) => {
+      if (url.includes('/api/v3/order?') && method === 'POST') return { symbol: 'BTCUSDT', orderId: 'C02__1', orderListId: -1 };
+      if (url.includes('/api/v3/order?') && method === 'GET') return ORDER;
+      throw new InsufficientFunds('mexc {"code":10101,"msg":"Insufficient balance"}');
+    });
+    const service = new LiveExecutionService(exchange, { record: async (entry) => void records.push(entry) });
+    await service.placeOrder('alice', { symbol: 'BTCUSDT', side: 'BUY', type: 'LIMIT_MAKER', quantity: '0.001', price: '60000', clientOrderId: 'mine-1' });
+    expect(await service.cancelOrder('alice', { orderId: 'C02__1', symbol: 'BTCUSDT' })).toMatchObject({ ok: false, error: { code: 'INSUFFICIENT_BALANCE', mexcCode: 10101, message: 'Insufficient balance' } });
+    expect(records).toEqual([
+      { accountId: 'alice', op: 'createOrder', sent: expect.objectContaining({ symbol: 'BTCUSDT', side: 'buy', amount: 0.001 }), answered: expect.objectContaining({ orderId: 'C02__1', clientOrderId: 'mine-1', status: 'NEW' }) },
+      { accountId: 'alice', op: 'cancelOrder', sent: { orderId: 'C02__1', symbol: 'BTCUSDT' }, answered: { error: expect.objectContaining({ code: 'INSUFFICIENT_BALANCE' }) } },
+    ]);
   });
 
   it('refuses what MEXC cannot do before calling it: lookups without a symbol, conditional orders, unknown symbols', async () => {

@@ -1,16 +1,22 @@
 /**
- * The live side of the facade: the same calls, sent to the real exchange through ccxt.
+ * The live side of the facade: the same calls, sent to the venue through ccxt, each account with
+ * its own exchange keys (venue-clients.ts).
  *
  * Guarantees:
- * - it trades the one exchange account behind the keys; `accountId` only labels the logs;
- * - reads (fetchOrder, fetchOpenOrders, fetchBalance, loadMarkets) are retried up to `readRetries`
- *   times (default 2) with doubling backoff when the network fails; createOrder and cancelOrder are
- *   never retried blindly: a timed-out createOrder may have reached the exchange, so the answer is
+ * - an account trades and reads only through the client of its own keys; an account without keys
+ *   is refused (EXCHANGE_CREDENTIALS_MISSING) before anything is sent;
+ * - reads (fetchOrder, fetchOpenOrders, fetchBalance, loadMarkets and the history reads of
+ *   live-account-reads.ts) are retried up to `readRetries` times (default 2) with doubling backoff
+ *   when the network fails (ccxt NetworkError); createOrder and cancelOrder are never retried
+ *   blindly: a timed-out createOrder may have reached the venue, so the answer is
  *   EXCHANGE_UNAVAILABLE with the clientOrderId to look it up by (always set: generated if absent);
- * - refused keys (AuthenticationError, PermissionDenied) halt the service: every later call fails
- *   fast with EXCHANGE_AUTH_FAILED without contacting the exchange, until the process restarts;
+ * - refused keys (AuthenticationError, PermissionDenied) halt that account only: its later calls
+ *   fail fast with EXCHANGE_AUTH_FAILED without contacting the venue, until its keys are replaced
+ *   (PUT /api/accounts/:id/exchange-credentials) or the process restarts; other accounts go on;
+ * - every order sent and every cancel, with what the venue answered (or the error), is handed to
+ *   `record` (the audit log, mode `live`) before the caller gets the answer;
  * - answers carry MEXC's own statuses and decimal strings (see ccxt-mapping.ts).
- * Not modelled: conditional orders (MEXC spot has none), futures (spot only for now).
+ * Not modelled: conditional orders (MEXC spot has none).
  */
 import type { Exchange, Order as CcxtOrder } from 'ccxt';
 import { NetworkError } from 'ccxt';
@@ -27,6 +33,7 @@ import {
   type OrderView,
   type PlaceOrderRequest,
 } from './order-execution-service.js';
+import { singleVenueClient, type VenueClients } from './venue-clients.js';
 
 /** The part of a pino logger the service uses. */
 export interface LiveLogger {
@@ -35,52 +42,82 @@ export interface LiveLogger {
   error(fields: object, message?: string): void;
 }
 
+/** One exchange command as sent and as answered, for the audit log. */
+export interface VenueRecord {
+  readonly accountId: string;
+  /** The ccxt method: createOrder, cancelOrder. */
+  readonly op: string;
+  readonly sent: Readonly<Record<string, unknown>>;
+  /** The order as the venue answered it, or the mapped error. */
+  readonly answered: Readonly<Record<string, unknown>>;
+}
+
 export interface LiveExecutionOptions {
   readonly readRetries?: number;
   /** First retry delay; doubles on each retry (default 250 ms). */
   readonly retryDelayMs?: number;
   readonly logger?: LiveLogger;
   readonly sleep?: (ms: number) => Promise<void>;
+  /** Keeps the record of what was sent and answered (default: none). Awaited before answering. */
+  readonly record?: (entry: VenueRecord) => Promise<unknown>;
 }
 
 const SYMBOL_REQUIRED = 'symbol is required: the live exchange looks orders up per symbol';
 
 export class LiveExecutionService implements OrderExecutionService {
   readonly mode = 'live' as const;
-  private haltReason: string | undefined;
+  readonly clients: VenueClients;
+  private readonly haltReasons = new Map<string, string>();
   private readonly readRetries: number;
   private readonly retryDelayMs: number;
   private readonly logger: LiveLogger | undefined;
   private readonly sleep: (ms: number) => Promise<void>;
+  private readonly record: LiveExecutionOptions['record'];
+  private readonly updateListeners = new Set<(accountId: string, order: OrderView) => void>();
 
-  constructor(
-    readonly exchange: Exchange,
-    options: LiveExecutionOptions = {},
-  ) {
+  constructor(clients: Exchange | VenueClients, options: LiveExecutionOptions = {}) {
+    this.clients = isVenueClients(clients) ? clients : singleVenueClient(clients);
     this.readRetries = options.readRetries ?? 2;
     this.retryDelayMs = options.retryDelayMs ?? 250;
     this.logger = options.logger;
+    this.record = options.record;
     this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
+    // New keys lift a halt: the refusal was about the old ones.
+    this.clients.onChange?.((accountId) => this.haltReasons.delete(accountId));
   }
 
-  /** True once the exchange refused the keys. */
+  /** True once the venue refused any account's keys. */
   get halted(): boolean {
-    return this.haltReason !== undefined;
+    return this.haltReasons.size > 0;
+  }
+
+  /** Why the account is halted (the venue refused its keys), or undefined. */
+  haltReasonOf(accountId: string): string | undefined {
+    return this.haltReasons.get(accountId);
+  }
+
+  /** Called with each order this service placed, cancelled or read back; returns the unsubscribe. */
+  onOrderUpdate(listener: (accountId: string, order: OrderView) => void): () => void {
+    this.updateListeners.add(listener);
+    return () => this.updateListeners.delete(listener);
   }
 
   async placeOrder(accountId: string, request: PlaceOrderRequest): Promise<ExecutionResult<OrderView>> {
-    if (this.haltReason !== undefined) return this.haltedResult();
+    const exchange = await this.clientFor(accountId);
+    if (!exchange.ok) return exchange;
     const clientOrderId = request.clientOrderId ?? generateClientOrderId();
     const args = toCcxtOrderArgs(request, clientOrderId);
     if (!args.ok) return args;
-    const symbol = await this.unifiedSymbol(request.symbol);
+    const symbol = await this.unifiedSymbol(exchange.value, accountId, request.symbol);
     if (!symbol.ok) return symbol;
     const { type, side, amount, price, params } = args.value;
+    const sent = { symbol: request.symbol, type, side, amount, price, params };
     let created: CcxtOrder;
     try {
-      created = await this.exchange.createOrder(symbol.value, type, side, amount, price, params);
+      created = await exchange.value.createOrder(symbol.value, type, side, amount, price, params);
     } catch (error) {
       const mapped = this.failed<OrderView>(error, 'createOrder', accountId);
+      await this.keep({ accountId, op: 'createOrder', sent, answered: mapped.ok ? {} : { error: mapped.error } });
       if (mapped.ok || mapped.error.code !== EXECUTION_ERROR_CODES.EXCHANGE_UNAVAILABLE) return mapped;
       return failure({ ...mapped.error, message: `${mapped.error.message}; the order may have reached the exchange: look it up by clientOrderId ${clientOrderId}` });
     }
@@ -90,81 +127,119 @@ export class LiveExecutionService implements OrderExecutionService {
       ...(request.price !== undefined ? { price: request.price } : {}), quantity: request.quantity ?? '0', createdAt: created.timestamp ?? Date.now(),
     };
     // MEXC answers a new order with its id only: read the whole order back (a read, so retried).
-    const full = await this.read(() => this.exchange.fetchOrder(created.id!, symbol.value), 'fetchOrder', accountId);
-    return ok(ccxtOrderToView(full.ok ? full.value : created, defaults));
+    const full = await this.read(accountId, 'fetchOrder', () => exchange.value.fetchOrder(created.id!, symbol.value));
+    const view = ccxtOrderToView(full.ok ? full.value : created, defaults);
+    await this.keep({ accountId, op: 'createOrder', sent, answered: answerOf(view) });
+    this.updated(accountId, view);
+    return ok(view);
   }
 
   async cancelOrder(accountId: string, ref: OrderRef): Promise<ExecutionResult<OrderView>> {
-    if (this.haltReason !== undefined) return this.haltedResult();
-    const target = await this.target(ref);
+    const exchange = await this.clientFor(accountId);
+    if (!exchange.ok) return exchange;
+    const target = await this.target(exchange.value, accountId, ref);
     if (!target.ok) return target;
+    const sent = { ...definedRef(ref) };
     try {
-      const canceled = await this.exchange.cancelOrder(target.value.id, target.value.symbol, target.value.params);
+      const canceled = await exchange.value.cancelOrder(target.value.id, target.value.symbol, target.value.params);
       this.logger?.info({ accountId, mode: 'live', ...ref }, 'live order canceled');
-      return ok(ccxtOrderToView(canceled, { ...definedRef(ref), status: 'CANCELED' }));
+      const view = ccxtOrderToView(canceled, { ...definedRef(ref), status: 'CANCELED' });
+      await this.keep({ accountId, op: 'cancelOrder', sent, answered: answerOf(view) });
+      this.updated(accountId, view);
+      return ok(view);
     } catch (error) {
-      return this.failed(error, 'cancelOrder', accountId);
+      const mapped = this.failed<OrderView>(error, 'cancelOrder', accountId);
+      await this.keep({ accountId, op: 'cancelOrder', sent, answered: mapped.ok ? {} : { error: mapped.error } });
+      return mapped;
     }
   }
 
   async getOrder(accountId: string, ref: OrderRef): Promise<ExecutionResult<OrderView>> {
-    if (this.haltReason !== undefined) return this.haltedResult();
-    const target = await this.target(ref);
+    const exchange = await this.clientFor(accountId);
+    if (!exchange.ok) return exchange;
+    const target = await this.target(exchange.value, accountId, ref);
     if (!target.ok) return target;
     const { id, symbol, params } = target.value;
-    const order = await this.read(() => this.exchange.fetchOrder(id, symbol, params), 'fetchOrder', accountId);
+    const order = await this.read(accountId, 'fetchOrder', () => exchange.value.fetchOrder(id, symbol, params));
     return order.ok ? ok(ccxtOrderToView(order.value, definedRef(ref))) : order;
   }
 
   async openOrders(accountId: string, symbol?: string): Promise<ExecutionResult<OrderView[]>> {
-    if (this.haltReason !== undefined) return this.haltedResult();
-    let unified: string | undefined;
-    if (symbol !== undefined) {
-      const resolved = await this.unifiedSymbol(symbol);
-      if (!resolved.ok) return resolved;
-      unified = resolved.value;
-    }
-    const orders = await this.read(() => this.exchange.fetchOpenOrders(unified), 'fetchOpenOrders', accountId);
+    const orders = await this.venueRead(accountId, 'fetchOpenOrders', symbol, (exchange, unified) => exchange.fetchOpenOrders(unified));
     return orders.ok ? ok(orders.value.map((o) => ccxtOrderToView(o))) : orders;
   }
 
   async balances(accountId: string): Promise<ExecutionResult<BalancesView>> {
-    if (this.haltReason !== undefined) return this.haltedResult();
-    const balances = await this.read(() => this.exchange.fetchBalance(), 'fetchBalance', accountId);
+    const balances = await this.venueRead(accountId, 'fetchBalance', undefined, (exchange) => exchange.fetchBalance());
     return balances.ok ? ok(ccxtBalancesToView(balances.value)) : balances;
+  }
+
+  /**
+   * A read on the venue with the account's own client: halted and keyless accounts are refused
+   * first; `symbol` (exchange form, BTCUSDT) is turned into ccxt's unified one; network failures
+   * are retried with doubling backoff. The one path every live read takes.
+   */
+  async venueRead<T>(accountId: string, what: string, symbol: string | undefined, op: (exchange: Exchange, unifiedSymbol: string | undefined) => Promise<T>): Promise<ExecutionResult<T>> {
+    const exchange = await this.clientFor(accountId);
+    if (!exchange.ok) return exchange;
+    let unified: string | undefined;
+    if (symbol !== undefined) {
+      const resolved = await this.unifiedSymbol(exchange.value, accountId, symbol);
+      if (!resolved.ok) return resolved;
+      unified = resolved.value;
+    }
+    return this.read(accountId, what, () => op(exchange.value, unified));
   }
 
   // ---- internals ----
 
-  /** `BTCUSDT` → `BTC/USDT` from the exchange's markets (loaded once; a public read). */
-  private async unifiedSymbol(symbol: string): Promise<ExecutionResult<string>> {
-    if (this.exchange.markets === undefined) {
-      const loaded = await this.read(() => this.exchange.loadMarkets(), 'loadMarkets', undefined);
+  private async clientFor(accountId: string): Promise<ExecutionResult<Exchange>> {
+    const reason = this.haltReasons.get(accountId);
+    if (reason !== undefined) return this.haltedResult(reason);
+    let exchange: Exchange | undefined;
+    try {
+      exchange = await this.clients.clientOf(accountId);
+    } catch (error) {
+      return failure({ code: EXECUTION_ERROR_CODES.EXCHANGE_CREDENTIALS_MISSING, message: error instanceof Error ? error.message : String(error) });
+    }
+    if (exchange === undefined) {
+      return failure({
+        code: EXECUTION_ERROR_CODES.EXCHANGE_CREDENTIALS_MISSING,
+        message: `account ${accountId} has no exchange credentials, so it cannot trade live: an admin sets them with PUT /api/accounts/${accountId}/exchange-credentials`,
+      });
+    }
+    return ok(exchange);
+  }
+
+  /** `BTCUSDT` → `BTC/USDT` from the exchange's markets (loaded once per client; a public read). */
+  private async unifiedSymbol(exchange: Exchange, accountId: string, symbol: string): Promise<ExecutionResult<string>> {
+    if (exchange.markets === undefined) {
+      const loaded = await this.read(accountId, 'loadMarkets', () => exchange.loadMarkets());
       if (!loaded.ok) return loaded;
     }
     try {
-      return ok(this.exchange.market(symbol).symbol);
+      return ok(exchange.market(symbol).symbol);
     } catch (error) {
-      return this.failed(error, 'market', undefined);
+      return this.failed(error, 'market', accountId);
     }
   }
 
-  private async target(ref: OrderRef): Promise<ExecutionResult<{ id: string; symbol: string; params: Record<string, unknown> }>> {
+  private async target(exchange: Exchange, accountId: string, ref: OrderRef): Promise<ExecutionResult<{ id: string; symbol: string; params: Record<string, unknown> }>> {
     if (ref.orderId === undefined && ref.clientOrderId === undefined) return failure({ code: 'INVALID_ORDER', message: 'orderId or clientOrderId is required' });
     if (ref.symbol === undefined) return failure({ code: 'INVALID_ORDER', message: SYMBOL_REQUIRED });
-    const symbol = await this.unifiedSymbol(ref.symbol);
+    const symbol = await this.unifiedSymbol(exchange, accountId, ref.symbol);
     if (!symbol.ok) return symbol;
     const byClientId = ref.orderId === undefined;
     return ok({ id: ref.orderId ?? '', symbol: symbol.value, params: byClientId ? { clientOrderId: ref.clientOrderId } : {} });
   }
 
   /** An idempotent read, retried on network failures with doubling backoff. */
-  private async read<T>(op: () => Promise<T>, what: string, accountId: string | undefined): Promise<ExecutionResult<T>> {
+  private async read<T>(accountId: string, what: string, op: () => Promise<T>): Promise<ExecutionResult<T>> {
     for (let attempt = 0; ; attempt += 1) {
       try {
         return ok(await op());
       } catch (error) {
-        if (error instanceof NetworkError && attempt < this.readRetries && this.haltReason === undefined) {
+        if (error instanceof NetworkError && attempt < this.readRetries && !this.haltReasons.has(accountId)) {
           this.logger?.warn({ accountId, mode: 'live', op: what, attempt: attempt + 1, error: error.message }, 'exchange unavailable; retrying');
           await this.sleep(this.retryDelayMs * 2 ** attempt);
           continue;
@@ -174,20 +249,47 @@ export class LiveExecutionService implements OrderExecutionService {
     }
   }
 
-  private failed<T>(error: unknown, what: string, accountId: string | undefined): ExecutionResult<T> {
+  private failed<T>(error: unknown, what: string, accountId: string): ExecutionResult<T> {
     const { halt, ...mapped } = mapCcxtError(error);
-    if (halt && this.haltReason === undefined) {
-      this.haltReason = mapped.message;
-      this.logger?.error({ accountId, mode: 'live', op: what, error: mapped.message }, 'the exchange refused the API keys: live trading halted');
-    } else {
-      this.logger?.warn({ accountId, mode: 'live', op: what, code: mapped.code, error: mapped.message }, 'exchange call failed');
+    if (halt) {
+      if (!this.haltReasons.has(accountId)) {
+        this.haltReasons.set(accountId, mapped.message);
+        this.logger?.error({ accountId, mode: 'live', op: what, error: mapped.message }, "the exchange refused the account's API keys: its live trading is halted");
+      }
+      return failure(mapped);
     }
+    this.logger?.warn({ accountId, mode: 'live', op: what, code: mapped.code, error: mapped.message }, 'exchange call failed');
     return failure(mapped);
   }
 
-  private haltedResult<T>(): ExecutionResult<T> {
-    return failure({ code: EXECUTION_ERROR_CODES.EXCHANGE_AUTH_FAILED, message: `live trading is halted: the exchange refused the API keys (${this.haltReason}); fix the keys and restart` });
+  private async keep(entry: VenueRecord): Promise<void> {
+    if (this.record === undefined) return;
+    try {
+      await this.record(entry);
+    } catch (error) {
+      // The venue's answer stands: a record that cannot be written is logged, not turned into an error.
+      this.logger?.error({ accountId: entry.accountId, op: entry.op, error: error instanceof Error ? error.message : String(error) }, 'venue record not written');
+    }
   }
+
+  private updated(accountId: string, order: OrderView): void {
+    for (const listener of this.updateListeners) listener(accountId, order);
+  }
+
+  private haltedResult<T>(reason: string): ExecutionResult<T> {
+    return failure({
+      code: EXECUTION_ERROR_CODES.EXCHANGE_AUTH_FAILED,
+      message: `live trading of this account is halted: the exchange refused its API keys (${reason}); set new ones with PUT /api/accounts/:id/exchange-credentials`,
+    });
+  }
+}
+
+function isVenueClients(clients: Exchange | VenueClients): clients is VenueClients {
+  return typeof (clients as Partial<VenueClients>).clientOf === 'function';
+}
+
+function answerOf(view: OrderView): Record<string, unknown> {
+  return { orderId: view.orderId, clientOrderId: view.clientOrderId, symbol: view.symbol, status: view.status, executedQty: view.executedQty, cumulativeQuoteQty: view.cumulativeQuoteQty };
 }
 
 function definedRef(ref: OrderRef): Partial<OrderView> {

@@ -84,8 +84,10 @@ export const EXECUTION_ERROR_CODES = {
   ORDER_PENDING: 'ORDER_PENDING',
   /** Live: the exchange did not answer (network, timeout, maintenance, rate limit). */
   EXCHANGE_UNAVAILABLE: 'EXCHANGE_UNAVAILABLE',
-  /** Live: the keys were refused; the live service halts and refuses every later call. */
+  /** Live: the account's keys were refused; that account halts and its later calls are refused. */
   EXCHANGE_AUTH_FAILED: 'EXCHANGE_AUTH_FAILED',
+  /** Live: the account has no exchange credentials, so it cannot trade live. */
+  EXCHANGE_CREDENTIALS_MISSING: 'EXCHANGE_CREDENTIALS_MISSING',
   /** Live: any other exchange error. */
   EXCHANGE_ERROR: 'EXCHANGE_ERROR',
   /** Live: the exchange has no such order type (MEXC spot has no stop or trailing orders). */

@@ -3,7 +3,10 @@
  *
  * The spy test: in paper mode nothing reaches the exchange's private endpoints. A real ccxt `mexc`
  * client holding real-looking keys is handed to the facade's factory with every private entry point
- * spied on (and its network stubbed out), then a whole order life cycle runs through the facade.
+ * spied on (and its network stubbed out), the account's exchange keys are stored, then a whole order
+ * life cycle runs through the facade. The control runs the same factory, keys and account with the
+ * interlock turned live: the service then reaches that very client and the spies see its private
+ * call, so the paper run's zero is a zero of a client the service could have reached.
  */
 import ccxt, { type Exchange } from 'ccxt';
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -15,6 +18,12 @@ import { readRecording, type Recording } from '../market-data/recording-reader.j
 import { BUNDLED_RECORDING } from '../test-kit/data-paths.js';
 import { loadConfig, type AppConfig } from '../config/config.js';
 import { LIVE_TRADING_CONFIRMATION } from '../config/live-interlock.js';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CredentialCipher } from '../persistence/credential-cipher.js';
+import { openAndMigrate } from '../persistence/database.js';
+import { ExchangeKeyStore } from '../persistence/exchange-key-store.js';
 import { createExecutionService } from './create-execution-service.js';
 import { EventWaiter } from './event-waiter.js';
 import { PaperExecutionService, type PaperExecutionPort } from './paper-execution-service.js';
@@ -64,6 +73,15 @@ function config(env: Record<string, string>): AppConfig {
 }
 
 const KEYS = { EXCHANGE_API_KEY: 'mx0vglLiveLookingKey', EXCHANGE_API_SECRET: 'f00dfeedLiveLookingSecret' };
+const CREDENTIALS_KEY_HEX = '5a'.repeat(32);
+
+/** A key store holding alice's exchange keys, sealed under CREDENTIALS_KEY_HEX. */
+async function aliceKeys(): Promise<ExchangeKeyStore> {
+  const opened = await openAndMigrate(`sqlite:${join(mkdtempSync(join(tmpdir(), 'papertrade-spy-')), 'keys.db')}`);
+  const store = new ExchangeKeyStore(opened.db, new CredentialCipher(CREDENTIALS_KEY_HEX));
+  await store.set('alice', { apiKey: 'alice-venue-key', secret: 'alice-venue-secret' }, 1);
+  return store;
+}
 
 /** A real ccxt mexc client with keys, every private path spied on, and no network at all. */
 function spiedMexc() {
@@ -94,8 +112,9 @@ describe('paper mode behind the facade', () => {
     const { exchange, spies, network, privateCalls } = spiedMexc();
     const factory = vi.fn((_id: string, _options: Record<string, unknown>): Exchange => exchange);
     const harness = paperHarness();
-    // Keys and even the confirmation are present: only PAPER_TRADING (default true) keeps it paper.
-    const service = createExecutionService(config({ ...KEYS, LIVE_TRADING_CONFIRM: LIVE_TRADING_CONFIRMATION }), harness.port, { exchangeFactory: factory });
+    const exchangeKeys = await aliceKeys();
+    // Keys, the sealing key and even the confirmation are present: only PAPER_TRADING (default true) keeps it paper.
+    const service = createExecutionService(config({ ...KEYS, CREDENTIALS_KEY: CREDENTIALS_KEY_HEX, LIVE_TRADING_CONFIRM: LIVE_TRADING_CONFIRMATION }), harness.port, { exchangeFactory: factory, exchangeKeys });
     expect(service).toBeInstanceOf(PaperExecutionService);
     expect(service.mode).toBe('paper');
     await harness.open('alice', { USDT: '100000', BTC: '1' });
@@ -136,15 +155,19 @@ describe('paper mode behind the facade', () => {
     expect(factory).not.toHaveBeenCalled();
   });
 
-  it('the spies do catch a private call when one is made (the check above has teeth)', async () => {
+  it('the control: with the interlock live, the same factory, keys and account reach that spied client, and the spies see its private call', async () => {
     const { exchange, spies, privateCalls } = spiedMexc();
     exchange.setMarkets([]);
-    await expect(exchange.fetchBalance()).rejects.toThrow('the test has no network');
+    const factory = vi.fn((_id: string, _options: Record<string, unknown>): Exchange => exchange);
+    const exchangeKeys = await aliceKeys();
+    const service = createExecutionService(config({ ...KEYS, CREDENTIALS_KEY: CREDENTIALS_KEY_HEX, LIVE_TRADING_CONFIRM: LIVE_TRADING_CONFIRMATION, PAPER_TRADING: 'false' }), paperHarness().port, { exchangeFactory: factory, exchangeKeys, live: { readRetries: 0 } });
+    expect(await service.balances('alice')).toMatchObject({ ok: false, error: { code: 'EXCHANGE_ERROR', message: 'the test has no network' } });
+    expect(factory).toHaveBeenCalledTimes(1);
+    expect(factory.mock.calls[0]![1]).toMatchObject({ apiKey: 'alice-venue-key', secret: 'alice-venue-secret' });
     expect(spies.fetchBalance).toHaveBeenCalledTimes(1);
     expect(privateCalls().length).toBeGreaterThan(0);
     expect(privateCalls()[0]![1]).toEqual(['spot', 'private']);
   });
-
 });
 
 describe('paper orders with simulated latency', () => {

@@ -286,12 +286,28 @@ const webhooks: Migration = {
   },
 };
 
+/** Each account's exchange API credentials for live trading, sealed (AES-256-GCM) before they are written. */
+const exchangeKeys: Migration = {
+  async up(db: AnyDb): Promise<void> {
+    await db.schema
+      .createTable('account_exchange_keys')
+      .addColumn('account_id', 'text', (c) => c.primaryKey())
+      .addColumn('sealed', 'text', (c) => c.notNull())
+      .addColumn('updated_at', 'bigint', (c) => c.notNull())
+      .execute();
+  },
+  async down(db: AnyDb): Promise<void> {
+    await db.schema.dropTable('account_exchange_keys').ifExists().execute();
+  },
+};
+
 /** Every migration, by name; names sort in the order they apply. */
 export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '0001_initial': initial,
   '0002_account_credentials': credentials,
   '0003_quarantined_inputs': quarantine,
   '0004_webhooks': webhooks,
+  '0005_account_exchange_keys': exchangeKeys,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -216,6 +216,13 @@ export interface WebhookAttemptTable {
   durationMs: number;
 }
 
+/** An account's exchange API credentials, sealed with AES-256-GCM (persistence/credential-cipher.ts). */
+export interface AccountExchangeKeysTable {
+  accountId: string;
+  sealed: string;
+  updatedAt: UnixMs;
+}
+
 export interface Database {
   accounts: AccountTable;
   balances: BalanceTable;
@@ -234,4 +241,5 @@ export interface Database {
   webhooks: WebhookTable;
   webhook_deliveries: WebhookDeliveryTable;
   webhook_attempts: WebhookAttemptTable;
+  account_exchange_keys: AccountExchangeKeysTable;
 }

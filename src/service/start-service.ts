@@ -22,12 +22,16 @@ import { WriterLeaseHeldError } from '../engine/writer-lease.js';
 import { createExecutionService, EventWaiter } from '../execution/index.js';
 import { AuditLog } from '../persistence/audit-log.js';
 import { CredentialStore, type AccountProfile } from '../persistence/credential-store.js';
+import { CredentialCipher } from '../persistence/credential-cipher.js';
+import { ExchangeKeyStore } from '../persistence/exchange-key-store.js';
+import { createLivePorts } from './live-ports.js';
 import { createAccount } from '../api/account-service.js';
 import { sha256 } from '../api/auth.js';
 import { EngineHub } from '../api/engine-hub.js';
 import { registerDashboard } from '../api/dashboard-routes.js';
 import { registerBinanceApi } from '../api/binance/index.js';
 import { registerMexcApi } from '../api/mexc/index.js';
+import { registerMexcContractApi } from '../api/mexc-contract/index.js';
 import { buildServer, type ServerOptions } from '../api/server.js';
 import type { ServiceDeps } from '../api/service-deps.js';
 import { webhookRoutes } from '../api/webhook-routes.js';
@@ -79,7 +83,12 @@ export async function startService(env: NodeJS.ProcessEnv = process.env, options
   // is answered when it arrives at the venue.
   const waiter = new EventWaiter();
   hub.subscribe((events) => waiter.observe(events));
-  const execution = createExecutionService(config, {
+  // Each account's exchange keys, sealed under CREDENTIALS_KEY; live mode reads and trades with them.
+  const exchangeKeys = new ExchangeKeyStore(engine.db, config.credentialsKey !== undefined ? new CredentialCipher(config.credentialsKey) : undefined);
+  let serverLog: FastifyInstance['log'] | undefined;
+  const liveLogger = { info: (f: object, m?: string) => serverLog?.info(f, m), warn: (f: object, m?: string) => serverLog?.warn(f, m), error: (f: object, m?: string) => serverLog?.error(f, m) };
+  const livePorts = interlock.mode === 'live' ? createLivePorts({ config, exchangeKeys, audit, credentials, instruments: () => engine.kernel.instruments(), live: { logger: liveLogger } }) : undefined;
+  const execution = livePorts?.execution ?? createExecutionService(config, {
     get kernel() {
       return engine.kernel;
     },
@@ -94,13 +103,14 @@ export async function startService(env: NodeJS.ProcessEnv = process.env, options
     credentials,
     audit,
     execution,
+    exchangeKeys,
+    ...(livePorts !== undefined ? { reads: livePorts.reads, reconciliation: livePorts.reconciler } : {}),
     adminKeyHash,
     mode: { mode: execution.mode, liveRefusedBecause: whatLiveWouldNeed(config) },
     feeds: () => feed?.status() ?? [],
   };
   await audit.append({ at: Date.now(), actor: 'service', mode: execution.mode, action: 'service.start', details: describeConfig(config) });
   // Webhooks hear the engine before the feed starts; they log through the server once it exists.
-  let serverLog: FastifyInstance['log'] | undefined;
   const { operator, maxAttempts } = webhookSettings.value;
   const webhooks = new WebhookDispatcher({
     store: new WebhookStore(engine.db),
@@ -115,9 +125,11 @@ export async function startService(env: NodeJS.ProcessEnv = process.env, options
   const app = await buildServer(deps, {
     logger: { level: config.logLevel },
     limits: config.limits,
-    plugins: [registerMexcApi, registerBinanceApi, webhookRoutes(webhooks), ...(options.plugins ?? []), registerDashboard],
+    plugins: [registerMexcContractApi, registerMexcApi, registerBinanceApi, webhookRoutes(webhooks), ...(options.plugins ?? []), registerDashboard],
   });
   serverLog = app.log;
+  // Live: the record of what was sent is compared with the venue before the first request; differences are logged and kept for GET /api/admin/live/reconciliation.
+  if (livePorts !== undefined) await livePorts.reconciler.run();
   feed = source.startFeed(hub, (status) => app.log[status.status === 'synced' ? 'info' : 'warn']({ feed: status }, `market feed ${status.symbol}: ${status.status}${status.reason !== undefined ? ` (${status.reason})` : ''}`));
   const symbols = source.instruments.map((i) => i.symbol);
   const synced = () => symbols.every((symbol) => engine.kernel.bookStatus(symbol)?.status === 'synced');
@@ -145,7 +157,8 @@ export async function startService(env: NodeJS.ProcessEnv = process.env, options
   let created: AccountProfile | undefined;
   if (credentials.list().length === 0) {
     const futuresOnly = source.instruments.every((i) => i.market === 'perpetual');
-    created = await createAccount(deps, { name: 'default', type: futuresOnly ? 'futures' : 'spot', balances: config.initialBalances }, 'service');
+    const keys = execution.mode === 'live' && config.exchangeApiKey !== undefined && config.exchangeApiSecret !== undefined ? { exchangeCredentials: { apiKey: config.exchangeApiKey, secret: config.exchangeApiSecret } } : {};
+    created = await createAccount(deps, { name: 'default', type: futuresOnly ? 'futures' : 'spot', balances: config.initialBalances, ...keys }, 'service');
     lines.push(`Created the default paper account "${created.accountId}" with ${Object.entries(config.initialBalances).map(([a, v]) => `${v} ${a}`).join(', ')}.`);
     lines.push(`  API key:    ${created.apiKey}`);
     lines.push(`  API secret: ${created.apiSecret}   (shown once; MEXC-style signing uses it)`);
@@ -188,7 +201,12 @@ export async function openServiceEngine(config: AppConfig, source: Pick<MarketSo
       ...(source.funding !== undefined ? { funding: source.funding } : {}),
     };
     return await openExclusiveEngine(
-      { databaseUrl: config.databaseUrl, kernelConfig, snapshotIntervalMs: config.snapshotIntervalMs },
+      {
+        databaseUrl: config.databaseUrl,
+        kernelConfig,
+        snapshotIntervalMs: config.snapshotIntervalMs,
+        ...(config.journalRetentionMs !== undefined ? { journalRetentionMs: config.journalRetentionMs } : {}),
+      },
       role,
       { waitMs },
     );

@@ -36,7 +36,7 @@ export interface FillQuery {
 }
 
 /** The account's fills matching the query, oldest first (by time, then id). */
-export async function accountFills(deps: ServiceDeps, tape: MarketTape, accountId: string, q: FillQuery): Promise<AccountFill[]> {
+export async function accountFills(deps: ServiceDeps, tape: MarketTape | undefined, accountId: string, q: FillQuery): Promise<AccountFill[]> {
   let query = deps.db.selectFrom('trades').selectAll().where('accountId', '=', accountId).where('symbol', '=', q.symbol);
   if (q.orderId) query = query.where('orderId', '=', q.orderId);
   if (q.start !== undefined) query = query.where('timestamp', '>=', q.start);
@@ -45,7 +45,7 @@ export async function accountFills(deps: ServiceDeps, tape: MarketTape, accountI
   for (const r of await query.execute()) {
     byId.set(r.id, { id: r.id, orderId: r.orderId, symbol: r.symbol, side: r.orderSide, price: r.price, quantity: r.size, quoteQuantity: r.quoteQty, fee: r.fee, feeAsset: r.feeAsset, liquidity: r.liquidity, time: Number(r.timestamp) });
   }
-  for (const event of tape.fillsOf(accountId)) {
+  for (const event of tape?.fillsOf(accountId) ?? []) {
     const fill = fillOfEvent(event);
     if (fill.symbol !== q.symbol || (q.orderId && fill.orderId !== q.orderId)) continue;
     if ((q.start !== undefined && fill.time < q.start) || (q.end !== undefined && fill.time > q.end)) continue;

@@ -4,13 +4,15 @@
  * tradeFee. Orders, cancels and queries go through the paper/live facade and into the audit log
  * exactly as the native routes do, so an order placed through one API is visible through the other.
  *
- * History (allOrders, myTrades) is the engine's: its orders, and its fills from the read tables plus
- * those this process saw that the asynchronous projection may not have written yet.
+ * History (allOrders, myTrades) comes from the read port: on paper the engine's orders and its fills
+ * (read tables plus those the asynchronous projection may not have written yet), live the venue's.
  */
 import type { FastifyInstance } from 'fastify';
 import { formatFixed, parseFixed } from '../../core/money/fixed.js';
 import type { AccountProfile } from '../../persistence/credential-store.js';
-import { accountFills, accountOrders } from '../dialect-kit/account-history.js';
+import { accountReads } from '../paper-account-reads.js';
+import type { ReadResult } from '../../execution/account-read-port.js';
+import type { FastifyReply } from 'fastify';
 import { auditCall, cancelOpenOrders, feesOf, outcomeOf } from '../dialect-kit/facade-calls.js';
 import type { ExecutionResult, OrderView, PlaceOrderRequest } from '../service-deps.js';
 import type { MexcContext } from './mexc-api.js';
@@ -29,6 +31,12 @@ export function registerMexcTradingRoutes(app: FastifyInstance, ctx: MexcContext
   const unwrap = <T>(result: ExecutionResult<T>, on: 'place' | 'query' | 'cancel'): T => {
     if (!result.ok) throw mexcErrorOf(result.error, on);
     return result.value;
+  };
+  /** A read port answer, with its age on the reply (X-Data-As-Of, Age), or MEXC's error. */
+  const freshOrThrow = <T>(reply: FastifyReply, result: ReadResult<T>): T => {
+    const { value, asOf } = unwrap(result, 'query');
+    reply.header('x-data-as-of', String(asOf)).header('age', String(Math.max(0, Math.floor((ctx.wallClock() - asOf) / 1000))));
+    return value;
   };
 
   /** The order request a MEXC `POST /api/v3/order` describes, validated as MEXC does. */
@@ -64,9 +72,10 @@ export function registerMexcTradingRoutes(app: FastifyInstance, ctx: MexcContext
   const cancelAll = async (account: AccountProfile, symbol: string | undefined): Promise<OrderView[]> =>
     unwrap(await cancelOpenOrders(deps, audit, account.accountId, symbol), 'query');
 
-  app.get('/api/v3/account', { schema: { tags } }, async (request) => {
+  app.get('/api/v3/account', { schema: { tags } }, async (request, reply) => {
     const account = ctx.signed(request);
     const balances = unwrap(await deps.execution.balances(account.accountId), 'query');
+    const summary = freshOrThrow(reply, await accountReads(deps, ctx.tape).summary(account.accountId));
     const { maker, taker } = feesOf(deps, account.accountId, undefined);
     return {
       // MEXC states account commissions in basis points (20 = 0.2 %).
@@ -74,7 +83,7 @@ export function registerMexcTradingRoutes(app: FastifyInstance, ctx: MexcContext
       takerCommission: Number(formatFixed(parseFixed(taker) * 10_000n)),
       buyerCommission: 0,
       sellerCommission: 0,
-      canTrade: !deps.hub.kernel.isHalted(account.accountId),
+      canTrade: !summary.halted,
       canWithdraw: false,
       canDeposit: false,
       updateTime: null,
@@ -145,27 +154,28 @@ export function registerMexcTradingRoutes(app: FastifyInstance, ctx: MexcContext
     return { code: 200, msg: 'success', timestamp: ctx.wallClock() };
   });
 
-  app.get('/api/v3/allOrders', { schema: { tags } }, async (request) => {
+  app.get('/api/v3/allOrders', { schema: { tags } }, async (request, reply) => {
     const account = ctx.signed(request);
     const p = ctx.params(request);
     if (p.symbol === undefined || p.symbol === '') throw mexcErrors.mandatory('symbol');
     const limit = intParam(p.limit, 'limit', 500, 1_000);
     const start = optionalInt(p.startTime, 'startTime');
     const end = optionalInt(p.endTime, 'endTime');
-    const orders = accountOrders(deps, account.accountId, p.symbol, start, end);
+    const orders = freshOrThrow(reply, await accountReads(deps, ctx.tape).orders(account.accountId, p.symbol, start, end));
     return (start !== undefined ? orders.slice(0, limit) : orders.slice(-limit)).map(mexcOrder);
   });
 
-  app.get('/api/v3/myTrades', { schema: { tags } }, async (request) => {
+  app.get('/api/v3/myTrades', { schema: { tags } }, async (request, reply) => {
     const account = ctx.signed(request);
     const p = ctx.params(request);
     if (p.symbol === undefined || p.symbol === '') throw mexcErrors.mandatory('symbol');
     const limit = intParam(p.limit, 'limit', 100, 100);
     const start = optionalInt(p.startTime, 'startTime');
     const end = optionalInt(p.endTime, 'endTime');
-    const fills = await accountFills(deps, ctx.tape, account.accountId, { symbol: p.symbol, ...(p.orderId ? { orderId: p.orderId } : {}), ...(start !== undefined ? { start } : {}), ...(end !== undefined ? { end } : {}) });
+    const query = { symbol: p.symbol, ...(p.orderId ? { orderId: p.orderId } : {}), ...(start !== undefined ? { start } : {}), ...(end !== undefined ? { end } : {}) };
+    const fills = freshOrThrow(reply, await accountReads(deps, ctx.tape).fills(account.accountId, query));
     const page = start !== undefined ? fills.slice(0, limit) : fills.slice(-limit);
-    return page.map((f) => mexcMyTrade(f, deps.hub.kernel.order(f.orderId)?.clientOrderId ?? null));
+    return page.map((f) => mexcMyTrade(f, f.clientOrderId));
   });
 
   app.get('/api/v3/capital/config/getall', { schema: { tags } }, async (request) => {

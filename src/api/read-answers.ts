@@ -1,0 +1,17 @@
+/**
+ * How routes answer from the read port (execution/account-read-port.ts): a refusal becomes the
+ * error body through the one code → status mapper; a value is answered with how old it is, as
+ * `X-Data-As-Of` (Unix ms) and `Age` (whole seconds, RFC 9111 §5.1).
+ */
+import type { FastifyReply } from 'fastify';
+import type { ReadResult } from '../execution/account-read-port.js';
+import { HttpError } from './http-errors.js';
+
+/** The value of a read, with its age set on the reply; throws the mapped HttpError on a refusal. */
+export function freshValue<T>(reply: FastifyReply, result: ReadResult<T>, now: number = Date.now()): T {
+  if (!result.ok) throw HttpError.of(result.error);
+  const { value, asOf } = result.value;
+  reply.header('x-data-as-of', String(asOf));
+  reply.header('age', String(Math.max(0, Math.floor((now - asOf) / 1000))));
+  return value;
+}

@@ -1,0 +1,141 @@
+/**
+ * The read port: everything the API shows about an account besides the five facade calls —
+ * order and trade history, positions, leverage, funding, equity, metrics and the account's
+ * WebSocket channel. The paper side implements it over the kernel and its read tables
+ * (api/paper-account-reads.ts); the live side over the venue, through ccxt, with the account's
+ * own keys (live-account-reads.ts). Routes read only this port, so the same routes give the same
+ * shapes in both modes.
+ *
+ * Every answer says when its data was current: `asOf` (Unix ms). Paper answers are current when
+ * given; live answers may come from a short cache kept to spare the venue's rate limits. Routes
+ * pass it on as `X-Data-As-Of` (ms) and `Age` (whole seconds, RFC 9111).
+ */
+import type { BalancesView, ExecutionMode, ExecutionResult, OrderView } from './order-execution-service.js';
+
+export interface Fresh<T> {
+  readonly value: T;
+  /** When the source answered, Unix ms. */
+  readonly asOf: number;
+}
+
+export type ReadResult<T> = ExecutionResult<Fresh<T>>;
+
+/** An order as the native history lists it (the `orders` read table's columns). */
+export interface OrderRow {
+  readonly id: string;
+  readonly accountId: string;
+  readonly clientOrderId: string;
+  readonly symbol: string;
+  readonly side: 'BUY' | 'SELL';
+  readonly type: string;
+  readonly price: string | null;
+  readonly quantity: string;
+  readonly quoteOrderQty: string | null;
+  readonly status: string;
+  readonly executedQty: string;
+  readonly cumulativeQuoteQty: string;
+  readonly reason: string | null;
+  readonly createdAt: number;
+  readonly updatedAt: number;
+}
+
+/** A fill as the native history lists it (the `trades` read table's columns). */
+export interface TradeRow {
+  readonly id: string;
+  readonly accountId: string;
+  readonly orderId: string;
+  readonly positionId: string | null;
+  readonly symbol: string;
+  readonly side: 'OPEN' | 'CLOSE' | 'PARTIAL_CLOSE' | null;
+  readonly orderSide: 'BUY' | 'SELL';
+  readonly size: string;
+  readonly price: string;
+  readonly quoteQty: string;
+  readonly pnl: string | null;
+  readonly fee: string;
+  readonly feeAsset: string;
+  readonly liquidity: 'MAKER' | 'TAKER';
+  readonly reason: string | null;
+  readonly timestamp: number;
+}
+
+/** A trade row with the PnL it realized (null where it closed nothing; fees left out). */
+export type TradeRowWithPnl = TradeRow & { readonly realizedPnl: string | null };
+
+/** A fill as the dialects' `myTrades` shows it. */
+export interface VenueFill {
+  readonly id: string;
+  readonly orderId: string;
+  readonly clientOrderId: string | null;
+  readonly symbol: string;
+  readonly side: 'BUY' | 'SELL';
+  readonly price: string;
+  readonly quantity: string;
+  readonly quoteQuantity: string;
+  readonly fee: string;
+  readonly feeAsset: string;
+  readonly liquidity: 'MAKER' | 'TAKER';
+  readonly time: number;
+}
+
+export interface FillQuery {
+  readonly symbol: string;
+  readonly orderId?: string;
+  readonly start?: number;
+  readonly end?: number;
+  /** Fills with an id at or above this one (Binance `fromId`). */
+  readonly fromId?: string;
+}
+
+export interface HistoryQuery {
+  readonly symbol?: string;
+  readonly limit: number;
+  readonly offset: number;
+}
+
+export interface AccountSummary {
+  /** True when the account may not trade: the kernel's risk halt (paper) or refused keys (live). */
+  readonly halted: boolean;
+  readonly haltReason?: string;
+  /** Valued in USDT; null when it cannot be valued. */
+  readonly equity: string | null;
+  readonly marginUsed?: string;
+  readonly availableMargin?: string;
+  readonly balances: BalancesView;
+}
+
+export interface LeverageView {
+  readonly defaultLeverage?: number;
+  readonly items: readonly { readonly symbol: string; readonly leverage: number; readonly maxLeverage?: number }[];
+}
+
+/** What the metrics need besides fills and the equity curve; fees null: compute them from the fills. */
+export interface LedgerView {
+  readonly fees: string | null;
+  readonly funding: string;
+}
+
+/** A message for the account's WebSocket channel (`{"channel":"account", …}` without the channel). */
+export type AccountMessage = { readonly event: unknown } | { readonly balances: BalancesView };
+
+export interface AccountReadPort {
+  readonly mode: ExecutionMode;
+  /** Native `/api/orders`: newest first, from `offset`, at most `limit + 1` (one more says a next page exists). */
+  orderHistory(accountId: string, q: HistoryQuery): Promise<ReadResult<OrderRow[]>>;
+  /** Native `/api/trades`: newest first, like orderHistory. */
+  tradeHistory(accountId: string, q: HistoryQuery): Promise<ReadResult<TradeRow[]>>;
+  /** The dialects' `allOrders`: the account's orders on `symbol` placed within [start, end], by id. */
+  orders(accountId: string, symbol: string, start: number | undefined, end: number | undefined): Promise<ReadResult<OrderView[]>>;
+  /** The dialects' `myTrades`: fills matching the query, oldest first. */
+  fills(accountId: string, q: FillQuery): Promise<ReadResult<VenueFill[]>>;
+  /** Every fill in execution order with the PnL each realized (the fills route and the metrics). */
+  fillsWithPnl(accountId: string): Promise<ReadResult<TradeRowWithPnl[]>>;
+  summary(accountId: string): Promise<ReadResult<AccountSummary>>;
+  positions(accountId: string): Promise<ReadResult<readonly unknown[]>>;
+  leverage(accountId: string): Promise<ReadResult<LeverageView>>;
+  ledger(accountId: string): Promise<ReadResult<LedgerView>>;
+  /** The equity curve, oldest first. */
+  equityCurve(accountId: string): Promise<ReadResult<{ at: number; equity: string }[]>>;
+  /** Streams the account's events and balances; returns the unsubscribe. */
+  watchAccount(accountId: string, send: (message: AccountMessage) => void): () => void;
+}

@@ -1,0 +1,267 @@
+/**
+ * The live side of the read port (account-read-port.ts): every read comes from the venue, through
+ * ccxt, with the account's own keys (LiveExecutionService.venueRead: the same retries, error
+ * mapping and per-account halt as orders).
+ *
+ * Guarantees:
+ * - an account reads only what the venue shows for its own keys; without keys the answer is
+ *   EXCHANGE_CREDENTIALS_MISSING, halted it is EXCHANGE_AUTH_FAILED (its summary says `halted`
+ *   and why, without contacting the venue);
+ * - answers are cached per account and query for `cacheMs` (default 2,000 ms: MEXC allows 20
+ *   signed requests/s per endpoint) and dropped when the account places or cancels an order, so
+ *   a read after a write sees it; `asOf` is when the venue answered;
+ * - amounts stay decimal strings (MEXC's raw fields) and are summed in fixed point;
+ * - equity is valued in USDT: each balance × its `<ASSET>USDT` last price on the venue; null when
+ *   a held asset has no such ticker. The equity curve is the equity this process read, oldest first.
+ * Not modelled: history beyond what one venue page returns per symbol (MEXC: 1,000 orders, 100
+ * trades); futures positions, leverage and funding are read with ccxt's unified calls and
+ * shaped minimally.
+ */
+import type { Exchange, Order as CcxtOrder, Trade as CcxtTrade } from 'ccxt';
+import { realizedPnlByFill } from '../core/accounts/realized-pnl-view.js';
+import { formatFixed, mul, parseFixed } from '../core/money/fixed.js';
+import type { AccountMessage, AccountReadPort, AccountSummary, FillQuery, HistoryQuery, LedgerView, LeverageView, OrderRow, ReadResult, TradeRow, TradeRowWithPnl, VenueFill } from './account-read-port.js';
+import { ccxtBalancesToView, ccxtOrderToView, ccxtTradeToFill, decimal } from './ccxt-mapping.js';
+import type { LiveExecutionService } from './live-execution-service.js';
+import { ok, type BalancesView, type ExecutionResult, type OrderView } from './order-execution-service.js';
+
+export interface LiveAccountReadsOptions {
+  /** The spot symbols the service trades, exchange form (BTCUSDT): history without a symbol reads each. */
+  symbols(): readonly string[];
+  /** The symbol's base asset (BTC for BTCUSDT), for fees paid in it. */
+  baseOf(symbol: string): string | undefined;
+  /** The account's kind; futures accounts read positions, leverage and funding. */
+  accountType(accountId: string): 'spot' | 'futures' | undefined;
+  readonly cacheMs?: number;
+  readonly wallClock?: () => number;
+}
+
+const VALUATION = 'USDT';
+const ORDERS_PAGE = 1_000;
+const TRADES_PAGE = 100;
+
+export class LiveAccountReads implements AccountReadPort {
+  readonly mode = 'live' as const;
+  private readonly cache = new Map<string, { value: unknown; asOf: number }>();
+  private readonly curves = new Map<string, { at: number; equity: string }[]>();
+  private readonly cacheMs: number;
+  private readonly clock: () => number;
+
+  constructor(
+    private readonly live: LiveExecutionService,
+    private readonly options: LiveAccountReadsOptions,
+  ) {
+    this.cacheMs = options.cacheMs ?? 2_000;
+    this.clock = options.wallClock ?? Date.now;
+    live.onOrderUpdate((accountId) => this.forget(accountId));
+    live.clients.onChange?.((accountId) => this.forget(accountId));
+  }
+
+  async orderHistory(accountId: string, q: HistoryQuery): Promise<ReadResult<OrderRow[]>> {
+    const all = await this.across(accountId, q.symbol, (symbol) => this.venueOrders(accountId, symbol));
+    if (!all.ok) return all;
+    const rows = all.value.value.map((o) => orderRow(accountId, o)).sort((a, b) => b.createdAt - a.createdAt || byId(b.id, a.id));
+    return fresh(rows.slice(q.offset, q.offset + q.limit + 1), all.value.asOf);
+  }
+
+  async tradeHistory(accountId: string, q: HistoryQuery): Promise<ReadResult<TradeRow[]>> {
+    const all = await this.across(accountId, q.symbol, (symbol) => this.venueFills(accountId, symbol));
+    if (!all.ok) return all;
+    const rows = all.value.value.map((f) => tradeRow(accountId, f)).sort((a, b) => b.timestamp - a.timestamp || byId(b.id, a.id));
+    return fresh(rows.slice(q.offset, q.offset + q.limit + 1), all.value.asOf);
+  }
+
+  async orders(accountId: string, symbol: string, start: number | undefined, end: number | undefined): Promise<ReadResult<OrderView[]>> {
+    const orders = await this.venueOrders(accountId, symbol);
+    if (!orders.ok) return orders;
+    const chosen = orders.value.value.filter((o) => (start === undefined || o.createdAt >= start) && (end === undefined || o.createdAt <= end));
+    return fresh(chosen.sort((a, b) => byId(a.orderId, b.orderId)), orders.value.asOf);
+  }
+
+  async fills(accountId: string, q: FillQuery): Promise<ReadResult<VenueFill[]>> {
+    const fills = await this.venueFills(accountId, q.symbol);
+    if (!fills.ok) return fills;
+    const chosen = fills.value.value.filter(
+      (f) =>
+        (q.orderId === undefined || f.orderId === q.orderId) &&
+        (q.start === undefined || f.time >= q.start) &&
+        (q.end === undefined || f.time <= q.end) &&
+        (q.fromId === undefined || byId(f.id, q.fromId) >= 0),
+    );
+    return fresh(chosen.sort((a, b) => a.time - b.time || byId(a.id, b.id)), fills.value.asOf);
+  }
+
+  async fillsWithPnl(accountId: string): Promise<ReadResult<TradeRowWithPnl[]>> {
+    const all = await this.across(accountId, undefined, (symbol) => this.venueFills(accountId, symbol));
+    if (!all.ok) return all;
+    const rows = all.value.value.map((f) => tradeRow(accountId, f)).sort((a, b) => a.timestamp - b.timestamp || byId(a.id, b.id));
+    const pnl = realizedPnlByFill(
+      rows.map((r) => ({ symbol: r.symbol, side: r.orderSide, quantity: parseFixed(r.size), price: parseFixed(r.price), fee: parseFixed(r.fee), feeInBase: r.feeAsset === this.options.baseOf(r.symbol) })),
+      this.options.accountType(accountId) === 'futures' ? 'futures' : 'spot',
+    );
+    return fresh(rows.map((r, i) => ({ ...r, realizedPnl: pnl[i] === null || pnl[i] === undefined ? null : formatFixed(pnl[i]) })), all.value.asOf);
+  }
+
+  async summary(accountId: string): Promise<ReadResult<AccountSummary>> {
+    const haltReason = this.live.haltReasonOf(accountId);
+    if (haltReason !== undefined) return fresh({ halted: true, haltReason, equity: null, balances: {} }, this.clock());
+    const balances = await this.cached(accountId, 'balances', () => this.live.balances(accountId));
+    if (!balances.ok) return balances;
+    const equity = await this.cached(accountId, 'equity', () => this.valued(accountId, balances.value.value));
+    if (!equity.ok) return equity;
+    const curve = this.curves.get(accountId) ?? [];
+    if (equity.value.value !== null && curve.at(-1)?.at !== equity.value.asOf) curve.push({ at: equity.value.asOf, equity: equity.value.value });
+    this.curves.set(accountId, curve);
+    return fresh({ halted: false, equity: equity.value.value, balances: balances.value.value }, Math.min(balances.value.asOf, equity.value.asOf));
+  }
+
+  async positions(accountId: string): Promise<ReadResult<readonly unknown[]>> {
+    if (this.options.accountType(accountId) !== 'futures') return fresh([], this.clock());
+    return this.cached(accountId, 'positions', async () => {
+      const positions = await this.live.venueRead(accountId, 'fetchPositions', undefined, (exchange) => exchange.fetchPositions());
+      if (!positions.ok) return positions;
+      return ok(
+        positions.value.map((p) => ({
+          symbol: (p.symbol ?? '').split(':')[0]!.replace('/', ''),
+          side: p.side === 'short' ? 'SHORT' : 'LONG',
+          size: decimal(undefined, p.contracts ?? undefined) ?? '0',
+          entryPrice: decimal(undefined, p.entryPrice ?? undefined) ?? null,
+          markPrice: decimal(undefined, p.markPrice ?? undefined) ?? null,
+          unrealizedPnl: decimal(undefined, p.unrealizedPnl ?? undefined) ?? null,
+          leverage: p.leverage ?? null,
+          liquidationPrice: decimal(undefined, p.liquidationPrice ?? undefined) ?? null,
+        })),
+      );
+    });
+  }
+
+  async leverage(accountId: string): Promise<ReadResult<LeverageView>> {
+    if (this.options.accountType(accountId) !== 'futures') return fresh({ items: [] }, this.clock());
+    return this.cached(accountId, 'leverage', async () => {
+      const items: { symbol: string; leverage: number }[] = [];
+      for (const symbol of this.options.symbols()) {
+        const leverage = await this.live.venueRead(accountId, 'fetchLeverage', symbol, (exchange, unified) => exchange.fetchLeverage(unified!));
+        if (!leverage.ok) return leverage;
+        const value = leverage.value.longLeverage ?? leverage.value.shortLeverage;
+        if (value !== undefined) items.push({ symbol, leverage: value });
+      }
+      return ok({ items });
+    });
+  }
+
+  async ledger(accountId: string): Promise<ReadResult<LedgerView>> {
+    if (this.options.accountType(accountId) !== 'futures') return fresh({ fees: null, funding: '0' }, this.clock());
+    return this.cached(accountId, 'funding', async () => {
+      const history = await this.live.venueRead(accountId, 'fetchFundingHistory', undefined, (exchange) => exchange.fetchFundingHistory());
+      if (!history.ok) return history;
+      // ccxt's amount is what the account received: funding paid is its negation.
+      const received = history.value.reduce((sum, h) => sum + parseFixed(decimal((h.info as Record<string, unknown> | undefined)?.funding, h.amount) ?? '0'), 0n);
+      return ok({ fees: null, funding: formatFixed(-received) });
+    });
+  }
+
+  async equityCurve(accountId: string): Promise<ReadResult<{ at: number; equity: string }[]>> {
+    const now = await this.summary(accountId);
+    if (!now.ok) return now;
+    return fresh([...(this.curves.get(accountId) ?? [])], now.value.asOf);
+  }
+
+  watchAccount(accountId: string, send: (message: AccountMessage) => void): () => void {
+    return this.live.onOrderUpdate((id, order) => {
+      if (id !== accountId) return;
+      send({ event: { type: 'ORDER_UPDATE', account: accountId, mode: 'live', order } });
+      void this.live.balances(accountId).then((balances) => {
+        if (balances.ok) send({ balances: balances.value });
+      });
+    });
+  }
+
+  // ---- internals ----
+
+  private forget(accountId: string): void {
+    for (const key of [...this.cache.keys()]) if (key.startsWith(`${accountId}\u0000`)) this.cache.delete(key);
+  }
+
+  private async cached<T>(accountId: string, key: string, load: () => Promise<ExecutionResult<T>>): Promise<ReadResult<T>> {
+    const full = `${accountId}\u0000${key}`;
+    const hit = this.cache.get(full);
+    if (hit !== undefined && this.clock() - hit.asOf < this.cacheMs) return fresh(hit.value as T, hit.asOf);
+    const result = await load();
+    if (!result.ok) return result;
+    const asOf = this.clock();
+    this.cache.set(full, { value: result.value, asOf });
+    return fresh(result.value, asOf);
+  }
+
+  private venueOrders(accountId: string, symbol: string): Promise<ReadResult<OrderView[]>> {
+    return this.cached(accountId, `orders:${symbol}`, async () => {
+      const orders = await this.live.venueRead(accountId, 'fetchOrders', symbol, (exchange, unified) => exchange.fetchOrders(unified, undefined, ORDERS_PAGE));
+      return orders.ok ? ok(orders.value.map((o: CcxtOrder) => ccxtOrderToView(o))) : orders;
+    });
+  }
+
+  private venueFills(accountId: string, symbol: string): Promise<ReadResult<VenueFill[]>> {
+    return this.cached(accountId, `fills:${symbol}`, async () => {
+      const trades = await this.live.venueRead(accountId, 'fetchMyTrades', symbol, (exchange, unified) => exchange.fetchMyTrades(unified, undefined, TRADES_PAGE));
+      return trades.ok ? ok(trades.value.map((t: CcxtTrade) => ccxtTradeToFill(t))) : trades;
+    });
+  }
+
+  /** One read per symbol (the given one, or each the service trades), concatenated; the oldest `asOf` stands. */
+  private async across<T>(accountId: string, symbol: string | undefined, read: (symbol: string) => Promise<ReadResult<T[]>>): Promise<ReadResult<T[]>> {
+    const out: T[] = [];
+    let asOf = this.clock();
+    for (const s of symbol !== undefined ? [symbol] : this.options.symbols()) {
+      const part = await read(s);
+      if (!part.ok) return part;
+      out.push(...part.value.value);
+      asOf = Math.min(asOf, part.value.asOf);
+    }
+    return fresh(out, asOf);
+  }
+
+  /** The balances valued in USDT at the venue's last prices; null when a held asset has no USDT ticker. */
+  private async valued(accountId: string, balances: BalancesView): Promise<ExecutionResult<string | null>> {
+    let total = 0n;
+    for (const [asset, b] of Object.entries(balances)) {
+      const held = parseFixed(b.free) + parseFixed(b.locked);
+      if (held === 0n) continue;
+      if (asset === VALUATION) {
+        total += held;
+        continue;
+      }
+      const symbol = `${asset}${VALUATION}`;
+      if (!this.options.symbols().includes(symbol)) return ok(null);
+      const ticker = await this.live.venueRead(accountId, 'fetchTicker', symbol, (exchange: Exchange, unified) => exchange.fetchTicker(unified!));
+      if (!ticker.ok) return ticker;
+      const last = decimal((ticker.value.info as Record<string, unknown> | undefined)?.lastPrice, ticker.value.last ?? undefined);
+      if (last === undefined) return ok(null);
+      total += mul(held, parseFixed(last), 'half-up');
+    }
+    return ok(formatFixed(total));
+  }
+}
+
+function fresh<T>(value: T, asOf: number): ReadResult<T> {
+  return { ok: true, value: { value, asOf } };
+}
+
+/** Venue ids compared as numbers when both are digits (MEXC's are), else as text. */
+function byId(a: string, b: string): number {
+  if (/^\d+$/.test(a) && /^\d+$/.test(b)) return a.length - b.length || (a < b ? -1 : a > b ? 1 : 0);
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+function orderRow(accountId: string, o: OrderView): OrderRow {
+  return {
+    id: o.orderId, accountId, clientOrderId: o.clientOrderId, symbol: o.symbol, side: o.side, type: o.type, price: o.price ?? null, quantity: o.quantity,
+    quoteOrderQty: o.quoteOrderQty ?? null, status: o.status, executedQty: o.executedQty, cumulativeQuoteQty: o.cumulativeQuoteQty, reason: null, createdAt: o.createdAt, updatedAt: o.updatedAt,
+  };
+}
+
+function tradeRow(accountId: string, f: VenueFill): TradeRow {
+  return {
+    id: f.id, accountId, orderId: f.orderId, positionId: null, symbol: f.symbol, side: null, orderSide: f.side, size: f.quantity, price: f.price, quoteQty: f.quoteQuantity,
+    pnl: null, fee: f.fee, feeAsset: f.feeAsset, liquidity: f.liquidity, reason: null, timestamp: f.time,
+  };
+}

@@ -1,0 +1,59 @@
+/**
+ * Live mode's ports, wired once: each account's venue client from its sealed keys, the live
+ * execution facade (recording what it sends and what the venue answers in the audit log, mode
+ * `live`), the live read port, and the reconciler of that record with the venue.
+ * `papertrade serve` builds these when the interlock says live; tests build them the same way.
+ */
+import type { AppConfig } from '../config/config.js';
+import type { Instrument } from '../core/instruments/instrument.js';
+import type { ExchangeFactory } from '../execution/exchange-client.js';
+import { LiveAccountReads } from '../execution/live-account-reads.js';
+import { LiveExecutionService, type LiveExecutionOptions } from '../execution/live-execution-service.js';
+import { LiveReconciler } from '../execution/live-reconciler.js';
+import { AccountVenueClients } from '../execution/venue-clients.js';
+import type { AuditLog } from '../persistence/audit-log.js';
+import type { CredentialStore } from '../persistence/credential-store.js';
+import type { ExchangeKeyStore } from '../persistence/exchange-key-store.js';
+
+export interface LivePortsInput {
+  readonly config: Pick<AppConfig, 'exchange' | 'exchangeOptions' | 'exchangeUrls'>;
+  readonly exchangeKeys: ExchangeKeyStore;
+  readonly audit: AuditLog;
+  readonly credentials: CredentialStore;
+  /** The instruments the service trades (the kernel's). */
+  instruments(): readonly Instrument[];
+  readonly exchangeFactory?: ExchangeFactory;
+  readonly live?: Omit<LiveExecutionOptions, 'record'>;
+  readonly cacheMs?: number;
+  readonly wallClock?: () => number;
+}
+
+export interface LivePorts {
+  readonly execution: LiveExecutionService;
+  readonly reads: LiveAccountReads;
+  readonly reconciler: LiveReconciler;
+}
+
+export function createLivePorts(input: LivePortsInput): LivePorts {
+  const clock = input.wallClock ?? Date.now;
+  const clients = new AccountVenueClients(input.config, input.exchangeKeys, input.exchangeFactory);
+  const execution = new LiveExecutionService(clients, {
+    ...input.live,
+    record: (entry) => input.audit.append({ at: clock(), actor: 'live-venue', mode: 'live', action: `venue.${entry.op}`, accountId: entry.accountId, details: { sent: entry.sent, answered: entry.answered } }),
+  });
+  const spotSymbols = () => input.instruments().filter((i) => i.market === 'spot').map((i) => i.symbol);
+  const reads = new LiveAccountReads(execution, {
+    symbols: spotSymbols,
+    baseOf: (symbol) => input.instruments().find((i) => i.symbol === symbol)?.base,
+    accountType: (accountId) => input.credentials.byAccount(accountId)?.type,
+    ...(input.cacheMs !== undefined ? { cacheMs: input.cacheMs } : {}),
+    wallClock: clock,
+  });
+  const reconciler = new LiveReconciler(execution, input.audit, {
+    accounts: () => input.exchangeKeys.accounts(),
+    symbols: spotSymbols,
+    ...(input.live?.logger !== undefined ? { logger: input.live.logger } : {}),
+    wallClock: clock,
+  });
+  return { execution, reads, reconciler };
+}
