@@ -11,6 +11,7 @@ import type { Exchange } from 'ccxt';
 import type { Instrument } from '../../core/instruments/instrument.js';
 import { bundledInstrumentFor, instrumentFromCcxtMarket, readMarketCache, writeMarketCache } from './instrument-loader.js';
 import { createProExchange, kernelSymbolOf, parseSymbolSpec, resolveMarket, tapBinanceDepthSequence, type ExchangeSettings, type ProExchangeFactory, type RawSequenceAnomaly } from './live-exchanges.js';
+import { tapMexcDepthSequence } from './mexc-depth-sequence.js';
 
 export interface LiveSubscription {
   readonly exchangeId: string;
@@ -64,7 +65,8 @@ export async function openLiveMarkets(options: OpenLiveMarketsOptions): Promise<
     const exchange = await createProExchange(exchangeId, settings, options.factory);
     exchanges.set(exchangeId, exchange);
     const listeners = new Set<(a: RawSequenceAnomaly) => void>();
-    if (tapBinanceDepthSequence(exchange, (a) => listeners.forEach((l) => l(a)))) rawTaps.set(exchangeId, (l) => listeners.add(l));
+    const tap = (a: RawSequenceAnomaly) => listeners.forEach((l) => l(a));
+    if (tapBinanceDepthSequence(exchange, tap) || tapMexcDepthSequence(exchange, tap)) rawTaps.set(exchangeId, (l) => listeners.add(l));
 
     let source: 'exchange' | 'cache' | undefined;
     try {

@@ -1,0 +1,139 @@
+/**
+ * `papertrade serve --live --exchange mexc` as a user runs it (a child process), offline: its ccxt
+ * `mexc` client pointed at a second papertrade instance that replays the bundled recording and
+ * serves it as MEXC does (REST `/api/v3`, protobuf streams at `/mexc/ws`). Proves: the live
+ * instance's book, rebuilt from MEXC's REST depth and protobuf depth diffs, equals the served book
+ * at every checkpoint; a depth frame the venue drops (skipped versions) is detected as a gap, the
+ * book is resynced, and it equals the served book again.
+ */
+import type { FastifyInstance } from 'fastify';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseFixed } from '../../src/core/money/fixed.js';
+import { registerMexcApi } from '../../src/api/mexc/index.js';
+import { buildServer } from '../../src/api/server.js';
+import { startTestService, type TestService } from '../../src/test-kit/service-kit.js';
+import { freePort, startServeProcess, stopServeProcess, type ServeProcess } from '../../src/test-kit/serve-process.js';
+
+const START = 1723161300000; // 2024-08-08T23:55:00Z
+const ADMIN = 'live-mexc-admin-key';
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+interface Depth {
+  bids: [string, string][];
+  asks: [string, string][];
+}
+interface Feed {
+  status: string;
+  reason?: string;
+  counters?: Record<string, number>;
+}
+
+describe('papertrade serve --live --exchange mexc against a papertrade MEXC stand-in', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'papertrade-live-mexc-'));
+  let venue: TestService;
+  let venueApp: FastifyInstance;
+  let live: ServeProcess | undefined;
+  let key: string;
+  let fedUntil = START;
+  let feeding = false;
+  let feeder: Promise<void> = Promise.resolve();
+  let dropNext = false;
+  const dropped: [number, number][] = [];
+
+  /** The venue replays the recording at about 4× real speed: 100 ms of market every 25 ms. */
+  const startFeeding = () => {
+    feeding = true;
+    feeder = (async () => {
+      while (feeding) {
+        fedUntil += 100;
+        await venue.feedUntil(fedUntil);
+        await sleep(25);
+      }
+    })();
+  };
+  const stopFeeding = async () => {
+    feeding = false;
+    await feeder;
+  };
+
+  beforeAll(async () => {
+    venue = await startTestService({ until: START });
+    venueApp = await buildServer(venue.deps, {
+      plugins: [registerMexcApi],
+      mexcStreams: {
+        dropDepthFrame: (_symbol, from, to) => {
+          if (!dropNext) return false;
+          dropNext = false;
+          dropped.push([from, to]);
+          return true;
+        },
+      },
+    });
+    const base = await venueApp.listen({ port: 0, host: '127.0.0.1' });
+    startFeeding();
+    const port = await freePort();
+    live = await startServeProcess(
+      port,
+      {
+        DATABASE_URL: `sqlite:${join(dir, 'live.db')}`,
+        ADMIN_API_KEY: ADMIN,
+        LOG_LEVEL: 'warn',
+        STALE_AFTER_MS: '5000',
+        MARKET_CACHE_FILE: join(dir, 'market-cache.json'),
+        PAPER_TRADING_INITIAL_BALANCE_USDT: '25000',
+        EXCHANGE_URLS: JSON.stringify({
+          api: {
+            spot: { public: base, private: base },
+            contract: { public: `${base}/api/v1/contract`, private: `${base}/api/v1/private` },
+            ws: { spot: `${base.replace('http', 'ws')}/mexc/ws` },
+          },
+        }),
+        EXCHANGE_OPTIONS: JSON.stringify({ enableRateLimit: false }),
+      },
+      ['--live', '--exchange', 'mexc', '--symbols', 'BTC/USDT'],
+    );
+    key = /API key:\s+(\S+)/.exec(live.output())?.[1] ?? '';
+  }, 60_000);
+
+  afterAll(async () => {
+    await stopFeeding();
+    if (live !== undefined) await stopServeProcess(live);
+    await venueApp?.close();
+    await venue?.close();
+  });
+
+  const get = async <T>(path: string): Promise<T> => (await (await fetch(`${live!.url}${path}`, { headers: { authorization: `Bearer ${key}` } })).json()) as T;
+  const feed = async () => (await get<{ items: Feed[] }>('/api/market/feeds')).items[0]!;
+  const exact = (d: Depth) => ({ bids: d.bids.map(([p, q]) => [parseFixed(p), parseFixed(q)]), asks: d.asks.map(([p, q]) => [parseFixed(p), parseFixed(q)]) });
+
+  /** Stops the venue, then waits for the live book to equal the venue's (top 20 levels, exact decimals). */
+  const checkpoint = async () => {
+    await stopFeeding();
+    const served = exact(venue.engine.kernel.depth('BTCUSDT', 20)!);
+    expect(served.bids).toHaveLength(20);
+    await expect.poll(async () => exact(await get<Depth>('/api/market/depth/BTCUSDT?limit=20')), { timeout: 15_000, interval: 100 }).toEqual(served);
+    startFeeding();
+    await sleep(1_500);
+  };
+
+  it('rebuilds the served book from MEXC REST depth and protobuf diffs, checkpoint after checkpoint', async () => {
+    expect(key, live!.output()).not.toBe('');
+    expect(live!.output()).toContain('Market data: live from mexc');
+    await expect.poll(feed, { timeout: 30_000, interval: 100 }).toMatchObject({ status: 'synced' });
+    for (let i = 0; i < 3; i += 1) await checkpoint();
+    expect((await feed()).counters).toMatchObject({ gaps: 0 });
+  }, 120_000);
+
+  it('detects a depth frame the venue skipped, resyncs, and equals the served book again', async () => {
+    dropNext = true;
+    await expect.poll(() => dropped.length, { timeout: 5_000 }).toBe(1);
+    await expect.poll(async () => (await feed()).counters?.gaps ?? 0, { timeout: 10_000, interval: 50 }).toBe(1);
+    await expect.poll(feed, { timeout: 30_000, interval: 100 }).toMatchObject({ status: 'synced' });
+    await checkpoint();
+    await checkpoint();
+    expect((await feed()).counters?.gaps).toBe(1);
+  }, 120_000);
+});
