@@ -1,0 +1,192 @@
+/**
+ * Binance's USD-M futures streams at `/binance/fws`, over real WebSockets against an engine fed with
+ * the bundled USD-M recording: the live subscription methods answer as Binance documents them; the
+ * depth diffs chain by `pu` from the book's update id and rebuild the native depth; the trades are
+ * the recording's prints; and a listenKey stream carries ORDER_TRADE_UPDATE and ACCOUNT_UPDATE of
+ * a market buy placed over the native API, to its account only, until the key is closed.
+ */
+import type { FastifyInstance } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import type { TradeInput } from '../../core/kernel/inputs.js';
+import { div, formatFixed, mul, mulExact, parseFixed } from '../../core/money/fixed.js';
+import { USDM_RECORDING } from '../../test-kit/data-paths.js';
+import { ADMIN_KEY, startTestService, type TestService } from '../../test-kit/service-kit.js';
+import { buildServer } from '../server.js';
+
+const START = 1723161300000; // 2024-08-08T23:55:00Z
+const admin = { authorization: `Bearer ${ADMIN_KEY}` };
+
+type Frame = Record<string, unknown>;
+
+interface Account {
+  id: string;
+  apiKey: string;
+}
+
+async function connect(url: string): Promise<{ ws: WebSocket; frames: Frame[]; closed: Promise<number> }> {
+  const ws = new WebSocket(url);
+  const frames: Frame[] = [];
+  ws.on('message', (data: Buffer) => frames.push(JSON.parse(data.toString()) as Frame));
+  const closed = new Promise<number>((resolve) => ws.on('close', (code: number) => resolve(code)));
+  await new Promise((resolve, reject) => {
+    ws.once('open', resolve);
+    ws.once('error', reject);
+  });
+  return { ws, frames, closed };
+}
+
+async function until(check: () => boolean, what: string, ms = 8_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    if (check()) return;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+describe("Binance's USD-M futures streams", () => {
+  let service: TestService;
+  let app: FastifyInstance;
+  let ws: string;
+  let base: string;
+  let fedUntil = START;
+
+  const feed = async (ms: number) => {
+    const end = fedUntil + ms;
+    while (fedUntil < end) {
+      fedUntil += 250;
+      await service.feedUntil(fedUntil);
+      await new Promise((r) => setTimeout(r, 5));
+    }
+  };
+  const openAccount = async (name: string): Promise<Account> =>
+    (await app.inject({ method: 'POST', url: '/api/accounts', headers: admin, payload: { name, type: 'futures', leverage: 5, balances: { USDT: '10000' } } })).json();
+  const listenKey = async (who: Account, method = 'POST'): Promise<Response> => fetch(`${base}/binance/fapi/v1/listenKey`, { method, headers: { 'X-MBX-APIKEY': who.apiKey } });
+
+  beforeAll(async () => {
+    service = await startTestService({ recording: USDM_RECORDING, until: START });
+    app = await buildServer(service.deps);
+    base = await app.listen({ port: 0, host: '127.0.0.1' });
+    ws = base.replace(/^http/, 'ws');
+  });
+  afterAll(async () => {
+    await app?.close();
+    await service?.close();
+  });
+
+  it('answers SUBSCRIBE, LIST_SUBSCRIPTIONS and UNSUBSCRIBE with their ids, and refuses an unknown stream', async () => {
+    const { ws: socket, frames } = await connect(`${ws}/binance/fws`);
+    socket.send(JSON.stringify({ method: 'SUBSCRIBE', params: ['btcusdt@aggTrade', 'btcusdt@depth@500ms'], id: 1 }));
+    socket.send(JSON.stringify({ method: 'SUBSCRIBE', params: ['ethusdt@trade'], id: 2 }));
+    socket.send(JSON.stringify({ method: 'UNSUBSCRIBE', params: ['btcusdt@aggTrade'], id: 3 }));
+    socket.send(JSON.stringify({ method: 'LIST_SUBSCRIPTIONS', id: 4 }));
+    socket.send(JSON.stringify({ method: 'GET_PROPERTY', params: ['combined'], id: 5 }));
+    socket.send('{"method":');
+    await until(() => frames.length === 6, 'six answers');
+    expect(frames[0]).toEqual({ result: null, id: 1 });
+    expect(frames[1]).toMatchObject({ error: { code: 2 }, id: 2 });
+    expect(frames.slice(2, 5)).toEqual([{ result: null, id: 3 }, { result: ['btcusdt@depth@500ms'], id: 4 }, { result: false, id: 5 }]);
+    expect(frames[5]).toMatchObject({ error: { code: 3 }, id: null });
+    socket.close();
+  });
+
+  it('sends depth diffs chained by pu from the book id that rebuild the native depth, the prints and the top of the book', async () => {
+    const { ws: socket, frames } = await connect(`${ws}/binance/fws`);
+    socket.send(JSON.stringify({ method: 'SUBSCRIBE', params: ['btcusdt@depth@100ms', 'btcusdt@trade', 'btcusdt@bookTicker'], id: 7 }));
+    await until(() => frames.length === 1, 'the answer');
+    // The snapshot a client takes from REST, and the diffs after it.
+    const from = fedUntil;
+    const snapshotId = service.engine.kernel.bookStatus('BTCUSDT')!.updateId;
+    const snapshot = (await app.inject({ url: '/api/market/depth/BTCUSDT?limit=1000' })).json<{ bids: [string, string][]; asks: [string, string][] }>();
+    await feed(10_000);
+    const lastId = service.engine.kernel.bookStatus('BTCUSDT')!.updateId;
+    expect(lastId).toBeGreaterThan(snapshotId);
+    await until(() => frames.some((f) => f.e === 'depthUpdate' && f.u === lastId), 'the last diff');
+
+    const bids = new Map(snapshot.bids.map(([p, q]) => [Number(p), q]));
+    const asks = new Map(snapshot.asks.map(([p, q]) => [Number(p), q]));
+    let previous = snapshotId;
+    const diffs = frames.filter((f) => f.e === 'depthUpdate') as { U: number; u: number; pu: number; s: string; T: number; b: [string, string][]; a: [string, string][] }[];
+    expect(diffs.length).toBeGreaterThan(5);
+    for (const d of diffs) {
+      expect(d.pu).toBe(previous); // Binance: "each new event's pu should be equal to the previous event's u"
+      expect(d.U).toBeLessThanOrEqual(d.u);
+      previous = d.u;
+      for (const [side, levels] of [[bids, d.b], [asks, d.a]] as const) {
+        for (const [p, q] of levels) {
+          if (Number(q) === 0) side.delete(Number(p));
+          else side.set(Number(p), q);
+        }
+      }
+    }
+    const native = (await app.inject({ url: '/api/market/depth/BTCUSDT?limit=100' })).json<{ bids: [string, string][]; asks: [string, string][] }>();
+    const top = (side: Map<number, string>, descending: boolean) =>
+      [...side].sort(([a], [b]) => (descending ? b - a : a - b)).slice(0, 100).map(([p, q]) => [p, Number(q)]);
+    expect(top(bids, true)).toEqual(native.bids.map(([p, q]) => [Number(p), Number(q)]));
+    expect(top(asks, false)).toEqual(native.asks.map(([p, q]) => [Number(p), Number(q)]));
+
+    const prints = service.recording.inputs.filter((i): i is TradeInput => i.kind === 'trade' && i.time > from && i.time <= fedUntil);
+    expect(prints.length).toBeGreaterThan(10);
+    const trades = frames.filter((f) => f.e === 'trade');
+    expect(trades.map((t) => [t.t, t.p, t.q, t.m, t.T])).toEqual(prints.map((p) => [p.tradeId, p.price, p.quantity, p.buyerMaker, p.time]));
+
+    const ticker = frames.filter((f) => f.e === 'bookTicker').at(-1)!;
+    expect(ticker).toMatchObject({ s: 'BTCUSDT', b: native.bids[0]![0], B: native.bids[0]![1], a: native.asks[0]![0], A: native.asks[0]![1] });
+    socket.close();
+  });
+
+  it("streams a market buy's ORDER_TRADE_UPDATE and ACCOUNT_UPDATE to its listenKey only, until the key is closed", async () => {
+    const [buyer, bystander] = [await openAccount('buyer'), await openAccount('bystander')];
+    expect((await listenKey({ id: '', apiKey: 'nobody' })).status).toBe(401);
+    const key = ((await (await listenKey(buyer)).json()) as { listenKey: string }).listenKey;
+    expect(await (await listenKey(buyer, 'PUT')).json()).toEqual({ listenKey: key }); // USD-M's keep-alive answers the key
+    const otherKey = ((await (await listenKey(bystander)).json()) as { listenKey: string }).listenKey;
+    expect(otherKey).not.toBe(key);
+    const mine = await connect(`${ws}/binance/fws?listenKey=${key}`); // the URL ccxt's binanceusdm builds
+    const theirs = await connect(`${ws}/binance/fws/${otherKey}`);
+
+    // The fill by hand: walk the asks for 0.05 BTC, taker fee on the notional.
+    const quantity = parseFixed('0.05');
+    let left = quantity;
+    let notional = 0n;
+    for (const [price, size] of service.engine.kernel.depth('BTCUSDT', 50)!.asks) {
+      if (left === 0n) break;
+      const take = parseFixed(size) < left ? parseFixed(size) : left;
+      notional += mulExact(parseFixed(price), take);
+      left -= take;
+    }
+    const instrument = service.engine.kernel.instrument('BTCUSDT')!;
+    const placed = await app.inject({ method: 'POST', url: '/api/orders', headers: { authorization: `Bearer ${buyer.apiKey}` }, payload: { symbol: 'BTCUSDT', side: 'BUY', type: 'MARKET', quantity: '0.05' } });
+    expect(placed.statusCode).toBeLessThan(300);
+    const orderId = Number(placed.json<{ orderId: string }>().orderId);
+
+    await until(() => mine.frames.some((f) => f.e === 'ACCOUNT_UPDATE'), 'the account update');
+    const updates = mine.frames.filter((f) => f.e === 'ORDER_TRADE_UPDATE').map((f) => f.o as Frame);
+    expect(updates[0]).toMatchObject({ s: 'BTCUSDT', S: 'BUY', o: 'MARKET', x: 'NEW', X: 'NEW', i: orderId, q: '0.05' });
+    const last = updates.at(-1)!;
+    expect(last).toMatchObject({ x: 'TRADE', X: 'FILLED', z: '0.05', N: 'USDT', R: false, ps: 'BOTH' });
+    expect(parseFixed(String(last.ap))).toBe(div(notional, quantity));
+    const fees = updates.filter((o) => o.x === 'TRADE').reduce((s, o) => s + parseFixed(String(o.n)), 0n);
+    const update = mine.frames.find((f) => f.e === 'ACCOUNT_UPDATE') as { a: { m: string; B: { a: string; wb: string }[]; P: { s: string; pa: string; ep: string }[] } };
+    expect(update.a.m).toBe('ORDER');
+    expect(update.a.P).toEqual([expect.objectContaining({ s: 'BTCUSDT', pa: '0.05', ps: 'BOTH' })]);
+    expect(parseFixed(update.a.P[0]!.ep)).toBe(div(notional, quantity));
+    // The wallet pays the taker fee on the notional (rounded once per fill, so within a unit per fill).
+    const wallet = parseFixed(update.a.B[0]!.wb);
+    expect(update.a.B[0]!.a).toBe('USDT');
+    expect(wallet).toBe(parseFixed('10000') - fees);
+    const feeByHand = mul(notional, instrument.takerFee, 'half-up');
+    expect(fees - feeByHand).toBeLessThanOrEqual(BigInt(updates.length) * 10n ** 10n);
+    expect(feeByHand - fees).toBeLessThanOrEqual(BigInt(updates.length) * 10n ** 10n);
+    expect(formatFixed(fees)).not.toBe('0');
+    expect(theirs.frames).toEqual([]);
+
+    // Closing the key ends its connection with listenKeyExpired, as Binance does.
+    expect((await fetch(`${base}/binance/fapi/v1/listenKey`, { method: 'DELETE', headers: { 'X-MBX-APIKEY': buyer.apiKey } })).status).toBe(200);
+    await mine.closed;
+    expect(mine.frames.at(-1)).toMatchObject({ e: 'listenKeyExpired', listenKey: key });
+    expect(await (await fetch(`${base}/binance/fapi/v1/listenKey?listenKey=${key}`, { method: 'PUT', headers: { 'X-MBX-APIKEY': buyer.apiKey } })).json()).toEqual({ code: -1125, msg: 'This listenKey does not exist.' });
+    theirs.ws.close();
+  });
+});

@@ -1,0 +1,215 @@
+/**
+ * Binance's WebSocket streams under `/binance` (a server plugin:
+ * `buildServer(deps, { plugins: [registerBinanceApi, registerBinanceStreams] })`), over the same
+ * kernel events as the native `/ws`:
+ *
+ * - spot market streams: `/binance/ws` (raw frames), `/binance/ws/<stream>`,
+ *   `/binance/stream?streams=<a>/<b>` (combined: `{"stream","data"}`); USD-M futures:
+ *   `/binance/fws`, `/binance/fws/<stream>`, `/binance/fstream?streams=…`; streams are
+ *   `<symbol>@depth[@<rate>ms]`, `@trade`, `@aggTrade`, `@bookTicker` (market-stream-session.ts);
+ * - user data streams by listenKey: created, kept alive and closed over REST (spot
+ *   `POST/PUT/DELETE /binance/api/v3/userDataStream`, futures `/binance/fapi/v1/listenKey`, with
+ *   the `X-MBX-APIKEY` header only, as Binance's USER_STREAM endpoints), then read at
+ *   `/binance/ws/<listenKey>` or `/binance/fws/<listenKey>` (also `/binance/fws?listenKey=…`, the
+ *   URL ccxt's `binanceusdm` builds) — the account's events only (user-data-session.ts);
+ * - the spot user data stream through the WebSocket API: `/binance/ws-api/v3` (ws-api-session.ts).
+ *
+ * When a listenKey expires or is closed, its connections get `listenKeyExpired` and close, as on
+ * Binance; when the account is deleted, too. Every REST error is in Binance's `{code,msg}` shape.
+ * Listen keys live in this server's memory (docs/adr/0032).
+ */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { WebSocket } from 'ws';
+import type { KernelEvent } from '../../core/kernel/events.js';
+import type { KernelInput } from '../../core/kernel/inputs.js';
+import { sharedDepthDiffs } from '../dialect-kit/depth-diffs.js';
+import { acceptRawFormBodies, paramsOf } from '../dialect-kit/request-params.js';
+import { BinanceError, binanceBodyOf, binanceErrors } from '../binance/binance-errors.js';
+import { BINANCE_API_KEY_HEADER } from '../binance/binance-signature.js';
+import { edgeErrorOf } from '../edge-errors.js';
+import type { ServiceDeps } from '../service-deps.js';
+import { ListenKeyBook, type StreamMarket } from './listen-keys.js';
+import { MarketStreamSession } from './market-stream-session.js';
+import { UserDataSession } from './user-data-session.js';
+import { WsApiSession } from './ws-api-session.js';
+
+/** How often a connection on a listenKey checks that the key still lives. */
+const EXPIRY_CHECK_MS = 10_000;
+
+const listenKeyMissing = () => binanceErrors.mandatory('listenKey');
+const listenKeyUnknown = () => new BinanceError(-1125, 'This listenKey does not exist.');
+
+export async function registerBinanceStreams(app: FastifyInstance, deps: ServiceDeps): Promise<void> {
+  const wallClock = deps.wallClock ?? Date.now;
+  const keys = new ListenKeyBook(wallClock);
+  const kernel = () => deps.hub.kernel;
+  const diffs = sharedDepthDiffs(app, deps.hub);
+
+  await app.register(
+    async (scope) => {
+      acceptRawFormBodies(scope);
+      scope.setErrorHandler((error, request, reply) => {
+        if (error instanceof BinanceError) {
+          if (error.code === -2014 || error.code === -2015) request.server.authThrottle.failed(request.ip);
+          return reply.code(error.status).send(error.body);
+        }
+        const edge = edgeErrorOf(error);
+        if (edge !== undefined) {
+          const binance = binanceBodyOf(edge);
+          return reply.code(binance.status).send(binance.body);
+        }
+        request.log.error({ err: error }, 'Binance stream request failed');
+        return reply.code(500).send({ code: -1000, msg: 'An unknown error occurred while processing the request.' });
+      });
+
+      /** The account of the request's API key (USER_STREAM security: key, no signature). */
+      const accountOf = (request: FastifyRequest): string => {
+        const header = request.headers[BINANCE_API_KEY_HEADER];
+        const apiKey = Array.isArray(header) ? header[0] : header;
+        if (apiKey === undefined || apiKey === '') throw binanceErrors.apiKeyRequired();
+        const profile = deps.credentials.byApiKey(apiKey);
+        if (profile === undefined) throw binanceErrors.unknownApiKey();
+        return profile.accountId;
+      };
+      const listenKeyRoutes = (url: string, market: StreamMarket) => {
+        const tags = [market === 'spot' ? 'binance spot v3' : 'binance usd-m futures'];
+        scope.post(url, { schema: { tags } }, async (request) => ({ listenKey: keys.open(accountOf(request), market) }));
+        scope.put(url, { schema: { tags } }, async (request) => {
+          const accountId = accountOf(request);
+          const key = paramsOf(request).listenKey;
+          // USD-M's keep-alive takes no key (one per account) and answers it; spot's names it and answers {}.
+          if (market === 'futures' && (key === undefined || key === '')) return { listenKey: keys.open(accountId, market) };
+          if (key === undefined || key === '') throw listenKeyMissing();
+          if (!keys.keepAlive(key, accountId, market)) throw listenKeyUnknown();
+          return market === 'spot' ? {} : { listenKey: key };
+        });
+        scope.delete(url, { schema: { tags } }, async (request) => {
+          const accountId = accountOf(request);
+          const key = paramsOf(request).listenKey;
+          if (market === 'futures' && (key === undefined || key === '')) {
+            const open = keys.open(accountId, market);
+            keys.close(open, accountId, market);
+            return {};
+          }
+          if (key === undefined || key === '') throw listenKeyMissing();
+          if (!keys.close(key, accountId, market)) throw listenKeyUnknown();
+          return {};
+        });
+      };
+      listenKeyRoutes('/api/v3/userDataStream', 'spot');
+      listenKeyRoutes('/fapi/v1/listenKey', 'futures');
+
+      const upgradeRequired = async (request: FastifyRequest, reply: FastifyReply) =>
+        reply.code(426).header('upgrade', 'websocket').send({ code: -1020, msg: `This operation is not supported. ${request.url.split('?')[0] ?? ''} is a WebSocket: connect with Upgrade: websocket` });
+      const streamRoute = (url: string, market: StreamMarket, combined: boolean) =>
+        scope.route({
+          method: 'GET',
+          url,
+          schema: { hide: true },
+          handler: upgradeRequired,
+          wsHandler: (socket: WebSocket, request: FastifyRequest) => {
+            const query = request.query as Record<string, unknown>;
+            const named = typeof (request.params as Record<string, unknown>)['*'] === 'string' ? ((request.params as Record<string, string>)['*'] ?? '') : '';
+            const listed = combined && typeof query.streams === 'string' ? query.streams.split('/') : [];
+            const names = [...named.split('/'), ...listed, ...(typeof query.listenKey === 'string' ? [query.listenKey] : [])].filter((n) => n !== '');
+            serveStreams(socket, request, market, combined, names);
+          },
+        });
+      streamRoute('/ws', 'spot', false);
+      streamRoute('/ws/*', 'spot', false);
+      streamRoute('/stream', 'spot', true);
+      streamRoute('/fws', 'futures', false);
+      streamRoute('/fws/*', 'futures', false);
+      streamRoute('/fstream', 'futures', true);
+
+      scope.route({
+        method: 'GET',
+        url: '/ws-api/v3',
+        schema: { hide: true },
+        handler: upgradeRequired,
+        wsHandler: (socket: WebSocket, request: FastifyRequest) => {
+          const send = sender(socket);
+          const session = new WsApiSession({
+            kernel,
+            credentials: deps.credentials,
+            wallClock,
+            send,
+            authFailed: () => request.server.authThrottle.failed(request.ip),
+            inBackOff: () => request.server.authThrottle.retryAfterMs(request.ip) > 0,
+          });
+          const unsubscribe = deps.hub.subscribe((events) => {
+            session.onEngine(events);
+            const closed = events.find((e) => e.type === 'ACCOUNT_CLOSED' && session.accounts().includes(e.account));
+            if (closed !== undefined) {
+              send({ subscriptionId: 0, event: { e: 'eventStreamTerminated', E: 'at' in closed ? closed.at : wallClock() } });
+              socket.close(1000, 'account deleted');
+            }
+          });
+          socket.on('close', unsubscribe);
+          socket.on('message', guarded(request, (raw) => session.onMessage(raw)));
+        },
+      });
+    },
+    { prefix: '/binance' },
+  );
+
+  /** One connection on a stream endpoint: market streams, and the user data streams of the live listenKeys among `names`. */
+  function serveStreams(socket: WebSocket, request: FastifyRequest, market: StreamMarket, combined: boolean, names: readonly string[]): void {
+    const send = sender(socket);
+    const session = new MarketStreamSession({ market, kernel, diffs, send, combined });
+    const users: { key: string; session: UserDataSession }[] = [];
+    for (const name of names) {
+      const owner = keys.resolve(name);
+      if (owner === undefined || owner.market !== market) continue;
+      users.push({ key: name, session: new UserDataSession(owner.accountId, market, kernel, (event) => send(combined ? { stream: name, data: event } : event)) });
+    }
+    session.subscribeAll(names.filter((n) => !users.some((u) => u.key === n)));
+    const expire = (key: string) => {
+      const frame = { e: 'listenKeyExpired', E: wallClock(), listenKey: key };
+      send(combined ? { stream: key, data: frame } : frame);
+      socket.close(1000, 'listenKey expired');
+    };
+    const unsubscribe = deps.hub.subscribe((events: readonly KernelEvent[], input: KernelInput) => {
+      session.onEngine(events, input);
+      for (const user of users) {
+        user.session.onEngine(events);
+        if (events.some((e) => e.type === 'ACCOUNT_CLOSED' && e.account === user.session.accountId)) expire(user.key);
+      }
+    });
+    const watch =
+      users.length > 0
+        ? setInterval(() => {
+            const gone = users.find((u) => !keys.isLive(u.key));
+            if (gone !== undefined) expire(gone.key);
+          }, EXPIRY_CHECK_MS)
+        : undefined;
+    watch?.unref();
+    const stopClosed = keys.onClosed((key) => {
+      if (users.some((u) => u.key === key)) expire(key);
+    });
+    socket.on('close', () => {
+      unsubscribe();
+      stopClosed();
+      session.close();
+      if (watch !== undefined) clearInterval(watch);
+    });
+    socket.on('message', guarded(request, (raw) => session.onMessage(raw)));
+  }
+}
+
+function sender(socket: WebSocket): (frame: unknown) => void {
+  return (frame) => {
+    if (socket.readyState === socket.OPEN) socket.send(JSON.stringify(frame));
+  };
+}
+
+/** A listener that threw would be an uncaught exception: the whole process. Never let one out. */
+function guarded(request: FastifyRequest, handle: (text: string) => void): (raw: Buffer) => void {
+  return (raw) => {
+    try {
+      handle(raw.toString());
+    } catch (failure) {
+      request.log.error({ err: failure }, 'Binance WebSocket message failed');
+    }
+  };
+}

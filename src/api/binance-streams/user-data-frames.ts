@@ -1,0 +1,194 @@
+/**
+ * User data stream payloads in Binance's field names, from the kernel's events for one account.
+ * Spot (https://developers.binance.com/docs/binance-spot-api-docs/user-data-stream):
+ * `executionReport`, `outboundAccountPosition`, `balanceUpdate`. USD-M futures
+ * (https://developers.binance.com/docs/derivatives/usds-margined-futures/user-data-streams):
+ * `ORDER_TRADE_UPDATE`, `ACCOUNT_UPDATE`.
+ *
+ * An order's terms (type, time in force, price, stop price, quantity) come from the spot REST
+ * mappers (binance-mappers.ts), so a report says what `GET /api/v3/order` says; the execution
+ * (`x`), status (`X`), last and cumulative quantities come from the event itself, so several fills
+ * in one step each report their own figures. Not modelled: order lists (`g` is -1), self-trade
+ * prevention (`V` NONE), iceberg quantities (`F` 0), reject reports (an order the kernel refuses is
+ * refused in the REST answer, as Binance does for most refusals).
+ */
+import type { FillEvent, KernelEvent, OrderDoneEvent, OrderNewEvent, PositionEvent } from '../../core/kernel/events.js';
+import type { Kernel } from '../../core/kernel/kernel.js';
+import { div, formatFixed, parseFixed } from '../../core/money/fixed.js';
+import type { OrderType } from '../../core/orders/order.js';
+import { paperOrderView } from '../../execution/index.js';
+import { binanceOrder, binanceStatusOf, idNumber } from '../binance/binance-mappers.js';
+
+export type OrderEvent = OrderNewEvent | FillEvent | OrderDoneEvent;
+
+export function isOrderEvent(e: KernelEvent): e is OrderEvent {
+  return e.type === 'ORDER_NEW' || e.type === 'FILL' || e.type === 'ORDER_CANCELED' || e.type === 'ORDER_EXPIRED';
+}
+
+const EXECUTION_TYPE: Readonly<Record<OrderEvent['type'], string>> = { ORDER_NEW: 'NEW', FILL: 'TRADE', ORDER_CANCELED: 'CANCELED', ORDER_EXPIRED: 'EXPIRED' };
+
+/** The figures of the event: last fill (zero unless a FILL) and cumulative quantities after it. */
+function executionOf(e: OrderEvent): { l: string; L: string; Y: string; z: string | undefined; Z: string | undefined; n: string; N: string | null; t: number | string; m: boolean } {
+  if (e.type === 'FILL') {
+    return { l: e.quantity, L: e.price, Y: e.quoteQuantity, z: e.executedQty, Z: e.cumulativeQuoteQty, n: e.fee, N: e.feeAsset, t: idNumber(e.tradeId), m: e.liquidity === 'MAKER' };
+  }
+  return { l: '0', L: '0', Y: '0', z: e.type === 'ORDER_NEW' ? '0' : e.executedQty, Z: undefined, n: '0', N: null, t: -1, m: false };
+}
+
+/** Spot `executionReport` for an order event (https://developers.binance.com/docs/binance-spot-api-docs/user-data-stream#order-update). */
+export function executionReport(e: OrderEvent, kernel: Kernel): Record<string, unknown> {
+  const order = kernel.order(e.orderId);
+  const terms = order !== undefined ? binanceOrder(paperOrderView(order), order) : undefined;
+  const x = executionOf(e);
+  const status = binanceStatusOf({ type: e.orderType, status: e.status });
+  const done = status !== 'NEW' && status !== 'PARTIALLY_FILLED';
+  return {
+    e: 'executionReport',
+    E: e.at,
+    s: e.symbol,
+    c: e.clientOrderId,
+    S: e.side,
+    o: terms?.type ?? e.orderType,
+    f: terms?.timeInForce ?? 'GTC',
+    q: terms?.origQty ?? (e.type === 'ORDER_NEW' ? e.quantity : '0'),
+    p: terms?.price ?? '0',
+    P: terms?.stopPrice ?? '0',
+    ...(terms?.trailingDelta !== undefined ? { d: terms.trailingDelta } : {}),
+    F: '0',
+    g: -1,
+    C: e.type === 'ORDER_CANCELED' ? e.clientOrderId : '',
+    x: EXECUTION_TYPE[e.type],
+    X: status,
+    r: 'NONE',
+    i: idNumber(e.orderId),
+    l: x.l,
+    z: x.z ?? terms?.executedQty ?? '0',
+    L: x.L,
+    n: x.n,
+    N: x.N,
+    T: e.at,
+    t: x.t,
+    I: 0,
+    w: !done && (terms?.isWorking ?? true),
+    m: x.m,
+    M: false,
+    O: terms?.time ?? e.at,
+    Z: x.Z ?? terms?.cummulativeQuoteQty ?? '0',
+    Y: x.Y,
+    Q: terms?.origQuoteOrderQty ?? '0',
+    W: terms?.workingTime ?? e.at,
+    V: 'NONE',
+  };
+}
+
+/** Spot `outboundAccountPosition`: the given assets' free and locked balances after the step. */
+export function accountPosition(at: number, balances: Readonly<Record<string, { free: string; locked: string }>>, assets: Iterable<string>): Record<string, unknown> {
+  const B = [...new Set(assets)].sort().map((a) => ({ a, f: balances[a]?.free ?? '0', l: balances[a]?.locked ?? '0' }));
+  return { e: 'outboundAccountPosition', E: at, u: at, B };
+}
+
+/** Spot `balanceUpdate`: a change of the asset's total not caused by trading (a reset or import of the account). */
+export function balanceUpdate(at: number, asset: string, delta: bigint): Record<string, unknown> {
+  return { e: 'balanceUpdate', E: at, a: asset, d: formatFixed(delta), T: at };
+}
+
+/** Our order types as USD-M names them, with their time in force. */
+function futuresTypeOf(type: OrderType): { o: string; f: string } {
+  switch (type) {
+    case 'IMMEDIATE_OR_CANCEL':
+      return { o: 'LIMIT', f: 'IOC' };
+    case 'FILL_OR_KILL':
+      return { o: 'LIMIT', f: 'FOK' };
+    case 'LIMIT_MAKER':
+      return { o: 'LIMIT', f: 'GTX' };
+    case 'STOP_LOSS':
+      return { o: 'STOP_MARKET', f: 'GTC' };
+    case 'STOP_LOSS_LIMIT':
+      return { o: 'STOP', f: 'GTC' };
+    case 'TAKE_PROFIT':
+      return { o: 'TAKE_PROFIT_MARKET', f: 'GTC' };
+    case 'TAKE_PROFIT_LIMIT':
+      return { o: 'TAKE_PROFIT', f: 'GTC' };
+    default:
+      return { o: type, f: 'GTC' };
+  }
+}
+
+/** USD-M `ORDER_TRADE_UPDATE` (https://developers.binance.com/docs/derivatives/usds-margined-futures/user-data-streams/Event-Order-Update). */
+export function orderTradeUpdate(e: OrderEvent, kernel: Kernel): Record<string, unknown> {
+  const order = kernel.order(e.orderId);
+  const x = executionOf(e);
+  const { o, f } = futuresTypeOf(e.orderType);
+  const executed = parseFixed(x.z ?? (order !== undefined ? formatFixed(order.executedQty) : '0'));
+  const quote = parseFixed(x.Z ?? (order !== undefined ? formatFixed(order.cumulativeQuoteQty) : '0'));
+  const fill = e.type === 'FILL' ? e : undefined;
+  return {
+    e: 'ORDER_TRADE_UPDATE',
+    E: e.at,
+    T: e.at,
+    o: {
+      s: e.symbol,
+      c: e.clientOrderId,
+      S: e.side,
+      o,
+      f,
+      q: order !== undefined ? formatFixed(order.quantity) : e.type === 'ORDER_NEW' ? e.quantity : '0',
+      p: order?.price !== undefined ? formatFixed(order.price) : '0',
+      ap: executed === 0n ? '0' : formatFixed(div(quote, executed)),
+      sp: order?.stopPrice !== undefined ? formatFixed(order.stopPrice) : '0',
+      x: EXECUTION_TYPE[e.type],
+      X: e.status === 'PARTIALLY_CANCELED' ? 'CANCELED' : e.status,
+      i: idNumber(e.orderId),
+      l: x.l,
+      z: formatFixed(executed),
+      L: x.L,
+      N: x.N ?? 'USDT',
+      n: x.n,
+      T: e.at,
+      t: fill !== undefined ? x.t : 0,
+      b: '0',
+      a: '0',
+      m: x.m,
+      R: order?.reduceOnly ?? false,
+      wt: 'CONTRACT_PRICE',
+      ot: o,
+      ps: 'BOTH',
+      cp: false,
+      ...(order?.activationPrice !== undefined ? { AP: formatFixed(order.activationPrice) } : {}),
+      ...(order?.callbackRate !== undefined ? { cr: formatFixed(order.callbackRate * 100n) } : {}),
+      rp: fill?.realizedPnl ?? '0',
+      pP: false,
+      si: 0,
+      ss: 0,
+      V: 'NONE',
+      pm: 'NONE',
+      gtd: 0,
+    },
+  };
+}
+
+/**
+ * USD-M `ACCOUNT_UPDATE` (https://developers.binance.com/docs/derivatives/usds-margined-futures/user-data-streams/Event-Balance-and-Position-Update):
+ * the settlement asset's wallet (`wb`) and cross wallet (`cw`) balances and the positions the step
+ * changed. `m` is the reason: ORDER for fills, FUNDING_FEE, DEPOSIT for a reset or import.
+ */
+export function accountUpdate(at: number, reason: string, kernel: Kernel, accountId: string, positions: readonly PositionEvent[]): Record<string, unknown> | undefined {
+  const account = kernel.account(accountId);
+  if (account === undefined || account.kind !== 'futures') return undefined;
+  const wallet = account.wallet();
+  const isolated = account.marginMode === 'isolated';
+  let isolatedMargins = 0n;
+  if (isolated) for (const p of account.positions.values()) isolatedMargins += p.margin;
+  const P = positions.map((p) => ({
+    s: p.symbol,
+    pa: p.direction === 'SHORT' ? formatFixed(-parseFixed(p.totalSize)) : p.type === 'POSITION_CLOSED' ? '0' : p.totalSize,
+    ep: p.type === 'POSITION_CLOSED' ? '0' : p.entryPrice,
+    bep: p.type === 'POSITION_CLOSED' ? '0' : p.entryPrice,
+    cr: p.realizedPnl,
+    up: p.unrealizedPnl ?? '0',
+    mt: isolated ? 'isolated' : 'cross',
+    iw: isolated ? p.marginUsed : '0',
+    ps: 'BOTH',
+  }));
+  return { e: 'ACCOUNT_UPDATE', E: at, T: at, a: { m: reason, B: [{ a: account.settleAsset, wb: formatFixed(wallet), cw: formatFixed(wallet - isolatedMargins), bc: '0' }], P } };
+}

@@ -1,0 +1,112 @@
+/**
+ * The user data stream through Binance's WebSocket API (`/ws-api/v3`), the way Binance now serves
+ * it for spot and ccxt's `binance` class subscribes to it
+ * (https://developers.binance.com/docs/binance-spot-api-docs/websocket-api/user-data-stream-requests):
+ * `userDataStream.subscribe.signature` with `apiKey`, `timestamp`, (`recvWindow`) and `signature`,
+ * the HMAC-SHA256 of the other parameters sorted by name as `k=v&…`; `userDataStream.unsubscribe`;
+ * `session.subscriptions`; `ping`; `time`. Answers are `{"id","status":200,"result":…}` or
+ * `{"id","status":<4xx>,"error":{"code","msg"}}`; events arrive as `{"subscriptionId":n,"event":{…}}`.
+ *
+ * Guarantees: the signature and recvWindow are checked as for SIGNED REST requests (dialect-kit
+ * signed-request.ts, Binance's errors); a subscription sees only its account's events.
+ * Not modelled: `session.logon`, order placement over the WebSocket API, request weights.
+ */
+import type { KernelEvent } from '../../core/kernel/events.js';
+import type { Kernel } from '../../core/kernel/kernel.js';
+import type { CredentialStore } from '../../persistence/credential-store.js';
+import { BinanceError } from '../binance/binance-errors.js';
+import { verifyBinanceRequest } from '../binance/binance-signature.js';
+import { UserDataSession } from './user-data-session.js';
+
+type RequestId = number | string | null;
+
+export interface WsApiOptions {
+  readonly kernel: () => Kernel;
+  readonly credentials: CredentialStore;
+  readonly wallClock: () => number;
+  readonly send: (frame: unknown) => void;
+  /** A wrong key or signature (counts towards the address's back-off); true when the address is in back-off now. */
+  readonly authFailed: () => void;
+  readonly inBackOff: () => boolean;
+}
+
+export class WsApiSession {
+  private readonly subscriptions = new Map<number, UserDataSession>();
+  private nextId = 0;
+
+  constructor(private readonly options: WsApiOptions) {}
+
+  onEngine(events: readonly KernelEvent[]): void {
+    for (const session of this.subscriptions.values()) session.onEngine(events);
+  }
+
+  /** The accounts this connection follows (to end it when one is deleted). */
+  accounts(): string[] {
+    return [...this.subscriptions.values()].map((s) => s.accountId);
+  }
+
+  onMessage(text: string): void {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      return this.fail(null, 400, -1100, 'Illegal characters found in a parameter: the request is not valid JSON.');
+    }
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return this.fail(null, 400, -1100, 'Illegal characters found in a parameter: the request must be a JSON object.');
+    const request = parsed as { id?: unknown; method?: unknown; params?: unknown };
+    const id: RequestId = typeof request.id === 'number' || typeof request.id === 'string' ? request.id : null;
+    const params = typeof request.params === 'object' && request.params !== null && !Array.isArray(request.params) ? (request.params as Record<string, unknown>) : {};
+    switch (request.method) {
+      case 'ping':
+        return this.ok(id, {});
+      case 'time':
+        return this.ok(id, { serverTime: this.options.wallClock() });
+      case 'userDataStream.subscribe.signature':
+        return this.subscribe(id, params);
+      case 'userDataStream.unsubscribe': {
+        const which = params.subscriptionId;
+        if (which === undefined) this.subscriptions.clear();
+        else if (typeof which !== 'number' || !this.subscriptions.delete(which)) return this.fail(id, 400, -2035, 'User Data Stream subscription not found.');
+        return this.ok(id, {});
+      }
+      case 'session.subscriptions':
+        return this.ok(id, [...this.subscriptions.keys()].map((subscriptionId) => ({ subscriptionId })));
+      default:
+        return this.fail(id, 400, -1020, `This operation is not supported. Method ${JSON.stringify(request.method)} is not served here.`);
+    }
+  }
+
+  private subscribe(id: RequestId, params: Record<string, unknown>): void {
+    if (this.options.inBackOff()) return this.fail(id, 429, -1003, 'Too many requests: too many failed authentications from this address.');
+    const text: Record<string, string> = {};
+    for (const [key, value] of Object.entries(params)) text[key] = typeof value === 'string' ? value : JSON.stringify(value);
+    const signature = text.signature;
+    const payload = Object.keys(text)
+      .filter((k) => k !== 'signature')
+      .sort()
+      .map((k) => `${k}=${text[k]}`)
+      .join('&');
+    try {
+      const profile = verifyBinanceRequest(
+        { rawQuery: signature === undefined ? payload : `${payload}&signature=${signature}`, apiKey: text.apiKey, params: text },
+        this.options.credentials,
+        this.options.wallClock(),
+      );
+      const subscriptionId = this.nextId++;
+      this.subscriptions.set(subscriptionId, new UserDataSession(profile.accountId, 'spot', this.options.kernel, (event) => this.options.send({ subscriptionId, event })));
+      return this.ok(id, { subscriptionId });
+    } catch (error) {
+      if (!(error instanceof BinanceError)) throw error;
+      if ([-2014, -2015, -1022].includes(error.code)) this.options.authFailed();
+      return this.fail(id, error.status, error.code, error.msg);
+    }
+  }
+
+  private ok(id: RequestId, result: unknown): void {
+    this.options.send({ id, status: 200, result, rateLimits: [] });
+  }
+
+  private fail(id: RequestId, status: number, code: number, msg: string): void {
+    this.options.send({ id, status, error: { code, msg } });
+  }
+}
