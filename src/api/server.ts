@@ -28,6 +28,7 @@ import { registerAdminRoutes } from './admin-routes.js';
 import { registerCandleRoutes } from './candle-routes.js';
 import { edgeErrorOf, isMexcPath, mexcBodyOf, nativeBody, type EdgeError } from './edge-errors.js';
 import { binanceBodyOf, isBinancePath } from './binance/binance-errors.js';
+import { registerBinanceStreams } from './binance-streams/index.js';
 import { presentsCredentials, registerEdgeGuards, RouteIndex } from './edge-guards.js';
 import { registerExportRoutes } from './export-routes.js';
 import { registerHealthRoutes } from './health-routes.js';
@@ -176,6 +177,7 @@ export async function buildServer(deps: ServiceDeps, options: ServerOptions = {}
   registerExportRoutes(app, deps);
   registerLiveRoutes(app, deps);
   registerStream(app, deps, limits);
+  await registerBinanceStreams(app, deps);
   await registerMexcStreams(app, deps, { maxSubscriptions: limits.wsMaxSubscriptions, ...options.mexcStreams });
   for (const plugin of options.plugins ?? []) await plugin(app, deps);
   await app.ready();
