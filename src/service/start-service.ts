@@ -30,6 +30,7 @@ import { sha256 } from '../api/auth.js';
 import { EngineHub } from '../api/engine-hub.js';
 import { registerDashboard } from '../api/dashboard-routes.js';
 import { registerBinanceApi } from '../api/binance/index.js';
+import { registerBinanceUsdmApi } from '../api/binance-usdm/index.js';
 import { registerMexcApi } from '../api/mexc/index.js';
 import { registerMexcContractApi } from '../api/mexc-contract/index.js';
 import { buildServer, type ServerOptions } from '../api/server.js';
@@ -125,7 +126,7 @@ export async function startService(env: NodeJS.ProcessEnv = process.env, options
   const app = await buildServer(deps, {
     logger: { level: config.logLevel },
     limits: config.limits,
-    plugins: [registerMexcContractApi, registerMexcApi, registerBinanceApi, webhookRoutes(webhooks), ...(options.plugins ?? []), registerDashboard],
+    plugins: [registerMexcContractApi, registerMexcApi, registerBinanceApi, registerBinanceUsdmApi, webhookRoutes(webhooks), ...(options.plugins ?? []), registerDashboard],
   });
   serverLog = app.log;
   // Live: the record of what was sent is compared with the venue before the first request; differences are logged and kept for GET /api/admin/live/reconciliation.

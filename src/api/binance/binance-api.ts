@@ -46,58 +46,70 @@ export async function registerBinanceApi(app: FastifyInstance, deps: ServiceDeps
   const tape = sharedTape(app, deps.hub);
   const wallClock = deps.wallClock ?? Date.now;
   const meter = new BinanceRateMeter(wallClock);
-
   await app.register(
     async (scope) => {
-      acceptRawFormBodies(scope);
-      scope.setErrorHandler((error, request, reply) => {
-        if (error instanceof BinanceError) {
-          if (AUTH_FAILURES.has(error.code)) request.server.authThrottle.failed(request.ip);
-          return reply.code(error.status).send(error.body);
-        }
-        const edge = edgeErrorOf(error);
-        if (edge !== undefined) {
-          const binance = binanceBodyOf(edge);
-          return reply.code(binance.status).send(binance.body);
-        }
-        request.log.error({ err: error }, 'Binance API request failed');
-        return reply.code(500).send({ code: -1000, msg: 'An unknown error occurred while processing the request.' });
-      });
-      scope.setNotFoundHandler((request, reply) => {
-        const binance = binanceBodyOf({ status: 404, code: 'NOT_FOUND', message: `no route ${request.method} ${request.url.split('?')[0] ?? ''}` });
-        return reply.code(binance.status).send(binance.body);
-      });
-      const context: BinanceContext = {
-        deps,
-        tape,
-        meter,
-        wallClock,
-        signed(request, params) {
-          const header = request.headers[BINANCE_API_KEY_HEADER];
-          return verifyBinanceRequest(
-            { rawQuery: rawQueryOf(request), rawBody: rawBodyOf(request), apiKey: Array.isArray(header) ? header[0] : header, params },
-            deps.credentials,
-            wallClock(),
-          );
-        },
-        route(method, url, weight, handler) {
-          scope.route({
-            method,
-            url,
-            schema: { tags: ['binance spot v3'] },
-            handler: async (request, reply) => {
-              const params = paramsOf(request);
-              const used = meter.chargeWeight(request.ip, typeof weight === 'number' ? weight : weight(params));
-              void reply.header('x-mbx-used-weight', String(used.used)).header('x-mbx-used-weight-1m', String(used.used));
-              if (used.refusal !== undefined) throw used.refusal;
-              return handler(request, reply, params);
-            },
-          });
-        },
-      };
+      const context = binanceScope(scope, { deps, tape, meter, wallClock, tag: 'binance spot v3' });
       registerBinanceMarketRoutes(context);
       registerBinanceTradingRoutes(app, context);
     },
     { prefix: BINANCE_PREFIX },
   );
+}
+
+/**
+ * Makes an encapsulated scope speak Binance (Spot here, USD-M in src/api/binance-usdm): form bodies
+ * kept raw for the signature, every failure in Binance's `{code,msg}` shape (unknown paths too),
+ * the weight header on every answer; answers the context its routes are registered with.
+ */
+export function binanceScope(
+  scope: FastifyInstance,
+  options: { readonly deps: ServiceDeps; readonly tape: MarketTape; readonly meter: BinanceRateMeter; readonly wallClock: () => number; readonly tag: string },
+): BinanceContext {
+  const { deps, wallClock, meter } = options;
+  acceptRawFormBodies(scope);
+  scope.setErrorHandler((error, request, reply) => {
+    if (error instanceof BinanceError) {
+      if (AUTH_FAILURES.has(error.code)) request.server.authThrottle.failed(request.ip);
+      return reply.code(error.status).send(error.body);
+    }
+    const edge = edgeErrorOf(error);
+    if (edge !== undefined) {
+      const binance = binanceBodyOf(edge);
+      return reply.code(binance.status).send(binance.body);
+    }
+    request.log.error({ err: error }, 'Binance API request failed');
+    return reply.code(500).send({ code: -1000, msg: 'An unknown error occurred while processing the request.' });
+  });
+  scope.setNotFoundHandler((request, reply) => {
+    const binance = binanceBodyOf({ status: 404, code: 'NOT_FOUND', message: `no route ${request.method} ${request.url.split('?')[0] ?? ''}` });
+    return reply.code(binance.status).send(binance.body);
+  });
+  return {
+    deps,
+    tape: options.tape,
+    meter,
+    wallClock,
+    signed(request, params) {
+      const header = request.headers[BINANCE_API_KEY_HEADER];
+      return verifyBinanceRequest(
+        { rawQuery: rawQueryOf(request), rawBody: rawBodyOf(request), apiKey: Array.isArray(header) ? header[0] : header, params },
+        deps.credentials,
+        wallClock(),
+      );
+    },
+    route(method, url, weight, handler) {
+      scope.route({
+        method,
+        url,
+        schema: { tags: [options.tag] },
+        handler: async (request, reply) => {
+          const params = paramsOf(request);
+          const used = meter.chargeWeight(request.ip, typeof weight === 'number' ? weight : weight(params));
+          void reply.header('x-mbx-used-weight', String(used.used)).header('x-mbx-used-weight-1m', String(used.used));
+          if (used.refusal !== undefined) throw used.refusal;
+          return handler(request, reply, params);
+        },
+      });
+    },
+  };
 }

@@ -85,8 +85,7 @@ export function registerBinanceTradingRoutes(app: FastifyInstance, ctx: BinanceC
 
   ctx.route('POST', '/api/v3/order', 1, async (request, reply, p) => {
     const account = ctx.signed(request, p);
-    const counts = ctx.meter.chargeOrder(account.accountId);
-    void reply.header('x-mbx-order-count-10s', String(counts.tenSeconds)).header('x-mbx-order-count-1d', String(counts.day));
+    for (const [header, count] of Object.entries(ctx.meter.chargeOrder(account.accountId))) void reply.header(header, String(count));
     const { order, respType } = binanceOrderRequest(p);
     const result = await deps.execution.placeOrder(account.accountId, order);
     await audit('order.place', account.accountId, { request: order, result: outcomeOf(result) });

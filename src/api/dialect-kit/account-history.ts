@@ -20,10 +20,12 @@ export interface AccountFill {
   readonly feeAsset: string;
   readonly liquidity: 'MAKER' | 'TAKER';
   readonly time: number;
+  /** Futures: the PnL the fill realized (fee not included). */
+  readonly realizedPnl?: string;
 }
 
 export function fillOfEvent(e: FillEvent): AccountFill {
-  return { id: e.tradeId, orderId: e.orderId, symbol: e.symbol, side: e.side, price: e.price, quantity: e.quantity, quoteQuantity: e.quoteQuantity, fee: e.fee, feeAsset: e.feeAsset, liquidity: e.liquidity, time: e.at };
+  return { id: e.tradeId, orderId: e.orderId, symbol: e.symbol, side: e.side, price: e.price, quantity: e.quantity, quoteQuantity: e.quoteQuantity, fee: e.fee, feeAsset: e.feeAsset, liquidity: e.liquidity, time: e.at, ...(e.realizedPnl !== undefined ? { realizedPnl: e.realizedPnl } : {}) };
 }
 
 export interface FillQuery {
@@ -43,7 +45,7 @@ export async function accountFills(deps: ServiceDeps, tape: MarketTape | undefin
   if (q.end !== undefined) query = query.where('timestamp', '<=', q.end);
   const byId = new Map<string, AccountFill>();
   for (const r of await query.execute()) {
-    byId.set(r.id, { id: r.id, orderId: r.orderId, symbol: r.symbol, side: r.orderSide, price: r.price, quantity: r.size, quoteQuantity: r.quoteQty, fee: r.fee, feeAsset: r.feeAsset, liquidity: r.liquidity, time: Number(r.timestamp) });
+    byId.set(r.id, { id: r.id, orderId: r.orderId, symbol: r.symbol, side: r.orderSide, price: r.price, quantity: r.size, quoteQuantity: r.quoteQty, fee: r.fee, feeAsset: r.feeAsset, liquidity: r.liquidity, time: Number(r.timestamp), ...(r.pnl !== null ? { realizedPnl: r.pnl } : {}) });
   }
   for (const event of tape?.fillsOf(accountId) ?? []) {
     const fill = fillOfEvent(event);

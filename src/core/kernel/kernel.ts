@@ -297,6 +297,15 @@ export class Kernel {
     return this.s.markets.get(symbol)?.mark;
   }
 
+  /**
+   * A perpetual's funding schedule: the rate each funding time applies (undefined when none is
+   * configured; live funding arrives as `funding` inputs instead), the next funding time (Unix ms,
+   * 0 before the first input) and the interval between funding times (ms).
+   */
+  fundingSchedule(symbol: string): { rate: Fixed | undefined; nextFundingAt: number; intervalMs: number } {
+    return { rate: this.s.fundingRates.get(symbol), nextFundingAt: this.s.nextFundingAt, intervalMs: this.s.fundingIntervalMs };
+  }
+
   accountIds(): string[] {
     return [...this.s.accountsById.keys()].sort();
   }

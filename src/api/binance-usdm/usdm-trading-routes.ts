@@ -1,0 +1,219 @@
+/**
+ * Binance USD-M SIGNED order endpoints: order (new, query, cancel), openOrder, openOrders,
+ * allOpenOrders, allOrders, userTrades, and the Algo Service's conditional orders (algoOrder,
+ * openAlgoOrders, allAlgoOrders, algoOpenOrders). Orders, cancels and queries go through the facade
+ * and into the audit log exactly as the native routes do: an order placed here is the same order
+ * on `/api/orders` of the same account, and a conditional order's algoId is its order id.
+ *
+ * The order lists (`openOrders`, `allOrders`) hold the orders working on the book: conditional
+ * orders join them when they trigger, as Binance's Algo Service places the order then; until then
+ * they are found through the algo endpoints only (`GET /fapi/v1/order` answers -2013 for them).
+ * A FOK order that cannot fill whole answers -5021 and a post-only order that would take -5022,
+ * as on Binance; the expired FOK order still shows in `allOrders`.
+ */
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { Instrument } from '../../core/instruments/instrument.js';
+import { isConditional } from '../../core/orders/order.js';
+import type { AccountProfile } from '../../persistence/credential-store.js';
+import type { BinanceContext } from '../binance/binance-api.js';
+import { binanceErrors } from '../binance/binance-errors.js';
+import { accountFills, accountOrders } from '../dialect-kit/account-history.js';
+import { auditCall, outcomeOf, type AuditCall } from '../dialect-kit/facade-calls.js';
+import { intParam, optionalInt } from '../dialect-kit/request-params.js';
+import type { OrderRef } from '../../execution/order-execution-service.js';
+import type { ExecutionResult, OrderView } from '../service-deps.js';
+import { usdmErrorOf, usdmErrors } from './usdm-errors.js';
+import { isWaitingConditional, usdmAlgoOrder, usdmOrder, usdmUserTrade } from './usdm-mappers.js';
+import { usdmOrderRequest } from './usdm-order-request.js';
+
+const invalid = binanceErrors.invalidParameter;
+
+/** What the USD-M route files share: the signed futures account, the audit, the facade's answers in USD-M's errors. */
+export interface UsdmTrading {
+  readonly ctx: BinanceContext;
+  readonly audit: AuditCall;
+  /** The account of a correctly signed request; -2015 for a spot account's key. */
+  account(request: FastifyRequest, p: Record<string, string>): AccountProfile;
+  perpetual(symbol: string | undefined): Instrument;
+  unwrap<T>(result: ExecutionResult<T>, on: 'place' | 'query' | 'cancel', instrument?: Instrument): T;
+}
+
+export function usdmTrading(app: FastifyInstance, ctx: BinanceContext): UsdmTrading {
+  const kernel = () => ctx.deps.hub.kernel;
+  return {
+    ctx,
+    audit: auditCall(app, ctx.deps, 'binance-usdm', ctx.wallClock),
+    account(request, p) {
+      const account = ctx.signed(request, p);
+      if (kernel().account(account.accountId)?.kind !== 'futures') throw usdmErrors.notFuturesAccount();
+      return account;
+    },
+    perpetual(symbol) {
+      if (symbol === undefined || symbol === '') throw binanceErrors.mandatory('symbol');
+      const instrument = kernel().instrument(symbol);
+      if (instrument === undefined || instrument.market !== 'perpetual') throw binanceErrors.invalidSymbol();
+      return instrument;
+    },
+    unwrap(result, on, instrument) {
+      if (!result.ok) throw usdmErrorOf(result.error, on, instrument);
+      return result.value;
+    },
+  };
+}
+
+export function registerUsdmTradingRoutes(t: UsdmTrading): void {
+  const { ctx, audit } = t;
+  const { deps } = ctx;
+  const kernelOrder = (o: OrderView) => deps.hub.kernel.order(o.orderId);
+  const waiting = (o: OrderView) => isWaitingConditional(o, kernelOrder(o));
+  const orderRef = (p: Record<string, string>, idName: string, clientName: string): OrderRef & { symbol: string } => {
+    const symbol = t.perpetual(p.symbol).symbol;
+    if ((p[idName] ?? '') === '' && (p[clientName] ?? '') === '') throw binanceErrors.eitherOf(idName, clientName);
+    const id = p[idName];
+    if (id && !/^\d{1,20}$/.test(id)) throw binanceErrors.illegalChars(idName, '^[0-9]{1,20}$');
+    return { symbol, ...(id ? { orderId: id } : {}), ...(p[clientName] ? { clientOrderId: p[clientName] } : {}) };
+  };
+  const openOf = async (accountId: string, symbol: string | undefined) => t.unwrap(await deps.execution.openOrders(accountId, symbol), 'query');
+
+  /** Places through the facade; FOK orders that expired unfilled answer -5021 (they stay in the history). */
+  const place = async (request: FastifyRequest, reply: { header(name: string, value: string): unknown }, p: Record<string, string>, endpoint: 'order' | 'algo') => {
+    const account = t.account(request, p);
+    for (const [header, count] of Object.entries(ctx.meter.chargeOrder(account.accountId))) reply.header(header, String(count));
+    const { order } = usdmOrderRequest(p, endpoint);
+    const instrument = t.perpetual(order.symbol);
+    const result = await deps.execution.placeOrder(account.accountId, order);
+    await audit('order.place', account.accountId, { request: order, result: outcomeOf(result) });
+    const placed = t.unwrap(result, 'place', instrument);
+    if (placed.type === 'FILL_OR_KILL' && placed.status === 'EXPIRED') throw usdmErrors.fokRejected();
+    return placed;
+  };
+
+  ctx.route('POST', '/v1/order', 0, async (request, reply, p) => {
+    const placed = await place(request, reply, p, 'order');
+    return usdmOrder(placed, kernelOrder(placed));
+  });
+
+  ctx.route('GET', '/v1/order', 1, async (request, _reply, p) => {
+    const account = t.account(request, p);
+    const found = t.unwrap(await deps.execution.getOrder(account.accountId, orderRef(p, 'orderId', 'origClientOrderId')), 'query');
+    if (waiting(found)) throw binanceErrors.orderDoesNotExist();
+    return usdmOrder(found, kernelOrder(found));
+  });
+
+  ctx.route('DELETE', '/v1/order', 1, async (request, _reply, p) => {
+    const account = t.account(request, p);
+    const ref = orderRef(p, 'orderId', 'origClientOrderId');
+    const found = await deps.execution.getOrder(account.accountId, ref);
+    if (found.ok && waiting(found.value)) throw binanceErrors.unknownOrderOnCancel();
+    const result = await deps.execution.cancelOrder(account.accountId, ref);
+    await audit('order.cancel', account.accountId, { ...ref, result: result.ok ? { status: result.value.status } : result.error });
+    const canceled = t.unwrap(result, 'cancel');
+    return usdmOrder(canceled, kernelOrder(canceled));
+  });
+
+  ctx.route('GET', '/v1/openOrder', 1, async (request, _reply, p) => {
+    const account = t.account(request, p);
+    const found = t.unwrap(await deps.execution.getOrder(account.accountId, orderRef(p, 'orderId', 'origClientOrderId')), 'query');
+    if (waiting(found) || !(found.status === 'NEW' || found.status === 'PARTIALLY_FILLED')) throw binanceErrors.orderDoesNotExist();
+    return usdmOrder(found, kernelOrder(found));
+  });
+
+  ctx.route('GET', '/v1/openOrders', (p) => (p.symbol ? 1 : 40), async (request, _reply, p) => {
+    const account = t.account(request, p);
+    const symbol = p.symbol ? t.perpetual(p.symbol).symbol : undefined;
+    return (await openOf(account.accountId, symbol)).filter((o) => !waiting(o)).map((o) => usdmOrder(o, kernelOrder(o)));
+  });
+
+  /** Cancels the symbol's open orders of one kind (book orders, or conditional orders still waiting). */
+  const cancelAll = async (request: FastifyRequest, p: Record<string, string>, algo: boolean) => {
+    const account = t.account(request, p);
+    const symbol = t.perpetual(p.symbol).symbol;
+    const kinds = (await openOf(account.accountId, symbol)).filter((o) => waiting(o) === algo);
+    for (const o of kinds) {
+      const result = await deps.execution.cancelOrder(account.accountId, { orderId: o.orderId, symbol });
+      await audit('order.cancel', account.accountId, { orderId: o.orderId, result: result.ok ? { status: result.value.status } : result.error });
+    }
+    return { code: 200, msg: 'The operation of cancel all open order is done.' };
+  };
+  ctx.route('DELETE', '/v1/allOpenOrders', 1, async (request, _reply, p) => cancelAll(request, p, false));
+  ctx.route('DELETE', '/v1/algoOpenOrders', 1, async (request, _reply, p) => cancelAll(request, p, true));
+
+  const history = (p: Record<string, string>, accountId: string, idName: string) => {
+    const symbol = t.perpetual(p.symbol).symbol;
+    const limit = intParam(p.limit, 'limit', 500, 1_000, invalid);
+    const start = optionalInt(p.startTime, 'startTime', invalid);
+    const end = optionalInt(p.endTime, 'endTime', invalid);
+    const fromId = optionalInt(p[idName], idName, invalid);
+    const orders = accountOrders(deps, accountId, symbol, start, end).filter((o) => fromId === undefined || Number(o.orderId) >= fromId);
+    return { orders, page: <T>(rows: T[]) => (start !== undefined || fromId !== undefined ? rows.slice(0, limit) : rows.slice(-limit)) };
+  };
+
+  ctx.route('GET', '/v1/allOrders', 5, async (request, _reply, p) => {
+    const account = t.account(request, p);
+    const { orders, page } = history(p, account.accountId, 'orderId');
+    return page(orders.filter((o) => !waiting(o))).map((o) => usdmOrder(o, kernelOrder(o)));
+  });
+
+  ctx.route('GET', '/v1/userTrades', 5, async (request, _reply, p) => {
+    const account = t.account(request, p);
+    const symbol = t.perpetual(p.symbol).symbol;
+    const limit = intParam(p.limit, 'limit', 500, 1_000, invalid);
+    const start = optionalInt(p.startTime, 'startTime', invalid);
+    const end = optionalInt(p.endTime, 'endTime', invalid);
+    const fromId = optionalInt(p.fromId, 'fromId', invalid);
+    if (fromId !== undefined && (start !== undefined || end !== undefined)) throw binanceErrors.combination();
+    const fills = await accountFills(deps, ctx.tape, account.accountId, {
+      symbol,
+      ...(p.orderId ? { orderId: p.orderId } : {}),
+      ...(start !== undefined ? { start } : {}),
+      ...(end !== undefined ? { end } : {}),
+      ...(fromId !== undefined ? { fromId: String(fromId) } : {}),
+    });
+    const page = start !== undefined || fromId !== undefined ? fills.slice(0, limit) : fills.slice(-limit);
+    return page.map(usdmUserTrade);
+  });
+
+  // ---- the Algo Service: conditional orders ----
+
+  ctx.route('POST', '/v1/algoOrder', 0, async (request, reply, p) => {
+    const placed = await place(request, reply, p, 'algo');
+    return usdmAlgoOrder(placed, kernelOrder(placed));
+  });
+
+  /** The conditional order `algoId` or `clientAlgoId` names; unknown: -2013 on query, -2011 on cancel. */
+  const algoOrder = async (request: FastifyRequest, p: Record<string, string>, on: 'query' | 'cancel'): Promise<{ account: AccountProfile; order: OrderView }> => {
+    const account = t.account(request, p);
+    if ((p.algoId ?? '') === '' && (p.clientAlgoId ?? '') === '') throw binanceErrors.eitherOf('algoId', 'clientAlgoId');
+    if (p.algoId && !/^\d{1,20}$/.test(p.algoId)) throw binanceErrors.illegalChars('algoId', '^[0-9]{1,20}$');
+    const ref: OrderRef = p.algoId ? { orderId: p.algoId } : { clientOrderId: p.clientAlgoId! };
+    const found = t.unwrap(await deps.execution.getOrder(account.accountId, ref), on);
+    if (!isConditional(found.type)) throw on === 'query' ? binanceErrors.orderDoesNotExist() : binanceErrors.unknownOrderOnCancel();
+    return { account, order: found };
+  };
+
+  ctx.route('GET', '/v1/algoOrder', 1, async (request, _reply, p) => {
+    const { order } = await algoOrder(request, p, 'query');
+    return usdmAlgoOrder(order, kernelOrder(order));
+  });
+
+  ctx.route('DELETE', '/v1/algoOrder', 1, async (request, _reply, p) => {
+    const { account, order } = await algoOrder(request, p, 'cancel');
+    if (!waiting(order)) throw binanceErrors.unknownOrderOnCancel();
+    const result = await deps.execution.cancelOrder(account.accountId, { orderId: order.orderId, symbol: order.symbol });
+    await audit('order.cancel', account.accountId, { orderId: order.orderId, result: result.ok ? { status: result.value.status } : result.error });
+    t.unwrap(result, 'cancel');
+    return { algoId: Number(order.orderId), clientAlgoId: order.clientOrderId, code: '200', msg: 'success' };
+  });
+
+  ctx.route('GET', '/v1/openAlgoOrders', (p) => (p.symbol ? 1 : 40), async (request, _reply, p) => {
+    const account = t.account(request, p);
+    const symbol = p.symbol ? t.perpetual(p.symbol).symbol : undefined;
+    return (await openOf(account.accountId, symbol)).filter(waiting).map((o) => usdmAlgoOrder(o, kernelOrder(o)));
+  });
+
+  ctx.route('GET', '/v1/allAlgoOrders', 5, async (request, _reply, p) => {
+    const account = t.account(request, p);
+    const { orders, page } = history(p, account.accountId, 'algoId');
+    return page(orders.filter((o) => isConditional(o.type))).map((o) => usdmAlgoOrder(o, kernelOrder(o)));
+  });
+}
