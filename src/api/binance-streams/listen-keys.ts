@@ -2,59 +2,44 @@
  * Binance listenKeys: the names of user data streams. A key names one account and one market
  * (spot or USD-M futures), lives 60 minutes from its creation or last keep-alive, and is closed by
  * its owner. As on Binance, creating a key for an account that already has a live one of that market
- * returns the same key and extends it (spot: `POST /api/v3/userDataStream`; futures:
+ * returns the same key and extends it (spot: `POST /api/v3/userDataStream`,
+ * https://developers.binance.com/docs/binance-spot-api-docs/user-data-stream; futures:
  * `POST /fapi/v1/listenKey`).
  *
- * The book belongs to one server (its plugin registration), not to the module: two servers in one
- * process keep separate keys. Keys are 64 random characters, as long as Binance's.
+ * The keys themselves are the MEXC streams' store (one per market: the same lifetime, the same
+ * owner checks); this book adds Binance's one-key-per-account answer and tells connections of a
+ * closed key. It belongs to one server (its plugin registration), not to the module.
  */
-import { randomBytes } from 'node:crypto';
-
-/** Binance: "a User Data Stream will close after 60 minutes" without a keep-alive. */
-export const LISTEN_KEY_LIFETIME_MS = 60 * 60_000;
+import { ListenKeyStore } from '../mexc-streams/mexc-listen-keys.js';
 
 export type StreamMarket = 'spot' | 'futures';
 
-interface Entry {
-  readonly accountId: string;
-  readonly market: StreamMarket;
-  expiresAt: number;
-}
+const MARKETS: readonly StreamMarket[] = ['spot', 'futures'];
 
 export class ListenKeyBook {
-  private readonly byKey = new Map<string, Entry>();
+  private readonly stores: Readonly<Record<StreamMarket, ListenKeyStore>>;
   private readonly closedListeners = new Set<(key: string) => void>();
 
-  constructor(private readonly clock: () => number) {}
+  constructor(clock: () => number) {
+    this.stores = { spot: new ListenKeyStore(clock), futures: new ListenKeyStore(clock) };
+  }
 
   /** The account's live key for the market, extended; a new one when it has none. */
   open(accountId: string, market: StreamMarket): string {
-    this.sweep();
-    const now = this.clock();
-    for (const [key, entry] of this.byKey) {
-      if (entry.accountId === accountId && entry.market === market) {
-        entry.expiresAt = now + LISTEN_KEY_LIFETIME_MS;
-        return key;
-      }
-    }
-    const key = randomBytes(48).toString('base64url');
-    this.byKey.set(key, { accountId, market, expiresAt: now + LISTEN_KEY_LIFETIME_MS });
-    return key;
+    const store = this.stores[market];
+    const live = store.keysOf(accountId)[0];
+    if (live !== undefined && store.keepAlive(accountId, live)) return live;
+    return store.create(accountId);
   }
 
   /** Extends a live key of the account by 60 minutes; false when it names no live key of it. */
   keepAlive(key: string, accountId: string, market: StreamMarket): boolean {
-    const entry = this.live(key);
-    if (entry === undefined || entry.accountId !== accountId || entry.market !== market) return false;
-    entry.expiresAt = this.clock() + LISTEN_KEY_LIFETIME_MS;
-    return true;
+    return this.stores[market].keepAlive(accountId, key);
   }
 
   /** Closes a key of the account; false when it names no live key of it. */
   close(key: string, accountId: string, market: StreamMarket): boolean {
-    const entry = this.live(key);
-    if (entry === undefined || entry.accountId !== accountId || entry.market !== market) return false;
-    this.byKey.delete(key);
+    if (!this.stores[market].close(accountId, key)) return false;
     for (const listener of this.closedListeners) listener(key);
     return true;
   }
@@ -67,27 +52,15 @@ export class ListenKeyBook {
 
   /** The account and market a live key names. */
   resolve(key: string): { readonly accountId: string; readonly market: StreamMarket } | undefined {
-    const entry = this.live(key);
-    return entry === undefined ? undefined : { accountId: entry.accountId, market: entry.market };
+    for (const market of MARKETS) {
+      const accountId = this.stores[market].accountOf(key);
+      if (accountId !== undefined) return { accountId, market };
+    }
+    return undefined;
   }
 
   /** Whether the key is still live (a connection on it ends when it is not). */
   isLive(key: string): boolean {
-    return this.live(key) !== undefined;
-  }
-
-  private live(key: string): Entry | undefined {
-    const entry = this.byKey.get(key);
-    if (entry === undefined) return undefined;
-    if (entry.expiresAt <= this.clock()) {
-      this.byKey.delete(key);
-      return undefined;
-    }
-    return entry;
-  }
-
-  private sweep(): void {
-    const now = this.clock();
-    for (const [key, entry] of this.byKey) if (entry.expiresAt <= now) this.byKey.delete(key);
+    return this.resolve(key) !== undefined;
   }
 }

@@ -1,0 +1,144 @@
+/**
+ * Binance's spot streams beyond what ccxt exercises, over real WebSockets against an engine fed with
+ * the bundled recording: the combined endpoint's `{"stream","data"}` frames, the listenKey REST
+ * calls and their Binance errors, a reset of the account as `balanceUpdate` deltas, and the
+ * WebSocket API's refusal of a wrong signature (which then streams nothing).
+ */
+import { createHmac } from 'node:crypto';
+import type { FastifyInstance } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import type { TradeInput } from '../../core/kernel/inputs.js';
+import { ADMIN_KEY, startTestService, type TestService } from '../../test-kit/service-kit.js';
+import { buildServer } from '../server.js';
+
+const START = 1723161300000; // 2024-08-08T23:55:00Z
+const admin = { authorization: `Bearer ${ADMIN_KEY}` };
+
+type Frame = Record<string, unknown>;
+
+interface Account {
+  id: string;
+  apiKey: string;
+  apiSecret: string;
+}
+
+async function connect(url: string): Promise<{ ws: WebSocket; frames: Frame[]; closed: Promise<number> }> {
+  const ws = new WebSocket(url);
+  const frames: Frame[] = [];
+  ws.on('message', (data: Buffer) => frames.push(JSON.parse(data.toString()) as Frame));
+  const closed = new Promise<number>((resolve) => ws.on('close', (code: number) => resolve(code)));
+  await new Promise((resolve, reject) => {
+    ws.once('open', resolve);
+    ws.once('error', reject);
+  });
+  return { ws, frames, closed };
+}
+
+async function until(check: () => boolean, what: string, ms = 8_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    if (check()) return;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+describe("Binance's spot streams", () => {
+  let service: TestService;
+  let app: FastifyInstance;
+  let base: string;
+  let ws: string;
+  let fedUntil = START;
+
+  const openAccount = async (name: string): Promise<Account> =>
+    (await app.inject({ method: 'POST', url: '/api/accounts', headers: admin, payload: { name, balances: { USDT: '1000', BTC: '0.5' } } })).json();
+  const userDataStream = (method: string, apiKey: string | undefined, query = '') =>
+    fetch(`${base}/binance/api/v3/userDataStream${query}`, { method, headers: apiKey === undefined ? {} : { 'X-MBX-APIKEY': apiKey } });
+
+  beforeAll(async () => {
+    service = await startTestService({ until: START });
+    app = await buildServer(service.deps);
+    base = await app.listen({ port: 0, host: '127.0.0.1' });
+    ws = base.replace(/^http/, 'ws');
+  });
+  afterAll(async () => {
+    await app?.close();
+    await service?.close();
+  });
+
+  it('wraps each frame of a combined connection in its stream name', async () => {
+    const { ws: socket, frames } = await connect(`${ws}/binance/stream?streams=btcusdt@trade/btcusdt@bookTicker`);
+    const from = fedUntil;
+    fedUntil += 5_000;
+    await service.feedUntil(fedUntil);
+    const prints = service.recording.inputs.filter((i): i is TradeInput => i.kind === 'trade' && i.time > from && i.time <= fedUntil);
+    expect(prints.length).toBeGreaterThan(0);
+    await until(() => frames.filter((f) => f.stream === 'btcusdt@trade').length === prints.length, 'every print');
+    expect(frames.filter((f) => f.stream === 'btcusdt@trade').map((f) => (f.data as Frame).t)).toEqual(prints.map((p) => p.tradeId));
+    const top = service.engine.kernel.depth('BTCUSDT', 1)!;
+    const ticker = frames.filter((f) => f.stream === 'btcusdt@bookTicker').at(-1)!.data as Frame;
+    // Spot's bookTicker has no event type: `u`, `s`, best bid and ask.
+    expect(ticker).toEqual({ u: service.engine.kernel.bookStatus('BTCUSDT')!.updateId, s: 'BTCUSDT', b: top.bids[0]![0], B: top.bids[0]![1], a: top.asks[0]![0], A: top.asks[0]![1] });
+    socket.send(JSON.stringify({ method: 'SET_PROPERTY', params: ['combined', false], id: 'raw' }));
+    await until(() => frames.some((f) => f.id === 'raw'), 'the answer');
+    expect(frames.find((f) => f.id === 'raw')).toEqual({ result: null, id: 'raw' });
+    socket.close();
+  });
+
+  it('creates, keeps alive and closes a listenKey with the API key alone, in Binance errors otherwise', async () => {
+    const owner = await openAccount('keys');
+    const stranger = await openAccount('stranger');
+    expect(await (await userDataStream('POST', undefined)).json()).toEqual({ code: -2014, msg: 'API-key format invalid.' });
+    const bad = await userDataStream('POST', 'no-such-key');
+    expect([bad.status, await bad.json()]).toEqual([401, { code: -2015, msg: 'Invalid API-key, IP, or permissions for action.' }]);
+    const { listenKey } = (await (await userDataStream('POST', owner.apiKey)).json()) as { listenKey: string };
+    expect(listenKey).toMatch(/^[0-9a-f]{64}$/);
+    // Binance: a second POST while the key lives returns it again.
+    expect(await (await userDataStream('POST', owner.apiKey)).json()).toEqual({ listenKey });
+    expect(await (await userDataStream('PUT', owner.apiKey, `?listenKey=${listenKey}`)).json()).toEqual({});
+    expect(await (await userDataStream('PUT', owner.apiKey)).json()).toMatchObject({ code: -1102 });
+    expect(await (await userDataStream('DELETE', stranger.apiKey, `?listenKey=${listenKey}`)).json()).toEqual({ code: -1125, msg: 'This listenKey does not exist.' });
+    expect(await (await userDataStream('DELETE', owner.apiKey, `?listenKey=${listenKey}`)).json()).toEqual({});
+    expect(await (await userDataStream('PUT', owner.apiKey, `?listenKey=${listenKey}`)).json()).toEqual({ code: -1125, msg: 'This listenKey does not exist.' });
+  });
+
+  it("states an account's reset as balanceUpdate deltas and the new position", async () => {
+    const account = await openAccount('reset');
+    const { listenKey } = (await (await userDataStream('POST', account.apiKey)).json()) as { listenKey: string };
+    const stream = await connect(`${ws}/binance/ws/${listenKey}`);
+    const reset = await app.inject({ method: 'POST', url: `/api/accounts/${account.id}/reset`, headers: admin, payload: { balances: { USDT: '2500', ETH: '3' } } });
+    expect(reset.statusCode).toBeLessThan(300);
+    await until(() => stream.frames.some((f) => f.e === 'outboundAccountPosition'), 'the position');
+    // From USDT 1000 and BTC 0.5 to USDT 2500 and ETH 3, by hand.
+    const deltas = Object.fromEntries(stream.frames.filter((f) => f.e === 'balanceUpdate').map((f) => [f.a, f.d]));
+    expect(deltas).toEqual({ USDT: '1500', BTC: '-0.5', ETH: '3' });
+    const position = stream.frames.find((f) => f.e === 'outboundAccountPosition') as { B: { a: string; f: string; l: string }[] };
+    expect(position.B).toEqual([
+      { a: 'BTC', f: '0', l: '0' },
+      { a: 'ETH', f: '3', l: '0' },
+      { a: 'USDT', f: '2500', l: '0' },
+    ]);
+    stream.ws.close();
+  });
+
+  it("refuses a WebSocket API subscription with a wrong signature and streams nothing on it; a right one gets an id", async () => {
+    const account = await openAccount('signer');
+    const session = await connect(`${ws}/binance/ws-api/v3`);
+    const params = (secret: string) => {
+      const fields = { apiKey: account.apiKey, timestamp: Date.now() };
+      const payload = `apiKey=${fields.apiKey}&timestamp=${fields.timestamp}`;
+      return { ...fields, signature: createHmac('sha256', secret).update(payload).digest('hex') };
+    };
+    session.ws.send(JSON.stringify({ id: 'a', method: 'userDataStream.subscribe.signature', params: params('not-the-secret') }));
+    await until(() => session.frames.length === 1, 'the refusal');
+    expect(session.frames[0]).toEqual({ id: 'a', status: 400, error: { code: -1022, msg: 'Signature for this request is not valid.' } });
+    await app.inject({ method: 'POST', url: `/api/accounts/${account.id}/reset`, headers: admin, payload: { balances: { USDT: '10' } } });
+    await new Promise((r) => setTimeout(r, 100));
+    expect(session.frames).toHaveLength(1);
+    session.ws.send(JSON.stringify({ id: 'b', method: 'userDataStream.subscribe.signature', params: params(account.apiSecret) }));
+    await until(() => session.frames.length === 2, 'the subscription');
+    expect(session.frames[1]).toEqual({ id: 'b', status: 200, result: { subscriptionId: 0 }, rateLimits: [] });
+    session.ws.close();
+  });
+});
