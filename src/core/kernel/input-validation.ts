@@ -8,15 +8,30 @@
  * Guarantees: an input that passes is plain JSON of a known kind whose market fields parse.
  * Commands (orders, cancels, accounts, leverage) are checked only for their shape: business rules
  * stay the kernel's and come back as rejection events.
- * Cost: one regular-expression test per decimal field of a market input (no bigint, no book walk).
+ * Cost: one pass over the characters of each decimal field of a market input (no regular expression,
+ * no bigint, no book walk). The kernel itself parses book levels once, in the same pass that checks
+ * them (`parseLevels`), instead of checking and then parsing.
  */
+import type { Level } from '../book/order-book.js';
 import type { KernelInput, LevelInput } from './inputs.js';
-import { parseFixed, SCALE_DIGITS } from '../money/fixed.js';
+import { DecimalFormatError, parseFixed, SCALE_DIGITS } from '../money/fixed.js';
 
 const KINDS = new Set(['book.snapshot', 'book.delta', 'book.invalidate', 'trade', 'clock', 'mark', 'funding', 'account.open', 'account.reset', 'account.close', 'account.import', 'leverage.set', 'order.place', 'order.cancel']);
 
 /** Why the input cannot be journaled, or undefined when it can. `symbols` are the kernel's configured symbols. */
 export function inputProblem(input: unknown, symbols: { has(symbol: string): boolean }): string | undefined {
+  return shapeProblem(input, symbols, true);
+}
+
+/**
+ * `inputProblem` without the check of book levels, for a caller that parses them with
+ * `parseLevels` before applying them (the kernel): the same answer, one pass over the levels.
+ */
+export function inputProblemExceptLevels(input: unknown, symbols: { has(symbol: string): boolean }): string | undefined {
+  return shapeProblem(input, symbols, false);
+}
+
+function shapeProblem(input: unknown, symbols: { has(symbol: string): boolean }, checkLevels: boolean): string | undefined {
   if (typeof input !== 'object' || input === null || Array.isArray(input)) return 'an input is a JSON object';
   const i = input as Partial<KernelInput> & Record<string, unknown>;
   if (typeof i.kind !== 'string' || !KINDS.has(i.kind)) return `unknown input kind ${JSON.stringify(i.kind)}`;
@@ -28,8 +43,8 @@ export function inputProblem(input: unknown, symbols: { has(symbol: string): boo
         symbolProblem(k.symbol, symbols) ??
         intProblem(k.lastUpdateId, 'lastUpdateId') ??
         (k.derivedFrom === undefined || k.derivedFrom === 'trades' ? undefined : "derivedFrom must be 'trades' or absent") ??
-        levelsProblem(k.bids) ??
-        levelsProblem(k.asks)
+        levelsProblem(k.bids, checkLevels) ??
+        levelsProblem(k.asks, checkLevels)
       );
     case 'book.delta':
       return (
@@ -37,8 +52,8 @@ export function inputProblem(input: unknown, symbols: { has(symbol: string): boo
         intProblem(k.firstUpdateId, 'firstUpdateId') ??
         intProblem(k.finalUpdateId, 'finalUpdateId') ??
         (k.previousFinalUpdateId === undefined ? undefined : intProblem(k.previousFinalUpdateId, 'previousFinalUpdateId')) ??
-        levelsProblem(k.bids) ??
-        levelsProblem(k.asks)
+        levelsProblem(k.bids, checkLevels) ??
+        levelsProblem(k.asks, checkLevels)
       );
     case 'book.invalidate':
       return symbolProblem(k.symbol, symbols) ?? (typeof k.reason === 'string' ? undefined : 'reason must be a string');
@@ -75,12 +90,29 @@ function intProblem(n: unknown, name: string): string | undefined {
   return typeof n === 'number' && Number.isSafeInteger(n) ? undefined : `${name} must be a whole number`;
 }
 
-/** A subset of what `parseFixed` accepts, checked without building a bigint (the common case). */
-const PLAIN_DECIMAL = new RegExp(`^[+-]?\\d+(?:\\.\\d{1,${SCALE_DIGITS}})?$`);
+/**
+ * True for a subset of what `parseFixed` accepts, checked without building a bigint (the common
+ * case): an optional sign, digits, and optionally a point with 1 to 18 digits.
+ */
+function isPlainDecimal(text: string): boolean {
+  const n = text.length;
+  let i = 0;
+  const first = n > 0 ? text.charCodeAt(0) : 0;
+  if (first === 45 || first === 43) i = 1;
+  const intStart = i;
+  let c = 0;
+  while (i < n && (c = text.charCodeAt(i)) >= 48 && c <= 57) i += 1;
+  if (i === intStart) return false;
+  if (i === n) return true;
+  if (c !== 46) return false;
+  const fracStart = (i += 1);
+  while (i < n && (c = text.charCodeAt(i)) >= 48 && c <= 57) i += 1;
+  return i === n && i > fracStart && i - fracStart <= SCALE_DIGITS;
+}
 
 function decimalProblem(text: unknown): string | undefined {
   if (typeof text !== 'string') return `expected a decimal string, got ${JSON.stringify(text)}`;
-  if (PLAIN_DECIMAL.test(text)) return undefined;
+  if (isPlainDecimal(text)) return undefined;
   try {
     parseFixed(text);
     return undefined;
@@ -89,8 +121,9 @@ function decimalProblem(text: unknown): string | undefined {
   }
 }
 
-function levelsProblem(levels: unknown): string | undefined {
+function levelsProblem(levels: unknown, checkDecimals: boolean): string | undefined {
   if (!Array.isArray(levels)) return 'book levels must be an array of [price, size]';
+  if (!checkDecimals) return undefined;
   for (const level of levels as unknown[]) {
     if (!Array.isArray(level) || level.length !== 2) return 'a book level is [price, size]';
     const [price, size] = level as unknown as LevelInput;
@@ -98,4 +131,30 @@ function levelsProblem(levels: unknown): string | undefined {
     if (problem !== undefined) return problem;
   }
   return undefined;
+}
+
+/**
+ * Book levels as bigint [price, size], or the problem `inputProblem` would name for them (same
+ * text): one pass that checks and parses. `levels` must already be an array (the shape check).
+ */
+export function parseLevels(levels: readonly LevelInput[]): Level[] | string {
+  const out: Level[] = new Array<Level>(levels.length);
+  for (let i = 0; i < levels.length; i += 1) {
+    const level = levels[i] as unknown;
+    if (!Array.isArray(level) || level.length !== 2) return 'a book level is [price, size]';
+    const price: unknown = level[0];
+    const size: unknown = level[1];
+    if (typeof price !== 'string') return decimalProblem(price)!;
+    if (typeof size !== 'string') {
+      const priceProblem = decimalProblem(price);
+      return priceProblem ?? decimalProblem(size)!;
+    }
+    try {
+      out[i] = [parseFixed(price), parseFixed(size)];
+    } catch (error) {
+      if (!(error instanceof DecimalFormatError)) throw error;
+      return decimalProblem(price) ?? decimalProblem(size) ?? error.message;
+    }
+  }
+  return out;
 }

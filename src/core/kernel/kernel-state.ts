@@ -11,6 +11,7 @@ import { Market } from '../matching/market.js';
 import type { MatchingEngine } from '../matching/matching-engine.js';
 import type { Settlement } from '../matching/settlement.js';
 import type { Order } from '../orders/order.js';
+import { isOpenStatus } from '../orders/order-status.js';
 import type { Account, HealthState } from './account-health.js';
 import type { KernelEvent } from './events.js';
 import type { CancelOrderInput, PlaceOrderInput } from './inputs.js';
@@ -122,6 +123,57 @@ export class KernelState {
 
   *futuresAccounts(): Generator<FuturesAccount> {
     for (const account of this.accountsById.values()) if (account.kind === 'futures') yield account;
+  }
+
+  /**
+   * Per account, its orders in the markets' lists (resting, waiting, conditional) and, since the
+   * index was built, every order placed; closed ones are dropped as they are met. Built on first
+   * use from the lists; `forgetOpenIndex` after orders enter the lists another way (an import).
+   */
+  private openIndex: Map<string, Order[]> | undefined;
+
+  /** The account's open orders on `symbol` (what the lists of that market hold for it). */
+  openOrdersOn(accountId: string, symbol: string): Order[] {
+    const index = this.openIndexBuilt();
+    const all = index.get(accountId);
+    if (all === undefined) return [];
+    let kept = 0;
+    const out: Order[] = [];
+    for (const order of all) {
+      if (!isOpenStatus(order.status)) continue;
+      all[kept++] = order;
+      if (order.symbol === symbol) out.push(order);
+    }
+    all.length = kept;
+    return out;
+  }
+
+  /** A newly placed order (open or already closed). */
+  trackPlaced(order: Order): void {
+    if (this.openIndex === undefined || !isOpenStatus(order.status)) return;
+    const list = this.openIndex.get(order.account);
+    if (list === undefined) this.openIndex.set(order.account, [order]);
+    else list.push(order);
+  }
+
+  forgetOpenIndex(): void {
+    this.openIndex = undefined;
+  }
+
+  private openIndexBuilt(): Map<string, Order[]> {
+    if (this.openIndex !== undefined) return this.openIndex;
+    const index = new Map<string, Order[]>();
+    for (const market of this.markets.values()) {
+      for (const list of [market.bids.all(), market.asks.all(), market.waiting, market.conditionals]) {
+        for (const order of list) {
+          const mine = index.get(order.account);
+          if (mine === undefined) index.set(order.account, [order]);
+          else mine.push(order);
+        }
+      }
+    }
+    this.openIndex = index;
+    return index;
   }
 
   orders(accountId: string): Order[] {

@@ -34,7 +34,7 @@ import { equityEvent, equityOf, observeEquity, type Account, type HealthState } 
 import type { InputRejectedEvent, KernelEvent } from './events.js';
 import { applyFunding, checkLiquidations, type RiskContext } from './futures-risk.js';
 import type { CancelOrderInput, KernelInput, LevelInput, PlaceOrderInput } from './inputs.js';
-import { inputProblem } from './input-validation.js';
+import { inputProblemExceptLevels, parseLevels } from './input-validation.js';
 import { restoreInto, snapshotOf } from './kernel-snapshot.js';
 import { KernelState, type KernelConfig, type KernelCore } from './kernel-state.js';
 import { cancelOrder, placeOrder, settlementFor } from './order-commands.js';
@@ -126,7 +126,8 @@ export class Kernel {
    * for any input (see the header), unless rollback is off.
    */
   handle(input: KernelInput): KernelEvent[] {
-    const problem = inputProblem(input, this.s.markets);
+    let problem = inputProblemExceptLevels(input, this.s.markets);
+    if (problem === undefined && (input.kind === 'book.delta' || input.kind === 'book.snapshot')) problem = this.parseBook(input.bids, input.asks);
     if (problem !== undefined) {
       this.s.sequence += 1;
       if (this.rollback) this.tail.push(input);
@@ -141,6 +142,20 @@ export class Kernel {
     } catch (error) {
       return this.contain(input, error);
     }
+  }
+
+  /** Book levels of the input being handled, parsed once by `handle` (the check and the parse in one pass). */
+  private bids: Level[] = [];
+  private asks: Level[] = [];
+
+  private parseBook(bids: readonly LevelInput[], asks: readonly LevelInput[]): string | undefined {
+    const b = parseLevels(bids);
+    if (typeof b === 'string') return b;
+    const a = parseLevels(asks);
+    if (typeof a === 'string') return a;
+    this.bids = b;
+    this.asks = a;
+    return undefined;
   }
 
   private takeCheckpoint(): void {
@@ -181,7 +196,7 @@ export class Kernel {
       case 'book.snapshot': {
         const market = this.s.market(input.symbol);
         market.tradesOnly = input.derivedFrom === 'trades';
-        this.afterBookOutcome(market, market.sync.onSnapshot({ lastUpdateId: input.lastUpdateId, bids: levels(input.bids), asks: levels(input.asks) }), input.time);
+        this.afterBookOutcome(market, market.sync.onSnapshot({ lastUpdateId: input.lastUpdateId, bids: this.bids, asks: this.asks }), input.time);
         break;
       }
       case 'book.delta': {
@@ -190,8 +205,8 @@ export class Kernel {
           firstUpdateId: input.firstUpdateId,
           finalUpdateId: input.finalUpdateId,
           ...(input.previousFinalUpdateId !== undefined ? { previousFinalUpdateId: input.previousFinalUpdateId } : {}),
-          bids: levels(input.bids),
-          asks: levels(input.asks),
+          bids: this.bids,
+          asks: this.asks,
         });
         this.afterBookOutcome(market, outcome, input.time);
         break;
@@ -487,6 +502,3 @@ export class Kernel {
 
 }
 
-function levels(raw: readonly LevelInput[]): Level[] {
-  return raw.map(([price, size]) => [parseFixed(price), parseFixed(size)] as const);
-}

@@ -7,8 +7,9 @@
  * deterministic, and restored exactly from `exportState`.
  * Not modelled: sub-second edges. Trades are summed per whole second of trade time; the window at
  * time t holds the seconds ⌊t/1000⌋ − 60·N + 1 … ⌊t/1000⌋, so a trade leaves it between 0 and 1 s
- * later than at millisecond resolution. Cost: at most 60·N + 1 buckets, O(1) amortised per trade,
- * O(60·N) per reading.
+ * later than at millisecond resolution. Cost: at most 60·N + 1 buckets, O(1) amortised per trade;
+ * running sums of the buckets held make a reading O(1) plus the buckets the reading's window has
+ * already left (none when it follows a trade of the same second).
  */
 import type { Fixed } from '../money/fixed.js';
 
@@ -25,17 +26,23 @@ export class AveragePrice {
 
   private buckets: [number, bigint, bigint][] = [];
   private lastPrice: Fixed | undefined;
+  /** Σ notional and Σ quantity over `buckets`. */
+  private notional = 0n;
+  private quantity = 0n;
 
   /** Adds one trade of the tape; trade times never go back (the kernel's clock orders them). */
   add(time: number, price: Fixed, quantity: Fixed): void {
     const second = Math.floor(time / 1000);
     const last = this.buckets[this.buckets.length - 1];
+    const notional = price * quantity;
     if (last !== undefined && last[0] === second) {
-      last[1] += price * quantity;
+      last[1] += notional;
       last[2] += quantity;
     } else {
-      this.buckets.push([second, price * quantity, quantity]);
+      this.buckets.push([second, notional, quantity]);
     }
+    this.notional += notional;
+    this.quantity += quantity;
     this.lastPrice = price;
     this.evict(this.firstSecond(time));
   }
@@ -45,12 +52,12 @@ export class AveragePrice {
     if (this.lastPrice === undefined) return undefined;
     if (this.minutes === 0) return this.lastPrice;
     const first = this.firstSecond(time);
-    let notional = 0n;
-    let quantity = 0n;
+    let notional = this.notional;
+    let quantity = this.quantity;
     for (const [second, n, q] of this.buckets) {
-      if (second < first) continue;
-      notional += n;
-      quantity += q;
+      if (second >= first) break;
+      notional -= n;
+      quantity -= q;
     }
     // Σ price × qty is scaled by 10^36 and Σ qty by 10^18: their quotient is a Fixed.
     return quantity === 0n ? this.lastPrice : notional / quantity;
@@ -63,6 +70,12 @@ export class AveragePrice {
   importState(state: AveragePriceState): void {
     this.buckets = state.buckets.map((b) => [b[0], b[1], b[2]]);
     this.lastPrice = state.lastPrice;
+    this.notional = 0n;
+    this.quantity = 0n;
+    for (const [, n, q] of this.buckets) {
+      this.notional += n;
+      this.quantity += q;
+    }
   }
 
   private firstSecond(time: number): number {
@@ -71,7 +84,11 @@ export class AveragePrice {
 
   private evict(before: number): void {
     let drop = 0;
-    while (drop < this.buckets.length && this.buckets[drop]![0] < before) drop += 1;
+    while (drop < this.buckets.length && this.buckets[drop]![0] < before) {
+      this.notional -= this.buckets[drop]![1];
+      this.quantity -= this.buckets[drop]![2];
+      drop += 1;
+    }
     if (drop > 0) this.buckets.splice(0, drop);
   }
 }

@@ -77,6 +77,7 @@ export class BookView {
   /** The exchange stated the level's size anew (a delta naming it, or a snapshot). */
   stated(side: BookSideName, price: Fixed, displayed: Fixed): void {
     const map = this.levels[side];
+    if (map.size === 0) return;
     const use = map.get(price);
     if (use === undefined) return;
     const paper = use.swept ? 0n : use.paper < displayed ? use.paper : displayed;
@@ -85,6 +86,13 @@ export class BookView {
       return;
     }
     map.set(price, { traded: 0n, paper, swept: false });
+  }
+
+  /** `stated` with the size `book` now displays at `price`, looked up only for a level the view tracks. */
+  statedIn(book: BookSide, price: Fixed): void {
+    const map = this.levels[book.side];
+    if (map.size === 0 || !map.has(price)) return;
+    this.stated(book.side, price, book.sizeAt(price));
   }
 
   /** A full snapshot: every level is stated by the book's new sizes (absent levels by zero). */
