@@ -31,6 +31,12 @@ export type PageQuery = Static<typeof Page>;
 
 export const ORDER_TYPE_NAMES = ['MARKET', 'LIMIT', 'LIMIT_MAKER', 'IMMEDIATE_OR_CANCEL', 'FILL_OR_KILL', 'STOP_LOSS', 'STOP_LOSS_LIMIT', 'TAKE_PROFIT', 'TAKE_PROFIT_LIMIT', 'TRAILING_STOP_MARKET'] as const;
 
+/** An exit attached to an entry (a bracket) or a leg of an OCO: trigger price, and a limit price for a limit exit. */
+export const ExitLeg = Type.Object(
+  { stopPrice: Decimal, price: Type.Optional(Decimal) },
+  { additionalProperties: false, description: 'an exit: {"stopPrice": "…"} for a market exit, with "price" for a limit exit' },
+);
+
 export const PlaceOrderBody = Type.Object(
   {
     symbol: Type.String({ minLength: 1, maxLength: 32 }),
@@ -44,6 +50,8 @@ export const PlaceOrderBody = Type.Object(
     callbackRate: Type.Optional(Decimal),
     reduceOnly: Type.Optional(Type.Boolean()),
     clientOrderId: Type.Optional(Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_.:-]+$', description: 'up to 64 letters, digits and the signs _ . : -' })),
+    takeProfit: Type.Optional(ExitLeg),
+    stopLoss: Type.Optional(ExitLeg),
   },
   { additionalProperties: false },
 );

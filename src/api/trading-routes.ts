@@ -31,6 +31,9 @@ export function registerTradingRoutes(app: FastifyInstance, deps: ServiceDeps): 
 
   app.post<{ Body: PlaceOrderBodyType }>('/api/orders', { config: ACCOUNT_KEY, schema: { tags, body: PlaceOrderBody } }, async (request, reply) => {
     const account = requireAccount(request, deps.credentials);
+    if ((request.body.takeProfit !== undefined || request.body.stopLoss !== undefined) && deps.execution.mode !== 'paper') {
+      throw HttpError.of({ code: 'UNSUPPORTED_ORDER_TYPE', message: 'brackets (takeProfit, stopLoss) are simulated on paper only' });
+    }
     const result = await deps.execution.placeOrder(account.accountId, request.body);
     await audit('order.place', account.accountId, { request: request.body, result: result.ok ? { orderId: result.value.orderId, status: result.value.status } : result.error });
     const order = unwrap(result);

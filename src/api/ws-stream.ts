@@ -10,6 +10,9 @@
  *   ← {"channel":"market:BTCUSDT","type":"bookTicker",…}   best bid/ask when it changes
  *   ← {"channel":"market:BTCUSDT","type":"trade",…}        each real trade
  *   ← {"channel":"depth:BTCUSDT","bids":[…],"asks":[…]}    top 20 levels, at most every 250 ms
+ *   → {"op":"cancelGroup","group":"…"}                    cancels an order list (OCO, bracket) of
+ *   ← {"op":"cancelGroup","ok":true,"ocoGroup":…,"orders":[…]}  the account, as DELETE /api/orders/oco/:group;
+ *                                                          order events name their list in `ocoGroup`
  * Errors answer {"op":"error","code":…,"message":…}; an account sees only its own events.
  *
  * Limits: a client frame larger than `wsMaxFrameBytes` closes the connection (1009, by the ws
@@ -24,6 +27,8 @@ import type { WebSocket } from 'ws';
 import type { KernelEvent } from '../core/kernel/events.js';
 import type { KernelInput } from '../core/kernel/inputs.js';
 import { accountReads } from './paper-account-reads.js';
+import { auditCall } from './dialect-kit/facade-calls.js';
+import { cancelGroup } from './order-groups.js';
 import type { ServiceDeps } from './service-deps.js';
 
 const DEPTH_INTERVAL_MS = 250;
@@ -145,6 +150,20 @@ export function registerStream(app: FastifyInstance, deps: ServiceDeps, limits: 
             }
           }
           return send({ op: 'subscribe', ok: true, channels: message.channels });
+        }
+        if (message.op === 'cancelGroup') {
+          if (account === undefined) return error('UNAUTHORIZED', 'send {"op":"auth","apiKey":…} before cancelling');
+          const group = (parsed as { group?: unknown }).group;
+          if (typeof group !== 'string' || !/^[A-Za-z0-9_.:-]{1,64}$/.test(group)) return error('BAD_MESSAGE', '"group" must be an order group id (up to 64 letters, digits and _ . : -)');
+          if (deps.execution.mode !== 'paper') return error('UNSUPPORTED_ORDER_TYPE', 'order groups are simulated on paper only');
+          const owner = account;
+          void cancelGroup(deps, auditCall(app, deps, 'ws', deps.wallClock ?? Date.now), owner, group)
+            .then((result) => (result.ok ? send({ op: 'cancelGroup', ok: true, ...result.value }) : error(result.error.code, result.error.message)))
+            .catch((failure: unknown) => {
+              request.log.error({ err: failure }, 'WebSocket cancelGroup failed');
+              error('INTERNAL', 'the group could not be cancelled');
+            });
+          return;
         }
         return error('BAD_MESSAGE', `unknown op ${JSON.stringify(message.op)}`);
       };

@@ -30,6 +30,18 @@ export interface PlaceOrderRequest {
   readonly clientOrderId?: string;
   /** Paper: conditional orders sharing a group; when one triggers, the others are cancelled (OCO). */
   readonly ocoGroup?: string;
+  /**
+   * Paper: a bracket. Exits attached to this entry, placed as an OCO pair once it fills, sized to
+   * what filled; the group is `ocoGroup`, else the entry's clientOrderId (kernel/bracket-exits.ts).
+   */
+  readonly takeProfit?: ExitLegRequest;
+  readonly stopLoss?: ExitLegRequest;
+}
+
+/** An attached exit: trigger price and, for a limit exit, its limit price (decimal strings). */
+export interface ExitLegRequest {
+  readonly stopPrice: string;
+  readonly price?: string;
 }
 
 export interface OrderRef {
@@ -55,8 +67,11 @@ export interface OrderView {
   /** Trailing stops: the activation price asked (absent: armed at once) and the callback rate (0.01 = 1 %). */
   readonly activationPrice?: string;
   readonly callbackRate?: string;
-  /** The OCO group the order belongs to. */
+  /** The order list (OCO pair, bracket) the order belongs to. */
   readonly ocoGroup?: string;
+  /** A bracket entry: the exits its fills place. */
+  readonly takeProfit?: ExitLegRequest;
+  readonly stopLoss?: ExitLegRequest;
   readonly executedQty: string;
   readonly cumulativeQuoteQty: string;
   readonly createdAt: number;

@@ -18,7 +18,7 @@ import type { KernelEvent } from '../core/kernel/events.js';
 import type { CancelOrderInput, KernelInput, PlaceOrderInput } from '../core/kernel/inputs.js';
 import type { Kernel } from '../core/kernel/kernel.js';
 import { formatFixed } from '../core/money/fixed.js';
-import type { Order } from '../core/orders/order.js';
+import type { ExitLeg, Order } from '../core/orders/order.js';
 import { rejection, type RejectionCode } from '../core/orders/rejection.js';
 import { InputRefusedError } from '../engine/input-guard.js';
 import type { EventWait } from './event-waiter.js';
@@ -30,6 +30,7 @@ import {
   type BalancesView,
   type ExecutionError,
   type ExecutionResult,
+  type ExitLegRequest,
   type OrderExecutionService,
   type OrderRef,
   type OrderView,
@@ -66,6 +67,7 @@ export class PaperExecutionService implements OrderExecutionService {
 
   async placeOrder(accountId: string, request: PlaceOrderRequest): Promise<ExecutionResult<OrderView>> {
     const clientOrderId = request.clientOrderId ?? generateClientOrderId();
+    const bracket = request.takeProfit !== undefined || request.stopLoss !== undefined;
     const input: PlaceOrderInput = {
       kind: 'order.place',
       time: this.time(),
@@ -82,7 +84,10 @@ export class PaperExecutionService implements OrderExecutionService {
         activationPrice: request.activationPrice,
         callbackRate: request.callbackRate,
         reduceOnly: request.reduceOnly,
-        ocoGroup: request.ocoGroup,
+        // A bracket's group is named after its entry unless the request names it.
+        ocoGroup: request.ocoGroup ?? (bracket ? clientOrderId : undefined),
+        takeProfit: request.takeProfit,
+        stopLoss: request.stopLoss,
       }),
     };
     const isAnswer = (e: KernelEvent): boolean =>
@@ -213,12 +218,18 @@ export function paperOrderView(order: Readonly<Order>): OrderView {
     ...(order.activationPrice !== undefined ? { activationPrice: formatFixed(order.activationPrice) } : {}),
     ...(order.callbackRate !== undefined ? { callbackRate: formatFixed(order.callbackRate) } : {}),
     ...(order.ocoGroup !== undefined ? { ocoGroup: order.ocoGroup } : {}),
+    ...(order.bracket?.takeProfit !== undefined ? { takeProfit: exitLegView(order.bracket.takeProfit) } : {}),
+    ...(order.bracket?.stopLoss !== undefined ? { stopLoss: exitLegView(order.bracket.stopLoss) } : {}),
     executedQty: formatFixed(order.executedQty),
     cumulativeQuoteQty: formatFixed(order.cumulativeQuoteQty),
     createdAt: order.arrivesAt,
     updatedAt: order.updatedAt,
     mode: 'paper',
   };
+}
+
+function exitLegView(leg: ExitLeg): ExitLegRequest {
+  return { stopPrice: formatFixed(leg.stopPrice), ...(leg.price !== undefined ? { price: formatFixed(leg.price) } : {}) };
 }
 
 function reject(code: RejectionCode, detail?: string): ExecutionError {

@@ -1,0 +1,67 @@
+/**
+ * Order lists (paper): an OCO pair, or a bracket (an entry, then the OCO exits its fills place),
+ * found by their group id, shown and cancelled as one. The REST routes (oco-routes.ts), the
+ * WebSocket (`{"op":"cancelGroup"}`) and the Binance dialect's orderList endpoints share these.
+ *
+ * A list's status is Binance's `listOrderStatus`: EXECUTING while one of its orders is open (or a
+ * bracket's entry may still place exits), ALL_DONE after. Its kind is Binance's contingency: OCO,
+ * or BRACKET when an entry carries the exits (Binance's OTOCO).
+ */
+import type { Order } from '../core/orders/order.js';
+import { isOpenStatus } from '../core/orders/order-status.js';
+import { paperOrderView } from '../execution/paper-execution-service.js';
+import type { AuditCall } from './dialect-kit/facade-calls.js';
+import type { OrderView, ServiceDeps } from './service-deps.js';
+
+export interface OrderGroupView {
+  readonly ocoGroup: string;
+  readonly symbol: string;
+  readonly contingencyType: 'OCO' | 'BRACKET';
+  readonly listOrderStatus: 'EXECUTING' | 'ALL_DONE';
+  /** The entry first (a bracket), then the exits, in the order they were placed. */
+  readonly orders: readonly OrderView[];
+}
+
+/** The account's orders in the group, oldest first (the kernel's order); empty when there is no such group. */
+export function groupOrders(deps: ServiceDeps, accountId: string, group: string): Readonly<Order>[] {
+  return deps.hub.kernel
+    .orders(accountId)
+    .filter((o) => o.ocoGroup === group)
+    .sort((a, b) => Number(a.id) - Number(b.id));
+}
+
+/** The group as one view; undefined when the account has no order in it. */
+export function groupView(deps: ServiceDeps, accountId: string, group: string): OrderGroupView | undefined {
+  const orders = groupOrders(deps, accountId, group);
+  if (orders.length === 0) return undefined;
+  return {
+    ocoGroup: group,
+    symbol: orders[0]!.symbol,
+    contingencyType: orders.some((o) => o.bracket !== undefined) ? 'BRACKET' : 'OCO',
+    listOrderStatus: orders.some((o) => isOpenStatus(o.status)) ? 'EXECUTING' : 'ALL_DONE',
+    orders: orders.map(paperOrderView),
+  };
+}
+
+export type CancelGroupResult = { readonly ok: true; readonly value: OrderGroupView } | { readonly ok: false; readonly error: { readonly code: 'UNKNOWN_ORDER' | 'ORDER_NOT_OPEN'; readonly message: string } };
+
+/**
+ * Cancels every open order of the group through the facade: a bracket's entry first, so that no
+ * later fill of it places exits, then the exits. An order that ended meanwhile is left as it is.
+ * Refusals: UNKNOWN_ORDER (no such group for this account), ORDER_NOT_OPEN (nothing left to cancel).
+ */
+export async function cancelGroup(deps: ServiceDeps, audit: AuditCall, accountId: string, group: string): Promise<CancelGroupResult> {
+  const before = groupOrders(deps, accountId, group);
+  if (before.length === 0) return { ok: false, error: { code: 'UNKNOWN_ORDER', message: `no order group ${group}` } };
+  if (!before.some((o) => isOpenStatus(o.status))) return { ok: false, error: { code: 'ORDER_NOT_OPEN', message: `order group ${group} has no open order` } };
+  // An entry's fill between two cancels could place exits: look again until nothing is open.
+  for (let pass = 0; pass < 3; pass += 1) {
+    const open = groupOrders(deps, accountId, group)
+      .filter((o) => isOpenStatus(o.status))
+      .sort((a, b) => Number(b.bracket !== undefined) - Number(a.bracket !== undefined));
+    if (open.length === 0) break;
+    for (const order of open) await deps.execution.cancelOrder(accountId, { orderId: order.id });
+  }
+  await audit('group.cancel', accountId, { ocoGroup: group });
+  return { ok: true, value: groupView(deps, accountId, group)! };
+}
