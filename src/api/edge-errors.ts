@@ -21,7 +21,7 @@ export interface EdgeError {
 }
 
 /** Paths answered in MEXC's error shape. */
-const MEXC_PREFIXES = ['/api/v3/', '/api/v3?', '/api/v1/contract/'];
+const MEXC_PREFIXES = ['/api/v3/', '/api/v3?'];
 
 export function isMexcPath(url: string): boolean {
   return url === '/api/v3' || MEXC_PREFIXES.some((p) => url.startsWith(p));

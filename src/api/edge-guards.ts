@@ -34,11 +34,11 @@ export const ACCOUNT_KEY = { auth: 'account' } as const;
 /** Route options of a native route that needs the admin key. */
 export const ADMIN_KEY_ONLY = { auth: 'admin' } as const;
 
-/** The key a request presents, in any dialect (native Bearer, MEXC's or Binance's key header). */
+/** The key a request presents, in any dialect (native Bearer, MEXC's, Binance's or MEXC contract's key header). */
 export function presentedKey(request: FastifyRequest): string | undefined {
   const bearer = bearerToken(request);
   if (bearer !== undefined) return bearer;
-  for (const header of ['x-mexc-apikey', 'x-mbx-apikey']) {
+  for (const header of ['x-mexc-apikey', 'x-mbx-apikey', 'apikey']) {
     const given = request.headers[header];
     const value = Array.isArray(given) ? given[0] : given;
     if (value !== undefined && value !== '') return value;

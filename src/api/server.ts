@@ -29,6 +29,7 @@ import { registerCandleRoutes } from './candle-routes.js';
 import { edgeErrorOf, isMexcPath, mexcBodyOf, nativeBody, type EdgeError } from './edge-errors.js';
 import { binanceBodyOf, isBinancePath } from './binance/binance-errors.js';
 import { registerBinanceStreams } from './binance-streams/index.js';
+import { isMexcContractPath, mexcContractBodyOf } from './mexc-contract/mexc-contract-errors.js';
 import { presentsCredentials, registerEdgeGuards, RouteIndex } from './edge-guards.js';
 import { registerExportRoutes } from './export-routes.js';
 import { registerHealthRoutes } from './health-routes.js';
@@ -76,6 +77,10 @@ function sendEdgeError(request: FastifyRequest, reply: FastifyReply, error: Edge
     const binance = binanceBodyOf(error);
     return reply.code(binance.status).send(binance.body);
   }
+  if (isMexcContractPath(request.url)) {
+    const contract = mexcContractBodyOf(error);
+    return reply.code(contract.status).send(contract.body);
+  }
   if (isMexcPath(request.url)) {
     const mexc = mexcBodyOf(error);
     return reply.code(mexc.status).send(mexc.body);
@@ -109,7 +114,7 @@ export async function buildServer(deps: ServiceDeps, options: ServerOptions = {}
       const packet = (error as { rawPacket?: unknown }).rawPacket;
       const line = Buffer.isBuffer(packet) ? packet.subarray(0, 2048).toString('latin1').split('\r\n', 1)[0]! : '';
       const url = line.split(' ')[1] ?? '';
-      const body = JSON.stringify(isBinancePath(url) ? binanceBodyOf(edge).body : isMexcPath(url) ? mexcBodyOf(edge).body : nativeBody(edge));
+      const body = JSON.stringify(isBinancePath(url) ? binanceBodyOf(edge).body : isMexcContractPath(url) ? mexcContractBodyOf(edge).body : isMexcPath(url) ? mexcBodyOf(edge).body : nativeBody(edge));
       // A HEAD request gets the headers only: bytes after them would be read as the next response.
       const head = line.startsWith('HEAD ');
       socket.end(`HTTP/1.1 ${tooLarge ? '431 Request Header Fields Too Large' : '400 Bad Request'}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${head ? '' : body}`);
@@ -152,7 +157,7 @@ export async function buildServer(deps: ServiceDeps, options: ServerOptions = {}
     if (edge.status === 401 && presentsCredentials(request)) app.authThrottle.failed(request.ip);
     // Our own errors keep their whole body (mexcCode included) on native paths; a dialect's path
     // answers every error in its own shape, whoever raised it (a shared hook, a guard).
-    if (error instanceof HttpError && !isMexcPath(request.url) && !isBinancePath(request.url)) return reply.code(error.status).send(error.body);
+    if (error instanceof HttpError && !isMexcPath(request.url) && !isMexcContractPath(request.url) && !isBinancePath(request.url)) return reply.code(error.status).send(error.body);
     return sendEdgeError(request, reply, edge);
   });
   app.setNotFoundHandler((request, reply) => {

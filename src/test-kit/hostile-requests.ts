@@ -205,8 +205,10 @@ export function hostileRequest(r: Rng, routes: Route[], accounts: Account[], adm
   return { method, path: path + query(r), headers, ...(b.body !== undefined ? { body: b.body } : {}) };
 }
 
-export const isMexc = (path: string) => path.startsWith('/api/v3/') || path.startsWith('/api/v1/contract');
+export const isMexc = (path: string) => path.startsWith('/api/v3/');
 export const isBinance = (path: string) => path.startsWith('/binance/');
+/** MEXC's contract API answers errors as `{success:false,code,message}`. */
+export const isMexcContract = (path: string) => path.startsWith('/api/v1/contract/') || path.startsWith('/api/v1/private/');
 /** The exchange dialects (MEXC under /api/v3, Binance under /binance) answer errors as `{code,msg}`. */
 export const isDialect = (path: string) => isMexc(path) || isBinance(path);
 
@@ -221,6 +223,7 @@ export function shapeProblem(path: string, answer: Answer): string | undefined {
   }
   const o = parsed as Record<string, unknown>;
   if (typeof o !== 'object' || o === null) return 'error body is not an object';
+  if (isMexcContract(path)) return o.success === false && typeof o.code === 'number' && typeof o.message === 'string' ? undefined : 'MEXC contract error without {success:false,code,message}';
   if (isDialect(path)) return typeof o.code === 'number' && typeof o.msg === 'string' ? undefined : 'exchange-dialect error without {code,msg}';
   return typeof o.code === 'string' && typeof o.message === 'string' ? undefined : 'error without {code,message}';
 }

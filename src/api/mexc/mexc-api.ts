@@ -7,7 +7,8 @@
  * Guarantees: every answer on these routes, errors included, is in MEXC's shape (mexc-errors.ts);
  * parameters are read from the query string and a form body, as MEXC reads them (the query wins);
  * signed routes verify key, signature and recvWindow before anything else (mexc-signature.ts).
- * Also answers `GET /api/v1/contract/detail` (no contracts), which ccxt's `loadMarkets` always calls.
+ * Also answers `GET /api/v1/contract/detail` with no contracts, which ccxt's `loadMarkets` always
+ * calls, unless the MEXC contract API (registered before it) lists the perpetuals there.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AccountProfile } from '../../persistence/credential-store.js';
@@ -80,7 +81,9 @@ export async function registerMexcApi(app: FastifyInstance, deps: ServiceDeps, o
     // MEXC takes signed parameters in a form body too; keep it raw, the signature covers it as sent.
     acceptRawFormBodies(scope);
     scope.setErrorHandler(mexcErrorHandler);
-    scope.get('/api/v1/contract/detail', { schema: { tags: ['mexc v3'] } }, async () => ({ success: true, code: 0, data: [] }));
+    if (!scope.hasRoute({ method: 'GET', url: '/api/v1/contract/detail' })) {
+      scope.get('/api/v1/contract/detail', { schema: { tags: ['mexc v3'] } }, async () => ({ success: true, code: 0, data: [] }));
+    }
     registerMexcMarketRoutes(scope, context);
     registerMexcTradingRoutes(scope, context);
   });

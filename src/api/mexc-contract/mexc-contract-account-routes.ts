@@ -1,0 +1,208 @@
+/**
+ * MEXC contract account, positions and leverage (`/api/v1/private/account/*`, `position/*`):
+ * assets, open positions, closed positions, leverage (get and change) and position mode. A futures
+ * account has one settlement asset and one-way positions (docs/adr/0006), so MEXC's position mode
+ * is always 2 (one-way) and the long and short leverage of a symbol are the same setting.
+ *
+ * Assets: `cashBalance` is the free cash, `positionMargin` the positions' margin, `frozenBalance`
+ * what open orders reserve, `availableBalance` what new orders may use (cross: less unrealized
+ * losses), `equity` = cash + margin + reservations + unrealized PnL at the mark.
+ * A spot account has no contract assets or positions: empty lists.
+ */
+import type { FastifyInstance } from 'fastify';
+import type { FuturesAccount } from '../../core/accounts/futures-account.js';
+import { liquidationPriceOf } from '../../core/accounts/liquidation-price.js';
+import { div, formatFixed, ONE, parseFixed } from '../../core/money/fixed.js';
+import { unrealizedPnl, type Position } from '../../core/accounts/position.js';
+import { auditCall } from '../dialect-kit/facade-calls.js';
+import { intParam } from '../dialect-kit/request-params.js';
+import { ok, type ContractContext } from './mexc-contract-api.js';
+import { contractErrors } from './mexc-contract-errors.js';
+import { num, positionNumber } from './mexc-contract-mappers.js';
+import { contractOfSymbol, volOf, type Contract } from './mexc-contract-symbols.js';
+
+const tags = ['mexc contract'];
+
+export function registerContractAccountRoutes(app: FastifyInstance, ctx: ContractContext): void {
+  const { deps } = ctx;
+  const kernel = () => deps.hub.kernel;
+  const marks = (symbol: string) => kernel().markPrice(symbol);
+  const futuresOf = (accountId: string): FuturesAccount | undefined => {
+    const account = kernel().account(accountId);
+    return account?.kind === 'futures' ? account : undefined;
+  };
+  const contractNamed = (symbol: string | undefined): Contract => ctx.contract(symbol);
+  const invalid = (detail: string) => contractErrors.param(detail);
+  const audit = auditCall(app, deps, 'mexc-contract', ctx.wallClock);
+
+  const asset = (a: FuturesAccount) => {
+    let positionMargin = 0n;
+    for (const p of a.positions.values()) positionMargin += p.margin;
+    const available = a.available(marks);
+    return {
+      currency: a.settleAsset,
+      positionMargin: num(positionMargin),
+      availableBalance: num(available),
+      cashBalance: num(a.cash),
+      frozenBalance: num(a.reserved),
+      equity: num(a.equity(marks)),
+      unrealized: num(a.unrealized(marks)),
+      bonus: 0,
+      availableCash: num(a.cash),
+      availableOpen: num(available),
+    };
+  };
+
+  app.get('/api/v1/private/account/assets', { schema: { tags } }, async (request) => {
+    const a = futuresOf(ctx.signed(request).accountId);
+    return ok(a === undefined ? [] : [asset(a)]);
+  });
+
+  app.get<{ Params: { currency: string } }>('/api/v1/private/account/asset/:currency', { schema: { tags } }, async (request) => {
+    const a = futuresOf(ctx.signed(request).accountId);
+    if (a === undefined || a.settleAsset !== request.params.currency) throw contractErrors.unknownCurrency();
+    return ok(asset(a));
+  });
+
+  const openPosition = (a: FuturesAccount, p: Position) => {
+    const c = contractOfSymbol(kernel(), p.symbol)!;
+    const mark = marks(p.symbol);
+    const liquidation = liquidationPriceOf(a, p, c.instrument, (s) => kernel().instrument(s), marks);
+    const size = p.size < 0n ? -p.size : p.size;
+    return {
+      positionId: positionNumber(p.id),
+      symbol: c.symbol,
+      positionType: p.size > 0n ? 1 : 2,
+      openType: a.marginMode === 'cross' ? 2 : 1,
+      state: 1,
+      holdVol: num(volOf(c, size)),
+      frozenVol: 0,
+      closeVol: 0,
+      holdAvgPrice: num(p.entryPrice),
+      openAvgPrice: num(p.entryPrice),
+      closeAvgPrice: 0,
+      liquidatePrice: num(liquidation ?? 0n),
+      oim: num(p.margin),
+      im: num(p.margin),
+      holdFee: num(-p.totalFundingPaid),
+      realised: num(p.realizedPnl - p.feesPaid),
+      ...(mark !== undefined ? { unrealised: num(unrealizedPnl(p, mark)) } : {}),
+      leverage: p.leverage,
+      createTime: p.openedAt,
+      updateTime: kernel().now,
+      autoAddIm: false,
+      positionMode: 2,
+    };
+  };
+
+  app.get('/api/v1/private/position/open_positions', { schema: { tags } }, async (request) => {
+    const a = futuresOf(ctx.signed(request).accountId);
+    const symbol = ctx.query(request).symbol;
+    const only = symbol === undefined || symbol === '' ? undefined : contractNamed(symbol).instrument.symbol;
+    if (a === undefined) return ok([]);
+    return ok(a.openPositions().filter((p) => only === undefined || p.symbol === only).map((p) => openPosition(a, p)));
+  });
+
+  app.get('/api/v1/private/position/list/history_positions', { schema: { tags } }, async (request) => {
+    const account = ctx.signed(request);
+    const q = ctx.query(request);
+    const a = futuresOf(account.accountId);
+    if (a === undefined) return ok([]);
+    const only = q.symbol === undefined || q.symbol === '' ? undefined : contractNamed(q.symbol).instrument.symbol;
+    let query = deps.db.selectFrom('positions').selectAll().where('accountId', '=', account.accountId).where('status', '!=', 'OPEN');
+    if (only !== undefined) query = query.where('symbol', '=', only);
+    const closed = (await query.execute()).sort((x, y) => Number(y.closedAt ?? 0) - Number(x.closedAt ?? 0));
+    const size = intParam(q.page_size, 'page_size', 20, 100, invalid);
+    const pageNum = intParam(q.page_num, 'page_num', 1, 1_000_000, invalid);
+    const pageRows = closed.slice((pageNum - 1) * size, pageNum * size);
+    const out = [];
+    for (const row of pageRows) {
+      const c = contractOfSymbol(kernel(), row.symbol);
+      if (c === undefined) continue;
+      // What closed it, from its fills: closed size, average close price, realized PnL less fees.
+      const fills = await deps.db.selectFrom('trades').selectAll().where('accountId', '=', account.accountId).where('positionId', '=', row.id).execute();
+      let closedQty = 0n;
+      let closedQuote = 0n;
+      let realised = 0n;
+      for (const f of fills) {
+        realised += parseFixed(f.pnl ?? '0') - parseFixed(f.fee);
+        if (f.side === 'CLOSE' || f.side === 'PARTIAL_CLOSE') {
+          closedQty += parseFixed(f.size);
+          closedQuote += parseFixed(f.quoteQty);
+        }
+      }
+      out.push({
+        positionId: positionNumber(row.id),
+        symbol: c.symbol,
+        positionType: row.direction === 'LONG' ? 1 : 2,
+        openType: a.marginMode === 'cross' ? 2 : 1,
+        state: 3,
+        holdVol: 0,
+        closeVol: num(volOf(c, closedQty)),
+        openAvgPrice: num(row.entryPrice),
+        closeAvgPrice: num(closedQty > 0n ? formatFixed(div(closedQuote, closedQty, 'half-up')) : '0'),
+        realised: num(realised),
+        holdFee: num(row.totalFundingPaid === '0' ? '0' : formatFixed(-parseFixed(row.totalFundingPaid))),
+        leverage: row.leverage,
+        createTime: Number(row.openedAt),
+        updateTime: Number(row.closedAt ?? row.openedAt),
+        positionMode: 2,
+      });
+    }
+    return ok(out);
+  });
+
+  app.get('/api/v1/private/position/position_mode', { schema: { tags } }, async (request) => {
+    ctx.signed(request);
+    return ok(2);
+  });
+
+  app.get('/api/v1/private/position/leverage', { schema: { tags } }, async (request) => {
+    const a = futuresOf(ctx.signed(request).accountId);
+    const c = contractNamed(ctx.query(request).symbol);
+    if (a === undefined) return ok([]);
+    const leverage = a.leverageOf(c.instrument.symbol);
+    const tier = c.instrument.marginTiers?.find((t) => t.maxLeverage >= leverage) ?? c.instrument.marginTiers?.[0];
+    const mark = marks(c.instrument.symbol);
+    const entry = (positionType: 1 | 2) => ({
+      level: tier === undefined ? 1 : c.instrument.marginTiers!.indexOf(tier) + 1,
+      ...(tier !== undefined && mark !== undefined && mark > 0n ? { maxVol: num(volOf(c, div(tier.notionalCap, mark, 'down'))) } : {}),
+      ...(tier !== undefined ? { mmr: num(tier.maintenanceMarginRate) } : {}),
+      imr: num(div(ONE, BigInt(leverage) * ONE, 'up')),
+      positionType,
+      openType: a.marginMode === 'cross' ? 2 : 1,
+      leverage,
+      limitBySys: false,
+    });
+    return ok([entry(1), entry(2)]);
+  });
+
+  app.post('/api/v1/private/position/change_leverage', { schema: { tags } }, async (request) => {
+    const account = ctx.signed(request);
+    const body = ctx.body(request);
+    if (typeof body !== 'object' || body === null || Array.isArray(body)) throw contractErrors.param('the body must be a JSON object');
+    const b = body as Record<string, unknown>;
+    const leverage = typeof b.leverage === 'string' ? Number(b.leverage) : b.leverage;
+    if (typeof leverage !== 'number' || !Number.isSafeInteger(leverage) || leverage < 1) throw contractErrors.leverage('leverage must be a whole number from 1');
+    const a = futuresOf(account.accountId);
+    if (a === undefined) throw contractErrors.param('this account does not trade futures');
+    let symbol: string;
+    if (b.positionId !== undefined && b.positionId !== null) {
+      const position = a.openPositions().find((p) => String(positionNumber(p.id)) === String(b.positionId));
+      if (position === undefined) throw contractErrors.noPosition();
+      symbol = position.symbol;
+    } else {
+      symbol = contractNamed(typeof b.symbol === 'string' ? b.symbol : undefined).instrument.symbol;
+      if (b.openType !== undefined && Number(b.openType) !== (a.marginMode === 'cross' ? 2 : 1)) {
+        throw contractErrors.wrongOpenType(`this account trades ${a.marginMode} margin (openType ${a.marginMode === 'cross' ? 2 : 1})`);
+      }
+    }
+    const max = kernel().instrument(symbol)?.maxLeverage ?? 1;
+    if (leverage > max) throw contractErrors.leverage(`at most ${max}x on ${symbol}`);
+    const events = await deps.hub.submit({ kind: 'leverage.set', time: deps.hub.now(), account: account.accountId, symbol, leverage });
+    const reply = events.find((e) => e.type === 'LEVERAGE_SET' || e.type === 'LEVERAGE_REJECTED');
+    if (reply?.type !== 'LEVERAGE_SET') throw contractErrors.leverage(reply?.type === 'LEVERAGE_REJECTED' ? (reply.message ?? 'refused') : 'refused');
+    await audit('leverage.set', account.accountId, { symbol, leverage });
+    return ok();
+  });
+}

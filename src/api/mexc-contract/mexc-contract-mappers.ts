@@ -1,0 +1,150 @@
+/**
+ * Our views in MEXC contract response shapes (MEXC futures API docs): contract detail, orders,
+ * deals, positions and assets. Sizes are in contracts (`vol`), prices and amounts in the quote;
+ * numbers are JSON numbers as MEXC sends them (each the shortest decimal that reads back as the same
+ * double: the exact decimal up to 15 significant digits), ids are strings.
+ *
+ * MEXC's sides: 1 open long, 2 close short, 3 open short, 4 close long; in one-way mode a buy is
+ * 1 and a reduce-only buy 2, a sell 3 and a reduce-only sell 4. Order types: 1 limit, 2 post-only,
+ * 3 IOC, 4 FOK, 5 market (6, market at the current price, is answered as 5). States: 2 open
+ * (partially filled included), 3 filled, 4 cancelled (expired and partially cancelled included).
+ */
+import { decimalsOf, div, formatFixed, ONE, parseFixed, type Fixed } from '../../core/money/fixed.js';
+import type { OrderType, Side } from '../../core/orders/order.js';
+import type { AccountFill } from '../dialect-kit/account-history.js';
+import type { OrderView } from '../service-deps.js';
+import { volOf, type Contract } from './mexc-contract-symbols.js';
+
+/** A decimal string as the JSON number MEXC sends. */
+export const num = (text: string | Fixed): number => Number(typeof text === 'string' ? text : formatFixed(text));
+
+export const ORDER_TYPE_OF_CODE: Readonly<Record<number, OrderType>> = { 1: 'LIMIT', 2: 'LIMIT_MAKER', 3: 'IMMEDIATE_OR_CANCEL', 4: 'FILL_OR_KILL', 5: 'MARKET', 6: 'MARKET' };
+const CODE_OF_ORDER_TYPE: Readonly<Partial<Record<OrderType, number>>> = { LIMIT: 1, LIMIT_MAKER: 2, IMMEDIATE_OR_CANCEL: 3, FILL_OR_KILL: 4, MARKET: 5 };
+
+export function sideCodeOf(side: Side, reduceOnly: boolean): 1 | 2 | 3 | 4 {
+  if (side === 'BUY') return reduceOnly ? 2 : 1;
+  return reduceOnly ? 4 : 3;
+}
+
+export function stateOf(status: string): 2 | 3 | 4 {
+  if (status === 'NEW' || status === 'PARTIALLY_FILLED') return 2;
+  return status === 'FILLED' ? 3 : 4;
+}
+
+/** One entry of `GET /api/v1/contract/detail`. */
+export function contractDetail(c: Contract): Record<string, unknown> {
+  const i = c.instrument;
+  const volUnit = div(i.stepSize, c.contractSize, 'half-up');
+  const firstTier = i.marginTiers?.[0];
+  const band = i.priceBand;
+  return {
+    symbol: c.symbol,
+    displayName: `${c.symbol} PERPETUAL`,
+    displayNameEn: `${c.symbol} PERPETUAL`,
+    positionOpenType: 3,
+    baseCoin: i.base,
+    quoteCoin: i.quote,
+    settleCoin: i.quote,
+    contractSize: num(c.contractSize),
+    minLeverage: 1,
+    maxLeverage: i.maxLeverage ?? 1,
+    priceScale: decimalsOf(i.tickSize),
+    volScale: decimalsOf(volUnit),
+    amountScale: i.quoteCommissionPrecision,
+    priceUnit: num(i.tickSize),
+    volUnit: num(volUnit),
+    minVol: num(volOf(c, i.minQty)),
+    maxVol: num(volOf(c, i.maxQty)),
+    ...(band !== undefined ? { bidLimitPriceRate: num(band.bidUp - ONE), askLimitPriceRate: num(ONE - band.askDown) } : {}),
+    takerFeeRate: num(i.takerFee),
+    makerFeeRate: num(i.makerFee),
+    ...(firstTier !== undefined ? { maintenanceMarginRate: num(firstTier.maintenanceMarginRate), initialMarginRate: num(div(ONE, BigInt(firstTier.maxLeverage) * ONE, 'up')) } : {}),
+    state: 0,
+    isNew: false,
+    isHot: false,
+    isHidden: false,
+    apiAllowed: true,
+  };
+}
+
+/** What an order's fills add up to: fees by liquidity and realized profit. */
+export interface OrderFillTotals {
+  readonly takerFee: Fixed;
+  readonly makerFee: Fixed;
+  readonly profit: Fixed;
+  readonly feeAsset: string | undefined;
+}
+
+export function fillTotals(fills: readonly AccountFill[]): OrderFillTotals {
+  let takerFee = 0n;
+  let makerFee = 0n;
+  let profit = 0n;
+  for (const f of fills) {
+    if (f.liquidity === 'TAKER') takerFee += parseFixed(f.fee);
+    else makerFee += parseFixed(f.fee);
+    if (f.realizedPnl !== undefined) profit += parseFixed(f.realizedPnl);
+  }
+  return { takerFee, makerFee, profit, feeAsset: fills[0]?.feeAsset };
+}
+
+/** `GET /api/v1/private/order/get/{order_id}` and the order lists. */
+export function contractOrder(
+  o: OrderView,
+  c: Contract,
+  terms: { readonly reduceOnly: boolean; readonly leverage: number; readonly openType: 1 | 2 },
+  totals: OrderFillTotals,
+): Record<string, unknown> {
+  const executed = parseFixed(o.executedQty);
+  const average = executed > 0n ? formatFixed(div(parseFixed(o.cumulativeQuoteQty), executed, 'half-up')) : '0';
+  return {
+    orderId: o.orderId,
+    symbol: c.symbol,
+    positionId: 0,
+    price: num(o.price ?? '0'),
+    vol: num(volOf(c, o.quantity)),
+    leverage: terms.leverage,
+    side: sideCodeOf(o.side, terms.reduceOnly),
+    category: 1,
+    orderType: CODE_OF_ORDER_TYPE[o.type] ?? 1,
+    dealAvgPrice: num(average),
+    dealVol: num(volOf(c, o.executedQty)),
+    orderMargin: 0,
+    takerFee: num(totals.takerFee),
+    makerFee: num(totals.makerFee),
+    profit: num(totals.profit),
+    feeCurrency: totals.feeAsset ?? c.instrument.quote,
+    openType: terms.openType,
+    state: stateOf(o.status),
+    externalOid: o.clientOrderId,
+    errorCode: 0,
+    usedMargin: 0,
+    createTime: o.createdAt,
+    updateTime: o.updatedAt,
+    positionMode: 2,
+    reduceOnly: terms.reduceOnly,
+  };
+}
+
+/** One entry of `GET /api/v1/private/order/list/order_deals` and `order/deal_details/{order_id}`. */
+export function contractDeal(f: AccountFill, c: Contract, reduceOnly: boolean): Record<string, unknown> {
+  return {
+    id: f.id,
+    symbol: c.symbol,
+    side: sideCodeOf(f.side, reduceOnly),
+    vol: num(volOf(c, f.quantity)),
+    price: num(f.price),
+    feeCurrency: f.feeAsset,
+    fee: num(f.fee),
+    timestamp: f.time,
+    profit: num(f.realizedPnl ?? '0'),
+    category: 1,
+    orderId: f.orderId,
+    positionMode: 2,
+    taker: f.liquidity === 'TAKER',
+  };
+}
+
+/** The numeric MEXC position id of one of the kernel's (`<account>:<symbol>:<seq>`): its sequence number. */
+export function positionNumber(kernelPositionId: string): number {
+  return Number(kernelPositionId.slice(kernelPositionId.lastIndexOf(':') + 1));
+}

@@ -1,0 +1,227 @@
+/**
+ * MEXC contract orders (`/api/v1/private/order/*`): create (and its older name submit), cancel by
+ * ids, cancel all, get by id or external id, open orders, history and deals. Orders, cancels and
+ * queries go through the paper/live facade and into the audit log as the native routes do: an order
+ * placed here is the native API's order, its size converted from contracts to base units.
+ *
+ * Accepted: order types 1 limit, 2 post-only, 3 IOC, 4 FOK, 5 and 6 market; sides 1–4 in one-way
+ * mode (2 and 4 are reduce-only); `openType` must be the account's margin mode (1 isolated,
+ * 2 cross: papertrade sets it per account); `leverage`, when sent, must be the symbol's current
+ * leverage (change it with `position/change_leverage`). Refused: take-profit and stop-loss prices
+ * attached to an order, and hedge mode.
+ */
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { isDecimalString } from '../../core/money/fixed.js';
+import type { AccountProfile } from '../../persistence/credential-store.js';
+import { accountFills, accountOrders, type AccountFill } from '../dialect-kit/account-history.js';
+import { auditCall, cancelOpenOrders, outcomeOf } from '../dialect-kit/facade-calls.js';
+import { intParam, optionalInt } from '../dialect-kit/request-params.js';
+import type { ExecutionResult, OrderView, PlaceOrderRequest } from '../service-deps.js';
+import { ok, type ContractContext } from './mexc-contract-api.js';
+import { contractErrorOf, contractErrors } from './mexc-contract-errors.js';
+import { contractDeal, contractOrder, fillTotals, ORDER_TYPE_OF_CODE } from './mexc-contract-mappers.js';
+import { contractOfSymbol, quantityOfVol, type Contract } from './mexc-contract-symbols.js';
+
+const tags = ['mexc contract'];
+const EXTERNAL_OID = /^[A-Za-z0-9_.:-]{1,32}$/;
+
+/** A JSON number or numeric string as the decimal text it stands for; undefined when absent. */
+function decimalField(body: Record<string, unknown>, name: string): string | undefined {
+  const value = body[name];
+  if (value === undefined || value === null || value === '') return undefined;
+  const text = typeof value === 'number' ? String(value) : value;
+  if (!isDecimalString(text) || text.startsWith('-')) throw contractErrors.param(`${name} must be a positive decimal`);
+  return text;
+}
+
+function intField(body: Record<string, unknown>, name: string): number | undefined {
+  const value = body[name];
+  if (value === undefined || value === null || value === '') return undefined;
+  const n = typeof value === 'string' ? Number(value) : value;
+  if (typeof n !== 'number' || !Number.isSafeInteger(n)) throw contractErrors.param(`${name} must be an integer`);
+  return n;
+}
+
+export function registerContractOrderRoutes(app: FastifyInstance, ctx: ContractContext): void {
+  const { deps } = ctx;
+  const kernel = () => deps.hub.kernel;
+  const audit = auditCall(app, deps, 'mexc-contract', ctx.wallClock);
+  const invalid = (detail: string) => contractErrors.param(detail);
+  const unwrap = <T>(result: ExecutionResult<T>): T => {
+    if (!result.ok) throw contractErrorOf(result.error);
+    return result.value;
+  };
+  const contractNamed = (symbol: unknown): Contract => ctx.contract(symbol);
+  const openTypeOf = (accountId: string): 1 | 2 => {
+    const account = kernel().account(accountId);
+    return account?.kind === 'futures' && account.marginMode === 'cross' ? 2 : 1;
+  };
+
+  /** The MEXC order of one of the account's orders on a perpetual, with its fills' fees and profit. */
+  const view = (accountId: string, o: OrderView, fills: readonly AccountFill[]): Record<string, unknown> => {
+    const c = contractOfSymbol(kernel(), o.symbol);
+    if (c === undefined) throw contractErrors.unknownOrder();
+    const order = kernel().order(o.orderId);
+    return contractOrder(o, c, { reduceOnly: order?.reduceOnly ?? false, leverage: order?.leverage ?? 1, openType: openTypeOf(accountId) }, fillTotals(fills));
+  };
+  const fillsByOrder = async (accountId: string, symbol: string): Promise<Map<string, AccountFill[]>> => {
+    const byOrder = new Map<string, AccountFill[]>();
+    for (const f of await accountFills(deps, ctx.tape, accountId, { symbol })) {
+      const list = byOrder.get(f.orderId) ?? [];
+      list.push(f);
+      byOrder.set(f.orderId, list);
+    }
+    return byOrder;
+  };
+  const views = async (accountId: string, orders: readonly OrderView[]): Promise<Record<string, unknown>[]> => {
+    const fills = new Map<string, Map<string, AccountFill[]>>();
+    const out: Record<string, unknown>[] = [];
+    for (const o of orders) {
+      if (!fills.has(o.symbol)) fills.set(o.symbol, await fillsByOrder(accountId, o.symbol));
+      out.push(view(accountId, o, fills.get(o.symbol)!.get(o.orderId) ?? []));
+    }
+    return out;
+  };
+  const oneView = async (accountId: string, o: OrderView) => (await views(accountId, [o]))[0]!;
+
+  /** The order a MEXC `order/create` body describes, validated as MEXC does. */
+  const orderRequest = (account: AccountProfile, raw: unknown): PlaceOrderRequest => {
+    if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw contractErrors.param('the body must be a JSON object');
+    const body = raw as Record<string, unknown>;
+    const c = contractNamed(body.symbol);
+    const vol = decimalField(body, 'vol');
+    if (vol === undefined) throw contractErrors.param('vol is required');
+    const side = intField(body, 'side');
+    if (side === undefined || side < 1 || side > 4) throw contractErrors.param('side must be 1 (open long), 2 (close short), 3 (open short) or 4 (close long)');
+    const typeCode = intField(body, 'type');
+    const type = typeCode === undefined ? undefined : ORDER_TYPE_OF_CODE[typeCode];
+    if (type === undefined) throw contractErrors.param('type must be 1 (limit), 2 (post only), 3 (IOC), 4 (FOK), 5 or 6 (market)');
+    const openType = intField(body, 'openType');
+    if (openType !== 1 && openType !== 2) throw contractErrors.wrongOpenType('openType must be 1 (isolated) or 2 (cross)');
+    const accountOpenType = openTypeOf(account.accountId);
+    if (openType !== accountOpenType) throw contractErrors.wrongOpenType(`this account trades ${accountOpenType === 1 ? 'isolated margin (openType 1)' : 'cross margin (openType 2)'}`);
+    if (body.positionMode !== undefined && intField(body, 'positionMode') !== 2) throw contractErrors.notSupported('hedge mode (positionMode 1)');
+    for (const name of ['stopLossPrice', 'takeProfitPrice']) if (body[name] !== undefined && body[name] !== null) throw contractErrors.notSupported(name);
+    const leverage = intField(body, 'leverage');
+    const state = kernel().account(account.accountId);
+    if (leverage !== undefined && state?.kind === 'futures' && leverage !== state.leverageOf(c.instrument.symbol)) {
+      throw contractErrors.leverage(`${c.symbol} trades at ${state.leverageOf(c.instrument.symbol)}x; change it with position/change_leverage first`);
+    }
+    const externalOid = body.externalOid;
+    if (externalOid !== undefined && (typeof externalOid !== 'string' || !EXTERNAL_OID.test(externalOid))) throw contractErrors.param('externalOid: up to 32 letters, digits, _ . : -');
+    const price = decimalField(body, 'price');
+    if (type !== 'MARKET' && price === undefined) throw contractErrors.param('price is required');
+    return {
+      symbol: c.instrument.symbol,
+      side: side === 1 || side === 2 ? 'BUY' : 'SELL',
+      type,
+      quantity: quantityOfVol(c, vol),
+      ...(type !== 'MARKET' ? { price: price! } : {}),
+      ...(side === 2 || side === 4 ? { reduceOnly: true } : {}),
+      ...(typeof externalOid === 'string' ? { clientOrderId: externalOid } : {}),
+    };
+  };
+
+  const place = async (request: FastifyRequest): Promise<OrderView> => {
+    const account = ctx.signed(request);
+    const order = orderRequest(account, ctx.body(request));
+    const result = await deps.execution.placeOrder(account.accountId, order);
+    await audit('order.place', account.accountId, { request: order, result: outcomeOf(result) });
+    return unwrap(result);
+  };
+
+  app.post('/api/v1/private/order/create', { schema: { tags } }, async (request) => {
+    const placed = await place(request);
+    return ok({ orderId: placed.orderId, ts: placed.createdAt });
+  });
+
+  app.post('/api/v1/private/order/submit', { schema: { tags } }, async (request) => ok((await place(request)).orderId));
+
+  app.post('/api/v1/private/order/cancel', { schema: { tags } }, async (request) => {
+    const account = ctx.signed(request);
+    const ids = ctx.body(request);
+    if (!Array.isArray(ids) || ids.length === 0 || ids.length > 50) throw contractErrors.param('the body must be an array of 1 to 50 order ids');
+    const results = [];
+    for (const id of ids) {
+      const orderId = String(id);
+      const result = await deps.execution.cancelOrder(account.accountId, { orderId });
+      await audit('order.cancel', account.accountId, { orderId, result: result.ok ? { status: result.value.status } : result.error });
+      const error = result.ok ? undefined : contractErrorOf(result.error);
+      results.push({ orderId, errorCode: error?.code ?? 0, errorMsg: error?.msg ?? 'success' });
+    }
+    return ok(results);
+  });
+
+  app.post('/api/v1/private/order/cancel_all', { schema: { tags } }, async (request) => {
+    const account = ctx.signed(request);
+    const body = ctx.body(request) as Record<string, unknown>;
+    const symbol = body.symbol === undefined || body.symbol === '' ? undefined : contractNamed(body.symbol).instrument.symbol;
+    unwrap(await cancelOpenOrders(deps, audit, account.accountId, symbol));
+    return ok();
+  });
+
+  app.get<{ Params: { order_id: string } }>('/api/v1/private/order/get/:order_id', { schema: { tags } }, async (request) => {
+    const account = ctx.signed(request);
+    return ok(await oneView(account.accountId, unwrap(await deps.execution.getOrder(account.accountId, { orderId: request.params.order_id }))));
+  });
+
+  app.get<{ Params: { symbol: string; external_oid: string } }>('/api/v1/private/order/external/:symbol/:external_oid', { schema: { tags } }, async (request) => {
+    const account = ctx.signed(request);
+    const c = contractNamed(request.params.symbol);
+    return ok(await oneView(account.accountId, unwrap(await deps.execution.getOrder(account.accountId, { clientOrderId: request.params.external_oid, symbol: c.instrument.symbol }))));
+  });
+
+  /** A page of a newest-first list: `page_num` from 1, `page_size` (default 20, at most 100). */
+  const page = <T>(items: readonly T[], q: Record<string, string>): T[] => {
+    const num = intParam(q.page_num, 'page_num', 1, 1_000_000, invalid);
+    const size = intParam(q.page_size, 'page_size', 20, 100, invalid);
+    return items.slice((num - 1) * size, num * size);
+  };
+  const newestFirst = (orders: readonly OrderView[]) => [...orders].sort((a, b) => b.createdAt - a.createdAt || Number(b.orderId) - Number(a.orderId));
+
+  const openOrders = async (request: FastifyRequest, symbol: string | undefined) => {
+    const account = ctx.signed(request);
+    const engineSymbol = symbol === undefined || symbol === '' ? undefined : contractNamed(symbol).instrument.symbol;
+    const open = unwrap(await deps.execution.openOrders(account.accountId, engineSymbol)).filter((o) => contractOfSymbol(kernel(), o.symbol) !== undefined);
+    return ok(await views(account.accountId, page(newestFirst(open), ctx.query(request))));
+  };
+  app.get<{ Params: { symbol: string } }>('/api/v1/private/order/list/open_orders/:symbol', { schema: { tags } }, async (request) => openOrders(request, request.params.symbol));
+  app.get('/api/v1/private/order/list/open_orders', { schema: { tags } }, async (request) => openOrders(request, ctx.query(request).symbol));
+
+  app.get('/api/v1/private/order/list/history_orders', { schema: { tags } }, async (request) => {
+    const account = ctx.signed(request);
+    const q = ctx.query(request);
+    const start = optionalInt(q.start_time, 'start_time', invalid);
+    const end = optionalInt(q.end_time, 'end_time', invalid);
+    const states = q.states === undefined || q.states === '' ? undefined : new Set(q.states.split(',').map(Number));
+    const sides = q.side === undefined || q.side === '' ? undefined : Number(q.side);
+    const symbols = q.symbol !== undefined && q.symbol !== '' ? [contractNamed(q.symbol)] : undefined;
+    const engineSymbols = symbols?.map((c) => c.instrument.symbol) ?? [...new Set(kernel().orders(account.accountId).map((o) => o.symbol))].filter((s) => contractOfSymbol(kernel(), s) !== undefined);
+    const orders = engineSymbols.flatMap((s) => accountOrders(deps, account.accountId, s, start, end));
+    const all = await views(account.accountId, newestFirst(orders));
+    const wanted = all.filter((o) => (states === undefined || states.has(o.state as number)) && (sides === undefined || o.side === sides));
+    return ok(page(wanted, q));
+  });
+
+  const deals = async (accountId: string, c: Contract, q: { orderId?: string; start?: number; end?: number }) => {
+    const fills = await accountFills(deps, ctx.tape, accountId, { symbol: c.instrument.symbol, ...q });
+    return fills.reverse().map((f) => contractDeal(f, c, kernel().order(f.orderId)?.reduceOnly ?? false));
+  };
+
+  app.get('/api/v1/private/order/list/order_deals', { schema: { tags } }, async (request) => {
+    const account = ctx.signed(request);
+    const q = ctx.query(request);
+    const c = contractNamed(q.symbol);
+    const start = optionalInt(q.start_time, 'start_time', invalid);
+    const end = optionalInt(q.end_time, 'end_time', invalid);
+    return ok(page(await deals(account.accountId, c, { ...(start !== undefined ? { start } : {}), ...(end !== undefined ? { end } : {}) }), q));
+  });
+
+  app.get<{ Params: { order_id: string } }>('/api/v1/private/order/deal_details/:order_id', { schema: { tags } }, async (request) => {
+    const account = ctx.signed(request);
+    const order = unwrap(await deps.execution.getOrder(account.accountId, { orderId: request.params.order_id }));
+    const c = contractOfSymbol(kernel(), order.symbol);
+    if (c === undefined) throw contractErrors.unknownOrder();
+    return ok(await deals(account.accountId, c, { orderId: order.orderId }));
+  });
+}
