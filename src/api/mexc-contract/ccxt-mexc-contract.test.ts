@@ -177,8 +177,12 @@ describe("ccxt's mexc class trades swaps on papertrade's MEXC contract API", () 
     expect(await mexc.fetchOrder(resting, SYMBOL)).toMatchObject({ status: 'open', price: bid - 1000, amount: 20, filled: 0 });
     expect(infoOf(await mexc.fetchOrder(restingMaker, SYMBOL))).toMatchObject({ orderType: 2, state: 2, vol: 30 });
     expect(await native(`/api/orders/${resting}`)).toMatchObject({ orderId: resting, clientOrderId: 'ccxt-swap-limit', status: 'NEW', quantity: '0.002', type: 'LIMIT', mode: 'paper' });
-    const balance = await mexc.fetchBalance({ type: 'swap' });
-    expect(balance.USDT!.used).toBeGreaterThan(0);
+    // What the two orders reserve is the account's frozen balance, at least their notional / 20.
+    const open = await mexc.fetchOpenOrders(SYMBOL);
+    const reserved = open.reduce((s, o) => s + fixed(infoOf(o).orderMargin), 0n);
+    const assets = infoOf(await mexc.fetchBalance({ type: 'swap' })).data as Info[];
+    expect(fixed(assets[0]!.frozenBalance)).toBe(reserved);
+    expect(reserved).toBeGreaterThanOrEqual((fixed(bid - 1000) * parseFixed('0.002') + fixed(bid - 500) * parseFixed('0.003')) / E18 / 20n);
     const ask = Number(top().asks[0]![0]);
     await expect(mexc.createOrder(SYMBOL, 'limit', 'buy', 10, ask + 1, { postOnly: true })).rejects.toThrow(ccxt.InvalidOrder);
   });

@@ -51,10 +51,13 @@ describe("the MEXC contract API's signing and envelope", () => {
     expect((await service.app.inject({ method: 'GET', url: '/api/v1/private/account/assets' })).json()).toMatchObject({ success: false, code: 401 });
     const good = signed('account/assets', 'GET', {});
     expect((await service.app.inject({ method: 'GET', url: good.url, headers: { ...good.headers, ApiKey: 'pt_unknown' } })).json()).toMatchObject({ success: false, code: 401 });
-    const stale = { ...good.headers, 'Request-Time': String(Date.now() - 11_000) };
+    // Signed 20 s ago (accessKey + Request-Time, no parameters): stale in the default 10-second
+    // window, admitted in a 30-second Recv-Window (the signature covers the time, not the window).
+    const old = String(Date.now() - 20_000);
+    const stale = { ...good.headers, 'Request-Time': old, Signature: createHmac('sha256', account.apiSecret).update(`${account.apiKey}${old}`).digest('hex') };
     expect((await service.app.inject({ method: 'GET', url: good.url, headers: stale })).json()).toMatchObject({ success: false, code: 513 });
-    // A 30-second Recv-Window admits it (the signature covers the time, not the window).
-    expect((await service.app.inject({ method: 'GET', url: good.url, headers: { ...good.headers, 'Request-Time': good.headers['Request-Time']!, 'Recv-Window': '30' } })).json()).toMatchObject({ success: true });
+    expect((await service.app.inject({ method: 'GET', url: good.url, headers: { ...stale, 'Recv-Window': '30' } })).json()).toMatchObject({ success: true });
+    expect((await service.app.inject({ method: 'GET', url: good.url, headers: { ...stale, 'Recv-Window': '61' } })).json()).toMatchObject({ success: false, code: 513 });
     const post = signed('order/cancel', 'POST', ['1']);
     const broken = await service.app.inject({ method: 'POST', url: post.url, headers: post.headers, payload: '[1' });
     expect(broken.json()).toMatchObject({ success: false, code: 602 }); // the signature covers the body as sent

@@ -87,11 +87,14 @@ export function fillTotals(fills: readonly AccountFill[]): OrderFillTotals {
   return { takerFee, makerFee, profit, feeAsset: fills[0]?.feeAsset };
 }
 
-/** `GET /api/v1/private/order/get/{order_id}` and the order lists. */
+/**
+ * `GET /api/v1/private/order/get/{order_id}` and the order lists. `orderMargin` is what the order
+ * still reserves; the position an order opened is not tracked per order, so `positionId` is absent.
+ */
 export function contractOrder(
   o: OrderView,
   c: Contract,
-  terms: { readonly reduceOnly: boolean; readonly leverage: number; readonly openType: 1 | 2 },
+  terms: { readonly reduceOnly: boolean; readonly leverage: number; readonly openType: 1 | 2; readonly orderMargin: Fixed },
   totals: OrderFillTotals,
 ): Record<string, unknown> {
   const executed = parseFixed(o.executedQty);
@@ -99,7 +102,6 @@ export function contractOrder(
   return {
     orderId: o.orderId,
     symbol: c.symbol,
-    positionId: 0,
     price: num(o.price ?? '0'),
     vol: num(volOf(c, o.quantity)),
     leverage: terms.leverage,
@@ -108,7 +110,7 @@ export function contractOrder(
     orderType: CODE_OF_ORDER_TYPE[o.type] ?? 1,
     dealAvgPrice: num(average),
     dealVol: num(volOf(c, o.executedQty)),
-    orderMargin: 0,
+    orderMargin: num(terms.orderMargin),
     takerFee: num(totals.takerFee),
     makerFee: num(totals.makerFee),
     profit: num(totals.profit),
@@ -117,7 +119,6 @@ export function contractOrder(
     state: stateOf(o.status),
     externalOid: o.clientOrderId,
     errorCode: 0,
-    usedMargin: 0,
     createTime: o.createdAt,
     updateTime: o.updatedAt,
     positionMode: 2,

@@ -62,7 +62,7 @@ export function registerContractOrderRoutes(app: FastifyInstance, ctx: ContractC
     const c = contractOfSymbol(kernel(), o.symbol);
     if (c === undefined) throw contractErrors.unknownOrder();
     const order = kernel().order(o.orderId);
-    return contractOrder(o, c, { reduceOnly: order?.reduceOnly ?? false, leverage: order?.leverage ?? 1, openType: openTypeOf(accountId) }, fillTotals(fills));
+    return contractOrder(o, c, { reduceOnly: order?.reduceOnly ?? false, leverage: order?.leverage ?? 1, openType: openTypeOf(accountId), orderMargin: order?.locked ?? 0n }, fillTotals(fills));
   };
   const fillsByOrder = async (accountId: string, symbol: string): Promise<Map<string, AccountFill[]>> => {
     const byOrder = new Map<string, AccountFill[]>();
