@@ -5,8 +5,9 @@
  * (https://developers.binance.com/docs/derivatives/usds-margined-futures/user-data-streams):
  * `ORDER_TRADE_UPDATE`, `ACCOUNT_UPDATE`.
  *
- * An order's terms (type, time in force, price, stop price, quantity) come from the spot REST
- * mappers (binance-mappers.ts), so a report says what `GET /api/v3/order` says; the execution
+ * An order's terms (type, time in force, price, stop price, quantity) come from the REST mappers
+ * (binance-mappers.ts, usdm-mappers.ts), so a report says what `GET /api/v3/order` or
+ * `GET /fapi/v1/order` says; the execution
  * (`x`), status (`X`), last and cumulative quantities come from the event itself, so several fills
  * in one step each report their own figures. Not modelled: order lists (`g` is -1), self-trade
  * prevention (`V` NONE), iceberg quantities (`F` 0), reject reports (an order the kernel refuses is
@@ -14,10 +15,10 @@
  */
 import type { FillEvent, KernelEvent, OrderDoneEvent, OrderNewEvent, PositionEvent } from '../../core/kernel/events.js';
 import type { Kernel } from '../../core/kernel/kernel.js';
-import { div, formatFixed, parseFixed } from '../../core/money/fixed.js';
-import type { OrderType } from '../../core/orders/order.js';
+import { div, formatFixed, parseFixed, roundToDecimals } from '../../core/money/fixed.js';
 import { paperOrderView } from '../../execution/index.js';
 import { binanceOrder, binanceStatusOf, idNumber } from '../binance/binance-mappers.js';
+import { usdmOrder, usdmTypeOf } from '../binance-usdm/usdm-mappers.js';
 
 export type OrderEvent = OrderNewEvent | FillEvent | OrderDoneEvent;
 
@@ -92,36 +93,14 @@ export function balanceUpdate(at: number, asset: string, delta: bigint): Record<
   return { e: 'balanceUpdate', E: at, a: asset, d: formatFixed(delta), T: at };
 }
 
-/** Our order types as USD-M names them, with their time in force. */
-function futuresTypeOf(type: OrderType): { o: string; f: string } {
-  switch (type) {
-    case 'IMMEDIATE_OR_CANCEL':
-      return { o: 'LIMIT', f: 'IOC' };
-    case 'FILL_OR_KILL':
-      return { o: 'LIMIT', f: 'FOK' };
-    case 'LIMIT_MAKER':
-      return { o: 'LIMIT', f: 'GTX' };
-    case 'STOP_LOSS':
-      return { o: 'STOP_MARKET', f: 'GTC' };
-    case 'STOP_LOSS_LIMIT':
-      return { o: 'STOP', f: 'GTC' };
-    case 'TAKE_PROFIT':
-      return { o: 'TAKE_PROFIT_MARKET', f: 'GTC' };
-    case 'TAKE_PROFIT_LIMIT':
-      return { o: 'TAKE_PROFIT', f: 'GTC' };
-    default:
-      return { o: type, f: 'GTC' };
-  }
-}
-
 /** USD-M `ORDER_TRADE_UPDATE` (https://developers.binance.com/docs/derivatives/usds-margined-futures/user-data-streams/Event-Order-Update). */
 export function orderTradeUpdate(e: OrderEvent, kernel: Kernel): Record<string, unknown> {
   const order = kernel.order(e.orderId);
+  const terms = order !== undefined ? usdmOrder(paperOrderView(order), order) : undefined;
   const x = executionOf(e);
-  const { o, f } = futuresTypeOf(e.orderType);
-  const executed = parseFixed(x.z ?? (order !== undefined ? formatFixed(order.executedQty) : '0'));
-  const quote = parseFixed(x.Z ?? (order !== undefined ? formatFixed(order.cumulativeQuoteQty) : '0'));
-  const fill = e.type === 'FILL' ? e : undefined;
+  const { type, timeInForce } = usdmTypeOf(e.orderType);
+  const executed = parseFixed(x.z ?? String(terms?.executedQty ?? '0'));
+  const quote = parseFixed(x.Z ?? String(terms?.cumQuote ?? '0'));
   return {
     e: 'ORDER_TRADE_UPDATE',
     E: e.at,
@@ -130,14 +109,14 @@ export function orderTradeUpdate(e: OrderEvent, kernel: Kernel): Record<string, 
       s: e.symbol,
       c: e.clientOrderId,
       S: e.side,
-      o,
-      f,
-      q: order !== undefined ? formatFixed(order.quantity) : e.type === 'ORDER_NEW' ? e.quantity : '0',
-      p: order?.price !== undefined ? formatFixed(order.price) : '0',
-      ap: executed === 0n ? '0' : formatFixed(div(quote, executed)),
-      sp: order?.stopPrice !== undefined ? formatFixed(order.stopPrice) : '0',
+      o: type,
+      f: timeInForce,
+      q: terms?.origQty ?? (e.type === 'ORDER_NEW' ? e.quantity : '0'),
+      p: terms?.price ?? '0',
+      ap: executed === 0n ? '0' : formatFixed(roundToDecimals(div(quote, executed), 8, 'half-up')),
+      sp: terms?.stopPrice ?? '0',
       x: EXECUTION_TYPE[e.type],
-      X: e.status === 'PARTIALLY_CANCELED' ? 'CANCELED' : e.status,
+      X: binanceStatusOf({ type: e.orderType, status: e.status }),
       i: idNumber(e.orderId),
       l: x.l,
       z: formatFixed(executed),
@@ -145,18 +124,17 @@ export function orderTradeUpdate(e: OrderEvent, kernel: Kernel): Record<string, 
       N: x.N ?? 'USDT',
       n: x.n,
       T: e.at,
-      t: fill !== undefined ? x.t : 0,
+      t: e.type === 'FILL' ? x.t : 0,
       b: '0',
       a: '0',
       m: x.m,
-      R: order?.reduceOnly ?? false,
+      R: terms?.reduceOnly ?? false,
       wt: 'CONTRACT_PRICE',
-      ot: o,
+      ot: type,
       ps: 'BOTH',
       cp: false,
-      ...(order?.activationPrice !== undefined ? { AP: formatFixed(order.activationPrice) } : {}),
-      ...(order?.callbackRate !== undefined ? { cr: formatFixed(order.callbackRate * 100n) } : {}),
-      rp: fill?.realizedPnl ?? '0',
+      ...(terms?.activatePrice !== undefined ? { AP: terms.activatePrice, cr: terms.priceRate } : {}),
+      rp: e.type === 'FILL' ? (e.realizedPnl ?? '0') : '0',
       pP: false,
       si: 0,
       ss: 0,
