@@ -130,14 +130,6 @@ export interface JournalTable {
 export interface SnapshotTable {
   seq: number;
   at: UnixMs;
-  /** The kernel state; empty when it is stored in `snapshot_parts`. */
-  state: string;
-}
-
-/** A snapshot's state in parts (written one part per transaction), joined in `part` order. */
-export interface SnapshotPartTable {
-  seq: number;
-  part: number;
   state: string;
 }
 
@@ -241,7 +233,6 @@ export interface Database {
   equity_points: EquityPointTable;
   journal: JournalTable;
   snapshots: SnapshotTable;
-  snapshot_parts: SnapshotPartTable;
   audit_log: AuditLogTable;
   account_credentials: AccountCredentialsTable;
   service_settings: ServiceSettingsTable;

@@ -17,8 +17,7 @@ import type { KernelInput } from '../../core/kernel/inputs.js';
 import { div, formatFixed, roundToDecimals } from '../../core/money/fixed.js';
 import type { BinanceContext } from '../binance/binance-api.js';
 import { binanceErrors } from '../binance/binance-errors.js';
-import { binanceBucketing } from '../binance/binance-klines.js';
-import { aggregateCandles } from '../dialect-kit/market-tape.js';
+import { binanceBucketing, binanceKlineRows } from '../binance/binance-klines.js';
 import { bestOf, dayStatsOf, dayTickerFields, lastPriceOf, quoteQtyOf, tradeWindow } from '../dialect-kit/market-views.js';
 import { intParam, optionalInt } from '../dialect-kit/request-params.js';
 import { usdmExchangeInfoSymbol } from './usdm-mappers.js';
@@ -122,13 +121,7 @@ export function registerUsdmMarketRoutes(ctx: BinanceContext, funding: FundingHi
     // USD-M has every Spot interval but the 1-second one.
     const bucketing = p.interval === '1s' ? undefined : binanceBucketing(p.interval);
     if (bucketing === undefined) throw binanceErrors.invalidInterval();
-    const start = optionalInt(p.startTime, 'startTime', invalid);
-    const end = optionalInt(p.endTime, 'endTime', invalid);
-    const rows = aggregateCandles(ctx.tape.tradesOf(instrument.symbol), bucketing).filter((r) => (start === undefined || r.openTime >= start) && (end === undefined || r.openTime <= end));
-    const limit = klineLimit(p);
-    const page = start !== undefined ? rows.slice(0, limit) : rows.slice(-limit);
-    const f = formatFixed;
-    return page.map((r) => [r.openTime, f(r.open), f(r.high), f(r.low), f(r.close), f(r.volume), r.closeTime - 1, f(r.quoteVolume), r.trades, f(r.takerBuyVolume), f(r.takerBuyQuoteVolume), '0']);
+    return binanceKlineRows(ctx.tape.tradesOf(instrument.symbol), bucketing, p, 1_500, invalid);
   });
 
   const premium = (i: Instrument) => {

@@ -17,9 +17,8 @@ import { isConditional } from '../../core/orders/order.js';
 import type { AccountProfile } from '../../persistence/credential-store.js';
 import type { BinanceContext } from '../binance/binance-api.js';
 import { binanceErrors } from '../binance/binance-errors.js';
-import { accountFills, accountOrders } from '../dialect-kit/account-history.js';
+import { fillsPage, ordersPage } from '../dialect-kit/history-pages.js';
 import { auditCall, outcomeOf, type AuditCall } from '../dialect-kit/facade-calls.js';
-import { intParam, optionalInt } from '../dialect-kit/request-params.js';
 import type { OrderRef } from '../../execution/order-execution-service.js';
 import type { ExecutionResult, OrderView } from '../service-deps.js';
 import { usdmErrorOf, usdmErrors } from './usdm-errors.js';
@@ -138,39 +137,14 @@ export function registerUsdmTradingRoutes(t: UsdmTrading): void {
   ctx.route('DELETE', '/v1/allOpenOrders', 1, async (request, _reply, p) => cancelAll(request, p, false));
   ctx.route('DELETE', '/v1/algoOpenOrders', 1, async (request, _reply, p) => cancelAll(request, p, true));
 
-  const history = (p: Record<string, string>, accountId: string, idName: string) => {
-    const symbol = t.perpetual(p.symbol).symbol;
-    const limit = intParam(p.limit, 'limit', 500, 1_000, invalid);
-    const start = optionalInt(p.startTime, 'startTime', invalid);
-    const end = optionalInt(p.endTime, 'endTime', invalid);
-    const fromId = optionalInt(p[idName], idName, invalid);
-    const orders = accountOrders(deps, accountId, symbol, start, end).filter((o) => fromId === undefined || Number(o.orderId) >= fromId);
-    return { orders, page: <T>(rows: T[]) => (start !== undefined || fromId !== undefined ? rows.slice(0, limit) : rows.slice(-limit)) };
-  };
-
   ctx.route('GET', '/v1/allOrders', 5, async (request, _reply, p) => {
     const account = t.account(request, p);
-    const { orders, page } = history(p, account.accountId, 'orderId');
-    return page(orders.filter((o) => !waiting(o))).map((o) => usdmOrder(o, kernelOrder(o)));
+    return ordersPage(deps, account.accountId, t.perpetual(p.symbol).symbol, p, 'orderId', invalid, (o) => !waiting(o)).map((o) => usdmOrder(o, kernelOrder(o)));
   });
 
   ctx.route('GET', '/v1/userTrades', 5, async (request, _reply, p) => {
     const account = t.account(request, p);
-    const symbol = t.perpetual(p.symbol).symbol;
-    const limit = intParam(p.limit, 'limit', 500, 1_000, invalid);
-    const start = optionalInt(p.startTime, 'startTime', invalid);
-    const end = optionalInt(p.endTime, 'endTime', invalid);
-    const fromId = optionalInt(p.fromId, 'fromId', invalid);
-    if (fromId !== undefined && (start !== undefined || end !== undefined)) throw binanceErrors.combination();
-    const fills = await accountFills(deps, ctx.tape, account.accountId, {
-      symbol,
-      ...(p.orderId ? { orderId: p.orderId } : {}),
-      ...(start !== undefined ? { start } : {}),
-      ...(end !== undefined ? { end } : {}),
-      ...(fromId !== undefined ? { fromId: String(fromId) } : {}),
-    });
-    const page = start !== undefined || fromId !== undefined ? fills.slice(0, limit) : fills.slice(-limit);
-    return page.map(usdmUserTrade);
+    return (await fillsPage(deps, ctx.tape, account.accountId, t.perpetual(p.symbol).symbol, p, { invalid, combination: binanceErrors.combination })).map(usdmUserTrade);
   });
 
   // ---- the Algo Service: conditional orders ----
@@ -213,7 +187,6 @@ export function registerUsdmTradingRoutes(t: UsdmTrading): void {
 
   ctx.route('GET', '/v1/allAlgoOrders', 5, async (request, _reply, p) => {
     const account = t.account(request, p);
-    const { orders, page } = history(p, account.accountId, 'algoId');
-    return page(orders.filter((o) => isConditional(o.type))).map((o) => usdmAlgoOrder(o, kernelOrder(o)));
+    return ordersPage(deps, account.accountId, t.perpetual(p.symbol).symbol, p, 'algoId', invalid, (o) => isConditional(o.type)).map((o) => usdmAlgoOrder(o, kernelOrder(o)));
   });
 }

@@ -9,12 +9,12 @@
  */
 import type { Instrument } from '../../core/instruments/instrument.js';
 import { div, formatFixed, mulExact, parseFixed, roundToDecimals, type Fixed } from '../../core/money/fixed.js';
-import { aggregateCandles, type TapeTrade } from '../dialect-kit/market-tape.js';
+import type { TapeTrade } from '../dialect-kit/market-tape.js';
 import { bestOf, dayStatsOf, dayTickerFields, fixedOrZero, lastPriceOf, quoteQtyOf, tradeWindow } from '../dialect-kit/market-views.js';
 import { intParam, optionalInt } from '../dialect-kit/request-params.js';
 import type { BinanceContext } from './binance-api.js';
 import { binanceErrors } from './binance-errors.js';
-import { binanceBucketing } from './binance-klines.js';
+import { binanceBucketing, binanceKlineRows } from './binance-klines.js';
 import { exchangeInfoSymbol } from './binance-mappers.js';
 import { depthWeight, RATE_LIMITS } from './binance-weights.js';
 
@@ -78,13 +78,7 @@ export function registerBinanceMarketRoutes(ctx: BinanceContext): void {
     if (p.interval === undefined || p.interval === '') throw binanceErrors.mandatory('interval');
     const bucketing = binanceBucketing(p.interval);
     if (bucketing === undefined) throw binanceErrors.invalidInterval();
-    const limit = intParam(p.limit, 'limit', 500, 1_000, invalid);
-    const start = optionalInt(p.startTime, 'startTime', invalid);
-    const end = optionalInt(p.endTime, 'endTime', invalid);
-    const rows = aggregateCandles(ctx.tape.tradesOf(instrument.symbol), bucketing).filter((r) => (start === undefined || r.openTime >= start) && (end === undefined || r.openTime <= end));
-    const page = start !== undefined ? rows.slice(0, limit) : rows.slice(-limit);
-    const f = formatFixed;
-    return page.map((r) => [r.openTime, f(r.open), f(r.high), f(r.low), f(r.close), f(r.volume), r.closeTime - 1, f(r.quoteVolume), r.trades, f(r.takerBuyVolume), f(r.takerBuyQuoteVolume), '0']);
+    return binanceKlineRows(ctx.tape.tradesOf(instrument.symbol), bucketing, p, 1_000, invalid);
   };
   ctx.route('GET', '/api/v3/klines', 2, klines);
   ctx.route('GET', '/api/v3/uiKlines', 2, klines);

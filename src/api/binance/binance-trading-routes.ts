@@ -12,9 +12,9 @@
 import type { FastifyInstance } from 'fastify';
 import { formatFixed, parseFixed } from '../../core/money/fixed.js';
 import type { AccountProfile } from '../../persistence/credential-store.js';
-import { accountFills, accountOrders, fillOfEvent } from '../dialect-kit/account-history.js';
+import { fillOfEvent } from '../dialect-kit/account-history.js';
+import { fillsPage, ordersPage } from '../dialect-kit/history-pages.js';
 import { auditCall, cancelOpenOrders, feesOf, outcomeOf } from '../dialect-kit/facade-calls.js';
-import { intParam, optionalInt } from '../dialect-kit/request-params.js';
 import type { ExecutionResult, OrderView } from '../service-deps.js';
 import type { BinanceContext } from './binance-api.js';
 import { binanceErrorOf, binanceErrors } from './binance-errors.js';
@@ -137,33 +137,12 @@ export function registerBinanceTradingRoutes(app: FastifyInstance, ctx: BinanceC
 
   ctx.route('GET', '/api/v3/allOrders', 20, async (request, _reply, p) => {
     const account = ctx.signed(request, p);
-    const symbol = symbolOf(p);
-    const limit = intParam(p.limit, 'limit', 500, 1_000, invalid);
-    const start = optionalInt(p.startTime, 'startTime', invalid);
-    const end = optionalInt(p.endTime, 'endTime', invalid);
-    const fromId = optionalInt(p.orderId, 'orderId', invalid);
-    const orders = accountOrders(deps, account.accountId, symbol, start, end).filter((o) => fromId === undefined || Number(o.orderId) >= fromId);
-    const page = start !== undefined || fromId !== undefined ? orders.slice(0, limit) : orders.slice(-limit);
-    return page.map((o) => binanceOrder(o, kernelOrder(o)));
+    return ordersPage(deps, account.accountId, symbolOf(p), p, 'orderId', invalid).map((o) => binanceOrder(o, kernelOrder(o)));
   });
 
   ctx.route('GET', '/api/v3/myTrades', (p) => (p.orderId ? 5 : 20), async (request, _reply, p) => {
     const account = ctx.signed(request, p);
-    const symbol = symbolOf(p);
-    const limit = intParam(p.limit, 'limit', 500, 1_000, invalid);
-    const start = optionalInt(p.startTime, 'startTime', invalid);
-    const end = optionalInt(p.endTime, 'endTime', invalid);
-    const fromId = optionalInt(p.fromId, 'fromId', invalid);
-    if (fromId !== undefined && (start !== undefined || end !== undefined)) throw binanceErrors.combination();
-    const fills = await accountFills(deps, ctx.tape, account.accountId, {
-      symbol,
-      ...(p.orderId ? { orderId: p.orderId } : {}),
-      ...(start !== undefined ? { start } : {}),
-      ...(end !== undefined ? { end } : {}),
-      ...(fromId !== undefined ? { fromId: String(fromId) } : {}),
-    });
-    const page = start !== undefined || fromId !== undefined ? fills.slice(0, limit) : fills.slice(-limit);
-    return page.map(binanceMyTrade);
+    return (await fillsPage(deps, ctx.tape, account.accountId, symbolOf(p), p, { invalid, combination: binanceErrors.combination })).map(binanceMyTrade);
   });
 
   for (const path of ['/api/v3/orderList/oco', '/api/v3/orderList/oto', '/api/v3/orderList/otoco', '/api/v3/order/oco', '/api/v3/sor/order', '/api/v3/order/cancelReplace']) {

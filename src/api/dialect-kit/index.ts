@@ -11,3 +11,4 @@ export * from './market-views.js';
 export * from './request-params.js';
 export * from './shared-tape.js';
 export * from './signed-request.js';
+export * from './history-pages.js';
