@@ -15,6 +15,7 @@ import {
   BadSymbol,
   BaseError,
   DuplicateOrderId,
+  ExchangeError,
   functions,
   InsufficientFunds,
   InvalidOrder,
@@ -231,7 +232,8 @@ export function mapCcxtError(error: unknown): MappedError {
     return { code, message: mexc?.msg ?? text, ...(mexcCode !== undefined ? { mexcCode } : {}), halt: false, ...extra };
   };
   if (!(error instanceof BaseError)) return as(EXECUTION_ERROR_CODES.EXCHANGE_ERROR);
-  if (error instanceof OrderNotFound) return as('UNKNOWN_ORDER');
+  // ccxt's mexc class leaves MEXC's -2013 "Order does not exist." a plain ExchangeError.
+  if (error instanceof OrderNotFound || (error instanceof ExchangeError && mexc?.code === MEXC_ORDER_DOES_NOT_EXIST)) return as('UNKNOWN_ORDER');
   if (error instanceof OrderImmediatelyFillable) return as('WOULD_TAKE');
   if (error instanceof DuplicateOrderId) return as('DUPLICATE_CLIENT_ORDER_ID');
   if (error instanceof InvalidOrder) return as('INVALID_ORDER');
@@ -241,6 +243,9 @@ export function mapCcxtError(error: unknown): MappedError {
   if (error instanceof NetworkError) return as(EXECUTION_ERROR_CODES.EXCHANGE_UNAVAILABLE, { retryable: true });
   return as(EXECUTION_ERROR_CODES.EXCHANGE_ERROR);
 }
+
+/** MEXC spot v3: "Order does not exist." (https://mexcdevelop.github.io/apidocs/spot_v3_en/#error-code). */
+const MEXC_ORDER_DOES_NOT_EXIST = -2013;
 
 /** `mexc {"code":30004,"msg":"Insufficient position"}` → { code, msg }. */
 function parseMexcBody(text: string): { code?: number; msg?: string } | undefined {

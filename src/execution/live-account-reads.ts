@@ -235,7 +235,8 @@ export class LiveAccountReads implements AccountReadPort {
       const ticker = await this.live.venueRead(accountId, 'fetchTicker', symbol, (exchange: Exchange, unified) => exchange.fetchTicker(unified!));
       if (!ticker.ok) return ticker;
       const last = decimal((ticker.value.info as Record<string, unknown> | undefined)?.lastPrice, ticker.value.last ?? undefined);
-      if (last === undefined) return ok(null);
+      // No trade yet in the venue's window: no price to value the asset at.
+      if (last === undefined || parseFixed(last) === 0n) return ok(null);
       total += mul(held, parseFixed(last), 'half-up');
     }
     return ok(formatFixed(total));
