@@ -50,6 +50,19 @@ export interface Order {
   readonly quantity: string;
   readonly executedQty: string;
   readonly createdAt: number;
+  /** The order list (OCO pair, bracket) the order belongs to. */
+  readonly ocoGroup?: string;
+  /** A bracket entry: the exits its fills place. */
+  readonly takeProfit?: { readonly stopPrice: string; readonly price?: string };
+  readonly stopLoss?: { readonly stopPrice: string; readonly price?: string };
+}
+
+/** An order list as `GET` and `DELETE /api/orders/oco/:group` answer it. */
+export interface OrderGroup {
+  readonly ocoGroup: string;
+  readonly contingencyType: 'OCO' | 'BRACKET';
+  readonly listOrderStatus: 'EXECUTING' | 'ALL_DONE';
+  readonly orders: readonly Order[];
 }
 
 export interface Trade {
@@ -181,6 +194,7 @@ export class Api {
   closePosition = (symbol: string) => this.request<unknown>('POST', `/api/positions/${encodeURIComponent(symbol)}/close`);
   metrics = async () => (await this.request<{ metrics: Record<string, unknown> | null }>('GET', '/api/account/metrics')).metrics;
   cancel = (orderId: string) => this.request<Order>('DELETE', `/api/orders/${encodeURIComponent(orderId)}`);
+  cancelGroup = (group: string) => this.request<OrderGroup>('DELETE', `/api/orders/oco/${encodeURIComponent(group)}`);
   place = (order: Record<string, unknown>) => this.request<Order>('POST', '/api/orders', order);
   leverage = (symbol: string, leverage: number) => this.request<SymbolLeverage>('POST', '/api/account/leverage', { symbol, leverage });
 

@@ -1,5 +1,6 @@
 /**
- * Positions (with Close), open orders (with Cancel) and trade history (with realized PnL).
+ * Positions (with Close), open orders (with Cancel; an order list's orders together under one
+ * header with Cancel group) and trade history (with realized PnL).
  *
  * Every table fits its panel without a horizontal scroll: columns of lesser use step aside as the
  * panel narrows (container queries on `.p2`, `.p3`), and below ~520 px a row becomes a card of
@@ -74,9 +75,57 @@ export function PositionsTable(props: { api: Api; positions: readonly Position[]
   );
 }
 
+/** Open orders in their lists: lone orders as they came, an order list's orders together under one header. */
+function inGroups(orders: readonly Order[]): Array<{ group?: string; orders: Order[] }> {
+  const out: Array<{ group?: string; orders: Order[] }> = [];
+  const byGroup = new Map<string, Order[]>();
+  for (const o of orders) {
+    if (o.ocoGroup === undefined) {
+      out.push({ orders: [o] });
+      continue;
+    }
+    let members = byGroup.get(o.ocoGroup);
+    if (members === undefined) {
+      members = [];
+      byGroup.set(o.ocoGroup, members);
+      out.push({ group: o.ocoGroup, orders: members });
+    }
+    members.push(o);
+  }
+  return out;
+}
+
+/** Bracket (an entry carrying its exits) or OCO, and what the list holds in words. */
+function groupLabel(orders: readonly Order[]): { kind: string; detail: string } {
+  const entry = orders.find((o) => o.takeProfit !== undefined || o.stopLoss !== undefined);
+  if (entry !== undefined) {
+    const exits = [entry.takeProfit && `TP ${fmt(entry.takeProfit.stopPrice)}`, entry.stopLoss && `SL ${fmt(entry.stopLoss.stopPrice)}`].filter(Boolean).join(' · ');
+    return { kind: 'Bracket', detail: `entry waiting · ${exits}` };
+  }
+  return { kind: 'OCO', detail: orders.length === 1 ? '1 order left' : 'one cancels the other' };
+}
+
 export function OpenOrdersTable(props: { api: Api; orders: readonly Order[]; onChanged(): void }) {
   const action = useAction();
   const triggers = props.orders.some((o) => o.stopPrice);
+  const columns = 7 + (triggers ? 1 : 0);
+  const row = (o: Order, member: boolean) => (
+    <tr key={o.orderId} data-order-id={o.orderId} class={member ? 'group-member' : undefined}>
+      <td data-label="Time" class="num dim p3">{fmtTime(o.createdAt)}</td>
+      <td data-label="Symbol" class="p2">{o.symbol}</td>
+      <td data-label="Type">{member && <span class="dim" aria-hidden="true">↳ </span>}{TYPE_LABEL[o.type] ?? o.type}</td>
+      <td data-label="Side" class={sideClass(o.side)}>{o.side}</td>
+      <td data-label="Price" class="r num">{o.price ? fmt(o.price) : 'Market'}</td>
+      {triggers && <td data-label="Trigger" class="r num">{o.stopPrice ? fmt(o.stopPrice) : '—'}</td>}
+      <td data-label="Filled / Qty" class="r num">{fmtQty(o.executedQty)} / {fmtQty(o.quantity)}</td>
+      <td data-label="Status" class="p3"><span class="tag">{o.status}</span></td>
+      <td class="act">
+        <button type="button" class="ghost small-btn cancel-btn" disabled={action.busy === o.orderId} onClick={() => action.run(o.orderId, () => props.api.cancel(o.orderId), props.onChanged)} aria-label={`Cancel order ${o.orderId}`}>
+          {action.busy === o.orderId ? '…' : 'Cancel'}
+        </button>
+      </td>
+    </tr>
+  );
   return (
     <section class="panel table-panel" data-testid="open-orders" aria-label="Open orders">
       <header class="panel-head"><h2>Open orders <span class="count">{props.orders.length}</span></h2></header>
@@ -84,25 +133,26 @@ export function OpenOrdersTable(props: { api: Api; orders: readonly Order[]; onC
       {props.orders.length === 0 ? <p class="empty">No open orders.</p> : (
         <table class="data-table">
           <thead><tr><th class="p3">Time</th><th class="p2">Symbol</th><th>Type</th><th>Side</th><th class="r">Price</th>{triggers && <th class="r">Trigger</th>}<th class="r">Filled / Qty</th><th class="p3">Status</th><th class="act"><span class="sr">Action</span></th></tr></thead>
-          <tbody>
-            {props.orders.map((o) => (
-              <tr key={o.orderId} data-order-id={o.orderId}>
-                <td data-label="Time" class="num dim p3">{fmtTime(o.createdAt)}</td>
-                <td data-label="Symbol" class="p2">{o.symbol}</td>
-                <td data-label="Type">{TYPE_LABEL[o.type] ?? o.type}</td>
-                <td data-label="Side" class={sideClass(o.side)}>{o.side}</td>
-                <td data-label="Price" class="r num">{o.price ? fmt(o.price) : 'Market'}</td>
-                {triggers && <td data-label="Trigger" class="r num">{o.stopPrice ? fmt(o.stopPrice) : '—'}</td>}
-                <td data-label="Filled / Qty" class="r num">{fmtQty(o.executedQty)} / {fmtQty(o.quantity)}</td>
-                <td data-label="Status" class="p3"><span class="tag">{o.status}</span></td>
-                <td class="act">
-                  <button type="button" class="ghost small-btn cancel-btn" disabled={action.busy === o.orderId} onClick={() => action.run(o.orderId, () => props.api.cancel(o.orderId), props.onChanged)} aria-label={`Cancel order ${o.orderId}`}>
-                    {action.busy === o.orderId ? '…' : 'Cancel'}
-                  </button>
-                </td>
-              </tr>
-            ))}
-          </tbody>
+          {inGroups(props.orders).map(({ group, orders }) => {
+            if (group === undefined) return <tbody key={orders[0]!.orderId}>{row(orders[0]!, false)}</tbody>;
+            const label = groupLabel(orders);
+            const id = `group:${group}`;
+            return (
+              <tbody key={id} class="order-group" data-group={group} data-testid="order-group">
+                <tr class="group-head">
+                  <td colSpan={columns} class="group-title">
+                    <span class="tag">{label.kind}</span> <strong class="num">{group}</strong> <span class="dim small">{label.detail}</span>
+                  </td>
+                  <td class="act">
+                    <button type="button" class="ghost small-btn cancel-group-btn" disabled={action.busy === id} onClick={() => action.run(id, () => props.api.cancelGroup(group), props.onChanged)} aria-label={`Cancel group ${group}`}>
+                      {action.busy === id ? '…' : 'Cancel group'}
+                    </button>
+                  </td>
+                </tr>
+                {orders.map((o) => row(o, true))}
+              </tbody>
+            );
+          })}
         </table>
       )}
     </section>
