@@ -69,14 +69,12 @@ export class DepthDiffFeed {
 
   /** An EngineHub listener: feed it every input and its events. */
   observe(events: readonly KernelEvent[], input: KernelInput): void {
+    // A book is lost by a delta that does not chain, a crossed book, or an invalidation input.
+    for (const event of events) if (event.type === 'BOOK_RESYNC_NEEDED') (this.mirrors.get(event.symbol) ?? this.adopt(event.symbol)).synced = false;
     if (input.kind !== 'book.delta' && input.kind !== 'book.snapshot') return;
     const mirror = this.mirrors.get(input.symbol) ?? this.adopt(input.symbol);
-    const lost = events.some((e) => e.type === 'BOOK_RESYNC_NEEDED' && e.symbol === input.symbol);
+    if (events.some((e) => e.type === 'BOOK_RESYNC_NEEDED' && e.symbol === input.symbol)) return;
     const resynced = events.some((e) => e.type === 'BOOK_SYNCED' && e.symbol === input.symbol);
-    if (lost) {
-      mirror.synced = false;
-      return;
-    }
     if (resynced) return this.resync(input.symbol, mirror, input.time);
     if (input.kind !== 'book.delta' || !mirror.synced || input.finalUpdateId <= mirror.lastUpdateId) return;
     const bids = applyLevels(mirror.bids, input.bids);

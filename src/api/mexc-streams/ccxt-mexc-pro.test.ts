@@ -42,8 +42,19 @@ describe("ccxt's pro mexc class streams from papertrade's MEXC WebSocket", () =>
   let bob: Account;
   const clients: Exchange[] = [];
   let fedUntil = START;
-  let feeding = true;
+  let feeding = false;
   let feeder: Promise<void> = Promise.resolve();
+  /** The recording replays at about 4× real speed: 100 ms of market every 25 ms. */
+  const startFeeding = () => {
+    feeding = true;
+    feeder = (async () => {
+      while (feeding) {
+        fedUntil += 100;
+        await service.feedUntil(fedUntil);
+        await sleep(25);
+      }
+    })();
+  };
 
   beforeAll(async () => {
     service = await startTestService({ until: START });
@@ -52,14 +63,7 @@ describe("ccxt's pro mexc class streams from papertrade's MEXC WebSocket", () =>
     const open = async (name: string) => (await app.inject({ method: 'POST', url: '/api/accounts', headers: { authorization: `Bearer ${ADMIN_KEY}` }, payload: { name, balances: { USDT: '100000', BTC: '1' } } })).json() as Account;
     alice = await open('alice');
     bob = await open('bob');
-    // The recording replays at about 4× real speed: 100 ms of market every 25 ms.
-    feeder = (async () => {
-      while (feeding) {
-        fedUntil += 100;
-        await service.feedUntil(fedUntil);
-        await sleep(25);
-      }
-    })();
+    startFeeding();
   });
   afterAll(async () => {
     feeding = false;
@@ -78,32 +82,26 @@ describe("ccxt's pro mexc class streams from papertrade's MEXC WebSocket", () =>
 
   it('keeps an order book from the REST depth and the protobuf depth diffs that equals the REST depth', async () => {
     const mexc = await client();
-    let book: OrderBook | undefined;
     // ccxt syncs after 25 diffs (its snapshotDelay); then let it follow 30 more.
     for (let updates = 0; updates < 30; ) {
-      book = await mexc.watchOrderBook(SYMBOL);
-      if (book.nonce !== undefined) updates += 1;
+      if ((await mexc.watchOrderBook(SYMBOL)).nonce !== undefined) updates += 1;
     }
     feeding = false;
     await feeder;
-    await sleep(300); // the last diffs leave within one 100 ms interval
-    const stored = (mexc as unknown as { orderbooks: Record<string, OrderBook & { limit(): OrderBook }> }).orderbooks[SYMBOL]!.limit();
-    const rest = (await app.inject({ url: '/api/v3/depth?symbol=BTCUSDT&limit=20' })).json() as { lastUpdateId: number; bids: [string, string][]; asks: [string, string][] };
-    const numbers = (levels: [string, string][]) => levels.map(([p, q]) => [Number(p), Number(q)]);
-    expect(stored.bids.slice(0, 20)).toEqual(numbers(rest.bids));
-    expect(stored.asks.slice(0, 20)).toEqual(numbers(rest.asks));
-    expect(rest.bids).toHaveLength(20);
-    // ccxt keeps the last diff's fromVersion as its nonce: the REST id lies within that diff's versions.
-    expect(stored.nonce).toBeLessThanOrEqual(rest.lastUpdateId);
-    expect(stored.nonce).toBeGreaterThan(rest.lastUpdateId - 1_000);
-    feeding = true;
-    feeder = (async () => {
-      while (feeding) {
-        fedUntil += 100;
-        await service.feedUntil(fedUntil);
-        await sleep(25);
-      }
-    })();
+    try {
+      const stored = () => (mexc as unknown as { orderbooks: Record<string, OrderBook & { limit(): OrderBook }> }).orderbooks[SYMBOL]!.limit();
+      const rest = (await app.inject({ url: '/api/v3/depth?symbol=BTCUSDT&limit=20' })).json() as { lastUpdateId: number; bids: [string, string][]; asks: [string, string][] };
+      const numbers = (levels: [string, string][]) => levels.map(([p, q]) => [Number(p), Number(q)]);
+      expect(rest.bids).toHaveLength(20);
+      // The last diffs leave within one 100 ms interval.
+      await expect.poll(() => stored().bids.slice(0, 20), { timeout: 5_000 }).toEqual(numbers(rest.bids));
+      expect(stored().asks.slice(0, 20)).toEqual(numbers(rest.asks));
+      // ccxt keeps the last diff's fromVersion as its nonce: the REST id lies within that diff's versions.
+      expect(stored().nonce).toBeLessThanOrEqual(rest.lastUpdateId);
+      expect(stored().nonce).toBeGreaterThan(rest.lastUpdateId - 1_000);
+    } finally {
+      startFeeding();
+    }
   });
 
   it("streams the recording's trades: price, amount, time and taker side", async () => {
