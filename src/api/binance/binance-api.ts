@@ -21,6 +21,7 @@ import type { ServiceDeps } from '../service-deps.js';
 import { BinanceError, binanceBodyOf } from './binance-errors.js';
 import { registerBinanceMarketRoutes } from './binance-market-routes.js';
 import { BINANCE_API_KEY_HEADER, verifyBinanceRequest } from './binance-signature.js';
+import { registerBinanceOrderListRoutes } from './binance-order-list-routes.js';
 import { registerBinanceTradingRoutes } from './binance-trading-routes.js';
 import { BinanceRateMeter } from './binance-weights.js';
 
@@ -51,6 +52,7 @@ export async function registerBinanceApi(app: FastifyInstance, deps: ServiceDeps
       const context = binanceScope(scope, { deps, tape, meter, wallClock, tag: 'binance spot v3' });
       registerBinanceMarketRoutes(context);
       registerBinanceTradingRoutes(app, context);
+      registerBinanceOrderListRoutes(app, context);
     },
     { prefix: BINANCE_PREFIX },
   );

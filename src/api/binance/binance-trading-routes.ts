@@ -5,9 +5,8 @@
  * and into the audit log exactly as the native and MEXC routes do: an order placed through one API
  * is the same order through the others.
  *
- * Order lists (OCO, OTO, OTOCO): the kernel can group conditional orders, but the facade places
- * single orders only, so these answer -1020 "This operation is not supported."; the list queries
- * answer empty lists.
+ * OCO lists are binance-order-list-routes.ts; OTO and OTOCO lists answer -1020 "This operation is
+ * not supported." (a bracket of the native API is the nearest).
  */
 import type { FastifyInstance } from 'fastify';
 import { formatFixed, parseFixed } from '../../core/money/fixed.js';
@@ -145,24 +144,13 @@ export function registerBinanceTradingRoutes(app: FastifyInstance, ctx: BinanceC
     return (await fillsPage(deps, ctx.tape, account.accountId, symbolOf(p), p, { invalid, combination: binanceErrors.combination })).map(binanceMyTrade);
   });
 
-  for (const path of ['/api/v3/orderList/oco', '/api/v3/orderList/oto', '/api/v3/orderList/otoco', '/api/v3/order/oco', '/api/v3/sor/order', '/api/v3/order/cancelReplace']) {
+  // OCO lists and their queries: binance-order-list-routes.ts.
+  for (const path of ['/api/v3/orderList/oto', '/api/v3/orderList/otoco', '/api/v3/sor/order', '/api/v3/order/cancelReplace']) {
     ctx.route('POST', path, 1, async (request, _reply, p) => {
       ctx.signed(request, p);
-      throw binanceErrors.unsupportedOperation('Order lists, SOR and cancel-replace are not simulated; place and cancel single orders.');
+      throw binanceErrors.unsupportedOperation('OTO lists, SOR and cancel-replace are not simulated; place single orders and OCO lists.');
     });
   }
-  ctx.route('GET', '/api/v3/openOrderList', 6, async (request, _reply, p) => {
-    ctx.signed(request, p);
-    return [];
-  });
-  ctx.route('GET', '/api/v3/allOrderList', 20, async (request, _reply, p) => {
-    ctx.signed(request, p);
-    return [];
-  });
-  ctx.route('GET', '/api/v3/orderList', 4, async (request, _reply, p) => {
-    ctx.signed(request, p);
-    throw binanceErrors.orderDoesNotExist();
-  });
 
   // No margin trading on paper: ccxt's `loadMarkets` asks for the margin pairs, and there are none.
   ctx.route('GET', '/sapi/v1/margin/allPairs', 1, async () => []);

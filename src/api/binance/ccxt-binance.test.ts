@@ -322,8 +322,8 @@ describe("ccxt's binance class trades on papertrade's Binance Spot API", () => {
     expect(fills.every((t) => t.takerOrMaker === 'taker' && t.fee?.currency === 'USDT')).toBe(true);
   });
 
-  it('answers order lists as not supported', async () => {
-    await expect(binance.privatePostOrderListOco({ symbol: 'BTCUSDT', side: 'SELL', quantity: '0.001', aboveType: 'LIMIT_MAKER', belowType: 'STOP_LOSS', abovePrice: '90000', belowStopPrice: '40000' })).rejects.toThrow(/-1020/);
+  it('answers OTO lists as not supported (OCO lists: binance-order-list-routes.test.ts)', async () => {
+    await expect(binance.privatePostOrderListOto({ symbol: 'BTCUSDT', workingType: 'LIMIT', workingSide: 'BUY', workingPrice: '40000', workingQuantity: '0.001', pendingType: 'LIMIT_MAKER', pendingSide: 'SELL', pendingQuantity: '0.001', pendingPrice: '90000' })).rejects.toThrow(/-1020/);
   });
 
   it('maps refusals to the errors ccxt raises for Binance', async () => {

@@ -1,0 +1,103 @@
+/**
+ * Binance's OCO order lists through ccxt's own `binance` class, unmodified (its API URLs pointed
+ * here; ccxt has no unified OCO, so its signed implicit methods `privatePostOrderListOco` and kin,
+ * as a ccxt bot calls them), on the bundled BTCUSDT tape. At 23:55:00 UTC the last trade is
+ * 61,828.00; prints run through 61,850.00 from 23:55:10.009 on, and until 23:55:30 the tape stays
+ * between 61,825.37 and 61,860.80.
+ */
+import ccxt, { type Exchange } from 'ccxt';
+import type { FastifyInstance } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ADMIN_KEY, startTestService, type TestService } from '../../test-kit/service-kit.js';
+import { buildServer } from '../server.js';
+import { registerBinanceApi } from './binance-api.js';
+
+const START = 1723161300000;
+
+function binanceClient(base: string, apiKey: string, secret: string): Exchange {
+  const exchange = new ccxt.binance({ apiKey, secret, enableRateLimit: false, options: { fetchMarkets: { types: ['spot'] } } });
+  const api = exchange.urls.api as Record<string, string>;
+  for (const [name, url] of Object.entries(api)) api[name] = url.replace(/^https:\/\/[a-z]+\.binance\.com/, `${base}/binance`);
+  return exchange;
+}
+
+type Row = Record<string, unknown>;
+
+describe("Binance's OCO order lists through ccxt", () => {
+  let service: TestService;
+  let app: FastifyInstance;
+  let binance: Exchange;
+  const balances = async (): Promise<Record<string, { free: string; locked: string }>> => {
+    const raw = (await binance.privateGetAccount()) as { balances: { asset: string; free: string; locked: string }[] };
+    return Object.fromEntries(raw.balances.map((b) => [b.asset, { free: b.free, locked: b.locked }]));
+  };
+
+  beforeAll(async () => {
+    service = await startTestService({ until: START });
+    app = await buildServer(service.deps, { plugins: [registerBinanceApi] });
+    const base = await app.listen({ port: 0, host: '127.0.0.1' });
+    const account = (await app.inject({ method: 'POST', url: '/api/accounts', headers: { authorization: `Bearer ${ADMIN_KEY}` }, payload: { name: 'oco', balances: { USDT: '10000', BTC: '1' } } })).json() as { apiKey: string; apiSecret: string };
+    binance = binanceClient(base, account.apiKey, account.apiSecret);
+    await binance.loadMarkets();
+  });
+  afterAll(async () => {
+    await app?.close();
+    await service?.close();
+  });
+
+  it('a SELL OCO (LIMIT_MAKER above at 61,850, stop-limit below at 61,700): the limit fills on the tape, the stop is cancelled, the list is done', async () => {
+    const list = (await binance.privatePostOrderListOco({
+      symbol: 'BTCUSDT', side: 'SELL', quantity: '0.01', listClientOrderId: 'exit1',
+      aboveType: 'LIMIT_MAKER', abovePrice: '61850.00', aboveClientOrderId: 'exit1-above',
+      belowType: 'STOP_LOSS_LIMIT', belowStopPrice: '61700.00', belowPrice: '61690.00', belowTimeInForce: 'GTC', belowClientOrderId: 'exit1-below',
+    })) as Row & { orders: Row[]; orderReports: Row[] };
+    expect(list).toMatchObject({ contingencyType: 'OCO', listStatusType: 'EXEC_STARTED', listOrderStatus: 'EXECUTING', listClientOrderId: 'exit1', symbol: 'BTCUSDT' });
+    expect(list.orders.map((o) => o.clientOrderId)).toEqual(['exit1-below', 'exit1-above']);
+    expect(list.orderReports).toMatchObject([
+      { clientOrderId: 'exit1-below', type: 'STOP_LOSS_LIMIT', side: 'SELL', price: '61690', stopPrice: '61700', origQty: '0.01', status: 'NEW', orderListId: list.orderListId },
+      { clientOrderId: 'exit1-above', type: 'LIMIT_MAKER', side: 'SELL', price: '61850', origQty: '0.01', status: 'NEW', orderListId: list.orderListId },
+    ]);
+    // One reservation for the list, as Binance locks an OCO's quantity once.
+    expect((await balances()).BTC).toEqual({ free: '0.99', locked: '0.01' });
+    expect(((await binance.privateGetOpenOrderList()) as Row[]).map((l) => l.listClientOrderId)).toEqual(['exit1']);
+
+    await service.feedUntil(START + 30_000);
+    const done = (await binance.privateGetOrderList({ orderListId: list.orderListId })) as Row;
+    expect(done).toMatchObject({ orderListId: list.orderListId, listStatusType: 'ALL_DONE', listOrderStatus: 'ALL_DONE', listClientOrderId: 'exit1' });
+    const above = await binance.fetchOrder(String((list.orders[1] as Row).orderId), 'BTC/USDT');
+    const below = await binance.fetchOrder(String((list.orders[0] as Row).orderId), 'BTC/USDT');
+    expect(above).toMatchObject({ status: 'closed', filled: 0.01, average: 61850 });
+    expect(below).toMatchObject({ status: 'canceled', filled: 0 });
+    // Sold 0.01 at 61,850 as maker: 618.5 USDT less 0.1 % (0.6185): 10,000 + 617.8815.
+    expect(await balances()).toMatchObject({ BTC: { free: '0.99', locked: '0' }, USDT: { free: '10617.8815', locked: '0' } });
+    expect(await binance.privateGetOpenOrderList()).toEqual([]);
+  });
+
+  it('the legacy order/oco places a BUY list that one DELETE orderList cancels whole, unlocking what the legs shared', async () => {
+    const list = (await binance.privatePostOrderOco({ symbol: 'BTCUSDT', side: 'BUY', quantity: '0.01', price: '61000.00', stopPrice: '62500.00', stopLimitPrice: '62510.00', stopLimitTimeInForce: 'GTC', listClientOrderId: 'entry1' })) as Row & { orderReports: Row[] };
+    expect(list.orderReports).toMatchObject([
+      { type: 'LIMIT_MAKER', side: 'BUY', price: '61000', status: 'NEW' },
+      { type: 'STOP_LOSS_LIMIT', side: 'BUY', price: '62510', stopPrice: '62500', status: 'NEW' },
+    ]);
+    // The legs need 0.01 × 61,000 = 610 and 0.01 × 62,510 = 625.1 USDT (fees in BTC): one lock of 625.1.
+    expect((await balances()).USDT).toEqual({ free: '9992.7815', locked: '625.1' });
+    const canceled = (await binance.privateDeleteOrderList({ symbol: 'BTCUSDT', listClientOrderId: 'entry1' })) as Row & { orderReports: Row[] };
+    expect(canceled).toMatchObject({ listStatusType: 'ALL_DONE', listOrderStatus: 'ALL_DONE', listClientOrderId: 'entry1' });
+    expect(canceled.orderReports.map((o) => o.status)).toEqual(['CANCELED', 'CANCELED']);
+    expect((await balances()).USDT).toEqual({ free: '10617.8815', locked: '0' });
+    const all = (await binance.privateGetAllOrderList()) as Row[];
+    expect(all.map((l) => [l.listClientOrderId, l.listOrderStatus])).toEqual([['exit1', 'ALL_DONE'], ['entry1', 'ALL_DONE']]);
+  });
+
+  it("answers Binance's errors for a list it cannot place or find", async () => {
+    // Two stops: not an OCO.
+    await expect(binance.privatePostOrderListOco({ symbol: 'BTCUSDT', side: 'SELL', quantity: '0.01', aboveType: 'STOP_LOSS', aboveStopPrice: '62000.00', belowType: 'STOP_LOSS', belowStopPrice: '61000.00' })).rejects.toThrow(/-1014/);
+    await expect(binance.privatePostOrderListOco({ symbol: 'BTCUSDT', side: 'SELL', quantity: '0.01', belowType: 'STOP_LOSS', belowStopPrice: '61000.00' })).rejects.toThrow(/-1102.*aboveType/);
+    // A stop the last trade already passed.
+    await expect(binance.privatePostOrderListOco({ symbol: 'BTCUSDT', side: 'SELL', quantity: '0.01', aboveType: 'LIMIT_MAKER', abovePrice: '65000.00', belowType: 'STOP_LOSS', belowStopPrice: '65000.00' })).rejects.toThrow(ccxt.OrderImmediatelyFillable);
+    expect((await balances()).BTC).toEqual({ free: '0.99', locked: '0' });
+    await expect(binance.privateGetOrderList({ orderListId: 999999 })).rejects.toThrow(ccxt.OrderNotFound);
+    await expect(binance.privateDeleteOrderList({ symbol: 'BTCUSDT', listClientOrderId: 'nope' })).rejects.toThrow(/-2011/);
+    await expect(binance.privatePostOrderListOto({ symbol: 'BTCUSDT' })).rejects.toThrow(/-1020/);
+  });
+});
