@@ -205,6 +205,22 @@ describe("ccxt's binanceusdm class trades on papertrade's Binance USD-M API", ()
     expect(fixed(balances.USDT.free)).toBe(fixed(info.availableBalance));
   });
 
+  it('charges a funding payment on the position, and lists it in fundingRate and premiumIndex', async () => {
+    const before = (await usdm.fetchBalance()).info as Record<string, string>;
+    const at = service.engine.kernel.now;
+    await service.deps.hub.submit({ kind: 'funding', time: at, symbol: 'BTCUSDT', rate: '0.0001' });
+    // A long pays |size| × mark × rate, rounded half-up to 8 decimals.
+    const paid = mul(mul(bought, mark(), 'half-up'), parseFixed('0.0001'), 'half-up');
+    const rounded = ((paid + 5n * 10n ** 9n) / 10n ** 10n) * 10n ** 10n;
+    const after = (await usdm.fetchBalance()).info as Record<string, string>;
+    expect(fixed(before.totalWalletBalance) - fixed(after.totalWalletBalance)).toBe(rounded);
+    const history = await usdm.fetchFundingRateHistory(SYMBOL);
+    expect(history).toHaveLength(1);
+    expect(history[0]).toMatchObject({ symbol: SYMBOL, fundingRate: 0.0001, timestamp: at });
+    expect(infoOf(history[0]!).markPrice).toBe(formatFixed(mark()));
+    expect((await usdm.fetchFundingRate(SYMBOL)).fundingRate).toBe(0.0001);
+  });
+
   let resting: string;
   let postOnly: string;
   let stops: string[] = [];
