@@ -228,7 +228,7 @@ export function importAccount(core: KernelCore, input: ImportAccountInput): void
     } else if (placement === 'waiting') market.waiting.push(order);
     else market.conditionals.push(order);
   }
-  s.forgetOpenIndex();
+  s.forgetIndexes();
   s.clientIds.set(id, new Map(document.clientIds.flatMap(([client, old]) => (newIds.has(old) ? [[client, newIds.get(old)!] as const] : []))));
   s.out.push({ type: 'ACCOUNT_IMPORTED', at: s.clock, account: id, balances: s.flatBalances(id), openOrders: Object.keys(document.placements).length });
 }

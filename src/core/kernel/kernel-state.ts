@@ -128,7 +128,7 @@ export class KernelState {
   /**
    * Per account, its orders in the markets' lists (resting, waiting, conditional) and, since the
    * index was built, every order placed; closed ones are dropped as they are met. Built on first
-   * use from the lists; `forgetOpenIndex` after orders enter the lists another way (an import).
+   * use from the lists; `forgetIndexes` after orders enter the lists another way (an import).
    */
   private openIndex: Map<string, Order[]> | undefined;
 
@@ -156,8 +156,10 @@ export class KernelState {
     else list.push(order);
   }
 
-  forgetOpenIndex(): void {
+  /** After orders entered `ordersById` or the markets' lists another way (an import): both indexes are rebuilt on next use. */
+  forgetIndexes(): void {
     this.openIndex = undefined;
+    this.ordersIndex = undefined;
   }
 
   private openIndexBuilt(): Map<string, Order[]> {
@@ -176,8 +178,37 @@ export class KernelState {
     return index;
   }
 
+  /** Per account, its orders in the order of `ordersById`; built on first use, then kept by `addOrder`/`removeOrder`. */
+  private ordersIndex: Map<string, Order[]> | undefined;
+
+  /** Every order of the account the kernel holds, oldest first. */
   orders(accountId: string): Order[] {
-    return [...this.ordersById.values()].filter((o) => o.account === accountId);
+    if (this.ordersIndex === undefined) {
+      this.ordersIndex = new Map();
+      for (const order of this.ordersById.values()) {
+        const list = this.ordersIndex.get(order.account);
+        if (list === undefined) this.ordersIndex.set(order.account, [order]);
+        else list.push(order);
+      }
+    }
+    return [...(this.ordersIndex.get(accountId) ?? [])];
+  }
+
+  /** A new order, with an id above every other. */
+  addOrder(order: Order): void {
+    this.ordersById.set(order.id, order);
+    if (this.ordersIndex === undefined) return;
+    const list = this.ordersIndex.get(order.account);
+    if (list === undefined) this.ordersIndex.set(order.account, [order]);
+    else list.push(order);
+  }
+
+  /** Takes back the order `addOrder` just added (a placement the engine refused). */
+  removeLastOrder(order: Order): void {
+    this.ordersById.delete(order.id);
+    const list = this.ordersIndex?.get(order.account);
+    if (list !== undefined && list[list.length - 1] === order) list.pop();
+    else this.ordersIndex = undefined;
   }
 
   /** Balances as decimal strings, assets sorted (futures: `locked` is the margin in use). */

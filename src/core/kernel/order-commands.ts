@@ -104,10 +104,10 @@ export function placeOrder(core: KernelCore, input: PlaceOrderInput, internal: b
     feeCharged: 0n,
   };
   s.orderSeq += 1;
-  s.ordersById.set(order.id, order);
+  s.addOrder(order);
   const refused = core.engine.arrive(order, market);
   if (refused !== undefined) {
-    s.ordersById.delete(order.id);
+    s.removeLastOrder(order);
     s.orderSeq -= 1;
     return reject(refused);
   }

@@ -1,0 +1,77 @@
+/**
+ * What the kernel benchmarks share: interleaved timing, the goal table, and the results file.
+ *
+ * Method: warm-up rounds first, then interleaved rounds (each contender once per round, in turn);
+ * the figure is the median round, so that other work on a shared machine hits every contender alike.
+ */
+import { performance } from 'node:perf_hooks';
+
+export interface Contender {
+  readonly name: string;
+  /** Untimed set-up; returns the work to time. */
+  readonly prepare: () => () => void;
+}
+
+export interface Timing {
+  readonly medianMs: number;
+  readonly minMs: number;
+  readonly maxMs: number;
+}
+
+export interface Rounds {
+  readonly warmup: number;
+  readonly rounds: number;
+  readonly repeat: number;
+}
+
+/** Milliseconds per run for each contender: median (and range) of `rounds` interleaved samples of `repeat` runs. */
+export function measure(contenders: readonly Contender[], o: Rounds): Timing[] {
+  const samples = contenders.map((): number[] => []);
+  for (let round = 0; round < o.warmup + o.rounds; round += 1) {
+    contenders.forEach((contender, i) => {
+      let ms = 0;
+      for (let r = 0; r < o.repeat; r += 1) {
+        const work = contender.prepare();
+        const start = performance.now();
+        work();
+        ms += performance.now() - start;
+      }
+      if (round >= o.warmup) samples[i]!.push(ms / o.repeat);
+    });
+  }
+  return samples.map((s) => {
+    const sorted = [...s].sort((a, b) => a - b);
+    return { medianMs: sorted[sorted.length >> 1]!, minMs: sorted[0]!, maxMs: sorted[sorted.length - 1]! };
+  });
+}
+
+export const perSecond = (count: number, ms: number): number => Math.round((count * 1000) / ms);
+export const n = (x: number): string => x.toLocaleString('en');
+export const ms = (t: Timing): string => `${t.medianMs.toFixed(1)} (${t.minMs.toFixed(1)}–${t.maxMs.toFixed(1)})`;
+
+/** A plain-text table: first column left-aligned, the rest right-aligned. */
+export function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (cells: readonly string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
+  return [line(header), widths.map((w) => '─'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
+}
+
+/** One line of the issue's goal table, measured in this run. */
+export interface GoalLine {
+  readonly what: string;
+  /** The figure, as printed (with its unit). */
+  readonly figure: string;
+  /** The peer or baseline measured in the same run, as printed; '' when the goal is absolute. */
+  readonly peer: string;
+  /** Ours ÷ peer where a peer ran (higher is better), else undefined. */
+  readonly ratio: number | undefined;
+  readonly goal: string;
+  readonly met: boolean;
+}
+
+export function goalTable(lines: readonly GoalLine[]): string {
+  return table(
+    ['goal line', 'measured', 'peer / baseline in this run', 'ratio', 'goal', 'met'],
+    lines.map((l) => [l.what, l.figure, l.peer, l.ratio === undefined ? '' : `${l.ratio.toFixed(2)}×`, l.goal, l.met ? 'yes' : 'no']),
+  );
+}
