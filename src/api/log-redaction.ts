@@ -10,7 +10,10 @@
 import type { FastifyRequest } from 'fastify';
 
 /** Query parameters whose values are secrets, compared case-insensitively. */
-const SECRET_PARAMS = new Set(['key', 'apikey', 'api_key', 'secret', 'apisecret', 'signature', 'token', 'access_token', 'password', 'passphrase']);
+const SECRET_PARAMS = new Set(['key', 'apikey', 'api_key', 'secret', 'apisecret', 'signature', 'token', 'access_token', 'password', 'passphrase', 'listenkey']);
+
+/** A user data stream named by its listenKey in the path (`/binance/ws/<listenKey>`); market stream names carry an `@`. */
+const LISTEN_KEY_PATH = /^(\/binance\/f?ws\/)([^/?@]+)(?=$|\?)/;
 
 export const CENSOR = '[redacted]';
 
@@ -34,8 +37,9 @@ export const REDACTED_PATHS = [
   '*.*.exchangeCredentials',
 ];
 
-/** The URL with the value of every secret query parameter replaced. */
-export function redactUrl(url: string): string {
+/** The URL with the value of every secret query parameter, and a listenKey in a stream path, replaced. */
+export function redactUrl(rawUrl: string): string {
+  const url = rawUrl.replace(LISTEN_KEY_PATH, `$1${CENSOR}`);
   const at = url.indexOf('?');
   if (at < 0) return url;
   const pairs = url.slice(at + 1).split('&').map((pair) => {

@@ -72,9 +72,11 @@ export async function registerBinanceStreams(app: FastifyInstance, deps: Service
         return profile.accountId;
       };
       const listenKeyRoutes = (url: string, market: StreamMarket) => {
-        const tags = [market === 'spot' ? 'binance spot v3' : 'binance usd-m futures'];
-        scope.post(url, { schema: { tags } }, async (request) => ({ listenKey: keys.open(accountOf(request), market) }));
-        scope.put(url, { schema: { tags } }, async (request) => {
+        // Off the OpenAPI document, like the streams: these routes are served on every server, the
+        // Binance REST dialects (and their documented routes) only where their plugins are registered.
+        const schema = { hide: true };
+        scope.post(url, { schema }, async (request) => ({ listenKey: keys.open(accountOf(request), market) }));
+        scope.put(url, { schema }, async (request) => {
           const accountId = accountOf(request);
           const key = paramsOf(request).listenKey;
           // USD-M's keep-alive takes no key (one per account) and answers it; spot's names it and answers {}.
@@ -83,7 +85,7 @@ export async function registerBinanceStreams(app: FastifyInstance, deps: Service
           if (!keys.keepAlive(key, accountId, market)) throw listenKeyUnknown();
           return market === 'spot' ? {} : { listenKey: key };
         });
-        scope.delete(url, { schema: { tags } }, async (request) => {
+        scope.delete(url, { schema }, async (request) => {
           const accountId = accountOf(request);
           const key = paramsOf(request).listenKey;
           if (market === 'futures' && (key === undefined || key === '')) {
