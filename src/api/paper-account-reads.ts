@@ -4,9 +4,13 @@
  *
  * Guarantees: an account reads only its own rows and events; nothing here contacts an exchange.
  */
-import { formatFixed } from '../core/money/fixed.js';
+import { sql, type Kysely } from 'kysely';
+import { realizedPnlTracker } from '../core/accounts/realized-pnl-view.js';
+import type { Kernel } from '../core/kernel/kernel.js';
+import { formatFixed, parseFixed } from '../core/money/fixed.js';
+import type { Database } from '../persistence/schema.js';
 import { positionView } from '../core/accounts/position-events.js';
-import type { AccountMessage, AccountReadPort, FillQuery, HistoryQuery, ReadResult } from '../execution/account-read-port.js';
+import type { AccountMessage, AccountReadPort, FillQuery, HistoryQuery, OrderRow, ReadResult, TimeRange, TradeRowWithPnl } from '../execution/account-read-port.js';
 import { accountFills, accountOrders } from './dialect-kit/account-history.js';
 import type { MarketTape } from './dialect-kit/market-tape.js';
 import { fillsWithRealizedPnl } from './fills-with-pnl.js';
@@ -99,12 +103,74 @@ export class PaperAccountReads implements AccountReadPort {
     return this.fresh(rows.map((r) => ({ at: Number(r.at), equity: r.equity })));
   }
 
+  async tradeExport(accountId: string, range: TimeRange, symbol: string | undefined) {
+    return this.fresh(tradeRowsInOrder(this.deps.db, this.deps.hub.kernel, accountId, range, symbol));
+  }
+
+  async orderExport(accountId: string, range: TimeRange, symbol: string | undefined) {
+    return this.fresh(orderRowsInOrder(this.deps.db, accountId, range, symbol));
+  }
+
   watchAccount(accountId: string, send: (message: AccountMessage) => void): () => void {
     return this.deps.hub.subscribe((events) => {
       const mine = events.filter((e) => 'account' in e && e.account === accountId);
       for (const event of mine) send({ event });
       if (mine.some((e) => BALANCE_CHANGES.has(e.type))) send({ balances: this.deps.hub.kernel.balances(accountId) ?? {} });
     });
+  }
+}
+
+const BATCH = 1_000;
+/** Ids are decimal counters: shorter first, then by text, is their numeric (execution) order. */
+const idLength = sql<number>`length(id)`;
+type Cursor = { at: number; len: number; id: string };
+
+/**
+ * The account's fills in execution order, one keyset batch at a time, each with the PnL it realized
+ * (average price, fees left out: core/accounts/realized-pnl-view.ts, as `/api/account/fills` shows
+ * it). Realized PnL depends on every earlier fill, so the scan starts at the first fill and rows
+ * before `from` are read but not yielded.
+ */
+async function* tradeRowsInOrder(db: Kysely<Database>, kernel: Kernel, accountId: string, range: TimeRange, symbol: string | undefined): AsyncGenerator<TradeRowWithPnl> {
+  const realized = realizedPnlTracker(kernel.account(accountId)?.kind === 'futures' ? 'futures' : 'spot');
+  let after: Cursor | undefined;
+  for (;;) {
+    let query = db.selectFrom('trades').selectAll().where('accountId', '=', accountId);
+    if (symbol !== undefined) query = query.where('symbol', '=', symbol);
+    if (range.to !== undefined) query = query.where('timestamp', '<', range.to);
+    if (after !== undefined) {
+      const { at, len, id } = after;
+      query = query.where((eb) => eb.or([eb('timestamp', '>', at), eb.and([eb('timestamp', '=', at), eb.or([eb(idLength, '>', len), eb.and([eb(idLength, '=', len), eb('id', '>', id)])])])]));
+    }
+    const rows = await query.orderBy('timestamp', 'asc').orderBy(idLength, 'asc').orderBy('id', 'asc').limit(BATCH).execute();
+    for (const r of rows) {
+      const pnl = realized({ symbol: r.symbol, side: r.orderSide, quantity: parseFixed(r.size), price: parseFixed(r.price), fee: parseFixed(r.fee), feeInBase: r.feeAsset === kernel.instrument(r.symbol)?.base });
+      if (range.from !== undefined && Number(r.timestamp) < range.from) continue;
+      yield { ...r, timestamp: Number(r.timestamp), realizedPnl: pnl === null ? null : formatFixed(pnl) };
+    }
+    const last = rows.at(-1);
+    if (last === undefined || rows.length < BATCH) return;
+    after = { at: Number(last.timestamp), len: last.id.length, id: last.id };
+  }
+}
+
+/** The account's orders in creation order, one keyset batch at a time. */
+async function* orderRowsInOrder(db: Kysely<Database>, accountId: string, range: TimeRange, symbol: string | undefined): AsyncGenerator<OrderRow> {
+  let after: Cursor | undefined;
+  for (;;) {
+    let query = db.selectFrom('orders').selectAll().where('accountId', '=', accountId);
+    if (symbol !== undefined) query = query.where('symbol', '=', symbol);
+    if (range.from !== undefined) query = query.where('createdAt', '>=', range.from);
+    if (range.to !== undefined) query = query.where('createdAt', '<', range.to);
+    if (after !== undefined) {
+      const { at, len, id } = after;
+      query = query.where((eb) => eb.or([eb('createdAt', '>', at), eb.and([eb('createdAt', '=', at), eb.or([eb(idLength, '>', len), eb.and([eb(idLength, '=', len), eb('id', '>', id)])])])]));
+    }
+    const rows = await query.orderBy('createdAt', 'asc').orderBy(idLength, 'asc').orderBy('id', 'asc').limit(BATCH).execute();
+    for (const r of rows) yield { ...r, createdAt: Number(r.createdAt), updatedAt: Number(r.updatedAt) };
+    const last = rows.at(-1);
+    if (last === undefined || rows.length < BATCH) return;
+    after = { at: Number(last.createdAt), len: last.id.length, id: last.id };
   }
 }
 

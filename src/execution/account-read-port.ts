@@ -93,6 +93,12 @@ export interface HistoryQuery {
   readonly offset: number;
 }
 
+/** `from` ≤ time < `to`, Unix ms. */
+export interface TimeRange {
+  readonly from?: number;
+  readonly to?: number;
+}
+
 export interface AccountSummary {
   /** True when the account may not trade: the kernel's risk halt (paper) or refused keys (live). */
   readonly halted: boolean;
@@ -136,6 +142,10 @@ export interface AccountReadPort {
   ledger(accountId: string): Promise<ReadResult<LedgerView>>;
   /** The equity curve, oldest first. */
   equityCurve(accountId: string): Promise<ReadResult<{ at: number; equity: string }[]>>;
+  /** The CSV export's fills in execution order within the range, each with its realized PnL (counted from the first fill). */
+  tradeExport(accountId: string, range: TimeRange, symbol: string | undefined): Promise<ReadResult<AsyncIterable<TradeRowWithPnl>>>;
+  /** The CSV export's orders in creation order within the range. */
+  orderExport(accountId: string, range: TimeRange, symbol: string | undefined): Promise<ReadResult<AsyncIterable<OrderRow>>>;
   /** Streams the account's events and balances; returns the unsubscribe. */
   watchAccount(accountId: string, send: (message: AccountMessage) => void): () => void;
 }

@@ -20,7 +20,7 @@
 import type { Exchange, Order as CcxtOrder, Trade as CcxtTrade } from 'ccxt';
 import { realizedPnlByFill } from '../core/accounts/realized-pnl-view.js';
 import { formatFixed, mul, parseFixed } from '../core/money/fixed.js';
-import type { AccountMessage, AccountReadPort, AccountSummary, FillQuery, HistoryQuery, LedgerView, LeverageView, OrderRow, ReadResult, TradeRow, TradeRowWithPnl, VenueFill } from './account-read-port.js';
+import type { AccountMessage, AccountReadPort, AccountSummary, FillQuery, HistoryQuery, LedgerView, LeverageView, OrderRow, ReadResult, TimeRange, TradeRow, TradeRowWithPnl, VenueFill } from './account-read-port.js';
 import { ccxtBalancesToView, ccxtOrderToView, ccxtTradeToFill, decimal } from './ccxt-mapping.js';
 import type { LiveExecutionService } from './live-execution-service.js';
 import { ok, type BalancesView, type ExecutionResult, type OrderView } from './order-execution-service.js';
@@ -166,6 +166,23 @@ export class LiveAccountReads implements AccountReadPort {
     return fresh([...(this.curves.get(accountId) ?? [])], now.value.asOf);
   }
 
+  async tradeExport(accountId: string, range: TimeRange, symbol: string | undefined): Promise<ReadResult<AsyncIterable<TradeRowWithPnl>>> {
+    const all = await this.fillsWithPnl(accountId);
+    if (!all.ok) return all;
+    const chosen = all.value.value.filter((r) => (symbol === undefined || r.symbol === symbol) && (range.from === undefined || r.timestamp >= range.from) && (range.to === undefined || r.timestamp < range.to));
+    return fresh(iterate(chosen), all.value.asOf);
+  }
+
+  async orderExport(accountId: string, range: TimeRange, symbol: string | undefined): Promise<ReadResult<AsyncIterable<OrderRow>>> {
+    const all = await this.across(accountId, symbol, (s) => this.venueOrders(accountId, s));
+    if (!all.ok) return all;
+    const rows = all.value.value
+      .map((o) => orderRow(accountId, o))
+      .filter((r) => (range.from === undefined || r.createdAt >= range.from) && (range.to === undefined || r.createdAt < range.to))
+      .sort((a, b) => a.createdAt - b.createdAt || byId(a.id, b.id));
+    return fresh(iterate(rows), all.value.asOf);
+  }
+
   watchAccount(accountId: string, send: (message: AccountMessage) => void): () => void {
     return this.live.onOrderUpdate((id, order) => {
       if (id !== accountId) return;
@@ -241,6 +258,10 @@ export class LiveAccountReads implements AccountReadPort {
     }
     return ok(formatFixed(total));
   }
+}
+
+async function* iterate<T>(rows: readonly T[]): AsyncGenerator<T> {
+  yield* rows;
 }
 
 function fresh<T>(value: T, asOf: number): ReadResult<T> {

@@ -189,6 +189,12 @@ describe('live accounts against a second papertrade instance as the venue', () =
     const fills = (await onA(alice.apiKey, '/api/account/fills')).json().items as Array<{ id: string; realizedPnl: string | null }>;
     expect(fills.map((f) => f.id)).toEqual(((await onVenue(venueAlice, '/api/trades')).items as Array<{ id: string }>).map((t) => t.id));
     expect((await onA(alice.apiKey, '/api/account/metrics')).statusCode).toBe(200);
+    // The CSV export is the venue's too: one row per venue trade, by trade id, in execution order.
+    const csv = (await onA(alice.apiKey, '/api/trades.csv')).body.trim().split('\r\n');
+    const venueIds = ((await onVenue(venueAlice, '/api/trades')).items as Array<{ id: string }>).map((t) => t.id).reverse();
+    expect(csv.slice(1).map((line) => line.split(',').at(-1))).toEqual(venueIds);
+    const orderCsv = (await onA(alice.apiKey, '/api/orders.csv')).body.trim().split('\r\n');
+    expect(orderCsv.length - 1).toBe(((await onVenue(venueAlice, '/api/orders')).items as unknown[]).length);
     expect((await onA(alice.apiKey, '/api/account/positions')).json()).toEqual({ items: [] });
   });
 
