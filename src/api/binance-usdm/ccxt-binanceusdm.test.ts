@@ -7,7 +7,7 @@
 import ccxt, { type Exchange } from 'ccxt';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { FillEvent } from '../../core/kernel/events.js';
+import type { FillEvent, KernelEvent } from '../../core/kernel/events.js';
 import { formatFixed, mul, mulExact, parseFixed } from '../../core/money/fixed.js';
 import { readMaybeGzipped } from '../../market-data/recording-reader.js';
 import { USDM_RECORDING } from '../../test-kit/data-paths.js';
@@ -109,10 +109,11 @@ describe("ccxt's binanceusdm class trades on papertrade's Binance USD-M API", ()
     const expected = walk(asks, quantity);
     expect(expected.fills).toHaveLength(3);
 
-    const fills: FillEvent[] = [];
-    const stop = service.deps.hub.subscribe((events) => fills.push(...events.filter((e): e is FillEvent => e.type === 'FILL')));
+    const events: KernelEvent[] = [];
+    const stop = service.deps.hub.subscribe((batch) => events.push(...batch.filter((e) => 'account' in e && e.account === account.id)));
     const order = await usdm.createOrder(SYMBOL, 'market', 'buy', Number(amount));
     stop();
+    const fills = events.filter((e): e is FillEvent => e.type === 'FILL');
     expect(infoOf(order)).toMatchObject({ status: 'FILLED', type: 'MARKET', positionSide: 'BOTH', executedQty: amount, reduceOnly: false });
     expect(fixed(infoOf(order).cumQuote)).toBe(expected.cost);
     expect(fills.map((f) => ({ price: f.price, qty: f.quantity }))).toEqual(expected.fills);
@@ -126,13 +127,15 @@ describe("ccxt's binanceusdm class trades on papertrade's Binance USD-M API", ()
     const twinAccount = await openFutures(twin.app);
     const twinHeaders = { authorization: `Bearer ${twinAccount.apiKey}` };
     await twin.app.inject({ method: 'POST', url: '/api/account/leverage', headers: twinHeaders, payload: { symbol: 'BTCUSDT', leverage: 10 } });
-    const twinFills: FillEvent[] = [];
-    const stopTwin = twin.deps.hub.subscribe((events) => twinFills.push(...events.filter((e): e is FillEvent => e.type === 'FILL')));
+    const twinEvents: KernelEvent[] = [];
+    const stopTwin = twin.deps.hub.subscribe((batch) => twinEvents.push(...batch.filter((e) => 'account' in e && e.account === twinAccount.id)));
     const placed = await twin.app.inject({ method: 'POST', url: '/api/orders', headers: twinHeaders, payload: { symbol: 'BTCUSDT', side: 'BUY', type: 'MARKET', quantity: amount } });
     stopTwin();
     expect(placed.json()).toMatchObject({ status: 'FILLED', executedQty: amount, cumulativeQuoteQty: infoOf(order).cumQuote });
-    const same = (f: FillEvent) => ({ price: f.price, quantity: f.quantity, fee: f.fee, feeAsset: f.feeAsset, liquidity: f.liquidity, realizedPnl: f.realizedPnl });
-    expect(twinFills.map(same)).toEqual(fills.map(same));
+    // The same events, field for field, but for the names of the account, order and position.
+    const same = (e: KernelEvent) => JSON.stringify(e, (key, value: unknown) => (['account', 'orderId', 'clientOrderId', 'positionId'].includes(key) ? undefined : value));
+    expect(twinEvents.map(same)).toEqual(events.map(same));
+    expect(events.map((e) => e.type)).toContain('POSITION_OPENED');
   });
 
   it('reads the same order book as the native depth route, and sends the weight header', async () => {
@@ -301,6 +304,9 @@ describe("ccxt's binanceusdm class trades on papertrade's Binance USD-M API", ()
     await expect(usdm.createOrder(SYMBOL, 'market', 'buy', 0.001)).rejects.toThrow(/-4164/);
     await expect(usdm.createOrder(SYMBOL, 'limit', 'buy', 0.01, Number(top().asks[0]![0]) + 100, { postOnly: true })).rejects.toThrow(ccxt.InvalidOrder); // -5022
     await expect(usdm.createOrder(SYMBOL, 'market', 'buy', 0.01, undefined, { positionSide: 'LONG' })).rejects.toThrow(/-4061/);
+    // The account's margin type: asked again, "no need to change" (ccxt's MarginModeAlreadySet, as on Binance); the other one refused.
+    await expect(usdm.setMarginMode('isolated', SYMBOL)).rejects.toThrow(ccxt.MarginModeAlreadySet);
+    await expect(usdm.setMarginMode('cross', SYMBOL)).rejects.toThrow(/-4048/);
     expect(await fetchSigned('POST', '/binance/fapi/v1/leverage', { symbol: 'BTCUSDT', leverage: '126' })).toEqual({ status: 400, body: { code: -4028, msg: 'Leverage 126 is not valid' } });
     const wrongSecret = usdmClient(base, account.apiKey, 'f'.repeat(64));
     await expect(wrongSecret.fetchBalance()).rejects.toThrow(ccxt.AuthenticationError);
