@@ -48,6 +48,8 @@ describe('mapCcxtError', () => {
     [new RateLimitExceeded('429'), 'EXCHANGE_UNAVAILABLE', undefined, true],
     [new BadRequest('bad'), 'EXCHANGE_ERROR', undefined, false],
     [new ExchangeError('mexc {"code":700003,"msg":"Timestamp for this request is outside of the recvWindow."}'), 'EXCHANGE_ERROR', 700003, false],
+    // ccxt's mexc class has no mapping for -2013 (MEXC: "Order does not exist."): still an unknown order.
+    [new ExchangeError('mexc {"code":-2013,"msg":"Order does not exist."}'), 'UNKNOWN_ORDER', -2013, false],
     [new TypeError('undefined is not a function'), 'EXCHANGE_ERROR', undefined, false],
   ])('%s → %s', (error, code, mexcCode, retryable) => {
     const mapped = mapCcxtError(error);

@@ -1,0 +1,83 @@
+/**
+ * The live read port through a real ccxt `mexc` client whose HTTP layer is stubbed with MEXC's
+ * documented answers (https://mexcdevelop.github.io/apidocs/spot_v3_en/#all-orders,
+ * #account-trade-list): the brief cache and its age, invalidation by the account's own orders,
+ * MEXC's exact decimal strings, and a halted account's summary.
+ */
+import ccxt, { AuthenticationError } from 'ccxt';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { LiveAccountReads } from './live-account-reads.js';
+import { LiveExecutionService } from './live-execution-service.js';
+
+const ORDER = {
+  symbol: 'BTCUSDT', orderId: '101', orderListId: '-1', clientOrderId: 'mine-1', price: '60000', origQty: '0.001', executedQty: '0.001',
+  cummulativeQuoteQty: '60', status: 'FILLED', timeInForce: null, type: 'LIMIT', side: 'BUY', time: 1_723_161_300_000, updateTime: 1_723_161_300_500,
+};
+const TRADE = {
+  symbol: 'BTCUSDT', id: '9001', orderId: '101', orderListId: -1, price: '60000', qty: '0.001', quoteQty: '60', commission: '0.000001',
+  commissionAsset: 'BTC', time: 1_723_161_300_400, isBuyer: true, isMaker: true, isBestMatch: true, isSelfTrade: false, clientOrderId: 'mine-1',
+};
+
+function harness(route: (url: string, method: string) => unknown) {
+  const exchange = new ccxt.mexc({ apiKey: 'k', secret: 's', enableRateLimit: false });
+  exchange.setMarkets([
+    { id: 'BTCUSDT', symbol: 'BTC/USDT', base: 'BTC', quote: 'USDT', baseId: 'BTC', quoteId: 'USDT', spot: true, type: 'spot', active: true, precision: { amount: 0.000001, price: 0.01 }, limits: {} } as never,
+  ]);
+  const fetch = vi.spyOn(exchange, 'fetch').mockImplementation(async (url: string, method = 'GET') => route(url, method));
+  const live = new LiveExecutionService(exchange, { readRetries: 0 });
+  let now = 1_800_000_000_000;
+  const reads = new LiveAccountReads(live, { symbols: () => ['BTCUSDT'], baseOf: () => 'BTC', accountType: () => 'spot', cacheMs: 1_000, wallClock: () => now });
+  const calls = (path: string) => fetch.mock.calls.filter(([url]) => String(url).includes(path)).length;
+  return { reads, live, calls, advance: (ms: number) => (now += ms), at: () => now };
+}
+
+afterEach(() => vi.restoreAllMocks());
+
+describe('LiveAccountReads', () => {
+  it('keeps an answer for cacheMs and says when the venue gave it; the account\'s own order drops it', async () => {
+    const h = harness((url, method) => {
+      if (url.includes('/api/v3/allOrders')) return [ORDER];
+      if (url.includes('/api/v3/order?') && method === 'POST') return { symbol: 'BTCUSDT', orderId: '102', orderListId: -1 };
+      if (url.includes('/api/v3/order?')) return { ...ORDER, orderId: '102', status: 'NEW', executedQty: '0' };
+      throw new Error(`unexpected ${method} ${url}`);
+    });
+    const first = await h.reads.orderHistory('alice', { limit: 10, offset: 0 });
+    const asOf = h.at();
+    expect(first).toEqual({ ok: true, value: { asOf, value: [expect.objectContaining({ id: '101', accountId: 'alice', status: 'FILLED', executedQty: '0.001', cumulativeQuoteQty: '60', price: '60000' })] } });
+    h.advance(999);
+    expect(await h.reads.orderHistory('alice', { limit: 10, offset: 0 })).toMatchObject({ ok: true, value: { asOf } });
+    expect(h.calls('/api/v3/allOrders')).toBe(1);
+    h.advance(1);
+    expect(await h.reads.orderHistory('alice', { limit: 10, offset: 0 })).toMatchObject({ ok: true, value: { asOf: asOf + 1_000 } });
+    expect(h.calls('/api/v3/allOrders')).toBe(2);
+    await h.live.placeOrder('alice', { symbol: 'BTCUSDT', side: 'BUY', type: 'LIMIT', quantity: '0.001', price: '59000' });
+    await h.reads.orderHistory('alice', { limit: 10, offset: 0 });
+    expect(h.calls('/api/v3/allOrders')).toBe(3);
+  });
+
+  it("fills carry MEXC's own decimal strings, fee asset and liquidity; realized PnL is counted at average price", async () => {
+    const sell = { ...TRADE, id: '9002', orderId: '103', price: '61000', qty: '0.000999', quoteQty: '60.939', commission: '0.060939', commissionAsset: 'USDT', isBuyer: false, isMaker: false, time: TRADE.time + 1, clientOrderId: '' };
+    const h = harness((url) => (url.includes('/api/v3/myTrades') ? [TRADE, sell] : []));
+    expect(await h.reads.fills('alice', { symbol: 'BTCUSDT' })).toMatchObject({
+      ok: true,
+      value: {
+        value: [
+          { id: '9001', orderId: '101', clientOrderId: 'mine-1', side: 'BUY', price: '60000', quantity: '0.001', quoteQuantity: '60', fee: '0.000001', feeAsset: 'BTC', liquidity: 'MAKER', time: TRADE.time },
+          { id: '9002', orderId: '103', clientOrderId: null, side: 'SELL', price: '61000', quantity: '0.000999', fee: '0.060939', feeAsset: 'USDT', liquidity: 'TAKER' },
+        ],
+      },
+    });
+    // Bought 0.001 paying 0.000001 BTC: 0.000999 held at 60000; selling it at 61000 realizes 0.000999 × 1000 = 0.999.
+    const rows = await h.reads.fillsWithPnl('alice');
+    expect(rows.ok && rows.value.value.map((r) => r.realizedPnl)).toEqual([null, '0.999']);
+  });
+
+  it('a halted account says so in its summary without asking the venue again', async () => {
+    const h = harness(() => {
+      throw new AuthenticationError('mexc {"code":10072,"msg":"Api key info invalid"}');
+    });
+    expect(await h.reads.summary('alice')).toMatchObject({ ok: false, error: { code: 'EXCHANGE_AUTH_FAILED' } });
+    expect(await h.reads.summary('alice')).toEqual({ ok: true, value: { asOf: h.at(), value: { halted: true, haltReason: 'Api key info invalid', equity: null, balances: {} } } });
+    expect(h.calls('/api/v3/account')).toBe(1);
+  });
+});
