@@ -23,15 +23,16 @@ export function outcomeOf(result: ExecutionResult<OrderView>): unknown {
 }
 
 /**
- * Cancels the account's open orders (of `symbol`, or all); answers those it cancelled. An order
- * that filled or ended meanwhile is no longer open: nothing to cancel. A failed listing is returned
- * as it is, for the dialect to map.
+ * Cancels the account's open orders (of `symbol`, or all; only those `which` selects, when given);
+ * answers those it cancelled. An order that filled or ended meanwhile is no longer open: nothing to
+ * cancel. A failed listing is returned as it is, for the dialect to map.
  */
-export async function cancelOpenOrders(deps: ServiceDeps, audit: AuditCall, accountId: string, symbol: string | undefined): Promise<ExecutionResult<OrderView[]>> {
+export async function cancelOpenOrders(deps: ServiceDeps, audit: AuditCall, accountId: string, symbol: string | undefined, which?: (order: OrderView) => boolean): Promise<ExecutionResult<OrderView[]>> {
   const open = await deps.execution.openOrders(accountId, symbol);
   if (!open.ok) return open;
   const canceled: OrderView[] = [];
   for (const order of open.value) {
+    if (which !== undefined && !which(order)) continue;
     const result = await deps.execution.cancelOrder(accountId, { orderId: order.orderId, symbol: order.symbol });
     await audit('order.cancel', accountId, { orderId: order.orderId, result: result.ok ? { status: result.value.status } : result.error });
     if (result.ok) canceled.push(result.value);

@@ -7,7 +7,7 @@
 import ccxt, { type Exchange } from 'ccxt';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseFixed } from '../../core/money/fixed.js';
+import { formatFixed, parseFixed } from '../../core/money/fixed.js';
 import { readMaybeGzipped } from '../../market-data/recording-reader.js';
 import { USDM_RECORDING } from '../../test-kit/data-paths.js';
 import { ADMIN_KEY, startTestService, type TestService } from '../../test-kit/service-kit.js';
@@ -255,5 +255,26 @@ describe("ccxt's mexc class trades swaps on papertrade's MEXC contract API", () 
     const unknownKey = mexcClient(base, 'pt_unknown', account.apiSecret);
     unknownKey.setMarkets(mexc.markets);
     await expect(unknownKey.fetchPositions()).rejects.toThrow(ccxt.AuthenticationError);
+  });
+
+  it('attaches a take-profit and a stop-loss to an entry: one MEXC stop order, two reduce-only exits on the native API', async () => {
+    // 2,000 USDT either side of the book, on the 0.1 tick.
+    const takeProfit = formatFixed(parseFixed(top().asks[0]![0]) + 2000n * E18);
+    const stopLoss = formatFixed(parseFixed(top().bids[0]![0]) - 2000n * E18);
+    const entry = await mexc.createOrder(SYMBOL, 'market', 'buy', 20, undefined, { clientOrderId: 'ccxt-bracket', takeProfitPrice: Number(takeProfit), stopLossPrice: Number(stopLoss) });
+    expect(infoOf(await mexc.fetchOrder(entry.id!, SYMBOL))).toMatchObject({ state: 3, dealVol: 20 });
+    const stops = (await mexc.contractPrivateGetStoporderOpenOrders({ symbol: 'BTC_USDT' })) as { data: Info[] };
+    expect(stops.data).toEqual([expect.objectContaining({ id: 'ccxt-bracket', orderId: entry.id, symbol: 'BTC_USDT', takeProfitPrice: Number(takeProfit), stopLossPrice: Number(stopLoss), positionType: 1, vol: 20, state: 1 })]);
+    // The exits are stop orders, not regular ones: the open orders stay empty.
+    expect(await mexc.fetchOpenOrders(SYMBOL)).toEqual([]);
+    const exits = (await native('/api/orders/open')).items as Info[];
+    expect(exits.map((o) => [o.clientOrderId, o.type, o.side, o.quantity, o.stopPrice]).sort()).toEqual([
+      ['ccxt-bracket-sl', 'STOP_LOSS', 'SELL', '0.002', stopLoss],
+      ['ccxt-bracket-tp', 'TAKE_PROFIT', 'SELL', '0.002', takeProfit],
+    ]);
+    await mexc.contractPrivatePostStoporderCancel([{ stopPlanOrderId: 'ccxt-bracket' }]);
+    expect((await native('/api/orders/open')).items).toEqual([]);
+    await mexc.createOrder(SYMBOL, 'market', 'sell', 20, undefined, { reduceOnly: true });
+    expect(await mexc.fetchPositions([SYMBOL])).toEqual([]);
   });
 });

@@ -7,11 +7,12 @@
  * Accepted: order types 1 limit, 2 post-only, 3 IOC, 4 FOK, 5 and 6 market; sides 1–4 in one-way
  * mode (2 and 4 are reduce-only); `openType` must be the account's margin mode (1 isolated,
  * 2 cross: papertrade sets it per account); `leverage`, when sent, must be the symbol's current
- * leverage (change it with `position/change_leverage`). Refused: take-profit and stop-loss prices
- * attached to an order, and hedge mode.
+ * leverage (change it with `position/change_leverage`); `takeProfitPrice` and `stopLossPrice` attach
+ * market exits of what the order fills (a bracket, listed as a MEXC stop order). Refused: hedge mode.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { isDecimalString } from '../../core/money/fixed.js';
+import { isConditional } from '../../core/orders/order.js';
 import type { AccountProfile } from '../../persistence/credential-store.js';
 import { accountFills, accountOrders, type AccountFill } from '../dialect-kit/account-history.js';
 import { auditCall, cancelOpenOrders, outcomeOf } from '../dialect-kit/facade-calls.js';
@@ -23,6 +24,8 @@ import { contractDeal, contractOrder, fillTotals, ORDER_TYPE_OF_CODE } from './m
 import { contractOfSymbol, quantityOfVol, type Contract } from './mexc-contract-symbols.js';
 
 const tags = ['mexc contract'];
+/** MEXC lists take-profit and stop-loss exits as stop orders (mexc-contract-stop-routes.ts), apart from its orders. */
+export const isRegular = (o: OrderView): boolean => !isConditional(o.type);
 const EXTERNAL_OID = /^[A-Za-z0-9_.:-]{1,32}$/;
 
 /** A JSON number or numeric string as the decimal text it stands for; undefined when absent. */
@@ -101,7 +104,6 @@ export function registerContractOrderRoutes(app: FastifyInstance, ctx: ContractC
     const accountOpenType = openTypeOf(account.accountId);
     if (openType !== accountOpenType) throw contractErrors.wrongOpenType(`this account trades ${accountOpenType === 1 ? 'isolated margin (openType 1)' : 'cross margin (openType 2)'}`);
     if (body.positionMode !== undefined && intField(body, 'positionMode') !== 2) throw contractErrors.notSupported('hedge mode (positionMode 1)');
-    for (const name of ['stopLossPrice', 'takeProfitPrice']) if (body[name] !== undefined && body[name] !== null) throw contractErrors.notSupported(name);
     const leverage = intField(body, 'leverage');
     const state = kernel().account(account.accountId);
     if (leverage !== undefined && state?.kind === 'futures' && leverage !== state.leverageOf(c.instrument.symbol)) {
@@ -111,6 +113,9 @@ export function registerContractOrderRoutes(app: FastifyInstance, ctx: ContractC
     if (externalOid !== undefined && (typeof externalOid !== 'string' || !EXTERNAL_OID.test(externalOid))) throw contractErrors.param('externalOid: up to 32 letters, digits, _ . : -');
     const price = decimalField(body, 'price');
     if (type !== 'MARKET' && price === undefined) throw contractErrors.param('price is required');
+    // Attached take-profit and stop-loss: market exits of what the order fills (a bracket).
+    const takeProfit = decimalField(body, 'takeProfitPrice');
+    const stopLoss = decimalField(body, 'stopLossPrice');
     return {
       symbol: c.instrument.symbol,
       side: side === 1 || side === 2 ? 'BUY' : 'SELL',
@@ -119,6 +124,8 @@ export function registerContractOrderRoutes(app: FastifyInstance, ctx: ContractC
       ...(type !== 'MARKET' ? { price: price! } : {}),
       ...(side === 2 || side === 4 ? { reduceOnly: true } : {}),
       ...(typeof externalOid === 'string' ? { clientOrderId: externalOid } : {}),
+      ...(takeProfit !== undefined ? { takeProfit: { stopPrice: takeProfit } } : {}),
+      ...(stopLoss !== undefined ? { stopLoss: { stopPrice: stopLoss } } : {}),
     };
   };
 
@@ -156,7 +163,7 @@ export function registerContractOrderRoutes(app: FastifyInstance, ctx: ContractC
     const account = ctx.signed(request);
     const body = ctx.body(request) as Record<string, unknown>;
     const symbol = body.symbol === undefined || body.symbol === '' ? undefined : contractNamed(body.symbol).instrument.symbol;
-    unwrap(await cancelOpenOrders(deps, audit, account.accountId, symbol));
+    unwrap(await cancelOpenOrders(deps, audit, account.accountId, symbol, isRegular));
     return ok();
   });
 
@@ -182,7 +189,7 @@ export function registerContractOrderRoutes(app: FastifyInstance, ctx: ContractC
   const openOrders = async (request: FastifyRequest, symbol: string | undefined) => {
     const account = ctx.signed(request);
     const engineSymbol = symbol === undefined || symbol === '' ? undefined : contractNamed(symbol).instrument.symbol;
-    const open = unwrap(await deps.execution.openOrders(account.accountId, engineSymbol)).filter((o) => contractOfSymbol(kernel(), o.symbol) !== undefined);
+    const open = unwrap(await deps.execution.openOrders(account.accountId, engineSymbol)).filter((o) => isRegular(o) && contractOfSymbol(kernel(), o.symbol) !== undefined);
     return ok(await views(account.accountId, page(newestFirst(open), ctx.query(request))));
   };
   app.get<{ Params: { symbol: string } }>('/api/v1/private/order/list/open_orders/:symbol', { schema: { tags } }, async (request) => openOrders(request, request.params.symbol));
@@ -197,7 +204,7 @@ export function registerContractOrderRoutes(app: FastifyInstance, ctx: ContractC
     const sides = q.side === undefined || q.side === '' ? undefined : Number(q.side);
     const symbols = q.symbol !== undefined && q.symbol !== '' ? [contractNamed(q.symbol)] : undefined;
     const engineSymbols = symbols?.map((c) => c.instrument.symbol) ?? [...new Set(kernel().orders(account.accountId).map((o) => o.symbol))].filter((s) => contractOfSymbol(kernel(), s) !== undefined);
-    const orders = engineSymbols.flatMap((s) => accountOrders(deps, account.accountId, s, start, end));
+    const orders = engineSymbols.flatMap((s) => accountOrders(deps, account.accountId, s, start, end)).filter(isRegular);
     const all = await views(account.accountId, newestFirst(orders));
     const wanted = all.filter((o) => (states === undefined || states.has(o.state as number)) && (sides === undefined || o.side === sides));
     return ok(page(wanted, q));

@@ -1,0 +1,96 @@
+/**
+ * MEXC contract stop orders (`/api/v1/private/stoporder/*`): the take-profit and stop-loss exits an
+ * order attached (`takeProfitPrice`, `stopLossPrice` on `order/create`). The engine places them as
+ * an OCO pair of reduce-only conditional orders once the entry fills (kernel/bracket-exits.ts);
+ * MEXC shows such a pair as one stop order carrying both prices, and so do these routes: one entry
+ * per group of open exits, its id the group's name.
+ *
+ * `open_orders` lists the waiting pairs (state 1, not triggered); `cancel` takes MEXC's
+ * `[{"stopPlanOrderId": id}]` and cancels both legs; `cancel_all` cancels every waiting exit (of a
+ * symbol). Not modelled: exits on a whole position without an entry order (`stoporder/place`), and
+ * the history of triggered and cancelled pairs.
+ */
+import type { FastifyInstance } from 'fastify';
+import { isConditional } from '../../core/orders/order.js';
+import { auditCall, cancelOpenOrders } from '../dialect-kit/facade-calls.js';
+import type { ExecutionResult, OrderView } from '../service-deps.js';
+import { ok, type ContractContext } from './mexc-contract-api.js';
+import { contractErrorOf, contractErrors } from './mexc-contract-errors.js';
+import { num } from './mexc-contract-mappers.js';
+import { contractOfSymbol, volOf } from './mexc-contract-symbols.js';
+
+const tags = ['mexc contract'];
+
+export function registerContractStopRoutes(app: FastifyInstance, ctx: ContractContext): void {
+  const { deps } = ctx;
+  const kernel = () => deps.hub.kernel;
+  const audit = auditCall(app, deps, 'mexc-contract', ctx.wallClock);
+  const unwrap = <T>(result: ExecutionResult<T>): T => {
+    if (!result.ok) throw contractErrorOf(result.error);
+    return result.value;
+  };
+  const isExit = (o: OrderView): boolean => isConditional(o.type) && o.ocoGroup !== undefined && contractOfSymbol(kernel(), o.symbol) !== undefined;
+
+  /** The account's waiting exits (of a contract), by group. */
+  const groups = async (accountId: string, symbol: unknown): Promise<Map<string, OrderView[]>> => {
+    const engineSymbol = symbol === undefined || symbol === '' ? undefined : ctx.contract(symbol).instrument.symbol;
+    const byGroup = new Map<string, OrderView[]>();
+    for (const o of unwrap(await deps.execution.openOrders(accountId, engineSymbol)).filter(isExit)) {
+      const legs = byGroup.get(o.ocoGroup!) ?? [];
+      legs.push(o);
+      byGroup.set(o.ocoGroup!, legs);
+    }
+    return byGroup;
+  };
+
+  app.get('/api/v1/private/stoporder/open_orders', { schema: { tags } }, async (request) => {
+    const account = ctx.signed(request);
+    const out = [];
+    for (const [group, legs] of await groups(account.accountId, ctx.query(request).symbol)) {
+      const c = contractOfSymbol(kernel(), legs[0]!.symbol)!;
+      const entry = kernel().orders(account.accountId).find((o) => o.clientOrderId === group && !isConditional(o.type));
+      const takeProfit = legs.find((l) => l.type.startsWith('TAKE_PROFIT'));
+      const stopLoss = legs.find((l) => l.type.startsWith('STOP_LOSS'));
+      out.push({
+        id: group,
+        ...(entry !== undefined ? { orderId: entry.id } : {}),
+        symbol: c.symbol,
+        ...(takeProfit?.stopPrice !== undefined ? { takeProfitPrice: num(takeProfit.stopPrice) } : {}),
+        ...(stopLoss?.stopPrice !== undefined ? { stopLossPrice: num(stopLoss.stopPrice) } : {}),
+        state: 1,
+        triggerSide: 0,
+        positionType: legs[0]!.side === 'SELL' ? 1 : 2,
+        vol: num(volOf(c, legs[0]!.quantity)),
+        isFinished: 0,
+        createTime: Math.min(...legs.map((l) => l.createdAt)),
+        updateTime: Math.max(...legs.map((l) => l.updatedAt)),
+      });
+    }
+    return ok(out);
+  });
+
+  app.post('/api/v1/private/stoporder/cancel', { schema: { tags } }, async (request) => {
+    const account = ctx.signed(request);
+    const body = ctx.body(request);
+    if (!Array.isArray(body) || body.length === 0) throw contractErrors.param('the body must be an array of {"stopPlanOrderId": id}');
+    const ids = body.map((item: unknown) => String((item as Record<string, unknown> | null)?.stopPlanOrderId ?? ''));
+    const open = await groups(account.accountId, undefined);
+    for (const id of ids) {
+      const legs = open.get(id);
+      if (legs === undefined) throw contractErrors.unknownOrder();
+      for (const leg of legs) {
+        const result = await deps.execution.cancelOrder(account.accountId, { orderId: leg.orderId });
+        await audit('order.cancel', account.accountId, { orderId: leg.orderId, result: result.ok ? { status: result.value.status } : result.error });
+      }
+    }
+    return ok();
+  });
+
+  app.post('/api/v1/private/stoporder/cancel_all', { schema: { tags } }, async (request) => {
+    const account = ctx.signed(request);
+    const body = ctx.body(request) as Record<string, unknown>;
+    const symbol = body.symbol === undefined || body.symbol === '' ? undefined : ctx.contract(body.symbol).instrument.symbol;
+    unwrap(await cancelOpenOrders(deps, audit, account.accountId, symbol, isExit));
+    return ok();
+  });
+}
