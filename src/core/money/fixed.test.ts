@@ -48,4 +48,25 @@ describe('fixed-point money', () => {
       expect(mul(a, 10n ** 18n)).toBe(a);
     }));
   });
+
+  it('parses and formats as a plain string model of the decimal does, on any digits and signs', () => {
+    // The model: sign, whole digits and fraction digits handled as text, then one BigInt of the digits.
+    const model = (sign: string, whole: string, fraction: string): bigint => {
+      const value = BigInt(whole + fraction.padEnd(18, '0'));
+      return sign === '-' ? -value : value;
+    };
+    const digits = (max: number) => fc.array(fc.constantFrom(...'0123456789'), { minLength: 1, maxLength: max }).map((d) => d.join(''));
+    fc.assert(
+      fc.property(fc.constantFrom('', '-', '+'), digits(20), fc.option(digits(18), { nil: undefined }), (sign, whole, fraction) => {
+        const text = fraction === undefined ? `${sign}${whole}` : `${sign}${whole}.${fraction}`;
+        const value = model(sign, whole, fraction ?? '');
+        expect(parseFixed(text)).toBe(value);
+        const trimmed = (fraction ?? '').replace(/0+$/, '');
+        const wholeText = BigInt(whole).toString();
+        const expected = trimmed === '' ? wholeText : `${wholeText}.${trimmed}`;
+        expect(formatFixed(value)).toBe(value === 0n ? '0' : sign === '-' ? `-${expected}` : expected);
+      }),
+      { numRuns: 2_000 },
+    );
+  });
 });

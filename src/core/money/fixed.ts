@@ -103,14 +103,17 @@ export function formatFixed(value: Fixed, decimals?: number): string {
   const negative = value < 0n;
   const abs = negative ? -value : value;
   const whole = abs / SCALE;
-  let fraction = (abs % SCALE).toString().padStart(SCALE_DIGITS, '0');
+  const rest = abs % SCALE;
+  let fraction = rest === 0n ? '' : rest.toString().padStart(SCALE_DIGITS, '0');
   if (decimals === undefined) {
-    fraction = fraction.replace(/0+$/, '');
+    let end = fraction.length;
+    while (end > 0 && fraction.charCodeAt(end - 1) === 48) end -= 1;
+    fraction = fraction.slice(0, end);
   } else {
-    if (!/^0*$/.test(fraction.slice(decimals))) {
-      throw new RangeError(`${formatFixed(value)} has more than ${decimals} decimal places`);
+    for (let i = decimals; i < fraction.length; i += 1) {
+      if (fraction.charCodeAt(i) !== 48) throw new RangeError(`${formatFixed(value)} has more than ${decimals} decimal places`);
     }
-    fraction = fraction.slice(0, decimals);
+    fraction = fraction === '' ? '0'.repeat(decimals) : fraction.slice(0, decimals);
   }
   const body = fraction.length > 0 ? `${whole}.${fraction}` : `${whole}`;
   return negative && abs !== 0n ? `-${body}` : body;
