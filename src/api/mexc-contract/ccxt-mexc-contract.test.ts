@@ -2,11 +2,14 @@
  * ccxt's own `mexc` class, unmodified (only its API URLs pointed here), trades perpetual swaps on
  * papertrade's MEXC contract API over real HTTP, against a real engine fed with the bundled Binance
  * USD-M recording. Expected values come from the recording, MEXC's contract size (0.0001 BTC per
- * BTC_USDT contract), the instrument's published rules and hand arithmetic over the fills.
+ * BTC_USDT contract), the instrument's published rules and hand arithmetic over the fills; and a
+ * market order through this API fills exactly as the same order through the native API of a twin
+ * service fed the same market.
  */
 import ccxt, { type Exchange } from 'ccxt';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { FillEvent, KernelEvent } from '../../core/kernel/events.js';
 import { formatFixed, parseFixed } from '../../core/money/fixed.js';
 import { readMaybeGzipped } from '../../market-data/recording-reader.js';
 import { USDM_RECORDING } from '../../test-kit/data-paths.js';
@@ -37,6 +40,8 @@ function mexcClient(base: string, apiKey: string, secret: string): Exchange {
 
 describe("ccxt's mexc class trades swaps on papertrade's MEXC contract API", () => {
   let service: TestService;
+  let twin: TestService;
+  let twinAccount: { id: string; apiKey: string };
   let app: FastifyInstance;
   let base: string;
   let account: { id: string; apiKey: string; apiSecret: string };
@@ -45,17 +50,20 @@ describe("ccxt's mexc class trades swaps on papertrade's MEXC contract API", () 
   const top = () => service.engine.kernel.depth('BTCUSDT', 1)!;
 
   beforeAll(async () => {
-    service = await startTestService({ recording: USDM_RECORDING, until: START - 1 });
+    [service, twin] = await Promise.all([startTestService({ recording: USDM_RECORDING, until: START - 1 }), startTestService({ recording: USDM_RECORDING, until: START - 1 })]);
     app = await buildServer(service.deps, { plugins: [registerMexcContractApi, registerMexcApi] });
     await service.feedUntil(FED_UNTIL);
+    await twin.feedUntil(FED_UNTIL);
+    twinAccount = (await twin.app.inject({ method: 'POST', url: '/api/accounts', headers: { authorization: `Bearer ${ADMIN_KEY}` }, payload: { name: 'swap', type: 'futures', marginMode: 'cross', balances: { USDT: '10000' } } })).json();
     base = await app.listen({ port: 0, host: '127.0.0.1' });
     const created = await app.inject({ method: 'POST', url: '/api/accounts', headers: { authorization: `Bearer ${ADMIN_KEY}` }, payload: { name: 'swap', type: 'futures', marginMode: 'cross', balances: { USDT: '10000' } } });
     account = created.json();
     mexc = mexcClient(base, account.apiKey, account.apiSecret);
   });
   afterAll(async () => {
-    await app.close();
-    await service.close();
+    await app?.close();
+    await service?.close();
+    await twin?.close();
   });
 
   it('loads BTC_USDT as a linear swap in MEXC contracts, with the instrument rules in contracts', async () => {
@@ -135,9 +143,39 @@ describe("ccxt's mexc class trades swaps on papertrade's MEXC contract API", () 
 
   let opened: string;
 
-  it('opens a long at market: filled in contracts, the position and the wallet agree with the fills', async () => {
+  it('opens a long at market exactly as the same order on the native API of a twin service fed the same market', async () => {
+    // The book both services hold; the order walks it from the best ask (hand walk below).
+    const asks = service.engine.kernel.depth('BTCUSDT', 50)!.asks;
+    expect(twin.engine.kernel.depth('BTCUSDT', 50)!.asks).toEqual(asks);
+    const walked: { price: string; qty: string }[] = [];
+    let left = parseFixed('0.002');
+    for (const [price, size] of asks) {
+      if (left === 0n) break;
+      const take = parseFixed(size) < left ? parseFixed(size) : left;
+      walked.push({ price, qty: formatFixed(take) });
+      left -= take;
+    }
+
+    const events: KernelEvent[] = [];
+    const stop = service.deps.hub.subscribe((batch) => events.push(...batch.filter((e) => 'account' in e && e.account === account.id)));
     const order = await mexc.createOrder(SYMBOL, 'market', 'buy', 20, undefined, { clientOrderId: 'ccxt-swap-1' });
+    stop();
     opened = order.id!;
+    expect(events.filter((e): e is FillEvent => e.type === 'FILL').map((f) => ({ price: f.price, qty: f.quantity }))).toEqual(walked);
+
+    const headers = { authorization: `Bearer ${twinAccount.apiKey}` };
+    await twin.app.inject({ method: 'POST', url: '/api/account/leverage', headers, payload: { symbol: 'BTCUSDT', leverage: 20 } });
+    const twinEvents: KernelEvent[] = [];
+    const stopTwin = twin.deps.hub.subscribe((batch) => twinEvents.push(...batch.filter((e) => 'account' in e && e.account === twinAccount.id)));
+    await twin.app.inject({ method: 'POST', url: '/api/orders', headers, payload: { symbol: 'BTCUSDT', side: 'BUY', type: 'MARKET', quantity: '0.002', clientOrderId: 'ccxt-swap-1' } });
+    stopTwin();
+    // The same events, field for field, but for the names of the account, order and position.
+    const same = (e: KernelEvent) => JSON.stringify(e, (key, value: unknown) => (['account', 'orderId', 'positionId'].includes(key) ? undefined : value));
+    expect(twinEvents.map(same)).toEqual(events.map(same));
+    expect(events.map((e) => e.type)).toContain('POSITION_OPENED');
+  });
+
+  it('shows the long in contracts: the order, its deals, the position and the wallet agree with the fills', async () => {
     expect(opened).toMatch(/^\d+$/);
     const filled = await mexc.fetchOrder(opened, SYMBOL);
     expect(filled).toMatchObject({ id: opened, status: 'closed', amount: 20, filled: 20 });
