@@ -14,11 +14,12 @@
 import type { Instrument } from '../../core/instruments/instrument.js';
 import type { KernelEvent } from '../../core/kernel/events.js';
 import type { KernelInput } from '../../core/kernel/inputs.js';
-import { div, formatFixed, roundToDecimals } from '../../core/money/fixed.js';
+import { formatFixed } from '../../core/money/fixed.js';
 import type { BinanceContext } from '../binance/binance-api.js';
 import { binanceErrors } from '../binance/binance-errors.js';
 import { binanceBucketing, binanceKlineRows } from '../binance/binance-klines.js';
-import { bestOf, dayStatsOf, dayTickerFields, lastPriceOf, quoteQtyOf, tradeWindow } from '../dialect-kit/market-views.js';
+import { binanceDayTicker } from '../binance/binance-market-routes.js';
+import { bestOf, lastPriceOf, quoteQtyOf, tradeWindow } from '../dialect-kit/market-views.js';
 import { intParam, optionalInt } from '../dialect-kit/request-params.js';
 import { usdmExchangeInfoSymbol } from './usdm-mappers.js';
 import { USDM_RATE_LIMITS, usdmDepthWeight, usdmKlinesWeight } from './usdm-weights.js';
@@ -148,20 +149,11 @@ export function registerUsdmMarketRoutes(ctx: BinanceContext, funding: FundingHi
   });
 
   const ticker24 = (i: Instrument) => {
-    const d = dayStatsOf(kernel(), ctx.tape, i.symbol);
-    // USD-M's 24-hour ticker has no book fields.
-    const { bidPrice: _bp, bidQty: _bq, askPrice: _ap, askQty: _aq, ...fields } = dayTickerFields(d);
-    return {
-      symbol: i.symbol,
-      priceChange: formatFixed(d.change),
-      priceChangePercent: formatFixed(roundToDecimals(d.changeFraction * 100n, 3, 'half-up'), 3),
-      weightedAvgPrice: d.volume > 0n ? formatFixed(roundToDecimals(div(d.quoteVolume, d.volume), 8, 'half-up')) : '0',
-      ...fields,
-      firstId: d.first?.id ?? -1,
-      lastId: d.last?.id ?? -1,
-      count: d.count,
-    };
+    // USD-M's 24-hour ticker has no book fields and no previous close.
+    const { bidPrice: _bp, bidQty: _bq, askPrice: _ap, askQty: _aq, prevClosePrice: _pc, ...fields } = binanceDayTicker(kernel(), ctx.tape, i.symbol);
+    return fields;
   };
+
   ctx.route('GET', '/v1/ticker/24hr', (p) => many(p, 1, 40), async (_request, _reply, p) => {
     const { one, list } = selected(p);
     return one ? ticker24(list[0]!) : list.map(ticker24);

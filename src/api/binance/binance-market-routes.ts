@@ -9,7 +9,8 @@
  */
 import type { Instrument } from '../../core/instruments/instrument.js';
 import { div, formatFixed, mulExact, parseFixed, roundToDecimals, type Fixed } from '../../core/money/fixed.js';
-import type { TapeTrade } from '../dialect-kit/market-tape.js';
+import type { Kernel } from '../../core/kernel/kernel.js';
+import type { MarketTape, TapeTrade } from '../dialect-kit/market-tape.js';
 import { bestOf, dayStatsOf, dayTickerFields, fixedOrZero, lastPriceOf, quoteQtyOf, tradeWindow } from '../dialect-kit/market-views.js';
 import { intParam, optionalInt } from '../dialect-kit/request-params.js';
 import type { BinanceContext } from './binance-api.js';
@@ -94,21 +95,7 @@ export function registerBinanceMarketRoutes(ctx: BinanceContext): void {
     return { mins, price, closeTime: window.at(-1)?.time ?? now };
   });
 
-  const ticker24 = (i: Instrument) => {
-    const d = dayStatsOf(kernel(), ctx.tape, i.symbol);
-    const before = ctx.tape.tradesOf(i.symbol).filter((t) => t.time <= d.closeTime - DAY).at(-1);
-    return {
-      symbol: i.symbol,
-      priceChange: formatFixed(d.change),
-      priceChangePercent: formatFixed(roundToDecimals(d.changeFraction * 100n, 3, 'half-up'), 3),
-      weightedAvgPrice: d.volume > 0n ? eight(div(d.quoteVolume, d.volume)) : '0',
-      prevClosePrice: before?.price ?? '0',
-      ...dayTickerFields(d),
-      firstId: d.first?.id ?? -1,
-      lastId: d.last?.id ?? -1,
-      count: d.count,
-    };
-  };
+  const ticker24 = (i: Instrument) => binanceDayTicker(kernel(), ctx.tape, i.symbol);
 
   ctx.route('GET', '/api/v3/ticker/24hr', (p) => many(p, 2, 80), async (_request, _reply, p) => {
     const { one, list } = selected(p);
@@ -129,6 +116,26 @@ export function registerBinanceMarketRoutes(ctx: BinanceContext): void {
     };
     return one ? book(list[0]!) : list.map(book);
   });
+}
+
+/**
+ * Binance's rolling 24-hour ticker of `symbol` from the kept tape (Spot's fields; USD-M's are these
+ * without the book's and the previous close).
+ */
+export function binanceDayTicker(kernel: Kernel, tape: MarketTape, symbol: string) {
+  const d = dayStatsOf(kernel, tape, symbol);
+  const before = tape.tradesOf(symbol).filter((t) => t.time <= d.closeTime - DAY).at(-1);
+  return {
+    symbol,
+    priceChange: formatFixed(d.change),
+    priceChangePercent: formatFixed(roundToDecimals(d.changeFraction * 100n, 3, 'half-up'), 3),
+    weightedAvgPrice: d.volume > 0n ? eight(div(d.quoteVolume, d.volume)) : '0',
+    prevClosePrice: before?.price ?? '0',
+    ...dayTickerFields(d),
+    firstId: d.first?.id ?? -1,
+    lastId: d.last?.id ?? -1,
+    count: d.count,
+  };
 }
 
 /** An average price as Binance prints it: 8 decimals. */
