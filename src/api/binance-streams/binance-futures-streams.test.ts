@@ -3,7 +3,8 @@
  * the bundled USD-M recording: the live subscription methods answer as Binance documents them; the
  * depth diffs chain by `pu` from the book's update id and rebuild the native depth; the trades are
  * the recording's prints; and a listenKey stream carries ORDER_TRADE_UPDATE and ACCOUNT_UPDATE of
- * a market buy placed over the native API, to its account only, until the key is closed.
+ * a leverage change and a market buy placed over the native API, to its account only, until the
+ * key is closed.
  */
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -136,7 +137,7 @@ describe("Binance's USD-M futures streams", () => {
     socket.close();
   });
 
-  it("streams a market buy's ORDER_TRADE_UPDATE and ACCOUNT_UPDATE to its listenKey only, until the key is closed", async () => {
+  it("streams a leverage change and a market buy to the account's listenKey only, until the key is closed", async () => {
     const [buyer, bystander] = [await openAccount('buyer'), await openAccount('bystander')];
     expect((await listenKey({ id: '', apiKey: 'nobody' })).status).toBe(401);
     const key = ((await (await listenKey(buyer)).json()) as { listenKey: string }).listenKey;
@@ -145,6 +146,16 @@ describe("Binance's USD-M futures streams", () => {
     expect(otherKey).not.toBe(key);
     const mine = await connect(`${ws}/binance/fws?listenKey=${key}`); // the URL ccxt's binanceusdm builds
     const theirs = await connect(`${ws}/binance/fws/${otherKey}`);
+    // A futures account has no spot wallet to stream, and a spot account no futures one.
+    const spot = (await app.inject({ method: 'POST', url: '/api/accounts', headers: admin, payload: { name: 'spot', balances: { USDT: '100' } } })).json<Account>();
+    expect(await (await listenKey(spot)).json()).toEqual({ code: -2015, msg: 'Invalid API-key, IP, or permissions for action.' });
+    const spotKey = await fetch(`${base}/binance/api/v3/userDataStream`, { method: 'POST', headers: { 'X-MBX-APIKEY': buyer.apiKey } });
+    expect([spotKey.status, await spotKey.json()]).toEqual([401, { code: -2015, msg: 'Invalid API-key, IP, or permissions for action.' }]);
+
+    const leverage = await app.inject({ method: 'POST', url: '/api/account/leverage', headers: { authorization: `Bearer ${buyer.apiKey}` }, payload: { symbol: 'BTCUSDT', leverage: 3 } });
+    expect(leverage.statusCode).toBeLessThan(300);
+    await until(() => mine.frames.some((f) => f.e === 'ACCOUNT_CONFIG_UPDATE'), 'the leverage change');
+    expect(mine.frames.find((f) => f.e === 'ACCOUNT_CONFIG_UPDATE')).toMatchObject({ ac: { s: 'BTCUSDT', l: 3 } });
 
     // The fill by hand: walk the asks for 0.05 BTC, taker fee on the notional.
     const quantity = parseFixed('0.05');

@@ -44,6 +44,7 @@ export async function registerBinanceStreams(app: FastifyInstance, deps: Service
   const keys = new ListenKeyBook(wallClock);
   const kernel = () => deps.hub.kernel;
   const diffs = sharedDepthDiffs(app, deps.hub);
+  const isAccountOf = (market: StreamMarket, accountId: string): boolean => (kernel().account(accountId)?.kind === 'futures') === (market === 'futures');
 
   await app.register(
     async (scope) => {
@@ -62,22 +63,26 @@ export async function registerBinanceStreams(app: FastifyInstance, deps: Service
         return reply.code(500).send({ code: -1000, msg: 'An unknown error occurred while processing the request.' });
       });
 
-      /** The account of the request's API key (USER_STREAM security: key, no signature). */
-      const accountOf = (request: FastifyRequest): string => {
+      /**
+       * The account of the request's API key (USER_STREAM security: key, no signature). A spot
+       * stream takes a spot account's key, a futures stream a futures account's: the other kind has
+       * no such wallet, and Binance answers a key without the permission -2015.
+       */
+      const accountOf = (request: FastifyRequest, market: StreamMarket): string => {
         const header = request.headers[BINANCE_API_KEY_HEADER];
         const apiKey = Array.isArray(header) ? header[0] : header;
         if (apiKey === undefined || apiKey === '') throw binanceErrors.apiKeyRequired();
         const profile = deps.credentials.byApiKey(apiKey);
-        if (profile === undefined) throw binanceErrors.unknownApiKey();
+        if (profile === undefined || !isAccountOf(market, profile.accountId)) throw binanceErrors.unknownApiKey();
         return profile.accountId;
       };
       const listenKeyRoutes = (url: string, market: StreamMarket) => {
         // Off the OpenAPI document, like the streams: these routes are served on every server, the
         // Binance REST dialects (and their documented routes) only where their plugins are registered.
         const schema = { hide: true };
-        scope.post(url, { schema }, async (request) => ({ listenKey: keys.open(accountOf(request), market) }));
+        scope.post(url, { schema }, async (request) => ({ listenKey: keys.open(accountOf(request, market), market) }));
         scope.put(url, { schema }, async (request) => {
-          const accountId = accountOf(request);
+          const accountId = accountOf(request, market);
           const key = paramsOf(request).listenKey;
           // USD-M's keep-alive takes no key (one per account) and answers it; spot's names it and answers {}.
           if (market === 'futures' && (key === undefined || key === '')) return { listenKey: keys.open(accountId, market) };
@@ -86,7 +91,7 @@ export async function registerBinanceStreams(app: FastifyInstance, deps: Service
           return market === 'spot' ? {} : { listenKey: key };
         });
         scope.delete(url, { schema }, async (request) => {
-          const accountId = accountOf(request);
+          const accountId = accountOf(request, market);
           const key = paramsOf(request).listenKey;
           if (market === 'futures' && (key === undefined || key === '')) {
             const open = keys.open(accountId, market);
@@ -136,6 +141,7 @@ export async function registerBinanceStreams(app: FastifyInstance, deps: Service
             credentials: deps.credentials,
             wallClock,
             send,
+            isSpotAccount: (accountId) => isAccountOf('spot', accountId),
             authFailed: () => request.server.authThrottle.failed(request.ip),
             inBackOff: () => request.server.authThrottle.retryAfterMs(request.ip) > 0,
           });

@@ -170,3 +170,8 @@ export function accountUpdate(at: number, reason: string, kernel: Kernel, accoun
   }));
   return { e: 'ACCOUNT_UPDATE', E: at, T: at, a: { m: reason, B: [{ a: account.settleAsset, wb: formatFixed(wallet), cw: formatFixed(wallet - isolatedMargins), bc: '0' }], P } };
 }
+
+/** USD-M `ACCOUNT_CONFIG_UPDATE` for a leverage change (https://developers.binance.com/docs/derivatives/usds-margined-futures/user-data-streams/Event-User-Data-Stream-Account-Configuration-Update-previous-Leverage-Update). */
+export function accountConfigUpdate(at: number, symbol: string, leverage: number): Record<string, unknown> {
+  return { e: 'ACCOUNT_CONFIG_UPDATE', E: at, T: at, ac: { s: symbol, l: leverage } };
+}

@@ -6,14 +6,15 @@
  * the step could have changed (the instruments' base and quote, the fee assets); a reset or import
  * of the account is a `balanceUpdate` per asset whose total changed, then the position.
  * Futures: an `ORDER_TRADE_UPDATE` per order event, then one `ACCOUNT_UPDATE` when the step moved
- * money or positions (fills, funding, liquidation, reset).
+ * money or positions (fills, funding, liquidation, reset); an `ACCOUNT_CONFIG_UPDATE` per leverage
+ * change.
  * The session keeps the account's balances as last reported, to state a reset as deltas.
  */
 import type { KernelEvent, PositionEvent } from '../../core/kernel/events.js';
 import type { Kernel } from '../../core/kernel/kernel.js';
 import { parseFixed } from '../../core/money/fixed.js';
 import type { StreamMarket } from './listen-keys.js';
-import { accountPosition, accountUpdate, balanceUpdate, executionReport, isOrderEvent, orderTradeUpdate } from './user-data-frames.js';
+import { accountConfigUpdate, accountPosition, accountUpdate, balanceUpdate, executionReport, isOrderEvent, orderTradeUpdate } from './user-data-frames.js';
 
 type Balances = Record<string, { free: string; locked: string }>;
 
@@ -76,6 +77,7 @@ export class UserDataSession {
         if (e.type === 'FILL') reason ??= 'ORDER';
       }
       if (e.type === 'POSITION_OPENED' || e.type === 'POSITION_UPDATED' || e.type === 'POSITION_CLOSED') positions.set(e.symbol, e);
+      if (e.type === 'LEVERAGE_SET') this.send(accountConfigUpdate(e.at, e.symbol, e.leverage));
       if (e.type === 'FUNDING') reason ??= 'FUNDING_FEE';
       if (e.type === 'LIQUIDATION') reason = 'ORDER';
       if (e.type === 'ACCOUNT_RESET' || e.type === 'ACCOUNT_IMPORTED') reason = 'DEPOSIT';

@@ -25,6 +25,8 @@ export interface WsApiOptions {
   readonly credentials: CredentialStore;
   readonly wallClock: () => number;
   readonly send: (frame: unknown) => void;
+  /** Whether the account trades spot (the WebSocket API's user data stream is the spot wallet's). */
+  readonly isSpotAccount: (accountId: string) => boolean;
   /** A wrong key or signature (counts towards the address's back-off); true when the address is in back-off now. */
   readonly authFailed: () => void;
   readonly inBackOff: () => boolean;
@@ -92,6 +94,7 @@ export class WsApiSession {
         this.options.credentials,
         this.options.wallClock(),
       );
+      if (!this.options.isSpotAccount(profile.accountId)) return this.fail(id, 401, -2015, 'Invalid API-key, IP, or permissions for action.');
       const subscriptionId = this.nextId++;
       this.subscriptions.set(subscriptionId, new UserDataSession(profile.accountId, 'spot', this.options.kernel, (event) => this.options.send({ subscriptionId, event })));
       return this.ok(id, { subscriptionId });
