@@ -6,27 +6,10 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { WebSocket } from 'ws';
 import { formatFixed, parseFixed } from '../core/money/fixed.js';
+import { socketMessages as listen } from '../test-kit/exchange-clients.js';
 import { ADMIN_KEY, startTestService, type TestService } from '../test-kit/service-kit.js';
 import { buildServer } from './server.js';
-
-/** Collects a socket's messages; `next(match)` waits for the first one matching. */
-function listen(ws: WebSocket) {
-  const messages: Array<Record<string, unknown>> = [];
-  ws.on('message', (data: Buffer) => messages.push(JSON.parse(data.toString()) as Record<string, unknown>));
-  return {
-    messages,
-    async next(match: (m: Record<string, unknown>) => boolean): Promise<Record<string, unknown>> {
-      for (let i = 0; i < 400; i += 1) {
-        const found = messages.find(match);
-        if (found !== undefined) return found;
-        await new Promise((r) => setTimeout(r, 25));
-      }
-      throw new Error(`no matching message in ${JSON.stringify(messages)}`);
-    },
-  };
-}
 
 describe('brackets and order groups over the API', () => {
   let service: TestService;

@@ -178,6 +178,18 @@ export class CommandGenerator {
     }
     if (r.chance(this.futures ? 0.3 : 0.03)) base.reduceOnly = r.chance(0.9) ? true : r.pick<unknown>([false, 'yes', 1]);
     if (r.chance(0.06)) base.ocoGroup = r.pick(['g1', 'g2', '']);
+    if (r.chance(0.12)) {
+      // A bracket: exits a few ticks either side of the market, now and then malformed or misordered.
+      const away = (n: number) => fmt(mid + BigInt(n) * tick(i));
+      const exit = (n: number) =>
+        r.chance(0.85) ? (r.chance(0.5) ? { stopPrice: away(n) } : { stopPrice: away(n), price: away(n) }) : r.pick<unknown>([{ stopPrice: this.price(mid) }, { stopPrice: 'abc' }, 'x', null]);
+      const up = r.int(5, 60);
+      const down = -r.int(5, 60);
+      const buy = side === 'BUY';
+      if (r.chance(0.9)) base.takeProfit = exit(buy ? up : down);
+      if (r.chance(0.9)) base.stopLoss = exit(buy ? down : up);
+      base.ocoGroup ??= r.chance(0.95) ? `b${this.placed}` : undefined;
+    }
     this.placed += 1;
     const clientOrderId = r.chance(0.05) && this.lastClientIds.length > 0 ? r.pick(this.lastClientIds) : r.chance(0.01) ? 'x'.repeat(200) : `c${this.placed}`;
     base.clientOrderId = clientOrderId;

@@ -8,18 +8,12 @@
 import ccxt, { type Exchange } from 'ccxt';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { binanceSpotClient as binanceClient } from '../../test-kit/exchange-clients.js';
 import { ADMIN_KEY, startTestService, type TestService } from '../../test-kit/service-kit.js';
 import { buildServer } from '../server.js';
 import { registerBinanceApi } from './binance-api.js';
 
 const START = 1723161300000;
-
-function binanceClient(base: string, apiKey: string, secret: string): Exchange {
-  const exchange = new ccxt.binance({ apiKey, secret, enableRateLimit: false, options: { fetchMarkets: { types: ['spot'] } } });
-  const api = exchange.urls.api as Record<string, string>;
-  for (const [name, url] of Object.entries(api)) api[name] = url.replace(/^https:\/\/[a-z]+\.binance\.com/, `${base}/binance`);
-  return exchange;
-}
 
 type Row = Record<string, unknown>;
 
