@@ -63,13 +63,14 @@ describe('serve, live, configured from the environment', () => {
     expect(text).not.toContain(venueAccount.apiSecret);
     expect(text).not.toContain(venueAccount.apiKey);
     const key = /API key: +(\S+)/.exec(text)![1]!;
-    const get = async (path: string, bearer = key) => (await fetch(`${running!.url}${path}`, { headers: { authorization: `Bearer ${bearer}` } })).json();
+    type Answer = { balances: unknown; report: unknown; id: string };
+    const get = async (path: string, bearer = key) => (await (await fetch(`${running!.url}${path}`, { headers: { authorization: `Bearer ${bearer}` } })).json()) as Answer;
     const venueBalances = (await venueApp.inject({ url: '/api/account/balances', headers: { authorization: `Bearer ${venueAccount.apiKey}` } })).json().balances;
     expect((await get('/api/account/balances')).balances).toEqual(venueBalances);
     expect(await get('/api/account')).toMatchObject({ mode: 'live', halted: false, balances: venueBalances });
     // The first start reconciled before any account existed; a run now covers the default account.
     expect((await get('/api/admin/live/reconciliation', 'serve-live-admin-key-0123456789')).report).toMatchObject({ accounts: [], differences: [] });
     const run = await fetch(`${running.url}/api/admin/live/reconcile`, { method: 'POST', headers: { authorization: 'Bearer serve-live-admin-key-0123456789' } });
-    expect((await run.json()).report).toMatchObject({ accounts: [{ accountId: (await get('/api/account')).id, ordersChecked: 0 }], differences: [] });
+    expect(((await run.json()) as Answer).report).toMatchObject({ accounts: [{ accountId: (await get('/api/account')).id, ordersChecked: 0 }], differences: [] });
   }, 60_000);
 });
