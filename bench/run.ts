@@ -43,10 +43,10 @@ if (only.has('replay')) {
   results.replay = replay;
   console.log(`1. Replay throughput (runReplay; ${n(replay.orders)} LIMIT orders over ${replay.accounts} accounts; median of ${rounds.rounds} interleaved runs)\n`);
   console.log(table(
-    ['', 'wall ms (min–max)', 'inputs', 'inputs/s', 'events', 'events/s', '× real time', 'fills', 'open at end', 'closed held'],
+    ['', 'CPU ms (min–max)', 'inputs', 'inputs/s', 'events', 'events/s', '× real time', 'fills', 'open at end', 'closed held'],
     replay.rows.map((r) => [r.name, ms(r), n(r.inputs), n(r.inputsPerSecond), n(r.events), n(r.eventsPerSecond), `${n(r.timesRealTime)}×`, n(r.fills), n(r.restingAtEnd), n(r.closedHeld)]),
   ));
-  console.log(`\nwith orders / without: ${replay.slowdown.toFixed(2)}× the wall time\n`);
+  console.log(`\nwith orders / without: ${replay.slowdown.toFixed(2)}× the time\n`);
   const [base, loaded] = replay.rows as [(typeof replay.rows)[0], (typeof replay.rows)[0]];
   goals.push({
     what: 'replay with 1,000 resting orders', figure: `${n(loaded.inputsPerSecond)} inputs/s`, peer: `${n(base.inputsPerSecond)} inputs/s without orders`,
@@ -63,7 +63,7 @@ if (only.has('book')) {
   const book = bookBench(recording, rounds);
   results.book = book;
   console.log(`2. Book maintenance (${n(book.deltas)} deltas, ${n(book.levelUpdates)} level updates per pass; ${book.passesPerSample} passes per sample; median of ${rounds.rounds} interleaved samples)\n`);
-  console.log(table(['', 'ms per pass (min–max)', 'deltas/s', 'level updates/s'], book.rows.map((r) => [r.name, ms(r), n(r.deltasPerSecond), n(r.levelUpdatesPerSecond)])));
+  console.log(table(['', 'CPU ms per pass (min–max)', 'deltas/s', 'level updates/s'], book.rows.map((r) => [r.name, ms(r), n(r.deltasPerSecond), n(r.levelUpdatesPerSecond)])));
   console.log(`\nours / ccxt: ${book.oursOverCcxt.toFixed(2)}× · both books end at bid ${book.finalTop.bid}, ask ${book.finalTop.ask} (${book.finalTop.bidLevels} + ${book.finalTop.askLevels} levels)\n`);
   const [ours, ccxt] = book.rows as [(typeof book.rows)[0], (typeof book.rows)[0]];
   goals.push({

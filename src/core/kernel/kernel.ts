@@ -58,6 +58,7 @@ export class Kernel {
   private s!: KernelState;
   private engine!: MatchingEngine;
   private core!: KernelCore;
+  private risk!: RiskContext;
   private readonly config: KernelConfig;
   private readonly rollback: boolean;
   /** The state before `tail`, as a snapshot; undefined until the first input. */
@@ -94,6 +95,16 @@ export class Kernel {
       settlement: (order, market) => settlementFor(s, order.account, market),
     });
     this.core = { s, engine: this.engine, sampleEquity: (id) => this.sampleEquity(id) };
+    const engine = this.engine;
+    this.risk = {
+      get now() {
+        return s.clock;
+      },
+      engine,
+      emit: (event) => s.out.push(event),
+      market: (symbol) => s.market(symbol),
+      mark: (symbol) => s.markets.get(symbol)?.mark,
+    };
   }
 
   /** The whole state as one deterministic JSON document (see kernel-snapshot.ts). */
@@ -384,14 +395,9 @@ export class Kernel {
 
   // ---- internals ----
 
+  /** One context per state, made by `wire` (not one per book change: perpetual books check liquidations on each). */
   private riskContext(): RiskContext {
-    return {
-      now: this.s.clock,
-      engine: this.engine,
-      emit: (event) => this.s.out.push(event),
-      market: (symbol) => this.s.market(symbol),
-      mark: (symbol) => this.s.markets.get(symbol)?.mark,
-    };
+    return this.risk;
   }
 
   /** Moves the clock; funding times and equity samples crossed on the way happen first. */
