@@ -19,6 +19,14 @@
  * 200 bare; anything else is an error). Reported per target: the median across rounds of requests/s
  * and of p50/p90/p99/max latency (nearest rank); ratios bare/orders for throughput and orders/bare
  * for p50 (both read as "times slower"). Writes bench/api-results.json.
+ * Then, open loop (requests sent on a schedule, whatever the answers; latency counted from the
+ * scheduled send, so a stall delays every request behind it): API_BENCH_RATE (2,000) requests/s for
+ * API_BENCH_PACED_SECONDS (3) against each target; p50/p99/max.
+ * Then the snapshot stall: resting orders topped up to API_BENCH_RESTING (50,000) through the engine,
+ * then paced orders (API_BENCH_STALL_RATE, 500/s) while a snapshot is taken, twice: as the engine takes one (rebuilt in
+ * a worker, written in parts), and as it took one before (the live kernel serialized on the event
+ * loop, one row written), each with the event loop's longest delay (perf_hooks
+ * monitorEventLoopDelay) and the requests' max latency over the snapshot.
  * Env: API_BENCH_ROUNDS (5), API_BENCH_REQUESTS (3000), API_BENCH_CONCURRENCY (16), API_BENCH_WARMUP (1000).
  */
 import { writeFileSync } from 'node:fs';
@@ -26,7 +34,9 @@ import { Agent, request, type IncomingMessage } from 'node:http';
 import { cpus, platform, release } from 'node:os';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import Fastify from 'fastify';
+import { SnapshotStore } from '../src/persistence/snapshot-store.js';
 import { ADMIN_KEY, startTestService } from '../src/test-kit/service-kit.js';
 
 const ROUNDS = Number(process.env.API_BENCH_ROUNDS ?? 5);
@@ -35,6 +45,13 @@ const CONCURRENCY = Number(process.env.API_BENCH_CONCURRENCY ?? 16);
 const WARMUP = Number(process.env.API_BENCH_WARMUP ?? 1_000);
 const UNTIL = Number(process.env.API_BENCH_UNTIL ?? 1723161300000);
 const OUT = fileURLToPath(new URL('./api-results.json', import.meta.url));
+const RATE = Number(process.env.API_BENCH_RATE ?? 2_000);
+const PACED_SECONDS = Number(process.env.API_BENCH_PACED_SECONDS ?? 3);
+const RESTING = Number(process.env.API_BENCH_RESTING ?? 50_000);
+/** Paced orders/s while the snapshots are taken: a load the service carries, so that what shows is the snapshot's stall, not a queue. */
+const STALL_RATE = Number(process.env.API_BENCH_STALL_RATE ?? 500);
+/** Longest a snapshot phase may run: bounds the orders (and accounts) it needs. */
+const STALL_MAX_SECONDS = 30;
 
 interface Target {
   readonly name: string;
@@ -106,6 +123,50 @@ async function run(t: Target, from: number, n: number): Promise<RunResult> {
   return { rps: n / seconds, p50: rank(sorted, 0.5), p90: rank(sorted, 0.9), p99: rank(sorted, 0.99), max: sorted[sorted.length - 1] ?? Number.NaN, errors, ...(firstError === undefined ? {} : { firstError }) };
 }
 
+/**
+ * Open loop: request i is sent at `i / rate` s after the start, answered or not; its latency runs
+ * from that scheduled time. Runs `n` requests, or until `stop()` answers true (checked per send).
+ */
+async function paced(t: Target, from: number, rate: number, n: number, stop: () => boolean = () => false): Promise<RunResult & { sent: number }> {
+  const agent = new Agent({ keepAlive: true, maxSockets: 256 });
+  const latencies: number[] = [];
+  let errors = 0;
+  let firstError: string | undefined;
+  const inFlight: Promise<void>[] = [];
+  const start = performance.now();
+  let i = 0;
+  while (i < n && !stop()) {
+    const due = start + (i * 1000) / rate;
+    const wait = due - performance.now();
+    if (wait > 0.5) await new Promise((r) => setTimeout(r, Math.max(0, wait - 0.5)));
+    while (i < n && start + (i * 1000) / rate <= performance.now() + 0.5) {
+      const scheduled = start + (i * 1000) / rate;
+      const id = from + i;
+      i += 1;
+      inFlight.push(
+        send(agent, t, id, t.body(id)).then(
+          (r) => {
+            latencies.push(performance.now() - scheduled);
+            if (r.status !== t.expect) {
+              errors += 1;
+              firstError ??= `${r.status} ${r.text.slice(0, 200)}`;
+            }
+          },
+          (e: unknown) => {
+            errors += 1;
+            firstError ??= String(e);
+          },
+        ),
+      );
+    }
+  }
+  await Promise.all(inFlight);
+  const seconds = (performance.now() - start) / 1000;
+  agent.destroy();
+  const sorted = Float64Array.from(latencies).sort();
+  return { rps: i / seconds, p50: rank(sorted, 0.5), p90: rank(sorted, 0.9), p99: rank(sorted, 0.99), max: sorted[sorted.length - 1] ?? Number.NaN, errors, sent: i, ...(firstError === undefined ? {} : { firstError }) };
+}
+
 const median = (xs: readonly number[]) => {
   const s = [...xs].sort((a, b) => a - b);
   const m = s.length >> 1;
@@ -120,7 +181,8 @@ await service.app.listen({ port: 0, host: '127.0.0.1' });
 const PER_ACCOUNT = 200;
 const accounts: { apiKey: string; id: string }[] = [];
 // Request ids run across both targets, so the orders' ids reach twice the number of requests.
-for (let n = 0; n * PER_ACCOUNT < 2 * (WARMUP + ROUNDS * REQUESTS); n += 1) {
+const IDS_NEEDED = 2 * (WARMUP + ROUNDS * REQUESTS) + 2 * RATE * PACED_SECONDS + 2 * STALL_RATE * STALL_MAX_SECONDS;
+for (let n = 0; n * PER_ACCOUNT < IDS_NEEDED; n += 1) {
   const created = await service.app.inject({ method: 'POST', url: '/api/accounts', headers: { authorization: `Bearer ${ADMIN_KEY}` }, payload: { name: `bench-${n}`, balances: { USDT: '1000000000', BTC: '1000' } } });
   if (created.statusCode !== 201 && created.statusCode !== 200) throw new Error(`account creation failed: ${created.statusCode} ${created.body}`);
   accounts.push(created.json() as { apiKey: string; id: string });
@@ -163,13 +225,81 @@ for (let r = 0; r < ROUNDS; r += 1) {
   }
 }
 
+// Open loop at RATE requests/s, orders then bare.
+const pacedResults: Record<string, RunResult & { sent: number }> = {};
+for (const t of targets) {
+  pacedResults[t.name] = await paced(t, ids, RATE, RATE * PACED_SECONDS);
+  ids += RATE * PACED_SECONDS;
+  const r = pacedResults[t.name]!;
+  console.error(`paced ${RATE}/s ${t.name}: p50 ${r.p50.toFixed(3)} ms, p99 ${r.p99.toFixed(3)} ms, max ${r.max.toFixed(3)} ms, errors ${r.errors}`);
+}
+let expectedOpen = WARMUP + ROUNDS * REQUESTS + RATE * PACED_SECONDS;
+
+// The snapshot stall: RESTING orders resting, then paced orders while a snapshot is taken.
+const engine = service.engine;
+// Every order sent rests (checked at the end); the bulk ones are counted as placed.
+let bulk = 0;
+const restingNow = () => expectedOpen + bulk;
+{
+  const symbol = service.recording.symbol;
+  const time = engine.kernel.now;
+  let missing = RESTING - restingNow();
+  for (let a = 0; missing > 0; a += 1) {
+    const wave: Promise<unknown>[] = [engine.submit({ kind: 'account.open', time, account: `resting-${a}`, balances: { USDT: '1000000000' } })];
+    for (let o = 0; o < PER_ACCOUNT && missing > 0; o += 1, missing -= 1) {
+      wave.push(engine.submit({ kind: 'order.place', time, account: `resting-${a}`, symbol, side: 'BUY', type: 'LIMIT', quantity: '0.001', price: '50000.00', clientOrderId: `resting-${a}-${o}` }));
+      bulk += 1;
+    }
+    await Promise.all(wave);
+  }
+}
+// As in service: a recent snapshot behind the one taken below (every SNAPSHOT_INTERVAL_MS, 5 min by default).
+await engine.saveSnapshot({ inProcess: true });
+interface StallResult {
+  readonly resting: number;
+  readonly snapshotMs: number;
+  readonly loopDelayMaxMs: number;
+  readonly requests: RunResult & { sent: number };
+}
+/** Paced orders from 200 ms before `take` starts until 200 ms after it ends. */
+async function stall(take: () => Promise<unknown>): Promise<StallResult> {
+  const resting = restingNow();
+  let done = false;
+  let snapshotMs = Number.NaN;
+  const histogram = monitorEventLoopDelay({ resolution: 1 });
+  const load = paced(targets[0]!, ids, STALL_RATE, STALL_RATE * STALL_MAX_SECONDS, () => done);
+  await new Promise((r) => setTimeout(r, 200));
+  histogram.enable();
+  const started = performance.now();
+  await take();
+  snapshotMs = performance.now() - started;
+  // The histogram's timer must run once after a synchronous stall to record it.
+  await new Promise((r) => setTimeout(r, 20));
+  histogram.disable();
+  await new Promise((r) => setTimeout(r, 180));
+  done = true;
+  const requests = await load;
+  ids += STALL_RATE * STALL_MAX_SECONDS;
+  expectedOpen += requests.sent;
+  return { resting, snapshotMs, loopDelayMaxMs: histogram.max / 1e6, requests };
+}
+const inWorker = await stall(() => engine.saveSnapshot());
+const onLoop = await stall(async () => {
+  // The engine's way before: the live kernel serialized on the event loop, written as one row.
+  const seq = engine.kernel.inputCount;
+  const state = engine.kernel.snapshot();
+  await new SnapshotStore(engine.db).save(seq, Date.now(), state);
+});
+for (const [name, r] of [['worker, in parts', inWorker], ['on the loop, one row', onLoop]] as const) {
+  console.error(`snapshot ${name} with ${r.resting} resting: ${r.snapshotMs.toFixed(0)} ms, loop delay max ${r.loopDelayMaxMs.toFixed(1)} ms, request max ${r.requests.max.toFixed(1)} ms`);
+}
+
 // Every accepted order must be resting: the count of open orders equals the orders sent.
 let openCount = 0;
 for (const account of accounts) {
   const open = await service.deps.execution.openOrders(account.id);
   openCount += open.ok ? open.value.length : Number.NaN;
 }
-const expectedOpen = WARMUP + ROUNDS * REQUESTS;
 
 const summary = Object.fromEntries(
   targets.map((t) => {
@@ -187,16 +317,30 @@ for (const [name, s] of Object.entries(summary)) {
   console.log(`${name.padEnd(18)}${s.rps.toFixed(0).padStart(10)}${s.p50.toFixed(3).padStart(10)}${s.p90.toFixed(3).padStart(10)}${s.p99.toFixed(3).padStart(10)}${s.max.toFixed(3).padStart(10)}${String(s.errors).padStart(8)}`);
 }
 console.log(`ratio bare/orders throughput: ${ratios.throughputBareOverOrders.toFixed(2)}×; orders/bare p50 latency: ${ratios.p50OrdersOverBare.toFixed(2)}×`);
+console.log(`orders throughput as a share of bare: ${((100 * o.rps) / b.rps).toFixed(0)} % (goal ≥ 30 %)`);
+console.log(`\nopen loop at ${RATE} requests/s for ${PACED_SECONDS} s; latency from the scheduled send`);
+console.log(`${'target'.padEnd(18)}${'p50 ms'.padStart(10)}${'p90 ms'.padStart(10)}${'p99 ms'.padStart(10)}${'max ms'.padStart(10)}${'errors'.padStart(8)}`);
+for (const [name, r] of Object.entries(pacedResults)) {
+  console.log(`${name.padEnd(18)}${r.p50.toFixed(3).padStart(10)}${r.p90.toFixed(3).padStart(10)}${r.p99.toFixed(3).padStart(10)}${r.max.toFixed(3).padStart(10)}${String(r.errors).padStart(8)}`);
+}
+console.log(`orders p99 at ${RATE}/s: ${pacedResults['POST /api/orders']!.p99.toFixed(2)} ms (goal ≤ 5 ms)`);
+console.log(`\nsnapshot with ${inWorker.resting.toLocaleString('en')} resting orders, ${STALL_RATE} orders/s meanwhile`);
+console.log(`${'snapshot'.padEnd(24)}${'took ms'.padStart(10)}${'loop max ms'.padStart(13)}${'req p99 ms'.padStart(12)}${'req max ms'.padStart(12)}`);
+for (const [name, r] of [['worker, in parts', inWorker], ['on the loop, one row', onLoop]] as const) {
+  console.log(`${name.padEnd(24)}${r.snapshotMs.toFixed(0).padStart(10)}${r.loopDelayMaxMs.toFixed(1).padStart(13)}${r.requests.p99.toFixed(1).padStart(12)}${r.requests.max.toFixed(1).padStart(12)}`);
+}
+console.log(`ratio of the longest loop stalls, on the loop/worker: ${(onLoop.loopDelayMaxMs / inWorker.loopDelayMaxMs).toFixed(1)}× (goal: worker ≤ 5 ms)`);
 console.log(`open orders resting after the run: ${openCount} (expected ${expectedOpen})`);
 
 const env = { node: process.version, fastify: bare.version, cpus: cpus().length, cpu: cpus()[0]?.model, platform: `${platform()} ${release()}` };
-const config = { rounds: ROUNDS, requests: REQUESTS, concurrency: CONCURRENCY, warmup: WARMUP, until: UNTIL };
+const config = { rounds: ROUNDS, requests: REQUESTS, concurrency: CONCURRENCY, warmup: WARMUP, until: UNTIL, rate: RATE, pacedSeconds: PACED_SECONDS, resting: RESTING };
 const measured = 'POST /api/orders (durable engine, SQLite synchronous=FULL, resting LIMIT orders) vs a bare Fastify POST route; same process, keep-alive loopback HTTP; latency in ms';
-const results = { measured, at: new Date().toISOString(), env, config, summary, ratios, openOrders: { actual: openCount, expected: expectedOpen }, rounds };
+const snapshotStall = { inWorker: { ...inWorker, requests: undefined, requestP99: inWorker.requests.p99, requestMax: inWorker.requests.max }, onLoop: { ...onLoop, requests: undefined, requestP99: onLoop.requests.p99, requestMax: onLoop.requests.max } };
+const results = { measured, at: new Date().toISOString(), env, config, summary, ratios, paced: pacedResults, snapshotStall, openOrders: { actual: openCount, expected: expectedOpen }, rounds };
 writeFileSync(OUT, `${JSON.stringify(results, null, 2)}\n`);
 console.log(`wrote ${OUT}`);
 
 await bare.close();
 await service.close();
-const failed = Object.values(summary).some((s) => s.errors > 0) || openCount !== expectedOpen;
+const failed = Object.values(summary).some((s) => s.errors > 0) || Object.values(pacedResults).some((r) => r.errors > 0) || inWorker.requests.errors + onLoop.requests.errors > 0 || openCount !== expectedOpen;
 if (failed) process.exitCode = 1;

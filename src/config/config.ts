@@ -17,6 +17,7 @@ import { parse as parseDotenv } from 'dotenv';
 import { feeTextProblem } from '../core/instruments/fee-bounds.js';
 import { parseFixed } from '../core/money/fixed.js';
 import { adminKeyProblem, parseEdgeLimits, type EdgeLimits } from './limits-config.js';
+import { parseJournalRetention } from './journal-config.js';
 
 export type Result<T, E> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: E };
 
@@ -84,6 +85,8 @@ export interface AppConfig {
   readonly feeTaker: string | undefined;
   /** Wall-time snapshot interval (default 300,000; 0 = off). */
   readonly snapshotIntervalMs: number;
+  /** JOURNAL_RETENTION_MS (journal-config.ts): journal kept behind the newest input once snapshotted; undefined = forever. */
+  readonly journalRetentionMs: number | undefined;
   readonly logLevel: LogLevel;
   /** Request rate, failed-authentication back-off, WebSocket and body limits (limits-config.ts). */
   readonly limits: EdgeLimits;
@@ -128,6 +131,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: LoadCo
   const latencyMs = parseInteger(get('LATENCY_MS'), 0, 0, Number.MAX_SAFE_INTEGER) ?? fail('LATENCY_MS', 'must be a whole number of milliseconds ≥ 0');
   const snapshotIntervalMs =
     parseInteger(get('SNAPSHOT_INTERVAL_MS'), 300_000, 0, Number.MAX_SAFE_INTEGER) ?? fail('SNAPSHOT_INTERVAL_MS', 'must be a whole number of milliseconds ≥ 0 (0 turns snapshots off)');
+  const retention = parseJournalRetention(get('JOURNAL_RETENTION_MS'));
+  if ('error' in retention) fail('JOURNAL_RETENTION_MS', retention.error);
   const replaySpeed = parseSpeed(get('REPLAY_SPEED')) ?? fail('REPLAY_SPEED', 'must be a positive number (1 = real time, 10 = ten times faster) or "max"');
 
   const marketData = get('MARKET_DATA') ?? 'replay';
@@ -236,6 +241,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: LoadCo
       fundingRate,
       feeTaker,
       snapshotIntervalMs: snapshotIntervalMs!,
+      journalRetentionMs: 'ms' in retention ? retention.ms : undefined,
       logLevel: logLevel as LogLevel,
       limits,
       envFile: file.path,

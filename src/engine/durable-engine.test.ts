@@ -89,6 +89,32 @@ describeEachDialect((name) => `the durable engine on ${name}`, (dialect) => {
     await third.close();
   });
 
+  it('the journal compacted behind the oldest snapshot kept still restores byte for byte, and without a snapshot a start says why it cannot', async () => {
+    const compacting = await DurableEngine.open({ databaseUrl: target.url, database: target.options, kernelConfig: CONFIG, snapshotIntervalMs: 0, keepSnapshots: 2, journalRetentionMs: 0 });
+    await submitRange(compacting, 0, SNAPSHOT_AT);
+    expect(await compacting.saveSnapshot()).toBe(SNAPSHOT_AT);
+    await submitRange(compacting, SNAPSHOT_AT, STOP_AT);
+    expect(await compacting.saveSnapshot()).toBe(STOP_AT);
+    await compacting.close({ snapshot: false });
+
+    // The newest snapshot damaged: the older one kept, and the journal tail behind it, still restore.
+    const damage = await open();
+    const journal = await JournalStore.open(damage.db);
+    expect(await journal.firstSeq()).toBe(SNAPSHOT_AT);
+    expect(await journal.latestSeq()).toBe(STOP_AT);
+    expect(damage.restored).toMatchObject({ snapshotSeq: STOP_AT, replayed: 0 });
+    expect(damage.kernel.snapshot()).toBe(straight.states.get(STOP_AT));
+    await damage.db.updateTable('snapshots').set({ state: '{"damaged":true}' }).where('seq', '=', STOP_AT).execute();
+    await damage.db.deleteFrom('snapshot_parts').where('seq', '=', STOP_AT).execute();
+    await damage.close({ snapshot: false });
+    const fallback = await DurableEngine.open({ databaseUrl: target.url, database: target.options, kernelConfig: CONFIG, snapshotIntervalMs: 0, onInputSetAside: () => undefined });
+    expect(fallback.restored).toMatchObject({ snapshotSeq: SNAPSHOT_AT, replayed: STOP_AT - SNAPSHOT_AT, seq: STOP_AT });
+    expect(fallback.kernel.snapshot()).toBe(straight.states.get(STOP_AT));
+    await fallback.db.deleteFrom('snapshots').execute();
+    await fallback.close({ snapshot: false });
+    await expect(open()).rejects.toThrow(`the journal starts at seq ${SNAPSHOT_AT} (compacted behind its snapshots)`);
+  });
+
   it('a restart rebuilds read tables that fell behind, from the journal, without doubling a row', async () => {
     const first = await open();
     await submitRange(first, 0, STOP_AT, 2_000);
@@ -170,11 +196,12 @@ describeEachDialect((name) => `the durable engine on ${name}`, (dialect) => {
     try {
       for (const input of inputs) await engine.submit(input);
       expect(engine.kernel.account('f')?.kind).toBe('futures');
-      await new Promise((r) => setTimeout(r, 200));
-      // 0: the empty state a new engine records its configuration with.
+      // 0: the empty state a new engine records its configuration with. The snapshot is rebuilt in
+      // a worker thread, which takes its own start.
+      await until(async () => (await snapshots.list()).length === 2);
       expect(await snapshots.list()).toEqual([3, 0]);
       await engine.submit({ kind: 'order.place', time: T + 2, account: 'f', symbol: 'BTCUSDT', side: 'SELL', type: 'MARKET', quantity: '0.5', reduceOnly: true });
-      await new Promise((r) => setTimeout(r, 200));
+      await until(async () => (await snapshots.list()).length === 3);
       expect(await snapshots.list()).toEqual([4, 3, 0]);
       state = engine.kernel.snapshot();
     } finally {
@@ -186,3 +213,11 @@ describeEachDialect((name) => `the durable engine on ${name}`, (dialect) => {
     await again.close();
   });
 });
+
+/** Waits until `done` answers true, up to 20 s. */
+async function until(done: () => Promise<boolean>): Promise<void> {
+  for (const started = Date.now(); !(await done()); ) {
+    if (Date.now() - started > 20_000) throw new Error('waited 20 s in vain');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}

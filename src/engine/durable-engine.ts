@@ -23,7 +23,10 @@
  * - a new engine saves a snapshot of its empty state, so its configuration is on record: a later
  *   `open` under another configuration throws `SnapshotConfigError` and changes nothing;
  * - snapshots every `snapshotIntervalMs` of wall time and after position opens/closes (debounced);
- *   each is saved only after the read model covers it, so a restart from it misses no events;
+ *   each is saved only after the read model covers it, so a restart from it misses no events; they
+ *   are rebuilt and serialized in a worker thread from the previous snapshot and the journal
+ *   (background-snapshot.ts), and written one part per transaction, so taking one never stalls
+ *   the event loop for more than a part's write;
  * - the database may go away (a restart, a failover, a dropped connection): a journal write,
  *   projection or snapshot that fails for want of a connection makes the engine `unavailable`
  *   (engine-status.ts), not failed. The submits of the failed commit group, and every submit until
@@ -35,9 +38,12 @@
  * - fail fast otherwise: any other failed journal write, a kernel error or a failed projection
  *   stops the engine (`failed`); every later `submit` rejects. Restarting rebuilds from what is
  *   durable.
- * Not modelled: several processes on one database (one writer owns the journal); journal
- * compaction (the journal is kept whole; snapshots only shorten restarts).
- * Cost per input: a JSON round trip, the journal row (amortised over the commit group), the
+ * - journal compaction (`journalRetentionMs`, off by default): after a snapshot, the journal
+ *   behind the oldest snapshot kept and past the retention is deleted, oldest first, in small
+ *   transactions; a restart needs a snapshot at or after the journal's first seq (it refuses, with
+ *   the reason, to replay a compacted journal from nothing).
+ * Not modelled: several processes on one database (one writer owns the journal).
+ * Cost per input: one JSON.stringify and one JSON.parse, the journal row (amortised over the commit group), the
  * kernel; events are projected in batches off the acknowledgement path.
  */
 import type { Kysely } from 'kysely';
@@ -50,7 +56,8 @@ import { JournalStore, JournalWriteError } from '../persistence/journal-store.js
 import { ReadModel, type BalanceView, type ImportedAccount } from '../persistence/read-model.js';
 import { formatFixed } from '../core/money/fixed.js';
 import type { Database } from '../persistence/schema.js';
-import { SnapshotStore, type Snapshot } from '../persistence/snapshot-store.js';
+import { SNAPSHOT_PART_CHARS, SnapshotStore, type Snapshot } from '../persistence/snapshot-store.js';
+import { canRebuildInWorker, statePartsFromWorker } from './background-snapshot.js';
 import { DatabaseOutage } from './database-outage.js';
 import { EngineUnavailableError, type EngineState, type EngineStatus } from './engine-status.js';
 import { InputRefusedError, inputProblem } from './input-guard.js';
@@ -80,6 +87,17 @@ export interface DurableEngineOptions {
   readonly positionSnapshotDebounceMs?: number;
   /** Snapshots kept (default 3). */
   readonly keepSnapshots?: number;
+  /**
+   * Timed and position-change snapshots are rebuilt in a worker thread from the database (default
+   * true; ignored for `sqlite::memory:`), so the event loop never serializes the kernel.
+   */
+  readonly snapshotInWorker?: boolean;
+  /**
+   * Journal compaction: after each snapshot, inputs behind the oldest snapshot kept and more than
+   * this many ms older than the newest input (the inputs' own clock) are deleted. Undefined
+   * (default): the journal is kept whole. 0: compacted right up to the oldest snapshot kept.
+   */
+  readonly journalRetentionMs?: number;
   /** Background failures (a snapshot, the projection); they also stop the engine. Default: console.error. */
   readonly onError?: (error: unknown) => void;
   /** Told of every input set aside (see quarantine above). Default: a console.warn line each. */
@@ -117,6 +135,14 @@ interface Waiting {
 }
 
 const POSITION_CHANGES = new Set<string>(['POSITION_OPENED', 'POSITION_CLOSED']);
+
+/** Journal rows read per query during a restore. */
+const RESTORE_PAGE = 10_000;
+
+/** A state string in parts of `SNAPSHOT_PART_CHARS`, so that each part's write is short. */
+function* partsOf(state: string): Generator<string> {
+  for (let offset = 0; offset < state.length; offset += SNAPSHOT_PART_CHARS) yield state.slice(offset, offset + SNAPSHOT_PART_CHARS);
+}
 
 export class DurableEngine {
   private current: Kernel;
@@ -174,7 +200,7 @@ export class DurableEngine {
       await engine.restoreAccounts();
       // A new engine records its configuration at once (a snapshot of the empty state), so that a
       // later start under another configuration is refused before it replays a single input.
-      if (engine.current.inputCount === 0 && engine.lastSnapshotSeq < 0) await engine.saveSnapshot();
+      if (engine.current.inputCount === 0 && engine.lastSnapshotSeq < 0) await engine.saveSnapshot({ inProcess: true });
       engine.scheduler.start();
       engine.opened = true;
       engine.stateSince = Date.now();
@@ -251,8 +277,10 @@ export class DurableEngine {
     }
     const problem = inputProblem(input, this.symbols);
     if (problem !== undefined) return Promise.reject(new InputRefusedError(problem));
-    const journaled = JSON.parse(JSON.stringify(input)) as KernelInput;
-    const appended = this.journal.append(journaled);
+    // One serialization: the text is journaled, and the kernel gets it parsed back, as a replay will.
+    const text = JSON.stringify(input);
+    const journaled = JSON.parse(text) as KernelInput;
+    const appended = this.journal.appendText(text, journaled.time);
     const seq = this.journal.nextSeq - 1;
     return new Promise<Acknowledged>((resolve, reject) => {
       const entry: Waiting = { seq, input: journaled, committed: false, resolve, reject };
@@ -309,11 +337,20 @@ export class DurableEngine {
         projected += 1;
       }
     };
-    for await (const entry of this.journal.readFrom(kernel.inputCount + 1)) {
-      if (entry.seq <= kernel.inputCount) continue;
-      // A seq missing from the journal still takes its place in the sequence, set aside.
-      while (entry.seq > kernel.inputCount + 1) replay(kernel.inputCount + 1, { kind: 'journal.missing', time: 0 } as unknown as KernelInput);
-      replay(entry.seq, entry.input);
+    const first = await this.journal.firstSeq();
+    if (first > kernel.inputCount + 1) {
+      throw new Error(
+        `the journal starts at seq ${first} (compacted behind its snapshots), but the state to replay it on is at seq ${kernel.inputCount}: ` +
+          (snapshot === undefined ? 'no snapshot restores' : `snapshot ${snapshot.seq} is older than the journal`),
+      );
+    }
+    for await (const page of this.journal.pagesFrom(kernel.inputCount + 1, RESTORE_PAGE)) {
+      for (const entry of page) {
+        if (entry.seq <= kernel.inputCount) continue;
+        // A seq missing from the journal still takes its place in the sequence, set aside.
+        while (entry.seq > kernel.inputCount + 1) replay(kernel.inputCount + 1, { kind: 'journal.missing', time: 0 } as unknown as KernelInput);
+        replay(entry.seq, entry.input);
+      }
     }
     const head = await this.journal.latestSeq();
     if (kernel.inputCount !== head) throw new Error(`the kernel is at seq ${kernel.inputCount} but the journal at ${head}`);
@@ -359,21 +396,38 @@ export class DurableEngine {
     tell(report);
   }
 
-  /** Saves a snapshot of the current state (after the read model covers it); resolves with its seq. */
-  saveSnapshot(): Promise<number> {
+  /**
+   * Saves a snapshot of the current state (after the read model covers it); resolves with its seq.
+   * On a database a second connection can see, the state is rebuilt and serialized in a worker
+   * (background-snapshot.ts) while the engine goes on; `inProcess` serializes the live kernel
+   * here instead (at a start and at close, when nothing waits on the event loop).
+   */
+  saveSnapshot(options: { readonly inProcess?: boolean } = {}): Promise<number> {
     const next = this.snapshotting.then(async () => {
       if (this.failure !== undefined) throw new Error('the engine stopped after a failure', { cause: this.failure });
       const seq = this.current.inputCount;
       if (seq === this.lastSnapshotSeq) return seq;
-      const state = this.current.snapshot();
+      const url = this.options.databaseUrl ?? DEFAULT_DATABASE_URL;
+      const inWorker = options.inProcess !== true && seq > 0 && this.options.snapshotInWorker !== false && canRebuildInWorker(url);
+      const state = inWorker ? undefined : this.current.snapshot();
       await this.projector.flush();
-      await this.snapshots.save(seq, Date.now(), state);
+      const parts = state === undefined ? statePartsFromWorker(url, this.options.database ?? {}, this.options.kernelConfig, seq) : partsOf(state);
+      await this.snapshots.saveInParts(seq, Date.now(), parts);
       this.lastSnapshotSeq = seq;
       this.scheduler.taken();
+      await this.compactJournal();
       return seq;
     });
     this.snapshotting = next.catch(() => undefined);
     return next;
+  }
+
+  /** Deletes the journal behind the oldest snapshot kept, past the retention (`journalRetentionMs`). */
+  private async compactJournal(): Promise<void> {
+    const retention = this.options.journalRetentionMs;
+    if (retention === undefined) return;
+    const oldest = (await this.snapshots.list()).at(-1);
+    if (oldest !== undefined && oldest > 0) await this.journal.compact(oldest, retention);
   }
 
   /**
@@ -389,7 +443,7 @@ export class DurableEngine {
     try {
       if (this.failure === undefined && !unreachable) {
         await this.quiesce();
-        if (options.snapshot !== false) await this.saveSnapshot();
+        if (options.snapshot !== false) await this.saveSnapshot({ inProcess: true });
         await this.projector.flush();
       }
       await this.snapshotting;

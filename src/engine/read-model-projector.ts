@@ -12,7 +12,9 @@
  *   checkpoint already covers, so a batch whose commit landed despite the error is not applied twice.
  *   A restart re-projects from the checkpoint too.
  * Not modelled: when to retry (the owner decides; the durable engine retries with back-off).
- * Cost: inputs without events cost nothing until the next batch; one batch in flight at a time.
+ * Cost: inputs without events cost nothing until the next batch; one batch in flight at a time. A
+ * batch holds the event loop for its whole transaction (SQLite's driver is synchronous), so
+ * batches are small (250 inputs): a backlog drains in many short transactions, not one long stall.
  */
 import type { InputEvents, ReadModel } from '../persistence/read-model.js';
 
@@ -27,7 +29,7 @@ export class ReadModelProjector {
   constructor(
     private readonly readModel: ReadModel,
     private readonly onFailure: (error: unknown) => void,
-    private readonly maxBatch = 2_000,
+    private readonly maxBatch = 250,
   ) {}
 
   /** Starts from the read model's checkpoint: inputs up to `seq` are already in the tables. */
@@ -106,6 +108,8 @@ export class ReadModelProjector {
         return;
       }
       this.appliedSeq = target;
+      // The driver may answer synchronously: let the event loop run between batches.
+      if (this.queue.length > 0) await new Promise<void>((resolve) => setImmediate(resolve));
     }
   }
 }

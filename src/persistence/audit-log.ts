@@ -4,10 +4,12 @@
  * Guarantees: entries are never updated or deleted through this module; ids increase in append
  * order; `details` is stored as JSON text and returned parsed. Queries return entries oldest first.
  * Group commit: appends made in the same turn of the event loop are written in one transaction
- * (one fsync), and each `append` resolves only once its transaction has committed.
+ * (one INSERT per 500 entries), and each `append` resolves only once its transaction has committed
+ * and is on disk (`durableTransaction`).
  * Not modelled: retention (an operator's job) and tamper evidence (no hash chain).
  */
 import type { Kysely } from 'kysely';
+import { durableTransaction } from './database.js';
 import type { Database } from './schema.js';
 
 export type AuditMode = 'paper' | 'live';
@@ -52,6 +54,9 @@ interface PendingEntry {
   readonly reject: (error: unknown) => void;
 }
 
+/** Entries per INSERT statement (7 values each, well under SQLite's 32,766 bound values). */
+const ROWS_PER_INSERT = 500;
+
 export class AuditLog {
   private queue: PendingEntry[] = [];
   private flushing: Promise<void> = Promise.resolve();
@@ -72,15 +77,16 @@ export class AuditLog {
     this.queue = [];
     if (batch.length === 0) return;
     try {
-      const ids = await this.db.transaction().execute(async (tx) => {
+      // One INSERT per 500 entries. Rows of one statement take increasing ids in VALUES order (one
+      // writer), but RETURNING gives them in no promised order: sorted, they pair up with the batch.
+      const ids = await durableTransaction(this.db, async (tx) => {
         const out: number[] = [];
-        for (const { entry } of batch) {
-          const row = await tx
-            .insertInto('audit_log')
-            .values({ at: entry.at, actor: entry.actor, mode: entry.mode, action: entry.action, accountId: entry.accountId ?? null, details: JSON.stringify(entry.details ?? {}) })
-            .returning('id')
-            .executeTakeFirstOrThrow();
-          out.push(Number(row.id));
+        for (let i = 0; i < batch.length; i += ROWS_PER_INSERT) {
+          const rows = batch.slice(i, i + ROWS_PER_INSERT).map(({ entry }) => ({
+            at: entry.at, actor: entry.actor, mode: entry.mode, action: entry.action, accountId: entry.accountId ?? null, details: JSON.stringify(entry.details ?? {}),
+          }));
+          const returned = await tx.insertInto('audit_log').values(rows).returning('id').execute();
+          out.push(...returned.map((r) => Number(r.id)).sort((a, b) => a - b));
         }
         return out;
       });

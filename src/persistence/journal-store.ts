@@ -5,20 +5,25 @@
  * - sequence numbers are assigned at `append` time, contiguous and increasing from `latestSeq() + 1`;
  * - group commit: appends made while no write is in flight are written together on the next turn of
  *   the event loop, in one transaction; appends made during a write go into the next one;
- * - `append` resolves only after the transaction holding its input has committed (with SQLite's
- *   synchronous=FULL, after fsync), so an acknowledged input survives a crash;
+ * - `append` resolves only after the transaction holding its input has committed and is on disk
+ *   (`durableTransaction`: on SQLite, an fdatasync of the WAL off the event loop), so an
+ *   acknowledged input survives a crash;
  * - a failed write rejects its appends and every later one until `resume()`: appends made meanwhile
  *   would leave a gap, and a journal with a gap cannot be replayed. `resume()` re-reads the committed
  *   head and continues after it, so whether the failed commit landed or not (a connection lost at
  *   COMMIT leaves it in doubt: `JournalWriteError.inDoubt`), seqs stay contiguous, with no gap and no
  *   duplicate;
- * - `readFrom` pages by key (seq), so reading 1,000,000 inputs holds one or two pages in memory.
+ * - `readFrom` pages by key (seq), so reading 1,000,000 inputs holds one or two pages in memory;
+ * - `compact` deletes a prefix, never a middle part: the journal is always one contiguous run of
+ *   seqs up to its head (deletions need no fsync of their own: one undone by a power loss is redone
+ *   by the next compaction).
  * Not modelled: several writers on one journal. One process owns it; a second writer would collide
  * on seq and fail its transaction.
  * Cost: one INSERT per 1,000 inputs per transaction; the input's JSON text is stored byte for byte.
  */
 import type { Kysely } from 'kysely';
 import type { KernelInput } from '../core/kernel/inputs.js';
+import { durableTransaction, projectionTransaction } from './database.js';
 import type { Database } from './schema.js';
 
 export interface JournalEntry {
@@ -90,9 +95,16 @@ export class JournalStore {
    * `at` defaults to the input's own time.
    */
   append(input: KernelInput, at: number = input.time): Promise<number> {
+    return this.appendText(JSON.stringify(input), at);
+  }
+
+  /**
+   * `append` for an input already in its JSON text (stored byte for byte; the caller vouches that it
+   * is the input's `JSON.stringify`), so that a caller which needs the text anyway serializes once.
+   */
+  appendText(text: string, at: number): Promise<number> {
     if (this.failure !== undefined) return Promise.reject(this.stopped());
     if (!Number.isSafeInteger(at)) return Promise.reject(new RangeError(`journal time must be Unix ms, got ${at}`));
-    const text = JSON.stringify(input);
     const seq = ++this.assigned;
     return new Promise<number>((resolve, reject) => {
       this.queue.push({ seq, at, text, resolve, reject });
@@ -144,18 +156,77 @@ export class JournalStore {
     return latestJournalSeq(this.db);
   }
 
+  /** The lowest seq the journal holds (above 1 once compacted), 0 when it is empty. */
+  async firstSeq(): Promise<number> {
+    const row = await this.db.selectFrom('journal').select((eb) => eb.fn.min('seq').as('seq')).executeTakeFirst();
+    return row?.seq == null ? 0 : Number(row.seq);
+  }
+
+  /**
+   * Compaction: deletes the oldest inputs, those before `beforeSeq` (the oldest snapshot a restart
+   * may start from) whose time is more than `retentionMs` behind the newest input's (the inputs'
+   * own clock, so a replay of old data keeps as much as a live run). The journal stays one
+   * contiguous run of seqs ending at its head; the head itself is never deleted. Deletes
+   * `rowsPerDelete` rows per transaction and yields to the event loop between them, so a large
+   * compaction never holds the database or the loop for long. Resolves with the rows deleted.
+   * The cut-off is found by binary search over primary-key lookups, taking the inputs' times as
+   * non-decreasing in seq (the kernel's clock never runs back; an input stamped earlier than the one
+   * before it can move the cut-off by that little).
+   */
+  async compact(beforeSeq: number, retentionMs: number, rowsPerDelete = 2_000): Promise<number> {
+    if (!Number.isSafeInteger(retentionMs) || retentionMs < 0) throw new RangeError(`retentionMs must be a whole number ≥ 0, got ${retentionMs}`);
+    positive(rowsPerDelete, 'rowsPerDelete');
+    const head = await this.db.selectFrom('journal').select(['seq', 'at']).orderBy('seq', 'desc').limit(1).executeTakeFirst();
+    const first = await this.firstSeq();
+    if (head === undefined || first === 0) return 0;
+    const cutoff = Number(head.at) - retentionMs;
+    const timeAt = async (seq: number) => {
+      const row = await this.db.selectFrom('journal').select('at').where('seq', '>=', seq).orderBy('seq').limit(1).executeTakeFirst();
+      return row === undefined ? Number.POSITIVE_INFINITY : Number(row.at);
+    };
+    // The last seq to delete: below `beforeSeq` and below the head, with its time before the cut-off.
+    let lo = first - 1;
+    let hi = Math.min(beforeSeq, Number(head.seq)) - 1;
+    while (lo < hi) {
+      const mid = Math.ceil((lo + hi + 1) / 2);
+      if ((await timeAt(mid)) < cutoff) lo = mid;
+      else hi = mid - 1;
+    }
+    let deleted = 0;
+    for (let from = first; from <= lo; from += rowsPerDelete) {
+      const to = Math.min(lo, from + rowsPerDelete - 1);
+      const result = await projectionTransaction(this.db, (tx) => tx.deleteFrom('journal').where('seq', '<=', to).executeTakeFirst());
+      deleted += Number(result.numDeletedRows);
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+    return deleted;
+  }
+
   /** Inputs with seq ≥ `fromSeq`, in order, read a page at a time (the next page is fetched while this one is consumed). */
   async *readFrom(fromSeq: number, pageSize: number = this.pageSize): AsyncGenerator<JournalEntry, void, undefined> {
+    for await (const page of this.pagesFrom(fromSeq, pageSize)) yield* page;
+  }
+
+  /**
+   * `readFrom` a page at a time: one await per page instead of one per input, for callers that go
+   * through a million inputs (a restore). Pages are non-empty.
+   */
+  async *pagesFrom(fromSeq: number, pageSize: number = this.pageSize): AsyncGenerator<JournalEntry[], void, undefined> {
     positive(pageSize, 'pageSize');
     const page = (from: number) =>
       this.db.selectFrom('journal').select(['seq', 'at', 'input']).where('seq', '>=', from).orderBy('seq').limit(pageSize).execute();
     let rows = await page(fromSeq);
     while (rows.length > 0) {
       const last = rows[rows.length - 1]!;
-      const next = rows.length === pageSize ? page(last.seq + 1) : undefined;
+      const next = rows.length === pageSize ? page(Number(last.seq) + 1) : undefined;
       // Keep a rejected prefetch from surfacing as unhandled if the consumer stops early.
       next?.catch(() => undefined);
-      for (const row of rows) yield { seq: row.seq, at: row.at, input: parseJournaled(row.input), text: row.input };
+      const entries = new Array<JournalEntry>(rows.length);
+      for (let i = 0; i < rows.length; i++) {
+        const row = rows[i]!;
+        entries[i] = { seq: Number(row.seq), at: Number(row.at), input: parseJournaled(row.input), text: row.input };
+      }
+      yield entries;
       if (next === undefined) return;
       rows = await next;
     }
@@ -179,7 +250,7 @@ export class JournalStore {
     if (batch.length === 0) return;
     let written = false;
     try {
-      await this.db.transaction().execute(async (tx) => {
+      await durableTransaction(this.db, async (tx) => {
         for (let i = 0; i < batch.length; i += this.rowsPerStatement) {
           const rows = batch.slice(i, i + this.rowsPerStatement).map(({ seq, at, text }) => ({ seq, at, input: text }));
           await tx.insertInto('journal').values(rows).execute();

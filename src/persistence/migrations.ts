@@ -301,6 +301,25 @@ const exchangeKeys: Migration = {
   },
 };
 
+/**
+ * A snapshot's state in parts, so that saving a large one never holds the database (or SQLite's
+ * one connection, and with it the event loop) for longer than one part takes.
+ */
+const snapshotParts: Migration = {
+  async up(db: AnyDb): Promise<void> {
+    await db.schema
+      .createTable('snapshot_parts')
+      .addColumn('seq', 'bigint', (c) => c.notNull())
+      .addColumn('part', 'integer', (c) => c.notNull())
+      .addColumn('state', 'text', (c) => c.notNull())
+      .addPrimaryKeyConstraint('snapshot_parts_pk', ['seq', 'part'])
+      .execute();
+  },
+  async down(db: AnyDb): Promise<void> {
+    await db.schema.dropTable('snapshot_parts').ifExists().execute();
+  },
+};
+
 /** Every migration, by name; names sort in the order they apply. */
 export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '0001_initial': initial,
@@ -308,6 +327,7 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '0003_quarantined_inputs': quarantine,
   '0004_webhooks': webhooks,
   '0005_account_exchange_keys': exchangeKeys,
+  '0006_snapshot_parts': snapshotParts,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -65,7 +65,7 @@ describeEachDialect((name) => `persistence on ${name}`, (dialect) => {
       .map((t) => t.name)
       .sort();
     expect(tables).toEqual(
-      ['account_credentials', 'accounts', 'audit_log', 'balances', 'equity_points', 'journal', 'order_rejections', 'orders', 'positions', 'quarantined_inputs', 'read_model_checkpoint', 'service_settings', 'snapshots', 'trades', 'webhook_attempts', 'webhook_deliveries', 'webhooks'],
+      ['account_credentials', 'account_exchange_keys', 'accounts', 'audit_log', 'balances', 'equity_points', 'journal', 'order_rejections', 'orders', 'positions', 'quarantined_inputs', 'read_model_checkpoint', 'service_settings', 'snapshot_parts', 'snapshots', 'trades', 'webhook_attempts', 'webhook_deliveries', 'webhooks'],
     );
   });
 
@@ -143,6 +143,47 @@ describeEachDialect((name) => `persistence on ${name}`, (dialect) => {
     expect(JSON.parse(latest!.state).seq).toBe(50);
     await snapshots.save(50, T0 + 51, '{"again":true}');
     expect(await snapshots.latest()).toEqual({ seq: 50, at: T0 + 51, state: '{"again":true}' });
+  });
+
+  it('a snapshot saved in parts reads back whole, replaces its seq, and takes its parts along when pruned', async () => {
+    const snapshots = new SnapshotStore(opened.db, { keep: 2 });
+    const state = JSON.stringify({ orders: Array.from({ length: 2_000 }, (_, i) => ({ id: `o${i}`, price: '61800.00', note: 'ü€' })) });
+    const parts = [state.slice(0, 1_000), state.slice(1_000, 50_000), state.slice(50_000)];
+    // A save that stopped after a part (no snapshot row): its part belongs to no snapshot.
+    await opened.db.insertInto('snapshot_parts').values({ seq: 5, part: 0, state: 'left over' }).execute();
+    await snapshots.saveInParts(10, T0 + 10, parts);
+    expect(await snapshots.latest()).toEqual({ seq: 10, at: T0 + 10, state });
+    await snapshots.save(20, T0 + 20, '{"small":true}');
+    await snapshots.saveInParts(30, T0 + 30, (async function* () {
+      yield* ['{"a":', '1}'];
+    })());
+    expect(await snapshots.list()).toEqual([30, 20]);
+    expect(await snapshots.latestAtOrBefore(29)).toEqual({ seq: 20, at: T0 + 20, state: '{"small":true}' });
+    expect((await snapshots.latest())?.state).toBe('{"a":1}');
+    const left = await opened.db.selectFrom('snapshot_parts').select(['seq', 'part']).orderBy('seq').orderBy('part').execute();
+    expect(left.map((r) => [Number(r.seq), r.part])).toEqual([[30, 0], [30, 1]]);
+    await expect(snapshots.saveInParts(40, T0 + 40, [])).rejects.toThrow(/empty state/);
+  });
+
+  it('compaction deletes the oldest inputs behind the snapshot seq and past the retention, never the head', async () => {
+    const journal = await JournalStore.open(opened.db);
+    // Seq n at time T0 + n·1,000 ms, n = 1..20.
+    for (let n = 1; n <= 20; n++) await journal.append(clock(n * 1_000));
+    // Behind seq 15 and more than 8 s before the head (T0 + 20 s): times < T0 + 12 s, seqs 1..11.
+    expect(await journal.compact(15, 8_000, 4)).toBe(11);
+    expect(await journal.firstSeq()).toBe(12);
+    expect(await journal.latestSeq()).toBe(20);
+    // Retention 0: up to the snapshot seq, not past it.
+    expect(await journal.compact(15, 0)).toBe(3);
+    expect(await journal.firstSeq()).toBe(15);
+    // A snapshot at the head: everything before it goes, the head stays and numbering goes on.
+    expect(await journal.compact(20, 0)).toBe(5);
+    expect(await journal.firstSeq()).toBe(20);
+    const reopened = await JournalStore.open(opened.db);
+    expect(await reopened.append(clock(21_000))).toBe(21);
+    const seqs: number[] = [];
+    for await (const entry of reopened.readFrom(1)) seqs.push(entry.seq);
+    expect(seqs).toEqual([20, 21]);
   });
 
   it('the read model applied twice to a real event sequence ends in the same rows', async () => {

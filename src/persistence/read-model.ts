@@ -4,7 +4,8 @@
  * tables can always be rebuilt from them.
  *
  * Guarantees:
- * - one `apply` call is one transaction: every event in it lands, or none does;
+ * - one `apply` call is one transaction: every event in it lands, or none does; it commits without
+ *   waiting for the disk (`projectionTransaction`), the journal being the durable record;
  * - idempotent twice over: a checkpoint (the last input seq applied) makes a repeated batch a no-op,
  *   and every row write is itself repeatable (inserts keyed by the engine's ids do nothing when the
  *   row exists; updates set absolute values, never increments);
@@ -23,11 +24,12 @@
  * Not modelled: balances are not derived from fills here; the kernel is their authority and its
  * `{ asset: { free, locked } }` view is upserted as given.
  */
-import type { Kysely, Transaction } from 'kysely';
+import type { Insertable, Kysely, Transaction } from 'kysely';
 import type { FillEvent, KernelEvent, PositionEvent } from '../core/kernel/events.js';
 import { div, formatFixed, parseFixed, type Fixed } from '../core/money/fixed.js';
 import { realizedPnlTracker, type FillForPnl } from '../core/accounts/realized-pnl-view.js';
-import type { Database } from './schema.js';
+import { projectionTransaction } from './database.js';
+import type { Database, OrderTable } from './schema.js';
 
 export type BalanceView = Readonly<Record<string, { readonly free: string; readonly locked: string }>>;
 
@@ -137,14 +139,34 @@ export class ReadModel {
   }
 
   private applyBatch(batch: readonly InputEvents[]): Promise<ApplyOutcome> {
-    return this.db.transaction().execute(async (tx) => {
+    // No fsync of its own: the journal (durable) can rebuild whatever a power loss takes back, and
+    // the checkpoint commits with the rows, so a lost batch is re-projected at the next start.
+    return projectionTransaction(this.db, async (tx) => {
       const before = await this.readCheckpoint(tx);
       const fresh = batch.filter((b) => b.seq > before);
+      // Balances are absolute values: only the last value of each account's asset in the batch is written.
+      const lastBalances = new Map<string, { free: string; locked: string; at: number }>();
+      const newOrders = new OrderRows(tx);
       for (const input of fresh) {
-        for (const [index, event] of input.events.entries()) await this.applyEvent(tx, input, index, event);
-        for (const [accountId, balances] of Object.entries(input.balances ?? {})) {
-          await this.writeBalances(tx, accountId, balances, input.at ?? lastEventTime(input.events) ?? 0);
+        for (const [index, event] of input.events.entries()) {
+          if (event.type === 'ORDER_NEW') {
+            await newOrders.add(event);
+            continue;
+          }
+          // Every other event may touch an order row: the new ones go in first.
+          await newOrders.flush();
+          await this.applyEvent(tx, input, index, event);
         }
+        const at = input.at ?? lastEventTime(input.events) ?? 0;
+        for (const [accountId, balances] of Object.entries(input.balances ?? {})) {
+          for (const asset of Object.keys(balances)) lastBalances.set(JSON.stringify([accountId, asset]), { ...balances[asset]!, at });
+        }
+      }
+      await newOrders.flush();
+      for (const key of [...lastBalances.keys()].sort()) {
+        const [accountId, asset] = JSON.parse(key) as [string, string];
+        const { free, locked, at } = lastBalances.get(key)!;
+        await upsertBalance(tx, accountId, asset, free, locked, at);
       }
       const last = fresh.at(-1)?.seq;
       if (last !== undefined) {
@@ -173,14 +195,7 @@ export class ReadModel {
   }
 
   private async writeBalances(tx: Tx, accountId: string, balances: BalanceView, at: number): Promise<void> {
-    for (const asset of Object.keys(balances).sort()) {
-      const { free, locked } = balances[asset]!;
-      await tx
-        .insertInto('balances')
-        .values({ accountId, asset, free, locked, updatedAt: at })
-        .onConflict((oc) => oc.columns(['accountId', 'asset']).doUpdateSet({ free, locked, updatedAt: at }))
-        .execute();
-    }
+    for (const asset of Object.keys(balances).sort()) await upsertBalance(tx, accountId, asset, balances[asset]!.free, balances[asset]!.locked, at);
   }
 
   private async applyEvent(tx: Tx, input: InputEvents, index: number, event: KernelEvent): Promise<void> {
@@ -224,27 +239,7 @@ export class ReadModel {
         await this.insertAccount(tx, event.account, event.accountType ?? 'spot', event.balances, event.at);
         return;
       case 'ORDER_NEW':
-        await tx
-          .insertInto('orders')
-          .values({
-            id: event.orderId,
-            accountId: event.account,
-            clientOrderId: event.clientOrderId,
-            symbol: event.symbol,
-            side: event.side,
-            type: event.orderType,
-            price: event.price ?? null,
-            quantity: event.quantity,
-            quoteOrderQty: event.quoteOrderQty ?? null,
-            status: event.status,
-            executedQty: '0',
-            cumulativeQuoteQty: '0',
-            reason: null,
-            createdAt: event.at,
-            updatedAt: event.at,
-          })
-          .onConflict((oc) => oc.column('id').doNothing())
-          .execute();
+        await new OrderRows(tx).add(event);
         return;
       case 'FILL': {
         const effect = positionEffect(event, input.events.slice(index + 1));
@@ -435,6 +430,56 @@ export class ReadModel {
       .updateTable('positions')
       .set(closed ? { ...common, unrealizedPnl: '0', status: 'CLOSED', closedAt: event.at } : { ...common, entryPrice: event.entryPrice, direction: event.direction === 'SHORT' ? 'SHORT' : 'LONG' })
       .where('id', '=', event.positionId)
+      .execute();
+  }
+}
+
+async function upsertBalance(tx: Tx, accountId: string, asset: string, free: string, locked: string, at: number): Promise<void> {
+  await tx
+    .insertInto('balances')
+    .values({ accountId, asset, free, locked, updatedAt: at })
+    .onConflict((oc) => oc.columns(['accountId', 'asset']).doUpdateSet({ free, locked, updatedAt: at }))
+    .execute();
+}
+
+/** Rows per INSERT of new orders (15 values each, under SQLite's 32,766 bound values). */
+const ORDERS_PER_INSERT = 500;
+
+/** New orders' rows, written as one INSERT per run of consecutive ORDER_NEW events (up to 500). */
+class OrderRows {
+  private rows: Insertable<OrderTable>[] = [];
+
+  constructor(private readonly tx: Tx) {}
+
+  async add(event: Extract<KernelEvent, { type: 'ORDER_NEW' }>): Promise<void> {
+    this.rows.push({
+      id: event.orderId,
+      accountId: event.account,
+      clientOrderId: event.clientOrderId,
+      symbol: event.symbol,
+      side: event.side,
+      type: event.orderType,
+      price: event.price ?? null,
+      quantity: event.quantity,
+      quoteOrderQty: event.quoteOrderQty ?? null,
+      status: event.status,
+      executedQty: '0',
+      cumulativeQuoteQty: '0',
+      reason: null,
+      createdAt: event.at,
+      updatedAt: event.at,
+    });
+    if (this.rows.length >= ORDERS_PER_INSERT) await this.flush();
+  }
+
+  async flush(): Promise<void> {
+    if (this.rows.length === 0) return;
+    const rows = this.rows;
+    this.rows = [];
+    await this.tx
+      .insertInto('orders')
+      .values(rows)
+      .onConflict((oc) => oc.column('id').doNothing())
       .execute();
   }
 }

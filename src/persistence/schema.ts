@@ -130,6 +130,14 @@ export interface JournalTable {
 export interface SnapshotTable {
   seq: number;
   at: UnixMs;
+  /** The kernel state; empty when it is stored in `snapshot_parts`. */
+  state: string;
+}
+
+/** A snapshot's state in parts (written one part per transaction), joined in `part` order. */
+export interface SnapshotPartTable {
+  seq: number;
+  part: number;
   state: string;
 }
 
@@ -233,6 +241,7 @@ export interface Database {
   equity_points: EquityPointTable;
   journal: JournalTable;
   snapshots: SnapshotTable;
+  snapshot_parts: SnapshotPartTable;
   audit_log: AuditLogTable;
   account_credentials: AccountCredentialsTable;
   service_settings: ServiceSettingsTable;

@@ -1,12 +1,18 @@
 /**
  * Kernel snapshots: opaque state text tagged with the sequence number of the last input it includes.
  *
- * Guarantees: `save` is one transaction (write, then prune to the newest `keep`), so a crash leaves
- * either the old set or the new one; saving the same seq again replaces it; `latest` returns the
- * snapshot with the highest seq. Recovery is `latest()` plus the journal from `seq + 1`.
+ * Guarantees: a snapshot becomes visible in one transaction (its row, then a prune to the newest
+ * `keep`, their parts with them), committed to disk before `save`/`saveInParts` resolves, so a crash
+ * leaves either the old set or the new one; saving the same seq again replaces it; `latest` returns
+ * the snapshot with the highest seq. Recovery is `latest()` plus the journal from `seq + 1`.
+ * `saveInParts` writes a large state one part per transaction (rows of `snapshot_parts`) before
+ * that last transaction: the database, and SQLite's one connection with the event loop, is never
+ * held for longer than one part takes. Parts left by a save that did not finish belong to no
+ * snapshot row and are deleted by the next save.
  * Not modelled: what the state means (the kernel owns its format).
  */
 import type { Kysely } from 'kysely';
+import { durableTransaction, projectionTransaction } from './database.js';
 import type { Database } from './schema.js';
 
 export interface Snapshot {
@@ -19,6 +25,9 @@ export interface SnapshotOptions {
   /** How many snapshots to keep (default 3, at least 1). */
   readonly keep?: number;
 }
+
+/** Characters per part for `saveInParts` callers that split a string themselves. */
+export const SNAPSHOT_PART_CHARS = 65_536;
 
 export class SnapshotStore {
   private readonly keep: number;
@@ -33,31 +42,72 @@ export class SnapshotStore {
   }
 
   async save(seq: number, at: number, state: string): Promise<void> {
-    if (!Number.isSafeInteger(seq) || seq < 0) throw new RangeError(`snapshot seq must be a whole number ≥ 0, got ${seq}`);
-    if (!Number.isSafeInteger(at)) throw new RangeError(`snapshot time must be Unix ms, got ${at}`);
-    await this.db.transaction().execute(async (tx) => {
+    check(seq, at);
+    await this.publish(seq, at, state);
+  }
+
+  /**
+   * Saves the state given as parts, in order (`parts` yields them; it may be slow, e.g. a worker
+   * serializing); each part is written in its own transaction, and the snapshot appears only once
+   * all are written. An empty state is refused.
+   */
+  async saveInParts(seq: number, at: number, parts: AsyncIterable<string> | Iterable<string>): Promise<void> {
+    check(seq, at);
+    await this.db.deleteFrom('snapshot_parts').where('seq', '=', seq).execute();
+    let part = 0;
+    for await (const state of parts) {
+      if (state.length === 0) continue;
+      const index = part++;
+      await projectionTransaction(this.db, (tx) => tx.insertInto('snapshot_parts').values({ seq, part: index, state }).execute());
+    }
+    if (part === 0) throw new Error(`snapshot ${seq} has an empty state`);
+    await this.publish(seq, at, '');
+  }
+
+  /** The snapshot row (state '' when in parts), then the prune; the parts of pruned snapshots go too. */
+  private async publish(seq: number, at: number, state: string): Promise<void> {
+    await durableTransaction(this.db, async (tx) => {
       await tx
         .insertInto('snapshots')
         .values({ seq, at, state })
         .onConflict((oc) => oc.column('seq').doUpdateSet({ at, state }))
         .execute();
+      if (state !== '') await tx.deleteFrom('snapshot_parts').where('seq', '=', seq).execute();
       const kept = await tx.selectFrom('snapshots').select('seq').orderBy('seq', 'desc').offset(this.keep - 1).limit(1).executeTakeFirst();
       if (kept !== undefined) await tx.deleteFrom('snapshots').where('seq', '<', kept.seq).execute();
+      // Parts of pruned snapshots, and of saves that never finished (no row).
+      await tx
+        .deleteFrom('snapshot_parts')
+        .where('seq', 'not in', (eb) => eb.selectFrom('snapshots').select('seq'))
+        .execute();
     });
   }
 
   async latest(): Promise<Snapshot | undefined> {
-    return this.db.selectFrom('snapshots').select(['seq', 'at', 'state']).orderBy('seq', 'desc').limit(1).executeTakeFirst();
+    return this.whole(await this.db.selectFrom('snapshots').select(['seq', 'at', 'state']).orderBy('seq', 'desc').limit(1).executeTakeFirst());
   }
 
   /** The newest snapshot whose seq is at most `seq` (a restart that must also rebuild events up to `seq`). */
   async latestAtOrBefore(seq: number): Promise<Snapshot | undefined> {
-    return this.db.selectFrom('snapshots').select(['seq', 'at', 'state']).where('seq', '<=', seq).orderBy('seq', 'desc').limit(1).executeTakeFirst();
+    return this.whole(await this.db.selectFrom('snapshots').select(['seq', 'at', 'state']).where('seq', '<=', seq).orderBy('seq', 'desc').limit(1).executeTakeFirst());
   }
 
   /** Sequence numbers of the snapshots kept, newest first. */
   async list(): Promise<number[]> {
     const rows = await this.db.selectFrom('snapshots').select('seq').orderBy('seq', 'desc').execute();
-    return rows.map((r) => r.seq);
+    return rows.map((r) => Number(r.seq));
   }
+
+  private async whole(row: { seq: number; at: number; state: string } | undefined): Promise<Snapshot | undefined> {
+    if (row === undefined) return undefined;
+    const snapshot = { seq: Number(row.seq), at: Number(row.at), state: row.state };
+    if (row.state !== '') return snapshot;
+    const parts = await this.db.selectFrom('snapshot_parts').select('state').where('seq', '=', snapshot.seq).orderBy('part').execute();
+    return { ...snapshot, state: parts.map((p) => p.state).join('') };
+  }
+}
+
+function check(seq: number, at: number): void {
+  if (!Number.isSafeInteger(seq) || seq < 0) throw new RangeError(`snapshot seq must be a whole number ≥ 0, got ${seq}`);
+  if (!Number.isSafeInteger(at)) throw new RangeError(`snapshot time must be Unix ms, got ${at}`);
 }
