@@ -88,7 +88,7 @@ if (only.has('memory')) {
 }
 
 if (only.has('backtest')) {
-  const backtest = backtestBench(quick ? { repeat: 1, maxFiles: 3 } : { repeat: 3 });
+  const backtest = backtestBench(quick ? { repeat: 2, maxFiles: 3 } : { repeat: 3 });
   results.backtest = backtest;
   console.log('4. Candle backtests\n');
   printBacktest(backtest);
