@@ -7,11 +7,15 @@ import type { FastifyReply } from 'fastify';
 import type { ReadResult } from '../execution/account-read-port.js';
 import { HttpError } from './http-errors.js';
 
+/** Says on the reply how old its data is: `X-Data-As-Of` (Unix ms) and `Age` (whole seconds). */
+export function setDataAge(reply: FastifyReply, asOf: number, now: number = Date.now()): void {
+  reply.header('x-data-as-of', String(asOf));
+  reply.header('age', String(Math.max(0, Math.floor((now - asOf) / 1000))));
+}
+
 /** The value of a read, with its age set on the reply; throws the mapped HttpError on a refusal. */
 export function freshValue<T>(reply: FastifyReply, result: ReadResult<T>, now: number = Date.now()): T {
   if (!result.ok) throw HttpError.of(result.error);
-  const { value, asOf } = result.value;
-  reply.header('x-data-as-of', String(asOf));
-  reply.header('age', String(Math.max(0, Math.floor((now - asOf) / 1000))));
-  return value;
+  setDataAge(reply, result.value.asOf, now);
+  return result.value.value;
 }

@@ -11,6 +11,7 @@ import type { FastifyInstance } from 'fastify';
 import { formatFixed, parseFixed } from '../../core/money/fixed.js';
 import type { AccountProfile } from '../../persistence/credential-store.js';
 import { accountReads } from '../paper-account-reads.js';
+import { setDataAge } from '../read-answers.js';
 import type { ReadResult } from '../../execution/account-read-port.js';
 import type { FastifyReply } from 'fastify';
 import { auditCall, cancelOpenOrders, feesOf, outcomeOf } from '../dialect-kit/facade-calls.js';
@@ -35,7 +36,7 @@ export function registerMexcTradingRoutes(app: FastifyInstance, ctx: MexcContext
   /** A read port answer, with its age on the reply (X-Data-As-Of, Age), or MEXC's error. */
   const freshOrThrow = <T>(reply: FastifyReply, result: ReadResult<T>): T => {
     const { value, asOf } = unwrap(result, 'query');
-    reply.header('x-data-as-of', String(asOf)).header('age', String(Math.max(0, Math.floor((ctx.wallClock() - asOf) / 1000))));
+    setDataAge(reply, asOf, ctx.wallClock());
     return value;
   };
 
