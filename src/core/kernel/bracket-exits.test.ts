@@ -80,6 +80,22 @@ describe('a bracket: an entry with a take-profit and a stop-loss attached', () =
     s.kernel.checkInvariants();
   });
 
+  it('a pair the trader cut to one leg is placed whole again, sized to the fills, at the next fill of the entry: one pair waits at a time', () => {
+    const s = start({ USDT: '70000' });
+    s.handle(entry({ type: 'LIMIT', quantity: '1', price: '61828.00', takeProfit: { stopPrice: '62500.00' }, stopLoss: { stopPrice: '61000.00' } }));
+    expect(s.handle({ kind: 'order.cancel', time: s.kernel.now, account: 'a', clientOrderId: 'b1-sl' }).map(brief)).toEqual(['ORDER_CANCELED b1-sl CANCELED_BY_USER']);
+    // The take-profit left alone keeps the shared reservation.
+    expect(s.kernel.balances('a')!.BTC).toEqual({ free: '0.00000151', locked: '0.45803' });
+    let next;
+    while ((next = s.step()) !== undefined && !next.events.some((e) => e.type === 'FILL' && e.clientOrderId === 'b1'));
+    const entryNow = s.kernel.order('1')!;
+    const received = formatFixed(roundToIncrement(entryNow.executedQty - entryNow.feeCharged, parseFixed('0.00001'), 'down'));
+    const exits = s.kernel.openOrders('a').filter((o) => o.clientOrderId !== 'b1');
+    expect(exits.map((o) => [o.clientOrderId, formatFixed(o.quantity)])).toEqual([['b1-tp', received], ['b1-sl', received]]);
+    expect(s.kernel.balances('a')!.BTC!.locked).toBe(received);
+    s.kernel.checkInvariants();
+  });
+
   it('an entry cancelled before it fills leaves no exit behind', () => {
     const s = start({ USDT: '1000' });
     s.handle(entry({ type: 'LIMIT', price: '60000.00', takeProfit: { stopPrice: '62000.00' }, stopLoss: { stopPrice: '59000.00' } }));

@@ -9,8 +9,9 @@
  *   places the pair (`<group>-tp`, `<group>-sl`, an OCO list in the entry's group); a later fill
  *   while that pair still waits replaces it by one sized to the whole (cancelled with reason
  *   BRACKET_RESIZED, placed anew under the same client ids), as NautilusTrader's OrderManager
- *   updates contingent quantities on a partial fill; a later fill after a leg acted places a new
- *   pair for the rest (`<group>-tp-2`, …);
+ *   updates contingent quantities on a partial fill (a pair the trader cut to one leg is placed
+ *   whole again: cancel the group to end it); a later fill after a leg acted places a new pair
+ *   for the rest (`<group>-tp-2`, …), so that at most one pair of the group waits at a time;
  * - exits close what the entry opened: the opposite side, reduce-only on futures; on spot a buy's
  *   exits sell what the account received (the quantity less a fee taken in the base asset, down to
  *   the step);
@@ -110,14 +111,16 @@ function coverFills(core: KernelCore, entry: Order, bracket: BracketExits, place
     const order = id === undefined ? undefined : s.ordersById.get(id);
     return order?.ocoGroup === group ? order : undefined;
   };
+  // The current pair's legs that have not acted (both, or the one left when the trader cancelled the other).
   const current = bracket.pairs === 0 ? [] : Object.values(exitIds(group, bracket.pairs)).map(legOf).filter((o): o is Order => o !== undefined);
-  const waiting = current.length > 0 && current.every((o) => isOpenStatus(o.status) && !o.triggered);
+  const waitingLegs = current.filter((o) => isOpenStatus(o.status) && !o.triggered);
+  const waiting = waitingLegs.length > 0;
   let quantity = uncovered;
   let pair = bracket.pairs + 1;
   if (waiting) {
-    quantity += current[0]!.quantity;
+    quantity += waitingLegs[0]!.quantity;
     pair = bracket.pairs;
-    for (const leg of current) core.engine.cancel(leg, market, 'BRACKET_RESIZED');
+    for (const leg of waitingLegs) core.engine.cancel(leg, market, 'BRACKET_RESIZED');
   }
   const names = exitIds(group, pair);
   const exitSide: Side = entry.side === 'BUY' ? 'SELL' : 'BUY';
@@ -147,7 +150,7 @@ function coverFills(core: KernelCore, entry: Order, bracket: BracketExits, place
     if (order === undefined || !isOpenStatus(order.status)) {
       for (const other of placed) if (isOpenStatus(other.status)) core.engine.cancel(other, market, 'BRACKET_INCOMPLETE');
       // A pair replaced and not placed again leaves its quantity uncovered too.
-      if (waiting) bracket.placed -= current[0]!.quantity;
+      if (waiting) bracket.placed -= waitingLegs[0]!.quantity;
       return;
     }
     placed.push(order);
