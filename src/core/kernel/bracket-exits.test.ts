@@ -4,7 +4,7 @@
  * comes at 23:55:09.718; until 23:57:00 the tape stays between 61,723.99 and 61,860.80.
  */
 import { describe, expect, it } from 'vitest';
-import { BUNDLED_RECORDING } from '../../test-kit/data-paths.js';
+import { BUNDLED_RECORDING, USDM_RECORDING } from '../../test-kit/data-paths.js';
 import { loadRecording, RecordingStepper } from '../../test-kit/recording-stepper.js';
 import { formatFixed, parseFixed, roundToIncrement } from '../money/fixed.js';
 import type { KernelEvent } from './events.js';
@@ -93,6 +93,28 @@ describe('a bracket: an entry with a take-profit and a stop-loss attached', () =
     const exits = s.kernel.openOrders('a').filter((o) => o.clientOrderId !== 'b1');
     expect(exits.map((o) => [o.clientOrderId, formatFixed(o.quantity)])).toEqual([['b1-tp', received], ['b1-sl', received]]);
     expect(s.kernel.balances('a')!.BTC!.locked).toBe(received);
+    s.kernel.checkInvariants();
+  });
+
+  it('on futures (USD-M tape from 23:55:30) a market buy of 1 with a bracket closes by reduce-only exits; the one the tape reaches first fills, the other is cancelled', () => {
+    const usdm = loadRecording(USDM_RECORDING);
+    const s = new RecordingStepper(usdm);
+    const entryAt = 1723161330000;
+    s.advanceTo(entryAt);
+    s.handle({ kind: 'account.open', time: s.kernel.now, account: 'f', type: 'futures', leverage: 10, balances: { USDT: '20000' } });
+    const placed = s.handle({ kind: 'order.place', time: s.kernel.now, account: 'f', symbol: s.symbol, side: 'BUY', type: 'MARKET', quantity: '1', ocoGroup: 'fb', clientOrderId: 'fb', takeProfit: { stopPrice: '61830.0' }, stopLoss: { stopPrice: '61700.0' } });
+    expect(placed.filter((e) => e.type === 'ORDER_NEW' && e.clientOrderId !== 'fb')).toMatchObject([
+      { clientOrderId: 'fb-tp', orderType: 'TAKE_PROFIT', side: 'SELL', quantity: '1', reduceOnly: true },
+      { clientOrderId: 'fb-sl', orderType: 'STOP_LOSS', side: 'SELL', quantity: '1', reduceOnly: true },
+    ]);
+    // Independently: the first trade after entry at or below 61,700.0 or at or above 61,830.0.
+    const first = usdm.inputs.find((i) => i.kind === 'trade' && i.time > entryAt && (parseFixed(i.price) <= parseFixed('61700.0') || parseFixed(i.price) >= parseFixed('61830.0')));
+    const expected = first!.kind === 'trade' && parseFixed(first!.price) <= parseFixed('61700.0') ? 'fb-sl' : 'fb-tp';
+    while (!s.done) s.step();
+    const mine = s.events.filter((e) => 'account' in e && e.account === 'f');
+    expect(mine.filter((e) => e.type === 'ORDER_TRIGGERED').map((e) => [e.type === 'ORDER_TRIGGERED' && e.clientOrderId, e.at])).toEqual([[expected, first!.time]]);
+    expect(mine.filter((e) => e.type === 'ORDER_CANCELED').map((e) => e.type === 'ORDER_CANCELED' && [e.clientOrderId, e.reason])).toEqual([[expected === 'fb-sl' ? 'fb-tp' : 'fb-sl', 'OCO_SIBLING_TRIGGERED']]);
+    expect(mine.filter((e) => e.type === 'POSITION_CLOSED')).toHaveLength(1);
     s.kernel.checkInvariants();
   });
 
