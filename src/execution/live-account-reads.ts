@@ -33,6 +33,8 @@ export interface LiveAccountReadsOptions {
   /** The account's kind; futures accounts read positions, leverage and funding. */
   accountType(accountId: string): 'spot' | 'futures' | undefined;
   readonly cacheMs?: number;
+  /** How often the account channel asks the venue for the open orders while someone listens (default 5,000 ms). */
+  readonly pollMs?: number;
   readonly wallClock?: () => number;
 }
 
@@ -45,6 +47,7 @@ export class LiveAccountReads implements AccountReadPort {
   private readonly cache = new Map<string, { value: unknown; asOf: number }>();
   private readonly curves = new Map<string, { at: number; equity: string }[]>();
   private readonly cacheMs: number;
+  private readonly pollMs: number;
   private readonly clock: () => number;
 
   constructor(
@@ -52,6 +55,7 @@ export class LiveAccountReads implements AccountReadPort {
     private readonly options: LiveAccountReadsOptions,
   ) {
     this.cacheMs = options.cacheMs ?? 2_000;
+    this.pollMs = options.pollMs ?? 5_000;
     this.clock = options.wallClock ?? Date.now;
     live.onOrderUpdate((accountId) => this.forget(accountId));
     live.clients.onChange?.((accountId) => this.forget(accountId));
@@ -183,14 +187,60 @@ export class LiveAccountReads implements AccountReadPort {
     return fresh(iterate(rows), all.value.asOf);
   }
 
+  /**
+   * The account channel live: each order this service places or cancels at once, then the venue's
+   * balances; and, every `pollMs` while someone listens, the venue's open orders, so that an order
+   * placed elsewhere with the account's keys, or one that fills or is cancelled at the venue (a
+   * resting order), is told too, with its state then.
+   */
   watchAccount(accountId: string, send: (message: AccountMessage) => void): () => void {
-    return this.live.onOrderUpdate((id, order) => {
-      if (id !== accountId) return;
+    const tell = (order: OrderView) => {
       send({ event: { type: 'ORDER_UPDATE', account: accountId, mode: 'live', order } });
       void this.live.balances(accountId).then((balances) => {
         if (balances.ok) send({ balances: balances.value });
       });
+    };
+    let open: Map<string, OrderView> | undefined;
+    const stopUpdates = this.live.onOrderUpdate((id, order) => {
+      if (id !== accountId) return;
+      if (open !== undefined) {
+        if (order.status === 'NEW' || order.status === 'PARTIALLY_FILLED') open.set(order.orderId, order);
+        else open.delete(order.orderId);
+      }
+      tell(order);
     });
+    let polling = false;
+    const poll = async () => {
+      if (polling) return;
+      polling = true;
+      try {
+        const now = new Map<string, OrderView>();
+        for (const symbol of this.options.symbols()) {
+          const orders = await this.live.openOrders(accountId, symbol);
+          if (!orders.ok) return; // the venue is away or refuses: the next poll tries again
+          for (const o of orders.value) now.set(o.orderId, o);
+        }
+        if (open !== undefined) {
+          for (const [id, was] of open) {
+            if (now.has(id)) continue;
+            const ended = await this.live.getOrder(accountId, { orderId: id, symbol: was.symbol });
+            if (ended.ok) tell(ended.value);
+          }
+          // New at the venue (placed elsewhere with the same keys), or filled further since the last look.
+          for (const [id, o] of now) if (!open.has(id) || open.get(id)!.executedQty !== o.executedQty) tell(o);
+        }
+        open = now;
+      } finally {
+        polling = false;
+      }
+    };
+    void poll();
+    const timer = setInterval(() => void poll(), this.pollMs);
+    timer.unref?.();
+    return () => {
+      stopUpdates();
+      clearInterval(timer);
+    };
   }
 
   // ---- internals ----

@@ -25,6 +25,8 @@ export interface LivePortsInput {
   readonly exchangeFactory?: ExchangeFactory;
   readonly live?: Omit<LiveExecutionOptions, 'record'>;
   readonly cacheMs?: number;
+  /** The account channel's poll of the venue's open orders (default 5,000 ms). */
+  readonly pollMs?: number;
   readonly wallClock?: () => number;
 }
 
@@ -47,6 +49,7 @@ export function createLivePorts(input: LivePortsInput): LivePorts {
     baseOf: (symbol) => input.instruments().find((i) => i.symbol === symbol)?.base,
     accountType: (accountId) => input.credentials.byAccount(accountId)?.type,
     ...(input.cacheMs !== undefined ? { cacheMs: input.cacheMs } : {}),
+    ...(input.pollMs !== undefined ? { pollMs: input.pollMs } : {}),
     wallClock: clock,
   });
   const reconciler = new LiveReconciler(execution, input.audit, {

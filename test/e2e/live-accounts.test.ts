@@ -89,6 +89,7 @@ describe('live accounts against a second papertrade instance as the venue', () =
       instruments: () => service.engine.kernel.instruments(),
       live: { readRetries: 2, retryDelayMs: 20, logger: { info: record, warn: record, error: record } },
       cacheMs: 300,
+      pollMs: 100,
     });
     const deps: ServiceDeps = { ...service.deps, execution: ports.execution, reads: ports.reads, exchangeKeys, reconciliation: ports.reconciler, mode: { mode: 'live', liveRefusedBecause: [] } };
     await ports.reconciler.run();
@@ -230,8 +231,16 @@ describe('live accounts against a second papertrade instance as the venue', () =
     const event = a.messages.find((m) => m.channel === 'account' && 'event' in m)!.event as { type: string; order: { orderId: string; clientOrderId: string } };
     expect(event).toMatchObject({ type: 'ORDER_UPDATE', order: { orderId: placed.orderId, clientOrderId: 'alice-ws', status: 'FILLED' } });
     expect(a.messages.find((m) => 'balances' in m)!.balances).toEqual((await onVenue(venueAlice, '/api/account/balances')).balances);
-    await new Promise((r) => setTimeout(r, 100));
-    expect(b.messages.filter((m) => m.channel === 'account')).toEqual([]);
+    // A resting order that ends at the venue (cancelled there, not through A) is told too, from the venue's poll.
+    const bobRest = ((await onVenue(venueBob, '/api/orders/open')).items as Array<{ orderId: string; clientOrderId: string }>).find((o) => o.clientOrderId === 'bob-rest')!;
+    await venueApp.inject({ method: 'POST', url: '/api/orders', headers: { authorization: `Bearer ${venueBob.apiKey}` }, payload: { symbol: 'BTCUSDT', side: 'BUY', type: 'LIMIT', quantity: '0.001', price: (bid() - 2500).toFixed(2), clientOrderId: 'bob-side' } });
+    await until(() => b.messages.some((m) => m.channel === 'account' && 'event' in m));
+    await venueApp.inject({ method: 'DELETE', url: `/api/orders/${bobRest.orderId}`, headers: { authorization: `Bearer ${venueBob.apiKey}` } });
+    await until(() => b.messages.some((m) => (m.event as { order?: { orderId: string; status: string } } | undefined)?.order?.orderId === bobRest.orderId));
+    expect(b.messages.find((m) => (m.event as { order?: { orderId: string } } | undefined)?.order?.orderId === bobRest.orderId)!.event).toMatchObject({ type: 'ORDER_UPDATE', order: { status: 'CANCELED', clientOrderId: 'bob-rest' } });
+    await new Promise((r) => setTimeout(r, 250));
+    const aliceSaw = a.messages.filter((m) => m.channel === 'account' && 'event' in m).map((m) => (m.event as { order: { clientOrderId: string } }).order.clientOrderId);
+    expect(aliceSaw).toEqual(['alice-ws']);
     a.ws.terminate();
     b.ws.terminate();
   });
@@ -239,11 +248,12 @@ describe('live accounts against a second papertrade instance as the venue', () =
   it('a venue outage answers 503 (after retries with back-off) and the same reads recover with the venue', async () => {
     proxy.down = true;
     try {
-      const retriesBefore = logged.filter((l) => l.includes('exchange unavailable; retrying')).length;
+      const balanceRetries = () => logged.filter((l) => l.includes('exchange unavailable; retrying') && l.includes('"op":"fetchBalance"') && l.includes(alice.id)).length;
+      const retriesBefore = balanceRetries();
       const down = await onA(alice.apiKey, '/api/account/balances');
       expect(down.statusCode).toBe(503);
       // Two retries, 20 then 40 ms apart, before the answer.
-      expect(logged.filter((l) => l.includes('exchange unavailable; retrying')).length - retriesBefore).toBe(2);
+      expect(balanceRetries() - retriesBefore).toBe(2);
       expect(down.json()).toMatchObject({ code: 'EXCHANGE_UNAVAILABLE' });
       await new Promise((r) => setTimeout(r, 350)); // past the cache
       expect((await onA(bob.apiKey, '/api/trades')).statusCode).toBe(503);
@@ -291,8 +301,8 @@ describe('live accounts against a second papertrade instance as the venue', () =
       ]),
     );
     expect(aliceDiffs).toHaveLength(2);
-    // bob's resting order is open on the venue as recorded: nothing to report for bob.
-    expect(report.differences.filter((d: { accountId: string }) => d.accountId === bob.id)).toEqual([]);
+    // bob's resting order was cancelled at the venue (the WebSocket test), and one was placed there directly: both reported.
+    expect(report.differences.filter((d: { accountId: string }) => d.accountId === bob.id).map((d: { kind: string; clientOrderId?: string }) => d.kind).sort()).toEqual(['status-changed', 'unknown-to-record']);
     expect(logged.join('')).toContain('reconciliation: order');
     // Once reported, the record holds what the venue said: a second run has nothing new to report.
     const again = (await app.inject({ method: 'POST', url: '/api/admin/live/reconcile', headers: admin })).json().report;
