@@ -109,7 +109,8 @@ describe("Binance's USD-M futures streams", () => {
     const asks = new Map(snapshot.asks.map(([p, q]) => [Number(p), q]));
     let previous = snapshotId;
     const diffs = frames.filter((f) => f.e === 'depthUpdate') as { U: number; u: number; pu: number; s: string; T: number; b: [string, string][]; a: [string, string][] }[];
-    expect(diffs.length).toBeGreaterThan(5);
+    // Diffs merge per 100 ms of wall time, however fast the recording is fed: at least two, chained.
+    expect(diffs.length).toBeGreaterThan(1);
     for (const d of diffs) {
       expect(d.pu).toBe(previous); // Binance: "each new event's pu should be equal to the previous event's u"
       expect(d.U).toBeLessThanOrEqual(d.u);

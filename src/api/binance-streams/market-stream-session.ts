@@ -10,6 +10,8 @@
  * `pu` on futures) chain onto `lastUpdateId` of the REST depth; bookTicker is sent when the top of
  * the book changes; trades as the feed delivers them.
  * All state is the connection's own; it ends with `close()`.
+ * Cost: per input, a scan of the connection's streams; each frame is built and serialized per
+ * connection (no sharing between connections: fan-out to many clients costs one send each).
  */
 import type { KernelEvent } from '../../core/kernel/events.js';
 import type { KernelInput } from '../../core/kernel/inputs.js';
@@ -113,7 +115,7 @@ export class MarketStreamSession {
   }
 
   /** The hub's listener: frames for the streams this connection holds. */
-  onEngine(events: readonly KernelEvent[], input: KernelInput): void {
+  onEngine(_events: readonly KernelEvent[], input: KernelInput): void {
     if (this.closed || this.streams.size === 0 || !('symbol' in input)) return;
     const symbol = input.symbol;
     const mine = [...this.streams.values()].filter((s) => s.symbol === symbol);
