@@ -63,7 +63,7 @@ describe('the Binance Spot v3 routes (raw HTTP)', () => {
     const info = (await app.inject({ url: '/binance/api/v3/exchangeInfo?symbols=%5B%22BTCUSDT%22%5D' })).json();
     expect(info.rateLimits).toContainEqual({ rateLimitType: 'REQUEST_WEIGHT', interval: 'MINUTE', intervalNum: 1, limit: 6000 });
     const [symbol] = info.symbols;
-    expect(symbol).toMatchObject({ symbol: 'BTCUSDT', status: 'TRADING', baseAsset: 'BTC', quoteAsset: 'USDT', quoteOrderQtyMarketAllowed: true, allowTrailingStop: true, ocoAllowed: false });
+    expect(symbol).toMatchObject({ symbol: 'BTCUSDT', status: 'TRADING', baseAsset: 'BTC', quoteAsset: 'USDT', quoteOrderQtyMarketAllowed: true, allowTrailingStop: true, ocoAllowed: true });
     // The bundled BTCUSDT spec (core/instruments), as in Binance's exchangeInfo (data/exchange): price 0.01–1000000 on a
     // 0.01 tick, step 0.00001, min 0.00001, max 9000, min notional 10 over 5 minutes, 0.2×–5× the 5-minute average price
     // on both sides, trailing 10–2000 BIPS.

@@ -83,7 +83,7 @@ export function exchangeInfoSymbol(i: Instrument): Record<string, unknown> {
     quoteCommissionPrecision: i.quoteCommissionPrecision,
     orderTypes: [...BINANCE_ORDER_TYPES],
     icebergAllowed: false,
-    ocoAllowed: false,
+    ocoAllowed: true,
     otoAllowed: false,
     quoteOrderQtyMarketAllowed: true,
     allowTrailingStop: true,
