@@ -7,11 +7,10 @@
  * and a plain stop. The floor: a plain loop feeding the same candles to the same strategy object
  * (`rsiReversal()`, its RSI from trading-signals), no kernel, no orders. Each case runs `repeat`
  * times (BENCH_REPEAT, default 3); the best is reported as candles/s with kernel inputs per candle.
- * Wall time with performance.now(); single thread.
+ * Wall time with cpuMs(); single thread.
  */
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { runBacktest } from '../src/library/backtest.js';
 import { PaperTradingEngine } from '../src/library/paper-trading-engine.js';
@@ -19,6 +18,7 @@ import { rsiReversal } from '../src/strategy/builtin-strategies.js';
 import { readCandlesFile, type Candle } from '../src/strategy/candles.js';
 import type { StrategyContext } from '../src/strategy/strategy.js';
 import { CANDLES_DIR } from '../src/test-kit/data-paths.js';
+import { cpuMs } from './bench-kit.js';
 
 const FULL = {
   name: 'full', entry: { type: 'limit', offsetPercent: 0.05, validBars: 2 }, dca: { count: 2, stepPercent: 0.5, sizeMultiplier: 1.5 },
@@ -59,13 +59,13 @@ export function backtestBench(o: { repeat: number; dir?: string; maxFiles?: numb
     for (let r = 0; r < o.repeat; r += 1) {
       fills = 0;
       signals = 0;
-      const start = performance.now();
+      const start = cpuMs();
       for (const s of series) {
         const report = runBacktest(s.candles, { strategy, tactics, leverage: 5, feeBps: 4 });
         fills += report.fills;
         signals += report.signals;
       }
-      best = Math.min(best, performance.now() - start);
+      best = Math.min(best, cpuMs() - start);
     }
     const perCandle = series.reduce((count, s) => count + inputsPerCandle(s.candles, tactics, strategy) * s.candles.length, 0) / total;
     rows.push({ label, candles: total, signals, fills, inputsPerCandle: perCandle, bestMs: best, candlesPerSecond: Math.round(total / (best / 1000)) });
@@ -75,13 +75,13 @@ export function backtestBench(o: { repeat: number; dir?: string; maxFiles?: numb
   let floorSignals = 0;
   for (let r = 0; r < Math.max(o.repeat, 5); r += 1) {
     floorSignals = 0;
-    const start = performance.now();
+    const start = cpuMs();
     for (const s of series) {
       const strategy = rsiReversal();
       const context = { symbol: 'BTCUSDT', candles: [], position: 'FLAT' } as unknown as StrategyContext;
       for (const candle of s.candles) if (strategy.onCandle(candle, context)) floorSignals += 1;
     }
-    floorBest = Math.min(floorBest, performance.now() - start);
+    floorBest = Math.min(floorBest, cpuMs() - start);
   }
   const floor = { label: 'floor: rsiReversal() fed the candles in a plain loop', candles: total, signals: floorSignals, bestMs: floorBest, candlesPerSecond: Math.round(total / (floorBest / 1000)) };
   return { files: files.length, repeat: o.repeat, rows, floor };

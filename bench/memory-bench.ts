@@ -5,7 +5,6 @@
  * Orders rest 1–20 ticks behind the best price of their side, so none fills. Rollback stays on, so
  * the figure includes the kernel's checkpoint and the inputs held since it.
  */
-import { performance } from 'node:perf_hooks';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import type { BookSnapshotInput, KernelInput } from '../src/core/kernel/inputs.js';
@@ -13,6 +12,7 @@ import { Kernel } from '../src/core/kernel/kernel.js';
 import { formatFixed, parseFixed } from '../src/core/money/fixed.js';
 import type { Recording } from '../src/market-data/recording-reader.js';
 import { instrumentForRecording } from '../src/market-data/replay-session.js';
+import { cpuMs } from './bench-kit.js';
 
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;
@@ -43,9 +43,9 @@ export function memoryBench(recording: Recording, o: { accounts: number; ordersP
   const before = heapAfterGc();
   const kernel = new Kernel({ instruments: [instrument] });
   kernel.handle(snapshot);
-  const start = performance.now();
+  const start = cpuMs();
   for (const input of inputs) kernel.handle(input);
-  const placeMs = performance.now() - start;
+  const placeMs = cpuMs() - start;
   const after = heapAfterGc();
   const resting = kernel.accountIds().reduce((count, id) => count + kernel.openOrders(id).length, 0);
   const expected = o.accounts * o.ordersPerAccount;
