@@ -80,6 +80,6 @@ export interface GoalLine {
 export function goalTable(lines: readonly GoalLine[]): string {
   return table(
     ['goal line', 'measured', 'peer / baseline in this run', 'ratio', 'goal', 'met'],
-    lines.map((l) => [l.what, l.figure, l.peer, l.ratio === undefined ? '' : `${l.ratio.toFixed(2)}×`, l.goal, l.met ? 'yes' : 'no']),
+    lines.map((l) => [l.what, l.figure, l.peer, l.ratio === undefined ? '' : `${l.ratio < 0.1 ? l.ratio.toPrecision(2) : l.ratio.toFixed(2)}×`, l.goal, l.met ? 'yes' : 'no']),
   );
 }
