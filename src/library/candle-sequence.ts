@@ -11,7 +11,8 @@
  *   a batch, and after the last candle replayed when the batch includes it, the series is as given
  *   (a minute without trades has no candle in most exchanges' files);
  * - a batch with an error is refused whole: nothing of it is replayed.
- * Cost: one canonical string per candle seen (memory grows with the series).
+ * Cost: a reference to each candle seen (memory grows with the series); its canonical string is
+ * written only when a candle comes again or the state is exported.
  */
 import { formatFixed, parseFixed } from '../core/money/fixed.js';
 import type { Candle } from '../strategy/candles.js';
@@ -40,7 +41,8 @@ function canonical(c: Candle): string {
 export class CandleSequence {
   private last: number | undefined;
   private interval: number | undefined;
-  private readonly seen = new Map<number, string>();
+  /** Open time → the candle replayed there (or its canonical string, after an import). */
+  private readonly seen = new Map<number, Candle | string>();
 
   /** The series' interval once two candles have been replayed. */
   get intervalMs(): number | undefined {
@@ -61,7 +63,8 @@ export class CandleSequence {
         throw new CandleSequenceError('CANDLE_ORDER', `candles must be oldest first with increasing open times: ${t} after ${previous}`);
       }
       if (this.last !== undefined && t <= this.last) {
-        const known = this.seen.get(t);
+        const seen = this.seen.get(t);
+        const known = seen === undefined || typeof seen === 'string' ? seen : canonical(seen);
         if (known !== undefined && known !== canonical(candle)) {
           throw new CandleSequenceError('CANDLE_CONFLICT', `the candle at ${t} differs from the one already processed (${known} ≠ ${canonical(candle)})`);
         }
@@ -79,14 +82,14 @@ export class CandleSequence {
       fresh.push(candle);
       previous = t;
     }
-    for (const c of fresh) this.seen.set(c.openTime, canonical(c));
+    for (const c of fresh) this.seen.set(c.openTime, c);
     if (fresh.length > 0) this.last = fresh[fresh.length - 1]!.openTime;
     this.interval = interval;
     return fresh;
   }
 
   exportState(): CandleSequenceState {
-    return { last: this.last, interval: this.interval, seen: [...this.seen.entries()] };
+    return { last: this.last, interval: this.interval, seen: [...this.seen].map(([t, c]) => [t, typeof c === 'string' ? c : canonical(c)] as const) };
   }
 
   static from(state: CandleSequenceState): CandleSequence {
