@@ -13,9 +13,11 @@
  * Private channels, on `/mexc/ws?listenKey=<key>` only, for the key's account only:
  * `spot@private.orders.v3.api.pb`, `spot@private.deals.v3.api.pb`, `spot@private.account.v3.api.pb`.
  *
- * Guarantees: each public channel sends at most one frame per interval, holding everything since
- * the last (depth: the levels changed, merged, with the first and last version covered, so that
- * consecutive frames chain `fromVersion = previous toVersion + 1` while the book stays synced);
+ * Guarantees: depth frames chain (`fromVersion = previous toVersion + 1`) while the book stays
+ * synced, one frame per update of the kernel's book: a client keeps the frames whose `fromVersion`
+ * is at or above its REST snapshot's `lastUpdateId` (ccxt's rule), so a frame merging several
+ * updates would lose the snapshot's later part whenever the snapshot fell inside it. Deals and the
+ * book ticker send at most one frame per interval, holding everything since the last;
  * private frames follow the kernel's events for the account, in order: an order frame per order
  * event, a deal frame per fill, an account frame per asset whose balance moved. An unknown or
  * forbidden channel is refused by name ("Not Subscribed successfully!"); at most
@@ -54,12 +56,9 @@ const PRIVATE_CHANNELS = new Set(['spot@private.orders.v3.api.pb', 'spot@private
 interface Pending {
   timer: NodeJS.Timeout | undefined;
 }
+/** Depth frames leave as the diffs come, one per book update: no timer. */
 interface DepthSub extends Pending {
   readonly kind: 'depth';
-  from: number | undefined;
-  to: number;
-  readonly bids: Map<string, string>;
-  readonly asks: Map<string, string>;
 }
 interface DealsSub extends Pending {
   readonly kind: 'deals';
@@ -115,21 +114,11 @@ export function registerMexcStream(app: FastifyInstance, ctx: MexcStreamContext)
 
       const flush = (sub: PublicSub) => {
         const sendTime = kernel().now;
-        if (sub.kind === 'depth') {
-          if (sub.from === undefined) return;
-          const [from, to] = [sub.from, sub.to];
-          const bids = depthItems(sub.bids);
-          const asks = depthItems(sub.asks);
-          sub.from = undefined;
-          sub.bids.clear();
-          sub.asks.clear();
-          if (ctx.options.dropDepthFrame?.(sub.symbol, from, to) === true) return;
-          push({ channel: sub.channel, symbol: sub.symbol, sendTime, publicAggreDepths: { asks, bids, eventType: eventType(sub), fromVersion: String(from), toVersion: String(to) } });
-        } else if (sub.kind === 'deals') {
+        if (sub.kind === 'deals') {
           if (sub.trades.length === 0) return;
           const deals = dealItems(sub.trades.splice(0));
           push({ channel: sub.channel, symbol: sub.symbol, sendTime, publicAggreDeals: { deals, eventType: eventType(sub) } });
-        } else {
+        } else if (sub.kind === 'bookTicker') {
           const top = kernel().depth(sub.symbol, 1);
           const bid = top?.bids[0];
           const ask = top?.asks[0];
@@ -144,11 +133,13 @@ export function registerMexcStream(app: FastifyInstance, ctx: MexcStreamContext)
       const onDiff = (diff: DepthDiff) => {
         for (const sub of publics.values()) {
           if (sub.kind !== 'depth' || sub.symbol !== diff.symbol) continue;
-          sub.from ??= diff.firstUpdateId;
-          sub.to = diff.finalUpdateId;
-          for (const [p, q] of diff.bids) sub.bids.set(p, q);
-          for (const [p, q] of diff.asks) sub.asks.set(p, q);
-          schedule(sub);
+          if (ctx.options.dropDepthFrame?.(sub.symbol, diff.firstUpdateId, diff.finalUpdateId) === true) continue;
+          push({
+            channel: sub.channel,
+            symbol: sub.symbol,
+            sendTime: diff.time,
+            publicAggreDepths: { asks: depthItems(diff.asks), bids: depthItems(diff.bids), eventType: eventType(sub), fromVersion: String(diff.firstUpdateId), toVersion: String(diff.finalUpdateId) },
+          });
         }
       };
 
@@ -221,7 +212,7 @@ export function registerMexcStream(app: FastifyInstance, ctx: MexcStreamContext)
         publics.set(
           channel,
           kind === 'depth'
-            ? { ...common, kind, from: undefined, to: 0, bids: new Map(), asks: new Map() }
+            ? { ...common, kind }
             : kind === 'deals'
               ? { ...common, kind, trades: [] }
               : { ...common, kind, last: '' },
