@@ -5,6 +5,7 @@
  * (docs/adr/0025).
  */
 export * from './account-history.js';
+export * from './depth-diffs.js';
 export * from './facade-calls.js';
 export * from './market-tape.js';
 export * from './market-views.js';
