@@ -44,7 +44,7 @@ const CONTENT_TYPES: Readonly<Record<string, string>> = {
 };
 
 /** Paths that belong to the API: an unknown one stays a JSON 404, never the SPA page. */
-const API_PREFIXES = ['/api/', '/ws', '/docs', '/health', '/ready'];
+const API_PREFIXES = ['/api/', '/binance', '/ws', '/docs', '/health', '/ready'];
 
 export interface DashboardOptions {
   /** The built dashboard (default: dist/dashboard of this package). */

@@ -41,4 +41,19 @@ describe('dashboard security headers', () => {
     expect(api.headers['content-security-policy']).toBeUndefined();
     expect((await app.inject({ url: '/docs/json' })).statusCode).toBe(200);
   });
+
+  it('answers an unknown Binance path (or a listenKey path read with GET) in Binance\'s {code,msg}, never the dashboard page', async () => {
+    // Binance answers 404 for a path it does not serve; a ccxt client reading HTML there fails on JSON.parse.
+    for (const url of ['/binance/api/v3/nope', '/binance/fapi/v1/nope', '/binance/fapi/v9/order', '/binance/api/v3/orderList/oto', '/binance']) {
+      const res = await app.inject({ url });
+      expect(res.statusCode, url).toBe(404);
+      expect(res.json(), url).toMatchObject({ code: expect.any(Number), msg: expect.any(String) });
+    }
+    for (const url of ['/binance/api/v3/userDataStream', '/binance/fapi/v1/listenKey']) {
+      const res = await app.inject({ url });
+      expect(res.statusCode, url).toBe(405);
+      expect(res.headers.allow, url).toBe('DELETE, POST, PUT');
+      expect(res.json(), url).toMatchObject({ code: expect.any(Number), msg: expect.any(String) });
+    }
+  });
 });
