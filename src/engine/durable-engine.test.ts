@@ -115,6 +115,23 @@ describeEachDialect((name) => `the durable engine on ${name}`, (dialect) => {
     await expect(open()).rejects.toThrow(`the journal starts at seq ${SNAPSHOT_AT} (compacted behind its snapshots)`);
   });
 
+  it('a snapshot the worker cannot rebuild (the one behind it damaged) is taken in-process instead, reported, and restores', async () => {
+    const reports: string[] = [];
+    const engine = await DurableEngine.open({ databaseUrl: target.url, database: target.options, kernelConfig: CONFIG, snapshotIntervalMs: 0, onInputSetAside: (r) => reports.push(`${r.code}: ${r.reason}`) });
+    await submitRange(engine, 0, SNAPSHOT_AT);
+    // The empty-state snapshot at seq 0, which the worker would restore from, damaged.
+    await engine.db.updateTable('snapshots').set({ state: '{"damaged":true}' }).where('seq', '=', 0).execute();
+    await engine.db.deleteFrom('snapshot_parts').where('seq', '=', 0).execute();
+    expect(await engine.saveSnapshot()).toBe(SNAPSHOT_AT);
+    expect(reports).toHaveLength(1);
+    expect(reports[0]).toMatch(/^SNAPSHOT: snapshot 12000 could not be rebuilt in a worker \(.+\); taken in-process instead$/);
+    await engine.close({ snapshot: false });
+    const again = await open();
+    expect(again.restored).toMatchObject({ snapshotSeq: SNAPSHOT_AT, replayed: 0 });
+    expect(again.kernel.snapshot()).toBe(straight.states.get(SNAPSHOT_AT));
+    await again.close({ snapshot: false });
+  });
+
   it('a restart rebuilds read tables that fell behind, from the journal, without doubling a row', async () => {
     const first = await open();
     await submitRange(first, 0, STOP_AT, 2_000);

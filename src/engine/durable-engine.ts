@@ -405,14 +405,28 @@ export class DurableEngine {
   saveSnapshot(options: { readonly inProcess?: boolean } = {}): Promise<number> {
     const next = this.snapshotting.then(async () => {
       if (this.failure !== undefined) throw new Error('the engine stopped after a failure', { cause: this.failure });
-      const seq = this.current.inputCount;
+      let seq = this.current.inputCount;
       if (seq === this.lastSnapshotSeq) return seq;
       const url = this.options.databaseUrl ?? DEFAULT_DATABASE_URL;
       const inWorker = options.inProcess !== true && seq > 0 && this.options.snapshotInWorker !== false && canRebuildInWorker(url);
       const state = inWorker ? undefined : this.current.snapshot();
       await this.projector.flush();
-      const parts = state === undefined ? statePartsFromWorker(url, this.options.database ?? {}, this.options.kernelConfig, seq) : partsOf(state);
-      await this.snapshots.saveInParts(seq, Date.now(), parts);
+      if (state !== undefined) await this.snapshots.saveInParts(seq, Date.now(), partsOf(state));
+      else {
+        try {
+          await this.snapshots.saveInParts(seq, Date.now(), statePartsFromWorker(url, this.options.database ?? {}, this.options.kernelConfig, seq));
+        } catch (error) {
+          if (isDatabaseUnavailable(error)) throw error;
+          // The worker could not rebuild the state (a damaged snapshot behind it, a thread that
+          // would not start): the live kernel's own state, serialized here, stalls but stands.
+          const reason = error instanceof Error ? error.message.split('\n')[0] : String(error);
+          this.setAside({ seq: 0, code: 'SNAPSHOT', reason: `snapshot ${seq} could not be rebuilt in a worker (${reason}); taken in-process instead`, duringRestore: false });
+          seq = this.current.inputCount;
+          const live = this.current.snapshot();
+          await this.projector.flush();
+          await this.snapshots.saveInParts(seq, Date.now(), partsOf(live));
+        }
+      }
       this.lastSnapshotSeq = seq;
       this.scheduler.taken();
       await this.compactJournal();
