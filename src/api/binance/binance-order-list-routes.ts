@@ -28,6 +28,7 @@ import { cancelGroup, groupOrders } from '../order-groups.js';
 import type { PlaceOrderRequest } from '../service-deps.js';
 import type { BinanceContext } from './binance-api.js';
 import { binanceErrorOf, binanceErrors } from './binance-errors.js';
+import { requireSpotSymbol } from './binance-trading-routes.js';
 import { binanceNewOrder, idNumber } from './binance-mappers.js';
 
 const DECIMAL = /^\d{1,20}(\.\d{1,20})?$/;
@@ -132,7 +133,7 @@ export function registerBinanceOrderListRoutes(app: FastifyInstance, ctx: Binanc
   const placeList = async (reply: FastifyReply, accountId: string, p: Record<string, string>, legs: { below: Leg; above: Leg }, side: 'BUY' | 'SELL', listClientOrderId: string | undefined) => {
     if ((p.newOrderRespType ?? '') !== '' && !['ACK', 'RESULT', 'FULL'].includes(p.newOrderRespType!)) throw binanceErrors.invalidRespType();
     const symbol = mandatory(p, 'symbol');
-    if (deps.hub.kernel.instrument(symbol) === undefined) throw binanceErrors.invalidSymbol();
+    requireSpotSymbol(deps.hub.kernel, symbol);
     const quantity = decimal(p, 'quantity');
     if (quantity === undefined) throw binanceErrors.mandatory('quantity');
     const profit = side === 'SELL' ? legs.above : legs.below;

@@ -22,6 +22,16 @@ import { binanceOrderRequest } from './binance-order-request.js';
 
 const invalid = binanceErrors.invalidParameter;
 
+/**
+ * Refuses a symbol the spot API does not trade: unknown, or a perpetual. Binance's /api/v3 lists
+ * spot pairs only (a perpetual is traded on /fapi), so both answer -1121 "Invalid symbol.", before
+ * anything is placed; without it a futures account's key could open a position through the spot routes.
+ */
+export function requireSpotSymbol(kernel: { instrument(symbol: string): { readonly market: string } | undefined }, symbol: string): void {
+  const instrument = kernel.instrument(symbol);
+  if (instrument === undefined || instrument.market !== 'spot') throw binanceErrors.invalidSymbol();
+}
+
 export function registerBinanceTradingRoutes(app: FastifyInstance, ctx: BinanceContext): void {
   const { deps } = ctx;
   const audit = auditCall(app, deps, 'binance-spot-v3', ctx.wallClock);
@@ -77,7 +87,7 @@ export function registerBinanceTradingRoutes(app: FastifyInstance, ctx: BinanceC
   ctx.route('GET', '/api/v3/account/commission', 20, async (request, _reply, p) => {
     const account = ctx.signed(request, p);
     const symbol = symbolOf(p);
-    if (deps.hub.kernel.instrument(symbol) === undefined) throw binanceErrors.invalidSymbol();
+    requireSpotSymbol(deps.hub.kernel, symbol);
     const zero = { maker: '0', taker: '0', buyer: '0', seller: '0' };
     return { symbol, standardCommission: commissionRates(account.accountId, symbol), taxCommission: zero, discount: { enabledForAccount: false, enabledForSymbol: false, discountAsset: 'BNB', discount: '0' } };
   });
@@ -86,6 +96,7 @@ export function registerBinanceTradingRoutes(app: FastifyInstance, ctx: BinanceC
     const account = ctx.signed(request, p);
     for (const [header, count] of Object.entries(ctx.meter.chargeOrder(account.accountId))) void reply.header(header, String(count));
     const { order, respType } = binanceOrderRequest(p);
+    requireSpotSymbol(deps.hub.kernel, order.symbol);
     const result = await deps.execution.placeOrder(account.accountId, order);
     await audit('order.place', account.accountId, { request: order, result: outcomeOf(result) });
     const placed = unwrap(result, 'place');
@@ -96,8 +107,7 @@ export function registerBinanceTradingRoutes(app: FastifyInstance, ctx: BinanceC
   ctx.route('POST', '/api/v3/order/test', (p) => (p.computeCommissionRates === 'true' ? 20 : 1), async (request, _reply, p) => {
     const account = ctx.signed(request, p);
     const { order } = binanceOrderRequest(p);
-    const instrument = deps.hub.kernel.instrument(order.symbol);
-    if (instrument === undefined || instrument.market !== 'spot') throw binanceErrors.invalidSymbol();
+    requireSpotSymbol(deps.hub.kernel, order.symbol);
     if (p.computeCommissionRates !== 'true') return {};
     const zero = { maker: '0', taker: '0' };
     const { maker, taker } = commissionRates(account.accountId, order.symbol);
@@ -122,14 +132,14 @@ export function registerBinanceTradingRoutes(app: FastifyInstance, ctx: BinanceC
   ctx.route('GET', '/api/v3/openOrders', (p) => (p.symbol ? 6 : 80), async (request, _reply, p) => {
     const account = ctx.signed(request, p);
     const symbol = p.symbol === '' ? undefined : p.symbol;
-    if (symbol !== undefined && deps.hub.kernel.instrument(symbol) === undefined) throw binanceErrors.invalidSymbol();
+    if (symbol !== undefined) requireSpotSymbol(deps.hub.kernel, symbol);
     return unwrap(await deps.execution.openOrders(account.accountId, symbol), 'query').map((o) => binanceOrder(o, kernelOrder(o)));
   });
 
   ctx.route('DELETE', '/api/v3/openOrders', 1, async (request, _reply, p) => {
     const account: AccountProfile = ctx.signed(request, p);
     const symbol = symbolOf(p);
-    if (deps.hub.kernel.instrument(symbol) === undefined) throw binanceErrors.invalidSymbol();
+    requireSpotSymbol(deps.hub.kernel, symbol);
     const canceled = unwrap(await cancelOpenOrders(deps, audit, account.accountId, symbol), 'query');
     return canceled.map((o) => binanceCanceledOrder(o, kernelOrder(o), o.clientOrderId));
   });
