@@ -130,7 +130,7 @@ function query(r: Rng): string {
   const n = r.int(0, 6);
   const parts: string[] = [];
   for (let i = 0; i < n; i += 1) {
-    const key = r.pick(['symbol', 'limit', 'orderId', 'origClientOrderId', 'startTime', 'endTime', 'interval', 'side', 'type', 'quantity', 'price', 'timestamp', 'recvWindow', 'signature', 'page', 'cursor', 'key', 'from', 'to', '%zz', '', 'a[b]', '__proto__']);
+    const key = r.pick(['symbol', 'limit', 'orderId', 'origClientOrderId', 'startTime', 'endTime', 'interval', 'side', 'type', 'quantity', 'price', 'timestamp', 'recvWindow', 'signature', 'page', 'cursor', 'key', 'from', 'to', '%zz', '', 'a[b]', '__proto__', 'listenKey', 'orderListId', 'streams']);
     const value = r.pick(['BTCUSDT', '1', '-1', '0', '1000000000000000000000', '1m', '%', '%E0%A4%A', '%zz', '💥', encodeURIComponent('💥'), 'x'.repeat(r.int(1, 5000)), '', 'NaN', 'true', String(Date.now())]);
     parts.push(`${key}=${value}`);
   }
@@ -192,6 +192,19 @@ export interface Route {
   readonly path: string;
 }
 
+/**
+ * Routes the OpenAPI document leaves out (they are served on every server, the documented Binance
+ * REST dialects only where their plugins are registered): Binance's listenKey endpoints, and its
+ * WebSocket endpoints read as plain HTTP (426). The fuzzer walks these with the documented ones.
+ */
+export const UNDOCUMENTED_ROUTES: readonly Route[] = [
+  ...['POST', 'PUT', 'DELETE'].flatMap((method) => [
+    { method, path: '/binance/api/v3/userDataStream' },
+    { method, path: '/binance/fapi/v1/listenKey' },
+  ]),
+  ...['/binance/ws', '/binance/ws/{stream}', '/binance/stream', '/binance/fws', '/binance/fws/{stream}', '/binance/fstream', '/binance/ws-api/v3'].map((path) => ({ method: 'GET', path })),
+];
+
 export function hostileRequest(r: Rng, routes: Route[], accounts: Account[], adminKey: string): Sent {
   const route = r.pick(routes);
   const dialect = route.path.startsWith('/api/v3/') || isBinance(route.path);
@@ -214,7 +227,10 @@ export const isDialect = (path: string) => isMexc(path) || isBinance(path);
 
 /** The documented error shape of a 4xx/5xx answer; undefined when it conforms. */
 export function shapeProblem(path: string, answer: Answer): string | undefined {
-  if (answer.status < 400 || answer.text === '') return undefined;
+  if (answer.text === '') return undefined;
+  // An exchange dialect answers JSON, also on success: an HTML page there (the dashboard's fallback) breaks every client.
+  if (answer.status < 400 && isDialect(path) && !isJson(answer.text)) return 'exchange-dialect answer is not JSON';
+  if (answer.status < 400) return undefined;
   let parsed: unknown;
   try {
     parsed = JSON.parse(answer.text);
@@ -226,6 +242,15 @@ export function shapeProblem(path: string, answer: Answer): string | undefined {
   if (isMexcContract(path)) return o.success === false && typeof o.code === 'number' && typeof o.message === 'string' ? undefined : 'MEXC contract error without {success:false,code,message}';
   if (isDialect(path)) return typeof o.code === 'number' && typeof o.msg === 'string' ? undefined : 'exchange-dialect error without {code,msg}';
   return typeof o.code === 'string' && typeof o.message === 'string' ? undefined : 'error without {code,message}';
+}
+
+function isJson(text: string): boolean {
+  try {
+    JSON.parse(text);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /**
@@ -267,6 +292,76 @@ export async function wsStorm(port: number, connections: number, framesEach: num
           else if (roll < 0.9) ws.send(Buffer.from(Array.from({ length: r.int(1, 200) }, () => r.int(0, 255))));
           else if (roll < 0.95) ws.send('x'.repeat(r.int(70_000, 2_000_000)));
           else ws.send(JSON.stringify({ op: 'subscribe', channels: ['account'] }));
+        }
+        setTimeout(() => ws.close(), 300);
+      });
+    });
+  for (let batch = 0; batch < connections; batch += 8) await Promise.all(Array.from({ length: Math.min(8, connections - batch) }, one));
+  return { frames, problems, refusals };
+}
+
+/** Stream names a Binance market stream connection is given: real ones, unknown symbols and channels, malformed names. */
+const STREAM_NAMES = ['btcusdt@trade', 'btcusdt@aggTrade', 'btcusdt@depth', 'btcusdt@depth@100ms', 'btcusdt@depth@7ms', 'btcusdt@bookTicker', 'BTCUSDT@trade', 'ethusdt@trade', 'xyz@depth', 'btcusdt@kline_1m', 'btcusdt@markPrice', '!bookTicker', '@', '', '💥', 'x'.repeat(300), '__proto__', '%zz'];
+
+/**
+ * Hostile clients of Binance's market and user data streams at `/binance/ws` or `/binance/fws`
+ * (`root`; its combined form `/binance/stream` or `/binance/fstream` too): streams named in the URL
+ * (known, unknown, malformed, listenKeys of either market and of other accounts, hundreds at once),
+ * then garbage, binary and oversized frames, SUBSCRIBE with unknown names and with more than the
+ * 1024 streams a connection may hold, wrong ids and methods; some connections are dropped at once.
+ * Every frame the server sends must be a JSON object, and an error frame Binance's
+ * `{"error":{"code","msg"},"id"}`; returns the frames that were not.
+ */
+export async function binanceStreamStorm(port: number, root: '/binance/ws' | '/binance/fws', connections: number, framesEach: number, seed: number, listenKeys: readonly string[]): Promise<{ frames: number; problems: string[]; refusals: Map<string, number> }> {
+  const r = new Rng(seed);
+  const problems: string[] = [];
+  const refusals = new Map<string, number>();
+  let frames = 0;
+  const combinedRoot = root === '/binance/ws' ? '/binance/stream' : '/binance/fstream';
+  const name = () => (r.chance(0.2) && listenKeys.length > 0 ? r.pick(listenKeys) : r.pick(STREAM_NAMES));
+  const names = (n: number) => Array.from({ length: n }, name);
+  const url = () => {
+    const roll = r.next();
+    if (roll < 0.3) return root;
+    if (roll < 0.55) return `${root}/${encodeURIComponent(name()).replace(/%40/g, '@')}`;
+    if (roll < 0.65) return `${root}?listenKey=${encodeURIComponent(r.pick([...listenKeys, 'nope', '']))}`;
+    return `${combinedRoot}?streams=${names(r.int(0, r.chance(0.2) ? 400 : 8)).map((n) => encodeURIComponent(n).replace(/%40/g, '@')).join('/')}`;
+  };
+  const one = () =>
+    new Promise<void>((resolve) => {
+      const ws = new WebSocket(`ws://127.0.0.1:${port}${url()}`);
+      const count = (e: Error) => refusals.set(String(e.message).slice(0, 80), (refusals.get(String(e.message).slice(0, 80)) ?? 0) + 1);
+      ws.on('error', (e) => {
+        count(e);
+        resolve();
+      });
+      ws.on('close', () => resolve());
+      ws.on('message', (data: Buffer) => {
+        let m: Record<string, unknown>;
+        try {
+          m = JSON.parse(data.toString()) as Record<string, unknown>;
+        } catch {
+          problems.push(`not JSON: ${data.toString().slice(0, 200)}`);
+          return;
+        }
+        if (typeof m !== 'object' || m === null) return void problems.push(`not an object: ${data.toString().slice(0, 200)}`);
+        const error = m.error as Record<string, unknown> | undefined;
+        if (error !== undefined && (typeof error !== 'object' || error === null || typeof error.code !== 'number' || typeof error.msg !== 'string' || !('id' in m))) problems.push(`odd error frame ${data.toString().slice(0, 200)}`);
+      });
+      ws.on('open', () => {
+        if (r.chance(0.1)) return ws.terminate();
+        for (let i = 0; i < framesEach; i += 1) {
+          frames += 1;
+          const roll = r.next();
+          const id = r.pick<unknown>([1, 0, -1, 1.5, 'x', 'y'.repeat(40), null, {}, [], 2 ** 53, undefined]);
+          if (roll < 0.3) ws.send(JSON.stringify({ method: r.pick(['SUBSCRIBE', 'UNSUBSCRIBE']), params: names(r.int(0, 12)), id }));
+          else if (roll < 0.35) ws.send(JSON.stringify({ method: 'SUBSCRIBE', params: Array.from({ length: r.int(1000, 1100) }, (_, k) => `btcusdt@depth@${k}ms`), id }));
+          else if (roll < 0.45) ws.send(JSON.stringify({ method: r.pick(['LIST_SUBSCRIPTIONS', 'SET_PROPERTY', 'GET_PROPERTY', 'subscribe', '', '__proto__', 'constructor']), params: r.pick<unknown>([['combined', true], ['combined', 'yes'], ['x'], 'combined', null, garbageValue(r)]), id }));
+          else if (roll < 0.6) ws.send(JSON.stringify(garbageValue(r)));
+          else if (roll < 0.72) ws.send(r.pick(['{', 'null', '[]', '"x"', '1', '\u0000', deepNest(2000), '{"method":"SUBSCRIBE","params":[1,2],"id":1}']));
+          else if (roll < 0.82) ws.send(Buffer.from(Array.from({ length: r.int(1, 200) }, () => r.int(0, 255))));
+          else if (roll < 0.86) ws.send('x'.repeat(r.int(70_000, 2_000_000)));
+          else ws.send(JSON.stringify({ method: 'SUBSCRIBE', params: ['btcusdt@trade', 'btcusdt@depth@100ms', 'btcusdt@bookTicker'], id: 1 }));
         }
         setTimeout(() => ws.close(), 300);
       });

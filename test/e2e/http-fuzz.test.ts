@@ -5,7 +5,8 @@
  * deeply nested JSON, wrong types, huge numbers and strings, unicode, bad percent-encoding, wrong or
  * missing keys, wrong MEXC and Binance signatures, random query strings, every order type with
  * random fields, admin account create/import/reset with random documents; and hostile WebSocket
- * clients on /ws.
+ * clients on /ws, and on Binance's streams (/binance/ws, /binance/fws and their combined forms, with
+ * listenKeys of either market).
  *
  * Asserts: no answer is a 5xx; every error body has the documented shape (`{code,message}` native,
  * `{code,msg}` in the MEXC and Binance dialects); the engine stays ready; an ordinary order still
@@ -24,7 +25,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { freePort, startServeProcess, stopServeProcess, type ServeProcess } from '../../src/test-kit/serve-process.js';
 import { Rng } from '../../src/test-kit/kernel-fuzz-commands.js';
-import { hostileRequest, isDialect, send, shapeProblem, wsStorm, type Account, type Answer, type Route, type Sent } from '../../src/test-kit/hostile-requests.js';
+import { binanceStreamStorm, hostileRequest, isDialect, send, shapeProblem, UNDOCUMENTED_ROUTES, wsStorm, type Account, type Answer, type Route, type Sent } from '../../src/test-kit/hostile-requests.js';
 
 const REQUESTS = Number(process.env.HTTP_FUZZ_REQUESTS ?? 20_000);
 const CONCURRENCY = 16;
@@ -85,6 +86,7 @@ describe('the real server process under hostile HTTP', () => {
     const doc = (await (await fetch(`${first.url}/docs/json`)).json()) as { paths: Record<string, Record<string, unknown>> };
     const routes: Route[] = Object.entries(doc.paths).flatMap(([path, methods]) => Object.keys(methods).filter((m) => m !== 'parameters').map((m) => ({ method: m.toUpperCase(), path })));
     for (const extra of ['/', '/ws', '/docs', '/docs/json', '/dashboard', '/index.html', '/assets/x.js', '/api/v3/order', '/api/v3/openOrders', '/api/v3/account']) routes.push({ method: 'GET', path: extra });
+    routes.push(...UNDOCUMENTED_ROUTES);
     expect(routes.length).toBeGreaterThan(30);
 
     const started = Date.now();
@@ -123,6 +125,18 @@ describe('the real server process under hostile HTTP', () => {
 
     // Hostile WebSocket clients last: the process must still be there and ready afterwards.
     const ws = await wsStorm(port, 40, 60, 99, accounts, ADMIN);
+    // Binance's streams: listenKeys of a spot and a futures account (either may be gone after the storm), then hostile clients on both roots.
+    const listenKeys: string[] = [];
+    for (const [path, a] of [['/binance/api/v3/userDataStream', accounts[0]!], ['/binance/fapi/v1/listenKey', accounts[1]!], ['/binance/api/v3/userDataStream', witness]] as const) {
+      const created = (await (await fetch(`${first.url}${path}`, { method: 'POST', headers: { 'x-mbx-apikey': a.apiKey } })).json()) as { listenKey?: string };
+      if (created.listenKey !== undefined) listenKeys.push(created.listenKey);
+    }
+    const spotStreams = await binanceStreamStorm(port, '/binance/ws', 30, 40, 101, listenKeys);
+    const futuresStreams = await binanceStreamStorm(port, '/binance/fws', 30, 40, 102, listenKeys);
+    console.log(
+      `binance stream fuzz: ${spotStreams.frames + futuresStreams.frames} frames on 60 connections; answers off Binance's shape: ${spotStreams.problems.length + futuresStreams.problems.length}; ` +
+        `connections that failed: ${JSON.stringify(Object.fromEntries([...spotStreams.refusals, ...futuresStreams.refusals]))}`,
+    );
     const aliveAfterWs = first.child.exitCode === null;
     const readyAfterWs = aliveAfterWs ? (await fetch(`${first.url}/ready`)).status : 0;
     console.log(
@@ -148,6 +162,8 @@ describe('the real server process under hostile HTTP', () => {
     expect.soft(nativeBad.length, distinct(nativeBad)).toBe(0);
     expect.soft(dialectBad.length, distinct(dialectBad)).toBe(0);
     expect.soft(ws.problems, ws.problems.slice(0, 5).join('\n')).toEqual([]);
+    expect.soft(spotStreams.problems, spotStreams.problems.slice(0, 5).join('\n')).toEqual([]);
+    expect.soft(futuresStreams.problems, futuresStreams.problems.slice(0, 5).join('\n')).toEqual([]);
     expect.soft(aliveAfterWs, `the process exited under hostile WebSocket frames:\n${crashOutput}`).toBe(true);
     expect.soft(readyAfterWs).toBe(200);
     expect.soft(ready.status, readyBody).toBe(200);
