@@ -177,13 +177,17 @@ class WalSync {
 
   private async run(): Promise<void> {
     try {
-      this.file ??= open(this.path, 'r+').then(async (handle) => {
-        // The WAL file's own directory entry, once: a new file is durable only with it.
-        const dir = await open(dirname(this.path), 'r');
-        await dir.sync().finally(() => dir.close());
-        return handle;
-      });
-      this.file.catch(() => (this.file = undefined));
+      if (this.file === undefined) {
+        const opening = open(this.path, 'r+').then(async (handle) => {
+          // The WAL file's own directory entry, once: a new file is durable only with it.
+          const dir = await open(dirname(this.path), 'r');
+          await dir.sync().finally(() => dir.close());
+          return handle;
+        });
+        // A failed open is tried again by the next sync.
+        opening.catch(() => (this.file = undefined));
+        this.file = opening;
+      }
       await (await this.file).datasync();
     } finally {
       this.running = undefined;
