@@ -53,6 +53,21 @@ describe("the Binance USD-M API's edge (in-process, real engine and recording)",
     expect(placed.json()).toMatchObject({ symbol: 'BTCUSDT', status: 'FILLED', type: 'MARKET', origType: 'MARKET', positionSide: 'BOTH', executedQty: '0.01' });
   });
 
+  it('answers a quantity or callbackRate finer than 18 decimals (the pattern admits 20) with -2010, not a 500', async () => {
+    const tiny = '0.00000000000000000001';
+    const huge = '99999999999999999999.99999999999999999999';
+    for (const [path, params] of [
+      ['/v1/order', { symbol: 'BTCUSDT', side: 'BUY', type: 'MARKET', quantity: huge }],
+      ['/v1/order', { symbol: 'BTCUSDT', side: 'BUY', type: 'MARKET', quantity: tiny }],
+      ['/v1/algoOrder', { algoType: 'CONDITIONAL', symbol: 'BTCUSDT', side: 'SELL', type: 'STOP_MARKET', quantity: huge, triggerPrice: '50000' }],
+      ['/v1/algoOrder', { algoType: 'CONDITIONAL', symbol: 'BTCUSDT', side: 'SELL', type: 'TRAILING_STOP_MARKET', quantity: '0.01', callbackRate: '1.12345678901234567890' }],
+    ] as const) {
+      const res = await signed('POST', path, params);
+      expect(res.statusCode, res.body).toBe(400);
+      expect(res.json(), res.body).toMatchObject({ code: -2010, msg: expect.stringContaining('more than 18 decimal places') });
+    }
+  });
+
   it('reads positions, balance and account in v2 and v3 from the same figures', async () => {
     const [v2] = (await signed('GET', '/v2/positionRisk', { symbol: 'BTCUSDT' })).json();
     const [v3] = (await signed('GET', '/v3/positionRisk', { symbol: 'BTCUSDT' })).json();

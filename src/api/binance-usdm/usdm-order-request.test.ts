@@ -61,4 +61,15 @@ describe("the kernel's refusals in USD-M's codes", () => {
     expect([code('INSUFFICIENT_BALANCE'), code('MAX_POSITION_EXCEEDED'), code('REDUCE_ONLY_REJECTED'), code('WOULD_TRIGGER_IMMEDIATELY'), code('WOULD_TAKE')]).toEqual([-2019, -2027, -2022, -2021, -5022]);
     expect([code('UNKNOWN_ORDER', 'query'), code('UNKNOWN_ORDER', 'cancel')]).toEqual([-2013, -2011]);
   });
+
+  it('reads quantities and rates of the 20 + 20 digits the pattern admits as text, never as a Fixed that cannot hold them', () => {
+    const tiny = '0.00000000000000000001';
+    expect(usdmOrderRequest({ ...base, type: 'MARKET', quantity: tiny }, 'order').order).toMatchObject({ quantity: tiny });
+    expect(refusal(() => usdmOrderRequest({ ...base, type: 'MARKET', quantity: '0.00000000000000000000' }, 'order'))?.code).toBe(-4003);
+    const trailing = usdmOrderRequest({ ...algo, type: 'TRAILING_STOP_MARKET', quantity: '0.1', callbackRate: '1.12345678901234567890' }, 'algo').order;
+    expect(trailing).toMatchObject({ callbackRate: '0.011234567890123456789' });
+    // Percent to fraction moves the point two places: 10 % is 0.1, 0.1 % is 0.001, 100 % is 1.
+    expect(['10', '0.1', '100', '5', '00000000000000000001'].map((r) => usdmOrderRequest({ ...algo, type: 'TRAILING_STOP_MARKET', quantity: '0.1', callbackRate: r }, 'algo').order.callbackRate)).toEqual(['0.1', '0.001', '1', '0.05', '0.01']);
+  });
 });
+

@@ -14,7 +14,6 @@
  * `closePosition=true`, triggers on the mark price (workingType MARK_PRICE), `priceProtect`,
  * `priceMatch`, GTD (-1014 "Unsupported order combination").
  */
-import { formatFixed, parseFixed } from '../../core/money/fixed.js';
 import type { OrderType } from '../../core/orders/order.js';
 import { binanceErrors } from '../binance/binance-errors.js';
 import type { PlaceOrderRequest } from '../service-deps.js';
@@ -51,7 +50,8 @@ export function usdmOrderRequest(p: Readonly<Record<string, string>>, endpoint: 
     if (value !== undefined && !DECIMAL.test(value)) throw binanceErrors.illegalChars(name, '^([0-9]{1,20})(\\.[0-9]{1,20})?$');
   }
   const quantity = given('quantity');
-  if (quantity !== undefined && parseFixed(quantity) === 0n) throw usdmErrors.quantityNotPositive();
+  // Read as text: Binance's pattern admits 20 decimals, more than a Fixed holds (the kernel refuses those as -2010).
+  if (quantity !== undefined && /^0*(\.0*)?$/.test(quantity)) throw usdmErrors.quantityNotPositive();
 
   const positionSide = given('positionSide') ?? 'BOTH';
   if (positionSide !== 'BOTH') throw usdmErrors.positionSide();
@@ -94,10 +94,22 @@ export function usdmOrderRequest(p: Readonly<Record<string, string>>, endpoint: 
       case 'TRAILING_STOP_MARKET': {
         refuses('price');
         // USD-M's callbackRate is in percent (1 = 1 %); papertrade's is a fraction.
-        const rate = formatFixed(parseFixed(needs('callbackRate')) / 100n);
+        const rate = percentToFraction(needs('callbackRate'));
         return { ...common, type: 'TRAILING_STOP_MARKET', quantity: needs('quantity'), callbackRate: rate, ...(activation !== undefined ? { activationPrice: activation } : {}) };
       }
     }
   })();
   return { order, respType: respText };
+}
+
+/**
+ * A percentage as a fraction, exactly, by moving the decimal point of the text two places left
+ * ("1.5" → "0.015", "10" → "0.1"): a rate of any length the request pattern admits (20 + 20 digits)
+ * stays a decimal string, and one finer than 18 decimals is the kernel's -2010, never an exception.
+ */
+export function percentToFraction(percent: string): string {
+  const [whole = '', fraction = ''] = percent.split('.');
+  const digits = whole.padStart(3, '0');
+  const shifted = `${digits.slice(0, -2).replace(/^0+(?=\d)/, '')}.${digits.slice(-2)}${fraction}`.replace(/0+$/, '');
+  return shifted.endsWith('.') ? shifted.slice(0, -1) : shifted;
 }
