@@ -2,7 +2,7 @@
  * `GET /api/market/candles/:symbol?interval=1m&limit=500`: OHLCV candles of the market's real trades
  * since the feed started (public, like the exchanges' klines).
  *
- * Where the candles come from: every trade the engine handled is in the journal (it is kept whole),
+ * Where the candles come from: every trade the engine handled since the journal's oldest kept input is in it (JOURNAL_RETENTION_MS, ADR 0038),
  * so at start the route reads the journal's trade inputs once, in pages, and from then on takes
  * each trade from the engine hub as it is handled. Live trades that arrive while the journal is
  * read wait until it is done; a trade seen both ways is counted once (trade-candles.ts). A trade the
