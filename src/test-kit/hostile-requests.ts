@@ -89,9 +89,10 @@ function deepNest(depth: number): string {
 }
 
 const ORDER_TYPES = ['MARKET', 'LIMIT', 'LIMIT_MAKER', 'IMMEDIATE_OR_CANCEL', 'FILL_OR_KILL', 'STOP_LOSS', 'STOP_LOSS_LIMIT', 'TAKE_PROFIT', 'TAKE_PROFIT_LIMIT', 'TRAILING_STOP_MARKET', 'OCO', 'limit', ''];
-const DECIMALS = ['0.001', '0.00001', '0.0001', '1', '100', '9000', '9000.00001', '0', '-0.001', '61800.00', '61800.005', '1e3', '50000', '0.01', '99999999999999999999999999', ' 1', ''];
+const DECIMALS = ['0.001', '0.00001', '0.0001', '1', '100', '9000', '9000.00001', '0', '-0.001', '61800.00', '61800.005', '1e3', '50000', '0.01', '99999999999999999999999999', ' 1', '', '0.00000000000000000001', '99999999999999999999.99999999999999999999', '1.12345678901234567890'];
 
-function orderFields(r: Rng): Record<string, unknown> {
+/** Order fields, some garbage; `binance` adds order-list legs (Binance's orderList routes), otherwise bracket exits (the native route). */
+function orderFields(r: Rng, binance = false): Record<string, unknown> {
   const o: Record<string, unknown> = {};
   const pick = (name: string, p: number, values: unknown[]) => {
     if (r.chance(p)) o[name] = r.chance(0.85) ? r.pick(values) : garbageValue(r);
@@ -104,12 +105,31 @@ function orderFields(r: Rng): Record<string, unknown> {
   pick('price', 0.6, DECIMALS);
   pick('stopPrice', 0.3, DECIMALS);
   pick('activationPrice', 0.1, DECIMALS);
-  pick('callbackRate', 0.15, ['0.01', '0', '1', '-1', '0.001']);
+  pick('callbackRate', 0.15, ['0.01', '0', '1', '-1', '0.001', '5', '1.12345678901234567890']);
   pick('reduceOnly', 0.15, [true, false, 'true']);
   pick('clientOrderId', 0.4, ['a', 'x'.repeat(300), 'fuzz-1', '💥', '']);
   pick('timeInForce', 0.1, ['GTC', 'IOC', 'FOK', 'XXX']);
   pick('newClientOrderId', 0.1, ['a', '']);
   pick('ocoGroup', 0.05, ['g', '']);
+  // Brackets (native) and order lists (Binance): legs well-formed, misordered, or garbage.
+  if (!binance) {
+    const leg = () => r.pick<unknown>([{ stopPrice: r.pick(DECIMALS) }, { stopPrice: r.pick(DECIMALS), price: r.pick(DECIMALS) }, {}, { price: '1' }, null, 'x']);
+    pick('takeProfit', 0.15, [leg(), leg()]);
+    pick('stopLoss', 0.15, [leg(), leg()]);
+    return o;
+  }
+  pick('algoType', 0.1, ['CONDITIONAL', 'VP', '']);
+  pick('triggerPrice', 0.1, DECIMALS);
+  pick('timeInForce', 0.05, ['GTX', 'GTD']);
+  pick('aboveType', 0.1, ['LIMIT_MAKER', 'TAKE_PROFIT', 'TAKE_PROFIT_LIMIT', 'STOP_LOSS', 'STOP_LOSS_LIMIT', 'MARKET']);
+  pick('belowType', 0.1, ['LIMIT_MAKER', 'TAKE_PROFIT', 'STOP_LOSS', 'STOP_LOSS_LIMIT', 'LIMIT']);
+  pick('abovePrice', 0.1, DECIMALS);
+  pick('belowPrice', 0.05, DECIMALS);
+  pick('aboveStopPrice', 0.05, DECIMALS);
+  pick('belowStopPrice', 0.1, DECIMALS);
+  pick('belowTimeInForce', 0.05, ['GTC', 'IOC']);
+  pick('listClientOrderId', 0.05, ['l', 'x'.repeat(40), '']);
+  pick('orderListId', 0.05, ['1', '-1', '99999999999999999999', 'x']);
   return o;
 }
 
@@ -144,7 +164,7 @@ function fillPath(r: Rng, template: string, accounts: Account[]): string {
 
 function signed(r: Rng, path: string, method: string, account: Account): Sent {
   const params = new URLSearchParams();
-  const fields = orderFields(r);
+  const fields = orderFields(r, isBinance(path));
   for (const [k, v] of Object.entries(fields)) params.set(k, typeof v === 'string' ? v : JSON.stringify(v));
   const roll = r.next();
   params.set('timestamp', String(roll < 0.1 ? Date.now() - 600_000 : roll < 0.15 ? 'abc' : Date.now()));

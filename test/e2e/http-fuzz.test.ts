@@ -25,6 +25,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { freePort, startServeProcess, stopServeProcess, type ServeProcess } from '../../src/test-kit/serve-process.js';
 import { Rng } from '../../src/test-kit/kernel-fuzz-commands.js';
+import { USDM_RECORDING } from '../../src/test-kit/data-paths.js';
 import { binanceStreamStorm, hostileRequest, isDialect, send, shapeProblem, UNDOCUMENTED_ROUTES, wsStorm, type Account, type Answer, type Route, type Sent } from '../../src/test-kit/hostile-requests.js';
 
 const REQUESTS = Number(process.env.HTTP_FUZZ_REQUESTS ?? 20_000);
@@ -171,6 +172,49 @@ describe('the real server process under hostile HTTP', () => {
     expect.soft(filled).toMatchObject({ status: 'FILLED', executedQty: '0.001' });
     expect.soft(after).toEqual(before);
     expect.soft(readyAfter.status, await readyAfter.text()).toBe(200);
+  }, 600_000);
+});
+
+describe('the real server process replaying a USD-M perpetual, under hostile HTTP and stream clients', () => {
+  let server: ServeProcess | undefined;
+  afterAll(async () => {
+    if (server !== undefined) await stopServeProcess(server);
+  });
+
+  // The storm above replays the spot recording, where every futures order stops at "Invalid symbol":
+  // here the perpetual is listed, so /fapi orders, algo orders, brackets and the futures streams run deep.
+  it('answers the futures routes and streams without a 5xx, in Binance\'s shape, and stays ready', async () => {
+    const port = await freePort();
+    const databaseUrl = `sqlite:${join(mkdtempSync(join(tmpdir(), 'papertrade-http-fuzz-usdm-')), 'db.sqlite')}`;
+    server = await startServeProcess(port, { DATABASE_URL: databaseUrl, ADMIN_API_KEY: ADMIN, REPLAY_SPEED: '1', LOG_LEVEL: 'error', REPLAY_RECORDING: USDM_RECORDING, AUTH_FAILURE_LIMIT: '0', RATE_LIMIT_MAX: '0' });
+    const admin = { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' };
+    const accounts: Account[] = [];
+    for (const body of [{ name: 'fut', type: 'futures', leverage: 20, balances: { USDT: '50000' } }, { name: 'spot', balances: { USDT: '100000' } }, { name: 'fut-small', type: 'futures', balances: { USDT: '20' } }]) {
+      const res = await fetch(`${server.url}/api/accounts`, { method: 'POST', headers: admin, body: JSON.stringify(body) });
+      accounts.push((await res.json()) as Account);
+      expect(res.status).toBe(201);
+    }
+    const doc = (await (await fetch(`${server.url}/docs/json`)).json()) as { paths: Record<string, Record<string, unknown>> };
+    const routes: Route[] = Object.entries(doc.paths)
+      .flatMap(([path, methods]) => Object.keys(methods).filter((m) => m !== 'parameters').map((m) => ({ method: m.toUpperCase(), path })))
+      .filter((r) => r.path.startsWith('/binance/') || r.path.startsWith('/api/orders') || r.path.startsWith('/api/positions'));
+    routes.push(...UNDOCUMENTED_ROUTES);
+    const count = Math.max(1000, Math.floor(REQUESTS / 2));
+    const result = await storm(server.url, count, 20261130, routes, accounts);
+    const listenKeys: string[] = [];
+    for (const [path, a] of [['/binance/fapi/v1/listenKey', accounts[0]!], ['/binance/api/v3/userDataStream', accounts[1]!]] as const) {
+      const created = (await (await fetch(`${server.url}${path}`, { method: 'POST', headers: { 'x-mbx-apikey': a.apiKey } })).json()) as { listenKey?: string };
+      if (created.listenKey !== undefined) listenKeys.push(created.listenKey);
+    }
+    const streams = await binanceStreamStorm(port, '/binance/fws', 30, 40, 103, listenKeys);
+    console.log(`usd-m http fuzz: ${count} requests over ${routes.length} routes; 5xx: ${result.serverErrors.length}; off shape: ${result.badShapes.length}; statuses ${JSON.stringify(Object.fromEntries([...result.statuses].sort((a, b) => a[0] - b[0])))}; stream frames ${streams.frames}, off shape ${streams.problems.length}`);
+    const first = (items: { sent: Sent; answer: Answer }[]) => items.slice(0, 5).map(({ sent, answer }) => show(sent, answer)).join('\n');
+    expect.soft(result.serverErrors.length, first(result.serverErrors)).toBe(0);
+    expect.soft(result.unparsable.length, first(result.unparsable)).toBe(0);
+    expect.soft(result.badShapes.length, first(result.badShapes)).toBe(0);
+    expect.soft(streams.problems, streams.problems.slice(0, 5).join('\n')).toEqual([]);
+    expect.soft(server.child.exitCode, server.output().slice(-1500)).toBeNull();
+    expect.soft((await fetch(`${server.url}/ready`)).status).toBe(200);
   }, 600_000);
 });
 
