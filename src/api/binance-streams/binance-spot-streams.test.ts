@@ -142,3 +142,45 @@ describe("Binance's spot streams", () => {
     session.ws.close();
   });
 });
+
+describe("Binance's WebSocket API subscription limits", () => {
+  let service: TestService;
+  let app: FastifyInstance;
+  let ws: string;
+
+  beforeAll(async () => {
+    service = await startTestService({ until: START });
+    app = await buildServer(service.deps);
+    ws = (await app.listen({ port: 0, host: '127.0.0.1' })).replace(/^http/, 'ws');
+  });
+  afterAll(async () => {
+    await app?.close();
+    await service?.close();
+  });
+
+  it('holds one subscription per account and connection (-2035), and answers an inactive id with -2036', async () => {
+    const account: Account = (await app.inject({ method: 'POST', url: '/api/accounts', headers: admin, payload: { name: 'repeat', balances: { USDT: '1000' } } })).json();
+    const session = await connect(`${ws}/binance/ws-api/v3`);
+    const fields = { apiKey: account.apiKey, timestamp: Date.now() };
+    const params = { ...fields, signature: createHmac('sha256', account.apiSecret).update(`apiKey=${fields.apiKey}&timestamp=${fields.timestamp}`).digest('hex') };
+    // The same signed request, sent three times (Binance accepts a signature again within recvWindow).
+    for (const id of [1, 2, 3]) session.ws.send(JSON.stringify({ id, method: 'userDataStream.subscribe.signature', params }));
+    session.ws.send(JSON.stringify({ id: 4, method: 'session.subscriptions' }));
+    session.ws.send(JSON.stringify({ id: 5, method: 'userDataStream.unsubscribe', params: { subscriptionId: 7 } }));
+    await until(() => session.frames.length === 5, 'five answers');
+    expect(session.frames).toEqual([
+      { id: 1, status: 200, result: { subscriptionId: 0 }, rateLimits: [] },
+      { id: 2, status: 400, error: { code: -2035, msg: 'User Data Stream subscription already active.' } },
+      { id: 3, status: 400, error: { code: -2035, msg: 'User Data Stream subscription already active.' } },
+      { id: 4, status: 200, result: [{ subscriptionId: 0 }], rateLimits: [] },
+      { id: 5, status: 400, error: { code: -2036, msg: 'User Data Stream subscription not active.' } },
+    ]);
+    // One copy of each event: a reset of the account is one balance update on the one subscription.
+    await app.inject({ method: 'POST', url: `/api/accounts/${account.id}/reset`, headers: admin, payload: { balances: { USDT: '10' } } });
+    await until(() => session.frames.length > 5, 'the balance event');
+    await new Promise((r) => setTimeout(r, 200));
+    expect(session.frames.slice(5).every((f) => f.subscriptionId === 0)).toBe(true);
+    expect(new Set(session.frames.slice(5).map((f) => JSON.stringify(f))).size).toBe(session.frames.length - 5);
+    session.ws.close();
+  });
+});

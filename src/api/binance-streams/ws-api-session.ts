@@ -9,6 +9,11 @@
  *
  * Guarantees: the signature and recvWindow are checked as for SIGNED REST requests (dialect-kit
  * signed-request.ts, Binance's errors); a subscription sees only its account's events.
+ * Limits, as Binance's: one active subscription per account and connection (another is -2035
+ * SUBSCRIPTION_ACTIVE), at most 1,000 active and 65,535 over the connection's life (-2042); an
+ * unsubscribe of an id that is not active is -2036 SUBSCRIPTION_INACTIVE
+ * (https://developers.binance.com/docs/binance-spot-api-docs/errors). Without them one signed
+ * request repeated made every event of the account go out once per copy.
  * Not modelled: `session.logon`, order placement over the WebSocket API, request weights.
  */
 import type { KernelEvent } from '../../core/kernel/events.js';
@@ -19,6 +24,11 @@ import { verifyBinanceRequest } from '../binance/binance-signature.js';
 import { UserDataSession } from './user-data-session.js';
 
 type RequestId = number | string | null;
+
+/** Binance: "A single session supports up to 1,000 active subscriptions simultaneously." */
+export const MAX_ACTIVE_SUBSCRIPTIONS = 1_000;
+/** Binance: "A single session can handle a maximum of 65,535 total subscriptions over its lifetime." */
+export const MAX_SUBSCRIPTION_IDS = 65_535;
 
 export interface WsApiOptions {
   readonly kernel: () => Kernel;
@@ -68,7 +78,7 @@ export class WsApiSession {
       case 'userDataStream.unsubscribe': {
         const which = params.subscriptionId;
         if (which === undefined) this.subscriptions.clear();
-        else if (typeof which !== 'number' || !this.subscriptions.delete(which)) return this.fail(id, 400, -2035, 'User Data Stream subscription not found.');
+        else if (typeof which !== 'number' || !this.subscriptions.delete(which)) return this.fail(id, 400, -2036, 'User Data Stream subscription not active.');
         return this.ok(id, {});
       }
       case 'session.subscriptions':
@@ -95,6 +105,8 @@ export class WsApiSession {
         this.options.wallClock(),
       );
       if (!this.options.isSpotAccount(profile.accountId)) return this.fail(id, 401, -2015, 'Invalid API-key, IP, or permissions for action.');
+      if (this.accounts().includes(profile.accountId)) return this.fail(id, 400, -2035, 'User Data Stream subscription already active.');
+      if (this.subscriptions.size >= MAX_ACTIVE_SUBSCRIPTIONS || this.nextId >= MAX_SUBSCRIPTION_IDS) return this.fail(id, 400, -2042, 'Maximum subscription ID reached for this connection.');
       const subscriptionId = this.nextId++;
       this.subscriptions.set(subscriptionId, new UserDataSession(profile.accountId, 'spot', this.options.kernel, (event) => this.options.send({ subscriptionId, event })));
       return this.ok(id, { subscriptionId });
