@@ -183,4 +183,17 @@ describe("Binance's WebSocket API subscription limits", () => {
     expect(new Set(session.frames.slice(5).map((f) => JSON.stringify(f))).size).toBe(session.frames.length - 5);
     session.ws.close();
   });
+
+  it('sends each event once to a connection that names the same listenKey several times', async () => {
+    const account: Account = (await app.inject({ method: 'POST', url: '/api/accounts', headers: admin, payload: { name: 'twice', balances: { USDT: '1000' } } })).json();
+    const { listenKey } = (await app.inject({ method: 'POST', url: '/binance/api/v3/userDataStream', headers: { 'x-mbx-apikey': account.apiKey } })).json();
+    const once = await connect(`${ws}/binance/ws/${listenKey}`);
+    const thrice = await connect(`${ws}/binance/stream?streams=${listenKey}/${listenKey}/${listenKey}`);
+    await app.inject({ method: 'POST', url: `/api/accounts/${account.id}/reset`, headers: admin, payload: { balances: { USDT: '10' } } });
+    await until(() => once.frames.length > 0 && thrice.frames.length > 0, 'the balance events');
+    await new Promise((r) => setTimeout(r, 200));
+    expect(thrice.frames.map((f) => f.data)).toEqual(once.frames);
+    once.ws.close();
+    thrice.ws.close();
+  });
 });

@@ -118,7 +118,8 @@ export async function registerBinanceStreams(app: FastifyInstance, deps: Service
             const query = request.query as Record<string, unknown>;
             const named = typeof (request.params as Record<string, unknown>)['*'] === 'string' ? ((request.params as Record<string, string>)['*'] ?? '') : '';
             const listed = combined && typeof query.streams === 'string' ? query.streams.split('/') : [];
-            const names = [...named.split('/'), ...listed, ...(typeof query.listenKey === 'string' ? [query.listenKey] : [])].filter((n) => n !== '');
+            // Each name once: a listenKey named twice would otherwise send every event of its account twice.
+            const names = [...new Set([...named.split('/'), ...listed, ...(typeof query.listenKey === 'string' ? [query.listenKey] : [])])].filter((n) => n !== '');
             serveStreams(socket, request, market, combined, names);
           },
         });
