@@ -6,7 +6,8 @@
  * the feed resumes after the engine's clock (a restart never sends the kernel back in time); a
  * feed that has sent nothing for `staleAfterMs` of wall time reports `stale`; while the engine is
  * unavailable (its database unreachable) the feed waits and sends the same input again (a book
- * delta the engine already holds is dropped as stale).
+ * delta the engine already holds is dropped as stale). A trades-only recording's feed is `synced`
+ * once its first print arrived (its book exists only at the prints, ADR 0041).
  */
 import type { EngineHub } from '../api/engine-hub.js';
 import type { FeedStatus } from '../api/service-deps.js';
@@ -54,8 +55,11 @@ export class ReplayFeed {
     const symbol = this.recording.symbol;
     const book = this.hub.kernel.bookStatus(symbol);
     const stale = !this.running || Date.now() - this.lastSentAt > this.staleAfterMs;
-    const status = stale ? 'stale' : ((book?.status ?? 'awaiting-snapshot') as FeedStatus['status']);
-    const reason = this.failure ?? (stale ? 'no market data recently' : book?.reason || undefined);
+    // A trades-only recording has no book between prints by design (ADR 0041): once its prints
+    // arrive the feed is as synced as it gets, and /ready says so instead of failing for good.
+    const betweenPrints = this.recording.fidelity === 'trades-only' && book !== undefined && book.status !== 'awaiting-snapshot';
+    const status = stale ? 'stale' : betweenPrints ? 'synced' : ((book?.status ?? 'awaiting-snapshot') as FeedStatus['status']);
+    const reason = this.failure ?? (stale ? 'no market data recently' : betweenPrints ? 'trades-only: a quote derived from each print, no depth (ADR 0041)' : book?.reason || undefined);
     return [{ symbol, source: 'replay', status, lastEventAt: this.hub.kernel.now || undefined, ...(reason !== undefined ? { reason } : {}) }];
   }
 
