@@ -13,6 +13,8 @@ import { createAccount, deleteAccount, importAccount, resetAccount } from './acc
 import { requireAdmin } from './auth.js';
 import { ADMIN_KEY_ONLY } from './edge-guards.js';
 import { HttpError } from './http-errors.js';
+import { accountReads } from './paper-account-reads.js';
+import { setDataAge } from './read-answers.js';
 import { Balances, CreateAccountBody, Page, type CreateAccountBodyType, type PageQuery } from './schemas.js';
 import type { ServiceDeps } from './service-deps.js';
 
@@ -34,19 +36,28 @@ export function registerAccountRoutes(app: FastifyInstance, deps: ServiceDeps): 
     });
   });
 
-  app.get<{ Querystring: PageQuery }>('/api/accounts', { config: ADMIN_KEY_ONLY, schema: { tags, querystring: Page } }, async (request) => {
+  /**
+   * Each account's standing and balances come from the read port (the kernel on paper, the venue
+   * with the account's own keys live). An account whose read is refused (no keys, venue away) is
+   * listed with `balances: null` and `readError` {code, message}; the rest are still listed.
+   * `X-Data-As-Of` is the oldest answer on the page.
+   */
+  app.get<{ Querystring: PageQuery }>('/api/accounts', { config: ADMIN_KEY_ONLY, schema: { tags, querystring: Page } }, async (request, reply) => {
     requireAdmin(request, deps.adminKeyHash);
     const all = deps.credentials.list();
     const { limit, offset } = request.query;
-    const items = all.slice(offset, offset + limit).map((p) => ({
-      id: p.accountId,
-      name: p.name,
-      type: p.type,
-      apiKey: p.apiKey,
-      createdAt: p.createdAt,
-      halted: deps.hub.kernel.isHalted(p.accountId),
-      balances: deps.hub.kernel.balances(p.accountId),
-    }));
+    const reads = accountReads(deps);
+    let asOf = (deps.wallClock ?? Date.now)();
+    const items = [];
+    for (const p of all.slice(offset, offset + limit)) {
+      const summary = await reads.summary(p.accountId);
+      if (summary.ok) asOf = Math.min(asOf, summary.value.asOf);
+      const standing = summary.ok
+        ? { halted: summary.value.value.halted, balances: summary.value.value.balances }
+        : { halted: false, balances: null, readError: { code: summary.error.code, message: summary.error.message } };
+      items.push({ id: p.accountId, name: p.name, type: p.type, apiKey: p.apiKey, createdAt: p.createdAt, ...standing });
+    }
+    setDataAge(reply, asOf, (deps.wallClock ?? Date.now)());
     return { items, total: all.length, limit, offset, nextOffset: offset + limit < all.length ? offset + limit : null };
   });
 

@@ -50,6 +50,11 @@ export class PaperAccountReads implements AccountReadPort {
     return this.fresh(accountOrders(this.deps, accountId, symbol, start, end));
   }
 
+  orderDetail(accountId: string, orderId: string) {
+    const order = this.deps.hub.kernel.order(orderId);
+    return order?.account === accountId ? order : undefined;
+  }
+
   async fills(accountId: string, q: FillQuery) {
     const kernel = this.deps.hub.kernel;
     const fills = await accountFills(this.deps, this.tape, accountId, q);

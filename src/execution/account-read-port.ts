@@ -10,6 +10,7 @@
  * given; live answers may come from a short cache kept to spare the venue's rate limits. Routes
  * pass it on as `X-Data-As-Of` (ms) and `Age` (whole seconds, RFC 9111).
  */
+import type { Order } from '../core/orders/order.js';
 import type { BalancesView, ExecutionMode, ExecutionResult, OrderView } from './order-execution-service.js';
 
 export interface Fresh<T> {
@@ -76,6 +77,8 @@ export interface VenueFill {
   readonly feeAsset: string;
   readonly liquidity: 'MAKER' | 'TAKER';
   readonly time: number;
+  /** Futures: the PnL the fill realized (fee not included), where the source states it. */
+  readonly realizedPnl?: string;
 }
 
 export interface FillQuery {
@@ -132,6 +135,13 @@ export interface AccountReadPort {
   tradeHistory(accountId: string, q: HistoryQuery): Promise<ReadResult<TradeRow[]>>;
   /** The dialects' `allOrders`: the account's orders on `symbol` placed within [start, end], by id. */
   orders(accountId: string, symbol: string, start: number | undefined, end: number | undefined): Promise<ReadResult<OrderView[]>>;
+  /**
+   * The engine's own record of one of the account's orders, for the terms an OrderView leaves out
+   * (trailing callback rate, activation price, whether a stop has triggered); undefined when there
+   * is none: live, the venue's answer is all there is, so a paper order with the same id is never
+   * mistaken for the venue's.
+   */
+  orderDetail(accountId: string, orderId: string): Readonly<Order> | undefined;
   /** The dialects' `myTrades`: fills matching the query, oldest first. */
   fills(accountId: string, q: FillQuery): Promise<ReadResult<VenueFill[]>>;
   /** Every fill in execution order with the PnL each realized (the fills route and the metrics). */

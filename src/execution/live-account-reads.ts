@@ -82,6 +82,11 @@ export class LiveAccountReads implements AccountReadPort {
     return fresh(chosen.sort((a, b) => byId(a.orderId, b.orderId)), orders.value.asOf);
   }
 
+  /** Live the venue's answer is the whole order: no engine record stands beside it. */
+  orderDetail(): undefined {
+    return undefined;
+  }
+
   async fills(accountId: string, q: FillQuery): Promise<ReadResult<VenueFill[]>> {
     const fills = await this.venueFills(accountId, q.symbol);
     if (!fills.ok) return fills;

@@ -15,6 +15,7 @@ import { Writable } from 'node:stream';
 import ccxt, { type Order } from 'ccxt';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { binanceSignature, registerBinanceApi } from '../../src/api/binance/index.js';
 import { registerMexcApi } from '../../src/api/mexc/index.js';
 import { buildServer } from '../../src/api/server.js';
 import type { ServiceDeps } from '../../src/api/service-deps.js';
@@ -94,7 +95,7 @@ describe('live accounts against a second papertrade instance as the venue', () =
     const deps: ServiceDeps = { ...service.deps, execution: ports.execution, reads: ports.reads, exchangeKeys, reconciliation: ports.reconciler, mode: { mode: 'live', liveRefusedBecause: [] } };
     await ports.reconciler.run();
     const sink = new Writable({ write: (chunk: Buffer, _encoding, done) => (logged.push(chunk.toString()), done()) });
-    const live = await buildServer(deps, { plugins: [registerMexcApi], logger: { level: 'trace', stream: sink } });
+    const live = await buildServer(deps, { plugins: [registerMexcApi, registerBinanceApi], logger: { level: 'trace', stream: sink } });
     return { service, app: live, deps };
   }
 
@@ -210,6 +211,54 @@ describe('live accounts against a second papertrade instance as the venue', () =
       expect(trades.length).toBeGreaterThan(0);
       const others = mine === alice ? 'bob-rest' : 'alice-rest';
       expect((await client.fetchOrders('BTC/USDT')).map((o) => o.clientOrderId)).not.toContain(others);
+    }
+  });
+
+  it("over the Binance Spot API allOrders, myTrades, openOrders, order and account are the venue's, for that account's keys only", async () => {
+    /** A signed Binance Spot GET against A, as Binance's docs sign it (HMAC-SHA256 of the query string). */
+    const binance = async (who: { apiKey: string; apiSecret: string }, path: string, query: string) => {
+      const total = `${query}&timestamp=${Date.now()}`;
+      const answer = await app.inject({ url: `/binance/api/v3/${path}?${total}&signature=${binanceSignature(who.apiSecret, total)}`, headers: { 'x-mbx-apikey': who.apiKey } });
+      expect(answer.statusCode).toBe(200);
+      return answer;
+    };
+    for (const [mine, theirs, other] of [[alice, venueAlice, venueBob], [bob, venueBob, venueAlice]] as const) {
+      // The venue's own native API, asked with this account's venue key, is the oracle.
+      const venueOrders = ((await onVenue(theirs, '/api/orders?limit=50')).items as Array<Record<string, string>>).reverse();
+      const venueTrades = ((await onVenue(theirs, '/api/trades?limit=50')).items as Array<Record<string, string>>).reverse();
+      const otherOrders = ((await onVenue(other, '/api/orders?limit=50')).items as Array<{ id: string }>).map((o) => o.id);
+      expect(venueOrders.length).toBeGreaterThan(0);
+      expect(venueTrades.length).toBeGreaterThan(0);
+
+      const all = await binance(mine, 'allOrders', 'symbol=BTCUSDT');
+      expect(Number(all.headers['x-data-as-of'])).toBeGreaterThan(0);
+      const orders = all.json() as Array<Record<string, unknown>>;
+      expect(orders.map((o) => ({ orderId: String(o.orderId), clientOrderId: o.clientOrderId, side: o.side, status: o.status, origQty: o.origQty, executedQty: o.executedQty, time: o.time }))).toEqual(
+        venueOrders.map((o) => ({ orderId: o.id, clientOrderId: o.clientOrderId, side: o.side, status: o.status, origQty: o.quantity, executedQty: o.executedQty, time: Number(o.createdAt) })),
+      );
+      expect(orders.map((o) => String(o.orderId)).filter((id) => otherOrders.includes(id))).toEqual([]);
+
+      const trades = (await binance(mine, 'myTrades', 'symbol=BTCUSDT')).json() as Array<Record<string, unknown>>;
+      expect(trades.map((t) => ({ id: String(t.id), orderId: String(t.orderId), price: t.price, qty: t.qty, commission: t.commission, commissionAsset: t.commissionAsset, isBuyer: t.isBuyer, time: t.time }))).toEqual(
+        venueTrades.map((t) => ({ id: t.id, orderId: t.orderId, price: t.price, qty: t.size, commission: t.fee, commissionAsset: t.feeAsset, isBuyer: t.orderSide === 'BUY', time: Number(t.timestamp) })),
+      );
+      expect(trades.every((t) => venueOrders.some((o) => o.id === String(t.orderId)))).toBe(true);
+
+      const open = (await binance(mine, 'openOrders', 'symbol=BTCUSDT')).json() as Array<{ orderId: number; clientOrderId: string }>;
+      const venueOpen = (await onVenue(theirs, '/api/orders/open')).items as Array<{ orderId: string }>;
+      expect(open.map((o) => String(o.orderId)).sort()).toEqual(venueOpen.map((o) => o.orderId).sort());
+      const one = (await binance(mine, 'order', `symbol=BTCUSDT&orderId=${venueOrders[0]!.id}`)).json();
+      expect(one).toMatchObject({ orderId: Number(venueOrders[0]!.id), clientOrderId: venueOrders[0]!.clientOrderId, status: venueOrders[0]!.status, executedQty: venueOrders[0]!.executedQty });
+
+      const account = (await binance(mine, 'account', 'omitZeroBalances=true')).json() as { canTrade: boolean; balances: Array<{ asset: string; free: string; locked: string }> };
+      const venueBalances = (await onVenue(theirs, '/api/account/balances')).balances as Record<string, { free: string; locked: string }>;
+      expect(account.canTrade).toBe(true);
+      expect(Object.fromEntries(account.balances.map((b) => [b.asset, { free: b.free, locked: b.locked }]))).toEqual(
+        Object.fromEntries(Object.entries(venueBalances).filter(([, b]) => parseFixed(b.free) + parseFixed(b.locked) !== 0n)),
+      );
+      // The admin account list reads the same port: the venue's balances for this account's keys.
+      const listed = (await app.inject({ url: '/api/accounts?limit=50', headers: admin })).json().items as Array<{ id: string; halted: boolean; balances: unknown }>;
+      expect(listed.find((x) => x.id === mine.id)).toMatchObject({ halted: false, balances: venueBalances });
     }
   });
 

@@ -11,7 +11,7 @@
  * A FOK order that cannot fill whole answers -5021 and a post-only order that would take -5022,
  * as on Binance; the expired FOK order still shows in `allOrders`.
  */
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Instrument } from '../../core/instruments/instrument.js';
 import { isConditional } from '../../core/orders/order.js';
 import type { AccountProfile } from '../../persistence/credential-store.js';
@@ -20,6 +20,9 @@ import { binanceErrors } from '../binance/binance-errors.js';
 import { fillsPage, ordersPage } from '../dialect-kit/history-pages.js';
 import { auditCall, outcomeOf, type AuditCall } from '../dialect-kit/facade-calls.js';
 import type { OrderRef } from '../../execution/order-execution-service.js';
+import type { ReadResult } from '../../execution/account-read-port.js';
+import { accountReads } from '../paper-account-reads.js';
+import { setDataAge } from '../read-answers.js';
 import type { ExecutionResult, OrderView } from '../service-deps.js';
 import { usdmErrorOf, usdmErrors } from './usdm-errors.js';
 import { isWaitingConditional, usdmAlgoOrder, usdmOrder, usdmUserTrade } from './usdm-mappers.js';
@@ -63,8 +66,16 @@ export function usdmTrading(app: FastifyInstance, ctx: BinanceContext): UsdmTrad
 export function registerUsdmTradingRoutes(t: UsdmTrading): void {
   const { ctx, audit } = t;
   const { deps } = ctx;
-  const kernelOrder = (o: OrderView) => deps.hub.kernel.order(o.orderId);
-  const waiting = (o: OrderView) => isWaitingConditional(o, kernelOrder(o));
+  // History and an order's terms beyond the facade's view come from the read port: the kernel on paper, the venue live.
+  const reads = () => accountReads(deps, ctx.tape);
+  const kernelOrder = (accountId: string, o: OrderView) => reads().orderDetail(accountId, o.orderId);
+  const waitingOf = (accountId: string) => (o: OrderView) => isWaitingConditional(o, kernelOrder(accountId, o));
+  /** A read port answer, with its age on the reply (X-Data-As-Of, Age), or the Binance error. */
+  const freshOrThrow = <T>(reply: FastifyReply, result: ReadResult<T>): T => {
+    const { value, asOf } = t.unwrap(result, 'query');
+    setDataAge(reply, asOf, ctx.wallClock());
+    return value;
+  };
   const orderRef = (p: Record<string, string>, idName: string, clientName: string): OrderRef & { symbol: string } => {
     const symbol = t.perpetual(p.symbol).symbol;
     if ((p[idName] ?? '') === '' && (p[clientName] ?? '') === '') throw binanceErrors.eitherOf(idName, clientName);
@@ -84,49 +95,51 @@ export function registerUsdmTradingRoutes(t: UsdmTrading): void {
     await audit('order.place', account.accountId, { request: order, result: outcomeOf(result) });
     const placed = t.unwrap(result, 'place', instrument);
     if (placed.type === 'FILL_OR_KILL' && placed.status === 'EXPIRED') throw usdmErrors.fokRejected();
-    return placed;
+    return { account, placed };
   };
 
   ctx.route('POST', '/v1/order', 0, async (request, reply, p) => {
-    const placed = await place(request, reply, p, 'order');
-    return usdmOrder(placed, kernelOrder(placed));
+    const { account, placed } = await place(request, reply, p, 'order');
+    return usdmOrder(placed, kernelOrder(account.accountId, placed));
   });
 
   ctx.route('GET', '/v1/order', 1, async (request, _reply, p) => {
     const account = t.account(request, p);
     const found = t.unwrap(await deps.execution.getOrder(account.accountId, orderRef(p, 'orderId', 'origClientOrderId')), 'query');
-    if (waiting(found)) throw binanceErrors.orderDoesNotExist();
-    return usdmOrder(found, kernelOrder(found));
+    if (waitingOf(account.accountId)(found)) throw binanceErrors.orderDoesNotExist();
+    return usdmOrder(found, kernelOrder(account.accountId, found));
   });
 
   ctx.route('DELETE', '/v1/order', 1, async (request, _reply, p) => {
     const account = t.account(request, p);
     const ref = orderRef(p, 'orderId', 'origClientOrderId');
     const found = await deps.execution.getOrder(account.accountId, ref);
-    if (found.ok && waiting(found.value)) throw binanceErrors.unknownOrderOnCancel();
+    if (found.ok && waitingOf(account.accountId)(found.value)) throw binanceErrors.unknownOrderOnCancel();
     const result = await deps.execution.cancelOrder(account.accountId, ref);
     await audit('order.cancel', account.accountId, { ...ref, result: result.ok ? { status: result.value.status } : result.error });
     const canceled = t.unwrap(result, 'cancel');
-    return usdmOrder(canceled, kernelOrder(canceled));
+    return usdmOrder(canceled, kernelOrder(account.accountId, canceled));
   });
 
   ctx.route('GET', '/v1/openOrder', 1, async (request, _reply, p) => {
     const account = t.account(request, p);
     const found = t.unwrap(await deps.execution.getOrder(account.accountId, orderRef(p, 'orderId', 'origClientOrderId')), 'query');
-    if (waiting(found) || !(found.status === 'NEW' || found.status === 'PARTIALLY_FILLED')) throw binanceErrors.orderDoesNotExist();
-    return usdmOrder(found, kernelOrder(found));
+    if (waitingOf(account.accountId)(found) || !(found.status === 'NEW' || found.status === 'PARTIALLY_FILLED')) throw binanceErrors.orderDoesNotExist();
+    return usdmOrder(found, kernelOrder(account.accountId, found));
   });
 
   ctx.route('GET', '/v1/openOrders', (p) => (p.symbol ? 1 : 40), async (request, _reply, p) => {
     const account = t.account(request, p);
     const symbol = p.symbol ? t.perpetual(p.symbol).symbol : undefined;
-    return (await openOf(account.accountId, symbol)).filter((o) => !waiting(o)).map((o) => usdmOrder(o, kernelOrder(o)));
+    const waiting = waitingOf(account.accountId);
+    return (await openOf(account.accountId, symbol)).filter((o) => !waiting(o)).map((o) => usdmOrder(o, kernelOrder(account.accountId, o)));
   });
 
   /** Cancels the symbol's open orders of one kind (book orders, or conditional orders still waiting). */
   const cancelAll = async (request: FastifyRequest, p: Record<string, string>, algo: boolean) => {
     const account = t.account(request, p);
     const symbol = t.perpetual(p.symbol).symbol;
+    const waiting = waitingOf(account.accountId);
     const kinds = (await openOf(account.accountId, symbol)).filter((o) => waiting(o) === algo);
     for (const o of kinds) {
       const result = await deps.execution.cancelOrder(account.accountId, { orderId: o.orderId, symbol });
@@ -137,21 +150,23 @@ export function registerUsdmTradingRoutes(t: UsdmTrading): void {
   ctx.route('DELETE', '/v1/allOpenOrders', 1, async (request, _reply, p) => cancelAll(request, p, false));
   ctx.route('DELETE', '/v1/algoOpenOrders', 1, async (request, _reply, p) => cancelAll(request, p, true));
 
-  ctx.route('GET', '/v1/allOrders', 5, async (request, _reply, p) => {
+  ctx.route('GET', '/v1/allOrders', 5, async (request, reply, p) => {
     const account = t.account(request, p);
-    return ordersPage(deps, account.accountId, t.perpetual(p.symbol).symbol, p, 'orderId', invalid, (o) => !waiting(o)).map((o) => usdmOrder(o, kernelOrder(o)));
+    const waiting = waitingOf(account.accountId);
+    const page = await ordersPage(reads(), account.accountId, t.perpetual(p.symbol).symbol, p, 'orderId', invalid, (o) => !waiting(o));
+    return freshOrThrow(reply, page).map((o) => usdmOrder(o, kernelOrder(account.accountId, o)));
   });
 
-  ctx.route('GET', '/v1/userTrades', 5, async (request, _reply, p) => {
+  ctx.route('GET', '/v1/userTrades', 5, async (request, reply, p) => {
     const account = t.account(request, p);
-    return (await fillsPage(deps, ctx.tape, account.accountId, t.perpetual(p.symbol).symbol, p, { invalid, combination: binanceErrors.combination })).map(usdmUserTrade);
+    return freshOrThrow(reply, await fillsPage(reads(), account.accountId, t.perpetual(p.symbol).symbol, p, { invalid, combination: binanceErrors.combination })).map(usdmUserTrade);
   });
 
   // ---- the Algo Service: conditional orders ----
 
   ctx.route('POST', '/v1/algoOrder', 0, async (request, reply, p) => {
-    const placed = await place(request, reply, p, 'algo');
-    return usdmAlgoOrder(placed, kernelOrder(placed));
+    const { account, placed } = await place(request, reply, p, 'algo');
+    return usdmAlgoOrder(placed, kernelOrder(account.accountId, placed));
   });
 
   /** The conditional order `algoId` or `clientAlgoId` names; unknown: -2013 on query, -2011 on cancel. */
@@ -166,13 +181,13 @@ export function registerUsdmTradingRoutes(t: UsdmTrading): void {
   };
 
   ctx.route('GET', '/v1/algoOrder', 1, async (request, _reply, p) => {
-    const { order } = await algoOrder(request, p, 'query');
-    return usdmAlgoOrder(order, kernelOrder(order));
+    const { account, order } = await algoOrder(request, p, 'query');
+    return usdmAlgoOrder(order, kernelOrder(account.accountId, order));
   });
 
   ctx.route('DELETE', '/v1/algoOrder', 1, async (request, _reply, p) => {
     const { account, order } = await algoOrder(request, p, 'cancel');
-    if (!waiting(order)) throw binanceErrors.unknownOrderOnCancel();
+    if (!waitingOf(account.accountId)(order)) throw binanceErrors.unknownOrderOnCancel();
     const result = await deps.execution.cancelOrder(account.accountId, { orderId: order.orderId, symbol: order.symbol });
     await audit('order.cancel', account.accountId, { orderId: order.orderId, result: result.ok ? { status: result.value.status } : result.error });
     t.unwrap(result, 'cancel');
@@ -182,11 +197,12 @@ export function registerUsdmTradingRoutes(t: UsdmTrading): void {
   ctx.route('GET', '/v1/openAlgoOrders', (p) => (p.symbol ? 1 : 40), async (request, _reply, p) => {
     const account = t.account(request, p);
     const symbol = p.symbol ? t.perpetual(p.symbol).symbol : undefined;
-    return (await openOf(account.accountId, symbol)).filter(waiting).map((o) => usdmAlgoOrder(o, kernelOrder(o)));
+    return (await openOf(account.accountId, symbol)).filter(waitingOf(account.accountId)).map((o) => usdmAlgoOrder(o, kernelOrder(account.accountId, o)));
   });
 
-  ctx.route('GET', '/v1/allAlgoOrders', 5, async (request, _reply, p) => {
+  ctx.route('GET', '/v1/allAlgoOrders', 5, async (request, reply, p) => {
     const account = t.account(request, p);
-    return ordersPage(deps, account.accountId, t.perpetual(p.symbol).symbol, p, 'algoId', invalid, (o) => isConditional(o.type)).map((o) => usdmAlgoOrder(o, kernelOrder(o)));
+    const page = await ordersPage(reads(), account.accountId, t.perpetual(p.symbol).symbol, p, 'algoId', invalid, (o) => isConditional(o.type));
+    return freshOrThrow(reply, page).map((o) => usdmAlgoOrder(o, kernelOrder(account.accountId, o)));
   });
 }

@@ -3,17 +3,22 @@
  * openOrders (list, cancel per symbol), allOrders, myTrades, the order-list endpoints, and the
  * wallet's coin list and (empty) margin pair lists ccxt's `loadMarkets` reads. Orders, cancels and queries go through the facade
  * and into the audit log exactly as the native and MEXC routes do: an order placed through one API
- * is the same order through the others.
+ * is the same order through the others. Everything else read about the account (allOrders,
+ * myTrades, whether it may trade, an order's terms beyond the facade's view) comes from the read
+ * port: on paper the engine, live the venue with the account's own keys.
  *
  * OCO lists are binance-order-list-routes.ts; OTO and OTOCO lists answer -1020 "This operation is
  * not supported." (a bracket of the native API is the nearest).
  */
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { ReadResult } from '../../execution/account-read-port.js';
 import { formatFixed, parseFixed } from '../../core/money/fixed.js';
 import type { AccountProfile } from '../../persistence/credential-store.js';
 import { fillOfEvent } from '../dialect-kit/account-history.js';
 import { fillsPage, ordersPage } from '../dialect-kit/history-pages.js';
 import { auditCall, cancelOpenOrders, feesOf, outcomeOf } from '../dialect-kit/facade-calls.js';
+import { accountReads } from '../paper-account-reads.js';
+import { setDataAge } from '../read-answers.js';
 import type { ExecutionResult, OrderView } from '../service-deps.js';
 import type { BinanceContext } from './binance-api.js';
 import { binanceErrorOf, binanceErrors } from './binance-errors.js';
@@ -35,10 +40,18 @@ export function requireSpotSymbol(kernel: { instrument(symbol: string): { readon
 export function registerBinanceTradingRoutes(app: FastifyInstance, ctx: BinanceContext): void {
   const { deps } = ctx;
   const audit = auditCall(app, deps, 'binance-spot-v3', ctx.wallClock);
-  const kernelOrder = (o: OrderView) => deps.hub.kernel.order(o.orderId);
+  // Every account read beyond the facade goes through the read port: the kernel on paper, the venue live.
+  const reads = () => accountReads(deps, ctx.tape);
+  const detail = (accountId: string) => (o: OrderView) => reads().orderDetail(accountId, o.orderId);
   const unwrap = <T>(result: ExecutionResult<T>, on: 'place' | 'query' | 'cancel'): T => {
     if (!result.ok) throw binanceErrorOf(result.error, on);
     return result.value;
+  };
+  /** A read port answer, with its age on the reply (X-Data-As-Of, Age), or Binance's error. */
+  const freshOrThrow = <T>(reply: FastifyReply, result: ReadResult<T>): T => {
+    const { value, asOf } = unwrap(result, 'query');
+    setDataAge(reply, asOf, ctx.wallClock());
+    return value;
   };
   const symbolOf = (p: Record<string, string>): string => {
     if (p.symbol === undefined || p.symbol === '') throw binanceErrors.mandatory('symbol');
@@ -56,9 +69,10 @@ export function registerBinanceTradingRoutes(app: FastifyInstance, ctx: BinanceC
   };
   const bips = (rate: string) => Number(formatFixed(parseFixed(rate) * 10_000n));
 
-  ctx.route('GET', '/api/v3/account', 20, async (request, _reply, p) => {
+  ctx.route('GET', '/api/v3/account', 20, async (request, reply, p) => {
     const account = ctx.signed(request, p);
     const balances = unwrap(await deps.execution.balances(account.accountId), 'query');
+    const summary = freshOrThrow(reply, await reads().summary(account.accountId));
     const rates = commissionRates(account.accountId, undefined);
     const nonZero = p.omitZeroBalances === 'true';
     return {
@@ -68,7 +82,7 @@ export function registerBinanceTradingRoutes(app: FastifyInstance, ctx: BinanceC
       buyerCommission: 0,
       sellerCommission: 0,
       commissionRates: rates,
-      canTrade: !deps.hub.kernel.isHalted(account.accountId),
+      canTrade: !summary.halted,
       canWithdraw: false,
       canDeposit: false,
       brokered: false,
@@ -101,7 +115,7 @@ export function registerBinanceTradingRoutes(app: FastifyInstance, ctx: BinanceC
     await audit('order.place', account.accountId, { request: order, result: outcomeOf(result) });
     const placed = unwrap(result, 'place');
     const fills = respType === 'FULL' ? ctx.tape.fillsOf(account.accountId).filter((f) => f.orderId === placed.orderId) : [];
-    return binanceNewOrder(placed, kernelOrder(placed), respType, fills.map(fillOfEvent));
+    return binanceNewOrder(placed, detail(account.accountId)(placed), respType, fills.map(fillOfEvent));
   });
 
   ctx.route('POST', '/api/v3/order/test', (p) => (p.computeCommissionRates === 'true' ? 20 : 1), async (request, _reply, p) => {
@@ -117,7 +131,7 @@ export function registerBinanceTradingRoutes(app: FastifyInstance, ctx: BinanceC
   ctx.route('GET', '/api/v3/order', 4, async (request, _reply, p) => {
     const account = ctx.signed(request, p);
     const order = unwrap(await deps.execution.getOrder(account.accountId, orderRef(p)), 'query');
-    return binanceOrder(order, kernelOrder(order));
+    return binanceOrder(order, detail(account.accountId)(order));
   });
 
   ctx.route('DELETE', '/api/v3/order', 1, async (request, _reply, p) => {
@@ -126,14 +140,15 @@ export function registerBinanceTradingRoutes(app: FastifyInstance, ctx: BinanceC
     const result = await deps.execution.cancelOrder(account.accountId, ref);
     await audit('order.cancel', account.accountId, { ...ref, result: result.ok ? { status: result.value.status } : result.error });
     const canceled = unwrap(result, 'cancel');
-    return binanceCanceledOrder(canceled, kernelOrder(canceled), canceled.clientOrderId);
+    return binanceCanceledOrder(canceled, detail(account.accountId)(canceled), canceled.clientOrderId);
   });
 
   ctx.route('GET', '/api/v3/openOrders', (p) => (p.symbol ? 6 : 80), async (request, _reply, p) => {
     const account = ctx.signed(request, p);
     const symbol = p.symbol === '' ? undefined : p.symbol;
     if (symbol !== undefined) requireSpotSymbol(deps.hub.kernel, symbol);
-    return unwrap(await deps.execution.openOrders(account.accountId, symbol), 'query').map((o) => binanceOrder(o, kernelOrder(o)));
+    const orderDetail = detail(account.accountId);
+    return unwrap(await deps.execution.openOrders(account.accountId, symbol), 'query').map((o) => binanceOrder(o, orderDetail(o)));
   });
 
   ctx.route('DELETE', '/api/v3/openOrders', 1, async (request, _reply, p) => {
@@ -141,17 +156,19 @@ export function registerBinanceTradingRoutes(app: FastifyInstance, ctx: BinanceC
     const symbol = symbolOf(p);
     requireSpotSymbol(deps.hub.kernel, symbol);
     const canceled = unwrap(await cancelOpenOrders(deps, audit, account.accountId, symbol), 'query');
-    return canceled.map((o) => binanceCanceledOrder(o, kernelOrder(o), o.clientOrderId));
+    const orderDetail = detail(account.accountId);
+    return canceled.map((o) => binanceCanceledOrder(o, orderDetail(o), o.clientOrderId));
   });
 
-  ctx.route('GET', '/api/v3/allOrders', 20, async (request, _reply, p) => {
+  ctx.route('GET', '/api/v3/allOrders', 20, async (request, reply, p) => {
     const account = ctx.signed(request, p);
-    return ordersPage(deps, account.accountId, symbolOf(p), p, 'orderId', invalid).map((o) => binanceOrder(o, kernelOrder(o)));
+    const orderDetail = detail(account.accountId);
+    return freshOrThrow(reply, await ordersPage(reads(), account.accountId, symbolOf(p), p, 'orderId', invalid)).map((o) => binanceOrder(o, orderDetail(o)));
   });
 
-  ctx.route('GET', '/api/v3/myTrades', (p) => (p.orderId ? 5 : 20), async (request, _reply, p) => {
+  ctx.route('GET', '/api/v3/myTrades', (p) => (p.orderId ? 5 : 20), async (request, reply, p) => {
     const account = ctx.signed(request, p);
-    return (await fillsPage(deps, ctx.tape, account.accountId, symbolOf(p), p, { invalid, combination: binanceErrors.combination })).map(binanceMyTrade);
+    return freshOrThrow(reply, await fillsPage(reads(), account.accountId, symbolOf(p), p, { invalid, combination: binanceErrors.combination })).map(binanceMyTrade);
   });
 
   // OCO lists and their queries: binance-order-list-routes.ts.

@@ -5,9 +5,8 @@
  * orders). Given a start or a first id, the page is the first `limit` from there; otherwise the
  * latest `limit`. Oldest first.
  */
-import type { OrderView, ServiceDeps } from '../service-deps.js';
-import { accountFills, accountOrders, type AccountFill } from './account-history.js';
-import type { MarketTape } from './market-tape.js';
+import type { AccountReadPort, ReadResult, VenueFill } from '../../execution/account-read-port.js';
+import type { OrderView } from '../service-deps.js';
 import { intParam, optionalInt } from './request-params.js';
 
 export interface PageErrors {
@@ -17,18 +16,24 @@ export interface PageErrors {
   combination(): Error;
 }
 
-function pageOf<T>(rows: readonly T[], limit: number, fromStart: boolean): T[] {
-  return fromStart ? rows.slice(0, limit) : rows.slice(-limit);
+function pageOf<T>(result: ReadResult<T[]>, limit: number, fromStart: boolean, keep: (row: T) => boolean = () => true): ReadResult<T[]> {
+  if (!result.ok) return result;
+  const rows = result.value.value.filter(keep);
+  return { ok: true, value: { value: fromStart ? rows.slice(0, limit) : rows.slice(-limit), asOf: result.value.asOf } };
 }
 
-/** The page of the account's fills on `symbol` that `p` asks for (`orderId` narrows it to one order). */
-export async function fillsPage(deps: ServiceDeps, tape: MarketTape, accountId: string, symbol: string, p: Readonly<Record<string, string>>, errors: PageErrors): Promise<AccountFill[]> {
+/**
+ * The page of the account's fills on `symbol` that `p` asks for (`orderId` narrows it to one
+ * order), read through the read port: the engine's fills on paper, the venue's live.
+ * Malformed parameters throw `errors`; a refused read is the port's error.
+ */
+export async function fillsPage(reads: AccountReadPort, accountId: string, symbol: string, p: Readonly<Record<string, string>>, errors: PageErrors): Promise<ReadResult<VenueFill[]>> {
   const limit = intParam(p.limit, 'limit', 500, 1_000, errors.invalid);
   const start = optionalInt(p.startTime, 'startTime', errors.invalid);
   const end = optionalInt(p.endTime, 'endTime', errors.invalid);
   const fromId = optionalInt(p.fromId, 'fromId', errors.invalid);
   if (fromId !== undefined && (start !== undefined || end !== undefined)) throw errors.combination();
-  const fills = await accountFills(deps, tape, accountId, {
+  const fills = await reads.fills(accountId, {
     symbol,
     ...(p.orderId ? { orderId: p.orderId } : {}),
     ...(start !== undefined ? { start } : {}),
@@ -38,12 +43,23 @@ export async function fillsPage(deps: ServiceDeps, tape: MarketTape, accountId: 
   return pageOf(fills, limit, start !== undefined || fromId !== undefined);
 }
 
-/** The page of the account's orders on `symbol` (those `keep` accepts) that `p` asks for, the first id named `idName`. */
-export function ordersPage(deps: ServiceDeps, accountId: string, symbol: string, p: Readonly<Record<string, string>>, idName: string, invalid: PageErrors['invalid'], keep: (o: OrderView) => boolean = () => true): OrderView[] {
+/**
+ * The page of the account's orders on `symbol` (those `keep` accepts) that `p` asks for, the first
+ * id named `idName`, read through the read port like fillsPage.
+ */
+export async function ordersPage(
+  reads: AccountReadPort,
+  accountId: string,
+  symbol: string,
+  p: Readonly<Record<string, string>>,
+  idName: string,
+  invalid: PageErrors['invalid'],
+  keep: (o: OrderView) => boolean = () => true,
+): Promise<ReadResult<OrderView[]>> {
   const limit = intParam(p.limit, 'limit', 500, 1_000, invalid);
   const start = optionalInt(p.startTime, 'startTime', invalid);
   const end = optionalInt(p.endTime, 'endTime', invalid);
   const fromId = optionalInt(p[idName], idName, invalid);
-  const orders = accountOrders(deps, accountId, symbol, start, end).filter((o) => (fromId === undefined || Number(o.orderId) >= fromId) && keep(o));
-  return pageOf(orders, limit, start !== undefined || fromId !== undefined);
+  const orders = await reads.orders(accountId, symbol, start, end);
+  return pageOf(orders, limit, start !== undefined || fromId !== undefined, (o) => (fromId === undefined || Number(o.orderId) >= fromId) && keep(o));
 }
