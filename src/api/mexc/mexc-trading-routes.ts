@@ -106,6 +106,8 @@ export function registerMexcTradingRoutes(app: FastifyInstance, ctx: MexcContext
   app.post('/api/v3/order', { schema: { tags } }, async (request) => {
     const account = ctx.signed(request);
     const order = orderRequest(ctx.params(request));
+    // The spot API trades spot pairs: a perpetual (a futures account's) is refused as an unknown symbol is, before anything is placed.
+    if (deps.hub.kernel.instrument(order.symbol)?.market === 'perpetual') throw new MexcError(30014, `invalid symbol (${order.symbol})`);
     const result = await deps.execution.placeOrder(account.accountId, order);
     await audit('order.place', account.accountId, { request: order, result: outcomeOf(result) });
     const placed = unwrap(result, 'place');
