@@ -14,9 +14,10 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { isDecimalString } from '../../core/money/fixed.js';
 import { isConditional } from '../../core/orders/order.js';
 import type { AccountProfile } from '../../persistence/credential-store.js';
-import { accountFills, accountOrders, type AccountFill } from '../dialect-kit/account-history.js';
+import type { AccountFill } from '../dialect-kit/account-history.js';
 import { auditCall, cancelOpenOrders, outcomeOf } from '../dialect-kit/facade-calls.js';
 import { intParam, optionalInt } from '../dialect-kit/request-params.js';
+import { accountReads } from '../paper-account-reads.js';
 import type { ExecutionResult, OrderView, PlaceOrderRequest } from '../service-deps.js';
 import { ok, type ContractContext } from './mexc-contract-api.js';
 import { contractErrorOf, contractErrors } from './mexc-contract-errors.js';
@@ -48,6 +49,8 @@ function intField(body: Record<string, unknown>, name: string): number | undefin
 export function registerContractOrderRoutes(app: FastifyInstance, ctx: ContractContext): void {
   const { deps } = ctx;
   const kernel = () => deps.hub.kernel;
+  // History, deals and an order's terms beyond the facade's view come from the read port: the kernel on paper, the venue live.
+  const reads = () => accountReads(deps, ctx.tape);
   const audit = auditCall(app, deps, 'mexc-contract', ctx.wallClock);
   const invalid = (detail: string) => contractErrors.param(detail);
   const unwrap = <T>(result: ExecutionResult<T>): T => {
@@ -64,12 +67,12 @@ export function registerContractOrderRoutes(app: FastifyInstance, ctx: ContractC
   const view = (accountId: string, o: OrderView, fills: readonly AccountFill[]): Record<string, unknown> => {
     const c = contractOfSymbol(kernel(), o.symbol);
     if (c === undefined) throw contractErrors.unknownOrder();
-    const order = kernel().order(o.orderId);
+    const order = reads().orderDetail(accountId, o.orderId);
     return contractOrder(o, c, { reduceOnly: order?.reduceOnly ?? false, leverage: order?.leverage ?? 1, openType: openTypeOf(accountId), orderMargin: order?.locked ?? 0n }, fillTotals(fills));
   };
   const fillsByOrder = async (accountId: string, symbol: string): Promise<Map<string, AccountFill[]>> => {
     const byOrder = new Map<string, AccountFill[]>();
-    for (const f of await accountFills(deps, ctx.tape, accountId, { symbol })) {
+    for (const f of unwrap(await reads().fills(accountId, { symbol })).value) {
       const list = byOrder.get(f.orderId) ?? [];
       list.push(f);
       byOrder.set(f.orderId, list);
@@ -203,16 +206,17 @@ export function registerContractOrderRoutes(app: FastifyInstance, ctx: ContractC
     const states = q.states === undefined || q.states === '' ? undefined : new Set(q.states.split(',').map(Number));
     const sides = q.side === undefined || q.side === '' ? undefined : Number(q.side);
     const symbols = q.symbol !== undefined && q.symbol !== '' ? [contractNamed(q.symbol)] : undefined;
-    const engineSymbols = symbols?.map((c) => c.instrument.symbol) ?? [...new Set(kernel().orders(account.accountId).map((o) => o.symbol))].filter((s) => contractOfSymbol(kernel(), s) !== undefined);
-    const orders = engineSymbols.flatMap((s) => accountOrders(deps, account.accountId, s, start, end)).filter(isRegular);
+    const engineSymbols = symbols?.map((c) => c.instrument.symbol) ?? kernel().instruments().map((i) => i.symbol).filter((s) => contractOfSymbol(kernel(), s) !== undefined);
+    const orders: OrderView[] = [];
+    for (const s of engineSymbols) orders.push(...unwrap(await reads().orders(account.accountId, s, start, end)).value.filter(isRegular));
     const all = await views(account.accountId, newestFirst(orders));
     const wanted = all.filter((o) => (states === undefined || states.has(o.state as number)) && (sides === undefined || o.side === sides));
     return ok(page(wanted, q));
   });
 
   const deals = async (accountId: string, c: Contract, q: { orderId?: string; start?: number; end?: number }) => {
-    const fills = await accountFills(deps, ctx.tape, accountId, { symbol: c.instrument.symbol, ...q });
-    return fills.reverse().map((f) => contractDeal(f, c, kernel().order(f.orderId)?.reduceOnly ?? false));
+    const fills = unwrap(await reads().fills(accountId, { symbol: c.instrument.symbol, ...q })).value;
+    return fills.reverse().map((f) => contractDeal(f, c, reads().orderDetail(accountId, f.orderId)?.reduceOnly ?? false));
   };
 
   app.get('/api/v1/private/order/list/order_deals', { schema: { tags } }, async (request) => {
