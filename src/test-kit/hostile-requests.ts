@@ -275,7 +275,7 @@ function isJson(text: string): boolean {
 
 /**
  * Hostile WebSocket clients: garbage, binary and oversized frames, wrong keys, unknown ops and
- * channels, too many subscriptions. Every answer must be a JSON `{"op":…}` message; returns the
+ * channels, too many subscriptions, cancelGroup of unknown, malformed or other accounts' groups. Every answer must be a JSON `{"op":…}` message; returns the
  * frames that were not.
  */
 export async function wsStorm(port: number, connections: number, framesEach: number, seed: number, accounts: Account[], adminKey: string): Promise<{ frames: number; problems: string[]; refusals: Map<string, number> }> {
@@ -306,7 +306,8 @@ export async function wsStorm(port: number, connections: number, framesEach: num
           const roll = r.next();
           if (roll < 0.2) ws.send(JSON.stringify({ op: 'auth', apiKey: r.chance(0.5) ? r.pick(accounts).apiKey : r.pick(['', 'x', 'k'.repeat(5000), adminKey]) }));
           else if (roll < 0.45) ws.send(JSON.stringify({ op: 'subscribe', channels: Array.from({ length: r.int(0, 60) }, () => r.pick(['account', 'market:BTCUSDT', 'depth:BTCUSDT', 'market:XYZ', 'depth:', '', '💥', 'x'.repeat(300)])) }));
-          else if (roll < 0.55) ws.send(JSON.stringify({ op: r.pick(['unsubscribe', 'ping', 'PING', '', 'order', '__proto__']), channels: garbageValue(r) }));
+          else if (roll < 0.5) ws.send(JSON.stringify({ op: r.pick(['unsubscribe', 'ping', 'PING', '', 'order', '__proto__']), channels: garbageValue(r) }));
+          else if (roll < 0.55) ws.send(JSON.stringify({ op: 'cancelGroup', group: r.chance(0.5) ? r.pick(['g', 'oco_1', 'x'.repeat(65), '', '../g', 'l']) : garbageValue(r) }));
           else if (roll < 0.7) ws.send(JSON.stringify(garbageValue(r)));
           else if (roll < 0.8) ws.send(r.pick(['{', 'null', '[]', '"x"', '\u0000', deepNest(2000)]));
           else if (roll < 0.9) ws.send(Buffer.from(Array.from({ length: r.int(1, 200) }, () => r.int(0, 255))));
