@@ -14,6 +14,7 @@ import type { AccountMessage, AccountReadPort, FillQuery, HistoryQuery, OrderRow
 import { accountFills, accountOrders } from './dialect-kit/account-history.js';
 import type { MarketTape } from './dialect-kit/market-tape.js';
 import { fillsWithRealizedPnl } from './fills-with-pnl.js';
+import { paperFuturesFigures } from './futures-account-figures.js';
 import type { ServiceDeps } from './service-deps.js';
 
 /** Events after which the account channel also sends the balances. */
@@ -95,6 +96,10 @@ export class PaperAccountReads implements AccountReadPort {
       .filter((i) => i.market === 'perpetual')
       .map((i) => ({ symbol: i.symbol, leverage: state.leverageOf(i.symbol), ...(i.maxLeverage !== undefined ? { maxLeverage: i.maxLeverage } : {}) }));
     return this.fresh({ defaultLeverage: state.defaultLeverage, items });
+  }
+
+  async futuresFigures(accountId: string) {
+    return this.fresh(paperFuturesFigures(this.deps.hub.kernel, accountId));
   }
 
   async ledger(accountId: string) {

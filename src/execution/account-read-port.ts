@@ -118,6 +118,43 @@ export interface LeverageView {
   readonly items: readonly { readonly symbol: string; readonly leverage: number; readonly maxLeverage?: number }[];
 }
 
+/**
+ * A futures position's figures, in the settlement asset, as the futures dialects (Binance USD-M
+ * positionRisk/account, https://developers.binance.com/docs/derivatives/usds-margined-futures/trade/rest-api/Position-Information-V3)
+ * show them. Decimal strings; `size` and `notional` are signed (negative: short); a flat symbol is zeros.
+ */
+export interface FuturesPositionFigures {
+  readonly symbol: string;
+  readonly size: string;
+  readonly entryPrice: string;
+  readonly markPrice: string;
+  readonly unrealizedPnl: string;
+  readonly notional: string;
+  /** The margin the position holds (its initial margin). */
+  readonly margin: string;
+  readonly maintenanceMargin: string;
+  /** What the symbol's open orders reserve. */
+  readonly openOrderMargin: string;
+  readonly leverage: number;
+  readonly liquidationPrice: string | null;
+  readonly updateTime: number;
+}
+
+/** A futures account's totals and its positions, one per perpetual the service trades. */
+export interface FuturesAccountFigures {
+  readonly settleAsset: string;
+  readonly marginMode: 'cross' | 'isolated';
+  /** Cash + position margins + open orders' reservations. */
+  readonly wallet: string;
+  readonly unrealizedPnl: string;
+  /** What new orders may use. */
+  readonly available: string;
+  /** What open orders reserve, all symbols. */
+  readonly reserved: string;
+  readonly positions: readonly FuturesPositionFigures[];
+  readonly updateTime: number;
+}
+
 /** What the metrics need besides fills and the equity curve; fees null: compute them from the fills. */
 export interface LedgerView {
   readonly fees: string | null;
@@ -149,6 +186,8 @@ export interface AccountReadPort {
   summary(accountId: string): Promise<ReadResult<AccountSummary>>;
   positions(accountId: string): Promise<ReadResult<readonly unknown[]>>;
   leverage(accountId: string): Promise<ReadResult<LeverageView>>;
+  /** A futures account's figures; undefined value for an account that is not a futures one. */
+  futuresFigures(accountId: string): Promise<ReadResult<FuturesAccountFigures | undefined>>;
   ledger(accountId: string): Promise<ReadResult<LedgerView>>;
   /** The equity curve, oldest first. */
   equityCurve(accountId: string): Promise<ReadResult<{ at: number; equity: string }[]>>;

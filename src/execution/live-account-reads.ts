@@ -20,8 +20,8 @@
 import type { Exchange, Order as CcxtOrder, Trade as CcxtTrade } from 'ccxt';
 import { realizedPnlByFill } from '../core/accounts/realized-pnl-view.js';
 import { formatFixed, mul, parseFixed } from '../core/money/fixed.js';
-import type { AccountMessage, AccountReadPort, AccountSummary, FillQuery, HistoryQuery, LedgerView, LeverageView, OrderRow, ReadResult, TimeRange, TradeRow, TradeRowWithPnl, VenueFill } from './account-read-port.js';
-import { ccxtBalancesToView, ccxtOrderToView, ccxtTradeToFill, decimal } from './ccxt-mapping.js';
+import type { AccountMessage, AccountReadPort, AccountSummary, FillQuery, FuturesAccountFigures, FuturesPositionFigures, HistoryQuery, LedgerView, LeverageView, OrderRow, ReadResult, TimeRange, TradeRow, TradeRowWithPnl, VenueFill } from './account-read-port.js';
+import { ccxtBalancesToView, ccxtOrderToView, ccxtTradeToFill, decimal, exchangeSymbolOf } from './ccxt-mapping.js';
 import type { LiveExecutionService } from './live-execution-service.js';
 import { ok, type BalancesView, type ExecutionResult, type OrderView } from './order-execution-service.js';
 
@@ -155,6 +155,63 @@ export class LiveAccountReads implements AccountReadPort {
         if (value !== undefined) items.push({ symbol, leverage: value });
       }
       return ok({ items });
+    });
+  }
+
+  /**
+   * A futures account's figures from the venue: ccxt's unified positions (fetchPositions) and the
+   * settlement asset's balance (fetchBalance: total is the wallet, free what new orders may use).
+   * Each position's figures are the venue's own fields where ccxt's `info` carries Binance's names
+   * (positionAmt, unRealizedProfit, notional, initialMargin, maintMargin), else ccxt's unified ones.
+   */
+  async futuresFigures(accountId: string): Promise<ReadResult<FuturesAccountFigures | undefined>> {
+    if (this.options.accountType(accountId) !== 'futures') return fresh(undefined, this.clock());
+    return this.cached(accountId, 'futures', async () => {
+      const positions = await this.live.venueRead(accountId, 'fetchPositions', undefined, (exchange) => exchange.fetchPositions());
+      if (!positions.ok) return positions;
+      const balance = await this.live.venueRead(accountId, 'fetchBalance', undefined, (exchange) => exchange.fetchBalance());
+      if (!balance.ok) return balance;
+      const now = this.clock();
+      const rows: FuturesPositionFigures[] = positions.value.map((p) => {
+        const info = (p.info ?? {}) as Record<string, unknown>;
+        const contracts = decimal(info.positionAmt, p.contracts ?? undefined) ?? '0';
+        const short = p.side === 'short' && !contracts.startsWith('-');
+        const signed = (v: string) => (short && v !== '0' && !v.startsWith('-') ? `-${v}` : v);
+        return {
+          symbol: exchangeSymbolOf(p.symbol ?? ''),
+          size: signed(contracts),
+          entryPrice: decimal(info.entryPrice, p.entryPrice ?? undefined) ?? '0',
+          markPrice: decimal(info.markPrice, p.markPrice ?? undefined) ?? '0',
+          unrealizedPnl: decimal(info.unRealizedProfit, p.unrealizedPnl ?? undefined) ?? '0',
+          notional: signed(decimal(info.notional, p.notional ?? undefined) ?? '0'),
+          margin: decimal(info.positionInitialMargin, p.initialMargin ?? undefined) ?? '0',
+          maintenanceMargin: decimal(info.maintMargin, p.maintenanceMargin ?? undefined) ?? '0',
+          openOrderMargin: decimal(info.openOrderInitialMargin, undefined) ?? '0',
+          leverage: p.leverage ?? 1,
+          liquidationPrice: decimal(info.liquidationPrice, p.liquidationPrice ?? undefined) ?? null,
+          updateTime: p.timestamp ?? now,
+        };
+      });
+      const settleAsset = 'USDT';
+      const total = (balance.value.total as unknown as Record<string, number | undefined>)[settleAsset];
+      const free = (balance.value.free as unknown as Record<string, number | undefined>)[settleAsset];
+      const used = (balance.value.used as unknown as Record<string, number | undefined>)[settleAsset];
+      const sum = (pick: (r: FuturesPositionFigures) => string) => rows.reduce((total, r) => total + parseFixed(pick(r)), 0n);
+      // Open orders' margin: the venue's per position when it states it, else what is used beyond the positions' margin.
+      const usedMargin = parseFixed(decimal(undefined, used) ?? '0');
+      const orderMargin = sum((r) => r.openOrderMargin);
+      const positionMargin = sum((r) => r.margin);
+      const reserved = orderMargin !== 0n ? orderMargin : usedMargin > positionMargin ? usedMargin - positionMargin : 0n;
+      return ok({
+        settleAsset,
+        marginMode: positions.value.some((p) => p.marginMode === 'isolated') ? 'isolated' : 'cross',
+        wallet: decimal(undefined, total) ?? '0',
+        unrealizedPnl: formatFixed(sum((r) => r.unrealizedPnl)),
+        available: decimal(undefined, free) ?? '0',
+        reserved: formatFixed(reserved),
+        positions: rows,
+        updateTime: now,
+      } satisfies FuturesAccountFigures);
     });
   }
 

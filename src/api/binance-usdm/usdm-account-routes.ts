@@ -1,25 +1,23 @@
 /**
  * Binance USD-M SIGNED account endpoints: leverage, marginType, positionSide/dual,
  * leverageBracket, commissionRate, positionRisk (v2 and v3), balance (v2 and v3), account (v2 and
- * v3), from the kernel's futures account
- * (https://developers.binance.com/docs/derivatives/usds-margined-futures/account/rest-api).
+ * v3) (https://developers.binance.com/docs/derivatives/usds-margined-futures/account/rest-api).
  *
- * Figures, all in the settlement asset and exact: wallet balance = cash + position margins + open
- * orders' reservations (futures-account.ts); unrealized PnL at the kernel's mark price; a position's
- * initial margin is the margin the kernel holds for it, an open order's what it reserves;
- * maintenance margin is |size| × mark × MMR − cum of the position's bracket; available balance is
- * what new orders may use (cash, less unrealized losses in cross mode).
+ * positionRisk, balance and account show the read port's futures figures: on paper the kernel's
+ * futures account (api/futures-account-figures.ts: exact, in the settlement asset), live the
+ * venue's positions and balance for the account's own keys. The totals here are sums of those.
  * Leverage changes through the kernel's `leverage.set` input, as the native `POST
  * /api/account/leverage` does (the facade places orders only); the kernel refuses it while the
  * symbol has a position or open orders (-4161). A paper account's margin type is set when it is
  * opened: asking for it again answers -4046 "No need to change margin type.", the other one -4048.
  */
+import type { FastifyReply } from 'fastify';
 import type { FuturesAccount } from '../../core/accounts/futures-account.js';
-import { liquidationPriceOf } from '../../core/accounts/liquidation-price.js';
-import { maintenanceMargin, notional, unrealizedPnl } from '../../core/accounts/position.js';
 import type { Instrument } from '../../core/instruments/instrument.js';
-import { isOpenStatus } from '../../core/orders/order-status.js';
-import { formatFixed, type Fixed } from '../../core/money/fixed.js';
+import { formatFixed, parseFixed, type Fixed } from '../../core/money/fixed.js';
+import type { FuturesAccountFigures, FuturesPositionFigures } from '../../execution/account-read-port.js';
+import { accountReads } from '../paper-account-reads.js';
+import { setDataAge } from '../read-answers.js';
 import { binanceErrors } from '../binance/binance-errors.js';
 import { feesOf } from '../dialect-kit/facade-calls.js';
 import { usdmErrors } from './usdm-errors.js';
@@ -27,21 +25,6 @@ import { maxNotionalAt, usdmLeverageBracket } from './usdm-mappers.js';
 import type { UsdmTrading } from './usdm-trading-routes.js';
 
 const f = (v: Fixed) => formatFixed(v);
-
-interface PositionFigures {
-  readonly instrument: Instrument;
-  readonly size: Fixed;
-  readonly entryPrice: Fixed;
-  readonly mark: Fixed;
-  readonly unrealized: Fixed;
-  readonly notional: Fixed;
-  readonly margin: Fixed;
-  readonly maintenance: Fixed;
-  readonly openOrderMargin: Fixed;
-  readonly leverage: number;
-  readonly liquidationPrice: Fixed | undefined;
-  readonly updateTime: number;
-}
 
 export function registerUsdmAccountRoutes(t: UsdmTrading): void {
   const { ctx, audit } = t;
@@ -51,33 +34,24 @@ export function registerUsdmAccountRoutes(t: UsdmTrading): void {
     if (state?.kind !== 'futures') throw usdmErrors.notFuturesAccount();
     return state;
   };
-  const markOf = (symbol: string): Fixed | undefined => kernel().markPrice(symbol);
-
-  /** The figures of the account's position on `instrument` (flat: zeros), with its open orders' reservations. */
-  const figures = (account: FuturesAccount, instrument: Instrument): PositionFigures => {
-    const position = account.positions.get(instrument.symbol);
-    const size = position?.size ?? 0n;
-    const mark = markOf(instrument.symbol) ?? 0n;
-    const open = size !== 0n && position !== undefined;
-    let openOrderMargin = 0n;
-    for (const o of kernel().orders(account.id)) if (o.symbol === instrument.symbol && isOpenStatus(o.status)) openOrderMargin += o.locked;
-    return {
-      instrument,
-      size,
-      entryPrice: open ? position.entryPrice : 0n,
-      mark,
-      unrealized: open ? unrealizedPnl(position, mark) : 0n,
-      notional: open ? (size > 0n ? notional(size, mark) : -notional(size, mark)) : 0n,
-      margin: open ? position.margin : 0n,
-      maintenance: open ? maintenanceMargin(instrument, size, mark) : 0n,
-      openOrderMargin,
-      leverage: open ? position.leverage : account.leverageOf(instrument.symbol),
-      liquidationPrice: open ? liquidationPriceOf(account, position, instrument, (s) => kernel().instrument(s), markOf) : undefined,
-      updateTime: open ? position.openedAt : 0,
-    };
-  };
   const perpetuals = () => kernel().instruments().filter((i) => i.market === 'perpetual');
-  const allFigures = (account: FuturesAccount, symbol: string | undefined) => (symbol ? [t.perpetual(symbol)] : perpetuals()).map((i) => figures(account, i));
+  const reads = () => accountReads(ctx.deps, ctx.tape);
+  /** The account's figures from the read port (the kernel on paper, the venue live), its age on the reply; -2015-like refusal for a spot account. */
+  const figuresOf = async (reply: FastifyReply, accountId: string): Promise<FuturesAccountFigures> => {
+    const result = await reads().futuresFigures(accountId);
+    const { value, asOf } = t.unwrap(result, 'query');
+    setDataAge(reply, asOf, ctx.wallClock());
+    if (value === undefined) throw usdmErrors.notFuturesAccount();
+    return value;
+  };
+  /** The positions `symbol` names (validated), or all. */
+  const chosen = (figures: FuturesAccountFigures, symbol: string | undefined) => {
+    const only = symbol ? t.perpetual(symbol).symbol : undefined;
+    return figures.positions.filter((x) => only === undefined || x.symbol === only);
+  };
+  const instrumentOf = (symbol: string): Instrument => kernel().instrument(symbol) ?? t.perpetual(symbol);
+  const isolated = (figures: FuturesAccountFigures) => figures.marginMode === 'isolated';
+  const plus = (a: string, b: string) => f(parseFixed(a) + parseFixed(b));
 
   ctx.route('POST', '/v1/leverage', 1, async (request, _reply, p) => {
     const account = t.account(request, p);
@@ -128,113 +102,112 @@ export function registerUsdmAccountRoutes(t: UsdmTrading): void {
     return { symbol: instrument.symbol, makerCommissionRate: maker, takerCommissionRate: taker, rpiCommissionRate: '0' };
   });
 
-  ctx.route('GET', '/v2/positionRisk', 5, async (request, _reply, p) => {
-    const account = futuresOf(t.account(request, p).accountId);
-    return allFigures(account, p.symbol).map((x) => ({
-      symbol: x.instrument.symbol,
-      positionAmt: f(x.size),
-      entryPrice: f(x.entryPrice),
-      markPrice: f(x.mark),
-      unRealizedProfit: f(x.unrealized),
-      liquidationPrice: x.liquidationPrice === undefined ? '0' : f(x.liquidationPrice),
+  ctx.route('GET', '/v2/positionRisk', 5, async (request, reply, p) => {
+    const figures = await figuresOf(reply, t.account(request, p).accountId);
+    return chosen(figures, p.symbol).map((x) => ({
+      symbol: x.symbol,
+      positionAmt: x.size,
+      entryPrice: x.entryPrice,
+      markPrice: x.markPrice,
+      unRealizedProfit: x.unrealizedPnl,
+      liquidationPrice: x.liquidationPrice ?? '0',
       leverage: String(x.leverage),
-      maxNotionalValue: maxNotionalAt(x.instrument, x.leverage),
-      marginType: account.marginMode === 'isolated' ? 'isolated' : 'cross',
-      isolatedMargin: account.marginMode === 'isolated' ? f(x.margin + x.unrealized) : '0',
+      maxNotionalValue: maxNotionalAt(instrumentOf(x.symbol), x.leverage),
+      marginType: isolated(figures) ? 'isolated' : 'cross',
+      isolatedMargin: isolated(figures) ? plus(x.margin, x.unrealizedPnl) : '0',
       isAutoAddMargin: 'false',
       positionSide: 'BOTH',
-      notional: f(x.notional),
-      isolatedWallet: account.marginMode === 'isolated' ? f(x.margin) : '0',
+      notional: x.notional,
+      isolatedWallet: isolated(figures) ? x.margin : '0',
       updateTime: x.updateTime,
     }));
   });
 
-  ctx.route('GET', '/v3/positionRisk', 5, async (request, _reply, p) => {
-    const account = futuresOf(t.account(request, p).accountId);
+  ctx.route('GET', '/v3/positionRisk', 5, async (request, reply, p) => {
+    const figures = await figuresOf(reply, t.account(request, p).accountId);
     // V3 lists the symbols with a position or open orders only.
-    return allFigures(account, p.symbol)
-      .filter((x) => x.size !== 0n || x.openOrderMargin !== 0n)
+    return chosen(figures, p.symbol)
+      .filter((x) => parseFixed(x.size) !== 0n || parseFixed(x.openOrderMargin) !== 0n)
       .map((x) => ({
-        symbol: x.instrument.symbol,
+        symbol: x.symbol,
         positionSide: 'BOTH',
-        positionAmt: f(x.size),
-        entryPrice: f(x.entryPrice),
-        markPrice: f(x.mark),
-        unRealizedProfit: f(x.unrealized),
-        liquidationPrice: x.liquidationPrice === undefined ? '0' : f(x.liquidationPrice),
-        isolatedMargin: account.marginMode === 'isolated' ? f(x.margin + x.unrealized) : '0',
-        notional: f(x.notional),
-        marginAsset: x.instrument.quote,
-        isolatedWallet: account.marginMode === 'isolated' ? f(x.margin) : '0',
-        initialMargin: f(x.margin + x.openOrderMargin),
-        maintMargin: f(x.maintenance),
-        positionInitialMargin: f(x.margin),
-        openOrderInitialMargin: f(x.openOrderMargin),
+        positionAmt: x.size,
+        entryPrice: x.entryPrice,
+        markPrice: x.markPrice,
+        unRealizedProfit: x.unrealizedPnl,
+        liquidationPrice: x.liquidationPrice ?? '0',
+        isolatedMargin: isolated(figures) ? plus(x.margin, x.unrealizedPnl) : '0',
+        notional: x.notional,
+        marginAsset: instrumentOf(x.symbol).quote,
+        isolatedWallet: isolated(figures) ? x.margin : '0',
+        initialMargin: plus(x.margin, x.openOrderMargin),
+        maintMargin: x.maintenanceMargin,
+        positionInitialMargin: x.margin,
+        openOrderInitialMargin: x.openOrderMargin,
         adl: 0,
         updateTime: x.updateTime,
       }));
   });
 
   /** The account's totals and its settlement asset's entry, as balance and account answer them. */
-  const totals = (account: FuturesAccount) => {
-    const all = allFigures(account, undefined);
-    const sum = (pick: (x: PositionFigures) => Fixed) => all.reduce((s, x) => s + pick(x), 0n);
-    const wallet = account.wallet();
-    const unrealized = account.unrealized(markOf);
-    const available = account.available(markOf);
+  const totals = (figures: FuturesAccountFigures) => {
+    const sum = (pick: (x: FuturesPositionFigures) => string) => figures.positions.reduce((total, x) => total + parseFixed(pick(x)), 0n);
+    const wallet = parseFixed(figures.wallet);
+    const unrealized = parseFixed(figures.unrealizedPnl);
+    const available = parseFixed(figures.available);
+    const reserved = parseFixed(figures.reserved);
     const positionMargin = sum((x) => x.margin);
-    const isolatedWallets = account.marginMode === 'isolated' ? positionMargin : 0n;
-    const crossUnPnl = account.marginMode === 'isolated' ? 0n : unrealized;
-    const updateTime = kernel().now;
+    const isolatedWallets = isolated(figures) ? positionMargin : 0n;
+    const crossUnPnl = isolated(figures) ? 0n : unrealized;
     const asset = {
-      asset: account.settleAsset,
+      asset: figures.settleAsset,
       walletBalance: f(wallet),
       unrealizedProfit: f(unrealized),
       marginBalance: f(wallet + unrealized),
-      maintMargin: f(sum((x) => x.maintenance)),
-      initialMargin: f(positionMargin + account.reserved),
+      maintMargin: f(sum((x) => x.maintenanceMargin)),
+      initialMargin: f(positionMargin + reserved),
       positionInitialMargin: f(positionMargin),
-      openOrderInitialMargin: f(account.reserved),
+      openOrderInitialMargin: f(reserved),
       crossWalletBalance: f(wallet - isolatedWallets),
       crossUnPnl: f(crossUnPnl),
       availableBalance: f(available),
       maxWithdrawAmount: f(available > 0n ? available : 0n),
       marginAvailable: true,
-      updateTime,
+      updateTime: figures.updateTime,
     };
-    return { all, asset, wallet, unrealized, available, positionMargin, isolatedWallets, crossUnPnl, updateTime };
+    return { asset, wallet, unrealized, reserved, positionMargin, isolatedWallets, crossUnPnl };
   };
 
   for (const version of ['v2', 'v3']) {
-    ctx.route('GET', `/${version}/balance`, 5, async (request, _reply, p) => {
-      const account = futuresOf(t.account(request, p).accountId);
-      const { asset } = totals(account);
+    ctx.route('GET', `/${version}/balance`, 5, async (request, reply, p) => {
+      const { asset } = totals(await figuresOf(reply, t.account(request, p).accountId));
       return [{ accountAlias: 'paper', asset: asset.asset, balance: asset.walletBalance, crossWalletBalance: asset.crossWalletBalance, crossUnPnl: asset.crossUnPnl, availableBalance: asset.availableBalance, maxWithdrawAmount: asset.maxWithdrawAmount, marginAvailable: true, updateTime: asset.updateTime }];
     });
 
-    ctx.route('GET', `/${version}/account`, 5, async (request, _reply, p) => {
+    ctx.route('GET', `/${version}/account`, 5, async (request, reply, p) => {
       const profile = t.account(request, p);
-      const account = futuresOf(profile.accountId);
-      const x = totals(account);
-      const positions = x.all
-        .filter((pos) => version === 'v2' || pos.size !== 0n)
+      const figures = await figuresOf(reply, profile.accountId);
+      const x = totals(figures);
+      const summary = version === 'v2' ? t.unwrap(await reads().summary(profile.accountId), 'query').value : undefined;
+      const positions = figures.positions
+        .filter((pos) => version === 'v2' || parseFixed(pos.size) !== 0n)
         .map((pos) => ({
-          symbol: pos.instrument.symbol,
+          symbol: pos.symbol,
           positionSide: 'BOTH',
-          positionAmt: f(pos.size),
-          unrealizedProfit: f(pos.unrealized),
-          isolatedMargin: account.marginMode === 'isolated' ? f(pos.margin + pos.unrealized) : '0',
-          notional: f(pos.notional),
-          isolatedWallet: account.marginMode === 'isolated' ? f(pos.margin) : '0',
-          initialMargin: f(pos.margin + pos.openOrderMargin),
-          maintMargin: f(pos.maintenance),
+          positionAmt: pos.size,
+          unrealizedProfit: pos.unrealizedPnl,
+          isolatedMargin: isolated(figures) ? plus(pos.margin, pos.unrealizedPnl) : '0',
+          notional: pos.notional,
+          isolatedWallet: isolated(figures) ? pos.margin : '0',
+          initialMargin: plus(pos.margin, pos.openOrderMargin),
+          maintMargin: pos.maintenanceMargin,
           updateTime: pos.updateTime,
           ...(version === 'v2'
-            ? { positionInitialMargin: f(pos.margin), openOrderInitialMargin: f(pos.openOrderMargin), leverage: String(pos.leverage), isolated: account.marginMode === 'isolated', entryPrice: f(pos.entryPrice), maxNotional: maxNotionalAt(pos.instrument, pos.leverage), bidNotional: '0', askNotional: '0' }
+            ? { positionInitialMargin: pos.margin, openOrderInitialMargin: pos.openOrderMargin, leverage: String(pos.leverage), isolated: isolated(figures), entryPrice: pos.entryPrice, maxNotional: maxNotionalAt(instrumentOf(pos.symbol), pos.leverage), bidNotional: '0', askNotional: '0' }
             : {}),
         }));
       return {
-        ...(version === 'v2' ? { feeTier: 0, canTrade: !kernel().isHalted(profile.accountId), canDeposit: false, canWithdraw: false, updateTime: 0 } : {}),
+        ...(summary !== undefined ? { feeTier: 0, canTrade: !summary.halted, canDeposit: false, canWithdraw: false, updateTime: 0 } : {}),
         multiAssetsMargin: false,
         tradeGroupId: -1,
         totalInitialMargin: x.asset.initialMargin,
@@ -243,7 +216,7 @@ export function registerUsdmAccountRoutes(t: UsdmTrading): void {
         totalUnrealizedProfit: f(x.unrealized),
         totalMarginBalance: f(x.wallet + x.unrealized),
         totalPositionInitialMargin: f(x.positionMargin),
-        totalOpenOrderInitialMargin: f(account.reserved),
+        totalOpenOrderInitialMargin: f(x.reserved),
         totalCrossWalletBalance: f(x.wallet - x.isolatedWallets),
         totalCrossUnPnl: f(x.crossUnPnl),
         availableBalance: x.asset.availableBalance,
