@@ -14,6 +14,7 @@ import { describe, expect, it } from 'vitest';
 import type { KernelEvent } from '../core/kernel/events.js';
 import type { OrderCommand } from './orders-file.js';
 import { readRecording } from './recording-reader.js';
+import { tradesOnlyModelProblem } from './trades-only-book.js';
 import { runReplay } from './replay-session.js';
 import { PROJECT_ROOT, SPOT_RECORDING } from '../test-kit/data-paths.js';
 
@@ -161,5 +162,10 @@ describe('papertrade replay of a trades-only recording', () => {
     const run = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'replay', '--recording', tradesOnlyCopy(), '--orders', orders, '--spread-bps', '-1'], { cwd: PROJECT_ROOT, encoding: 'utf8' });
     expect(run.status).not.toBe(0);
     expect(run.stderr).toMatch(/--spread-bps\/--slippage-bps: spread must be a non-negative decimal number of basis points, got "-1"/);
+  });
+
+  it('names a spread or slippage finer than 18 decimals as a problem instead of throwing on it', () => {
+    expect(tradesOnlyModelProblem({ spreadBps: '2', slippageBps: '0.0000000000000000001' })).toBe('slippage has more than 18 decimal places, got "0.0000000000000000001"');
+    expect(tradesOnlyModelProblem({ spreadBps: '0.000000000000000001', slippageBps: '1' })).toBeUndefined();
   });
 });

@@ -37,10 +37,11 @@ export const QUOTE_QUANTITY = '1000000000';
 
 const BPS = 10_000n;
 
-/** Why the model is unusable, or undefined: both are non-negative decimals, spread/2 + slippage below 100 %. */
+/** Why the model is unusable, or undefined: both are non-negative decimals (at most 18 places, what a Fixed holds), spread/2 + slippage below 100 %. */
 export function tradesOnlyModelProblem(model: TradesOnlyModel): string | undefined {
   for (const [name, value] of [['spread', model.spreadBps], ['slippage', model.slippageBps]] as const) {
     if (!/^\d+(\.\d+)?$/.test(value)) return `${name} must be a non-negative decimal number of basis points, got "${value}"`;
+    if (!/^\d+(\.\d{1,18})?$/.test(value)) return `${name} has more than 18 decimal places, got "${value}"`;
   }
   return offsetOf(model) >= SCALE ? 'spread / 2 + slippage must be below 10,000 bp' : undefined;
 }
