@@ -46,7 +46,14 @@ export function readMaybeGzipped(dir: string, name: string): string {
   const plain = join(dir, name);
   if (existsSync(plain)) return readFileSync(plain, 'utf8');
   const gz = `${plain}.gz`;
-  if (existsSync(gz)) return gunzipSync(readFileSync(gz)).toString('utf8');
+  if (existsSync(gz)) {
+    try {
+      return gunzipSync(readFileSync(gz)).toString('utf8');
+    } catch (error) {
+      // zlib's own message ("incorrect header check") names neither the file nor the problem.
+      throw new RecordingError(`${gz}: not a gzip file (${error instanceof Error ? error.message : String(error)})`);
+    }
+  }
   throw new RecordingError(`${dir}: missing ${name} (or ${name}.gz)`);
 }
 

@@ -168,4 +168,12 @@ describe('papertrade replay of a trades-only recording', () => {
     expect(tradesOnlyModelProblem({ spreadBps: '2', slippageBps: '0.0000000000000000001' })).toBe('slippage has more than 18 decimal places, got "0.0000000000000000001"');
     expect(tradesOnlyModelProblem({ spreadBps: '0.000000000000000001', slippageBps: '1' })).toBeUndefined();
   });
+
+  it('names a trades.csv.gz that is not gzip, rather than passing on zlib\'s bare "incorrect header check"', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'papertrade-trades-only-not-gzip-'));
+    writeFileSync(join(dir, 'trades.csv.gz'), 'trade_id,price\n');
+    writeFileSync(join(dir, 'recording.json'), JSON.stringify({ symbol: 'BTCUSDT', market: 'spot' }));
+    expect(() => readRecording(dir)).toThrow(`${join(dir, 'trades.csv.gz')}: not a gzip file (incorrect header check)`);
+  });
 });
+
