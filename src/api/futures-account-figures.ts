@@ -43,6 +43,7 @@ export function paperFuturesFigures(kernel: Kernel, accountId: string): FuturesA
       leverage: open ? position.leverage : account.leverageOf(instrument.symbol),
       liquidationPrice: liquidation === undefined ? null : f(liquidation),
       updateTime: open ? position.openedAt : 0,
+      ...(open ? { positionId: position.id, realizedPnl: f(position.realizedPnl - position.feesPaid), fundingPaid: f(position.totalFundingPaid) } : {}),
     };
   };
   return {

@@ -137,7 +137,14 @@ export interface FuturesPositionFigures {
   readonly openOrderMargin: string;
   readonly leverage: number;
   readonly liquidationPrice: string | null;
+  /** When the position opened (flat: 0). */
   readonly updateTime: number;
+  /** The open position's id, where the source states one. */
+  readonly positionId?: string;
+  /** Realized PnL less fees since the position opened, where the source states it. */
+  readonly realizedPnl?: string;
+  /** Funding the position paid (negative: received), where the source states it. */
+  readonly fundingPaid?: string;
 }
 
 /** A futures account's totals and its positions, one per perpetual the service trades. */

@@ -190,6 +190,8 @@ export class LiveAccountReads implements AccountReadPort {
           leverage: p.leverage ?? 1,
           liquidationPrice: decimal(info.liquidationPrice, p.liquidationPrice ?? undefined) ?? null,
           updateTime: p.timestamp ?? now,
+          ...(p.id !== undefined ? { positionId: String(p.id) } : {}),
+          ...(p.realizedPnl !== undefined ? { realizedPnl: decimal(undefined, p.realizedPnl) ?? '0' } : {}),
         };
       });
       const settleAsset = 'USDT';

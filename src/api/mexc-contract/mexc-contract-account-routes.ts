@@ -9,15 +9,16 @@
  * losses), `equity` = cash + margin + reservations + unrealized PnL at the mark.
  * A spot account has no contract assets or positions: empty lists.
  */
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { FuturesAccount } from '../../core/accounts/futures-account.js';
-import { liquidationPriceOf } from '../../core/accounts/liquidation-price.js';
 import { div, formatFixed, ONE, parseFixed } from '../../core/money/fixed.js';
-import { unrealizedPnl, type Position } from '../../core/accounts/position.js';
+import type { FuturesAccountFigures, FuturesPositionFigures } from '../../execution/account-read-port.js';
+import { accountReads } from '../paper-account-reads.js';
+import { setDataAge } from '../read-answers.js';
 import { auditCall } from '../dialect-kit/facade-calls.js';
 import { intParam } from '../dialect-kit/request-params.js';
 import { ok, type ContractContext } from './mexc-contract-api.js';
-import { contractErrors } from './mexc-contract-errors.js';
+import { contractErrorOf, contractErrors } from './mexc-contract-errors.js';
 import { num, positionNumber } from './mexc-contract-mappers.js';
 import { contractOfSymbol, volOf, type Contract } from './mexc-contract-symbols.js';
 
@@ -35,72 +36,82 @@ export function registerContractAccountRoutes(app: FastifyInstance, ctx: Contrac
   const invalid = (detail: string) => contractErrors.param(detail);
   const audit = auditCall(app, deps, 'mexc-contract', ctx.wallClock);
 
-  const asset = (a: FuturesAccount) => {
-    let positionMargin = 0n;
-    for (const p of a.positions.values()) positionMargin += p.margin;
-    const available = a.available(marks);
+  // Assets and open positions are the read port's futures figures: the kernel's on paper, the venue's live.
+  const reads = () => accountReads(deps, ctx.tape);
+  const figuresOf = async (reply: FastifyReply, accountId: string): Promise<FuturesAccountFigures | undefined> => {
+    const result = await reads().futuresFigures(accountId);
+    if (!result.ok) throw contractErrorOf(result.error);
+    setDataAge(reply, result.value.asOf, ctx.wallClock());
+    return result.value.value;
+  };
+
+  /** cash = wallet − position margins − open orders' reservations; equity = wallet + unrealized PnL. */
+  const asset = (a: FuturesAccountFigures) => {
+    const positionMargin = a.positions.reduce((sum, x) => sum + parseFixed(x.margin), 0n);
+    const wallet = parseFixed(a.wallet);
+    const cash = wallet - positionMargin - parseFixed(a.reserved);
     return {
       currency: a.settleAsset,
       positionMargin: num(positionMargin),
-      availableBalance: num(available),
-      cashBalance: num(a.cash),
+      availableBalance: num(a.available),
+      cashBalance: num(cash),
       frozenBalance: num(a.reserved),
-      equity: num(a.equity(marks)),
-      unrealized: num(a.unrealized(marks)),
+      equity: num(wallet + parseFixed(a.unrealizedPnl)),
+      unrealized: num(a.unrealizedPnl),
       bonus: 0,
-      availableCash: num(a.cash),
-      availableOpen: num(available),
+      availableCash: num(cash),
+      availableOpen: num(a.available),
     };
   };
 
-  app.get('/api/v1/private/account/assets', { schema: { tags } }, async (request) => {
-    const a = futuresOf(ctx.signed(request).accountId);
+  app.get('/api/v1/private/account/assets', { schema: { tags } }, async (request, reply) => {
+    const a = await figuresOf(reply, ctx.signed(request).accountId);
     return ok(a === undefined ? [] : [asset(a)]);
   });
 
-  app.get<{ Params: { currency: string } }>('/api/v1/private/account/asset/:currency', { schema: { tags } }, async (request) => {
-    const a = futuresOf(ctx.signed(request).accountId);
+  app.get<{ Params: { currency: string } }>('/api/v1/private/account/asset/:currency', { schema: { tags } }, async (request, reply) => {
+    const a = await figuresOf(reply, ctx.signed(request).accountId);
     if (a === undefined || a.settleAsset !== request.params.currency) throw contractErrors.unknownCurrency();
     return ok(asset(a));
   });
 
-  const openPosition = (a: FuturesAccount, p: Position) => {
+  const openPosition = (a: FuturesAccountFigures, p: FuturesPositionFigures) => {
     const c = contractOfSymbol(kernel(), p.symbol)!;
-    const mark = marks(p.symbol);
-    const liquidation = liquidationPriceOf(a, p, c.instrument, (s) => kernel().instrument(s), marks);
-    const size = p.size < 0n ? -p.size : p.size;
+    const size = parseFixed(p.size);
+    const unrealised = parseFixed(p.markPrice) !== 0n ? { unrealised: num(p.unrealizedPnl) } : {};
     return {
-      positionId: positionNumber(p.id),
+      positionId: positionNumber(p.positionId ?? '0'),
       symbol: c.symbol,
-      positionType: p.size > 0n ? 1 : 2,
+      positionType: size > 0n ? 1 : 2,
       openType: a.marginMode === 'cross' ? 2 : 1,
       state: 1,
-      holdVol: num(volOf(c, size)),
+      holdVol: num(volOf(c, size < 0n ? -size : size)),
       frozenVol: 0,
       closeVol: 0,
       holdAvgPrice: num(p.entryPrice),
       openAvgPrice: num(p.entryPrice),
       closeAvgPrice: 0,
-      liquidatePrice: num(liquidation ?? 0n),
+      liquidatePrice: num(p.liquidationPrice ?? '0'),
       oim: num(p.margin),
       im: num(p.margin),
-      holdFee: num(-p.totalFundingPaid),
-      realised: num(p.realizedPnl - p.feesPaid),
-      ...(mark !== undefined ? { unrealised: num(unrealizedPnl(p, mark)) } : {}),
+      holdFee: num(-parseFixed(p.fundingPaid ?? '0')),
+      realised: num(p.realizedPnl ?? '0'),
+      ...unrealised,
       leverage: p.leverage,
-      createTime: p.openedAt,
-      updateTime: kernel().now,
+      createTime: p.updateTime,
+      updateTime: a.updateTime,
       autoAddIm: false,
       positionMode: 2,
     };
   };
 
-  app.get('/api/v1/private/position/open_positions', { schema: { tags } }, async (request) => {
-    const a = futuresOf(ctx.signed(request).accountId);
+  app.get('/api/v1/private/position/open_positions', { schema: { tags } }, async (request, reply) => {
+    const a = await figuresOf(reply, ctx.signed(request).accountId);
     const symbol = ctx.query(request).symbol;
     const only = symbol === undefined || symbol === '' ? undefined : contractNamed(symbol).instrument.symbol;
     if (a === undefined) return ok([]);
-    return ok(a.openPositions().filter((p) => only === undefined || p.symbol === only).map((p) => openPosition(a, p)));
+    const open = a.positions.filter((p) => parseFixed(p.size) !== 0n && contractOfSymbol(kernel(), p.symbol) !== undefined && (only === undefined || p.symbol === only));
+    return ok(open.sort((x, y) => (x.symbol < y.symbol ? -1 : 1)).map((p) => openPosition(a, p)));
   });
 
   app.get('/api/v1/private/position/list/history_positions', { schema: { tags } }, async (request) => {
