@@ -160,7 +160,7 @@ export class LiveAccountReads implements AccountReadPort {
 
   /**
    * A futures account's figures from the venue: ccxt's unified positions (fetchPositions) and the
-   * settlement asset's balance (fetchBalance: total is the wallet, free what new orders may use).
+   * settlement asset's swap balance (fetchBalance: total is the wallet, free what new orders may use).
    * Each position's figures are the venue's own fields where ccxt's `info` carries Binance's names
    * (positionAmt, unRealizedProfit, notional, initialMargin, maintMargin), else ccxt's unified ones.
    */
@@ -169,7 +169,8 @@ export class LiveAccountReads implements AccountReadPort {
     return this.cached(accountId, 'futures', async () => {
       const positions = await this.live.venueRead(accountId, 'fetchPositions', undefined, (exchange) => exchange.fetchPositions());
       if (!positions.ok) return positions;
-      const balance = await this.live.venueRead(accountId, 'fetchBalance', undefined, (exchange) => exchange.fetchBalance());
+      // ccxt's `type: 'swap'` asks for the futures wallet on exchanges whose one client serves spot and swap (mexc).
+      const balance = await this.live.venueRead(accountId, 'fetchBalance', undefined, (exchange) => exchange.fetchBalance({ type: 'swap' }));
       if (!balance.ok) return balance;
       const now = this.clock();
       const rows: FuturesPositionFigures[] = positions.value.map((p) => {
