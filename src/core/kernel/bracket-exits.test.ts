@@ -138,6 +138,11 @@ describe('a bracket: an entry with a take-profit and a stop-loss attached', () =
       [{ takeProfit: { stopPrice: '62000.005' } }, 'takeProfit.stopPrice 62000.005 is not a multiple of the tick size 0.01'],
       [{ stopLoss: { stopPrice: '-1' } }, 'stopLoss.stopPrice must be positive'],
       [{ stopLoss: 'low' as never }, 'stopLoss must be an object {stopPrice, price?}'],
+      // Legs on the wrong side of the entry would trigger as soon as it filled: the best ask is 61,828.00.
+      [{ takeProfit: { stopPrice: '61800.00' } }, "takeProfit.stopPrice must be above the entry's price 61828 for a BUY entry"],
+      [{ type: 'LIMIT', price: '60000.00', stopLoss: { stopPrice: '60500.00' } }, "stopLoss.stopPrice must be below the entry's price 60000 for a BUY entry"],
+      [{ type: 'LIMIT', price: '60000.00', takeProfit: { stopPrice: '60000.00' } }, "takeProfit.stopPrice must be above the entry's price 60000 for a BUY entry"],
+      [{ side: 'SELL', type: 'LIMIT', price: '63000.00', takeProfit: { stopPrice: '63500.00' } }, "takeProfit.stopPrice must be below the entry's price 63000 for a SELL entry"],
     ];
     for (const [fields, message] of refusals) {
       const events = s.handle(entry(fields));

@@ -36,9 +36,11 @@ import type { KernelCore } from './kernel-state.js';
 /**
  * The bracket an order request attaches, checked: undefined when it attaches none. Refusals:
  * INVALID_ORDER (no group, reduce-only entry, a leg not of the shape {stopPrice, price?}, a
- * take-profit not beyond the stop-loss on the profit side), INVALID_PRICE (off the tick grid).
+ * take-profit not beyond the stop-loss on the profit side, or a leg on the wrong side of the
+ * entry's `reference` price — its limit or stop, else the book's best price it would take —
+ * which would trigger as soon as the entry filled), INVALID_PRICE (off the tick grid).
  */
-export function bracketOf(input: PlaceOrderInput, instrument: Instrument, side: Side): Result<BracketExits | undefined> {
+export function bracketOf(input: PlaceOrderInput, instrument: Instrument, side: Side, reference?: Fixed): Result<BracketExits | undefined> {
   if (input.takeProfit === undefined && input.stopLoss === undefined) return ok(undefined);
   if (typeof input.ocoGroup !== 'string' || input.ocoGroup === '') return fail('INVALID_ORDER', 'a bracket (takeProfit, stopLoss) needs its group: ocoGroup');
   if (input.reduceOnly === true) return fail('INVALID_ORDER', 'a reduce-only order cannot open a bracket');
@@ -50,6 +52,16 @@ export function bracketOf(input: PlaceOrderInput, instrument: Instrument, side: 
     // A buy entry exits by selling: profit above, loss below; a sell entry the other way round.
     const ordered = side === 'BUY' ? tp.value.stopPrice > sl.value.stopPrice : tp.value.stopPrice < sl.value.stopPrice;
     if (!ordered) return fail('INVALID_ORDER', `takeProfit.stopPrice must be ${side === 'BUY' ? 'above' : 'below'} stopLoss.stopPrice for a ${side} entry`);
+  }
+  if (reference !== undefined) {
+    // A buy exits by selling: its take-profit above the entry, its stop-loss below; a sell the other way round.
+    const ref = formatFixed(reference);
+    if (tp.value !== undefined && (side === 'BUY' ? tp.value.stopPrice <= reference : tp.value.stopPrice >= reference)) {
+      return fail('INVALID_ORDER', `takeProfit.stopPrice must be ${side === 'BUY' ? 'above' : 'below'} the entry's price ${ref} for a ${side} entry`);
+    }
+    if (sl.value !== undefined && (side === 'BUY' ? sl.value.stopPrice >= reference : sl.value.stopPrice <= reference)) {
+      return fail('INVALID_ORDER', `stopLoss.stopPrice must be ${side === 'BUY' ? 'below' : 'above'} the entry's price ${ref} for a ${side} entry`);
+    }
   }
   return ok({ takeProfit: tp.value, stopLoss: sl.value, placed: 0n, pairs: 0 });
 }

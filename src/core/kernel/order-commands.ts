@@ -55,7 +55,8 @@ export function placeOrder(core: KernelCore, input: PlaceOrderInput, internal: b
   if (!shaped.ok) return reject(shaped.error);
   const valid = checkExchangeRules(shaped.value, market.instrument, placementContext(s, market, input.account, input.reduceOnly === true));
   if (!valid.ok) return reject(valid.error);
-  const bracket = bracketOf(input, market.instrument, valid.value.side);
+  const entryPrice = valid.value.price ?? valid.value.stopPrice ?? (valid.value.side === 'BUY' ? market.book.asks.bestPrice() : market.book.bids.bestPrice());
+  const bracket = bracketOf(input, market.instrument, valid.value.side, entryPrice);
   if (!bracket.ok) return reject(bracket.error);
   if (bracket.value !== undefined && s.orders(input.account).some((o) => o.ocoGroup === input.ocoGroup && isOpenStatus(o.status))) {
     return reject(rejection('INVALID_ORDER', `group ${input.ocoGroup} already has open orders`));
