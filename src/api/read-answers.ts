@@ -5,6 +5,7 @@
  */
 import type { FastifyReply } from 'fastify';
 import type { ReadResult } from '../execution/account-read-port.js';
+import type { ExecutionError } from '../execution/order-execution-service.js';
 import { HttpError } from './http-errors.js';
 
 /** Says on the reply how old its data is: `X-Data-As-Of` (Unix ms) and `Age` (whole seconds). */
@@ -16,6 +17,16 @@ export function setDataAge(reply: FastifyReply, asOf: number, now: number = Date
 /** The value of a read, with its age set on the reply; throws the mapped HttpError on a refusal. */
 export function freshValue<T>(reply: FastifyReply, result: ReadResult<T>, now: number = Date.now()): T {
   if (!result.ok) throw HttpError.of(result.error);
+  setDataAge(reply, result.value.asOf, now);
+  return result.value.value;
+}
+
+/**
+ * As freshValue, for the exchange dialects: a refusal becomes the dialect's own error
+ * (`refusal`, e.g. Binance's -2013 or MEXC's 2011) instead of the native body.
+ */
+export function freshValueOr<T>(reply: FastifyReply, result: ReadResult<T>, refusal: (error: ExecutionError) => Error, now: number = Date.now()): T {
+  if (!result.ok) throw refusal(result.error);
   setDataAge(reply, result.value.asOf, now);
   return result.value.value;
 }

@@ -17,10 +17,10 @@ import type { Instrument } from '../../core/instruments/instrument.js';
 import { formatFixed, parseFixed, type Fixed } from '../../core/money/fixed.js';
 import type { FuturesAccountFigures, FuturesPositionFigures } from '../../execution/account-read-port.js';
 import { accountReads } from '../paper-account-reads.js';
-import { setDataAge } from '../read-answers.js';
+import { freshValueOr } from '../read-answers.js';
 import { binanceErrors } from '../binance/binance-errors.js';
 import { feesOf } from '../dialect-kit/facade-calls.js';
-import { usdmErrors } from './usdm-errors.js';
+import { usdmErrorOf, usdmErrors } from './usdm-errors.js';
 import { maxNotionalAt, usdmLeverageBracket } from './usdm-mappers.js';
 import type { UsdmTrading } from './usdm-trading-routes.js';
 
@@ -38,9 +38,7 @@ export function registerUsdmAccountRoutes(t: UsdmTrading): void {
   const reads = () => accountReads(ctx.deps, ctx.tape);
   /** The account's figures from the read port (the kernel on paper, the venue live), its age on the reply; -2015-like refusal for a spot account. */
   const figuresOf = async (reply: FastifyReply, accountId: string): Promise<FuturesAccountFigures> => {
-    const result = await reads().futuresFigures(accountId);
-    const { value, asOf } = t.unwrap(result, 'query');
-    setDataAge(reply, asOf, ctx.wallClock());
+    const value = freshValueOr(reply, await reads().futuresFigures(accountId), (error) => usdmErrorOf(error, 'query'), ctx.wallClock());
     if (value === undefined) throw usdmErrors.notFuturesAccount();
     return value;
   };

@@ -22,7 +22,7 @@ import { auditCall, outcomeOf, type AuditCall } from '../dialect-kit/facade-call
 import type { OrderRef } from '../../execution/order-execution-service.js';
 import type { ReadResult } from '../../execution/account-read-port.js';
 import { accountReads } from '../paper-account-reads.js';
-import { setDataAge } from '../read-answers.js';
+import { freshValueOr } from '../read-answers.js';
 import type { ExecutionResult, OrderView } from '../service-deps.js';
 import { usdmErrorOf, usdmErrors } from './usdm-errors.js';
 import { isWaitingConditional, usdmAlgoOrder, usdmOrder, usdmUserTrade } from './usdm-mappers.js';
@@ -71,11 +71,7 @@ export function registerUsdmTradingRoutes(t: UsdmTrading): void {
   const kernelOrder = (accountId: string, o: OrderView) => reads().orderDetail(accountId, o.orderId);
   const waitingOf = (accountId: string) => (o: OrderView) => isWaitingConditional(o, kernelOrder(accountId, o));
   /** A read port answer, with its age on the reply (X-Data-As-Of, Age), or the Binance error. */
-  const freshOrThrow = <T>(reply: FastifyReply, result: ReadResult<T>): T => {
-    const { value, asOf } = t.unwrap(result, 'query');
-    setDataAge(reply, asOf, ctx.wallClock());
-    return value;
-  };
+  const freshOrThrow = <T>(reply: FastifyReply, result: ReadResult<T>): T => freshValueOr(reply, result, (error) => usdmErrorOf(error, 'query'), ctx.wallClock());
   const orderRef = (p: Record<string, string>, idName: string, clientName: string): OrderRef & { symbol: string } => {
     const symbol = t.perpetual(p.symbol).symbol;
     if ((p[idName] ?? '') === '' && (p[clientName] ?? '') === '') throw binanceErrors.eitherOf(idName, clientName);

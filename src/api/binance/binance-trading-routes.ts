@@ -18,7 +18,7 @@ import { fillOfEvent } from '../dialect-kit/account-history.js';
 import { fillsPage, ordersPage } from '../dialect-kit/history-pages.js';
 import { auditCall, cancelOpenOrders, feesOf, outcomeOf } from '../dialect-kit/facade-calls.js';
 import { accountReads } from '../paper-account-reads.js';
-import { setDataAge } from '../read-answers.js';
+import { freshValueOr } from '../read-answers.js';
 import type { ExecutionResult, OrderView } from '../service-deps.js';
 import type { BinanceContext } from './binance-api.js';
 import { binanceErrorOf, binanceErrors } from './binance-errors.js';
@@ -48,11 +48,7 @@ export function registerBinanceTradingRoutes(app: FastifyInstance, ctx: BinanceC
     return result.value;
   };
   /** A read port answer, with its age on the reply (X-Data-As-Of, Age), or Binance's error. */
-  const freshOrThrow = <T>(reply: FastifyReply, result: ReadResult<T>): T => {
-    const { value, asOf } = unwrap(result, 'query');
-    setDataAge(reply, asOf, ctx.wallClock());
-    return value;
-  };
+  const freshOrThrow = <T>(reply: FastifyReply, result: ReadResult<T>): T => freshValueOr(reply, result, (error) => binanceErrorOf(error, 'query'), ctx.wallClock());
   const symbolOf = (p: Record<string, string>): string => {
     if (p.symbol === undefined || p.symbol === '') throw binanceErrors.mandatory('symbol');
     return p.symbol;

@@ -14,7 +14,7 @@ import type { FuturesAccount } from '../../core/accounts/futures-account.js';
 import { div, formatFixed, ONE, parseFixed } from '../../core/money/fixed.js';
 import type { FuturesAccountFigures, FuturesPositionFigures } from '../../execution/account-read-port.js';
 import { accountReads } from '../paper-account-reads.js';
-import { setDataAge } from '../read-answers.js';
+import { freshValueOr } from '../read-answers.js';
 import { auditCall } from '../dialect-kit/facade-calls.js';
 import { intParam } from '../dialect-kit/request-params.js';
 import { ok, type ContractContext } from './mexc-contract-api.js';
@@ -39,10 +39,7 @@ export function registerContractAccountRoutes(app: FastifyInstance, ctx: Contrac
   // Assets and open positions are the read port's futures figures: the kernel's on paper, the venue's live.
   const reads = () => accountReads(deps, ctx.tape);
   const figuresOf = async (reply: FastifyReply, accountId: string): Promise<FuturesAccountFigures | undefined> => {
-    const result = await reads().futuresFigures(accountId);
-    if (!result.ok) throw contractErrorOf(result.error);
-    setDataAge(reply, result.value.asOf, ctx.wallClock());
-    return result.value.value;
+    return freshValueOr(reply, await reads().futuresFigures(accountId), contractErrorOf, ctx.wallClock());
   };
 
   /** cash = wallet − position margins − open orders' reservations; equity = wallet + unrealized PnL. */
