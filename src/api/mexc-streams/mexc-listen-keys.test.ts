@@ -36,4 +36,14 @@ describe("MEXC's listen keys", () => {
     expect(new Set(made).size).toBe(made.length);
     expect(made.every((k) => /^[0-9a-f]{64}$/.test(k))).toBe(true);
   });
+
+  it("of a deleted account are all forgotten, and no other account's", () => {
+    const keys = new ListenKeyStore(() => 0);
+    const alices = [keys.create('alice'), keys.create('alice')];
+    const bobs = keys.create('bob');
+    keys.forget('alice');
+    expect(alices.map((k) => keys.accountOf(k))).toEqual([undefined, undefined]);
+    expect(keys.keysOf('alice')).toEqual([]);
+    expect(keys.accountOf(bobs)).toBe('bob');
+  });
 });

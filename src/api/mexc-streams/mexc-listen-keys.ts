@@ -6,7 +6,7 @@
  * Guarantees: a key is 64 random hex characters, valid for 60 minutes after its creation or last
  * keep-alive (wall clock); at most 60 keys per account (MEXC's limit), the oldest dropped first; a
  * key only ever resolves to the account that created it, and keep-alive and close work only for
- * that account. Keys live in memory: a restart closes them (clients create new ones, as after
+ * that account; `forget` ends every key of an account (when it is deleted). Keys live in memory: a restart closes them (clients create new ones, as after
  * MEXC's own expiry). Not modelled: MEXC's limit of 5 connections per key.
  */
 import { randomBytes } from 'node:crypto';
@@ -47,6 +47,11 @@ export class ListenKeyStore {
     if (entry === undefined || entry.account !== account) return false;
     this.keys.delete(key);
     return true;
+  }
+
+  /** Ends every key of `account` (it was deleted: its keys must not open its channels again). */
+  forget(account: string): void {
+    for (const [key, entry] of this.keys) if (entry.account === account) this.keys.delete(key);
   }
 
   /** The account a live key belongs to, else undefined. */

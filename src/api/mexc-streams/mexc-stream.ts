@@ -21,7 +21,8 @@
  * private frames follow the kernel's events for the account, in order: an order frame per order
  * event, a deal frame per fill, an account frame per asset whose balance moved. An unknown or
  * forbidden channel is refused by name ("Not Subscribed successfully!"); at most
- * `maxSubscriptions` (MEXC: 30) channels per connection. An unknown or expired listen key is told
+ * `maxSubscriptions` (MEXC: 30) channels per connection, and a SUBSCRIPTION naming more than that is
+ * refused whole, in one answer. An unknown or expired listen key is told
  * "Invalid listen key" and the connection closes (1008); so does one whose account is deleted.
  * Times are the engine's exchange time (the replayed market's own clock in replay).
  * Not modelled: MEXC's disconnect of a connection without subscriptions after 30 s or without
@@ -234,6 +235,11 @@ export function registerMexcStream(app: FastifyInstance, ctx: MexcStreamContext)
         if (method !== 'SUBSCRIPTION' && method !== 'UNSUBSCRIPTION') return sendJson({ id, code: 0, msg: `Invalid method ${JSON.stringify(message.method)}: SUBSCRIPTION, UNSUBSCRIPTION or PING` });
         const params = Array.isArray(message.params) ? message.params.filter((p): p is string => typeof p === 'string') : [];
         if (params.length === 0) return sendJson({ id, code: 0, msg: 'Invalid params: a list of channels' });
+        // One answer for a list longer than a connection may hold: refusing each name would answer a
+        // 16 KB frame of thousands of names with thousands of frames.
+        if (method === 'SUBSCRIPTION' && params.length > maxSubscriptions) {
+          return sendJson({ id, code: 0, msg: `Not Subscribed successfully! [${params.length} channels].  Reason： at most ${maxSubscriptions} subscriptions per connection` });
+        }
         if (method === 'UNSUBSCRIPTION') {
           for (const channel of params) {
             const sub = publics.get(channel);

@@ -23,6 +23,11 @@ export async function registerMexcStreams(app: FastifyInstance, deps: ServiceDep
   const wallClock = deps.wallClock ?? Date.now;
   const listenKeys = new ListenKeyStore(wallClock);
   const diffs = sharedDepthDiffs(app, deps.hub);
+  // A deleted account's keys end with it: a new connection on one would otherwise be accepted.
+  const stopForgetting = deps.hub.subscribe((events) => {
+    for (const event of events) if (event.type === 'ACCOUNT_CLOSED') listenKeys.forget(event.account);
+  });
+  app.addHook('onClose', async () => stopForgetting());
   await app.register(async (scope) => {
     acceptRawFormBodies(scope);
     scope.setErrorHandler(mexcErrorHandler);
