@@ -390,3 +390,78 @@ export async function binanceStreamStorm(port: number, root: '/binance/ws' | '/b
   for (let batch = 0; batch < connections; batch += 8) await Promise.all(Array.from({ length: Math.min(8, connections - batch) }, one));
   return { frames, problems, refusals };
 }
+
+/** Channels a `/mexc/ws` client names: real public and private ones, unknown symbols and intervals, malformed names. */
+const MEXC_CHANNELS = ['spot@public.aggre.depth.v3.api.pb@100ms@BTCUSDT', 'spot@public.aggre.deals.v3.api.pb@10ms@BTCUSDT', 'spot@public.aggre.bookTicker.v3.api.pb@100ms@BTCUSDT', 'spot@public.aggre.deals.v3.api.pb@100ms@XYZ', 'spot@public.aggre.depth.v3.api.pb@7ms@BTCUSDT', 'spot@public.aggre.depth.v3.api.pb@100ms@BTCUSDT_PERP', 'spot@private.orders.v3.api.pb', 'spot@private.deals.v3.api.pb', 'spot@private.account.v3.api.pb', 'spot@private.nope.v3.api.pb', '', '💥', 'x'.repeat(300), '__proto__', 'constructor'];
+
+/**
+ * Hostile clients of MEXC's spot WebSocket at `/mexc/ws` (ADR 0033): connections with and without
+ * listen keys (live ones of any account, unknown, empty, repeated), then garbage, binary and
+ * oversized frames, SUBSCRIPTION/UNSUBSCRIPTION of unknown, private and thousands of channels,
+ * odd methods and ids; some connections are dropped at once. Every text frame the server sends
+ * must be MEXC's JSON `{"id","code","msg"}` or its "Invalid listen key", and every binary frame a
+ * protobuf push wrapper (field 1, the channel, first); returns the frames that were not.
+ */
+export async function mexcStreamStorm(port: number, connections: number, framesEach: number, seed: number, listenKeys: readonly string[]): Promise<{ frames: number; problems: string[]; refusals: Map<string, number> }> {
+  const r = new Rng(seed);
+  const problems: string[] = [];
+  const refusals = new Map<string, number>();
+  let frames = 0;
+  const channels = (n: number) => Array.from({ length: n }, () => r.pick(MEXC_CHANNELS));
+  const url = () => {
+    const roll = r.next();
+    if (roll < 0.4) return '/mexc/ws';
+    if (roll < 0.8 && listenKeys.length > 0) return `/mexc/ws?listenKey=${r.pick(listenKeys)}`;
+    return `/mexc/ws?listenKey=${encodeURIComponent(r.pick(['', 'nope', '%zz', 'k'.repeat(5000), ...listenKeys.map((k) => k.toUpperCase())]))}${r.chance(0.3) && listenKeys.length > 0 ? `&listenKey=${r.pick(listenKeys)}` : ''}`;
+  };
+  const one = () =>
+    new Promise<void>((resolve) => {
+      const ws = new WebSocket(`ws://127.0.0.1:${port}${url()}`);
+      ws.on('error', (e) => {
+        refusals.set(String(e.message).slice(0, 80), (refusals.get(String(e.message).slice(0, 80)) ?? 0) + 1);
+        resolve();
+      });
+      ws.on('close', () => resolve());
+      ws.on('message', (data: Buffer, binary: boolean) => {
+        if (binary) {
+          if (data[0] !== 0x0a) problems.push(`binary frame that is not a push wrapper: ${data.subarray(0, 40).toString('hex')}`);
+          return;
+        }
+        const text = data.toString();
+        if (text === 'Invalid listen key') return;
+        try {
+          const m = JSON.parse(text) as Record<string, unknown>;
+          if (typeof m !== 'object' || m === null || typeof m.id !== 'number' || typeof m.code !== 'number' || typeof m.msg !== 'string') problems.push(`off MEXC's shape: ${text.slice(0, 200)}`);
+        } catch {
+          problems.push(`not JSON: ${text.slice(0, 200)}`);
+        }
+      });
+      ws.on('open', () => {
+        if (r.chance(0.1)) return ws.terminate();
+        for (let i = 0; i < framesEach; i += 1) {
+          frames += 1;
+          const roll = r.next();
+          const id = r.pick<unknown>([1, 0, -1, 1.5, 'x', null, {}, 2 ** 53, undefined]);
+          if (roll < 0.3) ws.send(JSON.stringify({ method: r.pick(['SUBSCRIPTION', 'UNSUBSCRIPTION', 'subscription']), params: channels(r.int(0, 12)), id }));
+          else if (roll < 0.35) ws.send(JSON.stringify({ method: 'SUBSCRIPTION', params: Array.from({ length: r.int(31, 3000) }, (_, k) => (k % 2 === 0 ? 'a' : `spot@public.aggre.deals.v3.api.pb@100ms@S${k}`)).slice(0, 1500), id }));
+          else if (roll < 0.45) ws.send(JSON.stringify({ method: r.pick(['PING', 'ping', 'SUB', '', '__proto__', 'constructor']), params: r.pick<unknown>([[1, 2], null, 'x', garbageValue(r)]), id }));
+          else if (roll < 0.6) ws.send(JSON.stringify(garbageValue(r)));
+          else if (roll < 0.72) ws.send(r.pick(['{', 'null', '[]', '"x"', '1', '\u0000', deepNest(2000), '{"method":"SUBSCRIPTION","params":[1,2]}', '{"__proto__":{"method":"PING"}}']));
+          else if (roll < 0.82) ws.send(Buffer.from(Array.from({ length: r.int(1, 200) }, () => r.int(0, 255))));
+          else if (roll < 0.86) ws.send('x'.repeat(r.int(70_000, 2_000_000)));
+          else ws.send(JSON.stringify({ method: 'SUBSCRIPTION', params: channels(3), id: 1 }));
+        }
+        setTimeout(() => ws.close(), 300);
+      });
+    });
+  for (let batch = 0; batch < connections; batch += 8) await Promise.all(Array.from({ length: Math.min(8, connections - batch) }, one));
+  return { frames, problems, refusals };
+}
+
+/** A MEXC listen key of `account` (POST /api/v3/userDataStream, signed as MEXC signs), or undefined when refused (the account may be gone). */
+export async function mexcListenKey(base: string, account: Account): Promise<string | undefined> {
+  const query = `timestamp=${Date.now()}`;
+  const signature = createHmac('sha256', account.apiSecret).update(query).digest('hex');
+  const res = await fetch(`${base}/api/v3/userDataStream?${query}&signature=${signature}`, { method: 'POST', headers: { 'x-mexc-apikey': account.apiKey } });
+  return ((await res.json()) as { listenKey?: string }).listenKey;
+}

@@ -5,8 +5,8 @@
  * deeply nested JSON, wrong types, huge numbers and strings, unicode, bad percent-encoding, wrong or
  * missing keys, wrong MEXC and Binance signatures, random query strings, every order type with
  * random fields, admin account create/import/reset with random documents; and hostile WebSocket
- * clients on /ws, and on Binance's streams (/binance/ws, /binance/fws and their combined forms, with
- * listenKeys of either market).
+ * clients on /ws, on Binance's streams (/binance/ws, /binance/fws and their combined forms, with
+ * listenKeys of either market) and on MEXC's /mexc/ws (with listen keys of several accounts).
  *
  * Asserts: no answer is a 5xx; every error body has the documented shape (`{code,message}` native,
  * `{code,msg}` in the MEXC and Binance dialects); the engine stays ready; an ordinary order still
@@ -26,7 +26,7 @@ import WebSocket from 'ws';
 import { freePort, startServeProcess, stopServeProcess, type ServeProcess } from '../../src/test-kit/serve-process.js';
 import { Rng } from '../../src/test-kit/kernel-fuzz-commands.js';
 import { USDM_RECORDING } from '../../src/test-kit/data-paths.js';
-import { binanceStreamStorm, hostileRequest, isDialect, send, shapeProblem, UNDOCUMENTED_ROUTES, wsStorm, type Account, type Answer, type Route, type Sent } from '../../src/test-kit/hostile-requests.js';
+import { binanceStreamStorm, hostileRequest, isDialect, mexcListenKey, mexcStreamStorm, send, shapeProblem, UNDOCUMENTED_ROUTES, wsStorm, type Account, type Answer, type Route, type Sent } from '../../src/test-kit/hostile-requests.js';
 
 const REQUESTS = Number(process.env.HTTP_FUZZ_REQUESTS ?? 20_000);
 const CONCURRENCY = 16;
@@ -138,6 +138,10 @@ describe('the real server process under hostile HTTP', () => {
       `binance stream fuzz: ${spotStreams.frames + futuresStreams.frames} frames on 60 connections; answers off Binance's shape: ${spotStreams.problems.length + futuresStreams.problems.length}; ` +
         `connections that failed: ${JSON.stringify(Object.fromEntries([...spotStreams.refusals, ...futuresStreams.refusals]))}`,
     );
+    // MEXC's /mexc/ws: listen keys of two accounts and the witness (a storm account may be gone).
+    const mexcKeys = (await Promise.all([accounts[0]!, accounts[1]!, witness].map((a) => mexcListenKey(first.url, a)))).filter((k): k is string => k !== undefined);
+    const mexcStreams = await mexcStreamStorm(port, 30, 40, 103, mexcKeys);
+    console.log(`mexc stream fuzz: ${mexcStreams.frames} frames on 30 connections; answers off MEXC's shape: ${mexcStreams.problems.length}; connections that failed: ${JSON.stringify(Object.fromEntries(mexcStreams.refusals))}`);
     const aliveAfterWs = first.child.exitCode === null;
     const readyAfterWs = aliveAfterWs ? (await fetch(`${first.url}/ready`)).status : 0;
     console.log(
@@ -165,6 +169,7 @@ describe('the real server process under hostile HTTP', () => {
     expect.soft(ws.problems, ws.problems.slice(0, 5).join('\n')).toEqual([]);
     expect.soft(spotStreams.problems, spotStreams.problems.slice(0, 5).join('\n')).toEqual([]);
     expect.soft(futuresStreams.problems, futuresStreams.problems.slice(0, 5).join('\n')).toEqual([]);
+    expect.soft(mexcStreams.problems, mexcStreams.problems.slice(0, 5).join('\n')).toEqual([]);
     expect.soft(aliveAfterWs, `the process exited under hostile WebSocket frames:\n${crashOutput}`).toBe(true);
     expect.soft(readyAfterWs).toBe(200);
     expect.soft(ready.status, readyBody).toBe(200);
