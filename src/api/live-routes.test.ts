@@ -52,6 +52,30 @@ describe('exchange credentials over the admin API', () => {
     expect(await service.engine.db.selectFrom('account_exchange_keys').select('accountId').where('accountId', '=', id).execute()).toEqual([]);
   });
 
+  it('a key or secret that no exchange issues (control characters, non-ASCII, a lone surrogate, spaces) is refused, naming the field, and nothing is stored', async () => {
+    const id = (await withKey.inject({ method: 'POST', url: '/api/accounts', headers: admin, payload: { name: 'w', balances: { USDT: '1' } } })).json().id as string;
+    const bad = [
+      { apiKey: 'venue-key', secret: 's3cret\n' },
+      { apiKey: 'venue-key', secret: 's3cret\u0000x' },
+      { apiKey: 'vénue-key', secret: 's3cret' },
+      { apiKey: 'venue-key', secret: 's3cret\ud800' },
+      { apiKey: 'venue key', secret: 's3cret' },
+      { apiKey: 'venue-key', secret: 's3cret💥' },
+    ];
+    for (const payload of bad) {
+      const res = await withKey.inject({ method: 'PUT', url: `/api/accounts/${id}/exchange-credentials`, headers: { ...admin, 'content-type': 'application/json' }, payload: JSON.stringify(payload) });
+      expect(res.statusCode, JSON.stringify(payload)).toBe(400);
+      expect(res.json()).toMatchObject({ code: 'INVALID_REQUEST', message: expect.stringMatching(/^body\/(apiKey|secret) must be .*printable ASCII characters without spaces/) });
+      expect(res.body).not.toContain('s3cret');
+      const created = await withKey.inject({ method: 'POST', url: '/api/accounts', headers: { ...admin, 'content-type': 'application/json' }, payload: JSON.stringify({ name: 'v', balances: { USDT: '1' }, exchangeCredentials: payload }) });
+      expect(created.statusCode).toBe(400);
+    }
+    expect((await withKey.inject({ url: `/api/accounts/${id}/exchange-credentials`, headers: admin })).json()).toEqual({ id, exchangeCredentials: { set: false, updatedAt: null } });
+    // Every printable ASCII character is a key character.
+    const printable = Array.from({ length: 94 }, (_, i) => String.fromCharCode(0x21 + i)).join('');
+    expect((await withKey.inject({ method: 'PUT', url: `/api/accounts/${id}/exchange-credentials`, headers: admin, payload: { apiKey: printable, secret: printable } })).statusCode).toBe(200);
+  });
+
   it('on paper there is no venue record to reconcile', async () => {
     expect((await withKey.inject({ url: '/api/admin/live/reconciliation', headers: admin })).json()).toMatchObject({ code: 'NOT_LIVE' });
     expect((await withKey.inject({ method: 'POST', url: '/api/admin/live/reconcile', headers: admin })).statusCode).toBe(409);

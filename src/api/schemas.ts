@@ -57,11 +57,19 @@ export const PlaceOrderBody = Type.Object(
 );
 export type PlaceOrderBodyType = Static<typeof PlaceOrderBody>;
 
+/**
+ * An exchange key or secret as exchanges issue them (Binance, MEXC, OKX: letters, digits and
+ * punctuation): printable ASCII without spaces. Anything else is a paste error, never a key: a
+ * control character or non-ASCII letter cannot travel in the venue's request headers, and a lone
+ * UTF-16 surrogate would be sealed as U+FFFD, a different key from the one sent.
+ */
+const EXCHANGE_KEY_PATTERN = '^[\\x21-\\x7E]{1,256}$';
+
 /** An account's own exchange API key and secret for live trading: stored sealed, never answered back. */
 export const ExchangeCredentials = Type.Object(
   {
-    apiKey: Type.String({ minLength: 1, maxLength: 256, description: "the exchange API key of this account's venue account" }),
-    secret: Type.String({ minLength: 1, maxLength: 256, description: 'its secret; stored encrypted (AES-256-GCM under CREDENTIALS_KEY), never returned' }),
+    apiKey: Type.String({ minLength: 1, maxLength: 256, pattern: EXCHANGE_KEY_PATTERN, description: "the venue account's API key: 1 to 256 printable ASCII characters without spaces" }),
+    secret: Type.String({ minLength: 1, maxLength: 256, pattern: EXCHANGE_KEY_PATTERN, description: "the key's secret: 1 to 256 printable ASCII characters without spaces (stored encrypted, AES-256-GCM under CREDENTIALS_KEY; never returned)" }),
   },
   { additionalProperties: false },
 );
