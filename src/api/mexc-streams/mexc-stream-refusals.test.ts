@@ -1,6 +1,6 @@
 /**
- * `/mexc/ws` under clients that misbehave: a listen key of a deleted account and a SUBSCRIPTION
- * naming thousands of channels. The expected answers are MEXC's documented ones
+ * `/mexc/ws` under clients that misbehave: a listen key of a deleted account, a connection kept
+ * open on a key that was closed or dropped, and a SUBSCRIPTION naming thousands of channels. The expected answers are MEXC's documented ones
  * (https://www.mexc.com/api-docs/spot-v3/websocket-user-data-streams): "Invalid listen key" and
  * the close for a key that names no live account; at most 30 subscriptions per connection.
  */
@@ -70,6 +70,26 @@ describe('/mexc/ws refuses', () => {
     const after = await connect(`?listenKey=${key}`);
     expect(await after.closed).toBe(1008);
     expect(after.texts).toEqual(['Invalid listen key']);
+  });
+
+  it('an open connection whose listen key is closed (DELETE) or dropped as the 61st: Invalid listen key, closed 1008', async () => {
+    const bob = await openAccount('bob');
+    const key = await createListenKey(bob);
+    const c = await connect(`?listenKey=${key}`);
+    c.socket.send(JSON.stringify({ method: 'SUBSCRIPTION', params: ['spot@private.orders.v3.api.pb'], id: 1 }));
+    await expect.poll(() => c.texts.length).toBe(1);
+    const query = `listenKey=${key}&timestamp=${Date.now()}`;
+    const signature = createHmac('sha256', bob.apiSecret).update(query).digest('hex');
+    const closed = await service.app.inject({ method: 'DELETE', url: `/api/v3/userDataStream?${query}&signature=${signature}`, headers: { 'x-mexc-apikey': bob.apiKey } });
+    expect(closed.json()).toEqual({ listenKey: key });
+    expect(await c.closed).toBe(1008);
+    expect(c.texts.at(-1)).toBe('Invalid listen key');
+
+    const oldest = await createListenKey(bob);
+    const kept = await connect(`?listenKey=${oldest}`);
+    for (let i = 0; i < 60; i += 1) await createListenKey(bob);
+    expect(await kept.closed).toBe(1008);
+    expect(kept.texts).toEqual(['Invalid listen key']);
   });
 
   it('a SUBSCRIPTION of 3,000 names: one refusal, nothing subscribed', async () => {

@@ -23,7 +23,9 @@
  * forbidden channel is refused by name ("Not Subscribed successfully!"); at most
  * `maxSubscriptions` (MEXC: 30) channels per connection, and a SUBSCRIPTION naming more than that is
  * refused whole, in one answer. An unknown or expired listen key is told
- * "Invalid listen key" and the connection closes (1008); so does one whose account is deleted.
+ * "Invalid listen key" and the connection closes (1008); so does one whose account is deleted, and
+ * an open connection whose key ends (closed with DELETE, expired, or dropped as the account's 61st)
+ * within `LISTEN_KEY_CHECK_MS`.
  * Times are the engine's exchange time (the replayed market's own clock in replay).
  * Not modelled: MEXC's disconnect of a connection without subscriptions after 30 s or without
  * PING for 60 s, the 24-hour connection limit, kline and mini-ticker channels.
@@ -40,6 +42,8 @@ import { dealItems, depthItems, privateAccountBodies, privateDealBody, privateOr
 import { encodePush, type PushMessage } from './mexc-push-proto.js';
 
 export const MEXC_WS_PATH = '/mexc/ws';
+/** How often a private connection checks that its listen key still lives. */
+export const LISTEN_KEY_CHECK_MS = 1_000;
 
 export interface MexcStreamOptions {
   /** Channels per connection (default 30, MEXC's limit). */
@@ -190,7 +194,18 @@ export function registerMexcStream(app: FastifyInstance, ctx: MexcStreamContext)
 
       const unsubscribeHub = deps.hub.subscribe(onEvents);
       const unsubscribeDiffs = ctx.diffs.subscribe(onDiff);
+      // The key ends the connection when it ends: closed (DELETE), expired, or dropped as the 61st.
+      const keyWatch =
+        listenKey === null
+          ? undefined
+          : setInterval(() => {
+              if (ctx.listenKeys.accountOf(listenKey) !== undefined) return;
+              if (socket.readyState === socket.OPEN) socket.send('Invalid listen key');
+              socket.close(1008, 'listen key ended');
+            }, LISTEN_KEY_CHECK_MS);
+      keyWatch?.unref();
       socket.on('close', () => {
+        clearInterval(keyWatch);
         unsubscribeHub();
         unsubscribeDiffs();
         for (const sub of publics.values()) clearTimeout(sub.timer);
