@@ -1,6 +1,6 @@
 /**
  * `/mexc/ws` under clients that misbehave: a listen key of a deleted account, a connection kept
- * open on a key that was closed or dropped, and a SUBSCRIPTION naming thousands of channels. The expected answers are MEXC's documented ones
+ * open on a key that was closed, dropped or expired, and a SUBSCRIPTION naming thousands of channels. The expected answers are MEXC's documented ones
  * (https://www.mexc.com/api-docs/spot-v3/websocket-user-data-streams): "Invalid listen key" and
  * the close for a key that names no live account; at most 30 subscriptions per connection.
  */
@@ -8,6 +8,7 @@ import { createHmac } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { ADMIN_KEY, startTestService, type TestService } from '../../test-kit/service-kit.js';
+import { buildServer } from '../server.js';
 
 interface Account {
   id: string;
@@ -90,6 +91,31 @@ describe('/mexc/ws refuses', () => {
     for (let i = 0; i < 60; i += 1) await createListenKey(bob);
     expect(await kept.closed).toBe(1008);
     expect(kept.texts).toEqual(['Invalid listen key']);
+  });
+
+  it('an open connection whose listen key expires (60 minutes without keep-alive): Invalid listen key, closed 1008', async () => {
+    let now = Date.now();
+    const app = await buildServer({ ...service.deps, wallClock: () => now });
+    try {
+      const url = await app.listen({ port: 0, host: '127.0.0.1' });
+      const carol = (await app.inject({ method: 'POST', url: '/api/accounts', headers: { authorization: `Bearer ${ADMIN_KEY}` }, payload: { name: 'carol', balances: { USDT: '1000' } } })).json() as Account;
+      const query = `timestamp=${now}`;
+      const signature = createHmac('sha256', carol.apiSecret).update(query).digest('hex');
+      const key = ((await app.inject({ method: 'POST', url: `/api/v3/userDataStream?${query}&signature=${signature}`, headers: { 'x-mexc-apikey': carol.apiKey } })).json() as { listenKey: string }).listenKey;
+      const socket = new WebSocket(`${url.replace('http', 'ws')}/mexc/ws?listenKey=${key}`);
+      const texts: string[] = [];
+      socket.on('message', (data: Buffer, binary: boolean) => void (binary ? undefined : texts.push(data.toString())));
+      const closed = new Promise<number>((resolve) => socket.on('close', (code) => resolve(code)));
+      await new Promise((resolve) => socket.once('open', resolve));
+      now += 59 * 60_000;
+      await new Promise((resolve) => setTimeout(resolve, 1_500));
+      expect(socket.readyState).toBe(WebSocket.OPEN);
+      now += 61 * 60_000;
+      expect(await closed).toBe(1008);
+      expect(texts).toEqual(['Invalid listen key']);
+    } finally {
+      await app.close();
+    }
   });
 
   it('a SUBSCRIPTION of 3,000 names: one refusal, nothing subscribed', async () => {
