@@ -44,7 +44,7 @@ import { registerTradingRoutes } from './trading-routes.js';
 import { registerStream } from './ws-stream.js';
 import { registerLiveRoutes } from './live-routes.js';
 import { registerMexcStreams, type MexcStreamOptions } from './mexc-streams/index.js';
-import { limitSendBuffers } from './ws-send-buffer.js';
+import { limitSendBuffers, onWebSocketError } from './ws-send-buffer.js';
 
 export interface ServerOptions {
   readonly logger?: FastifyServerOptions['logger'];
@@ -146,7 +146,7 @@ export async function buildServer(deps: ServiceDeps, options: ServerOptions = {}
     },
   });
   await app.register(fastifySwaggerUi, { routePrefix: '/docs' });
-  await app.register(fastifyWebsocket, { options: { maxPayload: limits.wsMaxFrameBytes } });
+  await app.register(fastifyWebsocket, { options: { maxPayload: limits.wsMaxFrameBytes }, errorHandler: onWebSocketError });
   limitSendBuffers(app.websocketServer);
 
   app.setErrorHandler((error, request, reply) => {

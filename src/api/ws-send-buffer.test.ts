@@ -7,6 +7,7 @@ import { connect, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { startTestService, type TestService } from '../test-kit/service-kit.js';
+import { buildServer } from './server.js';
 import { WS_MAX_BUFFERED_BYTES } from './ws-send-buffer.js';
 
 /** A client frame (RFC 6455 §5.2: FIN, text opcode, masked with a zero key) carrying `text`, under 126 bytes. */
@@ -71,4 +72,29 @@ describe('a WebSocket client that never reads', () => {
       reader.close();
     }, 40_000);
   }
+});
+
+describe('a WebSocket frame the protocol refuses', () => {
+  it('(larger than WS_MAX_FRAME_BYTES) closes the connection with 1009 and is logged at info, not as a server error', async () => {
+    const lines: string[] = [];
+    const service = await startTestService();
+    const app = await buildServer(service.deps, { logger: { level: 'info', stream: { write: (line: string) => lines.push(line) } } });
+    try {
+      const url = await app.listen({ port: 0, host: '127.0.0.1' });
+      for (const path of ['/mexc/ws', '/ws']) {
+        const socket = new WebSocket(`${url.replace('http', 'ws')}${path}`);
+        const closed = new Promise<number>((resolve) => socket.on('close', (code) => resolve(code)));
+        await new Promise((resolve) => socket.once('open', resolve));
+        socket.send('x'.repeat(20_000));
+        expect(await closed).toBe(1009);
+      }
+      await expect.poll(() => lines.filter((l) => l.includes('WS_ERR_UNSUPPORTED_MESSAGE_LENGTH')).length).toBe(2);
+      const refused = lines.filter((l) => l.includes('WS_ERR_')).map((l) => JSON.parse(l) as { level: number });
+      expect(refused.map((l) => l.level)).toEqual([30, 30]);
+      expect(lines.filter((l) => (JSON.parse(l) as { level: number }).level >= 50)).toEqual([]);
+    } finally {
+      await app.close();
+      await service.close();
+    }
+  });
 });
