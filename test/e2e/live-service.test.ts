@@ -115,7 +115,9 @@ describe('papertrade serve on live data (ccxt binance against a local exchange)'
     await eventually(order).toMatchObject({ status: 'FILLED', executedQty: '0.02' });
     expect((await feed()).counters).toMatchObject({ stale: 1 });
 
-    // A dropped connection: ccxt reconnects with backoff and the book is synced again.
+    // A dropped connection: ccxt reconnects with backoff and the book is synced again. The drop waits for
+    // a subscribed connection to drop (after the resync ccxt may still be subscribing afresh).
+    await eventually(() => exchange.depthSubscribers).toBeGreaterThanOrEqual(1);
     exchange.dropConnections();
     await eventually(async () => (await feed()).counters?.disconnects ?? 0).toBeGreaterThanOrEqual(1);
     await eventually(feed).toMatchObject({ status: 'synced' });

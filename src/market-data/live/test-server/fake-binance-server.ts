@@ -148,6 +148,13 @@ export class FakeBinanceServer {
     this.fault = 'cross';
   }
 
+  /** Open connections subscribed to a depth stream. */
+  get depthSubscribers(): number {
+    let n = 0;
+    for (const [socket, streams] of this.subs) if (socket.readyState === 1 && [...streams].some((name) => name.includes('@depth'))) n += 1;
+    return n;
+  }
+
   dropConnections(): void {
     for (const socket of this.subs.keys()) socket.terminate();
     this.log.push(`dropped connections at depth ${this.depthServed}`);
