@@ -193,7 +193,7 @@ export function registerContractAccountRoutes(app: FastifyInstance, ctx: Contrac
     const leverage = typeof b.leverage === 'string' ? Number(b.leverage) : b.leverage;
     if (typeof leverage !== 'number' || !Number.isSafeInteger(leverage) || leverage < 1) throw contractErrors.leverage('leverage must be a whole number from 1');
     const a = futuresOf(account.accountId);
-    if (a === undefined) throw contractErrors.param('this account does not trade futures');
+    if (a === undefined) throw contractErrors.notFutures();
     let symbol: string;
     if (b.positionId !== undefined && b.positionId !== null) {
       const position = a.openPositions().find((p) => String(positionNumber(p.id)) === String(b.positionId));

@@ -68,6 +68,19 @@ describe("the MEXC contract API's signing and envelope", () => {
     expect(undecodable.json()).toMatchObject({ success: false, code: 601 });
   });
 
+  it('refuses orders and leverage of a spot account in words that say so (600)', async () => {
+    const spot = (await service.app.inject({ method: 'POST', url: '/api/accounts', headers: { authorization: `Bearer ${ADMIN_KEY}` }, payload: { name: 's', balances: { USDT: '1000' } } })).json();
+    const exchange = new ccxt.mexc({ apiKey: spot.apiKey, secret: spot.apiSecret });
+    exchange.urls.api.contract = { public: '/api/v1/contract', private: '/api/v1/private' };
+    for (const [path, params] of [['order/create', { symbol: 'BTC_USDT', vol: 10, side: 1, type: 5, openType: 2 }], ['position/change_leverage', { symbol: 'BTC_USDT', leverage: 5, openType: 2, positionType: 1 }]] as const) {
+      const request = exchange.sign(path, ['contract', 'private'] as unknown as string, 'POST', params) as { url: string; body: string; headers: Record<string, string> };
+      const answer = await service.app.inject({ method: 'POST', url: request.url, headers: request.headers, payload: request.body });
+      expect(answer.json()).toEqual({ success: false, code: 600, message: expect.stringContaining('does not trade futures') });
+    }
+    const assets = signed('account/assets', 'GET', {});
+    expect((await service.app.inject({ method: 'GET', ...assets })).json()).toMatchObject({ success: true });
+  });
+
   it('answers unknown contracts 1001 and unknown paths in the contract envelope', async () => {
     expect((await service.app.inject({ url: '/api/v1/contract/depth/DOGE_USDT' })).json()).toMatchObject({ success: false, code: 1001 });
     const missing = await service.app.inject({ url: '/api/v1/private/nowhere' });

@@ -39,6 +39,7 @@ export const contractErrors = {
   noPosition: () => new MexcContractError(2009, 'Position is not exists or closed.'),
   unknownCurrency: () => new MexcContractError(10232, 'The currency not exist'),
   unknownOrder: () => new MexcContractError(2011, 'Order does not exist.'),
+  notFutures: () => new MexcContractError(600, 'Param error! this account does not trade futures: open a futures account'),
   notSupported: (what: string) => new MexcContractError(600, `Param error! ${what} is not supported here`),
 } as const;
 

@@ -95,6 +95,7 @@ export function registerContractOrderRoutes(app: FastifyInstance, ctx: ContractC
     if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw contractErrors.param('the body must be a JSON object');
     const body = raw as Record<string, unknown>;
     const c = contractNamed(body.symbol);
+    if (kernel().account(account.accountId)?.kind !== 'futures') throw contractErrors.notFutures();
     const vol = decimalField(body, 'vol');
     if (vol === undefined) throw contractErrors.param('vol is required');
     const side = intField(body, 'side');
