@@ -68,6 +68,16 @@ describe("the MEXC contract API's signing and envelope", () => {
     expect(undecodable.json()).toMatchObject({ success: false, code: 601 });
   });
 
+  it('answers a cancel_all whose JSON body is not an object with 600, and cancels nothing', async () => {
+    for (const text of ['null', '[]', '"BTC_USDT"', '7']) {
+      const time = String(Date.now());
+      const headers = { ApiKey: account.apiKey, 'Request-Time': time, Signature: createHmac('sha256', account.apiSecret).update(`${account.apiKey}${time}${text}`).digest('hex'), 'content-type': 'application/json' };
+      const answer = await service.app.inject({ method: 'POST', url: '/api/v1/private/order/cancel_all', headers, payload: text });
+      expect(answer.statusCode, text).toBeLessThan(500);
+      expect(answer.json(), text).toMatchObject({ success: false, code: 600 });
+    }
+  });
+
   it('refuses orders and leverage of a spot account in words that say so (600)', async () => {
     const spot = (await service.app.inject({ method: 'POST', url: '/api/accounts', headers: { authorization: `Bearer ${ADMIN_KEY}` }, payload: { name: 's', balances: { USDT: '1000' } } })).json();
     const exchange = new ccxt.mexc({ apiKey: spot.apiKey, secret: spot.apiSecret });
