@@ -23,6 +23,7 @@ import type { Kernel } from '../../core/kernel/kernel.js';
 import { formatFixed, parseFixed } from '../../core/money/fixed.js';
 import type { EngineHub } from '../engine-hub.js';
 import type { Level } from './market-views.js';
+import { sharedPerHub, type HubRegistry } from './shared-tape.js';
 
 export interface DepthDiff {
   readonly symbol: string;
@@ -150,33 +151,9 @@ function replaceLevels(side: Map<string, string>, levels: readonly (readonly [st
   return out;
 }
 
-interface Shared {
-  readonly feed: DepthDiffFeed;
-  users: number;
-  readonly unsubscribe: () => void;
-}
-
-const feeds = new WeakMap<EngineHub, Shared>();
+const feeds: HubRegistry<DepthDiffFeed> = new WeakMap();
 
 /** One diff feed per engine hub, shared by every dialect's streams, released when the last server using it closes. */
 export function sharedDepthDiffs(app: FastifyInstance, hub: EngineHub): DepthDiffFeed {
-  let shared = feeds.get(hub);
-  if (shared === undefined) {
-    const feed = new DepthDiffFeed(() => hub.kernel);
-    shared = { feed, users: 0, unsubscribe: hub.subscribe((events, input) => feed.observe(events, input)) };
-    feeds.set(hub, shared);
-  }
-  const entry = shared;
-  entry.users += 1;
-  let released = false;
-  app.addHook('onClose', async () => {
-    if (released) return;
-    released = true;
-    entry.users -= 1;
-    if (entry.users === 0) {
-      entry.unsubscribe();
-      feeds.delete(hub);
-    }
-  });
-  return entry.feed;
+  return sharedPerHub(feeds, app, hub, () => new DepthDiffFeed(() => hub.kernel));
 }
