@@ -4,25 +4,13 @@
  * and its orders from the kernel.
  */
 import type { FillEvent } from '../../core/kernel/events.js';
+import type { VenueFill } from '../../execution/account-read-port.js';
 import { paperOrderView } from '../../execution/index.js';
 import type { OrderView, ServiceDeps } from '../service-deps.js';
 import type { MarketTape } from './market-tape.js';
 
-export interface AccountFill {
-  readonly id: string;
-  readonly orderId: string;
-  readonly symbol: string;
-  readonly side: 'BUY' | 'SELL';
-  readonly price: string;
-  readonly quantity: string;
-  readonly quoteQuantity: string;
-  readonly fee: string;
-  readonly feeAsset: string;
-  readonly liquidity: 'MAKER' | 'TAKER';
-  readonly time: number;
-  /** Futures: the PnL the fill realized (fee not included). */
-  readonly realizedPnl?: string;
-}
+/** A fill of the account as the dialects' trade lists show it (the read port's fill without the client order id). */
+export type AccountFill = Omit<VenueFill, 'clientOrderId'>;
 
 export function fillOfEvent(e: FillEvent): AccountFill {
   return { id: e.tradeId, orderId: e.orderId, symbol: e.symbol, side: e.side, price: e.price, quantity: e.quantity, quoteQuantity: e.quoteQuantity, fee: e.fee, feeAsset: e.feeAsset, liquidity: e.liquidity, time: e.at, ...(e.realizedPnl !== undefined ? { realizedPnl: e.realizedPnl } : {}) };
