@@ -1,7 +1,6 @@
 /**
  * One market tape (or any other follower of the hub, `sharedPerHub`) per engine hub, shared by every
- * exchange dialect registered on it, so that two
- * dialects do not keep two copies of the same trades.
+ * exchange dialect registered on it, so that two dialects do not keep two copies of the same trades.
  *
  * Guarantees: the tape observes the hub from the first dialect's registration until the last
  * server using it closes; the capacity is the first registration's.
