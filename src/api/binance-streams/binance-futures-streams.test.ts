@@ -13,37 +13,15 @@ import type { TradeInput } from '../../core/kernel/inputs.js';
 import { div, formatFixed, mul, mulExact, parseFixed } from '../../core/money/fixed.js';
 import { USDM_RECORDING } from '../../test-kit/data-paths.js';
 import { ADMIN_KEY, startTestService, type TestService } from '../../test-kit/service-kit.js';
+import { connect, until, type Frame } from '../../test-kit/ws-client.js';
 import { buildServer } from '../server.js';
 
 const START = 1723161300000; // 2024-08-08T23:55:00Z
 const admin = { authorization: `Bearer ${ADMIN_KEY}` };
 
-type Frame = Record<string, unknown>;
-
 interface Account {
   id: string;
   apiKey: string;
-}
-
-async function connect(url: string): Promise<{ ws: WebSocket; frames: Frame[]; closed: Promise<number> }> {
-  const ws = new WebSocket(url);
-  const frames: Frame[] = [];
-  ws.on('message', (data: Buffer) => frames.push(JSON.parse(data.toString()) as Frame));
-  const closed = new Promise<number>((resolve) => ws.on('close', (code: number) => resolve(code)));
-  await new Promise((resolve, reject) => {
-    ws.once('open', resolve);
-    ws.once('error', reject);
-  });
-  return { ws, frames, closed };
-}
-
-async function until(check: () => boolean, what: string, ms = 8_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (check()) return;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  throw new Error(`timed out waiting for ${what}`);
 }
 
 describe("Binance's USD-M futures streams", () => {

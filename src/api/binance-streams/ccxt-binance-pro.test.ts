@@ -13,6 +13,7 @@ import WebSocket from 'ws';
 import type { TradeInput } from '../../core/kernel/inputs.js';
 import { formatFixed, mulExact, parseFixed } from '../../core/money/fixed.js';
 import { ADMIN_KEY, startTestService, type TestService } from '../../test-kit/service-kit.js';
+import { until } from '../../test-kit/ws-client.js';
 import { registerBinanceApi } from '../binance/binance-api.js';
 import { buildServer } from '../server.js';
 
@@ -41,14 +42,6 @@ async function binancePro(base: string, account: Account): Promise<Exchange> {
 }
 
 /** Waits until `check` holds (polling), or fails with `what`. */
-async function until(check: () => boolean | Promise<boolean>, what: string, ms = 8_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
 
 /** A raw socket's JSON frames. */
 function collect(url: string): Promise<{ ws: WebSocket; frames: Record<string, unknown>[] }> {

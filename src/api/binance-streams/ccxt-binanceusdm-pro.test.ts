@@ -13,6 +13,7 @@ import type { TradeInput } from '../../core/kernel/inputs.js';
 import { div, formatFixed, mulExact, parseFixed } from '../../core/money/fixed.js';
 import { USDM_RECORDING } from '../../test-kit/data-paths.js';
 import { ADMIN_KEY, startTestService, type TestService } from '../../test-kit/service-kit.js';
+import { until } from '../../test-kit/ws-client.js';
 import { registerBinanceUsdmApi } from '../binance-usdm/index.js';
 import { registerBinanceApi } from '../binance/binance-api.js';
 import { buildServer } from '../server.js';
@@ -34,15 +35,6 @@ async function usdmPro(base: string, account: Account): Promise<Exchange> {
   api.ws = { future: `${base.replace(/^http/, 'ws')}/binance/fws` };
   await exchange.loadHttpProxyAgent();
   return exchange;
-}
-
-async function until(check: () => boolean, what: string, ms = 8_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (check()) return;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  throw new Error(`timed out waiting for ${what}`);
 }
 
 describe("ccxt's binanceusdm pro class watches papertrade's USD-M streams", () => {
