@@ -4,7 +4,9 @@
  *
  * Guarantees:
  * - a ccxt sequence error (Binance: a delta that does not chain, raised as ChecksumError or
- *   InvalidNonce) is reported as `gap`; a dropped connection (NetworkError) as `disconnect`; both
+ *   InvalidNonce) is reported as `gap`; a dropped connection as `disconnect`, once per drop, whether
+ *   a watch was pending (it rejects with a NetworkError) or not (the listener was busy: ccxt's
+ *   `onClose` for a working connection the server closed tells it, see connection-drops.ts); both
  *   re-watch after an exponential backoff (reset by the next good book), which makes ccxt subscribe
  *   again and take a fresh REST snapshot; after a gap ccxt's book is first dropped
  *   (`unWatchOrderBook`, plus any rejection ccxt stored for the symbol) so that the re-watch is a
@@ -25,6 +27,7 @@
 import type { Exchange, OrderBook, Trade } from 'ccxt';
 import { Backoff, type BackoffOptions } from './backoff.js';
 import { isCrossed, viewOf, type BookView } from './book-state.js';
+import { onServerClose } from './connection-drops.js';
 
 export type InvalidCause = 'gap' | 'disconnect' | 'crossed' | 'stale' | 'error';
 export type StreamState = 'connecting' | 'live' | 'resyncing' | 'stale' | 'stopped' | 'failed';
@@ -83,6 +86,9 @@ export class CcxtBookStream {
   private dropping: Promise<void> | undefined;
   /** Wall time of the last watch started afresh (drop + re-watch), for the watchdog's rate. */
   private lastRenewAt = 0;
+  /** A server-side close was reported since the last good book (the watch's NetworkError is the same drop). */
+  private dropReported = false;
+  private unhookClose: (() => void) | undefined;
 
   constructor(
     readonly exchange: Exchange,
@@ -115,6 +121,7 @@ export class CcxtBookStream {
     this.running = true;
     this.lastBookAt = this.clock();
     this.lastRenewAt = this.lastBookAt;
+    this.unhookClose = onServerClose(this.exchange, (url) => void this.connectionClosed(url));
     this.loops = [this.bookLoop()];
     if (this.options.trades !== false) this.loops.push(this.tradeLoop());
     const every = Math.max(10, Math.min(1000, Math.floor(this.staleAfterMs / 4)));
@@ -124,6 +131,8 @@ export class CcxtBookStream {
   async stop(): Promise<void> {
     this.running = false;
     if (this.watchdog !== undefined) clearInterval(this.watchdog);
+    this.unhookClose?.();
+    this.unhookClose = undefined;
     this.setState('stopped', undefined);
   }
 
@@ -144,6 +153,21 @@ export class CcxtBookStream {
     this.lastNonce = undefined;
     this.setState(cause === 'stale' ? 'stale' : 'resyncing', `${cause}: ${reason}`);
     await this.listener.onInvalid(cause, reason);
+  }
+
+  /**
+   * The exchange closed one of ccxt's connections to it (possibly not this symbol's: the book is
+   * distrusted all the same until the next book, which ccxt takes from a fresh subscription if the
+   * connection was this symbol's). Reported once; the pending watch's NetworkError is the same drop.
+   */
+  private async connectionClosed(url: string): Promise<void> {
+    if (!this.running || this.dropReported) return;
+    this.dropReported = true;
+    try {
+      await this.invalid('disconnect', `the exchange closed the connection ${url}`);
+    } catch {
+      this.counters.errors += 1;
+    }
   }
 
   private async checkStale(): Promise<void> {
@@ -190,6 +214,7 @@ export class CcxtBookStream {
         continue;
       }
       this.lastNonce = view.nonce;
+      this.dropReported = false;
       this.backoff.reset();
       this.counters.books += 1;
       this.setState('live', undefined);
@@ -247,7 +272,12 @@ export class CcxtBookStream {
       return;
     }
     const cause: InvalidCause = name === 'ChecksumError' || name === 'InvalidNonce' ? 'gap' : isNetworkError(error) ? 'disconnect' : 'error';
-    await this.invalid(cause, `${name}: ${message.slice(0, 200)}`);
+    if (cause === 'disconnect' && this.dropReported) {
+      // The drop was reported when the connection closed; this is its rejection of the watch.
+    } else {
+      if (cause === 'disconnect') this.dropReported = true;
+      await this.invalid(cause, `${name}: ${message.slice(0, 200)}`);
+    }
     // After a gap, subscribe afresh: drop what is left of ccxt's book and subscription state.
     if (cause === 'gap') {
       this.lastRenewAt = this.clock();
