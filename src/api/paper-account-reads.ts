@@ -34,7 +34,7 @@ export class PaperAccountReads implements AccountReadPort {
   }
 
   async orderHistory(accountId: string, q: HistoryQuery) {
-    let query = this.deps.db.selectFrom('orders').selectAll().where('accountId', '=', accountId);
+    let query = this.deps.db.selectFrom('orders').select(ORDER_ROW_COLUMNS).where('accountId', '=', accountId);
     if (q.symbol !== undefined) query = query.where('symbol', '=', q.symbol);
     const rows = await query.orderBy('createdAt', 'desc').orderBy('id', 'desc').limit(q.limit + 1).offset(q.offset).execute();
     return this.fresh(rows.map((r) => ({ ...r, createdAt: Number(r.createdAt), updatedAt: Number(r.updatedAt) })));
@@ -130,6 +130,9 @@ export class PaperAccountReads implements AccountReadPort {
   }
 }
 
+/** The `orders` columns the native history and export show (an OrderRow). */
+const ORDER_ROW_COLUMNS = ['id', 'accountId', 'clientOrderId', 'symbol', 'side', 'type', 'price', 'quantity', 'quoteOrderQty', 'status', 'executedQty', 'cumulativeQuoteQty', 'reason', 'createdAt', 'updatedAt'] as const;
+
 const BATCH = 1_000;
 /** Ids are decimal counters: shorter first, then by text, is their numeric (execution) order. */
 const idLength = sql<number>`length(id)`;
@@ -168,7 +171,7 @@ async function* tradeRowsInOrder(db: Kysely<Database>, kernel: Kernel, accountId
 async function* orderRowsInOrder(db: Kysely<Database>, accountId: string, range: TimeRange, symbol: string | undefined): AsyncGenerator<OrderRow> {
   let after: Cursor | undefined;
   for (;;) {
-    let query = db.selectFrom('orders').selectAll().where('accountId', '=', accountId);
+    let query = db.selectFrom('orders').select(ORDER_ROW_COLUMNS).where('accountId', '=', accountId);
     if (symbol !== undefined) query = query.where('symbol', '=', symbol);
     if (range.from !== undefined) query = query.where('createdAt', '>=', range.from);
     if (range.to !== undefined) query = query.where('createdAt', '<', range.to);

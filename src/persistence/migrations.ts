@@ -320,6 +320,35 @@ const snapshotParts: Migration = {
   },
 };
 
+/**
+ * What a reader needs of a closed order, which the kernel no longer holds once the order closes:
+ * its order list (OCO pair or bracket), its trigger and when it triggered, a trailing stop's terms
+ * and armed stop, whether it only reduces, and a bracket entry's exits (JSON `{ stopPrice, price? }`).
+ */
+const orderTerms: Migration = {
+  async up(db: AnyDb): Promise<void> {
+    const dec = isPostgres(db) ? sql`numeric` : sql`text`;
+    const columns: [string, 'text' | typeof dec][] = [
+      ['oco_group', 'text'],
+      ['stop_price', dec],
+      ['activation_price', dec],
+      ['callback_rate', dec],
+      ['take_profit', 'text'],
+      ['stop_loss', 'text'],
+    ];
+    for (const [name, type] of columns) await db.schema.alterTable('orders').addColumn(name, type).execute();
+    await db.schema.alterTable('orders').addColumn('reduce_only', 'integer', (c) => c.notNull().defaultTo(0)).execute();
+    await db.schema.alterTable('orders').addColumn('triggered_at', 'bigint').execute();
+    await db.schema.createIndex('orders_account_oco_group').on('orders').columns(['account_id', 'oco_group']).execute();
+  },
+  async down(db: AnyDb): Promise<void> {
+    await db.schema.dropIndex('orders_account_oco_group').ifExists().execute();
+    for (const name of ['triggered_at', 'reduce_only', 'stop_loss', 'take_profit', 'callback_rate', 'activation_price', 'stop_price', 'oco_group']) {
+      await db.schema.alterTable('orders').dropColumn(name).execute();
+    }
+  },
+};
+
 /** Every migration, by name; names sort in the order they apply. */
 export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '0001_initial': initial,
@@ -328,6 +357,7 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '0004_webhooks': webhooks,
   '0005_account_exchange_keys': exchangeKeys,
   '0006_snapshot_parts': snapshotParts,
+  '0007_order_terms': orderTerms,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -215,6 +215,33 @@ describeEachDialect((name) => `persistence on ${name}`, (dialect) => {
     ]);
   });
 
+  it("an order's row keeps its list, trigger, trailing terms and armed stop, and a bracket's exits", async () => {
+    const kernel = new Kernel({ instruments: [findBundledInstrument('binance', 'spot', 'BTCUSDT')!] });
+    const inputs: KernelInput[] = [
+      SCENARIO[0]!,
+      SCENARIO[1]!,
+      { kind: 'order.place', time: T0 + 2, account: 'alice', symbol: 'BTCUSDT', side: 'SELL', type: 'LIMIT', price: '63000.00', quantity: '0.1', clientOrderId: 'g1-limit', ocoGroup: 'g1' },
+      { kind: 'order.place', time: T0 + 3, account: 'alice', symbol: 'BTCUSDT', side: 'SELL', type: 'STOP_LOSS', stopPrice: '61000.00', quantity: '0.1', clientOrderId: 'g1-stop', ocoGroup: 'g1' },
+      { kind: 'order.place', time: T0 + 4, account: 'alice', symbol: 'BTCUSDT', side: 'SELL', type: 'TRAILING_STOP_MARKET', quantity: '0.1', activationPrice: '62000.00', callbackRate: '0.01', clientOrderId: 'trail' },
+      { kind: 'trade', time: T0 + 5, symbol: 'BTCUSDT', tradeId: 1, price: '62500.00', quantity: '0.001', buyerMaker: false },
+      { kind: 'order.cancel', time: T0 + 6, account: 'alice', clientOrderId: 'trail' },
+      { kind: 'order.place', time: T0 + 7, account: 'alice', symbol: 'BTCUSDT', side: 'BUY', type: 'LIMIT', price: '60000.00', quantity: '0.01', clientOrderId: 'entry', ocoGroup: 'b1', takeProfit: { stopPrice: '65000.00' }, stopLoss: { stopPrice: '59000.00', price: '58900.00' } },
+      { kind: 'trade', time: T0 + 8, symbol: 'BTCUSDT', tradeId: 2, price: '60900.00', quantity: '0.001', buyerMaker: true },
+    ];
+    const readModel = new ReadModel(opened.db);
+    for (const [i, input] of inputs.entries()) await readModel.apply([{ seq: i + 1, at: input.time, events: kernel.handle(input) }]);
+    const rows = await opened.db.selectFrom('orders').select(['clientOrderId', 'status', 'ocoGroup', 'stopPrice', 'activationPrice', 'callbackRate', 'reduceOnly', 'takeProfit', 'stopLoss', 'triggeredAt']).orderBy('createdAt').orderBy('id').execute();
+    expect(rows.map((r) => Object.values(r).map((v) => (typeof v === 'string' && /^\d{13}$/.test(v) ? Number(v) : v)))).toEqual([
+      // The trade at 60,900 triggered the stop leg (the limit leg was cancelled with it); the trade
+      // had taken the bids above 60,900 out of the book view, so the market sell found none and expired.
+      ['g1-limit', 'CANCELED', 'g1', null, null, null, 0, null, null, null],
+      ['g1-stop', 'EXPIRED', 'g1', '61000', null, null, 0, null, null, T0 + 8],
+      // Activated at 62,500: its stop armed at 62,500 × (1 − 0.01) = 61,875 when it was cancelled.
+      ['trail', 'CANCELED', null, '61875', '62000', '0.01', 0, null, null, null],
+      ['entry', 'NEW', 'b1', null, null, null, 0, '{"stopPrice":"65000"}', '{"stopPrice":"59000","price":"58900"}', null],
+    ]);
+  });
+
   it('event types the read model does not know are skipped', async () => {
     const readModel = new ReadModel(opened.db);
     const unknown = { type: 'FUNDING_PAID', at: T0, account: 'alice' } as unknown as InputEvents['events'][number];

@@ -20,12 +20,15 @@
  *   its funding total; ACCOUNT_CLOSED marks the account row CLOSED; an imported account gets its row
  *   and its orders (with what the kernel gives in `imported`), the fills it brought as one row per
  *   order (`import:<orderId>`, reason IMPORTED).
+ * - an order's row keeps what readers need once the kernel has dropped it (closed): its list
+ *   (ocoGroup), trigger and when it triggered, trailing terms and armed stop, reduce-only flag and bracket exits, from
+ *   ORDER_NEW, ORDER_TRIGGERED and a trailing stop's ORDER_CANCELED/ORDER_EXPIRED;
  * - amounts are written as the events' decimal strings, untouched.
  * Not modelled: balances are not derived from fills here; the kernel is their authority and its
  * `{ asset: { free, locked } }` view is upserted as given.
  */
 import type { Insertable, Kysely, Transaction } from 'kysely';
-import type { FillEvent, KernelEvent, PositionEvent } from '../core/kernel/events.js';
+import type { ExitLegView, FillEvent, KernelEvent, OrderNewEvent, PositionEvent } from '../core/kernel/events.js';
 import { div, formatFixed, parseFixed, type Fixed } from '../core/money/fixed.js';
 import { realizedPnlTracker, type FillForPnl } from '../core/accounts/realized-pnl-view.js';
 import { projectionTransaction } from './database.js';
@@ -60,6 +63,14 @@ export interface ImportedOrder {
   readonly cumulativeQuoteQty: string;
   readonly createdAt: number;
   readonly updatedAt: number;
+  /** Its terms beyond price and quantity, as ORDER_NEW states them (absent: none). */
+  readonly ocoGroup?: string;
+  readonly stopPrice?: string;
+  readonly activationPrice?: string;
+  readonly callbackRate?: string;
+  readonly reduceOnly?: boolean;
+  readonly takeProfit?: ExitLegView;
+  readonly stopLoss?: ExitLegView;
 }
 
 /** An open position an import brought in. */
@@ -278,12 +289,12 @@ export class ReadModel {
       case 'ORDER_EXPIRED':
         await tx
           .updateTable('orders')
-          .set({ status: event.status, executedQty: event.executedQty, reason: event.reason, updatedAt: event.at })
+          .set({ status: event.status, executedQty: event.executedQty, reason: event.reason, updatedAt: event.at, ...(event.stopPrice !== undefined ? { stopPrice: event.stopPrice } : {}) })
           .where('id', '=', event.orderId)
           .execute();
         return;
       case 'ORDER_TRIGGERED':
-        await tx.updateTable('orders').set({ status: event.status, updatedAt: event.at }).where('id', '=', event.orderId).execute();
+        await tx.updateTable('orders').set({ status: event.status, stopPrice: event.stopPrice, triggeredAt: event.at, updatedAt: event.at }).where('id', '=', event.orderId).execute();
         return;
       case 'EQUITY':
         await tx
@@ -381,7 +392,7 @@ export class ReadModel {
       .values({
         id: o.orderId, accountId, clientOrderId: o.clientOrderId, symbol: o.symbol, side: o.side, type: o.orderType, price: o.price,
         quantity: o.quantity, quoteOrderQty: o.quoteOrderQty, status: o.status, executedQty: o.executedQty, cumulativeQuoteQty: o.cumulativeQuoteQty,
-        reason: null, createdAt: o.createdAt, updatedAt: o.updatedAt,
+        reason: null, createdAt: o.createdAt, updatedAt: o.updatedAt, ...orderTerms(o),
       })
       .onConflict((oc) => oc.column('id').doNothing())
       .execute();
@@ -442,7 +453,7 @@ async function upsertBalance(tx: Tx, accountId: string, asset: string, free: str
     .execute();
 }
 
-/** Rows per INSERT of new orders (15 values each, under SQLite's 32,766 bound values). */
+/** Rows per INSERT of new orders (22 values each, under SQLite's 32,766 bound values). */
 const ORDERS_PER_INSERT = 500;
 
 /** New orders' rows, written as one INSERT per run of consecutive ORDER_NEW events (up to 500). */
@@ -468,6 +479,7 @@ class OrderRows {
       reason: null,
       createdAt: event.at,
       updatedAt: event.at,
+      ...orderTerms(event),
     });
     if (this.rows.length >= ORDERS_PER_INSERT) await this.flush();
   }
@@ -482,6 +494,21 @@ class OrderRows {
       .onConflict((oc) => oc.column('id').doNothing())
       .execute();
   }
+}
+
+/** An order's terms beyond price and quantity, as its row keeps them (ORDER_NEW's fields). */
+function orderTerms(o: Pick<OrderNewEvent, 'ocoGroup' | 'stopPrice' | 'activationPrice' | 'callbackRate' | 'reduceOnly' | 'takeProfit' | 'stopLoss'>) {
+  const leg = (l: ExitLegView | undefined): string | null => (l === undefined ? null : JSON.stringify(l.price === undefined ? { stopPrice: l.stopPrice } : { stopPrice: l.stopPrice, price: l.price }));
+  return {
+    ocoGroup: o.ocoGroup ?? null,
+    stopPrice: o.stopPrice ?? null,
+    activationPrice: o.activationPrice ?? null,
+    callbackRate: o.callbackRate ?? null,
+    reduceOnly: o.reduceOnly === true ? 1 : 0,
+    takeProfit: leg(o.takeProfit),
+    stopLoss: leg(o.stopLoss),
+    triggeredAt: null,
+  };
 }
 
 /**

@@ -79,6 +79,20 @@ export interface OrderTable {
   reason: string | null;
   createdAt: UnixMs;
   updatedAt: UnixMs;
+  /** The order list (OCO pair, bracket) the order belongs to. */
+  ocoGroup: string | null;
+  /** Conditional orders: the trigger price; a trailing stop's armed stop, as last known. */
+  stopPrice: DecimalString | null;
+  /** Trailing stops: activation price and callback rate (0.01 = 1 %). */
+  activationPrice: DecimalString | null;
+  callbackRate: DecimalString | null;
+  /** 1 when the order only reduces a position. */
+  reduceOnly: Generated<number>;
+  /** A bracket entry's exits, JSON `{ "stopPrice", "price"? }`. */
+  takeProfit: JsonText | null;
+  stopLoss: JsonText | null;
+  /** Conditional orders: when the tape reached the trigger; null until then. */
+  triggeredAt: UnixMs | null;
 }
 
 /** Orders the engine refused: they never got an order id, so they live apart from `orders`. */

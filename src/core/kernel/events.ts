@@ -31,6 +31,9 @@ export interface OrderNewEvent extends OrderEventBase {
   readonly quantity: string;
   readonly quoteOrderQty?: string;
   readonly stopPrice?: string;
+  /** Trailing stops: activation price (absent = active at once) and callback rate. */
+  readonly activationPrice?: string;
+  readonly callbackRate?: string;
   readonly reduceOnly?: boolean;
   /** A bracket entry: the exits it places, as an OCO pair in its group, once it fills. */
   readonly takeProfit?: ExitLegView;
@@ -69,6 +72,8 @@ export interface OrderDoneEvent extends OrderEventBase {
   readonly type: 'ORDER_CANCELED' | 'ORDER_EXPIRED';
   readonly executedQty: string;
   readonly reason: string;
+  /** A trailing stop that ended armed (activated, not triggered): the stop it had reached. */
+  readonly stopPrice?: string;
 }
 
 export interface CancelRejectedEvent {

@@ -76,6 +76,8 @@ export class MatchingEngine {
       quantity: fmt(order.quantity),
       ...(order.quoteOrderQty !== undefined ? { quoteOrderQty: fmt(order.quoteOrderQty) } : {}),
       ...(order.stopPrice !== undefined ? { stopPrice: fmt(order.stopPrice) } : {}),
+      ...(order.activationPrice !== undefined ? { activationPrice: fmt(order.activationPrice) } : {}),
+      ...(order.callbackRate !== undefined ? { callbackRate: fmt(order.callbackRate) } : {}),
       ...(order.reduceOnly ? { reduceOnly: true } : {}),
       ...bracketFields(order),
     });
@@ -491,6 +493,7 @@ export class MatchingEngine {
       ...orderFields(order),
       executedQty: fmt(order.executedQty),
       reason,
+      ...(order.type === 'TRAILING_STOP_MARKET' && !order.triggered && order.stopPrice !== undefined ? { stopPrice: fmt(order.stopPrice) } : {}),
     });
   }
 
