@@ -11,14 +11,15 @@ const SCALE = 10n ** 18n;
 
 describe('one side of the book', () => {
   for (const side of ['bid', 'ask'] as const) {
-    it(`keeps the ${side} levels a plain sorted map keeps, across chunk splits and prices no double tells apart`, () => {
-      // Prices around 61,602 on a 0.01 grid, plus neighbours 1–3 units of 10^-18 away: those map to
-      // the same double, so only the bigint tie-break orders them.
+    it(`keeps the ${side} levels a plain sorted map keeps, across chunk splits and rescales to finer prices and sizes`, () => {
+      // Prices around 61,000 on a 0.01 grid, plus neighbours 1–3 units of 10^-8 away: the first of
+      // those the book meets makes it hold every price in finer units, mid-stream.
       const price = fc.oneof(
         fc.integer({ min: 0, max: 600 }).map((i) => 61_000n * SCALE + BigInt(i) * 10n ** 16n),
-        fc.tuple(fc.integer({ min: 0, max: 20 }), fc.integer({ min: 1, max: 3 })).map(([i, d]) => 61_000n * SCALE + BigInt(i) * 10n ** 16n + BigInt(d)),
+        fc.tuple(fc.integer({ min: 0, max: 20 }), fc.integer({ min: 1, max: 3 })).map(([i, d]) => 61_000n * SCALE + BigInt(i) * 10n ** 16n + BigInt(d) * 10n ** 10n),
       );
-      const size = fc.oneof(fc.constant(0n), fc.bigInt({ min: 1n, max: 5n * SCALE }));
+      // Sizes on a 0.001 grid, and now and then one of up to 8 decimals (a rescale of every size).
+      const size = fc.oneof(fc.constant(0n), fc.integer({ min: 1, max: 5_000 }).map((i) => BigInt(i) * 10n ** 15n), fc.bigInt({ min: 1n, max: 5n * 10n ** 8n }).map((i) => i * 10n ** 10n));
       let deepest = 0;
       fc.assert(
         fc.property(fc.array(fc.tuple(price, size), { minLength: 300, maxLength: 1_500, size: 'max' }), (updates) => {
@@ -42,6 +43,24 @@ describe('one side of the book', () => {
       expect(deepest).toBeGreaterThan(200); // a chunk splits at 128 levels: several splits happened
     });
   }
+
+  it('refuses a level of 2^53 units or more, and changes nothing', () => {
+    const book = new BookSide('ask');
+    book.set(61_000n * SCALE, SCALE); // whole units
+    book.set(61_000n * SCALE + 10n ** 16n, SCALE); // now in cents: 6,100,001 units
+    // 2^53 cents: beyond what a number holds exactly.
+    expect(() => book.set(2n ** 53n * 10n ** 16n, SCALE)).toThrow(RangeError);
+    // A price of 10^-18 would need 61,000 × 10^18 units for the levels held.
+    expect(() => book.set(1n, SCALE)).toThrow(RangeError);
+    expect(() => book.set(SCALE, 10n ** 17n * SCALE + 1n)).toThrow(RangeError);
+    expect([...book.levels()]).toEqual([[61_000n * SCALE, SCALE], [61_000n * SCALE + 10n ** 16n, SCALE]]);
+    book.set(61_000n * SCALE + 10n ** 10n, 3n * 10n ** 10n); // finer still: prices and sizes in units of 10^-8
+    expect([...book.levels()]).toEqual([[61_000n * SCALE, SCALE], [61_000n * SCALE + 10n ** 10n, 3n * 10n ** 10n], [61_000n * SCALE + 10n ** 16n, SCALE]]);
+    // A size of 10^-18 beside sizes of 1 would need 10^18 units.
+    expect(() => book.set(60_000n * SCALE, 1n)).toThrow(RangeError);
+    expect(book.depth).toBe(3);
+    expect(book.sizeAt(61_000n * SCALE + 1n)).toBe(0n);
+  });
 
   it('refuses a negative size and changes nothing', () => {
     const book = new BookSide('bid');

@@ -1,29 +1,38 @@
 /**
  * One side of an L2 book: price levels with their displayed size.
  *
- * Guarantees: no level of size zero is ever kept; prices are unique; iteration runs best-first.
+ * Guarantees: no level of size zero is ever kept; prices are unique; iteration runs best-first;
+ * prices and sizes are exact (what goes in as a decimal comes out as the same Fixed).
+ * Representation: prices and sizes are integers held in JS numbers, in units of 10^-priceDigits
+ * and 10^-sizeDigits (for a tick or a lot that is a power of ten, the instrument's integer ticks
+ * and lots). The digits start at those of the first levels and grow when the exchange shows a
+ * finer level: every level is then rescaled, exactly. Integers below 2^53 are exact in a number,
+ * so comparisons and the sorted search are plain number operations: no bigint per level update.
+ * A level whose price or size is 2^53 units or more (16 significant digits at the book's scale)
+ * is refused with a RangeError and changes nothing; no exchange quotes such a level.
  * Layout: levels sorted worst → best in chunks of at most 2·CHUNK levels (a two-level sorted
  * array, the shape of a B+ tree's leaves): an insertion or removal moves at most one chunk's
  * elements, where one flat array moves on average more than a thousand per update on the bundled
- * Binance recording (its deltas insert and remove levels at every depth). Each level keeps its
- * price also as the nearest double (`keys`), held unboxed and contiguous: that mapping is monotonic
- * (p < q ⇒ key(p) ≤ key(q)), so a search on the keys is exact, comparing bigint prices only where
- * two keys are equal. No hashing of bigint keys, no pointer chasing per comparison.
- * Cost: O(log n) lookup, O(CHUNK) insertion and removal.
+ * Binance recording (its deltas insert and remove levels at every depth).
+ * Cost: O(log n) lookup, O(CHUNK) insertion and removal; a rescale is O(n), at most 18 times in a
+ * book's life. Reading a level as a Fixed costs one bigint product.
  */
-import type { Fixed } from '../money/fixed.js';
+import { fixedOfParts, formatFixed, partsOfFixed, SCALE_DIGITS, type DecimalParts, type Fixed } from '../money/fixed.js';
 
 export type BookSideName = 'bid' | 'ask';
 
 /** Levels per chunk after a split; a chunk splits when it reaches twice this. */
 const CHUNK = 64;
 
+const POW10: readonly number[] = Array.from({ length: SCALE_DIGITS + 1 }, (_, i) => 10 ** i);
+const POW10N: readonly bigint[] = Array.from({ length: SCALE_DIGITS + 1 }, (_, i) => 10n ** BigInt(i));
+const MAX_UNITS = Number.MAX_SAFE_INTEGER;
+
 interface Chunk {
-  /** `keys[i]` is `Number(prices[i])`. */
-  readonly keys: number[];
-  readonly prices: Fixed[];
-  /** Never zero. */
-  readonly sizes: Fixed[];
+  /** Prices in units of 10^-priceDigits, worst → best. */
+  readonly prices: number[];
+  /** Sizes in units of 10^-sizeDigits; never zero. */
+  readonly sizes: number[];
 }
 
 export class BookSide {
@@ -34,6 +43,11 @@ export class BookSide {
   /** Where the last `locate` ended: chunk index and index inside it. */
   private at = 0;
   private inChunk = 0;
+  private digitsOfPrice = 0;
+  private digitsOfSize = 0;
+  /** 10^(18 − digits): a unit as a Fixed. */
+  private priceUnit: bigint = POW10N[SCALE_DIGITS]!;
+  private sizeUnit: bigint = POW10N[SCALE_DIGITS]!;
 
   constructor(readonly side: BookSideName) {
     this.ascending = side === 'bid';
@@ -43,6 +57,11 @@ export class BookSide {
     return this.count;
   }
 
+  /** Decimal digits of a price unit: prices are held as integers × 10^-priceDigits. */
+  get priceDigits(): number {
+    return this.digitsOfPrice;
+  }
+
   /** True when `a` is a better price than `b` on this side. */
   isBetter(a: Fixed, b: Fixed): boolean {
     return this.ascending ? a > b : a < b;
@@ -50,22 +69,65 @@ export class BookSide {
 
   bestPrice(): Fixed | undefined {
     const last = this.chunks[this.chunks.length - 1];
+    return last === undefined ? undefined : BigInt(last.prices[last.prices.length - 1]!) * this.priceUnit;
+  }
+
+  /** The best price in units of 10^-priceDigits; undefined when the side is empty. */
+  bestUnits(): number | undefined {
+    const last = this.chunks[this.chunks.length - 1];
     return last === undefined ? undefined : last.prices[last.prices.length - 1];
   }
 
   sizeAt(price: Fixed): Fixed {
-    if (!this.locate(price)) return 0n;
-    return this.chunks[this.at]!.sizes[this.inChunk]!;
+    if (price % this.priceUnit !== 0n) return 0n; // finer than every level held
+    const units = price / this.priceUnit;
+    if (units > BigInt(MAX_UNITS) || units < -BigInt(MAX_UNITS)) return 0n;
+    if (!this.locate(Number(units))) return 0n;
+    return BigInt(this.chunks[this.at]!.sizes[this.inChunk]!) * this.sizeUnit;
   }
 
   /** Sets a level's size; zero removes it. */
   set(price: Fixed, size: Fixed): void {
     if (size < 0n) throw new RangeError('a book level cannot have a negative size');
+    // On the side's grid already (the common case): one division each, no rescale.
+    if (price % this.priceUnit === 0n && size % this.sizeUnit === 0n) {
+      const p = Number(price / this.priceUnit);
+      const s = Number(size / this.sizeUnit);
+      if (Number.isSafeInteger(p) && Number.isSafeInteger(s)) {
+        this.put(p, s);
+        return;
+      }
+    }
+    const p = partsOf(price);
+    const s = partsOf(size);
+    this.setParts(p.mantissa, p.fraction, s.mantissa, s.fraction);
+  }
+
+  /**
+   * Sets the level priced `priceMantissa` × 10^-`priceFraction` to `sizeMantissa` × 10^-`sizeFraction`
+   * (exact integers below 2^53, fractions 0 … 18, as `readDecimal` gives them); size zero removes it.
+   */
+  setParts(priceMantissa: number, priceFraction: number, sizeMantissa: number, sizeFraction: number): void {
+    if (sizeMantissa < 0) throw new RangeError('a book level cannot have a negative size');
+    if (priceFraction > this.digitsOfPrice) this.rescalePrices(priceFraction);
+    const price = priceMantissa * POW10[this.digitsOfPrice - priceFraction]!;
+    if (price > MAX_UNITS || price < -MAX_UNITS) throw beyondRange('price', fixedOfParts(priceMantissa, priceFraction), this.digitsOfPrice);
+    let size = 0;
+    if (sizeMantissa !== 0) {
+      if (sizeFraction > this.digitsOfSize) this.rescaleSizes(sizeFraction);
+      size = sizeMantissa * POW10[this.digitsOfSize - sizeFraction]!;
+      if (size > MAX_UNITS) throw beyondRange('size', fixedOfParts(sizeMantissa, sizeFraction), this.digitsOfSize);
+    }
+    this.put(price, size);
+  }
+
+  /** Sets the level at `price` units to `size` units (0 removes it). */
+  private put(price: number, size: number): void {
     const had = this.locate(price);
     const chunk = this.chunks[this.at];
     const i = this.inChunk;
     if (had) {
-      if (size !== 0n) {
+      if (size !== 0) {
         chunk!.sizes[i] = size;
         return;
       }
@@ -74,22 +136,20 @@ export class BookSide {
         this.chunks.splice(this.at, 1);
         return;
       }
-      removeKey(chunk!.keys, i);
-      removeFixed(chunk!.prices, i);
-      removeFixed(chunk!.sizes, i);
+      remove(chunk!.prices, i);
+      remove(chunk!.sizes, i);
       return;
     }
-    if (size === 0n) return;
+    if (size === 0) return;
     this.count += 1;
     if (chunk === undefined) {
-      this.chunks.push({ keys: [Number(price)], prices: [price], sizes: [size] });
+      this.chunks.push({ prices: [price], sizes: [size] });
       return;
     }
-    insertKey(chunk.keys, i, Number(price));
-    insertFixed(chunk.prices, i, price);
-    insertFixed(chunk.sizes, i, size);
+    insert(chunk.prices, i, price);
+    insert(chunk.sizes, i, size);
     if (chunk.prices.length >= 2 * CHUNK) {
-      this.chunks.splice(this.at + 1, 0, { keys: chunk.keys.splice(CHUNK), prices: chunk.prices.splice(CHUNK), sizes: chunk.sizes.splice(CHUNK) });
+      this.chunks.splice(this.at + 1, 0, { prices: chunk.prices.splice(CHUNK), sizes: chunk.sizes.splice(CHUNK) });
     }
   }
 
@@ -98,11 +158,25 @@ export class BookSide {
     this.count = 0;
   }
 
+  /** Prices of the levels better than `price`, best first (most often none). */
+  pricesBetterThan(price: Fixed): Fixed[] {
+    const out: Fixed[] = [];
+    for (let c = this.chunks.length - 1; c >= 0; c -= 1) {
+      const prices = this.chunks[c]!.prices;
+      for (let i = prices.length - 1; i >= 0; i -= 1) {
+        const level = BigInt(prices[i]!) * this.priceUnit;
+        if (!(this.ascending ? level > price : level < price)) return out;
+        out.push(level);
+      }
+    }
+    return out;
+  }
+
   /** Levels best-first as [price, size]. */
   *levels(): IterableIterator<readonly [Fixed, Fixed]> {
     for (let c = this.chunks.length - 1; c >= 0; c -= 1) {
       const { prices, sizes } = this.chunks[c]!;
-      for (let i = prices.length - 1; i >= 0; i -= 1) yield [prices[i]!, sizes[i]!];
+      for (let i = prices.length - 1; i >= 0; i -= 1) yield [BigInt(prices[i]!) * this.priceUnit, BigInt(sizes[i]!) * this.sizeUnit];
     }
   }
 
@@ -111,26 +185,47 @@ export class BookSide {
     const out: Array<readonly [Fixed, Fixed]> = [];
     for (let c = this.chunks.length - 1; c >= 0 && out.length < n; c -= 1) {
       const { prices, sizes } = this.chunks[c]!;
-      for (let i = prices.length - 1; i >= 0 && out.length < n; i -= 1) out.push([prices[i]!, sizes[i]!]);
+      for (let i = prices.length - 1; i >= 0 && out.length < n; i -= 1) out.push([BigInt(prices[i]!) * this.priceUnit, BigInt(sizes[i]!) * this.sizeUnit]);
     }
     return out;
   }
 
+  /** Prices to `digits` decimal digits (more than now); throws, changing nothing, when a level would reach 2^53 units. */
+  private rescalePrices(digits: number): void {
+    const factor = POW10[digits - this.digitsOfPrice]!;
+    for (const { prices } of this.chunks) {
+      for (const p of prices) if (p * factor > MAX_UNITS || p * factor < -MAX_UNITS) throw beyondRange('price', BigInt(p) * this.priceUnit, digits);
+    }
+    for (const { prices } of this.chunks) for (let i = 0; i < prices.length; i += 1) prices[i] = prices[i]! * factor;
+    this.digitsOfPrice = digits;
+    this.priceUnit = POW10N[SCALE_DIGITS - digits]!;
+  }
+
+  private rescaleSizes(digits: number): void {
+    const factor = POW10[digits - this.digitsOfSize]!;
+    for (const { sizes } of this.chunks) {
+      for (const s of sizes) if (s * factor > MAX_UNITS) throw beyondRange('size', BigInt(s) * this.sizeUnit, digits);
+    }
+    for (const { sizes } of this.chunks) for (let i = 0; i < sizes.length; i += 1) sizes[i] = sizes[i]! * factor;
+    this.digitsOfSize = digits;
+    this.sizeUnit = POW10N[SCALE_DIGITS - digits]!;
+  }
+
   /**
-   * Finds where `price` sits or would be inserted (worst → best order), into `at` and `inChunk`;
-   * true when the level exists. A price better than every level goes to the end of the last chunk.
+   * Finds where `price` (in units) sits or would be inserted (worst → best order), into `at` and
+   * `inChunk`; true when the level exists. A price better than every level goes to the end of the last chunk.
    */
-  private locate(price: Fixed): boolean {
+  private locate(price: number): boolean {
     const chunks = this.chunks;
-    const key = Number(price);
+    const ascending = this.ascending;
     let lo = 0;
     let hi = chunks.length - 1;
     // The first chunk whose best level is not worse than `price` (or the last chunk).
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      const c = chunks[mid]!;
-      const last = c.keys.length - 1;
-      if (this.worse(c.keys[last]!, c.prices[last]!, key, price)) lo = mid + 1;
+      const prices = chunks[mid]!.prices;
+      const best = prices[prices.length - 1]!;
+      if (ascending ? best < price : best > price) lo = mid + 1;
       else hi = mid;
     }
     this.at = lo;
@@ -139,49 +234,41 @@ export class BookSide {
       this.inChunk = 0;
       return false;
     }
-    const { keys, prices } = chunk;
+    const prices = chunk.prices;
     let l = 0;
-    let h = keys.length;
+    let h = prices.length;
     while (l < h) {
       const mid = (l + h) >>> 1;
-      if (this.worse(keys[mid]!, prices[mid]!, key, price)) l = mid + 1;
+      const p = prices[mid]!;
+      if (ascending ? p < price : p > price) l = mid + 1;
       else h = mid;
     }
     this.inChunk = l;
-    return l < keys.length && prices[l] === price;
-  }
-
-  /** True when the level (k, p) is worse than (key, price) on this side. */
-  private worse(k: number, p: Fixed, key: number, price: Fixed): boolean {
-    if (this.ascending) return k < key || (k === key && p < price);
-    return k > key || (k === key && p > price);
+    return l < prices.length && prices[l] === price;
   }
 }
 
-// Array splice without the removed-elements array it allocates (chunks are short); one function
-// per element kind, so that each stays monomorphic.
+/** A Fixed as decimal parts (see `readDecimal`), for the callers that hold Fixed values; throws beyond 2^53. */
+function partsOf(value: Fixed): DecimalParts {
+  const parts = partsOfFixed(value);
+  if (parts === undefined) throw beyondRange('value', value, SCALE_DIGITS);
+  return parts;
+}
 
-function insertKey(array: number[], index: number, value: number): void {
+function beyondRange(what: string, value: Fixed, digits: number): RangeError {
+  return new RangeError(`a book ${what} beyond what the book holds exactly (2^53 units of 10^-${digits}): ${formatFixed(value)}`);
+}
+
+// Array splice without the removed-elements array it allocates (chunks are short).
+
+function insert(array: number[], index: number, value: number): void {
   let j = array.length;
   array.push(value);
   for (; j > index; j -= 1) array[j] = array[j - 1]!;
   array[index] = value;
 }
 
-function insertFixed(array: Fixed[], index: number, value: Fixed): void {
-  let j = array.length;
-  array.push(value);
-  for (; j > index; j -= 1) array[j] = array[j - 1]!;
-  array[index] = value;
-}
-
-function removeKey(array: number[], index: number): void {
-  const last = array.length - 1;
-  for (let j = index; j < last; j += 1) array[j] = array[j + 1]!;
-  array.pop();
-}
-
-function removeFixed(array: Fixed[], index: number): void {
+function remove(array: number[], index: number): void {
   const last = array.length - 1;
   for (let j = index; j < last; j += 1) array[j] = array[j + 1]!;
   array.pop();

@@ -14,16 +14,16 @@
  * While not synced, deltas keep being buffered (bounded) so that the next snapshot can resume.
  * Cost: O(levels changed) per delta, plus the book's own costs.
  */
-import type { Fixed } from '../money/fixed.js';
-import { OrderBook, type Level } from './order-book.js';
+import { DecimalLevels } from './decimal-levels.js';
+import { OrderBook, setLevels, type Level, type Levels } from './order-book.js';
 
 export type SequenceMode = 'spot' | 'usdm';
 export type SyncStatus = 'awaiting-snapshot' | 'synced' | 'resync-needed';
 
 export interface DepthSnapshot {
   readonly lastUpdateId: number;
-  readonly bids: readonly Level[];
-  readonly asks: readonly Level[];
+  readonly bids: Levels;
+  readonly asks: Levels;
 }
 
 export interface DepthDelta {
@@ -33,27 +33,39 @@ export interface DepthDelta {
   readonly finalUpdateId: number;
   /** Final update id of the previous event (`pu`, USD-M only). */
   readonly previousFinalUpdateId?: number;
+  readonly bids: Levels;
+  readonly asks: Levels;
+}
+
+/** A buffered delta: its levels copied as Fixed pairs (the reader may reuse what it passed). */
+interface BufferedDelta extends DepthDelta {
   readonly bids: readonly Level[];
   readonly asks: readonly Level[];
 }
 
 /** What one input did to the book. */
 export type SyncOutcome =
-  | { readonly kind: 'applied'; readonly changed: readonly ChangedLevel[]; readonly resynced: boolean }
+  | { readonly kind: 'applied'; readonly changed: ChangedLevels; readonly resynced: boolean }
   | { readonly kind: 'buffered' }
   | { readonly kind: 'stale' }
   | { readonly kind: 'gap'; readonly reason: string };
 
-export interface ChangedLevel {
-  readonly side: 'bid' | 'ask';
-  readonly price: Fixed;
+/**
+ * The levels an applied delta stated: the delta's own levels, valid until the reader passes the
+ * next input. Empty after a snapshot (every level was stated).
+ */
+export interface ChangedLevels {
+  readonly bids: Levels;
+  readonly asks: Levels;
 }
+
+const NONE: ChangedLevels = { bids: [], asks: [] };
 
 export interface SynchronizerState {
   readonly status: SyncStatus;
   readonly lastUpdateId: number;
   readonly reason: string;
-  readonly buffer: readonly DepthDelta[];
+  readonly buffer: readonly BufferedDelta[];
   readonly bids: readonly Level[];
   readonly asks: readonly Level[];
 }
@@ -64,7 +76,7 @@ export class BookSynchronizer {
   readonly book: OrderBook;
   private state: SyncStatus = 'awaiting-snapshot';
   private lastUpdateId = -1;
-  private readonly buffer: DepthDelta[] = [];
+  private readonly buffer: BufferedDelta[] = [];
   private lastReason = '';
 
   constructor(
@@ -89,16 +101,16 @@ export class BookSynchronizer {
 
   onDelta(delta: DepthDelta): SyncOutcome {
     if (this.state !== 'synced') {
-      this.buffer.push(delta);
+      this.buffer.push(copied(delta));
       if (this.buffer.length > MAX_BUFFER) this.buffer.shift();
       return { kind: 'buffered' };
     }
     if (this.isStale(delta, this.lastUpdateId)) return { kind: 'stale' };
     const chainError = this.chainError(delta);
-    if (chainError !== undefined) return this.lose(chainError, delta);
-    const changed = this.apply(delta);
+    if (chainError !== undefined) return this.lose(chainError, copied(delta));
+    this.apply(delta);
     if (this.book.isCrossed()) return this.lose(`book crossed after update ${delta.finalUpdateId}`);
-    return { kind: 'applied', changed, resynced: false };
+    return { kind: 'applied', changed: { bids: delta.bids, asks: delta.asks }, resynced: false };
   }
 
   onSnapshot(snapshot: DepthSnapshot): SyncOutcome {
@@ -114,7 +126,6 @@ export class BookSynchronizer {
     }
     this.state = 'synced';
     this.lastReason = '';
-    const changed: ChangedLevel[] = [];
     for (const [i, delta] of pending.entries()) {
       if (i > 0) {
         const chainError = this.chainError(delta);
@@ -123,10 +134,10 @@ export class BookSynchronizer {
           return this.lose(chainError);
         }
       }
-      changed.push(...this.apply(delta));
+      this.apply(delta);
     }
     if (this.book.isCrossed()) return this.lose(`book crossed after snapshot ${snapshot.lastUpdateId}`);
-    return { kind: 'applied', changed, resynced: true };
+    return { kind: 'applied', changed: NONE, resynced: true };
   }
 
   exportState(): SynchronizerState {
@@ -157,7 +168,7 @@ export class BookSynchronizer {
     return this.lose(reason);
   }
 
-  private lose(reason: string, pending?: DepthDelta): SyncOutcome {
+  private lose(reason: string, pending?: BufferedDelta): SyncOutcome {
     this.state = 'resync-needed';
     this.lastReason = reason;
     if (pending !== undefined) this.buffer.push(pending);
@@ -187,17 +198,15 @@ export class BookSynchronizer {
     return undefined;
   }
 
-  private apply(delta: DepthDelta): ChangedLevel[] {
-    const changed: ChangedLevel[] = [];
-    for (const [price, size] of delta.bids) {
-      this.book.bids.set(price, size);
-      changed.push({ side: 'bid', price });
-    }
-    for (const [price, size] of delta.asks) {
-      this.book.asks.set(price, size);
-      changed.push({ side: 'ask', price });
-    }
+  private apply(delta: DepthDelta): void {
+    setLevels(this.book.bids, delta.bids);
+    setLevels(this.book.asks, delta.asks);
     this.lastUpdateId = delta.finalUpdateId;
-    return changed;
   }
+}
+
+function copied(delta: DepthDelta): BufferedDelta {
+  const bids = delta.bids instanceof DecimalLevels ? delta.bids.toLevels() : delta.bids;
+  const asks = delta.asks instanceof DecimalLevels ? delta.asks.toLevels() : delta.asks;
+  return { ...delta, bids, asks };
 }

@@ -8,8 +8,22 @@
  */
 import type { Fixed } from '../money/fixed.js';
 import { BookSide, type BookSideName } from './book-side.js';
+import { DecimalLevels } from './decimal-levels.js';
 
 export type Level = readonly [price: Fixed, size: Fixed];
+
+/** Levels as Fixed pairs, or as the edge read them (see DecimalLevels). */
+export type Levels = readonly Level[] | DecimalLevels;
+
+/** Sets every level of `levels` on `side`, in order. */
+export function setLevels(side: BookSide, levels: Levels): void {
+  if (levels instanceof DecimalLevels) {
+    const { priceMantissa, priceFraction, sizeMantissa, sizeFraction } = levels;
+    for (let i = 0; i < levels.length; i += 1) side.setParts(priceMantissa[i]!, priceFraction[i]!, sizeMantissa[i]!, sizeFraction[i]!);
+    return;
+  }
+  for (const [price, size] of levels) side.set(price, size);
+}
 
 export class OrderBook {
   readonly bids = new BookSide('bid');
@@ -21,15 +35,20 @@ export class OrderBook {
     return name === 'bid' ? this.bids : this.asks;
   }
 
-  replace(bids: readonly Level[], asks: readonly Level[]): void {
+  replace(bids: Levels, asks: Levels): void {
     this.bids.clear();
     this.asks.clear();
-    for (const [price, size] of bids) this.bids.set(price, size);
-    for (const [price, size] of asks) this.asks.set(price, size);
+    setLevels(this.bids, bids);
+    setLevels(this.asks, asks);
   }
 
   /** True when the best bid reaches the best ask (an exchange book never shows this). */
   isCrossed(): boolean {
+    if (this.bids.priceDigits === this.asks.priceDigits) {
+      const bid = this.bids.bestUnits();
+      const ask = this.asks.bestUnits();
+      return bid !== undefined && ask !== undefined && bid >= ask;
+    }
     const bid = this.bids.bestPrice();
     const ask = this.asks.bestPrice();
     return bid !== undefined && ask !== undefined && bid >= ask;

@@ -12,9 +12,9 @@
  * no bigint, no book walk). The kernel itself parses book levels once, in the same pass that checks
  * them (`parseLevels`), instead of checking and then parsing.
  */
-import type { Level } from '../book/order-book.js';
+import type { DecimalLevels } from '../book/decimal-levels.js';
 import type { KernelInput, LevelInput } from './inputs.js';
-import { DecimalFormatError, parseFixed, SCALE_DIGITS } from '../money/fixed.js';
+import { parseFixed, SCALE_DIGITS } from '../money/fixed.js';
 
 const KINDS = new Set(['book.snapshot', 'book.delta', 'book.invalidate', 'trade', 'clock', 'mark', 'funding', 'account.open', 'account.reset', 'account.close', 'account.import', 'leverage.set', 'order.place', 'order.cancel']);
 
@@ -134,11 +134,13 @@ function levelsProblem(levels: unknown, checkDecimals: boolean): string | undefi
 }
 
 /**
- * Book levels as bigint [price, size], or the problem `inputProblem` would name for them (same
- * text): one pass that checks and parses. `levels` must already be an array (the shape check).
+ * Book levels read into `out` (refilled), or the problem `inputProblem` would name for them (same
+ * text): one pass that checks and parses, without a bigint or a tuple per level. `levels` must
+ * already be an array (the shape check). A decimal with 16 or more significant digits (2^53 and
+ * beyond, which no exchange quotes) is refused here: the book holds levels as exact integers in numbers.
  */
-export function parseLevels(levels: readonly LevelInput[]): Level[] | string {
-  const out: Level[] = new Array<Level>(levels.length);
+export function parseLevels(levels: readonly LevelInput[], out: DecimalLevels): string | undefined {
+  out.reset();
   for (let i = 0; i < levels.length; i += 1) {
     const level = levels[i] as unknown;
     if (!Array.isArray(level) || level.length !== 2) return 'a book level is [price, size]';
@@ -149,12 +151,9 @@ export function parseLevels(levels: readonly LevelInput[]): Level[] | string {
       const priceProblem = decimalProblem(price);
       return priceProblem ?? decimalProblem(size)!;
     }
-    try {
-      out[i] = [parseFixed(price), parseFixed(size)];
-    } catch (error) {
-      if (!(error instanceof DecimalFormatError)) throw error;
-      return decimalProblem(price) ?? decimalProblem(size) ?? error.message;
+    if (!out.pushText(price, size)) {
+      return decimalProblem(price) ?? decimalProblem(size) ?? `a book level with more significant digits than a book holds exactly (2^53): [${JSON.stringify(price)}, ${JSON.stringify(size)}]`;
     }
   }
-  return out;
+  return undefined;
 }

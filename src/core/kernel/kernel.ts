@@ -21,7 +21,7 @@
  * since the checkpoint held in memory; one ledger check per account an input touched.
  * A contained failure costs a restore and the replay of at most that many inputs.
  */
-import type { Level } from '../book/order-book.js';
+import { DecimalLevels } from '../book/decimal-levels.js';
 import type { Instrument } from '../instruments/instrument.js';
 import { formatFixed, parseFixed, type Fixed } from '../money/fixed.js';
 import type { Market } from '../matching/market.js';
@@ -155,18 +155,12 @@ export class Kernel {
     }
   }
 
-  /** Book levels of the input being handled, parsed once by `handle` (the check and the parse in one pass). */
-  private bids: Level[] = [];
-  private asks: Level[] = [];
+  /** Book levels of the input being handled, parsed once by `handle` (the check and the parse in one pass); refilled per input. */
+  private readonly bids = new DecimalLevels();
+  private readonly asks = new DecimalLevels();
 
   private parseBook(bids: readonly LevelInput[], asks: readonly LevelInput[]): string | undefined {
-    const b = parseLevels(bids);
-    if (typeof b === 'string') return b;
-    const a = parseLevels(asks);
-    if (typeof a === 'string') return a;
-    this.bids = b;
-    this.asks = a;
-    return undefined;
+    return parseLevels(bids, this.bids) ?? parseLevels(asks, this.asks);
   }
 
   private takeCheckpoint(): void {

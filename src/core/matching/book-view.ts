@@ -25,7 +25,7 @@
  * Cost: one Map entry per displayed level touched by paper or by a print since its last statement
  * (a statement of size 0 drops it); a print costs O(levels it went through).
  */
-import type { Fixed } from '../money/fixed.js';
+import { partsOfFixed, type Fixed } from '../money/fixed.js';
 import type { BookSide, BookSideName } from '../book/book-side.js';
 
 interface LevelUse {
@@ -39,6 +39,11 @@ export type LevelUseEntry = readonly [BookSideName, Fixed, Fixed, Fixed?, boolea
 
 export class BookView {
   private readonly levels = { bid: new Map<Fixed, LevelUse>(), ask: new Map<Fixed, LevelUse>() };
+  /**
+   * Per side, how many tracked levels have each decimal mantissa (`partsOfFixed`): a level the
+   * book states as decimal parts is looked up as a Fixed only when its mantissa is here.
+   */
+  private readonly mantissas = { bid: new Map<number, number>(), ask: new Map<number, number>() };
 
   /** What paper orders may still take at a level displaying `displayed`. */
   available(side: BookSideName, price: Fixed, displayed: Fixed): Fixed {
@@ -60,8 +65,7 @@ export class BookView {
    * price lost `quantity`; each traded unit retires a unit of what paper took there first.
    */
   onTrade(book: BookSide, price: Fixed, quantity: Fixed): void {
-    for (const [level] of book.levels()) {
-      if (!book.isBetter(level, price)) break;
+    for (const level of book.pricesBetterThan(price)) {
       const use = this.use(book.side, level);
       use.swept = true;
       use.paper = 0n;
@@ -83,9 +87,15 @@ export class BookView {
     const paper = use.swept ? 0n : use.paper < displayed ? use.paper : displayed;
     if (paper === 0n) {
       map.delete(price);
+      this.count(side, price, -1);
       return;
     }
     map.set(price, { traded: 0n, paper, swept: false });
+  }
+
+  /** True when the view keeps an entry for some level of `side` (else no statement changes it). */
+  tracks(side: BookSideName): boolean {
+    return this.levels[side].size > 0;
   }
 
   /** `stated` with the size `book` now displays at `price`, looked up only for a level the view tracks. */
@@ -93,6 +103,11 @@ export class BookView {
     const map = this.levels[book.side];
     if (map.size === 0 || !map.has(price)) return;
     this.stated(book.side, price, book.sizeAt(price));
+  }
+
+  /** False when the view tracks no level of `side` with a price of this decimal mantissa (see `readDecimal`). */
+  mayTrack(side: BookSideName, mantissa: number): boolean {
+    return this.mantissas[side].has(mantissa);
   }
 
   /** A full snapshot: every level is stated by the book's new sizes (absent levels by zero). */
@@ -103,12 +118,17 @@ export class BookView {
   clear(): void {
     this.levels.bid.clear();
     this.levels.ask.clear();
+    this.mantissas.bid.clear();
+    this.mantissas.ask.clear();
   }
 
   /** Accepts entries written by `entries()`, and the older [side, price, paper] form. */
   restore(entries: readonly LevelUseEntry[]): void {
     this.clear();
-    for (const [side, price, paper, traded, swept] of entries) this.levels[side].set(price, { paper, traded: traded ?? 0n, swept: swept ?? false });
+    for (const [side, price, paper, traded, swept] of entries) {
+      if (!this.levels[side].has(price)) this.count(side, price, 1);
+      this.levels[side].set(price, { paper, traded: traded ?? 0n, swept: swept ?? false });
+    }
   }
 
   /** Entries for snapshots, in a stable order. */
@@ -127,7 +147,17 @@ export class BookView {
     if (use === undefined) {
       use = { traded: 0n, paper: 0n, swept: false };
       map.set(price, use);
+      this.count(side, price, 1);
     }
     return use;
+  }
+
+  private count(side: BookSideName, price: Fixed, delta: 1 | -1): void {
+    const mantissa = partsOfFixed(price)?.mantissa;
+    if (mantissa === undefined) return; // no book level has such a price
+    const counts = this.mantissas[side];
+    const n = (counts.get(mantissa) ?? 0) + delta;
+    if (n === 0) counts.delete(mantissa);
+    else counts.set(mantissa, n);
   }
 }

@@ -27,12 +27,15 @@
  * a price update is O(conditional orders on the symbol).
  */
 import { formatFixed, mul, ONE, roundToIncrement, type Fixed } from '../money/fixed.js';
-import type { ChangedLevel } from '../book/book-synchronizer.js';
+import type { ChangedLevels } from '../book/book-synchronizer.js';
+import { DecimalLevels } from '../book/decimal-levels.js';
+import type { Levels } from '../book/order-book.js';
 import type { ExitLegView, KernelEvent } from '../kernel/events.js';
 import { nextStatus, isOpenStatus, type OrderTransition } from '../orders/order-status.js';
 import { executionType, isConditional, remainingQty, type ExitLeg, type Liquidity, type Order } from '../orders/order.js';
 import { rejection, type Rejection, type RejectionCode } from '../orders/rejection.js';
 import type { Market } from './market.js';
+import type { RestingOrders } from './resting-orders.js';
 import type { Settlement } from './settlement.js';
 import { planTakerWalk, type WalkPlan } from './taker-walk.js';
 
@@ -108,10 +111,9 @@ export class MatchingEngine {
    * The book changed (an update of exchange time `statedAt`): the levels it stated are fresh in the
    * view, queues tighten, crossed orders fill, and orders waiting for a usable book execute.
    */
-  onBookChanged(market: Market, changed: readonly ChangedLevel[], resynced: boolean, statedAt: number): void {
-    if (resynced) market.view.statedAll(market.book.bids, market.book.asks);
-    else for (const level of changed) market.view.statedIn(market.book.side(level.side), level.price);
+  onBookChanged(market: Market, changed: ChangedLevels, resynced: boolean, statedAt: number): void {
     if (resynced) {
+      market.view.statedAll(market.book.bids, market.book.asks);
       for (const side of [market.bids, market.asks]) {
         for (const order of side.all()) {
           this.clampQueue(order, market);
@@ -119,13 +121,7 @@ export class MatchingEngine {
         }
       }
     } else {
-      for (const level of changed) {
-        const resting = level.side === 'bid' ? market.bids : market.asks;
-        if (resting.size === 0) continue;
-        const here = resting.at(level.price);
-        for (const order of here) this.clampQueue(order, market);
-        if (here.length > 0) resting.statedAt.set(level.price, statedAt);
-      }
+      this.restated(market, changed.bids, changed.asks, statedAt);
     }
     this.fillCrossed(market, 'BUY');
     this.fillCrossed(market, 'SELL');
@@ -133,6 +129,34 @@ export class MatchingEngine {
       const waiting = market.waiting.splice(0);
       for (const order of waiting) if (isOpenStatus(order.status)) this.executeWaiting(order, market);
     }
+  }
+
+  /**
+   * A delta stated these levels: the view takes their new sizes, then the queues of resting orders
+   * there tighten to them. Levels arrive as the edge read them; only one the view tracks or an
+   * order rests at (same decimal mantissa) is looked up as a Fixed.
+   */
+  private restated(market: Market, bids: Levels, asks: Levels, statedAt: number): void {
+    const { view, book } = market;
+    if (view.tracks('bid')) this.forEachPrice(bids, (m) => view.mayTrack('bid', m), (price) => view.statedIn(book.bids, price));
+    if (view.tracks('ask')) this.forEachPrice(asks, (m) => view.mayTrack('ask', m), (price) => view.statedIn(book.asks, price));
+    for (const [resting, levels] of [[market.bids, bids], [market.asks, asks]] as const) {
+      if (resting.size === 0) continue;
+      this.forEachPrice(levels, (m) => resting.mayRestAt(m), (price) => {
+        const here = resting.at(price);
+        for (const order of here) this.clampQueue(order, market);
+        if (here.length > 0) resting.statedAt.set(price, statedAt);
+      });
+    }
+  }
+
+  /** Calls `visit` with the price of each level whose mantissa passes `may` (every level of Fixed pairs). */
+  private forEachPrice(levels: Levels, may: (mantissa: number) => boolean, visit: (price: Fixed) => void): void {
+    if (levels instanceof DecimalLevels) {
+      for (let i = 0; i < levels.length; i += 1) if (may(levels.priceMantissa[i]!)) visit(levels.price(i));
+      return;
+    }
+    for (const [price] of levels) visit(price);
   }
 
   /**

@@ -7,7 +7,7 @@
  * stated the level: trades stamped at or before it are already in the queue sizes (ADR 0026).
  * Cost: O(log n) search, O(n) insertion/removal (arrays; n is the number of resting paper orders).
  */
-import type { Fixed } from '../money/fixed.js';
+import { partsOfFixed, type Fixed } from '../money/fixed.js';
 import type { Order, Side } from '../orders/order.js';
 
 export class RestingOrders {
@@ -15,6 +15,8 @@ export class RestingOrders {
   private readonly orders: Order[] = [];
   /** Price → exchange time of the latest depth update stating that level; only prices where orders rest. */
   readonly statedAt = new Map<Fixed, number>();
+  /** How many orders rest at prices of each decimal mantissa (`partsOfFixed`). */
+  private readonly mantissas = new Map<number, number>();
 
   constructor(readonly side: Side) {}
 
@@ -33,13 +35,31 @@ export class RestingOrders {
 
   insert(order: Order): void {
     this.orders.splice(this.position(order), 0, order);
+    this.count(order.price!, 1);
   }
 
   remove(order: Order): void {
     const i = this.position(order);
     if (this.orders[i] !== order) throw new Error(`resting order ${order.id} missing from its side`);
     this.orders.splice(i, 1);
+    this.count(order.price!, -1);
     if (this.at(order.price!).length === 0) this.statedAt.delete(order.price!);
+  }
+
+  /**
+   * False when no order rests at a price of this decimal mantissa (see `readDecimal`): a book level
+   * read as decimal parts is looked up as a Fixed only when this is true.
+   */
+  mayRestAt(mantissa: number): boolean {
+    return this.mantissas.has(mantissa);
+  }
+
+  private count(price: Fixed, delta: 1 | -1): void {
+    const mantissa = partsOfFixed(price)?.mantissa;
+    if (mantissa === undefined) return; // no book level has such a price
+    const n = (this.mantissas.get(mantissa) ?? 0) + delta;
+    if (n === 0) this.mantissas.delete(mantissa);
+    else this.mantissas.set(mantissa, n);
   }
 
   /** Resting orders at exactly `price`, earliest first. */

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { decimalsOf, div, divRound, formatFixed, isMultipleOf, mul, mulExact, parseFixed, roundToDecimals, roundToIncrement } from './fixed.js';
+import { decimalsOf, div, divRound, fixedOfParts, formatFixed, isMultipleOf, mul, mulExact, parseFixed, readDecimal, roundToDecimals, roundToIncrement, type DecimalParts } from './fixed.js';
 
 describe('fixed-point money', () => {
   it("parses the exchanges' decimal strings exactly", () => {
@@ -67,6 +67,36 @@ describe('fixed-point money', () => {
         expect(formatFixed(value)).toBe(value === 0n ? '0' : sign === '-' ? `-${expected}` : expected);
       }),
       { numRuns: 2_000 },
+    );
+  });
+
+  it('reads a decimal into digits and fractional places as a plain string model does, without a bigint', () => {
+    expect(['61837.63000000', '0.00000001', '-0.5', '+12', '0', '-0', '7.000'].map((t) => {
+      const out: DecimalParts = { mantissa: NaN, fraction: NaN };
+      return readDecimal(t, out) ? [out.mantissa, out.fraction] : undefined;
+    })).toEqual([[6183763, 2], [1, 8], [-5, 1], [12, 0], [0, 0], [0, 0], [7, 0]]);
+    for (const bad of ['', '1e5', 'NaN', '1,5', ' 1', '.5', '1.', '1.0.', '1.0a0', '1.a00', '0x10', '1.0000000000000000001', '9007199254740992', '90071992547409.92']) {
+      expect(readDecimal(bad, { mantissa: 0, fraction: 0 }), bad).toBe(false);
+    }
+    // The model: the digits as text, trailing fractional zeros dropped, read by Number only below 2^53.
+    const digits = (max: number) => fc.array(fc.constantFrom(...'0123456789'), { minLength: 1, maxLength: max }).map((d) => d.join(''));
+    fc.assert(
+      fc.property(fc.constantFrom('', '-', '+'), digits(17), fc.option(digits(20), { nil: undefined }), (sign, whole, fraction) => {
+        const text = fraction === undefined ? `${sign}${whole}` : `${sign}${whole}.${fraction}`;
+        const kept = (fraction ?? '').replace(/0+$/, '');
+        const all = BigInt(whole + kept);
+        const out: DecimalParts = { mantissa: NaN, fraction: NaN };
+        const read = readDecimal(text, out);
+        if (kept.length > 18 || all > BigInt(Number.MAX_SAFE_INTEGER)) {
+          expect(read).toBe(false);
+          return;
+        }
+        expect(read).toBe(true);
+        expect(out.fraction).toBe(kept.length);
+        expect(BigInt(out.mantissa)).toBe(sign === '-' ? -all : all);
+        expect(fixedOfParts(out.mantissa, out.fraction)).toBe(parseFixed(text));
+      }),
+      { numRuns: 3_000 },
     );
   });
 });

@@ -72,6 +72,83 @@ export function parseFixed(text: string): Fixed {
   return negative ? -value : value;
 }
 
+/** A decimal as `mantissa` × 10^-`fraction`: `mantissa` an exact integer of magnitude below 2^53, `fraction` 0 … 18. */
+export interface DecimalParts {
+  mantissa: number;
+  fraction: number;
+}
+
+/**
+ * Reads a plain decimal string (the same grammar as `parseFixed`) into `out` without a bigint:
+ * its digits, trailing fractional zeros dropped, as an integer `mantissa`, and the number of
+ * fractional digits left as `fraction` ("61837.63000000" → 6183763, 2). False, with `out`
+ * unspecified, when the text is not such a decimal or its digits reach 2^53 (`parseFixed` then
+ * says which, or parses it). Cost: one pass over the characters, no allocation.
+ */
+export function readDecimal(text: string, out: DecimalParts): boolean {
+  const n = text.length;
+  let i = 0;
+  const first = n > 0 ? text.charCodeAt(0) : 0;
+  const negative = first === 45;
+  if (negative || first === 43) i = 1;
+  const intStart = i;
+  let digits = 0;
+  let c = 0;
+  while (i < n && (c = text.charCodeAt(i)) >= 48 && c <= 57) {
+    digits = digits * 10 + (c - 48);
+    i += 1;
+  }
+  if (i === intStart) return false;
+  let fraction = 0;
+  if (i < n) {
+    if (c !== 46) return false;
+    i += 1;
+    const fracStart = i;
+    let fracEnd = n;
+    while (fracEnd > fracStart && text.charCodeAt(fracEnd - 1) === 48) fracEnd -= 1;
+    while (i < fracEnd && (c = text.charCodeAt(i)) >= 48 && c <= 57) {
+      digits = digits * 10 + (c - 48);
+      i += 1;
+    }
+    // The digits read must end where the dropped zeros begin; a point needs at least one digit after it.
+    if (i !== fracEnd || n === fracStart) return false;
+    fraction = fracEnd - fracStart;
+    if (fraction > SCALE_DIGITS) return false;
+  }
+  // Every partial value is below the final one, so all were exact when the final one is below 2^53.
+  if (digits > Number.MAX_SAFE_INTEGER) return false;
+  out.mantissa = negative && digits !== 0 ? -digits : digits;
+  out.fraction = fraction;
+  return true;
+}
+
+/** The Fixed of `mantissa` × 10^-`fraction` (see `readDecimal`). */
+export function fixedOfParts(mantissa: number, fraction: number): Fixed {
+  return BigInt(mantissa) * POW10[SCALE_DIGITS - fraction]!;
+}
+
+/**
+ * A Fixed as decimal parts, as `readDecimal` reads its decimal text (trailing fractional zeros
+ * dropped, so one value has one form); undefined when its digits reach 2^53.
+ */
+export function partsOfFixed(value: Fixed): DecimalParts | undefined {
+  if (value === 0n) return { mantissa: 0, fraction: 0 };
+  let fraction = SCALE_DIGITS;
+  let v = value;
+  while (fraction >= 6 && v % 1_000_000n === 0n) {
+    v /= 1_000_000n;
+    fraction -= 6;
+  }
+  while (fraction > 0 && v % 10n === 0n) {
+    v /= 10n;
+    fraction -= 1;
+  }
+  if (v > MAX_SAFE || v < -MAX_SAFE) return undefined;
+  return { mantissa: Number(v), fraction };
+}
+
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+
 function notDecimal(text: string): DecimalFormatError {
   return new DecimalFormatError(`not a decimal number: ${JSON.stringify(text)}`);
 }
