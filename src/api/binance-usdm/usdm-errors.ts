@@ -49,6 +49,7 @@ export const usdmErrors = {
   maxStopOrders: () => new BinanceError(-4045, 'Reach max stop order limit.'),
   maxOpenOrders: () => new BinanceError(-2025, 'Reach max open order limit.'),
   accountHalted: () => new BinanceError(-2010, 'This account may not place or cancel orders.'),
+  invalidCallbackRate: () => new BinanceError(-2007, 'Invalid callBackRate.'),
   clientIdInvalid: () => new BinanceError(-4015, 'Client order id is not valid.'),
   duplicateClientId: () => new BinanceError(-4116, 'ClientOrderId is duplicated.'),
 } as const;

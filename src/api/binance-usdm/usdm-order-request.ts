@@ -95,6 +95,7 @@ export function usdmOrderRequest(p: Readonly<Record<string, string>>, endpoint: 
         refuses('price');
         // USD-M's callbackRate is in percent (1 = 1 %); papertrade's is a fraction.
         const rate = percentToFraction(needs('callbackRate'));
+        if (/^0*(\.0*)?$/.test(rate)) throw usdmErrors.invalidCallbackRate();
         return { ...common, type: 'TRAILING_STOP_MARKET', quantity: needs('quantity'), callbackRate: rate, ...(activation !== undefined ? { activationPrice: activation } : {}) };
       }
     }

@@ -7,18 +7,18 @@
  *
  * Guarantees: every answer under `/binance`, errors included (unknown paths too), is in Binance's
  * shape (binance-errors.ts); parameters are read from the query string and a form body (the query
- * wins); every answer carries `X-MBX-USED-WEIGHT-1M`, and a request beyond 6000 weight a minute
+ * wins; a name sent twice in either is refused, -1101); every answer carries `X-MBX-USED-WEIGHT-1M`, and a request beyond 6000 weight a minute
  * per address is refused before it runs (binance-weights.ts); SIGNED routes verify key, signature
  * and recvWindow before anything else (binance-signature.ts).
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AccountProfile } from '../../persistence/credential-store.js';
 import type { MarketTape } from '../dialect-kit/market-tape.js';
-import { acceptRawFormBodies, paramsOf, rawBodyOf, rawQueryOf } from '../dialect-kit/request-params.js';
+import { acceptRawFormBodies, duplicateParam, paramsOf, rawBodyOf, rawQueryOf } from '../dialect-kit/request-params.js';
 import { sharedTape } from '../dialect-kit/shared-tape.js';
 import { edgeErrorOf } from '../edge-errors.js';
 import type { ServiceDeps } from '../service-deps.js';
-import { BinanceError, binanceBodyOf } from './binance-errors.js';
+import { BinanceError, binanceBodyOf, binanceErrors } from './binance-errors.js';
 import { registerBinanceMarketRoutes } from './binance-market-routes.js';
 import { BINANCE_API_KEY_HEADER, verifyBinanceRequest } from './binance-signature.js';
 import { registerBinanceOrderListRoutes } from './binance-order-list-routes.js';
@@ -109,6 +109,8 @@ export function binanceScope(
           const used = meter.chargeWeight(request.ip, typeof weight === 'number' ? weight : weight(params));
           void reply.header('x-mbx-used-weight', String(used.used)).header('x-mbx-used-weight-1m', String(used.used));
           if (used.refusal !== undefined) throw used.refusal;
+          // Binance refuses a name sent twice (-1101) rather than pick one: `quantity=0.01&…&quantity=5` is not an order for 5.
+          if (duplicateParam(request) !== undefined) throw binanceErrors.duplicateParam();
           return handler(request, reply, params);
         },
       });

@@ -28,6 +28,7 @@ export const binanceErrors = {
   eitherOf: (a: string, b: string) => new BinanceError(-1102, `Param '${a}' or '${b}' must be sent, but both were empty/null!`),
   illegalChars: (name: string, range: string) => new BinanceError(-1100, `Illegal characters found in parameter '${name}'; legal range is '${range}'.`),
   invalidParameter: (detail: string) => new BinanceError(-1100, `Illegal characters found in a parameter: ${detail}`),
+  duplicateParam: () => new BinanceError(-1101, 'Duplicate values for a parameter detected.'),
   notRequired: (name: string) => new BinanceError(-1106, `Parameter '${name}' sent when not required.`),
   invalidTimeInForce: () => new BinanceError(-1115, 'Invalid timeInForce.'),
   invalidOrderType: () => new BinanceError(-1116, 'Invalid orderType.'),

@@ -133,6 +133,7 @@ export function registerBinanceTradingRoutes(app: FastifyInstance, ctx: BinanceC
   ctx.route('DELETE', '/api/v3/order', 1, async (request, _reply, p) => {
     const account = ctx.signed(request, p);
     const ref = orderRef(p);
+    requireSpotSymbol(deps.hub.kernel, ref.symbol);
     const result = await deps.execution.cancelOrder(account.accountId, ref);
     await audit('order.cancel', account.accountId, { ...ref, result: result.ok ? { status: result.value.status } : result.error });
     const canceled = unwrap(result, 'cancel');
@@ -164,7 +165,10 @@ export function registerBinanceTradingRoutes(app: FastifyInstance, ctx: BinanceC
 
   ctx.route('GET', '/api/v3/myTrades', (p) => (p.orderId ? 5 : 20), async (request, reply, p) => {
     const account = ctx.signed(request, p);
-    return freshOrThrow(reply, await fillsPage(reads(), account.accountId, symbolOf(p), p, { invalid, combination: binanceErrors.combination })).map(binanceMyTrade);
+    const symbol = symbolOf(p);
+    requireSpotSymbol(deps.hub.kernel, symbol);
+    if (p.orderId && !/^\d{1,20}$/.test(p.orderId)) throw binanceErrors.illegalChars('orderId', '^[0-9]{1,20}$');
+    return freshOrThrow(reply, await fillsPage(reads(), account.accountId, symbol, p, { invalid, combination: binanceErrors.combination })).map(binanceMyTrade);
   });
 
   // OCO lists and their queries: binance-order-list-routes.ts.

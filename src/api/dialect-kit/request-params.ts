@@ -22,6 +22,21 @@ export function paramsOf(request: FastifyRequest): Record<string, string> {
   return out;
 }
 
+/**
+ * The first parameter name sent twice in the query string or twice in the form body (a name in
+ * both is no duplicate: the query's wins, as Binance documents). `signature` counts too.
+ */
+export function duplicateParam(request: FastifyRequest): string | undefined {
+  for (const source of [rawQueryOf(request), rawBodyOf(request)]) {
+    const seen = new Set<string>();
+    for (const [key] of new URLSearchParams(source)) {
+      if (seen.has(key)) return key;
+      seen.add(key);
+    }
+  }
+  return undefined;
+}
+
 /** Keeps a form body raw in this scope: the signature covers it as sent. */
 export function acceptRawFormBodies(scope: FastifyInstance): void {
   scope.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_request, body, done) => done(null, body));
