@@ -64,6 +64,11 @@ export function registerMexcTradingRoutes(app: FastifyInstance, ctx: MexcContext
     return { ...common, quantity: p.quantity, price: p.price };
   };
 
+  /** A symbol the spot API does not trade (unknown, or a perpetual) answers -1121, as MEXC does, not an empty list or an unknown order. */
+  const requireSpotSymbol = (symbol: string): void => {
+    if (deps.hub.kernel.instrument(symbol)?.market !== 'spot') throw mexcErrors.invalidSymbol();
+  };
+
   const orderRef = (p: Record<string, string>) => {
     if (p.symbol === undefined || p.symbol === '') throw mexcErrors.mandatory('symbol');
     if ((p.orderId ?? '') === '' && (p.origClientOrderId ?? '') === '') throw mexcErrors.orderRefMissing();
@@ -130,6 +135,7 @@ export function registerMexcTradingRoutes(app: FastifyInstance, ctx: MexcContext
   app.delete('/api/v3/order', { schema: { tags } }, async (request) => {
     const account = ctx.signed(request);
     const ref = orderRef(ctx.params(request));
+    requireSpotSymbol(ref.symbol);
     const result = await deps.execution.cancelOrder(account.accountId, ref);
     await audit('order.cancel', account.accountId, { ...ref, result: result.ok ? { status: result.value.status } : result.error });
     return mexcCanceledOrder(unwrap(result, 'cancel'));
@@ -138,6 +144,7 @@ export function registerMexcTradingRoutes(app: FastifyInstance, ctx: MexcContext
   app.get('/api/v3/openOrders', { schema: { tags } }, async (request) => {
     const account = ctx.signed(request);
     const symbol = ctx.params(request).symbol;
+    if (symbol !== undefined && symbol !== '') requireSpotSymbol(symbol);
     return unwrap(await deps.execution.openOrders(account.accountId, symbol === '' ? undefined : symbol), 'query').map(mexcOrder);
   });
 
@@ -146,6 +153,7 @@ export function registerMexcTradingRoutes(app: FastifyInstance, ctx: MexcContext
     const symbols = (ctx.params(request).symbol ?? '').split(',').map((s) => s.trim()).filter((s) => s !== '');
     if (symbols.length === 0) throw mexcErrors.mandatory('symbol');
     if (symbols.length > 5) throw mexcErrors.invalidParameter('at most 5 symbols');
+    symbols.forEach(requireSpotSymbol);
     const canceled: OrderView[] = [];
     for (const symbol of symbols) canceled.push(...(await cancelAll(account, symbol)));
     return canceled.map(mexcCanceledOrder);
@@ -172,6 +180,7 @@ export function registerMexcTradingRoutes(app: FastifyInstance, ctx: MexcContext
     const account = ctx.signed(request);
     const p = ctx.params(request);
     if (p.symbol === undefined || p.symbol === '') throw mexcErrors.mandatory('symbol');
+    requireSpotSymbol(p.symbol);
     const limit = intParam(p.limit, 'limit', 100, 100);
     const start = optionalInt(p.startTime, 'startTime');
     const end = optionalInt(p.endTime, 'endTime');
