@@ -12,14 +12,14 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { FuturesAccount } from '../../core/accounts/futures-account.js';
 import { div, formatFixed, ONE, parseFixed } from '../../core/money/fixed.js';
-import type { FuturesAccountFigures, FuturesPositionFigures } from '../../execution/account-read-port.js';
+import type { FuturesAccountFigures } from '../../execution/account-read-port.js';
 import { accountReads } from '../paper-account-reads.js';
 import { freshValueOr } from '../read-answers.js';
 import { auditCall } from '../dialect-kit/facade-calls.js';
 import { intParam } from '../dialect-kit/request-params.js';
 import { ok, type ContractContext } from './mexc-contract-api.js';
 import { contractErrorOf, contractErrors } from './mexc-contract-errors.js';
-import { num, positionNumber } from './mexc-contract-mappers.js';
+import { contractAsset, contractOpenPosition, num, positionNumber } from './mexc-contract-mappers.js';
 import { contractOfSymbol, volOf, type Contract } from './mexc-contract-symbols.js';
 
 const tags = ['mexc contract'];
@@ -42,65 +42,16 @@ export function registerContractAccountRoutes(app: FastifyInstance, ctx: Contrac
     return freshValueOr(reply, await reads().futuresFigures(accountId), contractErrorOf, ctx.wallClock());
   };
 
-  /** cash = wallet − position margins − open orders' reservations; equity = wallet + unrealized PnL. */
-  const asset = (a: FuturesAccountFigures) => {
-    const positionMargin = a.positions.reduce((sum, x) => sum + parseFixed(x.margin), 0n);
-    const wallet = parseFixed(a.wallet);
-    const cash = wallet - positionMargin - parseFixed(a.reserved);
-    return {
-      currency: a.settleAsset,
-      positionMargin: num(positionMargin),
-      availableBalance: num(a.available),
-      cashBalance: num(cash),
-      frozenBalance: num(a.reserved),
-      equity: num(wallet + parseFixed(a.unrealizedPnl)),
-      unrealized: num(a.unrealizedPnl),
-      bonus: 0,
-      availableCash: num(cash),
-      availableOpen: num(a.available),
-    };
-  };
-
   app.get('/api/v1/private/account/assets', { schema: { tags } }, async (request, reply) => {
     const a = await figuresOf(reply, ctx.signed(request).accountId);
-    return ok(a === undefined ? [] : [asset(a)]);
+    return ok(a === undefined ? [] : [contractAsset(a)]);
   });
 
   app.get<{ Params: { currency: string } }>('/api/v1/private/account/asset/:currency', { schema: { tags } }, async (request, reply) => {
     const a = await figuresOf(reply, ctx.signed(request).accountId);
     if (a === undefined || a.settleAsset !== request.params.currency) throw contractErrors.unknownCurrency();
-    return ok(asset(a));
+    return ok(contractAsset(a));
   });
-
-  const openPosition = (a: FuturesAccountFigures, p: FuturesPositionFigures) => {
-    const c = contractOfSymbol(kernel(), p.symbol)!;
-    const size = parseFixed(p.size);
-    const unrealised = parseFixed(p.markPrice) !== 0n ? { unrealised: num(p.unrealizedPnl) } : {};
-    return {
-      positionId: positionNumber(p.positionId ?? '0'),
-      symbol: c.symbol,
-      positionType: size > 0n ? 1 : 2,
-      openType: a.marginMode === 'cross' ? 2 : 1,
-      state: 1,
-      holdVol: num(volOf(c, size < 0n ? -size : size)),
-      frozenVol: 0,
-      closeVol: 0,
-      holdAvgPrice: num(p.entryPrice),
-      openAvgPrice: num(p.entryPrice),
-      closeAvgPrice: 0,
-      liquidatePrice: num(p.liquidationPrice ?? '0'),
-      oim: num(p.margin),
-      im: num(p.margin),
-      holdFee: num(-parseFixed(p.fundingPaid ?? '0')),
-      realised: num(p.realizedPnl ?? '0'),
-      ...unrealised,
-      leverage: p.leverage,
-      createTime: p.updateTime,
-      updateTime: a.updateTime,
-      autoAddIm: false,
-      positionMode: 2,
-    };
-  };
 
   app.get('/api/v1/private/position/open_positions', { schema: { tags } }, async (request, reply) => {
     const a = await figuresOf(reply, ctx.signed(request).accountId);
@@ -108,7 +59,7 @@ export function registerContractAccountRoutes(app: FastifyInstance, ctx: Contrac
     const only = symbol === undefined || symbol === '' ? undefined : contractNamed(symbol).instrument.symbol;
     if (a === undefined) return ok([]);
     const open = a.positions.filter((p) => parseFixed(p.size) !== 0n && contractOfSymbol(kernel(), p.symbol) !== undefined && (only === undefined || p.symbol === only));
-    return ok(open.sort((x, y) => (x.symbol < y.symbol ? -1 : 1)).map((p) => openPosition(a, p)));
+    return ok(open.sort((x, y) => (x.symbol < y.symbol ? -1 : 1)).map((p) => contractOpenPosition(a, p, contractOfSymbol(kernel(), p.symbol)!)));
   });
 
   app.get('/api/v1/private/position/list/history_positions', { schema: { tags } }, async (request) => {

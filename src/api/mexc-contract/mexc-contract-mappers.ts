@@ -11,6 +11,7 @@
  */
 import { decimalsOf, div, formatFixed, ONE, parseFixed, type Fixed } from '../../core/money/fixed.js';
 import type { OrderType, Side } from '../../core/orders/order.js';
+import type { FuturesAccountFigures, FuturesPositionFigures } from '../../execution/account-read-port.js';
 import type { AccountFill } from '../dialect-kit/account-history.js';
 import type { OrderView } from '../service-deps.js';
 import { volOf, type Contract } from './mexc-contract-symbols.js';
@@ -148,4 +149,56 @@ export function contractDeal(f: AccountFill, c: Contract, reduceOnly: boolean): 
 /** The numeric MEXC position id of one of the kernel's (`<account>:<symbol>:<seq>`): its sequence number. */
 export function positionNumber(kernelPositionId: string): number {
   return Number(kernelPositionId.slice(kernelPositionId.lastIndexOf(':') + 1));
+}
+
+/**
+ * One entry of `GET /api/v1/private/account/assets` (and the `push.personal.asset` body):
+ * cash = wallet − position margins − open orders' reservations; equity = wallet + unrealized PnL.
+ */
+export function contractAsset(a: FuturesAccountFigures): Record<string, unknown> {
+  const positionMargin = a.positions.reduce((sum, x) => sum + parseFixed(x.margin), 0n);
+  const wallet = parseFixed(a.wallet);
+  const cash = wallet - positionMargin - parseFixed(a.reserved);
+  return {
+    currency: a.settleAsset,
+    positionMargin: num(positionMargin),
+    availableBalance: num(a.available),
+    cashBalance: num(cash),
+    frozenBalance: num(a.reserved),
+    equity: num(wallet + parseFixed(a.unrealizedPnl)),
+    unrealized: num(a.unrealizedPnl),
+    bonus: 0,
+    availableCash: num(cash),
+    availableOpen: num(a.available),
+  };
+}
+
+/** One open position of `GET /api/v1/private/position/open_positions` (and the `push.personal.position` body). */
+export function contractOpenPosition(a: FuturesAccountFigures, p: FuturesPositionFigures, c: Contract): Record<string, unknown> {
+  const size = parseFixed(p.size);
+  const unrealised = parseFixed(p.markPrice) !== 0n ? { unrealised: num(p.unrealizedPnl) } : {};
+  return {
+    positionId: positionNumber(p.positionId ?? '0'),
+    symbol: c.symbol,
+    positionType: size > 0n ? 1 : 2,
+    openType: a.marginMode === 'cross' ? 2 : 1,
+    state: 1,
+    holdVol: num(volOf(c, size < 0n ? -size : size)),
+    frozenVol: 0,
+    closeVol: 0,
+    holdAvgPrice: num(p.entryPrice),
+    openAvgPrice: num(p.entryPrice),
+    closeAvgPrice: 0,
+    liquidatePrice: num(p.liquidationPrice ?? '0'),
+    oim: num(p.margin),
+    im: num(p.margin),
+    holdFee: num(-parseFixed(p.fundingPaid ?? '0')),
+    realised: num(p.realizedPnl ?? '0'),
+    ...unrealised,
+    leverage: p.leverage,
+    createTime: p.updateTime,
+    updateTime: a.updateTime,
+    autoAddIm: false,
+    positionMode: 2,
+  };
 }

@@ -9,7 +9,8 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { formatFixed, mulExact, parseFixed, type Fixed } from '../../core/money/fixed.js';
-import { aggregateCandles, type Bucketing } from '../dialect-kit/market-tape.js';
+import type { Kernel } from '../../core/kernel/kernel.js';
+import { aggregateCandles, type Bucketing, type MarketTape } from '../dialect-kit/market-tape.js';
 import { bestOf, dayStatsOf, lastPriceOf, tradeWindow } from '../dialect-kit/market-views.js';
 import { intParam, optionalInt } from '../dialect-kit/request-params.js';
 import { ok, type ContractContext } from './mexc-contract-api.js';
@@ -85,29 +86,7 @@ export function registerContractMarketRoutes(app: FastifyInstance, ctx: Contract
   });
 
   const fundingRateOf = (c: Contract): Fixed => kernel().fundingSchedule(c.instrument.symbol)?.rate ?? 0n;
-
-  const ticker = (c: Contract) => {
-    const d = dayStatsOf(kernel(), ctx.tape, c.instrument.symbol);
-    const { bid, ask } = bestOf(kernel(), c.instrument.symbol);
-    const mark = kernel().markPrice(c.instrument.symbol);
-    const band = c.instrument.priceBand;
-    return {
-      symbol: c.symbol,
-      lastPrice: num(lastPriceOf(kernel(), ctx.tape, c.instrument.symbol)),
-      bid1: num(bid?.[0] ?? '0'),
-      ask1: num(ask?.[0] ?? '0'),
-      volume24: num(volOf(c, d.volume)),
-      amount24: num(d.quoteVolume),
-      lower24Price: num(d.low ?? 0n),
-      high24Price: num(d.high ?? 0n),
-      riseFallRate: num(d.changeFraction),
-      riseFallValue: num(d.change),
-      ...(mark !== undefined ? { fairPrice: num(mark) } : {}),
-      fundingRate: num(fundingRateOf(c)),
-      ...(mark !== undefined && band?.reference === 'mark' ? { maxBidPrice: num(mulExact(mark, band.bidUp)), minAskPrice: num(mulExact(mark, band.askDown)) } : {}),
-      timestamp: kernel().now,
-    };
-  };
+  const ticker = (c: Contract) => contractTicker(kernel(), ctx.tape, c);
 
   app.get('/api/v1/contract/ticker', { schema: { tags } }, async (request) => {
     const symbol = ctx.query(request).symbol;
@@ -135,4 +114,28 @@ export function registerContractMarketRoutes(app: FastifyInstance, ctx: Contract
     const mark = kernel().markPrice(c.instrument.symbol);
     return ok({ symbol: c.symbol, fairPrice: num(mark ?? parseFixed(lastPriceOf(kernel(), ctx.tape, c.instrument.symbol))), timestamp: kernel().now });
   });
+}
+
+/** One entry of `GET /api/v1/contract/ticker` (and the `push.ticker` body). */
+export function contractTicker(kernel: Kernel, tape: MarketTape, c: Contract): Record<string, unknown> {
+  const d = dayStatsOf(kernel, tape, c.instrument.symbol);
+  const { bid, ask } = bestOf(kernel, c.instrument.symbol);
+  const mark = kernel.markPrice(c.instrument.symbol);
+  const band = c.instrument.priceBand;
+  return {
+    symbol: c.symbol,
+    lastPrice: num(lastPriceOf(kernel, tape, c.instrument.symbol)),
+    bid1: num(bid?.[0] ?? '0'),
+    ask1: num(ask?.[0] ?? '0'),
+    volume24: num(volOf(c, d.volume)),
+    amount24: num(d.quoteVolume),
+    lower24Price: num(d.low ?? 0n),
+    high24Price: num(d.high ?? 0n),
+    riseFallRate: num(d.changeFraction),
+    riseFallValue: num(d.change),
+    ...(mark !== undefined ? { fairPrice: num(mark) } : {}),
+    fundingRate: num(kernel.fundingSchedule(c.instrument.symbol)?.rate ?? 0n),
+    ...(mark !== undefined && band?.reference === 'mark' ? { maxBidPrice: num(mulExact(mark, band.bidUp)), minAskPrice: num(mulExact(mark, band.askDown)) } : {}),
+    timestamp: kernel.now,
+  };
 }
