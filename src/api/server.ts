@@ -44,6 +44,7 @@ import { registerTradingRoutes } from './trading-routes.js';
 import { registerStream } from './ws-stream.js';
 import { registerLiveRoutes } from './live-routes.js';
 import { registerMexcStreams, type MexcStreamOptions } from './mexc-streams/index.js';
+import { registerMexcContractStreams } from './mexc-contract-streams/index.js';
 import { limitSendBuffers, onWebSocketError } from './ws-send-buffer.js';
 
 export interface ServerOptions {
@@ -187,6 +188,8 @@ export async function buildServer(deps: ServiceDeps, options: ServerOptions = {}
   await registerBinanceStreams(app, deps);
   await registerMexcStreams(app, deps, { maxSubscriptions: limits.wsMaxSubscriptions, ...options.mexcStreams });
   for (const plugin of options.plugins ?? []) await plugin(app, deps);
+  // After the plugins: the contract streams share the contract API's market tape where it is served.
+  await registerMexcContractStreams(app, deps, { maxSubscriptions: limits.wsMaxSubscriptions });
   await app.ready();
   ready = true;
   return app;

@@ -103,13 +103,14 @@ async function binanceClient(make: (config: object) => Exchange, base: string, a
   return exchange;
 }
 
-/** The lines a MEXC bot changes: spot and contract hosts become papertrade, the spot stream `/mexc/ws`. */
+/** The lines a MEXC bot changes: spot and contract hosts become papertrade, the streams `/mexc/ws` (spot) and `/mexc/contract/edge` (swap). */
 async function mexcClient(base: string, apiKey: string, secret: string): Promise<Exchange> {
   const exchange = new ccxt.pro.mexc({ apiKey, secret, enableRateLimit: false });
   const api = exchange.urls.api as Record<string, Record<string, string>>;
   api.spot = { ...api.spot, public: base, private: base };
   api.contract = { ...api.contract, public: `${base}/api/v1/contract`, private: `${base}/api/v1/private` };
-  api.ws = { ...api.ws, spot: `${base.replace(/^http/, 'ws')}/mexc/ws` };
+  const ws = base.replace(/^http/, 'ws');
+  api.ws = { ...api.ws, spot: `${ws}/mexc/ws`, swap: `${ws}/mexc/contract/edge` };
   await exchange.loadHttpProxyAgent();
   return exchange;
 }
@@ -274,6 +275,16 @@ export const CCXT_DIALECTS: CcxtDialect[] = [
       // 10 contracts = 0.001 BTC, about 62 USDT: under the instrument's 100 USDT minimum notional (30002).
       tooSmall: { amount: '0.001', price: (t) => t.bid - 100, expect: ccxt.InvalidOrder, code: /30002/ },
     },
-    streams: { notApplicable: 'papertrade serves no MEXC contract WebSocket (only MEXC spot streams at /mexc/ws); a swap bot reads its orders and balance over REST' },
+    streams: {
+      // ccxt keeps the contract stream's asset under `swap`; its availableBalance is ccxt's free, as on REST.
+      balanceKey: 'swap',
+      field: 'free',
+      restFigure: (b) => num((b.USDT as { free: number }).free),
+      // ccxt logs in on /mexc/contract/edge once per connection; give the login time to land.
+      ready: async (ex) => {
+        void ex.watchBalance({ type: 'swap' });
+        await new Promise((r) => setTimeout(r, 500));
+      },
+    },
   },
 ];

@@ -247,7 +247,7 @@ describe.each(CCXT_DIALECTS)("ccxt's $name class on papertrade", (dialect: CcxtD
 
       await streams.ready(ex);
       const watchedOrders = ex.watchOrders(symbol);
-      const watchedBalance = ex.watchBalance();
+      const watchedBalance = ex.watchBalance(dialect.balanceParams);
       await sleep(300);
       const restFigure = async () => streams.restFigure((await ex.fetchBalance(dialect.balanceParams)) as unknown as Record<string, unknown>);
       const before = await restFigure();

@@ -1,0 +1,73 @@
+/**
+ * The kernel's events and the market's diffs as MEXC contract WebSocket pushes (MEXC futures API
+ * docs, "WebSocket API"): JSON frames `{"channel","data","symbol"?,"ts"}`. Sizes are MEXC contracts
+ * and numbers JSON numbers, as the contract REST dialect prints them (mexc-contract-mappers.ts, whose
+ * order, deal, asset, position and ticker shapes the pushes reuse).
+ *
+ * Left out rather than invented, as on the REST dialect: a book level's order count (MEXC's third
+ * element), a trade's open/close flag (`O`).
+ */
+import type { PositionEvent } from '../../core/kernel/events.js';
+import { formatFixed, parseFixed } from '../../core/money/fixed.js';
+import type { AccountFill } from '../dialect-kit/account-history.js';
+import type { Level } from '../dialect-kit/market-views.js';
+import type { TapeTrade } from '../dialect-kit/market-tape.js';
+import { contractDeal, num, positionNumber } from '../mexc-contract/mexc-contract-mappers.js';
+import { volOf, type Contract } from '../mexc-contract/mexc-contract-symbols.js';
+
+export interface PushFrame {
+  readonly channel: string;
+  readonly data: unknown;
+  readonly symbol?: string;
+  readonly ts: number;
+}
+
+/** A control answer: `rs.<method>` with "success", `rs.error` with the reason, `pong` with the time. */
+export const answer = (channel: string, data: unknown, ts: number): PushFrame => ({ channel, data, ts });
+
+/** Book levels as MEXC's `[price, contracts]` pairs; a level at 0 contracts is removed. */
+export function depthLevels(c: Contract, levels: readonly Level[]): [number, number][] {
+  return levels.map(([price, quantity]) => [num(price), num(volOf(c, quantity))]);
+}
+
+/** `push.deal` items: `T` the taker's side (1 buy, 2 sell), `M` 2 (not a self-trade). */
+export function dealItems(c: Contract, trades: readonly TapeTrade[]): Record<string, number>[] {
+  return trades.map((t) => ({ p: num(t.price), v: num(volOf(c, t.quantity)), T: t.buyerMaker ? 2 : 1, M: 2, t: t.time }));
+}
+
+/** `push.personal.order.deal`: the REST deal of the fill, with the order's client id. */
+export function personalDeal(fill: AccountFill, c: Contract, reduceOnly: boolean, externalOid: string): Record<string, unknown> {
+  return { ...contractDeal(fill, c, reduceOnly), externalOid, isSelf: false };
+}
+
+/**
+ * `push.personal.position` of a position event: state 1 while held, 3 once closed (holdVol 0).
+ * `positionType` (1 long, 2 short) is the caller's for a closed position, whose event says FLAT.
+ * `realised` is the realized PnL less the fees paid, as the REST open positions show it.
+ */
+export function personalPosition(e: PositionEvent, c: Contract, openType: 1 | 2, positionType: 1 | 2): Record<string, unknown> {
+  const closed = e.type === 'POSITION_CLOSED';
+  return {
+    positionId: positionNumber(e.positionId),
+    symbol: c.symbol,
+    positionType,
+    openType,
+    state: closed ? 3 : 1,
+    holdVol: closed ? 0 : num(volOf(c, e.totalSize)),
+    frozenVol: 0,
+    closeVol: 0,
+    holdAvgPrice: num(e.entryPrice),
+    openAvgPrice: num(e.entryPrice),
+    closeAvgPrice: 0,
+    liquidatePrice: num(e.liquidationPrice ?? '0'),
+    oim: num(e.marginUsed),
+    im: num(e.marginUsed),
+    holdFee: num(formatFixed(-parseFixed(e.totalFundingPaid))),
+    realised: num(formatFixed(parseFixed(e.realizedPnl) - parseFixed(e.feesPaid))),
+    leverage: e.leverage,
+    createTime: e.openedAt,
+    updateTime: e.at,
+    autoAddIm: false,
+    positionMode: 2,
+  };
+}

@@ -1,0 +1,344 @@
+/**
+ * One connection on MEXC's contract WebSocket (MEXC futures API docs, "WebSocket API";
+ * wss://contract.mexc.com/edge), as MEXC speaks it and ccxt's pro `mexc` class reads it: JSON
+ * requests `{"method","param"}`, JSON pushes `{"channel","data","symbol"?,"ts"}`.
+ *
+ *   → {"method":"ping"}                                      ← {"channel":"pong","data":<ms>}
+ *   → {"method":"sub.depth","param":{"symbol":"BTC_USDT"}}   ← {"channel":"rs.sub.depth","data":"success"}
+ *   ← {"channel":"push.depth","data":{"asks":[[p,vol]],"bids":[…],"version":v,"begin":b,"end":v},"symbol":"BTC_USDT","ts":…}
+ *   → sub.depth.full {symbol, limit 5|10|20}  ← push.depth.full: the top `limit` levels, whole
+ *   → sub.deal {symbol}                       ← push.deal: a list of {p, v, T, M, t}
+ *   → sub.ticker {symbol}                     ← push.ticker: the REST ticker, at most once a second
+ *   → unsub.<channel> {symbol}                ← rs.unsub.<channel>
+ *   → {"method":"login","param":{"apiKey","reqTime","signature"}}  ← {"channel":"rs.login","data":"success"}
+ *   then, for the key's account: push.personal.order, push.personal.order.deal,
+ *   push.personal.position, push.personal.asset (all of them unless `param.subscribe` is false);
+ *   → personal.filter {filters:[{filter:"order"|"order.deal"|"position"|"asset", rules:[symbols]}]}
+ *     narrows them (no filters: all)                               ← rs.personal.filter
+ *   anything else, or a refusal                                     ← {"channel":"rs.error","data":"<reason>"}
+ *
+ * Login: signature = lowercase hex HMAC-SHA256 of apiKey + reqTime with the account's secret,
+ * reqTime (Unix ms) within 10 s of the server's clock, checked as the REST dialect checks a signed
+ * request with no parameters (mexc-contract-signature.ts); a wrong key or signature counts towards
+ * the address's authentication back-off.
+ *
+ * Guarantees: depth pushes chain (`begin` = the previous push's `version` + 1) while the book stays
+ * synced, one per update of the kernel's book, `version` the REST depth's `version` once applied
+ * (dialect-kit/depth-diffs.ts); private pushes follow the kernel's events for the logged-in
+ * account only, in order: an order push per order event of a regular (not conditional) order on a
+ * perpetual, a deal push per fill, a position push per position event, one asset push after each
+ * batch of events that changed the asset. Times are the engine's exchange time.
+ * Not modelled: MEXC's disconnect without a ping for a minute, kline, tickers, funding-rate and
+ * index-price channels, stop-order and risk-limit pushes, `compress`ed depth (every diff is sent).
+ */
+import type { FillEvent, KernelEvent, OrderDoneEvent, OrderNewEvent, PositionEvent } from '../../core/kernel/events.js';
+import type { KernelInput } from '../../core/kernel/inputs.js';
+import type { Kernel } from '../../core/kernel/kernel.js';
+import { isConditional } from '../../core/orders/order.js';
+import { paperOrderView } from '../../execution/index.js';
+import type { CredentialStore } from '../../persistence/credential-store.js';
+import { fillOfEvent } from '../dialect-kit/account-history.js';
+import type { DepthDiff } from '../dialect-kit/depth-diffs.js';
+import type { MarketTape, TapeTrade } from '../dialect-kit/market-tape.js';
+import { paperFuturesFigures } from '../futures-account-figures.js';
+import { MexcContractError } from '../mexc-contract/mexc-contract-errors.js';
+import { contractAsset, contractOrder, fillTotals } from '../mexc-contract/mexc-contract-mappers.js';
+import { contractTicker } from '../mexc-contract/mexc-contract-market-routes.js';
+import { verifyContractRequest } from '../mexc-contract/mexc-contract-signature.js';
+import { contractOfSymbol, findContract, type Contract } from '../mexc-contract/mexc-contract-symbols.js';
+import { answer, dealItems, depthLevels, personalDeal, personalPosition, type PushFrame } from './contract-push-frames.js';
+
+/** How often, at most, a `push.ticker` leaves per symbol. */
+export const TICKER_INTERVAL_MS = 1_000;
+const FULL_DEPTH_LIMITS = new Set([5, 10, 20]);
+const PUBLIC_CHANNELS = new Set(['depth', 'depth.full', 'deal', 'ticker']);
+const PERSONAL_FILTERS = new Set(['order', 'order.deal', 'position', 'asset']);
+/** Events after which the asset may have moved. */
+const ASSET_MOVES = new Set(['ORDER_NEW', 'FILL', 'ORDER_CANCELED', 'ORDER_EXPIRED', 'FUNDING', 'LIQUIDATION', 'ACCOUNT_RESET', 'ACCOUNT_IMPORTED', 'LEVERAGE_SET', 'POSITION_OPENED', 'POSITION_UPDATED', 'POSITION_CLOSED']);
+
+export interface ContractSessionOptions {
+  readonly kernel: () => Kernel;
+  readonly tape: MarketTape;
+  readonly credentials: CredentialStore;
+  /** The server's clock, Unix ms: login times are checked against it, pongs carry it. */
+  readonly wallClock: () => number;
+  readonly send: (frame: PushFrame) => void;
+  readonly close: (code: number, reason: string) => void;
+  /** Public channels per connection. */
+  readonly maxSubscriptions: number;
+  readonly authFailed: () => void;
+  readonly inBackOff: () => boolean;
+}
+
+interface PublicSub {
+  readonly channel: string;
+  readonly contract: Contract;
+  readonly limit: number;
+  /** depth.full: the version last sent; ticker: the body last sent. */
+  last: string;
+  timer: NodeJS.Timeout | undefined;
+}
+
+interface Login {
+  readonly account: string;
+  /** Per kind of personal push, the contracts it is narrowed to (empty: all); absent: not pushed. */
+  filters: Map<string, ReadonlySet<string>>;
+  asset: string;
+  /** The side of each position seen, for the push that closes it (its event says FLAT). */
+  readonly sides: Map<string, 1 | 2>;
+}
+
+const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+
+export class ContractStreamSession {
+  private readonly subs = new Map<string, PublicSub>();
+  private login: Login | undefined;
+
+  constructor(private readonly options: ContractSessionOptions) {}
+
+  private get kernel(): Kernel {
+    return this.options.kernel();
+  }
+
+  /** Stops the session's timers (the connection closed). */
+  close(): void {
+    for (const sub of this.subs.values()) clearTimeout(sub.timer);
+    this.subs.clear();
+    this.login = undefined;
+  }
+
+  /** The logged-in account, if any. */
+  account(): string | undefined {
+    return this.login?.account;
+  }
+
+  onMessage(raw: Buffer): void {
+    const ts = this.options.wallClock();
+    let message: unknown;
+    try {
+      message = JSON.parse(raw.toString());
+    } catch {
+      message = undefined;
+    }
+    if (!isRecord(message) || typeof message.method !== 'string') return this.options.send(answer('rs.error', 'invalid message: send a JSON object with a "method"', ts));
+    const method = message.method;
+    const param = isRecord(message.param) ? message.param : {};
+    if (method === 'ping') return this.options.send(answer('pong', ts, ts));
+    if (method === 'login') return this.onLogin(param, ts);
+    if (method === 'personal.filter') return this.onFilter(param, ts);
+    const sub = /^(un)?sub\.(.+)$/.exec(method);
+    if (sub !== null && PUBLIC_CHANNELS.has(sub[2]!)) {
+      const refusal = sub[1] === undefined ? this.subscribe(sub[2]!, param) : this.unsubscribe(sub[2]!, param);
+      return this.options.send(refusal === undefined ? answer(`rs.${method}`, 'success', ts) : answer('rs.error', refusal, ts));
+    }
+    this.options.send(answer('rs.error', `unknown method ${JSON.stringify(method).slice(0, 80)}`, ts));
+  }
+
+  private contractOf(param: Record<string, unknown>): Contract | string {
+    if (typeof param.symbol !== 'string' || param.symbol === '') return 'Param error! symbol is required';
+    return findContract(this.kernel, param.symbol) ?? 'Contract does not exist!';
+  }
+
+  private subscribe(channel: string, param: Record<string, unknown>): string | undefined {
+    const contract = this.contractOf(param);
+    if (typeof contract === 'string') return contract;
+    let limit = 0;
+    if (channel === 'depth.full') {
+      limit = param.limit === undefined ? 20 : Number(param.limit);
+      if (!FULL_DEPTH_LIMITS.has(limit)) return 'Param error! limit is one of 5, 10, 20';
+    }
+    const key = `${channel}:${contract.symbol}`;
+    const existing = this.subs.get(key);
+    if (existing !== undefined) {
+      if (channel === 'depth.full') this.subs.set(key, { ...existing, limit, last: '' });
+      return undefined;
+    }
+    if (this.subs.size >= this.options.maxSubscriptions) return `at most ${this.options.maxSubscriptions} subscriptions per connection`;
+    this.subs.set(key, { channel, contract, limit, last: '', timer: undefined });
+    return undefined;
+  }
+
+  private unsubscribe(channel: string, param: Record<string, unknown>): string | undefined {
+    const contract = this.contractOf(param);
+    if (typeof contract === 'string') return contract;
+    const key = `${channel}:${contract.symbol}`;
+    clearTimeout(this.subs.get(key)?.timer);
+    this.subs.delete(key);
+    return undefined;
+  }
+
+  private onLogin(param: Record<string, unknown>, ts: number): void {
+    const text = (name: string) => (typeof param[name] === 'string' ? (param[name] as string) : typeof param[name] === 'number' ? String(param[name]) : undefined);
+    if (this.options.inBackOff()) return this.options.send(answer('rs.error', 'too many failed logins from this address: try again later', ts));
+    try {
+      const profile = verifyContractRequest(
+        { method: 'GET', rawQuery: '', rawBody: '', apiKey: text('apiKey'), requestTime: text('reqTime'), signature: text('signature'), recvWindow: undefined },
+        this.options.credentials,
+        ts,
+      );
+      const all = new Map([...PERSONAL_FILTERS].map((f) => [f, new Set<string>()] as const));
+      this.login = { account: profile.accountId, filters: param.subscribe === false ? new Map() : all, asset: this.assetKey(profile.accountId), sides: new Map() };
+      this.options.send(answer('rs.login', 'success', ts));
+    } catch (error) {
+      if (!(error instanceof MexcContractError)) throw error;
+      if (error.code === 401 || error.code === 602) this.options.authFailed();
+      this.options.send(answer('rs.error', error.msg, ts));
+    }
+  }
+
+  private onFilter(param: Record<string, unknown>, ts: number): void {
+    if (this.login === undefined) return this.options.send(answer('rs.error', 'Not logged in: send login first', ts));
+    const filters = Array.isArray(param.filters) ? param.filters : [];
+    const next = new Map<string, ReadonlySet<string>>();
+    for (const f of filters) {
+      if (!isRecord(f) || typeof f.filter !== 'string' || !PERSONAL_FILTERS.has(f.filter)) {
+        return this.options.send(answer('rs.error', `Param error! filter is one of ${[...PERSONAL_FILTERS].join(', ')}`, ts));
+      }
+      next.set(f.filter, new Set(Array.isArray(f.rules) ? f.rules.filter((r): r is string => typeof r === 'string') : []));
+    }
+    this.login.filters = filters.length === 0 ? new Map([...PERSONAL_FILTERS].map((f) => [f, new Set<string>()] as const)) : next;
+    this.options.send(answer('rs.personal.filter', 'success', ts));
+  }
+
+  /** A diff of the kernel's book: `push.depth` as it comes, `push.depth.full` when the top changed. */
+  onDiff(diff: DepthDiff): void {
+    for (const sub of this.subs.values()) {
+      if (sub.contract.instrument.symbol !== diff.symbol) continue;
+      if (sub.channel === 'depth') {
+        const data = { asks: depthLevels(sub.contract, diff.asks), bids: depthLevels(sub.contract, diff.bids), version: diff.finalUpdateId, begin: diff.firstUpdateId, end: diff.finalUpdateId };
+        this.options.send({ channel: 'push.depth', data, symbol: sub.contract.symbol, ts: diff.time });
+      } else if (sub.channel === 'depth.full') {
+        const version = this.kernel.bookStatus(diff.symbol)?.updateId ?? diff.finalUpdateId;
+        if (String(version) === sub.last) continue;
+        sub.last = String(version);
+        const top = this.kernel.depth(diff.symbol, sub.limit);
+        if (top === undefined) continue;
+        const data = { asks: depthLevels(sub.contract, top.asks), bids: depthLevels(sub.contract, top.bids), version };
+        this.options.send({ channel: 'push.depth.full', data, symbol: sub.contract.symbol, ts: diff.time });
+      }
+    }
+  }
+
+  /** The hub's inputs and events: public trades and tickers, and the logged-in account's events. */
+  onEngine(events: readonly KernelEvent[], input: KernelInput): void {
+    if (this.subs.size > 0 && (input.kind === 'trade' || input.kind === 'book.delta' || input.kind === 'book.snapshot' || input.kind === 'mark')) this.onMarket(input);
+    const login = this.login;
+    if (login === undefined) return;
+    const mine = events.filter((e) => 'account' in e && e.account === login.account);
+    if (mine.length === 0) return;
+    if (mine.some((e) => e.type === 'ACCOUNT_CLOSED')) {
+      this.options.send(answer('rs.error', 'the account was deleted', this.kernel.now));
+      this.login = undefined;
+      this.options.close(1008, 'account deleted');
+      return;
+    }
+    this.onAccountEvents(login, mine);
+  }
+
+  private onMarket(input: Extract<KernelInput, { kind: 'trade' | 'book.delta' | 'book.snapshot' | 'mark' }>): void {
+    for (const sub of this.subs.values()) {
+      if (sub.contract.instrument.symbol !== input.symbol) continue;
+      if (sub.channel === 'deal' && input.kind === 'trade') {
+        const trade: TapeTrade = { id: input.tradeId, time: input.time, price: input.price, quantity: input.quantity, buyerMaker: input.buyerMaker };
+        this.options.send({ channel: 'push.deal', data: dealItems(sub.contract, [trade]), symbol: sub.contract.symbol, ts: input.time });
+      } else if (sub.channel === 'ticker') {
+        sub.timer ??= setTimeout(() => {
+          sub.timer = undefined;
+          const ticker = contractTicker(this.kernel, this.options.tape, sub.contract);
+          const { timestamp: _, ...body } = ticker;
+          const key = JSON.stringify(body);
+          if (key === sub.last) return;
+          sub.last = key;
+          this.options.send({ channel: 'push.ticker', data: ticker, symbol: sub.contract.symbol, ts: this.kernel.now });
+        }, TICKER_INTERVAL_MS);
+      }
+    }
+  }
+
+  private wants(login: Login, kind: string, contract: Contract): boolean {
+    const rules = login.filters.get(kind);
+    return rules !== undefined && (rules.size === 0 || rules.has(contract.symbol));
+  }
+
+  private onAccountEvents(login: Login, mine: readonly KernelEvent[]): void {
+    const kernel = this.kernel;
+    const account = kernel.account(login.account);
+    const openType: 1 | 2 = account?.kind === 'futures' && account.marginMode === 'cross' ? 2 : 1;
+    let assetMoved = false;
+    for (const [index, event] of mine.entries()) {
+      if (ASSET_MOVES.has(event.type)) assetMoved = true;
+      if (event.type === 'ORDER_NEW' || event.type === 'FILL' || event.type === 'ORDER_CANCELED' || event.type === 'ORDER_EXPIRED') {
+        const contract = contractOfSymbol(kernel, event.symbol);
+        if (contract === undefined) continue;
+        if (this.wants(login, 'order', contract) && !isConditional(event.orderType)) this.pushOrder(login.account, event, contract, openType);
+        if (event.type === 'FILL' && this.wants(login, 'order.deal', contract)) {
+          const reduceOnly = kernel.order(event.orderId)?.reduceOnly ?? false;
+          this.options.send({ channel: 'push.personal.order.deal', data: personalDeal(fillOfEvent(event), contract, reduceOnly, event.clientOrderId), ts: event.at });
+        }
+      } else if (event.type === 'POSITION_OPENED' || event.type === 'POSITION_UPDATED' || event.type === 'POSITION_CLOSED') {
+        const contract = contractOfSymbol(kernel, event.symbol);
+        if (contract === undefined) continue;
+        const side = this.positionSide(login, event, mine.slice(0, index + 1));
+        if (event.type === 'POSITION_CLOSED') login.sides.delete(event.positionId);
+        else login.sides.set(event.positionId, side);
+        if (this.wants(login, 'position', contract)) this.options.send({ channel: 'push.personal.position', data: personalPosition(event, contract, openType, side), ts: event.at });
+      }
+    }
+    if (!assetMoved || !login.filters.has('asset')) return;
+    const figures = paperFuturesFigures(kernel, login.account);
+    if (figures === undefined) return;
+    const asset = contractAsset(figures);
+    const key = JSON.stringify(asset);
+    if (key === login.asset) return;
+    login.asset = key;
+    const rules = login.filters.get('asset')!;
+    if (rules.size === 0 || rules.has(figures.settleAsset)) this.options.send({ channel: 'push.personal.asset', data: asset, ts: mine.at(-1)?.at ?? kernel.now });
+  }
+
+  /**
+   * A position's side: its event's direction while held; for one closed (FLAT), the side it was
+   * seen with, else the opposite of the fill that closed it, else the side its liquidation names.
+   */
+  private positionSide(login: Login, event: PositionEvent, before: readonly KernelEvent[]): 1 | 2 {
+    if (event.direction === 'LONG') return 1;
+    if (event.direction === 'SHORT') return 2;
+    const seen = login.sides.get(event.positionId);
+    if (seen !== undefined) return seen;
+    for (let i = before.length - 1; i >= 0; i -= 1) {
+      const e = before[i]!;
+      if (e.type === 'LIQUIDATION' && e.positionId === event.positionId) return e.direction === 'LONG' ? 1 : 2;
+      if (e.type === 'FILL' && e.symbol === event.symbol) return e.side === 'SELL' ? 1 : 2;
+    }
+    return 1;
+  }
+
+  /**
+   * `push.personal.order` for one order event: the event's status and executed amounts, the order's
+   * terms from the kernel, fees and profit from the order's fills up to this event.
+   */
+  private pushOrder(accountId: string, event: OrderNewEvent | FillEvent | OrderDoneEvent, contract: Contract, openType: 1 | 2): void {
+    const order = this.kernel.order(event.orderId);
+    if (order === undefined) return;
+    const current = paperOrderView(order);
+    const fills = [];
+    for (const f of this.options.tape.fillsOf(accountId)) {
+      if (f.orderId !== event.orderId) continue;
+      fills.push(fillOfEvent(f));
+      if (event.type === 'FILL' && f.tradeId === event.tradeId) break;
+    }
+    const view = {
+      ...current,
+      status: event.status,
+      executedQty: event.type === 'ORDER_NEW' ? '0' : event.executedQty,
+      cumulativeQuoteQty: event.type === 'ORDER_NEW' ? '0' : event.type === 'FILL' ? event.cumulativeQuoteQty : current.cumulativeQuoteQty,
+      updatedAt: event.at,
+    };
+    const data = contractOrder(view, contract, { reduceOnly: order.reduceOnly, leverage: order.leverage, openType, orderMargin: order.locked }, fillTotals(fills));
+    this.options.send({ channel: 'push.personal.order', data, ts: event.at });
+  }
+
+  private assetKey(accountId: string): string {
+    const figures = paperFuturesFigures(this.kernel, accountId);
+    return figures === undefined ? '' : JSON.stringify(contractAsset(figures));
+  }
+}
