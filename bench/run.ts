@@ -93,11 +93,12 @@ if (only.has('backtest')) {
   console.log('4. Candle backtests\n');
   printBacktest(backtest);
   console.log('');
-  const full = backtest.rows[0]!;
-  goals.push({
-    what: 'candle backtest, rsi-reversal + full tactics', figure: `${n(full.candlesPerSecond)} candles/s`, peer: `floor ${n(backtest.floor.candlesPerSecond)} candles/s`,
-    ratio: full.candlesPerSecond / backtest.floor.candlesPerSecond, goal: '≥ 1,000,000 candles/s', met: full.candlesPerSecond >= 1_000_000,
-  });
+  for (const full of backtest.rows.filter((r) => r.label.startsWith('rsi-reversal'))) {
+    goals.push({
+      what: `candle backtest, rsi-reversal + full tactics${full.barInputs ? ', bar inputs' : ', walk'}`, figure: `${n(full.candlesPerSecond)} candles/s`, peer: `floor ${n(backtest.floor.candlesPerSecond)} candles/s`,
+      ratio: full.candlesPerSecond / backtest.floor.candlesPerSecond, goal: '≥ 1,000,000 candles/s', met: full.candlesPerSecond >= 1_000_000,
+    });
+  }
 }
 
 console.log(`Goals of issue #19 (kernel half), this run${quick ? ', --quick' : ''}:\n`);

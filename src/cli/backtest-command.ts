@@ -28,6 +28,7 @@ interface BacktestFlags {
   readonly leverage: string;
   readonly interval: string;
   readonly params?: string;
+  readonly barInputs?: boolean;
 }
 
 export function registerBacktestCommand(program: Command): void {
@@ -45,6 +46,7 @@ export function registerBacktestCommand(program: Command): void {
     .option('--risk <percent>', 'max risk per trade, % of equity', '1')
     .option('--leverage <n>', 'leverage', '1')
     .option('--params <json>', 'strategy parameters as JSON')
+    .option('--bar-inputs', 'each candle as one bar kernel input (ADR 0042; a resting limit fills only when a bar trades through it) instead of a book and a trade per path price')
     .addOption(new Option('--interval <ms>', 'candle interval for --recording').default('60000'))
     .action(async (flags: BacktestFlags) => {
       const { report, detail } = await backtest(flags);
@@ -76,6 +78,7 @@ async function backtest(flags: BacktestFlags): Promise<{ report: BacktestReport;
     maxRiskPerTrade: flags.risk,
     leverage: Number(flags.leverage),
     candleIntervalMs: Number(flags.interval),
+    ...(flags.barInputs === true ? { barInputs: true } : {}),
     onProgress: (done, total) => {
       if (bar === undefined) return;
       if (!started) {

@@ -55,6 +55,29 @@ export class AccountRuntime {
   replayBar(symbol: string, candle: Candle, interval: number): boolean {
     const t0 = candle.openTime;
     const open = parseFixed(candle.open);
+    if (this.feed.barInputs) {
+      // The signal's orders wait for the bar's open, the first step of the bar input. A reversal
+      // first closes: its entry is sent once the close filled at the open (the bar pauses there).
+      const id = this.config.id;
+      const signal = this.symbols.get(symbol)?.pending;
+      const exposure = this.manager.exposure(id, symbol);
+      let deferred = false;
+      const closedDown = parseFixed(candle.close) < open;
+      if (signal !== undefined && signal.action !== 'CLOSE' && exposure !== 'FLAT' && exposure !== signal.action && this.config.autoTrading && this.running) {
+        this.manager.close(id, symbol, t0);
+        deferred = true;
+      } else this.executePending(symbol, open, t0);
+      this.feed.bar(symbol, candle, interval, (atOpen) => {
+        if (atOpen && deferred) {
+          deferred = false;
+          this.executePending(symbol, open, t0);
+        }
+        const now = this.manager.exposure(id, symbol);
+        return now === 'SHORT' || (now === 'FLAT' && closedDown);
+      });
+      if (deferred) this.symbols.get(symbol)!.pending = undefined;
+      return this.closeBar(symbol, candle, interval);
+    }
     this.feed.price(symbol, open, t0);
     this.executePending(symbol, open, t0);
     const { anchors } = intrabarAnchors(candle, this.manager.exposure(this.config.id, symbol));

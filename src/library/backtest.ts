@@ -44,6 +44,8 @@ export interface BacktestOptions {
   readonly candleIntervalMs?: number;
   /** Every event of the backtest's engine, as it happens (fills, positions, equity: for a report). */
   readonly onEvent?: (event: PaperTradingEvent) => void;
+  /** Each candle as one `bar` kernel input (ADR 0042) instead of a book and a trade per path price (ADR 0009). */
+  readonly barInputs?: boolean;
 }
 
 export interface BacktestReport {
@@ -65,7 +67,7 @@ export interface BacktestReport {
 const ACCOUNT = 'backtest';
 
 function setup(options: BacktestOptions, start: number, candleIntervalMs?: number) {
-  const engine = new PaperTradingEngine({ candleIntervalMs: candleIntervalMs ?? 60_000 });
+  const engine = new PaperTradingEngine({ candleIntervalMs: candleIntervalMs ?? 60_000, ...(options.barInputs === true ? { barInputs: true } : {}) });
   engine.advanceTo(start);
   const report = new BacktestMetrics(ACCOUNT);
   const curve: { at: number; equity: string }[] = [];

@@ -13,6 +13,11 @@ export interface PaperTradingEngineOptions {
   readonly equityIntervalMs?: number;
   /** File `saveSnapshot()` writes and `restoreAccounts()` (no argument) reads. */
   readonly snapshotPath?: string;
+  /**
+   * `processCandles` feeds each candle as one `bar` kernel input (ADR 0042) instead of a one-level
+   * book and a trade per price of its path (ADR 0009). Default false.
+   */
+  readonly barInputs?: boolean;
 }
 
 /** What `restoreAccounts` accepts besides a snapshot string: a DurableEngine (src/engine). */

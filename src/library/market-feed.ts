@@ -8,11 +8,12 @@
  * step of a walk looks at the open orders only (an index kept from ORDER_NEW / FILL / CANCELED events).
  */
 import type { KernelEvent } from '../core/kernel/events.js';
-import type { KernelInput } from '../core/kernel/inputs.js';
+import type { BarInput, KernelInput } from '../core/kernel/inputs.js';
 import type { Kernel } from '../core/kernel/kernel.js';
-import { formatFixed, type Fixed } from '../core/money/fixed.js';
+import { formatFixed, parseFixed, type Fixed } from '../core/money/fixed.js';
 import { isOpenStatus } from '../core/orders/order-status.js';
 import { nextStop, orderTouchPrice } from '../strategy/candle-path.js';
+import type { Candle } from '../strategy/candles.js';
 
 export class MarketFeed {
   private updateId = 0;
@@ -25,6 +26,8 @@ export class MarketFeed {
     private readonly kernel: () => Kernel,
     private readonly submit: (input: KernelInput) => KernelEvent[],
     private readonly depth = '1000000',
+    /** Candles go to the kernel as one `bar` input each (ADR 0042), not as a walk of prices. */
+    readonly barInputs = false,
   ) {}
 
   exportState(): { updateId: number; tradeId: number; last: [string, Fixed][] } {
@@ -77,6 +80,32 @@ export class MarketFeed {
     this.submit({ kind: 'book.snapshot', time, symbol, lastUpdateId: this.updateId, bids: [[formatFixed(bid), this.depth]], asks: [[formatFixed(price + tick), this.depth]] });
     this.tradeId += 1;
     this.submit({ kind: 'trade', time, symbol, tradeId: this.tradeId, price: formatFixed(price), quantity: this.depth, buyerMaker: previous !== undefined && price < previous });
+  }
+
+  /**
+   * One candle as one `bar` input (ADR 0042). The bar pauses after each step of its path that
+   * filled or triggered an order, so that whoever reacts to fills (the trade manager) places its
+   * orders before the path goes on, as between two prices of a walk; `highFirst` is asked at the
+   * start and again when the bar paused at its open (`atOpen`: what the open filled may change
+   * the exposure, and the caller may send orders there, at the open's quote).
+   */
+  bar(symbol: string, candle: Candle, intervalMs: number, highFirst: (atOpen: boolean) => boolean): void {
+    const { openTime: time, open: o, high, low, close, volume } = candle;
+    let first = highFirst(false);
+    let input: BarInput = { kind: 'bar', time, symbol, open: o, high, low, close, volume, intervalMs, highFirst: first, pauseOnFill: true };
+    const open = parseFixed(candle.open);
+    for (let guard = 0; guard < 100_000; guard += 1) {
+      const events = this.submit(input);
+      let pause: Extract<KernelEvent, { type: 'BAR_PAUSED' }> | undefined;
+      for (const event of events) {
+        if (event.type === 'BAR_PAUSED') pause = event;
+        else if (event.type === 'INPUT_REJECTED') throw new Error(`candle at ${candle.openTime} refused: ${event.message}`);
+      }
+      if (pause === undefined) break;
+      if (pause.leg === 1 && parseFixed(pause.price) === open) first = highFirst(true);
+      input = { kind: 'bar', time, symbol, open: o, high, low, close, volume, intervalMs, highFirst: first, pauseOnFill: true, resume: { leg: pause.leg, price: pause.price } };
+    }
+    this.last.set(symbol, parseFixed(candle.close));
   }
 
   /** Moves the price from `from` to `to`, stopping at every open order price on the way. */

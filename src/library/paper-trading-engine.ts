@@ -78,7 +78,7 @@ export class PaperTradingEngine {
     this.snapshotPath = options.snapshotPath;
     const engine = this;
     this.manager = new TradeManager({ get kernel() { return engine.kernelRef; }, submit: (input) => engine.submit(input) });
-    this.feed = new MarketFeed(() => this.kernelRef, (input) => this.submit(input));
+    this.feed = new MarketFeed(() => this.kernelRef, (input) => this.submit(input), undefined, options.barInputs ?? false);
   }
 
   /** The kernel configuration (a DurableEngine restored into this engine must use the same). */

@@ -119,6 +119,15 @@ export interface BookStatusEvent {
   readonly reason?: string;
 }
 
+/** A `bar` input with `pauseOnFill` stopped after a fill or trigger: resume it from `price` on `leg`. */
+export interface BarPausedEvent {
+  readonly type: 'BAR_PAUSED';
+  readonly at: number;
+  readonly symbol: string;
+  readonly leg: 1 | 2 | 3;
+  readonly price: string;
+}
+
 export interface PositionEvent {
   readonly type: 'POSITION_OPENED' | 'POSITION_UPDATED' | 'POSITION_CLOSED';
   readonly at: number;
@@ -235,6 +244,7 @@ export type KernelEvent =
   | AccountRejectedEvent
   | AccountLifecycleEvent
   | BookStatusEvent
+  | BarPausedEvent
   | PositionEvent
   | LiquidationEvent
   | FundingEvent

@@ -14,9 +14,10 @@
  */
 import type { DecimalLevels } from '../book/decimal-levels.js';
 import type { KernelInput, LevelInput } from './inputs.js';
+import { parseBar } from './bar-input.js';
 import { parseFixed, SCALE_DIGITS } from '../money/fixed.js';
 
-const KINDS = new Set(['book.snapshot', 'book.delta', 'book.invalidate', 'trade', 'clock', 'mark', 'funding', 'account.open', 'account.reset', 'account.close', 'account.import', 'leverage.set', 'order.place', 'order.cancel']);
+const KINDS = new Set(['book.snapshot', 'book.delta', 'book.invalidate', 'trade', 'bar', 'clock', 'mark', 'funding', 'account.open', 'account.reset', 'account.close', 'account.import', 'leverage.set', 'order.place', 'order.cancel']);
 
 /** Why the input cannot be journaled, or undefined when it can. `symbols` are the kernel's configured symbols. */
 export function inputProblem(input: unknown, symbols: { has(symbol: string): boolean }): string | undefined {
@@ -24,8 +25,8 @@ export function inputProblem(input: unknown, symbols: { has(symbol: string): boo
 }
 
 /**
- * `inputProblem` without the check of book levels, for a caller that parses them with
- * `parseLevels` before applying them (the kernel): the same answer, one pass over the levels.
+ * `inputProblem` without the check of book levels and bar fields, for a caller that parses them
+ * with `parseLevels` and `parseBar` before applying them (the kernel): the same answer, one pass.
  */
 export function inputProblemExceptLevels(input: unknown, symbols: { has(symbol: string): boolean }): string | undefined {
   return shapeProblem(input, symbols, false);
@@ -60,6 +61,12 @@ function shapeProblem(input: unknown, symbols: { has(symbol: string): boolean },
     case 'trade':
       if (typeof k.buyerMaker !== 'boolean') return 'buyerMaker must be true or false';
       return symbolProblem(k.symbol, symbols) ?? decimalProblem(k.price) ?? decimalProblem(k.quantity);
+    case 'bar': {
+      const problem = symbolProblem(k.symbol, symbols);
+      if (problem !== undefined || !checkLevels) return problem;
+      const bar = parseBar(k);
+      return typeof bar === 'string' ? bar : undefined;
+    }
     case 'mark':
       return symbolProblem(k.symbol, symbols) ?? decimalProblem(k.price);
     case 'funding':

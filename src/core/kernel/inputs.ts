@@ -59,6 +59,31 @@ export interface TradeInput {
   readonly buyerMaker: boolean;
 }
 
+/**
+ * One candle bar as one input (ADR 0042): the market moves along the bar's price path
+ * (open → first extreme → second extreme → close), filling and triggering what the path reaches.
+ * For a backtest over candles; no book or trade input is needed for the symbol.
+ */
+export interface BarInput {
+  readonly kind: 'bar';
+  /** The bar's open time. */
+  readonly time: number;
+  readonly symbol: string;
+  readonly open: DecimalString;
+  readonly high: DecimalString;
+  readonly low: DecimalString;
+  readonly close: DecimalString;
+  readonly volume: DecimalString;
+  /** The bar's length in ms: the extremes are stamped at +¼ and +½ of it, the close at its last ms (absent: all at `time`). */
+  readonly intervalMs?: number;
+  /** The high before the low (absent: high first when the bar closed down, low first otherwise). */
+  readonly highFirst?: boolean;
+  /** Stop after the first step of the path that filled or triggered an order, liquidated, funded or halted an account (BAR_PAUSED), so that the caller can react. */
+  readonly pauseOnFill?: boolean;
+  /** Go on with a paused bar: from `price` on leg 1 (toward the first extreme), 2 (the second) or 3 (the close). */
+  readonly resume?: { readonly leg: 1 | 2 | 3; readonly price: DecimalString };
+}
+
 export interface ClockInput {
   readonly kind: 'clock';
   readonly time: number;
@@ -182,6 +207,7 @@ export type KernelInput =
   | BookDeltaInput
   | BookInvalidateInput
   | TradeInput
+  | BarInput
   | ClockInput
   | MarkPriceInput
   | FundingInput

@@ -28,6 +28,7 @@ import type { Market } from '../matching/market.js';
 import { MatchingEngine } from '../matching/matching-engine.js';
 import type { Order } from '../orders/order.js';
 import { isOpenStatus } from '../orders/order-status.js';
+import { applyBar, parseBar, type BarContext, type ParsedBar } from './bar-input.js';
 import { attachExits } from './bracket-exits.js';
 import { endAccount, exportAccount, importAccount, openAccount, setLeverage } from './account-commands.js';
 import { equityEvent, equityOf, observeEquity, type Account, type HealthState } from './account-health.js';
@@ -43,8 +44,8 @@ export type { KernelConfig } from './kernel-state.js';
 
 const ACCOUNT_EVENTS = new Set(['FILL', 'FUNDING', 'LIQUIDATION']);
 
-type MarketDataInput = Extract<KernelInput, { kind: 'book.snapshot' | 'book.delta' | 'book.invalidate' | 'trade' | 'mark' | 'funding' }>;
-const MARKET_DATA_KINDS: ReadonlySet<string> = new Set<MarketDataInput['kind']>(['book.snapshot', 'book.delta', 'book.invalidate', 'trade', 'mark', 'funding']);
+type MarketDataInput = Extract<KernelInput, { kind: 'book.snapshot' | 'book.delta' | 'book.invalidate' | 'trade' | 'bar' | 'mark' | 'funding' }>;
+const MARKET_DATA_KINDS: ReadonlySet<string> = new Set<MarketDataInput['kind']>(['book.snapshot', 'book.delta', 'book.invalidate', 'trade', 'bar', 'mark', 'funding']);
 
 function isMarketData(input: KernelInput): input is MarketDataInput {
   return MARKET_DATA_KINDS.has(input.kind);
@@ -59,6 +60,7 @@ export class Kernel {
   private engine!: MatchingEngine;
   private core!: KernelCore;
   private risk!: RiskContext;
+  private barContext!: BarContext;
   private readonly config: KernelConfig;
   private readonly rollback: boolean;
   /** The state before `tail`, as a snapshot; undefined until the first input. */
@@ -95,6 +97,7 @@ export class Kernel {
       settlement: (order, market) => settlementFor(s, order.account, market),
     });
     this.core = { s, engine: this.engine, sampleEquity: (id) => this.sampleEquity(id) };
+    this.barContext = { s, engine: this.engine, setMark: (market, mark) => this.setMark(market, mark), guardDrawdowns: () => this.guardDrawdowns(), advanceClock: (time) => this.advanceClock(time) };
     const engine = this.engine;
     this.risk = {
       get now() {
@@ -139,6 +142,7 @@ export class Kernel {
   handle(input: KernelInput): KernelEvent[] {
     let problem = inputProblemExceptLevels(input, this.s.markets);
     if (problem === undefined && (input.kind === 'book.delta' || input.kind === 'book.snapshot')) problem = this.parseBook(input.bids, input.asks);
+    else if (problem === undefined && input.kind === 'bar') problem = this.parseBar(input);
     if (problem !== undefined) {
       this.s.sequence += 1;
       if (this.rollback) this.tail.push(input);
@@ -161,6 +165,16 @@ export class Kernel {
 
   private parseBook(bids: readonly LevelInput[], asks: readonly LevelInput[]): string | undefined {
     return parseLevels(bids, this.bids) ?? parseLevels(asks, this.asks);
+  }
+
+  /** The bar being handled, parsed once by `handle`. */
+  private bar: ParsedBar | undefined;
+
+  private parseBar(input: Parameters<typeof parseBar>[0]): string | undefined {
+    const bar = parseBar(input);
+    if (typeof bar === 'string') return bar;
+    this.bar = bar;
+    return undefined;
   }
 
   private takeCheckpoint(): void {
@@ -231,6 +245,9 @@ export class Kernel {
         if (this.s.triggerSource === 'last' && market.usable) this.engine.onTriggerPrice(market, price);
         break;
       }
+      case 'bar':
+        applyBar(this.barContext, this.s.market(input.symbol), input, this.bar!);
+        break;
       case 'mark': {
         const market = this.s.market(input.symbol);
         market.markFromInput = true;
@@ -266,7 +283,7 @@ export class Kernel {
       }
     }
     attachExits(this.core, (exit) => placeOrder(this.core, exit, false));
-    if (input.kind === 'book.snapshot' || input.kind === 'book.delta' || input.kind === 'trade' || input.kind === 'mark') this.guardDrawdowns();
+    if (input.kind === 'book.snapshot' || input.kind === 'book.delta' || input.kind === 'trade' || input.kind === 'bar' || input.kind === 'mark') this.guardDrawdowns();
     this.recordHealth();
     this.checkTouched();
     return this.s.out;

@@ -1,0 +1,224 @@
+/**
+ * A candle bar as one kernel input (ADR 0042): the market moves along the bar's price path inside
+ * the kernel, with no book snapshot or trade written as text and parsed back.
+ *
+ * The path: open → first extreme → second extreme → close; the low first when the bar closed at or
+ * above its open, the high first when it closed down, unless the input says `highFirst` (a
+ * backtest passes the extreme adverse to its exposure first, ADR 0009). Between two anchors the
+ * path also stops at every open order's trigger or limit price on the way, nearest first, so that
+ * orders meet the path in price order and a trailing stop follows each step.
+ * Each step of the path, at price p (ADR 0042 has the rules with their sources):
+ * - the clock moves to the step's time: funding times and equity samples it crosses happen first;
+ * - the quote is p − tick / p + tick (p when p − tick ≤ 0), deep enough never to run out: orders
+ *   waiting for the market execute on it, market orders pay the tick, a triggered stop pays the tick
+ *   beyond its trigger, or beyond the open when the bar gapped through it (the worse of the two).
+ *   It is written to the book only when something executes on it;
+ * - a print at p: resting limit orders fill at their own price only when p is through it (a touch
+ *   does not fill: the quote is trades-only, `Market.tradesOnly`), stops and take-profits reached
+ *   trigger, trailing stops follow p;
+ * - the mark (perpetuals without a mark input) is the quote's mid, so liquidations are checked at
+ *   both extremes; accounts with a drawdown limit are checked.
+ * After the close, the bar's close and volume enter the average price once, and the market waits
+ * for the next bar: the book is left unsynced, so an order placed between bars waits and executes
+ * at the next bar's open (a signal at bar t trades at the open of bar t + 1). With `pauseOnFill`
+ * the input ends after a step that filled, triggered, liquidated, funded or halted (BAR_PAUSED),
+ * with the quote at that step's price, and a `resume` input goes on from there.
+ * Totality: `parseBar` checks and parses every field once; a malformed bar changes nothing.
+ * Not modelled: the bar's volume as a bound on fills (the depth is not the volume, as in ADR 0009).
+ * Cost: four steps a bar plus one per order price on the way; a step is O(conditional orders on
+ * the symbol) plus a one-level book replace when something executes.
+ */
+import { DecimalFormatError, formatFixed, parseFixed, type Fixed } from '../money/fixed.js';
+import type { Market } from '../matching/market.js';
+import type { MatchingEngine } from '../matching/matching-engine.js';
+import { isOpenStatus } from '../orders/order-status.js';
+import type { BarInput } from './inputs.js';
+import type { KernelState } from './kernel-state.js';
+
+/** A bar's fields, parsed once. */
+export interface ParsedBar {
+  readonly open: Fixed;
+  readonly high: Fixed;
+  readonly low: Fixed;
+  readonly close: Fixed;
+  readonly volume: Fixed;
+  /** The first extreme, the second, the close. */
+  readonly anchors: readonly [Fixed, Fixed, Fixed];
+  /** When each anchor is reached. */
+  readonly times: readonly [number, number, number];
+  /** Where the walk starts: leg 0 trades the open first. */
+  readonly leg: 0 | 1 | 2 | 3;
+  readonly from: Fixed;
+}
+
+/** What a caller may react to: a bar with `pauseOnFill` stops after the step that did one of these. */
+const ACTED: ReadonlySet<string> = new Set(['FILL', 'ORDER_TRIGGERED', 'LIQUIDATION', 'FUNDING', 'MAX_DRAWDOWN_REACHED']);
+
+/** Base units each side of the quote: deep enough never to run out (ADR 0009). */
+const DEPTH: Fixed = 1_000_000n * 10n ** 18n;
+
+function decimal(text: unknown, field: string): Fixed | string {
+  if (typeof text !== 'string') return `bar ${field} must be a decimal string, got ${JSON.stringify(text)}`;
+  try {
+    return parseFixed(text);
+  } catch (error) {
+    if (error instanceof DecimalFormatError) return `bar ${field}: ${error.message}`;
+    throw error;
+  }
+}
+
+/** The bar parsed, or why it cannot be applied (the same answer `inputProblem` gives). */
+export function parseBar(input: BarInput): ParsedBar | string {
+  const open = decimal(input.open, 'open');
+  if (typeof open === 'string') return open;
+  const high = decimal(input.high, 'high');
+  if (typeof high === 'string') return high;
+  const low = decimal(input.low, 'low');
+  if (typeof low === 'string') return low;
+  const close = decimal(input.close, 'close');
+  if (typeof close === 'string') return close;
+  const volume = decimal(input.volume, 'volume');
+  if (typeof volume === 'string') return volume;
+  if (low <= 0n) return 'bar prices must be positive';
+  if (volume < 0n) return 'bar volume must not be negative';
+  if (low > open || low > close || high < open || high < close) return 'a bar has low ≤ open, close ≤ high';
+  const interval = input.intervalMs;
+  if (interval !== undefined && (typeof interval !== 'number' || !Number.isSafeInteger(interval) || interval < 1)) return 'bar intervalMs must be a whole number of ms ≥ 1';
+  if (input.highFirst !== undefined && typeof input.highFirst !== 'boolean') return 'bar highFirst must be true or false';
+  if (input.pauseOnFill !== undefined && typeof input.pauseOnFill !== 'boolean') return 'bar pauseOnFill must be true or false';
+  const highFirst = input.highFirst ?? close < open;
+  const anchors: [Fixed, Fixed, Fixed] = highFirst ? [high, low, close] : [low, high, close];
+  const t = input.time;
+  const span = interval === undefined ? 0 : Math.max(interval, 4);
+  const times: [number, number, number] = interval === undefined ? [t, t, t] : [t + Math.floor(span / 4), t + Math.floor(span / 2), t + span - 1];
+  let leg: ParsedBar['leg'] = 0;
+  let from = open;
+  const resume: unknown = input.resume;
+  if (resume !== undefined) {
+    if (typeof resume !== 'object' || resume === null || Array.isArray(resume)) return 'bar resume is { leg, price }';
+    const r = resume as Record<string, unknown>;
+    if (r.leg !== 1 && r.leg !== 2 && r.leg !== 3) return 'bar resume leg is 1, 2 or 3';
+    const price = decimal(r.price, 'resume price');
+    if (typeof price === 'string') return price;
+    const start = r.leg === 1 ? open : anchors[r.leg - 2]!;
+    const end = anchors[r.leg - 1]!;
+    if (start < end ? price < start || price > end : price > start || price < end) return `bar resume price ${formatFixed(price)} is not on leg ${r.leg} of the path`;
+    leg = r.leg;
+    from = price;
+  }
+  return { open, high, low, close, volume, anchors, times, leg, from };
+}
+
+export interface BarContext {
+  readonly s: KernelState;
+  readonly engine: MatchingEngine;
+  /** The kernel's mark update (trigger on mark, liquidations). */
+  setMark(market: Market, mark: Fixed): void;
+  /** The kernel's drawdown guard. */
+  guardDrawdowns(): void;
+  /** The kernel's clock: funding times and equity samples the path's times cross happen on the way. */
+  advanceClock(time: number): void;
+}
+
+/** Walks the bar's path through the market (see the header). */
+export function applyBar(ctx: BarContext, market: Market, input: BarInput, bar: ParsedBar): void {
+  const { s } = ctx;
+  market.tradesOnly = true;
+  let current = bar.from;
+  let previous = current;
+  const pause = input.pauseOnFill === true;
+  let leg = bar.leg;
+  if (leg === 0) {
+    const acted = step(ctx, market, current, current, input.time);
+    leg = 1;
+    // Paused at the open even when the rest of the path is flat: the caller may trade at the open's quote.
+    if (pause && acted) return paused(ctx, market, leg, current);
+  }
+  for (; leg <= 3; leg += 1) {
+    const target = bar.anchors[leg - 1]!;
+    const time = bar.times[leg - 1]!;
+    while (current !== target) {
+      const next = nextStop(market, current, target) ?? target;
+      const acted = step(ctx, market, next, previous, time);
+      previous = current = next;
+      if (pause && acted && !(leg === 3 && current === target)) {
+        // On an anchor, the walk goes on with the next leg.
+        return paused(ctx, market, current === target ? ((leg + 1) as 2 | 3) : (leg as 1 | 2 | 3), current);
+      }
+    }
+  }
+  market.averagePrice.add(s.clock, bar.close, bar.volume);
+  market.lastTradePrice = input.close;
+  // Between bars the market has no price: what arrives now waits for the next bar's open.
+  market.sync.invalidate('between candle bars');
+}
+
+function paused(ctx: BarContext, market: Market, leg: 1 | 2 | 3, price: Fixed): void {
+  // What the caller sends now meets the quote at the price the path stopped at.
+  if (!market.usable) quote(ctx, market, price, ctx.s.clock);
+  const text = formatFixed(price);
+  market.lastTradePrice = text;
+  ctx.s.out.push({ type: 'BAR_PAUSED', at: ctx.s.clock, symbol: market.instrument.symbol, leg, price: text });
+}
+
+/** The one-level quote around `price`: the market is usable, and what waited executes on it. */
+function quote(ctx: BarContext, market: Market, price: Fixed, time: number): void {
+  const tick = market.instrument.tickSize;
+  const bid = price - tick > 0n ? price - tick : price;
+  const outcome = market.sync.onSnapshot({ lastUpdateId: market.sync.updateId + 1, bids: [[bid, DEPTH]], asks: [[price + tick, DEPTH]] });
+  if (outcome.kind !== 'applied') throw new Error(`bar quote ${formatFixed(price)} not applied to ${market.instrument.symbol}: ${outcome.kind}`);
+  market.lastBookAt = ctx.s.clock;
+  ctx.engine.onBookChanged(market, outcome.changed, outcome.resynced, time);
+}
+
+/**
+ * One step of the path at `price`; true when it did something a caller may react to (ACTED).
+ * The quote is set only when something can execute on it: orders waiting, a resting order the
+ * print goes through, or orders the step triggered (they wait for the quote while the market is
+ * unusable, then execute on it in trigger order). Otherwise the market stays unusable and no book
+ * is written.
+ */
+function step(ctx: BarContext, market: Market, price: Fixed, previous: Fixed, time: number): boolean {
+  const { s, engine } = ctx;
+  ctx.advanceClock(time);
+  const before = s.out.length;
+  const bestBid = market.bids.best();
+  const bestAsk = market.asks.best();
+  if (market.waiting.length > 0 || (bestBid !== undefined && price < bestBid.price!) || (bestAsk !== undefined && price > bestAsk.price!)) {
+    quote(ctx, market, price, time);
+    engine.onTrade(market, price, DEPTH, price < previous, time);
+  } else if (market.usable) {
+    market.sync.invalidate('between candle bars');
+  }
+  if (market.instrument.market === 'perpetual' && !market.markFromInput) {
+    // The quote's mid, as the book would give it.
+    const tick = market.instrument.tickSize;
+    const bid = price - tick > 0n ? price - tick : price;
+    const mid = ((bid + price + tick) / 2n / tick) * tick;
+    if (mid !== market.mark) ctx.setMark(market, mid);
+  }
+  if (s.triggerSource === 'last') engine.onTriggerPrice(market, price);
+  ctx.guardDrawdowns();
+  if (market.waiting.length > 0) quote(ctx, market, price, time);
+  for (let i = before; i < s.out.length; i += 1) {
+    const type = s.out[i]!.type;
+    if (ACTED.has(type)) return true;
+  }
+  return false;
+}
+
+/** The nearest open order price strictly between `from` and `to`: a waiting trigger or a resting limit. */
+function nextStop(market: Market, from: Fixed, to: Fixed): Fixed | undefined {
+  const up = to > from;
+  let best: Fixed | undefined;
+  for (const order of market.conditionals) {
+    const p = order.stopPrice;
+    if (p !== undefined && isOpenStatus(order.status) && (up ? p > from && p < to && (best === undefined || p < best) : p < from && p > to && (best === undefined || p > best))) best = p;
+  }
+  // Resting orders the path moves toward: asks when it rises, bids when it falls.
+  for (const order of (up ? market.asks : market.bids).all()) {
+    const p = order.price!;
+    if (up ? p > from && p < to && (best === undefined || p < best) : p < from && p > to && (best === undefined || p > best)) best = p;
+  }
+  return best;
+}
