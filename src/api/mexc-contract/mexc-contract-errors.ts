@@ -64,7 +64,9 @@ const CONTRACT_CODES: Readonly<Record<string, { code: number; message?: string }
 export function contractErrorOf(error: FacadeError): MexcContractError {
   const known = CONTRACT_CODES[error.code];
   if (known !== undefined) return new MexcContractError(known.code, known.message ?? error.message);
-  return new MexcContractError(error.mexcCode ?? 600, error.message);
+  // 700004 is MEXC Spot's "invalid parameter"; the contract API says the same with 600 (ccxt: BadRequest either way).
+  if (error.mexcCode === undefined || error.mexcCode === 700004) return contractErrors.param(error.message);
+  return new MexcContractError(error.mexcCode, error.message);
 }
 
 const PREFIXES = ['/api/v1/contract/', '/api/v1/private/'];

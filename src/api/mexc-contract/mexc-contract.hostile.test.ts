@@ -1,0 +1,34 @@
+/**
+ * The MEXC contract routes against a hostile client: every refusal in the contract API's own codes
+ * (MEXC futures API, "Error code"), never a Spot v3 code, and a refused order places nothing.
+ */
+import ccxt from 'ccxt';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { USDM_RECORDING } from '../../test-kit/data-paths.js';
+import { ADMIN_KEY, startTestService, type TestService } from '../../test-kit/service-kit.js';
+import { registerMexcContractApi } from './mexc-contract-api.js';
+
+describe('the MEXC contract routes answer in contract codes', () => {
+  let service: TestService;
+  let account: { id: string; apiKey: string; apiSecret: string };
+  /** A request signed by ccxt's own `mexc.sign` (contract branch). */
+  const signed = async (path: string, method: 'GET' | 'POST', params: unknown) => {
+    const exchange = new ccxt.mexc({ apiKey: account.apiKey, secret: account.apiSecret });
+    exchange.urls.api.contract = { public: '/api/v1/contract', private: '/api/v1/private' };
+    const request = exchange.sign(path, ['contract', 'private'] as unknown as string, method, params as Record<string, unknown>) as { url: string; body?: string; headers: Record<string, string> };
+    return (await service.app.inject({ method, url: request.url, headers: request.headers, ...(request.body !== undefined ? { payload: request.body } : {}) })).json();
+  };
+
+  beforeAll(async () => {
+    service = await startTestService({ recording: USDM_RECORDING, until: 1723161300000, plugins: [registerMexcContractApi] });
+    account = (await service.app.inject({ method: 'POST', url: '/api/accounts', headers: { authorization: `Bearer ${ADMIN_KEY}` }, payload: { name: 'c', type: 'futures', balances: { USDT: '1000' } } })).json();
+  });
+  afterAll(async () => service.close());
+
+  it('refuses an order for 0 contracts with 600 "Param error!", not MEXC Spot\'s 700004', async () => {
+    const order = { symbol: 'BTC_USDT', side: 1, type: 1, openType: 1, vol: 0, price: 50000 };
+    expect(await signed('order/create', 'POST', order)).toEqual({ success: false, code: 600, message: expect.stringMatching(/^Param error! .*quantity must be positive/) });
+    expect(await signed('order/create', 'POST', { ...order, vol: '0.0' })).toMatchObject({ success: false, code: 600 });
+    expect(service.engine.kernel.orders(account.id)).toHaveLength(0);
+  });
+});
