@@ -8,7 +8,7 @@
  * and is on disk (`durableTransaction`).
  * Not modelled: retention (an operator's job) and tamper evidence (no hash chain).
  */
-import type { Kysely } from 'kysely';
+import { CompiledQuery, PostgresAdapter, type Kysely } from 'kysely';
 import { durableTransaction } from './database.js';
 import type { Database } from './schema.js';
 
@@ -60,6 +60,7 @@ const ROWS_PER_INSERT = 500;
 export class AuditLog {
   private queue: PendingEntry[] = [];
   private flushing: Promise<void> = Promise.resolve();
+  private readonly insertTexts = new Map<number, string>();
 
   constructor(private readonly db: Kysely<Database>) {}
 
@@ -72,6 +73,19 @@ export class AuditLog {
     });
   }
 
+  /** The INSERT … RETURNING of `rows` entries as SQL text, built once per row count (no query builder per commit). */
+  private insertText(rows: number): string {
+    let text = this.insertTexts.get(rows);
+    if (text === undefined) {
+      const pg = this.db.getExecutor().adapter instanceof PostgresAdapter;
+      const tuples = Array.from({ length: rows }, (_, r) => `(${Array.from({ length: 6 }, (_, c) => (pg ? `$${6 * r + c + 1}` : '?')).join(', ')})`);
+      text = `insert into "audit_log" ("at", "actor", "mode", "action", "account_id", "details") values ${tuples.join(', ')} returning "id"`;
+      if (this.insertTexts.size >= 64) this.insertTexts.clear();
+      this.insertTexts.set(rows, text);
+    }
+    return text;
+  }
+
   private async flush(): Promise<void> {
     const batch = this.queue;
     this.queue = [];
@@ -82,11 +96,11 @@ export class AuditLog {
       const ids = await durableTransaction(this.db, async (tx) => {
         const out: number[] = [];
         for (let i = 0; i < batch.length; i += ROWS_PER_INSERT) {
-          const rows = batch.slice(i, i + ROWS_PER_INSERT).map(({ entry }) => ({
-            at: entry.at, actor: entry.actor, mode: entry.mode, action: entry.action, accountId: entry.accountId ?? null, details: JSON.stringify(entry.details ?? {}),
-          }));
-          const returned = await tx.insertInto('audit_log').values(rows).returning('id').execute();
-          out.push(...returned.map((r) => Number(r.id)).sort((a, b) => a - b));
+          const rows = batch.slice(i, i + ROWS_PER_INSERT);
+          const parameters: unknown[] = [];
+          for (const { entry } of rows) parameters.push(entry.at, entry.actor, entry.mode, entry.action, entry.accountId ?? null, JSON.stringify(entry.details ?? {}));
+          const returned = await tx.executeQuery<{ id: number | bigint | string }>(CompiledQuery.raw(this.insertText(rows.length), parameters));
+          out.push(...returned.rows.map((r) => Number(r.id)).sort((a, b) => a - b));
         }
         return out;
       });
