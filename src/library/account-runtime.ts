@@ -62,12 +62,13 @@ export class AccountRuntime {
       const signal = this.symbols.get(symbol)?.pending;
       const exposure = this.manager.exposure(id, symbol);
       let deferred = false;
-      const closedDown = parseFixed(candle.close) < open;
+      const close = parseFixed(candle.close);
+      const closedDown = close < open;
       if (signal !== undefined && signal.action !== 'CLOSE' && exposure !== 'FLAT' && exposure !== signal.action && this.config.autoTrading && this.running) {
         this.manager.close(id, symbol, t0);
         deferred = true;
       } else this.executePending(symbol, open, t0);
-      this.feed.bar(symbol, candle, interval, (atOpen) => {
+      this.feed.bar(symbol, candle, { open, close }, interval, (atOpen) => {
         if (atOpen && deferred) {
           deferred = false;
           this.executePending(symbol, open, t0);

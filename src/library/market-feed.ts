@@ -47,6 +47,7 @@ export class MarketFeed {
 
   /** Keeps the index of open orders (id → symbol) the path must stop at, from the kernel's events. */
   track(events: readonly KernelEvent[]): void {
+    if (this.barInputs) return; // only the walk stops at order prices; a bar input finds them in the kernel
     for (const event of events) {
       if (event.type === 'ORDER_NEW') this.open.set(event.orderId, event.symbol);
       else if (event.type === 'FILL' || event.type === 'ORDER_CANCELED' || event.type === 'ORDER_EXPIRED') {
@@ -89,11 +90,10 @@ export class MarketFeed {
    * start and again when the bar paused at its open (`atOpen`: what the open filled may change
    * the exposure, and the caller may send orders there, at the open's quote).
    */
-  bar(symbol: string, candle: Candle, intervalMs: number, highFirst: (atOpen: boolean) => boolean): void {
+  bar(symbol: string, candle: Candle, prices: { readonly open: Fixed; readonly close: Fixed }, intervalMs: number, highFirst: (atOpen: boolean) => boolean): void {
     const { openTime: time, open: o, high, low, close, volume } = candle;
     let first = highFirst(false);
     let input: BarInput = { kind: 'bar', time, symbol, open: o, high, low, close, volume, intervalMs, highFirst: first, pauseOnFill: true };
-    const open = parseFixed(candle.open);
     for (let guard = 0; guard < 100_000; guard += 1) {
       const events = this.submit(input);
       let pause: Extract<KernelEvent, { type: 'BAR_PAUSED' }> | undefined;
@@ -102,10 +102,10 @@ export class MarketFeed {
         else if (event.type === 'INPUT_REJECTED') throw new Error(`candle at ${candle.openTime} refused: ${event.message}`);
       }
       if (pause === undefined) break;
-      if (pause.leg === 1 && parseFixed(pause.price) === open) first = highFirst(true);
+      if (pause.leg === 1 && parseFixed(pause.price) === prices.open) first = highFirst(true);
       input = { kind: 'bar', time, symbol, open: o, high, low, close, volume, intervalMs, highFirst: first, pauseOnFill: true, resume: { leg: pause.leg, price: pause.price } };
     }
-    this.last.set(symbol, parseFixed(candle.close));
+    this.last.set(symbol, prices.close);
   }
 
   /** Moves the price from `from` to `to`, stopping at every open order price on the way. */
