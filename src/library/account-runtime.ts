@@ -5,6 +5,8 @@
  * Order of a replayed bar (the no-look-ahead contract): the open price reaches the kernel; the
  * signal of the previous bar trades at it; the bar's path (strategy/candle-path.ts) runs through
  * the kernel, triggering stops and targets; only then does the bar close and the strategy see it.
+ * With bar inputs (ADR 0042) the signal's orders are sent first and wait for the bar's open, the
+ * first step of the bar input; a reversal's entry waits for its close to fill there.
  */
 import { parseFixed, type Fixed } from '../core/money/fixed.js';
 import type { Candle } from '../strategy/candles.js';

@@ -6,6 +6,7 @@
  * trade). Candle bars are walked along the conservative path of strategy/candle-path.ts.
  * Cost: two kernel inputs per price; a bar is 4 prices plus one per order price on the way; each
  * step of a walk looks at the open orders only (an index kept from ORDER_NEW / FILL / CANCELED events).
+ * With `barInputs` a candle is instead one `bar` input (ADR 0042), plus one per pause after a fill.
  */
 import type { KernelEvent } from '../core/kernel/events.js';
 import type { BarInput, KernelInput } from '../core/kernel/inputs.js';
