@@ -6,7 +6,7 @@
 import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { importBinanceBookTicker, importBinanceKlines, importBinanceTrades, type ImportContext } from './binance-importers.js';
-import { ImportError } from './import-fields.js';
+import { ImportError, kernelSymbol } from './import-fields.js';
 import { writeImportMeta, type ImportSummary } from './recording-output.js';
 import { importTardisBookSnapshots, importTardisIncrementalL2, importTardisTrades } from './tardis-importers.js';
 
@@ -40,6 +40,10 @@ export interface ImportOptions {
 export async function importArchive(options: ImportOptions): Promise<ImportSummary> {
   if (!isImportFormat(options.format)) throw new Error(`unknown format ${options.format}; one of ${Object.keys(IMPORT_FORMATS).join(', ')}`);
   if (options.files.length === 0) throw new Error('no input files');
+  // The symbol names the recording the kernel, `serve` and `replay` read: letters and digits once `/ _ : -` are dropped, as SYMBOLS takes them.
+  if (options.symbol !== undefined && !/^[A-Z0-9]{1,40}$/.test(kernelSymbol(options.symbol))) {
+    throw new Error(`--symbol ${JSON.stringify(options.symbol)} must be letters and digits, such as BTCUSDT or BTC/USDT`);
+  }
   let total = 0;
   for (const file of options.files) {
     try {

@@ -81,6 +81,8 @@ export async function importBinanceTrades(ctx: ImportContext, aggregated: boolea
         const price = decimal(row.cell('price'), row, 'price');
         const qty = decimal(row.cell(aggregated ? 'quantity' : 'qty'), row, 'qty');
         if (isZero(price)) throw new ImportError(file, row.line, 'price must be positive');
+        // Exchanges print no trade of size 0; one would move the last price (and trigger stops) with nothing traded.
+        if (isZero(qty)) throw new ImportError(file, row.line, 'qty must be positive');
         await out.trade(id, price, qty, time.ms, bool(row.cell('is_buyer_maker'), row, 'is_buyer_maker'), time.ns);
         lastId = id;
         lastTime = time.ms;

@@ -198,7 +198,9 @@ export async function importTardisTrades(ctx: ImportContext): Promise<ImportSumm
         lastId = unique;
         const price = decimal(row.cell('price'), row, 'price');
         if (isZero(price)) throw new ImportError(file, row.line, 'price must be positive');
-        await out.trade(unique, price, decimal(row.cell('amount'), row, 'amount'), time.ms, side === 'sell', local.ns);
+        const amount = decimal(row.cell('amount'), row, 'amount');
+        if (isZero(amount)) throw new ImportError(file, row.line, 'amount must be positive');
+        await out.trade(unique, price, amount, time.ms, side === 'sell', local.ns);
       }
     }
     if (out.count === 0) throw new ImportError(ctx.files[0] ?? '', 0, 'no trades found');

@@ -1,0 +1,55 @@
+/**
+ * `import` against bad input: a row no exchange prints, and a symbol no recording can carry, stop
+ * the import with a message naming what is wrong (file and line for a row), and write no recording.
+ * Rows follow the documented columns (binance-public-data README; docs.tardis.dev trades).
+ */
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { importArchive } from './archive-import.js';
+
+let dirs: string[] = [];
+const tempDir = (): string => {
+  const dir = mkdtempSync(join(tmpdir(), 'import-hostile-'));
+  dirs.push(dir);
+  return dir;
+};
+afterEach(() => {
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+  dirs = [];
+});
+
+describe('import refuses input no exchange publishes', () => {
+  it('refuses a Binance trade of size 0 with its file and line, and writes no trades', async () => {
+    const dir = tempDir();
+    const file = join(dir, 'BTCUSDT-trades-2024-08-08.csv');
+    writeFileSync(file, 'id,price,qty,quote_qty,time,is_buyer_maker\n1,61710.10,0.010,617.1010,1723161240500,false\n2,61800.00,0,0,1723161241200,true\n');
+    const out = join(dir, 'out');
+    await expect(importArchive({ format: 'binance-trades', files: [file], out })).rejects.toThrow('BTCUSDT-trades-2024-08-08.csv line 3: qty must be positive');
+    expect(existsSync(join(out, 'recording.json'))).toBe(false);
+  });
+
+  it('refuses a Tardis trade of amount 0 with its file and line', async () => {
+    const dir = tempDir();
+    const file = join(dir, 'trades.csv');
+    writeFileSync(file, 'exchange,symbol,timestamp,local_timestamp,id,side,price,amount\nbinance,BTCUSDT,1723161241500000,1723161241500400,3001,buy,61002.00,0.0\n');
+    await expect(importArchive({ format: 'tardis-trades', files: [file], out: join(dir, 'out') })).rejects.toThrow('trades.csv line 2: amount must be positive');
+  });
+
+  it.each(['../../etc', 'BTC USDT', '', 'BTC$USDT'])('refuses --symbol %j, which no recording or SYMBOLS entry can name', async (symbol) => {
+    const dir = tempDir();
+    const file = join(dir, 'trades.csv');
+    writeFileSync(file, 'id,price,qty,quote_qty,time,is_buyer_maker\n1,61710.10,0.010,617.1010,1723161240500,false\n');
+    const out = join(dir, 'out');
+    await expect(importArchive({ format: 'binance-trades', files: [file], out, symbol })).rejects.toThrow('must be letters and digits');
+    expect(existsSync(out)).toBe(false);
+  });
+
+  it('still takes a symbol written as exchanges write it', async () => {
+    const dir = tempDir();
+    const file = join(dir, 'trades.csv');
+    writeFileSync(file, 'id,price,qty,quote_qty,time,is_buyer_maker\n1,61710.10,0.010,617.1010,1723161240500,false\n');
+    expect((await importArchive({ format: 'binance-trades', files: [file], out: join(dir, 'out'), symbol: 'btc/usdt' })).symbol).toBe('BTCUSDT');
+  });
+});
