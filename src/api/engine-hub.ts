@@ -22,6 +22,8 @@ export interface EnginePort {
   submit(input: KernelInput): Promise<KernelEvent[]>;
   /** Whether the engine can apply and persist now (the durable engine tells; others are always ready). */
   readonly status?: EngineStatus;
+  /** Resolves once the read tables hold every input handled before the call (engines without them: at once). */
+  readModelCaughtUp?(): Promise<void>;
 }
 
 export type EventListener = (events: readonly KernelEvent[], input: KernelInput) => void;
@@ -44,6 +46,11 @@ export class EngineHub {
   /** The engine's status, when it reports one (readiness). */
   get engineStatus(): EngineStatus | undefined {
     return this.engine.status;
+  }
+
+  /** Resolves once the read tables hold every input handled before the call. */
+  readModelCaughtUp(): Promise<void> {
+    return this.engine.readModelCaughtUp?.() ?? Promise.resolve();
   }
 
   /** Exchange time commands are stamped with. */

@@ -57,7 +57,7 @@ export function registerOcoRoutes(app: FastifyInstance, deps: ServiceDeps): void
     paperOnly();
     const body = request.body;
     const group = body.listClientOrderId ?? `oco_${randomBytes(8).toString('hex')}`;
-    if (groupOrders(deps, account.accountId, group).length > 0) throw HttpError.of({ code: 'DUPLICATE_CLIENT_ORDER_ID', message: `listClientOrderId ${group} is already used` });
+    if ((await groupOrders(deps, account.accountId, group)).length > 0) throw HttpError.of({ code: 'DUPLICATE_CLIENT_ORDER_ID', message: `listClientOrderId ${group} is already used` });
     const common = { symbol: body.symbol, side: body.side, quantity: body.quantity, ocoGroup: group, ...(body.reduceOnly !== undefined ? { reduceOnly: body.reduceOnly } : {}) } as const;
     const tp = await deps.execution.placeOrder(account.accountId, {
       ...common, clientOrderId: `${group}-tp`, stopPrice: body.takeProfit.stopPrice,
@@ -75,14 +75,14 @@ export function registerOcoRoutes(app: FastifyInstance, deps: ServiceDeps): void
       throw HttpError.of({ ...sl.error, message: `stopLoss: ${sl.error.message}` });
     }
     await audit('oco.place', account.accountId, { request: body, result: { ocoGroup: group, orderIds: [tp.value.orderId, sl.value.orderId] } });
-    return reply.code(201).send(groupView(deps, account.accountId, group));
+    return reply.code(201).send(await groupView(deps, account.accountId, group));
   });
 
   /** One order list: an OCO pair or a bracket (its entry, then its exits). */
   app.get<{ Params: { group: string } }>('/api/orders/oco/:group', { config: ACCOUNT_KEY, schema: { tags, params: GroupParams } }, async (request) => {
     const account = requireAccount(request, deps.credentials);
     paperOnly();
-    const view = groupView(deps, account.accountId, request.params.group);
+    const view = await groupView(deps, account.accountId, request.params.group);
     if (view === undefined) throw HttpError.of({ code: 'UNKNOWN_ORDER', message: `no order group ${request.params.group}` });
     return view;
   });

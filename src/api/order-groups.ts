@@ -9,6 +9,7 @@
  */
 import type { Order } from '../core/orders/order.js';
 import { isOpenStatus } from '../core/orders/order-status.js';
+import { accountOrders, type OrderRecordSource } from '../execution/order-records.js';
 import { paperOrderView } from '../execution/paper-execution-service.js';
 import type { AuditCall } from './dialect-kit/facade-calls.js';
 import type { OrderView, ServiceDeps } from './service-deps.js';
@@ -22,17 +23,19 @@ export interface OrderGroupView {
   readonly orders: readonly OrderView[];
 }
 
-/** The account's orders in the group, oldest first (the kernel's order); empty when there is no such group. */
-export function groupOrders(deps: ServiceDeps, accountId: string, group: string): Readonly<Order>[] {
-  return deps.hub.kernel
-    .orders(accountId)
-    .filter((o) => o.ocoGroup === group)
-    .sort((a, b) => Number(a.id) - Number(b.id));
+/** The read tables of the service's engine, for the orders its kernel no longer holds (closed ones). */
+export function orderRecords(deps: ServiceDeps): OrderRecordSource {
+  return { db: deps.db, caughtUp: () => deps.hub.readModelCaughtUp() };
+}
+
+/** The account's orders in the group, oldest first (by id), closed ones included; empty when there is no such group. */
+export function groupOrders(deps: ServiceDeps, accountId: string, group: string): Promise<Readonly<Order>[]> {
+  return accountOrders(deps.hub.kernel, orderRecords(deps), accountId, { ocoGroup: group });
 }
 
 /** The group as one view; undefined when the account has no order in it. */
-export function groupView(deps: ServiceDeps, accountId: string, group: string): OrderGroupView | undefined {
-  const orders = groupOrders(deps, accountId, group);
+export async function groupView(deps: ServiceDeps, accountId: string, group: string): Promise<OrderGroupView | undefined> {
+  const orders = await groupOrders(deps, accountId, group);
   if (orders.length === 0) return undefined;
   return {
     ocoGroup: group,
@@ -51,17 +54,17 @@ export type CancelGroupResult = { readonly ok: true; readonly value: OrderGroupV
  * Refusals: UNKNOWN_ORDER (no such group for this account), ORDER_NOT_OPEN (nothing left to cancel).
  */
 export async function cancelGroup(deps: ServiceDeps, audit: AuditCall, accountId: string, group: string): Promise<CancelGroupResult> {
-  const before = groupOrders(deps, accountId, group);
+  const before = await groupOrders(deps, accountId, group);
   if (before.length === 0) return { ok: false, error: { code: 'UNKNOWN_ORDER', message: `no order group ${group}` } };
   if (!before.some((o) => isOpenStatus(o.status))) return { ok: false, error: { code: 'ORDER_NOT_OPEN', message: `order group ${group} has no open order` } };
   // An entry's fill between two cancels could place exits: look again until nothing is open.
   for (let pass = 0; pass < 3; pass += 1) {
-    const open = groupOrders(deps, accountId, group)
+    const open = (await groupOrders(deps, accountId, group))
       .filter((o) => isOpenStatus(o.status))
       .sort((a, b) => Number(b.bracket !== undefined) - Number(a.bracket !== undefined));
     if (open.length === 0) break;
     for (const order of open) await deps.execution.cancelOrder(accountId, { orderId: order.id });
   }
   await audit('group.cancel', accountId, { ocoGroup: group });
-  return { ok: true, value: groupView(deps, accountId, group)! };
+  return { ok: true, value: (await groupView(deps, accountId, group))! };
 }

@@ -48,7 +48,7 @@ export class PaperAccountReads implements AccountReadPort {
   }
 
   async orders(accountId: string, symbol: string, start: number | undefined, end: number | undefined) {
-    return this.fresh(accountOrders(this.deps, accountId, symbol, start, end));
+    return this.fresh(await accountOrders(this.deps, accountId, symbol, start, end));
   }
 
   orderDetail(accountId: string, orderId: string) {

@@ -262,6 +262,11 @@ export class DurableEngine {
     return this.projector.checkpoint;
   }
 
+  /** Resolves once the read tables hold the events of every input handled before the call. */
+  readModelCaughtUp(): Promise<void> {
+    return this.projector.flush();
+  }
+
   /** Journals the input, then handles it; resolves with its events once it is durable. */
   async submit(input: KernelInput): Promise<KernelEvent[]> {
     return (await this.submitSequenced(input)).events;

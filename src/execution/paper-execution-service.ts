@@ -19,9 +19,11 @@ import type { CancelOrderInput, KernelInput, PlaceOrderInput } from '../core/ker
 import type { Kernel } from '../core/kernel/kernel.js';
 import { formatFixed } from '../core/money/fixed.js';
 import type { ExitLeg, Order } from '../core/orders/order.js';
+import { isOpenStatus } from '../core/orders/order-status.js';
 import { rejection, type RejectionCode } from '../core/orders/rejection.js';
 import { InputRefusedError } from '../engine/input-guard.js';
 import type { EventWait } from './event-waiter.js';
+import { accountOrder, accountOrders, type OrderRecordSource } from './order-records.js';
 import {
   EXECUTION_ERROR_CODES,
   failure,
@@ -47,6 +49,8 @@ export interface PaperExecutionPort {
   now(): number;
   /** Optional: resolves with the first matching event of a later input (see EventWaiter). */
   waitForEvent?(match: (event: KernelEvent) => boolean, timeoutMs: number): EventWait;
+  /** Optional: the read tables, for the orders the kernel no longer holds (closed ones); without them only the kernel's are found. */
+  readonly records?: OrderRecordSource;
 }
 
 export interface PaperExecutionOptions {
@@ -94,18 +98,18 @@ export class PaperExecutionService implements OrderExecutionService {
       (e.type === 'ORDER_NEW' || e.type === 'ORDER_REJECTED') && e.account === accountId && e.clientOrderId === clientOrderId;
     const answer = await this.submitAndAwait(input, isAnswer);
     if (!answer.ok) return answer;
-    const event = answer.value;
+    const event = answer.value.event;
     if (event === undefined) {
       return failure(pending(`order ${clientOrderId} was accepted and reaches the venue after the simulated latency; look it up by its clientOrderId`));
     }
     if (event.type === 'ORDER_REJECTED') return failure({ code: event.code, message: event.message, mexcCode: event.mexcCode });
     if (event.type !== 'ORDER_NEW') throw new Error(`unexpected answer ${event.type}`);
-    return this.viewOf(event.orderId);
+    return this.viewOf(accountId, event.orderId, answer.value.events);
   }
 
   async cancelOrder(accountId: string, ref: OrderRef): Promise<ExecutionResult<OrderView>> {
     if (ref.orderId === undefined && ref.clientOrderId === undefined) return failure(reject('INVALID_ORDER', 'orderId or clientOrderId is required'));
-    const known = this.find(accountId, ref);
+    const known = this.held(accountId, ref) ?? (this.port.records === undefined ? undefined : await this.recorded(accountId, ref));
     // Not found (or another account's, or another symbol's): unknown, unless it may still be on its
     // way to the venue (latency), which only a clientOrderId can name.
     if (known === undefined && !this.mayBePending(ref)) return failure(reject('UNKNOWN_ORDER'));
@@ -122,16 +126,20 @@ export class PaperExecutionService implements OrderExecutionService {
     };
     const answer = await this.submitAndAwait(input, isAnswer);
     if (!answer.ok) return answer;
-    const event = answer.value;
+    const event = answer.value.event;
     if (event === undefined) return failure(pending('the cancel was accepted and takes effect after the simulated latency; query the order for its status'));
-    if (event.type === 'CANCEL_REJECTED') return failure({ code: event.code, message: event.message, mexcCode: event.mexcCode });
+    if (event.type === 'CANCEL_REJECTED') {
+      // The kernel no longer holds a closed order: to it, the order is unknown; to the caller, it is not open.
+      if (event.code === 'UNKNOWN_ORDER' && known !== undefined && !isOpenStatus(known.status)) return failure(reject('ORDER_NOT_OPEN'));
+      return failure({ code: event.code, message: event.message, mexcCode: event.mexcCode });
+    }
     if (event.type !== 'ORDER_CANCELED' && event.type !== 'ORDER_EXPIRED') throw new Error(`unexpected answer ${event.type}`);
-    return this.viewOf(event.orderId);
+    return this.viewOf(accountId, event.orderId, answer.value.events);
   }
 
   async getOrder(accountId: string, ref: OrderRef): Promise<ExecutionResult<OrderView>> {
     if (ref.orderId === undefined && ref.clientOrderId === undefined) return failure(reject('INVALID_ORDER', 'orderId or clientOrderId is required'));
-    const order = this.find(accountId, ref);
+    const order = await this.find(accountId, ref);
     return order === undefined ? failure(reject('UNKNOWN_ORDER')) : ok(paperOrderView(order));
   }
 
@@ -157,7 +165,7 @@ export class PaperExecutionService implements OrderExecutionService {
    * Submits the command and finds its answer among its own events, or, when latency delays it,
    * among later ones. The wait is registered before the submit so that no answer slips by.
    */
-  private async submitAndAwait(input: KernelInput, isAnswer: (e: KernelEvent) => boolean): Promise<ExecutionResult<KernelEvent | undefined>> {
+  private async submitAndAwait(input: KernelInput, isAnswer: (e: KernelEvent) => boolean): Promise<ExecutionResult<{ event: KernelEvent | undefined; events: readonly KernelEvent[] }>> {
     const wait = this.port.waitForEvent?.(isAnswer, this.arrivalTimeoutMs);
     let events: KernelEvent[];
     try {
@@ -170,22 +178,42 @@ export class PaperExecutionService implements OrderExecutionService {
     const own = events.find(isAnswer);
     if (own !== undefined || wait === undefined) {
       wait?.cancel();
-      return ok(own);
+      return ok({ event: own, events: own === undefined ? [] : events });
     }
-    return ok(await wait.event);
+    const later = await wait.event;
+    return ok({ event: later, events: later === undefined ? [] : [later] });
   }
 
-  private find(accountId: string, ref: OrderRef): Readonly<Order> | undefined {
+  /**
+   * The order `ref` names: the kernel's when it holds it (an open order, or one its latest input
+   * closed), else its row. The kernel's order with a clientOrderId is the latest carrying it: a
+   * newer one cannot be placed while it is open.
+   */
+  private async find(accountId: string, ref: OrderRef): Promise<Readonly<Order> | undefined> {
+    return this.held(accountId, ref) ?? (this.port.records === undefined ? undefined : await this.recorded(accountId, ref));
+  }
+
+  private held(accountId: string, ref: OrderRef): Readonly<Order> | undefined {
     const kernel = this.port.kernel;
     let order: Readonly<Order> | undefined;
-    if (ref.orderId !== undefined) {
-      order = kernel.order(ref.orderId);
-      if (order !== undefined && ref.clientOrderId !== undefined && order.clientOrderId !== ref.clientOrderId) order = undefined;
-    } else if (ref.clientOrderId !== undefined) {
-      // A clientOrderId may be reused once its order is closed: the latest order carrying it is meant.
-      order = kernel.orders(accountId).filter((o) => o.clientOrderId === ref.clientOrderId).sort(byId).at(-1);
-    }
+    if (ref.orderId !== undefined) order = kernel.order(ref.orderId);
+    // A clientOrderId may be reused once its order is closed: the latest order carrying it is meant.
+    else if (ref.clientOrderId !== undefined) order = kernel.orders(accountId).filter((o) => o.clientOrderId === ref.clientOrderId).sort(byId).at(-1);
+    return this.named(accountId, ref, order);
+  }
+
+  private async recorded(accountId: string, ref: OrderRef): Promise<Readonly<Order> | undefined> {
+    const kernel = this.port.kernel;
+    let order: Readonly<Order> | undefined;
+    if (ref.orderId !== undefined) order = await accountOrder(kernel, this.port.records, accountId, ref.orderId);
+    else if (ref.clientOrderId !== undefined) order = (await accountOrders(kernel, this.port.records, accountId, { clientOrderId: ref.clientOrderId })).at(-1);
+    return this.named(accountId, ref, order);
+  }
+
+  /** The order, if it is the account's and agrees with the rest of `ref`. */
+  private named(accountId: string, ref: OrderRef, order: Readonly<Order> | undefined): Readonly<Order> | undefined {
     if (order === undefined || order.account !== accountId) return undefined;
+    if (ref.orderId !== undefined && ref.clientOrderId !== undefined && order.clientOrderId !== ref.clientOrderId) return undefined;
     if (ref.symbol !== undefined && order.symbol !== ref.symbol) return undefined;
     return order;
   }
@@ -195,10 +223,18 @@ export class PaperExecutionService implements OrderExecutionService {
     return ref.orderId === undefined && ref.clientOrderId !== undefined && this.port.kernel.pendingCount() > 0;
   }
 
-  private viewOf(orderId: string): ExecutionResult<OrderView> {
-    const order = this.port.kernel.order(orderId);
-    if (order === undefined) throw new Error(`the kernel announced order ${orderId} but does not hold it`);
-    return ok(paperOrderView(order));
+  /**
+   * The order as the kernel holds it; once the kernel has dropped it (closed, and a later input
+   * started), as `events` (its answer's input) tell it, else as its row tells it.
+   */
+  private async viewOf(accountId: string, orderId: string, events: readonly KernelEvent[]): Promise<ExecutionResult<OrderView>> {
+    const held = this.port.kernel.order(orderId);
+    if (held !== undefined) return ok(paperOrderView(held));
+    const told = viewFromEvents(orderId, events);
+    if (told !== undefined) return ok(told);
+    const recorded = await accountOrder(this.port.kernel, this.port.records, accountId, orderId);
+    if (recorded === undefined) throw new Error(`the kernel announced order ${orderId} but neither it nor the read tables hold it`);
+    return ok(paperOrderView(recorded));
   }
 }
 
@@ -226,6 +262,38 @@ export function paperOrderView(order: Readonly<Order>): OrderView {
     updatedAt: order.updatedAt,
     mode: 'paper',
   };
+}
+
+/** The order as one input's events tell it: its ORDER_NEW, then what happened to it after; undefined without its ORDER_NEW. */
+export function viewFromEvents(orderId: string, events: readonly KernelEvent[]): OrderView | undefined {
+  let view: OrderView | undefined;
+  for (const e of events) {
+    if (!('orderId' in e) || e.orderId !== orderId) continue;
+    if (e.type === 'ORDER_NEW') {
+      view = {
+        orderId, clientOrderId: e.clientOrderId, symbol: e.symbol, side: e.side, type: e.orderType, status: e.status,
+        ...(e.price !== undefined ? { price: e.price } : {}),
+        quantity: e.quantity,
+        ...(e.quoteOrderQty !== undefined ? { quoteOrderQty: e.quoteOrderQty } : {}),
+        ...(e.stopPrice !== undefined ? { stopPrice: e.stopPrice } : {}),
+        ...(e.activationPrice !== undefined ? { activationPrice: e.activationPrice } : {}),
+        ...(e.callbackRate !== undefined ? { callbackRate: e.callbackRate } : {}),
+        ...(e.ocoGroup !== undefined ? { ocoGroup: e.ocoGroup } : {}),
+        ...(e.takeProfit !== undefined ? { takeProfit: e.takeProfit } : {}),
+        ...(e.stopLoss !== undefined ? { stopLoss: e.stopLoss } : {}),
+        executedQty: '0', cumulativeQuoteQty: '0', createdAt: e.at, updatedAt: e.at, mode: 'paper',
+      };
+    } else if (view === undefined) {
+      continue;
+    } else if (e.type === 'FILL') {
+      view = { ...view, status: e.status, executedQty: e.executedQty, cumulativeQuoteQty: e.cumulativeQuoteQty, updatedAt: e.at };
+    } else if (e.type === 'ORDER_TRIGGERED') {
+      view = { ...view, status: e.status, stopPrice: e.stopPrice, updatedAt: e.at };
+    } else if (e.type === 'ORDER_CANCELED' || e.type === 'ORDER_EXPIRED') {
+      view = { ...view, status: e.status, executedQty: e.executedQty, updatedAt: e.at, ...(e.stopPrice !== undefined ? { stopPrice: e.stopPrice } : {}) };
+    }
+  }
+  return view;
 }
 
 function exitLegView(leg: ExitLeg): ExitLegRequest {

@@ -96,6 +96,7 @@ export async function startService(env: NodeJS.ProcessEnv = process.env, options
     submit: (input) => hub.submit(input),
     now: () => hub.now(),
     waitForEvent: waiter.waitForEvent.bind(waiter),
+    records: { db: engine.db, caughtUp: () => engine.readModelCaughtUp() },
   });
   let feed: MarketFeed | undefined;
   const deps: ServiceDeps = {

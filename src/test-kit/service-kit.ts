@@ -73,6 +73,7 @@ export async function startTestService(options: TestServiceOptions = {}): Promis
       },
       submit: (input) => hub.submit(input),
       now: () => hub.now(),
+      records: { db: engine.db, caughtUp: () => engine.readModelCaughtUp() },
     }),
     adminKeyHash: sha256(ADMIN_KEY),
     mode: { mode: 'paper', liveRefusedBecause: ['PAPER_TRADING=false', 'LIVE_TRADING_CONFIRM=I_UNDERSTAND_REAL_MONEY', 'exchange API key and secret'] },

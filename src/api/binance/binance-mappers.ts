@@ -151,13 +151,13 @@ function isWorking(kernelOrder: Readonly<Order> | undefined, o: OrderView): bool
 }
 
 /** `GET /api/v3/order`, `openOrders`, `allOrders`. */
-export function binanceOrder(o: OrderView, kernelOrder: Readonly<Order> | undefined): Record<string, unknown> {
+export function binanceOrder(o: OrderView, kernelOrder: Readonly<Order> | undefined, orderListId: number | string = -1): Record<string, unknown> {
   const working = isWorking(kernelOrder, o);
   const terms = orderTerms(o, kernelOrder);
   return {
     symbol: o.symbol,
     orderId: idNumber(o.orderId),
-    orderListId: -1,
+    orderListId,
     clientOrderId: o.clientOrderId,
     ...terms,
     stopPrice: terms.stopPrice ?? ZERO,

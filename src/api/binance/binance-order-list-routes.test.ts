@@ -62,6 +62,14 @@ describe("Binance's OCO order lists through ccxt", () => {
     const below = await binance.fetchOrder(String((list.orders[0] as Row).orderId), 'BTC/USDT');
     expect(above).toMatchObject({ status: 'closed', filled: 0.01, average: 61850 });
     expect(below).toMatchObject({ status: 'canceled', filled: 0 });
+    // Both legs name their list: its id is the id of its first order (the stop leg).
+    expect(list.orderListId).toBe((list.orders[0] as Row).orderId);
+    for (const leg of list.orders as Row[]) expect(await binance.privateGetOrder({ symbol: 'BTCUSDT', orderId: leg.orderId })).toMatchObject({ orderId: leg.orderId, orderListId: list.orderListId });
+    const history = (await binance.privateGetAllOrders({ symbol: 'BTCUSDT' })) as Row[];
+    expect(history.filter((o) => String(o.clientOrderId).startsWith('exit1-')).map((o) => [o.clientOrderId, o.orderListId])).toEqual([
+      ['exit1-below', list.orderListId],
+      ['exit1-above', list.orderListId],
+    ]);
     // Sold 0.01 at 61,850 as maker: 618.5 USDT less 0.1 % (0.6185): 10,000 + 617.8815.
     expect(await balances()).toMatchObject({ BTC: { free: '0.99', locked: '0' }, USDT: { free: '10617.8815', locked: '0' } });
     expect(await binance.privateGetOpenOrderList()).toEqual([]);

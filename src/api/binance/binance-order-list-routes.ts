@@ -24,7 +24,8 @@ import type { Order } from '../../core/orders/order.js';
 import { paperOrderView } from '../../execution/paper-execution-service.js';
 import { auditCall, outcomeOf } from '../dialect-kit/facade-calls.js';
 import { intParam, optionalInt } from '../dialect-kit/request-params.js';
-import { cancelGroup, groupOrders } from '../order-groups.js';
+import { accountOrder, accountOrders } from '../../execution/order-records.js';
+import { cancelGroup, groupOrders, orderRecords } from '../order-groups.js';
 import type { PlaceOrderRequest } from '../service-deps.js';
 import type { BinanceContext } from './binance-api.js';
 import { binanceErrorOf, binanceErrors } from './binance-errors.js';
@@ -95,8 +96,8 @@ export function registerBinanceOrderListRoutes(app: FastifyInstance, ctx: Binanc
   };
 
   /** The list as Binance states it: summary fields, its orders, and with `reports` each order's report. */
-  const listView = (accountId: string, group: string, reports: boolean, transactionTime?: number): Record<string, unknown> => {
-    const orders = groupOrders(deps, accountId, group);
+  const listView = async (accountId: string, group: string, reports: boolean, transactionTime?: number, members?: readonly Readonly<Order>[]): Promise<Record<string, unknown>> => {
+    const orders = members ?? (await groupOrders(deps, accountId, group));
     const open = orders.some((o) => isOpenStatus(o.status));
     const listId = idNumber(orders[0]!.id);
     return {
@@ -112,7 +113,7 @@ export function registerBinanceOrderListRoutes(app: FastifyInstance, ctx: Binanc
     };
   };
   /** The group a request names by `orderListId` or by its list client id; -2013 (query) / -2011 (cancel) when there is none. */
-  const groupNamed = (accountId: string, p: Record<string, string>, listIdKey: string, on: 'query' | 'cancel'): string => {
+  const groupNamed = async (accountId: string, p: Record<string, string>, listIdKey: string, on: 'query' | 'cancel'): Promise<string> => {
     const listId = given(p, 'orderListId');
     const clientListId = given(p, listIdKey);
     if (listId === undefined && clientListId === undefined) throw binanceErrors.eitherOf('orderListId', listIdKey);
@@ -120,12 +121,12 @@ export function registerBinanceOrderListRoutes(app: FastifyInstance, ctx: Binanc
     const missing = on === 'query' ? binanceErrors.orderDoesNotExist() : binanceErrors.unknownOrderOnCancel();
     let group = clientListId;
     if (listId !== undefined) {
-      const first = deps.hub.kernel.order(listId);
-      const members = first?.ocoGroup === undefined || first.account !== accountId ? [] : groupOrders(deps, accountId, first.ocoGroup);
+      const first = await accountOrder(deps.hub.kernel, orderRecords(deps), accountId, listId);
+      const members = first?.ocoGroup === undefined ? [] : await groupOrders(deps, accountId, first.ocoGroup);
       if (members[0]?.id !== listId || (group !== undefined && group !== first!.ocoGroup)) throw missing;
       group = first!.ocoGroup;
     }
-    if (group === undefined || groupOrders(deps, accountId, group).length === 0) throw missing;
+    if (group === undefined || (await groupOrders(deps, accountId, group)).length === 0) throw missing;
     return group;
   };
 
@@ -142,7 +143,7 @@ export function registerBinanceOrderListRoutes(app: FastifyInstance, ctx: Binanc
       throw binanceErrors.unsupportedCombination(`a ${side} OCO takes ${side === 'SELL' ? 'above' : 'below'} LIMIT_MAKER, TAKE_PROFIT or TAKE_PROFIT_LIMIT and ${side === 'SELL' ? 'below' : 'above'} STOP_LOSS or STOP_LOSS_LIMIT`);
     }
     const group = listClientOrderId ?? `oco_${randomBytes(8).toString('hex')}`;
-    if (groupOrders(deps, accountId, group).length > 0) throw binanceErrorOf({ code: 'DUPLICATE_CLIENT_ORDER_ID', message: `listClientOrderId ${group} is already used` }, 'place');
+    if ((await groupOrders(deps, accountId, group)).length > 0) throw binanceErrorOf({ code: 'DUPLICATE_CLIENT_ORDER_ID', message: `listClientOrderId ${group} is already used` }, 'place');
     const common = { symbol, side, quantity, ocoGroup: group };
     const requests = [legRequest(legs.below, 'below', common), legRequest(legs.above, 'above', common)];
     for (const [header, count] of Object.entries(ctx.meter.chargeOrder(accountId))) void reply.header(header, String(count));
@@ -156,7 +157,7 @@ export function registerBinanceOrderListRoutes(app: FastifyInstance, ctx: Binanc
       }
       placed.push(result.value.orderId);
     }
-    const view = listView(accountId, group, true);
+    const view = await listView(accountId, group, true);
     return { ...view, listStatusType: 'EXEC_STARTED', transactionTime: ctx.wallClock() };
   };
 
@@ -218,24 +219,24 @@ export function registerBinanceOrderListRoutes(app: FastifyInstance, ctx: Binanc
   ctx.route('GET', '/api/v3/orderList', 4, async (request, _reply, p) => {
     const account = ctx.signed(request, p);
     paperOnly();
-    return listView(account.accountId, groupNamed(account.accountId, p, 'origClientOrderId', 'query'), false);
+    return listView(account.accountId, await groupNamed(account.accountId, p, 'origClientOrderId', 'query'), false);
   });
 
   ctx.route('DELETE', '/api/v3/orderList', 1, async (request, _reply, p) => {
     const account = ctx.signed(request, p);
     paperOnly();
     const symbol = mandatory(p, 'symbol');
-    const group = groupNamed(account.accountId, p, 'listClientOrderId', 'cancel');
-    if (groupOrders(deps, account.accountId, group)[0]!.symbol !== symbol) throw binanceErrors.unknownOrderOnCancel();
+    const group = await groupNamed(account.accountId, p, 'listClientOrderId', 'cancel');
+    if ((await groupOrders(deps, account.accountId, group))[0]!.symbol !== symbol) throw binanceErrors.unknownOrderOnCancel();
     const result = await cancelGroup(deps, audit, account.accountId, group);
     if (!result.ok) throw binanceErrors.unknownOrderOnCancel();
-    return { ...listView(account.accountId, group, true, ctx.wallClock()), listStatusType: 'ALL_DONE', listOrderStatus: 'ALL_DONE' };
+    return { ...(await listView(account.accountId, group, true, ctx.wallClock())), listStatusType: 'ALL_DONE', listOrderStatus: 'ALL_DONE' };
   });
 
   /** The account's lists, oldest first, each once (by its first order). */
-  const lists = (accountId: string): { group: string; first: Readonly<Order>; orders: Readonly<Order>[] }[] => {
+  const lists = async (accountId: string): Promise<{ group: string; first: Readonly<Order>; orders: Readonly<Order>[] }[]> => {
     const byGroup = new Map<string, Readonly<Order>[]>();
-    for (const order of [...deps.hub.kernel.orders(accountId)].sort((a, b) => Number(a.id) - Number(b.id))) {
+    for (const order of await accountOrders(deps.hub.kernel, orderRecords(deps), accountId, { grouped: true })) {
       if (order.ocoGroup === undefined) continue;
       const members = byGroup.get(order.ocoGroup) ?? [];
       members.push(order);
@@ -247,9 +248,8 @@ export function registerBinanceOrderListRoutes(app: FastifyInstance, ctx: Binanc
   ctx.route('GET', '/api/v3/openOrderList', 6, async (request, _reply, p) => {
     const account = ctx.signed(request, p);
     paperOnly();
-    return lists(account.accountId)
-      .filter((l) => l.orders.some((o) => isOpenStatus(o.status)))
-      .map((l) => listView(account.accountId, l.group, false));
+    const open = (await lists(account.accountId)).filter((l) => l.orders.some((o) => isOpenStatus(o.status)));
+    return Promise.all(open.map((l) => listView(account.accountId, l.group, false, undefined, l.orders)));
   });
 
   ctx.route('GET', '/api/v3/allOrderList', 20, async (request, _reply, p) => {
@@ -261,10 +261,10 @@ export function registerBinanceOrderListRoutes(app: FastifyInstance, ctx: Binanc
     const start = optionalInt(p.startTime, 'startTime', invalid);
     const end = optionalInt(p.endTime, 'endTime', invalid);
     if (fromId !== undefined && (start !== undefined || end !== undefined)) throw binanceErrors.combination();
-    const chosen = lists(account.accountId).filter(
+    const chosen = (await lists(account.accountId)).filter(
       (l) => (fromId === undefined || Number(l.first.id) >= fromId) && (start === undefined || l.first.arrivesAt >= start) && (end === undefined || l.first.arrivesAt <= end),
     );
     const page = fromId !== undefined || start !== undefined ? chosen.slice(0, limit) : chosen.slice(-limit);
-    return page.map((l) => listView(account.accountId, l.group, false));
+    return Promise.all(page.map((l) => listView(account.accountId, l.group, false, undefined, l.orders)));
   });
 }

@@ -17,12 +17,13 @@ import type { AccountProfile } from '../../persistence/credential-store.js';
 import { fillOfEvent } from '../dialect-kit/account-history.js';
 import { fillsPage, ordersPage } from '../dialect-kit/history-pages.js';
 import { auditCall, cancelOpenOrders, feesOf, outcomeOf } from '../dialect-kit/facade-calls.js';
+import { groupOrders } from '../order-groups.js';
 import { accountReads } from '../paper-account-reads.js';
 import { freshValueOr } from '../read-answers.js';
 import type { ExecutionResult, OrderView } from '../service-deps.js';
 import type { BinanceContext } from './binance-api.js';
 import { binanceErrorOf, binanceErrors } from './binance-errors.js';
-import { binanceCanceledOrder, binanceMyTrade, binanceNewOrder, binanceOrder } from './binance-mappers.js';
+import { binanceCanceledOrder, binanceMyTrade, binanceNewOrder, binanceOrder, idNumber } from './binance-mappers.js';
 import { binanceOrderRequest } from './binance-order-request.js';
 
 const invalid = binanceErrors.invalidParameter;
@@ -43,6 +44,16 @@ export function registerBinanceTradingRoutes(app: FastifyInstance, ctx: BinanceC
   // Every account read beyond the facade goes through the read port: the kernel on paper, the venue live.
   const reads = () => accountReads(deps, ctx.tape);
   const detail = (accountId: string) => (o: OrderView) => reads().orderDetail(accountId, o.orderId);
+  /** Per order, its list's id (the id of the list's first order) when it belongs to one, else -1. */
+  const listIds = async (accountId: string, orders: readonly OrderView[]): Promise<(o: OrderView) => number | string> => {
+    const ids = new Map<string, number | string>();
+    for (const o of orders) {
+      if (o.ocoGroup === undefined || ids.has(o.ocoGroup) || deps.execution.mode !== 'paper') continue;
+      const first = (await groupOrders(deps, accountId, o.ocoGroup))[0];
+      ids.set(o.ocoGroup, first === undefined ? -1 : idNumber(first.id));
+    }
+    return (o) => (o.ocoGroup === undefined ? -1 : (ids.get(o.ocoGroup) ?? -1));
+  };
   const unwrap = <T>(result: ExecutionResult<T>, on: 'place' | 'query' | 'cancel'): T => {
     if (!result.ok) throw binanceErrorOf(result.error, on);
     return result.value;
@@ -127,7 +138,7 @@ export function registerBinanceTradingRoutes(app: FastifyInstance, ctx: BinanceC
   ctx.route('GET', '/api/v3/order', 4, async (request, _reply, p) => {
     const account = ctx.signed(request, p);
     const order = unwrap(await deps.execution.getOrder(account.accountId, orderRef(p)), 'query');
-    return binanceOrder(order, detail(account.accountId)(order));
+    return binanceOrder(order, detail(account.accountId)(order), (await listIds(account.accountId, [order]))(order));
   });
 
   ctx.route('DELETE', '/api/v3/order', 1, async (request, _reply, p) => {
@@ -145,7 +156,9 @@ export function registerBinanceTradingRoutes(app: FastifyInstance, ctx: BinanceC
     const symbol = p.symbol === '' ? undefined : p.symbol;
     if (symbol !== undefined) requireSpotSymbol(deps.hub.kernel, symbol);
     const orderDetail = detail(account.accountId);
-    return unwrap(await deps.execution.openOrders(account.accountId, symbol), 'query').map((o) => binanceOrder(o, orderDetail(o)));
+    const open = unwrap(await deps.execution.openOrders(account.accountId, symbol), 'query');
+    const listId = await listIds(account.accountId, open);
+    return open.map((o) => binanceOrder(o, orderDetail(o), listId(o)));
   });
 
   ctx.route('DELETE', '/api/v3/openOrders', 1, async (request, _reply, p) => {
@@ -160,7 +173,9 @@ export function registerBinanceTradingRoutes(app: FastifyInstance, ctx: BinanceC
   ctx.route('GET', '/api/v3/allOrders', 20, async (request, reply, p) => {
     const account = ctx.signed(request, p);
     const orderDetail = detail(account.accountId);
-    return freshOrThrow(reply, await ordersPage(reads(), account.accountId, symbolOf(p), p, 'orderId', invalid)).map((o) => binanceOrder(o, orderDetail(o)));
+    const orders = freshOrThrow(reply, await ordersPage(reads(), account.accountId, symbolOf(p), p, 'orderId', invalid));
+    const listId = await listIds(account.accountId, orders);
+    return orders.map((o) => binanceOrder(o, orderDetail(o), listId(o)));
   });
 
   ctx.route('GET', '/api/v3/myTrades', (p) => (p.orderId ? 5 : 20), async (request, reply, p) => {

@@ -1,11 +1,12 @@
 /**
  * An account's history as the dialects' `myTrades` and `allOrders` read it: its fills from the read
  * tables plus those this process saw that the asynchronous projection may not have written yet,
- * and its orders from the kernel.
+ * and its orders from the kernel and, for those it no longer holds, the read tables.
  */
 import type { FillEvent } from '../../core/kernel/events.js';
 import type { VenueFill } from '../../execution/account-read-port.js';
 import { paperOrderView } from '../../execution/index.js';
+import { accountOrders as ordersOf } from '../../execution/order-records.js';
 import type { OrderView, ServiceDeps } from '../service-deps.js';
 import type { MarketTape } from './market-tape.js';
 
@@ -45,11 +46,8 @@ export async function accountFills(deps: ServiceDeps, tape: MarketTape | undefin
   return fills.sort((a, b) => a.time - b.time || Number(a.id) - Number(b.id));
 }
 
-/** The account's orders on `symbol` that reached the venue within [start, end], by id. */
-export function accountOrders(deps: ServiceDeps, accountId: string, symbol: string, start: number | undefined, end: number | undefined): OrderView[] {
-  return deps.hub.kernel
-    .orders(accountId)
-    .filter((o) => o.symbol === symbol && (start === undefined || o.arrivesAt >= start) && (end === undefined || o.arrivesAt <= end))
-    .sort((a, b) => Number(a.id) - Number(b.id))
-    .map(paperOrderView);
+/** The account's orders on `symbol` that reached the venue within [start, end], by id: the kernel's, and the closed ones from the read tables. */
+export async function accountOrders(deps: ServiceDeps, accountId: string, symbol: string, start: number | undefined, end: number | undefined): Promise<OrderView[]> {
+  const orders = await ordersOf(deps.hub.kernel, { db: deps.db, caughtUp: () => deps.hub.readModelCaughtUp() }, accountId, { symbol });
+  return orders.filter((o) => (start === undefined || o.arrivesAt >= start) && (end === undefined || o.arrivesAt <= end)).map(paperOrderView);
 }

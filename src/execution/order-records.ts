@@ -1,0 +1,128 @@
+/**
+ * An account's orders as readers need them: those the kernel holds (open ones, and those closed by
+ * the input it is handling), and the rest from the `orders` read table, in the kernel's order shape.
+ * The kernel drops an order once it is closed (ADR 0036); its row keeps its terms.
+ *
+ * Guarantees:
+ * - a read of the table waits until the projection has caught up with every input handled before
+ *   it (`caughtUp`), so an order closed and dropped before the read is found in its row;
+ * - the kernel's orders are taken before that wait: an order the kernel holds wins over its row
+ *   unless the row says it is closed (closed is final, and the row is then the newer of the two);
+ * - an account reads only its own orders.
+ * Not modelled: a row's order lacks what only an open order needs (its lock, queue place, fees so
+ * far, trailing peak, leverage; the bracket's placed quantity is its executed quantity). Its
+ * creation time is its arrival's event time, which is its arrival time unless the command was
+ * stamped before the kernel's clock.
+ */
+import type { Kysely, Selectable } from 'kysely';
+import type { Kernel } from '../core/kernel/kernel.js';
+import { parseFixed } from '../core/money/fixed.js';
+import { isOpenStatus, type OrderStatus } from '../core/orders/order-status.js';
+import type { ExitLeg, Order, OrderType } from '../core/orders/order.js';
+import type { Database, OrderTable } from '../persistence/schema.js';
+
+/** The read tables and a way to wait until they hold every input the kernel has handled. */
+export interface OrderRecordSource {
+  readonly db: Kysely<Database>;
+  /** Resolves once the read tables hold the events of every input handled before the call. */
+  caughtUp(): Promise<void>;
+}
+
+export interface OrderFilter {
+  readonly symbol?: string;
+  readonly ocoGroup?: string;
+  /** Only orders that belong to an order list. */
+  readonly grouped?: boolean;
+  readonly clientOrderId?: string;
+}
+
+/** The order a row records, in the kernel's shape (what the row does not keep is zero or absent). */
+export function orderOfRow(row: Selectable<OrderTable>): Readonly<Order> {
+  const fixed = (v: string | null) => (v === null ? undefined : parseFixed(String(v)));
+  const leg = (json: string | null): ExitLeg | undefined => {
+    if (json === null) return undefined;
+    const l = JSON.parse(json) as { stopPrice: string; price?: string };
+    return { stopPrice: parseFixed(l.stopPrice), price: l.price === undefined ? undefined : parseFixed(l.price) };
+  };
+  const takeProfit = leg(row.takeProfit);
+  const stopLoss = leg(row.stopLoss);
+  const executedQty = parseFixed(String(row.executedQty));
+  const createdAt = Number(row.createdAt);
+  return {
+    id: row.id,
+    clientOrderId: row.clientOrderId,
+    account: row.accountId,
+    symbol: row.symbol,
+    side: row.side,
+    type: row.type as OrderType,
+    price: fixed(row.price),
+    quantity: parseFixed(String(row.quantity)),
+    quoteOrderQty: fixed(row.quoteOrderQty),
+    submittedAt: createdAt,
+    arrivesAt: createdAt,
+    arrivalSeq: 0,
+    status: row.status as OrderStatus,
+    executedQty,
+    cumulativeQuoteQty: parseFixed(String(row.cumulativeQuoteQty)),
+    locked: 0n,
+    lockedAsset: '',
+    queueAhead: 0n,
+    updatedAt: Number(row.updatedAt),
+    leverage: 1,
+    reduceOnly: Number(row.reduceOnly) === 1,
+    stopPrice: fixed(row.stopPrice),
+    activationPrice: fixed(row.activationPrice),
+    callbackRate: fixed(row.callbackRate),
+    trailPeak: undefined,
+    triggered: row.triggeredAt !== null,
+    ocoGroup: row.ocoGroup ?? undefined,
+    ...(takeProfit !== undefined || stopLoss !== undefined ? { bracket: { takeProfit, stopLoss, placed: executedQty, pairs: 0 } } : {}),
+    feeExact: 0n,
+    feeCharged: 0n,
+  };
+}
+
+function matches(o: Readonly<Order>, f: OrderFilter): boolean {
+  return (
+    (f.symbol === undefined || o.symbol === f.symbol) &&
+    (f.ocoGroup === undefined || o.ocoGroup === f.ocoGroup) &&
+    (f.grouped !== true || o.ocoGroup !== undefined) &&
+    (f.clientOrderId === undefined || o.clientOrderId === f.clientOrderId)
+  );
+}
+
+const byId = (a: Readonly<Order>, b: Readonly<Order>): number => Number(a.id) - Number(b.id);
+
+/** The kernel's order unless its row says it closed since. */
+function newer(held: Readonly<Order> | undefined, recorded: Readonly<Order> | undefined): Readonly<Order> | undefined {
+  if (held === undefined) return recorded;
+  if (recorded === undefined || isOpenStatus(recorded.status)) return held;
+  return isOpenStatus(held.status) ? recorded : held;
+}
+
+/** The account's orders matching `filter`, oldest first: the kernel's, and the rows of those it no longer holds. */
+export async function accountOrders(kernel: Kernel, source: OrderRecordSource | undefined, accountId: string, filter: OrderFilter = {}): Promise<Readonly<Order>[]> {
+  const held = kernel.orders(accountId).filter((o) => matches(o, filter));
+  if (source === undefined) return held.sort(byId);
+  await source.caughtUp();
+  let query = source.db.selectFrom('orders').selectAll().where('accountId', '=', accountId);
+  if (filter.symbol !== undefined) query = query.where('symbol', '=', filter.symbol);
+  if (filter.ocoGroup !== undefined) query = query.where('ocoGroup', '=', filter.ocoGroup);
+  if (filter.grouped === true) query = query.where('ocoGroup', 'is not', null);
+  if (filter.clientOrderId !== undefined) query = query.where('clientOrderId', '=', filter.clientOrderId);
+  const byOrderId = new Map<string, Readonly<Order>>();
+  for (const row of await query.execute()) byOrderId.set(row.id, orderOfRow(row));
+  for (const order of held) byOrderId.set(order.id, newer(order, byOrderId.get(order.id))!);
+  return [...byOrderId.values()].sort(byId);
+}
+
+/** One of the account's orders by id (any account's when `accountId` is undefined); undefined when there is none. */
+export async function accountOrder(kernel: Kernel, source: OrderRecordSource | undefined, accountId: string | undefined, orderId: string): Promise<Readonly<Order> | undefined> {
+  let order = kernel.order(orderId);
+  if (order === undefined && source !== undefined) {
+    await source.caughtUp();
+    const row = await source.db.selectFrom('orders').selectAll().where('id', '=', orderId).executeTakeFirst();
+    order = row === undefined ? undefined : orderOfRow(row);
+  }
+  return order === undefined || (accountId !== undefined && order.account !== accountId) ? undefined : order;
+}
