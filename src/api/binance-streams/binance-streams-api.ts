@@ -18,10 +18,10 @@
  * Binance; when the account is deleted, too. Every REST error is in Binance's `{code,msg}` shape.
  * Listen keys live in this server's memory (docs/adr/0032).
  */
+import type { Duplex } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { WebSocket } from 'ws';
 import type { KernelEvent } from '../../core/kernel/events.js';
-import type { KernelInput } from '../../core/kernel/inputs.js';
 import { sharedDepthDiffs } from '../dialect-kit/depth-diffs.js';
 import { acceptRawFormBodies, paramsOf } from '../dialect-kit/request-params.js';
 import { BinanceError, binanceBodyOf, binanceErrors } from '../binance/binance-errors.js';
@@ -30,6 +30,7 @@ import { edgeErrorOf } from '../edge-errors.js';
 import type { ServiceDeps } from '../service-deps.js';
 import { ListenKeyBook, type StreamMarket } from './listen-keys.js';
 import { MarketStreamSession } from './market-stream-session.js';
+import { sharedMarketFrames } from './shared-frames.js';
 import { UserDataSession } from './user-data-session.js';
 import { WsApiSession } from './ws-api-session.js';
 
@@ -43,7 +44,7 @@ export async function registerBinanceStreams(app: FastifyInstance, deps: Service
   const wallClock = deps.wallClock ?? Date.now;
   const keys = new ListenKeyBook(wallClock);
   const kernel = () => deps.hub.kernel;
-  const diffs = sharedDepthDiffs(app, deps.hub);
+  const frames = sharedMarketFrames(app, deps.hub, sharedDepthDiffs(app, deps.hub));
   const isAccountOf = (market: StreamMarket, accountId: string): boolean => (kernel().account(accountId)?.kind === 'futures') === (market === 'futures');
 
   await app.register(
@@ -164,8 +165,9 @@ export async function registerBinanceStreams(app: FastifyInstance, deps: Service
 
   /** One connection on a stream endpoint: market streams, and the user data streams of the live listenKeys among `names`. */
   function serveStreams(socket: WebSocket, request: FastifyRequest, market: StreamMarket, combined: boolean, names: readonly string[]): void {
-    const send = sender(socket);
-    const session = new MarketStreamSession({ market, kernel, diffs, send, combined });
+    const sendText = textSender(socket);
+    const send = (frame: unknown) => sendText(JSON.stringify(frame));
+    const session = new MarketStreamSession({ market, kernel, frames, send: sendText, combined });
     const users: { key: string; session: UserDataSession }[] = [];
     for (const name of names) {
       const owner = keys.resolve(name);
@@ -178,13 +180,16 @@ export async function registerBinanceStreams(app: FastifyInstance, deps: Service
       send(combined ? { stream: key, data: frame } : frame);
       socket.close(1000, 'listenKey expired');
     };
-    const unsubscribe = deps.hub.subscribe((events: readonly KernelEvent[], input: KernelInput) => {
-      session.onEngine(events, input);
-      for (const user of users) {
-        user.session.onEngine(events);
-        if (events.some((e) => e.type === 'ACCOUNT_CLOSED' && e.account === user.session.accountId)) expire(user.key);
-      }
-    });
+    // Market frames come from the shared producers; the hub is followed here for user data only.
+    const unsubscribe =
+      users.length > 0
+        ? deps.hub.subscribe((events: readonly KernelEvent[]) => {
+            for (const user of users) {
+              user.session.onEngine(events);
+              if (events.some((e) => e.type === 'ACCOUNT_CLOSED' && e.account === user.session.accountId)) expire(user.key);
+            }
+          })
+        : () => undefined;
     const watch =
       users.length > 0
         ? setInterval(() => {
@@ -207,8 +212,31 @@ export async function registerBinanceStreams(app: FastifyInstance, deps: Service
 }
 
 function sender(socket: WebSocket): (frame: unknown) => void {
-  return (frame) => {
-    if (socket.readyState === socket.OPEN) socket.send(JSON.stringify(frame));
+  const send = textSender(socket);
+  return (frame) => send(JSON.stringify(frame));
+}
+
+/**
+ * Sends JSON text, or its UTF-8 bytes (a shared frame) as a text frame. The frames of one turn of
+ * the event loop (a group commit's inputs, one after another) leave in one write: the connection's
+ * TCP socket is corked at the first and uncorked once the turn's work is done (`ws` has no cork of
+ * its own; its `_socket` is the socket it writes to). Same frames, same order, one system call.
+ */
+function textSender(socket: WebSocket): (text: string | Buffer) => void {
+  const tcp = (socket as unknown as { _socket?: Duplex })._socket;
+  let corked = false;
+  const uncork = () => {
+    corked = false;
+    tcp?.uncork();
+  };
+  return (text) => {
+    if (socket.readyState !== socket.OPEN) return;
+    if (!corked && tcp !== undefined) {
+      corked = true;
+      tcp.cork();
+      process.nextTick(uncork);
+    }
+    socket.send(text, { binary: false });
   };
 }
 
