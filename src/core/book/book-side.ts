@@ -27,6 +27,8 @@ const CHUNK = 64;
 const POW10: readonly number[] = Array.from({ length: SCALE_DIGITS + 1 }, (_, i) => 10 ** i);
 const POW10N: readonly bigint[] = Array.from({ length: SCALE_DIGITS + 1 }, (_, i) => 10n ** BigInt(i));
 const MAX_UNITS = Number.MAX_SAFE_INTEGER;
+const MAX_UNITS_BIG = BigInt(MAX_UNITS);
+const NONE: readonly Fixed[] = [];
 
 interface Chunk {
   /** Prices in units of 10^-priceDigits, worst → best. */
@@ -79,11 +81,16 @@ export class BookSide {
   }
 
   sizeAt(price: Fixed): Fixed {
-    if (price % this.priceUnit !== 0n) return 0n; // finer than every level held
-    const units = price / this.priceUnit;
-    if (units > BigInt(MAX_UNITS) || units < -BigInt(MAX_UNITS)) return 0n;
-    if (!this.locate(Number(units))) return 0n;
+    if (!this.has(price)) return 0n;
     return BigInt(this.chunks[this.at]!.sizes[this.inChunk]!) * this.sizeUnit;
+  }
+
+  /** True when the side shows a level at `price`. */
+  has(price: Fixed): boolean {
+    if (price % this.priceUnit !== 0n) return false; // finer than every level held
+    const units = price / this.priceUnit;
+    if (units > MAX_UNITS_BIG || units < -MAX_UNITS_BIG) return false;
+    return this.locate(Number(units));
   }
 
   /** Sets a level's size; zero removes it. */
@@ -158,18 +165,18 @@ export class BookSide {
     this.count = 0;
   }
 
-  /** Prices of the levels better than `price`, best first (most often none). */
-  pricesBetterThan(price: Fixed): Fixed[] {
-    const out: Fixed[] = [];
+  /** Prices of the levels better than `price`, best first (most often none: then no allocation). */
+  pricesBetterThan(price: Fixed): readonly Fixed[] {
+    let out: Fixed[] | undefined;
     for (let c = this.chunks.length - 1; c >= 0; c -= 1) {
       const prices = this.chunks[c]!.prices;
       for (let i = prices.length - 1; i >= 0; i -= 1) {
         const level = BigInt(prices[i]!) * this.priceUnit;
-        if (!(this.ascending ? level > price : level < price)) return out;
-        out.push(level);
+        if (!(this.ascending ? level > price : level < price)) return out ?? NONE;
+        (out ??= []).push(level);
       }
     }
-    return out;
+    return out ?? NONE;
   }
 
   /** Levels best-first as [price, size]. */

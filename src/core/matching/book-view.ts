@@ -71,7 +71,7 @@ export class BookView {
       use.paper = 0n;
     }
     // A print at a price the book does not show changes nothing a statement would not (and keeps no entry).
-    if (book.sizeAt(price) === 0n && !this.levels[book.side].has(price)) return;
+    if (!this.levels[book.side].has(price) && !book.has(price)) return;
     const use = this.use(book.side, price);
     const retired = use.paper < quantity ? use.paper : quantity;
     use.paper -= retired;

@@ -29,7 +29,7 @@
 import { formatFixed, mul, ONE, roundToIncrement, type Fixed } from '../money/fixed.js';
 import type { ChangedLevels } from '../book/book-synchronizer.js';
 import { DecimalLevels } from '../book/decimal-levels.js';
-import type { Levels } from '../book/order-book.js';
+import type { Level, Levels } from '../book/order-book.js';
 import type { ExitLegView, KernelEvent } from '../kernel/events.js';
 import { nextStatus, isOpenStatus, type OrderTransition } from '../orders/order-status.js';
 import { executionType, isConditional, remainingQty, type ExitLeg, type Liquidity, type Order } from '../orders/order.js';
@@ -138,25 +138,29 @@ export class MatchingEngine {
    */
   private restated(market: Market, bids: Levels, asks: Levels, statedAt: number): void {
     const { view, book } = market;
-    if (view.tracks('bid')) this.forEachPrice(bids, (m) => view.mayTrack('bid', m), (price) => view.statedIn(book.bids, price));
-    if (view.tracks('ask')) this.forEachPrice(asks, (m) => view.mayTrack('ask', m), (price) => view.statedIn(book.asks, price));
-    for (const [resting, levels] of [[market.bids, bids], [market.asks, asks]] as const) {
-      if (resting.size === 0) continue;
-      this.forEachPrice(levels, (m) => resting.mayRestAt(m), (price) => {
-        const here = resting.at(price);
-        for (const order of here) this.clampQueue(order, market);
-        if (here.length > 0) resting.statedAt.set(price, statedAt);
-      });
-    }
+    if (view.tracks('bid')) this.restatedInView(view, book.bids, bids);
+    if (view.tracks('ask')) this.restatedInView(view, book.asks, asks);
+    if (market.bids.size > 0) this.restatedQueues(market, market.bids, bids, statedAt);
+    if (market.asks.size > 0) this.restatedQueues(market, market.asks, asks, statedAt);
   }
 
-  /** Calls `visit` with the price of each level whose mantissa passes `may` (every level of Fixed pairs). */
-  private forEachPrice(levels: Levels, may: (mantissa: number) => boolean, visit: (price: Fixed) => void): void {
-    if (levels instanceof DecimalLevels) {
-      for (let i = 0; i < levels.length; i += 1) if (may(levels.priceMantissa[i]!)) visit(levels.price(i));
+  private restatedInView(view: Market['view'], side: Market['book']['bids'], levels: Levels): void {
+    if (!(levels instanceof DecimalLevels)) {
+      for (const [price] of levels) view.statedIn(side, price);
       return;
     }
-    for (const [price] of levels) visit(price);
+    for (let i = 0; i < levels.length; i += 1) if (view.mayTrack(side.side, levels.priceMantissa[i]!)) view.statedIn(side, levels.price(i));
+  }
+
+  private restatedQueues(market: Market, resting: RestingOrders, levels: Levels, statedAt: number): void {
+    const decimal = levels instanceof DecimalLevels;
+    for (let i = 0; i < levels.length; i += 1) {
+      if (decimal && !resting.mayRestAt(levels.priceMantissa[i]!)) continue;
+      const price = decimal ? levels.price(i) : (levels as readonly Level[])[i]![0];
+      const here = resting.at(price);
+      for (const order of here) this.clampQueue(order, market);
+      if (here.length > 0) resting.statedAt.set(price, statedAt);
+    }
   }
 
   /**

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { decimalsOf, div, divRound, fixedOfParts, formatFixed, isMultipleOf, mul, mulExact, parseFixed, readDecimal, roundToDecimals, roundToIncrement, type DecimalParts } from './fixed.js';
+import { decimalsOf, div, divRound, fixedOfParts, formatFixed, isMultipleOf, mul, mulExact, parseFixed, partsOfFixed, readDecimal, roundToDecimals, roundToIncrement, type DecimalParts } from './fixed.js';
 
 describe('fixed-point money', () => {
   it("parses the exchanges' decimal strings exactly", () => {
@@ -95,6 +95,24 @@ describe('fixed-point money', () => {
         expect(out.fraction).toBe(kept.length);
         expect(BigInt(out.mantissa)).toBe(sign === '-' ? -all : all);
         expect(fixedOfParts(out.mantissa, out.fraction)).toBe(parseFixed(text));
+      }),
+      { numRuns: 3_000 },
+    );
+  });
+
+  it('gives a Fixed the parts its decimal text reads as, one form per value', () => {
+    expect(partsOfFixed(parseFixed('61837.63'))).toEqual({ mantissa: 6183763, fraction: 2 });
+    expect(partsOfFixed(parseFixed('61000'))).toEqual({ mantissa: 61000, fraction: 0 });
+    expect(partsOfFixed(1n)).toEqual({ mantissa: 1, fraction: 18 });
+    expect(partsOfFixed(2n ** 53n * 10n ** 18n)).toBeUndefined();
+    const value = fc.oneof(fc.bigInt({ min: -(10n ** 24n), max: 10n ** 24n }), fc.bigInt({ min: -(10n ** 15n), max: 10n ** 15n }).map((v) => v * 10n ** 10n));
+    fc.assert(
+      fc.property(value, (v) => {
+        const out: DecimalParts = { mantissa: NaN, fraction: NaN };
+        const read = readDecimal(formatFixed(v), out);
+        const parts = partsOfFixed(v);
+        if (!read) expect(parts).toBeUndefined();
+        else expect(parts).toEqual(out);
       }),
       { numRuns: 3_000 },
     );

@@ -133,6 +133,18 @@ export function fixedOfParts(mantissa: number, fraction: number): Fixed {
  */
 export function partsOfFixed(value: Fixed): DecimalParts | undefined {
   if (value === 0n) return { mantissa: 0, fraction: 0 };
+  // Up to 8 decimals and below 2^53 once scaled (every exchange price): one bigint division, then numbers.
+  if (value % E10 === 0n) {
+    let v = Number(value / E10);
+    if (Number.isSafeInteger(v)) {
+      let fraction = 8;
+      while (fraction > 0 && v % 10 === 0) {
+        v /= 10;
+        fraction -= 1;
+      }
+      return { mantissa: v, fraction };
+    }
+  }
   let fraction = SCALE_DIGITS;
   let v = value;
   while (fraction >= 6 && v % 1_000_000n === 0n) {
@@ -148,6 +160,7 @@ export function partsOfFixed(value: Fixed): DecimalParts | undefined {
 }
 
 const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+const E10 = 10n ** 10n;
 
 function notDecimal(text: string): DecimalFormatError {
   return new DecimalFormatError(`not a decimal number: ${JSON.stringify(text)}`);
