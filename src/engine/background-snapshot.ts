@@ -32,12 +32,20 @@ export function canRebuildInWorker(databaseUrl: string): boolean {
 const HERE = fileURLToPath(import.meta.url);
 const WORKER_FILE = new URL(`./snapshot-worker${extname(HERE)}`, import.meta.url);
 
-/** The worker: the built JS file; run from TypeScript sources (tsx, vitest), a stub that registers tsx's loader in the thread first. */
-function startWorker(workerData: unknown): Worker {
-  if (extname(HERE) !== '.ts') return new Worker(WORKER_FILE, { workerData });
+/**
+ * A worker running `file` (a module next to this one, named without extension): the built JS file;
+ * run from TypeScript sources (tsx, vitest), a stub that registers tsx's loader in the thread first.
+ */
+export function startWorker(workerData: unknown, file: URL = WORKER_FILE): Worker {
+  if (extname(HERE) !== '.ts') return new Worker(file, { workerData });
   const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx/esm/api').replace(/\.cjs$/, '.mjs')).href;
-  const stub = `import(${JSON.stringify(tsx)}).then((api) => { api.register(); return import(${JSON.stringify(WORKER_FILE.href)}); })`;
+  const stub = `import(${JSON.stringify(tsx)}).then((api) => { api.register(); return import(${JSON.stringify(file.href)}); })`;
   return new Worker(stub, { eval: true, workerData });
+}
+
+/** The URL of the module `name` (without extension) next to this one, as built or as source. */
+export function siblingModule(name: string): URL {
+  return new URL(`./${name}${extname(HERE)}`, import.meta.url);
 }
 
 /**

@@ -61,6 +61,8 @@ import { canRebuildInWorker, statePartsFromWorker } from './background-snapshot.
 import { DatabaseOutage } from './database-outage.js';
 import { EngineUnavailableError, type EngineState, type EngineStatus } from './engine-status.js';
 import { InputRefusedError, inputProblem } from './input-guard.js';
+import { journalRows } from './journal-reader.js';
+import { handleJournaled, handleMissing } from './journal-replay.js';
 import { ReadModelProjector } from './read-model-projector.js';
 import { SnapshotScheduler } from './snapshot-scheduler.js';
 
@@ -333,8 +335,7 @@ export class DurableEngine {
     this.projector.reset(checkpoint);
     let replayed = 0;
     let projected = 0;
-    const replay = (seq: number, input: KernelInput) => {
-      const events = kernel.handle(input);
+    const replay = (seq: number, events: KernelEvent[]) => {
       replayed += 1;
       this.reportSetAside(seq, events, true);
       if (seq > checkpoint) {
@@ -349,12 +350,15 @@ export class DurableEngine {
           (snapshot === undefined ? 'no snapshot restores' : `snapshot ${snapshot.seq} is older than the journal`),
       );
     }
-    for await (const page of this.journal.pagesFrom(kernel.inputCount + 1, RESTORE_PAGE)) {
-      for (const entry of page) {
-        if (entry.seq <= kernel.inputCount) continue;
+    const rows = journalRows(this.journal, this.options.databaseUrl ?? DEFAULT_DATABASE_URL, this.options.database ?? {}, kernel.inputCount + 1, RESTORE_PAGE);
+    for await (const page of rows) {
+      const { seqs, texts } = page;
+      for (let i = 0; i < seqs.length; i++) {
+        const seq = seqs[i]!;
+        if (seq <= kernel.inputCount) continue;
         // A seq missing from the journal still takes its place in the sequence, set aside.
-        while (entry.seq > kernel.inputCount + 1) replay(kernel.inputCount + 1, { kind: 'journal.missing', time: 0 } as unknown as KernelInput);
-        replay(entry.seq, entry.input);
+        while (seq > kernel.inputCount + 1) replay(kernel.inputCount + 1, handleMissing(kernel));
+        replay(seq, handleJournaled(kernel, texts[i]!));
       }
     }
     const head = await this.journal.latestSeq();
@@ -568,7 +572,7 @@ export class DurableEngine {
     if (head < this.current.inputCount) throw new Error(`the journal is at seq ${head} but the kernel at ${this.current.inputCount}: committed inputs are missing`);
     for await (const entry of this.journal.readFrom(this.current.inputCount + 1)) {
       if (entry.seq !== this.current.inputCount + 1) throw new Error(`journal gap: expected seq ${this.current.inputCount + 1}, found ${entry.seq}`);
-      const events = this.current.handle(entry.input);
+      const events = handleJournaled(this.current, entry.text);
       this.reportSetAside(entry.seq, events, false);
       this.project(entry.seq, events);
       if (events.some((e) => POSITION_CHANGES.has(e.type))) this.scheduler.positionChanged();

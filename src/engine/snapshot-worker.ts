@@ -9,11 +9,11 @@
  * `{ type: 'done', parts }`; `{ type: 'error', message }` if the rebuild fails.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import type { KernelInput } from '../core/kernel/inputs.js';
 import { Kernel, type KernelConfig } from '../core/kernel/kernel.js';
 import { openDatabase, type OpenOptions } from '../persistence/database.js';
 import { JournalStore } from '../persistence/journal-store.js';
 import { SnapshotStore } from '../persistence/snapshot-store.js';
+import { handleJournaled, handleMissing } from './journal-replay.js';
 
 export interface SnapshotWorkerData {
   readonly databaseUrl: string;
@@ -36,12 +36,13 @@ export async function stateAt(data: SnapshotWorkerData): Promise<string> {
     const base = await new SnapshotStore(database.db).latestAtOrBefore(data.seq);
     const kernel = base === undefined ? new Kernel(data.kernelConfig) : Kernel.restore(data.kernelConfig, base.state);
     const journal = await JournalStore.open(database.db);
-    replay: for await (const page of journal.pagesFrom(kernel.inputCount + 1, 10_000)) {
-      for (const entry of page) {
-        if (entry.seq > data.seq) break replay;
+    replay: for await (const { seqs, texts } of journal.textPagesFrom(kernel.inputCount + 1, 10_000)) {
+      for (let i = 0; i < seqs.length; i++) {
+        const seq = seqs[i]!;
+        if (seq > data.seq) break replay;
         // A seq missing from the journal takes its place set aside, as in the engine's restore.
-        while (entry.seq > kernel.inputCount + 1) kernel.handle({ kind: 'journal.missing', time: 0 } as unknown as KernelInput);
-        kernel.handle(entry.input);
+        while (seq > kernel.inputCount + 1) handleMissing(kernel);
+        handleJournaled(kernel, texts[i]!);
       }
     }
     if (kernel.inputCount !== data.seq) throw new Error(`rebuilt the kernel to seq ${kernel.inputCount}, not ${data.seq}`);

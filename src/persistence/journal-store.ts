@@ -35,6 +35,13 @@ export interface JournalEntry {
   readonly text: string;
 }
 
+/** A page of journal rows, unparsed, as columns: row i is seq `seqs[i]`, time `ats[i]`, text `texts[i]`. */
+export interface JournalTextPage {
+  readonly seqs: readonly number[];
+  readonly ats: readonly number[];
+  readonly texts: readonly string[];
+}
+
 /** A journal write failed; `inDoubt`: it failed at COMMIT, so its inputs may be durable all the same. */
 export class JournalWriteError extends Error {
   override readonly name = 'JournalWriteError';
@@ -214,6 +221,22 @@ export class JournalStore {
    * through a million inputs (a restore). Pages are non-empty.
    */
   async *pagesFrom(fromSeq: number, pageSize: number = this.pageSize): AsyncGenerator<JournalEntry[], void, undefined> {
+    for await (const page of this.textPagesFrom(fromSeq, pageSize)) {
+      const entries = new Array<JournalEntry>(page.seqs.length);
+      for (let i = 0; i < entries.length; i++) {
+        const text = page.texts[i]!;
+        entries[i] = { seq: page.seqs[i]!, at: page.ats[i]!, input: parseJournaled(text), text };
+      }
+      yield entries;
+    }
+  }
+
+  /**
+   * The journal's rows as text, a page at a time, unparsed: for a replay that parses each input
+   * just before the kernel takes it (`parseJournaled`), so that a page of parsed inputs never lives
+   * long enough to reach the collector's old space. Pages are non-empty.
+   */
+  async *textPagesFrom(fromSeq: number, pageSize: number = this.pageSize): AsyncGenerator<JournalTextPage, void, undefined> {
     positive(pageSize, 'pageSize');
     const page = (from: number) =>
       this.db.selectFrom('journal').select(['seq', 'at', 'input']).where('seq', '>=', from).orderBy('seq').limit(pageSize).execute();
@@ -223,12 +246,16 @@ export class JournalStore {
       const next = rows.length === pageSize ? page(Number(last.seq) + 1) : undefined;
       // Keep a rejected prefetch from surfacing as unhandled if the consumer stops early.
       next?.catch(() => undefined);
-      const entries = new Array<JournalEntry>(rows.length);
+      const seqs = new Array<number>(rows.length);
+      const ats = new Array<number>(rows.length);
+      const texts = new Array<string>(rows.length);
       for (let i = 0; i < rows.length; i++) {
         const row = rows[i]!;
-        entries[i] = { seq: Number(row.seq), at: Number(row.at), input: parseJournaled(row.input), text: row.input };
+        seqs[i] = Number(row.seq);
+        ats[i] = Number(row.at);
+        texts[i] = row.input;
       }
-      yield entries;
+      yield { seqs, ats, texts };
       if (next === undefined) return;
       rows = await next;
     }
@@ -302,7 +329,7 @@ function positive(n: number, name: string): number {
  * The journaled input; a row that is not JSON (damaged storage) comes back as its text, which the
  * kernel refuses as INVALID_INPUT, so that the restore sets it aside instead of stopping.
  */
-function parseJournaled(text: string): KernelInput {
+export function parseJournaled(text: string): KernelInput {
   try {
     return JSON.parse(text) as KernelInput;
   } catch {

@@ -51,6 +51,11 @@ function isMarketData(input: KernelInput): input is MarketDataInput {
   return MARKET_DATA_KINDS.has(input.kind);
 }
 
+/** An input of the rollback tail kept as the JSON text it was parsed from. */
+class JournaledText {
+  constructor(readonly text: string) {}
+}
+
 /** Snapshot characters per input handled between checkpoints: bounds the amortised checkpoint cost. */
 const CHECKPOINT_CHARS_PER_INPUT = 32;
 const MIN_CHECKPOINT_INPUTS = 4_096;
@@ -65,8 +70,8 @@ export class Kernel {
   private readonly rollback: boolean;
   /** The state before `tail`, as a snapshot; undefined until the first input. */
   private checkpoint: string | undefined;
-  /** Inputs handled since the checkpoint, in order. */
-  private tail: KernelInput[] = [];
+  /** Inputs handled since the checkpoint, in order (as their journaled text when the caller gave it). */
+  private tail: (KernelInput | JournaledText)[] = [];
   private checkpointAfter = MIN_CHECKPOINT_INPUTS;
   private contained = 0;
 
@@ -137,22 +142,24 @@ export class Kernel {
 
   /**
    * Handles one input: its events, or a single INPUT_REJECTED when it was not applied. Never throws
-   * for any input (see the header), unless rollback is off.
+   * for any input (see the header), unless rollback is off. `journaled`: the input's JSON text, when
+   * the caller holds it (a journal replay); the rollback tail then keeps that one string instead of
+   * the parsed input, whose many small objects would otherwise survive into the collector's old space.
    */
-  handle(input: KernelInput): KernelEvent[] {
+  handle(input: KernelInput, journaled?: string): KernelEvent[] {
     let problem = inputProblemExceptLevels(input, this.s.markets);
     if (problem === undefined && (input.kind === 'book.delta' || input.kind === 'book.snapshot')) problem = this.parseBook(input.bids, input.asks);
     else if (problem === undefined && input.kind === 'bar') problem = this.parseBar(input);
     if (problem !== undefined) {
       this.s.sequence += 1;
-      if (this.rollback) this.tail.push(input);
+      if (this.rollback) this.tail.push(journaled === undefined ? input : new JournaledText(journaled));
       return [this.rejected(input, 'INVALID_INPUT', problem)];
     }
     if (!this.rollback) return this.apply(input);
     if (this.checkpoint === undefined || this.tail.length >= this.checkpointAfter) this.takeCheckpoint();
     try {
       const events = this.apply(input);
-      this.tail.push(input);
+      this.tail.push(journaled === undefined ? input : new JournaledText(journaled));
       return events;
     } catch (error) {
       return this.contain(input, error);
@@ -186,7 +193,7 @@ export class Kernel {
   /** Rebuilds the state the input found (checkpoint + tail), then answers it with INTERNAL. */
   private contain(input: KernelInput, error: unknown): KernelEvent[] {
     const replica = Kernel.restore(this.config, this.checkpoint!, { rollback: false });
-    for (const earlier of this.tail) replica.handle(earlier);
+    for (const earlier of this.tail) replica.handle(earlier instanceof JournaledText ? (JSON.parse(earlier.text) as KernelInput) : earlier);
     this.wire(replica.s);
     this.s.sequence += 1;
     this.contained += 1;

@@ -1,0 +1,99 @@
+/**
+ * The journal's rows for a restore, read on another thread: the worker (journal-read-worker.ts)
+ * queries the database and the main thread only parses each row and runs the kernel, so on two
+ * cores the reading overlaps the replay instead of taking turns with it.
+ *
+ * Guarantees: the pages are exactly `JournalStore.textPagesFrom(fromSeq)`'s rows, in order (each
+ * row's text byte for byte; a row's text is a slice of its page's string). If the worker cannot do
+ * its part (a thread that will not start, a read that fails) the rest is read on this thread from
+ * the first seq not yet yielded, so a failure surfaces as the database's own error, the same as
+ * without the worker.
+ * Not modelled: `sqlite::memory:` (no second connection sees it): read on this thread.
+ * Cost: one worker start (tens of ms; under tsx, the loader's start too); at most `ahead` pages in
+ * memory beyond the one being replayed.
+ */
+import type { OpenOptions } from '../persistence/database.js';
+import type { JournalStore } from '../persistence/journal-store.js';
+import { canRebuildInWorker, siblingModule, startWorker } from './background-snapshot.js';
+import type { JournalReadWorkerData, JournalReadWorkerMessage } from './journal-read-worker.js';
+
+const WORKER_FILE = siblingModule('journal-read-worker');
+
+/** A page as the replay reads it: seqs and texts. */
+export interface JournalRows {
+  readonly seqs: ArrayLike<number>;
+  readonly texts: readonly string[];
+}
+
+/** The journal's rows from `fromSeq` on, read by a worker when the database allows it, else by `journal`. */
+export async function* journalRows(
+  journal: JournalStore,
+  databaseUrl: string,
+  database: OpenOptions,
+  fromSeq: number,
+  pageSize: number,
+  ahead = 2,
+): AsyncGenerator<JournalRows, void, undefined> {
+  let next = fromSeq;
+  if (canRebuildInWorker(databaseUrl)) {
+    let gaveUp = false;
+    for await (const page of fromWorker(databaseUrl, database, fromSeq, pageSize, ahead)) {
+      if (page === undefined) {
+        gaveUp = true;
+        break;
+      }
+      yield page;
+      next = page.seqs[page.seqs.length - 1]! + 1;
+    }
+    if (!gaveUp) return;
+  }
+  // Here, from the first seq not yet yielded.
+  yield* journal.textPagesFrom(next, pageSize);
+}
+
+/** Pages from the worker; `undefined` once it failed (the caller reads the rest itself), then the end. */
+async function* fromWorker(databaseUrl: string, database: OpenOptions, fromSeq: number, pageSize: number, ahead: number): AsyncGenerator<JournalRows | undefined, void, undefined> {
+  const options: OpenOptions = {
+    ...(database.schema !== undefined ? { schema: database.schema } : {}),
+    ...(database.connectTimeoutMs !== undefined ? { connectTimeoutMs: database.connectTimeoutMs } : {}),
+    maxConnections: 1,
+  };
+  const data: JournalReadWorkerData = { databaseUrl, database: options, fromSeq, pageSize, ahead };
+  let worker;
+  try {
+    worker = startWorker({ journalReader: true, data }, WORKER_FILE);
+  } catch {
+    yield undefined;
+    return;
+  }
+  const inbox: JournalReadWorkerMessage[] = [];
+  let failed = false;
+  let wake: (() => void) | undefined;
+  const signal = () => {
+    wake?.();
+    wake = undefined;
+  };
+  worker.on('message', (message: JournalReadWorkerMessage) => (inbox.push(message), signal()));
+  worker.on('error', () => ((failed = true), signal()));
+  worker.on('exit', () => ((failed = true), signal()));
+  try {
+    for (;;) {
+      const message = inbox.shift();
+      if (message === undefined) {
+        if (failed) return yield undefined;
+        await new Promise<void>((resolve) => (wake = resolve));
+        continue;
+      }
+      if (message.type === 'error') return yield undefined;
+      if (message.type === 'done') return;
+      worker.postMessage('next');
+      const { seqs, ends, text } = message;
+      const texts = new Array<string>(ends.length);
+      for (let i = 0, start = 0; i < ends.length; start = ends[i]!, i++) texts[i] = text.slice(start, ends[i]);
+      yield { seqs, texts };
+    }
+  } finally {
+    worker.removeAllListeners();
+    await worker.terminate();
+  }
+}
