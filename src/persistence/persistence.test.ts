@@ -165,6 +165,37 @@ describeEachDialect((name) => `persistence on ${name}`, (dialect) => {
     await expect(snapshots.saveInParts(40, T0 + 40, [])).rejects.toThrow(/empty state/);
   });
 
+  it('a snapshot whose parts arrive back to back is written a part per turn of the event loop, reads back whole, and its parts go when pruned', async () => {
+    const snapshots = new SnapshotStore(opened.db, { keep: 1 });
+    const parts = Array.from({ length: 40 }, (_, i) => `{"part":${i}}`.repeat(400));
+    // A ticker on the event loop: it counts the turns the save leaves it.
+    let turns = 0;
+    let ticking = true;
+    const tick = () => {
+      if (!ticking) return;
+      turns += 1;
+      setImmediate(tick);
+    };
+    setImmediate(tick);
+    // Turns seen between one part's hand-over and the next (each asked for once the last is written).
+    const between: number[] = [];
+    await snapshots.saveInParts(7, T0 + 7, (async function* () {
+      for (const part of parts) {
+        const before = turns;
+        yield part;
+        between.push(turns - before);
+      }
+    })());
+    await snapshots.saveInParts(8, T0 + 8, ['{"small":true}']);
+    ticking = false;
+    expect(between.every((n) => n >= 1)).toBe(true);
+    expect(await snapshots.list()).toEqual([8]);
+    const left = await opened.db.selectFrom('snapshot_parts').select(['seq', 'part']).execute();
+    expect(left.map((r) => [Number(r.seq), r.part])).toEqual([[8, 0]]);
+    await snapshots.saveInParts(9, T0 + 9, parts);
+    expect((await snapshots.latest())?.state).toBe(parts.join(''));
+  });
+
   it('compaction deletes the oldest inputs behind the snapshot seq and past the retention, never the head', async () => {
     const journal = await JournalStore.open(opened.db);
     // Seq n at time T0 + n·1,000 ms, n = 1..20.

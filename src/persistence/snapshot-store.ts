@@ -6,9 +6,13 @@
  * leaves either the old set or the new one; saving the same seq again replaces it; `latest` returns
  * the snapshot with the highest seq. Recovery is `latest()` plus the journal from `seq + 1`.
  * `saveInParts` writes a large state one part per transaction (rows of `snapshot_parts`) before
- * that last transaction: the database, and SQLite's one connection with the event loop, is never
- * held for longer than one part takes. Parts left by a save that did not finish belong to no
- * snapshot row and are deleted by the next save.
+ * that last transaction, with a turn of the event loop after each: the database, and SQLite's one
+ * connection with the event loop, is never held for longer than one part takes (about a ms for a
+ * 64 Ki-character part), however the parts arrive (a worker's messages, read back to back, would
+ * otherwise all run in one turn). Parts no snapshot reads any more (a pruned snapshot's, those of
+ * a save that did not finish, those of a seq saved again whole) are deleted after the prune,
+ * `PARTS_PER_DELETE` per transaction with a turn between, not inside it: a crash before they are
+ * gone leaves rows no snapshot reads, which the next save deletes.
  * Not modelled: what the state means (the kernel owns its format).
  */
 import type { Kysely } from 'kysely';
@@ -28,6 +32,11 @@ export interface SnapshotOptions {
 
 /** Characters per part for `saveInParts` callers that split a string themselves. */
 export const SNAPSHOT_PART_CHARS = 65_536;
+
+/** Parts deleted per transaction when parts are cleared: about 1 MB of pages freed per step. */
+const PARTS_PER_DELETE = 16;
+
+const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 export class SnapshotStore {
   private readonly keep: number;
@@ -53,18 +62,19 @@ export class SnapshotStore {
    */
   async saveInParts(seq: number, at: number, parts: AsyncIterable<string> | Iterable<string>): Promise<void> {
     check(seq, at);
-    await this.db.deleteFrom('snapshot_parts').where('seq', '=', seq).execute();
+    await this.deleteParts(seq);
     let part = 0;
     for await (const state of parts) {
       if (state.length === 0) continue;
       const index = part++;
       await projectionTransaction(this.db, (tx) => tx.insertInto('snapshot_parts').values({ seq, part: index, state }).execute());
+      await turn();
     }
     if (part === 0) throw new Error(`snapshot ${seq} has an empty state`);
     await this.publish(seq, at, '');
   }
 
-  /** The snapshot row (state '' when in parts), then the prune; the parts of pruned snapshots go too. */
+  /** The snapshot row (state '' when in parts) and the prune in one transaction; then the parts no snapshot reads. */
   private async publish(seq: number, at: number, state: string): Promise<void> {
     await durableTransaction(this.db, async (tx) => {
       await tx
@@ -72,15 +82,29 @@ export class SnapshotStore {
         .values({ seq, at, state })
         .onConflict((oc) => oc.column('seq').doUpdateSet({ at, state }))
         .execute();
-      if (state !== '') await tx.deleteFrom('snapshot_parts').where('seq', '=', seq).execute();
       const kept = await tx.selectFrom('snapshots').select('seq').orderBy('seq', 'desc').offset(this.keep - 1).limit(1).executeTakeFirst();
       if (kept !== undefined) await tx.deleteFrom('snapshots').where('seq', '<', kept.seq).execute();
-      // Parts of pruned snapshots, and of saves that never finished (no row).
-      await tx
-        .deleteFrom('snapshot_parts')
-        .where('seq', 'not in', (eb) => eb.selectFrom('snapshots').select('seq'))
-        .execute();
     });
+    // Parts of pruned snapshots, of saves that never finished (no row), of a seq now saved whole.
+    const unread = await this.db
+      .selectFrom('snapshot_parts')
+      .select('seq')
+      .distinct()
+      .where('seq', 'not in', (eb) => eb.selectFrom('snapshots').select('seq').where('state', '=', ''))
+      .execute();
+    for (const row of unread) await this.deleteParts(Number(row.seq));
+  }
+
+  /** Deletes the parts of `seq`, a few per transaction with a turn of the event loop between. */
+  private async deleteParts(seq: number): Promise<void> {
+    const last = await this.db.selectFrom('snapshot_parts').select((eb) => eb.fn.max('part').as('part')).where('seq', '=', seq).executeTakeFirst();
+    if (last?.part == null) return;
+    for (let from = 0; from <= Number(last.part); from += PARTS_PER_DELETE) {
+      await projectionTransaction(this.db, (tx) =>
+        tx.deleteFrom('snapshot_parts').where('seq', '=', seq).where('part', '>=', from).where('part', '<', from + PARTS_PER_DELETE).execute(),
+      );
+      await turn();
+    }
   }
 
   async latest(): Promise<Snapshot | undefined> {
