@@ -24,37 +24,30 @@
  *
  * Guarantees: depth pushes chain (`begin` = the previous push's `version` + 1) while the book stays
  * synced, one per update of the kernel's book, `version` the REST depth's `version` once applied
- * (dialect-kit/depth-diffs.ts); private pushes follow the kernel's events for the logged-in
- * account only, in order: an order push per order event of a regular (not conditional) order on a
- * perpetual, a deal push per fill, a position push per position event, one asset push after each
- * batch of events that changed the asset. Times are the engine's exchange time.
+ * (dialect-kit/depth-diffs.ts); personal pushes go to the logged-in account only
+ * (contract-personal-pushes.ts). Times are the engine's exchange time.
  * Not modelled: MEXC's disconnect without a ping for a minute, kline, tickers, funding-rate and
  * index-price channels, stop-order and risk-limit pushes, `compress`ed depth (every diff is sent).
+ * Cost: O(subscriptions) per hub batch and per diff; a logged-in connection also filters each
+ * batch's events for its account and, after one that may move the asset, computes the asset.
  */
-import type { FillEvent, KernelEvent, OrderDoneEvent, OrderNewEvent, PositionEvent } from '../../core/kernel/events.js';
+import type { KernelEvent } from '../../core/kernel/events.js';
 import type { KernelInput } from '../../core/kernel/inputs.js';
 import type { Kernel } from '../../core/kernel/kernel.js';
-import { isConditional } from '../../core/orders/order.js';
-import { paperOrderView } from '../../execution/index.js';
 import type { CredentialStore } from '../../persistence/credential-store.js';
-import { fillOfEvent } from '../dialect-kit/account-history.js';
 import type { DepthDiff } from '../dialect-kit/depth-diffs.js';
 import type { MarketTape, TapeTrade } from '../dialect-kit/market-tape.js';
-import { paperFuturesFigures } from '../futures-account-figures.js';
 import { MexcContractError } from '../mexc-contract/mexc-contract-errors.js';
-import { contractAsset, contractOrder, fillTotals } from '../mexc-contract/mexc-contract-mappers.js';
 import { contractTicker } from '../mexc-contract/mexc-contract-market-routes.js';
 import { verifyContractRequest } from '../mexc-contract/mexc-contract-signature.js';
-import { contractOfSymbol, findContract, type Contract } from '../mexc-contract/mexc-contract-symbols.js';
-import { answer, dealItems, depthLevels, personalDeal, personalPosition, type PushFrame } from './contract-push-frames.js';
+import { findContract, type Contract } from '../mexc-contract/mexc-contract-symbols.js';
+import { allPersonalPushes, PERSONAL_FILTERS, PersonalPushes } from './contract-personal-pushes.js';
+import { answer, dealItems, depthLevels, type PushFrame } from './contract-push-frames.js';
 
 /** How often, at most, a `push.ticker` leaves per symbol. */
 export const TICKER_INTERVAL_MS = 1_000;
 const FULL_DEPTH_LIMITS = new Set([5, 10, 20]);
 const PUBLIC_CHANNELS = new Set(['depth', 'depth.full', 'deal', 'ticker']);
-const PERSONAL_FILTERS = new Set(['order', 'order.deal', 'position', 'asset']);
-/** Events after which the asset may have moved. */
-const ASSET_MOVES = new Set(['ORDER_NEW', 'FILL', 'ORDER_CANCELED', 'ORDER_EXPIRED', 'FUNDING', 'LIQUIDATION', 'ACCOUNT_RESET', 'ACCOUNT_IMPORTED', 'LEVERAGE_SET', 'POSITION_OPENED', 'POSITION_UPDATED', 'POSITION_CLOSED']);
 
 export interface ContractSessionOptions {
   readonly kernel: () => Kernel;
@@ -79,20 +72,11 @@ interface PublicSub {
   timer: NodeJS.Timeout | undefined;
 }
 
-interface Login {
-  readonly account: string;
-  /** Per kind of personal push, the contracts it is narrowed to (empty: all); absent: not pushed. */
-  filters: Map<string, ReadonlySet<string>>;
-  asset: string;
-  /** The side of each position seen, for the push that closes it (its event says FLAT). */
-  readonly sides: Map<string, 1 | 2>;
-}
-
 const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 
 export class ContractStreamSession {
   private readonly subs = new Map<string, PublicSub>();
-  private login: Login | undefined;
+  private login: PersonalPushes | undefined;
 
   constructor(private readonly options: ContractSessionOptions) {}
 
@@ -176,8 +160,8 @@ export class ContractStreamSession {
         this.options.credentials,
         ts,
       );
-      const all = new Map([...PERSONAL_FILTERS].map((f) => [f, new Set<string>()] as const));
-      this.login = { account: profile.accountId, filters: param.subscribe === false ? new Map() : all, asset: this.assetKey(profile.accountId), sides: new Map() };
+      const filters = param.subscribe === false ? new Map<string, ReadonlySet<string>>() : allPersonalPushes();
+      this.login = new PersonalPushes(profile.accountId, filters, this.options.kernel, this.options.tape, this.options.send);
       this.options.send(answer('rs.login', 'success', ts));
     } catch (error) {
       if (!(error instanceof MexcContractError)) throw error;
@@ -196,7 +180,7 @@ export class ContractStreamSession {
       }
       next.set(f.filter, new Set(Array.isArray(f.rules) ? f.rules.filter((r): r is string => typeof r === 'string') : []));
     }
-    this.login.filters = filters.length === 0 ? new Map([...PERSONAL_FILTERS].map((f) => [f, new Set<string>()] as const)) : next;
+    this.login.filters = filters.length === 0 ? allPersonalPushes() : next;
     this.options.send(answer('rs.personal.filter', 'success', ts));
   }
 
@@ -232,7 +216,7 @@ export class ContractStreamSession {
       this.options.close(1008, 'account deleted');
       return;
     }
-    this.onAccountEvents(login, mine);
+    login.onEvents(mine);
   }
 
   private onMarket(input: Extract<KernelInput, { kind: 'trade' | 'book.delta' | 'book.snapshot' | 'mark' }>): void {
@@ -255,90 +239,4 @@ export class ContractStreamSession {
     }
   }
 
-  private wants(login: Login, kind: string, contract: Contract): boolean {
-    const rules = login.filters.get(kind);
-    return rules !== undefined && (rules.size === 0 || rules.has(contract.symbol));
-  }
-
-  private onAccountEvents(login: Login, mine: readonly KernelEvent[]): void {
-    const kernel = this.kernel;
-    const account = kernel.account(login.account);
-    const openType: 1 | 2 = account?.kind === 'futures' && account.marginMode === 'cross' ? 2 : 1;
-    let assetMoved = false;
-    for (const [index, event] of mine.entries()) {
-      if (ASSET_MOVES.has(event.type)) assetMoved = true;
-      if (event.type === 'ORDER_NEW' || event.type === 'FILL' || event.type === 'ORDER_CANCELED' || event.type === 'ORDER_EXPIRED') {
-        const contract = contractOfSymbol(kernel, event.symbol);
-        if (contract === undefined) continue;
-        if (this.wants(login, 'order', contract) && !isConditional(event.orderType)) this.pushOrder(login.account, event, contract, openType);
-        if (event.type === 'FILL' && this.wants(login, 'order.deal', contract)) {
-          const reduceOnly = kernel.order(event.orderId)?.reduceOnly ?? false;
-          this.options.send({ channel: 'push.personal.order.deal', data: personalDeal(fillOfEvent(event), contract, reduceOnly, event.clientOrderId), ts: event.at });
-        }
-      } else if (event.type === 'POSITION_OPENED' || event.type === 'POSITION_UPDATED' || event.type === 'POSITION_CLOSED') {
-        const contract = contractOfSymbol(kernel, event.symbol);
-        if (contract === undefined) continue;
-        const side = this.positionSide(login, event, mine.slice(0, index + 1));
-        if (event.type === 'POSITION_CLOSED') login.sides.delete(event.positionId);
-        else login.sides.set(event.positionId, side);
-        if (this.wants(login, 'position', contract)) this.options.send({ channel: 'push.personal.position', data: personalPosition(event, contract, openType, side), ts: event.at });
-      }
-    }
-    if (!assetMoved || !login.filters.has('asset')) return;
-    const figures = paperFuturesFigures(kernel, login.account);
-    if (figures === undefined) return;
-    const asset = contractAsset(figures);
-    const key = JSON.stringify(asset);
-    if (key === login.asset) return;
-    login.asset = key;
-    const rules = login.filters.get('asset')!;
-    if (rules.size === 0 || rules.has(figures.settleAsset)) this.options.send({ channel: 'push.personal.asset', data: asset, ts: mine.at(-1)?.at ?? kernel.now });
-  }
-
-  /**
-   * A position's side: its event's direction while held; for one closed (FLAT), the side it was
-   * seen with, else the opposite of the fill that closed it, else the side its liquidation names.
-   */
-  private positionSide(login: Login, event: PositionEvent, before: readonly KernelEvent[]): 1 | 2 {
-    if (event.direction === 'LONG') return 1;
-    if (event.direction === 'SHORT') return 2;
-    const seen = login.sides.get(event.positionId);
-    if (seen !== undefined) return seen;
-    for (let i = before.length - 1; i >= 0; i -= 1) {
-      const e = before[i]!;
-      if (e.type === 'LIQUIDATION' && e.positionId === event.positionId) return e.direction === 'LONG' ? 1 : 2;
-      if (e.type === 'FILL' && e.symbol === event.symbol) return e.side === 'SELL' ? 1 : 2;
-    }
-    return 1;
-  }
-
-  /**
-   * `push.personal.order` for one order event: the event's status and executed amounts, the order's
-   * terms from the kernel, fees and profit from the order's fills up to this event.
-   */
-  private pushOrder(accountId: string, event: OrderNewEvent | FillEvent | OrderDoneEvent, contract: Contract, openType: 1 | 2): void {
-    const order = this.kernel.order(event.orderId);
-    if (order === undefined) return;
-    const current = paperOrderView(order);
-    const fills = [];
-    for (const f of this.options.tape.fillsOf(accountId)) {
-      if (f.orderId !== event.orderId) continue;
-      fills.push(fillOfEvent(f));
-      if (event.type === 'FILL' && f.tradeId === event.tradeId) break;
-    }
-    const view = {
-      ...current,
-      status: event.status,
-      executedQty: event.type === 'ORDER_NEW' ? '0' : event.executedQty,
-      cumulativeQuoteQty: event.type === 'ORDER_NEW' ? '0' : event.type === 'FILL' ? event.cumulativeQuoteQty : current.cumulativeQuoteQty,
-      updatedAt: event.at,
-    };
-    const data = contractOrder(view, contract, { reduceOnly: order.reduceOnly, leverage: order.leverage, openType, orderMargin: order.locked }, fillTotals(fills));
-    this.options.send({ channel: 'push.personal.order', data, ts: event.at });
-  }
-
-  private assetKey(accountId: string): string {
-    const figures = paperFuturesFigures(this.kernel, accountId);
-    return figures === undefined ? '' : JSON.stringify(contractAsset(figures));
-  }
 }

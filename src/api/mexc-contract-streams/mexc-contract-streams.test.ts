@@ -112,6 +112,10 @@ describe("MEXC's contract WebSocket at /mexc/contract/edge", () => {
     expect(await answerTo(stale, loginFrame(alice.apiKey, alice.apiSecret, String(Date.now() - 60_000)), 'rs.login')).toMatchObject({ channel: 'rs.error', data: expect.stringContaining('10s') });
     const right = await open();
     expect(await answerTo(right, loginFrame(alice.apiKey, alice.apiSecret), 'rs.login')).toMatchObject({ channel: 'rs.login', data: 'success' });
+    // Narrowed by personal.filter to the asset only.
+    const narrowed = await open();
+    expect(await answerTo(narrowed, loginFrame(alice.apiKey, alice.apiSecret), 'rs.login')).toMatchObject({ channel: 'rs.login', data: 'success' });
+    expect(await answerTo(narrowed, JSON.stringify({ method: 'personal.filter', param: { filters: [{ filter: 'asset' }] } }), 'rs.personal.filter')).toMatchObject({ channel: 'rs.personal.filter', data: 'success' });
 
     // A limit buy far below the market: the account's order and asset reach the logged-in connection only.
     const bid = Number(service.engine.kernel.depth('BTCUSDT', 1)!.bids[0]![0]);
@@ -120,6 +124,12 @@ describe("MEXC's contract WebSocket at /mexc/contract/edge", () => {
     await ex.cancelOrder(placed.id!, SYMBOL);
     await until(() => right.frames.some((f) => f.channel === 'push.personal.order' && (f.data as { state: number }).state === 4), 'the cancel push');
     for (const c of [wrong, unknown, stale]) expect(c.frames.filter((f) => String(f.channel).startsWith('push.personal'))).toEqual([]);
+    // The order reserved margin, and its cancel released it: two asset pushes, nothing else.
+    await until(() => narrowed.frames.filter((f) => f.channel === 'push.personal.asset').length === 2, 'the asset pushes');
+    expect(new Set(narrowed.frames.filter((f) => String(f.channel).startsWith('push.')).map((f) => f.channel))).toEqual(new Set(['push.personal.asset']));
+    const [reserved, released] = narrowed.frames.filter((f) => f.channel === 'push.personal.asset').map((f) => f.data as { frozenBalance: number; availableBalance: number });
+    expect(reserved!.frozenBalance).toBeGreaterThan(0);
+    expect(released).toMatchObject({ frozenBalance: 0, availableBalance: 1_000_000 });
   });
 
   it('after a market buy, watchMyTrades reads each fill of a hand walk of the asks, and the position push holds them', async () => {
@@ -189,6 +199,8 @@ describe("MEXC's contract WebSocket at /mexc/contract/edge", () => {
   it("ccxt's watchTrades hears the recording's prints as they play, in contracts; watchTicker the last price and the top of the book", async () => {
     const first = ex.watchTrades(SYMBOL);
     const ticker = ex.watchTicker(SYMBOL);
+    const depth = await open();
+    expect(await answerTo(depth, JSON.stringify({ method: 'sub.depth', param: { symbol: 'BTC_USDT' } }), 'rs.sub.depth')).toMatchObject({ channel: 'rs.sub.depth', data: 'success' });
     await sleep(300);
     const from = START + 150_000;
     await service.feedUntil(from + 5_000);
@@ -199,6 +211,12 @@ describe("MEXC's contract WebSocket at /mexc/contract/edge", () => {
     const expected = prints.map((p) => `${p.time}|${Number(p.price)}|${contractsOf(parseFixed(p.quantity))}|${p.buyerMaker ? 'sell' : 'buy'}`);
     await until(() => stored().length >= expected.length, 'every print on watchTrades');
     expect(stored().sort()).toEqual(expected.sort());
+    // The depth pushes chain, each on the last, up to the REST depth's version.
+    const versions = depth.frames.filter((f) => f.channel === 'push.depth').map((f) => f.data as { begin: number; end: number; version: number });
+    expect(versions.length).toBeGreaterThan(1);
+    versions.slice(1).forEach((v, i) => expect(v.begin).toBe(versions[i]!.version + 1));
+    const rest = (await app.inject({ url: '/api/v1/contract/depth/BTC_USDT' })).json<{ data: { version: number } }>();
+    await until(() => depth.frames.some((f) => f.channel === 'push.depth' && (f.data as { version: number }).version === rest.data.version), 'the push of the REST depth version');
     // The ticker leaves at most once a second, after the market moved: the last one shows the market as it stands.
     expect(await ticker).toMatchObject({ symbol: SYMBOL });
     const [bid] = service.engine.kernel.depth('BTCUSDT', 1)!.bids;

@@ -1,0 +1,138 @@
+/**
+ * The personal pushes of one logged-in connection on MEXC's contract WebSocket
+ * (contract-stream-session.ts), from the kernel's events for its account, in order:
+ * `push.personal.order` per order event of a regular (not conditional) order on a perpetual,
+ * `push.personal.order.deal` per fill, `push.personal.position` per position event, and one
+ * `push.personal.asset` after each batch of events that changed the asset. `personal.filter`
+ * narrows each kind to some contracts (the asset to some currencies) or drops it.
+ *
+ * Shapes are the contract REST dialect's (mexc-contract-mappers.ts): the order push is
+ * `order/get`'s order with the event's status and executed amounts and the fees and profit of the
+ * order's fills up to the event; the asset push is `account/assets`' entry.
+ * Not modelled: live (venue) accounts, whose figures the kernel does not hold.
+ */
+import type { FillEvent, KernelEvent, OrderDoneEvent, OrderNewEvent, PositionEvent } from '../../core/kernel/events.js';
+import type { Kernel } from '../../core/kernel/kernel.js';
+import { isConditional } from '../../core/orders/order.js';
+import { paperOrderView } from '../../execution/index.js';
+import { fillOfEvent } from '../dialect-kit/account-history.js';
+import type { MarketTape } from '../dialect-kit/market-tape.js';
+import { paperFuturesFigures } from '../futures-account-figures.js';
+import { contractAsset, contractOrder, fillTotals } from '../mexc-contract/mexc-contract-mappers.js';
+import { contractOfSymbol, type Contract } from '../mexc-contract/mexc-contract-symbols.js';
+import { personalDeal, personalPosition, type PushFrame } from './contract-push-frames.js';
+
+/** The kinds of personal push `personal.filter` names. */
+export const PERSONAL_FILTERS: ReadonlySet<string> = new Set(['order', 'order.deal', 'position', 'asset']);
+/** Events after which the asset may have moved. */
+const ASSET_MOVES = new Set(['ORDER_NEW', 'FILL', 'ORDER_CANCELED', 'ORDER_EXPIRED', 'FUNDING', 'LIQUIDATION', 'ACCOUNT_RESET', 'ACCOUNT_IMPORTED', 'LEVERAGE_SET', 'POSITION_OPENED', 'POSITION_UPDATED', 'POSITION_CLOSED']);
+
+/** Every kind of push, to every contract. */
+export const allPersonalPushes = (): Map<string, ReadonlySet<string>> => new Map([...PERSONAL_FILTERS].map((f) => [f, new Set<string>()] as const));
+
+export class PersonalPushes {
+  /** Per kind of push, the contracts (the asset: currencies) it is narrowed to (empty: all); absent: not pushed. */
+  filters: Map<string, ReadonlySet<string>>;
+  private asset: string;
+  /** The side of each position seen, for the push that closes it (its event says FLAT). */
+  private readonly sides = new Map<string, 1 | 2>();
+
+  constructor(
+    readonly account: string,
+    filters: Map<string, ReadonlySet<string>>,
+    private readonly kernel: () => Kernel,
+    private readonly tape: MarketTape,
+    private readonly send: (frame: PushFrame) => void,
+  ) {
+    this.filters = filters;
+    this.asset = this.assetKey();
+  }
+
+  private wants(kind: string, contract: Contract): boolean {
+    const rules = this.filters.get(kind);
+    return rules !== undefined && (rules.size === 0 || rules.has(contract.symbol));
+  }
+
+  /** The account's events of one hub batch, in order. */
+  onEvents(mine: readonly KernelEvent[]): void {
+    const kernel = this.kernel();
+    const account = kernel.account(this.account);
+    const openType: 1 | 2 = account?.kind === 'futures' && account.marginMode === 'cross' ? 2 : 1;
+    let assetMoved = false;
+    for (const [index, event] of mine.entries()) {
+      if (ASSET_MOVES.has(event.type)) assetMoved = true;
+      if (event.type === 'ORDER_NEW' || event.type === 'FILL' || event.type === 'ORDER_CANCELED' || event.type === 'ORDER_EXPIRED') {
+        const contract = contractOfSymbol(kernel, event.symbol);
+        if (contract === undefined) continue;
+        if (this.wants('order', contract) && !isConditional(event.orderType)) this.pushOrder(event, contract, openType);
+        if (event.type === 'FILL' && this.wants('order.deal', contract)) {
+          const reduceOnly = kernel.order(event.orderId)?.reduceOnly ?? false;
+          this.send({ channel: 'push.personal.order.deal', data: personalDeal(fillOfEvent(event), contract, reduceOnly, event.clientOrderId), ts: event.at });
+        }
+      } else if (event.type === 'POSITION_OPENED' || event.type === 'POSITION_UPDATED' || event.type === 'POSITION_CLOSED') {
+        const contract = contractOfSymbol(kernel, event.symbol);
+        if (contract === undefined) continue;
+        const side = this.positionSide(event, mine.slice(0, index + 1));
+        if (event.type === 'POSITION_CLOSED') this.sides.delete(event.positionId);
+        else this.sides.set(event.positionId, side);
+        if (this.wants('position', contract)) this.send({ channel: 'push.personal.position', data: personalPosition(event, contract, openType, side), ts: event.at });
+      }
+    }
+    if (!assetMoved || !this.filters.has('asset')) return;
+    const figures = paperFuturesFigures(kernel, this.account);
+    if (figures === undefined) return;
+    const asset = contractAsset(figures);
+    const key = JSON.stringify(asset);
+    if (key === this.asset) return;
+    this.asset = key;
+    const rules = this.filters.get('asset')!;
+    if (rules.size === 0 || rules.has(figures.settleAsset)) this.send({ channel: 'push.personal.asset', data: asset, ts: mine.at(-1)?.at ?? kernel.now });
+  }
+
+  /**
+   * A position's side: its event's direction while held; for one closed (FLAT), the side it was
+   * seen with, else the opposite of the fill that closed it, else the side its liquidation names.
+   */
+  private positionSide(event: PositionEvent, before: readonly KernelEvent[]): 1 | 2 {
+    if (event.direction === 'LONG') return 1;
+    if (event.direction === 'SHORT') return 2;
+    const seen = this.sides.get(event.positionId);
+    if (seen !== undefined) return seen;
+    for (let i = before.length - 1; i >= 0; i -= 1) {
+      const e = before[i]!;
+      if (e.type === 'LIQUIDATION' && e.positionId === event.positionId) return e.direction === 'LONG' ? 1 : 2;
+      if (e.type === 'FILL' && e.symbol === event.symbol) return e.side === 'SELL' ? 1 : 2;
+    }
+    return 1;
+  }
+
+  /**
+   * `push.personal.order` for one order event: the event's status and executed amounts, the order's
+   * terms from the kernel, fees and profit from the order's fills up to this event.
+   */
+  private pushOrder(event: OrderNewEvent | FillEvent | OrderDoneEvent, contract: Contract, openType: 1 | 2): void {
+    const order = this.kernel().order(event.orderId);
+    if (order === undefined) return;
+    const current = paperOrderView(order);
+    const fills = [];
+    for (const f of this.tape.fillsOf(this.account)) {
+      if (f.orderId !== event.orderId) continue;
+      fills.push(fillOfEvent(f));
+      if (event.type === 'FILL' && f.tradeId === event.tradeId) break;
+    }
+    const view = {
+      ...current,
+      status: event.status,
+      executedQty: event.type === 'ORDER_NEW' ? '0' : event.executedQty,
+      cumulativeQuoteQty: event.type === 'ORDER_NEW' ? '0' : event.type === 'FILL' ? event.cumulativeQuoteQty : current.cumulativeQuoteQty,
+      updatedAt: event.at,
+    };
+    const data = contractOrder(view, contract, { reduceOnly: order.reduceOnly, leverage: order.leverage, openType, orderMargin: order.locked }, fillTotals(fills));
+    this.send({ channel: 'push.personal.order', data, ts: event.at });
+  }
+
+  private assetKey(): string {
+    const figures = paperFuturesFigures(this.kernel(), this.account);
+    return figures === undefined ? '' : JSON.stringify(contractAsset(figures));
+  }
+}
