@@ -119,7 +119,10 @@ export function parseBalances(text: string): Record<string, string> {
   for (const part of text.split(',')) {
     const match = /^\s*([A-Za-z0-9]+)\s*=\s*(\d+(?:\.\d+)?)\s*$/.exec(part);
     if (match === null) throw new OrdersFileError(`balances: expected ASSET=amount[,ASSET=amount…], got "${part.trim()}"`);
-    out[match[1]!.toUpperCase()] = match[2]!;
+    const asset = match[1]!.toUpperCase();
+    // `USDT=100,USDT=200` is a typo, not a request for 200: the second would silently replace the first.
+    if (Object.hasOwn(out, asset)) throw new OrdersFileError(`balances: ${asset} is given twice`);
+    out[asset] = match[2]!;
   }
   return out;
 }
