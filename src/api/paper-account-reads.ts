@@ -11,7 +11,9 @@ import { formatFixed, parseFixed } from '../core/money/fixed.js';
 import type { Database } from '../persistence/schema.js';
 import { positionView } from '../core/accounts/position-events.js';
 import type { AccountMessage, AccountReadPort, FillQuery, HistoryQuery, OrderRow, ReadResult, TimeRange, TradeRowWithPnl } from '../execution/account-read-port.js';
+import { accountOrder } from '../execution/order-records.js';
 import { accountFills, accountOrders } from './dialect-kit/account-history.js';
+import { orderRecords } from './order-groups.js';
 import type { MarketTape } from './dialect-kit/market-tape.js';
 import { fillsWithRealizedPnl } from './fills-with-pnl.js';
 import { paperFuturesFigures } from './futures-account-figures.js';
@@ -52,14 +54,26 @@ export class PaperAccountReads implements AccountReadPort {
   }
 
   orderDetail(accountId: string, orderId: string) {
-    const order = this.deps.hub.kernel.order(orderId);
-    return order?.account === accountId ? order : undefined;
+    return accountOrder(this.deps.hub.kernel, orderRecords(this.deps), accountId, orderId);
   }
 
   async fills(accountId: string, q: FillQuery) {
     const kernel = this.deps.hub.kernel;
     const fills = await accountFills(this.deps, this.tape, accountId, q);
-    return this.fresh(fills.map((f) => ({ ...f, clientOrderId: kernel.order(f.orderId)?.clientOrderId ?? null })));
+    // The kernel's orders, else (closed ones it no longer holds) their rows.
+    const clientIds = new Map<string, string>();
+    const missing = new Set<string>();
+    for (const f of fills) {
+      const order = kernel.order(f.orderId);
+      if (order !== undefined) clientIds.set(f.orderId, order.clientOrderId);
+      else missing.add(f.orderId);
+    }
+    if (missing.size > 0) {
+      await this.deps.hub.readModelCaughtUp();
+      const rows = await this.deps.db.selectFrom('orders').select(['id', 'clientOrderId']).where('accountId', '=', accountId).where('id', 'in', [...missing]).execute();
+      for (const row of rows) clientIds.set(row.id, row.clientOrderId);
+    }
+    return this.fresh(fills.map((f) => ({ ...f, clientOrderId: clientIds.get(f.orderId) ?? null })));
   }
 
   async fillsWithPnl(accountId: string) {

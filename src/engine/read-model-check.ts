@@ -3,7 +3,8 @@
  * restart to prove the projection lost nothing and doubled nothing.
  *
  * Checks: every kernel order has exactly one row, with its status, executed and cumulative quote
- * quantities; no row names an order the kernel does not know; no account has two orders with one
+ * quantities; a row of an order the kernel does not hold (it drops closed ones) is closed; the
+ * account rows' open orders are the kernel's open orders; no account has two orders with one
  * client order id; each order's trade rows add up to its executed quantity (so no fill is missing
  * or counted twice); every account has its ACTIVE row and balance rows equal to the kernel's view,
  * and an account row the kernel no longer holds is CLOSED; every open futures position has its OPEN
@@ -14,6 +15,7 @@
 import type { Kysely } from 'kysely';
 import type { Kernel } from '../core/kernel/kernel.js';
 import { formatFixed, parseFixed } from '../core/money/fixed.js';
+import { isOpenStatus, type OrderStatus } from '../core/orders/order-status.js';
 import type { Database } from '../persistence/schema.js';
 
 /** Every disagreement between the read tables and the kernel, as sentences; empty when they agree. */
@@ -35,7 +37,10 @@ export async function readModelMismatches(db: Kysely<Database>, kernel: Kernel):
     const key = `${row.accountId}\u0000${row.clientOrderId}`;
     if (seenClientIds.has(key)) problems.push(`account ${row.accountId} has two orders with client id ${row.clientOrderId}`);
     seenClientIds.add(key);
-    if (kernel.order(row.id) === undefined) problems.push(`order row ${row.id} is unknown to the kernel`);
+    if (kernel.order(row.id) !== undefined) continue;
+    if (isOpenStatus(row.status as OrderStatus)) problems.push(`order row ${row.id} is ${row.status}, the kernel does not hold it`);
+    const sum = filled.get(row.id) ?? 0n;
+    if (sum !== parseFixed(row.executedQty)) problems.push(`order ${row.id}: trades add up to ${formatFixed(sum)}, its row executed ${row.executedQty}`);
   }
   for (const t of trades) if (!rows.has(t.orderId)) problems.push(`trade ${t.id} names order ${t.orderId}, which has no row`);
 
@@ -85,8 +90,8 @@ export async function readModelMismatches(db: Kysely<Database>, kernel: Kernel):
     }
   }
   for (const row of openRows) if (!live.has(row.accountId)) problems.push(`position row ${row.id} is OPEN on closed account ${row.accountId}`);
-  const kernelOrderCount = accountIds.reduce((n, id) => n + kernel.orders(id).length, 0);
-  const liveRows = orders.filter((o) => live.has(o.accountId)).length;
-  if (kernelOrderCount !== liveRows) problems.push(`${liveRows} order rows for ${kernelOrderCount} kernel orders`);
+  const kernelOpenCount = accountIds.reduce((n, id) => n + kernel.openOrders(id).length, 0);
+  const openRowCount = orders.filter((o) => live.has(o.accountId) && isOpenStatus(o.status as OrderStatus)).length;
+  if (kernelOpenCount !== openRowCount) problems.push(`${openRowCount} open order rows for ${kernelOpenCount} open kernel orders`);
   return problems;
 }

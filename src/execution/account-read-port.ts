@@ -185,7 +185,7 @@ export interface AccountReadPort {
    * is none: live, the venue's answer is all there is, so a paper order with the same id is never
    * mistaken for the venue's.
    */
-  orderDetail(accountId: string, orderId: string): Readonly<Order> | undefined;
+  orderDetail(accountId: string, orderId: string): Promise<Readonly<Order> | undefined>;
   /** The dialects' `myTrades`: fills matching the query, oldest first. */
   fills(accountId: string, q: FillQuery): Promise<ReadResult<VenueFill[]>>;
   /** Every fill in execution order with the PnL each realized (the fills route and the metrics). */

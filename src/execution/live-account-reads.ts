@@ -83,7 +83,7 @@ export class LiveAccountReads implements AccountReadPort {
   }
 
   /** Live the venue's answer is the whole order: no engine record stands beside it. */
-  orderDetail(): undefined {
+  async orderDetail(): Promise<undefined> {
     return undefined;
   }
 

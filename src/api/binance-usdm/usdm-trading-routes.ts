@@ -13,7 +13,7 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Instrument } from '../../core/instruments/instrument.js';
-import { isConditional } from '../../core/orders/order.js';
+import { isConditional, type Order } from '../../core/orders/order.js';
 import type { AccountProfile } from '../../persistence/credential-store.js';
 import type { BinanceContext } from '../binance/binance-api.js';
 import { binanceErrors } from '../binance/binance-errors.js';
@@ -69,7 +69,14 @@ export function registerUsdmTradingRoutes(t: UsdmTrading): void {
   // History and an order's terms beyond the facade's view come from the read port: the kernel on paper, the venue live.
   const reads = () => accountReads(deps, ctx.tape);
   const kernelOrder = (accountId: string, o: OrderView) => reads().orderDetail(accountId, o.orderId);
-  const waitingOf = (accountId: string) => (o: OrderView) => isWaitingConditional(o, kernelOrder(accountId, o));
+  /** The orders' engine records, looked up once: a lookup by order. */
+  const detailsOf = async (accountId: string, orders: readonly OrderView[]): Promise<(o: OrderView) => Readonly<Order> | undefined> => {
+    const details = new Map<string, Readonly<Order> | undefined>();
+    for (const o of orders) details.set(o.orderId, await kernelOrder(accountId, o));
+    return (o) => details.get(o.orderId);
+  };
+  /** A conditional order still waiting for its trigger (an algo order), by its engine record. */
+  const waitingOf = async (accountId: string, o: OrderView): Promise<boolean> => isWaitingConditional(o, await kernelOrder(accountId, o));
   /** A read port answer, with its age on the reply (X-Data-As-Of, Age), or the Binance error. */
   const freshOrThrow = <T>(reply: FastifyReply, result: ReadResult<T>): T => freshValueOr(reply, result, (error) => usdmErrorOf(error, 'query'), ctx.wallClock());
   const orderRef = (p: Record<string, string>, idName: string, clientName: string): OrderRef & { symbol: string } => {
@@ -96,47 +103,49 @@ export function registerUsdmTradingRoutes(t: UsdmTrading): void {
 
   ctx.route('POST', '/v1/order', 0, async (request, reply, p) => {
     const { account, placed } = await place(request, reply, p, 'order');
-    return usdmOrder(placed, kernelOrder(account.accountId, placed));
+    return usdmOrder(placed, await kernelOrder(account.accountId, placed));
   });
 
   ctx.route('GET', '/v1/order', 1, async (request, _reply, p) => {
     const account = t.account(request, p);
     const found = t.unwrap(await deps.execution.getOrder(account.accountId, orderRef(p, 'orderId', 'origClientOrderId')), 'query');
-    if (waitingOf(account.accountId)(found)) throw binanceErrors.orderDoesNotExist();
-    return usdmOrder(found, kernelOrder(account.accountId, found));
+    if (await waitingOf(account.accountId, found)) throw binanceErrors.orderDoesNotExist();
+    return usdmOrder(found, await kernelOrder(account.accountId, found));
   });
 
   ctx.route('DELETE', '/v1/order', 1, async (request, _reply, p) => {
     const account = t.account(request, p);
     const ref = orderRef(p, 'orderId', 'origClientOrderId');
     const found = await deps.execution.getOrder(account.accountId, ref);
-    if (found.ok && waitingOf(account.accountId)(found.value)) throw binanceErrors.unknownOrderOnCancel();
+    if (found.ok && (await waitingOf(account.accountId, found.value))) throw binanceErrors.unknownOrderOnCancel();
     const result = await deps.execution.cancelOrder(account.accountId, ref);
     await audit('order.cancel', account.accountId, { ...ref, result: result.ok ? { status: result.value.status } : result.error });
     const canceled = t.unwrap(result, 'cancel');
-    return usdmOrder(canceled, kernelOrder(account.accountId, canceled));
+    return usdmOrder(canceled, await kernelOrder(account.accountId, canceled));
   });
 
   ctx.route('GET', '/v1/openOrder', 1, async (request, _reply, p) => {
     const account = t.account(request, p);
     const found = t.unwrap(await deps.execution.getOrder(account.accountId, orderRef(p, 'orderId', 'origClientOrderId')), 'query');
-    if (waitingOf(account.accountId)(found) || !(found.status === 'NEW' || found.status === 'PARTIALLY_FILLED')) throw binanceErrors.orderDoesNotExist();
-    return usdmOrder(found, kernelOrder(account.accountId, found));
+    if ((await waitingOf(account.accountId, found)) || !(found.status === 'NEW' || found.status === 'PARTIALLY_FILLED')) throw binanceErrors.orderDoesNotExist();
+    return usdmOrder(found, await kernelOrder(account.accountId, found));
   });
 
   ctx.route('GET', '/v1/openOrders', (p) => (p.symbol ? 1 : 40), async (request, _reply, p) => {
     const account = t.account(request, p);
     const symbol = p.symbol ? t.perpetual(p.symbol).symbol : undefined;
-    const waiting = waitingOf(account.accountId);
-    return (await openOf(account.accountId, symbol)).filter((o) => !waiting(o)).map((o) => usdmOrder(o, kernelOrder(account.accountId, o)));
+    const open = await openOf(account.accountId, symbol);
+    const detail = await detailsOf(account.accountId, open);
+    return open.filter((o) => !isWaitingConditional(o, detail(o))).map((o) => usdmOrder(o, detail(o)));
   });
 
   /** Cancels the symbol's open orders of one kind (book orders, or conditional orders still waiting). */
   const cancelAll = async (request: FastifyRequest, p: Record<string, string>, algo: boolean) => {
     const account = t.account(request, p);
     const symbol = t.perpetual(p.symbol).symbol;
-    const waiting = waitingOf(account.accountId);
-    const kinds = (await openOf(account.accountId, symbol)).filter((o) => waiting(o) === algo);
+    const open = await openOf(account.accountId, symbol);
+    const detail = await detailsOf(account.accountId, open);
+    const kinds = open.filter((o) => isWaitingConditional(o, detail(o)) === algo);
     for (const o of kinds) {
       const result = await deps.execution.cancelOrder(account.accountId, { orderId: o.orderId, symbol });
       await audit('order.cancel', account.accountId, { orderId: o.orderId, result: result.ok ? { status: result.value.status } : result.error });
@@ -148,9 +157,11 @@ export function registerUsdmTradingRoutes(t: UsdmTrading): void {
 
   ctx.route('GET', '/v1/allOrders', 5, async (request, reply, p) => {
     const account = t.account(request, p);
-    const waiting = waitingOf(account.accountId);
-    const page = await ordersPage(reads(), account.accountId, t.perpetual(p.symbol).symbol, p, 'orderId', invalid, (o) => !waiting(o));
-    return freshOrThrow(reply, page).map((o) => usdmOrder(o, kernelOrder(account.accountId, o)));
+    let detail: (o: OrderView) => Readonly<Order> | undefined = () => undefined;
+    const page = await ordersPage(reads(), account.accountId, t.perpetual(p.symbol).symbol, p, 'orderId', invalid, (o) => !isWaitingConditional(o, detail(o)), async (orders) => {
+      detail = await detailsOf(account.accountId, orders);
+    });
+    return freshOrThrow(reply, page).map((o) => usdmOrder(o, detail(o)));
   });
 
   ctx.route('GET', '/v1/userTrades', 5, async (request, reply, p) => {
@@ -162,7 +173,7 @@ export function registerUsdmTradingRoutes(t: UsdmTrading): void {
 
   ctx.route('POST', '/v1/algoOrder', 0, async (request, reply, p) => {
     const { account, placed } = await place(request, reply, p, 'algo');
-    return usdmAlgoOrder(placed, kernelOrder(account.accountId, placed));
+    return usdmAlgoOrder(placed, await kernelOrder(account.accountId, placed));
   });
 
   /** The conditional order `algoId` or `clientAlgoId` names; unknown: -2013 on query, -2011 on cancel. */
@@ -178,12 +189,12 @@ export function registerUsdmTradingRoutes(t: UsdmTrading): void {
 
   ctx.route('GET', '/v1/algoOrder', 1, async (request, _reply, p) => {
     const { account, order } = await algoOrder(request, p, 'query');
-    return usdmAlgoOrder(order, kernelOrder(account.accountId, order));
+    return usdmAlgoOrder(order, await kernelOrder(account.accountId, order));
   });
 
   ctx.route('DELETE', '/v1/algoOrder', 1, async (request, _reply, p) => {
     const { account, order } = await algoOrder(request, p, 'cancel');
-    if (!waitingOf(account.accountId)(order)) throw binanceErrors.unknownOrderOnCancel();
+    if (!(await waitingOf(account.accountId, order))) throw binanceErrors.unknownOrderOnCancel();
     const result = await deps.execution.cancelOrder(account.accountId, { orderId: order.orderId, symbol: order.symbol });
     await audit('order.cancel', account.accountId, { orderId: order.orderId, result: result.ok ? { status: result.value.status } : result.error });
     t.unwrap(result, 'cancel');
@@ -193,12 +204,16 @@ export function registerUsdmTradingRoutes(t: UsdmTrading): void {
   ctx.route('GET', '/v1/openAlgoOrders', (p) => (p.symbol ? 1 : 40), async (request, _reply, p) => {
     const account = t.account(request, p);
     const symbol = p.symbol ? t.perpetual(p.symbol).symbol : undefined;
-    return (await openOf(account.accountId, symbol)).filter(waitingOf(account.accountId)).map((o) => usdmAlgoOrder(o, kernelOrder(account.accountId, o)));
+    const open = await openOf(account.accountId, symbol);
+    const detail = await detailsOf(account.accountId, open);
+    return open.filter((o) => isWaitingConditional(o, detail(o))).map((o) => usdmAlgoOrder(o, detail(o)));
   });
 
   ctx.route('GET', '/v1/allAlgoOrders', 5, async (request, reply, p) => {
     const account = t.account(request, p);
     const page = await ordersPage(reads(), account.accountId, t.perpetual(p.symbol).symbol, p, 'algoId', invalid, (o) => isConditional(o.type));
-    return freshOrThrow(reply, page).map((o) => usdmAlgoOrder(o, kernelOrder(account.accountId, o)));
+    const orders = freshOrThrow(reply, page);
+    const detail = await detailsOf(account.accountId, orders);
+    return orders.map((o) => usdmAlgoOrder(o, detail(o)));
   });
 }

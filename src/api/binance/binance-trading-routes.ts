@@ -122,7 +122,7 @@ export function registerBinanceTradingRoutes(app: FastifyInstance, ctx: BinanceC
     await audit('order.place', account.accountId, { request: order, result: outcomeOf(result) });
     const placed = unwrap(result, 'place');
     const fills = respType === 'FULL' ? ctx.tape.fillsOf(account.accountId).filter((f) => f.orderId === placed.orderId) : [];
-    return binanceNewOrder(placed, detail(account.accountId)(placed), respType, fills.map(fillOfEvent));
+    return binanceNewOrder(placed, await detail(account.accountId)(placed), respType, fills.map(fillOfEvent));
   });
 
   ctx.route('POST', '/api/v3/order/test', (p) => (p.computeCommissionRates === 'true' ? 20 : 1), async (request, _reply, p) => {
@@ -138,7 +138,7 @@ export function registerBinanceTradingRoutes(app: FastifyInstance, ctx: BinanceC
   ctx.route('GET', '/api/v3/order', 4, async (request, _reply, p) => {
     const account = ctx.signed(request, p);
     const order = unwrap(await deps.execution.getOrder(account.accountId, orderRef(p)), 'query');
-    return binanceOrder(order, detail(account.accountId)(order), (await listIds(account.accountId, [order]))(order));
+    return binanceOrder(order, await detail(account.accountId)(order), (await listIds(account.accountId, [order]))(order));
   });
 
   ctx.route('DELETE', '/api/v3/order', 1, async (request, _reply, p) => {
@@ -148,7 +148,7 @@ export function registerBinanceTradingRoutes(app: FastifyInstance, ctx: BinanceC
     const result = await deps.execution.cancelOrder(account.accountId, ref);
     await audit('order.cancel', account.accountId, { ...ref, result: result.ok ? { status: result.value.status } : result.error });
     const canceled = unwrap(result, 'cancel');
-    return binanceCanceledOrder(canceled, detail(account.accountId)(canceled), canceled.clientOrderId);
+    return binanceCanceledOrder(canceled, await detail(account.accountId)(canceled), canceled.clientOrderId);
   });
 
   ctx.route('GET', '/api/v3/openOrders', (p) => (p.symbol ? 6 : 80), async (request, _reply, p) => {
@@ -158,7 +158,7 @@ export function registerBinanceTradingRoutes(app: FastifyInstance, ctx: BinanceC
     const orderDetail = detail(account.accountId);
     const open = unwrap(await deps.execution.openOrders(account.accountId, symbol), 'query');
     const listId = await listIds(account.accountId, open);
-    return open.map((o) => binanceOrder(o, orderDetail(o), listId(o)));
+    return Promise.all(open.map(async (o) => binanceOrder(o, await orderDetail(o), listId(o))));
   });
 
   ctx.route('DELETE', '/api/v3/openOrders', 1, async (request, _reply, p) => {
@@ -167,7 +167,7 @@ export function registerBinanceTradingRoutes(app: FastifyInstance, ctx: BinanceC
     requireSpotSymbol(deps.hub.kernel, symbol);
     const canceled = unwrap(await cancelOpenOrders(deps, audit, account.accountId, symbol), 'query');
     const orderDetail = detail(account.accountId);
-    return canceled.map((o) => binanceCanceledOrder(o, orderDetail(o), o.clientOrderId));
+    return Promise.all(canceled.map(async (o) => binanceCanceledOrder(o, await orderDetail(o), o.clientOrderId)));
   });
 
   ctx.route('GET', '/api/v3/allOrders', 20, async (request, reply, p) => {
@@ -175,7 +175,7 @@ export function registerBinanceTradingRoutes(app: FastifyInstance, ctx: BinanceC
     const orderDetail = detail(account.accountId);
     const orders = freshOrThrow(reply, await ordersPage(reads(), account.accountId, symbolOf(p), p, 'orderId', invalid));
     const listId = await listIds(account.accountId, orders);
-    return orders.map((o) => binanceOrder(o, orderDetail(o), listId(o)));
+    return Promise.all(orders.map(async (o) => binanceOrder(o, await orderDetail(o), listId(o))));
   });
 
   ctx.route('GET', '/api/v3/myTrades', (p) => (p.orderId ? 5 : 20), async (request, reply, p) => {

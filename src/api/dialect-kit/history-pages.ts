@@ -55,11 +55,14 @@ export async function ordersPage(
   idName: string,
   invalid: PageErrors['invalid'],
   keep: (o: OrderView) => boolean = () => true,
+  /** Called with the orders read, before `keep` sees them (to look up what `keep` needs). */
+  prepare?: (orders: readonly OrderView[]) => Promise<void>,
 ): Promise<ReadResult<OrderView[]>> {
   const limit = intParam(p.limit, 'limit', 500, 1_000, invalid);
   const start = optionalInt(p.startTime, 'startTime', invalid);
   const end = optionalInt(p.endTime, 'endTime', invalid);
   const fromId = optionalInt(p[idName], idName, invalid);
   const orders = await reads.orders(accountId, symbol, start, end);
+  if (orders.ok && prepare !== undefined) await prepare(orders.value.value);
   return pageOf(orders, limit, start !== undefined || fromId !== undefined, (o) => (fromId === undefined || Number(o.orderId) >= fromId) && keep(o));
 }

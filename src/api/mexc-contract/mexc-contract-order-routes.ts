@@ -64,10 +64,10 @@ export function registerContractOrderRoutes(app: FastifyInstance, ctx: ContractC
   };
 
   /** The MEXC order of one of the account's orders on a perpetual, with its fills' fees and profit. */
-  const view = (accountId: string, o: OrderView, fills: readonly AccountFill[]): Record<string, unknown> => {
+  const view = async (accountId: string, o: OrderView, fills: readonly AccountFill[]): Promise<Record<string, unknown>> => {
     const c = contractOfSymbol(kernel(), o.symbol);
     if (c === undefined) throw contractErrors.unknownOrder();
-    const order = reads().orderDetail(accountId, o.orderId);
+    const order = await reads().orderDetail(accountId, o.orderId);
     return contractOrder(o, c, { reduceOnly: order?.reduceOnly ?? false, leverage: order?.leverage ?? 1, openType: openTypeOf(accountId), orderMargin: order?.locked ?? 0n }, fillTotals(fills));
   };
   const fillsByOrder = async (accountId: string, symbol: string): Promise<Map<string, AccountFill[]>> => {
@@ -84,7 +84,7 @@ export function registerContractOrderRoutes(app: FastifyInstance, ctx: ContractC
     const out: Record<string, unknown>[] = [];
     for (const o of orders) {
       if (!fills.has(o.symbol)) fills.set(o.symbol, await fillsByOrder(accountId, o.symbol));
-      out.push(view(accountId, o, fills.get(o.symbol)!.get(o.orderId) ?? []));
+      out.push(await view(accountId, o, fills.get(o.symbol)!.get(o.orderId) ?? []));
     }
     return out;
   };
@@ -219,7 +219,9 @@ export function registerContractOrderRoutes(app: FastifyInstance, ctx: ContractC
 
   const deals = async (accountId: string, c: Contract, q: { orderId?: string; start?: number; end?: number }) => {
     const fills = unwrap(await reads().fills(accountId, { symbol: c.instrument.symbol, ...q })).value;
-    return fills.reverse().map((f) => contractDeal(f, c, reads().orderDetail(accountId, f.orderId)?.reduceOnly ?? false));
+    const deals = [];
+    for (const f of fills.reverse()) deals.push(contractDeal(f, c, (await reads().orderDetail(accountId, f.orderId))?.reduceOnly ?? false));
+    return deals;
   };
 
   app.get('/api/v1/private/order/list/order_deals', { schema: { tags } }, async (request) => {

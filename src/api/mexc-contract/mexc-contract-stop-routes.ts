@@ -12,7 +12,9 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { isConditional } from '../../core/orders/order.js';
+import { accountOrders } from '../../execution/order-records.js';
 import { auditCall, cancelOpenOrders } from '../dialect-kit/facade-calls.js';
+import { orderRecords } from '../order-groups.js';
 import type { ExecutionResult, OrderView } from '../service-deps.js';
 import { ok, type ContractContext } from './mexc-contract-api.js';
 import { contractErrorOf, contractErrors } from './mexc-contract-errors.js';
@@ -48,7 +50,8 @@ export function registerContractStopRoutes(app: FastifyInstance, ctx: ContractCo
     const out = [];
     for (const [group, legs] of await groups(account.accountId, ctx.query(request).symbol)) {
       const c = contractOfSymbol(kernel(), legs[0]!.symbol)!;
-      const entry = kernel().orders(account.accountId).find((o) => o.clientOrderId === group && !isConditional(o.type));
+      // The bracket's entry, filled (closed) as a rule: the kernel's, else its row.
+      const entry = (await accountOrders(kernel(), orderRecords(deps), account.accountId, { clientOrderId: group })).find((o) => !isConditional(o.type));
       const takeProfit = legs.find((l) => l.type.startsWith('TAKE_PROFIT'));
       const stopLoss = legs.find((l) => l.type.startsWith('STOP_LOSS'));
       out.push({
