@@ -21,9 +21,7 @@
  * (0.3 ms on an idle disk, 5 ms and more on a busy one). Concurrent callers share one fsync.
  * `projectionTransaction` commits without any fsync (a process crash loses nothing; a power loss can
  * lose what no later durable commit covered): for tables rebuilt from the journal. Every other write
- * keeps synchronous=FULL. On PostgreSQL and `:memory:` both are plain transactions. WAL checkpoints
- * (copying the log into the database file, with its fsyncs) run in a worker thread
- * (wal-checkpointer.ts), not inside the writer's COMMIT on the event loop.
+ * keeps synchronous=FULL. On PostgreSQL and `:memory:` both are plain transactions.
  */
 import { mkdirSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
@@ -31,9 +29,7 @@ import { dirname, resolve } from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
 import { CamelCasePlugin, CompiledQuery, Kysely, PostgresDialect, SqliteDialect, type PostgresPool, type PostgresPoolClient, type Transaction } from 'kysely';
 import pg from 'pg';
-import { isMainThread } from 'node:worker_threads';
 import { migrateToLatest } from './migrations.js';
-import { FALLBACK_CHECKPOINT_PAGES, WalCheckpointer } from './wal-checkpointer.js';
 import type { Database } from './schema.js';
 
 export const DEFAULT_DATABASE_URL = 'sqlite:./data/papertrade.db';
@@ -149,15 +145,11 @@ function openSqlite(path: string): PersistenceDatabase {
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: cachingStatements(sqlite) }), plugins: [new CamelCasePlugin()] });
   const wal = inMemory ? undefined : new WalSync(`${resolve(path)}-wal`);
   if (wal !== undefined) walSyncs.set(db, wal);
-  // The writer's connection (the main thread's) leaves checkpoints to a worker (wal-checkpointer.ts).
-  const checkpointer = inMemory || !isMainThread ? undefined : new WalCheckpointer(resolve(path));
-  if (checkpointer !== undefined) sqlite.pragma(`wal_autocheckpoint = ${FALLBACK_CHECKPOINT_PAGES}`);
   return {
     db,
     dialect: 'sqlite',
     schema: undefined,
     close: async () => {
-      await checkpointer?.close();
       await wal?.close();
       await db.destroy();
     },
