@@ -1,15 +1,16 @@
 /**
  * Book maintenance side by side: every delta after the snapshot applied to our `BookSynchronizer`
- * (decimal strings parsed to bigint, sequence and crossed-book checks included) and to ccxt's
+ * (decimal strings read as the kernel reads them, into integer digits without a bigint; sequence and
+ * crossed-book checks included) and to ccxt's
  * `OrderBook` as its binance `watchOrderBook` does (`handleOrderBookMessage`: parseFloat, then
  * `bookside.store`, with the same `U == nonce + 1` check). Syncing each book (snapshot and the
  * straddling first delta) is not timed. Both books must end with the same levels at the top, or the bench throws.
  */
 import { pro } from 'ccxt';
 import { BookSynchronizer, type DepthDelta } from '../src/core/book/book-synchronizer.js';
-import type { Level } from '../src/core/book/order-book.js';
+import { DecimalLevels } from '../src/core/book/decimal-levels.js';
 import type { BookDeltaInput, BookSnapshotInput, LevelInput } from '../src/core/kernel/inputs.js';
-import { formatFixed, parseFixed } from '../src/core/money/fixed.js';
+import { formatFixed } from '../src/core/money/fixed.js';
 import type { Recording } from '../src/market-data/recording-reader.js';
 import { measure, perSecond, type Contender, type Rounds } from './bench-kit.js';
 
@@ -20,9 +21,15 @@ export function bookBench(recording: Recording, rounds: Rounds) {
   const [straddling, ...deltas] = recording.inputs.filter((i): i is BookDeltaInput => i.kind === 'book.delta' && i.finalUpdateId > snapshot.lastUpdateId);
   if (straddling === undefined) throw new Error('no delta after the snapshot');
   const levelUpdates = deltas.reduce((count, d) => count + d.bids.length + d.asks.length, 0);
-  const parse = (levels: readonly LevelInput[]): Level[] => levels.map(([p, q]) => [parseFixed(p), parseFixed(q)] as const);
+  // The kernel's reading of depth levels (input-validation.ts `parseLevels`): two buffers refilled per delta.
+  const read = (levels: readonly LevelInput[], out: DecimalLevels): DecimalLevels => {
+    out.reset();
+    for (const [p, q] of levels) if (!out.pushText(p, q)) throw new Error(`not a book level: ${p} ${q}`);
+    return out;
+  };
+  const [bidBuffer, askBuffer] = [new DecimalLevels(), new DecimalLevels()];
   const floats = (levels: readonly LevelInput[]): number[][] => levels.map(([p, q]) => [parseFloat(p), parseFloat(q)]);
-  const ourDelta = (d: BookDeltaInput): DepthDelta => ({ firstUpdateId: d.firstUpdateId, finalUpdateId: d.finalUpdateId, bids: parse(d.bids), asks: parse(d.asks) });
+  const ourDelta = (d: BookDeltaInput): DepthDelta => ({ firstUpdateId: d.firstUpdateId, finalUpdateId: d.finalUpdateId, bids: read(d.bids, bidBuffer), asks: read(d.asks, askBuffer) });
   // Depth messages as ccxt receives them from Binance's stream (after JSON.parse).
   const message = (d: BookDeltaInput) => ({ e: 'depthUpdate', E: d.time, s: d.symbol, U: d.firstUpdateId, u: d.finalUpdateId, b: d.bids, a: d.asks });
   const messages = deltas.map(message);
@@ -31,7 +38,7 @@ export function bookBench(recording: Recording, rounds: Rounds) {
   const ours = (): BookSynchronizer => {
     const sync = new BookSynchronizer(snapshot.symbol, 'spot');
     sync.onDelta(ourDelta(straddling));
-    const outcome = sync.onSnapshot({ lastUpdateId: snapshot.lastUpdateId, bids: parse(snapshot.bids), asks: parse(snapshot.asks) });
+    const outcome = sync.onSnapshot({ lastUpdateId: snapshot.lastUpdateId, bids: read(snapshot.bids, bidBuffer), asks: read(snapshot.asks, askBuffer) });
     if (outcome.kind !== 'applied') throw new Error(`our book did not sync: ${sync.reason}`);
     return sync;
   };
@@ -71,7 +78,7 @@ export function bookBench(recording: Recording, rounds: Rounds) {
   const finalTop = { bid: top('bids'), ask: top('asks'), bidLevels: sync.book.bids.depth, askLevels: sync.book.asks.depth };
 
   const contenders: Contender[] = [
-    { name: 'papertrade BookSynchronizer (bigint)', prepare: () => { const s = ours(); return () => applyOurs(s); } },
+    { name: 'papertrade BookSynchronizer (integer units)', prepare: () => { const s = ours(); return () => applyOurs(s); } },
     { name: 'ccxt OrderBook (float)', prepare: () => { const b = theirs(); return () => applyTheirs(b); } },
   ];
   const timings = measure(contenders, rounds);
