@@ -70,7 +70,12 @@ export function parseCandlesCsv(text: string): Candle[] {
     if (i === 0 && !/^\d/.test(cells[0] ?? '')) continue; // header
     if (cells.length < 5) throw new RangeError(`line ${i + 1}: expected open_time_ms,open,high,low,close[,volume]`);
     const [time, open, high, low, close, volume] = cells as [string, string, string, string, string, string | undefined];
-    const candle = toCandle({ openTime: Number(time), open, high, low, close, volume: volume ?? '0' });
+    let candle: Candle;
+    try {
+      candle = toCandle({ openTime: Number(time), open, high, low, close, volume: volume ?? '0' });
+    } catch (error) {
+      throw new RangeError(`line ${i + 1}: ${error instanceof Error ? error.message : String(error)}`);
+    }
     const previous = out[out.length - 1];
     if (previous !== undefined && candle.openTime <= previous.openTime) throw new RangeError(`line ${i + 1}: open times must increase`);
     out.push(candle);
@@ -78,8 +83,16 @@ export function parseCandlesCsv(text: string): Candle[] {
   return out;
 }
 
+/** Reads a candle CSV file; a file without one candle row is an error, not an empty backtest. */
 export function readCandlesFile(path: string): Candle[] {
-  return parseCandlesCsv(readFileSync(path, 'utf8'));
+  let candles: Candle[];
+  try {
+    candles = parseCandlesCsv(readFileSync(path, 'utf8'));
+  } catch (error) {
+    throw new RangeError(`${path}: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  if (candles.length === 0) throw new RangeError(`${path}: no candles (expected rows of open_time_ms,open,high,low,close[,volume])`);
+  return candles;
 }
 
 /** A float view for indicators (indicators are analytics, not money). */
