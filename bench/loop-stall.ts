@@ -12,7 +12,7 @@
  * Not modelled: other platforms (no per-thread CPU clock there: the CPU figures are NaN).
  * Cost: one timer turn and one pread of a few bytes per ms.
  */
-import { closeSync, openSync, readSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
 import { performance, type EventLoopUtilization } from 'node:perf_hooks';
 
 export interface LoopStalls {
@@ -29,6 +29,16 @@ export interface LoopStalls {
   readonly wallMs: number;
   /** Event-loop utilisation over the window (0..1). */
   readonly elu: number;
+}
+
+/** This thread's CPU time so far in ms (Linux; NaN elsewhere). */
+export function threadCpuMs(): number {
+  try {
+    const text = readFileSync('/proc/thread-self/schedstat', 'latin1');
+    return Number(text.slice(0, text.indexOf(' '))) / 1e6;
+  } catch {
+    return Number.NaN;
+  }
 }
 
 /** Starts watching this thread's event loop; `stop()` ends the window and returns its figures. */

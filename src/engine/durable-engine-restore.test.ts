@@ -9,7 +9,7 @@ import { BUNDLED_RECORDING } from '../test-kit/data-paths.js';
 import { loadRecording } from '../test-kit/recording-stepper.js';
 import { describeEachDialect, type TestDatabase } from '../test-kit/test-databases.js';
 import { DurableEngine, type SetAsideReport } from './durable-engine.js';
-import { journalRows } from './journal-reader.js';
+import { journalRows, WORKER_READ_MIN_ROWS } from './journal-reader.js';
 
 const recording = loadRecording(BUNDLED_RECORDING);
 const SYMBOL = recording.symbol;
@@ -81,17 +81,18 @@ describeEachDialect((name) => `restore from the journal on ${name}`, (dialect) =
     }
   }, 120_000);
 
-  it('rows read by the worker are the journal rows, in order, from any seq and any page size', async () => {
+  it('rows read by the worker are the journal rows, in order, from any seq and any page size, as rows read here', async () => {
     const raw = await openAndMigrate(target.url, target.options);
     try {
       const journal = await JournalStore.open(raw.db);
       const texts = recording.inputs.slice(0, 50).map((input) => JSON.stringify(input));
       await Promise.all(texts.map((text, i) => journal.appendText(text, recording.inputs[i]!.time)));
-      for (const [from, pageSize] of [[1, 7], [5, 7], [44, 10], [51, 3]] as const) {
+      // Told of many rows to come: read by the worker; of few: read here. The same rows either way.
+      for (const [from, pageSize, rows] of [[1, 7, WORKER_READ_MIN_ROWS], [5, 7, WORKER_READ_MIN_ROWS], [44, 10, WORKER_READ_MIN_ROWS], [51, 3, WORKER_READ_MIN_ROWS], [5, 7, 0]] as const) {
         const seqs: number[] = [];
         const read: string[] = [];
         const pages: number[] = [];
-        for await (const page of journalRows(journal, target.url, target.options, from, pageSize)) {
+        for await (const page of journalRows(journal, target.url, target.options, from, pageSize, rows)) {
           pages.push(page.seqs.length);
           seqs.push(...Array.from(page.seqs));
           read.push(...page.texts);

@@ -350,7 +350,8 @@ export class DurableEngine {
           (snapshot === undefined ? 'no snapshot restores' : `snapshot ${snapshot.seq} is older than the journal`),
       );
     }
-    const rows = journalRows(this.journal, this.options.databaseUrl ?? DEFAULT_DATABASE_URL, this.options.database ?? {}, kernel.inputCount + 1, RESTORE_PAGE);
+    const toReplay = (await this.journal.latestSeq()) - kernel.inputCount;
+    const rows = journalRows(this.journal, this.options.databaseUrl ?? DEFAULT_DATABASE_URL, this.options.database ?? {}, kernel.inputCount + 1, RESTORE_PAGE, toReplay);
     for await (const page of rows) {
       const { seqs, texts } = page;
       for (let i = 0; i < seqs.length; i++) {

@@ -8,7 +8,8 @@
  * its part (a thread that will not start, a read that fails) the rest is read on this thread from
  * the first seq not yet yielded, so a failure surfaces as the database's own error, the same as
  * without the worker.
- * Not modelled: `sqlite::memory:` (no second connection sees it): read on this thread.
+ * Not modelled: `sqlite::memory:` (no second connection sees it), and short replays (a snapshot's
+ * tail, where the worker's start would cost more than the reading): read on this thread.
  * Cost: one worker start (tens of ms; under tsx, the loader's start too); at most `ahead` pages in
  * memory beyond the one being replayed.
  */
@@ -25,17 +26,27 @@ export interface JournalRows {
   readonly texts: readonly string[];
 }
 
-/** The journal's rows from `fromSeq` on, read by a worker when the database allows it, else by `journal`. */
+/**
+ * Rows to replay from which a worker pays for its start (tens of ms, more under tsx or a loaded
+ * machine): a snapshot's short tail is read here.
+ */
+export const WORKER_READ_MIN_ROWS = 100_000;
+
+/**
+ * The journal's rows from `fromSeq` on, read by a worker when the database allows it and about
+ * `rows` rows are to come (at least `WORKER_READ_MIN_ROWS`), else by `journal`.
+ */
 export async function* journalRows(
   journal: JournalStore,
   databaseUrl: string,
   database: OpenOptions,
   fromSeq: number,
   pageSize: number,
+  rows: number,
   ahead = 2,
 ): AsyncGenerator<JournalRows, void, undefined> {
   let next = fromSeq;
-  if (canRebuildInWorker(databaseUrl)) {
+  if (rows >= WORKER_READ_MIN_ROWS && canRebuildInWorker(databaseUrl)) {
     let gaveUp = false;
     for await (const page of fromWorker(databaseUrl, database, fromSeq, pageSize, ahead)) {
       if (page === undefined) {
