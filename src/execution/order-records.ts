@@ -15,6 +15,7 @@
  * stamped before the kernel's clock.
  */
 import type { Kysely, Selectable } from 'kysely';
+import type { ExitLegView, KernelEvent, OrderNewEvent } from '../core/kernel/events.js';
 import type { Kernel } from '../core/kernel/kernel.js';
 import { parseFixed } from '../core/money/fixed.js';
 import { isOpenStatus, type OrderStatus } from '../core/orders/order-status.js';
@@ -125,4 +126,44 @@ export async function accountOrder(kernel: Kernel, source: OrderRecordSource | u
     order = row === undefined ? undefined : orderOfRow(row);
   }
   return order === undefined || (accountId !== undefined && order.account !== accountId) ? undefined : order;
+}
+
+/**
+ * An order as its ORDER_NEW event states it (a record, not the kernel's object), for a reader of
+ * events that meets an order the kernel has already dropped; `followEvent` moves it on.
+ */
+export function orderOfNewEvent(e: OrderNewEvent): Order {
+  const fixed = (v: string | undefined) => (v === undefined ? undefined : parseFixed(v));
+  const leg = (l: ExitLegView | undefined): ExitLeg | undefined => (l === undefined ? undefined : { stopPrice: parseFixed(l.stopPrice), price: fixed(l.price) });
+  const takeProfit = leg(e.takeProfit);
+  const stopLoss = leg(e.stopLoss);
+  return {
+    id: e.orderId, clientOrderId: e.clientOrderId, account: e.account, symbol: e.symbol, side: e.side, type: e.orderType,
+    price: fixed(e.price), quantity: parseFixed(e.quantity), quoteOrderQty: fixed(e.quoteOrderQty),
+    submittedAt: e.at, arrivesAt: e.at, arrivalSeq: 0, status: e.status, executedQty: 0n, cumulativeQuoteQty: 0n,
+    locked: 0n, lockedAsset: '', queueAhead: 0n, updatedAt: e.at, leverage: 1, reduceOnly: e.reduceOnly === true,
+    stopPrice: fixed(e.stopPrice), activationPrice: fixed(e.activationPrice), callbackRate: fixed(e.callbackRate), trailPeak: undefined,
+    triggered: false, ocoGroup: e.ocoGroup,
+    ...(takeProfit !== undefined || stopLoss !== undefined ? { bracket: { takeProfit, stopLoss, placed: 0n, pairs: 0 } } : {}),
+    feeExact: 0n, feeCharged: 0n,
+  };
+}
+
+/** Moves a record made by `orderOfNewEvent` on by one of its later events. */
+export function followEvent(order: Order, e: KernelEvent): void {
+  if (!('orderId' in e) || e.orderId !== order.id) return;
+  if (e.type === 'FILL') {
+    order.executedQty = parseFixed(e.executedQty);
+    order.cumulativeQuoteQty = parseFixed(e.cumulativeQuoteQty);
+  } else if (e.type === 'ORDER_TRIGGERED') {
+    order.triggered = true;
+    order.stopPrice = parseFixed(e.stopPrice);
+  } else if (e.type === 'ORDER_CANCELED' || e.type === 'ORDER_EXPIRED') {
+    order.executedQty = parseFixed(e.executedQty);
+    if (e.stopPrice !== undefined) order.stopPrice = parseFixed(e.stopPrice);
+  } else if (e.type !== 'ORDER_NEW') {
+    return;
+  }
+  order.status = e.status;
+  order.updatedAt = e.at;
 }

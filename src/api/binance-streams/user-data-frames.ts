@@ -16,6 +16,7 @@
 import type { FillEvent, KernelEvent, OrderDoneEvent, OrderNewEvent, PositionEvent } from '../../core/kernel/events.js';
 import type { Kernel } from '../../core/kernel/kernel.js';
 import { div, formatFixed, parseFixed, roundToDecimals } from '../../core/money/fixed.js';
+import type { Order } from '../../core/orders/order.js';
 import { paperOrderView } from '../../execution/index.js';
 import { binanceOrder, binanceStatusOf, idNumber } from '../binance/binance-mappers.js';
 import { usdmOrder, usdmTypeOf } from '../binance-usdm/usdm-mappers.js';
@@ -37,8 +38,7 @@ function executionOf(e: OrderEvent): { l: string; L: string; Y: string; z: strin
 }
 
 /** Spot `executionReport` for an order event (https://developers.binance.com/docs/binance-spot-api-docs/user-data-stream#order-update). */
-export function executionReport(e: OrderEvent, kernel: Kernel): Record<string, unknown> {
-  const order = kernel.order(e.orderId);
+export function executionReport(e: OrderEvent, order: Readonly<Order> | undefined): Record<string, unknown> {
   const terms = order !== undefined ? binanceOrder(paperOrderView(order), order) : undefined;
   const x = executionOf(e);
   const status = binanceStatusOf({ type: e.orderType, status: e.status });
@@ -94,8 +94,7 @@ export function balanceUpdate(at: number, asset: string, delta: bigint): Record<
 }
 
 /** USD-M `ORDER_TRADE_UPDATE` (https://developers.binance.com/docs/derivatives/usds-margined-futures/user-data-streams/Event-Order-Update). */
-export function orderTradeUpdate(e: OrderEvent, kernel: Kernel): Record<string, unknown> {
-  const order = kernel.order(e.orderId);
+export function orderTradeUpdate(e: OrderEvent, order: Readonly<Order> | undefined): Record<string, unknown> {
   const terms = order !== undefined ? usdmOrder(paperOrderView(order), order) : undefined;
   const x = executionOf(e);
   const { type, timeInForce } = usdmTypeOf(e.orderType);
