@@ -26,6 +26,7 @@ import { registerBinanceTradingRoutes } from './binance-trading-routes.js';
 import { BinanceRateMeter } from './binance-weights.js';
 
 export const BINANCE_PREFIX = '/binance';
+const SPOT_TAG = 'binance spot v3';
 
 type Handler = (request: FastifyRequest, reply: FastifyReply, params: Record<string, string>) => Promise<unknown>;
 
@@ -49,7 +50,7 @@ export async function registerBinanceApi(app: FastifyInstance, deps: ServiceDeps
   const meter = new BinanceRateMeter(wallClock);
   await app.register(
     async (scope) => {
-      const context = binanceScope(scope, { deps, tape, meter, wallClock, tag: 'binance spot v3' });
+      const context = binanceScope(scope, { deps, tape, meter, wallClock, tag: SPOT_TAG });
       registerBinanceMarketRoutes(context);
       registerBinanceTradingRoutes(app, context);
       registerBinanceOrderListRoutes(app, context);
@@ -97,6 +98,7 @@ export function binanceScope(
         { rawQuery: rawQueryOf(request), rawBody: rawBodyOf(request), apiKey: Array.isArray(header) ? header[0] : header, params },
         deps.credentials,
         wallClock(),
+        options.tag === SPOT_TAG,
       );
     },
     route(method, url, weight, handler) {

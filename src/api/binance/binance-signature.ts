@@ -14,6 +14,10 @@ export function binanceSignature(secret: string, totalParams: string): string {
   return hmacSha256Hex(secret, totalParams);
 }
 
-export function verifyBinanceRequest(request: SignedRequest, credentials: CredentialStore, now: number): AccountProfile {
-  return verifyHmacRequest(request, credentials, now, binanceErrors);
+/**
+ * `spot`: Binance Spot also takes `timestamp` in µs and `recvWindow` with three decimals (Spot API
+ * "General API Information", 2025); USD-M takes whole ms.
+ */
+export function verifyBinanceRequest(request: SignedRequest, credentials: CredentialStore, now: number, spot = false): AccountProfile {
+  return verifyHmacRequest(request, credentials, now, binanceErrors, spot ? { microsecondTimestamps: true, fractionalRecvWindow: true } : {});
 }

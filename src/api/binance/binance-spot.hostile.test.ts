@@ -48,6 +48,19 @@ describe('the Binance Spot routes refuse what Binance refuses, changing nothing'
     expect(await service.deps.execution.balances(account.id)).toMatchObject({ ok: true, value: { USDT: { free: '10000', locked: '0' } } });
   });
 
+  it('takes a timestamp in microseconds and a recvWindow with three decimals, as Binance Spot documents, and still refuses a stale one', async () => {
+    const raw = (params: string) => app.inject({ url: `/binance/api/v3/account?${params}&signature=${binanceSignature(account.apiSecret, params)}`, headers: { 'x-mbx-apikey': account.apiKey } });
+    const codeOf = async (params: string) => {
+      const r = await raw(params);
+      return [r.statusCode, (r.json() as { code?: number }).code];
+    };
+    expect(await codeOf(`timestamp=${now * 1_000 + 123}`)).toEqual([200, undefined]);
+    expect(await codeOf(`recvWindow=5000.5&timestamp=${now - 5_000}`)).toEqual([200, undefined]);
+    // 5000.5 ms after the window opened: 0.5 ms too late, in µs.
+    expect(await codeOf(`recvWindow=5000&timestamp=${(now - 5_000) * 1_000 - 500}`)).toEqual([400, -1021]);
+    expect(await codeOf(`recvWindow=5000.1234&timestamp=${now}`)).toEqual([400, -1102]);
+  });
+
   it('answers myTrades and cancel on a symbol it does not trade with -1121, not an empty list or an unknown order', async () => {
     expect(await answer(signed('GET', '/api/v3/myTrades', 'symbol=NOPEUSDT'))).toEqual([400, { code: -1121, msg: 'Invalid symbol.' }]);
     expect(await answer(signed('GET', '/api/v3/myTrades', 'symbol=BTCUSDT&orderId=abc'))).toEqual([

@@ -8,7 +8,8 @@
  *   sent: the query string, then a form body concatenated after it without `&`, each with the
  *   `signature` parameter removed and nothing re-ordered or re-encoded; compared in constant time;
  * - `timestamp` must satisfy `timestamp < now + 1000 && now - timestamp <= recvWindow`
- *   (recvWindow default 5000, at most 60000), against the server's wall clock.
+ *   (recvWindow default 5000, at most 60000), against the server's wall clock; a dialect may admit
+ *   a µs timestamp and a recvWindow with three decimals (TimingRules).
  * Not modelled: IP white lists, key permissions (every paper key may trade), RSA and Ed25519 keys.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
@@ -62,7 +63,15 @@ export interface SigningErrors {
   badSignature(): Error;
 }
 
-export function verifyHmacRequest(request: SignedRequest, credentials: CredentialStore, now: number, errors: SigningErrors): AccountProfile {
+/** What a dialect's clock rules admit beyond whole milliseconds. */
+export interface TimingRules {
+  /** `timestamp` in µs too, told apart by size (16 digits), as Binance Spot takes it. */
+  readonly microsecondTimestamps?: boolean;
+  /** `recvWindow` with up to three decimals (µs precision), as Binance Spot takes it. */
+  readonly fractionalRecvWindow?: boolean;
+}
+
+export function verifyHmacRequest(request: SignedRequest, credentials: CredentialStore, now: number, errors: SigningErrors, rules: TimingRules = {}): AccountProfile {
   if (request.apiKey === undefined || request.apiKey === '') throw errors.apiKeyRequired();
   const profile = credentials.byApiKey(request.apiKey);
   if (profile === undefined) throw errors.unknownApiKey();
@@ -72,11 +81,13 @@ export function verifyHmacRequest(request: SignedRequest, credentials: Credentia
   if (signature === undefined || signature === '') throw errors.mandatory('signature');
   const recvWindowText = request.params.recvWindow;
   const recvWindow = recvWindowText === undefined || recvWindowText === '' ? DEFAULT_RECV_WINDOW : Number(recvWindowText);
-  if (!Number.isSafeInteger(recvWindow) || recvWindow <= 0) throw errors.mandatory('recvWindow');
+  const wellFormed = rules.fractionalRecvWindow === true ? /^\d{1,9}(\.\d{1,3})?$/.test(recvWindowText ?? '') : Number.isSafeInteger(recvWindow);
+  if ((recvWindowText !== undefined && recvWindowText !== '' && !wellFormed) || !(recvWindow > 0)) throw errors.mandatory('recvWindow');
   if (recvWindow > MAX_RECV_WINDOW) throw errors.recvWindowTooLarge();
   const timestampText = request.params.timestamp;
   if (timestampText === undefined || !/^\d{1,16}$/.test(timestampText)) throw errors.mandatory('timestamp');
-  const timestamp = Number(timestampText);
+  // Clock arithmetic in ms (a float is exact enough for a window check; no money here).
+  const timestamp = rules.microsecondTimestamps === true && timestampText.length >= 16 ? Number(timestampText) / 1_000 : Number(timestampText);
   if (!(timestamp < now + 1_000 && now - timestamp <= recvWindow)) throw errors.outsideRecvWindow();
   const expected = Buffer.from(hmacSha256Hex(profile.apiSecret, query.rest + body.rest), 'utf8');
   const given = Buffer.from(signature, 'utf8');
