@@ -167,3 +167,42 @@ export function followEvent(order: Order, e: KernelEvent): void {
   order.status = e.status;
   order.updatedAt = e.at;
 }
+
+/**
+ * For a reader of one account's events that may hear of an input after the engine has handled
+ * later ones (a stream session): the order each event is about, although the kernel drops a
+ * closed order once a later input starts. It keeps the account's orders open when last seen: the
+ * kernel's own objects, or a record made from the ORDER_NEW event (`orderOfNewEvent`) when the
+ * kernel had already dropped the order before the reader met it, moved on by its later events.
+ * Cost: one entry per open order of the account.
+ */
+export class OrderTermsTracker {
+  private readonly kept = new Map<string, Order>();
+  private readonly fromEvents = new Set<string>();
+
+  /** `open`: the account's open orders when the reader starts (the kernel's). */
+  constructor(open: readonly Readonly<Order>[]) {
+    for (const order of open) this.kept.set(order.id, order as Order);
+  }
+
+  /** The order `e` is about (call it for each of the account's order events, in order), undefined when unknown. */
+  orderOf(kernel: Kernel, e: KernelEvent): Readonly<Order> | undefined {
+    if (!('orderId' in e) || e.orderId === undefined) return undefined;
+    const held = kernel.order(e.orderId);
+    let order = held ?? this.kept.get(e.orderId);
+    if (held !== undefined) this.fromEvents.delete(e.orderId);
+    else if (order === undefined && e.type === 'ORDER_NEW') {
+      order = orderOfNewEvent(e);
+      this.fromEvents.add(e.orderId);
+    }
+    if (order === undefined) return undefined;
+    if (this.fromEvents.has(order.id)) followEvent(order as Order, e);
+    // The event's status, not the order's: the kernel's order may already be past this event.
+    if (!('status' in e) || isOpenStatus(e.status)) this.kept.set(order.id, order as Order);
+    else {
+      this.kept.delete(order.id);
+      this.fromEvents.delete(order.id);
+    }
+    return order;
+  }
+}

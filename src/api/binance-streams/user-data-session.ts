@@ -13,9 +13,7 @@
 import type { KernelEvent, PositionEvent } from '../../core/kernel/events.js';
 import type { Kernel } from '../../core/kernel/kernel.js';
 import { parseFixed } from '../../core/money/fixed.js';
-import { isOpenStatus } from '../../core/orders/order-status.js';
-import type { Order } from '../../core/orders/order.js';
-import { followEvent, orderOfNewEvent } from '../../execution/order-records.js';
+import { OrderTermsTracker } from '../../execution/order-records.js';
 import type { StreamMarket } from './listen-keys.js';
 import { accountConfigUpdate, accountPosition, accountUpdate, balanceUpdate, executionReport, isOrderEvent, orderTradeUpdate } from './user-data-frames.js';
 
@@ -25,15 +23,8 @@ const totalOf = (b: { free: string; locked: string } | undefined): bigint => (b 
 
 export class UserDataSession {
   private reported: Balances;
-  /**
-   * The account's orders that may still have events to report, open when last seen: the kernel's
-   * own (it drops a closed order once a later input starts, which may be before this session hears
-   * of the input that closed it), or a record made from the events when the kernel had already
-   * dropped the order before this session met it.
-   */
-  private readonly kept = new Map<string, Order>();
-  /** Ids of the records in `kept` made from events (moved on by each event; the kernel's are its own). */
-  private readonly fromEvents = new Set<string>();
+  /** The order of each event, also once the kernel has dropped it (closed) before this session heard of it. */
+  private readonly orders: OrderTermsTracker;
 
   constructor(
     readonly accountId: string,
@@ -42,28 +33,7 @@ export class UserDataSession {
     private readonly send: (event: Record<string, unknown>) => void,
   ) {
     this.reported = kernel().balances(accountId) ?? {};
-    for (const order of kernel().openOrders(accountId)) this.kept.set(order.id, order as Order);
-  }
-
-  /** The order `e` is about, as the kernel holds it or as this session kept it. */
-  private orderOf(kernel: Kernel, e: KernelEvent): Readonly<Order> | undefined {
-    if (!('orderId' in e) || e.orderId === undefined) return undefined;
-    const held = kernel.order(e.orderId);
-    let order = held ?? this.kept.get(e.orderId);
-    if (held !== undefined) this.fromEvents.delete(e.orderId);
-    else if (order === undefined && e.type === 'ORDER_NEW') {
-      order = orderOfNewEvent(e);
-      this.fromEvents.add(e.orderId);
-    }
-    if (order === undefined) return undefined;
-    if (this.fromEvents.has(order.id)) followEvent(order as Order, e);
-    // The event's status, not the order's: the kernel's order may already be past this event.
-    if (!('status' in e) || isOpenStatus(e.status)) this.kept.set(order.id, order as Order);
-    else {
-      this.kept.delete(order.id);
-      this.fromEvents.delete(order.id);
-    }
-    return order;
+    this.orders = new OrderTermsTracker(kernel().openOrders(accountId));
   }
 
   /** The hub's listener: the account's events of one step, in Binance's words. */
@@ -79,10 +49,10 @@ export class UserDataSession {
     const touched = new Set<string>();
     let at = kernel.now;
     for (const e of events) {
-      if (e.type === 'ORDER_TRIGGERED') this.orderOf(kernel, e);
+      if (e.type === 'ORDER_TRIGGERED') this.orders.orderOf(kernel, e);
       if (!isOrderEvent(e)) continue;
       at = e.at;
-      this.send(executionReport(e, this.orderOf(kernel, e)));
+      this.send(executionReport(e, this.orders.orderOf(kernel, e)));
       const instrument = kernel.instrument(e.symbol);
       if (instrument !== undefined) touched.add(instrument.base).add(instrument.quote);
       if (e.type === 'FILL') touched.add(e.feeAsset);
@@ -107,9 +77,9 @@ export class UserDataSession {
     let at = kernel.now;
     const positions = new Map<string, PositionEvent>();
     for (const e of events) {
-      if (e.type === 'ORDER_TRIGGERED') this.orderOf(kernel, e);
+      if (e.type === 'ORDER_TRIGGERED') this.orders.orderOf(kernel, e);
       if (isOrderEvent(e)) {
-        this.send(orderTradeUpdate(e, this.orderOf(kernel, e)));
+        this.send(orderTradeUpdate(e, this.orders.orderOf(kernel, e)));
         if (e.type === 'FILL') reason ??= 'ORDER';
       }
       if (e.type === 'POSITION_OPENED' || e.type === 'POSITION_UPDATED' || e.type === 'POSITION_CLOSED') positions.set(e.symbol, e);

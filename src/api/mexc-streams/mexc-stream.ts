@@ -34,6 +34,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { WebSocket } from 'ws';
 import type { FillEvent, KernelEvent, OrderDoneEvent, OrderNewEvent } from '../../core/kernel/events.js';
 import type { KernelInput } from '../../core/kernel/inputs.js';
+import { OrderTermsTracker } from '../../execution/order-records.js';
 import type { DepthDiff, DepthDiffFeed } from '../dialect-kit/depth-diffs.js';
 import type { TapeTrade } from '../dialect-kit/market-tape.js';
 import type { ServiceDeps } from '../service-deps.js';
@@ -102,6 +103,8 @@ export function registerMexcStream(app: FastifyInstance, ctx: MexcStreamContext)
       const publics = new Map<string, PublicSub>();
       const privates = new Set<string>();
       let balances: BalanceSnapshot = {};
+      // Each order event's order, also once the kernel has dropped it (closed) before this connection heard of it.
+      const orderTerms = account === undefined ? undefined : new OrderTermsTracker(kernel().openOrders(account));
 
       const sendJson = (message: unknown) => {
         if (socket.readyState === socket.OPEN) socket.send(JSON.stringify(message));
@@ -172,10 +175,12 @@ export function registerMexcStream(app: FastifyInstance, ctx: MexcStreamContext)
       const onAccountEvents = (mine: readonly KernelEvent[]) => {
         let movedBy: string | undefined;
         for (const event of mine) {
+          if (event.type === 'ORDER_TRIGGERED') orderTerms?.orderOf(kernel(), event);
           if (event.type === 'ORDER_NEW' || event.type === 'FILL' || event.type === 'ORDER_CANCELED' || event.type === 'ORDER_EXPIRED') {
             const order = event as OrderNewEvent | FillEvent | OrderDoneEvent;
+            const terms = orderTerms?.orderOf(kernel(), order);
             if (privates.has('spot@private.orders.v3.api.pb')) {
-              push({ channel: 'spot@private.orders.v3.api.pb', symbol: order.symbol, sendTime: order.at, privateOrders: privateOrderBody(order, kernel().order(order.orderId)) });
+              push({ channel: 'spot@private.orders.v3.api.pb', symbol: order.symbol, sendTime: order.at, privateOrders: privateOrderBody(order, terms) });
             }
             if (order.type === 'FILL' && privates.has('spot@private.deals.v3.api.pb')) {
               push({ channel: 'spot@private.deals.v3.api.pb', symbol: order.symbol, sendTime: order.at, privateDeals: privateDealBody(order) });
