@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, beforeEach, expect, it, vi } from 'vitest';
 import type { KernelInput } from '../core/kernel/inputs.js';
 import { Kernel, type KernelConfig } from '../core/kernel/kernel.js';
@@ -105,4 +108,22 @@ describeEachDialect((name) => `restore from the journal on ${name}`, (dialect) =
       await raw.close();
     }
   });
+});
+
+it('when the worker cannot read the journal, the rows are read here from the first one not yet yielded', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'papertrade-reader-'));
+  const raw = await openAndMigrate(`sqlite:${join(dir, 'journal.db')}`);
+  try {
+    const journal = await JournalStore.open(raw.db);
+    const texts = recording.inputs.slice(0, 20).map((input) => JSON.stringify(input));
+    await Promise.all(texts.map((text, i) => journal.appendText(text, recording.inputs[i]!.time)));
+    // A path the worker cannot open (its folder would be inside a file).
+    const unreadable = `sqlite:${join(dir, 'journal.db', 'inside', 'x.db')}`;
+    const read: string[] = [];
+    for await (const page of journalRows(journal, unreadable, {}, 3, 4, WORKER_READ_MIN_ROWS)) read.push(...page.texts);
+    expect(read).toEqual(texts.slice(2));
+  } finally {
+    await raw.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

@@ -104,7 +104,9 @@ async function* fromWorker(databaseUrl: string, database: OpenOptions, fromSeq: 
       yield { seqs, texts };
     }
   } finally {
-    worker.removeAllListeners();
+    // Its 'error' listener stays: an error while it stops must not surface unhandled.
+    worker.removeAllListeners('message');
+    worker.removeAllListeners('exit');
     await worker.terminate();
   }
 }
