@@ -3,7 +3,7 @@
  * thread (snapshot-worker.ts) from the database alone: the newest snapshot at or before that seq
  * plus the journal up to it, the restart path. The live kernel is never touched, so the engine goes
  * on handling inputs while the worker works (on another core), and the event loop only receives
- * the state, one part (64 Ki characters) at a time, each asked for after the previous one is
+ * the state, one part (16 Ki characters) at a time, each asked for after the previous one is
  * written: no single step holds it for more than a part's copy and insert.
  *
  * Guarantees: the parts joined are exactly `Kernel.snapshot()` of the kernel at that seq (the
