@@ -56,4 +56,12 @@ describe('the Binance USD-M routes refuse what Binance refuses, changing nothing
     ]);
     expect(service.engine.kernel.orders(futures.id)).toHaveLength(0);
   });
+
+  it('answers order, openOrders, allOrders and userTrades on a symbol it does not trade with -1121', async () => {
+    const INVALID = [400, { code: -1121, msg: 'Invalid symbol.' }];
+    expect(await signed('GET', '/v1/order', 'symbol=NOPEUSDT&orderId=1')).toEqual(INVALID);
+    expect(await signed('GET', '/v1/openOrders', 'symbol=NOPEUSDT')).toEqual(INVALID);
+    expect(await signed('GET', '/v1/allOrders', 'symbol=NOPEUSDT')).toEqual(INVALID);
+    expect(await signed('GET', '/v1/userTrades', 'symbol=NOPEUSDT')).toEqual(INVALID);
+  });
 });

@@ -71,4 +71,9 @@ describe('the Binance Spot routes refuse what Binance refuses, changing nothing'
     expect(await answer(signed('DELETE', '/api/v3/order', `symbol=NOPEUSDT&orderId=${placed.orderId}`))).toEqual([400, { code: -1121, msg: 'Invalid symbol.' }]);
     expect(service.engine.kernel.order(String(placed.orderId))?.status).toBe('NEW');
   });
+
+  it('answers an order query and allOrders on a symbol it does not trade with -1121, not -2013 or an empty list', async () => {
+    expect(await answer(signed('GET', '/api/v3/order', 'symbol=NOPEUSDT&orderId=1'))).toEqual([400, { code: -1121, msg: 'Invalid symbol.' }]);
+    expect(await answer(signed('GET', '/api/v3/allOrders', 'symbol=NOPEUSDT'))).toEqual([400, { code: -1121, msg: 'Invalid symbol.' }]);
+  });
 });

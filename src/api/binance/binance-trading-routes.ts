@@ -137,7 +137,9 @@ export function registerBinanceTradingRoutes(app: FastifyInstance, ctx: BinanceC
 
   ctx.route('GET', '/api/v3/order', 4, async (request, _reply, p) => {
     const account = ctx.signed(request, p);
-    const order = unwrap(await deps.execution.getOrder(account.accountId, orderRef(p)), 'query');
+    const ref = orderRef(p);
+    requireSpotSymbol(deps.hub.kernel, ref.symbol);
+    const order = unwrap(await deps.execution.getOrder(account.accountId, ref), 'query');
     return binanceOrder(order, await detail(account.accountId)(order), (await listIds(account.accountId, [order]))(order));
   });
 
@@ -172,8 +174,10 @@ export function registerBinanceTradingRoutes(app: FastifyInstance, ctx: BinanceC
 
   ctx.route('GET', '/api/v3/allOrders', 20, async (request, reply, p) => {
     const account = ctx.signed(request, p);
+    const symbol = symbolOf(p);
+    requireSpotSymbol(deps.hub.kernel, symbol);
     const orderDetail = detail(account.accountId);
-    const orders = freshOrThrow(reply, await ordersPage(reads(), account.accountId, symbolOf(p), p, 'orderId', invalid));
+    const orders = freshOrThrow(reply, await ordersPage(reads(), account.accountId, symbol, p, 'orderId', invalid));
     const listId = await listIds(account.accountId, orders);
     return Promise.all(orders.map(async (o) => binanceOrder(o, await orderDetail(o), listId(o))));
   });

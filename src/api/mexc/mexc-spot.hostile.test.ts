@@ -43,4 +43,9 @@ describe('the MEXC v3 routes refuse a symbol they do not trade', () => {
     expect(await signed('DELETE', '/api/v3/openOrders', 'symbol=BTCUSDT,NOPEUSDT')).toEqual(INVALID);
     expect(service.engine.kernel.order(orderId)?.status).toBe('NEW');
   });
+
+  it('answers an order query and allOrders on an unknown symbol with -1121, not an unknown order or an empty list', async () => {
+    expect(await signed('GET', '/api/v3/order', 'symbol=NOPEUSDT&orderId=1')).toEqual(INVALID);
+    expect(await signed('GET', '/api/v3/allOrders', 'symbol=NOPEUSDT')).toEqual(INVALID);
+  });
 });

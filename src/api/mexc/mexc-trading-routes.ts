@@ -129,7 +129,9 @@ export function registerMexcTradingRoutes(app: FastifyInstance, ctx: MexcContext
 
   app.get('/api/v3/order', { schema: { tags } }, async (request) => {
     const account = ctx.signed(request);
-    return mexcOrder(unwrap(await deps.execution.getOrder(account.accountId, orderRef(ctx.params(request))), 'query'));
+    const ref = orderRef(ctx.params(request));
+    requireSpotSymbol(ref.symbol);
+    return mexcOrder(unwrap(await deps.execution.getOrder(account.accountId, ref), 'query'));
   });
 
   app.delete('/api/v3/order', { schema: { tags } }, async (request) => {
@@ -169,6 +171,7 @@ export function registerMexcTradingRoutes(app: FastifyInstance, ctx: MexcContext
     const account = ctx.signed(request);
     const p = ctx.params(request);
     if (p.symbol === undefined || p.symbol === '') throw mexcErrors.mandatory('symbol');
+    requireSpotSymbol(p.symbol);
     const limit = intParam(p.limit, 'limit', 500, 1_000);
     const start = optionalInt(p.startTime, 'startTime');
     const end = optionalInt(p.endTime, 'endTime');
