@@ -35,6 +35,7 @@ export const binanceErrors = {
   invalidSide: () => new BinanceError(-1117, 'Invalid side.'),
   invalidInterval: () => new BinanceError(-1120, 'Invalid interval.'),
   invalidSymbol: () => new BinanceError(-1121, 'Invalid symbol.'),
+  badStrategyType: () => new BinanceError(-1134, '`strategyType` was less than 1000000.'),
   invalidRespType: () => new BinanceError(-1100, "Illegal characters found in parameter 'newOrderRespType'; legal range is 'ACK, RESULT, FULL'."),
   combination: () => new BinanceError(-1128, 'Combination of optional parameters invalid.'),
   unsupportedCombination: (detail?: string) => new BinanceError(-1014, detail === undefined ? 'Unsupported order combination.' : `Unsupported order combination: ${detail}`),

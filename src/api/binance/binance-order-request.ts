@@ -25,6 +25,8 @@ const DECIMAL = /^\d{1,20}(\.\d{1,20})?$/;
 const DECIMAL_RANGE = '^([0-9]{1,20})(\\.[0-9]{1,20})?$';
 const CLIENT_ORDER_ID = /^[a-zA-Z0-9_-]{1,36}$/;
 const TIMES_IN_FORCE = ['GTC', 'IOC', 'FOK'] as const;
+/** Binance's self-trade prevention modes: any other value is refused, as Binance refuses it. */
+const STP_MODES = ['NONE', 'EXPIRE_TAKER', 'EXPIRE_MAKER', 'EXPIRE_BOTH', 'DECREMENT'] as const;
 
 export interface BinanceOrderRequest {
   readonly order: PlaceOrderRequest;
@@ -46,6 +48,13 @@ export function binanceOrderRequest(p: Readonly<Record<string, string>>): Binanc
   if (clientOrderId !== undefined && !CLIENT_ORDER_ID.test(clientOrderId)) throw binanceErrors.illegalChars('newClientOrderId', '^[a-zA-Z0-9-_]{1,36}$');
   const respText = given('newOrderRespType');
   if (respText !== undefined && respText !== 'ACK' && respText !== 'RESULT' && respText !== 'FULL') throw binanceErrors.invalidRespType();
+  const stp = given('selfTradePreventionMode');
+  if (stp !== undefined && !(STP_MODES as readonly string[]).includes(stp)) throw binanceErrors.illegalChars('selfTradePreventionMode', STP_MODES.join(', '));
+  const strategyType = given('strategyType');
+  if (strategyType !== undefined && !/^\d{1,10}$/.test(strategyType)) throw binanceErrors.illegalChars('strategyType', '^[0-9]{1,10}$');
+  if (strategyType !== undefined && Number(strategyType) < 1_000_000) throw binanceErrors.badStrategyType();
+  const strategyId = given('strategyId');
+  if (strategyId !== undefined && !/^\d{1,20}$/.test(strategyId)) throw binanceErrors.illegalChars('strategyId', '^[0-9]{1,20}$');
   const respType: NewOrderRespType = respText ?? (type === 'MARKET' || type === 'LIMIT' ? 'FULL' : 'ACK');
   const iceberg = given('icebergQty');
   if (iceberg !== undefined && !/^0*(\.0*)?$/.test(iceberg)) throw binanceErrors.unsupportedCombination('iceberg orders are not simulated');

@@ -76,4 +76,21 @@ describe('the Binance Spot routes refuse what Binance refuses, changing nothing'
     expect(await answer(signed('GET', '/api/v3/order', 'symbol=NOPEUSDT&orderId=1'))).toEqual([400, { code: -1121, msg: 'Invalid symbol.' }]);
     expect(await answer(signed('GET', '/api/v3/allOrders', 'symbol=NOPEUSDT'))).toEqual([400, { code: -1121, msg: 'Invalid symbol.' }]);
   });
+
+  it('refuses a selfTradePreventionMode outside its enum with -1100 and a strategyType below 1000000 with -1134, placing nothing', async () => {
+    const before = service.engine.kernel.orders(account.id).length;
+    const limit = 'symbol=BTCUSDT&side=BUY&type=LIMIT&timeInForce=GTC&quantity=0.01&price=50000.00';
+    expect(await answer(signed('POST', '/api/v3/order', `${limit}&selfTradePreventionMode=FOO`))).toEqual([
+      400,
+      { code: -1100, msg: "Illegal characters found in parameter 'selfTradePreventionMode'; legal range is 'NONE, EXPIRE_TAKER, EXPIRE_MAKER, EXPIRE_BOTH, DECREMENT'." },
+    ]);
+    expect(await answer(signed('POST', '/api/v3/order', `${limit}&strategyType=5`))).toEqual([400, { code: -1134, msg: '`strategyType` was less than 1000000.' }]);
+    expect(await answer(signed('POST', '/api/v3/order', `${limit}&strategyType=abc`))).toMatchObject([400, { code: -1100 }]);
+    expect(await answer(signed('POST', '/api/v3/order/test', `${limit}&strategyType=999999`))).toEqual([400, { code: -1134, msg: '`strategyType` was less than 1000000.' }]);
+    expect(service.engine.kernel.orders(account.id)).toHaveLength(before);
+    // Every value Binance lists is taken.
+    for (const mode of ['NONE', 'EXPIRE_TAKER', 'EXPIRE_MAKER', 'EXPIRE_BOTH', 'DECREMENT']) {
+      expect(await answer(signed('POST', '/api/v3/order/test', `${limit}&selfTradePreventionMode=${mode}&strategyType=1000000&strategyId=7`))).toEqual([200, {}]);
+    }
+  });
 });
