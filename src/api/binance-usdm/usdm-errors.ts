@@ -92,13 +92,25 @@ export function usdmErrorOf(error: FacadeError, on: 'place' | 'query' | 'cancel'
     case 'DUPLICATE_CLIENT_ORDER_ID':
       return usdmErrors.duplicateClientId();
     case 'TRAILING_DELTA':
-      return new BinanceError(-2007, `Invalid callBackRate: ${error.message}`);
+      return callbackRateError(error.message);
     case 'NOT_A_FUTURES_ACCOUNT':
       return usdmErrors.notFuturesAccount();
     default:
       // Codes both APIs share (unknown orders, the venue's availability, pending answers) read as Spot's.
       return binanceErrorOf(error, on);
   }
+}
+
+/**
+ * TRAILING_DELTA: the kernel counts a callback rate as a fraction ("callbackRate 0.11 outside
+ * 0.001–0.1 (fractions: …)"), the client sent percent: the rate and its bounds are restated in percent.
+ */
+function callbackRateError(message: string): BinanceError {
+  const match = /callbackRate ([\d.]+) outside ([\d.]+)–([\d.]+)/.exec(message);
+  if (match === null) return usdmErrors.invalidCallbackRate();
+  const percent = (fraction: string) => formatFixed(parseFixed(fraction) * 100n);
+  const [, rate, min, max] = match as unknown as [string, string, string, string];
+  return new BinanceError(-2007, `Invalid callBackRate: callbackRate ${percent(rate)} outside ${percent(min)}–${percent(max)} (percent: 1 = 1 %).`);
 }
 
 /** PERCENT_PRICE: "BUY price … outside 0.85×–1.15× the mark price …": above the band -4016, below it -4024, with the bound. */

@@ -57,6 +57,18 @@ describe('the Binance USD-M routes refuse what Binance refuses, changing nothing
     expect(service.engine.kernel.orders(futures.id)).toHaveLength(0);
   });
 
+  it('refuses a trailing stop with a callbackRate above 10 % with -2007, speaking of percent as the client sent it', async () => {
+    expect(await signed('POST', '/v1/algoOrder', 'algoType=CONDITIONAL&symbol=BTCUSDT&side=SELL&type=TRAILING_STOP_MARKET&quantity=0.01&callbackRate=11')).toEqual([
+      400,
+      { code: -2007, msg: 'Invalid callBackRate: callbackRate 11 outside 0.1–10 (percent: 1 = 1 %).' },
+    ]);
+    expect(await signed('POST', '/v1/algoOrder', 'algoType=CONDITIONAL&symbol=BTCUSDT&side=SELL&type=TRAILING_STOP_MARKET&quantity=0.01&callbackRate=0.05')).toEqual([
+      400,
+      { code: -2007, msg: 'Invalid callBackRate: callbackRate 0.05 outside 0.1–10 (percent: 1 = 1 %).' },
+    ]);
+    expect(service.engine.kernel.orders(futures.id)).toHaveLength(0);
+  });
+
   it('answers order, openOrders, allOrders and userTrades on a symbol it does not trade with -1121', async () => {
     const INVALID = [400, { code: -1121, msg: 'Invalid symbol.' }];
     expect(await signed('GET', '/v1/order', 'symbol=NOPEUSDT&orderId=1')).toEqual(INVALID);
