@@ -136,6 +136,9 @@ export function registerContractAccountRoutes(app: FastifyInstance, ctx: Contrac
     return ok([entry(1), entry(2)]);
   });
 
+  /** 1 or 2, as a number or its text: MEXC's openType and positionType. */
+  const oneOrTwo = (value: unknown): boolean => value === 1 || value === 2 || value === '1' || value === '2';
+
   app.post('/api/v1/private/position/change_leverage', { schema: { tags } }, async (request) => {
     const account = ctx.signed(request);
     const body = ctx.body(request);
@@ -152,7 +155,10 @@ export function registerContractAccountRoutes(app: FastifyInstance, ctx: Contrac
       symbol = position.symbol;
     } else {
       symbol = contractNamed(typeof b.symbol === 'string' ? b.symbol : undefined).instrument.symbol;
-      if (b.openType !== undefined && Number(b.openType) !== (a.marginMode === 'cross' ? 2 : 1)) {
+      // Without a positionId MEXC requires openType (1 isolated, 2 cross) and positionType (1 long, 2 short); anything else is 600.
+      if (!oneOrTwo(b.openType)) throw contractErrors.param('openType must be 1 (isolated) or 2 (cross)');
+      if (!oneOrTwo(b.positionType)) throw contractErrors.param('positionType must be 1 (long) or 2 (short)');
+      if (Number(b.openType) !== (a.marginMode === 'cross' ? 2 : 1)) {
         throw contractErrors.wrongOpenType(`this account trades ${a.marginMode} margin (openType ${a.marginMode === 'cross' ? 2 : 1})`);
       }
     }

@@ -31,4 +31,22 @@ describe('the MEXC contract routes answer in contract codes', () => {
     expect(await signed('order/create', 'POST', { ...order, vol: '0.0' })).toMatchObject({ success: false, code: 600 });
     expect(service.engine.kernel.orders(account.id)).toHaveLength(0);
   });
+
+  it('refuses change_leverage with a positionType or openType other than 1 or 2 with 600, changing nothing', async () => {
+    const leverage = () => {
+      const state = service.engine.kernel.account(account.id);
+      return state?.kind === 'futures' ? state.leverageOf('BTCUSDT') : undefined;
+    };
+    const before = leverage();
+    expect(before).not.toBe(5);
+    const change = { symbol: 'BTC_USDT', leverage: 5, openType: 1, positionType: 1 };
+    for (const wrong of [{ positionType: 3 }, { positionType: 0 }, { positionType: undefined }, { openType: 3 }, { openType: undefined }]) {
+      const body = Object.fromEntries(Object.entries({ ...change, ...wrong }).filter(([, v]) => v !== undefined));
+      expect(await signed('position/change_leverage', 'POST', body), JSON.stringify(wrong)).toEqual({ success: false, code: 600, message: expect.stringMatching(/^Param error! (openType|positionType) must be 1/) });
+    }
+    expect(leverage()).toBe(before);
+    // MEXC's two position types are both taken.
+    expect(await signed('position/change_leverage', 'POST', { ...change, positionType: 2 })).toMatchObject({ success: true });
+    expect(leverage()).toBe(5);
+  });
 });
