@@ -159,7 +159,9 @@ async function refusals<T>(work: Promise<T>): Promise<T> {
   try {
     return await work;
   } catch (error) {
-    if (error instanceof HttpError) throw new AccountsCommandError(`${error.body.message} (${error.body.code})`);
+    // The kernel refuses an account's settings with its generic INVALID_ORDER; no accounts command places an order, so the
+    // refusal is said as the admin API says a refused setting: INVALID_REQUEST.
+    if (error instanceof HttpError) throw new AccountsCommandError(`${error.body.message} (${error.body.code === 'INVALID_ORDER' ? 'INVALID_REQUEST' : error.body.code})`);
     throw error;
   }
 }

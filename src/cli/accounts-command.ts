@@ -193,6 +193,8 @@ function newAccountSpec(opts: CreateOptions, io: AccountsIo): NewAccount {
   const maker = decimal('--maker-fee', opts.makerFee);
   const taker = decimal('--taker-fee', opts.takerFee);
   const maxDrawdown = decimal('--max-drawdown', opts.maxDrawdown);
+  // The account's guard halts at this share of peak equity lost: a fraction strictly between 0 and 1, as the admin API takes it.
+  if (maxDrawdown !== undefined && !/^0*\.\d*[1-9]\d*$/.test(maxDrawdown)) throw bad(`--max-drawdown must be a fraction between 0 and 1, e.g. 0.2 (got "${maxDrawdown}")`);
   let leverage: number | undefined;
   if (opts.leverage !== undefined) {
     leverage = Number(opts.leverage);
