@@ -88,12 +88,14 @@ export class SnapshotStore {
       const kept = await tx.selectFrom('snapshots').select('seq').orderBy('seq', 'desc').offset(this.keep - 1).limit(1).executeTakeFirst();
       if (kept !== undefined) await tx.deleteFrom('snapshots').where('seq', '<', kept.seq).execute();
     });
-    // Parts of pruned snapshots, of saves that never finished (no row), of a seq now saved whole.
+    // Parts of a seq now saved whole, of pruned snapshots and of saves that never finished (no
+    // row). The query reads no `state`: a whole state is megabytes of overflow pages to compare.
+    if (state !== '') await this.deleteParts(seq);
     const unread = await this.db
       .selectFrom('snapshot_parts')
       .select('seq')
       .distinct()
-      .where('seq', 'not in', (eb) => eb.selectFrom('snapshots').select('seq').where('state', '=', ''))
+      .where('seq', 'not in', (eb) => eb.selectFrom('snapshots').select('seq'))
       .execute();
     for (const row of unread) await this.deleteParts(Number(row.seq));
   }
