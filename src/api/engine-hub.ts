@@ -15,7 +15,7 @@ import type { Kernel } from '../core/kernel/kernel.js';
 import type { EngineStatus } from '../engine/engine-status.js';
 import { HttpError } from './http-errors.js';
 
-const COMMAND_KINDS: ReadonlySet<string> = new Set(['account.open', 'account.reset', 'account.close', 'account.import', 'leverage.set', 'order.place', 'order.cancel']);
+const COMMAND_KINDS: ReadonlySet<string> = new Set(['account.open', 'account.reset', 'account.close', 'account.import', 'leverage.set', 'order.place', 'order.list', 'order.cancel']);
 
 export interface EnginePort {
   readonly kernel: Kernel;

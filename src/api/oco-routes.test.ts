@@ -25,14 +25,38 @@ describe('OCO groups over REST', () => {
     await service.close();
   });
 
-  it('refuses a group whose stop-loss the venue refuses, and leaves no take-profit behind', async () => {
-    // 61,700.005 is off the 0.01 tick: the second leg is refused, the first cancelled.
+  it('refuses a group whose stop-loss the venue refuses, and leaves no take-profit behind, not even a cancelled one', async () => {
+    // 61,700.005 is off the 0.01 tick: the second leg is refused, so neither is placed.
     const res = await place({ symbol: 'BTCUSDT', side: 'SELL', quantity: '0.01', takeProfit: { stopPrice: '61850.00' }, stopLoss: { stopPrice: '61700.005' }, listClientOrderId: 'refused' });
     expect(res.statusCode).toBe(400);
     expect(res.json().message).toMatch(/^stopLoss: /);
     expect((await app.inject({ url: '/api/orders/open', headers: bearer() })).json().items).toEqual([]);
     expect((await balances()).BTC).toEqual({ free: '1', locked: '0' });
-    expect((await app.inject({ url: '/api/orders/oco/refused', headers: bearer() })).json().listOrderStatus).toBe('ALL_DONE');
+    expect((await app.inject({ url: '/api/orders/oco/refused', headers: bearer() })).statusCode).toBe(404);
+    expect(service.deps.hub.kernel.orders(account.id)).toEqual([]);
+    await service.deps.hub.readModelCaughtUp();
+    expect((await app.inject({ url: '/api/orders', headers: bearer() })).json().items).toEqual([]);
+  });
+
+  it('refuses a group whose stop-loss would be a sixth open stop (MAX_NUM_ALGO_ORDERS 5), leaving the account exactly as it was', async () => {
+    const other = (await app.inject({ method: 'POST', url: '/api/accounts', headers: { authorization: `Bearer ${ADMIN_KEY}` }, payload: { name: 'oco-cap', balances: { USDT: '0', BTC: '1' } } })).json() as { id: string; apiKey: string };
+    const headers = { authorization: `Bearer ${other.apiKey}` };
+    // Four SELL stops at 61,000: 0.04 BTC locked; the take-profit would be the fifth stop, the stop-loss the sixth.
+    for (let i = 0; i < 4; i += 1) {
+      const stop = await app.inject({ method: 'POST', url: '/api/orders', headers, payload: { symbol: 'BTCUSDT', side: 'SELL', type: 'STOP_LOSS', quantity: '0.01', stopPrice: '61000.00', clientOrderId: `stop${i}` } });
+      expect(stop.statusCode).toBe(201);
+    }
+    const held = async () => (await app.inject({ url: '/api/account/balances', headers })).json().balances;
+    const before = await held();
+    expect(before.BTC).toEqual({ free: '0.96', locked: '0.04' });
+    const res = await app.inject({ method: 'POST', url: '/api/orders/oco', headers, payload: { symbol: 'BTCUSDT', side: 'SELL', quantity: '0.01', takeProfit: { stopPrice: '61850.00' }, stopLoss: { stopPrice: '61700.00' }, listClientOrderId: 'capped' } });
+    expect(res.statusCode).toBe(400);
+    expect(res.json().message).toMatch(/^stopLoss: /);
+    expect(await held()).toEqual(before);
+    expect(service.deps.hub.kernel.orders(other.id).map((o) => [o.clientOrderId, o.status])).toEqual([0, 1, 2, 3].map((i) => [`stop${i}`, 'NEW']));
+    await service.deps.hub.readModelCaughtUp();
+    expect((await app.inject({ url: '/api/orders', headers })).json().items.map((o: { clientOrderId: string }) => o.clientOrderId).sort()).toEqual(['stop0', 'stop1', 'stop2', 'stop3']);
+    expect((await app.inject({ url: '/api/orders/oco/capped', headers })).statusCode).toBe(404);
   });
 
   it('places a take-profit and a stop-loss as one group; the tape reaches the take-profit, which fills, and the stop-loss is cancelled', async () => {

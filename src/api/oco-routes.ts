@@ -4,9 +4,9 @@
  * `POST /api/orders/oco` places a take-profit (`TAKE_PROFIT`, or `TAKE_PROFIT_LIMIT` with a price)
  * and a stop-loss (`STOP_LOSS`, or `STOP_LOSS_LIMIT`) sharing a group, `<group>-tp` and
  * `<group>-sl`. When the tape reaches one trigger, the kernel cancels the other
- * (`OCO_SIBLING_TRIGGERED`). If the second leg is refused, the first is cancelled and the refusal
- * answered: a group is whole or absent. On spot the legs share one reservation (a sell OCO of
- * 0.01 BTC locks 0.01 BTC), as on Binance.
+ * (`OCO_SIBLING_TRIGGERED`). Both legs are one kernel command (`order.list`): a refused leg leaves
+ * no trace of the other, and the refusal names it — a group is whole or absent. On spot the legs
+ * share one reservation (a sell OCO of 0.01 BTC locks 0.01 BTC), as on Binance.
  * A bracket is placed by `POST /api/orders` with `takeProfit` and/or `stopLoss`: its group is the
  * entry's clientOrderId, and its exits come as the entry fills (kernel/bracket-exits.ts).
  * `GET` and `DELETE /api/orders/oco/:group` show and cancel either kind (order-groups.ts).
@@ -21,7 +21,8 @@ import { HttpError } from './http-errors.js';
 import { Decimal } from './schemas.js';
 import type { AuditCall } from './dialect-kit/facade-calls.js';
 import { cancelGroup, groupOrders, groupView } from './order-groups.js';
-import type { ServiceDeps } from './service-deps.js';
+import type { OrderListResult } from '../execution/order-execution-service.js';
+import type { OrderView, PlaceOrderRequest, ServiceDeps } from './service-deps.js';
 
 const Leg = Type.Object({ stopPrice: Decimal, price: Type.Optional(Decimal) }, { additionalProperties: false });
 
@@ -41,6 +42,12 @@ type PlaceOcoBodyType = Static<typeof PlaceOcoBody>;
 
 const GroupParams = Type.Object({ group: Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_.:-]+$', description: 'an order group id: an OCO listClientOrderId, or a bracket entry\'s clientOrderId' }) });
 
+/** The legs as one order list (the facade's `placeOrderList`); refused when the facade has none (live). */
+export async function placeOrderList(deps: ServiceDeps, accountId: string, requests: readonly PlaceOrderRequest[]): Promise<OrderListResult> {
+  if (deps.execution.placeOrderList === undefined) return { ok: false, error: { code: 'UNSUPPORTED_ORDER_TYPE', message: 'order groups are simulated on paper only' } };
+  return deps.execution.placeOrderList(accountId, requests);
+}
+
 export function registerOcoRoutes(app: FastifyInstance, deps: ServiceDeps): void {
   const tags = ['trading'];
   const audit: AuditCall = (action, accountId, details) =>
@@ -59,22 +66,22 @@ export function registerOcoRoutes(app: FastifyInstance, deps: ServiceDeps): void
     const group = body.listClientOrderId ?? `oco_${randomBytes(8).toString('hex')}`;
     if ((await groupOrders(deps, account.accountId, group)).length > 0) throw HttpError.of({ code: 'DUPLICATE_CLIENT_ORDER_ID', message: `listClientOrderId ${group} is already used` });
     const common = { symbol: body.symbol, side: body.side, quantity: body.quantity, ocoGroup: group, ...(body.reduceOnly !== undefined ? { reduceOnly: body.reduceOnly } : {}) } as const;
-    const tp = await deps.execution.placeOrder(account.accountId, {
+    const takeProfit: PlaceOrderRequest = {
       ...common, clientOrderId: `${group}-tp`, stopPrice: body.takeProfit.stopPrice,
       ...(body.takeProfit.price !== undefined ? { type: 'TAKE_PROFIT_LIMIT', price: body.takeProfit.price } : { type: 'TAKE_PROFIT' }),
-    });
-    if (!tp.ok) throw HttpError.of({ ...tp.error, message: `takeProfit: ${tp.error.message}` });
-    const sl = await deps.execution.placeOrder(account.accountId, {
+    };
+    const stopLoss: PlaceOrderRequest = {
       ...common, clientOrderId: `${group}-sl`, stopPrice: body.stopLoss.stopPrice,
       ...(body.stopLoss.price !== undefined ? { type: 'STOP_LOSS_LIMIT', price: body.stopLoss.price } : { type: 'STOP_LOSS' }),
-    });
-    if (!sl.ok) {
-      // A group is whole or absent: the take-profit does not stay alone.
-      await deps.execution.cancelOrder(account.accountId, { orderId: tp.value.orderId });
-      await audit('oco.place', account.accountId, { request: body, result: sl.error });
-      throw HttpError.of({ ...sl.error, message: `stopLoss: ${sl.error.message}` });
+    };
+    // One command: the kernel places both legs or neither.
+    const placed = await placeOrderList(deps, account.accountId, [takeProfit, stopLoss]);
+    if (!placed.ok) {
+      if (placed.leg === 1) await audit('oco.place', account.accountId, { request: body, result: placed.error });
+      throw HttpError.of({ ...placed.error, message: placed.leg === undefined ? placed.error.message : `${placed.leg === 0 ? 'takeProfit' : 'stopLoss'}: ${placed.error.message}` });
     }
-    await audit('oco.place', account.accountId, { request: body, result: { ocoGroup: group, orderIds: [tp.value.orderId, sl.value.orderId] } });
+    const [tp, sl] = placed.value as [OrderView, OrderView];
+    await audit('oco.place', account.accountId, { request: body, result: { ocoGroup: group, orderIds: [tp.orderId, sl.orderId] } });
     return reply.code(201).send(await groupView(deps, account.accountId, group));
   });
 

@@ -93,6 +93,9 @@ export interface ExecutionError {
 
 export type ExecutionResult<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: ExecutionError };
 
+/** An order list's answer: every leg placed (their views, in order), or none, with the failing leg's index when one was refused. */
+export type OrderListResult = { readonly ok: true; readonly value: OrderView[] } | { readonly ok: false; readonly error: ExecutionError; readonly leg?: number };
+
 /** Codes the facade adds to the kernel's rejection codes. */
 export const EXECUTION_ERROR_CODES = {
   /** Paper, with latency: the order is journaled but has not reached the simulated venue yet. */
@@ -112,6 +115,12 @@ export const EXECUTION_ERROR_CODES = {
 export interface OrderExecutionService {
   readonly mode: ExecutionMode;
   placeOrder(accountId: string, request: PlaceOrderRequest): Promise<ExecutionResult<OrderView>>;
+  /**
+   * An order list (an OCO pair) placed as one command: all its legs, sharing their `ocoGroup`, or
+   * none. Paper only: the live venues are sent single orders, and the list routes refuse live mode
+   * before they get here, so the live facade has no such method.
+   */
+  placeOrderList?(accountId: string, requests: readonly PlaceOrderRequest[]): Promise<OrderListResult>;
   cancelOrder(accountId: string, ref: OrderRef): Promise<ExecutionResult<OrderView>>;
   getOrder(accountId: string, ref: OrderRef): Promise<ExecutionResult<OrderView>>;
   openOrders(accountId: string, symbol?: string): Promise<ExecutionResult<OrderView[]>>;

@@ -15,7 +15,7 @@
  * Not modelled here: the rules themselves (the kernel's), audit logging (the API's).
  */
 import type { KernelEvent } from '../core/kernel/events.js';
-import type { CancelOrderInput, KernelInput, PlaceOrderInput } from '../core/kernel/inputs.js';
+import type { CancelOrderInput, KernelInput, OrderListLegInput, PlaceOrderInput, PlaceOrderListInput } from '../core/kernel/inputs.js';
 import type { Kernel } from '../core/kernel/kernel.js';
 import { formatFixed } from '../core/money/fixed.js';
 import type { ExitLeg, Order } from '../core/orders/order.js';
@@ -34,6 +34,7 @@ import {
   type ExecutionResult,
   type ExitLegRequest,
   type OrderExecutionService,
+  type OrderListResult,
   type OrderRef,
   type OrderView,
   type PlaceOrderRequest,
@@ -71,29 +72,7 @@ export class PaperExecutionService implements OrderExecutionService {
 
   async placeOrder(accountId: string, request: PlaceOrderRequest): Promise<ExecutionResult<OrderView>> {
     const clientOrderId = request.clientOrderId ?? generateClientOrderId();
-    const bracket = request.takeProfit !== undefined || request.stopLoss !== undefined;
-    const input: PlaceOrderInput = {
-      kind: 'order.place',
-      time: this.time(),
-      account: accountId,
-      symbol: request.symbol,
-      side: request.side,
-      type: request.type,
-      clientOrderId,
-      ...defined({
-        quantity: request.quantity,
-        quoteOrderQty: request.quoteOrderQty,
-        price: request.price,
-        stopPrice: request.stopPrice,
-        activationPrice: request.activationPrice,
-        callbackRate: request.callbackRate,
-        reduceOnly: request.reduceOnly,
-        // A bracket's group is named after its entry unless the request names it.
-        ocoGroup: request.ocoGroup ?? (bracket ? clientOrderId : undefined),
-        takeProfit: request.takeProfit,
-        stopLoss: request.stopLoss,
-      }),
-    };
+    const input: PlaceOrderInput = { kind: 'order.place', time: this.time(), account: accountId, ...orderFields(request, clientOrderId) };
     const isAnswer = (e: KernelEvent): boolean =>
       (e.type === 'ORDER_NEW' || e.type === 'ORDER_REJECTED') && e.account === accountId && e.clientOrderId === clientOrderId;
     const answer = await this.submitAndAwait(input, isAnswer);
@@ -105,6 +84,36 @@ export class PaperExecutionService implements OrderExecutionService {
     if (event.type === 'ORDER_REJECTED') return failure({ code: event.code, message: event.message, mexcCode: event.mexcCode });
     if (event.type !== 'ORDER_NEW') throw new Error(`unexpected answer ${event.type}`);
     return this.viewOf(accountId, event.orderId, answer.value.events);
+  }
+
+  /**
+   * One `order.list` input: the kernel places every leg or none. The answer is the first leg's
+   * ORDER_NEW (then all were placed) or the one ORDER_REJECTED (then none was; `leg` names it).
+   */
+  async placeOrderList(accountId: string, requests: readonly PlaceOrderRequest[]): Promise<OrderListResult> {
+    const clientOrderIds = requests.map((r) => r.clientOrderId ?? generateClientOrderId());
+    const input: PlaceOrderListInput = { kind: 'order.list', time: this.time(), account: accountId, orders: requests.map((r, i) => orderFields(r, clientOrderIds[i]!)) };
+    const mine = new Set(clientOrderIds);
+    const isAnswer = (e: KernelEvent): boolean => (e.type === 'ORDER_NEW' || e.type === 'ORDER_REJECTED') && e.account === accountId && mine.has(e.clientOrderId);
+    const answer = await this.submitAndAwait(input, isAnswer);
+    if (!answer.ok) return answer;
+    const event = answer.value.event;
+    if (event === undefined) {
+      return failure(pending(`order list ${clientOrderIds.join(', ')} was accepted and reaches the venue after the simulated latency; look its orders up by their clientOrderIds`));
+    }
+    if (event.type === 'ORDER_REJECTED') {
+      return { ok: false, error: { code: event.code, message: event.message, mexcCode: event.mexcCode }, leg: clientOrderIds.indexOf(event.clientOrderId) };
+    }
+    const views: OrderView[] = [];
+    for (const clientOrderId of clientOrderIds) {
+      const announced = answer.value.events.find((e) => e.type === 'ORDER_NEW' && e.account === accountId && e.clientOrderId === clientOrderId);
+      const orderId = announced?.type === 'ORDER_NEW' ? announced.orderId : (await this.find(accountId, { clientOrderId }))?.id;
+      if (orderId === undefined) throw new Error(`the kernel placed order list leg ${clientOrderId} but neither it nor the read tables hold it`);
+      const view = await this.viewOf(accountId, orderId, answer.value.events);
+      if (!view.ok) return view;
+      views.push(view.value);
+    }
+    return ok(views);
   }
 
   async cancelOrder(accountId: string, ref: OrderRef): Promise<ExecutionResult<OrderView>> {
@@ -311,6 +320,30 @@ function pending(message: string): ExecutionError {
 
 function byId(a: Readonly<Order>, b: Readonly<Order>): number {
   return Number(a.id) - Number(b.id);
+}
+
+/** A request's order fields as the kernel takes them (key order fixed: inputs are journaled as JSON). */
+function orderFields(request: PlaceOrderRequest, clientOrderId: string): OrderListLegInput {
+  const bracket = request.takeProfit !== undefined || request.stopLoss !== undefined;
+  return {
+    symbol: request.symbol,
+    side: request.side,
+    type: request.type,
+    clientOrderId,
+    ...defined({
+      quantity: request.quantity,
+      quoteOrderQty: request.quoteOrderQty,
+      price: request.price,
+      stopPrice: request.stopPrice,
+      activationPrice: request.activationPrice,
+      callbackRate: request.callbackRate,
+      reduceOnly: request.reduceOnly,
+      // A bracket's group is named after its entry unless the request names it.
+      ocoGroup: request.ocoGroup ?? (bracket ? clientOrderId : undefined),
+      takeProfit: request.takeProfit,
+      stopLoss: request.stopLoss,
+    }),
+  };
 }
 
 /** The object without its undefined fields (inputs are journaled JSON: no undefined keys). */

@@ -140,7 +140,7 @@ export class CommandGenerator {
   next(): FuzzCommand[] {
     const r = this.rng;
     const roll = r.next();
-    if (roll < 0.62) return this.place();
+    if (roll < 0.62) return r.chance(0.08) ? [this.list()] : this.place();
     if (roll < 0.8) return [this.cancel()];
     if (roll < 0.84) return [this.leverage()];
     if (roll < 0.87) return [this.openAccount()];
@@ -199,6 +199,21 @@ export class CommandGenerator {
     // a cancel racing the order: same time, or a moment later
     if (r.chance(0.12)) out.push({ input: { kind: 'order.cancel', time: (base.time as number) + (r.chance(0.5) ? 0 : r.int(0, 50)), account, clientOrderId } });
     return out;
+  }
+
+  /** An order list: two or three legs (mostly LIMIT_MAKER and stops, now and then a leg a list refuses) sharing one group. */
+  private list(): FuzzCommand {
+    const r = this.rng;
+    const legs = Array.from({ length: r.chance(0.9) ? 2 : 3 }, () => (this.place()[0] as { input: KernelInput }).input as unknown as Record<string, unknown>);
+    const first = legs[0]!;
+    const group = r.chance(0.9) ? `l${this.placed}` : undefined;
+    const orders = legs.map(({ kind: _kind, time: _time, account: _account, takeProfit: _tp, stopLoss: _sl, ...leg }, i) => ({
+      ...leg,
+      type: r.chance(0.9) ? r.pick(['LIMIT_MAKER', 'STOP_LOSS', 'STOP_LOSS_LIMIT', 'TAKE_PROFIT', 'TAKE_PROFIT_LIMIT']) : leg.type,
+      ...(i > 0 && r.chance(0.8) ? { symbol: first.symbol, side: first.side, quantity: first.quantity } : {}),
+      ...(group !== undefined ? { ocoGroup: group } : {}),
+    }));
+    return { input: { kind: 'order.list', time: first.time, account: first.account, orders } as unknown as KernelInput };
   }
 
   private cancel(): FuzzCommand {

@@ -21,6 +21,7 @@ describe("Binance's OCO order lists through ccxt", () => {
   let service: TestService;
   let app: FastifyInstance;
   let binance: Exchange;
+  let base: string;
   const balances = async (): Promise<Record<string, { free: string; locked: string }>> => {
     const raw = (await binance.privateGetAccount()) as { balances: { asset: string; free: string; locked: string }[] };
     return Object.fromEntries(raw.balances.map((b) => [b.asset, { free: b.free, locked: b.locked }]));
@@ -29,7 +30,7 @@ describe("Binance's OCO order lists through ccxt", () => {
   beforeAll(async () => {
     service = await startTestService({ until: START });
     app = await buildServer(service.deps, { plugins: [registerBinanceApi] });
-    const base = await app.listen({ port: 0, host: '127.0.0.1' });
+    base = await app.listen({ port: 0, host: '127.0.0.1' });
     const account = (await app.inject({ method: 'POST', url: '/api/accounts', headers: { authorization: `Bearer ${ADMIN_KEY}` }, payload: { name: 'oco', balances: { USDT: '10000', BTC: '1' } } })).json() as { apiKey: string; apiSecret: string };
     binance = binanceClient(base, account.apiKey, account.apiSecret);
     await binance.loadMarkets();
@@ -101,5 +102,29 @@ describe("Binance's OCO order lists through ccxt", () => {
     await expect(binance.privateGetOrderList({ orderListId: 999999 })).rejects.toThrow(ccxt.OrderNotFound);
     await expect(binance.privateDeleteOrderList({ symbol: 'BTCUSDT', listClientOrderId: 'nope' })).rejects.toThrow(/-2011/);
     await expect(binance.privatePostOrderListOto({ symbol: 'BTCUSDT' })).rejects.toThrow(/-1020/);
+  });
+
+  it('a list refused at its second leg (a sixth open stop, over MAX_NUM_ALGO_ORDERS 5) leaves no order and not one unit locked', async () => {
+    const account = (await app.inject({ method: 'POST', url: '/api/accounts', headers: { authorization: `Bearer ${ADMIN_KEY}` }, payload: { name: 'algo-cap', balances: { USDT: '10000', BTC: '1' } } })).json() as { id: string; apiKey: string; apiSecret: string };
+    const client = binanceClient(base, account.apiKey, account.apiSecret);
+    await client.loadMarkets();
+    const accountBalances = async () => {
+      const raw = (await client.privateGetAccount()) as { balances: { asset: string; free: string; locked: string }[] };
+      return Object.fromEntries(raw.balances.map((b) => [b.asset, { free: b.free, locked: b.locked }]));
+    };
+    // Five SELL stops at 61,000 (below the last trade, 61,828): 0.05 BTC locked, the algo cap reached.
+    for (let i = 0; i < 5; i += 1) await client.privatePostOrder({ symbol: 'BTCUSDT', side: 'SELL', type: 'STOP_LOSS', quantity: '0.01', stopPrice: '61000.00', newClientOrderId: `stop${i}` });
+    const before = await accountBalances();
+    expect(before.BTC).toEqual({ free: '0.95', locked: '0.05' });
+    expect(before.USDT).toEqual({ free: '10000', locked: '0' });
+    // A BUY list: LIMIT_MAKER below the bid (placed first, as Binance lists it), STOP_LOSS above the ask (the sixth stop: refused).
+    await expect(
+      client.privatePostOrderListOco({ symbol: 'BTCUSDT', side: 'BUY', quantity: '0.01', listClientOrderId: 'capped', aboveType: 'STOP_LOSS', aboveStopPrice: '61930.00', belowType: 'LIMIT_MAKER', belowPrice: '61720.00', belowClientOrderId: 'capped-below' }),
+    ).rejects.toThrow(/-2010/);
+    const all = (await client.privateGetAllOrders({ symbol: 'BTCUSDT' })) as Row[];
+    expect(all.map((o) => [o.clientOrderId, o.status])).toEqual([0, 1, 2, 3, 4].map((i) => [`stop${i}`, 'NEW']));
+    expect(await accountBalances()).toEqual(before);
+    expect((await client.privateGetAllOrderList()) as Row[]).toEqual([]);
+    expect(service.deps.hub.kernel.orders(account.id).map((o) => o.clientOrderId)).toEqual([0, 1, 2, 3, 4].map((i) => `stop${i}`));
   });
 });

@@ -5,7 +5,7 @@
  * (https://developers.binance.com/docs/binance-spot-api-docs/rest-api/trading-endpoints).
  *
  * A list is papertrade's order group (api/order-groups.ts): its legs are placed through the facade
- * with `ocoGroup` = listClientOrderId, and the kernel cancels the legs that have not acted when one
+ * as one kernel command (`order.list`, all legs or none) with `ocoGroup` = listClientOrderId, and the kernel cancels the legs that have not acted when one
  * triggers or first fills. On spot the legs share one reservation, as Binance locks an OCO's
  * quantity once. `orderListId` is the id of the list's first order (Binance ids are numbers; a
  * group's first order id is one and never changes). A bracket placed through the native API
@@ -25,6 +25,8 @@ import { paperOrderView } from '../../execution/paper-execution-service.js';
 import { auditCall, outcomeOf } from '../dialect-kit/facade-calls.js';
 import { intParam, optionalInt } from '../dialect-kit/request-params.js';
 import { accountOrder, accountOrders } from '../../execution/order-records.js';
+import { ok } from '../../execution/order-execution-service.js';
+import { placeOrderList } from '../oco-routes.js';
 import { cancelGroup, groupOrders, orderRecords } from '../order-groups.js';
 import type { PlaceOrderRequest } from '../service-deps.js';
 import type { BinanceContext } from './binance-api.js';
@@ -130,7 +132,7 @@ export function registerBinanceOrderListRoutes(app: FastifyInstance, ctx: Binanc
     return group;
   };
 
-  /** Places both legs (the stop kind first, as Binance lists it); a refused second leg cancels the first. */
+  /** Places both legs as one list (the stop kind first, as Binance lists it): both or neither; a refusal is the failing leg's. */
   const placeList = async (reply: FastifyReply, accountId: string, p: Record<string, string>, legs: { below: Leg; above: Leg }, side: 'BUY' | 'SELL', listClientOrderId: string | undefined) => {
     if ((p.newOrderRespType ?? '') !== '' && !['ACK', 'RESULT', 'FULL'].includes(p.newOrderRespType!)) throw binanceErrors.invalidRespType();
     const symbol = mandatory(p, 'symbol');
@@ -147,16 +149,14 @@ export function registerBinanceOrderListRoutes(app: FastifyInstance, ctx: Binanc
     const common = { symbol, side, quantity, ocoGroup: group };
     const requests = [legRequest(legs.below, 'below', common), legRequest(legs.above, 'above', common)];
     for (const [header, count] of Object.entries(ctx.meter.chargeOrder(accountId))) void reply.header(header, String(count));
-    const placed: string[] = [];
-    for (const request of requests) {
-      const result = await deps.execution.placeOrder(accountId, request);
-      await audit('order.place', accountId, { request, result: outcomeOf(result) });
-      if (!result.ok) {
-        for (const orderId of placed) await deps.execution.cancelOrder(accountId, { orderId });
-        throw binanceErrorOf(result.error, 'place');
-      }
-      placed.push(result.value.orderId);
+    // One command: the kernel places both legs or neither.
+    const placed = await placeOrderList(deps, accountId, requests);
+    if (!placed.ok) {
+      const failed = requests[placed.leg ?? 0]!;
+      await audit('order.place', accountId, { request: failed, result: placed.error });
+      throw binanceErrorOf(placed.error, 'place');
     }
+    for (const [i, request] of requests.entries()) await audit('order.place', accountId, { request, result: outcomeOf(ok(placed.value[i]!)) });
     const view = await listView(accountId, group, true);
     return { ...view, listStatusType: 'EXEC_STARTED', transactionTime: ctx.wallClock() };
   };

@@ -17,7 +17,10 @@ import type { KernelInput, LevelInput } from './inputs.js';
 import { parseBar } from './bar-input.js';
 import { parseFixed, SCALE_DIGITS } from '../money/fixed.js';
 
-const KINDS = new Set(['book.snapshot', 'book.delta', 'book.invalidate', 'trade', 'bar', 'clock', 'mark', 'funding', 'account.open', 'account.reset', 'account.close', 'account.import', 'leverage.set', 'order.place', 'order.cancel']);
+const KINDS = new Set(['book.snapshot', 'book.delta', 'book.invalidate', 'trade', 'bar', 'clock', 'mark', 'funding', 'account.open', 'account.reset', 'account.close', 'account.import', 'leverage.set', 'order.place', 'order.list', 'order.cancel']);
+
+/** The most legs an order list may have (an OCO pair has two). */
+export const MAX_LIST_LEGS = 5;
 
 /** Why the input cannot be journaled, or undefined when it can. `symbols` are the kernel's configured symbols. */
 export function inputProblem(input: unknown, symbols: { has(symbol: string): boolean }): string | undefined {
@@ -84,6 +87,13 @@ function shapeProblem(input: unknown, symbols: { has(symbol: string): boolean },
     case 'order.place':
     case 'order.cancel':
       return typeof k.account === 'string' ? undefined : 'account must be a string';
+    case 'order.list':
+      if (typeof k.account !== 'string') return 'account must be a string';
+      if (!Array.isArray(k.orders) || k.orders.length === 0 || k.orders.length > MAX_LIST_LEGS) return `orders must be an array of 1 to ${MAX_LIST_LEGS} legs`;
+      for (const leg of k.orders as unknown[]) {
+        if (typeof leg !== 'object' || leg === null || Array.isArray(leg)) return 'a list leg is an order object';
+      }
+      return undefined;
     case 'clock':
       return undefined;
   }

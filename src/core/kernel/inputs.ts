@@ -194,6 +194,22 @@ export interface ExitLegInput {
   readonly price?: DecimalString;
 }
 
+/**
+ * An order list (an OCO pair): its legs placed as one command, all of them or none. Each leg is an
+ * `order.place` without kind, time and account (the list's). A leg is LIMIT_MAKER or a stop
+ * (STOP_LOSS[_LIMIT], TAKE_PROFIT[_LIMIT], TRAILING_STOP_MARKET) without exits: none of them can
+ * fill as it arrives, so a refused later leg takes back the earlier ones as if never placed. A
+ * refusal is one ORDER_REJECTED carrying the failing leg's clientOrderId.
+ */
+export interface PlaceOrderListInput {
+  readonly kind: 'order.list';
+  readonly time: number;
+  readonly account: string;
+  readonly orders: readonly OrderListLegInput[];
+}
+
+export type OrderListLegInput = Omit<PlaceOrderInput, 'kind' | 'time' | 'account'>;
+
 export interface CancelOrderInput {
   readonly kind: 'order.cancel';
   readonly time: number;
@@ -217,6 +233,10 @@ export type KernelInput =
   | ImportAccountInput
   | SetLeverageInput
   | PlaceOrderInput
+  | PlaceOrderListInput
   | CancelOrderInput;
 
-export type CommandInput = OpenAccountInput | ResetAccountInput | CloseAccountInput | SetLeverageInput | PlaceOrderInput | CancelOrderInput;
+export type CommandInput = OpenAccountInput | ResetAccountInput | CloseAccountInput | SetLeverageInput | PlaceOrderInput | PlaceOrderListInput | CancelOrderInput;
+
+/** Order commands: they reach the simulated venue after the configured latency. */
+export type OrderCommandInput = PlaceOrderInput | PlaceOrderListInput | CancelOrderInput;

@@ -16,7 +16,7 @@ import type { Fixed } from '../money/fixed.js';
 import type { AveragePriceState } from '../matching/average-price.js';
 import type { LevelUseEntry } from '../matching/book-view.js';
 import type { Order, Side } from '../orders/order.js';
-import type { CancelOrderInput, PlaceOrderInput } from './inputs.js';
+import type { OrderCommandInput } from './inputs.js';
 
 export const SNAPSHOT_VERSION = 1;
 
@@ -82,7 +82,7 @@ export interface KernelSnapshot {
   readonly health: ReadonlyArray<readonly [string, HealthSnapshot]>;
   readonly orders: readonly Order[];
   readonly clientIds: ReadonlyArray<readonly [string, ReadonlyArray<readonly [string, string]>]>;
-  readonly pending: ReadonlyArray<{ readonly arrivesAt: number; readonly seq: number; readonly input: PlaceOrderInput | CancelOrderInput }>;
+  readonly pending: ReadonlyArray<{ readonly arrivesAt: number; readonly seq: number; readonly input: OrderCommandInput }>;
 }
 
 /** JSON with bigints as `{"$n":"…"}`. */

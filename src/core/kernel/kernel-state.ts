@@ -14,7 +14,7 @@ import type { Order } from '../orders/order.js';
 import { isOpenStatus } from '../orders/order-status.js';
 import type { Account, HealthState } from './account-health.js';
 import type { KernelEvent } from './events.js';
-import type { CancelOrderInput, PlaceOrderInput } from './inputs.js';
+import type { OrderCommandInput } from './inputs.js';
 
 export interface KernelConfig {
   readonly instruments: readonly Instrument[];
@@ -38,7 +38,7 @@ export interface KernelConfig {
 export interface PendingCommand {
   readonly arrivesAt: number;
   readonly seq: number;
-  readonly input: PlaceOrderInput | CancelOrderInput;
+  readonly input: OrderCommandInput;
 }
 
 const EIGHT_HOURS = 8 * 60 * 60 * 1000;

@@ -34,11 +34,11 @@ import { endAccount, exportAccount, importAccount, openAccount, setLeverage } fr
 import { equityEvent, equityOf, observeEquity, type Account, type HealthState } from './account-health.js';
 import type { InputRejectedEvent, KernelEvent } from './events.js';
 import { applyFunding, checkLiquidations, type RiskContext } from './futures-risk.js';
-import type { CancelOrderInput, KernelInput, LevelInput, PlaceOrderInput } from './inputs.js';
+import type { KernelInput, LevelInput, OrderCommandInput } from './inputs.js';
 import { inputProblemExceptLevels, parseLevels } from './input-validation.js';
 import { restoreInto, snapshotOf } from './kernel-snapshot.js';
 import { KernelState, type KernelConfig, type KernelCore } from './kernel-state.js';
-import { cancelOrder, placeOrder, settlementFor } from './order-commands.js';
+import { cancelOrder, placeOrder, placeOrderList, settlementFor } from './order-commands.js';
 
 export type { KernelConfig } from './kernel-state.js';
 
@@ -280,6 +280,7 @@ export class Kernel {
         importAccount(this.core, input);
         break;
       case 'order.place':
+      case 'order.list':
       case 'order.cancel':
         if (this.s.latencyMs === 0) this.arrive(input);
         else this.s.pending.push({ arrivesAt: input.time + this.s.latencyMs, seq: this.s.sequence, input });
@@ -519,8 +520,9 @@ export class Kernel {
     }
   }
 
-  private arrive(input: PlaceOrderInput | CancelOrderInput): void {
+  private arrive(input: OrderCommandInput): void {
     if (input.kind === 'order.place') placeOrder(this.core, input, false);
+    else if (input.kind === 'order.list') placeOrderList(this.core, input);
     else cancelOrder(this.core, input);
   }
 

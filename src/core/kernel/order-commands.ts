@@ -15,7 +15,7 @@ import { isOpenStatus } from '../orders/order-status.js';
 import { parseOrderRequest, validateOrder } from '../orders/order-validation.js';
 import { rejection, type Rejection } from '../orders/rejection.js';
 import { bracketOf } from './bracket-exits.js';
-import type { CancelOrderInput, PlaceOrderInput } from './inputs.js';
+import type { CancelOrderInput, PlaceOrderInput, PlaceOrderListInput } from './inputs.js';
 import type { KernelCore, KernelState } from './kernel-state.js';
 
 export function settlementFor(s: KernelState, accountId: string, market: Market): Settlement {
@@ -33,10 +33,11 @@ export function settlementFor(s: KernelState, accountId: string, market: Market)
   return settlement;
 }
 
-export function placeOrder(core: KernelCore, input: PlaceOrderInput, internal: boolean): void {
+/** Places one order; the order when the venue took it, undefined when it was refused (an ORDER_REJECTED). */
+export function placeOrder(core: KernelCore, input: PlaceOrderInput, internal: boolean): Order | undefined {
   const { s } = core;
   const clientOrderId = input.clientOrderId ?? `papertrade-${s.orderSeq + 1}`;
-  const reject = (why: Rejection): void => {
+  const reject = (why: Rejection): undefined => {
     s.out.push({ type: 'ORDER_REJECTED', at: s.clock, account: input.account, clientOrderId, symbol: input.symbol, status: 'REJECTED', code: why.code, mexcCode: why.mexcCode, message: why.message });
   };
   const account = s.accountsById.get(input.account);
@@ -114,6 +115,58 @@ export function placeOrder(core: KernelCore, input: PlaceOrderInput, internal: b
   }
   s.trackPlaced(order);
   ids.set(clientOrderId, order.id);
+  return order;
+}
+
+/**
+ * An order list: every leg placed, in order, or none. A leg is checked and placed as a single
+ * order is (so the exchange rules see the earlier legs as open, and on spot the legs share one
+ * reservation); when one is refused, the legs placed before it are taken back (detached, their
+ * reservation released, their ids, events and sequence numbers undone) and the input's only event
+ * is the failing leg's ORDER_REJECTED. Legs are limited to kinds that cannot fill as they arrive,
+ * so nothing a leg did can outlive the take-back.
+ */
+export function placeOrderList(core: KernelCore, input: PlaceOrderListInput): void {
+  const { s } = core;
+  const eventsBefore = s.out.length;
+  const seqBefore = s.orderSeq;
+  const placed: { order: Order; previous: string | undefined }[] = [];
+  for (let i = 0; i < input.orders.length; i += 1) {
+    const leg = input.orders[i]!;
+    const single: PlaceOrderInput = { ...leg, kind: 'order.place', time: input.time, account: input.account };
+    const clientOrderId = single.clientOrderId ?? `papertrade-${s.orderSeq + 1}`;
+    const misfit = listLegProblem(single, i);
+    const previous = s.clientIds.get(input.account)?.get(clientOrderId);
+    const order = misfit === undefined ? placeOrder(core, single, false) : undefined;
+    if (order !== undefined) {
+      if (!isOpenStatus(order.status) || order.executedQty !== 0n) throw new Error(`list leg ${order.id} acted as it arrived`);
+      placed.push({ order, previous });
+      continue;
+    }
+    const refusal =
+      misfit === undefined
+        ? s.out[s.out.length - 1]!
+        : { type: 'ORDER_REJECTED' as const, at: s.clock, account: input.account, clientOrderId, symbol: single.symbol, status: 'REJECTED' as const, code: misfit.code, mexcCode: misfit.mexcCode, message: misfit.message };
+    const ids = s.clientIds.get(input.account);
+    for (let j = placed.length - 1; j >= 0; j -= 1) {
+      const taken = placed[j]!;
+      core.engine.cancel(taken.order, s.market(taken.order.symbol), 'CANCELED_BY_USER');
+      s.removeLastOrder(taken.order);
+      if (taken.previous === undefined) ids!.delete(taken.order.clientOrderId);
+      else ids!.set(taken.order.clientOrderId, taken.previous);
+    }
+    s.orderSeq = seqBefore;
+    s.out.length = eventsBefore;
+    s.out.push(refusal);
+    return;
+  }
+}
+
+/** Why a leg cannot be part of a list, or undefined. */
+function listLegProblem(leg: PlaceOrderInput, index: number): Rejection | undefined {
+  if (leg.takeProfit !== undefined || leg.stopLoss !== undefined) return rejection('INVALID_ORDER', `list leg ${index + 1} carries no exits`);
+  if (typeof leg.type === 'string' && leg.type !== 'LIMIT_MAKER' && !isConditional(leg.type)) return rejection('INVALID_ORDER', `list leg ${index + 1} is LIMIT_MAKER or a stop order, not ${String(leg.type)}`);
+  return undefined;
 }
 
 /** The market and the account as the exchange rules see them when an order arrives. */
