@@ -7,7 +7,7 @@
  */
 import type { PlaceOrderInput } from '../src/core/kernel/inputs.js';
 import { Kernel } from '../src/core/kernel/kernel.js';
-import { isOpenStatus } from '../src/core/orders/order-status.js';
+import { isOpenStatus, type OrderStatus } from '../src/core/orders/order-status.js';
 import type { Recording } from '../src/market-data/recording-reader.js';
 import { instrumentForRecording, runReplay, type ReplayResult } from '../src/market-data/replay-session.js';
 import { measure, perSecond, type Rounds, type Timing } from './bench-kit.js';
@@ -48,29 +48,35 @@ export function restingOrders(recording: Recording): PlaceOrderInput[] {
 
 export function replayBench(recording: Recording, rounds: Rounds) {
   const orders = restingOrders(recording);
-  const last: { result?: ReplayResult; events: number; fills: number }[] = [{ events: 0, fills: 0 }, { events: 0, fills: 0 }];
+  const last: { result?: ReplayResult; events: number; fills: number; closed: number }[] = [{ events: 0, fills: 0, closed: 0 }, { events: 0, fills: 0, closed: 0 }];
   const replay = (slot: number, commands: readonly PlaceOrderInput[]) => () => () => {
     let events = 0;
     let fills = 0;
+    // Each order's latest status, from its events: how many closed, whether or not the kernel still holds them.
+    const statuses = new Map<string, OrderStatus>();
     const result = runReplay(recording, commands, {
       balances: BALANCES,
       onEvent: (event) => {
         events += 1;
         if (event.type === 'FILL') fills += 1;
+        if ('orderId' in event && event.orderId !== undefined && 'status' in event) statuses.set(event.orderId, event.status);
       },
     });
-    last[slot] = { result, events, fills };
+    let closed = 0;
+    for (const status of statuses.values()) if (!isOpenStatus(status)) closed += 1;
+    last[slot] = { result, events, fills, closed };
   };
   const [base, loaded] = measure([{ name: 'no orders', prepare: replay(0, []) }, { name: '1,000 orders', prepare: replay(1, orders) }], rounds) as [Timing, Timing];
   const spanMs = recording.lastTime - recording.firstTime;
   const row = (name: string, t: Timing, slot: number) => {
-    const { result, events, fills } = last[slot]!;
+    const { result, events, fills, closed } = last[slot]!;
     const kernel = result!.kernel;
     const held = kernel.accountIds().flatMap((a) => kernel.orders(a));
     return {
       name, ...t, inputs: result!.inputs, events, fills,
       restingAtEnd: held.filter((o) => isOpenStatus(o.status)).length,
       closedHeld: held.filter((o) => !isOpenStatus(o.status)).length,
+      closedAtEnd: closed,
       inputsPerSecond: perSecond(result!.inputs, t.medianMs),
       eventsPerSecond: perSecond(events, t.medianMs),
       timesRealTime: Math.round(spanMs / t.medianMs),

@@ -47,13 +47,14 @@
  * kernel; events are projected in batches off the acknowledgement path.
  */
 import type { Kysely } from 'kysely';
-import type { KernelEvent } from '../core/kernel/events.js';
+import type { ExitLegView, KernelEvent } from '../core/kernel/events.js';
 import type { KernelInput } from '../core/kernel/inputs.js';
 import { Kernel, type KernelConfig } from '../core/kernel/kernel.js';
 import { SnapshotConfigError } from '../core/kernel/kernel-snapshot.js';
 import { DEFAULT_DATABASE_URL, isDatabaseUnavailable, openAndMigrate, type OpenOptions, type PersistenceDatabase } from '../persistence/database.js';
 import { JournalStore, JournalWriteError } from '../persistence/journal-store.js';
-import { ReadModel, type BalanceView, type ImportedAccount } from '../persistence/read-model.js';
+import { ReadModel, type BalanceView, type ImportedAccount, type ImportedOrder } from '../persistence/read-model.js';
+import type { ExitLeg, Order } from '../core/orders/order.js';
 import { formatFixed } from '../core/money/fixed.js';
 import type { Database } from '../persistence/schema.js';
 import { SNAPSHOT_PART_CHARS, SnapshotStore, type Snapshot } from '../persistence/snapshot-store.js';
@@ -525,6 +526,7 @@ export class DurableEngine {
         orderId: o.id, clientOrderId: o.clientOrderId, symbol: o.symbol, side: o.side, orderType: o.type, price: o.price === undefined ? null : formatFixed(o.price),
         quantity: formatFixed(o.quantity), quoteOrderQty: o.quoteOrderQty === undefined ? null : formatFixed(o.quoteOrderQty), status: o.status,
         executedQty: formatFixed(o.executedQty), cumulativeQuoteQty: formatFixed(o.cumulativeQuoteQty), createdAt: o.submittedAt, updatedAt: o.updatedAt,
+        ...importedTerms(o),
       }));
       const positions = (account.kind === 'futures' ? account.openPositions() : []).map((p) => ({
         positionId: p.id, symbol: p.symbol, direction: p.size > 0n ? ('LONG' as const) : ('SHORT' as const), totalSize: formatFixed(p.size < 0n ? -p.size : p.size),
@@ -603,4 +605,16 @@ export class DurableEngine {
     // Their commit may have landed: a restart replays whatever the journal holds.
     for (const entry of this.waiting.splice(0)) entry.reject(new EngineUnavailableError('failed', 'the engine stopped after a failure', 'unknown', { cause: error }));
   }
+}
+
+/** An imported order's terms beyond price and quantity, as ORDER_NEW would state them: its row keeps them once the kernel drops the order. */
+function importedTerms(o: Readonly<Order>): Partial<ImportedOrder> {
+  const fmt = (v: bigint | undefined) => (v === undefined ? undefined : formatFixed(v));
+  const leg = (l: ExitLeg | undefined): ExitLegView | undefined => (l === undefined ? undefined : { stopPrice: formatFixed(l.stopPrice), ...(l.price !== undefined ? { price: formatFixed(l.price) } : {}) });
+  const terms: Record<string, unknown> = {
+    ocoGroup: o.ocoGroup, stopPrice: fmt(o.stopPrice), activationPrice: fmt(o.activationPrice), callbackRate: fmt(o.callbackRate),
+    reduceOnly: o.reduceOnly ? true : undefined, takeProfit: leg(o.bracket?.takeProfit), stopLoss: leg(o.bracket?.stopLoss),
+  };
+  for (const key of Object.keys(terms)) if (terms[key] === undefined) delete terms[key];
+  return terms as Partial<ImportedOrder>;
 }

@@ -22,7 +22,8 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CredentialCipher } from '../persistence/credential-cipher.js';
-import { openAndMigrate } from '../persistence/database.js';
+import { openAndMigrate, type PersistenceDatabase } from '../persistence/database.js';
+import { ReadModel } from '../persistence/read-model.js';
 import { ExchangeKeyStore } from '../persistence/exchange-key-store.js';
 import { createExecutionService } from './create-execution-service.js';
 import { EventWaiter } from './event-waiter.js';
@@ -30,15 +31,28 @@ import { PaperExecutionService, type PaperExecutionPort } from './paper-executio
 
 let recording: Recording | undefined;
 
-/** A kernel fed with the first minute of the recording, behind a port whose submit handles inputs at once. */
+/**
+ * A kernel fed with the first minute of the recording, behind a port whose submit handles inputs at
+ * once, and the read tables projected from its events (where closed orders live once the kernel drops them).
+ */
 function paperHarness(options: { latencyMs?: number; waiter?: boolean } = {}) {
   recording ??= readRecording(BUNDLED_RECORDING);
   const kernel = new Kernel({ instruments: [findBundledInstrument('binance', 'spot', 'BTCUSDT')!], latencyMs: options.latencyMs ?? 0 });
   const waiter = options.waiter === true ? new EventWaiter() : undefined;
   const inputs = recording.inputs;
   let next = 0;
+  let database: PersistenceDatabase | undefined;
+  let readModel: ReadModel | undefined;
+  let projected: Promise<unknown> = openAndMigrate(`sqlite:${join(mkdtempSync(join(tmpdir(), 'papertrade-paper-')), 'read.db')}`).then((opened) => {
+    database = opened;
+    readModel = new ReadModel(opened.db);
+  });
+  let seq = 0;
   const handle = (input: KernelInput): KernelEvent[] => {
     const events = kernel.handle(JSON.parse(JSON.stringify(input)) as KernelInput); // as journaled
+    seq += 1;
+    const batch = { seq, at: kernel.now, events };
+    if (events.length > 0) projected = projected.then(() => readModel!.apply([batch]));
     waiter?.observe(events);
     return events;
   };
@@ -50,6 +64,14 @@ function paperHarness(options: { latencyMs?: number; waiter?: boolean } = {}) {
     submit: async (input) => handle(input),
     kernel,
     now: () => kernel.now,
+    records: {
+      get db() {
+        return database!.db;
+      },
+      caughtUp: async () => {
+        await projected;
+      },
+    },
     ...(waiter !== undefined ? { waitForEvent: waiter.waitForEvent.bind(waiter) } : {}),
   };
   return {

@@ -118,10 +118,12 @@ export class PaperExecutionService implements OrderExecutionService {
 
   async cancelOrder(accountId: string, ref: OrderRef): Promise<ExecutionResult<OrderView>> {
     if (ref.orderId === undefined && ref.clientOrderId === undefined) return failure(reject('INVALID_ORDER', 'orderId or clientOrderId is required'));
-    const known = this.held(accountId, ref) ?? (this.port.records === undefined ? undefined : await this.recorded(accountId, ref));
     // Not found (or another account's, or another symbol's): unknown, unless it may still be on its
-    // way to the venue (latency), which only a clientOrderId can name.
-    if (known === undefined && !this.mayBePending(ref)) return failure(reject('UNKNOWN_ORDER'));
+    // way to the venue (latency), which only a clientOrderId can name. Then the cancel goes at once,
+    // so that it follows the order it chases, and the rows are read only if the venue knows no such order.
+    const pendingMayMatch = this.mayBePending(ref);
+    let known = this.held(accountId, ref) ?? (pendingMayMatch || this.port.records === undefined ? undefined : await this.recorded(accountId, ref));
+    if (known === undefined && !pendingMayMatch) return failure(reject('UNKNOWN_ORDER'));
     const input: CancelOrderInput = {
       kind: 'order.cancel',
       time: this.time(),
@@ -139,6 +141,7 @@ export class PaperExecutionService implements OrderExecutionService {
     if (event === undefined) return failure(pending('the cancel was accepted and takes effect after the simulated latency; query the order for its status'));
     if (event.type === 'CANCEL_REJECTED') {
       // The kernel no longer holds a closed order: to it, the order is unknown; to the caller, it is not open.
+      if (event.code === 'UNKNOWN_ORDER' && known === undefined && this.port.records !== undefined) known = await this.recorded(accountId, ref);
       if (event.code === 'UNKNOWN_ORDER' && known !== undefined && !isOpenStatus(known.status)) return failure(reject('ORDER_NOT_OPEN'));
       return failure({ code: event.code, message: event.message, mexcCode: event.mexcCode });
     }
@@ -189,8 +192,9 @@ export class PaperExecutionService implements OrderExecutionService {
       wait?.cancel();
       return ok({ event: own, events: own === undefined ? [] : events });
     }
+    // Not the rest of the answer's input: the order is read from the kernel, else from its row.
     const later = await wait.event;
-    return ok({ event: later, events: later === undefined ? [] : [later] });
+    return ok({ event: later, events: [] });
   }
 
   /**

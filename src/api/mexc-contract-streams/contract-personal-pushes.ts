@@ -13,8 +13,9 @@
  */
 import type { FillEvent, KernelEvent, OrderDoneEvent, OrderNewEvent, PositionEvent } from '../../core/kernel/events.js';
 import type { Kernel } from '../../core/kernel/kernel.js';
-import { isConditional } from '../../core/orders/order.js';
+import { isConditional, type Order } from '../../core/orders/order.js';
 import { paperOrderView } from '../../execution/index.js';
+import { OrderTermsTracker } from '../../execution/order-records.js';
 import { fillOfEvent } from '../dialect-kit/account-history.js';
 import type { MarketTape } from '../dialect-kit/market-tape.js';
 import { paperFuturesFigures } from '../futures-account-figures.js';
@@ -34,6 +35,8 @@ export class PersonalPushes {
   /** Per kind of push, the contracts (the asset: currencies) it is narrowed to (empty: all); absent: not pushed. */
   filters: Map<string, ReadonlySet<string>>;
   private asset: string;
+  /** The terms of the account's orders, kept while the reader may meet their events after the kernel dropped them. */
+  private readonly terms: OrderTermsTracker;
   /** The side of each position seen, for the push that closes it (its event says FLAT). */
   private readonly sides = new Map<string, 1 | 2>();
 
@@ -46,6 +49,7 @@ export class PersonalPushes {
   ) {
     this.filters = filters;
     this.asset = this.assetKey();
+    this.terms = new OrderTermsTracker(kernel().openOrders(account));
   }
 
   private wants(kind: string, contract: Contract): boolean {
@@ -61,12 +65,14 @@ export class PersonalPushes {
     let assetMoved = false;
     for (const [index, event] of mine.entries()) {
       if (ASSET_MOVES.has(event.type)) assetMoved = true;
+      // Every order event moves the tracker on, pushed or not.
+      const order = this.terms.orderOf(kernel, event);
       if (event.type === 'ORDER_NEW' || event.type === 'FILL' || event.type === 'ORDER_CANCELED' || event.type === 'ORDER_EXPIRED') {
         const contract = contractOfSymbol(kernel, event.symbol);
         if (contract === undefined) continue;
-        if (this.wants('order', contract) && !isConditional(event.orderType)) this.pushOrder(event, contract, openType);
+        if (order !== undefined && this.wants('order', contract) && !isConditional(event.orderType)) this.pushOrder(event, order, contract, openType);
         if (event.type === 'FILL' && this.wants('order.deal', contract)) {
-          const reduceOnly = kernel.order(event.orderId)?.reduceOnly ?? false;
+          const reduceOnly = order?.reduceOnly ?? false;
           this.send({ channel: 'push.personal.order.deal', data: personalDeal(fillOfEvent(event), contract, reduceOnly, event.clientOrderId), ts: event.at });
         }
       } else if (event.type === 'POSITION_OPENED' || event.type === 'POSITION_UPDATED' || event.type === 'POSITION_CLOSED') {
@@ -108,11 +114,9 @@ export class PersonalPushes {
 
   /**
    * `push.personal.order` for one order event: the event's status and executed amounts, the order's
-   * terms from the kernel, fees and profit from the order's fills up to this event.
+   * terms from the kernel (kept by the tracker once the kernel has dropped a closed order), fees and profit from the order's fills up to this event.
    */
-  private pushOrder(event: OrderNewEvent | FillEvent | OrderDoneEvent, contract: Contract, openType: 1 | 2): void {
-    const order = this.kernel().order(event.orderId);
-    if (order === undefined) return;
+  private pushOrder(event: OrderNewEvent | FillEvent | OrderDoneEvent, order: Readonly<Order>, contract: Contract, openType: 1 | 2): void {
     const current = paperOrderView(order);
     const fills = [];
     for (const f of this.tape.fillsOf(this.account)) {

@@ -36,9 +36,9 @@ export function exportAccount(s: KernelState, accountId: string): string | undef
     exportedAt: s.clock,
     account: accountToState(account),
     health: healthToSnapshot(s.health.get(accountId)!),
-    orders: s.orders(accountId),
+    orders: s.orders(accountId).filter((o) => isOpenStatus(o.status)),
     placements,
-    clientIds: [...(s.clientIds.get(accountId) ?? new Map<string, string>())],
+    clientIds: [...(s.clientIds.get(accountId) ?? new Map<string, string>())].filter(([, id]) => placements[id] !== undefined),
   });
 }
 

@@ -16,6 +16,7 @@ import type { Fixed } from '../money/fixed.js';
 import type { AveragePriceState } from '../matching/average-price.js';
 import type { LevelUseEntry } from '../matching/book-view.js';
 import type { Order, Side } from '../orders/order.js';
+import { isOpenStatus } from '../orders/order-status.js';
 import type { OrderCommandInput } from './inputs.js';
 
 export const SNAPSHOT_VERSION = 1;
@@ -112,7 +113,7 @@ export function decodeState(text: string): KernelSnapshot {
 
 export const ACCOUNT_DOCUMENT_FORMAT = 'papertrade.account';
 
-/** One account, exported: its state, health, every order (open ones with where they wait) and client ids. */
+/** One account, exported: its state, health, its open orders with where they wait, and their client ids. */
 export interface AccountDocument {
   readonly format: typeof ACCOUNT_DOCUMENT_FORMAT;
   readonly version: number;
@@ -171,8 +172,8 @@ export function snapshotOf(s: KernelState): string {
     })),
     accounts: [...s.accountsById.values()].map(accountToState),
     health: [...s.health].map(([id, h]) => [id, healthToSnapshot(h)]),
-    orders: [...s.ordersById.values()],
-    clientIds: [...s.clientIds].map(([account, map]) => [account, [...map]]),
+    orders: [...s.ordersById.values()].filter((o) => isOpenStatus(o.status)),
+    clientIds: [...s.clientIds].map(([account, map]) => [account, [...map].filter(([, id]) => isOpen(s.ordersById.get(id)))]),
     pending: s.pending,
   });
 }
@@ -196,7 +197,8 @@ export function restoreInto(s: KernelState, snapshot: string): void {
     clock: state.clock, started: state.started, sequence: state.sequence, orderSeq: state.orderSeq,
     tradeSeq: state.tradeSeq, nextSampleAt: state.nextSampleAt, nextFundingAt: state.nextFundingAt,
   });
-  for (const order of state.orders) s.ordersById.set(order.id, withFeeState(order));
+  // Snapshots written before closed orders left the kernel hold them too: they are skipped.
+  for (const order of state.orders) if (isOpenStatus(order.status)) s.ordersById.set(order.id, withFeeState(order));
   const order = (id: string): Order => s.ordersById.get(id) ?? fail(`snapshot names unknown order ${id}`);
   for (const m of state.markets) {
     const market = s.markets.get(m.symbol) ?? fail(`snapshot has market ${m.symbol}, which is not configured`);
@@ -215,7 +217,7 @@ export function restoreInto(s: KernelState, snapshot: string): void {
   }
   for (const a of state.accounts) s.accountsById.set(a.id, accountFromState(a));
   for (const [id, h] of state.health) s.health.set(id, healthFromSnapshot(h));
-  for (const [account, entries] of state.clientIds) s.clientIds.set(account, new Map(entries));
+  for (const [account, entries] of state.clientIds) s.clientIds.set(account, new Map(entries.filter(([, id]) => s.ordersById.has(id))));
   s.pending.push(...state.pending);
 }
 
@@ -257,6 +259,10 @@ export function healthFromSnapshot(h: HealthSnapshot): HealthState {
 export function withFeeState(order: Order): Order {
   const stored = order as Order & { feeExact?: bigint; feeCharged?: bigint };
   return { ...order, feeExact: stored.feeExact ?? 0n, feeCharged: stored.feeCharged ?? 0n };
+}
+
+function isOpen(order: Order | undefined): boolean {
+  return order !== undefined && isOpenStatus(order.status);
 }
 
 function fail(message: string): never {

@@ -203,6 +203,35 @@ export class KernelState {
     else list.push(order);
   }
 
+  /**
+   * Drops the orders the last input closed, with their place in the account's index and their
+   * clientOrderId entry: called when the next input starts, so that whoever reads the last input's
+   * events still finds their terms in the kernel. Closed orders live in the read tables.
+   * The last input's events name every order it closed; an import names its account, whose
+   * imported closed orders go too.
+   */
+  dropClosed(): void {
+    for (const event of this.out) {
+      if ('orderId' in event && typeof event.orderId === 'string') {
+        const order = this.ordersById.get(event.orderId);
+        if (order !== undefined && !isOpenStatus(order.status)) this.dropOrder(order);
+      } else if (event.type === 'ACCOUNT_IMPORTED') {
+        for (const order of this.orders(event.account)) if (!isOpenStatus(order.status)) this.dropOrder(order);
+      }
+    }
+  }
+
+  private dropOrder(order: Order): void {
+    this.ordersById.delete(order.id);
+    const list = this.ordersIndex?.get(order.account);
+    if (list !== undefined) {
+      const at = list.indexOf(order);
+      if (at >= 0) list.splice(at, 1);
+    }
+    const ids = this.clientIds.get(order.account);
+    if (ids?.get(order.clientOrderId) === order.id) ids.delete(order.clientOrderId);
+  }
+
   /** Takes back the order `addOrder` just added (a placement the engine refused). */
   removeLastOrder(order: Order): void {
     this.ordersById.delete(order.id);

@@ -213,6 +213,7 @@ export class Kernel {
   private apply(input: KernelInput): KernelEvent[] {
     const marketData = isMarketData(input);
     this.s.sequence += 1;
+    this.s.dropClosed();
     this.s.out = [];
     const isCommand = !marketData && input.kind !== 'clock';
     // Arrivals stamped before this input happen first; for commands and clock ticks, those at the same ms too.
