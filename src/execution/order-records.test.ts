@@ -74,6 +74,29 @@ describeEachDialect((name) => `closed orders read from the orders table on ${nam
     expect(await service.cancelOrder('alice', { clientOrderId: 'g1-stop' })).toMatchObject({ ok: false, error: { code: 'ORDER_NOT_OPEN' } });
     expect(await service.cancelOrder('alice', { orderId: '99' })).toMatchObject({ ok: false, error: { code: 'UNKNOWN_ORDER' } });
   });
+
+  it('a closed futures order keeps the leverage it was placed at (5, set after the account opened at 10); a spot order reads 1', async () => {
+    const perp = findBundledInstrument('binance', 'perpetual', 'BTCUSDT')!;
+    const kernel = new Kernel({ instruments: [perp] });
+    const own = await dialect.open();
+    const readModel = new ReadModel(own.opened.db);
+    const futures: KernelInput[] = [
+      { kind: 'account.open', time: T0, account: 'fut', type: 'futures', leverage: 10, balances: { USDT: '20000' } },
+      { kind: 'leverage.set', time: T0 + 1, account: 'fut', symbol: 'BTCUSDT', leverage: 5 },
+      { kind: 'order.place', time: T0 + 2, account: 'fut', symbol: 'BTCUSDT', side: 'BUY', type: 'LIMIT', price: '50000.00', quantity: '0.01', clientOrderId: 'lev5' },
+      { kind: 'order.cancel', time: T0 + 3, account: 'fut', clientOrderId: 'lev5' },
+    ];
+    try {
+      for (const [i, input] of futures.entries()) await readModel.apply([{ seq: i + 1, at: input.time, events: kernel.handle(input) }]);
+      const empty = new Kernel({ instruments: [perp] });
+      empty.handle(futures[0]!);
+      const [closed] = await accountOrders(empty, { db: own.opened.db, caughtUp: async () => undefined }, 'fut');
+      expect(closed).toMatchObject({ clientOrderId: 'lev5', status: 'CANCELED', leverage: 5 });
+    } finally {
+      await own.cleanup();
+    }
+    expect((await accountOrders(bare, source, 'alice')).every((o) => o.leverage === 1)).toBe(true);
+  });
 });
 
 it("a placement's answer from its input's events: the market buy filled in the same input", () => {

@@ -349,6 +349,16 @@ const orderTerms: Migration = {
   },
 };
 
+/** An order's leverage, so that a closed futures order (no longer in the kernel) still states it. */
+const orderLeverage: Migration = {
+  async up(db: AnyDb): Promise<void> {
+    await db.schema.alterTable('orders').addColumn('leverage', 'integer', (c) => c.notNull().defaultTo(1)).execute();
+  },
+  async down(db: AnyDb): Promise<void> {
+    await db.schema.alterTable('orders').dropColumn('leverage').execute();
+  },
+};
+
 /** Every migration, by name; names sort in the order they apply. */
 export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '0001_initial': initial,
@@ -358,6 +368,7 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '0005_account_exchange_keys': exchangeKeys,
   '0006_snapshot_parts': snapshotParts,
   '0007_order_terms': orderTerms,
+  '0008_order_leverage': orderLeverage,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -453,7 +453,7 @@ async function upsertBalance(tx: Tx, accountId: string, asset: string, free: str
     .execute();
 }
 
-/** Rows per INSERT of new orders (22 values each, under SQLite's 32,766 bound values). */
+/** Rows per INSERT of new orders (23 values each, under SQLite's 32,766 bound values). */
 const ORDERS_PER_INSERT = 500;
 
 /** New orders' rows, written as one INSERT per run of consecutive ORDER_NEW events (up to 500). */
@@ -497,7 +497,7 @@ class OrderRows {
 }
 
 /** An order's terms beyond price and quantity, as its row keeps them (ORDER_NEW's fields). */
-function orderTerms(o: Pick<OrderNewEvent, 'ocoGroup' | 'stopPrice' | 'activationPrice' | 'callbackRate' | 'reduceOnly' | 'takeProfit' | 'stopLoss'>) {
+function orderTerms(o: Pick<OrderNewEvent, 'ocoGroup' | 'stopPrice' | 'activationPrice' | 'callbackRate' | 'reduceOnly' | 'leverage' | 'takeProfit' | 'stopLoss'>) {
   const leg = (l: ExitLegView | undefined): string | null => (l === undefined ? null : JSON.stringify(l.price === undefined ? { stopPrice: l.stopPrice } : { stopPrice: l.stopPrice, price: l.price }));
   return {
     ocoGroup: o.ocoGroup ?? null,
@@ -505,6 +505,7 @@ function orderTerms(o: Pick<OrderNewEvent, 'ocoGroup' | 'stopPrice' | 'activatio
     activationPrice: o.activationPrice ?? null,
     callbackRate: o.callbackRate ?? null,
     reduceOnly: o.reduceOnly === true ? 1 : 0,
+    leverage: o.leverage ?? 1,
     takeProfit: leg(o.takeProfit),
     stopLoss: leg(o.stopLoss),
     triggeredAt: null,

@@ -93,6 +93,8 @@ export interface OrderTable {
   stopLoss: JsonText | null;
   /** Conditional orders: when the tape reached the trigger; null until then. */
   triggeredAt: UnixMs | null;
+  /** Futures: the leverage the order opened at (ORDER_NEW's `leverage`; 1 on spot). */
+  leverage: Generated<number>;
 }
 
 /** Orders the engine refused: they never got an order id, so they live apart from `orders`. */

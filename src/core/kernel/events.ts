@@ -35,6 +35,8 @@ export interface OrderNewEvent extends OrderEventBase {
   readonly activationPrice?: string;
   readonly callbackRate?: string;
   readonly reduceOnly?: boolean;
+  /** Futures: the leverage the order opens at, when it is not 1 (absent: 1, and always on spot). */
+  readonly leverage?: number;
   /** A bracket entry: the exits it places, as an OCO pair in its group, once it fills. */
   readonly takeProfit?: ExitLegView;
   readonly stopLoss?: ExitLegView;

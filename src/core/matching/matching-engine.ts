@@ -82,6 +82,7 @@ export class MatchingEngine {
       ...(order.activationPrice !== undefined ? { activationPrice: fmt(order.activationPrice) } : {}),
       ...(order.callbackRate !== undefined ? { callbackRate: fmt(order.callbackRate) } : {}),
       ...(order.reduceOnly ? { reduceOnly: true } : {}),
+      ...(order.leverage !== 1 ? { leverage: order.leverage } : {}),
       ...bracketFields(order),
     });
     if (isConditional(order.type)) market.conditionals.push(order);
