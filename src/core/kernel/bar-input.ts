@@ -84,6 +84,8 @@ export function parseBar(input: BarInput): ParsedBar | string {
   if (low > open || low > close || high < open || high < close) return 'a bar has low ≤ open, close ≤ high';
   const interval = input.intervalMs;
   if (interval !== undefined && (typeof interval !== 'number' || !Number.isSafeInteger(interval) || interval < 1)) return 'bar intervalMs must be a whole number of ms ≥ 1';
+  // The close's time must stay Unix ms: past 2^53 the clock and every time after it lose exactness.
+  if (interval !== undefined && input.time + Math.max(interval, 4) - 1 > Number.MAX_SAFE_INTEGER) return 'bar time + intervalMs is past the largest Unix ms';
   if (input.highFirst !== undefined && typeof input.highFirst !== 'boolean') return 'bar highFirst must be true or false';
   if (input.pauseOnFill !== undefined && typeof input.pauseOnFill !== 'boolean') return 'bar pauseOnFill must be true or false';
   const highFirst = input.highFirst ?? close < open;
