@@ -172,13 +172,18 @@ export class ContractStreamSession {
 
   private onFilter(param: Record<string, unknown>, ts: number): void {
     if (this.login === undefined) return this.options.send(answer('rs.error', 'Not logged in: send login first', ts));
-    const filters = Array.isArray(param.filters) ? param.filters : [];
+    // A malformed filter is refused and the connection's filters stay as they were (absent filters: every push).
+    if (param.filters !== undefined && !Array.isArray(param.filters)) return this.options.send(answer('rs.error', 'Param error! filters is a list', ts));
+    const filters: unknown[] = Array.isArray(param.filters) ? param.filters : [];
     const next = new Map<string, ReadonlySet<string>>();
     for (const f of filters) {
       if (!isRecord(f) || typeof f.filter !== 'string' || !PERSONAL_FILTERS.has(f.filter)) {
         return this.options.send(answer('rs.error', `Param error! filter is one of ${[...PERSONAL_FILTERS].join(', ')}`, ts));
       }
-      next.set(f.filter, new Set(Array.isArray(f.rules) ? f.rules.filter((r): r is string => typeof r === 'string') : []));
+      if (f.rules !== undefined && !(Array.isArray(f.rules) && f.rules.every((r) => typeof r === 'string'))) {
+        return this.options.send(answer('rs.error', 'Param error! rules is a list of contract symbols', ts));
+      }
+      next.set(f.filter, new Set(Array.isArray(f.rules) ? (f.rules as string[]) : []));
     }
     this.login.filters = filters.length === 0 ? allPersonalPushes() : next;
     this.options.send(answer('rs.personal.filter', 'success', ts));
