@@ -27,7 +27,8 @@ import { mkdirSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
-import { CamelCasePlugin, CompiledQuery, Kysely, PostgresDialect, SqliteDialect, type PostgresPool, type PostgresPoolClient, type Transaction } from 'kysely';
+import { CamelCasePlugin, CompiledQuery, Kysely, SqliteDialect, type PostgresPool, type PostgresPoolClient, type Transaction } from 'kysely';
+import { SearchPathPostgresDialect } from './search-path-dialect.js';
 import pg from 'pg';
 import { migrateToLatest } from './migrations.js';
 import type { Database } from './schema.js';
@@ -302,7 +303,7 @@ async function openPostgres(connectionString: string, options: OpenOptions): Pro
   // A checked-out client loses its pool listener; a broken socket then fails its queries, and this
   // listener keeps the client's own `error` event from exiting the process.
   pool.on('connect', (client) => client.on('error', onConnectionError));
-  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: typedPool(pool) }), plugins: [new CamelCasePlugin()] });
+  const db = new Kysely<Database>({ dialect: new SearchPathPostgresDialect({ pool: typedPool(pool) }), plugins: [new CamelCasePlugin()] });
   return { db, dialect: 'postgres', schema, close: () => db.destroy() };
 }
 

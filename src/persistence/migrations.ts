@@ -391,13 +391,7 @@ export async function migrateToLatest(db: AnyDb, options: { schema?: string } = 
     provider: migrationProvider,
     ...(isPostgres(db) ? { migrationTableSchema: options.schema ?? 'public' } : {}),
   });
-  let { error, results } = await migrator.migrateToLatest();
-  // Kysely's Migrator lists every table of the database (its introspector) to find its own; a schema
-  // dropped by someone else meanwhile fails that listing with 3F000 naming the other schema. Nothing
-  // was applied then: look again.
-  for (let attempt = 1; attempt < 8 && error !== undefined && isOtherSchemaGone(error, options.schema ?? 'public'); attempt += 1) {
-    ({ error, results } = await migrator.migrateToLatest());
-  }
+  const { error, results } = await migrator.migrateToLatest();
   if (error !== undefined) {
     const failed = results?.find((r) => r.status === 'Error')?.migrationName;
     throw new Error(`migration ${failed ?? '(before any ran)'} failed: ${error instanceof Error ? error.message : String(error)}`, {
@@ -407,8 +401,3 @@ export async function migrateToLatest(db: AnyDb, options: { schema?: string } = 
   return { applied: (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName) };
 }
 
-/** PostgreSQL's invalid_schema_name (3F000) for a schema other than `ours` (dropped while the catalog was read). */
-function isOtherSchemaGone(error: unknown, ours: string): boolean {
-  const e = error as { code?: unknown; message?: unknown };
-  return e?.code === '3F000' && typeof e.message === 'string' && !e.message.includes(`"${ours}"`);
-}
