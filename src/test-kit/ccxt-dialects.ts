@@ -16,6 +16,7 @@ import { registerMexcApi } from '../api/mexc/mexc-api.js';
 import { registerMexcContractApi } from '../api/mexc-contract/mexc-contract-api.js';
 import type { ServiceDeps } from '../api/service-deps.js';
 import { SPOT_RECORDING, USDM_RECORDING } from './data-paths.js';
+import { until } from './ws-client.js';
 
 /** API keys of a papertrade account, as `POST /api/accounts` returns them. */
 export interface DialectAccount {
@@ -115,15 +116,8 @@ async function mexcClient(base: string, apiKey: string, secret: string): Promise
   return exchange;
 }
 
-/** Polls `check` every 20 ms until it holds, or fails naming `what`. */
-export async function until(check: () => boolean | Promise<boolean>, what: string, ms = 8_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
+/** Polls `check` every 20 ms until it holds, or fails naming `what` (the test kit's one poller). */
+export { until };
 
 const spotDeposit = { USDT: '100000', BTC: '1' };
 const num = (v: unknown) => Number(v);
