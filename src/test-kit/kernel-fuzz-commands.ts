@@ -316,7 +316,10 @@ export function importDocument(kernel: Kernel, from: string, mutation: ImportMut
   if (mutation === 'no-health') delete doc.health;
   if (mutation === 'orders-missing') delete doc.orders;
   if (mutation === 'kind-changed' && doc.account) doc.account.kind = doc.account.kind === 'futures' ? 'spot' : 'futures';
-  if (mutation === 'negative-balance' && doc.account) makeFirstBalanceNegative(doc.account);
+  // An account that holds nothing has no amount to turn negative: the document then gains one.
+  if (mutation === 'negative-balance' && doc.account && !makeFirstBalanceNegative(doc.account) && Array.isArray(doc.account.balances)) {
+    doc.account.balances.push(['USDT', { free: { $n: '-1000000000000000000' }, locked: { $n: '0' } }]);
+  }
   return JSON.stringify(doc);
 }
 

@@ -166,6 +166,11 @@ describe('sequences the fuzzer found', () => {
     ['an account document without its health', spot, [{ importFrom: 'big', as: 'x', mutation: 'no-health' }]],
     ['an account document whose kind was changed', spot, [{ importFrom: 'big', as: 'x', mutation: 'kind-changed' }]],
     ['an account document with a negative balance', spot, [{ importFrom: 'big', as: 'x', mutation: 'negative-balance' }]],
+    [
+      'an account document with a negative balance, copied from an account that holds nothing (seed 10 of the long run)',
+      spot,
+      [input({ kind: 'account.open', time: T, account: 'empty', balances: {} }), { importFrom: 'empty', as: 'x', mutation: 'negative-balance' }],
+    ],
     ['an account opened with a taker fee of 2 (200 %)', spot, [input({ kind: 'account.open', time: T, account: 'x', balances: { USDT: '1000' }, fees: { taker: '2' } })]],
     ['an account opened with a negative taker fee', spot, [input({ kind: 'account.open', time: T, account: 'x', balances: { USDT: '1000' }, fees: { taker: '-0.0001' } })]],
   ];
