@@ -52,6 +52,49 @@ describe('leverage brackets apply to the position an order can reach, for every 
     expect(refusal(place(s, { side: 'SELL', type: 'MARKET', quantity: '0.5', reduceOnly: true }))).toBeUndefined();
   });
 
+  // Every type that can add, with a 0.5 BTC long open (0.5 × ~61,765 ≈ 30,880 at the mark). By hand:
+  // 0.4 more at 61,000–62,500 is 24,400–25,000, together past 50,000 (refused); 0.25 at up to 62,500
+  // is at most 15,625, together at most 46,510 (accepted). Each accepted one is cancelled before the next.
+  const BELOW = '61000';
+  const ABOVE = '62500';
+  const adders: [string, (quantity: string) => Record<string, unknown>][] = [
+    ['LIMIT GTC', (quantity) => ({ type: 'LIMIT', price: BELOW, quantity, timeInForce: 'GTC' })],
+    ['LIMIT_MAKER', (quantity) => ({ type: 'LIMIT_MAKER', price: BELOW, quantity })],
+    ['IMMEDIATE_OR_CANCEL', (quantity) => ({ type: 'IMMEDIATE_OR_CANCEL', price: BELOW, quantity })],
+    ['FILL_OR_KILL', (quantity) => ({ type: 'FILL_OR_KILL', price: BELOW, quantity })],
+    ['STOP_LOSS (stop-market)', (quantity) => ({ type: 'STOP_LOSS', stopPrice: ABOVE, quantity })],
+    ['STOP_LOSS_LIMIT', (quantity) => ({ type: 'STOP_LOSS_LIMIT', stopPrice: ABOVE, price: ABOVE, quantity, timeInForce: 'GTC' })],
+    ['TAKE_PROFIT (market)', (quantity) => ({ type: 'TAKE_PROFIT', stopPrice: BELOW, quantity })],
+    ['TAKE_PROFIT_LIMIT', (quantity) => ({ type: 'TAKE_PROFIT_LIMIT', stopPrice: BELOW, price: BELOW, quantity, timeInForce: 'GTC' })],
+    ['TRAILING_STOP_MARKET with activation', (quantity) => ({ type: 'TRAILING_STOP_MARKET', activationPrice: BELOW, callbackRate: '0.01', quantity })],
+    ['TRAILING_STOP_MARKET at the mark', (quantity) => ({ type: 'TRAILING_STOP_MARKET', callbackRate: '0.01', quantity })],
+  ];
+
+  it.each(adders)('%s: 0.4 BTC more on a 0.5 BTC long at 125x is refused, 0.25 is accepted', (_name, order) => {
+    const s = at125x();
+    expect(refusal(place(s, { side: 'BUY', type: 'MARKET', quantity: '0.5' }))).toBeUndefined();
+    expect(refusal(place(s, { side: 'BUY', clientOrderId: 'over', ...order('0.4') }))).toMatchObject({ code: 'MAX_POSITION_EXCEEDED' });
+    const accepted = place(s, { side: 'BUY', clientOrderId: 'within', ...order('0.25') });
+    expect(refusal(accepted)).toBeUndefined();
+    expect(accepted.some((e) => e.type === 'ORDER_NEW')).toBe(true);
+    // The refusal is the bracket's, not the account's margin: 0.4 BTC at 20x is accepted.
+    const margin = at125x();
+    margin.handle({ kind: 'leverage.set', time: margin.kernel.now, account: 'm', symbol: 'BTCUSDT', leverage: 20 });
+    expect(refusal(place(margin, { side: 'BUY', type: 'MARKET', quantity: '0.5' }))).toBeUndefined();
+    expect(refusal(place(margin, { side: 'BUY', clientOrderId: 'over', ...order('0.4') }))).toBeUndefined();
+  });
+
+  it('an order list is refused whole when a leg would take the position past the bracket', () => {
+    const s = at125x();
+    expect(refusal(place(s, { side: 'BUY', type: 'MARKET', quantity: '0.5' }))).toBeUndefined();
+    const events = s.handle({ kind: 'order.list', time: s.kernel.now, account: 'm', orders: [
+      { symbol: 'BTCUSDT', side: 'BUY', type: 'LIMIT_MAKER', price: BELOW, quantity: '0.1', clientOrderId: 'leg-1' },
+      { symbol: 'BTCUSDT', side: 'BUY', type: 'STOP_LOSS', stopPrice: ABOVE, quantity: '0.4', clientOrderId: 'leg-2' },
+    ] } as never);
+    expect(events).toEqual([expect.objectContaining({ type: 'ORDER_REJECTED', clientOrderId: 'leg-2', code: 'MAX_POSITION_EXCEEDED' })]);
+    expect(s.kernel.orders('m').filter((o) => o.status === 'NEW')).toEqual([]);
+  });
+
   it('selling 1.2 BTC against a 0.5 BTC long reaches a 0.7 BTC short (~43,000) and is accepted; 1.4 would reach 0.9 and is refused', () => {
     const s = at125x();
     expect(refusal(place(s, { side: 'BUY', type: 'MARKET', quantity: '0.5' }))).toBeUndefined();
