@@ -34,6 +34,8 @@ export interface MarketState {
   readonly lastTradePrice: string | undefined;
   /** Exchange time of the last book update applied; absent in older snapshots (the book counts as fresh). */
   readonly lastBookAt?: number;
+  /** Exchange time of the latest book update applied (dates new queues, ADR 0026); absent in older snapshots. */
+  readonly bookStatedAt?: number;
   /** Present and true while the book is a quote derived from trade prints (ADR 0041). */
   readonly tradesOnly?: boolean;
   /** Where paper orders rest: [side, price, exchange time of the latest update stating the level]; absent in older snapshots. */
@@ -166,6 +168,7 @@ export function snapshotOf(s: KernelState): string {
       markFromInput: m.markFromInput,
       lastTradePrice: m.lastTradePrice,
       ...(m.lastBookAt !== undefined ? { lastBookAt: m.lastBookAt } : {}),
+      ...(m.bookStatedAt !== undefined ? { bookStatedAt: m.bookStatedAt } : {}),
       ...(m.tradesOnly ? { tradesOnly: true } : {}),
       queueStatedAt: (['BUY', 'SELL'] as const).flatMap((side) => [...m.resting(side).statedAt].map(([price, at]) => [side, price, at] as const)),
       averagePrice: m.averagePrice.exportState(),
@@ -211,6 +214,7 @@ export function restoreInto(s: KernelState, snapshot: string): void {
     market.markFromInput = m.markFromInput;
     market.lastTradePrice = m.lastTradePrice;
     market.lastBookAt = m.lastBookAt;
+    market.bookStatedAt = m.bookStatedAt;
     market.tradesOnly = m.tradesOnly === true;
     for (const [side, price, at] of m.queueStatedAt ?? []) market.resting(side).statedAt.set(price, at);
     if (m.averagePrice !== undefined) market.averagePrice.importState(m.averagePrice);

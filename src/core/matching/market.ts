@@ -25,6 +25,11 @@ export class Market {
   markFromInput = false;
   /** The engine's clock when the last book input (snapshot or delta) was applied; undefined before the first. */
   lastBookAt: number | undefined;
+  /**
+   * Exchange time of the latest book update applied. An order that comes to rest dates its queue by
+   * it: trades stamped at or before it are already in the sizes it saw (ADR 0026, rule 4).
+   */
+  bookStatedAt: number | undefined;
   /** True while the book is a quote derived from trade prints, not the exchange's (ADR 0041). */
   tradesOnly = false;
   /** Last trade price seen on the tape, as a decimal string (presentation only). */

@@ -113,6 +113,7 @@ export class MatchingEngine {
    * view, queues tighten, crossed orders fill, and orders waiting for a usable book execute.
    */
   onBookChanged(market: Market, changed: ChangedLevels, resynced: boolean, statedAt: number): void {
+    market.bookStatedAt = statedAt;
     if (resynced) {
       market.view.statedAll(market.book.bids, market.book.asks);
       for (const side of [market.bids, market.asks]) {
@@ -328,7 +329,11 @@ export class MatchingEngine {
   private rest(order: Order, market: Market): void {
     const ownSide = order.side === 'BUY' ? market.book.bids : market.book.asks;
     order.queueAhead = ownSide.sizeAt(order.price!);
-    market.resting(order.side).insert(order);
+    const resting = market.resting(order.side);
+    // The queue is the size the latest update left: a trade stamped at or before that update may
+    // still arrive, and is already in it. A level where orders rest keeps its own, later, date.
+    if (market.bookStatedAt !== undefined && !resting.statedAt.has(order.price!)) resting.statedAt.set(order.price!, market.bookStatedAt);
+    resting.insert(order);
   }
 
   private wouldTake(order: Order, market: Market): boolean {
