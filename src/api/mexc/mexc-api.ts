@@ -14,10 +14,10 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AccountProfile } from '../../persistence/credential-store.js';
 import type { ServiceDeps } from '../service-deps.js';
 import type { MarketTape } from '../dialect-kit/market-tape.js';
-import { acceptRawFormBodies, paramsOf, rawBodyOf, rawQueryOf } from '../dialect-kit/request-params.js';
+import { acceptRawFormBodies, duplicateParam, paramsOf, rawBodyOf, rawQueryOf } from '../dialect-kit/request-params.js';
 import { sharedTape } from '../dialect-kit/shared-tape.js';
 import { edgeErrorOf, mexcBodyOf } from '../edge-errors.js';
-import { MexcError } from './mexc-errors.js';
+import { MexcError, mexcErrors } from './mexc-errors.js';
 import { registerMexcMarketRoutes } from './mexc-market-routes.js';
 import { MEXC_API_KEY_HEADER, verifySignedRequest } from './mexc-signature.js';
 import { registerMexcTradingRoutes } from './mexc-trading-routes.js';
@@ -25,7 +25,7 @@ import { registerMexcTradingRoutes } from './mexc-trading-routes.js';
 export interface MexcContext {
   readonly deps: ServiceDeps;
   readonly tape: MarketTape;
-  /** The request's parameters: query string over form body. */
+  /** The request's parameters: query string over form body; a name sent twice in either is refused (700004). */
   params(request: FastifyRequest): Record<string, string>;
   /** The account of a correctly signed request; throws MexcError otherwise. */
   signed(request: FastifyRequest): AccountProfile;
@@ -68,7 +68,13 @@ export function mexcErrorHandler(error: unknown, request: FastifyRequest, reply:
 export async function registerMexcApi(app: FastifyInstance, deps: ServiceDeps, options: MexcApiOptions = {}): Promise<void> {
   const tape = sharedTape(app, deps.hub, options.tapeCapacity);
   const wallClock = deps.wallClock ?? Date.now;
-  const params = paramsOf;
+  // A name sent twice in the query or in the body is refused rather than read as its last value:
+  // `quantity=0.001&…&quantity=5` is not an order for 5. Signed routes read parameters after the key check.
+  const params = (request: FastifyRequest): Record<string, string> => {
+    const twice = duplicateParam(request);
+    if (twice !== undefined) throw mexcErrors.invalidParameter(`${twice} was sent more than once`);
+    return paramsOf(request);
+  };
   const context: MexcContext = {
     deps,
     tape,
