@@ -331,8 +331,9 @@ export class MatchingEngine {
     order.queueAhead = ownSide.sizeAt(order.price!);
     const resting = market.resting(order.side);
     // The queue is the size the latest update left: a trade stamped at or before that update may
-    // still arrive, and is already in it. A level where orders rest keeps its own, later, date.
-    if (market.bookStatedAt !== undefined && !resting.statedAt.has(order.price!)) resting.statedAt.set(order.price!, market.bookStatedAt);
+    // still arrive, and is already in it (for orders already resting there too: their queues were
+    // clamped to the same sizes). No level was stated later than the latest update.
+    if (market.bookStatedAt !== undefined) resting.statedAt.set(order.price!, market.bookStatedAt);
     resting.insert(order);
   }
 
