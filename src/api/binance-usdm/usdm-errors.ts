@@ -5,7 +5,7 @@
  * APIs have: signing -1021/-1022/-2014/-2015, parameters -11xx, unknown orders -2011/-2013).
  *
  * Codes are USD-M's: -2019 margin insufficient, -2027 position above the leverage bracket,
- * -4164 notional below the minimum, -4003/-4004/-4005/-4023 quantity, -4013/-4014 price,
+ * -4164 notional below the minimum, -4003/-4004/-4005/-4023 quantity, -4002/-4007/-4013/-4014 price,
  * -4016/-4024 the mark-price band, -2021 a stop that would trigger at once, -2022 a reduce-only
  * order with nothing to reduce, -5021/-5022 FOK and post-only refusals, -4028 leverage out of range,
  * -4046 margin type unchanged, -4061 a position side other than BOTH, -4120 a conditional type
@@ -30,8 +30,10 @@ export const usdmErrors = {
   quantityNotPositive: () => new BinanceError(-4003, 'Quantity less than or equal to zero.'),
   quantityBelowMin: () => new BinanceError(-4004, 'Quantity less than min quantity.'),
   quantityAboveMax: () => new BinanceError(-4005, 'Quantity greater than max quantity.'),
-  quantityStep: () => new BinanceError(-4023, 'Quantity not increased by step size.'),
+  quantityStep: () => new BinanceError(-4023, 'Qty not increased by step size.'),
   priceBelowMin: () => new BinanceError(-4013, 'Price less than min price.'),
+  priceAboveMax: () => new BinanceError(-4002, 'Price greater than max price.'),
+  stopPriceAboveMax: () => new BinanceError(-4007, 'Stop price greater than max price.'),
   priceTick: () => new BinanceError(-4014, 'Price not increased by tick size.'),
   priceAboveBand: (limit: string) => new BinanceError(-4016, `Limit price can't be higher than ${limit}.`),
   priceBelowBand: (limit: string) => new BinanceError(-4024, `Limit price can't be lower than ${limit}.`),
@@ -74,7 +76,7 @@ export function usdmErrorOf(error: FacadeError, on: 'place' | 'query' | 'cancel'
     case 'INVALID_QUANTITY':
       return usdmErrors.quantityStep();
     case 'INVALID_PRICE':
-      return /below the minimum/.test(error.message) ? usdmErrors.priceBelowMin() : usdmErrors.priceTick();
+      return priceFilterError(error.message);
     case 'PERCENT_PRICE':
       return bandError(error.message);
     case 'WOULD_TRIGGER_IMMEDIATELY':
@@ -101,6 +103,13 @@ export function usdmErrorOf(error: FacadeError, on: 'place' | 'query' | 'cancel'
   }
 }
 
+/** PRICE_FILTER: "<field> below the minimum …" -4013, "stopPrice above the maximum …" -4007, "price above …" -4002, off the tick -4014. */
+function priceFilterError(message: string): BinanceError {
+  if (/below the minimum/.test(message)) return usdmErrors.priceBelowMin();
+  if (/above the maximum/.test(message)) return /\bstopPrice above/.test(message) ? usdmErrors.stopPriceAboveMax() : usdmErrors.priceAboveMax();
+  return usdmErrors.priceTick();
+}
+
 /**
  * TRAILING_DELTA: the kernel counts a callback rate as a fraction ("callbackRate 0.11 outside
  * 0.001–0.1 (fractions: …)"), the client sent percent: the rate and its bounds are restated in percent.
@@ -115,7 +124,8 @@ function callbackRateError(message: string): BinanceError {
 
 /** PERCENT_PRICE: "BUY price … outside 0.85×–1.15× the mark price …": above the band -4016, below it -4024, with the bound. */
 function bandError(message: string): BinanceError {
-  const match = /price ([\d.]+) outside ([\d.]+)×–([\d.]+)× the .* ([\d.]+)$/.exec(message);
+  // The kernel's words come wrapped: "Order price exceeds allowed range (SELL price … the mark price 2000)".
+  const match = /price ([\d.]+) outside ([\d.]+)×–([\d.]+)× the .* ([\d.]+)\)?$/.exec(message);
   if (match === null) return binanceErrors.filterFailure('PERCENT_PRICE');
   const [, price, down, up, reference] = match as unknown as [string, string, string, string, string];
   const above = parseFixed(price) > parseFixed(reference);

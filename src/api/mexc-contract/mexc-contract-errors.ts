@@ -10,6 +10,7 @@
  * the minimum answers 30002, which ccxt reads as InvalidOrder.
  */
 import type { EdgeError } from '../edge-errors.js';
+import { MEXC_WORDS } from '../mexc/mexc-errors.js';
 import type { ExecutionResult } from '../service-deps.js';
 
 type FacadeError = Extract<ExecutionResult<unknown>, { ok: false }>['error'];
@@ -66,7 +67,7 @@ export function contractErrorOf(error: FacadeError): MexcContractError {
   if (known !== undefined) return new MexcContractError(known.code, known.message ?? error.message);
   // 700004 is MEXC Spot's "invalid parameter"; the contract API says the same with 600 (ccxt: BadRequest either way).
   if (error.mexcCode === undefined || error.mexcCode === 700004) return contractErrors.param(error.message);
-  return new MexcContractError(error.mexcCode, error.message);
+  return new MexcContractError(error.mexcCode, MEXC_WORDS[error.code] ?? error.message);
 }
 
 const PREFIXES = ['/api/v1/contract/', '/api/v1/private/'];

@@ -38,6 +38,15 @@ const FACADE_CODES: Readonly<Record<string, { code: number; status: number }>> =
 };
 
 /**
+ * Refusals whose native message is Binance's filter name: MEXC answers the open-order cap in its own
+ * words (MEXC Spot v3 error codes: 30029 "Cannot exceed the maximum order limit").
+ */
+export const MEXC_WORDS: Readonly<Record<string, string>> = {
+  MAX_NUM_ORDERS: 'Cannot exceed the maximum order limit',
+  MAX_NUM_ALGO_ORDERS: 'Cannot exceed the maximum order limit',
+};
+
+/**
  * A facade rejection as MEXC's error. `on` tells which call failed, because MEXC answers an unknown
  * order differently on query (-2013) and on cancel (-2011).
  */
@@ -47,5 +56,5 @@ export function mexcErrorOf(error: FacadeError, on: 'place' | 'query' | 'cancel'
   }
   const facade = FACADE_CODES[error.code];
   if (facade !== undefined && error.mexcCode === undefined) return new MexcError(facade.code, error.message, facade.status);
-  return new MexcError(error.mexcCode ?? 700004, error.message, facade?.status ?? 400);
+  return new MexcError(error.mexcCode ?? 700004, MEXC_WORDS[error.code] ?? error.message, facade?.status ?? 400);
 }
