@@ -27,9 +27,14 @@ describe('PaperTradingEngine', () => {
     const signals = events.filter((e) => e.type === 'SIGNAL_GENERATED');
     expect(signals.length).toBeGreaterThan(0);
     expect(events.some((e) => e.type === 'POSITION_OPENED')).toBe(true);
-    // A signal is computed on a closed minute and traded in the next one.
+    // A signal is computed on a closed minute and traded in the next one; the minute closes when the
+    // next minute's first price arrives, so the signal is stamped then (time never runs backwards).
     const firstFill = events.find((e) => e.type === 'FILL')!;
-    expect(firstFill.at).toBeGreaterThan(signals[0]!.at);
+    const first = signals[0] as Extract<PaperTradingEvent, { type: 'SIGNAL_GENERATED' }>;
+    expect(firstFill.at).toBeGreaterThanOrEqual(first.candleOpenTime + 60_000);
+    expect(first.at).toBe(first.candleOpenTime + 60_000);
+    const times = events.map((e) => e.at);
+    expect(times.every((t, i) => i === 0 || t >= times[i - 1]!)).toBe(true);
     engine.kernel.checkInvariants();
   });
 

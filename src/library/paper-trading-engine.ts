@@ -59,6 +59,8 @@ export class PaperTradingEngine {
   private kernelRef: Kernel;
   private readonly config: KernelConfig;
   private readonly listeners = new Set<PaperTradingListener>();
+  /** The latest time an event carried to subscribers (the library stamps its own events no earlier). */
+  private lastEmittedAt = Number.NEGATIVE_INFINITY;
   private readonly accounts = new Map<string, AccountRuntime>();
   private readonly manager: TradeManager;
   private readonly feed: MarketFeed;
@@ -101,7 +103,7 @@ export class PaperTradingEngine {
     while (id === undefined || (config.id === undefined && this.kernelRef.account(id) !== undefined)) id = `account-${this.nextId++}`;
     if (this.accounts.has(id) || this.kernelRef.account(id) !== undefined) throw new Error(`account ${id} exists`);
     const resolved = resolveAccountConfig(config, id, (s) => STRATEGIES.get(s));
-    const runtime = new AccountRuntime(resolved, this.manager, this.feed, (e) => this.emit(e));
+    const runtime = new AccountRuntime(resolved, this.manager, this.feed, (e) => this.emitOwn(e));
     const time = this.kernelRef.now;
     const events = this.submit({
       kind: 'account.open', time, account: id, type: 'futures', balances: { USDT: resolved.initialBalance },
@@ -277,7 +279,7 @@ export class PaperTradingEngine {
       this.sequences.clear();
       for (const [key, seq] of state.sequences ?? []) this.sequences.set(key, CandleSequence.from(seq));
       for (const a of state.accounts) {
-        const runtime = new AccountRuntime(resolveAccountConfig({ ...a.config, id: a.id }, a.id, (s) => STRATEGIES.get(s)), this.manager, this.feed, (e) => this.emit(e));
+        const runtime = new AccountRuntime(resolveAccountConfig({ ...a.config, id: a.id }, a.id, (s) => STRATEGIES.get(s)), this.manager, this.feed, (e) => this.emitOwn(e));
         runtime.running = a.running;
         this.accounts.set(a.id, runtime);
       }
@@ -286,7 +288,7 @@ export class PaperTradingEngine {
       this.kernelRef = Kernel.restore(this.config, source.kernel.snapshot());
       this.manager.importState({ seq: 0, plans: [], roles: [] });
       this.sequences.clear();
-      for (const id of this.kernelRef.accountIds()) this.accounts.set(id, new AccountRuntime(resolveAccountConfig({ id }, id, () => undefined), this.manager, this.feed, (e) => this.emit(e)));
+      for (const id of this.kernelRef.accountIds()) this.accounts.set(id, new AccountRuntime(resolveAccountConfig({ id }, id, () => undefined), this.manager, this.feed, (e) => this.emitOwn(e)));
     }
     this.feed.rebuild();
     return [...this.accounts.keys()].sort();
@@ -322,6 +324,17 @@ export class PaperTradingEngine {
   }
 
   private emit(event: PaperTradingEvent): void {
+    if ('at' in event && typeof event.at === 'number' && event.at > this.lastEmittedAt) this.lastEmittedAt = event.at;
     for (const listener of this.listeners) listener(event);
   }
-}
+
+  /**
+   * An event the library makes itself (a signal, a strategy's error): stamped no earlier than the
+   * last event subscribers saw, so that candles replayed behind the engine's clock (another
+   * account's, a second symbol's) do not make time run backwards for them. The candle's own time
+   * stays in the event (`candleOpenTime`).
+   */
+  private emitOwn(event: PaperTradingEvent): void {
+    const at = this.lastEmittedAt;
+    this.emit('at' in event && typeof event.at === 'number' && event.at < at ? ({ ...event, at } as PaperTradingEvent) : event);
+  }}
