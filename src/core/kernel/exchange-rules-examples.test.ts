@@ -104,7 +104,7 @@ describe('1. price bands: spot within 0.2×–5× the 5-minute average price, US
     expect(outcome(place(s, 'a', { side: 'BUY', type: 'LIMIT', quantity: '0.001', price: '12362.43' }))).toBe('REJECTED PERCENT_PRICE 30087');
   });
 
-  it('USD-M: a LIMIT BUY 0.01 at 40000 is refused (Binance -4024 "Price is lower than mark price multiplier floor."); at 53000 it rests', () => {
+  it('USD-M: a LIMIT BUY 0.01 at 40000 is refused (Binance -4024 "Limit price can\'t be lower than …", the floor 0.85 × the mark); at 53000 it rests', () => {
     const s = usdmAt();
     const mark = s.kernel.markPrice(s.symbol)!;
     // 0.85 × the mark (about 61,700) ≈ 52,445: 40,000 lies below, 53,000 above.
