@@ -83,10 +83,8 @@ export function binanceScope(
     request.log.error({ err: error }, 'Binance API request failed');
     return reply.code(500).send({ code: -1000, msg: 'An unknown error occurred while processing the request.' });
   });
-  scope.setNotFoundHandler((request, reply) => {
-    const binance = binanceBodyOf({ status: 404, code: 'NOT_FOUND', message: `no route ${request.method} ${request.url.split('?')[0] ?? ''}` });
-    return reply.code(binance.status).send(binance.body);
-  });
+  // No not-found handler of its own: the server's tells a method this path does not take (405 with
+  // `Allow`) from a path that does not exist (404), and answers both in Binance's shape under /binance.
   return {
     deps,
     tape: options.tape,
