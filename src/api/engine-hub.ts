@@ -7,7 +7,9 @@
  * so a command meets the market as it is at that moment, live or replayed. With live data (a
  * `wallClock` given), that exchange time is carried forward by the wall time elapsed since the
  * latest market input arrived: a command sent while the feed is silent carries a time that says
- * so, and the kernel's staleness rule (ADR 0026) makes it wait whatever the order of inputs.
+ * so, and the kernel's staleness rule (ADR 0026) makes it wait whatever the order of inputs. The
+ * time carried forward is the engine's clock once that input was applied (the clock a book's age is
+ * measured on), so a silence of N ms of wall time after a book is at least N ms on that clock.
  */
 import type { KernelEvent } from '../core/kernel/events.js';
 import type { KernelInput } from '../core/kernel/inputs.js';
@@ -31,7 +33,7 @@ export type EventListener = (events: readonly KernelEvent[], input: KernelInput)
 export class EngineHub {
   private readonly listeners = new Set<EventListener>();
 
-  /** The latest market input: its exchange time and the wall time it was submitted (live only). */
+  /** The latest market input: the engine's clock once it was applied, and the wall time then (live only). */
   private lastMarket: { readonly time: number; readonly wall: number } | undefined;
 
   constructor(
@@ -67,8 +69,11 @@ export class EngineHub {
    * for that: a feed goes on with its next input.
    */
   async submit(input: KernelInput): Promise<KernelEvent[]> {
-    if (this.wallClock !== undefined && !COMMAND_KINDS.has(input.kind) && input.kind !== 'clock') this.lastMarket = { time: input.time, wall: this.wallClock() };
     const events = await this.engine.submit(input);
+    // The engine's clock once the input is applied, not the input's own time: a book is stale by how
+    // far that clock has moved since it was applied (ADR 0026), and a market input stamped behind the
+    // clock (two clocks, or a command stamped ahead) would otherwise make a silence look shorter.
+    if (this.wallClock !== undefined && !COMMAND_KINDS.has(input.kind) && input.kind !== 'clock') this.lastMarket = { time: Math.max(input.time, this.engine.kernel.now), wall: this.wallClock() };
     for (const listener of this.listeners) {
       try {
         listener(events, input);

@@ -70,8 +70,11 @@ export function startLiveFeed(options: LiveFeedOptions): LiveFeed {
   const statusOf = (s: SymbolState): FeedStatus => {
     const book = hub.kernel.bookStatus(s.sub.kernelSymbol);
     const streamState = s.stream.state;
-    const status: FeedStatus['status'] = streamState === 'stale' ? 'stale' : ((book?.status ?? 'awaiting-snapshot') as FeedStatus['status']);
-    const reason = s.stream.reason ?? (book?.reason !== '' ? book?.reason : undefined);
+    // Stale is shown once the kernel has been told (its book no longer synced): whoever reads
+    // "stale" and then sends an order finds the kernel's book unusable, however the feed's inputs queue.
+    const told = streamState !== 'stale' || book?.status !== 'synced';
+    const status: FeedStatus['status'] = streamState === 'stale' && told ? 'stale' : ((book?.status ?? 'awaiting-snapshot') as FeedStatus['status']);
+    const reason = (told ? s.stream.reason : undefined) ?? (book?.reason !== '' ? book?.reason : undefined);
     return {
       symbol: s.sub.kernelSymbol,
       source: 'live',
