@@ -78,4 +78,57 @@ describe('a stale book, decided by the kernel from the inputs’ times', () => {
   it('refuses a staleAfterMs that is not a whole positive number of ms', () => {
     for (const bad of [0, -1, 1.5]) expect(() => new Kernel({ instruments: [instrument], staleAfterMs: bad })).toThrow(RangeError);
   });
+  it('over 300 random interleavings of book updates, trades, clock inputs and orders (times out of order too), an order fills as it arrives exactly when a separate model says the book is fresh, else at the next book update', () => {
+    // The model: the clock is the latest time any input carried; a book update dates the book at
+    // the clock; an order arriving when the clock is more than staleAfterMs past that date waits.
+    let seed = 14;
+    const random = () => ((seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31);
+    const S = 1_000;
+    let checked = 0;
+    let waited = 0;
+    for (let trial = 0; trial < 300; trial += 1) {
+      const kernel = kernelAt(S);
+      let clock = T;
+      let bookAt = T;
+      let id = 100;
+      let time = T;
+      const waiting = new Set<string>();
+      for (let step = 0; step < 30; step += 1) {
+        // Times wander forward and sometimes back (late inputs, two clocks).
+        time = Math.max(T, time + Math.floor(random() * 1_600) - 300);
+        const r = random();
+        if (r < 0.25) {
+          id += 1;
+          const events = kernel.handle(delta(time, id));
+          clock = Math.max(clock, time);
+          bookAt = clock;
+          const filled = new Set(fillsOf(events).map((e) => (e as { clientOrderId: string }).clientOrderId));
+          expect(filled).toEqual(waiting);
+          waiting.clear();
+        } else if (r < 0.45) {
+          const events = kernel.handle({ kind: 'trade', time, symbol, tradeId: step + 1, price: '60000.00', quantity: '0.001', buyerMaker: true });
+          clock = Math.max(clock, time);
+          expect(fillsOf(events)).toEqual([]);
+        } else if (r < 0.65) {
+          expect(fillsOf(kernel.handle({ kind: 'clock', time }))).toEqual([]);
+          clock = Math.max(clock, time);
+        } else {
+          const name = `o${trial}-${step}`;
+          const events = kernel.handle({ kind: 'order.place', time, account: 'a', symbol, side: 'BUY', type: 'MARKET', quantity: '0.01', clientOrderId: name });
+          clock = Math.max(clock, time);
+          const fresh = clock - bookAt <= S;
+          expect(fillsOf(events).length > 0, `${name}: clock ${clock - T}, book ${bookAt - T}`).toBe(fresh);
+          if (!fresh) {
+            waiting.add(name);
+            waited += 1;
+          }
+          checked += 1;
+        }
+      }
+      kernel.checkInvariants();
+    }
+    expect(checked).toBeGreaterThan(2_000);
+    expect(waited).toBeGreaterThan(300);
+    expect(checked - waited).toBeGreaterThan(300);
+  });
 });
