@@ -4,6 +4,7 @@ import { formatFixed, parseFixed, type Fixed } from '../money/fixed.js';
 import type { LiquidationEvent, PositionEvent } from '../kernel/events.js';
 import { USDM_RECORDING } from '../../test-kit/data-paths.js';
 import { loadRecording, RecordingStepper } from '../../test-kit/recording-stepper.js';
+import { Kernel } from '../kernel/kernel.js';
 import { crossLiquidationPrice } from './liquidation-price.js';
 import type { Position } from './position.js';
 
@@ -58,5 +59,39 @@ describe('a cross account on the USD-M recording', () => {
     expect(Number(liquidation.liquidationFee)).toBeCloseTo(Number(formatFixed(equity)), 8);
     expect(d(s.kernel.balances('x')!.USDT!.free)).toBe(0n);
     s.kernel.checkInvariants();
+  });
+  it('a cross liquidation with equity left above the clearance fee charges the fee in full and leaves the rest in the wallet (bracket 6: MMR 2.5 % > the 1.25 % fee)', () => {
+    // A synthetic book deep enough for a 1,400 BTC long (84 M USDT, bracket 6: 70–100 M, 20x, MMR 2.5 %).
+    const T = 1_723_161_300_000;
+    const k = new Kernel({ instruments: [BTC] });
+    k.handle({ kind: 'book.snapshot', time: T, symbol: 'BTCUSDT', lastUpdateId: 1, bids: [['60000.0', '5000']], asks: [['60000.1', '5000']] });
+    k.handle({ kind: 'account.open', time: T, account: 'c', type: 'futures', marginMode: 'cross', leverage: 20, balances: { USDT: '10000000' } });
+    for (const id of ['a', 'b']) {
+      const placed = k.handle({ kind: 'order.place', time: T, account: 'c', symbol: 'BTCUSDT', side: 'BUY', type: 'LIMIT', price: '60000.1', quantity: '700', timeInForce: 'GTC', clientOrderId: id });
+      expect(placed.filter((e) => e.type === 'FILL').reduce((sum, e) => sum + d((e as { quantity: string }).quantity), 0n)).toBe(d('700'));
+    }
+    // By hand: Q = 1,400 at EP = 60,000.1; taker fee 0.05 % of 84,000,140 = 42,000.07; wallet W = 10,000,000 − 42,000.07.
+    const Q = d('1400');
+    const EP = d('60000.1');
+    const W = d('10000000') - d('42000.07');
+    // Bracket 6's maintenance amount: cum = Σ over the brackets below of threshold × (MMR step) =
+    // 50,000×0.001 + 600,000×0.0015 + 3,000,000×0.0035 + 12,000,000×0.01 + 70,000,000×0.005 = 481,450.
+    const cum = d('481450');
+    // Liquidated when W + Q·(m − EP) ≤ Q·m·0.025 − cum, i.e. m ≤ m* = (Q·EP − W − cum) / (Q·(1 − 0.025)).
+    const mStar = ((Q * EP) / E18 - W - cum) * E18 / ((Q * d('0.975')) / E18);
+    const tick = d('0.1');
+    const above = ((mStar + tick) / tick) * tick; // the first tick above m*
+    const below = (mStar / tick) * tick - tick; // a tick below m*, rounded down to the tick
+    expect(k.handle({ kind: 'mark', time: T + 1, symbol: 'BTCUSDT', price: formatFixed(above) }).some((e) => e.type === 'LIQUIDATION')).toBe(false);
+    const events = k.handle({ kind: 'mark', time: T + 2, symbol: 'BTCUSDT', price: formatFixed(below) });
+    const liquidation = events.find((e): e is LiquidationEvent => e.type === 'LIQUIDATION')!;
+    expect(liquidation).toBeDefined();
+    const equity = W + (Q * (below - EP)) / E18;
+    const fee = (Q * below * d('0.0125')) / E18 / E18; // 1.25 % of Q × mark: about 941,000
+    expect(equity - fee).toBeGreaterThan(d('400000')); // equity is left after the fee
+    expect(Number(liquidation.liquidationFee)).toBeCloseTo(Number(formatFixed(fee)), 6);
+    // What the account keeps: its equity at the mark less the fee.
+    expect(Number(k.balances('c')!.USDT!.free)).toBeCloseTo(Number(formatFixed(equity - fee)), 6);
+    k.checkInvariants();
   });
 });
