@@ -210,3 +210,27 @@ export function runCase(i: Instrument, example: Example) {
 export function filterKeysOf(i: Instrument): string[] {
   return [...Object.keys(i).filter((field) => FILTER_FIELDS[field] !== undefined && i[field as keyof Instrument] !== undefined), ...ALWAYS_ON];
 }
+
+/**
+ * The four bounds of a price band, each at its edge (passes: the bounds are inclusive) and one tick
+ * outside (refused): a BUY within [bidDown, bidUp] × the reference, a SELL within [askDown, askUp] × it.
+ * The edge is the first tick inside the bound, so a multiplier that does not land on the tick grid still
+ * has an edge order that passes.
+ */
+export function bandEdges(i: Instrument): { readonly label: string; readonly example: Example; readonly ok: boolean }[] {
+  const band = i.priceBand;
+  if (band === undefined) return [];
+  const edges: { label: string; example: Example; ok: boolean }[] = [];
+  for (const [side, lowest, highest] of [['BUY', band.bidDown, band.bidUp], ['SELL', band.askDown, band.askUp]] as const) {
+    const low = up((P * lowest + SCALE - 1n) / SCALE, i.tickSize);
+    const high = down(mulFloor(P, highest), i.tickSize);
+    const order = (price: Fixed): Example => ({ request: { side, price, quantity: quantityFor(i, low - i.tickSize) } });
+    edges.push(
+      { label: `${side} at the lower bound`, example: order(low), ok: true },
+      { label: `${side} one tick below it`, example: order(low - i.tickSize), ok: false },
+      { label: `${side} at the upper bound`, example: order(high), ok: true },
+      { label: `${side} one tick above it`, example: order(high + i.tickSize), ok: false },
+    );
+  }
+  return edges;
+}

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { BUNDLED_INSTRUMENTS } from '../instruments/bundled-instruments.js';
 import type { Instrument } from '../instruments/instrument.js';
 import { formatFixed, parseFixed as d } from '../money/fixed.js';
-import { casesFor, FILTER_FIELDS, filterKeysOf, NOT_FILTERS, runCase } from '../../test-kit/exchange-rule-cases.js';
+import { bandEdges, casesFor, FILTER_FIELDS, filterKeysOf, NOT_FILTERS, runCase } from '../../test-kit/exchange-rule-cases.js';
 import { rulesOf, RULE_NAMES } from './exchange-rules.js';
 
 const name = (i: Instrument) => `${i.exchange} ${i.market} ${i.symbol}`;
@@ -29,6 +29,16 @@ describe('every filter of every bundled spec refuses one order and accepts anoth
         const refused = runCase(instrument, c!.refused);
         expect(refused).toMatchObject({ ok: false, error: { code: c!.code } });
         if (c!.message !== undefined && !refused.ok) expect(refused.error.message).toMatch(c!.message);
+      });
+    }
+
+    if (instrument.priceBand !== undefined) {
+      it(`${name(instrument)} PERCENT_PRICE: each of the four bounds passes at its edge and refuses one tick beyond`, () => {
+        for (const edge of bandEdges(instrument)) {
+          const result = runCase(instrument, edge.example);
+          expect(result.ok, edge.label).toBe(edge.ok);
+          if (!result.ok) expect(result.error.code, edge.label).toBe('PERCENT_PRICE');
+        }
       });
     }
 

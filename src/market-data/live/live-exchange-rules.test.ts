@@ -5,7 +5,7 @@ import type { Instrument } from '../../core/instruments/instrument.js';
 import { rulesOf } from '../../core/matching/exchange-rules.js';
 import { parseFixed as d } from '../../core/money/fixed.js';
 import { exchangeFile } from '../../test-kit/data-paths.js';
-import { casesFor, EXCHANGE_FILTER_TYPES, FILTER_FIELDS, filterKeysOf, runCase } from '../../test-kit/exchange-rule-cases.js';
+import { bandEdges, casesFor, EXCHANGE_FILTER_TYPES, FILTER_FIELDS, filterKeysOf, runCase } from '../../test-kit/exchange-rule-cases.js';
 import { instrumentFromCcxtMarket } from './instrument-loader.js';
 
 // The same walk as the bundled specs' (core/matching/exchange-rules.test.ts), over specs loaded from
@@ -99,6 +99,26 @@ describe('every filter the exchange sends, loaded through ccxt, refuses one orde
       });
     }
   }
+
+  it('PERCENT_PRICE_BY_SIDE with different multipliers per side (BUY 0.2×–5×, SELL 0.3×–4×): each of the four bounds passes at its edge and refuses one tick beyond', () => {
+    const entry = todaysSpotEntry();
+    const bySide = {
+      ...entry,
+      filters: entry.filters.map((f) => (f['filterType'] === 'PERCENT_PRICE_BY_SIDE' ? { ...f, askMultiplierUp: '4', askMultiplierDown: '0.3' } : f)),
+    };
+    const spec = loaded('spot', bySide);
+    // Around 2000: a BUY within 400–10000, a SELL within 600–8000, by hand.
+    const edges = bandEdges(spec);
+    expect(edges.map((e) => [e.label, e.example.request.price])).toEqual([
+      ['BUY at the lower bound', d('400')], ['BUY one tick below it', d('399.99')], ['BUY at the upper bound', d('10000')], ['BUY one tick above it', d('10000.01')],
+      ['SELL at the lower bound', d('600')], ['SELL one tick below it', d('599.99')], ['SELL at the upper bound', d('8000')], ['SELL one tick above it', d('8000.01')],
+    ]);
+    for (const edge of edges) {
+      const result = runCase(spec, edge.example);
+      expect(result.ok, edge.label).toBe(edge.ok);
+      if (!result.ok) expect(result.error.code, edge.label).toBe('PERCENT_PRICE');
+    }
+  });
 
   it("today's spot form carries the exchange's numbers: NOTIONAL 5–9,000,000, TRAILING_DELTA 10–2000 BIPS, the band per side", () => {
     const spec = loaded('spot', todaysSpotEntry());
