@@ -152,9 +152,13 @@ export function registerContractOrderRoutes(app: FastifyInstance, ctx: ContractC
     const account = ctx.signed(request);
     const ids = ctx.body(request);
     if (!Array.isArray(ids) || ids.length === 0 || ids.length > 50) throw contractErrors.param('the body must be an array of 1 to 50 order ids');
+    // Order ids are whole numbers, as a JSON number or its decimal text; anything else refuses the
+    // whole request before any cancel, rather than being turned into text ("[object Object]").
+    const orderIds = ids.map((id: unknown) => (typeof id === 'number' && Number.isSafeInteger(id) && id > 0 ? String(id) : typeof id === 'string' && /^[1-9][0-9]{0,18}$/.test(id) ? id : undefined));
+    const wrong = orderIds.indexOf(undefined);
+    if (wrong >= 0) throw contractErrors.param(`order id ${wrong + 1} must be a whole number (got ${JSON.stringify(ids[wrong])?.slice(0, 40) ?? 'nothing'})`);
     const results = [];
-    for (const id of ids) {
-      const orderId = String(id);
+    for (const orderId of orderIds as string[]) {
       const result = await deps.execution.cancelOrder(account.accountId, { orderId });
       await audit('order.cancel', account.accountId, { orderId, result: result.ok ? { status: result.value.status } : result.error });
       const error = result.ok ? undefined : contractErrorOf(result.error);
