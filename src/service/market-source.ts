@@ -106,7 +106,7 @@ async function openLive(config: AppConfig, print: (line: string) => void): Promi
 }
 
 /** The exchange's funding rates and times for every perpetual subscribed (ccxt fetchFundingRate). */
-function liveFunding(hub: EngineHub, live: LiveMarkets, print: (line: string) => void): FundingPoller {
+export function liveFunding(hub: EngineHub, live: LiveMarkets, print: (line: string) => void): FundingPoller {
   const perpetuals = new Set(live.instruments.filter((i) => i.market === 'perpetual').map((i) => i.symbol));
   const sources = live.subscriptions
     .filter((sub) => perpetuals.has(sub.kernelSymbol) && live.exchanges.get(sub.exchangeId)?.has['fetchFundingRate'] === true)

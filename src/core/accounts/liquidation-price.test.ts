@@ -67,7 +67,7 @@ describe('a cross account on the USD-M recording', () => {
     k.handle({ kind: 'book.snapshot', time: T, symbol: 'BTCUSDT', lastUpdateId: 1, bids: [['60000.0', '5000']], asks: [['60000.1', '5000']] });
     k.handle({ kind: 'account.open', time: T, account: 'c', type: 'futures', marginMode: 'cross', leverage: 20, balances: { USDT: '10000000' } });
     for (const id of ['a', 'b']) {
-      const placed = k.handle({ kind: 'order.place', time: T, account: 'c', symbol: 'BTCUSDT', side: 'BUY', type: 'LIMIT', price: '60000.1', quantity: '700', timeInForce: 'GTC', clientOrderId: id });
+      const placed = k.handle({ kind: 'order.place', time: T, account: 'c', symbol: 'BTCUSDT', side: 'BUY', type: 'LIMIT', price: '60000.1', quantity: '700', clientOrderId: id });
       expect(placed.filter((e) => e.type === 'FILL').reduce((sum, e) => sum + d((e as { quantity: string }).quantity), 0n)).toBe(d('700'));
     }
     // By hand: Q = 1,400 at EP = 60,000.1; taker fee 0.05 % of 84,000,140 = 42,000.07; wallet W = 10,000,000 − 42,000.07.
