@@ -1,9 +1,10 @@
 import { readFileSync } from 'node:fs';
 import ccxt from 'ccxt';
 import { describe, expect, it } from 'vitest';
+import { findBundledInstrument } from '../../core/instruments/bundled-instruments.js';
 import type { Instrument } from '../../core/instruments/instrument.js';
 import { rulesOf } from '../../core/matching/exchange-rules.js';
-import { parseFixed as d } from '../../core/money/fixed.js';
+import { formatFixed, parseFixed as d } from '../../core/money/fixed.js';
 import { exchangeFile } from '../../test-kit/data-paths.js';
 import { bandEdges, casesFor, EXCHANGE_FILTER_TYPES, FILTER_FIELDS, filterKeysOf, runCase } from '../../test-kit/exchange-rule-cases.js';
 import { instrumentFromCcxtMarket } from './instrument-loader.js';
@@ -118,6 +119,20 @@ describe('every filter the exchange sends, loaded through ccxt, refuses one orde
       expect(result.ok, edge.label).toBe(edge.ok);
       if (!result.ok) expect(result.error.code, edge.label).toBe('PERCENT_PRICE');
     }
+  });
+
+  it('the bundled Binance specs carry the filters of the exchangeInfo they cite, except the later figures bundled-instruments.ts takes for USD-M', () => {
+    const fields = ['tickSize', 'minPrice', 'maxPrice', 'stepSize', 'minQty', 'maxQty', 'maxMarketQty', 'minNotional', 'maxNotional', 'maxNumOrders', 'maxNumAlgoOrders', 'priceBand'] as const;
+    const show = (v: unknown) => (typeof v === 'bigint' ? formatFixed(v) : JSON.stringify(v, (_k, x: unknown) => (typeof x === 'bigint' ? formatFixed(x) : x)));
+    const differences = (kind: 'spot' | 'usdm', entry: Entry) => {
+      const live = loaded(kind, entry);
+      const bundled = findBundledInstrument('binance', kind === 'spot' ? 'spot' : 'perpetual', entry.symbol)!;
+      return fields.filter((f) => show(live[f]) !== show(bundled[f])).map((f) => `${f} ${show(live[f])} → ${show(bundled[f])}`);
+    };
+    for (const entry of excerpt.spot.response.symbols) expect(differences('spot', entry), entry.symbol).toEqual([]);
+    // USD-M: the 2024 tick of the recording (and minPrice on it), and later MARKET_LOT_SIZE and minimum notional figures.
+    expect(differences('usdm', excerpt.usdm.response.symbols[0]!)).toEqual(['tickSize 0.01 → 0.1', 'minPrice 556.72 → 556.8', 'maxMarketQty 1000 → 120', 'minNotional 5 → 100']);
+    expect(differences('usdm', excerpt.usdm.response.symbols[1]!)).toEqual(['maxMarketQty 10000 → 2000', 'minNotional 5 → 20']);
   });
 
   it("today's spot form carries the exchange's numbers: NOTIONAL 5–9,000,000, TRAILING_DELTA 10–2000 BIPS, the band per side", () => {
