@@ -56,5 +56,5 @@ describe('serve charges funding on replay', () => {
     } finally {
       await service.stop();
     }
-  }, 60_000);
+  }, 180_000); // a loaded machine can take over a minute to start the service and replay to midnight
 });
