@@ -73,3 +73,26 @@ describe('the read-model consistency check names each disagreement (USD-M record
     expect(await check()).toEqual([]);
   });
 });
+
+describe('a liquidated position in the read tables (USD-M recording)', () => {
+  it('a 125x long bought at the top: the LIQUIDATION event marks its positions row LIQUIDATED, and the check still finds nothing', async () => {
+    const service = await startTestService({ recording: USDM_RECORDING, until: 1723161310714 }); // the recording's highest ask
+    try {
+      const f = (await service.app.inject({ method: 'POST', url: '/api/accounts', headers: { authorization: `Bearer ${ADMIN_KEY}` }, payload: { name: 'top', type: 'futures', balances: { USDT: '1000' }, leverage: 125 } })).json();
+      const liquidations: string[] = [];
+      service.deps.hub.subscribe((events) => {
+        for (const e of events) if (e.type === 'LIQUIDATION' && e.account === f.id) liquidations.push(e.positionId);
+      });
+      const res = await service.app.inject({ method: 'POST', url: '/api/orders', headers: { authorization: `Bearer ${f.apiKey}` }, payload: { symbol: 'BTCUSDT', side: 'BUY', type: 'MARKET', quantity: '0.5' } });
+      expect(res.json()).toMatchObject({ status: 'FILLED' });
+      await service.feedUntil(Number.MAX_SAFE_INTEGER);
+      for (let i = 0; i < 300 && service.engine.readModelSeq < service.engine.seq; i += 1) await new Promise((r) => setTimeout(r, 10));
+      expect(liquidations).toHaveLength(1);
+      const rows = await service.engine.db.selectFrom('positions').select(['id', 'status']).where('accountId', '=', f.id).execute();
+      expect(rows).toEqual([{ id: liquidations[0], status: 'LIQUIDATED' }]);
+      expect(await readModelMismatches(service.engine.db, service.engine.kernel)).toEqual([]);
+    } finally {
+      await service.close();
+    }
+  }, 120_000);
+});
