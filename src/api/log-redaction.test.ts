@@ -16,6 +16,18 @@ describe('redactUrl', () => {
     expect(redactUrl('/x?%E0%A4=pt_abc&key')).toBe('/x?[redacted]&key');
     expect(redactUrl('/api/orders/1')).toBe('/api/orders/1');
   });
+
+  it('replaces the keys and secrets the service generates wherever they appear in the URL', () => {
+    const key = 'pt_Hh6vtCvOb9XdW8V6cS8i54C8';
+    const admin = 'ptadmin_0123456789abcdefghijABCDEFGHIJ-_xy';
+    const secret = 'a'.repeat(32) + '0123456789abcdef'.repeat(2);
+    expect(redactUrl(`/api/nothing/${key}`)).toBe('/api/nothing/[redacted]');
+    expect(redactUrl(`/api/accounts/${admin}/reset?x=1`)).toBe('/api/accounts/[redacted]/reset?x=1');
+    expect(redactUrl(`/x?note=${secret}&k2=${key}`)).toBe('/x?note=[redacted]&k2=[redacted]');
+    // Ids, symbols and hex shorter than a secret are left as sent.
+    expect(redactUrl('/api/orders/pt_abc?symbol=BTCUSDT&orderId=123456789012')).toBe('/api/orders/pt_abc?symbol=BTCUSDT&orderId=123456789012');
+    expect(redactUrl(`/api/accounts/acc_d5ec7669ad434aa1?h=${'f'.repeat(63)}`)).toBe(`/api/accounts/acc_d5ec7669ad434aa1?h=${'f'.repeat(63)}`);
+  });
 });
 
 describe('the server log', () => {

@@ -15,6 +15,12 @@ const SECRET_PARAMS = new Set(['key', 'apikey', 'api_key', 'secret', 'apisecret'
 /** A user data stream named by its listenKey in the path (`/binance/ws/<listenKey>`); market stream names carry an `@`. */
 const LISTEN_KEY_PATH = /^(\/binance\/f?ws\/)([^/?@]+)(?=$|\?)/;
 
+/**
+ * The credentials this service generates, wherever in a URL they appear (a key pasted into a path or
+ * under an unlisted parameter): account keys `pt_…`, admin keys `ptadmin_…`, account secrets (64 hex digits).
+ */
+const GENERATED_SECRET = /(?<![A-Za-z0-9_-])(?:ptadmin_|pt_)[A-Za-z0-9_-]{16,}|(?<![0-9A-Fa-f])[0-9A-Fa-f]{64}(?![0-9A-Fa-f])/g;
+
 export const CENSOR = '[redacted]';
 
 /** Paths pino removes from every logged object. */
@@ -37,9 +43,9 @@ export const REDACTED_PATHS = [
   '*.*.exchangeCredentials',
 ];
 
-/** The URL with the value of every secret query parameter, and a listenKey in a stream path, replaced. */
+/** The URL with the value of every secret query parameter, a listenKey in a stream path and any generated key or secret replaced. */
 export function redactUrl(rawUrl: string): string {
-  const url = rawUrl.replace(LISTEN_KEY_PATH, `$1${CENSOR}`);
+  const url = rawUrl.replace(LISTEN_KEY_PATH, `$1${CENSOR}`).replace(GENERATED_SECRET, CENSOR);
   const at = url.indexOf('?');
   if (at < 0) return url;
   const pairs = url.slice(at + 1).split('&').map((pair) => {
