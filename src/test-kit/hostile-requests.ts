@@ -33,8 +33,11 @@ export interface Account {
 /** The server's default body limit (BODY_LIMIT_BYTES, 1 MiB). */
 const OVERSIZED_BODY_BYTES = 1_048_576;
 
-/** Raw HTTP (node:http), so that malformed paths and bodies reach the server exactly as written. */
-export function send(base: string, s: Sent): Promise<Answer> {
+/**
+ * Raw HTTP (node:http), so that malformed paths and bodies reach the server exactly as written;
+ * from `localAddress` when given (any 127.x.y.z reaches a server on 127.0.0.1).
+ */
+export function send(base: string, s: Sent, localAddress?: string): Promise<Answer> {
   const url = new URL(base);
   return new Promise((resolve) => {
     // Node refuses to send characters outside printable ASCII in a path; those are escaped, stray `%` stays as written.
@@ -51,7 +54,7 @@ export function send(base: string, s: Sent): Promise<Answer> {
     // which the server would read as a second, garbage request on the same connection.
     if (s.body !== undefined) headers['content-length'] = String(Buffer.byteLength(s.body));
     // One connection per request (no keep-alive), so that each answer belongs to the request that caused it.
-    const req = httpRequest({ host: url.hostname, port: url.port, method: s.method, path, headers, timeout: 30_000, agent: false }, (res) => {
+    const req = httpRequest({ host: url.hostname, port: url.port, method: s.method, path, headers, timeout: 30_000, agent: false, ...(localAddress !== undefined ? { localAddress } : {}) }, (res) => {
       let text = '';
       res.setEncoding('utf8');
       res.on('data', (d: string) => (text += d.length + text.length > 200_000 ? '' : d));
