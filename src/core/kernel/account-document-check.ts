@@ -208,7 +208,7 @@ function check(decoded: unknown, instruments: ReadonlyMap<string, Instrument>): 
   }
 
   if (kind === 'spot') checkSpot(doc.account, lockedByAsset);
-  else checkFutures(doc.account, lockedByAsset, maxLeverage);
+  else checkFutures(doc.account, lockedByAsset, maxLeverage, instruments);
   return doc as unknown as AccountDocument;
 }
 
@@ -243,7 +243,7 @@ function checkSpot(v: unknown, lockedByAsset: ReadonlyMap<string, Fixed>): void 
   for (const [name, held] of lockedByAsset) if (held !== 0n && !balances.has(name)) problem('account.balances', `${name}: open orders hold it but it has no balance`);
 }
 
-function checkFutures(v: unknown, lockedByAsset: ReadonlyMap<string, Fixed>, maxLeverage: number): void {
+function checkFutures(v: unknown, lockedByAsset: ReadonlyMap<string, Fixed>, maxLeverage: number, instruments: ReadonlyMap<string, Instrument>): void {
   const a = object(v, 'account', FUTURES_KEYS);
   text(a.id, 'account.id');
   fees(a.fees, 'account.fees');
@@ -262,9 +262,14 @@ function checkFutures(v: unknown, lockedByAsset: ReadonlyMap<string, Fixed>, max
     const symbol = text(o.symbol, `${path}.symbol`);
     if (symbols.has(symbol)) problem(`${path}.symbol`, `${symbol} appears twice`);
     symbols.add(symbol);
-    amount(o.size, `${path}.size`);
-    amount(o.entryPrice, `${path}.entryPrice`, 0n);
-    integer(o.leverage, `${path}.leverage`, 1, maxLeverage);
+    // A position the engine cannot mark (no such perpetual here) or one bought at no price would
+    // break every read of the account, or show its whole notional as profit.
+    const instrument = instruments.get(symbol);
+    if (instrument === undefined || instrument.market !== 'perpetual') problem(`${path}.symbol`, `${symbol} is not a perpetual this engine trades`);
+    const size = amount(o.size, `${path}.size`);
+    const entryPrice = amount(o.entryPrice, `${path}.entryPrice`, 0n);
+    if (size !== 0n && entryPrice === 0n) problem(`${path}.entryPrice`, 'must be positive for an open position');
+    integer(o.leverage, `${path}.leverage`, 1, instrument?.maxLeverage ?? maxLeverage);
     margins += amount(o.margin, `${path}.margin`, 0n);
     for (const key of ['realizedPnl', 'totalFundingPaid', 'feesPaid']) amount(o[key], `${path}.${key}`);
     integer(o.openedAt, `${path}.openedAt`);
