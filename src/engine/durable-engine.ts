@@ -63,7 +63,7 @@ import { DatabaseOutage } from './database-outage.js';
 import { EngineUnavailableError, type EngineState, type EngineStatus } from './engine-status.js';
 import { InputRefusedError, inputProblem } from './input-guard.js';
 import { journalRows } from './journal-reader.js';
-import { handleJournaled, handleMissing } from './journal-replay.js';
+import { handleJournaled, handleMissing, handlePageRow } from './journal-replay.js';
 import { ReadModelProjector } from './read-model-projector.js';
 import { SnapshotScheduler } from './snapshot-scheduler.js';
 
@@ -354,13 +354,13 @@ export class DurableEngine {
     const toReplay = (await this.journal.latestSeq()) - kernel.inputCount;
     const rows = journalRows(this.journal, this.options.databaseUrl ?? DEFAULT_DATABASE_URL, this.options.database ?? {}, kernel.inputCount + 1, RESTORE_PAGE, toReplay);
     for await (const page of rows) {
-      const { seqs, texts } = page;
+      const { seqs, texts, decoded } = page;
       for (let i = 0; i < seqs.length; i++) {
         const seq = seqs[i]!;
         if (seq <= kernel.inputCount) continue;
         // A seq missing from the journal still takes its place in the sequence, set aside.
         while (seq > kernel.inputCount + 1) replay(kernel.inputCount + 1, handleMissing(kernel));
-        replay(seq, handleJournaled(kernel, texts[i]!));
+        replay(seq, decoded === undefined ? handleJournaled(kernel, texts[i]!) : handlePageRow(kernel, texts[i]!, decoded, i));
       }
     }
     const head = await this.journal.latestSeq();

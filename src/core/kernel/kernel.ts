@@ -51,6 +51,14 @@ function isMarketData(input: KernelInput): input is MarketDataInput {
   return MARKET_DATA_KINDS.has(input.kind);
 }
 
+/**
+ * A book input's levels as `parseLevels` reads them from its level lists, read elsewhere: fills the
+ * kernel's two lists (refilled per input) with exactly those levels.
+ */
+export interface BookLevels {
+  readInto(bids: DecimalLevels, asks: DecimalLevels): void;
+}
+
 /** An input of the rollback tail kept as the JSON text it was parsed from. */
 class JournaledText {
   constructor(readonly text: string) {}
@@ -145,11 +153,15 @@ export class Kernel {
    * for any input (see the header), unless rollback is off. `journaled`: the input's JSON text, when
    * the caller holds it (a journal replay); the rollback tail then keeps that one string instead of
    * the parsed input, whose many small objects would otherwise survive into the collector's old space.
+   * `levels`: a book input's levels already read by `parseLevels` (a journal replay that decoded the
+   * row on another thread, engine/journal-row-decoder.ts); the input's own level lists are then not read.
    */
-  handle(input: KernelInput, journaled?: string): KernelEvent[] {
+  handle(input: KernelInput, journaled?: string, levels?: BookLevels): KernelEvent[] {
     let problem = inputProblemExceptLevels(input, this.s.markets);
-    if (problem === undefined && (input.kind === 'book.delta' || input.kind === 'book.snapshot')) problem = this.parseBook(input.bids, input.asks);
-    else if (problem === undefined && input.kind === 'bar') problem = this.parseBar(input);
+    if (problem === undefined && (input.kind === 'book.delta' || input.kind === 'book.snapshot')) {
+      if (levels === undefined) problem = this.parseBook(input.bids, input.asks);
+      else levels.readInto(this.bids, this.asks);
+    } else if (problem === undefined && input.kind === 'bar') problem = this.parseBar(input);
     if (problem !== undefined) {
       this.s.sequence += 1;
       if (this.rollback) this.tail.push(journaled === undefined ? input : new JournaledText(journaled));
