@@ -81,6 +81,7 @@ export class Kernel {
   /** Inputs handled since the checkpoint, in order (as their journaled text when the caller gave it). */
   private tail: (KernelInput | JournaledText)[] = [];
   private checkpointAfter = MIN_CHECKPOINT_INPUTS;
+  private minCheckpointInputs = MIN_CHECKPOINT_INPUTS;
   private contained = 0;
 
   /**
@@ -199,7 +200,18 @@ export class Kernel {
   private takeCheckpoint(): void {
     this.checkpoint = snapshotOf(this.s);
     this.tail = [];
-    this.checkpointAfter = Math.max(MIN_CHECKPOINT_INPUTS, Math.ceil(this.checkpoint.length / CHECKPOINT_CHARS_PER_INPUT));
+    this.checkpointAfter = Math.max(this.minCheckpointInputs, Math.ceil(this.checkpoint.length / CHECKPOINT_CHARS_PER_INPUT));
+  }
+
+  /**
+   * Rollback checkpoints at least `minInputs` inputs apart (default 4,096), from the next one on. A
+   * journal replay takes them further apart: each serializes the whole state (about 8 % of a
+   * restore's kernel time at the default), and a contained failure during a replay keeps no one
+   * waiting. The spacing changes only what a contained failure costs, never the state or the events.
+   */
+  setCheckpointSpacing(minInputs: number = MIN_CHECKPOINT_INPUTS): void {
+    this.minCheckpointInputs = minInputs;
+    if (this.checkpoint !== undefined) this.checkpointAfter = Math.max(minInputs, Math.ceil(this.checkpoint.length / CHECKPOINT_CHARS_PER_INPUT));
   }
 
   /** Rebuilds the state the input found (checkpoint + tail), then answers it with INTERNAL. */
