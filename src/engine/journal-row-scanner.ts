@@ -146,29 +146,36 @@ export class JournalRowScanner {
     return -1;
   }
 
-  /** `["price","size"]` levels up to the list's closing bracket, each side read by `readDecimal`. */
+  /**
+   * `["price","size"]` levels up to the list's closing bracket, each side read by `readDecimal`.
+   * A side's end is the next quote: `readDecimal` takes only a sign, digits and a point, so a side
+   * holding an escape (or any other character) is refused, and one it reads ends at its real quote.
+   */
   private levels(out: LevelColumns): boolean {
     const text = this.text;
-    if (text.charCodeAt(this.at) === 93) {
-      this.at += 1;
+    let at = this.at;
+    if (text.charCodeAt(at) === 93) {
+      this.at = at + 1;
       return true;
     }
     const price = PRICE;
     const size = SIZE;
     for (;;) {
-      if (!this.literal('["')) return false;
-      const priceStart = this.at;
-      const priceEnd = this.stringEnd();
-      if (priceEnd < 0 || !this.literal(',"')) return false;
-      const sizeStart = this.at;
-      const sizeEnd = this.stringEnd();
-      if (sizeEnd < 0 || text.charCodeAt(this.at) !== 93) return false;
-      this.at += 1;
+      if (text.charCodeAt(at) !== 91 || text.charCodeAt(at + 1) !== QUOTE) return false;
+      const priceStart = at + 2;
+      const priceEnd = text.indexOf('"', priceStart);
+      if (priceEnd < 0 || text.charCodeAt(priceEnd + 1) !== 44 || text.charCodeAt(priceEnd + 2) !== QUOTE) return false;
+      const sizeStart = priceEnd + 3;
+      const sizeEnd = text.indexOf('"', sizeStart);
+      if (sizeEnd < 0 || text.charCodeAt(sizeEnd + 1) !== 93) return false;
       if (!readDecimal(text, price, priceStart, priceEnd) || !readDecimal(text, size, sizeStart, sizeEnd)) return false;
       out.push(price.mantissa, price.fraction, size.mantissa, size.fraction);
-      const c = text.charCodeAt(this.at);
-      this.at += 1;
-      if (c === 93) return true;
+      const c = text.charCodeAt(sizeEnd + 2);
+      at = sizeEnd + 3;
+      if (c === 93) {
+        this.at = at;
+        return true;
+      }
       if (c !== 44) return false;
     }
   }
