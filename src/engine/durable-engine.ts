@@ -63,7 +63,7 @@ import { DatabaseOutage } from './database-outage.js';
 import { EngineUnavailableError, type EngineState, type EngineStatus } from './engine-status.js';
 import { InputRefusedError, inputProblem } from './input-guard.js';
 import { journalRows } from './journal-reader.js';
-import { handleJournaled, handleMissing } from './journal-replay.js';
+import { handleJournaled, handleMissing, handlePageRow } from './journal-replay.js';
 import { ReadModelProjector } from './read-model-projector.js';
 import { SnapshotScheduler } from './snapshot-scheduler.js';
 
@@ -138,6 +138,13 @@ interface Waiting {
 }
 
 const POSITION_CHANGES = new Set<string>(['POSITION_OPENED', 'POSITION_CLOSED']);
+
+/**
+ * The kernel's rollback checkpoints during a restore, at least this many inputs apart (4,096 when
+ * live): a checkpoint serializes the whole state. The rollback tail then holds up to this many rows'
+ * texts (a few pages of the journal).
+ */
+const REPLAY_CHECKPOINT_INPUTS = 65_536;
 
 /** Journal rows read per query during a restore. */
 const RESTORE_PAGE = 10_000;
@@ -353,15 +360,20 @@ export class DurableEngine {
     }
     const toReplay = (await this.journal.latestSeq()) - kernel.inputCount;
     const rows = journalRows(this.journal, this.options.databaseUrl ?? DEFAULT_DATABASE_URL, this.options.database ?? {}, kernel.inputCount + 1, RESTORE_PAGE, toReplay);
-    for await (const page of rows) {
-      const { seqs, texts } = page;
-      for (let i = 0; i < seqs.length; i++) {
-        const seq = seqs[i]!;
-        if (seq <= kernel.inputCount) continue;
-        // A seq missing from the journal still takes its place in the sequence, set aside.
-        while (seq > kernel.inputCount + 1) replay(kernel.inputCount + 1, handleMissing(kernel));
-        replay(seq, handleJournaled(kernel, texts[i]!));
+    kernel.setCheckpointSpacing(REPLAY_CHECKPOINT_INPUTS);
+    try {
+      for await (const page of rows) {
+        const { seqs, texts, decoded } = page;
+        for (let i = 0; i < seqs.length; i++) {
+          const seq = seqs[i]!;
+          if (seq <= kernel.inputCount) continue;
+          // A seq missing from the journal still takes its place in the sequence, set aside.
+          while (seq > kernel.inputCount + 1) replay(kernel.inputCount + 1, handleMissing(kernel));
+          replay(seq, decoded === undefined ? handleJournaled(kernel, texts[i]!) : handlePageRow(kernel, texts[i]!, decoded, i));
+        }
       }
+    } finally {
+      kernel.setCheckpointSpacing();
     }
     const head = await this.journal.latestSeq();
     if (kernel.inputCount !== head) throw new Error(`the kernel is at seq ${kernel.inputCount} but the journal at ${head}`);

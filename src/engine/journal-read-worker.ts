@@ -2,7 +2,8 @@
  * The journal reader's thread (started by journal-reader.ts): reads the journal from a seq on its
  * own connection and hands the rows to its parent a page at a time, unparsed, as one string per
  * page (the rows' texts back to back) with their seqs and end offsets in transferred typed arrays:
- * the parent copies one string per page instead of building thousands of row objects. It keeps at
+ * the parent copies one string per page instead of building thousands of row objects. Market rows
+ * (book deltas, trades) are parsed here and sent decoded beside the text (journal-row-decoder.ts). It keeps at
  * most `ahead` pages unacknowledged (each parent message acknowledges one). Nothing here writes.
  *
  * Messages to the parent: `{ type: 'page', seqs, ends, text }` per page, then `{ type: 'done' }`;
@@ -11,6 +12,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { openDatabase, type OpenOptions } from '../persistence/database.js';
 import { JournalStore } from '../persistence/journal-store.js';
+import { RowEncoder, transferables, type DecodedRows } from './journal-row-decoder.js';
 
 export interface JournalReadWorkerData {
   readonly databaseUrl: string;
@@ -21,7 +23,7 @@ export interface JournalReadWorkerData {
 }
 
 export type JournalReadWorkerMessage =
-  | { readonly type: 'page'; readonly seqs: Float64Array; readonly ends: Uint32Array; readonly text: string }
+  | { readonly type: 'page'; readonly seqs: Float64Array; readonly ends: Uint32Array; readonly text: string; readonly decoded: DecodedRows }
   | { readonly type: 'done' }
   | { readonly type: 'error'; readonly message: string };
 
@@ -39,15 +41,21 @@ if (parentPort !== null && workerData !== undefined && (workerData as { journalR
     const database = await openDatabase(data.databaseUrl, data.database);
     try {
       const journal = await JournalStore.open(database.db);
+      const encoder = new RowEncoder();
       for await (const page of journal.textPagesFrom(data.fromSeq, data.pageSize)) {
         while (credit === 0) await new Promise<void>((resolve) => (wake = resolve));
         credit -= 1;
         const seqs = Float64Array.from(page.seqs);
         const ends = new Uint32Array(page.texts.length);
         let end = 0;
-        for (let i = 0; i < page.texts.length; i++) ends[i] = end += page.texts[i]!.length;
-        const message: JournalReadWorkerMessage = { type: 'page', seqs, ends, text: page.texts.join('') };
-        port.postMessage(message, [seqs.buffer, ends.buffer]);
+        for (let i = 0; i < page.texts.length; i++) {
+          const text = page.texts[i]!;
+          encoder.add(text, end);
+          ends[i] = end += text.length;
+        }
+        const decoded = encoder.take();
+        const message: JournalReadWorkerMessage = { type: 'page', seqs, ends, text: page.texts.join(''), decoded };
+        port.postMessage(message, [seqs.buffer, ends.buffer, ...transferables(decoded)]);
       }
       port.postMessage({ type: 'done' } satisfies JournalReadWorkerMessage);
     } finally {

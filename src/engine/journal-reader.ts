@@ -4,7 +4,8 @@
  * cores the reading overlaps the replay instead of taking turns with it.
  *
  * Guarantees: the pages are exactly `JournalStore.textPagesFrom(fromSeq)`'s rows, in order (each
- * row's text byte for byte; a row's text is a slice of its page's string). If the worker cannot do
+ * row's text byte for byte; a row's text is a slice of its page's string). A page from the worker
+ * also carries its market rows decoded (journal-row-decoder.ts), parsed on the worker's thread. If the worker cannot do
  * its part (a thread that will not start, a read that fails) the rest is read on this thread from
  * the first seq not yet yielded, so a failure surfaces as the database's own error, the same as
  * without the worker.
@@ -15,15 +16,17 @@
  */
 import type { OpenOptions } from '../persistence/database.js';
 import type { JournalStore } from '../persistence/journal-store.js';
+import { DecodedRowReader } from './journal-row-decoder.js';
 import { canRebuildInWorker, siblingModule, startWorker } from './background-snapshot.js';
 import type { JournalReadWorkerData, JournalReadWorkerMessage } from './journal-read-worker.js';
 
 const WORKER_FILE = siblingModule('journal-read-worker');
 
-/** A page as the replay reads it: seqs and texts. */
+/** A page as the replay reads it: seqs and texts, and from the worker its market rows decoded. */
 export interface JournalRows {
   readonly seqs: ArrayLike<number>;
   readonly texts: readonly string[];
+  readonly decoded?: DecodedRowReader;
 }
 
 /**
@@ -98,10 +101,10 @@ async function* fromWorker(databaseUrl: string, database: OpenOptions, fromSeq: 
       if (message.type === 'error') return yield undefined;
       if (message.type === 'done') return;
       worker.postMessage('next');
-      const { seqs, ends, text } = message;
+      const { seqs, ends, text, decoded } = message;
       const texts = new Array<string>(ends.length);
       for (let i = 0, start = 0; i < ends.length; start = ends[i]!, i++) texts[i] = text.slice(start, ends[i]);
-      yield { seqs, texts };
+      yield { seqs, texts, decoded: new DecodedRowReader(decoded, text) };
     }
   } finally {
     // Its 'error' listener stays: an error while it stops must not surface unhandled.

@@ -51,6 +51,14 @@ function isMarketData(input: KernelInput): input is MarketDataInput {
   return MARKET_DATA_KINDS.has(input.kind);
 }
 
+/**
+ * A book input's levels as `parseLevels` reads them from its level lists, read elsewhere: fills the
+ * kernel's two lists (refilled per input) with exactly those levels.
+ */
+export interface BookLevels {
+  readInto(bids: DecimalLevels, asks: DecimalLevels): void;
+}
+
 /** An input of the rollback tail kept as the JSON text it was parsed from. */
 class JournaledText {
   constructor(readonly text: string) {}
@@ -73,6 +81,7 @@ export class Kernel {
   /** Inputs handled since the checkpoint, in order (as their journaled text when the caller gave it). */
   private tail: (KernelInput | JournaledText)[] = [];
   private checkpointAfter = MIN_CHECKPOINT_INPUTS;
+  private minCheckpointInputs = MIN_CHECKPOINT_INPUTS;
   private contained = 0;
 
   /**
@@ -145,11 +154,15 @@ export class Kernel {
    * for any input (see the header), unless rollback is off. `journaled`: the input's JSON text, when
    * the caller holds it (a journal replay); the rollback tail then keeps that one string instead of
    * the parsed input, whose many small objects would otherwise survive into the collector's old space.
+   * `levels`: a book input's levels already read by `parseLevels` (a journal replay that decoded the
+   * row on another thread, engine/journal-row-decoder.ts); the input's own level lists are then not read.
    */
-  handle(input: KernelInput, journaled?: string): KernelEvent[] {
+  handle(input: KernelInput, journaled?: string, levels?: BookLevels): KernelEvent[] {
     let problem = inputProblemExceptLevels(input, this.s.markets);
-    if (problem === undefined && (input.kind === 'book.delta' || input.kind === 'book.snapshot')) problem = this.parseBook(input.bids, input.asks);
-    else if (problem === undefined && input.kind === 'bar') problem = this.parseBar(input);
+    if (problem === undefined && (input.kind === 'book.delta' || input.kind === 'book.snapshot')) {
+      if (levels === undefined) problem = this.parseBook(input.bids, input.asks);
+      else levels.readInto(this.bids, this.asks);
+    } else if (problem === undefined && input.kind === 'bar') problem = this.parseBar(input);
     if (problem !== undefined) {
       this.s.sequence += 1;
       if (this.rollback) this.tail.push(journaled === undefined ? input : new JournaledText(journaled));
@@ -187,7 +200,18 @@ export class Kernel {
   private takeCheckpoint(): void {
     this.checkpoint = snapshotOf(this.s);
     this.tail = [];
-    this.checkpointAfter = Math.max(MIN_CHECKPOINT_INPUTS, Math.ceil(this.checkpoint.length / CHECKPOINT_CHARS_PER_INPUT));
+    this.checkpointAfter = Math.max(this.minCheckpointInputs, Math.ceil(this.checkpoint.length / CHECKPOINT_CHARS_PER_INPUT));
+  }
+
+  /**
+   * Rollback checkpoints at least `minInputs` inputs apart (default 4,096), from the next one on. A
+   * journal replay takes them further apart: each serializes the whole state (about 8 % of a
+   * restore's kernel time at the default), and a contained failure during a replay keeps no one
+   * waiting. The spacing changes only what a contained failure costs, never the state or the events.
+   */
+  setCheckpointSpacing(minInputs: number = MIN_CHECKPOINT_INPUTS): void {
+    this.minCheckpointInputs = minInputs;
+    if (this.checkpoint !== undefined) this.checkpointAfter = Math.max(minInputs, Math.ceil(this.checkpoint.length / CHECKPOINT_CHARS_PER_INPUT));
   }
 
   /** Rebuilds the state the input found (checkpoint + tail), then answers it with INTERNAL. */

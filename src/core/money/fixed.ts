@@ -83,14 +83,15 @@ export interface DecimalParts {
  * its digits, trailing fractional zeros dropped, as an integer `mantissa`, and the number of
  * fractional digits left as `fraction` ("61837.63000000" → 6183763, 2). False, with `out`
  * unspecified, when the text is not such a decimal or its digits reach 2^53 (`parseFixed` then
- * says which, or parses it). Cost: one pass over the characters, no allocation.
+ * says which, or parses it). `start`/`end`: read only those characters of `text` (a field inside a
+ * longer text, without a substring). Cost: one pass over the characters, no allocation.
  */
-export function readDecimal(text: string, out: DecimalParts): boolean {
-  const n = text.length;
-  let i = 0;
-  const first = n > 0 ? text.charCodeAt(0) : 0;
+export function readDecimal(text: string, out: DecimalParts, start = 0, end = text.length): boolean {
+  const n = end;
+  let i = start;
+  const first = n > start ? text.charCodeAt(start) : 0;
   const negative = first === 45;
-  if (negative || first === 43) i = 1;
+  if (negative || first === 43) i += 1;
   const intStart = i;
   let digits = 0;
   let c = 0;
