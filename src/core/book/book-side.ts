@@ -22,7 +22,7 @@ import { fixedOfParts, formatFixed, partsOfFixed, SCALE_DIGITS, type DecimalPart
 export type BookSideName = 'bid' | 'ask';
 
 /** Levels per chunk after a split; a chunk splits when it reaches twice this. */
-const CHUNK = 64;
+const CHUNK = 16;
 
 const POW10: readonly number[] = Array.from({ length: SCALE_DIGITS + 1 }, (_, i) => 10 ** i);
 const POW10N: readonly bigint[] = Array.from({ length: SCALE_DIGITS + 1 }, (_, i) => 10n ** BigInt(i));
