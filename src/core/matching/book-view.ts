@@ -56,7 +56,12 @@ class SideUses {
   size = 0;
 
   find(price: Fixed): LevelUse | undefined {
-    let use = this.byKey.get(Number(price));
+    return this.findKeyed(Number(price), price);
+  }
+
+  /** `find` with the price's key already known. */
+  findKeyed(key: number, price: Fixed): LevelUse | undefined {
+    let use = this.byKey.get(key);
     while (use !== undefined && use.price !== price) use = use.next;
     return use;
   }
@@ -70,8 +75,7 @@ class SideUses {
     return use;
   }
 
-  add(price: Fixed, paper: Fixed, traded: Fixed, swept: boolean): LevelUse {
-    const key = Number(price);
+  add(price: Fixed, paper: Fixed, traded: Fixed, swept: boolean, key = Number(price)): LevelUse {
     const use: LevelUse = { price, key, traded, paper, swept, next: this.byKey.get(key) };
     this.byKey.set(key, use);
     this.size += 1;
@@ -128,12 +132,21 @@ export class BookView {
    * price lost `quantity`; each traded unit retires a unit of what paper took there first.
    */
   onTrade(book: BookSide, price: Fixed, quantity: Fixed): void {
-    for (const level of book.pricesBetterThan(price)) {
-      const use = this.use(book.side, level);
-      use.swept = true;
-      use.paper = 0n;
-    }
     const uses = this.levels[book.side];
+    const swept = book.unitsBetterThan(price, SWEPT);
+    if (swept > 0) {
+      // The book's levels come as integer units of 10^-digits: their key is one product, as in `findParts`.
+      const digits = book.priceDigits;
+      const scale = SCALE_OF_FRACTION[digits]!;
+      for (let i = 0; i < swept; i += 1) {
+        const units = SWEPT[i]!;
+        const level = fixedOfParts(units, digits);
+        const key = units * scale;
+        const use = (uses.size === 0 ? undefined : uses.findKeyed(key, level)) ?? uses.add(level, 0n, 0n, true, key);
+        use.swept = true;
+        use.paper = 0n;
+      }
+    }
     let use = uses.size === 0 ? undefined : uses.find(price);
     if (use === undefined) {
       // A print at a price the book does not show changes nothing a statement would not (and keeps no entry).
@@ -163,7 +176,7 @@ export class BookView {
     const uses = this.levels[book.side];
     if (uses.size === 0) return;
     const use = uses.find(price);
-    if (use !== undefined) restate(uses, use, book.sizeAt(price));
+    if (use !== undefined) restateIn(uses, use, book);
   }
 
   /**
@@ -171,15 +184,16 @@ export class BookView {
    * gives them): the price becomes a Fixed only when the view tracks the level.
    */
   statedInParts(book: BookSide, mantissa: number, fraction: number): void {
-    const use = this.levels[book.side].findParts(mantissa, fraction);
-    if (use !== undefined) restate(this.levels[book.side], use, book.sizeAt(use.price));
+    const uses = this.levels[book.side];
+    const use = uses.findParts(mantissa, fraction);
+    if (use !== undefined) restateIn(uses, use, book);
   }
 
   /** A full snapshot: every level is stated by the book's new sizes (absent levels by zero). */
   statedAll(bids: BookSide, asks: BookSide): void {
     for (const book of [bids, asks]) {
       const uses = this.levels[book.side];
-      for (const use of uses.all()) restate(uses, use, book.sizeAt(use.price));
+      for (const use of uses.all()) restateIn(uses, use, book);
     }
   }
 
@@ -213,6 +227,15 @@ export class BookView {
     const uses = this.levels[side];
     return (uses.size === 0 ? undefined : uses.find(price)) ?? uses.add(price, 0n, 0n, false);
   }
+}
+
+/** Scratch of `onTrade`: the units of the levels a print went through. */
+const SWEPT: number[] = [];
+
+/** `restate` with the size `book` displays, looked up only when the entry holds paper that a smaller size would cut. */
+function restateIn(uses: SideUses, use: LevelUse, book: BookSide): void {
+  if (use.swept || use.paper === 0n) uses.delete(use); // paper min(0, size) is 0 whatever the size
+  else restate(uses, use, book.sizeAt(use.price));
 }
 
 /** A statement of size `displayed` at a tracked level: paper keeps at most what is displayed; traded and swept start over. */
