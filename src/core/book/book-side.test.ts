@@ -40,7 +40,36 @@ describe('one side of the book', () => {
         }),
         { numRuns: 150 },
       );
-      expect(deepest).toBeGreaterThan(200); // a chunk splits at 128 levels: several splits happened
+      expect(deepest).toBeGreaterThan(200); // a chunk splits at 32 levels: several splits happened
+    });
+  }
+
+  for (const side of ['bid', 'ask'] as const) {
+    it(`names the ${side} levels better than a price as a plain filter of the levels does, also where prices share a double`, () => {
+      // Prices of 16 significant digits 10^-14 apart (90 + i × 10^-14: 9 × 10^15 units, below
+      // 2^53): many neighbours round to the same double, where the comparison must fall back to
+      // the exact values; queries on them and between them.
+      const base = 90n * SCALE;
+      const unit = 10_000n;
+      const price = fc.integer({ min: 0, max: 400 }).map((i) => base + BigInt(i) * unit);
+      const query = fc.oneof(price, fc.integer({ min: -5, max: 4_010 }).map((i) => base + (BigInt(i) * unit) / 10n));
+      fc.assert(
+        fc.property(fc.array(price, { minLength: 1, maxLength: 300 }), fc.array(query, { minLength: 1, maxLength: 30 }), (prices, queries) => {
+          const book = new BookSide(side);
+          for (const p of prices) book.set(p, SCALE);
+          const levels = [...book.levels()].map(([p]) => p);
+          const out: number[] = [];
+          for (const q of queries) {
+            const n = book.unitsBetterThan(q, out);
+            const named = out.slice(0, n).map((units) => BigInt(units) * 10n ** BigInt(18 - book.priceDigits));
+            expect(named).toEqual(levels.filter((p) => (side === 'bid' ? p > q : p < q)));
+          }
+        }),
+        { numRuns: 200 },
+      );
+      // The premise: some neighbours here do share a double.
+      const shared = Array.from({ length: 400 }, (_, i) => base + BigInt(i) * unit).filter((p) => Number(p) === Number(p + unit));
+      expect(shared.length).toBeGreaterThan(100);
     });
   }
 

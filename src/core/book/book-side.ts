@@ -22,13 +22,12 @@ import { fixedOfParts, formatFixed, partsOfFixed, SCALE_DIGITS, type DecimalPart
 export type BookSideName = 'bid' | 'ask';
 
 /** Levels per chunk after a split; a chunk splits when it reaches twice this. */
-const CHUNK = 64;
+const CHUNK = 16;
 
 const POW10: readonly number[] = Array.from({ length: SCALE_DIGITS + 1 }, (_, i) => 10 ** i);
 const POW10N: readonly bigint[] = Array.from({ length: SCALE_DIGITS + 1 }, (_, i) => 10n ** BigInt(i));
 const MAX_UNITS = Number.MAX_SAFE_INTEGER;
 const MAX_UNITS_BIG = BigInt(MAX_UNITS);
-const NONE: readonly Fixed[] = [];
 
 interface Chunk {
   /** Prices in units of 10^-priceDigits, worst → best. */
@@ -40,6 +39,8 @@ interface Chunk {
 export class BookSide {
   /** Worst → best, each chunk worst → best and never empty: bids ascending, asks descending. */
   private chunks: Chunk[] = [];
+  /** Each chunk's best price (its last), for the search over chunks to read one flat array. */
+  private bests: number[] = [];
   private count = 0;
   private readonly ascending: boolean;
   /** Where the last `locate` ended: chunk index and index inside it. */
@@ -139,44 +140,67 @@ export class BookSide {
         return;
       }
       this.count -= 1;
-      if (chunk!.prices.length === 1) {
+      const prices = chunk!.prices;
+      if (prices.length === 1) {
         this.chunks.splice(this.at, 1);
+        this.bests.splice(this.at, 1);
         return;
       }
-      remove(chunk!.prices, i);
+      remove(prices, i);
       remove(chunk!.sizes, i);
+      if (i === prices.length) this.bests[this.at] = prices[i - 1]!;
       return;
     }
     if (size === 0) return;
     this.count += 1;
     if (chunk === undefined) {
       this.chunks.push({ prices: [price], sizes: [size] });
+      this.bests.push(price);
       return;
     }
-    insert(chunk.prices, i, price);
+    const prices = chunk.prices;
+    insert(prices, i, price);
     insert(chunk.sizes, i, size);
-    if (chunk.prices.length >= 2 * CHUNK) {
-      this.chunks.splice(this.at + 1, 0, { prices: chunk.prices.splice(CHUNK), sizes: chunk.sizes.splice(CHUNK) });
+    if (i === prices.length - 1) this.bests[this.at] = price;
+    if (prices.length >= 2 * CHUNK) {
+      this.chunks.splice(this.at + 1, 0, { prices: prices.splice(CHUNK), sizes: chunk.sizes.splice(CHUNK) });
+      this.bests.splice(this.at + 1, 0, this.bests[this.at]!);
+      this.bests[this.at] = prices[CHUNK - 1]!;
     }
   }
 
   clear(): void {
     this.chunks = [];
+    this.bests = [];
     this.count = 0;
   }
 
-  /** Prices of the levels better than `price`, best first (most often none: then no allocation). */
-  pricesBetterThan(price: Fixed): readonly Fixed[] {
-    let out: Fixed[] | undefined;
+  /**
+   * The levels better than `price`, best first, as price units (see `priceDigits`) written into
+   * `out`; returns how many (most prints go through none: then nothing is written). A level L is
+   * compared as the double L × 10^(18−priceDigits) against the double of `price`: both are
+   * correctly rounded and rounding is monotonic, so unequal doubles order the exact values; only
+   * equal doubles are compared as Fixed.
+   */
+  unitsBetterThan(price: Fixed, out: number[]): number {
+    const scale = POW10[SCALE_DIGITS - this.digitsOfPrice]!;
+    const target = Number(price);
+    let n = 0;
     for (let c = this.chunks.length - 1; c >= 0; c -= 1) {
       const prices = this.chunks[c]!.prices;
       for (let i = prices.length - 1; i >= 0; i -= 1) {
-        const level = BigInt(prices[i]!) * this.priceUnit;
-        if (!(this.ascending ? level > price : level < price)) return out ?? NONE;
-        (out ??= []).push(level);
+        const units = prices[i]!;
+        const level = units * scale;
+        const better =
+          level === target
+            ? this.ascending ? BigInt(units) * this.priceUnit > price : BigInt(units) * this.priceUnit < price
+            : this.ascending ? level > target : level < target;
+        if (!better) return n;
+        out[n] = units;
+        n += 1;
       }
     }
-    return out ?? NONE;
+    return n;
   }
 
   /** Levels best-first as [price, size]. */
@@ -204,6 +228,7 @@ export class BookSide {
       for (const p of prices) if (p * factor > MAX_UNITS || p * factor < -MAX_UNITS) throw beyondRange('price', BigInt(p) * this.priceUnit, digits);
     }
     for (const { prices } of this.chunks) for (let i = 0; i < prices.length; i += 1) prices[i] = prices[i]! * factor;
+    for (let c = 0; c < this.bests.length; c += 1) this.bests[c] = this.bests[c]! * factor;
     this.digitsOfPrice = digits;
     this.priceUnit = POW10N[SCALE_DIGITS - digits]!;
   }
@@ -224,14 +249,14 @@ export class BookSide {
    */
   private locate(price: number): boolean {
     const chunks = this.chunks;
+    const bests = this.bests;
     const ascending = this.ascending;
     let lo = 0;
     let hi = chunks.length - 1;
     // The first chunk whose best level is not worse than `price` (or the last chunk).
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      const prices = chunks[mid]!.prices;
-      const best = prices[prices.length - 1]!;
+      const best = bests[mid]!;
       if (ascending ? best < price : best > price) lo = mid + 1;
       else hi = mid;
     }

@@ -271,9 +271,10 @@ export class Kernel {
       case 'trade': {
         const market = this.s.market(input.symbol);
         const price = parseFixed(input.price);
+        const quantity = parseFixed(input.quantity);
         market.lastTradePrice = input.price;
-        market.averagePrice.add(input.time, price, parseFixed(input.quantity));
-        this.engine.onTrade(market, price, parseFixed(input.quantity), input.buyerMaker, input.time);
+        market.averagePrice.add(input.time, price, quantity);
+        this.engine.onTrade(market, price, quantity, input.buyerMaker, input.time);
         if (this.s.triggerSource === 'last' && market.usable) this.engine.onTriggerPrice(market, price);
         break;
       }
@@ -494,24 +495,32 @@ export class Kernel {
 
   /** An EQUITY point for every account this input filled, funded or liquidated; the drawdown guard. */
   private recordHealth(): void {
-    const touched = new Set<string>();
-    for (const event of this.s.out) if (ACCOUNT_EVENTS.has(event.type) && 'account' in event && event.account !== undefined) touched.add(event.account);
-    for (const id of [...touched].sort()) this.sampleEquity(id);
+    // Most inputs touch no account, and most that do touch one: a Set and a sort only for two or more.
+    let first: string | undefined;
+    let touched: Set<string> | undefined;
+    for (const event of this.s.out) {
+      if (!ACCOUNT_EVENTS.has(event.type) || !('account' in event) || event.account === undefined) continue;
+      if (first === undefined) first = event.account;
+      else if (event.account !== first) (touched ??= new Set([first])).add(event.account);
+    }
+    if (touched !== undefined) for (const id of [...touched].sort()) this.sampleEquity(id);
+    else if (first !== undefined) this.sampleEquity(first);
   }
 
   /** Accounts with a drawdown limit are watched on every price move, so no crossing slips between samples. */
   private guardDrawdowns(): void {
-    for (const [id, health] of this.s.health) {
-      if (health.limit === undefined || health.halted) continue;
+    // forEach, not for…of: no [id, health] tuple per account and price move.
+    this.s.health.forEach((health, id) => {
+      if (health.limit === undefined || health.halted) return;
       const account = this.s.accountsById.get(id)!;
       const equity = equityOf(account, this.s.markets, this.s.valuationAsset);
-      if (equity === health.lastEquity) continue;
+      if (equity === health.lastEquity) return;
       const state = observeEquity(health, equity);
       if (state.breached) {
         this.s.out.push(equityEvent(id, this.s.clock, equity, state));
         this.halt(account, health, equity, state.current);
       }
-    }
+    });
   }
 
   private sampleEquity(id: string): void {

@@ -24,30 +24,97 @@
  * orders than the ones paper took, the cautious reading).
  * Cost: one Map entry per displayed level touched by paper or by a print since its last statement
  * (a statement of size 0 drops it); a print costs O(levels it went through).
+ * Layout: entries are keyed by their price as the nearest double (`Number(price)`), with the rare
+ * prices that share a double chained behind one another and told apart by their exact Fixed: a
+ * lookup hashes a number, not a bigint. A level the book states as decimal parts m × 10^-f has the
+ * same key, m × 10^(18−f) in one IEEE product (both factors exact, the product correctly rounded,
+ * as `Number` of the Fixed is), so it becomes a Fixed only when an entry has its key.
  */
-import { partsOfFixed, type Fixed } from '../money/fixed.js';
+import { fixedOfParts, SCALE_DIGITS, type Fixed } from '../money/fixed.js';
 import type { BookSide, BookSideName } from '../book/book-side.js';
 
 interface LevelUse {
+  readonly price: Fixed;
+  /** `Number(price)`: the entry's key. */
+  readonly key: number;
   traded: Fixed;
   paper: Fixed;
   swept: boolean;
+  /** The next entry with the same key (another price, when prices have more than 15 digits). */
+  next: LevelUse | undefined;
 }
 
 /** A level's use as snapshots store it: [side, price, paper, traded?, swept?]. */
 export type LevelUseEntry = readonly [BookSideName, Fixed, Fixed, Fixed?, boolean?];
 
+/** 10^(18 − f) as a double, exact (powers of ten up to 10^22 are). */
+const SCALE_OF_FRACTION: readonly number[] = Array.from({ length: SCALE_DIGITS + 1 }, (_, f) => 10 ** (SCALE_DIGITS - f));
+
+class SideUses {
+  /** Key → the first entry with that key. */
+  private readonly byKey = new Map<number, LevelUse>();
+  size = 0;
+
+  find(price: Fixed): LevelUse | undefined {
+    return this.findKeyed(Number(price), price);
+  }
+
+  /** `find` with the price's key already known. */
+  findKeyed(key: number, price: Fixed): LevelUse | undefined {
+    let use = this.byKey.get(key);
+    while (use !== undefined && use.price !== price) use = use.next;
+    return use;
+  }
+
+  /** The entry of the price `mantissa` × 10^-`fraction` (see `readDecimal`). */
+  findParts(mantissa: number, fraction: number): LevelUse | undefined {
+    let use = this.byKey.get(mantissa * SCALE_OF_FRACTION[fraction]!);
+    if (use === undefined) return undefined;
+    const price = fixedOfParts(mantissa, fraction);
+    while (use !== undefined && use.price !== price) use = use.next;
+    return use;
+  }
+
+  add(price: Fixed, paper: Fixed, traded: Fixed, swept: boolean, key = Number(price)): LevelUse {
+    const use: LevelUse = { price, key, traded, paper, swept, next: this.byKey.get(key) };
+    this.byKey.set(key, use);
+    this.size += 1;
+    return use;
+  }
+
+  delete(use: LevelUse): void {
+    this.size -= 1;
+    const head = this.byKey.get(use.key)!;
+    if (head === use) {
+      if (use.next === undefined) this.byKey.delete(use.key);
+      else this.byKey.set(use.key, use.next);
+      return;
+    }
+    let before = head;
+    while (before.next !== use) before = before.next!;
+    before.next = use.next;
+  }
+
+  all(): LevelUse[] {
+    const out: LevelUse[] = [];
+    for (let use of this.byKey.values()) for (; use !== undefined; use = use.next!) out.push(use);
+    return out;
+  }
+
+  clear(): void {
+    this.byKey.clear();
+    this.size = 0;
+  }
+}
+
 export class BookView {
-  private readonly levels = { bid: new Map<Fixed, LevelUse>(), ask: new Map<Fixed, LevelUse>() };
-  /**
-   * Per side, how many tracked levels have each decimal mantissa (`partsOfFixed`): a level the
-   * book states as decimal parts is looked up as a Fixed only when its mantissa is here.
-   */
-  private readonly mantissas = { bid: new Map<number, number>(), ask: new Map<number, number>() };
+  private readonly levels = { bid: new SideUses(), ask: new SideUses() };
 
   /** What paper orders may still take at a level displaying `displayed`. */
   available(side: BookSideName, price: Fixed, displayed: Fixed): Fixed {
-    const use = this.levels[side].get(price);
+    const uses = this.levels[side];
+    if (uses.size === 0) return displayed;
+    const use = uses.find(price);
     if (use === undefined) return displayed;
     if (use.swept) return 0n;
     const left = displayed - use.traded - use.paper;
@@ -65,14 +132,27 @@ export class BookView {
    * price lost `quantity`; each traded unit retires a unit of what paper took there first.
    */
   onTrade(book: BookSide, price: Fixed, quantity: Fixed): void {
-    for (const level of book.pricesBetterThan(price)) {
-      const use = this.use(book.side, level);
-      use.swept = true;
-      use.paper = 0n;
+    const uses = this.levels[book.side];
+    const swept = book.unitsBetterThan(price, SWEPT);
+    if (swept > 0) {
+      // The book's levels come as integer units of 10^-digits: their key is one product, as in `findParts`.
+      const digits = book.priceDigits;
+      const scale = SCALE_OF_FRACTION[digits]!;
+      for (let i = 0; i < swept; i += 1) {
+        const units = SWEPT[i]!;
+        const level = fixedOfParts(units, digits);
+        const key = units * scale;
+        const use = (uses.size === 0 ? undefined : uses.findKeyed(key, level)) ?? uses.add(level, 0n, 0n, true, key);
+        use.swept = true;
+        use.paper = 0n;
+      }
     }
-    // A print at a price the book does not show changes nothing a statement would not (and keeps no entry).
-    if (!this.levels[book.side].has(price) && !book.has(price)) return;
-    const use = this.use(book.side, price);
+    let use = uses.size === 0 ? undefined : uses.find(price);
+    if (use === undefined) {
+      // A print at a price the book does not show changes nothing a statement would not (and keeps no entry).
+      if (!book.has(price)) return;
+      use = uses.add(price, 0n, 0n, false);
+    }
     const retired = use.paper < quantity ? use.paper : quantity;
     use.paper -= retired;
     use.traded += quantity;
@@ -80,17 +160,10 @@ export class BookView {
 
   /** The exchange stated the level's size anew (a delta naming it, or a snapshot). */
   stated(side: BookSideName, price: Fixed, displayed: Fixed): void {
-    const map = this.levels[side];
-    if (map.size === 0) return;
-    const use = map.get(price);
-    if (use === undefined) return;
-    const paper = use.swept ? 0n : use.paper < displayed ? use.paper : displayed;
-    if (paper === 0n) {
-      map.delete(price);
-      this.count(side, price, -1);
-      return;
-    }
-    map.set(price, { traded: 0n, paper, swept: false });
+    const uses = this.levels[side];
+    if (uses.size === 0) return;
+    const use = uses.find(price);
+    if (use !== undefined) restate(uses, use, displayed);
   }
 
   /** True when the view keeps an entry for some level of `side` (else no statement changes it). */
@@ -100,34 +173,43 @@ export class BookView {
 
   /** `stated` with the size `book` now displays at `price`, looked up only for a level the view tracks. */
   statedIn(book: BookSide, price: Fixed): void {
-    const map = this.levels[book.side];
-    if (map.size === 0 || !map.has(price)) return;
-    this.stated(book.side, price, book.sizeAt(price));
+    const uses = this.levels[book.side];
+    if (uses.size === 0) return;
+    const use = uses.find(price);
+    if (use !== undefined) restateIn(uses, use, book);
   }
 
-  /** False when the view tracks no level of `side` with a price of this decimal mantissa (see `readDecimal`). */
-  mayTrack(side: BookSideName, mantissa: number): boolean {
-    return this.mantissas[side].has(mantissa);
+  /**
+   * `statedIn` for the level priced `mantissa` × 10^-`fraction` (decimal parts as `readDecimal`
+   * gives them): the price becomes a Fixed only when the view tracks the level.
+   */
+  statedInParts(book: BookSide, mantissa: number, fraction: number): void {
+    const uses = this.levels[book.side];
+    const use = uses.findParts(mantissa, fraction);
+    if (use !== undefined) restateIn(uses, use, book);
   }
 
   /** A full snapshot: every level is stated by the book's new sizes (absent levels by zero). */
   statedAll(bids: BookSide, asks: BookSide): void {
-    for (const book of [bids, asks]) for (const price of [...this.levels[book.side].keys()]) this.stated(book.side, price, book.sizeAt(price));
+    for (const book of [bids, asks]) {
+      const uses = this.levels[book.side];
+      for (const use of uses.all()) restateIn(uses, use, book);
+    }
   }
 
   clear(): void {
     this.levels.bid.clear();
     this.levels.ask.clear();
-    this.mantissas.bid.clear();
-    this.mantissas.ask.clear();
   }
 
   /** Accepts entries written by `entries()`, and the older [side, price, paper] form. */
   restore(entries: readonly LevelUseEntry[]): void {
     this.clear();
     for (const [side, price, paper, traded, swept] of entries) {
-      if (!this.levels[side].has(price)) this.count(side, price, 1);
-      this.levels[side].set(price, { paper, traded: traded ?? 0n, swept: swept ?? false });
+      const uses = this.levels[side];
+      const use = uses.find(price);
+      if (use !== undefined) uses.delete(use);
+      uses.add(price, paper, traded ?? 0n, swept ?? false);
     }
   }
 
@@ -135,29 +217,35 @@ export class BookView {
   entries(): LevelUseEntry[] {
     const out: LevelUseEntry[] = [];
     for (const side of ['bid', 'ask'] as const) {
-      const sorted = [...this.levels[side].entries()].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
-      for (const [price, use] of sorted) out.push([side, price, use.paper, use.traded, use.swept]);
+      const sorted = this.levels[side].all().sort((a, b) => (a.price < b.price ? -1 : a.price > b.price ? 1 : 0));
+      for (const use of sorted) out.push([side, use.price, use.paper, use.traded, use.swept]);
     }
     return out;
   }
 
   private use(side: BookSideName, price: Fixed): LevelUse {
-    const map = this.levels[side];
-    let use = map.get(price);
-    if (use === undefined) {
-      use = { traded: 0n, paper: 0n, swept: false };
-      map.set(price, use);
-      this.count(side, price, 1);
-    }
-    return use;
+    const uses = this.levels[side];
+    return (uses.size === 0 ? undefined : uses.find(price)) ?? uses.add(price, 0n, 0n, false);
   }
+}
 
-  private count(side: BookSideName, price: Fixed, delta: 1 | -1): void {
-    const mantissa = partsOfFixed(price)?.mantissa;
-    if (mantissa === undefined) return; // no book level has such a price
-    const counts = this.mantissas[side];
-    const n = (counts.get(mantissa) ?? 0) + delta;
-    if (n === 0) counts.delete(mantissa);
-    else counts.set(mantissa, n);
+/** Scratch of `onTrade`: the units of the levels a print went through. */
+const SWEPT: number[] = [];
+
+/** `restate` with the size `book` displays, looked up only when the entry holds paper that a smaller size would cut. */
+function restateIn(uses: SideUses, use: LevelUse, book: BookSide): void {
+  if (use.swept || use.paper === 0n) uses.delete(use); // paper min(0, size) is 0 whatever the size
+  else restate(uses, use, book.sizeAt(use.price));
+}
+
+/** A statement of size `displayed` at a tracked level: paper keeps at most what is displayed; traded and swept start over. */
+function restate(uses: SideUses, use: LevelUse, displayed: Fixed): void {
+  const paper = use.swept ? 0n : use.paper < displayed ? use.paper : displayed;
+  if (paper === 0n) {
+    uses.delete(use);
+    return;
   }
+  use.paper = paper;
+  use.traded = 0n;
+  use.swept = false;
 }

@@ -151,7 +151,7 @@ export class MatchingEngine {
       for (const [price] of levels) view.statedIn(side, price);
       return;
     }
-    for (let i = 0; i < levels.length; i += 1) if (view.mayTrack(side.side, levels.priceMantissa[i]!)) view.statedIn(side, levels.price(i));
+    for (let i = 0; i < levels.length; i += 1) view.statedInParts(side, levels.priceMantissa[i]!, levels.priceFraction[i]!);
   }
 
   private restatedQueues(market: Market, resting: RestingOrders, levels: Levels, statedAt: number): void {
