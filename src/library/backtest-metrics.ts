@@ -15,6 +15,9 @@ export class BacktestMetrics {
   private readonly trades: ClosedTrade[] = [];
   private fees: Fixed = 0n;
   private funding: Fixed = 0n;
+  /** The last equity text and its value: the kernel repeats the same text while equity stays put. */
+  private equityText = '';
+  private equity: Fixed = 0n;
 
   constructor(private readonly account: string, private readonly valuationAsset = 'USDT') {}
 
@@ -22,7 +25,11 @@ export class BacktestMetrics {
     if (!('account' in event) || event.account !== this.account) return;
     switch (event.type) {
       case 'EQUITY':
-        this.curve.push({ at: event.at, equity: parseFixed(event.equity) });
+        if (event.equity !== this.equityText) {
+          this.equity = parseFixed(event.equity);
+          this.equityText = event.equity;
+        }
+        this.curve.push({ at: event.at, equity: this.equity });
         break;
       case 'FILL':
         this.fees += event.feeAsset === this.valuationAsset ? parseFixed(event.fee) : mul(parseFixed(event.fee), parseFixed(event.price), 'half-up');

@@ -116,6 +116,8 @@ export class DrawdownTracker {
   private currentFraction: Fixed = ZERO;
   private maxFraction: Fixed = ZERO;
   private maxFall: Fixed = ZERO;
+  /** The equity of the last update (undefined before the first, and after a restore). */
+  private lastEquity: Fixed | undefined;
 
   /** `startEquity` is the first peak (an account's initial equity). */
   constructor(startEquity: Fixed) {
@@ -123,6 +125,9 @@ export class DrawdownTracker {
   }
 
   update(equity: Fixed): DrawdownState {
+    // The same equity again changes nothing: the peak is already at or above it (no division).
+    if (equity === this.lastEquity) return { current: this.currentFraction, max: this.maxFraction };
+    this.lastEquity = equity;
     if (equity > this.peakEquity) this.peakEquity = equity;
     const fall = this.peakEquity - equity;
     if (fall > this.maxFall) this.maxFall = fall;
@@ -253,10 +258,11 @@ function periodReturns(curve: readonly EquityPoint[], periodMs: number): PeriodR
     const sample = curve[index]!.equity;
     if (previous !== undefined) {
       if (previous <= 0n) return null;
-      const exact = div(sample - previous, previous);
+      // A flat period (no position, most of a backtest) returns exactly 0: no division, no text.
+      const exact = sample === previous ? ZERO : div(sample - previous, previous);
       firstExact ??= exact;
       if (exact !== firstExact) allEqual = false;
-      values.push(toDisplayNumber(exact));
+      values.push(exact === ZERO ? 0 : toDisplayNumber(exact));
     }
     previous = sample;
   }

@@ -495,7 +495,7 @@ export class Kernel {
     const health = this.s.health.get(id)!;
     const equity = equityOf(account, this.s.markets, this.s.valuationAsset);
     const state = observeEquity(health, equity);
-    this.s.out.push(equityEvent(id, this.s.clock, equity, state));
+    this.s.out.push(equityEvent(id, this.s.clock, equity, state, health));
     if (state.breached) this.halt(account, health, equity, state.current);
   }
 
