@@ -97,13 +97,13 @@ export function exitIds(group: string, n: number): { tp: string; sl: string } {
 /** Brings the exits of every bracket entry that filled during this input up to its fills; `placeExit` places one leg. */
 export function attachExits(core: KernelCore, placeExit: (input: PlaceOrderInput) => void): void {
   const { s } = core;
-  const seen = new Set<string>();
+  let seen: Set<string> | undefined;
   for (let i = 0; i < s.out.length; i += 1) {
     const event = s.out[i]!;
-    if (event.type !== 'FILL' || seen.has(event.orderId)) continue;
+    if (event.type !== 'FILL' || seen?.has(event.orderId) === true) continue;
     const entry = s.ordersById.get(event.orderId);
     if (entry?.bracket === undefined) continue;
-    seen.add(entry.id);
+    (seen ??= new Set()).add(entry.id);
     coverFills(core, entry, entry.bracket, placeExit);
   }
 }
