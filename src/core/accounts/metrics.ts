@@ -38,7 +38,8 @@
  * must be net of external cash flows, or they read as gains and drawdowns); intra-period extremes
  * that the curve does not contain (a drawdown is only as deep as the sampled points show).
  * Cost: O(points + trades + periods) time, O(periods) memory for the returns; one bigint division
- * per point for the drawdown. A tiny periodMs over a long curve means many periods.
+ * per period whose equity moved, two multiplications per point for the drawdown. A tiny periodMs
+ * over a long curve means many periods.
  */
 import { div, divRound, formatFixed, fromInt, toDisplayNumber, ZERO, type Fixed } from '../money/fixed.js';
 
@@ -175,8 +176,22 @@ export function computeMetrics(input: MetricsInput): AccountMetrics {
   if (!(annualization > 0) || !Number.isFinite(annualization)) throw new RangeError(`annualization must be positive, got ${annualization}`);
   checkCurve(equityCurve);
 
-  const tracker = new DrawdownTracker(initialEquity);
-  for (const point of equityCurve) tracker.update(point.equity);
+  // The deepest fall is found by comparing fractions crosswise (fall × peak' > fall' × peak, peaks
+  // positive) and divided once: rounding is monotone, so the rounded maximum is the maximum of the
+  // rounded drawdowns the tracker would give point by point.
+  let peak = initialEquity;
+  let maxFall = ZERO;
+  let worstFall = ZERO;
+  let worstPeak = initialEquity;
+  for (const point of equityCurve) {
+    if (point.equity > peak) peak = point.equity;
+    const fall = peak - point.equity;
+    if (fall > maxFall) maxFall = fall;
+    if (fall * worstPeak > worstFall * peak) {
+      worstFall = fall;
+      worstPeak = peak;
+    }
+  }
   const finalEquity = equityCurve.at(-1)?.equity ?? initialEquity;
 
   let wins = 0;
@@ -212,9 +227,9 @@ export function computeMetrics(input: MetricsInput): AccountMetrics {
     averageWin: perCount(grossProfit, wins),
     averageLoss: perCount(-grossLoss, losses),
     expectancy: perCount(realizedPnl, tradeCount),
-    maxDrawdown: tracker.max,
-    maxDrawdownAmount: tracker.maxAmount,
-    currentDrawdown: tracker.current,
+    maxDrawdown: drawdownOf(worstPeak, worstPeak - worstFall),
+    maxDrawdownAmount: maxFall,
+    currentDrawdown: drawdownOf(peak, finalEquity),
     feesPaid: input.feesPaid,
     fundingPaid: input.fundingPaid,
     sharpe: returns === null ? null : sharpeOf(returns, annualization),
