@@ -183,7 +183,10 @@ export function computeMetrics(input: MetricsInput): AccountMetrics {
   let maxFall = ZERO;
   let worstFall = ZERO;
   let worstPeak = initialEquity;
+  let previous: Fixed | undefined;
   for (const point of equityCurve) {
+    if (point.equity === previous) continue; // the same equity again changes nothing
+    previous = point.equity;
     if (point.equity > peak) peak = point.equity;
     const fall = peak - point.equity;
     if (fall > maxFall) maxFall = fall;
@@ -244,7 +247,8 @@ function perCount(amount: Fixed, count: number): Fixed {
 
 function checkCurve(curve: readonly EquityPoint[]): void {
   let previous = -Infinity;
-  for (const [i, point] of curve.entries()) {
+  for (let i = 0; i < curve.length; i += 1) {
+    const point = curve[i]!;
     if (!Number.isFinite(point.at)) throw new RangeError(`equity point ${i} has a non-finite time ${point.at}`);
     if (point.at < previous) throw new RangeError(`equity point ${i} goes back in time (${point.at} < ${previous})`);
     previous = point.at;
