@@ -281,11 +281,22 @@ function periodReturns(curve: readonly EquityPoint[], periodMs: number): PeriodR
       const exact = sample === previous ? ZERO : div(sample - previous, previous);
       firstExact ??= exact;
       if (exact !== firstExact) allEqual = false;
-      values.push(exact === ZERO ? 0 : toDisplayNumber(exact));
+      values.push(exact === ZERO ? 0 : returnNumber(exact));
     }
     previous = sample;
   }
   return { values, allEqual };
+}
+
+const MAX_EXACT = BigInt(Number.MAX_SAFE_INTEGER);
+
+/**
+ * A return as a number: the double nearest exact / 10^18, as `toDisplayNumber` gives it. Up to 2^53
+ * in magnitude (a period return within ±0.9 %) the bigint and 10^18 are both exact doubles and IEEE
+ * division rounds correctly, so one division gives that same double without writing the decimal.
+ */
+function returnNumber(exact: Fixed): number {
+  return exact <= MAX_EXACT && exact >= -MAX_EXACT ? Number(exact) / 1e18 : toDisplayNumber(exact);
 }
 
 function mean(values: readonly number[]): number {
