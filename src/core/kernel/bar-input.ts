@@ -209,7 +209,7 @@ function step(ctx: BarContext, market: Market, price: Fixed, previous: Fixed, ti
     // The quote's mid, as the book would give it.
     const tick = market.instrument.tickSize;
     // With bid = price − tick the mid is the price itself, down to the tick (one division instead of two).
-    const mid = price - tick > 0n ? price - (price % tick) : ((2n * price + tick) / 2n / tick) * tick;
+    const mid = price > tick ? price - (price % tick) : ((2n * price + tick) / 2n / tick) * tick;
     if (mid !== market.mark) ctx.setMark(market, mid);
   }
   if (s.triggerSource === 'last') engine.onTriggerPrice(market, price);
