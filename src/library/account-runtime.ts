@@ -25,6 +25,9 @@ interface SymbolState {
   readonly atrs: Map<number, AtrIndicator>;
   interval: number | undefined;
   pending: StrategySignal | undefined;
+  /** The last bar's close as text and value: a bar usually opens at it. */
+  closeText: string | undefined;
+  close: Fixed;
 }
 
 const ACTIONS = new Set(['LONG', 'SHORT', 'CLOSE']);
@@ -56,15 +59,18 @@ export class AccountRuntime {
   /** Replays one closed candle through the kernel; true when the strategy signalled on it. */
   replayBar(symbol: string, candle: Candle, interval: number): boolean {
     const t0 = candle.openTime;
-    const open = parseFixed(candle.open);
+    const state = this.state(symbol);
+    const open = candle.open === state.closeText ? state.close : parseFixed(candle.open);
     if (this.feed.barInputs) {
       // The signal's orders wait for the bar's open, the first step of the bar input. A reversal
       // first closes: its entry is sent once the close filled at the open (the bar pauses there).
       const id = this.config.id;
-      const signal = this.symbols.get(symbol)?.pending;
+      const signal = state.pending;
       const exposure = this.manager.exposure(id, symbol);
       let deferred = false;
       const close = parseFixed(candle.close);
+      state.closeText = candle.close;
+      state.close = close;
       const closedDown = close < open;
       if (signal !== undefined && signal.action !== 'CLOSE' && exposure !== 'FLAT' && exposure !== signal.action && this.config.autoTrading && this.running) {
         this.manager.close(id, symbol, t0);
@@ -78,7 +84,7 @@ export class AccountRuntime {
         const now = this.manager.exposure(id, symbol);
         return now === 'SHORT' || (now === 'FLAT' && closedDown);
       });
-      if (deferred) this.symbols.get(symbol)!.pending = undefined;
+      if (deferred) state.pending = undefined;
       return this.closeBar(symbol, candle, interval);
     }
     this.feed.price(symbol, open, t0);
@@ -155,7 +161,7 @@ export class AccountRuntime {
     if (state === undefined) {
       const atrs = new Map<number, AtrIndicator>();
       for (const t of this.config.tacticsSets) if (t.stopLoss.type === 'atr') atrs.set(t.stopLoss.period, new AtrIndicator(t.stopLoss.period));
-      state = { strategy: this.config.factory?.(this.config.strategyParams), candles: new ClosedCandles(), atrs, interval: undefined, pending: undefined };
+      state = { strategy: this.config.factory?.(this.config.strategyParams), candles: new ClosedCandles(), atrs, interval: undefined, pending: undefined, closeText: undefined, close: 0n };
       this.symbols.set(symbol, state);
     }
     return state;

@@ -11,10 +11,20 @@ import { formatFixed, mul, parseFixed, type Fixed } from '../core/money/fixed.js
 const YEAR_MS = 365 * 86_400_000;
 
 export class BacktestMetrics {
-  readonly curve: EquityPoint[] = [];
+  /**
+   * The equity curve without repeats: the first point of each run of one equity; `latestAt`, the
+   * time of the last point seen. The metrics are those of the whole curve: a repeat moves no
+   * drawdown, the period returns read the last equity at or before each boundary, which the run's
+   * first point gives, and the last point bounds the periods. Most points of a backtest repeat.
+   */
+  private readonly curve: EquityPoint[] = [];
+  private latestAt = 0;
   private readonly trades: ClosedTrade[] = [];
   private fees: Fixed = 0n;
   private funding: Fixed = 0n;
+  /** The last equity text and its value: the kernel repeats the same text while equity stays put. */
+  private equityText = '';
+  private equity: Fixed = 0n;
 
   constructor(private readonly account: string, private readonly valuationAsset = 'USDT') {}
 
@@ -22,7 +32,13 @@ export class BacktestMetrics {
     if (!('account' in event) || event.account !== this.account) return;
     switch (event.type) {
       case 'EQUITY':
-        this.curve.push({ at: event.at, equity: parseFixed(event.equity) });
+        if (event.equity !== this.equityText || this.curve.length === 0) {
+          const equity = parseFixed(event.equity);
+          this.equityText = event.equity;
+          if (equity !== this.equity || this.curve.length === 0) this.curve.push({ at: event.at, equity });
+          this.equity = equity;
+        }
+        this.latestAt = event.at;
         break;
       case 'FILL':
         this.fees += event.feeAsset === this.valuationAsset ? parseFixed(event.fee) : mul(parseFixed(event.fee), parseFixed(event.price), 'half-up');
@@ -46,8 +62,9 @@ export class BacktestMetrics {
     const first = this.curve[0];
     if (first === undefined || first.equity <= 0n) return {};
     const period = Math.max(1, Math.round(periodMs));
+    const kept = this.curve[this.curve.length - 1]!;
     const m = computeMetrics({
-      initialEquity: first.equity, equityCurve: this.curve, trades: this.trades, feesPaid: this.fees, fundingPaid: this.funding,
+      initialEquity: first.equity, equityCurve: kept.at === this.latestAt ? this.curve : [...this.curve, { at: this.latestAt, equity: kept.equity }], trades: this.trades, feesPaid: this.fees, fundingPaid: this.funding,
       periodMs: period, annualization: YEAR_MS / period,
     });
     const out: Record<string, string | number | null> = {};

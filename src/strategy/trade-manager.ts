@@ -80,8 +80,18 @@ export class TradeManager {
   private readonly plans = new Map<string, TradePlan>();
   private readonly roles = new Map<string, Role>();
   private seq = 0;
+  /** The plan key of each (account, symbol), made once: a lookup then hashes a string it has hashed before, not a new concatenation. */
+  private readonly keys = new Map<string, Map<string, string>>();
 
   constructor(private readonly venue: TradeVenue) {}
+
+  private key(account: string, symbol: string): string {
+    let bySymbol = this.keys.get(account);
+    if (bySymbol === undefined) this.keys.set(account, (bySymbol = new Map()));
+    let k = bySymbol.get(symbol);
+    if (k === undefined) bySymbol.set(symbol, (k = `${account}\u0000${symbol}`));
+    return k;
+  }
 
   /** Plans and order roles as plain data (bigints kept; see library snapshots). */
   exportState(): { seq: number; plans: TradePlan[]; roles: [string, Role][] } {
@@ -92,12 +102,12 @@ export class TradeManager {
     this.seq = state.seq;
     this.plans.clear();
     this.roles.clear();
-    for (const plan of state.plans) this.plans.set(key(plan.account, plan.symbol), plan);
+    for (const plan of state.plans) this.plans.set(this.key(plan.account, plan.symbol), plan);
     for (const [k, role] of state.roles) this.roles.set(k, role);
   }
 
   plan(account: string, symbol: string): TradePlan | undefined {
-    return this.plans.get(key(account, symbol));
+    return this.plans.get(this.key(account, symbol));
   }
 
   /** Position side on the symbol, or the side of a waiting entry. */
@@ -118,7 +128,7 @@ export class TradeManager {
     const account = kernel.account(req.account);
     if (instrument === undefined || account === undefined) return { ok: false, reason: 'unknown account or symbol' };
     if (kernel.isHalted(req.account)) return { ok: false, reason: 'account halted: max drawdown reached' };
-    if (this.plans.has(key(req.account, req.symbol)) || this.positionSize(req.account, req.symbol) !== 0n) return { ok: false, reason: 'a position or entry is already open on this symbol' };
+    if (this.plans.has(this.key(req.account, req.symbol)) || this.positionSize(req.account, req.symbol) !== 0n) return { ok: false, reason: 'a position or entry is already open on this symbol' };
     const open = new Set<string>();
     if (account.kind === 'futures') for (const p of account.openPositions()) open.add(p.symbol);
     for (const p of this.plans.values()) if (p.account === req.account) open.add(p.symbol);
@@ -156,10 +166,10 @@ export class TradeManager {
       orders: { entry: '', dca: [], targets: t.takeProfits.map(() => undefined) },
       opened: false, breakEven: false, barsWaiting: 0, version: 0,
     };
-    this.plans.set(key(req.account, req.symbol), plan);
+    this.plans.set(this.key(req.account, req.symbol), plan);
     const side = long ? 'BUY' : 'SELL';
     plan.orders.entry = this.place(plan, 'entry', 0, req.time, t.entry.type === 'market' ? { side, type: 'MARKET', quantity } : { side, type: 'LIMIT', quantity, price: reference });
-    if (this.plans.get(key(req.account, req.symbol)) !== plan) return { ok: false, reason: 'the entry order was refused' };
+    if (this.plans.get(this.key(req.account, req.symbol)) !== plan) return { ok: false, reason: 'the entry order was refused' };
     let size = quantity;
     for (const [i, price] of dcaPrices.entries()) {
       size = roundToIncrement(mul(size, t.dca!.sizeMultiplier, 'down'), instrument.stepSize, 'floor');
@@ -170,7 +180,7 @@ export class TradeManager {
 
   /** Cancels the plan's orders and closes the position at market. */
   close(account: string, symbol: string, time: number): void {
-    const plan = this.plans.get(key(account, symbol));
+    const plan = this.plans.get(this.key(account, symbol));
     if (plan !== undefined) this.finish(plan, time);
     const size = this.positionSize(account, symbol);
     if (size === 0n) return;
@@ -182,7 +192,7 @@ export class TradeManager {
 
   /** A bar closed: unfilled limit entries expire after `validBars`. */
   onBarClosed(account: string, symbol: string, time: number): void {
-    const plan = this.plans.get(key(account, symbol));
+    const plan = this.plans.get(this.key(account, symbol));
     if (plan === undefined || plan.opened || plan.tactics.entry.type !== 'limit') return;
     plan.barsWaiting += 1;
     if (plan.barsWaiting >= plan.tactics.entry.validBars) this.finish(plan, time);
@@ -190,7 +200,7 @@ export class TradeManager {
 
   onEvent(event: KernelEvent): void {
     if (event.type === 'POSITION_CLOSED') {
-      const plan = this.plans.get(key(event.account, event.symbol));
+      const plan = this.plans.get(this.key(event.account, event.symbol));
       if (plan !== undefined && plan.opened) this.finish(plan, event.at);
       return;
     }
@@ -249,7 +259,7 @@ export class TradeManager {
   }
 
   private finish(plan: TradePlan, time: number): void {
-    this.plans.delete(key(plan.account, plan.symbol));
+    this.plans.delete(this.key(plan.account, plan.symbol));
     const ids = [plan.orders.entry, ...plan.orders.dca, plan.orders.stop, ...plan.orders.targets, plan.orders.trailing];
     for (const id of ids) this.cancel(plan, id, time);
     for (const [k, role] of this.roles) if (role.plan === plan.id) this.roles.delete(k);
@@ -277,8 +287,4 @@ export class TradeManager {
     this.venue.submit(input);
     return clientOrderId;
   }
-}
-
-function key(account: string, symbol: string): string {
-  return `${account}\u0000${symbol}`;
 }

@@ -38,7 +38,8 @@
  * must be net of external cash flows, or they read as gains and drawdowns); intra-period extremes
  * that the curve does not contain (a drawdown is only as deep as the sampled points show).
  * Cost: O(points + trades + periods) time, O(periods) memory for the returns; one bigint division
- * per point for the drawdown. A tiny periodMs over a long curve means many periods.
+ * per period whose equity moved, two multiplications per point for the drawdown. A tiny periodMs
+ * over a long curve means many periods.
  */
 import { div, divRound, formatFixed, fromInt, toDisplayNumber, ZERO, type Fixed } from '../money/fixed.js';
 
@@ -116,6 +117,8 @@ export class DrawdownTracker {
   private currentFraction: Fixed = ZERO;
   private maxFraction: Fixed = ZERO;
   private maxFall: Fixed = ZERO;
+  /** The equity of the last update (undefined before the first, and after a restore). */
+  private lastEquity: Fixed | undefined;
 
   /** `startEquity` is the first peak (an account's initial equity). */
   constructor(startEquity: Fixed) {
@@ -123,6 +126,9 @@ export class DrawdownTracker {
   }
 
   update(equity: Fixed): DrawdownState {
+    // The same equity again changes nothing: the peak is already at or above it (no division).
+    if (equity === this.lastEquity) return { current: this.currentFraction, max: this.maxFraction };
+    this.lastEquity = equity;
     if (equity > this.peakEquity) this.peakEquity = equity;
     const fall = this.peakEquity - equity;
     if (fall > this.maxFall) this.maxFall = fall;
@@ -170,8 +176,25 @@ export function computeMetrics(input: MetricsInput): AccountMetrics {
   if (!(annualization > 0) || !Number.isFinite(annualization)) throw new RangeError(`annualization must be positive, got ${annualization}`);
   checkCurve(equityCurve);
 
-  const tracker = new DrawdownTracker(initialEquity);
-  for (const point of equityCurve) tracker.update(point.equity);
+  // The deepest fall is found by comparing fractions crosswise (fall × peak' > fall' × peak, peaks
+  // positive) and divided once: rounding is monotone, so the rounded maximum is the maximum of the
+  // rounded drawdowns the tracker would give point by point.
+  let peak = initialEquity;
+  let maxFall = ZERO;
+  let worstFall = ZERO;
+  let worstPeak = initialEquity;
+  let previous: Fixed | undefined;
+  for (const point of equityCurve) {
+    if (point.equity === previous) continue; // the same equity again changes nothing
+    previous = point.equity;
+    if (point.equity > peak) peak = point.equity;
+    const fall = peak - point.equity;
+    if (fall > maxFall) maxFall = fall;
+    if (fall * worstPeak > worstFall * peak) {
+      worstFall = fall;
+      worstPeak = peak;
+    }
+  }
   const finalEquity = equityCurve.at(-1)?.equity ?? initialEquity;
 
   let wins = 0;
@@ -207,9 +230,9 @@ export function computeMetrics(input: MetricsInput): AccountMetrics {
     averageWin: perCount(grossProfit, wins),
     averageLoss: perCount(-grossLoss, losses),
     expectancy: perCount(realizedPnl, tradeCount),
-    maxDrawdown: tracker.max,
-    maxDrawdownAmount: tracker.maxAmount,
-    currentDrawdown: tracker.current,
+    maxDrawdown: drawdownOf(worstPeak, worstPeak - worstFall),
+    maxDrawdownAmount: maxFall,
+    currentDrawdown: drawdownOf(peak, finalEquity),
     feesPaid: input.feesPaid,
     fundingPaid: input.fundingPaid,
     sharpe: returns === null ? null : sharpeOf(returns, annualization),
@@ -224,7 +247,8 @@ function perCount(amount: Fixed, count: number): Fixed {
 
 function checkCurve(curve: readonly EquityPoint[]): void {
   let previous = -Infinity;
-  for (const [i, point] of curve.entries()) {
+  for (let i = 0; i < curve.length; i += 1) {
+    const point = curve[i]!;
     if (!Number.isFinite(point.at)) throw new RangeError(`equity point ${i} has a non-finite time ${point.at}`);
     if (point.at < previous) throw new RangeError(`equity point ${i} goes back in time (${point.at} < ${previous})`);
     previous = point.at;
@@ -253,14 +277,26 @@ function periodReturns(curve: readonly EquityPoint[], periodMs: number): PeriodR
     const sample = curve[index]!.equity;
     if (previous !== undefined) {
       if (previous <= 0n) return null;
-      const exact = div(sample - previous, previous);
+      // A flat period (no position, most of a backtest) returns exactly 0: no division, no text.
+      const exact = sample === previous ? ZERO : div(sample - previous, previous);
       firstExact ??= exact;
       if (exact !== firstExact) allEqual = false;
-      values.push(toDisplayNumber(exact));
+      values.push(exact === ZERO ? 0 : returnNumber(exact));
     }
     previous = sample;
   }
   return { values, allEqual };
+}
+
+const MAX_EXACT = BigInt(Number.MAX_SAFE_INTEGER);
+
+/**
+ * A return as a number: the double nearest exact / 10^18, as `toDisplayNumber` gives it. Up to 2^53
+ * in magnitude (a period return within ±0.9 %) the bigint and 10^18 are both exact doubles and IEEE
+ * division rounds correctly, so one division gives that same double without writing the decimal.
+ */
+function returnNumber(exact: Fixed): number {
+  return exact <= MAX_EXACT && exact >= -MAX_EXACT ? Number(exact) / 1e18 : toDisplayNumber(exact);
 }
 
 function mean(values: readonly number[]): number {

@@ -133,7 +133,7 @@ export function endAccount(core: KernelCore, input: ResetAccountInput | CloseAcc
   }
   for (const market of s.markets.values()) core.engine.cancelAll(market, account.id, input.kind === 'account.reset' ? 'ACCOUNT_RESET' : 'ACCOUNT_CLOSED');
   for (let i = s.pending.length - 1; i >= 0; i -= 1) if (s.pending[i]!.input.account === account.id) s.pending.splice(i, 1);
-  for (const key of [...s.settlements.keys()]) if (key.startsWith(`${account.id}\u0000`)) s.settlements.delete(key);
+  s.settlements.delete(account.id);
   s.accountsById.delete(account.id);
   if (fresh === undefined) {
     s.health.delete(account.id);

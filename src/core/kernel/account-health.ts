@@ -26,6 +26,28 @@ export interface HealthState {
   readonly closeOnHalt: boolean;
   halted: boolean;
   lastEquity: Fixed;
+  /** The figures of the last EQUITY event as text, reused while they do not change (not part of a snapshot). */
+  texts?: EquityTexts;
+}
+
+/** A value and its decimal text. */
+interface Formatted {
+  value: Fixed;
+  text: string;
+}
+
+interface EquityTexts {
+  equity: Formatted;
+  current: Formatted;
+  max: Formatted;
+}
+
+function textOf(memo: Formatted, value: Fixed): string {
+  if (memo.value !== value) {
+    memo.value = value;
+    memo.text = formatFixed(value);
+  }
+  return memo.text;
 }
 
 export function priceOf(market: Market): Fixed | undefined {
@@ -68,13 +90,19 @@ export function observeEquity(health: HealthState, equity: Fixed): { current: Fi
   return { current, max, breached };
 }
 
-export function equityEvent(account: string, at: number, equity: Fixed, state: { current: Fixed; max: Fixed }) {
+/**
+ * The EQUITY event. `health` keeps the texts of the last one: an account whose equity did not move
+ * since (no position, or a position whose mark did not move) formats nothing, and its events share
+ * the same strings.
+ */
+export function equityEvent(account: string, at: number, equity: Fixed, state: { current: Fixed; max: Fixed }, health?: HealthState) {
+  const texts = health === undefined ? undefined : (health.texts ??= { equity: { value: 0n, text: '0' }, current: { value: 0n, text: '0' }, max: { value: 0n, text: '0' } });
   return {
     type: 'EQUITY' as const,
     at,
     account,
-    equity: formatFixed(equity),
-    currentDrawdown: formatFixed(state.current),
-    maxDrawdown: formatFixed(state.max),
+    equity: texts === undefined ? formatFixed(equity) : textOf(texts.equity, equity),
+    currentDrawdown: texts === undefined ? formatFixed(state.current) : textOf(texts.current, state.current),
+    maxDrawdown: texts === undefined ? formatFixed(state.max) : textOf(texts.max, state.max),
   };
 }

@@ -53,6 +53,16 @@ describe('a bar input walks its price path through the kernel', () => {
     ]);
   });
 
+  it('a bar input object changed and sent again is read anew: the waiting sell fills at its new open, not the old one', () => {
+    const k = new Kernel({ instruments: [PERP], equityIntervalMs: 0 });
+    k.handle({ kind: 'account.open', time: T, account: 'a', type: 'futures', balances: { USDT: '10000' }, leverage: 10, fees: { maker: '0', taker: '0' } });
+    const input = bar(T, '60000', '60100', '59900', '60050');
+    k.handle(input);
+    k.handle(order({ side: 'SELL', type: 'MARKET', quantity: '0.01', clientOrderId: 'm' }, T + MINUTE - 1));
+    Object.assign(input, { time: T + MINUTE, open: '60070', high: '60100', low: '60000', close: '60010' });
+    expect(fills(k.handle(input))).toEqual([{ id: 'm', side: 'SELL', price: '60069.9', quantity: '0.01', liquidity: 'TAKER', at: T + MINUTE }]);
+  });
+
   it('a bar that closed up goes to its low first: the stop fills, a tick under its trigger, before the target is reached', () => {
     const k = withStopAndTarget(longAt60000());
     // Path 60000 → 59800 (the stop's trigger, on the way) → 59700 → 60250 → 60300 → 60200.

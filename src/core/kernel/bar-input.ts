@@ -49,6 +49,8 @@ export interface ParsedBar {
   /** Where the walk starts: leg 0 trades the open first. */
   readonly leg: 0 | 1 | 2 | 3;
   readonly from: Fixed;
+  /** The texts parsed (for the next bar: the input object itself may be changed and sent again). */
+  readonly texts: { readonly open: string; readonly high: string; readonly low: string; readonly close: string; readonly volume: string };
 }
 
 /** What a caller may react to: a bar with `pauseOnFill` stops after the step that did one of these. */
@@ -67,17 +69,27 @@ function decimal(text: unknown, field: string): Fixed | string {
   }
 }
 
-/** The bar parsed, or why it cannot be applied (the same answer `inputProblem` gives). */
-export function parseBar(input: BarInput): ParsedBar | string {
-  const open = decimal(input.open, 'open');
+/** `text`'s value: `known` when `text` is the text it was parsed from, else parsed. */
+function reuse(text: unknown, field: string, knownText: string | undefined, known: Fixed | undefined): Fixed | string {
+  return known !== undefined && text === knownText ? known : decimal(text, field);
+}
+
+/**
+ * The bar parsed, or why it cannot be applied (the same answer `inputProblem` gives). `previous`:
+ * the bar parsed before, whose values are taken for the texts it shares (a resumed bar repeats all
+ * five; a bar often opens at the text the previous one closed at).
+ */
+export function parseBar(input: BarInput, previous?: ParsedBar): ParsedBar | string {
+  const p = previous?.texts;
+  const open = p !== undefined && input.open === p.close ? previous!.close : reuse(input.open, 'open', p?.open, previous?.open);
   if (typeof open === 'string') return open;
-  const high = decimal(input.high, 'high');
+  const high = reuse(input.high, 'high', p?.high, previous?.high);
   if (typeof high === 'string') return high;
-  const low = decimal(input.low, 'low');
+  const low = reuse(input.low, 'low', p?.low, previous?.low);
   if (typeof low === 'string') return low;
-  const close = decimal(input.close, 'close');
+  const close = reuse(input.close, 'close', p?.close, previous?.close);
   if (typeof close === 'string') return close;
-  const volume = decimal(input.volume, 'volume');
+  const volume = reuse(input.volume, 'volume', p?.volume, previous?.volume);
   if (typeof volume === 'string') return volume;
   if (low <= 0n) return 'bar prices must be positive';
   if (volume < 0n) return 'bar volume must not be negative';
@@ -108,7 +120,8 @@ export function parseBar(input: BarInput): ParsedBar | string {
     leg = r.leg;
     from = price;
   }
-  return { open, high, low, close, volume, anchors, times, leg, from };
+  const texts = { open: input.open, high: input.high, low: input.low, close: input.close, volume: input.volume };
+  return { open, high, low, close, volume, anchors, times, leg, from, texts };
 }
 
 export interface BarContext {
@@ -195,8 +208,8 @@ function step(ctx: BarContext, market: Market, price: Fixed, previous: Fixed, ti
   if (market.instrument.market === 'perpetual' && !market.markFromInput) {
     // The quote's mid, as the book would give it.
     const tick = market.instrument.tickSize;
-    const bid = price - tick > 0n ? price - tick : price;
-    const mid = ((bid + price + tick) / 2n / tick) * tick;
+    // With bid = price − tick the mid is the price itself, down to the tick (one division instead of two).
+    const mid = price > tick ? price - (price % tick) : ((2n * price + tick) / 2n / tick) * tick;
     if (mid !== market.mark) ctx.setMark(market, mid);
   }
   if (s.triggerSource === 'last') engine.onTriggerPrice(market, price);

@@ -40,11 +40,12 @@ export interface RiskContext {
   mark(symbol: string): Fixed | undefined;
 }
 
-/** Liquidates what the mark of `market` now puts under maintenance. */
-export function checkLiquidations(ctx: RiskContext, market: Market, accounts: Iterable<FuturesAccount>): void {
+/** Liquidates what the mark of `market` now puts under maintenance (spot accounts among `accounts` are passed over). */
+export function checkLiquidations(ctx: RiskContext, market: Market, accounts: Iterable<FuturesAccount | { readonly kind: 'spot' }>): void {
   const mark = market.mark;
   if (mark === undefined) return;
   for (const account of accounts) {
+    if (account.kind !== 'futures') continue;
     const position = account.positions.get(market.instrument.symbol);
     if (position === undefined || position.size === 0n) continue;
     if (account.marginMode === 'isolated') {

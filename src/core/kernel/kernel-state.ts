@@ -71,8 +71,8 @@ export class KernelState {
   readonly ordersById = new Map<string, Order>();
   /** account → clientOrderId → latest order id with it. */
   readonly clientIds = new Map<string, Map<string, string>>();
-  /** Per account and symbol; rebuilt on demand. */
-  readonly settlements = new Map<string, Settlement>();
+  /** account → symbol → its settlement; rebuilt on demand. */
+  readonly settlements = new Map<string, Map<string, Settlement>>();
   readonly pending: PendingCommand[] = [];
   /** Events of the input being handled. */
   out: KernelEvent[] = [];

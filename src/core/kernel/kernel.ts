@@ -191,7 +191,7 @@ export class Kernel {
   private bar: ParsedBar | undefined;
 
   private parseBar(input: Parameters<typeof parseBar>[0]): string | undefined {
-    const bar = parseBar(input);
+    const bar = parseBar(input, this.bar);
     if (typeof bar === 'string') return bar;
     this.bar = bar;
     return undefined;
@@ -490,7 +490,8 @@ export class Kernel {
   private setMark(market: Market, mark: Fixed): void {
     market.mark = mark;
     if (this.s.triggerSource === 'mark' && market.usable) this.engine.onTriggerPrice(market, mark);
-    if (market.instrument.market === 'perpetual') checkLiquidations(this.riskContext(), market, this.s.futuresAccounts());
+    // Every account, not futuresAccounts(): a generator per mark move costs more than the check (four a candle bar).
+    if (market.instrument.market === 'perpetual') checkLiquidations(this.riskContext(), market, this.s.accountsById.values());
   }
 
   /** An EQUITY point for every account this input filled, funded or liquidated; the drawdown guard. */
@@ -528,7 +529,7 @@ export class Kernel {
     const health = this.s.health.get(id)!;
     const equity = equityOf(account, this.s.markets, this.s.valuationAsset);
     const state = observeEquity(health, equity);
-    this.s.out.push(equityEvent(id, this.s.clock, equity, state));
+    this.s.out.push(equityEvent(id, this.s.clock, equity, state, health));
     if (state.breached) this.halt(account, health, equity, state.current);
   }
 

@@ -19,8 +19,10 @@ import type { CancelOrderInput, PlaceOrderInput, PlaceOrderListInput } from './i
 import type { KernelCore, KernelState } from './kernel-state.js';
 
 export function settlementFor(s: KernelState, accountId: string, market: Market): Settlement {
-  const key = `${accountId}\u0000${market.instrument.symbol}`;
-  let settlement = s.settlements.get(key);
+  // Two lookups by strings the maps have hashed before, not a key concatenated per order and per fill.
+  let bySymbol = s.settlements.get(accountId);
+  if (bySymbol === undefined) s.settlements.set(accountId, (bySymbol = new Map()));
+  let settlement = bySymbol.get(market.instrument.symbol);
   if (settlement === undefined) {
     const account = s.accountsById.get(accountId)!;
     const lastTrade = (): Fixed | undefined => (market.lastTradePrice === undefined ? undefined : parseFixed(market.lastTradePrice));
@@ -28,7 +30,7 @@ export function settlementFor(s: KernelState, accountId: string, market: Market)
       account.kind === 'futures'
         ? new FuturesOrderSettlement(account, market.instrument, () => s.clock, (symbol) => s.markets.get(symbol)?.mark, () => market.mark ?? lastTrade(), (symbol) => s.markets.get(symbol)?.instrument)
         : new SpotOrderSettlement(account, market.instrument, () => market.book.bids.bestPrice(), () => lastTrade() ?? market.book.asks.bestPrice());
-    s.settlements.set(key, settlement);
+    bySymbol.set(market.instrument.symbol, settlement);
   }
   return settlement;
 }

@@ -89,6 +89,8 @@ export class AveragePrice {
       this.quantity -= this.buckets[drop]![2];
       drop += 1;
     }
-    if (drop > 0) this.buckets.splice(0, drop);
+    // One bucket out per bucket in is the steady state: shift() trims in place, splice() returns a new array.
+    if (drop === 1) this.buckets.shift();
+    else if (drop > 0) this.buckets.splice(0, drop);
   }
 }
