@@ -17,7 +17,7 @@ interface Fill {
 }
 
 async function projected(service: TestService): Promise<void> {
-  for (let i = 0; i < 200 && service.engine.readModelSeq < service.engine.seq; i += 1) await new Promise((r) => setTimeout(r, 10));
+  await service.engine.readModelCaughtUp();
 }
 
 async function trade(service: TestService, key: string, side: 'BUY' | 'SELL', quantity: string): Promise<void> {

@@ -38,7 +38,7 @@ describe('an order the engine cannot apply (in-process, real engine and recordin
     const filled = await service.app.inject({ method: 'POST', url: '/api/orders', headers: bearer(alice.apiKey), payload: { ...order, clientOrderId: 'fine' } });
     expect(filled.json()).toMatchObject({ status: 'FILLED', executedQty: '0.01' });
 
-    for (let i = 0; i < 200 && service.engine.readModelSeq < service.engine.seq; i += 1) await new Promise((r) => setTimeout(r, 10));
+    await service.engine.readModelCaughtUp();
     expect((await service.app.inject({ url: '/api/admin/quarantine', headers: bearer(alice.apiKey) })).statusCode).toBe(401);
     const listed = (await service.app.inject({ url: '/api/admin/quarantine', headers: admin })).json();
     expect(listed.total).toBe(1);

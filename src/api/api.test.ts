@@ -8,7 +8,7 @@ const admin = { authorization: `Bearer ${ADMIN_KEY}` };
 const bearer = (key: string) => ({ authorization: `Bearer ${key}` });
 
 async function projected(service: TestService): Promise<void> {
-  for (let i = 0; i < 200 && service.engine.readModelSeq < service.engine.seq; i += 1) await new Promise((r) => setTimeout(r, 10));
+  await service.engine.readModelCaughtUp();
 }
 
 describe('the native REST API (in-process, real engine and recording)', () => {

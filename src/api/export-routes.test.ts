@@ -71,7 +71,7 @@ describe('CSV exports of trades and orders', () => {
     await place(alice.apiKey, { side: 'SELL', type: 'MARKET', quantity: '0.01' });
     await place(alice.apiKey, { side: 'BUY', type: 'LIMIT', quantity: '0.001', price: '50000.00', clientOrderId: 'resting-1' });
     await place(bob.apiKey, { side: 'BUY', type: 'MARKET', quantity: '0.001' });
-    for (let i = 0; i < 300 && service.engine.readModelSeq < service.engine.seq; i += 1) await new Promise((r) => setTimeout(r, 10));
+    await service.engine.readModelCaughtUp();
   });
   afterAll(async () => service.close());
 

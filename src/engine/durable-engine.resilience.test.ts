@@ -247,7 +247,7 @@ describePostgres('the durable engine when PostgreSQL connections fail', () => {
       const journal = await journalOf(engine);
       expect([...journal.keys()]).toEqual(Array.from({ length: seqBefore + 2 }, (_, i) => i + 1));
       expect(journal.get(seqBefore + 1)).toContain('"clientOrderId":"doubt"');
-      await until(() => engine.readModelSeq === engine.seq, 5_000, 'the read model to catch up');
+      await engine.readModelCaughtUp();
       expect(await engine.db.selectFrom('orders').select(['clientOrderId', 'status']).execute()).toEqual([{ clientOrderId: 'doubt', status: 'FILLED' }]);
       engine.kernel.checkInvariants();
     } finally {
@@ -294,7 +294,7 @@ describePostgres('the durable engine when PostgreSQL connections fail', () => {
       const journal = await journalOf(engine);
       expect([...journal.keys()]).toEqual(Array.from({ length: engine.seq }, (_, i) => i + 1));
       expect([...journal.values()].some((text) => text.includes('"during"'))).toBe(false);
-      await until(() => engine.readModelSeq === engine.seq, 5_000, 'the read model to catch up');
+      await engine.readModelCaughtUp();
       const orders = await engine.db.selectFrom('orders').select(['clientOrderId', 'status']).orderBy('clientOrderId').execute();
       expect(orders).toEqual([
         { clientOrderId: 'after', status: 'FILLED' },

@@ -14,7 +14,7 @@ describe('the read-model consistency check names each disagreement (USD-M record
   let f: { id: string; apiKey: string };
   let closed: { id: string };
   const check = async () => {
-    for (let i = 0; i < 300 && service.engine.readModelSeq < service.engine.seq; i += 1) await new Promise((r) => setTimeout(r, 10));
+    await service.engine.readModelCaughtUp();
     return readModelMismatches(service.engine.db, service.engine.kernel);
   };
 
@@ -86,7 +86,7 @@ describe('a liquidated position in the read tables (USD-M recording)', () => {
       const res = await service.app.inject({ method: 'POST', url: '/api/orders', headers: { authorization: `Bearer ${f.apiKey}` }, payload: { symbol: 'BTCUSDT', side: 'BUY', type: 'MARKET', quantity: '0.5' } });
       expect(res.json()).toMatchObject({ status: 'FILLED' });
       await service.feedUntil(Number.MAX_SAFE_INTEGER);
-      for (let i = 0; i < 300 && service.engine.readModelSeq < service.engine.seq; i += 1) await new Promise((r) => setTimeout(r, 10));
+      await service.engine.readModelCaughtUp();
       expect(liquidations).toHaveLength(1);
       const rows = await service.engine.db.selectFrom('positions').select(['id', 'status']).where('accountId', '=', f.id).execute();
       expect(rows).toEqual([{ id: liquidations[0], status: 'LIQUIDATED' }]);

@@ -13,7 +13,7 @@ describe('the read tables follow the kernel through futures round trips, an impo
   let service: TestService;
   const inject = (options: InjectOptions) => service.app.inject(options);
   const projected = async () => {
-    for (let i = 0; i < 300 && service.engine.readModelSeq < service.engine.seq; i += 1) await new Promise((r) => setTimeout(r, 10));
+    await service.engine.readModelCaughtUp();
   };
   const mismatches = async () => {
     await projected();

@@ -108,10 +108,11 @@ export async function startTestService(options: TestServiceOptions = {}): Promis
       let problems: string[] = [];
       if (options.checkReadModel !== false && engine.status.state === 'ready') {
         try {
-          for (let i = 0; i < 300 && engine.readModelSeq < engine.seq; i += 1) await new Promise((r) => setTimeout(r, 10));
+          await engine.readModelCaughtUp();
           problems = await readModelMismatches(engine.db, engine.kernel);
-        } catch {
-          problems = [];
+        } catch (error) {
+          // An outage that began during the check is not a disagreement; anything else is.
+          if (engine.status.state === 'ready') problems = [`the check could not run: ${error instanceof Error ? error.message : String(error)}`];
         }
       }
       await engine.close();

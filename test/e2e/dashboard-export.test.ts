@@ -29,7 +29,7 @@ describe.skipIf(!runs)('the trade history CSV button', () => {
     account = (await (await post('/api/accounts', ADMIN_KEY, { name: 'csv', balances: { USDT: '10000', BTC: '1' } })).json()) as typeof account;
     expect((await post('/api/orders', account.apiKey, { symbol: 'BTCUSDT', side: 'BUY', type: 'MARKET', quantity: '0.01' })).status).toBe(201);
     expect((await post('/api/orders', account.apiKey, { symbol: 'BTCUSDT', side: 'SELL', type: 'MARKET', quantity: '0.02' })).status).toBe(201);
-    for (let i = 0; i < 300 && service.engine.readModelSeq < service.engine.seq; i += 1) await new Promise((r) => setTimeout(r, 10));
+    await service.engine.readModelCaughtUp();
     browser = await launchChromium();
   }, 120_000);
 
