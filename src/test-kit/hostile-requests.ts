@@ -8,7 +8,7 @@
 import { createHmac } from 'node:crypto';
 import { request as httpRequest } from 'node:http';
 import WebSocket from 'ws';
-import { Rng } from './kernel-fuzz-commands.js';
+import { Rng } from './mulberry32.js';
 
 export interface Sent {
   readonly method: string;

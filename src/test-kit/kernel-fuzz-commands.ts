@@ -13,30 +13,7 @@ import type { KernelInput } from '../core/kernel/inputs.js';
 import type { Kernel } from '../core/kernel/kernel.js';
 import { ORDER_TYPES } from '../core/orders/order.js';
 import { parseDecimal, showDecimal } from './ledger-model.js';
-
-/** A small, fast, seeded generator (mulberry32). */
-export class Rng {
-  private state: number;
-  constructor(seed: number) {
-    this.state = seed >>> 0 || 0x9e3779b9;
-  }
-  next(): number {
-    this.state = (this.state + 0x6d2b79f5) >>> 0;
-    let t = this.state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  }
-  int(min: number, max: number): number {
-    return min + Math.floor(this.next() * (max - min + 1));
-  }
-  chance(p: number): boolean {
-    return this.next() < p;
-  }
-  pick<T>(items: readonly T[]): T {
-    return items[Math.floor(this.next() * items.length)]!;
-  }
-}
+import type { Rng } from './mulberry32.js';
 
 export type ImportMutation = 'none' | 'garbage' | 'header-only' | 'no-health' | 'kind-changed' | 'negative-balance' | 'truncated' | 'orders-missing' | 'not-json-object';
 

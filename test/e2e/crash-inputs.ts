@@ -11,6 +11,7 @@ import type { KernelConfig } from '../../src/core/kernel/kernel.js';
 import { loopRecording } from '../../src/engine/looped-recording.js';
 import { instrumentForRecording } from '../../src/market-data/replay-session.js';
 import { BUNDLED_RECORDING } from '../../src/test-kit/data-paths.js';
+import { mulberry32 } from '../../src/test-kit/mulberry32.js';
 import { loadRecording } from '../../src/test-kit/recording-stepper.js';
 
 export const ACCOUNTS = ['ann', 'bob', 'cid', 'dee'] as const;
@@ -18,25 +19,13 @@ const recording = loadRecording(BUNDLED_RECORDING);
 /** 20 ms of latency keeps commands in flight inside the kernel, so snapshots must carry them. */
 export const CRASH_CONFIG: KernelConfig = { instruments: [instrumentForRecording(recording)], latencyMs: 20 };
 
-/** mulberry32: a small seeded generator, good enough to pick test moves. */
-export function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
-
 const cents = (price: string): number => Math.round(Number(price) * 100);
 const price = (c: number): string => (c / 100).toFixed(2);
 const quantity = (units: number): string => (units / 100_000).toFixed(5);
 
 /** The endless stream: accounts first, then market inputs with an order or cancel after about one in ten. */
 export function* crashInputs(seed: number): Generator<KernelInput> {
-  const rng = seeded(seed);
+  const rng = mulberry32(seed);
   const pick = <T>(items: readonly T[]): T => items[Math.floor(rng() * items.length)]!;
   const first = recording.inputs[0]!.time;
   for (const account of ACCOUNTS) yield { kind: 'account.open', time: first, account, balances: { USDT: '2000000', BTC: '30' } };

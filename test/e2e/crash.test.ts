@@ -19,7 +19,8 @@ import { Kernel } from '../../src/core/kernel/kernel.js';
 import { DurableEngine } from '../../src/engine/durable-engine.js';
 import { readModelMismatches } from '../../src/engine/read-model-check.js';
 import { PROJECT_ROOT } from '../../src/test-kit/data-paths.js';
-import { CRASH_CONFIG, crashInputs, seeded } from './crash-inputs.js';
+import { mulberry32 } from '../../src/test-kit/mulberry32.js';
+import { CRASH_CONFIG, crashInputs } from './crash-inputs.js';
 
 const KILLS = Number(process.env.CRASH_KILLS ?? 20);
 const SEED = Number(process.env.CRASH_SEED ?? 20_240_808);
@@ -63,7 +64,7 @@ function live(env: Record<string, string>, kill: { afterReadyMs?: number; atMs?:
 it(`acknowledged orders and fills survive ${KILLS} SIGKILLs: present, none twice, balances reconciled`, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'papertrade-crash-'));
   const dbPath = join(dir, 'crash.db');
-  const rng = seeded(SEED ^ 0x5eed);
+  const rng = mulberry32(SEED ^ 0x5eed);
   const stream = crashInputs(SEED);
   const reference = new Kernel(CRASH_CONFIG);
   const ackedOrders = new Map<string, number>();

@@ -16,6 +16,7 @@ import { DurableEngine } from '../../src/engine/durable-engine.js';
 import { openAndMigrate } from '../../src/persistence/database.js';
 import { formatFixed, parseFixed } from '../../src/core/money/fixed.js';
 import { SPOT_RECORDING, USDM_RECORDING } from '../../src/test-kit/data-paths.js';
+import { mulberry32 } from '../../src/test-kit/mulberry32.js';
 import { loadRecording } from '../../src/test-kit/recording-stepper.js';
 import { ADMIN_KEY, startTestService, type TestService } from '../../src/test-kit/service-kit.js';
 import { describeEachDialect, type TestDatabase } from '../../src/test-kit/test-databases.js';
@@ -39,18 +40,6 @@ function ceilCents(parts: ReadonlyArray<readonly [notional: bigint, rate: bigint
   const exact = parts.reduce((sum, [notional, rate]) => sum + notional * rate, 0n);
   const unit = 10n ** 34n;
   return ((exact + unit - 1n) / unit) * CENT;
-}
-
-/** A small deterministic generator (mulberry32), so that every run tries the same cases. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** The last trade of a recording at or before `time`, read from its data. */

@@ -4,6 +4,7 @@ import { findBundledInstrument } from '../instruments/bundled-instruments.js';
 import { feeReserve, fillFee, NO_FEES_YET, spotFeeBasis, type OrderFees } from './fee-model.js';
 import type { FillEvent, KernelEvent } from '../kernel/events.js';
 import { BUNDLED_RECORDING } from '../../test-kit/data-paths.js';
+import { mulberry32 } from '../../test-kit/mulberry32.js';
 import { loadRecording, RecordingStepper } from '../../test-kit/recording-stepper.js';
 
 const d = parseFixed;
@@ -55,25 +56,13 @@ describe('the fee model: one rounding per order', () => {
   });
 });
 
-/** A small deterministic generator (mulberry32), so that every run tries the same cases. */
-function generator(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 describe('limit buys that spend the whole free balance, under MEXC rules, on the real recording', () => {
   const recording = loadRecording(BUNDLED_RECORDING);
   const CASES = 400;
 
   it('never overdraw: balances reconcile, none is negative, and each order pays ceil_cents(Σ notional × rate)', () => {
     const s = new RecordingStepper(recording, { instrument: MEXC_BTC });
-    const random = generator(13);
+    const random = mulberry32(13);
     const first = recording.inputs[0]!.time + 5_000;
     const span = recording.lastTime - 120_000 - first;
     const plans = Array.from({ length: CASES }, (_, i) => ({
