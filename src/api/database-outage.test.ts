@@ -4,14 +4,13 @@
  * by itself once the database does.
  */
 import type { InjectOptions } from 'fastify';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { registerMexcApi } from './mexc/mexc-api.js';
 import { mexcSignature } from './mexc/mexc-signature.js';
 import { ADMIN_KEY, startTestService, type TestService } from '../test-kit/service-kit.js';
 import { startTcpProxy, type TcpProxy } from '../test-kit/tcp-proxy.js';
-import { DIALECTS, PG_HOST, PG_URL, type TestDatabase } from '../test-kit/test-databases.js';
+import { describePostgres, PG_URL, POSTGRES, type TestDatabase } from '../test-kit/test-databases.js';
 
-const postgres = DIALECTS.find((d) => d.name === 'postgres')!;
 const admin = { authorization: `Bearer ${ADMIN_KEY}` };
 
 async function eventually<T>(read: () => Promise<T>, ok: (value: T) => boolean, timeoutMs = 10_000): Promise<T> {
@@ -23,18 +22,7 @@ async function eventually<T>(read: () => Promise<T>, ok: (value: T) => boolean, 
   }
 }
 
-describe('the service on PostgreSQL while the database is unreachable', () => {
-  if (postgres.problem !== undefined) {
-    if (process.env.CI === 'true') {
-      it(`PostgreSQL is reachable at ${PG_HOST}`, () => {
-        throw new Error(`PostgreSQL not reachable at ${PG_HOST}: ${postgres.problem!.message}`);
-      });
-    } else {
-      console.warn(`PostgreSQL not reachable at ${PG_HOST}: skipped`);
-      it.skip(`PostgreSQL not reachable at ${PG_HOST}: skipped`, () => undefined);
-    }
-    return;
-  }
+describePostgres('the service on PostgreSQL while the database is unreachable', () => {
 
   let target: TestDatabase;
   let proxy: TcpProxy;
@@ -49,7 +37,7 @@ describe('the service on PostgreSQL while the database is unreachable', () => {
   };
 
   beforeAll(async () => {
-    target = postgres.create();
+    target = POSTGRES.create();
     proxy = await startTcpProxy({ host: new URL(PG_URL).hostname, port: Number(new URL(PG_URL).port || 5432) });
     service = await startTestService({
       until: 1723161300000,

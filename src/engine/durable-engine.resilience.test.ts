@@ -6,7 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, expect, it } from 'vitest';
 import type { KernelEvent } from '../core/kernel/events.js';
 import type { KernelInput, PlaceOrderInput } from '../core/kernel/inputs.js';
 import type { KernelConfig } from '../core/kernel/kernel.js';
@@ -15,7 +15,7 @@ import { JournalStore } from '../persistence/journal-store.js';
 import { BUNDLED_RECORDING } from '../test-kit/data-paths.js';
 import { loadRecording } from '../test-kit/recording-stepper.js';
 import { startTcpProxy, type TcpProxy } from '../test-kit/tcp-proxy.js';
-import { DIALECTS, PG_HOST, PG_URL, type TestDatabase } from '../test-kit/test-databases.js';
+import { describePostgres, PG_URL, POSTGRES, type TestDatabase } from '../test-kit/test-databases.js';
 import { DurableEngine } from './durable-engine.js';
 import { EngineUnavailableError, type EngineStatus } from './engine-status.js';
 
@@ -23,8 +23,6 @@ const recording = loadRecording(BUNDLED_RECORDING);
 const SYMBOL = recording.symbol;
 const CONFIG: KernelConfig = { instruments: [instrumentForRecording(recording)], latencyMs: 0 };
 const ACCOUNTS = ['r0', 'r1', 'r2', 'r3', 'r4', 'r5', 'r6', 'r7'];
-const postgres = DIALECTS.find((d) => d.name === 'postgres')!;
-
 type Outcome = { readonly input: PlaceOrderInput; readonly seq: number; readonly events: KernelEvent[] } | { readonly input: PlaceOrderInput; readonly refused: EngineUnavailableError };
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -92,25 +90,11 @@ async function journalOf(engine: DurableEngine): Promise<Map<number, string>> {
   return rows;
 }
 
-function describePostgres(title: string, body: () => void): void {
-  describe(title, () => {
-    if (postgres.problem === undefined) return body();
-    if (process.env.CI === 'true') {
-      it(`PostgreSQL is reachable at ${PG_HOST}`, () => {
-        throw new Error(`PostgreSQL not reachable at ${PG_HOST}: ${postgres.problem!.message}`);
-      });
-    } else {
-      console.warn(`PostgreSQL not reachable at ${PG_HOST}: skipped`);
-      it.skip(`PostgreSQL not reachable at ${PG_HOST}: skipped`, () => undefined);
-    }
-  });
-}
-
 describePostgres('the durable engine when PostgreSQL connections fail', () => {
   let target: TestDatabase;
   let proxy: TcpProxy | undefined;
   beforeEach(() => {
-    target = postgres.create();
+    target = POSTGRES.create();
   });
   afterEach(async () => {
     await proxy?.close();

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { sql } from 'kysely';
 import { afterEach, describe, expect, it } from 'vitest';
-import { DIALECTS, PG_HOST, PG_URL, type TestDatabase } from '../test-kit/test-databases.js';
+import { describePostgres, PG_URL, POSTGRES, type TestDatabase } from '../test-kit/test-databases.js';
 import { startTcpProxy, type TcpProxy } from '../test-kit/tcp-proxy.js';
 import { DatabaseUnavailableError, isDatabaseUnavailable, openDatabase } from './database.js';
 
@@ -42,20 +42,7 @@ describe('which database errors mean "no connection, retry later"', () => {
   });
 });
 
-const postgres = DIALECTS.find((d) => d.name === 'postgres')!;
-
-describe('a PostgreSQL pool whose connections break', () => {
-  if (postgres.problem !== undefined) {
-    if (process.env.CI === 'true') {
-      it(`PostgreSQL is reachable at ${PG_HOST}`, () => {
-        throw new Error(`PostgreSQL not reachable at ${PG_HOST}: ${postgres.problem!.message}`);
-      });
-    } else {
-      console.warn(`PostgreSQL not reachable at ${PG_HOST}: skipped`);
-      it.skip(`PostgreSQL not reachable at ${PG_HOST}: skipped`, () => undefined);
-    }
-    return;
-  }
+describePostgres('a PostgreSQL pool whose connections break', () => {
   let target: TestDatabase | undefined;
   let proxy: TcpProxy | undefined;
   afterEach(async () => {
@@ -66,7 +53,7 @@ describe('a PostgreSQL pool whose connections break', () => {
   });
 
   it('an idle connection terminated by the server is dropped and replaced, and the process goes on', async () => {
-    target = postgres.create();
+    target = POSTGRES.create();
     const application = `papertrade_idle_${randomBytes(4).toString('hex')}`;
     const errors: Error[] = [];
     const opened = await openDatabase(`${PG_URL}?application_name=${application}`, { ...target.options, onConnectionError: (e) => errors.push(e) });
@@ -88,7 +75,7 @@ describe('a PostgreSQL pool whose connections break', () => {
   });
 
   it('a server that cannot be reached rejects with DatabaseUnavailableError, and works again once it can', async () => {
-    target = postgres.create();
+    target = POSTGRES.create();
     proxy = await startTcpProxy({ host: new URL(PG_URL).hostname, port: Number(new URL(PG_URL).port || 5432) });
     const opened = await openDatabase(proxy.through(PG_URL), { ...target.options, connectTimeoutMs: 500 });
     try {

@@ -6,18 +6,11 @@
  */
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { openAndMigrate } from './database.js';
-import { PG_URL, postgresProblem } from '../test-kit/test-databases.js';
+import { describePostgres, PG_URL } from '../test-kit/test-databases.js';
 
-const problem = await postgresProblem();
-
-describe('migrations beside schemas dropped concurrently (PostgreSQL)', () => {
-  if (problem !== undefined && process.env.CI !== 'true') {
-    console.warn(`PostgreSQL not reachable: skipped (${problem.message})`);
-    it.skip('PostgreSQL not reachable: skipped', () => undefined);
-    return;
-  }
+describePostgres('migrations beside schemas dropped concurrently (PostgreSQL)', () => {
   it('migrates 24 fresh schemas while another connection creates and drops schemas without pause', async () => {
     const churn = new pg.Client({ connectionString: PG_URL });
     await churn.connect();

@@ -5,7 +5,7 @@
  * SQLite: a temp file in its own folder. PostgreSQL: a schema with a random name on
  * PAPERTRADE_TEST_PG_URL (default postgres://postgres@127.0.0.1:5432/test), dropped on cleanup.
  * An unreachable PostgreSQL is skipped with a warning, except under CI=true, where
- * `describeEachDialect` turns it into a failing test (`.ci/run` starts one first).
+ * `describeEachDialect` and `describePostgres` turn it into a failing test (`.ci/run` starts one first).
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -86,19 +86,33 @@ export const DIALECTS: readonly DialectCase[] = [
   },
 ];
 
+/**
+ * `describe(title, body)` when `dialect` can run here. When it cannot (PostgreSQL not reachable),
+ * the suite is one failing test under CI=true, else one skipped test with a plain warning.
+ */
+function describeIfUsable(title: string, dialect: DialectCase, body: (dialect: DialectCase) => void): void {
+  describe(title, () => {
+    if (dialect.problem === undefined) return body(dialect);
+    if (process.env.CI === 'true') {
+      it(`PostgreSQL is reachable at ${PG_HOST}`, () => {
+        throw new Error(`PostgreSQL not reachable at ${PG_HOST}: ${dialect.problem!.message}`);
+      });
+    } else {
+      console.warn(`PostgreSQL not reachable at ${PG_HOST}: skipped`);
+      it.skip(`PostgreSQL not reachable at ${PG_HOST}: skipped`, () => undefined);
+    }
+  });
+}
+
 /** `describe(title(dialect), body)` for every dialect; an unusable one is skipped (or fails under CI=true). */
 export function describeEachDialect(title: (name: DialectName) => string, body: (dialect: DialectCase) => void): void {
-  for (const dialect of DIALECTS) {
-    describe(title(dialect.name), () => {
-      if (dialect.problem === undefined) return body(dialect);
-      if (process.env.CI === 'true') {
-        it(`PostgreSQL is reachable at ${PG_HOST}`, () => {
-          throw new Error(`PostgreSQL not reachable at ${PG_HOST}: ${dialect.problem!.message}`);
-        });
-      } else {
-        console.warn(`PostgreSQL not reachable at ${PG_HOST}: skipped`);
-        it.skip(`PostgreSQL not reachable at ${PG_HOST}: skipped`, () => undefined);
-      }
-    });
-  }
+  for (const dialect of DIALECTS) describeIfUsable(title(dialect.name), dialect, body);
+}
+
+/** The PostgreSQL case of DIALECTS (its `problem` says why it cannot run here, if it cannot). */
+export const POSTGRES: DialectCase = DIALECTS.find((d) => d.name === 'postgres')!;
+
+/** `describe(title, body)` for suites that need PostgreSQL itself; skipped (or failing under CI=true) when it is not reachable. */
+export function describePostgres(title: string, body: (postgres: DialectCase) => void): void {
+  describeIfUsable(title, POSTGRES, body);
 }

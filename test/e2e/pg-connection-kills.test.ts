@@ -7,11 +7,10 @@
  */
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, expect, it } from 'vitest';
 import { freePort, startServeProcess, stopServeProcess, type ServeProcess } from '../../src/test-kit/serve-process.js';
-import { DIALECTS, PG_HOST, PG_URL } from '../../src/test-kit/test-databases.js';
+import { describePostgres, PG_URL } from '../../src/test-kit/test-databases.js';
 
-const postgres = DIALECTS.find((d) => d.name === 'postgres')!;
 const ADMIN = 'pg-kills-admin-key-0123456789abcdef';
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -32,18 +31,7 @@ async function call(base: string, method: string, path: string, key: string, bod
   return { status: res.status, body: parsed };
 }
 
-describe('the server process on PostgreSQL while its connections are terminated under load', () => {
-  if (postgres.problem !== undefined) {
-    if (process.env.CI === 'true') {
-      it(`PostgreSQL is reachable at ${PG_HOST}`, () => {
-        throw new Error(`PostgreSQL not reachable at ${PG_HOST}: ${postgres.problem!.message}`);
-      });
-    } else {
-      console.warn(`PostgreSQL not reachable at ${PG_HOST}: skipped`);
-      it.skip(`PostgreSQL not reachable at ${PG_HOST}: skipped`, () => undefined);
-    }
-    return;
-  }
+describePostgres('the server process on PostgreSQL while its connections are terminated under load', () => {
 
   const database = `papertrade_kills_${randomBytes(5).toString('hex')}`;
   const application = `papertrade_kills_${randomBytes(4).toString('hex')}`;
