@@ -3,7 +3,7 @@
  * engine, with small limits so the test sees them bite.
  */
 import type { FastifyInstance } from 'fastify';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { DEFAULT_EDGE_LIMITS } from '../config/limits-config.js';
 import { ADMIN_KEY, startTestService, type TestService } from '../test-kit/service-kit.js';
 import { AuthThrottle } from './auth-throttle.js';
@@ -95,37 +95,60 @@ describe('limits on a running server', () => {
     expect(statuses.at(-1)).toBe(429);
     expect((await app.inject({ url: '/api/market/instruments', remoteAddress: '10.0.0.5' })).statusCode).toBe(200);
   });
+});
+
+// The back-off runs on the wall clock. Here that clock moves only when the test says so (Date alone
+// is faked, before the server is built), so the 500 ms and 1000 ms windows do not depend on how fast
+// a loaded machine gets from one request to the next.
+describe('the failed-authentication back-off on a running server', () => {
+  let service: TestService;
+  let throttled: FastifyInstance;
+  let alice: { apiKey: string };
+  let bob: { apiKey: string };
+
+  beforeAll(async () => {
+    service = await startTestService({ until: 1723161300000 });
+    alice = (await service.app.inject({ method: 'POST', url: '/api/accounts', headers: admin, payload: { name: 'alice', balances: { USDT: '1000' } } })).json();
+    bob = (await service.app.inject({ method: 'POST', url: '/api/accounts', headers: admin, payload: { name: 'bob', balances: { USDT: '1000' } } })).json();
+    vi.useFakeTimers({ toFake: ['Date'] });
+    throttled = await buildServer(service.deps, { plugins: [registerMexcApi], limits: { ...DEFAULT_EDGE_LIMITS, rateLimitMax: 5, rateLimitWindowMs: 60_000, authFailureLimit: 3, authBackoffMs: 500, authBackoffMaxMs: 4_000 } });
+  });
+  afterAll(async () => {
+    await throttled?.close();
+    vi.useRealTimers();
+    await service?.close();
+  });
 
   it('backs off an address after repeated wrong keys, for longer each time, then lets the right key in', async () => {
     const from = { remoteAddress: '10.0.1.1' };
-    for (let i = 0; i < 3; i += 1) expect((await app.inject({ url: '/api/accounts', headers: bearer(`wrong-${i}`), ...from })).statusCode).toBe(401);
-    const refused = await app.inject({ url: '/api/accounts', headers: admin, ...from });
+    for (let i = 0; i < 3; i += 1) expect((await throttled.inject({ url: '/api/accounts', headers: bearer(`wrong-${i}`), ...from })).statusCode).toBe(401);
+    const refused = await throttled.inject({ url: '/api/accounts', headers: admin, ...from });
     expect(refused.statusCode).toBe(429);
     expect(refused.json()).toEqual({ code: 'TOO_MANY_AUTH_FAILURES', message: expect.any(String) });
     expect(refused.headers['retry-after']).toBe('1');
     // Public data needs no key and is not held back; another address is not affected.
-    expect((await app.inject({ url: '/api/market/feeds', ...from })).statusCode).toBe(200);
-    expect((await app.inject({ url: '/api/accounts', headers: admin, remoteAddress: '10.0.1.2' })).statusCode).toBe(200);
+    expect((await throttled.inject({ url: '/api/market/feeds', ...from })).statusCode).toBe(200);
+    expect((await throttled.inject({ url: '/api/accounts', headers: admin, remoteAddress: '10.0.1.2' })).statusCode).toBe(200);
     // MEXC keys and signatures count too, and a refused MEXC request answers in MEXC's shape.
-    const mexc = await app.inject({ url: '/api/v3/account?timestamp=1&signature=x', headers: { 'x-mexc-apikey': alice.apiKey }, ...from });
+    const mexc = await throttled.inject({ url: '/api/v3/account?timestamp=1&signature=x', headers: { 'x-mexc-apikey': alice.apiKey }, ...from });
     expect(mexc.statusCode).toBe(429);
     expect(mexc.json()).toEqual({ code: 429, msg: expect.any(String) });
 
-    await new Promise((r) => setTimeout(r, 550));
-    expect((await app.inject({ url: '/api/accounts', headers: bearer('wrong-again'), ...from })).statusCode).toBe(401);
+    vi.advanceTimersByTime(550);
+    expect((await throttled.inject({ url: '/api/accounts', headers: bearer('wrong-again'), ...from })).statusCode).toBe(401);
     // The fourth failure: 1000 ms now.
-    await new Promise((r) => setTimeout(r, 400));
-    expect((await app.inject({ url: '/api/accounts', headers: admin, ...from })).statusCode).toBe(429);
-    await new Promise((r) => setTimeout(r, 700));
-    expect((await app.inject({ url: '/api/accounts', headers: admin, ...from })).statusCode).toBe(200);
+    vi.advanceTimersByTime(400);
+    expect((await throttled.inject({ url: '/api/accounts', headers: admin, ...from })).statusCode).toBe(429);
+    vi.advanceTimersByTime(700);
+    expect((await throttled.inject({ url: '/api/accounts', headers: admin, ...from })).statusCode).toBe(200);
   });
 
   it('counts unknown MEXC keys towards the back-off', async () => {
     const from = { remoteAddress: '10.0.2.1' };
     for (let i = 0; i < 3; i += 1) {
-      const res = await app.inject({ url: '/api/v3/account?timestamp=1&signature=x', headers: { 'x-mexc-apikey': `nope-${i}` }, ...from });
+      const res = await throttled.inject({ url: '/api/v3/account?timestamp=1&signature=x', headers: { 'x-mexc-apikey': `nope-${i}` }, ...from });
       expect(res.json()).toMatchObject({ code: 10072 });
     }
-    expect((await app.inject({ url: '/api/account/balances', headers: bearer(bob.apiKey), ...from })).statusCode).toBe(429);
+    expect((await throttled.inject({ url: '/api/account/balances', headers: bearer(bob.apiKey), ...from })).statusCode).toBe(429);
   });
 });

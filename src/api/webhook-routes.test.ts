@@ -3,18 +3,11 @@ import type { InjectOptions } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN_KEY, startTestService, type TestService } from '../test-kit/service-kit.js';
 import { WebhookReceiver, type ReceivedRequest } from '../test-kit/webhook-receiver.js';
+import { sleep, until } from '../test-kit/wait.js';
 import type { FeedStatus } from './service-deps.js';
 
 const admin = { authorization: `Bearer ${ADMIN_KEY}` };
 const bearer = (key: string) => ({ authorization: `Bearer ${key}` });
-
-async function until(condition: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
 
 /** Stripe's scheme checked with node:crypto alone: t=<unix s>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")>. */
 function signatureValid(secret: string, request: ReceivedRequest): boolean {
@@ -30,6 +23,7 @@ describe('outbound webhooks', () => {
   let service: TestService;
   let receiver: WebhookReceiver;
   let feedStatus: FeedStatus['status'] = 'synced';
+  let feedPolls = 0;
   let alice: { id: string; apiKey: string };
   let bob: { id: string; apiKey: string };
   const inject = (options: InjectOptions) => service.app.inject(options);
@@ -41,7 +35,10 @@ describe('outbound webhooks', () => {
       webhooks: {
         retry: { baseDelayMs: 40, maxDelayMs: 250, maxAttempts: 10_000 },
         feedPollMs: 20,
-        feeds: () => [{ symbol: 'BTCUSDT', source: 'replay', status: feedStatus, lastEventAt: service.engine.kernel.now }],
+        feeds: () => {
+          feedPolls += 1;
+          return [{ symbol: 'BTCUSDT', source: 'replay', status: feedStatus, lastEventAt: service.engine.kernel.now }];
+        },
       },
     });
     // alice's equity is nearly all in what she buys, so the 0.1 % fee alone passes her 0.05 % drawdown limit.
@@ -97,20 +94,22 @@ describe('outbound webhooks', () => {
     await inject({ method: 'POST', url: '/api/orders', headers: bearer(bob.apiKey), payload: { symbol: 'BTCUSDT', side: 'BUY', type: 'MARKET', quantity: '0.001' } });
     await service.feedUntil(1723161302000);
     expect(service.deps.hub.kernel.isHalted(alice.id)).toBe(true);
+    // Stale until the dispatcher has read it so (a poll after the change), then synced again.
     feedStatus = 'stale';
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    const pollsBefore = feedPolls;
+    await until(() => feedPolls > pollsBefore, 'the dispatcher to read the stale feed');
     feedStatus = 'synced';
 
     const deliveries = async (hook: { id: string }, key: string) => (await inject({ url: `/api/webhooks/${hook.id}/deliveries?limit=500`, headers: bearer(key) })).json().items as Array<Record<string, any>>;
-    await until(async () => (await deliveries(aliceHook, alice.apiKey)).length === 3 && (await deliveries(aliceHook, alice.apiKey)).every((d) => d.attempts >= 2), 10_000, 'two refused attempts of each delivery');
+    await until(async () => (await deliveries(aliceHook, alice.apiKey)).length === 3 && (await deliveries(aliceHook, alice.apiKey)).every((d) => d.attempts >= 2), 'two refused attempts of each delivery');
     // Then it is down altogether (connections refused) for a while, and comes back.
     await receiver.down();
     const refusedBefore = receiver.requests.length;
-    await until(async () => (await deliveries(aliceHook, alice.apiKey)).every((d) => d.attemptLog.some((a: { error: string | null }) => a.error === 'ECONNREFUSED')), 10_000, 'attempts on a receiver that is down');
+    await until(async () => (await deliveries(aliceHook, alice.apiKey)).every((d) => d.attemptLog.some((a: { error: string | null }) => a.error === 'ECONNREFUSED')), 'attempts on a receiver that is down');
     receiver.answer = 200;
     await receiver.up();
     const all = async () => [...(await deliveries(aliceHook, alice.apiKey)), ...(await deliveries(bobHook, bob.apiKey))];
-    await until(async () => (await all()).every((d) => d.status === 'delivered'), 10_000, 'every delivery').catch(async (error: Error) => {
+    await until(async () => (await all()).every((d) => d.status === 'delivered'), 'every delivery').catch(async (error: Error) => {
       throw new Error(`${error.message}: ${JSON.stringify((await all()).map((d) => [d.event, d.status, d.attempts, d.nextAttemptAt, d.lastError]))} at ${Date.now()}`);
     });
     await new Promise((resolve) => setTimeout(resolve, 400));
@@ -161,11 +160,11 @@ describe('outbound webhooks', () => {
     const res = await inject({ method: 'POST', url: `/api/webhooks/${hook.id}/ping`, headers: bearer(bob.apiKey) });
     expect(res.statusCode).toBe(202);
     const { deliveryId } = res.json();
-    await until(() => receiver.accepted('/ping').length === 1, 5_000, 'the ping');
+    await until(() => receiver.accepted('/ping').length === 1, 'the ping');
     const [ping] = receiver.accepted('/ping');
     expect(JSON.parse(ping!.body)).toMatchObject({ id: deliveryId, type: 'PING', account: bob.id });
     expect(signatureValid(hook.secret, ping!)).toBe(true);
-    await until(async () => (await inject({ url: `/api/webhooks/${hook.id}/deliveries`, headers: bearer(bob.apiKey) })).json().items[0]?.status === 'delivered', 5_000, 'the ping logged');
+    await until(async () => (await inject({ url: `/api/webhooks/${hook.id}/deliveries`, headers: bearer(bob.apiKey) })).json().items[0]?.status === 'delivered', 'the ping logged');
     expect((await inject({ method: 'POST', url: `/api/webhooks/${hook.id}/ping`, headers: bearer(alice.apiKey) })).statusCode).toBe(404);
   });
 
@@ -173,7 +172,7 @@ describe('outbound webhooks', () => {
     const carol = (await inject({ method: 'POST', url: '/api/accounts', headers: admin, payload: { name: 'carol', balances: { USDT: '10' } } })).json();
     const hook = (await inject({ method: 'POST', url: '/api/webhooks', headers: bearer(carol.apiKey), payload: { url: receiver.url('/carol'), events: ['FEED_STALE'] } })).json();
     expect((await inject({ method: 'DELETE', url: `/api/accounts/${carol.id}`, headers: admin })).statusCode).toBe(204);
-    await until(async () => (await service.webhooks!.store.get(hook.id))?.deletedAt !== null, 5_000, 'the endpoint deleted');
+    await until(async () => (await service.webhooks!.store.get(hook.id))?.deletedAt !== null, 'the endpoint deleted');
     expect(await service.webhooks!.store.list(carol.id)).toEqual([]);
   });
 });

@@ -14,6 +14,7 @@ import { describeEachDialect, type TestDatabase } from '../test-kit/test-databas
 import { DurableEngine } from './durable-engine.js';
 import { InputRefusedError } from './input-guard.js';
 import { readModelMismatches } from './read-model-check.js';
+import { until } from '../test-kit/wait.js';
 
 const recording = loadRecording(BUNDLED_RECORDING);
 const commands = readOrdersFile(`${PROJECT_ROOT}data/demo-orders.jsonl`, [recording.symbol]);
@@ -218,10 +219,10 @@ describeEachDialect((name) => `the durable engine on ${name}`, (dialect) => {
       expect(engine.kernel.account('f')?.kind).toBe('futures');
       // 0: the empty state a new engine records its configuration with. The snapshot is rebuilt in
       // a worker thread, which takes its own start.
-      await until(async () => (await snapshots.list()).length === 2);
+      await until(async () => (await snapshots.list()).length === 2, 'the snapshot after the position opened');
       expect(await snapshots.list()).toEqual([3, 0]);
       await engine.submit({ kind: 'order.place', time: T + 2, account: 'f', symbol: 'BTCUSDT', side: 'SELL', type: 'MARKET', quantity: '0.5', reduceOnly: true });
-      await until(async () => (await snapshots.list()).length === 3);
+      await until(async () => (await snapshots.list()).length === 3, 'the snapshot after the position closed');
       expect(await snapshots.list()).toEqual([4, 3, 0]);
       state = engine.kernel.snapshot();
     } finally {
@@ -233,11 +234,3 @@ describeEachDialect((name) => `the durable engine on ${name}`, (dialect) => {
     await again.close();
   });
 });
-
-/** Waits until `done` answers true, up to 20 s. */
-async function until(done: () => Promise<boolean>): Promise<void> {
-  for (const started = Date.now(); !(await done()); ) {
-    if (Date.now() - started > 20_000) throw new Error('waited 20 s in vain');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}

@@ -9,6 +9,7 @@ import type { KernelInput } from '../core/kernel/inputs.js';
 import { openAndMigrate, type PersistenceDatabase } from '../persistence/database.js';
 import { WebhookStore } from '../persistence/webhook-store.js';
 import { WebhookReceiver } from '../test-kit/webhook-receiver.js';
+import { sleep, until } from '../test-kit/wait.js';
 import { retryDelayMs, WebhookDispatcher, type WebhookDispatcherOptions } from './webhook-dispatcher.js';
 import { verifyWebhookSignature, webhookSignature } from './webhook-signature.js';
 
@@ -28,14 +29,6 @@ const liquidation = (account: string, positionId: string): LiquidationEvent => (
   type: 'LIQUIDATION', at: 1723161400000, account, symbol: 'BTCUSDT', positionId, direction: 'LONG', size: '0.1', entryPrice: '61828',
   markPrice: '61580.5', liquidationPrice: '61580.6', bankruptcyPrice: '61333.9', liquidationFee: '3.08', realizedPnl: '-24.75', marginLost: '49.46',
 });
-
-async function until(condition: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 15));
-  }
-}
 
 describe('the webhook dispatcher', () => {
   const open: Array<{ close(): Promise<void> }> = [];
@@ -81,7 +74,7 @@ describe('the webhook dispatcher', () => {
     await first.start();
     const hook = await first.add({ accountId: 'acc_1', url: receiver.url('/liq'), events: ['LIQUIDATION'] });
     hub.publish(liquidation('acc_1', 'p1'), liquidation('acc_2', 'p2'));
-    await until(async () => ((await store.deliveries(hook.id, { limit: 10, offset: 0 }))[0]?.attempts ?? 0) >= 2, 5_000, 'two refused attempts');
+    await until(async () => ((await store.deliveries(hook.id, { limit: 10, offset: 0 }))[0]?.attempts ?? 0) >= 2, 'two refused attempts');
     await first.stop();
     // Stopping waits for the request in flight and writes every attempt made.
     const attemptsBefore = receiver.requests.length;
@@ -92,7 +85,7 @@ describe('the webhook dispatcher', () => {
     receiver.answer = 200;
     const second = dispatcher({ store, hub });
     await second.start();
-    await until(() => receiver.accepted().length === 1, 5_000, 'the delivery after the restart');
+    await until(() => receiver.accepted().length === 1, 'the delivery after the restart');
     await second.stop();
     expect(receiver.requests.length).toBe(attemptsBefore + 1);
     const body = JSON.parse(receiver.accepted()[0]!.body);
@@ -109,7 +102,7 @@ describe('the webhook dispatcher', () => {
     await d.start();
     const hook = await d.add({ accountId: 'acc_1', url: receiver.url(), events: ['LIQUIDATION'] });
     hub.publish(liquidation('acc_1', 'p1'));
-    await until(async () => (await store.deliveries(hook.id, { limit: 1, offset: 0 }))[0]?.status === 'failed', 5_000, 'the delivery to fail');
+    await until(async () => (await store.deliveries(hook.id, { limit: 1, offset: 0 }))[0]?.status === 'failed', 'the delivery to fail');
     await new Promise((resolve) => setTimeout(resolve, 100));
     expect(receiver.requests).toHaveLength(3);
     expect((await store.deliveries(hook.id, { limit: 1, offset: 0 }))[0]).toMatchObject({ attempts: 3, lastStatusCode: 500, lastError: 'HTTP 500', nextAttemptAt: null });
@@ -123,11 +116,11 @@ describe('the webhook dispatcher', () => {
     await d.start();
     const mine = await d.add({ accountId: 'acc_1', url: receiver.url('/mine'), events: ['LIQUIDATION'] });
     hub.publish(liquidation('acc_1', 'p1'), liquidation('acc_2', 'p2'));
-    await until(() => receiver.requests.filter((r) => r.path === '/mine').length >= 1, 5_000, 'a first attempt');
+    await until(() => receiver.requests.filter((r) => r.path === '/mine').length >= 1, 'a first attempt');
     await d.remove(mine.id);
     await new Promise((resolve) => setTimeout(resolve, 100));
     receiver.answer = 200;
-    await until(() => receiver.accepted('/operator').length === 2, 5_000, "the operator's deliveries");
+    await until(() => receiver.accepted('/operator').length === 2, "the operator's deliveries");
     await new Promise((resolve) => setTimeout(resolve, 150));
     expect(receiver.accepted('/mine')).toEqual([]);
     expect((await store.deliveries(mine.id, { limit: 5, offset: 0 }))[0]).toMatchObject({ status: 'canceled' });
@@ -138,17 +131,27 @@ describe('the webhook dispatcher', () => {
   it('reports a feed turning stale once, and its recovery, to the endpoints that chose them', async () => {
     const { store, hub, receiver } = await setUp();
     let status: 'synced' | 'stale' | 'resync-needed' = 'synced';
-    const d = dispatcher({ store, hub, feedPollMs: 10, feeds: () => [{ symbol: 'BTCUSDT', source: 'live', status, lastEventAt: 1, reason: status === 'stale' ? 'no book update for 5000 ms' : undefined } as never] });
+    let polls = 0;
+    const feeds = () => {
+      polls += 1;
+      return [{ symbol: 'BTCUSDT', source: 'live', status, lastEventAt: 1, reason: status === 'stale' ? 'no book update for 5000 ms' : undefined } as never];
+    };
+    // Each status is held until the dispatcher has read it (a poll after the change), however slow the machine.
+    const polled = async () => {
+      const before = polls;
+      await until(() => polls > before, 'the dispatcher to read the feeds');
+    };
+    const d = dispatcher({ store, hub, feedPollMs: 10, feeds });
     await d.start();
     await d.add({ accountId: 'acc_1', url: receiver.url('/feeds'), events: ['FEED_STALE', 'FEED_RECOVERED'] });
     await d.add({ accountId: 'acc_2', url: receiver.url('/fills'), events: ['FILL'] });
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await polled();
     status = 'stale';
-    await new Promise((resolve) => setTimeout(resolve, 80));
+    await polled();
     status = 'resync-needed';
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await polled();
     status = 'synced';
-    await until(() => receiver.accepted().length >= 2, 5_000, 'feed events');
+    await until(() => receiver.accepted().length >= 2, 'feed events');
     await new Promise((resolve) => setTimeout(resolve, 100));
     // stale, then through a resync back to synced: stale once, recovered once (sent concurrently: any order).
     expect(receiver.accepted().map((r) => [r.path, JSON.parse(r.body).type, JSON.parse(r.body).data.reason ?? null]).sort()).toEqual([
@@ -156,9 +159,9 @@ describe('the webhook dispatcher', () => {
       ['/feeds', 'FEED_STALE', 'no book update for 5000 ms'],
     ]);
     status = 'stale';
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await polled();
     status = 'synced';
-    await until(() => receiver.accepted().length === 4, 5_000, 'stale and recovered again');
+    await until(() => receiver.accepted().length === 4, 'stale and recovered again');
     expect(receiver.accepted().map((r) => JSON.parse(r.body).type).sort()).toEqual(['FEED_RECOVERED', 'FEED_RECOVERED', 'FEED_STALE', 'FEED_STALE']);
   });
 });

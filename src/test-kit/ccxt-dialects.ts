@@ -16,7 +16,8 @@ import { registerMexcApi } from '../api/mexc/mexc-api.js';
 import { registerMexcContractApi } from '../api/mexc-contract/mexc-contract-api.js';
 import type { ServiceDeps } from '../api/service-deps.js';
 import { SPOT_RECORDING, USDM_RECORDING } from './data-paths.js';
-import { until } from './ws-client.js';
+import { ccxtHeard, mexcContractAnswered, mexcSubscribed } from './ccxt-heard.js';
+import { until } from './wait.js';
 
 /** API keys of a papertrade account, as `POST /api/accounts` returns them. */
 export interface DialectAccount {
@@ -58,8 +59,13 @@ export type DialectStreams =
       /** What the streamed USDT `field` must reach: the same figure from the REST balance. */
       field: 'free' | 'total';
       restFigure: (balance: Record<string, unknown>) => number;
-      /** What must happen before watchOrders/watchBalance hear of an order placed over REST. */
+      /** What must happen before watchOrders/watchBalance are asked (resolves once the server has taken it). */
       ready: (exchange: Exchange) => Promise<void>;
+      /**
+       * Whether the server has answered the subscriptions watchOrders and watchBalance asked for, read
+       * from what the exchange heard (ccxtHeard): an order placed after that reaches the streams.
+       */
+      subscribed: (heard: readonly Record<string, unknown>[]) => boolean;
     }
   | { notApplicable: string };
 
@@ -116,7 +122,7 @@ async function mexcClient(base: string, apiKey: string, secret: string): Promise
   return exchange;
 }
 
-/** Polls `check` every 20 ms until it holds, or fails naming `what` (the test kit's one poller). */
+/** The test kit's one poller (wait.ts), for the dialect suites. */
 export { until };
 
 const spotDeposit = { USDT: '100000', BTC: '1' };
@@ -160,8 +166,10 @@ export const CCXT_DIALECTS: CcxtDialect[] = [
       balanceKey: 'spot',
       field: 'free',
       restFigure: (b) => num((b.USDT as { free: number }).free),
-      // ccxt's spot watchOrders and watchBalance read the WebSocket API's user data subscription.
+      // ccxt's spot watchOrders and watchBalance read the WebSocket API's user data subscription,
+      // which authenticate asks for and waits the answer of.
       ready: async (ex) => void (await ex.authenticate({ type: 'spot' })),
+      subscribed: () => true,
     },
   },
   {
@@ -205,6 +213,8 @@ export const CCXT_DIALECTS: CcxtDialect[] = [
         void ex.watchBalance();
         await until(() => Object.values(ex.clients as Record<string, { url: string; isConnected: boolean }>).some((c) => c.url.includes('listenKey=') && c.isConnected), 'the user data connection');
       },
+      // The listenKey connection carries every event of the account from its upgrade on.
+      subscribed: () => true,
     },
   },
   {
@@ -235,11 +245,13 @@ export const CCXT_DIALECTS: CcxtDialect[] = [
       balanceKey: 'spot',
       field: 'free',
       restFigure: (b) => num((b.USDT as { free: number }).free),
-      // ccxt subscribes over /mexc/ws with a listen key it asks for; give the subscription time to land.
+      // ccxt subscribes over /mexc/ws with a listen key it asks for, one SUBSCRIPTION per channel.
       ready: async (ex) => {
+        const heard = ccxtHeard(ex);
         void ex.watchBalance();
-        await new Promise((r) => setTimeout(r, 500));
+        await until(() => mexcSubscribed(heard, 'spot@private.account.v3.api.pb'), 'the account subscription answered');
       },
+      subscribed: (heard) => mexcSubscribed(heard, 'spot@private.account.v3.api.pb') && mexcSubscribed(heard, 'spot@private.orders.v3.api.pb'),
     },
   },
   {
@@ -274,11 +286,14 @@ export const CCXT_DIALECTS: CcxtDialect[] = [
       balanceKey: 'swap',
       field: 'free',
       restFigure: (b) => num((b.USDT as { free: number }).free),
-      // ccxt logs in on /mexc/contract/edge once per connection; give the login time to land.
+      // ccxt logs in on /mexc/contract/edge once per connection; a logged-in connection hears every
+      // personal push.
       ready: async (ex) => {
+        const heard = ccxtHeard(ex);
         void ex.watchBalance({ type: 'swap' });
-        await new Promise((r) => setTimeout(r, 500));
+        await until(() => mexcContractAnswered(heard, 'login'), 'the login answered');
       },
+      subscribed: (heard) => mexcContractAnswered(heard, 'login'),
     },
   },
 ];

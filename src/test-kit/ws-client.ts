@@ -1,6 +1,6 @@
 /**
- * A WebSocket client for stream tests: every frame parsed as JSON, in arrival order, and a wait
- * that polls a condition.
+ * A WebSocket client for stream tests: every frame parsed as JSON, in arrival order, and the
+ * test kit's wait for a condition (wait.ts).
  */
 import WebSocket from 'ws';
 
@@ -19,12 +19,4 @@ export async function connect(url: string): Promise<{ ws: WebSocket; frames: Fra
   return { ws, frames, closed };
 }
 
-/** Polls `check` every 20 ms; throws naming `what` when it has not held within `ms`. */
-export async function until(check: () => boolean | Promise<boolean>, what: string, ms = 8_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
+export { until } from './wait.js';

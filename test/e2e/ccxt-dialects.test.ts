@@ -15,6 +15,7 @@ import { formatFixed, mulExact, parseFixed } from '../../src/core/money/fixed.js
 import { readMaybeGzipped } from '../../src/market-data/recording-reader.js';
 import { buildServer } from '../../src/api/server.js';
 import { CCXT_DIALECTS, type CcxtDialect, type DialectAccount, type Top, until } from '../../src/test-kit/ccxt-dialects.js';
+import { ccxtHeard } from '../../src/test-kit/ccxt-heard.js';
 import { ADMIN_KEY, startTestService, type TestService } from '../../src/test-kit/service-kit.js';
 
 const START = 1723161300000; // 2024-08-08T23:55:00Z, a minute boundary
@@ -242,13 +243,14 @@ describe.each(CCXT_DIALECTS)("ccxt's $name class on papertrade", (dialect: CcxtD
       const stored = () => (ex as unknown as { orderbooks: Record<string, OrderBook & { limit(): OrderBook }> }).orderbooks[symbol]!.limit();
       const depth = await nativeDepth(10);
       // The last diffs are on their way.
-      await expect.poll(() => asBase((stored().bids as number[][]).slice(0, 10)), { timeout: 5_000 }).toEqual(levels(depth.bids));
-      await expect.poll(() => asBase((stored().asks as number[][]).slice(0, 10)), { timeout: 5_000 }).toEqual(levels(depth.asks));
+      await expect.poll(() => asBase((stored().bids as number[][]).slice(0, 10))).toEqual(levels(depth.bids));
+      await expect.poll(() => asBase((stored().asks as number[][]).slice(0, 10))).toEqual(levels(depth.asks));
 
+      const heard = ccxtHeard(ex);
       await streams.ready(ex);
       const watchedOrders = ex.watchOrders(symbol);
       const watchedBalance = ex.watchBalance(dialect.balanceParams);
-      await sleep(300);
+      await until(() => streams.subscribed(heard), 'the order and balance subscriptions answered');
       const restFigure = async () => streams.restFigure((await ex.fetchBalance(dialect.balanceParams)) as unknown as Record<string, unknown>);
       const before = await restFigure();
       const placed = await ex.createOrder(symbol, 'market', 'buy', amountOf('0.002'));
@@ -261,7 +263,7 @@ describe.each(CCXT_DIALECTS)("ccxt's $name class on papertrade", (dialect: CcxtD
       const rest = await restFigure();
       expect(rest).not.toBe(before);
       const streamed = () => (ex.balance as unknown as Record<string, Record<string, Record<string, unknown>> | undefined>)[streams.balanceKey]?.USDT?.[streams.field];
-      await expect.poll(() => streamed(), { timeout: 8_000 }).toBe(rest);
+      await expect.poll(() => streamed()).toBe(rest);
     }, 60_000);
   }
 });

@@ -47,7 +47,7 @@ describe.skipIf(!runs)('the trade history CSV button', () => {
     });
     await page.goto(`${base}/?key=${account.apiKey}`);
     const button = page.getByTestId('trades-csv');
-    await expect.poll(() => page.locator('[data-testid="trade-history"] tbody tr').count(), { timeout: 15_000 }).toBe(2);
+    await expect.poll(() => page.locator('[data-testid="trade-history"] tbody tr').count()).toBe(2);
     const [download] = await Promise.all([page.waitForEvent('download'), button.click()]);
     expect(download.suggestedFilename()).toBe(`trades_${account.id}.csv`);
     const saved = readFileSync((await download.path())!, 'utf8');

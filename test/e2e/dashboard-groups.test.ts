@@ -12,7 +12,7 @@ import { chromiumOrSkip, ensureDashboardBuilt, launchChromium, type TestBrowser 
 import { ADMIN_KEY, startTestService, type TestService } from '../../src/test-kit/service-kit.js';
 
 const runs = chromiumOrSkip('dashboard order groups');
-const eventually = <T>(read: () => Promise<T> | T) => expect.poll(read, { timeout: 15_000, interval: 50 });
+const eventually = <T>(read: () => Promise<T> | T) => expect.poll(read, { interval: 50 });
 
 describe.skipIf(!runs)('order groups in the dashboard', () => {
   let service: TestService;

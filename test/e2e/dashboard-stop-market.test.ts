@@ -16,7 +16,7 @@ import { describeEachDialect, type TestDatabase } from '../../src/test-kit/test-
 
 const T = 1723161300000;
 const runs = chromiumOrSkip('dashboard stop market');
-const eventually = <V>(read: () => Promise<V> | V) => expect.poll(read, { timeout: 20_000, interval: 50 });
+const eventually = <V>(read: () => Promise<V> | V) => expect.poll(read, { interval: 50 });
 
 describeEachDialect((name) => `the dashboard's Stop market buy, on ${name}`, (dialect) => {
   let target: TestDatabase;

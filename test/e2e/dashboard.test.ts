@@ -26,7 +26,7 @@ const OUTPUT = join(PROJECT_ROOT, 'test-output');
 const runs = chromiumOrSkip('dashboard e2e');
 
 /** The page updates asynchronously: wait for it (generously, for a loaded CI machine). */
-const eventually = <T>(read: () => Promise<T> | T) => expect.poll(read, { timeout: 15_000, interval: 50 });
+const eventually = <T>(read: () => Promise<T> | T) => expect.poll(read, { interval: 50 });
 
 const backgroundOf = async (p: Page): Promise<string> => String(await p.evaluate('getComputedStyle(document.body).backgroundColor'));
 
@@ -288,7 +288,7 @@ describe.skipIf(!runs)('the dashboard of a futures account in Chromium, at 1280 
   /** Holds the market still, so that what the page loaded and what the API answers can be compared. */
   const pause = async () => {
     paused = true;
-    await expect.poll(() => idle, { timeout: 15_000 }).toBe(true);
+    await expect.poll(() => idle).toBe(true);
   };
 
   beforeAll(async () => {

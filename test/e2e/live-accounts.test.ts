@@ -24,6 +24,7 @@ import { CredentialCipher } from '../../src/persistence/credential-cipher.js';
 import { ExchangeKeyStore } from '../../src/persistence/exchange-key-store.js';
 import { createLivePorts } from '../../src/service/live-ports.js';
 import { ADMIN_KEY, startTestService, type TestService } from '../../src/test-kit/service-kit.js';
+import { until } from '../../src/test-kit/wait.js';
 
 const START = 1723161300000;
 const CREDENTIALS_KEY = '3c'.repeat(32);
@@ -268,24 +269,24 @@ describe('live accounts against a second papertrade instance as the venue', () =
       const messages: Array<Record<string, unknown>> = [];
       ws.on('message', (data: Buffer) => messages.push(JSON.parse(data.toString()) as Record<string, unknown>));
       ws.send(JSON.stringify({ op: 'auth', apiKey: key }));
-      await until(() => messages.some((m) => m.op === 'auth'));
+      await until(() => messages.some((m) => m.op === 'auth'), 'the auth answer');
       ws.send(JSON.stringify({ op: 'subscribe', channels: ['account'] }));
-      await until(() => messages.some((m) => m.op === 'subscribe'));
+      await until(() => messages.some((m) => m.op === 'subscribe'), 'the subscribe answer');
       return { ws, messages };
     };
     const a = await listen(alice.apiKey);
     const b = await listen(bob.apiKey);
     const placed = (await app.inject({ method: 'POST', url: '/api/orders', headers: { authorization: `Bearer ${alice.apiKey}` }, payload: { symbol: 'BTCUSDT', side: 'SELL', type: 'MARKET', quantity: '0.001', clientOrderId: 'alice-ws' } })).json();
-    await until(() => a.messages.some((m) => m.channel === 'account' && 'balances' in m));
+    await until(() => a.messages.some((m) => m.channel === 'account' && 'balances' in m), "alice's balances");
     const event = a.messages.find((m) => m.channel === 'account' && 'event' in m)!.event as { type: string; order: { orderId: string; clientOrderId: string } };
     expect(event).toMatchObject({ type: 'ORDER_UPDATE', order: { orderId: placed.orderId, clientOrderId: 'alice-ws', status: 'FILLED' } });
     expect(a.messages.find((m) => 'balances' in m)!.balances).toEqual((await onVenue(venueAlice, '/api/account/balances')).balances);
     // A resting order that ends at the venue (cancelled there, not through A) is told too, from the venue's poll.
     const bobRest = ((await onVenue(venueBob, '/api/orders/open')).items as Array<{ orderId: string; clientOrderId: string }>).find((o) => o.clientOrderId === 'bob-rest')!;
     await venueApp.inject({ method: 'POST', url: '/api/orders', headers: { authorization: `Bearer ${venueBob.apiKey}` }, payload: { symbol: 'BTCUSDT', side: 'BUY', type: 'LIMIT', quantity: '0.001', price: (bid() - 2500).toFixed(2), clientOrderId: 'bob-side' } });
-    await until(() => b.messages.some((m) => m.channel === 'account' && 'event' in m));
+    await until(() => b.messages.some((m) => m.channel === 'account' && 'event' in m), "bob's first order event");
     await venueApp.inject({ method: 'DELETE', url: `/api/orders/${bobRest.orderId}`, headers: { authorization: `Bearer ${venueBob.apiKey}` } });
-    await until(() => b.messages.some((m) => (m.event as { order?: { orderId: string; status: string } } | undefined)?.order?.orderId === bobRest.orderId));
+    await until(() => b.messages.some((m) => (m.event as { order?: { orderId: string; status: string } } | undefined)?.order?.orderId === bobRest.orderId), 'the cancel at the venue');
     expect(b.messages.find((m) => (m.event as { order?: { orderId: string } } | undefined)?.order?.orderId === bobRest.orderId)!.event).toMatchObject({ type: 'ORDER_UPDATE', order: { status: 'CANCELED', clientOrderId: 'bob-rest' } });
     await new Promise((r) => setTimeout(r, 250));
     const aliceSaw = a.messages.filter((m) => m.channel === 'account' && 'event' in m).map((m) => (m.event as { order: { clientOrderId: string } }).order.clientOrderId);
@@ -364,10 +365,3 @@ function mexcUrls(base: string) {
   return { api: { spot: { public: base, private: base }, contract: { public: `${base}/api/v1/contract`, private: `${base}/api/v1/private` } } };
 }
 
-async function until(condition: () => boolean, timeoutMs = 3_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('timed out waiting');
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}

@@ -21,7 +21,7 @@ import { freePort, startServeProcess, stopServeProcess, type ServeProcess } from
 
 const ADMIN = 'live-e2e-admin-key';
 const withBrowser = chromiumOrSkip('the live dashboard check');
-const eventually = <T>(read: () => Promise<T> | T, timeout = 20_000) => expect.poll(read, { timeout, interval: 50 });
+const eventually = <T>(read: () => Promise<T> | T, timeout = 30_000) => expect.poll(read, { timeout, interval: 50 });
 
 interface Feed {
   symbol: string;

@@ -16,6 +16,7 @@ import { ADMIN_KEY, startTestService, type TestService } from '../../test-kit/se
 import { until } from '../../test-kit/ws-client.js';
 import { registerBinanceApi } from '../binance/binance-api.js';
 import { buildServer } from '../server.js';
+import { ccxtHeard } from '../../test-kit/ccxt-heard.js';
 
 const START = 1723161300000; // 2024-08-08T23:55:00Z
 const SYMBOL = 'BTC/USDT';
@@ -40,8 +41,6 @@ async function binancePro(base: string, account: Account): Promise<Exchange> {
   await exchange.loadHttpProxyAgent();
   return exchange;
 }
-
-/** Waits until `check` holds (polling), or fails with `what`. */
 
 /** A raw socket's JSON frames. */
 function collect(url: string): Promise<{ ws: WebSocket; frames: Record<string, unknown>[] }> {
@@ -112,8 +111,10 @@ describe("ccxt's binance pro class watches papertrade's Binance spot streams", (
 
   it("receives the recording's trades, in order, with their ids, prices and sizes", async () => {
     const from = fedUntil;
+    const heard = ccxtHeard(binance);
     const watching = binance.watchTrades(SYMBOL);
-    await new Promise((r) => setTimeout(r, 200));
+    // The SUBSCRIBE answered ({"result":null,"id":…}) before the prints play.
+    await until(() => heard.some((m) => m.result === null && m.id !== undefined), 'the trade subscription answered');
     await feed(8_000);
     await watching;
     const prints = service.recording.inputs.filter((i): i is TradeInput => i.kind === 'trade' && i.time > from && i.time <= fedUntil);

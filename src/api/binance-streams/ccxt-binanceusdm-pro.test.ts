@@ -17,6 +17,7 @@ import { until } from '../../test-kit/ws-client.js';
 import { registerBinanceUsdmApi } from '../binance-usdm/index.js';
 import { registerBinanceApi } from '../binance/binance-api.js';
 import { buildServer } from '../server.js';
+import { ccxtHeard } from '../../test-kit/ccxt-heard.js';
 
 const START = 1723161300000; // 2024-08-08T23:55:00Z
 const SYMBOL = 'BTC/USDT:USDT';
@@ -88,8 +89,10 @@ describe("ccxt's binanceusdm pro class watches papertrade's USD-M streams", () =
 
   it("receives the recording's trades", async () => {
     const from = fedUntil;
+    const heard = ccxtHeard(usdm);
     const watching = usdm.watchTrades(SYMBOL);
-    await new Promise((r) => setTimeout(r, 200));
+    // The SUBSCRIBE answered ({"result":null,"id":…}) before the prints play.
+    await until(() => heard.some((m) => m.result === null && m.id !== undefined), 'the trade subscription answered');
     await feed(8_000);
     await watching;
     const prints = service.recording.inputs.filter((i): i is TradeInput => i.kind === 'trade' && i.time > from && i.time <= fedUntil);

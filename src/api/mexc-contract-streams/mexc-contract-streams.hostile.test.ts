@@ -84,7 +84,7 @@ describe('the MEXC contract WebSocket under hostile frames', () => {
       c.ws.send('{"method":"unsub.depth","param":{"symbol":"BTC_USDT"}}');
       c.ws.send('{"method":"ping"}');
     }
-    await until(() => c.frames.length >= 9005, 'an answer to each of 9005 frames', 20000);
+    await until(() => c.frames.length >= 9005, 'an answer to each of 9005 frames', 50_000);
     expect(c.frames.length).toBe(9005);
     // A filters value that is not a list, a null filter and rules that are not a list of symbols are each refused.
     expect(c.frames.slice(0, 5).map((f: Frame) => f.channel)).toEqual(['rs.login', 'rs.login', 'rs.error', 'rs.error', 'rs.error']);

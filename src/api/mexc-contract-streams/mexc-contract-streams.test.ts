@@ -17,6 +17,7 @@ import type { TradeInput } from '../../core/kernel/inputs.js';
 import { formatFixed, parseFixed } from '../../core/money/fixed.js';
 import { USDM_RECORDING } from '../../test-kit/data-paths.js';
 import { ADMIN_KEY, startTestService, type TestService } from '../../test-kit/service-kit.js';
+import { ccxtHeard, mexcContractAnswered } from '../../test-kit/ccxt-heard.js';
 import { connect, until, type Frame } from '../../test-kit/ws-client.js';
 import { registerMexcApi } from '../mexc/mexc-api.js';
 import { registerMexcContractApi } from '../mexc-contract/mexc-contract-api.js';
@@ -27,7 +28,6 @@ const SYMBOL = 'BTC/USDT:USDT';
 const CONTRACT = 10n ** 14n; // 0.0001 BTC at 10^18
 const E18 = 10n ** 18n;
 const LEVERAGE = 10;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 interface Account {
   id: string;
@@ -135,8 +135,9 @@ describe("MEXC's contract WebSocket at /mexc/contract/edge", () => {
   it('after a market buy, watchMyTrades reads each fill of a hand walk of the asks, and the position push holds them', async () => {
     const raw = await open();
     expect(await answerTo(raw, loginFrame(alice.apiKey, alice.apiSecret), 'rs.login')).toMatchObject({ channel: 'rs.login', data: 'success' });
+    const heard = ccxtHeard(ex);
     const watched = ex.watchMyTrades(SYMBOL);
-    await sleep(500);
+    await until(() => mexcContractAnswered(heard, 'login'), "ccxt's login answered");
 
     const kernel = service.engine.kernel;
     const instrument = kernel.instrument('BTCUSDT')!;
@@ -197,11 +198,12 @@ describe("MEXC's contract WebSocket at /mexc/contract/edge", () => {
   });
 
   it("ccxt's watchTrades hears the recording's prints as they play, in contracts; watchTicker the last price and the top of the book", async () => {
+    const heard = ccxtHeard(ex);
     const first = ex.watchTrades(SYMBOL);
     const ticker = ex.watchTicker(SYMBOL);
     const depth = await open();
     expect(await answerTo(depth, JSON.stringify({ method: 'sub.depth', param: { symbol: 'BTC_USDT' } }), 'rs.sub.depth')).toMatchObject({ channel: 'rs.sub.depth', data: 'success' });
-    await sleep(300);
+    await until(() => mexcContractAnswered(heard, 'sub.deal') && mexcContractAnswered(heard, 'sub.ticker'), "ccxt's trade and ticker subscriptions answered");
     const from = START + 150_000;
     await service.feedUntil(from + 5_000);
     await first;
@@ -221,6 +223,6 @@ describe("MEXC's contract WebSocket at /mexc/contract/edge", () => {
     expect(await ticker).toMatchObject({ symbol: SYMBOL });
     const [bid] = service.engine.kernel.depth('BTCUSDT', 1)!.bids;
     const latest = () => (ex.tickers as Record<string, { last?: number; bid?: number }>)[SYMBOL];
-    await until(() => latest()?.last === Number(prints.at(-1)!.price) && latest()?.bid === Number(bid![0]), 'the ticker of the market as it stands', 5_000);
+    await until(() => latest()?.last === Number(prints.at(-1)!.price) && latest()?.bid === Number(bid![0]), 'the ticker of the market as it stands');
   });
 });

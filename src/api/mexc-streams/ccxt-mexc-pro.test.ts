@@ -13,6 +13,8 @@ import type { TradeInput } from '../../core/kernel/inputs.js';
 import { buildServer } from '../server.js';
 import { ADMIN_KEY, startTestService, type TestService } from '../../test-kit/service-kit.js';
 import { registerMexcApi } from '../mexc/mexc-api.js';
+import { ccxtHeard, mexcSubscribed } from '../../test-kit/ccxt-heard.js';
+import { until } from '../../test-kit/wait.js';
 
 const START = 1723161300000; // 2024-08-08T23:55:00Z
 const SYMBOL = 'BTC/USDT';
@@ -108,7 +110,7 @@ describe("ccxt's pro mexc class streams from papertrade's MEXC WebSocket", () =>
       expect(want.bids.length).toBeGreaterThanOrEqual(10);
       expect(want.asks.length).toBeGreaterThanOrEqual(10);
       // The last frames are on their way.
-      await expect.poll(() => inside(stored().bids as number[][], stored().asks as number[][]), { timeout: 5_000 }).toEqual(want);
+      await expect.poll(() => inside(stored().bids as number[][], stored().asks as number[][])).toEqual(want);
       // ccxt keeps the last diff's fromVersion as its nonce: the REST id lies within that diff's versions.
       expect(stored().nonce).toBeLessThanOrEqual(rest.lastUpdateId);
       expect(stored().nonce).toBeGreaterThan(rest.lastUpdateId - 1_000);
@@ -135,12 +137,17 @@ describe("ccxt's pro mexc class streams from papertrade's MEXC WebSocket", () =>
   it('tells a fill placed over REST to its own orders, trades and balance streams, and to no other account', async () => {
     const mine = await client(alice);
     const other = await client(bob);
+    const [mineHeard, otherHeard] = [ccxtHeard(mine), ccxtHeard(other)];
     const orders = mine.watchOrders(SYMBOL);
     const trades = mine.watchMyTrades(SYMBOL);
     const balance = mine.watchBalance();
     let bobSaw: unknown;
     void other.watchOrders(SYMBOL).then((o) => (bobSaw = o), () => undefined);
-    await sleep(500); // both subscriptions in place
+    // Both accounts' subscriptions answered by the server, so the order below reaches them.
+    await until(
+      () => ['orders', 'deals', 'account'].every((c) => mexcSubscribed(mineHeard, `spot@private.${c}.v3.api.pb`)) && mexcSubscribed(otherHeard, 'spot@private.orders.v3.api.pb'),
+      'the private subscriptions answered',
+    );
 
     const placed = await mine.createOrder(SYMBOL, 'market', 'buy', 0.01);
     const [streamedOrders, streamedTrades] = await Promise.all([orders, trades]);
@@ -163,13 +170,13 @@ describe("ccxt's pro mexc class streams from papertrade's MEXC WebSocket", () =>
     await balance;
     const rest = await mine.fetchBalance();
     const streamed = () => (mine as unknown as { balance: Record<string, Record<string, { free: number; used: number }>> }).balance.spot!;
-    await expect.poll(() => streamed().BTC, { timeout: 5_000 }).toMatchObject({ free: rest.BTC!.free, used: rest.BTC!.used });
-    await expect.poll(() => streamed().USDT, { timeout: 5_000 }).toMatchObject({ free: rest.USDT!.free, used: rest.USDT!.used });
+    await expect.poll(() => streamed().BTC).toMatchObject({ free: rest.BTC!.free, used: rest.BTC!.used });
+    await expect.poll(() => streamed().USDT).toMatchObject({ free: rest.USDT!.free, used: rest.USDT!.used });
 
     await sleep(300);
     expect(bobSaw).toBeUndefined();
     const bobs = await other.createOrder(SYMBOL, 'limit', 'buy', 0.001, 50_000);
-    await expect.poll(() => (bobSaw as { id: string }[] | undefined)?.map((o) => o.id), { timeout: 5_000 }).toEqual([bobs.id]);
+    await expect.poll(() => (bobSaw as { id: string }[] | undefined)?.map((o) => o.id)).toEqual([bobs.id]);
   });
 
   it("refuses another account's listen key and an unknown one", async () => {
