@@ -13,7 +13,7 @@ import { describePostgres, PG_URL, POSTGRES, type TestDatabase } from '../test-k
 
 const admin = { authorization: `Bearer ${ADMIN_KEY}` };
 
-async function eventually<T>(read: () => Promise<T>, ok: (value: T) => boolean, timeoutMs = 10_000): Promise<T> {
+async function eventually<T>(read: () => Promise<T>, ok: (value: T) => boolean, timeoutMs = 30_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await read();

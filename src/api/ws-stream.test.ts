@@ -9,6 +9,7 @@ import { DEFAULT_EDGE_LIMITS } from '../config/limits-config.js';
 import { ADMIN_KEY, startTestService, type TestService } from '../test-kit/service-kit.js';
 import { buildServer } from './server.js';
 import { ACCOUNT_DELETED_CLOSE_CODE } from './ws-stream.js';
+import { UNTIL_MS } from '../test-kit/wait.js';
 
 const admin = { authorization: `Bearer ${ADMIN_KEY}` };
 
@@ -24,7 +25,8 @@ function listen(ws: WebSocket) {
   return {
     closed,
     async next(match: (m: Record<string, unknown>) => boolean): Promise<Record<string, unknown>> {
-      for (let i = 0; i < 200; i += 1) {
+      // Bounded by time, not by the number of other messages that arrive meanwhile.
+      for (const end = Date.now() + UNTIL_MS; Date.now() < end; ) {
         const found = messages.find(match);
         if (found !== undefined) {
           messages.splice(messages.indexOf(found), 1);

@@ -72,7 +72,7 @@ describe.skipIf(!runs)('the backtest report page in Chromium', () => {
     page.on('pageerror', (e) => problems.push(e.message));
     page.on('request', (r) => !r.url().startsWith('file:') && !r.url().startsWith('data:') && problems.push(`fetched ${r.url()}`));
     await page.goto(pathToFileURL(file).href);
-    await page.waitForSelector('body[data-ready="true"]', { timeout: 15_000 });
+    await page.waitForSelector('body[data-ready="true"]', { timeout: 30_000 });
     // The page's own code runs in the browser; a string keeps the DOM out of this Node-typed file.
     const shown = (await page.evaluate(`(() => {
       const r = window.backtestReport;

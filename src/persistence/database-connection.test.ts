@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { describePostgres, PG_URL, POSTGRES, type TestDatabase } from '../test-kit/test-databases.js';
 import { startTcpProxy, type TcpProxy } from '../test-kit/tcp-proxy.js';
 import { DatabaseUnavailableError, isDatabaseUnavailable, openDatabase } from './database.js';
+import { until } from '../test-kit/wait.js';
 
 /** An error as pg builds one from a server ErrorResponse: message and SQLSTATE code. */
 const serverError = (code: string, message: string) => Object.assign(new Error(message), { code });
@@ -65,7 +66,7 @@ describePostgres('a PostgreSQL pool whose connections break', () => {
       const killed = await killer.query('select pg_terminate_backend(pid) from pg_stat_activity where application_name = $1', [application]);
       await killer.end();
       expect(killed.rowCount).toBeGreaterThan(0);
-      for (let i = 0; i < 100 && errors.length < (killed.rowCount ?? 0); i += 1) await new Promise((r) => setTimeout(r, 10));
+      await until(() => errors.length >= (killed.rowCount ?? 0), 'an error reported for each killed connection');
       expect(errors.length).toBe(killed.rowCount);
       // The pool dropped the dead clients: the next query gets a fresh connection.
       expect((await sql<{ one: number }>`select 1 as one`.execute(opened.db)).rows).toEqual([{ one: 1 }]);

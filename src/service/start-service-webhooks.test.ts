@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { freePort } from '../test-kit/serve-process.js';
 import { WebhookReceiver } from '../test-kit/webhook-receiver.js';
 import { startService, StartupError } from './start-service.js';
+import { until } from '../test-kit/wait.js';
 
 const SECRET = 'operator-webhook-secret-for-tests';
 
@@ -25,8 +26,7 @@ describe('papertrade serve with webhooks', () => {
       const placed = await fetch(`${service.url}/api/orders`, { method: 'POST', headers, body: JSON.stringify({ symbol: 'BTCUSDT', side: 'BUY', type: 'MARKET', quantity: '0.001' }) });
       expect(placed.status).toBe(201);
       const order = (await placed.json()) as { orderId: string };
-      const deadline = Date.now() + 10_000;
-      while (receiver.accepted().length === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+      await until(() => receiver.accepted().length > 0, 'the FILL delivered');
       const [delivery] = receiver.accepted();
       const payload = JSON.parse(delivery!.body);
       expect(payload).toMatchObject({ type: 'FILL', data: { orderId: order.orderId, quantity: '0.001' } });

@@ -211,7 +211,7 @@ describe('live market data through ccxt binance against a local server', () => {
     const statuses: string[] = [];
     const probe = orderWhenBad(harness);
     feed = startLiveFeed({ hub: harness.port, markets: harness.markets, staleAfterMs: 500, backoff: { baseMs: 20, maxMs: 200 }, onStatus: (s) => statuses.push(s.status) });
-    await until(() => feed!.status()[0]?.status === 'stale', 5_000, 'stale');
+    await until(() => feed!.status()[0]?.status === 'stale', 20_000, 'stale');
     expect(feed.status()[0]?.reason).toMatch(/^stale: no book update/);
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(probe.filledAt).toBe(-1);

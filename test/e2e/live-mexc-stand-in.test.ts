@@ -128,7 +128,7 @@ describe('papertrade serve --live --exchange mexc against a papertrade MEXC stan
       await stopFeeding();
       served = exact(venue.engine.kernel.depth('BTCUSDT', LEVELS)!);
       expect(served.bids).toHaveLength(LEVELS);
-      const deadline = Date.now() + 5_000;
+      const deadline = Date.now() + 15_000;
       while (Date.now() < deadline) {
         last = exact(await get<Depth>(`/api/market/depth/BTCUSDT?limit=${LEVELS}`));
         if (JSON.stringify(last, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v)) === JSON.stringify(served, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v))) break;

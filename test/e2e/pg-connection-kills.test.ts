@@ -10,6 +10,7 @@ import pg from 'pg';
 import { afterAll, expect, it } from 'vitest';
 import { freePort, startServeProcess, stopServeProcess, type ServeProcess } from '../../src/test-kit/serve-process.js';
 import { describePostgres, PG_URL } from '../../src/test-kit/test-databases.js';
+import { until } from '../../src/test-kit/wait.js';
 
 const ADMIN = 'pg-kills-admin-key-0123456789abcdef';
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -97,12 +98,18 @@ describePostgres('the server process on PostgreSQL while its connections are ter
     let killed = 0;
     const clients = accounts.flatMap((a, i) => [client(a, 2 * i), client(a, 2 * i + 1)]);
     try {
+      // Kills paced by progress, not by the clock: each after 10 more orders acknowledged; then 10
+      // more after the last, so the server is seen to take orders again.
+      const acknowledgedAnother = async (what: string) => {
+        const before = acknowledged.size;
+        await until(() => acknowledged.size >= before + 10, what);
+      };
       for (let round = 0; round < 6; round += 1) {
-        await sleep(700);
+        await acknowledgedAnother(`10 more orders acknowledged before kill ${round + 1}`);
         const result = await killer.query('select pg_terminate_backend(pid) from pg_stat_activity where application_name = $1 and pid <> pg_backend_pid()', [application]);
         killed += result.rowCount ?? 0;
       }
-      await sleep(1_000);
+      await acknowledgedAnother('10 more orders acknowledged after the last kill');
     } finally {
       running = false;
       await Promise.all(clients);

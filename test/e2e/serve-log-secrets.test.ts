@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { mexcSignature } from '../../src/api/mexc/mexc-signature.js';
 import { freePort, startServeProcess, stopServeProcess, type ServeProcess } from '../../src/test-kit/serve-process.js';
+import { until } from '../../src/test-kit/wait.js';
 
 describe('the server process log', () => {
   const servers: ServeProcess[] = [];
@@ -48,9 +49,10 @@ describe('the server process log', () => {
       const res = await fetch(`${first.url}${path}`, init);
       expect(res.status, path.slice(0, 40)).toBeLessThan(500);
     }
-    await new Promise((r) => setTimeout(r, 300));
+    // Requests are logged, with their URLs: wait for the last one's line (the log is written in order).
+    await until(() => first.output().slice(startup.length).includes('/api/accounts/import'), 'the log line of the last request');
     const later = first.output().slice(startup.length);
-    expect(later).toContain('/api/v3/account?symbol=BTCUSDT'); // requests are logged, with their URLs
+    expect(later).toContain('/api/v3/account?symbol=BTCUSDT');
     for (const secret of [adminKey!, defaultKey!, apiKey, apiSecret, signature, guess]) expect(later).not.toContain(secret);
     await stopServeProcess(first);
     for (const secret of [apiKey, apiSecret, signature, guess]) expect(first.output()).not.toContain(secret);

@@ -17,6 +17,7 @@ import { ADMIN_KEY, startTestService, type TestService } from '../../test-kit/se
 import { registerMexcApi } from '../mexc/mexc-api.js';
 import { buildServer } from '../server.js';
 import { registerMexcContractApi } from './mexc-contract-api.js';
+import { until } from '../../test-kit/wait.js';
 
 const START = 1723161300000; // 2024-08-08T23:55:00Z
 const FED_UNTIL = START + 150_000;
@@ -267,7 +268,7 @@ describe("ccxt's mexc class trades swaps on papertrade's MEXC contract API", () 
     const entry = (opening.reduce((s, t) => s + fixed(t.price) * baseOf(t.amount!), 0n)) / parseFixed('0.002');
     const pnl = closing.reduce((s, t) => s + ((fixed(t.price) - entry) * baseOf(t.amount!)) / E18, 0n);
     expect(deals.reduce((s, t) => s + fixed(infoOf(t).profit), 0n) - pnl).toBeLessThanOrEqual(1n);
-    for (let i = 0; i < 100 && (await mexc.fetchPositionsHistory([SYMBOL])).length === 0; i += 1) await new Promise((r) => setTimeout(r, 20));
+    await until(async () => (await mexc.fetchPositionsHistory([SYMBOL])).length > 0, 'the closed position in the history');
     const [history] = await mexc.fetchPositionsHistory([SYMBOL]);
     expect(history).toMatchObject({ symbol: SYMBOL, side: 'long', leverage: 20 });
     expect(fixed(infoOf(history!).realised)).toBe(realised);

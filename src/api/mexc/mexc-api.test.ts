@@ -31,7 +31,7 @@ describe('the MEXC v3 routes (raw HTTP)', () => {
 
   it('answers ping, time, contract detail and exchangeInfo in MEXC shapes', async () => {
     expect((await app.inject({ url: '/api/v3/ping' })).json()).toEqual({});
-    expect(Math.abs((await app.inject({ url: '/api/v3/time' })).json().serverTime - Date.now())).toBeLessThan(2_000);
+    expect(Math.abs((await app.inject({ url: '/api/v3/time' })).json().serverTime - Date.now())).toBeLessThan(5_000);
     expect((await app.inject({ url: '/api/v1/contract/detail' })).json()).toEqual({ success: true, code: 0, data: [] });
     const info = (await app.inject({ url: '/api/v3/exchangeInfo?symbol=BTCUSDT' })).json();
     expect(info).toMatchObject({ timezone: 'CST', rateLimits: [], exchangeFilters: [] });

@@ -48,7 +48,7 @@ describe('connection drops', () => {
     const busyFrom = books;
     await until(() => books > busyFrom, 20_000, 'the listener to be busy');
     harness.server.dropConnections();
-    await until(() => stream!.counters.disconnects >= 1, 5_000, 'the drop to be reported');
+    await until(() => stream!.counters.disconnects >= 1, 20_000, 'the drop to be reported');
     expect(stream.state).toBe('resyncing');
 
     hold = undefined;
