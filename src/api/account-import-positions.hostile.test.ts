@@ -11,7 +11,20 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { USDM_RECORDING } from '../test-kit/data-paths.js';
 import { ADMIN_KEY, startTestService, type TestService } from '../test-kit/service-kit.js';
 
-type Json = Record<string, unknown> & { account: { positions: Array<Record<string, unknown> & { entryPrice: { $n: string } }> } };
+type Amount = { $n: string };
+type Json = Record<string, unknown> & {
+  account: { marginMode: string; cash: Amount; positions: Array<Record<string, unknown> & { entryPrice: Amount; size: Amount; margin: Amount; leverage: number }> };
+};
+const big = (a: Amount) => BigInt(a.$n);
+const amount = (v: bigint): Amount => ({ $n: v.toString() });
+/** |size| × entry / leverage, truncated to 8 decimals, on amounts at 18 decimals: by hand. */
+const initialMargin = (size: bigint, entry: bigint, leverage: number) => ((size * entry) / 10n ** 18n / BigInt(leverage) / 10n ** 10n) * 10n ** 10n;
+/** Sets a position's margin and moves the difference to or from the cash, so that the ledger still adds up. */
+const withMargin = (d: Json, margin: bigint) => {
+  const p = d.account.positions[0]!;
+  d.account.cash = amount(big(d.account.cash) + big(p.margin) - margin);
+  p.margin = amount(margin);
+};
 
 describe('an imported futures position must be one this engine can hold', () => {
   let service: TestService;
@@ -50,6 +63,55 @@ describe('an imported futures position must be one this engine can hold', () => 
     const r = await importing(edited((d) => (d.account.positions[0]!.entryPrice = { $n: '0' })));
     expect(r.statusCode).toBe(400);
     expect(r.json().message).toContain('entryPrice');
+    expect(await accountCount()).toBe(before);
+  });
+
+  it('the export holds the margin size × entry / leverage: 0.002 BTC at 1x', () => {
+    const p = exported.account.positions[0]!;
+    expect(p.leverage).toBe(1);
+    expect(big(p.margin)).toBe(initialMargin(big(p.size), big(p.entryPrice), 1));
+  });
+
+  it('refuses a position whose margin is a hundredth of size × entry / leverage (the ledger still adding up), creating nothing', async () => {
+    const before = await accountCount();
+    const p = exported.account.positions[0]!;
+    const initial = initialMargin(big(p.size), big(p.entryPrice), 1);
+    const r = await importing(edited((d) => withMargin(d, initial / 100n)));
+    expect(r.statusCode).toBe(400);
+    expect(r.json().message).toContain(`account.positions[0].margin: ${Number(initial / 100n) / 1e18} USDT is below size × entryPrice / leverage = ${Number(initial) / 1e18} USDT`);
+    expect(await accountCount()).toBe(before);
+  });
+
+  it('refuses 1 BTC at 125x (notional ≈ 61,800 USDT: bracket 2, at most 100x) even with its margin size × entry / 125, creating nothing', async () => {
+    const before = await accountCount();
+    const r = await importing(
+      edited((d) => {
+        const p = d.account.positions[0]!;
+        p.size = amount(10n ** 18n);
+        p.leverage = 125;
+        withMargin(d, initialMargin(10n ** 18n, big(p.entryPrice), 125));
+      }),
+    );
+    expect(r.statusCode).toBe(400);
+    expect(r.json().message).toMatch(/account\.positions\[0\]\.leverage: 125x is past the bracket of the position's notional 61\d{3}(\.\d+)? USDT \(size × entryPrice\), which allows at most 100x/);
+    expect(await accountCount()).toBe(before);
+  });
+
+  it('refuses a closed position (size 0) that still holds margin, and a cross position holding twice its margin, creating nothing', async () => {
+    const before = await accountCount();
+    const closed = await importing(edited((d) => (d.account.positions[0]!.size = amount(0n))));
+    expect(closed.statusCode).toBe(400);
+    expect(closed.json().message).toContain('account.positions[0].margin: a closed position (size 0) holds no margin');
+    const p = exported.account.positions[0]!;
+    const cross = await importing(
+      edited((d) => {
+        d.account.marginMode = 'cross';
+        withMargin(d, 2n * initialMargin(big(p.size), big(p.entryPrice), 1));
+      }),
+    );
+    expect(cross.statusCode).toBe(400);
+    expect(cross.json().message).toContain('account.positions[0].margin:');
+    expect(cross.json().message).toContain('is above size × entryPrice / leverage');
     expect(await accountCount()).toBe(before);
   });
 

@@ -123,8 +123,8 @@ const EXPECTED: Readonly<Record<string, Row>> = {
   trailingBounds: {
     native: 'TRAILING_DELTA',
     binanceSpot: { code: -1013, msg: 'Filter failure: TRAILING_DELTA' },
-    // USD-M's error list has no code of its own for a callbackRate out of bounds; the rate is restated in percent.
-    binanceUsdm: { code: -2007, msg: 'Invalid callBackRate: callbackRate 10.01 outside 0.1–10 (percent: 1 = 1 %).' },
+    // USD-M's error list has no code of its own for a callbackRate out of bounds: -1130 INVALID_PARAMETER, the rate restated in percent.
+    binanceUsdm: { code: -1130, msg: "Data sent for parameter 'callbackRate' is not valid: callbackRate 10.01 outside 0.1–10 (percent: 1 = 1 %)." },
     mexcSpot: NO_STOPS_ON_MEXC_SPOT,
     mexcContract: NO_STOPS_ON_MEXC_CONTRACT,
   },
@@ -144,6 +144,14 @@ const EXPECTED: Readonly<Record<string, Row>> = {
   },
   STOP_TRIGGER: {
     native: 'WOULD_TRIGGER_IMMEDIATELY',
+    binanceSpot: { code: -2010, msg: 'Stop price would trigger immediately.' },
+    binanceUsdm: { code: -2021, msg: 'Order would immediately trigger.' },
+    mexcSpot: NO_STOPS_ON_MEXC_SPOT,
+    mexcContract: NO_STOPS_ON_MEXC_CONTRACT,
+  },
+  TRAILING_ACTIVATION: {
+    native: 'WOULD_TRIGGER_IMMEDIATELY',
+    // Binance spot places this as a trailing TAKE_PROFIT whose stopPrice is the activation (binance-order-request.ts).
     binanceSpot: { code: -2010, msg: 'Stop price would trigger immediately.' },
     binanceUsdm: { code: -2021, msg: 'Order would immediately trigger.' },
     mexcSpot: NO_STOPS_ON_MEXC_SPOT,
@@ -282,13 +290,34 @@ describe("the issue's examples in each dialect", () => {
     expect(usdmErrorOf(stop, 'place', USDM).body).toEqual({ code: -2021, msg: 'Order would immediately trigger.' });
   });
 
-  it('trailing: a callback of 0.01 % → Binance spot -1013 TRAILING_DELTA; on USD-M -2007 quoting percent, as the client sent it', () => {
+  it('trailing: a callback of 0.01 % → Binance spot -1013 TRAILING_DELTA; on USD-M -1130 quoting percent, as the client sent it', () => {
     const s = stepper(SPOT_RECORDING, false);
     const spot = refused(s, { side: 'SELL', type: 'TRAILING_STOP_MARKET', quantity: '0.001', callbackRate: '0.0001' });
     expect(binanceErrorOf(spot, 'place').body).toEqual({ code: -1013, msg: 'Filter failure: TRAILING_DELTA' });
     const f = stepper(USDM_RECORDING, true);
     const usdm = refused(f, { side: 'SELL', type: 'TRAILING_STOP_MARKET', quantity: '0.002', callbackRate: '0.0001' });
-    expect(usdmErrorOf(usdm, 'place', USDM).body).toEqual({ code: -2007, msg: 'Invalid callBackRate: callbackRate 0.01 outside 0.1–10 (percent: 1 = 1 %).' });
+    expect(usdmErrorOf(usdm, 'place', USDM).body).toEqual({ code: -1130, msg: "Data sent for parameter 'callbackRate' is not valid: callbackRate 0.01 outside 0.1–10 (percent: 1 = 1 %)." });
+  });
+
+  it('a trailing activation already reached: spot last 61,747.28 → SELL at 61,700 and BUY at 61,800 -2010; USD-M last 61,725.1 → SELL at 61,700 and BUY at 61,750 -2021; one tick on the waiting side is accepted', () => {
+    // A trailing sell activates once the price rises to its activation, a buy once it falls to it (Binance
+    // USD-M New Order: a SELL's activationPrice must be above the latest price, a BUY's below).
+    const s = stepper(SPOT_RECORDING, false);
+    for (const [side, activationPrice] of [['SELL', '61700'], ['BUY', '61800'], ['SELL', '61747.28'], ['BUY', '61747.28']] as const) {
+      const error = refused(s, { side, type: 'TRAILING_STOP_MARKET', quantity: '0.001', callbackRate: '0.01', activationPrice });
+      expect(binanceErrorOf(error, 'place').body).toEqual({ code: -2010, msg: 'Stop price would trigger immediately.' });
+    }
+    expect(s.kernel.openOrders('a')).toHaveLength(0);
+    for (const [side, activationPrice] of [['SELL', '61747.29'], ['BUY', '61747.27']] as const) {
+      expect(s.handle({ kind: 'order.place', time: s.kernel.now, account: 'a', symbol: s.symbol, side, type: 'TRAILING_STOP_MARKET', quantity: '0.001', callbackRate: '0.01', activationPrice })[0]?.type).toBe('ORDER_NEW');
+    }
+    const f = stepper(USDM_RECORDING, true);
+    for (const [side, activationPrice] of [['SELL', '61700.0'], ['BUY', '61750.0'], ['SELL', '61725.1']] as const) {
+      const error = refused(f, { side, type: 'TRAILING_STOP_MARKET', quantity: '0.002', callbackRate: '0.01', activationPrice });
+      expect(usdmErrorOf(error, 'place', USDM).body).toEqual({ code: -2021, msg: 'Order would immediately trigger.' });
+    }
+    expect(f.kernel.openOrders('a')).toHaveLength(0);
+    expect(f.handle({ kind: 'order.place', time: f.kernel.now, account: 'a', symbol: f.symbol, side: 'SELL', type: 'TRAILING_STOP_MARKET', quantity: '0.002', callbackRate: '0.01', activationPrice: '61725.2' })[0]?.type).toBe('ORDER_NEW');
   });
 
   it('USD-M without reduce-only, a LIMIT of 0.001 at 62000 → -4164; with reduce-only it rests', () => {

@@ -94,7 +94,7 @@ export function registerTradingRoutes(app: FastifyInstance, deps: ServiceDeps): 
       checkSymbolLeverage(deps.hub.kernel, request.body.symbol, request.body.leverage);
       const events = await deps.hub.submit({ kind: 'leverage.set', time: deps.hub.now(), account: account.accountId, symbol: request.body.symbol, leverage: request.body.leverage });
       const reply = events.find((e) => e.type === 'LEVERAGE_SET' || e.type === 'LEVERAGE_REJECTED');
-      if (reply?.type !== 'LEVERAGE_SET') throw HttpError.of({ code: 'INVALID_LEVERAGE', message: reply?.type === 'LEVERAGE_REJECTED' ? (reply.message ?? 'refused') : 'refused' });
+      if (reply?.type !== 'LEVERAGE_SET') throw HttpError.of({ code: (reply?.type === 'LEVERAGE_REJECTED' ? reply.code : undefined) ?? 'INVALID_LEVERAGE', message: reply?.type === 'LEVERAGE_REJECTED' ? (reply.message ?? 'refused') : 'refused' });
       await audit('leverage.set', account.accountId, request.body);
       return { symbol: request.body.symbol, leverage: request.body.leverage };
     },

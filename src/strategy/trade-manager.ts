@@ -254,7 +254,10 @@ export class TradeManager {
         instrument.tickSize,
         plan.direction === 'LONG' ? 'ceil' : 'floor',
       );
-      plan.orders.trailing = this.place(plan, 'trailing', 0, time, { side, type: 'TRAILING_STOP_MARKET', quantity: qty, activationPrice: activation, callbackRate: trailing.callbackPercent / 100n, reduceOnly: true });
+      // An activation the price has already reached would be refused (Binance USD-M -2021): the stop then trails from the current price, which is what it meant.
+      const now = this.venue.kernel.triggerPrice(plan.symbol);
+      const reached = now !== undefined && (side === 'SELL' ? now >= activation : now <= activation);
+      plan.orders.trailing = this.place(plan, 'trailing', 0, time, { side, type: 'TRAILING_STOP_MARKET', quantity: qty, ...(reached ? {} : { activationPrice: activation }), callbackRate: trailing.callbackPercent / 100n, reduceOnly: true });
     }
   }
 

@@ -36,7 +36,7 @@ export const NOT_FILTERS: ReadonlySet<string> = new Set([
 ]);
 
 /** The rules no spec field switches on: they hold for every instrument. */
-export const ALWAYS_ON: readonly RuleName[] = ['STOP_TRIGGER'];
+export const ALWAYS_ON: readonly RuleName[] = ['STOP_TRIGGER', 'TRAILING_ACTIVATION'];
 
 /**
  * Every `filterType` Binance documents for a symbol (spot "Filters" page; USD-M exchangeInfo), with
@@ -91,6 +91,7 @@ const at = (price: Fixed): Partial<PlacementContext> => ({ averagePrice: price, 
 export function casesFor(i: Instrument): Record<string, FilterCase> {
   const q = quantityFor(i, P);
   const stop = { type: 'STOP_LOSS', side: 'SELL', price: undefined, quantity: q } as const;
+  const trail = { type: 'TRAILING_STOP_MARKET', side: 'SELL', price: undefined, quantity: q, callbackRate: i.trailingBounds?.max ?? d('0.01') } as const;
   const cases: Record<string, FilterCase> = {
     tickSize: { accepted: { request: { price: P } }, refused: { request: { price: P + i.tickSize / 2n } }, code: 'INVALID_PRICE', message: /tick size/ },
     stepSize: { accepted: { request: { quantity: q } }, refused: { request: { quantity: q + i.stepSize / 2n } }, code: 'INVALID_QUANTITY', message: /step size/ },
@@ -100,6 +101,14 @@ export function casesFor(i: Instrument): Record<string, FilterCase> {
       accepted: { request: { ...stop, stopPrice: P - i.tickSize } },
       refused: { request: { ...stop, stopPrice: P } },
       code: 'WOULD_TRIGGER_IMMEDIATELY',
+    },
+    TRAILING_ACTIVATION: {
+      // A trailing sell activates as the price rises to its activation: one tick above the price it waits,
+      // at the price it would trail at once (Binance USD-M -2021; spot's trailing TAKE_PROFIT -2010).
+      accepted: { request: { ...trail, activationPrice: P + i.tickSize } },
+      refused: { request: { ...trail, activationPrice: P } },
+      code: 'WOULD_TRIGGER_IMMEDIATELY',
+      message: /activation/,
     },
   };
   {

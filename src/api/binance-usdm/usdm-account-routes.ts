@@ -7,8 +7,10 @@
  * futures account (api/futures-account-figures.ts: exact, in the settlement asset), live the
  * venue's positions and balance for the account's own keys. The totals here are sums of those.
  * Leverage changes through the kernel's `leverage.set` input, as the native `POST
- * /api/account/leverage` does (the facade places orders only); the kernel refuses it while the
- * symbol has a position or open orders (-4161). A paper account's margin type is set when it is
+ * /api/account/leverage` does (the facade places orders only); with a position the kernel applies
+ * Binance's rules (core/accounts/leverage-change.ts): an increase past the position's bracket -2027,
+ * a reduction in isolated margin -4161, a reduction cross margin cannot pay -2028; with open
+ * orders on the symbol it refuses the change (-4161 with its reason). A paper account's margin type is set when it is
  * opened: asking for it again answers -4046 "No need to change margin type.", the other one -4048.
  */
 import type { FastifyReply } from 'fastify';
@@ -62,6 +64,10 @@ export function registerUsdmAccountRoutes(t: UsdmTrading): void {
     const answer = events.find((e) => e.type === 'LEVERAGE_SET' || e.type === 'LEVERAGE_REJECTED');
     if (answer?.type !== 'LEVERAGE_SET') {
       const why = answer?.type === 'LEVERAGE_REJECTED' ? (answer.message ?? 'refused') : 'refused';
+      const code = answer?.type === 'LEVERAGE_REJECTED' ? answer.code : undefined;
+      if (code === 'MAX_POSITION_EXCEEDED') throw usdmErrors.maxPosition();
+      if (code === 'LEVERAGE_REDUCTION_REFUSED') throw usdmErrors.isolatedLeverageReduction();
+      if (code === 'LEVERAGE_MARGIN_INSUFFICIENT') throw usdmErrors.leverageMarginInsufficient();
       throw answer?.type === 'LEVERAGE_REJECTED' && /whole number|from 1/.test(why) ? usdmErrors.invalidLeverage(text) : usdmErrors.leverageLocked(why);
     }
     await audit('leverage.set', account.accountId, { symbol: instrument.symbol, leverage });

@@ -84,7 +84,7 @@ describe("the Binance USD-M API's edge (in-process, real engine and recording)",
     expect((await signed('GET', '/v2/account', {})).json()).toMatchObject({ canTrade: true, totalWalletBalance: v2Balance.balance });
   });
 
-  it('refuses a leverage change while the symbol has a position, and lists the brackets', async () => {
+  it('refuses a leverage reduction in isolated margin while the symbol has a position (-4161), and lists the brackets', async () => {
     expect((await signed('POST', '/v1/leverage', { symbol: 'BTCUSDT', leverage: '10' })).json()).toMatchObject({ code: -4161 });
     const [bracket] = (await signed('GET', '/v1/leverageBracket', { symbol: 'BTCUSDT' })).json();
     expect(bracket.brackets[0]).toEqual({ bracket: 1, initialLeverage: 125, notionalCap: 50000, notionalFloor: 0, maintMarginRatio: 0.004, cum: 0 });

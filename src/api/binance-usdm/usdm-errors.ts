@@ -9,7 +9,8 @@
  * -4016/-4024 the mark-price band, -2021 a stop that would trigger at once, -2022 a reduce-only
  * order with nothing to reduce, -5021/-5022 FOK and post-only refusals, -4028 leverage out of range,
  * -4046 margin type unchanged, -4061 a position side other than BOTH, -4120 a conditional type
- * sent to the order endpoint. Messages are Binance's words; for insufficient margin, Binance's
+ * sent to the order endpoint, -1130 a callbackRate out of bounds (the list has no code of its own
+ * for it; -2007 is not one of USD-M's codes). Messages are Binance's words; for insufficient margin, Binance's
  * "Account has insufficient balance for requested action." (its wording for the same refusal of
  * new orders), because ccxt reads USD-M's own code table only for Binance's host names and
  * classifies the message on any other host (docs/adr/0030).
@@ -41,6 +42,8 @@ export const usdmErrors = {
   postOnlyRejected: () => new BinanceError(-5022, 'Due to the order could not be executed as maker, the Post Only order will be rejected. The order will not be recorded in the order history'),
   invalidLeverage: (leverage: string) => new BinanceError(-4028, `Leverage ${leverage} is not valid`),
   leverageLocked: (why: string) => new BinanceError(-4161, `Leverage cannot be changed now: ${why}`),
+  isolatedLeverageReduction: () => new BinanceError(-4161, 'Leverage reduction is not supported in Isolated Margin Mode with open positions'),
+  leverageMarginInsufficient: () => new BinanceError(-2028, 'Leverage is smaller than permitted: insufficient margin balance.'),
   noNeedToChangeMarginType: () => new BinanceError(-4046, 'No need to change margin type.'),
   marginTypeFixed: () => new BinanceError(-4048, "Margin type cannot be changed: a paper account's margin type is set when the account is opened."),
   positionSide: () => new BinanceError(-4061, "Order's position side does not match user's setting."),
@@ -51,7 +54,8 @@ export const usdmErrors = {
   maxStopOrders: () => new BinanceError(-4045, 'Reach max stop order limit.'),
   maxOpenOrders: () => new BinanceError(-2025, 'Reach max open order limit.'),
   accountHalted: () => new BinanceError(-2010, 'This account may not place or cancel orders.'),
-  invalidCallbackRate: () => new BinanceError(-2007, 'Invalid callBackRate.'),
+  // USD-M's error list has no code of its own for a callback rate: -1130 INVALID_PARAMETER, "Data sent for parameter '%s' is not valid."
+  invalidCallbackRate: (detail?: string) => new BinanceError(-1130, `Data sent for parameter 'callbackRate' is not valid${detail === undefined ? '' : `: ${detail}`}.`),
   clientIdInvalid: () => new BinanceError(-4015, 'Client order id is not valid.'),
   duplicateClientId: () => new BinanceError(-4116, 'ClientOrderId is duplicated.'),
 } as const;
@@ -119,7 +123,7 @@ function callbackRateError(message: string): BinanceError {
   if (match === null) return usdmErrors.invalidCallbackRate();
   const percent = (fraction: string) => formatFixed(parseFixed(fraction) * 100n);
   const [, rate, min, max] = match as unknown as [string, string, string, string];
-  return new BinanceError(-2007, `Invalid callBackRate: callbackRate ${percent(rate)} outside ${percent(min)}–${percent(max)} (percent: 1 = 1 %).`);
+  return usdmErrors.invalidCallbackRate(`callbackRate ${percent(rate)} outside ${percent(min)}–${percent(max)} (percent: 1 = 1 %)`);
 }
 
 /** PERCENT_PRICE: "BUY price … outside 0.85×–1.15× the mark price …": above the band -4016, below it -4024, with the bound. */

@@ -57,8 +57,8 @@ describe('USD-M exchange rules through the Binance USD-M API (in-process, real e
 
   it('callbackRate is in percent: 0.01 (0.01 %) and 11 are refused, 0.1 and 10 accepted', async () => {
     const trail = (callbackRate: string) => algo({ side: 'SELL', type: 'TRAILING_STOP_MARKET', quantity: '0.002', callbackRate, reduceOnly: 'true' });
-    expect(await trail('0.01')).toEqual({ code: -2007, msg: 'Invalid callBackRate: callbackRate 0.01 outside 0.1–10 (percent: 1 = 1 %).' });
-    expect(await trail('11')).toEqual({ code: -2007, msg: 'Invalid callBackRate: callbackRate 11 outside 0.1–10 (percent: 1 = 1 %).' });
+    expect(await trail('0.01')).toEqual({ code: -1130, msg: "Data sent for parameter 'callbackRate' is not valid: callbackRate 0.01 outside 0.1–10 (percent: 1 = 1 %)." });
+    expect(await trail('11')).toEqual({ code: -1130, msg: "Data sent for parameter 'callbackRate' is not valid: callbackRate 11 outside 0.1–10 (percent: 1 = 1 %)." });
     expect(await trail('0.1')).toMatchObject({ algoStatus: 'NEW', callbackRate: '0.1' });
     expect(await trail('10')).toMatchObject({ algoStatus: 'NEW', callbackRate: '10' });
   });

@@ -45,26 +45,26 @@ describe('the Binance USD-M routes refuse what Binance refuses, changing nothing
     expect(service.engine.kernel.orders(futures.id)).toHaveLength(0);
   });
 
-  it('refuses a trailing stop with a callbackRate of 0 as an invalid callBackRate (-2007), in percent as USD-M counts it', async () => {
+  it('refuses a trailing stop with a callbackRate of 0 as an invalid callbackRate (-1130 INVALID_PARAMETER), in percent as USD-M counts it', async () => {
     expect(await signed('POST', '/v1/algoOrder', 'algoType=CONDITIONAL&symbol=BTCUSDT&side=SELL&type=TRAILING_STOP_MARKET&quantity=0.01&callbackRate=0')).toEqual([
       400,
-      { code: -2007, msg: 'Invalid callBackRate.' },
+      { code: -1130, msg: "Data sent for parameter 'callbackRate' is not valid." },
     ]);
     expect(await signed('POST', '/v1/algoOrder', 'algoType=CONDITIONAL&symbol=BTCUSDT&side=SELL&type=TRAILING_STOP_MARKET&quantity=0.01&callbackRate=0.00')).toEqual([
       400,
-      { code: -2007, msg: 'Invalid callBackRate.' },
+      { code: -1130, msg: "Data sent for parameter 'callbackRate' is not valid." },
     ]);
     expect(service.engine.kernel.orders(futures.id)).toHaveLength(0);
   });
 
-  it('refuses a trailing stop with a callbackRate above 10 % with -2007, speaking of percent as the client sent it', async () => {
+  it('refuses a trailing stop with a callbackRate above 10 % with -1130, speaking of percent as the client sent it', async () => {
     expect(await signed('POST', '/v1/algoOrder', 'algoType=CONDITIONAL&symbol=BTCUSDT&side=SELL&type=TRAILING_STOP_MARKET&quantity=0.01&callbackRate=11')).toEqual([
       400,
-      { code: -2007, msg: 'Invalid callBackRate: callbackRate 11 outside 0.1–10 (percent: 1 = 1 %).' },
+      { code: -1130, msg: "Data sent for parameter 'callbackRate' is not valid: callbackRate 11 outside 0.1–10 (percent: 1 = 1 %)." },
     ]);
     expect(await signed('POST', '/v1/algoOrder', 'algoType=CONDITIONAL&symbol=BTCUSDT&side=SELL&type=TRAILING_STOP_MARKET&quantity=0.01&callbackRate=0.05')).toEqual([
       400,
-      { code: -2007, msg: 'Invalid callBackRate: callbackRate 0.05 outside 0.1–10 (percent: 1 = 1 %).' },
+      { code: -1130, msg: "Data sent for parameter 'callbackRate' is not valid: callbackRate 0.05 outside 0.1–10 (percent: 1 = 1 %)." },
     ]);
     expect(service.engine.kernel.orders(futures.id)).toHaveLength(0);
   });

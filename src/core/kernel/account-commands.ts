@@ -9,6 +9,8 @@
  */
 import { checkLeverage, parseBalanceSettings, parseFeeSettings } from '../accounts/account-settings.js';
 import { FuturesAccount } from '../accounts/futures-account.js';
+import { changePositionLeverage } from '../accounts/leverage-change.js';
+import { positionEvent } from '../accounts/position-events.js';
 import { SpotAccount } from '../accounts/spot-account.js';
 import { formatFixed, isDecimalString, parseFixed, type Fixed } from '../money/fixed.js';
 import type { Order } from '../orders/order.js';
@@ -178,11 +180,17 @@ export function setLeverage(core: KernelCore, input: SetLeverageInput): void {
   if (instrument === undefined || instrument.market !== 'perpetual') return refuse(rejection('INVALID_LEVERAGE', `${String(input.symbol)} is not a perpetual`));
   const leverage = checkLeverage(input.leverage, instrument.maxLeverage ?? 1);
   if (!leverage.ok) return refuse(leverage.error);
-  const position = account.positions.get(input.symbol);
-  if (position !== undefined && position.size !== 0n) return refuse(rejection('INVALID_LEVERAGE', 'close the position before changing its leverage'));
   if (s.orders(account.id).some((o) => isOpenStatus(o.status) && o.symbol === input.symbol)) return refuse(rejection('INVALID_LEVERAGE', 'cancel the open orders on this symbol first'));
+  // With a position: Binance's rules for the change (accounts/leverage-change.ts).
+  const position = account.positions.get(input.symbol);
+  const open = position !== undefined && position.size !== 0n;
+  if (open) {
+    const refused = changePositionLeverage(account, position, leverage.value, instrument, (symbol) => s.markets.get(symbol)?.mark);
+    if (refused !== undefined) return refuse(refused);
+  }
   account.leverage.set(input.symbol, leverage.value);
   s.out.push({ type: 'LEVERAGE_SET', at: s.clock, account: input.account, symbol: input.symbol, leverage: leverage.value });
+  if (open) s.out.push(positionEvent('POSITION_UPDATED', account.id, position, s.clock, instrument, (symbol) => s.markets.get(symbol)?.mark));
 }
 
 export function importAccount(core: KernelCore, input: ImportAccountInput): void {

@@ -2,13 +2,16 @@
  * An account document checked field by field against the export format before an import changes
  * anything: every field of `exportAccount`'s output present with its type and range, nothing else,
  * and the numbers consistent with each other (balances equal to their ledger, locks equal to the
- * open orders' reservations), so that an imported account satisfies the kernel's invariants.
+ * open orders' reservations, a futures position's margin and leverage consistent with its size and
+ * entry), so that an imported account satisfies the kernel's invariants.
  * The first problem is reported with its path, e.g. `account.balances[0][1].free: …`.
  */
 import { checkAmount, checkAsset, checkFeeSchedule } from '../accounts/account-settings.js';
 import type { Instrument } from '../instruments/instrument.js';
 import type { FeeSchedule } from '../matching/fee-model.js';
-import { formatFixed, type Fixed } from '../money/fixed.js';
+import { initialMarginOf } from '../accounts/leverage-change.js';
+import { maxLeverageFor } from '../accounts/position.js';
+import { abs, formatFixed, mul, roundToDecimals, type Fixed } from '../money/fixed.js';
 import { ORDER_STATUSES, isOpenStatus } from '../orders/order-status.js';
 import { ORDER_TYPES, executionType, isConditional, type BracketExits, type ExitLeg, type Order } from '../orders/order.js';
 import { fail, ok, type Result } from '../orders/rejection.js';
@@ -248,7 +251,7 @@ function checkFutures(v: unknown, lockedByAsset: ReadonlyMap<string, Fixed>, max
   text(a.id, 'account.id');
   fees(a.fees, 'account.fees');
   const settle = asset(a.settleAsset, 'account.settleAsset');
-  oneOf(a.marginMode, 'account.marginMode', ['isolated', 'cross'] as const);
+  const marginMode = oneOf(a.marginMode, 'account.marginMode', ['isolated', 'cross'] as const);
   integer(a.defaultLeverage, 'account.defaultLeverage', 1, maxLeverage);
   const cash = balanceAmount(a.cash, 'account.cash', settle);
   const reserved = balanceAmount(a.reserved, 'account.reserved', settle);
@@ -269,9 +272,11 @@ function checkFutures(v: unknown, lockedByAsset: ReadonlyMap<string, Fixed>, max
     const size = amount(o.size, `${path}.size`);
     const entryPrice = amount(o.entryPrice, `${path}.entryPrice`, 0n);
     if (size !== 0n && entryPrice === 0n) problem(`${path}.entryPrice`, 'must be positive for an open position');
-    integer(o.leverage, `${path}.leverage`, 1, instrument?.maxLeverage ?? maxLeverage);
-    margins += amount(o.margin, `${path}.margin`, 0n);
+    const leverage = integer(o.leverage, `${path}.leverage`, 1, instrument?.maxLeverage ?? maxLeverage);
+    const margin = amount(o.margin, `${path}.margin`, 0n);
+    margins += margin;
     for (const key of ['realizedPnl', 'totalFundingPaid', 'feesPaid']) amount(o[key], `${path}.${key}`);
+    checkPositionMargin(path, size, entryPrice, leverage, margin, o.totalFundingPaid as Fixed, marginMode, instrument!);
     integer(o.openedAt, `${path}.openedAt`);
   });
   array(a.leverage, 'account.leverage').forEach((entry, i) => {
@@ -285,4 +290,39 @@ function checkFutures(v: unknown, lockedByAsset: ReadonlyMap<string, Fixed>, max
   if (cash + margins + reserved !== expected) problem('account.ledger', 'cash + margins + reservations do not equal the ledger');
   if ((lockedByAsset.get(settle) ?? 0n) !== reserved) problem('account.reserved', 'does not equal what the open orders hold');
   for (const name of lockedByAsset.keys()) if (name !== settle && lockedByAsset.get(name) !== 0n) problem('orders', `an order holds ${name}, not the settlement asset`);
+}
+
+/**
+ * A position's margin and leverage as the engine leaves them (what an export holds):
+ * - a closed position (size 0) holds no margin (its close released all of it);
+ * - an open one lies within the bracket of its leverage: |size| × entry at most the notional cap of
+ *   the leverage's bracket (Binance USD-M "Notional and Leverage Brackets"; a fill or a leverage change
+ *   past it is refused −2027);
+ * - its margin is the initial margin |size| × entry / leverage, as fills add it (down to the quote's
+ *   commission precision), less what funding has taken from it: at least that less the funding paid,
+ *   and in cross margin at most that (received funding goes to the cash); an isolated position keeps
+ *   the margin of a lower leverage after an increase, so its bound is the margin at 1x plus the
+ *   funding received. Each bound allows a millionth of the margin for the per-fill rounding.
+ */
+function checkPositionMargin(path: string, size: Fixed, entry: Fixed, leverage: number, margin: Fixed, fundingPaid: Fixed, mode: 'isolated' | 'cross', instrument: Instrument): void {
+  const quote = instrument.quote;
+  if (size === 0n) {
+    if (margin !== 0n) problem(`${path}.margin`, `a closed position (size 0) holds no margin, not ${formatFixed(margin)} ${quote}`);
+    return;
+  }
+  const notional = mul(abs(size), entry, 'up');
+  const most = maxLeverageFor(instrument, notional);
+  if (leverage > most) problem(`${path}.leverage`, `${leverage}x is past the bracket of the position's notional ${formatFixed(roundToDecimals(notional, 2, 'half-up'))} ${quote} (size × entryPrice), which allows at most ${most}x`);
+  const initial = initialMarginOf(size, entry, leverage, instrument);
+  const slack = initial / 1_000_000n + 10n ** BigInt(18 - instrument.quoteCommissionPrecision);
+  const paid = fundingPaid > 0n ? fundingPaid : 0n;
+  if (margin + paid + slack < initial) {
+    problem(`${path}.margin`, `${formatFixed(margin)} ${quote} is below size × entryPrice / leverage = ${formatFixed(initial)} ${quote}${paid > 0n ? ` less the funding paid ${formatFixed(paid)}` : ''}`);
+  }
+  const ceiling = mode === 'cross' ? initial : initialMarginOf(size, entry, 1, instrument) - (fundingPaid < 0n ? fundingPaid : 0n);
+  if (margin > ceiling + slack) {
+    problem(`${path}.margin`, mode === 'cross'
+      ? `${formatFixed(margin)} ${quote} is above size × entryPrice / leverage = ${formatFixed(initial)} ${quote} (cross margin)`
+      : `${formatFixed(margin)} ${quote} is above size × entryPrice = ${formatFixed(ceiling)} ${quote} with the funding received (an isolated margin at 1x)`);
+  }
 }

@@ -55,3 +55,49 @@ describe('a malformed bar is refused and changes nothing', () => {
     });
   }
 });
+
+describe('a resume goes on only from where a bar paused; any other is refused and changes nothing', () => {
+  // A long of 0.01 with a take-profit at 60,150: the bar 60,000 → 59,900 → 60,300 → 60,200 (closed up: low
+  // first) pauses where the take-profit triggers, on leg 2 (59,900 → 60,300) at 60,150, by hand.
+  const b = bar(T + MINUTE, '60000', '60300', '59900', '60200', { pauseOnFill: true });
+  function pausedKernel(): Kernel {
+    const k = kernel();
+    k.handle({ kind: 'order.place', time: T + 1, account: 'a', symbol: 'BTCUSDT', side: 'BUY', type: 'MARKET', quantity: '0.01' });
+    k.handle(bar(T + 1, '60050', '60050', '60050', '60050'));
+    k.handle({ kind: 'order.place', time: T + 2, account: 'a', symbol: 'BTCUSDT', side: 'SELL', type: 'TAKE_PROFIT', quantity: '0.01', stopPrice: '60150', reduceOnly: true });
+    const events = k.handle(b);
+    expect(events.find((e) => e.type === 'BAR_PAUSED')).toEqual({ type: 'BAR_PAUSED', at: T + MINUTE + 30_000, symbol: 'BTCUSDT', leg: 2, price: '60150' });
+    return k;
+  }
+  const refusals: [string, () => Kernel, BarInput][] = [
+    ['a resume on a market where no bar paused', kernel, { ...b, resume: { leg: 1, price: '60000' } }],
+    ['a resume at another price than the pause', pausedKernel, { ...b, resume: { leg: 2, price: '60100' } }],
+    ['a resume on another leg than the pause', pausedKernel, { ...b, resume: { leg: 3, price: '60250' } }],
+    ['a resume of another bar (time) than the one that paused', pausedKernel, { ...b, time: T + 2 * MINUTE, resume: { leg: 2, price: '60150' } }],
+  ];
+  for (const [name, make, input] of refusals) {
+    it(name, () => {
+      const k = make();
+      const before = withoutSequence(k.snapshot());
+      const events = k.handle(input);
+      expect(events).toEqual([expect.objectContaining({ type: 'INPUT_REJECTED', code: 'INVALID_INPUT', message: expect.stringMatching(/^bar resume: no bar paused on BTCUSDT/) })]);
+      expect(withoutSequence(k.snapshot())).toBe(before);
+    });
+  }
+
+  it('the resume from the pause goes on, once: the same resume again is refused, the bar having ended', () => {
+    const k = pausedKernel();
+    const resumed = k.handle({ ...b, resume: { leg: 2, price: '60150' } });
+    expect(resumed.some((e) => e.type === 'INPUT_REJECTED')).toBe(false);
+    expect(resumed.some((e) => e.type === 'BAR_PAUSED')).toBe(false);
+    const again = k.handle({ ...b, resume: { leg: 2, price: '60150' } });
+    expect(again).toEqual([expect.objectContaining({ type: 'INPUT_REJECTED', code: 'INVALID_INPUT' })]);
+  });
+
+  it('a kernel restored from a snapshot taken at the pause takes the same resume', () => {
+    const k = pausedKernel();
+    const restored = Kernel.restore({ instruments: [PERP], equityIntervalMs: 0 }, k.snapshot());
+    const resume = { ...b, resume: { leg: 2 as const, price: '60150' } };
+    expect(restored.handle(resume)).toEqual(k.handle(resume));
+  });
+});

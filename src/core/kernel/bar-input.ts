@@ -22,7 +22,10 @@
  * for the next bar: the book is left unsynced, so an order placed between bars waits and executes
  * at the next bar's open (a signal at bar t trades at the open of bar t + 1). With `pauseOnFill`
  * the input ends after a step that filled, triggered, liquidated, funded or halted (BAR_PAUSED),
- * with the quote at that step's price, and a `resume` input goes on from there.
+ * with the quote at that step's price, and a `resume` input goes on from there: only from where the
+ * last bar on the symbol paused (the same bar time, leg and price); a resume without that pause is
+ * refused (INPUT_REJECTED, `resumeProblem`) and changes nothing, as the path it would walk was never
+ * stopped there. A bar without `resume` abandons a pause.
  * Totality: `parseBar` checks and parses every field once; a malformed bar changes nothing.
  * Not modelled: the bar's volume as a bound on fills (the depth is not the volume, as in ADR 0009).
  * Cost: four steps a bar plus one per order price on the way; a step is O(conditional orders on
@@ -139,6 +142,7 @@ export interface BarContext {
 export function applyBar(ctx: BarContext, market: Market, input: BarInput, bar: ParsedBar): void {
   const { s } = ctx;
   market.tradesOnly = true;
+  market.barPause = undefined;
   let current = bar.from;
   let previous = current;
   const pause = input.pauseOnFill === true;
@@ -147,7 +151,7 @@ export function applyBar(ctx: BarContext, market: Market, input: BarInput, bar: 
     const acted = step(ctx, market, current, current, input.time);
     leg = 1;
     // Paused at the open even when the rest of the path is flat: the caller may trade at the open's quote.
-    if (pause && acted) return paused(ctx, market, leg, current);
+    if (pause && acted) return paused(ctx, market, input.time, leg, current);
   }
   for (; leg <= 3; leg += 1) {
     const target = bar.anchors[leg - 1]!;
@@ -158,7 +162,7 @@ export function applyBar(ctx: BarContext, market: Market, input: BarInput, bar: 
       previous = current = next;
       if (pause && acted && !(leg === 3 && current === target)) {
         // On an anchor, the walk goes on with the next leg.
-        return paused(ctx, market, current === target ? ((leg + 1) as 2 | 3) : (leg as 1 | 2 | 3), current);
+        return paused(ctx, market, input.time, current === target ? ((leg + 1) as 2 | 3) : (leg as 1 | 2 | 3), current);
       }
     }
   }
@@ -168,7 +172,9 @@ export function applyBar(ctx: BarContext, market: Market, input: BarInput, bar: 
   market.sync.invalidate('between candle bars');
 }
 
-function paused(ctx: BarContext, market: Market, leg: 1 | 2 | 3, price: Fixed): void {
+function paused(ctx: BarContext, market: Market, time: number, leg: 1 | 2 | 3, price: Fixed): void {
+  // The one point a resume may go on from: the same bar (its time), leg and price.
+  market.barPause = { time, leg, price };
   // What the caller sends now meets the quote at the price the path stopped at.
   if (!market.usable) quote(ctx, market, price, ctx.s.clock);
   const text = formatFixed(price);
@@ -236,4 +242,16 @@ function nextStop(market: Market, from: Fixed, to: Fixed): Fixed | undefined {
     if (up ? p > from && p < to && (best === undefined || p < best) : p < from && p > to && (best === undefined || p > best)) best = p;
   }
   return best;
+}
+
+/** Why a parsed bar's `resume` cannot go on in this market, or undefined (no resume, or the market paused there). */
+export function resumeProblem(input: BarInput, bar: ParsedBar, market: Market | undefined): string | undefined {
+  if (input.resume === undefined || market === undefined) return undefined;
+  const pause = market.barPause;
+  const asked = `${input.symbol} at ${input.time}, leg ${bar.leg}, price ${formatFixed(bar.from)}`;
+  if (pause === undefined) return `bar resume: no bar paused on ${asked} (nothing is paused on ${input.symbol})`;
+  if (pause.time !== input.time || pause.leg !== bar.leg || pause.price !== bar.from) {
+    return `bar resume: no bar paused on ${asked}; the bar at ${pause.time} paused on leg ${pause.leg} at ${formatFixed(pause.price)}`;
+  }
+  return undefined;
 }

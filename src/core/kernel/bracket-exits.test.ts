@@ -154,6 +154,35 @@ describe('a bracket: an entry with a take-profit and a stop-loss attached', () =
     expect(strip(s.kernel.snapshot())).toBe(strip(before));
   });
 
+  it('counts the entry and its exits against the caps together, as an OTOCO does: with 5 stops open (MAX_NUM_ALGO_ORDERS 5) a bracket is refused whole and nothing changes; with 4, a stop-loss alone fits and two exits do not', () => {
+    const stops = (n: number) => {
+      const s = start({ USDT: '1000', BTC: '1' });
+      // Sell stops below the tape (61,723.99 at its lowest until 23:57): they wait, each one conditional.
+      for (let i = 0; i < n; i += 1) s.handle({ kind: 'order.place', time: AT, account: 'a', symbol: 'BTCUSDT', side: 'SELL', type: 'STOP_LOSS', quantity: '0.001', stopPrice: `${61000 - i}.00` });
+      expect(s.kernel.openOrders('a')).toHaveLength(n);
+      return s;
+    };
+    // 5 open + the bracket's 2 exits = 7 > 5; 4 + 2 = 6 > 5; 4 + 1 = 5 fits (a MARKET entry is not conditional).
+    for (const [n, fields] of [
+      [5, { takeProfit: { stopPrice: '61850.00' }, stopLoss: { stopPrice: '61700.00' } }],
+      [5, { stopLoss: { stopPrice: '61700.00' } }],
+      [4, { takeProfit: { stopPrice: '61850.00' }, stopLoss: { stopPrice: '61700.00' } }],
+    ] as const) {
+      const s = stops(n);
+      const before = s.kernel.snapshot();
+      const events = s.handle(entry(fields));
+      expect(events).toHaveLength(1);
+      expect(events[0]).toMatchObject({ type: 'ORDER_REJECTED', clientOrderId: 'b1', code: 'MAX_NUM_ALGO_ORDERS' });
+      expect(s.kernel.snapshot().replace(/"sequence":\d+/, '')).toBe(before.replace(/"sequence":\d+/, ''));
+      // Only the stops' 0.001 BTC each is locked: no entry filled.
+      expect(s.kernel.balances('a')).toEqual({ BTC: { free: n === 5 ? '0.995' : '0.996', locked: n === 5 ? '0.005' : '0.004' }, USDT: { free: '1000', locked: '0' } });
+    }
+    const s = stops(4);
+    const placed = s.handle(entry({ stopLoss: { stopPrice: '61700.00' } }));
+    expect(placed.filter((e) => e.type !== 'EQUITY').map(brief)).toEqual(['ORDER_NEW b1', 'FILL b1', 'ORDER_NEW b1-sl']);
+    expect(s.kernel.openOrders('a')).toHaveLength(5);
+  });
+
   it('survives a restart: a kernel restored from a snapshot taken between two fills of the entry goes on exactly as the one that ran through', () => {
     const config = { instruments: [new RecordingStepper(recording).kernel.instrument('BTCUSDT')!] };
     const s = start({ USDT: '70000' });

@@ -38,6 +38,8 @@ export interface MarketState {
   readonly bookStatedAt?: number;
   /** Present and true while the book is a quote derived from trade prints (ADR 0041). */
   readonly tradesOnly?: boolean;
+  /** Present while a bar paused (pauseOnFill) waits for its resume. */
+  readonly barPause?: { readonly time: number; readonly leg: 1 | 2 | 3; readonly price: Fixed };
   /** Where paper orders rest: [side, price, exchange time of the latest update stating the level]; absent in older snapshots. */
   readonly queueStatedAt?: ReadonlyArray<readonly [Side, Fixed, number]>;
   /** Absent in snapshots written before the price bands: the average starts afresh. */
@@ -170,6 +172,7 @@ export function snapshotOf(s: KernelState): string {
       ...(m.lastBookAt !== undefined ? { lastBookAt: m.lastBookAt } : {}),
       ...(m.bookStatedAt !== undefined ? { bookStatedAt: m.bookStatedAt } : {}),
       ...(m.tradesOnly ? { tradesOnly: true } : {}),
+      ...(m.barPause !== undefined ? { barPause: m.barPause } : {}),
       queueStatedAt: (['BUY', 'SELL'] as const).flatMap((side) => [...m.resting(side).statedAt].map(([price, at]) => [side, price, at] as const)),
       averagePrice: m.averagePrice.exportState(),
     })),
@@ -216,6 +219,7 @@ export function restoreInto(s: KernelState, snapshot: string): void {
     market.lastBookAt = m.lastBookAt;
     market.bookStatedAt = m.bookStatedAt;
     market.tradesOnly = m.tradesOnly === true;
+    market.barPause = m.barPause;
     for (const [side, price, at] of m.queueStatedAt ?? []) market.resting(side).statedAt.set(price, at);
     if (m.averagePrice !== undefined) market.averagePrice.importState(m.averagePrice);
   }

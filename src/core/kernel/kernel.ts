@@ -28,7 +28,7 @@ import type { Market } from '../matching/market.js';
 import { MatchingEngine } from '../matching/matching-engine.js';
 import type { Order } from '../orders/order.js';
 import { isOpenStatus } from '../orders/order-status.js';
-import { applyBar, parseBar, type BarContext, type ParsedBar } from './bar-input.js';
+import { applyBar, parseBar, resumeProblem, type BarContext, type ParsedBar } from './bar-input.js';
 import { attachExits } from './bracket-exits.js';
 import { endAccount, exportAccount, importAccount, openAccount, setLeverage } from './account-commands.js';
 import { equityEvent, equityOf, observeEquity, type Account, type HealthState } from './account-health.js';
@@ -193,6 +193,8 @@ export class Kernel {
   private parseBar(input: Parameters<typeof parseBar>[0]): string | undefined {
     const bar = parseBar(input, this.bar);
     if (typeof bar === 'string') return bar;
+    const resume = resumeProblem(input, bar, this.s.markets.get(input.symbol));
+    if (resume !== undefined) return resume;
     this.bar = bar;
     return undefined;
   }
@@ -366,6 +368,14 @@ export class Kernel {
 
   markPrice(symbol: string): Fixed | undefined {
     return this.s.markets.get(symbol)?.mark;
+  }
+
+  /** The price conditional orders trigger on now (the last trade, or the mark when triggering on the mark): what placement compares stops and activations with. */
+  triggerPrice(symbol: string): Fixed | undefined {
+    const market = this.s.markets.get(symbol);
+    if (market === undefined) return undefined;
+    if (this.s.triggerSource === 'mark') return market.mark;
+    return market.lastTradePrice === undefined ? undefined : parseFixed(market.lastTradePrice);
   }
 
   /**

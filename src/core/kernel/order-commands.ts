@@ -6,7 +6,7 @@ import { FuturesOrderSettlement } from '../accounts/futures-settlement.js';
 import { checkPositionLimit } from '../accounts/position-limit.js';
 import { SpotOrderSettlement } from '../accounts/spot-order-settlement.js';
 import { lockedAssetOf } from '../accounts/spot-settlement.js';
-import { checkExchangeRules, type PlacementContext } from '../matching/exchange-rules.js';
+import { checkExchangeRules, checkListCaps, type PlacementContext } from '../matching/exchange-rules.js';
 import type { Market } from '../matching/market.js';
 import { parseFixed, type Fixed } from '../money/fixed.js';
 import type { Settlement } from '../matching/settlement.js';
@@ -56,11 +56,18 @@ export function placeOrder(core: KernelCore, input: PlaceOrderInput, internal: b
   if (!parsed.ok) return reject(parsed.error);
   const shaped = validateOrder(parsed.value);
   if (!shaped.ok) return reject(shaped.error);
-  const valid = checkExchangeRules(shaped.value, market.instrument, placementContext(s, market, input.account, input.reduceOnly === true));
+  const context = placementContext(s, market, input.account, input.reduceOnly === true);
+  const valid = checkExchangeRules(shaped.value, market.instrument, context);
   if (!valid.ok) return reject(valid.error);
   const entryPrice = valid.value.price ?? valid.value.stopPrice ?? (valid.value.side === 'BUY' ? market.book.asks.bestPrice() : market.book.bids.bestPrice());
   const bracket = bracketOf(input, market.instrument, valid.value.side, entryPrice);
   if (!bracket.ok) return reject(bracket.error);
+  if (bracket.value !== undefined) {
+    // The entry and its exits count against the caps together, as an OTOCO does: exits that could not be placed refuse the bracket now.
+    const exits = (bracket.value.takeProfit !== undefined ? 1 : 0) + (bracket.value.stopLoss !== undefined ? 1 : 0);
+    const over = checkListCaps(market.instrument, context, 1 + exits, (isConditional(valid.value.type) ? 1 : 0) + exits);
+    if (over !== undefined) return reject(over);
+  }
   if (bracket.value !== undefined && s.orders(input.account).some((o) => o.ocoGroup === input.ocoGroup && isOpenStatus(o.status))) {
     return reject(rejection('INVALID_ORDER', `group ${input.ocoGroup} already has open orders`));
   }

@@ -113,8 +113,9 @@ describe('futures stop-market orders (not reduce-only) reserve initial margin an
     ['a TAKE_PROFIT sell at 61,830: 61.83 + 0.30915', { side: 'SELL', type: 'TAKE_PROFIT', quantity: '0.01', stopPrice: '61830.0' }, '62.13915'],
     // mark 61,807.7 × 1.001 = 61,869.5077 → up to the 0.1 tick 61,869.6 → 61.8696 + ceil_8(0.309348) = 0.309348
     ['a TRAILING_STOP_MARKET buy at the mark × 1.001, up to the tick: 61.8696 + 0.309348', { side: 'BUY', type: 'TRAILING_STOP_MARKET', quantity: '0.01', callbackRate: '0.001' }, '62.178948'],
-    // activation 61,800 × 0.999 = 61,738.2 → 61.7382 + 0.308691
-    ['a TRAILING_STOP_MARKET sell at activation × 0.999: 61.7382 + 0.308691', { side: 'SELL', type: 'TRAILING_STOP_MARKET', quantity: '0.01', callbackRate: '0.001', activationPrice: '61800.0' }, '62.046891'],
+    // activation 61,900 (above the last trade 61,807.8: a sell's activation below it would hold at once, -2021)
+    // × 0.999 = 61,838.1 → 61.8381 + 0.05 % × 618.381 = 0.3091905
+    ['a TRAILING_STOP_MARKET sell at activation × 0.999: 61.8381 + 0.3091905', { side: 'SELL', type: 'TRAILING_STOP_MARKET', quantity: '0.01', callbackRate: '0.001', activationPrice: '61900.0' }, '62.1472905'],
   ];
   for (const [name, order, reserve] of cases) {
     it(`${name} = ${reserve} USDT, and every later step keeps the wallet whole`, () => {

@@ -4,7 +4,8 @@
  *
  * Guarantees: an order that passes lies on the tick and step grids, within the price, quantity and
  * notional bounds, inside the price band around the average (spot) or mark (USD-M) price, within
- * the trailing bounds, under the open-order caps, and its trigger has not already been reached.
+ * the trailing bounds, under the open-order caps, its trigger has not already been reached, and a
+ * trailing stop's activation price does not already hold.
  * A refusal is a `Rejection` with the exchange's code; the first failing rule in `EXCHANGE_RULES`
  * order answers, as the exchange answers one filter failure at a time.
  * Not modelled: ICEBERG_PARTS and MAX_NUM_ICEBERG_ORDERS (no iceberg orders), MAX_POSITION,
@@ -39,6 +40,7 @@ export const RULE_NAMES = [
   'PERCENT_PRICE',
   'TRAILING_DELTA',
   'STOP_TRIGGER',
+  'TRAILING_ACTIVATION',
   'MAX_NUM_ORDERS',
   'MAX_NUM_ALGO_ORDERS',
 ] as const;
@@ -134,6 +136,21 @@ export const EXCHANGE_RULES: readonly ExchangeRule[] = [
     },
   },
   {
+    // Binance USD-M New Order: a TRAILING_STOP_MARKET SELL's activationPrice must be above the price
+    // it is compared with, a BUY's below, else -2021 "Order would immediately trigger."; Binance spot's
+    // trailing TAKE_PROFIT (its stopPrice is the activation) answers -2010 as any stop already reached.
+    // A trailing stop with an activation that already holds would start trailing at once: without
+    // activationPrice it does just that, from the current price.
+    name: 'TRAILING_ACTIVATION',
+    applies: () => true,
+    check: ({ side, type, activationPrice }, _i, { triggerPrice }) => {
+      if (activationPrice === undefined || triggerPrice === undefined) return undefined;
+      // A sell activates as the price rises to its activation, a buy as it falls to it (matching-engine.ts).
+      const holds = side === 'SELL' ? triggerPrice >= activationPrice : triggerPrice <= activationPrice;
+      return holds ? rejection('WOULD_TRIGGER_IMMEDIATELY', `${side} ${type} activation ${fmt(activationPrice)}, price now ${fmt(triggerPrice)}`) : undefined;
+    },
+  },
+  {
     name: 'MAX_NUM_ORDERS',
     applies: (i) => i.maxNumOrders !== undefined,
     check: (_r, i, { openOrders }) => (i.maxNumOrders !== undefined && openOrders >= i.maxNumOrders ? rejection('MAX_NUM_ORDERS') : undefined),
@@ -158,6 +175,23 @@ export function checkExchangeRules(request: OrderRequest, instrument: Instrument
     if (refused !== undefined) return { ok: false, error: refused };
   }
   return ok(request);
+}
+
+/**
+ * An order list counted against the caps as a whole at placement: the entry of a bracket with its
+ * exits (Binance spot "New Order list - OTOCO": an OTOCO adds its 3 orders to MAX_NUM_ORDERS when
+ * placed; its pending pair are STOP_LOSS/TAKE_PROFIT orders, which MAX_NUM_ALGO_ORDERS counts).
+ * `orders` and `algoOrders` are the list's own, the entry included; the caps' refusals as for one order.
+ */
+export function checkListCaps(instrument: Instrument, context: PlacementContext, orders: number, algoOrders: number): Rejection | undefined {
+  const { maxNumOrders, maxNumAlgoOrders } = instrument;
+  if (maxNumOrders !== undefined && context.openOrders + orders > maxNumOrders) {
+    return rejection('MAX_NUM_ORDERS', `${context.openOrders} open and the list's ${orders} exceed ${maxNumOrders}`);
+  }
+  if (maxNumAlgoOrders !== undefined && algoOrders > 0 && context.openAlgoOrders + algoOrders > maxNumAlgoOrders) {
+    return rejection('MAX_NUM_ALGO_ORDERS', `${context.openAlgoOrders} conditional orders open and the list's ${algoOrders} exceed ${maxNumAlgoOrders}`);
+  }
+  return undefined;
 }
 
 /**

@@ -31,6 +31,10 @@ export const REJECTION_CODES = {
   INVALID_LEVERAGE: { mexcCode: 700004, message: 'leverage is not allowed' },
   // Binance USD-M −2027; MEXC contract API 2023 "Positions over maximum leverage" (MEXC contract v1 error codes).
   MAX_POSITION_EXCEEDED: { mexcCode: 2023, message: 'Exceeded the maximum allowable position at current leverage.' },
+  // Binance USD-M −4161 ISOLATED_LEVERAGE_REJECT_WITH_POSITION; MEXC answers its generic parameter code.
+  LEVERAGE_REDUCTION_REFUSED: { mexcCode: 700004, message: 'Leverage reduction is not supported in Isolated Margin Mode with open positions' },
+  // Binance USD-M −2028 MIN_LEVERAGE_RATIO; MEXC's insufficient-balance code.
+  LEVERAGE_MARGIN_INSUFFICIENT: { mexcCode: 10101, message: 'Leverage is smaller than permitted: insufficient margin balance.' },
   NOT_A_FUTURES_ACCOUNT: { mexcCode: 700004, message: 'this account does not trade futures' },
   // The exchange's words are Binance's (−2010 "Filter failure: …"); MEXC answers 30029.
   MAX_NUM_ORDERS: { mexcCode: 30029, message: 'Filter failure: MAX_NUM_ORDERS' },
