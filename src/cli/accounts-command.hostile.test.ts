@@ -5,25 +5,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Command, CommanderError } from 'commander';
 import { afterAll, describe, expect, it } from 'vitest';
-import { registerAccountsCommand } from './accounts-command.js';
+import { runAccountsCommand } from '../test-kit/accounts-cli.js';
 
-/** Runs `papertrade accounts …` in this process, its output and exit code captured. */
-async function accounts(args: readonly string[], env: Record<string, string>): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  let code = 0;
-  const program = new Command().name('papertrade').exitOverride().configureOutput({ writeOut: (s) => (out += s), writeErr: (s) => (err += s) });
-  registerAccountsCommand(program, { env, out: (s) => (out += s), err: (s) => (err += s), readStdin: () => '', setExitCode: (c) => (code = c) });
-  try {
-    await program.parseAsync(['node', 'papertrade', 'accounts', ...args]);
-  } catch (error) {
-    if (!(error instanceof CommanderError)) throw error;
-    code = error.exitCode;
-  }
-  return { code, out, err };
-}
 
 describe('papertrade accounts refuses a bad account setting as a setting', () => {
   const dir = mkdtempSync(join(tmpdir(), 'papertrade-accounts-hostile-'));
@@ -32,7 +16,7 @@ describe('papertrade accounts refuses a bad account setting as a setting', () =>
 
   it('refuses --max-drawdown outside (0, 1) as bad input naming the flag, not as INVALID_ORDER', { timeout: 60_000 }, async () => {
     for (const value of ['2', '1', '1.0', '0', '0.0']) {
-      const result = await accounts(['create', '--name', 'x', '--max-drawdown', value], env);
+      const result = await runAccountsCommand(['create', '--name', 'x', '--max-drawdown', value], env);
       expect(result.code, value).toBe(2);
       expect(result.err).toContain(`--max-drawdown must be a fraction between 0 and 1, e.g. 0.2 (got "${value}")`);
       expect(result.err).not.toContain('INVALID_ORDER');
@@ -41,7 +25,7 @@ describe('papertrade accounts refuses a bad account setting as a setting', () =>
 
   it("says the kernel's refusal of a drawdown it cannot hold as INVALID_REQUEST, as the admin API does", { timeout: 60_000 }, async () => {
     // 19 decimals: a fraction by the flag's own check, finer than the engine keeps.
-    const result = await accounts(['create', '--name', 'x', '--max-drawdown', '0.0000000000000000001'], env);
+    const result = await runAccountsCommand(['create', '--name', 'x', '--max-drawdown', '0.0000000000000000001'], env);
     expect(result.code).toBe(1);
     expect(result.err).toMatch(/maxDrawdown .*\(INVALID_REQUEST\)/);
     expect(result.err).not.toContain('INVALID_ORDER');

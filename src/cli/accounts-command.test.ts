@@ -1,35 +1,13 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Command, CommanderError } from 'commander';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, startServeProcess, stopServeProcess, type ServeProcess } from '../test-kit/serve-process.js';
-import { registerAccountsCommand } from './accounts-command.js';
+import { runAccountsCommand } from '../test-kit/accounts-cli.js';
 
-interface Outcome {
-  readonly code: number;
-  readonly out: string;
-  readonly err: string;
-}
-
-/** Runs `papertrade accounts …` in this process, its output and exit code captured. */
-async function accounts(args: readonly string[], env: Record<string, string>): Promise<Outcome> {
-  let out = '';
-  let err = '';
-  let code = 0;
-  const program = new Command().name('papertrade').exitOverride().configureOutput({ writeOut: (s) => (out += s), writeErr: (s) => (err += s) });
-  registerAccountsCommand(program, { env, out: (s) => (out += s), err: (s) => (err += s), readStdin: () => '', setExitCode: (c) => (code = c) });
-  try {
-    await program.parseAsync(['node', 'papertrade', 'accounts', ...args]);
-  } catch (error) {
-    if (!(error instanceof CommanderError)) throw error;
-    code = error.exitCode;
-  }
-  return { code, out, err };
-}
 
 async function json<T>(args: readonly string[], env: Record<string, string>): Promise<T> {
-  const result = await accounts([...args, '--json'], env);
+  const result = await runAccountsCommand([...args, '--json'], env);
   expect(result.err, result.err).toBe('');
   expect(result.code).toBe(0);
   return JSON.parse(result.out) as T;
@@ -77,22 +55,22 @@ describe('papertrade accounts on the database', () => {
     const listed = await json<Row[]>(['list'], env);
     expect(listed.map((r) => [r.name, r.type])).toEqual([['alice', 'spot'], ['bob', 'futures']]);
     expect(listed[0]).toMatchObject({ id: created.id, apiKey: created.apiKey, halted: false, balances: { BTC: { free: '0.5', locked: '0' }, USDT: { free: '5000', locked: '0' } } });
-    const table = await accounts(['list'], env);
+    const table = await runAccountsCommand(['list'], env);
     expect(table.out.split('\n')[0]).toMatch(/^ID\s+NAME\s+TYPE\s+CREATED\s+HALTED\s+BALANCES$/);
     expect(table.out).toContain('0.5 BTC, 5000 USDT');
 
     const file = join(dir, 'alice.json');
-    expect((await accounts(['export', created.id, '--out', file], env)).code).toBe(0);
+    expect((await runAccountsCommand(['export', created.id, '--out', file], env)).code).toBe(0);
     const exported = readFileSync(file, 'utf8');
     const document = JSON.parse(exported) as { format: string; account: { id: string; kind: string; fees: Record<string, unknown> } };
     expect(document.format).toBe('papertrade.account');
     expect(document.account).toMatchObject({ id: created.id, kind: 'spot' });
     expect(JSON.stringify(document.account.fees)).toContain('500000000000000'); // 0.0005 at 18 decimals
-    expect((await accounts(['export', created.id], env)).out).toBe(exported);
+    expect((await runAccountsCommand(['export', created.id], env)).out).toBe(exported);
 
-    expect(await accounts(['delete', created.id], env)).toMatchObject({ code: 0, out: `deleted ${created.id}\n` });
+    expect(await runAccountsCommand(['delete', created.id], env)).toMatchObject({ code: 0, out: `deleted ${created.id}\n` });
     expect((await json<Row[]>(['list'], env)).map((r) => r.name)).toEqual(['bob']);
-    const gone = await accounts(['show', created.id], env);
+    const gone = await runAccountsCommand(['show', created.id], env);
     expect(gone.code).toBe(1);
     expect(gone.err).toContain(`no account ${created.id}`);
 
@@ -101,7 +79,7 @@ describe('papertrade accounts on the database', () => {
     expect(imported.apiKey).not.toBe(created.apiKey);
     const shown = await json<Row>(['show', imported.id], env);
     expect(shown).toMatchObject({ name: 'alice again', type: 'spot', halted: false, balances: { BTC: { free: '0.5', locked: '0' }, USDT: { free: '5000', locked: '0' } } });
-    const again = (await accounts(['export', imported.id], env)).out;
+    const again = (await runAccountsCommand(['export', imported.id], env)).out;
     expect(comparable(again, imported.id)).toEqual(comparable(exported, created.id));
   });
 
@@ -126,27 +104,27 @@ describe('papertrade accounts on the database', () => {
       [['reset', 'acc_x', '--balances', 'USDT'], 2, '--balances: expected ASSET=amount'],
     ];
     for (const [args, code, message] of cases) {
-      const result = await accounts(args, env);
+      const result = await runAccountsCommand(args, env);
       expect(result.code, args.join(' ')).toBe(code);
       expect(result.err).toContain(message);
     }
     const notJson = join(dir, 'not.json');
     writeFileSync(notJson, 'hello');
-    expect(await accounts(['import', notJson], env)).toMatchObject({ code: 2, err: expect.stringContaining('is not a JSON document') as unknown });
+    expect(await runAccountsCommand(['import', notJson], env)).toMatchObject({ code: 2, err: expect.stringContaining('is not a JSON document') as unknown });
     expect(existsSync(untouched)).toBe(false);
   });
 
   it('refuses a document that is not an account export, saying why', { timeout: 60_000 }, async () => {
     const bogus = join(dir, 'bogus.json');
     writeFileSync(bogus, JSON.stringify({ format: 'something-else' }));
-    const result = await accounts(['import', bogus], env);
+    const result = await runAccountsCommand(['import', bogus], env);
     expect(result.code).toBe(1);
     expect(result.err).toMatch(/^papertrade accounts: .*document.*\n$/);
   });
 
   it('has --help for every subcommand', async () => {
     for (const sub of ['create', 'list', 'show', 'export', 'import', 'reset', 'delete']) {
-      const result = await accounts([sub, '--help'], env);
+      const result = await runAccountsCommand([sub, '--help'], env);
       expect(result.code, sub).toBe(0);
       expect(result.out).toContain(`Usage: papertrade accounts ${sub}`);
       expect(result.out).toContain('--json');
@@ -182,11 +160,11 @@ describe('papertrade accounts while a server runs on the database', () => {
     const balancesBefore = (await api('/api/account/balances', created.apiKey)).balances;
 
     const file = join(dir, 'dave.json');
-    expect((await accounts(['export', created.id, '--out', file], env)).code).toBe(0);
+    expect((await runAccountsCommand(['export', created.id, '--out', file], env)).code).toBe(0);
     // The market moves on between the two reads; everything but the export time is the same.
     const exported = readFileSync(file, 'utf8');
     expect(comparable(exported, created.id)).toEqual(comparable(JSON.stringify(await api('/api/account/export', created.apiKey)), created.id));
-    expect((await accounts(['delete', created.id], env)).code).toBe(0);
+    expect((await runAccountsCommand(['delete', created.id], env)).code).toBe(0);
     expect(((await api('/api/accounts', ADMIN)) as { items: { id: string }[] }).items.map((i) => i.id)).not.toContain(created.id);
 
     const imported = await json<Created>(['import', file], env);
@@ -197,7 +175,7 @@ describe('papertrade accounts while a server runs on the database', () => {
   });
 
   it('without the admin key it says which server runs on the database and how to reach it', { timeout: 60_000 }, async () => {
-    const result = await accounts(['list'], { DATABASE_URL: env.DATABASE_URL, LOG_LEVEL: 'silent' });
+    const result = await runAccountsCommand(['list'], { DATABASE_URL: env.DATABASE_URL, LOG_LEVEL: 'silent' });
     expect(result.code).toBe(2);
     expect(result.err).toContain(`papertrade server (pid ${server.child.pid}, ${server.url}`);
     expect(result.err).toContain('--admin-key or ADMIN_API_KEY');

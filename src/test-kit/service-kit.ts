@@ -34,6 +34,13 @@ export interface TestService {
   readonly webhooks?: WebhookDispatcher;
   /** Feeds the recording's market inputs stamped at or before `time`. */
   feedUntil(time: number): Promise<void>;
+  /** The market time fed up to (the `until` option, then the latest `feedUntil`). */
+  readonly fedUntil: number;
+  /**
+   * Plays `ms` more of the recording in steps of `stepMs` of market time, with a pause of 5 ms of
+   * wall time after each, so that sockets get their frames step by step as they would live.
+   */
+  feedFor(ms: number, stepMs?: number): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -84,8 +91,10 @@ export async function startTestService(options: TestServiceOptions = {}): Promis
   const plugins = [...(options.plugins ?? []), ...(webhooks !== undefined ? [webhookRoutes(webhooks)] : [])];
   const app = await buildServer(deps, plugins.length > 0 ? { plugins } : {});
   let next = 0;
+  let fedUntil = 0;
   // Market inputs go in waves: the engine keeps submit order, and a wave shares its group commits.
   const feedUntil = async (time: number) => {
+    fedUntil = Math.max(fedUntil, time);
     while (next < recording.inputs.length && recording.inputs[next]!.time <= time) {
       const wave: Promise<unknown>[] = [];
       while (wave.length < 256 && next < recording.inputs.length && recording.inputs[next]!.time <= time) wave.push(hub.submit(recording.inputs[next++]!));
@@ -100,6 +109,15 @@ export async function startTestService(options: TestServiceOptions = {}): Promis
     recording,
     ...(webhooks !== undefined ? { webhooks } : {}),
     feedUntil,
+    get fedUntil() {
+      return fedUntil;
+    },
+    async feedFor(ms: number, stepMs = 250) {
+      for (const end = fedUntil + ms; fedUntil < end; ) {
+        await feedUntil(fedUntil + stepMs);
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+    },
     async close() {
       await webhooks?.stop();
       await app.close();

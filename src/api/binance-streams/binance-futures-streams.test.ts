@@ -29,16 +29,7 @@ describe("Binance's USD-M futures streams", () => {
   let app: FastifyInstance;
   let ws: string;
   let base: string;
-  let fedUntil = START;
-
-  const feed = async (ms: number) => {
-    const end = fedUntil + ms;
-    while (fedUntil < end) {
-      fedUntil += 250;
-      await service.feedUntil(fedUntil);
-      await new Promise((r) => setTimeout(r, 5));
-    }
-  };
+  const feed = (ms: number) => service.feedFor(ms);
   const openAccount = async (name: string): Promise<Account> =>
     (await app.inject({ method: 'POST', url: '/api/accounts', headers: admin, payload: { name, type: 'futures', leverage: 5, balances: { USDT: '10000' } } })).json();
   const listenKey = async (who: Account, method = 'POST'): Promise<Response> => fetch(`${base}/binance/fapi/v1/listenKey`, { method, headers: { 'X-MBX-APIKEY': who.apiKey } });
@@ -75,7 +66,7 @@ describe("Binance's USD-M futures streams", () => {
     socket.send(JSON.stringify({ method: 'SUBSCRIBE', params: ['btcusdt@depth@100ms', 'btcusdt@trade', 'btcusdt@bookTicker'], id: 7 }));
     await until(() => frames.length === 1, 'the answer');
     // The snapshot a client takes from REST, and the diffs after it.
-    const from = fedUntil;
+    const from = service.fedUntil;
     const snapshotId = service.engine.kernel.bookStatus('BTCUSDT')!.updateId;
     const snapshot = (await app.inject({ url: '/api/market/depth/BTCUSDT?limit=1000' })).json<{ bids: [string, string][]; asks: [string, string][] }>();
     await feed(10_000);
@@ -106,7 +97,7 @@ describe("Binance's USD-M futures streams", () => {
     expect(top(bids, true)).toEqual(native.bids.map(([p, q]) => [Number(p), Number(q)]));
     expect(top(asks, false)).toEqual(native.asks.map(([p, q]) => [Number(p), Number(q)]));
 
-    const prints = service.recording.inputs.filter((i): i is TradeInput => i.kind === 'trade' && i.time > from && i.time <= fedUntil);
+    const prints = service.recording.inputs.filter((i): i is TradeInput => i.kind === 'trade' && i.time > from && i.time <= service.fedUntil);
     expect(prints.length).toBeGreaterThan(10);
     const trades = frames.filter((f) => f.e === 'trade');
     expect(trades.map((t) => [t.t, t.p, t.q, t.m, t.T])).toEqual(prints.map((p) => [p.tradeId, p.price, p.quantity, p.buyerMaker, p.time]));

@@ -60,16 +60,7 @@ describe("ccxt's binance pro class watches papertrade's Binance spot streams", (
   let account: Account;
   let other: Account;
   let binance: Exchange;
-  let fedUntil = START;
-
-  const feed = async (ms: number, step = 250) => {
-    const end = fedUntil + ms;
-    while (fedUntil < end) {
-      fedUntil += step;
-      await service.feedUntil(fedUntil);
-      await new Promise((r) => setTimeout(r, 5));
-    }
-  };
+  const feed = (ms: number) => service.feedFor(ms);
   const openAccount = async (name: string): Promise<Account> =>
     (await app.inject({ method: 'POST', url: '/api/accounts', headers: admin, payload: { name, balances: { USDT: '400000', BTC: '1' } } })).json();
   const restDepth = async () => (await (await fetch(`${base}/binance/api/v3/depth?symbol=BTCUSDT&limit=50`)).json()) as { lastUpdateId: number; bids: [string, string][]; asks: [string, string][] };
@@ -110,14 +101,14 @@ describe("ccxt's binance pro class watches papertrade's Binance spot streams", (
   });
 
   it("receives the recording's trades, in order, with their ids, prices and sizes", async () => {
-    const from = fedUntil;
+    const from = service.fedUntil;
     const heard = ccxtHeard(binance);
     const watching = binance.watchTrades(SYMBOL);
     // The SUBSCRIBE answered ({"result":null,"id":…}) before the prints play.
     await until(() => heard.some((m) => m.result === null && m.id !== undefined), 'the trade subscription answered');
     await feed(8_000);
     await watching;
-    const prints = service.recording.inputs.filter((i): i is TradeInput => i.kind === 'trade' && i.time > from && i.time <= fedUntil);
+    const prints = service.recording.inputs.filter((i): i is TradeInput => i.kind === 'trade' && i.time > from && i.time <= service.fedUntil);
     expect(prints.length).toBeGreaterThan(10);
     const last = prints.at(-1)!;
     await until(() => (binance.trades[SYMBOL] as { id: string }[] | undefined)?.at(-1)?.id === String(last.tradeId), 'the last print');

@@ -43,16 +43,7 @@ describe("ccxt's binanceusdm pro class watches papertrade's USD-M streams", () =
   let app: FastifyInstance;
   let base: string;
   let usdm: Exchange;
-  let fedUntil = START;
-
-  const feed = async (ms: number) => {
-    const end = fedUntil + ms;
-    while (fedUntil < end) {
-      fedUntil += 250;
-      await service.feedUntil(fedUntil);
-      await new Promise((r) => setTimeout(r, 5));
-    }
-  };
+  const feed = (ms: number) => service.feedFor(ms);
   const asNumbers = (levels: [string, string][]) => levels.map(([p, q]) => [Number(p), Number(q)]);
 
   beforeAll(async () => {
@@ -88,14 +79,14 @@ describe("ccxt's binanceusdm pro class watches papertrade's USD-M streams", () =
   });
 
   it("receives the recording's trades", async () => {
-    const from = fedUntil;
+    const from = service.fedUntil;
     const heard = ccxtHeard(usdm);
     const watching = usdm.watchTrades(SYMBOL);
     // The SUBSCRIBE answered ({"result":null,"id":…}) before the prints play.
     await until(() => heard.some((m) => m.result === null && m.id !== undefined), 'the trade subscription answered');
     await feed(8_000);
     await watching;
-    const prints = service.recording.inputs.filter((i): i is TradeInput => i.kind === 'trade' && i.time > from && i.time <= fedUntil);
+    const prints = service.recording.inputs.filter((i): i is TradeInput => i.kind === 'trade' && i.time > from && i.time <= service.fedUntil);
     expect(prints.length).toBeGreaterThan(10);
     await until(() => (usdm.trades[SYMBOL] as { id: string }[] | undefined)?.at(-1)?.id === String(prints.at(-1)!.tradeId), 'the last print');
     const got = (usdm.trades[SYMBOL] as { id: string; price: number; amount: number; timestamp: number }[]).filter((t) => t.timestamp > from);

@@ -113,16 +113,7 @@ describe('shared Binance stream frames over WebSockets', () => {
   let app: FastifyInstance;
   let base: string;
   let ws: string;
-  let fedUntil = START;
-
-  const feed = async (ms: number) => {
-    const end = fedUntil + ms;
-    while (fedUntil < end) {
-      fedUntil += 250;
-      await service.feedUntil(fedUntil);
-      await new Promise((r) => setTimeout(r, 5));
-    }
-  };
+  const feed = (ms: number) => service.feedFor(ms);
 
   beforeAll(async () => {
     service = await startTestService({ until: START });
@@ -151,8 +142,7 @@ describe('shared Binance stream frames over WebSockets', () => {
     for (let attempt = 0; attempt < 8 && rest === undefined; attempt += 1) {
       const client = await rawClient(`${ws}/binance/ws`);
       while (Date.now() % 100 > 20) await new Promise((r) => setTimeout(r, 1));
-      fedUntil += 300;
-      await service.feedUntil(fedUntil);
+      await service.feedUntil(service.fedUntil + 300);
       await subscribe(client, 3);
       const idAtSubscribe = service.engine.kernel.bookStatus('BTCUSDT')!.updateId;
       const snapshot = (await (await fetch(`${base}/binance/api/v3/depth?symbol=BTCUSDT&limit=5000`)).json()) as Depth;
