@@ -23,7 +23,10 @@ export async function freePort(): Promise<number> {
   });
 }
 
-/** Starts `serve` on `port` with `env` over the test process's environment, ready once /health answers and it has printed its start-up lines; fails with its output if it does not come up within 30 s. */
+/** How long a `serve` process may take to come up before a test gives up on it. */
+const START_MS = 120_000;
+
+/** Starts `serve` on `port` with `env` over the test process's environment, ready once /health answers and it has printed its start-up lines; fails with its output if it exits or does not come up within START_MS. */
 export async function startServeProcess(port: number, env: Record<string, string>, args: readonly string[] = []): Promise<ServeProcess> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'serve', ...args], {
     cwd: PROJECT_ROOT,
@@ -34,7 +37,8 @@ export async function startServeProcess(port: number, env: Record<string, string
   child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
   const url = `http://127.0.0.1:${port}`;
-  for (let i = 0; i < 300; i += 1) {
+  // tsx compiles the CLI first: on a loaded machine that alone can take tens of seconds.
+  for (const end = Date.now() + START_MS; Date.now() < end; ) {
     try {
       // Listening, and done printing its start-up lines (keys are printed after the port is bound).
       if ((await fetch(`${url}/health`)).ok && / TRADING on http/.test(output)) return { child, url, output: () => output };
