@@ -82,7 +82,7 @@ const fills = (events: readonly KernelEvent[]) => events.filter((e) => e.type ==
  * Opens an account and, the moment the feed tells the kernel the book is bad (the invalidating
  * input), places a marketable order through the kernel. Records where its fill happened.
  */
-function orderWhenBad(h: Harness) {
+function orderWhenBad(h: Harness, armed: () => boolean = () => true) {
   const probe = { placedAt: -1, filledAt: -1, fillStatus: undefined as string | undefined, fillInput: undefined as KernelInput | undefined };
   let opened = false;
   h.afterInput = (input, events) => {
@@ -91,7 +91,7 @@ function orderWhenBad(h: Harness) {
       h.kernel.handle({ kind: 'account.open', time: h.kernel.now, account: 'a', balances: { USDT: '100000' } });
       opened = true;
     }
-    if (probe.placedAt < 0 && input.kind === 'book.invalidate' && h.kernel.bookStatus('BTCUSDT')?.status === 'resync-needed') {
+    if (probe.placedAt < 0 && input.kind === 'book.invalidate' && h.kernel.bookStatus('BTCUSDT')?.status === 'resync-needed' && armed()) {
       const placed = h.kernel.handle({ kind: 'order.place', time: h.kernel.now, account: 'a', symbol: 'BTCUSDT', side: 'BUY', type: 'MARKET', quantity: '0.01' });
       expect(fills(placed)).toEqual([]);
       probe.placedAt = h.handled.length;
@@ -209,8 +209,12 @@ describe('live market data through ccxt binance against a local server', () => {
   it('a silent feed marks the symbol stale: no fill while stale, then the book is usable again when data resumes', async () => {
     harness = await startHarness({ faults: { 300: 'pause' } });
     const statuses: string[] = [];
-    const probe = orderWhenBad(harness);
+    // A loaded machine can starve the feed for 500 ms before the pause too, and recover: the order
+    // under test goes in on the book invalidated while the server is paused.
+    const paused = () => harness!.server.log.some((line) => line.startsWith('paused at depth'));
+    const probe = orderWhenBad(harness, paused);
     feed = startLiveFeed({ hub: harness.port, markets: harness.markets, staleAfterMs: 500, backoff: { baseMs: 20, maxMs: 200 }, onStatus: (s) => statuses.push(s.status) });
+    await until(() => probe.placedAt >= 0, 40_000, 'an order on the book invalidated during the pause');
     await until(() => feed!.status()[0]?.status === 'stale', 20_000, 'stale');
     expect(feed.status()[0]?.reason).toMatch(/^stale: no book update/);
     await new Promise((resolve) => setTimeout(resolve, 300));
