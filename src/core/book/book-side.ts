@@ -26,7 +26,6 @@ const CHUNK = 16;
 
 const POW10: readonly number[] = Array.from({ length: SCALE_DIGITS + 1 }, (_, i) => 10 ** i);
 const POW10N: readonly bigint[] = Array.from({ length: SCALE_DIGITS + 1 }, (_, i) => 10n ** BigInt(i));
-const ZEROS: readonly string[] = Array.from({ length: SCALE_DIGITS + 1 }, (_, i) => '0'.repeat(i));
 const MAX_UNITS = Number.MAX_SAFE_INTEGER;
 const MAX_UNITS_BIG = BigInt(MAX_UNITS);
 
@@ -202,28 +201,6 @@ export class BookSide {
       }
     }
     return n;
-  }
-
-  /**
-   * The levels best-first as the JSON text of `[[price, size], …]` with each Fixed written as
-   * `{"$n":"<its bigint>"}` (what kernel snapshots write for a bigint), from the integer units
-   * without a bigint: the digits of units × 10^(18 − digits) are the units' own digits and that many zeros.
-   */
-  levelsJson(): string {
-    const priceZeros = ZEROS[SCALE_DIGITS - this.digitsOfPrice]!;
-    const sizeZeros = ZEROS[SCALE_DIGITS - this.digitsOfSize]!;
-    // Pieces joined once: a string grown level by level is a tree of thousands of pieces that every
-    // minor collection during the walk copies.
-    const parts: string[] = new Array<string>(this.count);
-    let n = 0;
-    for (let c = this.chunks.length - 1; c >= 0; c -= 1) {
-      const { prices, sizes } = this.chunks[c]!;
-      for (let i = prices.length - 1; i >= 0; i -= 1) {
-        const p = prices[i]!;
-        parts[n++] = `[{"$n":"${p === 0 ? '0' : `${p}${priceZeros}`}"},{"$n":"${sizes[i]!}${sizeZeros}"}]`;
-      }
-    }
-    return `[${parts.join(',')}]`;
   }
 
   /** Levels best-first as [price, size]. */

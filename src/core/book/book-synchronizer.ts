@@ -151,16 +151,6 @@ export class BookSynchronizer {
     };
   }
 
-  /**
-   * `exportState()` as JSON text, bigints as `{"$n":"…"}` (the kernel snapshot's encoding, given as
-   * `stringify`): the book's levels written from their integer units (`BookSide.levelsJson`), the
-   * rest by `stringify`; the same text as `stringify(exportState())`.
-   */
-  exportJson(stringify: (value: unknown) => string): string {
-    const head = stringify({ status: this.state, lastUpdateId: this.lastUpdateId, reason: this.lastReason, buffer: this.buffer.map((d) => ({ ...d })) });
-    return `${head.slice(0, -1)},"bids":${this.book.bids.levelsJson()},"asks":${this.book.asks.levelsJson()}}`;
-  }
-
   importState(state: SynchronizerState): void {
     this.book.replace(state.bids, state.asks);
     this.state = state.status;

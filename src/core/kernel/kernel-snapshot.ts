@@ -144,15 +144,10 @@ export function decodeDocument(text: string): AccountDocument {
   return document;
 }
 
-/**
- * The whole state as one deterministic JSON document: `encodeState` of the state, written in
- * pieces so that each book's levels are written from their integer units (`exportJson`) instead of
- * as a bigint pair per level through the replacer. JSON.stringify writes an object's members in
- * order, joined by commas, so the pieces joined give the same text as one call.
- */
+/** The whole state as one deterministic JSON document. */
 export function snapshotOf(s: KernelState): string {
   const ids = (orders: readonly Order[]) => orders.map((o) => o.id);
-  const head = stringify({
+  return encodeState({
     version: SNAPSHOT_VERSION,
     config: s.fingerprint,
     clock: s.clock,
@@ -162,9 +157,9 @@ export function snapshotOf(s: KernelState): string {
     tradeSeq: s.tradeSeq,
     nextSampleAt: s.nextSampleAt,
     nextFundingAt: s.nextFundingAt,
-  });
-  const markets = [...s.markets.values()].map((m) => {
-    const rest = stringify({
+    markets: [...s.markets.values()].map((m) => ({
+      symbol: m.instrument.symbol,
+      sync: m.sync.exportState(),
       own: m.view.entries(),
       resting: ids([...m.bids.all(), ...m.asks.all()]),
       waiting: ids(m.waiting),
@@ -177,17 +172,13 @@ export function snapshotOf(s: KernelState): string {
       ...(m.tradesOnly ? { tradesOnly: true } : {}),
       queueStatedAt: (['BUY', 'SELL'] as const).flatMap((side) => [...m.resting(side).statedAt].map(([price, at]) => [side, price, at] as const)),
       averagePrice: m.averagePrice.exportState(),
-    });
-    return `{"symbol":${stringify(m.instrument.symbol)},"sync":${m.sync.exportJson(stringify)},${rest.slice(1)}`;
-  });
-  const tail = stringify({
+    })),
     accounts: [...s.accountsById.values()].map(accountToState),
     health: [...s.health].map(([id, h]) => [id, healthToSnapshot(h)]),
     orders: [...s.ordersById.values()].filter((o) => isOpenStatus(o.status)),
     clientIds: [...s.clientIds].map(([account, map]) => [account, [...map].filter(([, id]) => isOpen(s.ordersById.get(id)))]),
     pending: s.pending,
   });
-  return `${head.slice(0, -1)},"markets":[${markets.join(',')}],${tail.slice(1)}`;
 }
 
 /** A snapshot cannot be restored under this configuration (other instruments, latency, …). */
