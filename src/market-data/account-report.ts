@@ -25,7 +25,6 @@ export class AccountReport {
   private readonly funding = new Map<string, Fixed>();
 
   observe(event: KernelEvent): void {
-    const add = (map: Map<string, Fixed>, account: string, amount: Fixed) => map.set(account, (map.get(account) ?? 0n) + amount);
     switch (event.type) {
       case 'EQUITY':
         list(this.curves, event.account).push({ at: event.at, equity: parseFixed(event.equity) });
@@ -78,4 +77,9 @@ function list<T>(map: Map<string, T[]>, key: string): T[] {
     map.set(key, l);
   }
   return l;
+}
+
+/** Adds `amount` to the account's running sum (one function for every event, not a closure per event). */
+function add(map: Map<string, Fixed>, account: string, amount: Fixed): void {
+  map.set(account, (map.get(account) ?? 0n) + amount);
 }

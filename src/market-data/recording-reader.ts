@@ -16,6 +16,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
+import { RecordedLevels } from './recorded-levels.js';
 import type { BookDeltaInput, BookInvalidateInput, BookSnapshotInput, KernelInput, LevelInput, TradeInput } from '../core/kernel/inputs.js';
 
 export type MarketInput = BookSnapshotInput | BookDeltaInput | BookInvalidateInput | TradeInput;
@@ -30,6 +31,8 @@ export interface Recording {
   readonly inputs: readonly MarketInput[];
   readonly firstTime: number;
   readonly lastTime: number;
+  /** The book inputs' levels read once as numbers (recorded-levels.ts), for replays to skip the level text. */
+  readonly levels?: RecordedLevels;
 }
 
 export class RecordingError extends Error {
@@ -150,6 +153,7 @@ export function readRecording(dir: string): Recording {
     inputs,
     firstTime,
     lastTime,
+    levels: new RecordedLevels(inputs),
   };
 }
 

@@ -62,26 +62,46 @@ export function* replayInputs(
   balances: Readonly<Record<string, string>>,
   account: { readonly leverage?: number } = {},
 ): Generator<KernelInput> {
-  const opened = new Set<string>();
-  let next = 0;
-  function* commandsUpTo(limit: number): Generator<KernelInput> {
-    while (next < commands.length && commands[next]!.time <= limit) {
-      const command = commands[next]!;
-      next += 1;
-      if (!opened.has(command.account)) {
-        opened.add(command.account);
-        yield recording.market === 'perpetual'
-          ? { kind: 'account.open', time: command.time, account: command.account, balances, type: 'futures', leverage: account.leverage ?? 1 }
-          : { kind: 'account.open', time: command.time, account: command.account, balances };
-      }
-      yield command;
-    }
-  }
+  const merge = new CommandMerge(recording, commands, balances, account);
   for (const input of recording.inputs) {
-    yield* commandsUpTo(input.time - 1);
+    for (let command = merge.next(input.time - 1); command !== undefined; command = merge.next(input.time - 1)) yield command;
     yield input;
   }
-  yield* commandsUpTo(Number.MAX_SAFE_INTEGER);
+  for (let command = merge.next(Number.MAX_SAFE_INTEGER); command !== undefined; command = merge.next(Number.MAX_SAFE_INTEGER)) yield command;
+}
+
+/** The commands of a replay in order, each preceded by its account's opening the first time it names one. */
+class CommandMerge {
+  private readonly opened = new Set<string>();
+  private index = 0;
+  /** A command whose account opening was handed out just before it. */
+  private held: OrderCommand | undefined;
+
+  constructor(
+    private readonly recording: Recording,
+    private readonly commands: readonly OrderCommand[],
+    private readonly balances: Readonly<Record<string, string>>,
+    private readonly account: { readonly leverage?: number },
+  ) {}
+
+  /** The next input stamped at or before `limit`, or undefined. */
+  next(limit: number): KernelInput | undefined {
+    if (this.held !== undefined) {
+      const command = this.held;
+      this.held = undefined;
+      return command;
+    }
+    const command = this.commands[this.index];
+    if (command === undefined || command.time > limit) return undefined;
+    this.index += 1;
+    if (this.opened.has(command.account)) return command;
+    this.opened.add(command.account);
+    this.held = command;
+    const { balances } = this;
+    return this.recording.market === 'perpetual'
+      ? { kind: 'account.open', time: command.time, account: command.account, balances, type: 'futures', leverage: this.account.leverage ?? 1 }
+      : { kind: 'account.open', time: command.time, account: command.account, balances };
+  }
 }
 
 export function runReplay(given: Recording, commands: readonly OrderCommand[], options: ReplayOptions): ReplayResult {
@@ -101,11 +121,22 @@ export function runReplay(given: Recording, commands: readonly OrderCommand[], o
     report.observe(event);
     options.onEvent?.(event);
   };
-  for (const input of replayInputs(recording, commands, options.balances, { ...(options.leverage !== undefined ? { leverage: options.leverage } : {}) })) {
+  // The order of replayInputs, without a generator step per input; book levels read by the recording's reader when it kept them.
+  const merge = new CommandMerge(recording, commands, options.balances, { ...(options.leverage !== undefined ? { leverage: options.leverage } : {}) });
+  const levels = recording.levels;
+  const handle = (input: KernelInput, index: number) => {
     inputs += 1;
-    lastTime = Math.max(lastTime, input.time);
-    for (const event of kernel.handle(input)) emit(event);
+    if (input.time > lastTime) lastTime = input.time;
+    const events = kernel.handle(input, undefined, index >= 0 ? levels?.levelsOf(index, input) : undefined);
+    for (let e = 0; e < events.length; e += 1) emit(events[e]!);
+  };
+  const market = recording.inputs;
+  for (let i = 0; i < market.length; i += 1) {
+    const input = market[i]!;
+    for (let command = merge.next(input.time - 1); command !== undefined; command = merge.next(input.time - 1)) handle(command, -1);
+    handle(input, i);
   }
+  for (let command = merge.next(Number.MAX_SAFE_INTEGER); command !== undefined; command = merge.next(Number.MAX_SAFE_INTEGER)) handle(command, -1);
   // Let commands still in flight reach the venue.
   const end = lastTime + (options.latencyMs ?? 0);
   for (const event of kernel.handle({ kind: 'clock', time: end })) emit(event);

@@ -72,6 +72,58 @@ describe('snapshots', () => {
   });
 });
 
+describe('snapshot text', () => {
+  /** "6000001" + 16 zeros (a Fixed's digits) → "60000.01": a plain string model, no bigint. */
+  const decimalOf = (digits: string): string => {
+    const padded = digits.padStart(19, '0');
+    const text = `${padded.slice(0, -18)}.${padded.slice(-18)}`.replace(/0+$/, '').replace(/\.$/, '');
+    return text.replace(/^0+(?=\d)/, '');
+  };
+  const plain = (text: string): string => (text.includes('.') ? text.replace(/0+$/, '').replace(/\.$/, '') : text);
+
+  it('states the book the recording built, level by level, and is the JSON of what it decodes to', () => {
+    const recording = loadRecording(BUNDLED_RECORDING);
+    const commands = readOrdersFile(`${PROJECT_ROOT}data/demo-orders.jsonl`, [recording.symbol]);
+    const inputs = [...replayInputs(recording, commands, { USDT: '100000', BTC: '2' })];
+    const kernel = new Kernel({ instruments: [instrumentForRecording(recording)] });
+    // The oracle: the depth text applied to two maps of strings (a size "0…" removes the level).
+    const model = { bids: new Map<string, string>(), asks: new Map<string, string>() };
+    let lastUpdateId = -1;
+    const cuts = new Set([4000, 12000, inputs.length - 1]);
+    const pending: Array<{ u: number; bids: readonly (readonly [string, string])[]; asks: readonly (readonly [string, string])[] }> = [];
+    const apply = (side: Map<string, string>, levels: readonly (readonly [string, string])[]) => {
+      for (const [price, size] of levels) {
+        if (/^0(\.0*)?$/.test(size)) side.delete(plain(price));
+        else side.set(plain(price), plain(size));
+      }
+    };
+    inputs.forEach((input, i) => {
+      kernel.handle(input);
+      if (input.kind === 'book.snapshot') {
+        model.bids.clear();
+        model.asks.clear();
+        apply(model.bids, input.bids);
+        apply(model.asks, input.asks);
+        lastUpdateId = input.lastUpdateId;
+        for (const d of pending.splice(0)) if (d.u > lastUpdateId) (apply(model.bids, d.bids), apply(model.asks, d.asks), (lastUpdateId = d.u));
+      } else if (input.kind === 'book.delta') {
+        if (lastUpdateId < 0) pending.push({ u: input.finalUpdateId, bids: input.bids, asks: input.asks });
+        else if (input.finalUpdateId > lastUpdateId) (apply(model.bids, input.bids), apply(model.asks, input.asks), (lastUpdateId = input.finalUpdateId));
+      }
+      if (!cuts.has(i)) return;
+      const text = kernel.snapshot();
+      const parsed = JSON.parse(text) as { markets: Array<{ sync: { bids: [{ $n: string }, { $n: string }][]; asks: [{ $n: string }, { $n: string }][] } }> };
+      // The same text JSON.stringify writes for the parsed document (bigints are {"$n": digits} objects there too).
+      expect(JSON.stringify(parsed), `input ${i}`).toBe(text);
+      const { sync } = parsed.markets[0]!;
+      const byPrice = (a: [string, string], b: [string, string]) => Number(a[0]) - Number(b[0]);
+      const levels = (side: [{ $n: string }, { $n: string }][]) => side.map(([p, q]) => [decimalOf(p.$n), decimalOf(q.$n)] as [string, string]);
+      expect(levels(sync.bids), `bids at input ${i}`).toEqual([...model.bids].sort(byPrice).reverse());
+      expect(levels(sync.asks), `asks at input ${i}`).toEqual([...model.asks].sort(byPrice));
+    });
+  });
+});
+
 describe('snapshots written before orders carried their fee state', () => {
   it('load with the fee state of every order at zero, and the open orders go on filling with balances whole', () => {
     const recording = loadRecording(BUNDLED_RECORDING);

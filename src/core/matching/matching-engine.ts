@@ -157,7 +157,7 @@ export class MatchingEngine {
   private restatedQueues(market: Market, resting: RestingOrders, levels: Levels, statedAt: number): void {
     const decimal = levels instanceof DecimalLevels;
     for (let i = 0; i < levels.length; i += 1) {
-      if (decimal && !resting.mayRestAt(levels.priceMantissa[i]!)) continue;
+      if (decimal && !resting.mayRestAt(levels.priceMantissa[i]!, levels.priceFraction[i]!)) continue;
       const price = decimal ? levels.price(i) : (levels as readonly Level[])[i]![0];
       const here = resting.at(price);
       for (const order of here) this.clampQueue(order, market);

@@ -7,8 +7,11 @@
  * stated the level: trades stamped at or before it are already in the queue sizes (ADR 0026).
  * Cost: O(log n) search, O(n) insertion/removal (arrays; n is the number of resting paper orders).
  */
-import { partsOfFixed, type Fixed } from '../money/fixed.js';
+import { partsOfFixed, SCALE_DIGITS, type Fixed } from '../money/fixed.js';
 import type { Order, Side } from '../orders/order.js';
+
+/** 10^(18 − f) as a double, exact (powers of ten up to 10^22 are). */
+const SCALE_OF_FRACTION: readonly number[] = Array.from({ length: SCALE_DIGITS + 1 }, (_, f) => 10 ** (SCALE_DIGITS - f));
 
 export class RestingOrders {
   /** Best first. */
@@ -17,6 +20,9 @@ export class RestingOrders {
   readonly statedAt = new Map<Fixed, number>();
   /** How many orders rest at prices of each decimal mantissa (`partsOfFixed`). */
   private readonly mantissas = new Map<number, number>();
+  /** The lowest and highest resting price as doubles (`Number` of the Fixed); empty range when none rests. */
+  private low = Infinity;
+  private high = -Infinity;
 
   constructor(readonly side: Side) {}
 
@@ -36,6 +42,7 @@ export class RestingOrders {
   insert(order: Order): void {
     this.orders.splice(this.position(order), 0, order);
     this.count(order.price!, 1);
+    this.bound();
   }
 
   remove(order: Order): void {
@@ -44,13 +51,34 @@ export class RestingOrders {
     this.orders.splice(i, 1);
     this.count(order.price!, -1);
     if (this.at(order.price!).length === 0) this.statedAt.delete(order.price!);
+    this.bound();
+  }
+
+  /** `low` and `high` from the first and last order (best first, so they are the extremes). */
+  private bound(): void {
+    const n = this.orders.length;
+    if (n === 0) {
+      this.low = Infinity;
+      this.high = -Infinity;
+      return;
+    }
+    const a = Number(this.orders[0]!.price!);
+    const b = Number(this.orders[n - 1]!.price!);
+    this.low = a < b ? a : b;
+    this.high = a < b ? b : a;
   }
 
   /**
-   * False when no order rests at a price of this decimal mantissa (see `readDecimal`): a book level
-   * read as decimal parts is looked up as a Fixed only when this is true.
+   * False when no order rests at the price `mantissa` × 10^-`fraction` (see `readDecimal`): the
+   * price lies outside the resting prices, or no order rests at a price of this mantissa. True may
+   * still be no order (same mantissa, another fraction): a book level read as decimal parts is
+   * looked up as a Fixed only when this is true.
    */
-  mayRestAt(mantissa: number): boolean {
+  mayRestAt(mantissa: number, fraction: number): boolean {
+    // The level's double, m × 10^(18−f) in one correctly rounded product, is Number of its Fixed;
+    // rounding is monotonic, so a level whose double is outside [low, high] is outside the resting prices.
+    const key = mantissa * SCALE_OF_FRACTION[fraction]!;
+    if (key < this.low || key > this.high) return false;
     return this.mantissas.has(mantissa);
   }
 
