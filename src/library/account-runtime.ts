@@ -9,7 +9,7 @@
  * first step of the bar input; a reversal's entry waits for its close to fill there.
  */
 import { parseFixed, type Fixed } from '../core/money/fixed.js';
-import type { Candle } from '../strategy/candles.js';
+import { candleValues, type Candle } from '../strategy/candles.js';
 import { intrabarAnchors } from '../strategy/candle-path.js';
 import { AtrIndicator } from '../strategy/indicators.js';
 import { ClosedCandles, LookAheadError, type Strategy, type StrategySignal } from '../strategy/strategy.js';
@@ -60,7 +60,8 @@ export class AccountRuntime {
   replayBar(symbol: string, candle: Candle, interval: number): boolean {
     const t0 = candle.openTime;
     const state = this.state(symbol);
-    const open = candle.open === state.closeText ? state.close : parseFixed(candle.open);
+    const values = candleValues(candle);
+    const open = values !== undefined ? values.open : candle.open === state.closeText ? state.close : parseFixed(candle.open);
     if (this.feed.barInputs) {
       // The signal's orders wait for the bar's open, the first step of the bar input. A reversal
       // first closes: its entry is sent once the close filled at the open (the bar pauses there).
@@ -68,7 +69,7 @@ export class AccountRuntime {
       const signal = state.pending;
       const exposure = this.manager.exposure(id, symbol);
       let deferred = false;
-      const close = parseFixed(candle.close);
+      const close = values !== undefined ? values.close : parseFixed(candle.close);
       state.closeText = candle.close;
       state.close = close;
       const closedDown = close < open;
@@ -76,7 +77,7 @@ export class AccountRuntime {
         this.manager.close(id, symbol, t0);
         deferred = true;
       } else this.executePending(symbol, open, t0);
-      this.feed.bar(symbol, candle, { open, close }, interval, (atOpen) => {
+      this.feed.bar(symbol, candle, values ?? { open, close }, interval, (atOpen) => {
         if (atOpen && deferred) {
           deferred = false;
           this.executePending(symbol, open, t0);

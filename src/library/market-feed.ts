@@ -14,7 +14,8 @@ import type { Kernel } from '../core/kernel/kernel.js';
 import { formatFixed, parseFixed, type Fixed } from '../core/money/fixed.js';
 import { isOpenStatus } from '../core/orders/order-status.js';
 import { nextStop, orderTouchPrice } from '../strategy/candle-path.js';
-import type { Candle } from '../strategy/candles.js';
+import type { Candle, CandleValues } from '../strategy/candles.js';
+import { BAR_VALUES, type BarValues } from '../core/kernel/bar-input.js';
 
 export class MarketFeed {
   private updateId = 0;
@@ -91,10 +92,12 @@ export class MarketFeed {
    * start and again when the bar paused at its open (`atOpen`: what the open filled may change
    * the exposure, and the caller may send orders there, at the open's quote).
    */
-  bar(symbol: string, candle: Candle, prices: { readonly open: Fixed; readonly close: Fixed }, intervalMs: number, highFirst: (atOpen: boolean) => boolean): void {
+  bar(symbol: string, candle: Candle, prices: { readonly open: Fixed; readonly close: Fixed } | CandleValues, intervalMs: number, highFirst: (atOpen: boolean) => boolean): void {
     const { openTime: time, open: o, high, low, close, volume } = candle;
     let first = highFirst(false);
-    let input: BarInput = { kind: 'bar', time, symbol, open: o, high, low, close, volume, intervalMs, highFirst: first, pauseOnFill: true };
+    // The candle's values parsed when it was read go with the input: the kernel does not parse the texts again.
+    const values = 'texts' in prices ? prices : undefined;
+    let input: BarInput & { readonly [BAR_VALUES]: BarValues | undefined } = { kind: 'bar', time, symbol, open: o, high, low, close, volume, intervalMs, highFirst: first, pauseOnFill: true, [BAR_VALUES]: values };
     for (let guard = 0; guard < 100_000; guard += 1) {
       const events = this.submit(input);
       let pause: Extract<KernelEvent, { type: 'BAR_PAUSED' }> | undefined;
@@ -104,7 +107,7 @@ export class MarketFeed {
       }
       if (pause === undefined) break;
       if (pause.leg === 1 && parseFixed(pause.price) === prices.open) first = highFirst(true);
-      input = { kind: 'bar', time, symbol, open: o, high, low, close, volume, intervalMs, highFirst: first, pauseOnFill: true, resume: { leg: pause.leg, price: pause.price } };
+      input = { kind: 'bar', time, symbol, open: o, high, low, close, volume, intervalMs, highFirst: first, pauseOnFill: true, resume: { leg: pause.leg, price: pause.price }, [BAR_VALUES]: values };
     }
     this.last.set(symbol, prices.close);
   }

@@ -187,7 +187,8 @@ export class PaperTradingEngine {
     }
     this.sequences.set(key, sequence);
     let signals = 0;
-    for (const [i, candle] of list.entries()) {
+    for (let i = 0; i < list.length; i += 1) {
+      const candle = list[i]!;
       const next = list[i + 1];
       const interval = next !== undefined ? next.openTime - candle.openTime : sequence.intervalMs ?? runtime.intervalFor(symbol, this.candleIntervalMs);
       signals += runtime.replayBar(symbol, candle, interval) ? 1 : 0;

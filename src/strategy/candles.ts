@@ -6,7 +6,7 @@
  * Reads the CSV format of data/candles: `open_time_ms,open,high,low,close,volume`.
  */
 import { readFileSync } from 'node:fs';
-import { parseFixed } from '../core/money/fixed.js';
+import { DecimalFormatError, parseFixed, type Fixed } from '../core/money/fixed.js';
 
 export interface Candle {
   /** Open time, Unix ms. */
@@ -41,6 +41,26 @@ export function decimalText(value: number | string): string {
 
 const VALIDATED = new WeakSet<object>();
 
+/** A candle's prices and volume as exact values, parsed once from its texts (`texts`: the candle). */
+export interface CandleValues {
+  readonly open: Fixed;
+  readonly high: Fixed;
+  readonly low: Fixed;
+  readonly close: Fixed;
+  readonly volume: Fixed;
+  readonly texts: Candle;
+}
+
+const VALUES = new WeakMap<Candle, CandleValues>();
+
+/**
+ * The values `toCandle` parsed when it validated the candle; undefined for a candle it did not make,
+ * or whose volume is not a decimal (whoever uses the volume then parses it and finds out).
+ */
+export function candleValues(candle: Candle): CandleValues | undefined {
+  return VALUES.get(candle);
+}
+
 /** Validates and freezes; candles this function made before are passed through as they are. */
 export function toCandle(input: CandleLike | Candle): Candle {
   if (VALIDATED.has(input)) return input as Candle;
@@ -58,6 +78,11 @@ export function toCandle(input: CandleLike | Candle): Candle {
   const [o, h, l, c] = [candle.open, candle.high, candle.low, candle.close].map(parseFixed) as [bigint, bigint, bigint, bigint];
   if (l <= 0n || l > h || o < l || o > h || c < l || c > h) throw new RangeError(`inconsistent candle at ${openTime}: ${JSON.stringify(candle)}`);
   VALIDATED.add(candle);
+  try {
+    VALUES.set(candle, { open: o, high: h, low: l, close: c, volume: parseFixed(candle.volume), texts: candle });
+  } catch (error) {
+    if (!(error instanceof DecimalFormatError)) throw error;
+  }
   return candle;
 }
 

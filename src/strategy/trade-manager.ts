@@ -78,6 +78,8 @@ const HUNDRED = 100n * ONE;
 
 export class TradeManager {
   private readonly plans = new Map<string, TradePlan>();
+  /** The same plans by id (an order's role names its plan by id). */
+  private readonly plansById = new Map<string, TradePlan>();
   private readonly roles = new Map<string, Role>();
   private seq = 0;
   /** The plan key of each (account, symbol), made once: a lookup then hashes a string it has hashed before, not a new concatenation. */
@@ -101,8 +103,12 @@ export class TradeManager {
   importState(state: { seq: number; plans: TradePlan[]; roles: [string, Role][] }): void {
     this.seq = state.seq;
     this.plans.clear();
+    this.plansById.clear();
     this.roles.clear();
-    for (const plan of state.plans) this.plans.set(this.key(plan.account, plan.symbol), plan);
+    for (const plan of state.plans) {
+      this.plans.set(this.key(plan.account, plan.symbol), plan);
+      this.plansById.set(plan.id, plan);
+    }
     for (const [k, role] of state.roles) this.roles.set(k, role);
   }
 
@@ -167,6 +173,7 @@ export class TradeManager {
       opened: false, breakEven: false, barsWaiting: 0, version: 0,
     };
     this.plans.set(this.key(req.account, req.symbol), plan);
+    this.plansById.set(plan.id, plan);
     const side = long ? 'BUY' : 'SELL';
     plan.orders.entry = this.place(plan, 'entry', 0, req.time, t.entry.type === 'market' ? { side, type: 'MARKET', quantity } : { side, type: 'LIMIT', quantity, price: reference });
     if (this.plans.get(this.key(req.account, req.symbol)) !== plan) return { ok: false, reason: 'the entry order was refused' };
@@ -207,7 +214,7 @@ export class TradeManager {
     if (event.type !== 'FILL' && event.type !== 'ORDER_EXPIRED' && event.type !== 'ORDER_REJECTED' && event.type !== 'ORDER_CANCELED') return;
     const role = this.roles.get(`${event.account}\u0000${event.clientOrderId}`);
     if (role === undefined) return;
-    const plan = [...this.plans.values()].find((p) => p.id === role.plan);
+    const plan = this.plansById.get(role.plan);
     if (plan === undefined) return;
     if (event.type !== 'FILL') {
       if (role.role === 'entry' && !plan.opened && this.positionSize(plan.account, plan.symbol) === 0n) this.finish(plan, event.at);
@@ -263,6 +270,7 @@ export class TradeManager {
 
   private finish(plan: TradePlan, time: number): void {
     this.plans.delete(this.key(plan.account, plan.symbol));
+    this.plansById.delete(plan.id);
     const ids = [plan.orders.entry, ...plan.orders.dca, plan.orders.stop, ...plan.orders.targets, plan.orders.trailing];
     for (const id of ids) this.cancel(plan, id, time);
     for (const [k, role] of this.roles) if (role.plan === plan.id) this.roles.delete(k);

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { findBundledInstrument } from '../instruments/bundled-instruments.js';
 import type { KernelEvent } from './events.js';
+import { BAR_VALUES, type BarValues } from './bar-input.js';
 import type { BarInput, PlaceOrderInput } from './inputs.js';
 import { inputProblem } from './input-validation.js';
 import { Kernel } from './kernel.js';
@@ -125,6 +126,34 @@ describe('a bar input walks its price path through the kernel', () => {
     expect(paused.balances('a')).toEqual(whole.balances('a'));
     expect(paused.openOrders('a').map((o) => [o.clientOrderId, o.status])).toEqual(whole.openOrders('a').map((o) => [o.clientOrderId, o.status]));
     expect(paused.bookStatus('BTCUSDT')?.status).toBe('resync-needed');
+  });
+
+  it('values carried with a bar are taken only for the texts they were parsed from', () => {
+    const texts = { open: '60000', high: '60300', low: '59700', close: '60200', volume: '10' };
+    const scale = 10n ** 18n;
+    const values: BarValues = { open: 60000n * scale, high: 60300n * scale, low: 59700n * scale, close: 60200n * scale, volume: 10n * scale, texts };
+    // Matching texts: the same path as the bar alone, the stop one tick under its 59800 trigger.
+    const same = withStopAndTarget(longAt60000());
+    expect(fills(same.handle({ ...bar(T + MINUTE, '60000', '60300', '59700', '60200'), [BAR_VALUES]: values } as BarInput))).toEqual([
+      { id: 'sl', side: 'SELL', price: '59799.9', quantity: '0.01', liquidity: 'TAKER', at: T + MINUTE + 15_000 },
+    ]);
+    // Other texts: they are parsed, and the bar gaps through the stop to 59500 (filled at 59499.9).
+    const other = withStopAndTarget(longAt60000());
+    expect(fills(other.handle({ ...bar(T + MINUTE, '59500', '59600', '59400', '59550'), [BAR_VALUES]: values } as BarInput))).toEqual([
+      { id: 'sl', side: 'SELL', price: '59499.9', quantity: '0.01', liquidity: 'TAKER', at: T + MINUTE },
+    ]);
+  });
+
+  it('a bar over a market with no order and no position leaves the mark at its close, and the next bar still meets an order', () => {
+    const k = new Kernel({ instruments: [PERP], equityIntervalMs: 0 });
+    k.handle({ kind: 'account.open', time: T, account: 'a', type: 'futures', balances: { USDT: '10000' }, leverage: 10, fees: { maker: '0', taker: '0' } });
+    expect(k.handle(bar(T, '60000', '60300', '59700', '60200'))).toEqual([]);
+    expect(k.markPrice('BTCUSDT')).toBe(60200n * 10n ** 18n);
+    k.handle(order({ side: 'BUY', type: 'LIMIT', quantity: '0.01', price: '60100', clientOrderId: 'bid' }, T + MINUTE - 1));
+    // Closed down, high first: 60200 → 60250 → 60000 (through the bid at 60100, at +½) → 60150.
+    expect(fills(k.handle(bar(T + MINUTE, '60200', '60250', '60000', '60150')))).toEqual([
+      { id: 'bid', side: 'BUY', price: '60100', quantity: '0.01', liquidity: 'MAKER', at: T + MINUTE + 30_000 },
+    ]);
   });
 
   it('a malformed bar is refused with INVALID_INPUT and changes nothing', () => {

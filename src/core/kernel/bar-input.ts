@@ -39,12 +39,7 @@ import type { BarInput } from './inputs.js';
 import type { KernelState } from './kernel-state.js';
 
 /** A bar's fields, parsed once. */
-export interface ParsedBar {
-  readonly open: Fixed;
-  readonly high: Fixed;
-  readonly low: Fixed;
-  readonly close: Fixed;
-  readonly volume: Fixed;
+export interface ParsedBar extends BarValues {
   /** The first extreme, the second, the close. */
   readonly anchors: readonly [Fixed, Fixed, Fixed];
   /** When each anchor is reached. */
@@ -52,9 +47,27 @@ export interface ParsedBar {
   /** Where the walk starts: leg 0 trades the open first. */
   readonly leg: 0 | 1 | 2 | 3;
   readonly from: Fixed;
-  /** The texts parsed (for the next bar: the input object itself may be changed and sent again). */
+}
+
+/**
+ * A bar's values as its caller already parsed them from the texts (the library parses a candle
+ * once, when it reads it): a bar input may carry them under `BAR_VALUES`, and `parseBar` then takes
+ * each value whose text is the input's own instead of parsing the text again (a text that differs
+ * is parsed). The caller vouches that each value is `parseFixed` of its text. Not part of the
+ * input's JSON: a journaled bar is parsed.
+ */
+export interface BarValues {
+  readonly open: Fixed;
+  readonly high: Fixed;
+  readonly low: Fixed;
+  readonly close: Fixed;
+  readonly volume: Fixed;
+  /** The texts the values were parsed from. */
   readonly texts: { readonly open: string; readonly high: string; readonly low: string; readonly close: string; readonly volume: string };
 }
+
+/** The key of a bar input's `BarValues`. */
+export const BAR_VALUES: unique symbol = Symbol('bar values');
 
 /** What a caller may react to: a bar with `pauseOnFill` stops after the step that did one of these. */
 const ACTED: ReadonlySet<string> = new Set(['FILL', 'ORDER_TRIGGERED', 'LIQUIDATION', 'FUNDING', 'MAX_DRAWDOWN_REACHED']);
@@ -82,7 +95,9 @@ function reuse(text: unknown, field: string, knownText: string | undefined, know
  * the bar parsed before, whose values are taken for the texts it shares (a resumed bar repeats all
  * five; a bar often opens at the text the previous one closed at).
  */
-export function parseBar(input: BarInput, previous?: ParsedBar): ParsedBar | string {
+export function parseBar(input: BarInput, before?: ParsedBar): ParsedBar | string {
+  const given = (input as { readonly [BAR_VALUES]?: BarValues })[BAR_VALUES];
+  const previous: BarValues | undefined = given ?? before;
   const p = previous?.texts;
   const open = p !== undefined && input.open === p.close ? previous!.close : reuse(input.open, 'open', p?.open, previous?.open);
   if (typeof open === 'string') return open;
@@ -123,7 +138,10 @@ export function parseBar(input: BarInput, previous?: ParsedBar): ParsedBar | str
     leg = r.leg;
     from = price;
   }
-  const texts = { open: input.open, high: input.high, low: input.low, close: input.close, volume: input.volume };
+  const texts =
+    p !== undefined && p.open === input.open && p.high === input.high && p.low === input.low && p.close === input.close && p.volume === input.volume
+      ? p
+      : { open: input.open, high: input.high, low: input.low, close: input.close, volume: input.volume };
   return { open, high, low, close, volume, anchors, times, leg, from, texts };
 }
 
@@ -147,6 +165,7 @@ export function applyBar(ctx: BarContext, market: Market, input: BarInput, bar: 
   let previous = current;
   const pause = input.pauseOnFill === true;
   let leg = bar.leg;
+  if (quiet(s, market)) return quietPath(ctx, market, input, bar, pause);
   if (leg === 0) {
     const acted = step(ctx, market, current, current, input.time);
     leg = 1;
@@ -166,10 +185,89 @@ export function applyBar(ctx: BarContext, market: Market, input: BarInput, bar: 
       }
     }
   }
+  closeBar(s, market, input, bar);
+}
+
+function closeBar(s: KernelState, market: Market, input: BarInput, bar: ParsedBar): void {
   market.averagePrice.add(s.clock, bar.close, bar.volume);
   market.lastTradePrice = input.close;
   // Between bars the market has no price: what arrives now waits for the next bar's open.
   market.sync.invalidate('between candle bars');
+}
+
+/**
+ * True when no step of the path can touch anything on this market: no order waits, rests or waits
+ * for a trigger on it, and no account holds a position on the symbol (its mark then values nothing
+ * and liquidates nothing). None can appear during the bar: orders arrive only between inputs.
+ */
+function quiet(s: KernelState, market: Market): boolean {
+  if (market.waiting.length > 0 || market.conditionals.length > 0 || market.bids.size > 0 || market.asks.size > 0) return false;
+  const symbol = market.instrument.symbol;
+  for (const account of s.accountsById.values()) {
+    if (account.kind !== 'futures') continue;
+    const position = account.positions.get(symbol);
+    if (position !== undefined && position.size !== 0n) return false;
+  }
+  return true;
+}
+
+/**
+ * The path of a quiet bar (see `quiet`): the same steps and the same events as `step`, without what
+ * cannot act. The clock crosses each step's time (funding, equity samples) and the drawdown guard
+ * runs after each, as in `step`; the mark, which nothing reads until the bar ends or pauses, is set
+ * once, to the mid of the last step's price. The path stops at the anchors only (no order price lies
+ * on the way).
+ */
+function quietPath(ctx: BarContext, market: Market, input: BarInput, bar: ParsedBar, pause: boolean): void {
+  const { s } = ctx;
+  let current = bar.from;
+  let stepped = false;
+  let leg = bar.leg;
+  if (leg === 0) {
+    const acted = quietStep(ctx, market, input.time);
+    stepped = true;
+    leg = 1;
+    if (pause && acted) {
+      markAt(ctx, market, current);
+      return paused(ctx, market, input.time, leg, current);
+    }
+  }
+  for (; leg <= 3; leg += 1) {
+    const target = bar.anchors[leg - 1]!;
+    if (current === target) continue;
+    const acted = quietStep(ctx, market, bar.times[leg - 1]!);
+    stepped = true;
+    current = target;
+    if (pause && acted && leg !== 3) {
+      markAt(ctx, market, current);
+      return paused(ctx, market, input.time, (leg + 1) as 2 | 3, current);
+    }
+  }
+  if (stepped) markAt(ctx, market, current);
+  closeBar(s, market, input, bar);
+}
+
+function quietStep(ctx: BarContext, market: Market, time: number): boolean {
+  const { s } = ctx;
+  ctx.advanceClock(time);
+  const before = s.out.length;
+  if (market.usable) market.sync.invalidate('between candle bars');
+  ctx.guardDrawdowns();
+  return acted(s, before);
+}
+
+/** What `step` does to the mark at `price`. */
+function markAt(ctx: BarContext, market: Market, price: Fixed): void {
+  if (market.instrument.market !== 'perpetual' || market.markFromInput) return;
+  const tick = market.instrument.tickSize;
+  const mid = price > tick ? price - (price % tick) : ((2n * price + tick) / 2n / tick) * tick;
+  if (mid !== market.mark) ctx.setMark(market, mid);
+}
+
+/** True when an event from `before` on is one a paused bar stops for (ACTED). */
+function acted(s: KernelState, before: number): boolean {
+  for (let i = before; i < s.out.length; i += 1) if (ACTED.has(s.out[i]!.type)) return true;
+  return false;
 }
 
 function paused(ctx: BarContext, market: Market, time: number, leg: 1 | 2 | 3, price: Fixed): void {

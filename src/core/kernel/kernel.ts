@@ -470,7 +470,9 @@ export class Kernel {
     if (this.s.equityIntervalMs > 0 && time >= this.s.nextSampleAt) {
       const boundary = Math.floor(time / this.s.equityIntervalMs) * this.s.equityIntervalMs;
       this.s.clock = Math.max(this.s.clock, boundary);
-      for (const id of this.accountIds()) this.sampleEquity(id);
+      // One account (a backtest's): no sorted copy of the ids per sample.
+      if (this.s.accountsById.size === 1) for (const id of this.s.accountsById.keys()) this.sampleEquity(id);
+      else for (const id of this.accountIds()) this.sampleEquity(id);
       this.s.nextSampleAt = boundary + this.s.equityIntervalMs;
     }
     if (time > this.s.clock) this.s.clock = time;
