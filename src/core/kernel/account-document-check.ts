@@ -2,16 +2,15 @@
  * An account document checked field by field against the export format before an import changes
  * anything: every field of `exportAccount`'s output present with its type and range, nothing else,
  * and the numbers consistent with each other (balances equal to their ledger, locks equal to the
- * open orders' reservations, a futures position's margin and leverage consistent with its size and
- * entry), so that an imported account satisfies the kernel's invariants.
+ * open orders' reservations, a futures position's margin consistent with its size, entry and
+ * leverage), so that an imported account satisfies the kernel's invariants.
  * The first problem is reported with its path, e.g. `account.balances[0][1].free: …`.
  */
 import { checkAmount, checkAsset, checkFeeSchedule } from '../accounts/account-settings.js';
 import type { Instrument } from '../instruments/instrument.js';
 import type { FeeSchedule } from '../matching/fee-model.js';
 import { initialMarginOf } from '../accounts/leverage-change.js';
-import { maxLeverageFor } from '../accounts/position.js';
-import { abs, formatFixed, mul, roundToDecimals, type Fixed } from '../money/fixed.js';
+import { formatFixed, type Fixed } from '../money/fixed.js';
 import { ORDER_STATUSES, isOpenStatus } from '../orders/order-status.js';
 import { ORDER_TYPES, executionType, isConditional, type BracketExits, type ExitLeg, type Order } from '../orders/order.js';
 import { fail, ok, type Result } from '../orders/rejection.js';
@@ -295,9 +294,10 @@ function checkFutures(v: unknown, lockedByAsset: ReadonlyMap<string, Fixed>, max
 /**
  * A position's margin and leverage as the engine leaves them (what an export holds):
  * - a closed position (size 0) holds no margin (its close released all of it);
- * - an open one lies within the bracket of its leverage: |size| × entry at most the notional cap of
- *   the leverage's bracket (Binance USD-M "Notional and Leverage Brackets"; a fill or a leverage change
- *   past it is refused −2027);
+ * - an open one may lie past the bracket of its leverage at |size| × entry: the engine checks the
+ *   bracket at placement on the order's price and the position at the mark (position-limit.ts), so a
+ *   limit sold below the bids, or an add after the mark fell below the entry, leaves |size| × entry
+ *   past the cap it checked; its maintenance margin then takes the bracket of its notional;
  * - its margin is the initial margin |size| × entry / leverage, as fills add it (down to the quote's
  *   commission precision), less what funding has taken from it: at least that less the funding paid,
  *   and in cross margin at most that (received funding goes to the cash); an isolated position keeps
@@ -310,9 +310,6 @@ function checkPositionMargin(path: string, size: Fixed, entry: Fixed, leverage: 
     if (margin !== 0n) problem(`${path}.margin`, `a closed position (size 0) holds no margin, not ${formatFixed(margin)} ${quote}`);
     return;
   }
-  const notional = mul(abs(size), entry, 'up');
-  const most = maxLeverageFor(instrument, notional);
-  if (leverage > most) problem(`${path}.leverage`, `${leverage}x is past the bracket of the position's notional ${formatFixed(roundToDecimals(notional, 2, 'half-up'))} ${quote} (size × entryPrice), which allows at most ${most}x`);
   const initial = initialMarginOf(size, entry, leverage, instrument);
   const slack = initial / 1_000_000n + 10n ** BigInt(18 - instrument.quoteCommissionPrecision);
   const paid = fundingPaid > 0n ? fundingPaid : 0n;
