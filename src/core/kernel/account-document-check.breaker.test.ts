@@ -61,3 +61,45 @@ describe('an export of a position the engine let open imports again', () => {
     expect(s.kernel.balances('copy')).toEqual(s.kernel.balances('f'));
   });
 });
+
+describe('exports after leverage changes, partial closes and liquidations import again', () => {
+  const cases: Array<[string, 'isolated' | 'cross', number, (k: RecordingStepper) => void]> = [
+    ['isolated 10x → 50x (the margin of 10x stays)', 'isolated', 10, (k) => expect(k.handle({ kind: 'leverage.set', time: k.kernel.now, account: 'f', symbol: k.symbol, leverage: 50 }).map((e) => e.type)).toContain('LEVERAGE_SET')],
+    ['cross 10x → 3x (margin size × entry / 3)', 'cross', 10, (k) => expect(k.handle({ kind: 'leverage.set', time: k.kernel.now, account: 'f', symbol: k.symbol, leverage: 3 }).map((e) => e.type)).toContain('LEVERAGE_SET')],
+    ['cross 10x → 125x', 'cross', 10, (k) => expect(k.handle({ kind: 'leverage.set', time: k.kernel.now, account: 'f', symbol: k.symbol, leverage: 125 }).map((e) => e.type)).toContain('LEVERAGE_SET')],
+    ['isolated, a third closed', 'isolated', 7, (k) => expect(k.handle({ kind: 'order.place', time: k.kernel.now, account: 'f', symbol: k.symbol, side: 'SELL', type: 'MARKET', quantity: '0.001', reduceOnly: true }).map((e) => e.type)).toContain('FILL')],
+    ['cross, a third closed then 7x → 2x', 'cross', 7, (k) => {
+      k.handle({ kind: 'order.place', time: k.kernel.now, account: 'f', symbol: k.symbol, side: 'SELL', type: 'MARKET', quantity: '0.001', reduceOnly: true });
+      expect(k.handle({ kind: 'leverage.set', time: k.kernel.now, account: 'f', symbol: k.symbol, leverage: 2 }).map((e) => e.type)).toContain('LEVERAGE_SET');
+    }],
+    ['isolated 7x → 9x, then added at 9x, then funding', 'isolated', 7, (k) => {
+      k.handle({ kind: 'leverage.set', time: k.kernel.now, account: 'f', symbol: k.symbol, leverage: 9 });
+      expect(k.handle({ kind: 'order.place', time: k.kernel.now, account: 'f', symbol: k.symbol, side: 'BUY', type: 'MARKET', quantity: '0.005' }).map((e) => e.type)).toContain('FILL');
+      k.handle({ kind: 'funding', time: k.kernel.now, symbol: k.symbol, rate: '0.0037' });
+    }],
+  ];
+  for (const [name, mode, leverage, then] of cases) {
+    it(name, () => {
+      const { imported, s } = roundTrip((k) => {
+        k.handle({ kind: 'account.open', time: k.kernel.now, account: 'f', type: 'futures', marginMode: mode, leverage, balances: { USDT: '1000' } });
+        expect(k.handle({ kind: 'order.place', time: k.kernel.now, account: 'f', symbol: k.symbol, side: 'BUY', type: 'MARKET', quantity: '0.003' }).map((e) => e.type)).toContain('FILL');
+        then(k);
+        k.kernel.checkInvariants();
+      });
+      expect(imported).toEqual([expect.objectContaining({ type: 'ACCOUNT_IMPORTED', account: 'copy' })]);
+      expect(s.kernel.balances('copy')).toEqual(s.kernel.balances('f'));
+    });
+  }
+
+  it('a 125x long liquidated on the tape (its position closed, margin 0)', () => {
+    const s = new RecordingStepper(recording);
+    s.advanceTo(1723161310714);
+    s.handle({ kind: 'account.open', time: s.kernel.now, account: 'f', type: 'futures', leverage: 125, balances: { USDT: '1000' } });
+    s.handle({ kind: 'order.place', time: s.kernel.now, account: 'f', symbol: s.symbol, side: 'BUY', type: 'MARKET', quantity: '0.5' });
+    let liquidated = false;
+    while (!liquidated && !s.done) liquidated = s.step()!.events.some((e) => e.type === 'LIQUIDATION');
+    expect(liquidated).toBe(true);
+    const imported = s.handle({ kind: 'account.import', time: s.kernel.now, document: s.kernel.exportAccount('f')!, account: 'copy' });
+    expect(imported).toEqual([expect.objectContaining({ type: 'ACCOUNT_IMPORTED', account: 'copy' })]);
+  });
+});
