@@ -1,14 +1,22 @@
 /**
  * The main thread's own stalls, measured so that a loaded machine does not count against it.
  *
- * A 1 ms timer ticks on the event loop; between two ticks the loop ran one stretch of synchronous
- * work (plus the timer's own turn). The wall-clock gap between ticks is what a request waiting
- * behind that work saw, but on a shared machine it also holds the time the OS kept the thread off
- * the CPU. The thread's own on-CPU time between the same ticks (Linux: `/proc/thread-self/schedstat`,
- * nanoseconds, read with one pread per tick) is only the work: the longest such gap is the longest
- * synchronous section the thread ran, whatever the machine's load. Also kept: the thread's CPU time
- * over the whole window and the event loop's utilisation (`performance.eventLoopUtilization`).
- * Compare a window with the work under test against one with the same load without it.
+ * A 1 ms timer ticks on the event loop; between two ticks the loop ran one stretch of work (plus
+ * the timer's own turn). The wall-clock gap between ticks is what a request waiting behind that
+ * work saw, but on a shared machine it also holds the time the OS ran other threads. Two figures
+ * per gap leave that out, both from `/proc/thread-self/schedstat` (Linux, nanoseconds, one pread
+ * per tick): its first field, the thread's on-CPU time, and its second, the time the thread waited
+ * on a run queue (runnable, while the OS ran something else).
+ * - own time = wall gap − run-queue wait − the 1 ms interval: the time the thread itself spent,
+ *   running or blocked in a system call (a disk write, an fsync inside a commit on the loop). It is
+ *   what a request behind the section waited, less what the machine's other work took. The wait is
+ *   added each time the thread gets a CPU back, so the figure is exact to the timer's jitter.
+ * - on-CPU time: the running part only; but the kernel adds a running thread's time at each
+ *   scheduler tick (4 ms at 250 Hz) or switch, so between two reads 1 ms apart it moves in steps of
+ *   up to 4 ms: read it as ±4 ms. It misses a section blocked on the disk. Kept beside the other.
+ * Also kept: the thread's CPU time over the whole window and the event loop's utilisation
+ * (`performance.eventLoopUtilization`). Compare a window with the work under test against one with
+ * the same load without it.
  * Not modelled: other platforms (no per-thread CPU clock there: the CPU figures are NaN).
  * Cost: one timer turn and one pread of a few bytes per ms.
  */
@@ -16,9 +24,15 @@ import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
 import { performance, type EventLoopUtilization } from 'node:perf_hooks';
 
 export interface LoopStalls {
+  /** Longest own time between ticks (wall gap less run-queue wait, less the 1 ms interval): the longest section the thread ran or blocked. */
+  readonly ownMaxMs: number;
+  /** Gaps whose own time exceeded 5 ms. */
+  readonly ownOver5ms: number;
+  /** The first 20 of those: when they ended (ms since the window opened) and their own time. */
+  readonly ownOver5: readonly { readonly atMs: number; readonly ownMs: number }[];
   /** Longest wall-clock gap between ticks, less the 1 ms interval. */
   readonly wallMaxMs: number;
-  /** Longest on-CPU time of this thread between two ticks: its longest synchronous section. */
+  /** Longest on-CPU time of this thread between two ticks (±4 ms, see the header). */
   readonly cpuMaxMs: number;
   /** Gaps whose on-CPU time exceeded 5 ms. */
   readonly cpuOver5ms: number;
@@ -50,11 +64,15 @@ export function watchLoopStalls(): { stop(): LoopStalls } {
     fd = undefined;
   }
   const buffer = Buffer.alloc(128);
+  // One read gives both fields: on-CPU ns, then run-queue wait ns.
+  let waitNs = Number.NaN;
   const cpuNs = (): number => {
     if (fd === undefined) return Number.NaN;
     const n = readSync(fd, buffer, 0, buffer.length, 0);
     const text = buffer.toString('latin1', 0, n);
-    return Number(text.slice(0, text.indexOf(' ')));
+    const space = text.indexOf(' ');
+    waitNs = Number(text.slice(space + 1, text.indexOf(' ', space + 1)));
+    return Number(text.slice(0, space));
   };
   const elu0: EventLoopUtilization = performance.eventLoopUtilization();
   const wall0 = performance.now();
@@ -63,12 +81,20 @@ export function watchLoopStalls(): { stop(): LoopStalls } {
   let cpuMaxNs = 0;
   let cpuOver5ms = 0;
   const over5ms: { atMs: number; cpuMs: number }[] = [];
+  let ownMaxMs = 0;
+  let ownOver5ms = 0;
+  const ownOver5: { atMs: number; ownMs: number }[] = [];
   let lastWall = wall0;
   let lastCpu = cpu0;
+  let lastWait = waitNs;
   const timer = setInterval(() => {
     const wall = performance.now();
     const cpu = cpuNs();
     wallMaxMs = Math.max(wallMaxMs, wall - lastWall - 1);
+    const own = wall - lastWall - (waitNs - lastWait) / 1e6 - 1;
+    if (own > ownMaxMs) ownMaxMs = own;
+    if (own > 5 && ++ownOver5ms <= 20) ownOver5.push({ atMs: wall - wall0, ownMs: own });
+    lastWait = waitNs;
     const spent = cpu - lastCpu;
     if (spent > cpuMaxNs) cpuMaxNs = spent;
     if (spent > 5e6 && ++cpuOver5ms <= 20) over5ms.push({ atMs: wall - wall0, cpuMs: spent / 1e6 });
@@ -82,7 +108,8 @@ export function watchLoopStalls(): { stop(): LoopStalls } {
       const cpuMs = (cpuNs() - cpu0) / 1e6;
       if (fd !== undefined) closeSync(fd);
       const elu = performance.eventLoopUtilization(elu0).utilization;
-      return { wallMaxMs, cpuMaxMs: fd === undefined ? Number.NaN : cpuMaxNs / 1e6, cpuOver5ms, over5ms, cpuMs, wallMs, elu };
+      const measured = fd !== undefined;
+      return { ownMaxMs: measured ? ownMaxMs : Number.NaN, ownOver5ms, ownOver5, wallMaxMs, cpuMaxMs: measured ? cpuMaxNs / 1e6 : Number.NaN, cpuOver5ms, over5ms, cpuMs, wallMs, elu };
     },
   };
 }

@@ -198,7 +198,8 @@ export class DurableEngine {
       options.retry?.minMs,
       options.retry?.maxMs,
     );
-    this.projector = new ReadModelProjector(this.readModel, stop);
+    // SQLite's driver holds the event loop for a whole batch: there, batches are sized by time.
+    this.projector = new ReadModelProjector(this.readModel, stop, 250, database.dialect === 'sqlite' ? 2 : undefined);
     this.scheduler = new SnapshotScheduler(() => this.saveSnapshot(), stop, options.snapshotIntervalMs ?? 300_000, options.positionSnapshotDebounceMs ?? 5_000);
   }
 

@@ -22,9 +22,15 @@
  * `projectionTransaction` commits without any fsync (a process crash loses nothing; a power loss can
  * lose what no later durable commit covered): for tables rebuilt from the journal. Every other write
  * keeps synchronous=FULL. On PostgreSQL and `:memory:` both are plain transactions.
+ * WAL checkpoints (SQLite files): after a connection's first 256 commits, a worker thread with its
+ * own connection checkpoints the WAL (PASSIVE, every 200 ms), so that the copy into the database
+ * file and its fsyncs leave the event loop (`WalCheckpointer`); the connection's own automatic
+ * checkpoint stays as a backstop at 8,000 pages.
  */
 import { mkdirSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { Worker } from 'node:worker_threads';
 import { dirname, resolve } from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
 import { CamelCasePlugin, CompiledQuery, Kysely, SqliteDialect, type PostgresPool, type PostgresPoolClient, type Transaction } from 'kysely';
@@ -143,7 +149,8 @@ function openSqlite(path: string): PersistenceDatabase {
   if (!inMemory) sqlite.pragma('journal_mode = WAL');
   sqlite.pragma('synchronous = FULL');
   sqlite.pragma('busy_timeout = 5000');
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: cachingStatements(sqlite) }), plugins: [new CamelCasePlugin()] });
+  const checkpointer = inMemory ? undefined : new WalCheckpointer(sqlite, resolve(path));
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: cachingStatements(sqlite, () => checkpointer?.committed()) }), plugins: [new CamelCasePlugin()] });
   const wal = inMemory ? undefined : new WalSync(`${resolve(path)}-wal`);
   if (wal !== undefined) walSyncs.set(db, wal);
   return {
@@ -151,10 +158,84 @@ function openSqlite(path: string): PersistenceDatabase {
     dialect: 'sqlite',
     schema: undefined,
     close: async () => {
+      await checkpointer?.close();
       await wal?.close();
       await db.destroy();
     },
   };
+}
+
+/** WAL pages at which the main connection checkpoints by itself, when the checkpointer has not (SQLite's default is 1,000). */
+const BACKSTOP_AUTOCHECKPOINT_PAGES = 8_000;
+/** How often the checkpointer's worker checkpoints the WAL. */
+const CHECKPOINT_INTERVAL_MS = 200;
+/** Commits on a connection before its checkpointer starts (a short-lived database never needs one). */
+const CHECKPOINTER_AFTER_COMMITS = 256;
+
+/** The checkpointer's worker: its own connection, a PASSIVE checkpoint every interval, until told to stop. */
+const CHECKPOINTER_SOURCE = `
+const { parentPort, workerData } = require('node:worker_threads');
+const Database = require(workerData.driver);
+const db = new Database(workerData.path, { fileMustExist: true });
+db.pragma('synchronous = FULL');
+const timer = setInterval(() => db.pragma('wal_checkpoint(PASSIVE)'), workerData.intervalMs);
+parentPort.once('message', () => {
+  clearInterval(timer);
+  db.close();
+  parentPort.close();
+});
+`;
+
+/**
+ * SQLite checkpoints the WAL inside the commit that takes it past 1,000 pages, on the committing
+ * thread: it copies the pages into the database file and fsyncs the WAL and the database, all on
+ * the event loop (10–50 ms on a busy disk). Here a worker thread with its own connection runs
+ * PASSIVE checkpoints instead, which never wait for or block the writer; with synchronous=FULL on
+ * its connection, SQLite syncs the WAL before copying and the database before it lets a writer
+ * restart the WAL, as for any checkpoint. The main connection keeps an automatic checkpoint at
+ * 8,000 pages as a backstop, and goes back to SQLite's 1,000 if the worker fails.
+ */
+class WalCheckpointer {
+  private commits = 0;
+  private worker: Worker | undefined;
+  private exited: Promise<void> | undefined;
+
+  constructor(
+    private readonly sqlite: SqliteDatabase.Database,
+    private readonly path: string,
+  ) {}
+
+  /** A statement ran that may have committed: start the worker once the connection has shown it writes. */
+  committed(): void {
+    if (this.worker !== undefined || this.commits < 0 || ++this.commits < CHECKPOINTER_AFTER_COMMITS) return;
+    this.commits = -1;
+    try {
+      const driver = createRequire(import.meta.url).resolve('better-sqlite3');
+      const worker = new Worker(CHECKPOINTER_SOURCE, { eval: true, workerData: { driver, path: this.path, intervalMs: CHECKPOINT_INTERVAL_MS } });
+      worker.unref();
+      this.exited = new Promise((resolve) => worker.once('exit', () => resolve()));
+      worker.once('error', () => this.fallBack());
+      this.worker = worker;
+      this.sqlite.pragma(`wal_autocheckpoint = ${BACKSTOP_AUTOCHECKPOINT_PAGES}`);
+    } catch {
+      this.fallBack();
+    }
+  }
+
+  private fallBack(): void {
+    this.worker = undefined;
+    if (this.sqlite.open) this.sqlite.pragma('wal_autocheckpoint = 1000');
+  }
+
+  /** Stops the worker and waits for its connection to close (before the main one closes, so that the last to close is the writer's). */
+  async close(): Promise<void> {
+    const worker = this.worker;
+    this.commits = -1;
+    if (worker === undefined) return;
+    this.worker = undefined;
+    worker.postMessage('stop');
+    await this.exited;
+  }
 }
 
 /** One fdatasync of a WAL file at a time; callers arriving during one share the next. */
@@ -248,9 +329,10 @@ const STATEMENT_CACHE = 512;
  * small writes of the journal, the read tables and the audit log. A statement still iterating (a
  * streamed query) is never handed out again: that query gets one of its own.
  */
-function cachingStatements(sqlite: SqliteDatabase.Database): { prepare: SqliteDatabase.Database['prepare']; close: () => void } {
+function cachingStatements(sqlite: SqliteDatabase.Database, onCommit: () => void): { prepare: SqliteDatabase.Database['prepare']; close: () => void } {
   const cache = new Map<string, SqliteDatabase.Statement>();
   const prepare = ((source: string) => {
+    if (source === 'commit') onCommit();
     const cached = cache.get(source);
     if (cached !== undefined && !cached.busy) return cached;
     const statement = sqlite.prepare(source);

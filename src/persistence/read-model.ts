@@ -27,7 +27,7 @@
  * Not modelled: balances are not derived from fills here; the kernel is their authority and its
  * `{ asset: { free, locked } }` view is upserted as given.
  */
-import type { Insertable, Kysely, Transaction } from 'kysely';
+import { CompiledQuery, type Insertable, type Kysely, type Transaction } from 'kysely';
 import type { ExitLegView, FillEvent, KernelEvent, OrderNewEvent, PositionEvent } from '../core/kernel/events.js';
 import { div, formatFixed, parseFixed, type Fixed } from '../core/money/fixed.js';
 import { realizedPnlTracker, type FillForPnl } from '../core/accounts/realized-pnl-view.js';
@@ -115,6 +115,8 @@ export class ReadModel {
   private readonly baseAssetOf: (symbol: string) => string | undefined;
   /** Per spot account, its holdings at average price as of the last committed fill (rebuilt from the rows when missing). */
   private readonly spotPnl = new Map<string, (fill: FillForPnl) => Fixed | null>();
+  /** The SQL texts of the statements every batch runs, compiled once by the query builder. */
+  private readonly texts = new SqlTexts();
 
   constructor(
     private readonly db: Kysely<Database>,
@@ -131,7 +133,8 @@ export class ReadModel {
   }
 
   private async readCheckpoint(db: Tx): Promise<number> {
-    const row = await db.selectFrom('read_model_checkpoint').select('seq').where('name', '=', this.name).executeTakeFirst();
+    const query = this.texts.get('checkpoint.read', () => db.selectFrom('read_model_checkpoint').select('seq').where('name', '=', '').compile().sql);
+    const row = (await db.executeQuery<{ seq: number | string | bigint }>(CompiledQuery.raw(query, [this.name]))).rows[0];
     return row === undefined ? 0 : Number(row.seq);
   }
 
@@ -156,10 +159,12 @@ export class ReadModel {
       const before = await this.readCheckpoint(tx);
       const fresh = batch.filter((b) => b.seq > before);
       // Balances are absolute values: only the last value of each account's asset in the batch is written.
-      const lastBalances = new Map<string, { free: string; locked: string; at: number }>();
-      const newOrders = new OrderRows(tx);
+      const lastBalances = new Map<string, Map<string, BalanceRow>>();
+      const newOrders = new OrderRows(tx, this.texts);
       for (const input of fresh) {
-        for (const [index, event] of input.events.entries()) {
+        const events = input.events;
+        for (let index = 0; index < events.length; index++) {
+          const event = events[index]!;
           if (event.type === 'ORDER_NEW') {
             await newOrders.add(event);
             continue;
@@ -168,24 +173,23 @@ export class ReadModel {
           await newOrders.flush();
           await this.applyEvent(tx, input, index, event);
         }
-        const at = input.at ?? lastEventTime(input.events) ?? 0;
-        for (const [accountId, balances] of Object.entries(input.balances ?? {})) {
-          for (const asset of Object.keys(balances)) lastBalances.set(JSON.stringify([accountId, asset]), { ...balances[asset]!, at });
+        if (input.balances === undefined) continue;
+        const at = input.at ?? lastEventTime(events) ?? 0;
+        for (const accountId in input.balances) {
+          const balances = input.balances[accountId]!;
+          let assets = lastBalances.get(accountId);
+          if (assets === undefined) lastBalances.set(accountId, (assets = new Map()));
+          for (const asset in balances) assets.set(asset, { accountId, asset, free: balances[asset]!.free, locked: balances[asset]!.locked, at });
         }
       }
       await newOrders.flush();
-      for (const key of [...lastBalances.keys()].sort()) {
-        const [accountId, asset] = JSON.parse(key) as [string, string];
-        const { free, locked, at } = lastBalances.get(key)!;
-        await upsertBalance(tx, accountId, asset, free, locked, at);
-      }
+      await upsertBalanceRows(tx, this.texts, sortedBalanceRows(lastBalances));
       const last = fresh.at(-1)?.seq;
       if (last !== undefined) {
-        await tx
-          .insertInto('read_model_checkpoint')
-          .values({ name: this.name, seq: last })
-          .onConflict((oc) => oc.column('name').doUpdateSet({ seq: last }))
-          .execute();
+        const query = this.texts.get('checkpoint.write', () =>
+          tx.insertInto('read_model_checkpoint').values({ name: '', seq: 0 }).onConflict((oc) => oc.column('name').doUpdateSet((eb) => ({ seq: eb.ref('excluded.seq') }))).compile().sql,
+        );
+        await tx.executeQuery(CompiledQuery.raw(query, [this.name, last]));
       }
       return { applied: fresh.length, skipped: batch.length - fresh.length, checkpoint: last ?? before };
     });
@@ -249,9 +253,12 @@ export class ReadModel {
       case 'ACCOUNT_OPENED':
         await this.insertAccount(tx, event.account, event.accountType ?? 'spot', event.balances, event.at);
         return;
-      case 'ORDER_NEW':
-        await new OrderRows(tx).add(event);
+      case 'ORDER_NEW': {
+        const rows = new OrderRows(tx, this.texts);
+        await rows.add(event);
+        await rows.flush();
         return;
+      }
       case 'FILL': {
         const effect = positionEffect(event, input.events.slice(index + 1));
         // Futures: the kernel's figure, on a fill that closed something. Spot: at average price.
@@ -453,46 +460,107 @@ async function upsertBalance(tx: Tx, accountId: string, asset: string, free: str
     .execute();
 }
 
-/** Rows per INSERT of new orders (23 values each, under SQLite's 32,766 bound values). */
+interface BalanceRow {
+  readonly accountId: string;
+  readonly asset: string;
+  readonly free: string;
+  readonly locked: string;
+  readonly at: number;
+}
+
+/** The batch's last balance of each account's asset, by account id, then asset (a fixed order, as row locks are taken). */
+function sortedBalanceRows(byAccount: ReadonlyMap<string, ReadonlyMap<string, BalanceRow>>): BalanceRow[] {
+  const rows: BalanceRow[] = [];
+  for (const accountId of [...byAccount.keys()].sort()) {
+    const assets = byAccount.get(accountId)!;
+    for (const asset of [...assets.keys()].sort()) rows.push(assets.get(asset)!);
+  }
+  return rows;
+}
+
+/** Balance rows per upsert (5 values each). */
+const BALANCES_PER_UPSERT = 500;
+
+/** Writes balance rows (insert or replace), one statement per 500, its SQL text compiled once per row count. */
+async function upsertBalanceRows(tx: Tx, texts: SqlTexts, rows: readonly BalanceRow[]): Promise<void> {
+  for (let i = 0; i < rows.length; i += BALANCES_PER_UPSERT) {
+    const chunk = rows.slice(i, i + BALANCES_PER_UPSERT);
+    const query = texts.get(`balances.upsert.${chunk.length}`, () =>
+      tx
+        .insertInto('balances')
+        .values(chunk.map(() => ({ accountId: '', asset: '', free: '', locked: '', updatedAt: 0 })))
+        .onConflict((oc) =>
+          oc.columns(['accountId', 'asset']).doUpdateSet((eb) => ({ free: eb.ref('excluded.free'), locked: eb.ref('excluded.locked'), updatedAt: eb.ref('excluded.updatedAt') })),
+        )
+        .compile().sql,
+    );
+    const parameters: unknown[] = [];
+    for (const r of chunk) parameters.push(r.accountId, r.asset, r.free, r.locked, r.at);
+    await tx.executeQuery(CompiledQuery.raw(query, parameters));
+  }
+}
+
+/**
+ * SQL texts built once by the query builder and kept by name (a batch INSERT's text by its row
+ * count): the statements every batch runs then cost their execution, not the builder's work.
+ */
+class SqlTexts {
+  private readonly texts = new Map<string, string>();
+
+  get(name: string, build: () => string): string {
+    let text = this.texts.get(name);
+    if (text === undefined) {
+      text = build();
+      if (this.texts.size >= 256) this.texts.clear();
+      this.texts.set(name, text);
+    }
+    return text;
+  }
+}
+
+/** Rows per INSERT of new orders (24 values each, under SQLite's 32,766 bound values). */
 const ORDERS_PER_INSERT = 500;
+
+/** The columns of a new order's row, in the order the INSERT's text binds them. */
+const ORDER_COLUMNS = [
+  'id', 'accountId', 'clientOrderId', 'symbol', 'side', 'type', 'price', 'quantity', 'quoteOrderQty', 'status', 'executedQty', 'cumulativeQuoteQty',
+  'reason', 'createdAt', 'updatedAt', 'ocoGroup', 'stopPrice', 'activationPrice', 'callbackRate', 'reduceOnly', 'leverage', 'takeProfit', 'stopLoss', 'triggeredAt',
+] as const satisfies readonly (keyof OrderTable)[];
 
 /** New orders' rows, written as one INSERT per run of consecutive ORDER_NEW events (up to 500). */
 class OrderRows {
-  private rows: Insertable<OrderTable>[] = [];
+  /** The rows' values, ORDER_COLUMNS.length per row. */
+  private values: unknown[] = [];
 
-  constructor(private readonly tx: Tx) {}
+  constructor(
+    private readonly tx: Tx,
+    private readonly texts: SqlTexts,
+  ) {}
 
   async add(event: Extract<KernelEvent, { type: 'ORDER_NEW' }>): Promise<void> {
-    this.rows.push({
-      id: event.orderId,
-      accountId: event.account,
-      clientOrderId: event.clientOrderId,
-      symbol: event.symbol,
-      side: event.side,
-      type: event.orderType,
-      price: event.price ?? null,
-      quantity: event.quantity,
-      quoteOrderQty: event.quoteOrderQty ?? null,
-      status: event.status,
-      executedQty: '0',
-      cumulativeQuoteQty: '0',
-      reason: null,
-      createdAt: event.at,
-      updatedAt: event.at,
-      ...orderTerms(event),
-    });
-    if (this.rows.length >= ORDERS_PER_INSERT) await this.flush();
+    const terms = orderTerms(event);
+    this.values.push(
+      event.orderId, event.account, event.clientOrderId, event.symbol, event.side, event.orderType, event.price ?? null, event.quantity,
+      event.quoteOrderQty ?? null, event.status, '0', '0', null, event.at, event.at, terms.ocoGroup, terms.stopPrice, terms.activationPrice,
+      terms.callbackRate, terms.reduceOnly, terms.leverage, terms.takeProfit, terms.stopLoss, terms.triggeredAt,
+    );
+    if (this.values.length >= ORDERS_PER_INSERT * ORDER_COLUMNS.length) await this.flush();
   }
 
   async flush(): Promise<void> {
-    if (this.rows.length === 0) return;
-    const rows = this.rows;
-    this.rows = [];
-    await this.tx
-      .insertInto('orders')
-      .values(rows)
-      .onConflict((oc) => oc.column('id').doNothing())
-      .execute();
+    if (this.values.length === 0) return;
+    const values = this.values;
+    this.values = [];
+    const rows = values.length / ORDER_COLUMNS.length;
+    const query = this.texts.get(`orders.insert.${rows}`, () => {
+      const template = Object.fromEntries(ORDER_COLUMNS.map((c) => [c, null])) as unknown as Insertable<OrderTable>;
+      return this.tx
+        .insertInto('orders')
+        .values(Array.from({ length: rows }, () => template))
+        .onConflict((oc) => oc.column('id').doNothing())
+        .compile().sql;
+    });
+    await this.tx.executeQuery(CompiledQuery.raw(query, values));
   }
 }
 
