@@ -50,7 +50,7 @@ describe('an export of a position the engine let open imports again', () => {
   it('a 125x short sold by a limit below the bid: checked at its limit price (0.84 × 59,000 = 49,560 ≤ 50,000), filled at the bids', () => {
     const { doc, imported, s } = roundTrip((k) => {
       k.handle({ kind: 'account.open', time: k.kernel.now, account: 'f', type: 'futures', marginMode: 'isolated', leverage: 125, balances: { USDT: '5000' } });
-      const placed = k.handle({ kind: 'order.place', time: k.kernel.now, account: 'f', symbol: k.symbol, side: 'SELL', type: 'LIMIT', timeInForce: 'GTC', quantity: '0.84', price: '59000' });
+      const placed = k.handle({ kind: 'order.place', time: k.kernel.now, account: 'f', symbol: k.symbol, side: 'SELL', type: 'LIMIT', quantity: '0.84', price: '59000' });
       expect(placed.filter((e) => e.type.includes('REJECT'))).toEqual([]);
     });
     const p = doc.account.positions[0]!;

@@ -23,9 +23,9 @@
  * at the next bar's open (a signal at bar t trades at the open of bar t + 1). With `pauseOnFill`
  * the input ends after a step that filled, triggered, liquidated, funded or halted (BAR_PAUSED),
  * with the quote at that step's price, and a `resume` input goes on from there: only from where the
- * last bar on the symbol paused (the same bar time, leg and price); a resume without that pause is
- * refused (INPUT_REJECTED, `resumeProblem`) and changes nothing, as the path it would walk was never
- * stopped there. A bar without `resume` abandons a pause.
+ * last bar on the symbol paused (the same bar — time, open, high, low, close and interval — leg and
+ * price); a resume without that pause is refused (INPUT_REJECTED, `resumeProblem`) and changes
+ * nothing, as the path it would walk was never stopped there. A bar without `resume` abandons a pause.
  * Totality: `parseBar` checks and parses every field once; a malformed bar changes nothing.
  * Not modelled: the bar's volume as a bound on fills (the depth is not the volume, as in ADR 0009).
  * Cost: four steps a bar plus one per order price on the way; a step is O(conditional orders on
@@ -170,7 +170,7 @@ export function applyBar(ctx: BarContext, market: Market, input: BarInput, bar: 
     const acted = step(ctx, market, current, current, input.time);
     leg = 1;
     // Paused at the open even when the rest of the path is flat: the caller may trade at the open's quote.
-    if (pause && acted) return paused(ctx, market, input.time, leg, current);
+    if (pause && acted) return paused(ctx, market, input.time, bar, leg, current);
   }
   for (; leg <= 3; leg += 1) {
     const target = bar.anchors[leg - 1]!;
@@ -181,7 +181,7 @@ export function applyBar(ctx: BarContext, market: Market, input: BarInput, bar: 
       previous = current = next;
       if (pause && acted && !(leg === 3 && current === target)) {
         // On an anchor, the walk goes on with the next leg.
-        return paused(ctx, market, input.time, current === target ? ((leg + 1) as 2 | 3) : (leg as 1 | 2 | 3), current);
+        return paused(ctx, market, input.time, bar, current === target ? ((leg + 1) as 2 | 3) : (leg as 1 | 2 | 3), current);
       }
     }
   }
@@ -229,7 +229,7 @@ function quietPath(ctx: BarContext, market: Market, input: BarInput, bar: Parsed
     leg = 1;
     if (pause && acted) {
       markAt(ctx, market, current);
-      return paused(ctx, market, input.time, leg, current);
+      return paused(ctx, market, input.time, bar, leg, current);
     }
   }
   for (; leg <= 3; leg += 1) {
@@ -240,7 +240,7 @@ function quietPath(ctx: BarContext, market: Market, input: BarInput, bar: Parsed
     current = target;
     if (pause && acted && leg !== 3) {
       markAt(ctx, market, current);
-      return paused(ctx, market, input.time, (leg + 1) as 2 | 3, current);
+      return paused(ctx, market, input.time, bar, (leg + 1) as 2 | 3, current);
     }
   }
   if (stepped) markAt(ctx, market, current);
@@ -270,9 +270,9 @@ function acted(s: KernelState, before: number): boolean {
   return false;
 }
 
-function paused(ctx: BarContext, market: Market, time: number, leg: 1 | 2 | 3, price: Fixed): void {
-  // The one point a resume may go on from: the same bar (its time), leg and price.
-  market.barPause = { time, leg, price };
+function paused(ctx: BarContext, market: Market, time: number, bar: ParsedBar, leg: 1 | 2 | 3, price: Fixed): void {
+  // The one point a resume may go on from: the same bar (its time and path), leg and price.
+  market.barPause = { time, leg, price, bar: pathOf(bar) };
   // What the caller sends now meets the quote at the price the path stopped at.
   if (!market.usable) quote(ctx, market, price, ctx.s.clock);
   const text = formatFixed(price);
@@ -342,6 +342,11 @@ function nextStop(market: Market, from: Fixed, to: Fixed): Fixed | undefined {
   return best;
 }
 
+/** A bar's path as a resume must repeat it: open, high, low, close and the times of its anchors. */
+function pathOf(bar: ParsedBar): string {
+  return `${formatFixed(bar.open)}/${formatFixed(bar.high)}/${formatFixed(bar.low)}/${formatFixed(bar.close)} at ${bar.times.join(', ')}`;
+}
+
 /** Why a parsed bar's `resume` cannot go on in this market, or undefined (no resume, or the market paused there). */
 export function resumeProblem(input: BarInput, bar: ParsedBar, market: Market | undefined): string | undefined {
   if (input.resume === undefined || market === undefined) return undefined;
@@ -350,6 +355,10 @@ export function resumeProblem(input: BarInput, bar: ParsedBar, market: Market | 
   if (pause === undefined) return `bar resume: no bar paused on ${asked} (nothing is paused on ${input.symbol})`;
   if (pause.time !== input.time || pause.leg !== bar.leg || pause.price !== bar.from) {
     return `bar resume: no bar paused on ${asked}; the bar at ${pause.time} paused on leg ${pause.leg} at ${formatFixed(pause.price)}`;
+  }
+  // A snapshot from before the path was kept has none: the time, leg and price are then all there is to check.
+  if (pause.bar !== undefined && pause.bar !== pathOf(bar)) {
+    return `bar resume: the bar at ${input.time} that paused was ${pause.bar}, not ${pathOf(bar)}`;
   }
   return undefined;
 }
