@@ -56,7 +56,7 @@ export function placeOrder(core: KernelCore, input: PlaceOrderInput, internal: b
   if (!parsed.ok) return reject(parsed.error);
   const shaped = validateOrder(parsed.value);
   if (!shaped.ok) return reject(shaped.error);
-  const context = placementContext(s, market, input.account, input.reduceOnly === true);
+  const context = placementContext(s, market, input.account, input.reduceOnly === true, input.ocoGroup);
   const valid = checkExchangeRules(shaped.value, market.instrument, context);
   if (!valid.ok) return reject(valid.error);
   const entryPrice = valid.value.price ?? valid.value.stopPrice ?? (valid.value.side === 'BUY' ? market.book.asks.bestPrice() : market.book.bids.bestPrice());
@@ -178,13 +178,22 @@ function listLegProblem(leg: PlaceOrderInput, index: number): Rejection | undefi
   return undefined;
 }
 
-/** The market and the account as the exchange rules see them when an order arrives. */
-function placementContext(s: KernelState, market: Market, account: string, reduceOnly: boolean): PlacementContext {
+/**
+ * The market and the account as the exchange rules see them when an order arrives. A resting bracket
+ * entry's exits not placed yet count as open stop orders (an OTOCO's pending pair), except those of
+ * the arriving order's own group: its exits, placed by the entry's fills, are that pair.
+ */
+function placementContext(s: KernelState, market: Market, account: string, reduceOnly: boolean, group: string | undefined): PlacementContext {
   let openOrders = 0;
   let openAlgoOrders = 0;
   for (const order of s.openOrdersOn(account, market.instrument.symbol)) {
     openOrders += 1;
     if (isConditional(order.type) && !order.triggered) openAlgoOrders += 1;
+    if (order.bracket !== undefined && order.bracket.pairs === 0 && order.ocoGroup !== group) {
+      const pending = (order.bracket.takeProfit !== undefined ? 1 : 0) + (order.bracket.stopLoss !== undefined ? 1 : 0);
+      openOrders += pending;
+      openAlgoOrders += pending;
+    }
   }
   const last = market.lastTradePrice === undefined ? undefined : parseFixed(market.lastTradePrice);
   return {
