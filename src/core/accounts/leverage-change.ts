@@ -12,7 +12,8 @@
  * Guarantees: the position's notional is taken at the larger of its entry and the mark, so that the
  * position stays within the bracket by either measure (an account export checks it at the entry);
  * in cross margin the position's margin becomes |size| × entry / leverage, rounded as a fill rounds
- * it (down, at the quote's commission precision), the difference moving between it and the cash;
+ * it (down, at the quote's commission precision), the difference moving between it and the cash
+ * (on an increase it stays lower when funding has drawn it below that: an increase needs no margin);
  * an isolated position keeps its margin (an increase leaves more margin behind it than the new
  * leverage needs, as on Binance). Nothing changes when the change is refused.
  * Not modelled: the change with open orders on the symbol (refused before this is asked).
@@ -54,7 +55,9 @@ export function changePositionLeverage(
     return rejection('LEVERAGE_REDUCTION_REFUSED');
   }
   if (account.marginMode === 'cross') {
-    const margin = initialMarginOf(position.size, position.entryPrice, next, instrument);
+    const needed = initialMarginOf(position.size, position.entryPrice, next, instrument);
+    // An increase never asks for margin: one funding has drawn below the new initial margin stays as it is.
+    const margin = next > previous && needed > position.margin ? position.margin : needed;
     const more = margin - position.margin;
     if (more > 0n) {
       const available = account.available(marks);
