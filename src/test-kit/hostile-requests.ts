@@ -6,7 +6,7 @@
  * documented error shapes, and hostile WebSocket clients.
  */
 import { createHmac } from 'node:crypto';
-import { request as httpRequest } from 'node:http';
+import { request as httpRequest, maxHeaderSize } from 'node:http';
 import WebSocket from 'ws';
 import { Rng } from './mulberry32.js';
 
@@ -61,12 +61,18 @@ export function send(base: string, s: Sent, localAddress?: string): Promise<Answ
       res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
       res.on('error', (e) => resolve({ status: -1, text: String(e) }));
     });
-    // A body over the server's limit may be refused (413) and the connection closed while it is still
-    // being written; the client then sees EPIPE or ECONNRESET instead of the answer. That is HTTP's own
+    // A request over the server's limits may be refused (413 for the body, 431 for the request line and
+    // headers, beyond Node's maxHeaderSize) and the connection closed while the client is still writing;
+    // the client then sees EPIPE or ECONNRESET instead of the answer (RFC 9112 §9.6). That is HTTP's own
     // way to refuse an oversized request, not a malformed answer.
-    const oversized = s.body !== undefined && Buffer.byteLength(s.body) > OVERSIZED_BODY_BYTES;
+    const headBytes = Buffer.byteLength(`${s.method} ${path} HTTP/1.1\r\n`) + Object.entries(headers).reduce((n, [k, v]) => n + Buffer.byteLength(`${k}: ${v}\r\n`), 0);
+    const refusedAs = s.body !== undefined && Buffer.byteLength(s.body) > OVERSIZED_BODY_BYTES ? 413 : headBytes > maxHeaderSize && s.body !== undefined ? 431 : undefined;
     req.on('error', (e: NodeJS.ErrnoException) =>
-      resolve(oversized && (e.code === 'EPIPE' || e.code === 'ECONNRESET') ? { status: 413, text: '', closedEarly: `connection closed while the oversized body was sent (${e.code})` } : { status: -1, text: String(e) }),
+      resolve(
+        refusedAs !== undefined && (e.code === 'EPIPE' || e.code === 'ECONNRESET')
+          ? { status: refusedAs, text: '', closedEarly: `connection closed while the oversized request was sent (${e.code})` }
+          : { status: -1, text: String(e) },
+      ),
     );
     req.on('timeout', () => req.destroy(new Error('timeout')));
     if (s.body !== undefined) req.write(s.body);
