@@ -49,6 +49,8 @@ export interface LiveFeed {
 interface SymbolState {
   readonly sub: LiveSubscription;
   readonly mapper: KernelBookMapper;
+  /** True once a snapshot of this run's stream is applied: before it, a synced kernel book is one restored from an earlier run. */
+  fresh: boolean;
   readonly stream: CcxtBookStream;
   lastEventAt: number | undefined;
   tradeSeq: number;
@@ -73,7 +75,8 @@ export function startLiveFeed(options: LiveFeedOptions): LiveFeed {
     // Stale is shown once the kernel has been told (its book no longer synced): whoever reads
     // "stale" and then sends an order finds the kernel's book unusable, however the feed's inputs queue.
     const told = streamState !== 'stale' || book?.status !== 'synced';
-    const status: FeedStatus['status'] = streamState === 'stale' && told ? 'stale' : ((book?.status ?? 'awaiting-snapshot') as FeedStatus['status']);
+    const restored = !s.fresh && book?.status === 'synced';
+    const status: FeedStatus['status'] = streamState === 'stale' && told ? 'stale' : restored ? 'awaiting-snapshot' : ((book?.status ?? 'awaiting-snapshot') as FeedStatus['status']);
     const reason = (told ? s.stream.reason : undefined) ?? (book?.reason !== '' ? book?.reason : undefined);
     return {
       symbol: s.sub.kernelSymbol,
@@ -103,6 +106,7 @@ export function startLiveFeed(options: LiveFeedOptions): LiveFeed {
       tradeSeq: 0,
       duplicates: 0,
       lastStatus: '',
+      fresh: false,
       stream: new CcxtBookStream(
         exchange,
         sub.ccxtSymbol,
@@ -113,6 +117,7 @@ export function startLiveFeed(options: LiveFeedOptions): LiveFeed {
             state.lastEventAt = input.time;
             options.onBookInput?.(input, view);
             await submit(input);
+            if (input.kind === 'book.snapshot') state.fresh = true;
             // The kernel checks too (crossing, chaining): if it lost the book, resend in full.
             if (mapper.synced && hub.kernel.bookStatus(sub.kernelSymbol)?.status !== 'synced') mapper.invalidate(hub.kernel.now, 'the kernel lost the book', false);
             report(state);
@@ -153,6 +158,15 @@ export function startLiveFeed(options: LiveFeedOptions): LiveFeed {
     };
     states.set(sub.kernelSymbol, state);
     byMarketId.set(`${sub.exchangeId}:${sub.marketId}`, state);
+    // A book restored from an earlier run is as old as the time the service was down, and the engine's
+    // clock did not move meanwhile: by the clock alone it would look fresh. The kernel is told before
+    // any request can reach it (the feed starts before the server listens), so nothing fills on it
+    // until this run's first snapshot.
+    if (hub.kernel.bookStatus(sub.kernelSymbol)?.status === 'synced') {
+      submit({ kind: 'book.invalidate', time: hub.kernel.now, symbol: sub.kernelSymbol, reason: 'the book is from before this start; waiting for a fresh snapshot' }).catch((error: unknown) =>
+        options.onInvalid?.(sub.kernelSymbol, 'error', `the book from before this start could not be invalidated: ${error instanceof Error ? error.message : String(error)}`),
+      );
+    }
   }
   for (const [exchangeId, tap] of markets.rawTaps) {
     tap((anomaly) => {
