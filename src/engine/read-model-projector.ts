@@ -16,9 +16,11 @@
  * batch holds the event loop for its whole transaction (SQLite's driver is synchronous), so there a
  * batch is sized to take about `budgetMs` (2 ms) by the time the batches before it took per input
  * (between 8 and `maxBatch`, 250, inputs; 32 for the first), with a turn of the event loop between batches: a backlog
- * drains in many short transactions, not in a few long stalls. New inputs wait up to `coalesceMs`
- * (10 ms) for others to join their batch, as each transaction costs as much as a few inputs (its
- * begin, checkpoint read and write, commit); `flush()` does not wait.
+ * drains in many short transactions, not in a few long stalls. New inputs go at the next turn of the
+ * event loop, so that on SQLite a request answered after its input is durable finds the input in the
+ * read tables; `coalesceMs` > 0 makes a few inputs wait that long for others to share their
+ * transaction (each costs as much as a few inputs: its begin, checkpoint read and write, commit) at
+ * the price of that read-your-writes; `flush()` never waits.
  */
 import type { InputEvents, ReadModel } from '../persistence/read-model.js';
 
@@ -38,7 +40,7 @@ export class ReadModelProjector {
     private readonly maxBatch = 250,
     /** Undefined: batches of `maxBatch` (a driver that does not hold the event loop, PostgreSQL's). */
     private readonly budgetMs: number | undefined = 2,
-    private readonly coalesceMs = 10,
+    private readonly coalesceMs = 0,
   ) {}
 
   /** Starts from the read model's checkpoint: inputs up to `seq` are already in the tables. */
