@@ -65,13 +65,18 @@ export function send(base: string, s: Sent, localAddress?: string): Promise<Answ
     // headers, beyond Node's maxHeaderSize) and the connection closed while the client is still writing;
     // the client then sees EPIPE or ECONNRESET instead of the answer (RFC 9112 §9.6). That is HTTP's own
     // way to refuse an oversized request, not a malformed answer.
+    // Any request the server answers before reading its whole body (a refusal by a hook, an unknown
+    // route) may meet the same close: a write that fails with EPIPE is the server closing its side
+    // while the body is still being sent, counted as status 0 (no answer read), not as a bad answer.
     const headBytes = Buffer.byteLength(`${s.method} ${path} HTTP/1.1\r\n`) + Object.entries(headers).reduce((n, [k, v]) => n + Buffer.byteLength(`${k}: ${v}\r\n`), 0);
     const refusedAs = s.body !== undefined && Buffer.byteLength(s.body) > OVERSIZED_BODY_BYTES ? 413 : headBytes > maxHeaderSize && s.body !== undefined ? 431 : undefined;
     req.on('error', (e: NodeJS.ErrnoException) =>
       resolve(
         refusedAs !== undefined && (e.code === 'EPIPE' || e.code === 'ECONNRESET')
           ? { status: refusedAs, text: '', closedEarly: `connection closed while the oversized request was sent (${e.code})` }
-          : { status: -1, text: String(e) },
+          : s.body !== undefined && e.code === 'EPIPE' && e.syscall === 'write'
+            ? { status: 0, text: '', closedEarly: 'connection closed by the server while the body was sent (EPIPE)' }
+            : { status: -1, text: String(e) },
       ),
     );
     req.on('timeout', () => req.destroy(new Error('timeout')));
