@@ -55,24 +55,52 @@ export function threadCpuMs(): number {
   }
 }
 
+/**
+ * This thread's `/proc/thread-self/schedstat`, read on demand with one pread: `read()` updates
+ * `cpuNs` (on-CPU time) and `waitNs` (time runnable but waiting for a CPU); both NaN where the file
+ * is missing (not Linux). `close()` when done.
+ */
+export class ThreadSchedstat {
+  cpuNs = Number.NaN;
+  waitNs = Number.NaN;
+  private fd: number | undefined;
+  private readonly buffer = Buffer.alloc(128);
+
+  constructor() {
+    try {
+      this.fd = openSync('/proc/thread-self/schedstat', 'r');
+    } catch {
+      this.fd = undefined;
+    }
+    this.read();
+  }
+
+  get available(): boolean {
+    return this.fd !== undefined;
+  }
+
+  read(): void {
+    if (this.fd === undefined) return;
+    const n = readSync(this.fd, this.buffer, 0, this.buffer.length, 0);
+    const text = this.buffer.toString('latin1', 0, n);
+    const space = text.indexOf(' ');
+    this.cpuNs = Number(text.slice(0, space));
+    this.waitNs = Number(text.slice(space + 1, text.indexOf(' ', space + 1)));
+  }
+
+  close(): void {
+    if (this.fd !== undefined) closeSync(this.fd);
+    this.fd = undefined;
+  }
+}
+
 /** Starts watching this thread's event loop; `stop()` ends the window and returns its figures. */
 export function watchLoopStalls(): { stop(): LoopStalls } {
-  let fd: number | undefined;
-  try {
-    fd = openSync('/proc/thread-self/schedstat', 'r');
-  } catch {
-    fd = undefined;
-  }
-  const buffer = Buffer.alloc(128);
+  const stat = new ThreadSchedstat();
   // One read gives both fields: on-CPU ns, then run-queue wait ns.
-  let waitNs = Number.NaN;
   const cpuNs = (): number => {
-    if (fd === undefined) return Number.NaN;
-    const n = readSync(fd, buffer, 0, buffer.length, 0);
-    const text = buffer.toString('latin1', 0, n);
-    const space = text.indexOf(' ');
-    waitNs = Number(text.slice(space + 1, text.indexOf(' ', space + 1)));
-    return Number(text.slice(0, space));
+    stat.read();
+    return stat.cpuNs;
   };
   const elu0: EventLoopUtilization = performance.eventLoopUtilization();
   const wall0 = performance.now();
@@ -86,15 +114,15 @@ export function watchLoopStalls(): { stop(): LoopStalls } {
   const ownOver5: { atMs: number; ownMs: number }[] = [];
   let lastWall = wall0;
   let lastCpu = cpu0;
-  let lastWait = waitNs;
+  let lastWait = stat.waitNs;
   const timer = setInterval(() => {
     const wall = performance.now();
     const cpu = cpuNs();
     wallMaxMs = Math.max(wallMaxMs, wall - lastWall - 1);
-    const own = wall - lastWall - (waitNs - lastWait) / 1e6 - 1;
+    const own = wall - lastWall - (stat.waitNs - lastWait) / 1e6 - 1;
     if (own > ownMaxMs) ownMaxMs = own;
     if (own > 5 && ++ownOver5ms <= 20) ownOver5.push({ atMs: wall - wall0, ownMs: own });
-    lastWait = waitNs;
+    lastWait = stat.waitNs;
     const spent = cpu - lastCpu;
     if (spent > cpuMaxNs) cpuMaxNs = spent;
     if (spent > 5e6 && ++cpuOver5ms <= 20) over5ms.push({ atMs: wall - wall0, cpuMs: spent / 1e6 });
@@ -106,9 +134,9 @@ export function watchLoopStalls(): { stop(): LoopStalls } {
       clearInterval(timer);
       const wallMs = performance.now() - wall0;
       const cpuMs = (cpuNs() - cpu0) / 1e6;
-      if (fd !== undefined) closeSync(fd);
+      const measured = stat.available;
+      stat.close();
       const elu = performance.eventLoopUtilization(elu0).utilization;
-      const measured = fd !== undefined;
       return { ownMaxMs: measured ? ownMaxMs : Number.NaN, ownOver5ms, ownOver5, wallMaxMs, cpuMaxMs: measured ? cpuMaxNs / 1e6 : Number.NaN, cpuOver5ms, over5ms, cpuMs, wallMs, elu };
     },
   };

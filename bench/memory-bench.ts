@@ -23,7 +23,11 @@ function heapAfterGc(): number {
   return process.memoryUsage().heapUsed;
 }
 
-export function memoryBench(recording: Recording, o: { accounts: number; ordersPerAccount: number }) {
+/**
+ * The recording's first book snapshot, then `accounts` accounts opening with `ordersPerAccount`
+ * LIMIT orders each, 1–20 ticks behind the best price of their side (none fills).
+ */
+export function restingOrderInputs(recording: Recording, o: { accounts: number; ordersPerAccount: number }): { snapshot: BookSnapshotInput; inputs: KernelInput[] } {
   const instrument = instrumentForRecording(recording);
   const snapshot = recording.inputs.find((i): i is BookSnapshotInput => i.kind === 'book.snapshot')!;
   const time = snapshot.time;
@@ -40,6 +44,12 @@ export function memoryBench(recording: Recording, o: { accounts: number; ordersP
       inputs.push({ kind: 'order.place', time, account, symbol: instrument.symbol, side, type: 'LIMIT', quantity: '0.001', price: formatFixed(price), clientOrderId: `o${k}` });
     }
   }
+  return { snapshot, inputs };
+}
+
+export function memoryBench(recording: Recording, o: { accounts: number; ordersPerAccount: number }) {
+  const instrument = instrumentForRecording(recording);
+  const { snapshot, inputs } = restingOrderInputs(recording, o);
   const before = heapAfterGc();
   const kernel = new Kernel({ instruments: [instrument] });
   kernel.handle(snapshot);

@@ -18,6 +18,7 @@ import { readRecording } from '../src/market-data/recording-reader.js';
 import { backtestBench, printBacktest } from './backtest-bench.js';
 import { goalTable, ms, n, table, type GoalLine } from './bench-kit.js';
 import { bookBench } from './book-bench.js';
+import { checkpointBench, type CheckpointRow } from './checkpoint-bench.js';
 import { memoryBench } from './memory-bench.js';
 import { replayBench } from './replay-bench.js';
 
@@ -27,7 +28,7 @@ const GIB = 1024 ** 3;
 
 const quick = process.argv.includes('--quick');
 const onlyArg = process.argv.find((a) => a.startsWith('--only='));
-const only = new Set(onlyArg === undefined ? ['replay', 'book', 'memory', 'backtest'] : onlyArg.slice('--only='.length).split(','));
+const only = new Set(onlyArg === undefined ? ['replay', 'book', 'memory', 'backtest', 'checkpoint'] : onlyArg.slice('--only='.length).split(','));
 
 const recording = readRecording(RECORDING);
 const goals: GoalLine[] = [];
@@ -99,6 +100,23 @@ if (only.has('backtest')) {
       ratio: full.candlesPerSecond / backtest.floor.candlesPerSecond, goal: '≥ 1,000,000 candles/s', met: full.candlesPerSecond >= 1_000_000,
     });
   }
+}
+
+if (only.has('checkpoint')) {
+  const checkpoint = checkpointBench(recording, { accounts: quick ? 1_000 : 5_000, ordersPerAccount: 10 });
+  results.checkpoint = checkpoint;
+  console.log(`5. Rollback checkpoints as a stall (${n(checkpoint.resting)} resting orders, a ${(checkpoint.snapshotChars / 1e6).toFixed(1)} MB state; inputs timed one by one)\n`);
+  console.log(table(
+    ['', 'inputs', 'checkpoints', 'longest checkpointing input ms', 'longest input ms', 'inputs > 5 ms'],
+    checkpoint.rows.map((r) => [r.name, n(r.inputs), n(r.checkpoints), r.longestCheckpointMs.toFixed(1), r.longestMs.toFixed(1), n(r.over5ms)]),
+  ));
+  console.log('own time per input: wall time less the wait for a CPU; garbage-collector pauses included\n');
+  console.log('');
+  const [own, host] = checkpoint.rows as [CheckpointRow, CheckpointRow];
+  goals.push({
+    what: `kernel checkpoint stall, ${n(checkpoint.resting)} resting`, figure: `${host.longestCheckpointMs.toFixed(1)} ms`, peer: `own checkpoints ${own.longestCheckpointMs.toFixed(1)} ms`,
+    ratio: own.longestCheckpointMs / host.longestCheckpointMs, goal: '≤ 5 ms', met: host.longestCheckpointMs <= 5,
+  });
 }
 
 console.log(`Goals of issue #19 (kernel half), this run${quick ? ', --quick' : ''}:\n`);

@@ -57,3 +57,24 @@ it('zero turns a trigger off', async () => {
   await vi.advanceTimersByTimeAsync(1_000_000);
   expect(taken).toEqual([]);
 });
+
+it('a snapshot wanted for another reason (a long rollback tail) folds like a position change, and with no debounce comes at once', async () => {
+  const debounced = scheduler(0, 5_000);
+  const t0 = Date.now();
+  debounced.s.wanted();
+  debounced.s.positionChanged();
+  await vi.advanceTimersByTimeAsync(0);
+  expect(debounced.taken).toEqual([t0]);
+  debounced.s.wanted();
+  await vi.advanceTimersByTimeAsync(5_000);
+  expect(debounced.taken).toEqual([t0, t0 + 5_000]);
+  const immediate = scheduler(0, 0);
+  immediate.s.positionChanged(); // off
+  immediate.s.wanted();
+  await vi.advanceTimersByTimeAsync(0);
+  expect(immediate.taken).toEqual([t0 + 5_000]);
+  immediate.s.stop();
+  immediate.s.wanted();
+  await vi.advanceTimersByTimeAsync(10_000);
+  expect(immediate.taken).toHaveLength(1);
+});

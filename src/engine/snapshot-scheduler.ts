@@ -1,6 +1,7 @@
 /**
- * When to snapshot: every `intervalMs` of wall time, and soon after a position opens or closes
- * (at most once per `debounceMs`), like the seed's auto-save, which now only shortens restarts.
+ * When to snapshot: every `intervalMs` of wall time, and soon after a position opens or closes or
+ * the engine otherwise wants one (at most once per `debounceMs`), like the seed's auto-save, which
+ * now only shortens restarts.
  *
  * Guarantees: timers are unref'd (they never keep the process alive); a position change within
  * `debounceMs` of the last snapshot is folded into one snapshot at the end of that window; `stop()`
@@ -38,7 +39,12 @@ export class SnapshotScheduler {
 
   /** A position opened or closed. */
   positionChanged(): void {
-    if (this.stopped || this.debounce !== undefined || this.debounceMs === 0) return;
+    if (this.debounceMs > 0) this.wanted();
+  }
+
+  /** A snapshot is wanted soon (a position changed, a long rollback tail): at most one per `debounceMs` (0: at once). */
+  wanted(): void {
+    if (this.stopped || this.debounce !== undefined) return;
     const wait = Math.max(0, this.lastAt + this.debounceMs - Date.now());
     this.debounce = setTimeout(() => {
       this.debounce = undefined;

@@ -20,6 +20,10 @@
  * so that on average at most 32 snapshot characters are written per input handled; the inputs
  * since the checkpoint held in memory; one ledger check per account an input touched.
  * A contained failure costs a restore and the replay of at most that many inputs.
+ * A host that already makes snapshots elsewhere (the durable engine, in a worker) can hand them in
+ * as checkpoints (`useHostCheckpoints`, `adoptCheckpoint`): the kernel then serializes nothing
+ * itself while inputs flow (no stall of a whole-state serialization on the host's thread), and
+ * keeps the inputs since the newest checkpoint handed in.
  */
 import { DecimalLevels } from '../book/decimal-levels.js';
 import type { Instrument } from '../instruments/instrument.js';
@@ -67,6 +71,11 @@ class JournaledText {
 /** Snapshot characters per input handled between checkpoints: bounds the amortised checkpoint cost. */
 const CHECKPOINT_CHARS_PER_INPUT = 32;
 const MIN_CHECKPOINT_INPUTS = 4_096;
+/**
+ * With host checkpoints, the inputs held before the kernel takes one itself after all: bounds the
+ * tail's memory (about 300 bytes an input) when the host's checkpoints stop coming.
+ */
+export const HOST_CHECKPOINT_TAIL_LIMIT = 524_288;
 
 export class Kernel {
   private s!: KernelState;
@@ -78,6 +87,11 @@ export class Kernel {
   private readonly rollback: boolean;
   /** The state before `tail`, as a snapshot; undefined until the first input. */
   private checkpoint: string | undefined;
+  /** The sequence number the checkpoint holds (inputs handled before it). */
+  private checkpointSeq = 0;
+  /** True once the host hands in the checkpoints (`useHostCheckpoints`). */
+  private hostCheckpoints = false;
+  private hostTailLimit = HOST_CHECKPOINT_TAIL_LIMIT;
   /** Inputs handled since the checkpoint, in order (as their journaled text when the caller gave it). */
   private tail: (KernelInput | JournaledText)[] = [];
   private checkpointAfter = MIN_CHECKPOINT_INPUTS;
@@ -201,8 +215,48 @@ export class Kernel {
 
   private takeCheckpoint(): void {
     this.checkpoint = snapshotOf(this.s);
+    this.checkpointSeq = this.s.sequence;
     this.tail = [];
-    this.checkpointAfter = Math.max(this.minCheckpointInputs, Math.ceil(this.checkpoint.length / CHECKPOINT_CHARS_PER_INPUT));
+    this.checkpointAfter = this.hostCheckpoints
+      ? this.hostTailLimit
+      : Math.max(this.minCheckpointInputs, Math.ceil(this.checkpoint.length / CHECKPOINT_CHARS_PER_INPUT));
+  }
+
+  /**
+   * From now on the host hands in the rollback checkpoints (`adoptCheckpoint`): the kernel takes
+   * one itself now (the host calls this where a stall does not matter: at a start) and after that
+   * only after a contained failure, or when `tailLimit` inputs (HOST_CHECKPOINT_TAIL_LIMIT) have
+   * gone by without one from the host. No effect with rollback off.
+   */
+  useHostCheckpoints(tailLimit: number = HOST_CHECKPOINT_TAIL_LIMIT): void {
+    if (!this.rollback) return;
+    if (!Number.isSafeInteger(tailLimit) || tailLimit < 1) throw new RangeError(`tailLimit must be a whole number ≥ 1, got ${tailLimit}`);
+    this.hostCheckpoints = true;
+    this.hostTailLimit = tailLimit;
+    this.takeCheckpoint();
+  }
+
+  /** Inputs handled since the rollback checkpoint: what a contained failure would replay. */
+  get inputsSinceCheckpoint(): number {
+    return this.tail.length;
+  }
+
+  /**
+   * Takes `snapshot`, the state after input `seq` as `snapshot()` gives it (the host made it
+   * elsewhere: rebuilt in a worker from the journal), as the rollback checkpoint, and lets go of the
+   * inputs up to `seq`. A snapshot not newer than the checkpoint held is ignored. Throws a RangeError
+   * for a seq past the inputs handled (a state the kernel has not reached). The snapshot's text is
+   * trusted: the host's snapshots are the kernel's own (a restore from them is byte-identical).
+   */
+  adoptCheckpoint(snapshot: string, seq: number): void {
+    if (!this.rollback) return;
+    if (!Number.isSafeInteger(seq) || seq > this.s.sequence) throw new RangeError(`a checkpoint at seq ${seq} is past the kernel's seq ${this.s.sequence}`);
+    // The tail holds the inputs after `firstHeld`; a checkpoint before it could not be replayed forward.
+    const firstHeld = this.checkpoint === undefined ? this.s.sequence - this.tail.length : this.checkpointSeq;
+    if (seq < firstHeld || (this.checkpoint !== undefined && seq === firstHeld)) return;
+    this.checkpoint = snapshot;
+    this.tail = this.tail.slice(seq - firstHeld);
+    this.checkpointSeq = seq;
   }
 
   /**
@@ -213,7 +267,7 @@ export class Kernel {
    */
   setCheckpointSpacing(minInputs: number = MIN_CHECKPOINT_INPUTS): void {
     this.minCheckpointInputs = minInputs;
-    if (this.checkpoint !== undefined) this.checkpointAfter = Math.max(minInputs, Math.ceil(this.checkpoint.length / CHECKPOINT_CHARS_PER_INPUT));
+    if (this.checkpoint !== undefined && !this.hostCheckpoints) this.checkpointAfter = Math.max(minInputs, Math.ceil(this.checkpoint.length / CHECKPOINT_CHARS_PER_INPUT));
   }
 
   /** Rebuilds the state the input found (checkpoint + tail), then answers it with INTERNAL. */
