@@ -2,11 +2,12 @@
  * Snapshots off the event loop: the state at a journal seq is rebuilt and serialized in a worker
  * thread (snapshot-worker.ts) from the database alone: the newest snapshot at or before that seq
  * plus the journal up to it, the restart path. The live kernel is never touched, so the engine goes
- * on handling inputs while the worker works (on another core), and the event loop only receives
- * the state, one part (16 Ki characters) at a time, each asked for after the previous one is
- * written: no single step holds it for more than a part's copy and insert.
+ * on handling inputs while the worker works (on another core), and the event loop receives the
+ * state as one buffer of UTF-8 moved from the worker (no copy, off the collector's heap), which it
+ * decodes one part (16 Ki bytes) at a time as each is written (`utf8Parts`): no single step holds
+ * it for more than a part's decoding and insert.
  *
- * Guarantees: the parts joined are exactly `Kernel.snapshot()` of the kernel at that seq (the
+ * Guarantees: the text is exactly `Kernel.snapshot()` of the kernel at that seq (the
  * kernel is deterministic: a restore from snapshot + journal is byte for byte the state the engine
  * had; engine tests compare them); a failed rebuild rejects, naming the worker's error.
  * Not modelled: databases a second connection cannot see (`sqlite::memory:`): the engine
@@ -49,52 +50,46 @@ export function siblingModule(name: string): URL {
 }
 
 /**
- * The kernel state at journal seq `seq`, rebuilt in a worker, as parts in order. The journal must
- * hold every input up to `seq` (committed) and the snapshots table what the engine saved.
+ * The kernel state at journal seq `seq`, rebuilt in a worker, as UTF-8 (the worker's buffer, moved
+ * here without a copy). The journal must hold every input up to `seq` (committed) and the snapshots
+ * table what the engine saved. Rejects naming the worker's error.
  */
-export async function* statePartsFromWorker(
-  databaseUrl: string,
-  database: OpenOptions,
-  kernelConfig: KernelConfig,
-  seq: number,
-  partChars = SNAPSHOT_PART_CHARS,
-): AsyncGenerator<string, void, undefined> {
+export async function stateFromWorker(databaseUrl: string, database: OpenOptions, kernelConfig: KernelConfig, seq: number): Promise<Uint8Array> {
   // Only what a structured clone carries: no connection-error callback.
   const options: OpenOptions = {
     ...(database.schema !== undefined ? { schema: database.schema } : {}),
     ...(database.connectTimeoutMs !== undefined ? { connectTimeoutMs: database.connectTimeoutMs } : {}),
     maxConnections: 1,
   };
-  const data: SnapshotWorkerData = { databaseUrl, database: options, kernelConfig, seq, partChars };
+  const data: SnapshotWorkerData = { databaseUrl, database: options, kernelConfig, seq };
   const worker = startWorker({ snapshotWorker: true, data });
-  const inbox: SnapshotWorkerMessage[] = [];
-  let failure: Error | undefined;
-  let wake: (() => void) | undefined;
-  const signal = () => {
-    wake?.();
-    wake = undefined;
-  };
-  worker.on('message', (message: SnapshotWorkerMessage) => (inbox.push(message), signal()));
-  worker.on('error', (error) => ((failure ??= error), signal()));
-  worker.on('exit', (code) => ((failure ??= new Error(`the snapshot worker exited (code ${code}) before it was done`)), signal()));
-  const next = async (): Promise<SnapshotWorkerMessage> => {
-    for (;;) {
-      const message = inbox.shift();
-      if (message !== undefined) return message;
-      if (failure !== undefined) throw failure;
-      await new Promise<void>((resolve) => (wake = resolve));
-    }
-  };
   try {
-    for (let message = await next(); ; ) {
-      if (message.type === 'error') throw new Error(`the snapshot worker failed: ${message.message}`);
-      if (message.type === 'done') return;
-      if (message.type === 'part') yield message.state;
-      worker.postMessage('next');
-      message = await next();
-    }
+    return await new Promise<Uint8Array>((resolve, reject) => {
+      worker.on('message', (message: SnapshotWorkerMessage) => {
+        if (message.type === 'error') reject(new Error(`the snapshot worker failed: ${message.message}`));
+        else resolve(message.bytes);
+      });
+      worker.on('error', reject);
+      worker.on('exit', (code) => reject(new Error(`the snapshot worker exited (code ${code}) before it was done`)));
+    });
   } finally {
     worker.removeAllListeners('exit');
     await worker.terminate();
+  }
+}
+
+/**
+ * UTF-8 text decoded in parts of at most `partBytes` bytes (so at most that many characters), each
+ * cut at a character boundary: the parts joined are the text. Each part is decoded when asked for.
+ */
+export function* utf8Parts(bytes: Uint8Array, partBytes: number = SNAPSHOT_PART_CHARS): Generator<string, void, undefined> {
+  if (!Number.isSafeInteger(partBytes) || partBytes < 4) throw new RangeError(`partBytes must be a whole number ≥ 4 (a character's longest encoding), got ${partBytes}`);
+  const decoder = new TextDecoder();
+  for (let start = 0; start < bytes.length; ) {
+    let end = Math.min(start + partBytes, bytes.length);
+    // Back off continuation bytes (10xxxxxx): a character is never split between two parts.
+    while (end < bytes.length && end > start && (bytes[end]! & 0xc0) === 0x80) end -= 1;
+    yield decoder.decode(bytes.subarray(start, end));
+    start = end;
   }
 }

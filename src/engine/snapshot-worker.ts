@@ -1,12 +1,12 @@
 /**
  * The snapshot worker's thread (started by background-snapshot.ts): rebuilds the kernel state at
  * journal seq `seq` from the database alone (the newest snapshot at or before it, then the
- * journal up to it, exactly as a restart does), serializes it, and hands it to its parent one part
- * at a time, each when asked. Nothing here writes to the database.
+ * journal up to it, exactly as a restart does), serializes it, and hands it to its parent as UTF-8
+ * in one transferred buffer (moved, not copied: the parent's heap never holds the whole state as a
+ * string). Nothing here writes to the database.
  *
- * Messages to the parent: `{ type: 'ready', chars }` once the state is serialized, then, for each
- * message the parent sends (any: "next"), `{ type: 'part', state }`, and after the last part
- * `{ type: 'done', parts }`; `{ type: 'error', message }` if the rebuild fails.
+ * Messages to the parent: one, `{ type: 'state', chars, bytes }`, or `{ type: 'error', message }` if
+ * the rebuild fails.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { Kernel, type KernelConfig } from '../core/kernel/kernel.js';
@@ -20,13 +20,10 @@ export interface SnapshotWorkerData {
   readonly database: OpenOptions;
   readonly kernelConfig: KernelConfig;
   readonly seq: number;
-  readonly partChars: number;
 }
 
 export type SnapshotWorkerMessage =
-  | { readonly type: 'ready'; readonly chars: number }
-  | { readonly type: 'part'; readonly state: string }
-  | { readonly type: 'done'; readonly parts: number }
+  | { readonly type: 'state'; readonly chars: number; readonly bytes: Uint8Array }
   | { readonly type: 'error'; readonly message: string };
 
 /** The kernel state at `seq`, rebuilt from the database (the restart path, without projection). */
@@ -57,20 +54,9 @@ if (parentPort !== null && workerData !== undefined && (workerData as { snapshot
   const data = (workerData as { data: SnapshotWorkerData }).data;
   stateAt(data).then(
     (state) => {
-      let offset = 0;
-      let parts = 0;
-      port.on('message', () => {
-        if (offset >= state.length) {
-          port.postMessage({ type: 'done', parts } satisfies SnapshotWorkerMessage);
-          port.close();
-          return;
-        }
-        const part = state.slice(offset, offset + data.partChars);
-        offset += data.partChars;
-        parts += 1;
-        port.postMessage({ type: 'part', state: part } satisfies SnapshotWorkerMessage);
-      });
-      port.postMessage({ type: 'ready', chars: state.length } satisfies SnapshotWorkerMessage);
+      const bytes = new TextEncoder().encode(state);
+      port.postMessage({ type: 'state', chars: state.length, bytes } satisfies SnapshotWorkerMessage, [bytes.buffer]);
+      port.close();
     },
     (error: unknown) => {
       port.postMessage({ type: 'error', message: error instanceof Error ? (error.stack ?? error.message) : String(error) } satisfies SnapshotWorkerMessage);

@@ -85,8 +85,8 @@ export class Kernel {
   private barContext!: BarContext;
   private readonly config: KernelConfig;
   private readonly rollback: boolean;
-  /** The state before `tail`, as a snapshot; undefined until the first input. */
-  private checkpoint: string | undefined;
+  /** The state before `tail`, as a snapshot (or what gives it, when handed in); undefined until the first input. */
+  private checkpoint: string | (() => string) | undefined;
   /** The sequence number the checkpoint holds (inputs handled before it). */
   private checkpointSeq = 0;
   /** True once the host hands in the checkpoints (`useHostCheckpoints`). */
@@ -217,9 +217,7 @@ export class Kernel {
     this.checkpoint = snapshotOf(this.s);
     this.checkpointSeq = this.s.sequence;
     this.tail = [];
-    this.checkpointAfter = this.hostCheckpoints
-      ? this.hostTailLimit
-      : Math.max(this.minCheckpointInputs, Math.ceil(this.checkpoint.length / CHECKPOINT_CHARS_PER_INPUT));
+    this.checkpointAfter = this.hostCheckpoints ? this.hostTailLimit : this.ownCheckpointSpacing(this.checkpoint.length);
   }
 
   /**
@@ -244,11 +242,12 @@ export class Kernel {
   /**
    * Takes `snapshot`, the state after input `seq` as `snapshot()` gives it (the host made it
    * elsewhere: rebuilt in a worker from the journal), as the rollback checkpoint, and lets go of the
-   * inputs up to `seq`. A snapshot not newer than the checkpoint held is ignored. Throws a RangeError
+   * inputs up to `seq`. A function is called only if a rollback needs the text (it may decode it
+   * from bytes held off the heap). A snapshot not newer than the checkpoint held is ignored. Throws a RangeError
    * for a seq past the inputs handled (a state the kernel has not reached). The snapshot's text is
    * trusted: the host's snapshots are the kernel's own (a restore from them is byte-identical).
    */
-  adoptCheckpoint(snapshot: string, seq: number): void {
+  adoptCheckpoint(snapshot: string | (() => string), seq: number): void {
     if (!this.rollback) return;
     if (!Number.isSafeInteger(seq) || seq > this.s.sequence) throw new RangeError(`a checkpoint at seq ${seq} is past the kernel's seq ${this.s.sequence}`);
     // The tail holds the inputs after `firstHeld`; a checkpoint before it could not be replayed forward.
@@ -267,12 +266,17 @@ export class Kernel {
    */
   setCheckpointSpacing(minInputs: number = MIN_CHECKPOINT_INPUTS): void {
     this.minCheckpointInputs = minInputs;
-    if (this.checkpoint !== undefined && !this.hostCheckpoints) this.checkpointAfter = Math.max(minInputs, Math.ceil(this.checkpoint.length / CHECKPOINT_CHARS_PER_INPUT));
+    if (typeof this.checkpoint === 'string' && !this.hostCheckpoints) this.checkpointAfter = this.ownCheckpointSpacing(this.checkpoint.length);
+  }
+
+  private ownCheckpointSpacing(snapshotChars: number): number {
+    return Math.max(this.minCheckpointInputs, Math.ceil(snapshotChars / CHECKPOINT_CHARS_PER_INPUT));
   }
 
   /** Rebuilds the state the input found (checkpoint + tail), then answers it with INTERNAL. */
   private contain(input: KernelInput, error: unknown): KernelEvent[] {
-    const replica = Kernel.restore(this.config, this.checkpoint!, { rollback: false });
+    const checkpoint = this.checkpoint!;
+    const replica = Kernel.restore(this.config, typeof checkpoint === 'string' ? checkpoint : checkpoint(), { rollback: false });
     for (const earlier of this.tail) replica.handle(earlier instanceof JournaledText ? (JSON.parse(earlier.text) as KernelInput) : earlier);
     this.wire(replica.s);
     this.s.sequence += 1;
