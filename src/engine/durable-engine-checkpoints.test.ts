@@ -4,7 +4,7 @@ import type { KernelInput } from '../core/kernel/inputs.js';
 import { MatchingEngine } from '../core/matching/matching-engine.js';
 import { instrumentForRecording } from '../market-data/replay-session.js';
 import { BUNDLED_RECORDING } from '../test-kit/data-paths.js';
-import { loadRecording } from '../test-kit/recording-stepper.js';
+import { loadRecording, stateWithoutSequence } from '../test-kit/recording-stepper.js';
 import { describeEachDialect, type TestDatabase } from '../test-kit/test-databases.js';
 import { DurableEngine, type SetAsideReport } from './durable-engine.js';
 
@@ -14,8 +14,7 @@ const CONFIG: KernelConfig = { instruments: [instrumentForRecording(recording)],
 const MARKET = recording.inputs.slice(0, 400);
 const T = MARKET.at(-1)!.time;
 
-/** The snapshot without its sequence number: what "changes nothing" compares. */
-const stateOf = (kernel: Kernel) => kernel.snapshot().replace(/"sequence":\d+/, '"sequence":_');
+const stateOf = stateWithoutSequence;
 
 afterEach(() => {
   vi.restoreAllMocks();

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { BUNDLED_RECORDING } from '../../test-kit/data-paths.js';
-import { loadRecording, RecordingStepper } from '../../test-kit/recording-stepper.js';
-import { MatchingEngine } from '../matching/matching-engine.js';
+import { expectTradeFaultContained } from '../../test-kit/injected-faults.js';
+import { loadRecording, openedStepper, RecordingStepper, stateWithoutSequence } from '../../test-kit/recording-stepper.js';
 import type { KernelEvent } from './events.js';
 import type { KernelInput } from './inputs.js';
 
@@ -9,13 +9,10 @@ const recording = loadRecording(BUNDLED_RECORDING);
 const SYMBOL = recording.symbol;
 const START = recording.inputs[0]!.time;
 
-/** The snapshot without its sequence number: what "changes nothing" compares. */
-const stateOf = (s: RecordingStepper) => s.kernel.snapshot().replace(/"sequence":\d+/, '"sequence":_');
+const stateOf = (s: RecordingStepper) => stateWithoutSequence(s.kernel);
 
 function opened(): RecordingStepper {
-  const s = new RecordingStepper(recording);
-  s.advanceTo(START + 30_000);
-  s.open('a', { USDT: '100000', BTC: '1' });
+  const s = openedStepper(recording);
   s.handle({ kind: 'order.place', time: s.kernel.now, account: 'a', symbol: SYMBOL, side: 'BUY', type: 'LIMIT', price: '61700.00', quantity: '0.5', clientOrderId: 'rest' });
   return s;
 }
@@ -65,27 +62,7 @@ describe('rollback checkpoints handed in by the host', () => {
     const fault = recording.inputs[faultAt]!;
     for (const s of [suspect, twin]) while (s.peek() !== fault) s.step();
     expect(suspect.kernel.inputsSinceCheckpoint).toBe(suspect.kernel.inputCount - elsewhere.kernel.inputCount);
-    const before = stateOf(suspect);
-
-    const original = MatchingEngine.prototype.onTrade;
-    let armed = true;
-    let mutated = false;
-    vi.spyOn(MatchingEngine.prototype, 'onTrade').mockImplementation(function (this: MatchingEngine, ...args) {
-      original.apply(this, args);
-      if (!armed) return;
-      armed = false;
-      mutated = stateOf(suspect) !== before;
-      throw new Error('injected fault after the trade was matched');
-    });
-    const seq = suspect.kernel.inputCount;
-    const answer = suspect.step()!;
-    vi.restoreAllMocks();
-    expect(answer.events).toEqual([
-      { type: 'INPUT_REJECTED', at: expect.any(Number), seq: seq + 1, kind: 'trade', code: 'INTERNAL', message: expect.stringContaining('injected fault') },
-    ]);
-    expect(mutated).toBe(true);
-    expect(suspect.kernel.containedFailures).toBe(1);
-    expect(stateOf(suspect)).toBe(before);
+    expectTradeFaultContained(suspect);
 
     twin.skip();
     expect(JSON.stringify(rest(suspect))).toBe(JSON.stringify(rest(twin)));
