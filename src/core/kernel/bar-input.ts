@@ -99,16 +99,22 @@ export function parseBar(input: BarInput, before?: ParsedBar): ParsedBar | strin
   const given = (input as { readonly [BAR_VALUES]?: BarValues })[BAR_VALUES];
   const previous: BarValues | undefined = given ?? before;
   const p = previous?.texts;
-  const open = p !== undefined && input.open === p.close ? previous!.close : reuse(input.open, 'open', p?.open, previous?.open);
-  if (typeof open === 'string') return open;
-  const high = reuse(input.high, 'high', p?.high, previous?.high);
-  if (typeof high === 'string') return high;
-  const low = reuse(input.low, 'low', p?.low, previous?.low);
-  if (typeof low === 'string') return low;
-  const close = reuse(input.close, 'close', p?.close, previous?.close);
-  if (typeof close === 'string') return close;
-  const volume = reuse(input.volume, 'volume', p?.volume, previous?.volume);
-  if (typeof volume === 'string') return volume;
+  let open: Fixed | string, high: Fixed | string, low: Fixed | string, close: Fixed | string, volume: Fixed | string;
+  if (p !== undefined && input.open === p.open && input.high === p.high && input.low === p.low && input.close === p.close && input.volume === p.volume) {
+    // Every text is the one its value was parsed from (the library's candle, a resumed bar).
+    ({ open, high, low, close, volume } = previous!);
+  } else {
+    open = p !== undefined && input.open === p.close ? previous!.close : reuse(input.open, 'open', p?.open, previous?.open);
+    if (typeof open === 'string') return open;
+    high = reuse(input.high, 'high', p?.high, previous?.high);
+    if (typeof high === 'string') return high;
+    low = reuse(input.low, 'low', p?.low, previous?.low);
+    if (typeof low === 'string') return low;
+    close = reuse(input.close, 'close', p?.close, previous?.close);
+    if (typeof close === 'string') return close;
+    volume = reuse(input.volume, 'volume', p?.volume, previous?.volume);
+    if (typeof volume === 'string') return volume;
+  }
   if (low <= 0n) return 'bar prices must be positive';
   if (volume < 0n) return 'bar volume must not be negative';
   if (low > open || low > close || high < open || high < close) return 'a bar has low ≤ open, close ≤ high';
@@ -342,9 +348,21 @@ function nextStop(market: Market, from: Fixed, to: Fixed): Fixed | undefined {
   return best;
 }
 
+/**
+ * The last path written for a bar's texts object: a pause writes it and the resume that follows
+ * checks it, for the same texts (the library's candle) and times. Its values are those of the
+ * texts, so the same texts and times give the same path.
+ */
+const PATHS = new WeakMap<object, { readonly times: readonly [number, number, number]; readonly path: string }>();
+
 /** A bar's path as a resume must repeat it: open, high, low, close and the times of its anchors. */
 function pathOf(bar: ParsedBar): string {
-  return `${formatFixed(bar.open)}/${formatFixed(bar.high)}/${formatFixed(bar.low)}/${formatFixed(bar.close)} at ${bar.times.join(', ')}`;
+  const known = PATHS.get(bar.texts);
+  const t = bar.times;
+  if (known !== undefined && known.times[0] === t[0] && known.times[1] === t[1] && known.times[2] === t[2]) return known.path;
+  const path = `${formatFixed(bar.open)}/${formatFixed(bar.high)}/${formatFixed(bar.low)}/${formatFixed(bar.close)} at ${t.join(', ')}`;
+  PATHS.set(bar.texts, { times: t, path });
+  return path;
 }
 
 /** Why a parsed bar's `resume` cannot go on in this market, or undefined (no resume, or the market paused there). */
