@@ -88,11 +88,17 @@ export class TradeManager {
 
   constructor(private readonly venue: TradeVenue) {}
 
+  /** The last key made and what it was made of: a backtest asks for one (account, symbol) several times a candle. */
+  private lastKey = { account: '', symbol: '', key: '' };
+
   private key(account: string, symbol: string): string {
+    const last = this.lastKey;
+    if (account === last.account && symbol === last.symbol && last.key !== '') return last.key;
     let bySymbol = this.keys.get(account);
     if (bySymbol === undefined) this.keys.set(account, (bySymbol = new Map()));
     let k = bySymbol.get(symbol);
     if (k === undefined) bySymbol.set(symbol, (k = `${account}\u0000${symbol}`));
+    this.lastKey = { account, symbol, key: k };
     return k;
   }
 

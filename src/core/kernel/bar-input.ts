@@ -265,9 +265,19 @@ function quietStep(ctx: BarContext, market: Market, time: number): boolean {
 /** What `step` does to the mark at `price`. */
 function markAt(ctx: BarContext, market: Market, price: Fixed): void {
   if (market.instrument.market !== 'perpetual' || market.markFromInput) return;
-  const tick = market.instrument.tickSize;
-  const mid = price > tick ? price - (price % tick) : ((2n * price + tick) / 2n / tick) * tick;
+  const mid = midOf(price, market.instrument.tickSize);
   if (mid !== market.mark) ctx.setMark(market, mid);
+}
+
+/**
+ * The mid of the quote around `price`, as the book would give it: with bid = price − tick the mid
+ * is the price itself, down to the tick (one division); the price itself when it lies on the tick
+ * grid, as candle prices do (no second bigint made).
+ */
+function midOf(price: Fixed, tick: Fixed): Fixed {
+  if (price <= tick) return ((2n * price + tick) / 2n / tick) * tick;
+  const off = price % tick;
+  return off === 0n ? price : price - off;
 }
 
 /** True when an event from `before` on is one a paused bar stops for (ACTED). */
@@ -316,10 +326,7 @@ function step(ctx: BarContext, market: Market, price: Fixed, previous: Fixed, ti
     market.sync.invalidate('between candle bars');
   }
   if (market.instrument.market === 'perpetual' && !market.markFromInput) {
-    // The quote's mid, as the book would give it.
-    const tick = market.instrument.tickSize;
-    // With bid = price − tick the mid is the price itself, down to the tick (one division instead of two).
-    const mid = price > tick ? price - (price % tick) : ((2n * price + tick) / 2n / tick) * tick;
+    const mid = midOf(price, market.instrument.tickSize);
     if (mid !== market.mark) ctx.setMark(market, mid);
   }
   if (s.triggerSource === 'last') engine.onTriggerPrice(market, price);
