@@ -376,10 +376,11 @@ function pathOf(bar: ParsedBar): string {
 export function resumeProblem(input: BarInput, bar: ParsedBar, market: Market | undefined): string | undefined {
   if (input.resume === undefined || market === undefined) return undefined;
   const pause = market.barPause;
-  const asked = `${input.symbol} at ${input.time}, leg ${bar.leg}, price ${formatFixed(bar.from)}`;
-  if (pause === undefined) return `bar resume: no bar paused on ${asked} (nothing is paused on ${input.symbol})`;
+  // Written only for a refusal: a resume that goes on formats nothing.
+  const asked = () => `${input.symbol} at ${input.time}, leg ${bar.leg}, price ${formatFixed(bar.from)}`;
+  if (pause === undefined) return `bar resume: no bar paused on ${asked()} (nothing is paused on ${input.symbol})`;
   if (pause.time !== input.time || pause.leg !== bar.leg || pause.price !== bar.from) {
-    return `bar resume: no bar paused on ${asked}; the bar at ${pause.time} paused on leg ${pause.leg} at ${formatFixed(pause.price)}`;
+    return `bar resume: no bar paused on ${asked()}; the bar at ${pause.time} paused on leg ${pause.leg} at ${formatFixed(pause.price)}`;
   }
   // A snapshot from before the path was kept has none: the time, leg and price are then all there is to check.
   if (pause.bar !== undefined && pause.bar !== pathOf(bar)) {
