@@ -62,6 +62,8 @@ export interface CandleFloats {
  * `values` is undefined when the volume is not a decimal (whoever uses the volume then parses it).
  */
 interface CandleMemo {
+  /** The candle it was made for: an object that inherits the key from a candle is not that candle. */
+  readonly candle: Candle;
   readonly values: CandleValues | undefined;
   readonly floats: CandleFloats;
 }
@@ -69,7 +71,8 @@ interface CandleMemo {
 const MEMO: unique symbol = Symbol('candle memo');
 
 function memoOf(candle: object): CandleMemo | undefined {
-  return (candle as { readonly [MEMO]?: CandleMemo })[MEMO];
+  const memo = (candle as { readonly [MEMO]?: CandleMemo })[MEMO];
+  return memo !== undefined && memo.candle === candle ? memo : undefined;
 }
 
 /**
@@ -107,7 +110,7 @@ export function toCandle(input: CandleLike | Candle): Candle {
   } catch (error) {
     if (!(error instanceof DecimalFormatError)) throw error;
   }
-  const memo: CandleMemo = { values, floats: Object.freeze({ high: Number(candle.high), low: Number(candle.low), close: Number(candle.close) }) };
+  const memo: CandleMemo = { candle, values, floats: Object.freeze({ high: Number(candle.high), low: Number(candle.low), close: Number(candle.close) }) };
   Object.defineProperty(candle, MEMO, { value: memo, enumerable: false, writable: false, configurable: false });
   return Object.freeze(candle);
 }
