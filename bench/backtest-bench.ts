@@ -5,7 +5,8 @@
  * through `runBacktest` with `rsi-reversal` and a full tactics set (limit entry, 2-step DCA ladder,
  * ATR stop, two take-profits, trailing stop, break-even) and, for comparison, with `ema-crossover`
  * and a plain stop: each candle as one `bar` kernel input (ADR 0042), and the full tactics case
- * also as the book-and-trade walk of ADR 0009 (`walk`). The floor: a plain loop feeding the same candles to the same strategy object
+ * also as the book-and-trade walk of ADR 0009 (`walk`); and a strategy that never signals, for
+ * what a candle costs the engine alone. The floor: a plain loop feeding the same candles to the same strategy object
  * (`rsiReversal()`, its RSI from trading-signals), no kernel, no orders. After one untimed pass of
  * every case, each case runs `repeat` times (BENCH_REPEAT, default 3); the best is reported as
  * candles/s with kernel inputs per candle.
@@ -18,7 +19,7 @@ import { runBacktest } from '../src/library/backtest.js';
 import { PaperTradingEngine } from '../src/library/paper-trading-engine.js';
 import { rsiReversal } from '../src/strategy/builtin-strategies.js';
 import { readCandlesFile, type Candle } from '../src/strategy/candles.js';
-import type { StrategyContext } from '../src/strategy/strategy.js';
+import type { StrategyContext, StrategyFactory } from '../src/strategy/strategy.js';
 import { CANDLES_DIR } from '../src/test-kit/data-paths.js';
 import { cpuMs } from './bench-kit.js';
 
@@ -28,6 +29,8 @@ const FULL = {
   trailingStop: { activationPercent: 0.8, callbackPercent: 0.3 }, breakEvenAfterFirstTarget: true,
 };
 const PLAIN = { name: 'plain', stopLoss: { type: 'percent', percent: 1 } };
+/** No signal ever: what a candle costs the engine alone (kernel bar, equity sample, ATR, metrics). */
+const NEVER: StrategyFactory = () => ({ id: 'never', onCandle: () => null });
 
 export interface BacktestRow {
   readonly label: string;
@@ -40,10 +43,10 @@ export interface BacktestRow {
   readonly candlesPerSecond: number;
 }
 
-function inputsPerCandle(candles: Candle[], tactics: unknown, strategy: string, barInputs: boolean): number {
+function inputsPerCandle(candles: Candle[], tactics: unknown, strategy: string | StrategyFactory, barInputs: boolean): number {
   const engine = new PaperTradingEngine({ barInputs });
   engine.advanceTo(candles[0]!.openTime);
-  engine.createAccount({ id: 'b', strategyId: strategy, autoTrading: true, tacticsSets: [tactics], leverage: 5 });
+  engine.createAccount({ id: 'b', ...(typeof strategy === 'string' ? { strategyId: strategy } : { strategy }), autoTrading: true, tacticsSets: [tactics], leverage: 5 });
   engine.start('b');
   engine.processCandles('b', 'BTCUSDT', candles);
   return (engine.kernel.inputCount - 2) / candles.length; // less the clock and the account
@@ -59,6 +62,7 @@ export function backtestBench(o: { repeat: number; dir?: string; maxFiles?: numb
     ['rsi-reversal', FULL, 'rsi-reversal + full tactics, bar inputs', true],
     ['rsi-reversal', FULL, 'rsi-reversal + full tactics, walk (ADR 0009)', false],
     ['ema-crossover', PLAIN, 'ema-crossover + stop only, bar inputs', true],
+    [NEVER, FULL, 'a strategy that never signals (the engine per candle), bar inputs', true],
   ] as const;
   // One untimed pass of every case first: the cases share most code, and the first one timed
   // would otherwise pay the compiler's warm-up for all of them.

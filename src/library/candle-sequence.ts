@@ -11,8 +11,9 @@
  *   a batch, and after the last candle replayed when the batch includes it, the series is as given
  *   (a minute without trades has no candle in most exchanges' files);
  * - a batch with an error is refused whole: nothing of it is replayed.
- * Cost: a reference to each candle seen (memory grows with the series); its canonical string is
- * written only when a candle comes again or the state is exported.
+ * Cost: a reference to each batch's new candles, kept as the batch gave them (memory grows with the
+ * series, nothing is written per candle); a candle that comes again is found by a binary search, and
+ * its canonical string is written only then or when the state is exported.
  */
 import { formatFixed, parseFixed } from '../core/money/fixed.js';
 import type { Candle } from '../strategy/candles.js';
@@ -41,8 +42,10 @@ function canonical(c: Candle): string {
 export class CandleSequence {
   private last: number | undefined;
   private interval: number | undefined;
-  /** Open time → the candle replayed there (or its canonical string, after an import). */
-  private readonly seen = new Map<number, Candle | string>();
+  /** Open time → the canonical string of a candle replayed before an import. */
+  private readonly imported = new Map<number, string>();
+  /** The candles replayed since, as runs of increasing open time, each after the one before (each a batch's new candles). */
+  private readonly runs: (readonly Candle[])[] = [];
 
   /** The series' interval once two candles have been replayed. */
   get intervalMs(): number | undefined {
@@ -63,8 +66,8 @@ export class CandleSequence {
         throw new CandleSequenceError('CANDLE_ORDER', `candles must be oldest first with increasing open times: ${t} after ${previous}`);
       }
       if (this.last !== undefined && t <= this.last) {
-        const seen = this.seen.get(t);
-        const known = seen === undefined || typeof seen === 'string' ? seen : canonical(seen);
+        const seen = this.find(t);
+        const known = seen === undefined ? this.imported.get(t) : canonical(seen);
         if (known !== undefined && known !== canonical(candle)) {
           throw new CandleSequenceError('CANDLE_CONFLICT', `the candle at ${t} differs from the one already processed (${known} ≠ ${canonical(candle)})`);
         }
@@ -82,21 +85,44 @@ export class CandleSequence {
       fresh.push(candle);
       previous = t;
     }
-    for (const c of fresh) this.seen.set(c.openTime, c);
-    if (fresh.length > 0) this.last = fresh[fresh.length - 1]!.openTime;
+    if (fresh.length > 0) {
+      this.runs.push(fresh);
+      this.last = fresh[fresh.length - 1]!.openTime;
+    }
     this.interval = interval;
     return fresh;
   }
 
+  /** The candle replayed at `t` since the import, if any: the last run that starts at or before `t`, then a binary search in it. */
+  private find(t: number): Candle | undefined {
+    for (let r = this.runs.length - 1; r >= 0; r -= 1) {
+      const run = this.runs[r]!;
+      if (run[0]!.openTime > t) continue;
+      let lo = 0;
+      let hi = run.length - 1;
+      while (lo <= hi) {
+        const mid = (lo + hi) >> 1;
+        const at = run[mid]!.openTime;
+        if (at === t) return run[mid];
+        if (at < t) lo = mid + 1;
+        else hi = mid - 1;
+      }
+      return undefined;
+    }
+    return undefined;
+  }
+
   exportState(): CandleSequenceState {
-    return { last: this.last, interval: this.interval, seen: [...this.seen].map(([t, c]) => [t, typeof c === 'string' ? c : canonical(c)] as const) };
+    const seen: (readonly [number, string])[] = [...this.imported];
+    for (const run of this.runs) for (const c of run) seen.push([c.openTime, canonical(c)]);
+    return { last: this.last, interval: this.interval, seen };
   }
 
   static from(state: CandleSequenceState): CandleSequence {
     const s = new CandleSequence();
     s.last = state.last;
     s.interval = state.interval;
-    for (const [t, c] of state.seen) s.seen.set(t, c);
+    for (const [t, c] of state.seen) s.imported.set(t, c);
     return s;
   }
 }

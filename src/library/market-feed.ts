@@ -97,7 +97,9 @@ export class MarketFeed {
     let first = highFirst(false);
     // The candle's values parsed when it was read go with the input: the kernel does not parse the texts again.
     const values = 'texts' in prices ? prices : undefined;
-    let input: BarInput & { readonly [BAR_VALUES]: BarValues | undefined } = { kind: 'bar', time, symbol, open: o, high, low, close, volume, intervalMs, highFirst: first, pauseOnFill: true, [BAR_VALUES]: values };
+    let input: BarInput & { [BAR_VALUES]?: BarValues } = { kind: 'bar', time, symbol, open: o, high, low, close, volume, intervalMs, highFirst: first, pauseOnFill: true };
+    // Assigned, not a computed key in the literal: the literal keeps its fast boilerplate.
+    if (values !== undefined) input[BAR_VALUES] = values;
     for (let guard = 0; guard < 100_000; guard += 1) {
       const events = this.submit(input);
       let pause: Extract<KernelEvent, { type: 'BAR_PAUSED' }> | undefined;
@@ -107,7 +109,8 @@ export class MarketFeed {
       }
       if (pause === undefined) break;
       if (pause.leg === 1 && parseFixed(pause.price) === prices.open) first = highFirst(true);
-      input = { kind: 'bar', time, symbol, open: o, high, low, close, volume, intervalMs, highFirst: first, pauseOnFill: true, resume: { leg: pause.leg, price: pause.price }, [BAR_VALUES]: values };
+      input = { kind: 'bar', time, symbol, open: o, high, low, close, volume, intervalMs, highFirst: first, pauseOnFill: true, resume: { leg: pause.leg, price: pause.price } };
+      if (values !== undefined) input[BAR_VALUES] = values;
     }
     this.last.set(symbol, prices.close);
   }

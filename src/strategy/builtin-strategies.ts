@@ -14,7 +14,7 @@
  *   SHORT when it breaks below the lower band (previous close ≥ previous lower, close < lower).
  * Every strategy takes `allowShort` (true): when false, a SHORT becomes CLOSE (exit a long only).
  */
-import type { Candle } from './candles.js';
+import { candleFloats, type Candle } from './candles.js';
 import { BollingerIndicator, EmaIndicator, RsiIndicator, type Bands } from './indicators.js';
 import { registerStrategy, type Strategy, type StrategyContext, type StrategyParams, type StrategySignal } from './strategy.js';
 
@@ -83,7 +83,7 @@ export function bollingerBreakout(params?: StrategyParams): Strategy {
     id: 'bollinger-breakout',
     onCandle(candle: Candle, _context: StrategyContext): StrategySignal | null {
       const b = bands.add(candle);
-      const close = Number(candle.close);
+      const close = candleFloats(candle).close;
       const before = previous;
       previous = b === null ? null : { close, bands: b };
       if (b === null || before === null) return null;

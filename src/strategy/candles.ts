@@ -39,8 +39,6 @@ export function decimalText(value: number | string): string {
   return value.toFixed(18).replace(/\.?0+$/, '');
 }
 
-const VALIDATED = new WeakSet<object>();
-
 /** A candle's prices and volume as exact values, parsed once from its texts (`texts`: the candle). */
 export interface CandleValues {
   readonly open: Fixed;
@@ -51,39 +49,70 @@ export interface CandleValues {
   readonly texts: Candle;
 }
 
-const VALUES = new WeakMap<Candle, CandleValues>();
+/** A candle's high, low and close as floats for indicators (`Number` of each text, made once). */
+export interface CandleFloats {
+  readonly high: number;
+  readonly low: number;
+  readonly close: number;
+}
+
+/**
+ * What `toCandle` keeps on a candle it made, under a symbol key that is neither enumerable nor in
+ * its JSON: a property read, where a WeakSet and a WeakMap cost a hash lookup each per candle.
+ * `values` is undefined when the volume is not a decimal (whoever uses the volume then parses it).
+ */
+interface CandleMemo {
+  /** The candle it was made for: an object that inherits the key from a candle is not that candle. */
+  readonly candle: Candle;
+  readonly values: CandleValues | undefined;
+  readonly floats: CandleFloats;
+}
+
+const MEMO: unique symbol = Symbol('candle memo');
+
+function memoOf(candle: object): CandleMemo | undefined {
+  const memo = (candle as { readonly [MEMO]?: CandleMemo })[MEMO];
+  return memo !== undefined && memo.candle === candle ? memo : undefined;
+}
 
 /**
  * The values `toCandle` parsed when it validated the candle; undefined for a candle it did not make,
  * or whose volume is not a decimal (whoever uses the volume then parses it and finds out).
  */
 export function candleValues(candle: Candle): CandleValues | undefined {
-  return VALUES.get(candle);
+  return memoOf(candle)?.values;
+}
+
+/** `Number` of the candle's high, low and close: taken from `toCandle`'s memo when it made the candle. */
+export function candleFloats(candle: Candle): CandleFloats {
+  return memoOf(candle)?.floats ?? { high: Number(candle.high), low: Number(candle.low), close: Number(candle.close) };
 }
 
 /** Validates and freezes; candles this function made before are passed through as they are. */
 export function toCandle(input: CandleLike | Candle): Candle {
-  if (VALIDATED.has(input)) return input as Candle;
+  if (memoOf(input) !== undefined) return input as Candle;
   const raw = input as CandleLike;
   const openTime = raw.openTime ?? raw.timestamp ?? raw.time;
   if (openTime === undefined || !Number.isSafeInteger(openTime) || openTime < 0) throw new RangeError(`candle needs an open time in Unix ms: ${JSON.stringify(raw)}`);
-  const candle: Candle = Object.freeze({
+  const candle: Candle = {
     openTime,
     open: decimalText(raw.open),
     high: decimalText(raw.high),
     low: decimalText(raw.low),
     close: decimalText(raw.close),
     volume: decimalText(raw.volume ?? 0),
-  });
+  };
   const [o, h, l, c] = [candle.open, candle.high, candle.low, candle.close].map(parseFixed) as [bigint, bigint, bigint, bigint];
   if (l <= 0n || l > h || o < l || o > h || c < l || c > h) throw new RangeError(`inconsistent candle at ${openTime}: ${JSON.stringify(candle)}`);
-  VALIDATED.add(candle);
+  let values: CandleValues | undefined;
   try {
-    VALUES.set(candle, { open: o, high: h, low: l, close: c, volume: parseFixed(candle.volume), texts: candle });
+    values = { open: o, high: h, low: l, close: c, volume: parseFixed(candle.volume), texts: candle };
   } catch (error) {
     if (!(error instanceof DecimalFormatError)) throw error;
   }
-  return candle;
+  const memo: CandleMemo = { candle, values, floats: Object.freeze({ high: Number(candle.high), low: Number(candle.low), close: Number(candle.close) }) };
+  Object.defineProperty(candle, MEMO, { value: memo, enumerable: false, writable: false, configurable: false });
+  return Object.freeze(candle);
 }
 
 /** Parses candle CSV text; rows must be in increasing open time. */
@@ -122,5 +151,5 @@ export function readCandlesFile(path: string): Candle[] {
 
 /** A float view for indicators (indicators are analytics, not money). */
 export function closeOf(candle: Candle): number {
-  return Number(candle.close);
+  return candleFloats(candle).close;
 }

@@ -6,7 +6,7 @@
  * Cost: O(1) per candle (Bollinger: O(period)).
  */
 import { ATR, BollingerBands, EMA, RSI } from 'trading-signals';
-import type { Candle } from './candles.js';
+import { candleFloats, type Candle } from './candles.js';
 
 export interface StreamingIndicator<T> {
   add(candle: Candle): T | null;
@@ -21,7 +21,7 @@ export class RsiIndicator implements StreamingIndicator<number> {
     this.rsi = new RSI(period);
   }
   add(candle: Candle): number | null {
-    const v = this.rsi.add(Number(candle.close));
+    const v = this.rsi.add(candleFloats(candle).close);
     this.value = v ?? null;
     return this.value;
   }
@@ -35,7 +35,7 @@ export class EmaIndicator implements StreamingIndicator<number> {
     this.ema = new EMA(period);
   }
   add(candle: Candle): number | null {
-    this.ema.add(Number(candle.close));
+    this.ema.add(candleFloats(candle).close);
     this.value = this.ema.isStable ? this.ema.getResultOrThrow() : null;
     return this.value;
   }
@@ -55,7 +55,7 @@ export class BollingerIndicator implements StreamingIndicator<Bands> {
     this.bands = new BollingerBands(period, deviations);
   }
   add(candle: Candle): Bands | null {
-    const v = this.bands.add(Number(candle.close));
+    const v = this.bands.add(candleFloats(candle).close);
     this.value = v ?? null;
     return this.value;
   }
@@ -69,7 +69,8 @@ export class AtrIndicator implements StreamingIndicator<number> {
     this.atr = new ATR(period);
   }
   add(candle: Candle): number | null {
-    const v = this.atr.add({ high: Number(candle.high), low: Number(candle.low), close: Number(candle.close) });
+    // The memo's floats as they are: trading-signals reads them and keeps the last one to read its close.
+    const v = this.atr.add(candleFloats(candle));
     this.value = v ?? null;
     return this.value;
   }

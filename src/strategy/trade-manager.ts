@@ -19,6 +19,7 @@ import type { KernelEvent } from '../core/kernel/events.js';
 import type { Kernel } from '../core/kernel/kernel.js';
 import type { KernelInput, PlaceOrderInput } from '../core/kernel/inputs.js';
 import { divRound, formatFixed, mul, ONE, parseFixed, roundToIncrement, type Fixed } from '../core/money/fixed.js';
+import { isOpenStatus } from '../core/orders/order-status.js';
 import { sizeFromStop } from './risk.js';
 import type { TacticsSet } from './tactics.js';
 
@@ -87,11 +88,17 @@ export class TradeManager {
 
   constructor(private readonly venue: TradeVenue) {}
 
+  /** The last key made and what it was made of: a backtest asks for one (account, symbol) several times a candle. */
+  private lastKey = { account: '', symbol: '', key: '' };
+
   private key(account: string, symbol: string): string {
+    const last = this.lastKey;
+    if (account === last.account && symbol === last.symbol && last.key !== '') return last.key;
     let bySymbol = this.keys.get(account);
     if (bySymbol === undefined) this.keys.set(account, (bySymbol = new Map()));
     let k = bySymbol.get(symbol);
     if (k === undefined) bySymbol.set(symbol, (k = `${account}\u0000${symbol}`));
+    this.lastKey = { account, symbol, key: k };
     return k;
   }
 
@@ -278,7 +285,9 @@ export class TradeManager {
 
   private cancel(plan: TradePlan, clientOrderId: string | undefined, time: number): void {
     if (clientOrderId === undefined || clientOrderId === '') return;
-    const open = this.venue.kernel.openOrders(plan.account).some((o) => o.clientOrderId === clientOrderId);
+    let open = false;
+    // The account's orders (a copy of its list) searched in place: no second array of the open ones per cancel.
+    for (const o of this.venue.kernel.orders(plan.account)) if (o.clientOrderId === clientOrderId && isOpenStatus(o.status)) open = true;
     if (open) this.venue.submit({ kind: 'order.cancel', time, account: plan.account, clientOrderId });
   }
 
@@ -286,15 +295,15 @@ export class TradeManager {
     plan.version += 1;
     const clientOrderId = `${plan.id}:${role}${role === 'dca' || role === 'target' ? index + 1 : ''}:${plan.version}`;
     this.roles.set(`${plan.account}\u0000${clientOrderId}`, { plan: plan.id, role, index });
-    const f = (v: Fixed | undefined) => (v === undefined ? undefined : formatFixed(v));
-    const input: PlaceOrderInput = {
+    // The optional fields in the same order as before, assigned instead of spread (no object per field).
+    const input: { -readonly [K in keyof PlaceOrderInput]: PlaceOrderInput[K] } = {
       kind: 'order.place', time, account: plan.account, symbol: plan.symbol, side: order.side, type: order.type, quantity: formatFixed(order.quantity), clientOrderId,
-      ...(order.price !== undefined ? { price: f(order.price)! } : {}),
-      ...(order.stopPrice !== undefined ? { stopPrice: f(order.stopPrice)! } : {}),
-      ...(order.activationPrice !== undefined ? { activationPrice: f(order.activationPrice)! } : {}),
-      ...(order.callbackRate !== undefined ? { callbackRate: f(order.callbackRate)! } : {}),
-      ...(order.reduceOnly ? { reduceOnly: true } : {}),
     };
+    if (order.price !== undefined) input.price = formatFixed(order.price);
+    if (order.stopPrice !== undefined) input.stopPrice = formatFixed(order.stopPrice);
+    if (order.activationPrice !== undefined) input.activationPrice = formatFixed(order.activationPrice);
+    if (order.callbackRate !== undefined) input.callbackRate = formatFixed(order.callbackRate);
+    if (order.reduceOnly) input.reduceOnly = true;
     this.venue.submit(input);
     return clientOrderId;
   }

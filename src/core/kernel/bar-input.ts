@@ -99,16 +99,22 @@ export function parseBar(input: BarInput, before?: ParsedBar): ParsedBar | strin
   const given = (input as { readonly [BAR_VALUES]?: BarValues })[BAR_VALUES];
   const previous: BarValues | undefined = given ?? before;
   const p = previous?.texts;
-  const open = p !== undefined && input.open === p.close ? previous!.close : reuse(input.open, 'open', p?.open, previous?.open);
-  if (typeof open === 'string') return open;
-  const high = reuse(input.high, 'high', p?.high, previous?.high);
-  if (typeof high === 'string') return high;
-  const low = reuse(input.low, 'low', p?.low, previous?.low);
-  if (typeof low === 'string') return low;
-  const close = reuse(input.close, 'close', p?.close, previous?.close);
-  if (typeof close === 'string') return close;
-  const volume = reuse(input.volume, 'volume', p?.volume, previous?.volume);
-  if (typeof volume === 'string') return volume;
+  let open: Fixed | string, high: Fixed | string, low: Fixed | string, close: Fixed | string, volume: Fixed | string;
+  if (p !== undefined && input.open === p.open && input.high === p.high && input.low === p.low && input.close === p.close && input.volume === p.volume) {
+    // Every text is the one its value was parsed from (the library's candle, a resumed bar).
+    ({ open, high, low, close, volume } = previous!);
+  } else {
+    open = p !== undefined && input.open === p.close ? previous!.close : reuse(input.open, 'open', p?.open, previous?.open);
+    if (typeof open === 'string') return open;
+    high = reuse(input.high, 'high', p?.high, previous?.high);
+    if (typeof high === 'string') return high;
+    low = reuse(input.low, 'low', p?.low, previous?.low);
+    if (typeof low === 'string') return low;
+    close = reuse(input.close, 'close', p?.close, previous?.close);
+    if (typeof close === 'string') return close;
+    volume = reuse(input.volume, 'volume', p?.volume, previous?.volume);
+    if (typeof volume === 'string') return volume;
+  }
   if (low <= 0n) return 'bar prices must be positive';
   if (volume < 0n) return 'bar volume must not be negative';
   if (low > open || low > close || high < open || high < close) return 'a bar has low ≤ open, close ≤ high';
@@ -259,9 +265,19 @@ function quietStep(ctx: BarContext, market: Market, time: number): boolean {
 /** What `step` does to the mark at `price`. */
 function markAt(ctx: BarContext, market: Market, price: Fixed): void {
   if (market.instrument.market !== 'perpetual' || market.markFromInput) return;
-  const tick = market.instrument.tickSize;
-  const mid = price > tick ? price - (price % tick) : ((2n * price + tick) / 2n / tick) * tick;
+  const mid = midOf(price, market.instrument.tickSize);
   if (mid !== market.mark) ctx.setMark(market, mid);
+}
+
+/**
+ * The mid of the quote around `price`, as the book would give it: with bid = price − tick the mid
+ * is the price itself, down to the tick (one division); the price itself when it lies on the tick
+ * grid, as candle prices do (no second bigint made).
+ */
+function midOf(price: Fixed, tick: Fixed): Fixed {
+  if (price <= tick) return ((2n * price + tick) / 2n / tick) * tick;
+  const off = price % tick;
+  return off === 0n ? price : price - off;
 }
 
 /** True when an event from `before` on is one a paused bar stops for (ACTED). */
@@ -310,10 +326,7 @@ function step(ctx: BarContext, market: Market, price: Fixed, previous: Fixed, ti
     market.sync.invalidate('between candle bars');
   }
   if (market.instrument.market === 'perpetual' && !market.markFromInput) {
-    // The quote's mid, as the book would give it.
-    const tick = market.instrument.tickSize;
-    // With bid = price − tick the mid is the price itself, down to the tick (one division instead of two).
-    const mid = price > tick ? price - (price % tick) : ((2n * price + tick) / 2n / tick) * tick;
+    const mid = midOf(price, market.instrument.tickSize);
     if (mid !== market.mark) ctx.setMark(market, mid);
   }
   if (s.triggerSource === 'last') engine.onTriggerPrice(market, price);
@@ -342,19 +355,32 @@ function nextStop(market: Market, from: Fixed, to: Fixed): Fixed | undefined {
   return best;
 }
 
+/**
+ * The last path written for a bar's texts object: a pause writes it and the resume that follows
+ * checks it, for the same texts (the library's candle) and times. Its values are those of the
+ * texts, so the same texts and times give the same path.
+ */
+const PATHS = new WeakMap<object, { readonly times: readonly [number, number, number]; readonly path: string }>();
+
 /** A bar's path as a resume must repeat it: open, high, low, close and the times of its anchors. */
 function pathOf(bar: ParsedBar): string {
-  return `${formatFixed(bar.open)}/${formatFixed(bar.high)}/${formatFixed(bar.low)}/${formatFixed(bar.close)} at ${bar.times.join(', ')}`;
+  const known = PATHS.get(bar.texts);
+  const t = bar.times;
+  if (known !== undefined && known.times[0] === t[0] && known.times[1] === t[1] && known.times[2] === t[2]) return known.path;
+  const path = `${formatFixed(bar.open)}/${formatFixed(bar.high)}/${formatFixed(bar.low)}/${formatFixed(bar.close)} at ${t.join(', ')}`;
+  PATHS.set(bar.texts, { times: t, path });
+  return path;
 }
 
 /** Why a parsed bar's `resume` cannot go on in this market, or undefined (no resume, or the market paused there). */
 export function resumeProblem(input: BarInput, bar: ParsedBar, market: Market | undefined): string | undefined {
   if (input.resume === undefined || market === undefined) return undefined;
   const pause = market.barPause;
-  const asked = `${input.symbol} at ${input.time}, leg ${bar.leg}, price ${formatFixed(bar.from)}`;
-  if (pause === undefined) return `bar resume: no bar paused on ${asked} (nothing is paused on ${input.symbol})`;
+  // Written only for a refusal: a resume that goes on formats nothing.
+  const asked = () => `${input.symbol} at ${input.time}, leg ${bar.leg}, price ${formatFixed(bar.from)}`;
+  if (pause === undefined) return `bar resume: no bar paused on ${asked()} (nothing is paused on ${input.symbol})`;
   if (pause.time !== input.time || pause.leg !== bar.leg || pause.price !== bar.from) {
-    return `bar resume: no bar paused on ${asked}; the bar at ${pause.time} paused on leg ${pause.leg} at ${formatFixed(pause.price)}`;
+    return `bar resume: no bar paused on ${asked()}; the bar at ${pause.time} paused on leg ${pause.leg} at ${formatFixed(pause.price)}`;
   }
   // A snapshot from before the path was kept has none: the time, leg and price are then all there is to check.
   if (pause.bar !== undefined && pause.bar !== pathOf(bar)) {
