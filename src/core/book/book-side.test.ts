@@ -45,7 +45,7 @@ describe('one side of the book', () => {
   }
 
   for (const side of ['bid', 'ask'] as const) {
-    it(`keeps the ${side} levels a plain sorted map keeps with a ladder window of 64 or 128 ticks, levels far from it and a best that moves`, () => {
+    it(`keeps the ${side} levels a plain sorted map keeps with a ladder window of 64 or 128 ticks, levels far from it, a best that moves and a window that grows`, () => {
       // Prices on a 0.01 grid over 6,000 ticks (around 61,000 or around 0, negative prices included),
       // half of them in a cluster of 300 whose levels come and go (the best leaves the window, falls
       // into its lower half, the side empties); now and then a price of 10^-8 (every key rescaled) or
@@ -62,9 +62,9 @@ describe('one side of the book', () => {
         { arbitrary: fc.constant(12_345_678n * 10n ** 10n), weight: 1 },
       );
       fc.assert(
-        fc.property(fc.constantFrom(64, 128), fc.constantFrom(61_000n * SCALE, 0n), fc.array(fc.tuple(price, size), { minLength: 200, maxLength: 2_000 }), (span, center, offsets) => {
+        fc.property(fc.constantFrom([64, 64], [64, 1_024], [128, 128]), fc.constantFrom(61_000n * SCALE, 0n), fc.array(fc.tuple(price, size), { minLength: 200, maxLength: 2_000 }), ([span, maxSpan], center, offsets) => {
           const updates = offsets.map(([p, q]) => [center + p, q] as const);
-          const book = new BookSide(side, span);
+          const book = new BookSide(side, span, maxSpan);
           const model = new Map<bigint, bigint>();
           const out: number[] = [];
           updates.forEach(([p, q], n) => {
