@@ -80,6 +80,8 @@ export class BookSide {
   private grownAt = 0;
   /** Updates outside the window since it last grew. */
   private farSince = 0;
+  /** The best key an update (or a clear, or a rescale: +∞) touched since `watch`; −∞ when none. */
+  private touched = Infinity;
   private readonly ascending: boolean;
   private digitsOfPrice = 0;
   private digitsOfSize = 0;
@@ -170,9 +172,23 @@ export class BookSide {
     this.put(this.ascending ? price : 0 - price, size);
   }
 
+  /** Starts watching for updates: see `unchangedFrom`. */
+  watch(): void {
+    this.touched = -Infinity;
+  }
+
+  /**
+   * True when no update since the last `watch` set or removed a level priced `units` (see
+   * `priceDigits`) or better, and the side was neither cleared nor rescaled since.
+   */
+  unchangedFrom(units: number): boolean {
+    return this.touched < (this.ascending ? units : 0 - units);
+  }
+
   /** Sets the level at `key` to `size` units (0 removes it). */
   private put(key: number, size: number): void {
     this.updates += 1;
+    if (key > this.touched) this.touched = key;
     if (this.count === 0) {
       if (size === 0) return;
       this.place(key);
@@ -359,6 +375,7 @@ export class BookSide {
   clear(): void {
     this.gather();
     this.count = 0;
+    this.touched = Infinity;
   }
 
   /** Starts a best-first walk (see `next`). */
@@ -498,6 +515,7 @@ export class BookSide {
     }
     this.digitsOfPrice = digits;
     this.priceUnit = POW10N[SCALE_DIGITS - digits]!;
+    this.touched = Infinity;
   }
 
   private rescaleSizes(digits: number): void {
