@@ -185,40 +185,56 @@ export class BookSide {
     return this.touched < (this.ascending ? units : 0 - units);
   }
 
-  /** Sets the level at `key` to `size` units (0 removes it). */
+  /** Sets the level at `key` to `size` units (0 removes it). The window's case is kept small, to be inlined. */
   private put(key: number, size: number): void {
     this.updates += 1;
     if (key > this.touched) this.touched = key;
-    if (this.count === 0) {
-      if (size === 0) return;
-      this.place(key);
-    }
     const i = key - this.base;
-    if (i >= 0 && i < this.span) {
+    if (i >= 0 && i < this.sizes.length && this.count !== 0) {
       const sizes = this.sizes;
       const old = sizes[i]!;
       if (size !== 0) {
         sizes[i] = size;
-        if (old === 0) {
-          this.bits[i >> 5] = this.bits[i >> 5]! | (1 << (i & 31));
-          this.near += 1;
-          this.count += 1;
-          if (i > this.topIndex) this.topIndex = i;
-        }
-        return;
-      }
-      if (old === 0) return;
-      sizes[i] = 0;
-      this.bits[i >> 5] = this.bits[i >> 5]! & ~(1 << (i & 31));
-      this.near -= 1;
-      this.count -= 1;
-      if (i === this.topIndex) {
-        this.topIndex = this.below(i);
-        // The best fell into the window's lower half (or out of it): the levels updated next are below it.
-        if (this.topIndex < this.span >> 1 && this.count > 0 && this.mayMove()) this.move(this.bestKey());
+        if (old === 0) this.occupy(i);
+      } else if (old !== 0) {
+        sizes[i] = 0;
+        this.vacate(i);
       }
       return;
     }
+    this.putOutside(key, size);
+  }
+
+  /** A level appeared at window index `i` (its size written). */
+  private occupy(i: number): void {
+    this.bits[i >> 5] = this.bits[i >> 5]! | (1 << (i & 31));
+    this.near += 1;
+    this.count += 1;
+    if (i > this.topIndex) this.topIndex = i;
+  }
+
+  /** The level at window index `i` was removed (its size zeroed). */
+  private vacate(i: number): void {
+    this.bits[i >> 5] = this.bits[i >> 5]! & ~(1 << (i & 31));
+    this.near -= 1;
+    this.count -= 1;
+    if (i !== this.topIndex) return;
+    this.topIndex = this.below(i);
+    // The best fell into the window's lower half (or out of it): the levels updated next are below it.
+    if (this.topIndex < this.span >> 1 && this.count > 0 && this.mayMove()) this.move(this.bestKey());
+  }
+
+  /** `put` for a key outside the window, or the first level of an empty side. */
+  private putOutside(key: number, size: number): void {
+    if (this.count === 0) {
+      if (size === 0) return;
+      this.place(key);
+      const i = key - this.base;
+      this.sizes[i] = size;
+      this.occupy(i);
+      return;
+    }
+    const i = key - this.base;
     this.count += this.far.put(key, size);
     this.farSince += 1;
     // A level above the window (i ≥ span here): the best left it.
