@@ -437,72 +437,85 @@ export class BookSide {
 
   /**
    * The levels better than `price`, best first, as price units (see `priceDigits`) written into
-   * `out`; returns how many (most prints go through none or a few: then nothing or little is
-   * written). The best level is first compared as the double L × 10^(18−priceDigits) against the
-   * double of `price`: both are correctly rounded and rounding is monotonic, so unequal doubles
-   * order the exact values, and a best level that is not better ends it without a bigint. Else the
-   * price becomes a key once (one bigint division, rounded toward the worse side) and the levels are
-   * compared to it as integers.
+   * `out`; returns how many (most prints go through none: then nothing is written). A level L is
+   * compared as the double L × 10^(18−priceDigits) against the double of `price`: both are
+   * correctly rounded and rounding is monotonic, so unequal doubles order the exact values; only
+   * equal doubles are compared as Fixed.
    */
   unitsBetterThan(price: Fixed, out: number[]): number {
     if (this.count === 0) return 0;
-    const ascending = this.ascending;
-    const best = this.bestKey();
-    const bestUnits = ascending ? best : 0 - best;
-    const level = bestUnits * POW10[SCALE_DIGITS - this.digitsOfPrice]!;
+    const scale = POW10[SCALE_DIGITS - this.digitsOfPrice]!;
     const target = Number(price);
-    if (level === target ? (ascending ? BigInt(bestUnits) * this.priceUnit <= price : BigInt(bestUnits) * this.priceUnit >= price) : ascending ? level < target : level > target) return 0;
-    // A level is better than `price` when its key is above `bound`.
-    const bound = this.keyBelow(price);
+    const ascending = this.ascending;
     let n = 0;
     const farBest = this.far.max();
     if (farBest !== undefined && farBest >= this.base) {
       // Sorted levels above the window (rare: the window follows the best): the general walk.
       const walk = this.walk;
       this.start(walk);
-      while (this.next(walk) && walk.key > bound) out[n++] = ascending ? walk.key : 0 - walk.key;
+      while (this.next(walk)) {
+        const units = ascending ? walk.key : 0 - walk.key;
+        if (!this.unitsBetter(units, scale, target, price)) return n;
+        out[n++] = units;
+      }
       return n;
     }
     const base = this.base;
     for (let i = this.topIndex; i >= 0; i = this.below(i)) {
-      const key = base + i;
-      if (key <= bound) return n;
-      out[n++] = ascending ? key : 0 - key;
+      const units = ascending ? base + i : 0 - (base + i);
+      if (!this.unitsBetter(units, scale, target, price)) return n;
+      out[n++] = units;
     }
     // Every level of the window is better: the sorted ones below it follow.
     const chunks = this.far.chunks;
     for (let c = chunks.length - 1; c >= 0; c -= 1) {
       const keys = chunks[c]!.keys;
       for (let j = keys.length - 1; j >= 0; j -= 1) {
-        const key = keys[j]!;
-        if (key <= bound) return n;
-        out[n++] = ascending ? key : 0 - key;
+        const units = ascending ? keys[j]! : 0 - keys[j]!;
+        if (!this.unitsBetter(units, scale, target, price)) return n;
+        out[n++] = units;
       }
     }
     return n;
   }
 
-  /** The highest key that is not better than `price` (exact; clamped to just beyond the keys a level can have). */
-  private keyBelow(price: Fixed): number {
-    const unit = this.priceUnit;
-    let units = price / unit;
-    const exact = units * unit === price;
-    // Bids: a level is better when its units exceed floor(price / unit); asks: when they are below ceil(price / unit).
-    if (!exact) {
-      if (this.ascending && price < 0n) units -= 1n;
-      if (!this.ascending && price > 0n) units += 1n;
-    }
-    if (units > MAX_UNITS_BIG) units = MAX_UNITS_BIG + 1n;
-    else if (units < -MAX_UNITS_BIG) units = -MAX_UNITS_BIG - 1n;
-    const n = Number(units);
-    return this.ascending ? n : 0 - n;
+  /** True when the level at `units` is better than `price` (`target` its double, `scale` a unit's as a double). */
+  private unitsBetter(units: number, scale: number, target: number, price: Fixed): boolean {
+    const level = units * scale;
+    if (level !== target) return this.ascending ? level > target : level < target;
+    const exact = BigInt(units) * this.priceUnit;
+    return this.ascending ? exact > price : exact < price;
   }
 
   /** Levels best-first as [price, size]. */
   *levels(): IterableIterator<readonly [Fixed, Fixed]> {
-    const walk: Walk = { phase: 0, c: 0, j: 0, i: 0, key: 0, size: 0 };
-    this.start(walk);
-    while (this.next(walk)) yield [BigInt(this.ascending ? walk.key : 0 - walk.key) * this.priceUnit, BigInt(walk.size) * this.sizeUnit];
+    if (this.count === 0) return;
+    const ascending = this.ascending;
+    const priceUnit = this.priceUnit;
+    const sizeUnit = this.sizeUnit;
+    const chunks = this.far.chunks;
+    const base = this.base;
+    let c = chunks.length - 1;
+    let j = c >= 0 ? chunks[c]!.keys.length - 1 : -1;
+    // Sorted levels above the window (rare), then the window, then the sorted levels below it.
+    for (; c >= 0; c -= 1, j = c >= 0 ? chunks[c]!.keys.length - 1 : -1) {
+      const { keys, sizes } = chunks[c]!;
+      for (; j >= 0 && keys[j]! >= base; j -= 1) yield [BigInt(ascending ? keys[j]! : 0 - keys[j]!) * priceUnit, BigInt(sizes[j]!) * sizeUnit];
+      if (j >= 0) break;
+    }
+    const bits = this.bits;
+    for (let w = this.topIndex >> 5; w >= 0; w -= 1) {
+      for (let word = bits[w]!; word !== 0; ) {
+        const bit = 31 - Math.clz32(word);
+        const i = (w << 5) + bit;
+        yield [BigInt(ascending ? base + i : 0 - (base + i)) * priceUnit, BigInt(this.sizes[i]!) * sizeUnit];
+        word &= ~(1 << bit);
+      }
+    }
+    for (; c >= 0; c -= 1, j = c >= 0 ? chunks[c]!.keys.length - 1 : -1) {
+      const { keys, sizes } = chunks[c]!;
+      for (; j >= 0; j -= 1) yield [BigInt(ascending ? keys[j]! : 0 - keys[j]!) * priceUnit, BigInt(sizes[j]!) * sizeUnit];
+    }
   }
 
   /** The best `n` levels as [price, size]. */
