@@ -45,6 +45,58 @@ describe('one side of the book', () => {
   }
 
   for (const side of ['bid', 'ask'] as const) {
+    it(`keeps the ${side} levels a plain sorted map keeps with a ladder window of 64 or 128 ticks, levels far from it, a best that moves and a window that grows`, () => {
+      // Prices on a 0.01 grid over 6,000 ticks (around 61,000 or around 0, negative prices included),
+      // half of them in a cluster of 300 whose levels come and go (the best leaves the window, falls
+      // into its lower half, the side empties); now and then a price of 10^-8 (every key rescaled) or
+      // a size of 8 decimals.
+      const tick = 10n ** 16n;
+      const price = fc.oneof(
+        { arbitrary: fc.integer({ min: -3_000, max: 3_000 }).map((i) => BigInt(i) * tick), weight: 50 },
+        { arbitrary: fc.integer({ min: -200, max: 100 }).map((i) => BigInt(i) * tick), weight: 50 },
+        { arbitrary: fc.integer({ min: 1, max: 40 }).map((d) => 30n * SCALE + BigInt(d) * 10n ** 10n), weight: 1 },
+      );
+      const size = fc.oneof(
+        { arbitrary: fc.constant(0n), weight: 10 },
+        { arbitrary: fc.integer({ min: 1, max: 5_000 }).map((i) => BigInt(i) * 10n ** 15n), weight: 10 },
+        { arbitrary: fc.constant(12_345_678n * 10n ** 10n), weight: 1 },
+      );
+      fc.assert(
+        fc.property(fc.constantFrom([64, 64], [64, 1_024], [128, 128]), fc.constantFrom(61_000n * SCALE, 0n), fc.array(fc.tuple(price, size), { minLength: 200, maxLength: 2_000 }), ([span, maxSpan], center, offsets) => {
+          const updates = offsets.map(([p, q]) => [center + p, q] as const);
+          const book = new BookSide(side, span, maxSpan);
+          const model = new Map<bigint, bigint>();
+          const out: number[] = [];
+          updates.forEach(([p, q], n) => {
+            book.set(p, q);
+            if (q === 0n) model.delete(p);
+            else model.set(p, q);
+            if (n % 97 !== 0 && n !== updates.length - 1) return;
+            const expected = modelLevels(model, side);
+            expect([...book.levels()]).toEqual(expected);
+            expect(book.depth).toBe(expected.length);
+            expect(book.bestPrice()).toBe(expected[0]?.[0]);
+            expect(book.top(3)).toEqual(expected.slice(0, 3));
+            expect(book.sizeAt(p)).toBe(model.get(p) ?? 0n);
+            expect(book.has(p)).toBe(model.has(p));
+            for (const q of [p, p + 1n, p - 1n]) {
+              const k = book.unitsBetterThan(q, out);
+              expect(out.slice(0, k).map((units) => BigInt(units) * 10n ** BigInt(18 - book.priceDigits))).toEqual(expected.map(([l]) => l).filter((l) => (side === 'bid' ? l > q : l < q)));
+            }
+          });
+          for (const [p] of updates.slice(0, 40)) expect(book.sizeAt(p)).toBe(model.get(p) ?? 0n);
+          book.clear();
+          expect([...book.levels()]).toEqual([]);
+          expect(book.bestPrice()).toBeUndefined();
+          book.set(61_000n * SCALE, SCALE);
+          expect([...book.levels()]).toEqual([[61_000n * SCALE, SCALE]]);
+        }),
+        { numRuns: 120 },
+      );
+    });
+  }
+
+  for (const side of ['bid', 'ask'] as const) {
     it(`names the ${side} levels better than a price as a plain filter of the levels does, also where prices share a double`, () => {
       // Prices of 16 significant digits 10^-14 apart (90 + i × 10^-14: 9 × 10^15 units, below
       // 2^53): many neighbours round to the same double, where the comparison must fall back to

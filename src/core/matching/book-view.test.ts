@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { formatFixed, parseFixed, type Fixed } from '../money/fixed.js';
 import type { FillEvent, KernelEvent } from '../kernel/events.js';
@@ -228,6 +229,63 @@ describe('the book view, level by level', () => {
     view.stated('ask', f('100'), f('4')); // stated again after the sweep: all of it is there
     expect(view.available('ask', f('100'), f('4'))).toBe(f('4'));
   });
+
+  for (const side of ['bid', 'ask'] as const) {
+    it(`keeps on the ${side} side the entries the rules give, through prints that sweep again what an earlier one swept`, () => {
+      // A model of the rules in the file's header, entry by entry, against the view driven as the matching
+      // engine drives it (a delta sets the book, then states its levels; paper takes; prints sweep).
+      const tick = 10n ** 16n;
+      const at = (i: number): Fixed => 100n * 10n ** 18n + BigInt(i) * tick;
+      const op = fc.oneof(
+        { arbitrary: fc.tuple(fc.constant('delta' as const), fc.integer({ min: 0, max: 40 }), fc.integer({ min: 0, max: 4 })), weight: 4 },
+        { arbitrary: fc.tuple(fc.constant('print' as const), fc.integer({ min: -2, max: 42 }), fc.integer({ min: 1, max: 3 })), weight: 4 },
+        { arbitrary: fc.tuple(fc.constant('take' as const), fc.integer({ min: 0, max: 40 }), fc.integer({ min: 0, max: 2 })), weight: 1 },
+      );
+      fc.assert(
+        fc.property(fc.array(op, { minLength: 1, maxLength: 300 }), (ops) => {
+          const book = new BookSide(side);
+          const view = new BookView();
+          const model = new Map<Fixed, { paper: Fixed; traded: Fixed; swept: boolean }>();
+          const better = (a: Fixed, b: Fixed) => (side === 'bid' ? a > b : a < b);
+          for (let i = 0; i <= 40; i += 1) if (i % 3 !== 0) book.set(at(i), 2n * 10n ** 18n);
+          for (const [kind, i, q] of ops) {
+            const price = at(i);
+            const quantity = BigInt(q) * 10n ** 18n;
+            if (kind === 'delta') {
+              book.set(price, quantity);
+              view.statedIn(book, price);
+              const use = model.get(price);
+              if (use !== undefined) {
+                const paper = use.swept || use.paper < quantity ? (use.swept ? 0n : use.paper) : quantity;
+                if (paper === 0n) model.delete(price);
+                else model.set(price, { paper, traded: 0n, swept: false });
+              }
+            } else if (kind === 'take') {
+              view.take(side, price, quantity);
+              if (quantity > 0n) {
+                const use = model.get(price) ?? { paper: 0n, traded: 0n, swept: false };
+                model.set(price, { ...use, paper: use.paper + quantity });
+              }
+            } else {
+              for (const [level] of book.levels()) {
+                if (!better(level, price)) break;
+                model.set(level, { paper: 0n, traded: model.get(level)?.traded ?? 0n, swept: true });
+              }
+              view.onTrade(book, price, quantity);
+              const use = model.get(price) ?? (book.has(price) ? { paper: 0n, traded: 0n, swept: false } : undefined);
+              if (use !== undefined) {
+                const retired = use.paper < quantity ? use.paper : quantity;
+                model.set(price, { ...use, paper: use.paper - retired, traded: use.traded + quantity });
+              }
+            }
+            const expected = [...model].sort(([a], [b]) => (a < b ? -1 : 1)).map(([p, u]) => [side, p, u.paper, u.traded, u.swept]);
+            expect(view.entries()).toEqual(expected);
+          }
+        }),
+        { numRuns: 200 },
+      );
+    });
+  }
 
   it('round-trips through its snapshot entries, and reads the older form', () => {
     const book = asks([['100', '5']]);

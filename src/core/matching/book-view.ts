@@ -68,6 +68,13 @@ class SideUses {
    */
   private low = Infinity;
   private high = -Infinity;
+  /**
+   * The last sweep: every level of the book side priced `sweptWorst` (its units at `sweptDigits`)
+   * or better has an entry, swept, with no paper, unless the book changed a level there since
+   * (`BookSide.unchangedFrom`); `sweptDigits` is −1 when something else may have changed them.
+   */
+  sweptWorst = 0;
+  sweptDigits = -1;
 
   find(price: Fixed): LevelUse | undefined {
     return this.findKeyed(Number(price), price);
@@ -110,6 +117,7 @@ class SideUses {
     if (this.size === 0) {
       this.low = Infinity;
       this.high = -Infinity;
+      this.sweptDigits = -1;
     }
     const head = this.byKey.get(use.key)!;
     if (head === use) {
@@ -133,6 +141,7 @@ class SideUses {
     this.size = 0;
     this.low = Infinity;
     this.high = -Infinity;
+    this.sweptDigits = -1;
   }
 }
 
@@ -153,6 +162,7 @@ export class BookView {
   /** Paper took `quantity` from the level. */
   take(side: BookSideName, price: Fixed, quantity: Fixed): void {
     if (quantity <= 0n) return;
+    this.levels[side].sweptDigits = -1;
     this.use(side, price).paper += quantity;
   }
 
@@ -165,11 +175,20 @@ export class BookView {
     const swept = book.unitsBetterThan(price, SWEPT);
     if (swept > 0) {
       // The book's levels come as integer units of 10^-digits: their key is one product, as in `findParts`.
-      // Most swept levels were swept by an earlier print already (99 % on the bundled recording): an entry
-      // that knows its units at these digits is told apart by them, without the level's Fixed.
+      // Most swept levels were swept by an earlier print already (99 % on the bundled recording): those of
+      // the last sweep that nothing changed since are skipped, and an entry that knows its units at these
+      // digits is told apart by them, without the level's Fixed.
       const digits = book.priceDigits;
       const scale = SCALE_OF_FRACTION[digits]!;
-      for (let i = 0; i < swept; i += 1) {
+      let from = 0;
+      if (uses.sweptDigits === digits && book.unchangedFrom(uses.sweptWorst)) {
+        const worst = uses.sweptWorst;
+        if (book.side === 'bid') while (from < swept && SWEPT[from]! >= worst) from += 1;
+        else while (from < swept && SWEPT[from]! <= worst) from += 1;
+      } else {
+        uses.sweptDigits = -1;
+      }
+      for (let i = from; i < swept; i += 1) {
         const units = SWEPT[i]!;
         const key = units * scale;
         let level: Fixed | undefined;
@@ -187,6 +206,10 @@ export class BookView {
         use.swept = true;
         use.paper = 0n;
       }
+      // Every level at the worst one swept or better is now swept: this sweep's, and the last one's when skipped.
+      if (uses.sweptDigits === -1 || from < swept) uses.sweptWorst = SWEPT[swept - 1]!;
+      uses.sweptDigits = digits;
+      book.watch();
     }
     let use = uses.size === 0 ? undefined : uses.find(price);
     if (use === undefined) {
@@ -202,6 +225,7 @@ export class BookView {
   /** The exchange stated the level's size anew (a delta naming it, or a snapshot). */
   stated(side: BookSideName, price: Fixed, displayed: Fixed): void {
     const uses = this.levels[side];
+    uses.sweptDigits = -1;
     if (uses.size === 0) return;
     const use = uses.find(price);
     if (use !== undefined) restate(uses, use, displayed);
@@ -234,6 +258,7 @@ export class BookView {
   statedAll(bids: BookSide, asks: BookSide): void {
     for (const book of [bids, asks]) {
       const uses = this.levels[book.side];
+      uses.sweptDigits = -1;
       for (const use of uses.all()) restateIn(uses, use, book);
     }
   }
