@@ -261,12 +261,46 @@ export function healthFromSnapshot(h: HealthSnapshot): HealthState {
 }
 
 /**
- * An order as stored; snapshots and documents written before the fee model kept no fee state, and
- * such an order starts its rounding afresh (its reservation still covers its remainder's fees).
+ * An order as stored, its fields in the order `placeOrder` creates them: a field that was undefined
+ * is absent from the JSON, and set again later (a trailing stop's peak and trigger) it would
+ * otherwise come last, so a restored kernel would serialize its state differently from one that
+ * never restored. Snapshots and documents written before the fee model kept no fee state: such an
+ * order starts its rounding afresh (its reservation still covers its remainder's fees).
  */
-export function withFeeState(order: Order): Order {
-  const stored = order as Order & { feeExact?: bigint; feeCharged?: bigint };
-  return { ...order, feeExact: stored.feeExact ?? 0n, feeCharged: stored.feeCharged ?? 0n };
+export function withFeeState(o: Order): Order {
+  const stored = o as Order & { feeExact?: bigint; feeCharged?: bigint };
+  return {
+    id: o.id,
+    clientOrderId: o.clientOrderId,
+    account: o.account,
+    symbol: o.symbol,
+    side: o.side,
+    type: o.type,
+    price: o.price,
+    quantity: o.quantity,
+    quoteOrderQty: o.quoteOrderQty,
+    submittedAt: o.submittedAt,
+    arrivesAt: o.arrivesAt,
+    arrivalSeq: o.arrivalSeq,
+    status: o.status,
+    executedQty: o.executedQty,
+    cumulativeQuoteQty: o.cumulativeQuoteQty,
+    locked: o.locked,
+    lockedAsset: o.lockedAsset,
+    queueAhead: o.queueAhead,
+    updatedAt: o.updatedAt,
+    leverage: o.leverage,
+    reduceOnly: o.reduceOnly,
+    stopPrice: o.stopPrice,
+    activationPrice: o.activationPrice,
+    callbackRate: o.callbackRate,
+    trailPeak: o.trailPeak,
+    triggered: o.triggered,
+    ocoGroup: o.ocoGroup,
+    ...(o.bracket !== undefined ? { bracket: o.bracket } : {}),
+    feeExact: stored.feeExact ?? 0n,
+    feeCharged: stored.feeCharged ?? 0n,
+  };
 }
 
 function isOpen(order: Order | undefined): boolean {
