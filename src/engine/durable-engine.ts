@@ -43,7 +43,9 @@
  *   kernel each snapshot it saves as that checkpoint, so the kernel never serializes its state on
  *   the event loop while inputs flow (it takes one itself at a start, after a contained failure,
  *   and as a backstop); a snapshot is asked for once `snapshotAfterInputs` inputs wait behind the
- *   checkpoint, which bounds the memory of the rollback tail;
+ *   checkpoint, which bounds the memory of the rollback tail. After an input the kernel rolled
+ *   back (INTERNAL), the next snapshot is the live kernel's own, serialized here: a worker's
+ *   rebuild replays the journal, where a fault that does not recur would apply that input;
  * - journal compaction (`journalRetentionMs`, off by default): after a snapshot, the journal
  *   behind the oldest snapshot kept and past the retention is deleted, oldest first, in small
  *   transactions; a restart needs a snapshot at or after the journal's first seq (it refuses, with
@@ -191,6 +193,8 @@ export class DurableEngine {
   private opened = false;
   private readonly outage: DatabaseOutage;
   private stateSince = Date.now();
+  /** The last seq the kernel answered INTERNAL (rolled back) that no in-process snapshot covers yet. */
+  private containedUpTo: number | undefined;
 
   private constructor(
     readonly database: PersistenceDatabase,
@@ -437,6 +441,12 @@ export class DurableEngine {
     const first = events[0];
     if (first?.type !== 'INPUT_REJECTED') return;
     this.setAside({ seq, code: first.code, reason: first.message, duringRestore });
+    if (first.code !== 'INTERNAL') return;
+    // The kernel rolled the input back, but a rebuild from the journal replays it, and a fault that
+    // does not recur there (a stack overflow, an allocation failure) would apply it: the next
+    // snapshot, and so the next rollback checkpoint and the next restart's base, is the live state.
+    this.containedUpTo = Math.max(this.containedUpTo ?? 0, seq);
+    if (!duringRestore) this.scheduler.wanted();
   }
 
   private setAside(report: SetAsideReport): void {
@@ -456,7 +466,7 @@ export class DurableEngine {
       let seq = this.current.inputCount;
       if (seq === this.lastSnapshotSeq) return seq;
       const url = this.options.databaseUrl ?? DEFAULT_DATABASE_URL;
-      const inWorker = options.inProcess !== true && seq > 0 && this.options.snapshotInWorker !== false && canRebuildInWorker(url);
+      const inWorker = options.inProcess !== true && seq > 0 && this.containedUpTo === undefined && this.options.snapshotInWorker !== false && canRebuildInWorker(url);
       const inProcess = inWorker ? undefined : this.current.snapshot();
       let checkpoint: string | (() => string);
       await this.projector.flush();
@@ -483,6 +493,7 @@ export class DurableEngine {
         }
       }
       this.current.adoptCheckpoint(checkpoint, seq);
+      if (typeof checkpoint === 'string' && this.containedUpTo !== undefined && this.containedUpTo <= seq) this.containedUpTo = undefined;
       this.lastSnapshotSeq = seq;
       this.scheduler.taken();
       await this.compactJournal();
