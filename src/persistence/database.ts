@@ -18,10 +18,13 @@
  * resolves once an `fdatasync` of the write-ahead log, run on libuv's thread pool, has covered the
  * commit. That is what synchronous=FULL promises (the commit's WAL frames are on disk), without
  * stopping the event loop for the disk: a FULL commit blocks the one JS thread for the whole fsync
- * (0.3 ms on an idle disk, 5 ms and more on a busy one). Concurrent callers share one fsync.
- * `projectionTransaction` commits without any fsync (a process crash loses nothing; a power loss can
- * lose what no later durable commit covered): for tables rebuilt from the journal. Every other write
- * keeps synchronous=FULL. On PostgreSQL and `:memory:` both are plain transactions.
+ * (0.3 ms on an idle disk, 5 ms and more on a busy one). The fsync starts at the next turn of the
+ * event loop, so the durable commits of one turn share it. `projectionTransaction` commits without
+ * any fsync (a process crash loses nothing; a power loss can lose what no later durable commit
+ * covered): for tables rebuilt from the journal. Every other write
+ * keeps synchronous=FULL (the setting is switched just before the statement that needs it). On
+ * PostgreSQL and `:memory:` both are plain transactions. `directWrites` runs such a transaction's
+ * statements on the SQLite driver directly, for the writes made per request.
  * WAL checkpoints (SQLite files): after a connection's first 256 commits, a worker thread with its
  * own connection checkpoints the WAL (PASSIVE, every 200 ms), so that the copy into the database
  * file and its fsyncs leave the event loop (`WalCheckpointer`); the connection's own automatic
