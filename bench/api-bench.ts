@@ -19,7 +19,9 @@
  * both). Per request latency with performance.now(); every status is checked (201 orders,
  * 200 bare; anything else is an error). Reported per target: the median across rounds of requests/s
  * and of p50/p90/p99/max latency (nearest rank); ratios bare/orders for throughput and orders/bare
- * for p50 (both read as "times slower"). Writes bench/api-results.json.
+ * for p50 (both read as "times slower"); and the main thread's own CPU time per request over each
+ * round (loop-stall.ts's thread clock: the server's work and the generator's), which a loaded
+ * machine does not move as it moves the wall clock. Writes bench/api-results.json.
  * Then, open loop (requests sent on a schedule, whatever the answers; latency counted from the
  * scheduled send, so a stall delays every request behind it): API_BENCH_RATE (2,000) requests/s for
  * API_BENCH_PACED_SECONDS (3) against each target; p50/p99/max; twice: with the generator in this
@@ -48,7 +50,7 @@ import Fastify from 'fastify';
 import { SnapshotStore } from '../src/persistence/snapshot-store.js';
 import { ADMIN_KEY, startTestService } from '../src/test-kit/service-kit.js';
 import { paced, pacedInChild, run, type PacedResult, type RunResult, type TargetSpec } from './load-generator.js';
-import { watchLoopStalls, type LoopStalls } from './loop-stall.js';
+import { threadCpuMs, watchLoopStalls, type LoopStalls } from './loop-stall.js';
 
 const ROUNDS = Number(process.env.API_BENCH_ROUNDS ?? 5);
 const REQUESTS = Number(process.env.API_BENCH_REQUESTS ?? 3_000);
@@ -112,13 +114,17 @@ for (const t of targets) {
   ids += WARMUP;
   if (w.errors > 0) throw new Error(`warm-up of ${t.name}: ${w.errors} errors, first: ${w.firstError}`);
 }
-const rounds: Record<string, RunResult[]> = Object.fromEntries(targets.map((t) => [t.name, []]));
+const rounds: Record<string, (RunResult & { readonly cpuUsPerRequest: number })[]> = Object.fromEntries(targets.map((t) => [t.name, []]));
 for (let r = 0; r < ROUNDS; r += 1) {
   for (const t of targets) {
-    const res = await run(t, ids, REQUESTS, CONCURRENCY);
+    // The main thread's own CPU time over the round, per request: the server's work and the
+    // generator's (the same for both targets), whatever the machine's load does to the wall clock.
+    const cpuBefore = threadCpuMs();
+    const res = { ...(await run(t, ids, REQUESTS, CONCURRENCY)), cpuUsPerRequest: 0 };
+    res.cpuUsPerRequest = ((threadCpuMs() - cpuBefore) * 1000) / REQUESTS;
     ids += REQUESTS;
     rounds[t.name]!.push(res);
-    console.error(`round ${r + 1}/${ROUNDS} ${t.name}: ${res.rps.toFixed(0)} req/s, p50 ${res.p50.toFixed(3)} ms, errors ${res.errors}`);
+    console.error(`round ${r + 1}/${ROUNDS} ${t.name}: ${res.rps.toFixed(0)} req/s, p50 ${res.p50.toFixed(3)} ms, main-thread CPU ${res.cpuUsPerRequest.toFixed(0)} µs/request, errors ${res.errors}`);
   }
 }
 
@@ -232,12 +238,12 @@ for (const account of accounts) {
 const summary = Object.fromEntries(
   targets.map((t) => {
     const rs = rounds[t.name]!;
-    return [t.name, { rps: median(rs.map((x) => x.rps)), p50: median(rs.map((x) => x.p50)), p90: median(rs.map((x) => x.p90)), p99: median(rs.map((x) => x.p99)), max: median(rs.map((x) => x.max)), errors: rs.reduce((a, x) => a + x.errors, 0) }];
+    return [t.name, { rps: median(rs.map((x) => x.rps)), p50: median(rs.map((x) => x.p50)), p90: median(rs.map((x) => x.p90)), p99: median(rs.map((x) => x.p99)), max: median(rs.map((x) => x.max)), cpuUsPerRequest: median(rs.map((x) => x.cpuUsPerRequest)), errors: rs.reduce((a, x) => a + x.errors, 0) }];
   }),
-) as Record<string, { rps: number; p50: number; p90: number; p99: number; max: number; errors: number }>;
+) as Record<string, { rps: number; p50: number; p90: number; p99: number; max: number; cpuUsPerRequest: number; errors: number }>;
 const o = summary['POST /api/orders']!;
 const b = summary['POST /bare']!;
-const ratios = { throughputBareOverOrders: b.rps / o.rps, p50OrdersOverBare: o.p50 / b.p50 };
+const ratios = { throughputBareOverOrders: b.rps / o.rps, p50OrdersOverBare: o.p50 / b.p50, cpuOrdersOverBare: o.cpuUsPerRequest / b.cpuUsPerRequest };
 
 console.log(`\nPOST /api/orders vs bare Fastify route — ${ROUNDS} rounds × ${REQUESTS} requests, concurrency ${CONCURRENCY}, warm-up ${WARMUP}; medians across rounds`);
 console.log(`${'target'.padEnd(18)}${'req/s'.padStart(10)}${'p50 ms'.padStart(10)}${'p90 ms'.padStart(10)}${'p99 ms'.padStart(10)}${'max ms'.padStart(10)}${'errors'.padStart(8)}`);
@@ -246,6 +252,9 @@ for (const [name, s] of Object.entries(summary)) {
 }
 console.log(`ratio bare/orders throughput: ${ratios.throughputBareOverOrders.toFixed(2)}×; orders/bare p50 latency: ${ratios.p50OrdersOverBare.toFixed(2)}×`);
 console.log(`orders throughput as a share of bare: ${((100 * o.rps) / b.rps).toFixed(0)} % (goal ≥ 30 %)`);
+console.log(
+  `main-thread CPU per request (server and generator): orders ${o.cpuUsPerRequest.toFixed(0)} µs, bare ${b.cpuUsPerRequest.toFixed(0)} µs; bare's as a share of orders' ${((100 * b.cpuUsPerRequest) / o.cpuUsPerRequest).toFixed(0)} % (the throughput share a saturated thread would give, whatever the machine's load)`,
+);
 console.log(`\nopen loop at ${RATE} requests/s for ${PACED_SECONDS} s; latency from the scheduled send; generator in this process, then in a child process`);
 console.log(`${'target'.padEnd(18)}${'generator'.padStart(11)}${'p50 ms'.padStart(10)}${'p90 ms'.padStart(10)}${'p99 ms'.padStart(10)}${'max ms'.padStart(10)}${'errors'.padStart(8)}`);
 for (const [where, results] of [['same', pacedResults], ['child', pacedChildResults]] as const) {

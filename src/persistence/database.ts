@@ -18,10 +18,13 @@
  * resolves once an `fdatasync` of the write-ahead log, run on libuv's thread pool, has covered the
  * commit. That is what synchronous=FULL promises (the commit's WAL frames are on disk), without
  * stopping the event loop for the disk: a FULL commit blocks the one JS thread for the whole fsync
- * (0.3 ms on an idle disk, 5 ms and more on a busy one). Concurrent callers share one fsync.
- * `projectionTransaction` commits without any fsync (a process crash loses nothing; a power loss can
- * lose what no later durable commit covered): for tables rebuilt from the journal. Every other write
- * keeps synchronous=FULL. On PostgreSQL and `:memory:` both are plain transactions.
+ * (0.3 ms on an idle disk, 5 ms and more on a busy one). The fsync starts at the next turn of the
+ * event loop, so the durable commits of one turn share it. `projectionTransaction` commits without
+ * any fsync (a process crash loses nothing; a power loss can lose what no later durable commit
+ * covered): for tables rebuilt from the journal. Every other write
+ * keeps synchronous=FULL (the setting is switched just before the statement that needs it). On
+ * PostgreSQL and `:memory:` both are plain transactions. `directWrites` runs such a transaction's
+ * statements on the SQLite driver directly, for the writes made per request.
  * WAL checkpoints (SQLite files): after a connection's first 256 commits, a worker thread with its
  * own connection checkpoints the WAL (PASSIVE, every 200 ms), so that the copy into the database
  * file and its fsyncs leave the event loop (`WalCheckpointer`); the connection's own automatic
@@ -33,7 +36,7 @@ import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import { dirname, resolve } from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
-import { CamelCasePlugin, CompiledQuery, Kysely, SqliteDialect, type PostgresPool, type PostgresPoolClient, type Transaction } from 'kysely';
+import { CamelCasePlugin, Kysely, SqliteDialect, type PostgresPool, type PostgresPoolClient, type Transaction } from 'kysely';
 import { SearchPathPostgresDialect } from './search-path-dialect.js';
 import pg from 'pg';
 import { migrateToLatest } from './migrations.js';
@@ -150,9 +153,10 @@ function openSqlite(path: string): PersistenceDatabase {
   sqlite.pragma('synchronous = FULL');
   sqlite.pragma('busy_timeout = 5000');
   const checkpointer = inMemory ? undefined : new WalCheckpointer(sqlite, resolve(path));
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: cachingStatements(sqlite, () => checkpointer?.committed()) }), plugins: [new CamelCasePlugin()] });
   const wal = inMemory ? undefined : new WalSync(`${resolve(path)}-wal`);
-  if (wal !== undefined) walSyncs.set(db, wal);
+  const connection = new SqliteConnectionState(sqlite, () => checkpointer?.committed(), wal);
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: cachingStatements(connection) }), plugins: [new CamelCasePlugin()] });
+  sqliteConnections.set(db, connection);
   return {
     db,
     dialect: 'sqlite',
@@ -238,9 +242,16 @@ class WalCheckpointer {
   }
 }
 
-/** One fdatasync of a WAL file at a time; callers arriving during one share the next. */
+/**
+ * One fdatasync of a WAL file at a time; callers arriving during one share the next. A sync starts
+ * at the next turn of the event loop, not at the first call, so that every commit made in this turn
+ * shares it: the journal's next group and the audit entries of the group before commit in the same
+ * turn, and one fsync covers both (each costs a wake-up of the thread pool on the event loop, and the
+ * disk's time).
+ */
 class WalSync {
   private file: Promise<FileHandle> | undefined;
+  private starting: Promise<void> | undefined;
   private running: Promise<void> | undefined;
   private next: Promise<void> | undefined;
 
@@ -248,7 +259,13 @@ class WalSync {
 
   /** Resolves once everything written to the WAL before the call is on disk. */
   sync(): Promise<void> {
-    if (this.running === undefined) return (this.running = this.run());
+    if (this.running === undefined) {
+      this.starting ??= new Promise<void>((resolve) => setImmediate(resolve)).then(() => {
+        this.starting = undefined;
+        return (this.running = this.run());
+      });
+      return this.starting;
+    }
     // A sync in flight may have started before the caller's write: the caller needs the next one.
     this.next ??= this.running.catch(() => undefined).then(() => {
       this.next = undefined;
@@ -277,6 +294,7 @@ class WalSync {
   }
 
   async close(): Promise<void> {
+    await this.starting?.catch(() => undefined);
     await this.next?.catch(() => undefined);
     await this.running?.catch(() => undefined);
     const file = this.file;
@@ -285,19 +303,66 @@ class WalSync {
   }
 }
 
-const walSyncs = new WeakMap<Kysely<Database>, WalSync>();
+/**
+ * A SQLite connection's state, shared by the query builder's statements and the direct writes.
+ * Its `synchronous` setting is switched lazily: an unsynced transaction wants NORMAL for its COMMIT,
+ * every other write FULL, and the switch is made just before the first statement that needs the
+ * other setting (reads need neither). Unsynced transactions in a row (the journal's, the audit
+ * log's, the read tables') then switch nothing, where a pragma before and after each cost two
+ * statements per transaction.
+ */
+class SqliteConnectionState {
+  private synchronous: 'full' | 'normal' = 'full';
+  private readonly toNormal: SqliteDatabase.Statement;
+  private readonly toFull: SqliteDatabase.Statement;
+  private readonly cache = new Map<string, SqliteDatabase.Statement>();
+  /** An unsynced transaction of the query builder holds the connection. */
+  unsyncedHeld = false;
 
-const SYNCHRONOUS_NORMAL = CompiledQuery.raw('pragma synchronous = normal');
-const SYNCHRONOUS_FULL = CompiledQuery.raw('pragma synchronous = full');
+  constructor(
+    readonly sqlite: SqliteDatabase.Database,
+    readonly committed: () => void,
+    /** The WAL's fsync, on a file (none in memory). */
+    readonly wal: WalSync | undefined,
+  ) {
+    this.toNormal = sqlite.prepare('pragma synchronous = normal');
+    this.toFull = sqlite.prepare('pragma synchronous = full');
+  }
 
-/** A transaction on the SQLite connection that commits without SQLite's fsync (synchronous=NORMAL for its COMMIT only). */
-function unsyncedTransaction<T>(db: Kysely<Database>, work: (tx: Transaction<Database>) => Promise<T>): Promise<T> {
+  /** Sets `synchronous` for the statement about to run (a no-op when it already is). */
+  want(mode: 'full' | 'normal'): void {
+    if (this.synchronous === mode) return;
+    (mode === 'normal' ? this.toNormal : this.toFull).run();
+    this.synchronous = mode;
+  }
+
+  /**
+   * The statement for `source`, prepared once per SQL text and reused: preparing cost more than
+   * running for the small writes of the journal, the read tables and the audit log. A statement
+   * still iterating (a streamed query) is never handed out again: that query gets one of its own.
+   */
+  prepare(source: string): SqliteDatabase.Statement {
+    const cached = this.cache.get(source);
+    if (cached !== undefined && !cached.busy) return cached;
+    const statement = this.sqlite.prepare(source);
+    if (cached === undefined) {
+      if (this.cache.size >= STATEMENT_CACHE) this.cache.clear();
+      this.cache.set(source, statement);
+    }
+    return statement;
+  }
+}
+
+const sqliteConnections = new WeakMap<Kysely<Database>, SqliteConnectionState>();
+
+/** A transaction on the SQLite connection that commits without SQLite's fsync (synchronous=NORMAL for its COMMIT). */
+function unsyncedTransaction<T>(db: Kysely<Database>, state: SqliteConnectionState, work: (tx: Transaction<Database>) => Promise<T>): Promise<T> {
   return db.connection().execute(async (connection) => {
-    await connection.executeQuery(SYNCHRONOUS_NORMAL);
+    state.unsyncedHeld = true;
     try {
       return await connection.transaction().execute(work);
     } finally {
-      await connection.executeQuery(SYNCHRONOUS_FULL);
+      state.unsyncedHeld = false;
     }
   });
 }
@@ -308,41 +373,85 @@ function unsyncedTransaction<T>(db: Kysely<Database>, work: (tx: Transaction<Dat
  * commit (the fsync) rejects with the commit in place but not known durable.
  */
 export async function durableTransaction<T>(db: Kysely<Database>, work: (tx: Transaction<Database>) => Promise<T>): Promise<T> {
-  const wal = walSyncs.get(db);
-  if (wal === undefined) return db.transaction().execute(work);
-  const result = await unsyncedTransaction(db, work);
-  await wal.sync();
+  const state = sqliteConnections.get(db);
+  if (state?.wal === undefined) return db.transaction().execute(work);
+  const result = await unsyncedTransaction(db, state, work);
+  await state.wal.sync();
   return result;
 }
 
 /** Runs `work` in one transaction whose commit need not reach the disk at once (tables rebuilt from the journal). */
 export function projectionTransaction<T>(db: Kysely<Database>, work: (tx: Transaction<Database>) => Promise<T>): Promise<T> {
-  return walSyncs.has(db) ? unsyncedTransaction(db, work) : db.transaction().execute(work);
+  const state = sqliteConnections.get(db);
+  return state?.wal !== undefined ? unsyncedTransaction(db, state, work) : db.transaction().execute(work);
+}
+
+/** Statements on a SQLite connection, run at once (the driver is synchronous). */
+export interface DirectStatements {
+  /** Runs a statement that returns no rows. */
+  run(sql: string, parameters: readonly unknown[]): void;
+  /** Runs a statement that returns rows (a SELECT, an INSERT … RETURNING); columns as the SQL names them. */
+  all<R>(sql: string, parameters: readonly unknown[]): R[];
+}
+
+/**
+ * Writes on a SQLite database without the query builder: `work` runs its statements (SQL texts
+ * the caller compiled once, as for `CompiledQuery.raw`) synchronously in one transaction, which
+ * commits as `durableTransaction` (`durable`) or `projectionTransaction` commits. Undefined on
+ * PostgreSQL: there callers use those.
+ *
+ * Each statement through the query builder is a chain of promises, frozen objects and plugin
+ * passes around the driver's synchronous call, and a transaction adds its own; for the writes made
+ * per request (the journal's group, the audit log's, the read tables' new orders) that cost more
+ * than SQLite's work. Here the transaction runs at once when the connection is free, and waits for
+ * the query builder's transaction holding it otherwise (one connection: nothing can run between
+ * the statements of a synchronous `work`). `work` must not return a promise. A failed statement
+ * rolls the transaction back and rejects; a failed COMMIT rejects with the transaction rolled back.
+ */
+export function directWrites(db: Kysely<Database>): ((durable: boolean) => <T>(work: (sql: DirectStatements) => T) => Promise<T>) | undefined {
+  const state = sqliteConnections.get(db);
+  if (state === undefined) return undefined;
+  const statements: DirectStatements = {
+    run: (sql, parameters) => void state.prepare(sql).run(parameters),
+    all: <R>(sql: string, parameters: readonly unknown[]) => state.prepare(sql).all(parameters) as R[],
+  };
+  const begin = state.prepare('begin');
+  const commit = state.prepare('commit');
+  const rollback = state.prepare('rollback');
+  const inTransaction = <T>(work: (sql: DirectStatements) => T): T => {
+    if (state.wal !== undefined) state.want('normal');
+    begin.run();
+    try {
+      const result = work(statements);
+      commit.run();
+      state.committed();
+      return result;
+    } catch (error) {
+      if (state.sqlite.inTransaction) rollback.run();
+      throw error;
+    }
+  };
+  return (durable) =>
+    async <T>(work: (sql: DirectStatements) => T): Promise<T> => {
+      // The query builder's transaction holds the connection (between its statements): after it.
+      const result = state.sqlite.inTransaction ? await db.connection().execute(async () => inTransaction(work)) : inTransaction(work);
+      if (durable) await state.wal?.sync();
+      return result;
+    };
 }
 
 /** Prepared statements kept at most, by SQL text (a batch INSERT's text varies with its row count). */
 const STATEMENT_CACHE = 512;
 
-/**
- * The connection as Kysely's SQLite driver uses it, with each statement prepared once per SQL text
- * and reused: Kysely prepares every query it runs, and preparing cost more than running for the
- * small writes of the journal, the read tables and the audit log. A statement still iterating (a
- * streamed query) is never handed out again: that query gets one of its own.
- */
-function cachingStatements(sqlite: SqliteDatabase.Database, onCommit: () => void): { prepare: SqliteDatabase.Database['prepare']; close: () => void } {
-  const cache = new Map<string, SqliteDatabase.Statement>();
+/** The connection as Kysely's SQLite driver uses it: statements from the connection's cache, `synchronous` set for each (`SqliteConnectionState`). */
+function cachingStatements(state: SqliteConnectionState): { prepare: SqliteDatabase.Database['prepare']; close: () => void } {
   const prepare = ((source: string) => {
-    if (source === 'commit') onCommit();
-    const cached = cache.get(source);
-    if (cached !== undefined && !cached.busy) return cached;
-    const statement = sqlite.prepare(source);
-    if (cached === undefined) {
-      if (cache.size >= STATEMENT_CACHE) cache.clear();
-      cache.set(source, statement);
-    }
-    return statement;
+    // Reads commit nothing: they run under either setting.
+    if (!source.startsWith('select')) state.want(state.unsyncedHeld ? 'normal' : 'full');
+    if (source === 'commit') state.committed();
+    return state.prepare(source);
   }) as SqliteDatabase.Database['prepare'];
-  return { prepare, close: () => sqlite.close() };
+  return { prepare, close: () => state.sqlite.close() };
 }
 
 async function openPostgres(connectionString: string, options: OpenOptions): Promise<PersistenceDatabase> {

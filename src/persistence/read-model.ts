@@ -31,7 +31,7 @@ import { CompiledQuery, type Insertable, type Kysely, type Transaction } from 'k
 import type { ExitLegView, FillEvent, KernelEvent, OrderNewEvent, PositionEvent } from '../core/kernel/events.js';
 import { div, formatFixed, parseFixed, type Fixed } from '../core/money/fixed.js';
 import { realizedPnlTracker, type FillForPnl } from '../core/accounts/realized-pnl-view.js';
-import { projectionTransaction } from './database.js';
+import { directWrites, projectionTransaction, type DirectStatements } from './database.js';
 import type { Database, OrderTable } from './schema.js';
 
 export type BalanceView = Readonly<Record<string, { readonly free: string; readonly locked: string }>>;
@@ -117,11 +117,14 @@ export class ReadModel {
   private readonly spotPnl = new Map<string, (fill: FillForPnl) => Fixed | null>();
   /** The SQL texts of the statements every batch runs, compiled once by the query builder. */
   private readonly texts = new SqlTexts();
+  /** On SQLite: a batch of new orders only, in a transaction without the query builder (`directWrites`). */
+  private readonly direct: (<T>(work: (sql: DirectStatements) => T) => Promise<T>) | undefined;
 
   constructor(
     private readonly db: Kysely<Database>,
     options: ReadModelOptions = {},
   ) {
+    this.direct = directWrites(db)?.(false);
     this.name = options.name ?? 'main';
     this.valuationAsset = options.valuationAsset ?? 'USDT';
     this.baseAssetOf = options.baseAssetOf ?? (() => undefined);
@@ -133,9 +136,18 @@ export class ReadModel {
   }
 
   private async readCheckpoint(db: Tx): Promise<number> {
-    const query = this.texts.get('checkpoint.read', () => db.selectFrom('read_model_checkpoint').select('seq').where('name', '=', '').compile().sql);
-    const row = (await db.executeQuery<{ seq: number | string | bigint }>(CompiledQuery.raw(query, [this.name]))).rows[0];
+    const row = (await db.executeQuery<{ seq: number | string | bigint }>(CompiledQuery.raw(this.checkpointReadText(), [this.name]))).rows[0];
     return row === undefined ? 0 : Number(row.seq);
+  }
+
+  private checkpointReadText(): string {
+    return this.texts.get('checkpoint.read', () => this.db.selectFrom('read_model_checkpoint').select('seq').where('name', '=', '').compile().sql);
+  }
+
+  private checkpointWriteText(): string {
+    return this.texts.get('checkpoint.write', () =>
+      this.db.insertInto('read_model_checkpoint').values({ name: '', seq: 0 }).onConflict((oc) => oc.column('name').doUpdateSet((eb) => ({ seq: eb.ref('excluded.seq') }))).compile().sql,
+    );
   }
 
   /** Applies inputs' events in one transaction; inputs at or below the checkpoint are skipped. */
@@ -153,6 +165,9 @@ export class ReadModel {
   }
 
   private applyBatch(batch: readonly InputEvents[]): Promise<ApplyOutcome> {
+    // The batch of a run of placed orders (the requests' common case): the same rows, written
+    // directly on SQLite's driver. Any other event takes the query builder's path below.
+    if (this.direct !== undefined && batch.every((input) => input.events.every((e) => e.type === 'ORDER_NEW'))) return this.direct((sql) => this.applyNewOrders(sql, batch));
     // No fsync of its own: the journal (durable) can rebuild whatever a power loss takes back, and
     // the checkpoint commits with the rows, so a lost batch is re-projected at the next start.
     return projectionTransaction(this.db, async (tx) => {
@@ -173,26 +188,45 @@ export class ReadModel {
           await newOrders.flush();
           await this.applyEvent(tx, input, index, event);
         }
-        if (input.balances === undefined) continue;
-        const at = input.at ?? lastEventTime(events) ?? 0;
-        for (const accountId in input.balances) {
-          const balances = input.balances[accountId]!;
-          let assets = lastBalances.get(accountId);
-          if (assets === undefined) lastBalances.set(accountId, (assets = new Map()));
-          for (const asset in balances) assets.set(asset, { accountId, asset, free: balances[asset]!.free, locked: balances[asset]!.locked, at });
-        }
+        collectBalances(lastBalances, input);
       }
       await newOrders.flush();
       await upsertBalanceRows(tx, this.texts, sortedBalanceRows(lastBalances));
       const last = fresh.at(-1)?.seq;
-      if (last !== undefined) {
-        const query = this.texts.get('checkpoint.write', () =>
-          tx.insertInto('read_model_checkpoint').values({ name: '', seq: 0 }).onConflict((oc) => oc.column('name').doUpdateSet((eb) => ({ seq: eb.ref('excluded.seq') }))).compile().sql,
-        );
-        await tx.executeQuery(CompiledQuery.raw(query, [this.name, last]));
-      }
+      if (last !== undefined) await tx.executeQuery(CompiledQuery.raw(this.checkpointWriteText(), [this.name, last]));
       return { applied: fresh.length, skipped: batch.length - fresh.length, checkpoint: last ?? before };
     });
+  }
+
+  /** `applyBatch` for a batch whose events are all ORDER_NEW, its statements run at once (`directWrites`): the same statements and rows. */
+  private applyNewOrders(sql: DirectStatements, batch: readonly InputEvents[]): ApplyOutcome {
+    const row = sql.all<{ seq: number | string | bigint }>(this.checkpointReadText(), [this.name])[0];
+    const before = row === undefined ? 0 : Number(row.seq);
+    const fresh = batch.filter((b) => b.seq > before);
+    const lastBalances = new Map<string, Map<string, BalanceRow>>();
+    let values: unknown[] = [];
+    const flushOrders = () => {
+      if (values.length === 0) return;
+      sql.run(ordersInsertText(this.db, this.texts, values.length / ORDER_COLUMNS.length), values);
+      values = [];
+    };
+    for (const input of fresh) {
+      for (const event of input.events) {
+        if (event.type !== 'ORDER_NEW') throw new Error(`not a new order: ${event.type}`);
+        pushOrderValues(values, event);
+        if (values.length >= ORDERS_PER_INSERT * ORDER_COLUMNS.length) flushOrders();
+      }
+      collectBalances(lastBalances, input);
+    }
+    flushOrders();
+    const rows = sortedBalanceRows(lastBalances);
+    for (let i = 0; i < rows.length; i += BALANCES_PER_UPSERT) {
+      const chunk = rows.slice(i, i + BALANCES_PER_UPSERT);
+      sql.run(balancesUpsertText(this.db, this.texts, chunk.length), balanceValues(chunk));
+    }
+    const last = fresh.at(-1)?.seq;
+    if (last !== undefined) sql.run(this.checkpointWriteText(), [this.name, last]);
+    return { applied: fresh.length, skipped: batch.length - fresh.length, checkpoint: last ?? before };
   }
 
   /** Writes an account's balances as given (insert or replace per asset). */
@@ -481,22 +515,42 @@ function sortedBalanceRows(byAccount: ReadonlyMap<string, ReadonlyMap<string, Ba
 /** Balance rows per upsert (5 values each). */
 const BALANCES_PER_UPSERT = 500;
 
+/** Keeps an input's balances as the batch's latest for each account's asset. */
+function collectBalances(lastBalances: Map<string, Map<string, BalanceRow>>, input: InputEvents): void {
+  if (input.balances === undefined) return;
+  const at = input.at ?? lastEventTime(input.events) ?? 0;
+  for (const accountId in input.balances) {
+    const balances = input.balances[accountId]!;
+    let assets = lastBalances.get(accountId);
+    if (assets === undefined) lastBalances.set(accountId, (assets = new Map()));
+    for (const asset in balances) assets.set(asset, { accountId, asset, free: balances[asset]!.free, locked: balances[asset]!.locked, at });
+  }
+}
+
+/** The upsert of `rows` balance rows, as SQL text (compiled once per row count). */
+function balancesUpsertText(db: Tx, texts: SqlTexts, rows: number): string {
+  return texts.get(`balances.upsert.${rows}`, () =>
+    db
+      .insertInto('balances')
+      .values(Array.from({ length: rows }, () => ({ accountId: '', asset: '', free: '', locked: '', updatedAt: 0 })))
+      .onConflict((oc) =>
+        oc.columns(['accountId', 'asset']).doUpdateSet((eb) => ({ free: eb.ref('excluded.free'), locked: eb.ref('excluded.locked'), updatedAt: eb.ref('excluded.updatedAt') })),
+      )
+      .compile().sql,
+  );
+}
+
+function balanceValues(rows: readonly BalanceRow[]): unknown[] {
+  const parameters: unknown[] = [];
+  for (const r of rows) parameters.push(r.accountId, r.asset, r.free, r.locked, r.at);
+  return parameters;
+}
+
 /** Writes balance rows (insert or replace), one statement per 500, its SQL text compiled once per row count. */
 async function upsertBalanceRows(tx: Tx, texts: SqlTexts, rows: readonly BalanceRow[]): Promise<void> {
   for (let i = 0; i < rows.length; i += BALANCES_PER_UPSERT) {
     const chunk = rows.slice(i, i + BALANCES_PER_UPSERT);
-    const query = texts.get(`balances.upsert.${chunk.length}`, () =>
-      tx
-        .insertInto('balances')
-        .values(chunk.map(() => ({ accountId: '', asset: '', free: '', locked: '', updatedAt: 0 })))
-        .onConflict((oc) =>
-          oc.columns(['accountId', 'asset']).doUpdateSet((eb) => ({ free: eb.ref('excluded.free'), locked: eb.ref('excluded.locked'), updatedAt: eb.ref('excluded.updatedAt') })),
-        )
-        .compile().sql,
-    );
-    const parameters: unknown[] = [];
-    for (const r of chunk) parameters.push(r.accountId, r.asset, r.free, r.locked, r.at);
-    await tx.executeQuery(CompiledQuery.raw(query, parameters));
+    await tx.executeQuery(CompiledQuery.raw(balancesUpsertText(tx, texts, chunk.length), balanceValues(chunk)));
   }
 }
 
@@ -537,13 +591,8 @@ class OrderRows {
     private readonly texts: SqlTexts,
   ) {}
 
-  async add(event: Extract<KernelEvent, { type: 'ORDER_NEW' }>): Promise<void> {
-    const terms = orderTerms(event);
-    this.values.push(
-      event.orderId, event.account, event.clientOrderId, event.symbol, event.side, event.orderType, event.price ?? null, event.quantity,
-      event.quoteOrderQty ?? null, event.status, '0', '0', null, event.at, event.at, terms.ocoGroup, terms.stopPrice, terms.activationPrice,
-      terms.callbackRate, terms.reduceOnly, terms.leverage, terms.takeProfit, terms.stopLoss, terms.triggeredAt,
-    );
+  async add(event: OrderNewEvent): Promise<void> {
+    pushOrderValues(this.values, event);
     if (this.values.length >= ORDERS_PER_INSERT * ORDER_COLUMNS.length) await this.flush();
   }
 
@@ -551,17 +600,30 @@ class OrderRows {
     if (this.values.length === 0) return;
     const values = this.values;
     this.values = [];
-    const rows = values.length / ORDER_COLUMNS.length;
-    const query = this.texts.get(`orders.insert.${rows}`, () => {
-      const template = Object.fromEntries(ORDER_COLUMNS.map((c) => [c, null])) as unknown as Insertable<OrderTable>;
-      return this.tx
-        .insertInto('orders')
-        .values(Array.from({ length: rows }, () => template))
-        .onConflict((oc) => oc.column('id').doNothing())
-        .compile().sql;
-    });
-    await this.tx.executeQuery(CompiledQuery.raw(query, values));
+    await this.tx.executeQuery(CompiledQuery.raw(ordersInsertText(this.tx, this.texts, values.length / ORDER_COLUMNS.length), values));
   }
+}
+
+/** A new order's row values, in ORDER_COLUMNS' order. */
+function pushOrderValues(values: unknown[], event: OrderNewEvent): void {
+  const terms = orderTerms(event);
+  values.push(
+    event.orderId, event.account, event.clientOrderId, event.symbol, event.side, event.orderType, event.price ?? null, event.quantity,
+    event.quoteOrderQty ?? null, event.status, '0', '0', null, event.at, event.at, terms.ocoGroup, terms.stopPrice, terms.activationPrice,
+    terms.callbackRate, terms.reduceOnly, terms.leverage, terms.takeProfit, terms.stopLoss, terms.triggeredAt,
+  );
+}
+
+/** The INSERT of `rows` new orders' rows, as SQL text (compiled once per row count). */
+function ordersInsertText(db: Tx, texts: SqlTexts, rows: number): string {
+  return texts.get(`orders.insert.${rows}`, () => {
+    const template = Object.fromEntries(ORDER_COLUMNS.map((c) => [c, null])) as unknown as Insertable<OrderTable>;
+    return db
+      .insertInto('orders')
+      .values(Array.from({ length: rows }, () => template))
+      .onConflict((oc) => oc.column('id').doNothing())
+      .compile().sql;
+  });
 }
 
 /** An order's terms beyond price and quantity, as its row keeps them (ORDER_NEW's fields). */
