@@ -9,6 +9,7 @@ import { formatFixed, parseFixed } from '../core/money/fixed.js';
 import type { ServiceDeps } from './service-deps.js';
 
 export async function fillsWithRealizedPnl(deps: ServiceDeps, accountId: string) {
+  await deps.hub.readModelCaughtUp();
   const rows = (await deps.db.selectFrom('trades').selectAll().where('accountId', '=', accountId).execute())
     .map((r) => ({ ...r, timestamp: Number(r.timestamp) }))
     .sort((a, b) => a.timestamp - b.timestamp || Number(a.id) - Number(b.id) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));

@@ -36,6 +36,7 @@ export class PaperAccountReads implements AccountReadPort {
   }
 
   async orderHistory(accountId: string, q: HistoryQuery) {
+    await this.deps.hub.readModelCaughtUp();
     let query = this.deps.db.selectFrom('orders').select(ORDER_ROW_COLUMNS).where('accountId', '=', accountId);
     if (q.symbol !== undefined) query = query.where('symbol', '=', q.symbol);
     const rows = await query.orderBy('createdAt', 'desc').orderBy('id', 'desc').limit(q.limit + 1).offset(q.offset).execute();
@@ -43,6 +44,7 @@ export class PaperAccountReads implements AccountReadPort {
   }
 
   async tradeHistory(accountId: string, q: HistoryQuery) {
+    await this.deps.hub.readModelCaughtUp();
     let query = this.deps.db.selectFrom('trades').selectAll().where('accountId', '=', accountId);
     if (q.symbol !== undefined) query = query.where('symbol', '=', q.symbol);
     const rows = await query.orderBy('timestamp', 'desc').orderBy('id', 'desc').limit(q.limit + 1).offset(q.offset).execute();
@@ -123,15 +125,18 @@ export class PaperAccountReads implements AccountReadPort {
   }
 
   async equityCurve(accountId: string) {
+    await this.deps.hub.readModelCaughtUp();
     const rows = await this.deps.db.selectFrom('equity_points').select(['at', 'equity']).where('accountId', '=', accountId).orderBy('at', 'asc').execute();
     return this.fresh(rows.map((r) => ({ at: Number(r.at), equity: r.equity })));
   }
 
   async tradeExport(accountId: string, range: TimeRange, symbol: string | undefined) {
+    await this.deps.hub.readModelCaughtUp();
     return this.fresh(tradeRowsInOrder(this.deps.db, this.deps.hub.kernel, accountId, range, symbol));
   }
 
   async orderExport(accountId: string, range: TimeRange, symbol: string | undefined) {
+    await this.deps.hub.readModelCaughtUp();
     return this.fresh(orderRowsInOrder(this.deps.db, accountId, range, symbol));
   }
 

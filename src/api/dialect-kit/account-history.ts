@@ -28,6 +28,7 @@ export interface FillQuery {
 
 /** The account's fills matching the query, oldest first (by time, then id). */
 export async function accountFills(deps: ServiceDeps, tape: MarketTape | undefined, accountId: string, q: FillQuery): Promise<AccountFill[]> {
+  await deps.hub.readModelCaughtUp();
   let query = deps.db.selectFrom('trades').selectAll().where('accountId', '=', accountId).where('symbol', '=', q.symbol);
   if (q.orderId) query = query.where('orderId', '=', q.orderId);
   if (q.start !== undefined) query = query.where('timestamp', '>=', q.start);

@@ -68,6 +68,7 @@ export function registerContractAccountRoutes(app: FastifyInstance, ctx: Contrac
     const a = futuresOf(account.accountId);
     if (a === undefined) return ok([]);
     const only = q.symbol === undefined || q.symbol === '' ? undefined : contractNamed(q.symbol).instrument.symbol;
+    await deps.hub.readModelCaughtUp();
     let query = deps.db.selectFrom('positions').selectAll().where('accountId', '=', account.accountId).where('status', '!=', 'OPEN');
     if (only !== undefined) query = query.where('symbol', '=', only);
     const closed = (await query.execute()).sort((x, y) => Number(y.closedAt ?? 0) - Number(x.closedAt ?? 0));
