@@ -57,7 +57,7 @@
 import type { Kysely } from 'kysely';
 import type { ExitLegView, KernelEvent } from '../core/kernel/events.js';
 import type { KernelInput } from '../core/kernel/inputs.js';
-import { HOST_CHECKPOINT_TAIL_LIMIT, Kernel, type KernelConfig } from '../core/kernel/kernel.js';
+import { BATCH_CHECKPOINT_INPUTS, HOST_CHECKPOINT_TAIL_LIMIT, Kernel, type KernelConfig } from '../core/kernel/kernel.js';
 import { SnapshotConfigError } from '../core/kernel/kernel-snapshot.js';
 import { DEFAULT_DATABASE_URL, isDatabaseUnavailable, openAndMigrate, type OpenOptions, type PersistenceDatabase } from '../persistence/database.js';
 import { JournalStore, JournalWriteError } from '../persistence/journal-store.js';
@@ -154,13 +154,6 @@ interface Waiting {
 }
 
 const POSITION_CHANGES = new Set<string>(['POSITION_OPENED', 'POSITION_CLOSED']);
-
-/**
- * The kernel's rollback checkpoints during a restore, at least this many inputs apart (4,096 when
- * live): a checkpoint serializes the whole state. The rollback tail then holds up to this many rows'
- * texts (a few pages of the journal).
- */
-const REPLAY_CHECKPOINT_INPUTS = 65_536;
 
 /**
  * Inputs behind the kernel's rollback checkpoint that ask for a snapshot (which becomes the next
@@ -387,7 +380,7 @@ export class DurableEngine {
     }
     const toReplay = (await this.journal.latestSeq()) - kernel.inputCount;
     const rows = journalRows(this.journal, this.options.databaseUrl ?? DEFAULT_DATABASE_URL, this.options.database ?? {}, kernel.inputCount + 1, RESTORE_PAGE, toReplay);
-    kernel.setCheckpointSpacing(REPLAY_CHECKPOINT_INPUTS);
+    kernel.setCheckpointSpacing(BATCH_CHECKPOINT_INPUTS); // the rollback tail: a few pages of the journal's texts
     try {
       for await (const page of rows) {
         const { seqs, texts, decoded } = page;

@@ -10,7 +10,7 @@ import { findBundledInstrument } from '../core/instruments/bundled-instruments.j
 import type { Instrument } from '../core/instruments/instrument.js';
 import type { KernelEvent } from '../core/kernel/events.js';
 import type { KernelInput } from '../core/kernel/inputs.js';
-import { Kernel } from '../core/kernel/kernel.js';
+import { BATCH_CHECKPOINT_INPUTS, Kernel } from '../core/kernel/kernel.js';
 import type { OrderCommand } from './orders-file.js';
 import type { Recording } from './recording-reader.js';
 import { AccountReport, type MetricsEvent } from './account-report.js';
@@ -114,6 +114,8 @@ export function runReplay(given: Recording, commands: readonly OrderCommand[], o
     latencyMs: options.latencyMs ?? 0,
     ...(options.fundingRate !== undefined ? { funding: { rates: { [instrument.symbol]: options.fundingRate } } } : {}),
   });
+  // A replay runs to its end with nobody waiting on an input: rollback checkpoints far apart.
+  kernel.setCheckpointSpacing(BATCH_CHECKPOINT_INPUTS);
   let inputs = 0;
   let lastTime = recording.lastTime;
   const report = new AccountReport();

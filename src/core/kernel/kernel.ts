@@ -76,6 +76,12 @@ const MIN_CHECKPOINT_INPUTS = 4_096;
  * tail's memory (about 300 bytes an input) when the host's checkpoints stop coming.
  */
 export const HOST_CHECKPOINT_TAIL_LIMIT = 524_288;
+/**
+ * Checkpoint spacing (`setCheckpointSpacing`) for a kernel nobody waits on while it runs (a restore,
+ * a recording's replay): each checkpoint serializes the whole state, and a contained failure there
+ * costs the replay of up to this many inputs, which is fine where no request waits for it.
+ */
+export const BATCH_CHECKPOINT_INPUTS = 65_536;
 
 export class Kernel {
   private s!: KernelState;
