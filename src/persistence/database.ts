@@ -237,6 +237,9 @@ class WalCheckpointer {
     this.commits = -1;
     if (worker === undefined) return;
     this.worker = undefined;
+    // Unref'd while it runs (it never keeps a process alive); ref'd while it stops, or a process
+    // with nothing else to do would end with this close's promise unsettled (exit code 13).
+    worker.ref();
     worker.postMessage('stop');
     await this.exited;
   }
