@@ -5,12 +5,12 @@
  * order; `details` is stored as JSON text and returned parsed. Queries return entries oldest first.
  * Group commit: appends made in the same turn of the event loop are written in one transaction
  * (one INSERT per 500 entries), and each `append` resolves only once its transaction has committed
- * and is on disk (`durableTransaction`; on SQLite the transaction runs directly on the driver,
+ * and is on disk (`durableStatements`; on SQLite the transaction runs directly on the driver,
  * `directWrites`, and shares its fsync with the journal's commits of the same turn).
  * Not modelled: retention (an operator's job) and tamper evidence (no hash chain).
  */
-import { CompiledQuery, PostgresAdapter, type Kysely } from 'kysely';
-import { directWrites, durableTransaction, type DirectStatements } from './database.js';
+import { PostgresAdapter, type Kysely } from 'kysely';
+import { durableStatements, type RawStatement } from './database.js';
 import type { Database } from './schema.js';
 
 export type AuditMode = 'paper' | 'live';
@@ -62,12 +62,7 @@ export class AuditLog {
   private queue: PendingEntry[] = [];
   private flushing: Promise<void> = Promise.resolve();
   private readonly insertTexts = new Map<number, string>();
-  /** On SQLite: the group's transaction without the query builder (`directWrites`). */
-  private readonly direct: (<T>(work: (sql: DirectStatements) => T) => Promise<T>) | undefined;
-
-  constructor(private readonly db: Kysely<Database>) {
-    this.direct = directWrites(db)?.(true);
-  }
+  constructor(private readonly db: Kysely<Database>) {}
 
   /** Appends one entry; resolves with its id once committed. */
   append(entry: AuditEntryInput): Promise<number> {
@@ -103,26 +98,13 @@ export class AuditLog {
         for (const { entry } of rows) parameters.push(entry.at, entry.actor, entry.mode, entry.action, entry.accountId ?? null, JSON.stringify(entry.details ?? {}));
         return parameters;
       };
-      const idsOf = (rows: readonly { id: number | bigint | string }[]) => rows.map((r) => Number(r.id)).sort((a, b) => a - b);
-      const ids =
-        this.direct !== undefined
-          ? await this.direct((sql) => {
-              const out: number[] = [];
-              for (let i = 0; i < batch.length; i += ROWS_PER_INSERT) {
-                const rows = batch.slice(i, i + ROWS_PER_INSERT);
-                out.push(...idsOf(sql.all<{ id: number | bigint | string }>(this.insertText(rows.length), parametersOf(rows))));
-              }
-              return out;
-            })
-          : await durableTransaction(this.db, async (tx) => {
-              const out: number[] = [];
-              for (let i = 0; i < batch.length; i += ROWS_PER_INSERT) {
-                const rows = batch.slice(i, i + ROWS_PER_INSERT);
-                const returned = await tx.executeQuery<{ id: number | bigint | string }>(CompiledQuery.raw(this.insertText(rows.length), parametersOf(rows)));
-                out.push(...idsOf(returned.rows));
-              }
-              return out;
-            });
+      const statements: RawStatement[] = [];
+      for (let i = 0; i < batch.length; i += ROWS_PER_INSERT) {
+        const rows = batch.slice(i, i + ROWS_PER_INSERT);
+        statements.push([this.insertText(rows.length), parametersOf(rows)]);
+      }
+      const returned = await durableStatements<{ id: number | bigint | string }>(this.db, statements, { returning: true });
+      const ids = returned.flatMap((rows) => rows.map((r) => Number(r.id)).sort((a, b) => a - b));
       batch.forEach((p, i) => p.resolve(ids[i]!));
     } catch (error) {
       for (const p of batch) p.reject(error);

@@ -36,7 +36,7 @@ import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import { dirname, resolve } from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
-import { CamelCasePlugin, Kysely, SqliteDialect, type PostgresPool, type PostgresPoolClient, type Transaction } from 'kysely';
+import { CamelCasePlugin, CompiledQuery, Kysely, SqliteDialect, type PostgresPool, type PostgresPoolClient, type Transaction } from 'kysely';
 import { SearchPathPostgresDialect } from './search-path-dialect.js';
 import pg from 'pg';
 import { migrateToLatest } from './migrations.js';
@@ -441,6 +441,40 @@ export function directWrites(db: Kysely<Database>): ((durable: boolean) => <T>(w
       if (durable) await state.wal?.sync();
       return result;
     };
+}
+
+/** One statement: its SQL text (compiled once, as for `CompiledQuery.raw`) and its parameters. */
+export type RawStatement = readonly [sql: string, parameters: readonly unknown[]];
+
+const durableDirect = new WeakMap<Kysely<Database>, <T>(work: (sql: DirectStatements) => T) => Promise<T>>();
+
+/**
+ * Runs `statements` in order in one transaction committed as `durableTransaction` commits, and
+ * resolves with each one's rows (`returning`: statements that return rows, an INSERT … RETURNING;
+ * otherwise none are read): on SQLite directly on the driver (`directWrites`), elsewhere through
+ * the query builder. `ran` is called once every statement has run, before the commit: a failure
+ * after it is a commit whose outcome is unknown.
+ */
+export async function durableStatements<R>(db: Kysely<Database>, statements: readonly RawStatement[], options: { readonly returning?: boolean; readonly ran?: () => void } = {}): Promise<R[][]> {
+  const { returning = false, ran } = options;
+  let direct = durableDirect.get(db);
+  if (direct === undefined) {
+    direct = directWrites(db)?.(true);
+    if (direct !== undefined) durableDirect.set(db, direct);
+  }
+  if (direct !== undefined) {
+    return direct((sql) => {
+      const rows = statements.map(([text, parameters]) => (returning ? sql.all<R>(text, parameters) : (sql.run(text, parameters), [])));
+      ran?.();
+      return rows;
+    });
+  }
+  return durableTransaction(db, async (tx) => {
+    const rows: R[][] = [];
+    for (const [text, parameters] of statements) rows.push((await tx.executeQuery<R>(CompiledQuery.raw(text, [...parameters]))).rows as R[]);
+    ran?.();
+    return rows;
+  });
 }
 
 /** Prepared statements kept at most, by SQL text (a batch INSERT's text varies with its row count). */

@@ -20,12 +20,12 @@
  * Not modelled: several writers on one journal. One process owns it; a second writer would collide
  * on seq and fail its transaction.
  * Cost: one INSERT per 1,000 inputs per transaction (its SQL text built once per row count, no query
- * builder per commit; on SQLite the transaction runs directly on the driver, `directWrites`); the
+ * builder per commit; `durableStatements`: on SQLite the transaction runs directly on the driver); the
  * input's JSON text is stored byte for byte.
  */
-import { CompiledQuery, PostgresAdapter, type Kysely } from 'kysely';
+import { PostgresAdapter, type Kysely } from 'kysely';
 import type { KernelInput } from '../core/kernel/inputs.js';
-import { directWrites, durableTransaction, projectionTransaction, type DirectStatements } from './database.js';
+import { durableStatements, projectionTransaction, type RawStatement } from './database.js';
 import type { Database } from './schema.js';
 
 export interface JournalEntry {
@@ -79,15 +79,12 @@ export class JournalStore {
   private readonly pageSize: number;
   private readonly rowsPerStatement: number;
   private readonly insertTexts = new Map<number, string>();
-  /** On SQLite: the group's transaction without the query builder (`directWrites`). */
-  private readonly direct: (<T>(work: (sql: DirectStatements) => T) => Promise<T>) | undefined;
 
   private constructor(
     private readonly db: Kysely<Database>,
     lastSeq: number,
     options: JournalOptions,
   ) {
-    this.direct = directWrites(db)?.(true);
     this.assigned = lastSeq;
     this.pageSize = positive(options.pageSize ?? 5_000, 'pageSize');
     this.rowsPerStatement = positive(options.rowsPerStatement ?? 1_000, 'rowsPerStatement');
@@ -303,24 +300,13 @@ export class JournalStore {
       for (const { seq, at, text } of rows) parameters.push(seq, at, text);
       return parameters;
     };
+    const statements: RawStatement[] = [];
+    for (let i = 0; i < batch.length; i += this.rowsPerStatement) {
+      const rows = batch.slice(i, i + this.rowsPerStatement);
+      statements.push([this.insertText(rows.length), parametersOf(rows)]);
+    }
     try {
-      if (this.direct !== undefined) {
-        await this.direct((sql) => {
-          for (let i = 0; i < batch.length; i += this.rowsPerStatement) {
-            const rows = batch.slice(i, i + this.rowsPerStatement);
-            sql.run(this.insertText(rows.length), parametersOf(rows));
-          }
-          written = true;
-        });
-      } else {
-        await durableTransaction(this.db, async (tx) => {
-          for (let i = 0; i < batch.length; i += this.rowsPerStatement) {
-            const rows = batch.slice(i, i + this.rowsPerStatement);
-            await tx.executeQuery(CompiledQuery.raw(this.insertText(rows.length), parametersOf(rows)));
-          }
-          written = true;
-        });
-      }
+      await durableStatements(this.db, statements, { ran: () => (written = true) });
     } catch (error) {
       this.failure = error;
       const failed = new JournalWriteError(`journal write of seq ${batch[0]!.seq}..${batch.at(-1)!.seq} failed`, written, { cause: error });
