@@ -95,9 +95,8 @@ export class Kernel {
   private checkpoint: string | (() => string) | undefined;
   /** The sequence number the checkpoint holds (inputs handled before it). */
   private checkpointSeq = 0;
-  /** True once the host hands in the checkpoints (`useHostCheckpoints`). */
-  private hostCheckpoints = false;
-  private hostTailLimit = HOST_CHECKPOINT_TAIL_LIMIT;
+  /** Set once the host hands in the checkpoints (`useHostCheckpoints`): the inputs held before the kernel takes one itself. */
+  private hostTailLimit: number | undefined;
   /** Inputs handled since the checkpoint, in order (as their journaled text when the caller gave it). */
   private tail: (KernelInput | JournaledText)[] = [];
   private checkpointAfter = MIN_CHECKPOINT_INPUTS;
@@ -223,7 +222,7 @@ export class Kernel {
     this.checkpoint = snapshotOf(this.s);
     this.checkpointSeq = this.s.sequence;
     this.tail = [];
-    this.checkpointAfter = this.hostCheckpoints ? this.hostTailLimit : this.ownCheckpointSpacing(this.checkpoint.length);
+    this.checkpointAfter = this.hostTailLimit ?? this.ownCheckpointSpacing(this.checkpoint.length);
   }
 
   /**
@@ -235,7 +234,6 @@ export class Kernel {
   useHostCheckpoints(tailLimit: number = HOST_CHECKPOINT_TAIL_LIMIT): void {
     if (!this.rollback) return;
     if (!Number.isSafeInteger(tailLimit) || tailLimit < 1) throw new RangeError(`tailLimit must be a whole number ≥ 1, got ${tailLimit}`);
-    this.hostCheckpoints = true;
     this.hostTailLimit = tailLimit;
     this.takeCheckpoint();
   }
@@ -272,7 +270,7 @@ export class Kernel {
    */
   setCheckpointSpacing(minInputs: number = MIN_CHECKPOINT_INPUTS): void {
     this.minCheckpointInputs = minInputs;
-    if (typeof this.checkpoint === 'string' && !this.hostCheckpoints) this.checkpointAfter = this.ownCheckpointSpacing(this.checkpoint.length);
+    if (typeof this.checkpoint === 'string' && this.hostTailLimit === undefined) this.checkpointAfter = this.ownCheckpointSpacing(this.checkpoint.length);
   }
 
   private ownCheckpointSpacing(snapshotChars: number): number {
