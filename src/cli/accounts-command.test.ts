@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort, startServeProcess, stopServeProcess, type ServeProcess } from '../test-kit/serve-process.js';
+import { startServeProcess, stopServeProcess, type ServeProcess } from '../test-kit/serve-process.js';
 import { runAccountsCommand } from '../test-kit/accounts-cli.js';
 
 
@@ -143,7 +143,7 @@ describe('papertrade accounts while a server runs on the database', () => {
   };
 
   beforeAll(async () => {
-    server = await startServeProcess(await freePort(), { ...env, REPLAY_SPEED: 'max', LOG_LEVEL: 'warn' });
+    server = await startServeProcess(0, { ...env, REPLAY_SPEED: 'max', LOG_LEVEL: 'warn' });
   }, 60_000);
   afterAll(async () => {
     if (server !== undefined) await stopServeProcess(server);

@@ -23,7 +23,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { freePort, startServeProcess, stopServeProcess, type ServeProcess } from '../../src/test-kit/serve-process.js';
+import { startServeProcess, stopServeProcess, type ServeProcess } from '../../src/test-kit/serve-process.js';
 import { Rng } from '../../src/test-kit/mulberry32.js';
 import { USDM_RECORDING } from '../../src/test-kit/data-paths.js';
 import { binanceStreamStorm, hostileRequest, isDialect, mexcListenKey, mexcStreamStorm, send, shapeProblem, UNDOCUMENTED_ROUTES, wsStorm, type Account, type Answer, type Route, type Sent } from '../../src/test-kit/hostile-requests.js';
@@ -75,10 +75,10 @@ describe('the real server process under hostile HTTP', () => {
   });
 
   it('answers tens of thousands of malformed requests without a 5xx, stays ready, still trades, and restarts', async () => {
-    const port = await freePort();
     const databaseUrl = `sqlite:${join(mkdtempSync(join(tmpdir(), 'papertrade-http-fuzz-')), 'db.sqlite')}`;
     const env = { DATABASE_URL: databaseUrl, ADMIN_API_KEY: ADMIN, REPLAY_SPEED: '1', LOG_LEVEL: 'error', PAPER_TRADING_INITIAL_BALANCE_USDT: '25000' };
-    const first = await startServeProcess(port, { ...env, AUTH_FAILURE_LIMIT: '0', RATE_LIMIT_MAX: '0' });
+    const first = await startServeProcess(0, { ...env, AUTH_FAILURE_LIMIT: '0', RATE_LIMIT_MAX: '0' });
+    const port = first.port;
     servers.push(first);
     const admin = { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' };
     const accounts: Account[] = [];
@@ -197,9 +197,9 @@ describe('the real server process replaying a USD-M perpetual, under hostile HTT
   // The storm above replays the spot recording, where every futures order stops at "Invalid symbol":
   // here the perpetual is listed, so /fapi orders, algo orders, brackets and the futures streams run deep.
   it('answers the futures routes and streams without a 5xx, in Binance\'s shape, and stays ready', async () => {
-    const port = await freePort();
     const databaseUrl = `sqlite:${join(mkdtempSync(join(tmpdir(), 'papertrade-http-fuzz-usdm-')), 'db.sqlite')}`;
-    server = await startServeProcess(port, { DATABASE_URL: databaseUrl, ADMIN_API_KEY: ADMIN, REPLAY_SPEED: '1', LOG_LEVEL: 'error', REPLAY_RECORDING: USDM_RECORDING, AUTH_FAILURE_LIMIT: '0', RATE_LIMIT_MAX: '0' });
+    server = await startServeProcess(0, { DATABASE_URL: databaseUrl, ADMIN_API_KEY: ADMIN, REPLAY_SPEED: '1', LOG_LEVEL: 'error', REPLAY_RECORDING: USDM_RECORDING, AUTH_FAILURE_LIMIT: '0', RATE_LIMIT_MAX: '0' });
+    const port = server.port;
     const admin = { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' };
     const accounts: Account[] = [];
     for (const body of [{ name: 'fut', type: 'futures', leverage: 20, balances: { USDT: '50000' } }, { name: 'spot', balances: { USDT: '100000' } }, { name: 'fut-small', type: 'futures', balances: { USDT: '20' } }]) {
@@ -242,7 +242,7 @@ describe('requests the HTTP fuzzer found', () => {
   const start = async () => {
     if (server !== undefined) return;
     const databaseUrl = `sqlite:${join(mkdtempSync(join(tmpdir(), 'papertrade-http-cases-')), 'db.sqlite')}`;
-    server = await startServeProcess(await freePort(), { DATABASE_URL: databaseUrl, ADMIN_API_KEY: ADMIN, REPLAY_SPEED: '1', LOG_LEVEL: 'error' });
+    server = await startServeProcess(0, { DATABASE_URL: databaseUrl, ADMIN_API_KEY: ADMIN, REPLAY_SPEED: '1', LOG_LEVEL: 'error' });
     const res = await fetch(`${server.url}/api/accounts`, { method: 'POST', headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' }, body: JSON.stringify({ name: 'cases', balances: { USDT: '1000' } }) });
     account = (await res.json()) as Account;
   };

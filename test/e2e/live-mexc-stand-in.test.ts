@@ -15,7 +15,7 @@ import { parseFixed } from '../../src/core/money/fixed.js';
 import { registerMexcApi } from '../../src/api/mexc/index.js';
 import { buildServer } from '../../src/api/server.js';
 import { startTestService, type TestService } from '../../src/test-kit/service-kit.js';
-import { freePort, startServeProcess, stopServeProcess, type ServeProcess } from '../../src/test-kit/serve-process.js';
+import { startServeProcess, stopServeProcess, type ServeProcess } from '../../src/test-kit/serve-process.js';
 
 const START = 1723161300000; // 2024-08-08T23:55:00Z
 const ADMIN = 'live-mexc-admin-key';
@@ -81,9 +81,8 @@ describe('papertrade serve --live --exchange mexc against a papertrade MEXC stan
     });
     const base = await venueApp.listen({ port: 0, host: '127.0.0.1' });
     startFeeding();
-    const port = await freePort();
     live = await startServeProcess(
-      port,
+      0,
       {
         DATABASE_URL: `sqlite:${join(dir, 'live.db')}`,
         ADMIN_API_KEY: ADMIN,

@@ -17,7 +17,7 @@ import { parseFixed } from '../../src/core/money/fixed.js';
 import { exchangeInfo, RAW_FILES } from '../../src/market-data/live/test-server/live-harness.js';
 import { FakeBinanceServer } from '../../src/market-data/live/test-server/fake-binance-server.js';
 import { chromiumOrSkip, ensureDashboardBuilt, launchChromium } from '../../src/test-kit/chromium.js';
-import { freePort, startServeProcess, stopServeProcess, type ServeProcess } from '../../src/test-kit/serve-process.js';
+import { startServeProcess, stopServeProcess, type ServeProcess } from '../../src/test-kit/serve-process.js';
 
 const ADMIN = 'live-e2e-admin-key';
 const withBrowser = chromiumOrSkip('the live dashboard check');
@@ -37,13 +37,11 @@ describe('papertrade serve on live data (ccxt binance against a local exchange)'
   const cacheFile = join(dir, 'market-cache.json');
   let exchange: FakeBinanceServer;
   let env: Record<string, string>;
-  let port: number;
   const running: ServeProcess[] = [];
 
   beforeAll(async () => {
     exchange = new FakeBinanceServer({ rawFiles: RAW_FILES, exchangeInfo: exchangeInfo(), maxDepthMessages: 5000, messagesPerTick: 2, tickMs: 10 });
     const { httpUrl, wsUrl } = await exchange.start();
-    port = await freePort();
     env = {
       DATABASE_URL: `sqlite:${join(dir, 'live.db')}`,
       ADMIN_API_KEY: ADMIN,
@@ -62,7 +60,8 @@ describe('papertrade serve on live data (ccxt binance against a local exchange)'
   });
 
   it('trades on the live book, waits while it is stale, recovers, and survives a restart', async () => {
-    const first = await startServeProcess(port, env, ['--live', '--exchange', 'binance', '--symbols', 'BTC/USDT']);
+    const first = await startServeProcess(0, env, ['--live', '--exchange', 'binance', '--symbols', 'BTC/USDT']);
+    const port = first.port;
     running.push(first);
     const key = /API key:\s+(\S+)/.exec(first.output())?.[1];
     expect(key, first.output()).toBeDefined();
@@ -145,7 +144,7 @@ describe('papertrade serve on live data (ccxt binance against a local exchange)'
     const us = new FakeBinanceServer({ rawFiles: RAW_FILES, exchangeInfo: exchangeInfo(), maxDepthMessages: 5000, messagesPerTick: 2, tickMs: 10 });
     const { httpUrl, wsUrl } = await us.start();
     try {
-      const server = await startServeProcess(await freePort(), {
+      const server = await startServeProcess(0, {
         ...env,
         DATABASE_URL: `sqlite:${join(dir, 'two.db')}`,
         EXCHANGE: 'binance',
@@ -179,7 +178,7 @@ describe('papertrade serve on live data (ccxt binance against a local exchange)'
   }, 120_000);
 
   it('refuses to start, saying why, when a symbol is not on the exchange', async () => {
-    const refused = startServeProcess(await freePort(), { ...env, DATABASE_URL: `sqlite:${join(dir, 'refused.db')}` }, ['--live', '--exchange', 'binance', '--symbols', 'NOPE/USDT']);
+    const refused = startServeProcess(0, { ...env, DATABASE_URL: `sqlite:${join(dir, 'refused.db')}` }, ['--live', '--exchange', 'binance', '--symbols', 'NOPE/USDT']);
     await expect(refused).rejects.toThrow(/live market data: binance: no market NOPE\/USDT/);
   }, 60_000);
 });

@@ -8,7 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, expect, it } from 'vitest';
-import { freePort, startServeProcess, stopServeProcess, type ServeProcess } from '../../src/test-kit/serve-process.js';
+import { startServeProcess, stopServeProcess, type ServeProcess } from '../../src/test-kit/serve-process.js';
 import { describePostgres, PG_URL } from '../../src/test-kit/test-databases.js';
 import { until } from '../../src/test-kit/wait.js';
 
@@ -54,8 +54,8 @@ describePostgres('the server process on PostgreSQL while its connections are ter
     url.pathname = `/${database}`;
     url.searchParams.set('application_name', application);
     const env = { DATABASE_URL: url.toString(), ADMIN_API_KEY: ADMIN, REPLAY_SPEED: '1', LOG_LEVEL: 'error', RATE_LIMIT_MAX: '0', AUTH_FAILURE_LIMIT: '0' };
-    const port = await freePort();
-    const first = await startServeProcess(port, env);
+    const first = await startServeProcess(0, env);
+    const port = first.port;
     servers.push(first);
 
     const accounts: { id: string; apiKey: string }[] = [];

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { mexcSignature } from '../../src/api/mexc/mexc-signature.js';
-import { freePort, startServeProcess, stopServeProcess, type ServeProcess } from '../../src/test-kit/serve-process.js';
+import { startServeProcess, stopServeProcess, type ServeProcess } from '../../src/test-kit/serve-process.js';
 import { until } from '../../src/test-kit/wait.js';
 
 describe('the server process log', () => {
@@ -19,9 +19,9 @@ describe('the server process log', () => {
   });
 
   it('prints generated keys once, at creation, and no secret a request carries', async () => {
-    const port = await freePort();
     const env = { DATABASE_URL: `sqlite:${join(mkdtempSync(join(tmpdir(), 'papertrade-log-secrets-')), 'db.sqlite')}`, REPLAY_SPEED: '1', LOG_LEVEL: 'trace' };
-    const first = await startServeProcess(port, env);
+    const first = await startServeProcess(0, env);
+    const port = first.port;
     servers.push(first);
     const startup = first.output();
     const adminKey = /admin API key[^:]*: (ptadmin_\S+)/.exec(startup)?.[1];

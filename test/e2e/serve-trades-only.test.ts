@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { SPOT_RECORDING } from '../../src/test-kit/data-paths.js';
-import { freePort, startServeProcess, stopServeProcess, type ServeProcess } from '../../src/test-kit/serve-process.js';
+import { startServeProcess, stopServeProcess, type ServeProcess } from '../../src/test-kit/serve-process.js';
 
 describe('serve on a trades-only recording', () => {
   let server: ServeProcess | undefined;
@@ -22,7 +22,7 @@ describe('serve on a trades-only recording', () => {
     copyFileSync(join(SPOT_RECORDING, 'trades.csv.gz'), join(recording, 'trades.csv.gz'));
     writeFileSync(join(recording, 'recording.json'), JSON.stringify({ symbol: 'BTCUSDT', market: 'spot' }));
     const database = join(mkdtempSync(join(tmpdir(), 'papertrade-serve-trades-only-db-')), 'db.sqlite');
-    server = await startServeProcess(await freePort(), { DATABASE_URL: `sqlite:${database}`, REPLAY_RECORDING: recording, REPLAY_SPEED: '1', LOG_LEVEL: 'error', ADMIN_API_KEY: 'serve-trades-only-admin-key-0123456789abcdef' });
+    server = await startServeProcess(0, { DATABASE_URL: `sqlite:${database}`, REPLAY_RECORDING: recording, REPLAY_SPEED: '1', LOG_LEVEL: 'error', ADMIN_API_KEY: 'serve-trades-only-admin-key-0123456789abcdef' });
     expect(server.output()).toContain('trades-only replay');
     // Wait for the first print, then probe readiness several times: between prints as well as at them.
     const deadline = Date.now() + 20_000;

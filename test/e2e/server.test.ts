@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { freePort, startServeProcess, stopServeProcess, type ServeProcess } from '../../src/test-kit/serve-process.js';
+import { startServeProcess, stopServeProcess, type ServeProcess } from '../../src/test-kit/serve-process.js';
 
 const ADMIN = 'e2e-admin-key-0123456789';
 
@@ -20,9 +20,9 @@ describe('the real server process', () => {
   });
 
   it('creates an account, trades over HTTP and the WebSocket, restarts, and finds everything still there', async () => {
-    const port = await freePort();
     const databaseUrl = `sqlite:${join(mkdtempSync(join(tmpdir(), 'papertrade-e2e-')), 'db.sqlite')}`;
-    const first = await startServer(port, databaseUrl);
+    const first = await startServer(0, databaseUrl);
+    const port = first.port;
     servers.push(first);
     expect(first.output()).toMatch(/Created the default paper account .* with 25000 USDT/);
     expect(first.output()).toMatch(/PAPER TRADING on http:\/\/127\.0\.0\.1:\d+/);
