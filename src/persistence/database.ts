@@ -277,15 +277,6 @@ class WalSync {
     return this.next;
   }
 
-  /**
-   * `sync`, started now rather than at the next turn when none is running: for a caller that
-   * committed everything of its turn in one transaction, at the turn's end.
-   */
-  syncNow(): Promise<void> {
-    if (this.running !== undefined || this.starting !== undefined) return this.sync();
-    return (this.running = this.run());
-  }
-
   private async run(): Promise<void> {
     try {
       if (this.file === undefined) {
@@ -408,175 +399,48 @@ export interface DirectStatements {
 
 /**
  * Writes on a SQLite database without the query builder: `work` runs its statements (SQL texts
- * the caller compiled once, as for `CompiledQuery.raw`) synchronously in a transaction, which
+ * the caller compiled once, as for `CompiledQuery.raw`) synchronously in one transaction, which
  * commits as `durableTransaction` (`durable`) or `projectionTransaction` commits. Undefined on
  * PostgreSQL: there callers use those.
  *
  * Each statement through the query builder is a chain of promises, frozen objects and plugin
  * passes around the driver's synchronous call, and a transaction adds its own; for the writes made
  * per request (the journal's group, the audit log's, the read tables' new orders) that cost more
- * than SQLite's work. `work` must not return a promise.
- *
- * One transaction per turn (`DirectTurn`): the direct writes asked for in one turn of the event loop
- * (the journal's next group, the audit entries of the group before, the read tables' batch) run at
- * the next turn in one transaction, each inside a savepoint of its own, and one fsync follows the
- * commit when any of them is durable. A `work` that throws is rolled back to its savepoint and
- * rejects alone; the others commit. A failure that ends the whole transaction (SQLite rolls back
- * by itself on a full disk, an I/O error, out of memory) falls back to one transaction per `work`,
- * in order, as if none had shared it. A failed COMMIT rejects every `work` of the transaction. When
- * the query builder's transaction holds the connection, the shared transaction waits for it
- * (`db.connection()`: one connection, so nothing runs between the statements of a synchronous run).
+ * than SQLite's work. Here the transaction runs at once when the connection is free, and waits for
+ * the query builder's transaction holding it otherwise (one connection: nothing can run between
+ * the statements of a synchronous `work`). `work` must not return a promise. A failed statement
+ * rolls the transaction back and rejects; a failed COMMIT rejects with the transaction rolled back.
  */
 export function directWrites(db: Kysely<Database>): ((durable: boolean) => <T>(work: (sql: DirectStatements) => T) => Promise<T>) | undefined {
   const state = sqliteConnections.get(db);
   if (state === undefined) return undefined;
-  let turn = directTurns.get(state);
-  if (turn === undefined) {
-    turn = new DirectTurn(db, state);
-    directTurns.set(state, turn);
-  }
-  const shared = turn;
+  const statements: DirectStatements = {
+    run: (sql, parameters) => void state.prepare(sql).run(parameters),
+    all: <R>(sql: string, parameters: readonly unknown[]) => state.prepare(sql).all(parameters) as R[],
+  };
+  const begin = state.prepare('begin');
+  const commit = state.prepare('commit');
+  const rollback = state.prepare('rollback');
+  const inTransaction = <T>(work: (sql: DirectStatements) => T): T => {
+    if (state.wal !== undefined) state.want('normal');
+    begin.run();
+    try {
+      const result = work(statements);
+      commit.run();
+      state.committed();
+      return result;
+    } catch (error) {
+      if (state.sqlite.inTransaction) rollback.run();
+      throw error;
+    }
+  };
   return (durable) =>
-    <T>(work: (sql: DirectStatements) => T): Promise<T> =>
-      shared.add(durable, work);
-}
-
-interface DirectWork {
-  readonly durable: boolean;
-  readonly work: (sql: DirectStatements) => unknown;
-  readonly resolve: (value: unknown) => void;
-  readonly reject: (error: unknown) => void;
-}
-
-type DirectOutcome = { readonly ok: true; readonly value: unknown } | { readonly ok: false; readonly error: unknown };
-
-const directTurns = new WeakMap<SqliteConnectionState, DirectTurn>();
-
-/** The direct writes of one connection, gathered per turn of the event loop into one transaction (see `directWrites`). */
-class DirectTurn {
-  private queue: DirectWork[] = [];
-  /** The previous turn's transaction, while it waits for the query builder to release the connection. */
-  private previous: Promise<void> = Promise.resolve();
-  private waiting = false;
-  private readonly statements: DirectStatements;
-  private readonly begin: SqliteDatabase.Statement;
-  private readonly commit: SqliteDatabase.Statement;
-  private readonly rollback: SqliteDatabase.Statement;
-  private readonly savepoint: SqliteDatabase.Statement;
-  private readonly release: SqliteDatabase.Statement;
-  private readonly rollbackTo: SqliteDatabase.Statement;
-
-  constructor(
-    private readonly db: Kysely<Database>,
-    private readonly state: SqliteConnectionState,
-  ) {
-    this.statements = {
-      run: (sql, parameters) => void state.prepare(sql).run(parameters),
-      all: <R>(sql: string, parameters: readonly unknown[]) => state.prepare(sql).all(parameters) as R[],
+    async <T>(work: (sql: DirectStatements) => T): Promise<T> => {
+      // The query builder's transaction holds the connection (between its statements): after it.
+      const result = state.sqlite.inTransaction ? await db.connection().execute(async () => inTransaction(work)) : inTransaction(work);
+      if (durable) await state.wal?.sync();
+      return result;
     };
-    const { sqlite } = state;
-    this.begin = sqlite.prepare('begin');
-    this.commit = sqlite.prepare('commit');
-    this.rollback = sqlite.prepare('rollback');
-    this.savepoint = sqlite.prepare('savepoint direct_write');
-    this.release = sqlite.prepare('release direct_write');
-    this.rollbackTo = sqlite.prepare('rollback to direct_write');
-  }
-
-  add<T>(durable: boolean, work: (sql: DirectStatements) => T): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
-      this.queue.push({ durable, work, resolve: resolve as (value: unknown) => void, reject });
-      if (this.queue.length === 1) setImmediate(() => this.flush());
-    });
-  }
-
-  private flush(): void {
-    const batch = this.queue;
-    this.queue = [];
-    if (batch.length === 0) return;
-    // The query builder's transaction holds the connection (between its statements), or the
-    // previous turn's transaction waits for it: after them, in order.
-    if (!this.waiting && !this.state.sqlite.inTransaction) return void this.settle(batch, this.run(batch));
-    this.waiting = true;
-    this.previous = this.previous
-      .then(() => this.db.connection().execute(async () => this.run(batch)))
-      .then(
-        (outcomes) => this.settle(batch, outcomes),
-        (error: unknown) => this.settle(batch, batch.map(() => ({ ok: false as const, error }))),
-      )
-      .finally(() => {
-        if (this.previous === settledMarker) this.waiting = false;
-      });
-    const settledMarker = this.previous;
-  }
-
-  /** Runs `batch` in one transaction (see `directWrites`); each work's outcome, in order. */
-  private run(batch: readonly DirectWork[]): DirectOutcome[] {
-    const outcomes: DirectOutcome[] = [];
-    const many = batch.length > 1;
-    try {
-      this.open();
-      for (const item of batch) {
-        if (many) this.savepoint.run();
-        try {
-          const value = item.work(this.statements);
-          if (many) this.release.run();
-          outcomes.push({ ok: true, value });
-        } catch (error) {
-          // SQLite rolled the whole transaction back by itself: one transaction per work instead.
-          if (!this.state.sqlite.inTransaction) return batch.map((one) => this.alone(one));
-          if (many) {
-            this.rollbackTo.run();
-            this.release.run();
-          } else this.rollback.run();
-          outcomes.push({ ok: false, error });
-        }
-      }
-      if (this.state.sqlite.inTransaction) this.close();
-      return outcomes;
-    } catch (error) {
-      if (this.state.sqlite.inTransaction) this.rollback.run();
-      return batch.map(() => ({ ok: false as const, error }));
-    }
-  }
-
-  /** One work in a transaction of its own. */
-  private alone(item: DirectWork): DirectOutcome {
-    try {
-      this.open();
-      const value = item.work(this.statements);
-      this.close();
-      return { ok: true, value };
-    } catch (error) {
-      if (this.state.sqlite.inTransaction) this.rollback.run();
-      return { ok: false, error };
-    }
-  }
-
-  private open(): void {
-    if (this.state.wal !== undefined) this.state.want('normal');
-    this.begin.run();
-  }
-
-  private close(): void {
-    this.commit.run();
-    this.state.committed();
-  }
-
-  /** Answers each work: at once, or once the WAL's fsync that followed the commit is done for durable ones. */
-  private settle(batch: readonly DirectWork[], outcomes: readonly DirectOutcome[]): void {
-    const durable = this.state.wal !== undefined && batch.some((item, i) => item.durable && outcomes[i]!.ok);
-    const synced = durable ? this.state.wal!.syncNow() : undefined;
-    batch.forEach((item, i) => {
-      const outcome = outcomes[i]!;
-      if (!outcome.ok) return item.reject(outcome.error);
-      if (!item.durable || synced === undefined) return item.resolve(outcome.value);
-      synced.then(
-        () => item.resolve(outcome.value),
-        (error: unknown) => item.reject(error),
-      );
-    });
-  }
 }
 
 /** One statement: its SQL text (compiled once, as for `CompiledQuery.raw`) and its parameters. */
