@@ -117,4 +117,31 @@ describe('fixed-point money', () => {
       { numRuns: 3_000 },
     );
   });
+
+  it('formats as the whole quotient and the padded remainder by 10^18 give it, trimmed or to a number of decimals', () => {
+    // The model: the value's quotient and remainder by 10^18 as bigints, the remainder padded to 18 digits.
+    const model = (value: bigint, decimals?: number): string => {
+      const abs = value < 0n ? -value : value;
+      const rest = (abs % 10n ** 18n).toString().padStart(18, '0');
+      const significant = rest.replace(/0+$/, '');
+      if (decimals !== undefined && significant.length > decimals) return 'too many decimals';
+      const fraction = decimals === undefined ? significant : abs % 10n ** 18n === 0n ? '0'.repeat(decimals) : rest.slice(0, decimals);
+      const body = fraction === '' ? `${abs / 10n ** 18n}` : `${abs / 10n ** 18n}.${fraction}`;
+      return value < 0n ? `-${body}` : body;
+    };
+    const value = fc.oneof(
+      fc.bigInt({ min: -(10n ** 40n), max: 10n ** 40n }),
+      fc.bigInt({ min: -(10n ** 20n), max: 10n ** 20n }),
+      fc.bigInt({ min: -(10n ** 12n), max: 10n ** 12n }).map((v) => v * 10n ** 10n),
+      fc.bigInt({ min: -1000n, max: 1000n }),
+    );
+    fc.assert(
+      fc.property(value, fc.option(fc.integer({ min: 0, max: 24 }), { nil: undefined }), (v, decimals) => {
+        const expected = model(v, decimals);
+        if (expected === 'too many decimals') expect(() => formatFixed(v, decimals)).toThrow(`${model(v)} has more than ${decimals} decimal places`);
+        else expect(formatFixed(v, decimals)).toBe(expected);
+      }),
+      { numRuns: 5_000 },
+    );
+  });
 });

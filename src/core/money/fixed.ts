@@ -192,23 +192,26 @@ export function fromInt(n: bigint | number): Fixed {
  */
 export function formatFixed(value: Fixed, decimals?: number): string {
   const negative = value < 0n;
-  const abs = negative ? -value : value;
-  const whole = abs / SCALE;
-  const rest = abs % SCALE;
-  let fraction = rest === 0n ? '' : rest.toString().padStart(SCALE_DIGITS, '0');
-  if (decimals === undefined) {
-    let end = fraction.length;
-    while (end > 0 && fraction.charCodeAt(end - 1) === 48) end -= 1;
-    fraction = fraction.slice(0, end);
-  } else {
-    for (let i = decimals; i < fraction.length; i += 1) {
-      if (fraction.charCodeAt(i) !== 48) throw new RangeError(`${formatFixed(value)} has more than ${decimals} decimal places`);
-    }
-    fraction = fraction === '' ? '0'.repeat(decimals) : fraction.slice(0, decimals);
+  // One conversion to digits, cut at the point: no bigint quotient and remainder made.
+  const digits = (negative ? -value : value).toString();
+  const n = digits.length;
+  const whole = n > SCALE_DIGITS ? digits.slice(0, n - SCALE_DIGITS) : '0';
+  const start = n > SCALE_DIGITS ? n - SCALE_DIGITS : 0;
+  // The fraction's 18 digits are the zeros the digits lack (n < 18) and digits[start…]; its significant end:
+  let end = n;
+  while (end > start && digits.charCodeAt(end - 1) === 48) end -= 1;
+  let fraction: string;
+  if (end === start) fraction = '';
+  else fraction = n < SCALE_DIGITS ? ZEROS.slice(0, SCALE_DIGITS - n) + digits.slice(0, end) : digits.slice(start, end);
+  if (decimals !== undefined) {
+    if (fraction.length > decimals) throw new RangeError(`${formatFixed(value)} has more than ${decimals} decimal places`);
+    fraction = fraction === '' ? '0'.repeat(decimals) : fraction + ZEROS.slice(0, Math.min(decimals, SCALE_DIGITS) - fraction.length);
   }
-  const body = fraction.length > 0 ? `${whole}.${fraction}` : `${whole}`;
-  return negative && abs !== 0n ? `-${body}` : body;
+  const body = fraction.length > 0 ? `${whole}.${fraction}` : whole;
+  return negative ? `-${body}` : body;
 }
+
+const ZEROS = '0'.repeat(SCALE_DIGITS);
 
 /** Integer division of bigints with an explicit rounding mode. */
 export function divRound(numerator: bigint, denominator: bigint, rounding: Rounding): bigint {
