@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { decimalsOf, div, divRound, fixedOfParts, formatFixed, isMultipleOf, mul, mulExact, parseFixed, partsOfFixed, readDecimal, roundToDecimals, roundToIncrement, type DecimalParts } from './fixed.js';
+import { decimalsOf, div, divRound, fixedOfParts, formatFixed, isMultipleOf, mul, mulExact, parseFixed, partsOfFixed, readDecimal, roundToDecimals, roundToIncrement, type DecimalParts, type Rounding } from './fixed.js';
 
 describe('fixed-point money', () => {
   it("parses the exchanges' decimal strings exactly", () => {
@@ -142,6 +142,16 @@ describe('fixed-point money', () => {
         else expect(formatFixed(v, decimals)).toBe(expected);
       }),
       { numRuns: 5_000 },
+    );
+  });
+
+  it('divides by a whole number (a leverage) as div by that number as a Fixed does, in every rounding mode', () => {
+    // Margins divide a notional by the leverage: divRound by L must be div by L × 10^18.
+    fc.assert(
+      fc.property(fc.bigInt({ min: -(10n ** 45n), max: 10n ** 45n }), fc.integer({ min: 1, max: 200 }), fc.constantFrom<Rounding>('up', 'down', 'ceil', 'floor', 'half-up'), (n, leverage, rounding) => {
+        expect(divRound(n, BigInt(leverage), rounding)).toBe(div(n, BigInt(leverage) * 10n ** 18n, rounding));
+      }),
+      { numRuns: 3_000 },
     );
   });
 });

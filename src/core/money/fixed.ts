@@ -20,7 +20,13 @@ export const ONE: Fixed = SCALE;
 
 export type Rounding = 'down' | 'up' | 'half-up' | 'floor' | 'ceil';
 
-const POW10: readonly bigint[] = Array.from({ length: SCALE_DIGITS + 1 }, (_, i) => 10n ** BigInt(i));
+/** 10^0 … 10^36 (36: the digits of a product of two Fixed). */
+const POW10: readonly bigint[] = Array.from({ length: 2 * SCALE_DIGITS + 1 }, (_, i) => 10n ** BigInt(i));
+
+/** 10^`digits` as a bigint, from a table for 0 … 36 (no exponentiation per call). */
+export function pow10(digits: number): bigint {
+  return POW10[digits] ?? 10n ** BigInt(digits);
+}
 /** Digits a JS number holds exactly (10^15 < 2^53). */
 const EXACT_NUMBER_DIGITS = 15;
 
@@ -270,7 +276,7 @@ export function isMultipleOf(value: Fixed, increment: Fixed): boolean {
 
 /** Rounds to `decimals` fractional digits (an asset's precision). */
 export function roundToDecimals(value: Fixed, decimals: number, rounding: Rounding): Fixed {
-  return roundToIncrement(value, 10n ** BigInt(SCALE_DIGITS - decimals), rounding);
+  return roundToIncrement(value, pow10(SCALE_DIGITS - decimals), rounding);
 }
 
 /** The number of fractional digits a Fixed needs (0 … 18). */
