@@ -195,12 +195,17 @@ function placementContext(s: KernelState, market: Market, account: string, reduc
       openAlgoOrders += pending;
     }
   }
-  const last = market.lastTradePrice === undefined ? undefined : parseFixed(market.lastTradePrice);
+  const triggerPrice = s.triggerSource === 'mark' ? market.mark : market.lastTradePrice === undefined ? undefined : parseFixed(market.lastTradePrice);
+  const clock = s.clock;
+  let average: { value: Fixed | undefined } | undefined;
   return {
     reduceOnly,
-    averagePrice: market.averagePrice.at(s.clock),
+    // Read by the rules that refer to it only (a band on the average, a market order's notional): summed then, once.
+    get averagePrice() {
+      return (average ??= { value: market.averagePrice.at(clock) }).value;
+    },
     markPrice: market.mark,
-    triggerPrice: s.triggerSource === 'mark' ? market.mark : last,
+    triggerPrice,
     openOrders,
     openAlgoOrders,
   };
