@@ -154,4 +154,29 @@ describe('fixed-point money', () => {
       { numRuns: 3_000 },
     );
   });
+
+  it('rounds every quotient as the truncated quotient and its remainder say, for any signs', () => {
+    // The model: q = n / d truncated and r = n % d; r = 0 is exact, otherwise the mode moves q away from zero or not.
+    const model = (n: bigint, d: bigint, rounding: Rounding): bigint => {
+      const q = n / d;
+      const r = n % d;
+      if (r === 0n) return q;
+      const away = (n < 0n) === (d < 0n) ? q + 1n : q - 1n;
+      const positive = (n < 0n) === (d < 0n);
+      if (rounding === 'down') return q;
+      if (rounding === 'up') return away;
+      if (rounding === 'floor') return positive ? q : away;
+      if (rounding === 'ceil') return positive ? away : q;
+      return 2n * (r < 0n ? -r : r) >= (d < 0n ? -d : d) ? away : q;
+    };
+    const numerator = fc.oneof(fc.bigInt({ min: -(10n ** 50n), max: 10n ** 50n }), fc.bigInt({ min: -100n, max: 100n }));
+    const denominator = fc.oneof(fc.bigInt({ min: -(10n ** 30n), max: 10n ** 30n }), fc.bigInt({ min: -7n, max: 7n })).filter((d) => d !== 0n);
+    fc.assert(
+      fc.property(numerator, denominator, fc.constantFrom<Rounding>('up', 'down', 'ceil', 'floor', 'half-up'), (n, d, rounding) => {
+        expect(divRound(n, d, rounding)).toBe(model(n, d, rounding));
+      }),
+      { numRuns: 20_000 },
+    );
+    expect(() => divRound(1n, 0n, 'down')).toThrow('division by zero');
+  });
 });

@@ -219,8 +219,29 @@ export function formatFixed(value: Fixed, decimals?: number): string {
 
 const ZEROS = '0'.repeat(SCALE_DIGITS);
 
-/** Integer division of bigints with an explicit rounding mode. */
+/**
+ * Integer division of bigints with an explicit rounding mode. A positive denominator (every one
+ * the core divides by) costs one division: the numerator is moved by what the mode adds, then
+ * truncated (n ≥ 0: up adds d − 1, half-up adds ⌊d/2⌋, which rounds up exactly when 2r ≥ d).
+ */
 export function divRound(numerator: bigint, denominator: bigint, rounding: Rounding): bigint {
+  if (denominator > 0n) {
+    const negative = numerator < 0n;
+    switch (rounding) {
+      case 'down':
+        return numerator / denominator;
+      case 'half-up': {
+        const half = denominator >> 1n;
+        return (negative ? numerator - half : numerator + half) / denominator;
+      }
+      case 'up':
+        return (negative ? numerator - denominator + 1n : numerator + denominator - 1n) / denominator;
+      case 'floor':
+        return (negative ? numerator - denominator + 1n : numerator) / denominator;
+      case 'ceil':
+        return (negative ? numerator : numerator + denominator - 1n) / denominator;
+    }
+  }
   if (denominator === 0n) throw new RangeError('division by zero');
   const q = numerator / denominator; // truncates toward zero
   const r = numerator % denominator;
