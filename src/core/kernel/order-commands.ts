@@ -198,19 +198,30 @@ function placementContext(s: KernelState, market: Market, account: string, reduc
     }
   }
   const triggerPrice = s.triggerSource === 'mark' ? market.mark : market.lastTradePrice === undefined ? undefined : parseFixed(market.lastTradePrice);
-  const clock = s.clock;
-  let average: { value: Fixed | undefined } | undefined;
-  return {
-    reduceOnly,
-    // Read by the rules that refer to it only (a band on the average, a market order's notional): summed then, once.
-    get averagePrice() {
-      return (average ??= { value: market.averagePrice.at(clock) }).value;
-    },
-    markPrice: market.mark,
-    triggerPrice,
-    openOrders,
-    openAlgoOrders,
-  };
+  return new Placement(reduceOnly, market, s.clock, market.mark, triggerPrice, openOrders, openAlgoOrders);
+}
+
+/**
+ * A placement's context whose average price is summed only when a rule reads it (a band on the
+ * average, a market order's notional), once. A class: its getter is on the prototype, where an
+ * object literal's getter makes every context a slow object.
+ */
+class Placement implements PlacementContext {
+  private average: { readonly value: Fixed | undefined } | undefined;
+
+  constructor(
+    readonly reduceOnly: boolean,
+    private readonly market: Market,
+    private readonly clock: number,
+    readonly markPrice: Fixed | undefined,
+    readonly triggerPrice: Fixed | undefined,
+    readonly openOrders: number,
+    readonly openAlgoOrders: number,
+  ) {}
+
+  get averagePrice(): Fixed | undefined {
+    return (this.average ??= { value: this.market.averagePrice.at(this.clock) }).value;
+  }
 }
 
 export function cancelOrder(core: KernelCore, input: CancelOrderInput): void {
