@@ -5,7 +5,7 @@
  * Loads `runBacktest` and `readCandlesFile` from this checkout and from BENCH_BASE, checks that both
  * give the same reports and the same hash over every event, then runs rounds of one pass over all
  * bundled candle files each, alternating which code goes first; prints the median CPU time of each
- * and the median of the per-round ratios (old ÷ new: above 1 means the new code is faster).
+ * and the median and range of the per-round ratios (old ÷ new: above 1 means the new code is faster).
  * BENCH_STRATEGY: rsi-reversal (default), ema-crossover, bollinger-breakout, or `never` (a strategy
  * that never signals); BENCH_TACTICS: full (default) or plain; BENCH_ROUNDS (default 20);
  * BENCH_NEW_FIRST=1 loads this checkout's code first (the loading order can favour one side).
@@ -94,5 +94,5 @@ for (let r = 0; r < rounds; r += 1) {
 }
 const median = (xs: readonly number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
 const rate = (ms: number) => Math.round(candles / (ms / 1000)).toLocaleString('en-US');
-console.log(`old ${median(olds).toFixed(1)} ms (${rate(median(olds))} candles/s), new ${median(news).toFixed(1)} ms (${rate(median(news))} candles/s), median ratio old/new ${median(ratios).toFixed(3)} over ${rounds} rounds`);
+console.log(`old ${median(olds).toFixed(1)} ms (${rate(median(olds))} candles/s), new ${median(news).toFixed(1)} ms (${rate(median(news))} candles/s), median ratio old/new ${median(ratios).toFixed(3)} (range ${Math.min(...ratios).toFixed(3)}–${Math.max(...ratios).toFixed(3)}) over ${rounds} rounds`);
 if (!same) process.exitCode = 1;

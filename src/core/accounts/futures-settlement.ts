@@ -18,7 +18,7 @@
  *   position's margin, then by the insurance fund (reported as the fill's `insuranceCovered`).
  * Not modelled: Binance's "open loss" surcharge on order cost.
  */
-import { div, formatFixed, mul, roundToDecimals, type Fixed } from '../money/fixed.js';
+import { divRound, formatFixed, mul, roundToDecimals, type Fixed } from '../money/fixed.js';
 import { applyFillFee, feeRate, feeReserve, fillFee, futuresFeeBasis, wholeFee, worstFeeRate } from '../matching/fee-model.js';
 import type { Instrument } from '../instruments/instrument.js';
 import type { KernelEvent, PositionEvent } from '../kernel/events.js';
@@ -58,13 +58,19 @@ export class FuturesOrderSettlement implements Settlement {
     return futuresFeeBasis(this.account.settleAsset, this.instrument).decimals;
   }
 
+  /** notional ÷ leverage, up, then up to the settle asset's precision (÷ L as a Fixed is ÷ L as an integer: no scaling). */
   private marginFor(notional: Fixed, order: Order): Fixed {
-    return roundToDecimals(div(notional, BigInt(order.leverage) * 10n ** 18n, 'up'), this.instrument.quoteCommissionPrecision, 'ceil');
+    return roundToDecimals(divRound(notional, BigInt(order.leverage), 'up'), this.instrument.quoteCommissionPrecision, 'ceil');
   }
 
   /** What the remainder of an open order keeps reserved (market-executing orders: what they hold). */
   private required(order: Order): Fixed {
     if (!isOpenStatus(order.status) || order.reduceOnly) return 0n;
+    return this.requiredOpen(order);
+  }
+
+  /** `required` of an order taken as open and not reduce-only. */
+  private requiredOpen(order: Order): Fixed {
     if (executionType(order.type) === 'MARKET') return order.locked;
     const notional = mul(order.price!, remainingQty(order), 'up');
     return this.marginFor(notional, order) + feeReserve(order, notional, worstFeeRate(this.account.fees, this.instrument), this.feeDecimals);
@@ -79,7 +85,8 @@ export class FuturesOrderSettlement implements Settlement {
       const notional = mul(price, order.quantity, 'up');
       return this.marginFor(notional, order) + wholeFee(notional, worstFeeRate(this.account.fees, this.instrument), this.feeDecimals);
     }
-    return this.required({ ...order, status: 'NEW' });
+    // As `required` of the order with status NEW (reduce-only returned 0 above): no copy of the order.
+    return this.requiredOpen(order);
   }
 
   private take(order: Order, amount: Fixed): void {
@@ -196,7 +203,7 @@ export class FuturesOrderSettlement implements Settlement {
       position.leverage = order.leverage;
       const opened = delta < 0n ? -delta : delta;
       // Rounded down per fill, so that the fills' margins never sum past what was reserved (rounded up once).
-      const margin = roundToDecimals(div(mul(price, opened, 'up'), BigInt(order.leverage) * 10n ** 18n, 'down'), this.instrument.quoteCommissionPrecision, 'floor');
+      const margin = roundToDecimals(divRound(mul(price, opened, 'up'), BigInt(order.leverage), 'down'), this.instrument.quoteCommissionPrecision, 'floor');
       const fromOrder = order.locked < margin ? order.locked : margin;
       this.give(order, fromOrder);
       account.cash -= margin;

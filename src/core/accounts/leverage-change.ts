@@ -19,7 +19,7 @@
  * Not modelled: the change with open orders on the symbol (refused before this is asked).
  * Cost: O(1).
  */
-import { abs, div, formatFixed, mul, roundToDecimals, type Fixed } from '../money/fixed.js';
+import { abs, divRound, formatFixed, mul, roundToDecimals, type Fixed } from '../money/fixed.js';
 import type { Instrument } from '../instruments/instrument.js';
 import { rejection, type Rejection } from '../orders/rejection.js';
 import type { FuturesAccount } from './futures-account.js';
@@ -27,7 +27,7 @@ import { maxLeverageFor, type Position } from './position.js';
 
 /** The initial margin of `size` at `entry` and `leverage`, rounded as a fill's margin is (futures-settlement.ts). */
 export function initialMarginOf(size: Fixed, entry: Fixed, leverage: number, instrument: Instrument): Fixed {
-  return roundToDecimals(div(mul(entry, abs(size), 'up'), BigInt(leverage) * 10n ** 18n, 'down'), instrument.quoteCommissionPrecision, 'floor');
+  return roundToDecimals(divRound(mul(entry, abs(size), 'up'), BigInt(leverage), 'down'), instrument.quoteCommissionPrecision, 'floor');
 }
 
 /**

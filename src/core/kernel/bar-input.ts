@@ -195,7 +195,7 @@ export function applyBar(ctx: BarContext, market: Market, input: BarInput, bar: 
 }
 
 function closeBar(s: KernelState, market: Market, input: BarInput, bar: ParsedBar): void {
-  market.averagePrice.add(s.clock, bar.close, bar.volume);
+  market.averagePrice.addLater(s.clock, bar.close, bar.volume);
   market.lastTradePrice = input.close;
   // Between bars the market has no price: what arrives now waits for the next bar's open.
   market.sync.invalidate('between candle bars');

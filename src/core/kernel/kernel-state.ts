@@ -144,7 +144,7 @@ export class KernelState {
       all[kept++] = order;
       if (order.symbol === symbol) out.push(order);
     }
-    all.length = kept;
+    if (kept !== all.length) all.length = kept;
     return out;
   }
 

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { formatFixed, parseFixed as d } from '../money/fixed.js';
 import { AveragePrice } from './average-price.js';
@@ -41,5 +42,29 @@ describe('the average price the bands refer to (Binance avgPrice)', () => {
     const copy = new AveragePrice(5);
     copy.importState(JSON.parse(JSON.stringify(state, (_k, v: unknown) => (typeof v === 'bigint' ? `${v}n` : v)), (_k, v: unknown) => (typeof v === 'string' && /^-?\d+n$/.test(v) ? BigInt(v.slice(0, -1)) : v)));
     expect(copy.at(999_000)).toBe(avg.at(999_000));
+  });
+
+  it('gives, with trades added later (a bar close), the averages and the state of trades added at once', () => {
+    // Oracle: a second AveragePrice fed the same trades through `add`, read at the same times.
+    const trade = fc.record({ gapMs: fc.oneof(fc.integer({ min: 0, max: 30 }).map((s) => s * 1_000), fc.integer({ min: 0, max: 200_000 })), price: fc.integer({ min: 1, max: 10_000_000 }), quantity: fc.integer({ min: 0, max: 1_000_000 }), later: fc.integer({ min: 0, max: 9 }).map((n) => n > 0), read: fc.integer({ min: 0, max: 19 }).map((n) => n === 0) });
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 5 }), fc.array(trade, { maxLength: 300, size: 'max' }), (minutes, trades) => {
+        const now = new AveragePrice(minutes);
+        const later = new AveragePrice(minutes);
+        let time = 1_700_000_000_000;
+        for (const t of trades) {
+          time += t.gapMs;
+          const price = BigInt(t.price) * 10n ** 16n;
+          const quantity = BigInt(t.quantity) * 10n ** 14n;
+          now.add(time, price, quantity);
+          if (t.later) later.addLater(time, price, quantity);
+          else later.add(time, price, quantity);
+          if (t.read) expect(later.at(time + t.gapMs)).toBe(now.at(time + t.gapMs));
+        }
+        expect(later.exportState()).toEqual(now.exportState());
+        expect(later.at(time)).toBe(now.at(time));
+      }),
+      { numRuns: 300 },
+    );
   });
 });

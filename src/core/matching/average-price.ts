@@ -9,7 +9,9 @@
  * time t holds the seconds ⌊t/1000⌋ − 60·N + 1 … ⌊t/1000⌋, so a trade leaves it between 0 and 1 s
  * later than at millisecond resolution. Cost: at most 60·N + 1 buckets, O(1) amortised per trade;
  * running sums of the buckets held make a reading O(1) plus the buckets the reading's window has
- * already left (none when it follows a trade of the same second).
+ * already left (none when it follows a trade of the same second). Trades added with `addLater` (a
+ * candle bar's close, one a bar) are summed only when the average or the state is read, or every
+ * 64 of them: those the window has left by then are never multiplied out (most, between two orders).
  */
 import type { Fixed } from '../money/fixed.js';
 
@@ -21,6 +23,9 @@ export interface AveragePriceState {
   readonly lastPrice: Fixed | undefined;
 }
 
+/** Trades `addLater` holds before it sums them. */
+const LATER_LIMIT = 64;
+
 export class AveragePrice {
   constructor(readonly minutes: number) {}
 
@@ -30,8 +35,44 @@ export class AveragePrice {
   private notional = 0n;
   private quantity = 0n;
 
+  /** Trades of `addLater` not summed yet, in order: time, price, quantity. */
+  private laterTimes: number[] = [];
+  private laterPrices: Fixed[] = [];
+  private laterQuantities: Fixed[] = [];
+
   /** Adds one trade of the tape; trade times never go back (the kernel's clock orders them). */
   add(time: number, price: Fixed, quantity: Fixed): void {
+    if (this.laterTimes.length > 0) this.settleLater();
+    this.addNow(time, price, quantity);
+  }
+
+  /**
+   * `add`, with the sums left until they are read (`at`, `exportState`) or 64 trades wait: the
+   * state read then is the one `add` would have left, since the window at the last trade's time
+   * holds only trades of the seconds from its first on, and those the window had left were added
+   * and evicted without a trace (exact sums).
+   */
+  addLater(time: number, price: Fixed, quantity: Fixed): void {
+    this.laterTimes.push(time);
+    this.laterPrices.push(price);
+    this.laterQuantities.push(quantity);
+    if (this.laterTimes.length >= LATER_LIMIT) this.settleLater();
+  }
+
+  private settleLater(): void {
+    const times = this.laterTimes;
+    const n = times.length;
+    const first = this.firstSecond(times[n - 1]!);
+    for (let i = 0; i < n; i += 1) {
+      // A trade before the last one's window would be evicted by the adds after it.
+      if (Math.floor(times[i]! / 1000) >= first || i === n - 1) this.addNow(times[i]!, this.laterPrices[i]!, this.laterQuantities[i]!);
+    }
+    times.length = 0;
+    this.laterPrices.length = 0;
+    this.laterQuantities.length = 0;
+  }
+
+  private addNow(time: number, price: Fixed, quantity: Fixed): void {
     const second = Math.floor(time / 1000);
     const last = this.buckets[this.buckets.length - 1];
     const notional = price * quantity;
@@ -49,6 +90,7 @@ export class AveragePrice {
 
   /** The average over the window ending at `time`; 0 minutes: the last trade price. Undefined before any trade. */
   at(time: number): Fixed | undefined {
+    if (this.laterTimes.length > 0) this.settleLater();
     if (this.lastPrice === undefined) return undefined;
     if (this.minutes === 0) return this.lastPrice;
     const first = this.firstSecond(time);
@@ -64,10 +106,14 @@ export class AveragePrice {
   }
 
   exportState(): AveragePriceState {
+    if (this.laterTimes.length > 0) this.settleLater();
     return { buckets: this.buckets.map((b) => [b[0], b[1], b[2]] as const), lastPrice: this.lastPrice };
   }
 
   importState(state: AveragePriceState): void {
+    this.laterTimes.length = 0;
+    this.laterPrices.length = 0;
+    this.laterQuantities.length = 0;
     this.buckets = state.buckets.map((b) => [b[0], b[1], b[2]]);
     this.lastPrice = state.lastPrice;
     this.notional = 0n;

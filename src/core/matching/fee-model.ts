@@ -13,7 +13,7 @@
  * Not modelled: fee discounts (BNB, MX), VIP tiers, rebates beyond a negative maker rate.
  * Cost: two bigint multiplications and one division per fill.
  */
-import { divRound, SCALE, SCALE_DIGITS, type Fixed } from '../money/fixed.js';
+import { divRound, pow10, SCALE, SCALE_DIGITS, type Fixed } from '../money/fixed.js';
 import type { Instrument } from '../instruments/instrument.js';
 import type { Liquidity, Order, Side } from '../orders/order.js';
 
@@ -83,13 +83,13 @@ export function futuresFeeBasis(settleAsset: string, instrument: Instrument): Fe
 
 /** ceil_p of an exact amount scaled by 10^36, as a Fixed. */
 export function ceilToPrecision(exact: bigint, decimals: number): Fixed {
-  const units = divRound(exact, 10n ** BigInt(PRODUCT_DIGITS - decimals), 'ceil');
-  return units * 10n ** BigInt(SCALE_DIGITS - decimals);
+  const units = divRound(exact, pow10(PRODUCT_DIGITS - decimals), 'ceil');
+  return units * pow10(SCALE_DIGITS - decimals);
 }
 
 /** One unit of a commission precision (0.01 for cents). */
 export function feeUnit(decimals: number): Fixed {
-  return 10n ** BigInt(SCALE_DIGITS - decimals);
+  return pow10(SCALE_DIGITS - decimals);
 }
 
 /**

@@ -30,7 +30,7 @@ import { formatFixed, mul, ONE, roundToIncrement, type Fixed } from '../money/fi
 import type { ChangedLevels } from '../book/book-synchronizer.js';
 import { DecimalLevels } from '../book/decimal-levels.js';
 import type { Level, Levels } from '../book/order-book.js';
-import type { ExitLegView, KernelEvent } from '../kernel/events.js';
+import type { ExitLegView, KernelEvent, OrderNewEvent } from '../kernel/events.js';
 import { nextStatus, isOpenStatus, type OrderTransition } from '../orders/order-status.js';
 import { executionType, isConditional, remainingQty, type ExitLeg, type Liquidity, type Order } from '../orders/order.js';
 import { rejection, type Rejection, type RejectionCode } from '../orders/rejection.js';
@@ -71,20 +71,7 @@ export class MatchingEngine {
         return refusal;
       }
     }
-    this.ctx.emit({
-      type: 'ORDER_NEW',
-      at: this.ctx.now(),
-      ...orderFields(order),
-      ...(order.price !== undefined ? { price: fmt(order.price) } : {}),
-      quantity: fmt(order.quantity),
-      ...(order.quoteOrderQty !== undefined ? { quoteOrderQty: fmt(order.quoteOrderQty) } : {}),
-      ...(order.stopPrice !== undefined ? { stopPrice: fmt(order.stopPrice) } : {}),
-      ...(order.activationPrice !== undefined ? { activationPrice: fmt(order.activationPrice) } : {}),
-      ...(order.callbackRate !== undefined ? { callbackRate: fmt(order.callbackRate) } : {}),
-      ...(order.reduceOnly ? { reduceOnly: true } : {}),
-      ...(order.leverage !== 1 ? { leverage: order.leverage } : {}),
-      ...bracketFields(order),
-    });
+    this.ctx.emit(orderNewEvent(order, this.ctx.now()));
     if (isConditional(order.type)) market.conditionals.push(order);
     else if (usable) this.execute(order, market);
     else market.waiting.push(order);
@@ -549,6 +536,35 @@ export function orderFields(order: Order) {
     status: order.status,
     ...(order.ocoGroup !== undefined ? { ocoGroup: order.ocoGroup } : {}),
   };
+}
+
+/**
+ * ORDER_NEW: the fields of `orderFields`, then the order's own, each optional one only when set,
+ * in this order (assigned one by one: no object made and spread per optional field).
+ */
+function orderNewEvent(order: Order, at: number): OrderNewEvent {
+  const event: { -readonly [K in keyof OrderNewEvent]: OrderNewEvent[K] } = {
+    type: 'ORDER_NEW',
+    at,
+    account: order.account,
+    orderId: order.id,
+    clientOrderId: order.clientOrderId,
+    symbol: order.symbol,
+    side: order.side,
+    orderType: order.type,
+    status: order.status,
+  } as OrderNewEvent;
+  if (order.ocoGroup !== undefined) event.ocoGroup = order.ocoGroup;
+  if (order.price !== undefined) event.price = fmt(order.price);
+  event.quantity = fmt(order.quantity);
+  if (order.quoteOrderQty !== undefined) event.quoteOrderQty = fmt(order.quoteOrderQty);
+  if (order.stopPrice !== undefined) event.stopPrice = fmt(order.stopPrice);
+  if (order.activationPrice !== undefined) event.activationPrice = fmt(order.activationPrice);
+  if (order.callbackRate !== undefined) event.callbackRate = fmt(order.callbackRate);
+  if (order.reduceOnly) event.reduceOnly = true;
+  if (order.leverage !== 1) event.leverage = order.leverage;
+  if (order.bracket !== undefined) Object.assign(event, bracketFields(order));
+  return event;
 }
 
 /** ORDER_NEW of a bracket entry: the exits it attaches. */

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { decimalsOf, div, divRound, fixedOfParts, formatFixed, isMultipleOf, mul, mulExact, parseFixed, partsOfFixed, readDecimal, roundToDecimals, roundToIncrement, type DecimalParts } from './fixed.js';
+import { decimalsOf, div, divRound, fixedOfParts, formatFixed, isMultipleOf, mul, mulExact, parseFixed, partsOfFixed, readDecimal, roundToDecimals, roundToIncrement, type DecimalParts, type Rounding } from './fixed.js';
 
 describe('fixed-point money', () => {
   it("parses the exchanges' decimal strings exactly", () => {
@@ -116,5 +116,67 @@ describe('fixed-point money', () => {
       }),
       { numRuns: 3_000 },
     );
+  });
+
+  it('formats as the whole quotient and the padded remainder by 10^18 give it, trimmed or to a number of decimals', () => {
+    // The model: the value's quotient and remainder by 10^18 as bigints, the remainder padded to 18 digits.
+    const model = (value: bigint, decimals?: number): string => {
+      const abs = value < 0n ? -value : value;
+      const rest = (abs % 10n ** 18n).toString().padStart(18, '0');
+      const significant = rest.replace(/0+$/, '');
+      if (decimals !== undefined && significant.length > decimals) return 'too many decimals';
+      const fraction = decimals === undefined ? significant : abs % 10n ** 18n === 0n ? '0'.repeat(decimals) : rest.slice(0, decimals);
+      const body = fraction === '' ? `${abs / 10n ** 18n}` : `${abs / 10n ** 18n}.${fraction}`;
+      return value < 0n ? `-${body}` : body;
+    };
+    const value = fc.oneof(
+      fc.bigInt({ min: -(10n ** 40n), max: 10n ** 40n }),
+      fc.bigInt({ min: -(10n ** 20n), max: 10n ** 20n }),
+      fc.bigInt({ min: -(10n ** 12n), max: 10n ** 12n }).map((v) => v * 10n ** 10n),
+      fc.bigInt({ min: -1000n, max: 1000n }),
+    );
+    fc.assert(
+      fc.property(value, fc.option(fc.integer({ min: 0, max: 24 }), { nil: undefined }), (v, decimals) => {
+        const expected = model(v, decimals);
+        if (expected === 'too many decimals') expect(() => formatFixed(v, decimals)).toThrow(`${model(v)} has more than ${decimals} decimal places`);
+        else expect(formatFixed(v, decimals)).toBe(expected);
+      }),
+      { numRuns: 5_000 },
+    );
+  });
+
+  it('divides by a whole number (a leverage) as div by that number as a Fixed does, in every rounding mode', () => {
+    // Margins divide a notional by the leverage: divRound by L must be div by L × 10^18.
+    fc.assert(
+      fc.property(fc.bigInt({ min: -(10n ** 45n), max: 10n ** 45n }), fc.integer({ min: 1, max: 200 }), fc.constantFrom<Rounding>('up', 'down', 'ceil', 'floor', 'half-up'), (n, leverage, rounding) => {
+        expect(divRound(n, BigInt(leverage), rounding)).toBe(div(n, BigInt(leverage) * 10n ** 18n, rounding));
+      }),
+      { numRuns: 3_000 },
+    );
+  });
+
+  it('rounds every quotient as the truncated quotient and its remainder say, for any signs', () => {
+    // The model: q = n / d truncated and r = n % d; r = 0 is exact, otherwise the mode moves q away from zero or not.
+    const model = (n: bigint, d: bigint, rounding: Rounding): bigint => {
+      const q = n / d;
+      const r = n % d;
+      if (r === 0n) return q;
+      const away = (n < 0n) === (d < 0n) ? q + 1n : q - 1n;
+      const positive = (n < 0n) === (d < 0n);
+      if (rounding === 'down') return q;
+      if (rounding === 'up') return away;
+      if (rounding === 'floor') return positive ? q : away;
+      if (rounding === 'ceil') return positive ? away : q;
+      return 2n * (r < 0n ? -r : r) >= (d < 0n ? -d : d) ? away : q;
+    };
+    const numerator = fc.oneof(fc.bigInt({ min: -(10n ** 50n), max: 10n ** 50n }), fc.bigInt({ min: -100n, max: 100n }));
+    const denominator = fc.oneof(fc.bigInt({ min: -(10n ** 30n), max: 10n ** 30n }), fc.bigInt({ min: -7n, max: 7n })).filter((d) => d !== 0n);
+    fc.assert(
+      fc.property(numerator, denominator, fc.constantFrom<Rounding>('up', 'down', 'ceil', 'floor', 'half-up'), (n, d, rounding) => {
+        expect(divRound(n, d, rounding)).toBe(model(n, d, rounding));
+      }),
+      { numRuns: 20_000 },
+    );
+    expect(() => divRound(1n, 0n, 'down')).toThrow('division by zero');
   });
 });

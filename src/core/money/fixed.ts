@@ -20,7 +20,13 @@ export const ONE: Fixed = SCALE;
 
 export type Rounding = 'down' | 'up' | 'half-up' | 'floor' | 'ceil';
 
-const POW10: readonly bigint[] = Array.from({ length: SCALE_DIGITS + 1 }, (_, i) => 10n ** BigInt(i));
+/** 10^0 … 10^36 (36: the digits of a product of two Fixed). */
+const POW10: readonly bigint[] = Array.from({ length: 2 * SCALE_DIGITS + 1 }, (_, i) => 10n ** BigInt(i));
+
+/** 10^`digits` as a bigint, from a table for 0 … 36 (no exponentiation per call). */
+export function pow10(digits: number): bigint {
+  return POW10[digits] ?? 10n ** BigInt(digits);
+}
 /** Digits a JS number holds exactly (10^15 < 2^53). */
 const EXACT_NUMBER_DIGITS = 15;
 
@@ -192,26 +198,50 @@ export function fromInt(n: bigint | number): Fixed {
  */
 export function formatFixed(value: Fixed, decimals?: number): string {
   const negative = value < 0n;
-  const abs = negative ? -value : value;
-  const whole = abs / SCALE;
-  const rest = abs % SCALE;
-  let fraction = rest === 0n ? '' : rest.toString().padStart(SCALE_DIGITS, '0');
-  if (decimals === undefined) {
-    let end = fraction.length;
-    while (end > 0 && fraction.charCodeAt(end - 1) === 48) end -= 1;
-    fraction = fraction.slice(0, end);
-  } else {
-    for (let i = decimals; i < fraction.length; i += 1) {
-      if (fraction.charCodeAt(i) !== 48) throw new RangeError(`${formatFixed(value)} has more than ${decimals} decimal places`);
-    }
-    fraction = fraction === '' ? '0'.repeat(decimals) : fraction.slice(0, decimals);
+  // One conversion to digits, cut at the point: no bigint quotient and remainder made.
+  const digits = (negative ? -value : value).toString();
+  const n = digits.length;
+  const whole = n > SCALE_DIGITS ? digits.slice(0, n - SCALE_DIGITS) : '0';
+  const start = n > SCALE_DIGITS ? n - SCALE_DIGITS : 0;
+  // The fraction's 18 digits are the zeros the digits lack (n < 18) and digits[start…]; its significant end:
+  let end = n;
+  while (end > start && digits.charCodeAt(end - 1) === 48) end -= 1;
+  let fraction: string;
+  if (end === start) fraction = '';
+  else fraction = n < SCALE_DIGITS ? ZEROS.slice(0, SCALE_DIGITS - n) + digits.slice(0, end) : digits.slice(start, end);
+  if (decimals !== undefined) {
+    if (fraction.length > decimals) throw new RangeError(`${formatFixed(value)} has more than ${decimals} decimal places`);
+    fraction = fraction === '' ? '0'.repeat(decimals) : fraction + ZEROS.slice(0, Math.min(decimals, SCALE_DIGITS) - fraction.length);
   }
-  const body = fraction.length > 0 ? `${whole}.${fraction}` : `${whole}`;
-  return negative && abs !== 0n ? `-${body}` : body;
+  const body = fraction.length > 0 ? `${whole}.${fraction}` : whole;
+  return negative ? `-${body}` : body;
 }
 
-/** Integer division of bigints with an explicit rounding mode. */
+const ZEROS = '0'.repeat(SCALE_DIGITS);
+
+/**
+ * Integer division of bigints with an explicit rounding mode. A positive denominator (every one
+ * the core divides by) costs one division: the numerator is moved by what the mode adds, then
+ * truncated (n ≥ 0: up adds d − 1, half-up adds ⌊d/2⌋, which rounds up exactly when 2r ≥ d).
+ */
 export function divRound(numerator: bigint, denominator: bigint, rounding: Rounding): bigint {
+  if (denominator > 0n) {
+    const negative = numerator < 0n;
+    switch (rounding) {
+      case 'down':
+        return numerator / denominator;
+      case 'half-up': {
+        const half = denominator >> 1n;
+        return (negative ? numerator - half : numerator + half) / denominator;
+      }
+      case 'up':
+        return (negative ? numerator - denominator + 1n : numerator + denominator - 1n) / denominator;
+      case 'floor':
+        return (negative ? numerator - denominator + 1n : numerator) / denominator;
+      case 'ceil':
+        return (negative ? numerator : numerator + denominator - 1n) / denominator;
+    }
+  }
   if (denominator === 0n) throw new RangeError('division by zero');
   const q = numerator / denominator; // truncates toward zero
   const r = numerator % denominator;
@@ -267,7 +297,7 @@ export function isMultipleOf(value: Fixed, increment: Fixed): boolean {
 
 /** Rounds to `decimals` fractional digits (an asset's precision). */
 export function roundToDecimals(value: Fixed, decimals: number, rounding: Rounding): Fixed {
-  return roundToIncrement(value, 10n ** BigInt(SCALE_DIGITS - decimals), rounding);
+  return roundToIncrement(value, pow10(SCALE_DIGITS - decimals), rounding);
 }
 
 /** The number of fractional digits a Fixed needs (0 … 18). */
