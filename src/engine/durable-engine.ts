@@ -66,7 +66,7 @@ import type { ExitLeg, Order } from '../core/orders/order.js';
 import { formatFixed } from '../core/money/fixed.js';
 import type { Database } from '../persistence/schema.js';
 import { SNAPSHOT_PART_CHARS, SnapshotStore, type Snapshot } from '../persistence/snapshot-store.js';
-import { canRebuildInWorker, stateFromWorker, utf8Parts } from './background-snapshot.js';
+import { canRebuildInWorker, stateAndPartsFromWorker, utf8Slices, workerWritesParts } from './background-snapshot.js';
 import { DatabaseOutage } from './database-outage.js';
 import { EngineUnavailableError, type EngineState, type EngineStatus } from './engine-status.js';
 import { InputRefusedError, inputProblem } from './input-guard.js';
@@ -468,8 +468,11 @@ export class DurableEngine {
         checkpoint = inProcess;
       } else {
         try {
-          const bytes = await stateFromWorker(url, this.options.database ?? {}, this.options.kernelConfig, seq);
-          await this.snapshots.saveInParts(seq, Date.now(), utf8Parts(bytes));
+          // The worker writes the parts itself where a second writer is safe (workerWritesParts);
+          // elsewhere they go in here as UTF-8 bytes, no string of them made on this thread.
+          const { bytes, parts } = await stateAndPartsFromWorker(url, this.options.database ?? {}, this.options.kernelConfig, seq, workerWritesParts(url));
+          if (parts > 0) await this.snapshots.publishParts(seq, Date.now(), parts);
+          else await this.snapshots.saveInParts(seq, Date.now(), utf8Slices(bytes));
           // Held as bytes off the collector's heap; decoded only if a rollback needs it.
           checkpoint = () => new TextDecoder().decode(bytes);
         } catch (error) {
