@@ -2,10 +2,12 @@
  * Snapshots off the event loop: the state at a journal seq is rebuilt and serialized in a worker
  * thread (snapshot-worker.ts) from the database alone: the newest snapshot at or before that seq
  * plus the journal up to it, the restart path. The live kernel is never touched, so the engine goes
- * on handling inputs while the worker works (on another core), and the event loop receives the
- * state as one buffer of UTF-8 moved from the worker (no copy, off the collector's heap), which it
- * decodes one part (16 Ki bytes) at a time as each is written (`utf8Parts`): no single step holds
- * it for more than a part's decoding and insert.
+ * on handling inputs while the worker works (on another core). Where a second writer is safe
+ * (PostgreSQL, `workerWritesParts`), the worker also writes the state's parts on its own connection
+ * and the engine only publishes them (one small transaction). Otherwise the event loop receives the
+ * state as one buffer of UTF-8 moved from the worker (no copy, off the collector's heap) and writes
+ * it one part (16 Ki bytes, cut between characters: `utf8Slices`) at a time, as bytes. Either way
+ * the buffer comes back: it is the kernel's rollback checkpoint, decoded only if a rollback needs it.
  *
  * Guarantees: the text is exactly `Kernel.snapshot()` of the kernel at that seq (the
  * kernel is deterministic: a restore from snapshot + journal is byte for byte the state the engine
@@ -42,6 +44,15 @@ export function canRebuildInWorker(databaseUrl: string): boolean {
 export function workerWritesParts(databaseUrl: string): WorkerParts | undefined {
   return parseDatabaseUrl(databaseUrl).dialect === 'postgres' ? { partsPerTransaction: 8, pauseMs: 0 } : undefined;
 }
+
+/**
+ * How the engine's own connection writes a worker's state where the worker cannot (SQLite): one
+ * part per transaction, 3 ms apart. Written back to back, 30 MB of parts outran the WAL's
+ * checkpointer and the WAL passed the main connection's backstop, whose checkpoint then ran inside
+ * one of its commits (100–350 ms); spaced out, the longest section fell from 146 to 59 ms (median
+ * of 4 interleaved rounds, ADR 0046), for about 6 s more per 30 MB snapshot, which nobody waits on.
+ */
+export const ENGINE_WRITES_PARTS: WorkerParts = { partsPerTransaction: 1, pauseMs: 3 };
 
 const HERE = fileURLToPath(import.meta.url);
 const WORKER_FILE = new URL(`./snapshot-worker${extname(HERE)}`, import.meta.url);

@@ -9,10 +9,18 @@
  * that last transaction, with a turn of the event loop after each: the database, and SQLite's one
  * connection with the event loop, is never held for longer than one part takes (about a ms for a
  * 16 Ki-character part), however the parts arrive (a worker's messages, read back to back, would
- * otherwise all run in one turn). Parts no snapshot reads any more (a pruned snapshot's, those of
- * a save that did not finish, those of a seq saved again whole) are deleted after the prune,
- * `PARTS_PER_DELETE` per transaction with a turn between, not inside it: a crash before they are
- * gone leaves rows no snapshot reads, which the next save deletes.
+ * otherwise all run in one turn). On SQLite a part given as UTF-8 bytes goes in as a blob cast to
+ * text, without a string of it on the caller's heap. `saveInParts` is `writeParts` then
+ * `publishParts`, which another connection may split: the parts written and committed there (the
+ * snapshot worker's own connection), then published here; `publishParts` checks that the database
+ * holds exactly the parts written, in the same transaction as the row, so a set written by half
+ * is never published. Parts no snapshot reads any more (a pruned snapshot's, those of a save that
+ * did not finish, those of a seq saved again whole) are deleted after the prune, `PARTS_PER_DELETE`
+ * per transaction with a turn between, not inside it: a crash before they are gone leaves rows no
+ * snapshot reads, which the next save deletes.
+ * Durability: parts are committed without a sync of their own; the publish's commit is synced (on
+ * SQLite, an fdatasync of the WAL, which holds every frame committed before it, whichever
+ * connection wrote them; a WAL torn before the publish's frame has no publish either).
  * Not modelled: what the state means (the kernel owns its format).
  */
 import type { Kysely } from 'kysely';
@@ -75,12 +83,12 @@ export class SnapshotStore {
 
   /**
    * Saves the state given as parts, in order (`parts` yields them; it may be slow, e.g. a worker
-   * serializing); each part is written in its own transaction, and the snapshot appears only once
-   * all are written. An empty state is refused.
+   * serializing); each part is written in its own transaction (or `options.partsPerTransaction`),
+   * and the snapshot appears only once all are written. An empty state is refused.
    */
-  async saveInParts(seq: number, at: number, parts: AsyncIterable<SnapshotPart> | Iterable<SnapshotPart>): Promise<void> {
+  async saveInParts(seq: number, at: number, parts: AsyncIterable<SnapshotPart> | Iterable<SnapshotPart>, options: WritePartsOptions = {}): Promise<void> {
     check(seq, at);
-    await this.publishParts(seq, at, await this.writeParts(seq, parts));
+    await this.publishParts(seq, at, await this.writeParts(seq, parts, options));
   }
 
   /**
