@@ -3,7 +3,7 @@ import { Kernel, type KernelConfig } from '../core/kernel/kernel.js';
 import type { KernelInput } from '../core/kernel/inputs.js';
 import { instrumentForRecording } from '../market-data/replay-session.js';
 import { openDatabase } from '../persistence/database.js';
-import { SnapshotStore } from '../persistence/snapshot-store.js';
+import { SNAPSHOT_PART_CHARS, SnapshotStore } from '../persistence/snapshot-store.js';
 import { mulberry32 } from '../test-kit/mulberry32.js';
 import { BUNDLED_RECORDING } from '../test-kit/data-paths.js';
 import { loadRecording } from '../test-kit/recording-stepper.js';
@@ -145,4 +145,36 @@ describeEachDialect((name) => `snapshot parts written by the snapshot worker's o
       await reopened?.close({ snapshot: false });
     }
   }, 180_000);
+
+  it('an in-process snapshot cut where a part would split a character beyond U+FFFF reads back as the state, byte for byte', async () => {
+    // Accounts named in emoji; a padding account's name (k characters) moves the first part's end
+    // onto the first half of a surrogate pair. The oracle: a twin kernel fed the same inputs.
+    const inputsWith = (k: number): KernelInput[] => [
+      { kind: 'account.open', time: T, account: `pad${'x'.repeat(k)}`, balances: { USDT: '1' } },
+      { kind: 'account.open', time: T, account: '😀'.repeat(12_000), balances: { USDT: '1' } },
+    ];
+    const splits = (k: number) => {
+      const probe = new Kernel(CONFIG);
+      for (const input of inputsWith(k)) probe.handle(input);
+      const code = probe.snapshot().charCodeAt(SNAPSHOT_PART_CHARS - 1);
+      return code >= 0xd800 && code <= 0xdbff;
+    };
+    const k = splits(0) ? 0 : 1;
+    expect(splits(k)).toBe(true);
+    const twin = new Kernel(CONFIG);
+    const engine = await DurableEngine.open({ databaseUrl: target.url, database: target.options, kernelConfig: CONFIG, snapshotIntervalMs: 3_600_000 });
+    for (const input of inputsWith(k)) {
+      twin.handle(JSON.parse(JSON.stringify(input)) as KernelInput);
+      await engine.submit(input);
+    }
+    await engine.close(); // an in-process snapshot
+    const reader = await openDatabase(target.url, target.options);
+    try {
+      const latest = await new SnapshotStore(reader.db).latest();
+      expect(latest?.seq).toBe(2);
+      expect(latest?.state === twin.snapshot()).toBe(true);
+    } finally {
+      await reader.close();
+    }
+  }, 60_000);
 });
