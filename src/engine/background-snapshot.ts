@@ -2,10 +2,12 @@
  * Snapshots off the event loop: the state at a journal seq is rebuilt and serialized in a worker
  * thread (snapshot-worker.ts) from the database alone: the newest snapshot at or before that seq
  * plus the journal up to it, the restart path. The live kernel is never touched, so the engine goes
- * on handling inputs while the worker works (on another core), and the event loop receives the
- * state as one buffer of UTF-8 moved from the worker (no copy, off the collector's heap), which it
- * decodes one part (16 Ki bytes) at a time as each is written (`utf8Parts`): no single step holds
- * it for more than a part's decoding and insert.
+ * on handling inputs while the worker works (on another core). Where a second writer is safe
+ * (PostgreSQL, `workerWritesParts`), the worker also writes the state's parts on its own connection
+ * and the engine only publishes them (one small transaction). Otherwise the event loop receives the
+ * state as one buffer of UTF-8 moved from the worker (no copy, off the collector's heap) and writes
+ * it one part (16 Ki bytes, cut between characters: `utf8Slices`) at a time, as bytes. Either way
+ * the buffer comes back: it is the kernel's rollback checkpoint, decoded only if a rollback needs it.
  *
  * Guarantees: the text is exactly `Kernel.snapshot()` of the kernel at that seq (the
  * kernel is deterministic: a restore from snapshot + journal is byte for byte the state the engine
@@ -29,6 +31,28 @@ export function canRebuildInWorker(databaseUrl: string): boolean {
   const parsed = parseDatabaseUrl(databaseUrl);
   return parsed.dialect === 'postgres' || parsed.path !== ':memory:';
 }
+
+/**
+ * How the worker writes a snapshot's parts itself, on its own connection, or undefined when the
+ * engine's own connection must write them. PostgreSQL: the worker, a few parts per transaction
+ * (each a round trip), rows nobody else writes. SQLite: the engine's connection, because a second
+ * writer there breaks the engine's own transactions that read before they write (the read model's
+ * batches read their checkpoint first): SQLite gives such a transaction SQLITE_BUSY at once,
+ * without its busy timeout, when another connection holds the write lock or committed since its
+ * read, and a failed projection stops the engine (ADR 0046).
+ */
+export function workerWritesParts(databaseUrl: string): WorkerParts | undefined {
+  return parseDatabaseUrl(databaseUrl).dialect === 'postgres' ? { partsPerTransaction: 8, pauseMs: 0 } : undefined;
+}
+
+/**
+ * How the engine's own connection writes a worker's state where the worker cannot (SQLite): one
+ * part per transaction, 3 ms apart. Written back to back, 30 MB of parts outran the WAL's
+ * checkpointer and the WAL passed the main connection's backstop, whose checkpoint then ran inside
+ * one of its commits (100–350 ms); spaced out, the longest section fell from 146 to 59 ms (median
+ * of 4 interleaved rounds, ADR 0046), for about 6 s more per 30 MB snapshot, which nobody waits on.
+ */
+export const ENGINE_WRITES_PARTS: WorkerParts = { partsPerTransaction: 1, pauseMs: 3 };
 
 const HERE = fileURLToPath(import.meta.url);
 const WORKER_FILE = new URL(`./snapshot-worker${extname(HERE)}`, import.meta.url);
@@ -55,19 +79,41 @@ export function siblingModule(name: string): URL {
  * table what the engine saved. Rejects naming the worker's error.
  */
 export async function stateFromWorker(databaseUrl: string, database: OpenOptions, kernelConfig: KernelConfig, seq: number): Promise<Uint8Array> {
+  return (await stateAndPartsFromWorker(databaseUrl, database, kernelConfig, seq)).bytes;
+}
+
+/** How the worker writes the parts itself (`SnapshotStore.writeParts`): what `stateAndPartsFromWorker` passes on. */
+export interface WorkerParts {
+  readonly partsPerTransaction: number;
+  readonly pauseMs: number;
+}
+
+/**
+ * `stateFromWorker`, and with `writeParts` the state's parts written by the worker on its own
+ * connection (`SnapshotStore.writeParts`, committed when this resolves): the caller publishes them
+ * (`SnapshotStore.publishParts(seq, at, parts)`). A worker that fails or is stopped part-way leaves
+ * unpublished parts, which the next publish deletes.
+ */
+export async function stateAndPartsFromWorker(
+  databaseUrl: string,
+  database: OpenOptions,
+  kernelConfig: KernelConfig,
+  seq: number,
+  writeParts?: WorkerParts,
+): Promise<{ readonly bytes: Uint8Array; readonly parts: number }> {
   // Only what a structured clone carries: no connection-error callback.
   const options: OpenOptions = {
     ...(database.schema !== undefined ? { schema: database.schema } : {}),
     ...(database.connectTimeoutMs !== undefined ? { connectTimeoutMs: database.connectTimeoutMs } : {}),
     maxConnections: 1,
   };
-  const data: SnapshotWorkerData = { databaseUrl, database: options, kernelConfig, seq };
+  const data: SnapshotWorkerData = { databaseUrl, database: options, kernelConfig, seq, ...(writeParts !== undefined ? { writeParts } : {}) };
   const worker = startWorker({ snapshotWorker: true, data });
   try {
-    return await new Promise<Uint8Array>((resolve, reject) => {
+    return await new Promise<{ bytes: Uint8Array; parts: number }>((resolve, reject) => {
       worker.on('message', (message: SnapshotWorkerMessage) => {
         if (message.type === 'error') reject(new Error(`the snapshot worker failed: ${message.message}`));
-        else resolve(message.bytes);
+        else resolve({ bytes: message.bytes, parts: message.parts });
       });
       worker.on('error', reject);
       worker.on('exit', (code) => reject(new Error(`the snapshot worker exited (code ${code}) before it was done`)));
@@ -83,13 +129,18 @@ export async function stateFromWorker(databaseUrl: string, database: OpenOptions
  * cut at a character boundary: the parts joined are the text. Each part is decoded when asked for.
  */
 export function* utf8Parts(bytes: Uint8Array, partBytes: number = SNAPSHOT_PART_CHARS): Generator<string, void, undefined> {
-  if (!Number.isSafeInteger(partBytes) || partBytes < 4) throw new RangeError(`partBytes must be a whole number ≥ 4 (a character's longest encoding), got ${partBytes}`);
   const decoder = new TextDecoder();
+  for (const slice of utf8Slices(bytes, partBytes)) yield decoder.decode(slice);
+}
+
+/** `utf8Parts` undecoded: views of `bytes` (no copy) of at most `partBytes` bytes, each cut at a character boundary. */
+export function* utf8Slices(bytes: Uint8Array, partBytes: number = SNAPSHOT_PART_CHARS): Generator<Uint8Array, void, undefined> {
+  if (!Number.isSafeInteger(partBytes) || partBytes < 4) throw new RangeError(`partBytes must be a whole number ≥ 4 (a character's longest encoding), got ${partBytes}`);
   for (let start = 0; start < bytes.length; ) {
     let end = Math.min(start + partBytes, bytes.length);
     // Back off continuation bytes (10xxxxxx): a character is never split between two parts.
     while (end < bytes.length && end > start && (bytes[end]! & 0xc0) === 0x80) end -= 1;
-    yield decoder.decode(bytes.subarray(start, end));
+    yield bytes.subarray(start, end);
     start = end;
   }
 }

@@ -66,7 +66,7 @@ import type { ExitLeg, Order } from '../core/orders/order.js';
 import { formatFixed } from '../core/money/fixed.js';
 import type { Database } from '../persistence/schema.js';
 import { SNAPSHOT_PART_CHARS, SnapshotStore, type Snapshot } from '../persistence/snapshot-store.js';
-import { canRebuildInWorker, stateFromWorker, utf8Parts } from './background-snapshot.js';
+import { ENGINE_WRITES_PARTS, canRebuildInWorker, stateAndPartsFromWorker, utf8Slices, workerWritesParts } from './background-snapshot.js';
 import { DatabaseOutage } from './database-outage.js';
 import { EngineUnavailableError, type EngineState, type EngineStatus } from './engine-status.js';
 import { InputRefusedError, inputProblem } from './input-guard.js';
@@ -164,9 +164,19 @@ const SNAPSHOT_AFTER_INPUTS = 131_072;
 /** Journal rows read per query during a restore. */
 const RESTORE_PAGE = 10_000;
 
-/** A state string in parts of `SNAPSHOT_PART_CHARS`, so that each part's write is short. */
+/**
+ * A state string in parts of at most `SNAPSHOT_PART_CHARS`, so that each part's write is short. A
+ * surrogate pair (a character beyond U+FFFF, e.g. in an account's name) stays in one part: each half
+ * alone would reach the database as U+FFFD.
+ */
 function* partsOf(state: string): Generator<string> {
-  for (let offset = 0; offset < state.length; offset += SNAPSHOT_PART_CHARS) yield state.slice(offset, offset + SNAPSHOT_PART_CHARS);
+  for (let offset = 0; offset < state.length; ) {
+    let end = Math.min(offset + SNAPSHOT_PART_CHARS, state.length);
+    const last = state.charCodeAt(end - 1);
+    if (end < state.length && last >= 0xd800 && last <= 0xdbff) end -= 1;
+    yield state.slice(offset, end);
+    offset = end;
+  }
 }
 
 export class DurableEngine {
@@ -468,8 +478,11 @@ export class DurableEngine {
         checkpoint = inProcess;
       } else {
         try {
-          const bytes = await stateFromWorker(url, this.options.database ?? {}, this.options.kernelConfig, seq);
-          await this.snapshots.saveInParts(seq, Date.now(), utf8Parts(bytes));
+          // The worker writes the parts itself where a second writer is safe (workerWritesParts);
+          // elsewhere they go in here as UTF-8 bytes, no string of them made on this thread, spaced out.
+          const { bytes, parts } = await stateAndPartsFromWorker(url, this.options.database ?? {}, this.options.kernelConfig, seq, workerWritesParts(url));
+          if (parts > 0) await this.snapshots.publishParts(seq, Date.now(), parts);
+          else await this.snapshots.saveInParts(seq, Date.now(), utf8Slices(bytes), ENGINE_WRITES_PARTS);
           // Held as bytes off the collector's heap; decoded only if a rollback needs it.
           checkpoint = () => new TextDecoder().decode(bytes);
         } catch (error) {

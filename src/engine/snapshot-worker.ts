@@ -3,59 +3,72 @@
  * journal seq `seq` from the database alone (the newest snapshot at or before it, then the
  * journal up to it, exactly as a restart does), serializes it, and hands it to its parent as UTF-8
  * in one transferred buffer (moved, not copied: the parent's heap never holds the whole state as a
- * string). Nothing here writes to the database.
+ * string). With `writeParts`, it first writes the state's parts itself on its own connection
+ * (`SnapshotStore.writeParts`, all committed before it answers); publishing them is the parent's.
+ * Otherwise nothing here writes to the database.
  *
- * Messages to the parent: one, `{ type: 'state', chars, bytes }`, or `{ type: 'error', message }` if
- * the rebuild fails.
+ * Messages to the parent: one, `{ type: 'state', chars, bytes, parts }` (`parts`: how many it
+ * wrote, 0 without `writeParts`), or `{ type: 'error', message }` if the rebuild or a write fails.
  */
 import { parentPort, workerData } from 'node:worker_threads';
+import type { Kysely } from 'kysely';
 import { Kernel, type KernelConfig } from '../core/kernel/kernel.js';
 import { openDatabase, type OpenOptions } from '../persistence/database.js';
 import { JournalStore } from '../persistence/journal-store.js';
 import { SnapshotStore } from '../persistence/snapshot-store.js';
+import type { Database } from '../persistence/schema.js';
 import { handleJournaled, handleMissing } from './journal-replay.js';
+import { utf8Slices } from './background-snapshot.js';
 
 export interface SnapshotWorkerData {
   readonly databaseUrl: string;
   readonly database: OpenOptions;
   readonly kernelConfig: KernelConfig;
   readonly seq: number;
+  /** Write the parts here (`SnapshotStore.writeParts`), in transactions of this many parts, pausing `pauseMs` after each. */
+  readonly writeParts?: { readonly partsPerTransaction: number; readonly pauseMs: number };
 }
 
 export type SnapshotWorkerMessage =
-  | { readonly type: 'state'; readonly chars: number; readonly bytes: Uint8Array }
+  | { readonly type: 'state'; readonly chars: number; readonly bytes: Uint8Array; readonly parts: number }
   | { readonly type: 'error'; readonly message: string };
 
-/** The kernel state at `seq`, rebuilt from the database (the restart path, without projection). */
-export async function stateAt(data: SnapshotWorkerData): Promise<string> {
+/** The kernel state at `seq`, rebuilt from the database (the restart path, without projection), as UTF-8, its parts written first when `data.writeParts` asks (on the worker's own connection). */
+export async function stateAndParts(data: SnapshotWorkerData): Promise<{ readonly chars: number; readonly bytes: Uint8Array<ArrayBuffer>; readonly parts: number }> {
   const database = await openDatabase(data.databaseUrl, data.database);
   try {
-    const base = await new SnapshotStore(database.db).latestAtOrBefore(data.seq);
-    const kernel = base === undefined ? new Kernel(data.kernelConfig) : Kernel.restore(data.kernelConfig, base.state);
-    const journal = await JournalStore.open(database.db);
-    replay: for await (const { seqs, texts } of journal.textPagesFrom(kernel.inputCount + 1, 10_000)) {
-      for (let i = 0; i < seqs.length; i++) {
-        const seq = seqs[i]!;
-        if (seq > data.seq) break replay;
-        // A seq missing from the journal takes its place set aside, as in the engine's restore.
-        while (seq > kernel.inputCount + 1) handleMissing(kernel);
-        handleJournaled(kernel, texts[i]!);
-      }
-    }
-    if (kernel.inputCount !== data.seq) throw new Error(`rebuilt the kernel to seq ${kernel.inputCount}, not ${data.seq}`);
-    return kernel.snapshot();
+    const state = await rebuild(database.db, data);
+    const bytes = new TextEncoder().encode(state);
+    const parts = data.writeParts === undefined ? 0 : await new SnapshotStore(database.db).writeParts(data.seq, utf8Slices(bytes), data.writeParts);
+    return { chars: state.length, bytes, parts };
   } finally {
     await database.close();
   }
 }
 
+async function rebuild(db: Kysely<Database>, data: SnapshotWorkerData): Promise<string> {
+  const base = await new SnapshotStore(db).latestAtOrBefore(data.seq);
+  const kernel = base === undefined ? new Kernel(data.kernelConfig) : Kernel.restore(data.kernelConfig, base.state);
+  const journal = await JournalStore.open(db);
+  replay: for await (const { seqs, texts } of journal.textPagesFrom(kernel.inputCount + 1, 10_000)) {
+    for (let i = 0; i < seqs.length; i++) {
+      const seq = seqs[i]!;
+      if (seq > data.seq) break replay;
+      // A seq missing from the journal takes its place set aside, as in the engine's restore.
+      while (seq > kernel.inputCount + 1) handleMissing(kernel);
+      handleJournaled(kernel, texts[i]!);
+    }
+  }
+  if (kernel.inputCount !== data.seq) throw new Error(`rebuilt the kernel to seq ${kernel.inputCount}, not ${data.seq}`);
+  return kernel.snapshot();
+}
+
 if (parentPort !== null && workerData !== undefined && (workerData as { snapshotWorker?: unknown }).snapshotWorker === true) {
   const port = parentPort;
   const data = (workerData as { data: SnapshotWorkerData }).data;
-  stateAt(data).then(
-    (state) => {
-      const bytes = new TextEncoder().encode(state);
-      port.postMessage({ type: 'state', chars: state.length, bytes } satisfies SnapshotWorkerMessage, [bytes.buffer]);
+  stateAndParts(data).then(
+    ({ chars, bytes, parts }) => {
+      port.postMessage({ type: 'state', chars, bytes, parts } satisfies SnapshotWorkerMessage, [bytes.buffer]);
       port.close();
     },
     (error: unknown) => {

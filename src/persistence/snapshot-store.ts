@@ -9,14 +9,22 @@
  * that last transaction, with a turn of the event loop after each: the database, and SQLite's one
  * connection with the event loop, is never held for longer than one part takes (about a ms for a
  * 16 Ki-character part), however the parts arrive (a worker's messages, read back to back, would
- * otherwise all run in one turn). Parts no snapshot reads any more (a pruned snapshot's, those of
- * a save that did not finish, those of a seq saved again whole) are deleted after the prune,
- * `PARTS_PER_DELETE` per transaction with a turn between, not inside it: a crash before they are
- * gone leaves rows no snapshot reads, which the next save deletes.
+ * otherwise all run in one turn). On SQLite a part given as UTF-8 bytes goes in as a blob cast to
+ * text, without a string of it on the caller's heap. `saveInParts` is `writeParts` then
+ * `publishParts`, which another connection may split: the parts written and committed there (the
+ * snapshot worker's own connection), then published here; `publishParts` checks that the database
+ * holds exactly the parts written, in the same transaction as the row, so a set written by half
+ * is never published. Parts no snapshot reads any more (a pruned snapshot's, those of a save that
+ * did not finish, those of a seq saved again whole) are deleted after the prune, `PARTS_PER_DELETE`
+ * per transaction with a turn between, not inside it: a crash before they are gone leaves rows no
+ * snapshot reads, which the next save deletes.
+ * Durability: parts are committed without a sync of their own; the publish's commit is synced (on
+ * SQLite, an fdatasync of the WAL, which holds every frame committed before it, whichever
+ * connection wrote them; a WAL torn before the publish's frame has no publish either).
  * Not modelled: what the state means (the kernel owns its format).
  */
 import type { Kysely } from 'kysely';
-import { durableTransaction, projectionTransaction } from './database.js';
+import { directWrites, durableTransaction, projectionTransaction } from './database.js';
 import type { Database } from './schema.js';
 
 export interface Snapshot {
@@ -41,6 +49,21 @@ const PARTS_PER_DELETE = 16;
 
 const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
+/** A part of a state: text, or (from `utf8Parts`) its UTF-8 bytes, never split inside a character. */
+export type SnapshotPart = string | Uint8Array;
+
+export interface WritePartsOptions {
+  /** Parts per transaction (default 1). */
+  readonly partsPerTransaction?: number;
+  /** Wait after each transaction, in ms (default: a turn of the event loop). */
+  readonly pauseMs?: number;
+}
+
+const INSERT_TEXT = 'insert into snapshot_parts (seq, part, state) values (?, ?, ?)';
+const INSERT_UTF8 = 'insert into snapshot_parts (seq, part, state) values (?, ?, cast(? as text))';
+const utf8 = new TextDecoder();
+const asBuffer = (bytes: Uint8Array) => (Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+
 export class SnapshotStore {
   private readonly keep: number;
 
@@ -60,31 +83,79 @@ export class SnapshotStore {
 
   /**
    * Saves the state given as parts, in order (`parts` yields them; it may be slow, e.g. a worker
-   * serializing); each part is written in its own transaction, and the snapshot appears only once
-   * all are written. An empty state is refused.
+   * serializing); each part is written in its own transaction (or `options.partsPerTransaction`),
+   * and the snapshot appears only once all are written. An empty state is refused.
    */
-  async saveInParts(seq: number, at: number, parts: AsyncIterable<string> | Iterable<string>): Promise<void> {
+  async saveInParts(seq: number, at: number, parts: AsyncIterable<SnapshotPart> | Iterable<SnapshotPart>, options: WritePartsOptions = {}): Promise<void> {
     check(seq, at);
+    await this.publishParts(seq, at, await this.writeParts(seq, parts, options));
+  }
+
+  /**
+   * The first half of `saveInParts`, for a writer with a connection of its own (the snapshot
+   * worker's): deletes any parts of `seq` left by an earlier attempt, writes `parts` in order,
+   * `partsPerTransaction` per transaction, waiting `pauseMs` (or a turn of the event loop) after
+   * each, and resolves with how many it wrote, all committed. Nothing is visible until
+   * `publishParts`; parts never published are deleted by the next publish.
+   */
+  async writeParts(seq: number, parts: AsyncIterable<SnapshotPart> | Iterable<SnapshotPart>, options: WritePartsOptions = {}): Promise<number> {
+    check(seq, 0);
+    const perTransaction = options.partsPerTransaction ?? 1;
+    if (!Number.isSafeInteger(perTransaction) || perTransaction < 1) throw new RangeError(`partsPerTransaction must be a whole number ≥ 1, got ${perTransaction}`);
+    const pause = options.pauseMs === undefined || options.pauseMs <= 0 ? turn : () => new Promise<void>((resolve) => setTimeout(resolve, options.pauseMs));
     await this.deleteParts(seq);
-    let part = 0;
+    const direct = directWrites(this.db)?.(false);
+    let written = 0;
+    let batch: { seq: number; part: number; state: SnapshotPart }[] = [];
+    const flush = async () => {
+      if (batch.length === 0) return;
+      const rows = batch;
+      batch = [];
+      if (direct !== undefined) {
+        // SQLite: UTF-8 bytes go in as a blob read as text (the database's encoding): no string is
+        // made of them on this thread. A part never splits a character (`utf8Parts`).
+        await direct((sql) => {
+          for (const row of rows) sql.run(typeof row.state === 'string' ? INSERT_TEXT : INSERT_UTF8, [row.seq, row.part, typeof row.state === 'string' ? row.state : asBuffer(row.state)]);
+        });
+      } else {
+        const values = rows.map((row) => ({ seq: row.seq, part: row.part, state: typeof row.state === 'string' ? row.state : utf8.decode(row.state) }));
+        await projectionTransaction(this.db, (tx) => tx.insertInto('snapshot_parts').values(values).execute());
+      }
+      await pause();
+    };
     for await (const state of parts) {
       if (state.length === 0) continue;
-      const index = part++;
-      await projectionTransaction(this.db, (tx) => tx.insertInto('snapshot_parts').values({ seq, part: index, state }).execute());
-      await turn();
+      batch.push({ seq, part: written++, state });
+      if (batch.length >= perTransaction) await flush();
     }
-    if (part === 0) throw new Error(`snapshot ${seq} has an empty state`);
-    await this.publish(seq, at, '');
+    await flush();
+    return written;
+  }
+
+  /**
+   * The second half of `saveInParts`: makes the snapshot of `seq`, whose `parts` parts are written
+   * and committed (`writeParts`), the latest, as `save` does, then deletes the parts no snapshot
+   * reads. Refuses (and publishes nothing) when the database does not hold exactly those parts.
+   */
+  async publishParts(seq: number, at: number, parts: number): Promise<void> {
+    check(seq, at);
+    if (parts === 0) throw new Error(`snapshot ${seq} has an empty state`);
+    await this.publish(seq, at, '', parts);
   }
 
   /** The snapshot row (state '' when in parts) and the prune in one transaction; then the parts no snapshot reads. */
-  private async publish(seq: number, at: number, state: string): Promise<void> {
+  private async publish(seq: number, at: number, state: string, parts?: number): Promise<void> {
     await durableTransaction(this.db, async (tx) => {
       await tx
         .insertInto('snapshots')
         .values({ seq, at, state })
         .onConflict((oc) => oc.column('seq').doUpdateSet({ at, state }))
         .execute();
+      // After the write (a transaction that reads first cannot wait for another writer on SQLite).
+      if (parts !== undefined) {
+        const found = await tx.selectFrom('snapshot_parts').select((eb) => [eb.fn.countAll<number | string | bigint>().as('count'), eb.fn.max('part').as('last')]).where('seq', '=', seq).executeTakeFirst();
+        if (Number(found?.count ?? 0) !== parts || Number(found?.last ?? -1) !== parts - 1) throw new Error(`snapshot ${seq} not published: ${parts} parts were written, the database holds ${Number(found?.count ?? 0)}`);
+      }
       const kept = await tx.selectFrom('snapshots').select('seq').orderBy('seq', 'desc').offset(this.keep - 1).limit(1).executeTakeFirst();
       if (kept !== undefined) await tx.deleteFrom('snapshots').where('seq', '<', kept.seq).execute();
     });
