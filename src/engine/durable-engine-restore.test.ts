@@ -108,6 +108,37 @@ describeEachDialect((name) => `restore from the journal on ${name}`, (dialect) =
       await raw.close();
     }
   });
+
+  it('the worker reads rows as stored (other scripts, astral characters, a seq missing) the same as the journal store reads them', async () => {
+    const raw = await openAndMigrate(target.url, target.options);
+    try {
+      const journal = await JournalStore.open(raw.db);
+      const time = recording.inputs[0]!.time;
+      const all: KernelInput[] = [
+        ...recording.inputs.slice(0, 10),
+        { kind: 'account.open', time, account: 'zoë-账户-😀', balances: { USDT: '100' } },
+        { kind: 'order.place', time, account: 'zoë-账户-😀', symbol: SYMBOL, side: 'BUY', type: 'LIMIT', price: '1.00', quantity: '1', clientOrderId: 'a"b\\c\u0001é' },
+        ...recording.inputs.slice(10, 20),
+      ];
+      for (const input of all) await journal.append(input);
+      await raw.db.deleteFrom('journal').where('seq', '=', 5).execute();
+      // The oracle: the store's own pages, read on this thread through the query builder.
+      const expected: [number, string][] = [];
+      for await (const page of journal.textPagesFrom(1, 3)) page.texts.forEach((text, i) => expected.push([page.seqs[i]!, text]));
+      expect(expected).toHaveLength(all.length - 1);
+      expect(expected.some(([, text]) => text.includes('😀'))).toBe(true);
+      for (const pageSize of [3, 4, 100]) {
+        const read: [number, string][] = [];
+        for await (const page of journalRows(journal, target.url, target.options, 1, pageSize, WORKER_READ_MIN_ROWS)) {
+          expect(page.decoded).toBeDefined(); // read by the worker, not here after a failure
+          page.texts.forEach((text, i) => read.push([page.seqs[i]!, text]));
+        }
+        expect(read).toEqual(expected);
+      }
+    } finally {
+      await raw.close();
+    }
+  });
 });
 
 it('when the worker cannot read the journal, the rows are read here from the first one not yet yielded', async () => {
