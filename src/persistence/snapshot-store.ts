@@ -61,7 +61,8 @@ export interface WritePartsOptions {
 
 const INSERT_TEXT = 'insert into snapshot_parts (seq, part, state) values (?, ?, ?)';
 const INSERT_UTF8 = 'insert into snapshot_parts (seq, part, state) values (?, ?, cast(? as text))';
-const utf8 = new TextDecoder();
+// ignoreBOM: a part that begins with U+FEFF (text in a name, cut there) keeps it; by default it is dropped as a byte order mark.
+const utf8 = new TextDecoder('utf-8', { ignoreBOM: true });
 const asBuffer = (bytes: Uint8Array) => (Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
 
 export class SnapshotStore {
