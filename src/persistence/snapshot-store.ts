@@ -193,6 +193,12 @@ export class SnapshotStore {
     return this.whole(await this.db.selectFrom('snapshots').select(['seq', 'at', 'state']).where('seq', '<=', seq).orderBy('seq', 'desc').limit(1).executeTakeFirst());
   }
 
+  /** The time the snapshot of `seq` was published with, or undefined when there is none. */
+  async publishedAt(seq: number): Promise<number | undefined> {
+    const row = await this.db.selectFrom('snapshots').select('at').where('seq', '=', seq).executeTakeFirst();
+    return row === undefined ? undefined : Number(row.at);
+  }
+
   /** Sequence numbers of the snapshots kept, newest first. */
   async list(): Promise<number[]> {
     const rows = await this.db.selectFrom('snapshots').select('seq').orderBy('seq', 'desc').execute();
