@@ -475,12 +475,16 @@ export class DurableEngine {
       // may be the only snapshot a restart has. Its row with the time it was given says it landed,
       // whole (the publish checks its parts in the same transaction).
       const doubt = this.publishing;
-      this.publishing = undefined;
-      if (doubt?.seq === seq && (await this.snapshots.publishedAt(seq)) === doubt.at) {
-        this.lastSnapshotSeq = seq;
-        this.scheduler.taken();
-        await this.compactJournal();
-        return seq;
+      if (doubt !== undefined) {
+        // Forgotten only once the database has answered (a failed look keeps the doubt).
+        const landed = doubt.seq === seq && (await this.snapshots.publishedAt(seq)) === doubt.at;
+        this.publishing = undefined;
+        if (landed) {
+          this.lastSnapshotSeq = seq;
+          this.scheduler.taken();
+          await this.compactJournal();
+          return seq;
+        }
       }
       const url = this.options.databaseUrl ?? DEFAULT_DATABASE_URL;
       const inWorker = options.inProcess !== true && seq > 0 && this.containedUpTo === undefined && this.options.snapshotInWorker !== false && canRebuildInWorker(url);
