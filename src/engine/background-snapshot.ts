@@ -129,7 +129,8 @@ export async function stateAndPartsFromWorker(
  * cut at a character boundary: the parts joined are the text. Each part is decoded when asked for.
  */
 export function* utf8Parts(bytes: Uint8Array, partBytes: number = SNAPSHOT_PART_CHARS): Generator<string, void, undefined> {
-  const decoder = new TextDecoder();
+  // ignoreBOM: each part is decoded alone, and one that begins with U+FEFF must keep it.
+  const decoder = new TextDecoder('utf-8', { ignoreBOM: true });
   for (const slice of utf8Slices(bytes, partBytes)) yield decoder.decode(slice);
 }
 

@@ -189,6 +189,8 @@ export class DurableEngine {
   private waiting: Waiting[] = [];
   private snapshotting: Promise<unknown> = Promise.resolve();
   private lastSnapshotSeq = -1;
+  /** The last snapshot publish begun (its seq and time) that has not been seen to succeed: its COMMIT may have landed. */
+  private publishing: { readonly seq: number; readonly at: number } | undefined;
   private failure: unknown;
   private closed = false;
   private restoring = false;
@@ -468,21 +470,37 @@ export class DurableEngine {
       if (this.failure !== undefined) throw new Error('the engine stopped after a failure', { cause: this.failure });
       let seq = this.current.inputCount;
       if (seq === this.lastSnapshotSeq) return seq;
+      // A publish of this seq whose answer was lost (the connection dropped at COMMIT) may have
+      // landed, pruning the others: writing its parts again would first delete the parts of what
+      // may be the only snapshot a restart has. Its row with the time it was given says it landed,
+      // whole (the publish checks its parts in the same transaction).
+      const doubt = this.publishing;
+      if (doubt !== undefined) {
+        // Forgotten only once the database has answered (a failed look keeps the doubt).
+        const landed = doubt.seq === seq && (await this.snapshots.publishedAt(seq)) === doubt.at;
+        this.publishing = undefined;
+        if (landed) {
+          this.lastSnapshotSeq = seq;
+          this.scheduler.taken();
+          await this.compactJournal();
+          return seq;
+        }
+      }
       const url = this.options.databaseUrl ?? DEFAULT_DATABASE_URL;
       const inWorker = options.inProcess !== true && seq > 0 && this.containedUpTo === undefined && this.options.snapshotInWorker !== false && canRebuildInWorker(url);
       const inProcess = inWorker ? undefined : this.current.snapshot();
       let checkpoint: string | (() => string);
       await this.projector.flush();
       if (inProcess !== undefined) {
-        await this.snapshots.saveInParts(seq, Date.now(), partsOf(inProcess));
+        await this.snapshots.saveInParts(seq, this.publishAt(seq), partsOf(inProcess));
         checkpoint = inProcess;
       } else {
         try {
           // The worker writes the parts itself where a second writer is safe (workerWritesParts);
           // elsewhere they go in here as UTF-8 bytes, no string of them made on this thread, spaced out.
           const { bytes, parts } = await stateAndPartsFromWorker(url, this.options.database ?? {}, this.options.kernelConfig, seq, workerWritesParts(url));
-          if (parts > 0) await this.snapshots.publishParts(seq, Date.now(), parts);
-          else await this.snapshots.saveInParts(seq, Date.now(), utf8Slices(bytes), ENGINE_WRITES_PARTS);
+          if (parts > 0) await this.snapshots.publishParts(seq, this.publishAt(seq), parts);
+          else await this.snapshots.saveInParts(seq, this.publishAt(seq), utf8Slices(bytes), ENGINE_WRITES_PARTS);
           // Held as bytes off the collector's heap; decoded only if a rollback needs it.
           checkpoint = () => new TextDecoder().decode(bytes);
         } catch (error) {
@@ -494,10 +512,11 @@ export class DurableEngine {
           seq = this.current.inputCount;
           const live = this.current.snapshot();
           await this.projector.flush();
-          await this.snapshots.saveInParts(seq, Date.now(), partsOf(live));
+          await this.snapshots.saveInParts(seq, this.publishAt(seq), partsOf(live));
           checkpoint = live;
         }
       }
+      this.publishing = undefined;
       this.current.adoptCheckpoint(checkpoint, seq);
       if (typeof checkpoint === 'string' && this.containedUpTo !== undefined && this.containedUpTo <= seq) this.containedUpTo = undefined;
       this.lastSnapshotSeq = seq;
@@ -507,6 +526,13 @@ export class DurableEngine {
     });
     this.snapshotting = next.catch(() => undefined);
     return next;
+  }
+
+  /** The time to publish a snapshot of `seq` with, remembered until the publish is seen to succeed. */
+  private publishAt(seq: number): number {
+    const at = Date.now();
+    this.publishing = { seq, at };
+    return at;
   }
 
   /** Deletes the journal behind the oldest snapshot kept, past the retention (`journalRetentionMs`). */

@@ -61,7 +61,8 @@ export interface WritePartsOptions {
 
 const INSERT_TEXT = 'insert into snapshot_parts (seq, part, state) values (?, ?, ?)';
 const INSERT_UTF8 = 'insert into snapshot_parts (seq, part, state) values (?, ?, cast(? as text))';
-const utf8 = new TextDecoder();
+// ignoreBOM: a part that begins with U+FEFF (text in a name, cut there) keeps it; by default it is dropped as a byte order mark.
+const utf8 = new TextDecoder('utf-8', { ignoreBOM: true });
 const asBuffer = (bytes: Uint8Array) => (Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
 
 export class SnapshotStore {
@@ -190,6 +191,12 @@ export class SnapshotStore {
   /** The newest snapshot whose seq is at most `seq` (a restart that must also rebuild events up to `seq`). */
   async latestAtOrBefore(seq: number): Promise<Snapshot | undefined> {
     return this.whole(await this.db.selectFrom('snapshots').select(['seq', 'at', 'state']).where('seq', '<=', seq).orderBy('seq', 'desc').limit(1).executeTakeFirst());
+  }
+
+  /** The time the snapshot of `seq` was published with, or undefined when there is none. */
+  async publishedAt(seq: number): Promise<number | undefined> {
+    const row = await this.db.selectFrom('snapshots').select('at').where('seq', '=', seq).executeTakeFirst();
+    return row === undefined ? undefined : Number(row.at);
   }
 
   /** Sequence numbers of the snapshots kept, newest first. */

@@ -1,0 +1,94 @@
+/**
+ * A PostgreSQL snapshot whose connections are terminated (`pg_terminate_backend`) while the worker
+ * writes its parts: the worker's own connection only, or every connection of the engine. The engine
+ * must not fail: it takes the snapshot in-process, or goes unavailable and comes back; the next
+ * save publishes a whole set, and a restart is the twin kernel's state (the oracle: a kernel fed the
+ * same inputs), byte for byte. PostgreSQL only: on SQLite the worker writes nothing.
+ */
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { afterEach, beforeEach, expect, it } from 'vitest';
+import type { KernelInput } from '../core/kernel/inputs.js';
+import { Kernel, type KernelConfig } from '../core/kernel/kernel.js';
+import { instrumentForRecording } from '../market-data/replay-session.js';
+import { SnapshotStore } from '../persistence/snapshot-store.js';
+import { BUNDLED_RECORDING } from '../test-kit/data-paths.js';
+import { loadRecording } from '../test-kit/recording-stepper.js';
+import { describePostgres, PG_URL, type TestDatabase } from '../test-kit/test-databases.js';
+import { until } from '../test-kit/wait.js';
+import { DurableEngine } from './durable-engine.js';
+import type { EngineState } from './engine-status.js';
+
+const recording = loadRecording(BUNDLED_RECORDING);
+const CONFIG: KernelConfig = { instruments: [instrumentForRecording(recording)], latencyMs: 0 };
+const T = recording.inputs[0]!.time;
+
+describePostgres("the snapshot worker's connection terminated mid-parts on PostgreSQL", (postgres) => {
+  let target: TestDatabase;
+  beforeEach(() => {
+    target = postgres.create();
+  });
+  afterEach(async () => target.cleanup());
+
+  for (const victims of ['the worker', 'every connection'] as const) {
+    it(`${victims} terminated once the worker has committed parts: the engine does not fail, the next save is whole, the restart is the twin`, async () => {
+      const application = `pt_snapkill_${randomBytes(4).toString('hex')}`;
+      const url = `${PG_URL}${PG_URL.includes('?') ? '&' : '?'}application_name=${application}`;
+      const schema = target.options.schema!;
+      const errors: unknown[] = [];
+      const states: EngineState[] = [];
+      const options = { databaseUrl: url, database: target.options, kernelConfig: CONFIG, snapshotIntervalMs: 0, retry: { minMs: 20, maxMs: 200 } };
+      const engine = await DurableEngine.open({ ...options, onError: (e) => errors.push(e), onInputSetAside: () => undefined, onStatusChange: (s) => states.push(s.state) });
+      const twin = new Kernel(CONFIG);
+      const killer = new pg.Client({ connectionString: PG_URL });
+      killer.on('error', () => undefined);
+      await killer.connect();
+      let reopened: DurableEngine | undefined;
+      try {
+        // About 2 MB of state: some 130 parts, 17 of the worker's transactions.
+        for (let a = 0; a < 30; a++) {
+          const input: KernelInput = { kind: 'account.open', time: T, account: `${a}:${'中😀'.repeat(10_000)}`, balances: { USDT: '1' } };
+          twin.handle(JSON.parse(JSON.stringify(input)) as KernelInput);
+          await engine.submit(input);
+        }
+        await engine.readModelCaughtUp();
+        const seq = engine.seq;
+        const mine = new Set((await killer.query('select pid from pg_stat_activity where application_name = $1', [application])).rows.map((r: { pid: number }) => r.pid));
+        const saving = engine.saveSnapshot().then(
+          (s) => ({ saved: s }),
+          (e: unknown) => ({ refused: e }),
+        );
+        let killed = 0;
+        const deadline = Date.now() + 30_000;
+        while (killed === 0 && Date.now() < deadline) {
+          const parts = Number((await killer.query(`select count(*) as n from "${schema}".snapshot_parts where seq = $1`, [seq])).rows[0].n);
+          if (parts > 0) {
+            const rows = (await killer.query('select pid from pg_stat_activity where application_name = $1', [application])).rows as { pid: number }[];
+            for (const { pid } of rows) if (victims === 'every connection' || !mine.has(pid)) killed += (await killer.query('select pg_terminate_backend($1) as ok', [pid])).rows[0].ok ? 1 : 0;
+          }
+          await new Promise((r) => setTimeout(r, 1));
+        }
+        expect(killed).toBeGreaterThan(0);
+        const outcome = await saving;
+        // Taken in-process instead, or refused for want of a connection: never a failure.
+        expect(errors).toEqual([]);
+        expect(states).not.toContain('failed');
+        if ('refused' in outcome) expect(String(outcome.refused)).toMatch(/unreachable|terminat|Connection/i);
+        await until(() => engine.ready, 'the engine to be ready');
+        expect(await engine.saveSnapshot()).toBe(seq);
+        const store = new SnapshotStore(engine.db);
+        expect((await store.latest())?.state === twin.snapshot()).toBe(true);
+        const parts = (await engine.db.selectFrom('snapshot_parts').select('part').where('seq', '=', seq).orderBy('part').execute()).map((r) => r.part);
+        expect(parts).toEqual(parts.map((_, i) => i));
+        await engine.close();
+        reopened = await DurableEngine.open(options);
+        expect(reopened.restored.snapshotSeq).toBe(seq);
+        expect(reopened.kernel.snapshot() === twin.snapshot()).toBe(true);
+      } finally {
+        await killer.end();
+        await engine.close({ snapshot: false });
+        await reopened?.close({ snapshot: false });
+      }
+    }, 60_000);
+  }
+});
