@@ -80,10 +80,15 @@ export async function registerEdgeGuards(app: FastifyInstance, deps: ServiceDeps
   });
 
   // The validator coerces a string such as "1e400" to Infinity and then lets it through as an
-  // integer within bounds; no route can use a number that is not finite.
+  // integer within bounds; no route can use a number that is not finite. Nor a text holding U+0000
+  // (a JSON `\u0000`, a query's `%00`): PostgreSQL's text columns refuse it, so such a name or id
+  // would fail at the database instead of here.
   app.addHook('preHandler', async (request) => {
-    const where = nonFinite(request.query, 'querystring', 0) ?? nonFinite(request.params, 'params', 0) ?? nonFinite(request.body, 'body', 0);
-    if (where !== undefined) throw new HttpError(400, { code: 'INVALID_REQUEST', message: `${where} must be a finite number` });
+    const found = unusable(request.query, 'querystring', 0) ?? unusable(request.params, 'params', 0) ?? unusable(request.body, 'body', 0);
+    if (found !== undefined) {
+      const message = found.nul ? `${found.path} must not contain the character U+0000 (NUL)` : `${found.path} must be a finite number`;
+      throw new HttpError(400, { code: 'INVALID_REQUEST', message });
+    }
   });
 
   if (limits.rateLimitMax > 0) {
@@ -98,12 +103,17 @@ export async function registerEdgeGuards(app: FastifyInstance, deps: ServiceDeps
   }
 }
 
-/** The path of the first number that is not finite (NaN, ±Infinity) in a parsed request part. */
-function nonFinite(value: unknown, path: string, depth: number): string | undefined {
-  if (typeof value === 'number') return Number.isFinite(value) ? undefined : path;
+/**
+ * The first value of a parsed request part no route can use, with its path: a number that is not
+ * finite (NaN, ±Infinity), or a string or key holding U+0000.
+ */
+function unusable(value: unknown, path: string, depth: number): { readonly path: string; readonly nul: boolean } | undefined {
+  if (typeof value === 'number') return Number.isFinite(value) ? undefined : { path, nul: false };
+  if (typeof value === 'string') return value.includes('\u0000') ? { path, nul: true } : undefined;
   if (depth > 12 || typeof value !== 'object' || value === null) return undefined;
   for (const [key, item] of Object.entries(value)) {
-    const found = nonFinite(item, `${path}/${key}`, depth + 1);
+    if (key.includes('\u0000')) return { path: `${path}/${JSON.stringify(key).slice(1, -1)}`, nul: true };
+    const found = unusable(item, `${path}/${key}`, depth + 1);
     if (found !== undefined) return found;
   }
   return undefined;

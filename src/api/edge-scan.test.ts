@@ -9,6 +9,7 @@ import { ADMIN_KEY, startTestService, type TestService } from '../test-kit/servi
 import { dashboardPlugin } from './dashboard-routes.js';
 import { isMexcPath } from './edge-errors.js';
 import { registerMexcApi } from './mexc/mexc-api.js';
+import { isMexcContractPath } from './mexc-contract/mexc-contract-errors.js';
 
 const VALUES = ['', '-1', '1e400', 'NaN', '%00', '%E0%A4%A', '9'.repeat(400), "'; DROP TABLE", '__proto__', '1.0000000000000000000001'];
 const BODIES = ['{"a":', '[]', 'null', '{"__proto__":{"x":1}}', JSON.stringify({ symbol: 'BTCUSDT', side: 'BUY', type: 'LIMIT', quantity: '1e3', price: [] }), JSON.stringify({ balances: { USDT: {} }, document: [], leverage: 1e308 })];
@@ -45,7 +46,11 @@ describe('a scan of every route with hostile input', () => {
               let shapeOk = false;
               try {
                 const json = res.json() as Record<string, unknown>;
-                shapeOk = isMexcPath(url) ? typeof json.code === 'number' && typeof json.msg === 'string' : typeof json.code === 'string' && typeof json.message === 'string';
+                shapeOk = isMexcContractPath(url)
+                  ? json.success === false && typeof json.code === 'number' && typeof json.message === 'string'
+                  : isMexcPath(url)
+                    ? typeof json.code === 'number' && typeof json.msg === 'string'
+                    : typeof json.code === 'string' && typeof json.message === 'string';
               } catch {
                 shapeOk = false;
               }

@@ -69,7 +69,7 @@ import { SNAPSHOT_PART_CHARS, SnapshotStore, type Snapshot } from '../persistenc
 import { ENGINE_WRITES_PARTS, canRebuildInWorker, stateAndPartsFromWorker, utf8Slices, workerWritesParts } from './background-snapshot.js';
 import { DatabaseOutage } from './database-outage.js';
 import { EngineUnavailableError, type EngineState, type EngineStatus } from './engine-status.js';
-import { InputRefusedError, inputProblem } from './input-guard.js';
+import { InputRefusedError, inputProblem, storageProblem } from './input-guard.js';
 import { journalRows } from './journal-reader.js';
 import { handleJournaled, handleMissing, handlePageRow } from './journal-replay.js';
 import { ReadModelProjector } from './read-model-projector.js';
@@ -326,6 +326,8 @@ export class DurableEngine {
     if (problem !== undefined) return Promise.reject(new InputRefusedError(problem));
     // One serialization: the text is journaled, and the kernel gets it parsed back, as a replay will.
     const text = JSON.stringify(input);
+    const unstorable = storageProblem(text);
+    if (unstorable !== undefined) return Promise.reject(new InputRefusedError(unstorable));
     const journaled = JSON.parse(text) as KernelInput;
     const appended = this.journal.appendText(text, journaled.time);
     const seq = this.journal.nextSeq - 1;

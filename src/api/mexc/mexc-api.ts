@@ -17,6 +17,7 @@ import type { MarketTape } from '../dialect-kit/market-tape.js';
 import { acceptRawFormBodies, duplicateParam, paramsOf, rawBodyOf, rawQueryOf } from '../dialect-kit/request-params.js';
 import { sharedTape } from '../dialect-kit/shared-tape.js';
 import { edgeErrorOf, mexcBodyOf } from '../edge-errors.js';
+import { mexcContractBodyOf } from '../mexc-contract/mexc-contract-errors.js';
 import { MexcError, mexcErrors } from './mexc-errors.js';
 import { registerMexcMarketRoutes } from './mexc-market-routes.js';
 import { MEXC_API_KEY_HEADER, verifySignedRequest } from './mexc-signature.js';
@@ -88,7 +89,14 @@ export async function registerMexcApi(app: FastifyInstance, deps: ServiceDeps, o
     acceptRawFormBodies(scope);
     scope.setErrorHandler(mexcErrorHandler);
     if (!scope.hasRoute({ method: 'GET', url: '/api/v1/contract/detail' })) {
-      scope.get('/api/v1/contract/detail', { schema: { tags: ['mexc v3'] } }, async () => ({ success: true, code: 0, data: [] }));
+      // A contract route: its refusals (a shared guard's) in the contract envelope, not spot's.
+      const errorHandler = (error: unknown, request: FastifyRequest, reply: FastifyReply) => {
+        const edge = edgeErrorOf(error);
+        if (edge === undefined) return mexcErrorHandler(error as Error, request, reply);
+        const contract = mexcContractBodyOf(edge);
+        return reply.code(contract.status).send(contract.body);
+      };
+      scope.get('/api/v1/contract/detail', { schema: { tags: ['mexc v3'] }, errorHandler }, async () => ({ success: true, code: 0, data: [] }));
     }
     registerMexcMarketRoutes(scope, context);
     registerMexcTradingRoutes(scope, context);
