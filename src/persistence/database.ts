@@ -418,7 +418,7 @@ export function directWrites(db: Kysely<Database>): ((durable: boolean) => <T>(w
     run: (sql, parameters) => void state.prepare(sql).run(parameters),
     all: <R>(sql: string, parameters: readonly unknown[]) => state.prepare(sql).all(parameters) as R[],
   };
-  const begin = state.prepare('begin');
+  const begin = state.prepare(BEGIN_WRITE);
   const commit = state.prepare('commit');
   const rollback = state.prepare('rollback');
   const inTransaction = <T>(work: (sql: DirectStatements) => T): T => {
@@ -480,12 +480,25 @@ export async function durableStatements<R>(db: Kysely<Database>, statements: rea
 /** Prepared statements kept at most, by SQL text (a batch INSERT's text varies with its row count). */
 const STATEMENT_CACHE = 512;
 
-/** The connection as Kysely's SQLite driver uses it: statements from the connection's cache, `synchronous` set for each (`SqliteConnectionState`). */
+/**
+ * How every transaction on a SQLite connection begins: with the write lock taken at BEGIN. A
+ * deferred transaction that reads before it writes (the read model's batches read their checkpoint
+ * first) gets SQLITE_BUSY at once, without the busy timeout, when another connection holds the
+ * write lock at its first write, and SQLITE_BUSY_SNAPSHOT when another connection committed since
+ * its read; an IMMEDIATE one waits for the lock at BEGIN (busy_timeout) and then reads the newest
+ * state, so a second writer (the snapshot worker's parts) only delays it (ADR 0046). Reads outside
+ * a transaction take no lock and never wait.
+ */
+const BEGIN_WRITE = 'begin immediate';
+
+/** The connection as Kysely's SQLite driver uses it: statements from the connection's cache, `synchronous` set for each (`SqliteConnectionState`), its transactions begun IMMEDIATE (`BEGIN_WRITE`). */
 function cachingStatements(state: SqliteConnectionState): { prepare: SqliteDatabase.Database['prepare']; close: () => void } {
   const prepare = ((source: string) => {
     // Reads commit nothing: they run under either setting.
     if (!source.startsWith('select')) state.want(state.unsyncedHeld ? 'normal' : 'full');
     if (source === 'commit') state.committed();
+    // Kysely's SQLite driver begins every transaction with a plain (deferred) `begin`.
+    if (source === 'begin') return state.prepare(BEGIN_WRITE);
     return state.prepare(source);
   }) as SqliteDatabase.Database['prepare'];
   return { prepare, close: () => state.sqlite.close() };
