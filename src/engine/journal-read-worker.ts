@@ -53,13 +53,7 @@ async function* rowPages(data: JournalReadWorkerData): AsyncGenerator<{ readonly
       for (let from = data.fromSeq; ; ) {
         const rows = page.all(from, data.pageSize);
         if (rows.length === 0) return;
-        const seqs = new Float64Array(rows.length);
-        const texts = new Array<string>(rows.length);
-        for (let i = 0; i < rows.length; i++) {
-          const row = rows[i]!;
-          seqs[i] = Number(row[0]);
-          texts[i] = row[1];
-        }
+        const { seqs, texts } = pageOf(rows);
         // Before the yield: the reader transfers the page's seqs to the parent.
         from = seqs[rows.length - 1]! + 1;
         yield { seqs, texts };
@@ -86,13 +80,7 @@ async function* rowPages(data: JournalReadWorkerData): AsyncGenerator<{ readonly
     for (;;) {
       const { rows } = await pending;
       if (rows.length === 0) return;
-      const seqs = new Float64Array(rows.length);
-      const texts = new Array<string>(rows.length);
-      for (let i = 0; i < rows.length; i++) {
-        const row = rows[i]!;
-        seqs[i] = Number(row[0]);
-        texts[i] = row[1];
-      }
+      const { seqs, texts } = pageOf(rows);
       const full = rows.length === data.pageSize;
       if (full) {
         pending = page(seqs[rows.length - 1]! + 1);
@@ -143,4 +131,16 @@ if (parentPort !== null && workerData !== undefined && (workerData as { journalR
       port.close();
     },
   );
+}
+
+/** A page's rows as the driver gives them (`[seq, text]`, seq a number or, from pg, a string) as seqs and texts. */
+function pageOf(rows: ReadonlyArray<readonly [number | string, string]>): { seqs: Float64Array; texts: string[] } {
+  const seqs = new Float64Array(rows.length);
+  const texts = new Array<string>(rows.length);
+  for (let i = 0; i < rows.length; i++) {
+    const row = rows[i]!;
+    seqs[i] = Number(row[0]);
+    texts[i] = row[1];
+  }
+  return { seqs, texts };
 }
