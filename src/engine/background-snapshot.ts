@@ -73,15 +73,6 @@ export function siblingModule(name: string): URL {
   return new URL(`./${name}${extname(HERE)}`, import.meta.url);
 }
 
-/**
- * The kernel state at journal seq `seq`, rebuilt in a worker, as UTF-8 (the worker's buffer, moved
- * here without a copy). The journal must hold every input up to `seq` (committed) and the snapshots
- * table what the engine saved. Rejects naming the worker's error.
- */
-export async function stateFromWorker(databaseUrl: string, database: OpenOptions, kernelConfig: KernelConfig, seq: number): Promise<Uint8Array> {
-  return (await stateAndPartsFromWorker(databaseUrl, database, kernelConfig, seq)).bytes;
-}
-
 /** How the worker writes the parts itself (`SnapshotStore.writeParts`): what `stateAndPartsFromWorker` passes on. */
 export interface WorkerParts {
   readonly partsPerTransaction: number;
@@ -89,10 +80,12 @@ export interface WorkerParts {
 }
 
 /**
- * `stateFromWorker`, and with `writeParts` the state's parts written by the worker on its own
+ * The kernel state at journal seq `seq`, rebuilt in a worker, as UTF-8 (the worker's buffer, moved
+ * here without a copy), and with `writeParts` the state's parts written by the worker on its own
  * connection (`SnapshotStore.writeParts`, committed when this resolves): the caller publishes them
  * (`SnapshotStore.publishParts(seq, at, parts)`). A worker that fails or is stopped part-way leaves
- * unpublished parts, which the next publish deletes.
+ * unpublished parts, which the next publish deletes. The journal must hold every input up to `seq`
+ * (committed) and the snapshots table what the engine saved. Rejects naming the worker's error.
  */
 export async function stateAndPartsFromWorker(
   databaseUrl: string,

@@ -13,7 +13,7 @@
 import SqliteDatabase from 'better-sqlite3';
 import { parentPort, workerData } from 'node:worker_threads';
 import pg from 'pg';
-import { parseDatabaseUrl, type OpenOptions } from '../persistence/database.js';
+import { checkSchemaName, parseDatabaseUrl, type OpenOptions } from '../persistence/database.js';
 import { RowEncoder, transferables, type DecodedRows } from './journal-row-decoder.js';
 
 export interface JournalReadWorkerData {
@@ -33,8 +33,6 @@ export type JournalReadWorkerMessage =
 const SQLITE_PAGE = 'select "seq", "input" from "journal" where "seq" >= ? order by "seq" limit ?';
 /** The same on PostgreSQL (`seq` as its text: a bigint, read with `Number`). */
 const POSTGRES_PAGE = 'select "seq", "input" from "journal" where "seq" >= $1 order by "seq" limit $2';
-/** A schema name as `openDatabase` accepts it (it goes into the connection's search_path). */
-const IDENTIFIER = /^[a-z_][a-z0-9_]{0,62}$/;
 
 /**
  * The journal's rows from `data.fromSeq` on, a page at a time (`JournalStore.textPagesFrom`'s
@@ -65,7 +63,7 @@ async function* rowPages(data: JournalReadWorkerData): AsyncGenerator<{ readonly
   }
   // PostgreSQL: one client of its own, rows as arrays, the next page asked for while this one is sent.
   const schema = data.database.schema;
-  if (schema !== undefined && !IDENTIFIER.test(schema)) throw new Error(`schema name must match ${IDENTIFIER}: ${schema}`);
+  if (schema !== undefined) checkSchemaName(schema);
   const client = new pg.Client({
     connectionString: parsed.connectionString,
     connectionTimeoutMillis: data.database.connectTimeoutMs ?? 5_000,

@@ -18,7 +18,7 @@ import { JournalStore } from '../persistence/journal-store.js';
 import { SnapshotStore } from '../persistence/snapshot-store.js';
 import type { Database } from '../persistence/schema.js';
 import { handleJournaled, handleMissing } from './journal-replay.js';
-import { utf8Slices } from './background-snapshot.js';
+import { utf8Slices, type WorkerParts } from './background-snapshot.js';
 
 export interface SnapshotWorkerData {
   readonly databaseUrl: string;
@@ -26,7 +26,7 @@ export interface SnapshotWorkerData {
   readonly kernelConfig: KernelConfig;
   readonly seq: number;
   /** Write the parts here (`SnapshotStore.writeParts`), in transactions of this many parts, pausing `pauseMs` after each. */
-  readonly writeParts?: { readonly partsPerTransaction: number; readonly pauseMs: number };
+  readonly writeParts?: WorkerParts;
 }
 
 export type SnapshotWorkerMessage =

@@ -116,6 +116,12 @@ export function parseDatabaseUrl(url: string): ParsedUrl {
 }
 
 const IDENTIFIER = /^[a-z_][a-z0-9_]{0,62}$/;
+
+/** Throws unless `schema` is a name `openDatabase` accepts (it goes into the connection's search_path unquoted). */
+export function checkSchemaName(schema: string): void {
+  if (!IDENTIFIER.test(schema)) throw new Error(`schema name must match ${IDENTIFIER}: ${schema}`);
+}
+
 const INT8_OID = 20;
 
 function parseInt8(text: string): number {
@@ -516,7 +522,7 @@ async function openPostgres(connectionString: string, options: OpenOptions): Pro
     tell(error);
   };
   if (schema !== undefined) {
-    if (!IDENTIFIER.test(schema)) throw new Error(`schema name must match ${IDENTIFIER}: ${schema}`);
+    checkSchemaName(schema);
     const client = new pg.Client({ connectionString, connectionTimeoutMillis: connectTimeoutMs });
     client.on('error', onConnectionError);
     try {

@@ -49,7 +49,7 @@ const PARTS_PER_DELETE = 16;
 
 const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
-/** A part of a state: text, or (from `utf8Parts`) its UTF-8 bytes, never split inside a character. */
+/** A part of a state: text, or (from `utf8Slices`) its UTF-8 bytes, never split inside a character. */
 export type SnapshotPart = string | Uint8Array;
 
 export interface WritePartsOptions {
@@ -114,7 +114,7 @@ export class SnapshotStore {
       batch = [];
       if (direct !== undefined) {
         // SQLite: UTF-8 bytes go in as a blob read as text (the database's encoding): no string is
-        // made of them on this thread. A part never splits a character (`utf8Parts`).
+        // made of them on this thread. A part never splits a character (`utf8Slices`).
         await direct((sql) => {
           for (const row of rows) sql.run(typeof row.state === 'string' ? INSERT_TEXT : INSERT_UTF8, [row.seq, row.part, typeof row.state === 'string' ? row.state : asBuffer(row.state)]);
         });
