@@ -89,17 +89,22 @@ async function* rowPages(data: JournalReadWorkerData): AsyncGenerator<RowPage, v
   client.on('error', () => undefined);
   await client.connect();
   try {
-    const page = (from: number) => client.query(new CopyOut(postgresPage(from, data.pageSize))).bytes;
+    // One page's bytes and its texts' bytes, reused from page to page (a page is read once the one before is decoded).
+    let spare: Buffer = Buffer.allocUnsafe(COPY_BUFFER_BYTES);
+    const scratch: { texts: Buffer } = { texts: Buffer.allocUnsafe(COPY_BUFFER_BYTES) };
+    const page = (from: number) => client.query(new CopyOut(postgresPage(from, data.pageSize), spare));
     let pending = page(data.fromSeq);
     for (;;) {
-      const rows = pageOfCopy(await pending);
+      const rows = pageOfCopy(await pending.bytes, scratch);
+      // The page's rows are strings and arrays of their own now.
+      spare = pending.whole;
       const count = rows.seqs.length;
       if (count === 0) return;
       const full = count === data.pageSize;
       if (full) {
         pending = page(rows.seqs[count - 1]! + 1);
         // Not left unhandled if the parent stops early.
-        pending.catch(() => undefined);
+        pending.bytes.catch(() => undefined);
       }
       yield rows;
       if (!full) return;
@@ -168,6 +173,9 @@ function pageOf(rows: ReadonlyArray<readonly [number | string, string]>): { seqs
   return { seqs, texts };
 }
 
+/** The size a page's COPY buffers start at (a page of 10,000 market rows is about 5 MB); each grows as a page needs. */
+const COPY_BUFFER_BYTES = 1 << 23;
+
 /** The signature that opens a binary COPY's output. */
 const COPY_SIGNATURE = Buffer.from('PGCOPY\n\xff\r\n\0', 'latin1');
 
@@ -176,8 +184,9 @@ const COPY_SIGNATURE = Buffer.from('PGCOPY\n\xff\r\n\0', 'latin1');
  * extension, then per row a field count (2), each field's length and bytes, then -1): the seqs, and
  * the texts as one string with their ends when every byte is ASCII (one decode per page), else one
  * string per row decoded as UTF-8 (as the driver decodes them). Throws on bytes not in that form.
+ * `scratch.texts` holds the texts' bytes while they are decoded (replaced by a larger one when short).
  */
-function pageOfCopy(bytes: Buffer): RowPage {
+function pageOfCopy(bytes: Buffer, scratch: { texts: Buffer }): RowPage {
   if (bytes.length < 19 || !bytes.subarray(0, 11).equals(COPY_SIGNATURE)) throw new Error('not a binary COPY');
   const first = 19 + bytes.readUInt32BE(15);
   // First pass: the rows and the texts' length, and the form checked.
@@ -195,7 +204,8 @@ function pageOfCopy(bytes: Buffer): RowPage {
     at += 18 + length;
   }
   const seqs = new Float64Array(count);
-  const joined = Buffer.allocUnsafe(textBytes);
+  if (scratch.texts.length < textBytes) scratch.texts = Buffer.allocUnsafe(Math.max(textBytes, 2 * scratch.texts.length));
+  const joined = scratch.texts.subarray(0, textBytes);
   const ends = new Uint32Array(count);
   at = first;
   for (let i = 0, end = 0; i < count; i++) {
@@ -214,16 +224,19 @@ function pageOfCopy(bytes: Buffer): RowPage {
 
 /**
  * One COPY … TO STDOUT on a `pg.Client` (`client.query(copy)`): its output's bytes, whole, in `bytes`
- * once the server is ready again; rejected with the server's or the connection's error.
+ * once the server is ready again (a view of `whole`: `buffer`, or a larger one when that was short);
+ * rejected with the server's or the connection's error.
  */
 class CopyOut implements pg.Submittable {
   readonly bytes: Promise<Buffer>;
   private resolve!: (bytes: Buffer) => void;
   private reject!: (error: unknown) => void;
-  private buffer = Buffer.allocUnsafe(1 << 22);
   private length = 0;
 
-  constructor(private readonly text: string) {
+  constructor(
+    private readonly text: string,
+    private buffer: Buffer,
+  ) {
     this.bytes = new Promise<Buffer>((resolve, reject) => {
       this.resolve = resolve;
       this.reject = reject;
@@ -247,6 +260,11 @@ class CopyOut implements pg.Submittable {
   }
 
   handleCommandComplete(): void {}
+
+  /** The buffer the output was written to (its bytes at its start), for the next COPY once `bytes` is read. */
+  get whole(): Buffer {
+    return this.buffer;
+  }
 
   handleReadyForQuery(): void {
     this.resolve(this.buffer.subarray(0, this.length));
