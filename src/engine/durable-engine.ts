@@ -165,6 +165,12 @@ const SNAPSHOT_AFTER_INPUTS = 131_072;
 const RESTORE_PAGE = 10_000;
 
 /**
+ * Journal rows a long restore reads on its own thread while the journal reader's worker starts
+ * (journal-reader.ts): about as long to read and replay as the worker takes to start under tsx.
+ */
+const RESTORE_HEAD_START = 2 * RESTORE_PAGE;
+
+/**
  * A state string in parts of at most `SNAPSHOT_PART_CHARS`, so that each part's write is short. A
  * surrogate pair (a character beyond U+FFFF, e.g. in an account's name) stays in one part: each half
  * alone would reach the database as U+FFFD.
@@ -393,7 +399,7 @@ export class DurableEngine {
       );
     }
     const toReplay = (await this.journal.latestSeq()) - kernel.inputCount;
-    const rows = journalRows(this.journal, this.options.databaseUrl ?? DEFAULT_DATABASE_URL, this.options.database ?? {}, kernel.inputCount + 1, RESTORE_PAGE, toReplay);
+    const rows = journalRows(this.journal, this.options.databaseUrl ?? DEFAULT_DATABASE_URL, this.options.database ?? {}, kernel.inputCount + 1, RESTORE_PAGE, toReplay, undefined, RESTORE_HEAD_START);
     kernel.setCheckpointSpacing(BATCH_CHECKPOINT_INPUTS); // the rollback tail: a few pages of the journal's texts
     try {
       for await (const page of rows) {

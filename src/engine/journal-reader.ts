@@ -11,8 +11,8 @@
  * without the worker.
  * Not modelled: `sqlite::memory:` (no second connection sees it), and short replays (a snapshot's
  * tail, where the worker's start would cost more than the reading): read on this thread.
- * Cost: one worker start (tens of ms; under tsx, the loader's start too); at most `ahead` pages in
- * memory beyond the one being replayed.
+ * Cost: one worker start (tens of ms; under tsx, the loader's start too, about half a second,
+ * which a head start read here fills); at most `ahead` pages in memory beyond the one being replayed.
  */
 import type { OpenOptions } from '../persistence/database.js';
 import type { JournalStore } from '../persistence/journal-store.js';
@@ -37,7 +37,9 @@ export const WORKER_READ_MIN_ROWS = 100_000;
 
 /**
  * The journal's rows from `fromSeq` on, read by a worker when the database allows it and about
- * `rows` rows are to come (at least `WORKER_READ_MIN_ROWS`), else by `journal`.
+ * `rows` rows are to come (at least `WORKER_READ_MIN_ROWS`), else by `journal`. With `headStart`,
+ * the rows below seq `fromSeq + headStart` are read here while the worker starts (it reads from that
+ * seq on): a replay has rows to apply instead of waiting out the worker's start.
  */
 export async function* journalRows(
   journal: JournalStore,
@@ -47,17 +49,33 @@ export async function* journalRows(
   pageSize: number,
   rows: number,
   ahead = 2,
+  headStart = 0,
 ): AsyncGenerator<JournalRows, void, undefined> {
   let next = fromSeq;
   if (rows >= WORKER_READ_MIN_ROWS && canRebuildInWorker(databaseUrl)) {
+    const boundary = fromSeq + Math.max(0, Math.floor(headStart));
+    const pages = fromWorker(databaseUrl, database, boundary, pageSize, ahead);
+    // Started now (the generator runs to its first wait), its first page awaited after the head start.
+    const first = pages.next();
     let gaveUp = false;
-    for await (const page of fromWorker(databaseUrl, database, fromSeq, pageSize, ahead)) {
-      if (page === undefined) {
-        gaveUp = true;
-        break;
+    try {
+      if (boundary > fromSeq) {
+        yield* journal.textPagesFrom(fromSeq, Math.min(pageSize, boundary - fromSeq), boundary);
+        next = boundary;
       }
-      yield page;
-      next = page.seqs[page.seqs.length - 1]! + 1;
+      for (let step = await first; step.done !== true; step = await pages.next()) {
+        const page = step.value;
+        if (page === undefined) {
+          gaveUp = true;
+          break;
+        }
+        yield page;
+        next = page.seqs[page.seqs.length - 1]! + 1;
+      }
+    } finally {
+      // Stops the worker when the reading ends early (a consumer that stops, a head start that fails).
+      first.catch(() => undefined);
+      await pages.return();
     }
     if (!gaveUp) return;
   }

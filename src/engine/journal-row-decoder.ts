@@ -70,21 +70,25 @@ export class RowEncoder {
   private tradeStrings: number[] = [];
   private readonly scan = new JournalRowScanner();
 
-  /** The next row of the page: its journaled text, which starts at `offset` in the page's text. */
-  add(text: string, offset: number): void {
+  /**
+   * The next row of the page: its journaled text, `text` from `start` to `end` (the whole text by
+   * default), which starts at `offset` in the page's text.
+   */
+  add(text: string, offset: number, start = 0, end = text.length): void {
     const scan = this.scan;
-    if (scan.delta(text, this.levels)) {
+    if (scan.delta(text, this.levels, start, end)) {
       this.rowKind.push(DELTA);
       this.rowIndex.push(this.deltaSymbol.length);
       this.deltaFields.push(scan.time, scan.firstUpdateId, scan.finalUpdateId, scan.previousFinalUpdateId);
       this.deltaSymbol.push(this.symbol(text));
       this.levelEnds.push(scan.bidsEnd, this.levels.length);
-    } else if (scan.trade(text)) {
+    } else if (scan.trade(text, start, end)) {
       this.rowKind.push(TRADE);
       this.rowIndex.push(this.tradeSymbol.length);
       this.tradeFields.push(scan.time, scan.tradeId, scan.buyerMaker ? 1 : 0);
       this.tradeSymbol.push(this.symbol(text));
-      this.tradeStrings.push(offset + scan.priceStart, offset + scan.priceEnd, offset + scan.quantityStart, offset + scan.quantityEnd);
+      const shift = offset - start;
+      this.tradeStrings.push(shift + scan.priceStart, shift + scan.priceEnd, shift + scan.quantityStart, shift + scan.quantityEnd);
     } else {
       this.rowKind.push(TEXT);
       this.rowIndex.push(0);

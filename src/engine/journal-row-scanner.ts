@@ -23,6 +23,8 @@ const MAX_DIGITS = 15;
 export class JournalRowScanner {
   private text = '';
   private at = 0;
+  /** Where the row read ends in `text`. */
+  private end = 0;
   // What the last successful `delta` or `trade` read.
   time = 0;
   firstUpdateId = 0;
@@ -33,7 +35,7 @@ export class JournalRowScanner {
   bidsEnd = 0;
   tradeId = 0;
   buyerMaker = false;
-  /** Offsets in the row's text: the symbol's characters, a trade's price and quantity. */
+  /** Offsets in the text given (not from the row's start): the symbol's characters, a trade's price and quantity. */
   symbolStart = 0;
   symbolEnd = 0;
   priceStart = 0;
@@ -42,20 +44,22 @@ export class JournalRowScanner {
   quantityEnd = 0;
 
   /**
-   * Reads a book delta, its bids then its asks appended to `levels`; false (nothing appended) when
-   * the text is not one in the journal's form (then `bidsEnd` is where its bids end in `levels`).
+   * Reads a book delta (the row `text` from `start` to `end`: the whole text by default, or one row
+   * of a page's texts back to back), its bids then its asks appended to `levels`; false (nothing
+   * appended) when the row is not one in the journal's form (then `bidsEnd` is where its bids end in `levels`).
    */
-  delta(text: string, levels: LevelColumns): boolean {
-    const start = levels.length;
-    if (this.readDelta(text, levels)) return true;
-    levels.length = start;
+  delta(text: string, levels: LevelColumns, start = 0, end = text.length): boolean {
+    const before = levels.length;
+    if (this.readDelta(text, levels, start, end)) return true;
+    levels.length = before;
     return false;
   }
 
-  private readDelta(text: string, levels: LevelColumns): boolean {
-    if (!text.startsWith(DELTA_HEAD)) return false;
+  private readDelta(text: string, levels: LevelColumns, start: number, end: number): boolean {
+    if (!text.startsWith(DELTA_HEAD, start)) return false;
     this.text = text;
-    this.at = DELTA_HEAD.length;
+    this.end = end;
+    this.at = start + DELTA_HEAD.length;
     this.time = this.int();
     if (Number.isNaN(this.time) || !this.literal(',"symbol":"')) return false;
     if (!this.symbol() || !this.literal(',"firstUpdateId":')) return false;
@@ -71,14 +75,15 @@ export class JournalRowScanner {
     if (!this.literal(',"bids":[') || !this.levels(levels)) return false;
     this.bidsEnd = levels.length;
     if (!this.literal(',"asks":[') || !this.levels(levels)) return false;
-    return this.at === text.length - 1 && text.charCodeAt(this.at) === 125;
+    return this.at === end - 1 && text.charCodeAt(this.at) === 125;
   }
 
-  /** Reads a trade (with its tradeId); false when the text is not one in the journal's form. */
-  trade(text: string): boolean {
-    if (!text.startsWith(TRADE_HEAD)) return false;
+  /** Reads a trade (with its tradeId), the row `text` from `start` to `end`; false when the row is not one in the journal's form. */
+  trade(text: string, start = 0, end = text.length): boolean {
+    if (!text.startsWith(TRADE_HEAD, start)) return false;
     this.text = text;
-    this.at = TRADE_HEAD.length;
+    this.end = end;
+    this.at = start + TRADE_HEAD.length;
     this.time = this.int();
     if (Number.isNaN(this.time) || !this.literal(',"symbol":"')) return false;
     if (!this.symbol() || !this.literal(',"tradeId":')) return false;
@@ -91,7 +96,7 @@ export class JournalRowScanner {
     if (this.literal('true}')) this.buyerMaker = true;
     else if (this.literal('false}')) this.buyerMaker = false;
     else return false;
-    return this.at === text.length;
+    return this.at === end;
   }
 
   /** A JSON whole number (no fraction, no exponent) of at most 15 digits, or NaN. */
@@ -134,7 +139,7 @@ export class JournalRowScanner {
    */
   private stringEnd(): number {
     const text = this.text;
-    const n = text.length;
+    const n = this.end;
     for (let i = this.at; i < n; i++) {
       const c = text.charCodeAt(i);
       if (c === QUOTE) {
@@ -153,6 +158,7 @@ export class JournalRowScanner {
    */
   private levels(out: LevelColumns): boolean {
     const text = this.text;
+    const end = this.end;
     let at = this.at;
     if (text.charCodeAt(at) === 93) {
       this.at = at + 1;
@@ -164,10 +170,10 @@ export class JournalRowScanner {
       if (text.charCodeAt(at) !== 91 || text.charCodeAt(at + 1) !== QUOTE) return false;
       const priceStart = at + 2;
       const priceEnd = text.indexOf('"', priceStart);
-      if (priceEnd < 0 || text.charCodeAt(priceEnd + 1) !== 44 || text.charCodeAt(priceEnd + 2) !== QUOTE) return false;
+      if (priceEnd < 0 || priceEnd >= end || text.charCodeAt(priceEnd + 1) !== 44 || text.charCodeAt(priceEnd + 2) !== QUOTE) return false;
       const sizeStart = priceEnd + 3;
       const sizeEnd = text.indexOf('"', sizeStart);
-      if (sizeEnd < 0 || text.charCodeAt(sizeEnd + 1) !== 93) return false;
+      if (sizeEnd < 0 || sizeEnd >= end || text.charCodeAt(sizeEnd + 1) !== 93) return false;
       if (!readDecimal(text, price, priceStart, priceEnd) || !readDecimal(text, size, sizeStart, sizeEnd)) return false;
       out.push(price.mantissa, price.fraction, size.mantissa, size.fraction);
       const c = text.charCodeAt(sizeEnd + 2);

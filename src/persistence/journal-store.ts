@@ -235,16 +235,25 @@ export class JournalStore {
   /**
    * The journal's rows as text, a page at a time, unparsed: for a replay that parses each input
    * just before the kernel takes it (`parseJournaled`), so that a page of parsed inputs never lives
-   * long enough to reach the collector's old space. Pages are non-empty.
+   * long enough to reach the collector's old space. Pages are non-empty. With `beforeSeq`, only
+   * the rows below that seq.
    */
-  async *textPagesFrom(fromSeq: number, pageSize: number = this.pageSize): AsyncGenerator<JournalTextPage, void, undefined> {
+  async *textPagesFrom(fromSeq: number, pageSize: number = this.pageSize, beforeSeq = Number.POSITIVE_INFINITY): AsyncGenerator<JournalTextPage, void, undefined> {
     positive(pageSize, 'pageSize');
+    const bounded = Number.isFinite(beforeSeq);
     const page = (from: number) =>
-      this.db.selectFrom('journal').select(['seq', 'at', 'input']).where('seq', '>=', from).orderBy('seq').limit(pageSize).execute();
+      this.db
+        .selectFrom('journal')
+        .select(['seq', 'at', 'input'])
+        .where('seq', '>=', from)
+        .$if(bounded, (query) => query.where('seq', '<', beforeSeq))
+        .orderBy('seq')
+        .limit(pageSize)
+        .execute();
     let rows = await page(fromSeq);
     while (rows.length > 0) {
       const last = rows[rows.length - 1]!;
-      const next = rows.length === pageSize ? page(Number(last.seq) + 1) : undefined;
+      const next = rows.length === pageSize && Number(last.seq) + 1 < beforeSeq ? page(Number(last.seq) + 1) : undefined;
       // Keep a rejected prefetch from surfacing as unhandled if the consumer stops early.
       next?.catch(() => undefined);
       const seqs = new Array<number>(rows.length);
