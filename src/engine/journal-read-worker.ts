@@ -14,6 +14,7 @@ import SqliteDatabase from 'better-sqlite3';
 import { isAscii } from 'node:buffer';
 import { parentPort, workerData } from 'node:worker_threads';
 import pg from 'pg';
+import { to as copyTo } from 'pg-copy-streams';
 import { checkSchemaName, parseDatabaseUrl, type OpenOptions } from '../persistence/database.js';
 import { RowEncoder, transferables, type DecodedRows } from './journal-row-decoder.js';
 
@@ -53,7 +54,7 @@ type RowPage = { readonly seqs: Float64Array; readonly texts: string[] } | { rea
  * driver on a connection of its own, rows as arrays, not through the query builder: a row object
  * per row, its `at` and the query builder's plugin passes per row were 8 % of the worker's time and
  * most of its garbage, and the worker is the restore's slower thread. On PostgreSQL each page is a
- * binary COPY (`CopyOut`, `pageOfCopy`): its bytes whole, an ASCII page decoded as one string
+ * binary COPY (`copyOut`, `pageOfCopy`): its bytes whole, an ASCII page decoded as one string
  * instead of a row array and a string per row (the driver's parse of those, the join of the texts
  * and their garbage were about a third of the worker's busy time). Its connection only reads.
  */
@@ -92,19 +93,20 @@ async function* rowPages(data: JournalReadWorkerData): AsyncGenerator<RowPage, v
     // One page's bytes and its texts' bytes, reused from page to page (a page is read once the one before is decoded).
     let spare: Buffer = Buffer.allocUnsafe(COPY_BUFFER_BYTES);
     const scratch: { texts: Buffer } = { texts: Buffer.allocUnsafe(COPY_BUFFER_BYTES) };
-    const page = (from: number) => client.query(new CopyOut(postgresPage(from, data.pageSize), spare));
+    const page = (from: number) => copyOut(client, postgresPage(from, data.pageSize), spare);
     let pending = page(data.fromSeq);
     for (;;) {
-      const rows = pageOfCopy(await pending.bytes, scratch);
+      const { bytes, whole } = await pending;
+      const rows = pageOfCopy(bytes, scratch);
       // The page's rows are strings and arrays of their own now.
-      spare = pending.whole;
+      spare = whole;
       const count = rows.seqs.length;
       if (count === 0) return;
       const full = count === data.pageSize;
       if (full) {
         pending = page(rows.seqs[count - 1]! + 1);
         // Not left unhandled if the parent stops early.
-        pending.bytes.catch(() => undefined);
+        pending.catch(() => undefined);
       }
       yield rows;
       if (!full) return;
@@ -223,54 +225,21 @@ function pageOfCopy(bytes: Buffer, scratch: { texts: Buffer }): RowPage {
 }
 
 /**
- * One COPY … TO STDOUT on a `pg.Client` (`client.query(copy)`): its output's bytes, whole, in `bytes`
- * once the server is ready again (a view of `whole`: `buffer`, or a larger one when that was short);
- * rejected with the server's or the connection's error.
+ * One COPY … TO STDOUT on `client` (through pg-copy-streams): its output's bytes, whole (`bytes`, a
+ * view of `whole`: `into`, or a larger buffer when that was short). Rejects with the server's or the
+ * connection's error.
  */
-class CopyOut implements pg.Submittable {
-  readonly bytes: Promise<Buffer>;
-  private resolve!: (bytes: Buffer) => void;
-  private reject!: (error: unknown) => void;
-  private length = 0;
-
-  constructor(
-    private readonly text: string,
-    private buffer: Buffer,
-  ) {
-    this.bytes = new Promise<Buffer>((resolve, reject) => {
-      this.resolve = resolve;
-      this.reject = reject;
-    });
-  }
-
-  submit(connection: pg.Connection): void {
-    connection.query(this.text);
-  }
-
-  /** A chunk of the output: a view of the driver's buffer, copied before it is reused. */
-  handleCopyData(message: { readonly chunk: Buffer }): void {
-    const { chunk } = message;
-    if (this.length + chunk.length > this.buffer.length) {
-      const grown = Buffer.allocUnsafe(Math.max(2 * this.buffer.length, this.length + chunk.length));
-      this.buffer.copy(grown, 0, 0, this.length);
-      this.buffer = grown;
+async function copyOut(client: pg.Client, text: string, into: Buffer): Promise<{ readonly bytes: Buffer; readonly whole: Buffer }> {
+  let whole = into;
+  let length = 0;
+  for await (const chunk of client.query(copyTo(text)) as AsyncIterable<Buffer>) {
+    if (length + chunk.length > whole.length) {
+      const grown = Buffer.allocUnsafe(Math.max(2 * whole.length, length + chunk.length));
+      whole.copy(grown, 0, 0, length);
+      whole = grown;
     }
-    chunk.copy(this.buffer, this.length);
-    this.length += chunk.length;
+    chunk.copy(whole, length);
+    length += chunk.length;
   }
-
-  handleCommandComplete(): void {}
-
-  /** The buffer the output was written to (its bytes at its start), for the next COPY once `bytes` is read. */
-  get whole(): Buffer {
-    return this.buffer;
-  }
-
-  handleReadyForQuery(): void {
-    this.resolve(this.buffer.subarray(0, this.length));
-  }
-
-  handleError(error: unknown): void {
-    this.reject(error);
-  }
+  return { bytes: whole.subarray(0, length), whole };
 }
