@@ -15,8 +15,11 @@
  * - quarantine: no journal content stops a start. An input the kernel answers with INPUT_REJECTED
  *   (malformed, damaged, or rolled back after breaking an invariant) is set aside: a row in
  *   `quarantined_inputs` and an `onInputSetAside` report (a log line), at first handling and on
- *   every replay. A seq missing from the journal is set aside the same way; a snapshot that does not
- *   restore is passed over for an older one, or for the whole journal;
+ *   every replay. A seq missing from the journal is set aside the same way; a snapshot that fails its
+ *   check (a part missing, changed or cut short: its part count and SHA-256, snapshot-store.ts) or
+ *   does not restore is passed over for an older one, or for the whole journal, and reported
+ *   (`SNAPSHOT`); never restored from. Where the journal is compacted behind it and nothing older
+ *   restores, the start is refused, naming each snapshot passed over and why;
  * - the read tables follow the kernel's events asynchronously (`ReadModelProjector`); a restart
  *   brings them up to date before `open` resolves; balances of every account an input touched are
  *   upserted with its events;
@@ -28,7 +31,8 @@
  *   (background-snapshot.ts), and written one part per transaction, so taking one never stalls
  *   the event loop for more than a part's write;
  * - the database may go away (a restart, a failover, a dropped connection): a journal write,
- *   projection or snapshot that fails for want of a connection makes the engine `unavailable`
+ *   projection or snapshot that fails for want of a connection (the snapshot worker's own
+ *   included: no in-process snapshot is taken instead) makes the engine `unavailable`
  *   (engine-status.ts), not failed. The submits of the failed commit group, and every submit until
  *   the database answers again, reject with `EngineUnavailableError`: none was acknowledged, none
  *   was applied. The engine retries the database with back-off (`retry`); once it answers, the kernel
@@ -491,9 +495,9 @@ export class DurableEngine {
       let seq = this.current.inputCount;
       if (seq === this.lastSnapshotSeq) return seq;
       // A publish of this seq whose answer was lost (the connection dropped at COMMIT) may have
-      // landed, pruning the others: writing its parts again would first delete the parts of what
-      // may be the only snapshot a restart has. Its row with the time it was given says it landed,
-      // whole (the publish checks its parts in the same transaction).
+      // landed, pruning the others. Its row with the time it was given says it landed, whole (the
+      // publish checks its parts in the same transaction): nothing to write again. (A save of a
+      // published seq would not harm it either: its new parts go after the published ones.)
       const doubt = this.publishing;
       if (doubt !== undefined) {
         // Forgotten only once the database has answered (a failed look keeps the doubt).
