@@ -300,6 +300,7 @@ export class SnapshotStore {
     const count = Number(row.parts);
     let state = row.state;
     if (count > 0) {
+      if (row.state !== '') throw new SnapshotDamagedError(seq, `its row holds ${row.state.length} characters of state beside its ${count} parts`);
       const first = Number(row.firstPart ?? 0);
       const parts = await this.db.selectFrom('snapshot_parts').select(['part', 'state']).where('seq', '=', seq).where('part', '>=', first).where('part', '<', first + count).orderBy('part').execute();
       if (parts.length !== count) {
