@@ -11,7 +11,9 @@
  *
  * Guarantees: the text is exactly `Kernel.snapshot()` of the kernel at that seq (the
  * kernel is deterministic: a restore from snapshot + journal is byte for byte the state the engine
- * had; engine tests compare them); a failed rebuild rejects, naming the worker's error.
+ * had; engine tests compare them), and its digest is hashed in the worker; a failed rebuild
+ * rejects, naming the worker's error, as a `DatabaseUnavailableError` when the worker's own
+ * connection failed (the engine reports that as a database outage).
  * Not modelled: databases a second connection cannot see (`sqlite::memory:`): the engine
  * serializes in-process there (`canRebuildInWorker`).
  * Cost: one worker start (tens of ms; under tsx, the loader's start too), then a restore of the
@@ -22,8 +24,8 @@ import { extname } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { KernelConfig } from '../core/kernel/kernel.js';
-import { parseDatabaseUrl, type OpenOptions } from '../persistence/database.js';
-import { SNAPSHOT_PART_CHARS } from '../persistence/snapshot-store.js';
+import { DatabaseUnavailableError, parseDatabaseUrl, type OpenOptions } from '../persistence/database.js';
+import { SNAPSHOT_PART_CHARS, type WrittenParts } from '../persistence/snapshot-store.js';
 import type { SnapshotWorkerData, SnapshotWorkerMessage } from './snapshot-worker.js';
 
 /** True when a worker's own connection sees this database (a file or a server, not `:memory:`). */
@@ -81,11 +83,13 @@ export interface WorkerParts {
 
 /**
  * The kernel state at journal seq `seq`, rebuilt in a worker, as UTF-8 (the worker's buffer, moved
- * here without a copy), and with `writeParts` the state's parts written by the worker on its own
- * connection (`SnapshotStore.writeParts`, committed when this resolves): the caller publishes them
- * (`SnapshotStore.publishParts(seq, at, parts)`). A worker that fails or is stopped part-way leaves
- * unpublished parts, which the next publish deletes. The journal must hold every input up to `seq`
- * (committed) and the snapshots table what the engine saved. Rejects naming the worker's error.
+ * here without a copy) with its `stateDigest` (hashed in the worker), and with `writeParts` the
+ * state's parts written by the worker on its own connection (`SnapshotStore.writeParts`, committed
+ * when this resolves): the caller publishes them (`SnapshotStore.publishParts(seq, at, parts)`). A
+ * worker that fails or is stopped part-way leaves unpublished parts, which the next publish
+ * deletes. The journal must hold every input up to `seq` (committed) and the snapshots table what
+ * the engine saved. Rejects naming the worker's error: a `DatabaseUnavailableError` when the
+ * worker's connection could not be opened or was lost, else an `Error`.
  */
 export async function stateAndPartsFromWorker(
   databaseUrl: string,
@@ -93,7 +97,7 @@ export async function stateAndPartsFromWorker(
   kernelConfig: KernelConfig,
   seq: number,
   writeParts?: WorkerParts,
-): Promise<{ readonly bytes: Uint8Array; readonly parts: number }> {
+): Promise<{ readonly bytes: Uint8Array; readonly digest: string; readonly parts?: WrittenParts }> {
   // Only what a structured clone carries: no connection-error callback.
   const options: OpenOptions = {
     ...(database.schema !== undefined ? { schema: database.schema } : {}),
@@ -103,10 +107,11 @@ export async function stateAndPartsFromWorker(
   const data: SnapshotWorkerData = { databaseUrl, database: options, kernelConfig, seq, ...(writeParts !== undefined ? { writeParts } : {}) };
   const worker = startWorker({ snapshotWorker: true, data });
   try {
-    return await new Promise<{ bytes: Uint8Array; parts: number }>((resolve, reject) => {
+    return await new Promise<{ bytes: Uint8Array; digest: string; parts?: WrittenParts }>((resolve, reject) => {
       worker.on('message', (message: SnapshotWorkerMessage) => {
-        if (message.type === 'error') reject(new Error(`the snapshot worker failed: ${message.message}`));
-        else resolve({ bytes: message.bytes, parts: message.parts });
+        if (message.type === 'error') {
+          reject(message.unavailable ? new DatabaseUnavailableError(`the snapshot worker lost its database connection: ${message.message.split('\n')[0]}`) : new Error(`the snapshot worker failed: ${message.message}`));
+        } else resolve({ bytes: message.bytes, digest: message.digest, ...(message.parts !== undefined ? { parts: message.parts } : {}) });
       });
       worker.on('error', reject);
       worker.on('exit', (code) => reject(new Error(`the snapshot worker exited (code ${code}) before it was done`)));

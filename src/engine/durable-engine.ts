@@ -15,8 +15,11 @@
  * - quarantine: no journal content stops a start. An input the kernel answers with INPUT_REJECTED
  *   (malformed, damaged, or rolled back after breaking an invariant) is set aside: a row in
  *   `quarantined_inputs` and an `onInputSetAside` report (a log line), at first handling and on
- *   every replay. A seq missing from the journal is set aside the same way; a snapshot that does not
- *   restore is passed over for an older one, or for the whole journal;
+ *   every replay. A seq missing from the journal is set aside the same way; a snapshot that fails its
+ *   check (a part missing, changed or cut short: its part count and SHA-256, snapshot-store.ts) or
+ *   does not restore is passed over for an older one, or for the whole journal, and reported
+ *   (`SNAPSHOT`); never restored from. Where the journal is compacted behind it and nothing older
+ *   restores, the start is refused, naming each snapshot passed over and why;
  * - the read tables follow the kernel's events asynchronously (`ReadModelProjector`); a restart
  *   brings them up to date before `open` resolves; balances of every account an input touched are
  *   upserted with its events;
@@ -28,7 +31,8 @@
  *   (background-snapshot.ts), and written one part per transaction, so taking one never stalls
  *   the event loop for more than a part's write;
  * - the database may go away (a restart, a failover, a dropped connection): a journal write,
- *   projection or snapshot that fails for want of a connection makes the engine `unavailable`
+ *   projection or snapshot that fails for want of a connection (the snapshot worker's own
+ *   included: no in-process snapshot is taken instead) makes the engine `unavailable`
  *   (engine-status.ts), not failed. The submits of the failed commit group, and every submit until
  *   the database answers again, reject with `EngineUnavailableError`: none was acknowledged, none
  *   was applied. The engine retries the database with back-off (`retry`); once it answers, the kernel
@@ -65,7 +69,7 @@ import { ReadModel, type BalanceView, type ImportedAccount, type ImportedOrder }
 import type { ExitLeg, Order } from '../core/orders/order.js';
 import { formatFixed } from '../core/money/fixed.js';
 import type { Database } from '../persistence/schema.js';
-import { SNAPSHOT_PART_CHARS, SnapshotStore, type Snapshot } from '../persistence/snapshot-store.js';
+import { SNAPSHOT_PART_CHARS, SnapshotDamagedError, SnapshotStore, type Snapshot } from '../persistence/snapshot-store.js';
 import { ENGINE_WRITES_PARTS, canRebuildInWorker, stateAndPartsFromWorker, utf8Slices, workerWritesParts } from './background-snapshot.js';
 import { DatabaseOutage } from './database-outage.js';
 import { EngineUnavailableError, type EngineState, type EngineStatus } from './engine-status.js';
@@ -378,7 +382,7 @@ export class DurableEngine {
     await this.snapshotting;
     await this.projector.flush();
     const checkpoint = await this.readModel.checkpoint();
-    const { kernel, snapshot } = await this.restorableSnapshot(checkpoint);
+    const { kernel, snapshot, passedOver } = await this.restorableSnapshot(checkpoint);
     this.current = kernel;
     this.projector.reset(checkpoint);
     let replayed = 0;
@@ -395,7 +399,8 @@ export class DurableEngine {
     if (first > kernel.inputCount + 1) {
       throw new Error(
         `the journal starts at seq ${first} (compacted behind its snapshots), but the state to replay it on is at seq ${kernel.inputCount}: ` +
-          (snapshot === undefined ? 'no snapshot restores' : `snapshot ${snapshot.seq} is older than the journal`),
+          (snapshot === undefined ? 'no snapshot restores' : `snapshot ${snapshot.seq} is older than the journal`) +
+          passedOver.map((reason) => `; ${reason}`).join(''),
       );
     }
     const toReplay = (await this.journal.latestSeq()) - kernel.inputCount;
@@ -431,23 +436,40 @@ export class DurableEngine {
   }
 
   /**
-   * The newest snapshot at or before `seq` that restores under this configuration, else a new
-   * kernel (the whole journal). A snapshot of another configuration stops the start
-   * (`SnapshotConfigError`): that is a wrong database, not damage.
+   * The newest snapshot at or before `seq` that passes its check (`SnapshotStore`: parts and
+   * digest) and restores under this configuration, else a new kernel (the whole journal). Each one
+   * passed over is reported (`SNAPSHOT`) and named in `passedOver`. A snapshot of another
+   * configuration stops the start (`SnapshotConfigError`): that is a wrong database, not damage.
+   * A database error stops it too: a snapshot that could not be read is not a damaged one.
    */
-  private async restorableSnapshot(seq: number): Promise<{ kernel: Kernel; snapshot: Snapshot | undefined }> {
+  private async restorableSnapshot(seq: number): Promise<{ kernel: Kernel; snapshot: Snapshot | undefined; passedOver: string[] }> {
     const config = this.options.kernelConfig;
-    for (let snapshot = await this.snapshots.latestAtOrBefore(seq); snapshot !== undefined; snapshot = await this.snapshots.latestAtOrBefore(snapshot.seq - 1)) {
+    const passedOver: string[] = [];
+    const passOver = (at: number, error: unknown) => {
+      const reason = `snapshot ${at} passed over: ${error instanceof SnapshotDamagedError ? error.reason : error instanceof Error ? error.message : String(error)}`;
+      passedOver.push(reason);
+      this.setAside({ seq: 0, code: 'SNAPSHOT', reason, duringRestore: true });
+    };
+    for (const at of (await this.snapshots.list()).filter((s) => s <= seq)) {
+      let snapshot: Snapshot | undefined;
+      try {
+        snapshot = await this.snapshots.read(at);
+      } catch (error) {
+        if (!(error instanceof SnapshotDamagedError)) throw error;
+        passOver(at, error);
+        continue;
+      }
+      if (snapshot === undefined) continue;
       try {
         const kernel = Kernel.restore(config, snapshot.state);
         if (kernel.inputCount !== snapshot.seq) throw new Error(`it holds kernel seq ${kernel.inputCount}`);
-        return { kernel, snapshot };
+        return { kernel, snapshot, passedOver };
       } catch (error) {
         if (error instanceof SnapshotConfigError) throw error;
-        this.setAside({ seq: 0, code: 'SNAPSHOT', reason: `snapshot ${snapshot.seq} passed over: ${error instanceof Error ? error.message : String(error)}`, duringRestore: true });
+        passOver(at, error);
       }
     }
-    return { kernel: new Kernel(config), snapshot: undefined };
+    return { kernel: new Kernel(config), snapshot: undefined, passedOver };
   }
 
   private reportSetAside(seq: number, events: readonly KernelEvent[], duringRestore: boolean): void {
@@ -479,9 +501,9 @@ export class DurableEngine {
       let seq = this.current.inputCount;
       if (seq === this.lastSnapshotSeq) return seq;
       // A publish of this seq whose answer was lost (the connection dropped at COMMIT) may have
-      // landed, pruning the others: writing its parts again would first delete the parts of what
-      // may be the only snapshot a restart has. Its row with the time it was given says it landed,
-      // whole (the publish checks its parts in the same transaction).
+      // landed, pruning the others. Its row with the time it was given says it landed, whole (the
+      // publish checks its parts in the same transaction): nothing to write again. (A save of a
+      // published seq would not harm it either: its new parts go after the published ones.)
       const doubt = this.publishing;
       if (doubt !== undefined) {
         // Forgotten only once the database has answered (a failed look keeps the doubt).
@@ -506,13 +528,20 @@ export class DurableEngine {
         try {
           // The worker writes the parts itself where a second writer is safe (workerWritesParts);
           // elsewhere they go in here as UTF-8 bytes, no string of them made on this thread, spaced out.
-          const { bytes, parts } = await stateAndPartsFromWorker(url, this.options.database ?? {}, this.options.kernelConfig, seq, workerWritesParts(url));
-          if (parts > 0) await this.snapshots.publishParts(seq, this.publishAt(seq), parts);
-          else await this.snapshots.saveInParts(seq, this.publishAt(seq), utf8Slices(bytes), ENGINE_WRITES_PARTS);
+          // The digest was hashed in the worker: this thread never hashes the state.
+          const { bytes, digest, parts } = await stateAndPartsFromWorker(url, this.options.database ?? {}, this.options.kernelConfig, seq, workerWritesParts(url));
+          if (parts !== undefined) await this.snapshots.publishParts(seq, this.publishAt(seq), parts);
+          else await this.snapshots.saveInParts(seq, this.publishAt(seq), utf8Slices(bytes), { ...ENGINE_WRITES_PARTS, digest });
           // Held as bytes off the collector's heap; decoded only if a rollback needs it.
           checkpoint = () => new TextDecoder().decode(bytes);
         } catch (error) {
-          if (isDatabaseUnavailable(error)) throw error;
+          // The database, or the worker's own connection to it, went away: an outage like any
+          // other (reported, retried), and no in-process snapshot meanwhile (it would stall the
+          // event loop for a database that is probably not there).
+          if (isDatabaseUnavailable(error)) {
+            this.enterOutage(error);
+            throw error;
+          }
           // The worker could not rebuild the state (a damaged snapshot behind it, a thread that
           // would not start): the live kernel's own state, serialized here, stalls but stands.
           const reason = error instanceof Error ? error.message.split('\n')[0] : String(error);

@@ -3,19 +3,22 @@
  * journal seq `seq` from the database alone (the newest snapshot at or before it, then the
  * journal up to it, exactly as a restart does), serializes it, and hands it to its parent as UTF-8
  * in one transferred buffer (moved, not copied: the parent's heap never holds the whole state as a
- * string). With `writeParts`, it first writes the state's parts itself on its own connection
+ * string), with the SHA-256 of those bytes (`stateDigest`, hashed here so that the event loop does
+ * not). With `writeParts`, it first writes the state's parts itself on its own connection
  * (`SnapshotStore.writeParts`, all committed before it answers); publishing them is the parent's.
- * Otherwise nothing here writes to the database.
+ * Otherwise nothing here writes to the database. The base snapshot it rebuilds on is checked as a
+ * restart checks it: a damaged one fails the rebuild (`SnapshotDamagedError`).
  *
- * Messages to the parent: one, `{ type: 'state', chars, bytes, parts }` (`parts`: how many it
- * wrote, 0 without `writeParts`), or `{ type: 'error', message }` if the rebuild or a write fails.
+ * Messages to the parent: one, `{ type: 'state', chars, bytes, digest, parts }` (`parts`: what it
+ * wrote, absent without `writeParts`), or `{ type: 'error', message, unavailable }` if the rebuild
+ * or a write fails (`unavailable`: for want of a connection, `isDatabaseUnavailable`).
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import type { Kysely } from 'kysely';
 import { Kernel, type KernelConfig } from '../core/kernel/kernel.js';
-import { openDatabase, type OpenOptions } from '../persistence/database.js';
+import { isDatabaseUnavailable, openDatabase, type OpenOptions } from '../persistence/database.js';
 import { JournalStore } from '../persistence/journal-store.js';
-import { SnapshotStore } from '../persistence/snapshot-store.js';
+import { SnapshotStore, stateDigest, type WrittenParts } from '../persistence/snapshot-store.js';
 import type { Database } from '../persistence/schema.js';
 import { handleJournaled, handleMissing } from './journal-replay.js';
 import { utf8Slices, type WorkerParts } from './background-snapshot.js';
@@ -30,17 +33,25 @@ export interface SnapshotWorkerData {
 }
 
 export type SnapshotWorkerMessage =
-  | { readonly type: 'state'; readonly chars: number; readonly bytes: Uint8Array; readonly parts: number }
-  | { readonly type: 'error'; readonly message: string };
+  | { readonly type: 'state'; readonly chars: number; readonly bytes: Uint8Array; readonly digest: string; readonly parts?: WrittenParts }
+  | { readonly type: 'error'; readonly message: string; readonly unavailable: boolean };
 
-/** The kernel state at `seq`, rebuilt from the database (the restart path, without projection), as UTF-8, its parts written first when `data.writeParts` asks (on the worker's own connection). */
-export async function stateAndParts(data: SnapshotWorkerData): Promise<{ readonly chars: number; readonly bytes: Uint8Array<ArrayBuffer>; readonly parts: number }> {
+/**
+ * The kernel state at `seq`, rebuilt from the database (the restart path, without projection), as
+ * UTF-8 with its SHA-256 (`stateDigest`), its parts written first when `data.writeParts` asks (on
+ * the worker's own connection, recording that digest).
+ */
+export async function stateAndParts(
+  data: SnapshotWorkerData,
+): Promise<{ readonly chars: number; readonly bytes: Uint8Array<ArrayBuffer>; readonly digest: string; readonly parts?: WrittenParts }> {
   const database = await openDatabase(data.databaseUrl, data.database);
   try {
     const state = await rebuild(database.db, data);
     const bytes = new TextEncoder().encode(state);
-    const parts = data.writeParts === undefined ? 0 : await new SnapshotStore(database.db).writeParts(data.seq, utf8Slices(bytes), data.writeParts);
-    return { chars: state.length, bytes, parts };
+    const digest = stateDigest(bytes);
+    if (data.writeParts === undefined) return { chars: state.length, bytes, digest };
+    const parts = await new SnapshotStore(database.db).writeParts(data.seq, utf8Slices(bytes), { ...data.writeParts, digest });
+    return { chars: state.length, bytes, digest, parts };
   } finally {
     await database.close();
   }
@@ -67,12 +78,13 @@ if (parentPort !== null && workerData !== undefined && (workerData as { snapshot
   const port = parentPort;
   const data = (workerData as { data: SnapshotWorkerData }).data;
   stateAndParts(data).then(
-    ({ chars, bytes, parts }) => {
-      port.postMessage({ type: 'state', chars, bytes, parts } satisfies SnapshotWorkerMessage, [bytes.buffer]);
+    (result) => {
+      port.postMessage({ type: 'state', ...result } satisfies SnapshotWorkerMessage, [result.bytes.buffer]);
       port.close();
     },
     (error: unknown) => {
-      port.postMessage({ type: 'error', message: error instanceof Error ? (error.stack ?? error.message) : String(error) } satisfies SnapshotWorkerMessage);
+      const message = error instanceof Error ? (error.stack ?? error.message) : String(error);
+      port.postMessage({ type: 'error', message, unavailable: isDatabaseUnavailable(error) } satisfies SnapshotWorkerMessage);
       port.close();
     },
   );

@@ -359,6 +359,23 @@ const orderLeverage: Migration = {
   },
 };
 
+/**
+ * What a restore checks a snapshot against: how many parts its state is in and the first of them
+ * (a re-save writes its parts after the published ones and swaps them in at the publish), and the
+ * SHA-256 of the state's UTF-8 bytes. Rows written before this migration have none of them (null)
+ * and are read as before, unchecked.
+ */
+const snapshotIntegrity: Migration = {
+  async up(db: AnyDb): Promise<void> {
+    await db.schema.alterTable('snapshots').addColumn('parts', 'integer').execute();
+    await db.schema.alterTable('snapshots').addColumn('first_part', 'integer').execute();
+    await db.schema.alterTable('snapshots').addColumn('digest', 'text').execute();
+  },
+  async down(db: AnyDb): Promise<void> {
+    for (const name of ['digest', 'first_part', 'parts']) await db.schema.alterTable('snapshots').dropColumn(name).execute();
+  },
+};
+
 /** Every migration, by name; names sort in the order they apply. */
 export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '0001_initial': initial,
@@ -369,6 +386,7 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '0006_snapshot_parts': snapshotParts,
   '0007_order_terms': orderTerms,
   '0008_order_leverage': orderLeverage,
+  '0009_snapshot_integrity': snapshotIntegrity,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -148,6 +148,12 @@ export interface SnapshotTable {
   at: UnixMs;
   /** The kernel state; empty when it is stored in `snapshot_parts`. */
   state: string;
+  /** How many parts of `snapshot_parts` hold the state (0: it is in `state`); null in rows written before it was recorded. */
+  parts: number | null;
+  /** The `part` number of its first part (its parts are `firstPart` … `firstPart + parts - 1`); null: 0. */
+  firstPart: number | null;
+  /** SHA-256 of the state's UTF-8 bytes, lowercase hex; null: not recorded (rows written before it was). */
+  digest: string | null;
 }
 
 /** A snapshot's state in parts (written one part per transaction), joined in `part` order. */

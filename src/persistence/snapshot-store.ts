@@ -14,15 +14,28 @@
  * `publishParts`, which another connection may split: the parts written and committed there (the
  * snapshot worker's own connection), then published here; `publishParts` checks that the database
  * holds exactly the parts written, in the same transaction as the row, so a set written by half
- * is never published. Parts no snapshot reads any more (a pruned snapshot's, those of a save that
- * did not finish, those of a seq saved again whole) are deleted after the prune, `PARTS_PER_DELETE`
- * per transaction with a turn between, not inside it: a crash before they are gone leaves rows no
- * snapshot reads, which the next save deletes.
+ * is never published.
+ * Integrity: the row records how many parts the state is in, the number of the first, and the
+ * SHA-256 of the state's UTF-8 bytes (`stateDigest`, computed by whoever made the state: the
+ * snapshot worker hashes its own bytes); every read (`latest`, `latestAtOrBefore`, `read`) checks
+ * them and throws `SnapshotDamagedError` (a part missing, changed or cut short) rather than return
+ * another state. Rows written before these columns existed (null) are read unchecked, as before.
+ * A seq saved again never loses its published copy first: `writeParts` deletes nothing and
+ * numbers its parts after every part that seq already has, and the publish points the row at the
+ * new ones in its transaction; a crash before it leaves the old row on its old parts.
+ * Parts no snapshot reads any more (a pruned snapshot's, those of a save that did not finish, those
+ * a seq saved again replaced) are deleted after the prune, `PARTS_PER_DELETE` per transaction with
+ * a turn between, not inside it: a crash before they are gone leaves rows no snapshot reads, which
+ * the next publish deletes.
  * Durability: parts are committed without a sync of their own; the publish's commit is synced (on
  * SQLite, an fdatasync of the WAL, which holds every frame committed before it, whichever
  * connection wrote them; a WAL torn before the publish's frame has no publish either).
- * Not modelled: what the state means (the kernel owns its format).
+ * Not modelled: what the state means (the kernel owns its format); two writers of one seq at once
+ * (the engine saves one snapshot at a time).
+ * Cost of the check: one SHA-256 pass over the state at each read, on the reading thread (13–85 ms
+ * for a 30 MB state on a loaded 2-core machine; ADR 0047).
  */
+import { createHash } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import { directWrites, durableTransaction, projectionTransaction } from './database.js';
 import type { Database } from './schema.js';
@@ -31,6 +44,34 @@ export interface Snapshot {
   readonly seq: number;
   readonly at: number;
   readonly state: string;
+}
+
+/**
+ * A snapshot whose stored state fails its check on read: parts missing or out of their range, or a
+ * state whose SHA-256 is not the one recorded at its save. `reason` says which; the state is never
+ * returned.
+ */
+export class SnapshotDamagedError extends Error {
+  override readonly name = 'SnapshotDamagedError';
+  constructor(
+    readonly seq: number,
+    readonly reason: string,
+  ) {
+    super(`snapshot ${seq} is damaged: ${reason}`);
+  }
+}
+
+/** What `writeParts` wrote, for `publishParts`: parts `first` … `first + parts - 1` of the seq, and the state's digest. */
+export interface WrittenParts {
+  readonly first: number;
+  readonly parts: number;
+  /** `stateDigest` of the parts joined (lowercase hex), or undefined when not known (the row then records none). */
+  readonly digest?: string;
+}
+
+/** SHA-256 of a state's UTF-8 bytes (a string is encoded as UTF-8 first), as lowercase hex: what a snapshot row records. */
+export function stateDigest(state: string | Uint8Array): string {
+  return createHash('sha256').update(state).digest('hex');
 }
 
 export interface SnapshotOptions {
@@ -57,6 +98,11 @@ export interface WritePartsOptions {
   readonly partsPerTransaction?: number;
   /** Wait after each transaction, in ms (default: a turn of the event loop). */
   readonly pauseMs?: number;
+  /**
+   * `stateDigest` of the whole state, when its maker computed it (the snapshot worker, on its own
+   * thread): the parts are then not hashed here. Default: they are, as they are written.
+   */
+  readonly digest?: string;
 }
 
 const INSERT_TEXT = 'insert into snapshot_parts (seq, part, state) values (?, ?, ?)';
@@ -77,9 +123,11 @@ export class SnapshotStore {
     this.keep = keep;
   }
 
+  /** Saves `state` whole, in the snapshot's row (its digest beside it). An empty state is refused. */
   async save(seq: number, at: number, state: string): Promise<void> {
     check(seq, at);
-    await this.publish(seq, at, state);
+    if (state === '') throw new Error(`snapshot ${seq} has an empty state`);
+    await this.publish(seq, at, { state, parts: 0, firstPart: 0, digest: stateDigest(state) });
   }
 
   /**
@@ -94,17 +142,22 @@ export class SnapshotStore {
 
   /**
    * The first half of `saveInParts`, for a writer with a connection of its own (the snapshot
-   * worker's): deletes any parts of `seq` left by an earlier attempt, writes `parts` in order,
-   * `partsPerTransaction` per transaction, waiting `pauseMs` (or a turn of the event loop) after
-   * each, and resolves with how many it wrote, all committed. Nothing is visible until
+   * worker's): writes `parts` in order, `partsPerTransaction` per transaction, waiting `pauseMs`
+   * (or a turn of the event loop) after each, numbered from just after the last part `seq` already
+   * has (0 when it has none), so that a published copy of `seq` stays whole until the publish
+   * replaces it; deletes nothing. Resolves with what it wrote, all committed, and the state's
+   * digest (`options.digest`, or the parts hashed as written). Nothing is visible until
    * `publishParts`; parts never published are deleted by the next publish.
    */
-  async writeParts(seq: number, parts: AsyncIterable<SnapshotPart> | Iterable<SnapshotPart>, options: WritePartsOptions = {}): Promise<number> {
+  async writeParts(seq: number, parts: AsyncIterable<SnapshotPart> | Iterable<SnapshotPart>, options: WritePartsOptions = {}): Promise<WrittenParts> {
     check(seq, 0);
     const perTransaction = options.partsPerTransaction ?? 1;
     if (!Number.isSafeInteger(perTransaction) || perTransaction < 1) throw new RangeError(`partsPerTransaction must be a whole number ≥ 1, got ${perTransaction}`);
     const pause = options.pauseMs === undefined || options.pauseMs <= 0 ? turn : () => new Promise<void>((resolve) => setTimeout(resolve, options.pauseMs));
-    await this.deleteParts(seq);
+    // After the published copy of `seq` and any set an earlier attempt left: nothing of it is touched.
+    const last = await this.db.selectFrom('snapshot_parts').select((eb) => eb.fn.max('part').as('part')).where('seq', '=', seq).executeTakeFirst();
+    const first = last?.part == null ? 0 : Number(last.part) + 1;
+    const hash = options.digest === undefined ? createHash('sha256') : undefined;
     const direct = directWrites(this.db)?.(false);
     let written = 0;
     let batch: { seq: number; part: number; state: SnapshotPart }[] = [];
@@ -126,71 +179,99 @@ export class SnapshotStore {
     };
     for await (const state of parts) {
       if (state.length === 0) continue;
-      batch.push({ seq, part: written++, state });
+      hash?.update(state);
+      batch.push({ seq, part: first + written++, state });
       if (batch.length >= perTransaction) await flush();
     }
     await flush();
-    return written;
+    const digest = options.digest ?? hash?.digest('hex');
+    return { first, parts: written, ...(digest !== undefined ? { digest } : {}) };
   }
 
   /**
-   * The second half of `saveInParts`: makes the snapshot of `seq`, whose `parts` parts are written
-   * and committed (`writeParts`), the latest, as `save` does, then deletes the parts no snapshot
-   * reads. Refuses (and publishes nothing) when the database does not hold exactly those parts.
+   * The second half of `saveInParts`: makes the snapshot of `seq`, whose parts `written` says are
+   * written and committed (`writeParts`), the latest, as `save` does (a copy of `seq` already
+   * published is replaced in the same transaction), then deletes the parts no snapshot reads.
+   * Refuses (and publishes nothing) when the database does not hold exactly those parts, and none
+   * of `seq` after them.
    */
-  async publishParts(seq: number, at: number, parts: number): Promise<void> {
+  async publishParts(seq: number, at: number, written: WrittenParts): Promise<void> {
     check(seq, at);
-    if (parts === 0) throw new Error(`snapshot ${seq} has an empty state`);
-    await this.publish(seq, at, '', parts);
+    if (written.parts === 0) throw new Error(`snapshot ${seq} has an empty state`);
+    if (!Number.isSafeInteger(written.first) || written.first < 0 || !Number.isSafeInteger(written.parts) || written.parts < 0) throw new RangeError(`snapshot ${seq}: parts must be whole numbers ≥ 0, got first ${written.first}, ${written.parts} parts`);
+    await this.publish(seq, at, { state: '', parts: written.parts, firstPart: written.first, digest: written.digest ?? null });
   }
 
   /** The snapshot row (state '' when in parts) and the prune in one transaction; then the parts no snapshot reads. */
-  private async publish(seq: number, at: number, state: string, parts?: number): Promise<void> {
+  private async publish(seq: number, at: number, row: { state: string; parts: number; firstPart: number; digest: string | null }): Promise<void> {
     await durableTransaction(this.db, async (tx) => {
       await tx
         .insertInto('snapshots')
-        .values({ seq, at, state })
-        .onConflict((oc) => oc.column('seq').doUpdateSet({ at, state }))
+        .values({ seq, at, ...row })
+        .onConflict((oc) => oc.column('seq').doUpdateSet({ at, ...row }))
         .execute();
       // After the write (a transaction that reads first cannot wait for another writer on SQLite).
-      if (parts !== undefined) {
-        const found = await tx.selectFrom('snapshot_parts').select((eb) => [eb.fn.countAll<number | string | bigint>().as('count'), eb.fn.max('part').as('last')]).where('seq', '=', seq).executeTakeFirst();
-        if (Number(found?.count ?? 0) !== parts || Number(found?.last ?? -1) !== parts - 1) throw new Error(`snapshot ${seq} not published: ${parts} parts were written, the database holds ${Number(found?.count ?? 0)}`);
+      if (row.parts > 0) {
+        const found = await tx
+          .selectFrom('snapshot_parts')
+          .select((eb) => [eb.fn.countAll<number | string | bigint>().as('count'), eb.fn.max('part').as('last')])
+          .where('seq', '=', seq)
+          .where('part', '>=', row.firstPart)
+          .executeTakeFirst();
+        const count = Number(found?.count ?? 0);
+        if (count !== row.parts || Number(found?.last ?? -1) !== row.firstPart + row.parts - 1) throw new Error(`snapshot ${seq} not published: ${row.parts} parts were written, the database holds ${count}`);
       }
       const kept = await tx.selectFrom('snapshots').select('seq').orderBy('seq', 'desc').offset(this.keep - 1).limit(1).executeTakeFirst();
       if (kept !== undefined) await tx.deleteFrom('snapshots').where('seq', '<', kept.seq).execute();
     });
-    // Parts of a seq now saved whole, of pruned snapshots and of saves that never finished (no
-    // row). The query reads no `state`: a whole state is megabytes of overflow pages to compare.
-    if (state !== '') await this.deleteParts(seq);
+    // Parts of pruned snapshots and of saves that never finished (no row), then those outside the
+    // range a row reads (a seq saved again, whole or in parts). The queries read no `state`: a
+    // whole state is megabytes of overflow pages to compare. Rows written before `parts` was
+    // recorded read every part of their seq: theirs stay.
     const unread = await this.db
       .selectFrom('snapshot_parts')
       .select('seq')
       .distinct()
       .where('seq', 'not in', (eb) => eb.selectFrom('snapshots').select('seq'))
       .execute();
-    for (const row of unread) await this.deleteParts(Number(row.seq));
+    for (const { seq: stray } of unread) await this.deleteParts(Number(stray), 0, 0);
+    const ranged = await this.db.selectFrom('snapshots').select(['seq', 'parts', 'firstPart']).where('parts', 'is not', null).execute();
+    for (const r of ranged) await this.deleteParts(Number(r.seq), Number(r.firstPart ?? 0), Number(r.firstPart ?? 0) + Number(r.parts));
   }
 
-  /** Deletes the parts of `seq`, a few per transaction with a turn of the event loop between. */
-  private async deleteParts(seq: number): Promise<void> {
-    const last = await this.db.selectFrom('snapshot_parts').select((eb) => eb.fn.max('part').as('part')).where('seq', '=', seq).executeTakeFirst();
-    if (last?.part == null) return;
-    for (let from = 0; from <= Number(last.part); from += PARTS_PER_DELETE) {
-      await projectionTransaction(this.db, (tx) =>
-        tx.deleteFrom('snapshot_parts').where('seq', '=', seq).where('part', '>=', from).where('part', '<', from + PARTS_PER_DELETE).execute(),
-      );
+  /**
+   * Deletes the parts of `seq` outside `keepFrom` … `keepTo - 1` (all of them when the range is
+   * empty), a few per transaction with a turn of the event loop between.
+   */
+  private async deleteParts(seq: number, keepFrom: number, keepTo: number): Promise<void> {
+    for (;;) {
+      const next = await this.db
+        .selectFrom('snapshot_parts')
+        .select((eb) => eb.fn.min('part').as('part'))
+        .where('seq', '=', seq)
+        .where((eb) => eb.or([eb('part', '<', keepFrom), eb('part', '>=', keepTo)]))
+        .executeTakeFirst();
+      if (next?.part == null) return;
+      const from = Number(next.part);
+      const to = from < keepFrom ? Math.min(from + PARTS_PER_DELETE, keepFrom) : from + PARTS_PER_DELETE;
+      await projectionTransaction(this.db, (tx) => tx.deleteFrom('snapshot_parts').where('seq', '=', seq).where('part', '>=', from).where('part', '<', to).execute());
       await turn();
     }
   }
 
+  /** The snapshot with the highest seq, checked (throws `SnapshotDamagedError` when it fails its check). */
   async latest(): Promise<Snapshot | undefined> {
-    return this.whole(await this.db.selectFrom('snapshots').select(['seq', 'at', 'state']).orderBy('seq', 'desc').limit(1).executeTakeFirst());
+    return this.whole(await this.db.selectFrom('snapshots').select(ROW).orderBy('seq', 'desc').limit(1).executeTakeFirst());
   }
 
-  /** The newest snapshot whose seq is at most `seq` (a restart that must also rebuild events up to `seq`). */
+  /** The newest snapshot whose seq is at most `seq` (a restart that must also rebuild events up to `seq`), checked as `latest`. */
   async latestAtOrBefore(seq: number): Promise<Snapshot | undefined> {
-    return this.whole(await this.db.selectFrom('snapshots').select(['seq', 'at', 'state']).where('seq', '<=', seq).orderBy('seq', 'desc').limit(1).executeTakeFirst());
+    return this.whole(await this.db.selectFrom('snapshots').select(ROW).where('seq', '<=', seq).orderBy('seq', 'desc').limit(1).executeTakeFirst());
+  }
+
+  /** The snapshot of exactly `seq`, checked as `latest`, or undefined when there is none. */
+  async read(seq: number): Promise<Snapshot | undefined> {
+    return this.whole(await this.db.selectFrom('snapshots').select(ROW).where('seq', '=', seq).executeTakeFirst());
   }
 
   /** The time the snapshot of `seq` was published with, or undefined when there is none. */
@@ -205,14 +286,40 @@ export class SnapshotStore {
     return rows.map((r) => Number(r.seq));
   }
 
-  private async whole(row: { seq: number; at: number; state: string } | undefined): Promise<Snapshot | undefined> {
+  /** The row's state: in it, or its parts joined; checked against the part count and digest it records. */
+  private async whole(row: Row | undefined): Promise<Snapshot | undefined> {
     if (row === undefined) return undefined;
-    const snapshot = { seq: Number(row.seq), at: Number(row.at), state: row.state };
-    if (row.state !== '') return snapshot;
-    const parts = await this.db.selectFrom('snapshot_parts').select('state').where('seq', '=', snapshot.seq).orderBy('part').execute();
-    return { ...snapshot, state: parts.map((p) => p.state).join('') };
+    const seq = Number(row.seq);
+    const snapshot = { seq, at: Number(row.at) };
+    if (row.parts === null) {
+      // Written before parts and digests were recorded: every part of the seq, unchecked.
+      if (row.state !== '') return { ...snapshot, state: row.state };
+      const parts = await this.db.selectFrom('snapshot_parts').select('state').where('seq', '=', seq).orderBy('part').execute();
+      return { ...snapshot, state: parts.map((p) => p.state).join('') };
+    }
+    const count = Number(row.parts);
+    let state = row.state;
+    if (count > 0) {
+      if (row.state !== '') throw new SnapshotDamagedError(seq, `its row holds ${row.state.length} characters of state beside its ${count} parts`);
+      const first = Number(row.firstPart ?? 0);
+      const parts = await this.db.selectFrom('snapshot_parts').select(['part', 'state']).where('seq', '=', seq).where('part', '>=', first).where('part', '<', first + count).orderBy('part').execute();
+      if (parts.length !== count) {
+        const missing = parts.findIndex((p, i) => Number(p.part) !== first + i);
+        throw new SnapshotDamagedError(seq, `it holds ${parts.length} of its ${count} parts (part ${missing < 0 ? parts.length : missing} missing)`);
+      }
+      state = parts.map((p) => p.state).join('');
+    }
+    if (state === '') throw new SnapshotDamagedError(seq, 'its state is empty');
+    if (row.digest !== null) {
+      const digest = stateDigest(state);
+      if (digest !== row.digest) throw new SnapshotDamagedError(seq, `its state (${state.length} characters) does not match its digest: SHA-256 ${digest.slice(0, 16)}…, recorded ${row.digest.slice(0, 16)}…`);
+    }
+    return { ...snapshot, state };
   }
 }
+
+const ROW = ['seq', 'at', 'state', 'parts', 'firstPart', 'digest'] as const;
+type Row = Pick<Database['snapshots'], (typeof ROW)[number]>;
 
 function check(seq: number, at: number): void {
   if (!Number.isSafeInteger(seq) || seq < 0) throw new RangeError(`snapshot seq must be a whole number ≥ 0, got ${seq}`);
