@@ -13,6 +13,9 @@ import type { Order, Side } from '../orders/order.js';
 /** 10^(18 − f) as a double, exact (powers of ten up to 10^22 are). */
 const SCALE_OF_FRACTION: readonly number[] = Array.from({ length: SCALE_DIGITS + 1 }, (_, f) => 10 ** (SCALE_DIGITS - f));
 
+/** Buckets of `RestingOrders.buckets` − 1 (8,192 buckets, 32 KiB a side that holds orders). */
+const BUCKET_MASK = 8_191;
+
 export class RestingOrders {
   /** Best first. */
   private readonly orders: Order[] = [];
@@ -20,6 +23,12 @@ export class RestingOrders {
   readonly statedAt = new Map<Fixed, number>();
   /** How many orders rest at prices of each decimal mantissa (`partsOfFixed`). */
   private readonly mantissas = new Map<number, number>();
+  /**
+   * How many orders rest at prices whose mantissa falls in each bucket (mantissa mod 2^13): a level
+   * whose bucket is empty is answered without hashing its mantissa (most stated levels: the resting
+   * prices fill few buckets). Made at the first order held.
+   */
+  private buckets: Int32Array | undefined;
   /** The lowest and highest resting price as doubles (`Number` of the Fixed); empty range when none rests. */
   private low = Infinity;
   private high = -Infinity;
@@ -79,12 +88,15 @@ export class RestingOrders {
     // rounding is monotonic, so a level whose double is outside [low, high] is outside the resting prices.
     const key = mantissa * SCALE_OF_FRACTION[fraction]!;
     if (key < this.low || key > this.high) return false;
-    return this.mantissas.has(mantissa);
+    const buckets = this.buckets;
+    return buckets !== undefined && buckets[mantissa & BUCKET_MASK] !== 0 && this.mantissas.has(mantissa);
   }
 
   private count(price: Fixed, delta: 1 | -1): void {
     const mantissa = partsOfFixed(price)?.mantissa;
     if (mantissa === undefined) return; // no book level has such a price
+    const buckets = (this.buckets ??= new Int32Array(BUCKET_MASK + 1));
+    buckets[mantissa & BUCKET_MASK]! += delta;
     const n = (this.mantissas.get(mantissa) ?? 0) + delta;
     if (n === 0) this.mantissas.delete(mantissa);
     else this.mantissas.set(mantissa, n);
