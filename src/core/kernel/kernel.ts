@@ -63,6 +63,12 @@ export interface BookLevels {
   readInto(bids: DecimalLevels, asks: DecimalLevels): void;
 }
 
+/** A trade input's price and quantity as `handle` reads them from its text (`fixedOrProblem`), read elsewhere. */
+export interface TradeValues {
+  readonly price: Fixed;
+  readonly quantity: Fixed;
+}
+
 /** An input of the rollback tail kept as the JSON text it was parsed from. */
 class JournaledText {
   constructor(readonly text: string) {}
@@ -175,14 +181,21 @@ export class Kernel {
    * the parsed input, whose many small objects would otherwise survive into the collector's old space.
    * `levels`: a book input's levels already read by `parseLevels` (a journal replay that decoded the
    * row on another thread, engine/journal-row-decoder.ts); the input's own level lists are then not read.
+   * `trade`: a trade input's price and quantity already read (a recording's reader,
+   * market-data/recorded-trades.ts); the input's own text is then not read.
    */
-  handle(input: KernelInput, journaled?: string, levels?: BookLevels): KernelEvent[] {
+  handle(input: KernelInput, journaled?: string, levels?: BookLevels, trade?: TradeValues): KernelEvent[] {
     let problem = inputProblemExceptLevels(input, this.s.markets);
     if (problem === undefined && (input.kind === 'book.delta' || input.kind === 'book.snapshot')) {
       if (levels === undefined) problem = this.parseBook(input.bids, input.asks);
       else levels.readInto(this.bids, this.asks);
-    } else if (problem === undefined && input.kind === 'trade') problem = this.parseTrade(input.price, input.quantity);
-    else if (problem === undefined && input.kind === 'bar') problem = this.parseBar(input);
+    } else if (problem === undefined && input.kind === 'trade') {
+      if (trade === undefined) problem = this.parseTrade(input.price, input.quantity);
+      else {
+        this.tradePrice = trade.price;
+        this.tradeQuantity = trade.quantity;
+      }
+    } else if (problem === undefined && input.kind === 'bar') problem = this.parseBar(input);
     if (problem !== undefined) {
       this.s.sequence += 1;
       if (this.rollback) this.tail.push(journaled === undefined ? input : new JournaledText(journaled));
