@@ -32,6 +32,7 @@
  */
 import { fixedOfParts, SCALE_DIGITS, type Fixed } from '../money/fixed.js';
 import type { BookSide, BookSideName } from '../book/book-side.js';
+import type { DecimalLevels } from '../book/decimal-levels.js';
 
 interface LevelUse {
   readonly price: Fixed;
@@ -245,13 +246,17 @@ export class BookView {
   }
 
   /**
-   * `statedIn` for the level priced `mantissa` × 10^-`fraction` (decimal parts as `readDecimal`
-   * gives them): the price becomes a Fixed only when the view tracks the level.
+   * `statedIn` for every level of `levels` (one side of a delta, as decimal parts): a price becomes
+   * a Fixed only when the view tracks its level. One loop, the side's entries looked up once, left
+   * as soon as the side has none.
    */
-  statedInParts(book: BookSide, mantissa: number, fraction: number): void {
+  statedInLevels(book: BookSide, levels: DecimalLevels): void {
     const uses = this.levels[book.side];
-    const use = uses.findParts(mantissa, fraction);
-    if (use !== undefined) restateIn(uses, use, book);
+    const { priceMantissa, priceFraction } = levels;
+    for (let i = 0; i < levels.length && uses.size > 0; i += 1) {
+      const use = uses.findParts(priceMantissa[i]!, priceFraction[i]!);
+      if (use !== undefined) restateIn(uses, use, book);
+    }
   }
 
   /** A full snapshot: every level is stated by the book's new sizes (absent levels by zero). */

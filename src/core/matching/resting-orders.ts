@@ -78,18 +78,24 @@ export class RestingOrders {
   }
 
   /**
-   * False when no order rests at the price `mantissa` × 10^-`fraction` (see `readDecimal`): the
-   * price lies outside the resting prices, or no order rests at a price of this mantissa. True may
-   * still be no order (same mantissa, another fraction): a book level read as decimal parts is
-   * looked up as a Fixed only when this is true.
+   * The first index in [`from`, `to`) of a level priced `mantissas[i]` × 10^-`fractions[i]` (see
+   * `readDecimal`) where an order may rest; `to` when none. Skipped: a level outside the resting
+   * prices, or whose mantissa no order's price has (its bucket first, then the Map). A level returned
+   * may still hold no order (same mantissa, another fraction): it is looked up as a Fixed then.
+   * One loop over a delta's levels, the filters held in locals.
    */
-  mayRestAt(mantissa: number, fraction: number): boolean {
-    // The level's double, m × 10^(18−f) in one correctly rounded product, is Number of its Fixed;
-    // rounding is monotonic, so a level whose double is outside [low, high] is outside the resting prices.
-    const key = mantissa * SCALE_OF_FRACTION[fraction]!;
-    if (key < this.low || key > this.high) return false;
-    const buckets = this.buckets;
-    return buckets !== undefined && buckets[mantissa & BUCKET_MASK] !== 0 && this.mantissas.has(mantissa);
+  nextMayRest(mantissas: readonly number[], fractions: readonly number[], from: number, to: number): number {
+    const { low, high, buckets } = this;
+    if (buckets === undefined) return to;
+    for (let i = from; i < to; i += 1) {
+      const mantissa = mantissas[i]!;
+      // The level's double, m × 10^(18−f) in one correctly rounded product, is Number of its Fixed;
+      // rounding is monotonic, so a level whose double is outside [low, high] is outside the resting prices.
+      const key = mantissa * SCALE_OF_FRACTION[fractions[i]!]!;
+      if (key < low || key > high || buckets[mantissa & BUCKET_MASK] === 0) continue;
+      if (this.mantissas.has(mantissa)) return i;
+    }
+    return to;
   }
 
   private count(price: Fixed, delta: 1 | -1): void {
