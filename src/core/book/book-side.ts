@@ -271,12 +271,25 @@ export class BookSide {
 
   /** The key of `price`; undefined when no level can be there (finer than the units, or beyond 2^53 of them). */
   private keyOf(price: Fixed): number | undefined {
-    if (price % this.priceUnit !== 0n) return undefined; // finer than every level held
-    const units = price / this.priceUnit;
-    if (units > MAX_UNITS_BIG || units < -MAX_UNITS_BIG) return undefined;
-    const n = Number(units);
-    return this.ascending ? n : 0 - n;
+    // The price asked last, with its unit and key: prints repeat their price, and each asks `has`.
+    if (price === this.keyedPrice && this.priceUnit === this.keyedUnit) return this.keyed;
+    let key: number | undefined;
+    if (price % this.priceUnit !== 0n) key = undefined; // finer than every level held
+    else {
+      const units = price / this.priceUnit;
+      if (units > MAX_UNITS_BIG || units < -MAX_UNITS_BIG) key = undefined;
+      else key = this.ascending ? Number(units) : 0 - Number(units);
+    }
+    this.keyedPrice = price;
+    this.keyedUnit = this.priceUnit;
+    this.keyed = key;
+    return key;
   }
+
+  /** The last `keyOf`: its price, the unit it was keyed at, and the key. */
+  private keyedPrice: Fixed | undefined;
+  private keyedUnit = 0n;
+  private keyed: number | undefined;
 
   private sizeOfKey(key: number): number {
     if (this.count === 0) return 0;
