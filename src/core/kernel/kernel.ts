@@ -624,6 +624,7 @@ export class Kernel {
 
   /** Accounts with a drawdown limit are watched on every price move, so no crossing slips between samples. */
   private guardDrawdowns(): void {
+    if (this.s.health.limited === 0) return;
     // forEach, not for…of: no [id, health] tuple per account and price move.
     this.s.health.forEach((health, id) => {
       if (health.limit === undefined || health.halted) return;
