@@ -17,6 +17,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { RecordedLevels } from './recorded-levels.js';
+import { RecordedTrades } from './recorded-trades.js';
 import type { BookDeltaInput, BookInvalidateInput, BookSnapshotInput, KernelInput, LevelInput, TradeInput } from '../core/kernel/inputs.js';
 
 export type MarketInput = BookSnapshotInput | BookDeltaInput | BookInvalidateInput | TradeInput;
@@ -33,6 +34,8 @@ export interface Recording {
   readonly lastTime: number;
   /** The book inputs' levels read once as numbers (recorded-levels.ts), for replays to skip the level text. */
   readonly levels?: RecordedLevels;
+  /** The trades' prices and quantities read once (recorded-trades.ts), for replays to skip the trade text. */
+  readonly trades?: RecordedTrades;
 }
 
 export class RecordingError extends Error {
@@ -154,6 +157,7 @@ export function readRecording(dir: string): Recording {
     firstTime,
     lastTime,
     levels: new RecordedLevels(inputs),
+    trades: new RecordedTrades(inputs),
   };
 }
 

@@ -123,13 +123,16 @@ export function runReplay(given: Recording, commands: readonly OrderCommand[], o
     report.observe(event);
     options.onEvent?.(event);
   };
-  // The order of replayInputs, without a generator step per input; book levels read by the recording's reader when it kept them.
+  // The order of replayInputs, without a generator step per input; book levels and trades read by the recording's reader when it kept them.
   const merge = new CommandMerge(recording, commands, options.balances, { ...(options.leverage !== undefined ? { leverage: options.leverage } : {}) });
-  const levels = recording.levels;
+  const { levels, trades } = recording;
   const handle = (input: KernelInput, index: number) => {
     inputs += 1;
     if (input.time > lastTime) lastTime = input.time;
-    const events = kernel.handle(input, undefined, index >= 0 ? levels?.levelsOf(index, input) : undefined);
+    const events =
+      index < 0 ? kernel.handle(input)
+      : input.kind === 'trade' ? kernel.handle(input, undefined, undefined, trades?.tradeOf(index, input))
+      : kernel.handle(input, undefined, levels?.levelsOf(index, input));
     for (let e = 0; e < events.length; e += 1) emit(events[e]!);
   };
   const market = recording.inputs;

@@ -130,6 +130,14 @@ export class SpotAccount {
 
   /** Throws when a balance is negative or does not equal its ledger. */
   reconcile(): void {
+    // Checked in the Map's order (no sorted copy per call); a breach is then reported in asset order,
+    // so the message does not depend on the order the assets were first held in.
+    let broken = false;
+    this.balances.forEach((b, asset) => {
+      const l = this.ledgerOf(asset);
+      if (b.free < 0n || b.locked < 0n || b.free + b.locked !== l.deposits + l.traded - l.fees) broken = true;
+    });
+    if (!broken) return;
     for (const asset of this.assets()) {
       const b = this.balance(asset);
       const l = this.ledgerOf(asset);

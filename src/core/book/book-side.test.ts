@@ -79,9 +79,19 @@ describe('one side of the book', () => {
             expect(book.top(3)).toEqual(expected.slice(0, 3));
             expect(book.sizeAt(p)).toBe(model.get(p) ?? 0n);
             expect(book.has(p)).toBe(model.has(p));
+            const unit = 10n ** BigInt(18 - book.priceDigits);
             for (const q of [p, p + 1n, p - 1n]) {
               const k = book.unitsBetterThan(q, out);
-              expect(out.slice(0, k).map((units) => BigInt(units) * 10n ** BigInt(18 - book.priceDigits))).toEqual(expected.map(([l]) => l).filter((l) => (side === 'bid' ? l > q : l < q)));
+              expect(out.slice(0, k).map((units) => BigInt(units) * unit)).toEqual(expected.map(([l]) => l).filter((l) => (side === 'bid' ? l > q : l < q)));
+              // Only those worse than a bound: a level's own price, a price between levels, one beyond every level.
+              const worse = (l: bigint, w: bigint) => (side === 'bid' ? l < w : l > w);
+              for (const w of [expected[n % Math.max(1, expected.length)]?.[0] ?? p, p + 1n, p - 1n, (side === 'bid' ? 1n : -1n) * 100_000n * SCALE]) {
+                if (w % unit !== 0n) continue; // a bound is a level's units
+                const j = book.unitsBetterThan(q, out, Number(w / unit));
+                expect(out.slice(0, j).map((units) => BigInt(units) * unit), `better than ${q}, worse than ${w}`).toEqual(
+                  expected.map(([l]) => l).filter((l) => (side === 'bid' ? l > q : l < q) && worse(l, w)),
+                );
+              }
             }
           });
           for (const [p] of updates.slice(0, 40)) expect(book.sizeAt(p)).toBe(model.get(p) ?? 0n);

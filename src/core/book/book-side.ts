@@ -271,12 +271,25 @@ export class BookSide {
 
   /** The key of `price`; undefined when no level can be there (finer than the units, or beyond 2^53 of them). */
   private keyOf(price: Fixed): number | undefined {
-    if (price % this.priceUnit !== 0n) return undefined; // finer than every level held
-    const units = price / this.priceUnit;
-    if (units > MAX_UNITS_BIG || units < -MAX_UNITS_BIG) return undefined;
-    const n = Number(units);
-    return this.ascending ? n : 0 - n;
+    // The price asked last, with its unit and key: prints repeat their price, and each asks `has`.
+    if (price === this.keyedPrice && this.priceUnit === this.keyedUnit) return this.keyed;
+    let key: number | undefined;
+    if (price % this.priceUnit !== 0n) key = undefined; // finer than every level held
+    else {
+      const units = price / this.priceUnit;
+      if (units > MAX_UNITS_BIG || units < -MAX_UNITS_BIG) key = undefined;
+      else key = this.ascending ? Number(units) : 0 - Number(units);
+    }
+    this.keyedPrice = price;
+    this.keyedUnit = this.priceUnit;
+    this.keyed = key;
+    return key;
   }
+
+  /** The last `keyOf`: its price, the unit it was keyed at, and the key. */
+  private keyedPrice: Fixed | undefined;
+  private keyedUnit = 0n;
+  private keyed: number | undefined;
 
   private sizeOfKey(key: number): number {
     if (this.count === 0) return 0;
@@ -440,13 +453,16 @@ export class BookSide {
    * `out`; returns how many (most prints go through none: then nothing is written). A level L is
    * compared as the double L × 10^(18−priceDigits) against the double of `price`: both are
    * correctly rounded and rounding is monotonic, so unequal doubles order the exact values; only
-   * equal doubles are compared as Fixed.
+   * equal doubles are compared as Fixed. `worseThan` (price units): only the levels worse than
+   * it are named, and the walk starts there instead of at the best.
    */
-  unitsBetterThan(price: Fixed, out: number[]): number {
+  unitsBetterThan(price: Fixed, out: number[], worseThan?: number): number {
     if (this.count === 0) return 0;
     const scale = POW10[SCALE_DIGITS - this.digitsOfPrice]!;
     const target = Number(price);
     const ascending = this.ascending;
+    // Keys grow toward the best: the levels worse than `worseThan` are those keyed below `bound`.
+    const bound = worseThan === undefined ? Infinity : ascending ? worseThan : 0 - worseThan;
     let n = 0;
     const farBest = this.far.max();
     if (farBest !== undefined && farBest >= this.base) {
@@ -454,6 +470,7 @@ export class BookSide {
       const walk = this.walk;
       this.start(walk);
       while (this.next(walk)) {
+        if (walk.key >= bound) continue;
         const units = ascending ? walk.key : 0 - walk.key;
         if (!this.unitsBetter(units, scale, target, price)) return n;
         out[n++] = units;
@@ -461,16 +478,18 @@ export class BookSide {
       return n;
     }
     const base = this.base;
-    for (let i = this.topIndex; i >= 0; i = this.below(i)) {
+    const first = bound - base > this.topIndex ? this.topIndex : bound - base <= 0 ? -1 : this.below(bound - base);
+    for (let i = first; i >= 0; i = this.below(i)) {
       const units = ascending ? base + i : 0 - (base + i);
       if (!this.unitsBetter(units, scale, target, price)) return n;
       out[n++] = units;
     }
-    // Every level of the window is better: the sorted ones below it follow.
+    // Every level of the window is better (or above the bound): the sorted ones below it follow.
     const chunks = this.far.chunks;
     for (let c = chunks.length - 1; c >= 0; c -= 1) {
       const keys = chunks[c]!.keys;
       for (let j = keys.length - 1; j >= 0; j -= 1) {
+        if (keys[j]! >= bound) continue;
         const units = ascending ? keys[j]! : 0 - keys[j]!;
         if (!this.unitsBetter(units, scale, target, price)) return n;
         out[n++] = units;

@@ -15,7 +15,7 @@
 import type { DecimalLevels } from '../book/decimal-levels.js';
 import type { KernelInput, LevelInput } from './inputs.js';
 import { parseBar } from './bar-input.js';
-import { parseFixed, SCALE_DIGITS } from '../money/fixed.js';
+import { parseFixed, SCALE_DIGITS, type Fixed } from '../money/fixed.js';
 
 const KINDS = new Set(['book.snapshot', 'book.delta', 'book.invalidate', 'trade', 'bar', 'clock', 'mark', 'funding', 'account.open', 'account.reset', 'account.close', 'account.import', 'leverage.set', 'order.place', 'order.list', 'order.cancel']);
 
@@ -28,8 +28,9 @@ export function inputProblem(input: unknown, symbols: { has(symbol: string): boo
 }
 
 /**
- * `inputProblem` without the check of book levels and bar fields, for a caller that parses them
- * with `parseLevels` and `parseBar` before applying them (the kernel): the same answer, one pass.
+ * `inputProblem` without the check of book levels, bar fields and a trade's price and quantity, for
+ * a caller that parses them with `parseLevels`, `parseBar` and `fixedOrProblem` (price first) before
+ * applying them (the kernel): the same answer, one pass.
  */
 export function inputProblemExceptLevels(input: unknown, symbols: { has(symbol: string): boolean }): string | undefined {
   return shapeProblem(input, symbols, false);
@@ -63,7 +64,7 @@ function shapeProblem(input: unknown, symbols: { has(symbol: string): boolean },
       return symbolProblem(k.symbol, symbols) ?? (typeof k.reason === 'string' ? undefined : 'reason must be a string');
     case 'trade':
       if (typeof k.buyerMaker !== 'boolean') return 'buyerMaker must be true or false';
-      return symbolProblem(k.symbol, symbols) ?? decimalProblem(k.price) ?? decimalProblem(k.quantity);
+      return symbolProblem(k.symbol, symbols) ?? (checkLevels ? decimalProblem(k.price) ?? decimalProblem(k.quantity) : undefined);
     case 'bar': {
       const problem = symbolProblem(k.symbol, symbols);
       if (problem !== undefined || !checkLevels) return problem;
@@ -133,6 +134,19 @@ function decimalProblem(text: unknown): string | undefined {
   try {
     parseFixed(text);
     return undefined;
+  } catch (error) {
+    return error instanceof Error ? error.message : String(error);
+  }
+}
+
+/**
+ * The decimal `text` as a Fixed, or the problem `inputProblem` names for it (same text): one pass
+ * where the check and the parse were two. Accepts exactly what `decimalProblem` accepts.
+ */
+export function fixedOrProblem(text: unknown): Fixed | string {
+  if (typeof text !== 'string') return `expected a decimal string, got ${JSON.stringify(text)}`;
+  try {
+    return parseFixed(text);
   } catch (error) {
     return error instanceof Error ? error.message : String(error);
   }

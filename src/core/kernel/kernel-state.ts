@@ -12,7 +12,7 @@ import type { MatchingEngine } from '../matching/matching-engine.js';
 import type { Settlement } from '../matching/settlement.js';
 import type { Order } from '../orders/order.js';
 import { isOpenStatus } from '../orders/order-status.js';
-import type { Account, HealthState } from './account-health.js';
+import { HealthMap, type Account } from './account-health.js';
 import type { KernelEvent } from './events.js';
 import type { OrderCommandInput } from './inputs.js';
 
@@ -67,7 +67,7 @@ export class KernelState {
   readonly fundingRates = new Map<string, Fixed>();
   readonly markets = new Map<string, Market>();
   readonly accountsById = new Map<string, Account>();
-  readonly health = new Map<string, HealthState>();
+  readonly health = new HealthMap();
   readonly ordersById = new Map<string, Order>();
   /** account → clientOrderId → latest order id with it. */
   readonly clientIds = new Map<string, Map<string, string>>();

@@ -39,7 +39,7 @@ import { equityEvent, equityOf, observeEquity, type Account, type HealthState } 
 import type { InputRejectedEvent, KernelEvent } from './events.js';
 import { applyFunding, checkLiquidations, type RiskContext } from './futures-risk.js';
 import type { KernelInput, LevelInput, OrderCommandInput } from './inputs.js';
-import { inputProblemExceptLevels, parseLevels } from './input-validation.js';
+import { fixedOrProblem, inputProblemExceptLevels, parseLevels } from './input-validation.js';
 import { restoreInto, snapshotOf } from './kernel-snapshot.js';
 import { KernelState, type KernelConfig, type KernelCore } from './kernel-state.js';
 import { cancelOrder, placeOrder, placeOrderList, settlementFor } from './order-commands.js';
@@ -61,6 +61,12 @@ function isMarketData(input: KernelInput): input is MarketDataInput {
  */
 export interface BookLevels {
   readInto(bids: DecimalLevels, asks: DecimalLevels): void;
+}
+
+/** A trade input's price and quantity as `handle` reads them from its text (`fixedOrProblem`), read elsewhere. */
+export interface TradeValues {
+  readonly price: Fixed;
+  readonly quantity: Fixed;
 }
 
 /** An input of the rollback tail kept as the JSON text it was parsed from. */
@@ -175,12 +181,20 @@ export class Kernel {
    * the parsed input, whose many small objects would otherwise survive into the collector's old space.
    * `levels`: a book input's levels already read by `parseLevels` (a journal replay that decoded the
    * row on another thread, engine/journal-row-decoder.ts); the input's own level lists are then not read.
+   * `trade`: a trade input's price and quantity already read (a recording's reader,
+   * market-data/recorded-trades.ts); the input's own text is then not read.
    */
-  handle(input: KernelInput, journaled?: string, levels?: BookLevels): KernelEvent[] {
+  handle(input: KernelInput, journaled?: string, levels?: BookLevels, trade?: TradeValues): KernelEvent[] {
     let problem = inputProblemExceptLevels(input, this.s.markets);
     if (problem === undefined && (input.kind === 'book.delta' || input.kind === 'book.snapshot')) {
       if (levels === undefined) problem = this.parseBook(input.bids, input.asks);
       else levels.readInto(this.bids, this.asks);
+    } else if (problem === undefined && input.kind === 'trade') {
+      if (trade === undefined) problem = this.parseTrade(input.price, input.quantity);
+      else {
+        this.tradePrice = trade.price;
+        this.tradeQuantity = trade.quantity;
+      }
     } else if (problem === undefined && input.kind === 'bar') problem = this.parseBar(input);
     if (problem !== undefined) {
       this.s.sequence += 1;
@@ -204,6 +218,32 @@ export class Kernel {
 
   private parseBook(bids: readonly LevelInput[], asks: readonly LevelInput[]): string | undefined {
     return parseLevels(bids, this.bids) ?? parseLevels(asks, this.asks);
+  }
+
+  /**
+   * The price and quantity of the trade being handled, parsed once by `handle` (the check and the
+   * parse in one pass). The last text read of each is kept with its value: consecutive prints often
+   * repeat a price (62 % of the bundled recording's), which then costs a string comparison.
+   */
+  private tradePrice = 0n;
+  private tradeQuantity = 0n;
+  private tradePriceText: string | undefined;
+  private tradeQuantityText: string | undefined;
+
+  private parseTrade(priceText: string, quantityText: string): string | undefined {
+    if (priceText !== this.tradePriceText) {
+      const price = fixedOrProblem(priceText);
+      if (typeof price === 'string') return price;
+      this.tradePrice = price;
+      this.tradePriceText = priceText;
+    }
+    if (quantityText !== this.tradeQuantityText) {
+      const quantity = fixedOrProblem(quantityText);
+      if (typeof quantity === 'string') return quantity;
+      this.tradeQuantity = quantity;
+      this.tradeQuantityText = quantityText;
+    }
+    return undefined;
   }
 
   /** The bar being handled, parsed once by `handle`. */
@@ -334,8 +374,8 @@ export class Kernel {
       }
       case 'trade': {
         const market = this.s.market(input.symbol);
-        const price = parseFixed(input.price);
-        const quantity = parseFixed(input.quantity);
+        const price = this.tradePrice;
+        const quantity = this.tradeQuantity;
         market.lastTradePrice = input.price;
         market.averagePrice.add(input.time, price, quantity);
         this.engine.onTrade(market, price, quantity, input.buyerMaker, input.time);
@@ -584,6 +624,7 @@ export class Kernel {
 
   /** Accounts with a drawdown limit are watched on every price move, so no crossing slips between samples. */
   private guardDrawdowns(): void {
+    if (this.s.health.limited === 0) return;
     // forEach, not for…of: no [id, health] tuple per account and price move.
     this.s.health.forEach((health, id) => {
       if (health.limit === undefined || health.halted) return;

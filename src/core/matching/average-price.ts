@@ -8,6 +8,7 @@
  * Not modelled: sub-second edges. Trades are summed per whole second of trade time; the window at
  * time t holds the seconds ⌊t/1000⌋ − 60·N + 1 … ⌊t/1000⌋, so a trade leaves it between 0 and 1 s
  * later than at millisecond resolution. Cost: at most 60·N + 1 buckets, O(1) amortised per trade;
+ * consecutive trades of one second at one price are one product (their quantities summed first);
  * running sums of the buckets held make a reading O(1) plus the buckets the reading's window has
  * already left (none when it follows a trade of the same second). Trades added with `addLater` (a
  * candle bar's close, one a bar) are summed only when the average or the state is read, or every
@@ -31,9 +32,16 @@ export class AveragePrice {
 
   private buckets: [number, bigint, bigint][] = [];
   private lastPrice: Fixed | undefined;
-  /** Σ notional and Σ quantity over `buckets`. */
+  /** Σ notional and Σ quantity over `buckets`, the run aside. */
   private notional = 0n;
   private quantity = 0n;
+  /**
+   * The run: consecutive trades of the last bucket's second at one price (most prints repeat the
+   * price before), summed as Σ quantity and multiplied once when the run ends (Σ p·qᵢ = p·Σ qᵢ,
+   * exact), before anything reads the sums. Undefined price: no run.
+   */
+  private runPrice: Fixed | undefined;
+  private runQuantity = 0n;
 
   /** Trades of `addLater` not summed yet, in order: time, price, quantity. */
   private laterTimes: number[] = [];
@@ -75,22 +83,47 @@ export class AveragePrice {
   private addNow(time: number, price: Fixed, quantity: Fixed): void {
     const second = Math.floor(time / 1000);
     const last = this.buckets[this.buckets.length - 1];
-    const notional = price * quantity;
     if (last !== undefined && last[0] === second) {
-      last[1] += notional;
-      last[2] += quantity;
+      // Same second, so the window's first second is unchanged: nothing to evict.
+      if (price === this.runPrice) this.runQuantity += quantity;
+      else {
+        this.endRun();
+        this.runPrice = price;
+        this.runQuantity = quantity;
+      }
     } else {
-      this.buckets.push([second, notional, quantity]);
+      this.endRun();
+      this.buckets.push([second, 0n, 0n]);
+      this.runPrice = price;
+      this.runQuantity = quantity;
+      this.evict(this.firstSecond(time));
     }
+    this.lastPrice = price;
+  }
+
+  /**
+   * Adds the run of trades at one price to the last bucket and the sums (one product for the run).
+   * A run whose bucket the window has left (a window of 0 minutes leaves every bucket at once; the
+   * buckets leave oldest first, so then none is left) is dropped: its trades are out of the window.
+   */
+  private endRun(): void {
+    const price = this.runPrice;
+    if (price === undefined) return;
+    this.runPrice = undefined;
+    const last = this.buckets[this.buckets.length - 1];
+    if (last === undefined) return;
+    const quantity = this.runQuantity;
+    const notional = price * quantity;
+    last[1] += notional;
+    last[2] += quantity;
     this.notional += notional;
     this.quantity += quantity;
-    this.lastPrice = price;
-    this.evict(this.firstSecond(time));
   }
 
   /** The average over the window ending at `time`; 0 minutes: the last trade price. Undefined before any trade. */
   at(time: number): Fixed | undefined {
     if (this.laterTimes.length > 0) this.settleLater();
+    this.endRun();
     if (this.lastPrice === undefined) return undefined;
     if (this.minutes === 0) return this.lastPrice;
     const first = this.firstSecond(time);
@@ -107,6 +140,7 @@ export class AveragePrice {
 
   exportState(): AveragePriceState {
     if (this.laterTimes.length > 0) this.settleLater();
+    this.endRun();
     return { buckets: this.buckets.map((b) => [b[0], b[1], b[2]] as const), lastPrice: this.lastPrice };
   }
 
@@ -114,6 +148,8 @@ export class AveragePrice {
     this.laterTimes.length = 0;
     this.laterPrices.length = 0;
     this.laterQuantities.length = 0;
+    this.runPrice = undefined;
+    this.runQuantity = 0n;
     this.buckets = state.buckets.map((b) => [b[0], b[1], b[2]]);
     this.lastPrice = state.lastPrice;
     this.notional = 0n;

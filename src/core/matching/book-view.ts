@@ -32,6 +32,7 @@
  */
 import { fixedOfParts, SCALE_DIGITS, type Fixed } from '../money/fixed.js';
 import type { BookSide, BookSideName } from '../book/book-side.js';
+import type { DecimalLevels } from '../book/decimal-levels.js';
 
 interface LevelUse {
   readonly price: Fixed;
@@ -172,23 +173,17 @@ export class BookView {
    */
   onTrade(book: BookSide, price: Fixed, quantity: Fixed): void {
     const uses = this.levels[book.side];
-    const swept = book.unitsBetterThan(price, SWEPT);
+    // The book's levels come as integer units of 10^-digits: their key is one product, as in `findParts`.
+    // Most swept levels were swept by an earlier print already (99 % on the bundled recording): the
+    // book names only those worse than the last sweep's worst when nothing changed the levels there
+    // since, and an entry that knows its units at these digits is told apart by them, without the
+    // level's Fixed.
+    const digits = book.priceDigits;
+    const skip = uses.sweptDigits === digits && book.unchangedFrom(uses.sweptWorst);
+    const swept = book.unitsBetterThan(price, SWEPT, skip ? uses.sweptWorst : undefined);
     if (swept > 0) {
-      // The book's levels come as integer units of 10^-digits: their key is one product, as in `findParts`.
-      // Most swept levels were swept by an earlier print already (99 % on the bundled recording): those of
-      // the last sweep that nothing changed since are skipped, and an entry that knows its units at these
-      // digits is told apart by them, without the level's Fixed.
-      const digits = book.priceDigits;
       const scale = SCALE_OF_FRACTION[digits]!;
-      let from = 0;
-      if (uses.sweptDigits === digits && book.unchangedFrom(uses.sweptWorst)) {
-        const worst = uses.sweptWorst;
-        if (book.side === 'bid') while (from < swept && SWEPT[from]! >= worst) from += 1;
-        else while (from < swept && SWEPT[from]! <= worst) from += 1;
-      } else {
-        uses.sweptDigits = -1;
-      }
-      for (let i = from; i < swept; i += 1) {
+      for (let i = 0; i < swept; i += 1) {
         const units = SWEPT[i]!;
         const key = units * scale;
         let level: Fixed | undefined;
@@ -207,8 +202,11 @@ export class BookView {
         use.paper = 0n;
       }
       // Every level at the worst one swept or better is now swept: this sweep's, and the last one's when skipped.
-      if (uses.sweptDigits === -1 || from < swept) uses.sweptWorst = SWEPT[swept - 1]!;
+      uses.sweptWorst = SWEPT[swept - 1]!;
       uses.sweptDigits = digits;
+      book.watch();
+    } else if (skip) {
+      // Nothing new swept, and nothing changed the swept levels since the last watch: watch from here.
       book.watch();
     }
     let use = uses.size === 0 ? undefined : uses.find(price);
@@ -245,13 +243,17 @@ export class BookView {
   }
 
   /**
-   * `statedIn` for the level priced `mantissa` × 10^-`fraction` (decimal parts as `readDecimal`
-   * gives them): the price becomes a Fixed only when the view tracks the level.
+   * `statedIn` for every level of `levels` (one side of a delta, as decimal parts): a price becomes
+   * a Fixed only when the view tracks its level. One loop, the side's entries looked up once, left
+   * as soon as the side has none.
    */
-  statedInParts(book: BookSide, mantissa: number, fraction: number): void {
+  statedInLevels(book: BookSide, levels: DecimalLevels): void {
     const uses = this.levels[book.side];
-    const use = uses.findParts(mantissa, fraction);
-    if (use !== undefined) restateIn(uses, use, book);
+    const { priceMantissa, priceFraction } = levels;
+    for (let i = 0; i < levels.length && uses.size > 0; i += 1) {
+      const use = uses.findParts(priceMantissa[i]!, priceFraction[i]!);
+      if (use !== undefined) restateIn(uses, use, book);
+    }
   }
 
   /** A full snapshot: every level is stated by the book's new sizes (absent levels by zero). */

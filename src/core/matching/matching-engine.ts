@@ -134,22 +134,26 @@ export class MatchingEngine {
   }
 
   private restatedInView(view: Market['view'], side: Market['book']['bids'], levels: Levels): void {
-    if (!(levels instanceof DecimalLevels)) {
-      for (const [price] of levels) view.statedIn(side, price);
-      return;
-    }
-    for (let i = 0; i < levels.length; i += 1) view.statedInParts(side, levels.priceMantissa[i]!, levels.priceFraction[i]!);
+    if (levels instanceof DecimalLevels) view.statedInLevels(side, levels);
+    else for (const [price] of levels) view.statedIn(side, price);
   }
 
   private restatedQueues(market: Market, resting: RestingOrders, levels: Levels, statedAt: number): void {
-    const decimal = levels instanceof DecimalLevels;
-    for (let i = 0; i < levels.length; i += 1) {
-      if (decimal && !resting.mayRestAt(levels.priceMantissa[i]!, levels.priceFraction[i]!)) continue;
-      const price = decimal ? levels.price(i) : (levels as readonly Level[])[i]![0];
-      const here = resting.at(price);
-      for (const order of here) this.clampQueue(order, market);
-      if (here.length > 0) resting.statedAt.set(price, statedAt);
+    if (levels instanceof DecimalLevels) {
+      const { priceMantissa, priceFraction, length } = levels;
+      for (let i = resting.nextMayRest(priceMantissa, priceFraction, 0, length); i < length; i = resting.nextMayRest(priceMantissa, priceFraction, i + 1, length)) {
+        this.restatedQueue(market, resting, levels.price(i), statedAt);
+      }
+      return;
     }
+    for (const [price] of levels) this.restatedQueue(market, resting, price, statedAt);
+  }
+
+  /** The level at `price` was stated: the queues of the orders resting there tighten to its size. */
+  private restatedQueue(market: Market, resting: RestingOrders, price: Fixed, statedAt: number): void {
+    const here = resting.at(price);
+    for (const order of here) this.clampQueue(order, market);
+    if (here.length > 0) resting.statedAt.set(price, statedAt);
   }
 
   /**

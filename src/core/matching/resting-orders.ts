@@ -13,6 +13,9 @@ import type { Order, Side } from '../orders/order.js';
 /** 10^(18 − f) as a double, exact (powers of ten up to 10^22 are). */
 const SCALE_OF_FRACTION: readonly number[] = Array.from({ length: SCALE_DIGITS + 1 }, (_, f) => 10 ** (SCALE_DIGITS - f));
 
+/** Buckets of `RestingOrders.buckets` − 1 (8,192 buckets, 32 KiB a side that holds orders). */
+const BUCKET_MASK = 8_191;
+
 export class RestingOrders {
   /** Best first. */
   private readonly orders: Order[] = [];
@@ -20,6 +23,12 @@ export class RestingOrders {
   readonly statedAt = new Map<Fixed, number>();
   /** How many orders rest at prices of each decimal mantissa (`partsOfFixed`). */
   private readonly mantissas = new Map<number, number>();
+  /**
+   * How many orders rest at prices whose mantissa falls in each bucket (mantissa mod 2^13): a level
+   * whose bucket is empty is answered without hashing its mantissa (most stated levels: the resting
+   * prices fill few buckets). Made at the first order held.
+   */
+  private buckets: Int32Array | undefined;
   /** The lowest and highest resting price as doubles (`Number` of the Fixed); empty range when none rests. */
   private low = Infinity;
   private high = -Infinity;
@@ -69,22 +78,31 @@ export class RestingOrders {
   }
 
   /**
-   * False when no order rests at the price `mantissa` × 10^-`fraction` (see `readDecimal`): the
-   * price lies outside the resting prices, or no order rests at a price of this mantissa. True may
-   * still be no order (same mantissa, another fraction): a book level read as decimal parts is
-   * looked up as a Fixed only when this is true.
+   * The first index in [`from`, `to`) of a level priced `mantissas[i]` × 10^-`fractions[i]` (see
+   * `readDecimal`) where an order may rest; `to` when none. Skipped: a level outside the resting
+   * prices, or whose mantissa no order's price has (its bucket first, then the Map). A level returned
+   * may still hold no order (same mantissa, another fraction): it is looked up as a Fixed then.
+   * One loop over a delta's levels, the filters held in locals.
    */
-  mayRestAt(mantissa: number, fraction: number): boolean {
-    // The level's double, m × 10^(18−f) in one correctly rounded product, is Number of its Fixed;
-    // rounding is monotonic, so a level whose double is outside [low, high] is outside the resting prices.
-    const key = mantissa * SCALE_OF_FRACTION[fraction]!;
-    if (key < this.low || key > this.high) return false;
-    return this.mantissas.has(mantissa);
+  nextMayRest(mantissas: readonly number[], fractions: readonly number[], from: number, to: number): number {
+    const { low, high, buckets } = this;
+    if (buckets === undefined) return to;
+    for (let i = from; i < to; i += 1) {
+      const mantissa = mantissas[i]!;
+      // The level's double, m × 10^(18−f) in one correctly rounded product, is Number of its Fixed;
+      // rounding is monotonic, so a level whose double is outside [low, high] is outside the resting prices.
+      const key = mantissa * SCALE_OF_FRACTION[fractions[i]!]!;
+      if (key < low || key > high || buckets[mantissa & BUCKET_MASK] === 0) continue;
+      if (this.mantissas.has(mantissa)) return i;
+    }
+    return to;
   }
 
   private count(price: Fixed, delta: 1 | -1): void {
     const mantissa = partsOfFixed(price)?.mantissa;
     if (mantissa === undefined) return; // no book level has such a price
+    const buckets = (this.buckets ??= new Int32Array(BUCKET_MASK + 1));
+    buckets[mantissa & BUCKET_MASK]! += delta;
     const n = (this.mantissas.get(mantissa) ?? 0) + delta;
     if (n === 0) this.mantissas.delete(mantissa);
     else this.mantissas.set(mantissa, n);
