@@ -2,12 +2,12 @@
  * Snapshots off the event loop: the state at a journal seq is rebuilt and serialized in a worker
  * thread (snapshot-worker.ts) from the database alone: the newest snapshot at or before that seq
  * plus the journal up to it, the restart path. The live kernel is never touched, so the engine goes
- * on handling inputs while the worker works (on another core). Where a second writer is safe
- * (PostgreSQL, `workerWritesParts`), the worker also writes the state's parts on its own connection
- * and the engine only publishes them (one small transaction). Otherwise the event loop receives the
- * state as one buffer of UTF-8 moved from the worker (no copy, off the collector's heap) and writes
- * it one part (16 Ki bytes, cut between characters: `utf8Slices`) at a time, as bytes. Either way
- * the buffer comes back: it is the kernel's rollback checkpoint, decoded only if a rollback needs it.
+ * on handling inputs while the worker works (on another core). The worker also writes the state's
+ * parts on its own connection (`workerWritesParts`) and the engine only publishes them (one small
+ * transaction). Without that, the event loop receives the state as one buffer of UTF-8 moved from
+ * the worker (no copy, off the collector's heap) and writes it one part (16 Ki bytes, cut between
+ * characters: `utf8Slices`) at a time, as bytes. Either way the buffer comes back: it is the
+ * kernel's rollback checkpoint, decoded only if a rollback needs it.
  *
  * Guarantees: the text is exactly `Kernel.snapshot()` of the kernel at that seq (the
  * kernel is deterministic: a restore from snapshot + journal is byte for byte the state the engine
@@ -33,24 +33,26 @@ export function canRebuildInWorker(databaseUrl: string): boolean {
 }
 
 /**
- * How the worker writes a snapshot's parts itself, on its own connection, or undefined when the
- * engine's own connection must write them. PostgreSQL: the worker, a few parts per transaction
- * (each a round trip), rows nobody else writes. SQLite: the engine's connection. Its transactions
- * begin IMMEDIATE (database.ts), so a second writer no longer fails them, but they wait for its
- * write lock in SQLite's busy handler, which sleeps on the event loop (1, 2, 5, 10… ms between
- * tries): with the worker writing parts and 500 orders/s, BEGIN waited 28 ms at p99 and up to
- * 130 ms, worse than the engine writing the parts itself (ADR 0046).
+ * How the worker writes a snapshot's parts itself, on its own connection. PostgreSQL: a few parts per transaction (each a round trip), rows nobody else writes.
+ * SQLite: one part per transaction, 3 ms apart, so that the engine's transactions, which begin
+ * IMMEDIATE and wait for the worker's write lock on a timer rather than in SQLite's busy handler
+ * (database.ts, `SqliteConnectionState.begin`), find it free within about a ms. Before that wait
+ * left the event loop, the busy handler's sleeps held it 28 ms at p99 with 500 orders/s, and the
+ * engine's connection wrote the parts itself (`ENGINE_WRITES_PARTS`; ADR 0046).
  */
-export function workerWritesParts(databaseUrl: string): WorkerParts | undefined {
-  return parseDatabaseUrl(databaseUrl).dialect === 'postgres' ? { partsPerTransaction: 8, pauseMs: 0 } : undefined;
+export function workerWritesParts(databaseUrl: string): WorkerParts {
+  return parseDatabaseUrl(databaseUrl).dialect === 'postgres' ? { partsPerTransaction: 8, pauseMs: 0 } : WORKER_WRITES_SQLITE_PARTS;
 }
 
+/** The SQLite worker's pacing: one part per transaction, then 3 ms for the engine's transactions. */
+const WORKER_WRITES_SQLITE_PARTS: WorkerParts = { partsPerTransaction: 1, pauseMs: 3 };
+
 /**
- * How the engine's own connection writes a worker's state where the worker cannot (SQLite): one
- * part per transaction, 3 ms apart. Written back to back, 30 MB of parts outran the WAL's
- * checkpointer and the WAL passed the main connection's backstop, whose checkpoint then ran inside
- * one of its commits (100–350 ms); spaced out, the longest section fell from 146 to 59 ms (median
- * of 4 interleaved rounds, ADR 0046), for about 6 s more per 30 MB snapshot, which nobody waits on.
+ * How the engine's own connection writes a worker's state when the worker wrote no parts (its
+ * caller asked for none): one part per transaction, 3 ms apart. Written back to back, 30 MB of
+ * parts outran the WAL's checkpointer and the WAL passed the main connection's backstop, whose
+ * checkpoint then ran inside one of its commits (100–350 ms); spaced out, the longest section fell
+ * from 146 to 59 ms (median of 4 interleaved rounds, ADR 0046).
  */
 export const ENGINE_WRITES_PARTS: WorkerParts = { partsPerTransaction: 1, pauseMs: 3 };
 

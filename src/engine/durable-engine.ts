@@ -498,8 +498,8 @@ export class DurableEngine {
         checkpoint = inProcess;
       } else {
         try {
-          // The worker writes the parts itself where a second writer is safe (workerWritesParts);
-          // elsewhere they go in here as UTF-8 bytes, no string of them made on this thread, spaced out.
+          // The worker writes the parts itself (workerWritesParts); if it wrote none, they go in
+          // here as UTF-8 bytes, no string of them made on this thread, spaced out.
           const { bytes, parts } = await stateAndPartsFromWorker(url, this.options.database ?? {}, this.options.kernelConfig, seq, workerWritesParts(url));
           if (parts > 0) await this.snapshots.publishParts(seq, this.publishAt(seq), parts);
           else await this.snapshots.saveInParts(seq, this.publishAt(seq), utf8Slices(bytes), ENGINE_WRITES_PARTS);
