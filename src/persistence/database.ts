@@ -29,6 +29,10 @@
  * own connection checkpoints the WAL (PASSIVE, every 200 ms), so that the copy into the database
  * file and its fsyncs leave the event loop (`WalCheckpointer`); the connection's own automatic
  * checkpoint stays as a backstop at 8,000 pages.
+ * Another writer (SQLite files): every transaction begins IMMEDIATE; one that finds another
+ * connection holding the write lock waits for it on a 1 ms timer, in the order asked, up to 5 s,
+ * not in SQLite's busy handler, which sleeps on the calling thread. Statements outside a
+ * transaction keep the busy handler (busy_timeout 5,000 ms).
  */
 import { mkdirSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
@@ -36,7 +40,7 @@ import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import { dirname, resolve } from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
-import { CamelCasePlugin, CompiledQuery, Kysely, SqliteDialect, type PostgresPool, type PostgresPoolClient, type Transaction } from 'kysely';
+import { CamelCasePlugin, CompiledQuery, Kysely, SqliteDialect, SqliteDriver, type Driver, type PostgresPool, type SqliteDialectConfig, type PostgresPoolClient, type Transaction } from 'kysely';
 import { SearchPathPostgresDialect } from './search-path-dialect.js';
 import pg from 'pg';
 import { migrateToLatest } from './migrations.js';
@@ -157,11 +161,11 @@ function openSqlite(path: string): PersistenceDatabase {
   const sqlite = new SqliteDatabase(path);
   if (!inMemory) sqlite.pragma('journal_mode = WAL');
   sqlite.pragma('synchronous = FULL');
-  sqlite.pragma('busy_timeout = 5000');
+  sqlite.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
   const checkpointer = inMemory ? undefined : new WalCheckpointer(sqlite, resolve(path));
   const wal = inMemory ? undefined : new WalSync(`${resolve(path)}-wal`);
   const connection = new SqliteConnectionState(sqlite, () => checkpointer?.committed(), wal);
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: cachingStatements(connection) }), plugins: [new CamelCasePlugin()] });
+  const db = new Kysely<Database>({ dialect: new WriteLockSqliteDialect({ database: cachingStatements(connection) }, connection), plugins: [new CamelCasePlugin()] });
   sqliteConnections.set(db, connection);
   return {
     db,
@@ -324,7 +328,13 @@ class SqliteConnectionState {
   private synchronous: 'full' | 'normal' = 'full';
   private readonly toNormal: SqliteDatabase.Statement;
   private readonly toFull: SqliteDatabase.Statement;
+  private readonly beginWrite: SqliteDatabase.Statement;
+  private readonly busyHandlerOff: SqliteDatabase.Statement;
+  private readonly busyHandlerOn: SqliteDatabase.Statement;
   private readonly cache = new Map<string, SqliteDatabase.Statement>();
+  /** Transactions waiting for another connection's write lock, in the order they asked; each returns true once it has run (or failed for good). */
+  private readonly waiting: (() => boolean)[] = [];
+  private retry: NodeJS.Timeout | undefined;
   /** An unsynced transaction of the query builder holds the connection. */
   unsyncedHeld = false;
 
@@ -336,6 +346,82 @@ class SqliteConnectionState {
   ) {
     this.toNormal = sqlite.prepare('pragma synchronous = normal');
     this.toFull = sqlite.prepare('pragma synchronous = full');
+    this.beginWrite = sqlite.prepare(BEGIN_WRITE);
+    this.busyHandlerOff = sqlite.prepare('pragma busy_timeout = 0');
+    this.busyHandlerOn = sqlite.prepare(`pragma busy_timeout = ${BUSY_TIMEOUT_MS}`);
+  }
+
+  /**
+   * Begins a write transaction (`BEGIN_WRITE`) and runs `then` right after it, in the same turn of
+   * the event loop; returns what `then` returns, or a promise of it when the transaction had to
+   * wait. `then` owns the transaction from there (its COMMIT or ROLLBACK).
+   *
+   * SQLite's busy handler would wait for another connection's write lock (the snapshot worker's)
+   * by sleeping on this thread, the event loop, 1, 2, 5, 10… ms between tries (ADR 0046). Here
+   * BEGIN runs with the handler off: when the lock is free (always, with one writer) it begins at
+   * once; when another connection holds it, SQLITE_BUSY comes back at once and the transaction
+   * waits on a 1 ms timer and tries again, the event loop free meanwhile. Waiting transactions go
+   * in the order they asked, and a transaction asked for while others wait goes behind them.
+   * Errors: BEGIN's own (thrown, or the promise rejects); SQLITE_BUSY after `BUSY_TIMEOUT_MS` of
+   * tries, as the busy handler gave up; `then`'s.
+   */
+  begin<T>(then: () => T): T | Promise<T> {
+    if (this.waiting.length === 0 && !this.sqlite.inTransaction) {
+      const busy = this.tryBegin();
+      if (busy === undefined) return then();
+    }
+    const deadline = performance.now() + BUSY_TIMEOUT_MS;
+    return new Promise<T>((resolve, reject) => {
+      this.waiting.push(() => {
+        let busy: unknown;
+        try {
+          busy = this.tryBegin();
+        } catch (error) {
+          reject(error);
+          return true;
+        }
+        if (busy !== undefined) {
+          if (performance.now() < deadline) return false;
+          reject(busy);
+          return true;
+        }
+        try {
+          resolve(then());
+        } catch (error) {
+          reject(error);
+        }
+        return true;
+      });
+      this.scheduleRetry();
+    });
+  }
+
+  /** BEGIN_WRITE with the busy handler off: undefined once begun, the SQLITE_BUSY error when another connection holds the write lock; other errors thrown. */
+  private tryBegin(): unknown {
+    this.busyHandlerOff.get();
+    try {
+      this.beginWrite.run();
+      return undefined;
+    } catch (error) {
+      if (isBusy(error)) return error;
+      throw error;
+    } finally {
+      this.busyHandlerOn.get();
+    }
+  }
+
+  private scheduleRetry(): void {
+    if (this.retry !== undefined) return;
+    this.retry = setTimeout(() => {
+      this.retry = undefined;
+      // A query builder transaction begun from the queue holds the connection until it ends. On a
+      // closed connection BEGIN throws, and each waiting transaction rejects with that.
+      while (this.waiting.length > 0 && !this.sqlite.inTransaction) {
+        if (!this.waiting[0]!()) break;
+        this.waiting.shift();
+      }
+      if (this.waiting.length > 0) this.scheduleRetry();
+    }, 1);
   }
 
   /** Sets `synchronous` for the statement about to run (a no-op when it already is). */
@@ -363,6 +449,43 @@ class SqliteConnectionState {
 }
 
 const sqliteConnections = new WeakMap<Kysely<Database>, SqliteConnectionState>();
+
+/** How long a write transaction waits for another connection's write lock before it fails with SQLITE_BUSY (SQLite's `busy_timeout`, and `SqliteConnectionState.begin`'s retries). */
+const BUSY_TIMEOUT_MS = 5_000;
+
+function isBusy(error: unknown): boolean {
+  const code = (error as { code?: unknown } | undefined)?.code;
+  return typeof code === 'string' && code.startsWith('SQLITE_BUSY');
+}
+
+/** Kysely's SQLite driver with its transactions begun by `SqliteConnectionState.begin` (IMMEDIATE, waiting for another writer on a timer, not in SQLite's busy handler). */
+class WriteLockSqliteDriver extends SqliteDriver {
+  constructor(
+    config: SqliteDialectConfig,
+    private readonly state: SqliteConnectionState,
+  ) {
+    super(config);
+  }
+
+  override async beginTransaction(): Promise<void> {
+    // As `cachingStatements` does for every statement that may write.
+    this.state.want(this.state.unsyncedHeld ? 'normal' : 'full');
+    await this.state.begin(() => undefined);
+  }
+}
+
+class WriteLockSqliteDialect extends SqliteDialect {
+  constructor(
+    private readonly config: SqliteDialectConfig,
+    private readonly state: SqliteConnectionState,
+  ) {
+    super(config);
+  }
+
+  override createDriver(): Driver {
+    return new WriteLockSqliteDriver(this.config, this.state);
+  }
+}
 
 /** A transaction on the SQLite connection that commits without SQLite's fsync (synchronous=NORMAL for its COMMIT). */
 function unsyncedTransaction<T>(db: Kysely<Database>, state: SqliteConnectionState, work: (tx: Transaction<Database>) => Promise<T>): Promise<T> {
@@ -414,7 +537,8 @@ export interface DirectStatements {
  * per request (the journal's group, the audit log's, the read tables' new orders) that cost more
  * than SQLite's work. Here the transaction runs at once when the connection is free, and waits for
  * the query builder's transaction holding it otherwise (one connection: nothing can run between
- * the statements of a synchronous `work`). `work` must not return a promise. A failed statement
+ * the statements of a synchronous `work`), or for another connection's write lock on a timer
+ * (`SqliteConnectionState.begin`), the event loop free meanwhile. `work` must not return a promise. A failed statement
  * rolls the transaction back and rejects; a failed COMMIT rejects with the transaction rolled back.
  */
 export function directWrites(db: Kysely<Database>): ((durable: boolean) => <T>(work: (sql: DirectStatements) => T) => Promise<T>) | undefined {
@@ -424,26 +548,27 @@ export function directWrites(db: Kysely<Database>): ((durable: boolean) => <T>(w
     run: (sql, parameters) => void state.prepare(sql).run(parameters),
     all: <R>(sql: string, parameters: readonly unknown[]) => state.prepare(sql).all(parameters) as R[],
   };
-  const begin = state.prepare(BEGIN_WRITE);
   const commit = state.prepare('commit');
   const rollback = state.prepare('rollback');
-  const inTransaction = <T>(work: (sql: DirectStatements) => T): T => {
+  const inTransaction = <T>(work: (sql: DirectStatements) => T): T | Promise<T> => {
     if (state.wal !== undefined) state.want('normal');
-    begin.run();
-    try {
-      const result = work(statements);
-      commit.run();
-      state.committed();
-      return result;
-    } catch (error) {
-      if (state.sqlite.inTransaction) rollback.run();
-      throw error;
-    }
+    // Begun at once, or after another connection's write lock, without holding the event loop.
+    return state.begin(() => {
+      try {
+        const result = work(statements);
+        commit.run();
+        state.committed();
+        return result;
+      } catch (error) {
+        if (state.sqlite.inTransaction) rollback.run();
+        throw error;
+      }
+    });
   };
   return (durable) =>
     async <T>(work: (sql: DirectStatements) => T): Promise<T> => {
       // The query builder's transaction holds the connection (between its statements): after it.
-      const result = state.sqlite.inTransaction ? await db.connection().execute(async () => inTransaction(work)) : inTransaction(work);
+      const result = state.sqlite.inTransaction ? await db.connection().execute(async () => inTransaction(work)) : await inTransaction(work);
       if (durable) await state.wal?.sync();
       return result;
     };
@@ -491,9 +616,10 @@ const STATEMENT_CACHE = 512;
  * deferred transaction that reads before it writes (the read model's batches read their checkpoint
  * first) gets SQLITE_BUSY at once, without the busy timeout, when another connection holds the
  * write lock at its first write, and SQLITE_BUSY_SNAPSHOT when another connection committed since
- * its read; an IMMEDIATE one waits for the lock at BEGIN (busy_timeout) and then reads the newest
- * state, so a second writer (the snapshot worker's parts) only delays it (ADR 0046). Reads outside
- * a transaction take no lock and never wait.
+ * its read; an IMMEDIATE one waits for the lock at BEGIN and then reads the newest state, so a
+ * second writer (the snapshot worker's parts) only delays it (ADR 0046). The wait is
+ * `SqliteConnectionState.begin`'s, on a timer, not SQLite's busy handler on the event loop (ADR
+ * 0049). Reads outside a transaction take no lock and never wait.
  */
 const BEGIN_WRITE = 'begin immediate';
 
@@ -503,7 +629,8 @@ function cachingStatements(state: SqliteConnectionState): { prepare: SqliteDatab
     // Reads commit nothing: they run under either setting.
     if (!source.startsWith('select')) state.want(state.unsyncedHeld ? 'normal' : 'full');
     if (source === 'commit') state.committed();
-    // Kysely's SQLite driver begins every transaction with a plain (deferred) `begin`.
+    // A plain (deferred) `begin` run as a statement: IMMEDIATE too. The query builder's own
+    // transactions begin through `WriteLockSqliteDriver`, not here.
     if (source === 'begin') return state.prepare(BEGIN_WRITE);
     return state.prepare(source);
   }) as SqliteDatabase.Database['prepare'];
