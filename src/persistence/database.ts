@@ -362,12 +362,15 @@ class SqliteConnectionState {
    * once; when another connection holds it, SQLITE_BUSY comes back at once and the transaction
    * waits on a 1 ms timer and tries again, the event loop free meanwhile. Waiting transactions go
    * in the order they asked, and a transaction asked for while others wait goes behind them.
+   * `synchronous` (when given) is set just before each try of BEGIN, not when the transaction is
+   * asked for: SQLite refuses to change it inside a transaction, and a transaction asked for while
+   * this one waits sets its own (a direct write NORMAL, a plain transaction FULL).
    * Errors: BEGIN's own (thrown, or the promise rejects); SQLITE_BUSY after `BUSY_TIMEOUT_MS` of
    * tries, as the busy handler gave up; `then`'s.
    */
-  begin<T>(then: () => T): T | Promise<T> {
+  begin<T>(then: () => T, synchronous?: 'full' | 'normal'): T | Promise<T> {
     if (this.waiting.length === 0 && !this.sqlite.inTransaction) {
-      const busy = this.tryBegin();
+      const busy = this.tryBegin(synchronous);
       if (busy === undefined) return then();
     }
     const deadline = performance.now() + BUSY_TIMEOUT_MS;
@@ -375,7 +378,7 @@ class SqliteConnectionState {
       this.waiting.push(() => {
         let busy: unknown;
         try {
-          busy = this.tryBegin();
+          busy = this.tryBegin(synchronous);
         } catch (error) {
           reject(error);
           return true;
@@ -396,8 +399,9 @@ class SqliteConnectionState {
     });
   }
 
-  /** BEGIN_WRITE with the busy handler off: undefined once begun, the SQLITE_BUSY error when another connection holds the write lock; other errors thrown. */
-  private tryBegin(): unknown {
+  /** BEGIN_WRITE with the busy handler off, `synchronous` set first: undefined once begun, the SQLITE_BUSY error when another connection holds the write lock; other errors thrown. */
+  private tryBegin(synchronous: 'full' | 'normal' | undefined): unknown {
+    if (synchronous !== undefined) this.want(synchronous);
     this.busyHandlerOff.get();
     try {
       this.beginWrite.run();
@@ -468,9 +472,9 @@ class WriteLockSqliteDriver extends SqliteDriver {
   }
 
   override async beginTransaction(): Promise<void> {
-    // As `cachingStatements` does for every statement that may write.
-    this.state.want(this.state.unsyncedHeld ? 'normal' : 'full');
-    await this.state.begin(() => undefined);
+    // As `cachingStatements` does for every statement that may write, but at BEGIN itself: a
+    // direct write asked while this one waits sets NORMAL meanwhile.
+    await this.state.begin(() => undefined, this.state.unsyncedHeld ? 'normal' : 'full');
   }
 }
 
@@ -551,7 +555,6 @@ export function directWrites(db: Kysely<Database>): ((durable: boolean) => <T>(w
   const commit = state.prepare('commit');
   const rollback = state.prepare('rollback');
   const inTransaction = <T>(work: (sql: DirectStatements) => T): T | Promise<T> => {
-    if (state.wal !== undefined) state.want('normal');
     // Begun at once, or after another connection's write lock, without holding the event loop.
     return state.begin(() => {
       try {
@@ -563,7 +566,7 @@ export function directWrites(db: Kysely<Database>): ((durable: boolean) => <T>(w
         if (state.sqlite.inTransaction) rollback.run();
         throw error;
       }
-    });
+    }, state.wal !== undefined ? 'normal' : undefined);
   };
   return (durable) =>
     async <T>(work: (sql: DirectStatements) => T): Promise<T> => {
