@@ -30,7 +30,7 @@
  * file and its fsyncs leave the event loop (`WalCheckpointer`); the connection's own automatic
  * checkpoint stays as a backstop at 8,000 pages.
  * Another writer (SQLite files): every transaction begins IMMEDIATE; one that finds another
- * connection holding the write lock waits for it on a 1 ms timer, in the order asked, up to 5 s,
+ * connection holding the write lock waits for it on a 1 ms timer, in the order it reached BEGIN, up to 5 s,
  * not in SQLite's busy handler, which sleeps on the calling thread. Statements outside a
  * transaction keep the busy handler (busy_timeout 5,000 ms).
  */
