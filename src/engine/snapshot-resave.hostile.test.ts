@@ -17,7 +17,10 @@ import { SNAPSHOT_PART_CHARS, SnapshotStore } from '../persistence/snapshot-stor
 import { BUNDLED_RECORDING } from '../test-kit/data-paths.js';
 import { loadRecording } from '../test-kit/recording-stepper.js';
 import { describeEachDialect, type TestDatabase } from '../test-kit/test-databases.js';
+import { until } from '../test-kit/wait.js';
+import { startWorker } from './background-snapshot.js';
 import { DurableEngine, type DurableEngineOptions, type SetAsideReport } from './durable-engine.js';
+import type { SnapshotWorkerData } from './snapshot-worker.js';
 
 const recording = loadRecording(BUNDLED_RECORDING);
 const CONFIG: KernelConfig = { instruments: [instrumentForRecording(recording)], latencyMs: 0 };
@@ -40,7 +43,8 @@ describeEachDialect((name) => `a re-save of a snapshot written before 0009, cut 
   });
   afterEach(async () => target.cleanup());
 
-  it('leaves the old snapshot as it was: it reads back whole and the next restart restores it, the twin, nothing passed over', async () => {
+  for (const how of ['a write that throws', "a worker on its own connection, stopped"] as const) {
+  it(`(${how}) leaves the old snapshot as it was: it reads back whole and the next restart restores it, the twin, nothing passed over`, async () => {
     const twin = new Kernel(CONFIG);
     const inputs: KernelInput[] = [...recording.inputs.slice(0, 30), ...Array.from({ length: 6 }, (_, i) => account(`r${i}-${'y'.repeat(9_000)}`))];
     for (const input of inputs) twin.handle(twinInput(input));
@@ -64,13 +68,24 @@ describeEachDialect((name) => `a re-save of a snapshot written before 0009, cut 
       expect(engine.restored.snapshotSeq).toBe(seq);
       // A save of the same seq (a restart's re-save, seq 0 again, any caller) that dies after two parts: no publish.
       const store = new SnapshotStore(engine.db);
-      await expect(
-        store.writeParts(seq, (function* () {
-          yield state.slice(0, P);
-          yield state.slice(P, 2 * P);
-          throw new Error('the process died here');
-        })()),
-      ).rejects.toThrow('the process died here');
+      const count = async () => Number((await engine.db.selectFrom('snapshot_parts').select((eb) => eb.fn.countAll().as('n')).where('seq', '=', seq).executeTakeFirst())?.n ?? 0);
+      const published = await count();
+      if (how === 'a write that throws') {
+        await expect(
+          store.writeParts(seq, (function* () {
+            yield state.slice(0, P);
+            yield state.slice(P, 2 * P);
+            throw new Error('the process died here');
+          })()),
+        ).rejects.toThrow('the process died here');
+      } else {
+        // The snapshot worker rebuilding seq on that old row and writing its parts, one every 200 ms, stopped after two.
+        const data: SnapshotWorkerData = { databaseUrl: target.url, database: { ...target.options, maxConnections: 1 }, kernelConfig: CONFIG, seq, writeParts: { partsPerTransaction: 1, pauseMs: 200 } };
+        const worker = startWorker({ snapshotWorker: true, data });
+        await until(async () => (await count()) >= published + 2, 'two parts of the worker');
+        await worker.terminate();
+      }
+      expect(await count()).toBeGreaterThanOrEqual(published + 2);
       expect((await store.read(seq))?.state === state).toBe(true);
     } finally {
       await engine.close({ snapshot: false });
@@ -88,4 +103,5 @@ describeEachDialect((name) => `a re-save of a snapshot written before 0009, cut 
       await again.close({ snapshot: false });
     }
   }, 60_000);
+  }
 });
