@@ -19,7 +19,8 @@
  * SHA-256 of the state's UTF-8 bytes (`stateDigest`, computed by whoever made the state: the
  * snapshot worker hashes its own bytes); every read (`latest`, `latestAtOrBefore`, `read`) checks
  * them and throws `SnapshotDamagedError` (a part missing, changed or cut short) rather than return
- * another state. Rows written before these columns existed (null) are read unchecked, as before.
+ * another state. Rows written before these columns existed (null) are read unchecked, as before;
+ * a save of such a row's seq first records the range of parts it reads, so the new parts never join it.
  * A seq saved again never loses its published copy first: `writeParts` deletes nothing and
  * numbers its parts after every part that seq already has, and the publish points the row at the
  * new ones in its transaction; a crash before it leaves the old row on its old parts.
@@ -154,6 +155,7 @@ export class SnapshotStore {
     const perTransaction = options.partsPerTransaction ?? 1;
     if (!Number.isSafeInteger(perTransaction) || perTransaction < 1) throw new RangeError(`partsPerTransaction must be a whole number ≥ 1, got ${perTransaction}`);
     const pause = options.pauseMs === undefined || options.pauseMs <= 0 ? turn : () => new Promise<void>((resolve) => setTimeout(resolve, options.pauseMs));
+    await this.rangeUnrangedRow(seq);
     // After the published copy of `seq` and any set an earlier attempt left: nothing of it is touched.
     const last = await this.db.selectFrom('snapshot_parts').select((eb) => eb.fn.max('part').as('part')).where('seq', '=', seq).executeTakeFirst();
     const first = last?.part == null ? 0 : Number(last.part) + 1;
@@ -186,6 +188,24 @@ export class SnapshotStore {
     await flush();
     const digest = options.digest ?? hash?.digest('hex');
     return { first, parts: written, ...(digest !== undefined ? { digest } : {}) };
+  }
+
+  /**
+   * A row of `seq` written before 0009 in parts (no range recorded) reads every part of its seq:
+   * the parts a save of `seq` writes would join it until their publish. Records the range it reads
+   * now (lowest to highest part; a gap then reads as a part missing), its digest still unknown.
+   */
+  private async rangeUnrangedRow(seq: number): Promise<void> {
+    const row = await this.db.selectFrom('snapshots').select(['parts', 'state']).where('seq', '=', seq).executeTakeFirst();
+    if (row === undefined || row.parts !== null || row.state !== '') return;
+    const range = await this.db
+      .selectFrom('snapshot_parts')
+      .select((eb) => [eb.fn.min('part').as('lo'), eb.fn.max('part').as('hi')])
+      .where('seq', '=', seq)
+      .executeTakeFirst();
+    if (range?.lo == null || range.hi == null) return;
+    const [lo, hi] = [Number(range.lo), Number(range.hi)];
+    await projectionTransaction(this.db, (tx) => tx.updateTable('snapshots').set({ parts: hi - lo + 1, firstPart: lo }).where('seq', '=', seq).where('parts', 'is', null).execute());
   }
 
   /**
