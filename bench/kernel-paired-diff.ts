@@ -70,7 +70,7 @@ for (let seed = 1; seed <= SEEDS; seed += 1) {
   const fuzzCase: FuzzCase = { seed, venue: VENUES[seed % VENUES.length]!, latencyMs: LATENCIES[Math.floor(seed / VENUES.length) % LATENCIES.length]!, commands: COMMANDS, marketInputs: MARKET };
   compare(`fuzz seed ${seed}`, { instruments: [instrumentFor(fuzzCase.venue)], latencyMs: fuzzCase.latencyMs }, replay(fuzzCase, runSeed(fuzzCase).trace, true).applied!);
   const stream = orderStream(seed, STREAM, seed % 2 === 0);
-  // Latency 0: with latency, these streams break the kernel itself (see ADR 0036, open-order index).
+  // Latency 0: with latency these streams make the kernel throw (ADR 0036, seventh pass, "Left").
   compare(`order stream ${seed}`, { instruments: stream.instruments }, stream.inputs);
 }
 console.log(`old and new kernels agree: ${SEEDS} fuzzer seeds and ${SEEDS} order streams, ${inputs} inputs, ${events} characters of events, ${snapshots} snapshot-restores, final snapshots equal`);
