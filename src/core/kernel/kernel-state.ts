@@ -42,6 +42,15 @@ export interface PendingCommand {
 }
 
 const EIGHT_HOURS = 8 * 60 * 60 * 1000;
+const EMPTY: readonly Order[] = Object.freeze([]);
+
+function indexOpen(index: Map<string, Map<string, Order[]>>, order: Order): void {
+  let bySymbol = index.get(order.account);
+  if (bySymbol === undefined) index.set(order.account, (bySymbol = new Map()));
+  const list = bySymbol.get(order.symbol);
+  if (list === undefined) bySymbol.set(order.symbol, [order]);
+  else list.push(order);
+}
 
 /** What the kernel's command modules work with. */
 export interface KernelCore {
@@ -126,34 +135,31 @@ export class KernelState {
   }
 
   /**
-   * Per account, its orders in the markets' lists (resting, waiting, conditional) and, since the
-   * index was built, every order placed; closed ones are dropped as they are met. Built on first
-   * use from the lists; `forgetIndexes` after orders enter the lists another way (an import).
+   * Per account and symbol, its orders in that market's lists (resting, waiting, conditional) and,
+   * since the index was built, every order placed there; closed ones are dropped when the list is
+   * next read. Built on first use from the lists; `forgetIndexes` after orders enter the lists
+   * another way (an import).
    */
-  private openIndex: Map<string, Order[]> | undefined;
+  private openIndex: Map<string, Map<string, Order[]>> | undefined;
 
-  /** The account's open orders on `symbol` (what the lists of that market hold for it). */
-  openOrdersOn(accountId: string, symbol: string): Order[] {
-    const index = this.openIndexBuilt();
-    const all = index.get(accountId);
-    if (all === undefined) return [];
+  /**
+   * The account's open orders on `symbol` (what the lists of that market hold for it), in no
+   * particular order. The index's own list, compacted in place: read it before the next input
+   * changes any order, never keep or change it.
+   */
+  openOrdersOn(accountId: string, symbol: string): readonly Order[] {
+    const list = this.openIndexBuilt().get(accountId)?.get(symbol);
+    if (list === undefined) return EMPTY;
     let kept = 0;
-    const out: Order[] = [];
-    for (const order of all) {
-      if (!isOpenStatus(order.status)) continue;
-      all[kept++] = order;
-      if (order.symbol === symbol) out.push(order);
-    }
-    if (kept !== all.length) all.length = kept;
-    return out;
+    for (const order of list) if (isOpenStatus(order.status)) list[kept++] = order;
+    if (kept !== list.length) list.length = kept;
+    return list;
   }
 
   /** A newly placed order (open or already closed). */
   trackPlaced(order: Order): void {
     if (this.openIndex === undefined || !isOpenStatus(order.status)) return;
-    const list = this.openIndex.get(order.account);
-    if (list === undefined) this.openIndex.set(order.account, [order]);
-    else list.push(order);
+    indexOpen(this.openIndex, order);
   }
 
   /** After orders entered `ordersById` or the markets' lists another way (an import): both indexes are rebuilt on next use. */
@@ -162,16 +168,12 @@ export class KernelState {
     this.ordersIndex = undefined;
   }
 
-  private openIndexBuilt(): Map<string, Order[]> {
+  private openIndexBuilt(): Map<string, Map<string, Order[]>> {
     if (this.openIndex !== undefined) return this.openIndex;
-    const index = new Map<string, Order[]>();
+    const index = new Map<string, Map<string, Order[]>>();
     for (const market of this.markets.values()) {
       for (const list of [market.bids.all(), market.asks.all(), market.waiting, market.conditionals]) {
-        for (const order of list) {
-          const mine = index.get(order.account);
-          if (mine === undefined) index.set(order.account, [order]);
-          else mine.push(order);
-        }
+        for (const order of list) indexOpen(index, order);
       }
     }
     this.openIndex = index;
