@@ -192,8 +192,11 @@ export class Kernel {
     } else if (problem === undefined && input.kind === 'trade') {
       if (trade === undefined) problem = this.parseTrade(input.price, input.quantity);
       else {
+        // The values now held are not those of the texts kept: a later print repeating them reads them anew.
         this.tradePrice = trade.price;
         this.tradeQuantity = trade.quantity;
+        this.tradePriceText = undefined;
+        this.tradeQuantityText = undefined;
       }
     } else if (problem === undefined && input.kind === 'bar') problem = this.parseBar(input);
     if (problem !== undefined) {
