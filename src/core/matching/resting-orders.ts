@@ -1,7 +1,8 @@
 /**
  * Paper orders resting on one side of one symbol, in price-time priority.
  *
- * Guarantees: iteration runs best price first, then earliest arrival; an order is present at most
+ * Guarantees: iteration runs best price first, then earliest arrival (`arrivalSeq`, then the id as
+ * a number: a strict order, so that a removal's search finds the order); an order is present at most
  * once. Paper orders never appear in the exchange's book and never trade with each other.
  * `statedAt` keeps, for prices where orders rest, the exchange time of the latest depth update that
  * stated the level: trades stamped at or before it are already in the queue sizes (ADR 0026).
@@ -124,7 +125,12 @@ export class RestingOrders {
     const pa = a.price!;
     const pb = b.price!;
     if (pa !== pb) return this.side === 'BUY' ? pa > pb : pa < pb;
-    return a.arrivalSeq < b.arrivalSeq;
+    if (a.arrivalSeq !== b.arrivalSeq) return a.arrivalSeq < b.arrivalSeq;
+    // Several orders arrive within one input (latency releases, an OCO list, bracket exits, an
+    // import): their ids, given in arrival order, rank them. Ids are decimal without leading zeros.
+    const ia = a.id;
+    const ib = b.id;
+    return ia.length !== ib.length ? ia.length < ib.length : ia < ib;
   }
 
   private position(order: Order): number {

@@ -59,7 +59,11 @@ export interface Order {
   readonly submittedAt: number;
   /** Event time the order reaches the simulated venue (submission + latency). */
   readonly arrivesAt: number;
-  /** Priority among resting orders: the sequence number of its arrival. */
+  /**
+   * Priority among resting orders: the sequence number of the input it arrived in. Orders arriving
+   * within one input (latency releases, an OCO list, bracket exits, an import) share it; their ids,
+   * given in arrival order, rank them (RestingOrders).
+   */
   arrivalSeq: number;
   status: OrderStatus;
   executedQty: Fixed;

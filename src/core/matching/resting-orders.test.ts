@@ -1,0 +1,29 @@
+/**
+ * RestingOrders when several orders share an arrival sequence number (they arrived within one
+ * input: latency releases, an OCO list, bracket exits, an import): each can be found and removed,
+ * and they keep the order in which they arrived (their ids).
+ */
+import { describe, expect, it } from 'vitest';
+import { parseFixed } from '../money/fixed.js';
+import type { Order } from '../orders/order.js';
+import { RestingOrders } from './resting-orders.js';
+
+const order = (id: string, price: string, arrivalSeq: number): Order => ({ id, side: 'BUY', price: parseFixed(price), arrivalSeq }) as unknown as Order;
+
+describe('RestingOrders with orders that arrived in one input', () => {
+  it('ranks them by id after price and arrival, and removes each one', () => {
+    const side = new RestingOrders('BUY');
+    // Inserted out of order; ids 9 and 10 compare as numbers, not as text.
+    const [a, b, c, d, e] = [order('9', '100', 7), order('10', '100', 7), order('11', '100', 7), order('8', '100', 6), order('12', '101', 7)];
+    for (const o of [c, a, e, b, d]) side.insert(o);
+    expect(side.all().map((o) => o.id)).toEqual(['12', '8', '9', '10', '11']);
+    expect(side.at(parseFixed('100')).map((o) => o.id)).toEqual(['8', '9', '10', '11']);
+    side.remove(b);
+    side.remove(c);
+    expect(side.all().map((o) => o.id)).toEqual(['12', '8', '9']);
+    side.remove(a);
+    side.remove(d);
+    side.remove(e);
+    expect(side.size).toBe(0);
+  });
+});
