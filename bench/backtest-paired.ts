@@ -12,10 +12,9 @@
  */
 import { createHash } from 'node:crypto';
 import { readdirSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { join } from 'node:path';
 import { CANDLES_DIR } from '../src/test-kit/data-paths.js';
-import { cpuMs } from './bench-kit.js';
+import { at, cpuMs, loadPair } from './bench-kit.js';
 
 type Run = (candles: readonly unknown[], options: Record<string, unknown>) => unknown;
 interface Code {
@@ -31,19 +30,13 @@ const FULL = {
 const PLAIN = { name: 'plain', stopLoss: { type: 'percent', percent: 1 } };
 
 async function load(root: string): Promise<Code> {
-  const backtest = (await import(pathToFileURL(join(root, 'src/library/backtest.ts')).href)) as { runBacktest: Run };
-  const candles = (await import(pathToFileURL(join(root, 'src/strategy/candles.ts')).href)) as { readCandlesFile: Code['readCandlesFile'] };
+  const backtest = (await at(root, 'src/library/backtest.ts')) as { runBacktest: Run };
+  const candles = (await at(root, 'src/strategy/candles.ts')) as { readCandlesFile: Code['readCandlesFile'] };
   return { runBacktest: backtest.runBacktest, readCandlesFile: candles.readCandlesFile };
 }
 
-const base = process.env.BENCH_BASE;
-if (base === undefined) throw new Error('BENCH_BASE: a checkout of the code to compare with');
-const here = resolve(import.meta.dirname, '..');
 const newFirst = process.env.BENCH_NEW_FIRST === '1';
-const first = await load(newFirst ? here : resolve(base));
-const second = await load(newFirst ? resolve(base) : here);
-const oldCode = newFirst ? second : first;
-const newCode = newFirst ? first : second;
+const { oldCode, newCode } = await loadPair(load);
 
 const name = process.env.BENCH_STRATEGY ?? 'rsi-reversal';
 const strategy = name === 'never' ? () => ({ id: 'never', onCandle: () => null }) : name;

@@ -8,6 +8,34 @@
  * idle machine the two agree; the CPU time also counts the garbage collector's helper threads, which
  * only makes the figures more cautious.
  */
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+
+/**
+ * For the paired scripts (old code against new in one process): the checkout named by BENCH_BASE
+ * and this one, as absolute roots, and `at(root, path)` importing a module of either. Throws when
+ * BENCH_BASE is not set.
+ */
+export function comparedRoots(): { readonly base: string; readonly here: string } {
+  const base = process.env.BENCH_BASE;
+  if (base === undefined) throw new Error('BENCH_BASE: a checkout of the code to compare with');
+  return { base: resolve(base), here: resolve(import.meta.dirname, '..') };
+}
+
+export const at = (root: string, path: string): Promise<unknown> => import(pathToFileURL(join(root, path)).href);
+
+/**
+ * Both checkouts loaded by `load`, the base first unless BENCH_NEW_FIRST=1 (the loading order can
+ * favour one side: run both orders).
+ */
+export async function loadPair<T>(load: (root: string) => Promise<T>): Promise<{ readonly oldCode: T; readonly newCode: T }> {
+  const { base, here } = comparedRoots();
+  const newFirst = process.env.BENCH_NEW_FIRST === '1';
+  const first = await load(newFirst ? here : base);
+  const second = await load(newFirst ? base : here);
+  return newFirst ? { oldCode: second, newCode: first } : { oldCode: first, newCode: second };
+}
+
 /** CPU time of this process so far, in ms. */
 export function cpuMs(): number {
   const { user, system } = process.cpuUsage();

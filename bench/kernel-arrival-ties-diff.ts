@@ -12,8 +12,7 @@
  * `arrivalSeq`: the old kernel filled the later one first). Anything else is printed and counted as
  * other. Exits non-zero when this kernel answers any input INTERNAL or an "other" is found.
  */
-import { join, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { at, comparedRoots } from './bench-kit.js';
 import type { KernelConfig } from '../src/core/kernel/kernel-state.js';
 import type { KernelEvent } from '../src/core/kernel/events.js';
 import type { KernelInput } from '../src/core/kernel/inputs.js';
@@ -26,11 +25,10 @@ interface AnyKernel {
 }
 type KernelClass = new (config: KernelConfig) => AnyKernel;
 
-const base = process.env.BENCH_BASE;
-if (base === undefined) throw new Error('BENCH_BASE: a checkout of the code to compare with');
-const load = async (root: string) => ((await import(pathToFileURL(join(root, 'src/core/kernel/kernel.ts')).href)) as { Kernel: KernelClass }).Kernel;
-const OldKernel = await load(resolve(base));
-const NewKernel = await load(resolve(import.meta.dirname, '..'));
+const { base, here } = comparedRoots();
+const load = async (root: string) => ((await at(root, 'src/core/kernel/kernel.ts')) as { Kernel: KernelClass }).Kernel;
+const OldKernel = await load(base);
+const NewKernel = await load(here);
 
 const SEEDS = Number(process.env.DIFF_SEEDS ?? 24);
 const STREAM = Number(process.env.DIFF_STREAM ?? 5000);

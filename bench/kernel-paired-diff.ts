@@ -14,8 +14,7 @@
  * that arrive within one input (ADR 0036, seventh pass, "Left") differs from this checkout where
  * such orders rest at one price, and throws with latency.
  */
-import { join, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { at, comparedRoots } from './bench-kit.js';
 import type { KernelConfig } from '../src/core/kernel/kernel-state.js';
 import type { KernelInput } from '../src/core/kernel/inputs.js';
 import { orderStream } from '../src/test-kit/order-stream.js';
@@ -30,11 +29,10 @@ interface KernelClass {
   restore(config: KernelConfig, snapshot: string): AnyKernel;
 }
 
-const base = process.env.BENCH_BASE;
-if (base === undefined) throw new Error('BENCH_BASE: a checkout of the code to compare with');
-const load = async (root: string) => ((await import(pathToFileURL(join(root, 'src/core/kernel/kernel.ts')).href)) as { Kernel: KernelClass }).Kernel;
-const OldKernel = await load(resolve(base));
-const NewKernel = await load(resolve(import.meta.dirname, '..'));
+const { base, here } = comparedRoots();
+const load = async (root: string) => ((await at(root, 'src/core/kernel/kernel.ts')) as { Kernel: KernelClass }).Kernel;
+const OldKernel = await load(base);
+const NewKernel = await load(here);
 
 const SEEDS = Number(process.env.DIFF_SEEDS ?? 24);
 const COMMANDS = Number(process.env.DIFF_COMMANDS ?? 600);

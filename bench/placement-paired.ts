@@ -6,19 +6,17 @@
  * the median and range of CPU µs per pair for each and of the per-round ratios old ÷ new (above 1:
  * the new code is faster). BENCH_ROUNDS (default 30).
  */
-import { join, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { at, comparedRoots } from './bench-kit.js';
 
-const base = process.env.BENCH_BASE;
-if (base === undefined) throw new Error('BENCH_BASE: a checkout of the code to compare with');
-const roots: Record<string, string> = { old: resolve(base), new: resolve(import.meta.dirname, '..') };
+const { base, here } = comparedRoots();
+const roots: Record<string, string> = { old: base, new: here };
 const T = 1723161300000;
 const RESTING = Number(process.env.RESTING ?? 150);
 const SYMBOLS = (process.env.SYMBOLS ?? 'BTCUSDT').split(',');
 const N = 5000;
 async function setup(root: string) {
-  const { Kernel } = (await import(pathToFileURL(join(root, 'src/core/kernel/kernel.ts')).href)) as { Kernel: new (config: unknown) => { handle(input: unknown): { type: string }[] } };
-  const { findBundledInstrument } = (await import(pathToFileURL(join(root, 'src/core/instruments/bundled-instruments.ts')).href)) as { findBundledInstrument: (exchange: string, market: string, symbol: string) => unknown };
+  const { Kernel } = (await at(root, 'src/core/kernel/kernel.ts')) as { Kernel: new (config: unknown) => { handle(input: unknown): { type: string }[] } };
+  const { findBundledInstrument } = (await at(root, 'src/core/instruments/bundled-instruments.ts')) as { findBundledInstrument: (exchange: string, market: string, symbol: string) => unknown };
   const k = new Kernel({ instruments: SYMBOLS.map((s) => findBundledInstrument('binance', 'spot', s)!), equityIntervalMs: 0 });
   for (const s of SYMBOLS) k.handle({ kind: 'book.snapshot', time: T, symbol: s, lastUpdateId: 1, bids: [['1000.00', '5']], asks: [['100000.00', '5']] });
   k.handle({ kind: 'account.open', time: T, account: 'a', balances: { USDT: '100000000', BTC: '100' } });

@@ -10,9 +10,8 @@
  * BENCH_ROUNDS (default 15); BENCH_NEW_FIRST=1 loads this checkout's code first.
  */
 import { createHash } from 'node:crypto';
-import { join, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { cpuMs } from './bench-kit.js';
+import { join } from 'node:path';
+import { at, cpuMs, loadPair } from './bench-kit.js';
 
 interface Result {
   readonly inputs: number;
@@ -29,22 +28,15 @@ const RECORDING = 'data/recordings/binance_spot_btcusdt_20240808T2354Z';
 const BALANCES = { USDT: '1000000', BTC: '20' };
 
 async function load(root: string): Promise<Code> {
-  const at = (path: string) => import(pathToFileURL(join(root, path)).href);
-  const { readRecording } = (await at('src/market-data/recording-reader.ts')) as { readRecording: (path: string) => unknown };
-  const { runReplay } = (await at('src/market-data/replay-session.ts')) as { runReplay: Code['runReplay'] };
-  const { restingOrders } = (await at('bench/replay-bench.ts')) as { restingOrders: (recording: unknown) => unknown[] };
+  const { readRecording } = (await at(root, 'src/market-data/recording-reader.ts')) as { readRecording: (path: string) => unknown };
+  const { runReplay } = (await at(root, 'src/market-data/replay-session.ts')) as { runReplay: Code['runReplay'] };
+  const { restingOrders } = (await at(root, 'bench/replay-bench.ts')) as { restingOrders: (recording: unknown) => unknown[] };
   const recording = readRecording(join(root, RECORDING));
   return { recording, orders: restingOrders(recording), runReplay };
 }
 
-const base = process.env.BENCH_BASE;
-if (base === undefined) throw new Error('BENCH_BASE: a checkout of the code to compare with');
-const here = resolve(import.meta.dirname, '..');
 const newFirst = process.env.BENCH_NEW_FIRST === '1';
-const first = await load(newFirst ? here : resolve(base));
-const second = await load(newFirst ? resolve(base) : here);
-const oldCode = newFirst ? second : first;
-const newCode = newFirst ? first : second;
+const { oldCode, newCode } = await loadPair(load);
 const text = (v: unknown) => JSON.stringify(v, (_k, x: unknown) => (typeof x === 'bigint' ? `${x}n` : x));
 
 function digest(code: Code, withOrders: boolean): string {
