@@ -622,7 +622,7 @@ const STATEMENT_CACHE = 512;
  * its read; an IMMEDIATE one waits for the lock at BEGIN and then reads the newest state, so a
  * second writer (the snapshot worker's parts) only delays it (ADR 0046). The wait is
  * `SqliteConnectionState.begin`'s, on a timer, not SQLite's busy handler on the event loop (ADR
- * 0049). Reads outside a transaction take no lock and never wait.
+ * 0048). Reads outside a transaction take no lock and never wait.
  */
 const BEGIN_WRITE = 'begin immediate';
 
