@@ -132,6 +132,7 @@ export class Kernel {
       now: () => s.clock,
       staleAfterMs: s.staleAfterMs,
       emit: (event) => s.emit(event),
+      sequence: () => s.sequence,
       nextTradeId: () => String(++s.tradeSeq),
       settlement: (order, market) => settlementFor(s, order.account, market),
     });

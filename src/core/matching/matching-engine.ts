@@ -44,6 +44,8 @@ export interface EngineContext {
   /** A book not updated while the engine's clock moved longer than this (ms) is stale: orders wait; undefined = never. */
   readonly staleAfterMs: number | undefined;
   emit(event: KernelEvent): void;
+  /** The sequence number of the input being handled: a triggered order's priority from then on. */
+  sequence(): number;
   nextTradeId(): string;
   settlement(order: Order, market: Market): Settlement;
 }
@@ -171,6 +173,9 @@ export class MatchingEngine {
       if (!isOpenStatus(order.status) || order.triggered) continue; // cancelled by an OCO sibling
       this.removeConditional(order, market);
       order.triggered = true;
+      // A triggered order enters the book now, behind orders already resting at its price (Binance
+      // gives it a new `workingTime`; NautilusTrader inserts the limit order it becomes).
+      order.arrivalSeq = this.ctx.sequence();
       this.ctx.emit({ type: 'ORDER_TRIGGERED', at: this.ctx.now(), ...orderFields(order), stopPrice: fmt(order.stopPrice!), triggerPrice: fmt(price) });
       this.endSiblings(order, market, 'OCO_SIBLING_TRIGGERED');
       if (this.usable(market)) this.executeWaiting(order, market);

@@ -60,9 +60,10 @@ export interface Order {
   /** Event time the order reaches the simulated venue (submission + latency). */
   readonly arrivesAt: number;
   /**
-   * Priority among resting orders: the sequence number of the input it arrived in. Orders arriving
-   * within one input (latency releases, an OCO list, bracket exits, an import) share it; their ids,
-   * given in arrival order, rank them (RestingOrders).
+   * Priority among resting orders: the sequence number of the input it arrived in, or, for a
+   * conditional order, of the input that triggered it. Orders arriving within one input (latency
+   * releases, an OCO list, bracket exits, an import, stops one print triggers) share it; their ids
+   * rank them (RestingOrders).
    */
   arrivalSeq: number;
   status: OrderStatus;
