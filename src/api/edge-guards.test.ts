@@ -7,11 +7,22 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { DEFAULT_EDGE_LIMITS } from '../config/limits-config.js';
 import { ADMIN_KEY, startTestService, type TestService } from '../test-kit/service-kit.js';
 import { AuthThrottle } from './auth-throttle.js';
+import { unusable } from './edge-guards.js';
 import { registerMexcApi } from './mexc/mexc-api.js';
 import { buildServer } from './server.js';
 
 const admin = { authorization: `Bearer ${ADMIN_KEY}` };
 const bearer = (key: string) => ({ authorization: `Bearer ${key}` });
+
+describe('values no route can use (unit)', () => {
+  it('names the first one by its path through nested objects and arrays, a key holding U+0000 written escaped', () => {
+    expect(unusable({ symbol: 'BTCUSDT', legs: [{ price: '1' }, { price: '2', size: [1, Number.POSITIVE_INFINITY] }] }, 'body', 0)).toEqual({ path: 'body/legs/1/size/1', nul: false });
+    expect(unusable({ a: { b: 'x\u0000y' } }, 'body', 0)).toEqual({ path: 'body/a/b', nul: true });
+    expect(unusable({ a: { 'k\u0000': 1 } }, 'querystring', 0)).toEqual({ path: 'querystring/a/k\\u0000', nul: true });
+    expect(unusable(Number.NaN, 'body', 0)).toEqual({ path: 'body', nul: false });
+    expect(unusable({ a: [1, 'two', { c: -0 }], d: null }, 'params', 0)).toBeUndefined();
+  });
+});
 
 describe('the failed-authentication back-off (unit, fake clock)', () => {
   it('refuses after the limit for a time that doubles with each further failure, up to the cap', () => {

@@ -107,14 +107,16 @@ export async function registerEdgeGuards(app: FastifyInstance, deps: ServiceDeps
  * The first value of a parsed request part no route can use, with its path: a number that is not
  * finite (NaN, ±Infinity), or a string or key holding U+0000.
  */
-function unusable(value: unknown, path: string, depth: number): { readonly path: string; readonly nul: boolean } | undefined {
+export function unusable(value: unknown, path: string, depth: number): { readonly path: string; readonly nul: boolean } | undefined {
   if (typeof value === 'number') return Number.isFinite(value) ? undefined : { path, nul: false };
   if (typeof value === 'string') return value.includes('\u0000') ? { path, nul: true } : undefined;
   if (depth > 12 || typeof value !== 'object' || value === null) return undefined;
-  for (const [key, item] of Object.entries(value)) {
+  // Every request passes here: no [key, value] pair per field, and a path written only for what is found.
+  const object = value as Record<string, unknown>;
+  for (const key of Object.keys(object)) {
     if (key.includes('\u0000')) return { path: `${path}/${JSON.stringify(key).slice(1, -1)}`, nul: true };
-    const found = unusable(item, `${path}/${key}`, depth + 1);
-    if (found !== undefined) return found;
+    const found = unusable(object[key], '', depth + 1);
+    if (found !== undefined) return { path: `${path}/${key}${found.path}`, nul: found.nul };
   }
   return undefined;
 }

@@ -237,6 +237,25 @@ describe('paper orders with simulated latency', () => {
 });
 
 describe('paper queries', () => {
+  it('an order becomes the input the journal stores: fields in a fixed order, none undefined, a bracket grouped under its entry', async () => {
+    const h = paperHarness();
+    const texts: string[] = [];
+    const service = new PaperExecutionService({ ...h.port, submit: (input) => (texts.push(JSON.stringify(input)), h.port.submit(input)) });
+    await h.open('alice', { USDT: '100000' });
+    const t = h.kernel.now;
+    await service.placeOrder('alice', { symbol: 'BTCUSDT', side: 'BUY', type: 'LIMIT', price: '50000.00', quantity: '0.001', clientOrderId: 'c1', stopPrice: undefined });
+    await service.placeOrder('alice', { symbol: 'BTCUSDT', side: 'BUY', type: 'LIMIT', quantity: '0.001', price: '50000.00', clientOrderId: 'b1', stopLoss: { stopPrice: '40000.00' }, takeProfit: { stopPrice: '70000.00', price: '70000.00' } });
+    await service.placeOrderList('alice', [
+      { symbol: 'BTCUSDT', side: 'SELL', type: 'LIMIT', quantity: '0.001', price: '90000.00', clientOrderId: 'l1', ocoGroup: 'g' },
+      { symbol: 'BTCUSDT', side: 'SELL', type: 'STOP_LOSS', quantity: '0.001', stopPrice: '30000.00', clientOrderId: 'l2', reduceOnly: false, ocoGroup: 'g' },
+    ]);
+    expect(texts).toEqual([
+      `{"kind":"order.place","time":${t},"account":"alice","symbol":"BTCUSDT","side":"BUY","type":"LIMIT","clientOrderId":"c1","quantity":"0.001","price":"50000.00"}`,
+      `{"kind":"order.place","time":${t},"account":"alice","symbol":"BTCUSDT","side":"BUY","type":"LIMIT","clientOrderId":"b1","quantity":"0.001","price":"50000.00","ocoGroup":"b1","takeProfit":{"stopPrice":"70000.00","price":"70000.00"},"stopLoss":{"stopPrice":"40000.00"}}`,
+      `{"kind":"order.list","time":${t},"account":"alice","orders":[{"symbol":"BTCUSDT","side":"SELL","type":"LIMIT","clientOrderId":"l1","quantity":"0.001","price":"90000.00","ocoGroup":"g"},{"symbol":"BTCUSDT","side":"SELL","type":"STOP_LOSS","clientOrderId":"l2","quantity":"0.001","stopPrice":"30000.00","reduceOnly":false,"ocoGroup":"g"}]}`,
+    ]);
+  });
+
   it('an unknown account, a missing reference and another symbol are answered with codes', async () => {
     const h = paperHarness();
     const service = new PaperExecutionService(h.port);

@@ -15,7 +15,7 @@
  * Not modelled here: the rules themselves (the kernel's), audit logging (the API's).
  */
 import type { KernelEvent } from '../core/kernel/events.js';
-import type { CancelOrderInput, KernelInput, OrderListLegInput, PlaceOrderInput, PlaceOrderListInput } from '../core/kernel/inputs.js';
+import type { CancelOrderInput, KernelInput, OrderListLegInput, PlaceOrderListInput } from '../core/kernel/inputs.js';
 import type { Kernel } from '../core/kernel/kernel.js';
 import { formatFixed } from '../core/money/fixed.js';
 import type { ExitLeg, Order } from '../core/orders/order.js';
@@ -72,7 +72,7 @@ export class PaperExecutionService implements OrderExecutionService {
 
   async placeOrder(accountId: string, request: PlaceOrderRequest): Promise<ExecutionResult<OrderView>> {
     const clientOrderId = request.clientOrderId ?? generateClientOrderId();
-    const input: PlaceOrderInput = { kind: 'order.place', time: this.time(), account: accountId, ...orderFields(request, clientOrderId) };
+    const input = withOrderFields({ kind: 'order.place' as const, time: this.time(), account: accountId }, request, clientOrderId);
     const isAnswer = (e: KernelEvent): boolean =>
       (e.type === 'ORDER_NEW' || e.type === 'ORDER_REJECTED') && e.account === accountId && e.clientOrderId === clientOrderId;
     const answer = await this.submitAndAwait(input, isAnswer);
@@ -92,7 +92,7 @@ export class PaperExecutionService implements OrderExecutionService {
    */
   async placeOrderList(accountId: string, requests: readonly PlaceOrderRequest[]): Promise<OrderListResult> {
     const clientOrderIds = requests.map((r) => r.clientOrderId ?? generateClientOrderId());
-    const input: PlaceOrderListInput = { kind: 'order.list', time: this.time(), account: accountId, orders: requests.map((r, i) => orderFields(r, clientOrderIds[i]!)) };
+    const input: PlaceOrderListInput = { kind: 'order.list', time: this.time(), account: accountId, orders: requests.map((r, i) => withOrderFields({}, r, clientOrderIds[i]!)) };
     const mine = new Set(clientOrderIds);
     const isAnswer = (e: KernelEvent): boolean => (e.type === 'ORDER_NEW' || e.type === 'ORDER_REJECTED') && e.account === accountId && mine.has(e.clientOrderId);
     const answer = await this.submitAndAwait(input, isAnswer);
@@ -326,31 +326,41 @@ function byId(a: Readonly<Order>, b: Readonly<Order>): number {
   return Number(a.id) - Number(b.id);
 }
 
-/** A request's order fields as the kernel takes them (key order fixed: inputs are journaled as JSON). */
-function orderFields(request: PlaceOrderRequest, clientOrderId: string): OrderListLegInput {
-  const bracket = request.takeProfit !== undefined || request.stopLoss !== undefined;
-  return {
-    symbol: request.symbol,
-    side: request.side,
-    type: request.type,
-    clientOrderId,
-    ...defined({
-      quantity: request.quantity,
-      quoteOrderQty: request.quoteOrderQty,
-      price: request.price,
-      stopPrice: request.stopPrice,
-      activationPrice: request.activationPrice,
-      callbackRate: request.callbackRate,
-      reduceOnly: request.reduceOnly,
-      // A bracket's group is named after its entry unless the request names it.
-      ocoGroup: request.ocoGroup ?? (bracket ? clientOrderId : undefined),
-      takeProfit: request.takeProfit,
-      stopLoss: request.stopLoss,
-    }),
-  };
+/**
+ * `target` with a request's order fields added as the kernel takes them, undefined ones left out
+ * (key order fixed: inputs are journaled as JSON, with no undefined keys). Written into `target`
+ * rather than spread from an object of its own: this runs per order.
+ */
+function withOrderFields<T extends object>(target: T, request: PlaceOrderRequest, clientOrderId: string): T & OrderListLegInput {
+  const out = target as Record<string, unknown>;
+  out.symbol = request.symbol;
+  out.side = request.side;
+  out.type = request.type;
+  out.clientOrderId = clientOrderId;
+  putDefined(out, 'quantity', request.quantity);
+  putDefined(out, 'quoteOrderQty', request.quoteOrderQty);
+  putDefined(out, 'price', request.price);
+  putDefined(out, 'stopPrice', request.stopPrice);
+  putDefined(out, 'activationPrice', request.activationPrice);
+  putDefined(out, 'callbackRate', request.callbackRate);
+  putDefined(out, 'reduceOnly', request.reduceOnly);
+  // A bracket's group is named after its entry unless the request names it.
+  putDefined(out, 'ocoGroup', request.ocoGroup ?? (request.takeProfit !== undefined || request.stopLoss !== undefined ? clientOrderId : undefined));
+  putDefined(out, 'takeProfit', request.takeProfit);
+  putDefined(out, 'stopLoss', request.stopLoss);
+  return target as T & OrderListLegInput;
 }
 
-/** The object without its undefined fields (inputs are journaled JSON: no undefined keys). */
+function putDefined(target: Record<string, unknown>, key: keyof OrderListLegInput, value: unknown): void {
+  if (value !== undefined) target[key] = value;
+}
+
+/** The object without its undefined fields, in its key order (inputs are journaled JSON: no undefined keys). A loop: this runs per order. */
 function defined<T extends Record<string, unknown>>(fields: T): Partial<T> {
-  return Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined)) as Partial<T>;
+  const kept: Record<string, unknown> = {};
+  for (const key of Object.keys(fields)) {
+    const value = fields[key];
+    if (value !== undefined) kept[key] = value;
+  }
+  return kept as Partial<T>;
 }

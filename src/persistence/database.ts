@@ -32,7 +32,8 @@
  * Another writer (SQLite files): every transaction begins IMMEDIATE; one that finds another
  * connection holding the write lock waits for it on a 1 ms timer, in the order it reached BEGIN, up to 5 s,
  * not in SQLite's busy handler, which sleeps on the calling thread. Statements outside a
- * transaction keep the busy handler (busy_timeout 5,000 ms).
+ * transaction keep the busy handler (busy_timeout 5,000 ms, set back before the first such
+ * statement after a transaction).
  */
 import { mkdirSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
@@ -332,6 +333,14 @@ class SqliteConnectionState {
   private readonly busyHandlerOff: SqliteDatabase.Statement;
   private readonly busyHandlerOn: SqliteDatabase.Statement;
   private readonly cache = new Map<string, SqliteDatabase.Statement>();
+  /**
+   * SQLite's busy handler: on (busy_timeout `BUSY_TIMEOUT_MS`) for statements outside a
+   * transaction, off (0) from a BEGIN on. Switched lazily, as `synchronous` is: write transactions
+   * in a row (the journal's, the audit log's, the read tables') leave it off and switch nothing,
+   * where switching it off before each BEGIN and on after cost two statements per transaction.
+   * Inside a transaction begun IMMEDIATE the write lock is held, so no statement there waits for it.
+   */
+  private busyHandler = true;
   /** Transactions waiting for another connection's write lock, in the order they asked; each returns true once it has run (or failed for good). */
   private readonly waiting: (() => boolean)[] = [];
   private retry: NodeJS.Timeout | undefined;
@@ -402,16 +411,24 @@ class SqliteConnectionState {
   /** BEGIN_WRITE with the busy handler off, `synchronous` set first: undefined once begun, the SQLITE_BUSY error when another connection holds the write lock; other errors thrown. */
   private tryBegin(synchronous: 'full' | 'normal' | undefined): unknown {
     if (synchronous !== undefined) this.want(synchronous);
-    this.busyHandlerOff.get();
+    if (this.busyHandler) {
+      this.busyHandlerOff.get();
+      this.busyHandler = false;
+    }
     try {
       this.beginWrite.run();
       return undefined;
     } catch (error) {
       if (isBusy(error)) return error;
       throw error;
-    } finally {
-      this.busyHandlerOn.get();
     }
+  }
+
+  /** Before a statement that runs outside a transaction: the busy handler on (a no-op when it is, or inside a transaction). */
+  outsideTransaction(): void {
+    if (this.busyHandler || this.sqlite.inTransaction) return;
+    this.busyHandlerOn.get();
+    this.busyHandler = true;
   }
 
   private scheduleRetry(): void {
@@ -629,6 +646,8 @@ const BEGIN_WRITE = 'begin immediate';
 /** The connection as Kysely's SQLite driver uses it: statements from the connection's cache, `synchronous` set for each (`SqliteConnectionState`), its transactions begun IMMEDIATE (`BEGIN_WRITE`). */
 function cachingStatements(state: SqliteConnectionState): { prepare: SqliteDatabase.Database['prepare']; close: () => void } {
   const prepare = ((source: string) => {
+    // Outside a transaction a statement waits for another connection's lock in SQLite's busy handler.
+    state.outsideTransaction();
     // Reads commit nothing: they run under either setting.
     if (!source.startsWith('select')) state.want(state.unsyncedHeld ? 'normal' : 'full');
     if (source === 'commit') state.committed();

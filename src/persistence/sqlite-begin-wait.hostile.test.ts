@@ -181,4 +181,19 @@ describe('SQLite: write transactions waiting for another connection’s write lo
     await directWrites(opened.db)!(false)((s) => s.run(insertText, [4, 'after']));
     expect(await rows()).toEqual(['1:other', '4:after']);
   }, 30_000);
+  it('after write transactions that began at once, a write outside a transaction waits for the other connection’s lock in the busy handler and lands', async () => {
+    // Transactions in a row leave SQLite's busy handler off between them; a statement outside a
+    // transaction must find it on again (busy_timeout 5,000 ms), or it fails with SQLITE_BUSY at once.
+    await directWrites(opened.db)!(true)((s) => s.run(insertText, [2, 'direct']));
+    await projectionTransaction(opened.db, (tx) => tx.insertInto('snapshots').values({ seq: 3, at: 0, state: 'built' }).execute());
+    await directWrites(opened.db)!(false)((s) => s.run(insertText, [4, 'direct']));
+    const { released } = await hold(1, 300);
+    const started = performance.now();
+    // Autocommit: no BEGIN, the statement takes the write lock itself.
+    await sql`insert into snapshots (seq, at, state) values (5, 0, 'autocommit')`.execute(opened.db);
+    const waited = performance.now() - started;
+    await released;
+    expect(waited).toBeGreaterThanOrEqual(200);
+    expect(await rows()).toEqual(['1:other', '2:direct', '3:built', '4:direct', '5:autocommit']);
+  }, 30_000);
 });
