@@ -84,8 +84,13 @@ describe("Binance's OCO order lists through ccxt", () => {
     ]);
     // The legs need 0.01 × 61,000 = 610 and 0.01 × 62,510 = 625.1 USDT (fees in BTC): one lock of 625.1.
     expect((await balances()).USDT).toEqual({ free: '9992.7815', locked: '625.1' });
+    // As on Binance, the list's transactionTime is the time its legs were placed (then cancelled), on the
+    // clock every order of this API reports (the exchange's), which GET order states for each leg.
+    const legs = () => Promise.all(list.orderReports.map((r) => binance.privateGetOrder({ symbol: 'BTCUSDT', orderId: r.orderId }) as Promise<Row>));
+    for (const leg of await legs()) expect(list.transactionTime).toBe(leg.time);
     const canceled = (await binance.privateDeleteOrderList({ symbol: 'BTCUSDT', listClientOrderId: 'entry1' })) as Row & { orderReports: Row[] };
     expect(canceled).toMatchObject({ listStatusType: 'ALL_DONE', listOrderStatus: 'ALL_DONE', listClientOrderId: 'entry1' });
+    for (const leg of await legs()) expect(canceled.transactionTime).toBe(leg.updateTime);
     expect(canceled.orderReports.map((o) => o.status)).toEqual(['CANCELED', 'CANCELED']);
     expect((await balances()).USDT).toEqual({ free: '10617.8815', locked: '0' });
     const all = (await binance.privateGetAllOrderList()) as Row[];
