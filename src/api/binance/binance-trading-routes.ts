@@ -17,6 +17,7 @@ import type { AccountProfile } from '../../persistence/credential-store.js';
 import { fillOfEvent } from '../dialect-kit/account-history.js';
 import { fillsPage, ordersPage } from '../dialect-kit/history-pages.js';
 import { auditCall, cancelOpenOrders, feesOf, outcomeOf } from '../dialect-kit/facade-calls.js';
+import { testOrder } from '../dialect-kit/order-test.js';
 import { groupOrders } from '../order-groups.js';
 import { accountReads } from '../paper-account-reads.js';
 import { freshValueOr } from '../read-answers.js';
@@ -129,6 +130,8 @@ export function registerBinanceTradingRoutes(app: FastifyInstance, ctx: BinanceC
     const account = ctx.signed(request, p);
     const { order } = binanceOrderRequest(p);
     requireSpotSymbol(deps.hub.kernel, order.symbol);
+    const refused = testOrder(deps.hub.kernel, account.accountId, order);
+    if (refused !== undefined) throw binanceErrorOf(refused, 'place');
     if (p.computeCommissionRates !== 'true') return {};
     const zero = { maker: '0', taker: '0' };
     const { maker, taker } = commissionRates(account.accountId, order.symbol);
