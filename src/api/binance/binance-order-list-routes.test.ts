@@ -71,6 +71,10 @@ describe("Binance's OCO order lists through ccxt", () => {
       ['exit1-below', list.orderListId],
       ['exit1-above', list.orderListId],
     ]);
+    // Binance's myTrades: "orderListId": -1 "unless OCO": the leg's fill names its list.
+    const fills = (await binance.privateGetMyTrades({ symbol: 'BTCUSDT', orderId: (list.orders[1] as Row).orderId })) as Row[];
+    expect(fills.length).toBeGreaterThan(0);
+    for (const fill of fills) expect(fill).toMatchObject({ orderId: (list.orders[1] as Row).orderId, orderListId: list.orderListId });
     // Sold 0.01 at 61,850 as maker: 618.5 USDT less 0.1 % (0.6185): 10,000 + 617.8815.
     expect(await balances()).toMatchObject({ BTC: { free: '0.99', locked: '0' }, USDT: { free: '10617.8815', locked: '0' } });
     expect(await binance.privateGetOpenOrderList()).toEqual([]);
