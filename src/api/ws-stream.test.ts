@@ -77,6 +77,23 @@ describe('the WebSocket stream', () => {
     ws.terminate();
   });
 
+  it('refuses a subscription naming an unknown channel, whole: none of the others in it is held after', async () => {
+    const { apiKey } = await account();
+    const ws = await app.injectWS('/ws');
+    const socket = listen(ws);
+    // Before auth, "account" is refused; the valid market channel before it must not be kept.
+    ws.send(JSON.stringify({ op: 'subscribe', channels: ['market:BTCUSDT', 'account'] }));
+    expect(await socket.next((m) => m.op === 'error')).toMatchObject({ code: 'UNAUTHORIZED' });
+    ws.send(JSON.stringify({ op: 'subscribe', channels: ['market:BTCUSDT', 'depth:NOPE'] }));
+    expect(await socket.next((m) => m.op === 'error')).toMatchObject({ code: 'BAD_CHANNEL' });
+    ws.send(JSON.stringify({ op: 'auth', apiKey }));
+    await socket.next((m) => m.op === 'auth');
+    // The limit is 2: two fresh channels fit only if the refused requests left nothing held.
+    ws.send(JSON.stringify({ op: 'subscribe', channels: ['account', 'depth:BTCUSDT'] }));
+    expect(await socket.next((m) => m.op === 'subscribe' || m.op === 'error')).toMatchObject({ op: 'subscribe', ok: true });
+    ws.terminate();
+  });
+
   it('tells the connection and closes it when its account is deleted', async () => {
     const { id, apiKey } = await account();
     const ws = await app.injectWS('/ws');

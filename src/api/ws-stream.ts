@@ -137,18 +137,23 @@ export function registerStream(app: FastifyInstance, deps: ServiceDeps, limits: 
           if (subscriptions() + fresh.size > limits.wsMaxSubscriptions) {
             return error('TOO_MANY_SUBSCRIPTIONS', `at most ${limits.wsMaxSubscriptions} channels per connection (${subscriptions()} held, ${fresh.size} more asked)`);
           }
+          // Every channel is checked before any is taken, so a refused subscribe holds nothing new.
+          const taken: Array<{ kind: 'market' | 'depth'; symbol: string }> = [];
           for (const channel of message.channels as string[]) {
             const [kind, symbol] = channel.split(':');
-            if (kind === 'account') {
+            if (channel === 'account') {
               if (account === undefined) return error('UNAUTHORIZED', 'send {"op":"auth","apiKey":…} before subscribing to "account"');
-              if (!wantsAccount) stopAccount = accountReads(deps).watchAccount(account, (message) => send({ channel: 'account', ...message }));
-              wantsAccount = true;
             } else if ((kind === 'market' || kind === 'depth') && symbol !== undefined && symbols.has(symbol)) {
-              (kind === 'market' ? markets : depths).add(symbol);
+              taken.push({ kind, symbol });
             } else {
               return error('BAD_CHANNEL', `unknown channel "${channel}" (account, market:SYMBOL, depth:SYMBOL)`);
             }
           }
+          if (account !== undefined && !wantsAccount && (message.channels as string[]).includes('account')) {
+            stopAccount = accountReads(deps).watchAccount(account, (message) => send({ channel: 'account', ...message }));
+            wantsAccount = true;
+          }
+          for (const { kind, symbol } of taken) (kind === 'market' ? markets : depths).add(symbol);
           return send({ op: 'subscribe', ok: true, channels: message.channels });
         }
         if (message.op === 'cancelGroup') {

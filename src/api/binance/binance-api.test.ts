@@ -104,6 +104,21 @@ describe('the Binance Spot v3 routes (raw HTTP)', () => {
     expect(await code(signed('GET', '/api/v3/account', '', 'recvWindow=60001'))).toEqual([400, -1131]);
   });
 
+  it('order/test validates as a placement does (Binance: "creates and validates a new order"), answering the same filter failures', async () => {
+    const bid = service.engine.kernel.depth('BTCUSDT', 1)!.bids[0]![0];
+    const price = (Number(bid) - 1000).toFixed(2);
+    const test = async (params: string) => {
+      const res = await signed('POST', '/api/v3/order/test', 'symbol=BTCUSDT&side=BUY&type=LIMIT&timeInForce=GTC', params);
+      return [res.statusCode, res.json()];
+    };
+    // The bundled spec: tick 0.01, step 0.00001, minimum notional 10 USDT (Binance's answers: -1013 "Filter failure: <filter>").
+    expect(await test(`quantity=0.01&price=${price}1`)).toEqual([400, { code: -1013, msg: 'Filter failure: PRICE_FILTER' }]);
+    expect(await test(`quantity=0.000001&price=${price}`)).toEqual([400, { code: -1013, msg: 'Filter failure: LOT_SIZE' }]);
+    expect(await test(`quantity=0.0001&price=${price}`)).toEqual([400, { code: -1013, msg: 'Filter failure: NOTIONAL' }]);
+    expect(await test(`quantity=0.01&price=${price}`)).toEqual([200, {}]);
+    expect(service.engine.kernel.orders(account.id)).toHaveLength(0);
+  });
+
   it('answers a new order as ACK, RESULT or FULL, and order/test places nothing', async () => {
     const bid = service.engine.kernel.depth('BTCUSDT', 1)!.bids[0]![0];
     const price = (Number(bid) - 1000).toFixed(2);

@@ -214,12 +214,12 @@ export function binanceCanceledOrder(o: OrderView, kernelOrder: Readonly<Order> 
 }
 
 /** One entry of `GET /api/v3/myTrades`. */
-export function binanceMyTrade(f: AccountFill): Record<string, unknown> {
+export function binanceMyTrade(f: AccountFill, orderListId: number | string = -1): Record<string, unknown> {
   return {
     symbol: f.symbol,
     id: idNumber(f.id),
     orderId: idNumber(f.orderId),
-    orderListId: -1,
+    orderListId,
     price: f.price,
     qty: f.quantity,
     quoteQty: f.quoteQuantity,

@@ -71,6 +71,10 @@ describe("Binance's OCO order lists through ccxt", () => {
       ['exit1-below', list.orderListId],
       ['exit1-above', list.orderListId],
     ]);
+    // Binance's myTrades: "orderListId": -1 "unless OCO": the leg's fill names its list.
+    const fills = (await binance.privateGetMyTrades({ symbol: 'BTCUSDT', orderId: (list.orders[1] as Row).orderId })) as Row[];
+    expect(fills.length).toBeGreaterThan(0);
+    for (const fill of fills) expect(fill).toMatchObject({ orderId: (list.orders[1] as Row).orderId, orderListId: list.orderListId });
     // Sold 0.01 at 61,850 as maker: 618.5 USDT less 0.1 % (0.6185): 10,000 + 617.8815.
     expect(await balances()).toMatchObject({ BTC: { free: '0.99', locked: '0' }, USDT: { free: '10617.8815', locked: '0' } });
     expect(await binance.privateGetOpenOrderList()).toEqual([]);
@@ -84,8 +88,13 @@ describe("Binance's OCO order lists through ccxt", () => {
     ]);
     // The legs need 0.01 × 61,000 = 610 and 0.01 × 62,510 = 625.1 USDT (fees in BTC): one lock of 625.1.
     expect((await balances()).USDT).toEqual({ free: '9992.7815', locked: '625.1' });
+    // As on Binance, the list's transactionTime is the time its legs were placed (then cancelled), on the
+    // clock every order of this API reports (the exchange's), which GET order states for each leg.
+    const legs = () => Promise.all(list.orderReports.map((r) => binance.privateGetOrder({ symbol: 'BTCUSDT', orderId: r.orderId }) as Promise<Row>));
+    for (const leg of await legs()) expect(list.transactionTime).toBe(leg.time);
     const canceled = (await binance.privateDeleteOrderList({ symbol: 'BTCUSDT', listClientOrderId: 'entry1' })) as Row & { orderReports: Row[] };
     expect(canceled).toMatchObject({ listStatusType: 'ALL_DONE', listOrderStatus: 'ALL_DONE', listClientOrderId: 'entry1' });
+    for (const leg of await legs()) expect(canceled.transactionTime).toBe(leg.updateTime);
     expect(canceled.orderReports.map((o) => o.status)).toEqual(['CANCELED', 'CANCELED']);
     expect((await balances()).USDT).toEqual({ free: '10617.8815', locked: '0' });
     const all = (await binance.privateGetAllOrderList()) as Row[];

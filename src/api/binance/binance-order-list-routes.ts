@@ -98,7 +98,7 @@ export function registerBinanceOrderListRoutes(app: FastifyInstance, ctx: Binanc
   };
 
   /** The list as Binance states it: summary fields, its orders, and with `reports` each order's report. */
-  const listView = async (accountId: string, group: string, reports: boolean, transactionTime?: number, members?: readonly Readonly<Order>[]): Promise<Record<string, unknown>> => {
+  const listView = async (accountId: string, group: string, reports: boolean, members?: readonly Readonly<Order>[]): Promise<Record<string, unknown>> => {
     const orders = members ?? (await groupOrders(deps, accountId, group));
     const open = orders.some((o) => isOpenStatus(o.status));
     const listId = idNumber(orders[0]!.id);
@@ -108,7 +108,7 @@ export function registerBinanceOrderListRoutes(app: FastifyInstance, ctx: Binanc
       listStatusType: open ? 'EXEC_STARTED' : 'ALL_DONE',
       listOrderStatus: open ? 'EXECUTING' : 'ALL_DONE',
       listClientOrderId: group,
-      transactionTime: transactionTime ?? Math.max(...orders.map((o) => o.updatedAt)),
+      transactionTime: Math.max(...orders.map((o) => o.updatedAt)),
       symbol: orders[0]!.symbol,
       orders: orders.map((o) => ({ symbol: o.symbol, orderId: idNumber(o.id), clientOrderId: o.clientOrderId })),
       ...(reports ? { orderReports: orders.map((o) => ({ ...binanceNewOrder(paperOrderView(o), o, 'RESULT', []), orderListId: listId })) } : {}),
@@ -157,8 +157,8 @@ export function registerBinanceOrderListRoutes(app: FastifyInstance, ctx: Binanc
       throw binanceErrorOf(placed.error, 'place');
     }
     for (const [i, request] of requests.entries()) await audit('order.place', accountId, { request, result: outcomeOf(ok(placed.value[i]!)) });
-    const view = await listView(accountId, group, true);
-    return { ...view, listStatusType: 'EXEC_STARTED', transactionTime: ctx.wallClock() };
+    // transactionTime: the legs' placement, on the exchange clock every order time here is on.
+    return { ...(await listView(accountId, group, true)), listStatusType: 'EXEC_STARTED' };
   };
 
   const leg = (p: Record<string, string>, name: 'above' | 'below'): Leg => {
@@ -230,7 +230,7 @@ export function registerBinanceOrderListRoutes(app: FastifyInstance, ctx: Binanc
     if ((await groupOrders(deps, account.accountId, group))[0]!.symbol !== symbol) throw binanceErrors.unknownOrderOnCancel();
     const result = await cancelGroup(deps, audit, account.accountId, group);
     if (!result.ok) throw binanceErrors.unknownOrderOnCancel();
-    return { ...(await listView(account.accountId, group, true, ctx.wallClock())), listStatusType: 'ALL_DONE', listOrderStatus: 'ALL_DONE' };
+    return { ...(await listView(account.accountId, group, true)), listStatusType: 'ALL_DONE', listOrderStatus: 'ALL_DONE' };
   });
 
   /** The account's lists, oldest first, each once (by its first order). */
@@ -249,7 +249,7 @@ export function registerBinanceOrderListRoutes(app: FastifyInstance, ctx: Binanc
     const account = ctx.signed(request, p);
     paperOnly();
     const open = (await lists(account.accountId)).filter((l) => l.orders.some((o) => isOpenStatus(o.status)));
-    return Promise.all(open.map((l) => listView(account.accountId, l.group, false, undefined, l.orders)));
+    return Promise.all(open.map((l) => listView(account.accountId, l.group, false, l.orders)));
   });
 
   ctx.route('GET', '/api/v3/allOrderList', 20, async (request, _reply, p) => {
@@ -265,6 +265,6 @@ export function registerBinanceOrderListRoutes(app: FastifyInstance, ctx: Binanc
       (l) => (fromId === undefined || Number(l.first.id) >= fromId) && (start === undefined || l.first.arrivesAt >= start) && (end === undefined || l.first.arrivesAt <= end),
     );
     const page = fromId !== undefined || start !== undefined ? chosen.slice(0, limit) : chosen.slice(-limit);
-    return Promise.all(page.map((l) => listView(account.accountId, l.group, false, undefined, l.orders)));
+    return Promise.all(page.map((l) => listView(account.accountId, l.group, false, l.orders)));
   });
 }

@@ -17,7 +17,9 @@ import type { AccountProfile } from '../../persistence/credential-store.js';
 import { fillOfEvent } from '../dialect-kit/account-history.js';
 import { fillsPage, ordersPage } from '../dialect-kit/history-pages.js';
 import { auditCall, cancelOpenOrders, feesOf, outcomeOf } from '../dialect-kit/facade-calls.js';
-import { groupOrders } from '../order-groups.js';
+import { testOrder } from '../dialect-kit/order-test.js';
+import { groupOrders, orderRecords } from '../order-groups.js';
+import { accountOrders } from '../../execution/order-records.js';
 import { accountReads } from '../paper-account-reads.js';
 import { freshValueOr } from '../read-answers.js';
 import type { ExecutionResult, OrderView } from '../service-deps.js';
@@ -53,6 +55,22 @@ export function registerBinanceTradingRoutes(app: FastifyInstance, ctx: BinanceC
       ids.set(o.ocoGroup, first === undefined ? -1 : idNumber(first.id));
     }
     return (o) => (o.ocoGroup === undefined ? -1 : (ids.get(o.ocoGroup) ?? -1));
+  };
+  /** Per order id, the id of its list (Binance's myTrades: "Unless OCO, the value will always be -1"), from one read of the account's grouped orders. */
+  const orderListIds = async (accountId: string): Promise<(orderId: string) => number | string> => {
+    if (deps.execution.mode !== 'paper') return () => -1;
+    const firstOfGroup = new Map<string, string>();
+    const groupOf = new Map<string, string>();
+    // Oldest first: a group's first order is its list's id, as `listIds` and GET orderList state it.
+    for (const o of await accountOrders(deps.hub.kernel, orderRecords(deps), accountId, { grouped: true })) {
+      if (o.ocoGroup === undefined) continue;
+      if (!firstOfGroup.has(o.ocoGroup)) firstOfGroup.set(o.ocoGroup, o.id);
+      groupOf.set(o.id, o.ocoGroup);
+    }
+    return (orderId) => {
+      const first = firstOfGroup.get(groupOf.get(orderId) ?? '');
+      return first === undefined ? -1 : idNumber(first);
+    };
   };
   const unwrap = <T>(result: ExecutionResult<T>, on: 'place' | 'query' | 'cancel'): T => {
     if (!result.ok) throw binanceErrorOf(result.error, on);
@@ -129,6 +147,8 @@ export function registerBinanceTradingRoutes(app: FastifyInstance, ctx: BinanceC
     const account = ctx.signed(request, p);
     const { order } = binanceOrderRequest(p);
     requireSpotSymbol(deps.hub.kernel, order.symbol);
+    const refused = testOrder(deps.hub.kernel, account.accountId, order);
+    if (refused !== undefined) throw binanceErrorOf(refused, 'place');
     if (p.computeCommissionRates !== 'true') return {};
     const zero = { maker: '0', taker: '0' };
     const { maker, taker } = commissionRates(account.accountId, order.symbol);
@@ -187,7 +207,9 @@ export function registerBinanceTradingRoutes(app: FastifyInstance, ctx: BinanceC
     const symbol = symbolOf(p);
     requireSpotSymbol(deps.hub.kernel, symbol);
     if (p.orderId && !/^\d{1,20}$/.test(p.orderId)) throw binanceErrors.illegalChars('orderId', '^[0-9]{1,20}$');
-    return freshOrThrow(reply, await fillsPage(reads(), account.accountId, symbol, p, { invalid, combination: binanceErrors.combination })).map(binanceMyTrade);
+    const fills = freshOrThrow(reply, await fillsPage(reads(), account.accountId, symbol, p, { invalid, combination: binanceErrors.combination }));
+    const listId = fills.length === 0 ? () => -1 : await orderListIds(account.accountId);
+    return fills.map((f) => binanceMyTrade(f, listId(f.orderId)));
   });
 
   // OCO lists and their queries: binance-order-list-routes.ts.

@@ -84,6 +84,18 @@ describe('the MEXC v3 routes (raw HTTP)', () => {
     expect(res.json()).toEqual({});
   });
 
+  it('order/test validates as a placement does (MEXC: "creates and validates a new order"), and places nothing', async () => {
+    const test = async (query: string) => (await signed('POST', '/api/v3/order/test', `symbol=BTCUSDT&side=BUY&type=LIMIT&${query}`)).json();
+    const open = async () => (await signed('GET', '/api/v3/openOrders', 'symbol=BTCUSDT')).json();
+    const before = await open();
+    // The bundled spec: tick 0.01, step 0.00001, minimum notional 10 USDT; MEXC's codes 30010, 10096, 30002.
+    expect(await test('quantity=0.001&price=50000.001')).toMatchObject({ code: 30010 });
+    expect(await test('quantity=0.000001&price=50000')).toMatchObject({ code: 10096 });
+    expect(await test('quantity=0.0001&price=50000')).toMatchObject({ code: 30002 });
+    expect(await test('quantity=0.001&price=50000')).toEqual({});
+    expect(await open()).toEqual(before);
+  });
+
   it('validates orders as MEXC does and answers a new order with its id and terms', async () => {
     expect((await signed('POST', '/api/v3/order', 'symbol=BTCUSDT&side=BUY&type=LIMIT&quantity=0.001')).json()).toMatchObject({ code: 700004, msg: expect.stringContaining("'price'") });
     expect((await signed('POST', '/api/v3/order', 'symbol=BTCUSDT&side=BUY&type=STOP_LOSS&quantity=0.001')).json()).toMatchObject({ code: 700004 });

@@ -15,6 +15,7 @@ import { setDataAge } from '../read-answers.js';
 import type { ReadResult } from '../../execution/account-read-port.js';
 import type { FastifyReply } from 'fastify';
 import { auditCall, cancelOpenOrders, feesOf, outcomeOf } from '../dialect-kit/facade-calls.js';
+import { testOrder } from '../dialect-kit/order-test.js';
 import type { ExecutionResult, OrderView, PlaceOrderRequest } from '../service-deps.js';
 import type { MexcContext } from './mexc-api.js';
 import { MexcError, mexcErrorOf, mexcErrors } from './mexc-errors.js';
@@ -120,10 +121,12 @@ export function registerMexcTradingRoutes(app: FastifyInstance, ctx: MexcContext
   });
 
   app.post('/api/v3/order/test', { schema: { tags } }, async (request) => {
-    ctx.signed(request);
+    const account = ctx.signed(request);
     const order = orderRequest(ctx.params(request));
     const instrument = deps.hub.kernel.instrument(order.symbol);
     if (instrument === undefined || instrument.market !== 'spot') throw new MexcError(30014, 'invalid symbol');
+    const refused = testOrder(deps.hub.kernel, account.accountId, order);
+    if (refused !== undefined) throw mexcErrorOf(refused, 'place');
     return {};
   });
 
