@@ -52,6 +52,13 @@ export interface EngineContext {
 
 const fmt = (v: Fixed): string => formatFixed(v);
 
+/** The most one MARKET order may execute, in base units: MARKET_LOT_SIZE's maximum where set, LOT_SIZE's otherwise, on the step grid. */
+function marketQuantityCap(market: Market): Fixed {
+  const { maxQty, maxMarketQty, stepSize } = market.instrument;
+  const cap = maxMarketQty !== undefined && maxMarketQty < maxQty ? maxMarketQty : maxQty;
+  return (cap / stepSize) * stepSize;
+}
+
 export class MatchingEngine {
   constructor(private readonly ctx: EngineContext) {}
 
@@ -267,7 +274,7 @@ export class MatchingEngine {
       case 'MARKET': {
         // A quote-sized order is complete when its budget, not the book's depth, stopped the walk.
         this.takeSlices(order, market, plan, order.quoteOrderQty !== undefined ? plan.budgetBound : whole);
-        if (isOpenStatus(order.status)) this.finish(order, market, 'expire', this.marketExpiry(order, plan, all));
+        if (isOpenStatus(order.status)) this.finish(order, market, 'expire', this.marketExpiry(order, market, plan, all));
         return;
       }
       case 'FILL_OR_KILL':
@@ -292,9 +299,10 @@ export class MatchingEngine {
   }
 
   /** Why a market order's remainder expires: its funds (a triggered stop), the book, or its position. */
-  private marketExpiry(order: Order, plan: WalkPlan, all: boolean): string {
+  private marketExpiry(order: Order, market: Market, plan: WalkPlan, all: boolean): string {
     if (plan.budgetBound && order.quoteOrderQty === undefined) return 'INSUFFICIENT_BALANCE';
     if (plan.quantity === 0n) return 'NO_LIQUIDITY';
+    if (order.quoteOrderQty !== undefined && plan.quantity === marketQuantityCap(market)) return 'MAX_MARKET_QUANTITY';
     return order.reduceOnly && all ? 'REDUCE_ONLY' : 'DEPTH_EXHAUSTED';
   }
 
@@ -305,7 +313,8 @@ export class MatchingEngine {
     const atMarket = executionType(order.type) === 'MARKET';
     const budget = atMarket ? settlement.marketBudget(order) : undefined;
     const spend = budget === undefined ? {} : { budget: budget.amount, budgetFeeRate: budget.feeRate };
-    if (atMarket && order.quoteOrderQty !== undefined) return planTakerWalk(opposite, market.view, { ...spend, stepSize });
+    // A quote-sized order buys no more than a MARKET order may name (Binance: quoteOrderQty "will not break LOT_SIZE filter rules").
+    if (atMarket && order.quoteOrderQty !== undefined) return planTakerWalk(opposite, market.view, { ...spend, quantity: marketQuantityCap(market), stepSize });
     const quantity = settlement.fillableQty(order, remainingQty(order));
     return planTakerWalk(opposite, market.view, {
       quantity,
