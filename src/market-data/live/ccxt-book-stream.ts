@@ -11,7 +11,8 @@
  *   again and take a fresh REST snapshot; after a gap ccxt's book is first dropped
  *   (`unWatchOrderBook`, plus any rejection ccxt stored for the symbol) so that the re-watch is a
  *   fresh subscription, not one raced by the half-torn-down one (ccxt can still reject twice for
- *   one gap: each rejection is reported, the kernel is told once);
+ *   one gap: each rejection is reported, the kernel is told once); the unsubscription is sent
+ *   before the re-watch subscribes again (sent after, it would cancel the new subscription);
  * - when ccxt's book moved on while the listener was busy, its current state is taken at once
  *   (ccxt resolves a watch only for an update that arrives while the watch is pending);
  * - a resync (after a gap, a disconnect, a crossed book) that delivers nothing for `staleAfterMs` is
@@ -310,6 +311,11 @@ export class CcxtBookStream {
       } catch {
         // fall through to closing the connection
       }
+      // ccxt's mexc class sends its UNSUBSCRIPTION from a timer (`spawn`, setTimeout 0) and
+      // returns before it is sent; a watch started in the meantime (the rejected watch retries at
+      // once) would send its SUBSCRIPTION first, which the later UNSUBSCRIPTION then cancels at
+      // the exchange: no frame would come again. One turn of the timers lets it go first.
+      if (unwatched) await new Promise((resolve) => setTimeout(resolve, 0));
       this.forgetCcxtBook();
       if (!unwatched) await this.exchange.close().catch(() => undefined);
     })();
