@@ -1,14 +1,15 @@
 /**
- * The MEXC live book when its resync stays silent, against papertrade's MEXC stand-in in-process
- * (REST depth, protobuf depth diffs at `/mexc/ws`, the bundled recording replayed): a depth frame the
- * venue drops is a gap; the venue then goes quiet for longer than `staleAfterMs`, so the book
- * stream renews the resync (ccxt's `unWatchOrderBook`, then a new `watchOrderBook`). The venue must
- * still be sending depth frames when it speaks again, and the book must come back equal to the
- * venue's own book (its kernel's depth, the oracle: a separate engine fed the recording).
+ * The MEXC live book after a skipped depth frame, against papertrade's MEXC stand-in in-process
+ * (REST depth, protobuf depth diffs at `/mexc/ws`, the bundled recording replayed): the frame the
+ * venue drops is a gap, and the book stream resyncs (ccxt buffers 25 frames, then takes a REST
+ * snapshot). Proves that a resync renewed by the watchdog (ccxt's `unWatchOrderBook`, then a new
+ * `watchOrderBook`) still receives depth, and that a resync still buffering frames is left to
+ * finish; either way the book comes back equal to the venue's own book (its kernel's depth, the
+ * oracle: a separate engine fed the recording).
  */
 import type { Exchange } from 'ccxt';
 import type { FastifyInstance } from 'fastify';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { parseFixed } from '../../core/money/fixed.js';
 import { registerMexcApi } from '../../api/mexc/index.js';
 import { buildServer } from '../../api/server.js';
@@ -22,11 +23,6 @@ import { openLiveMarkets, type LiveMarkets } from './live-markets.js';
 const START = 1723161300000; // 2024-08-08T23:55:00Z
 const CHANNEL = 'spot@public.aggre.depth.v3.api.pb@100ms@BTCUSDT';
 const LEVELS = 10;
-/**
- * The stream's staleAfterMs: a renewal every 2 s while resyncing leaves ccxt time to buffer its 25
- * frames (about 1 s at this replay speed) and take its snapshot between two renewals.
- */
-const STALE_MS = 2000;
 
 type Levels = readonly (readonly [string, string])[];
 const exact = (levels: Levels) => levels.map(([p, q]) => [parseFixed(p), parseFixed(q)]);
@@ -36,11 +32,11 @@ const same = (a: unknown, b: unknown) => {
   return text(a) === text(b);
 };
 
-describe('a MEXC resync renewed while the venue is silent', () => {
+describe('a MEXC resync against the stand-in venue', () => {
   let venue: TestService;
   let app: FastifyInstance;
-  let markets: LiveMarkets;
-  let exchange: Exchange;
+  let base: string;
+  let markets: LiveMarkets | undefined;
   let fedUntil = START;
   let feeding = false;
   let feeder: Promise<void> = Promise.resolve();
@@ -62,20 +58,8 @@ describe('a MEXC resync renewed while the venue is silent', () => {
     await feeder;
   };
 
-  beforeAll(async () => {
-    venue = await startTestService({ until: START });
-    app = await buildServer(venue.deps, {
-      plugins: [registerMexcApi],
-      mexcStreams: {
-        dropDepthFrame: () => {
-          if (!dropNext) return false;
-          dropNext = false;
-          return true;
-        },
-      },
-    });
-    const base = await app.listen({ port: 0, host: '127.0.0.1' });
-    // ccxt's defaults (rate limiting on), as `serve --live` builds its client.
+  /** A ccxt client as `serve --live` builds it (ccxt's defaults, rate limiting on) and a book stream on it. */
+  const watch = async (staleAfterMs: number) => {
     markets = await openLiveMarkets({
       config: {
         exchange: 'mexc',
@@ -89,62 +73,105 @@ describe('a MEXC resync renewed while the venue is silent', () => {
       },
       symbols: ['BTC/USDT'],
     });
-    exchange = markets.exchanges.get('mexc')!;
-  });
-
-  afterAll(async () => {
-    await stopFeeding();
-    await markets?.close();
-    await app?.close();
-    await venue?.close();
-  });
-
-  it('renews the subscription so that the venue still sends depth, and the book equals the venue’s again', async () => {
+    const exchange: Exchange = markets.exchanges.get('mexc')!;
     const heard = ccxtHeard(exchange);
-    const depthAnswers = () => heard.filter((m) => m.code === 0 && typeof m.msg === 'string' && m.msg.split(',').includes(CHANNEL)).length;
-    let view: BookView | undefined;
-    let views = 0;
+    const seen = { view: undefined as BookView | undefined, views: 0 };
     const stream = new CcxtBookStream(
       exchange,
       'BTC/USDT',
       {
         onBook: (v) => {
-          view = v;
-          views += 1;
+          seen.view = v;
+          seen.views += 1;
         },
         onTrade: () => undefined,
         onInvalid: () => undefined,
       },
-      { staleAfterMs: STALE_MS, trades: false },
+      { staleAfterMs, trades: false },
     );
     const equalsVenue = () => {
       const served = venue.engine.kernel.depth('BTCUSDT', LEVELS)!;
+      const view = seen.view;
       return view !== undefined && same({ b: exact(topOf(view.bids)), a: exact(topOf(view.asks)) }, { b: exact(served.bids), a: exact(served.asks) });
     };
+    const depthAnswers = () => heard.filter((m) => m.code === 0 && typeof m.msg === 'string' && m.msg.split(',').includes(CHANNEL)).length;
     stream.start();
-    try {
-      startFeeding();
-      await until(() => views > 0, 'the first book');
-      await stopFeeding();
-      await until(equalsVenue, 'the book to equal the venue’s before the gap');
+    startFeeding();
+    await until(() => seen.views > 0, 'the first book');
+    await stopFeeding();
+    await until(equalsVenue, 'the book to equal the venue’s before the gap');
+    return { stream, seen, equalsVenue, depthAnswers };
+  };
 
+  beforeAll(async () => {
+    venue = await startTestService({ until: START });
+    app = await buildServer(venue.deps, {
+      plugins: [registerMexcApi],
+      mexcStreams: {
+        dropDepthFrame: () => {
+          if (!dropNext) return false;
+          dropNext = false;
+          return true;
+        },
+      },
+    });
+    base = await app.listen({ port: 0, host: '127.0.0.1' });
+  });
+
+  afterEach(async () => {
+    await stopFeeding();
+    await markets?.close();
+    markets = undefined;
+  });
+
+  afterAll(async () => {
+    await app?.close();
+    await venue?.close();
+  });
+
+  it('renews a silent resync so that the venue still sends depth, and the book equals the venue’s again', async () => {
+    // A renewal every 2 s while resyncing leaves ccxt time to buffer its 25 frames (about 1 s at
+    // this replay speed) and take its snapshot between two renewals.
+    const { stream, seen, equalsVenue, depthAnswers } = await watch(2_000);
+    try {
       // A frame the venue drops: the next one reveals the gap. The venue then goes quiet.
       startFeeding();
       dropNext = true;
       await until(() => stream.counters.gaps === 1, 'the gap');
       await stopFeeding();
-      const viewsAtGap = views;
+      const viewsAtGap = seen.views;
       const answersAtGap = depthAnswers();
-      // Silent for well over staleAfterMs: the watchdog renews the resync (an unsubscription and a
-      // subscription, each answered), at most once per staleAfterMs.
+      // Silent for longer than staleAfterMs: the watchdog renews the resync (an unsubscription and
+      // a subscription, each answered).
       await until(() => depthAnswers() >= answersAtGap + 4, 'the resync renewed by the watchdog', 10_000);
-      expect(views).toBe(viewsAtGap);
+      expect(seen.views).toBe(viewsAtGap);
 
       // The venue speaks again: ccxt buffers its frames, takes a REST snapshot, and delivers a book.
       startFeeding();
-      await until(() => views > viewsAtGap, 'a book after the renewed resync', 15_000);
+      await until(() => seen.views > viewsAtGap, 'a book after the renewed resync', 15_000);
       await stopFeeding();
       await until(equalsVenue, 'the book to equal the venue’s after the resync', 10_000);
+      expect(stream.counters.gaps).toBe(1);
+    } finally {
+      await stream.stop();
+    }
+  }, 60_000);
+
+  it('leaves a resync that is still buffering frames to finish, however long it takes past staleAfterMs', async () => {
+    // 300 ms: about a dozen frames at this replay speed, fewer than the 25 ccxt buffers before its
+    // snapshot. A resync renewed every 300 ms would throw its buffer away each time and never finish.
+    const { stream, seen, equalsVenue, depthAnswers } = await watch(300);
+    try {
+      startFeeding();
+      dropNext = true;
+      await until(() => stream.counters.gaps === 1, 'the gap');
+      const viewsAtGap = seen.views;
+      const answersAtGap = depthAnswers();
+      await until(() => seen.views > viewsAtGap, 'a book after the resync', 15_000);
+      await stopFeeding();
+      await until(equalsVenue, 'the book to equal the venue’s after the resync', 10_000);
+      // The gap's own unsubscription and subscription, and no renewal.
+      expect(depthAnswers() - answersAtGap).toBeLessThanOrEqual(2);
       expect(stream.counters.gaps).toBe(1);
     } finally {
       await stream.stop();
