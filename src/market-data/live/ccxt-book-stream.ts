@@ -11,11 +11,14 @@
  *   again and take a fresh REST snapshot; after a gap ccxt's book is first dropped
  *   (`unWatchOrderBook`, plus any rejection ccxt stored for the symbol) so that the re-watch is a
  *   fresh subscription, not one raced by the half-torn-down one (ccxt can still reject twice for
- *   one gap: each rejection is reported, the kernel is told once);
+ *   one gap: each rejection is reported, the kernel is told once); the unsubscription is sent
+ *   before the re-watch subscribes again (sent after, it would cancel the new subscription);
  * - when ccxt's book moved on while the listener was busy, its current state is taken at once
  *   (ccxt resolves a watch only for an update that arrives while the watch is pending);
- * - a resync (after a gap, a disconnect, a crossed book) that delivers nothing for `staleAfterMs` is
- *   torn down the same way and watched afresh, at most once per `staleAfterMs`;
+ * - a resync (after a gap, a disconnect, a crossed book) that delivers nothing for `staleAfterMs`,
+ *   and meanwhile buffers no new frame in ccxt's book (ccxt's MEXC class waits for 25 before its
+ *   REST snapshot: a quiet market takes longer than `staleAfterMs`), is torn down the same way and
+ *   watched afresh, at most once per `staleAfterMs`;
  * - a crossed view or a nonce that goes backwards is reported (`crossed`, `gap`) and ccxt's book is
  *   dropped (unWatchOrderBook, else the connection is closed) so that it resyncs from a snapshot;
  * - no book update for `staleAfterMs` of wall time is reported once as `stale`;
@@ -86,6 +89,9 @@ export class CcxtBookStream {
   private dropping: Promise<void> | undefined;
   /** Wall time of the last watch started afresh (drop + re-watch), for the watchdog's rate. */
   private lastRenewAt = 0;
+  /** Frames ccxt held buffered for its snapshot at the last watchdog check (-1: no book), and when that count last grew. */
+  private buffered = -1;
+  private lastBufferedAt = 0;
   /** A server-side close was reported since the last good book (the watch's NetworkError is the same drop). */
   private dropReported = false;
   private unhookClose: (() => void) | undefined;
@@ -173,16 +179,27 @@ export class CcxtBookStream {
   private async checkStale(): Promise<void> {
     if (!this.running) return;
     const now = this.clock();
+    const buffered = this.ccxtBuffered();
+    if (buffered > this.buffered) this.lastBufferedAt = now;
+    this.buffered = buffered;
     const silent = now - this.lastBookAt;
     if (silent <= this.staleAfterMs) return;
     if (this.stateValue === 'live') await this.invalid('stale', `no book update for ${silent} ms (limit ${this.staleAfterMs} ms)`);
-    // A resync that has delivered nothing for this long is renewed: ccxt's book is dropped (which
-    // also rejects the pending watch) and the loop subscribes afresh. A stale (silent) feed is not:
-    // a REST snapshot would make the book usable while the stream is still silent.
-    if (this.running && this.stateValue === 'resyncing' && now - this.lastRenewAt > this.staleAfterMs) {
+    // A resync that has delivered nothing for this long, and buffered no new frame either, is
+    // renewed: ccxt's book is dropped (which also rejects the pending watch) and the loop
+    // subscribes afresh. One still buffering is left to reach its snapshot: renewing it would
+    // throw its frames away. A stale (silent) feed is not renewed: a REST snapshot would make the
+    // book usable while the stream is still silent.
+    if (this.running && this.stateValue === 'resyncing' && now - this.lastRenewAt > this.staleAfterMs && now - this.lastBufferedAt > this.staleAfterMs) {
       this.lastRenewAt = now;
       await this.dropCcxtBook();
     }
+  }
+
+  /** How many frames ccxt's book for the symbol holds buffered for its snapshot; -1 when ccxt has no book (or no buffer). */
+  private ccxtBuffered(): number {
+    const book = (this.exchange as unknown as { orderbooks?: Record<string, { cache?: unknown } | undefined> }).orderbooks?.[this.symbol];
+    return Array.isArray(book?.cache) ? book.cache.length : -1;
   }
 
   private async bookLoop(): Promise<void> {
@@ -310,6 +327,11 @@ export class CcxtBookStream {
       } catch {
         // fall through to closing the connection
       }
+      // ccxt's mexc class sends its UNSUBSCRIPTION from a timer (`spawn`, setTimeout 0) and
+      // returns before it is sent; a watch started in the meantime (the rejected watch retries at
+      // once) would send its SUBSCRIPTION first, which the later UNSUBSCRIPTION then cancels at
+      // the exchange: no frame would come again. One turn of the timers lets it go first.
+      if (unwatched) await new Promise((resolve) => setTimeout(resolve, 0));
       this.forgetCcxtBook();
       if (!unwatched) await this.exchange.close().catch(() => undefined);
     })();
