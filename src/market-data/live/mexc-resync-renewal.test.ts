@@ -170,8 +170,10 @@ describe('a MEXC resync against the stand-in venue', () => {
       await until(() => seen.views > viewsAtGap, 'a book after the resync', 15_000);
       await stopFeeding();
       await until(equalsVenue, 'the book to equal the venue’s after the resync', 10_000);
-      // The gap's own unsubscription and subscription, and no renewal.
-      expect(depthAnswers() - answersAtGap).toBeLessThanOrEqual(2);
+      // No count of renewals is asserted: on a loaded machine the venue's timers may pause for
+      // more than 300 ms, and a resync that buffered nothing meanwhile is rightly renewed. A resync
+      // renewed every 300 ms whatever it buffered never reaches ccxt's 25 frames: no book above.
+      expect(depthAnswers()).toBeGreaterThanOrEqual(answersAtGap + 2);
       expect(stream.counters.gaps).toBe(1);
     } finally {
       await stream.stop();
