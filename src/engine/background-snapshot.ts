@@ -5,9 +5,12 @@
  * on handling inputs while the worker works (on another core). Where a second writer is safe
  * (PostgreSQL, `workerWritesParts`), the worker also writes the state's parts on its own connection
  * and the engine only publishes them (one small transaction). Otherwise the event loop receives the
- * state as one buffer of UTF-8 moved from the worker (no copy, off the collector's heap) and writes
- * it one part (16 Ki bytes, cut between characters: `utf8Slices`) at a time, as bytes. Either way
- * the buffer comes back: it is the kernel's rollback checkpoint, decoded only if a rollback needs it.
+ * state as UTF-8 bytes (no copy, off the collector's heap) and writes it one part (16 Ki bytes, cut
+ * between characters: `utf8Slices`) at a time, as bytes. Either way the bytes come back: they are
+ * the kernel's rollback checkpoint, decoded only if a rollback needs it. The bytes are written into
+ * a buffer the caller shares with the worker (`into`, reused from one snapshot to the next) when
+ * they fit, else into a new buffer moved here: a new 30 MB buffer is a new external allocation of
+ * the main isolate, which V8 at times answers with a full collection on the event loop (ADR 0048).
  *
  * Guarantees: the text is exactly `Kernel.snapshot()` of the kernel at that seq (the
  * kernel is deterministic: a restore from snapshot + journal is byte for byte the state the engine
@@ -82,8 +85,9 @@ export interface WorkerParts {
 }
 
 /**
- * The kernel state at journal seq `seq`, rebuilt in a worker, as UTF-8 (the worker's buffer, moved
- * here without a copy) with its `stateDigest` (hashed in the worker), and with `writeParts` the
+ * The kernel state at journal seq `seq`, rebuilt in a worker, as UTF-8 (a view of `into`, shared
+ * with the worker, when the state fits there; else the worker's buffer, moved here without a copy)
+ * with its `stateDigest` (hashed in the worker), and with `writeParts` the
  * state's parts written by the worker on its own connection (`SnapshotStore.writeParts`, committed
  * when this resolves): the caller publishes them (`SnapshotStore.publishParts(seq, at, parts)`). A
  * worker that fails or is stopped part-way leaves unpublished parts, which the next publish
@@ -97,6 +101,7 @@ export async function stateAndPartsFromWorker(
   kernelConfig: KernelConfig,
   seq: number,
   writeParts?: WorkerParts,
+  into?: SharedArrayBuffer,
 ): Promise<{ readonly bytes: Uint8Array; readonly digest: string; readonly parts?: WrittenParts }> {
   // Only what a structured clone carries: no connection-error callback.
   const options: OpenOptions = {
@@ -104,14 +109,18 @@ export async function stateAndPartsFromWorker(
     ...(database.connectTimeoutMs !== undefined ? { connectTimeoutMs: database.connectTimeoutMs } : {}),
     maxConnections: 1,
   };
-  const data: SnapshotWorkerData = { databaseUrl, database: options, kernelConfig, seq, ...(writeParts !== undefined ? { writeParts } : {}) };
+  const data: SnapshotWorkerData = { databaseUrl, database: options, kernelConfig, seq, ...(writeParts !== undefined ? { writeParts } : {}), ...(into !== undefined ? { into } : {}) };
   const worker = startWorker({ snapshotWorker: true, data });
   try {
     return await new Promise<{ bytes: Uint8Array; digest: string; parts?: WrittenParts }>((resolve, reject) => {
       worker.on('message', (message: SnapshotWorkerMessage) => {
         if (message.type === 'error') {
           reject(message.unavailable ? new DatabaseUnavailableError(`the snapshot worker lost its database connection: ${message.message.split('\n')[0]}`) : new Error(`the snapshot worker failed: ${message.message}`));
-        } else resolve({ bytes: message.bytes, digest: message.digest, ...(message.parts !== undefined ? { parts: message.parts } : {}) });
+        } else {
+          const bytes = message.shared !== undefined && into !== undefined ? new Uint8Array(into, 0, message.shared) : message.bytes;
+          if (bytes === undefined) reject(new Error('the snapshot worker answered without the state'));
+          else resolve({ bytes, digest: message.digest, ...(message.parts !== undefined ? { parts: message.parts } : {}) });
+        }
       });
       worker.on('error', reject);
       worker.on('exit', (code) => reject(new Error(`the snapshot worker exited (code ${code}) before it was done`)));

@@ -22,6 +22,8 @@ import { instrumentForRecording } from '../market-data/replay-session.js';
 import { BUNDLED_RECORDING } from '../test-kit/data-paths.js';
 import { loadRecording, stateWithoutSequence } from '../test-kit/recording-stepper.js';
 import { describeEachDialect, type TestDatabase } from '../test-kit/test-databases.js';
+import { DatabaseUnavailableError } from '../persistence/database.js';
+import { SnapshotStore } from '../persistence/snapshot-store.js';
 import { DurableEngine, type DurableEngineOptions, type SetAsideReport } from './durable-engine.js';
 
 const recording = loadRecording(BUNDLED_RECORDING);
@@ -153,6 +155,36 @@ describeEachDialect((name) => `the engine's rollback checkpoints under attack on
     vi.restoreAllMocks();
     await restart();
     expect(reports.filter((r) => r.duringRestore)).toEqual([]);
+  });
+
+  it('a worker snapshot that fails after its state arrived leaves the checkpoint before it whole: a fault then rolls back from that one', async () => {
+    await setUp({ retry: { minMs: 5, maxMs: 20 } });
+    // Three worker snapshots: the first moves its own buffer here, the next two go into the
+    // buffers shared with the worker, one after the other (the one the checkpoint reads is never written).
+    for (let i = 0; i < 3; i++) {
+      await feedMarket(20);
+      await both(resting('a'));
+      expect(await live().saveSnapshot()).toBe(live().seq);
+    }
+    await feedMarket(20);
+    await both(order('b'));
+    // The fourth: its state is written by the worker, then the database "goes away" at the publish.
+    const publish = vi.spyOn(SnapshotStore.prototype, 'publishParts').mockRejectedValueOnce(new DatabaseUnavailableError('the database went away at the publish'));
+    await expect(live().saveSnapshot()).rejects.toThrow(/went away at the publish/);
+    expect(publish).toHaveBeenCalledTimes(1);
+    publish.mockRestore();
+    for (let waited = 0; live().status.state !== 'ready' && waited < 5_000; waited += 10) await new Promise((r) => setTimeout(r, 10));
+    expect(live().status.state).toBe('ready');
+    // The checkpoint is still the third snapshot's: a fault rolls back from it, and the engine is the twin.
+    expect(live().kernel.inputsSinceCheckpoint).toBe(21);
+    const faults = injectFaults();
+    const seq = live().seq;
+    expectInternal(await both(order('a', 'boom-after-failed-snapshot')), seq + 1);
+    expect(faults.struck()).toBe(1);
+    expectTwin('after a rollback from the checkpoint before the failed snapshot');
+    vi.restoreAllMocks();
+    await feedMarket(20);
+    expectTwin('after the inputs that followed');
   });
 
   it('a fault while a worker snapshot is in flight: the snapshot of an earlier seq is not taken over the checkpoint of the fault; a second fault rolls back from that one', async () => {

@@ -189,6 +189,8 @@ function* partsOf(state: string): Generator<string> {
   }
 }
 
+const MIB = 1_048_576;
+
 export class DurableEngine {
   private current: Kernel;
   private readonly symbols: ReadonlySet<string>;
@@ -199,6 +201,17 @@ export class DurableEngine {
   private waiting: Waiting[] = [];
   private snapshotting: Promise<unknown> = Promise.resolve();
   private lastSnapshotSeq = -1;
+  /**
+   * Buffers the snapshot worker writes its UTF-8 into, shared with it and reused (at most two: the
+   * one the kernel's checkpoint reads, `checkpointBuffer`, which is never written into, and one
+   * free). A 30 MB state moved here as a new buffer each time is a new external allocation of the
+   * main isolate each time, and V8 answered some with a full, non-incremental collection of the
+   * heap on the event loop (50–150 ms; ADR 0048).
+   */
+  private stateBuffers: SharedArrayBuffer[] = [];
+  private checkpointBuffer: SharedArrayBuffer | undefined;
+  /** The size of the last state snapshotted, in UTF-8 bytes (in characters for an in-process one: at most its bytes). */
+  private lastStateBytes: number | undefined;
   /** The last snapshot publish begun (its seq and time) that has not been seen to succeed: its COMMIT may have landed. */
   private publishing: { readonly seq: number; readonly at: number } | undefined;
   private failure: unknown;
@@ -520,6 +533,8 @@ export class DurableEngine {
       const inWorker = options.inProcess !== true && seq > 0 && this.containedUpTo === undefined && this.options.snapshotInWorker !== false && canRebuildInWorker(url);
       const inProcess = inWorker ? undefined : this.current.snapshot();
       let checkpoint: string | (() => string);
+      let checkpointBuffer: SharedArrayBuffer | undefined;
+      let stateBytes = inProcess?.length;
       await this.projector.flush();
       if (inProcess !== undefined) {
         await this.snapshots.saveInParts(seq, this.publishAt(seq), partsOf(inProcess));
@@ -529,11 +544,13 @@ export class DurableEngine {
           // The worker writes the parts itself where a second writer is safe (workerWritesParts);
           // elsewhere they go in here as UTF-8 bytes, no string of them made on this thread, spaced out.
           // The digest was hashed in the worker: this thread never hashes the state.
-          const { bytes, digest, parts } = await stateAndPartsFromWorker(url, this.options.database ?? {}, this.options.kernelConfig, seq, workerWritesParts(url));
+          const { bytes, digest, parts } = await stateAndPartsFromWorker(url, this.options.database ?? {}, this.options.kernelConfig, seq, workerWritesParts(url), this.stateBuffer());
           if (parts !== undefined) await this.snapshots.publishParts(seq, this.publishAt(seq), parts);
           else await this.snapshots.saveInParts(seq, this.publishAt(seq), utf8Slices(bytes), { ...ENGINE_WRITES_PARTS, digest });
           // Held as bytes off the collector's heap; decoded only if a rollback needs it.
           checkpoint = () => new TextDecoder().decode(bytes);
+          checkpointBuffer = bytes.buffer instanceof SharedArrayBuffer ? bytes.buffer : undefined;
+          stateBytes = bytes.byteLength;
         } catch (error) {
           // The database, or the worker's own connection to it, went away: an outage like any
           // other (reported, retried), and no in-process snapshot meanwhile (it would stall the
@@ -551,10 +568,15 @@ export class DurableEngine {
           await this.projector.flush();
           await this.snapshots.saveInParts(seq, this.publishAt(seq), partsOf(live));
           checkpoint = live;
+          checkpointBuffer = undefined;
+          stateBytes = live.length;
         }
       }
       this.publishing = undefined;
       this.current.adoptCheckpoint(checkpoint, seq);
+      // The next worker writes into the other buffer: this one holds the checkpoint now.
+      this.checkpointBuffer = checkpointBuffer;
+      this.lastStateBytes = stateBytes;
       if (typeof checkpoint === 'string' && this.containedUpTo !== undefined && this.containedUpTo <= seq) this.containedUpTo = undefined;
       this.lastSnapshotSeq = seq;
       this.scheduler.taken();
@@ -563,6 +585,21 @@ export class DurableEngine {
     });
     this.snapshotting = next.catch(() => undefined);
     return next;
+  }
+
+  /**
+   * A buffer for the next worker snapshot's UTF-8: not the one the kernel's checkpoint reads, and
+   * at least a sixteenth larger than the last state (made a quarter larger, in whole MiB, when
+   * none is); undefined while no state's size is known (the worker then moves its own buffer).
+   */
+  private stateBuffer(): SharedArrayBuffer | undefined {
+    const last = this.lastStateBytes;
+    if (last === undefined || last === 0) return undefined;
+    const free = this.stateBuffers.find((b) => b !== this.checkpointBuffer && b.byteLength >= last * 1.0625);
+    if (free !== undefined) return free;
+    const made = new SharedArrayBuffer(Math.ceil((last * 1.25) / MIB) * MIB);
+    this.stateBuffers = [...this.stateBuffers.filter((b) => b === this.checkpointBuffer), made];
+    return made;
   }
 
   /** The time to publish a snapshot of `seq` with, remembered until the publish is seen to succeed. */

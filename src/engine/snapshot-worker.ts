@@ -1,15 +1,16 @@
 /**
  * The snapshot worker's thread (started by background-snapshot.ts): rebuilds the kernel state at
  * journal seq `seq` from the database alone (the newest snapshot at or before it, then the
- * journal up to it, exactly as a restart does), serializes it, and hands it to its parent as UTF-8
- * in one transferred buffer (moved, not copied: the parent's heap never holds the whole state as a
- * string), with the SHA-256 of those bytes (`stateDigest`, hashed here so that the event loop does
+ * journal up to it, exactly as a restart does), serializes it, and hands it to its parent as UTF-8:
+ * written into the buffer the parent shares (`into`) when it fits, else in one transferred buffer
+ * (moved, not copied: the parent's heap never holds the whole state as a string), with the SHA-256 of those bytes (`stateDigest`, hashed here so that the event loop does
  * not). With `writeParts`, it first writes the state's parts itself on its own connection
  * (`SnapshotStore.writeParts`, all committed before it answers); publishing them is the parent's.
  * Otherwise nothing here writes to the database. The base snapshot it rebuilds on is checked as a
  * restart checks it: a damaged one fails the rebuild (`SnapshotDamagedError`).
  *
- * Messages to the parent: one, `{ type: 'state', chars, bytes, digest, parts }` (`parts`: what it
+ * Messages to the parent: one, `{ type: 'state', chars, bytes, shared, digest, parts }` (`bytes`:
+ * the transferred buffer, or `shared`: how many bytes of `into` hold the state; `parts`: what it
  * wrote, absent without `writeParts`), or `{ type: 'error', message, unavailable }` if the rebuild
  * or a write fails (`unavailable`: for want of a connection, `isDatabaseUnavailable`).
  */
@@ -30,10 +31,12 @@ export interface SnapshotWorkerData {
   readonly seq: number;
   /** Write the parts here (`SnapshotStore.writeParts`), in transactions of this many parts, pausing `pauseMs` after each. */
   readonly writeParts?: WorkerParts;
+  /** A buffer shared with the parent: the UTF-8 goes there when it fits (from byte 0), else into a new buffer, transferred. */
+  readonly into?: SharedArrayBuffer;
 }
 
 export type SnapshotWorkerMessage =
-  | { readonly type: 'state'; readonly chars: number; readonly bytes: Uint8Array; readonly digest: string; readonly parts?: WrittenParts }
+  | { readonly type: 'state'; readonly chars: number; readonly bytes?: Uint8Array; readonly shared?: number; readonly digest: string; readonly parts?: WrittenParts }
   | { readonly type: 'error'; readonly message: string; readonly unavailable: boolean };
 
 /**
@@ -43,11 +46,11 @@ export type SnapshotWorkerMessage =
  */
 export async function stateAndParts(
   data: SnapshotWorkerData,
-): Promise<{ readonly chars: number; readonly bytes: Uint8Array<ArrayBuffer>; readonly digest: string; readonly parts?: WrittenParts }> {
+): Promise<{ readonly chars: number; readonly bytes: Uint8Array<ArrayBufferLike>; readonly digest: string; readonly parts?: WrittenParts }> {
   const database = await openDatabase(data.databaseUrl, data.database);
   try {
     const state = await rebuild(database.db, data);
-    const bytes = new TextEncoder().encode(state);
+    const bytes = encode(state, data.into);
     const digest = stateDigest(bytes);
     if (data.writeParts === undefined) return { chars: state.length, bytes, digest };
     const parts = await new SnapshotStore(database.db).writeParts(data.seq, utf8Slices(bytes), { ...data.writeParts, digest });
@@ -55,6 +58,16 @@ export async function stateAndParts(
   } finally {
     await database.close();
   }
+}
+
+/** `state` as UTF-8: in `into` (a view of its first bytes) when it fits, else in a new buffer. */
+function encode(state: string, into: SharedArrayBuffer | undefined): Uint8Array<ArrayBufferLike> {
+  if (into !== undefined) {
+    const view = new Uint8Array(into);
+    const { read, written } = new TextEncoder().encodeInto(state, view);
+    if (read === state.length) return view.subarray(0, written);
+  }
+  return new TextEncoder().encode(state);
 }
 
 async function rebuild(db: Kysely<Database>, data: SnapshotWorkerData): Promise<string> {
@@ -79,7 +92,10 @@ if (parentPort !== null && workerData !== undefined && (workerData as { snapshot
   const data = (workerData as { data: SnapshotWorkerData }).data;
   stateAndParts(data).then(
     (result) => {
-      port.postMessage({ type: 'state', ...result } satisfies SnapshotWorkerMessage, [result.bytes.buffer]);
+      const { bytes, ...rest } = result;
+      // In the shared buffer: nothing to move. Otherwise the new buffer is moved, not copied.
+      if (bytes.buffer === data.into) port.postMessage({ type: 'state', ...rest, shared: bytes.byteLength } satisfies SnapshotWorkerMessage);
+      else port.postMessage({ type: 'state', ...rest, bytes } satisfies SnapshotWorkerMessage, [bytes.buffer as ArrayBuffer]);
       port.close();
     },
     (error: unknown) => {

@@ -25,9 +25,10 @@
  * numbers its parts after every part that seq already has, and the publish points the row at the
  * new ones in its transaction; a crash before it leaves the old row on its old parts.
  * Parts no snapshot reads any more (a pruned snapshot's, those of a save that did not finish, those
- * a seq saved again replaced) are deleted after the prune, `PARTS_PER_DELETE` per transaction with
- * a turn between, not inside it: a crash before they are gone leaves rows no snapshot reads, which
- * the next publish deletes.
+ * a seq saved again replaced) are deleted after the prune, not inside it, in transactions of at
+ * most `PARTS_PER_DELETE` parts (on SQLite, cut short after `cleanupBudgetMs` of deletes) with a
+ * turn between: a crash before they are gone leaves rows no snapshot reads, which the next publish
+ * deletes.
  * Durability: parts are committed without a sync of their own; the publish's commit is synced (on
  * SQLite, an fdatasync of the WAL, which holds every frame committed before it, whichever
  * connection wrote them; a WAL torn before the publish's frame has no publish either).
@@ -37,6 +38,7 @@
  * for a 30 MB state on a loaded 2-core machine; ADR 0047).
  */
 import { createHash } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
 import type { Kysely } from 'kysely';
 import { directWrites, durableTransaction, projectionTransaction } from './database.js';
 import type { Database } from './schema.js';
@@ -78,6 +80,11 @@ export function stateDigest(state: string | Uint8Array): string {
 export interface SnapshotOptions {
   /** How many snapshots to keep (default 3, at least 1). */
   readonly keep?: number;
+  /**
+   * SQLite: a cleanup transaction (parts no snapshot reads) commits once its deletes have taken
+   * this long, in ms, even with fewer than 16 parts (default 1; 0: one part per transaction).
+   */
+  readonly cleanupBudgetMs?: number;
 }
 
 /**
@@ -86,8 +93,11 @@ export interface SnapshotOptions {
  */
 export const SNAPSHOT_PART_CHARS = 16_384;
 
-/** Parts deleted per transaction when parts are cleared: about 1 MB of pages freed per step. */
+/** Parts deleted per transaction when parts are cleared, at most: about 1 MB of pages freed per step. */
 const PARTS_PER_DELETE = 16;
+
+/** On SQLite, a cleanup transaction commits once its deletes have taken this long (ms), even with fewer parts. */
+const DELETE_BUDGET_MS = 1;
 
 const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
@@ -107,6 +117,8 @@ export interface WritePartsOptions {
 }
 
 const INSERT_TEXT = 'insert into snapshot_parts (seq, part, state) values (?, ?, ?)';
+const NEXT_UNREAD_PARTS = 'select part from snapshot_parts where seq = ? and (part < ? or part >= ?) order by part limit ?';
+const DELETE_PART = 'delete from snapshot_parts where seq = ? and part = ?';
 const INSERT_UTF8 = 'insert into snapshot_parts (seq, part, state) values (?, ?, cast(? as text))';
 // ignoreBOM: a part that begins with U+FEFF (text in a name, cut there) keeps it; by default it is dropped as a byte order mark.
 const utf8 = new TextDecoder('utf-8', { ignoreBOM: true });
@@ -114,6 +126,7 @@ const asBuffer = (bytes: Uint8Array) => (Buffer.isBuffer(bytes) ? bytes : Buffer
 
 export class SnapshotStore {
   private readonly keep: number;
+  private readonly cleanupBudgetMs: number;
 
   constructor(
     private readonly db: Kysely<Database>,
@@ -122,6 +135,9 @@ export class SnapshotStore {
     const keep = options.keep ?? 3;
     if (!Number.isSafeInteger(keep) || keep < 1) throw new RangeError(`keep must be a whole number ≥ 1, got ${keep}`);
     this.keep = keep;
+    const budget = options.cleanupBudgetMs ?? DELETE_BUDGET_MS;
+    if (!Number.isFinite(budget) || budget < 0) throw new RangeError(`cleanupBudgetMs must be a number ≥ 0, got ${budget}`);
+    this.cleanupBudgetMs = budget;
   }
 
   /** Saves `state` whole, in the snapshot's row (its digest beside it). An empty state is refused. */
@@ -261,9 +277,33 @@ export class SnapshotStore {
 
   /**
    * Deletes the parts of `seq` outside `keepFrom` … `keepTo - 1` (all of them when the range is
-   * empty), a few per transaction with a turn of the event loop between.
+   * empty), in short transactions with a turn of the event loop between. On SQLite (the driver
+   * holds the event loop) a transaction deletes one part at a time, lowest first, and commits once
+   * `cleanupBudgetMs` (default `DELETE_BUDGET_MS`) have passed or `PARTS_PER_DELETE` parts are gone: a part's delete reads its
+   * chain of overflow pages, usually well under a ms but at times tens of ms for 16 parts on a
+   * busy disk (ADR 0048), so a batch is cut by time, not by count. Elsewhere `PARTS_PER_DELETE`
+   * per transaction. A crash between transactions leaves parts no snapshot reads: the next
+   * publish deletes them.
    */
   private async deleteParts(seq: number, keepFrom: number, keepTo: number): Promise<void> {
+    const direct = directWrites(this.db)?.(false);
+    if (direct !== undefined) {
+      for (;;) {
+        const deleted = await direct((sql) => {
+          const started = performance.now();
+          const parts = sql.all<{ part: number | bigint }>(NEXT_UNREAD_PARTS, [seq, keepFrom, keepTo, PARTS_PER_DELETE]);
+          let n = 0;
+          for (const { part } of parts) {
+            sql.run(DELETE_PART, [seq, part]);
+            n += 1;
+            if (performance.now() - started >= this.cleanupBudgetMs) break;
+          }
+          return n;
+        });
+        if (deleted === 0) return;
+        await turn();
+      }
+    }
     for (;;) {
       const next = await this.db
         .selectFrom('snapshot_parts')
