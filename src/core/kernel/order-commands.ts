@@ -35,6 +35,13 @@ export function settlementFor(s: KernelState, accountId: string, market: Market)
   return settlement;
 }
 
+/** Why an account of this kind may not place an order on this market (spot against perpetual, reduceOnly on spot), or undefined. */
+export function accountMarketProblem(futures: boolean, market: 'spot' | 'perpetual', symbol: string, reduceOnly: boolean): Rejection | undefined {
+  if (futures !== (market === 'perpetual')) return futures ? rejection('INVALID_ORDER', 'a futures account trades perpetuals only') : rejection('NOT_A_FUTURES_ACCOUNT', symbol);
+  if (reduceOnly && !futures) return rejection('INVALID_ORDER', 'reduceOnly applies to futures only');
+  return undefined;
+}
+
 /** Places one order; the order when the venue took it, undefined when it was refused (an ORDER_REJECTED). */
 export function placeOrder(core: KernelCore, input: PlaceOrderInput, internal: boolean): Order | undefined {
   const { s } = core;
@@ -48,10 +55,8 @@ export function placeOrder(core: KernelCore, input: PlaceOrderInput, internal: b
   const market = s.markets.get(input.symbol);
   if (market === undefined) return reject(rejection('UNKNOWN_SYMBOL', input.symbol));
   const futures = account.kind === 'futures';
-  if (futures !== (market.instrument.market === 'perpetual')) {
-    return reject(futures ? rejection('INVALID_ORDER', 'a futures account trades perpetuals only') : rejection('NOT_A_FUTURES_ACCOUNT', input.symbol));
-  }
-  if (input.reduceOnly === true && !futures) return reject(rejection('INVALID_ORDER', 'reduceOnly applies to futures only'));
+  const mismatch = accountMarketProblem(futures, market.instrument.market, input.symbol, input.reduceOnly === true);
+  if (mismatch !== undefined) return reject(mismatch);
   const parsed = parseOrderRequest(input);
   if (!parsed.ok) return reject(parsed.error);
   const shaped = validateOrder(parsed.value);

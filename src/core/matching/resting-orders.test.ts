@@ -8,7 +8,7 @@ import { parseFixed } from '../money/fixed.js';
 import type { Order } from '../orders/order.js';
 import { RestingOrders } from './resting-orders.js';
 
-const order = (id: string, price: string, arrivalSeq: number): Order => ({ id, side: 'BUY', price: parseFixed(price), arrivalSeq }) as unknown as Order;
+const order = (id: string, price: string, arrivalSeq: number): Order => ({ id, side: 'BUY', type: 'LIMIT', price: parseFixed(price), arrivalSeq }) as unknown as Order;
 
 describe('RestingOrders with orders that arrived in one input', () => {
   it('ranks them by id after price and arrival, and removes each one', () => {

@@ -1,15 +1,16 @@
 /**
  * Paper orders resting on one side of one symbol, in price-time priority.
  *
- * Guarantees: iteration runs best price first, then earliest arrival (`arrivalSeq`, then the id as
- * a number: a strict order, so that a removal's search finds the order); an order is present at most
- * once. Paper orders never appear in the exchange's book and never trade with each other.
+ * Guarantees: iteration runs best price first, then earliest arrival (`arrivalSeq`, then an order
+ * placed as it stands before a triggered conditional one, then the id as a number: a strict order,
+ * so that a removal's search finds the order); an order is present at most once. Paper orders
+ * never appear in the exchange's book and never trade with each other.
  * `statedAt` keeps, for prices where orders rest, the exchange time of the latest depth update that
  * stated the level: trades stamped at or before it are already in the queue sizes (ADR 0026).
  * Cost: O(log n) search, O(n) insertion/removal (arrays; n is the number of resting paper orders).
  */
 import { partsOfFixed, SCALE_DIGITS, type Fixed } from '../money/fixed.js';
-import type { Order, Side } from '../orders/order.js';
+import { isConditional, type Order, type Side } from '../orders/order.js';
 
 /** 10^(18 − f) as a double, exact (powers of ten up to 10^22 are). */
 const SCALE_OF_FRACTION: readonly number[] = Array.from({ length: SCALE_DIGITS + 1 }, (_, f) => 10 ** (SCALE_DIGITS - f));
@@ -126,6 +127,10 @@ export class RestingOrders {
     const pb = b.price!;
     if (pa !== pb) return this.side === 'BUY' ? pa > pb : pa < pb;
     if (a.arrivalSeq !== b.arrivalSeq) return a.arrivalSeq < b.arrivalSeq;
+    // A conditional order's arrivalSeq is the input that triggered it, and an input triggers only
+    // after the orders it brings (latency releases, placements) are on the book: those come first.
+    const ca = isConditional(a.type);
+    if (ca !== isConditional(b.type)) return !ca;
     // Several orders arrive within one input (latency releases, an OCO list, bracket exits, an
     // import): their ids, given in arrival order, rank them. Ids are decimal without leading zeros.
     const ia = a.id;

@@ -62,8 +62,9 @@ export interface Order {
   /**
    * Priority among resting orders: the sequence number of the input it arrived in, or, for a
    * conditional order, of the input that triggered it. Orders arriving within one input (latency
-   * releases, an OCO list, bracket exits, an import, stops one print triggers) share it; their ids
-   * rank them (RestingOrders).
+   * releases, an OCO list, bracket exits, an import, stops one print triggers) share it; those
+   * placed as they stand rank before those triggered (the input triggers after they arrive), then
+   * their ids rank them (RestingOrders).
    */
   arrivalSeq: number;
   status: OrderStatus;
