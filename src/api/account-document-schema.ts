@@ -117,6 +117,7 @@ const OrderState = Type.Object(
     callbackRate: Type.Optional(NonNegative),
     trailPeak: Type.Optional(NonNegative),
     triggered: Type.Boolean(),
+    triggeredAt: Type.Optional(Time),
     ocoGroup: Type.Optional(Type.String({ maxLength: 128 })),
     bracket: Type.Optional(
       Type.Object(

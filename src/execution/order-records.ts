@@ -76,6 +76,7 @@ export function orderOfRow(row: Selectable<OrderTable>): Readonly<Order> {
     callbackRate: fixed(row.callbackRate),
     trailPeak: undefined,
     triggered: row.triggeredAt !== null,
+    triggeredAt: row.triggeredAt === null ? undefined : Number(row.triggeredAt),
     ocoGroup: row.ocoGroup ?? undefined,
     ...(takeProfit !== undefined || stopLoss !== undefined ? { bracket: { takeProfit, stopLoss, placed: executedQty, pairs: 0 } } : {}),
     feeExact: 0n,
@@ -143,7 +144,7 @@ export function orderOfNewEvent(e: OrderNewEvent): Order {
     submittedAt: e.at, arrivesAt: e.at, arrivalSeq: 0, status: e.status, executedQty: 0n, cumulativeQuoteQty: 0n,
     locked: 0n, lockedAsset: '', queueAhead: 0n, updatedAt: e.at, leverage: e.leverage ?? 1, reduceOnly: e.reduceOnly === true,
     stopPrice: fixed(e.stopPrice), activationPrice: fixed(e.activationPrice), callbackRate: fixed(e.callbackRate), trailPeak: undefined,
-    triggered: false, ocoGroup: e.ocoGroup,
+    triggered: false, triggeredAt: undefined, ocoGroup: e.ocoGroup,
     ...(takeProfit !== undefined || stopLoss !== undefined ? { bracket: { takeProfit, stopLoss, placed: 0n, pairs: 0 } } : {}),
     feeExact: 0n, feeCharged: 0n,
   };

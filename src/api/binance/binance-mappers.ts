@@ -165,7 +165,7 @@ export function binanceOrder(o: OrderView, kernelOrder: Readonly<Order> | undefi
     time: o.createdAt,
     updateTime: o.updatedAt,
     isWorking: working,
-    workingTime: working ? o.createdAt : -1,
+    workingTime: working ? (kernelOrder?.triggeredAt ?? o.createdAt) : -1,
     origQuoteOrderQty: o.quoteOrderQty ?? ZERO,
     selfTradePreventionMode: 'NONE',
   };
@@ -190,7 +190,7 @@ export function binanceNewOrder(o: OrderView, kernelOrder: Readonly<Order> | und
     ...ack,
     ...orderTerms(o, kernelOrder),
     origQuoteOrderQty: o.quoteOrderQty ?? ZERO,
-    workingTime: working ? o.createdAt : -1,
+    workingTime: working ? (kernelOrder?.triggeredAt ?? o.createdAt) : -1,
     selfTradePreventionMode: 'NONE',
   };
   if (respType === 'RESULT') return result;

@@ -316,7 +316,9 @@ describe("ccxt's binance class trades on papertrade's Binance Spot API", () => {
     await service.feedUntil(lower.time);
     const filled = await binance.fetchOrder(stop.id!, SYMBOL);
     expect(filled).toMatchObject({ status: 'closed', filled: 0.001, side: 'sell' });
-    expect(infoOf(filled)).toMatchObject({ type: 'STOP_LOSS', status: 'FILLED', isWorking: true });
+    // Working from the print that triggered it (Binance: workingTime, "when the order started being on the book").
+    expect(infoOf(filled)).toMatchObject({ type: 'STOP_LOSS', status: 'FILLED', isWorking: true, workingTime: lower.time });
+    expect(infoOf(filled).time).toBeLessThan(lower.time);
     const fills = await binance.fetchMyTrades(SYMBOL, undefined, undefined, { orderId: stop.id });
     expect(fills.reduce((s, t) => s + fixed(infoOf(t).qty), 0n)).toBe(parseFixed('0.001'));
     expect(fills.every((t) => t.takerOrMaker === 'taker' && t.fee?.currency === 'USDT')).toBe(true);

@@ -14,7 +14,7 @@ function order(id: string, side: 'BUY' | 'SELL', quantity: string, price: string
     id, clientOrderId: id, account: 'a', symbol: 'BTCUSDT', side, type: 'LIMIT', price: d(price), quantity: d(quantity),
     quoteOrderQty: undefined, submittedAt: 0, arrivesAt: 0, arrivalSeq: 0, status: 'NEW', executedQty: 0n,
     cumulativeQuoteQty: 0n, locked: 0n, lockedAsset: 'USDT', queueAhead: 0n, updatedAt: 0, leverage: 10, reduceOnly,
-    stopPrice: undefined, activationPrice: undefined, callbackRate: undefined, trailPeak: undefined, triggered: false,
+    stopPrice: undefined, activationPrice: undefined, callbackRate: undefined, trailPeak: undefined, triggered: false, triggeredAt: undefined,
     ocoGroup: undefined, feeExact: 0n, feeCharged: 0n,
   };
 }

@@ -91,7 +91,7 @@ const ORDER_KEYS = [
   'id', 'clientOrderId', 'account', 'symbol', 'side', 'type', 'quantity', 'submittedAt', 'arrivesAt', 'arrivalSeq', 'status',
   'executedQty', 'cumulativeQuoteQty', 'locked', 'lockedAsset', 'queueAhead', 'updatedAt', 'leverage', 'reduceOnly', 'triggered',
 ] as const;
-const ORDER_OPTIONAL = ['price', 'quoteOrderQty', 'stopPrice', 'activationPrice', 'callbackRate', 'trailPeak', 'ocoGroup', 'bracket', 'feeExact', 'feeCharged'] as const;
+const ORDER_OPTIONAL = ['price', 'quoteOrderQty', 'stopPrice', 'activationPrice', 'callbackRate', 'trailPeak', 'triggeredAt', 'ocoGroup', 'bracket', 'feeExact', 'feeCharged'] as const;
 
 function order(v: unknown, path: string, maxLeverage: number): Order {
   const o = object(v, path, ORDER_KEYS, ORDER_OPTIONAL);
@@ -129,6 +129,7 @@ function order(v: unknown, path: string, maxLeverage: number): Order {
     callbackRate: optionalAmount(o, 'callbackRate', path, 1n),
     trailPeak: optionalAmount(o, 'trailPeak', path, 1n),
     triggered: flag(o.triggered, `${path}.triggered`),
+    triggeredAt: o.triggeredAt === undefined ? undefined : integer(o.triggeredAt, `${path}.triggeredAt`),
     ocoGroup: o.ocoGroup === undefined ? undefined : text(o.ocoGroup, `${path}.ocoGroup`),
     ...(o.bracket !== undefined ? { bracket: bracket(o.bracket, `${path}.bracket`) } : {}),
     feeExact: optionalAmount(o, 'feeExact', path) ?? 0n,

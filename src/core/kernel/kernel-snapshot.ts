@@ -296,6 +296,7 @@ export function withFeeState(o: Order): Order {
     callbackRate: o.callbackRate,
     trailPeak: o.trailPeak,
     triggered: o.triggered,
+    triggeredAt: o.triggeredAt,
     ocoGroup: o.ocoGroup,
     ...(o.bracket !== undefined ? { bracket: o.bracket } : {}),
     feeExact: stored.feeExact ?? 0n,

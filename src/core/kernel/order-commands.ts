@@ -116,6 +116,7 @@ export function placeOrder(core: KernelCore, input: PlaceOrderInput, internal: b
     callbackRate: request.callbackRate,
     trailPeak: undefined,
     triggered: !isConditional(request.type),
+    triggeredAt: undefined,
     ocoGroup: input.ocoGroup,
     ...(bracket.value !== undefined ? { bracket: bracket.value } : {}),
     feeExact: 0n,

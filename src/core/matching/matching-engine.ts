@@ -180,6 +180,7 @@ export class MatchingEngine {
       if (!isOpenStatus(order.status) || order.triggered) continue; // cancelled by an OCO sibling
       this.removeConditional(order, market);
       order.triggered = true;
+      order.triggeredAt = this.ctx.now();
       // A triggered order enters the book now, behind orders already resting at its price (Binance
       // gives it a new `workingTime`; NautilusTrader inserts the limit order it becomes).
       order.arrivalSeq = this.ctx.sequence();

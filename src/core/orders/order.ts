@@ -89,6 +89,8 @@ export interface Order {
   trailPeak: Fixed | undefined;
   /** Conditional orders: false until the tape reaches the trigger. */
   triggered: boolean;
+  /** Event time (ms) a conditional order triggered; undefined before, and for orders placed as they stand. */
+  triggeredAt: number | undefined;
   /**
    * The order list (group) the order belongs to. Among its exit legs one cancels the other (OCO):
    * when a conditional leg triggers, or a plain leg first fills, the legs that have not acted yet
