@@ -31,6 +31,8 @@ export class ReadModelProjector {
   private running: Promise<void> | undefined;
   private scheduled = false;
   private failure: unknown;
+  /** Flushes waiting for the batch in flight to end. */
+  private batchEnded: (() => void)[] = [];
   /** What one input cost the batches so far, in ms of the transaction's wall time (a moving average). */
   private msPerInput = 0;
 
@@ -78,13 +80,23 @@ export class ReadModelProjector {
     this.schedule();
   }
 
-  /** Resolves when every input handled so far is in the read tables; rejects if the projector stopped. */
+  /**
+   * Resolves when every input handled so far is in the read tables; rejects if the projector
+   * stopped. Waits batch by batch, not for the queue to empty: under a steady load the queue never
+   * empties, and a snapshot (which flushes first) would never be taken.
+   */
   async flush(): Promise<void> {
     const target = this.handledSeq;
     while (this.appliedSeq < target) {
       if (this.failure !== undefined) throw new Error('the read model projection stopped after a failed write', { cause: this.failure });
-      await this.run();
+      await new Promise<void>((resolve) => {
+        this.batchEnded.push(resolve);
+        void this.run();
+      });
     }
+    // The batch that reached the target may be the loop's last: wait for its end (one batch at
+    // most), so that with nothing queued nothing runs either (`reset` after a flush).
+    if (this.running !== undefined && this.queue.length === 0) await new Promise<void>((resolve) => this.batchEnded.push(resolve));
     if (this.failure !== undefined) throw new Error('the read model projection stopped after a failed write', { cause: this.failure });
   }
 
@@ -110,9 +122,17 @@ export class ReadModelProjector {
   private run(): Promise<void> {
     this.running ??= this.loop().finally(() => {
       this.running = undefined;
+      this.endBatch();
       if (this.queue.length > 0) this.schedule();
     });
     return this.running;
+  }
+
+  /** Tells the flushes waiting that a batch ended (committed or failed) or the loop stopped. */
+  private endBatch(): void {
+    const waiting = this.batchEnded;
+    this.batchEnded = [];
+    for (const resolve of waiting) resolve();
   }
 
   private async loop(): Promise<void> {
@@ -134,6 +154,7 @@ export class ReadModelProjector {
         return;
       }
       this.appliedSeq = target;
+      this.endBatch();
       // The driver may answer synchronously: let the event loop run between batches.
       if (this.queue.length > 0) await new Promise<void>((resolve) => setImmediate(resolve));
     }

@@ -541,8 +541,8 @@ export function projectionTransaction<T>(db: Kysely<Database>, work: (tx: Transa
 
 /** Statements on a SQLite connection, run at once (the driver is synchronous). */
 export interface DirectStatements {
-  /** Runs a statement that returns no rows. */
-  run(sql: string, parameters: readonly unknown[]): void;
+  /** Runs a statement that returns no rows; returns how many rows it changed (SQLite's `changes`). */
+  run(sql: string, parameters: readonly unknown[]): number;
   /** Runs a statement that returns rows (a SELECT, an INSERT … RETURNING); columns as the SQL names them. */
   all<R>(sql: string, parameters: readonly unknown[]): R[];
 }
@@ -566,7 +566,7 @@ export function directWrites(db: Kysely<Database>): ((durable: boolean) => <T>(w
   const state = sqliteConnections.get(db);
   if (state === undefined) return undefined;
   const statements: DirectStatements = {
-    run: (sql, parameters) => void state.prepare(sql).run(parameters),
+    run: (sql, parameters) => state.prepare(sql).run(parameters).changes,
     all: <R>(sql: string, parameters: readonly unknown[]) => state.prepare(sql).all(parameters) as R[],
   };
   const commit = state.prepare('commit');

@@ -72,4 +72,16 @@ describeEachDialect((name) => `journal compaction in short transactions on ${nam
     expect(await journal.compact(300, 100, 64)).toBe(199);
     expect(await journal.firstSeq()).toBe(200);
   });
+
+  it('counts the rows it deleted, not the seqs it passed, across a seq missing from the journal', async () => {
+    const journal = await JournalStore.open(opened.db);
+    await Promise.all(Array.from({ length: 300 }, (_, i) => journal.append(clock(i + 1))));
+    // Seqs 50 and 120 lost (damage): the journal holds 298 rows.
+    await opened.db.deleteFrom('journal').where('seq', 'in', [50, 120]).execute();
+    // Seqs 1..199 behind the cut-off (as above), two of them absent: 197 rows deleted, 101 left.
+    expect(await journal.compact(300, 100, 64, 0)).toBe(197);
+    expect(await journal.firstSeq()).toBe(200);
+    const left = await opened.db.selectFrom('journal').select((eb) => eb.fn.countAll<number | string | bigint>().as('n')).executeTakeFirstOrThrow();
+    expect(Number(left.n)).toBe(101);
+  });
 });

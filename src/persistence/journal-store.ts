@@ -215,17 +215,19 @@ export class JournalStore {
         // SQLite holds the event loop while it deletes: chunks of `COMPACT_CHUNK_ROWS`, committed
         // once `budgetMs` has passed (or `rowsPerDelete` rows are gone). Each chunk deletes a
         // prefix, so a transaction cut anywhere leaves one contiguous run.
-        const upTo = await direct((sql) => {
+        const [upTo, rows] = await direct((sql) => {
           const started = performance.now();
           let to = from - 1;
+          let n = 0;
           while (to < last) {
             to = Math.min(last, to + COMPACT_CHUNK_ROWS);
-            sql.run(DELETE_JOURNAL_UP_TO, [to]);
+            // The rows deleted, not the seqs passed: a seq missing from the journal is no row.
+            n += sql.run(DELETE_JOURNAL_UP_TO, [to]);
             if (performance.now() - started >= budgetMs) break;
           }
-          return to;
+          return [to, n] as const;
         });
-        deleted += upTo - from + 1;
+        deleted += rows;
         from = upTo + 1;
       } else {
         const result = await projectionTransaction(this.db, (tx) => tx.deleteFrom('journal').where('seq', '<=', last).executeTakeFirst());
