@@ -4,11 +4,10 @@
  * oracle is the set of parts the kept rows read, listed by hand, and states built here
  * (`pruneState`), never what the store wrote.
  */
-import { spawn } from 'node:child_process';
 import BetterSqlite3 from 'better-sqlite3';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, expect, it } from 'vitest';
-import { PROJECT_ROOT } from '../test-kit/data-paths.js';
+import { lifeUntilKilled } from '../test-kit/killed-child.js';
 import { mulberry32 } from '../test-kit/mulberry32.js';
 import { pruneParts, pruneState } from '../test-kit/snapshot-prune-child.js';
 import { describeEachDialect, type TestDatabase } from '../test-kit/test-databases.js';
@@ -96,30 +95,7 @@ describeEachDialect((name) => `the cleanup of a pruned snapshot's parts on ${nam
 });
 
 /** One life of the child, killed `afterReadyMs` after it is open; the lines it printed. */
-function life(env: Record<string, string>, afterReadyMs: number): Promise<string[]> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', CHILD], { cwd: PROJECT_ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    const lines: string[] = [];
-    let pending = '';
-    let stderr = '';
-    let timer: NodeJS.Timeout | undefined;
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-      const parts = (pending + chunk).split('\n');
-      pending = parts.pop()!;
-      for (const line of parts) {
-        if (line === 'R') timer = setTimeout(() => child.kill('SIGKILL'), afterReadyMs);
-        lines.push(line);
-      }
-    });
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-    child.on('error', reject);
-    child.on('close', (_code, signal) => {
-      clearTimeout(timer);
-      if (signal !== 'SIGKILL') reject(new Error(`the child ended without the kill: ${stderr}`));
-      else resolve(lines);
-    });
-  });
-}
+const life = (env: Record<string, string>, afterReadyMs: number): Promise<string[]> => lifeUntilKilled(CHILD, env, afterReadyMs);
 
 describeEachDialect((name) => `snapshots published one after another, killed with SIGKILL during their cleanup, on ${name}`, (dialect) => {
   let target: TestDatabase;
