@@ -7,10 +7,9 @@
  */
 import type { Kernel } from '../../core/kernel/kernel.js';
 import { checkExchangeRules } from '../../core/matching/exchange-rules.js';
-import { isConditional } from '../../core/orders/order.js';
 import { parseOrderRequest, validateOrder } from '../../core/orders/order-validation.js';
 import { rejection, type Rejection } from '../../core/orders/rejection.js';
-import { accountMarketProblem } from '../../core/kernel/order-commands.js';
+import { accountMarketProblem, openOrderCounts } from '../../core/kernel/order-commands.js';
 import type { PlaceOrderRequest } from '../service-deps.js';
 
 /** The refusal the order would meet at placement, or undefined when it would be taken. */
@@ -28,20 +27,7 @@ export function testOrder(kernel: Kernel, accountId: string, request: PlaceOrder
   if (!parsed.ok) return parsed.error;
   const shaped = validateOrder(parsed.value);
   if (!shaped.ok) return shaped.error;
-  // Counted as placement counts them (order-commands.ts `placementContext`): a resting bracket
-  // entry's exits not placed yet are open stop orders, except those of the order's own group.
-  let openOrders = 0;
-  let openAlgoOrders = 0;
-  for (const o of kernel.openOrders(accountId)) {
-    if (o.symbol !== request.symbol) continue;
-    openOrders += 1;
-    if (isConditional(o.type) && !o.triggered) openAlgoOrders += 1;
-    if (o.bracket !== undefined && o.bracket.pairs === 0 && o.ocoGroup !== request.ocoGroup) {
-      const pending = (o.bracket.takeProfit !== undefined ? 1 : 0) + (o.bracket.stopLoss !== undefined ? 1 : 0);
-      openOrders += pending;
-      openAlgoOrders += pending;
-    }
-  }
+  const { openOrders, openAlgoOrders } = openOrderCounts(kernel.openOrders(accountId).filter((o) => o.symbol === request.symbol), request.ocoGroup);
   const checked = checkExchangeRules(shaped.value, instrument, {
     reduceOnly: request.reduceOnly === true,
     averagePrice: kernel.averagePrice(request.symbol),

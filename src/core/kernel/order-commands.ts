@@ -186,17 +186,24 @@ function listLegProblem(leg: PlaceOrderInput, index: number): Rejection | undefi
   return undefined;
 }
 
-/**
- * The market and the account as the exchange rules see them when an order arrives. A resting bracket
- * entry's exits not placed yet count as open stop orders (an OTOCO's pending pair), except those of
- * the arriving order's own group: its exits, placed by the entry's fills, are that pair.
- */
+/** The market and the account as the exchange rules see them when an order arrives (the caps' counts: `openOrderCounts`). */
 function placementContext(s: KernelState, market: Market, account: string, reduceOnly: boolean, group: string | undefined): PlacementContext {
+  const { openOrders, openAlgoOrders } = openOrderCounts(s.openOrdersOn(account, market.instrument.symbol), group);
+  const triggerPrice = s.triggerSource === 'mark' ? market.mark : market.lastTradePrice === undefined ? undefined : parseFixed(market.lastTradePrice);
+  return new Placement(reduceOnly, market, s.clock, market.mark, triggerPrice, openOrders, openAlgoOrders);
+}
+
+/**
+ * The open orders and open conditional orders an arriving order of order list `group` counts
+ * against the caps (MAX_NUM_ORDERS, MAX_NUM_ALGO_ORDERS), from the account's open orders on its
+ * symbol: a resting bracket entry's exits not placed yet count as open stop orders (an OTOCO's
+ * pending pair), except those of the arriving order's own group.
+ */
+export function openOrderCounts(open: readonly Readonly<Order>[], group: string | undefined): { openOrders: number; openAlgoOrders: number } {
   let openOrders = 0;
   let openAlgoOrders = 0;
   // An index loop: a for-of over the list left an iterator result per order on the heap (about
   // 4 KB per placement at 200 open orders, sampling heap profile).
-  const open = s.openOrdersOn(account, market.instrument.symbol);
   for (let i = 0; i < open.length; i += 1) {
     const order = open[i]!;
     openOrders += 1;
@@ -207,8 +214,7 @@ function placementContext(s: KernelState, market: Market, account: string, reduc
       openAlgoOrders += pending;
     }
   }
-  const triggerPrice = s.triggerSource === 'mark' ? market.mark : market.lastTradePrice === undefined ? undefined : parseFixed(market.lastTradePrice);
-  return new Placement(reduceOnly, market, s.clock, market.mark, triggerPrice, openOrders, openAlgoOrders);
+  return { openOrders, openAlgoOrders };
 }
 
 /**
