@@ -12,8 +12,9 @@ import { FuturesAccount } from '../accounts/futures-account.js';
 import { changePositionLeverage } from '../accounts/leverage-change.js';
 import { positionEvent } from '../accounts/position-events.js';
 import { SpotAccount } from '../accounts/spot-account.js';
+import { compareArrival } from '../matching/resting-orders.js';
 import { formatFixed, isDecimalString, parseFixed, type Fixed } from '../money/fixed.js';
-import { isConditional, type Order } from '../orders/order.js';
+import type { Order } from '../orders/order.js';
 import { isOpenStatus } from '../orders/order-status.js';
 import { fail, ok, rejection, type Rejection, type Result } from '../orders/rejection.js';
 import { checkAccountDocument } from './account-document-check.js';
@@ -21,14 +22,6 @@ import type { Account, HealthState } from './account-health.js';
 import type { CloseAccountInput, ImportAccountInput, OpenAccountInput, ResetAccountInput, SetLeverageInput } from './inputs.js';
 import { ACCOUNT_DOCUMENT_FORMAT, accountFromState, accountToState, encodeDocument, healthFromSnapshot, healthToSnapshot, parseDocument, withFeeState } from './kernel-snapshot.js';
 import type { KernelCore, KernelState } from './kernel-state.js';
-
-/** Arrival order as RestingOrders ranks it: arrivalSeq, an order placed as it stands before a triggered one, then the id as a number. */
-function byArrival(a: Readonly<Order>, b: Readonly<Order>): number {
-  if (a.arrivalSeq !== b.arrivalSeq) return a.arrivalSeq - b.arrivalSeq;
-  const conditional = Number(isConditional(a.type)) - Number(isConditional(b.type));
-  if (conditional !== 0) return conditional;
-  return a.id.length !== b.id.length ? a.id.length - b.id.length : a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
-}
 
 /** One account as a JSON document (the seed's single-record mode); undefined for an unknown id. */
 export function exportAccount(s: KernelState, accountId: string): string | undefined {
@@ -232,7 +225,7 @@ export function importAccount(core: KernelCore, input: ImportAccountInput): void
   // arrivalSeq is its trigger's, so the exported id order is not that priority); open ones rejoin
   // the back of their queue.
   const newIds = new Map<string, string>();
-  for (const exported of [...document.orders].sort(byArrival)) {
+  for (const exported of [...document.orders].sort(compareArrival)) {
     s.orderSeq += 1;
     const order: Order = { ...withFeeState(exported), id: String(s.orderSeq), account: id, arrivalSeq: s.sequence };
     newIds.set(exported.id, order.id);

@@ -126,16 +126,7 @@ export class RestingOrders {
     const pa = a.price!;
     const pb = b.price!;
     if (pa !== pb) return this.side === 'BUY' ? pa > pb : pa < pb;
-    if (a.arrivalSeq !== b.arrivalSeq) return a.arrivalSeq < b.arrivalSeq;
-    // A conditional order's arrivalSeq is the input that triggered it, and an input triggers only
-    // after the orders it brings (latency releases, placements) are on the book: those come first.
-    const ca = isConditional(a.type);
-    if (ca !== isConditional(b.type)) return !ca;
-    // Several orders arrive within one input (latency releases, an OCO list, bracket exits, an
-    // import): their ids, given in arrival order, rank them. Ids are decimal without leading zeros.
-    const ia = a.id;
-    const ib = b.id;
-    return ia.length !== ib.length ? ia.length < ib.length : ia < ib;
+    return compareArrival(a, b) < 0;
   }
 
   private position(order: Order): number {
@@ -161,4 +152,22 @@ export class RestingOrders {
     }
     return lo;
   }
+}
+
+/**
+ * Time priority between two orders at one price: negative when `a` comes first. Earlier
+ * `arrivalSeq` first; within one input an order placed as it stands before a conditional one (a
+ * conditional order's arrivalSeq is the input that triggered it, and an input triggers only after
+ * the orders it brings — latency releases, placements — are on the book); then the id as a number
+ * (several orders arrive within one input: latency releases, an OCO list, bracket exits, an import;
+ * their ids, given in arrival order, rank them; ids are decimal without leading zeros).
+ */
+export function compareArrival(a: Readonly<Order>, b: Readonly<Order>): number {
+  if (a.arrivalSeq !== b.arrivalSeq) return a.arrivalSeq - b.arrivalSeq;
+  const ca = isConditional(a.type);
+  if (ca !== isConditional(b.type)) return ca ? 1 : -1;
+  const ia = a.id;
+  const ib = b.id;
+  if (ia.length !== ib.length) return ia.length - ib.length;
+  return ia < ib ? -1 : ia > ib ? 1 : 0;
 }
