@@ -6,8 +6,8 @@
 import BetterSqlite3 from 'better-sqlite3';
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import type { KernelInput } from '../core/kernel/inputs.js';
-import { describeEachDialect, type TestDatabase } from '../test-kit/test-databases.js';
-import { openAndMigrate, parseDatabaseUrl, type PersistenceDatabase } from './database.js';
+import { describeEachDialect, type Harness, type TestDatabase } from '../test-kit/test-databases.js';
+import { parseDatabaseUrl, type PersistenceDatabase } from './database.js';
 import { JournalStore } from './journal-store.js';
 
 const T0 = 1_723_161_240_000;
@@ -16,14 +16,12 @@ const clock = (i: number): KernelInput => ({ kind: 'clock', time: T0 + i });
 describeEachDialect((name) => `journal compaction in short transactions on ${name}`, (dialect) => {
   let target: TestDatabase;
   let opened: PersistenceDatabase;
+  let harness: Harness;
   beforeEach(async () => {
-    target = dialect.create();
-    opened = await openAndMigrate(target.url, target.options);
+    harness = await dialect.open();
+    ({ target, opened } = harness);
   });
-  afterEach(async () => {
-    await opened.close();
-    await target.cleanup();
-  });
+  afterEach(() => harness.cleanup());
 
   it('leaves one contiguous run ending at the head after every transaction, and goes up to the cut-off', async () => {
     const journal = await JournalStore.open(opened.db);

@@ -10,7 +10,7 @@ import { afterEach, beforeEach, expect, it } from 'vitest';
 import { lifeUntilKilled } from '../test-kit/killed-child.js';
 import { mulberry32 } from '../test-kit/mulberry32.js';
 import { pruneParts, pruneState } from '../test-kit/snapshot-prune-child.js';
-import { describeEachDialect, type TestDatabase } from '../test-kit/test-databases.js';
+import { describeEachDialect, type Harness, type TestDatabase } from '../test-kit/test-databases.js';
 import { openAndMigrate, parseDatabaseUrl, type PersistenceDatabase } from './database.js';
 import { SnapshotStore } from './snapshot-store.js';
 
@@ -27,14 +27,12 @@ async function partRows(opened: PersistenceDatabase): Promise<[number, number][]
 describeEachDialect((name) => `the cleanup of a pruned snapshot's parts on ${name}`, (dialect) => {
   let target: TestDatabase;
   let opened: PersistenceDatabase;
+  let harness: Harness;
   beforeEach(async () => {
-    target = dialect.create();
-    opened = await openAndMigrate(target.url, target.options);
+    harness = await dialect.open();
+    ({ target, opened } = harness);
   });
-  afterEach(async () => {
-    await opened.close();
-    await target.cleanup();
-  });
+  afterEach(() => harness.cleanup());
 
   it('deletes every part no kept snapshot reads, in transactions with a turn of the event loop between them', async () => {
     // Budget 0: on SQLite each transaction deletes one part (then its time is up).

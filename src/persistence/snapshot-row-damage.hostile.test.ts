@@ -6,8 +6,8 @@
  */
 import { createHash } from 'node:crypto';
 import { afterEach, beforeEach, expect, it } from 'vitest';
-import { describeEachDialect, type TestDatabase } from '../test-kit/test-databases.js';
-import { openAndMigrate, type PersistenceDatabase } from './database.js';
+import { describeEachDialect, type Harness, type TestDatabase } from '../test-kit/test-databases.js';
+import type { PersistenceDatabase } from './database.js';
 import { SnapshotDamagedError, SnapshotStore } from './snapshot-store.js';
 
 const SEQ = 7;
@@ -63,14 +63,12 @@ const damages: Record<string, { damage: Damage; reads: 'damaged' | 'state' }> = 
 describeEachDialect((name) => `a snapshot's row and part numbers damaged, on ${name}`, (dialect) => {
   let target: TestDatabase;
   let opened: PersistenceDatabase;
+  let harness: Harness;
   beforeEach(async () => {
-    target = dialect.create();
-    opened = await openAndMigrate(target.url, target.options);
+    harness = await dialect.open();
+    ({ target, opened } = harness);
   });
-  afterEach(async () => {
-    await opened.close();
-    await target.cleanup();
-  });
+  afterEach(() => harness.cleanup());
 
   for (const [what, { damage, reads }] of Object.entries(damages)) {
     it(`${what}: ${reads === 'damaged' ? 'SnapshotDamagedError' : 'the state saved'}`, async () => {

@@ -32,7 +32,10 @@ export interface TestDatabase {
 }
 
 export interface Harness {
+  /** Where the database lives (its URL and options, for a second connection or a child process). */
+  readonly target: TestDatabase;
   readonly opened: PersistenceDatabase;
+  /** Closes `opened`, then removes the database. */
   cleanup(): Promise<void>;
 }
 
@@ -48,7 +51,7 @@ export interface DialectCase {
 
 async function openHarness(target: TestDatabase): Promise<Harness> {
   const opened = await openAndMigrate(target.url, target.options);
-  return { opened, cleanup: async () => (await opened.close(), await target.cleanup()) };
+  return { target, opened, cleanup: async () => (await opened.close(), await target.cleanup()) };
 }
 
 const pgProblem = await postgresProblem();
