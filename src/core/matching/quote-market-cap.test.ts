@@ -30,13 +30,14 @@ describe('a quote-sized MARKET buy stops at the MARKET order quantity cap', () =
     k.checkInvariants();
   });
 
-  it('a budget that runs out first fills as before: 1,000,000 USDT buys what it affords with the fee, and the order is FILLED', () => {
+  it('a budget that runs out first fills as before: 1,000,000 USDT buys what it affords on the step grid, and the order is FILLED', () => {
     const k = deepBook();
     const events = k.handle({ kind: 'order.place', time: T, account: 'a', symbol: 'BTCUSDT', side: 'BUY', type: 'MARKET', quoteOrderQty: '1000000', clientOrderId: 'q' });
-    const fills = events.flatMap((e) => (e.type === 'FILL' ? [e] : []));
-    expect(fills.map((f) => f.price)).toEqual(['61800.01']);
-    expect(fills.at(-1)).toMatchObject({ status: 'FILLED' });
+    // 1,000,000 / 61,800.01 = 16.181227… → 16.18122 BTC on the 0.00001 step, costing 999,999.5578122
+    // USDT of the 10,000,000 held; Binance charges the buyer's 0.1 % fee in the BTC received: 0.01618122.
+    expect(events.flatMap((e) => (e.type === 'FILL' ? [[e.price, e.quantity, e.fee, e.status]] : []))).toEqual([['61800.01', '16.18122', '0.01618122', 'FILLED']]);
     expect(events.some((e) => e.type === 'ORDER_EXPIRED')).toBe(false);
+    expect(k.balances('a')).toEqual({ USDT: { free: '9000000.4421878', locked: '0' }, BTC: { free: '16.16503878', locked: '0' } });
     k.checkInvariants();
   });
 });
