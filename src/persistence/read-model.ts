@@ -23,16 +23,19 @@
  * - an order's row keeps what readers need once the kernel has dropped it (closed): its list
  *   (ocoGroup), trigger and when it triggered, trailing terms and armed stop, reduce-only flag and bracket exits, from
  *   ORDER_NEW, ORDER_TRIGGERED and a trailing stop's ORDER_CANCELED/ORDER_EXPIRED;
- * - amounts are written as the events' decimal strings, untouched.
+ * - amounts are written as the events' decimal strings, untouched;
+ * - on PostgreSQL a batch's writes go to the server together, a few round trips per batch instead
+ *   of one per statement (`ProjectionWrites`): the same statements, in the same order.
  * Not modelled: balances are not derived from fills here; the kernel is their authority and its
  * `{ asset: { free, locked } }` view is upserted as given.
  */
-import { CompiledQuery, type Insertable, type Kysely, type Transaction } from 'kysely';
+import { CompiledQuery, type Compilable, type Insertable, type Kysely, type Transaction } from 'kysely';
+import pg from 'pg';
 import type { ExitLegView, FillEvent, KernelEvent, OrderNewEvent, PositionEvent } from '../core/kernel/events.js';
 import { div, formatFixed, parseFixed, type Fixed } from '../core/money/fixed.js';
 import { realizedPnlTracker, type FillForPnl } from '../core/accounts/realized-pnl-view.js';
 import { directWrites, projectionTransaction, type DirectStatements } from './database.js';
-import type { Database, OrderTable } from './schema.js';
+import type { Database, OrderTable, TradeTable } from './schema.js';
 
 export type BalanceView = Readonly<Record<string, { readonly free: string; readonly locked: string }>>;
 
@@ -150,6 +153,13 @@ export class ReadModel {
     );
   }
 
+  /** The order row's update at a fill. */
+  private fillUpdateText(): string {
+    return this.texts.get('orders.fill', () =>
+      this.db.updateTable('orders').set({ status: '', executedQty: '', cumulativeQuoteQty: '', updatedAt: 0 }).where('id', '=', '').compile().sql,
+    );
+  }
+
   /** Applies inputs' events in one transaction; inputs at or below the checkpoint are skipped. */
   async apply(batch: readonly InputEvents[]): Promise<ApplyOutcome> {
     for (let i = 1; i < batch.length; i++) {
@@ -171,11 +181,12 @@ export class ReadModel {
     // No fsync of its own: the journal (durable) can rebuild whatever a power loss takes back, and
     // the checkpoint commits with the rows, so a lost batch is re-projected at the next start.
     return projectionTransaction(this.db, async (tx) => {
+      const w = new ProjectionWrites(tx, this.texts, this.direct === undefined);
       const before = await this.readCheckpoint(tx);
       const fresh = batch.filter((b) => b.seq > before);
       // Balances are absolute values: only the last value of each account's asset in the batch is written.
       const lastBalances = new Map<string, Map<string, BalanceRow>>();
-      const newOrders = new OrderRows(tx, this.texts);
+      const newOrders = new OrderRows(w, this.texts);
       for (const input of fresh) {
         const events = input.events;
         for (let index = 0; index < events.length; index++) {
@@ -186,14 +197,15 @@ export class ReadModel {
           }
           // Every other event may touch an order row: the new ones go in first.
           await newOrders.flush();
-          await this.applyEvent(tx, input, index, event);
+          await this.applyEvent(w, input, index, event);
         }
         collectBalances(lastBalances, input);
       }
       await newOrders.flush();
-      await upsertBalanceRows(tx, this.texts, sortedBalanceRows(lastBalances));
+      await upsertBalanceRows(w, this.texts, sortedBalanceRows(lastBalances));
       const last = fresh.at(-1)?.seq;
-      if (last !== undefined) await tx.executeQuery(CompiledQuery.raw(this.checkpointWriteText(), [this.name, last]));
+      if (last !== undefined) await w.write(CompiledQuery.raw(this.checkpointWriteText(), [this.name, last]));
+      await w.flush();
       return { applied: fresh.length, skipped: batch.length - fresh.length, checkpoint: last ?? before };
     });
   }
@@ -231,7 +243,7 @@ export class ReadModel {
 
   /** Writes an account's balances as given (insert or replace per asset). */
   async upsertBalances(accountId: string, balances: BalanceView, at: number): Promise<void> {
-    await this.db.transaction().execute((tx) => this.writeBalances(tx, accountId, balances, at));
+    await this.db.transaction().execute((tx) => this.writeBalances(new ProjectionWrites(tx, this.texts, false), accountId, balances, at));
   }
 
   /** Records an account's equity at a time; recording the same point again replaces it. */
@@ -243,52 +255,53 @@ export class ReadModel {
       .execute();
   }
 
-  private async writeBalances(tx: Tx, accountId: string, balances: BalanceView, at: number): Promise<void> {
-    for (const asset of Object.keys(balances).sort()) await upsertBalance(tx, accountId, asset, balances[asset]!.free, balances[asset]!.locked, at);
+  private async writeBalances(w: ProjectionWrites, accountId: string, balances: BalanceView, at: number): Promise<void> {
+    for (const asset of Object.keys(balances).sort()) await upsertBalance(w, accountId, asset, balances[asset]!.free, balances[asset]!.locked, at);
   }
 
-  private async applyEvent(tx: Tx, input: InputEvents, index: number, event: KernelEvent): Promise<void> {
+  private async applyEvent(w: ProjectionWrites, input: InputEvents, index: number, event: KernelEvent): Promise<void> {
     const seq = input.seq;
     switch (event.type) {
       case 'ACCOUNT_IMPORTED': {
         const imported = input.imported?.[event.account];
-        await this.insertAccount(tx, event.account, imported?.type ?? 'spot', event.balances ?? {}, event.at);
-        for (const order of imported?.orders ?? []) await this.insertImportedOrder(tx, event.account, order);
+        await this.insertAccount(w, event.account, imported?.type ?? 'spot', event.balances ?? {}, event.at);
+        for (const order of imported?.orders ?? []) await this.insertImportedOrder(w, event.account, order);
         for (const p of imported?.positions ?? []) {
-          await tx
+          await w.write(w.tx
             .insertInto('positions')
             .values({
               id: p.positionId, accountId: event.account, symbol: p.symbol, direction: p.direction, totalSize: p.totalSize, entryPrice: p.entryPrice,
               currentPrice: p.entryPrice, unrealizedPnl: '0', stopLoss: null, takeProfit: null, leverage: p.leverage, marginUsed: p.marginUsed,
               liquidationPrice: null, status: 'OPEN', trailingStop: null, totalFundingPaid: p.totalFundingPaid, openedAt: p.openedAt, closedAt: null,
             })
-            .onConflict((oc) => oc.column('id').doNothing())
-            .execute();
+            .onConflict((oc) => oc.column('id').doNothing()));
         }
         return;
       }
       case 'ACCOUNT_CLOSED':
         this.spotPnl.delete(event.account);
-        await tx.updateTable('accounts').set({ status: 'CLOSED', updatedAt: event.at }).where('id', '=', event.account).execute();
+        w.forgetPositions();
+        await w.write(w.tx.updateTable('accounts').set({ status: 'CLOSED', updatedAt: event.at }).where('id', '=', event.account));
         // The kernel drops a closed account with whatever it held: its positions end with it.
-        await tx.updateTable('positions').set({ status: 'CLOSED', closedAt: event.at }).where('accountId', '=', event.account).where('status', '=', 'OPEN').execute();
+        await w.write(w.tx.updateTable('positions').set({ status: 'CLOSED', closedAt: event.at }).where('accountId', '=', event.account).where('status', '=', 'OPEN'));
         return;
       case 'POSITION_OPENED':
       case 'POSITION_UPDATED':
       case 'POSITION_CLOSED':
-        await this.writePosition(tx, event);
+        await this.writePosition(w, event);
         return;
       case 'LIQUIDATION':
-        await tx.updateTable('positions').set({ status: 'LIQUIDATED', closedAt: event.at }).where('id', '=', event.positionId).execute();
+        await w.write(w.tx.updateTable('positions').set({ status: 'LIQUIDATED', closedAt: event.at }).where('id', '=', event.positionId));
+        w.notePosition(event.positionId, 'LIQUIDATED');
         return;
       case 'FUNDING':
-        await tx.updateTable('positions').set({ totalFundingPaid: event.totalFundingPaid }).where('id', '=', event.positionId).execute();
+        await w.write(w.tx.updateTable('positions').set({ totalFundingPaid: event.totalFundingPaid }).where('id', '=', event.positionId));
         return;
       case 'ACCOUNT_OPENED':
-        await this.insertAccount(tx, event.account, event.accountType ?? 'spot', event.balances, event.at);
+        await this.insertAccount(w, event.account, event.accountType ?? 'spot', event.balances, event.at);
         return;
       case 'ORDER_NEW': {
-        const rows = new OrderRows(tx, this.texts);
+        const rows = new OrderRows(w, this.texts);
         await rows.add(event);
         await rows.flush();
         return;
@@ -296,61 +309,36 @@ export class ReadModel {
       case 'FILL': {
         const effect = positionEffect(event, input.events.slice(index + 1));
         // Futures: the kernel's figure, on a fill that closed something. Spot: at average price.
-        const pnl = event.realizedPnl === undefined ? await this.spotRealized(tx, event) : effect !== undefined && effect.side !== 'OPEN' ? event.realizedPnl : null;
-        await tx
-          .insertInto('trades')
-          .values({
-            id: event.tradeId,
-            accountId: event.account,
-            orderId: event.orderId,
-            positionId: effect?.positionId ?? null,
-            symbol: event.symbol,
-            side: effect?.side ?? null,
-            orderSide: event.side,
-            size: event.quantity,
-            price: event.price,
-            quoteQty: event.quoteQuantity,
-            pnl,
-            fee: event.fee,
-            feeAsset: event.feeAsset,
-            liquidity: event.liquidity,
-            reason: null,
-            timestamp: event.at,
-          })
-          .onConflict((oc) => oc.column('id').doNothing())
-          .execute();
-        await tx
-          .updateTable('orders')
-          .set({ status: event.status, executedQty: event.executedQty, cumulativeQuoteQty: event.cumulativeQuoteQty, updatedAt: event.at })
-          .where('id', '=', event.orderId)
-          .execute();
+        const pnl = event.realizedPnl === undefined ? await this.spotRealized(w, event) : effect !== undefined && effect.side !== 'OPEN' ? event.realizedPnl : null;
+        await w.addTrade([
+          event.tradeId, event.account, event.orderId, effect?.positionId ?? null, event.symbol, effect?.side ?? null, event.side, event.quantity,
+          event.price, event.quoteQuantity, pnl, event.fee, event.feeAsset, event.liquidity, null, event.at,
+        ]);
+        await w.write(CompiledQuery.raw(this.fillUpdateText(), [event.status, event.executedQty, event.cumulativeQuoteQty, event.at, event.orderId]));
         return;
       }
       case 'ORDER_CANCELED':
       case 'ORDER_EXPIRED':
-        await tx
+        await w.write(w.tx
           .updateTable('orders')
           .set({ status: event.status, executedQty: event.executedQty, reason: event.reason, updatedAt: event.at, ...(event.stopPrice !== undefined ? { stopPrice: event.stopPrice } : {}) })
-          .where('id', '=', event.orderId)
-          .execute();
+          .where('id', '=', event.orderId));
         return;
       case 'ORDER_TRIGGERED':
-        await tx.updateTable('orders').set({ status: event.status, stopPrice: event.stopPrice, triggeredAt: event.at, updatedAt: event.at }).where('id', '=', event.orderId).execute();
+        await w.write(w.tx.updateTable('orders').set({ status: event.status, stopPrice: event.stopPrice, triggeredAt: event.at, updatedAt: event.at }).where('id', '=', event.orderId));
         return;
       case 'EQUITY':
-        await tx
+        await w.write(w.tx
           .insertInto('equity_points')
           .values({ accountId: event.account, at: event.at, equity: event.equity })
-          .onConflict((oc) => oc.columns(['accountId', 'at']).doUpdateSet({ equity: event.equity }))
-          .execute();
-        await tx
+          .onConflict((oc) => oc.columns(['accountId', 'at']).doUpdateSet({ equity: event.equity })));
+        await w.write(w.tx
           .updateTable('accounts')
           .set({ equity: event.equity, currentDrawdown: event.currentDrawdown, maxDrawdown: event.maxDrawdown, updatedAt: event.at })
-          .where('id', '=', event.account)
-          .execute();
+          .where('id', '=', event.account));
         return;
       case 'ORDER_REJECTED':
-        await tx
+        await w.write(w.tx
           .insertInto('order_rejections')
           .values({
             id: `${seq}:${index}`,
@@ -362,15 +350,13 @@ export class ReadModel {
             message: event.message,
             at: event.at,
           })
-          .onConflict((oc) => oc.column('id').doNothing())
-          .execute();
+          .onConflict((oc) => oc.column('id').doNothing()));
         return;
       case 'INPUT_REJECTED':
-        await tx
+        await w.write(w.tx
           .insertInto('quarantined_inputs')
           .values({ seq, at: event.at, kind: event.kind, code: event.code, reason: event.message, accountId: event.account ?? null })
-          .onConflict((oc) => oc.column('seq').doNothing())
-          .execute();
+          .onConflict((oc) => oc.column('seq').doNothing()));
         return;
       default:
         // Book status, cancel/account rejections and event types added later: not part of these tables.
@@ -379,11 +365,11 @@ export class ReadModel {
   }
 
   /** A spot fill's realized PnL at average price (accounts/realized-pnl-view.ts), null when it closed nothing. */
-  private async spotRealized(tx: Tx, fill: FillEvent): Promise<string | null> {
+  private async spotRealized(w: ProjectionWrites, fill: FillEvent): Promise<string | null> {
     let tracker = this.spotPnl.get(fill.account);
     if (tracker === undefined) {
       tracker = realizedPnlTracker('spot');
-      const rows = await tx.selectFrom('trades').select(['id', 'symbol', 'orderSide', 'size', 'price', 'fee', 'feeAsset', 'timestamp']).where('accountId', '=', fill.account).execute();
+      const rows = await w.rows(w.tx.selectFrom('trades').select(['id', 'symbol', 'orderSide', 'size', 'price', 'fee', 'feeAsset', 'timestamp']).where('accountId', '=', fill.account));
       rows.sort((a, b) => Number(a.timestamp) - Number(b.timestamp) || Number(a.id) - Number(b.id) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
       for (const r of rows) tracker({ symbol: r.symbol, side: r.orderSide, quantity: parseFixed(r.size), price: parseFixed(r.price), fee: parseFixed(r.fee), feeInBase: r.feeAsset === this.baseAssetOf(r.symbol) });
       this.spotPnl.set(fill.account, tracker);
@@ -392,9 +378,9 @@ export class ReadModel {
     return realized === null ? null : formatFixed(realized);
   }
 
-  private async insertAccount(tx: Tx, id: string, type: 'spot' | 'futures', balances: Readonly<Record<string, string>>, at: number): Promise<void> {
+  private async insertAccount(w: ProjectionWrites, id: string, type: 'spot' | 'futures', balances: Readonly<Record<string, string>>, at: number): Promise<void> {
     const opening = balances[this.valuationAsset] ?? '0';
-    await tx
+    await w.write(w.tx
       .insertInto('accounts')
       .values({
         id,
@@ -415,43 +401,39 @@ export class ReadModel {
         createdAt: at,
         updatedAt: at,
       })
-      .onConflict((oc) => oc.column('id').doNothing())
-      .execute();
+      .onConflict((oc) => oc.column('id').doNothing()));
     for (const asset of Object.keys(balances).sort()) {
-      await tx
+      await w.write(w.tx
         .insertInto('balances')
         .values({ accountId: id, asset, free: balances[asset]!, locked: '0', updatedAt: at })
-        .onConflict((oc) => oc.columns(['accountId', 'asset']).doNothing())
-        .execute();
+        .onConflict((oc) => oc.columns(['accountId', 'asset']).doNothing()));
     }
   }
 
   /** An imported order's row, and the fills it brought (executed before the import) as one trade row. */
-  private async insertImportedOrder(tx: Tx, accountId: string, o: ImportedOrder): Promise<void> {
-    await tx
+  private async insertImportedOrder(w: ProjectionWrites, accountId: string, o: ImportedOrder): Promise<void> {
+    await w.write(w.tx
       .insertInto('orders')
       .values({
         id: o.orderId, accountId, clientOrderId: o.clientOrderId, symbol: o.symbol, side: o.side, type: o.orderType, price: o.price,
         quantity: o.quantity, quoteOrderQty: o.quoteOrderQty, status: o.status, executedQty: o.executedQty, cumulativeQuoteQty: o.cumulativeQuoteQty,
         reason: null, createdAt: o.createdAt, updatedAt: o.updatedAt, ...orderTerms(o),
       })
-      .onConflict((oc) => oc.column('id').doNothing())
-      .execute();
+      .onConflict((oc) => oc.column('id').doNothing()));
     if (parseFixed(o.executedQty) === 0n) return;
     const average = formatFixed(div(parseFixed(o.cumulativeQuoteQty), parseFixed(o.executedQty), 'half-up'));
-    await tx
+    await w.write(w.tx
       .insertInto('trades')
       .values({
         id: `import:${o.orderId}`, accountId, orderId: o.orderId, positionId: null, symbol: o.symbol, side: null, orderSide: o.side,
         size: o.executedQty, price: average, quoteQty: o.cumulativeQuoteQty, pnl: null, fee: '0', feeAsset: '', liquidity: 'TAKER',
         reason: 'IMPORTED', timestamp: o.updatedAt,
       })
-      .onConflict((oc) => oc.column('id').doNothing())
-      .execute();
+      .onConflict((oc) => oc.column('id').doNothing()));
   }
 
   /** One row per position: its latest state; a close keeps the direction and entry it had while open. */
-  private async writePosition(tx: Tx, event: PositionEvent): Promise<void> {
+  private async writePosition(w: ProjectionWrites, event: PositionEvent): Promise<void> {
     const closed = event.type === 'POSITION_CLOSED';
     const common = {
       totalSize: event.totalSize,
@@ -462,36 +444,35 @@ export class ReadModel {
       liquidationPrice: event.liquidationPrice ?? null,
       totalFundingPaid: event.totalFundingPaid,
     };
-    const row = await tx.selectFrom('positions').select(['status']).where('id', '=', event.positionId).executeTakeFirst();
+    const row = await w.positionStatus(event.positionId);
     if (row === undefined) {
-      await tx
+      await w.write(w.tx
         .insertInto('positions')
         .values({
           id: event.positionId, accountId: event.account, symbol: event.symbol, direction: event.direction === 'SHORT' ? 'SHORT' : 'LONG',
           entryPrice: event.entryPrice, stopLoss: null, takeProfit: null, trailingStop: null, status: closed ? 'CLOSED' : 'OPEN',
           openedAt: event.openedAt, closedAt: closed ? event.at : null, ...common,
-        })
-        .execute();
+        }));
+      w.notePosition(event.positionId, closed ? 'CLOSED' : 'OPEN');
       return;
     }
     if (row.status === 'LIQUIDATED') {
-      await tx.updateTable('positions').set({ ...common, unrealizedPnl: '0' }).where('id', '=', event.positionId).execute();
+      await w.write(w.tx.updateTable('positions').set({ ...common, unrealizedPnl: '0' }).where('id', '=', event.positionId));
       return;
     }
-    await tx
+    await w.write(w.tx
       .updateTable('positions')
       .set(closed ? { ...common, unrealizedPnl: '0', status: 'CLOSED', closedAt: event.at } : { ...common, entryPrice: event.entryPrice, direction: event.direction === 'SHORT' ? 'SHORT' : 'LONG' })
-      .where('id', '=', event.positionId)
-      .execute();
+      .where('id', '=', event.positionId));
+    w.notePosition(event.positionId, closed ? 'CLOSED' : row.status);
   }
 }
 
-async function upsertBalance(tx: Tx, accountId: string, asset: string, free: string, locked: string, at: number): Promise<void> {
-  await tx
+async function upsertBalance(w: ProjectionWrites, accountId: string, asset: string, free: string, locked: string, at: number): Promise<void> {
+  await w.write(w.tx
     .insertInto('balances')
     .values({ accountId, asset, free, locked, updatedAt: at })
-    .onConflict((oc) => oc.columns(['accountId', 'asset']).doUpdateSet({ free, locked, updatedAt: at }))
-    .execute();
+    .onConflict((oc) => oc.columns(['accountId', 'asset']).doUpdateSet({ free, locked, updatedAt: at })));
 }
 
 interface BalanceRow {
@@ -547,10 +528,10 @@ function balanceValues(rows: readonly BalanceRow[]): unknown[] {
 }
 
 /** Writes balance rows (insert or replace), one statement per 500, its SQL text compiled once per row count. */
-async function upsertBalanceRows(tx: Tx, texts: SqlTexts, rows: readonly BalanceRow[]): Promise<void> {
+async function upsertBalanceRows(w: ProjectionWrites, texts: SqlTexts, rows: readonly BalanceRow[]): Promise<void> {
   for (let i = 0; i < rows.length; i += BALANCES_PER_UPSERT) {
     const chunk = rows.slice(i, i + BALANCES_PER_UPSERT);
-    await tx.executeQuery(CompiledQuery.raw(balancesUpsertText(tx, texts, chunk.length), balanceValues(chunk)));
+    await w.write(CompiledQuery.raw(balancesUpsertText(w.tx, texts, chunk.length), balanceValues(chunk)));
   }
 }
 
@@ -587,7 +568,7 @@ class OrderRows {
   private values: unknown[] = [];
 
   constructor(
-    private readonly tx: Tx,
+    private readonly w: ProjectionWrites,
     private readonly texts: SqlTexts,
   ) {}
 
@@ -600,7 +581,7 @@ class OrderRows {
     if (this.values.length === 0) return;
     const values = this.values;
     this.values = [];
-    await this.tx.executeQuery(CompiledQuery.raw(ordersInsertText(this.tx, this.texts, values.length / ORDER_COLUMNS.length), values));
+    await this.w.write(CompiledQuery.raw(ordersInsertText(this.w.tx, this.texts, values.length / ORDER_COLUMNS.length), values));
   }
 }
 
@@ -662,4 +643,154 @@ function positionEffect(fill: FillEvent, after: readonly KernelEvent[]): { side:
 
 function lastEventTime(events: readonly KernelEvent[]): number | undefined {
   return events.at(-1)?.at;
+}
+
+/**
+ * The statements of one projection transaction, in the order they are written. On SQLite each runs
+ * when written (the driver is synchronous: nothing to gain by waiting). On PostgreSQL writes wait
+ * and go to the server together, as one simple-protocol query of several statements (at most
+ * `DEFERRED_WRITES` at a time): one round trip for a run of writes instead of one each. A read
+ * (`rows`, `positionStatus`) sends the writes before it first; `flush` sends the rest, before the
+ * commit. The statements and their order are those written; a failing statement fails the
+ * transaction as it would alone (PostgreSQL runs a multi-statement query's statements in order and
+ * stops at the first error).
+ *
+ * Parameters are inlined as quoted literals (`pg.escapeLiteral`): node-postgres sends every
+ * parameter as text of unspecified type, and the server infers an untyped literal's type from its
+ * context the same way, so each statement means what it meant with parameters. Values may be
+ * strings, finite numbers, bigints, booleans and null (undefined: null, as node-postgres sends it);
+ * anything else is refused before anything is sent.
+ */
+class ProjectionWrites {
+  private queue: string[] = [];
+  /** Trade rows not yet written, TRADE_COLUMNS.length values each (on PostgreSQL: one INSERT for them all). */
+  private trades: unknown[] = [];
+  /** Positions whose status this transaction wrote, by id (a status read then needs no round trip). */
+  private readonly positions = new Map<string, string>();
+
+  constructor(
+    readonly tx: Tx,
+    private readonly texts: SqlTexts,
+    private readonly deferred: boolean,
+  ) {}
+
+  /** A trade row, its values in TRADE_COLUMNS' order; inserted unless a row has its id. */
+  async addTrade(values: readonly unknown[]): Promise<void> {
+    if (!this.deferred) await this.tx.executeQuery(CompiledQuery.raw(tradesInsertText(this.tx, this.texts, 1), [...values]));
+    else for (const v of values) this.trades.push(v);
+  }
+
+  async write(query: Compilable | CompiledQuery): Promise<void> {
+    const compiled = 'compile' in query ? query.compile() : query;
+    if (!this.deferred) {
+      await this.tx.executeQuery(compiled);
+      return;
+    }
+    // A statement of many rows is a round trip's worth of work alone, and binds faster than the server parses its literals.
+    if (compiled.parameters.length > BOUND_PARAMETERS) {
+      await this.flush();
+      await this.tx.executeQuery(compiled);
+      return;
+    }
+    this.queue.push(withLiterals(compiled));
+    if (this.queue.length >= DEFERRED_WRITES) await this.flush();
+  }
+
+  async rows<R>(query: Compilable<R>): Promise<R[]> {
+    await this.flush();
+    return (await this.tx.executeQuery(query.compile())).rows;
+  }
+
+  /** A position row's status, undefined when there is no row (on PostgreSQL, a status this transaction wrote is not read back). */
+  async positionStatus(id: string): Promise<{ status: string } | undefined> {
+    const known = this.deferred ? this.positions.get(id) : undefined;
+    if (known !== undefined) return { status: known };
+    return (await this.rows(this.tx.selectFrom('positions').select(['status']).where('id', '=', id)))[0];
+  }
+
+  /** The status this transaction gave position `id`'s row. */
+  notePosition(id: string, status: string): void {
+    if (this.deferred) this.positions.set(id, status);
+  }
+
+  /** After a write that may change positions' statuses beyond those noted (an account closed). */
+  forgetPositions(): void {
+    this.positions.clear();
+  }
+
+  async flush(): Promise<void> {
+    let trades = this.trades;
+    this.trades = [];
+    // A few rows go with the other writes; many, alone with their parameters bound (as any large statement).
+    if (trades.length > 0 && trades.length <= BOUND_PARAMETERS) {
+      this.queue.push(withLiterals(CompiledQuery.raw(tradesInsertText(this.tx, this.texts, trades.length / TRADE_COLUMNS.length), trades)));
+      trades = [];
+    }
+    if (this.queue.length > 0) {
+      const text = this.queue.join(';\n');
+      this.queue = [];
+      await this.tx.executeQuery(CompiledQuery.raw(text, []));
+    }
+    for (let i = 0; i < trades.length; i += TRADES_PER_INSERT * TRADE_COLUMNS.length) {
+      const values = trades.slice(i, i + TRADES_PER_INSERT * TRADE_COLUMNS.length);
+      await this.tx.executeQuery(CompiledQuery.raw(tradesInsertText(this.tx, this.texts, values.length / TRADE_COLUMNS.length), values));
+    }
+  }
+}
+
+/** The columns of a trade row, in the order `addTrade` takes them. */
+const TRADE_COLUMNS = [
+  'id', 'accountId', 'orderId', 'positionId', 'symbol', 'side', 'orderSide', 'size', 'price', 'quoteQty', 'pnl', 'fee', 'feeAsset', 'liquidity', 'reason', 'timestamp',
+] as const satisfies readonly (keyof TradeTable)[];
+
+/** Trade rows per INSERT. */
+const TRADES_PER_INSERT = 500;
+
+/** The INSERT of `rows` trade rows, as SQL text (compiled once per row count). */
+function tradesInsertText(db: Tx, texts: SqlTexts, rows: number): string {
+  return texts.get(`trades.insert.${rows}`, () => {
+    const template = Object.fromEntries(TRADE_COLUMNS.map((c) => [c, null])) as unknown as Insertable<TradeTable>;
+    return db
+      .insertInto('trades')
+      .values(Array.from({ length: rows }, () => template))
+      .onConflict((oc) => oc.column('id').doNothing())
+      .compile().sql;
+  });
+}
+
+/** A deferred write with more parameters than this is sent alone, its parameters bound. */
+const BOUND_PARAMETERS = 64;
+
+/** Writes sent together at most, on PostgreSQL. */
+const DEFERRED_WRITES = 1_000;
+
+/** A PostgreSQL statement with its `$n` parameters written in as quoted literals (see `ProjectionWrites`). */
+export function withLiterals(query: CompiledQuery): string {
+  const parameters = query.parameters;
+  if (parameters.length === 0) return query.sql;
+  return query.sql.replace(/\$(\d+)/g, (_, n: string) => {
+    const index = Number(n) - 1;
+    if (index >= parameters.length) throw new Error(`statement parameter $${n} has no value (${parameters.length} given)`);
+    return literal(parameters[index]);
+  });
+}
+
+function literal(value: unknown): string {
+  switch (typeof value) {
+    case 'string':
+      return pg.escapeLiteral(value);
+    case 'number':
+      if (!Number.isFinite(value)) throw new Error(`not a finite number: ${value}`);
+      return `'${String(value)}'`;
+    case 'bigint':
+      return `'${value.toString()}'`;
+    case 'boolean':
+      return value ? "'true'" : "'false'";
+    case 'undefined':
+      return 'NULL';
+    case 'object':
+      if (value === null) return 'NULL';
+      break;
+  }
+  throw new Error(`a statement parameter of type ${typeof value} cannot be written as a literal`);
 }
