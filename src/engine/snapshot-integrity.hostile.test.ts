@@ -25,10 +25,11 @@ import { JournalStore } from '../persistence/journal-store.js';
 import { migrationProvider } from '../persistence/migrations.js';
 import { SNAPSHOT_PART_CHARS, SnapshotStore } from '../persistence/snapshot-store.js';
 import { BUNDLED_RECORDING } from '../test-kit/data-paths.js';
+import { holdRow, type HeldRow } from '../test-kit/held-row.js';
 import { loadRecording } from '../test-kit/recording-stepper.js';
 import { describeEachDialect, describePostgres, PG_URL, type TestDatabase } from '../test-kit/test-databases.js';
 import { until } from '../test-kit/wait.js';
-import { startWorker } from './background-snapshot.js';
+import { startWorker, workerWritesParts } from './background-snapshot.js';
 import { DurableEngine, type DurableEngineOptions, type SetAsideReport } from './durable-engine.js';
 import type { EngineStatus } from './engine-status.js';
 import type { SnapshotWorkerData } from './snapshot-worker.js';
@@ -392,6 +393,7 @@ describePostgres("the snapshot worker's own connection lost on PostgreSQL", (pos
     killer.on('error', () => undefined);
     await killer.connect();
     let reopened: DurableEngine | undefined;
+    let hold: HeldRow | undefined;
     try {
       // About 2 MB of state: the worker writes it in some 17 transactions.
       for (let a = 0; a < 30; a++) {
@@ -403,31 +405,28 @@ describePostgres("the snapshot worker's own connection lost on PostgreSQL", (pos
       const seq = engine.seq;
       const schema = target.options.schema!;
       const mine = new Set((await killer.query('select pid from pg_stat_activity where application_name = $1', [application])).rows.map((r: { pid: number }) => r.pid));
-      // A fast machine's worker may write every part before the kill lands: that save succeeds and
-      // proves nothing, so the snapshot is asked for again (at most five times) until one is cut.
-      let outcome: { saved: unknown } | { refused: unknown } = { saved: undefined };
-      let killed = 0;
-      for (let attempt = 0; attempt < 5; attempt++) {
-        let settled = false;
-        const saving = engine.saveSnapshot().then(
-          (s) => ({ saved: s }),
-          (e: unknown) => ({ refused: e }),
-        );
-        void saving.then(() => (settled = true));
-        killed = 0;
-        const deadline = Date.now() + 30_000;
-        while (killed === 0 && !settled && Date.now() < deadline) {
-          const parts = Number((await killer.query(`select count(*) as n from "${schema}".snapshot_parts where seq = $1`, [seq])).rows[0].n);
-          if (parts > 0) {
-            const rows = (await killer.query('select pid from pg_stat_activity where application_name = $1', [application])).rows as { pid: number }[];
-            for (const { pid } of rows) if (!mine.has(pid)) killed += (await killer.query('select pg_terminate_backend($1) as ok', [pid])).rows[0].ok ? 1 : 0;
-          }
-          await new Promise((r) => setTimeout(r, 1));
-        }
-        outcome = await saving;
-        if (killed === 1 && 'refused' in outcome) break;
-      }
-      expect(killed).toBe(1);
+      // The worker writes the parts `perTransaction` to a transaction, from part 0 (none of this seq
+      // exists yet). Part `perTransaction` held uncommitted on a connection of the test's own stops
+      // the worker's second transaction at its first insert, its first one committed: the kill then
+      // lands mid-write however fast or slow the machine is.
+      const perTransaction = workerWritesParts(url)!.partsPerTransaction;
+      const committedParts = async () => Number((await killer.query(`select count(*) as n from "${schema}".snapshot_parts where seq = $1`, [seq])).rows[0].n);
+      expect(await committedParts()).toBe(0);
+      hold = await holdRow(PG_URL, `"${schema}".snapshot_parts`, { seq, part: perTransaction, state: 'held' });
+      const saving = engine.saveSnapshot().then(
+        (s) => ({ saved: s }),
+        (e: unknown) => ({ refused: e }),
+      );
+      const worker = await hold.waiter();
+      // The worker's own connection (not one the engine had before), in its insert of the second set of parts.
+      expect(worker.applicationName).toBe(application);
+      expect(mine.has(worker.pid)).toBe(false);
+      expect(worker.query).toMatch(/^insert into "snapshot_parts"/);
+      expect(await committedParts()).toBe(perTransaction);
+      // Waits (up to 10 s) for the backend to be gone, so the held row cannot be let go before it is.
+      expect((await killer.query('select pg_terminate_backend($1, 10000) as ok', [worker.pid])).rows[0].ok).toBe(true);
+      const outcome = await saving;
+      await hold.release();
       expect('refused' in outcome && outcome.refused instanceof DatabaseUnavailableError).toBe(true);
       expect(String((outcome as { refused: unknown }).refused)).toMatch(/the snapshot worker lost its database connection/);
       await until(() => engine.ready, 'the engine to be ready again');
@@ -446,9 +445,10 @@ describePostgres("the snapshot worker's own connection lost on PostgreSQL", (pos
       expect(reopened.restored.snapshotSeq).toBe(seq);
       expect(reopened.kernel.snapshot() === twin.snapshot()).toBe(true);
     } finally {
+      await hold?.release();
       await killer.end();
       await engine.close({ snapshot: false });
       await reopened?.close({ snapshot: false });
     }
-  }, 240_000); // up to five snapshots asked for, each rebuilt by a worker
+  }, 60_000);
 });
