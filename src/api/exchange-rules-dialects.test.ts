@@ -3,20 +3,22 @@ import { findBundledInstrument } from '../core/instruments/bundled-instruments.j
 import type { Instrument } from '../core/instruments/instrument.js';
 import type { KernelEvent } from '../core/kernel/events.js';
 import type { PlaceOrderInput } from '../core/kernel/inputs.js';
-import { parseFixed as d } from '../core/money/fixed.js';
+import { formatFixed, parseFixed as d } from '../core/money/fixed.js';
 import type { Rejection, RejectionCode } from '../core/orders/rejection.js';
 import { SPOT_RECORDING, USDM_RECORDING } from '../test-kit/data-paths.js';
-import { casesFor, FILTER_FIELDS, filterKeysOf, runCase } from '../test-kit/exchange-rule-cases.js';
+import { casesFor, FILTER_FIELDS, filterKeysOf, P, quantityFor, runCase } from '../test-kit/exchange-rule-cases.js';
 import { loadRecording, RecordingStepper } from '../test-kit/recording-stepper.js';
 import { binanceErrorOf } from './binance/binance-errors.js';
 import { usdmErrorOf } from './binance-usdm/usdm-errors.js';
-import { contractErrorOf } from './mexc-contract/mexc-contract-errors.js';
+import { contractErrorOf, type ContractOrderTerms } from './mexc-contract/mexc-contract-errors.js';
+import { contractOf, volOf } from './mexc-contract/mexc-contract-symbols.js';
 import { mexcErrorOf } from './mexc/mexc-errors.js';
 
 // Every exchange-rule refusal in every dialect, with the code and words each exchange documents
 // (docs/exchange-rules.md, "Rules", has the sources): Binance spot's Filters page and error list,
-// Binance USDⓈ-M's error list, MEXC Spot v3's error table (as ccxt's MEXC class lists it), and for
-// the MEXC contract API the kernel's MEXC code where the contract table has none ccxt knows (docs/adr/0031).
+// Binance USDⓈ-M's error list, MEXC Spot v3's error table (as ccxt's MEXC class lists it), and MEXC's
+// futures API error table for the contract API, its sizes in BTC_USDT contracts of 0.0001 BTC (docs/adr/0052):
+// the walk's 0.1005 BTC (twice the minimum order value at 2000, plus half a step) is vol 1005, 0.001 BTC vol 10.
 // The refusals come from the spec walk (test-kit/exchange-rule-cases.ts) and from the issue's examples
 // replayed on the recordings; the expected answers are written out here, not taken from a mapper.
 
@@ -47,56 +49,56 @@ const EXPECTED: Readonly<Record<string, Row>> = {
     binanceSpot: { code: -1013, msg: 'Filter failure: PRICE_FILTER' },
     binanceUsdm: { code: -4014, msg: 'Price not increased by tick size.' },
     mexcSpot: { code: 30010, msg: /^price is not a multiple of the tick size/ },
-    mexcContract: { code: 30010, msg: /^price is not a multiple of the tick size/ },
+    mexcContract: { code: 2015, msg: 'Price or quantity accuracy error (price 2000.05 is not a multiple of priceUnit 0.1)' },
   },
   minPrice: {
     native: 'INVALID_PRICE',
     binanceSpot: { code: -1013, msg: 'Filter failure: PRICE_FILTER' },
     binanceUsdm: { code: -4013, msg: 'Price less than min price.' },
     mexcSpot: { code: 30010, msg: /below the minimum/ },
-    mexcContract: { code: 30010, msg: /below the minimum/ },
+    mexcContract: { code: 2007, msg: 'Order price error (price 556.7 is below the minimum 556.8)' },
   },
   maxPrice: {
     native: 'INVALID_PRICE',
     binanceSpot: { code: -1013, msg: 'Filter failure: PRICE_FILTER' },
     binanceUsdm: { code: -4002, msg: 'Price greater than max price.' },
     mexcSpot: { code: 30010, msg: /above the maximum/ },
-    mexcContract: { code: 30010, msg: /above the maximum/ },
+    mexcContract: { code: 2007, msg: 'Order price error (price 1000000.1 is above the maximum 1000000)' },
   },
   stepSize: {
     native: 'INVALID_QUANTITY',
     binanceSpot: { code: -1013, msg: 'Filter failure: LOT_SIZE' },
     binanceUsdm: { code: -4023, msg: 'Qty not increased by step size.' },
     mexcSpot: { code: 10096, msg: /^amount decimal places is too long/ },
-    mexcContract: { code: 10096, msg: /^amount decimal places is too long/ },
+    mexcContract: { code: 2011, msg: 'Order quantity error, please try to modify. (vol 1005 is not a multiple of volUnit 10)' },
   },
   minQty: {
     native: 'MIN_QUANTITY',
     binanceSpot: { code: -1013, msg: 'Filter failure: LOT_SIZE' },
     binanceUsdm: { code: -4004, msg: 'Quantity less than min quantity.' },
     mexcSpot: { code: 30002, msg: /^The minimum transaction volume cannot be less than:/ },
-    mexcContract: { code: 30002, msg: /^The minimum transaction volume cannot be less than:/ },
+    mexcContract: { code: 2011, msg: 'Order quantity error, please try to modify. (vol 0 is below minVol 10)' },
   },
   maxQty: {
     native: 'MAX_QUANTITY',
     binanceSpot: { code: -1013, msg: 'Filter failure: LOT_SIZE' },
     binanceUsdm: { code: -4005, msg: 'Quantity greater than max quantity.' },
     mexcSpot: { code: 30003, msg: /^The maximum transaction volume cannot be greater than:/ },
-    mexcContract: { code: 30003, msg: /^The maximum transaction volume cannot be greater than:/ },
+    mexcContract: { code: 2011, msg: 'Order quantity error, please try to modify. (vol 10000010 is above maxVol 10000000)' },
   },
   maxMarketQty: {
     native: 'MAX_MARKET_QUANTITY',
     binanceSpot: { code: -1013, msg: 'Filter failure: MARKET_LOT_SIZE' },
     binanceUsdm: { code: -4005, msg: 'Quantity greater than max quantity.' },
     mexcSpot: { code: 30003, msg: /^The maximum transaction volume cannot be greater than:/ },
-    mexcContract: { code: 30003, msg: /^The maximum transaction volume cannot be greater than:/ },
+    mexcContract: { code: 2011, msg: 'Order quantity error, please try to modify. (vol 1200010 is above the market order maxVol 1200000)' },
   },
   minNotional: {
     native: 'MIN_NOTIONAL',
     binanceSpot: { code: -1013, msg: 'Filter failure: NOTIONAL' },
     binanceUsdm: { code: -4164, msg: "Order's notional must be no smaller than 100 (unless you choose reduce only)." },
     mexcSpot: { code: 30002, msg: /^The minimum transaction volume cannot be less than:/ },
-    mexcContract: { code: 30002, msg: 'The minimum transaction volume cannot be less than:100 USDT' },
+    mexcContract: { code: 2011, msg: 'Order quantity error, please try to modify. (vol 10 is worth less than the minimum order value of 100 USDT)' },
   },
   maxNotional: {
     native: 'MAX_NOTIONAL',
@@ -110,7 +112,7 @@ const EXPECTED: Readonly<Record<string, Row>> = {
     binanceSpot: { unreachable: 'spot has no reduce-only orders' },
     binanceUsdm: { code: -4164, msg: "Order's notional must be no smaller than 100 (unless you choose reduce only)." },
     mexcSpot: { unreachable: 'spot has no reduce-only orders' },
-    mexcContract: { code: 30002, msg: 'The minimum transaction volume cannot be less than:100 USDT' },
+    mexcContract: { code: 2011, msg: 'Order quantity error, please try to modify. (vol 10 is worth less than the minimum order value of 100 USDT)' },
   },
   priceBand: {
     native: 'PERCENT_PRICE',
@@ -118,7 +120,7 @@ const EXPECTED: Readonly<Record<string, Row>> = {
     // The walk's SELL one tick above 1.15 × 2000.
     binanceUsdm: { code: -4016, msg: "Limit price can't be higher than 2300." },
     mexcSpot: { code: 30087, msg: /^Order price exceeds allowed range/ },
-    mexcContract: { code: 30087, msg: /^Order price exceeds allowed range/ },
+    mexcContract: { code: 2007, msg: 'Order price error (SELL price 2300.1 outside 0.85×–1.15× the mark price 2000)' },
   },
   trailingBounds: {
     native: 'TRAILING_DELTA',
@@ -133,7 +135,7 @@ const EXPECTED: Readonly<Record<string, Row>> = {
     binanceSpot: { code: -2010, msg: 'Filter failure: MAX_NUM_ORDERS' },
     binanceUsdm: { code: -2025, msg: 'Reach max open order limit.' },
     mexcSpot: { code: 30029, msg: 'Cannot exceed the maximum order limit' },
-    mexcContract: { code: 30029, msg: 'Cannot exceed the maximum order limit' },
+    mexcContract: { code: 2036, msg: 'The orders more than the limit, please contact customer service (at most 200 open orders on BTC_USDT)' },
   },
   maxNumAlgoOrders: {
     native: 'MAX_NUM_ALGO_ORDERS',
@@ -167,6 +169,15 @@ function refusalOf(spec: Instrument, key: string): Rejection | undefined {
   const result = runCase(spec, c.refused);
   if (result.ok) throw new Error(`${spec.symbol} ${key}: the refused case passed`);
   return result.error;
+}
+
+/** The walk's refused USD-M order as a MEXC contract order: its vol in BTC_USDT contracts (0.0001 BTC each). */
+function contractTermsOf(key: string): ContractOrderTerms {
+  const example = casesFor(USDM)[key]!.refused;
+  const request = { side: 'BUY' as const, quantity: quantityFor(USDM, P), price: P as bigint | undefined, ...example.request };
+  const contract = contractOf(USDM);
+  const mark = example.context?.markPrice ?? P;
+  return { contract, vol: volOf(contract, request.quantity), side: request.side, ...(request.price !== undefined ? { price: formatFixed(request.price) } : {}), mark };
 }
 
 function expectAnswer(actual: { code: number; msg: string }, expected: Answer, what: string) {
@@ -203,7 +214,7 @@ describe('each exchange rule refuses in each dialect with that exchange’s code
         expectAnswer(answer.body, row!.binanceUsdm, 'Binance USD-M');
       } else expect(usdm, 'a row marked unreachable on USD-M').toBeUndefined();
       if (isAnswer(row!.mexcContract)) {
-        const contract = contractErrorOf(usdm!);
+        const contract = contractErrorOf(usdm!, contractTermsOf(key));
         expect(contract.status).toBe(200);
         expectAnswer({ code: contract.body.code, msg: contract.body.message }, row!.mexcContract, 'MEXC contract');
       }
@@ -253,14 +264,16 @@ describe("the issue's examples in each dialect", () => {
     expect(s.kernel.openOrders('a')).toHaveLength(0);
   });
 
-  it('USD-M band: BUY 0.01 at 40000 → -4024 "Limit price can\'t be lower than <0.85 × mark>." (MEXC contract 30087)', () => {
+  it('USD-M band: BUY 0.01 at 40000 → -4024 "Limit price can\'t be lower than <0.85 × mark>." (MEXC contract 2007 "Order price error")', () => {
     const s = stepper(USDM_RECORDING, true);
     const mark = s.kernel.markPrice(s.symbol)!;
     const error = refused(s, { side: 'BUY', type: 'LIMIT', quantity: '0.01', price: '40000' });
     // The mark at T is 61,725.1; Binance quotes the floor 0.85 × 61,725.1 = 52,466.335 (by hand).
     expect(mark).toBe(d('61725.1'));
     expect(usdmErrorOf(error, 'place', USDM).body).toEqual({ code: -4024, msg: "Limit price can't be lower than 52466.335." });
-    expect(contractErrorOf(error).body).toMatchObject({ code: 30087 });
+    // MEXC's 2003 is a buy above its band; a buy below it is an order price error.
+    const terms = { contract: contractOf(USDM), vol: '100', side: 'BUY' as const, price: '40000', mark };
+    expect(contractErrorOf(error, terms).body).toEqual({ success: false, code: 2007, message: 'Order price error (BUY price 40000 outside 0.85×–1.15× the mark price 61725.1)' });
   });
 
   it('caps: the 201st LIMIT → Binance -2010 "Filter failure: MAX_NUM_ORDERS", MEXC 30029; the 6th stop → -2010 "Filter failure: MAX_NUM_ALGO_ORDERS"', () => {

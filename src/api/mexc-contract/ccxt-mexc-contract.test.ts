@@ -207,7 +207,7 @@ describe("ccxt's mexc class trades swaps on papertrade's MEXC contract API", () 
   let resting: string;
   let restingMaker: string;
 
-  it('rests a limit and a post-only buy below the market; a post-only that would take is InvalidOrder', async () => {
+  it('rests a limit and a post-only buy below the market; a post-only that would take is refused (2007, an ExchangeError to ccxt)', async () => {
     const bid = Number(top().bids[0]![0]);
     const limit = await mexc.createOrder(SYMBOL, 'limit', 'buy', 20, bid - 1000, { clientOrderId: 'ccxt-swap-limit' });
     resting = limit.id!;
@@ -223,7 +223,8 @@ describe("ccxt's mexc class trades swaps on papertrade's MEXC contract API", () 
     expect(fixed(assets[0]!.frozenBalance)).toBe(reserved);
     expect(reserved).toBeGreaterThanOrEqual((fixed(bid - 1000) * parseFixed('0.002') + fixed(bid - 500) * parseFixed('0.003')) / E18 / 20n);
     const ask = Number(top().asks[0]![0]);
-    await expect(mexc.createOrder(SYMBOL, 'limit', 'buy', 10, ask + 1, { postOnly: true })).rejects.toThrow(ccxt.InvalidOrder);
+    // 20 contracts (0.002 BTC, about 124 USDT): over the 100 USDT minimum, so the refusal is the post-only's own.
+    await expect(mexc.createOrder(SYMBOL, 'limit', 'buy', 20, ask + 1, { postOnly: true })).rejects.toThrow(/"code":2007,"message":"Order price error \(a post-only order would immediately match and take\)"/);
   });
 
   it('cancels an IOC order that cannot fill and fills a FOK order that can (MEXC types 3 and 4)', async () => {
@@ -248,7 +249,7 @@ describe("ccxt's mexc class trades swaps on papertrade's MEXC contract API", () 
     expect(await mexc.fetchOrder(resting, SYMBOL)).toMatchObject({ status: 'canceled' });
     expect((await native(`/api/orders/${resting}`)).status).toBe('CANCELED');
     await expect(mexc.cancelOrder(resting, SYMBOL)).rejects.toThrow(ccxt.InvalidOrder);
-    await expect(mexc.fetchOrder('999999', SYMBOL)).rejects.toThrow(/2011/);
+    await expect(mexc.fetchOrder('999999', SYMBOL)).rejects.toThrow(/"code":2040,"message":"order not exist"/);
     await mexc.cancelAllOrders(SYMBOL);
     expect(await mexc.fetchOpenOrders(SYMBOL)).toEqual([]);
     expect(infoOf(await mexc.fetchOrder(restingMaker, SYMBOL)).state).toBe(4);
@@ -284,8 +285,8 @@ describe("ccxt's mexc class trades swaps on papertrade's MEXC contract API", () 
     const bid = Number(top().bids[0]![0]);
     // 20 BTC at 20x needs about 61,700 USDT of margin; the account has 10,000.
     await expect(mexc.createOrder(SYMBOL, 'limit', 'buy', 200_000, bid - 100)).rejects.toThrow(ccxt.InsufficientFunds);
-    // 10 contracts = 0.001 BTC, about 62 USDT: under USD-M's 100 USDT minimum notional.
-    await expect(mexc.createOrder(SYMBOL, 'limit', 'buy', 10, bid - 100)).rejects.toThrow(ccxt.InvalidOrder);
+    // 10 contracts = 0.001 BTC, about 62 USDT: under USD-M's 100 USDT minimum notional, MEXC's 2011 "Order quantity error".
+    await expect(mexc.createOrder(SYMBOL, 'limit', 'buy', 10, bid - 100)).rejects.toThrow(ccxt.BadRequest);
     // Markets already loaded, so that only the contract API is asked (MEXC 602 and 401).
     const wrongSecret = mexcClient(base, account.apiKey, 'f'.repeat(64));
     wrongSecret.setMarkets(mexc.markets);
@@ -294,6 +295,31 @@ describe("ccxt's mexc class trades swaps on papertrade's MEXC contract API", () 
     const unknownKey = mexcClient(base, 'pt_unknown', account.apiSecret);
     unknownKey.setMarkets(mexc.markets);
     await expect(unknownKey.fetchPositions()).rejects.toThrow(ccxt.AuthenticationError);
+  });
+
+  // The class ccxt 4.5's `mexc` class raises for each MEXC contract code, read by hand from its `exceptions`
+  // table (`broad` on the body first, then `exact` on the code; a code it lists in neither is a bare
+  // ExchangeError). Sent through ccxt's own `contractPrivatePostOrderCreate`, since `createOrder` rounds
+  // vol and price to the market's precision before sending.
+  it.each([
+    { name: 'vol 25, off the volUnit grid of 10', order: { side: 1, vol: 25 }, code: 2011, error: ccxt.BadRequest },
+    { name: 'a price off the 0.1 priceUnit', order: { side: 1, vol: 100, price: 'bid - 100.05' }, code: 2015, error: ccxt.ExchangeError },
+    { name: 'a buy over the band (1.15 × the mark)', order: { side: 1, vol: 100, price: 'bid × 1.2' }, code: 2003, error: ccxt.InvalidOrder },
+    { name: 'a sell under the band (0.85 × the mark)', order: { side: 3, vol: 100, price: 'bid × 0.8' }, code: 2004, error: ccxt.ExchangeError },
+    { name: 'a close with no position', order: { side: 4, vol: 100 }, code: 2009, error: ccxt.InvalidOrder },
+    { name: 'margin short (20 BTC at 20x on 10,000 USDT)', order: { side: 1, vol: 200_000 }, code: 2005, error: ccxt.InsufficientFunds },
+    { name: 'an unknown contract', order: { side: 1, vol: 100, symbol: 'DOGE_USDT' }, code: 1001, error: ccxt.BadSymbol },
+  ])('$name: MEXC code $code, which ccxt raises as $error.name', async ({ order, code, error }) => {
+    const bid = parseFixed(top().bids[0]![0]);
+    const tick = parseFixed('0.1');
+    const onTick = (p: bigint) => p - (p % tick);
+    const prices: Record<string, bigint> = { 'bid - 100.05': bid - parseFixed('100.05'), 'bid × 1.2': onTick((bid * 12n) / 10n), 'bid × 0.8': onTick((bid * 8n) / 10n) };
+    const price = formatFixed(prices[String((order as { price?: string }).price)] ?? bid - 100n * E18);
+    const sent = mexc.contractPrivatePostOrderCreate({ symbol: 'BTC_USDT', type: 1, openType: 2, leverage: 20, ...order, price: Number(price) });
+    const thrown = await sent.then(() => undefined, (e: unknown) => e);
+    expect(thrown).toBeInstanceOf(error);
+    expect((thrown as Error).constructor).toBe(error);
+    expect((thrown as Error).message).toContain(`"code":${code},`);
   });
 
   it('attaches a take-profit and a stop-loss to an entry: one MEXC stop order, two reduce-only exits on the native API', async () => {

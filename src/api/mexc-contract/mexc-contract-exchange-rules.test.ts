@@ -6,9 +6,9 @@ import { registerMexcContractApi } from './mexc-contract-api.js';
 
 // The issue's USD-M examples through the MEXC contract API on the USD-M recording at 1723161400000
 // (mark 61,725.1; the perpetual carries Binance USD-M's rules, docs/adr/0031): a limit outside
-// 0.85×–1.15× the mark and the 201st open order, in MEXC's envelope with HTTP 200 and the MEXC codes
-// ccxt's `mexc` class reads as InvalidOrder (30087 "Order price exceeds allowed range", 30029
-// "Cannot exceed the maximum order limit"). BTC_USDT counts 0.0001 BTC per contract.
+// 0.85×–1.15× the mark and the 201st open order, in MEXC's envelope with HTTP 200 and the codes of
+// MEXC's futures API error table (2007 "Order price error" for a buy below the band, 2036 "The orders
+// more than the limit, please contact customer service"; docs/adr/0052). BTC_USDT counts 0.0001 BTC per contract.
 const T = 1723161400000;
 
 describe('exchange rules through the MEXC contract API (in-process, real engine and recording)', () => {
@@ -31,14 +31,14 @@ describe('exchange rules through the MEXC contract API (in-process, real engine 
   });
   afterAll(async () => service?.close());
 
-  it('a limit open-long of 100 contracts (0.01 BTC) at 40000 answers 30087; at 53000 it rests', async () => {
+  it('a limit open-long of 100 contracts (0.01 BTC) at 40000 answers 2007; at 53000 it rests', async () => {
     const refused = await submit({ side: 1, type: 1, vol: 100, price: 40000 });
-    expect(refused).toEqual({ status: 200, body: { success: false, code: 30087, message: expect.stringMatching(/^Order price exceeds allowed range \(BUY price 40000 outside 0\.85×–1\.15× the mark price 61725\.1\)$/) } });
+    expect(refused).toEqual({ status: 200, body: { success: false, code: 2007, message: 'Order price error (BUY price 40000 outside 0.85×–1.15× the mark price 61725.1)' } });
     expect((await submit({ side: 1, type: 1, vol: 100, price: 53000 })).body).toMatchObject({ success: true, code: 0 });
   });
 
-  it('the 201st open order on the contract answers 30029 "Cannot exceed the maximum order limit"', async () => {
+  it('the 201st open order on the contract answers 2036 "The orders more than the limit"', async () => {
     for (let i = 1; i < 200; i += 1) expect((await submit({ side: 1, type: 1, vol: 20, price: 60000 - i })).body).toMatchObject({ success: true });
-    expect(await submit({ side: 1, type: 1, vol: 20, price: 59000 })).toEqual({ status: 200, body: { success: false, code: 30029, message: 'Cannot exceed the maximum order limit' } });
+    expect(await submit({ side: 1, type: 1, vol: 20, price: 59000 })).toEqual({ status: 200, body: { success: false, code: 2036, message: 'The orders more than the limit, please contact customer service (at most 200 open orders on BTC_USDT)' } });
   });
 });

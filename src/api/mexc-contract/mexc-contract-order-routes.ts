@@ -20,7 +20,7 @@ import { intParam, optionalInt } from '../dialect-kit/request-params.js';
 import { accountReads } from '../paper-account-reads.js';
 import type { ExecutionResult, OrderView, PlaceOrderRequest } from '../service-deps.js';
 import { ok, type ContractContext } from './mexc-contract-api.js';
-import { contractErrorOf, contractErrors } from './mexc-contract-errors.js';
+import { contractErrorOf, contractErrors, type ContractOrderTerms } from './mexc-contract-errors.js';
 import { contractDeal, contractOrder, fillTotals, ORDER_TYPE_OF_CODE } from './mexc-contract-mappers.js';
 import { contractOfSymbol, quantityOfVol, type Contract } from './mexc-contract-symbols.js';
 
@@ -53,8 +53,9 @@ export function registerContractOrderRoutes(app: FastifyInstance, ctx: ContractC
   const reads = () => accountReads(deps, ctx.tape);
   const audit = auditCall(app, deps, 'mexc-contract', ctx.wallClock);
   const invalid = (detail: string) => contractErrors.param(detail);
-  const unwrap = <T>(result: ExecutionResult<T>): T => {
-    if (!result.ok) throw contractErrorOf(result.error);
+  /** The value, or the refusal in MEXC's words; `terms` states an order's refused sizes in contracts. */
+  const unwrap = <T>(result: ExecutionResult<T>, terms?: ContractOrderTerms): T => {
+    if (!result.ok) throw contractErrorOf(result.error, terms);
     return result.value;
   };
   const contractNamed = (symbol: unknown): Contract => ctx.contract(symbol);
@@ -90,8 +91,8 @@ export function registerContractOrderRoutes(app: FastifyInstance, ctx: ContractC
   };
   const oneView = async (accountId: string, o: OrderView) => (await views(accountId, [o]))[0]!;
 
-  /** The order a MEXC `order/create` body describes, validated as MEXC does. */
-  const orderRequest = (account: AccountProfile, raw: unknown): PlaceOrderRequest => {
+  /** The order a MEXC `order/create` body describes, validated as MEXC does, and its terms in MEXC's units. */
+  const orderRequest = (account: AccountProfile, raw: unknown): { order: PlaceOrderRequest; terms: ContractOrderTerms } => {
     if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw contractErrors.param('the body must be a JSON object');
     const body = raw as Record<string, unknown>;
     const c = contractNamed(body.symbol);
@@ -120,9 +121,11 @@ export function registerContractOrderRoutes(app: FastifyInstance, ctx: ContractC
     // Attached take-profit and stop-loss: market exits of what the order fills (a bracket).
     const takeProfit = decimalField(body, 'takeProfitPrice');
     const stopLoss = decimalField(body, 'stopLossPrice');
-    return {
+    const orderSide = side === 1 || side === 2 ? 'BUY' : 'SELL';
+    const terms: ContractOrderTerms = { contract: c, vol, side: orderSide, ...(type !== 'MARKET' ? { price: price! } : {}) };
+    const order: PlaceOrderRequest = {
       symbol: c.instrument.symbol,
-      side: side === 1 || side === 2 ? 'BUY' : 'SELL',
+      side: orderSide,
       type,
       quantity: quantityOfVol(c, vol),
       ...(type !== 'MARKET' ? { price: price! } : {}),
@@ -131,14 +134,17 @@ export function registerContractOrderRoutes(app: FastifyInstance, ctx: ContractC
       ...(takeProfit !== undefined ? { takeProfit: { stopPrice: takeProfit } } : {}),
       ...(stopLoss !== undefined ? { stopLoss: { stopPrice: stopLoss } } : {}),
     };
+    return { order, terms };
   };
 
   const place = async (request: FastifyRequest): Promise<OrderView> => {
     const account = ctx.signed(request);
-    const order = orderRequest(account, ctx.body(request));
+    const { order, terms } = orderRequest(account, ctx.body(request));
     const result = await deps.execution.placeOrder(account.accountId, order);
     await audit('order.place', account.accountId, { request: order, result: outcomeOf(result) });
-    return unwrap(result);
+    // The mark the perpetual's price band is measured from, to tell a price too high from one too low.
+    const mark = result.ok ? undefined : kernel().markPrice(order.symbol);
+    return unwrap(result, mark === undefined ? terms : { ...terms, mark });
   };
 
   app.post('/api/v1/private/order/create', { schema: { tags } }, async (request) => {
