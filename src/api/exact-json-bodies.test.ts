@@ -78,6 +78,20 @@ describe('native order bodies with JSON numbers', () => {
     expect(await openOrders()).toEqual([]);
   });
 
+  it('reads numbers nested in an OCO body as typed: both legs, and one reservation of the whole quantity', async () => {
+    const placed = await service.app.inject({ method: 'POST', url: '/api/orders/oco', headers: headers(), payload: '{"symbol":"BTCUSDT","side":"SELL","quantity":1234567890.12345678,"takeProfit":{"stopPrice":12345678901234.5678},"stopLoss":{"stopPrice":1.2345678e4}}' });
+    expect(placed.statusCode, placed.body).toBe(201);
+    const legs = (await openOrders()) as Array<{ orderId: string; type: string; quantity: string; stopPrice: string }>;
+    expect(legs.map((o) => [o.type, o.quantity, o.stopPrice]).sort()).toEqual([
+      ['STOP_LOSS', '1234567890.12345678', '12345.678'],
+      ['TAKE_PROFIT', '1234567890.12345678', '12345678901234.5678'],
+    ]);
+    // 2000000000 − 1234567890.12345678 = 765432109.87654322
+    expect((await balances()).BTC).toEqual({ free: '765432109.87654322', locked: '1234567890.12345678' });
+    for (const leg of legs) await service.app.inject({ method: 'DELETE', url: `/api/orders/${leg.orderId}`, headers: headers() });
+    expect(await openOrders()).toEqual([]);
+  });
+
   it('keeps the last of a duplicated key, exact whichever it is', async () => {
     const placed = await place('{"symbol":"BTCUSDT","side":"BUY","type":"LIMIT","quantity":0.5,"price":50000,"quantity":1234567890.12345678}');
     expect(placed.json()).toMatchObject({ quantity: '1234567890.12345678' });
