@@ -92,6 +92,13 @@ describe('native order bodies with JSON numbers', () => {
     expect(await openOrders()).toEqual([]);
   });
 
+  it('reads a body that opens with a byte-order mark as Fastify does, its numbers exact', async () => {
+    const placed = await place('\uFEFF{"symbol":"BTCUSDT","side":"BUY","type":"LIMIT","quantity":1234567890.12345678,"price":50000}');
+    expect(placed.statusCode, placed.body).toBe(201);
+    expect(placed.json()).toMatchObject({ quantity: '1234567890.12345678' });
+    await cancel(placed.json().orderId);
+  });
+
   it('keeps the last of a duplicated key, exact whichever it is', async () => {
     const placed = await place('{"symbol":"BTCUSDT","side":"BUY","type":"LIMIT","quantity":0.5,"price":50000,"quantity":1234567890.12345678}');
     expect(placed.json()).toMatchObject({ quantity: '1234567890.12345678' });

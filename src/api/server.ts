@@ -140,7 +140,8 @@ export async function buildServer(deps: ServiceDeps, options: ServerOptions = {}
       if (error !== null && error !== undefined) return done(notJson(), undefined);
       if (!mayLoseDigits(body)) return done(null, value);
       try {
-        done(null, reparseNumbers(body));
+        // Fastify's parser skips a leading byte-order mark; so does the reread.
+        done(null, reparseNumbers(body.charCodeAt(0) === 0xfeff ? body.slice(1) : body));
       } catch (failure) {
         if (failure instanceof JsonNumberRangeError) return done(new HttpError(400, { code: 'INVALID_REQUEST', message: failure.message }), undefined);
         done(notJson(), undefined);
