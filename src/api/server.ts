@@ -31,6 +31,7 @@ import { binanceBodyOf, isBinancePath } from './binance/binance-errors.js';
 import { registerBinanceStreams } from './binance-streams/index.js';
 import { isMexcContractPath, mexcContractBodyOf } from './mexc-contract/mexc-contract-errors.js';
 import { presentsCredentials, registerEdgeGuards, RouteIndex } from './edge-guards.js';
+import { JsonNumberRangeError, mayLoseDigits, reparseNumbers } from './exact-json.js';
 import { registerExportRoutes } from './export-routes.js';
 import { registerHealthRoutes } from './health-routes.js';
 import { HttpError } from './http-errors.js';
@@ -125,16 +126,26 @@ export async function buildServer(deps: ServiceDeps, options: ServerOptions = {}
   app.addHook('onRoute', (route) => routes.add(route.method, route.url));
 
   // Clients (ccxt among them) send `Content-Type: application/json` with no body on DELETE and POST.
-  // Otherwise Fastify's own JSON parser (it refuses `__proto__` and `constructor.prototype` keys).
+  // Otherwise Fastify's own JSON parser (it refuses `__proto__` and `constructor.prototype` keys),
+  // then, only for a body with a number `JSON.parse` could change, its numbers read again exactly
+  // as written (exact-json.ts, docs/adr/0050).
   const json = app.getDefaultJsonParser('error', 'error');
+  const notJson = () => Object.assign(new Error('the body is not valid JSON'), { statusCode: 400, code: 'FST_ERR_CTP_INVALID_JSON_BODY' });
   app.removeContentTypeParser('application/json');
   // No route reads plain text: such a body is 415, not a string handed to an object schema.
   app.removeContentTypeParser('text/plain');
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
     if (typeof body !== 'string' || body.trim() === '') return done(null, undefined);
     json(request, body, (error, value) => {
-      if (error !== null && error !== undefined) return done(Object.assign(new Error('the body is not valid JSON'), { statusCode: 400, code: 'FST_ERR_CTP_INVALID_JSON_BODY' }), undefined);
-      done(null, value);
+      if (error !== null && error !== undefined) return done(notJson(), undefined);
+      if (!mayLoseDigits(body)) return done(null, value);
+      try {
+        // Fastify's parser skips a leading byte-order mark; so does the reread.
+        done(null, reparseNumbers(body.charCodeAt(0) === 0xfeff ? body.slice(1) : body));
+      } catch (failure) {
+        if (failure instanceof JsonNumberRangeError) return done(new HttpError(400, { code: 'INVALID_REQUEST', message: failure.message }), undefined);
+        done(notJson(), undefined);
+      }
     });
   });
 

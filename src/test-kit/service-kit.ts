@@ -14,6 +14,7 @@ import { webhookRoutes } from '../api/webhook-routes.js';
 import { DurableEngine, type DurableEngineOptions } from '../engine/index.js';
 import { readModelMismatches } from '../engine/read-model-check.js';
 import { PaperExecutionService } from '../execution/paper-execution-service.js';
+import type { Instrument } from '../core/instruments/instrument.js';
 import { instrumentForRecording } from '../market-data/replay-session.js';
 import type { Recording } from '../market-data/recording-reader.js';
 import { AuditLog } from '../persistence/audit-log.js';
@@ -53,6 +54,8 @@ export interface TestServiceOptions {
   readonly plugins?: ServerOptions['plugins'];
   /** Engine options besides the kernel's (default: a temporary SQLite file, no timed snapshots). */
   readonly engine?: Omit<DurableEngineOptions, 'kernelConfig'>;
+  /** The instrument traded, from the recording's (default: the recording's own, unchanged). */
+  readonly instrument?: (recorded: Instrument) => Instrument;
   /** Outbound webhooks (dispatcher and routes), with these options; the feeds default to the service's. */
   readonly webhooks?: Omit<WebhookDispatcherOptions, 'store' | 'hub'>;
 }
@@ -64,7 +67,7 @@ export async function startTestService(options: TestServiceOptions = {}): Promis
     databaseUrl: `sqlite:${join(dir, 'test.db')}`,
     snapshotIntervalMs: 0,
     ...options.engine,
-    kernelConfig: { instruments: [instrumentForRecording(recording)], latencyMs: options.latencyMs ?? 0 },
+    kernelConfig: { instruments: [(options.instrument ?? ((recorded) => recorded))(instrumentForRecording(recording))], latencyMs: options.latencyMs ?? 0 },
   });
   const hub = new EngineHub(engine);
   const credentials = new CredentialStore(engine.db);

@@ -20,6 +20,7 @@ import type { MarketTape } from '../dialect-kit/market-tape.js';
 import { rawQueryOf } from '../dialect-kit/request-params.js';
 import { sharedTape } from '../dialect-kit/shared-tape.js';
 import { edgeErrorOf } from '../edge-errors.js';
+import { JsonNumberRangeError, parseJsonExactly } from '../exact-json.js';
 import { contractErrors, MexcContractError, mexcContractBodyOf } from './mexc-contract-errors.js';
 import { registerContractMarketRoutes } from './mexc-contract-market-routes.js';
 import { registerContractAccountRoutes } from './mexc-contract-account-routes.js';
@@ -79,9 +80,11 @@ export async function registerMexcContractApi(app: FastifyInstance, deps: Servic
     body(request) {
       const text = rawBody(request);
       if (text.trim() === '') return {};
+      // Numbers as written (exact-json.ts): `"vol": 1234567890.12345678` is that many contracts, not a double's digits.
       try {
-        return JSON.parse(text) as unknown;
-      } catch {
+        return parseJsonExactly(text);
+      } catch (error) {
+        if (error instanceof JsonNumberRangeError) throw contractErrors.param(error.message);
         throw contractErrors.undecodable();
       }
     },

@@ -11,7 +11,7 @@
  * market exits of what the order fills (a bracket, listed as a MEXC stop order). Refused: hedge mode.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { isDecimalString } from '../../core/money/fixed.js';
+import { formatFixed, isDecimalString } from '../../core/money/fixed.js';
 import { isConditional } from '../../core/orders/order.js';
 import type { AccountProfile } from '../../persistence/credential-store.js';
 import type { AccountFill } from '../dialect-kit/account-history.js';
@@ -29,7 +29,7 @@ const tags = ['mexc contract'];
 export const isRegular = (o: OrderView): boolean => !isConditional(o.type);
 const EXTERNAL_OID = /^[A-Za-z0-9_.:-]{1,32}$/;
 
-/** A JSON number or numeric string as the decimal text it stands for; undefined when absent. */
+/** A JSON number (read as written: exact-json.ts) or numeric string as the decimal text it stands for; undefined when absent. */
 function decimalField(body: Record<string, unknown>, name: string): string | undefined {
   const value = body[name];
   if (value === undefined || value === null || value === '') return undefined;
@@ -99,6 +99,13 @@ export function registerContractOrderRoutes(app: FastifyInstance, ctx: ContractC
     if (kernel().account(account.accountId)?.kind !== 'futures') throw contractErrors.notFutures();
     const vol = decimalField(body, 'vol');
     if (vol === undefined) throw contractErrors.param('vol is required');
+    // The base quantity is vol × the contract size, in the kernel's 18 decimals or not at all.
+    let quantity: string;
+    try {
+      quantity = quantityOfVol(c, vol);
+    } catch {
+      throw contractErrors.param(`vol ${vol} is not a whole number of ${formatFixed(c.contractSize)} ${c.instrument.base} contracts to 18 decimals`);
+    }
     const side = intField(body, 'side');
     if (side === undefined || side < 1 || side > 4) throw contractErrors.param('side must be 1 (open long), 2 (close short), 3 (open short) or 4 (close long)');
     const typeCode = intField(body, 'type');
@@ -127,7 +134,7 @@ export function registerContractOrderRoutes(app: FastifyInstance, ctx: ContractC
       symbol: c.instrument.symbol,
       side: orderSide,
       type,
-      quantity: quantityOfVol(c, vol),
+      quantity,
       ...(type !== 'MARKET' ? { price: price! } : {}),
       ...(side === 2 || side === 4 ? { reduceOnly: true } : {}),
       ...(typeof externalOid === 'string' ? { clientOrderId: externalOid } : {}),
