@@ -45,6 +45,7 @@ describe('loadConfig', () => {
       feeMaker: undefined,
       feeTaker: undefined,
       snapshotIntervalMs: 300_000,
+      maxProjectionBacklog: 20_000,
       logLevel: 'info',
       limits: { rateLimitMax: 500, rateLimitWindowMs: 10_000, authFailureLimit: 10, authBackoffMs: 1_000, authBackoffMaxMs: 900_000, wsMaxFrameBytes: 16_384, wsMaxSubscriptions: 30, bodyLimitBytes: 1_048_576 },
       envFile: undefined,
@@ -80,6 +81,7 @@ describe('loadConfig', () => {
       FEE_MAKER: '0',
       FEE_TAKER: '0.0005',
       SNAPSHOT_INTERVAL_MS: '0',
+      MAX_PROJECTION_BACKLOG: '500',
       LOG_LEVEL: 'DEBUG',
     });
     expect(config).toMatchObject({
@@ -105,6 +107,7 @@ describe('loadConfig', () => {
       feeMaker: '0',
       feeTaker: '0.0005',
       snapshotIntervalMs: 0,
+      maxProjectionBacklog: 500,
       logLevel: 'debug',
     });
     expect(load({ REPLAY_SPEED: 'max' }).replaySpeed).toBe(Number.POSITIVE_INFINITY);
@@ -151,6 +154,8 @@ describe('loadConfig', () => {
     ['FEE_TAKER', '-0.001'],
     ['FEE_TAKER', '0.1%'],
     ['SNAPSHOT_INTERVAL_MS', 'often'],
+    ['MAX_PROJECTION_BACKLOG', '0'],
+    ['MAX_PROJECTION_BACKLOG', 'lots'],
     ['LOG_LEVEL', 'verbose'],
   ])('a bad %s (%j) is refused with a message naming it', (variable, value) => {
     const errors = errorsOf({ [variable]: value });

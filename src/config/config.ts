@@ -87,6 +87,8 @@ export interface AppConfig {
   readonly snapshotIntervalMs: number;
   /** JOURNAL_RETENTION_MS (journal-config.ts): journal kept behind the newest input once snapshotted; undefined = forever. */
   readonly journalRetentionMs: number | undefined;
+  /** MAX_PROJECTION_BACKLOG: inputs waiting for the read tables past which new orders answer 503 OVERLOADED (default 20,000). */
+  readonly maxProjectionBacklog: number;
   readonly logLevel: LogLevel;
   /** Request rate, failed-authentication back-off, WebSocket and body limits (limits-config.ts). */
   readonly limits: EdgeLimits;
@@ -131,6 +133,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: LoadCo
   const latencyMs = parseInteger(get('LATENCY_MS'), 0, 0, Number.MAX_SAFE_INTEGER) ?? fail('LATENCY_MS', 'must be a whole number of milliseconds ≥ 0');
   const snapshotIntervalMs =
     parseInteger(get('SNAPSHOT_INTERVAL_MS'), 300_000, 0, Number.MAX_SAFE_INTEGER) ?? fail('SNAPSHOT_INTERVAL_MS', 'must be a whole number of milliseconds ≥ 0 (0 turns snapshots off)');
+  const maxProjectionBacklog =
+    parseInteger(get('MAX_PROJECTION_BACKLOG'), 20_000, 1, Number.MAX_SAFE_INTEGER) ?? fail('MAX_PROJECTION_BACKLOG', 'must be a whole number of inputs ≥ 1');
   const retention = parseJournalRetention(get('JOURNAL_RETENTION_MS'));
   if ('error' in retention) fail('JOURNAL_RETENTION_MS', retention.error);
   const replaySpeed = parseSpeed(get('REPLAY_SPEED')) ?? fail('REPLAY_SPEED', 'must be a positive number (1 = real time, 10 = ten times faster) or "max"');
@@ -242,6 +246,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: LoadCo
       feeTaker,
       snapshotIntervalMs: snapshotIntervalMs!,
       journalRetentionMs: 'ms' in retention ? retention.ms : undefined,
+      maxProjectionBacklog: maxProjectionBacklog!,
       logLevel: logLevel as LogLevel,
       limits,
       envFile: file.path,

@@ -72,7 +72,7 @@ import type { Database } from '../persistence/schema.js';
 import { SNAPSHOT_PART_CHARS, SnapshotDamagedError, SnapshotStore, type Snapshot } from '../persistence/snapshot-store.js';
 import { ENGINE_WRITES_PARTS, canRebuildInWorker, stateAndPartsFromWorker, utf8Slices, workerWritesParts } from './background-snapshot.js';
 import { DatabaseOutage } from './database-outage.js';
-import { EngineUnavailableError, type EngineState, type EngineStatus } from './engine-status.js';
+import { EngineUnavailableError, ProjectionBehindError, type EngineState, type EngineStatus } from './engine-status.js';
 import { InputRefusedError, inputProblem, storageProblem } from './input-guard.js';
 import { journalRows } from './journal-reader.js';
 import { handleJournaled, handleMissing, handlePageRow } from './journal-replay.js';
@@ -119,6 +119,12 @@ export interface DurableEngineOptions {
    * (default): the journal is kept whole. 0: compacted right up to the oldest snapshot kept.
    */
   readonly journalRetentionMs?: number;
+  /**
+   * New orders are refused (503, nothing recorded) while more than this many inputs with events
+   * wait for the read tables (default 20,000: tens of MB of events at most); cancels and
+   * reduce-only orders never are.
+   */
+  readonly maxProjectionBacklog?: number;
   /** Background failures (a snapshot, the projection); they also stop the engine. Default: console.error. */
   readonly onError?: (error: unknown) => void;
   /** Told of every input set aside (see quarantine above). Default: a console.warn line each. */
@@ -164,6 +170,8 @@ const POSITION_CHANGES = new Set<string>(['POSITION_OPENED', 'POSITION_CLOSED'])
  * checkpoint), by default: about 40 MB of journaled texts held; the kernel's own backstop is 4× further.
  */
 const SNAPSHOT_AFTER_INPUTS = 131_072;
+/** Inputs waiting for the read tables past which new orders are refused (`maxProjectionBacklog`). */
+const MAX_PROJECTION_BACKLOG = 20_000;
 
 /** Journal rows read per query during a restore. */
 const RESTORE_PAGE = 10_000;
@@ -345,6 +353,8 @@ export class DurableEngine {
     if (this.outage.active) {
       return Promise.reject(new EngineUnavailableError('unavailable', 'the database is unreachable; nothing was recorded, retry later', 'not-applied', { cause: this.outage.cause }));
     }
+    const behind = this.projectionBehind(input);
+    if (behind !== undefined) return Promise.reject(behind);
     const problem = inputProblem(input, this.symbols);
     if (problem !== undefined) return Promise.reject(new InputRefusedError(problem));
     // One serialization: the text is journaled, and the kernel gets it parsed back, as a replay will.
@@ -365,6 +375,24 @@ export class DurableEngine {
         (error: unknown) => this.writeFailed(entry, error),
       );
     });
+  }
+
+  /**
+   * Backpressure: a new order, while more than `maxProjectionBacklog` inputs wait for the read
+   * tables, is refused before the journal (nothing recorded; 503, retry shortly), so that a
+   * database slower than the submits cannot make the projection's queue, and the wait of every
+   * snapshot behind it, grow without bound. Orders that only reduce (reduce-only, every leg of a
+   * list reduce-only), cancels, account commands and market data are always taken, as Binance
+   * exempts reduce-only orders from its system-level throttle (-1008).
+   */
+  private projectionBehind(input: KernelInput): ProjectionBehindError | undefined {
+    if (input.kind === 'order.place' ? input.reduceOnly === true : input.kind !== 'order.list' || input.orders.every((leg) => leg.reduceOnly === true)) return undefined;
+    const limit = this.options.maxProjectionBacklog ?? MAX_PROJECTION_BACKLOG;
+    const backlog = this.projector.backlog;
+    if (backlog <= limit) return undefined;
+    return new ProjectionBehindError(
+      `the read tables are ${backlog} inputs behind the engine (at most ${limit}): new orders are refused until they catch up, cancels and reduce-only orders are taken; nothing was recorded, retry shortly`,
+    );
   }
 
   /**

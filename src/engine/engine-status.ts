@@ -26,7 +26,9 @@ export interface EngineStatus {
 /**
  * A submit the engine did not acknowledge because it cannot apply or persist now. HTTP answers it
  * with 503. `outcome` tells what became of the input:
- * - `not-applied`: it was refused before the journal, or its journal write failed before COMMIT.
+ * - `not-applied`: it was refused before the journal (the database unreachable, a restore running,
+ *   or, with the state `ready`, a new order while the read tables are too far behind), or its
+ *   journal write failed before COMMIT.
  *   Nothing happened; the same submit may be sent again;
  * - `unknown`: the connection was lost at COMMIT. If the commit landed, the input is in the journal
  *   and the engine applies it as soon as the database answers again (a restart would too); if not,
@@ -34,7 +36,7 @@ export interface EngineStatus {
  */
 export class EngineUnavailableError extends Error {
   override readonly name = 'EngineUnavailableError';
-  readonly code = 'UNAVAILABLE';
+  readonly code: 'UNAVAILABLE' | 'OVERLOADED' = 'UNAVAILABLE';
 
   constructor(
     readonly state: EngineState,
@@ -45,8 +47,21 @@ export class EngineUnavailableError extends Error {
     super(message, options);
   }
 
-  /** True when the same submit may succeed later without a restart. */
+  /** True when the same submit may succeed later without a restart (refused while `ready`: the read tables were behind). */
   get retryable(): boolean {
-    return this.state === 'unavailable' || this.state === 'restoring';
+    return this.state === 'unavailable' || this.state === 'restoring' || this.state === 'ready';
+  }
+}
+
+/**
+ * A new order refused, before the journal, while the read tables are too far behind the kernel
+ * (`DurableEngineOptions.maxProjectionBacklog`): nothing was recorded; retry shortly. Code
+ * `OVERLOADED`; Binance's dialects answer it as -1008, their "server is currently overloaded".
+ */
+export class ProjectionBehindError extends EngineUnavailableError {
+  override readonly code = 'OVERLOADED';
+
+  constructor(message: string) {
+    super('ready', message, 'not-applied');
   }
 }

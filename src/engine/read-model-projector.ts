@@ -26,6 +26,8 @@ import type { InputEvents, ReadModel } from '../persistence/read-model.js';
 
 export class ReadModelProjector {
   private queue: InputEvents[] = [];
+  /** Inputs of the batch being written. */
+  private inFlight = 0;
   private handledSeq = 0;
   private appliedSeq = 0;
   private running: Promise<void> | undefined;
@@ -55,6 +57,11 @@ export class ReadModelProjector {
   /** The seq of the last input whose events are committed to the read tables. */
   get checkpoint(): number {
     return this.appliedSeq;
+  }
+
+  /** Inputs with events handled by the kernel and not yet committed to the read tables. */
+  get backlog(): number {
+    return this.queue.length + this.inFlight;
   }
 
   /** True after a failed batch, until `resume()`. */
@@ -141,6 +148,7 @@ export class ReadModelProjector {
       const target = this.queue.length > 0 ? taken.at(-1)!.seq : this.handledSeq;
       const batch = (taken.at(-1)?.seq ?? -1) < target ? [...taken, { seq: target, events: [] }] : taken;
       const started = performance.now();
+      this.inFlight = taken.length;
       try {
         await this.readModel.apply(batch);
         if (taken.length > 0) {
@@ -148,11 +156,13 @@ export class ReadModelProjector {
           this.msPerInput = this.msPerInput === 0 ? perInput : 0.8 * this.msPerInput + 0.2 * perInput;
         }
       } catch (error) {
+        this.inFlight = 0;
         this.queue.unshift(...taken);
         this.failure = error;
         this.onFailure(error);
         return;
       }
+      this.inFlight = 0;
       this.appliedSeq = target;
       this.endBatch();
       // The driver may answer synchronously: let the event loop run between batches.

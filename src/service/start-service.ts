@@ -210,6 +210,7 @@ export async function openServiceEngine(config: AppConfig, source: Pick<MarketSo
         // SNAPSHOT_INTERVAL_MS=0 turns snapshots off: none after position changes or long rollback tails either.
         ...(config.snapshotIntervalMs === 0 ? { positionSnapshotDebounceMs: 0, snapshotAfterInputs: 0 } : {}),
         ...(config.journalRetentionMs !== undefined ? { journalRetentionMs: config.journalRetentionMs } : {}),
+        maxProjectionBacklog: config.maxProjectionBacklog,
       },
       role,
       { waitMs },

@@ -1,0 +1,88 @@
+/**
+ * Backpressure: while the read tables are more than `maxProjectionBacklog` inputs behind the
+ * kernel, new orders are refused before the journal (503 OVERLOADED, nothing recorded); cancels and
+ * reduce-only orders are taken; once the tables catch up, new orders are taken again. The read
+ * tables are held back for real: a connection of the test's own locks the projection's checkpoint
+ * row on PostgreSQL, so every batch's transaction waits on it.
+ */
+import pg from 'pg';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { binanceBodyOf } from '../api/binance/binance-errors.js';
+import { edgeErrorOf } from '../api/edge-errors.js';
+import { USDM_RECORDING } from '../test-kit/data-paths.js';
+import { ADMIN_KEY, startTestService, type TestService } from '../test-kit/service-kit.js';
+import { describePostgres, PG_URL, type TestDatabase } from '../test-kit/test-databases.js';
+import { ProjectionBehindError } from './engine-status.js';
+
+const LIMIT = 5;
+
+describePostgres('new orders wait for the read tables when they fall behind (PostgreSQL)', (postgres) => {
+  let target: TestDatabase;
+  let service: TestService;
+  let f: { id: string; apiKey: string };
+  const headers = () => ({ authorization: `Bearer ${f.apiKey}` });
+  const order = (payload: Record<string, unknown>) => service.app.inject({ method: 'POST', url: '/api/orders', headers: headers(), payload: { symbol: 'BTCUSDT', ...payload } });
+  const backlog = () => (service.engine as unknown as { projector: { backlog: number } }).projector.backlog;
+
+  beforeAll(async () => {
+    target = postgres.create();
+    service = await startTestService({
+      recording: USDM_RECORDING,
+      until: 1723161300000,
+      engine: { databaseUrl: target.url, database: target.options, snapshotIntervalMs: 0, maxProjectionBacklog: LIMIT },
+    });
+    f = (await service.app.inject({ method: 'POST', url: '/api/accounts', headers: { authorization: `Bearer ${ADMIN_KEY}` }, payload: { name: 'f', type: 'futures', balances: { USDT: '10000' }, leverage: 10 } })).json();
+  }, 120_000);
+  afterAll(async () => {
+    await service?.close();
+    await target?.cleanup();
+  });
+
+  it('past the limit a new order is refused and nothing is recorded; a cancel and a reduce-only order go; caught up, new orders go again', async () => {
+    expect((await order({ side: 'BUY', type: 'MARKET', quantity: '0.05' })).statusCode).toBe(201);
+    const resting = (await order({ side: 'BUY', type: 'LIMIT', quantity: '0.002', price: '60000', clientOrderId: 'resting' })).json();
+    await service.engine.readModelCaughtUp();
+
+    const lock = new pg.Client({ connectionString: PG_URL });
+    await lock.connect();
+    try {
+      await lock.query(`set search_path to "${target.options.schema}"`);
+      await lock.query('begin');
+      expect((await lock.query("select seq from read_model_checkpoint where name = 'main' for update")).rowCount).toBe(1);
+
+      // Each placement is acknowledged once journaled and applied; its ORDER_NEW waits for the tables.
+      for (let i = 1; i <= LIMIT + 1; i++) expect((await order({ side: 'BUY', type: 'LIMIT', quantity: '0.002', price: String(60000 - i), clientOrderId: `w${i}` })).statusCode).toBe(201);
+      expect(backlog()).toBe(LIMIT + 1);
+
+      const openBefore = service.engine.kernel.openOrders(f.id).length;
+      const inputsBefore = service.engine.kernel.inputCount;
+      const refused = await order({ side: 'BUY', type: 'LIMIT', quantity: '0.002', price: '59000', clientOrderId: 'refused' });
+      expect(refused.statusCode).toBe(503);
+      expect(refused.json()).toEqual({
+        code: 'OVERLOADED',
+        message: `the read tables are ${LIMIT + 1} inputs behind the engine (at most ${LIMIT}): new orders are refused until they catch up, cancels and reduce-only orders are taken; nothing was recorded, retry shortly`,
+      });
+      expect(service.engine.kernel.inputCount).toBe(inputsBefore);
+      expect(service.engine.kernel.openOrders(f.id).length).toBe(openBefore);
+      expect(service.engine.kernel.openOrders(f.id).some((o) => o.clientOrderId === 'refused')).toBe(false);
+
+      // What only reduces risk still goes: a cancel, and a reduce-only sell of part of the long.
+      expect((await service.app.inject({ method: 'DELETE', url: `/api/orders/${resting.orderId ?? resting.id}`, headers: headers() })).statusCode).toBe(200);
+      const reduced = await order({ side: 'SELL', type: 'MARKET', quantity: '0.01', reduceOnly: true });
+      expect(reduced.statusCode, reduced.body).toBe(201);
+      expect(reduced.json()).toMatchObject({ status: 'FILLED' });
+      expect(backlog()).toBe(LIMIT + 3);
+    } finally {
+      await lock.query('rollback');
+      await lock.end();
+    }
+    await service.engine.readModelCaughtUp();
+    expect(backlog()).toBe(0);
+    expect((await order({ side: 'BUY', type: 'LIMIT', quantity: '0.002', price: '59000', clientOrderId: 'after' })).statusCode).toBe(201);
+  }, 120_000);
+
+  it('Binance’s dialects answer the refusal as -1008, their "server is currently overloaded"', () => {
+    const edge = edgeErrorOf(new ProjectionBehindError('the read tables are 6 inputs behind'))!;
+    expect(binanceBodyOf(edge)).toEqual({ status: 503, body: { code: -1008, msg: 'Server is currently overloaded with other requests. Please try again in a few minutes. (the read tables are 6 inputs behind)' } });
+  });
+});
