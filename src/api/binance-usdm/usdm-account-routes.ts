@@ -213,6 +213,8 @@ export function registerUsdmAccountRoutes(t: UsdmTrading): void {
             : {}),
         }));
       return {
+        // V2's top-level updateTime is 0 on Binance too ("reserved property, please ignore", as live
+        // answers show); the account's last change is each asset's updateTime.
         ...(summary !== undefined ? { feeTier: 0, canTrade: !summary.halted, canDeposit: false, canWithdraw: false, updateTime: 0 } : {}),
         multiAssetsMargin: false,
         tradeGroupId: -1,

@@ -40,11 +40,18 @@ export function exportAccount(s: KernelState, accountId: string): string | undef
     version: 1,
     exportedAt: s.clock,
     account: accountToState(account),
-    health: healthToSnapshot(s.health.get(accountId)!),
+    // The document keeps its format: the import is the imported account's change (ACCOUNT_IMPORTED).
+    health: documentHealth(s.health.get(accountId)!),
     orders: s.orders(accountId).filter((o) => isOpenStatus(o.status)),
     placements,
     clientIds: [...(s.clientIds.get(accountId) ?? new Map<string, string>())].filter(([, id]) => placements[id] !== undefined),
   });
+}
+
+/** An account's health as its document states it: without the time of its last change. */
+function documentHealth(health: HealthState) {
+  const { changedAt: _changedAt, ...rest } = healthToSnapshot(health);
+  return rest;
 }
 
 interface PreparedAccount {
