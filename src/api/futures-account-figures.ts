@@ -54,6 +54,7 @@ export function paperFuturesFigures(kernel: Kernel, accountId: string): FuturesA
     available: f(account.available(markOf)),
     reserved: f(account.reserved),
     positions: kernel.instruments().filter((i) => i.market === 'perpetual').map(figures),
-    updateTime: kernel.now,
+    // The account's last change on the kernel's clock (Binance: the asset's last update), not the time of the read.
+    updateTime: kernel.accountChangedAt(account.id) ?? 0,
   };
 }

@@ -91,6 +91,7 @@ export class PaperAccountReads implements AccountReadPort {
       equity: equity === undefined ? null : formatFixed(equity),
       ...(state?.kind === 'futures' ? { marginUsed: formatFixed(state.marginUsed()), availableMargin: formatFixed(state.available((s) => kernel.markPrice(s))) } : {}),
       balances: kernel.balances(accountId) ?? {},
+      updateTime: kernel.accountChangedAt(accountId) ?? 0,
     });
   }
 

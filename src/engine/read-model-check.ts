@@ -2,8 +2,8 @@
  * Compares the read tables with the kernel: the check a crash test (or an operator) runs after a
  * restart to prove the projection lost nothing and doubled nothing.
  *
- * Checks: every kernel order has exactly one row, with its status, executed and cumulative quote
- * quantities; a row of an order the kernel does not hold (it drops closed ones) is closed; the
+ * Checks: every kernel order has exactly one row, with its status, leverage, executed and
+ * cumulative quote quantities; a row of an order the kernel does not hold (it drops closed ones) is closed; the
  * account rows' open orders are the kernel's open orders; no account has two orders with one
  * client order id; each order's trade rows add up to its executed quantity (so no fill is missing
  * or counted twice); every account has its ACTIVE row and balance rows equal to the kernel's view,
@@ -22,7 +22,7 @@ import type { Database } from '../persistence/schema.js';
 export async function readModelMismatches(db: Kysely<Database>, kernel: Kernel): Promise<string[]> {
   const problems: string[] = [];
   const [orders, trades, balances, accounts, positions] = await Promise.all([
-    db.selectFrom('orders').select(['id', 'accountId', 'clientOrderId', 'status', 'executedQty', 'cumulativeQuoteQty']).execute(),
+    db.selectFrom('orders').select(['id', 'accountId', 'clientOrderId', 'status', 'leverage', 'executedQty', 'cumulativeQuoteQty']).execute(),
     db.selectFrom('trades').select(['id', 'orderId', 'size']).execute(),
     db.selectFrom('balances').select(['accountId', 'asset', 'free', 'locked']).execute(),
     db.selectFrom('accounts').select(['id', 'status']).execute(),
@@ -72,6 +72,7 @@ export async function readModelMismatches(db: Kysely<Database>, kernel: Kernel):
         continue;
       }
       if (row.status !== order.status) problems.push(`order ${order.id}: row status ${row.status}, kernel ${order.status}`);
+      if (Number(row.leverage) !== order.leverage) problems.push(`order ${order.id}: row leverage ${row.leverage}, kernel ${order.leverage}`);
       if (parseFixed(row.executedQty) !== order.executedQty) problems.push(`order ${order.id}: row executed ${row.executedQty}, kernel ${formatFixed(order.executedQty)}`);
       if (parseFixed(row.cumulativeQuoteQty) !== order.cumulativeQuoteQty) {
         problems.push(`order ${order.id}: row quote ${row.cumulativeQuoteQty}, kernel ${formatFixed(order.cumulativeQuoteQty)}`);

@@ -111,6 +111,12 @@ export interface AccountSummary {
   readonly marginUsed?: string;
   readonly availableMargin?: string;
   readonly balances: BalancesView;
+  /**
+   * When the account last changed (Unix ms), on the exchange's clock, where the source states it:
+   * paper, the kernel's time of the account's last change (a replay's recorded time, not the wall
+   * clock; 0 when it is not known); live, absent.
+   */
+  readonly updateTime?: number;
 }
 
 export interface LeverageView {
@@ -159,6 +165,7 @@ export interface FuturesAccountFigures {
   /** What open orders reserve, all symbols. */
   readonly reserved: string;
   readonly positions: readonly FuturesPositionFigures[];
+  /** When the account last changed (Unix ms): paper, on the kernel's clock (0 when not known); live, when it was read. */
   readonly updateTime: number;
 }
 

@@ -22,7 +22,8 @@
  *   order (`import:<orderId>`, reason IMPORTED).
  * - an order's row keeps what readers need once the kernel has dropped it (closed): its list
  *   (ocoGroup), trigger and when it triggered, trailing terms and armed stop, reduce-only flag and bracket exits, from
- *   ORDER_NEW, ORDER_TRIGGERED and a trailing stop's ORDER_CANCELED/ORDER_EXPIRED;
+ *   ORDER_NEW, ORDER_TRIGGERED and a trailing stop's ORDER_CANCELED/ORDER_EXPIRED; LEVERAGE_SET moves
+ *   the leverage of the account's open orders on the symbol, as the kernel does;
  * - amounts are written as the events' decimal strings, untouched;
  * - on PostgreSQL a batch's writes go to the server together, a few round trips per batch instead
  *   of one per statement (`ProjectionWrites`): the same statements, in the same order.
@@ -72,6 +73,8 @@ export interface ImportedOrder {
   readonly activationPrice?: string;
   readonly callbackRate?: string;
   readonly reduceOnly?: boolean;
+  /** Futures: the leverage it opens at (absent: 1). */
+  readonly leverage?: number;
   readonly takeProfit?: ExitLegView;
   readonly stopLoss?: ExitLegView;
 }
@@ -323,6 +326,17 @@ export class ReadModel {
           .updateTable('orders')
           .set({ status: event.status, executedQty: event.executedQty, reason: event.reason, updatedAt: event.at, ...(event.stopPrice !== undefined ? { stopPrice: event.stopPrice } : {}) })
           .where('id', '=', event.orderId));
+        return;
+      case 'LEVERAGE_SET':
+        // The account's open orders on the symbol move to the new leverage with it (core/accounts/leverage-change.ts).
+        await w.write(
+          w.tx
+            .updateTable('orders')
+            .set({ leverage: event.leverage })
+            .where('accountId', '=', event.account)
+            .where('symbol', '=', event.symbol)
+            .where('status', 'in', ['NEW', 'PARTIALLY_FILLED']),
+        );
         return;
       case 'ORDER_TRIGGERED':
         await w.write(w.tx.updateTable('orders').set({ status: event.status, stopPrice: event.stopPrice, triggeredAt: event.at, updatedAt: event.at }).where('id', '=', event.orderId));

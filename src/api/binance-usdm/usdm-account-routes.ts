@@ -7,11 +7,13 @@
  * futures account (api/futures-account-figures.ts: exact, in the settlement asset), live the
  * venue's positions and balance for the account's own keys. The totals here are sums of those.
  * Leverage changes through the kernel's `leverage.set` input, as the native `POST
- * /api/account/leverage` does (the facade places orders only); with a position the kernel applies
- * Binance's rules (core/accounts/leverage-change.ts): an increase past the position's bracket -2027,
- * a reduction in isolated margin -4161, a reduction cross margin cannot pay -2028; with open
- * orders on the symbol it refuses the change (-4161 with its reason). A paper account's margin type is set when it is
- * opened: asking for it again answers -4046 "No need to change margin type.", the other one -4048.
+ * /api/account/leverage` does (the facade places orders only); the kernel applies Binance's rules
+ * (core/accounts/leverage-change.ts), open orders on the symbol allowed as on Binance: an increase
+ * past the bracket of the position and open orders' notional -2027, a reduction in isolated margin
+ * with a position -4161, a change whose initial margin (the position's in cross margin, the open
+ * orders' reservations, retaken at the new leverage) the account cannot pay -2028. A paper
+ * account's margin type is set when it is opened: asking for it again answers -4046 "No need to
+ * change margin type.", the other one -4048.
  */
 import type { FastifyReply } from 'fastify';
 import type { FuturesAccount } from '../../core/accounts/futures-account.js';
@@ -211,6 +213,8 @@ export function registerUsdmAccountRoutes(t: UsdmTrading): void {
             : {}),
         }));
       return {
+        // V2's top-level updateTime is 0 on Binance too ("reserved property, please ignore", as live
+        // answers show); the account's last change is each asset's updateTime.
         ...(summary !== undefined ? { feeTier: 0, canTrade: !summary.halted, canDeposit: false, canWithdraw: false, updateTime: 0 } : {}),
         multiAssetsMargin: false,
         tradeGroupId: -1,

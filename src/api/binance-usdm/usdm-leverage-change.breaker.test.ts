@@ -9,8 +9,9 @@ import { registerBinanceUsdmApi } from './usdm-api.js';
 /**
  * Hostile leverage values on an account holding 1 BTC long (≈ 61,765 USDT: bracket 2, at most 100x),
  * through POST /fapi/v1/leverage. Binance answers -4028 "Leverage <x> is not valid" for a value that
- * is not a whole number from 1 to the symbol's maximum, -1102 for a missing one; every refusal
- * leaves the position, the balance and the journal as they were.
+ * is not a whole number from 1 to the symbol's maximum, -1102 for a missing one; every refusal,
+ * with or without an order resting on the symbol, leaves the position, the balance and the journal
+ * as they were.
  */
 describe('USD-M leverage: hostile values with a position open change nothing', () => {
   let service: TestService;
@@ -57,13 +58,14 @@ describe('USD-M leverage: hostile values with a position open change nothing', (
       service.engine.kernel.checkInvariants();
     });
 
-    it(`${mode}: with an order resting on the symbol the change is refused and changes nothing`, async () => {
+    it(`${mode}: with an order resting on the symbol, a reduction the account cannot bear (${mode === 'cross' ? '-2028' : '-4161'}) changes nothing`, async () => {
       const placed = await signed(mode, 'POST', '/v1/order', { symbol: 'BTCUSDT', side: 'BUY', type: 'LIMIT', timeInForce: 'GTC', quantity: '0.002', price: '60000' });
       expect(placed.statusCode, placed.body).toBe(200);
       const before = await state(mode);
-      const r = await signed(mode, 'POST', '/v1/leverage', { symbol: 'BTCUSDT', leverage: '20' });
+      // Cross: 1 BTC at 2x asks ≈ 30,883 USDT of margin, more than the 10,000 wallet; isolated: no reduction with a position.
+      const r = await signed(mode, 'POST', '/v1/leverage', { symbol: 'BTCUSDT', leverage: '2' });
       expect(r.statusCode).toBe(400);
-      expect(r.json().code).toBe(-4161);
+      expect(r.json().code).toBe(mode === 'cross' ? -2028 : -4161);
       expect(await state(mode)).toEqual(before);
       await signed(mode, 'DELETE', '/v1/allOpenOrders', { symbol: 'BTCUSDT' });
     });

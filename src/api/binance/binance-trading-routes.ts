@@ -113,7 +113,8 @@ export function registerBinanceTradingRoutes(app: FastifyInstance, ctx: BinanceC
       brokered: false,
       requireSelfTradePrevention: false,
       preventSor: false,
-      updateTime: ctx.wallClock(),
+      // Binance: the last time the account changed. Paper: on the exchange clock (a replay's time); live: when read.
+      updateTime: summary.updateTime ?? ctx.wallClock(),
       accountType: 'SPOT',
       balances: Object.entries(balances)
         .filter(([, b]) => !nonZero || parseFixed(b.free) + parseFixed(b.locked) !== 0n)

@@ -59,8 +59,8 @@ export class FuturesOrderSettlement implements Settlement {
   }
 
   /** notional ÷ leverage, up, then up to the settle asset's precision (÷ L as a Fixed is ÷ L as an integer: no scaling). */
-  private marginFor(notional: Fixed, order: Order): Fixed {
-    return roundToDecimals(divRound(notional, BigInt(order.leverage), 'up'), this.instrument.quoteCommissionPrecision, 'ceil');
+  private marginFor(notional: Fixed, order: Order, leverage = order.leverage): Fixed {
+    return roundToDecimals(divRound(notional, BigInt(leverage), 'up'), this.instrument.quoteCommissionPrecision, 'ceil');
   }
 
   /** What the remainder of an open order keeps reserved (market-executing orders: what they hold). */
@@ -69,24 +69,42 @@ export class FuturesOrderSettlement implements Settlement {
     return this.requiredOpen(order);
   }
 
-  /** `required` of an order taken as open and not reduce-only. */
-  private requiredOpen(order: Order): Fixed {
+  /** `required` of an order taken as open and not reduce-only, its margin at `leverage`. */
+  private requiredOpen(order: Order, leverage = order.leverage): Fixed {
     if (executionType(order.type) === 'MARKET') return order.locked;
     const notional = mul(order.price!, remainingQty(order), 'up');
-    return this.marginFor(notional, order) + feeReserve(order, notional, worstFeeRate(this.account.fees, this.instrument), this.feeDecimals);
+    return this.marginFor(notional, order, leverage) + feeReserve(order, notional, worstFeeRate(this.account.fees, this.instrument), this.feeDecimals);
+  }
+
+  /** What a conditional market order reserves before it triggers, its margin at `leverage`; undefined without a price to size it. */
+  private conditionalMarket(order: Order, leverage: number): Fixed | undefined {
+    const price = conditionalReservePrice(order, this.marketPrice(), this.instrument.tickSize);
+    if (price === undefined) return undefined;
+    const notional = mul(price, order.quantity, 'up');
+    return this.marginFor(notional, order, leverage) + wholeFee(notional, worstFeeRate(this.account.fees, this.instrument), this.feeDecimals);
   }
 
   /** What an order reserves when it arrives; undefined when a trailing stop has no price to size it yet. */
   private initial(order: Order): Fixed | undefined {
     if (order.reduceOnly || order.type === 'MARKET') return 0n;
-    if (isConditional(order.type) && executionType(order.type) === 'MARKET') {
-      const price = conditionalReservePrice(order, this.marketPrice(), this.instrument.tickSize);
-      if (price === undefined) return undefined;
-      const notional = mul(price, order.quantity, 'up');
-      return this.marginFor(notional, order) + wholeFee(notional, worstFeeRate(this.account.fees, this.instrument), this.feeDecimals);
-    }
+    if (isConditional(order.type) && executionType(order.type) === 'MARKET') return this.conditionalMarket(order, order.leverage);
     // As `required` of the order with status NEW (reduce-only returned 0 above): no copy of the order.
     return this.requiredOpen(order);
+  }
+
+  /**
+   * What the open order would keep reserved at `leverage`, by the rules it was reserved by: a priced
+   * order's remainder (its margin at `leverage`, its fee reserve as it stands), a conditional market
+   * order not yet triggered at its reserve price (a trailing stop without activation price at the
+   * market price now). Orders whose reservation does not depend on the leverage keep theirs:
+   * reduce-only orders (none), market orders and triggered conditional market orders (what they
+   * hold; their fills are checked against the funds when they execute). Changes nothing.
+   */
+  reservationAt(order: Order, leverage: number): Fixed {
+    if (!isOpenStatus(order.status) || order.reduceOnly) return order.locked;
+    if (executionType(order.type) !== 'MARKET') return this.requiredOpen(order, leverage);
+    if (isConditional(order.type) && !order.triggered) return this.conditionalMarket(order, leverage) ?? order.locked;
+    return order.locked;
   }
 
   private take(order: Order, amount: Fixed): void {

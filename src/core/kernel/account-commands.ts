@@ -9,7 +9,8 @@
  */
 import { checkLeverage, parseBalanceSettings, parseFeeSettings } from '../accounts/account-settings.js';
 import { FuturesAccount } from '../accounts/futures-account.js';
-import { changePositionLeverage } from '../accounts/leverage-change.js';
+import { FuturesOrderSettlement } from '../accounts/futures-settlement.js';
+import { changeLeverage } from '../accounts/leverage-change.js';
 import { positionEvent } from '../accounts/position-events.js';
 import { SpotAccount } from '../accounts/spot-account.js';
 import { compareArrival } from '../matching/resting-orders.js';
@@ -22,6 +23,7 @@ import type { Account, HealthState } from './account-health.js';
 import type { CloseAccountInput, ImportAccountInput, OpenAccountInput, ResetAccountInput, SetLeverageInput } from './inputs.js';
 import { ACCOUNT_DOCUMENT_FORMAT, accountFromState, accountToState, encodeDocument, healthFromSnapshot, healthToSnapshot, parseDocument, withFeeState } from './kernel-snapshot.js';
 import type { KernelCore, KernelState } from './kernel-state.js';
+import { settlementFor } from './order-commands.js';
 
 /** One account as a JSON document (the seed's single-record mode); undefined for an unknown id. */
 export function exportAccount(s: KernelState, accountId: string): string | undefined {
@@ -38,11 +40,18 @@ export function exportAccount(s: KernelState, accountId: string): string | undef
     version: 1,
     exportedAt: s.clock,
     account: accountToState(account),
-    health: healthToSnapshot(s.health.get(accountId)!),
+    // The document keeps its format: the import is the imported account's change (ACCOUNT_IMPORTED).
+    health: documentHealth(s.health.get(accountId)!),
     orders: s.orders(accountId).filter((o) => isOpenStatus(o.status)),
     placements,
     clientIds: [...(s.clientIds.get(accountId) ?? new Map<string, string>())].filter(([, id]) => placements[id] !== undefined),
   });
+}
+
+/** An account's health as its document states it: without the time of its last change. */
+function documentHealth(health: HealthState) {
+  const { changedAt: _changedAt, ...rest } = healthToSnapshot(health);
+  return rest;
 }
 
 interface PreparedAccount {
@@ -181,17 +190,20 @@ export function setLeverage(core: KernelCore, input: SetLeverageInput): void {
   if (instrument === undefined || instrument.market !== 'perpetual') return refuse(rejection('INVALID_LEVERAGE', `${String(input.symbol)} is not a perpetual`));
   const leverage = checkLeverage(input.leverage, instrument.maxLeverage ?? 1);
   if (!leverage.ok) return refuse(leverage.error);
-  if (s.orders(account.id).some((o) => isOpenStatus(o.status) && o.symbol === input.symbol)) return refuse(rejection('INVALID_LEVERAGE', 'cancel the open orders on this symbol first'));
-  // With a position: Binance's rules for the change (accounts/leverage-change.ts).
-  const position = account.positions.get(input.symbol);
-  const open = position !== undefined && position.size !== 0n;
-  if (open) {
-    const refused = changePositionLeverage(account, position, leverage.value, instrument, (symbol) => s.markets.get(symbol)?.mark);
-    if (refused !== undefined) return refuse(refused);
-  }
+  // Binance's rules for the change, with the position and the open orders on the symbol (accounts/leverage-change.ts).
+  const market = s.markets.get(input.symbol)!;
+  const settlement = settlementFor(s, account.id, market);
+  if (!(settlement instanceof FuturesOrderSettlement)) throw new Error(`account ${account.id}: a futures account without a futures settlement`);
+  const held = account.positions.get(input.symbol);
+  const position = held !== undefined && held.size !== 0n ? held : undefined;
+  const orders = s.orders(account.id).filter((o) => isOpenStatus(o.status) && o.symbol === input.symbol);
+  const marks = (symbol: string): Fixed | undefined => s.markets.get(symbol)?.mark;
+  const scope = { account, instrument, position, orders, reservationAt: (o: Order, l: number) => settlement.reservationAt(o, l), marks };
+  const refused = changeLeverage(scope, account.leverageOf(input.symbol), leverage.value);
+  if (refused !== undefined) return refuse(refused);
   account.leverage.set(input.symbol, leverage.value);
   s.out.push({ type: 'LEVERAGE_SET', at: s.clock, account: input.account, symbol: input.symbol, leverage: leverage.value });
-  if (open) s.out.push(positionEvent('POSITION_UPDATED', account.id, position, s.clock, instrument, (symbol) => s.markets.get(symbol)?.mark));
+  if (position !== undefined) s.out.push(positionEvent('POSITION_UPDATED', account.id, position, s.clock, instrument, marks));
 }
 
 export function importAccount(core: KernelCore, input: ImportAccountInput): void {

@@ -17,6 +17,7 @@ import { DrawdownTracker } from '../accounts/metrics.js';
 import type { FuturesAccount } from '../accounts/futures-account.js';
 import type { SpotAccount } from '../accounts/spot-account.js';
 import type { Market } from '../matching/market.js';
+import type { KernelEvent } from './events.js';
 
 export type Account = SpotAccount | FuturesAccount;
 
@@ -26,6 +27,11 @@ export interface HealthState {
   readonly closeOnHalt: boolean;
   halted: boolean;
   lastEquity: Fixed;
+  /**
+   * Exchange time (ms, the kernel's clock) of the last event that changed the account (ACCOUNT_CHANGES);
+   * absent in snapshots written before it was kept.
+   */
+  changedAt?: number;
   /** The figures of the last EQUITY event as text, reused while they do not change (not part of a snapshot). */
   texts?: EquityTexts;
 }
@@ -132,3 +138,13 @@ export function equityEvent(account: string, at: number, equity: Fixed, state: {
     maxDrawdown: texts === undefined ? formatFixed(state.max) : textOf(texts.max, state.max),
   };
 }
+
+/**
+ * The events that change an account: its balances, reservations, positions, settings or standing
+ * (Binance's `updateTime`, "the last time the account changed"). Refusals change nothing; an EQUITY
+ * sample only values the account; ACCOUNT_CLOSED ends it.
+ */
+export const ACCOUNT_CHANGES: ReadonlySet<KernelEvent['type']> = new Set<KernelEvent['type']>([
+  'ORDER_NEW', 'FILL', 'ORDER_CANCELED', 'ORDER_EXPIRED', 'ORDER_TRIGGERED', 'ACCOUNT_OPENED', 'ACCOUNT_RESET', 'ACCOUNT_IMPORTED',
+  'POSITION_OPENED', 'POSITION_UPDATED', 'POSITION_CLOSED', 'LIQUIDATION', 'FUNDING', 'MAX_DRAWDOWN_REACHED', 'LEVERAGE_SET',
+]);

@@ -69,6 +69,8 @@ export interface HealthSnapshot {
   readonly closeOnHalt: boolean;
   readonly halted: boolean;
   readonly lastEquity: Fixed;
+  /** Exchange time of the account's last change; absent in older snapshots and in account documents. */
+  readonly changedAt?: number;
 }
 
 export interface KernelSnapshot {
@@ -253,11 +255,11 @@ export function accountFromState(a: AccountState): Account {
 }
 
 export function healthToSnapshot(h: HealthState): HealthSnapshot {
-  return { tracker: h.tracker?.exportState(), limit: h.limit, closeOnHalt: h.closeOnHalt, halted: h.halted, lastEquity: h.lastEquity };
+  return { tracker: h.tracker?.exportState(), limit: h.limit, closeOnHalt: h.closeOnHalt, halted: h.halted, lastEquity: h.lastEquity, ...(h.changedAt !== undefined ? { changedAt: h.changedAt } : {}) };
 }
 
 export function healthFromSnapshot(h: HealthSnapshot): HealthState {
-  return { tracker: h.tracker && DrawdownTracker.fromState(h.tracker), limit: h.limit, closeOnHalt: h.closeOnHalt, halted: h.halted, lastEquity: h.lastEquity };
+  return { tracker: h.tracker && DrawdownTracker.fromState(h.tracker), limit: h.limit, closeOnHalt: h.closeOnHalt, halted: h.halted, lastEquity: h.lastEquity, ...(h.changedAt !== undefined ? { changedAt: h.changedAt } : {}) };
 }
 
 /**

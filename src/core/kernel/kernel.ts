@@ -35,7 +35,7 @@ import { isOpenStatus } from '../orders/order-status.js';
 import { applyBar, parseBar, resumeProblem, type BarContext, type ParsedBar } from './bar-input.js';
 import { attachExits } from './bracket-exits.js';
 import { endAccount, exportAccount, importAccount, openAccount, setLeverage } from './account-commands.js';
-import { equityEvent, equityOf, observeEquity, type Account, type HealthState } from './account-health.js';
+import { ACCOUNT_CHANGES, equityEvent, equityOf, observeEquity, type Account, type HealthState } from './account-health.js';
 import type { InputRejectedEvent, KernelEvent } from './events.js';
 import { applyFunding, checkLiquidations, type RiskContext } from './futures-risk.js';
 import type { KernelInput, LevelInput, OrderCommandInput } from './inputs.js';
@@ -427,8 +427,18 @@ export class Kernel {
     attachExits(this.core, (exit) => placeOrder(this.core, exit, false));
     if (input.kind === 'book.snapshot' || input.kind === 'book.delta' || input.kind === 'trade' || input.kind === 'bar' || input.kind === 'mark') this.guardDrawdowns();
     this.recordHealth();
+    this.stampChanges();
     this.checkTouched();
     return this.s.out;
+  }
+
+  /** Each account this input's events changed (ACCOUNT_CHANGES) records when: Binance's account `updateTime`. */
+  private stampChanges(): void {
+    for (const event of this.s.out) {
+      if (!ACCOUNT_CHANGES.has(event.type) || !('account' in event) || event.account === undefined) continue;
+      const health = this.s.health.get(event.account);
+      if (health !== undefined) health.changedAt = event.at;
+    }
   }
 
   /** Every account this input's events name still balances (no negative balance, ledger identity). */
@@ -499,6 +509,11 @@ export class Kernel {
 
   account(id: string): Account | undefined {
     return this.s.accountsById.get(id);
+  }
+
+  /** Exchange time (ms) of the last event that changed the account (account-health.ts ACCOUNT_CHANGES); undefined for an unknown account, or one restored from a snapshot older than this record and unchanged since. */
+  accountChangedAt(id: string): number | undefined {
+    return this.s.health.get(id)?.changedAt;
   }
 
   isHalted(id: string): boolean {

@@ -76,8 +76,11 @@ export interface Order {
   /** Displayed size ahead of this order at its price (resting orders only). */
   queueAhead: Fixed;
   updatedAt: number;
-  /** Futures: leverage the order opens at; 1 for spot. */
-  readonly leverage: number;
+  /**
+   * Futures: leverage the order opens at; 1 for spot. A leverage change on the symbol moves the
+   * account's open orders there to the new leverage, their reservations with it (accounts/leverage-change.ts).
+   */
+  leverage: number;
   /** Never opens or increases a position; fills stop at the position's size. */
   readonly reduceOnly: boolean;
   /** Conditional orders: the trigger price (trailing stops: set once activated, then follows). */
