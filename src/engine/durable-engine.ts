@@ -261,7 +261,8 @@ export class DurableEngine {
       options.retry?.maxMs,
     );
     // SQLite's driver holds the event loop for a whole batch: there, batches are sized by time.
-    this.projector = new ReadModelProjector(this.readModel, stop, 250, database.dialect === 'sqlite' ? 2 : undefined);
+    // PostgreSQL's does not: full batches (`null`; an `undefined` argument would take the default budget).
+    this.projector = new ReadModelProjector(this.readModel, stop, 250, database.dialect === 'sqlite' ? 2 : null);
     this.scheduler = new SnapshotScheduler(() => this.saveSnapshot(), stop, options.snapshotIntervalMs ?? 300_000, options.positionSnapshotDebounceMs ?? 5_000);
   }
 

@@ -1,20 +1,77 @@
 /**
- * Backpressure: while the read tables are more than `maxProjectionBacklog` inputs behind the
+ * The read tables on PostgreSQL under a backlog. First, their batches: a backlog drains in batches
+ * of up to 250 inputs (`maxBatch`), not in the minimum of 8 that the time budget meant for SQLite's
+ * synchronous driver gives (PostgreSQL's took 8 inputs at a time, and fell behind the journal under
+ * any steady load). Then backpressure: while the read tables are more than `maxProjectionBacklog` inputs behind the
  * kernel, new orders are refused before the journal (503 OVERLOADED, nothing recorded); cancels and
  * reduce-only orders are taken; once the tables catch up, new orders are taken again. The read
  * tables are held back for real: a connection of the test's own locks the projection's checkpoint
  * row on PostgreSQL, so every batch's transaction waits on it.
  */
 import pg from 'pg';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 import { binanceBodyOf } from '../api/binance/binance-errors.js';
 import { edgeErrorOf } from '../api/edge-errors.js';
 import { USDM_RECORDING } from '../test-kit/data-paths.js';
 import { ADMIN_KEY, startTestService, type TestService } from '../test-kit/service-kit.js';
 import { describePostgres, PG_URL, type TestDatabase } from '../test-kit/test-databases.js';
+import { ReadModel } from '../persistence/read-model.js';
 import { ProjectionBehindError } from './engine-status.js';
 
 const LIMIT = 5;
+
+/** A connection of the test's own holding the projection's checkpoint row: every read-model batch waits on it until `release`. */
+async function holdCheckpoint(schema: string | undefined): Promise<{ release(): Promise<void> }> {
+  const lock = new pg.Client({ connectionString: PG_URL });
+  await lock.connect();
+  await lock.query(`set search_path to "${schema}"`);
+  await lock.query('begin');
+  expect((await lock.query("select seq from read_model_checkpoint where name = 'main' for update")).rowCount).toBe(1);
+  return {
+    async release() {
+      await lock.query('rollback');
+      await lock.end();
+    },
+  };
+}
+
+describePostgres('a backlog of the read tables drains in full batches on PostgreSQL', (postgres) => {
+  it('300 inputs (orders placed and canceled) while the tables were held: once free, they are written 250 at a time', async () => {
+    const target = postgres.create();
+    const service = await startTestService({ recording: USDM_RECORDING, until: 1723161300000, engine: { databaseUrl: target.url, database: target.options, snapshotIntervalMs: 0 } });
+    try {
+      const f = (await service.app.inject({ method: 'POST', url: '/api/accounts', headers: { authorization: `Bearer ${ADMIN_KEY}` }, payload: { name: 'f', type: 'futures', balances: { USDT: '1000000' }, leverage: 10 } })).json();
+      await service.engine.readModelCaughtUp();
+      const held = await holdCheckpoint(target.options.schema);
+      const batches: number[] = [];
+      const realApply = ReadModel.prototype.apply;
+      const spy = vi.spyOn(ReadModel.prototype, 'apply').mockImplementation(function (this: ReadModel, batch) {
+        batches.push(batch.length);
+        return realApply.call(this, batch);
+      });
+      try {
+        // 150 orders placed and each canceled: 300 inputs with events (at most 200 open orders a symbol).
+        for (let i = 0; i < 150; i++) {
+          const placed = await service.app.inject({ method: 'POST', url: '/api/orders', headers: { authorization: `Bearer ${f.apiKey}` }, payload: { symbol: 'BTCUSDT', side: 'BUY', type: 'LIMIT', quantity: '0.002', price: String(60000 + i) } });
+          expect(placed.statusCode, placed.body).toBe(201);
+          const id = placed.json().orderId ?? placed.json().id;
+          expect((await service.app.inject({ method: 'DELETE', url: `/api/orders/${id}`, headers: { authorization: `Bearer ${f.apiKey}` } })).statusCode).toBe(200);
+        }
+      } finally {
+        await held.release();
+      }
+      await service.engine.readModelCaughtUp();
+      spy.mockRestore();
+      // The batch that waited on the lock, then the 300 − its inputs that queued behind it.
+      expect(batches.reduce((a, b) => a + b, 0)).toBe(300);
+      expect(Math.max(...batches)).toBe(250);
+      expect(batches.length).toBeLessThanOrEqual(4);
+    } finally {
+      await service.close();
+      await target.cleanup();
+    }
+  }, 120_000);
+});
 
 describePostgres('new orders wait for the read tables when they fall behind (PostgreSQL)', (postgres) => {
   let target: TestDatabase;
@@ -43,13 +100,8 @@ describePostgres('new orders wait for the read tables when they fall behind (Pos
     const resting = (await order({ side: 'BUY', type: 'LIMIT', quantity: '0.002', price: '60000', clientOrderId: 'resting' })).json();
     await service.engine.readModelCaughtUp();
 
-    const lock = new pg.Client({ connectionString: PG_URL });
-    await lock.connect();
+    const held = await holdCheckpoint(target.options.schema);
     try {
-      await lock.query(`set search_path to "${target.options.schema}"`);
-      await lock.query('begin');
-      expect((await lock.query("select seq from read_model_checkpoint where name = 'main' for update")).rowCount).toBe(1);
-
       // Each placement is acknowledged once journaled and applied; its ORDER_NEW waits for the tables.
       for (let i = 1; i <= LIMIT + 1; i++) expect((await order({ side: 'BUY', type: 'LIMIT', quantity: '0.002', price: String(60000 - i), clientOrderId: `w${i}` })).statusCode).toBe(201);
       expect(backlog()).toBe(LIMIT + 1);
@@ -73,8 +125,7 @@ describePostgres('new orders wait for the read tables when they fall behind (Pos
       expect(reduced.json()).toMatchObject({ status: 'FILLED' });
       expect(backlog()).toBe(LIMIT + 3);
     } finally {
-      await lock.query('rollback');
-      await lock.end();
+      await held.release();
     }
     await service.engine.readModelCaughtUp();
     expect(backlog()).toBe(0);

@@ -26,7 +26,7 @@ describe('read model projector', () => {
     const { readModel, committed } = slowReadModel(() => {
       if (seq < 20_000) for (let i = 0; i < 300; i++) projector.push({ seq: ++seq, events: [event] });
     });
-    projector = new ReadModelProjector(readModel, (error) => expect.fail(String(error)), 250, undefined);
+    projector = new ReadModelProjector(readModel, (error) => expect.fail(String(error)), 250, null);
     for (let i = 0; i < 600; i++) projector.push({ seq: ++seq, events: [event] });
     const target = seq;
     await projector.flush();

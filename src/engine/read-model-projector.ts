@@ -42,8 +42,8 @@ export class ReadModelProjector {
     private readonly readModel: ReadModel,
     private readonly onFailure: (error: unknown) => void,
     private readonly maxBatch = 250,
-    /** Undefined: batches of `maxBatch` (a driver that does not hold the event loop, PostgreSQL's). */
-    private readonly budgetMs: number | undefined = 2,
+    /** Null: batches of `maxBatch` (a driver that does not hold the event loop, PostgreSQL's). */
+    private readonly budgetMs: number | null = 2,
     private readonly coalesceMs = 0,
   ) {}
 
@@ -121,7 +121,7 @@ export class ReadModelProjector {
 
   /** Inputs in the next batch: as many as `budgetMs` holds at the recent cost per input, 8 to `maxBatch` (32 before any was measured). */
   private batchSize(): number {
-    if (this.budgetMs === undefined) return this.maxBatch;
+    if (this.budgetMs === null) return this.maxBatch;
     if (this.msPerInput <= 0) return Math.min(32, this.maxBatch);
     return Math.max(Math.min(8, this.maxBatch), Math.min(this.maxBatch, Math.floor(this.budgetMs / this.msPerInput)));
   }
