@@ -81,6 +81,7 @@ describePostgres("the snapshot worker's connection lost while submits are in fli
       let stop = false;
       let n = 0;
       const pump = async () => {
+        // After the save has taken its seq: it does so in a microtask, before any timer.
         await new Promise((r) => setTimeout(r, 0));
         while (!stop) {
           while (!stop && engine.ready && engine.seq - engine.readModelSeq > MAX_LAG) await new Promise((r) => setTimeout(r, 1));
