@@ -13,9 +13,11 @@ import { Kernel, type KernelConfig } from '../core/kernel/kernel.js';
 import { instrumentForRecording } from '../market-data/replay-session.js';
 import { SnapshotStore } from '../persistence/snapshot-store.js';
 import { BUNDLED_RECORDING } from '../test-kit/data-paths.js';
+import { holdRow, type HeldRow } from '../test-kit/held-row.js';
 import { loadRecording } from '../test-kit/recording-stepper.js';
 import { describePostgres, PG_URL, type TestDatabase } from '../test-kit/test-databases.js';
 import { until } from '../test-kit/wait.js';
+import { workerWritesParts } from './background-snapshot.js';
 import { DurableEngine } from './durable-engine.js';
 import type { EngineState } from './engine-status.js';
 
@@ -44,6 +46,7 @@ describePostgres("the snapshot worker's connection terminated mid-parts on Postg
       killer.on('error', () => undefined);
       await killer.connect();
       let reopened: DurableEngine | undefined;
+      let hold: HeldRow | undefined;
       try {
         // About 2 MB of state: some 130 parts, 17 of the worker's transactions.
         for (let a = 0; a < 30; a++) {
@@ -54,22 +57,37 @@ describePostgres("the snapshot worker's connection terminated mid-parts on Postg
         await engine.readModelCaughtUp();
         const seq = engine.seq;
         const mine = new Set((await killer.query('select pid from pg_stat_activity where application_name = $1', [application])).rows.map((r: { pid: number }) => r.pid));
+        // The worker writes the parts `perTransaction` to a transaction, from part 0 (none of this seq
+        // exists yet). Part `perTransaction` held uncommitted on a connection of the test's own stops
+        // its second transaction at its first insert, the first one committed: the kill lands there,
+        // mid-parts, however fast or slow the machine is.
+        const perTransaction = workerWritesParts(url)!.partsPerTransaction;
+        const committedParts = async () => Number((await killer.query(`select count(*) as n from "${schema}".snapshot_parts where seq = $1`, [seq])).rows[0].n);
+        expect(await committedParts()).toBe(0);
+        hold = await holdRow(PG_URL, `"${schema}".snapshot_parts`, { seq, part: perTransaction, state: 'held' });
         const saving = engine.saveSnapshot().then(
           (s) => ({ saved: s }),
           (e: unknown) => ({ refused: e }),
         );
-        let killed = 0;
-        const deadline = Date.now() + 30_000;
-        while (killed === 0 && Date.now() < deadline) {
-          const parts = Number((await killer.query(`select count(*) as n from "${schema}".snapshot_parts where seq = $1`, [seq])).rows[0].n);
-          if (parts > 0) {
-            const rows = (await killer.query('select pid from pg_stat_activity where application_name = $1', [application])).rows as { pid: number }[];
-            for (const { pid } of rows) if (victims === 'every connection' || !mine.has(pid)) killed += (await killer.query('select pg_terminate_backend($1) as ok', [pid])).rows[0].ok ? 1 : 0;
-          }
-          await new Promise((r) => setTimeout(r, 1));
+        const worker = await hold.waiter();
+        // The worker's own connection (not one the engine had before), in its insert of the second set of parts.
+        expect(worker.applicationName).toBe(application);
+        expect(mine.has(worker.pid)).toBe(false);
+        expect(worker.query).toMatch(/^insert into "snapshot_parts"/);
+        expect(await committedParts()).toBe(perTransaction);
+        // Each terminate waits (up to 10 s) for its backend to be gone, so the held row cannot be let
+        // go before the worker's insert is. For every connection, first the engine's own as they
+        // are now, the worker still held (one its pool closed as idle meanwhile is gone already).
+        const terminate = async (pid: number) => (await killer.query('select pg_terminate_backend($1, 10000) as ok', [pid])).rows[0].ok === true;
+        if (victims === 'every connection') {
+          const engines = ((await killer.query('select pid from pg_stat_activity where application_name = $1 and pid <> $2', [application, worker.pid])).rows as { pid: number }[]).map((r) => r.pid);
+          let terminated = 0;
+          for (const pid of engines) terminated += (await terminate(pid)) ? 1 : 0;
+          expect(terminated).toBeGreaterThan(0);
         }
-        expect(killed).toBeGreaterThan(0);
+        expect(await terminate(worker.pid)).toBe(true);
         const outcome = await saving;
+        await hold.release();
         // Taken in-process instead, or refused for want of a connection: never a failure.
         expect(errors).toEqual([]);
         expect(states).not.toContain('failed');
@@ -87,6 +105,7 @@ describePostgres("the snapshot worker's connection terminated mid-parts on Postg
         expect(reopened.restored.snapshotSeq).toBe(seq);
         expect(reopened.kernel.snapshot() === twin.snapshot()).toBe(true);
       } finally {
+        await hold?.release();
         await killer.end();
         await engine.close({ snapshot: false });
         await reopened?.close({ snapshot: false });

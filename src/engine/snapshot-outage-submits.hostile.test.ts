@@ -12,9 +12,11 @@ import type { KernelInput } from '../core/kernel/inputs.js';
 import { Kernel, type KernelConfig } from '../core/kernel/kernel.js';
 import { instrumentForRecording } from '../market-data/replay-session.js';
 import { BUNDLED_RECORDING } from '../test-kit/data-paths.js';
+import { holdRow, type HeldRow } from '../test-kit/held-row.js';
 import { loadRecording } from '../test-kit/recording-stepper.js';
 import { describePostgres, PG_URL, type TestDatabase } from '../test-kit/test-databases.js';
 import { until } from '../test-kit/wait.js';
+import { workerWritesParts } from './background-snapshot.js';
 import { DurableEngine, type DurableEngineOptions } from './durable-engine.js';
 import { EngineUnavailableError } from './engine-status.js';
 
@@ -24,8 +26,8 @@ const T = recording.inputs[0]!.time;
 const account = (id: string, usdt = '1'): KernelInput => ({ kind: 'account.open', time: T, account: id, balances: { USDT: usdt } });
 /** Inputs handled but not yet in the read tables beyond which the submit loops wait. */
 const MAX_LAG = 500;
-/** Snapshot attempts begin no later than this after the first, ms. */
-const ATTEMPTS_MS = 60_000;
+/** Submits acknowledged after the worker is held, before its connection is terminated. */
+const BEFORE_KILL = 40;
 
 describePostgres("the snapshot worker's connection lost while submits are in flight", (postgres) => {
   let target: TestDatabase;
@@ -46,6 +48,7 @@ describePostgres("the snapshot worker's connection lost while submits are in fli
     const acked = new Map<number, KernelInput>();
     const refused: string[] = [];
     let reopened: DurableEngine | undefined;
+    let hold: HeldRow | undefined;
     try {
       // About 2 MB of state, so that the worker writes for a while.
       for (let a = 0; a < 30; a++) {
@@ -53,7 +56,22 @@ describePostgres("the snapshot worker's connection lost while submits are in fli
         acked.set((await engine.submitSequenced(input)).seq, input);
       }
       await engine.readModelCaughtUp();
+      const seq = engine.seq;
+      const schema = target.options.schema!;
       const mine = new Set((await killer.query('select pid from pg_stat_activity where application_name = $1', [application])).rows.map((r: { pid: number }) => r.pid));
+      // The worker writes the parts `perTransaction` to a transaction, from part 0 (none of this seq
+      // exists yet). Part `perTransaction` held uncommitted on a connection of the test's own stops
+      // its second transaction at its first insert, the first one committed: the kill lands there,
+      // mid-parts, however fast or slow the machine is. The save takes its seq before the submit
+      // loops begin (they start on a timer, after it), so the held row is the one it will write.
+      const perTransaction = workerWritesParts(url)!.partsPerTransaction;
+      const committedParts = async () => Number((await killer.query(`select count(*) as n from "${schema}".snapshot_parts where seq = $1`, [seq])).rows[0].n);
+      expect(await committedParts()).toBe(0);
+      hold = await holdRow(PG_URL, `"${schema}".snapshot_parts`, { seq, part: perTransaction, state: 'held' });
+      const saving = engine.saveSnapshot().then(
+        () => 'saved',
+        () => 'refused',
+      );
       // Submits kept in flight, 8 at a time, until told to stop, held back while the engine is
       // ready and more than MAX_LAG inputs wait for the read tables. Unheld, they outran the
       // projection on PostgreSQL (100–500 inputs/s on a loaded machine against thousands
@@ -63,6 +81,8 @@ describePostgres("the snapshot worker's connection lost while submits are in fli
       let stop = false;
       let n = 0;
       const pump = async () => {
+        // After the save has taken its seq: it does so in a microtask, before any timer.
+        await new Promise((r) => setTimeout(r, 0));
         while (!stop) {
           while (!stop && engine.ready && engine.seq - engine.readModelSeq > MAX_LAG) await new Promise((r) => setTimeout(r, 1));
           const input = account(`s${n++}`);
@@ -78,33 +98,20 @@ describePostgres("the snapshot worker's connection lost while submits are in fli
         }
       };
       const pumps = Array.from({ length: 8 }, pump);
-      // A fast machine's worker may write every part before the kill lands: that save succeeds and
-      // proves nothing, so the snapshot is asked for again (at most five times, and not after
-      // ATTEMPTS_MS) until one is cut.
-      let saving: Promise<string> = Promise.resolve('none');
-      let killed = 0;
-      const attemptsEnd = Date.now() + ATTEMPTS_MS;
-      for (let attempt = 0; attempt < 5 && Date.now() < attemptsEnd; attempt++) {
-        let settled = false;
-        saving = engine.saveSnapshot().then(
-          () => 'saved',
-          () => 'refused',
-        );
-        void saving.then(() => (settled = true));
-        killed = 0;
-        while (killed === 0 && !settled && Date.now() < attemptsEnd) {
-          // The worker's connection, inserting parts (on PostgreSQL only the worker inserts them; the
-          // engine's connections only count and delete them): a connection idle between its
-          // transactions would just be replaced by its pool, and the save would not be cut.
-          const rows = (await killer.query("select pid from pg_stat_activity where application_name = $1 and state <> 'idle' and query ilike 'insert into \"snapshot_parts\"%'", [application])).rows as { pid: number }[];
-          for (const { pid } of rows) if (!mine.has(pid)) killed += (await killer.query('select pg_terminate_backend($1) as ok', [pid])).rows[0].ok ? 1 : 0;
-          await new Promise((r) => setTimeout(r, 1));
-        }
-        if (killed === 1 && (await saving) === 'refused') break;
-        await saving;
-      }
-      expect(killed).toBe(1);
+      const worker = await hold.waiter();
+      // The worker's own connection (not one the engine had before), in its insert of the second set
+      // of parts (on PostgreSQL only the worker inserts them; the engine's connections only count
+      // and delete them).
+      expect(worker.applicationName).toBe(application);
+      expect(mine.has(worker.pid)).toBe(false);
+      expect(worker.query).toMatch(/^insert into "snapshot_parts"/);
+      expect(await committedParts()).toBe(perTransaction);
+      // Submits flowing on the engine's healthy connection while the worker is held.
+      await until(() => engine.seq >= seq + BEFORE_KILL, `${BEFORE_KILL} submits acknowledged while the worker is held`);
+      // Waits (up to 10 s) for the backend to be gone, so the held row cannot be let go before it is.
+      expect((await killer.query('select pg_terminate_backend($1, 10000) as ok', [worker.pid])).rows[0].ok).toBe(true);
       expect(await saving).toBe('refused');
+      await hold.release();
       await until(() => engine.ready && engine.status.outages === 1, 'the engine to be ready again');
       await new Promise((r) => setTimeout(r, 300));
       stop = true;
@@ -123,9 +130,10 @@ describePostgres("the snapshot worker's connection lost while submits are in fli
       reopened = await DurableEngine.open(options);
       expect(reopened.kernel.snapshot() === twin.snapshot()).toBe(true);
     } finally {
+      await hold?.release();
       await killer.end();
       await engine.close({ snapshot: false });
       await reopened?.close({ snapshot: false });
     }
-  }, 240_000); // up to five snapshots asked for (within ATTEMPTS_MS), each rebuilt by a worker while eight submit loops run
+  }, 60_000);
 });
