@@ -167,7 +167,11 @@ export function registerContractAccountRoutes(app: FastifyInstance, ctx: Contrac
     if (leverage > max) throw contractErrors.leverage(`at most ${max}x on ${symbol}`);
     const events = await deps.hub.submit({ kind: 'leverage.set', time: deps.hub.now(), account: account.accountId, symbol, leverage });
     const reply = events.find((e) => e.type === 'LEVERAGE_SET' || e.type === 'LEVERAGE_REJECTED');
-    if (reply?.type !== 'LEVERAGE_SET') throw contractErrors.leverage(reply?.type === 'LEVERAGE_REJECTED' ? (reply.message ?? 'refused') : 'refused');
+    if (reply?.type !== 'LEVERAGE_SET') {
+      // The cause's code from the one refusal table: over the bracket 2023, margin short 2005, a reduction refused 600.
+      if (reply?.type === 'LEVERAGE_REJECTED' && reply.code !== undefined) throw contractErrorOf({ code: reply.code, message: reply.message ?? reply.code });
+      throw contractErrors.leverage(reply?.message ?? 'refused');
+    }
     await audit('leverage.set', account.accountId, { symbol, leverage });
     return ok();
   });
