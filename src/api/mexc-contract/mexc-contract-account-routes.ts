@@ -170,7 +170,7 @@ export function registerContractAccountRoutes(app: FastifyInstance, ctx: Contrac
     if (reply?.type !== 'LEVERAGE_SET') {
       // The cause's code from the one refusal table: over the bracket 2023, margin short 2005, a reduction refused 600.
       if (reply?.type === 'LEVERAGE_REJECTED' && reply.code !== undefined) throw contractErrorOf({ code: reply.code, message: reply.message ?? reply.code });
-      throw contractErrors.leverage(reply?.message ?? 'refused');
+      throw contractErrors.leverage(reply?.type === 'LEVERAGE_REJECTED' ? (reply.message ?? 'refused') : 'refused');
     }
     await audit('leverage.set', account.accountId, { symbol, leverage });
     return ok();
