@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { USDM_RECORDING } from '../../test-kit/data-paths.js';
 import { ADMIN_KEY, startTestService, type TestService } from '../../test-kit/service-kit.js';
 import { registerMexcContractApi } from './mexc-contract-api.js';
+import { contractSignature } from './mexc-contract-signature.js';
 
 describe('the MEXC contract routes answer in contract codes', () => {
   let service: TestService;
@@ -48,5 +49,21 @@ describe('the MEXC contract routes answer in contract codes', () => {
     // MEXC's two position types are both taken.
     expect(await signed('position/change_leverage', 'POST', { ...change, positionType: 2 })).toMatchObject({ success: true });
     expect(leverage()).toBe(5);
+  });
+
+  it('answers a JSON body of null, a number or text on every signed POST route with 600 "Param error!", not a 500', async () => {
+    const raw = async (path: string, body: string) => {
+      const time = String(Date.now());
+      const headers = { apikey: account.apiKey, 'request-time': time, signature: contractSignature(account.apiSecret, account.apiKey, time, body), 'content-type': 'application/json' };
+      const reply = await service.app.inject({ method: 'POST', url: `/api/v1/private/${path}`, headers, payload: body });
+      return { status: reply.statusCode, body: reply.json() as { success: boolean; code: number } };
+    };
+    const paths = ['order/create', 'order/submit', 'order/cancel', 'order/cancel_all', 'stoporder/cancel', 'stoporder/cancel_all', 'position/change_leverage'];
+    for (const path of paths) {
+      for (const body of ['null', '7', '"BTC_USDT"', 'true']) {
+        const answer = await raw(path, body);
+        expect([path, body, answer.status, answer.body.success, answer.body.code]).toEqual([path, body, 200, false, 600]);
+      }
+    }
   });
 });
