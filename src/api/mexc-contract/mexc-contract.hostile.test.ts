@@ -65,5 +65,11 @@ describe('the MEXC contract routes answer in contract codes', () => {
         expect([path, body, answer.status, answer.body.success, answer.body.code]).toEqual([path, body, 200, false, 600]);
       }
     }
+    // An order id nested 100,000 arrays deep (200 kB, under the body limit): refused by name, not a 500 from describing it.
+    const deep = `[${'['.repeat(100_000)}${']'.repeat(100_000)}]`;
+    for (const path of ['order/cancel', 'stoporder/cancel']) {
+      const answer = await raw(path, deep);
+      expect([path, answer.status, answer.body.success, answer.body.code]).toEqual([path, 200, false, path === 'order/cancel' ? 600 : 2040]);
+    }
   });
 });
