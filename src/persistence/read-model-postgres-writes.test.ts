@@ -199,4 +199,42 @@ describePostgres('the read model on PostgreSQL sends a batch’s writes together
     await model.apply(inputs.slice(50));
     expect(await tables(db)).toEqual(await tables(futures.service.engine.db));
   }, 120_000);
+
+  // An imported account's position row is written with the import (not noted as written); the
+  // trades on the copy that follow read its status back, in the same batch or a later one.
+  it('an imported account with an open position, traded, reduced, closed and deleted: the same rows as SQLite in every batching', async () => {
+    const run = await recorded(USDM_RECORDING, 1723161300000, async (service) => {
+      const original = (await service.app.inject({ method: 'POST', url: '/api/accounts', headers: admin, payload: { name: 'o', type: 'futures', balances: { USDT: '10000' }, leverage: 10 } })).json();
+      const order = async (who: { apiKey: string }, payload: Record<string, unknown>) =>
+        expect((await service.app.inject({ method: 'POST', url: '/api/orders', headers: { authorization: `Bearer ${who.apiKey}` }, payload: { symbol: 'BTCUSDT', ...payload } })).statusCode).toBeLessThan(300);
+      await order(original, { side: 'BUY', type: 'MARKET', quantity: '0.05' });
+      await order(original, { side: 'BUY', type: 'LIMIT', quantity: '0.01', price: '60000' });
+      await service.feedUntil(1723161310000);
+      const document = (await service.app.inject({ url: '/api/account/export', headers: { authorization: `Bearer ${original.apiKey}` } })).json();
+      const copy = (await service.app.inject({ method: 'POST', url: '/api/accounts/import', headers: admin, payload: { document, name: 'copy' } })).json();
+      await order(copy, { side: 'BUY', type: 'MARKET', quantity: '0.01' });
+      await order(copy, { side: 'SELL', type: 'MARKET', quantity: '0.03', reduceOnly: true });
+      await service.feedUntil(1723161320000);
+      await order(copy, { side: 'SELL', type: 'MARKET', quantity: '0.03', reduceOnly: true });
+      const second = (await service.app.inject({ method: 'POST', url: '/api/accounts/import', headers: admin, payload: { document, name: 'second' } })).json();
+      await service.feedUntil(1723161330000);
+      expect((await service.app.inject({ method: 'DELETE', url: `/api/accounts/${second.id}`, headers: admin })).statusCode).toBe(204);
+      await service.feedUntil(1723161340000);
+    });
+    try {
+      const kinds = run.inputs.flatMap((i) => i.events.map((e) => e.type));
+      for (const kind of ['ACCOUNT_IMPORTED', 'POSITION_UPDATED', 'POSITION_CLOSED', 'ACCOUNT_CLOSED']) expect(kinds).toContain(kind);
+      const expected = await tables(run.service.engine.db);
+      expect(expected.positions!.filter((row) => row.includes('"CLOSED"')).length).toBeGreaterThanOrEqual(2);
+      for (const size of [1, 2, 3, run.inputs.length]) {
+        const db = await fresh();
+        const model = new ReadModel(db, { baseAssetOf: () => 'BTC' });
+        for (let i = 0; i < run.inputs.length; i += size) await model.apply(run.inputs.slice(i, i + size));
+        expect(await tables(db), `batches of ${size}`).toEqual(expected);
+        expect(await readModelMismatches(db, run.service.engine.kernel), `batches of ${size}`).toEqual([]);
+      }
+    } finally {
+      await run.service.close();
+    }
+  }, 120_000);
 });
