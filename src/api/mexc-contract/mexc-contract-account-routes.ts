@@ -137,8 +137,8 @@ export function registerContractAccountRoutes(app: FastifyInstance, ctx: Contrac
     return ok([entry(1), entry(2)]);
   });
 
-  /** 1 or 2, as a number or its text: MEXC's openType and positionType. */
-  const oneOrTwo = (value: unknown): boolean => value === 1 || value === 2 || value === '1' || value === '2';
+  /** 1 or 2, as a number or its text: MEXC's openType and positionType. A JSON `1.0` arrives as the text "1.0" (exact-json.ts). */
+  const oneOrTwo = (value: unknown): boolean => value === 1 || value === 2 || (typeof value === 'string' && /^[12](\.0+)?$/.test(value));
 
   app.post('/api/v1/private/position/change_leverage', { schema: { tags } }, async (request) => {
     const account = ctx.signed(request);

@@ -51,6 +51,23 @@ describe('the MEXC contract routes answer in contract codes', () => {
     expect(leverage()).toBe(5);
   });
 
+  it('takes integers written with a fraction of zeros (1.0, 2.00: JSON numbers that now arrive as their text) as the integers they are', async () => {
+    const raw = async (path: string, body: string) => {
+      const time = String(Date.now());
+      const headers = { apikey: account.apiKey, 'request-time': time, signature: contractSignature(account.apiSecret, account.apiKey, time, body), 'content-type': 'application/json' };
+      return (await service.app.inject({ method: 'POST', url: `/api/v1/private/${path}`, headers, payload: body })).json() as { success: boolean; code: number };
+    };
+    const leverage = () => {
+      const state = service.engine.kernel.account(account.id);
+      return state?.kind === 'futures' ? state.leverageOf('BTCUSDT') : undefined;
+    };
+    // Oracle: the same request with 1, 2 and 4, which change_leverage takes.
+    expect(await raw('position/change_leverage', '{"symbol":"BTC_USDT","leverage":4.0,"openType":1.0,"positionType":2.00}')).toEqual({ success: true, code: 0 });
+    expect(leverage()).toBe(4);
+    expect(await raw('position/change_leverage', '{"symbol":"BTC_USDT","leverage":3,"openType":1.5,"positionType":1}')).toMatchObject({ success: false, code: 600 });
+    expect(leverage()).toBe(4);
+  });
+
   it('answers a JSON body of null, a number or text on every signed POST route with 600 "Param error!", not a 500', async () => {
     const raw = async (path: string, body: string) => {
       const time = String(Date.now());
