@@ -10,7 +10,7 @@ import { formatFixed } from '../core/money/fixed.js';
 import { readModelMismatches } from '../engine/read-model-check.js';
 import { ADMIN_KEY, startTestService, type TestService } from '../test-kit/service-kit.js';
 import { SPOT_RECORDING, USDM_RECORDING } from '../test-kit/data-paths.js';
-import { describePostgres, type Harness } from '../test-kit/test-databases.js';
+import { DIALECTS, describePostgres, type Harness } from '../test-kit/test-databases.js';
 import { ReadModel, withLiterals, type InputEvents } from './read-model.js';
 
 const admin = { authorization: `Bearer ${ADMIN_KEY}` };
@@ -198,6 +198,23 @@ describePostgres('the read model on PostgreSQL sends a batch’s writes together
     expect(await model.checkpoint()).toBe(inputs[49]!.seq);
     await model.apply(inputs.slice(50));
     expect(await tables(db)).toEqual(await tables(futures.service.engine.db));
+  }, 120_000);
+
+  // SQLite reads each position's status from its row; PostgreSQL keeps the statuses the batch wrote.
+  // A LIQUIDATION of a position with no row (its opening not projected) updates nothing on either:
+  // the POSITION_CLOSED after it must then find no row and insert one, as SQLite does.
+  it('a liquidation of a position with no row, then its close, in one batch: the row SQLite inserts, on PostgreSQL too', async () => {
+    const liquidated = futures.inputs.flatMap((i) => i.events).find((e) => e.type === 'LIQUIDATION')!;
+    const id = (liquidated as { positionId: string }).positionId;
+    const inputs = futures.inputs.map((i) => ({ ...i, events: i.events.filter((e) => !((e.type === 'POSITION_OPENED' || e.type === 'POSITION_UPDATED') && e.positionId === id)) }));
+    const sqlite = await DIALECTS.find((d) => d.name === 'sqlite')!.open();
+    harnesses.push(sqlite);
+    await new ReadModel(sqlite.opened.db, { baseAssetOf: () => 'BTC' }).apply(inputs);
+    const expected = await tables(sqlite.opened.db);
+    expect(await sqlite.opened.db.selectFrom('positions').select('status').where('id', '=', id).executeTakeFirst()).toEqual({ status: 'CLOSED' });
+    const db = await fresh();
+    await new ReadModel(db, { baseAssetOf: () => 'BTC' }).apply(inputs);
+    expect(await tables(db)).toEqual(expected);
   }, 120_000);
 
   // An imported account's position row is written with the import (not noted as written); the
