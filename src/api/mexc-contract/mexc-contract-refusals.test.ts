@@ -128,5 +128,17 @@ describe('MEXC contract refusals answer MEXC contract codes, sizes in contracts'
     expect(short.body).toMatchObject({ success: false, code: 2005 });
     expect(short.body.message).toMatch(/^Insufficient balance! \([\d.]+ USDT more margin needed at 1x, [\d.]+ available\)$/);
     expect(leverageOf(cross.id)).toBe(10);
+    // What ccxt's mexc class raises for these answers (its own handleErrors): InsufficientFunds for 2005, BadRequest for 600.
+    const raised = (body: Record<string, unknown>) => {
+      try {
+        new ccxt.mexc().handleErrors(200, 'OK', '/api/v1/private/position/change_leverage', 'POST', {}, JSON.stringify(body), body, {}, '');
+      } catch (error) {
+        return (error as Error).constructor;
+      }
+      return undefined;
+    };
+    expect(raised(short.body)).toBe(ccxt.InsufficientFunds);
+    expect(raised((await change(isolated, 5, 1)).body)).toBe(ccxt.BadRequest);
+    expect(raised(over.body)).toBe(ccxt.ExchangeError);
   });
 });
