@@ -10,7 +10,7 @@ import { formatFixed } from '../core/money/fixed.js';
 import { readModelMismatches } from '../engine/read-model-check.js';
 import { ADMIN_KEY, startTestService, type TestService } from '../test-kit/service-kit.js';
 import { SPOT_RECORDING, USDM_RECORDING } from '../test-kit/data-paths.js';
-import { describePostgres, type Harness } from '../test-kit/test-databases.js';
+import { DIALECTS, describePostgres, type Harness } from '../test-kit/test-databases.js';
 import { ReadModel, withLiterals, type InputEvents } from './read-model.js';
 
 const admin = { authorization: `Bearer ${ADMIN_KEY}` };
@@ -198,5 +198,60 @@ describePostgres('the read model on PostgreSQL sends a batch’s writes together
     expect(await model.checkpoint()).toBe(inputs[49]!.seq);
     await model.apply(inputs.slice(50));
     expect(await tables(db)).toEqual(await tables(futures.service.engine.db));
+  }, 120_000);
+
+  // SQLite reads each position's status from its row; PostgreSQL keeps the statuses the batch wrote.
+  // A LIQUIDATION of a position with no row (its opening not projected) updates nothing on either:
+  // the POSITION_CLOSED after it must then find no row and insert one, as SQLite does.
+  it('a liquidation of a position with no row, then its close, in one batch: the row SQLite inserts, on PostgreSQL too', async () => {
+    const liquidated = futures.inputs.flatMap((i) => i.events).find((e) => e.type === 'LIQUIDATION')!;
+    const id = (liquidated as { positionId: string }).positionId;
+    const inputs = futures.inputs.map((i) => ({ ...i, events: i.events.filter((e) => !((e.type === 'POSITION_OPENED' || e.type === 'POSITION_UPDATED') && e.positionId === id)) }));
+    const sqlite = await DIALECTS.find((d) => d.name === 'sqlite')!.open();
+    harnesses.push(sqlite);
+    await new ReadModel(sqlite.opened.db, { baseAssetOf: () => 'BTC' }).apply(inputs);
+    const expected = await tables(sqlite.opened.db);
+    expect(await sqlite.opened.db.selectFrom('positions').select('status').where('id', '=', id).executeTakeFirst()).toEqual({ status: 'CLOSED' });
+    const db = await fresh();
+    await new ReadModel(db, { baseAssetOf: () => 'BTC' }).apply(inputs);
+    expect(await tables(db)).toEqual(expected);
+  }, 120_000);
+
+  // An imported account's position row is written with the import (not noted as written); the
+  // trades on the copy that follow read its status back, in the same batch or a later one.
+  it('an imported account with an open position, traded, reduced, closed and deleted: the same rows as SQLite in every batching', async () => {
+    const run = await recorded(USDM_RECORDING, 1723161300000, async (service) => {
+      const original = (await service.app.inject({ method: 'POST', url: '/api/accounts', headers: admin, payload: { name: 'o', type: 'futures', balances: { USDT: '10000' }, leverage: 10 } })).json();
+      const order = async (who: { apiKey: string }, payload: Record<string, unknown>) =>
+        expect((await service.app.inject({ method: 'POST', url: '/api/orders', headers: { authorization: `Bearer ${who.apiKey}` }, payload: { symbol: 'BTCUSDT', ...payload } })).statusCode).toBeLessThan(300);
+      await order(original, { side: 'BUY', type: 'MARKET', quantity: '0.05' });
+      await order(original, { side: 'BUY', type: 'LIMIT', quantity: '0.01', price: '60000' });
+      await service.feedUntil(1723161310000);
+      const document = (await service.app.inject({ url: '/api/account/export', headers: { authorization: `Bearer ${original.apiKey}` } })).json();
+      const copy = (await service.app.inject({ method: 'POST', url: '/api/accounts/import', headers: admin, payload: { document, name: 'copy' } })).json();
+      await order(copy, { side: 'BUY', type: 'MARKET', quantity: '0.01' });
+      await order(copy, { side: 'SELL', type: 'MARKET', quantity: '0.03', reduceOnly: true });
+      await service.feedUntil(1723161320000);
+      await order(copy, { side: 'SELL', type: 'MARKET', quantity: '0.03', reduceOnly: true });
+      const second = (await service.app.inject({ method: 'POST', url: '/api/accounts/import', headers: admin, payload: { document, name: 'second' } })).json();
+      await service.feedUntil(1723161330000);
+      expect((await service.app.inject({ method: 'DELETE', url: `/api/accounts/${second.id}`, headers: admin })).statusCode).toBe(204);
+      await service.feedUntil(1723161340000);
+    });
+    try {
+      const kinds = run.inputs.flatMap((i) => i.events.map((e) => e.type));
+      for (const kind of ['ACCOUNT_IMPORTED', 'POSITION_UPDATED', 'POSITION_CLOSED', 'ACCOUNT_CLOSED']) expect(kinds).toContain(kind);
+      const expected = await tables(run.service.engine.db);
+      expect(expected.positions!.filter((row) => row.includes('"CLOSED"')).length).toBeGreaterThanOrEqual(2);
+      for (const size of [1, 2, 3, run.inputs.length]) {
+        const db = await fresh();
+        const model = new ReadModel(db, { baseAssetOf: () => 'BTC' });
+        for (let i = 0; i < run.inputs.length; i += size) await model.apply(run.inputs.slice(i, i + size));
+        expect(await tables(db), `batches of ${size}`).toEqual(expected);
+        expect(await readModelMismatches(db, run.service.engine.kernel), `batches of ${size}`).toEqual([]);
+      }
+    } finally {
+      await run.service.close();
+    }
   }, 120_000);
 });

@@ -295,7 +295,8 @@ export class ReadModel {
         return;
       case 'LIQUIDATION':
         await w.write(w.tx.updateTable('positions').set({ status: 'LIQUIDATED', closedAt: event.at }).where('id', '=', event.positionId));
-        w.notePosition(event.positionId, 'LIQUIDATED');
+        // Only a row this transaction knows: with no row the update changed nothing, and the status is read back when asked.
+        w.noteUpdatedPosition(event.positionId, 'LIQUIDATED');
         return;
       case 'FUNDING':
         await w.write(w.tx.updateTable('positions').set({ totalFundingPaid: event.totalFundingPaid }).where('id', '=', event.positionId));
@@ -725,6 +726,11 @@ class ProjectionWrites {
   /** The status this transaction gave position `id`'s row. */
   notePosition(id: string, status: string): void {
     if (this.deferred) this.positions.set(id, status);
+  }
+
+  /** After an UPDATE of position `id`'s status, which changes a row only if there is one: noted when this transaction knows the row. */
+  noteUpdatedPosition(id: string, status: string): void {
+    if (this.deferred && this.positions.has(id)) this.positions.set(id, status);
   }
 
   /** After a write that may change positions' statuses beyond those noted (an account closed). */

@@ -137,8 +137,8 @@ export function registerContractAccountRoutes(app: FastifyInstance, ctx: Contrac
     return ok([entry(1), entry(2)]);
   });
 
-  /** 1 or 2, as a number or its text: MEXC's openType and positionType. */
-  const oneOrTwo = (value: unknown): boolean => value === 1 || value === 2 || value === '1' || value === '2';
+  /** 1 or 2, as a number or its text: MEXC's openType and positionType. A JSON `1.0` arrives as the text "1.0" (exact-json.ts). */
+  const oneOrTwo = (value: unknown): boolean => value === 1 || value === 2 || (typeof value === 'string' && /^[12](\.0+)?$/.test(value));
 
   app.post('/api/v1/private/position/change_leverage', { schema: { tags } }, async (request) => {
     const account = ctx.signed(request);
@@ -167,7 +167,11 @@ export function registerContractAccountRoutes(app: FastifyInstance, ctx: Contrac
     if (leverage > max) throw contractErrors.leverage(`at most ${max}x on ${symbol}`);
     const events = await deps.hub.submit({ kind: 'leverage.set', time: deps.hub.now(), account: account.accountId, symbol, leverage });
     const reply = events.find((e) => e.type === 'LEVERAGE_SET' || e.type === 'LEVERAGE_REJECTED');
-    if (reply?.type !== 'LEVERAGE_SET') throw contractErrors.leverage(reply?.type === 'LEVERAGE_REJECTED' ? (reply.message ?? 'refused') : 'refused');
+    if (reply?.type !== 'LEVERAGE_SET') {
+      // The cause's code from the one refusal table: over the bracket 2023, margin short 2005, a reduction refused 600.
+      if (reply?.type === 'LEVERAGE_REJECTED' && reply.code !== undefined) throw contractErrorOf({ code: reply.code, message: reply.message ?? reply.code });
+      throw contractErrors.leverage(reply?.type === 'LEVERAGE_REJECTED' ? (reply.message ?? 'refused') : 'refused');
+    }
     await audit('leverage.set', account.accountId, { symbol, leverage });
     return ok();
   });

@@ -169,7 +169,9 @@ export function registerContractOrderRoutes(app: FastifyInstance, ctx: ContractC
     // whole request before any cancel, rather than being turned into text ("[object Object]").
     const orderIds = ids.map((id: unknown) => (typeof id === 'number' && Number.isSafeInteger(id) && id > 0 ? String(id) : typeof id === 'string' && /^[1-9][0-9]{0,18}$/.test(id) ? id : undefined));
     const wrong = orderIds.indexOf(undefined);
-    if (wrong >= 0) throw contractErrors.param(`order id ${wrong + 1} must be a whole number (got ${JSON.stringify(ids[wrong])?.slice(0, 40) ?? 'nothing'})`);
+    // An array or object is named, not written out: one nested past the stack would fail JSON.stringify.
+    const got = (v: unknown) => (Array.isArray(v) ? 'an array' : typeof v === 'object' && v !== null ? 'an object' : (JSON.stringify(v)?.slice(0, 40) ?? 'nothing'));
+    if (wrong >= 0) throw contractErrors.param(`order id ${wrong + 1} must be a whole number (got ${got(ids[wrong])})`);
     const results = [];
     for (const orderId of orderIds as string[]) {
       const result = await deps.execution.cancelOrder(account.accountId, { orderId });

@@ -100,4 +100,45 @@ describe('MEXC contract refusals answer MEXC contract codes, sizes in contracts'
     });
     expect(await call(accounts.main, 'GET', 'order/get/999999')).toEqual({ status: 200, body: { success: false, code: 2040, message: 'order not exist' } });
   });
+
+  // A leverage change the engine refuses answers the code of its cause from the same table as an order:
+  // over the bracket 2023, margin short 2005 (ccxt: InsufficientFunds), a reduction in isolated margin 600.
+  it('change_leverage refused over the bracket answers 2023, with margin short 2005, a reduction in isolated margin 600; the leverage stays', async () => {
+    const open = async (payload: Record<string, unknown>) =>
+      (await service.app.inject({ method: 'POST', url: '/api/accounts', headers: { authorization: `Bearer ${ADMIN_KEY}` }, payload: { type: 'futures', ...payload } })).json() as Keys & { id: string };
+    const leverageOf = (id: string) => {
+      const a = service.engine.kernel.account(id);
+      return a?.kind === 'futures' ? a.leverageOf('BTCUSDT') : undefined;
+    };
+    const change = (who: Keys, leverage: number, openType: number) => call(who, 'POST', 'position/change_leverage', { symbol: 'BTC_USDT', leverage, openType, positionType: 1 });
+
+    // 10,000 contracts = 1 BTC long at about 61,725 USDT: 125x allows under 50,000 USDT, 100x the next bracket.
+    const isolated = await open({ name: 'lev-isolated', leverage: 10, balances: { USDT: '100000' } });
+    expect((await create(isolated, { side: 1, type: 5, vol: 10_000 })).body).toMatchObject({ success: true });
+    const over = await change(isolated, 125, 1);
+    expect(over.body).toMatchObject({ success: false, code: 2023 });
+    expect(over.body.message).toMatch(/^There are positions over the maximum leverage \(the position's notional 6\d{4}(\.\d{1,2})? USDT allows at most 100x\)$/);
+    expect(await change(isolated, 5, 1)).toEqual({ status: 200, body: { success: false, code: 600, message: 'Param error! Leverage reduction is not supported in Isolated Margin Mode with open positions' } });
+    expect(leverageOf(isolated.id)).toBe(10);
+
+    // Cross, 1,000 USDT: 0.1 BTC (about 6,172 USDT) at 10x holds about 617 USDT of margin; at 1x it would need about 6,172.
+    const cross = await open({ name: 'lev-cross', leverage: 10, marginMode: 'cross', balances: { USDT: '1000' } });
+    expect((await create(cross, { side: 1, type: 5, vol: 1_000, openType: 2 })).body).toMatchObject({ success: true });
+    const short = await change(cross, 1, 2);
+    expect(short.body).toMatchObject({ success: false, code: 2005 });
+    expect(short.body.message).toMatch(/^Insufficient balance! \([\d.]+ USDT more margin needed at 1x, [\d.]+ available\)$/);
+    expect(leverageOf(cross.id)).toBe(10);
+    // What ccxt's mexc class raises for these answers (its own handleErrors): InsufficientFunds for 2005, BadRequest for 600.
+    const raised = (body: Record<string, unknown>) => {
+      try {
+        new ccxt.mexc().handleErrors(200, 'OK', '/api/v1/private/position/change_leverage', 'POST', {}, JSON.stringify(body), body, {}, '');
+      } catch (error) {
+        return (error as Error).constructor;
+      }
+      return undefined;
+    };
+    expect(raised(short.body)).toBe(ccxt.InsufficientFunds);
+    expect(raised((await change(isolated, 5, 1)).body)).toBe(ccxt.BadRequest);
+    expect(raised(over.body)).toBe(ccxt.ExchangeError);
+  });
 });

@@ -91,7 +91,9 @@ export function registerContractStopRoutes(app: FastifyInstance, ctx: ContractCo
 
   app.post('/api/v1/private/stoporder/cancel_all', { schema: { tags } }, async (request) => {
     const account = ctx.signed(request);
-    const body = ctx.body(request) as Record<string, unknown>;
+    const raw = ctx.body(request);
+    if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw contractErrors.param('the body must be a JSON object');
+    const body = raw as Record<string, unknown>;
     const symbol = body.symbol === undefined || body.symbol === '' ? undefined : ctx.contract(body.symbol).instrument.symbol;
     unwrap(await cancelOpenOrders(deps, audit, account.accountId, symbol, isExit));
     return ok();

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { USDM_RECORDING } from '../../test-kit/data-paths.js';
 import { ADMIN_KEY, startTestService, type TestService } from '../../test-kit/service-kit.js';
 import { registerMexcContractApi } from './mexc-contract-api.js';
+import { contractSignature } from './mexc-contract-signature.js';
 
 describe('the MEXC contract routes answer in contract codes', () => {
   let service: TestService;
@@ -48,5 +49,44 @@ describe('the MEXC contract routes answer in contract codes', () => {
     // MEXC's two position types are both taken.
     expect(await signed('position/change_leverage', 'POST', { ...change, positionType: 2 })).toMatchObject({ success: true });
     expect(leverage()).toBe(5);
+  });
+
+  it('takes integers written with a fraction of zeros (1.0, 2.00: JSON numbers that now arrive as their text) as the integers they are', async () => {
+    const raw = async (path: string, body: string) => {
+      const time = String(Date.now());
+      const headers = { apikey: account.apiKey, 'request-time': time, signature: contractSignature(account.apiSecret, account.apiKey, time, body), 'content-type': 'application/json' };
+      return (await service.app.inject({ method: 'POST', url: `/api/v1/private/${path}`, headers, payload: body })).json() as { success: boolean; code: number };
+    };
+    const leverage = () => {
+      const state = service.engine.kernel.account(account.id);
+      return state?.kind === 'futures' ? state.leverageOf('BTCUSDT') : undefined;
+    };
+    // Oracle: the same request with 1, 2 and 4, which change_leverage takes.
+    expect(await raw('position/change_leverage', '{"symbol":"BTC_USDT","leverage":4.0,"openType":1.0,"positionType":2.00}')).toEqual({ success: true, code: 0 });
+    expect(leverage()).toBe(4);
+    expect(await raw('position/change_leverage', '{"symbol":"BTC_USDT","leverage":3,"openType":1.5,"positionType":1}')).toMatchObject({ success: false, code: 600 });
+    expect(leverage()).toBe(4);
+  });
+
+  it('answers a JSON body of null, a number or text on every signed POST route with 600 "Param error!", not a 500', async () => {
+    const raw = async (path: string, body: string) => {
+      const time = String(Date.now());
+      const headers = { apikey: account.apiKey, 'request-time': time, signature: contractSignature(account.apiSecret, account.apiKey, time, body), 'content-type': 'application/json' };
+      const reply = await service.app.inject({ method: 'POST', url: `/api/v1/private/${path}`, headers, payload: body });
+      return { status: reply.statusCode, body: reply.json() as { success: boolean; code: number } };
+    };
+    const paths = ['order/create', 'order/submit', 'order/cancel', 'order/cancel_all', 'stoporder/cancel', 'stoporder/cancel_all', 'position/change_leverage'];
+    for (const path of paths) {
+      for (const body of ['null', '7', '"BTC_USDT"', 'true']) {
+        const answer = await raw(path, body);
+        expect([path, body, answer.status, answer.body.success, answer.body.code]).toEqual([path, body, 200, false, 600]);
+      }
+    }
+    // An order id nested 100,000 arrays deep (200 kB, under the body limit): refused by name, not a 500 from describing it.
+    const deep = `[${'['.repeat(100_000)}${']'.repeat(100_000)}]`;
+    for (const path of ['order/cancel', 'stoporder/cancel']) {
+      const answer = await raw(path, deep);
+      expect([path, answer.status, answer.body.success, answer.body.code]).toEqual([path, 200, false, path === 'order/cancel' ? 600 : 2040]);
+    }
   });
 });
