@@ -381,18 +381,28 @@ export class DurableEngine {
    * Backpressure: a new order, while more than `maxProjectionBacklog` inputs wait for the read
    * tables, is refused before the journal (nothing recorded; 503, retry shortly), so that a
    * database slower than the submits cannot make the projection's queue, and the wait of every
-   * snapshot behind it, grow without bound. Orders that only reduce (reduce-only, every leg of a
-   * list reduce-only), cancels, account commands and market data are always taken, as Binance
-   * exempts reduce-only orders from its system-level throttle (-1008).
+   * snapshot behind it, grow without bound. Orders that only reduce (reduce-only against the
+   * account's position as it stands, every leg of a list so), cancels, account commands and market
+   * data are always taken, as Binance exempts reduce-only orders from its system-level throttle
+   * (-1008); a reduce-only order with nothing to reduce is a new order here (taken, the kernel
+   * would only record its refusal).
    */
   private projectionBehind(input: KernelInput): ProjectionBehindError | undefined {
-    if (input.kind === 'order.place' ? input.reduceOnly === true : input.kind !== 'order.list' || input.orders.every((leg) => leg.reduceOnly === true)) return undefined;
+    if (input.kind === 'order.place' ? this.reduces(input.account, input) : input.kind !== 'order.list' || (Array.isArray(input.orders) && input.orders.length > 0 && input.orders.every((leg) => this.reduces(input.account, leg)))) return undefined;
     const limit = this.options.maxProjectionBacklog ?? MAX_PROJECTION_BACKLOG;
     const backlog = this.projector.backlog;
     if (backlog <= limit) return undefined;
     return new ProjectionBehindError(
       `the read tables are ${backlog} inputs behind the engine (at most ${limit}): new orders are refused until they catch up, cancels and reduce-only orders are taken; nothing was recorded, retry shortly`,
     );
+  }
+
+  /** A reduce-only order against the side of the account's futures position on its symbol, as the kernel holds it now. */
+  private reduces(accountId: string, order: { readonly symbol: string; readonly side: string; readonly reduceOnly?: boolean }): boolean {
+    if (order.reduceOnly !== true) return false;
+    const account = this.current.account(accountId);
+    const position = account?.kind === 'futures' ? account.positions.get(order.symbol) : undefined;
+    return position !== undefined && position.size !== 0n && order.side === (position.size > 0n ? 'SELL' : 'BUY');
   }
 
   /**

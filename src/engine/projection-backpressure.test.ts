@@ -81,6 +81,34 @@ describePostgres('new orders wait for the read tables when they fall behind (Pos
     expect((await order({ side: 'BUY', type: 'LIMIT', quantity: '0.002', price: '59000', clientOrderId: 'after' })).statusCode).toBe(201);
   }, 120_000);
 
+  it('past the limit a reduce-only order that has nothing to reduce is refused like a new order, and nothing is recorded', async () => {
+    // An account with no position: its reduce-only orders cannot reduce anything (the kernel would refuse them, after the journal).
+    const g = (await service.app.inject({ method: 'POST', url: '/api/accounts', headers: { authorization: `Bearer ${ADMIN_KEY}` }, payload: { name: 'g', type: 'futures', balances: { USDT: '10000' }, leverage: 10 } })).json();
+    const asG = (payload: Record<string, unknown>) => service.app.inject({ method: 'POST', url: '/api/orders', headers: { authorization: `Bearer ${g.apiKey}` }, payload: { symbol: 'BTCUSDT', ...payload } });
+    await service.engine.readModelCaughtUp();
+    const lock = new pg.Client({ connectionString: PG_URL });
+    await lock.connect();
+    try {
+      await lock.query(`set search_path to "${target.options.schema}"`);
+      await lock.query('begin');
+      await lock.query("select seq from read_model_checkpoint where name = 'main' for update");
+      for (let i = 1; i <= LIMIT + 1; i++) expect((await asG({ side: 'BUY', type: 'LIMIT', quantity: '0.002', price: String(58000 - i), clientOrderId: `g${i}` })).statusCode).toBe(201);
+      expect(backlog()).toBe(LIMIT + 1);
+      const inputsBefore = service.engine.kernel.inputCount;
+      for (const side of ['SELL', 'BUY']) {
+        const refused = await asG({ side, type: 'LIMIT', quantity: '0.002', price: side === 'SELL' ? '70000' : '50000', reduceOnly: true });
+        expect(refused.statusCode, refused.body).toBe(503);
+        expect(refused.json()).toMatchObject({ code: 'OVERLOADED' });
+      }
+      expect(service.engine.kernel.inputCount).toBe(inputsBefore);
+      expect(backlog()).toBe(LIMIT + 1);
+    } finally {
+      await lock.query('rollback');
+      await lock.end();
+    }
+    await service.engine.readModelCaughtUp();
+  }, 120_000);
+
   it('Binance’s dialects answer the refusal as -1008, their "server is currently overloaded"', () => {
     const edge = edgeErrorOf(new ProjectionBehindError('the read tables are 6 inputs behind'))!;
     expect(binanceBodyOf(edge)).toEqual({ status: 503, body: { code: -1008, msg: 'Server is currently overloaded with other requests. Please try again in a few minutes. (the read tables are 6 inputs behind)' } });
