@@ -167,7 +167,9 @@ export function registerContractAccountRoutes(app: FastifyInstance, ctx: Contrac
     if (leverage > max) throw contractErrors.leverage(`at most ${max}x on ${symbol}`);
     const events = await deps.hub.submit({ kind: 'leverage.set', time: deps.hub.now(), account: account.accountId, symbol, leverage });
     const reply = events.find((e) => e.type === 'LEVERAGE_SET' || e.type === 'LEVERAGE_REJECTED');
-    if (reply?.type !== 'LEVERAGE_SET') throw contractErrors.leverage(reply?.type === 'LEVERAGE_REJECTED' ? (reply.message ?? 'refused') : 'refused');
+    // A refusal in the dialect's table (mexc-contract-errors.ts): margin short 2005, past the bracket 2023, a leverage not allowed 2006.
+    if (reply?.type === 'LEVERAGE_REJECTED' && reply.code !== undefined) throw contractErrorOf({ code: reply.code, message: reply.message ?? '' });
+    if (reply?.type !== 'LEVERAGE_SET') throw contractErrors.leverage('refused');
     await audit('leverage.set', account.accountId, { symbol, leverage });
     return ok();
   });
