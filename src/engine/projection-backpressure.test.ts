@@ -109,6 +109,46 @@ describePostgres('new orders wait for the read tables when they fall behind (Pos
     await service.engine.readModelCaughtUp();
   }, 120_000);
 
+  it('past the limit a leverage change and a cancel of an order that is not open are refused, nothing recorded; a cancel of an open order goes', async () => {
+    const h = (await service.app.inject({ method: 'POST', url: '/api/accounts', headers: { authorization: `Bearer ${ADMIN_KEY}` }, payload: { name: 'h', type: 'futures', balances: { USDT: '10000' }, leverage: 10 } })).json();
+    const asH = { authorization: `Bearer ${h.apiKey}` };
+    const place = (price: number, clientOrderId: string) => service.app.inject({ method: 'POST', url: '/api/orders', headers: asH, payload: { symbol: 'BTCUSDT', side: 'BUY', type: 'LIMIT', quantity: '0.002', price: String(price), clientOrderId } });
+    const cancel = (id: string) => service.app.inject({ method: 'DELETE', url: `/api/orders/${id}`, headers: asH });
+    const cancelled = (await place(57000, 'h-cancelled')).json();
+    expect((await cancel(cancelled.orderId ?? cancelled.id)).statusCode).toBe(200);
+    const open = (await place(56999, 'h-open')).json();
+    await service.engine.readModelCaughtUp();
+    const lock = new pg.Client({ connectionString: PG_URL });
+    await lock.connect();
+    try {
+      await lock.query(`set search_path to "${target.options.schema}"`);
+      await lock.query('begin');
+      await lock.query("select seq from read_model_checkpoint where name = 'main' for update");
+      for (let i = 1; i <= LIMIT + 1; i++) expect((await place(56000 - i, `h${i}`)).statusCode).toBe(201);
+      expect(backlog()).toBe(LIMIT + 1);
+      const inputsBefore = service.engine.kernel.inputCount;
+      // A leverage change in a loop would grow the backlog as new orders would; it reduces no risk.
+      for (const leverage of [20, 10]) {
+        const refused = await service.app.inject({ method: 'POST', url: '/api/account/leverage', headers: asH, payload: { symbol: 'BTCUSDT', leverage } });
+        expect(refused.statusCode, refused.body).toBe(503);
+        expect(refused.json()).toMatchObject({ code: 'OVERLOADED' });
+      }
+      // A cancel of the order no longer open (the routes look such an order up in the read tables
+      // first, and so wait for them): the kernel would only record the refusal.
+      for (const ref of [{ orderId: cancelled.orderId ?? cancelled.id }, { clientOrderId: 'h-cancelled' }, { orderId: '999999' }]) {
+        await expect(service.engine.submit({ kind: 'order.cancel', time: service.engine.kernel.now, account: h.id, ...ref })).rejects.toBeInstanceOf(ProjectionBehindError);
+      }
+      expect(service.engine.kernel.inputCount).toBe(inputsBefore);
+      expect(backlog()).toBe(LIMIT + 1);
+      expect((await cancel(open.orderId ?? open.id)).statusCode).toBe(200);
+      expect(service.engine.kernel.inputCount).toBe(inputsBefore + 1);
+    } finally {
+      await lock.query('rollback');
+      await lock.end();
+    }
+    await service.engine.readModelCaughtUp();
+  }, 120_000);
+
   it('Binance’s dialects answer the refusal as -1008, their "server is currently overloaded"', () => {
     const edge = edgeErrorOf(new ProjectionBehindError('the read tables are 6 inputs behind'))!;
     expect(binanceBodyOf(edge)).toEqual({ status: 503, body: { code: -1008, msg: 'Server is currently overloaded with other requests. Please try again in a few minutes. (the read tables are 6 inputs behind)' } });
