@@ -386,7 +386,7 @@ export class DurableEngine {
    * account's position as it stands, every leg of a list so), cancels of an open order (or of one
    * that may still be on its way to the venue), account commands and market data are always taken,
    * as Binance exempts reduce-only orders from its system-level throttle (-1008). Refused like a
-   * new order: a reduce-only order with nothing to reduce and a cancel of an order that is not open
+   * new order: a reduce-only order with nothing to reduce or of a halted account, a cancel of an order that is not open
    * (the kernel would only record their refusal), and a leverage change (it reduces no risk, and in
    * a loop it would grow the backlog as new orders would).
    */
@@ -414,9 +414,9 @@ export class DurableEngine {
     return kernel.pendingCount() > 0 || kernel.openOrders(input.account).some((o) => o.clientOrderId === input.clientOrderId);
   }
 
-  /** A reduce-only order against the side of the account's futures position on its symbol, as the kernel holds it now. */
+  /** A reduce-only order against the side of the account's futures position on its symbol, as the kernel holds it now (a halted account's orders are refused). */
   private reduces(accountId: string, order: { readonly symbol: string; readonly side: string; readonly reduceOnly?: boolean }): boolean {
-    if (order.reduceOnly !== true) return false;
+    if (order.reduceOnly !== true || this.current.isHalted(accountId)) return false;
     const account = this.current.account(accountId);
     const position = account?.kind === 'futures' ? account.positions.get(order.symbol) : undefined;
     return position !== undefined && position.size !== 0n && order.side === (position.size > 0n ? 'SELL' : 'BUY');

@@ -13,6 +13,8 @@ import { USDM_RECORDING } from '../test-kit/data-paths.js';
 import { ADMIN_KEY, startTestService, type TestService } from '../test-kit/service-kit.js';
 import { describePostgres, PG_URL, type TestDatabase } from '../test-kit/test-databases.js';
 import { ProjectionBehindError } from './engine-status.js';
+import type { FuturesAccount } from '../core/accounts/futures-account.js';
+import { parseFixed } from '../core/money/fixed.js';
 
 const LIMIT = 5;
 
@@ -142,6 +144,33 @@ describePostgres('new orders wait for the read tables when they fall behind (Pos
       expect(backlog()).toBe(LIMIT + 1);
       expect((await cancel(open.orderId ?? open.id)).statusCode).toBe(200);
       expect(service.engine.kernel.inputCount).toBe(inputsBefore + 1);
+    } finally {
+      await lock.query('rollback');
+      await lock.end();
+    }
+    await service.engine.readModelCaughtUp();
+  }, 120_000);
+
+  it('past the limit a reduce-only order of a halted account is refused like a new order: the kernel would only record ACCOUNT_HALTED', async () => {
+    const submit = (input: Record<string, unknown>) => service.engine.submit({ time: service.engine.kernel.now, ...input } as never);
+    await submit({ kind: 'account.open', account: 'halted', type: 'futures', leverage: 10, balances: { USDT: '10000' }, risk: { maxDrawdown: '0.005' } });
+    expect((await submit({ kind: 'order.place', account: 'halted', symbol: 'BTCUSDT', side: 'BUY', type: 'MARKET', quantity: '0.05' })).map((e) => e.type)).toContain('FILL');
+    // 0.05 BTC marked some 1,800 lower (above its isolated liquidation price): about 90 USDT, past 0.5 % of the 10,000; the position stays.
+    expect((await submit({ kind: 'mark', symbol: 'BTCUSDT', price: '60000' })).map((e) => e.type)).toContain('MAX_DRAWDOWN_REACHED');
+    expect(service.engine.kernel.isHalted('halted')).toBe(true);
+    expect((service.engine.kernel.account('halted') as FuturesAccount).positions.get('BTCUSDT')?.size).toBe(parseFixed('0.05'));
+    await service.engine.readModelCaughtUp();
+    const lock = new pg.Client({ connectionString: PG_URL });
+    await lock.connect();
+    try {
+      await lock.query(`set search_path to "${target.options.schema}"`);
+      await lock.query('begin');
+      await lock.query("select seq from read_model_checkpoint where name = 'main' for update");
+      for (let i = 1; i <= LIMIT + 1; i++) await submit({ kind: 'order.place', account: f.id, symbol: 'BTCUSDT', side: 'BUY', type: 'LIMIT', quantity: '0.002', price: String(55000 - i) });
+      expect(backlog()).toBe(LIMIT + 1);
+      const inputsBefore = service.engine.kernel.inputCount;
+      await expect(submit({ kind: 'order.place', account: 'halted', symbol: 'BTCUSDT', side: 'SELL', type: 'LIMIT', quantity: '0.01', price: '70000', reduceOnly: true })).rejects.toBeInstanceOf(ProjectionBehindError);
+      expect(service.engine.kernel.inputCount).toBe(inputsBefore);
     } finally {
       await lock.query('rollback');
       await lock.end();
