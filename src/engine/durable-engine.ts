@@ -60,7 +60,8 @@
  */
 import type { Kysely } from 'kysely';
 import type { ExitLegView, KernelEvent } from '../core/kernel/events.js';
-import type { KernelInput } from '../core/kernel/inputs.js';
+import type { CancelOrderInput, KernelInput } from '../core/kernel/inputs.js';
+import { isOpenStatus } from '../core/orders/order-status.js';
 import { BATCH_CHECKPOINT_INPUTS, HOST_CHECKPOINT_TAIL_LIMIT, Kernel, type KernelConfig } from '../core/kernel/kernel.js';
 import { SnapshotConfigError } from '../core/kernel/kernel-snapshot.js';
 import { DEFAULT_DATABASE_URL, isDatabaseUnavailable, openAndMigrate, type OpenOptions, type PersistenceDatabase } from '../persistence/database.js';
@@ -382,18 +383,44 @@ export class DurableEngine {
    * Backpressure: a new order, while more than `maxProjectionBacklog` inputs wait for the read
    * tables, is refused before the journal (nothing recorded; 503, retry shortly), so that a
    * database slower than the submits cannot make the projection's queue, and the wait of every
-   * snapshot behind it, grow without bound. Orders that only reduce (reduce-only, every leg of a
-   * list reduce-only), cancels, account commands and market data are always taken, as Binance
-   * exempts reduce-only orders from its system-level throttle (-1008).
+   * snapshot behind it, grow without bound. Orders that only reduce (reduce-only against the
+   * account's position as it stands, every leg of a list so), cancels of an open order (or of one
+   * that may still be on its way to the venue), account commands and market data are always taken,
+   * as Binance exempts reduce-only orders from its system-level throttle (-1008). Refused like a
+   * new order: a reduce-only order with nothing to reduce or of a halted account, a cancel of an order that is not open
+   * (the kernel would only record their refusal), and a leverage change (it reduces no risk, and in
+   * a loop it would grow the backlog as new orders would).
    */
   private projectionBehind(input: KernelInput): ProjectionBehindError | undefined {
-    if (input.kind === 'order.place' ? input.reduceOnly === true : input.kind !== 'order.list' || input.orders.every((leg) => leg.reduceOnly === true)) return undefined;
+    if (input.kind !== 'order.place' && input.kind !== 'order.list' && input.kind !== 'order.cancel' && input.kind !== 'leverage.set') return undefined;
     const limit = this.options.maxProjectionBacklog ?? MAX_PROJECTION_BACKLOG;
     const backlog = this.projector.backlog;
     if (backlog <= limit) return undefined;
+    if (input.kind === 'order.place' ? this.reduces(input.account, input) : input.kind === 'order.list' ? Array.isArray(input.orders) && input.orders.length > 0 && input.orders.every((leg) => this.reduces(input.account, leg)) : input.kind === 'order.cancel' && this.cancelsOpen(input)) {
+      return undefined;
+    }
     return new ProjectionBehindError(
       `the read tables are ${backlog} inputs behind the engine (at most ${limit}): new orders are refused until they catch up, cancels and reduce-only orders are taken; nothing was recorded, retry shortly`,
     );
+  }
+
+  /** A cancel naming an open order of its account, or one by clientOrderId while commands are still on their way to the venue (latency). */
+  private cancelsOpen(input: CancelOrderInput): boolean {
+    const kernel = this.current;
+    if (input.orderId !== undefined) {
+      const order = kernel.order(input.orderId);
+      return order !== undefined && order.account === input.account && isOpenStatus(order.status);
+    }
+    if (input.clientOrderId === undefined) return false;
+    return kernel.pendingCount() > 0 || kernel.openOrders(input.account).some((o) => o.clientOrderId === input.clientOrderId);
+  }
+
+  /** A reduce-only order against the side of the account's futures position on its symbol, as the kernel holds it now (a halted account's orders are refused). */
+  private reduces(accountId: string, order: { readonly symbol: string; readonly side: string; readonly reduceOnly?: boolean }): boolean {
+    if (order.reduceOnly !== true || this.current.isHalted(accountId)) return false;
+    const account = this.current.account(accountId);
+    const position = account?.kind === 'futures' ? account.positions.get(order.symbol) : undefined;
+    return position !== undefined && position.size !== 0n && order.side === (position.size > 0n ? 'SELL' : 'BUY');
   }
 
   /**

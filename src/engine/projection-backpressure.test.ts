@@ -17,6 +17,8 @@ import { ADMIN_KEY, startTestService, type TestService } from '../test-kit/servi
 import { describePostgres, PG_URL, type TestDatabase } from '../test-kit/test-databases.js';
 import { ReadModel } from '../persistence/read-model.js';
 import { ProjectionBehindError } from './engine-status.js';
+import type { FuturesAccount } from '../core/accounts/futures-account.js';
+import { parseFixed } from '../core/money/fixed.js';
 
 const LIMIT = 5;
 
@@ -130,6 +132,101 @@ describePostgres('new orders wait for the read tables when they fall behind (Pos
     await service.engine.readModelCaughtUp();
     expect(backlog()).toBe(0);
     expect((await order({ side: 'BUY', type: 'LIMIT', quantity: '0.002', price: '59000', clientOrderId: 'after' })).statusCode).toBe(201);
+  }, 120_000);
+
+  it('past the limit a reduce-only order that has nothing to reduce is refused like a new order, and nothing is recorded', async () => {
+    // An account with no position: its reduce-only orders cannot reduce anything (the kernel would refuse them, after the journal).
+    const g = (await service.app.inject({ method: 'POST', url: '/api/accounts', headers: { authorization: `Bearer ${ADMIN_KEY}` }, payload: { name: 'g', type: 'futures', balances: { USDT: '10000' }, leverage: 10 } })).json();
+    const asG = (payload: Record<string, unknown>) => service.app.inject({ method: 'POST', url: '/api/orders', headers: { authorization: `Bearer ${g.apiKey}` }, payload: { symbol: 'BTCUSDT', ...payload } });
+    await service.engine.readModelCaughtUp();
+    const lock = new pg.Client({ connectionString: PG_URL });
+    await lock.connect();
+    try {
+      await lock.query(`set search_path to "${target.options.schema}"`);
+      await lock.query('begin');
+      await lock.query("select seq from read_model_checkpoint where name = 'main' for update");
+      for (let i = 1; i <= LIMIT + 1; i++) expect((await asG({ side: 'BUY', type: 'LIMIT', quantity: '0.002', price: String(58000 - i), clientOrderId: `g${i}` })).statusCode).toBe(201);
+      expect(backlog()).toBe(LIMIT + 1);
+      const inputsBefore = service.engine.kernel.inputCount;
+      for (const side of ['SELL', 'BUY']) {
+        const refused = await asG({ side, type: 'LIMIT', quantity: '0.002', price: side === 'SELL' ? '70000' : '50000', reduceOnly: true });
+        expect(refused.statusCode, refused.body).toBe(503);
+        expect(refused.json()).toMatchObject({ code: 'OVERLOADED' });
+      }
+      expect(service.engine.kernel.inputCount).toBe(inputsBefore);
+      expect(backlog()).toBe(LIMIT + 1);
+    } finally {
+      await lock.query('rollback');
+      await lock.end();
+    }
+    await service.engine.readModelCaughtUp();
+  }, 120_000);
+
+  it('past the limit a leverage change and a cancel of an order that is not open are refused, nothing recorded; a cancel of an open order goes', async () => {
+    const h = (await service.app.inject({ method: 'POST', url: '/api/accounts', headers: { authorization: `Bearer ${ADMIN_KEY}` }, payload: { name: 'h', type: 'futures', balances: { USDT: '10000' }, leverage: 10 } })).json();
+    const asH = { authorization: `Bearer ${h.apiKey}` };
+    const place = (price: number, clientOrderId: string) => service.app.inject({ method: 'POST', url: '/api/orders', headers: asH, payload: { symbol: 'BTCUSDT', side: 'BUY', type: 'LIMIT', quantity: '0.002', price: String(price), clientOrderId } });
+    const cancel = (id: string) => service.app.inject({ method: 'DELETE', url: `/api/orders/${id}`, headers: asH });
+    const cancelled = (await place(57000, 'h-cancelled')).json();
+    expect((await cancel(cancelled.orderId ?? cancelled.id)).statusCode).toBe(200);
+    const open = (await place(56999, 'h-open')).json();
+    await service.engine.readModelCaughtUp();
+    const lock = new pg.Client({ connectionString: PG_URL });
+    await lock.connect();
+    try {
+      await lock.query(`set search_path to "${target.options.schema}"`);
+      await lock.query('begin');
+      await lock.query("select seq from read_model_checkpoint where name = 'main' for update");
+      for (let i = 1; i <= LIMIT + 1; i++) expect((await place(56000 - i, `h${i}`)).statusCode).toBe(201);
+      expect(backlog()).toBe(LIMIT + 1);
+      const inputsBefore = service.engine.kernel.inputCount;
+      // A leverage change in a loop would grow the backlog as new orders would; it reduces no risk.
+      for (const leverage of [20, 10]) {
+        const refused = await service.app.inject({ method: 'POST', url: '/api/account/leverage', headers: asH, payload: { symbol: 'BTCUSDT', leverage } });
+        expect(refused.statusCode, refused.body).toBe(503);
+        expect(refused.json()).toMatchObject({ code: 'OVERLOADED' });
+      }
+      // A cancel of the order no longer open (the routes look such an order up in the read tables
+      // first, and so wait for them): the kernel would only record the refusal.
+      for (const ref of [{ orderId: cancelled.orderId ?? cancelled.id }, { clientOrderId: 'h-cancelled' }, { orderId: '999999' }]) {
+        await expect(service.engine.submit({ kind: 'order.cancel', time: service.engine.kernel.now, account: h.id, ...ref })).rejects.toBeInstanceOf(ProjectionBehindError);
+      }
+      expect(service.engine.kernel.inputCount).toBe(inputsBefore);
+      expect(backlog()).toBe(LIMIT + 1);
+      expect((await cancel(open.orderId ?? open.id)).statusCode).toBe(200);
+      expect(service.engine.kernel.inputCount).toBe(inputsBefore + 1);
+    } finally {
+      await lock.query('rollback');
+      await lock.end();
+    }
+    await service.engine.readModelCaughtUp();
+  }, 120_000);
+
+  it('past the limit a reduce-only order of a halted account is refused like a new order: the kernel would only record ACCOUNT_HALTED', async () => {
+    const submit = (input: Record<string, unknown>) => service.engine.submit({ time: service.engine.kernel.now, ...input } as never);
+    await submit({ kind: 'account.open', account: 'halted', type: 'futures', leverage: 10, balances: { USDT: '10000' }, risk: { maxDrawdown: '0.005' } });
+    expect((await submit({ kind: 'order.place', account: 'halted', symbol: 'BTCUSDT', side: 'BUY', type: 'MARKET', quantity: '0.05' })).map((e) => e.type)).toContain('FILL');
+    // 0.05 BTC marked some 1,800 lower (above its isolated liquidation price): about 90 USDT, past 0.5 % of the 10,000; the position stays.
+    expect((await submit({ kind: 'mark', symbol: 'BTCUSDT', price: '60000' })).map((e) => e.type)).toContain('MAX_DRAWDOWN_REACHED');
+    expect(service.engine.kernel.isHalted('halted')).toBe(true);
+    expect((service.engine.kernel.account('halted') as FuturesAccount).positions.get('BTCUSDT')?.size).toBe(parseFixed('0.05'));
+    await service.engine.readModelCaughtUp();
+    const lock = new pg.Client({ connectionString: PG_URL });
+    await lock.connect();
+    try {
+      await lock.query(`set search_path to "${target.options.schema}"`);
+      await lock.query('begin');
+      await lock.query("select seq from read_model_checkpoint where name = 'main' for update");
+      for (let i = 1; i <= LIMIT + 1; i++) await submit({ kind: 'order.place', account: f.id, symbol: 'BTCUSDT', side: 'BUY', type: 'LIMIT', quantity: '0.002', price: String(55000 - i) });
+      expect(backlog()).toBe(LIMIT + 1);
+      const inputsBefore = service.engine.kernel.inputCount;
+      await expect(submit({ kind: 'order.place', account: 'halted', symbol: 'BTCUSDT', side: 'SELL', type: 'LIMIT', quantity: '0.01', price: '70000', reduceOnly: true })).rejects.toBeInstanceOf(ProjectionBehindError);
+      expect(service.engine.kernel.inputCount).toBe(inputsBefore);
+    } finally {
+      await lock.query('rollback');
+      await lock.end();
+    }
+    await service.engine.readModelCaughtUp();
   }, 120_000);
 
   it('Binance’s dialects answer the refusal as -1008, their "server is currently overloaded"', () => {

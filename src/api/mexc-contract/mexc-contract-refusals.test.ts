@@ -78,6 +78,26 @@ describe('MEXC contract refusals answer MEXC contract codes, sizes in contracts'
     expect(answer).toEqual({ status: 200, body: { success: false, code, message } });
   });
 
+  it('a leverage change with an open order answers 2005 when the account cannot pay the larger margin and 2023 past the bracket, changing nothing', async () => {
+    const open = async (name: string, balance: string) =>
+      (await service.app.inject({ method: 'POST', url: '/api/accounts', headers: { authorization: `Bearer ${ADMIN_KEY}` }, payload: { type: 'futures', name, leverage: 10, balances: { USDT: balance } } })).json() as Keys & { id: string };
+    const change = (who: Keys, leverage: number) => call(who, 'POST', 'position/change_leverage', { symbol: 'BTC_USDT', leverage, openType: 1, positionType: 1 });
+    const leverageOf = (id: string) => (service.engine.kernel.account(id) as { leverageOf(symbol: string): number }).leverageOf('BTCUSDT');
+
+    // 1,000 contracts = 0.1 BTC, 6,000 USDT at 60,000: 600 of margin and 3 of fee (0.05 %) at 10x, 1,200 + 3 at 5x; 397 of 1,000 free.
+    const small = await open('lev-small', '1000');
+    expect((await create(small, { side: 1, type: 1, vol: 1000, price: 60000 })).body).toMatchObject({ success: true });
+    expect(await change(small, 5)).toEqual({ status: 200, body: { success: false, code: 2005, message: 'Insufficient balance! (600 USDT more margin needed at 5x, 397 available)' } });
+    expect(leverageOf(small.id)).toBe(10);
+
+    // 10,000 contracts = 1 BTC, 60,000 USDT: past 125x's first bracket (50,000), where 100x is the most.
+    const big = await open('lev-big', '100000');
+    expect((await create(big, { side: 1, type: 1, vol: 10_000, price: 60000 })).body).toMatchObject({ success: true });
+    expect(await change(big, 125)).toEqual({ status: 200, body: { success: false, code: 2023, message: "There are positions over the maximum leverage (the position's and open orders' notional 60000 USDT allows at most 100x)" } });
+    expect(leverageOf(big.id)).toBe(10);
+    expect((await change(big, 100)).body).toEqual({ success: true, code: 0 });
+  });
+
   it('an externalOid in use by an open order answers 600 "Param error!"', async () => {
     expect((await create(accounts.main, { side: 1, type: 1, vol: 100, price: 60000, externalOid: 'twice' })).body).toMatchObject({ success: true });
     expect(await create(accounts.main, { side: 1, type: 1, vol: 100, price: 60000, externalOid: 'twice' })).toEqual({

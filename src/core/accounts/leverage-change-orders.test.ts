@@ -50,6 +50,41 @@ describe('leverage.set with open orders', () => {
     s.kernel.checkInvariants();
   });
 
+  it('a partly filled order, a trailing stop and a reduce-only order through 20x, 3x and 50x, then a cancel: every reservation exact, the wallet whole', () => {
+    const { s, account, place, setLeverage } = start('100000');
+    const figures = (...orders: { locked: bigint }[]) => [formatFixed(account.cash), formatFixed(account.reserved), formatFixed(account.positions.get(s.symbol)?.margin ?? 0n), ...orders.map((o) => formatFixed(o.locked))];
+    // 1 BTC at 61,765.1: 6,176.51 + 30.88255 of fee at 10x.
+    const limit = place({ side: 'BUY', type: 'LIMIT', quantity: '1', price: '61765.1' });
+    // Sized where it would arm from the market price 61,765.1: × 1.01 = 62,382.751, up to the tick 62,382.8; 0.2 BTC = 12,476.56: 1,247.656 + 6.23828.
+    const trailing = place({ side: 'BUY', type: 'TRAILING_STOP_MARKET', quantity: '0.2', callbackRate: '0.01' });
+    expect([formatFixed(limit.locked), formatFixed(trailing.locked)]).toEqual(['6207.39255', '1253.89428']);
+    while (!s.done && limit.executedQty === 0n) s.step();
+    // The first fill: 0.009 at 61,765.1 as maker (555.8859 USDT, fee 0.11117718 at 0.02 %), margin 55.58859 at 10x. The rest, 0.991
+    // (61,209.2141 USDT), keeps 6,120.92141 and its fee at the taker rate, 30.60460705.
+    expect([formatFixed(limit.executedQty), formatFixed(limit.cumulativeQuoteQty), formatFixed(limit.feeCharged)]).toEqual(['0.009', '555.8859', '0.11117718']);
+    expect(figures(limit, trailing)).toEqual(['92538.87993577', '7405.42029705', '55.58859', '6151.52601705', '1253.89428']);
+
+    // 20x: 3,060.460705 + 30.60460705; 623.828 + 6.23828; the position's 555.8859 / 20.
+    expect(setLeverage(20).map((e) => e.type)).toEqual(['LEVERAGE_SET', 'POSITION_UPDATED']);
+    expect(figures(limit, trailing)).toEqual(['96250.96293577', '3721.13159205', '27.794295', '3091.06531205', '630.06628']);
+    s.kernel.checkInvariants();
+    // 3x: 61,209.2141 / 3 = 20,403.07136667 (up) + 30.60460705; 12,476.56 / 3 = 4,158.85333334 (up) + 6.23828; 185.2953.
+    expect(setLeverage(3).map((e) => e.type)).toEqual(['LEVERAGE_SET', 'POSITION_UPDATED']);
+    expect(figures(limit, trailing)).toEqual(['75215.82593576', '24598.76758706', '185.2953', '20433.67597372', '4165.09161334']);
+    s.kernel.checkInvariants();
+    // A reduce-only order holds nothing at any leverage. 50x: 1,224.184282 + 30.60460705; 249.5312 + 6.23828; 11.117718.
+    const reducing = place({ side: 'SELL', type: 'LIMIT', quantity: '0.001', price: '70000', reduceOnly: true });
+    expect(setLeverage(50).map((e) => e.type)).toEqual(['LEVERAGE_SET', 'POSITION_UPDATED']);
+    expect(figures(limit, trailing, reducing)).toEqual(['98478.21273577', '1510.55836905', '11.117718', '1254.78888905', '255.76948', '0']);
+    expect([limit.leverage, trailing.leverage, reducing.leverage]).toEqual([50, 50, 50]);
+    s.kernel.checkInvariants();
+    // The cancel gives back exactly what the order held at 50x.
+    s.handle({ kind: 'order.cancel', time: s.kernel.now, account: 'f', orderId: limit.id });
+    expect(figures(trailing)).toEqual(['99733.00162482', '255.76948', '11.117718', '255.76948']);
+    expect(account.wallet()).toBe(d('100000') - d('0.11117718'));
+    s.kernel.checkInvariants();
+  });
+
   it('a reduction the cash cannot pay is LEVERAGE_MARGIN_INSUFFICIENT and changes nothing', () => {
     const { s, place, setLeverage } = start('1000');
     place({ side: 'BUY', type: 'LIMIT', quantity: '0.1', price: '60000' });
