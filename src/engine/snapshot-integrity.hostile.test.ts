@@ -25,7 +25,7 @@ import { JournalStore } from '../persistence/journal-store.js';
 import { migrationProvider } from '../persistence/migrations.js';
 import { SNAPSHOT_PART_CHARS, SnapshotStore } from '../persistence/snapshot-store.js';
 import { BUNDLED_RECORDING } from '../test-kit/data-paths.js';
-import { holdRow, type HeldRow } from '../test-kit/held-row.js';
+import { holdSnapshotWorker, type HeldRow } from '../test-kit/held-row.js';
 import { loadRecording } from '../test-kit/recording-stepper.js';
 import { describeEachDialect, describePostgres, PG_URL, type TestDatabase } from '../test-kit/test-databases.js';
 import { until } from '../test-kit/wait.js';
@@ -405,24 +405,10 @@ describePostgres("the snapshot worker's own connection lost on PostgreSQL", (pos
       const seq = engine.seq;
       const schema = target.options.schema!;
       const mine = new Set((await killer.query('select pid from pg_stat_activity where application_name = $1', [application])).rows.map((r: { pid: number }) => r.pid));
-      // The worker writes the parts `perTransaction` to a transaction, from part 0 (none of this seq
-      // exists yet). Part `perTransaction` held uncommitted on a connection of the test's own stops
-      // the worker's second transaction at its first insert, its first one committed: the kill then
-      // lands mid-write however fast or slow the machine is.
-      const perTransaction = workerWritesParts(url)!.partsPerTransaction;
-      const committedParts = async () => Number((await killer.query(`select count(*) as n from "${schema}".snapshot_parts where seq = $1`, [seq])).rows[0].n);
-      expect(await committedParts()).toBe(0);
-      hold = await holdRow(PG_URL, `"${schema}".snapshot_parts`, { seq, part: perTransaction, state: 'held' });
-      const saving = engine.saveSnapshot().then(
-        (s) => ({ saved: s }),
-        (e: unknown) => ({ refused: e }),
-      );
-      const worker = await hold.waiter();
-      // The worker's own connection (not one the engine had before), in its insert of the second set of parts.
-      expect(worker.applicationName).toBe(application);
-      expect(mine.has(worker.pid)).toBe(false);
-      expect(worker.query).toMatch(/^insert into "snapshot_parts"/);
-      expect(await committedParts()).toBe(perTransaction);
+      // The worker stopped mid-parts (its second transaction's first insert waits on a held part): the kill lands there.
+      const held = await holdSnapshotWorker({ killer, pgUrl: PG_URL, schema, seq, partsPerTransaction: workerWritesParts(url)!.partsPerTransaction, application, before: mine, save: () => engine.saveSnapshot() });
+      hold = held.hold;
+      const { worker, saving } = held;
       // Waits (up to 10 s) for the backend to be gone, so the held row cannot be let go before it is.
       expect((await killer.query('select pg_terminate_backend($1, 10000) as ok', [worker.pid])).rows[0].ok).toBe(true);
       const outcome = await saving;

@@ -10,6 +10,7 @@ import { formatFixed } from '../core/money/fixed.js';
 import { readModelMismatches } from '../engine/read-model-check.js';
 import { ADMIN_KEY, startTestService, type TestService } from '../test-kit/service-kit.js';
 import { SPOT_RECORDING, USDM_RECORDING } from '../test-kit/data-paths.js';
+import { mulberry32 } from '../test-kit/mulberry32.js';
 import { DIALECTS, describePostgres, type Harness } from '../test-kit/test-databases.js';
 import { ReadModel, withLiterals, type InputEvents } from './read-model.js';
 
@@ -24,18 +25,6 @@ async function tables(db: TestService['engine']['db']): Promise<Record<string, s
     out[table] = rows.map((row) => JSON.stringify(Object.keys(row).sort().map((k) => [k, row[k] === null ? null : String(row[k])]))).sort();
   }
   return out;
-}
-
-/** A seeded generator (mulberry32), for batch sizes. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /**
@@ -170,7 +159,7 @@ describePostgres('the read model on PostgreSQL sends a batch’s writes together
       for (let seed = 1; seed <= 4; seed++) {
         const db = await fresh();
         const model = new ReadModel(db, { baseAssetOf: () => 'BTC' });
-        const next = random(seed * 7919);
+        const next = mulberry32(seed * 7919);
         for (let i = 0; i < run.inputs.length; ) {
           const size = seed === 1 ? 1 : 1 + Math.floor(next() * (seed === 4 ? 400 : 60));
           await model.apply(run.inputs.slice(i, i + size));

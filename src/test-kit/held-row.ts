@@ -12,6 +12,7 @@
  * backend that came after that look.
  */
 import pg from 'pg';
+import { expect } from 'vitest';
 import { until } from './wait.js';
 
 /** A backend waiting on the held row. */
@@ -79,4 +80,47 @@ export async function holdRow(url: string, table: string, row: Readonly<Record<s
       }
     },
   };
+}
+
+/** A save started with the snapshot worker held mid-parts (`holdSnapshotWorker`). */
+export interface HeldSave {
+  readonly hold: HeldRow;
+  /** The worker's own backend, waiting in its insert of the second transaction's parts. */
+  readonly worker: HeldWriter;
+  /** The save's outcome: saved (its seq) or refused (the error), never rejected. */
+  readonly saving: Promise<{ saved: unknown } | { refused: unknown }>;
+}
+
+/**
+ * Starts `save` (an engine's `saveSnapshot`) on PostgreSQL with the snapshot worker stopped
+ * mid-parts: the worker writes `seq`'s parts `partsPerTransaction` to a transaction from part 0, so
+ * part `partsPerTransaction`, held uncommitted on a connection of the test's own, stops its second
+ * transaction at its first insert with the first one committed, however fast or slow the machine.
+ * Resolves once the worker waits there, having checked that the waiter is the worker's own connection
+ * (`application`, none of `before`, the engine's connections before the save), inserting parts, with
+ * exactly `partsPerTransaction` parts committed. Release `hold` once the worker is gone.
+ */
+export async function holdSnapshotWorker(o: {
+  readonly killer: pg.Client;
+  readonly pgUrl: string;
+  readonly schema: string;
+  readonly seq: number;
+  readonly partsPerTransaction: number;
+  readonly application: string;
+  readonly before: ReadonlySet<number>;
+  readonly save: () => Promise<unknown>;
+}): Promise<HeldSave> {
+  const committedParts = async () => Number((await o.killer.query(`select count(*) as n from "${o.schema}".snapshot_parts where seq = $1`, [o.seq])).rows[0].n);
+  expect(await committedParts()).toBe(0);
+  const hold = await holdRow(o.pgUrl, `"${o.schema}".snapshot_parts`, { seq: o.seq, part: o.partsPerTransaction, state: 'held' });
+  const saving = o.save().then(
+    (s) => ({ saved: s }),
+    (e: unknown) => ({ refused: e }),
+  );
+  const worker = await hold.waiter();
+  expect(worker.applicationName).toBe(o.application);
+  expect(o.before.has(worker.pid)).toBe(false);
+  expect(worker.query).toMatch(/^insert into "snapshot_parts"/);
+  expect(await committedParts()).toBe(o.partsPerTransaction);
+  return { hold, worker, saving };
 }
