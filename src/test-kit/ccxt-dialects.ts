@@ -278,8 +278,9 @@ export const CCXT_DIALECTS: CcxtDialect[] = [
     errors: {
       // 20 BTC at 20x needs about 61,700 USDT of margin; the account has 10,000 (2005).
       unaffordable: { type: 'limit', amount: '20', price: (t) => t.bid - 100, expect: ccxt.InsufficientFunds, code: /2005/ },
-      // 10 contracts = 0.001 BTC, about 62 USDT: under the instrument's 100 USDT minimum notional (30002).
-      tooSmall: { amount: '0.001', price: (t) => t.bid - 100, expect: ccxt.InvalidOrder, code: /30002/ },
+      // 10 contracts = 0.001 BTC, about 62 USDT: under the instrument's 100 USDT minimum order value,
+      // MEXC's contract code 2011 "Order quantity error", which ccxt's mexc class maps to BadRequest (ADR 0052).
+      tooSmall: { amount: '0.001', price: (t) => t.bid - 100, expect: ccxt.BadRequest, code: /2011/ },
     },
     streams: {
       // ccxt keeps the contract stream's asset under `swap`; its availableBalance is ccxt's free, as on REST.

@@ -137,7 +137,7 @@ describe('MEXC contract refusals answer MEXC contract codes, sizes in contracts'
     expect((await create(isolated, { side: 1, type: 5, vol: 10_000 })).body).toMatchObject({ success: true });
     const over = await change(isolated, 125, 1);
     expect(over.body).toMatchObject({ success: false, code: 2023 });
-    expect(over.body.message).toMatch(/^There are positions over the maximum leverage \(the position's notional 6\d{4}(\.\d{1,2})? USDT allows at most 100x\)$/);
+    expect(over.body.message).toMatch(/^There are positions over the maximum leverage \(the position's and open orders' notional 6\d{4}(\.\d{1,2})? USDT allows at most 100x\)$/);
     expect(await change(isolated, 5, 1)).toEqual({ status: 200, body: { success: false, code: 600, message: 'Param error! Leverage reduction is not supported in Isolated Margin Mode with open positions' } });
     expect(leverageOf(isolated.id)).toBe(10);
 
