@@ -139,12 +139,8 @@ describePostgres('new orders wait for the read tables when they fall behind (Pos
     const g = (await service.app.inject({ method: 'POST', url: '/api/accounts', headers: { authorization: `Bearer ${ADMIN_KEY}` }, payload: { name: 'g', type: 'futures', balances: { USDT: '10000' }, leverage: 10 } })).json();
     const asG = (payload: Record<string, unknown>) => service.app.inject({ method: 'POST', url: '/api/orders', headers: { authorization: `Bearer ${g.apiKey}` }, payload: { symbol: 'BTCUSDT', ...payload } });
     await service.engine.readModelCaughtUp();
-    const lock = new pg.Client({ connectionString: PG_URL });
-    await lock.connect();
+    const held = await holdCheckpoint(target.options.schema);
     try {
-      await lock.query(`set search_path to "${target.options.schema}"`);
-      await lock.query('begin');
-      await lock.query("select seq from read_model_checkpoint where name = 'main' for update");
       for (let i = 1; i <= LIMIT + 1; i++) expect((await asG({ side: 'BUY', type: 'LIMIT', quantity: '0.002', price: String(58000 - i), clientOrderId: `g${i}` })).statusCode).toBe(201);
       expect(backlog()).toBe(LIMIT + 1);
       const inputsBefore = service.engine.kernel.inputCount;
@@ -156,8 +152,7 @@ describePostgres('new orders wait for the read tables when they fall behind (Pos
       expect(service.engine.kernel.inputCount).toBe(inputsBefore);
       expect(backlog()).toBe(LIMIT + 1);
     } finally {
-      await lock.query('rollback');
-      await lock.end();
+      await held.release();
     }
     await service.engine.readModelCaughtUp();
   }, 120_000);
@@ -171,12 +166,8 @@ describePostgres('new orders wait for the read tables when they fall behind (Pos
     expect((await cancel(cancelled.orderId ?? cancelled.id)).statusCode).toBe(200);
     const open = (await place(56999, 'h-open')).json();
     await service.engine.readModelCaughtUp();
-    const lock = new pg.Client({ connectionString: PG_URL });
-    await lock.connect();
+    const held = await holdCheckpoint(target.options.schema);
     try {
-      await lock.query(`set search_path to "${target.options.schema}"`);
-      await lock.query('begin');
-      await lock.query("select seq from read_model_checkpoint where name = 'main' for update");
       for (let i = 1; i <= LIMIT + 1; i++) expect((await place(56000 - i, `h${i}`)).statusCode).toBe(201);
       expect(backlog()).toBe(LIMIT + 1);
       const inputsBefore = service.engine.kernel.inputCount;
@@ -196,8 +187,7 @@ describePostgres('new orders wait for the read tables when they fall behind (Pos
       expect((await cancel(open.orderId ?? open.id)).statusCode).toBe(200);
       expect(service.engine.kernel.inputCount).toBe(inputsBefore + 1);
     } finally {
-      await lock.query('rollback');
-      await lock.end();
+      await held.release();
     }
     await service.engine.readModelCaughtUp();
   }, 120_000);
@@ -211,20 +201,15 @@ describePostgres('new orders wait for the read tables when they fall behind (Pos
     expect(service.engine.kernel.isHalted('halted')).toBe(true);
     expect((service.engine.kernel.account('halted') as FuturesAccount).positions.get('BTCUSDT')?.size).toBe(parseFixed('0.05'));
     await service.engine.readModelCaughtUp();
-    const lock = new pg.Client({ connectionString: PG_URL });
-    await lock.connect();
+    const held = await holdCheckpoint(target.options.schema);
     try {
-      await lock.query(`set search_path to "${target.options.schema}"`);
-      await lock.query('begin');
-      await lock.query("select seq from read_model_checkpoint where name = 'main' for update");
       for (let i = 1; i <= LIMIT + 1; i++) await submit({ kind: 'order.place', account: f.id, symbol: 'BTCUSDT', side: 'BUY', type: 'LIMIT', quantity: '0.002', price: String(55000 - i) });
       expect(backlog()).toBe(LIMIT + 1);
       const inputsBefore = service.engine.kernel.inputCount;
       await expect(submit({ kind: 'order.place', account: 'halted', symbol: 'BTCUSDT', side: 'SELL', type: 'LIMIT', quantity: '0.01', price: '70000', reduceOnly: true })).rejects.toBeInstanceOf(ProjectionBehindError);
       expect(service.engine.kernel.inputCount).toBe(inputsBefore);
     } finally {
-      await lock.query('rollback');
-      await lock.end();
+      await held.release();
     }
     await service.engine.readModelCaughtUp();
   }, 120_000);
