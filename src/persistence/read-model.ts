@@ -222,7 +222,7 @@ export class ReadModel {
     let values: unknown[] = [];
     const flushOrders = () => {
       if (values.length === 0) return;
-      sql.run(ordersInsertText(this.db, this.texts, values.length / ORDER_COLUMNS.length), values);
+      sql.run(rowsInsertText(this.db, this.texts, 'orders', ORDER_COLUMNS, values.length / ORDER_COLUMNS.length), values);
       values = [];
     };
     for (const input of fresh) {
@@ -596,7 +596,7 @@ class OrderRows {
     if (this.values.length === 0) return;
     const values = this.values;
     this.values = [];
-    await this.w.write(CompiledQuery.raw(ordersInsertText(this.w.tx, this.texts, values.length / ORDER_COLUMNS.length), values));
+    await this.w.write(CompiledQuery.raw(rowsInsertText(this.w.tx, this.texts, 'orders', ORDER_COLUMNS, values.length / ORDER_COLUMNS.length), values));
   }
 }
 
@@ -610,13 +610,16 @@ function pushOrderValues(values: unknown[], event: OrderNewEvent): void {
   );
 }
 
-/** The INSERT of `rows` new orders' rows, as SQL text (compiled once per row count). */
-function ordersInsertText(db: Tx, texts: SqlTexts, rows: number): string {
-  return texts.get(`orders.insert.${rows}`, () => {
-    const template = Object.fromEntries(ORDER_COLUMNS.map((c) => [c, null])) as unknown as Insertable<OrderTable>;
-    return db
-      .insertInto('orders')
-      .values(Array.from({ length: rows }, () => template))
+/**
+ * The INSERT of `rows` new rows of `table`, their values bound in the order of `columns`, a row whose
+ * id is there already left as it is, as SQL text (compiled once per table and row count).
+ */
+function rowsInsertText<T extends 'orders' | 'trades'>(db: Tx, texts: SqlTexts, table: T, columns: readonly (keyof Database[T])[], rows: number): string {
+  return texts.get(`${table}.insert.${rows}`, () => {
+    const template = Object.fromEntries(columns.map((c) => [c, null])) as unknown as Insertable<Database[T]>;
+    return (db as Kysely<Database>)
+      .insertInto(table)
+      .values(Array.from({ length: rows }, () => template) as never)
       .onConflict((oc) => oc.column('id').doNothing())
       .compile().sql;
   });
@@ -691,7 +694,7 @@ class ProjectionWrites {
 
   /** A trade row, its values in TRADE_COLUMNS' order; inserted unless a row has its id. */
   async addTrade(values: readonly unknown[]): Promise<void> {
-    if (!this.deferred) await this.tx.executeQuery(CompiledQuery.raw(tradesInsertText(this.tx, this.texts, 1), [...values]));
+    if (!this.deferred) await this.tx.executeQuery(CompiledQuery.raw(rowsInsertText(this.tx, this.texts, 'trades', TRADE_COLUMNS, 1), [...values]));
     else for (const v of values) this.trades.push(v);
   }
 
@@ -743,7 +746,7 @@ class ProjectionWrites {
     this.trades = [];
     // A few rows go with the other writes; many, alone with their parameters bound (as any large statement).
     if (trades.length > 0 && trades.length <= BOUND_PARAMETERS) {
-      this.queue.push(withLiterals(CompiledQuery.raw(tradesInsertText(this.tx, this.texts, trades.length / TRADE_COLUMNS.length), trades)));
+      this.queue.push(withLiterals(CompiledQuery.raw(rowsInsertText(this.tx, this.texts, 'trades', TRADE_COLUMNS, trades.length / TRADE_COLUMNS.length), trades)));
       trades = [];
     }
     if (this.queue.length > 0) {
@@ -753,7 +756,7 @@ class ProjectionWrites {
     }
     for (let i = 0; i < trades.length; i += TRADES_PER_INSERT * TRADE_COLUMNS.length) {
       const values = trades.slice(i, i + TRADES_PER_INSERT * TRADE_COLUMNS.length);
-      await this.tx.executeQuery(CompiledQuery.raw(tradesInsertText(this.tx, this.texts, values.length / TRADE_COLUMNS.length), values));
+      await this.tx.executeQuery(CompiledQuery.raw(rowsInsertText(this.tx, this.texts, 'trades', TRADE_COLUMNS, values.length / TRADE_COLUMNS.length), values));
     }
   }
 }
@@ -765,18 +768,6 @@ const TRADE_COLUMNS = [
 
 /** Trade rows per INSERT. */
 const TRADES_PER_INSERT = 500;
-
-/** The INSERT of `rows` trade rows, as SQL text (compiled once per row count). */
-function tradesInsertText(db: Tx, texts: SqlTexts, rows: number): string {
-  return texts.get(`trades.insert.${rows}`, () => {
-    const template = Object.fromEntries(TRADE_COLUMNS.map((c) => [c, null])) as unknown as Insertable<TradeTable>;
-    return db
-      .insertInto('trades')
-      .values(Array.from({ length: rows }, () => template))
-      .onConflict((oc) => oc.column('id').doNothing())
-      .compile().sql;
-  });
-}
 
 /** A deferred write with more parameters than this is sent alone, its parameters bound. */
 const BOUND_PARAMETERS = 64;
