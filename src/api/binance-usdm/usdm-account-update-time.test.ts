@@ -1,9 +1,9 @@
-import { createHmac } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { formatFixed, parseFixed } from '../../core/money/fixed.js';
 import { USDM_RECORDING } from '../../test-kit/data-paths.js';
 import { ADMIN_KEY, startTestService, type TestService } from '../../test-kit/service-kit.js';
+import { injectSigned } from '../../test-kit/signed-inject.js';
 import { buildServer } from '../server.js';
 import { registerBinanceUsdmApi } from './usdm-api.js';
 
@@ -16,11 +16,7 @@ import { registerBinanceUsdmApi } from './usdm-api.js';
 let service: TestService;
 let app: FastifyInstance;
 let keys: { id: string; apiKey: string; apiSecret: string };
-const signed = (path: string) => {
-  const query = `timestamp=${Date.now()}`;
-  const signature = createHmac('sha256', keys.apiSecret).update(query).digest('hex');
-  return app.inject({ method: 'GET', url: `/binance/fapi${path}?${query}&signature=${signature}`, headers: { 'x-mbx-apikey': keys.apiKey } });
-};
+const signed = (path: string) => injectSigned(app, keys, { url: `/binance/fapi${path}` });
 const times = async () => {
   const [v2] = (await signed('/v2/balance')).json();
   const [v3] = (await signed('/v3/balance')).json();

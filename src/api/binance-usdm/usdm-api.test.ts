@@ -1,9 +1,9 @@
-import { createHmac } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mulExact, parseFixed } from '../../core/money/fixed.js';
 import { USDM_RECORDING } from '../../test-kit/data-paths.js';
 import { ADMIN_KEY, startTestService, type TestService } from '../../test-kit/service-kit.js';
+import { injectSigned } from '../../test-kit/signed-inject.js';
 import { buildServer } from '../server.js';
 import { registerBinanceUsdmApi } from './usdm-api.js';
 
@@ -17,11 +17,7 @@ describe("the Binance USD-M API's edge (in-process, real engine and recording)",
 
   const open = async (payload: Record<string, unknown>) => (await app.inject({ method: 'POST', url: '/api/accounts', headers: { authorization: `Bearer ${ADMIN_KEY}` }, payload })).json();
   /** A request signed as Binance's docs show: HMAC-SHA256 of the query string with the account's secret. */
-  const signed = (method: 'GET' | 'POST' | 'DELETE', path: string, params: Record<string, string>, key = futures) => {
-    const query = new URLSearchParams({ ...params, timestamp: String(Date.now()) }).toString();
-    const signature = createHmac('sha256', key.apiSecret).update(query).digest('hex');
-    return app.inject({ method, url: `/binance/fapi${path}?${query}&signature=${signature}`, headers: { 'x-mbx-apikey': key.apiKey } });
-  };
+  const signed = (method: 'GET' | 'POST' | 'DELETE', path: string, params: Record<string, string>, key = futures) => injectSigned(app, key, { method, url: `/binance/fapi${path}`, params });
 
   beforeAll(async () => {
     service = await startTestService({ recording: USDM_RECORDING, until: START });

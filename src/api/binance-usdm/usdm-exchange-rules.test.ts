@@ -1,8 +1,8 @@
-import { createHmac } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { USDM_RECORDING } from '../../test-kit/data-paths.js';
 import { ADMIN_KEY, startTestService, type TestService } from '../../test-kit/service-kit.js';
+import { injectSigned } from '../../test-kit/signed-inject.js';
 import { buildServer } from '../server.js';
 import { registerBinanceUsdmApi } from './usdm-api.js';
 
@@ -17,11 +17,7 @@ describe('USD-M exchange rules through the Binance USD-M API (in-process, real e
   let app: FastifyInstance;
   let key: { apiKey: string; apiSecret: string };
 
-  const signed = (method: 'POST' | 'DELETE', path: string, params: Record<string, string>) => {
-    const query = new URLSearchParams({ ...params, timestamp: String(Date.now()) }).toString();
-    const signature = createHmac('sha256', key.apiSecret).update(query).digest('hex');
-    return app.inject({ method, url: `/binance/fapi${path}?${query}&signature=${signature}`, headers: { 'x-mbx-apikey': key.apiKey } });
-  };
+  const signed = (method: 'POST' | 'DELETE', path: string, params: Record<string, string>) => injectSigned(app, key, { method, url: `/binance/fapi${path}`, params });
   const order = async (params: Record<string, string>) => (await signed('POST', '/v1/order', { symbol: 'BTCUSDT', ...params })).json();
   const algo = async (params: Record<string, string>) => (await signed('POST', '/v1/algoOrder', { algoType: 'CONDITIONAL', symbol: 'BTCUSDT', ...params })).json();
 

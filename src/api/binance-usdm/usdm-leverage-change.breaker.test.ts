@@ -1,8 +1,8 @@
-import { createHmac } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { USDM_RECORDING } from '../../test-kit/data-paths.js';
 import { ADMIN_KEY, startTestService, type TestService } from '../../test-kit/service-kit.js';
+import { injectSigned } from '../../test-kit/signed-inject.js';
 import { buildServer } from '../server.js';
 import { registerBinanceUsdmApi } from './usdm-api.js';
 
@@ -17,11 +17,7 @@ describe('USD-M leverage: hostile values with a position open change nothing', (
   let service: TestService;
   let app: FastifyInstance;
   const keys: Record<'cross' | 'isolated', { apiKey: string; apiSecret: string; id: string }> = {} as never;
-  const signed = (mode: 'cross' | 'isolated', method: 'GET' | 'POST' | 'DELETE', path: string, params: Record<string, string>) => {
-    const query = new URLSearchParams({ ...params, timestamp: String(Date.now()) }).toString();
-    const signature = createHmac('sha256', keys[mode].apiSecret).update(query).digest('hex');
-    return app.inject({ method, url: `/binance/fapi${path}?${query}&signature=${signature}`, headers: { 'x-mbx-apikey': keys[mode].apiKey } });
-  };
+  const signed = (mode: 'cross' | 'isolated', method: 'GET' | 'POST' | 'DELETE', path: string, params: Record<string, string>) => injectSigned(app, keys[mode], { method, url: `/binance/fapi${path}`, params });
   const state = async (mode: 'cross' | 'isolated') => ({
     risk: (await signed(mode, 'GET', '/v2/positionRisk', { symbol: 'BTCUSDT' })).json(),
     balance: (await signed(mode, 'GET', '/v2/balance', {})).json(),

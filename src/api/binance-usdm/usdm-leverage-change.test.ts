@@ -1,9 +1,9 @@
-import { createHmac } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatFixed, parseFixed } from '../../core/money/fixed.js';
 import { USDM_RECORDING } from '../../test-kit/data-paths.js';
 import { ADMIN_KEY, startTestService, type TestService } from '../../test-kit/service-kit.js';
+import { injectSigned } from '../../test-kit/signed-inject.js';
 import { buildServer } from '../server.js';
 import { registerBinanceUsdmApi } from './usdm-api.js';
 
@@ -19,11 +19,7 @@ describe('USD-M: a leverage change with a position open, as Binance answers it',
   let service: TestService;
   let app: FastifyInstance;
   const keys: Record<'cross' | 'isolated', { apiKey: string; apiSecret: string }> = {} as never;
-  const signed = (mode: 'cross' | 'isolated', method: 'GET' | 'POST', path: string, params: Record<string, string>) => {
-    const query = new URLSearchParams({ ...params, timestamp: String(Date.now()) }).toString();
-    const signature = createHmac('sha256', keys[mode].apiSecret).update(query).digest('hex');
-    return app.inject({ method, url: `/binance/fapi${path}?${query}&signature=${signature}`, headers: { 'x-mbx-apikey': keys[mode].apiKey } });
-  };
+  const signed = (mode: 'cross' | 'isolated', method: 'GET' | 'POST', path: string, params: Record<string, string>) => injectSigned(app, keys[mode], { method, url: `/binance/fapi${path}`, params });
   const leverage = async (mode: 'cross' | 'isolated', to: number) => (await signed(mode, 'POST', '/v1/leverage', { symbol: 'BTCUSDT', leverage: String(to) })).json();
   const position = async (mode: 'cross' | 'isolated') => {
     const [v2] = (await signed(mode, 'GET', '/v2/positionRisk', { symbol: 'BTCUSDT' })).json();

@@ -1,9 +1,9 @@
-import { createHmac } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatFixed, parseFixed } from '../../core/money/fixed.js';
 import { USDM_RECORDING } from '../../test-kit/data-paths.js';
 import { ADMIN_KEY, startTestService, type TestService } from '../../test-kit/service-kit.js';
+import { injectSigned } from '../../test-kit/signed-inject.js';
 import { buildServer } from '../server.js';
 import { registerBinanceUsdmApi } from './usdm-api.js';
 
@@ -22,11 +22,7 @@ describe('USD-M: a leverage change with open orders, as Binance answers it', () 
   let service: TestService;
   let app: FastifyInstance;
   const keys: Record<string, { apiKey: string; apiSecret: string }> = {};
-  const signed = (who: string, method: 'GET' | 'POST', path: string, params: Record<string, string>) => {
-    const query = new URLSearchParams({ ...params, timestamp: String(Date.now()) }).toString();
-    const signature = createHmac('sha256', keys[who]!.apiSecret).update(query).digest('hex');
-    return app.inject({ method, url: `/binance/fapi${path}?${query}&signature=${signature}`, headers: { 'x-mbx-apikey': keys[who]!.apiKey } });
-  };
+  const signed = (who: string, method: 'GET' | 'POST', path: string, params: Record<string, string>) => injectSigned(app, keys[who]!, { method, url: `/binance/fapi${path}`, params });
   const leverage = async (who: string, to: number) => (await signed(who, 'POST', '/v1/leverage', { symbol: 'BTCUSDT', leverage: String(to) })).json();
   const state = async (who: string) => {
     const [v2] = (await signed(who, 'GET', '/v2/positionRisk', { symbol: 'BTCUSDT' })).json();

@@ -1,8 +1,8 @@
-import { createHmac } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { USDM_RECORDING } from '../../test-kit/data-paths.js';
 import { ADMIN_KEY, startTestService, type TestService } from '../../test-kit/service-kit.js';
+import { injectSigned } from '../../test-kit/signed-inject.js';
 import { buildServer } from '../server.js';
 import { registerBinanceUsdmApi } from './usdm-api.js';
 
@@ -12,11 +12,7 @@ describe('USD-M trailing stops: hostile callbackRate and activationPrice change 
   let service: TestService;
   let app: FastifyInstance;
   let key: { apiKey: string; apiSecret: string; id: string };
-  const signed = (method: 'POST' | 'GET' | 'DELETE', path: string, params: Record<string, string>) => {
-    const query = new URLSearchParams({ ...params, timestamp: String(Date.now()) }).toString();
-    const signature = createHmac('sha256', key.apiSecret).update(query).digest('hex');
-    return app.inject({ method, url: `/binance/fapi${path}?${query}&signature=${signature}`, headers: { 'x-mbx-apikey': key.apiKey } });
-  };
+  const signed = (method: 'POST' | 'GET' | 'DELETE', path: string, params: Record<string, string>) => injectSigned(app, key, { method, url: `/binance/fapi${path}`, params });
   const algo = async (params: Record<string, string>) => (await signed('POST', '/v1/algoOrder', { algoType: 'CONDITIONAL', symbol: 'BTCUSDT', side: 'SELL', type: 'TRAILING_STOP_MARKET', quantity: '0.002', reduceOnly: 'true', ...params })).json();
   const state = () => service.engine.kernel.exportAccount(key.id);
 

@@ -1,8 +1,8 @@
-import { createHmac } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { formatFixed, parseFixed } from '../../core/money/fixed.js';
 import { ADMIN_KEY, startTestService, type TestService } from '../../test-kit/service-kit.js';
+import { injectSigned } from '../../test-kit/signed-inject.js';
 import { buildServer } from '../server.js';
 import { registerBinanceApi } from './binance-api.js';
 
@@ -14,11 +14,7 @@ import { registerBinanceApi } from './binance-api.js';
 let service: TestService;
 let app: FastifyInstance;
 let keys: { id: string; apiKey: string; apiSecret: string };
-const signed = (path: string) => {
-  const query = `timestamp=${Date.now()}`;
-  const signature = createHmac('sha256', keys.apiSecret).update(query).digest('hex');
-  return app.inject({ method: 'GET', url: `/binance${path}?${query}&signature=${signature}`, headers: { 'x-mbx-apikey': keys.apiKey } });
-};
+const signed = (path: string) => injectSigned(app, keys, { url: `/binance${path}` });
 
 beforeAll(async () => {
   service = await startTestService({ until: 1723161300000 });

@@ -3,11 +3,11 @@
  * futures account's key sent to the spot order routes is refused with -1121 "Invalid symbol." (as
  * binance.com answers for a symbol it does not list under /api/v3/exchangeInfo), and nothing changes.
  */
-import { createHmac } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { USDM_RECORDING } from '../../test-kit/data-paths.js';
 import { ADMIN_KEY, startTestService, type TestService } from '../../test-kit/service-kit.js';
+import { injectSigned } from '../../test-kit/signed-inject.js';
 import { buildServer } from '../server.js';
 import { registerBinanceApi } from './binance-api.js';
 
@@ -18,11 +18,7 @@ describe('the Binance spot API on a perpetual', () => {
   let app: FastifyInstance;
   let futures: { apiKey: string; apiSecret: string };
 
-  const signed = (method: 'GET' | 'POST' | 'DELETE', path: string, params: Record<string, string>) => {
-    const query = new URLSearchParams({ ...params, timestamp: String(Date.now()) }).toString();
-    const signature = createHmac('sha256', futures.apiSecret).update(query).digest('hex');
-    return app.inject({ method, url: `/binance/api/v3${path}?${query}&signature=${signature}`, headers: { 'x-mbx-apikey': futures.apiKey } });
-  };
+  const signed = (method: 'GET' | 'POST' | 'DELETE', path: string, params: Record<string, string>) => injectSigned(app, futures, { method, url: `/binance/api/v3${path}`, params });
   const balances = async () => (await app.inject({ url: '/api/account/balances', headers: { authorization: `Bearer ${futures.apiKey}` } })).json();
   const positions = async () => (await app.inject({ url: '/api/positions', headers: { authorization: `Bearer ${futures.apiKey}` } })).body;
 
