@@ -2,11 +2,12 @@
  * Snapshots off the event loop: the state at a journal seq is rebuilt and serialized in a worker
  * thread (snapshot-worker.ts) from the database alone: the newest snapshot at or before that seq
  * plus the journal up to it, the restart path. The live kernel is never touched, so the engine goes
- * on handling inputs while the worker works (on another core). Where a second writer is safe
- * (PostgreSQL, `workerWritesParts`), the worker also writes the state's parts on its own connection
- * and the engine only publishes them (one small transaction). Otherwise the event loop receives the
- * state as UTF-8 bytes (no copy, off the collector's heap) and writes it one part (16 Ki bytes, cut
- * between characters: `utf8Slices`) at a time, as bytes. Either way the bytes come back: they are
+ * on handling inputs while the worker works (on another core). The worker also writes the state's
+ * parts (16 Ki bytes each, cut between characters: `utf8Slices`) on its own connection
+ * (`workerWritesParts`), the engine publishes them (one small transaction), and the worker then
+ * deletes the parts no snapshot reads any more: on SQLite, whose driver runs every statement on
+ * the calling thread, the event loop writes and deletes none of the state's bytes (ADR 0053). The
+ * state's UTF-8 bytes come back to the event loop (no copy, off the collector's heap): they are
  * the kernel's rollback checkpoint, decoded only if a rollback needs it. The bytes are written into
  * a buffer the caller shares with the worker (`into`, reused from one snapshot to the next) when
  * they fit, else into a new buffer moved here: a new 30 MB buffer is a new external allocation of
@@ -29,7 +30,7 @@ import { Worker } from 'node:worker_threads';
 import type { KernelConfig } from '../core/kernel/kernel.js';
 import { DatabaseUnavailableError, parseDatabaseUrl, type OpenOptions } from '../persistence/database.js';
 import { SNAPSHOT_PART_CHARS, type WrittenParts } from '../persistence/snapshot-store.js';
-import type { SnapshotWorkerData, SnapshotWorkerMessage } from './snapshot-worker.js';
+import type { SnapshotWorkerCommand, SnapshotWorkerData, SnapshotWorkerMessage } from './snapshot-worker.js';
 
 /** True when a worker's own connection sees this database (a file or a server, not `:memory:`). */
 export function canRebuildInWorker(databaseUrl: string): boolean {
@@ -38,26 +39,20 @@ export function canRebuildInWorker(databaseUrl: string): boolean {
 }
 
 /**
- * How the worker writes a snapshot's parts itself, on its own connection, or undefined when the
- * engine's own connection must write them. PostgreSQL: the worker, a few parts per transaction
- * (each a round trip), rows nobody else writes. SQLite: the engine's connection. Its transactions
- * begin IMMEDIATE (database.ts), so a second writer no longer fails them, but they wait for its
- * write lock in SQLite's busy handler, which sleeps on the event loop (1, 2, 5, 10… ms between
- * tries): with the worker writing parts and 500 orders/s, BEGIN waited 28 ms at p99 and up to
- * 130 ms, worse than the engine writing the parts itself (ADR 0046).
+ * How the worker writes a snapshot's parts itself, on its own connection. PostgreSQL: a few parts
+ * per transaction (each a round trip), no pause. SQLite: one part per transaction, 3 ms apart, so
+ * that the engine's transactions, which wait for the worker's write lock on a 1 ms timer
+ * (database.ts, ADR 0048), find it free between two; and the WAL's checkpointer keeps up (written
+ * back to back, 30 MB of parts passed the backstop, whose checkpoint runs inside a commit: ADR
+ * 0046). On SQLite the engine's connection wrote them before (ADR 0046, 0048): each insert and
+ * commit there ran on the event loop, at times 25–50 ms on the disk (ADR 0053).
  */
-export function workerWritesParts(databaseUrl: string): WorkerParts | undefined {
-  return parseDatabaseUrl(databaseUrl).dialect === 'postgres' ? { partsPerTransaction: 8, pauseMs: 0 } : undefined;
+export function workerWritesParts(databaseUrl: string): WorkerParts {
+  return parseDatabaseUrl(databaseUrl).dialect === 'postgres' ? { partsPerTransaction: 8, pauseMs: 0 } : { partsPerTransaction: 1, pauseMs: 3 };
 }
 
-/**
- * How the engine's own connection writes a worker's state where the worker cannot (SQLite): one
- * part per transaction, 3 ms apart. Written back to back, 30 MB of parts outran the WAL's
- * checkpointer and the WAL passed the main connection's backstop, whose checkpoint then ran inside
- * one of its commits (100–350 ms); spaced out, the longest section fell from 146 to 59 ms (median
- * of 4 interleaved rounds, ADR 0046), for about 6 s more per 30 MB snapshot, which nobody waits on.
- */
-export const ENGINE_WRITES_PARTS: WorkerParts = { partsPerTransaction: 1, pauseMs: 3 };
+/** The worker's pause between its transactions when it deletes the parts no snapshot reads after a publish (`SnapshotStore.deleteUnreadParts`): as its writes. */
+const DELETE_PAUSE_MS = 3;
 
 const HERE = fileURLToPath(import.meta.url);
 const WORKER_FILE = new URL(`./snapshot-worker${extname(HERE)}`, import.meta.url);
@@ -87,48 +82,76 @@ export interface WorkerParts {
 /**
  * The kernel state at journal seq `seq`, rebuilt in a worker, as UTF-8 (a view of `into`, shared
  * with the worker, when the state fits there; else the worker's buffer, moved here without a copy)
- * with its `stateDigest` (hashed in the worker), and with `writeParts` the
- * state's parts written by the worker on its own connection (`SnapshotStore.writeParts`, committed
- * when this resolves): the caller publishes them (`SnapshotStore.publishParts(seq, at, parts)`). A
- * worker that fails or is stopped part-way leaves unpublished parts, which the next publish
- * deletes. The journal must hold every input up to `seq` (committed) and the snapshots table what
- * the engine saved. Rejects naming the worker's error: a `DatabaseUnavailableError` when the
- * worker's connection could not be opened or was lost, else an `Error`.
+ * with its `stateDigest` (hashed in the worker), and its parts written by the worker on its own
+ * connection (`SnapshotStore.writeParts`, committed when this resolves). The caller publishes them
+ * (`SnapshotStore.publishParts(seq, at, parts, { deleteUnread: false })`) and then calls `finish`
+ * with whether the publish landed: the same worker then deletes the parts no snapshot reads, off
+ * this thread, and stops; `finish` resolves true once they are gone, false when the worker could
+ * not delete them (the caller's own `deleteUnreadParts` is the fallback; the next publish would
+ * also delete them). `finish` never rejects; the worker is stopped either way. A worker that fails
+ * or is stopped part-way leaves unpublished parts, which the next publish deletes. The journal
+ * must hold every input up to `seq` (committed) and the snapshots table what the engine saved.
+ * Rejects naming the worker's error: a `DatabaseUnavailableError` when the worker's connection
+ * could not be opened or was lost, else an `Error`.
  */
 export async function stateAndPartsFromWorker(
   databaseUrl: string,
   database: OpenOptions,
   kernelConfig: KernelConfig,
   seq: number,
-  writeParts?: WorkerParts,
+  writeParts: WorkerParts,
   into?: SharedArrayBuffer,
-): Promise<{ readonly bytes: Uint8Array; readonly digest: string; readonly parts?: WrittenParts }> {
+): Promise<{ readonly bytes: Uint8Array; readonly digest: string; readonly parts: WrittenParts; finish(published: boolean): Promise<boolean> }> {
   // Only what a structured clone carries: no connection-error callback.
   const options: OpenOptions = {
     ...(database.schema !== undefined ? { schema: database.schema } : {}),
     ...(database.connectTimeoutMs !== undefined ? { connectTimeoutMs: database.connectTimeoutMs } : {}),
     maxConnections: 1,
   };
-  const data: SnapshotWorkerData = { databaseUrl, database: options, kernelConfig, seq, ...(writeParts !== undefined ? { writeParts } : {}), ...(into !== undefined ? { into } : {}) };
+  const data: SnapshotWorkerData = { databaseUrl, database: options, kernelConfig, seq, writeParts, deleteUnread: { pauseMs: DELETE_PAUSE_MS }, ...(into !== undefined ? { into } : {}) };
   const worker = startWorker({ snapshotWorker: true, data });
+  const stop = async () => {
+    worker.removeAllListeners();
+    await worker.terminate();
+  };
+  let answer: { bytes: Uint8Array; digest: string; parts: WrittenParts };
   try {
-    return await new Promise<{ bytes: Uint8Array; digest: string; parts?: WrittenParts }>((resolve, reject) => {
+    answer = await new Promise<typeof answer>((resolve, reject) => {
       worker.on('message', (message: SnapshotWorkerMessage) => {
         if (message.type === 'error') {
           reject(message.unavailable ? new DatabaseUnavailableError(`the snapshot worker lost its database connection: ${message.message.split('\n')[0]}`) : new Error(`the snapshot worker failed: ${message.message}`));
-        } else {
+        } else if (message.type === 'state') {
           const bytes = message.shared !== undefined && into !== undefined ? new Uint8Array(into, 0, message.shared) : message.bytes;
-          if (bytes === undefined) reject(new Error('the snapshot worker answered without the state'));
-          else resolve({ bytes, digest: message.digest, ...(message.parts !== undefined ? { parts: message.parts } : {}) });
+          if (bytes === undefined || message.parts === undefined) reject(new Error('the snapshot worker answered without the state or its parts'));
+          else resolve({ bytes, digest: message.digest, parts: message.parts });
         }
       });
       worker.on('error', reject);
       worker.on('exit', (code) => reject(new Error(`the snapshot worker exited (code ${code}) before it was done`)));
     });
-  } finally {
-    worker.removeAllListeners('exit');
-    await worker.terminate();
+  } catch (error) {
+    await stop();
+    throw error;
   }
+  worker.removeAllListeners();
+  let finished: Promise<boolean> | undefined;
+  const finish = (published: boolean): Promise<boolean> =>
+    (finished ??= (async () => {
+      if (!published) {
+        await stop();
+        return false;
+      }
+      const deleted = new Promise<boolean>((resolve) => {
+        worker.on('message', (message: SnapshotWorkerMessage) => resolve(message.type === 'deleted' && message.error === undefined));
+        worker.on('error', () => resolve(false));
+        worker.on('exit', () => resolve(false));
+      });
+      worker.postMessage('published' satisfies SnapshotWorkerCommand);
+      const ok = await deleted;
+      await stop();
+      return ok;
+    })());
+  return { ...answer, finish };
 }
 
 /**

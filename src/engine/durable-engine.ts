@@ -71,7 +71,7 @@ import type { ExitLeg, Order } from '../core/orders/order.js';
 import { formatFixed } from '../core/money/fixed.js';
 import type { Database } from '../persistence/schema.js';
 import { SNAPSHOT_PART_CHARS, SnapshotDamagedError, SnapshotStore, type Snapshot } from '../persistence/snapshot-store.js';
-import { ENGINE_WRITES_PARTS, canRebuildInWorker, stateAndPartsFromWorker, utf8Slices, workerWritesParts } from './background-snapshot.js';
+import { canRebuildInWorker, stateAndPartsFromWorker, workerWritesParts } from './background-snapshot.js';
 import { DatabaseOutage } from './database-outage.js';
 import { EngineUnavailableError, ProjectionBehindError, type EngineState, type EngineStatus } from './engine-status.js';
 import { InputRefusedError, inputProblem, storageProblem } from './input-guard.js';
@@ -597,12 +597,18 @@ export class DurableEngine {
         checkpoint = inProcess;
       } else {
         try {
-          // The worker writes the parts itself where a second writer is safe (workerWritesParts);
-          // elsewhere they go in here as UTF-8 bytes, no string of them made on this thread, spaced out.
-          // The digest was hashed in the worker: this thread never hashes the state.
-          const { bytes, digest, parts } = await stateAndPartsFromWorker(url, this.options.database ?? {}, this.options.kernelConfig, seq, workerWritesParts(url), this.stateBuffer());
-          if (parts !== undefined) await this.snapshots.publishParts(seq, this.publishAt(seq), parts);
-          else await this.snapshots.saveInParts(seq, this.publishAt(seq), utf8Slices(bytes), { ...ENGINE_WRITES_PARTS, digest });
+          // The worker writes the parts on its own connection and, once they are published here,
+          // deletes the ones no snapshot reads (ADR 0053); the digest was hashed there too: this
+          // thread neither writes nor hashes the state.
+          const { bytes, parts, finish } = await stateAndPartsFromWorker(url, this.options.database ?? {}, this.options.kernelConfig, seq, workerWritesParts(url), this.stateBuffer());
+          let published = false;
+          try {
+            await this.snapshots.publishParts(seq, this.publishAt(seq), parts, { deleteUnread: false });
+            published = true;
+          } finally {
+            // Deleted here when the worker could not; if this fails too, the next publish deletes them.
+            if (!(await finish(published)) && published) await this.snapshots.deleteUnreadParts().catch(() => undefined);
+          }
           // Held as bytes off the collector's heap; decoded only if a rollback needs it.
           checkpoint = () => new TextDecoder().decode(bytes);
           checkpointBuffer = bytes.buffer instanceof SharedArrayBuffer ? bytes.buffer : undefined;

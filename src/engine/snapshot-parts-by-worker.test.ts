@@ -1,4 +1,4 @@
-import { afterEach, beforeEach, expect, it } from 'vitest';
+import { afterEach, beforeEach, expect, it, vi } from 'vitest';
 import { Kernel, type KernelConfig } from '../core/kernel/kernel.js';
 import type { KernelInput } from '../core/kernel/inputs.js';
 import { instrumentForRecording } from '../market-data/replay-session.js';
@@ -147,6 +147,30 @@ describeEachDialect((name) => `snapshot parts written by the snapshot worker's o
       await reopened?.close({ snapshot: false });
     }
   }, 180_000);
+
+  it("the engine's connection writes and deletes none of a worker snapshot's parts: the worker writes them and, once published, deletes those no snapshot reads", async () => {
+    const engine = await DurableEngine.open({ databaseUrl: target.url, database: target.options, kernelConfig: CONFIG, snapshotIntervalMs: 3_600_000 });
+    const onEngineThread = ['writeParts', 'saveInParts', 'deleteUnreadParts'].map((method) => vi.spyOn(SnapshotStore.prototype, method as 'writeParts'));
+    try {
+      const seqs: number[] = [];
+      // Four snapshots: the store keeps three, so the first one's row is pruned by the fourth publish.
+      for (let round = 0; round < 4; round++) {
+        for (const input of restingInputs(2, 60, `w${round}`)) await engine.submit(input);
+        seqs.push(await engine.saveSnapshot());
+      }
+      for (const spy of onEngineThread) expect(spy, spy.getMockName()).not.toHaveBeenCalled();
+      const rows = await engine.db.selectFrom('snapshots').select(['seq', 'parts', 'firstPart']).orderBy('seq').execute();
+      expect(rows.map((r) => Number(r.seq))).toEqual(seqs.slice(1));
+      // The oracle: exactly the parts the rows read, no more (the first snapshot's went with its row).
+      const expected = rows.flatMap((r) => Array.from({ length: Number(r.parts) }, (_, i) => `${Number(r.seq)}:${Number(r.firstPart) + i}`));
+      const held = (await engine.db.selectFrom('snapshot_parts').select(['seq', 'part']).orderBy('seq').orderBy('part').execute()).map((r) => `${Number(r.seq)}:${Number(r.part)}`);
+      expect(held).toEqual(expected);
+      expect((await new SnapshotStore(engine.db).latest())?.state === engine.kernel.snapshot()).toBe(true);
+    } finally {
+      vi.restoreAllMocks();
+      await engine.close({ snapshot: false });
+    }
+  }, 120_000);
 
   it('an in-process snapshot cut where a part would split a character beyond U+FFFF reads back as the state, byte for byte', async () => {
     // Accounts named in emoji; a padding account's name (k characters) moves the first part's end

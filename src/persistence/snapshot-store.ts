@@ -101,6 +101,9 @@ const DELETE_BUDGET_MS = 1;
 
 const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
+/** A wait of `ms` (a timer), or a turn of the event loop when `ms` is not given or not positive. */
+const pauseOf = (ms: number | undefined): (() => Promise<void>) => (ms === undefined || ms <= 0 ? turn : () => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+
 /** A part of a state: text, or (from `utf8Slices`) its UTF-8 bytes, never split inside a character. */
 export type SnapshotPart = string | Uint8Array;
 
@@ -170,7 +173,7 @@ export class SnapshotStore {
     check(seq, 0);
     const perTransaction = options.partsPerTransaction ?? 1;
     if (!Number.isSafeInteger(perTransaction) || perTransaction < 1) throw new RangeError(`partsPerTransaction must be a whole number ≥ 1, got ${perTransaction}`);
-    const pause = options.pauseMs === undefined || options.pauseMs <= 0 ? turn : () => new Promise<void>((resolve) => setTimeout(resolve, options.pauseMs));
+    const pause = pauseOf(options.pauseMs);
     await this.rangeUnrangedRow(seq);
     // After the published copy of `seq` and any set an earlier attempt left: nothing of it is touched.
     const last = await this.db.selectFrom('snapshot_parts').select((eb) => eb.fn.max('part').as('part')).where('seq', '=', seq).executeTakeFirst();
@@ -229,17 +232,18 @@ export class SnapshotStore {
    * written and committed (`writeParts`), the latest, as `save` does (a copy of `seq` already
    * published is replaced in the same transaction), then deletes the parts no snapshot reads.
    * Refuses (and publishes nothing) when the database does not hold exactly those parts, and none
-   * of `seq` after them.
+   * of `seq` after them. With `deleteUnread: false` the deletes are left to the caller
+   * (`deleteUnreadParts`, on another connection: the snapshot worker's).
    */
-  async publishParts(seq: number, at: number, written: WrittenParts): Promise<void> {
+  async publishParts(seq: number, at: number, written: WrittenParts, options: { readonly deleteUnread?: boolean } = {}): Promise<void> {
     check(seq, at);
     if (written.parts === 0) throw new Error(`snapshot ${seq} has an empty state`);
     if (!Number.isSafeInteger(written.first) || written.first < 0 || !Number.isSafeInteger(written.parts) || written.parts < 0) throw new RangeError(`snapshot ${seq}: parts must be whole numbers ≥ 0, got first ${written.first}, ${written.parts} parts`);
-    await this.publish(seq, at, { state: '', parts: written.parts, firstPart: written.first, digest: written.digest ?? null });
+    await this.publish(seq, at, { state: '', parts: written.parts, firstPart: written.first, digest: written.digest ?? null }, options.deleteUnread ?? true);
   }
 
-  /** The snapshot row (state '' when in parts) and the prune in one transaction; then the parts no snapshot reads. */
-  private async publish(seq: number, at: number, row: { state: string; parts: number; firstPart: number; digest: string | null }): Promise<void> {
+  /** The snapshot row (state '' when in parts) and the prune in one transaction; then, with `deleteUnread`, the parts no snapshot reads. */
+  private async publish(seq: number, at: number, row: { state: string; parts: number; firstPart: number; digest: string | null }, deleteUnread = true): Promise<void> {
     await durableTransaction(this.db, async (tx) => {
       await tx
         .insertInto('snapshots')
@@ -260,6 +264,18 @@ export class SnapshotStore {
       const kept = await tx.selectFrom('snapshots').select('seq').orderBy('seq', 'desc').offset(this.keep - 1).limit(1).executeTakeFirst();
       if (kept !== undefined) await tx.deleteFrom('snapshots').where('seq', '<', kept.seq).execute();
     });
+    if (deleteUnread) await this.deleteUnreadParts();
+  }
+
+  /**
+   * Deletes the parts no snapshot row reads: those of pruned snapshots and of saves that never
+   * finished, then those outside the range their row reads (a seq saved again), in short
+   * transactions (`deleteParts`), waiting `pauseMs` between them (a turn of the event loop when
+   * not given: another connection's writer, such as the engine's, gets the write lock between
+   * two). What a publish runs after its transaction; safe at any time and from any connection.
+   */
+  async deleteUnreadParts(options: { readonly pauseMs?: number } = {}): Promise<void> {
+    const pause = pauseOf(options.pauseMs);
     // Parts of pruned snapshots and of saves that never finished (no row), then those outside the
     // range a row reads (a seq saved again, whole or in parts). The queries read no `state`: a
     // whole state is megabytes of overflow pages to compare. Rows written before `parts` was
@@ -270,14 +286,14 @@ export class SnapshotStore {
       .distinct()
       .where('seq', 'not in', (eb) => eb.selectFrom('snapshots').select('seq'))
       .execute();
-    for (const { seq: stray } of unread) await this.deleteParts(Number(stray), 0, 0);
+    for (const { seq: stray } of unread) await this.deleteParts(Number(stray), 0, 0, pause);
     const ranged = await this.db.selectFrom('snapshots').select(['seq', 'parts', 'firstPart']).where('parts', 'is not', null).execute();
-    for (const r of ranged) await this.deleteParts(Number(r.seq), Number(r.firstPart ?? 0), Number(r.firstPart ?? 0) + Number(r.parts));
+    for (const r of ranged) await this.deleteParts(Number(r.seq), Number(r.firstPart ?? 0), Number(r.firstPart ?? 0) + Number(r.parts), pause);
   }
 
   /**
    * Deletes the parts of `seq` outside `keepFrom` … `keepTo - 1` (all of them when the range is
-   * empty), in short transactions with a turn of the event loop between. On SQLite (the driver
+   * empty), in short transactions with `pause` between. On SQLite (the driver
    * holds the event loop) a transaction deletes one part at a time, lowest first, and commits once
    * `cleanupBudgetMs` (default `DELETE_BUDGET_MS`) have passed or `PARTS_PER_DELETE` parts are gone: a part's delete reads its
    * chain of overflow pages, usually well under a ms but at times tens of ms for 16 parts on a
@@ -285,7 +301,7 @@ export class SnapshotStore {
    * per transaction. A crash between transactions leaves parts no snapshot reads: the next
    * publish deletes them.
    */
-  private async deleteParts(seq: number, keepFrom: number, keepTo: number): Promise<void> {
+  private async deleteParts(seq: number, keepFrom: number, keepTo: number, pause: () => Promise<void>): Promise<void> {
     const direct = directWrites(this.db)?.(false);
     if (direct !== undefined) {
       for (;;) {
@@ -301,7 +317,7 @@ export class SnapshotStore {
           return n;
         });
         if (deleted === 0) return;
-        await turn();
+        await pause();
       }
     }
     for (;;) {
@@ -315,7 +331,7 @@ export class SnapshotStore {
       const from = Number(next.part);
       const to = from < keepFrom ? Math.min(from + PARTS_PER_DELETE, keepFrom) : from + PARTS_PER_DELETE;
       await projectionTransaction(this.db, (tx) => tx.deleteFrom('snapshot_parts').where('seq', '=', seq).where('part', '>=', from).where('part', '<', to).execute());
-      await turn();
+      await pause();
     }
   }
 
