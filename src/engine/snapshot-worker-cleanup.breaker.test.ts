@@ -15,6 +15,7 @@ import { DatabaseUnavailableError } from '../persistence/database.js';
 import { SnapshotStore } from '../persistence/snapshot-store.js';
 import { BUNDLED_RECORDING } from '../test-kit/data-paths.js';
 import { loadRecording } from '../test-kit/recording-stepper.js';
+import { mulberry32 } from '../test-kit/mulberry32.js';
 import { describeEachDialect, type TestDatabase } from '../test-kit/test-databases.js';
 import { startWorker } from './background-snapshot.js';
 import { DurableEngine } from './durable-engine.js';
@@ -112,6 +113,52 @@ describeEachDialect((name) => `the snapshot worker's deletes after a publish, un
       await within(closed, 10_000);
     }
   }, 60_000);
+
+  it("a worker that ends part-way through its deletes: the save settles, and the engine deletes the rest of what no snapshot reads on its own connection", async () => {
+    const engine = await open({ keepSnapshots: 1 });
+    const twin = new Kernel(CONFIG);
+    const both = (input: KernelInput) => (twin.handle(JSON.parse(JSON.stringify(input)) as KernelInput), engine.submit(input));
+    let reopened: DurableEngine | undefined;
+    try {
+      for (const input of restingInputs(8, 150, 'p')) await both(input);
+      const first = await engine.saveSnapshot();
+      const partsOfFirst = async () => Number((await engine.db.selectFrom('snapshot_parts').select((eb) => eb.fn.countAll().as('n')).where('seq', '=', first).executeTakeFirst())?.n ?? 0);
+      const before = await partsOfFirst();
+      expect(before).toBeGreaterThan(30);
+      for (const input of restingInputs(1, 5, 'q')) await both(input);
+      const workers = trackWorkers();
+      // Told 'published', the worker starts deleting the pruned snapshot's parts; it is stopped once some are gone.
+      let stoppedWith = -1;
+      const post = Worker.prototype.postMessage;
+      vi.spyOn(Worker.prototype, 'postMessage').mockImplementation(function (this: Worker, ...args: Parameters<Worker['postMessage']>) {
+        post.apply(this, args);
+        if (args[0] === 'published') {
+          void (async () => {
+            const until = Date.now() + 30_000;
+            while ((stoppedWith = await partsOfFirst()) === before && Date.now() < until) await sleep(1);
+            await this.terminate();
+          })();
+        }
+      });
+      const deletes = vi.spyOn(SnapshotStore.prototype, 'deleteUnreadParts');
+      const seq = await within(engine.saveSnapshot(), 60_000);
+      expect(seq).toBe(engine.seq);
+      expect(workers.length).toBe(1);
+      expect(workers[0]!.threadId).toBe(-1);
+      expect(stoppedWith).toBeLessThan(before);
+      // The engine's own delete ran (the worker did not answer), and left only what the row reads.
+      expect(deletes).toHaveBeenCalledTimes(1);
+      expect(await partsOfFirst()).toBe(0);
+      const { read, held } = await partsReadAndHeld(engine);
+      expect(held).toEqual(read);
+      await engine.close({ snapshot: false });
+      reopened = await open({ keepSnapshots: 1 });
+      expect(reopened.kernel.snapshot() === twin.snapshot()).toBe(true);
+    } finally {
+      await engine.close({ snapshot: false });
+      await reopened?.close({ snapshot: false });
+    }
+  }, 120_000);
 
   it('a publish the database refuses: the worker is stopped without deleting, the live state is saved in-process instead, and its publish deletes the refused parts', async () => {
     const engine = await open();
@@ -252,6 +299,43 @@ describeEachDialect((name) => `the snapshot worker's deletes after a publish, un
       await engine.close({ snapshot: false });
     }
   }, 120_000);
+
+  it('workers stopped at random points of back-to-back part writes never leave a lock or a torn snapshot: each time a journal write commits at once, and the published snapshot stays whole', async () => {
+    const engine = await open();
+    const random = mulberry32(53);
+    try {
+      for (const input of restingInputs(8, 150, 'r')) await engine.submit(input);
+      const published = await engine.saveSnapshot();
+      const store = new SnapshotStore(engine.db);
+      const latest = await store.latest();
+      const count = async (seq: number) => Number((await engine.db.selectFrom('snapshot_parts').select((eb) => eb.fn.countAll().as('n')).where('seq', '=', seq).executeTakeFirst())?.n ?? 0);
+      for (let round = 0; round < 6; round++) {
+        await engine.submit({ kind: 'account.open', time: T, account: `s${round}`, balances: { USDT: '1' } });
+        await engine.readModelCaughtUp();
+        const seq = engine.seq;
+        // No pause between transactions of four parts: a stop lands inside one as often as not.
+        const data: SnapshotWorkerData = { databaseUrl: target.url, database: { ...target.options, maxConnections: 1 }, kernelConfig: CONFIG, seq, writeParts: { partsPerTransaction: 4, pauseMs: 0 } };
+        const worker = startWorker({ snapshotWorker: true, data });
+        const until = Date.now() + 30_000;
+        while ((await count(seq)) === 0 && Date.now() < until) await sleep(1);
+        await sleep(Math.floor(random() * 6));
+        await worker.terminate();
+        const started = performance.now();
+        await engine.submit({ kind: 'account.open', time: T, account: `t${round}`, balances: { USDT: '1' } });
+        expect(performance.now() - started).toBeLessThan(1_000);
+      }
+      const still = await store.latest();
+      expect(still?.seq).toBe(published);
+      expect(still?.state === latest?.state).toBe(true);
+      // The next save publishes a whole set and deletes every stray the stopped workers left.
+      expect(await engine.saveSnapshot()).toBe(engine.seq);
+      const { read, held } = await partsReadAndHeld(engine);
+      expect(held).toEqual(read);
+      expect((await store.latest())?.state === engine.kernel.snapshot()).toBe(true);
+    } finally {
+      await engine.close({ snapshot: false });
+    }
+  }, 180_000);
 
   it('a close while a worker snapshot is in flight waits for it: both settle, no thread is left, and a restart is the twin', async () => {
     const engine = await open();
