@@ -16,7 +16,8 @@ import { SnapshotStore } from '../persistence/snapshot-store.js';
 import { BUNDLED_RECORDING } from '../test-kit/data-paths.js';
 import { loadRecording } from '../test-kit/recording-stepper.js';
 import { mulberry32 } from '../test-kit/mulberry32.js';
-import { describeEachDialect, type TestDatabase } from '../test-kit/test-databases.js';
+import { startTcpProxy, type TcpProxy } from '../test-kit/tcp-proxy.js';
+import { describeEachDialect, describePostgres, PG_URL, type TestDatabase } from '../test-kit/test-databases.js';
 import { startWorker } from './background-snapshot.js';
 import { DurableEngine } from './durable-engine.js';
 import type { SnapshotWorkerCommand, SnapshotWorkerData, SnapshotWorkerMessage } from './snapshot-worker.js';
@@ -395,4 +396,60 @@ describeEachDialect((name) => `the snapshot worker's deletes after a publish, un
       await engine.close({ snapshot: false });
     }
   }, 180_000);
+});
+
+describePostgres("the snapshot worker's deletes when PostgreSQL drops its connections", (postgres) => {
+  let target: TestDatabase;
+  let proxy: TcpProxy | undefined;
+  beforeEach(() => {
+    target = postgres.create();
+  });
+  afterEach(async () => {
+    vi.restoreAllMocks();
+    await proxy?.close();
+    proxy = undefined;
+    await target.cleanup();
+  });
+
+  it("connections dropped at the worker's first delete (a failover): the save still settles with the snapshot published, the engine's own connection deletes the rest, and a restart is the twin", async () => {
+    proxy = await startTcpProxy({ host: new URL(PG_URL).hostname, port: Number(new URL(PG_URL).port || 5432) });
+    const options = { database: { ...target.options, connectTimeoutMs: 1_000 }, kernelConfig: CONFIG, snapshotIntervalMs: 0, keepSnapshots: 1, onInputSetAside: () => undefined, retry: { minMs: 20, maxMs: 100 } };
+    const engine = await DurableEngine.open({ ...options, databaseUrl: proxy.through(PG_URL) });
+    const twin = new Kernel(CONFIG);
+    const both = (input: KernelInput) => (twin.handle(JSON.parse(JSON.stringify(input)) as KernelInput), engine.submit(input));
+    let reopened: DurableEngine | undefined;
+    try {
+      for (const input of restingInputs(4, 100, 'w')) await both(input);
+      const first = await engine.saveSnapshot();
+      for (const input of restingInputs(1, 5, 'x')) await both(input);
+      const workers = trackWorkers();
+      const deletes = vi.spyOn(SnapshotStore.prototype, 'deleteUnreadParts');
+      let dropped = false;
+      proxy.intercept((chunk) => {
+        if (!dropped && chunk.toString('latin1').includes('delete from "snapshot_parts"')) {
+          dropped = true;
+          proxy!.dropConnections();
+        }
+        return 'pass';
+      });
+      const seq = await within(engine.saveSnapshot(), 60_000);
+      expect(dropped).toBe(true);
+      expect(seq).toBe(engine.seq);
+      expect(workers.length).toBe(1);
+      expect(workers[0]!.threadId).toBe(-1);
+      expect(deletes).toHaveBeenCalledTimes(1);
+      proxy.intercept(undefined);
+      const store = new SnapshotStore(engine.db);
+      expect(await store.list()).toEqual([seq]);
+      const held = (await engine.db.selectFrom('snapshot_parts').select('seq').where('seq', '=', first).execute()).length;
+      expect(held).toBe(0);
+      for (const input of restingInputs(1, 3, 'y')) await both(input);
+      await engine.close({ snapshot: false });
+      reopened = await DurableEngine.open({ ...options, databaseUrl: PG_URL });
+      expect(reopened.kernel.snapshot() === twin.snapshot()).toBe(true);
+    } finally {
+      await engine.close({ snapshot: false }).catch(() => undefined);
+      await reopened?.close({ snapshot: false });
+    }
+  }, 120_000);
 });
