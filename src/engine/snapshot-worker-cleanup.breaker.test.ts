@@ -338,6 +338,44 @@ describeEachDialect((name) => `the snapshot worker's deletes after a publish, un
     }
   }, 180_000);
 
+  it.skipIf(dialect.name !== 'sqlite')("a state of more parts than the worker connection's 256 commits before its own WAL checkpointer starts: the worker is stopped after its deletes all the same, journal writes meanwhile succeed, and a restart is the twin", async () => {
+    const engine = await open({ keepSnapshots: 1 });
+    const twin = new Kernel(CONFIG);
+    const both = (input: KernelInput) => (twin.handle(JSON.parse(JSON.stringify(input)) as KernelInput), engine.submit(input));
+    let reopened: DurableEngine | undefined;
+    try {
+      const inputs = restingInputs(75, 120, 'z');
+      for (let i = 0; i < inputs.length; i += 200) await Promise.all(inputs.slice(i, i + 200).map(both));
+      const workers = trackWorkers();
+      const first = await engine.saveSnapshot();
+      const parts = Number((await engine.db.selectFrom('snapshots').select('parts').where('seq', '=', first).executeTakeFirst())?.parts);
+      expect(parts).toBeGreaterThan(256);
+      for (const input of restingInputs(1, 5, 'za')) await both(input);
+      let snapshotting = true;
+      const saved = engine.saveSnapshot().finally(() => (snapshotting = false));
+      const during: Promise<unknown>[] = [];
+      const stream = restingInputs(40, 20, 'zb');
+      let sent = 0;
+      while (snapshotting && sent < stream.length) {
+        during.push(both(stream[sent++]!));
+        await sleep(1);
+      }
+      expect(await within(saved, 120_000)).toBeGreaterThan(first);
+      expect((await Promise.allSettled(during)).filter((o) => o.status === 'rejected')).toEqual([]);
+      expect(workers.length).toBe(2);
+      expect(workers.every((w) => w.threadId === -1)).toBe(true);
+      for (const input of stream.slice(sent)) await both(input);
+      const { read, held } = await partsReadAndHeld(engine);
+      expect(held).toEqual(read);
+      await engine.close({ snapshot: false });
+      reopened = await open({ keepSnapshots: 1 });
+      expect(reopened.kernel.snapshot() === twin.snapshot()).toBe(true);
+    } finally {
+      await engine.close({ snapshot: false });
+      await reopened?.close({ snapshot: false });
+    }
+  }, 300_000);
+
   it('a close while a worker snapshot is in flight waits for it: both settle, no thread is left, and a restart is the twin', async () => {
     const engine = await open();
     const twin = new Kernel(CONFIG);
