@@ -134,10 +134,16 @@ export async function stateAndPartsFromWorker(
     throw error;
   }
   worker.removeAllListeners();
+  // While it waits for the word the worker may end (it crashed, or was stopped): an 'exit' emitted
+  // now is not emitted again for `finish`'s listeners, nor would 'published' be answered; and an
+  // 'error' with no listener would be thrown in this thread.
+  let gone = false;
+  worker.once('exit', () => (gone = true));
+  worker.on('error', () => undefined);
   let finished: Promise<boolean> | undefined;
   const finish = (published: boolean): Promise<boolean> =>
     (finished ??= (async () => {
-      if (!published) {
+      if (!published || gone) {
         await stop();
         return false;
       }
