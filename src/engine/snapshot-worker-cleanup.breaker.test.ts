@@ -310,7 +310,7 @@ describeEachDialect((name) => `the snapshot worker's deletes after a publish, un
       const store = new SnapshotStore(engine.db);
       const latest = await store.latest();
       const count = async (seq: number) => Number((await engine.db.selectFrom('snapshot_parts').select((eb) => eb.fn.countAll().as('n')).where('seq', '=', seq).executeTakeFirst())?.n ?? 0);
-      for (let round = 0; round < 6; round++) {
+      for (let round = 0; round < 4; round++) {
         await engine.submit({ kind: 'account.open', time: T, account: `s${round}`, balances: { USDT: '1' } });
         await engine.readModelCaughtUp();
         const seq = engine.seq;
@@ -409,7 +409,7 @@ describeEachDialect((name) => `the snapshot worker's deletes after a publish, un
     try {
       const workers = trackWorkers();
       const saves: number[] = [];
-      for (let round = 0; round < 5; round++) {
+      for (let round = 0; round < 4; round++) {
         const inputs = restingInputs(1, 60, `n${round}`);
         for (const input of inputs) await both(input);
         // Two at once, and inputs while they run: the second takes the seq the engine has when its turn comes.
