@@ -338,7 +338,8 @@ describeEachDialect((name) => `the snapshot worker's deletes after a publish, un
     }
   }, 180_000);
 
-  it.skipIf(dialect.name !== 'sqlite')("a state of more parts than the worker connection's 256 commits before its own WAL checkpointer starts: the worker is stopped after its deletes all the same, journal writes meanwhile succeed, and a restart is the twin", async () => {
+  // SQLite's own case (the worker connection's WAL checkpointer): registered for SQLite only, not skipped elsewhere.
+  if (dialect.name === 'sqlite') it("a state of more parts than the worker connection's 256 commits before its own WAL checkpointer starts: the worker is stopped after its deletes all the same, journal writes meanwhile succeed, and a restart is the twin", async () => {
     const engine = await open({ keepSnapshots: 1 });
     const twin = new Kernel(CONFIG);
     const both = (input: KernelInput) => (twin.handle(JSON.parse(JSON.stringify(input)) as KernelInput), engine.submit(input));
