@@ -5,6 +5,7 @@ import { instrumentForRecording } from '../market-data/replay-session.js';
 import { openDatabase } from '../persistence/database.js';
 import { SNAPSHOT_PART_CHARS, SnapshotStore } from '../persistence/snapshot-store.js';
 import { mulberry32 } from '../test-kit/mulberry32.js';
+import { partsReadAndHeld, restingInputs as kitRestingInputs, streamWhile, twinOf } from '../test-kit/snapshot-parts-kit.js';
 import { BUNDLED_RECORDING } from '../test-kit/data-paths.js';
 import { loadRecording } from '../test-kit/recording-stepper.js';
 import { describeEachDialect, type TestDatabase } from '../test-kit/test-databases.js';
@@ -17,17 +18,7 @@ const SYMBOL = recording.symbol;
 const CONFIG: KernelConfig = { instruments: [instrumentForRecording(recording)], latencyMs: 0 };
 const T = recording.inputs[0]!.time;
 
-/** Accounts with resting orders: about 600 bytes of state per order, so a few dozen 16 KiB parts. */
-function restingInputs(accounts: number, perAccount: number, tag: string): KernelInput[] {
-  const inputs: KernelInput[] = [];
-  for (let a = 0; a < accounts; a++) {
-    inputs.push({ kind: 'account.open', time: T, account: `${tag}-${a}`, balances: { USDT: '1000000000' } });
-    for (let o = 0; o < perAccount; o++) {
-      inputs.push({ kind: 'order.place', time: T, account: `${tag}-${a}`, symbol: SYMBOL, side: 'BUY', type: 'LIMIT', quantity: '0.001', price: `${40000 + o}.00`, clientOrderId: `${tag}-${a}-${o}` });
-    }
-  }
-  return inputs;
-}
+const restingInputs = (accounts: number, perAccount: number, tag: string) => kitRestingInputs(SYMBOL, T, accounts, perAccount, tag);
 
 describeEachDialect((name) => `snapshot parts written by the snapshot worker's own connection on ${name}`, (dialect) => {
   let target: TestDatabase;
@@ -106,11 +97,7 @@ describeEachDialect((name) => `snapshot parts written by the snapshot worker's o
   it("the state the worker saved, read back and restored, is a twin kernel's snapshot byte for byte, and journal writes during its part writes all succeed", async () => {
     const engine = await DurableEngine.open({ databaseUrl: target.url, database: target.options, kernelConfig: CONFIG, snapshotIntervalMs: 3_600_000 });
     // The oracle: a kernel of its own, fed the same inputs.
-    const twin = new Kernel(CONFIG);
-    const both = (input: KernelInput) => {
-      twin.handle(JSON.parse(JSON.stringify(input)) as KernelInput);
-      return engine.submit(input);
-    };
+    const { twin, both } = twinOf(CONFIG, (input) => engine.submit(input));
     let reopened: DurableEngine | undefined;
     try {
       for (const input of recording.inputs.slice(0, 200)) await both(input);
@@ -118,18 +105,11 @@ describeEachDialect((name) => `snapshot parts written by the snapshot worker's o
       const atSnapshot = twin.snapshot();
       const seq = engine.seq;
       // Inputs journaled while the snapshot is rebuilt and its parts written (a stream, one at a time).
-      let snapshotting = true;
-      const saved = engine.saveSnapshot().finally(() => (snapshotting = false));
-      const during: Promise<unknown>[] = [];
+      const saved = engine.saveSnapshot();
       const stream = restingInputs(60, 20, 's');
-      let sent = 0;
-      while (snapshotting && sent < stream.length) {
-        during.push(both(stream[sent++]!));
-        await new Promise((r) => setTimeout(r, 1));
-      }
+      const { sent, rejected } = await streamWhile(saved, stream, both);
       expect(await saved).toBe(seq);
-      const outcomes = await Promise.allSettled(during);
-      expect(outcomes.filter((o) => o.status === 'rejected')).toEqual([]);
+      expect(rejected).toEqual([]);
       expect(sent).toBeGreaterThan(0);
       expect(engine.status.state).not.toBe('failed');
       await engine.readModelCaughtUp();
@@ -159,12 +139,10 @@ describeEachDialect((name) => `snapshot parts written by the snapshot worker's o
         seqs.push(await engine.saveSnapshot());
       }
       for (const spy of onEngineThread) expect(spy, spy.getMockName()).not.toHaveBeenCalled();
-      const rows = await engine.db.selectFrom('snapshots').select(['seq', 'parts', 'firstPart']).orderBy('seq').execute();
-      expect(rows.map((r) => Number(r.seq))).toEqual(seqs.slice(1));
+      expect(await new SnapshotStore(engine.db).list()).toEqual(seqs.slice(1).reverse());
       // The oracle: exactly the parts the rows read, no more (the first snapshot's went with its row).
-      const expected = rows.flatMap((r) => Array.from({ length: Number(r.parts) }, (_, i) => `${Number(r.seq)}:${Number(r.firstPart) + i}`));
-      const held = (await engine.db.selectFrom('snapshot_parts').select(['seq', 'part']).orderBy('seq').orderBy('part').execute()).map((r) => `${Number(r.seq)}:${Number(r.part)}`);
-      expect(held).toEqual(expected);
+      const { read, held } = await partsReadAndHeld(engine.db);
+      expect(held).toEqual(read);
       expect((await new SnapshotStore(engine.db).latest())?.state === engine.kernel.snapshot()).toBe(true);
     } finally {
       vi.restoreAllMocks();

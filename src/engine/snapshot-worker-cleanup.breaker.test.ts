@@ -8,8 +8,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import { afterEach, beforeEach, expect, it, vi } from 'vitest';
-import { Kernel, type KernelConfig } from '../core/kernel/kernel.js';
-import type { KernelInput } from '../core/kernel/inputs.js';
+import type { Kernel, KernelConfig } from '../core/kernel/kernel.js';
 import { instrumentForRecording } from '../market-data/replay-session.js';
 import { DatabaseUnavailableError } from '../persistence/database.js';
 import { SnapshotStore } from '../persistence/snapshot-store.js';
@@ -17,6 +16,7 @@ import { BUNDLED_RECORDING } from '../test-kit/data-paths.js';
 import { loadRecording } from '../test-kit/recording-stepper.js';
 import { mulberry32 } from '../test-kit/mulberry32.js';
 import { startTcpProxy, type TcpProxy } from '../test-kit/tcp-proxy.js';
+import { partsReadAndHeld, restingInputs as kitRestingInputs, streamWhile, twinOf } from '../test-kit/snapshot-parts-kit.js';
 import { describeEachDialect, describePostgres, PG_URL, type TestDatabase } from '../test-kit/test-databases.js';
 import { startWorker } from './background-snapshot.js';
 import { DurableEngine } from './durable-engine.js';
@@ -27,17 +27,7 @@ const SYMBOL = recording.symbol;
 const CONFIG: KernelConfig = { instruments: [instrumentForRecording(recording)], latencyMs: 0 };
 const T = recording.inputs[0]!.time;
 
-/** Accounts with resting orders: about 600 bytes of state per order, so a few dozen 16 KiB parts. */
-function restingInputs(accounts: number, perAccount: number, tag: string): KernelInput[] {
-  const inputs: KernelInput[] = [];
-  for (let a = 0; a < accounts; a++) {
-    inputs.push({ kind: 'account.open', time: T, account: `${tag}-${a}`, balances: { USDT: '1000000000' } });
-    for (let o = 0; o < perAccount; o++) {
-      inputs.push({ kind: 'order.place', time: T, account: `${tag}-${a}`, symbol: SYMBOL, side: 'BUY', type: 'LIMIT', quantity: '0.001', price: `${40000 + o}.00`, clientOrderId: `${tag}-${a}-${o}` });
-    }
-  }
-  return inputs;
-}
+const restingInputs = (accounts: number, perAccount: number, tag: string) => kitRestingInputs(SYMBOL, T, accounts, perAccount, tag);
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
@@ -64,14 +54,6 @@ function trackWorkers(): Worker[] {
   return started;
 }
 
-/** Parts the snapshot rows read (`seq:part`), and parts the database holds: equal when no stray part is left. */
-async function partsReadAndHeld(engine: DurableEngine): Promise<{ read: string[]; held: string[] }> {
-  const rows = await engine.db.selectFrom('snapshots').select(['seq', 'parts', 'firstPart']).orderBy('seq').execute();
-  const read = rows.flatMap((r) => Array.from({ length: Number(r.parts ?? 0) }, (_, i) => `${Number(r.seq)}:${Number(r.firstPart ?? 0) + i}`));
-  const held = (await engine.db.selectFrom('snapshot_parts').select(['seq', 'part']).orderBy('seq').orderBy('part').execute()).map((r) => `${Number(r.seq)}:${Number(r.part)}`);
-  return { read, held };
-}
-
 describeEachDialect((name) => `the snapshot worker's deletes after a publish, under hostile timing, on ${name}`, (dialect) => {
   let target: TestDatabase;
   beforeEach(() => {
@@ -84,6 +66,17 @@ describeEachDialect((name) => `the snapshot worker's deletes after a publish, un
 
   const open = (options: { keepSnapshots?: number } = {}) =>
     DurableEngine.open({ databaseUrl: target.url, database: target.options, kernelConfig: CONFIG, snapshotIntervalMs: 3_600_000, ...options });
+
+  /** Closes `engine` and opens its database again: the restored state is `twin`'s, byte for byte. */
+  const expectRestartIsTwin = async (engine: DurableEngine, twin: Kernel, options: { keepSnapshots?: number } = {}) => {
+    await engine.close({ snapshot: false });
+    const reopened = await open(options);
+    try {
+      expect(reopened.kernel.snapshot() === twin.snapshot()).toBe(true);
+    } finally {
+      await reopened.close({ snapshot: false });
+    }
+  };
 
   it('a worker that is gone before the engine publishes (it crashed, or was stopped) does not hold the snapshot forever: the save settles, stops the thread, and the parts no snapshot reads are deleted', async () => {
     const engine = await open({ keepSnapshots: 1 });
@@ -105,7 +98,7 @@ describeEachDialect((name) => `the snapshot worker's deletes after a publish, un
       expect(workers.length).toBe(1);
       expect(workers[0]!.threadId).toBe(-1);
       // The first snapshot's row went with the prune (keep 1); its parts are deleted all the same.
-      const { read, held } = await partsReadAndHeld(engine);
+      const { read, held } = await partsReadAndHeld(engine.db);
       expect(read.length).toBeGreaterThan(0);
       expect(held).toEqual(read);
       expect((await new SnapshotStore(engine.db).latest())?.state === engine.kernel.snapshot()).toBe(true);
@@ -117,9 +110,7 @@ describeEachDialect((name) => `the snapshot worker's deletes after a publish, un
 
   it("a worker that ends part-way through its deletes: the save settles, and the engine deletes the rest of what no snapshot reads on its own connection", async () => {
     const engine = await open({ keepSnapshots: 1 });
-    const twin = new Kernel(CONFIG);
-    const both = (input: KernelInput) => (twin.handle(JSON.parse(JSON.stringify(input)) as KernelInput), engine.submit(input));
-    let reopened: DurableEngine | undefined;
+    const { twin, both } = twinOf(CONFIG, (input) => engine.submit(input));
     try {
       for (const input of restingInputs(8, 150, 'p')) await both(input);
       const first = await engine.saveSnapshot();
@@ -150,22 +141,17 @@ describeEachDialect((name) => `the snapshot worker's deletes after a publish, un
       // The engine's own delete ran (the worker did not answer), and left only what the row reads.
       expect(deletes).toHaveBeenCalledTimes(1);
       expect(await partsOfFirst()).toBe(0);
-      const { read, held } = await partsReadAndHeld(engine);
+      const { read, held } = await partsReadAndHeld(engine.db);
       expect(held).toEqual(read);
-      await engine.close({ snapshot: false });
-      reopened = await open({ keepSnapshots: 1 });
-      expect(reopened.kernel.snapshot() === twin.snapshot()).toBe(true);
+      await expectRestartIsTwin(engine, twin, { keepSnapshots: 1 });
     } finally {
       await engine.close({ snapshot: false });
-      await reopened?.close({ snapshot: false });
     }
   }, 120_000);
 
   it('a publish the database refuses: the worker is stopped without deleting, the live state is saved in-process instead, and its publish deletes the refused parts', async () => {
     const engine = await open();
-    const twin = new Kernel(CONFIG);
-    const both = (input: KernelInput) => (twin.handle(JSON.parse(JSON.stringify(input)) as KernelInput), engine.submit(input));
-    let reopened: DurableEngine | undefined;
+    const { twin, both } = twinOf(CONFIG, (input) => engine.submit(input));
     try {
       for (const input of restingInputs(2, 60, 'c')) await both(input);
       const first = await engine.saveSnapshot();
@@ -185,23 +171,18 @@ describeEachDialect((name) => `the snapshot worker's deletes after a publish, un
       expect(deletes).toHaveBeenCalledTimes(1);
       const store = new SnapshotStore(engine.db);
       expect(await store.list()).toEqual([seq, first, 0]); // 0: the empty state saved at the first start
-      const { read, held } = await partsReadAndHeld(engine);
+      const { read, held } = await partsReadAndHeld(engine.db);
       expect(held).toEqual(read);
       expect((await store.latest())?.state === twin.snapshot()).toBe(true);
-      await engine.close({ snapshot: false });
-      reopened = await open();
-      expect(reopened.kernel.snapshot() === twin.snapshot()).toBe(true);
+      await expectRestartIsTwin(engine, twin);
     } finally {
       await engine.close({ snapshot: false });
-      await reopened?.close({ snapshot: false });
     }
   }, 60_000);
 
   it('a publish that meets an outage: the save rejects as unavailable, the worker is stopped, and the previous snapshot stays the latest, whole and restorable', async () => {
     const engine = await open();
-    const twin = new Kernel(CONFIG);
-    const both = (input: KernelInput) => (twin.handle(JSON.parse(JSON.stringify(input)) as KernelInput), engine.submit(input));
-    let reopened: DurableEngine | undefined;
+    const { twin, both } = twinOf(CONFIG, (input) => engine.submit(input));
     try {
       for (const input of restingInputs(2, 60, 'e')) await both(input);
       const first = await engine.saveSnapshot();
@@ -215,48 +196,34 @@ describeEachDialect((name) => `the snapshot worker's deletes after a publish, un
       const latest = await new SnapshotStore(engine.db).latest();
       expect(latest?.seq).toBe(first);
       expect(latest?.state === previous?.state).toBe(true);
-      await engine.close({ snapshot: false });
-      reopened = await open();
-      expect(reopened.kernel.snapshot() === twin.snapshot()).toBe(true);
+      await expectRestartIsTwin(engine, twin);
     } finally {
       await engine.close({ snapshot: false });
-      await reopened?.close({ snapshot: false });
     }
   }, 60_000);
 
   it("inputs journaled while the worker deletes a pruned snapshot's parts all succeed, nothing is left behind, and a restart is the twin", async () => {
     const engine = await open({ keepSnapshots: 1 });
-    const twin = new Kernel(CONFIG);
-    const both = (input: KernelInput) => (twin.handle(JSON.parse(JSON.stringify(input)) as KernelInput), engine.submit(input));
-    let reopened: DurableEngine | undefined;
+    const { twin, both } = twinOf(CONFIG, (input) => engine.submit(input));
     try {
       for (const input of restingInputs(6, 150, 'g')) await both(input);
       // A large first snapshot whose parts the second one's worker deletes (keep 1 prunes its row).
       await engine.saveSnapshot();
       for (const input of restingInputs(1, 5, 'h')) await both(input);
       const workers = trackWorkers();
-      let snapshotting = true;
-      const saved = engine.saveSnapshot().finally(() => (snapshotting = false));
-      const during: Promise<unknown>[] = [];
+      const saved = engine.saveSnapshot();
       const stream = restingInputs(80, 20, 'i');
-      let sent = 0;
-      while (snapshotting && sent < stream.length) {
-        during.push(both(stream[sent++]!));
-        await sleep(1);
-      }
+      const { sent, rejected } = await streamWhile(saved, stream, both);
       await saved;
-      expect((await Promise.allSettled(during)).filter((o) => o.status === 'rejected')).toEqual([]);
+      expect(rejected).toEqual([]);
       expect(engine.status.state).not.toBe('failed');
       expect(workers.every((w) => w.threadId === -1)).toBe(true);
       for (const input of stream.slice(sent)) await both(input);
-      const { read, held } = await partsReadAndHeld(engine);
+      const { read, held } = await partsReadAndHeld(engine.db);
       expect(held).toEqual(read);
-      await engine.close({ snapshot: false });
-      reopened = await open({ keepSnapshots: 1 });
-      expect(reopened.kernel.snapshot() === twin.snapshot()).toBe(true);
+      await expectRestartIsTwin(engine, twin, { keepSnapshots: 1 });
     } finally {
       await engine.close({ snapshot: false });
-      await reopened?.close({ snapshot: false });
     }
   }, 180_000);
 
@@ -293,7 +260,7 @@ describeEachDialect((name) => `the snapshot worker's deletes after a publish, un
       expect(still?.seq).toBe(published);
       expect(still?.state === latest?.state).toBe(true);
       expect(await engine.saveSnapshot()).toBe(seq + 1);
-      const { read, held } = await partsReadAndHeld(engine);
+      const { read, held } = await partsReadAndHeld(engine.db);
       expect(held).toEqual(read);
       expect((await store.latest())?.state === engine.kernel.snapshot()).toBe(true);
     } finally {
@@ -330,7 +297,7 @@ describeEachDialect((name) => `the snapshot worker's deletes after a publish, un
       expect(still?.state === latest?.state).toBe(true);
       // The next save publishes a whole set and deletes every stray the stopped workers left.
       expect(await engine.saveSnapshot()).toBe(engine.seq);
-      const { read, held } = await partsReadAndHeld(engine);
+      const { read, held } = await partsReadAndHeld(engine.db);
       expect(held).toEqual(read);
       expect((await store.latest())?.state === engine.kernel.snapshot()).toBe(true);
     } finally {
@@ -341,9 +308,7 @@ describeEachDialect((name) => `the snapshot worker's deletes after a publish, un
   // SQLite's own case (the worker connection's WAL checkpointer): registered for SQLite only, not skipped elsewhere.
   if (dialect.name === 'sqlite') it("a state of more parts than the worker connection's 256 commits before its own WAL checkpointer starts: the worker is stopped after its deletes all the same, journal writes meanwhile succeed, and a restart is the twin", async () => {
     const engine = await open({ keepSnapshots: 1 });
-    const twin = new Kernel(CONFIG);
-    const both = (input: KernelInput) => (twin.handle(JSON.parse(JSON.stringify(input)) as KernelInput), engine.submit(input));
-    let reopened: DurableEngine | undefined;
+    const { twin, both } = twinOf(CONFIG, (input) => engine.submit(input));
     try {
       const inputs = restingInputs(75, 120, 'z');
       for (let i = 0; i < inputs.length; i += 200) await Promise.all(inputs.slice(i, i + 200).map(both));
@@ -352,35 +317,25 @@ describeEachDialect((name) => `the snapshot worker's deletes after a publish, un
       const parts = Number((await engine.db.selectFrom('snapshots').select('parts').where('seq', '=', first).executeTakeFirst())?.parts);
       expect(parts).toBeGreaterThan(256);
       for (const input of restingInputs(1, 5, 'za')) await both(input);
-      let snapshotting = true;
-      const saved = engine.saveSnapshot().finally(() => (snapshotting = false));
-      const during: Promise<unknown>[] = [];
+      const saved = engine.saveSnapshot();
       const stream = restingInputs(40, 20, 'zb');
-      let sent = 0;
-      while (snapshotting && sent < stream.length) {
-        during.push(both(stream[sent++]!));
-        await sleep(1);
-      }
+      const { sent, rejected } = await streamWhile(saved, stream, both);
       expect(await within(saved, 120_000)).toBeGreaterThan(first);
-      expect((await Promise.allSettled(during)).filter((o) => o.status === 'rejected')).toEqual([]);
+      expect(rejected).toEqual([]);
       expect(workers.length).toBe(2);
       expect(workers.every((w) => w.threadId === -1)).toBe(true);
       for (const input of stream.slice(sent)) await both(input);
-      const { read, held } = await partsReadAndHeld(engine);
+      const { read, held } = await partsReadAndHeld(engine.db);
       expect(held).toEqual(read);
-      await engine.close({ snapshot: false });
-      reopened = await open({ keepSnapshots: 1 });
-      expect(reopened.kernel.snapshot() === twin.snapshot()).toBe(true);
+      await expectRestartIsTwin(engine, twin, { keepSnapshots: 1 });
     } finally {
       await engine.close({ snapshot: false });
-      await reopened?.close({ snapshot: false });
     }
   }, 300_000);
 
   it('a close while a worker snapshot is in flight waits for it: both settle, no thread is left, and a restart is the twin', async () => {
     const engine = await open();
-    const twin = new Kernel(CONFIG);
-    const both = (input: KernelInput) => (twin.handle(JSON.parse(JSON.stringify(input)) as KernelInput), engine.submit(input));
+    const { twin, both } = twinOf(CONFIG, (input) => engine.submit(input));
     let reopened: DurableEngine | undefined;
     try {
       for (const input of restingInputs(3, 100, 'l')) await both(input);
@@ -394,7 +349,7 @@ describeEachDialect((name) => `the snapshot worker's deletes after a publish, un
       expect(workers.length).toBe(1);
       expect(workers[0]!.threadId).toBe(-1);
       reopened = await open();
-      const { read, held } = await partsReadAndHeld(reopened);
+      const { read, held } = await partsReadAndHeld(reopened.db);
       expect(held).toEqual(read);
       expect(reopened.kernel.snapshot() === twin.snapshot()).toBe(true);
     } finally {
@@ -405,8 +360,7 @@ describeEachDialect((name) => `the snapshot worker's deletes after a publish, un
 
   it('saves asked for back to back, between inputs, keep three: one worker at a time, each stopped, and exactly the parts the three rows read are left', async () => {
     const engine = await open({ keepSnapshots: 3 });
-    const twin = new Kernel(CONFIG);
-    const both = (input: KernelInput) => (twin.handle(JSON.parse(JSON.stringify(input)) as KernelInput), engine.submit(input));
+    const { twin, both } = twinOf(CONFIG, (input) => engine.submit(input));
     try {
       const workers = trackWorkers();
       const saves: number[] = [];
@@ -428,7 +382,7 @@ describeEachDialect((name) => `the snapshot worker's deletes after a publish, un
       expect(workers.every((w) => w.threadId === -1)).toBe(true);
       const store = new SnapshotStore(engine.db);
       expect(await store.list()).toEqual(distinct.slice(-3).reverse());
-      const { read, held } = await partsReadAndHeld(engine);
+      const { read, held } = await partsReadAndHeld(engine.db);
       expect(held).toEqual(read);
       expect((await store.latest())?.state === twin.snapshot()).toBe(true);
     } finally {
@@ -454,8 +408,7 @@ describePostgres("the snapshot worker's deletes when PostgreSQL drops its connec
     proxy = await startTcpProxy({ host: new URL(PG_URL).hostname, port: Number(new URL(PG_URL).port || 5432) });
     const options = { database: { ...target.options, connectTimeoutMs: 1_000 }, kernelConfig: CONFIG, snapshotIntervalMs: 0, keepSnapshots: 1, onInputSetAside: () => undefined, retry: { minMs: 20, maxMs: 100 } };
     const engine = await DurableEngine.open({ ...options, databaseUrl: proxy.through(PG_URL) });
-    const twin = new Kernel(CONFIG);
-    const both = (input: KernelInput) => (twin.handle(JSON.parse(JSON.stringify(input)) as KernelInput), engine.submit(input));
+    const { twin, both } = twinOf(CONFIG, (input) => engine.submit(input));
     let reopened: DurableEngine | undefined;
     try {
       for (const input of restingInputs(4, 100, 'w')) await both(input);
