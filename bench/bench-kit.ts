@@ -3,6 +3,8 @@
  *
  * Method: warm-up rounds first, then interleaved rounds (each contender once per round, in turn);
  * the figure is the median round, so that other work on a shared machine hits every contender alike.
+ * The warm-up is long enough for the steady state a long run works at (V8 compiles the hot code in
+ * tiers over the first passes; docs/adr/0054); the first round's time is kept beside the figure.
  * Time is the process's CPU time (user + system, `process.cpuUsage`): on a shared machine the wall
  * clock also counts the time other processes held the cores. The work is single-threaded, so on an
  * idle machine the two agree; the CPU time also counts the garbage collector's helper threads, which
@@ -52,6 +54,8 @@ export interface Timing {
   readonly medianMs: number;
   readonly minMs: number;
   readonly maxMs: number;
+  /** The first round's time, warm-up included: the code as cold as this process left it. */
+  readonly firstMs: number;
 }
 
 export interface Rounds {
@@ -60,9 +64,10 @@ export interface Rounds {
   readonly repeat: number;
 }
 
-/** Milliseconds per run for each contender: median (and range) of `rounds` interleaved samples of `repeat` runs. */
+/** Milliseconds per run for each contender: median (and range) of `rounds` interleaved samples of `repeat` runs, after `warmup` rounds. */
 export function measure(contenders: readonly Contender[], o: Rounds): Timing[] {
   const samples = contenders.map((): number[] => []);
+  const first = contenders.map(() => Number.NaN);
   for (let round = 0; round < o.warmup + o.rounds; round += 1) {
     contenders.forEach((contender, i) => {
       let ms = 0;
@@ -72,12 +77,13 @@ export function measure(contenders: readonly Contender[], o: Rounds): Timing[] {
         work();
         ms += cpuMs() - start;
       }
+      if (round === 0) first[i] = ms / o.repeat;
       if (round >= o.warmup) samples[i]!.push(ms / o.repeat);
     });
   }
-  return samples.map((s) => {
+  return samples.map((s, i) => {
     const sorted = [...s].sort((a, b) => a - b);
-    return { medianMs: sorted[sorted.length >> 1]!, minMs: sorted[0]!, maxMs: sorted[sorted.length - 1]! };
+    return { medianMs: sorted[sorted.length >> 1]!, minMs: sorted[0]!, maxMs: sorted[sorted.length - 1]!, firstMs: first[i]! };
   });
 }
 
