@@ -26,14 +26,19 @@ export class BacktestMetrics {
   private equityText = '';
   private equity: Fixed = 0n;
 
-  constructor(private readonly account: string, private readonly valuationAsset = 'USDT') {}
+  /** `equityValue`: an EQUITY event's equity as a value without parsing its text, when known (`Kernel.lastEquityValue`). */
+  constructor(
+    private readonly account: string,
+    private readonly valuationAsset = 'USDT',
+    private readonly equityValue: (text: string) => Fixed | undefined = () => undefined,
+  ) {}
 
   observe(event: KernelEvent): void {
     if (!('account' in event) || event.account !== this.account) return;
     switch (event.type) {
       case 'EQUITY':
         if (event.equity !== this.equityText || this.curve.length === 0) {
-          const equity = parseFixed(event.equity);
+          const equity = this.equityValue(event.equity) ?? parseFixed(event.equity);
           this.equityText = event.equity;
           if (equity !== this.equity || this.curve.length === 0) this.curve.push({ at: event.at, equity });
           this.equity = equity;

@@ -69,7 +69,7 @@ const ACCOUNT = 'backtest';
 function setup(options: BacktestOptions, start: number, candleIntervalMs?: number) {
   const engine = new PaperTradingEngine({ candleIntervalMs: candleIntervalMs ?? 60_000, ...(options.barInputs === true ? { barInputs: true } : {}) });
   engine.advanceTo(start);
-  const report = new BacktestMetrics(ACCOUNT);
+  const report = new BacktestMetrics(ACCOUNT, 'USDT', (text) => engine.kernel.lastEquityValue(ACCOUNT, text));
   const curve: { at: number; equity: string }[] = [];
   const counts = { signals: 0, orders: 0, fills: 0, positionsOpened: 0 };
   engine.subscribe((event: PaperTradingEvent) => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { candlesFile } from '../test-kit/data-paths.js';
 import { readCandlesFile } from './candles.js';
-import { AtrIndicator } from './indicators.js';
+import { AtrIndicator, EmaIndicator } from './indicators.js';
 
 describe('indicator wrappers', () => {
   it("ATR equals Wilder's average true range on real candles (stops sized in ATR multiples rely on it)", () => {
@@ -17,6 +17,21 @@ describe('indicator wrappers', () => {
       const value = atr.add(c);
       if (i < n - 1) expect(value).toBeNull();
       else expect(value).toBeCloseTo(avg, 6);
+    }
+  });
+
+  it('EMA is seeded with the first close, weighs each close 2 / (n + 1), and is given from the n-th close on', () => {
+    const candles = readCandlesFile(candlesFile('bitfinex_btcusd_1h.csv'));
+    const n = 9;
+    const k = 2 / (n + 1);
+    const ema = new EmaIndicator(n);
+    let reference = 0;
+    for (const [i, c] of candles.entries()) {
+      const close = Number(c.close);
+      reference = i === 0 ? close : close * k + reference * (1 - k);
+      const value = ema.add(c);
+      if (i < n - 1) expect(value).toBeNull();
+      else expect(value).toBeCloseTo(reference, 6);
     }
   });
 });

@@ -31,12 +31,16 @@ export class RsiIndicator implements StreamingIndicator<number> {
 export class EmaIndicator implements StreamingIndicator<number> {
   private readonly ema: EMA;
   value: number | null = null;
+  /** Closes added: trading-signals' EMA is stable from `period` of them on. */
+  private count = 0;
   constructor(readonly period: number) {
     this.ema = new EMA(period);
   }
   add(candle: Candle): number | null {
     this.ema.add(candleFloats(candle).close);
-    this.value = this.ema.isStable ? this.ema.getResultOrThrow() : null;
+    this.count += 1;
+    // Asked only once it can be: before, `isStable` answers by throwing and catching an error (a stack trace per close).
+    this.value = this.count >= this.period && this.ema.isStable ? this.ema.getResultOrThrow() : null;
     return this.value;
   }
 }

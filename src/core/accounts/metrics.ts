@@ -190,7 +190,8 @@ export function computeMetrics(input: MetricsInput): AccountMetrics {
     if (point.equity > peak) peak = point.equity;
     const fall = peak - point.equity;
     if (fall > maxFall) maxFall = fall;
-    if (fall * worstPeak > worstFall * peak) {
+    // The peak never falls, so worstPeak ≤ peak: a fall no larger than worstFall is no deeper a fraction (no products).
+    if (fall > worstFall && fall * worstPeak > worstFall * peak) {
       worstFall = fall;
       worstPeak = peak;
     }

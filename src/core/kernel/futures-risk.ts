@@ -23,10 +23,11 @@
  * the wallet holds (what is beyond is the insurance fund's), and a position the payment brings to
  * its maintenance margin is liquidated at once.
  */
-import { abs, formatFixed, max, min, mul, roundToDecimals, type Fixed } from '../money/fixed.js';
+import { abs, formatFixed, max, min, mul, ONE, roundToDecimals, type Fixed } from '../money/fixed.js';
 import type { FuturesAccount } from '../accounts/futures-account.js';
 import { liquidationPriceOf } from '../accounts/liquidation-price.js';
-import { bankruptcyPrice, maintenanceMargin, unrealizedPnl, type Position } from '../accounts/position.js';
+import { bankruptcyPrice, maintenanceMargin, notional, tierFor, unrealizedPnl, type Position } from '../accounts/position.js';
+import type { Instrument } from '../instruments/instrument.js';
 import { positionEvent } from '../accounts/position-events.js';
 import type { Market } from '../matching/market.js';
 import type { MatchingEngine } from '../matching/matching-engine.js';
@@ -49,16 +50,22 @@ export function checkLiquidations(ctx: RiskContext, market: Market, accounts: It
     const position = account.positions.get(market.instrument.symbol);
     if (position === undefined || position.size === 0n) continue;
     if (account.marginMode === 'isolated') {
+      if (provenSafe(position, position.margin, mark)) continue;
       const balance = position.margin + unrealizedPnl(position, mark);
-      if (balance <= maintenanceMargin(market.instrument, position.size, mark)) liquidate(ctx, account, position, balance);
+      const maintenance = maintenanceMargin(market.instrument, position.size, mark);
+      if (balance <= maintenance) liquidate(ctx, account, position, balance);
+      else prove(position, position.margin, mark, balance - maintenance, market.instrument);
       continue;
     }
+    const wallet = soleWallet(account, position);
+    if (wallet !== undefined && provenSafe(position, wallet, mark)) continue;
     let maintenance = 0n;
     for (const p of account.openPositions()) {
       const m = ctx.mark(p.symbol);
       if (m !== undefined) maintenance += maintenanceMargin(ctx.market(p.symbol).instrument, p.size, m);
     }
     const equity = account.equity(ctx.mark);
+    if (wallet !== undefined && equity > maintenance) prove(position, wallet, mark, equity - maintenance, market.instrument);
     if (equity <= maintenance) {
       // What is left of the account's equity pays each position's clearance fee in turn (gains are
       // closed first, so that they cover losses before the insurance fund does); the fee is charged
@@ -68,6 +75,74 @@ export function checkLiquidations(ctx: RiskContext, market: Market, accounts: It
       for (const [p] of byPnl) left -= liquidate(ctx, account, p, left);
     }
   }
+}
+
+/**
+ * A range of marks over which a position cannot be under maintenance, proven at one mark `at` where
+ * it was not, for as long as the position (size, entry) and `base` stay as they were: base + uPnL(m)
+ * > MM(m) is the liquidation check with base = the isolated margin, or the cross wallet when the
+ * position is the account's only open one (equity = wallet + its uPnL, maintenance = its MM).
+ * Why it holds, with s the size, n(m) = |s|·m and MM(m) = max(0, n·r − cum) at the tier of n(at),
+ * each rounded to the unit (half-up, MM up), while n(m) stays in that tier (`bound`) and 0 ≤ r:
+ * - moving in the position's favour, uPnL rises and (short) n and MM fall, each rounding monotone:
+ *   a short stays as safe as at `at`;
+ * - a long's MM rises too, but by at most (rise of |s|·m)·r + 2 units while uPnL rises by that
+ *   rise − 1 unit: with r ≤ 1 the margin above MM falls by at most 3 units, so a margin of 4 units
+ *   or more at `at` proves every higher mark.
+ * Toward the position's loss nothing is proven: the full check runs (a new proof then starts there).
+ * Most marks of a candle bar land in the proven range: the check then costs a few comparisons
+ * instead of three bigint divisions and a sorted copy of the positions.
+ */
+interface SafeRange {
+  readonly base: Fixed;
+  readonly size: Fixed;
+  readonly entry: Fixed;
+  /** The mark proven at: marks at or beyond it in the position's favour are safe. */
+  readonly at: Fixed;
+  /** The last mark (long: highest, short: lowest) at which the notional stays in the tier of `at`; undefined: no limit. */
+  readonly bound: Fixed | undefined;
+}
+
+const SAFE = new WeakMap<Position, SafeRange>();
+
+function provenSafe(position: Position, base: Fixed, mark: Fixed): boolean {
+  const range = SAFE.get(position);
+  if (range === undefined || range.base !== base || range.size !== position.size || range.entry !== position.entryPrice) return false;
+  return position.size > 0n ? mark >= range.at && (range.bound === undefined || mark <= range.bound) : mark <= range.at && (range.bound === undefined || mark >= range.bound);
+}
+
+/** Records the range proven by `margin` (base + uPnL − MM > 0) at `mark`, when it proves one (see SafeRange). */
+function prove(position: Position, base: Fixed, mark: Fixed, margin: Fixed, instrument: Instrument): void {
+  const long = position.size > 0n;
+  const tiers = instrument.marginTiers;
+  if (tiers === undefined || tiers.length === 0 || (long && margin < 4n)) return;
+  const size = abs(position.size);
+  const n = notional(size, mark);
+  const t = tiers.indexOf(tierFor(instrument, n));
+  const rate = tiers[t]!.maintenanceMarginRate;
+  if (rate < 0n || (long && rate > ONE)) return;
+  let bound: Fixed | undefined;
+  if (long) {
+    // Every notional from n(mark) up selects tier t while below its cap (n ≥ every earlier cap already); the last tier has no cap.
+    // m ≤ (cap − 2)/|s| keeps |s|·m ≤ cap − 2, so its rounding stays below the cap.
+    if (t < tiers.length - 1) bound = ((tiers[t]!.notionalCap - 2n) * ONE) / size;
+  } else {
+    // Down to where the notional reaches back to an earlier tier's cap: m ≥ (cap + 1)/|s| keeps it at or above the cap.
+    let below = -1n;
+    for (let j = 0; j < t; j += 1) if (tiers[j]!.notionalCap > below) below = tiers[j]!.notionalCap;
+    if (below >= 0n) bound = ((below + 1n) * ONE + size - 1n) / size;
+  }
+  SAFE.set(position, { base, size: position.size, entry: position.entryPrice, at: mark, bound });
+}
+
+/** A cross account's wallet when `position` is its only open position; undefined otherwise. */
+function soleWallet(account: FuturesAccount, position: Position): Fixed | undefined {
+  let margins = 0n;
+  for (const p of account.positions.values()) {
+    if (p !== position && p.size !== 0n) return undefined;
+    margins += p.margin;
+  }
+  return account.cash + margins + account.reserved;
 }
 
 /**

@@ -525,6 +525,15 @@ export class Kernel {
     return account === undefined ? undefined : equityOf(account, this.s.markets, this.s.valuationAsset);
   }
 
+  /**
+   * The value of `text` when it is the equity of the account's latest EQUITY event (the kernel keeps
+   * that figure with its text), else undefined: a reader of EQUITY events then need not parse it back.
+   */
+  lastEquityValue(accountId: string, text: string): Fixed | undefined {
+    const memo = this.s.health.get(accountId)?.texts?.equity;
+    return memo !== undefined && memo.text === text ? memo.value : undefined;
+  }
+
   /** Balances as decimal strings, assets sorted: `{ USDT: { free, locked } }` (futures: locked = margin in use). */
   balances(accountId: string): Record<string, { free: string; locked: string }> | undefined {
     return this.s.balances(accountId);
