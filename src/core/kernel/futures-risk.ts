@@ -36,6 +36,8 @@ import type { KernelEvent } from './events.js';
 export interface RiskContext {
   readonly now: number;
   readonly engine: MatchingEngine;
+  /** Per position, the range of marks last proven safe (`SafeRange`): the kernel state's own, never in a snapshot (a restored state proves again). */
+  readonly safeRanges: WeakMap<Position, SafeRange>;
   emit(event: KernelEvent): void;
   market(symbol: string): Market;
   mark(symbol: string): Fixed | undefined;
@@ -50,22 +52,22 @@ export function checkLiquidations(ctx: RiskContext, market: Market, accounts: It
     const position = account.positions.get(market.instrument.symbol);
     if (position === undefined || position.size === 0n) continue;
     if (account.marginMode === 'isolated') {
-      if (provenSafe(position, position.margin, mark)) continue;
+      if (provenSafe(ctx.safeRanges, position, position.margin, mark)) continue;
       const balance = position.margin + unrealizedPnl(position, mark);
       const maintenance = maintenanceMargin(market.instrument, position.size, mark);
       if (balance <= maintenance) liquidate(ctx, account, position, balance);
-      else prove(position, position.margin, mark, balance - maintenance, market.instrument);
+      else prove(ctx.safeRanges, position, position.margin, mark, balance - maintenance, market.instrument);
       continue;
     }
     const wallet = soleWallet(account, position);
-    if (wallet !== undefined && provenSafe(position, wallet, mark)) continue;
+    if (wallet !== undefined && provenSafe(ctx.safeRanges, position, wallet, mark)) continue;
     let maintenance = 0n;
     for (const p of account.openPositions()) {
       const m = ctx.mark(p.symbol);
       if (m !== undefined) maintenance += maintenanceMargin(ctx.market(p.symbol).instrument, p.size, m);
     }
     const equity = account.equity(ctx.mark);
-    if (wallet !== undefined && equity > maintenance) prove(position, wallet, mark, equity - maintenance, market.instrument);
+    if (wallet !== undefined && equity > maintenance) prove(ctx.safeRanges, position, wallet, mark, equity - maintenance, market.instrument);
     if (equity <= maintenance) {
       // What is left of the account's equity pays each position's clearance fee in turn (gains are
       // closed first, so that they cover losses before the insurance fund does); the fee is charged
@@ -93,7 +95,7 @@ export function checkLiquidations(ctx: RiskContext, market: Market, accounts: It
  * Most marks of a candle bar land in the proven range: the check then costs a few comparisons
  * instead of three bigint divisions and a sorted copy of the positions.
  */
-interface SafeRange {
+export interface SafeRange {
   readonly base: Fixed;
   readonly size: Fixed;
   readonly entry: Fixed;
@@ -103,16 +105,14 @@ interface SafeRange {
   readonly bound: Fixed | undefined;
 }
 
-const SAFE = new WeakMap<Position, SafeRange>();
-
-function provenSafe(position: Position, base: Fixed, mark: Fixed): boolean {
-  const range = SAFE.get(position);
+function provenSafe(ranges: WeakMap<Position, SafeRange>, position: Position, base: Fixed, mark: Fixed): boolean {
+  const range = ranges.get(position);
   if (range === undefined || range.base !== base || range.size !== position.size || range.entry !== position.entryPrice) return false;
   return position.size > 0n ? mark >= range.at && (range.bound === undefined || mark <= range.bound) : mark <= range.at && (range.bound === undefined || mark >= range.bound);
 }
 
 /** Records the range proven by `margin` (base + uPnL − MM > 0) at `mark`, when it proves one (see SafeRange). */
-function prove(position: Position, base: Fixed, mark: Fixed, margin: Fixed, instrument: Instrument): void {
+function prove(ranges: WeakMap<Position, SafeRange>, position: Position, base: Fixed, mark: Fixed, margin: Fixed, instrument: Instrument): void {
   const long = position.size > 0n;
   const tiers = instrument.marginTiers;
   if (tiers === undefined || tiers.length === 0 || (long && margin < 4n)) return;
@@ -132,7 +132,7 @@ function prove(position: Position, base: Fixed, mark: Fixed, margin: Fixed, inst
     for (let j = 0; j < t; j += 1) if (tiers[j]!.notionalCap > below) below = tiers[j]!.notionalCap;
     if (below >= 0n) bound = ((below + 1n) * ONE + size - 1n) / size;
   }
-  SAFE.set(position, { base, size: position.size, entry: position.entryPrice, at: mark, bound });
+  ranges.set(position, { base, size: position.size, entry: position.entryPrice, at: mark, bound });
 }
 
 /** A cross account's wallet when `position` is its only open position; undefined otherwise. */

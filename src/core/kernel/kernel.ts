@@ -147,6 +147,7 @@ export class Kernel {
       emit: (event) => s.out.push(event),
       market: (symbol) => s.market(symbol),
       mark: (symbol) => s.markets.get(symbol)?.mark,
+      safeRanges: new WeakMap(),
     };
   }
 

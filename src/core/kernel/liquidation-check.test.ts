@@ -29,6 +29,7 @@ function setup(marginTiers: readonly MarginTier[], size: string, cash: string) {
     emit: (event) => events.push(event),
     market: () => market,
     mark: () => market.mark,
+    safeRanges: new WeakMap(),
   };
   const account = new FuturesAccount('a', 'USDT', 'cross', {}, 10);
   account.cash = d(cash);
@@ -87,5 +88,101 @@ describe('the liquidation check along a bar (cross, one position)', () => {
     expect(markAt('59000')).toBe(false); // tier 2: g = 7,000 + 1,000 − 295
     expect(markAt('50000')).toBe(false); // tier 2: g = 7,000 + 10,000 − 250
     expect(markAt('49999')).toBe(true); // tier 1: 7,000 + 10,001 ≤ 19,999.6
+  });
+});
+
+describe('the liquidation check with proven ranges against the check without them (random walks)', () => {
+  // The same account twice, one checked with the proofs kept across marks, one with none (a fresh
+  // map each time: every mark gets the full check, the rule as it was). Tiers with and without the
+  // cumulative amount that makes the maintenance continuous, long and short, cross and isolated,
+  // the wallet moved between marks: the two must liquidate at the same mark with the same events.
+  const RUNS = Number(process.env.LIQUIDATION_RUNS ?? 3_000);
+  const STEPS = 60;
+
+  function rng(seed: number): () => number {
+    let x = seed >>> 0 || 1;
+    return () => {
+      x ^= x << 13;
+      x ^= x >>> 17;
+      x ^= x << 5;
+      return (x >>> 0) / 2 ** 32;
+    };
+  }
+
+  function twin(tiers: readonly MarginTier[], mode: 'cross' | 'isolated', size: bigint, entry: bigint, margin: bigint, cash: bigint, cached: boolean) {
+    const instrument: Instrument = { ...BTC, marginTiers: tiers };
+    const market = { instrument, mark: undefined as bigint | undefined } as unknown as Market;
+    const events: KernelEvent[] = [];
+    let ranges = new WeakMap();
+    const ctx = {
+      now: 0,
+      engine: { cancelAll: () => undefined } as unknown as MatchingEngine,
+      emit: (event: KernelEvent) => events.push(event),
+      market: () => market,
+      mark: () => market.mark,
+      get safeRanges() {
+        if (!cached) ranges = new WeakMap();
+        return ranges;
+      },
+    } satisfies RiskContext;
+    const account = new FuturesAccount('a', 'USDT', mode, {}, 10);
+    account.cash = cash;
+    account.positions.set('BTCUSDT', { id: 'p', symbol: 'BTCUSDT', size, entryPrice: entry, leverage: 10, margin, realizedPnl: 0n, totalFundingPaid: 0n, feesPaid: 0n, openedAt: 0 });
+    return {
+      events,
+      account,
+      at(mark: bigint) {
+        market.mark = mark;
+        checkLiquidations(ctx, market, [account]);
+      },
+    };
+  }
+
+  it(`${RUNS.toLocaleString('en')} walks of ${STEPS} marks liquidate at the same mark, with the same events`, () => {
+    let liquidated = 0;
+    for (let run = 0; run < RUNS; run += 1) {
+      const r = rng(run + 1);
+      const units = (lo: number, hi: number) => BigInt(Math.floor(lo + r() * (hi - lo)));
+      const scale = 10n ** 18n;
+      // Two or three tiers, caps in USDT, rates up to 50 %, the cumulative amount continuous or not.
+      const caps = [units(20_000, 80_000), units(80_000, 200_000)].sort((a, b) => (a < b ? -1 : 1));
+      const rates = [units(1, 900), units(1, 200), units(1, 500)].map((x) => (x * scale) / 1000n);
+      const continuous = r() < 0.5;
+      const tiers: MarginTier[] = [];
+      let floor = 0n;
+      let cum = 0n;
+      for (let t = 0; t < 3; t += 1) {
+        const cap = t < 2 ? caps[t]! * scale : 10n ** 9n * scale;
+        if (t > 0 && continuous) cum += (floor * (rates[t]! - rates[t - 1]!)) / scale;
+        tiers.push({ notionalFloor: floor, notionalCap: cap, maxLeverage: 10, maintenanceMarginRate: rates[t]!, maintenanceAmount: cum > 0n ? cum : 0n });
+        floor = cap;
+      }
+      const long = r() < 0.5;
+      const size = (units(1, 3_000) * scale) / 1000n * (long ? 1n : -1n); // 0.001 … 3 BTC
+      const entry = units(20_000, 70_000) * scale + units(0, 10) * (scale / 10n);
+      const margin = units(100, 20_000) * scale;
+      const cash = units(0, 5_000) * scale + units(0, 100) * (scale / 100n);
+      const mode = r() < 0.5 ? 'cross' : 'isolated';
+      const kept = twin(tiers, mode, size, entry, margin, cash, true);
+      const fresh = twin(tiers, mode, size, entry, margin, cash, false);
+      let mark = entry;
+      for (let step = 0; step < STEPS; step += 1) {
+        // A bar's path: mostly small moves, now and then a jump; prices on a 0.1 tick.
+        const jump = r() < 0.1 ? 8_000 : 600;
+        mark += BigInt(Math.round((r() - 0.5) * jump * 10)) * (scale / 10n);
+        if (mark <= scale) mark = scale;
+        if (r() < 0.1) {
+          const delta = units(-500, 500) * scale;
+          kept.account.cash += delta;
+          fresh.account.cash += delta;
+        }
+        kept.at(mark);
+        fresh.at(mark);
+        expect(kept.events, `run ${run}, step ${step}, mark ${mark}`).toEqual(fresh.events);
+      }
+      if (fresh.events.some((e) => e.type === 'LIQUIDATION')) liquidated += 1;
+    }
+    // The walks reach liquidation often enough for the comparison to mean something.
+    expect(liquidated).toBeGreaterThan(RUNS / 10);
   });
 });
