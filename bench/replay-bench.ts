@@ -3,7 +3,8 @@
  * matching, accounts) with 1,000 resting LIMIT orders from 5 accounts, priced on levels of the
  * recording's own book at their submission time; and the same replay with no orders as a baseline.
  * Reports inputs/s, events/s and × real time (recording span / wall time) at the steady state, after
- * the warm-up rounds, and the first pass's inputs/s beside them. Reading and parsing the files is not timed. Also counts the orders the kernel still holds at the end, open and closed.
+ * the warm-up rounds, and the first pass's inputs/s beside them. Reading and parsing the files is
+ * not timed. Also counts the orders the kernel still holds at the end, open and closed.
  */
 import type { PlaceOrderInput } from '../src/core/kernel/inputs.js';
 import { Kernel } from '../src/core/kernel/kernel.js';
