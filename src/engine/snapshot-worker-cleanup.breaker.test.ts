@@ -16,7 +16,7 @@ import { BUNDLED_RECORDING } from '../test-kit/data-paths.js';
 import { loadRecording } from '../test-kit/recording-stepper.js';
 import { mulberry32 } from '../test-kit/mulberry32.js';
 import { startTcpProxy, type TcpProxy } from '../test-kit/tcp-proxy.js';
-import { partsReadAndHeld, restingInputs as kitRestingInputs, streamWhile, twinOf } from '../test-kit/snapshot-parts-kit.js';
+import { expectOnlyReadPartsHeld, restingInputs as kitRestingInputs, streamWhile, twinOf } from '../test-kit/snapshot-parts-kit.js';
 import { describeEachDialect, describePostgres, PG_URL, type TestDatabase } from '../test-kit/test-databases.js';
 import { startWorker } from './background-snapshot.js';
 import { DurableEngine } from './durable-engine.js';
@@ -98,9 +98,7 @@ describeEachDialect((name) => `the snapshot worker's deletes after a publish, un
       expect(workers.length).toBe(1);
       expect(workers[0]!.threadId).toBe(-1);
       // The first snapshot's row went with the prune (keep 1); its parts are deleted all the same.
-      const { read, held } = await partsReadAndHeld(engine.db);
-      expect(read.length).toBeGreaterThan(0);
-      expect(held).toEqual(read);
+      expect((await expectOnlyReadPartsHeld(engine.db)).length).toBeGreaterThan(0);
       expect((await new SnapshotStore(engine.db).latest())?.state === engine.kernel.snapshot()).toBe(true);
     } finally {
       closed = engine.close({ snapshot: false });
@@ -141,8 +139,7 @@ describeEachDialect((name) => `the snapshot worker's deletes after a publish, un
       // The engine's own delete ran (the worker did not answer), and left only what the row reads.
       expect(deletes).toHaveBeenCalledTimes(1);
       expect(await partsOfFirst()).toBe(0);
-      const { read, held } = await partsReadAndHeld(engine.db);
-      expect(held).toEqual(read);
+      await expectOnlyReadPartsHeld(engine.db);
       await expectRestartIsTwin(engine, twin, { keepSnapshots: 1 });
     } finally {
       await engine.close({ snapshot: false });
@@ -171,8 +168,7 @@ describeEachDialect((name) => `the snapshot worker's deletes after a publish, un
       expect(deletes).toHaveBeenCalledTimes(1);
       const store = new SnapshotStore(engine.db);
       expect(await store.list()).toEqual([seq, first, 0]); // 0: the empty state saved at the first start
-      const { read, held } = await partsReadAndHeld(engine.db);
-      expect(held).toEqual(read);
+      await expectOnlyReadPartsHeld(engine.db);
       expect((await store.latest())?.state === twin.snapshot()).toBe(true);
       await expectRestartIsTwin(engine, twin);
     } finally {
@@ -219,8 +215,7 @@ describeEachDialect((name) => `the snapshot worker's deletes after a publish, un
       expect(engine.status.state).not.toBe('failed');
       expect(workers.every((w) => w.threadId === -1)).toBe(true);
       for (const input of stream.slice(sent)) await both(input);
-      const { read, held } = await partsReadAndHeld(engine.db);
-      expect(held).toEqual(read);
+      await expectOnlyReadPartsHeld(engine.db);
       await expectRestartIsTwin(engine, twin, { keepSnapshots: 1 });
     } finally {
       await engine.close({ snapshot: false });
@@ -260,8 +255,7 @@ describeEachDialect((name) => `the snapshot worker's deletes after a publish, un
       expect(still?.seq).toBe(published);
       expect(still?.state === latest?.state).toBe(true);
       expect(await engine.saveSnapshot()).toBe(seq + 1);
-      const { read, held } = await partsReadAndHeld(engine.db);
-      expect(held).toEqual(read);
+      await expectOnlyReadPartsHeld(engine.db);
       expect((await store.latest())?.state === engine.kernel.snapshot()).toBe(true);
     } finally {
       await engine.close({ snapshot: false });
@@ -297,8 +291,7 @@ describeEachDialect((name) => `the snapshot worker's deletes after a publish, un
       expect(still?.state === latest?.state).toBe(true);
       // The next save publishes a whole set and deletes every stray the stopped workers left.
       expect(await engine.saveSnapshot()).toBe(engine.seq);
-      const { read, held } = await partsReadAndHeld(engine.db);
-      expect(held).toEqual(read);
+      await expectOnlyReadPartsHeld(engine.db);
       expect((await store.latest())?.state === engine.kernel.snapshot()).toBe(true);
     } finally {
       await engine.close({ snapshot: false });
@@ -325,8 +318,7 @@ describeEachDialect((name) => `the snapshot worker's deletes after a publish, un
       expect(workers.length).toBe(2);
       expect(workers.every((w) => w.threadId === -1)).toBe(true);
       for (const input of stream.slice(sent)) await both(input);
-      const { read, held } = await partsReadAndHeld(engine.db);
-      expect(held).toEqual(read);
+      await expectOnlyReadPartsHeld(engine.db);
       await expectRestartIsTwin(engine, twin, { keepSnapshots: 1 });
     } finally {
       await engine.close({ snapshot: false });
@@ -349,8 +341,7 @@ describeEachDialect((name) => `the snapshot worker's deletes after a publish, un
       expect(workers.length).toBe(1);
       expect(workers[0]!.threadId).toBe(-1);
       reopened = await open();
-      const { read, held } = await partsReadAndHeld(reopened.db);
-      expect(held).toEqual(read);
+      await expectOnlyReadPartsHeld(reopened.db);
       expect(reopened.kernel.snapshot() === twin.snapshot()).toBe(true);
     } finally {
       await engine.close({ snapshot: false });
@@ -382,8 +373,7 @@ describeEachDialect((name) => `the snapshot worker's deletes after a publish, un
       expect(workers.every((w) => w.threadId === -1)).toBe(true);
       const store = new SnapshotStore(engine.db);
       expect(await store.list()).toEqual(distinct.slice(-3).reverse());
-      const { read, held } = await partsReadAndHeld(engine.db);
-      expect(held).toEqual(read);
+      await expectOnlyReadPartsHeld(engine.db);
       expect((await store.latest())?.state === twin.snapshot()).toBe(true);
     } finally {
       await engine.close({ snapshot: false });

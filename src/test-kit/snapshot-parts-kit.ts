@@ -4,6 +4,7 @@
  * database holds exactly the parts its snapshot rows read.
  */
 import type { Kysely } from 'kysely';
+import { expect } from 'vitest';
 import type { KernelInput } from '../core/kernel/inputs.js';
 import { Kernel, type KernelConfig } from '../core/kernel/kernel.js';
 import type { Database } from '../persistence/schema.js';
@@ -51,6 +52,13 @@ export async function partsReadAndHeld(db: Kysely<Database>): Promise<{ read: st
   const read = rows.flatMap((r) => Array.from({ length: Number(r.parts ?? 0) }, (_, i) => `${Number(r.seq)}:${Number(r.firstPart ?? 0) + i}`));
   const held = (await db.selectFrom('snapshot_parts').select(['seq', 'part']).orderBy('seq').orderBy('part').execute()).map((r) => `${Number(r.seq)}:${Number(r.part)}`);
   return { read, held };
+}
+
+/** Asserts that the database holds exactly the parts its snapshot rows read (`partsReadAndHeld`); returns those parts. */
+export async function expectOnlyReadPartsHeld(db: Kysely<Database>): Promise<string[]> {
+  const { read, held } = await partsReadAndHeld(db);
+  expect(held).toEqual(read);
+  return read;
 }
 
 /**
