@@ -49,8 +49,8 @@ import { performance } from 'node:perf_hooks';
 import Fastify from 'fastify';
 import { SnapshotStore } from '../src/persistence/snapshot-store.js';
 import { ADMIN_KEY, startTestService } from '../src/test-kit/service-kit.js';
-import { paced, pacedInChild, run, type PacedResult, type RunResult, type TargetSpec } from './load-generator.js';
-import { threadCpuMs, watchLoopStalls, type LoopStalls } from './loop-stall.js';
+import { paced, run, startGeneratorProcess, type PacedResult, type RunResult, type TargetSpec } from './load-generator.js';
+import { beyondFloor, startIdleProcess, threadCpuMs, watchLoopStalls, type LoopStalls } from './loop-stall.js';
 
 const ROUNDS = Number(process.env.API_BENCH_ROUNDS ?? 5);
 const REQUESTS = Number(process.env.API_BENCH_REQUESTS ?? 3_000);
@@ -74,6 +74,10 @@ const median = (xs: readonly number[]) => {
   return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 };
 
+// The helper processes first: a fork while the service runs would leave its pages copy-on-write,
+// and the faults of their first writes would count as its stalls (child-process-kit.ts).
+const generator = await startGeneratorProcess();
+const idleProcess = await startIdleProcess();
 // The service under test.
 const service = await startTestService({ until: UNTIL });
 await service.app.listen({ port: 0, host: '127.0.0.1' });
@@ -138,7 +142,7 @@ for (const t of targets) {
   console.error(`paced ${RATE}/s ${t.name}, generator in this process: p50 ${r.p50.toFixed(3)} ms, p99 ${r.p99.toFixed(3)} ms, max ${r.max.toFixed(3)} ms, errors ${r.errors}`);
 }
 for (const t of targets) {
-  pacedChildResults[t.name] = await pacedInChild(t, ids, CHILD_WARMUP, RATE, RATE * PACED_SECONDS);
+  pacedChildResults[t.name] = await generator.paced(t, ids, CHILD_WARMUP, RATE, RATE * PACED_SECONDS);
   ids += CHILD_WARMUP + RATE * PACED_SECONDS;
   const r = pacedChildResults[t.name]!;
   console.error(`paced ${RATE}/s ${t.name}, generator in a child process: p50 ${r.p50.toFixed(3)} ms, p99 ${r.p99.toFixed(3)} ms, max ${r.max.toFixed(3)} ms, errors ${r.errors}`);
@@ -171,6 +175,8 @@ interface StallResult {
   readonly loopDelayMaxMs: number;
   /** The main thread's own figures over the snapshot (loop-stall.ts): its longest synchronous section in on-CPU time, its CPU time. */
   readonly loop: LoopStalls;
+  /** The same watch in an idle child process over the same window: the machine's own floor. */
+  readonly floor: LoopStalls;
   readonly requests: PacedResult;
 }
 /** Paced orders from 200 ms before `take` starts until 200 ms after it ends. */
@@ -179,6 +185,7 @@ async function stall(take: () => Promise<unknown>): Promise<StallResult> {
   let done = false;
   let snapshotMs = Number.NaN;
   const load = paced(targets[0]!, ids, STALL_RATE, STALL_RATE * STALL_MAX_SECONDS, () => done);
+  const idle = await idleProcess.watch();
   await new Promise((r) => setTimeout(r, 200));
   // The event loop's longest stall: the longest gap between the ticks of a 1 ms timer, in wall time
   // (what a request saw, the machine's load included) and in the main thread's own CPU time.
@@ -189,12 +196,13 @@ async function stall(take: () => Promise<unknown>): Promise<StallResult> {
   // One more tick, to count a stall that ended the snapshot.
   await new Promise((r) => setTimeout(r, 20));
   const loop = watch.stop();
+  const floor = await idle.stop();
   await new Promise((r) => setTimeout(r, 180));
   done = true;
   const requests = await load;
   ids += STALL_RATE * STALL_MAX_SECONDS;
   expectedOpen += requests.sent;
-  return { resting, snapshotMs, loopDelayMaxMs: loop.wallMaxMs, loop, requests };
+  return { resting, snapshotMs, loopDelayMaxMs: loop.wallMaxMs, loop, floor, requests };
 }
 // The same load without a snapshot, as long as the worker's snapshot takes: the machine's own stalls.
 const inWorker = await stall(() => engine.saveSnapshot());
@@ -207,13 +215,15 @@ const onLoop = await stall(async () => {
 });
 // The worker's snapshot again with no requests at all: the main thread's own part of it, whatever
 // the load above made of the figures (a saturated loop, ELU near 1, shows the load's sections).
-async function alone(take: () => Promise<unknown>): Promise<{ readonly ms: number; readonly loop: LoopStalls }> {
+async function alone(take: () => Promise<unknown>): Promise<{ readonly ms: number; readonly loop: LoopStalls; readonly floor: LoopStalls }> {
+  const idle = await idleProcess.watch();
   const watch = watchLoopStalls();
   const started = performance.now();
   await take();
   const ms = performance.now() - started;
   await new Promise((r) => setTimeout(r, 20));
-  return { ms, loop: watch.stop() };
+  const loop = watch.stop();
+  return { ms, loop, floor: await idle.stop() };
 }
 await engine.submit({ kind: 'clock', time: engine.kernel.now + 1 });
 // The read tables caught up with the orders just sent, and a moment for the WAL's checkpoint: what
@@ -275,28 +285,40 @@ for (const [name, r] of [['none (baseline)', baseline], ['worker, in parts', inW
     `${name.padEnd(24)}${r.snapshotMs.toFixed(0).padStart(10)}${r.loopDelayMaxMs.toFixed(1).padStart(13)}${r.loop.ownMaxMs.toFixed(1).padStart(12)}${String(r.loop.ownOver5ms).padStart(8)}${r.loop.cpuMaxMs.toFixed(1).padStart(15)}${String(r.loop.cpuOver5ms).padStart(8)}${r.loop.cpuMs.toFixed(0).padStart(13)}${r.loop.elu.toFixed(2).padStart(7)}${r.requests.p99.toFixed(1).padStart(12)}${r.requests.max.toFixed(1).padStart(12)}`,
   );
 }
+const floorRow = (name: string, l: LoopStalls) =>
+  console.log(`${name.padEnd(24)}${''.padStart(10)}${l.wallMaxMs.toFixed(1).padStart(13)}${l.ownMaxMs.toFixed(1).padStart(12)}${String(l.ownOver5ms).padStart(8)}${l.cpuMaxMs.toFixed(1).padStart(15)}${String(l.cpuOver5ms).padStart(8)}${l.cpuMs.toFixed(0).padStart(13)}${l.elu.toFixed(2).padStart(7)}`);
+floorRow('idle process, worker', inWorker.floor);
+floorRow('idle process, baseline', baseline.floor);
 const beyond = (r: StallResult) => Math.max(0, r.loopDelayMaxMs - baseline.loopDelayMaxMs).toFixed(1);
 console.log(`longest loop stall beyond the machine's own (baseline), wall: worker ${beyond(inWorker)} ms, on the loop ${beyond(onLoop)} ms`);
 console.log(
-  `longest section on the main thread (own time): worker ${inWorker.loop.ownMaxMs.toFixed(1)} ms, baseline ${baseline.loop.ownMaxMs.toFixed(1)} ms, on the loop ${onLoop.loop.ownMaxMs.toFixed(1)} ms (goal: no request held more than 5 ms)`,
+  `longest section on the main thread (own time): worker ${inWorker.loop.ownMaxMs.toFixed(1)} ms, baseline ${baseline.loop.ownMaxMs.toFixed(1)} ms, on the loop ${onLoop.loop.ownMaxMs.toFixed(1)} ms (goal: no request held more than 5 ms); an idle process in the same windows (the machine's floor): ${inWorker.floor.ownMaxMs.toFixed(1)} and ${baseline.floor.ownMaxMs.toFixed(1)} ms`,
+);
+const workerBeyond = beyondFloor(inWorker.loop, inWorker.floor);
+const baselineBeyond = beyondFloor(baseline.loop, baseline.floor);
+const quietBeyond = beyondFloor(quiet.loop, quiet.floor);
+console.log(
+  `the same, less the idle process's stalls at the same moments (loop-stall.ts, beyondFloor): worker ${workerBeyond.maxMs.toFixed(1)} ms (${workerBeyond.over5ms} over 5 ms), baseline ${baselineBeyond.maxMs.toFixed(1)} ms (${baselineBeyond.over5ms}), worker with no requests ${quietBeyond.maxMs.toFixed(1)} ms (${quietBeyond.over5ms})`,
 );
 console.log(
   `longest synchronous section on the main thread (on-CPU, ±4 ms): worker ${inWorker.loop.cpuMaxMs.toFixed(1)} ms, baseline ${baseline.loop.cpuMaxMs.toFixed(1)} ms, on the loop ${onLoop.loop.cpuMaxMs.toFixed(1)} ms; main-thread CPU spent by the worker's snapshot ${(inWorker.loop.cpuMs - baseline.loop.cpuMs).toFixed(0)} ms`,
 );
 console.log(
-  `worker snapshot with no requests (${quiet.ms.toFixed(0)} ms): main thread's longest section ${quiet.loop.ownMaxMs.toFixed(1)} ms own time (${quiet.loop.ownOver5ms} over 5 ms; idle for as long: ${quietBaseline.loop.ownMaxMs.toFixed(1)} ms), on-CPU ${quiet.loop.cpuMaxMs.toFixed(1)} ms (${quiet.loop.cpuOver5ms} over 5 ms; idle: ${quietBaseline.loop.cpuMaxMs.toFixed(1)} ms), its CPU ${quiet.loop.cpuMs.toFixed(0)} ms against ${quietBaseline.loop.cpuMs.toFixed(0)} ms idle (goal: ≤ 5 ms)`,
+  `worker snapshot with no requests (${quiet.ms.toFixed(0)} ms): main thread's longest section ${quiet.loop.ownMaxMs.toFixed(1)} ms own time (${quiet.loop.ownOver5ms} over 5 ms; idle for as long: ${quietBaseline.loop.ownMaxMs.toFixed(1)} ms; an idle process over each: ${quiet.floor.ownMaxMs.toFixed(1)} and ${quietBaseline.floor.ownMaxMs.toFixed(1)} ms), on-CPU ${quiet.loop.cpuMaxMs.toFixed(1)} ms (${quiet.loop.cpuOver5ms} over 5 ms; idle: ${quietBaseline.loop.cpuMaxMs.toFixed(1)} ms), its CPU ${quiet.loop.cpuMs.toFixed(0)} ms against ${quietBaseline.loop.cpuMs.toFixed(0)} ms idle (goal: ≤ 5 ms)`,
 );
 console.log(`open orders resting after the run: ${openCount} (expected ${expectedOpen})`);
 
 const env = { node: process.version, fastify: bare.version, cpus: cpus().length, cpu: cpus()[0]?.model, platform: `${platform()} ${release()}` };
 const config = { rounds: ROUNDS, requests: REQUESTS, concurrency: CONCURRENCY, warmup: WARMUP, until: UNTIL, rate: RATE, pacedSeconds: PACED_SECONDS, resting: RESTING };
 const measured = 'POST /api/orders (durable engine, SQLite synchronous=FULL, resting LIMIT orders) vs a bare Fastify POST route; same process, keep-alive loopback HTTP; latency in ms';
-const snapshotStall = { baseline: { ...baseline, requests: undefined, requestP99: baseline.requests.p99, requestMax: baseline.requests.max }, inWorker: { ...inWorker, requests: undefined, requestP99: inWorker.requests.p99, requestMax: inWorker.requests.max }, onLoop: { ...onLoop, requests: undefined, requestP99: onLoop.requests.p99, requestMax: onLoop.requests.max }, withoutRequests: { worker: quiet, idle: quietBaseline } };
+const snapshotStall = { baseline: { ...baseline, requests: undefined, requestP99: baseline.requests.p99, requestMax: baseline.requests.max }, inWorker: { ...inWorker, requests: undefined, requestP99: inWorker.requests.p99, requestMax: inWorker.requests.max }, onLoop: { ...onLoop, requests: undefined, requestP99: onLoop.requests.p99, requestMax: onLoop.requests.max }, withoutRequests: { worker: quiet, idle: quietBaseline }, beyondFloor: { worker: workerBeyond, baseline: baselineBeyond, workerWithoutRequests: quietBeyond } };
 const results = { measured, at: new Date().toISOString(), env, config, summary, ratios, paced: pacedResults, pacedFromChild: pacedChildResults, snapshotStall, openOrders: { actual: openCount, expected: expectedOpen }, rounds };
 writeFileSync(OUT, `${JSON.stringify(results, null, 2)}\n`);
 console.log(`wrote ${OUT}`);
 
 await bare.close();
 await service.close();
+await generator.close();
+await idleProcess.close();
 const failed = Object.values(summary).some((s) => s.errors > 0) || [...Object.values(pacedResults), ...Object.values(pacedChildResults)].some((r) => r.errors > 0) || inWorker.requests.errors + onLoop.requests.errors + baseline.requests.errors > 0 || openCount !== expectedOpen;
 if (failed) process.exitCode = 1;

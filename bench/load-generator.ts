@@ -3,16 +3,17 @@
  * number in flight) or open loop (`paced`: request i sent at i / rate s, answered or not, its latency
  * counted from that scheduled time, so a stall delays every request behind it).
  *
- * It runs in the bench's process, or in a child process of its own (`pacedInChild`): started with
- * `fork`, told one run over IPC, it answers with the run's figures and exits. On a 2-core machine
+ * It runs in the bench's process, or in a child process of its own (`startGeneratorProcess`): started
+ * once, before the service under test exists, and told one run at a time over IPC, it answers with
+ * each run's figures. On a 2-core machine
  * the child's sends and answer parsing run on the other core, so the figure is the service's
  * latency rather than the service's and its client's on one thread; both targets go through the
  * same generator, so the ratio between them still holds.
  */
-import { fork } from 'node:child_process';
 import { Agent, request, type IncomingMessage } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
+import { serveParent, startChild } from './child-process-kit.js';
 
 /** One target, in plain data (it crosses to a child process). */
 export interface TargetSpec {
@@ -152,34 +153,26 @@ interface PacedJob {
   readonly n: number;
 }
 
-/**
- * `paced` from a child process of its own (see the header); resolves with the child's figures.
- * The child first sends `warmup` requests (ids from `from`, 4 in flight) so that its own first-call
- * costs (module loading, its first sockets) are not counted; the paced ones follow (ids from
- * `from + warmup`).
- */
-export function pacedInChild(target: TargetSpec, from: number, warmup: number, rate: number, n: number): Promise<PacedResult> {
-  return new Promise((resolve, reject) => {
-    const child = fork(fileURLToPath(import.meta.url), ['--child'], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-    let answered = false;
-    child.once('message', (message: PacedResult) => {
-      answered = true;
-      resolve(message);
-    });
-    child.once('error', reject);
-    child.once('exit', (code) => {
-      if (!answered) reject(new Error(`the load generator's process exited with ${code} before answering`));
-    });
-    child.send({ target, from, warmup, rate, n } satisfies PacedJob);
-  });
+/** A load generator in a child process of its own, started once (see the header), given one paced run per call. */
+export interface GeneratorProcess {
+  /**
+   * `paced` in the child: first `warmup` requests (ids from `from`, 4 in flight), so that its own
+   * first-call costs (its first sockets to this target) are not counted; the paced ones follow (ids
+   * from `from + warmup`). Resolves with the child's figures.
+   */
+  paced(target: TargetSpec, from: number, warmup: number, rate: number, n: number): Promise<PacedResult>;
+  close(): Promise<void>;
+}
+
+/** Starts the generator's process: before the service under test exists (child-process-kit.ts). */
+export async function startGeneratorProcess(): Promise<GeneratorProcess> {
+  const child = await startChild<PacedJob, PacedResult>(fileURLToPath(import.meta.url), '--child');
+  return { paced: (target, from, warmup, rate, n) => child.ask({ target, from, warmup, rate, n }), close: () => child.close() };
 }
 
 if (process.argv.includes('--child') && process.send !== undefined) {
-  process.once('message', (job: PacedJob) => {
-    void (async () => {
-      if (job.warmup > 0) await run(job.target, job.from, job.warmup, 4);
-      const result = await paced(job.target, job.from + job.warmup, job.rate, job.n);
-      process.send!(result, () => process.exit(0));
-    })();
+  serveParent<PacedJob, PacedResult>(async (job) => {
+    if (job.warmup > 0) await run(job.target, job.from, job.warmup, 4);
+    return paced(job.target, job.from + job.warmup, job.rate, job.n);
   });
 }
