@@ -1,5 +1,5 @@
 /**
- * API benchmark, run by `npm run bench` after the others (alone: `node --import tsx bench/api-bench.ts`).
+ * API benchmark, run by `npm run bench` after the others (alone: `npm run bench:api`).
  *
  * Measures `POST /api/orders` over real HTTP (keep-alive, loopback) against its floor: a bare Fastify
  * app (same fastify, same JSON body parser as buildServer) with one `POST /bare` route answering

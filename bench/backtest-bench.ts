@@ -1,5 +1,5 @@
 /**
- * Backtest throughput, part of `npm run bench` (alone: `node --import tsx bench/backtest-bench.ts`).
+ * Backtest throughput, part of `npm run bench` (alone, on the compiled package: `node --import ./bench/compiled.mjs --import tsx bench/backtest-bench.ts`).
  *
  * Every candle file in data/candles (or BENCH_CANDLES_DIR), concatenated per file, run
  * through `runBacktest` with `rsi-reversal` and a full tactics set (limit entry, 2-step DCA ladder,

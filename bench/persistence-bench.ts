@@ -1,5 +1,5 @@
 /**
- * Persistence benchmark, run by `npm run bench` after bench/run.ts (alone: `node --import tsx bench/persistence-bench.ts`).
+ * Persistence benchmark, run by `npm run bench` after bench/run.ts (alone: `npm run bench:persistence`).
  *
  * Input: the bundled recording (Binance spot BTCUSDT) with data/demo-orders.jsonl in its first pass,
  * looped (`loopRecording`: times and ids shifted per pass) to BENCH_INPUTS inputs (default 1,000,000).

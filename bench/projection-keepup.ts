@@ -1,5 +1,5 @@
 /**
- * Read tables against the journal under a steady submit load (alone: `node --import tsx bench/projection-keepup.ts`).
+ * Read tables against the journal under a steady submit load (alone: `npm run bench:projection`).
  *
  * A `DurableEngine` on PostgreSQL (PAPERTRADE_TEST_PG_URL or postgres://postgres@127.0.0.1:5432/test,
  * a throwaway schema) and, for comparison, on SQLite (a temp file): the bundled spot recording's

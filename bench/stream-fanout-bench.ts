@@ -1,6 +1,6 @@
 /**
- * Binance stream fan-out benchmark, run by `npm run bench:streams` (alone:
- * `node --import tsx bench/stream-fanout-bench.ts`).
+ * Binance stream fan-out benchmark, run by `npm run bench:streams` (on the compiled package, as
+ * every part of `npm run bench`: bench/compiled.mjs).
  *
  * N WebSocket clients (0, 1, 10, 50) on `/binance/ws`, each subscribed to `btcusdt@depth@100ms`,
  * `btcusdt@trade` and `btcusdt@bookTicker`, while the bundled recording (Binance spot BTCUSDT) is
