@@ -27,24 +27,31 @@ export function startChild<J, R>(module: string, flag: string): Promise<ChildHel
     const child: ChildProcess = fork(module, [flag], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     const waiting: { resolve: (answer: R) => void; reject: (error: Error) => void }[] = [];
     let started = false;
+    // Set once the child is gone: every later `ask` rejects with it, and nothing more is sent (a
+    // send on a closed channel emits 'error', which would crash the bench once no listener is left).
+    let gone: Error | undefined;
     const failAll = (error: Error) => {
       if (!started) rejectStarted(error);
       for (const w of waiting.splice(0)) w.reject(error);
     };
     const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-    child.once('error', failAll);
-    child.once('exit', (code) => failAll(new Error(`the helper process ${flag} exited with ${code} before answering`)));
+    child.on('error', failAll);
+    child.once('exit', (code, signal) => {
+      gone = new Error(`the helper process ${flag} exited with ${code ?? signal} before answering`);
+      failAll(gone);
+    });
     child.on('message', (message: R | typeof READY) => {
       if (message === READY && !started) {
         started = true;
         resolveStarted({
           ask: (job) =>
             new Promise<R>((resolve, reject) => {
+              if (gone !== undefined) return reject(gone);
               waiting.push({ resolve, reject });
               child.send(job as object);
             }),
           close: async () => {
-            child.send(CLOSE);
+            if (gone === undefined && child.connected) child.send(CLOSE);
             await exited;
           },
         });
@@ -68,5 +75,8 @@ export function serveParent<J, R>(handle: (job: J) => R | Promise<R>): void {
       await new Promise<void>((resolve) => process.send!(answer as object, () => resolve()));
     });
   });
+  // The parent gone (a bench that failed, or was killed): nothing will ask again, and a window
+  // left open (the idle process's 1 ms timer) would otherwise keep this process alive for good.
+  process.once('disconnect', () => process.exit(0));
   process.send!(READY);
 }
