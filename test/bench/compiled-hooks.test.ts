@@ -63,4 +63,21 @@ describe('the benches run the compiled package', () => {
     expect(failed?.code).toBe(1);
     expect(failed?.stderr).toContain('dist/ is older than 1 source file(s) (money.ts)');
   });
+
+  it('refuses to run a dist/ without a compiled file for a source the build compiles, and runs one the build leaves out as a source', async () => {
+    const root = tree();
+    writeFileSync(join(root, 'tsconfig.build.json'), '{ "include": ["src"], "exclude": ["src/**/*.test.ts", "src/test-kit/**", "src/dashboard", "src/live/test-server/**"] }\n');
+    // Left out of the build: no compiled file, run from the source.
+    mkdirSync(join(root, 'src/live/test-server'), { recursive: true });
+    writeFileSync(join(root, 'src/live/test-server/server.ts'), "export const server: string = 'source';\n");
+    await expect(probe(root).then(({ stdout }) => JSON.parse(stdout))).resolves.toEqual({ built: 'compiled', kit: 'source', same: true });
+    // Added since the build: the bench would run it from its source.
+    writeFileSync(join(root, 'src/fees.ts'), 'export const fee: number = 1;\n');
+    const failed = await probe(root).then(
+      () => undefined,
+      (error: { code: number; stderr: string }) => error,
+    );
+    expect(failed?.code).toBe(1);
+    expect(failed?.stderr).toContain('dist/ has no compiled file for 1 source file(s) (fees.ts)');
+  });
 });
