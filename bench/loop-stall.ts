@@ -168,9 +168,12 @@ export function watchLoopStalls(): { stop(): LoopStalls } {
  * section's own time less the idle process's stalls that overlap it (each overlap weighted by that
  * stall's own share of its gap, since where in a gap its own time fell is not known). An estimate,
  * to read beside the raw figure: a section of the code's own that happens to coincide with one of
- * the machine's is shortened by it.
+ * the machine's is shortened by it. NaN where either window's own time was not measured.
  */
 export function beyondFloor(main: LoopStalls, floor: LoopStalls): { readonly maxMs: number; readonly over5ms: number } {
+  // A window whose own time was not measured (no schedstat: not Linux) has no sections: not a
+  // window without stalls.
+  if (Number.isNaN(main.ownMaxMs) || Number.isNaN(floor.ownMaxMs)) return { maxMs: Number.NaN, over5ms: Number.NaN };
   let maxMs = 0;
   let over5ms = 0;
   for (const section of main.sections) {

@@ -46,6 +46,13 @@ describe('beyondFloor', () => {
     expect(beyondFloor(main, stalls([]))).toEqual({ maxMs: 12, over5ms: 1 });
     expect(beyondFloor(main, stalls([{ endAt: 510, wallMs: 40, ownMs: 40 }]))).toEqual({ maxMs: 0, over5ms: 0 });
   });
+
+  it('is not known (NaN) where either window could not measure its own time, rather than a window without stalls', () => {
+    const unmeasured: LoopStalls = { ...stalls([]), ownMaxMs: Number.NaN };
+    const measured = stalls([{ endAt: 500, wallMs: 12, ownMs: 12 }]);
+    expect(beyondFloor(unmeasured, stalls([]))).toEqual({ maxMs: Number.NaN, over5ms: Number.NaN });
+    expect(beyondFloor(measured, unmeasured)).toEqual({ maxMs: Number.NaN, over5ms: Number.NaN });
+  });
 });
 
 describe('the idle process', () => {
