@@ -52,7 +52,7 @@ export interface LoopStalls {
   /** The first 20 of those: when they ended (ms since the window opened) and their on-CPU time. */
   readonly over5ms: readonly { readonly atMs: number; readonly cpuMs: number }[];
   /**
-   * Every gap whose own time passed 1 ms (the first 5,000): when it ended, in Unix ms
+   * Every gap whose own time passed 5 ms, and the first 5,000 of 1–5 ms: when it ended, in Unix ms
    * (`performance.timeOrigin` + now, comparable across processes), its wall time less the 1 ms
    * interval, and its own time. What `beyondFloor` compares.
    */
@@ -142,7 +142,8 @@ export function watchLoopStalls(): { stop(): LoopStalls } {
     const own = wall - lastWall - (stat.waitNs - lastWait) / 1e6 - 1;
     if (own > ownMaxMs) ownMaxMs = own;
     if (own > 5 && ++ownOver5ms <= 20) ownOver5.push({ atMs: wall - wall0, ownMs: own });
-    if (own > 1 && sections.length < 5_000) sections.push({ endAt: performance.timeOrigin + wall, wallMs: wall - lastWall - 1, ownMs: own });
+    // Every section over 5 ms is kept (what beyondFloor reports on); of the shorter ones, the first 5,000.
+    if (own > 5 || (own > 1 && sections.length < 5_000)) sections.push({ endAt: performance.timeOrigin + wall, wallMs: wall - lastWall - 1, ownMs: own });
     lastWait = stat.waitNs;
     const spent = cpu - lastCpu;
     if (spent > cpuMaxNs) cpuMaxNs = spent;
