@@ -4,8 +4,8 @@
  *
  * The benches are TypeScript run through tsx, which compiles each module it loads with esbuild, its
  * `keepNames` on (a call per function or class created, to set its name). The product runs tsc's
- * output, and ran faster than its sources under tsx in the same bench: the replay 1.25× with and
- * without resting orders, the candle backtest 1.2–1.5× (docs/adr/0055). A specifier that resolves to
+ * output, which reached its speed sooner than the sources under tsx (1.2–1.3× in short runs; within
+ * the noise at the benches' steady state: docs/adr/0055). A specifier that resolves to
  * `src/<path>.ts` resolves instead to `dist/<path>.js` when that file exists; `src/test-kit/`, the
  * dashboard and the few files tsconfig.build.json leaves out stay sources. Registered by
  * `bench/compiled.mjs`, which first checks that `dist/` is not older than the sources.
