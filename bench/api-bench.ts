@@ -38,7 +38,12 @@
  * written), each with the event loop's longest stall (gaps between the ticks of a 1 ms timer) in
  * wall time and in the main thread's own CPU time, its longest synchronous section whatever the
  * machine's load (loop-stall.ts), the main thread's CPU time and the requests' max latency over the
- * snapshot; and, as the machine's own floor, the same load for as long without a snapshot.
+ * snapshot; as a baseline, the same load for as long without a snapshot; and, as the machine's own
+ * floor, an idle child process watching its own loop over each window, with the main thread's
+ * sections less that process's stalls at the same moments beside the raw figures (loop-stall.ts,
+ * `beyondFloor`). The helper processes (the generator's child, the idle process) are forked once,
+ * before the service exists (child-process-kit.ts: a fork leaves the forking process's pages
+ * copy-on-write). Every module of the product comes from `dist/` (bench/compiled.mjs).
  * Env: API_BENCH_ROUNDS (5), API_BENCH_REQUESTS (3000), API_BENCH_CONCURRENCY (16), API_BENCH_WARMUP (1000).
  */
 import { writeFileSync } from 'node:fs';
