@@ -48,7 +48,7 @@ export function checkpointBench(recording: Recording, o: { accounts: number; ord
   host.useHostCheckpoints();
   const snapshotChars = own.snapshot().length;
   // Enough inputs for the own-checkpoint kernel to find one due (its spacing, plus margin).
-  const count = Math.max(4_096, Math.ceil(snapshotChars / 32)) + 10_000;
+  const count = Math.max(512, Math.ceil(snapshotChars / 32)) + 10_000;
   const start = own.now;
   const stat = new ThreadSchedstat();
   const run = (kernel: Kernel, adopt: boolean): CheckpointRow => {

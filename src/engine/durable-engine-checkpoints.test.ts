@@ -44,7 +44,7 @@ describeEachDialect((name) => `the engine's snapshots as the kernel's rollback c
       // The snapshot is rebuilt in a worker from the journal; the kernel takes it as its checkpoint.
       const snapshotSeq = await engine.saveSnapshot();
       expect(engine.kernel.inputsSinceCheckpoint).toBe(engine.seq - snapshotSeq);
-      // More than the 4,096 inputs after which a kernel on its own would serialize itself.
+      // More than the max(512, snapshot length / 32) inputs after which a kernel on its own would serialize itself.
       const clocks = Array.from({ length: 5_000 }, (_, i): KernelInput => ({ kind: 'clock', time: MARKET[200]!.time + i }));
       const tails: number[] = [];
       for (let i = 0; i < clocks.length; i += 500) {

@@ -28,7 +28,7 @@ afterEach(() => {
 });
 
 describe('rollback checkpoints handed in by the host', () => {
-  it('takes none of its own while inputs flow, where the default kernel checkpoints every max(4,096, snapshot length / 32)', () => {
+  it('takes none of its own while inputs flow, where the default kernel checkpoints every max(512, snapshot length / 32)', () => {
     const host = opened();
     const own = opened();
     host.kernel.useHostCheckpoints();
