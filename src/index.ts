@@ -18,7 +18,7 @@ export { getPaperTradingEngine, resetPaperTradingEngine, PaperTradingEngine, Can
 export { createStrategy, loadStrategyModule, resolveStrategy, registerStrategy, ClosedCandles, LookAheadError, type Strategy, type StrategyFactory, type StrategyContext, type StrategySignal, type SignalAction, type StrategyParams } from './strategy/strategy.js';
 export { rsiReversal, emaCrossover, bollingerBreakout } from './strategy/builtin-strategies.js';
 export { parseTactics, TacticsError, type TacticsSet } from './strategy/tactics.js';
-export { sizeFromStop, type SizingInput, type Sizing } from './strategy/risk.js';
+export { dcaQuantities, sizeFromStop, type SizingInput, type Sizing } from './strategy/risk.js';
 export { parseCandlesCsv, readCandlesFile, type Candle, type CandleLike } from './strategy/candles.js';
 export { RsiIndicator, EmaIndicator, BollingerIndicator, AtrIndicator } from './strategy/indicators.js';
 export { runBacktest, runRecordingBacktest, DEFAULT_TACTICS, type BacktestOptions, type BacktestReport } from './library/backtest.js';

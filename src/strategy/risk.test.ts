@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { OrderNewEvent } from '../core/kernel/events.js';
 import { parseFixed } from '../core/money/fixed.js';
@@ -50,6 +51,149 @@ describe('risk: size from the stop distance', () => {
       expect(P(placed[0]!.quantity)).toBe(expectedSize(P('25000'), P('0.8'), entry, stop, P('0.001')));
       expect(placed[1]!.stopPrice).toBeDefined();
       expect(P(placed[1]!.stopPrice!)).toBe(stop);
+    }
+  });
+});
+
+/**
+ * Independent model of the ladder's size: exact rationals over a common denominator, no rounding
+ * until the entry's quantity is floored to the step (risk.ts rounds its weights up instead).
+ */
+function ladderOracle(o: { equity: bigint; riskPct: bigint; entry: bigint; stop: bigint; step: bigint; leverage: number; prices: bigint[]; m: bigint }) {
+  const long = o.entry > o.stop;
+  const n = o.prices.length;
+  const D = E18 ** BigInt(n);
+  let wNum = (long ? o.entry - o.stop : o.stop - o.entry) * D;
+  let vNum = o.entry * D;
+  o.prices.forEach((p, k) => {
+    const i = BigInt(k + 1);
+    const scale = o.m ** i * E18 ** (BigInt(n) - i); // m^i / E18^i, over D
+    const d = long ? p - o.stop : o.stop - p;
+    if (d > 0n) wNum += scale * d;
+    vNum += scale * p;
+  });
+  const budget = (o.equity * o.riskPct) / E18 / 100n;
+  const affordable = (o.equity * BigInt(o.leverage) * (E18 - (2n * E18) / 100n)) / E18;
+  const floorStep = (q: bigint) => (q / o.step) * o.step;
+  const byRisk = floorStep((budget * E18 * D) / wNum);
+  const byCap = floorStep((affordable * E18 * D) / vNum);
+  return { budget, affordable, quantity: byRisk < byCap ? byRisk : byCap };
+}
+
+describe('risk: a DCA ladder sized as one trade', () => {
+  // Long at 100, stop 98: the entry risks 2 a unit, DCA 1 (1.5×) at 99.5 risks 1.5, DCA 2 (2.25×) at 99 risks 1.
+  const ladder = { equity: P('10000'), riskPercent: P('1'), entry: P('100'), stop: P('98'), stepSize: P('0.001'), leverage: 10, dca: { prices: [P('99.5'), P('99')], sizeMultiplier: P('1.5') } };
+
+  it('spends the risk budget on the whole ladder: 100 / (2 + 1.5 × 1.5 + 2.25 × 1) = 15.384 after the step', () => {
+    const sized = sizeFromStop(ladder);
+    expect(sized.quantity).toBe(P('15.384'));
+    expect(sized.dcaQuantities).toEqual([P('23.076'), P('34.614')]); // 15.384 × 1.5, then × 1.5, each rounded down
+    expect(sized.riskAmount).toBe(P('100'));
+    expect(sized.capped).toBe(false);
+    // Every order filled, then the stop: 15.384 × 2 + 23.076 × 1.5 + 34.614 × 1 = 99.996.
+    expect(sized.quantity * 2n + (sized.dcaQuantities[0]! * 3n) / 2n + sized.dcaQuantities[1]!).toBe(P('99.996'));
+  });
+
+  it('mirrors for a short, and counts no risk for a level past the stop', () => {
+    const short = sizeFromStop({ ...ladder, entry: P('100'), stop: P('102'), dca: { prices: [P('100.5'), P('101')], sizeMultiplier: P('1.5') } });
+    expect(short.quantity).toBe(P('15.384'));
+    // Stop at 99.2: DCA 2 at 99 cannot fill before it; 100 / (0.8 + 1.5 × 0.3) = 80 exactly.
+    const past = sizeFromStop({ ...ladder, stop: P('99.2') });
+    expect(past.quantity).toBe(P('80'));
+    expect(past.dcaQuantities).toEqual([P('120'), P('180')]);
+  });
+
+  it('caps the ladder resting at once by the margin: 10000 × 0.98 / (100 + 1.5 × 99.5 + 2.25 × 99) = 20.762', () => {
+    const sized = sizeFromStop({ ...ladder, riskPercent: P('5'), leverage: 1 });
+    expect(sized.riskQuantity).toBe(P('76.923'));
+    expect(sized.quantity).toBe(P('20.762'));
+    expect(sized.capped).toBe(true);
+    const notional = (sized.quantity * P('100') + sized.dcaQuantities[0]! * P('99.5') + sized.dcaQuantities[1]! * P('99')) / E18;
+    expect(notional).toBe(P('9799.6145'));
+  });
+
+  it('never risks more than the budget nor rests more than the cap, and stays within a step of the exact size (5,000 random ladders)', () => {
+    const decimal = (min: number, max: number, places: number) => fc.integer({ min: Math.round(min * 10 ** places), max: Math.round(max * 10 ** places) }).map((v) => BigInt(v) * 10n ** BigInt(18 - places));
+    fc.assert(
+      fc.property(
+        fc.record({
+          equity: decimal(100, 1_000_000, 2), riskPct: decimal(0.1, 5, 2), entry: decimal(1, 100_000, 2), stopPct: fc.integer({ min: 1, max: 1_000 }),
+          long: fc.boolean(), step: fc.constantFrom(P('0.00001'), P('0.001'), P('0.01'), P('1')), leverage: fc.integer({ min: 1, max: 20 }),
+          m: fc.constantFrom(P('1'), P('1.25'), P('1.333'), P('1.5'), P('2')), dcaSteps: fc.array(fc.integer({ min: 1, max: 300 }), { maxLength: 4 }),
+        }),
+        (r) => {
+          const tick = P('0.01');
+          const away = (bp: number, against: boolean) => {
+            const shifted = (r.entry * BigInt(10_000 + (against === r.long ? -bp : bp))) / 10_000n;
+            return (shifted / tick) * tick;
+          };
+          const stop = away(r.stopPct, true);
+          if (stop <= 0n || stop === r.entry) return;
+          let total = 0;
+          const prices = r.dcaSteps.map((bp) => away((total += bp), true)).filter((p) => p > 0n);
+          const sized = sizeFromStop({ equity: r.equity, riskPercent: r.riskPct, entry: r.entry, stop, stepSize: r.step, leverage: r.leverage, ...(prices.length > 0 ? { dca: { prices, sizeMultiplier: r.m } } : {}) });
+          const oracle = ladderOracle({ equity: r.equity, riskPct: r.riskPct, entry: r.entry, stop, step: r.step, leverage: r.leverage, prices, m: r.m });
+          const quantities = [sized.quantity, ...sized.dcaQuantities];
+          const levels = [r.entry, ...prices];
+          let loss = 0n;
+          let notional = 0n;
+          levels.forEach((p, i) => {
+            const d = r.long ? p - stop : stop - p;
+            if (d > 0n) loss += quantities[i]! * d;
+            notional += quantities[i]! * p;
+          });
+          expect(loss).toBeLessThanOrEqual(oracle.budget * E18);
+          expect(notional).toBeLessThanOrEqual(oracle.affordable * E18);
+          expect(sized.quantity).toBeLessThanOrEqual(oracle.quantity);
+          expect(sized.quantity).toBeGreaterThanOrEqual(oracle.quantity - r.step);
+          expect(sized.dcaQuantities).toHaveLength(prices.length);
+        },
+      ),
+      { numRuns: 5_000, seed: 19 },
+    );
+  });
+});
+
+describe('risk: the trade manager places the ladder it sized', () => {
+  it('on real candles at 5× leverage: every DCA order rests (none refused for margin), and no trade can lose more than 1 % of the equity it was sized on', () => {
+    const tactics = {
+      name: 'full', entry: { type: 'limit', offsetPercent: 0.05, validBars: 2 }, dca: { count: 2, stepPercent: 0.5, sizeMultiplier: 1.5 },
+      stopLoss: { type: 'atr', multiple: 2, period: 14 }, takeProfits: [{ percent: 0.5, share: 0.5 }, { percent: 1, share: 0.25 }], breakEvenAfterFirstTarget: true,
+    };
+    const engine = new PaperTradingEngine({ barInputs: true });
+    engine.advanceTo(CANDLES[0]!.openTime);
+    engine.createAccount({ id: 'd', strategyId: 'rsi-reversal', autoTrading: true, tacticsSets: [tactics], leverage: 5, maxRiskPerTrade: 1 });
+    engine.start('d');
+    type Plan = { long: boolean; equity: bigint; levels: [bigint, bigint][]; stop?: bigint };
+    const plans = new Map<string, Plan>();
+    const refused: string[] = [];
+    engine.subscribe((e) => {
+      if (e.type === 'ORDER_REJECTED') refused.push(`${e.clientOrderId} ${e.code}`);
+      if (e.type !== 'ORDER_NEW') return;
+      const [account, symbol, seq, role] = e.clientOrderId.split(':');
+      const id = `${account}:${symbol}:${seq}`;
+      if (role === 'entry') plans.set(id, { long: e.side === 'BUY', equity: engine.kernel.equity('d')!, levels: [[P(e.price!), P(e.quantity)]] });
+      else if (role?.startsWith('dca')) plans.get(id)!.levels.push([P(e.price!), P(e.quantity)]);
+      else if (role === 'stop' && plans.get(id)!.stop === undefined) plans.get(id)!.stop = P(e.stopPrice!);
+    });
+    engine.processCandles('d', 'BTCUSDT', CANDLES);
+    expect(refused.filter((r) => r.includes(':dca'))).toEqual([]);
+    const stopped = [...plans.values()].filter((p) => p.stop !== undefined);
+    expect(stopped.length).toBeGreaterThan(20);
+    expect(stopped.filter((p) => p.levels.length === 3).length).toBe(stopped.length);
+    for (const plan of stopped) {
+      // Every order of the ladder filled, then the stop: Σ quantity × distance to the stop, on the entry's side of it.
+      let loss = 0n;
+      for (const [price, quantity] of plan.levels) {
+        const d = plan.long ? price - plan.stop! : plan.stop! - price;
+        if (d > 0n) loss += (quantity * d) / E18;
+      }
+      expect(loss).toBeLessThanOrEqual((plan.equity * P('1')) / E18 / 100n);
+      // The entry is the largest the budget and the margin allow, within the step of rounding (ladderOracle above).
+      const [[entry, quantity], ...dca] = plan.levels as [[bigint, bigint], ...[bigint, bigint][]];
+      const oracle = ladderOracle({ equity: plan.equity, riskPct: P('1'), entry, stop: plan.stop!, step: P('0.001'), leverage: 5, prices: dca.map(([p]) => p), m: P('1.5') });
+      expect(quantity).toBeLessThanOrEqual(oracle.quantity);
+      expect(quantity).toBeGreaterThanOrEqual(oracle.quantity - P('0.001'));
     }
   });
 });

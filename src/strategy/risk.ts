@@ -1,9 +1,15 @@
 /**
  * Risk rules: position size from the stop distance, exact in fixed point.
  *
- * size = floor_to_step( equity × riskPercent / 100 / |entry − stop| ), then capped so that the
+ * size = floor_to_step( equity × riskPercent / 100 / W ), W = |entry − stop|, then capped so that the
  * notional fits `equity × leverage × (1 − headroom)` (margin plus fees must be affordable).
- * Every step rounds down: the loss at the stop never exceeds the risk budget (fees aside).
+ * With a DCA ladder (`dca`: the prices of the extra LIMIT orders and their size multiplier m, the
+ * i-th sized m^i × the entry, each rounded down to the step from the one before), the budget is for
+ * the whole ladder: W = Σ m^i × |p_i − stop| over the entry (i = 0) and the DCA prices on the entry's
+ * side of the stop (a level past the stop cannot fill before the stop closes the position), and the
+ * cap is for every order of the ladder resting at once: Σ m^i × p_i over all of them.
+ * Every step rounds down (the weights up): the loss at the stop, every DCA order filled, never
+ * exceeds the risk budget (fees aside), and the ladder's notional never exceeds the cap.
  * Max open positions and max drawdown are enforced by the trade manager and the kernel.
  */
 import { div, divRound, mul, ONE, roundToIncrement, type Fixed } from '../core/money/fixed.js';
@@ -18,6 +24,8 @@ export interface SizingInput {
   readonly leverage: number;
   /** Fraction of the affordable notional kept free for fees and slippage (default 0.02). */
   readonly headroom?: Fixed;
+  /** A DCA ladder placed with the entry: its LIMIT prices, in order, and the size multiplier (tactics `dca`). */
+  readonly dca?: { readonly prices: readonly Fixed[]; readonly sizeMultiplier: Fixed };
 }
 
 export interface Sizing {
@@ -26,16 +34,43 @@ export interface Sizing {
   readonly riskQuantity: Fixed;
   readonly riskAmount: Fixed;
   readonly capped: boolean;
+  /** The DCA orders' quantities (`dcaQuantities` of the entry's), one per `dca.prices`; empty without a ladder. */
+  readonly dcaQuantities: readonly Fixed[];
+}
+
+/** The i-th DCA order's quantity: the one before (the entry's for the first) × `multiplier`, rounded down to the step. */
+export function dcaQuantities(entryQuantity: Fixed, multiplier: Fixed, count: number, stepSize: Fixed): Fixed[] {
+  const sizes: Fixed[] = [];
+  let size = entryQuantity;
+  for (let i = 0; i < count; i += 1) {
+    size = roundToIncrement(mul(size, multiplier, 'down'), stepSize, 'down');
+    sizes.push(size);
+  }
+  return sizes;
 }
 
 export function sizeFromStop(input: SizingInput): Sizing {
-  const distance = input.entry > input.stop ? input.entry - input.stop : input.stop - input.entry;
+  const { entry, stop } = input;
+  const long = entry > stop;
+  const distance = long ? entry - stop : stop - entry;
   if (distance === 0n) throw new RangeError('the stop is at the entry price: no risk-based size');
+  // The ladder's weights per unit of the entry's quantity: its loss at the stop and its notional.
+  let lossWeight = distance;
+  let notionalWeight = entry;
+  const prices = input.dca?.prices ?? [];
+  let multiple = ONE;
+  for (const price of prices) {
+    multiple = mul(multiple, input.dca!.sizeMultiplier, 'up');
+    if (long ? price > stop : price < stop) lossWeight += mul(multiple, long ? price - stop : stop - price, 'up');
+    notionalWeight += mul(multiple, price, 'up');
+  }
   const riskAmount = divRound(mul(input.equity, input.riskPercent, 'down'), 100n, 'down');
-  const riskQuantity = roundToIncrement(div(riskAmount, distance, 'down'), input.stepSize, 'down');
+  const riskQuantity = roundToIncrement(div(riskAmount, lossWeight, 'down'), input.stepSize, 'down');
   const headroom = input.headroom ?? (2n * ONE) / 100n;
   const affordable = mul(input.equity * BigInt(input.leverage), ONE - headroom, 'down');
-  const maxQuantity = roundToIncrement(div(affordable, input.entry, 'down'), input.stepSize, 'down');
+  const maxQuantity = roundToIncrement(div(affordable, notionalWeight, 'down'), input.stepSize, 'down');
   const capped = riskQuantity > maxQuantity;
-  return { quantity: capped ? maxQuantity : riskQuantity, riskQuantity, riskAmount, capped };
+  const quantity = capped ? maxQuantity : riskQuantity;
+  const dca = input.dca === undefined ? [] : dcaQuantities(quantity, input.dca.sizeMultiplier, prices.length, input.stepSize);
+  return { quantity, riskQuantity, riskAmount, capped, dcaQuantities: dca };
 }

@@ -18,7 +18,9 @@
  * - entry: `market`, or `limit` at `offsetPercent` better than the reference (a buy below, a sell
  *   above); an unfilled limit entry is cancelled after `validBars` closed bars (default 3).
  * - dca: `count` extra LIMIT orders at `stepPercent`·i against the position (i = 1..count), each
- *   `sizeMultiplier`^i times the first entry's quantity.
+ *   `sizeMultiplier`^i times the first entry's quantity (rounded down to the step from the one
+ *   before). The risk budget covers the whole ladder: the entry is sized so that every DCA order
+ *   filled, then the stop, loses at most `maxRiskPerTrade` (strategy/risk.ts).
  * - stopLoss: `percent` from the reference, `atr` (`multiple` × ATR(`period`, default 14) at the
  *   signal), or a fixed `price`. Required: the risk sizing needs the stop distance.
  * - takeProfits: levels at `percent` from the reference, each closing `share` of the position

@@ -7,6 +7,8 @@
  * Guarantees:
  * - one trade plan per (account, symbol); entries are refused when the account is halted, when
  *   `maxOpenPositions` is reached, or when the risk size is below the instrument's minimum;
+ * - the entry and its DCA ladder are sized as one trade (strategy/risk.ts): every DCA order filled,
+ *   then the stop, loses at most `maxRiskPerTrade`, and the ladder resting at once fits the margin;
  * - after every entry or DCA fill: a reduce-only STOP_LOSS for the whole position, one reduce-only
  *   TAKE_PROFIT per level not yet reached (its share × the position), and the trailing stop;
  * - after the first take-profit fills and `breakEvenAfterFirstTarget`: the stop moves to the
@@ -20,7 +22,7 @@ import type { Kernel } from '../core/kernel/kernel.js';
 import type { KernelInput, PlaceOrderInput } from '../core/kernel/inputs.js';
 import { divRound, formatFixed, mul, ONE, parseFixed, roundToIncrement, type Fixed } from '../core/money/fixed.js';
 import { isOpenStatus } from '../core/orders/order-status.js';
-import { sizeFromStop } from './risk.js';
+import { dcaQuantities, sizeFromStop } from './risk.js';
 import type { TacticsSet } from './tactics.js';
 
 export type Direction = 'LONG' | 'SHORT';
@@ -163,14 +165,17 @@ export class TradeManager {
       stop = roundToIncrement(long ? reference - distance : reference + distance, tick, long ? 'floor' : 'ceil');
     }
     if (stop <= 0n || (long ? stop >= reference : stop <= reference)) return { ok: false, reason: `stop ${formatFixed(stop)} is on the wrong side of the entry ${formatFixed(reference)}` };
-    const leverage = account.kind === 'futures' ? account.leverageOf(req.symbol) : 1;
-    const quantity =
-      req.quantity ??
-      sizeFromStop({ equity: kernel.equity(req.account) ?? 0n, riskPercent: req.limits.maxRiskPerTrade, entry: reference, stop, stepSize: instrument.stepSize, leverage }).quantity;
-    if (quantity < instrument.minQty || mul(quantity, reference, 'up') < instrument.minNotional) return { ok: false, reason: `size ${formatFixed(quantity)} is below the instrument's minimum` };
-
     const dcaPrices: Fixed[] = [];
     for (let i = 1; i <= (t.dca?.count ?? 0); i += 1) dcaPrices.push(shift(reference, t.dca!.stepPercent * BigInt(i), !long, long ? 'floor' : 'ceil'));
+    const leverage = account.kind === 'futures' ? account.leverageOf(req.symbol) : 1;
+    // The risk budget and the margin cover the whole ladder: the entry and every DCA order (risk.ts).
+    const quantity =
+      req.quantity ??
+      sizeFromStop({
+        equity: kernel.equity(req.account) ?? 0n, riskPercent: req.limits.maxRiskPerTrade, entry: reference, stop, stepSize: instrument.stepSize, leverage,
+        ...(t.dca !== undefined ? { dca: { prices: dcaPrices, sizeMultiplier: t.dca.sizeMultiplier } } : {}),
+      }).quantity;
+    if (quantity < instrument.minQty || mul(quantity, reference, 'up') < instrument.minNotional) return { ok: false, reason: `size ${formatFixed(quantity)} is below the instrument's minimum` };
     const plan: TradePlan = {
       id: `${req.account}:${req.symbol}:${++this.seq}`,
       account: req.account, symbol: req.symbol, direction: req.direction, tactics: t, reference, stop, quantity, dcaPrices,
@@ -184,11 +189,8 @@ export class TradeManager {
     const side = long ? 'BUY' : 'SELL';
     plan.orders.entry = this.place(plan, 'entry', 0, req.time, t.entry.type === 'market' ? { side, type: 'MARKET', quantity } : { side, type: 'LIMIT', quantity, price: reference });
     if (this.plans.get(this.key(req.account, req.symbol)) !== plan) return { ok: false, reason: 'the entry order was refused' };
-    let size = quantity;
-    for (const [i, price] of dcaPrices.entries()) {
-      size = roundToIncrement(mul(size, t.dca!.sizeMultiplier, 'down'), instrument.stepSize, 'floor');
-      plan.orders.dca.push(this.place(plan, 'dca', i, req.time, { side, type: 'LIMIT', quantity: size, price }));
-    }
+    const sizes = t.dca === undefined ? [] : dcaQuantities(quantity, t.dca.sizeMultiplier, dcaPrices.length, instrument.stepSize);
+    for (const [i, price] of dcaPrices.entries()) plan.orders.dca.push(this.place(plan, 'dca', i, req.time, { side, type: 'LIMIT', quantity: sizes[i]!, price }));
     return { ok: true, plan };
   }
 
