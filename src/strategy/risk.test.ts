@@ -59,7 +59,7 @@ describe('risk: size from the stop distance', () => {
  * Independent model of the ladder's size: exact rationals over a common denominator, no rounding
  * until the entry's quantity is floored to the step (risk.ts rounds its weights up instead).
  */
-function ladderOracle(o: { equity: bigint; riskPct: bigint; entry: bigint; stop: bigint; step: bigint; leverage: number; prices: bigint[]; m: bigint }) {
+function ladderOracle(o: { equity: bigint; riskPct: bigint; entry: bigint; stop: bigint; step: bigint; leverage: number; prices: bigint[]; m: bigint; fee?: bigint }) {
   const long = o.entry > o.stop;
   const n = o.prices.length;
   const D = E18 ** BigInt(n);
@@ -73,7 +73,8 @@ function ladderOracle(o: { equity: bigint; riskPct: bigint; entry: bigint; stop:
     vNum += scale * p;
   });
   const budget = (o.equity * o.riskPct) / E18 / 100n;
-  const affordable = (o.equity * BigInt(o.leverage) * (E18 - (2n * E18) / 100n)) / E18;
+  // Margin (notional / L) plus the fee reserved on the notional (notional × fee) within 98 % of the equity.
+  const affordable = (((o.equity * BigInt(o.leverage) * (E18 - (2n * E18) / 100n)) / E18) * E18) / (E18 + (o.fee ?? 0n) * BigInt(o.leverage));
   const floorStep = (q: bigint) => (q / o.step) * o.step;
   const byRisk = floorStep((budget * E18 * D) / wNum);
   const byCap = floorStep((affordable * E18 * D) / vNum);
@@ -118,7 +119,7 @@ describe('risk: a DCA ladder sized as one trade', () => {
       fc.property(
         fc.record({
           equity: decimal(100, 1_000_000, 2), riskPct: decimal(0.1, 5, 2), entry: decimal(1, 100_000, 2), stopPct: fc.integer({ min: 1, max: 1_000 }),
-          long: fc.boolean(), step: fc.constantFrom(P('0.00001'), P('0.001'), P('0.01'), P('1')), leverage: fc.integer({ min: 1, max: 20 }),
+          long: fc.boolean(), step: fc.constantFrom(P('0.00001'), P('0.001'), P('0.01'), P('1')), leverage: fc.integer({ min: 1, max: 125 }), fee: fc.constantFrom(0n, P('0.0002'), P('0.0005'), P('0.001')),
           m: fc.constantFrom(P('1'), P('1.25'), P('1.333'), P('1.5'), P('2')), dcaSteps: fc.array(fc.integer({ min: 1, max: 300 }), { maxLength: 4 }),
         }),
         (r) => {
@@ -131,8 +132,8 @@ describe('risk: a DCA ladder sized as one trade', () => {
           if (stop <= 0n || stop === r.entry) return;
           let total = 0;
           const prices = r.dcaSteps.map((bp) => away((total += bp), true)).filter((p) => p > 0n);
-          const sized = sizeFromStop({ equity: r.equity, riskPercent: r.riskPct, entry: r.entry, stop, stepSize: r.step, leverage: r.leverage, ...(prices.length > 0 ? { dca: { prices, sizeMultiplier: r.m } } : {}) });
-          const oracle = ladderOracle({ equity: r.equity, riskPct: r.riskPct, entry: r.entry, stop, step: r.step, leverage: r.leverage, prices, m: r.m });
+          const sized = sizeFromStop({ equity: r.equity, riskPercent: r.riskPct, entry: r.entry, stop, stepSize: r.step, leverage: r.leverage, feeRate: r.fee, ...(prices.length > 0 ? { dca: { prices, sizeMultiplier: r.m } } : {}) });
+          const oracle = ladderOracle({ equity: r.equity, riskPct: r.riskPct, entry: r.entry, stop, step: r.step, leverage: r.leverage, prices, m: r.m, fee: r.fee });
           const quantities = [sized.quantity, ...sized.dcaQuantities];
           const levels = [r.entry, ...prices];
           let loss = 0n;
@@ -191,10 +192,41 @@ describe('risk: the trade manager places the ladder it sized', () => {
       expect(loss).toBeLessThanOrEqual((plan.equity * P('1')) / E18 / 100n);
       // The entry is the largest the budget and the margin allow, within the step of rounding (ladderOracle above).
       const [[entry, quantity], ...dca] = plan.levels as [[bigint, bigint], ...[bigint, bigint][]];
-      const oracle = ladderOracle({ equity: plan.equity, riskPct: P('1'), entry, stop: plan.stop!, step: P('0.001'), leverage: 5, prices: dca.map(([p]) => p), m: P('1.5') });
+      const oracle = ladderOracle({ equity: plan.equity, riskPct: P('1'), entry, stop: plan.stop!, step: P('0.001'), leverage: 5, prices: dca.map(([p]) => p), m: P('1.5'), fee: P('0.0005') });
       expect(quantity).toBeLessThanOrEqual(oracle.quantity);
       expect(quantity).toBeGreaterThanOrEqual(oracle.quantity - P('0.001'));
     }
+  });
+});
+
+describe('risk: the ladder fits the margin and the fee the kernel reserves', () => {
+  // Long at 60000, stop 0.5 % (59700), three DCA orders 0.05 % apart (59970, 59940, 59910), × 1, at 50×:
+  // the budget (50 % of 10000 over 300 + 270 + 240 + 210 a unit) allows 4.9, the margin less.
+  // Each resting order reserves notional / 50 + notional × 0.0005 (BTCUSDT's taker rate, its worst):
+  // Σ notional ≤ 10000 × 50 × 0.98 / (1 + 0.0005 × 50) = 478048.78…, over 239820 a unit = 1.993 after the step.
+  const tactics = { stopLoss: { type: 'percent', percent: 0.5 }, dca: { count: 3, stepPercent: 0.05, sizeMultiplier: 1 } };
+
+  it('sizes the cap for margin plus fee reserve', () => {
+    const sized = sizeFromStop({
+      equity: P('10000'), riskPercent: P('50'), entry: P('60000'), stop: P('59700'), stepSize: P('0.001'), leverage: 50, feeRate: P('0.0005'),
+      dca: { prices: [P('59970'), P('59940'), P('59910')], sizeMultiplier: P('1') },
+    });
+    expect(sized.riskQuantity).toBe(P('4.901'));
+    expect(sized.quantity).toBe(P('1.993'));
+    expect(sized.capped).toBe(true);
+  });
+
+  it('at 50× every order of a margin-capped ladder rests: none is refused for margin', () => {
+    const engine = new PaperTradingEngine();
+    const events: PaperTradingEvent[] = [];
+    engine.subscribe((e) => events.push(e));
+    engine.createAccount({ id: 'f', initialBalance: '10000', leverage: 50, maxRiskPerTrade: 50, tacticsSets: [tactics] });
+    engine.updatePrices({ BTCUSDT: '60000' }, 1_700_000_000_000);
+    expect(engine.openPosition('f', { symbol: 'BTCUSDT', side: 'LONG' }).ok).toBe(true);
+    expect(events.filter((e) => e.type === 'ORDER_REJECTED')).toEqual([]);
+    const placed = events.filter((e): e is OrderNewEvent => e.type === 'ORDER_NEW' && e.orderType === 'LIMIT');
+    expect(placed.map((e) => [e.price, e.quantity])).toEqual([['59970', '1.993'], ['59940', '1.993'], ['59910', '1.993']]);
+    engine.kernel.checkInvariants();
   });
 });
 

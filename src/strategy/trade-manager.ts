@@ -21,6 +21,7 @@ import type { KernelEvent } from '../core/kernel/events.js';
 import type { Kernel } from '../core/kernel/kernel.js';
 import type { KernelInput, PlaceOrderInput } from '../core/kernel/inputs.js';
 import { divRound, formatFixed, mul, ONE, parseFixed, roundToIncrement, type Fixed } from '../core/money/fixed.js';
+import { worstFeeRate } from '../core/matching/fee-model.js';
 import { isOpenStatus } from '../core/orders/order-status.js';
 import { dcaQuantities, sizeFromStop } from './risk.js';
 import type { TacticsSet } from './tactics.js';
@@ -173,6 +174,8 @@ export class TradeManager {
       req.quantity ??
       sizeFromStop({
         equity: kernel.equity(req.account) ?? 0n, riskPercent: req.limits.maxRiskPerTrade, entry: reference, stop, stepSize: instrument.stepSize, leverage,
+        // Every resting order reserves its fee at the worst rate besides its margin (futures-settlement.ts).
+        feeRate: worstFeeRate(account.fees, instrument),
         ...(t.dca !== undefined ? { dca: { prices: dcaPrices, sizeMultiplier: t.dca.sizeMultiplier } } : {}),
       }).quantity;
     if (quantity < instrument.minQty || mul(quantity, reference, 'up') < instrument.minNotional) return { ok: false, reason: `size ${formatFixed(quantity)} is below the instrument's minimum` };
