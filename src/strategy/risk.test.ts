@@ -228,6 +228,23 @@ describe('risk: the ladder fits the margin and the fee the kernel reserves', () 
     expect(placed.map((e) => [e.price, e.quantity])).toEqual([['59970', '1.993'], ['59940', '1.993'], ['59910', '1.993']]);
     engine.kernel.checkInvariants();
   });
+
+  it('caps a second position’s ladder by what the first leaves available, not by the equity', () => {
+    const engine = new PaperTradingEngine();
+    const events: PaperTradingEvent[] = [];
+    engine.createAccount({ id: 's', initialBalance: '10000', leverage: 5, maxRiskPerTrade: 20, maxOpenPositions: 2, tacticsSets: [tactics] });
+    engine.updatePrices({ BTCUSDT: '60000', ETHUSDT: '3000' }, 1_700_000_000_000);
+    // 0.5 BTC at 60000, 5×: margin 6000 and the taker fee 15 leave 3985 of cash (the equity is 9985).
+    expect(engine.openPosition('s', { symbol: 'BTCUSDT', side: 'LONG', quantity: '0.5', tactics: { stopLoss: { type: 'percent', percent: 10 } } }).ok).toBe(true);
+    engine.subscribe((e) => events.push(e));
+    expect(engine.openPosition('s', { symbol: 'ETHUSDT', side: 'LONG' }).ok).toBe(true);
+    // ETH at 3000, its ladder 2998.5, 2997, 2995.5 (Σ 11991 a unit): 3985 × 5 × 0.98 / 1.0025 / 11991 = 1.6243… → 1.624
+    // (the budget, 1997 over 15 + 13.5 + 12 + 10.5 = 51 a unit, would allow 39.156; the equity's cap 4.07).
+    expect(events.filter((e) => e.type === 'ORDER_REJECTED')).toEqual([]);
+    const placed = events.filter((e): e is OrderNewEvent => e.type === 'ORDER_NEW' && e.orderType !== 'STOP_LOSS');
+    expect(placed.map((e) => [e.orderType, e.price, e.quantity])).toEqual([['MARKET', undefined, '1.624'], ['LIMIT', '2998.5', '1.624'], ['LIMIT', '2997', '1.624'], ['LIMIT', '2995.5', '1.624']]);
+    engine.kernel.checkInvariants();
+  });
 });
 
 describe('risk: limits', () => {

@@ -2,9 +2,9 @@
  * Risk rules: position size from the stop distance, exact in fixed point.
  *
  * size = floor_to_step( equity × riskPercent / 100 / W ), W = |entry − stop|, then capped so that the
- * notional fits `equity × leverage × (1 − headroom) / (1 + feeRate × leverage)`: the margin (notional ÷
- * leverage) plus the fee the venue reserves on the notional (`feeRate`) stays within the equity less
- * the headroom.
+ * notional fits `funds × leverage × (1 − headroom) / (1 + feeRate × leverage)`: the margin (notional ÷
+ * leverage) plus the fee the venue reserves on the notional (`feeRate`) stays within the funds (the
+ * equity, or the account's available balance) less the headroom.
  * With a DCA ladder (`dca`: the prices of the extra LIMIT orders and their size multiplier m, the
  * i-th sized m^i × the entry, each rounded down to the step from the one before), the budget is for
  * the whole ladder: W = Σ m^i × |p_i − stop| over the entry (i = 0) and the DCA prices on the entry's
@@ -26,6 +26,11 @@ export interface SizingInput {
   readonly leverage: number;
   /** Fraction of the affordable notional kept free for fees and slippage (default 0.02). */
   readonly headroom?: Fixed;
+  /**
+   * The funds the ladder's margin and fee reserve may take (default `equity`): a futures account's
+   * available balance, which the margin of its other positions and orders has already left.
+   */
+  readonly funds?: Fixed;
   /**
    * The fee rate the venue reserves on every resting order's notional on top of its margin (the
    * account's worst rate, fee-model.ts `worstFeeRate`; default 0): the cap is then for margin plus
@@ -77,7 +82,8 @@ export function sizeFromStop(input: SizingInput): Sizing {
   const headroom = input.headroom ?? (2n * ONE) / 100n;
   // equity × (1 − headroom) of margin and fee reserve: notional × (1 / L + f) ≤ it ⇔ notional ≤ it × L / (1 + f × L).
   const feeRate = input.feeRate ?? 0n;
-  const affordable = div(mul(input.equity * BigInt(input.leverage), ONE - headroom, 'down'), ONE + feeRate * BigInt(input.leverage), 'down');
+  const funds = input.funds ?? input.equity;
+  const affordable = div(mul((funds > 0n ? funds : 0n) * BigInt(input.leverage), ONE - headroom, 'down'), ONE + feeRate * BigInt(input.leverage), 'down');
   const maxQuantity = roundToIncrement(div(affordable, notionalWeight, 'down'), input.stepSize, 'down');
   const capped = riskQuantity > maxQuantity;
   const quantity = capped ? maxQuantity : riskQuantity;

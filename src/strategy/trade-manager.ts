@@ -174,7 +174,9 @@ export class TradeManager {
       req.quantity ??
       sizeFromStop({
         equity: kernel.equity(req.account) ?? 0n, riskPercent: req.limits.maxRiskPerTrade, entry: reference, stop, stepSize: instrument.stepSize, leverage,
-        // Every resting order reserves its fee at the worst rate besides its margin (futures-settlement.ts).
+        // The margin comes from what the account's other positions and orders leave (the kernel's check),
+        // and every resting order reserves its fee at the worst rate besides its margin (futures-settlement.ts).
+        ...(account.kind === 'futures' ? { funds: account.available((symbol) => kernel.markPrice(symbol)) } : {}),
         feeRate: worstFeeRate(account.fees, instrument),
         ...(t.dca !== undefined ? { dca: { prices: dcaPrices, sizeMultiplier: t.dca.sizeMultiplier } } : {}),
       }).quantity;
