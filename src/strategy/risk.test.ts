@@ -247,6 +247,43 @@ describe('risk: the ladder fits the margin and the fee the kernel reserves', () 
   });
 });
 
+describe('risk: ladders that run out of prices or of size', () => {
+  function open(tactics: object) {
+    const engine = new PaperTradingEngine();
+    const events: PaperTradingEvent[] = [];
+    engine.createAccount({ id: 'x', initialBalance: '10000', leverage: 5, maxRiskPerTrade: 50, tacticsSets: [tactics] });
+    engine.updatePrices({ BTCUSDT: '60000' }, 1_700_000_000_000);
+    engine.subscribe((e) => events.push(e));
+    const outcome = engine.openPosition('x', { symbol: 'BTCUSDT', side: 'LONG' });
+    return { outcome, events, engine };
+  }
+
+  it('a long ladder ends where its prices reach zero instead of turning the size negative', () => {
+    // 60000 less 30 % a level: 42000, 24000, 6000, then −12000 and below (no order can rest there).
+    // Stop at 30000; at risk 50 % of 10000 = 5000: 30000 + 2 × 12000 (24000 and 6000 are past the stop) = 54000 a unit → 0.092.
+    const { outcome, events, engine } = open({ stopLoss: { type: 'percent', percent: 50 }, dca: { count: 5, stepPercent: 30, sizeMultiplier: 2 } });
+    expect(outcome.ok).toBe(true);
+    const entry = events.find((e): e is OrderNewEvent => e.type === 'ORDER_NEW' && e.orderType === 'MARKET');
+    expect(entry?.quantity).toBe('0.092');
+    // The three levels above zero are tried (the venue's ±15 % band may refuse them); none at or below zero.
+    const tried = events.flatMap((e) => ((e.type === 'ORDER_NEW' || e.type === 'ORDER_REJECTED') && e.clientOrderId.includes(':dca') ? [e.clientOrderId.split(':')[3]] : []));
+    expect(tried).toEqual(['dca1', 'dca2', 'dca3']);
+    expect(events.filter((e) => e.type === 'ORDER_REJECTED' && e.code === 'INVALID_ORDER')).toEqual([]);
+    expect(() => sizeFromStop({ equity: P('10000'), riskPercent: P('1'), entry: P('100'), stop: P('50'), stepSize: P('0.001'), leverage: 1, dca: { prices: [P('40'), P('-20')], sizeMultiplier: P('1') } })).toThrow(RangeError);
+    engine.kernel.checkInvariants();
+  });
+
+  it('a DCA order that a sizeMultiplier below 1 rounds below the minimum is not placed', () => {
+    // Stop 2 % (58800), levels 59700, 59400, 59100 at 0.1×: 100 % … 50 % risk = 5000 / (1200 + 0.1 × 900 + 0.01 × 600 + 0.001 × 300)
+    // = 3.857 → capped by 10000 × 5 × 0.98 / 1.0025 / (60000 + 5970 + 594 + 59.1) = 0.7336… → 0.733; DCA 0.0733 → 0.073, 0.0073 → 0.007, 0.0007 → 0 (< 0.001).
+    const { outcome, events } = open({ stopLoss: { type: 'percent', percent: 2 }, dca: { count: 3, stepPercent: 0.5, sizeMultiplier: 0.1 } });
+    expect(outcome.ok).toBe(true);
+    expect(events.filter((e) => e.type === 'ORDER_REJECTED')).toEqual([]);
+    const limits = events.filter((e): e is OrderNewEvent => e.type === 'ORDER_NEW' && e.orderType !== 'STOP_LOSS');
+    expect(limits.map((e) => [e.price, e.quantity])).toEqual([[undefined, '0.733'], ['59700', '0.073'], ['59400', '0.007']]);
+  });
+});
+
 describe('risk: limits', () => {
   it('max open positions refuses a second entry', () => {
     const engine = new PaperTradingEngine();

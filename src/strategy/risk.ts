@@ -73,6 +73,7 @@ export function sizeFromStop(input: SizingInput): Sizing {
   const prices = input.dca?.prices ?? [];
   let multiple = ONE;
   for (const price of prices) {
+    if (price <= 0n) throw new RangeError('a DCA price is at or below zero: no order rests there');
     multiple = mul(multiple, input.dca!.sizeMultiplier, 'up');
     if (long ? price > stop : price < stop) lossWeight += mul(multiple, long ? price - stop : stop - price, 'up');
     notionalWeight += mul(multiple, price, 'up');

@@ -167,7 +167,13 @@ export class TradeManager {
     }
     if (stop <= 0n || (long ? stop >= reference : stop <= reference)) return { ok: false, reason: `stop ${formatFixed(stop)} is on the wrong side of the entry ${formatFixed(reference)}` };
     const dcaPrices: Fixed[] = [];
-    for (let i = 1; i <= (t.dca?.count ?? 0); i += 1) dcaPrices.push(shift(reference, t.dca!.stepPercent * BigInt(i), !long, long ? 'floor' : 'ceil'));
+    for (let i = 1; i <= (t.dca?.count ?? 0); i += 1) {
+      const price = shift(reference, t.dca!.stepPercent * BigInt(i), !long, long ? 'floor' : 'ceil');
+      // A long's ladder ends where its prices reach zero (stepPercent × i ≥ 100) or the instrument's
+      // minimum price: no order can rest there, and a price ≤ 0 would turn the size negative (risk.ts).
+      if (price <= 0n || price < (instrument.minPrice ?? 0n)) break;
+      dcaPrices.push(price);
+    }
     const leverage = account.kind === 'futures' ? account.leverageOf(req.symbol) : 1;
     // The risk budget and the margin cover the whole ladder: the entry and every DCA order (risk.ts).
     const quantity =
@@ -195,7 +201,12 @@ export class TradeManager {
     plan.orders.entry = this.place(plan, 'entry', 0, req.time, t.entry.type === 'market' ? { side, type: 'MARKET', quantity } : { side, type: 'LIMIT', quantity, price: reference });
     if (this.plans.get(this.key(req.account, req.symbol)) !== plan) return { ok: false, reason: 'the entry order was refused' };
     const sizes = t.dca === undefined ? [] : dcaQuantities(quantity, t.dca.sizeMultiplier, dcaPrices.length, instrument.stepSize);
-    for (const [i, price] of dcaPrices.entries()) plan.orders.dca.push(this.place(plan, 'dca', i, req.time, { side, type: 'LIMIT', quantity: sizes[i]!, price }));
+    for (const [i, price] of dcaPrices.entries()) {
+      // A DCA order below the instrument's minimum (a sizeMultiplier below 1 rounds it down, to 0 at worst) is not placed, as a target's share is not.
+      const size = sizes[i]!;
+      const small = size < instrument.minQty || size === 0n || mul(size, price, 'up') < instrument.minNotional;
+      plan.orders.dca.push(small ? '' : this.place(plan, 'dca', i, req.time, { side, type: 'LIMIT', quantity: size, price }));
+    }
     return { ok: true, plan };
   }
 
