@@ -284,6 +284,33 @@ describe('risk: ladders that run out of prices or of size', () => {
   });
 });
 
+describe('risk: a stop refused as already passed', () => {
+  it('closes the position at market: bar inputs then trade as the book and prints do (ADR 0009), and no position is left without its stop', () => {
+    // A bar input walks its whole path before the manager hears of a DCA fill; a stop placed then may be passed already.
+    const tactics = { name: 'm', dca: { count: 4, stepPercent: 0.3, sizeMultiplier: 2 }, stopLoss: { type: 'percent', percent: 1.5 }, takeProfits: [{ percent: 1, share: 1 }] };
+    const run = (barInputs: boolean) => {
+      const engine = new PaperTradingEngine({ barInputs });
+      engine.advanceTo(CANDLES[0]!.openTime);
+      engine.createAccount({ id: 'b', strategyId: 'rsi-reversal', autoTrading: true, tacticsSets: [tactics], leverage: 5, maxRiskPerTrade: 1 });
+      engine.start('b');
+      const closed: string[] = [];
+      let refused = 0;
+      engine.subscribe((e) => {
+        if (e.type === 'POSITION_CLOSED') closed.push(`${e.at} ${e.realizedPnl}`);
+        if (e.type === 'ORDER_REJECTED' && e.code === 'WOULD_TRIGGER_IMMEDIATELY') refused += 1;
+      });
+      engine.processCandles('b', 'BTCUSDT', CANDLES.slice(0, 3000));
+      engine.kernel.checkInvariants();
+      return { closed, refused };
+    };
+    const bars = run(true);
+    const book = run(false);
+    expect(bars.refused).toBeGreaterThan(0);
+    expect(book.closed.length).toBeGreaterThan(40);
+    expect(bars.closed).toEqual(book.closed);
+  });
+});
+
 describe('risk: limits', () => {
   it('max open positions refuses a second entry', () => {
     const engine = new PaperTradingEngine();

@@ -9,7 +9,8 @@
  *   `maxOpenPositions` is reached, or when the risk size is below the instrument's minimum;
  * - the entry and its DCA ladder are sized as one trade (strategy/risk.ts): every DCA order filled,
  *   then the stop, loses at most `maxRiskPerTrade`, and the ladder resting at once fits the margin;
- * - after every entry or DCA fill: a reduce-only STOP_LOSS for the whole position, one reduce-only
+ * - after every entry or DCA fill: a reduce-only STOP_LOSS for the whole position (refused as
+ *   already passed, WOULD_TRIGGER_IMMEDIATELY: the position is closed at market instead), one reduce-only
  *   TAKE_PROFIT per level not yet reached (its share × the position), and the trailing stop;
  * - after the first take-profit fills and `breakEvenAfterFirstTarget`: the stop moves to the
  *   average entry price, rounded to the tick against a loss (long: up, short: down);
@@ -202,6 +203,7 @@ export class TradeManager {
     if (this.plans.get(this.key(req.account, req.symbol)) !== plan) return { ok: false, reason: 'the entry order was refused' };
     const sizes = t.dca === undefined ? [] : dcaQuantities(quantity, t.dca.sizeMultiplier, dcaPrices.length, instrument.stepSize);
     for (const [i, price] of dcaPrices.entries()) {
+      if (this.plans.get(this.key(req.account, req.symbol)) !== plan) break; // closed at once (its stop already passed)
       // A DCA order below the instrument's minimum (a sizeMultiplier below 1 rounds it down, to 0 at worst) is not placed, as a target's share is not.
       const size = sizes[i]!;
       const small = size < instrument.minQty || size === 0n || mul(size, price, 'up') < instrument.minNotional;
@@ -243,6 +245,9 @@ export class TradeManager {
     if (plan === undefined) return;
     if (event.type !== 'FILL') {
       if (role.role === 'entry' && !plan.opened && this.positionSize(plan.account, plan.symbol) === 0n) this.finish(plan, event.at);
+      // The price has passed the stop before it could be placed (a bar input walks its whole path before
+      // the fill it follows is heard of): without a stop the loss would have no bound, so close at market, as the stop would have.
+      else if (role.role === 'stop' && event.type === 'ORDER_REJECTED' && event.code === 'WOULD_TRIGGER_IMMEDIATELY' && this.positionSize(plan.account, plan.symbol) !== 0n) this.close(plan.account, plan.symbol, event.at);
       return;
     }
     if (this.positionSize(plan.account, plan.symbol) === 0n) return;
@@ -271,7 +276,7 @@ export class TradeManager {
     const instrument = this.venue.kernel.instrument(plan.symbol)!;
     this.cancel(plan, plan.orders.stop, time);
     plan.orders.stop = this.place(plan, 'stop', 0, time, { side, type: 'STOP_LOSS', quantity: qty, stopPrice: plan.stop, reduceOnly: true });
-    if (!all) return;
+    if (!all || this.plansById.get(plan.id) !== plan) return; // closed: the stop was refused as already passed
     for (const [i, tp] of plan.tactics.takeProfits.entries()) {
       if (plan.targetsHit[i]) continue;
       this.cancel(plan, plan.orders.targets[i], time);
