@@ -229,6 +229,21 @@ describe('risk: the ladder fits the margin and the fee the kernel reserves', () 
     engine.kernel.checkInvariants();
   });
 
+  it('keeps the ladder within the leverage bracket the kernel checks with the resting orders counted', () => {
+    // 1000 at 125×: the margin would allow 1000 × 125 × 0.98 / (1 + 0.0005 × 125) / 239820 = 0.480, but 125× holds below 50000 of
+    // notional (BTCUSDT's first bracket), entry and DCA orders together: 50000 × 0.98 / 239820 = 0.2043… → 0.204.
+    const engine = new PaperTradingEngine();
+    const events: PaperTradingEvent[] = [];
+    engine.subscribe((e) => events.push(e));
+    engine.createAccount({ id: 'k', initialBalance: '1000', leverage: 125, maxRiskPerTrade: 50, tacticsSets: [tactics] });
+    engine.updatePrices({ BTCUSDT: '60000' }, 1_700_000_000_000);
+    expect(engine.openPosition('k', { symbol: 'BTCUSDT', side: 'LONG' }).ok).toBe(true);
+    expect(events.filter((e) => e.type === 'ORDER_REJECTED')).toEqual([]);
+    const placed = events.filter((e): e is OrderNewEvent => e.type === 'ORDER_NEW' && e.orderType !== 'STOP_LOSS');
+    expect(placed.map((e) => [e.price, e.quantity])).toEqual([[undefined, '0.204'], ['59970', '0.204'], ['59940', '0.204'], ['59910', '0.204']]);
+    engine.kernel.checkInvariants();
+  });
+
   it('caps a second position’s ladder by what the first leaves available, not by the equity', () => {
     const engine = new PaperTradingEngine();
     const events: PaperTradingEvent[] = [];

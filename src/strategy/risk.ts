@@ -4,7 +4,8 @@
  * size = floor_to_step( equity × riskPercent / 100 / W ), W = |entry − stop|, then capped so that the
  * notional fits `funds × leverage × (1 − headroom) / (1 + feeRate × leverage)`: the margin (notional ÷
  * leverage) plus the fee the venue reserves on the notional (`feeRate`) stays within the funds (the
- * equity, or the account's available balance) less the headroom.
+ * equity, or the account's available balance) less the headroom, and within the leverage bracket's
+ * notional (`maxNotional`) less the headroom.
  * With a DCA ladder (`dca`: the prices of the extra LIMIT orders and their size multiplier m, the
  * i-th sized m^i × the entry, each rounded down to the step from the one before), the budget is for
  * the whole ladder: W = Σ m^i × |p_i − stop| over the entry (i = 0) and the DCA prices on the entry's
@@ -37,6 +38,11 @@ export interface SizingInput {
    * fee reserve, Σ notional × (1 / leverage + feeRate).
    */
   readonly feeRate?: Fixed;
+  /**
+   * The notional the leverage's bracket allows the position to reach (Binance −2027; the kernel counts
+   * the resting orders that can add to it, position-limit.ts); the ladder's stays within it less the headroom.
+   */
+  readonly maxNotional?: Fixed;
   /** A DCA ladder placed with the entry: its LIMIT prices, in order, and the size multiplier (tactics `dca`). */
   readonly dca?: { readonly prices: readonly Fixed[]; readonly sizeMultiplier: Fixed };
 }
@@ -85,7 +91,8 @@ export function sizeFromStop(input: SizingInput): Sizing {
   const feeRate = input.feeRate ?? 0n;
   const funds = input.funds ?? input.equity;
   const affordable = div(mul((funds > 0n ? funds : 0n) * BigInt(input.leverage), ONE - headroom, 'down'), ONE + feeRate * BigInt(input.leverage), 'down');
-  const maxQuantity = roundToIncrement(div(affordable, notionalWeight, 'down'), input.stepSize, 'down');
+  const bracket = input.maxNotional === undefined ? undefined : mul(input.maxNotional, ONE - headroom, 'down');
+  const maxQuantity = roundToIncrement(div(bracket !== undefined && bracket < affordable ? bracket : affordable, notionalWeight, 'down'), input.stepSize, 'down');
   const capped = riskQuantity > maxQuantity;
   const quantity = capped ? maxQuantity : riskQuantity;
   const dca = input.dca === undefined ? [] : dcaQuantities(quantity, input.dca.sizeMultiplier, prices.length, input.stepSize);

@@ -176,6 +176,13 @@ export class TradeManager {
       dcaPrices.push(price);
     }
     const leverage = account.kind === 'futures' ? account.leverageOf(req.symbol) : 1;
+    // The bracket: the position (its resting orders counted) must stay below the cap of the last tier that allows the leverage.
+    let maxNotional: Fixed | undefined;
+    if (account.kind === 'futures') {
+      const tiers = instrument.marginTiers ?? [];
+      const allowed = tiers.filter((tier) => tier.maxLeverage >= leverage);
+      if (allowed.length < tiers.length) maxNotional = allowed.length === 0 ? 0n : allowed[allowed.length - 1]!.notionalCap;
+    }
     // The risk budget and the margin cover the whole ladder: the entry and every DCA order (risk.ts).
     const quantity =
       req.quantity ??
@@ -185,6 +192,7 @@ export class TradeManager {
         // and every resting order reserves its fee at the worst rate besides its margin (futures-settlement.ts).
         ...(account.kind === 'futures' ? { funds: account.available((symbol) => kernel.markPrice(symbol)) } : {}),
         feeRate: worstFeeRate(account.fees, instrument),
+        ...(maxNotional !== undefined ? { maxNotional } : {}),
         ...(t.dca !== undefined ? { dca: { prices: dcaPrices, sizeMultiplier: t.dca.sizeMultiplier } } : {}),
       }).quantity;
     if (quantity < instrument.minQty || mul(quantity, reference, 'up') < instrument.minNotional) return { ok: false, reason: `size ${formatFixed(quantity)} is below the instrument's minimum` };
