@@ -299,6 +299,27 @@ describe('risk: ladders that run out of prices or of size', () => {
   });
 });
 
+describe('risk: a ladder longer than the instrument allows open orders', () => {
+  it('ends where the plan’s stop, target and trailing stop still fit in MAX_NUM_ORDERS', () => {
+    // BTCUSDT allows 200 open orders: the stop (in the market entry's place), a target and a trailing stop leave 197 DCA levels.
+    const engine = new PaperTradingEngine();
+    const events: PaperTradingEvent[] = [];
+    engine.createAccount({ id: 'n', initialBalance: '1000000', leverage: 5, maxRiskPerTrade: 5, tacticsSets: [{
+      stopLoss: { type: 'percent', percent: 10 }, dca: { count: 250, stepPercent: 0.01, sizeMultiplier: 1 },
+      takeProfits: [{ percent: 5, share: 0.5 }], trailingStop: { activationPercent: 3, callbackPercent: 1 },
+    }] });
+    engine.updatePrices({ BTCUSDT: '60000' }, 1_700_000_000_000);
+    engine.subscribe((e) => events.push(e));
+    expect(engine.openPosition('n', { symbol: 'BTCUSDT', side: 'SHORT' }).ok).toBe(true);
+    // Up through two levels (60006, 60012): each fill re-places the stop, the target and the trailing stop.
+    engine.updatePrices({ BTCUSDT: '60013' }, 1_700_000_060_000);
+    expect(events.filter((e) => e.type === 'ORDER_REJECTED')).toEqual([]);
+    expect(events.filter((e) => e.type === 'ORDER_NEW' && e.clientOrderId.includes(':dca')).length).toBe(197);
+    expect(events.filter((e) => e.type === 'FILL' && e.clientOrderId.includes(':dca')).length).toBe(2);
+    engine.kernel.checkInvariants();
+  });
+});
+
 describe('risk: a stop refused as already passed', () => {
   it('closes the position at market: bar inputs then trade as the book and prints do (ADR 0009), and no position is left without its stop', () => {
     // A bar input walks its whole path before the manager hears of a DCA fill; a stop placed then may be passed already.

@@ -168,7 +168,15 @@ export class TradeManager {
     }
     if (stop <= 0n || (long ? stop >= reference : stop <= reference)) return { ok: false, reason: `stop ${formatFixed(stop)} is on the wrong side of the entry ${formatFixed(reference)}` };
     const dcaPrices: Fixed[] = [];
-    for (let i = 1; i <= (t.dca?.count ?? 0); i += 1) {
+    // The instrument's cap on open orders (MAX_NUM_ORDERS) counts the plan's: the entry, then the stop
+    // in its place, a target per level, the trailing stop, and the ladder; the ladder ends where it would
+    // leave no room for them (the stop placed after a fill would otherwise be refused).
+    let room = Number.MAX_SAFE_INTEGER;
+    if (instrument.maxNumOrders !== undefined) {
+      room = instrument.maxNumOrders - 1 - t.takeProfits.length - (t.trailingStop !== undefined ? 1 : 0);
+      for (const o of kernel.orders(req.account)) if (o.symbol === req.symbol && isOpenStatus(o.status)) room -= 1;
+    }
+    for (let i = 1; i <= (t.dca?.count ?? 0) && dcaPrices.length < room; i += 1) {
       const price = shift(reference, t.dca!.stepPercent * BigInt(i), !long, long ? 'floor' : 'ceil');
       // A long's ladder ends where its prices reach zero (stepPercent × i ≥ 100) or the instrument's
       // minimum price: no order can rest there, and a price ≤ 0 would turn the size negative (risk.ts).
