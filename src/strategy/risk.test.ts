@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { OrderNewEvent } from '../core/kernel/events.js';
+import { BUNDLED_INSTRUMENTS } from '../core/instruments/bundled-instruments.js';
 import { parseFixed } from '../core/money/fixed.js';
 import { PaperTradingEngine } from '../library/paper-trading-engine.js';
 import type { PaperTradingEvent } from '../library/engine-events.js';
@@ -274,18 +275,31 @@ describe('risk: ladders that run out of prices or of size', () => {
   }
 
   it('a long ladder ends where its prices reach zero instead of turning the size negative', () => {
+    // An instrument without a price band or minimum price, so that only zero ends the ladder.
+    const { priceBand: _band, minPrice: _min, ...bare } = BUNDLED_INSTRUMENTS.find((i) => i.exchange === 'binance' && i.market === 'perpetual' && i.symbol === 'BTCUSDT')!;
+    const engine = new PaperTradingEngine({ instruments: [bare] });
+    const events: PaperTradingEvent[] = [];
+    engine.createAccount({ id: 'z', initialBalance: '10000', leverage: 5, maxRiskPerTrade: 50, tacticsSets: [{ stopLoss: { type: 'percent', percent: 50 }, dca: { count: 5, stepPercent: 30, sizeMultiplier: 2 } }] });
+    engine.updatePrices({ BTCUSDT: '60000' }, 1_700_000_000_000);
+    engine.subscribe((e) => events.push(e));
     // 60000 less 30 % a level: 42000, 24000, 6000, then −12000 and below (no order can rest there).
     // Stop at 30000; at risk 50 % of 10000 = 5000: 30000 + 2 × 12000 (24000 and 6000 are past the stop) = 54000 a unit → 0.092.
-    const { outcome, events, engine } = open({ stopLoss: { type: 'percent', percent: 50 }, dca: { count: 5, stepPercent: 30, sizeMultiplier: 2 } });
-    expect(outcome.ok).toBe(true);
-    const entry = events.find((e): e is OrderNewEvent => e.type === 'ORDER_NEW' && e.orderType === 'MARKET');
-    expect(entry?.quantity).toBe('0.092');
-    // The three levels above zero are tried (the venue's ±15 % band may refuse them); none at or below zero.
-    const tried = events.flatMap((e) => ((e.type === 'ORDER_NEW' || e.type === 'ORDER_REJECTED') && e.clientOrderId.includes(':dca') ? [e.clientOrderId.split(':')[3]] : []));
-    expect(tried).toEqual(['dca1', 'dca2', 'dca3']);
-    expect(events.filter((e) => e.type === 'ORDER_REJECTED' && e.code === 'INVALID_ORDER')).toEqual([]);
+    expect(engine.openPosition('z', { symbol: 'BTCUSDT', side: 'LONG' }).ok).toBe(true);
+    expect(events.filter((e) => e.type === 'ORDER_REJECTED')).toEqual([]);
+    const placed = events.filter((e): e is OrderNewEvent => e.type === 'ORDER_NEW' && e.orderType !== 'STOP_LOSS');
+    expect(placed.map((e) => [e.price, e.quantity])).toEqual([[undefined, '0.092'], ['42000', '0.184'], ['24000', '0.368'], ['6000', '0.736']]);
     expect(() => sizeFromStop({ equity: P('10000'), riskPercent: P('1'), entry: P('100'), stop: P('50'), stepSize: P('0.001'), leverage: 1, dca: { prices: [P('40'), P('-20')], sizeMultiplier: P('1') } })).toThrow(RangeError);
     engine.kernel.checkInvariants();
+  });
+
+  it('a ladder ends at the instrument’s price band about the mark (PERCENT_PRICE, BUY ≥ 0.85 × the mark on BTCUSDT)', () => {
+    // 60000 less 5 % a level: 57000, 54000, 51000 (0.85 × 60000 exactly: inside), 48000 (outside: not placed, not counted).
+    // Stop at 45000; 5000 / (15000 + 12000 + 9000 + 6000) = 0.1190… → 0.119 (with 48000 counted it would be 0.111).
+    const { outcome, events } = open({ stopLoss: { type: 'percent', percent: 25 }, dca: { count: 4, stepPercent: 5, sizeMultiplier: 1 } });
+    expect(outcome.ok).toBe(true);
+    expect(events.filter((e) => e.type === 'ORDER_REJECTED')).toEqual([]);
+    const placed = events.filter((e): e is OrderNewEvent => e.type === 'ORDER_NEW' && e.orderType !== 'STOP_LOSS');
+    expect(placed.map((e) => [e.price, e.quantity])).toEqual([[undefined, '0.119'], ['57000', '0.119'], ['54000', '0.119'], ['51000', '0.119']]);
   });
 
   it('a DCA order that a sizeMultiplier below 1 rounds below the minimum is not placed', () => {

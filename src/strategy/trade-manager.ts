@@ -171,6 +171,8 @@ export class TradeManager {
     // The instrument's cap on open orders (MAX_NUM_ORDERS) counts the plan's: the entry, then the stop
     // in its place, a target per level, the trailing stop, and the ladder; the ladder ends where it would
     // leave no room for them (the stop placed after a fill would otherwise be refused).
+    const band = instrument.priceBand;
+    const bandReference = band === undefined ? undefined : band.reference === 'average' ? kernel.averagePrice(req.symbol) : kernel.markPrice(req.symbol);
     let room = Number.MAX_SAFE_INTEGER;
     if (instrument.maxNumOrders !== undefined) {
       room = instrument.maxNumOrders - 1 - t.takeProfits.length - (t.trailingStop !== undefined ? 1 : 0);
@@ -178,9 +180,14 @@ export class TradeManager {
     }
     for (let i = 1; i <= (t.dca?.count ?? 0) && dcaPrices.length < room; i += 1) {
       const price = shift(reference, t.dca!.stepPercent * BigInt(i), !long, long ? 'floor' : 'ceil');
-      // A long's ladder ends where its prices reach zero (stepPercent × i ≥ 100) or the instrument's
-      // minimum price: no order can rest there, and a price ≤ 0 would turn the size negative (risk.ts).
-      if (price <= 0n || price < (instrument.minPrice ?? 0n)) break;
+      // The ladder ends where its prices reach zero (a long's, stepPercent × i ≥ 100), the instrument's
+      // price limits or its band about the mark (PERCENT_PRICE): no order can rest there, and a price
+      // ≤ 0 would turn the size negative (risk.ts).
+      if (price <= 0n || price < (instrument.minPrice ?? 0n) || (instrument.maxPrice !== undefined && price > instrument.maxPrice)) break;
+      if (band !== undefined && bandReference !== undefined) {
+        const [down, up] = long ? [band.bidDown, band.bidUp] : [band.askDown, band.askUp];
+        if (price * ONE < bandReference * down || price * ONE > bandReference * up) break;
+      }
       dcaPrices.push(price);
     }
     const leverage = account.kind === 'futures' ? account.leverageOf(req.symbol) : 1;
