@@ -334,9 +334,8 @@ describe('risk: a ladder longer than the instrument allows open orders', () => {
   });
 });
 
-describe('risk: a stop refused as already passed', () => {
-  it('closes the position at market: bar inputs then trade as the book and prints do (ADR 0009), and no position is left without its stop', () => {
-    // A bar input walks its whole path before the manager hears of a DCA fill; a stop placed then may be passed already.
+describe('risk: a DCA fill and the stop sized before it', () => {
+  it('bar inputs close what the book and prints close (ADR 0009): the path pauses at a DCA fill before it reaches the stop', () => {
     const tactics = { name: 'm', dca: { count: 4, stepPercent: 0.3, sizeMultiplier: 2 }, stopLoss: { type: 'percent', percent: 1.5 }, takeProfits: [{ percent: 1, share: 1 }] };
     const run = (barInputs: boolean) => {
       const engine = new PaperTradingEngine({ barInputs });
@@ -344,20 +343,41 @@ describe('risk: a stop refused as already passed', () => {
       engine.createAccount({ id: 'b', strategyId: 'rsi-reversal', autoTrading: true, tacticsSets: [tactics], leverage: 5, maxRiskPerTrade: 1 });
       engine.start('b');
       const closed: string[] = [];
-      let refused = 0;
       engine.subscribe((e) => {
         if (e.type === 'POSITION_CLOSED') closed.push(`${e.at} ${e.realizedPnl}`);
-        if (e.type === 'ORDER_REJECTED' && e.code === 'WOULD_TRIGGER_IMMEDIATELY') refused += 1;
       });
       engine.processCandles('b', 'BTCUSDT', CANDLES.slice(0, 3000));
       engine.kernel.checkInvariants();
-      return { closed, refused };
+      return closed;
     };
-    const bars = run(true);
     const book = run(false);
-    expect(bars.refused).toBeGreaterThan(0);
-    expect(book.closed.length).toBeGreaterThan(40);
-    expect(bars.closed).toEqual(book.closed);
+    expect(book.length).toBeGreaterThan(40);
+    expect(run(true)).toEqual(book);
+  });
+
+  it('a bar that opens past both the DCA bid and the stop: the stop re-sized then is refused as passed, and the position is closed at market', () => {
+    // Long at market from 60000: stop 2 % under (58800), one DCA bid 1 % under (59400, × 1). Budget 100:
+    // 100 / (1200 + 600) = 0.0555… → 0.055 for the entry and the bid.
+    const tactics = { name: 'g', entry: { type: 'market' }, dca: { count: 1, stepPercent: 1, sizeMultiplier: 1 }, stopLoss: { type: 'percent', percent: 2 }, takeProfits: [] };
+    const engine = new PaperTradingEngine({ barInputs: true });
+    const events: PaperTradingEvent[] = [];
+    engine.subscribe((e) => events.push(e));
+    engine.createAccount({ id: 'g', initialBalance: '10000', leverage: 5, maxRiskPerTrade: 1, tacticsSets: [tactics] });
+    engine.updatePrices({ BTCUSDT: '60000' }, 1_700_000_000_000);
+    expect(engine.openPosition('g', { symbol: 'BTCUSDT', side: 'LONG' }).ok).toBe(true);
+    const fillsBefore = events.filter((e) => e.type === 'FILL').length;
+    // The next bar opens at 58000: the bid fills at its price, the old stop (0.055) fills at the open less the tick.
+    engine.processCandles('g', 'BTCUSDT', [{ openTime: 1_700_000_040_000, open: '58000', high: '58100', low: '57900', close: '58050', volume: '1' }]);
+    const fills = events.filter((e) => e.type === 'FILL').slice(fillsBefore).map((e) => e.type === 'FILL' && [e.clientOrderId.split(':')[3], e.side, e.price, e.quantity]);
+    expect(fills).toEqual([
+      ['dca1', 'BUY', '59400', '0.055'],
+      ['stop', 'SELL', '57999.9', '0.055'],
+      ['close', 'SELL', '57999.9', '0.055'], // the close at market, at the quote's bid
+    ]);
+    expect(events.filter((e) => e.type === 'ORDER_REJECTED').map((e) => e.type === 'ORDER_REJECTED' && e.code)).toEqual(['WOULD_TRIGGER_IMMEDIATELY']);
+    const account = engine.kernel.account('g');
+    expect(account?.kind === 'futures' && account.openPositions().length).toBe(0);
+    engine.kernel.checkInvariants();
   });
 });
 

@@ -268,8 +268,9 @@ export class TradeManager {
     if (plan === undefined) return;
     if (event.type !== 'FILL') {
       if (role.role === 'entry' && !plan.opened && this.positionSize(plan.account, plan.symbol) === 0n) this.finish(plan, event.at);
-      // The price has passed the stop before it could be placed (a bar input walks its whole path before
-      // the fill it follows is heard of): without a stop the loss would have no bound, so close at market, as the stop would have.
+      // The price has passed the stop before it could be placed (a bar that opened beyond both the DCA
+      // order and the stop fills the one and triggers the old stop in the same step): without a stop
+      // the loss would have no bound, so close at market, as the stop would have.
       else if (role.role === 'stop' && event.type === 'ORDER_REJECTED' && event.code === 'WOULD_TRIGGER_IMMEDIATELY' && this.positionSize(plan.account, plan.symbol) !== 0n) this.close(plan.account, plan.symbol, event.at);
       return;
     }

@@ -102,6 +102,25 @@ describe('a bar input walks its price path through the kernel', () => {
     ]);
   });
 
+  it('a resting limit fills in a step of its own, one tick through it: the bar pauses there, before a stop further on', () => {
+    // A DCA bid at 59900 and the long's stop at 59850, sized before the DCA fill. Closed up: the low first.
+    const k = longAt60000();
+    k.handle(order({ side: 'BUY', type: 'LIMIT', quantity: '0.01', price: '59900', clientOrderId: 'dca' }));
+    k.handle(order({ side: 'SELL', type: 'STOP_LOSS', quantity: '0.01', stopPrice: '59850', reduceOnly: true, clientOrderId: 'sl' }));
+    const b = bar(T + MINUTE, '60000', '60100', '59700', '60050', { pauseOnFill: true });
+    // Path 60000 → 59899.9 (the first print through 59900: the bid fills there, at its own price) → pause.
+    const first = k.handle(b);
+    expect(fills(first)).toEqual([{ id: 'dca', side: 'BUY', price: '59900', quantity: '0.01', liquidity: 'MAKER', at: T + MINUTE + 15_000 }]);
+    expect(first.some((e) => e.type === 'ORDER_TRIGGERED')).toBe(false);
+    expect(first.find((e) => e.type === 'BAR_PAUSED')).toMatchObject({ leg: 1, price: '59899.9' });
+    // What the trade manager does at the pause: the stop re-sized to the whole position, 0.02.
+    expect(k.handle({ kind: 'order.cancel', time: T + MINUTE + 15_000, account: 'a', clientOrderId: 'sl' })[0]?.type).toBe('ORDER_CANCELED');
+    k.handle(order({ side: 'SELL', type: 'STOP_LOSS', quantity: '0.02', stopPrice: '59850', reduceOnly: true, clientOrderId: 'sl2' }, T + MINUTE + 15_000));
+    // Resumed: 59899.9 → 59850, the stop's trigger, fills the whole position a tick under it.
+    const second = k.handle({ ...b, resume: { leg: 1, price: '59899.9' } });
+    expect(fills(second)).toEqual([{ id: 'sl2', side: 'SELL', price: '59849.9', quantity: '0.02', liquidity: 'TAKER', at: T + MINUTE + 15_000 }]);
+  });
+
   it('a trailing stop follows the path and triggers on the way back', () => {
     const k = longAt60000();
     k.handle(order({ side: 'SELL', type: 'TRAILING_STOP_MARKET', quantity: '0.01', callbackRate: '0.01', reduceOnly: true, clientOrderId: 'trail' }));

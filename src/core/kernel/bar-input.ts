@@ -5,8 +5,9 @@
  * The path: open → first extreme → second extreme → close; the low first when the bar closed at or
  * above its open, the high first when it closed down, unless the input says `highFirst` (a
  * backtest passes the extreme adverse to its exposure first, ADR 0009). Between two anchors the
- * path also stops at every open order's trigger or limit price on the way, nearest first, so that
- * orders meet the path in price order and a trailing stop follows each step.
+ * path also stops at every open order's trigger price on the way and one tick through every resting
+ * limit's price (the first print that fills it), nearest first, so that orders meet the path in price
+ * order, each fill in a step of its own, and a trailing stop follows each step.
  * Each step of the path, at price p (ADR 0042 has the rules with their sources):
  * - the clock moves to the step's time: funding times and equity samples it crosses happen first;
  * - the quote is p − tick / p + tick (p when p − tick ≤ 0), deep enough never to run out: orders
@@ -339,7 +340,13 @@ function step(ctx: BarContext, market: Market, price: Fixed, previous: Fixed, ti
   return false;
 }
 
-/** The nearest open order price strictly between `from` and `to`: a waiting trigger or a resting limit. */
+/**
+ * The nearest price strictly between `from` and `to` where an open order acts: a waiting trigger's
+ * price, or one tick through a resting limit's (asks when the path rises, bids when it falls). A
+ * resting limit fills only when a print goes through its price, so the path stops at the first
+ * price that does: its fill is then a step of its own, and a bar with `pauseOnFill` pauses there
+ * before the path reaches the next order (a stop sized before that fill, ADR 0042).
+ */
 function nextStop(market: Market, from: Fixed, to: Fixed): Fixed | undefined {
   const up = to > from;
   let best: Fixed | undefined;
@@ -347,9 +354,9 @@ function nextStop(market: Market, from: Fixed, to: Fixed): Fixed | undefined {
     const p = order.stopPrice;
     if (p !== undefined && isOpenStatus(order.status) && (up ? p > from && p < to && (best === undefined || p < best) : p < from && p > to && (best === undefined || p > best))) best = p;
   }
-  // Resting orders the path moves toward: asks when it rises, bids when it falls.
+  const tick = market.instrument.tickSize;
   for (const order of (up ? market.asks : market.bids).all()) {
-    const p = order.price!;
+    const p = up ? order.price! + tick : order.price! - tick;
     if (up ? p > from && p < to && (best === undefined || p < best) : p < from && p > to && (best === undefined || p > best)) best = p;
   }
   return best;
