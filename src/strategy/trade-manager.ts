@@ -19,6 +19,7 @@
  * when a DCA fill re-sizes it.
  */
 import type { KernelEvent } from '../core/kernel/events.js';
+import type { Instrument } from '../core/instruments/instrument.js';
 import type { Kernel } from '../core/kernel/kernel.js';
 import type { KernelInput, PlaceOrderInput } from '../core/kernel/inputs.js';
 import { divRound, formatFixed, mul, ONE, parseFixed, roundToIncrement, type Fixed } from '../core/money/fixed.js';
@@ -167,37 +168,9 @@ export class TradeManager {
       stop = roundToIncrement(long ? reference - distance : reference + distance, tick, long ? 'floor' : 'ceil');
     }
     if (stop <= 0n || (long ? stop >= reference : stop <= reference)) return { ok: false, reason: `stop ${formatFixed(stop)} is on the wrong side of the entry ${formatFixed(reference)}` };
-    const dcaPrices: Fixed[] = [];
-    // The instrument's cap on open orders (MAX_NUM_ORDERS) counts the plan's: the entry, then the stop
-    // in its place, a target per level, the trailing stop, and the ladder; the ladder ends where it would
-    // leave no room for them (the stop placed after a fill would otherwise be refused).
-    const band = instrument.priceBand;
-    const bandReference = band === undefined ? undefined : band.reference === 'average' ? kernel.averagePrice(req.symbol) : kernel.markPrice(req.symbol);
-    let room = Number.MAX_SAFE_INTEGER;
-    if (instrument.maxNumOrders !== undefined) {
-      room = instrument.maxNumOrders - 1 - t.takeProfits.length - (t.trailingStop !== undefined ? 1 : 0);
-      for (const o of kernel.orders(req.account)) if (o.symbol === req.symbol && isOpenStatus(o.status)) room -= 1;
-    }
-    for (let i = 1; i <= (t.dca?.count ?? 0) && dcaPrices.length < room; i += 1) {
-      const price = shift(reference, t.dca!.stepPercent * BigInt(i), !long, long ? 'floor' : 'ceil');
-      // The ladder ends where its prices reach zero (a long's, stepPercent × i ≥ 100), the instrument's
-      // price limits or its band about the mark (PERCENT_PRICE): no order can rest there, and a price
-      // ≤ 0 would turn the size negative (risk.ts).
-      if (price <= 0n || price < (instrument.minPrice ?? 0n) || (instrument.maxPrice !== undefined && price > instrument.maxPrice)) break;
-      if (band !== undefined && bandReference !== undefined) {
-        const [down, up] = long ? [band.bidDown, band.bidUp] : [band.askDown, band.askUp];
-        if (price * ONE < bandReference * down || price * ONE > bandReference * up) break;
-      }
-      dcaPrices.push(price);
-    }
+    const dcaPrices = this.ladderPrices(req, instrument, reference, long, shift);
     const leverage = account.kind === 'futures' ? account.leverageOf(req.symbol) : 1;
-    // The bracket: the position (its resting orders counted) must stay below the cap of the last tier that allows the leverage.
-    let maxNotional: Fixed | undefined;
-    if (account.kind === 'futures') {
-      const tiers = instrument.marginTiers ?? [];
-      const allowed = tiers.filter((tier) => tier.maxLeverage >= leverage);
-      if (allowed.length < tiers.length) maxNotional = allowed.length === 0 ? 0n : allowed[allowed.length - 1]!.notionalCap;
-    }
+    const maxNotional = account.kind === 'futures' ? bracketCap(instrument, leverage) : undefined;
     // The risk budget and the margin cover the whole ladder: the entry and every DCA order (risk.ts).
     const quantity =
       req.quantity ??
@@ -233,6 +206,38 @@ export class TradeManager {
       plan.orders.dca.push(small ? '' : this.place(plan, 'dca', i, req.time, { side, type: 'LIMIT', quantity: size, price }));
     }
     return { ok: true, plan };
+  }
+
+  /**
+   * The DCA ladder's prices: `dca.count` levels `dca.stepPercent`·i against the position from
+   * `reference`, ending at the first level no order can rest at: at or below zero (a long's, for
+   * stepPercent × i ≥ 100; it would turn the size negative, risk.ts), outside the instrument's price
+   * limits or its band about the mark (PERCENT_PRICE); or where the cap on open orders
+   * (MAX_NUM_ORDERS) would leave no room for the plan's entry, stop, targets and trailing stop (the
+   * stop placed after a fill would otherwise be refused).
+   */
+  private ladderPrices(req: OpenRequest, instrument: Instrument, reference: Fixed, long: boolean, shift: (base: Fixed, pct: Fixed, up: boolean, rounding: 'floor' | 'ceil') => Fixed): Fixed[] {
+    const kernel = this.venue.kernel;
+    const t = req.tactics;
+    const prices: Fixed[] = [];
+    if (t.dca === undefined) return prices;
+    const band = instrument.priceBand;
+    const bandReference = band === undefined ? undefined : band.reference === 'average' ? kernel.averagePrice(req.symbol) : kernel.markPrice(req.symbol);
+    let room = Number.MAX_SAFE_INTEGER;
+    if (instrument.maxNumOrders !== undefined) {
+      room = instrument.maxNumOrders - 1 - t.takeProfits.length - (t.trailingStop !== undefined ? 1 : 0);
+      for (const o of kernel.orders(req.account)) if (o.symbol === req.symbol && isOpenStatus(o.status)) room -= 1;
+    }
+    for (let i = 1; i <= t.dca.count && prices.length < room; i += 1) {
+      const price = shift(reference, t.dca.stepPercent * BigInt(i), !long, long ? 'floor' : 'ceil');
+      if (price <= 0n || price < (instrument.minPrice ?? 0n) || (instrument.maxPrice !== undefined && price > instrument.maxPrice)) break;
+      if (band !== undefined && bandReference !== undefined) {
+        const [down, up] = long ? [band.bidDown, band.bidUp] : [band.askDown, band.askUp];
+        if (price * ONE < bandReference * down || price * ONE > bandReference * up) break;
+      }
+      prices.push(price);
+    }
+    return prices;
   }
 
   /** Cancels the plan's orders and closes the position at market. */
@@ -354,4 +359,16 @@ export class TradeManager {
     this.venue.submit(input);
     return clientOrderId;
   }
+}
+
+/**
+ * The notional a futures position (its resting orders counted, position-limit.ts) must stay below at
+ * `leverage`: the cap of the last margin tier that allows it (Binance −2027); undefined when every
+ * tier allows it, 0 when none does.
+ */
+function bracketCap(instrument: Instrument, leverage: number): Fixed | undefined {
+  const tiers = instrument.marginTiers ?? [];
+  const allowed = tiers.filter((tier) => tier.maxLeverage >= leverage);
+  if (allowed.length === tiers.length) return undefined;
+  return allowed.length === 0 ? 0n : allowed[allowed.length - 1]!.notionalCap;
 }
