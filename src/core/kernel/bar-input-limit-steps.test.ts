@@ -1,0 +1,114 @@
+import { describe, expect, it } from 'vitest';
+import { findBundledInstrument } from '../instruments/bundled-instruments.js';
+import type { KernelEvent } from './events.js';
+import type { BarInput, PlaceOrderInput } from './inputs.js';
+import { Kernel } from './kernel.js';
+
+// A resting limit's step is one tick through its price (ADR 0042, 2026-12-02), at the edges: a low that
+// only touches it, a low one tick through it, limits one tick apart, a gap at the open, a short on a
+// 0.01 tick. Every figure is worked by hand from the header of bar-input.ts: fills at the limit's own
+// price as maker, the pause at the step's price, anchors at ¼, ½ and the end of the minute.
+const BTC = findBundledInstrument('binance', 'perpetual', 'BTCUSDT')!; // tick 0.1
+const ETH = findBundledInstrument('binance', 'perpetual', 'ETHUSDT')!; // tick 0.01
+const T = 1_700_000_000_000;
+const MINUTE = 60_000;
+
+function bar(symbol: string, time: number, open: string, high: string, low: string, close: string, extra: Partial<BarInput> = {}): BarInput {
+  return { kind: 'bar', time, symbol, open, high, low, close, volume: '10', intervalMs: MINUTE, pauseOnFill: true, ...extra };
+}
+
+function order(symbol: string, fields: Omit<PlaceOrderInput, 'kind' | 'time' | 'account' | 'symbol'>): PlaceOrderInput {
+  return { kind: 'order.place', time: T, account: 'a', symbol, ...fields };
+}
+
+const acted = (events: readonly KernelEvent[]) =>
+  events.flatMap((e) =>
+    e.type === 'FILL' ? [`fill ${e.clientOrderId} ${e.side} ${e.price} ${e.liquidity} at +${e.at - T}`]
+    : e.type === 'ORDER_TRIGGERED' ? [`trigger ${e.clientOrderId}`]
+    : e.type === 'BAR_PAUSED' ? [`pause leg ${e.leg} at ${e.price}`]
+    : e.type === 'INPUT_REJECTED' ? [`rejected ${e.code}`]
+    : [],
+  );
+
+/** A fee-free futures account with a position on `symbol` opened at market on a flat bar at `price`. */
+function positioned(symbol: string, side: 'BUY' | 'SELL', quantity: string, price: string): Kernel {
+  const k = new Kernel({ instruments: [BTC, ETH], equityIntervalMs: 0 });
+  k.handle({ kind: 'account.open', time: T, account: 'a', type: 'futures', balances: { USDT: '100000' }, leverage: 10, fees: { maker: '0', taker: '0' } });
+  k.handle(order(symbol, { side, type: 'MARKET', quantity, clientOrderId: 'entry' }));
+  expect(acted(k.handle(bar(symbol, T, price, price, price, price, { pauseOnFill: false })))).toHaveLength(1);
+  return k;
+}
+
+/** Sends `input`, then its resumes from each pause, and returns what each input did. */
+function walk(k: Kernel, input: BarInput): string[][] {
+  const out: string[][] = [];
+  let events = k.handle(input);
+  for (;;) {
+    out.push(acted(events));
+    const pause = events.find((e) => e.type === 'BAR_PAUSED');
+    if (pause?.type !== 'BAR_PAUSED') return out;
+    events = k.handle({ ...input, resume: { leg: pause.leg, price: pause.price } });
+  }
+}
+
+describe('a resting limit at the edges of the bar path', () => {
+  it('a low that only touches the bid fills nothing; a low one tick through it fills at the low, the pause going on with the next leg', () => {
+    const touched = positioned('BTCUSDT', 'BUY', '0.01', '60000');
+    touched.handle(order('BTCUSDT', { side: 'BUY', type: 'LIMIT', quantity: '0.01', price: '59900', clientOrderId: 'bid' }));
+    expect(walk(touched, bar('BTCUSDT', T + MINUTE, '60000', '60100', '59900', '60050'))).toEqual([[]]);
+
+    const through = positioned('BTCUSDT', 'BUY', '0.01', '60000');
+    through.handle(order('BTCUSDT', { side: 'BUY', type: 'LIMIT', quantity: '0.01', price: '59900', clientOrderId: 'bid' }));
+    // Closed up: the low first. 59899.9 is the low itself: no step of its own before it.
+    expect(walk(through, bar('BTCUSDT', T + MINUTE, '60000', '60100', '59899.9', '60050'))).toEqual([
+      ['fill bid BUY 59900 MAKER at +75000', 'pause leg 2 at 59899.9'],
+      [],
+    ]);
+  });
+
+  it('bids one tick apart and a stop one tick under the second: each bid fills in a step of its own; the second bid and the stop share the print that reaches both', () => {
+    const k = positioned('BTCUSDT', 'BUY', '0.01', '60000');
+    k.handle(order('BTCUSDT', { side: 'BUY', type: 'LIMIT', quantity: '0.01', price: '59900', clientOrderId: 'b1' }));
+    k.handle(order('BTCUSDT', { side: 'BUY', type: 'LIMIT', quantity: '0.01', price: '59899.9', clientOrderId: 'b2' }));
+    k.handle(order('BTCUSDT', { side: 'SELL', type: 'STOP_LOSS', quantity: '0.01', stopPrice: '59899.8', reduceOnly: true, clientOrderId: 'sl' }));
+    // Path 60000 → 59899.9 (b1) → 59899.8 (b2, and the stop's trigger: its fill a tick under) → 59700 → 60100 → 60050.
+    expect(walk(k, bar('BTCUSDT', T + MINUTE, '60000', '60100', '59700', '60050'))).toEqual([
+      ['fill b1 BUY 59900 MAKER at +75000', 'pause leg 1 at 59899.9'],
+      ['fill b2 BUY 59899.9 MAKER at +75000', 'trigger sl', 'fill sl SELL 59899.7 TAKER at +75000', 'pause leg 1 at 59899.8'],
+      [],
+    ]);
+  });
+
+  it('a bid the bar opens under fills at its own price, as maker, at the open', () => {
+    const k = positioned('BTCUSDT', 'BUY', '0.01', '60000');
+    k.handle(order('BTCUSDT', { side: 'BUY', type: 'LIMIT', quantity: '0.01', price: '59900', clientOrderId: 'bid' }));
+    expect(walk(k, bar('BTCUSDT', T + MINUTE, '60000', '60100', '59950', '60050'))).toEqual([[]]); // rests through a bar
+    expect(walk(k, bar('BTCUSDT', T + 2 * MINUTE, '59850', '60100', '59800', '60050'))[0]).toEqual([
+      `fill bid BUY 59900 MAKER at +${2 * MINUTE}`,
+      'pause leg 1 at 59850',
+    ]);
+  });
+
+  it('a bid at the open fills one tick under it', () => {
+    const k = positioned('BTCUSDT', 'BUY', '0.01', '60000');
+    k.handle(order('BTCUSDT', { side: 'BUY', type: 'LIMIT', quantity: '0.01', price: '59900', clientOrderId: 'bid' }));
+    expect(walk(k, bar('BTCUSDT', T + MINUTE, '59900', '60100', '59800', '60050'))[0]).toEqual([
+      'fill bid BUY 59900 MAKER at +75000',
+      'pause leg 1 at 59899.9',
+    ]);
+  });
+
+  it('a short on a 0.01 tick: the ask fills one cent through it; a resume from the ask\'s own price is refused, as the bar did not pause there', () => {
+    const k = positioned('ETHUSDT', 'SELL', '1', '3000');
+    k.handle(order('ETHUSDT', { side: 'SELL', type: 'LIMIT', quantity: '1', price: '3010', clientOrderId: 'ask' }));
+    k.handle(order('ETHUSDT', { side: 'BUY', type: 'STOP_LOSS', quantity: '1', stopPrice: '3010.02', reduceOnly: true, clientOrderId: 'sl' }));
+    const b = bar('ETHUSDT', T + MINUTE, '3000', '3020', '2980', '2995'); // closed down: the high first
+    expect(acted(k.handle(b))).toEqual(['fill ask SELL 3010 MAKER at +75000', 'pause leg 1 at 3010.01']);
+    expect(acted(k.handle({ ...b, resume: { leg: 1, price: '3010' } }))).toEqual(['rejected INVALID_INPUT']);
+    expect(acted(k.handle({ ...b, resume: { leg: 1, price: '3010.01' } }))).toEqual([
+      'trigger sl',
+      'fill sl BUY 3010.03 TAKER at +75000',
+      'pause leg 1 at 3010.02',
+    ]);
+  });
+});
