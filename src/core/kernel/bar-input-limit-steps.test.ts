@@ -111,4 +111,31 @@ describe('a resting limit at the edges of the bar path', () => {
       'pause leg 1 at 3010.02',
     ]);
   });
+
+  it('a resume past the first leg that turns highFirst is refused: that path would go back to the low and never reach the high', () => {
+    const k = positioned('BTCUSDT', 'BUY', '0.01', '60000');
+    k.handle(order('BTCUSDT', { side: 'SELL', type: 'LIMIT', quantity: '0.005', price: '60050', clientOrderId: 'ask' }));
+    k.handle(order('BTCUSDT', { side: 'SELL', type: 'TAKE_PROFIT', quantity: '0.005', stopPrice: '60150', reduceOnly: true, clientOrderId: 'tp' }));
+    // Closed up: 60000 → 59900 → 60050.1 (the ask fills: pause on leg 2) → 60150 → 60200 → 60100.
+    const b = bar('BTCUSDT', T + MINUTE, '60000', '60200', '59900', '60100');
+    expect(acted(k.handle(b))).toEqual(['fill ask SELL 60050 MAKER at +90000', 'pause leg 2 at 60050.1']);
+    const before = k.snapshot();
+    // High first from here would be leg 2 = 60200 → 59900, through 60050.1 too: the take-profit would never trigger.
+    expect(acted(k.handle({ ...b, highFirst: true, resume: { leg: 2, price: '60050.1' } }))).toEqual(['rejected INVALID_INPUT']);
+    expect(k.snapshot().replace(/"sequence":\d+/, '')).toBe(before.replace(/"sequence":\d+/, ''));
+    // The same bar as it paused goes on: the take-profit triggers at 60150 and fills a tick under it.
+    expect(acted(k.handle({ ...b, resume: { leg: 2, price: '60050.1' } }))).toEqual([
+      'trigger tp',
+      'fill tp SELL 60149.9 TAKER at +90000',
+      'pause leg 2 at 60150',
+    ]);
+  });
+
+  it('a bar paused at its open may still turn highFirst there: the caller\'s orders at the open may change its exposure', () => {
+    const k = positioned('BTCUSDT', 'BUY', '0.01', '60000');
+    k.handle(order('BTCUSDT', { side: 'SELL', type: 'MARKET', quantity: '0.01', reduceOnly: true, clientOrderId: 'out' }));
+    const b = bar('BTCUSDT', T + MINUTE, '60000', '60200', '59900', '60100');
+    expect(acted(k.handle(b))).toEqual(['fill out SELL 59999.9 TAKER at +60000', 'pause leg 1 at 60000']);
+    expect(acted(k.handle({ ...b, highFirst: true, resume: { leg: 1, price: '60000' } }))).toEqual([]);
+  });
 });

@@ -25,8 +25,9 @@
  * the input ends after a step that filled, triggered, liquidated, funded or halted (BAR_PAUSED),
  * with the quote at that step's price, and a `resume` input goes on from there: only from where the
  * last bar on the symbol paused (the same bar — time, open, high, low, close and interval — leg and
- * price); a resume without that pause is refused (INPUT_REJECTED, `resumeProblem`) and changes
- * nothing, as the path it would walk was never stopped there. A bar without `resume` abandons a pause.
+ * price, and past the first leg the same extreme first: a resume that turns `highFirst` there would
+ * skip the extreme the path has not reached); a resume without that pause is refused (INPUT_REJECTED,
+ * `resumeProblem`) and changes nothing, as the path it would walk was never stopped there. A bar without `resume` abandons a pause.
  * Totality: `parseBar` checks and parses every field once; a malformed bar changes nothing.
  * Not modelled: the bar's volume as a bound on fills (the depth is not the volume, as in ADR 0009).
  * Cost: four steps a bar plus one per order price on the way; a step is O(conditional orders on
@@ -289,7 +290,7 @@ function acted(s: KernelState, before: number): boolean {
 
 function paused(ctx: BarContext, market: Market, time: number, bar: ParsedBar, leg: 1 | 2 | 3, price: Fixed): void {
   // The one point a resume may go on from: the same bar (its time and path), leg and price.
-  market.barPause = { time, leg, price, bar: pathOf(bar) };
+  market.barPause = { time, leg, price, bar: pathOf(bar), first: bar.anchors[0] };
   // What the caller sends now meets the quote at the price the path stopped at.
   if (!market.usable) quote(ctx, market, price, ctx.s.clock);
   const text = formatFixed(price);
@@ -392,6 +393,10 @@ export function resumeProblem(input: BarInput, bar: ParsedBar, market: Market | 
   // A snapshot from before the path was kept has none: the time, leg and price are then all there is to check.
   if (pause.bar !== undefined && pause.bar !== pathOf(bar)) {
     return `bar resume: the bar at ${input.time} that paused was ${pause.bar}, not ${pathOf(bar)}`;
+  }
+  // Past its first leg the path has been to one extreme: the other one first (`highFirst` turned) is a path never stopped there.
+  if (pause.first !== undefined && bar.leg > 1 && pause.first !== bar.anchors[0]) {
+    return `bar resume: the bar at ${input.time} paused on leg ${bar.leg} after going to ${formatFixed(pause.first)} first, not ${formatFixed(bar.anchors[0])}`;
   }
   return undefined;
 }

@@ -39,7 +39,7 @@ export interface MarketState {
   /** Present and true while the book is a quote derived from trade prints (ADR 0041). */
   readonly tradesOnly?: boolean;
   /** Present while a bar paused (pauseOnFill) waits for its resume. */
-  readonly barPause?: { readonly time: number; readonly leg: 1 | 2 | 3; readonly price: Fixed; readonly bar?: string };
+  readonly barPause?: { readonly time: number; readonly leg: 1 | 2 | 3; readonly price: Fixed; readonly bar?: string; readonly first?: Fixed };
   /** Where paper orders rest: [side, price, exchange time of the latest update stating the level]; absent in older snapshots. */
   readonly queueStatedAt?: ReadonlyArray<readonly [Side, Fixed, number]>;
   /** Absent in snapshots written before the price bands: the average starts afresh. */

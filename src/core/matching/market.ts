@@ -33,7 +33,7 @@ export class Market {
   /** True while the book is a quote derived from trade prints, not the exchange's (ADR 0041). */
   tradesOnly = false;
   /** Where a bar with `pauseOnFill` stopped (its time, leg and price): the one point a `resume` bar may go on from (kernel/bar-input.ts). */
-  barPause: { readonly time: number; readonly leg: 1 | 2 | 3; readonly price: bigint; readonly bar?: string } | undefined;
+  barPause: { readonly time: number; readonly leg: 1 | 2 | 3; readonly price: bigint; readonly bar?: string; readonly first?: bigint } | undefined;
   /** Last trade price seen on the tape, as a decimal string (presentation only). */
   lastTradePrice: string | undefined;
   /** Volume-weighted average trade price over the instrument's band window (Binance avgPrice; 5 minutes by default). */
