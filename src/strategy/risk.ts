@@ -68,6 +68,12 @@ export function dcaQuantities(entryQuantity: Fixed, multiplier: Fixed, count: nu
   return sizes;
 }
 
+/**
+ * The entry's quantity (base units, a multiple of `stepSize`) for a stop at `stop`, and the DCA
+ * quantities that go with it, by the rules of this file's header. Amounts are Fixed (×10^18) in the
+ * quote asset; `riskPercent` is a percent (1 = 1 %). Throws a RangeError when the stop is at the entry
+ * or a DCA price is at or below zero. The quantity may be 0 (the budget or the cap affords no step).
+ */
 export function sizeFromStop(input: SizingInput): Sizing {
   const { entry, stop } = input;
   const long = entry > stop;
