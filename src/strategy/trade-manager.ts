@@ -19,6 +19,7 @@
  * when a DCA fill re-sizes it.
  */
 import type { KernelEvent } from '../core/kernel/events.js';
+import { maxNotionalAt } from '../core/accounts/position.js';
 import type { Instrument } from '../core/instruments/instrument.js';
 import type { Kernel } from '../core/kernel/kernel.js';
 import type { KernelInput, PlaceOrderInput } from '../core/kernel/inputs.js';
@@ -170,7 +171,8 @@ export class TradeManager {
     if (stop <= 0n || (long ? stop >= reference : stop <= reference)) return { ok: false, reason: `stop ${formatFixed(stop)} is on the wrong side of the entry ${formatFixed(reference)}` };
     const dcaPrices = this.ladderPrices(req, instrument, reference, long, shift);
     const leverage = account.kind === 'futures' ? account.leverageOf(req.symbol) : 1;
-    const maxNotional = account.kind === 'futures' ? bracketCap(instrument, leverage) : undefined;
+    // The bracket: the position, its resting orders counted (position-limit.ts), stays below what the leverage allows.
+    const maxNotional = account.kind === 'futures' ? maxNotionalAt(instrument, leverage) : undefined;
     // The risk budget and the margin cover the whole ladder: the entry and every DCA order (risk.ts).
     const quantity =
       req.quantity ??
@@ -359,16 +361,4 @@ export class TradeManager {
     this.venue.submit(input);
     return clientOrderId;
   }
-}
-
-/**
- * The notional a futures position (its resting orders counted, position-limit.ts) must stay below at
- * `leverage`: the cap of the last margin tier that allows it (Binance −2027); undefined when every
- * tier allows it, 0 when none does.
- */
-function bracketCap(instrument: Instrument, leverage: number): Fixed | undefined {
-  const tiers = instrument.marginTiers ?? [];
-  const allowed = tiers.filter((tier) => tier.maxLeverage >= leverage);
-  if (allowed.length === tiers.length) return undefined;
-  return allowed.length === 0 ? 0n : allowed[allowed.length - 1]!.notionalCap;
 }

@@ -13,6 +13,7 @@
  * EXPIRED); a conditional order is NEW on the Algo Service until it triggers, then TRIGGERED while
  * the order it became works and FINISHED once that order is done.
  */
+import { maxNotionalAt as maxNotionalOf } from '../../core/accounts/position.js';
 import type { Instrument } from '../../core/instruments/instrument.js';
 import { decimalsOf, div, formatFixed, fromInt, mul, parseFixed, roundToDecimals } from '../../core/money/fixed.js';
 import { isConditional, type Order, type OrderType } from '../../core/orders/order.js';
@@ -223,9 +224,8 @@ export function usdmLeverageBracket(i: Instrument): Record<string, unknown> {
   };
 }
 
-/** The largest position notional the leverage allows: the cap of the last bracket whose maximum leverage reaches it. */
+/** The largest position notional the leverage allows, as Binance writes it (core/accounts/position.ts `maxNotionalAt`; "0" without brackets). */
 export function maxNotionalAt(i: Instrument, leverage: number): string {
-  let cap: bigint | undefined;
-  for (const tier of i.marginTiers ?? []) if (tier.maxLeverage >= leverage) cap = tier.notionalCap;
+  const cap = maxNotionalOf(i, leverage);
   return cap === undefined ? ZERO : f(cap);
 }

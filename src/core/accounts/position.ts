@@ -63,6 +63,19 @@ export function maxLeverageFor(instrument: Instrument, positionNotional: Fixed):
 }
 
 /**
+ * The largest position notional `leverage` allows (Binance USD-M `maxNotionalValue`): the cap of the
+ * last margin tier whose maximum leverage reaches it; 0 when none does, undefined when the instrument
+ * has no margin tiers.
+ */
+export function maxNotionalAt(instrument: Instrument, leverage: number): Fixed | undefined {
+  const tiers = instrument.marginTiers;
+  if (tiers === undefined || tiers.length === 0) return undefined;
+  let cap = 0n;
+  for (const tier of tiers) if (tier.maxLeverage >= leverage) cap = tier.notionalCap;
+  return cap;
+}
+
+/**
  * Isolated liquidation price: long LP = (Q·EP − WB − cum) / (Q·(1 − MMR)),
  * short LP = (Q·EP + WB + cum) / (Q·(1 + MMR)), with the bracket that contains LP's notional.
  * Undefined when the position cannot be liquidated (LP ≤ 0).
