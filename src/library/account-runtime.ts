@@ -63,29 +63,26 @@ export class AccountRuntime {
     const values = candleValues(candle);
     const open = values !== undefined ? values.open : candle.open === state.closeText ? state.close : parseFixed(candle.open);
     if (this.feed.barInputs) {
-      // The signal's orders wait for the bar's open, the first step of the bar input. A reversal
-      // first closes: its entry is sent once the close filled at the open (the bar pauses there).
+      // The signal's orders go at the bar's open, after what rested met the open's print: the bar
+      // pauses there (`pauseAtOpen`) and the signal trades at the open's quote, as in the walk below.
       const id = this.config.id;
-      const signal = state.pending;
-      const exposure = this.manager.exposure(id, symbol);
-      let deferred = false;
+      const signalled = state.pending !== undefined;
       const close = values !== undefined ? values.close : parseFixed(candle.close);
       state.closeText = candle.close;
       state.close = close;
       const closedDown = close < open;
-      if (signal !== undefined && signal.action !== 'CLOSE' && exposure !== 'FLAT' && exposure !== signal.action && this.config.autoTrading && this.running) {
-        this.manager.close(id, symbol, t0);
-        deferred = true;
-      } else this.executePending(symbol, open, t0);
-      this.feed.bar(symbol, candle, values ?? { open, close }, interval, (atOpen) => {
-        if (atOpen && deferred) {
-          deferred = false;
-          this.executePending(symbol, open, t0);
-        }
-        const now = this.manager.exposure(id, symbol);
-        return now === 'SHORT' || (now === 'FLAT' && closedDown);
-      });
-      if (deferred) state.pending = undefined;
+      this.feed.bar(
+        symbol,
+        candle,
+        values ?? { open, close },
+        interval,
+        (atOpen) => {
+          if (atOpen) this.executePending(symbol, open, t0);
+          const now = this.manager.exposure(id, symbol);
+          return now === 'SHORT' || (now === 'FLAT' && closedDown);
+        },
+        signalled,
+      );
       return this.closeBar(symbol, candle, interval);
     }
     this.feed.price(symbol, open, t0);

@@ -1,3 +1,4 @@
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readCandlesFile } from '../strategy/candles.js';
@@ -14,11 +15,18 @@ const MARKET_TACTICS = {
   trailingStop: { activationPercent: 0.8, callbackPercent: 0.3 }, breakEvenAfterFirstTarget: true,
 };
 
-function run(file: string, barInputs: boolean) {
+// A tight stop and a trailing stop: exits rest close to the price, so that a bar which opens past
+// them while a signal waits makes the two orders meet at the same open.
+const TRAILING_TACTICS = {
+  name: 'trailing', entry: { type: 'market' }, stopLoss: { type: 'percent', percent: 0.5 },
+  trailingStop: { activationPercent: 0.3, callbackPercent: 0.2 },
+};
+
+function run(file: string, barInputs: boolean, strategy = 'rsi-reversal', tactics: BacktestOptions['tactics'] = MARKET_TACTICS) {
   const fills: string[] = [];
   const equity: string[] = [];
   const options: BacktestOptions = {
-    strategy: 'rsi-reversal', tactics: MARKET_TACTICS, leverage: 5, feeBps: 4, barInputs,
+    strategy, tactics, leverage: 5, feeBps: 4, barInputs,
     onEvent: (e: PaperTradingEvent) => {
       if (e.type === 'FILL') fills.push(`${e.at} ${e.clientOrderId} ${e.side} ${e.price} × ${e.quantity} fee ${e.fee} pnl ${e.realizedPnl ?? ''}`);
       else if (e.type === 'EQUITY') equity.push(`${e.at} ${e.equity}`);
@@ -38,6 +46,29 @@ describe('bar inputs against the walk of ADR 0009 on bundled candles', () => {
       expect(bars.report.finalEquity).toBe(walk.report.finalEquity);
       expect(bars.report.metrics).toEqual(walk.report.metrics);
       expect(bars.equity).toEqual(walk.equity);
+    });
+  }
+});
+
+// At an open that a waiting signal and a resting exit both meet, what rested reacts to the open's
+// print first and the signal trades after it, as in the walk (ADR 0042, "The open of a bar"). In
+// coinbase_btcusd_1m_20171217.csv a bar gaps down through bollinger-breakout's trailing stop while
+// its reversal waits: the walk fills the trailing stop and the reversal finds the position closed.
+describe('bar inputs against the walk on every bundled file, strategy and exit style', () => {
+  const files = readdirSync(CANDLES_DIR).filter((f) => f.endsWith('.csv')).sort();
+  for (const strategy of ['rsi-reversal', 'ema-crossover', 'bollinger-breakout']) {
+    it(`${strategy}: the same fills, labels included, on ${files.length} files`, () => {
+      let fills = 0;
+      for (const file of files) {
+        for (const tactics of [MARKET_TACTICS, TRAILING_TACTICS]) {
+          const walk = run(file, false, strategy, tactics);
+          const bars = run(file, true, strategy, tactics);
+          expect(bars.fills, `${file} ${tactics.name}`).toEqual(walk.fills);
+          expect(bars.report.finalEquity, `${file} ${tactics.name}`).toBe(walk.report.finalEquity);
+          fills += walk.fills.length;
+        }
+      }
+      expect(fills).toBeGreaterThan(100);
     });
   }
 });

@@ -90,14 +90,23 @@ export class MarketFeed {
    * filled or triggered an order, so that whoever reacts to fills (the trade manager) places its
    * orders before the path goes on, as between two prices of a walk; `highFirst` is asked at the
    * start and again when the bar paused at its open (`atOpen`: what the open filled may change
-   * the exposure, and the caller may send orders there, at the open's quote).
+   * the exposure, and the caller may send orders there, at the open's quote). With `pauseAtOpen`
+   * the bar pauses at its open whatever acted there: the caller's orders then meet the open after
+   * what rested met its print, as in a walk.
    */
-  bar(symbol: string, candle: Candle, prices: { readonly open: Fixed; readonly close: Fixed } | CandleValues, intervalMs: number, highFirst: (atOpen: boolean) => boolean): void {
+  bar(
+    symbol: string,
+    candle: Candle,
+    prices: { readonly open: Fixed; readonly close: Fixed } | CandleValues,
+    intervalMs: number,
+    highFirst: (atOpen: boolean) => boolean,
+    pauseAtOpen = false,
+  ): void {
     const { openTime: time, open: o, high, low, close, volume } = candle;
     let first = highFirst(false);
     // The candle's values parsed when it was read go with the input: the kernel does not parse the texts again.
     const values = 'texts' in prices ? prices : undefined;
-    let input: BarInput & { [BAR_VALUES]?: BarValues } = { kind: 'bar', time, symbol, open: o, high, low, close, volume, intervalMs, highFirst: first, pauseOnFill: true };
+    let input: BarInput & { [BAR_VALUES]?: BarValues } = { kind: 'bar', time, symbol, open: o, high, low, close, volume, intervalMs, highFirst: first, pauseOnFill: true, ...(pauseAtOpen ? { pauseAtOpen } : {}) };
     // Assigned, not a computed key in the literal: the literal keeps its fast boilerplate.
     if (values !== undefined) input[BAR_VALUES] = values;
     for (let guard = 0; guard < 100_000; guard += 1) {

@@ -139,3 +139,29 @@ describe('a resting limit at the edges of the bar path', () => {
     expect(acted(k.handle({ ...b, highFirst: true, resume: { leg: 1, price: '60000' } }))).toEqual([]);
   });
 });
+
+// `pauseAtOpen` (ADR 0042, "The open of a bar"): the bar pauses after the open's step whatever acted
+// there, so that orders decided between bars meet the open after what rested met the open's print.
+describe('a bar that pauses at its open', () => {
+  it('pauses at the open with nothing resting, on leg 1 at the open; without pauseAtOpen the same bar runs through', () => {
+    const k = positioned('BTCUSDT', 'BUY', '0.01', '60000');
+    expect(walk(k, bar('BTCUSDT', T + MINUTE, '60000', '60100', '59900', '60050', { pauseAtOpen: true }))).toEqual([['pause leg 1 at 60000'], []]);
+    expect(walk(k, bar('BTCUSDT', T + 2 * MINUTE, '60000', '60100', '59900', '60050'))).toEqual([[]]);
+    // A flat market (no order, no position): the quiet path pauses there too.
+    const flat = new Kernel({ instruments: [BTC], equityIntervalMs: 0 });
+    expect(walk(flat, bar('BTCUSDT', T, '60000', '60100', '59900', '60050', { pauseAtOpen: true }))).toEqual([['pause leg 1 at 60000'], []]);
+  });
+
+  it('a gap through a resting stop: the stop fills at the open first, then a market order sent at the pause meets the open quote', () => {
+    const k = positioned('BTCUSDT', 'BUY', '0.01', '60000');
+    k.handle(order('BTCUSDT', { side: 'SELL', type: 'STOP_LOSS', quantity: '0.01', stopPrice: '59950', reduceOnly: true, clientOrderId: 'sl' }));
+    const input = bar('BTCUSDT', T + MINUTE, '59800', '59900', '59700', '59850', { pauseAtOpen: true });
+    // Gapped through 59950: the stop pays the tick beyond the open, 59799.9; the bar pauses at the open.
+    expect(acted(k.handle(input))).toEqual(['trigger sl', 'fill sl SELL 59799.9 TAKER at +60000', 'pause leg 1 at 59800']);
+    // The position is closed: a reduce-only close sent now has nothing to reduce; a new entry buys the open's ask.
+    const close = k.handle(order('BTCUSDT', { side: 'SELL', type: 'MARKET', quantity: '0.01', reduceOnly: true, clientOrderId: 'close' }));
+    expect(close.some((e) => e.type === 'FILL')).toBe(false);
+    expect(acted(k.handle(order('BTCUSDT', { side: 'BUY', type: 'MARKET', quantity: '0.01', clientOrderId: 'long' })))).toEqual(['fill long BUY 59800.1 TAKER at +60000']);
+    expect(acted(k.handle({ ...input, resume: { leg: 1, price: '59800' } }))).toEqual([]);
+  });
+});

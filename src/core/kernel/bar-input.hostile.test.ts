@@ -39,6 +39,7 @@ const malformed: [string, BarInput][] = [
   ['an empty string', bar(T + MINUTE, '', '60100', '59900', '60000')],
   ['an unknown symbol', { ...bar(T + MINUTE, '60000', '60100', '59900', '60000'), symbol: 'ETHUSDT' }],
   ['a negative volume', bar(T + MINUTE, '60000', '60100', '59900', '60000', { volume: '-1' })],
+  ['a pauseAtOpen that is not a boolean', bar(T + MINUTE, '60000', '60100', '59900', '60000', { pauseOnFill: true, pauseAtOpen: 'yes' as unknown as boolean })],
   ['a resume point off its leg', bar(T + MINUTE, '60000', '60100', '59900', '60000', { resume: { leg: 1, price: '70000' } })],
   // time + intervalMs past 2^53: the close's time would not be an exact Unix ms.
   ['an interval past the largest Unix ms', bar(T + MINUTE, '60000', '60100', '59900', '60000', { intervalMs: Number.MAX_SAFE_INTEGER })],

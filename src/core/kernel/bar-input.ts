@@ -28,6 +28,8 @@
  * price, and past the first leg the same extreme first: a resume that turns `highFirst` there would
  * skip the extreme the path has not reached); a resume without that pause is refused (INPUT_REJECTED,
  * `resumeProblem`) and changes nothing, as the path it would walk was never stopped there. A bar without `resume` abandons a pause.
+ * With `pauseAtOpen` as well, the bar pauses after the open's step even when nothing acted there:
+ * what rested has met the open's print, and the caller's orders meet the open's quote after it.
  * Totality: `parseBar` checks and parses every field once; a malformed bar changes nothing.
  * Not modelled: the bar's volume as a bound on fills (the depth is not the volume, as in ADR 0009).
  * Cost: four steps a bar plus one per order price on the way; a step is O(conditional orders on
@@ -126,6 +128,7 @@ export function parseBar(input: BarInput, before?: ParsedBar): ParsedBar | strin
   if (interval !== undefined && input.time + Math.max(interval, 4) - 1 > Number.MAX_SAFE_INTEGER) return 'bar time + intervalMs is past the largest Unix ms';
   if (input.highFirst !== undefined && typeof input.highFirst !== 'boolean') return 'bar highFirst must be true or false';
   if (input.pauseOnFill !== undefined && typeof input.pauseOnFill !== 'boolean') return 'bar pauseOnFill must be true or false';
+  if (input.pauseAtOpen !== undefined && typeof input.pauseAtOpen !== 'boolean') return 'bar pauseAtOpen must be true or false';
   const highFirst = input.highFirst ?? close < open;
   const anchors: [Fixed, Fixed, Fixed] = highFirst ? [high, low, close] : [low, high, close];
   const t = input.time;
@@ -178,7 +181,7 @@ export function applyBar(ctx: BarContext, market: Market, input: BarInput, bar: 
     const acted = step(ctx, market, current, current, input.time);
     leg = 1;
     // Paused at the open even when the rest of the path is flat: the caller may trade at the open's quote.
-    if (pause && acted) return paused(ctx, market, input.time, bar, leg, current);
+    if (pause && (acted || input.pauseAtOpen === true)) return paused(ctx, market, input.time, bar, leg, current);
   }
   for (; leg <= 3; leg += 1) {
     const target = bar.anchors[leg - 1]!;
@@ -235,7 +238,7 @@ function quietPath(ctx: BarContext, market: Market, input: BarInput, bar: Parsed
     const acted = quietStep(ctx, market, input.time);
     stepped = true;
     leg = 1;
-    if (pause && acted) {
+    if (pause && (acted || input.pauseAtOpen === true)) {
       markAt(ctx, market, current);
       return paused(ctx, market, input.time, bar, leg, current);
     }

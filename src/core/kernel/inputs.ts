@@ -80,6 +80,12 @@ export interface BarInput {
   readonly highFirst?: boolean;
   /** Stop after the first step of the path that filled or triggered an order, liquidated, funded or halted an account (BAR_PAUSED), so that the caller can react. */
   readonly pauseOnFill?: boolean;
+  /**
+   * With `pauseOnFill`: pause after the open's step even when nothing acted there, so that the caller
+   * sends the orders it decided between bars at the open's quote, after what rested reacted to the
+   * open's print (a signal at bar t trades at the open of bar t + 1, as in a walk of prices).
+   */
+  readonly pauseAtOpen?: boolean;
   /** Go on with a paused bar: from `price` on leg 1 (toward the first extreme), 2 (the second) or 3 (the close). */
   readonly resume?: { readonly leg: 1 | 2 | 3; readonly price: DecimalString };
 }
