@@ -213,8 +213,9 @@ export class TradeManager {
   /**
    * The DCA ladder's prices: `dca.count` levels `dca.stepPercent`·i against the position from
    * `reference`, ending at the first level no order can rest at: at or below zero (a long's, for
-   * stepPercent × i ≥ 100; it would turn the size negative, risk.ts), outside the instrument's price
-   * limits or its band about the mark (PERCENT_PRICE); or where the cap on open orders
+   * stepPercent × i ≥ 100; it would turn the size negative, risk.ts), where the kernel's exchange
+   * rules would refuse a limit (its price limits, its band about the mark or average: PERCENT_PRICE;
+   * `Kernel.exchangeRuleRefusal`, so the ladder follows the rules placement applies); or where the cap on open orders
    * (MAX_NUM_ORDERS) would leave no room for the plan's entry, stop, targets and trailing stop (the
    * stop placed after a fill would otherwise be refused).
    */
@@ -223,20 +224,18 @@ export class TradeManager {
     const t = req.tactics;
     const prices: Fixed[] = [];
     if (t.dca === undefined) return prices;
-    const band = instrument.priceBand;
-    const bandReference = band === undefined ? undefined : band.reference === 'average' ? kernel.averagePrice(req.symbol) : kernel.markPrice(req.symbol);
     let room = Number.MAX_SAFE_INTEGER;
     if (instrument.maxNumOrders !== undefined) {
       room = instrument.maxNumOrders - 1 - t.takeProfits.length - (t.trailingStop !== undefined ? 1 : 0);
       for (const o of kernel.orders(req.account)) if (o.symbol === req.symbol && isOpenStatus(o.status)) room -= 1;
     }
+    const side = long ? 'BUY' : 'SELL';
     for (let i = 1; i <= t.dca.count && prices.length < room; i += 1) {
       const price = shift(reference, t.dca.stepPercent * BigInt(i), !long, long ? 'floor' : 'ceil');
-      if (price <= 0n || price < (instrument.minPrice ?? 0n) || (instrument.maxPrice !== undefined && price > instrument.maxPrice)) break;
-      if (band !== undefined && bandReference !== undefined) {
-        const [down, up] = long ? [band.bidDown, band.bidUp] : [band.askDown, band.askUp];
-        if (price * ONE < bandReference * down || price * ONE > bandReference * up) break;
-      }
+      if (price <= 0n) break;
+      // The kernel's own rules on a limit's price (PRICE_FILTER, PERCENT_PRICE); its quantity is not sized yet.
+      const request = { side, type: 'LIMIT', price, quantity: undefined, quoteOrderQty: undefined, stopPrice: undefined, activationPrice: undefined, callbackRate: undefined } as const;
+      if (kernel.exchangeRuleRefusal(req.account, req.symbol, request) !== undefined) break;
       prices.push(price);
     }
     return prices;

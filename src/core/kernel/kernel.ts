@@ -42,7 +42,9 @@ import type { KernelInput, LevelInput, OrderCommandInput } from './inputs.js';
 import { fixedOrProblem, inputProblemExceptLevels, parseLevels } from './input-validation.js';
 import { restoreInto, snapshotOf } from './kernel-snapshot.js';
 import { KernelState, type KernelConfig, type KernelCore } from './kernel-state.js';
-import { cancelOrder, placeOrder, placeOrderList, settlementFor } from './order-commands.js';
+import { cancelOrder, exchangeRuleRefusal, placeOrder, placeOrderList, settlementFor } from './order-commands.js';
+import type { OrderRequest } from '../orders/order-validation.js';
+import type { Rejection } from '../orders/rejection.js';
 
 export type { KernelConfig } from './kernel-state.js';
 
@@ -491,6 +493,16 @@ export class Kernel {
 
   markPrice(symbol: string): Fixed | undefined {
     return this.s.markets.get(symbol)?.mark;
+  }
+
+  /**
+   * The exchange rule that would refuse `request` from `accountId` on `symbol` were it placed now
+   * (order-commands.ts `exchangeRuleRefusal`: the same rules and context as a placement, no effect),
+   * or undefined. For a caller deciding where an order can rest before it sizes it: a rule on a
+   * field left undefined passes.
+   */
+  exchangeRuleRefusal(accountId: string, symbol: string, request: OrderRequest, reduceOnly = false): Rejection | undefined {
+    return exchangeRuleRefusal(this.s, accountId, symbol, request, reduceOnly);
   }
 
   /** The price conditional orders trigger on now (the last trade, or the mark when triggering on the mark): what placement compares stops and activations with. */

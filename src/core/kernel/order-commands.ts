@@ -12,7 +12,7 @@ import { parseFixed, type Fixed } from '../money/fixed.js';
 import type { Settlement } from '../matching/settlement.js';
 import { isConditional, type Order } from '../orders/order.js';
 import { isOpenStatus } from '../orders/order-status.js';
-import { parseOrderRequest, validateOrder } from '../orders/order-validation.js';
+import { parseOrderRequest, validateOrder, type OrderRequest } from '../orders/order-validation.js';
 import { rejection, type Rejection } from '../orders/rejection.js';
 import { bracketOf } from './bracket-exits.js';
 import type { CancelOrderInput, PlaceOrderInput, PlaceOrderListInput } from './inputs.js';
@@ -184,6 +184,19 @@ function listLegProblem(leg: PlaceOrderInput, index: number): Rejection | undefi
   if (leg.takeProfit !== undefined || leg.stopLoss !== undefined) return rejection('INVALID_ORDER', `list leg ${index + 1} carries no exits`);
   if (typeof leg.type === 'string' && leg.type !== 'LIMIT_MAKER' && !isConditional(leg.type)) return rejection('INVALID_ORDER', `list leg ${index + 1} is LIMIT_MAKER or a stop order, not ${String(leg.type)}`);
   return undefined;
+}
+
+/**
+ * The refusal `request` from `account` would meet from the exchange rules (exchange-rules.ts:
+ * PRICE_FILTER … MAX_NUM_ALGO_ORDERS) were it placed now, in no order list, with the placement's
+ * own context; undefined when every rule passes. A rule whose field the request leaves undefined
+ * (a quantity, say) passes. No effect on the state. UNKNOWN_SYMBOL for a symbol the kernel lacks.
+ */
+export function exchangeRuleRefusal(s: KernelState, account: string, symbol: string, request: OrderRequest, reduceOnly: boolean): Rejection | undefined {
+  const market = s.markets.get(symbol);
+  if (market === undefined) return rejection('UNKNOWN_SYMBOL', symbol);
+  const checked = checkExchangeRules(request, market.instrument, placementContext(s, market, account, reduceOnly, undefined));
+  return checked.ok ? undefined : checked.error;
 }
 
 /** The market and the account as the exchange rules see them when an order arrives (the caps' counts: `openOrderCounts`). */
