@@ -23,7 +23,11 @@
  *   dropped (unWatchOrderBook, else the connection is closed) so that it resyncs from a snapshot;
  * - no book update for `staleAfterMs` of wall time is reported once as `stale`;
  * - after any report, the next view the listener sees comes from a book ccxt rebuilt or kept in
- *   sequence: the listener treats it as a snapshot.
+ *   sequence: the listener treats it as a snapshot;
+ * - a listener that fails (its engine refused the input: a database outage, ADR 0014) never ends
+ *   the stream: a book view not taken is reported as `error` (the listener resyncs from the next
+ *   view), a trade not taken is lost alone; a ccxt book with a level that is not a number (NaN,
+ *   Infinity, negative) is reported as `error` and dropped like a crossed one.
  * Not modelled: a duplicated delta is dropped by ccxt itself (u ≤ nonce); the Binance raw tap
  * (see live-exchanges.ts) counts it. Cost: one view (O(levels)) per book update.
  */
@@ -158,7 +162,13 @@ export class CcxtBookStream {
     this.counters[cause === 'error' ? 'errors' : cause === 'gap' ? 'gaps' : cause === 'disconnect' ? 'disconnects' : cause === 'crossed' ? 'crossed' : 'stale'] += 1;
     this.lastNonce = undefined;
     this.setState(cause === 'stale' ? 'stale' : 'resyncing', `${cause}: ${reason}`);
-    await this.listener.onInvalid(cause, reason);
+    try {
+      await this.listener.onInvalid(cause, reason);
+    } catch {
+      // The listener could not pass the report on (its engine refused it): the book is distrusted
+      // all the same, and the next view it gets is a resync.
+      this.counters.errors += 1;
+    }
   }
 
   /**
@@ -218,7 +228,15 @@ export class CcxtBookStream {
         continue;
       }
       if (!this.running) return;
-      const view = viewOf(book);
+      let view: BookView;
+      try {
+        view = viewOf(book);
+      } catch (error) {
+        // A level ccxt could not parse into a price or size (NaN, Infinity, negative): its book is wrong.
+        await this.invalid('error', `ccxt's book has a level that is not a price and size: ${errorMessage(error)}`);
+        await this.dropCcxtBook();
+        continue;
+      }
       this.lastBookAt = this.clock();
       if (isCrossed(view)) {
         await this.invalid('crossed', `best bid ${[...view.bids.keys()][0]} ≥ best ask ${[...view.asks.keys()][0]}`);
@@ -235,7 +253,13 @@ export class CcxtBookStream {
       this.backoff.reset();
       this.counters.books += 1;
       this.setState('live', undefined);
-      await this.listener.onBook(view);
+      try {
+        await this.listener.onBook(view);
+      } catch (error) {
+        // The listener did not take this view (its engine refused the input: a database outage, an
+        // input that cannot be stored). Whatever it holds now is behind: it resyncs from the next view.
+        await this.invalid('error', `a book update was not taken: ${errorMessage(error)}`);
+      }
     }
   }
 
@@ -274,7 +298,12 @@ export class CcxtBookStream {
           lastNumericId = numeric;
         }
         this.counters.trades += 1;
-        await this.listener.onTrade({ id: t.id, time: t.timestamp, price: t.price, amount: t.amount, buyerMaker: t.side === 'sell' });
+        try {
+          await this.listener.onTrade({ id: t.id, time: t.timestamp, price: t.price, amount: t.amount, buyerMaker: t.side === 'sell' });
+        } catch {
+          // Refused (the engine is unavailable, the trade cannot be stored): that trade is lost, not the stream.
+          this.counters.errors += 1;
+        }
       }
     }
   }
@@ -357,6 +386,10 @@ export class CcxtBookStream {
 }
 
 const UNWATCH_TIMEOUT_MS = 2_000;
+
+function errorMessage(error: unknown): string {
+  return (error instanceof Error ? error.message : String(error)).slice(0, 200);
+}
 
 function errorName(error: unknown): string {
   return error instanceof Error ? error.constructor.name : typeof error;
