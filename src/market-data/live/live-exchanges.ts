@@ -4,7 +4,7 @@
  * symbol specs ("BTCUSDT", "BTC/USDT", "binance:BTC/USDT") resolved to ccxt markets; and, for
  * Binance, a tap on ccxt's raw depth messages that counts what ccxt drops silently (duplicates).
  */
-import ccxt, { functions, type Exchange, type MarketInterface as Market } from 'ccxt';
+import ccxt, { functions, InvalidNonce, type Exchange, type MarketInterface as Market } from 'ccxt';
 
 export interface ExchangeSettings {
   readonly exchange: string;
@@ -77,15 +77,73 @@ export interface RawSequenceAnomaly {
   readonly expected: number;
 }
 
+/** How many times a snapshot older than the buffered events is fetched before the watch fails. */
+const SNAPSHOT_TRIES = 3;
+
+type DepthEvent = { U?: unknown; u?: unknown; pu?: unknown } | undefined;
+
+/**
+ * How a REST snapshot at `lastUpdateId` joins the depth events buffered before it, by Binance's "How
+ * to manage a local order book correctly". Spot: events with u ≤ lastUpdateId are dropped, the first
+ * kept must have U ≤ lastUpdateId + 1, each later one U = previous u + 1. USD-M (events with `pu`):
+ * events with u < lastUpdateId are dropped, the first kept must have U ≤ lastUpdateId (or pu =
+ * lastUpdateId), each later one pu = previous u. `too-old`: the first kept starts past the snapshot
+ * (fetch it again); `gap`: a later one does not chain (the stream lost an event: start again).
+ */
+export function binanceSnapshotJoin(lastUpdateId: number, events: readonly DepthEvent[]): 'ok' | 'too-old' | 'gap' {
+  let previous: number | undefined;
+  for (const event of events) {
+    const U = event?.U;
+    const u = event?.u;
+    if (typeof U !== 'number' || typeof u !== 'number') continue; // ccxt skips these too
+    const pu = typeof event?.pu === 'number' ? event.pu : undefined;
+    if (previous === undefined) {
+      if (pu === undefined ? u <= lastUpdateId : u < lastUpdateId) continue;
+      if (pu === undefined ? U > lastUpdateId + 1 : U > lastUpdateId && pu !== lastUpdateId) return 'too-old';
+    } else if (pu === undefined ? U !== previous + 1 : pu !== previous) {
+      return 'gap';
+    }
+    previous = u;
+  }
+  return 'ok';
+}
+
 /**
  * Binance (spot `U/u`, USD-M `pu`): watches the raw depth messages before ccxt handles them and
  * reports a delta seen again (ccxt drops it without a word) or a gap (ccxt raises too). Market id
  * → last `u`. Returns false when the exchange has no such handler (not a Binance-family client).
+ *
+ * It also checks ccxt's REST snapshot against the events ccxt buffered before it
+ * (`binanceSnapshotJoin`): ccxt applies only the buffered events that satisfy the first-event rule
+ * and skips the others without a word, so a snapshot older than the whole buffer, or a hole in the
+ * buffer, used to be handed out as a synced book (the stale snapshot, or the book up to the hole)
+ * until the next live event raised the gap. A snapshot too old is fetched again (up to
+ * `SNAPSHOT_TRIES` times); a hole, or a snapshot still too old, fails the watch with InvalidNonce,
+ * which the book stream answers as a gap (a fresh subscription and snapshot).
  */
 export function tapBinanceDepthSequence(exchange: Exchange, onAnomaly: (a: RawSequenceAnomaly) => void): boolean {
-  const target = exchange as unknown as { handleOrderBook?: (client: unknown, message: Record<string, unknown>) => unknown };
+  const target = exchange as unknown as {
+    handleOrderBook?: (client: unknown, message: Record<string, unknown>) => unknown;
+    fetchRestOrderBookSafe?: (symbol: string, limit?: number, params?: unknown) => Promise<{ nonce?: unknown } | undefined>;
+    orderbooks?: Record<string, { cache?: unknown } | undefined>;
+  };
   const original = target.handleOrderBook;
   if (typeof original !== 'function' || !exchange.id.startsWith('binance')) return false;
+  const fetchSnapshot = target.fetchRestOrderBookSafe;
+  if (typeof fetchSnapshot === 'function') {
+    target.fetchRestOrderBookSafe = async function (this: unknown, symbol, limit, params) {
+      for (let tries = 1; ; tries += 1) {
+        const snapshot = await fetchSnapshot.call(this, symbol, limit, params);
+        const cache = target.orderbooks?.[symbol]?.cache;
+        const nonce = snapshot?.nonce;
+        // ccxt reads its buffer right after this returns, with no message handled in between.
+        const join = typeof nonce === 'number' && Array.isArray(cache) ? binanceSnapshotJoin(nonce, cache as DepthEvent[]) : 'ok';
+        if (join === 'ok') return snapshot;
+        if (join === 'gap') throw new InvalidNonce(`${exchange.id} ${symbol}: the depth events buffered before the snapshot (lastUpdateId ${String(nonce)}) have a hole`);
+        if (tries >= SNAPSHOT_TRIES) throw new InvalidNonce(`${exchange.id} ${symbol}: the depth snapshot (lastUpdateId ${String(nonce)}) is older than every buffered event after ${tries} tries`);
+      }
+    };
+  }
   const last = new Map<string, number>();
   target.handleOrderBook = function (this: unknown, client: unknown, message: Record<string, unknown>) {
     const s = message.s;
