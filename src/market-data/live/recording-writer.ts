@@ -9,11 +9,16 @@
  * own ids where ccxt exposes a rising nonce), so a replay rebuilds exactly the book that was
  * recorded. A resync after an interruption is written the same way: one delta from the last
  * recorded book to the fresh one (the gap is listed in `recording.json`, not hidden in the ids).
- * Not modelled: more than one symbol per directory (the reader's rule).
+ * The two `.gz` files are written as whole gzip members, one appended at once every `flushEveryMs`
+ * (default 1 s) and at `close`: a process killed at any moment leaves valid gzip files of whole
+ * lines, holding everything but the last period (a single gzip stream killed mid-way was unreadable
+ * from its first byte, and zlib could hold minutes of a quiet symbol's lines unwritten).
+ * Not modelled: more than one symbol per directory (the reader's rule); a kill leaves no
+ * `recording.json` (the reader does without it).
  */
-import { createWriteStream, mkdirSync, writeFileSync, type WriteStream } from 'node:fs';
+import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createGzip, type Gzip } from 'node:zlib';
+import { gzipSync } from 'node:zlib';
 import { decimalString, diffSide, levelsOf, type BookView } from './book-state.js';
 import type { InvalidCause, LiveTrade } from './ccxt-book-stream.js';
 
@@ -24,24 +29,27 @@ export function monotonicNanos(): () => bigint {
   return () => wall + (process.hrtime.bigint() - start);
 }
 
-interface GzFile {
-  readonly gzip: Gzip;
-  readonly file: WriteStream;
-}
+/** A gzip file of lines, written as whole members appended at once (see the header). */
+class GzLines {
+  private pending: string[] = [];
 
-function openGz(path: string): GzFile {
-  const gzip = createGzip();
-  const file = createWriteStream(path);
-  gzip.pipe(file);
-  return { gzip, file };
-}
+  constructor(
+    private readonly path: string,
+    first = '',
+  ) {
+    writeFileSync(path, gzipSync(first));
+  }
 
-async function closeGz(f: GzFile): Promise<void> {
-  await new Promise<void>((resolve, reject) => {
-    f.file.on('finish', resolve);
-    f.file.on('error', reject);
-    f.gzip.end();
-  });
+  write(text: string): void {
+    this.pending.push(text);
+  }
+
+  flush(): void {
+    if (this.pending.length === 0) return;
+    const text = this.pending.join('');
+    this.pending = [];
+    appendFileSync(this.path, gzipSync(text));
+  }
 }
 
 export interface RecordingMeta {
@@ -59,8 +67,9 @@ export interface RecordingMeta {
 }
 
 export class RecordingWriter {
-  private readonly depth: GzFile;
-  private readonly trades: GzFile;
+  private readonly depth: GzLines;
+  private readonly trades: GzLines;
+  private readonly flusher: NodeJS.Timeout;
   private last: BookView | undefined;
   private lastId = 0;
   private tradeSeq = 0;
@@ -71,11 +80,13 @@ export class RecordingWriter {
     private readonly marketId: string,
     meta: { exchange: string; ccxtSymbol: string; instrument?: Readonly<Record<string, unknown>> },
     private readonly now: () => bigint = monotonicNanos(),
+    options: { readonly flushEveryMs?: number } = {},
   ) {
     mkdirSync(dir, { recursive: true });
-    this.depth = openGz(join(dir, 'depth_updates.jsonl.gz'));
-    this.trades = openGz(join(dir, 'trades.csv.gz'));
-    this.trades.gzip.write('trade_id,price,qty,trade_time_ms,event_time_ms,is_buyer_maker,local_ts_ns\n');
+    this.depth = new GzLines(join(dir, 'depth_updates.jsonl.gz'));
+    this.trades = new GzLines(join(dir, 'trades.csv.gz'), 'trade_id,price,qty,trade_time_ms,event_time_ms,is_buyer_maker,local_ts_ns\n');
+    this.flusher = setInterval(() => this.flush(), options.flushEveryMs ?? 1_000);
+    this.flusher.unref();
     this.meta = { exchange: meta.exchange, symbol: marketId, ccxtSymbol: meta.ccxtSymbol, startedAt: new Date().toISOString(), books: 0, deltas: 0, trades: 0, interruptions: [], ...(meta.instrument !== undefined ? { instrument: meta.instrument } : {}) };
   }
 
@@ -100,7 +111,7 @@ export class RecordingWriter {
     const a = diffSide(this.last.asks, view.asks);
     if (b.length === 0 && a.length === 0) return;
     const body = JSON.stringify({ e: 'depthUpdate', E: time, s: this.marketId, U: this.lastId + 1, u: id, b, a });
-    this.depth.gzip.write(`{"local_ts_ns":${local},${body.slice(1)}\n`);
+    this.depth.write(`{"local_ts_ns":${local},${body.slice(1)}\n`);
     this.meta.deltas += 1;
     this.last = view;
     this.lastId = id;
@@ -110,7 +121,7 @@ export class RecordingWriter {
     const local = this.now();
     this.tradeSeq += 1;
     const id = trade.id !== undefined && /^\d+$/.test(trade.id) && Number.isSafeInteger(Number(trade.id)) ? trade.id : String(this.tradeSeq);
-    this.trades.gzip.write(`${id},${decimalString(trade.price)},${decimalString(trade.amount)},${trade.time},${trade.time},${trade.buyerMaker},${local}\n`);
+    this.trades.write(`${id},${decimalString(trade.price)},${decimalString(trade.amount)},${trade.time},${trade.time},${trade.buyerMaker},${local}\n`);
     this.meta.trades += 1;
   }
 
@@ -123,8 +134,15 @@ export class RecordingWriter {
     return this.last;
   }
 
+  /** Appends what was written since the last flush to the files. */
+  flush(): void {
+    this.depth.flush();
+    this.trades.flush();
+  }
+
   async close(): Promise<void> {
-    await Promise.all([closeGz(this.depth), closeGz(this.trades)]);
+    clearInterval(this.flusher);
+    this.flush();
     this.meta.endedAt = new Date().toISOString();
     writeFileSync(join(this.dir, 'recording.json'), `${JSON.stringify(this.meta, null, 2)}\n`);
   }

@@ -1,0 +1,65 @@
+/**
+ * `papertrade record` killed while it writes (SIGKILL: no close, no flush on exit): the recording
+ * must stay readable up to the last whole record that reached the disk, and lose no more than the
+ * writer's flush period. The child (test-kit/recording-writer-child.ts) writes record i as ask
+ * 60,010 at size i with id 1000 + i, and trade i; the model below is that rule, not the writer.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { spawn } from 'node:child_process';
+import { afterEach, describe, expect, it } from 'vitest';
+import { readRecording } from '../recording-reader.js';
+import { PROJECT_ROOT } from '../../test-kit/data-paths.js';
+
+const dirs: string[] = [];
+afterEach(() => {
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+/** Runs the child until `killAfterMs` past its `R`, SIGKILLs it; each `W i` line with the parent's time it arrived. */
+function recordUntilKilled(dir: string, flushMs: number, killAfterMs: number): Promise<{ written: { i: number; at: number }[]; killedAt: number }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/test-kit/recording-writer-child.ts'], { cwd: PROJECT_ROOT, env: { ...process.env, REC_DIR: dir, REC_FLUSH_MS: String(flushMs) }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const written: { i: number; at: number }[] = [];
+    let killedAt = 0;
+    let pending = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+      const parts = (pending + chunk).split('\n');
+      pending = parts.pop()!;
+      for (const line of parts) {
+        if (line === 'R') setTimeout(() => ((killedAt = Date.now()), child.kill('SIGKILL')), killAfterMs);
+        else if (line.startsWith('W ')) written.push({ i: Number(line.slice(2)), at: Date.now() });
+      }
+    });
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    child.on('error', reject);
+    child.on('close', (_code, signal) => (signal === 'SIGKILL' ? resolve({ written, killedAt }) : reject(new Error(`the child ended without the kill: ${stderr}`))));
+  });
+}
+
+describe('a recording whose process is killed while it writes', () => {
+  it('reads back as a whole prefix of what was written, holding every record older than the flush period', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pt-rec-kill-'));
+    dirs.push(dir);
+    const { written, killedAt } = await recordUntilKilled(dir, 100, 1_500);
+    expect(written.length).toBeGreaterThan(20);
+    const recording = readRecording(dir);
+    const deltas = recording.inputs.filter((x) => x.kind === 'book.delta');
+    const trades = recording.inputs.filter((x) => x.kind === 'trade');
+    // A prefix of the model: delta i chains on id 1000 + i − 1 and sets ask 60,010 to i; trade i.
+    deltas.forEach((d, k) => {
+      const i = k + 1;
+      expect(d).toMatchObject({ firstUpdateId: 1000 + i, finalUpdateId: 1000 + i, asks: [['60010', String(i)]], bids: [] });
+    });
+    trades.forEach((t, k) => expect(t).toMatchObject({ tradeId: k + 1, price: '60010', quantity: '0.5' }));
+    // Everything handed to the writer a second before the kill (ten flush periods) reached the disk.
+    const old = written.filter((w) => w.at < killedAt - 1_000).map((w) => w.i);
+    const settled = Math.max(0, ...old);
+    expect(settled).toBeGreaterThan(0);
+    expect(deltas.length).toBeGreaterThanOrEqual(settled);
+    expect(trades.length).toBeGreaterThanOrEqual(settled);
+    expect(recording.inputs[0]).toMatchObject({ kind: 'book.snapshot', lastUpdateId: 1000, asks: [['60010', '0.5']] });
+  }, 30_000);
+});
