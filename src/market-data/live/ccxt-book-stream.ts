@@ -277,7 +277,9 @@ export class CcxtBookStream {
   }
 
   private async tradeLoop(): Promise<void> {
-    let lastNumericId = -1;
+    // Compared as integers of any size: 19-digit ids (Bitget's) are not exact as doubles, and two
+    // trades a few ids apart would compare equal (the second dropped as seen).
+    let lastNumericId = -1n;
     while (this.running) {
       let trades: Trade[];
       try {
@@ -292,7 +294,7 @@ export class CcxtBookStream {
       for (const t of trades) {
         if (!this.running) return;
         if (typeof t.price !== 'number' || typeof t.amount !== 'number' || typeof t.timestamp !== 'number') continue;
-        const numeric = t.id !== undefined && /^\d+$/.test(t.id) ? Number(t.id) : undefined;
+        const numeric = t.id !== undefined && /^\d+$/.test(t.id) ? BigInt(t.id) : undefined;
         if (numeric !== undefined) {
           if (numeric <= lastNumericId) continue; // delivered again after a reconnect
           lastNumericId = numeric;
