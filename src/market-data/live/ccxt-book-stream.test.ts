@@ -45,4 +45,35 @@ describe('the ccxt book stream', () => {
       await stream.stop();
     }
   });
+
+  it('watches a book that keeps coming back crossed again only after the backoff (base, ×2, …), never in a tight loop', async () => {
+    // An exchange whose snapshot is itself crossed (bid 60,020 over ask 60,010) every time it is taken.
+    let watches = 0;
+    const exchange = {
+      has: { unWatchOrderBook: true },
+      watchOrderBook: async () => {
+        watches += 1;
+        await new Promise((r) => setTimeout(r, 1)); // a round trip
+        return { bids: [[60020, 1]], asks: [[60010, 1]], timestamp: T, nonce: watches };
+      },
+      unWatchOrderBook: async () => undefined,
+      watchTrades: async () => never,
+      close: async () => undefined,
+    } as unknown as Exchange;
+    const causes: string[] = [];
+    const stream = new CcxtBookStream(exchange, 'BTC/USDT', { onBook: () => undefined, onTrade: () => undefined, onInvalid: (cause) => void causes.push(cause) }, { staleAfterMs: 60_000, trades: false, backoff: { baseMs: 100, maxMs: 10_000 } });
+    const started = Date.now();
+    stream.start();
+    try {
+      await new Promise((r) => setTimeout(r, 500));
+      const elapsed = Date.now() - started;
+      // By hand: watches start at about 0, 100, 300 and 700 ms (waits of 100, 200, 400 between them).
+      const allowed = [0, 100, 300, 700, 1500].filter((at) => at <= elapsed).length;
+      expect(watches).toBeGreaterThanOrEqual(2);
+      expect(watches).toBeLessThanOrEqual(allowed);
+      expect(causes.every((c) => c === 'crossed')).toBe(true);
+    } finally {
+      await stream.stop();
+    }
+  });
 });

@@ -20,7 +20,8 @@
  *   REST snapshot: a quiet market takes longer than `staleAfterMs`), is torn down the same way and
  *   watched afresh, at most once per `staleAfterMs`;
  * - a crossed view or a nonce that goes backwards is reported (`crossed`, `gap`) and ccxt's book is
- *   dropped (unWatchOrderBook, else the connection is closed) so that it resyncs from a snapshot;
+ *   dropped (unWatchOrderBook, else the connection is closed) so that it resyncs from a snapshot,
+ *   watched again after the same backoff as a failed watch;
  * - no book update for `staleAfterMs` of wall time is reported once as `stale`;
  * - after any report, the next view the listener sees comes from a book ccxt rebuilt or kept in
  *   sequence: the listener treats it as a snapshot;
@@ -234,18 +235,18 @@ export class CcxtBookStream {
       } catch (error) {
         // A level ccxt could not parse into a price or size (NaN, Infinity, negative): its book is wrong.
         await this.invalid('error', `ccxt's book has a level that is not a price and size: ${errorMessage(error)}`);
-        await this.dropCcxtBook();
+        await this.renewAfterBackoff();
         continue;
       }
       this.lastBookAt = this.clock();
       if (isCrossed(view)) {
         await this.invalid('crossed', `best bid ${[...view.bids.keys()][0]} ≥ best ask ${[...view.asks.keys()][0]}`);
-        await this.dropCcxtBook();
+        await this.renewAfterBackoff();
         continue;
       }
       if (view.nonce !== undefined && this.lastNonce !== undefined && view.nonce < this.lastNonce) {
         await this.invalid('gap', `nonce went back from ${this.lastNonce} to ${view.nonce}`);
-        await this.dropCcxtBook();
+        await this.renewAfterBackoff();
         continue;
       }
       this.lastNonce = view.nonce;
@@ -261,6 +262,16 @@ export class CcxtBookStream {
         await this.invalid('error', `a book update was not taken: ${errorMessage(error)}`);
       }
     }
+  }
+
+  /**
+   * Drops ccxt's book (a fresh subscription and snapshot at the next watch) and waits the backoff
+   * first, as after a watch error: a book that comes back wrong every time (an exchange whose own
+   * snapshot is crossed) must not become a loop of subscriptions and snapshots as fast as they answer.
+   */
+  private async renewAfterBackoff(): Promise<void> {
+    await this.dropCcxtBook();
+    await this.sleep(this.backoff.nextDelay());
   }
 
   /**
