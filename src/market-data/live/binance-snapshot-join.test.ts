@@ -103,6 +103,21 @@ describe('Binance depth events joined to the REST snapshot', () => {
     expect(past.bids).toEqual([[61821, 1]]);
   });
 
+  it('a snapshot without lastUpdateId is never handed out as the book (ccxt would then buffer every later event for good): the watch fails with InvalidNonce', async () => {
+    const exchange = new ccxt.pro.binance() as unknown as Exchange & { fetchOrderBookSnapshot(client: unknown, message: unknown, subscription: unknown): Promise<void>; orderBook(snapshot: unknown, limit: number): CcxtBook; orderbooks: Record<string, CcxtBook>; handleOrderBook(client: unknown, message: unknown): void };
+    tapBinanceDepthSequence(exchange, () => undefined);
+    // What ccxt makes of a depth answer that lacks lastUpdateId (an empty object from a broken proxy, say).
+    (exchange as unknown as { fetchOrderBook: () => Promise<unknown> }).fetchOrderBook = async () => ({ symbol: 'BTCUSDT', bids: [], asks: [], nonce: undefined, timestamp: undefined });
+    const outcome: { resolved: number; rejected: unknown[] } = { resolved: 0, rejected: [] };
+    const client = { url: 'wss://stream.binance.com:9443/ws', subscriptions: {}, resolve: () => (outcome.resolved += 1), reject: (error: unknown) => outcome.rejected.push(error) };
+    exchange.orderbooks['BTCUSDT'] = exchange.orderBook({}, 1000);
+    exchange.handleOrderBook(client, SPOT[0]);
+    await exchange.fetchOrderBookSnapshot(client, {}, { symbol: 'BTCUSDT', type: 'spot', limit: 1000 });
+    expect(outcome.resolved).toBe(0);
+    expect(outcome.rejected).toHaveLength(1);
+    expect(outcome.rejected[0]).toBeInstanceOf(InvalidNonce);
+  });
+
   it('a USD-M snapshot older than every buffered event is fetched again; each later event chains by pu', async () => {
     const futures = [event(105, 109, [['61819.5', '3']], [], 103), event(111, 114, [['61820', '2']], [], 109), event(116, 119, [], [['61823.22', '1.5']], 114)];
     const got = await bookAfter(

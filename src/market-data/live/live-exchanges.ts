@@ -118,8 +118,9 @@ export function binanceSnapshotJoin(lastUpdateId: number, events: readonly Depth
  * and skips the others without a word, so a snapshot older than the whole buffer, or a hole in the
  * buffer, used to be handed out as a synced book (the stale snapshot, or the book up to the hole)
  * until the next live event raised the gap. A snapshot too old is fetched again (up to
- * `SNAPSHOT_TRIES` times); a hole, or a snapshot still too old, fails the watch with InvalidNonce,
- * which the book stream answers as a gap (a fresh subscription and snapshot).
+ * `SNAPSHOT_TRIES` times); a hole, a snapshot still too old, or one without `lastUpdateId` (ccxt
+ * handed it out, then buffered every later event for good: the book never moved again) fails the
+ * watch with InvalidNonce, which the book stream answers as a gap (a fresh subscription and snapshot).
  */
 export function tapBinanceDepthSequence(exchange: Exchange, onAnomaly: (a: RawSequenceAnomaly) => void): boolean {
   const target = exchange as unknown as {
@@ -136,8 +137,10 @@ export function tapBinanceDepthSequence(exchange: Exchange, onAnomaly: (a: RawSe
         const snapshot = await fetchSnapshot.call(this, symbol, limit, params);
         const cache = target.orderbooks?.[symbol]?.cache;
         const nonce = snapshot?.nonce;
+        // Without lastUpdateId ccxt hands out the snapshot, then buffers every later event for good.
+        if (typeof nonce !== 'number' || !Number.isSafeInteger(nonce)) throw new InvalidNonce(`${exchange.id} ${symbol}: the depth snapshot has no lastUpdateId`);
         // ccxt reads its buffer right after this returns, with no message handled in between.
-        const join = typeof nonce === 'number' && Array.isArray(cache) ? binanceSnapshotJoin(nonce, cache as DepthEvent[]) : 'ok';
+        const join = Array.isArray(cache) ? binanceSnapshotJoin(nonce, cache as DepthEvent[]) : 'ok';
         if (join === 'ok') return snapshot;
         if (join === 'gap') throw new InvalidNonce(`${exchange.id} ${symbol}: the depth events buffered before the snapshot (lastUpdateId ${String(nonce)}) have a hole`);
         if (tries >= SNAPSHOT_TRIES) throw new InvalidNonce(`${exchange.id} ${symbol}: the depth snapshot (lastUpdateId ${String(nonce)}) is older than every buffered event after ${tries} tries`);
