@@ -59,6 +59,17 @@ export async function openLiveMarkets(options: OpenLiveMarketsOptions): Promise<
   const instruments: Instrument[] = [];
   const instrumentSources: Record<string, 'exchange' | 'cache' | 'bundled'> = {};
   const cache = options.marketCacheFile !== undefined ? readMarketCache(options.marketCacheFile) : undefined;
+  /**
+   * False for a market already subscribed (named twice: BTCUSDT and BTC/USDT); throws for another
+   * market of the same exchange with the same kernel symbol (spot BTC/USDT and perpetual
+   * BTC/USDT:USDT are both BTCUSDT): two books would feed one kernel book, and a recording's files.
+   */
+  const firstOfItsName = (exchangeId: string, ccxtSymbol: string, kernelSymbol: string): boolean => {
+    const taken = subscriptions.find((s) => s.exchangeId === exchangeId && s.kernelSymbol === kernelSymbol);
+    if (taken === undefined) return true;
+    if (taken.ccxtSymbol === ccxtSymbol) return false;
+    throw new Error(`${exchangeId} ${taken.ccxtSymbol} and ${ccxtSymbol} would both be ${kernelSymbol}: watch one of them at a time`);
+  };
 
   for (const exchangeId of exchangeIds) {
     const settings = exchangeId === options.config.exchange ? options.config : (options.exchangeSettings?.[exchangeId] ?? {});
@@ -85,6 +96,7 @@ export async function openLiveMarkets(options: OpenLiveMarketsOptions): Promise<
       if (source !== undefined) {
         const market = resolveMarket(exchange, spec.symbol);
         const kernelSymbol = kernelSymbolOf(exchangeId, market, qualify);
+        if (!firstOfItsName(exchangeId, market.symbol, kernelSymbol)) continue;
         subscriptions.push({ exchangeId, ccxtSymbol: market.symbol, marketId: String(market.id), kernelSymbol });
         used.push(market);
         try {
@@ -103,9 +115,11 @@ export async function openLiveMarkets(options: OpenLiveMarketsOptions): Promise<
         const kernelSymbol = qualify ? `${exchangeId}:${id}` : id;
         const bundled = bundledInstrumentFor(exchangeId, id, kernelSymbol);
         if (bundled === undefined) throw new Error(`${exchangeId} ${spec.symbol}: exchange unreachable, no cached market and no bundled spec`);
+        const ccxtSymbol = spec.symbol.includes('/') ? spec.symbol : `${bundled.base}/${bundled.quote}`;
+        if (!firstOfItsName(exchangeId, ccxtSymbol, kernelSymbol)) continue;
         instruments.push(bundled);
         instrumentSources[kernelSymbol] = 'bundled';
-        subscriptions.push({ exchangeId, ccxtSymbol: spec.symbol.includes('/') ? spec.symbol : `${bundled.base}/${bundled.quote}`, marketId: id, kernelSymbol });
+        subscriptions.push({ exchangeId, ccxtSymbol, marketId: id, kernelSymbol });
       }
     }
     if (source === 'exchange' && options.marketCacheFile !== undefined && used.length > 0) writeMarketCache(options.marketCacheFile, exchangeId, used);
