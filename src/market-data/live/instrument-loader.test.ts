@@ -46,6 +46,14 @@ describe('instrument specs through ccxt', () => {
     expect(spec.source).toMatch(/ccxt loadMarkets/);
   });
 
+  it('a maker rebate (a negative maker rate, as ccxt gives BTC Markets\' -0.05 %) is taken as the exchange states it', () => {
+    const exchange = new ccxt.mexc();
+    exchange.setMarkets(Object.values(mexcMarkets()) as never);
+    const market = { ...exchange.market('BTC/USDT'), maker: -0.0005, taker: 0.002 };
+    const spec = instrumentFromCcxtMarket('mexc', market, 'BTCUSDT', exchange.precisionMode ?? 4);
+    expect([spec.makerFee, spec.takerFee]).toEqual([parseFixed('-0.0005'), parseFixed('0.002')]);
+  });
+
   it('a perpetual without bundled margin tiers is refused', () => {
     const exchange = new ccxt.mexc();
     exchange.setMarkets(Object.values(mexcMarkets()) as never);

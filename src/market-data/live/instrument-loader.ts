@@ -28,6 +28,19 @@ function fixedOf(value: unknown): Fixed | undefined {
   return undefined;
 }
 
+/** A fee rate, which may be negative (a maker rebate); undefined when not a number. */
+function rateOf(value: unknown): Fixed | undefined {
+  if (typeof value === 'number' && value < 0) {
+    const magnitude = fixedOf(-value);
+    return magnitude === undefined ? undefined : -magnitude;
+  }
+  if (typeof value === 'string' && value.startsWith('-')) {
+    const magnitude = fixedOf(value.slice(1));
+    return magnitude === undefined ? undefined : -magnitude;
+  }
+  return fixedOf(value);
+}
+
 function increment(value: unknown, precisionMode: number): Fixed | undefined {
   if (precisionMode === SIGNIFICANT_DIGITS) return undefined;
   if (precisionMode === DECIMAL_PLACES) {
@@ -45,8 +58,8 @@ export function instrumentFromCcxtMarket(exchangeId: string, market: Market, ker
   const stepSize = increment(market.precision.amount, precisionMode);
   if (tickSize === undefined || stepSize === undefined) throw new Error(`${exchangeId} ${market.symbol}: no usable price/amount precision`);
   const bundled = findBundledInstrument(exchangeId, kind, String(market.id));
-  const maker = fixedOf(market.maker) ?? bundled?.makerFee;
-  const taker = fixedOf(market.taker) ?? bundled?.takerFee;
+  const maker = rateOf(market.maker) ?? bundled?.makerFee;
+  const taker = rateOf(market.taker) ?? bundled?.takerFee;
   if (maker === undefined || taker === undefined) throw new Error(`${exchangeId} ${market.symbol}: no fee rates`);
   if (kind === 'perpetual' && bundled?.marginTiers === undefined) throw new Error(`${exchangeId} ${market.symbol}: no margin tiers for this perpetual (none bundled)`);
   const maxMarketQty = fixedOf(market.limits.market?.max);
