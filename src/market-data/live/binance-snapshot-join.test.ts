@@ -93,6 +93,13 @@ describe('Binance depth events joined to the REST snapshot', () => {
     expect(got.outcome.rejected[0]).toBeInstanceOf(InvalidNonce);
   });
 
+  it('an event buffered twice is dropped the second time, as Binance says (u below the book\'s id): no resync, the book as by hand', async () => {
+    const got = await bookAfter([{ nonce: 107, bids: [[61820, 1]], asks: [[61822.02, 0.9], [61823.22, 2]] }], [SPOT[0], SPOT[1], SPOT[1], SPOT[2]]);
+    expect(got.outcome).toEqual({ resolved: [119], rejected: [] });
+    expect(got.bids).toEqual([[61820, 2], [61819.5, 3]]);
+    expect(got.asks).toEqual([[61822.02, 0.4], [61823.22, 1.5]]);
+  });
+
   it('a spot snapshot inside the buffer (107) and one past it (125) are joined as before', async () => {
     const inside = await bookAfter([{ nonce: 107, bids: [[61820, 1]], asks: [[61822.02, 0.9], [61823.22, 2]] }], SPOT);
     expect(inside.outcome).toEqual({ resolved: [119], rejected: [] });
@@ -145,6 +152,8 @@ describe('Binance depth events joined to the REST snapshot', () => {
     expect(binanceSnapshotJoin(500, [])).toBe('ok');
     expect(binanceSnapshotJoin(104, [spot(105, 109), spot(111, 114)])).toBe('gap');
     expect(binanceSnapshotJoin(111, [spot(105, 109), spot(111, 114)])).toBe('ok'); // the hole is behind the snapshot
+    expect(binanceSnapshotJoin(104, [spot(105, 109), spot(105, 109), spot(110, 114)])).toBe('ok'); // an event sent twice is dropped, as ccxt drops it
+    expect(binanceSnapshotJoin(104, [spot(105, 109), spot(110, 114), spot(107, 109)])).toBe('ok'); // so is a late copy of an older one
     const usdm = (U: number, u: number, pu: number) => ({ U, u, pu });
     expect(binanceSnapshotJoin(109, [usdm(105, 109, 103)])).toBe('ok'); // u = lastUpdateId is kept (u < lastUpdateId is dropped)
     expect(binanceSnapshotJoin(104, [usdm(105, 109, 103)])).toBe('too-old');

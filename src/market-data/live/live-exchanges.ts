@@ -87,7 +87,8 @@ type DepthEvent = { U?: unknown; u?: unknown; pu?: unknown } | undefined;
  * to manage a local order book correctly". Spot: events with u ≤ lastUpdateId are dropped, the first
  * kept must have U ≤ lastUpdateId + 1, each later one U = previous u + 1. USD-M (events with `pu`):
  * events with u < lastUpdateId are dropped, the first kept must have U ≤ lastUpdateId (or pu =
- * lastUpdateId), each later one pu = previous u. `too-old`: the first kept starts past the snapshot
+ * lastUpdateId), each later one pu = previous u; an event whose u is not above the last one kept is
+ * dropped (sent again: ccxt drops it too). `too-old`: the first kept starts past the snapshot
  * (fetch it again); `gap`: a later one does not chain (the stream lost an event: start again).
  */
 export function binanceSnapshotJoin(lastUpdateId: number, events: readonly DepthEvent[]): 'ok' | 'too-old' | 'gap' {
@@ -97,6 +98,7 @@ export function binanceSnapshotJoin(lastUpdateId: number, events: readonly Depth
     const u = event?.u;
     if (typeof U !== 'number' || typeof u !== 'number') continue; // ccxt skips these too
     const pu = typeof event?.pu === 'number' ? event.pu : undefined;
+    if (previous !== undefined && u <= previous) continue; // sent again, or a late copy: already in the book
     if (previous === undefined) {
       if (pu === undefined ? u <= lastUpdateId : u < lastUpdateId) continue;
       if (pu === undefined ? U > lastUpdateId + 1 : U > lastUpdateId && pu !== lastUpdateId) return 'too-old';
