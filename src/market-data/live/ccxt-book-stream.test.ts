@@ -76,4 +76,41 @@ describe('the ccxt book stream', () => {
       await stream.stop();
     }
   });
+
+  it('renews a first subscription that never delivers a book, after staleAfterMs, and the book then comes', async () => {
+    // An exchange that ignores the first subscription: its watch never resolves until it is
+    // unsubscribed (ccxt then rejects the pending watch with UnsubscribeError); the next one answers.
+    let watches = 0;
+    let unwatches = 0;
+    let reject: ((error: Error) => void) | undefined;
+    const exchange = {
+      has: { unWatchOrderBook: true },
+      watchOrderBook: async () => {
+        watches += 1;
+        if (watches === 1) return new Promise((_resolve, fail) => void (reject = fail));
+        if (watches > 2) return never; // one book, then a quiet market
+        return { bids: [[60000, 1]], asks: [[60010, 1]], timestamp: T, nonce: watches };
+      },
+      unWatchOrderBook: async () => {
+        unwatches += 1;
+        const error = new Error('unsubscribed');
+        error.name = 'UnsubscribeError';
+        reject?.(error);
+      },
+      watchTrades: async () => never,
+      close: async () => undefined,
+    } as unknown as Exchange;
+    const books: number[] = [];
+    const stream = new CcxtBookStream(exchange, 'BTC/USDT', { onBook: (v) => void books.push(v.nonce ?? -1), onTrade: () => undefined, onInvalid: () => undefined }, { staleAfterMs: 200, trades: false });
+    stream.start();
+    try {
+      expect(stream.state).toBe('connecting');
+      await until(() => books.length > 0, 'a book after the renewal');
+      expect(unwatches).toBe(1);
+      expect(books).toEqual([2]);
+      expect(stream.state).toBe('live');
+    } finally {
+      await stream.stop();
+    }
+  });
 });

@@ -15,7 +15,7 @@
  *   before the re-watch subscribes again (sent after, it would cancel the new subscription);
  * - when ccxt's book moved on while the listener was busy, its current state is taken at once
  *   (ccxt resolves a watch only for an update that arrives while the watch is pending);
- * - a resync (after a gap, a disconnect, a crossed book) that delivers nothing for `staleAfterMs`,
+ * - a resync (after a gap, a disconnect, a crossed book), or the first subscription, that delivers nothing for `staleAfterMs`,
  *   and meanwhile buffers no new frame in ccxt's book (ccxt's MEXC class waits for 25 before its
  *   REST snapshot: a quiet market takes longer than `staleAfterMs`), is torn down the same way and
  *   watched afresh, at most once per `staleAfterMs`;
@@ -198,10 +198,12 @@ export class CcxtBookStream {
     if (this.stateValue === 'live') await this.invalid('stale', `no book update for ${silent} ms (limit ${this.staleAfterMs} ms)`);
     // A resync that has delivered nothing for this long, and buffered no new frame either, is
     // renewed: ccxt's book is dropped (which also rejects the pending watch) and the loop
-    // subscribes afresh. One still buffering is left to reach its snapshot: renewing it would
-    // throw its frames away. A stale (silent) feed is not renewed: a REST snapshot would make the
-    // book usable while the stream is still silent.
-    if (this.running && this.stateValue === 'resyncing' && now - this.lastRenewAt > this.staleAfterMs && now - this.lastBufferedAt > this.staleAfterMs) {
+    // subscribes afresh; so is a first subscription that never delivered a book (an exchange that
+    // ignored it). One still buffering is left to reach its snapshot: renewing it would throw its
+    // frames away. A stale (silent) feed is not renewed: a REST snapshot would make the book usable
+    // while the stream is still silent.
+    const waiting = this.stateValue === 'resyncing' || this.stateValue === 'connecting';
+    if (this.running && waiting && now - this.lastRenewAt > this.staleAfterMs && now - this.lastBufferedAt > this.staleAfterMs) {
       this.lastRenewAt = now;
       await this.dropCcxtBook();
     }
