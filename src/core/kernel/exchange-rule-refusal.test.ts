@@ -34,7 +34,7 @@ describe('Kernel.exchangeRuleRefusal', () => {
     for (const [request, code] of cases) {
       expect(k.exchangeRuleRefusal('a', 'BTCUSDT', request)?.code, `${request.side} ${formatFixed(request.price!)}`).toBe(code);
       // The same order placed: the kernel refuses it with the same code, or takes it.
-      const placed = k.handle({ kind: 'order.place', time: T, account: 'a', symbol: 'BTCUSDT', side: request.side, type: 'LIMIT', quantity: '0.01', price: formatFixed(request.price!), timeInForce: 'GTC' });
+      const placed = k.handle({ kind: 'order.place', time: T, account: 'a', symbol: 'BTCUSDT', side: request.side, type: 'LIMIT', quantity: '0.01', price: formatFixed(request.price!) });
       const rejected = placed.find((e) => e.type === 'ORDER_REJECTED');
       expect(rejected?.type === 'ORDER_REJECTED' ? rejected.code : undefined).toBe(code);
     }
