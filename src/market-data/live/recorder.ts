@@ -55,7 +55,13 @@ export async function recordLive(options: RecordOptions): Promise<RecordedSymbol
   const runs = markets.subscriptions.map((sub) => {
     const dir = several ? join(options.outDir, `${sub.exchangeId}_${sub.marketId.toLowerCase()}`) : options.outDir;
     const instrument = markets.instruments.find((i) => i.symbol === sub.kernelSymbol);
-    const writer = new RecordingWriter(dir, sub.marketId, { exchange: sub.exchangeId, ccxtSymbol: sub.ccxtSymbol, ...(instrument !== undefined ? { instrument: describeInstrument(instrument) } : {}) });
+    const writer = new RecordingWriter(
+      dir,
+      sub.marketId,
+      { exchange: sub.exchangeId, ccxtSymbol: sub.ccxtSymbol, ...(instrument !== undefined ? { instrument: describeInstrument(instrument) } : {}) },
+      undefined,
+      { onWriteError: (error) => log(`${sub.exchangeId} ${sub.ccxtSymbol}: writing the recording failed, kept for the next try: ${error instanceof Error ? error.message : String(error)}`) },
+    );
     const stream = new CcxtBookStream(
       markets.exchanges.get(sub.exchangeId)!,
       sub.ccxtSymbol,

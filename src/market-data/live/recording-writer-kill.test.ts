@@ -4,12 +4,13 @@
  * writer's flush period. The child (test-kit/recording-writer-child.ts) writes record i as ask
  * 60,010 at size i with id 1000 + i, and trade i; the model below is that rule, not the writer.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
 import { readRecording } from '../recording-reader.js';
+import { RecordingWriter } from './recording-writer.js';
 import { PROJECT_ROOT } from '../../test-kit/data-paths.js';
 
 const dirs: string[] = [];
@@ -62,4 +63,41 @@ describe('a recording whose process is killed while it writes', () => {
     expect(trades.length).toBeGreaterThanOrEqual(settled);
     expect(recording.inputs[0]).toMatchObject({ kind: 'book.snapshot', lastUpdateId: 1000, asks: [['60010', '0.5']] });
   }, 30_000);
+});
+
+describe('a recording whose disk fills while it writes', () => {
+  it('keeps every record through failed flushes: a partial write is cut back, the lines are written at the next flush, and the timer never throws', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pt-rec-full-'));
+    dirs.push(dir);
+    const T = 1_723_161_300_000;
+    // A disk that is full for the next three appends: each writes half its bytes, then fails (ENOSPC).
+    let full = 0;
+    const errors: string[] = [];
+    const append = (path: string, data: Uint8Array) => {
+      if (full > 0) {
+        full -= 1;
+        appendFileSync(path, data.subarray(0, data.length >> 1));
+        throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+      }
+      appendFileSync(path, data);
+    };
+    const writer = new RecordingWriter(dir, 'BTCUSDT', { exchange: 'binance', ccxtSymbol: 'BTC/USDT' }, undefined, { flushEveryMs: 5, append, onWriteError: (e) => void errors.push((e as Error).message) });
+    writer.onBook({ time: T, nonce: 1000, bids: new Map([['60000', '1']]), asks: new Map([['60010', '0.5']]) });
+    for (let i = 1; i <= 30; i += 1) {
+      if (i === 11) full = 3;
+      writer.onBook({ time: T + i, nonce: 1000 + i, bids: new Map([['60000', '1']]), asks: new Map([['60010', String(i)]]) });
+      writer.onTrade({ id: String(i), time: T + i, price: 60010, amount: 0.5, buyerMaker: false });
+      await new Promise((resolve) => setTimeout(resolve, 2));
+    }
+    await writer.close();
+    // Three appends failed on the timer: both files at one tick (one report), the depth file at the
+    // next (the two files always hold lines together here, both being written on each record).
+    expect(errors).toHaveLength(2);
+    expect(errors.every((m) => m.startsWith('ENOSPC'))).toBe(true);
+    const recording = readRecording(dir);
+    const deltas = recording.inputs.filter((x) => x.kind === 'book.delta');
+    const trades = recording.inputs.filter((x) => x.kind === 'trade');
+    expect(deltas.map((d) => (d.kind === 'book.delta' ? d.asks : []))).toEqual(Array.from({ length: 30 }, (_, k) => [['60010', String(k + 1)]]));
+    expect(trades.map((t) => (t.kind === 'trade' ? t.tradeId : 0))).toEqual(Array.from({ length: 30 }, (_, k) => k + 1));
+  });
 });

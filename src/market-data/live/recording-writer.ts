@@ -13,10 +13,12 @@
  * (default 1 s) and at `close`: a process killed at any moment leaves valid gzip files of whole
  * lines, holding everything but the last period (a single gzip stream killed mid-way was unreadable
  * from its first byte, and zlib could hold minutes of a quiet symbol's lines unwritten).
+ * A flush that fails (a full disk) keeps its lines for the next one and leaves no partial member in
+ * the file; on the timer it is reported (`onWriteError`), never thrown.
  * Not modelled: more than one symbol per directory (the reader's rule); a kill leaves no
  * `recording.json` (the reader does without it).
  */
-import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { decimalString, diffSide, levelsOf, type BookView } from './book-state.js';
@@ -29,15 +31,26 @@ export function monotonicNanos(): () => bigint {
   return () => wall + (process.hrtime.bigint() - start);
 }
 
-/** A gzip file of lines, written as whole members appended at once (see the header). */
+/** Appends `data` to the file at `path` (node:fs `appendFileSync`; a test may fail it). */
+export type AppendFile = (path: string, data: Uint8Array) => void;
+
+/**
+ * A gzip file of lines, written as whole members appended at once (see the header). An append that
+ * fails (a full disk) is cut back off the file, so that no partial member sits between whole ones,
+ * and its lines stay pending for the next flush.
+ */
 class GzLines {
   private pending: string[] = [];
+  private size: number;
 
   constructor(
     private readonly path: string,
-    first = '',
+    first: string,
+    private readonly append: AppendFile,
   ) {
-    writeFileSync(path, gzipSync(first));
+    const head = gzipSync(first);
+    writeFileSync(path, head);
+    this.size = head.length;
   }
 
   write(text: string): void {
@@ -46,9 +59,19 @@ class GzLines {
 
   flush(): void {
     if (this.pending.length === 0) return;
-    const text = this.pending.join('');
+    const member = gzipSync(this.pending.join(''));
+    try {
+      this.append(this.path, member);
+    } catch (error) {
+      try {
+        truncateSync(this.path, this.size);
+      } catch {
+        // The file cannot be cut back either: the reader stops at the partial member.
+      }
+      throw error;
+    }
+    this.size += member.length;
     this.pending = [];
-    appendFileSync(this.path, gzipSync(text));
   }
 }
 
@@ -80,12 +103,22 @@ export class RecordingWriter {
     private readonly marketId: string,
     meta: { exchange: string; ccxtSymbol: string; instrument?: Readonly<Record<string, unknown>> },
     private readonly now: () => bigint = monotonicNanos(),
-    options: { readonly flushEveryMs?: number } = {},
+    options: { readonly flushEveryMs?: number; readonly onWriteError?: (error: unknown) => void; readonly append?: AppendFile } = {},
   ) {
     mkdirSync(dir, { recursive: true });
-    this.depth = new GzLines(join(dir, 'depth_updates.jsonl.gz'));
-    this.trades = new GzLines(join(dir, 'trades.csv.gz'), 'trade_id,price,qty,trade_time_ms,event_time_ms,is_buyer_maker,local_ts_ns\n');
-    this.flusher = setInterval(() => this.flush(), options.flushEveryMs ?? 1_000);
+    const append = options.append ?? appendFileSync;
+    this.depth = new GzLines(join(dir, 'depth_updates.jsonl.gz'), '', append);
+    this.trades = new GzLines(join(dir, 'trades.csv.gz'), 'trade_id,price,qty,trade_time_ms,event_time_ms,is_buyer_maker,local_ts_ns\n', append);
+    // A flush that fails on the timer (a full disk) is reported and tried again at the next one,
+    // its lines kept: it never throws out of the timer, which would end the process.
+    const onWriteError = options.onWriteError ?? (() => undefined);
+    this.flusher = setInterval(() => {
+      try {
+        this.flush();
+      } catch (error) {
+        onWriteError(error);
+      }
+    }, options.flushEveryMs ?? 1_000);
     this.flusher.unref();
     this.meta = { exchange: meta.exchange, symbol: marketId, ccxtSymbol: meta.ccxtSymbol, startedAt: new Date().toISOString(), books: 0, deltas: 0, trades: 0, interruptions: [], ...(meta.instrument !== undefined ? { instrument: meta.instrument } : {}) };
   }
@@ -134,10 +167,17 @@ export class RecordingWriter {
     return this.last;
   }
 
-  /** Appends what was written since the last flush to the files. */
+  /** Appends what was written since the last flush to the files; throws what the file system threw (the lines stay pending). */
   flush(): void {
-    this.depth.flush();
-    this.trades.flush();
+    let failure: unknown;
+    for (const file of [this.depth, this.trades]) {
+      try {
+        file.flush();
+      } catch (error) {
+        failure ??= error;
+      }
+    }
+    if (failure !== undefined) throw failure;
   }
 
   async close(): Promise<void> {
