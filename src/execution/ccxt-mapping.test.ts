@@ -147,6 +147,41 @@ describe('request → createOrder arguments', () => {
     const bad = toCcxtOrderArgs({ ...req, type: 'LIMIT', quantity: '1e-3', price: '60000' }, 'c');
     expect(bad.ok ? undefined : bad.error.code).toBe('INVALID_ORDER');
     const noPrice = toCcxtOrderArgs({ ...req, type: 'LIMIT', quantity: '1' }, 'c');
-    expect(noPrice.ok ? undefined : noPrice.error.message).toContain('needs quantity and price');
+    expect(noPrice.ok ? undefined : noPrice.error.message).toContain('needs a price');
+  });
+
+  // Paper refuses these shapes (core/orders/order-validation.ts); live used to drop the offending
+  // field and send what was left: a market order for a request that named a price, a plain limit
+  // for one that named a stop.
+  it.each([
+    ['a MARKET order with a price', { ...req, type: 'MARKET', quantity: '0.001', price: '60000' }],
+    ['a MARKET order with both quantity and quoteOrderQty', { ...req, type: 'MARKET', quantity: '0.001', quoteOrderQty: '25' }],
+    ['a LIMIT order with quoteOrderQty', { ...req, type: 'LIMIT', quantity: '0.001', price: '60000', quoteOrderQty: '60' }],
+    ['a LIMIT order with a stopPrice', { ...req, type: 'LIMIT', quantity: '0.001', price: '60000', stopPrice: '59000' }],
+    ['a MARKET order with a callbackRate', { ...req, type: 'MARKET', quantity: '0.001', callbackRate: '0.01' }],
+  ] as const)('%s is refused as on paper, not sent without the field', (_name, request) => {
+    const args = toCcxtOrderArgs(request, 'c');
+    expect(args).toMatchObject({ ok: false, error: { code: 'INVALID_ORDER' } });
+  });
+
+  it.each([
+    ['a stop-loss exit', { stopLoss: { stopPrice: '55000' } }],
+    ['a take-profit exit', { takeProfit: { stopPrice: '65000', price: '65000' } }],
+    ['an order group', { ocoGroup: 'g1' }],
+  ] as const)('an order with %s is refused in live mode, not placed without it', (_name, extra) => {
+    const args = toCcxtOrderArgs({ ...req, type: 'LIMIT', quantity: '0.001', price: '60000', ...extra }, 'c');
+    expect(args).toMatchObject({ ok: false, error: { code: 'UNSUPPORTED_ORDER_TYPE' } });
+  });
+
+  it('sends an amount only when the number ccxt is given is exactly the decimal asked', () => {
+    // 0.0019999999999999999 is nearer 0.002 than any other double: sent, it would buy 0.002, a
+    // whole 0.000001 step more than the largest quantity on the step grid below what was asked.
+    expect(Number('0.0019999999999999999')).toBe(0.002);
+    const rounded = toCcxtOrderArgs({ ...req, type: 'LIMIT', quantity: '0.0019999999999999999', price: '60000' }, 'c');
+    expect(rounded).toMatchObject({ ok: false, error: { code: 'INVALID_ORDER', message: expect.stringContaining('quantity') } });
+    const cost = toCcxtOrderArgs({ ...req, type: 'MARKET', quoteOrderQty: '25.000000000000000001' }, 'c');
+    expect(cost).toMatchObject({ ok: false, error: { code: 'INVALID_ORDER', message: expect.stringContaining('quoteOrderQty') } });
+    // 15 significant digits, and trailing zeros, are the same number.
+    expect(toCcxtOrderArgs({ ...req, type: 'LIMIT', quantity: '0.123456789012345', price: '60000.0000000000' }, 'c')).toMatchObject({ ok: true, value: { amount: 0.123456789012345, price: 60000 } });
   });
 });

@@ -26,7 +26,9 @@ import {
   type Order as CcxtOrder,
   type Trade as CcxtTrade,
 } from 'ccxt';
+import { parseFixed } from '../core/money/fixed.js';
 import { ORDER_STATUSES } from '../core/orders/order-status.js';
+import { parseOrderRequest, validateOrder } from '../core/orders/order-validation.js';
 import { ORDER_TYPES, type OrderType, type Side } from '../core/orders/order.js';
 import { REJECTION_CODES, type RejectionCode } from '../core/orders/rejection.js';
 import type { VenueFill } from './account-read-port.js';
@@ -40,22 +42,40 @@ export interface CcxtOrderArgs {
   readonly params: Record<string, unknown>;
 }
 
-/** The `createOrder` arguments for a request (the symbol is resolved separately, from the markets). */
+/**
+ * The `createOrder` arguments for a request (the symbol is resolved separately, from the markets).
+ * The request is checked by the paper engine's own shape rule first (core/orders/order-validation.ts:
+ * a MARKET order takes no price, a LIMIT no quoteOrderQty, neither a stopPrice), so that live never
+ * sends an order that paper refuses by dropping the field that made it wrong; what live cannot keep
+ * (a bracket's exits, an order group) is refused, never left behind; and an amount is sent only when
+ * the JS number ccxt takes is exactly the decimal asked (a 17-digit quantity would round up a step).
+ */
 export function toCcxtOrderArgs(request: PlaceOrderRequest, clientOrderId: string): ExecutionResult<CcxtOrderArgs> {
   const invalid = (message: string): ExecutionResult<CcxtOrderArgs> => ({ ok: false, error: { code: 'INVALID_ORDER', message, mexcCode: REJECTION_CODES.INVALID_ORDER.mexcCode } });
+  const parsed = parseOrderRequest(request);
+  const shaped = parsed.ok ? validateOrder(parsed.value) : parsed;
+  if (!shaped.ok) return { ok: false, error: { code: shaped.error.code, message: shaped.error.message, mexcCode: shaped.error.mexcCode } };
+  if (request.takeProfit !== undefined || request.stopLoss !== undefined || request.ocoGroup !== undefined) {
+    return {
+      ok: false,
+      error: { code: EXECUTION_ERROR_CODES.UNSUPPORTED_ORDER_TYPE, message: 'brackets (takeProfit, stopLoss) and order groups are simulated on paper only; the live exchange is sent single orders', mexcCode: REJECTION_CODES.INVALID_ORDER.mexcCode },
+    };
+  }
   const side = request.side === 'BUY' ? 'buy' : 'sell';
   const params: Record<string, unknown> = { clientOrderId };
   if (request.reduceOnly === true) params.reduceOnly = true;
   const number = (text: string | undefined): number | undefined => {
     if (text === undefined) return undefined;
     const n = Number(text);
-    return /^\d+(\.\d+)?$/.test(text) && Number.isFinite(n) && n > 0 ? n : Number.NaN;
+    if (!/^\d+(\.\d+)?$/.test(text) || !Number.isFinite(n) || n <= 0) return Number.NaN;
+    return sendsExactly(n, text) ? n : Number.POSITIVE_INFINITY;
   };
   const quantity = number(request.quantity);
   const price = number(request.price);
   const cost = number(request.quoteOrderQty);
   for (const [name, v] of [['quantity', quantity], ['price', price], ['quoteOrderQty', cost]] as const) {
     if (Number.isNaN(v)) return invalid(`${name} must be a positive decimal string`);
+    if (v === Number.POSITIVE_INFINITY) return invalid(`${name} has more significant digits than the exchange client carries (15): it would be sent as another number`);
   }
   switch (request.type) {
     case 'MARKET':
@@ -80,6 +100,15 @@ export function toCcxtOrderArgs(request: PlaceOrderRequest, clientOrderId: strin
         ok: false,
         error: { code: EXECUTION_ERROR_CODES.UNSUPPORTED_ORDER_TYPE, message: `${request.type} orders are kept by the paper engine only; the live exchange (MEXC spot) does not take them`, mexcCode: REJECTION_CODES.INVALID_ORDER.mexcCode },
       };
+  }
+}
+
+/** True when the JS number `n`, written out as ccxt writes it, is the decimal `text` (a value past 18 decimals is not). */
+function sendsExactly(n: number, text: string): boolean {
+  try {
+    return parseFixed(functions.numberToString(n)) === parseFixed(text);
+  } catch {
+    return false;
   }
 }
 

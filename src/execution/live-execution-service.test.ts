@@ -145,4 +145,16 @@ describe('LiveExecutionService', () => {
     expect(await service.placeOrder('default', { symbol: 'NOPEUSDT', side: 'SELL', type: 'MARKET', quantity: '1' })).toMatchObject({ ok: false, error: { code: 'UNKNOWN_SYMBOL' } });
     expect(fetch).not.toHaveBeenCalled();
   });
+
+  it('sends nothing for an order it would change: a bracket exit it cannot keep, a quantity a double rounds up', async () => {
+    const { fetch, service } = mexcWith((_url, method) => (method === 'POST' ? { symbol: 'BTCUSDT', orderId: '1' } : ORDER));
+    // The MEXC contract route forwards takeProfitPrice/stopLossPrice as a bracket.
+    const bracket = await service.placeOrder('default', { symbol: 'BTCUSDT', side: 'BUY', type: 'LIMIT', quantity: '0.001', price: '60000', stopLoss: { stopPrice: '55000' } });
+    expect(bracket).toMatchObject({ ok: false, error: { code: 'UNSUPPORTED_ORDER_TYPE' } });
+    const rounded = await service.placeOrder('default', { symbol: 'BTCUSDT', side: 'BUY', type: 'LIMIT', quantity: '0.0019999999999999999', price: '60000' });
+    expect(rounded).toMatchObject({ ok: false, error: { code: 'INVALID_ORDER' } });
+    const priced = await service.placeOrder('default', { symbol: 'BTCUSDT', side: 'BUY', type: 'MARKET', quantity: '0.001', price: '60000' });
+    expect(priced).toMatchObject({ ok: false, error: { code: 'INVALID_ORDER' } });
+    expect(fetch).not.toHaveBeenCalled();
+  });
 });
