@@ -18,9 +18,10 @@
  * - answers carry MEXC's own statuses and decimal strings (see ccxt-mapping.ts).
  * Not modelled: conditional orders (MEXC spot has none).
  */
-import type { Exchange, Order as CcxtOrder } from 'ccxt';
+import type { Exchange, Market, Order as CcxtOrder } from 'ccxt';
+import type { MarketKind } from '../core/instruments/instrument.js';
 import { NetworkError } from 'ccxt';
-import { ccxtBalancesToView, ccxtOrderToView, mapCcxtError, toCcxtOrderArgs } from './ccxt-mapping.js';
+import { ccxtBalancesToView, ccxtOrderToView, exchangeSymbolOf, mapCcxtError, toCcxtOrderArgs } from './ccxt-mapping.js';
 import {
   EXECUTION_ERROR_CODES,
   failure,
@@ -60,6 +61,13 @@ export interface LiveExecutionOptions {
   readonly sleep?: (ms: number) => Promise<void>;
   /** Keeps the record of what was sent and answered (default: none). Awaited before answering. */
   readonly record?: (entry: VenueRecord) => Promise<unknown>;
+  /**
+   * The kind of market the service trades under a symbol (the kernel's instrument): a perpetual's
+   * orders go to the venue's linear perpetual of that symbol, a spot symbol's to its spot market,
+   * whatever ccxt's `defaultType`. Without it (or for a symbol it does not know), ccxt's own lookup
+   * by id decides, which on Binance answers the spot market for BTCUSDT.
+   */
+  readonly marketOf?: (symbol: string) => MarketKind | undefined;
 }
 
 const SYMBOL_REQUIRED = 'symbol is required: the live exchange looks orders up per symbol';
@@ -73,6 +81,7 @@ export class LiveExecutionService implements OrderExecutionService {
   private readonly logger: LiveLogger | undefined;
   private readonly sleep: (ms: number) => Promise<void>;
   private readonly record: LiveExecutionOptions['record'];
+  private readonly marketOf: LiveExecutionOptions['marketOf'];
   private readonly updateListeners = new Set<(accountId: string, order: OrderView) => void>();
 
   constructor(clients: Exchange | VenueClients, options: LiveExecutionOptions = {}) {
@@ -81,6 +90,7 @@ export class LiveExecutionService implements OrderExecutionService {
     this.retryDelayMs = options.retryDelayMs ?? 250;
     this.logger = options.logger;
     this.record = options.record;
+    this.marketOf = options.marketOf;
     this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
     // New keys lift a halt: the refusal was about the old ones.
     this.clients.onChange?.((accountId) => this.haltReasons.delete(accountId));
@@ -217,6 +227,17 @@ export class LiveExecutionService implements OrderExecutionService {
       const loaded = await this.read(accountId, 'loadMarkets', () => exchange.loadMarkets());
       if (!loaded.ok) return loaded;
     }
+    const kind = this.marketOf?.(symbol);
+    if (kind !== undefined) {
+      const market = venueMarketOf(exchange, symbol, kind);
+      if (market === undefined) return failure({ code: 'UNKNOWN_SYMBOL', message: `${exchange.id} has no ${kind} market ${symbol}`, mexcCode: 30014 });
+      // ccxt counts a perpetual's amounts in contracts: sent as they are, a base quantity on a market
+      // whose contract is not one unit of the base would be another size.
+      if (kind === 'perpetual' && market.contractSize !== undefined && market.contractSize !== 1) {
+        return failure({ code: EXECUTION_ERROR_CODES.UNSUPPORTED_ORDER_TYPE, message: `${exchange.id} ${market.symbol} counts in contracts of ${market.contractSize} ${market.base}: live trading of it is not modelled` });
+      }
+      return ok(market.symbol);
+    }
     try {
       return ok(exchange.market(symbol).symbol);
     } catch (error) {
@@ -282,6 +303,14 @@ export class LiveExecutionService implements OrderExecutionService {
       message: `live trading of this account is halted: the exchange refused its API keys (${reason}); set new ones with PUT /api/accounts/:id/exchange-credentials`,
     });
   }
+}
+
+/** The venue's market of this kind under the exchange symbol: by its id (Binance), else by its unified symbol without separators (MEXC's BTC_USDT). */
+function venueMarketOf(exchange: Exchange, symbol: string, kind: MarketKind): Market | undefined {
+  const fits = (m: Market): boolean => m !== undefined && (kind === 'perpetual' ? m.swap === true && m.linear === true : m.spot === true);
+  for (const m of (exchange.markets_by_id?.[symbol] ?? []) as Market[]) if (fits(m)) return m;
+  for (const m of Object.values(exchange.markets ?? {}) as Market[]) if (fits(m) && exchangeSymbolOf(m!.symbol) === symbol) return m;
+  return undefined;
 }
 
 function isVenueClients(clients: Exchange | VenueClients): clients is VenueClients {

@@ -41,6 +41,8 @@ export function createLivePorts(input: LivePortsInput): LivePorts {
   const clients = new AccountVenueClients(input.config, input.exchangeKeys, input.exchangeFactory);
   const execution = new LiveExecutionService(clients, {
     ...input.live,
+    // A perpetual's orders go to the venue's perpetual, not to the spot market of the same id.
+    marketOf: (symbol) => input.instruments().find((i) => i.symbol === symbol)?.market,
     record: (entry) => input.audit.append({ at: clock(), actor: 'live-venue', mode: 'live', action: `venue.${entry.op}`, accountId: entry.accountId, details: { sent: entry.sent, answered: entry.answered } }),
   });
   const spotSymbols = () => input.instruments().filter((i) => i.market === 'spot').map((i) => i.symbol);
