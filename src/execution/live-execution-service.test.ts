@@ -121,7 +121,7 @@ describe('LiveExecutionService', () => {
     expect(refused.fetch).toHaveBeenCalledTimes(1);
   });
 
-  it('each order sent and cancelled is recorded with what the venue answered, refusals included', async () => {
+  it('each order is recorded before it is sent, and each order and cancel with what the venue answered, refusals included', async () => {
     const records: unknown[] = [];
     const { exchange } = mexcWith((url, method) => {
       if (url.includes('/api/v3/order?') && method === 'POST') return { symbol: 'BTCUSDT', orderId: 'C02__1', orderListId: -1 };
@@ -132,6 +132,8 @@ describe('LiveExecutionService', () => {
     await service.placeOrder('alice', { symbol: 'BTCUSDT', side: 'BUY', type: 'LIMIT_MAKER', quantity: '0.001', price: '60000', clientOrderId: 'mine-1' });
     expect(await service.cancelOrder('alice', { orderId: 'C02__1', symbol: 'BTCUSDT' })).toMatchObject({ ok: false, error: { code: 'INSUFFICIENT_BALANCE', mexcCode: 10101, message: 'Insufficient balance' } });
     expect(records).toEqual([
+      // Before the request leaves: an order without an answer is still on record.
+      { accountId: 'alice', op: 'sendOrder', sent: expect.objectContaining({ symbol: 'BTCUSDT', side: 'buy', amount: 0.001, params: { clientOrderId: 'mine-1', postOnly: true } }), answered: {} },
       { accountId: 'alice', op: 'createOrder', sent: expect.objectContaining({ symbol: 'BTCUSDT', side: 'buy', amount: 0.001 }), answered: expect.objectContaining({ orderId: 'C02__1', clientOrderId: 'mine-1', status: 'NEW' }) },
       { accountId: 'alice', op: 'cancelOrder', sent: { orderId: 'C02__1', symbol: 'BTCUSDT' }, answered: { error: expect.objectContaining({ code: 'INSUFFICIENT_BALANCE' }) } },
     ]);

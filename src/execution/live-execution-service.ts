@@ -14,7 +14,8 @@
  *   fail fast with EXCHANGE_AUTH_FAILED without contacting the venue, until its keys are replaced
  *   (PUT /api/accounts/:id/exchange-credentials) or the process restarts; other accounts go on;
  * - every order sent and every cancel, with what the venue answered (or the error), is handed to
- *   `record` (the audit log, mode `live`) before the caller gets the answer;
+ *   `record` (the audit log, mode `live`) before the caller gets the answer; an order is also
+ *   handed over (`sendOrder`) before it is sent, so one left without an answer is on record;
  * - answers carry MEXC's own statuses and decimal strings (see ccxt-mapping.ts).
  * Not modelled: conditional orders (MEXC spot has none).
  */
@@ -46,7 +47,7 @@ export interface LiveLogger {
 /** One exchange command as sent and as answered, for the audit log. */
 export interface VenueRecord {
   readonly accountId: string;
-  /** The ccxt method: createOrder, cancelOrder. */
+  /** The ccxt method: createOrder, cancelOrder; sendOrder is an order about to be sent (`answered` empty). */
   readonly op: string;
   readonly sent: Readonly<Record<string, unknown>>;
   /** The order as the venue answered it, or the mapped error. */
@@ -122,6 +123,9 @@ export class LiveExecutionService implements OrderExecutionService {
     if (!symbol.ok) return symbol;
     const { type, side, amount, price, params } = args.value;
     const sent = { symbol: request.symbol, type, side, amount, price, params };
+    // Written before the request leaves: should no answer come (a timeout, a stop of the process),
+    // the reconciler looks the order up on the venue by its clientOrderId.
+    await this.keep({ accountId, op: 'sendOrder', sent, answered: {} });
     let created: CcxtOrder;
     try {
       created = await exchange.value.createOrder(symbol.value, type, side, amount, price, params);

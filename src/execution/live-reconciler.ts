@@ -7,10 +7,14 @@
  * the record does not know (`unknown-to-record`: placed elsewhere with the same keys), an order
  * whose venue status is not the last one recorded (`status-changed`: it filled or was cancelled
  * while the service was not looking), an order the record has that the venue does not know
- * (`missing-on-venue`), an account whose venue could not be read (`unreadable`). Each run appends
- * a `venue.reconcile` entry with the statuses it saw, so the next run compares against those.
+ * (`missing-on-venue`), an account whose venue could not be read (`unreadable`). An order sent
+ * whose createOrder was never answered (a timeout, or the process stopped with the request out) is
+ * looked up by its clientOrderId: found on the venue, it is `status-changed` from `UNANSWERED`;
+ * unknown there, it never arrived and is settled without a report. Each run appends a
+ * `venue.reconcile` entry with the statuses it saw and the unanswered orders it settled, so the
+ * next run compares against those.
  * Cost: one open-orders read per account and symbol, plus one order read per recorded order
- * still open in the record.
+ * still open in the record and per unanswered order.
  */
 import type { AuditEntry, AuditEntryInput } from '../persistence/audit-log.js';
 import type { LiveExecutionService, LiveLogger } from './live-execution-service.js';
@@ -52,12 +56,20 @@ export interface LiveReconcilerOptions {
 }
 
 const OPEN = new Set(['NEW', 'PARTIALLY_FILLED']);
+/** The record's status of an order sent whose createOrder got no answer. */
+const UNANSWERED = 'UNANSWERED';
 
 interface Recorded {
   orderId: string;
   clientOrderId?: string;
   symbol: string;
   status: string;
+}
+
+/** An account's record: orders by id, and orders sent without an answer, by clientOrderId. */
+interface AccountRecord {
+  readonly orders: Map<string, Recorded>;
+  readonly unanswered: Map<string, { clientOrderId: string; symbol: string }>;
 }
 
 export class LiveReconciler {
@@ -79,8 +91,14 @@ export class LiveReconciler {
     const differences: ReconciliationDifference[] = [];
     const accounts: { accountId: string; ordersChecked: number }[] = [];
     for (const accountId of await this.options.accounts()) {
-      const recorded = await this.recorded(accountId);
+      const { orders: recorded, unanswered } = await this.recorded(accountId);
       const seen = new Map<string, { symbol: string; status: string }>();
+      const settled: string[] = [];
+      const arrived = (order: { orderId: string; clientOrderId: string; symbol: string; status: string }) => {
+        settled.push(order.clientOrderId);
+        unanswered.delete(order.clientOrderId);
+        diff({ kind: 'status-changed', orderId: order.orderId, clientOrderId: order.clientOrderId, symbol: order.symbol, recorded: UNANSWERED, venue: order.status, message: `order ${order.orderId} (clientOrderId ${order.clientOrderId}) reached the venue although its createOrder was never answered: it is ${order.status}` });
+      };
       const diff = (d: Omit<ReconciliationDifference, 'accountId'>) => differences.push({ accountId, ...d });
       let readable = true;
       for (const symbol of this.options.symbols()) {
@@ -93,7 +111,9 @@ export class LiveReconciler {
         for (const order of open.value) {
           seen.set(order.orderId, { symbol: order.symbol, status: order.status });
           const mine = recorded.get(order.orderId);
-          if (mine === undefined) {
+          if (mine === undefined && unanswered.has(order.clientOrderId)) {
+            arrived(order);
+          } else if (mine === undefined) {
             diff({ kind: 'unknown-to-record', orderId: order.orderId, clientOrderId: order.clientOrderId, symbol: order.symbol, venue: order.status, message: `order ${order.orderId} is open on the venue, but this service never placed it` });
           } else if (mine.status !== order.status) {
             diff({ kind: 'status-changed', orderId: order.orderId, symbol: order.symbol, recorded: mine.status, venue: order.status, message: `order ${order.orderId} is ${order.status} on the venue; the record says ${mine.status}` });
@@ -114,11 +134,22 @@ export class LiveReconciler {
             diff({ kind: 'unreadable', orderId: mine.orderId, symbol: mine.symbol, message: `order ${mine.orderId} could not be read: ${now.error.code}: ${now.error.message}` });
           }
         }
+        for (const sent of [...unanswered.values()]) {
+          const now = await this.live.getOrder(accountId, { clientOrderId: sent.clientOrderId, symbol: sent.symbol });
+          if (now.ok) {
+            seen.set(now.value.orderId, { symbol: now.value.symbol, status: now.value.status });
+            arrived({ ...now.value, clientOrderId: sent.clientOrderId });
+          } else if (now.error.code === 'UNKNOWN_ORDER') {
+            settled.push(sent.clientOrderId); // it never reached the venue
+          } else {
+            diff({ kind: 'unreadable', clientOrderId: sent.clientOrderId, symbol: sent.symbol, message: `order ${sent.clientOrderId}, sent without an answer, could not be looked up: ${now.error.code}: ${now.error.message}` });
+          }
+        }
       }
       accounts.push({ accountId, ordersChecked: seen.size });
       const orders = [...seen].map(([orderId, o]) => ({ orderId, symbol: o.symbol, status: o.status }));
       const mineDiffs = differences.filter((d) => d.accountId === accountId);
-      await this.log.append({ at: clock(), actor: 'live-venue', mode: 'live', action: 'venue.reconcile', accountId, details: { orders, differences: mineDiffs } });
+      await this.log.append({ at: clock(), actor: 'live-venue', mode: 'live', action: 'venue.reconcile', accountId, details: { orders, differences: mineDiffs, ...(settled.length > 0 ? { settled } : {}) } });
       for (const d of mineDiffs) this.options.logger?.warn({ mode: 'live', ...d }, `reconciliation: ${d.message}`);
     }
     this.report = { at: clock(), accounts, differences };
@@ -126,9 +157,9 @@ export class LiveReconciler {
     return this.report;
   }
 
-  /** The last known status of each order in the account's record, oldest entries first. */
-  private async recorded(accountId: string): Promise<Map<string, Recorded>> {
-    const out = new Map<string, Recorded>();
+  /** The last known status of each order in the account's record, and the orders sent without an answer; oldest entries first. */
+  private async recorded(accountId: string): Promise<AccountRecord> {
+    const out: AccountRecord = { orders: new Map(), unanswered: new Map() };
     let afterId: number | undefined;
     for (;;) {
       const page = await this.log.query({ accountId, mode: 'live', limit: 10_000, ...(afterId !== undefined ? { afterId } : {}) });
@@ -139,13 +170,26 @@ export class LiveReconciler {
   }
 }
 
-function apply(out: Map<string, Recorded>, entry: AuditEntry): void {
-  const details = entry.details as { answered?: Record<string, unknown>; orders?: { orderId: string; symbol: string; status: string }[] };
+function apply(out: AccountRecord, entry: AuditEntry): void {
+  const details = entry.details as {
+    sent?: { symbol?: unknown; params?: { clientOrderId?: unknown } };
+    answered?: Record<string, unknown>;
+    orders?: { orderId: string; symbol: string; status: string }[];
+    settled?: string[];
+  };
+  const clientOrderId = details.sent?.params?.clientOrderId;
+  if ((entry.action === 'venue.sendOrder' || entry.action === 'venue.createOrder') && typeof clientOrderId === 'string' && typeof details.sent?.symbol === 'string') {
+    // Sent, and (for createOrder) answered with no more than "the venue could not be reached".
+    const error = details.answered?.error as { code?: unknown } | undefined;
+    if (entry.action === 'venue.sendOrder' || error?.code === 'EXCHANGE_UNAVAILABLE') out.unanswered.set(clientOrderId, { clientOrderId, symbol: details.sent.symbol });
+    else out.unanswered.delete(clientOrderId);
+  }
   if (entry.action === 'venue.createOrder' || entry.action === 'venue.cancelOrder') {
     const a = details.answered ?? {};
     if (typeof a.orderId !== 'string' || typeof a.status !== 'string' || typeof a.symbol !== 'string') return;
-    out.set(a.orderId, { orderId: a.orderId, symbol: a.symbol, status: a.status, ...(typeof a.clientOrderId === 'string' ? { clientOrderId: a.clientOrderId } : {}) });
+    out.orders.set(a.orderId, { orderId: a.orderId, symbol: a.symbol, status: a.status, ...(typeof a.clientOrderId === 'string' ? { clientOrderId: a.clientOrderId } : {}) });
   } else if (entry.action === 'venue.reconcile') {
-    for (const o of details.orders ?? []) out.set(o.orderId, { ...out.get(o.orderId), orderId: o.orderId, symbol: o.symbol, status: o.status });
+    for (const o of details.orders ?? []) out.orders.set(o.orderId, { ...out.orders.get(o.orderId), orderId: o.orderId, symbol: o.symbol, status: o.status });
+    for (const settled of details.settled ?? []) out.unanswered.delete(settled);
   }
 }
