@@ -40,6 +40,10 @@ describe('mapCcxtError', () => {
     [new AuthenticationError('mexc {"code":10072,"msg":"Api key info invalid"}'), 'EXCHANGE_AUTH_FAILED', 10072, false],
     [new PermissionDenied('no trading permission'), 'EXCHANGE_AUTH_FAILED', undefined, false],
     [new AccountSuspended('suspended'), 'EXCHANGE_AUTH_FAILED', undefined, false],
+    // One symbol refused, not the keys: no halt (ccxt's tables file these under the key errors).
+    [new AuthenticationError('mexc {"code":30020,"msg":"no permission for the symbol"}'), 'EXCHANGE_ERROR', 30020, false],
+    [new PermissionDenied('mexc {"code":70011,"msg":"Pair user ban trade apikey."}'), 'EXCHANGE_ERROR', 70011, false],
+    [new PermissionDenied('binance This symbol is not permitted for this account.'), 'EXCHANGE_ERROR', undefined, false],
     [new NetworkError('socket hang up'), 'EXCHANGE_UNAVAILABLE', undefined, true],
     [new RequestTimeout('mexc GET https://api.mexc.com/api/v3/order request timed out (10000 ms)'), 'EXCHANGE_UNAVAILABLE', undefined, true],
     [new ExchangeNotAvailable('503'), 'EXCHANGE_UNAVAILABLE', undefined, true],

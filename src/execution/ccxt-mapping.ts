@@ -249,7 +249,8 @@ export interface MappedError extends ExecutionError {
 
 /**
  * The one mapper from ccxt's error hierarchy to ours (subclasses first): network trouble is
- * retryable, order and balance problems are rejections, refused keys halt the live service.
+ * retryable, order and balance problems are rejections, refused keys halt the live service (a
+ * refusal of one symbol is not refused keys: it fails that call only).
  * MEXC's own code and message are taken from the error text when ccxt includes the response.
  */
 export function mapCcxtError(error: unknown): MappedError {
@@ -268,10 +269,23 @@ export function mapCcxtError(error: unknown): MappedError {
   if (error instanceof InvalidOrder) return as('INVALID_ORDER');
   if (error instanceof InsufficientFunds) return as('INSUFFICIENT_BALANCE');
   if (error instanceof BadSymbol) return as('UNKNOWN_SYMBOL');
-  if (error instanceof AuthenticationError) return as(EXECUTION_ERROR_CODES.EXCHANGE_AUTH_FAILED, { halt: true });
+  if (error instanceof AuthenticationError) {
+    // Refused for this symbol only: the order fails, the keys stand (halting would block its cancels elsewhere).
+    if ((mexc?.code !== undefined && SYMBOL_REFUSAL_CODES.has(mexc.code)) || SYMBOL_REFUSAL_TEXT.test(text)) return as(EXECUTION_ERROR_CODES.EXCHANGE_ERROR);
+    return as(EXECUTION_ERROR_CODES.EXCHANGE_AUTH_FAILED, { halt: true });
+  }
   if (error instanceof NetworkError) return as(EXECUTION_ERROR_CODES.EXCHANGE_UNAVAILABLE, { retryable: true });
   return as(EXECUTION_ERROR_CODES.EXCHANGE_ERROR);
 }
+
+/**
+ * Refusals ccxt files under AuthenticationError/PermissionDenied that name one symbol, not the keys:
+ * MEXC 30020 "no permission for the symbol" and 70011 "Pair user ban trade apikey." (ccxt's mexc
+ * error table), Binance -2010 "This symbol is not permitted for this account." and "This symbol is
+ * restricted for this account." (ccxt's binance table).
+ */
+const SYMBOL_REFUSAL_CODES: ReadonlySet<number> = new Set([30020, 70011]);
+const SYMBOL_REFUSAL_TEXT = /This symbol is (?:not permitted|restricted) for this account/;
 
 /** MEXC spot v3: "Order does not exist." (https://mexcdevelop.github.io/apidocs/spot_v3_en/#error-code). */
 const MEXC_ORDER_DOES_NOT_EXIST = -2013;

@@ -159,4 +159,35 @@ describe('LiveExecutionService', () => {
     expect(priced).toMatchObject({ ok: false, error: { code: 'INVALID_ORDER' } });
     expect(fetch).not.toHaveBeenCalled();
   });
+
+  // ccxt files these venue refusals under PermissionDenied/AuthenticationError, but they are about one
+  // symbol, not the keys: MEXC 30020 "no permission for the symbol", 70011 "Pair user ban trade apikey.";
+  // Binance -2010 "This symbol is not permitted for this account." / "…is restricted for this account.".
+  it.each([
+    ['mexc', { code: 30020, msg: 'no permission for the symbol' }],
+    ['mexc', { code: 70011, msg: 'Pair user ban trade apikey.' }],
+    ['binance', { code: -2010, msg: 'This symbol is not permitted for this account.' }],
+    ['binance', { code: -2010, msg: 'This symbol is restricted for this account.' }],
+  ] as const)('%s %j refuses that order only: the account is not halted and can still cancel its others', async (id, answer) => {
+    const exchange = id === 'mexc' ? new ccxt.mexc({ apiKey: 'k', secret: 's', enableRateLimit: false }) : new ccxt.binance({ apiKey: 'k', secret: 's', enableRateLimit: false });
+    exchange.setMarkets([
+      { id: 'BTCUSDT', symbol: 'BTC/USDT', base: 'BTC', quote: 'USDT', baseId: 'BTC', quoteId: 'USDT', spot: true, type: 'spot', active: true, precision: { amount: 0.000001, price: 0.01 }, limits: {}, info: { orderTypes: ['LIMIT', 'MARKET'] } },
+      { id: 'ALTUSDT', symbol: 'ALT/USDT', base: 'ALT', quote: 'USDT', baseId: 'ALT', quoteId: 'USDT', spot: true, type: 'spot', active: true, precision: { amount: 0.01, price: 0.0001 }, limits: {}, info: { orderTypes: ['LIMIT', 'MARKET'] } },
+    ] as never);
+    const fetch = vi.spyOn(exchange, 'fetch').mockImplementation(async (url: string, method = 'GET', _headers?: unknown, body?: unknown) => {
+      if (method === 'POST' && `${url}${String(body ?? '')}`.includes('ALTUSDT')) {
+        // The venue's HTTP answer, classified by ccxt's own error table.
+        exchange.handleErrors(400, 'Bad Request', url, method, {}, JSON.stringify(answer), answer, {}, '');
+        throw new Error('ccxt did not classify the answer');
+      }
+      return { ...ORDER, status: 'CANCELED' };
+    });
+    const service = new LiveExecutionService(exchange, { readRetries: 0 });
+    const refused = await service.placeOrder('alice', { symbol: 'ALTUSDT', side: 'BUY', type: 'LIMIT', quantity: '10', price: '1' });
+    expect(refused).toMatchObject({ ok: false, error: { code: 'EXCHANGE_ERROR' } });
+    expect(refused.ok ? '' : refused.error.message).toContain(answer.msg);
+    expect(service.haltReasonOf('alice')).toBeUndefined();
+    expect(await service.cancelOrder('alice', { orderId: 'C02__1', symbol: 'BTCUSDT' })).toMatchObject({ ok: true, value: { status: 'CANCELED' } });
+    expect(fetch.mock.calls.filter(([, method]) => method === 'DELETE')).toHaveLength(1);
+  });
 });
