@@ -114,6 +114,26 @@ describe('ccxt order → OrderView', () => {
     });
   });
 
+  // Binance names IOC, FOK and (USD-M) post-only limits LIMIT with a timeInForce; MEXC names them by type.
+  it.each([
+    ['IOC', 'IMMEDIATE_OR_CANCEL'],
+    ['FOK', 'FILL_OR_KILL'],
+    ['GTX', 'LIMIT_MAKER'],
+    ['GTC', 'LIMIT'],
+  ] as const)("a Binance LIMIT order with timeInForce %s is a %s", (timeInForce, type) => {
+    const binance = new ccxt.binance({ enableRateLimit: false });
+    binance.setMarkets([{ id: 'BTCUSDT', symbol: 'BTC/USDT', base: 'BTC', quote: 'USDT', baseId: 'BTC', quoteId: 'USDT', spot: true, type: 'spot', active: true, precision: { amount: 0.00001, price: 0.01 }, limits: {}, info: {} } as never]);
+    // GET /api/v3/order as Binance documents it.
+    const order = binance.parseOrder(
+      {
+        symbol: 'BTCUSDT', orderId: 28, orderListId: -1, clientOrderId: 'c', price: '60000.00', origQty: '0.00100000', executedQty: '0.00000000', cummulativeQuoteQty: '0.00000000',
+        status: timeInForce === 'GTC' || timeInForce === 'GTX' ? 'NEW' : 'EXPIRED', timeInForce, type: 'LIMIT', side: 'BUY', stopPrice: '0.00000000', time: 1_723_161_300_000, updateTime: 1_723_161_300_000, isWorking: true,
+      },
+      binance.market('BTC/USDT'),
+    );
+    expect(ccxtOrderToView(order).type).toBe(type);
+  });
+
   it('symbols lose their separators and settle suffix', () => {
     expect(exchangeSymbolOf('BTC/USDT')).toBe('BTCUSDT');
     expect(exchangeSymbolOf('BTC/USDT:USDT')).toBe('BTCUSDT');

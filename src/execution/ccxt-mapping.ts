@@ -138,8 +138,12 @@ export function orderStatusOf(order: Pick<CcxtOrder, 'status' | 'filled' | 'info
   }
 }
 
+/** Binance's LIMIT with a timeInForce other than GTC is another of our types (MEXC names them by type). */
+const LIMIT_BY_TIME_IN_FORCE: ReadonlyMap<unknown, OrderType> = new Map([['IOC', 'IMMEDIATE_OR_CANCEL'], ['FOK', 'FILL_OR_KILL'], ['GTX', 'LIMIT_MAKER']]);
+
 function orderTypeOf(order: CcxtOrder): OrderType {
   const raw: unknown = order.info?.type;
+  if (raw === 'LIMIT') return LIMIT_BY_TIME_IN_FORCE.get(order.info?.timeInForce) ?? 'LIMIT';
   if (typeof raw === 'string' && MEXC_TYPES.has(raw)) return raw as OrderType;
   if (order.type === 'market') return 'MARKET';
   if (order.postOnly === true) return 'LIMIT_MAKER';
