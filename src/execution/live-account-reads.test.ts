@@ -4,7 +4,7 @@
  * #account-trade-list): the brief cache and its age, invalidation by the account's own orders,
  * MEXC's exact decimal strings, and a halted account's summary.
  */
-import ccxt, { AuthenticationError } from 'ccxt';
+import ccxt, { AuthenticationError, RequestTimeout } from 'ccxt';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { LiveAccountReads } from './live-account-reads.js';
 import { LiveExecutionService } from './live-execution-service.js';
@@ -18,7 +18,7 @@ const TRADE = {
   commissionAsset: 'BTC', time: 1_723_161_300_400, isBuyer: true, isMaker: true, isBestMatch: true, isSelfTrade: false, clientOrderId: 'mine-1',
 };
 
-function harness(route: (url: string, method: string) => unknown) {
+function harness(route: (url: string, method: string) => unknown, pollMs?: number) {
   const exchange = new ccxt.mexc({ apiKey: 'k', secret: 's', enableRateLimit: false });
   exchange.setMarkets([
     { id: 'BTCUSDT', symbol: 'BTC/USDT', base: 'BTC', quote: 'USDT', baseId: 'BTC', quoteId: 'USDT', spot: true, type: 'spot', active: true, precision: { amount: 0.000001, price: 0.01 }, limits: {} } as never,
@@ -26,12 +26,15 @@ function harness(route: (url: string, method: string) => unknown) {
   const fetch = vi.spyOn(exchange, 'fetch').mockImplementation(async (url: string, method = 'GET') => route(url, method));
   const live = new LiveExecutionService(exchange, { readRetries: 0 });
   let now = 1_800_000_000_000;
-  const reads = new LiveAccountReads(live, { symbols: () => ['BTCUSDT'], baseOf: () => 'BTC', accountType: () => 'spot', cacheMs: 1_000, wallClock: () => now });
+  const reads = new LiveAccountReads(live, { symbols: () => ['BTCUSDT'], baseOf: () => 'BTC', accountType: () => 'spot', cacheMs: 1_000, wallClock: () => now, ...(pollMs !== undefined ? { pollMs } : {}) });
   const calls = (path: string) => fetch.mock.calls.filter(([url]) => String(url).includes(path)).length;
   return { reads, live, calls, advance: (ms: number) => (now += ms), at: () => now };
 }
 
-afterEach(() => vi.restoreAllMocks());
+afterEach(() => {
+  vi.useRealTimers();
+  vi.restoreAllMocks();
+});
 
 describe('LiveAccountReads', () => {
   it('keeps an answer for cacheMs and says when the venue gave it; the account\'s own order drops it', async () => {
@@ -79,5 +82,32 @@ describe('LiveAccountReads', () => {
     expect(await h.reads.summary('alice')).toMatchObject({ ok: false, error: { code: 'EXCHANGE_AUTH_FAILED' } });
     expect(await h.reads.summary('alice')).toEqual({ ok: true, value: { asOf: h.at(), value: { halted: true, haltReason: 'Api key info invalid', equity: null, balances: {} } } });
     expect(h.calls('/api/v3/account')).toBe(1);
+  });
+
+  it('an order that left the open orders while its read failed is told once the venue answers again, not lost', async () => {
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
+    const resting = { ...ORDER, executedQty: '0', cummulativeQuoteQty: '0', status: 'NEW' };
+    let phase: 'resting' | 'filled, read fails' | 'filled' = 'resting';
+    const h = harness((url) => {
+      if (url.includes('/api/v3/openOrders')) return phase === 'resting' ? [resting] : [];
+      if (url.includes('/api/v3/order?')) {
+        if (phase === 'filled, read fails') throw new RequestTimeout('mexc GET https://api.mexc.com/api/v3/order request timed out (10000 ms)');
+        return ORDER;
+      }
+      if (url.includes('/api/v3/account')) return { balances: [] };
+      throw new Error(`unexpected ${url}`);
+    }, 5_000);
+    const told: { status: string; executedQty: string }[] = [];
+    const stop = h.reads.watchAccount('alice', (m) => {
+      if ('event' in m) told.push((m.event as { order: { status: string; executedQty: string } }).order);
+    });
+    await vi.waitFor(() => expect(h.calls('/api/v3/openOrders')).toBe(1));
+    phase = 'filled, read fails';
+    vi.advanceTimersByTime(5_000);
+    await vi.waitFor(() => expect(h.calls('/api/v3/order?')).toBe(1));
+    phase = 'filled';
+    vi.advanceTimersByTime(5_000);
+    await vi.waitFor(() => expect(told).toEqual([expect.objectContaining({ status: 'FILLED', executedQty: '0.001' })]));
+    stop();
   });
 });

@@ -290,6 +290,7 @@ export class LiveAccountReads implements AccountReadPort {
             if (now.has(id)) continue;
             const ended = await this.live.getOrder(accountId, { orderId: id, symbol: was.symbol });
             if (ended.ok) tell(ended.value);
+            else now.set(id, was); // unread: kept, so that the next poll asks again and its end is told
           }
           // New at the venue (placed elsewhere with the same keys), or filled further since the last look.
           for (const [id, o] of now) if (!open.has(id) || open.get(id)!.executedQty !== o.executedQty) tell(o);
