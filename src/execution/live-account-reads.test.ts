@@ -110,4 +110,74 @@ describe('LiveAccountReads', () => {
     await vi.waitFor(() => expect(told).toEqual([expect.objectContaining({ status: 'FILLED', executedQty: '0.001' })]));
     stop();
   });
+
+  it("a poll that read the open orders before the service's own cancel does not tell the order open again after it", async () => {
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
+    const resting = { ...ORDER, executedQty: '0', cummulativeQuoteQty: '0', status: 'NEW' };
+    let release: (() => void) | undefined;
+    const h = harness(async (url, method) => {
+      if (url.includes('/api/v3/openOrders')) {
+        // The venue's answer, as it was before the cancel, arrives after it.
+        await new Promise<void>((resolve) => (release = resolve));
+        return [resting];
+      }
+      if (url.includes('/api/v3/order?') && method === 'DELETE') return { ...resting, status: 'CANCELED' };
+      if (url.includes('/api/v3/account')) return { balances: [] };
+      throw new Error(`unexpected ${method} ${url}`);
+    }, 5_000);
+    const told: string[] = [];
+    const stop = h.reads.watchAccount('alice', (m) => {
+      if ('event' in m) told.push((m.event as { order: { status: string } }).order.status);
+    });
+    await vi.waitFor(() => expect(release).toBeDefined());
+    release!();
+    await new Promise((resolve) => setTimeout(resolve, 50)); // the first poll ends: the order is open
+    release = undefined;
+    vi.advanceTimersByTime(5_000);
+    await vi.waitFor(() => expect(release).toBeDefined());
+    expect(await h.live.cancelOrder('alice', { orderId: '101', symbol: 'BTCUSDT' })).toMatchObject({ ok: true });
+    release!();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(told).toEqual(['CANCELED']);
+    stop();
+  });
+
+  it("an order the service places while a poll reads is told once, not again by that poll", async () => {
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
+    const placed = { ...ORDER, orderId: '102', executedQty: '0', cummulativeQuoteQty: '0', status: 'NEW' };
+    let venueOpen: unknown[] = [];
+    let release: (() => void) | undefined;
+    const h = harness(async (url, method) => {
+      if (url.includes('/api/v3/openOrders')) {
+        const answer = venueOpen; // read now, answered later
+        await new Promise<void>((resolve) => (release = resolve));
+        return answer;
+      }
+      if (url.includes('/api/v3/order?') && method === 'POST') return { symbol: 'BTCUSDT', orderId: '102', orderListId: -1 };
+      if (url.includes('/api/v3/order?')) return placed;
+      if (url.includes('/api/v3/account')) return { balances: [] };
+      throw new Error(`unexpected ${method} ${url}`);
+    }, 5_000);
+    const told: string[] = [];
+    const stop = h.reads.watchAccount('alice', (m) => {
+      if ('event' in m) told.push(`${(m.event as { order: { orderId: string; status: string } }).order.orderId} ${(m.event as { order: { status: string } }).order.status}`);
+    });
+    await vi.waitFor(() => expect(release).toBeDefined());
+    release!();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    release = undefined;
+    vi.advanceTimersByTime(5_000);
+    await vi.waitFor(() => expect(release).toBeDefined());
+    expect(await h.live.placeOrder('alice', { symbol: 'BTCUSDT', side: 'BUY', type: 'LIMIT', quantity: '0.001', price: '60000', clientOrderId: 'mine-1' })).toMatchObject({ ok: true });
+    venueOpen = [placed];
+    release!();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    release = undefined;
+    vi.advanceTimersByTime(5_000);
+    await vi.waitFor(() => expect(release).toBeDefined());
+    release!();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(told).toEqual(['102 NEW']);
+    stop();
+  });
 });

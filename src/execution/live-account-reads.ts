@@ -266,8 +266,11 @@ export class LiveAccountReads implements AccountReadPort {
       });
     };
     let open: Map<string, OrderView> | undefined;
+    // Orders the service told while a poll ran: the poll's reads may predate what was told.
+    let touched: Set<string> | undefined;
     const stopUpdates = this.live.onOrderUpdate((id, order) => {
       if (id !== accountId) return;
+      touched?.add(order.orderId);
       if (open !== undefined) {
         if (order.status === 'NEW' || order.status === 'PARTIALLY_FILLED') open.set(order.orderId, order);
         else open.delete(order.orderId);
@@ -278,6 +281,8 @@ export class LiveAccountReads implements AccountReadPort {
     const poll = async () => {
       if (polling) return;
       polling = true;
+      const toldMeanwhile = new Set<string>();
+      touched = toldMeanwhile;
       try {
         const now = new Map<string, OrderView>();
         for (const symbol of this.options.symbols()) {
@@ -287,16 +292,23 @@ export class LiveAccountReads implements AccountReadPort {
         }
         if (open !== undefined) {
           for (const [id, was] of open) {
-            if (now.has(id)) continue;
+            if (now.has(id) || toldMeanwhile.has(id)) continue;
             const ended = await this.live.getOrder(accountId, { orderId: id, symbol: was.symbol });
             if (ended.ok) tell(ended.value);
             else now.set(id, was); // unread: kept, so that the next poll asks again and its end is told
           }
           // New at the venue (placed elsewhere with the same keys), or filled further since the last look.
-          for (const [id, o] of now) if (!open.has(id) || open.get(id)!.executedQty !== o.executedQty) tell(o);
+          for (const [id, o] of now) if (!toldMeanwhile.has(id) && (!open.has(id) || open.get(id)!.executedQty !== o.executedQty)) tell(o);
+          // What was told meanwhile is newer than the reads: kept as told (open, or gone).
+          for (const id of toldMeanwhile) {
+            const told = open.get(id);
+            if (told !== undefined) now.set(id, told);
+            else now.delete(id);
+          }
         }
         open = now;
       } finally {
+        touched = undefined;
         polling = false;
       }
     };
