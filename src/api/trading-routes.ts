@@ -3,9 +3,9 @@
  * Orders go through the paper/live facade; no account can see or touch another's orders (another
  * account's order id answers 404, like a missing one).
  */
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import { Type } from 'typebox';
-import { formatFixed } from '../core/money/fixed.js';
+import { formatFixed, parseFixed } from '../core/money/fixed.js';
 import { checkSymbolLeverage } from './admin-input-checks.js';
 import { requireAccount } from './auth.js';
 import { ACCOUNT_KEY } from './edge-guards.js';
@@ -100,32 +100,46 @@ export function registerTradingRoutes(app: FastifyInstance, deps: ServiceDeps): 
     },
   );
 
+  /**
+   * The account's positions by symbol (signed sizes), or undefined for a spot account: live, the
+   * venue's (the kernel holds only the paper account, which no live order reaches); on paper, the kernel's.
+   */
+  const positionsOf = async (reply: FastifyReply, accountId: string): Promise<Map<string, bigint> | undefined> => {
+    if (deps.execution.mode === 'live') {
+      const figures = freshValue(reply, await accountReads(deps).futuresFigures(accountId));
+      if (figures === undefined) return undefined;
+      const sizes = new Map<string, bigint>();
+      for (const p of figures.positions) sizes.set(p.symbol, (sizes.get(p.symbol) ?? 0n) + parseFixed(p.size));
+      return sizes;
+    }
+    const state = deps.hub.kernel.account(accountId);
+    return state?.kind === 'futures' ? new Map(state.openPositions().map((p) => [p.symbol, p.size])) : undefined;
+  };
+
   /** Closes positions with reduce-only market orders through the same facade as any order. */
-  const close = async (accountId: string, symbols: readonly string[]) => {
-    const kernel = deps.hub.kernel;
-    const state = kernel.account(accountId);
-    if (state?.kind !== 'futures') throw HttpError.of({ code: 'NOT_A_FUTURES_ACCOUNT', message: 'spot accounts have no positions' });
+  const close = async (accountId: string, positions: Map<string, bigint> | undefined, symbols: readonly string[]) => {
+    if (positions === undefined) throw HttpError.of({ code: 'NOT_A_FUTURES_ACCOUNT', message: 'spot accounts have no positions' });
     const results = [];
     for (const symbol of symbols) {
-      const position = state.positions.get(symbol);
-      if (position === undefined || position.size === 0n) continue;
-      const size = position.size > 0n ? position.size : -position.size;
-      results.push(unwrap(await deps.execution.placeOrder(accountId, { symbol, side: position.size > 0n ? 'SELL' : 'BUY', type: 'MARKET', quantity: formatFixed(size), reduceOnly: true })));
+      const position = positions.get(symbol) ?? 0n;
+      if (position === 0n) continue;
+      const size = position > 0n ? position : -position;
+      results.push(unwrap(await deps.execution.placeOrder(accountId, { symbol, side: position > 0n ? 'SELL' : 'BUY', type: 'MARKET', quantity: formatFixed(size), reduceOnly: true })));
     }
     await audit('position.close', accountId, { symbols });
     return { orders: results };
   };
 
-  app.post<{ Params: { symbol: string } }>('/api/positions/:symbol/close', { config: ACCOUNT_KEY, schema: { tags } }, async (request) => {
+  app.post<{ Params: { symbol: string } }>('/api/positions/:symbol/close', { config: ACCOUNT_KEY, schema: { tags } }, async (request, reply) => {
     const account = requireAccount(request, deps.credentials);
-    const state = deps.hub.kernel.account(account.accountId);
-    if (state?.kind === 'futures' && (state.positions.get(request.params.symbol)?.size ?? 0n) === 0n) throw HttpError.of({ code: 'NOT_FOUND', message: `no open position on ${request.params.symbol}` });
-    return close(account.accountId, [request.params.symbol]);
+    const positions = await positionsOf(reply, account.accountId);
+    if (positions !== undefined && (positions.get(request.params.symbol) ?? 0n) === 0n) throw HttpError.of({ code: 'NOT_FOUND', message: `no open position on ${request.params.symbol}` });
+    return close(account.accountId, positions, [request.params.symbol]);
   });
 
-  app.post('/api/positions/close-all', { config: ACCOUNT_KEY, schema: { tags } }, async (request) => {
+  app.post('/api/positions/close-all', { config: ACCOUNT_KEY, schema: { tags } }, async (request, reply) => {
     const account = requireAccount(request, deps.credentials);
-    const state = deps.hub.kernel.account(account.accountId);
-    return close(account.accountId, state?.kind === 'futures' ? state.openPositions().map((p) => p.symbol) : []);
+    const positions = await positionsOf(reply, account.accountId);
+    return close(account.accountId, positions, positions === undefined ? [] : [...positions.keys()]);
   });
 }
