@@ -13,7 +13,19 @@ import { HttpError } from './http-errors.js';
 import { accountReads } from './paper-account-reads.js';
 import { freshValue } from './read-answers.js';
 import { PlaceOrderBody, type PlaceOrderBodyType } from './schemas.js';
+import { EXECUTION_ERROR_CODES } from '../execution/order-execution-service.js';
 import type { ExecutionResult, ServiceDeps } from './service-deps.js';
+
+/**
+ * Live mode: the venue's leverage, set through the execution service (`setLeverage`), for every
+ * dialect's leverage route; a service without it refuses rather than answer a change it did not make.
+ */
+export async function venueLeverage(deps: ServiceDeps, accountId: string, symbol: string, leverage: number): Promise<ExecutionResult<{ readonly symbol: string; readonly leverage: number }>> {
+  if (deps.execution.setLeverage === undefined) {
+    return { ok: false, error: { code: EXECUTION_ERROR_CODES.EXCHANGE_ERROR, message: 'this execution service cannot change the venue’s leverage' } };
+  }
+  return deps.execution.setLeverage(accountId, symbol, leverage);
+}
 
 function unwrap<T>(result: ExecutionResult<T>): T {
   if (!result.ok) throw HttpError.of(result.error);
@@ -92,6 +104,12 @@ export function registerTradingRoutes(app: FastifyInstance, deps: ServiceDeps): 
     async (request) => {
       const account = requireAccount(request, deps.credentials);
       checkSymbolLeverage(deps.hub.kernel, request.body.symbol, request.body.leverage);
+      if (deps.execution.mode === 'live') {
+        // The venue's leverage: a live account's orders never meet the kernel's.
+        const set = unwrap(await venueLeverage(deps, account.accountId, request.body.symbol, request.body.leverage));
+        await audit('leverage.set', account.accountId, { ...request.body, mode: 'live' });
+        return set;
+      }
       const events = await deps.hub.submit({ kind: 'leverage.set', time: deps.hub.now(), account: account.accountId, symbol: request.body.symbol, leverage: request.body.leverage });
       const reply = events.find((e) => e.type === 'LEVERAGE_SET' || e.type === 'LEVERAGE_REJECTED');
       if (reply?.type !== 'LEVERAGE_SET') throw HttpError.of({ code: (reply?.type === 'LEVERAGE_REJECTED' ? reply.code : undefined) ?? 'INVALID_LEVERAGE', message: reply?.type === 'LEVERAGE_REJECTED' ? (reply.message ?? 'refused') : 'refused' });

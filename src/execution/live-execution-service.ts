@@ -168,6 +168,21 @@ export class LiveExecutionService implements OrderExecutionService {
     }
   }
 
+  /** ccxt `setLeverage` on the venue's perpetual: a write, sent once (a timeout is reported, not retried). */
+  async setLeverage(accountId: string, symbol: string, leverage: number): Promise<ExecutionResult<{ readonly symbol: string; readonly leverage: number }>> {
+    const exchange = await this.clientFor(accountId);
+    if (!exchange.ok) return exchange;
+    const unified = await this.unifiedSymbol(exchange.value, accountId, symbol);
+    if (!unified.ok) return unified;
+    try {
+      await exchange.value.setLeverage(leverage, unified.value);
+    } catch (error) {
+      return this.failed(error, 'setLeverage', accountId);
+    }
+    this.logger?.info({ accountId, mode: 'live', symbol, leverage }, 'live leverage set');
+    return ok({ symbol, leverage });
+  }
+
   async getOrder(accountId: string, ref: OrderRef): Promise<ExecutionResult<OrderView>> {
     const exchange = await this.clientFor(accountId);
     if (!exchange.ok) return exchange;

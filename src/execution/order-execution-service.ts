@@ -122,6 +122,13 @@ export interface OrderExecutionService {
    */
   placeOrderList?(accountId: string, requests: readonly PlaceOrderRequest[]): Promise<OrderListResult>;
   cancelOrder(accountId: string, ref: OrderRef): Promise<ExecutionResult<OrderView>>;
+  /**
+   * The venue's leverage for new positions on a perpetual (exchange symbol, e.g. BTCUSDT; a whole
+   * number ≥ 1). Live only: paper accounts change it through the kernel's `leverage.set` input in
+   * the routes, which a live account's orders never meet; without this the venue's own leverage
+   * would stand behind an answer of success.
+   */
+  setLeverage?(accountId: string, symbol: string, leverage: number): Promise<ExecutionResult<{ readonly symbol: string; readonly leverage: number }>>;
   getOrder(accountId: string, ref: OrderRef): Promise<ExecutionResult<OrderView>>;
   openOrders(accountId: string, symbol?: string): Promise<ExecutionResult<OrderView[]>>;
   balances(accountId: string): Promise<ExecutionResult<BalancesView>>;

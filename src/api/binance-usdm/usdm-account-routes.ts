@@ -21,6 +21,7 @@ import type { Instrument } from '../../core/instruments/instrument.js';
 import { formatFixed, parseFixed, type Fixed } from '../../core/money/fixed.js';
 import type { FuturesAccountFigures, FuturesPositionFigures } from '../../execution/account-read-port.js';
 import { accountReads } from '../paper-account-reads.js';
+import { venueLeverage } from '../trading-routes.js';
 import { freshValueOr } from '../read-answers.js';
 import { binanceErrors } from '../binance/binance-errors.js';
 import { feesOf } from '../dialect-kit/facade-calls.js';
@@ -62,6 +63,12 @@ export function registerUsdmAccountRoutes(t: UsdmTrading): void {
     if (text === '') throw binanceErrors.mandatory('leverage');
     const leverage = Number(text);
     if (!/^\d{1,4}$/.test(text) || leverage < 1 || leverage > (instrument.maxLeverage ?? 1)) throw usdmErrors.invalidLeverage(text);
+    if (ctx.deps.execution.mode === 'live') {
+      // The venue's leverage (trading-routes.ts `venueLeverage`): a live account's orders never meet the kernel's.
+      t.unwrap(await venueLeverage(ctx.deps, account.accountId, instrument.symbol, leverage), 'query', instrument);
+      await audit('leverage.set', account.accountId, { symbol: instrument.symbol, leverage, mode: 'live' });
+      return { leverage, maxNotionalValue: maxNotionalAt(instrument, leverage), symbol: instrument.symbol };
+    }
     const events = await ctx.deps.hub.submit({ kind: 'leverage.set', time: ctx.deps.hub.now(), account: account.accountId, symbol: instrument.symbol, leverage });
     const answer = events.find((e) => e.type === 'LEVERAGE_SET' || e.type === 'LEVERAGE_REJECTED');
     if (answer?.type !== 'LEVERAGE_SET') {

@@ -14,6 +14,7 @@ import type { FuturesAccount } from '../../core/accounts/futures-account.js';
 import { div, formatFixed, ONE, parseFixed } from '../../core/money/fixed.js';
 import type { FuturesAccountFigures } from '../../execution/account-read-port.js';
 import { accountReads } from '../paper-account-reads.js';
+import { venueLeverage } from '../trading-routes.js';
 import { freshValueOr } from '../read-answers.js';
 import { auditCall } from '../dialect-kit/facade-calls.js';
 import { intParam } from '../dialect-kit/request-params.js';
@@ -147,6 +148,15 @@ export function registerContractAccountRoutes(app: FastifyInstance, ctx: Contrac
     const b = body as Record<string, unknown>;
     const leverage = typeof b.leverage === 'string' ? Number(b.leverage) : b.leverage;
     if (typeof leverage !== 'number' || !Number.isSafeInteger(leverage) || leverage < 1) throw contractErrors.leverage('leverage must be a whole number from 1');
+    if (deps.execution.mode === 'live') {
+      // The venue's leverage (trading-routes.ts `venueLeverage`), named by symbol: a positionId would
+      // name a paper position, which a live account's orders never open.
+      const instrument = contractNamed(typeof b.symbol === 'string' ? b.symbol : undefined).instrument;
+      const set = await venueLeverage(deps, account.accountId, instrument.symbol, leverage);
+      if (!set.ok) throw contractErrorOf(set.error);
+      await audit('leverage.set', account.accountId, { symbol: instrument.symbol, leverage, mode: 'live' });
+      return ok();
+    }
     const a = futuresOf(account.accountId);
     if (a === undefined) throw contractErrors.notFutures();
     let symbol: string;
