@@ -4,7 +4,7 @@
  * writer's flush period. The child (test-kit/recording-writer-child.ts) writes record i as ask
  * 60,010 at size i with id 1000 + i, and trade i; the model below is that rule, not the writer.
  */
-import { appendFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
@@ -62,6 +62,10 @@ describe('a recording whose process is killed while it writes', () => {
     expect(deltas.length).toBeGreaterThanOrEqual(settled);
     expect(trades.length).toBeGreaterThanOrEqual(settled);
     expect(recording.inputs[0]).toMatchObject({ kind: 'book.snapshot', lastUpdateId: 1000, asks: [['60010', '0.5']] });
+    // What it recorded from survives the kill: recording.json as written at the start, never closed.
+    const meta = JSON.parse(readFileSync(join(dir, 'recording.json'), 'utf8')) as Record<string, unknown>;
+    expect(meta).toMatchObject({ exchange: 'binance', symbol: 'BTCUSDT', ccxtSymbol: 'BTC/USDT', interruptions: [] });
+    expect(meta.endedAt).toBeUndefined();
   }, 30_000);
 });
 
@@ -99,5 +103,20 @@ describe('a recording whose disk fills while it writes', () => {
     const trades = recording.inputs.filter((x) => x.kind === 'trade');
     expect(deltas.map((d) => (d.kind === 'book.delta' ? d.asks : []))).toEqual(Array.from({ length: 30 }, (_, k) => [['60010', String(k + 1)]]));
     expect(trades.map((t) => (t.kind === 'trade' ? t.tradeId : 0))).toEqual(Array.from({ length: 30 }, (_, k) => k + 1));
+  });
+});
+
+describe('recording.json while the recorder runs', () => {
+  it('lists each interruption as it happens, before any close', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pt-rec-meta-'));
+    dirs.push(dir);
+    const writer = new RecordingWriter(dir, 'BTCUSDT', { exchange: 'binance', ccxtSymbol: 'BTC/USDT' }, undefined, { flushEveryMs: 60_000 });
+    const read = () => JSON.parse(readFileSync(join(dir, 'recording.json'), 'utf8')) as { interruptions: { cause: string; reason: string }[]; endedAt?: string };
+    expect(read().interruptions).toEqual([]);
+    writer.onInvalid('gap', 'update 7 after 5');
+    writer.onInvalid('disconnect', 'socket closed');
+    expect(read().interruptions.map((i) => [i.cause, i.reason])).toEqual([['gap', 'update 7 after 5'], ['disconnect', 'socket closed']]);
+    expect(read().endedAt).toBeUndefined();
+    void writer.close();
   });
 });

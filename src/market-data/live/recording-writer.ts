@@ -15,10 +15,11 @@
  * from its first byte, and zlib could hold minutes of a quiet symbol's lines unwritten).
  * A flush that fails (a full disk) keeps its lines for the next one and leaves no partial member in
  * the file; on the timer it is reported (`onWriteError`), never thrown.
- * Not modelled: more than one symbol per directory (the reader's rule); a kill leaves no
- * `recording.json` (the reader does without it).
+ * `recording.json` is written at the start and at each interruption, so a kill leaves it with no
+ * `endedAt` and the counts of its last write.
+ * Not modelled: more than one symbol per directory (the reader's rule).
  */
-import { appendFileSync, mkdirSync, truncateSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, renameSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { decimalString, diffSide, levelsOf, type BookView } from './book-state.js';
@@ -121,6 +122,18 @@ export class RecordingWriter {
     }, options.flushEveryMs ?? 1_000);
     this.flusher.unref();
     this.meta = { exchange: meta.exchange, symbol: marketId, ccxtSymbol: meta.ccxtSymbol, startedAt: new Date().toISOString(), books: 0, deltas: 0, trades: 0, interruptions: [], ...(meta.instrument !== undefined ? { instrument: meta.instrument } : {}) };
+    this.writeMeta();
+  }
+
+  /**
+   * `recording.json` as it stands, replaced whole (written aside, then renamed): at the start, at
+   * each interruption and at close, so that a killed recorder still leaves what it recorded from
+   * and every interruption before the kill (its counts are those of the last write).
+   */
+  private writeMeta(): void {
+    const path = join(this.dir, 'recording.json');
+    writeFileSync(`${path}.tmp`, `${JSON.stringify(this.meta, null, 2)}\n`);
+    renameSync(`${path}.tmp`, path);
   }
 
   /** True once the snapshot is written (a recording without one cannot be replayed). */
@@ -160,6 +173,11 @@ export class RecordingWriter {
 
   onInvalid(cause: InvalidCause, reason: string): void {
     this.meta.interruptions.push({ at: new Date().toISOString(), cause, reason });
+    try {
+      this.writeMeta();
+    } catch {
+      // A full disk: the interruption stays in `meta`, written at the next write or at close.
+    }
   }
 
   /** The last recorded book (what a replay must rebuild). */
@@ -184,6 +202,6 @@ export class RecordingWriter {
     clearInterval(this.flusher);
     this.flush();
     this.meta.endedAt = new Date().toISOString();
-    writeFileSync(join(this.dir, 'recording.json'), `${JSON.stringify(this.meta, null, 2)}\n`);
+    this.writeMeta();
   }
 }
