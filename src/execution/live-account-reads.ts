@@ -26,8 +26,11 @@ import type { LiveExecutionService } from './live-execution-service.js';
 import { ok, type BalancesView, type ExecutionResult, type OrderView } from './order-execution-service.js';
 
 export interface LiveAccountReadsOptions {
-  /** The spot symbols the service trades, exchange form (BTCUSDT): history without a symbol reads each. */
-  symbols(): readonly string[];
+  /**
+   * The symbols of the account's own market the service trades, exchange form (BTCUSDT): spot for
+   * a spot account, perpetuals for a futures account. History without a symbol reads each.
+   */
+  symbols(accountId: string): readonly string[];
   /** The symbol's base asset (BTC for BTCUSDT), for fees paid in it. */
   baseOf(symbol: string): string | undefined;
   /** The account's kind; futures accounts read positions, leverage and funding. */
@@ -148,11 +151,12 @@ export class LiveAccountReads implements AccountReadPort {
     if (this.options.accountType(accountId) !== 'futures') return fresh({ items: [] }, this.clock());
     return this.cached(accountId, 'leverage', async () => {
       const items: { symbol: string; leverage: number }[] = [];
-      for (const symbol of this.options.symbols()) {
+      for (const symbol of this.options.symbols(accountId)) {
         const leverage = await this.live.venueRead(accountId, 'fetchLeverage', symbol, (exchange, unified) => exchange.fetchLeverage(unified!));
         if (!leverage.ok) return leverage;
-        const value = leverage.value.longLeverage ?? leverage.value.shortLeverage;
-        if (value !== undefined) items.push({ symbol, leverage: value });
+        // A venue answer without either side's leverage lists nothing for the symbol rather than fail the read.
+        const value = leverage.value?.longLeverage ?? leverage.value?.shortLeverage;
+        if (typeof value === 'number' && Number.isFinite(value)) items.push({ symbol, leverage: value });
       }
       return ok({ items });
     });
@@ -285,7 +289,7 @@ export class LiveAccountReads implements AccountReadPort {
       touched = toldMeanwhile;
       try {
         const now = new Map<string, OrderView>();
-        for (const symbol of this.options.symbols()) {
+        for (const symbol of this.options.symbols(accountId)) {
           const orders = await this.live.openOrders(accountId, symbol);
           if (!orders.ok) return; // the venue is away or refuses: the next poll tries again
           for (const o of orders.value) now.set(o.orderId, o);
@@ -356,7 +360,7 @@ export class LiveAccountReads implements AccountReadPort {
   private async across<T>(accountId: string, symbol: string | undefined, read: (symbol: string) => Promise<ReadResult<T[]>>): Promise<ReadResult<T[]>> {
     const out: T[] = [];
     let asOf = this.clock();
-    for (const s of symbol !== undefined ? [symbol] : this.options.symbols()) {
+    for (const s of symbol !== undefined ? [symbol] : this.options.symbols(accountId)) {
       const part = await read(s);
       if (!part.ok) return part;
       out.push(...part.value.value);
@@ -376,7 +380,7 @@ export class LiveAccountReads implements AccountReadPort {
         continue;
       }
       const symbol = `${asset}${VALUATION}`;
-      if (!this.options.symbols().includes(symbol)) return ok(null);
+      if (!this.options.symbols(accountId).includes(symbol)) return ok(null);
       const ticker = await this.live.venueRead(accountId, 'fetchTicker', symbol, (exchange: Exchange, unified) => exchange.fetchTicker(unified!));
       if (!ticker.ok) return ticker;
       const last = decimal((ticker.value.info as Record<string, unknown> | undefined)?.lastPrice, ticker.value.last ?? undefined);

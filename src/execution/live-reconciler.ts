@@ -49,8 +49,8 @@ export interface VenueRecordLog {
 export interface LiveReconcilerOptions {
   /** Accounts to reconcile: those holding exchange keys. */
   accounts(): Promise<readonly string[]>;
-  /** The symbols the service trades (exchange form): open orders are read per symbol. */
-  symbols(): readonly string[];
+  /** The symbols of the account's own market the service trades (exchange form): open orders are read per symbol. */
+  symbols(accountId: string): readonly string[];
   readonly logger?: LiveLogger;
   readonly wallClock?: () => number;
 }
@@ -101,7 +101,7 @@ export class LiveReconciler {
       };
       const diff = (d: Omit<ReconciliationDifference, 'accountId'>) => differences.push({ accountId, ...d });
       let readable = true;
-      for (const symbol of this.options.symbols()) {
+      for (const symbol of this.options.symbols(accountId)) {
         const open = await this.live.openOrders(accountId, symbol);
         if (!open.ok) {
           diff({ kind: 'unreadable', symbol, message: `the venue's open orders could not be read: ${open.error.code}: ${open.error.message}` });

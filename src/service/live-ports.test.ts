@@ -19,7 +19,7 @@ import { createLivePorts } from './live-ports.js';
 
 const binanceMarkets = [
   { id: 'BTCUSDT', symbol: 'BTC/USDT', base: 'BTC', quote: 'USDT', baseId: 'BTC', quoteId: 'USDT', spot: true, swap: false, linear: undefined, type: 'spot', active: true, precision: { amount: 0.00001, price: 0.01 }, limits: {}, info: { orderTypes: ['LIMIT', 'MARKET', 'LIMIT_MAKER'] } },
-  { id: 'BTCUSDT', symbol: 'BTC/USDT:USDT', base: 'BTC', quote: 'USDT', settle: 'USDT', baseId: 'BTC', quoteId: 'USDT', settleId: 'USDT', spot: false, swap: true, contract: true, linear: true, contractSize: 1, type: 'swap', active: true, precision: { amount: 0.001, price: 0.1 }, limits: {}, info: { orderTypes: ['LIMIT', 'MARKET', 'STOP', 'STOP_MARKET', 'TAKE_PROFIT', 'TAKE_PROFIT_MARKET', 'TRAILING_STOP_MARKET'] } },
+  { id: 'BTCUSDT', symbol: 'BTC/USDT:USDT', base: 'BTC', quote: 'USDT', settle: 'USDT', baseId: 'BTC', quoteId: 'USDT', settleId: 'USDT', spot: false, swap: true, contract: true, linear: true, contractSize: 1, type: 'swap', active: true, precision: { amount: 0.001, price: 0.1 }, limits: {}, info: { orderTypes: ['LIMIT', 'MARKET', 'STOP', 'STOP_MARKET', 'TAKE_PROFIT', 'TAKE_PROFIT_MARKET', 'TRAILING_STOP_MARKET'] } },  { id: 'ETHUSDT', symbol: 'ETH/USDT:USDT', base: 'ETH', quote: 'USDT', settle: 'USDT', baseId: 'ETH', quoteId: 'USDT', settleId: 'USDT', spot: false, swap: true, contract: true, linear: true, contractSize: 1, type: 'swap', active: true, precision: { amount: 0.001, price: 0.01 }, limits: {}, info: {} },
 ];
 
 const mexcMarkets = [
@@ -27,10 +27,14 @@ const mexcMarkets = [
   { id: 'BTC_USDT', symbol: 'BTC/USDT:USDT', base: 'BTC', quote: 'USDT', settle: 'USDT', baseId: 'BTC', quoteId: 'USDT', settleId: 'USDT', spot: false, swap: true, contract: true, linear: true, contractSize: 0.0001, type: 'swap', active: true, precision: { amount: 1, price: 0.1 }, limits: {}, info: {} },
 ];
 
-async function portsFor(exchangeId: 'binance' | 'mexc', instrument: Instrument, options: Record<string, unknown> = {}) {
+async function portsFor(exchangeId: 'binance' | 'mexc', instrument: Instrument | readonly Instrument[], options: Record<string, unknown> = {}) {
   const opened = await openAndMigrate(`sqlite:${join(mkdtempSync(join(tmpdir(), 'papertrade-live-ports-')), 'live.db')}`);
   const exchangeKeys = new ExchangeKeyStore(opened.db, new CredentialCipher('42'.repeat(32)));
   await exchangeKeys.set('alice', { apiKey: 'alice-key', secret: 'alice-secret' }, 1);
+  const credentials = new CredentialStore(opened.db);
+  // bob trades futures: his reads go to the perpetuals.
+  const bob = await credentials.create({ accountId: 'bob', name: 'bob', type: 'futures', settings: {}, createdAt: 1 });
+  await exchangeKeys.set(bob.accountId, { apiKey: 'bob-key', secret: 'bob-secret' }, 1);
   const urls: string[] = [];
   const factory = (id: string, constructorOptions: Record<string, unknown>): Exchange => {
     const exchange = id === 'binance' ? new ccxt.binance({ ...constructorOptions, ...options }) : new ccxt.mexc({ ...constructorOptions, ...options });
@@ -45,8 +49,8 @@ async function portsFor(exchangeId: 'binance' | 'mexc', instrument: Instrument, 
     config: { exchange: exchangeId, exchangeOptions: { enableRateLimit: false }, exchangeUrls: {} },
     exchangeKeys,
     audit: new AuditLog(opened.db),
-    credentials: new CredentialStore(opened.db),
-    instruments: () => [instrument],
+    credentials,
+    instruments: () => (Array.isArray(instrument) ? instrument : [instrument]),
     exchangeFactory: factory,
     live: { readRetries: 0 },
   });
@@ -82,5 +86,20 @@ describe('createLivePorts: the market an order goes to', () => {
     const placed = await ports.execution.placeOrder('alice', { symbol: 'BTCUSDT', side: 'SELL', type: 'MARKET', quantity: '0.01' });
     expect(placed).toMatchObject({ ok: false, error: { code: 'UNSUPPORTED_ORDER_TYPE', message: expect.stringContaining('0.0001') } });
     expect(urls).toEqual([]);
+  });
+
+  it("a futures account's reads go to the perpetuals (order history, leverage), a spot account's to spot, where the service trades both", async () => {
+    // One kernel symbol per market: BTCUSDT spot and ETHUSDT perpetual.
+    const { ports, urls } = await portsFor('binance', [spot, findBundledInstrument('binance', 'perpetual', 'ETHUSDT')!]);
+    await ports.reads.orderHistory('bob', { limit: 10, offset: 0 });
+    await ports.reads.leverage('bob');
+    const bobs = urls.splice(0);
+    expect(bobs.length).toBeGreaterThan(0);
+    // Binance USD-M is https://fapi.binance.com/fapi/…; spot is https://api.binance.com/api/v3/….
+    expect(bobs.filter((u) => !u.startsWith('https://fapi.binance.com/fapi/'))).toEqual([]);
+    await ports.reads.orderHistory('alice', { limit: 10, offset: 0 });
+    const alices = urls.splice(0);
+    expect(alices.length).toBeGreaterThan(0);
+    expect(alices.filter((u) => !u.startsWith('https://api.binance.com/api/v3/'))).toEqual([]);
   });
 });

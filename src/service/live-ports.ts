@@ -45,9 +45,14 @@ export function createLivePorts(input: LivePortsInput): LivePorts {
     marketOf: (symbol) => input.instruments().find((i) => i.symbol === symbol)?.market,
     record: (entry) => input.audit.append({ at: clock(), actor: 'live-venue', mode: 'live', action: `venue.${entry.op}`, accountId: entry.accountId, details: { sent: entry.sent, answered: entry.answered } }),
   });
-  const spotSymbols = () => input.instruments().filter((i) => i.market === 'spot').map((i) => i.symbol);
+  // An account reads and reconciles its own market: a futures account's orders, fills and leverage
+  // are on the venue's perpetuals, a spot account's on its spot markets.
+  const symbolsOf = (accountId: string) => {
+    const market = input.credentials.byAccount(accountId)?.type === 'futures' ? 'perpetual' : 'spot';
+    return input.instruments().filter((i) => i.market === market).map((i) => i.symbol);
+  };
   const reads = new LiveAccountReads(execution, {
-    symbols: spotSymbols,
+    symbols: symbolsOf,
     baseOf: (symbol) => input.instruments().find((i) => i.symbol === symbol)?.base,
     accountType: (accountId) => input.credentials.byAccount(accountId)?.type,
     ...(input.cacheMs !== undefined ? { cacheMs: input.cacheMs } : {}),
@@ -56,7 +61,7 @@ export function createLivePorts(input: LivePortsInput): LivePorts {
   });
   const reconciler = new LiveReconciler(execution, input.audit, {
     accounts: () => input.exchangeKeys.accounts(),
-    symbols: spotSymbols,
+    symbols: symbolsOf,
     ...(input.live?.logger !== undefined ? { logger: input.live.logger } : {}),
     wallClock: clock,
   });
