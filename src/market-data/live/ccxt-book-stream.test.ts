@@ -3,18 +3,12 @@
  */
 import type { Exchange } from 'ccxt';
 import { describe, expect, it } from 'vitest';
+import { until } from '../../test-kit/wait.js';
 import { CcxtBookStream, type LiveTrade } from './ccxt-book-stream.js';
 
 const T = 1_723_161_300_000;
 const never = new Promise<never>(() => undefined);
 
-async function until(condition: () => boolean, what: string): Promise<void> {
-  const deadline = Date.now() + 5_000;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 2));
-  }
-}
 
 describe('the ccxt book stream', () => {
   it('delivers every trade of an exchange whose trade ids pass 2^53 (Bitget: 19 digits), a trade seen again excepted', async () => {

@@ -5,6 +5,7 @@
  */
 import type { Exchange } from 'ccxt';
 import { describe, expect, it } from 'vitest';
+import { until } from '../../test-kit/wait.js';
 import { findBundledInstrument } from '../../core/instruments/bundled-instruments.js';
 import type { KernelInput } from '../../core/kernel/inputs.js';
 import { Kernel } from '../../core/kernel/kernel.js';
@@ -24,12 +25,14 @@ function scripted(books: unknown[], trades: unknown[][]): Exchange {
   } as unknown as Exchange;
 }
 
-async function until(condition: () => boolean, what: string): Promise<void> {
-  const deadline = Date.now() + 5_000;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 2));
-  }
+
+/** Binance BTC/USDT watched on `exchange`, as the kernel's BTCUSDT. */
+function binanceBtc(exchange: Exchange): LiveMarkets {
+  return {
+    exchanges: new Map([['binance', exchange]]),
+    subscriptions: [{ exchangeId: 'binance', ccxtSymbol: 'BTC/USDT', marketId: 'BTCUSDT', kernelSymbol: 'BTCUSDT' }],
+    instruments: [], instrumentSources: {}, rawTaps: new Map(), close: async () => undefined,
+  };
 }
 
 describe('a live feed whose engine refuses inputs for a while', () => {
@@ -65,11 +68,7 @@ describe('a live feed whose engine refuses inputs for a while', () => {
         return kernel.handle(input);
       },
     };
-    const markets: LiveMarkets = {
-      exchanges: new Map([['binance', exchange]]),
-      subscriptions: [{ exchangeId: 'binance', ccxtSymbol: 'BTC/USDT', marketId: 'BTCUSDT', kernelSymbol: 'BTCUSDT' }],
-      instruments: [], instrumentSources: {}, rawTaps: new Map(), close: async () => undefined,
-    };
+    const markets = binanceBtc(exchange);
     const feed = startLiveFeed({ hub, markets, staleAfterMs: 60_000, backoff: { baseMs: 1 } });
     try {
       await until(() => applied.filter((i) => i.kind === 'book.snapshot').length === 2 && applied.some((i) => i.kind === 'trade' && i.tradeId === 9), 'the resync and the last trade');
@@ -100,11 +99,7 @@ describe('a live feed whose engine refuses inputs for a while', () => {
         return kernel.handle(input);
       },
     };
-    const markets: LiveMarkets = {
-      exchanges: new Map([['binance', exchange]]),
-      subscriptions: [{ exchangeId: 'binance', ccxtSymbol: 'BTC/USDT', marketId: 'BTCUSDT', kernelSymbol: 'BTCUSDT' }],
-      instruments: [], instrumentSources: {}, rawTaps: new Map(), close: async () => undefined,
-    };
+    const markets = binanceBtc(exchange);
     const feed = startLiveFeed({ hub, markets, staleAfterMs: 60_000, backoff: { baseMs: 1 }, trades: false });
     try {
       await until(() => applied.filter((i) => i.kind === 'book.snapshot').length === 2, 'the resync');
