@@ -93,7 +93,9 @@ export class PaperTradingEngine {
     return this.kernelRef;
   }
 
+  /** Every event, as it happens. A listener that throws is reported on the console; the engine goes on. */
   subscribe(listener: PaperTradingListener): () => void {
+    if (typeof listener !== 'function') throw new TypeError('subscribe needs a function');
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
   }
@@ -326,7 +328,15 @@ export class PaperTradingEngine {
 
   private emit(event: PaperTradingEvent): void {
     if ('at' in event && typeof event.at === 'number' && event.at > this.lastEmittedAt) this.lastEmittedAt = event.at;
-    for (const listener of this.listeners) listener(event);
+    for (const listener of this.listeners) {
+      // A subscriber's bug must not cut the engine off from the event: the trade manager still has to
+      // see a fill to place the position's stop-loss and targets.
+      try {
+        listener(event);
+      } catch (error) {
+        console.error('papertrade: a subscriber failed on', event.type, error);
+      }
+    }
   }
 
   /**

@@ -1,0 +1,61 @@
+/**
+ * The library API under hostile calls: a bad call gets a clear error and changes nothing, and the
+ * engine keeps working after it (PRODUCT.md C5). "Nothing changed" is checked on what a bot author
+ * sees: no event reaches a subscriber, the account summary is the same, and the account's cash
+ * still reconciles with its fills (initial balance + realized PnL − fees − funding).
+ */
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { parseFixed, formatFixed } from '../core/money/fixed.js';
+import { PaperTradingEngine } from './paper-trading-engine.js';
+import type { PaperTradingEvent } from './engine-events.js';
+
+const T0 = 1_700_000_000_000;
+const TACTICS = { name: 't', entry: { type: 'market' }, stopLoss: { type: 'percent', percent: 1 }, takeProfits: [{ percent: 2, share: 1 }] };
+
+function engineWithAccount() {
+  const engine = new PaperTradingEngine();
+  const events: PaperTradingEvent[] = [];
+  engine.subscribe((e) => events.push(e));
+  engine.advanceTo(T0);
+  engine.createAccount({ id: 'a', initialBalance: '10000', tacticsSets: [TACTICS] });
+  engine.updatePrices({ BTCUSDT: '60000' }, T0);
+  return { engine, events };
+}
+
+/** Wallet cash from the fills alone: initial + Σ realized PnL − Σ fees − Σ funding paid. */
+function cashFromEvents(events: readonly PaperTradingEvent[], account: string, initial: string): string {
+  let cash = parseFixed(initial);
+  for (const e of events) {
+    if (!('account' in e) || e.account !== account) continue;
+    if (e.type === 'FILL') cash += parseFixed(e.realizedPnl ?? '0') - parseFixed(e.fee);
+    if (e.type === 'FUNDING') cash -= parseFixed(e.amount);
+  }
+  return formatFixed(cash);
+}
+
+function walletCash(engine: PaperTradingEngine, account: string): string {
+  const usdt = engine.getAccount(account).balances.USDT!;
+  return formatFixed(parseFixed(usdt.free) + parseFixed(usdt.locked));
+}
+
+afterEach(() => vi.restoreAllMocks());
+
+describe('hostile calls to the library engine', () => {
+  it('a listener that throws does not cut the engine off from its own events: the stop-loss is still placed and still triggers', () => {
+    const { engine, events } = engineWithAccount();
+    const error = vi.spyOn(console, 'error').mockImplementation(() => undefined);
+    engine.subscribe((e) => {
+      if (e.type === 'FILL') throw new Error('a bug in the bot');
+    });
+    const outcome = engine.openPosition('a', { symbol: 'BTCUSDT', side: 'LONG', quantity: '0.1' });
+    expect(outcome.ok).toBe(true);
+    expect(error).toHaveBeenCalled();
+    // Tactics: stop 1 % under the reference price 60000 → 59400; the target 2 % over it → 61200.
+    const stops = engine.kernel.openOrders('a').map((o) => [o.type, o.stopPrice === undefined ? undefined : formatFixed(o.stopPrice)]);
+    expect(stops).toEqual(expect.arrayContaining([['STOP_LOSS', '59400'], ['TAKE_PROFIT', '61200']]));
+    engine.updatePrices({ BTCUSDT: '59000' }, T0 + 1_000);
+    expect(engine.getAccount('a').positions).toEqual([]);
+    expect(walletCash(engine, 'a')).toBe(cashFromEvents(events, 'a', '10000'));
+    engine.kernel.checkInvariants();
+  });
+});
