@@ -29,6 +29,7 @@ export function decodeEngineSnapshot(text: string): EngineSnapshot {
     if (typeof v === 'object' && v !== null && !Array.isArray(v) && Object.keys(v).length === 1 && typeof (v as { $n?: unknown }).$n === 'string') return BigInt((v as { $n: string }).$n);
     return v;
   }) as EngineSnapshot & { version?: number };
-  if (parsed.version !== VERSION || typeof parsed.kernel !== 'string') throw new Error('not a papertrade library snapshot');
+  if (parsed === null || typeof parsed !== 'object' || parsed.version !== VERSION || typeof parsed.kernel !== 'string') throw new Error('not a papertrade library snapshot');
+  if (!Array.isArray(parsed.accounts) || !Number.isSafeInteger(parsed.nextId) || parsed.nextId < 1) throw new Error('not a papertrade library snapshot: accounts or nextId missing');
   return parsed;
 }

@@ -58,4 +58,28 @@ describe('hostile calls to the library engine', () => {
     expect(walletCash(engine, 'a')).toBe(cashFromEvents(events, 'a', '10000'));
     engine.kernel.checkInvariants();
   });
+
+  it('a truncated or edited snapshot is refused and the engine keeps its accounts, positions and orders', async () => {
+    const { engine, events } = engineWithAccount();
+    expect(engine.openPosition('a', { symbol: 'BTCUSDT', side: 'LONG', quantity: '0.1' }).ok).toBe(true);
+    const before = engine.getAccount('a');
+    const orders = engine.kernel.openOrders('a').length;
+    const snapshot = engine.snapshot();
+    await expect(engine.restoreAccounts(snapshot.slice(0, Math.floor(snapshot.length / 2)))).rejects.toThrow();
+    const edited = snapshot.replace('"tacticsSets":[', '"strategyId":"no-such-strategy","tacticsSets":[');
+    expect(edited).not.toBe(snapshot);
+    await expect(engine.restoreAccounts(edited)).rejects.toThrow(/no-such-strategy/);
+    // A counter that is not a number would make the next unnamed createAccount loop for ever.
+    const badCounter = snapshot.replace(/"nextId":\d+/, '"nextId":"x"');
+    expect(badCounter).not.toBe(snapshot);
+    await expect(engine.restoreAccounts(badCounter)).rejects.toThrow(/nextId/);
+    expect(engine.listAccounts().map((a) => a.id)).toEqual(['a']);
+    expect(engine.getAccount('a')).toEqual(before);
+    expect(engine.kernel.openOrders('a').length).toBe(orders);
+    // Still at work: the stop at 59400 triggers.
+    engine.updatePrices({ BTCUSDT: '59000' }, T0 + 1_000);
+    expect(engine.getAccount('a').positions).toEqual([]);
+    expect(walletCash(engine, 'a')).toBe(cashFromEvents(events, 'a', '10000'));
+    engine.kernel.checkInvariants();
+  });
 });

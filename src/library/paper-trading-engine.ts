@@ -271,26 +271,40 @@ export class PaperTradingEngine {
       if (this.snapshotPath === undefined || !existsSync(this.snapshotPath)) return [...this.accounts.keys()].sort();
       source = readFileSync(this.snapshotPath, 'utf8');
     }
-    this.accounts.clear();
+    // Everything that can refuse the source is done before the engine changes: a truncated or edited
+    // snapshot leaves the engine as it was.
     if (typeof source === 'string') {
       const state = decodeEngineSnapshot(source);
-      this.kernelRef = Kernel.restore(this.config, state.kernel);
-      this.manager.importState(state.manager);
+      const kernel = Kernel.restore(this.config, state.kernel);
+      const sequences = new Map((state.sequences ?? []).map(([key, seq]) => [key, CandleSequence.from(seq)] as const));
+      const accounts = state.accounts.map((a) => ({ running: a.running, config: resolveAccountConfig({ ...a.config, id: a.id }, a.id, (s) => STRATEGIES.get(s)) }));
+      const previous = { manager: this.manager.exportState(), feed: this.feed.exportState(), forming: this.candles.exportState() };
+      try {
+        this.manager.importState(state.manager);
+        this.feed.importState(state.feed);
+        this.candles.importState(state.forming as Parameters<CandleAggregator['importState']>[0]);
+      } catch (error) {
+        this.manager.importState(previous.manager);
+        this.feed.importState(previous.feed);
+        this.candles.importState(previous.forming);
+        throw error;
+      }
+      this.kernelRef = kernel;
       this.nextId = state.nextId;
-      this.feed.importState(state.feed);
-      this.candles.importState(state.forming as Parameters<CandleAggregator['importState']>[0]);
       this.sequences.clear();
-      for (const [key, seq] of state.sequences ?? []) this.sequences.set(key, CandleSequence.from(seq));
-      for (const a of state.accounts) {
-        const runtime = new AccountRuntime(resolveAccountConfig({ ...a.config, id: a.id }, a.id, (s) => STRATEGIES.get(s)), this.manager, this.feed, (e) => this.emitOwn(e));
+      for (const [key, seq] of sequences) this.sequences.set(key, seq);
+      this.accounts.clear();
+      for (const a of accounts) {
+        const runtime = new AccountRuntime(a.config, this.manager, this.feed, (e) => this.emitOwn(e));
         runtime.running = a.running;
-        this.accounts.set(a.id, runtime);
+        this.accounts.set(a.config.id, runtime);
       }
     } else {
       await source.restoreAccounts();
       this.kernelRef = Kernel.restore(this.config, source.kernel.snapshot());
       this.manager.importState({ seq: 0, plans: [], roles: [] });
       this.sequences.clear();
+      this.accounts.clear();
       for (const id of this.kernelRef.accountIds()) this.accounts.set(id, new AccountRuntime(resolveAccountConfig({ id }, id, () => undefined), this.manager, this.feed, (e) => this.emitOwn(e)));
     }
     this.feed.rebuild();
