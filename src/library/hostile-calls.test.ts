@@ -82,4 +82,24 @@ describe('hostile calls to the library engine', () => {
     expect(walletCash(engine, 'a')).toBe(cashFromEvents(events, 'a', '10000'));
     engine.kernel.checkInvariants();
   });
+
+  it('createAccount refused for a per-symbol leverage leaves no half-made account behind', () => {
+    const engine = new PaperTradingEngine();
+    const events: PaperTradingEvent[] = [];
+    engine.subscribe((e) => events.push(e));
+    const refused: Record<string, number>[] = [{ BTCUSDT: 200 }, { BTCUSDT: 0 }, { BTCUSDT: 2.5 }, { NOSUCHUSDT: 3 }];
+    for (const leverage of refused) {
+      expect(() => engine.createAccount({ id: 'x', leverage })).toThrow(/leverage/);
+      expect(engine.kernel.account('x')).toBeUndefined();
+    }
+    expect(events).toEqual([]);
+    expect(engine.createAccount({ id: 'x', leverage: { BTCUSDT: 3 } }).id).toBe('x');
+  });
+
+  it('createAccount refuses a symbols list with a symbol the engine does not know', () => {
+    const engine = new PaperTradingEngine();
+    expect(() => engine.createAccount({ id: 'x', symbols: ['BTCUSDT', 'BTCUSD'] })).toThrow(/BTCUSD\b/);
+    expect(engine.kernel.account('x')).toBeUndefined();
+    expect(engine.createAccount({ id: 'x', symbols: ['BTCUSDT'] }).id).toBe('x');
+  });
 });

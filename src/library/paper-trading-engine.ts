@@ -38,6 +38,7 @@ import { Kernel, type KernelConfig } from '../core/kernel/kernel.js';
 import type { KernelEvent } from '../core/kernel/events.js';
 import type { BookDeltaInput, BookInvalidateInput, BookSnapshotInput, KernelInput, TradeInput } from '../core/kernel/inputs.js';
 import { BUNDLED_INSTRUMENTS } from '../core/instruments/bundled-instruments.js';
+import { checkLeverage } from '../core/accounts/account-settings.js';
 import { formatFixed, parseFixed, type Fixed } from '../core/money/fixed.js';
 import { decimalText, toCandle, type Candle, type CandleLike } from '../strategy/candles.js';
 import { CandleAggregator } from './candle-aggregator.js';
@@ -105,6 +106,17 @@ export class PaperTradingEngine {
     while (id === undefined || (config.id === undefined && this.kernelRef.account(id) !== undefined)) id = `account-${this.nextId++}`;
     if (this.accounts.has(id) || this.kernelRef.account(id) !== undefined) throw new Error(`account ${id} exists`);
     const resolved = resolveAccountConfig(config, id, (s) => STRATEGIES.get(s));
+    // Checked before the account opens: a refusal afterwards would leave a half-made account in the kernel.
+    if (resolved.symbols !== undefined && !Array.isArray(resolved.symbols)) throw new TypeError('symbols must be a list of symbols');
+    for (const symbol of resolved.symbols ?? []) if (this.kernelRef.instrument(symbol) === undefined) throw new RangeError(`symbols: unknown symbol ${String(symbol)}`);
+    if (typeof resolved.leverage === 'object') {
+      for (const [symbol, leverage] of Object.entries(resolved.leverage)) {
+        const instrument = this.kernelRef.instrument(symbol);
+        if (instrument === undefined || instrument.market !== 'perpetual') throw new RangeError(`leverage: ${symbol} is not a perpetual of this engine`);
+        const checked = checkLeverage(leverage, instrument.maxLeverage ?? 1);
+        if (!checked.ok) throw new RangeError(`leverage ${leverage} refused for ${symbol}: ${checked.error.message}`);
+      }
+    }
     const runtime = new AccountRuntime(resolved, this.manager, this.feed, (e) => this.emitOwn(e));
     const time = this.kernelRef.now;
     const events = this.submit({
