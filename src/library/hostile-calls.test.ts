@@ -102,4 +102,15 @@ describe('hostile calls to the library engine', () => {
     expect(engine.kernel.account('x')).toBeUndefined();
     expect(engine.createAccount({ id: 'x', symbols: ['BTCUSDT'] }).id).toBe('x');
   });
+
+  it('openPosition with a side other than LONG, SHORT, BUY or SELL is refused, not taken as SHORT', () => {
+    const { engine } = engineWithAccount();
+    for (const side of ['long', 'buy', 'Short', '', undefined]) {
+      const outcome = engine.openPosition('a', { symbol: 'BTCUSDT', side: side as 'LONG' });
+      expect(outcome.ok).toBe(false);
+      expect(outcome.ok ? '' : outcome.reason).toMatch(/side/);
+    }
+    expect(engine.kernel.openOrders('a')).toEqual([]);
+    expect(engine.getAccount('a').positions).toEqual([]);
+  });
 });

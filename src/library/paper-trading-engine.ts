@@ -56,6 +56,8 @@ export type { AccountSummary, DurableSource, OpenPositionRequest, PaperTradingEn
 import { decodeEngineSnapshot, encodeEngineSnapshot } from './engine-snapshot.js';
 import { parseTactics } from '../strategy/tactics.js';
 
+const SIDES: ReadonlySet<unknown> = new Set(['LONG', 'SHORT', 'BUY', 'SELL']);
+
 export class PaperTradingEngine {
   private kernelRef: Kernel;
   private readonly config: KernelConfig;
@@ -212,6 +214,7 @@ export class PaperTradingEngine {
 
   openPosition(accountId: string, request: OpenPositionRequest): OpenOutcome {
     const runtime = this.runtime(accountId);
+    if (!SIDES.has(request.side)) return this.refuse(accountId, request.symbol, `side must be LONG, SHORT, BUY or SELL, got ${JSON.stringify(request.side)}`);
     const price = this.feed.lastPrice(request.symbol);
     if (price === undefined) return this.refuse(accountId, request.symbol, `no price yet for ${request.symbol}: call updatePrices first`);
     const tactics = request.tactics === undefined ? runtime.config.tactics : typeof request.tactics === 'string' ? runtime.config.tacticsSets.find((t) => t.name === request.tactics) : parseTactics(request.tactics);
