@@ -113,4 +113,32 @@ describe('hostile calls to the library engine', () => {
     expect(engine.kernel.openOrders('a')).toEqual([]);
     expect(engine.getAccount('a').positions).toEqual([]);
   });
+
+  it('updatePrices refuses a price that is not positive, an unknown symbol or a time that is not Unix ms, before anything moves', () => {
+    const { engine, events } = engineWithAccount();
+    const now = engine.kernel.now;
+    const bad: [Record<string, string | number>, number | undefined][] = [
+      [{ BTCUSDT: '0' }, T0 + 60_000],
+      [{ BTCUSDT: '-1' }, T0 + 60_000],
+      [{ BTCUSDT: -5 }, T0 + 60_000],
+      [{ AAAUSDT: '5', BTCUSDT: '60100' }, T0 + 60_000],
+      [{ BTCUSDT: '60100', ZZZUSDT: '5' }, T0 + 60_000],
+      [{ BTCUSDT: '60100' }, Number.NaN],
+      [{ BTCUSDT: '60100' }, 1.5],
+    ];
+    for (const [prices, time] of bad) {
+      const count = events.length;
+      expect(() => engine.updatePrices(prices, time)).toThrow(RangeError);
+      expect(events.length).toBe(count);
+      expect(engine.kernel.now).toBe(now);
+    }
+    // The last good price (60000) is still the reference: the stop goes 1 % under it.
+    expect(engine.openPosition('a', { symbol: 'BTCUSDT', side: 'LONG', quantity: '0.1' }).ok).toBe(true);
+    expect(engine.kernel.openOrders('a').find((o) => o.type === 'STOP_LOSS')?.stopPrice).toBe(parseFixed('59400'));
+    // The forming candle was not poisoned by the refused prices: the next minute closes it cleanly.
+    expect(() => engine.updatePrices({ BTCUSDT: '60010' }, T0 + 60_000)).not.toThrow();
+    expect(() => engine.updatePrices({ BTCUSDT: '60020' }, T0 + 120_000)).not.toThrow();
+    expect(walletCash(engine, 'a')).toBe(cashFromEvents(events, 'a', '10000'));
+    engine.kernel.checkInvariants();
+  });
 });

@@ -159,8 +159,16 @@ export class PaperTradingEngine {
    * triggers what it reaches, and feeds the candles strategies run on (`candleIntervalMs`).
    */
   updatePrices(prices: Readonly<Record<string, number | string>>, time: number = Math.max(Date.now(), this.kernelRef.now)): void {
+    // All checked before the first moves the market: a bad call changes nothing.
+    if (!Number.isSafeInteger(time) || time < 0) throw new RangeError(`time must be Unix ms, got ${String(time)}`);
+    const checked: [string, Fixed][] = [];
     for (const symbol of Object.keys(prices).sort()) {
+      if (this.kernelRef.instrument(symbol) === undefined) throw new RangeError(`unknown symbol ${symbol}`);
       const price = parseFixed(decimalText(prices[symbol]!));
+      if (price <= 0n) throw new RangeError(`${symbol}: price must be above 0, got ${formatFixed(price)}`);
+      checked.push([symbol, price]);
+    }
+    for (const [symbol, price] of checked) {
       this.feed.price(symbol, price, time);
       this.aggregate(symbol, price, time);
     }
