@@ -141,4 +141,17 @@ describe('hostile calls to the library engine', () => {
     expect(walletCash(engine, 'a')).toBe(cashFromEvents(events, 'a', '10000'));
     engine.kernel.checkInvariants();
   });
+  it('a trade the kernel refuses in feedMarket does not reach the reference price or the candles', () => {
+    const { engine, events } = engineWithAccount();
+    for (const price of ['-5', '0']) {
+      engine.feedMarket({ kind: 'trade', time: T0 + 1_000, symbol: 'BTCUSDT', tradeId: 1, price, quantity: '1', buyerMaker: false });
+      expect(events.at(-1)?.type).toBe('INPUT_REJECTED');
+    }
+    // The last accepted price (60000) is still the reference: the stop goes 1 % under it.
+    expect(engine.openPosition('a', { symbol: 'BTCUSDT', side: 'LONG', quantity: '0.1' }).ok).toBe(true);
+    expect(engine.kernel.openOrders('a').find((o) => o.type === 'STOP_LOSS')?.stopPrice).toBe(parseFixed('59400'));
+    // The minute's candle holds only accepted prices: closing it in the next minute works.
+    expect(() => engine.updatePrices({ BTCUSDT: '60010' }, T0 + 60_000)).not.toThrow();
+    engine.kernel.checkInvariants();
+  });
 });

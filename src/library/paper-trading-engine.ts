@@ -179,8 +179,9 @@ export class PaperTradingEngine {
    * also build the candles auto-trading strategies run on. Tick-level fills against the real book.
    */
   feedMarket(input: BookSnapshotInput | BookDeltaInput | BookInvalidateInput | TradeInput): void {
-    this.submit(input);
-    if (input.kind !== 'trade') return;
+    const events = this.submit(input);
+    // A trade the kernel refused (INPUT_REJECTED, sent to subscribers) is no price: not the reference, not in a candle.
+    if (input.kind !== 'trade' || events.some((e) => e.type === 'INPUT_REJECTED')) return;
     const price = parseFixed(input.price);
     this.feed.observe(input.symbol, price);
     this.aggregate(input.symbol, price, input.time);

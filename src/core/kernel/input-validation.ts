@@ -2,7 +2,7 @@
  * The shape every input must have before the kernel lets it touch its state.
  *
  * Why: an input with a time that is not Unix ms, market data for a symbol the kernel does not
- * trade, or a price that is not a decimal cannot be applied at all. The kernel answers such an
+ * trade, a price that is not a decimal, or a trade or mark price at or below 0 cannot be applied at all. The kernel answers such an
  * input with INPUT_REJECTED (code INVALID_INPUT) and changes nothing; the durable engine asks the
  * same question before journaling, so such inputs never reach the journal through it.
  * Guarantees: an input that passes is plain JSON of a known kind whose market fields parse.
@@ -64,7 +64,7 @@ function shapeProblem(input: unknown, symbols: { has(symbol: string): boolean },
       return symbolProblem(k.symbol, symbols) ?? (typeof k.reason === 'string' ? undefined : 'reason must be a string');
     case 'trade':
       if (typeof k.buyerMaker !== 'boolean') return 'buyerMaker must be true or false';
-      return symbolProblem(k.symbol, symbols) ?? (checkLevels ? decimalProblem(k.price) ?? decimalProblem(k.quantity) : undefined);
+      return symbolProblem(k.symbol, symbols) ?? (checkLevels ? decimalProblem(k.price) ?? positiveProblem(k.price as string) ?? decimalProblem(k.quantity) : undefined);
     case 'bar': {
       const problem = symbolProblem(k.symbol, symbols);
       if (problem !== undefined || !checkLevels) return problem;
@@ -72,7 +72,7 @@ function shapeProblem(input: unknown, symbols: { has(symbol: string): boolean },
       return typeof bar === 'string' ? bar : undefined;
     }
     case 'mark':
-      return symbolProblem(k.symbol, symbols) ?? decimalProblem(k.price);
+      return symbolProblem(k.symbol, symbols) ?? decimalProblem(k.price) ?? positiveProblem(k.price as string);
     case 'funding':
       return symbolProblem(k.symbol, symbols) ?? decimalProblem(k.rate);
     case 'account.open':
@@ -137,6 +137,19 @@ function decimalProblem(text: unknown): string | undefined {
   } catch (error) {
     return error instanceof Error ? error.message : String(error);
   }
+}
+
+/** What a price at or below 0 is refused with (a print at 0 would trigger every stop below the market, a mark at 0 liquidate every long). */
+export const PRICE_NOT_POSITIVE = 'a price must be above 0';
+
+/** `text`, a decimal `decimalProblem` accepts, is above 0: no minus sign and a digit other than 0 (no bigint). */
+function positiveProblem(text: string): string | undefined {
+  if (text.charCodeAt(0) === 45) return PRICE_NOT_POSITIVE;
+  for (let i = 0; i < text.length; i += 1) {
+    const c = text.charCodeAt(i);
+    if (c >= 49 && c <= 57) return undefined;
+  }
+  return PRICE_NOT_POSITIVE;
 }
 
 /**

@@ -39,7 +39,7 @@ import { ACCOUNT_CHANGES, equityEvent, equityOf, observeEquity, type Account, ty
 import type { InputRejectedEvent, KernelEvent } from './events.js';
 import { applyFunding, checkLiquidations, type RiskContext } from './futures-risk.js';
 import type { KernelInput, LevelInput, OrderCommandInput } from './inputs.js';
-import { fixedOrProblem, inputProblemExceptLevels, parseLevels } from './input-validation.js';
+import { fixedOrProblem, inputProblemExceptLevels, parseLevels, PRICE_NOT_POSITIVE } from './input-validation.js';
 import { restoreInto, snapshotOf } from './kernel-snapshot.js';
 import { KernelState, type KernelConfig, type KernelCore } from './kernel-state.js';
 import { cancelOrder, exchangeRuleRefusal, placeOrder, placeOrderList, settlementFor } from './order-commands.js';
@@ -247,6 +247,7 @@ export class Kernel {
     if (priceText !== this.tradePriceText) {
       const price = fixedOrProblem(priceText);
       if (typeof price === 'string') return price;
+      if (price <= 0n) return PRICE_NOT_POSITIVE;
       this.tradePrice = price;
       this.tradePriceText = priceText;
     }

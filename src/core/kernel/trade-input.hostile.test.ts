@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { findBundledInstrument } from '../instruments/bundled-instruments.js';
 import type { TradeInput } from './inputs.js';
 import { Kernel } from './kernel.js';
+import { inputProblem } from './input-validation.js';
 
 const E18 = 10n ** 18n;
 const trade = (time: number, price: string, quantity: string): TradeInput => ({ kind: 'trade', time, symbol: 'BTCUSDT', tradeId: time, price, quantity, buyerMaker: true });
@@ -27,5 +28,37 @@ describe("a trade's values handed in, between trades whose text the kernel reads
     expect(k.handle(trade(1_002, '200', '1'))).toEqual([]);
     // By hand: (100·1 + 100·4 + 200·1) / 6 = 700 / 6.
     expect(k.averagePrice('BTCUSDT')).toBe((700n * E18) / 6n);
+  });
+});
+
+describe('a trade or mark price that is not above 0', () => {
+  const perpetual = () => new Kernel({ instruments: [findBundledInstrument('binance', 'perpetual', 'BTCUSDT')!] });
+
+  it('is refused as INPUT_REJECTED, the same answer inputProblem gives, and triggers nothing', () => {
+    const k = perpetual();
+    k.handle({ kind: 'account.open', time: 1_000, account: 'a', type: 'futures', balances: { USDT: '10000' }, leverage: 10 });
+    k.handle({ kind: 'book.snapshot', time: 1_000, symbol: 'BTCUSDT', lastUpdateId: 1, bids: [['59999.9', '100']], asks: [['60000.1', '100']] });
+    k.handle(trade(1_000, '60000', '1'));
+    k.handle({ kind: 'order.place', time: 1_000, account: 'a', clientOrderId: 'in', symbol: 'BTCUSDT', side: 'BUY', type: 'MARKET', quantity: '0.1' });
+    k.handle({ kind: 'order.place', time: 1_000, account: 'a', clientOrderId: 'sl', symbol: 'BTCUSDT', side: 'SELL', type: 'STOP_LOSS', quantity: '0.1', stopPrice: '59400', reduceOnly: true });
+    const before = k.snapshot();
+    const symbols = new Set(['BTCUSDT']);
+    for (const input of [
+      trade(2_000, '0', '1'), trade(2_000, '-5', '1'), trade(2_000, '-0.1', '1'), trade(2_000, '0.000', '1'),
+      { kind: 'mark' as const, time: 2_000, symbol: 'BTCUSDT', price: '0' }, { kind: 'mark' as const, time: 2_000, symbol: 'BTCUSDT', price: '-5' },
+    ]) {
+      const problem = inputProblem(input, symbols);
+      expect(problem).toMatch(/above 0/);
+      expect(k.handle(input)).toEqual([expect.objectContaining({ type: 'INPUT_REJECTED', code: 'INVALID_INPUT', message: problem })]);
+    }
+    // The stop at 59400 and the long position are as they were (a print at 0 is below any stop; a mark at 0 liquidates any long).
+    const after = JSON.parse(k.snapshot()) as Record<string, unknown>;
+    const was = JSON.parse(before) as Record<string, unknown>;
+    expect(after.accounts).toEqual(was.accounts);
+    expect(after.orders).toEqual(was.orders);
+    expect(k.openOrders('a').map((o) => o.clientOrderId)).toEqual(['sl']);
+    // Prices above 0 still go through.
+    expect(inputProblem(trade(3_000, '0.1', '1'), symbols)).toBeUndefined();
+    expect(inputProblem({ kind: 'mark', time: 3_000, symbol: 'BTCUSDT', price: '59000.5' }, symbols)).toBeUndefined();
   });
 });
