@@ -1,0 +1,51 @@
+/**
+ * runBacktest on five candles and one trade, every figure worked by hand from the candles, the
+ * book the engine quotes around each price (bid = price − tick, ask = price + tick; tick 0.1) and
+ * the fee rate (10 bps).
+ */
+import { describe, expect, it } from 'vitest';
+import { parseCandlesCsv } from '../strategy/candles.js';
+import type { StrategyFactory } from '../strategy/strategy.js';
+import { runBacktest } from './backtest.js';
+
+const T0 = 1_700_000_000_000;
+// open, high, low, close
+const ROWS = [[60000, 60100, 59900, 60000], [60000, 60000, 59000, 59500], [59500, 60500, 59500, 60500], [61000, 61000, 60800, 60900], [60900, 61000, 60800, 60950]];
+const CANDLES = parseCandlesCsv(ROWS.map((r, i) => [T0 + i * 60_000, ...r, 1].join(',')).join('\n'));
+
+/** LONG on the close of bar 0, CLOSE on the close of bar 2. */
+const twoSignals: StrategyFactory = () => {
+  let bar = 0;
+  return { id: 'by-hand', onCandle: () => { const k = bar++; return k === 0 ? { action: 'LONG', reason: 'in' } : k === 2 ? { action: 'CLOSE', reason: 'out' } : null; } };
+};
+
+describe('runBacktest worked by hand on five candles', () => {
+  it('one round trip: size, PnL, fees, win rate and final equity', () => {
+    const report = runBacktest(CANDLES, {
+      strategy: twoSignals, feeBps: 10, maxRiskPerTrade: 1.5,
+      tactics: { name: 'wide', entry: { type: 'market' }, stopLoss: { type: 'percent', percent: 50 }, takeProfits: [{ percent: 50, share: 1 }] },
+    });
+    // Size: 1.5 % of 10000 = 150 USDT at risk over a stop 50 % under the reference 60000 (bar 1's open): 150 / 30000 = 0.005.
+    // Entry at bar 1's open, a market buy at the ask 60000.1; exit at bar 3's open, a market sell at the bid 60999.9.
+    const qty = 0.005;
+    const pnl = (60999.9 - 60000.1) * qty; // 4.999
+    const fees = 60000.1 * qty * 0.001 + 60999.9 * qty * 0.001; // 0.3000005 + 0.3049995 = 0.605
+    expect(report.signals).toBe(2);
+    expect(report.fills).toBe(2);
+    expect(report.positionsOpened).toBe(1);
+    const m = report.metrics;
+    expect(m.tradeCount).toBe(1);
+    expect(m.wins).toBe(1);
+    expect(m.winRate).toBe('1');
+    expect(Number(m.feesPaid)).toBeCloseTo(fees, 12);
+    expect(m.feesPaid).toBe('0.605');
+    expect(m.realizedPnl).toBe('4.394');
+    expect(Number(m.realizedPnl)).toBeCloseTo(pnl - fees, 12);
+    expect(report.finalEquity).toBe('10004.394');
+    expect(m.totalPnl).toBe('4.394');
+    expect(m.return).toBe('0.0004394');
+    // The sampled curve's only fall: the entry fee and one tick against the entry, 0.3000005 + (60000.1 − 60000) × 0.005.
+    expect(m.maxDrawdownAmount).toBe('0.3005005');
+    expect(m.currentDrawdown).toBe('0');
+  });
+});
