@@ -67,11 +67,20 @@ export function resolveAccountConfig(config: AccountConfig, id: string, lookup: 
     if (f <= 0n || f > 100n * ONE) throw new RangeError(`${where} must be a percent above 0 and at most 100`);
     return f;
   };
+  if (typeof id !== 'string' || id.length === 0) throw new TypeError(`id must be a non-empty string, got ${JSON.stringify(id)}`);
+  if (config.name !== undefined && typeof config.name !== 'string') throw new TypeError('name must be a string');
+  for (const flag of ['autoTrading', 'closeOnMaxDrawdown'] as const) {
+    if (config[flag] !== undefined && typeof config[flag] !== 'boolean') throw new TypeError(`${flag} must be true or false`);
+  }
+  if (config.strategy !== undefined && typeof config.strategy !== 'function') throw new TypeError('strategy must be a strategy factory (a function); give a built-in or registered one as strategyId');
   let factory = config.strategy;
   if (factory === undefined && config.strategyId !== undefined) {
     factory = lookup(config.strategyId);
     if (factory === undefined) throw new Error(`unknown strategy "${config.strategyId}"`);
   }
+  // Made once here so that bad strategyParams are refused now, not at the account's first candle
+  // (each symbol gets its own instance when its candles come).
+  factory?.(config.strategyParams);
   const tacticsSets = (config.tacticsSets ?? []).map((t) => parseTactics(t));
   const tactics = config.activeTactics === undefined ? tacticsSets[0] : tacticsSets.find((t) => t.name === config.activeTactics);
   if (config.activeTactics !== undefined && tactics === undefined) throw new Error(`no tactics set named "${config.activeTactics}"`);

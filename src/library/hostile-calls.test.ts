@@ -155,3 +155,23 @@ describe('hostile calls to the library engine', () => {
     engine.kernel.checkInvariants();
   });
 });
+
+describe('createAccount refuses a config it cannot run, before the account exists', () => {
+  const bad: [string, Record<string, unknown>, RegExp][] = [
+    ['an id that is not a string', { id: 5 }, /id must be a non-empty string/],
+    ['a strategy that is not a factory', { id: 's', strategy: 'rsi-reversal' }, /strategy must be a strategy factory/],
+    ['strategyParams the strategy refuses', { id: 's', strategyId: 'rsi-reversal', strategyParams: { period: 'abc' } }, /period/],
+    ['autoTrading that is not true or false', { id: 's', autoTrading: 'yes', tacticsSets: [TACTICS] }, /autoTrading must be true or false/],
+  ];
+  for (const [what, config, message] of bad) {
+    it(what, () => {
+      const engine = new PaperTradingEngine();
+      const events: PaperTradingEvent[] = [];
+      engine.subscribe((e) => events.push(e));
+      expect(() => engine.createAccount(config)).toThrow(message);
+      expect(events).toEqual([]);
+      expect(engine.listAccounts()).toEqual([]);
+      expect(engine.kernel.accountIds()).toEqual([]);
+    });
+  }
+});
