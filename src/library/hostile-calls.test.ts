@@ -175,3 +175,19 @@ describe('createAccount refuses a config it cannot run, before the account exist
     });
   }
 });
+
+describe('advanceTo', () => {
+  it('refuses a time that is not Unix ms instead of ignoring it', () => {
+    const engine = new PaperTradingEngine();
+    engine.advanceTo(T0);
+    for (const time of [Number.NaN, T0 + 0.5, -1, `${T0 + 60_000}`]) {
+      expect(() => engine.advanceTo(time as number)).toThrow(RangeError);
+      expect(engine.kernel.now).toBe(T0);
+    }
+    engine.advanceTo(T0 + 60_000);
+    expect(engine.kernel.now).toBe(T0 + 60_000);
+    // Backwards stays a no-op: the clock never runs back.
+    engine.advanceTo(T0);
+    expect(engine.kernel.now).toBe(T0 + 60_000);
+  });
+});

@@ -141,6 +141,7 @@ export class PaperTradingEngine {
 
   /** Moves the engine's clock to `time` (Unix ms; never backwards), e.g. before opening backtest accounts. */
   advanceTo(time: number): void {
+    if (!Number.isSafeInteger(time) || time < 0) throw new RangeError(`time must be Unix ms, got ${String(time)}`);
     if (time > this.kernelRef.now) this.submit({ kind: 'clock', time });
   }
 
