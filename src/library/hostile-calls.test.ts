@@ -191,3 +191,33 @@ describe('advanceTo', () => {
     expect(engine.kernel.now).toBe(T0 + 60_000);
   });
 });
+
+describe('a listener that calls the engine', () => {
+  for (const trigger of ['ORDER_NEW', 'FILL', 'POSITION_OPENED'] as const) {
+    it(`closing the position from its ${trigger} event: every subscriber still sees the position open before it closes`, () => {
+      const { engine, events } = engineWithAccount();
+      let closed = false;
+      engine.subscribe((e) => {
+        if (!closed && e.type === trigger) {
+          closed = true;
+          engine.closePosition('a', 'BTCUSDT');
+        }
+      });
+      const seen: PaperTradingEvent[] = [];
+      engine.subscribe((e) => seen.push(e));
+      engine.openPosition('a', { symbol: 'BTCUSDT', side: 'LONG', quantity: '0.1' });
+      const order = seen.filter((e) => e.type === 'FILL' || e.type === 'POSITION_OPENED' || e.type === 'POSITION_CLOSED').map((e) => (e.type === 'FILL' ? `FILL ${e.side}` : e.type));
+      expect(order).toEqual(['FILL BUY', 'POSITION_OPENED', 'FILL SELL', 'POSITION_CLOSED']);
+      // The position as the fills build it, one subscriber's view: 0.1 bought, then 0.1 sold.
+      let size = 0n;
+      for (const e of seen) {
+        if (e.type === 'FILL') size += (e.side === 'BUY' ? 1n : -1n) * parseFixed(e.quantity);
+        if (e.type === 'POSITION_OPENED') expect(size).toBe(parseFixed('0.1'));
+        if (e.type === 'POSITION_CLOSED') expect(size).toBe(0n);
+      }
+      expect(engine.getAccount('a').positions).toEqual([]);
+      expect(walletCash(engine, 'a')).toBe(cashFromEvents(events, 'a', '10000'));
+      engine.kernel.checkInvariants();
+    });
+  }
+});

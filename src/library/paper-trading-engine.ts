@@ -62,6 +62,9 @@ export class PaperTradingEngine {
   private kernelRef: Kernel;
   private readonly config: KernelConfig;
   private readonly listeners = new Set<PaperTradingListener>();
+  /** Events posted and not yet handed to every subscriber (see `deliver`). */
+  private readonly outbox: PaperTradingEvent[] = [];
+  private delivering = false;
   /** The latest time an event carried to subscribers (the library stamps its own events no earlier). */
   private lastEmittedAt = Number.NEGATIVE_INFINITY;
   private readonly accounts = new Map<string, AccountRuntime>();
@@ -360,21 +363,46 @@ export class PaperTradingEngine {
   private submit(input: KernelInput): KernelEvent[] {
     const events = this.kernelRef.handle(input);
     this.feed.track(events);
-    for (const event of events) this.emit(event);
+    for (const event of events) this.post(event);
+    this.deliver();
     for (const event of events) this.manager.onEvent(event);
     return events;
   }
 
   private emit(event: PaperTradingEvent): void {
+    this.post(event);
+    this.deliver();
+  }
+
+  private post(event: PaperTradingEvent): void {
     if ('at' in event && typeof event.at === 'number' && event.at > this.lastEmittedAt) this.lastEmittedAt = event.at;
-    for (const listener of this.listeners) {
-      // A subscriber's bug must not cut the engine off from the event: the trade manager still has to
-      // see a fill to place the position's stop-loss and targets.
-      try {
-        listener(event);
-      } catch (error) {
-        console.error('papertrade: a subscriber failed on', event.type, error);
+    this.outbox.push(event);
+  }
+
+  /**
+   * Hands the posted events to the subscribers, in order. A subscriber that calls the engine (closes
+   * the position a fill opened) posts the events of its call behind those of the batch being
+   * delivered: every subscriber sees them after the rest of that batch, never inside it.
+   */
+  private deliver(): void {
+    if (this.delivering) return;
+    this.delivering = true;
+    try {
+      for (let i = 0; i < this.outbox.length; i += 1) {
+        const event = this.outbox[i]!;
+        for (const listener of this.listeners) {
+          // A subscriber's bug must not cut the engine off from the event: the trade manager still has to
+          // see a fill to place the position's stop-loss and targets.
+          try {
+            listener(event);
+          } catch (error) {
+            console.error('papertrade: a subscriber failed on', event.type, error);
+          }
+        }
       }
+    } finally {
+      this.outbox.length = 0;
+      this.delivering = false;
     }
   }
 
