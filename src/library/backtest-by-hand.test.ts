@@ -49,3 +49,13 @@ describe('runBacktest worked by hand on five candles', () => {
     expect(m.currentDrawdown).toBe('0');
   });
 });
+
+describe('runBacktest options', () => {
+  it('refuses a progressEvery that is not a whole number ≥ 1 (NaN replayed nothing, 0 or below never ended)', () => {
+    for (const progressEvery of [Number.NaN, 1.5, 0, -3]) {
+      expect(() => runBacktest(CANDLES, { strategy: twoSignals, progressEvery })).toThrow(RangeError);
+    }
+    // Every chunk size gives the same backtest: here, both signals.
+    for (const progressEvery of [1, 2, 500]) expect(runBacktest(CANDLES, { strategy: twoSignals, progressEvery }).signals).toBe(2);
+  });
+});

@@ -109,6 +109,13 @@ function setup(options: BacktestOptions, start: number, candleIntervalMs?: numbe
   return { engine, finish };
 }
 
+/** The chunk size of a backtest's loop: 0 or a negative step never ends it, NaN skips every candle. */
+function progressEvery(options: BacktestOptions, fallback: number): number {
+  const every = options.progressEvery ?? fallback;
+  if (!Number.isSafeInteger(every) || every < 1) throw new RangeError(`progressEvery must be a whole number ≥ 1, got ${String(every)}`);
+  return every;
+}
+
 function strategyName(options: BacktestOptions): string {
   return typeof options.strategy === 'string' ? options.strategy : 'custom';
 }
@@ -116,8 +123,8 @@ function strategyName(options: BacktestOptions): string {
 /** Backtest over candles. Throws `LookAheadError` when the strategy reaches for an unclosed candle. */
 export function runBacktest(candles: readonly Candle[], options: BacktestOptions): BacktestReport {
   const symbol = options.symbol ?? 'BTCUSDT';
+  const every = progressEvery(options, 500);
   const { engine, finish } = setup(options, candles[0]?.openTime ?? 0);
-  const every = options.progressEvery ?? 500;
   for (let i = 0; i < candles.length; i += every) {
     const chunk = candles.slice(i, Math.min(candles.length, i + every + 1));
     // The extra candle tells the last bar of the chunk its interval; it is replayed with the next chunk.
@@ -133,8 +140,8 @@ export function runBacktest(candles: readonly Candle[], options: BacktestOptions
 
 /** Backtest over a recording: real book and trades, tick-level fills; strategies on aggregated candles. */
 export function runRecordingBacktest(recording: Recording, options: BacktestOptions): BacktestReport {
+  const every = progressEvery(options, 10_000);
   const { engine, finish } = setup(options, recording.firstTime, options.candleIntervalMs);
-  const every = options.progressEvery ?? 10_000;
   const total = recording.inputs.length;
   for (const [i, input] of recording.inputs.entries()) {
     engine.feedMarket(input);
