@@ -31,5 +31,11 @@ export function decodeEngineSnapshot(text: string): EngineSnapshot {
   }) as EngineSnapshot & { version?: number };
   if (parsed === null || typeof parsed !== 'object' || parsed.version !== VERSION || typeof parsed.kernel !== 'string') throw new Error('not a papertrade library snapshot');
   if (!Array.isArray(parsed.accounts) || !Number.isSafeInteger(parsed.nextId) || parsed.nextId < 1) throw new Error('not a papertrade library snapshot: accounts or nextId missing');
+  for (const a of parsed.accounts as unknown[]) {
+    const account = a as { id?: unknown; config?: unknown; running?: unknown } | null;
+    if (typeof account !== 'object' || account === null || typeof account.id !== 'string' || typeof account.config !== 'object' || account.config === null || typeof account.running !== 'boolean') {
+      throw new Error(`not a papertrade library snapshot: an account is not { id, config, running }: ${JSON.stringify(a)?.slice(0, 200)}`);
+    }
+  }
   return parsed;
 }

@@ -73,6 +73,9 @@ describe('hostile calls to the library engine', () => {
     const badCounter = snapshot.replace(/"nextId":\d+/, '"nextId":"x"');
     expect(badCounter).not.toBe(snapshot);
     await expect(engine.restoreAccounts(badCounter)).rejects.toThrow(/nextId/);
+    const badRunning = snapshot.replace('"running":false', '"running":"yes"');
+    expect(badRunning).not.toBe(snapshot);
+    await expect(engine.restoreAccounts(badRunning)).rejects.toThrow(/running/);
     expect(engine.listAccounts().map((a) => a.id)).toEqual(['a']);
     expect(engine.getAccount('a')).toEqual(before);
     expect(engine.kernel.openOrders('a').length).toBe(orders);
