@@ -6,6 +6,7 @@
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { parseFixed, formatFixed } from '../core/money/fixed.js';
+import { decimalText } from '../strategy/candles.js';
 import { PaperTradingEngine } from './paper-trading-engine.js';
 import type { PaperTradingEvent } from './engine-events.js';
 
@@ -223,4 +224,18 @@ describe('a listener that calls the engine', () => {
       engine.kernel.checkInvariants();
     });
   }
+});
+
+describe('numbers handed to the engine (prices, balances, quantities) as JS numbers', () => {
+  it('are read as the float’s shortest representation, exactly, never rounded or left with an exponent', () => {
+    for (const value of [1e21, 1e30, 1.2345678901234e-7, 5e-19, 1.5e-7, -2.5e-8, 61000.5, 0.1 + 0.2, 1e-18]) {
+      const text = decimalText(value);
+      expect(text).not.toMatch(/e/i);
+      expect(Number(text)).toBe(value);
+    }
+    // More than 18 decimal places is then refused, not rounded into another amount.
+    const engine = new PaperTradingEngine();
+    expect(() => engine.createAccount({ id: 'x', initialBalance: 5e-19 })).toThrow(/decimal places/);
+    expect(engine.kernel.account('x')).toBeUndefined();
+  });
 });

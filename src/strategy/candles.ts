@@ -35,8 +35,16 @@ export function decimalText(value: number | string): string {
   if (typeof value === 'string') return value.trim();
   if (!Number.isFinite(value)) throw new RangeError(`not a finite number: ${value}`);
   const text = String(value);
-  if (!/e/i.test(text)) return text;
-  return value.toFixed(18).replace(/\.?0+$/, '');
+  const exponent = /^(-?)(\d)(?:\.(\d+))?e([+-]\d+)$/.exec(text);
+  if (exponent === null) return text;
+  // The shortest representation's digits with the point moved: exact, where toFixed rounded to 18
+  // places (5e-19 became 1e-18) and gave an exponent again from 1e21 on.
+  const [, sign, lead, fraction = '', power] = exponent as unknown as [string, string, string, string | undefined, string];
+  const digits = lead + fraction;
+  const point = 1 + Number(power);
+  if (point <= 0) return `${sign}0.${'0'.repeat(-point)}${digits}`;
+  if (point >= digits.length) return `${sign}${digits}${'0'.repeat(point - digits.length)}`;
+  return `${sign}${digits.slice(0, point)}.${digits.slice(point)}`;
 }
 
 /** A candle's prices and volume as exact values, parsed once from its texts (`texts`: the candle). */
