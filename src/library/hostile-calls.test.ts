@@ -239,3 +239,23 @@ describe('numbers handed to the engine (prices, balances, quantities) as JS numb
     expect(engine.kernel.account('x')).toBeUndefined();
   });
 });
+
+describe('openPosition with tactics whose stop or target the exchange would refuse', () => {
+  // BTCUSDT's price filter: 556.8 … 1000000 (Binance exchangeInfo).
+  const cases: [string, number, number, RegExp][] = [
+    ['a stop 99.5 % under 60000 (300, under the minimum price)', 99.5, 2, /stop 300 is outside the price range 556.8 … 1000000/],
+    ['a target 10000 % over 60000 (6060000, over the maximum price)', 1, 10000, /take-profit 6060000 is outside the price range/],
+  ];
+  for (const [what, stopPercent, targetPercent, reason] of cases) {
+    it(`is refused for ${what}, instead of opening a position without it`, () => {
+      const { engine, events } = engineWithAccount();
+      const tactics = { name: 'far', entry: { type: 'market' }, stopLoss: { type: 'percent', percent: stopPercent }, takeProfits: [{ percent: targetPercent, share: 1 }] };
+      const count = events.length;
+      const outcome = engine.openPosition('a', { symbol: 'BTCUSDT', side: 'LONG', quantity: '0.01', tactics });
+      expect(outcome.ok ? '' : outcome.reason).toMatch(reason);
+      expect(events.slice(count).map((e) => e.type)).toEqual(['ERROR']);
+      expect(engine.getAccount('a').positions).toEqual([]);
+      expect(engine.kernel.openOrders('a')).toEqual([]);
+    });
+  }
+});

@@ -169,6 +169,13 @@ export class TradeManager {
       stop = roundToIncrement(long ? reference - distance : reference + distance, tick, long ? 'floor' : 'ceil');
     }
     if (stop <= 0n || (long ? stop >= reference : stop <= reference)) return { ok: false, reason: `stop ${formatFixed(stop)} is on the wrong side of the entry ${formatFixed(reference)}` };
+    const takeProfitPrices = t.takeProfits.map((tp) => shift(reference, tp.percent, long, long ? 'ceil' : 'floor'));
+    // A stop or target the exchange's price filter refuses would leave the position open without it.
+    const outside = (p: Fixed): boolean => (instrument.minPrice !== undefined && p < instrument.minPrice) || (instrument.maxPrice !== undefined && p > instrument.maxPrice);
+    const range = `${formatFixed(instrument.minPrice ?? 0n)} … ${instrument.maxPrice === undefined ? '∞' : formatFixed(instrument.maxPrice)}`;
+    if (outside(stop)) return { ok: false, reason: `stop ${formatFixed(stop)} is outside the price range ${range} of ${req.symbol}` };
+    const target = takeProfitPrices.find(outside);
+    if (target !== undefined) return { ok: false, reason: `take-profit ${formatFixed(target)} is outside the price range ${range} of ${req.symbol}` };
     const dcaPrices = this.ladderPrices(req, instrument, reference, long, shift);
     const leverage = account.kind === 'futures' ? account.leverageOf(req.symbol) : 1;
     // The bracket: the position, its resting orders counted (position-limit.ts), stays below what the leverage allows.
@@ -189,7 +196,7 @@ export class TradeManager {
     const plan: TradePlan = {
       id: `${req.account}:${req.symbol}:${++this.seq}`,
       account: req.account, symbol: req.symbol, direction: req.direction, tactics: t, reference, stop, quantity, dcaPrices,
-      takeProfitPrices: t.takeProfits.map((tp) => shift(reference, tp.percent, long, long ? 'ceil' : 'floor')),
+      takeProfitPrices,
       targetsHit: t.takeProfits.map(() => false),
       orders: { entry: '', dca: [], targets: t.takeProfits.map(() => undefined) },
       opened: false, breakEven: false, barsWaiting: 0, version: 0,
