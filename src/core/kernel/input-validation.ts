@@ -142,6 +142,15 @@ function decimalProblem(text: unknown): string | undefined {
 /** What a price at or below 0 is refused with (a print at 0 would trigger every stop below the market, a mark at 0 liquidate every long). */
 export const PRICE_NOT_POSITIVE = 'a price must be above 0';
 
+/** What a book level at a price at or below 0 or with a size below 0 is refused with (a bid at -100 would value every long at a loss and liquidate it). */
+export const LEVEL_OUT_OF_RANGE = 'a book level needs a price above 0 and a size of 0 or more';
+
+/** LEVEL_OUT_OF_RANGE when a level read (by `parseLevels`, or a journal's decoder) is out of range; the kernel asks after reading. */
+export function levelRangeProblem(levels: DecimalLevels): string | undefined {
+  for (let i = 0; i < levels.length; i += 1) if (levels.priceMantissa[i]! <= 0 || levels.sizeMantissa[i]! < 0) return LEVEL_OUT_OF_RANGE;
+  return undefined;
+}
+
 /** `text`, a decimal `decimalProblem` accepts, is above 0: no minus sign and a digit other than 0 (no bigint). */
 function positiveProblem(text: string): string | undefined {
   if (text.charCodeAt(0) === 45) return PRICE_NOT_POSITIVE;
@@ -173,6 +182,7 @@ function levelsProblem(levels: unknown, checkDecimals: boolean): string | undefi
     const [price, size] = level as unknown as LevelInput;
     const problem = decimalProblem(price) ?? decimalProblem(size);
     if (problem !== undefined) return problem;
+    if (positiveProblem(price) !== undefined || (size.charCodeAt(0) === 45 && positiveProblem(size.slice(1)) === undefined)) return LEVEL_OUT_OF_RANGE;
   }
   return undefined;
 }

@@ -39,7 +39,7 @@ import { ACCOUNT_CHANGES, equityEvent, equityOf, observeEquity, type Account, ty
 import type { InputRejectedEvent, KernelEvent } from './events.js';
 import { applyFunding, checkLiquidations, type RiskContext } from './futures-risk.js';
 import type { KernelInput, LevelInput, OrderCommandInput } from './inputs.js';
-import { fixedOrProblem, inputProblemExceptLevels, parseLevels, PRICE_NOT_POSITIVE } from './input-validation.js';
+import { fixedOrProblem, inputProblemExceptLevels, levelRangeProblem, parseLevels, PRICE_NOT_POSITIVE } from './input-validation.js';
 import { restoreInto, snapshotOf } from './kernel-snapshot.js';
 import { KernelState, type KernelConfig, type KernelCore } from './kernel-state.js';
 import { cancelOrder, exchangeRuleRefusal, placeOrder, placeOrderList, settlementFor } from './order-commands.js';
@@ -199,6 +199,7 @@ export class Kernel {
     if (problem === undefined && (input.kind === 'book.delta' || input.kind === 'book.snapshot')) {
       if (levels === undefined) problem = this.parseBook(input.bids, input.asks);
       else levels.readInto(this.bids, this.asks);
+      problem ??= levelRangeProblem(this.bids) ?? levelRangeProblem(this.asks);
     } else if (problem === undefined && input.kind === 'trade') {
       if (trade === undefined) problem = this.parseTrade(input.price, input.quantity);
       else {

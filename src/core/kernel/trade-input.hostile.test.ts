@@ -2,7 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { findBundledInstrument } from '../instruments/bundled-instruments.js';
 import type { TradeInput } from './inputs.js';
 import { Kernel } from './kernel.js';
-import { inputProblem } from './input-validation.js';
+import { inputProblem, parseLevels } from './input-validation.js';
+import { DecimalLevels } from '../book/decimal-levels.js';
+import { formatFixed } from '../money/fixed.js';
 
 const E18 = 10n ** 18n;
 const trade = (time: number, price: string, quantity: string): TradeInput => ({ kind: 'trade', time, symbol: 'BTCUSDT', tradeId: time, price, quantity, buyerMaker: true });
@@ -60,5 +62,38 @@ describe('a trade or mark price that is not above 0', () => {
     // Prices above 0 still go through.
     expect(inputProblem(trade(3_000, '0.1', '1'), symbols)).toBeUndefined();
     expect(inputProblem({ kind: 'mark', time: 3_000, symbol: 'BTCUSDT', price: '59000.5' }, symbols)).toBeUndefined();
+  });
+});
+
+describe('a book level at a price at or below 0, or with a size below 0', () => {
+  it('is refused as INPUT_REJECTED, the same answer inputProblem gives, and liquidates nothing', () => {
+    const k = new Kernel({ instruments: [findBundledInstrument('binance', 'perpetual', 'BTCUSDT')!] });
+    k.handle({ kind: 'account.open', time: 1_000, account: 'a', type: 'futures', balances: { USDT: '10000' }, leverage: 10 });
+    k.handle({ kind: 'book.snapshot', time: 1_000, symbol: 'BTCUSDT', lastUpdateId: 1, bids: [['59999.9', '100']], asks: [['60000.1', '100']] });
+    k.handle(trade(1_000, '60000', '1'));
+    k.handle({ kind: 'order.place', time: 1_000, account: 'a', clientOrderId: 'in', symbol: 'BTCUSDT', side: 'BUY', type: 'MARKET', quantity: '0.1' });
+    const was = JSON.parse(k.snapshot()) as Record<string, unknown>;
+    const symbols = new Set(['BTCUSDT']);
+    const levels: [string, string][] = [['-100', '5'], ['0', '5'], ['-0', '5'], ['59999.9', '-1']];
+    for (const level of levels) {
+      const snapshot = { kind: 'book.snapshot' as const, time: 2_000, symbol: 'BTCUSDT', lastUpdateId: 2, bids: [level], asks: [['60000.1', '5'] as [string, string]] };
+      const delta = { kind: 'book.delta' as const, time: 2_000, symbol: 'BTCUSDT', firstUpdateId: 2, finalUpdateId: 2, bids: [level], asks: [] };
+      for (const input of [snapshot, delta]) {
+        const problem = inputProblem(input, symbols);
+        expect(problem).toMatch(/price above 0 and a size of 0 or more/);
+        expect(k.handle(input)).toEqual([expect.objectContaining({ type: 'INPUT_REJECTED', code: 'INVALID_INPUT', message: problem })]);
+        // The same level read beforehand (a journal page decoded on another thread) is refused the same way.
+        const bids = new DecimalLevels();
+        const asks = new DecimalLevels();
+        expect(parseLevels(input.bids, bids) ?? parseLevels(input.asks, asks)).toBeUndefined();
+        const read = { readInto: (b: DecimalLevels, a: DecimalLevels) => { b.reset(); a.reset(); for (let i = 0; i < bids.length; i += 1) b.pushText(formatFixed(bids.price(i)), formatFixed(bids.size(i))); for (let i = 0; i < asks.length; i += 1) a.pushText(formatFixed(asks.price(i)), formatFixed(asks.size(i))); } };
+        expect(k.handle(input, undefined, read)).toEqual([expect.objectContaining({ type: 'INPUT_REJECTED', message: problem })]);
+      }
+    }
+    const after = JSON.parse(k.snapshot()) as Record<string, unknown>;
+    expect(after.accounts).toEqual(was.accounts);
+    expect(after.markets).toEqual(was.markets);
+    // A size of 0 (a level removed) and positive prices still go through.
+    expect(inputProblem({ kind: 'book.delta', time: 3_000, symbol: 'BTCUSDT', firstUpdateId: 2, finalUpdateId: 2, bids: [['59999.9', '0']], asks: [] }, symbols)).toBeUndefined();
   });
 });
