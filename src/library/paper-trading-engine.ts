@@ -160,7 +160,9 @@ export class PaperTradingEngine {
 
   /**
    * Live prices (`{ BTCUSDT: '61000.5' }`): each moves the kernel's market (book + trade), fills and
-   * triggers what it reaches, and feeds the candles strategies run on (`candleIntervalMs`).
+   * triggers what it reaches, and feeds the candles strategies run on (`candleIntervalMs`). A price
+   * at or below 0, an unknown symbol or a time that is not Unix ms throws a RangeError before any
+   * price moves.
    */
   updatePrices(prices: Readonly<Record<string, number | string>>, time: number = Math.max(Date.now(), this.kernelRef.now)): void {
     // All checked before the first moves the market: a bad call changes nothing.
