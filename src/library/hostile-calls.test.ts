@@ -242,14 +242,20 @@ describe('numbers handed to the engine (prices, balances, quantities) as JS numb
 
 describe('openPosition with tactics whose stop or target the exchange would refuse', () => {
   // BTCUSDT's price filter: 556.8 … 1000000 (Binance exchangeInfo).
-  const cases: [string, number, number, RegExp][] = [
-    ['a stop 99.5 % under 60000 (300, under the minimum price)', 99.5, 2, /stop 300 is outside the price range 556.8 … 1000000/],
-    ['a target 10000 % over 60000 (6060000, over the maximum price)', 1, 10000, /take-profit 6060000 is outside the price range/],
+  const far = (stopPercent: number, targetPercent: number, trailingStop?: { activationPercent: number; callbackPercent: number }) => ({
+    name: 'far', entry: { type: 'market' }, stopLoss: { type: 'percent', percent: stopPercent }, takeProfits: [{ percent: targetPercent, share: 1 }], ...(trailingStop ? { trailingStop } : {}),
+  });
+  // The trailing stop's callback on Binance USD-M: 0.1 % … 10 % (callbackRate).
+  const cases: [string, unknown, RegExp][] = [
+    ['a stop 99.5 % under 60000 (300, under the minimum price)', far(99.5, 2), /stop 300 is outside the price range 556.8 … 1000000/],
+    ['a target 10000 % over 60000 (6060000, over the maximum price)', far(1, 10000), /take-profit 6060000 is outside the price range/],
+    ['a trailing stop activated 5000 % over 60000 (3060000)', far(1, 2, { activationPercent: 5000, callbackPercent: 1 }), /trailing stop activation 3060000 is outside the price range/],
+    ['a trailing stop with a 50 % callback', far(1, 2, { activationPercent: 1, callbackPercent: 50 }), /trailing stop callback 50 % is outside 0.1 … 10 %/],
+    ['a trailing stop with a 0.01 % callback', far(1, 2, { activationPercent: 1, callbackPercent: 0.01 }), /trailing stop callback 0.01 % is outside/],
   ];
-  for (const [what, stopPercent, targetPercent, reason] of cases) {
+  for (const [what, tactics, reason] of cases) {
     it(`is refused for ${what}, instead of opening a position without it`, () => {
       const { engine, events } = engineWithAccount();
-      const tactics = { name: 'far', entry: { type: 'market' }, stopLoss: { type: 'percent', percent: stopPercent }, takeProfits: [{ percent: targetPercent, share: 1 }] };
       const count = events.length;
       const outcome = engine.openPosition('a', { symbol: 'BTCUSDT', side: 'LONG', quantity: '0.01', tactics });
       expect(outcome.ok ? '' : outcome.reason).toMatch(reason);

@@ -176,6 +176,16 @@ export class TradeManager {
     if (outside(stop)) return { ok: false, reason: `stop ${formatFixed(stop)} is outside the price range ${range} of ${req.symbol}` };
     const target = takeProfitPrices.find(outside);
     if (target !== undefined) return { ok: false, reason: `take-profit ${formatFixed(target)} is outside the price range ${range} of ${req.symbol}` };
+    if (t.trailingStop !== undefined) {
+      // As placed once the entry fills (see protect): the activation from the reference, the callback as a fraction.
+      const activation = roundToIncrement(mul(reference, long ? ONE + t.trailingStop.activationPercent / 100n : ONE - t.trailingStop.activationPercent / 100n, 'down'), tick, long ? 'ceil' : 'floor');
+      if (outside(activation)) return { ok: false, reason: `trailing stop activation ${formatFixed(activation)} is outside the price range ${range} of ${req.symbol}` };
+      const callback = t.trailingStop.callbackPercent / 100n;
+      const bounds = instrument.trailingBounds;
+      if (bounds !== undefined && (callback < bounds.min || callback > bounds.max)) {
+        return { ok: false, reason: `trailing stop callback ${formatFixed(t.trailingStop.callbackPercent)} % is outside ${formatFixed(bounds.min * 100n)} … ${formatFixed(bounds.max * 100n)} % on ${req.symbol}` };
+      }
+    }
     const dcaPrices = this.ladderPrices(req, instrument, reference, long, shift);
     const leverage = account.kind === 'futures' ? account.leverageOf(req.symbol) : 1;
     // The bracket: the position, its resting orders counted (position-limit.ts), stays below what the leverage allows.
