@@ -55,14 +55,15 @@ const EXPECTED: Readonly<Record<string, Row>> = {
     native: 'INVALID_PRICE',
     binanceSpot: { code: -1013, msg: 'Filter failure: PRICE_FILTER' },
     binanceUsdm: { code: -4013, msg: 'Price less than min price.' },
-    mexcSpot: { code: 30010, msg: /below the minimum/ },
+    // MEXC documents no code for a price out of range: 30010, as off the tick (docs/adr/0003), in words that say which bound.
+    mexcSpot: { code: 30010, msg: "price is outside the instrument's price range (price 0 is below the minimum 0.01)" },
     mexcContract: { code: 2007, msg: 'Order price error (price 556.7 is below the minimum 556.8)' },
   },
   maxPrice: {
     native: 'INVALID_PRICE',
     binanceSpot: { code: -1013, msg: 'Filter failure: PRICE_FILTER' },
     binanceUsdm: { code: -4002, msg: 'Price greater than max price.' },
-    mexcSpot: { code: 30010, msg: /above the maximum/ },
+    mexcSpot: { code: 30010, msg: "price is outside the instrument's price range (price 1000000.01 is above the maximum 1000000)" },
     mexcContract: { code: 2007, msg: 'Order price error (price 1000000.1 is above the maximum 1000000)' },
   },
   stepSize: {

@@ -6,7 +6,7 @@
  */
 import type { Instrument } from '../core/instruments/instrument.js';
 import { checkExchangeRules, type PlacementContext, type RuleName } from '../core/matching/exchange-rules.js';
-import { parseFixed as d, SCALE, type Fixed } from '../core/money/fixed.js';
+import { formatFixed, parseFixed as d, SCALE, type Fixed } from '../core/money/fixed.js';
 import type { OrderRequest } from '../core/orders/order-validation.js';
 import type { RejectionCode } from '../core/orders/rejection.js';
 
@@ -67,8 +67,8 @@ export interface FilterCase {
   readonly accepted: Example;
   readonly refused: Example;
   readonly code: RejectionCode;
-  /** What the refusal's message names, so that the refusal comes from this field and not another. */
-  readonly message?: RegExp;
+  /** What the refusal's message names, so that the refusal comes from this field and not another; a string is the whole message. */
+  readonly message?: RegExp | string;
 }
 
 /** A reference price every bundled spec trades at: inside each PRICE_FILTER, and bands land on each tick. */
@@ -138,7 +138,8 @@ export function casesFor(i: Instrument): Record<string, FilterCase> {
       accepted: { request: { price, quantity: quantityFor(i, price) }, context: at(price) },
       refused: { request: { price: price - i.tickSize, quantity: quantityFor(i, price) }, context: at(price) },
       code: 'INVALID_PRICE',
-      message: /below the minimum/,
+      // Its own words, not the tick's: "price is not a multiple of the tick size" would send the user to the wrong fix.
+      message: `price is outside the instrument's price range (price ${formatFixed(price - i.tickSize)} is below the minimum ${formatFixed(price)})`,
     };
   }
   if (i.maxPrice !== undefined) {
@@ -147,7 +148,7 @@ export function casesFor(i: Instrument): Record<string, FilterCase> {
       accepted: { request: { price, quantity: quantityFor(i, price) }, context: at(price) },
       refused: { request: { price: price + i.tickSize, quantity: quantityFor(i, price) }, context: at(price) },
       code: 'INVALID_PRICE',
-      message: /above the maximum/,
+      message: `price is outside the instrument's price range (price ${formatFixed(price + i.tickSize)} is above the maximum ${formatFixed(price)})`,
     };
   }
   if (i.maxMarketQty !== undefined) {

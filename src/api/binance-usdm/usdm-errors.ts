@@ -107,10 +107,10 @@ export function usdmErrorOf(error: FacadeError, on: 'place' | 'query' | 'cancel'
   }
 }
 
-/** PRICE_FILTER: "<field> below the minimum …" -4013, "stopPrice above the maximum …" -4007, "price above …" -4002, off the tick -4014. */
+/** PRICE_FILTER: "<field> <value> is below the minimum …" -4013, "stopPrice <value> is above the maximum …" -4007, "price <value> is above …" -4002, off the tick -4014. */
 function priceFilterError(message: string): BinanceError {
-  if (/below the minimum/.test(message)) return usdmErrors.priceBelowMin();
-  if (/above the maximum/.test(message)) return /\bstopPrice above/.test(message) ? usdmErrors.stopPriceAboveMax() : usdmErrors.priceAboveMax();
+  if (/ is below the minimum /.test(message)) return usdmErrors.priceBelowMin();
+  if (/ is above the maximum /.test(message)) return /\bstopPrice \S+ is above/.test(message) ? usdmErrors.stopPriceAboveMax() : usdmErrors.priceAboveMax();
   return usdmErrors.priceTick();
 }
 

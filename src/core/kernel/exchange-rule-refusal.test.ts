@@ -44,7 +44,17 @@ describe('Kernel.exchangeRuleRefusal', () => {
     const k = kernel();
     const before = k.snapshot();
     expect(k.exchangeRuleRefusal('a', 'BTCUSDT', limit('BUY', '556.7'))?.code).toBe('INVALID_PRICE');
+    // In words of its own: the price is on the 0.1 tick, it is under Binance's 556.8.
+    expect(k.exchangeRuleRefusal('a', 'BTCUSDT', limit('BUY', '556.7'))?.message).toBe("price is outside the instrument's price range (price 556.7 is below the minimum 556.8)");
+    expect(k.exchangeRuleRefusal('a', 'BTCUSDT', limit('SELL', '1000000.1'))?.message).toBe("price is outside the instrument's price range (price 1000000.1 is above the maximum 1000000)");
+    expect(k.exchangeRuleRefusal('a', 'BTCUSDT', limit('BUY', '60000.05'))?.message).toBe('price is not a multiple of the tick size (price: tick size is 0.1)');
     expect(k.exchangeRuleRefusal('a', 'ETHUSDT', limit('BUY', '3000'))?.code).toBe('UNKNOWN_SYMBOL');
     expect(k.snapshot()).toBe(before);
+  });
+
+  it('a LIMIT at price 0 is refused by the shape check as outside the price range, not as off the tick', () => {
+    const k = kernel();
+    const events = k.handle({ kind: 'order.place', time: T, account: 'a', symbol: 'BTCUSDT', side: 'BUY', type: 'LIMIT', quantity: '0.01', price: '0' });
+    expect(events.find((e) => e.type === 'ORDER_REJECTED')).toMatchObject({ code: 'INVALID_PRICE', message: "price is outside the instrument's price range (price must be positive)" });
   });
 });

@@ -16,7 +16,7 @@ import type { Instrument, PriceBand } from '../instruments/instrument.js';
 import { formatFixed, isMultipleOf, mul, SCALE, type Fixed } from '../money/fixed.js';
 import { executionType, isConditional } from '../orders/order.js';
 import type { OrderRequest } from '../orders/order-validation.js';
-import { ok, rejection, type Rejection, type Result } from '../orders/rejection.js';
+import { ok, PRICE_RANGE_WORDS, rejection, type Rejection, type Result } from '../orders/rejection.js';
 
 /** What the market and the account look like when the order arrives. */
 export interface PlacementContext {
@@ -63,8 +63,9 @@ export const EXCHANGE_RULES: readonly ExchangeRule[] = [
       for (const [name, value] of [['price', price], ['stopPrice', stopPrice], ['activationPrice', activationPrice]] as const) {
         if (value === undefined) continue;
         if (!isMultipleOf(value, i.tickSize)) return rejection('INVALID_PRICE', `${name}: tick size is ${fmt(i.tickSize)}`);
-        if (i.minPrice !== undefined && value < i.minPrice) return rejection('INVALID_PRICE', `${name} below the minimum ${fmt(i.minPrice)}`);
-        if (i.maxPrice !== undefined && value > i.maxPrice) return rejection('INVALID_PRICE', `${name} above the maximum ${fmt(i.maxPrice)}`);
+        // The same code as off the tick (Binance answers both "Filter failure: PRICE_FILTER"), in words of their own.
+        if (i.minPrice !== undefined && value < i.minPrice) return rejection('INVALID_PRICE', `${name} ${fmt(value)} is below the minimum ${fmt(i.minPrice)}`, PRICE_RANGE_WORDS);
+        if (i.maxPrice !== undefined && value > i.maxPrice) return rejection('INVALID_PRICE', `${name} ${fmt(value)} is above the maximum ${fmt(i.maxPrice)}`, PRICE_RANGE_WORDS);
       }
       return undefined;
     },

@@ -7,7 +7,7 @@
  */
 import { DecimalFormatError, parseFixed, type Fixed } from '../money/fixed.js';
 import { executionType, isConditional, ORDER_TYPES, type OrderType, type Side } from './order.js';
-import { fail, ok, type Result } from './rejection.js';
+import { fail, ok, PRICE_RANGE_WORDS, type Result } from './rejection.js';
 
 export interface OrderRequest {
   readonly side: Side;
@@ -91,7 +91,7 @@ export function validateOrder(request: OrderRequest): Result<OrderRequest> {
     if (quoteOrderQty !== undefined) return fail('INVALID_ORDER', `a ${type} order takes quantity, not quoteOrderQty`);
     if (quantity === undefined) return fail('INVALID_ORDER', `a ${type} order needs a quantity`);
     if (price === undefined) return fail('INVALID_ORDER', `a ${type} order needs a price`);
-    if (price <= 0n) return fail('INVALID_PRICE', 'price must be positive');
+    if (price <= 0n) return fail('INVALID_PRICE', 'price must be positive', PRICE_RANGE_WORDS);
   }
   if (quantity === undefined || quantity <= 0n) return fail('INVALID_ORDER', 'quantity must be positive');
   return ok(request);
@@ -112,7 +112,7 @@ function validateTrigger(request: OrderRequest): Result<OrderRequest> {
     if (callbackRate === undefined || callbackRate <= 0n || callbackRate >= 10n ** 18n) {
       return fail('INVALID_ORDER', 'callbackRate must be a fraction between 0 and 1 (e.g. "0.01" for 1 %)');
     }
-    if (activationPrice !== undefined && activationPrice <= 0n) return fail('INVALID_PRICE', 'activationPrice must be positive');
+    if (activationPrice !== undefined && activationPrice <= 0n) return fail('INVALID_PRICE', 'activationPrice must be positive', PRICE_RANGE_WORDS);
     return ok(request);
   }
   if (callbackRate !== undefined || activationPrice !== undefined) return fail('INVALID_ORDER', `a ${type} order takes stopPrice, not a trailing callback`);

@@ -53,15 +53,28 @@ export interface Rejection {
   readonly message: string;
 }
 
-export function rejection(code: RejectionCode, detail?: string): Rejection {
+/**
+ * The words of an INVALID_PRICE refusal for a price under PRICE_FILTER's minPrice, over its
+ * maxPrice, or at or below 0: the code's own words are the tick's, which would send the user to the
+ * wrong fix. Binance spot answers both "Filter failure: PRICE_FILTER"; MEXC documents neither.
+ */
+export const PRICE_RANGE_WORDS = "price is outside the instrument's price range";
+
+/**
+ * A refusal with its code's MEXC code and words, `detail` appended. `words` replaces the code's own
+ * where one code covers refusals its words would misname (INVALID_PRICE: off the tick, or outside
+ * the price range).
+ */
+export function rejection(code: RejectionCode, detail?: string, words?: string): Rejection {
   const spec = REJECTION_CODES[code];
-  return { code, mexcCode: spec.mexcCode, message: detail === undefined ? spec.message : spec.message.endsWith(':') ? `${spec.message}${detail}` : `${spec.message} (${detail})` };
+  const base = words ?? spec.message;
+  return { code, mexcCode: spec.mexcCode, message: detail === undefined ? base : base.endsWith(':') ? `${base}${detail}` : `${base} (${detail})` };
 }
 
 export type Result<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: Rejection };
 
 export const ok = <T>(value: T): Result<T> => ({ ok: true, value });
-export const fail = <T = never>(code: RejectionCode, detail?: string): Result<T> => ({
+export const fail = <T = never>(code: RejectionCode, detail?: string, words?: string): Result<T> => ({
   ok: false,
-  error: rejection(code, detail),
+  error: rejection(code, detail, words),
 });
