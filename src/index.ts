@@ -11,6 +11,8 @@ export type { Instrument, MarginTier, MarketKind } from './core/instruments/inst
 export { ORDER_STATUSES, type OrderStatus } from './core/orders/order-status.js';
 export { ORDER_TYPES, type OrderType, type Side, type Liquidity } from './core/orders/order.js';
 export { REJECTION_CODES, type RejectionCode, type Rejection } from './core/orders/rejection.js';
+export { RULE_NAMES, SPEC_RULES, type RuleName } from './core/matching/exchange-rules.js';
+export type { OrderRequest } from './core/orders/order-validation.js';
 export { readRecording, type Recording } from './market-data/recording-reader.js';
 export { parseOrders, readOrdersFile, type OrderCommand } from './market-data/orders-file.js';
 export { runReplay, type ReplayOptions, type ReplayResult, type BalancesEvent } from './market-data/replay-session.js';

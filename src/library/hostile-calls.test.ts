@@ -265,3 +265,39 @@ describe('openPosition with tactics whose stop or target the exchange would refu
     });
   }
 });
+
+describe('openPosition asks the kernel whether the exchange would take its exits', () => {
+  // Binance USD-M BTCUSDT's PRICE_FILTER: tickSize 0.1 (exchangeInfo, as bundled).
+  const fixedStop = (price: string) => ({ name: 'fixed', entry: { type: 'market' }, stopLoss: { type: 'price', price }, takeProfits: [{ percent: 2, share: 1 }] });
+
+  it('refuses a fixed stop off the 0.1 tick, which the exchange would refuse once the entry filled', () => {
+    const { engine, events } = engineWithAccount();
+    const count = events.length;
+    const outcome = engine.openPosition('a', { symbol: 'BTCUSDT', side: 'LONG', quantity: '0.01', tactics: fixedStop('59000.05') });
+    expect(outcome.ok ? '' : outcome.reason).toBe('stop 59000.05 is refused on BTCUSDT: price is not a multiple of the tick size (stopPrice: tick size is 0.1)');
+    expect(events.slice(count).map((e) => e.type)).toEqual(['ERROR']);
+    expect(engine.getAccount('a').positions).toEqual([]);
+    expect(engine.kernel.openOrders('a')).toEqual([]);
+  });
+
+  it('opens with a fixed stop on the tick, and its stop rests', () => {
+    const { engine } = engineWithAccount();
+    expect(engine.openPosition('a', { symbol: 'BTCUSDT', side: 'LONG', quantity: '0.01', tactics: fixedStop('59000.1') }).ok).toBe(true);
+    const stops = engine.kernel.openOrders('a').filter((o) => o.type === 'STOP_LOSS').map((o) => formatFixed(o.stopPrice!));
+    expect(stops).toEqual(['59000.1']);
+  });
+
+  it('does not ask now what the market decides at the fill: a limit entry 5 % under 60000 whose target and trailing activation lie under the price today', () => {
+    // Reference 57000 (60000 × 0.95); target 2 % over it: 58140; trailing activation 1 % over it: 57570; both under
+    // the last price 60000, so a SELL take-profit or trailing stop placed now would trigger at once (-2021).
+    // The exits go out when the entry fills, at 57000 or under, where neither need have been reached.
+    const { engine } = engineWithAccount();
+    const tactics = {
+      name: 'dip', entry: { type: 'limit', offsetPercent: 5, validBars: 3 }, stopLoss: { type: 'percent', percent: 1 },
+      takeProfits: [{ percent: 2, share: 1 }], trailingStop: { activationPercent: 1, callbackPercent: 1 },
+    };
+    const outcome = engine.openPosition('a', { symbol: 'BTCUSDT', side: 'LONG', quantity: '0.01', tactics });
+    expect(outcome.ok ? '' : outcome.reason).toBe('');
+    expect(engine.kernel.openOrders('a').map((o) => [o.type, formatFixed(o.price!)])).toEqual([['LIMIT', '57000']]);
+  });
+});

@@ -6,7 +6,9 @@
  *
  * Guarantees:
  * - one trade plan per (account, symbol); entries are refused when the account is halted, when
- *   `maxOpenPositions` is reached, or when the risk size is below the instrument's minimum;
+ *   `maxOpenPositions` is reached, when the risk size is below the instrument's minimum, or when the
+ *   kernel's rules on the order alone (`SPEC_RULES`) would refuse the stop, a take-profit or the
+ *   trailing stop placed once the entry fills;
  * - the entry and its DCA ladder are sized as one trade (strategy/risk.ts): every DCA order filled,
  *   then the stop, loses at most `maxRiskPerTrade`, and the ladder resting at once fits the margin;
  * - after every entry or DCA fill: a reduce-only STOP_LOSS for the whole position (refused as
@@ -24,8 +26,11 @@ import type { Instrument } from '../core/instruments/instrument.js';
 import type { Kernel } from '../core/kernel/kernel.js';
 import type { KernelInput, PlaceOrderInput } from '../core/kernel/inputs.js';
 import { divRound, formatFixed, mul, ONE, parseFixed, roundToIncrement, type Fixed } from '../core/money/fixed.js';
+import { SPEC_RULES } from '../core/matching/exchange-rules.js';
 import { worstFeeRate } from '../core/matching/fee-model.js';
+import type { OrderRequest } from '../core/orders/order-validation.js';
 import { isOpenStatus } from '../core/orders/order-status.js';
+import { PRICE_RANGE_WORDS, type Rejection } from '../core/orders/rejection.js';
 import { dcaQuantities, sizeFromStop } from './risk.js';
 import type { TacticsSet } from './tactics.js';
 
@@ -170,22 +175,10 @@ export class TradeManager {
     }
     if (stop <= 0n || (long ? stop >= reference : stop <= reference)) return { ok: false, reason: `stop ${formatFixed(stop)} is on the wrong side of the entry ${formatFixed(reference)}` };
     const takeProfitPrices = t.takeProfits.map((tp) => shift(reference, tp.percent, long, long ? 'ceil' : 'floor'));
-    // A stop or target the exchange's price filter refuses would leave the position open without it.
-    const outside = (p: Fixed): boolean => (instrument.minPrice !== undefined && p < instrument.minPrice) || (instrument.maxPrice !== undefined && p > instrument.maxPrice);
-    const range = `${formatFixed(instrument.minPrice ?? 0n)} … ${instrument.maxPrice === undefined ? '∞' : formatFixed(instrument.maxPrice)}`;
-    if (outside(stop)) return { ok: false, reason: `stop ${formatFixed(stop)} is outside the price range ${range} of ${req.symbol}` };
-    const target = takeProfitPrices.find(outside);
-    if (target !== undefined) return { ok: false, reason: `take-profit ${formatFixed(target)} is outside the price range ${range} of ${req.symbol}` };
-    if (t.trailingStop !== undefined) {
-      // As placed once the entry fills (see protect): the activation from the reference, the callback as a fraction.
-      const activation = roundToIncrement(mul(reference, long ? ONE + t.trailingStop.activationPercent / 100n : ONE - t.trailingStop.activationPercent / 100n, 'down'), tick, long ? 'ceil' : 'floor');
-      if (outside(activation)) return { ok: false, reason: `trailing stop activation ${formatFixed(activation)} is outside the price range ${range} of ${req.symbol}` };
-      const callback = t.trailingStop.callbackPercent / 100n;
-      const bounds = instrument.trailingBounds;
-      if (bounds !== undefined && (callback < bounds.min || callback > bounds.max)) {
-        return { ok: false, reason: `trailing stop callback ${formatFixed(t.trailingStop.callbackPercent)} % is outside ${formatFixed(bounds.min * 100n)} … ${formatFixed(bounds.max * 100n)} % on ${req.symbol}` };
-      }
-    }
+    // An exit the exchange refuses would leave the position open without it: each is put to the kernel's rules as
+    // protect() places it once the entry fills, before any order goes out.
+    const exitProblem = this.exitProblem(req, instrument, reference, stop, takeProfitPrices);
+    if (exitProblem !== undefined) return { ok: false, reason: exitProblem };
     const dcaPrices = this.ladderPrices(req, instrument, reference, long, shift);
     const leverage = account.kind === 'futures' ? account.leverageOf(req.symbol) : 1;
     // The bracket: the position, its resting orders counted (position-limit.ts), stays below what the leverage allows.
@@ -225,6 +218,43 @@ export class TradeManager {
       plan.orders.dca.push(small ? '' : this.place(plan, 'dca', i, req.time, { side, type: 'LIMIT', quantity: size, price }));
     }
     return { ok: true, plan };
+  }
+
+  /**
+   * Why the exchange would refuse one of the plan's exits (the stop, a take-profit, the trailing
+   * stop, as protect() places them), or undefined. The kernel answers (`Kernel.exchangeRuleRefusal`)
+   * with the rules on the order alone, `SPEC_RULES` (PRICE_FILTER's tick and range, TRAILING_DELTA's
+   * callback bounds): the exits go out only once the entry fills, so the rules on the market at that
+   * moment (a stop's side of the price, STOP_TRIGGER; TRAILING_ACTIVATION) cannot be asked now. The
+   * quantity is left out: the exits are sized from the position the fills leave.
+   */
+  private exitProblem(req: OpenRequest, instrument: Instrument, reference: Fixed, stop: Fixed, takeProfitPrices: readonly Fixed[]): string | undefined {
+    const kernel = this.venue.kernel;
+    const side = req.direction === 'LONG' ? 'SELL' : 'BUY';
+    const none = { quantity: undefined, quoteOrderQty: undefined, price: undefined, stopPrice: undefined, activationPrice: undefined, callbackRate: undefined } as const;
+    const refusal = (request: OrderRequest) => kernel.exchangeRuleRefusal(req.account, req.symbol, request, true, SPEC_RULES);
+    const range = `${formatFixed(instrument.minPrice ?? 0n)} … ${instrument.maxPrice === undefined ? '∞' : formatFixed(instrument.maxPrice)}`;
+    const said = (what: string, price: Fixed, r: Rejection): string =>
+      r.code === 'INVALID_PRICE' && r.message.startsWith(PRICE_RANGE_WORDS)
+        ? `${what} ${formatFixed(price)} is outside the price range ${range} of ${req.symbol}`
+        : `${what} ${formatFixed(price)} is refused on ${req.symbol}: ${r.message}`;
+    const stopRefused = refusal({ ...none, side, type: 'STOP_LOSS', stopPrice: stop });
+    if (stopRefused !== undefined) return said('stop', stop, stopRefused);
+    for (const target of takeProfitPrices) {
+      const targetRefused = refusal({ ...none, side, type: 'TAKE_PROFIT', stopPrice: target });
+      if (targetRefused !== undefined) return said('take-profit', target, targetRefused);
+    }
+    const trailing = req.tactics.trailingStop;
+    if (trailing === undefined) return undefined;
+    // As protect() places it (the callback as a fraction).
+    const activation = trailingActivation(reference, req.direction, trailing.activationPercent, instrument.tickSize);
+    const callbackRate = trailing.callbackPercent / 100n;
+    const trailingRefused = refusal({ ...none, side, type: 'TRAILING_STOP_MARKET', activationPrice: activation, callbackRate });
+    if (trailingRefused === undefined) return undefined;
+    if (trailingRefused.code !== 'TRAILING_DELTA') return said('trailing stop activation', activation, trailingRefused);
+    const bounds = instrument.trailingBounds;
+    const within = bounds === undefined ? '' : ` ${formatFixed(bounds.min * 100n)} … ${formatFixed(bounds.max * 100n)} %`;
+    return `trailing stop callback ${formatFixed(trailing.callbackPercent)} % is outside${within} on ${req.symbol}: ${trailingRefused.message}`;
   }
 
   /**
@@ -333,11 +363,7 @@ export class TradeManager {
     const trailing = plan.tactics.trailingStop;
     if (trailing !== undefined) {
       this.cancel(plan, plan.orders.trailing, time);
-      const activation = roundToIncrement(
-        mul(plan.reference, plan.direction === 'LONG' ? ONE + trailing.activationPercent / 100n : ONE - trailing.activationPercent / 100n, 'down'),
-        instrument.tickSize,
-        plan.direction === 'LONG' ? 'ceil' : 'floor',
-      );
+      const activation = trailingActivation(plan.reference, plan.direction, trailing.activationPercent, instrument.tickSize);
       // An activation the price has already reached would be refused (Binance USD-M -2021): the stop then trails from the current price, which is what it meant.
       const now = this.venue.kernel.triggerPrice(plan.symbol);
       const reached = now !== undefined && (side === 'SELL' ? now >= activation : now <= activation);
@@ -377,4 +403,10 @@ export class TradeManager {
     this.venue.submit(input);
     return clientOrderId;
   }
+}
+
+/** A trailing stop's activation: `activationPercent` beyond the reference in the position's favour, rounded to the tick away from it. */
+function trailingActivation(reference: Fixed, direction: Direction, activationPercent: Fixed, tickSize: Fixed): Fixed {
+  const long = direction === 'LONG';
+  return roundToIncrement(mul(reference, long ? ONE + activationPercent / 100n : ONE - activationPercent / 100n, 'down'), tickSize, long ? 'ceil' : 'floor');
 }

@@ -207,13 +207,13 @@ export function casesFor(i: Instrument): Record<string, FilterCase> {
 }
 
 /** Checks one example against the spec's rules: a BUY LIMIT at P unless the example says otherwise. */
-export function runCase(i: Instrument, example: Example) {
+export function runCase(i: Instrument, example: Example, only?: ReadonlySet<RuleName>) {
   const request: OrderRequest = {
     side: 'BUY', type: 'LIMIT', quantity: quantityFor(i, P), quoteOrderQty: undefined, price: P, stopPrice: undefined, activationPrice: undefined, callbackRate: undefined,
     ...example.request,
   };
   const context: PlacementContext = { reduceOnly: false, averagePrice: P, markPrice: P, triggerPrice: P, openOrders: 0, openAlgoOrders: 0, ...example.context };
-  return checkExchangeRules(request, i, context);
+  return checkExchangeRules(request, i, context, only);
 }
 
 /** The spec fields that are filters, plus the always-on rules: the keys `casesFor` must answer. */

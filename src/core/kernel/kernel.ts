@@ -29,6 +29,7 @@ import { DecimalLevels } from '../book/decimal-levels.js';
 import type { Instrument } from '../instruments/instrument.js';
 import { formatFixed, parseFixed, type Fixed } from '../money/fixed.js';
 import type { Market } from '../matching/market.js';
+import type { RuleName } from '../matching/exchange-rules.js';
 import { MatchingEngine } from '../matching/matching-engine.js';
 import type { Order } from '../orders/order.js';
 import { isOpenStatus } from '../orders/order-status.js';
@@ -501,10 +502,12 @@ export class Kernel {
    * The exchange rule that would refuse `request` from `accountId` on `symbol` were it placed now
    * (order-commands.ts `exchangeRuleRefusal`: the same rules and context as a placement, no effect),
    * or undefined. For a caller deciding where an order can rest before it sizes it: a rule on a
-   * field left undefined passes.
+   * field left undefined passes. `rules` asks only those; `SPEC_RULES` (exchange-rules.ts) are the
+   * ones that answer the same before the order is due, for an order placed later (a plan's exits).
+   * Bad input is refused, not thrown.
    */
-  exchangeRuleRefusal(accountId: string, symbol: string, request: OrderRequest, reduceOnly = false): Rejection | undefined {
-    return exchangeRuleRefusal(this.s, accountId, symbol, request, reduceOnly);
+  exchangeRuleRefusal(accountId: string, symbol: string, request: OrderRequest, reduceOnly = false, rules?: readonly RuleName[]): Rejection | undefined {
+    return exchangeRuleRefusal(this.s, accountId, symbol, request, reduceOnly, rules);
   }
 
   /** The price conditional orders trigger on now (the last trade, or the mark when triggering on the mark): what placement compares stops and activations with. */

@@ -6,14 +6,14 @@ import { FuturesOrderSettlement } from '../accounts/futures-settlement.js';
 import { checkPositionLimit } from '../accounts/position-limit.js';
 import { SpotOrderSettlement } from '../accounts/spot-order-settlement.js';
 import { lockedAssetOf } from '../accounts/spot-settlement.js';
-import { checkExchangeRules, checkListCaps, type PlacementContext } from '../matching/exchange-rules.js';
+import { checkExchangeRules, checkListCaps, RULE_NAMES, type PlacementContext, type RuleName } from '../matching/exchange-rules.js';
 import type { Market } from '../matching/market.js';
 import { parseFixed, type Fixed } from '../money/fixed.js';
 import type { Settlement } from '../matching/settlement.js';
-import { isConditional, type Order } from '../orders/order.js';
+import { isConditional, ORDER_TYPES, type Order } from '../orders/order.js';
 import { isOpenStatus } from '../orders/order-status.js';
 import { parseOrderRequest, validateOrder, type OrderRequest } from '../orders/order-validation.js';
-import { rejection, type Rejection } from '../orders/rejection.js';
+import { fail, ok, PRICE_RANGE_WORDS, rejection, type Rejection, type Result } from '../orders/rejection.js';
 import { bracketOf } from './bracket-exits.js';
 import type { CancelOrderInput, PlaceOrderInput, PlaceOrderListInput } from './inputs.js';
 import type { KernelCore, KernelState } from './kernel-state.js';
@@ -189,14 +189,51 @@ function listLegProblem(leg: PlaceOrderInput, index: number): Rejection | undefi
 /**
  * The refusal `request` from `account` would meet from the exchange rules (exchange-rules.ts:
  * PRICE_FILTER … MAX_NUM_ALGO_ORDERS) were it placed now, in no order list, with the placement's
- * own context; undefined when every rule passes. A rule whose field the request leaves undefined
- * (a quantity, say) passes. No effect on the state. UNKNOWN_SYMBOL for a symbol the kernel lacks.
+ * own context; undefined when every rule passes. `rules` asks only those rules (`SPEC_RULES`: the
+ * ones that answer the same before the order is due). A rule whose field the request leaves
+ * undefined (a quantity, say) passes. No effect on the state. Bad input is refused, never thrown:
+ * UNKNOWN_ACCOUNT, UNKNOWN_SYMBOL, INVALID_ORDER (a side, type or rule name not known, a field not
+ * a fixed-point amount), INVALID_PRICE or INVALID_ORDER for an amount at or below 0, as placement
+ * answers it.
  */
-export function exchangeRuleRefusal(s: KernelState, account: string, symbol: string, request: OrderRequest, reduceOnly: boolean): Rejection | undefined {
+export function exchangeRuleRefusal(s: KernelState, account: string, symbol: string, request: OrderRequest, reduceOnly: boolean, rules?: readonly RuleName[]): Rejection | undefined {
+  if (!s.accountsById.has(account)) return rejection('UNKNOWN_ACCOUNT', String(account));
   const market = s.markets.get(symbol);
-  if (market === undefined) return rejection('UNKNOWN_SYMBOL', symbol);
-  const checked = checkExchangeRules(request, market.instrument, placementContext(s, market, account, reduceOnly, undefined));
+  if (market === undefined) return rejection('UNKNOWN_SYMBOL', String(symbol));
+  const only = ruleSelection(rules);
+  if (!only.ok) return only.error;
+  const malformed = requestProblem(request);
+  if (malformed !== undefined) return malformed;
+  const checked = checkExchangeRules(request, market.instrument, placementContext(s, market, account, reduceOnly === true, undefined), only.value);
   return checked.ok ? undefined : checked.error;
+}
+
+/** The rules a query names, as a set; undefined (every rule) when it names none. */
+function ruleSelection(rules: unknown): Result<ReadonlySet<RuleName> | undefined> {
+  if (rules === undefined) return ok(undefined);
+  if (!Array.isArray(rules)) return fail('INVALID_ORDER', `rules must be a list of rule names (${RULE_NAMES.join(', ')})`);
+  for (const name of rules) {
+    if (!(RULE_NAMES as readonly unknown[]).includes(name)) return fail('INVALID_ORDER', `${JSON.stringify(name)} is not an exchange rule (${RULE_NAMES.join(', ')})`);
+  }
+  return ok(new Set(rules as RuleName[]));
+}
+
+/** What placement's shape check would refuse in a request's own fields, with the fields a query may leave out left out. */
+function requestProblem(request: OrderRequest): Rejection | undefined {
+  if (typeof request !== 'object' || request === null) return rejection('INVALID_ORDER', 'the request must be an order request');
+  if (request.side !== 'BUY' && request.side !== 'SELL') return rejection('INVALID_ORDER', `side must be BUY or SELL, got ${String(request.side)}`);
+  if (!(ORDER_TYPES as readonly unknown[]).includes(request.type)) return rejection('INVALID_ORDER', `type must be one of ${ORDER_TYPES.join(', ')}, got ${String(request.type)}`);
+  for (const field of ['quantity', 'quoteOrderQty', 'price', 'stopPrice', 'activationPrice', 'callbackRate'] as const) {
+    const value: unknown = request[field];
+    if (value === undefined) continue;
+    if (typeof value !== 'bigint') return rejection('INVALID_ORDER', `${field} must be a fixed-point amount`);
+    if (value > 0n) continue;
+    // As validateOrder answers: a price or activation at or below 0 is outside any price range; a stop, a size or a callback is not valid.
+    if (field === 'price' || field === 'activationPrice') return rejection('INVALID_PRICE', `${field} must be positive`, PRICE_RANGE_WORDS);
+    return rejection('INVALID_ORDER', `${field} must be positive`);
+  }
+  if (request.callbackRate !== undefined && request.callbackRate >= 10n ** 18n) return rejection('INVALID_ORDER', 'callbackRate must be a fraction between 0 and 1 (e.g. "0.01" for 1 %)');
+  return undefined;
 }
 
 /** The market and the account as the exchange rules see them when an order arrives (the caps' counts: `openOrderCounts`). */

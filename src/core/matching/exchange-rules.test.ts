@@ -3,7 +3,7 @@ import { BUNDLED_INSTRUMENTS } from '../instruments/bundled-instruments.js';
 import type { Instrument } from '../instruments/instrument.js';
 import { formatFixed, parseFixed as d } from '../money/fixed.js';
 import { bandEdges, casesFor, FILTER_FIELDS, filterKeysOf, NOT_FILTERS, runCase } from '../../test-kit/exchange-rule-cases.js';
-import { rulesOf, RULE_NAMES } from './exchange-rules.js';
+import { rulesOf, RULE_NAMES, SPEC_RULES } from './exchange-rules.js';
 
 const name = (i: Instrument) => `${i.exchange} ${i.market} ${i.symbol}`;
 
@@ -74,4 +74,37 @@ describe('every filter of every bundled spec refuses one order and accepts anoth
     expect([at('SELL', '400').ok, at('SELL', '399.99').ok]).toEqual([true, false]);
     expect(formatFixed(spot.priceBand!.askDown)).toBe('0.2');
   });
+});
+
+describe('SPEC_RULES: the rules a caller may ask before the order is due', () => {
+  // Binance's PRICE_FILTER, LOT_SIZE, MARKET_LOT_SIZE and TRAILING_DELTA compare the order's own fields
+  // with the symbol's fixed numbers; PERCENT_PRICE reads the average or mark price, NOTIONAL a MARKET
+  // order's average price, a stop or an activation the last (or mark) price, the caps the open orders.
+  it('are the four filters on the order alone', () => {
+    expect([...SPEC_RULES]).toEqual(['PRICE_FILTER', 'LOT_SIZE', 'MARKET_LOT_SIZE', 'TRAILING_DELTA']);
+  });
+
+  // Markets and accounts as unlike the walk's as can be: no trade yet; every price 1; every cap reached.
+  const contexts = [
+    { averagePrice: undefined, markPrice: undefined, triggerPrice: undefined },
+    { averagePrice: d('1'), markPrice: d('1'), triggerPrice: d('1'), openOrders: 1_000_000, openAlgoOrders: 1_000_000 },
+    { averagePrice: d('1000000000'), markPrice: d('1000000000'), triggerPrice: d('1000000000'), reduceOnly: true },
+  ];
+  for (const instrument of BUNDLED_INSTRUMENTS) {
+    it(`${name(instrument)}: answer each walk case of theirs the same in any market`, () => {
+      const only = new Set(SPEC_RULES);
+      const cases = casesFor(instrument);
+      for (const key of filterKeysOf(instrument)) {
+        const rule = FILTER_FIELDS[key] ?? key;
+        if (!only.has(rule as (typeof SPEC_RULES)[number])) continue;
+        const c = cases[key]!;
+        for (const context of contexts) {
+          const accepted = runCase(instrument, { request: c.accepted.request, context: { ...c.accepted.context, ...context } }, only);
+          expect(accepted.ok, `${key} accepted in ${JSON.stringify(context, (_k, v) => (typeof v === 'bigint' ? formatFixed(v) : v))}`).toBe(true);
+          const refused = runCase(instrument, { request: c.refused.request, context: { ...c.refused.context, ...context } }, only);
+          expect(refused, `${key} refused`).toMatchObject({ ok: false, error: { code: c.code } });
+        }
+      }
+    });
+  }
 });

@@ -50,6 +50,12 @@ interface ExchangeRule {
   readonly name: RuleName;
   /** Whether the instrument's spec carries this filter. */
   readonly applies: (instrument: Instrument) => boolean;
+  /**
+   * Whether the answer depends on the moment the order arrives (the average, mark or trigger price,
+   * the account's open orders) and not only on the request and the spec. Such a rule cannot be
+   * asked ahead of the placement (see `SPEC_RULES`).
+   */
+  readonly atPlacement: boolean;
   readonly check: (request: OrderRequest, instrument: Instrument, context: PlacementContext) => Rejection | undefined;
 }
 
@@ -58,6 +64,7 @@ const fmt = (v: Fixed): string => formatFixed(v);
 export const EXCHANGE_RULES: readonly ExchangeRule[] = [
   {
     name: 'PRICE_FILTER',
+    atPlacement: false,
     applies: () => true,
     check: ({ price, stopPrice, activationPrice }, i) => {
       for (const [name, value] of [['price', price], ['stopPrice', stopPrice], ['activationPrice', activationPrice]] as const) {
@@ -72,6 +79,7 @@ export const EXCHANGE_RULES: readonly ExchangeRule[] = [
   },
   {
     name: 'LOT_SIZE',
+    atPlacement: false,
     applies: () => true,
     check: ({ quantity }, i) => {
       if (quantity === undefined) return undefined;
@@ -83,6 +91,7 @@ export const EXCHANGE_RULES: readonly ExchangeRule[] = [
   },
   {
     name: 'MARKET_LOT_SIZE',
+    atPlacement: false,
     applies: (i) => i.maxMarketQty !== undefined,
     check: ({ type, quantity }, i) =>
       executionType(type) === 'MARKET' && quantity !== undefined && i.maxMarketQty !== undefined && quantity > i.maxMarketQty
@@ -91,6 +100,8 @@ export const EXCHANGE_RULES: readonly ExchangeRule[] = [
   },
   {
     name: 'NOTIONAL',
+    // A MARKET order's notional is its quantity at the average price.
+    atPlacement: true,
     applies: () => true,
     check: (request, i, context) => {
       const notional = notionalOf(request, context);
@@ -103,6 +114,7 @@ export const EXCHANGE_RULES: readonly ExchangeRule[] = [
   },
   {
     name: 'PERCENT_PRICE',
+    atPlacement: true,
     applies: (i) => i.priceBand !== undefined,
     check: ({ side, price }, i, context) => {
       const band = i.priceBand;
@@ -117,6 +129,7 @@ export const EXCHANGE_RULES: readonly ExchangeRule[] = [
   },
   {
     name: 'TRAILING_DELTA',
+    atPlacement: false,
     applies: (i) => i.trailingBounds !== undefined,
     check: ({ callbackRate }, i) => {
       const bounds = i.trailingBounds;
@@ -127,6 +140,7 @@ export const EXCHANGE_RULES: readonly ExchangeRule[] = [
   },
   {
     name: 'STOP_TRIGGER',
+    atPlacement: true,
     applies: () => true,
     check: ({ side, type, stopPrice }, _i, { triggerPrice }) => {
       if (stopPrice === undefined || triggerPrice === undefined) return undefined;
@@ -143,6 +157,7 @@ export const EXCHANGE_RULES: readonly ExchangeRule[] = [
     // A trailing stop with an activation that already holds would start trailing at once: without
     // activationPrice it does just that, from the current price.
     name: 'TRAILING_ACTIVATION',
+    atPlacement: true,
     applies: () => true,
     check: ({ side, type, activationPrice }, _i, { triggerPrice }) => {
       if (activationPrice === undefined || triggerPrice === undefined) return undefined;
@@ -153,11 +168,13 @@ export const EXCHANGE_RULES: readonly ExchangeRule[] = [
   },
   {
     name: 'MAX_NUM_ORDERS',
+    atPlacement: true,
     applies: (i) => i.maxNumOrders !== undefined,
     check: (_r, i, { openOrders }) => (i.maxNumOrders !== undefined && openOrders >= i.maxNumOrders ? rejection('MAX_NUM_ORDERS') : undefined),
   },
   {
     name: 'MAX_NUM_ALGO_ORDERS',
+    atPlacement: true,
     applies: (i) => i.maxNumAlgoOrders !== undefined,
     check: ({ type }, i, { openAlgoOrders }) =>
       isConditional(type) && i.maxNumAlgoOrders !== undefined && openAlgoOrders >= i.maxNumAlgoOrders ? rejection('MAX_NUM_ALGO_ORDERS') : undefined,
@@ -169,9 +186,19 @@ export function rulesOf(instrument: Instrument): RuleName[] {
   return EXCHANGE_RULES.filter((rule) => rule.applies(instrument)).map((rule) => rule.name);
 }
 
-/** Runs every rule in order; the first refusal answers. */
-export function checkExchangeRules(request: OrderRequest, instrument: Instrument, context: PlacementContext): Result<OrderRequest> {
+/**
+ * The rules whose answer depends only on the request and the instrument's spec (PRICE_FILTER,
+ * LOT_SIZE, MARKET_LOT_SIZE, TRAILING_DELTA): asked before the order is due (a plan's exits, placed
+ * once its entry fills), they answer as its placement will. The others read the market or the
+ * account as the order arrives: the band's reference, a MARKET order's notional at the average
+ * price, the trigger price a stop or an activation is compared with, the open-order counts.
+ */
+export const SPEC_RULES: readonly RuleName[] = EXCHANGE_RULES.filter((rule) => !rule.atPlacement).map((rule) => rule.name);
+
+/** Runs every rule in order, or only those in `only`; the first refusal answers. */
+export function checkExchangeRules(request: OrderRequest, instrument: Instrument, context: PlacementContext, only?: ReadonlySet<RuleName>): Result<OrderRequest> {
   for (const rule of EXCHANGE_RULES) {
+    if (only !== undefined && !only.has(rule.name)) continue;
     const refused = rule.check(request, instrument, context);
     if (refused !== undefined) return { ok: false, error: refused };
   }
