@@ -54,6 +54,15 @@ describe('papertrade backtest', () => {
     await expect(cli(['--strategy', 'rsi-reversal', '--candles', CANDLES, '--tactics', join(dir, 't.json')])).rejects.toThrow(/stopLoss.percent/);
   });
 
+  it('refuses built-in strategy parameters it could not trade on, before any candle is read', async () => {
+    const write = vi.spyOn(process.stdout, 'write');
+    await expect(cli(['--strategy', 'rsi-reversal', '--candles', CANDLES, '--params', '{"period":-5}'])).rejects.toThrow('rsi-reversal: period must be a whole number from 2 to 100000, got -5');
+    await expect(cli(['--strategy', 'ema-crossover', '--candles', CANDLES, '--params', '{"fast":30,"slow":10}'])).rejects.toThrow('ema-crossover: fast must be shorter than slow, got fast 30 and slow 10');
+    await expect(cli(['--strategy', 'bollinger-breakout', '--candles', CANDLES, '--params', '{"deviations":0}'])).rejects.toThrow(/bollinger-breakout: deviations must be a number above 0 and below/);
+    await expect(cli(['--strategy', 'rsi-reversal', '--candles', CANDLES, '--params', '[14]'])).rejects.toThrow('rsi-reversal: strategy parameters must be an object, got [14]');
+    expect(write).not.toHaveBeenCalled();
+  });
+
   it('needs exactly one data source', async () => {
     await expect(cli(['--strategy', 'rsi-reversal'])).rejects.toThrow(/exactly one of --candles and --recording/);
   });

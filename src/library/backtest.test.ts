@@ -38,6 +38,13 @@ describe('backtests', () => {
     expect(seen.at(-1)).toBe(CANDLES.length);
   });
 
+  it('refuse built-in strategy parameters the strategy could not trade on, naming the parameter, the value and the range', () => {
+    const progress: number[] = [];
+    expect(() => runBacktest(CANDLES, { strategy: 'rsi-reversal', strategyParams: { period: -5 }, onProgress: (done) => progress.push(done) })).toThrow('rsi-reversal: period must be a whole number from 2 to 100000, got -5');
+    expect(() => runBacktest(CANDLES, { strategy: 'rsi-reversal', strategyParams: { oversold: 80, overbought: 20 } })).toThrow('rsi-reversal: oversold must be below overbought, got oversold 80 and overbought 20');
+    expect(progress).toEqual([]);
+  });
+
   it('refuse a strategy that peeks at a candle that has not closed', () => {
     const peeking = (): Strategy => ({ id: 'peek', onCandle: (_c, ctx) => (Number(ctx.candles.at(ctx.candles.length).close) > 0 ? { action: 'LONG', reason: 'knows the future' } : null) });
     expect(() => runBacktest(CANDLES, { strategy: peeking })).toThrow(LookAheadError);

@@ -165,6 +165,9 @@ describe('createAccount refuses a config it cannot run, before the account exist
     ['an id that is not a string', { id: 5 }, /id must be a non-empty string/],
     ['a strategy that is not a factory', { id: 's', strategy: 'rsi-reversal' }, /strategy must be a strategy factory/],
     ['strategyParams the strategy refuses', { id: 's', strategyId: 'rsi-reversal', strategyParams: { period: 'abc' } }, /period/],
+    ['a negative period, which would never signal', { id: 's', strategyId: 'rsi-reversal', strategyParams: { period: -5 } }, /rsi-reversal: period must be a whole number from 2 to 100000, got -5/],
+    ['a fast EMA as long as the slow one', { id: 's', strategyId: 'ema-crossover', strategyParams: { fast: 21, slow: 21 } }, /ema-crossover: fast must be shorter than slow, got fast 21 and slow 21/],
+    ['bands no close can break', { id: 's', strategyId: 'bollinger-breakout', strategyParams: { deviations: 0 } }, /bollinger-breakout: deviations must be a number above 0/],
     ['autoTrading that is not true or false', { id: 's', autoTrading: 'yes', tacticsSets: [TACTICS] }, /autoTrading must be true or false/],
   ];
   for (const [what, config, message] of bad) {

@@ -135,3 +135,60 @@ describe('built-in strategies match an independent computation on real candles',
     expect(actions).toEqual(new Set(['LONG', 'CLOSE']));
   });
 });
+
+describe('built-in strategies refuse parameters they could not trade on, naming the parameter, the value and the range', () => {
+  const refused: [id: string, params: unknown, message: RegExp][] = [
+    ['rsi-reversal', { period: -5 }, /rsi-reversal: period must be a whole number from 2 to 100000, got -5$/],
+    ['rsi-reversal', { period: 0 }, /period must be a whole number from 2 to 100000, got 0$/],
+    ['rsi-reversal', { period: 1 }, /period must be a whole number from 2 to 100000, got 1$/],
+    ['rsi-reversal', { period: 1.5 }, /period must be a whole number from 2 to 100000, got 1\.5$/],
+    ['rsi-reversal', { period: Number.NaN }, /period must be a whole number from 2 to 100000, got NaN$/],
+    ['rsi-reversal', { period: Number.POSITIVE_INFINITY }, /period must be a whole number from 2 to 100000, got Infinity$/],
+    ['rsi-reversal', { period: '14' }, /period must be a whole number from 2 to 100000, got "14"$/],
+    ['rsi-reversal', { period: 100_001 }, /period must be a whole number from 2 to 100000, got 100001$/],
+    ['rsi-reversal', { oversold: 0 }, /oversold must be a number above 0 and below 100, got 0$/],
+    ['rsi-reversal', { overbought: 100 }, /overbought must be a number above 0 and below 100, got 100$/],
+    ['rsi-reversal', { oversold: -10 }, /oversold must be a number above 0 and below 100, got -10$/],
+    ['rsi-reversal', { oversold: 70 }, /oversold must be below overbought, got oversold 70 and overbought 70$/],
+    ['rsi-reversal', { oversold: 80, overbought: 20 }, /oversold must be below overbought, got oversold 80 and overbought 20$/],
+    ['rsi-reversal', { perod: 5 }, /unknown parameter perod \(its parameters: period, oversold, overbought, allowShort\)/],
+    ['rsi-reversal', { allowShort: 'no' }, /allowShort must be true or false, got "no"$/],
+    ['rsi-reversal', 14, /strategy parameters must be an object, got 14$/],
+    ['ema-crossover', { fast: 0 }, /ema-crossover: fast must be a whole number from 1 to 100000, got 0$/],
+    ['ema-crossover', { fast: -5, slow: 3 }, /fast must be a whole number from 1 to 100000, got -5$/],
+    ['ema-crossover', { slow: 1, fast: 1 }, /slow must be a whole number from 2 to 100000, got 1$/],
+    ['ema-crossover', { fast: 2.5 }, /fast must be a whole number from 1 to 100000, got 2\.5$/],
+    ['ema-crossover', { fast: 21 }, /fast must be shorter than slow, got fast 21 and slow 21$/],
+    ['ema-crossover', { fast: 30, slow: 10 }, /fast must be shorter than slow, got fast 30 and slow 10$/],
+    ['bollinger-breakout', { period: 1 }, /bollinger-breakout: period must be a whole number from 2 to 100000, got 1$/],
+    ['bollinger-breakout', { deviations: 0 }, /deviations must be a number above 0 and below √\(period − 1\) = 4\.3589 for period 20, got 0$/],
+    ['bollinger-breakout', { deviations: -1 }, /deviations must be .* got -1$/],
+    ['bollinger-breakout', { deviations: Number.NaN }, /deviations must be .* got NaN$/],
+    // The default of 2 deviations is already as wide as a window of 5 closes allows.
+    ['bollinger-breakout', { period: 5 }, /deviations must be a number above 0 and below √\(period − 1\) = 2\.0000 for period 5, got 2 \(the default\)$/],
+  ];
+  for (const [id, params, message] of refused) {
+    const title = typeof params === 'object' && params !== null ? Object.entries(params).map(([k, v]) => `${k} ${typeof v === 'string' ? JSON.stringify(v) : String(v)}`).join(', ') : String(params);
+    it(`${id}: ${title}`, () => {
+      expect(() => createStrategy(id, params as Record<string, unknown>)).toThrow(message);
+    });
+  }
+
+  it('the edges of each range are accepted and trade', () => {
+    const candles = load(FILES[0]!);
+    const closes = candles.map((c) => Number(c.close));
+    expect(viaLibrary('rsi-reversal', candles, { period: 2, oversold: 0.5, overbought: 99.5 })).toEqual(rsiSignals(closes, 2, 0.5, 99.5));
+    // EMA(1) is the close: the close crossing the slow EMA.
+    expect(viaLibrary('ema-crossover', candles, { fast: 1, slow: 2 })).toEqual(emaSignals(closes, 1, 2));
+    expect(viaLibrary('ema-crossover', candles, { fast: 1, slow: 2 }).length).toBeGreaterThan(0);
+  });
+
+  it('bands just under √(period − 1) deviations are broken by the widest move a window allows, bands at it never are', () => {
+    // Closes 100, 100, 100, 100, 100, 200 over a window of 5: mean (4 × 100 + 200) / 5 = 120; population
+    // variance (4 × 20² + 80²) / 5 = 1600, σ = 40; the close 200 is (200 − 120) / 40 = 2 = √(5 − 1) σ above the mean.
+    // With 1.99 deviations the upper band is 120 + 1.99 × 40 = 199.6 < 200: a breakout; with 2 it would be 200, never below a close.
+    const candles = [100, 100, 100, 100, 100, 200].map((c, i) => ({ openTime: i * 60_000, open: String(c), high: String(c), low: String(c), close: String(c), volume: '1' }));
+    expect(viaLibrary('bollinger-breakout', candles, { period: 5, deviations: 1.99 })).toEqual([[5, 'LONG']]);
+    expect(() => createStrategy('bollinger-breakout', { period: 5, deviations: 2 })).toThrow(/below √\(period − 1\) = 2\.0000 for period 5, got 2$/);
+  });
+});
