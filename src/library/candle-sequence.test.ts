@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { RSI } from 'trading-signals';
 import { readCandlesFile, type Candle } from '../strategy/candles.js';
+import { LookAheadError, type Strategy } from '../strategy/strategy.js';
 import { candlesFile } from '../test-kit/data-paths.js';
 import { CandleSequenceError } from './candle-sequence.js';
 import type { PaperTradingEvent } from './engine-events.js';
@@ -115,6 +116,53 @@ describe('processCandles replays each candle once, however the candles are hande
     expect(r.events.filter((e) => e.type === 'ERROR').map((e) => (e as { code: string }).code)).toEqual(['CANDLE_GAP', 'CANDLE_ORDER']);
     // Nothing of the refused batches was replayed: the series continues at candle 100.
     expect(r.engine.processCandles(r.account, 'BTCUSDT', CANDLES.slice(0, 400)).candles).toBe(300);
+  });
+
+  it('a LookAheadError in the middle of a batch leaves the candles after it unreplayed: a later batch replays them, once', () => {
+    const engine = new PaperTradingEngine();
+    engine.advanceTo(CANDLES[0]!.openTime);
+    const seen: number[] = [];
+    let peeked = false;
+    // Peeks past the last closed candle once, on the third candle it sees.
+    const peeker = (): Strategy => ({
+      id: 'peeker',
+      onCandle: (candle, ctx) => {
+        seen.push(candle.openTime);
+        if (seen.length === 3 && !peeked) {
+          peeked = true;
+          ctx.candles.at(ctx.candles.length);
+        }
+        return null;
+      },
+    });
+    engine.createAccount({ id: 'p', strategy: peeker });
+    const batch = CANDLES.slice(0, 6);
+    expect(() => engine.processCandles('p', 'BTCUSDT', batch)).toThrow(LookAheadError);
+    // Candles 0–2 went through the kernel and the strategy saw them; the kernel's clock never reached candle 3.
+    expect(seen).toEqual(batch.slice(0, 3).map((c) => c.openTime));
+    expect(engine.kernel.now).toBeLessThan(batch[3]!.openTime);
+    // The snapshot says so: the last candle replayed is candle 2.
+    const state = JSON.parse(engine.snapshot()) as { sequences: [string, { last: number; seen: [number, string][] }][] };
+    expect(state.sequences[0]![1].last).toBe(batch[2]!.openTime);
+    expect(state.sequences[0]![1].seen.map(([t]) => t)).toEqual(batch.slice(0, 3).map((c) => c.openTime));
+    // Handing the same batch over again replays candles 3–5 only, and each candle reached the strategy once.
+    expect(engine.processCandles('p', 'BTCUSDT', batch).candles).toBe(3);
+    expect(seen).toEqual(batch.map((c) => c.openTime));
+    // A batch that starts right after candle 5 continues the series (no gap).
+    expect(engine.processCandles('p', 'BTCUSDT', CANDLES.slice(6, 8)).candles).toBe(2);
+  });
+
+  it('a LookAheadError on the first candle of a batch that starts after the last replayed leaves no gap behind', () => {
+    const engine = new PaperTradingEngine();
+    engine.advanceTo(CANDLES[0]!.openTime);
+    let calls = 0;
+    const peeker = (): Strategy => ({ id: 'peeker', onCandle: (_c, ctx) => (++calls === 3 ? (ctx.candles.at(ctx.candles.length), null) : null) });
+    engine.createAccount({ id: 'p', strategy: peeker });
+    expect(engine.processCandles('p', 'BTCUSDT', CANDLES.slice(0, 2)).candles).toBe(2);
+    expect(() => engine.processCandles('p', 'BTCUSDT', CANDLES.slice(2, 10))).toThrow(LookAheadError);
+    // Candle 2 was replayed; candle 3 follows it one interval later, so a batch from 3 on is no gap.
+    expect(engine.processCandles('p', 'BTCUSDT', CANDLES.slice(3, 10)).candles).toBe(7);
+    expect(calls).toBe(10);
   });
 
   it('what was replayed survives a snapshot: the restored engine skips the same candles', async () => {

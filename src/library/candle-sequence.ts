@@ -10,7 +10,9 @@
  *   (the series' interval: the shortest step it has shown), else candles were missed: an error. Within
  *   a batch, and after the last candle replayed when the batch includes it, the series is as given
  *   (a minute without trades has no candle in most exchanges' files);
- * - a batch with an error is refused whole: nothing of it is replayed.
+ * - a batch with an error is refused whole: nothing of it is replayed;
+ * - `accept` only plans: the candles count as replayed once `commit` records them, so that a replay
+ *   that stops part-way (a strategy's LookAheadError) leaves the rest to a later batch.
  * Cost: a reference to each batch's new candles, kept as the batch gave them (memory grows with the
  * series, nothing is written per candle); a candle that comes again is found by a binary search, and
  * its canonical string is written only then or when the state is exported.
@@ -26,6 +28,15 @@ export class CandleSequenceError extends Error {
     super(message);
     this.name = 'CandleSequenceError';
   }
+}
+
+/** What `accept` plans to replay; `commit` records it. */
+export interface AcceptedCandles {
+  readonly candles: readonly Candle[];
+  /** The series' interval once these candles are replayed (the step before the next batch's first). */
+  readonly intervalMs: number | undefined;
+  /** The step from the candle before each one (in the batch or already replayed), if any. */
+  readonly steps: readonly (number | undefined)[];
 }
 
 export interface CandleSequenceState {
@@ -52,9 +63,13 @@ export class CandleSequence {
     return this.interval;
   }
 
-  /** The candles of `batch` not replayed yet, in order; throws CandleSequenceError (and keeps its state) on a bad batch. */
-  accept(batch: readonly Candle[]): Candle[] {
+  /**
+   * The candles of `batch` not replayed yet, in order, and the series' interval with them; throws
+   * CandleSequenceError on a bad batch. Changes nothing: `commit` records what was replayed.
+   */
+  accept(batch: readonly Candle[]): AcceptedCandles {
     const fresh: Candle[] = [];
+    const steps: (number | undefined)[] = [];
     let previous: number | undefined;
     let interval = this.interval;
     // A batch that reaches back to the last candle replayed shows what follows it; one that does not
@@ -75,22 +90,33 @@ export class CandleSequence {
         continue;
       }
       const before = previous ?? this.last;
+      let step: number | undefined;
       if (before !== undefined) {
-        const step = t - before;
+        step = t - before;
         if (fresh.length === 0 && !anchored && previous === undefined && interval !== undefined && step !== interval) {
           throw new CandleSequenceError('CANDLE_GAP', `candles missing between ${before} and ${t} (interval ${interval} ms): hand over the candles since the last one processed`);
         }
         if (interval === undefined || step < interval) interval = step;
       }
       fresh.push(candle);
+      steps.push(step);
       previous = t;
     }
-    if (fresh.length > 0) {
-      this.runs.push(fresh);
-      this.last = fresh[fresh.length - 1]!.openTime;
+    return { candles: fresh, intervalMs: interval, steps };
+  }
+
+  /** Records the first `count` candles of an accepted batch as replayed (all of them by default). */
+  commit(accepted: AcceptedCandles, count = accepted.candles.length): void {
+    const n = Math.min(count, accepted.candles.length);
+    if (n <= 0) return;
+    const run = n === accepted.candles.length ? accepted.candles : accepted.candles.slice(0, n);
+    this.runs.push(run);
+    this.last = run[n - 1]!.openTime;
+    // The interval as those candles alone show it: a step to a candle not replayed is not part of the series yet.
+    for (let i = 0; i < n; i += 1) {
+      const step = accepted.steps[i];
+      if (step !== undefined && (this.interval === undefined || step < this.interval)) this.interval = step;
     }
-    this.interval = interval;
-    return fresh;
   }
 
   /** The candle replayed at `t` since the import, if any: the last run that starts at or before `t`, then a binary search in it. */

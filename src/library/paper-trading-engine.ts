@@ -42,7 +42,7 @@ import { checkLeverage } from '../core/accounts/account-settings.js';
 import { formatFixed, parseFixed, type Fixed } from '../core/money/fixed.js';
 import { decimalText, toCandle, type Candle, type CandleLike } from '../strategy/candles.js';
 import { CandleAggregator } from './candle-aggregator.js';
-import { CandleSequence, CandleSequenceError } from './candle-sequence.js';
+import { CandleSequence, CandleSequenceError, type AcceptedCandles } from './candle-sequence.js';
 import { TradeManager, type Direction, type OpenOutcome } from '../strategy/trade-manager.js';
 import { STRATEGIES } from '../strategy/strategy.js';
 import '../strategy/builtin-strategies.js';
@@ -202,27 +202,39 @@ export class PaperTradingEngine {
    * refused whole: an ERROR event (code CANDLE_CONFLICT, CANDLE_GAP or CANDLE_ORDER) is emitted and a
    * `CandleSequenceError` thrown, and nothing of the batch is replayed. Candles stamped before the
    * engine's clock are handled at the clock's time (the kernel's clock never runs backwards).
-   * Returns the candles replayed by this call and the signals they gave.
+   * A strategy that reaches past the last closed candle stops the batch with its `LookAheadError`:
+   * the candle it threw on and those before it are replayed, the ones after it are not (a later
+   * batch that holds them replays them). Returns the candles replayed by this call and the signals they gave.
    */
   processCandles(accountId: string, symbol: string, candles: readonly (CandleLike | Candle)[]): { candles: number; signals: number } {
     const runtime = this.runtime(accountId);
     if (this.kernelRef.instrument(symbol) === undefined) throw new Error(`unknown symbol ${symbol}`);
     const key = `${accountId}\u0000${symbol}`;
     const sequence = this.sequences.get(key) ?? new CandleSequence();
-    let list: Candle[];
+    let accepted: AcceptedCandles;
     try {
-      list = sequence.accept(candles.map((c) => toCandle(c)));
+      accepted = sequence.accept(candles.map((c) => toCandle(c)));
     } catch (error) {
       if (error instanceof CandleSequenceError) this.emit({ type: 'ERROR', at: this.kernelRef.now, account: accountId, symbol, code: error.code, message: error.message });
       throw error;
     }
     this.sequences.set(key, sequence);
+    const list = accepted.candles;
     let signals = 0;
-    for (let i = 0; i < list.length; i += 1) {
-      const candle = list[i]!;
-      const next = list[i + 1];
-      const interval = next !== undefined ? next.openTime - candle.openTime : sequence.intervalMs ?? runtime.intervalFor(symbol, this.candleIntervalMs);
-      signals += runtime.replayBar(symbol, candle, interval) ? 1 : 0;
+    let replayed = 0;
+    try {
+      for (let i = 0; i < list.length; i += 1) {
+        const candle = list[i]!;
+        const next = list[i + 1];
+        const interval = next !== undefined ? next.openTime - candle.openTime : accepted.intervalMs ?? runtime.intervalFor(symbol, this.candleIntervalMs);
+        // Counted before the replay: a candle whose path went through the kernel and whose close the
+        // strategy saw is replayed even when the strategy then throws (LookAheadError).
+        replayed = i + 1;
+        signals += runtime.replayBar(symbol, candle, interval) ? 1 : 0;
+      }
+    } finally {
+      // Only what went through: the candles after one that threw wait for a later batch.
+      sequence.commit(accepted, replayed);
     }
     return { candles: list.length, signals };
   }
