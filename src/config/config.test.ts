@@ -257,10 +257,11 @@ describe('edge limits and the admin key', () => {
     expect(errors.ok ? [] : errors.error.map((e) => e.variable).sort()).toEqual(['FEE_MAKER', 'FEE_TAKER']);
   });
 
-  it('takes a FUNDING_RATE from −5 % to 5 % per funding time, none by default', () => {
+  it('takes a FUNDING_RATE from −3 % to 3 % per funding time (the kernel refuses any wider), none by default', () => {
     expect(load({}).fundingRate).toBeUndefined();
     expect(load({ FUNDING_RATE: '-0.000125' }).fundingRate).toBe('-0.000125');
-    for (const bad of ['0.06', '1e-4', 'often']) expect(loadConfig({ FUNDING_RATE: bad }, { envFile: false }).ok, bad).toBe(false);
+    expect(load({ FUNDING_RATE: '-0.03' }).fundingRate).toBe('-0.03');
+    for (const bad of ['0.06', '0.04', '-0.0300001', '1e-4', 'often']) expect(loadConfig({ FUNDING_RATE: bad }, { envFile: false }).ok, bad).toBe(false);
   });
 });
 

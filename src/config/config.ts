@@ -14,6 +14,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse as parseDotenv } from 'dotenv';
+import { fundingRateProblem } from '../core/accounts/funding-rate-bound.js';
 import { feeTextProblem } from '../core/instruments/fee-bounds.js';
 import { parseFixed } from '../core/money/fixed.js';
 import { adminKeyProblem, parseEdgeLimits, type EdgeLimits } from './limits-config.js';
@@ -192,7 +193,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: LoadCo
 
   const fundingText = get('FUNDING_RATE');
   const fundingRate =
-    fundingText === undefined ? undefined : /^-?(0|[1-9]\d*)(\.\d{1,18})?$/.test(fundingText.trim()) && Math.abs(Number(fundingText)) <= 0.05 ? fundingText.trim() : fail('FUNDING_RATE', 'must be a decimal from -0.05 to 0.05 (5 %), e.g. 0.0001 for 0.01 % per funding');
+    fundingText === undefined ? undefined : /^-?(0|[1-9]\d*)(\.\d{1,18})?$/.test(fundingText.trim()) && fundingRateProblem(parseFixed(fundingText.trim())) === undefined ? fundingText.trim() : fail('FUNDING_RATE', 'must be a decimal from -0.03 to 0.03 (3 %, the widest funding cap an exchange publishes; docs/adr/0006), e.g. 0.0001 for 0.01 % per funding');
   const feeMaker = parseFee(get('FEE_MAKER')) ?? (get('FEE_MAKER') === undefined ? undefined : fail('FEE_MAKER', 'must be a decimal fraction from 0 to 0.01 (1 %), e.g. 0.001 for 0.1 %'));
   const feeTaker = parseFee(get('FEE_TAKER')) ?? (get('FEE_TAKER') === undefined ? undefined : fail('FEE_TAKER', 'must be a decimal fraction from 0 to 0.01 (1 %), e.g. 0.001 for 0.1 %'));
 

@@ -277,7 +277,7 @@ export class CommandGenerator {
       const sign = r.chance(0.5) ? 1n : -1n;
       return { input: { kind: 'mark', time: t, symbol: this.instrument.symbol, price: fmt(floorTo(mid + (sign * mid * move) / 1000n, tick(this.instrument))) } };
     }
-    return { input: { kind: 'funding', time: t, symbol: this.instrument.symbol, rate: r.pick(['0.0001', '-0.0001', '0.00375', '-0.02', '0.3', '0']) } };
+    return { input: { kind: 'funding', time: t, symbol: this.instrument.symbol, rate: r.pick(['0.0001', '-0.0001', '0.00375', '-0.02', '0.03', '0']) } };
   }
 }
 

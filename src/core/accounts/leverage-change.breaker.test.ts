@@ -13,8 +13,8 @@ describe('a cross leverage increase after funding emptied the cash', () => {
     s.advanceTo(1723161300000);
     s.handle({ kind: 'account.open', time: s.kernel.now, account: 'f', type: 'futures', marginMode: 'cross', leverage: 10, balances: { USDT: '20' } });
     expect(s.handle({ kind: 'order.place', time: s.kernel.now, account: 'f', symbol: s.symbol, side: 'BUY', type: 'MARKET', quantity: '0.002' }).map((e) => e.type)).toContain('FILL');
-    // 0.002 × ~61,800 × 0.1 ≈ 12.36 USDT: more than the ≈ 7.58 USDT of cash left after the 12.36 margin and the fee.
-    s.handle({ kind: 'funding', time: s.kernel.now, symbol: s.symbol, rate: '0.1' });
+    // 3 × 0.002 × ~61,800 × 0.03 ≈ 11.12 USDT (3 % is the widest rate the kernel applies): more than the ≈ 7.58 USDT of cash left after the 12.36 margin and the fee.
+    for (let i = 0; i < 3; i += 1) s.handle({ kind: 'funding', time: s.kernel.now, symbol: s.symbol, rate: '0.03' });
     const account = s.kernel.account('f')!;
     if (account.kind !== 'futures') throw new Error('futures account expected');
     expect(account.cash).toBe(0n);

@@ -3,7 +3,8 @@
  *
  * Why: an input with a time that is not Unix ms, market data for a symbol the kernel does not
  * trade, a price that is not a decimal, or a trade or mark price at or below 0 cannot be applied at all. The kernel answers such an
- * input with INPUT_REJECTED (code INVALID_INPUT) and changes nothing; the durable engine asks the
+ * input with INPUT_REJECTED (code INVALID_INPUT) and changes nothing (so does a funding rate beyond
+ * ±3 %, the widest any exchange sets: core/accounts/funding-rate-bound.ts); the durable engine asks the
  * same question before journaling, so such inputs never reach the journal through it.
  * Guarantees: an input that passes is plain JSON of a known kind whose market fields parse.
  * Commands (orders, cancels, accounts, leverage) are checked only for their shape: business rules
@@ -15,6 +16,7 @@
 import type { DecimalLevels } from '../book/decimal-levels.js';
 import type { KernelInput, LevelInput } from './inputs.js';
 import { parseBar } from './bar-input.js';
+import { fundingRateProblem } from '../accounts/funding-rate-bound.js';
 import { parseFixed, SCALE_DIGITS, type Fixed } from '../money/fixed.js';
 
 const KINDS = new Set(['book.snapshot', 'book.delta', 'book.invalidate', 'trade', 'bar', 'clock', 'mark', 'funding', 'account.open', 'account.reset', 'account.close', 'account.import', 'leverage.set', 'order.place', 'order.list', 'order.cancel']);
@@ -74,7 +76,7 @@ function shapeProblem(input: unknown, symbols: { has(symbol: string): boolean },
     case 'mark':
       return symbolProblem(k.symbol, symbols) ?? decimalProblem(k.price) ?? positiveProblem(k.price as string);
     case 'funding':
-      return symbolProblem(k.symbol, symbols) ?? decimalProblem(k.rate);
+      return symbolProblem(k.symbol, symbols) ?? decimalProblem(k.rate) ?? fundingRateProblem(parseFixed(k.rate as string));
     case 'account.open':
       if (typeof k.balances !== 'object' || k.balances === null || Array.isArray(k.balances)) return 'balances must be an object of decimal strings';
       return typeof k.account === 'string' ? undefined : 'account must be a string';

@@ -4,6 +4,7 @@
  *
  * Only the kernel and its modules touch this; the edges see the kernel's read-only queries.
  */
+import { fundingRateProblem } from '../accounts/funding-rate-bound.js';
 import type { FuturesAccount } from '../accounts/futures-account.js';
 import type { Instrument } from '../instruments/instrument.js';
 import { formatFixed, parseFixed, type Fixed } from '../money/fixed.js';
@@ -105,6 +106,8 @@ export class KernelState {
     }
     for (const [symbol, rate] of Object.entries(config.funding?.rates ?? {})) {
       if (this.markets.get(symbol)?.instrument.market !== 'perpetual') throw new Error(`funding rate for ${symbol}, which is not a configured perpetual`);
+      const problem = fundingRateProblem(parseFixed(rate));
+      if (problem !== undefined) throw new RangeError(`${symbol}: ${problem}`);
       this.fundingRates.set(symbol, parseFixed(rate));
     }
     this.fingerprint = JSON.stringify({
