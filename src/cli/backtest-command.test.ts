@@ -33,7 +33,7 @@ describe('papertrade backtest', () => {
     writeFileSync(tactics, JSON.stringify({ name: 'cli', stopLoss: { type: 'percent', percent: 1 }, takeProfits: [{ percent: 1, share: 0.5 }, { percent: 2, share: 0.5 }], breakEvenAfterFirstTarget: true }));
     const out = await cli(['--strategy', 'bollinger-breakout', '--candles', CANDLES, '--tactics', tactics, '--balance', '20000', '--fee-bps', '5', '--out', join(dir, 'a')]);
     expect(out).toMatch(/\| Strategy +\| +bollinger-breakout \|/);
-    expect(out).toMatch(/\| Max drawdown +\|/);
+    expect(out).toMatch(/\| Max drawdown \(intrabar\) +\|/);
     const report = JSON.parse(readFileSync(join(dir, 'a', 'report.json'), 'utf8')) as { metrics: { initialEquity: string }; signals: number };
     expect(report.metrics.initialEquity).toBe('20000');
     expect(report.signals).toBeGreaterThan(0);

@@ -20,8 +20,9 @@ const twoSignals: StrategyFactory = () => {
 };
 
 describe('runBacktest worked by hand on five candles', () => {
-  it('one round trip: size, PnL, fees, win rate and final equity', () => {
+  for (const barInputs of [false, true]) it(`one round trip: size, PnL, fees, win rate, final equity and the drawdown inside a bar${barInputs ? ' (bar inputs)' : ''}`, () => {
     const report = runBacktest(CANDLES, {
+      barInputs,
       strategy: twoSignals, feeBps: 10, maxRiskPerTrade: 1.5,
       tactics: { name: 'wide', entry: { type: 'market' }, stopLoss: { type: 'percent', percent: 50 }, takeProfits: [{ percent: 50, share: 1 }] },
     });
@@ -44,8 +45,19 @@ describe('runBacktest worked by hand on five candles', () => {
     expect(report.finalEquity).toBe('10004.394');
     expect(m.totalPnl).toBe('4.394');
     expect(m.return).toBe('0.0004394');
-    // The sampled curve's only fall: the entry fee and one tick against the entry, 0.3000005 + (60000.1 − 60000) × 0.005.
-    expect(m.maxDrawdownAmount).toBe('0.3005005');
+    // The drawdown is read at every step of each bar's path, not only at the equity samples. Bar 1
+    // (60000, 60000, 59000, 59500) is walked low first, the long's adverse side: open 60000 → 59000 →
+    // 60000 → 59500. At 59000 the mark is the mid of 58999.9 / 59000.1, 59000, and the equity
+    // 10000 − 0.3000005 (entry fee) + (59000 − 60000.1) × 0.005 = 10000 − 0.3000005 − 5.0005 = 9994.6994995:
+    // 5.3005005 under the peak of 10000, a fraction of 0.00053005005. Nothing later falls further
+    // (bar 2's low is its open, 59500; the exit is above the entry).
+    expect(m.drawdownMeasuredOn).toBe('every price step');
+    expect(m.maxDrawdownAmount).toBe('5.3005005');
+    expect(m.maxDrawdown).toBe('0.00053005005');
+    // The equity samples (each minute at +40 s of a bar here: after the extremes of bar 1 it is at its
+    // high, 60000) saw only the entry fee and one tick against the entry, 0.3000005 + (60000.1 − 60000) × 0.005.
+    const sampled = report.equityCurve.map((p) => Number(p.equity));
+    expect(10000 - Math.min(...sampled)).toBeCloseTo(0.3005005, 9);
     expect(m.currentDrawdown).toBe('0');
   });
 });

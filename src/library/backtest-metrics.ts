@@ -3,6 +3,11 @@
  * does), with the returns sampled at the backtest's own bar interval: Sharpe and Sortino over
  * daily candles use daily returns, over minute candles minute returns, annualised to 365 days.
  * Round trips are futures positions from open to close; PnL net of fees and funding.
+ * maxDrawdown and maxDrawdownAmount are the worst fall from the running peak over every equity the
+ * kernel valued the account at, when it gives them (`drawdown`: the backtest's kernel values the
+ * account at every step of each bar's path, open, extremes, order prices and close, as the
+ * account's drawdown halt does; ADR 0042, 2026-12-02); the equity curve, and the returns Sharpe and
+ * Sortino read, stay the sampled points, so a fall inside a bar shows in the metric, not in the curve.
  */
 import { computeMetrics, type ClosedTrade, type EquityPoint } from '../core/accounts/metrics.js';
 import type { KernelEvent } from '../core/kernel/events.js';
@@ -31,6 +36,7 @@ export class BacktestMetrics {
     private readonly account: string,
     private readonly valuationAsset = 'USDT',
     private readonly equityValue: (text: string) => Fixed | undefined = () => undefined,
+    private readonly drawdown: () => { readonly max: Fixed; readonly maxAmount: Fixed } | undefined = () => undefined,
   ) {}
 
   observe(event: KernelEvent): void {
@@ -72,8 +78,13 @@ export class BacktestMetrics {
       initialEquity: first.equity, equityCurve: kept.at === this.latestAt ? this.curve : [...this.curve, { at: this.latestAt, equity: kept.equity }], trades: this.trades, feesPaid: this.fees, fundingPaid: this.funding,
       periodMs: period, annualization: YEAR_MS / period,
     });
+    // Every step's equity, where the kernel valued it: never less than the samples' own fall.
+    const steps = this.drawdown();
+    const worst = steps === undefined ? m : { ...m, maxDrawdown: steps.max > m.maxDrawdown ? steps.max : m.maxDrawdown, maxDrawdownAmount: steps.maxAmount > m.maxDrawdownAmount ? steps.maxAmount : m.maxDrawdownAmount };
     const out: Record<string, string | number | null> = {};
-    for (const [key, value] of Object.entries(m)) out[key] = typeof value === 'bigint' ? formatFixed(value) : value;
+    for (const [key, value] of Object.entries(worst)) out[key] = typeof value === 'bigint' ? formatFixed(value) : value;
+    // What the drawdown figures were read from, in the report itself.
+    out['drawdownMeasuredOn'] = steps === undefined ? 'equity samples' : 'every price step';
     return out;
   }
 }

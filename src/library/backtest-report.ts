@@ -12,7 +12,7 @@ export { BacktestRecorder, candlesOfRecording, type BacktestDetail, type ReportF
 const ROWS: readonly [key: string, label: string][] = [
   ['initialEquity', 'Initial equity'], ['finalEquity', 'Final equity'], ['return', 'Return'], ['totalPnl', 'Total PnL'],
   ['tradeCount', 'Trades'], ['winRate', 'Win rate'], ['profitFactor', 'Profit factor'], ['averageWin', 'Average win'],
-  ['averageLoss', 'Average loss'], ['expectancy', 'Expectancy'], ['maxDrawdown', 'Max drawdown'], ['sharpe', 'Sharpe'],
+  ['averageLoss', 'Average loss'], ['expectancy', 'Expectancy'], ['maxDrawdown', 'Max drawdown (intrabar)'], ['sharpe', 'Sharpe'],
   ['sortino', 'Sortino'], ['feesPaid', 'Fees paid'], ['fundingPaid', 'Funding paid'],
 ];
 

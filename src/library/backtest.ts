@@ -67,9 +67,10 @@ export interface BacktestReport {
 const ACCOUNT = 'backtest';
 
 function setup(options: BacktestOptions, start: number, candleIntervalMs?: number) {
-  const engine = new PaperTradingEngine({ candleIntervalMs: candleIntervalMs ?? 60_000, ...(options.barInputs === true ? { barInputs: true } : {}) });
+  // Every step valued: maxDrawdown is the equity's worst fall at any step of a bar's path, the steps the account's halt checks.
+  const engine = new PaperTradingEngine({ candleIntervalMs: candleIntervalMs ?? 60_000, equityEveryStep: true, ...(options.barInputs === true ? { barInputs: true } : {}) });
   engine.advanceTo(start);
-  const report = new BacktestMetrics(ACCOUNT, 'USDT', (text) => engine.kernel.lastEquityValue(ACCOUNT, text));
+  const report = new BacktestMetrics(ACCOUNT, 'USDT', (text) => engine.kernel.lastEquityValue(ACCOUNT, text), () => engine.kernel.drawdown(ACCOUNT));
   const curve: { at: number; equity: string }[] = [];
   const counts = { signals: 0, orders: 0, fills: 0, positionsOpened: 0 };
   engine.subscribe((event: PaperTradingEvent) => {

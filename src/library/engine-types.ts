@@ -18,6 +18,11 @@ export interface PaperTradingEngineOptions {
    * book and a trade per price of its path (ADR 0009). Default false.
    */
   readonly barInputs?: boolean;
+  /**
+   * The kernel values every account at every price move, so that drawdown figures include the
+   * troughs inside a bar's path, not only the equity samples (ADR 0042, 2026-12-02). Default false.
+   */
+  readonly equityEveryStep?: boolean;
 }
 
 /** What `restoreAccounts` accepts besides a snapshot string: a DurableEngine (src/engine). */

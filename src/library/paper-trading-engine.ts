@@ -79,7 +79,7 @@ export class PaperTradingEngine {
 
   constructor(options: PaperTradingEngineOptions = {}) {
     const instruments = options.instruments ?? BUNDLED_INSTRUMENTS.filter((i) => i.exchange === 'binance' && i.market === 'perpetual');
-    this.config = { instruments, latencyMs: 0, equityIntervalMs: options.equityIntervalMs ?? 60_000 };
+    this.config = { instruments, latencyMs: 0, equityIntervalMs: options.equityIntervalMs ?? 60_000, ...(options.equityEveryStep === true ? { equityEveryStep: true } : {}) };
     this.kernelRef = new Kernel(this.config);
     this.candleIntervalMs = options.candleIntervalMs ?? 60_000;
     this.candles = new CandleAggregator(this.candleIntervalMs);

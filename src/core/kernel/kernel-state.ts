@@ -34,6 +34,13 @@ export interface KernelConfig {
   readonly staleAfterMs?: number;
   /** Funding for perpetuals: interval (default 8 h, epoch-aligned: 00:00, 08:00, 16:00 UTC) and rates per symbol. */
   readonly funding?: { readonly intervalMs?: number; readonly rates?: Readonly<Record<string, string>> };
+  /**
+   * Value every account at every price move, as accounts with a drawdown limit always are, so that
+   * each account's drawdown (`Kernel.drawdown`) includes the troughs between equity samples, such
+   * as a bar's low on a long (ADR 0042, 2026-12-02). Default false: only accounts with a limit are
+   * valued on each move (O(1) per move otherwise). EQUITY events' drawdown fields follow it.
+   */
+  readonly equityEveryStep?: boolean;
 }
 
 export interface PendingCommand {
@@ -72,6 +79,7 @@ export class KernelState {
   readonly staleAfterMs: number | undefined;
   readonly triggerSource: 'last' | 'mark';
   readonly equityIntervalMs: number;
+  readonly equityEveryStep: boolean;
   readonly valuationAsset: string;
   readonly fundingIntervalMs: number;
   readonly fundingRates = new Map<string, Fixed>();
@@ -97,6 +105,7 @@ export class KernelState {
     this.staleAfterMs = config.staleAfterMs;
     this.triggerSource = config.triggerSource ?? 'last';
     this.equityIntervalMs = config.equityIntervalMs ?? 60_000;
+    this.equityEveryStep = config.equityEveryStep === true;
     this.valuationAsset = config.valuationAsset ?? 'USDT';
     this.fundingIntervalMs = config.funding?.intervalMs ?? EIGHT_HOURS;
     if (!Number.isSafeInteger(this.fundingIntervalMs) || this.fundingIntervalMs <= 0) throw new RangeError('funding interval must be a positive number of ms');
@@ -115,6 +124,8 @@ export class KernelState {
       latencyMs: this.latencyMs,
       triggerSource: this.triggerSource,
       equityIntervalMs: this.equityIntervalMs,
+      // Only when set, so that the fingerprints of databases made before it stay the same.
+      ...(this.equityEveryStep ? { equityEveryStep: true } : {}),
       valuationAsset: this.valuationAsset,
       fundingIntervalMs: this.fundingIntervalMs,
       fundingRates: [...this.fundingRates].map(([symbol, rate]) => `${symbol}=${formatFixed(rate)}`),

@@ -550,6 +550,16 @@ export class Kernel {
   }
 
   /**
+   * The account's largest drawdown so far from its running equity peak, as a fraction and in money,
+   * over every equity the kernel valued it at: each sample and fill, and each price move when the
+   * account has a drawdown limit or the kernel `equityEveryStep`. Undefined before the first valuation.
+   */
+  drawdown(id: string): { readonly max: Fixed; readonly maxAmount: Fixed } | undefined {
+    const tracker = this.s.health.get(id)?.tracker;
+    return tracker === undefined ? undefined : { max: tracker.max, maxAmount: tracker.maxAmount };
+  }
+
+  /**
    * The value of `text` when it is the equity of the account's latest EQUITY event (the kernel keeps
    * that figure with its text), else undefined: a reader of EQUITY events then need not parse it back.
    */
@@ -674,12 +684,16 @@ export class Kernel {
     else if (first !== undefined) this.sampleEquity(first);
   }
 
-  /** Accounts with a drawdown limit are watched on every price move, so no crossing slips between samples. */
+  /**
+   * Accounts with a drawdown limit are watched on every price move, so no crossing slips between
+   * samples; with `equityEveryStep`, every account is, for its drawdown figures.
+   */
   private guardDrawdowns(): void {
-    if (this.s.health.limited === 0) return;
+    const every = this.s.equityEveryStep;
+    if (this.s.health.limited === 0 && !every) return;
     // forEach, not for…of: no [id, health] tuple per account and price move.
     this.s.health.forEach((health, id) => {
-      if (health.limit === undefined || health.halted) return;
+      if (!every && (health.limit === undefined || health.halted)) return;
       const account = this.s.accountsById.get(id)!;
       const equity = equityOf(account, this.s.markets, this.s.valuationAsset);
       if (equity === health.lastEquity) return;
