@@ -121,6 +121,48 @@ describe('LiveExecutionService', () => {
     expect(refused.fetch).toHaveBeenCalledTimes(1);
   });
 
+  it('a refusal of keys replaced while the request was out halts nothing: the new keys trade on', async () => {
+    let sent!: () => void;
+    const out = new Promise<void>((resolve) => (sent = resolve));
+    let refuse!: (error: Error) => void;
+    const old = mexcWith(() => {
+      sent();
+      return new Promise((_resolve, reject) => (refuse = reject));
+    });
+    const renewed = mexcWith(() => ({ balances: [{ asset: 'USDT', free: '5', locked: '0' }] }));
+    const changed = new Set<(accountId: string) => void>();
+    const byAccount: Record<string, Exchange> = { alice: old.exchange };
+    const service = new LiveExecutionService({ clientOf: async (id) => byAccount[id], onChange: (l) => (changed.add(l), () => changed.delete(l)) }, { readRetries: 0 });
+
+    const inFlight = service.balances('alice');
+    await out; // the old keys' request has left
+    byAccount.alice = renewed.exchange;
+    for (const listener of changed) listener('alice');
+    refuse(new AuthenticationError('mexc {"code":10072,"msg":"Api key info invalid"}'));
+
+    // The old request answers with its own refusal…
+    expect(await inFlight).toMatchObject({ ok: false, error: { code: 'EXCHANGE_AUTH_FAILED', mexcCode: 10072 } });
+    // …but the account, now on keys the venue never refused, is not halted.
+    expect(service.haltReasonOf('alice')).toBeUndefined();
+    expect(await service.balances('alice')).toEqual({ ok: true, value: { USDT: { free: '5', locked: '0' } } });
+    expect(renewed.fetch).toHaveBeenCalledTimes(1);
+  });
+
+  it('a refusal of the keys in force still halts after a change of keys', async () => {
+    const first = mexcWith(() => ({ balances: [] }));
+    const refused = mexcWith(() => {
+      throw new AuthenticationError('mexc {"code":10072,"msg":"Api key info invalid"}');
+    });
+    const changed = new Set<(accountId: string) => void>();
+    const byAccount: Record<string, Exchange> = { alice: first.exchange };
+    const service = new LiveExecutionService({ clientOf: async (id) => byAccount[id], onChange: (l) => (changed.add(l), () => changed.delete(l)) }, { readRetries: 0 });
+    expect(await service.balances('alice')).toMatchObject({ ok: true });
+    byAccount.alice = refused.exchange;
+    for (const listener of changed) listener('alice');
+    expect(await service.balances('alice')).toMatchObject({ ok: false, error: { code: 'EXCHANGE_AUTH_FAILED' } });
+    expect(service.haltReasonOf('alice')).toBe('Api key info invalid');
+  });
+
   it('each order is recorded before it is sent, and each order and cancel with what the venue answered, refusals included', async () => {
     const records: unknown[] = [];
     const { exchange } = mexcWith((url, method) => {

@@ -13,6 +13,8 @@
  * - refused keys (AuthenticationError, PermissionDenied) halt that account only: its later calls
  *   fail fast with EXCHANGE_AUTH_FAILED without contacting the venue, until its keys are replaced
  *   (PUT /api/accounts/:id/exchange-credentials) or the process restarts; other accounts go on;
+ *   only a refusal of the keys in force halts: one that answers a request sent with keys replaced
+ *   since (the request was out when the new keys came) is that request's error, nothing more;
  * - every order sent and every cancel, with what the venue answered (or the error), is handed to
  *   `record` (the audit log, mode `live`) before the caller gets the answer; an order is also
  *   handed over (`sendOrder`) before it is sent, so one left without an answer is on record;
@@ -77,6 +79,8 @@ export class LiveExecutionService implements OrderExecutionService {
   readonly mode = 'live' as const;
   readonly clients: VenueClients;
   private readonly haltReasons = new Map<string, string>();
+  /** How many times each account's keys were replaced: a request carries the count it started under. */
+  private readonly keyGenerations = new Map<string, number>();
   private readonly readRetries: number;
   private readonly retryDelayMs: number;
   private readonly logger: LiveLogger | undefined;
@@ -93,8 +97,12 @@ export class LiveExecutionService implements OrderExecutionService {
     this.record = options.record;
     this.marketOf = options.marketOf;
     this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
-    // New keys lift a halt: the refusal was about the old ones.
-    this.clients.onChange?.((accountId) => this.haltReasons.delete(accountId));
+    // New keys lift a halt: the refusal was about the old ones. A request still out with the old
+    // keys carries the old generation, so its refusal, when it comes, halts nothing.
+    this.clients.onChange?.((accountId) => {
+      this.keyGenerations.set(accountId, this.keyGenerationOf(accountId) + 1);
+      this.haltReasons.delete(accountId);
+    });
   }
 
   /** True once the venue refused any account's keys. */
@@ -114,12 +122,13 @@ export class LiveExecutionService implements OrderExecutionService {
   }
 
   async placeOrder(accountId: string, request: PlaceOrderRequest): Promise<ExecutionResult<OrderView>> {
-    const exchange = await this.clientFor(accountId);
-    if (!exchange.ok) return exchange;
+    const lease = await this.clientFor(accountId);
+    if (!lease.ok) return lease;
+    const { exchange } = lease.value;
     const clientOrderId = request.clientOrderId ?? generateClientOrderId();
     const args = toCcxtOrderArgs(request, clientOrderId);
     if (!args.ok) return args;
-    const symbol = await this.unifiedSymbol(exchange.value, accountId, request.symbol);
+    const symbol = await this.unifiedSymbol(lease.value, request.symbol);
     if (!symbol.ok) return symbol;
     const { type, side, amount, price, params } = args.value;
     const sent = { symbol: request.symbol, type, side, amount, price, params };
@@ -128,9 +137,9 @@ export class LiveExecutionService implements OrderExecutionService {
     await this.keep({ accountId, op: 'sendOrder', sent, answered: {} });
     let created: CcxtOrder;
     try {
-      created = await exchange.value.createOrder(symbol.value, type, side, amount, price, params);
+      created = await exchange.createOrder(symbol.value, type, side, amount, price, params);
     } catch (error) {
-      const mapped = this.failed<OrderView>(error, 'createOrder', accountId);
+      const mapped = this.failed<OrderView>(error, 'createOrder', lease.value);
       await this.keep({ accountId, op: 'createOrder', sent, answered: mapped.ok ? {} : { error: mapped.error } });
       if (mapped.ok || mapped.error.code !== EXECUTION_ERROR_CODES.EXCHANGE_UNAVAILABLE) return mapped;
       return failure({ ...mapped.error, message: `${mapped.error.message}; the order may have reached the exchange: look it up by clientOrderId ${clientOrderId}` });
@@ -141,7 +150,7 @@ export class LiveExecutionService implements OrderExecutionService {
       ...(request.price !== undefined ? { price: request.price } : {}), quantity: request.quantity ?? '0', createdAt: created.timestamp ?? Date.now(),
     };
     // MEXC answers a new order with its id only: read the whole order back (a read, so retried).
-    const full = await this.read(accountId, 'fetchOrder', () => exchange.value.fetchOrder(created.id!, symbol.value));
+    const full = await this.read(lease.value, 'fetchOrder', () => exchange.fetchOrder(created.id!, symbol.value));
     const view = ccxtOrderToView(full.ok ? full.value : created, defaults);
     await this.keep({ accountId, op: 'createOrder', sent, answered: answerOf(view) });
     this.updated(accountId, view);
@@ -149,20 +158,21 @@ export class LiveExecutionService implements OrderExecutionService {
   }
 
   async cancelOrder(accountId: string, ref: OrderRef): Promise<ExecutionResult<OrderView>> {
-    const exchange = await this.clientFor(accountId);
-    if (!exchange.ok) return exchange;
-    const target = await this.target(exchange.value, accountId, ref);
+    const lease = await this.clientFor(accountId);
+    if (!lease.ok) return lease;
+    const { exchange } = lease.value;
+    const target = await this.target(lease.value, ref);
     if (!target.ok) return target;
     const sent = { ...definedRef(ref) };
     try {
-      const canceled = await exchange.value.cancelOrder(target.value.id, target.value.symbol, target.value.params);
+      const canceled = await exchange.cancelOrder(target.value.id, target.value.symbol, target.value.params);
       this.logger?.info({ accountId, mode: 'live', ...ref }, 'live order canceled');
       const view = ccxtOrderToView(canceled, { ...definedRef(ref), status: 'CANCELED' });
       await this.keep({ accountId, op: 'cancelOrder', sent, answered: answerOf(view) });
       this.updated(accountId, view);
       return ok(view);
     } catch (error) {
-      const mapped = this.failed<OrderView>(error, 'cancelOrder', accountId);
+      const mapped = this.failed<OrderView>(error, 'cancelOrder', lease.value);
       await this.keep({ accountId, op: 'cancelOrder', sent, answered: mapped.ok ? {} : { error: mapped.error } });
       return mapped;
     }
@@ -170,26 +180,28 @@ export class LiveExecutionService implements OrderExecutionService {
 
   /** ccxt `setLeverage` on the venue's perpetual: a write, sent once (a timeout is reported, not retried). */
   async setLeverage(accountId: string, symbol: string, leverage: number): Promise<ExecutionResult<{ readonly symbol: string; readonly leverage: number }>> {
-    const exchange = await this.clientFor(accountId);
-    if (!exchange.ok) return exchange;
-    const unified = await this.unifiedSymbol(exchange.value, accountId, symbol);
+    const lease = await this.clientFor(accountId);
+    if (!lease.ok) return lease;
+    const { exchange } = lease.value;
+    const unified = await this.unifiedSymbol(lease.value, symbol);
     if (!unified.ok) return unified;
     try {
-      await exchange.value.setLeverage(leverage, unified.value);
+      await exchange.setLeverage(leverage, unified.value);
     } catch (error) {
-      return this.failed(error, 'setLeverage', accountId);
+      return this.failed(error, 'setLeverage', lease.value);
     }
     this.logger?.info({ accountId, mode: 'live', symbol, leverage }, 'live leverage set');
     return ok({ symbol, leverage });
   }
 
   async getOrder(accountId: string, ref: OrderRef): Promise<ExecutionResult<OrderView>> {
-    const exchange = await this.clientFor(accountId);
-    if (!exchange.ok) return exchange;
-    const target = await this.target(exchange.value, accountId, ref);
+    const lease = await this.clientFor(accountId);
+    if (!lease.ok) return lease;
+    const { exchange } = lease.value;
+    const target = await this.target(lease.value, ref);
     if (!target.ok) return target;
     const { id, symbol, params } = target.value;
-    const order = await this.read(accountId, 'fetchOrder', () => exchange.value.fetchOrder(id, symbol, params));
+    const order = await this.read(lease.value, 'fetchOrder', () => exchange.fetchOrder(id, symbol, params));
     return order.ok ? ok(ccxtOrderToView(order.value, definedRef(ref))) : order;
   }
 
@@ -209,22 +221,33 @@ export class LiveExecutionService implements OrderExecutionService {
    * are retried with doubling backoff. The one path every live read takes.
    */
   async venueRead<T>(accountId: string, what: string, symbol: string | undefined, op: (exchange: Exchange, unifiedSymbol: string | undefined) => Promise<T>): Promise<ExecutionResult<T>> {
-    const exchange = await this.clientFor(accountId);
-    if (!exchange.ok) return exchange;
+    const lease = await this.clientFor(accountId);
+    if (!lease.ok) return lease;
+    const { exchange } = lease.value;
     let unified: string | undefined;
     if (symbol !== undefined) {
-      const resolved = await this.unifiedSymbol(exchange.value, accountId, symbol);
+      const resolved = await this.unifiedSymbol(lease.value, symbol);
       if (!resolved.ok) return resolved;
       unified = resolved.value;
     }
-    return this.read(accountId, what, () => op(exchange.value, unified));
+    return this.read(lease.value, what, () => op(exchange, unified));
   }
 
   // ---- internals ----
 
-  private async clientFor(accountId: string): Promise<ExecutionResult<Exchange>> {
+  private keyGenerationOf(accountId: string): number {
+    return this.keyGenerations.get(accountId) ?? 0;
+  }
+
+  /**
+   * The account's client, with the generation of its keys taken before the client is asked for: a
+   * client built from keys replaced while it was being built counts as the old keys' (its refusal
+   * halts nothing; the next request, under the new generation, halts if the keys are refused).
+   */
+  private async clientFor(accountId: string): Promise<ExecutionResult<Lease>> {
     const reason = this.haltReasons.get(accountId);
     if (reason !== undefined) return this.haltedResult(reason);
+    const keys = this.keyGenerationOf(accountId);
     let exchange: Exchange | undefined;
     try {
       exchange = await this.clients.clientOf(accountId);
@@ -237,13 +260,14 @@ export class LiveExecutionService implements OrderExecutionService {
         message: `account ${accountId} has no exchange credentials, so it cannot trade live: an admin sets them with PUT /api/accounts/${accountId}/exchange-credentials`,
       });
     }
-    return ok(exchange);
+    return ok({ accountId, exchange, keys });
   }
 
   /** `BTCUSDT` → `BTC/USDT` from the exchange's markets (loaded once per client; a public read). */
-  private async unifiedSymbol(exchange: Exchange, accountId: string, symbol: string): Promise<ExecutionResult<string>> {
+  private async unifiedSymbol(lease: Lease, symbol: string): Promise<ExecutionResult<string>> {
+    const { exchange } = lease;
     if (exchange.markets === undefined) {
-      const loaded = await this.read(accountId, 'loadMarkets', () => exchange.loadMarkets());
+      const loaded = await this.read(lease, 'loadMarkets', () => exchange.loadMarkets());
       if (!loaded.ok) return loaded;
     }
     const kind = this.marketOf?.(symbol);
@@ -260,21 +284,22 @@ export class LiveExecutionService implements OrderExecutionService {
     try {
       return ok(exchange.market(symbol).symbol);
     } catch (error) {
-      return this.failed(error, 'market', accountId);
+      return this.failed(error, 'market', lease);
     }
   }
 
-  private async target(exchange: Exchange, accountId: string, ref: OrderRef): Promise<ExecutionResult<{ id: string; symbol: string; params: Record<string, unknown> }>> {
+  private async target(lease: Lease, ref: OrderRef): Promise<ExecutionResult<{ id: string; symbol: string; params: Record<string, unknown> }>> {
     if (ref.orderId === undefined && ref.clientOrderId === undefined) return failure({ code: 'INVALID_ORDER', message: 'orderId or clientOrderId is required' });
     if (ref.symbol === undefined) return failure({ code: 'INVALID_ORDER', message: SYMBOL_REQUIRED });
-    const symbol = await this.unifiedSymbol(exchange, accountId, ref.symbol);
+    const symbol = await this.unifiedSymbol(lease, ref.symbol);
     if (!symbol.ok) return symbol;
     const byClientId = ref.orderId === undefined;
     return ok({ id: ref.orderId ?? '', symbol: symbol.value, params: byClientId ? { clientOrderId: ref.clientOrderId } : {} });
   }
 
   /** An idempotent read, retried on network failures with doubling backoff. */
-  private async read<T>(accountId: string, what: string, op: () => Promise<T>): Promise<ExecutionResult<T>> {
+  private async read<T>(lease: Lease, what: string, op: () => Promise<T>): Promise<ExecutionResult<T>> {
+    const { accountId } = lease;
     for (let attempt = 0; ; attempt += 1) {
       try {
         return ok(await op());
@@ -284,13 +309,19 @@ export class LiveExecutionService implements OrderExecutionService {
           await this.sleep(this.retryDelayMs * 2 ** attempt);
           continue;
         }
-        return this.failed(error, what, accountId);
+        return this.failed(error, what, lease);
       }
     }
   }
 
-  private failed<T>(error: unknown, what: string, accountId: string): ExecutionResult<T> {
+  private failed<T>(error: unknown, what: string, lease: Lease): ExecutionResult<T> {
+    const { accountId } = lease;
     const { halt, ...mapped } = mapCcxtError(error);
+    if (halt && lease.keys !== this.keyGenerationOf(accountId)) {
+      // Sent with keys replaced since: the new ones were never refused, so the account trades on.
+      this.logger?.warn({ accountId, mode: 'live', op: what, error: mapped.message }, 'the exchange refused keys replaced since the request was sent: not halting');
+      return failure(mapped);
+    }
     if (halt) {
       if (!this.haltReasons.has(accountId)) {
         this.haltReasons.set(accountId, mapped.message);
@@ -322,6 +353,13 @@ export class LiveExecutionService implements OrderExecutionService {
       message: `live trading of this account is halted: the exchange refused its API keys (${reason}); set new ones with PUT /api/accounts/:id/exchange-credentials`,
     });
   }
+}
+
+/** An account's client for one request, with the generation of the keys it signs with. */
+interface Lease {
+  readonly accountId: string;
+  readonly exchange: Exchange;
+  readonly keys: number;
 }
 
 /** The venue's market of this kind under the exchange symbol: by its id (Binance), else by its unified symbol without separators (MEXC's BTC_USDT). */
