@@ -180,4 +180,115 @@ describe('LiveAccountReads', () => {
     expect(told).toEqual(['102 NEW']);
     stop();
   });
+
+  // The first poll has no earlier state to compare with: it only learns what is open. What the service
+  // tells while it reads is newer than its reads, and must be learnt too, or the next poll tells it again.
+  it('an order the service places while the first poll reads is told once, and its end is still told', async () => {
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
+    const placed = { ...ORDER, orderId: '102', executedQty: '0', cummulativeQuoteQty: '0', status: 'NEW' };
+    let venueOpen: unknown[] = [];
+    let venueOrder: unknown = placed;
+    let release: (() => void) | undefined;
+    const h = harness(async (url, method) => {
+      if (url.includes('/api/v3/openOrders')) {
+        const answer = venueOpen; // read now, answered later
+        await new Promise<void>((resolve) => (release = resolve));
+        return answer;
+      }
+      if (url.includes('/api/v3/order?') && method === 'POST') return { symbol: 'BTCUSDT', orderId: '102', orderListId: -1 };
+      if (url.includes('/api/v3/order?')) return venueOrder;
+      if (url.includes('/api/v3/account')) return { balances: [] };
+      throw new Error(`unexpected ${method} ${url}`);
+    }, 5_000);
+    const told: string[] = [];
+    const stop = h.reads.watchAccount('alice', (m) => {
+      if ('event' in m) told.push(`${(m.event as { order: { orderId: string; status: string } }).order.orderId} ${(m.event as { order: { status: string } }).order.status}`);
+    });
+    const nextPoll = async () => {
+      await vi.waitFor(() => expect(release).toBeDefined());
+      release!();
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      release = undefined;
+    };
+    // The first poll has read the venue (nothing open) when the service places the order.
+    await vi.waitFor(() => expect(release).toBeDefined());
+    expect(await h.live.placeOrder('alice', { symbol: 'BTCUSDT', side: 'BUY', type: 'LIMIT', quantity: '0.001', price: '60000', clientOrderId: 'mine-1' })).toMatchObject({ ok: true });
+    venueOpen = [placed];
+    await nextPoll();
+    vi.advanceTimersByTime(5_000);
+    await nextPoll(); // the venue now shows the order as it was told: nothing new
+    expect(told).toEqual(['102 NEW']);
+    venueOpen = [];
+    venueOrder = { ...ORDER, orderId: '102' }; // filled at the venue
+    vi.advanceTimersByTime(5_000);
+    await nextPoll();
+    expect(told).toEqual(['102 NEW', '102 FILLED']);
+    stop();
+  });
+
+  it('an order the service cancels while the first poll reads is told cancelled once', async () => {
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
+    const resting = { ...ORDER, executedQty: '0', cummulativeQuoteQty: '0', status: 'NEW' };
+    let venueOpen: unknown[] = [resting];
+    let release: (() => void) | undefined;
+    const h = harness(async (url, method) => {
+      if (url.includes('/api/v3/openOrders')) {
+        const answer = venueOpen; // read now, answered later
+        await new Promise<void>((resolve) => (release = resolve));
+        return answer;
+      }
+      if (url.includes('/api/v3/order?') && method === 'DELETE') return { ...resting, status: 'CANCELED' };
+      if (url.includes('/api/v3/order?')) return { ...resting, status: 'CANCELED' };
+      if (url.includes('/api/v3/account')) return { balances: [] };
+      throw new Error(`unexpected ${method} ${url}`);
+    }, 5_000);
+    const told: string[] = [];
+    const stop = h.reads.watchAccount('alice', (m) => {
+      if ('event' in m) told.push((m.event as { order: { status: string } }).order.status);
+    });
+    // The first poll has read the order open when the service cancels it.
+    await vi.waitFor(() => expect(release).toBeDefined());
+    expect(await h.live.cancelOrder('alice', { orderId: '101', symbol: 'BTCUSDT' })).toMatchObject({ ok: true });
+    venueOpen = [];
+    release!();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    release = undefined;
+    vi.advanceTimersByTime(5_000);
+    await vi.waitFor(() => expect(release).toBeDefined());
+    release!();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(told).toEqual(['CANCELED']);
+    stop();
+  });
+
+  it("an order the service cancels while a poll reads its end is told once", async () => {
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
+    const resting = { ...ORDER, executedQty: '0', cummulativeQuoteQty: '0', status: 'NEW' };
+    let venueOpen: unknown[] = [resting];
+    let release: (() => void) | undefined;
+    const h = harness(async (url, method) => {
+      if (url.includes('/api/v3/openOrders')) return venueOpen;
+      if (url.includes('/api/v3/order?') && method === 'DELETE') return { ...resting, status: 'CANCELED' };
+      if (url.includes('/api/v3/order?')) {
+        await new Promise<void>((resolve) => (release = resolve)); // the poll's read of the order, answered later
+        return { ...resting, status: 'CANCELED' };
+      }
+      if (url.includes('/api/v3/account')) return { balances: [] };
+      throw new Error(`unexpected ${method} ${url}`);
+    }, 5_000);
+    const told: string[] = [];
+    const stop = h.reads.watchAccount('alice', (m) => {
+      if ('event' in m) told.push((m.event as { order: { status: string } }).order.status);
+    });
+    await vi.waitFor(() => expect(h.calls('/api/v3/openOrders')).toBe(1));
+    await new Promise((resolve) => setTimeout(resolve, 50)); // the first poll ends: the order is open
+    venueOpen = []; // the venue's list no longer shows it
+    vi.advanceTimersByTime(5_000);
+    await vi.waitFor(() => expect(release).toBeDefined());
+    expect(await h.live.cancelOrder('alice', { orderId: '101', symbol: 'BTCUSDT' })).toMatchObject({ ok: true });
+    release!();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(told).toEqual(['CANCELED']);
+    stop();
+  });
 });

@@ -260,7 +260,8 @@ export class LiveAccountReads implements AccountReadPort {
    * The account channel live: each order this service places or cancels at once, then the venue's
    * balances; and, every `pollMs` while someone listens, the venue's open orders, so that an order
    * placed elsewhere with the account's keys, or one that fills or is cancelled at the venue (a
-   * resting order), is told too, with its state then.
+   * resting order), is told too, with its state then. Each change is told once: what the service
+   * told while a poll read (the first poll included) stands over that poll's reads.
    */
   watchAccount(accountId: string, send: (message: AccountMessage) => void): () => void {
     const tell = (order: OrderView) => {
@@ -270,13 +271,13 @@ export class LiveAccountReads implements AccountReadPort {
       });
     };
     let open: Map<string, OrderView> | undefined;
-    // Orders the service told while a poll ran: the poll's reads may predate what was told.
-    let touched: Set<string> | undefined;
+    // Orders the service told while a poll ran, as last told: the poll's reads may predate them.
+    let touched: Map<string, OrderView> | undefined;
     const stopUpdates = this.live.onOrderUpdate((id, order) => {
       if (id !== accountId) return;
-      touched?.add(order.orderId);
+      touched?.set(order.orderId, order);
       if (open !== undefined) {
-        if (order.status === 'NEW' || order.status === 'PARTIALLY_FILLED') open.set(order.orderId, order);
+        if (isOpen(order)) open.set(order.orderId, order);
         else open.delete(order.orderId);
       }
       tell(order);
@@ -285,7 +286,7 @@ export class LiveAccountReads implements AccountReadPort {
     const poll = async () => {
       if (polling) return;
       polling = true;
-      const toldMeanwhile = new Set<string>();
+      const toldMeanwhile = new Map<string, OrderView>();
       touched = toldMeanwhile;
       try {
         const now = new Map<string, OrderView>();
@@ -298,17 +299,18 @@ export class LiveAccountReads implements AccountReadPort {
           for (const [id, was] of open) {
             if (now.has(id) || toldMeanwhile.has(id)) continue;
             const ended = await this.live.getOrder(accountId, { orderId: id, symbol: was.symbol });
-            if (ended.ok) tell(ended.value);
-            else now.set(id, was); // unread: kept, so that the next poll asks again and its end is told
+            if (!ended.ok) now.set(id, was); // unread: kept, so that the next poll asks again and its end is told
+            else if (!toldMeanwhile.has(id)) tell(ended.value); // told while it was read: that stands
           }
           // New at the venue (placed elsewhere with the same keys), or filled further since the last look.
           for (const [id, o] of now) if (!toldMeanwhile.has(id) && (!open.has(id) || open.get(id)!.executedQty !== o.executedQty)) tell(o);
-          // What was told meanwhile is newer than the reads: kept as told (open, or gone).
-          for (const id of toldMeanwhile) {
-            const told = open.get(id);
-            if (told !== undefined) now.set(id, told);
-            else now.delete(id);
-          }
+        }
+        // What was told meanwhile is newer than the reads: kept as told (open, or gone). On the first
+        // poll too, which tells nothing itself: kept as read, an order placed or cancelled while it
+        // read would differ from the next poll's reads and be told a second time.
+        for (const [id, told] of toldMeanwhile) {
+          if (isOpen(told)) now.set(id, told);
+          else now.delete(id);
         }
         open = now;
       } finally {
@@ -418,4 +420,9 @@ function tradeRow(accountId: string, f: VenueFill): TradeRow {
     id: f.id, accountId, orderId: f.orderId, positionId: null, symbol: f.symbol, side: null, orderSide: f.side, size: f.quantity, price: f.price, quoteQty: f.quoteQuantity,
     pnl: null, fee: f.fee, feeAsset: f.feeAsset, liquidity: f.liquidity, reason: null, timestamp: f.time,
   };
+}
+
+/** Resting at the venue: the account channel's poll looks for its end. */
+function isOpen(order: OrderView): boolean {
+  return order.status === 'NEW' || order.status === 'PARTIALLY_FILLED';
 }
