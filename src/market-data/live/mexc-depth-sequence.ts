@@ -18,8 +18,25 @@
  * reports as a gap and answers with a fresh subscription and REST snapshot (ccxt-book-stream.ts),
  * as ccxt's Binance classes do by themselves. A frame seen again (`toVersion` ≤ the last) is
  * reported as a duplicate and left to ccxt (which skips it). The chain restarts at each depth
- * subscription MEXC acknowledges. Frames without `fromVersion`/`toVersion` (the contract's
- * `push.depth`) are left to ccxt. Cost: O(1) per frame, O(buffered frames) per snapshot.
+ * subscription MEXC acknowledges.
+ *
+ * MEXC contract depth (`push.depth`, `{"data":{"asks","bids","version"},"symbol":"BTC_USDT"}`):
+ * MEXC's "Incremental Order Book Maintenance Mechanism" (futures WebSocket API,
+ * https://www.mexc.com/api-docs/futures/websocket-api/incremental-order-book-maintenance-mechanism)
+ * says each push's `version` must be exactly the previous one + 1, and that a discontinuity (a gap,
+ * or versions out of order) means pushes were lost: recover from the depth commits or a full
+ * snapshot. ccxt's `mexc` only skips a push whose `version` is below its book's nonce, so a lost
+ * push would go unseen; the tap checks these pushes too: one whose first version is not the last
+ * `version` + 1 is a gap, handled as a spot gap (ccxt's book dropped, InvalidNonce, a fresh
+ * snapshot). The first version is `begin` when the push carries it (a push merging several
+ * versions, `begin`..`version`: ccxt's own recorded example and the contract stand-in send it),
+ * else `version`. A push at or below the last `version` is reported as a duplicate and left to
+ * ccxt (which skips it): the versions before it all arrived, so it adds nothing. MEXC's
+ * acknowledgement (`rs.sub.depth`) names no symbol, so the contract chain restarts instead
+ * whenever ccxt's book for the symbol holds nothing yet (none, or one with neither a snapshot nor
+ * a buffered push: the first push, after a gap, after `unWatchOrderBook` or a failed snapshot):
+ * that push starts the book ccxt joins to its next snapshot. Cost: O(1) per frame, O(buffered
+ * frames) per snapshot.
  */
 import { InvalidNonce, type Exchange } from 'ccxt';
 import type { RawSequenceAnomaly } from './live-exchanges.js';
@@ -51,6 +68,25 @@ export function mexcFirstFrameAfterSnapshot(lastUpdateId: number, frames: readon
   return frames.length;
 }
 
+/**
+ * A contract `push.depth`: its symbol and the versions it covers (`begin` to `version`; `version`
+ * alone without `begin`); undefined for any other message.
+ */
+export function mexcContractPushVersions(message: Record<string, unknown>): { marketId: string; from: number; to: number } | undefined {
+  if (message.channel !== 'push.depth' || typeof message.symbol !== 'string') return undefined;
+  const data = message.data as { version?: unknown; begin?: unknown } | undefined;
+  const to = integerOf(data?.version);
+  if (to === undefined) return undefined;
+  const begin = integerOf(data?.begin);
+  return { marketId: message.symbol, from: begin !== undefined && begin <= to ? begin : to, to };
+}
+
+function integerOf(value: unknown): number | undefined {
+  if (typeof value !== 'number' && typeof value !== 'string') return undefined;
+  const n = Number(value);
+  return value !== '' && Number.isSafeInteger(n) ? n : undefined;
+}
+
 /** Installs the check on a ccxt pro `mexc` client; false (nothing installed) for any other exchange. */
 export function tapMexcDepthSequence(exchange: Exchange, onAnomaly: (a: RawSequenceAnomaly) => void): boolean {
   const target = exchange as unknown as {
@@ -69,6 +105,7 @@ export function tapMexcDepthSequence(exchange: Exchange, onAnomaly: (a: RawSeque
   if (exchange.id !== 'mexc' || typeof onBook !== 'function' || typeof onStatus !== 'function') return false;
   if (typeof cacheIndex === 'function' && typeof applyDelta === 'function' && typeof applySide === 'function') joinFramesToSnapshot(target, cacheIndex, applyDelta, applySide);
   const last = new Map<string, number>();
+  const lastContract = new Map<string, number>();
 
   target.handleSubscriptionStatus = function (this: unknown, client, message) {
     const msg = typeof message.msg === 'string' ? message.msg : '';
@@ -76,7 +113,30 @@ export function tapMexcDepthSequence(exchange: Exchange, onAnomaly: (a: RawSeque
     return onStatus.call(this, client, message);
   };
 
+  /** Drops ccxt's book of the symbol and rejects its watch: the book stream resyncs from a snapshot. */
+  const lose = (client: unknown, symbol: string, error: InvalidNonce) => {
+    if (target.orderbooks !== undefined) delete target.orderbooks[symbol];
+    (client as { reject(error: unknown, hash: string): void }).reject(error, `orderbook:${symbol}`);
+  };
+
   target.handleOrderBook = function (this: unknown, client, message) {
+    const push = mexcContractPushVersions(message);
+    if (push !== undefined) {
+      const { marketId, from, to } = push;
+      const symbol = exchange.safeSymbol(marketId);
+      const book = target.orderbooks?.[symbol] as (CcxtBook & { cache?: unknown[] }) | undefined;
+      const fresh = book === undefined || (book.nonce === undefined && (book.cache?.length ?? 0) === 0);
+      const previous = fresh ? undefined : lastContract.get(marketId);
+      if (previous !== undefined && to <= previous) {
+        onAnomaly({ symbol: marketId, kind: 'duplicate', firstUpdateId: from, finalUpdateId: to, expected: previous + 1 });
+        return onBook.call(this, client, message);
+      }
+      lastContract.set(marketId, to);
+      if (previous === undefined || from === previous + 1) return onBook.call(this, client, message);
+      onAnomaly({ symbol: marketId, kind: 'gap', firstUpdateId: from, finalUpdateId: to, expected: previous + 1 });
+      lose(client, symbol, new InvalidNonce(`mexc ${marketId}: depth versions ${previous + 1}–${from - 1} never arrived (push ${from}–${to})`));
+      return undefined;
+    }
     const depth = message.publicAggreDepths as { fromVersion?: unknown; toVersion?: unknown } | undefined;
     const marketId = message.symbol;
     const from = Number(depth?.fromVersion);
@@ -90,9 +150,7 @@ export function tapMexcDepthSequence(exchange: Exchange, onAnomaly: (a: RawSeque
     last.set(marketId, to);
     if (previous === undefined || from === previous + 1) return onBook.call(this, client, message);
     onAnomaly({ symbol: marketId, kind: 'gap', firstUpdateId: from, finalUpdateId: to, expected: previous + 1 });
-    const symbol = exchange.safeSymbol(marketId);
-    if (target.orderbooks !== undefined) delete target.orderbooks[symbol];
-    (client as { reject(error: unknown, hash: string): void }).reject(new InvalidNonce(`mexc ${marketId}: depth versions ${previous + 1}–${from - 1} never arrived (frame ${from}–${to})`), `orderbook:${symbol}`);
+    lose(client, exchange.safeSymbol(marketId), new InvalidNonce(`mexc ${marketId}: depth versions ${previous + 1}–${from - 1} never arrived (frame ${from}–${to})`));
     return undefined;
   };
   return true;
