@@ -58,6 +58,33 @@ describe('LiveAccountReads', () => {
     expect(h.calls('/api/v3/allOrders')).toBe(3);
   });
 
+  it("a read answered after the account's own order is not kept: the next read asks the venue and sees the order", async () => {
+    const placed = { ...ORDER, orderId: '102', status: 'NEW', executedQty: '0', cummulativeQuoteQty: '0' };
+    let venueOrders: unknown[] = [ORDER];
+    let release: (() => void) | undefined;
+    const h = harness(async (url, method) => {
+      if (url.includes('/api/v3/allOrders')) {
+        const answer = venueOrders; // read now, answered later
+        if (release === undefined) await new Promise<void>((resolve) => (release = resolve));
+        return answer;
+      }
+      if (url.includes('/api/v3/order?') && method === 'POST') return { symbol: 'BTCUSDT', orderId: '102', orderListId: -1 };
+      if (url.includes('/api/v3/order?')) return placed;
+      throw new Error(`unexpected ${method} ${url}`);
+    });
+    const before = h.reads.orderHistory('alice', { limit: 10, offset: 0 });
+    await vi.waitFor(() => expect(release).toBeDefined());
+    expect(await h.live.placeOrder('alice', { symbol: 'BTCUSDT', side: 'BUY', type: 'LIMIT', quantity: '0.001', price: '60000' })).toMatchObject({ ok: true });
+    venueOrders = [ORDER, placed];
+    release!();
+    // The read that was out answers what the venue held when it was read…
+    expect(await before).toMatchObject({ ok: true, value: { value: [{ id: '101' }] } });
+    // …but a read after the order, within cacheMs, asks again and sees it.
+    const after = await h.reads.orderHistory('alice', { limit: 10, offset: 0 });
+    expect(after.ok && after.value.value.map((r) => r.id)).toEqual(['102', '101']); // newest first; same time, so by id
+    expect(h.calls('/api/v3/allOrders')).toBe(2);
+  });
+
   it("fills carry MEXC's own decimal strings, fee asset and liquidity; realized PnL is counted at average price", async () => {
     const sell = { ...TRADE, id: '9002', orderId: '103', price: '61000', qty: '0.000999', quoteQty: '60.939', commission: '0.060939', commissionAsset: 'USDT', isBuyer: false, isMaker: false, time: TRADE.time + 1, clientOrderId: '' };
     const h = harness((url) => (url.includes('/api/v3/myTrades') ? [TRADE, sell] : []));

@@ -9,7 +9,8 @@
  *   and why, without contacting the venue);
  * - answers are cached per account and query for `cacheMs` (default 2,000 ms: MEXC allows 20
  *   signed requests/s per endpoint) and dropped when the account places or cancels an order, so
- *   a read after a write sees it; `asOf` is when the venue answered;
+ *   a read after a write sees it (an answer to a read sent before the write is not kept);
+ *   `asOf` is when the venue answered;
  * - amounts stay decimal strings (MEXC's raw fields) and are summed in fixed point;
  * - equity is valued in USDT: each balance × its `<ASSET>USDT` last price on the venue; null when
  *   a held asset has no such ticker. The equity curve is the equity this process read, oldest first.
@@ -48,6 +49,8 @@ const TRADES_PAGE = 100;
 export class LiveAccountReads implements AccountReadPort {
   readonly mode = 'live' as const;
   private readonly cache = new Map<string, { value: unknown; asOf: number }>();
+  /** How many times each account's answers were dropped (its own order or cancel, new keys). */
+  private readonly forgotten = new Map<string, number>();
   private readonly curves = new Map<string, { at: number; equity: string }[]>();
   private readonly cacheMs: number;
   private readonly pollMs: number;
@@ -330,6 +333,7 @@ export class LiveAccountReads implements AccountReadPort {
   // ---- internals ----
 
   private forget(accountId: string): void {
+    this.forgotten.set(accountId, (this.forgotten.get(accountId) ?? 0) + 1);
     for (const key of [...this.cache.keys()]) if (key.startsWith(`${accountId}\u0000`)) this.cache.delete(key);
   }
 
@@ -337,10 +341,13 @@ export class LiveAccountReads implements AccountReadPort {
     const full = `${accountId}\u0000${key}`;
     const hit = this.cache.get(full);
     if (hit !== undefined && this.clock() - hit.asOf < this.cacheMs) return fresh(hit.value as T, hit.asOf);
+    const since = this.forgotten.get(accountId) ?? 0;
     const result = await load();
     if (!result.ok) return result;
     const asOf = this.clock();
-    this.cache.set(full, { value: result.value, asOf });
+    // Read before the account's own order, cancel or new keys, answered after: told to its caller, not
+    // kept, or the next read would be served what the venue held before the write.
+    if ((this.forgotten.get(accountId) ?? 0) === since) this.cache.set(full, { value: result.value, asOf });
     return fresh(result.value, asOf);
   }
 
