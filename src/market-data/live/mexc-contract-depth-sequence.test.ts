@@ -55,7 +55,9 @@ function contractFeed() {
     const b = exchange.orderbooks[SYMBOL];
     return b === undefined ? undefined : { nonce: b.nonce, bids: b.bids.map(([p, q]) => [p, q]), asks: b.asks.map(([p, q]) => [p, q]) };
   };
-  return { feed, synced, book, anomalies, outcome };
+  /** ccxt's reset after a snapshot it could not join: an empty book, neither snapshot nor buffer. */
+  const emptied = () => void ((exchange.orderbooks as Record<string, unknown>)[SYMBOL] = exchange.orderBook());
+  return { feed, synced, book, emptied, anomalies, outcome };
 }
 
 describe('MEXC contract depth pushes checked for lost versions', () => {
@@ -93,6 +95,16 @@ describe('MEXC contract depth pushes checked for lost versions', () => {
     f.feed(push(107, [], [], 106));
     expect(f.anomalies).toEqual([{ symbol: 'BTC_USDT', kind: 'gap', firstUpdateId: 106, finalUpdateId: 107, expected: 105 }]);
     expect(f.book()).toBeUndefined();
+  });
+
+  it('a book ccxt emptied (a snapshot it could not join) starts a new chain at the next push: no gap reported', async () => {
+    const f = contractFeed();
+    await f.synced();
+    f.emptied();
+    f.feed(push(250, [], []), push(251, [], []));
+    expect(f.anomalies).toEqual([]);
+    f.feed(push(253, [], []));
+    expect(f.anomalies).toEqual([{ symbol: 'BTC_USDT', kind: 'gap', firstUpdateId: 253, finalUpdateId: 253, expected: 252 }]);
   });
 
   it('a push at or below the last version is reported as a duplicate and changes nothing', async () => {
