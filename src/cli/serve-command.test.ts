@@ -1,6 +1,6 @@
 /** `papertrade serve` as a user runs it: refusals are one clear line and exit code 2, no stack trace, no key shown. */
 import { spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -42,4 +42,18 @@ describe('papertrade serve', () => {
     expect(run.stderr).toContain('ADMIN_API_KEY: must be at least 16 characters long');
     expect(run.stderr).not.toContain('tooshort-s3cret');
   }, 60_000);
+
+  it('on a database it cannot open: exits 2 naming the file, and shows no key', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'papertrade-serve-'));
+    const notADatabase = join(dir, 'notes.txt');
+    writeFileSync(notADatabase, 'these are notes, not a SQLite database\n'.repeat(100));
+    for (const path of [dir, notADatabase]) {
+      const run = await serve({ PORT: String(await freePort()), HOST: '127.0.0.1', DATABASE_URL: `sqlite:${path}`, LOG_LEVEL: 'silent', ADMIN_API_KEY: '' });
+      expect(run.code).toBe(2);
+      expect(run.stderr).toMatch(/^papertrade: cannot open the SQLite database /);
+      expect(run.stderr).toContain(path);
+      expect(run.stderr).not.toMatch(/\n\s+at /);
+      expect(run.stdout + run.stderr).not.toMatch(/ptadmin_|API key:|API secret:/);
+    }
+  }, 120_000);
 });

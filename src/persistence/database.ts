@@ -158,11 +158,18 @@ export async function openAndMigrate(url: string = DEFAULT_DATABASE_URL, options
 
 function openSqlite(path: string): PersistenceDatabase {
   const inMemory = path === ':memory:';
-  if (!inMemory) mkdirSync(dirname(resolve(path)), { recursive: true });
-  const sqlite = new SqliteDatabase(path);
-  if (!inMemory) sqlite.pragma('journal_mode = WAL');
-  sqlite.pragma('synchronous = FULL');
-  sqlite.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+  let sqlite: SqliteDatabase.Database | undefined;
+  try {
+    if (!inMemory) mkdirSync(dirname(resolve(path)), { recursive: true });
+    sqlite = new SqliteDatabase(path);
+    if (!inMemory) sqlite.pragma('journal_mode = WAL');
+    sqlite.pragma('synchronous = FULL');
+    sqlite.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+  } catch (error) {
+    // SQLite's own words ("unable to open database file", "file is not a database") name no file.
+    sqlite?.close();
+    throw new Error(`cannot open the SQLite database ${resolve(path)}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+  }
   const checkpointer = inMemory ? undefined : new WalCheckpointer(sqlite, resolve(path));
   const wal = inMemory ? undefined : new WalSync(`${resolve(path)}-wal`);
   const connection = new SqliteConnectionState(sqlite, () => checkpointer?.committed(), wal);
