@@ -46,6 +46,20 @@ describe('papertrade replay: bad input is a clear error naming the line, and a n
     expect(noRecording.stderr).toMatch(/recording directory not found/);
   });
 
+  it('refuses an --out it cannot write with one line, and leaves an existing --out alone when another option is bad', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'papertrade-out-'));
+    const unwritable = cli(['replay', '--recording', RECORDING, '--orders', ordersFile([good]), '--out', join(dir, 'missing', 'events.jsonl')]);
+    expect(unwritable.status).toBe(2);
+    expect(unwritable.stderr).toMatch(/^papertrade: --out .*missing.*events\.jsonl: ENOENT/);
+    expect(unwritable.stderr).not.toMatch(/\n\s+at /);
+    const kept = join(dir, 'kept.jsonl');
+    writeFileSync(kept, 'earlier results\n');
+    const badLeverage = cli(['replay', '--recording', RECORDING, '--orders', ordersFile([good]), '--out', kept, '--leverage', '0']);
+    expect(badLeverage.status).toBe(2);
+    expect(badLeverage.stderr).toMatch(/--leverage must be a whole number/);
+    expect(readFileSync(kept, 'utf8')).toBe('earlier results\n');
+  });
+
   it('writes events to --out, ending with each account\'s balances', () => {
     const out = join(mkdtempSync(join(tmpdir(), 'papertrade-out-')), 'events.jsonl');
     const result = cli(['replay', '--recording', RECORDING, '--orders', ordersFile([good]), '--balances', 'USDT=20000', '--out', out]);

@@ -2,7 +2,7 @@
  * `papertrade replay` (the JSON-lines contract) and `papertrade demo` (a readable replay of the
  * bundled recording with a small order script).
  */
-import { createWriteStream, existsSync } from 'node:fs';
+import { createWriteStream, existsSync, openSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import type { KernelEvent } from '../core/kernel/events.js';
@@ -24,6 +24,14 @@ export function isAccountEvent(event: KernelEvent): boolean {
 function parseLatency(text: string): number {
   if (!/^\d+$/.test(text)) throw new Error(`--latency-ms must be a whole number of milliseconds, got "${text}"`);
   return Number(text);
+}
+
+function openOutFile(path: string): number {
+  try {
+    return openSync(path, 'w');
+  } catch (error) {
+    throw new Error(`--out ${path}: ${error instanceof Error ? error.message : String(error)}`);
+  }
 }
 
 export function registerReplayCommands(program: Command): void {
@@ -48,14 +56,15 @@ export function registerReplayCommands(program: Command): void {
       const modelProblem = tradesOnlyModelProblem(tradesOnly);
       if (modelProblem !== undefined) throw new Error(`--spread-bps/--slippage-bps: ${modelProblem}`);
       const commands = readOrdersFile(opts.orders, [recording.symbol]);
-      const out = opts.out === undefined ? process.stdout : createWriteStream(opts.out);
+      if (opts.fundingRate !== undefined && !/^-?\d+(\.\d+)?$/.test(opts.fundingRate)) throw new Error(`--funding-rate must be a decimal such as 0.0001, got "${opts.fundingRate}"`);
+      if (!/^\d+$/.test(opts.leverage) || Number(opts.leverage) < 1) throw new Error(`--leverage must be a whole number ≥ 1, got "${opts.leverage}"`);
+      // Opened only once every option is checked, and synchronously, so that a file it cannot write is a refusal, not a stream error.
+      const out = opts.out === undefined ? process.stdout : createWriteStream('', { fd: openOutFile(opts.out) });
       const lines: string[] = [];
       const flush = () => {
         if (lines.length > 0) out.write(`${lines.join('\n')}\n`);
         lines.length = 0;
       };
-      if (opts.fundingRate !== undefined && !/^-?\d+(\.\d+)?$/.test(opts.fundingRate)) throw new Error(`--funding-rate must be a decimal such as 0.0001, got "${opts.fundingRate}"`);
-      if (!/^\d+$/.test(opts.leverage) || Number(opts.leverage) < 1) throw new Error(`--leverage must be a whole number ≥ 1, got "${opts.leverage}"`);
       if (recording.fidelity === 'trades-only') {
         // Every consumer of the output sees the mode first: a line of its own, and a warning on stderr.
         lines.push(JSON.stringify({ type: 'REPLAY_FIDELITY', fidelity: 'trades-only', label: tradesOnlyLabel(tradesOnly), spreadBps: tradesOnly.spreadBps, slippageBps: tradesOnly.slippageBps }));
