@@ -30,4 +30,14 @@ describe('papertrade accounts refuses a bad account setting as a setting', () =>
     expect(result.err).toMatch(/maxDrawdown .*\(INVALID_REQUEST\)/);
     expect(result.err).not.toContain('INVALID_ORDER');
   });
+
+  it('refuses an export --out it cannot write as bad input naming the file, without a stack trace', { timeout: 60_000 }, async () => {
+    const created = await runAccountsCommand(['create', '--name', 'x', '--json'], env);
+    expect(created.code, created.err).toBe(0);
+    const id = (JSON.parse(created.out) as { id: string }).id;
+    const out = join(dir, 'missing', 'x.json');
+    const result = await runAccountsCommand(['export', id, '--out', out], env);
+    expect(result.code).toBe(2);
+    expect(result.err).toBe(`papertrade accounts: cannot write ${out}: ENOENT: no such file or directory, open '${out}'\n`);
+  });
 });

@@ -116,7 +116,11 @@ export function registerAccountsCommand(program: Command, io: AccountsIo = proce
       run(io, opts, async (backend) => {
         const document = await backend.exportDocument(id);
         if (opts.out === undefined) return io.out(`${document}\n`);
-        writeFileSync(opts.out, `${document}\n`);
+        try {
+          writeFileSync(opts.out, `${document}\n`);
+        } catch (error) {
+          throw new AccountsCommandError(`cannot write ${opts.out}: ${error instanceof Error ? error.message : String(error)}`, 2);
+        }
         io.err(`exported ${id} to ${opts.out}\n`);
       }),
     );
