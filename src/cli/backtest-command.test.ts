@@ -66,4 +66,16 @@ describe('papertrade backtest', () => {
   it('needs exactly one data source', async () => {
     await expect(cli(['--strategy', 'rsi-reversal'])).rejects.toThrow(/exactly one of --candles and --recording/);
   });
+
+  it('names the option in a refusal of a value that is not a number or not JSON', async () => {
+    const cases: [string[], RegExp][] = [
+      [['--balance', 'abc'], /^--balance must be a decimal number such as 10000, got "abc"$/],
+      [['--fee-bps', 'abc'], /^--fee-bps must be a decimal number such as 7.5, got "abc"$/],
+      [['--fee-bps', '1e-3'], /^--fee-bps must be a decimal number such as 7.5, got "1e-3"$/],
+      [['--params', '{bad'], /^--params must be a JSON object such as \{"period":14\}: /],
+    ];
+    for (const [flags, message] of cases) {
+      await expect(cli(['--strategy', 'rsi-reversal', '--candles', CANDLES, ...flags]), flags.join(' ')).rejects.toThrow(message);
+    }
+  });
 });

@@ -60,8 +60,25 @@ export function registerBacktestCommand(program: Command): void {
     });
 }
 
+function decimalFlag(name: string, text: string, example: string): string {
+  if (!/^-?\d+(\.\d+)?$/.test(text)) throw new Error(`${name} must be a decimal number such as ${example}, got "${text}"`);
+  return text;
+}
+
+function paramsFlag(text: string): Record<string, unknown> {
+  try {
+    return JSON.parse(text) as Record<string, unknown>;
+  } catch (error) {
+    throw new Error(`--params must be a JSON object such as {"period":14}: ${error instanceof Error ? error.message : String(error)}`);
+  }
+}
+
 async function backtest(flags: BacktestFlags): Promise<{ report: BacktestReport; detail: BacktestDetail }> {
   if ((flags.candles === undefined) === (flags.recording === undefined)) throw new Error('give exactly one of --candles and --recording');
+  // The library's own refusals name its fields (initialBalance, …), not the flags given here.
+  decimalFlag('--balance', flags.balance, '10000');
+  if (flags.feeBps !== undefined) decimalFlag('--fee-bps', flags.feeBps, '7.5');
+  const strategyParams = flags.params !== undefined ? paramsFlag(flags.params) : undefined;
   const factory = await resolveStrategy(flags.strategy);
   const builtIn = STRATEGIES.has(flags.strategy);
   const bar = process.stderr.isTTY ? new SingleBar({ format: 'backtest [{bar}] {percentage}% | {value}/{total}', hideCursor: true }, Presets.shades_classic) : undefined;
@@ -70,7 +87,7 @@ async function backtest(flags: BacktestFlags): Promise<{ report: BacktestReport;
   const options: BacktestOptions = {
     onEvent: recorder.observe,
     strategy: builtIn ? flags.strategy : factory,
-    ...(flags.params !== undefined ? { strategyParams: JSON.parse(flags.params) as Record<string, unknown> } : {}),
+    ...(strategyParams !== undefined ? { strategyParams } : {}),
     ...(flags.tactics !== undefined ? { tactics: JSON.parse(readFileSync(flags.tactics, 'utf8')) as unknown } : {}),
     symbol: flags.symbol,
     balance: flags.balance,
