@@ -98,3 +98,12 @@ describe('papertrade replay on a perpetual', () => {
     expect(Number(events.find((e) => e.type === 'FUNDING')!.amount)).toBeLessThan(0); // a short receives
   });
 });
+
+describe('papertrade demo', () => {
+  it('refuses a --latency-ms that is not a whole number before printing anything', () => {
+    const result = cli(['demo', '--latency-ms', 'abc']);
+    expect(result.status).toBe(2);
+    expect(result.stderr).toBe('papertrade: --latency-ms must be a whole number of milliseconds, got "abc"\n');
+    expect(result.stdout).toBe('');
+  });
+});

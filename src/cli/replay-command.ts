@@ -93,6 +93,7 @@ export function registerReplayCommands(program: Command): void {
     .description('Replay the bundled Binance BTCUSDT recording with a small order script and print fills and balances.')
     .option('--latency-ms <n>', 'delay from submission to arrival at the venue', '50')
     .action((opts: { latencyMs: string }) => {
+      const latencyMs = parseLatency(opts.latencyMs);
       if (!existsSync(BUNDLED_RECORDING_DIR)) throw new Error(`bundled recording missing: ${BUNDLED_RECORDING_DIR}`);
       const recording = readRecording(BUNDLED_RECORDING_DIR);
       const commands = readOrdersFile(DEMO_ORDERS_FILE, [recording.symbol]);
@@ -102,7 +103,7 @@ export function registerReplayCommands(program: Command): void {
       print(`${recording.inputs.length} market events, ${commands.length} commands, latency ${opts.latencyMs} ms, balances ${DEFAULT_BALANCES}\n`);
       const result = runReplay(recording, commands, {
         balances: parseBalances(DEFAULT_BALANCES),
-        latencyMs: parseLatency(opts.latencyMs),
+        latencyMs,
         onEvent: (e) => {
           switch (e.type) {
             case 'FILL':
