@@ -101,6 +101,15 @@ describe('the native REST API (in-process, real engine and recording)', () => {
     }
   });
 
+  it('refuses an offset past 2^53 − 1 on every history as bad input (400), which the database cannot bind', async () => {
+    for (const [path, headers] of [['/api/orders', bearer(alice.apiKey)], ['/api/trades', bearer(alice.apiKey)], ['/api/account/fills', bearer(alice.apiKey)], ['/api/account/equity', bearer(alice.apiKey)], ['/api/accounts', admin]] as const) {
+      const res = await inject({ url: `${path}?offset=99999999999999999999`, headers });
+      expect(res.statusCode, path).toBe(400);
+      expect(res.json(), path).toMatchObject({ code: 'INVALID_REQUEST', message: 'querystring/offset must be <= 9007199254740991' });
+      expect((await inject({ url: `${path}?offset=9007199254740991`, headers })).json(), path).toMatchObject({ items: [], nextOffset: null });
+    }
+  });
+
   it('refuses an unaffordable order with MEXC\'s insufficient-balance code', async () => {
     const res = await inject({ method: 'POST', url: '/api/orders', headers: bearer(bob.apiKey), payload: { symbol: 'BTCUSDT', side: 'BUY', type: 'LIMIT', quantity: '1', price: '60000' } });
     expect(res.statusCode).toBe(400);

@@ -25,7 +25,8 @@ export const ErrorBody = Type.Object({ code: Type.String(), message: Type.String
 
 export const Page = Type.Object({
   limit: Type.Integer({ minimum: 1, maximum: 500, default: 100 }),
-  offset: Type.Integer({ minimum: 0, default: 0 }),
+  // Beyond 2^53 − 1 the number is no longer the one sent, and the database refuses to bind it.
+  offset: Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER, default: 0 }),
 });
 export type PageQuery = Static<typeof Page>;
 
