@@ -78,4 +78,11 @@ describe('papertrade backtest', () => {
       await expect(cli(['--strategy', 'rsi-reversal', '--candles', CANDLES, ...flags]), flags.join(' ')).rejects.toThrow(message);
     }
   });
+
+  it('refuses an --out that is a file, naming the option', async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'papertrade-bt-')), 'notes.txt');
+    writeFileSync(file, 'not a directory\n');
+    await expect(cli(['--strategy', 'rsi-reversal', '--candles', CANDLES, '--out', file])).rejects.toThrow(/^--out .*notes\.txt: EEXIST/);
+    expect(readFileSync(file, 'utf8')).toBe('not a directory\n');
+  });
 });

@@ -49,15 +49,24 @@ export function registerBacktestCommand(program: Command): void {
     .option('--bar-inputs', 'each candle as one bar kernel input (ADR 0042; a resting limit fills only when a bar trades through it) instead of a book and a trade per path price')
     .addOption(new Option('--interval <ms>', 'candle interval for --recording').default('60000'))
     .action(async (flags: BacktestFlags) => {
+      // Made before the backtest runs, so that an --out that cannot be a directory costs no run.
+      if (flags.out !== undefined) outDirectory(flags.out);
       const { report, detail } = await backtest(flags);
       process.stdout.write(`${renderMetricsTable(report)}\n`);
       if (flags.out !== undefined) {
-        mkdirSync(flags.out, { recursive: true });
         writeFileSync(join(flags.out, 'report.json'), renderReportJson(report));
         writeFileSync(join(flags.out, 'report.html'), renderBacktestHtml(report, detail));
         process.stdout.write(`report: ${join(flags.out, 'report.json')}\nreport page: ${join(flags.out, 'report.html')}\n`);
       }
     });
+}
+
+function outDirectory(dir: string): void {
+  try {
+    mkdirSync(dir, { recursive: true });
+  } catch (error) {
+    throw new Error(`--out ${dir}: ${error instanceof Error ? error.message : String(error)}`);
+  }
 }
 
 function decimalFlag(name: string, text: string, example: string): string {
