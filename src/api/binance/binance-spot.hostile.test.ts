@@ -37,6 +37,13 @@ describe('the Binance Spot routes refuse what Binance refuses, changing nothing'
     await service.close();
   });
 
+  it('refuses a fromId that is not a whole number as an id, not as a time', async () => {
+    for (const path of ['/binance/api/v3/aggTrades?symbol=BTCUSDT&fromId=abc', '/binance/api/v3/aggTrades?symbol=BTCUSDT&fromId=99999999999999999999']) {
+      expect(await answer(app.inject({ url: path })), path).toEqual([400, { code: -1100, msg: 'Illegal characters found in a parameter: fromId must be a whole number' }]);
+    }
+    expect(await answer(app.inject({ url: '/binance/api/v3/aggTrades?symbol=BTCUSDT&startTime=abc' }))).toEqual([400, { code: -1100, msg: 'Illegal characters found in a parameter: startTime must be Unix ms' }]);
+  });
+
   it('refuses a parameter sent twice with -1101 instead of taking the last one, and places nothing', async () => {
     // Signed as sent, so the signature is valid: the second quantity (5 BTC) must not silently replace the first.
     const twice = await answer(signed('POST', '/api/v3/order', 'symbol=BTCUSDT&side=BUY&type=LIMIT&timeInForce=GTC&quantity=0.01&price=50000.00&quantity=5'));

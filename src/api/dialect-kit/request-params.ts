@@ -51,6 +51,6 @@ export function intParam(text: string | undefined, name: string, fallback: numbe
 
 export function optionalInt(text: string | undefined, name: string, invalid: (detail: string) => Error): number | undefined {
   if (text === undefined || text === '') return undefined;
-  if (!/^\d{1,16}$/.test(text)) throw invalid(`${name} must be Unix ms`);
+  if (!/^\d{1,16}$/.test(text)) throw invalid(`${name} must be ${name.endsWith('Id') ? 'a whole number' : 'Unix ms'}`);
   return Number(text);
 }
