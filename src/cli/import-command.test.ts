@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -38,5 +38,15 @@ describe('papertrade import', () => {
     const run = cli(['import', '--format', 'binance-aggtrades', '--out', join(dir, 'rec'), bad]);
     expect(run.status).toBe(2);
     expect(run.stderr).toBe('papertrade: BTCUSDT-aggTrades-2024-08-09.csv line 2: is_buyer_maker must be true or false, got "maybe"\n');
+  }, 60_000);
+
+  it('refuses an --out that is a file with one line naming the option, and leaves the file alone', () => {
+    dir = mkdtempSync(join(tmpdir(), 'import-cli-'));
+    const file = join(dir, 'notes.txt');
+    writeFileSync(file, 'not a directory\n');
+    const run = cli(['import', '--format', 'tardis-trades', '--out', file, `${FIXTURES}/tardis_trades_BTCUSDT.csv`]);
+    expect(run.status).toBe(2);
+    expect(run.stderr).toBe(`papertrade: --out ${file}: EEXIST: file already exists, mkdir '${file}'\n`);
+    expect(readFileSync(file, 'utf8')).toBe('not a directory\n');
   }, 60_000);
 });

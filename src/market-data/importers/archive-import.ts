@@ -52,7 +52,11 @@ export async function importArchive(options: ImportOptions): Promise<ImportSumma
       throw new ImportError(file, 0, 'file not found');
     }
   }
-  mkdirSync(options.out, { recursive: true });
+  try {
+    mkdirSync(options.out, { recursive: true });
+  } catch (error) {
+    throw new Error(`--out ${options.out}: ${error instanceof Error ? error.message : String(error)}`);
+  }
   const market = options.market ?? marketOfDirectory(options.out);
   let done = 0;
   const summary = await IMPORT_FORMATS[options.format]({
