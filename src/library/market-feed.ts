@@ -4,6 +4,8 @@
  * `updatePrices` and candle replays move the kernel's market; fills then follow the kernel's own
  * rules (market orders walk the book, resting orders fill on trades, conditionals trigger on the
  * trade). Candle bars are walked along the conservative path of strategy/candle-path.ts.
+ * A price's book and trade are one move: whoever reacts to what fills on it (the trade manager
+ * placing exits) does so once both are applied, at that price's last trade, book and mark.
  * Cost: two kernel inputs per price; a bar is 4 prices plus one per order price on the way; each
  * step of a walk looks at the open orders only (an index kept from ORDER_NEW / FILL / CANCELED events).
  * With `barInputs` a candle is instead one `bar` input (ADR 0042), plus one per pause after a fill.
@@ -12,6 +14,7 @@ import type { KernelEvent } from '../core/kernel/events.js';
 import type { BarInput, KernelInput } from '../core/kernel/inputs.js';
 import type { Kernel } from '../core/kernel/kernel.js';
 import { formatFixed, parseFixed, type Fixed } from '../core/money/fixed.js';
+import { isConditional } from '../core/orders/order.js';
 import { isOpenStatus } from '../core/orders/order-status.js';
 import { nextStop, orderTouchPrice } from '../strategy/candle-path.js';
 import type { Candle, CandleValues } from '../strategy/candles.js';
@@ -26,7 +29,8 @@ export class MarketFeed {
 
   constructor(
     private readonly kernel: () => Kernel,
-    private readonly submit: (input: KernelInput) => KernelEvent[],
+    /** Inputs handed over together are one move of the market: reactions to their events come after the last. */
+    private readonly submit: (...inputs: KernelInput[]) => KernelEvent[],
     private readonly depth = '1000000',
     /** Candles go to the kernel as one `bar` input each (ADR 0042), not as a walk of prices. */
     readonly barInputs = false,
@@ -80,9 +84,13 @@ export class MarketFeed {
     this.last.set(symbol, price);
     const bid = price - tick > 0n ? price - tick : price;
     this.updateId += 1;
-    this.submit({ kind: 'book.snapshot', time, symbol, lastUpdateId: this.updateId, bids: [[formatFixed(bid), this.depth]], asks: [[formatFixed(price + tick), this.depth]] });
     this.tradeId += 1;
-    this.submit({ kind: 'trade', time, symbol, tradeId: this.tradeId, price: formatFixed(price), quantity: this.depth, buyerMaker: previous !== undefined && price < previous });
+    // The book first (what the trade triggers executes on the new quote), then the print; one move:
+    // an entry the new book fills gets its exits once the print and the mark are at the price too.
+    this.submit(
+      { kind: 'book.snapshot', time, symbol, lastUpdateId: this.updateId, bids: [[formatFixed(bid), this.depth]], asks: [[formatFixed(price + tick), this.depth]] },
+      { kind: 'trade', time, symbol, tradeId: this.tradeId, price: formatFixed(price), quantity: this.depth, buyerMaker: previous !== undefined && price < previous },
+    );
   }
 
   /**
@@ -124,9 +132,10 @@ export class MarketFeed {
     this.last.set(symbol, prices.close);
   }
 
-  /** Moves the price from `from` to `to`, stopping at every open order price on the way. */
+  /** Moves the price from `from` to `to`, stopping at every trigger price and one tick through every resting limit on the way. */
   walk(symbol: string, from: Fixed, to: Fixed, time: number): void {
     let current = from;
+    const tick = this.kernel().instrument(symbol)?.tickSize ?? 0n;
     for (let guard = 0; guard < 10_000; guard += 1) {
       const kernel = this.kernel();
       const prices: Fixed[] = [];
@@ -135,7 +144,13 @@ export class MarketFeed {
         const order = kernel.order(id);
         if (order === undefined || !isOpenStatus(order.status)) continue;
         const p = orderTouchPrice(order);
-        if (p !== undefined) prices.push(p);
+        if (p === undefined) continue;
+        // A resting limit fills on the first price through it (at its own price the book of the same
+        // moment states its level, and a touch fills nothing): the path stops there, one tick
+        // through, so that its fill is a move of its own and the exits it brings are placed before
+        // the path goes on to them, as a bar's path does (ADR 0042).
+        const resting = !isConditional(order.type) || order.triggered;
+        prices.push(resting ? (order.side === 'BUY' ? p - tick : p + tick) : p);
       }
       const stop = nextStop(current, to, prices);
       if (stop === undefined) break;

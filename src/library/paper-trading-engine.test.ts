@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { DurableEngine } from '../engine/durable-engine.js';
 import { readCandlesFile } from '../strategy/candles.js';
 import { candlesFile } from '../test-kit/data-paths.js';
+import { formatFixed } from '../core/money/fixed.js';
 import { PaperTradingEngine } from './paper-trading-engine.js';
 import type { PaperTradingEvent } from './engine-events.js';
 
@@ -64,6 +65,51 @@ describe('PaperTradingEngine', () => {
     engine.closeAllPositions('h');
     expect(engine.getAccount('h').positions).toEqual([]);
     expect(engine.kernel.openOrders('h')).toEqual([]);
+    engine.kernel.checkInvariants();
+  });
+
+  it('places the exits of a limit entry filled by a price update at that price, not the one before', () => {
+    // BTCUSDT at 60000; a long limit 5 % below: floor_tick(60000 × 0.95) = 57000. The next price,
+    // 56900, moves the book (ask 56901) through the bid, then prints. The exits, worked by hand from
+    // the fill at 57000 (tick 0.1): stop floor_tick(57000 × 0.99) = 56430, take-profit
+    // ceil_tick(57000 × 1.02) = 58140, trailing activation ceil_tick(57000 × 1.01) = 57570 — all
+    // placed against 56900, where none is reached yet.
+    const engine = new PaperTradingEngine();
+    const events: PaperTradingEvent[] = [];
+    engine.subscribe((e) => events.push(e));
+    engine.createAccount({ id: 'l', leverage: { BTCUSDT: 5 } });
+    const t0 = 1_700_000_000_000;
+    engine.updatePrices({ BTCUSDT: '60000' }, t0);
+    const tactics = {
+      name: 'limit', entry: { type: 'limit', offsetPercent: 5, validBars: 3 }, stopLoss: { type: 'percent', percent: 1 },
+      takeProfits: [{ percent: 2, share: 1 }], trailingStop: { activationPercent: 1, callbackPercent: 1 },
+    };
+    expect(engine.openPosition('l', { symbol: 'BTCUSDT', side: 'LONG', quantity: '0.01', tactics }).ok).toBe(true);
+    engine.updatePrices({ BTCUSDT: '56900' }, t0 + 1_000);
+    const fills = events.filter((e) => e.type === 'FILL');
+    expect(fills.map((e) => [e.clientOrderId.split(':')[3], e.price, e.quantity])).toEqual([['entry', '57000', '0.01']]);
+    expect(events.filter((e) => e.type === 'ORDER_REJECTED' || e.type === 'ERROR')).toEqual([]);
+    const exits = engine.kernel.openOrders('l').map((o) => [o.type, o.stopPrice === undefined ? undefined : formatFixed(o.stopPrice), o.activationPrice === undefined ? undefined : formatFixed(o.activationPrice)]);
+    expect(exits).toEqual([
+      ['STOP_LOSS', '56430', undefined],
+      ['TAKE_PROFIT', '58140', undefined],
+      ['TRAILING_STOP_MARKET', undefined, '57570'],
+    ]);
+    // Below the activation the trailing stop does not trail: up to 57500 and back down 1.01 % to
+    // 56920 (under 57500 × 0.99 = 56925) leaves the position open.
+    engine.updatePrices({ BTCUSDT: '57500' }, t0 + 2_000);
+    engine.updatePrices({ BTCUSDT: '56920' }, t0 + 3_000);
+    expect(engine.getAccount('l').positions.map((p) => [p.direction, p.size, p.entryPrice])).toEqual([['LONG', '0.01', '57000']]);
+    // At 57570 it activates; the peak 58000 puts its trigger at 58000 × 0.99 = 57420; the print
+    // there sells at market on the bid, 57420 − 0.1.
+    engine.updatePrices({ BTCUSDT: '57570' }, t0 + 4_000);
+    engine.updatePrices({ BTCUSDT: '58000' }, t0 + 5_000);
+    expect(engine.getAccount('l').positions).toHaveLength(1);
+    engine.updatePrices({ BTCUSDT: '57420' }, t0 + 6_000);
+    const exit = events.filter((e) => e.type === 'FILL').slice(1);
+    expect(exit.map((e) => [e.clientOrderId.split(':')[3], e.side, e.price, e.quantity])).toEqual([['trailing', 'SELL', '57419.9', '0.01']]);
+    expect(engine.getAccount('l').positions).toEqual([]);
+    expect(engine.kernel.openOrders('l')).toEqual([]);
     engine.kernel.checkInvariants();
   });
 

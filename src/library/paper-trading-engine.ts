@@ -86,7 +86,7 @@ export class PaperTradingEngine {
     this.snapshotPath = options.snapshotPath;
     const engine = this;
     this.manager = new TradeManager({ get kernel() { return engine.kernelRef; }, submit: (input) => engine.submit(input) });
-    this.feed = new MarketFeed(() => this.kernelRef, (input) => this.submit(input), undefined, options.barInputs ?? false);
+    this.feed = new MarketFeed(() => this.kernelRef, (...inputs) => this.submit(...inputs), undefined, options.barInputs ?? false);
   }
 
   /** The kernel configuration (a DurableEngine restored into this engine must use the same). */
@@ -374,10 +374,21 @@ export class PaperTradingEngine {
     return { ok: false, reason };
   }
 
-  private submit(input: KernelInput): KernelEvent[] {
-    const events = this.kernelRef.handle(input);
-    this.feed.track(events);
-    for (const event of events) this.post(event);
+  /**
+   * Hands inputs to the kernel and their events to subscribers and the trade manager. Several
+   * inputs are one move of the market (a price's book and its trade): the events of all of them
+   * go out after the last is applied, so that whoever reacts to a fill on the book (the trade
+   * manager placing the exits) sees the move's last trade, book and mark, not the price before it,
+   * as after a step of a bar (ADR 0042).
+   */
+  private submit(...inputs: KernelInput[]): KernelEvent[] {
+    let events: KernelEvent[] = [];
+    for (const input of inputs) {
+      const some = this.kernelRef.handle(input);
+      this.feed.track(some);
+      for (const event of some) this.post(event);
+      events = inputs.length === 1 ? some : events.concat(some);
+    }
     this.deliver();
     for (const event of events) this.manager.onEvent(event);
     return events;
