@@ -160,7 +160,9 @@ export class PaperTradingEngine {
 
   /**
    * Live prices (`{ BTCUSDT: '61000.5' }`): each moves the kernel's market (book + trade), fills and
-   * triggers what it reaches, and feeds the candles strategies run on (`candleIntervalMs`). A price
+   * triggers what it reaches, and feeds the candles strategies run on (`candleIntervalMs`). The exits
+   * of an entry a price fills are placed once that price's book and trade are both in (ADR 0042), so
+   * they are checked against it, not against the price before. A price
    * at or below 0, an unknown symbol or a time that is not Unix ms throws a RangeError before any
    * price moves.
    */
