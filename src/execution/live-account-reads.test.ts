@@ -36,6 +36,35 @@ afterEach(() => {
   vi.restoreAllMocks();
 });
 
+/**
+ * A venue read held until the test lets it answer: the venue's route awaits `hold()`; `out()` waits
+ * until a held read is out; `answer()` waits for it, lets it answer and gives the poll 50 ms to finish.
+ */
+function heldRead() {
+  let release: (() => void) | undefined;
+  const out = () => vi.waitFor(() => expect(release).toBeDefined());
+  return {
+    hold: () => new Promise<void>((resolve) => (release = resolve)),
+    out,
+    async answer() {
+      await out();
+      const answer = release!;
+      release = undefined;
+      answer();
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    },
+  };
+}
+
+/** What the account channel tells of orders, as `label` words each. */
+function toldOf(h: ReturnType<typeof harness>, label: (order: { orderId: string; status: string }) => string) {
+  const told: string[] = [];
+  const stop = h.reads.watchAccount('alice', (m) => {
+    if ('event' in m) told.push(label((m.event as { order: { orderId: string; status: string } }).order));
+  });
+  return { told, stop };
+}
+
 describe('LiveAccountReads', () => {
   it('keeps an answer for cacheMs and says when the venue gave it; the account\'s own order drops it', async () => {
     const h = harness((url, method) => {
@@ -141,30 +170,23 @@ describe('LiveAccountReads', () => {
   it("a poll that read the open orders before the service's own cancel does not tell the order open again after it", async () => {
     vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
     const resting = { ...ORDER, executedQty: '0', cummulativeQuoteQty: '0', status: 'NEW' };
-    let release: (() => void) | undefined;
+    const read = heldRead();
     const h = harness(async (url, method) => {
       if (url.includes('/api/v3/openOrders')) {
         // The venue's answer, as it was before the cancel, arrives after it.
-        await new Promise<void>((resolve) => (release = resolve));
+        await read.hold();
         return [resting];
       }
       if (url.includes('/api/v3/order?') && method === 'DELETE') return { ...resting, status: 'CANCELED' };
       if (url.includes('/api/v3/account')) return { balances: [] };
       throw new Error(`unexpected ${method} ${url}`);
     }, 5_000);
-    const told: string[] = [];
-    const stop = h.reads.watchAccount('alice', (m) => {
-      if ('event' in m) told.push((m.event as { order: { status: string } }).order.status);
-    });
-    await vi.waitFor(() => expect(release).toBeDefined());
-    release!();
-    await new Promise((resolve) => setTimeout(resolve, 50)); // the first poll ends: the order is open
-    release = undefined;
+    const { told, stop } = toldOf(h, (o) => o.status);
+    await read.answer(); // the first poll ends: the order is open
     vi.advanceTimersByTime(5_000);
-    await vi.waitFor(() => expect(release).toBeDefined());
+    await read.out();
     expect(await h.live.cancelOrder('alice', { orderId: '101', symbol: 'BTCUSDT' })).toMatchObject({ ok: true });
-    release!();
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await read.answer();
     expect(told).toEqual(['CANCELED']);
     stop();
   });
@@ -173,11 +195,11 @@ describe('LiveAccountReads', () => {
     vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
     const placed = { ...ORDER, orderId: '102', executedQty: '0', cummulativeQuoteQty: '0', status: 'NEW' };
     let venueOpen: unknown[] = [];
-    let release: (() => void) | undefined;
+    const read = heldRead();
     const h = harness(async (url, method) => {
       if (url.includes('/api/v3/openOrders')) {
         const answer = venueOpen; // read now, answered later
-        await new Promise<void>((resolve) => (release = resolve));
+        await read.hold();
         return answer;
       }
       if (url.includes('/api/v3/order?') && method === 'POST') return { symbol: 'BTCUSDT', orderId: '102', orderListId: -1 };
@@ -185,25 +207,15 @@ describe('LiveAccountReads', () => {
       if (url.includes('/api/v3/account')) return { balances: [] };
       throw new Error(`unexpected ${method} ${url}`);
     }, 5_000);
-    const told: string[] = [];
-    const stop = h.reads.watchAccount('alice', (m) => {
-      if ('event' in m) told.push(`${(m.event as { order: { orderId: string; status: string } }).order.orderId} ${(m.event as { order: { status: string } }).order.status}`);
-    });
-    await vi.waitFor(() => expect(release).toBeDefined());
-    release!();
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    release = undefined;
+    const { told, stop } = toldOf(h, (o) => `${o.orderId} ${o.status}`);
+    await read.answer();
     vi.advanceTimersByTime(5_000);
-    await vi.waitFor(() => expect(release).toBeDefined());
+    await read.out();
     expect(await h.live.placeOrder('alice', { symbol: 'BTCUSDT', side: 'BUY', type: 'LIMIT', quantity: '0.001', price: '60000', clientOrderId: 'mine-1' })).toMatchObject({ ok: true });
     venueOpen = [placed];
-    release!();
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    release = undefined;
+    await read.answer();
     vi.advanceTimersByTime(5_000);
-    await vi.waitFor(() => expect(release).toBeDefined());
-    release!();
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await read.answer();
     expect(told).toEqual(['102 NEW']);
     stop();
   });
@@ -215,11 +227,11 @@ describe('LiveAccountReads', () => {
     const placed = { ...ORDER, orderId: '102', executedQty: '0', cummulativeQuoteQty: '0', status: 'NEW' };
     let venueOpen: unknown[] = [];
     let venueOrder: unknown = placed;
-    let release: (() => void) | undefined;
+    const read = heldRead();
     const h = harness(async (url, method) => {
       if (url.includes('/api/v3/openOrders')) {
         const answer = venueOpen; // read now, answered later
-        await new Promise<void>((resolve) => (release = resolve));
+        await read.hold();
         return answer;
       }
       if (url.includes('/api/v3/order?') && method === 'POST') return { symbol: 'BTCUSDT', orderId: '102', orderListId: -1 };
@@ -227,18 +239,10 @@ describe('LiveAccountReads', () => {
       if (url.includes('/api/v3/account')) return { balances: [] };
       throw new Error(`unexpected ${method} ${url}`);
     }, 5_000);
-    const told: string[] = [];
-    const stop = h.reads.watchAccount('alice', (m) => {
-      if ('event' in m) told.push(`${(m.event as { order: { orderId: string; status: string } }).order.orderId} ${(m.event as { order: { status: string } }).order.status}`);
-    });
-    const nextPoll = async () => {
-      await vi.waitFor(() => expect(release).toBeDefined());
-      release!();
-      await new Promise((resolve) => setTimeout(resolve, 50));
-      release = undefined;
-    };
+    const { told, stop } = toldOf(h, (o) => `${o.orderId} ${o.status}`);
+    const nextPoll = () => read.answer();
     // The first poll has read the venue (nothing open) when the service places the order.
-    await vi.waitFor(() => expect(release).toBeDefined());
+    await read.out();
     expect(await h.live.placeOrder('alice', { symbol: 'BTCUSDT', side: 'BUY', type: 'LIMIT', quantity: '0.001', price: '60000', clientOrderId: 'mine-1' })).toMatchObject({ ok: true });
     venueOpen = [placed];
     await nextPoll();
@@ -257,11 +261,11 @@ describe('LiveAccountReads', () => {
     vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
     const resting = { ...ORDER, executedQty: '0', cummulativeQuoteQty: '0', status: 'NEW' };
     let venueOpen: unknown[] = [resting];
-    let release: (() => void) | undefined;
+    const read = heldRead();
     const h = harness(async (url, method) => {
       if (url.includes('/api/v3/openOrders')) {
         const answer = venueOpen; // read now, answered later
-        await new Promise<void>((resolve) => (release = resolve));
+        await read.hold();
         return answer;
       }
       if (url.includes('/api/v3/order?') && method === 'DELETE') return { ...resting, status: 'CANCELED' };
@@ -269,21 +273,14 @@ describe('LiveAccountReads', () => {
       if (url.includes('/api/v3/account')) return { balances: [] };
       throw new Error(`unexpected ${method} ${url}`);
     }, 5_000);
-    const told: string[] = [];
-    const stop = h.reads.watchAccount('alice', (m) => {
-      if ('event' in m) told.push((m.event as { order: { status: string } }).order.status);
-    });
+    const { told, stop } = toldOf(h, (o) => o.status);
     // The first poll has read the order open when the service cancels it.
-    await vi.waitFor(() => expect(release).toBeDefined());
+    await read.out();
     expect(await h.live.cancelOrder('alice', { orderId: '101', symbol: 'BTCUSDT' })).toMatchObject({ ok: true });
     venueOpen = [];
-    release!();
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    release = undefined;
+    await read.answer();
     vi.advanceTimersByTime(5_000);
-    await vi.waitFor(() => expect(release).toBeDefined());
-    release!();
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await read.answer();
     expect(told).toEqual(['CANCELED']);
     stop();
   });
@@ -292,29 +289,25 @@ describe('LiveAccountReads', () => {
     vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
     const resting = { ...ORDER, executedQty: '0', cummulativeQuoteQty: '0', status: 'NEW' };
     let venueOpen: unknown[] = [resting];
-    let release: (() => void) | undefined;
+    const read = heldRead();
     const h = harness(async (url, method) => {
       if (url.includes('/api/v3/openOrders')) return venueOpen;
       if (url.includes('/api/v3/order?') && method === 'DELETE') return { ...resting, status: 'CANCELED' };
       if (url.includes('/api/v3/order?')) {
-        await new Promise<void>((resolve) => (release = resolve)); // the poll's read of the order, answered later
+        await read.hold(); // the poll's read of the order, answered later
         return { ...resting, status: 'CANCELED' };
       }
       if (url.includes('/api/v3/account')) return { balances: [] };
       throw new Error(`unexpected ${method} ${url}`);
     }, 5_000);
-    const told: string[] = [];
-    const stop = h.reads.watchAccount('alice', (m) => {
-      if ('event' in m) told.push((m.event as { order: { status: string } }).order.status);
-    });
+    const { told, stop } = toldOf(h, (o) => o.status);
     await vi.waitFor(() => expect(h.calls('/api/v3/openOrders')).toBe(1));
     await new Promise((resolve) => setTimeout(resolve, 50)); // the first poll ends: the order is open
     venueOpen = []; // the venue's list no longer shows it
     vi.advanceTimersByTime(5_000);
-    await vi.waitFor(() => expect(release).toBeDefined());
+    await read.out();
     expect(await h.live.cancelOrder('alice', { orderId: '101', symbol: 'BTCUSDT' })).toMatchObject({ ok: true });
-    release!();
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await read.answer();
     expect(told).toEqual(['CANCELED']);
     stop();
   });
