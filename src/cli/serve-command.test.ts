@@ -8,9 +8,9 @@ import { describe, expect, it } from 'vitest';
 import { PROJECT_ROOT } from '../test-kit/data-paths.js';
 import { freePort } from '../test-kit/serve-process.js';
 
-function serve(env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function serve(env: Record<string, string>, args: readonly string[] = []): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'serve'], { cwd: PROJECT_ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'serve', ...args], { cwd: PROJECT_ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -41,6 +41,12 @@ describe('papertrade serve', () => {
     expect(run.code).toBe(2);
     expect(run.stderr).toContain('ADMIN_API_KEY: must be at least 16 characters long');
     expect(run.stderr).not.toContain('tooshort-s3cret');
+  }, 60_000);
+
+  it('with --port abc: refuses naming the flag and the value typed, not the PORT variable it stands for', async () => {
+    const run = await serve({ PORT: String(await freePort()), LOG_LEVEL: 'silent', ADMIN_API_KEY: '' }, ['--port', 'abc']);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toBe('papertrade: --port must be a whole number from 1 to 65535, got "abc"\n');
   }, 60_000);
 
   it('on a database it cannot open: exits 2 naming the file, and shows no key', async () => {

@@ -1,5 +1,6 @@
 /** `papertrade serve`: the server, the dashboard and the market feed (what `npm start` runs). */
 import type { Command } from 'commander';
+import { portProblem } from '../config/index.js';
 import { startService, StartupError } from '../service/start-service.js';
 
 export interface ServeOptions {
@@ -33,6 +34,9 @@ export function registerServeCommand(program: Command): void {
     .option('--exchange <id>', 'ccxt exchange id for symbols not qualified with one (overrides EXCHANGE)')
     .option('--symbols <list>', 'live symbols: BTCUSDT, BTC/USDT or exchange-qualified binance:BTC/USDT, comma-separated (overrides SYMBOLS)')
     .action(async (opts: ServeOptions) => {
+      // Said of the flag the user typed, not of the PORT variable it stands for.
+      const badPort = opts.port === undefined ? undefined : portProblem(opts.port);
+      if (badPort !== undefined) throw new Error(`--port ${badPort}, got ${JSON.stringify(opts.port)}`);
       const env = { ...process.env, ...serveEnv(opts) };
       let service;
       try {

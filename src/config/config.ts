@@ -130,7 +130,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: LoadCo
   };
 
   const paperTrading = parseBoolean(get('PAPER_TRADING'), true) ?? fail('PAPER_TRADING', 'must be "true" or "false"');
-  const port = parseInteger(get('PORT'), 3000, 1, 65_535) ?? fail('PORT', 'must be a whole number from 1 to 65535');
+  const port = parseInteger(get('PORT'), 3000, 1, 65_535) ?? fail('PORT', PORT_RULE);
   const latencyMs = parseInteger(get('LATENCY_MS'), 0, 0, Number.MAX_SAFE_INTEGER) ?? fail('LATENCY_MS', 'must be a whole number of milliseconds ≥ 0');
   const snapshotIntervalMs =
     parseInteger(get('SNAPSHOT_INTERVAL_MS'), 300_000, 0, Number.MAX_SAFE_INTEGER) ?? fail('SNAPSHOT_INTERVAL_MS', 'must be a whole number of milliseconds ≥ 0 (0 turns snapshots off)');
@@ -317,6 +317,13 @@ function parseBoolean(text: string | undefined, fallback: boolean): boolean | un
   if (text === undefined) return fallback;
   const t = text.toLowerCase();
   return t === 'true' ? true : t === 'false' ? false : undefined;
+}
+
+const PORT_RULE = 'must be a whole number from 1 to 65535';
+
+/** Why `text` is no port to listen on, or undefined: the rule of PORT, for a command-line flag that stands for it. */
+export function portProblem(text: string): string | undefined {
+  return parseInteger(text.trim(), 0, 1, 65_535) === undefined ? PORT_RULE : undefined;
 }
 
 function parseInteger(text: string | undefined, fallback: number, min: number, max: number): number | undefined {

@@ -8,6 +8,7 @@ export {
   DEFAULT_DATABASE_URL,
   DEFAULT_REPLAY_RECORDING,
   PACKAGE_ROOT,
+  portProblem,
   type AppConfig,
   type ConfigError,
   type LoadConfigOptions,
