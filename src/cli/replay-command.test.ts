@@ -60,6 +60,16 @@ describe('papertrade replay: bad input is a clear error naming the line, and a n
     expect(readFileSync(kept, 'utf8')).toBe('earlier results\n');
   });
 
+  it('refuses an --exchange it has no spec for, listing the exchanges that have one for the recording\'s market and symbol', () => {
+    // The bundled specs: Binance and MEXC spot BTCUSDT, Binance USD-M BTCUSDT only.
+    const spot = cli(['replay', '--recording', RECORDING, '--orders', ordersFile([good]), '--exchange', 'nope']);
+    expect(spot.status).toBe(2);
+    expect(spot.stderr).toBe('papertrade: no instrument spec for nope spot BTCUSDT; the exchanges with one: binance, mexc\n');
+    const perpetual = cli(['replay', '--recording', USDM_RECORDING, '--orders', ordersFile([good]), '--exchange', 'mexc']);
+    expect(perpetual.status).toBe(2);
+    expect(perpetual.stderr).toBe('papertrade: no instrument spec for mexc perpetual BTCUSDT; the exchanges with one: binance\n');
+  });
+
   it('writes events to --out, ending with each account\'s balances', () => {
     const out = join(mkdtempSync(join(tmpdir(), 'papertrade-out-')), 'events.jsonl');
     const result = cli(['replay', '--recording', RECORDING, '--orders', ordersFile([good]), '--balances', 'USDT=20000', '--out', out]);

@@ -6,7 +6,7 @@
  * (then the kernel's latency model delays its arrival). The same recording, commands and options
  * give byte-identical output.
  */
-import { findBundledInstrument } from '../core/instruments/bundled-instruments.js';
+import { bundledExchanges, findBundledInstrument } from '../core/instruments/bundled-instruments.js';
 import type { Instrument } from '../core/instruments/instrument.js';
 import type { KernelEvent } from '../core/kernel/events.js';
 import type { KernelInput } from '../core/kernel/inputs.js';
@@ -50,7 +50,9 @@ export interface ReplayResult {
 export function instrumentForRecording(recording: Recording, exchange = 'binance'): Instrument {
   const instrument = findBundledInstrument(exchange, recording.market, recording.symbol);
   if (instrument === undefined) {
-    throw new Error(`no instrument spec for ${exchange} ${recording.market} ${recording.symbol}`);
+    const known = bundledExchanges(recording.market, recording.symbol);
+    const hint = known.length > 0 ? `the exchanges with one: ${known.join(', ')}` : `no exchange has one (the exchanges with specs: ${bundledExchanges().join(', ')})`;
+    throw new Error(`no instrument spec for ${exchange} ${recording.market} ${recording.symbol}; ${hint}`);
   }
   return instrument;
 }

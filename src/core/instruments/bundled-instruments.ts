@@ -116,3 +116,9 @@ export function findBundledInstrument(exchange: string, market: Instrument['mark
   const wanted = symbol.replace(/[/_:-]/g, '').toUpperCase();
   return BUNDLED_INSTRUMENTS.find((i) => i.exchange === exchange && i.market === market && i.symbol === wanted);
 }
+
+/** The exchanges with a bundled spec (of `market` `symbol` when given), in the order they ship. */
+export function bundledExchanges(market?: Instrument['market'], symbol?: string): string[] {
+  const wanted = symbol?.replace(/[/_:-]/g, '').toUpperCase();
+  return [...new Set(BUNDLED_INSTRUMENTS.filter((i) => (market === undefined || i.market === market) && (wanted === undefined || i.symbol === wanted)).map((i) => i.exchange))];
+}
