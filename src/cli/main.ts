@@ -28,7 +28,9 @@ registerImportCommand(program);
 try {
   await program.parseAsync(process.argv);
 } catch (error) {
-  if (error instanceof CommanderError) process.exit(error.exitCode);
+  // A usage error (unknown command or option, missing argument, option or value) exits 2 on every
+  // command, as getopt-style tools do; commander's own code for them is 1. Help and version exit 0.
+  if (error instanceof CommanderError) process.exit(error.exitCode === 0 ? 0 : 2);
   process.stderr.write(`papertrade: ${error instanceof Error ? error.message : String(error)}\n`);
   process.exit(2);
 }

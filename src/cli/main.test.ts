@@ -1,0 +1,40 @@
+/** `papertrade` as a user runs it: a usage error exits 2 on every command, help exits 0. */
+import { spawn } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+import { PROJECT_ROOT } from '../test-kit/data-paths.js';
+
+function papertrade(args: readonly string[]): Promise<{ code: number | null; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { cwd: PROJECT_ROOT, env: { ...process.env, LOG_LEVEL: 'silent' }, stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('exit', (code) => resolve({ code, stderr }));
+  });
+}
+
+describe('papertrade exit codes', () => {
+  it('a usage error exits 2 on every command: an unknown option or command, a missing required option, an option without its value', async () => {
+    const cases: Array<[string[], RegExp]> = [
+      [['serve', '--nope'], /unknown option '--nope'/],
+      [['replay', '--orders', 'orders.jsonl'], /required option '--recording <dir>' not specified/],
+      [['replay', '--recording'], /option '--recording <dir>' argument missing/],
+      [['backtest', '--nope'], /required option '--strategy </], // checked before the unknown one
+      [['record', '--nope'], /required option '--symbols </], // checked before the unknown one
+      [['download', '--nope'], /required option '--symbol </], // checked before the unknown one
+      [['import', '--nope'], /required option '--format </], // checked before the unknown one
+      [['demo', '--nope'], /unknown option '--nope'/],
+      [['accounts', 'list', '--nope'], /unknown option '--nope'/],
+      [['nosuchcommand'], /unknown command 'nosuchcommand'/],
+    ];
+    const runs = await Promise.all(cases.map(([args]) => papertrade(args)));
+    runs.forEach((run, i) => {
+      const [args, message] = cases[i]!;
+      expect({ args, code: run.code }).toEqual({ args, code: 2 });
+      expect(run.stderr).toMatch(message);
+    });
+  }, 180_000);
+
+  it('--help exits 0', async () => {
+    expect((await papertrade(['replay', '--help'])).code).toBe(0);
+  }, 60_000);
+});
