@@ -119,6 +119,24 @@ export function tapMexcDepthSequence(exchange: Exchange, onAnomaly: (a: RawSeque
     (client as { reject(error: unknown, hash: string): void }).reject(error, `orderbook:${symbol}`);
   };
 
+  /**
+   * One frame (spot) or push (contract) on its symbol's chain, whose last version was `previous`
+   * (undefined: the chain starts here): at or below it, a duplicate, reported and passed to ccxt;
+   * the next version, passed; past it, a gap: reported, ccxt's book of the symbol dropped, nothing
+   * passed.
+   */
+  const step = (chain: Map<string, number>, previous: number | undefined, client: unknown, marketId: string, from: number, to: number, unit: 'frame' | 'push', pass: () => unknown): unknown => {
+    if (previous !== undefined && to <= previous) {
+      onAnomaly({ symbol: marketId, kind: 'duplicate', firstUpdateId: from, finalUpdateId: to, expected: previous + 1 });
+      return pass();
+    }
+    chain.set(marketId, to);
+    if (previous === undefined || from === previous + 1) return pass();
+    onAnomaly({ symbol: marketId, kind: 'gap', firstUpdateId: from, finalUpdateId: to, expected: previous + 1 });
+    lose(client, exchange.safeSymbol(marketId), new InvalidNonce(`mexc ${marketId}: depth versions ${previous + 1}–${from - 1} never arrived (${unit} ${from}–${to})`));
+    return undefined;
+  };
+
   target.handleOrderBook = function (this: unknown, client, message) {
     const push = mexcContractPushVersions(message);
     if (push !== undefined) {
@@ -126,32 +144,14 @@ export function tapMexcDepthSequence(exchange: Exchange, onAnomaly: (a: RawSeque
       const symbol = exchange.safeSymbol(marketId);
       const book = target.orderbooks?.[symbol] as (CcxtBook & { cache?: unknown[] }) | undefined;
       const fresh = book === undefined || (book.nonce === undefined && (book.cache?.length ?? 0) === 0);
-      const previous = fresh ? undefined : lastContract.get(marketId);
-      if (previous !== undefined && to <= previous) {
-        onAnomaly({ symbol: marketId, kind: 'duplicate', firstUpdateId: from, finalUpdateId: to, expected: previous + 1 });
-        return onBook.call(this, client, message);
-      }
-      lastContract.set(marketId, to);
-      if (previous === undefined || from === previous + 1) return onBook.call(this, client, message);
-      onAnomaly({ symbol: marketId, kind: 'gap', firstUpdateId: from, finalUpdateId: to, expected: previous + 1 });
-      lose(client, symbol, new InvalidNonce(`mexc ${marketId}: depth versions ${previous + 1}–${from - 1} never arrived (push ${from}–${to})`));
-      return undefined;
+      return step(lastContract, fresh ? undefined : lastContract.get(marketId), client, marketId, from, to, 'push', () => onBook.call(this, client, message));
     }
     const depth = message.publicAggreDepths as { fromVersion?: unknown; toVersion?: unknown } | undefined;
     const marketId = message.symbol;
     const from = Number(depth?.fromVersion);
     const to = Number(depth?.toVersion);
     if (typeof marketId !== 'string' || !Number.isSafeInteger(from) || !Number.isSafeInteger(to)) return onBook.call(this, client, message);
-    const previous = last.get(marketId);
-    if (previous !== undefined && to <= previous) {
-      onAnomaly({ symbol: marketId, kind: 'duplicate', firstUpdateId: from, finalUpdateId: to, expected: previous + 1 });
-      return onBook.call(this, client, message);
-    }
-    last.set(marketId, to);
-    if (previous === undefined || from === previous + 1) return onBook.call(this, client, message);
-    onAnomaly({ symbol: marketId, kind: 'gap', firstUpdateId: from, finalUpdateId: to, expected: previous + 1 });
-    lose(client, exchange.safeSymbol(marketId), new InvalidNonce(`mexc ${marketId}: depth versions ${previous + 1}–${from - 1} never arrived (frame ${from}–${to})`));
-    return undefined;
+    return step(last, last.get(marketId), client, marketId, from, to, 'frame', () => onBook.call(this, client, message));
   };
   return true;
 }
