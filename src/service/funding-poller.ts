@@ -10,6 +10,9 @@
  * open position on the symbol pays |size| × mark × rate, longs paying a positive rate. A poll that
  * fails is retried at the next tick; the funding time is not lost, because the last announcement
  * is kept until it is applied.
+ * An input the engine refuses (a published rate beyond the kernel's ±3 % bound, ADR 0006; an engine
+ * that cannot take inputs for now) is told to `onRefused` and changes nothing; polling goes on, and a
+ * refused funding time is not tried again.
  * Not modelled: a rate the exchange revises between the last poll and the funding time (the last
  * announced rate is the one applied; polls come every `intervalMs`, 30 s by default).
  */
@@ -39,6 +42,8 @@ export interface FundingPollerOptions {
   /** Send the exchange's mark price as `mark` inputs (default false: the book's mid is the mark). */
   readonly sendMarks?: boolean;
   readonly onError?: (symbol: string, error: unknown) => void;
+  /** An input `submit` refused (rejected with `error`). */
+  readonly onRefused?: (input: KernelInput & { kind: 'mark' | 'funding' }, error: unknown) => void;
 }
 
 const decimal = (v: number | string): string => (typeof v === 'number' ? v.toFixed(12).replace(/\.?0+$/, '') : v);
@@ -77,7 +82,7 @@ export class FundingPoller {
       }
       const time = () => Math.max(wall, this.options.engineNow());
       if (this.options.sendMarks === true && quote.markPrice !== undefined && Number(quote.markPrice) > 0) {
-        await this.options.submit({ kind: 'mark', time: time(), symbol: source.symbol, price: decimal(quote.markPrice) });
+        await this.send({ kind: 'mark', time: time(), symbol: source.symbol, price: decimal(quote.markPrice) });
       }
       if (quote.fundingRate !== undefined && quote.fundingTimestamp !== undefined && quote.fundingTimestamp > (this.applied.get(source.symbol) ?? 0)) {
         this.announced.set(source.symbol, { rate: decimal(quote.fundingRate), at: quote.fundingTimestamp });
@@ -91,6 +96,14 @@ export class FundingPoller {
     if (next === undefined || wall < next.at) return;
     this.announced.delete(symbol);
     this.applied.set(symbol, next.at);
-    await this.options.submit({ kind: 'funding', time: Math.max(next.at, this.options.engineNow()), symbol, rate: next.rate });
+    await this.send({ kind: 'funding', time: Math.max(next.at, this.options.engineNow()), symbol, rate: next.rate });
+  }
+
+  private async send(input: KernelInput & { kind: 'mark' | 'funding' }): Promise<void> {
+    try {
+      await this.options.submit(input);
+    } catch (error) {
+      this.options.onRefused?.(input, error);
+    }
   }
 }

@@ -112,14 +112,26 @@ export function liveFunding(hub: EngineHub, live: LiveMarkets, print: (line: str
     .filter((sub) => perpetuals.has(sub.kernelSymbol) && live.exchanges.get(sub.exchangeId)?.has['fetchFundingRate'] === true)
     .map((sub) => ({ symbol: sub.kernelSymbol, fetch: () => live.exchanges.get(sub.exchangeId)!.fetchFundingRate(sub.ccxtSymbol) }));
   const reported = new Set<string>();
+  const reportedMarks = new Set<string>();
   return new FundingPoller({
     sources,
-    submit: (input) => hub.submit(input),
+    submit: async (input) => {
+      const first = (await hub.submit(input))[0];
+      if (first?.type === 'INPUT_REJECTED') throw new Error(first.message);
+    },
     engineNow: () => hub.kernel.now,
     onError: (symbol, error) => {
       if (reported.has(symbol)) return;
       reported.add(symbol);
       print(`  funding rate of ${symbol} unavailable for now: ${error instanceof Error ? error.message : String(error)}`);
+    },
+    onRefused: (input, error) => {
+      const why = error instanceof Error ? error.message : String(error);
+      if (input.kind === 'funding') print(`  funding rate ${input.rate} of ${input.symbol} due ${new Date(input.time).toISOString()} refused, not charged: ${why}`);
+      else if (!reportedMarks.has(input.symbol)) {
+        reportedMarks.add(input.symbol);
+        print(`  mark price ${input.price} of ${input.symbol} refused: ${why}`);
+      }
     },
   });
 }
