@@ -8,9 +8,12 @@ import { describe, expect, it } from 'vitest';
 import { PROJECT_ROOT } from '../test-kit/data-paths.js';
 import { freePort } from '../test-kit/serve-process.js';
 
-function serve(env: Record<string, string>, args: readonly string[] = []): Promise<{ code: number | null; stdout: string; stderr: string }> {
+/** Runs `papertrade serve`; killed after `killAfterMs` (its code then null). */
+function serve(env: Record<string, string>, args: readonly string[] = [], killAfterMs = 50_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'serve', ...args], { cwd: PROJECT_ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const killer = setTimeout(() => child.kill('SIGKILL'), killAfterMs);
+    child.on('exit', () => clearTimeout(killer));
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -62,4 +65,10 @@ describe('papertrade serve', () => {
       expect(run.stdout + run.stderr).not.toMatch(/ptadmin_|API key:|API secret:/);
     }
   }, 120_000);
+
+  it.skipIf(process.platform !== 'linux')('on a database folder it cannot make (under /proc): exits 2 naming the file, instead of hanging', async () => {
+    const run = await serve({ PORT: String(await freePort()), HOST: '127.0.0.1', DATABASE_URL: 'sqlite:/proc/nope/x.db', LOG_LEVEL: 'silent', ADMIN_API_KEY: '' });
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/^papertrade: cannot open the SQLite database \/proc\/nope\/x\.db: ENOENT/);
+  }, 60_000);
 });

@@ -35,7 +35,7 @@
  * transaction keep the busy handler (busy_timeout 5,000 ms, set back before the first such
  * statement after a transaction).
  */
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
@@ -156,11 +156,27 @@ export async function openAndMigrate(url: string = DEFAULT_DATABASE_URL, options
   return opened;
 }
 
+/**
+ * `mkdir -p`, one level at a time: Node's `mkdirSync(…, { recursive: true })` never returns when
+ * mkdir answers ENOENT under a folder that exists (as anywhere under /proc), so a bad DATABASE_URL
+ * hung the start instead of being refused.
+ */
+function makeDirectory(dir: string): void {
+  if (existsSync(dir)) return;
+  const parent = dirname(dir);
+  if (parent !== dir) makeDirectory(parent);
+  try {
+    mkdirSync(dir);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+  }
+}
+
 function openSqlite(path: string): PersistenceDatabase {
   const inMemory = path === ':memory:';
   let sqlite: SqliteDatabase.Database | undefined;
   try {
-    if (!inMemory) mkdirSync(dirname(resolve(path)), { recursive: true });
+    if (!inMemory) makeDirectory(dirname(resolve(path)));
     sqlite = new SqliteDatabase(path);
     if (!inMemory) sqlite.pragma('journal_mode = WAL');
     sqlite.pragma('synchronous = FULL');
