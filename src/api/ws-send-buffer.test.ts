@@ -1,7 +1,8 @@
 /**
  * A WebSocket client that sends requests and never reads the answers: the server drops it once its
  * unsent frames pass WS_MAX_BUFFERED_BYTES, instead of holding them in memory without end, on every
- * WebSocket route; a client that reads on the same server goes on being answered.
+ * WebSocket route; a client that reads on the same server goes on being answered. So is one that
+ * sends pings and never reads the pongs the server answers them with.
  */
 import { connect, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -10,14 +11,16 @@ import { startTestService, type TestService } from '../test-kit/service-kit.js';
 import { buildServer } from './server.js';
 import { WS_MAX_BUFFERED_BYTES } from './ws-send-buffer.js';
 
-/** A client frame (RFC 6455 §5.2: FIN, text opcode, masked with a zero key) carrying `text`, under 126 bytes. */
-function maskedTextFrame(text: string): Buffer {
-  const payload = Buffer.from(text);
+/** A client frame (RFC 6455 §5.2: FIN, `opcode`, masked with a zero key) carrying `payload`, under 126 bytes. */
+function maskedFrame(opcode: number, payload: Buffer): Buffer {
   if (payload.length >= 126) throw new Error('frame too long for a 7-bit length');
-  return Buffer.concat([Buffer.from([0x81, 0x80 | payload.length, 0, 0, 0, 0]), payload]);
+  return Buffer.concat([Buffer.from([0x80 | opcode, 0x80 | payload.length, 0, 0, 0, 0]), payload]);
 }
 
-/** Upgrades `path` over a raw socket that is paused (never reads), then writes `frame` until `stop()`. */
+/** A text frame carrying `text`. */
+const maskedTextFrame = (text: string): Buffer => maskedFrame(0x1, Buffer.from(text));
+
+/** Upgrades `path` over a raw socket that is paused (never reads), then writes `frame` until `stop()` (or 200 MiB, 30 s). */
 async function nonReader(port: number, path: string, frame: Buffer, stop: () => boolean): Promise<{ bytes: number; socket: Socket }> {
   const socket = connect(port, '127.0.0.1');
   socket.pause();
@@ -27,7 +30,7 @@ async function nonReader(port: number, path: string, frame: Buffer, stop: () => 
   const chunk = Buffer.concat(Array.from({ length: 500 }, () => frame));
   let bytes = 0;
   const started = Date.now();
-  while (!stop() && !socket.destroyed && Date.now() - started < 30_000) {
+  while (!stop() && !socket.destroyed && bytes < 200 * 1024 * 1024 && Date.now() - started < 30_000) {
     const flushed = socket.write(chunk);
     bytes += chunk.length;
     if (!flushed) await new Promise((resolve) => setTimeout(resolve, 5));
@@ -50,6 +53,8 @@ describe('a WebSocket client that never reads', () => {
   const cases = [
     { path: '/mexc/ws', frame: maskedTextFrame('{"method":"SUBSCRIPTION","params":["spot@public.aggre.deals.v3.api.pb@100ms@XYZ"]}') },
     { path: '/ws', frame: maskedTextFrame('{"op":"subscribe","channels":["market:XYZ"]}') },
+    // A ping (opcode 9) with the largest payload a control frame may carry: the server answers each with a pong of the same payload.
+    { path: '/binance/ws', frame: maskedFrame(0x9, Buffer.alloc(125, 0x70)) },
   ];
   for (const { path, frame } of cases) {
     it(`on ${path} is dropped once more than ${WS_MAX_BUFFERED_BYTES} bytes wait for it; a reader is still answered`, async () => {

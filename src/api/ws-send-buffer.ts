@@ -7,11 +7,12 @@
  * requests and never reads their answers (or stops reading a depth stream) would grow the
  * process's memory without end (measured: one such connection on `/mexc/ws`, 2.3 GB in 20 s).
  *
- * Guarantees: once more than `maxBytes` wait unsent on a connection, the next send drops the
- * connection (`terminate`, as Binance and MEXC drop a client that cannot keep up) instead of
- * queueing; a client that reads is never affected. Applies to every WebSocket route of the server
- * (`/ws`, `/binance/…`, `/mexc/ws`), through the server's `connection` event.
- * Cost: one comparison per frame sent.
+ * Guarantees: once more than `maxBytes` wait unsent on a connection, the next send (or the pong
+ * `ws` answers a ping with) drops the connection (`terminate`, as Binance and MEXC drop a client
+ * that cannot keep up) instead of queueing; a client that reads is never affected. Applies to every
+ * WebSocket route of the server (`/ws`, `/binance/…`, `/mexc/ws`), through the server's
+ * `connection` event.
+ * Cost: one comparison per frame sent and per ping received.
  */
 import type { FastifyRequest } from 'fastify';
 import type { WebSocket, WebSocketServer } from 'ws';
@@ -19,8 +20,12 @@ import type { WebSocket, WebSocketServer } from 'ws';
 /** 4 MiB: minutes of the busiest stream for a client that reads slowly, seconds for one that never reads. */
 export const WS_MAX_BUFFERED_BYTES = 4 * 1024 * 1024;
 
-/** Makes `socket.send` drop the connection instead of queueing past `maxBytes`. */
+/** Makes `socket.send` drop the connection instead of queueing past `maxBytes`; so does a ping answered past it. */
 export function limitSendBuffer(socket: WebSocket, maxBytes: number = WS_MAX_BUFFERED_BYTES): void {
+  // `ws` answers every ping with a pong of its payload on its own, not through `send`.
+  socket.on('ping', () => {
+    if (socket.bufferedAmount > maxBytes) socket.terminate();
+  });
   const send = socket.send.bind(socket);
   socket.send = ((...args: Parameters<WebSocket['send']>) => {
     if (socket.bufferedAmount > maxBytes) {
