@@ -107,6 +107,19 @@ describe("Binance's USD-M futures streams", () => {
     socket.close();
   });
 
+  it('answers a keep-alive -1125 when the account has no live listenKey, instead of opening one', async () => {
+    const owner = await openAccount('keepalive');
+    // Binance USD-M: "Doing a PUT on a listenKey will extend its validity for 60 minutes, if response
+    // -1125 error "This listenKey does not exist." Please use POST /fapi/v1/listenKey to recreate listenKey."
+    const early = await listenKey(owner, 'PUT');
+    expect([early.status, await early.json()]).toEqual([400, { code: -1125, msg: 'This listenKey does not exist.' }]);
+    const key = ((await (await listenKey(owner)).json()) as { listenKey: string }).listenKey;
+    expect(await (await listenKey(owner, 'PUT')).json()).toEqual({ listenKey: key });
+    expect((await listenKey(owner, 'DELETE')).status).toBe(200);
+    const late = await listenKey(owner, 'PUT');
+    expect([late.status, await late.json()]).toEqual([400, { code: -1125, msg: 'This listenKey does not exist.' }]);
+  });
+
   it("streams a leverage change and a market buy to the account's listenKey only, until the key is closed", async () => {
     const [buyer, bystander] = [await openAccount('buyer'), await openAccount('bystander')];
     expect((await listenKey({ id: '', apiKey: 'nobody' })).status).toBe(401);

@@ -85,8 +85,12 @@ export async function registerBinanceStreams(app: FastifyInstance, deps: Service
         scope.put(url, { schema }, async (request) => {
           const accountId = accountOf(request, market);
           const key = paramsOf(request).listenKey;
-          // USD-M's keep-alive takes no key (one per account) and answers it; spot's names it and answers {}.
-          if (market === 'futures' && (key === undefined || key === '')) return { listenKey: keys.open(accountId, market) };
+          // USD-M's keep-alive takes no key (one per account) and answers it, -1125 when none lives; spot's names it and answers {}.
+          if (market === 'futures' && (key === undefined || key === '')) {
+            const live = keys.extend(accountId, market);
+            if (live === undefined) throw listenKeyUnknown();
+            return { listenKey: live };
+          }
           if (key === undefined || key === '') throw listenKeyMissing();
           if (!keys.keepAlive(key, accountId, market)) throw listenKeyUnknown();
           return market === 'spot' ? {} : { listenKey: key };

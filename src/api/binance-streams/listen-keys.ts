@@ -26,10 +26,14 @@ export class ListenKeyBook {
 
   /** The account's live key for the market, extended; a new one when it has none. */
   open(accountId: string, market: StreamMarket): string {
+    return this.extend(accountId, market) ?? this.stores[market].create(accountId);
+  }
+
+  /** The account's live key for the market, extended; undefined when it has none. */
+  extend(accountId: string, market: StreamMarket): string | undefined {
     const store = this.stores[market];
     const live = store.keysOf(accountId)[0];
-    if (live !== undefined && store.keepAlive(accountId, live)) return live;
-    return store.create(accountId);
+    return live !== undefined && store.keepAlive(accountId, live) ? live : undefined;
   }
 
   /** Extends a live key of the account by 60 minutes; false when it names no live key of it. */
