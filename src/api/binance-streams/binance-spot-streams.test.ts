@@ -100,6 +100,32 @@ describe("Binance's spot streams", () => {
     stream.ws.close();
   });
 
+  it('wraps user data events as the connection\'s combined property says, also once SET_PROPERTY has changed it', async () => {
+    const account = await openAccount('combined');
+    const { listenKey } = (await (await userDataStream('POST', account.apiKey)).json()) as { listenKey: string };
+    const raw = await connect(`${ws}/binance/ws/${listenKey}`);
+    const combined = await connect(`${ws}/binance/stream?streams=${listenKey}`);
+    raw.ws.send(JSON.stringify({ method: 'SET_PROPERTY', params: ['combined', true], id: 1 }));
+    combined.ws.send(JSON.stringify({ method: 'SET_PROPERTY', params: ['combined', false], id: 2 }));
+    await until(() => raw.frames.length === 1 && combined.frames.length === 1, 'the answers');
+    await app.inject({ method: 'POST', url: `/api/accounts/${account.id}/reset`, headers: admin, payload: { balances: { USDT: '10' } } });
+    // From USDT 1000 and BTC 0.5 to USDT 10: two balance updates and the position, on each connection.
+    await until(() => raw.frames.length === 4 && combined.frames.length === 4, 'the reset');
+    // Binance: combined payloads are {"stream":"<streamName>","data":<rawPayload>}, the listenKey being the stream's name.
+    expect(raw.frames.slice(1).map((f) => [f.stream, (f.data as Frame | undefined)?.e])).toEqual([
+      [listenKey, 'balanceUpdate'],
+      [listenKey, 'balanceUpdate'],
+      [listenKey, 'outboundAccountPosition'],
+    ]);
+    expect(combined.frames.slice(1).map((f) => [f.stream, f.e])).toEqual([
+      [undefined, 'balanceUpdate'],
+      [undefined, 'balanceUpdate'],
+      [undefined, 'outboundAccountPosition'],
+    ]);
+    raw.ws.close();
+    combined.ws.close();
+  });
+
   it("refuses a WebSocket API subscription with a wrong signature and streams nothing on it; a right one gets an id", async () => {
     const account = await openAccount('signer');
     const session = await connect(`${ws}/binance/ws-api/v3`);

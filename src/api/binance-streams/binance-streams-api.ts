@@ -176,12 +176,12 @@ export async function registerBinanceStreams(app: FastifyInstance, deps: Service
     for (const name of names) {
       const owner = keys.resolve(name);
       if (owner === undefined || owner.market !== market) continue;
-      users.push({ key: name, session: new UserDataSession(owner.accountId, market, kernel, (event) => send(combined ? { stream: name, data: event } : event)) });
+      users.push({ key: name, session: new UserDataSession(owner.accountId, market, kernel, (event) => send(session.isCombined ? { stream: name, data: event } : event)) });
     }
     session.subscribeAll(names.filter((n) => !users.some((u) => u.key === n)));
     const expire = (key: string) => {
       const frame = { e: 'listenKeyExpired', E: wallClock(), listenKey: key };
-      send(combined ? { stream: key, data: frame } : frame);
+      send(session.isCombined ? { stream: key, data: frame } : frame);
       socket.close(1000, 'listenKey expired');
     };
     // Market frames come from the shared producers; the hub is followed here for user data only.

@@ -45,6 +45,11 @@ export class MarketStreamSession implements FrameSubscriber {
     this.combined = options.combined;
   }
 
+  /** Whether frames go out wrapped as `{"stream","data"}` now (`/stream`, or SET_PROPERTY since). */
+  get isCombined(): boolean {
+    return this.combined;
+  }
+
   /** The stream names the market's instruments offer; undefined entries are not streams. */
   parse(names: readonly string[]): (StreamName | undefined)[] {
     const spot = this.options.market === 'spot';
