@@ -120,6 +120,37 @@ describe("Binance's USD-M futures streams", () => {
     expect([late.status, await late.json()]).toEqual([400, { code: -1125, msg: 'This listenKey does not exist.' }]);
   });
 
+  it('takes a listenKey in SUBSCRIBE, LIST_SUBSCRIPTIONS and UNSUBSCRIBE, as Binance\'s own connector subscribes to user data', async () => {
+    const owner = await openAccount('subscriber');
+    const key = ((await (await listenKey(owner)).json()) as { listenKey: string }).listenKey;
+    // binance-futures-connector-python: UMFuturesWebsocketClient(...).user_data(listen_key) sends
+    // {"method":"SUBSCRIBE","params":[<listenKey>],"id":…} over /ws.
+    const live = await connect(`${ws}/binance/fws`);
+    const witness = await connect(`${ws}/binance/fws/${key}`);
+    live.ws.send(JSON.stringify({ method: 'SUBSCRIBE', params: [key, 'btcusdt@aggTrade'], id: 1 }));
+    live.ws.send(JSON.stringify({ method: 'LIST_SUBSCRIPTIONS', id: 2 }));
+    await until(() => live.frames.length === 2, 'the answers');
+    expect(live.frames[0]).toEqual({ result: null, id: 1 });
+    expect(live.frames[1]!.id).toBe(2);
+    expect(new Set(live.frames[1]!.result as string[])).toEqual(new Set([key, 'btcusdt@aggTrade']));
+    const leverage = (value: number) =>
+      app.inject({ method: 'POST', url: '/api/account/leverage', headers: { authorization: `Bearer ${owner.apiKey}` }, payload: { symbol: 'BTCUSDT', leverage: value } });
+    expect((await leverage(3)).statusCode).toBeLessThan(300);
+    await until(() => live.frames.some((f) => f.e === 'ACCOUNT_CONFIG_UPDATE'), 'the leverage change');
+    expect(live.frames.find((f) => f.e === 'ACCOUNT_CONFIG_UPDATE')).toMatchObject({ ac: { s: 'BTCUSDT', l: 3 } });
+    live.ws.send(JSON.stringify({ method: 'UNSUBSCRIBE', params: [key], id: 3 }));
+    live.ws.send(JSON.stringify({ method: 'LIST_SUBSCRIPTIONS', id: 4 }));
+    await until(() => live.frames.some((f) => f.id === 4), 'the list');
+    expect(live.frames.filter((f) => f.id === 3 || f.id === 4)).toEqual([{ result: null, id: 3 }, { result: ['btcusdt@aggTrade'], id: 4 }]);
+    // Unsubscribed: the next change reaches the key's other connection and not this one.
+    expect((await leverage(4)).statusCode).toBeLessThan(300);
+    await until(() => witness.frames.filter((f) => f.e === 'ACCOUNT_CONFIG_UPDATE').length === 2, 'the second change');
+    await new Promise((r) => setTimeout(r, 100));
+    expect(live.frames.filter((f) => f.e === 'ACCOUNT_CONFIG_UPDATE')).toHaveLength(1);
+    live.ws.close();
+    witness.ws.close();
+  });
+
   it("streams a leverage change and a market buy to the account's listenKey only, until the key is closed", async () => {
     const [buyer, bystander] = [await openAccount('buyer'), await openAccount('bystander')];
     expect((await listenKey({ id: '', apiKey: 'nobody' })).status).toBe(401);

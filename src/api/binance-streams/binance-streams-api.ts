@@ -11,7 +11,8 @@
  *   `POST/PUT/DELETE /binance/api/v3/userDataStream`, futures `/binance/fapi/v1/listenKey`, with
  *   the `X-MBX-APIKEY` header only, as Binance's USER_STREAM endpoints), then read at
  *   `/binance/ws/<listenKey>` or `/binance/fws/<listenKey>` (also `/binance/fws?listenKey=…`, the
- *   URL ccxt's `binanceusdm` builds) — the account's events only (user-data-session.ts);
+ *   URL ccxt's `binanceusdm` builds, or a `SUBSCRIBE` of the key on any stream connection of its
+ *   market, as Binance's own connectors do) — the account's events only (user-data-session.ts);
  * - the spot user data stream through the WebSocket API: `/binance/ws-api/v3` (ws-api-session.ts).
  *
  * When a listenKey expires or is closed, its connections get `listenKeyExpired` and close, as on
@@ -167,43 +168,58 @@ export async function registerBinanceStreams(app: FastifyInstance, deps: Service
     { prefix: '/binance' },
   );
 
-  /** One connection on a stream endpoint: market streams, and the user data streams of the live listenKeys among `names`. */
+  /**
+   * One connection on a stream endpoint: market streams, and the user data streams of the live
+   * listenKeys among `names` or named in a SUBSCRIBE since.
+   */
   function serveStreams(socket: WebSocket, request: FastifyRequest, market: StreamMarket, combined: boolean, names: readonly string[]): void {
     const sendText = textSender(socket);
     const send = (frame: unknown) => sendText(JSON.stringify(frame));
-    const session = new MarketStreamSession({ market, kernel, frames, send: sendText, combined });
-    const users: { key: string; session: UserDataSession }[] = [];
-    for (const name of names) {
-      const owner = keys.resolve(name);
-      if (owner === undefined || owner.market !== market) continue;
-      users.push({ key: name, session: new UserDataSession(owner.accountId, market, kernel, (event) => send(session.isCombined ? { stream: name, data: event } : event)) });
-    }
-    session.subscribeAll(names.filter((n) => !users.some((u) => u.key === n)));
+    const users = new Map<string, UserDataSession>();
     const expire = (key: string) => {
       const frame = { e: 'listenKeyExpired', E: wallClock(), listenKey: key };
       send(session.isCombined ? { stream: key, data: frame } : frame);
       socket.close(1000, 'listenKey expired');
     };
-    // Market frames come from the shared producers; the hub is followed here for user data only.
-    const unsubscribe =
-      users.length > 0
-        ? deps.hub.subscribe((events: readonly KernelEvent[]) => {
-            for (const user of users) {
-              user.session.onEngine(events);
-              if (events.some((e) => e.type === 'ACCOUNT_CLOSED' && e.account === user.session.accountId)) expire(user.key);
-            }
-          })
-        : () => undefined;
-    const watch =
-      users.length > 0
-        ? setInterval(() => {
-            const gone = users.find((u) => !keys.isLive(u.key));
-            if (gone !== undefined) expire(gone.key);
-          }, EXPIRY_CHECK_MS)
-        : undefined;
-    watch?.unref();
+    // Market frames come from the shared producers; the hub is followed here for user data only, from the first key on.
+    let unsubscribe = (): void => undefined;
+    let watch: NodeJS.Timeout | undefined;
+    const follow = () => {
+      if (watch !== undefined) return;
+      unsubscribe = deps.hub.subscribe((events: readonly KernelEvent[]) => {
+        for (const [key, user] of users) {
+          user.onEngine(events);
+          if (events.some((e) => e.type === 'ACCOUNT_CLOSED' && e.account === user.accountId)) expire(key);
+        }
+      });
+      watch = setInterval(() => {
+        const gone = [...users.keys()].find((key) => !keys.isLive(key));
+        if (gone !== undefined) expire(gone);
+      }, EXPIRY_CHECK_MS);
+      watch.unref();
+    };
+    const ownerOf = (name: string) => {
+      const owner = keys.resolve(name);
+      return owner?.market === market ? owner : undefined;
+    };
+    const addUser = (name: string) => {
+      const owner = ownerOf(name);
+      if (owner === undefined || users.has(name)) return;
+      users.set(name, new UserDataSession(owner.accountId, market, kernel, (event) => send(session.isCombined ? { stream: name, data: event } : event)));
+      follow();
+    };
+    const session = new MarketStreamSession({
+      market,
+      kernel,
+      frames,
+      send: sendText,
+      combined,
+      userStreams: { accepts: (name) => ownerOf(name) !== undefined, add: addUser, drop: (name) => users.delete(name), names: () => [...users.keys()] },
+    });
+    for (const name of names) addUser(name);
+    session.subscribeAll(names.filter((n) => !users.has(n)));
     const stopClosed = keys.onClosed((key) => {
-      if (users.some((u) => u.key === key)) expire(key);
+      if (users.has(key)) expire(key);
     });
     socket.on('close', () => {
       unsubscribe();

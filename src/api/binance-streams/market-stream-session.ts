@@ -3,7 +3,8 @@
  * (combined: `{"stream":"<name>","data":{…}}`): the live subscription methods
  * (https://developers.binance.com/docs/binance-spot-api-docs/web-socket-streams#live-subscribingunsubscribing-to-streams)
  * `SUBSCRIBE`, `UNSUBSCRIBE`, `LIST_SUBSCRIPTIONS`, `SET_PROPERTY`/`GET_PROPERTY` of `combined`,
- * answered `{"result":…,"id":<the request's id>}` or `{"error":{"code","msg"},"id"}`.
+ * answered `{"result":…,"id":<the request's id>}` or `{"error":{"code","msg"},"id"}`. A live
+ * listenKey of the connection's market is a stream name there too (its user data: `userStreams`).
  *
  * Guarantees: the frames are the hub's shared ones (shared-frames.ts): built and serialized once per
  * stream, whatever the number of connections, and sent in the form this connection asks for (raw
@@ -34,6 +35,17 @@ export interface MarketSessionOptions {
   readonly send: (text: string | Buffer) => void;
   /** `/stream` connections start combined; `/ws` ones raw. */
   readonly combined: boolean;
+  /** The connection's user data streams: live listenKeys named in SUBSCRIBE, UNSUBSCRIBE and LIST_SUBSCRIPTIONS. */
+  readonly userStreams?: UserStreams;
+}
+
+/** The listenKeys a connection follows (binance-streams-api.ts keeps their sessions). */
+export interface UserStreams {
+  /** Whether `name` is a live listenKey of the connection's market. */
+  accepts(name: string): boolean;
+  add(name: string): void;
+  drop(name: string): void;
+  names(): readonly string[];
 }
 
 export class MarketStreamSession implements FrameSubscriber {
@@ -85,19 +97,23 @@ export class MarketStreamSession implements FrameSubscriber {
       case 'UNSUBSCRIBE': {
         if (!Array.isArray(params) || !params.every((p): p is string => typeof p === 'string')) return this.error(2, 'Invalid request: params must be a list of stream names', rid);
         const parsedNames = this.parse(params);
-        const unknown = params.find((_, i) => parsedNames[i] === undefined);
+        const users = this.options.userStreams;
+        // A listenKey is a stream name too (Binance's connectors subscribe to user data this way).
+        const isUser = params.map((p, i) => parsedNames[i] === undefined && users !== undefined && (users.names().includes(p) || users.accepts(p)));
+        const unknown = params.find((_, i) => parsedNames[i] === undefined && !isUser[i]);
         if (unknown !== undefined) return this.error(2, `Invalid request: invalid stream name ${JSON.stringify(unknown)}`, rid);
+        const held = this.streams.size + (users?.names().length ?? 0);
         if (request.method === 'SUBSCRIBE') {
-          const fresh = new Set(params.filter((p) => !this.streams.has(p)));
-          if (this.streams.size + fresh.size > MAX_STREAMS_PER_CONNECTION) return this.error(2, `Invalid request: at most ${MAX_STREAMS_PER_CONNECTION} streams per connection`, rid);
-          for (const stream of parsedNames) this.add(stream!);
+          const fresh = new Set(params.filter((p, i) => (isUser[i] ? !users!.names().includes(p) : !this.streams.has(p))));
+          if (held + fresh.size > MAX_STREAMS_PER_CONNECTION) return this.error(2, `Invalid request: at most ${MAX_STREAMS_PER_CONNECTION} streams per connection`, rid);
+          parsedNames.forEach((stream, i) => (stream === undefined ? users!.add(params[i]!) : this.add(stream)));
         } else {
-          for (const name of params) this.drop(name);
+          params.forEach((name, i) => (isUser[i] ? users!.drop(name) : this.drop(name)));
         }
         return this.answer({ result: null, id: rid });
       }
       case 'LIST_SUBSCRIPTIONS':
-        return this.answer({ result: [...this.streams.keys()], id: rid });
+        return this.answer({ result: [...this.streams.keys(), ...(this.options.userStreams?.names() ?? [])], id: rid });
       case 'SET_PROPERTY': {
         if (!Array.isArray(params) || params[0] !== 'combined') return this.error(0, 'Unknown property', rid);
         if (typeof params[1] !== 'boolean') return this.error(1, 'Invalid value type: expected Boolean', rid);
