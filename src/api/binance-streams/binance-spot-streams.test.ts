@@ -64,6 +64,17 @@ describe("Binance's spot streams", () => {
     socket.close();
   });
 
+  it('takes the request ids Binance spot documents: a 64-bit signed integer, a string of up to 36 characters, null', async () => {
+    const { ws: socket, frames } = await connect(`${ws}/binance/ws`);
+    for (const id of [-7, 0, 7, 'abc', null]) socket.send(JSON.stringify({ method: 'SUBSCRIBE', params: ['btcusdt@aggTrade'], id }));
+    for (const id of [1.5, true, {}, [], 'x'.repeat(37)]) socket.send(JSON.stringify({ method: 'SUBSCRIBE', params: ['btcusdt@aggTrade'], id }));
+    await until(() => frames.filter((f) => 'result' in f || 'error' in f).length === 10, 'ten answers');
+    const answers = frames.filter((f) => 'result' in f || 'error' in f);
+    expect(answers.slice(0, 5)).toEqual([-7, 0, 7, 'abc', null].map((id) => ({ result: null, id })));
+    expect(answers.slice(5)).toEqual(Array.from({ length: 5 }, () => ({ error: { code: 2, msg: 'Invalid request: request ID must be an unsigned integer' }, id: null })));
+    socket.close();
+  });
+
   it('creates, keeps alive and closes a listenKey with the API key alone, in Binance errors otherwise', async () => {
     const owner = await openAccount('keys');
     const stranger = await openAccount('stranger');

@@ -85,7 +85,9 @@ export class MarketStreamSession implements FrameSubscriber {
     if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return this.error(2, 'Invalid request: expected a JSON object', null);
     const request = parsed as { method?: unknown; params?: unknown; id?: unknown };
     const id = request.id;
-    if (!(id === undefined || id === null || (typeof id === 'number' && Number.isSafeInteger(id) && id >= 0) || (typeof id === 'string' && id.length <= 36))) {
+    // Spot takes a signed 64-bit integer, a string of up to 36 characters or null; USD-M documents an unsigned integer.
+    const signed = this.options.market === 'spot';
+    if (!(id === undefined || id === null || (typeof id === 'number' && Number.isSafeInteger(id) && (signed || id >= 0)) || (typeof id === 'string' && id.length <= 36))) {
       return this.error(2, 'Invalid request: request ID must be an unsigned integer', null);
     }
     const rid: RequestId = id ?? null;
