@@ -156,6 +156,18 @@ describe("Binance's spot streams", () => {
     expect(session.frames[1]).toEqual({ id: 'b', status: 200, result: { subscriptionId: 0 }, rateLimits: [] });
     session.ws.close();
   });
+
+  it('takes a WebSocket API timestamp in microseconds, as Binance spot documents', async () => {
+    const account = await openAccount('micros');
+    const session = await connect(`${ws}/binance/ws-api/v3`);
+    // "Timestamp parameters (e.g. startTime, endTime, timestamp) can be passed in milliseconds or microseconds."
+    const fields = { apiKey: account.apiKey, timestamp: Date.now() * 1000 };
+    const signature = createHmac('sha256', account.apiSecret).update(`apiKey=${fields.apiKey}&timestamp=${fields.timestamp}`).digest('hex');
+    session.ws.send(JSON.stringify({ id: 1, method: 'userDataStream.subscribe.signature', params: { ...fields, signature } }));
+    await until(() => session.frames.length === 1, 'the answer');
+    expect(session.frames[0]).toEqual({ id: 1, status: 200, result: { subscriptionId: 0 }, rateLimits: [] });
+    session.ws.close();
+  });
 });
 
 describe("Binance's WebSocket API subscription limits", () => {

@@ -7,8 +7,9 @@
  * `session.subscriptions`; `ping`; `time`. Answers are `{"id","status":200,"result":…}` or
  * `{"id","status":<4xx>,"error":{"code","msg"}}`; events arrive as `{"subscriptionId":n,"event":{…}}`.
  *
- * Guarantees: the signature and recvWindow are checked as for SIGNED REST requests (dialect-kit
- * signed-request.ts, Binance's errors); a subscription sees only its account's events.
+ * Guarantees: the signature and recvWindow are checked as for SIGNED spot REST requests (dialect-kit
+ * signed-request.ts, Binance's errors; a timestamp in ms or µs); a subscription sees only its
+ * account's events.
  * Limits, as Binance's: one active subscription per account and connection (another is -2035
  * SUBSCRIPTION_ACTIVE), at most 1,000 active and 65,535 over the connection's life (-2042); an
  * unsubscribe of an id that is not active is -2036 SUBSCRIPTION_INACTIVE
@@ -103,6 +104,7 @@ export class WsApiSession {
         { rawQuery: signature === undefined ? payload : `${payload}&signature=${signature}`, apiKey: text.apiKey, params: text },
         this.options.credentials,
         this.options.wallClock(),
+        true,
       );
       if (!this.options.isSpotAccount(profile.accountId)) return this.fail(id, 401, -2015, 'Invalid API-key, IP, or permissions for action.');
       if (this.accounts().includes(profile.accountId)) return this.fail(id, 400, -2035, 'User Data Stream subscription already active.');
