@@ -75,6 +75,19 @@ describe("Binance's spot streams", () => {
     socket.close();
   });
 
+  it('echoes a 64-bit request id digit for digit, beyond the integers a double holds', async () => {
+    const socket = await connect(`${ws}/binance/ws`);
+    const texts: string[] = [];
+    socket.ws.on('message', (data: Buffer) => texts.push(data.toString()));
+    // int64's bounds, and a nanosecond clock reading (2^53 is about 9.007e15).
+    const ids = ['9223372036854775807', '-9223372036854775808', '1733161500000000001'];
+    for (const id of ids) socket.ws.send(`{"method":"SUBSCRIBE","params":["btcusdt@trade"],"id":${id}}`);
+    socket.ws.send('{"method":"SUBSCRIBE","params":["btcusdt@trade"],"id":9223372036854775808}'); // 2^63: beyond int64
+    await until(() => texts.length === 4, 'four answers');
+    expect(texts).toEqual([...ids.map((id) => `{"result":null,"id":${id}}`), '{"error":{"code":2,"msg":"Invalid request: request ID must be an unsigned integer"},"id":null}']);
+    socket.ws.close();
+  });
+
   it('creates, keeps alive and closes a listenKey with the API key alone, in Binance errors otherwise', async () => {
     const owner = await openAccount('keys');
     const stranger = await openAccount('stranger');

@@ -15,6 +15,7 @@
  * Cost: per frame, one socket write of bytes already serialized.
  */
 import type { Kernel } from '../../core/kernel/kernel.js';
+import { parseJsonExactly } from '../exact-json.js';
 import type { StreamMarket } from './listen-keys.js';
 import type { FrameSubscriber, MarketFrameHub, SharedFrame } from './shared-frames.js';
 import { parseStreamName, type StreamName } from './stream-names.js';
@@ -24,7 +25,11 @@ export const MAX_STREAMS_PER_CONNECTION = 1_024;
 
 const METHODS = ['SUBSCRIBE', 'UNSUBSCRIBE', 'LIST_SUBSCRIPTIONS', 'SET_PROPERTY', 'GET_PROPERTY'];
 
-type RequestId = number | string | null;
+/** A bigint: an integer id beyond 2^53, echoed digit for digit. */
+type RequestId = number | bigint | string | null;
+
+const INT64_MIN = -(2n ** 63n);
+const INT64_MAX = 2n ** 63n - 1n;
 
 export interface MarketSessionOptions {
   readonly market: StreamMarket;
@@ -87,10 +92,11 @@ export class MarketStreamSession implements FrameSubscriber {
     const id = request.id;
     // Spot takes a signed 64-bit integer, a string of up to 36 characters or null; USD-M documents an unsigned integer.
     const signed = this.options.market === 'spot';
-    if (!(id === undefined || id === null || (typeof id === 'number' && Number.isSafeInteger(id) && (signed || id >= 0)) || (typeof id === 'string' && id.length <= 36))) {
+    const wide = signed && typeof id === 'number' && Number.isInteger(id) && !Number.isSafeInteger(id) ? int64Of(text) : undefined;
+    if (!(id === undefined || id === null || wide !== undefined || (typeof id === 'number' && Number.isSafeInteger(id) && (signed || id >= 0)) || (typeof id === 'string' && id.length <= 36))) {
       return this.error(2, 'Invalid request: request ID must be an unsigned integer', null);
     }
-    const rid: RequestId = id ?? null;
+    const rid: RequestId = wide ?? (id as number | string | undefined) ?? null;
     if (typeof request.method !== 'string') return this.error(2, 'Invalid request: missing field `method`', rid);
     if (!METHODS.includes(request.method)) return this.error(2, `Invalid request: unknown variant \`${request.method}\`, expected one of ${METHODS.join(', ')}`, rid);
     const params = request.params;
@@ -150,11 +156,25 @@ export class MarketStreamSession implements FrameSubscriber {
     if (this.streams.delete(name)) this.options.frames.detach(this.options.market, name, this);
   }
 
-  private answer(body: unknown): void {
-    this.options.send(JSON.stringify(body));
+  /** `body` as JSON; its `id` (the last key) written out whole when it is a bigint. */
+  private answer(body: Readonly<Record<string, unknown>> & { readonly id: RequestId }): void {
+    const { id } = body;
+    this.options.send(typeof id === 'bigint' ? `${JSON.stringify({ ...body, id: null }).slice(0, -'null}'.length)}${id}}` : JSON.stringify(body));
   }
 
   private error(code: number, msg: string, id: RequestId): void {
     this.answer({ error: { code, msg }, id });
+  }
+}
+
+/** The request's `id` as the integer written, when it lies within int64 (JSON.parse rounds it beyond 2^53). */
+function int64Of(text: string): bigint | undefined {
+  try {
+    const id = (parseJsonExactly(text) as { id?: unknown }).id;
+    if (typeof id !== 'number' && typeof id !== 'string') return undefined;
+    const value = BigInt(id);
+    return value >= INT64_MIN && value <= INT64_MAX ? value : undefined;
+  } catch {
+    return undefined;
   }
 }
