@@ -105,6 +105,21 @@ describe("Binance's spot streams", () => {
     expect(await (await userDataStream('PUT', owner.apiKey, `?listenKey=${listenKey}`)).json()).toEqual({ code: -1125, msg: 'This listenKey does not exist.' });
   });
 
+  it("ends a deleted account's listenKey with it: its connection is told listenKeyExpired, and the key names no stream after", async () => {
+    const account = await openAccount('deleted');
+    const { listenKey } = (await (await userDataStream('POST', account.apiKey)).json()) as { listenKey: string };
+    const open = await connect(`${ws}/binance/ws/${listenKey}`);
+    expect((await app.inject({ method: 'DELETE', url: `/api/accounts/${account.id}`, headers: admin })).statusCode).toBe(204);
+    await open.closed;
+    expect(open.frames.at(-1)).toMatchObject({ e: 'listenKeyExpired', listenKey });
+    // As any key that does not exist: a SUBSCRIBE naming it is refused, not answered with a stream that never speaks.
+    const later = await connect(`${ws}/binance/ws`);
+    later.ws.send(JSON.stringify({ method: 'SUBSCRIBE', params: [listenKey], id: 1 }));
+    await until(() => later.frames.length === 1, 'the answer');
+    expect(later.frames[0]).toEqual({ error: { code: 2, msg: `Invalid request: invalid stream name ${JSON.stringify(listenKey)}` }, id: 1 });
+    later.ws.close();
+  });
+
   it("states an account's reset as balanceUpdate deltas and the new position", async () => {
     const account = await openAccount('reset');
     const { listenKey } = (await (await userDataStream('POST', account.apiKey)).json()) as { listenKey: string };

@@ -47,6 +47,11 @@ export async function registerBinanceStreams(app: FastifyInstance, deps: Service
   const kernel = () => deps.hub.kernel;
   const frames = sharedMarketFrames(app, deps.hub, sharedDepthDiffs(app, deps.hub));
   const isAccountOf = (market: StreamMarket, accountId: string): boolean => (kernel().account(accountId)?.kind === 'futures') === (market === 'futures');
+  // A deleted account's keys end with it (its open connections end on the event themselves).
+  const stopForgetting = deps.hub.subscribe((events) => {
+    for (const event of events) if (event.type === 'ACCOUNT_CLOSED') keys.forget(event.account);
+  });
+  app.addHook('onClose', async () => stopForgetting());
 
   await app.register(
     async (scope) => {

@@ -48,6 +48,11 @@ export class ListenKeyBook {
     return true;
   }
 
+  /** Ends every key of the account, in both markets (it was deleted: its keys must not name a stream again). */
+  forget(accountId: string): void {
+    for (const market of MARKETS) this.stores[market].forget(accountId);
+  }
+
   /** Tells `listener` of each key its owner closes (connections on it end at once); returns the unsubscribe. */
   onClosed(listener: (key: string) => void): () => void {
     this.closedListeners.add(listener);
