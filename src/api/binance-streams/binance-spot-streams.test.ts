@@ -239,6 +239,25 @@ describe("Binance's WebSocket API subscription limits", () => {
     session.ws.close();
   });
 
+  it("names the deleted account's own subscription in eventStreamTerminated", async () => {
+    const account: Account = (await app.inject({ method: 'POST', url: '/api/accounts', headers: admin, payload: { name: 'terminated', balances: { USDT: '1000' } } })).json();
+    const session = await connect(`${ws}/binance/ws-api/v3`);
+    const subscribe = (id: number) => {
+      const fields = { apiKey: account.apiKey, timestamp: Date.now() };
+      const signature = createHmac('sha256', account.apiSecret).update(`apiKey=${fields.apiKey}&timestamp=${fields.timestamp}`).digest('hex');
+      session.ws.send(JSON.stringify({ id, method: 'userDataStream.subscribe.signature', params: { ...fields, signature } }));
+    };
+    // Subscribed, unsubscribed, subscribed again: the live subscription's id is 1 (ids are not reused).
+    subscribe(1);
+    session.ws.send(JSON.stringify({ id: 2, method: 'userDataStream.unsubscribe', params: { subscriptionId: 0 } }));
+    subscribe(3);
+    await until(() => session.frames.length === 3, 'three answers');
+    expect(session.frames[2]).toEqual({ id: 3, status: 200, result: { subscriptionId: 1 }, rateLimits: [] });
+    expect((await app.inject({ method: 'DELETE', url: `/api/accounts/${account.id}`, headers: admin })).statusCode).toBe(204);
+    await session.closed;
+    expect(session.frames.at(-1)).toMatchObject({ subscriptionId: 1, event: { e: 'eventStreamTerminated' } });
+  });
+
   it('sends each event once to a connection that names the same listenKey several times', async () => {
     const account: Account = (await app.inject({ method: 'POST', url: '/api/accounts', headers: admin, payload: { name: 'twice', balances: { USDT: '1000' } } })).json();
     const { listenKey } = (await app.inject({ method: 'POST', url: '/binance/api/v3/userDataStream', headers: { 'x-mbx-apikey': account.apiKey } })).json();

@@ -160,8 +160,8 @@ export async function registerBinanceStreams(app: FastifyInstance, deps: Service
           const unsubscribe = deps.hub.subscribe((events) => {
             session.onEngine(events);
             const closed = events.find((e) => e.type === 'ACCOUNT_CLOSED' && session.accounts().includes(e.account));
-            if (closed !== undefined) {
-              send({ subscriptionId: 0, event: { e: 'eventStreamTerminated', E: 'at' in closed ? closed.at : wallClock() } });
+            if (closed?.type === 'ACCOUNT_CLOSED') {
+              send({ subscriptionId: session.subscriptionOf(closed.account), event: { e: 'eventStreamTerminated', E: closed.at } });
               socket.close(1000, 'account deleted');
             }
           });

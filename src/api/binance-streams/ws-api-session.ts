@@ -58,6 +58,12 @@ export class WsApiSession {
     return [...this.subscriptions.values()].map((s) => s.accountId);
   }
 
+  /** The id of the account's active subscription, if it has one. */
+  subscriptionOf(accountId: string): number | undefined {
+    for (const [id, session] of this.subscriptions) if (session.accountId === accountId) return id;
+    return undefined;
+  }
+
   onMessage(text: string): void {
     let parsed: unknown;
     try {
