@@ -20,16 +20,16 @@
  * connection failed (the engine reports that as a database outage).
  * Not modelled: databases a second connection cannot see (`sqlite::memory:`): the engine
  * serializes in-process there (`canRebuildInWorker`).
- * Cost: one worker start (tens of ms; under tsx, the loader's start too), then a restore of the
+ * Cost: one worker start (tens of ms; from the sources, a bundle made once per process), then a restore of the
  * previous snapshot and a replay of the inputs since, on another thread.
  */
-import { createRequire } from 'node:module';
 import { extname } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { KernelConfig } from '../core/kernel/kernel.js';
 import { DatabaseUnavailableError, parseDatabaseUrl, type OpenOptions } from '../persistence/database.js';
 import { SNAPSHOT_PART_CHARS, type WrittenParts } from '../persistence/snapshot-store.js';
+import { sourceWorkerBundle } from './source-worker-bundle.js';
 import type { SnapshotWorkerCommand, SnapshotWorkerData, SnapshotWorkerMessage } from './snapshot-worker.js';
 
 /** True when a worker's own connection sees this database (a file or a server, not `:memory:`). */
@@ -59,13 +59,11 @@ const WORKER_FILE = new URL(`./snapshot-worker${extname(HERE)}`, import.meta.url
 
 /**
  * A worker running `file` (a module next to this one, named without extension): the built JS file;
- * run from TypeScript sources (tsx, vitest), a stub that registers tsx's loader in the thread first.
+ * run from TypeScript sources (tsx, vitest), a bundle of the source and its imports
+ * (source-worker-bundle.ts).
  */
-export function startWorker(workerData: unknown, file: URL = WORKER_FILE): Worker {
-  if (extname(HERE) !== '.ts') return new Worker(file, { workerData });
-  const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx/esm/api').replace(/\.cjs$/, '.mjs')).href;
-  const stub = `import(${JSON.stringify(tsx)}).then((api) => { api.register(); return import(${JSON.stringify(file.href)}); })`;
-  return new Worker(stub, { eval: true, workerData });
+export async function startWorker(workerData: unknown, file: URL = WORKER_FILE): Promise<Worker> {
+  return new Worker(extname(HERE) === '.ts' ? await sourceWorkerBundle(file) : file, { workerData });
 }
 
 /** The URL of the module `name` (without extension) next to this one, as built or as source. */
@@ -109,7 +107,7 @@ export async function stateAndPartsFromWorker(
     maxConnections: 1,
   };
   const data: SnapshotWorkerData = { databaseUrl, database: options, kernelConfig, seq, writeParts, deleteUnread: { pauseMs: DELETE_PAUSE_MS }, ...(into !== undefined ? { into } : {}) };
-  const worker = startWorker({ snapshotWorker: true, data });
+  const worker = await startWorker({ snapshotWorker: true, data });
   const stop = async () => {
     worker.removeAllListeners();
     await worker.terminate();

@@ -93,7 +93,7 @@ async function* fromWorker(databaseUrl: string, database: OpenOptions, fromSeq: 
   const data: JournalReadWorkerData = { databaseUrl, database: options, fromSeq, pageSize, ahead };
   let worker;
   try {
-    worker = startWorker({ journalReader: true, data }, WORKER_FILE);
+    worker = await startWorker({ journalReader: true, data }, WORKER_FILE);
   } catch {
     yield undefined;
     return;

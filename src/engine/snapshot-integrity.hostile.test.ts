@@ -263,7 +263,7 @@ describeEachDialect((name) => `snapshot integrity on ${name}`, (dialect) => {
         } else {
           // A worker writing s2's parts on its own connection, one every 200 ms, stopped after two.
           const data: SnapshotWorkerData = { databaseUrl: target.url, database: { ...target.options, maxConnections: 1 }, kernelConfig: CONFIG, seq: s.s2, writeParts: { partsPerTransaction: 1, pauseMs: 200 } };
-          const worker = startWorker({ snapshotWorker: true, data });
+          const worker = await startWorker({ snapshotWorker: true, data });
           await until(async () => (await inDatabaseCount(engine, s.s2)) >= published + 2, 'two parts of the worker');
           await worker.terminate();
         }

@@ -67,7 +67,7 @@ describeEachDialect((name) => `snapshot parts written by the snapshot worker's o
       const seq = engine.seq;
       // A worker that writes one part every 200 ms, stopped once it has written a few.
       const data: SnapshotWorkerData = { databaseUrl: target.url, database: { ...target.options, maxConnections: 1 }, kernelConfig: CONFIG, seq, writeParts: { partsPerTransaction: 1, pauseMs: 200 } };
-      const worker = startWorker({ snapshotWorker: true, data });
+      const worker = await startWorker({ snapshotWorker: true, data });
       const written = async () => Number((await engine.db.selectFrom('snapshot_parts').select((eb) => eb.fn.countAll().as('n')).where('seq', '=', seq).executeTakeFirst())?.n ?? 0);
       const until = Date.now() + 30_000;
       while ((await written()) < 2 && Date.now() < until) await new Promise((r) => setTimeout(r, 20));

@@ -81,7 +81,7 @@ describeEachDialect((name) => `a re-save of a snapshot written before 0009, cut 
       } else {
         // The snapshot worker rebuilding seq on that old row and writing its parts, one every 200 ms, stopped after two.
         const data: SnapshotWorkerData = { databaseUrl: target.url, database: { ...target.options, maxConnections: 1 }, kernelConfig: CONFIG, seq, writeParts: { partsPerTransaction: 1, pauseMs: 200 } };
-        const worker = startWorker({ snapshotWorker: true, data });
+        const worker = await startWorker({ snapshotWorker: true, data });
         await until(async () => (await count()) >= published + 2, 'two parts of the worker');
         await worker.terminate();
       }

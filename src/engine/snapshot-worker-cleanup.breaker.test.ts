@@ -234,7 +234,7 @@ describeEachDialect((name) => `the snapshot worker's deletes after a publish, un
       const seq = engine.seq;
       // Strays: a worker's whole set for `seq`, never published; told 'published', it starts deleting them.
       const data: SnapshotWorkerData = { databaseUrl: target.url, database: { ...target.options, maxConnections: 1 }, kernelConfig: CONFIG, seq, writeParts: { partsPerTransaction: 1, pauseMs: 0 }, deleteUnread: { pauseMs: 20 } };
-      const worker = startWorker({ snapshotWorker: true, data });
+      const worker = await startWorker({ snapshotWorker: true, data });
       const answered = new Promise<SnapshotWorkerMessage>((resolve) => worker.once('message', resolve));
       expect((await within(answered, 60_000)) as SnapshotWorkerMessage).toMatchObject({ type: 'state' });
       const count = async () => Number((await engine.db.selectFrom('snapshot_parts').select((eb) => eb.fn.countAll().as('n')).where('seq', '=', seq).executeTakeFirst())?.n ?? 0);
@@ -277,7 +277,7 @@ describeEachDialect((name) => `the snapshot worker's deletes after a publish, un
         const seq = engine.seq;
         // No pause between transactions of four parts: a stop lands inside one as often as not.
         const data: SnapshotWorkerData = { databaseUrl: target.url, database: { ...target.options, maxConnections: 1 }, kernelConfig: CONFIG, seq, writeParts: { partsPerTransaction: 4, pauseMs: 0 } };
-        const worker = startWorker({ snapshotWorker: true, data });
+        const worker = await startWorker({ snapshotWorker: true, data });
         const until = Date.now() + 30_000;
         while ((await count(seq)) === 0 && Date.now() < until) await sleep(1);
         await sleep(Math.floor(random() * 6));
