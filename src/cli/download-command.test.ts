@@ -7,6 +7,10 @@ import { gunzipSync } from 'node:zlib';
 import { candlesFile, PROJECT_ROOT, SPOT_RECORDING } from '../test-kit/data-paths.js';
 import { parseCandlesCsv } from '../strategy/candles.js';
 import { BinanceStandIn, type BinanceAggTrade, type BinanceKline } from './download-command-stand-in.js';
+import { sourceScript } from '../test-kit/source-script.js';
+
+/** The CLI as a child process runs it (test-kit/source-script.ts). */
+const CLI = await sourceScript('src/cli/main.ts');
 
 const HOUR = 3_600_000;
 
@@ -33,7 +37,7 @@ interface Run {
 const running = new Set<ReturnType<typeof spawn>>();
 
 function runDownload(args: readonly string[], api: string, onSpawn: (kill: () => void) => void = () => {}): Promise<Run> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'download', ...args], {
+  const child = spawn(process.execPath, [CLI, 'download', ...args], {
     cwd: PROJECT_ROOT,
     env: {
       ...process.env,

@@ -4,11 +4,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { PROJECT_ROOT, USDM_RECORDING } from '../test-kit/data-paths.js';
+import { sourceScript } from '../test-kit/source-script.js';
+
+/** The CLI as a child process runs it (test-kit/source-script.ts). */
+const CLI = await sourceScript('src/cli/main.ts');
 
 const RECORDING = 'data/recordings/binance_spot_btcusdt_20240808T2354Z';
 
 function cli(args: string[]) {
-  return spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { cwd: PROJECT_ROOT, encoding: 'utf8' });
+  return spawnSync(process.execPath, [CLI, ...args], { cwd: PROJECT_ROOT, encoding: 'utf8' });
 }
 
 function ordersFile(lines: string[]): string {

@@ -4,6 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { PROJECT_ROOT } from '../test-kit/data-paths.js';
+import { sourceScript } from '../test-kit/source-script.js';
+
+/** The CLI as a child process runs it (test-kit/source-script.ts). */
+const CLI = await sourceScript('src/cli/main.ts');
 
 const RECORDING = 'data/recordings/binance_spot_btcusdt_20240808T2354Z';
 const STOP_BUY = '{"at":1723161300000,"account":"a","symbol":"BTCUSDT","side":"BUY","type":"STOP_LOSS","quantity":"0.01","stopPrice":"61850.00"}';
@@ -14,7 +18,7 @@ function replay(line: string, ...args: string[]): { status: number | null; stder
   const dir = mkdtempSync(join(tmpdir(), 'papertrade-orders-'));
   const orders = join(dir, 'orders.jsonl');
   writeFileSync(orders, `${line}\n`);
-  const result = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'replay', '--recording', RECORDING, '--orders', orders, ...args], { cwd: PROJECT_ROOT, encoding: 'utf8' });
+  const result = spawnSync(process.execPath, [CLI, 'replay', '--recording', RECORDING, '--orders', orders, ...args], { cwd: PROJECT_ROOT, encoding: 'utf8' });
   const events = result.stdout.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Event).filter((e) => e.type !== 'EQUITY' && e.type !== 'METRICS');
   return { status: result.status, stderr: result.stderr, events };
 }

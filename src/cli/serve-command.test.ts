@@ -7,11 +7,15 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { PROJECT_ROOT } from '../test-kit/data-paths.js';
 import { freePort } from '../test-kit/serve-process.js';
+import { sourceScript } from '../test-kit/source-script.js';
+
+/** The CLI as a child process runs it (test-kit/source-script.ts). */
+const CLI = await sourceScript('src/cli/main.ts');
 
 /** Runs `papertrade serve`; killed after `killAfterMs` (its code then null). */
 function serve(env: Record<string, string>, args: readonly string[] = [], killAfterMs = 50_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'serve', ...args], { cwd: PROJECT_ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [CLI, 'serve', ...args], { cwd: PROJECT_ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     const killer = setTimeout(() => child.kill('SIGKILL'), killAfterMs);
     child.on('exit', () => clearTimeout(killer));
     let stdout = '';

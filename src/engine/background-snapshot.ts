@@ -29,7 +29,7 @@ import { Worker } from 'node:worker_threads';
 import type { KernelConfig } from '../core/kernel/kernel.js';
 import { DatabaseUnavailableError, parseDatabaseUrl, type OpenOptions } from '../persistence/database.js';
 import { SNAPSHOT_PART_CHARS, type WrittenParts } from '../persistence/snapshot-store.js';
-import { sourceWorkerBundle } from './source-worker-bundle.js';
+import { sourceBundle } from './source-bundle.js';
 import type { SnapshotWorkerCommand, SnapshotWorkerData, SnapshotWorkerMessage } from './snapshot-worker.js';
 
 /** True when a worker's own connection sees this database (a file or a server, not `:memory:`). */
@@ -60,10 +60,10 @@ const WORKER_FILE = new URL(`./snapshot-worker${extname(HERE)}`, import.meta.url
 /**
  * A worker running `file` (a module next to this one, named without extension): the built JS file;
  * run from TypeScript sources (tsx, vitest), a bundle of the source and its imports
- * (source-worker-bundle.ts).
+ * (source-bundle.ts).
  */
 export async function startWorker(workerData: unknown, file: URL = WORKER_FILE): Promise<Worker> {
-  return new Worker(extname(HERE) === '.ts' ? await sourceWorkerBundle(file) : file, { workerData });
+  return new Worker(extname(HERE) === '.ts' ? await sourceBundle(file) : file, { workerData });
 }
 
 /** The URL of the module `name` (without extension) next to this one, as built or as source. */

@@ -17,6 +17,10 @@ import { readRecording } from './recording-reader.js';
 import { tradesOnlyModelProblem } from './trades-only-book.js';
 import { runReplay } from './replay-session.js';
 import { PROJECT_ROOT, SPOT_RECORDING } from '../test-kit/data-paths.js';
+import { sourceScript } from '../test-kit/source-script.js';
+
+/** The CLI as a child process runs it (test-kit/source-script.ts). */
+const CLI = await sourceScript('src/cli/main.ts');
 
 interface Print {
   readonly time: number;
@@ -148,7 +152,7 @@ describe('papertrade replay of a trades-only recording', () => {
   it('labels its output: the first line and stderr say lower fidelity, with the spread and slippage used', () => {
     const orders = join(mkdtempSync(join(tmpdir(), 'papertrade-orders-')), 'orders.jsonl');
     writeFileSync(orders, '{"at":1723161300000,"account":"a1","symbol":"BTCUSDT","side":"BUY","type":"MARKET","quantity":"0.01"}\n');
-    const run = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'replay', '--recording', tradesOnlyCopy(), '--orders', orders, '--spread-bps', '4', '--slippage-bps', '0.5'], { cwd: PROJECT_ROOT, encoding: 'utf8' });
+    const run = spawnSync(process.execPath, [CLI, 'replay', '--recording', tradesOnlyCopy(), '--orders', orders, '--spread-bps', '4', '--slippage-bps', '0.5'], { cwd: PROJECT_ROOT, encoding: 'utf8' });
     expect(run.status, run.stderr).toBe(0);
     const lines = run.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(lines[0]).toMatchObject({ type: 'REPLAY_FIDELITY', fidelity: 'trades-only', spreadBps: '4', slippageBps: '0.5' });
@@ -159,7 +163,7 @@ describe('papertrade replay of a trades-only recording', () => {
   it('refuses a spread that is not a decimal number of basis points', () => {
     const orders = join(mkdtempSync(join(tmpdir(), 'papertrade-orders-')), 'orders.jsonl');
     writeFileSync(orders, '');
-    const run = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'replay', '--recording', tradesOnlyCopy(), '--orders', orders, '--spread-bps', '-1'], { cwd: PROJECT_ROOT, encoding: 'utf8' });
+    const run = spawnSync(process.execPath, [CLI, 'replay', '--recording', tradesOnlyCopy(), '--orders', orders, '--spread-bps', '-1'], { cwd: PROJECT_ROOT, encoding: 'utf8' });
     expect(run.status).not.toBe(0);
     expect(run.stderr).toMatch(/--spread-bps\/--slippage-bps: spread must be a non-negative decimal number of basis points, got "-1"/);
   });

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { expect, it } from 'vitest';
 import { PROJECT_ROOT } from '../test-kit/data-paths.js';
+import { sourceScript } from '../test-kit/source-script.js';
 
 /**
  * A process whose last work is closing a SQLite database that has written enough to start its WAL
@@ -12,7 +13,7 @@ import { PROJECT_ROOT } from '../test-kit/data-paths.js';
  * after it run. It once ended the process with the close's promise unsettled (exit code 13), which
  * in-process tests never see: their runner keeps the event loop alive.
  */
-it('a process that writes, closes its SQLite database and has nothing else to do runs past the close and exits 0', () => {
+it('a process that writes, closes its SQLite database and has nothing else to do runs past the close and exits 0', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'papertrade-wal-close-'));
   try {
     const database = pathToFileURL(join(PROJECT_ROOT, 'src/persistence/database.ts')).href;
@@ -26,7 +27,7 @@ await opened.close();
 console.log('closed');
 `,
     );
-    const run = spawnSync(process.execPath, ['--import', 'tsx', script], { cwd: PROJECT_ROOT, encoding: 'utf8', timeout: 60_000 });
+    const run = spawnSync(process.execPath, [await sourceScript(script)], { cwd: PROJECT_ROOT, encoding: 'utf8', timeout: 60_000 });
     expect(run.stderr).toBe('');
     expect(run.stdout).toBe('closed\n');
     expect(run.status).toBe(0);

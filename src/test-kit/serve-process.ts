@@ -1,10 +1,12 @@
 /**
- * `papertrade serve` as a child process, the way a user runs it: the real CLI (through tsx), its own
+ * `papertrade serve` as a child process, the way a user runs it: the real CLI (its sources bundled:
+ * test-kit/source-script.ts), its own
  * environment, its output captured; ready once /health answers.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { PROJECT_ROOT } from './data-paths.js';
+import { sourceScript } from './source-script.js';
 
 export interface ServeProcess {
   readonly child: ChildProcess;
@@ -57,7 +59,7 @@ export async function startServeProcess(port: number, env: Record<string, string
 }
 
 async function startOn(port: number, env: Record<string, string>, args: readonly string[]): Promise<ServeProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'serve', ...args], {
+  const child = spawn(process.execPath, [await sourceScript('src/cli/main.ts'), 'serve', ...args], {
     cwd: PROJECT_ROOT,
     env: { ...process.env, PORT: String(port), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -67,7 +69,7 @@ async function startOn(port: number, env: Record<string, string>, args: readonly
   child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
   const url = `http://127.0.0.1:${port}`;
-  // tsx compiles the CLI first: on a loaded machine that alone can take tens of seconds.
+  // The CLI loads its packages first: on a loaded machine that alone can take seconds.
   for (const end = Date.now() + START_MS; Date.now() < end; ) {
     try {
       // Listening, and done printing its start-up lines (keys are printed after the port is bound).

@@ -19,12 +19,14 @@ import { Kernel } from '../../src/core/kernel/kernel.js';
 import { DurableEngine } from '../../src/engine/durable-engine.js';
 import { readModelMismatches } from '../../src/engine/read-model-check.js';
 import { PROJECT_ROOT } from '../../src/test-kit/data-paths.js';
+import { sourceScript } from '../../src/test-kit/source-script.js';
 import { mulberry32 } from '../../src/test-kit/mulberry32.js';
 import { CRASH_CONFIG, crashInputs } from './crash-inputs.js';
 
 const KILLS = Number(process.env.CRASH_KILLS ?? 20);
 const SEED = Number(process.env.CRASH_SEED ?? 20_240_808);
-const CHILD = fileURLToPath(new URL('./crash-child.ts', import.meta.url));
+/** The child as a child process runs it (test-kit/source-script.ts). */
+const CHILD = await sourceScript(fileURLToPath(new URL('./crash-child.ts', import.meta.url)));
 
 interface Life {
   readonly lines: string[];
@@ -36,7 +38,7 @@ interface Life {
 /** Runs one child life; kills it `killAfterReadyMs` after it reports ready, or `killAtMs` after spawn. */
 function live(env: Record<string, string>, kill: { afterReadyMs?: number; atMs?: number }): Promise<Life> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', CHILD], { cwd: PROJECT_ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [CHILD], { cwd: PROJECT_ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     const lines: string[] = [];
     let pending = '';
     let stderr = '';

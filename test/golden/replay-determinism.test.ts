@@ -2,13 +2,17 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { PROJECT_ROOT } from '../../src/test-kit/data-paths.js';
+import { sourceScript } from '../../src/test-kit/source-script.js';
+
+/** The CLI as a child process runs it (test-kit/source-script.ts). */
+const CLI = await sourceScript('src/cli/main.ts');
 
 const GOLDEN = `${PROJECT_ROOT}test/golden/demo-replay.jsonl`;
 
 function replay(latency: string): string {
   const result = spawnSync(
     process.execPath,
-    ['--import', 'tsx', 'src/cli/main.ts', 'replay', '--recording', 'data/recordings/binance_spot_btcusdt_20240808T2354Z', '--orders', 'data/demo-orders.jsonl', '--latency-ms', latency],
+    [CLI, 'replay', '--recording', 'data/recordings/binance_spot_btcusdt_20240808T2354Z', '--orders', 'data/demo-orders.jsonl', '--latency-ms', latency],
     { cwd: PROJECT_ROOT, encoding: 'utf8' },
   );
   expect(result.stderr).toBe('');

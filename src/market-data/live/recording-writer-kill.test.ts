@@ -12,6 +12,10 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { readRecording } from '../recording-reader.js';
 import { RecordingWriter } from './recording-writer.js';
 import { PROJECT_ROOT } from '../../test-kit/data-paths.js';
+import { sourceScript } from '../../test-kit/source-script.js';
+
+/** The writer's child as a child process runs it (test-kit/source-script.ts). */
+const CHILD = await sourceScript('src/test-kit/recording-writer-child.ts');
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -21,7 +25,7 @@ afterEach(() => {
 /** Runs the child until `killAfterMs` past its `R`, SIGKILLs it; each `W i` line with the parent's time it arrived. */
 function recordUntilKilled(dir: string, flushMs: number, killAfterMs: number): Promise<{ written: { i: number; at: number }[]; killedAt: number }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/test-kit/recording-writer-child.ts'], { cwd: PROJECT_ROOT, env: { ...process.env, REC_DIR: dir, REC_FLUSH_MS: String(flushMs) }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [CHILD], { cwd: PROJECT_ROOT, env: { ...process.env, REC_DIR: dir, REC_FLUSH_MS: String(flushMs) }, stdio: ['ignore', 'pipe', 'pipe'] });
     const written: { i: number; at: number }[] = [];
     let killedAt = 0;
     let pending = '';

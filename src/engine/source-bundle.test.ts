@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { afterAll, describe, expect, it } from 'vitest';
-import { sourceWorkerBundle } from './source-worker-bundle.js';
+import { sourceBundle } from './source-bundle.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'papertrade-worker-bundle-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -40,7 +40,7 @@ describe('a worker run from the TypeScript sources, bundled', () => {
         "export const besideChild: string = new URL('../up.txt', import.meta.url).href;",
       ].join('\n'),
     );
-    const bundle = await sourceWorkerBundle(entry);
+    const bundle = await sourceBundle(entry);
     expect(bundle.href).not.toBe(entry.href);
     // The oracle: the URLs of the files themselves, as Node gives them to an unbundled module.
     expect(await firstMessage(bundle)).toEqual({
@@ -53,18 +53,30 @@ describe('a worker run from the TypeScript sources, bundled', () => {
 
   it('one build per source in a process: concurrent starts share it; the file is named by its contents', async () => {
     const entry = writeGraph('shared', "import { parentPort } from 'node:worker_threads';\nimport { n } from './sub/child.js';\nparentPort!.postMessage(n * 2);", 'export const n: number = 21;');
-    const [a, b] = await Promise.all([sourceWorkerBundle(entry), sourceWorkerBundle(entry)]);
+    const [a, b] = await Promise.all([sourceBundle(entry), sourceBundle(entry)]);
     expect(a.href).toBe(b.href);
     expect(await firstMessage(a)).toBe(42);
     expect(readFileSync(a, 'utf8')).toContain('var n = 21');
   });
 
+  it('a module imported by its file URL is bundled; packages are imported at run time', async () => {
+    const child = pathToFileURL(join(dir, 'by-url', 'sub', 'child.ts')).href;
+    const entry = writeGraph(
+      'by-url',
+      `import { parentPort } from 'node:worker_threads';\nimport { sep } from 'node:path';\nconst { word } = await import(${JSON.stringify(child)});\nparentPort!.postMessage([word, sep]);`,
+      "export const word: string = 'bundled';",
+    );
+    const bundle = await sourceBundle(entry);
+    expect(await firstMessage(bundle)).toEqual(['bundled', '/']);
+    expect(readFileSync(bundle, 'utf8')).toMatch(/from "node:path"/);
+  });
+
   it('a source that does not compile rejects naming the error, and is built again once mended', async () => {
     const entry = writeGraph('broken', "import { parentPort } from 'node:worker_threads';\nparentPort!.postMessage(1 +);", 'export {};');
-    await expect(sourceWorkerBundle(entry)).rejects.toThrow(/entry\.ts.*Unexpected/s);
+    await expect(sourceBundle(entry)).rejects.toThrow(/entry\.ts.*Unexpected/s);
     writeFileSync(join(dir, 'broken', 'entry.ts'), "import { parentPort } from 'node:worker_threads';\nparentPort!.postMessage(1 + 2);");
     // Let the rejected build leave the process's map before asking again.
     await new Promise((resolve) => setImmediate(resolve));
-    expect(await firstMessage(await sourceWorkerBundle(entry))).toBe(3);
+    expect(await firstMessage(await sourceBundle(entry))).toBe(3);
   });
 });
