@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { KernelInput } from '../core/kernel/inputs.js';
+import { EngineUnavailableError } from '../engine/engine-status.js';
 import { FundingPoller, type FundingQuote } from './funding-poller.js';
 
 describe('live funding from the exchange’s announced rates and times', () => {
@@ -8,14 +9,24 @@ describe('live funding from the exchange’s announced rates and times', () => {
     let wall = 1723161000000;
     let engine = 1723160999000;
     let failNext = false;
+    let unavailable = 0;
+    const refused: KernelInput[] = [];
     const p = new FundingPoller({
       sources: [{ symbol: 'BTCUSDT', fetch: async () => { if (failNext) { failNext = false; throw new Error('timeout'); } return quotes.shift() ?? {}; } }],
-      submit: async (input) => { sent.push(input); engine = Math.max(engine, input.time); },
+      submit: async (input) => {
+        if (unavailable > 0) {
+          unavailable -= 1;
+          throw new EngineUnavailableError('unavailable', 'the database is unreachable; nothing was recorded, retry later');
+        }
+        sent.push(input);
+        engine = Math.max(engine, input.time);
+      },
+      onRefused: (input) => refused.push(input),
       engineNow: () => engine,
       wallNow: () => wall,
       sendMarks,
     });
-    return { p, sent, setWall: (t: number) => { wall = t; }, failOnce: () => { failNext = true; } };
+    return { p, sent, refused, setWall: (t: number) => { wall = t; }, failOnce: () => { failNext = true; }, unavailableFor: (n: number) => { unavailable = n; } };
   }
 
   it('applies the announced rate once, stamped with the funding time, after the wall clock passes it', async () => {
@@ -41,5 +52,23 @@ describe('live funding from the exchange’s announced rates and times', () => {
     const { p, sent } = poller([{ markPrice: '61700.5', fundingRate: '0.0001', fundingTimestamp: 1723161600000 }], true);
     await p.tick();
     expect(sent).toEqual([{ kind: 'mark', time: 1723161000000, symbol: 'BTCUSDT', price: '61700.5' }]);
+  });
+
+  it('a funding input the engine could not take for now (its database away) is sent again at the next poll, once', async () => {
+    const { p, sent, refused, setWall, unavailableFor } = poller([
+      { fundingRate: 0.0001, fundingTimestamp: 1723161600000 },
+      { fundingRate: 0.0001, fundingTimestamp: 1723161600000 },
+      { fundingRate: 0.00011, fundingTimestamp: 1723190400000 },
+    ]);
+    await p.tick();
+    setWall(1723161600400);
+    unavailableFor(2); // the funding at 00:00 meets the outage at this poll's start and after its fetch
+    await p.tick();
+    expect(sent).toEqual([]);
+    await p.tick(); // the database is back; the exchange now announces 08:00
+    expect(sent).toEqual([{ kind: 'funding', time: 1723161600000, symbol: 'BTCUSDT', rate: '0.0001' }]);
+    expect(refused).toEqual([]);
+    await p.tick();
+    expect(sent).toHaveLength(1);
   });
 });

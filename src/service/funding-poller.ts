@@ -10,13 +10,16 @@
  * open position on the symbol pays |size| × mark × rate, longs paying a positive rate. A poll that
  * fails is retried at the next tick; the funding time is not lost, because the last announcement
  * is kept until it is applied.
- * An input the engine refuses (a published rate beyond the kernel's ±3 % bound, ADR 0006; an engine
- * that cannot take inputs for now) is told to `onRefused` and changes nothing; polling goes on, and a
- * refused funding time is not tried again.
+ * An input the engine refuses (a published rate beyond the kernel's ±3 % bound, ADR 0006) is told
+ * to `onRefused` and changes nothing; polling goes on, and a refused funding time is not tried
+ * again. A funding input the engine could not take for now (its database unreachable: a retryable
+ * `EngineUnavailableError`, nothing recorded) is kept and sent again at the next poll, before the
+ * exchange is asked for the next one.
  * Not modelled: a rate the exchange revises between the last poll and the funding time (the last
  * announced rate is the one applied; polls come every `intervalMs`, 30 s by default).
  */
 import type { KernelInput } from '../core/kernel/inputs.js';
+import { EngineUnavailableError } from '../engine/engine-status.js';
 
 /** What ccxt's fetchFundingRate answers, in the fields used here. */
 export interface FundingQuote {
@@ -94,16 +97,25 @@ export class FundingPoller {
   private async applyDue(symbol: string, wall: number): Promise<void> {
     const next = this.announced.get(symbol);
     if (next === undefined || wall < next.at) return;
+    const appliedBefore = this.applied.get(symbol);
     this.announced.delete(symbol);
     this.applied.set(symbol, next.at);
-    await this.send({ kind: 'funding', time: Math.max(next.at, this.options.engineNow()), symbol, rate: next.rate });
+    if (await this.send({ kind: 'funding', time: Math.max(next.at, this.options.engineNow()), symbol, rate: next.rate })) return;
+    // Not recorded, and the engine will take it later: the next poll sends it again.
+    this.announced.set(symbol, next);
+    if (appliedBefore === undefined) this.applied.delete(symbol);
+    else this.applied.set(symbol, appliedBefore);
   }
 
-  private async send(input: KernelInput & { kind: 'mark' | 'funding' }): Promise<void> {
+  /** Submits `input`; false when the engine could not take it for now (nothing recorded; worth sending again). */
+  private async send(input: KernelInput & { kind: 'mark' | 'funding' }): Promise<boolean> {
     try {
       await this.options.submit(input);
+      return true;
     } catch (error) {
+      if (error instanceof EngineUnavailableError && error.retryable && error.outcome === 'not-applied') return false;
       this.options.onRefused?.(input, error);
+      return true;
     }
   }
 }
