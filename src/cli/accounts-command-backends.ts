@@ -17,6 +17,9 @@ import { AuditLog } from '../persistence/audit-log.js';
 import { CredentialStore } from '../persistence/credential-store.js';
 import { openMarketSource } from '../service/market-source.js';
 import { openServiceEngine } from '../service/start-service.js';
+import { AccountsCommandError } from './accounts-command-error.js';
+
+export { AccountsCommandError };
 
 export type Balances = Record<string, { free: string; locked: string }>;
 
@@ -52,16 +55,6 @@ export interface AccountsBackend {
   close(): Promise<void>;
 }
 
-/** A refusal or bad input, said to the user as is; `exitCode` 2 for usage, 1 for the rest. */
-export class AccountsCommandError extends Error {
-  override readonly name = 'AccountsCommandError';
-  constructor(
-    message: string,
-    readonly exitCode: 1 | 2 = 1,
-  ) {
-    super(message);
-  }
-}
 
 export interface BackendChoice {
   readonly config: AppConfig;

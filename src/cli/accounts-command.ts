@@ -12,7 +12,8 @@ import { formatConfigErrors, loadConfig } from '../config/index.js';
 import type { NewAccount } from '../api/account-service.js';
 import { parseBalances } from '../market-data/orders-file.js';
 import { StartupError } from '../service/startup-error.js';
-import { AccountsCommandError, openAccountsBackend, type AccountRow, type AccountsBackend, type Balances, type NewCredentials } from './accounts-command-backends.js';
+import type { AccountRow, AccountsBackend, Balances, NewCredentials } from './accounts-command-backends.js';
+import { AccountsCommandError } from './accounts-command-error.js';
 
 /** The outside world of the command (the process, or a test's capture). */
 export interface AccountsIo {
@@ -167,6 +168,8 @@ async function run<T = undefined>(io: AccountsIo, opts: CommonOptions, work: (ba
     if (!loaded.ok) throw new AccountsCommandError(`configuration refused:\n${formatConfigErrors(loaded.error)}`, 2);
     const url = opts.url ?? nonEmpty(io.env.PAPERTRADE_URL);
     const adminKey = opts.adminKey ?? loaded.value.adminApiKey;
+    // The backends bring the engine, the database drivers and the server's client: loaded only here (docs/adr/0059).
+    const { openAccountsBackend } = await import('./accounts-command-backends.js');
     backend = await openAccountsBackend({
       config: loaded.value,
       ...(url !== undefined ? { url } : {}),

@@ -10,8 +10,7 @@ import { join } from 'node:path';
 import { Presets, SingleBar } from 'cli-progress';
 import { parse as parseDotenv } from 'dotenv';
 import type { Command } from 'commander';
-import { resolveMarket } from '../market-data/live/live-exchanges.js';
-import { createRestExchange, downloadCandles, downloadTrades, type Progress } from './download-command-fetch.js';
+import type { Progress } from './download-command-fetch.js';
 
 interface DownloadFlags {
   readonly exchange: string;
@@ -90,6 +89,8 @@ export function registerDownloadCommand(program: Command): void {
       const upper = id.toUpperCase();
       const urls = jsonEnv([`EXCHANGE_URLS_${upper}`, 'EXCHANGE_URLS']);
       const options = jsonEnv([`EXCHANGE_OPTIONS_${upper}`, 'EXCHANGE_OPTIONS']);
+      // ccxt loads with these, once the command runs, not for `--help` (docs/adr/0059).
+      const [{ resolveMarket }, { createRestExchange, downloadCandles, downloadTrades }] = await Promise.all([import('../market-data/live/live-exchanges.js'), import('./download-command-fetch.js')]);
       const exchange = createRestExchange({ exchange: id, ...(urls !== undefined ? { urls } : {}), ...(options !== undefined ? { options } : {}) });
       const since = parseTime(flags.since, '--since');
       const until = flags.until !== undefined ? parseTime(flags.until, '--until') : undefined;

@@ -3,7 +3,7 @@
  * through ccxt into the replay format, so `papertrade replay --recording DIR` can use it.
  */
 import type { Command } from 'commander';
-import { recordLive, type RecordedSymbol } from '../market-data/live/recorder.js';
+import type { RecordedSymbol } from '../market-data/live/recorder.js';
 
 export interface RecordCommandOptions {
   readonly exchange: string;
@@ -36,6 +36,8 @@ export async function runRecordCommand(opts: RecordCommandOptions, print: (line:
   const exchange = opts.exchange.toLowerCase();
   const durationMs = Math.round(Number(opts.minutes) * 60_000);
   print(`Recording ${symbols.join(', ')} on ${exchange} for ${opts.minutes} min into ${opts.out} …`);
+  // ccxt loads with the recorder, once the flags are checked (docs/adr/0059).
+  const { recordLive } = await import('../market-data/live/recorder.js');
   const results = await recordLive({
     config: { exchange, exchangeUrls: jsonObject(opts.exchangeUrls ?? process.env.EXCHANGE_URLS, '--exchange-urls'), exchangeOptions: jsonObject(opts.exchangeOptions ?? process.env.EXCHANGE_OPTIONS, '--exchange-options') },
     symbols,

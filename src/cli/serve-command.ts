@@ -1,7 +1,7 @@
 /** `papertrade serve`: the server, the dashboard and the market feed (what `npm start` runs). */
 import type { Command } from 'commander';
 import { portProblem } from '../config/index.js';
-import { startService, StartupError } from '../service/start-service.js';
+import { StartupError } from '../service/startup-error.js';
 
 export interface ServeOptions {
   readonly port?: string;
@@ -40,6 +40,8 @@ export function registerServeCommand(program: Command): void {
       const env = { ...process.env, ...serveEnv(opts) };
       let service;
       try {
+        // The service's modules load once the flags are checked, not for `--help` (docs/adr/0059).
+        const { startService } = await import('../service/start-service.js');
         service = await startService(env);
       } catch (error) {
         if (error instanceof StartupError) {

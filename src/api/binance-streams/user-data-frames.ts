@@ -17,7 +17,7 @@ import type { FillEvent, KernelEvent, OrderDoneEvent, OrderNewEvent, PositionEve
 import type { Kernel } from '../../core/kernel/kernel.js';
 import { div, formatFixed, parseFixed, roundToDecimals } from '../../core/money/fixed.js';
 import type { Order } from '../../core/orders/order.js';
-import { paperOrderView } from '../../execution/index.js';
+import { paperOrderView } from '../../execution/paper-execution-service.js';
 import { binanceOrder, binanceStatusOf, idNumber } from '../binance/binance-mappers.js';
 import { usdmOrder, usdmTypeOf } from '../binance-usdm/usdm-mappers.js';
 

@@ -5,7 +5,7 @@
  */
 import type { FillEvent } from '../../core/kernel/events.js';
 import type { VenueFill } from '../../execution/account-read-port.js';
-import { paperOrderView } from '../../execution/index.js';
+import { paperOrderView } from '../../execution/paper-execution-service.js';
 import { accountOrders as ordersOf } from '../../execution/order-records.js';
 import type { OrderView, ServiceDeps } from '../service-deps.js';
 import type { MarketTape } from './market-tape.js';

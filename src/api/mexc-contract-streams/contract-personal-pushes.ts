@@ -14,7 +14,7 @@
 import type { FillEvent, KernelEvent, OrderDoneEvent, OrderNewEvent, PositionEvent } from '../../core/kernel/events.js';
 import type { Kernel } from '../../core/kernel/kernel.js';
 import { isConditional, type Order } from '../../core/orders/order.js';
-import { paperOrderView } from '../../execution/index.js';
+import { paperOrderView } from '../../execution/paper-execution-service.js';
 import { OrderTermsTracker } from '../../execution/order-records.js';
 import { fillOfEvent } from '../dialect-kit/account-history.js';
 import type { MarketTape } from '../dialect-kit/market-tape.js';
