@@ -1,6 +1,7 @@
 /**
  * The WebSocket stream's limits, in-process (`injectWS`) over the real engine: the frame size, the
- * subscription count, the authentication back-off, and the close when the account is deleted.
+ * subscription count, the authentication back-off, and the close when the account is deleted; and,
+ * over a real socket, the depth channel's last frame after a burst.
  */
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -9,7 +10,8 @@ import { DEFAULT_EDGE_LIMITS } from '../config/limits-config.js';
 import { ADMIN_KEY, startTestService, type TestService } from '../test-kit/service-kit.js';
 import { buildServer } from './server.js';
 import { ACCOUNT_DELETED_CLOSE_CODE } from './ws-stream.js';
-import { UNTIL_MS } from '../test-kit/wait.js';
+import { sleep, UNTIL_MS } from '../test-kit/wait.js';
+import { connect, until } from '../test-kit/ws-client.js';
 
 const admin = { authorization: `Bearer ${ADMIN_KEY}` };
 
@@ -137,5 +139,58 @@ describe('the WebSocket stream', () => {
     const res = await app.inject({ url: '/ws' });
     expect(res.statusCode).toBe(426);
     expect(res.json()).toEqual({ code: 'UPGRADE_REQUIRED', message: expect.any(String) });
+  });
+});
+
+describe('the depth channel over a real socket', () => {
+  let service: TestService;
+  let url: string;
+
+  beforeAll(async () => {
+    service = await startTestService({ until: 1723161300000 });
+    url = (await service.app.listen({ port: 0, host: '127.0.0.1' })).replace(/^http/, 'ws');
+  });
+  afterAll(async () => service.close());
+
+  it('sends the book after the last change of a burst, within the interval, once the book goes quiet', async () => {
+    const { ws, frames } = await connect(`${url}/ws`);
+    ws.send(JSON.stringify({ op: 'subscribe', channels: ['depth:BTCUSDT'] }));
+    await until(() => frames.some((f) => f.op === 'subscribe'), 'the subscription');
+    const kernel = service.engine.kernel;
+    const time = service.fedUntil + 1;
+    let id = kernel.bookStatus('BTCUSDT')!.updateId + 1_000;
+    // A book of 25 levels a side, 1 USDT apart, each 1 BTC (prices and sizes written as the kernel
+    // writes decimals: no trailing zeros).
+    const price = (p: number) => String(p);
+    const bids = new Map(Array.from({ length: 25 }, (_, i) => [price(60_000 - i), '1'] as [string, string]));
+    const asks = new Map(Array.from({ length: 25 }, (_, i) => [price(60_010 + i), '1'] as [string, string]));
+    await service.deps.hub.submit({ kind: 'book.snapshot', time, symbol: 'BTCUSDT', lastUpdateId: id, bids: [...bids], asks: [...asks] });
+    // The burst: 40 deltas in one wave (well within 250 ms): sizes change, the best bid and ask
+    // levels go and come back, a level inside the spread is added last.
+    const deltas: Array<{ bids: [string, string][]; asks: [string, string][] }> = [];
+    for (let k = 1; k <= 40; k++) deltas.push({ bids: [[price(60_000 - (k % 25)), `${k}.5`]], asks: [[price(60_010 + (k % 25)), k % 2 === 0 ? '0' : `${k}`]] });
+    deltas.push({ bids: [[price(60_005), '0.25']], asks: [[price(60_011), '0']] });
+    await Promise.all(
+      deltas.map((d) => {
+        const first = ++id;
+        return service.deps.hub.submit({ kind: 'book.delta', time, symbol: 'BTCUSDT', firstUpdateId: first, finalUpdateId: first, bids: d.bids, asks: d.asks });
+      }),
+    );
+    // The oracle: the snapshot and the deltas applied by hand, best 20 a side.
+    for (const d of deltas) {
+      for (const [p, q] of d.bids) (q === '0' ? bids.delete(p) : bids.set(p, q));
+      for (const [p, q] of d.asks) (q === '0' ? asks.delete(p) : asks.set(p, q));
+    }
+    const top = (side: Map<string, string>, descending: boolean) =>
+      [...side].sort(([a], [b]) => (descending ? Number(b) - Number(a) : Number(a) - Number(b))).slice(0, 20).map(([p, q]) => [p, q]);
+    const expected = { bids: top(bids, true), asks: top(asks, false) };
+    expect(expected.bids.slice(0, 2)).toEqual([['60005', '0.25'], ['60000', '25.5']]);
+    expect(expected.asks.slice(0, 2)).toEqual([['60010', '25'], ['60012', '27']]);
+    // Quiet: the last frame must come within one interval (250 ms); 1 s leaves room for a loaded machine.
+    await sleep(1_000);
+    const depth = frames.filter((f) => f.channel === 'depth:BTCUSDT');
+    const last = depth.at(-1)!;
+    expect({ bids: last.bids, asks: last.asks }).toEqual(expected);
+    ws.close();
   });
 });

@@ -9,7 +9,9 @@
  *                                                          then {"channel":"account","balances":{…}}
  *   ← {"channel":"market:BTCUSDT","type":"bookTicker",…}   best bid/ask when it changes
  *   ← {"channel":"market:BTCUSDT","type":"trade",…}        each real trade
- *   ← {"channel":"depth:BTCUSDT","bids":[…],"asks":[…]}    top 20 levels, at most every 250 ms
+ *   ← {"channel":"depth:BTCUSDT","bids":[…],"asks":[…]}    top 20 levels, at most every 250 ms; the book
+ *                                                          after the last change of a burst always follows
+ *                                                          within 250 ms (a throttle with a trailing send)
  *   → {"op":"cancelGroup","group":"…"}                    cancels an order list (OCO, bracket) of
  *   ← {"op":"cancelGroup","ok":true,"ocoGroup":…,"orders":[…]}  the account, as DELETE /api/orders/oco/:group;
  *                                                          order events name their list in `ocoGroup`
@@ -50,6 +52,8 @@ export function registerStream(app: FastifyInstance, deps: ServiceDeps, limits: 
       let wantsAccount = false;
       const lastTop = new Map<string, string>();
       const lastDepthAt = new Map<string, number>();
+      /** depth: the trailing send of a symbol whose book changed within the interval, one per symbol. */
+      const depthTimers = new Map<string, NodeJS.Timeout>();
       const send = (message: unknown) => {
         if (socket.readyState === socket.OPEN) socket.send(JSON.stringify(message));
       };
@@ -80,13 +84,20 @@ export function registerStream(app: FastifyInstance, deps: ServiceDeps, limits: 
             }
           }
         }
-        if (depths.has(symbol) && (input.kind === 'book.delta' || input.kind === 'book.snapshot')) {
-          const now = Date.now();
-          if (now - (lastDepthAt.get(symbol) ?? 0) >= DEPTH_INTERVAL_MS) {
-            lastDepthAt.set(symbol, now);
-            send({ channel: `depth:${symbol}`, at: kernel.now, status: kernel.bookStatus(symbol)?.status, ...kernel.depth(symbol, 20) });
-          }
+        if (depths.has(symbol) && (input.kind === 'book.delta' || input.kind === 'book.snapshot') && !depthTimers.has(symbol)) {
+          // The first change after a quiet interval goes at once; later ones wait for the interval's
+          // end, when the book as it then is (every change since included) goes in one frame.
+          const wait = (lastDepthAt.get(symbol) ?? 0) + DEPTH_INTERVAL_MS - Date.now();
+          if (wait <= 0) sendDepth(symbol);
+          else depthTimers.set(symbol, setTimeout(() => sendDepth(symbol), wait));
         }
+      };
+      const sendDepth = (symbol: string) => {
+        depthTimers.delete(symbol);
+        if (!depths.has(symbol)) return;
+        const kernel = deps.hub.kernel;
+        lastDepthAt.set(symbol, Date.now());
+        send({ channel: `depth:${symbol}`, at: kernel.now, status: kernel.bookStatus(symbol)?.status, ...kernel.depth(symbol, 20) });
       };
       // The account channel comes from the read port: the kernel's events on paper, the venue's answers live.
       let stopAccount = (): void => {};
@@ -94,6 +105,8 @@ export function registerStream(app: FastifyInstance, deps: ServiceDeps, limits: 
       socket.on('close', () => {
         unsubscribe();
         stopAccount();
+        for (const timer of depthTimers.values()) clearTimeout(timer);
+        depthTimers.clear();
       });
       socket.on('message', (raw: Buffer) => {
         // A listener that threw would be an uncaught exception: the whole process. Never let one out.
