@@ -46,6 +46,7 @@ import { registerStream } from './ws-stream.js';
 import { registerLiveRoutes } from './live-routes.js';
 import { registerMexcStreams, type MexcStreamOptions } from './mexc-streams/index.js';
 import { registerMexcContractStreams } from './mexc-contract-streams/index.js';
+import { startHeartbeat } from './ws-heartbeat.js';
 import { limitSendBuffers, onWebSocketError } from './ws-send-buffer.js';
 
 export interface ServerOptions {
@@ -56,6 +57,8 @@ export interface ServerOptions {
   readonly limits?: EdgeLimits;
   /** MEXC's streams at `/mexc/ws` (their fault injection, for tests). */
   readonly mexcStreams?: MexcStreamOptions;
+  /** How often every WebSocket connection is pinged, ms; one without a pong by the next ping is dropped (ws-heartbeat.ts; default WS_PING_INTERVAL_MS, 30 s). */
+  readonly wsPingIntervalMs?: number;
 }
 
 export { REDACTED_PATHS };
@@ -160,6 +163,8 @@ export async function buildServer(deps: ServiceDeps, options: ServerOptions = {}
   await app.register(fastifySwaggerUi, { routePrefix: '/docs' });
   await app.register(fastifyWebsocket, { options: { maxPayload: limits.wsMaxFrameBytes }, errorHandler: onWebSocketError });
   limitSendBuffers(app.websocketServer);
+  const stopHeartbeat = startHeartbeat(app.websocketServer, options.wsPingIntervalMs);
+  app.addHook('onClose', async () => stopHeartbeat());
 
   app.setErrorHandler((error, request, reply) => {
     const edge = edgeErrorOf(error);

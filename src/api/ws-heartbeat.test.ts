@@ -1,0 +1,62 @@
+/**
+ * The server's heartbeat over real sockets, on every WebSocket route: a client that stops answering
+ * pings is dropped within two ping intervals; a client that answers them stays connected across
+ * many.
+ */
+import type { FastifyInstance } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { startTestService, type TestService } from '../test-kit/service-kit.js';
+import { sleep } from '../test-kit/wait.js';
+import { buildServer } from './server.js';
+
+const INTERVAL_MS = 200;
+const PATHS = ['/ws', '/binance/ws', '/binance/ws-api/v3', '/mexc/ws', '/mexc/contract/edge'];
+
+describe('the WebSocket heartbeat', () => {
+  let service: TestService;
+  let app: FastifyInstance;
+  let url: string;
+
+  beforeAll(async () => {
+    service = await startTestService();
+    app = await buildServer(service.deps, { wsPingIntervalMs: INTERVAL_MS });
+    url = (await app.listen({ port: 0, host: '127.0.0.1' })).replace(/^http/, 'ws');
+  });
+  afterAll(async () => {
+    await app.close();
+    await service.close();
+  });
+
+  /** Opens `path`; `autoPong: false` makes a client that receives pings and never answers them, as a vanished one. */
+  async function open(path: string, autoPong: boolean) {
+    const ws = new WebSocket(`${url}${path}`, { autoPong });
+    let pings = 0;
+    ws.on('ping', () => pings++);
+    const closed = new Promise<number>((resolve) => ws.on('close', () => resolve(Date.now())));
+    await new Promise((resolve, reject) => {
+      ws.once('open', resolve);
+      ws.once('error', reject);
+    });
+    return { ws, closed, opened: Date.now(), pings: () => pings };
+  }
+
+  for (const path of PATHS) {
+    it(`on ${path} drops a client that stops answering pings within two intervals, and keeps one that answers`, async () => {
+      const silent = await open(path, false);
+      const alive = await open(path, true);
+      // Pinged at the first tick (within one interval), dropped at the next: at most two intervals,
+      // plus room for a loaded machine; never before one interval.
+      const closedAt = await Promise.race([silent.closed, sleep(10 * INTERVAL_MS).then(() => undefined)]);
+      expect(closedAt, 'the silent client is still connected after 10 intervals').toBeDefined();
+      expect(closedAt! - silent.opened).toBeGreaterThanOrEqual(INTERVAL_MS - 20);
+      expect(closedAt! - silent.opened).toBeLessThanOrEqual(2 * INTERVAL_MS + 500);
+      expect(silent.pings()).toBeGreaterThanOrEqual(1);
+      // The answering client: still open after six intervals, having been pinged at each.
+      await sleep(6 * INTERVAL_MS);
+      expect(alive.ws.readyState).toBe(WebSocket.OPEN);
+      expect(alive.pings()).toBeGreaterThanOrEqual(5);
+      alive.ws.close();
+    });
+  }
+});

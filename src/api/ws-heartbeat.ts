@@ -1,0 +1,39 @@
+/**
+ * The server's heartbeat on every WebSocket connection (`/ws`, `/binance/…`, `/mexc/ws`,
+ * `/mexc/contract/edge`): a client that vanished without closing (its network gone, no FIN) would
+ * otherwise be held, with its subscriptions and buffers, until TCP gives up on it (hours).
+ *
+ * Guarantees: every `intervalMs` each open connection is sent a ping frame (RFC 6455 §5.5.2); one that
+ * has not answered with a pong by the next ping is dropped (`terminate`). A vanished client is
+ * therefore dropped between one and two intervals after its last pong; a client whose WebSocket
+ * library answers pings (as `ws`, ccxt, browsers and Python's `websockets` do on their own) is never
+ * affected. Binance pings every 20 s and drops a connection without a pong within a minute
+ * (https://developers.binance.com/docs/binance-spot-api-docs/web-socket-streams); the default here,
+ * 30 s, gives a client 30 s to answer and drops a vanished one within Binance's minute.
+ * Cost: one timer per server; per connection and interval, one ping frame and one flag.
+ */
+import type { WebSocket, WebSocketServer } from 'ws';
+
+/** 30 s: a pong is due within 30 s; a vanished client is dropped 30 to 60 s after its last pong. */
+export const WS_PING_INTERVAL_MS = 30_000;
+
+/** Pings every connection of `server` each `intervalMs` and drops those that left the last ping unanswered; returns the stop. */
+export function startHeartbeat(server: WebSocketServer, intervalMs: number = WS_PING_INTERVAL_MS): () => void {
+  if (!Number.isSafeInteger(intervalMs) || intervalMs <= 0) throw new RangeError(`the WebSocket ping interval must be a positive whole number of ms, got ${intervalMs}`);
+  /** Connections pinged and not answered since. */
+  const waiting = new WeakSet<WebSocket>();
+  server.on('connection', (socket: WebSocket) => socket.on('pong', () => waiting.delete(socket)));
+  const timer = setInterval(() => {
+    for (const socket of server.clients) {
+      if (socket.readyState !== socket.OPEN) continue;
+      if (waiting.has(socket)) {
+        socket.terminate();
+        continue;
+      }
+      waiting.add(socket);
+      socket.ping();
+    }
+  }, intervalMs);
+  timer.unref();
+  return () => clearInterval(timer);
+}
