@@ -46,6 +46,7 @@ import { registerStream } from './ws-stream.js';
 import { registerLiveRoutes } from './live-routes.js';
 import { registerMexcStreams, type MexcStreamOptions } from './mexc-streams/index.js';
 import { registerMexcContractStreams } from './mexc-contract-streams/index.js';
+import { limitConnectionsPerAddress } from './ws-address-cap.js';
 import { startHeartbeat } from './ws-heartbeat.js';
 import { limitSendBuffers, onWebSocketError } from './ws-send-buffer.js';
 
@@ -163,6 +164,7 @@ export async function buildServer(deps: ServiceDeps, options: ServerOptions = {}
   await app.register(fastifySwaggerUi, { routePrefix: '/docs' });
   await app.register(fastifyWebsocket, { options: { maxPayload: limits.wsMaxFrameBytes }, errorHandler: onWebSocketError });
   limitSendBuffers(app.websocketServer);
+  limitConnectionsPerAddress(app, limits.wsMaxConnectionsPerIp);
   const stopHeartbeat = startHeartbeat(app.websocketServer, options.wsPingIntervalMs);
   app.addHook('onClose', async () => stopHeartbeat());
 

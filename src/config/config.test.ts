@@ -47,7 +47,7 @@ describe('loadConfig', () => {
       snapshotIntervalMs: 300_000,
       maxProjectionBacklog: 20_000,
       logLevel: 'info',
-      limits: { rateLimitMax: 500, rateLimitWindowMs: 10_000, authFailureLimit: 10, authBackoffMs: 1_000, authBackoffMaxMs: 900_000, wsMaxFrameBytes: 16_384, wsMaxSubscriptions: 30, bodyLimitBytes: 1_048_576 },
+      limits: { rateLimitMax: 500, rateLimitWindowMs: 10_000, authFailureLimit: 10, authBackoffMs: 1_000, authBackoffMaxMs: 900_000, wsMaxFrameBytes: 16_384, wsMaxSubscriptions: 30, wsMaxConnectionsPerIp: 300, bodyLimitBytes: 1_048_576 },
       envFile: undefined,
     });
     expect(config.replayRecording).toBe(DEFAULT_REPLAY_RECORDING);
@@ -233,8 +233,8 @@ describe('loadConfig', () => {
 
 describe('edge limits and the admin key', () => {
   it('reads every limit, and 0 turns the rate limit and the back-off off', () => {
-    const config = load({ RATE_LIMIT_MAX: '0', RATE_LIMIT_WINDOW_MS: '60000', AUTH_FAILURE_LIMIT: '0', AUTH_BACKOFF_MS: '500', AUTH_BACKOFF_MAX_MS: '60000', WS_MAX_FRAME_BYTES: '4096', WS_MAX_SUBSCRIPTIONS: '5', BODY_LIMIT_BYTES: '2048' });
-    expect(config.limits).toEqual({ rateLimitMax: 0, rateLimitWindowMs: 60_000, authFailureLimit: 0, authBackoffMs: 500, authBackoffMaxMs: 60_000, wsMaxFrameBytes: 4096, wsMaxSubscriptions: 5, bodyLimitBytes: 2048 });
+    const config = load({ RATE_LIMIT_MAX: '0', RATE_LIMIT_WINDOW_MS: '60000', AUTH_FAILURE_LIMIT: '0', AUTH_BACKOFF_MS: '500', AUTH_BACKOFF_MAX_MS: '60000', WS_MAX_FRAME_BYTES: '4096', WS_MAX_SUBSCRIPTIONS: '5', WS_MAX_CONNECTIONS_PER_IP: '7', BODY_LIMIT_BYTES: '2048' });
+    expect(config.limits).toEqual({ rateLimitMax: 0, rateLimitWindowMs: 60_000, authFailureLimit: 0, authBackoffMs: 500, authBackoffMaxMs: 60_000, wsMaxFrameBytes: 4096, wsMaxSubscriptions: 5, wsMaxConnectionsPerIp: 7, bodyLimitBytes: 2048 });
   });
 
   it('names each bad limit', () => {

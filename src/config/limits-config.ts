@@ -16,6 +16,8 @@ export interface EdgeLimits {
   readonly wsMaxFrameBytes: number;
   /** WS_MAX_SUBSCRIPTIONS: channels one connection may hold. */
   readonly wsMaxSubscriptions: number;
+  /** WS_MAX_CONNECTIONS_PER_IP: WebSocket connections open at once from one address (429 beyond). */
+  readonly wsMaxConnectionsPerIp: number;
   /** BODY_LIMIT_BYTES: the largest request body (413 above). */
   readonly bodyLimitBytes: number;
 }
@@ -28,6 +30,8 @@ export const DEFAULT_EDGE_LIMITS: EdgeLimits = Object.freeze({
   authBackoffMaxMs: 900_000,
   wsMaxFrameBytes: 16_384,
   wsMaxSubscriptions: 30,
+  // Binance allows 300 connection attempts per 5 minutes per IP: a client within that opens no more at once.
+  wsMaxConnectionsPerIp: 300,
   bodyLimitBytes: 1_048_576,
 });
 
@@ -50,6 +54,7 @@ const VARIABLES: readonly LimitVariable[] = [
   { name: 'AUTH_BACKOFF_MAX_MS', field: 'authBackoffMaxMs', min: 1, max: 604_800_000, help: 'milliseconds from 1 to 604800000' },
   { name: 'WS_MAX_FRAME_BYTES', field: 'wsMaxFrameBytes', min: 64, max: 16_777_216, help: 'bytes from 64 to 16777216' },
   { name: 'WS_MAX_SUBSCRIPTIONS', field: 'wsMaxSubscriptions', min: 1, max: 10_000, help: 'channels from 1 to 10000' },
+  { name: 'WS_MAX_CONNECTIONS_PER_IP', field: 'wsMaxConnectionsPerIp', min: 1, max: 100_000, help: 'connections from 1 to 100000' },
   { name: 'BODY_LIMIT_BYTES', field: 'bodyLimitBytes', min: 1_024, max: 1_073_741_824, help: 'bytes from 1024 to 1073741824' },
 ];
 

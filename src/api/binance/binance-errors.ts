@@ -95,12 +95,15 @@ export function isBinancePath(url: string): boolean {
 }
 
 /**
- * Binance's body for an edge error: 429 and -1003 for rate limits, 503 -1008 when new orders wait
+ * Binance's body for an edge error: 429 and -1003 for rate limits (-1034 for too many WebSocket
+ * connections from the address), 503 -1008 when new orders wait
  * for the read tables (Binance's "Server is currently overloaded with other requests"), 503 -1001
  * when the engine cannot answer now, a path or method this API does not have -1020 "not supported" with its 404/405,
  * 413/414/415 as they are with -1100, every other client error 400 with -1100.
  */
 export function binanceBodyOf(error: EdgeError): { status: number; body: { code: number; msg: string } } {
+  // Binance's -1034 TOO_MANY_CONNECTIONS: "Too many concurrent connections; current limit is '%s'."
+  if (error.status === 429 && error.code === 'TOO_MANY_CONNECTIONS') return { status: 429, body: { code: -1034, msg: `Too many concurrent connections: ${error.message}` } };
   if (error.status === 429) return { status: 429, body: { code: -1003, msg: `Too many requests: ${error.message}` } };
   if (error.status === 503 && error.code === 'OVERLOADED') return { status: 503, body: { code: -1008, msg: `Server is currently overloaded with other requests. Please try again in a few minutes. (${error.message})` } };
   if (error.status === 503) return { status: 503, body: { code: -1001, msg: error.message } };

@@ -1,0 +1,37 @@
+/**
+ * A cap on the WebSocket connections one remote address holds open at once, on every WebSocket
+ * route (`/ws`, `/binance/…`, `/mexc/ws`, `/mexc/contract/edge`): without it one client could open
+ * connections until the process runs out of file descriptors or memory (each holds subscriptions
+ * and up to WS_MAX_BUFFERED_BYTES of unsent frames).
+ *
+ * Guarantees: an upgrade request from an address that already holds `max` connections (counted
+ * from the moment its upgrade was let through, so requests arriving together cannot all slip in) is
+ * refused before the upgrade with HTTP 429 `TOO_MANY_CONNECTIONS`, in the dialect of its path
+ * (MEXC 429, Binance -1034); a connection frees its slot when its TCP socket closes, however it
+ * ends. The address is the socket's (no `trustProxy`, as the rate limit: docs/adr/0019).
+ * Connections injected in-process (`injectWS`, no TCP socket) are not counted.
+ * Cost: one map look-up per upgrade request and per close.
+ */
+import type { Socket } from 'node:net';
+import type { FastifyInstance } from 'fastify';
+import { HttpError } from './http-errors.js';
+
+/** Refuses WebSocket upgrades from an address holding `max` open connections. */
+export function limitConnectionsPerAddress(app: FastifyInstance, max: number): void {
+  const open = new Map<string, number>();
+  app.addHook('onRequest', async (request) => {
+    const socket = request.raw.socket as Socket | undefined;
+    if (!request.ws || typeof socket?.once !== 'function') return;
+    const address = request.ip;
+    const held = open.get(address) ?? 0;
+    if (held >= max) {
+      throw new HttpError(429, { code: 'TOO_MANY_CONNECTIONS', message: `at most ${max} WebSocket connections at once per address (${held} open from ${address}): close one before opening another` });
+    }
+    open.set(address, held + 1);
+    socket.once('close', () => {
+      const left = (open.get(address) ?? 1) - 1;
+      if (left > 0) open.set(address, left);
+      else open.delete(address);
+    });
+  });
+}
