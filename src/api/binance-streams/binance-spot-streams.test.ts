@@ -64,6 +64,79 @@ describe("Binance's spot streams", () => {
     socket.close();
   });
 
+  it('sends time fields in microseconds when the URL asks timeUnit=MICROSECOND: the same events, E and T × 1000', async () => {
+    const names = 'btcusdt@trade/btcusdt@aggTrade/btcusdt@depth@100ms';
+    const ms = await connect(`${ws}/binance/stream?streams=${names}`);
+    const us = await connect(`${ws}/binance/stream?streams=${names}&timeUnit=MICROSECOND`);
+    const lower = await connect(`${ws}/binance/ws/btcusdt@trade?timeUnit=microsecond`);
+    const from = fedUntil;
+    fedUntil += 5_000;
+    await service.feedFor(5_000, 250);
+    const prints = service.recording.inputs.filter((i): i is TradeInput => i.kind === 'trade' && i.time > from && i.time <= fedUntil);
+    expect(prints.length).toBeGreaterThan(0);
+    const of = (frames: Frame[], stream: string) => frames.filter((f) => f.stream === stream).map((f) => f.data as Frame);
+    await until(() => of(us.frames, 'btcusdt@trade').length === prints.length && lower.frames.length === prints.length, 'every print');
+    await until(() => of(us.frames, 'btcusdt@depth@100ms').length > 0 && of(us.frames, 'btcusdt@depth@100ms').length === of(ms.frames, 'btcusdt@depth@100ms').length, 'the depth diffs');
+    // The oracle: each print's own time (Unix ms) × 1000, and every other field as in milliseconds.
+    expect(of(us.frames, 'btcusdt@trade').map((f) => [f.t, f.E, f.T])).toEqual(prints.map((p) => [p.tradeId, p.time * 1000, p.time * 1000]));
+    expect(lower.frames.map((f) => [f.t, f.E, f.T])).toEqual(prints.map((p) => [p.tradeId, p.time * 1000, p.time * 1000]));
+    const micros = (f: Frame, fields: string[]) => ({ ...f, ...Object.fromEntries(fields.map((k) => [k, (f[k] as number) * 1000])) });
+    expect(of(us.frames, 'btcusdt@trade')).toEqual(of(ms.frames, 'btcusdt@trade').map((f) => micros(f, ['E', 'T'])));
+    expect(of(us.frames, 'btcusdt@aggTrade')).toEqual(of(ms.frames, 'btcusdt@aggTrade').map((f) => micros(f, ['E', 'T'])));
+    expect(of(us.frames, 'btcusdt@depth@100ms')).toEqual(of(ms.frames, 'btcusdt@depth@100ms').map((f) => micros(f, ['E'])));
+    expect(Number.isSafeInteger(of(us.frames, 'btcusdt@depth@100ms')[0]!.E)).toBe(true);
+    for (const c of [ms, us, lower]) c.ws.close();
+  });
+
+  it("sends a user data stream's time fields in microseconds too", async () => {
+    const account = await openAccount('micros-user');
+    const { listenKey } = (await (await userDataStream('POST', account.apiKey)).json()) as { listenKey: string };
+    const ms = await connect(`${ws}/binance/ws/${listenKey}`);
+    const us = await connect(`${ws}/binance/ws/${listenKey}?timeUnit=MICROSECOND`);
+    await app.inject({ method: 'POST', url: `/api/accounts/${account.id}/reset`, headers: admin, payload: { balances: { USDT: '100' } } });
+    // From USDT 1000 and BTC 0.5 to USDT 100: two balance updates and the position.
+    await until(() => ms.frames.length === 3 && us.frames.length === 3, 'the reset');
+    expect(us.frames.map((f) => f.e)).toEqual(['balanceUpdate', 'balanceUpdate', 'outboundAccountPosition']);
+    expect(us.frames).toEqual([
+      { ...ms.frames[0], E: (ms.frames[0]!.E as number) * 1000, T: (ms.frames[0]!.T as number) * 1000 },
+      { ...ms.frames[1], E: (ms.frames[1]!.E as number) * 1000, T: (ms.frames[1]!.T as number) * 1000 },
+      { ...ms.frames[2], E: (ms.frames[2]!.E as number) * 1000, u: (ms.frames[2]!.u as number) * 1000 },
+    ]);
+    // An order's report: its event, transaction, creation and working times.
+    const placed = await app.inject({ method: 'POST', url: '/api/orders', headers: { authorization: `Bearer ${account.apiKey}` }, payload: { symbol: 'BTCUSDT', side: 'BUY', type: 'LIMIT', quantity: '0.0004', price: '50000' } });
+    expect(placed.statusCode, placed.body).toBeLessThan(300);
+    const report = (frames: Frame[]) => frames.find((f) => f.e === 'executionReport');
+    await until(() => report(ms.frames) !== undefined && report(us.frames) !== undefined, 'the order report');
+    const inMs = report(ms.frames)!;
+    expect(report(us.frames)).toEqual({ ...inMs, E: (inMs.E as number) * 1000, T: (inMs.T as number) * 1000, O: (inMs.O as number) * 1000, W: (inMs.W as number) * 1000 });
+    ms.ws.close();
+    us.ws.close();
+  });
+
+  it('refuses a timeUnit it does not know before the upgrade, in Binance\'s shape', async () => {
+    /** The answer to an upgrade of `path`: its status and body, or 101 once open. */
+    const upgrade = (path: string) =>
+      new Promise<{ status: number; body?: unknown }>((resolve) => {
+        const socket = new WebSocket(`${ws}${path}`);
+        socket.once('open', () => {
+          socket.close();
+          resolve({ status: 101 });
+        });
+        socket.once('unexpected-response', (_request, response) => {
+          let text = '';
+          response.on('data', (chunk: Buffer) => (text += chunk.toString()));
+          response.on('end', () => resolve({ status: response.statusCode ?? 0, body: JSON.parse(text) as unknown }));
+        });
+        socket.on('error', () => undefined);
+      });
+    const refusal = { status: 400, body: { code: -1100, msg: "Illegal characters found in parameter 'timeUnit'; legal range is 'MICROSECOND, microsecond, MILLISECOND, millisecond'." } };
+    expect(await upgrade('/binance/ws/btcusdt@trade?timeUnit=NANOSECOND')).toEqual(refusal);
+    expect(await upgrade('/binance/ws?timeUnit=Microsecond')).toEqual(refusal);
+    expect(await upgrade('/binance/stream?streams=btcusdt@trade&timeUnit=')).toEqual(refusal);
+    expect(await upgrade('/binance/stream?streams=btcusdt@trade&timeUnit=MICROSECOND&timeUnit=MICROSECOND')).toEqual(refusal);
+    expect(await upgrade('/binance/ws?timeUnit=MILLISECOND')).toEqual({ status: 101 });
+  });
+
   it('takes the request ids Binance spot documents: a 64-bit signed integer, a string of up to 36 characters, null', async () => {
     const { ws: socket, frames } = await connect(`${ws}/binance/ws`);
     for (const id of [-7, 0, 7, 'abc', null]) socket.send(JSON.stringify({ method: 'SUBSCRIBE', params: ['btcusdt@aggTrade'], id }));

@@ -7,6 +7,9 @@
  *   `/binance/stream?streams=<a>/<b>` (combined: `{"stream","data"}`); USD-M futures:
  *   `/binance/fws`, `/binance/fws/<stream>`, `/binance/fstream?streams=…`; streams are
  *   `<symbol>@depth[@<rate>ms]`, `@trade`, `@aggTrade`, `@bookTicker` (market-stream-session.ts);
+ *   a spot URL's `timeUnit=MICROSECOND` (or `microsecond`) puts every time field of the connection's
+ *   frames, user data included, in microseconds; another value is refused before the upgrade, 400
+ *   -1100 (Binance documents the parameter, not its refusal);
  * - user data streams by listenKey: created, kept alive and closed over REST (spot
  *   `POST/PUT/DELETE /binance/api/v3/userDataStream`, futures `/binance/fapi/v1/listenKey`, with
  *   the `X-MBX-APIKEY` header only, as Binance's USER_STREAM endpoints), then read at
@@ -30,6 +33,7 @@ import { BINANCE_API_KEY_HEADER } from '../binance/binance-signature.js';
 import { edgeErrorOf } from '../edge-errors.js';
 import type { ServiceDeps } from '../service-deps.js';
 import { ListenKeyBook, type StreamMarket } from './listen-keys.js';
+import { inMicroseconds, type TimeUnit } from './market-frames.js';
 import { MarketStreamSession } from './market-stream-session.js';
 import { sharedMarketFrames } from './shared-frames.js';
 import { UserDataSession } from './user-data-session.js';
@@ -124,6 +128,8 @@ export async function registerBinanceStreams(app: FastifyInstance, deps: Service
           method: 'GET',
           url,
           schema: { hide: true },
+          // A spot URL's timeUnit is checked before the upgrade: a wrong one is refused in Binance's shape.
+          ...(market === 'spot' ? { onRequest: async (request: FastifyRequest) => void timeUnitOf(request) } : {}),
           handler: upgradeRequired,
           wsHandler: (socket: WebSocket, request: FastifyRequest) => {
             const query = request.query as Record<string, unknown>;
@@ -131,7 +137,7 @@ export async function registerBinanceStreams(app: FastifyInstance, deps: Service
             const listed = combined && typeof query.streams === 'string' ? query.streams.split('/') : [];
             // Each name once: a listenKey named twice would otherwise send every event of its account twice.
             const names = [...new Set([...named.split('/'), ...listed, ...(typeof query.listenKey === 'string' ? [query.listenKey] : [])])].filter((n) => n !== '');
-            serveStreams(socket, request, market, combined, names);
+            serveStreams(socket, request, market, combined, names, market === 'spot' ? timeUnitOf(request) : 'MILLISECOND');
           },
         });
       streamRoute('/ws', 'spot', false);
@@ -177,13 +183,17 @@ export async function registerBinanceStreams(app: FastifyInstance, deps: Service
    * One connection on a stream endpoint: market streams, and the user data streams of the live
    * listenKeys among `names` or named in a SUBSCRIBE since.
    */
-  function serveStreams(socket: WebSocket, request: FastifyRequest, market: StreamMarket, combined: boolean, names: readonly string[]): void {
+  function serveStreams(socket: WebSocket, request: FastifyRequest, market: StreamMarket, combined: boolean, names: readonly string[], timeUnit: TimeUnit): void {
     const sendText = textSender(socket);
     const send = (frame: unknown) => sendText(JSON.stringify(frame));
+    /** A user data event in the connection's time unit, wrapped as its combined property says. */
+    const sendEvent = (stream: string, event: Record<string, unknown>) => {
+      const data = timeUnit === 'MICROSECOND' ? inMicroseconds(event) : event;
+      send(session.isCombined ? { stream, data } : data);
+    };
     const users = new Map<string, UserDataSession>();
     const expire = (key: string) => {
-      const frame = { e: 'listenKeyExpired', E: wallClock(), listenKey: key };
-      send(session.isCombined ? { stream: key, data: frame } : frame);
+      sendEvent(key, { e: 'listenKeyExpired', E: wallClock(), listenKey: key });
       socket.close(1000, 'listenKey expired');
     };
     // Market frames come from the shared producers; the hub is followed here for user data only, from the first key on.
@@ -210,7 +220,7 @@ export async function registerBinanceStreams(app: FastifyInstance, deps: Service
     const addUser = (name: string) => {
       const owner = ownerOf(name);
       if (owner === undefined || users.has(name)) return;
-      users.set(name, new UserDataSession(owner.accountId, market, kernel, (event) => send(session.isCombined ? { stream: name, data: event } : event)));
+      users.set(name, new UserDataSession(owner.accountId, market, kernel, (event) => sendEvent(name, event)));
       follow();
     };
     const session = new MarketStreamSession({
@@ -219,6 +229,7 @@ export async function registerBinanceStreams(app: FastifyInstance, deps: Service
       frames,
       send: sendText,
       combined,
+      timeUnit,
       userStreams: { accepts: (name) => ownerOf(name) !== undefined, add: addUser, drop: (name) => users.delete(name), names: () => [...users.keys()] },
     });
     for (const name of names) addUser(name);
@@ -234,6 +245,22 @@ export async function registerBinanceStreams(app: FastifyInstance, deps: Service
     });
     socket.on('message', guarded(request, (raw) => session.onMessage(raw)));
   }
+}
+
+/** `timeUnit` in the URL as Binance spot names it (MICROSECOND or microsecond; MILLISECOND, the default, also); -1100 for any other value. */
+const TIME_UNITS: ReadonlyMap<string, TimeUnit> = new Map([
+  ['MILLISECOND', 'MILLISECOND'],
+  ['millisecond', 'MILLISECOND'],
+  ['MICROSECOND', 'MICROSECOND'],
+  ['microsecond', 'MICROSECOND'],
+]);
+
+function timeUnitOf(request: FastifyRequest): TimeUnit {
+  const value = (request.query as Record<string, unknown>).timeUnit;
+  if (value === undefined) return 'MILLISECOND';
+  const unit = typeof value === 'string' ? TIME_UNITS.get(value) : undefined;
+  if (unit === undefined) throw binanceErrors.illegalChars('timeUnit', 'MICROSECOND, microsecond, MILLISECOND, millisecond');
+  return unit;
 }
 
 function sender(socket: WebSocket): (frame: unknown) => void {

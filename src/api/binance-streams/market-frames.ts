@@ -10,6 +10,33 @@ import type { StreamMarket } from './listen-keys.js';
 
 type Level = readonly [string, string];
 
+/**
+ * The unit of a spot connection's time fields: Binance spot, "All time and timestamp related fields
+ * are milliseconds by default. To receive the information in microseconds, please add the parameter
+ * timeUnit=MICROSECOND or timeUnit=microsecond in the URL"
+ * (https://developers.binance.com/docs/binance-spot-api-docs/web-socket-streams).
+ */
+export type TimeUnit = 'MILLISECOND' | 'MICROSECOND';
+
+/** The time fields (Unix ms) of each spot event we send, by its `e`; spot's bookTicker has none. */
+const TIME_FIELDS: ReadonlyMap<string, readonly string[]> = new Map([
+  ['trade', ['E', 'T']],
+  ['aggTrade', ['E', 'T']],
+  ['depthUpdate', ['E']],
+  ['executionReport', ['E', 'T', 'O', 'W']],
+  ['outboundAccountPosition', ['E', 'u']],
+  ['balanceUpdate', ['E', 'T']],
+  ['listenKeyExpired', ['E']],
+]);
+
+/** `frame` with its time fields in microseconds (ms × 1000: exact, below 2^53 until the year 2255); other fields as they are. */
+export function inMicroseconds(frame: Readonly<Record<string, unknown>>): Record<string, unknown> {
+  const fields = TIME_FIELDS.get(String(frame.e)) ?? [];
+  const copy = { ...frame };
+  for (const field of fields) if (typeof copy[field] === 'number') copy[field] = (copy[field] as number) * 1_000;
+  return copy;
+}
+
 /** `<symbol>@trade`. Spot sends `M` (ignore); futures `X` (the trade's order type, MARKET for ours). */
 export function tradeFrame(t: TradeInput, market: StreamMarket): Record<string, unknown> {
   const common = { e: 'trade', E: t.time, s: t.symbol, t: t.tradeId, p: t.price, q: t.quantity, T: t.time, m: t.buyerMaker };

@@ -8,7 +8,7 @@
  *
  * Guarantees: the frames are the hub's shared ones (shared-frames.ts): built and serialized once per
  * stream, whatever the number of connections, and sent in the form this connection asks for (raw
- * or combined); a depth diff is the shared feed's diffs merged on the stream's interval grid, so
+ * or combined, times in milliseconds or microseconds); a depth diff is the shared feed's diffs merged on the stream's interval grid, so
  * that its `U`/`u` (and `pu` on futures) chain onto `lastUpdateId` of the REST depth.
  * Subscriptions, the `combined` property and the answers are the connection's own; it ends with
  * `close()`, which leaves every stream it held.
@@ -17,6 +17,7 @@
 import type { Kernel } from '../../core/kernel/kernel.js';
 import { parseJsonExactly } from '../exact-json.js';
 import type { StreamMarket } from './listen-keys.js';
+import type { TimeUnit } from './market-frames.js';
 import type { FrameSubscriber, MarketFrameHub, SharedFrame } from './shared-frames.js';
 import { parseStreamName, type StreamName } from './stream-names.js';
 
@@ -40,6 +41,8 @@ export interface MarketSessionOptions {
   readonly send: (text: string | Buffer) => void;
   /** `/stream` connections start combined; `/ws` ones raw. */
   readonly combined: boolean;
+  /** The unit of the frames' time fields (`timeUnit` in a spot URL); milliseconds when absent. */
+  readonly timeUnit?: TimeUnit;
   /** The connection's user data streams: live listenKeys named in SUBSCRIBE, UNSUBSCRIBE and LIST_SUBSCRIPTIONS. */
   readonly userStreams?: UserStreams;
 }
@@ -137,7 +140,9 @@ export class MarketStreamSession implements FrameSubscriber {
 
   /** A frame of a stream this connection holds, in its form. */
   deliver(frame: SharedFrame): void {
-    if (!this.closed) this.options.send(this.combined ? frame.combined : frame.raw);
+    if (this.closed) return;
+    const sent = this.options.timeUnit === 'MICROSECOND' ? frame.inMicroseconds : frame;
+    this.options.send(this.combined ? sent.combined : sent.raw);
   }
 
   close(): void {

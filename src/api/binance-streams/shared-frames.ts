@@ -1,7 +1,8 @@
 /**
  * Binance market stream frames built once per engine hub, whatever the number of connections: one
  * producer per market and stream name (`btcusdt@depth@100ms`, `btcusdt@trade`, …) builds each
- * frame once and serializes it once per form (raw, and combined `{"stream":…,"data":…}`), and every
+ * frame once and serializes it once per form (raw, and combined `{"stream":…,"data":…}`; each also
+ * with its times in microseconds, for spot's `timeUnit=MICROSECOND`), and every
  * connection subscribed to the name is handed the same bytes (market-stream-session.ts).
  *
  * Guarantees: two connections subscribed to one stream receive byte-identical frames from the
@@ -23,13 +24,14 @@ import type { DepthDiff, DepthDiffFeed } from '../dialect-kit/depth-diffs.js';
 import { sharedPerHub, type HubObserver, type HubRegistry } from '../dialect-kit/shared-tape.js';
 import type { EngineHub } from '../engine-hub.js';
 import type { StreamMarket } from './listen-keys.js';
-import { aggTradeFrame, bookTickerFrame, PendingDiff, tradeFrame } from './market-frames.js';
+import { aggTradeFrame, bookTickerFrame, inMicroseconds, PendingDiff, tradeFrame } from './market-frames.js';
 import type { StreamName } from './stream-names.js';
 
 /** One frame of one stream, serialized on first use of each form and then shared. */
 export class SharedFrame {
   private rawBytes: Buffer | undefined;
   private combinedBytes: Buffer | undefined;
+  private micros: SharedFrame | undefined;
 
   constructor(
     readonly stream: string,
@@ -44,6 +46,11 @@ export class SharedFrame {
   /** `{"stream":<name>,"data":<payload>}`, as `/stream` sends it. */
   get combined(): Buffer {
     return (this.combinedBytes ??= Buffer.from(`{"stream":${JSON.stringify(this.stream)},"data":${JSON.stringify(this.data)}}`));
+  }
+
+  /** The same frame with its time fields in microseconds (`timeUnit=MICROSECOND`), built once and shared too. */
+  get inMicroseconds(): SharedFrame {
+    return (this.micros ??= new SharedFrame(this.stream, inMicroseconds(this.data)));
   }
 }
 
