@@ -1,6 +1,6 @@
 /**
  * A webhook receiver for tests: node:http on 127.0.0.1, recording every request it reads. It can
- * answer 503 (`refuse`), stop listening (`down`: connections refused) and come back on the same port.
+ * answer any status (`answer`), stop listening (`down`: connections refused) and come back on the same port.
  */
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -21,6 +21,7 @@ export class WebhookReceiver {
   answer = 200;
   private server: Server;
   private port = 0;
+  private unansweredCount = 0;
 
   private constructor() {
     this.server = this.makeServer();
@@ -41,10 +42,20 @@ export class WebhookReceiver {
     return this.requests.filter((r) => r.status >= 200 && r.status < 300 && (path === undefined || r.path === path));
   }
 
-  /** Stops listening (requests being read are answered first): connections are refused until `up`. */
+  /** Requests whose headers have arrived and whose answer is not sent yet (their body is being read, or the answer written). */
+  get unanswered(): number {
+    return this.unansweredCount;
+  }
+
+  /**
+   * Stops listening: connections are refused until `up`. The idle kept-alive connections are closed
+   * now; a request being read is answered first, with `Connection: close`, and its connection ends
+   * there.
+   */
   async down(): Promise<void> {
-    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
-    this.server.closeIdleConnections();
+    const server = this.server;
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    server.closeIdleConnections();
     await closed;
   }
 
@@ -60,15 +71,22 @@ export class WebhookReceiver {
   }
 
   private makeServer(): Server {
-    return createServer((request, response) => {
+    const server = createServer((request, response) => {
+      this.unansweredCount += 1;
       const chunks: Buffer[] = [];
       request.on('data', (chunk: Buffer) => chunks.push(chunk));
       request.on('end', () => {
         const status = this.answer;
         this.requests.push({ path: request.url ?? '/', headers: request.headers, body: Buffer.concat(chunks).toString('utf8'), status, at: Date.now() });
+        // Once `down` has closed the server, a client reusing a kept-alive connection would be answered
+        // on it for as long as it sends again within keepAliveTimeout (a retrying webhook client does),
+        // and close would never finish. `Connection: close` ends the connection after this answer.
+        if (!server.listening) response.setHeader('connection', 'close');
         response.writeHead(status, { 'content-type': 'text/plain' }).end(status < 300 ? 'ok' : 'unavailable');
       });
+      response.on('close', () => (this.unansweredCount -= 1));
     });
+    return server;
   }
 
   private async listen(): Promise<void> {
