@@ -20,3 +20,16 @@ export async function until(check: () => boolean | Promise<boolean>, what: strin
     await sleep(10);
   }
 }
+
+/** Waits for `promise` (a server's close, a listen) at most `ms`; throws naming `what` when it has not settled by then. */
+export async function within<T>(promise: Promise<T>, what: string, ms = UNTIL_MS): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms);
+  });
+  try {
+    return await Promise.race([promise, expired]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

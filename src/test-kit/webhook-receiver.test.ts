@@ -65,4 +65,16 @@ describe('WebhookReceiver.down', () => {
     expect(await post(receiver.url('/back'), agent)).toMatchObject({ status: 200 });
     expect(receiver.accepted().map((r) => r.path)).toEqual(['/back']);
   });
+
+  it('names what it waited for when a request is never finished, and then drops its connection', async () => {
+    receiver = await WebhookReceiver.start();
+    agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    const req = request(receiver.url('/stuck'), { method: 'POST', agent, headers: { 'content-length': '2' } });
+    const failed = new Promise<string>((resolve) => req.on('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? error.message)));
+    req.write('{');
+    await until(() => receiver!.unanswered === 1, 'the stuck request to reach the receiver');
+    await expect(receiver.down(200)).rejects.toThrow(/^timed out after 200 ms waiting for the receiver on port \d+ to close its connections \(connections still open: 1, requests unanswered: 1\)$/);
+    expect(await failed).toBe('ECONNRESET');
+    await until(() => receiver!.unanswered === 0, 'the stuck request dropped');
+  });
 });

@@ -1,9 +1,12 @@
 /**
  * A webhook receiver for tests: node:http on 127.0.0.1, recording every request it reads. It can
  * answer any status (`answer`), stop listening (`down`: connections refused) and come back on the same port.
+ *
+ * Every wait on the network here is bounded (`RECEIVER_WAIT_MS`) and names what it waited for.
  */
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { within } from './wait.js';
 
 export interface ReceivedRequest {
   readonly path: string;
@@ -14,6 +17,12 @@ export interface ReceivedRequest {
   /** Wall time it arrived (Unix ms). */
   readonly at: number;
 }
+
+/**
+ * How long `down`, `close`, `start` and `up` wait for the server (ms). A close on loopback takes a
+ * few ms; the bound ends a broken run with a message well within the 60 s test timeout.
+ */
+export const RECEIVER_WAIT_MS = 10_000;
 
 export class WebhookReceiver {
   readonly requests: ReceivedRequest[] = [];
@@ -50,13 +59,18 @@ export class WebhookReceiver {
   /**
    * Stops listening: connections are refused until `up`. The idle kept-alive connections are closed
    * now; a request being read is answered first, with `Connection: close`, and its connection ends
-   * there.
+   * there. Throws after `ms` naming the connections still open, and closes them.
    */
-  async down(): Promise<void> {
+  async down(ms = RECEIVER_WAIT_MS): Promise<void> {
     const server = this.server;
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     server.closeIdleConnections();
-    await closed;
+    await within(closed, `the receiver on port ${this.port} to close its connections`, ms).catch(async (error: Error) => {
+      const open = await new Promise<number>((resolve) => server.getConnections((_, count) => resolve(count)));
+      const unanswered = this.unansweredCount;
+      server.closeAllConnections();
+      throw new Error(`${error.message} (connections still open: ${open}, requests unanswered: ${unanswered})`);
+    });
   }
 
   /** Listens again on the same port. */
@@ -90,10 +104,15 @@ export class WebhookReceiver {
   }
 
   private async listen(): Promise<void> {
-    await new Promise<void>((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen(this.port, '127.0.0.1', () => resolve());
+    const server = this.server;
+    const listening = new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(this.port, '127.0.0.1', () => {
+        server.off('error', reject);
+        resolve();
+      });
     });
-    this.port = (this.server.address() as AddressInfo).port;
+    await within(listening, `the receiver to listen on 127.0.0.1:${this.port}`, RECEIVER_WAIT_MS);
+    this.port = (server.address() as AddressInfo).port;
   }
 }
