@@ -96,6 +96,11 @@ export class BinanceStandIn {
   }
 
   async stop(): Promise<void> {
-    await new Promise<void>((resolve) => (this.server === undefined ? resolve() : this.server.close(() => resolve())));
+    // Kept-alive connections would hold close() open for as long as a client reuses them.
+    await new Promise<void>((resolve) => {
+      if (this.server === undefined) return resolve();
+      this.server.close(() => resolve());
+      this.server.closeAllConnections();
+    });
   }
 }

@@ -3,6 +3,7 @@
  * test kit's wait for a condition (wait.ts).
  */
 import WebSocket from 'ws';
+import { within } from './wait.js';
 
 export type Frame = Record<string, unknown>;
 
@@ -12,10 +13,13 @@ export async function connect(url: string): Promise<{ ws: WebSocket; frames: Fra
   const frames: Frame[] = [];
   ws.on('message', (data: Buffer) => frames.push(JSON.parse(data.toString()) as Frame));
   const closed = new Promise<number>((resolve) => ws.on('close', (code: number) => resolve(code)));
-  await new Promise((resolve, reject) => {
-    ws.once('open', resolve);
-    ws.once('error', reject);
-  });
+  await within(
+    new Promise((resolve, reject) => {
+      ws.once('open', resolve);
+      ws.once('error', reject);
+    }),
+    `the WebSocket ${url} to open`,
+  );
   return { ws, frames, closed };
 }
 

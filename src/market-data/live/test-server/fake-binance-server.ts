@@ -172,7 +172,12 @@ export class FakeBinanceServer {
     if (this.timer !== undefined) clearInterval(this.timer);
     for (const socket of this.subs.keys()) socket.terminate();
     await new Promise<void>((resolve) => this.wss?.close(() => resolve()));
-    await new Promise<void>((resolve) => this.http?.close(() => resolve()));
+    // Kept-alive REST connections would hold close() open for as long as a client reuses them.
+    await new Promise<void>((resolve) => {
+      if (this.http === undefined) return resolve();
+      this.http.close(() => resolve());
+      this.http.closeAllConnections();
+    });
   }
 
   private run(): void {
