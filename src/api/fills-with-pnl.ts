@@ -2,11 +2,25 @@
  * An account's trade rows in execution order, each with the PnL it realized, as the read model wrote
  * it (futures: the kernel's; spot: at average price, core/accounts/realized-pnl-view.ts), or, for
  * rows written without one, computed here the same way; fees left out as exchanges leave them out;
- * null where a fill closed nothing. One place for the fills route and the metrics.
+ * null where a fill closed nothing. One place for the fills route, the metrics and the CSV export.
  */
 import { realizedPnlByFill } from '../core/accounts/realized-pnl-view.js';
-import { formatFixed, parseFixed } from '../core/money/fixed.js';
+import { formatFixed, parseFixed, type Fixed } from '../core/money/fixed.js';
+import type { TradeTable } from '../persistence/schema.js';
 import type { ServiceDeps } from './service-deps.js';
+
+/**
+ * The realized PnL a trade row shows: the figure the read model wrote, else `computed` (from the fills
+ * alone, for rows written before the read model kept one). A futures row with a position effect was
+ * written with the kernel's figure, null when the fill only opened: that null stands. The fills alone
+ * cannot know of a liquidation (it closes the position with no fill), so after one their average
+ * would still hold the liquidated position and book the next opening fill as a close.
+ */
+export function rowRealizedPnl(row: Pick<TradeTable, 'pnl' | 'side'>, computed: Fixed | null | undefined): string | null {
+  if (row.pnl !== null) return row.pnl;
+  if (row.side !== null) return null;
+  return computed === null || computed === undefined ? null : formatFixed(computed);
+}
 
 export async function fillsWithRealizedPnl(deps: ServiceDeps, accountId: string) {
   await deps.hub.readModelCaughtUp();
@@ -28,8 +42,6 @@ export async function fillsWithRealizedPnl(deps: ServiceDeps, accountId: string)
   );
   return rows.map((r, i) => {
     // The row's own figure (written by the read model) wins; rows written before it held one are computed.
-    const own = r.pnl;
-    const value = own ?? (computed[i] === null || computed[i] === undefined ? null : formatFixed(computed[i]));
-    return { ...r, realizedPnl: value };
+    return { ...r, realizedPnl: rowRealizedPnl(r, computed[i]) };
   });
 }

@@ -15,7 +15,7 @@ import { accountOrder } from '../execution/order-records.js';
 import { accountFills, accountOrders } from './dialect-kit/account-history.js';
 import { orderRecords } from './order-groups.js';
 import type { MarketTape } from './dialect-kit/market-tape.js';
-import { fillsWithRealizedPnl } from './fills-with-pnl.js';
+import { fillsWithRealizedPnl, rowRealizedPnl } from './fills-with-pnl.js';
 import { paperFuturesFigures } from './futures-account-figures.js';
 import type { ServiceDeps } from './service-deps.js';
 
@@ -160,8 +160,9 @@ type Cursor = { at: number; len: number; id: string };
 
 /**
  * The account's fills in execution order, one keyset batch at a time, each with the PnL it realized
- * (average price, fees left out: core/accounts/realized-pnl-view.ts, as `/api/account/fills` shows
- * it). Realized PnL depends on every earlier fill, so the scan starts at the first fill and rows
+ * as `/api/account/fills` shows it (api/fills-with-pnl.ts `rowRealizedPnl`: the row's own figure, the
+ * kernel's for futures; else average price, fees left out: core/accounts/realized-pnl-view.ts).
+ * Realized PnL depends on every earlier fill, so the scan starts at the first fill and rows
  * before `from` are read but not yielded.
  */
 async function* tradeRowsInOrder(db: Kysely<Database>, kernel: Kernel, accountId: string, range: TimeRange, symbol: string | undefined): AsyncGenerator<TradeRowWithPnl> {
@@ -179,7 +180,7 @@ async function* tradeRowsInOrder(db: Kysely<Database>, kernel: Kernel, accountId
     for (const r of rows) {
       const pnl = realized({ symbol: r.symbol, side: r.orderSide, quantity: parseFixed(r.size), price: parseFixed(r.price), fee: parseFixed(r.fee), feeInBase: r.feeAsset === kernel.instrument(r.symbol)?.base });
       if (range.from !== undefined && Number(r.timestamp) < range.from) continue;
-      yield { ...r, timestamp: Number(r.timestamp), realizedPnl: pnl === null ? null : formatFixed(pnl) };
+      yield { ...r, timestamp: Number(r.timestamp), realizedPnl: rowRealizedPnl(r, pnl) };
     }
     const last = rows.at(-1);
     if (last === undefined || rows.length < BATCH) return;
