@@ -5,7 +5,8 @@
  * - an order reserves initial margin for its whole quantity at its leverage (price × qty / lev)
  *   plus the fee model's reserve at the worst rate; a stop-market order (not reduce-only) reserves
  *   the same at its trigger price, as NautilusTrader's margin accounts do, and is checked again
- *   against its funds when it triggers; reduce-only orders reserve nothing and never open or flip
+ *   against its funds when it triggers; reduce-only orders reserve nothing, are never refused for
+ *   funds (market ones included: the fee comes from what the close releases) and never open or flip
  *   a position;
  * - a fill first reduces an opposite position (realized PnL and its margin return to cash), then
  *   opens or adds with margin = price × qty / leverage, taken from the order's reservation;
@@ -143,9 +144,12 @@ export class FuturesOrderSettlement implements Settlement {
     if (plan.quantity > 0n && plan.quote < this.instrument.minNotional && !order.reduceOnly) {
       return rejection('MIN_NOTIONAL', `${fmt(this.instrument.minNotional)} ${this.instrument.quote}`);
     }
+    // A reduce-only order opens nothing: its fee is paid from what the close releases (see
+    // coverShortfall), as a reduce-only limit's is, so a close is never refused for funds.
+    if (order.reduceOnly) return undefined;
     const fee = wholeFee(plan.quote, this.rate('TAKER'), this.feeDecimals);
     // Margin is taken per fill, each rounded up: reserve the sum of those, not the rounded total.
-    const margin = order.reduceOnly ? 0n : plan.slices.reduce((sum, s) => sum + this.marginFor(mul(s.price, s.quantity, 'up'), order), 0n);
+    const margin = plan.slices.reduce((sum, s) => sum + this.marginFor(mul(s.price, s.quantity, 'up'), order), 0n);
     const need = margin + fee;
     const available = this.account.available(this.mark) + order.locked;
     if (need > available) return rejection('INSUFFICIENT_BALANCE', `margin ${fmt(need)} ${this.account.settleAsset} needed, ${fmt(available)} available`);
