@@ -7,7 +7,8 @@
  *   the same at its trigger price, as NautilusTrader's margin accounts do, and is checked again
  *   against its funds when it triggers; reduce-only orders reserve nothing, are never refused for
  *   funds (market ones included: the fee comes from what the close releases) and never open or flip
- *   a position;
+ *   a position; a market order is checked for the part that opens beyond the position only (one-way
+ *   mode: the part that closes needs no margin, as a crossing limit order's taker check counts it);
  * - a fill first reduces an opposite position (realized PnL and its margin return to cash), then
  *   opens or adds with margin = price × qty / leverage, taken from the order's reservation;
  * - fees come from the fee model (matching/fee-model.ts): notional × rate in the settlement asset,
@@ -135,7 +136,8 @@ export class FuturesOrderSettlement implements Settlement {
     const need = this.initial(order);
     if (need === undefined) return rejection('INVALID_ORDER', 'no market price yet to size the trailing stop’s reservation; give an activationPrice');
     const available = this.account.available(this.mark);
-    if (need > available) return rejection('INSUFFICIENT_BALANCE', `margin ${fmt(need)} ${this.account.settleAsset} needed, ${fmt(available)} available`);
+    // Nothing to reserve (a market order): its funds are checked against what it fills (checkMarket).
+    if (need > 0n && need > available) return rejection('INSUFFICIENT_BALANCE', `margin ${fmt(need)} ${this.account.settleAsset} needed, ${fmt(available)} available`);
     this.take(order, need);
     return undefined;
   }
@@ -147,12 +149,26 @@ export class FuturesOrderSettlement implements Settlement {
     // A reduce-only order opens nothing: its fee is paid from what the close releases (see
     // coverShortfall), as a reduce-only limit's is, so a close is never refused for funds.
     if (order.reduceOnly) return undefined;
-    const fee = wholeFee(plan.quote, this.rate('TAKER'), this.feeDecimals);
-    // Margin is taken per fill, each rounded up: reserve the sum of those, not the rounded total.
-    const margin = plan.slices.reduce((sum, s) => sum + this.marginFor(mul(s.price, s.quantity, 'up'), order), 0n);
+    // One-way mode: what closes the position needs no margin and pays its fee from what the close
+    // releases, as a reduce-only order does; what opens beyond it needs its margin and fee. Margin is
+    // taken per fill, each rounded up: reserve the sum of those, not the rounded total.
+    const position = this.account.positions.get(order.symbol);
+    const closes = position !== undefined && position.size !== 0n && sideOf(position.size) !== (order.side === 'BUY' ? 1n : -1n);
+    let closable = closes ? (position.size < 0n ? -position.size : position.size) : 0n;
+    let margin = 0n;
+    let opening = 0n;
+    for (const slice of plan.slices) {
+      const closing = slice.quantity < closable ? slice.quantity : closable;
+      closable -= closing;
+      const notional = mul(slice.price, slice.quantity - closing, 'up');
+      if (slice.quantity === closing) continue;
+      margin += this.marginFor(notional, order);
+      opening += notional;
+    }
+    const fee = wholeFee(opening, this.rate('TAKER'), this.feeDecimals);
     const need = margin + fee;
     const available = this.account.available(this.mark) + order.locked;
-    if (need > available) return rejection('INSUFFICIENT_BALANCE', `margin ${fmt(need)} ${this.account.settleAsset} needed, ${fmt(available)} available`);
+    if (need > 0n && need > available) return rejection('INSUFFICIENT_BALANCE', `margin ${fmt(need)} ${this.account.settleAsset} needed, ${fmt(available)} available`);
     this.take(order, need - order.locked);
     return undefined;
   }
