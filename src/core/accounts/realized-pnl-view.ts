@@ -12,7 +12,7 @@
  * the quantity net of that fee to the holding.
  * Cost: O(fills); the caller passes them in execution order.
  */
-import { div, mul, type Fixed } from '../money/fixed.js';
+import { divRound, mul, type Fixed } from '../money/fixed.js';
 
 export interface FillForPnl {
   readonly symbol: string;
@@ -50,7 +50,8 @@ export function realizedPnlTracker(market: 'spot' | 'futures'): (fill: FillForPn
       if (market === 'spot' && direction < 0n) return null; // selling coins the fills never bought
       const added = market === 'spot' && fill.feeInBase ? fill.quantity - fill.fee : fill.quantity;
       const held = h.size < 0n ? -h.size : h.size;
-      h.average = div(mul(held, h.average, 'half-up') + mul(fill.quantity, fill.price, 'half-up'), held + fill.quantity, 'half-up');
+      // Exact products, rounded once (as a position's entry price: core/accounts/position.ts applyFill).
+      h.average = divRound(held * h.average + fill.quantity * fill.price, held + fill.quantity, 'half-up');
       h.size += direction * added;
       return null;
     }

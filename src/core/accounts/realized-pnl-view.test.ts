@@ -1,0 +1,47 @@
+import { describe, expect, it } from 'vitest';
+import { parseDecimal, showDecimal } from '../../test-kit/ledger-model.js';
+import { Rng } from '../../test-kit/mulberry32.js';
+import { realizedPnlByFill, type FillForPnl } from './realized-pnl-view.js';
+
+const D = (text: string) => parseDecimal(text)!;
+const ONE = 10n ** 18n;
+/** n / d rounded half away from zero (d > 0). */
+const halfUp = (n: bigint, d: bigint): bigint => (n < 0n ? -((-n + d / 2n) / d) : (n + d / 2n) / d);
+const fill = (side: 'BUY' | 'SELL', quantity: string, price: string): FillForPnl => ({ symbol: 'BTCUSDT', side, quantity: D(quantity), price: D(price), fee: 0n, feeInBase: false });
+
+describe('realized PnL from the fills: the average price is rounded once, as a position’s entry price is', () => {
+  it('by hand: the average of 0.1 @ 1, 0.2 @ 2 and 0.3 @ 1, then a sale of 0.6 @ 2.000000000000000001', () => {
+    // After two buys: (0.1 + 0.4) / 0.3 = 1.666666666666666666…7 → 1.666666666666666667.
+    // After the third: (0.3 × 1.666666666666666667 + 0.3) / 0.6 = 0.8000000000000000001 / 0.6
+    //   = 1.33333333333333333350 → 1.333333333333333334 (the product is exact, not rounded first).
+    // The sale: 0.6 × (2.000000000000000001 − 1.333333333333333334) = 0.4000000000000000002 → 0.4.
+    const spot = realizedPnlByFill([fill('BUY', '0.1', '1'), fill('BUY', '0.2', '2'), fill('BUY', '0.3', '1'), fill('SELL', '0.6', '2.000000000000000001')], 'spot');
+    expect(spot.map((v) => (v === null ? null : showDecimal(v)))).toEqual([null, null, null, '0.4']);
+    const futures = realizedPnlByFill([fill('BUY', '0.1', '1'), fill('BUY', '0.2', '2'), fill('BUY', '0.3', '1'), fill('SELL', '0.6', '2.000000000000000001')], 'futures');
+    expect(futures.map((v) => (v === null ? null : showDecimal(v)))).toEqual([null, null, null, '0.4']);
+  });
+
+  it('equals the exact model over 20,000 random spot fills at real sizes (0.00001 BTC steps, cent prices)', () => {
+    const rng = new Rng(42);
+    const fills: FillForPnl[] = [];
+    for (let i = 0; i < 20_000; i += 1) {
+      const side = rng.next() < 0.55 ? 'BUY' : 'SELL';
+      fills.push(fill(side, showDecimal(BigInt(rng.int(1, 50_000)) * 10n ** 13n), showDecimal(BigInt(rng.int(5_900_000, 6_300_000)) * 10n ** 16n)));
+    }
+    let held = 0n;
+    let average = 0n;
+    const expected = fills.map((f) => {
+      if (f.side === 'BUY') {
+        average = halfUp(held * average + f.quantity * f.price, held + f.quantity);
+        held += f.quantity;
+        return null;
+      }
+      const covered = f.quantity < held ? f.quantity : held;
+      held -= covered;
+      const realized = covered === 0n ? null : halfUp(covered * (f.price - average), ONE);
+      if (held === 0n) average = 0n;
+      return realized;
+    });
+    expect(realizedPnlByFill(fills, 'spot')).toEqual(expected);
+  });
+});
