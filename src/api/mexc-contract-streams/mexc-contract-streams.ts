@@ -12,6 +12,8 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { WebSocket } from 'ws';
 import { sharedDepthDiffs } from '../dialect-kit/depth-diffs.js';
+import { edgeErrorOf } from '../edge-errors.js';
+import { mexcContractBodyOf } from '../mexc-contract/mexc-contract-errors.js';
 import { MarketTape } from '../dialect-kit/market-tape.js';
 import { sharedTape } from '../dialect-kit/shared-tape.js';
 import { CONTRACT_DETAIL_PATH } from '../mexc-contract/mexc-contract-api.js';
@@ -35,6 +37,17 @@ export async function registerMexcContractStreams(app: FastifyInstance, deps: Se
     schema: { hide: true },
     handler: async (_request, reply) =>
       reply.code(426).header('upgrade', 'websocket').send({ success: false, code: 426, message: `${MEXC_CONTRACT_WS_PATH} is a WebSocket: connect with Upgrade: websocket` }),
+    // A refusal before the upgrade (too many connections from the address, the auth back-off) in the
+    // contract envelope, as the 426 above and the contract REST routes; not the native body.
+    errorHandler: (error, request, reply) => {
+      const edge = edgeErrorOf(error);
+      if (edge !== undefined) {
+        const contract = mexcContractBodyOf(edge);
+        return reply.code(contract.status).send(contract.body);
+      }
+      request.log.error({ err: error }, 'MEXC contract stream upgrade failed');
+      return reply.code(500).send({ success: false, code: 500, message: 'internal error' });
+    },
     wsHandler: (socket: WebSocket, request: FastifyRequest) => {
       const session = new ContractStreamSession({
         kernel: () => deps.hub.kernel,
