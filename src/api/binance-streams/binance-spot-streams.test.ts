@@ -269,6 +269,44 @@ describe("Binance's spot streams", () => {
     expect(session.frames[0]).toEqual({ id: 1, status: 200, result: { subscriptionId: 0 }, rateLimits: [] });
     session.ws.close();
   });
+
+  it('answers the WebSocket API in microseconds when its URL asks timeUnit=MICROSECOND, as Binance documents for it too', async () => {
+    // "All timestamps in the JSON responses are in milliseconds in UTC by default. To receive the information
+    // in microseconds, please add the parameter timeUnit=MICROSECOND or timeUnit=microsecond in the URL."
+    const account = await openAccount('micros-ws-api');
+    const ms = await connect(`${ws}/binance/ws-api/v3`);
+    const us = await connect(`${ws}/binance/ws-api/v3?timeUnit=MICROSECOND`);
+    const subscribe = (session: { ws: WebSocket }) => {
+      const fields = { apiKey: account.apiKey, timestamp: Date.now() };
+      const signature = createHmac('sha256', account.apiSecret).update(`apiKey=${fields.apiKey}&timestamp=${fields.timestamp}`).digest('hex');
+      session.ws.send(JSON.stringify({ id: 's', method: 'userDataStream.subscribe.signature', params: { ...fields, signature } }));
+    };
+    subscribe(ms);
+    subscribe(us);
+    const before = Date.now();
+    us.ws.send(JSON.stringify({ id: 't', method: 'time' }));
+    await until(() => ms.frames.length === 1 && us.frames.length === 2, 'the answers');
+    const after = Date.now();
+    const serverTime = (us.frames[1]!.result as { serverTime: number }).serverTime;
+    expect(serverTime % 1000).toBe(0);
+    expect(serverTime).toBeGreaterThanOrEqual(before * 1000);
+    expect(serverTime).toBeLessThanOrEqual(after * 1000);
+    const placed = await app.inject({ method: 'POST', url: '/api/orders', headers: { authorization: `Bearer ${account.apiKey}` }, payload: { symbol: 'BTCUSDT', side: 'BUY', type: 'LIMIT', quantity: '0.0004', price: '50000' } });
+    expect(placed.statusCode, placed.body).toBeLessThan(300);
+    const events = (frames: Frame[]) => frames.filter((f) => f.event !== undefined).map((f) => f.event as Frame);
+    await until(() => events(ms.frames).length === 2 && events(us.frames).length === 2, 'the order report and the position');
+    const [report, position] = events(ms.frames) as [Frame, Frame];
+    expect(report.e).toBe('executionReport');
+    expect(position.e).toBe('outboundAccountPosition');
+    const times = (f: Frame, fields: string[]) => ({ ...f, ...Object.fromEntries(fields.map((k) => [k, (f[k] as number) * 1000])) });
+    expect(events(us.frames)).toEqual([times(report, ['E', 'T', 'O', 'W']), times(position, ['E', 'u'])]);
+    // The account deleted: its subscription's end, in the connection's unit too.
+    expect((await app.inject({ method: 'DELETE', url: `/api/accounts/${account.id}`, headers: admin })).statusCode).toBe(204);
+    await Promise.all([ms.closed, us.closed]);
+    const terminated = events(ms.frames).at(-1)!;
+    expect(terminated.e).toBe('eventStreamTerminated');
+    expect(events(us.frames).at(-1)).toEqual(times(terminated, ['E']));
+  });
 });
 
 describe("Binance's WebSocket API subscription limits", () => {

@@ -8,7 +8,7 @@
  *   `/binance/fws`, `/binance/fws/<stream>`, `/binance/fstream?streams=…`; streams are
  *   `<symbol>@depth[@<rate>ms]`, `@trade`, `@aggTrade`, `@bookTicker` (market-stream-session.ts);
  *   a spot URL's `timeUnit=MICROSECOND` (or `microsecond`) puts every time field of the connection's
- *   frames, user data included, in microseconds; another value is refused before the upgrade, 400
+ *   frames (and of the WebSocket API's answers and events), user data included, in microseconds; another value is refused before the upgrade, 400
  *   -1100 (Binance documents the parameter, not its refusal);
  * - user data streams by listenKey: created, kept alive and closed over REST (spot
  *   `POST/PUT/DELETE /binance/api/v3/userDataStream`, futures `/binance/fapi/v1/listenKey`, with
@@ -151,10 +151,14 @@ export async function registerBinanceStreams(app: FastifyInstance, deps: Service
         method: 'GET',
         url: '/ws-api/v3',
         schema: { hide: true },
+        // The WebSocket API takes timeUnit in its URL too (Binance: web-socket-api/general-api-information).
+        onRequest: async (request: FastifyRequest) => void timeUnitOf(request),
         handler: upgradeRequired,
         wsHandler: (socket: WebSocket, request: FastifyRequest) => {
           const send = sender(socket);
+          const timeUnit = timeUnitOf(request);
           const session = new WsApiSession({
+            timeUnit,
             kernel,
             credentials: deps.credentials,
             wallClock,
@@ -167,7 +171,8 @@ export async function registerBinanceStreams(app: FastifyInstance, deps: Service
             session.onEngine(events);
             const closed = events.find((e) => e.type === 'ACCOUNT_CLOSED' && session.accounts().includes(e.account));
             if (closed?.type === 'ACCOUNT_CLOSED') {
-              send({ subscriptionId: session.subscriptionOf(closed.account), event: { e: 'eventStreamTerminated', E: closed.at } });
+              const event = { e: 'eventStreamTerminated', E: closed.at };
+              send({ subscriptionId: session.subscriptionOf(closed.account), event: timeUnit === 'MICROSECOND' ? inMicroseconds(event) : event });
               socket.close(1000, 'account deleted');
             }
           });

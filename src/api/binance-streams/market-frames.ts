@@ -27,6 +27,7 @@ const TIME_FIELDS: ReadonlyMap<string, readonly string[]> = new Map([
   ['outboundAccountPosition', ['E', 'u']],
   ['balanceUpdate', ['E', 'T']],
   ['listenKeyExpired', ['E']],
+  ['eventStreamTerminated', ['E']],
 ]);
 
 /** `frame` with its time fields in microseconds (ms × 1000: exact, below 2^53 until the year 2255); other fields as they are. */

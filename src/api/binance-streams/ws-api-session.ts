@@ -6,6 +6,8 @@
  * the HMAC-SHA256 of the other parameters sorted by name as `k=v&…`; `userDataStream.unsubscribe`;
  * `session.subscriptions`; `ping`; `time`. Answers are `{"id","status":200,"result":…}` or
  * `{"id","status":<4xx>,"error":{"code","msg"}}`; events arrive as `{"subscriptionId":n,"event":{…}}`.
+ * With `timeUnit=MICROSECOND` in the URL, `time`'s `serverTime` and every event's time fields are in
+ * microseconds (https://developers.binance.com/docs/binance-spot-api-docs/web-socket-api/general-api-information).
  *
  * Guarantees: the signature and recvWindow are checked as for SIGNED spot REST requests (dialect-kit
  * signed-request.ts, Binance's errors; a timestamp in ms or µs); a subscription sees only its
@@ -22,6 +24,7 @@ import type { Kernel } from '../../core/kernel/kernel.js';
 import type { CredentialStore } from '../../persistence/credential-store.js';
 import { BinanceError } from '../binance/binance-errors.js';
 import { verifyBinanceRequest } from '../binance/binance-signature.js';
+import { inMicroseconds, type TimeUnit } from './market-frames.js';
 import { UserDataSession } from './user-data-session.js';
 
 type RequestId = number | string | null;
@@ -36,6 +39,8 @@ export interface WsApiOptions {
   readonly credentials: CredentialStore;
   readonly wallClock: () => number;
   readonly send: (frame: unknown) => void;
+  /** The unit of the answers' and events' time fields (`timeUnit` in the URL); milliseconds when absent. */
+  readonly timeUnit?: TimeUnit;
   /** Whether the account trades spot (the WebSocket API's user data stream is the spot wallet's). */
   readonly isSpotAccount: (accountId: string) => boolean;
   /** A wrong key or signature (counts towards the address's back-off); true when the address is in back-off now. */
@@ -79,7 +84,7 @@ export class WsApiSession {
       case 'ping':
         return this.ok(id, {});
       case 'time':
-        return this.ok(id, { serverTime: this.options.wallClock() });
+        return this.ok(id, { serverTime: this.options.wallClock() * (this.options.timeUnit === 'MICROSECOND' ? 1_000 : 1) });
       case 'userDataStream.subscribe.signature':
         return this.subscribe(id, params);
       case 'userDataStream.unsubscribe': {
@@ -116,7 +121,7 @@ export class WsApiSession {
       if (this.accounts().includes(profile.accountId)) return this.fail(id, 400, -2035, 'User Data Stream subscription already active.');
       if (this.subscriptions.size >= MAX_ACTIVE_SUBSCRIPTIONS || this.nextId >= MAX_SUBSCRIPTION_IDS) return this.fail(id, 400, -2042, 'Maximum subscription ID reached for this connection.');
       const subscriptionId = this.nextId++;
-      this.subscriptions.set(subscriptionId, new UserDataSession(profile.accountId, 'spot', this.options.kernel, (event) => this.options.send({ subscriptionId, event })));
+      this.subscriptions.set(subscriptionId, new UserDataSession(profile.accountId, 'spot', this.options.kernel, (event) => this.options.send({ subscriptionId, event: this.options.timeUnit === 'MICROSECOND' ? inMicroseconds(event) : event })));
       return this.ok(id, { subscriptionId });
     } catch (error) {
       if (!(error instanceof BinanceError)) throw error;
