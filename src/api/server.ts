@@ -14,6 +14,7 @@
  * has no request rate limit and no authentication back-off; `startService` always passes the
  * configured ones.
  */
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
@@ -95,6 +96,31 @@ function sendEdgeError(request: FastifyRequest, reply: FastifyReply, error: Edge
   return reply.code(error.status).send(nativeBody(error));
 }
 
+/** `edge` (400 or 431) as the bytes of a whole HTTP/1.1 response that closes the connection, in the dialect of `url`: for a socket no route answers on. */
+function rawRefusal(url: string, edge: EdgeError, withBody: boolean): string {
+  const body = JSON.stringify(isBinancePath(url) ? binanceBodyOf(edge).body : isMexcContractPath(url) ? mexcContractBodyOf(edge).body : isMexcPath(url) ? mexcBodyOf(edge).body : nativeBody(edge));
+  return `HTTP/1.1 ${edge.status === 431 ? '431 Request Header Fields Too Large' : '400 Bad Request'}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${withBody ? body : ''}`;
+}
+
+/**
+ * An upgrade request pipelined behind a request whose response is still being written: Node hands
+ * the socket to the `upgrade` listeners without its HTTP parser, and `@fastify/websocket` cannot
+ * take it (the socket still belongs to the earlier response), so nothing answered, read or closed
+ * it: the socket stayed held after the client had gone, outside the WebSocket connection cap, and
+ * `close()` waited on it for ever. It is answered 400 once the earlier response is out, and closed.
+ */
+function refusePipelinedUpgrades(server: FastifyInstance['server']): void {
+  server.prependListener('upgrade', (request: IncomingMessage, socket: Socket) => {
+    const earlier = (socket as Socket & { _httpMessage?: ServerResponse | null })._httpMessage;
+    if (earlier === null || earlier === undefined) return;
+    const edge: EdgeError = { status: 400, code: 'BAD_REQUEST', message: 'an upgrade request must be the only request in flight on its connection: send it on a connection of its own' };
+    const refuse = () => socket.end(rawRefusal(request.url ?? '', edge, true), () => socket.destroy());
+    // The earlier response's `close` follows its end, or the connection's loss (then nothing is owed).
+    if (earlier.writableFinished) refuse();
+    else earlier.once('close', () => (earlier.writableFinished ? refuse() : socket.destroy()));
+  });
+}
+
 export async function buildServer(deps: ServiceDeps, options: ServerOptions = {}): Promise<FastifyInstance> {
   let ready = false;
   const limits = options.limits ?? IN_PROCESS_LIMITS;
@@ -121,10 +147,8 @@ export async function buildServer(deps: ServiceDeps, options: ServerOptions = {}
       const packet = (error as { rawPacket?: unknown }).rawPacket;
       const line = Buffer.isBuffer(packet) ? packet.subarray(0, 2048).toString('latin1').split('\r\n', 1)[0]! : '';
       const url = line.split(' ')[1] ?? '';
-      const body = JSON.stringify(isBinancePath(url) ? binanceBodyOf(edge).body : isMexcContractPath(url) ? mexcContractBodyOf(edge).body : isMexcPath(url) ? mexcBodyOf(edge).body : nativeBody(edge));
       // A HEAD request gets the headers only: bytes after them would be read as the next response.
-      const head = line.startsWith('HEAD ');
-      socket.end(`HTTP/1.1 ${tooLarge ? '431 Request Header Fields Too Large' : '400 Bad Request'}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${head ? '' : body}`);
+      socket.end(rawRefusal(url, edge, !line.startsWith('HEAD ')));
     },
   }).withTypeProvider<TypeBoxTypeProvider>();
   app.addHook('onRoute', (route) => routes.add(route.method, route.url));
@@ -163,6 +187,7 @@ export async function buildServer(deps: ServiceDeps, options: ServerOptions = {}
   });
   await app.register(fastifySwaggerUi, { routePrefix: '/docs' });
   await app.register(fastifyWebsocket, { options: { maxPayload: limits.wsMaxFrameBytes }, errorHandler: onWebSocketError });
+  refusePipelinedUpgrades(app.server);
   limitSendBuffers(app.websocketServer);
   limitConnectionsPerAddress(app, limits.wsMaxConnectionsPerIp);
   const stopHeartbeat = startHeartbeat(app.websocketServer, options.wsPingIntervalMs);
