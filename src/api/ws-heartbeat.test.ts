@@ -1,8 +1,9 @@
 /**
  * The server's heartbeat over real sockets, on every WebSocket route: a client that stops answering
  * pings is dropped within two ping intervals; a client that answers them stays connected across
- * many.
+ * many, also when the event loop was held past an interval.
  */
+import { performance } from 'node:perf_hooks';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
@@ -40,6 +41,23 @@ describe('the WebSocket heartbeat', () => {
     });
     return { ws, closed, opened: Date.now(), pings: () => pings };
   }
+
+  it('drops no one when the event loop was held past a ping interval: the pongs that came meanwhile are not read yet', async () => {
+    const client = await open('/ws', true);
+    let held = false;
+    // The client answers a ping (ws sends its pong before the event), then the process holds its
+    // event loop for 2.5 intervals: the server's next tick runs late, before it reads that pong.
+    client.ws.on('ping', () => {
+      if (held) return;
+      held = true;
+      const until = performance.now() + 2.5 * INTERVAL_MS;
+      while (performance.now() < until);
+    });
+    await sleep(6 * INTERVAL_MS);
+    expect(held).toBe(true);
+    expect(client.ws.readyState).toBe(WebSocket.OPEN);
+    client.ws.close();
+  });
 
   for (const path of PATHS) {
     it(`on ${path} drops a client that stops answering pings within two intervals, and keeps one that answers`, async () => {

@@ -10,8 +10,15 @@
  * affected. Binance pings every 20 s and drops a connection without a pong within a minute
  * (https://developers.binance.com/docs/binance-spot-api-docs/web-socket-streams); the default here,
  * 30 s, gives a client 30 s to answer and drops a vanished one within Binance's minute.
+ * A tick that comes half an interval late or more (the event loop was held: a long synchronous
+ * section, the collector, the host) judges no one, since the pongs of the connections are then
+ * still unread: a stall never drops the clients that answered during it.
+ * A ping waits behind the frames already queued (at most WS_MAX_BUFFERED_BYTES, ws-send-buffer.ts),
+ * so a client that reads so slowly that its backlog takes more than an interval to read is dropped
+ * too, as Binance drops one whose pong is a minute late.
  * Cost: one timer per server; per connection and interval, one ping frame and one flag.
  */
+import { performance } from 'node:perf_hooks';
 import type { WebSocket, WebSocketServer } from 'ws';
 
 /** 30 s: a pong is due within 30 s; a vanished client is dropped 30 to 60 s after its last pong. */
@@ -23,10 +30,16 @@ export function startHeartbeat(server: WebSocketServer, intervalMs: number = WS_
   /** Connections pinged and not answered since. */
   const waiting = new WeakSet<WebSocket>();
   server.on('connection', (socket: WebSocket) => socket.on('pong', () => waiting.delete(socket)));
+  let lastTick = performance.now();
   const timer = setInterval(() => {
+    // A tick half an interval late or more found the event loop held: pongs that arrived meanwhile
+    // are still unread in the sockets, so this tick pings again and drops no one.
+    const now = performance.now();
+    const judge = now - lastTick < 1.5 * intervalMs;
+    lastTick = now;
     for (const socket of server.clients) {
       if (socket.readyState !== socket.OPEN) continue;
-      if (waiting.has(socket)) {
+      if (judge && waiting.has(socket)) {
         socket.terminate();
         continue;
       }
