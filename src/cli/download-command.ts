@@ -89,14 +89,14 @@ export function registerDownloadCommand(program: Command): void {
       const upper = id.toUpperCase();
       const urls = jsonEnv([`EXCHANGE_URLS_${upper}`, 'EXCHANGE_URLS']);
       const options = jsonEnv([`EXCHANGE_OPTIONS_${upper}`, 'EXCHANGE_OPTIONS']);
-      // ccxt loads with these, once the command runs, not for `--help` (docs/adr/0059).
-      const [{ resolveMarket }, { createRestExchange, downloadCandles, downloadTrades }] = await Promise.all([import('../market-data/live/live-exchanges.js'), import('./download-command-fetch.js')]);
-      const exchange = createRestExchange({ exchange: id, ...(urls !== undefined ? { urls } : {}), ...(options !== undefined ? { options } : {}) });
       const since = parseTime(flags.since, '--since');
       const until = flags.until !== undefined ? parseTime(flags.until, '--until') : undefined;
       if (until !== undefined && until <= since) throw new Error('--until must be after --since');
       const limit = flags.limit !== undefined ? Number(flags.limit) : undefined;
       if (limit !== undefined && (!Number.isSafeInteger(limit) || limit <= 0)) throw new Error('--limit must be a positive whole number');
+      // ccxt loads with these, once the flags are checked, not for `--help` or a usage error (docs/adr/0059).
+      const [{ resolveMarket }, { createRestExchange, downloadCandles, downloadTrades }] = await Promise.all([import('../market-data/live/live-exchanges.js'), import('./download-command-fetch.js')]);
+      const exchange = createRestExchange({ exchange: id, ...(urls !== undefined ? { urls } : {}), ...(options !== undefined ? { options } : {}) });
       await exchange.loadMarkets();
       const market = resolveMarket(exchange, flags.symbol);
       const marketId = String(market.id).replace(/[/_:-]/g, '').toUpperCase();
