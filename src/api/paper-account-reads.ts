@@ -131,6 +131,15 @@ export class PaperAccountReads implements AccountReadPort {
     return this.fresh(rows.map((r) => ({ at: Number(r.at), equity: r.equity })));
   }
 
+  /** The account row's opening equity (persistence/read-model.ts) and its opening time: the last reset's, else its creation. */
+  async openingEquity(accountId: string) {
+    await this.deps.hub.readModelCaughtUp();
+    const row = await this.deps.db.selectFrom('accounts').select(['initialBalance', 'settings', 'createdAt']).where('id', '=', accountId).executeTakeFirst();
+    if (row === undefined) return this.fresh(null);
+    const openedAt = (JSON.parse(row.settings) as { openedAt?: number }).openedAt ?? Number(row.createdAt);
+    return this.fresh({ at: openedAt, equity: row.initialBalance });
+  }
+
   async tradeExport(accountId: string, range: TimeRange, symbol: string | undefined) {
     await this.deps.hub.readModelCaughtUp();
     return this.fresh(tradeRowsInOrder(this.deps.db, this.deps.hub.kernel, accountId, range, symbol));

@@ -40,13 +40,18 @@ export function registerReportRoutes(app: FastifyInstance, deps: ServiceDeps): v
   app.get('/api/account/metrics', { config: ACCOUNT_KEY, schema: { tags } }, async (request, reply) => {
     const account = requireAccount(request, deps.credentials);
     const reads = accountReads(deps);
-    const curve = freshValue(reply, await reads.equityCurve(account.accountId));
-    const fees = freshValue(reply, await reads.fillsWithPnl(account.accountId));
+    const opening = freshValue(reply, await reads.openingEquity(account.accountId));
+    // Since the account was opened or last reset: what came before belongs to the account it was.
+    const since = opening?.at ?? -Infinity;
+    const curve = freshValue(reply, await reads.equityCurve(account.accountId)).filter((p) => p.at >= since);
+    const fees = freshValue(reply, await reads.fillsWithPnl(account.accountId)).filter((f) => f.timestamp >= since);
     const ledger = freshValue(reply, await reads.ledger(account.accountId));
     // A trade is a fill that closed something, net of its fee (valued in USDT when paid in the base).
     const trades = fees.filter((t) => t.realizedPnl !== null);
-    const first = curve[0];
-    if (first === undefined) return { metrics: null };
+    // The baseline is the equity the account opened with (a point a fill in the same millisecond
+    // replaces); when nothing it held could be valued then, the first point that values it.
+    const initialEquity = opening !== null && parseFixed(opening.equity) > 0n ? parseFixed(opening.equity) : curve.map((p) => parseFixed(p.equity)).find((e) => e > 0n);
+    if (initialEquity === undefined) return { metrics: null };
     // The ledger's fees when it holds them exactly (futures); otherwise fees paid in the base asset
     // are valued at their fill's price.
     const valuation = 'USDT';
@@ -55,7 +60,7 @@ export function registerReportRoutes(app: FastifyInstance, deps: ServiceDeps): v
         ? parseFixed(ledger.fees)
         : fees.reduce((sum, f) => sum + (f.feeAsset === valuation ? parseFixed(f.fee) : mul(parseFixed(f.fee), parseFixed(f.price), 'half-up')), 0n);
     const metrics = computeMetrics({
-      initialEquity: parseFixed(first.equity),
+      initialEquity,
       equityCurve: curve.map((p) => ({ at: Number(p.at), equity: parseFixed(p.equity) })),
       trades: trades.map((t) => {
         const fee = t.feeAsset === valuation ? parseFixed(t.fee) : mul(parseFixed(t.fee), parseFixed(t.price), 'half-up');

@@ -205,6 +205,11 @@ export interface AccountReadPort {
   ledger(accountId: string): Promise<ReadResult<LedgerView>>;
   /** The equity curve, oldest first. */
   equityCurve(accountId: string): Promise<ReadResult<{ at: number; equity: string }[]>>;
+  /**
+   * The equity the account was opened or last reset with, valued as the curve's points are, and when
+   * (Unix ms); null when not known (the metrics then measure from the curve's first point).
+   */
+  openingEquity(accountId: string): Promise<ReadResult<{ at: number; equity: string } | null>>;
   /** The CSV export's fills in execution order within the range, each with its realized PnL (counted from the first fill). */
   tradeExport(accountId: string, range: TimeRange, symbol: string | undefined): Promise<ReadResult<AsyncIterable<TradeRowWithPnl>>>;
   /** The CSV export's orders in creation order within the range. */

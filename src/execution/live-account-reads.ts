@@ -242,6 +242,11 @@ export class LiveAccountReads implements AccountReadPort {
     return fresh([...(this.curves.get(accountId) ?? [])], now.value.asOf);
   }
 
+  /** Not known: the venue reports no opening equity; the metrics measure from the first sample. */
+  async openingEquity(): Promise<ReadResult<{ at: number; equity: string } | null>> {
+    return fresh(null, this.clock());
+  }
+
   async tradeExport(accountId: string, range: TimeRange, symbol: string | undefined): Promise<ReadResult<AsyncIterable<TradeRowWithPnl>>> {
     const all = await this.fillsWithPnl(accountId);
     if (!all.ok) return all;

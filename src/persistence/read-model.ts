@@ -11,7 +11,10 @@
  *   row exists; updates set absolute values, never increments);
  * - event types it does not know are skipped, so new kernel events never break it;
  * - EQUITY events become equity points and set the account row's equity and drawdowns (the
- *   kernel's valuation); ORDER_TRIGGERED moves a conditional order's status;
+ *   kernel's valuation); the one right after ACCOUNT_OPENED or ACCOUNT_RESET is the account's opening
+ *   equity, kept as its row's `initialBalance` (a point a fill in the same millisecond replaces), and
+ *   a reset writes what it was reset with and when (`settings.openedAt`) on the row; ORDER_TRIGGERED
+ *   moves a conditional order's status;
  * - a futures fill's row carries its position effect (OPEN, PARTIAL_CLOSE, CLOSE), its position and,
  *   when it closed something, the PnL it realized (the kernel's figure); an opening fill has none;
  *   a spot fill's row carries the PnL it realized at average price over the account's fills
@@ -304,6 +307,13 @@ export class ReadModel {
       case 'ACCOUNT_OPENED':
         await this.insertAccount(w, event.account, event.accountType ?? 'spot', event.balances, event.at);
         return;
+      case 'ACCOUNT_RESET':
+        // The account starts again: what it was reset with and when (its metrics count from then).
+        await w.write(w.tx
+          .updateTable('accounts')
+          .set({ settings: JSON.stringify({ valuationAsset: this.valuationAsset, initialBalances: event.balances ?? {}, openedAt: event.at }), updatedAt: event.at })
+          .where('id', '=', event.account));
+        return;
       case 'ORDER_NEW': {
         const rows = new OrderRows(w, this.texts);
         await rows.add(event);
@@ -343,6 +353,12 @@ export class ReadModel {
         await w.write(w.tx.updateTable('orders').set({ status: event.status, stopPrice: event.stopPrice, triggeredAt: event.at, updatedAt: event.at }).where('id', '=', event.orderId));
         return;
       case 'EQUITY':
+        // The kernel values an account as it opens or resets right after that event: this is the
+        // equity the metrics measure from, kept on the row since a fill in the same millisecond
+        // replaces the point.
+        if (isOpening(input.events[index - 1], event.account)) {
+          await w.write(w.tx.updateTable('accounts').set({ initialBalance: event.equity }).where('id', '=', event.account));
+        }
         await w.write(w.tx
           .insertInto('equity_points')
           .values({ accountId: event.account, at: event.at, equity: event.equity })
@@ -804,4 +820,9 @@ function literal(value: unknown): string {
       break;
   }
   throw new Error(`a statement parameter of type ${typeof value} cannot be written as a literal`);
+}
+
+/** Whether `previous` opened or reset `account`: the EQUITY event after it is the account's opening equity. */
+function isOpening(previous: KernelEvent | undefined, account: string): boolean {
+  return previous !== undefined && (previous.type === 'ACCOUNT_OPENED' || previous.type === 'ACCOUNT_RESET') && previous.account === account;
 }

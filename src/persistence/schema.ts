@@ -17,6 +17,7 @@ export interface AccountTable {
   userId: string | null;
   name: string;
   type: 'spot' | 'futures';
+  /** The equity the account was opened or last reset with, in the valuation asset (the kernel's EQUITY at that moment). */
   initialBalance: DecimalString;
   balance: DecimalString;
   equity: DecimalString;
