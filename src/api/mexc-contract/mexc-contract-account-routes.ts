@@ -11,7 +11,7 @@
  */
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { FuturesAccount } from '../../core/accounts/futures-account.js';
-import { div, formatFixed, ONE, parseFixed } from '../../core/money/fixed.js';
+import { div, formatFixed, mul, ONE, parseFixed } from '../../core/money/fixed.js';
 import type { FuturesAccountFigures } from '../../execution/account-read-port.js';
 import { accountReads } from '../paper-account-reads.js';
 import { venueLeverage } from '../trading-routes.js';
@@ -80,16 +80,27 @@ export function registerContractAccountRoutes(app: FastifyInstance, ctx: Contrac
     for (const row of pageRows) {
       const c = contractOfSymbol(kernel(), row.symbol);
       if (c === undefined) continue;
-      // What closed it, from its fills: closed size, average close price, realized PnL less fees.
-      const fills = await deps.db.selectFrom('trades').selectAll().where('accountId', '=', account.accountId).where('positionId', '=', row.id).execute();
+      // What closed it, from its fills in execution order: closed size, average close price, realized
+      // PnL less fees. A fill that flipped the position closed only what was held (the rest opened the
+      // next one, and is not this position's closeVol); its realized PnL and whole fee are this
+      // position's (docs/adr/0028). With no opening fill on record (an imported position) a close
+      // counts in full.
+      const fills = (await deps.db.selectFrom('trades').selectAll().where('accountId', '=', account.accountId).where('positionId', '=', row.id).execute()).sort(
+        (x, y) => Number(x.timestamp) - Number(y.timestamp) || x.id.length - y.id.length || (x.id < y.id ? -1 : x.id > y.id ? 1 : 0),
+      );
+      let held = 0n;
       let closedQty = 0n;
       let closedQuote = 0n;
       let realised = 0n;
       for (const f of fills) {
         realised += parseFixed(f.pnl ?? '0') - parseFixed(f.fee);
-        if (f.side === 'CLOSE' || f.side === 'PARTIAL_CLOSE') {
-          closedQty += parseFixed(f.size);
-          closedQuote += parseFixed(f.quoteQty);
+        const size = parseFixed(f.size);
+        if (f.side === 'OPEN') held += size;
+        else if (f.side === 'CLOSE' || f.side === 'PARTIAL_CLOSE') {
+          const part = held > 0n && held < size ? held : size;
+          held = held > part ? held - part : 0n;
+          closedQty += part;
+          closedQuote += part === size ? parseFixed(f.quoteQty) : mul(part, parseFixed(f.price));
         }
       }
       out.push({
