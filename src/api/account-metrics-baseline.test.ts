@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LiquidationEvent } from '../core/kernel/events.js';
-import { formatFixed, parseFixed } from '../core/money/fixed.js';
+import { formatFixed, mul, parseFixed } from '../core/money/fixed.js';
 import { USDM_RECORDING } from '../test-kit/data-paths.js';
 import { ADMIN_KEY, startTestService, type TestService } from '../test-kit/service-kit.js';
 
@@ -37,9 +37,14 @@ describe('/api/account/metrics baseline', () => {
     await service.engine.readModelCaughtUp();
     expect(liquidations).toHaveLength(1);
     // Liquidated, the account is flat: its equity is its wallet, and everything it lost since the
-    // 1000 USDT deposit (the fills' fees included, 15.460992 USDT) is the wallet's fall.
+    // 1000 USDT deposit is the wallet's fall. By hand: the three taker fills at 0.05 % (0.262 @ 61839.9,
+    // 0.187 @ 61840, 0.051 @ 61840.2) cost 8.1010269 + 5.78204 + 1.5769251 = 15.459992 USDT; the
+    // liquidation realizes 0.5 × (mark − 61839.968) and takes its clearance fee.
+    const liquidation = liquidations[0]!;
+    const byHand = parseFixed('1000') - parseFixed('15.459992') + mul(parseFixed('0.5'), parseFixed(liquidation.markPrice) - parseFixed('61839.968')) - parseFixed(liquidation.liquidationFee);
     const summary = (await inject({ url: '/api/account', headers: bearer(account.apiKey) })).json<{ balances: Record<string, { free: string; locked: string }> }>();
     const wallet = parseFixed(summary.balances['USDT']!.free) + parseFixed(summary.balances['USDT']!.locked);
+    expect(wallet).toBe(byHand);
     const metrics = (await inject({ url: '/api/account/metrics', headers: bearer(account.apiKey) })).json<{ metrics: Record<string, string> }>().metrics;
     expect(parseFixed(metrics['initialEquity']!)).toBe(parseFixed('1000'));
     expect(parseFixed(metrics['finalEquity']!)).toBe(wallet);
