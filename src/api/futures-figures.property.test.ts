@@ -18,7 +18,7 @@ import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { KernelEvent } from '../core/kernel/events.js';
 import { USDM_RECORDING } from '../test-kit/data-paths.js';
-import { parseDecimal, showDecimal } from '../test-kit/ledger-model.js';
+import { decimalOf, divHalfUp, showDecimal } from '../test-kit/ledger-model.js';
 import { Rng } from '../test-kit/mulberry32.js';
 import { ADMIN_KEY, startTestService, type TestService } from '../test-kit/service-kit.js';
 import { injectSigned } from '../test-kit/signed-inject.js';
@@ -28,17 +28,8 @@ import { buildServer } from './server.js';
 const admin = { authorization: `Bearer ${ADMIN_KEY}` };
 const bearer = (key: string) => ({ authorization: `Bearer ${key}` });
 const ONE = 10n ** 18n;
-const D = (text: string | null | undefined): bigint => {
-  const v = parseDecimal(text ?? undefined);
-  if (v === undefined) throw new Error(`not a decimal: ${String(text)}`);
-  return v;
-};
-/** n / d rounded half away from zero (d > 0). */
-const halfUp = (n: bigint, d: bigint): bigint => {
-  const a = n < 0n ? -n : n;
-  const q = (a + d / 2n) / d;
-  return n < 0n ? -q : q;
-};
+const D = decimalOf;
+const halfUp = divHalfUp;
 const abs = (v: bigint) => (v < 0n ? -v : v);
 const SYMBOL = 'BTCUSDT';
 const START = 1723161250000;

@@ -17,7 +17,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseDecimal, showDecimal } from '../test-kit/ledger-model.js';
+import { decimalOf, divHalfUp, showDecimal } from '../test-kit/ledger-model.js';
 import { Rng } from '../test-kit/mulberry32.js';
 import { ADMIN_KEY, startTestService, type TestService } from '../test-kit/service-kit.js';
 import { injectSigned } from '../test-kit/signed-inject.js';
@@ -29,13 +29,8 @@ import { buildServer } from './server.js';
 const admin = { authorization: `Bearer ${ADMIN_KEY}` };
 const bearer = (key: string) => ({ authorization: `Bearer ${key}` });
 const ONE = 10n ** 18n;
-const D = (text: string | null | undefined): bigint => {
-  const v = parseDecimal(text ?? undefined);
-  if (v === undefined) throw new Error(`not a decimal: ${String(text)}`);
-  return v;
-};
-/** n / d rounded half away from zero (d > 0). */
-const halfUp = (n: bigint, d: bigint): bigint => (n < 0n ? -((-n + d / 2n) / d) : (n + d / 2n) / d);
+const D = decimalOf;
+const halfUp = divHalfUp;
 const SYMBOL = 'BTCUSDT';
 const START = 1723161250000;
 

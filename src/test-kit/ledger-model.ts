@@ -40,6 +40,13 @@ export function parseDecimal(text: unknown): bigint | undefined {
   return m[1] === '-' ? -value : value;
 }
 
+/** `parseDecimal` for figures that must be decimals (an API's answer): throws naming the text otherwise. */
+export function decimalOf(text: string | null | undefined): bigint {
+  const v = parseDecimal(text ?? undefined);
+  if (v === undefined) throw new Error(`not a decimal: ${String(text)}`);
+  return v;
+}
+
 export function showDecimal(v: bigint): string {
   const neg = v < 0n;
   const a = neg ? -v : v;
@@ -52,7 +59,8 @@ function divCeil(n: bigint, d: bigint): bigint {
   return n % d !== 0n && n > 0n ? q + 1n : q;
 }
 
-function divHalfUp(n: bigint, d: bigint): bigint {
+/** n / d rounded half away from zero. */
+export function divHalfUp(n: bigint, d: bigint): bigint {
   const neg = n < 0n !== d < 0n;
   const an = n < 0n ? -n : n;
   const ad = d < 0n ? -d : d;
