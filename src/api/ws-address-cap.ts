@@ -13,19 +13,23 @@
  * Cost: one map look-up per upgrade request and per close.
  */
 import type { Socket } from 'node:net';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, onRequestHookHandler } from 'fastify';
 import { HttpError } from './http-errors.js';
 
-/** Refuses WebSocket upgrades from an address holding `max` open connections. */
+/**
+ * Refuses WebSocket upgrades from an address holding `max` open connections. The check is a hook of
+ * the WebSocket routes only (those registered after this call, `websocket` or `wsHandler`): other
+ * requests do not pass through it.
+ */
 export function limitConnectionsPerAddress(app: FastifyInstance, max: number): void {
   const open = new Map<string, number>();
-  app.addHook('onRequest', async (request) => {
+  const check: onRequestHookHandler = (request, _reply, done) => {
     const socket = request.raw.socket as Socket | undefined;
-    if (!request.ws || typeof socket?.once !== 'function') return;
+    if (!request.ws || typeof socket?.once !== 'function') return done();
     const address = request.ip;
     const held = open.get(address) ?? 0;
     if (held >= max) {
-      throw new HttpError(429, { code: 'TOO_MANY_CONNECTIONS', message: `at most ${max} WebSocket connections at once per address (${held} open from ${address}): close one before opening another` });
+      return done(new HttpError(429, { code: 'TOO_MANY_CONNECTIONS', message: `at most ${max} WebSocket connections at once per address (${held} open from ${address}): close one before opening another` }));
     }
     open.set(address, held + 1);
     socket.once('close', () => {
@@ -33,5 +37,11 @@ export function limitConnectionsPerAddress(app: FastifyInstance, max: number): v
       if (left > 0) open.set(address, left);
       else open.delete(address);
     });
+    done();
+  };
+  app.addHook('onRoute', (route) => {
+    if (route.websocket !== true && route.wsHandler === undefined) return;
+    const own = route.onRequest === undefined ? [] : Array.isArray(route.onRequest) ? route.onRequest : [route.onRequest];
+    route.onRequest = [...own, check];
   });
 }
