@@ -33,7 +33,7 @@ import { BINANCE_API_KEY_HEADER } from '../binance/binance-signature.js';
 import { edgeErrorOf } from '../edge-errors.js';
 import type { ServiceDeps } from '../service-deps.js';
 import { ListenKeyBook, type StreamMarket } from './listen-keys.js';
-import { inMicroseconds, type TimeUnit } from './market-frames.js';
+import { inTimeUnit, type TimeUnit } from './market-frames.js';
 import { MarketStreamSession } from './market-stream-session.js';
 import { sharedMarketFrames } from './shared-frames.js';
 import { UserDataSession } from './user-data-session.js';
@@ -172,7 +172,7 @@ export async function registerBinanceStreams(app: FastifyInstance, deps: Service
             const closed = events.find((e) => e.type === 'ACCOUNT_CLOSED' && session.accounts().includes(e.account));
             if (closed?.type === 'ACCOUNT_CLOSED') {
               const event = { e: 'eventStreamTerminated', E: closed.at };
-              send({ subscriptionId: session.subscriptionOf(closed.account), event: timeUnit === 'MICROSECOND' ? inMicroseconds(event) : event });
+              send({ subscriptionId: session.subscriptionOf(closed.account), event: inTimeUnit(event, timeUnit) });
               socket.close(1000, 'account deleted');
             }
           });
@@ -193,7 +193,7 @@ export async function registerBinanceStreams(app: FastifyInstance, deps: Service
     const send = (frame: unknown) => sendText(JSON.stringify(frame));
     /** A user data event in the connection's time unit, wrapped as its combined property says. */
     const sendEvent = (stream: string, event: Record<string, unknown>) => {
-      const data = timeUnit === 'MICROSECOND' ? inMicroseconds(event) : event;
+      const data = inTimeUnit(event, timeUnit);
       send(session.isCombined ? { stream, data } : data);
     };
     const users = new Map<string, UserDataSession>();

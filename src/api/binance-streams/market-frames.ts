@@ -30,6 +30,11 @@ const TIME_FIELDS: ReadonlyMap<string, readonly string[]> = new Map([
   ['eventStreamTerminated', ['E']],
 ]);
 
+/** `frame` as a connection in `unit` is sent it: itself in milliseconds, else `inMicroseconds(frame)`. */
+export function inTimeUnit(frame: Readonly<Record<string, unknown>>, unit: TimeUnit | undefined): Readonly<Record<string, unknown>> {
+  return unit === 'MICROSECOND' ? inMicroseconds(frame) : frame;
+}
+
 /** `frame` with its time fields in microseconds (ms × 1000: exact, below 2^53 until the year 2255); other fields as they are. */
 export function inMicroseconds(frame: Readonly<Record<string, unknown>>): Record<string, unknown> {
   const fields = TIME_FIELDS.get(String(frame.e)) ?? [];

@@ -24,7 +24,7 @@ import type { Kernel } from '../../core/kernel/kernel.js';
 import type { CredentialStore } from '../../persistence/credential-store.js';
 import { BinanceError } from '../binance/binance-errors.js';
 import { verifyBinanceRequest } from '../binance/binance-signature.js';
-import { inMicroseconds, type TimeUnit } from './market-frames.js';
+import { inTimeUnit, type TimeUnit } from './market-frames.js';
 import { UserDataSession } from './user-data-session.js';
 
 type RequestId = number | string | null;
@@ -121,7 +121,7 @@ export class WsApiSession {
       if (this.accounts().includes(profile.accountId)) return this.fail(id, 400, -2035, 'User Data Stream subscription already active.');
       if (this.subscriptions.size >= MAX_ACTIVE_SUBSCRIPTIONS || this.nextId >= MAX_SUBSCRIPTION_IDS) return this.fail(id, 400, -2042, 'Maximum subscription ID reached for this connection.');
       const subscriptionId = this.nextId++;
-      this.subscriptions.set(subscriptionId, new UserDataSession(profile.accountId, 'spot', this.options.kernel, (event) => this.options.send({ subscriptionId, event: this.options.timeUnit === 'MICROSECOND' ? inMicroseconds(event) : event })));
+      this.subscriptions.set(subscriptionId, new UserDataSession(profile.accountId, 'spot', this.options.kernel, (event) => this.options.send({ subscriptionId, event: inTimeUnit(event, this.options.timeUnit) })));
       return this.ok(id, { subscriptionId });
     } catch (error) {
       if (!(error instanceof BinanceError)) throw error;
