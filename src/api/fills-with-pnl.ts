@@ -22,11 +22,19 @@ export function rowRealizedPnl(row: Pick<TradeTable, 'pnl' | 'side'>, computed: 
   return computed === null || computed === undefined ? null : formatFixed(computed);
 }
 
+/**
+ * Trade rows in execution order: by time, then by id as the number it is (shorter first, then by
+ * character), the order of the CSV export's keyset pages (paper-account-reads.ts `tradeRowsInOrder`).
+ */
+export function inExecutionOrder(a: { readonly timestamp: number | string; readonly id: string }, b: { readonly timestamp: number | string; readonly id: string }): number {
+  return Number(a.timestamp) - Number(b.timestamp) || a.id.length - b.id.length || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+}
+
 export async function fillsWithRealizedPnl(deps: ServiceDeps, accountId: string) {
   await deps.hub.readModelCaughtUp();
   const rows = (await deps.db.selectFrom('trades').selectAll().where('accountId', '=', accountId).execute())
     .map((r) => ({ ...r, timestamp: Number(r.timestamp) }))
-    .sort((a, b) => a.timestamp - b.timestamp || Number(a.id) - Number(b.id) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    .sort(inExecutionOrder);
   const kernel = deps.hub.kernel;
   const market = kernel.account(accountId)?.kind === 'futures' ? 'futures' : 'spot';
   const computed = realizedPnlByFill(

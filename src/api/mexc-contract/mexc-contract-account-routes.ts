@@ -13,6 +13,7 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { FuturesAccount } from '../../core/accounts/futures-account.js';
 import { div, formatFixed, mul, ONE, parseFixed } from '../../core/money/fixed.js';
 import type { FuturesAccountFigures } from '../../execution/account-read-port.js';
+import { inExecutionOrder } from '../fills-with-pnl.js';
 import { accountReads } from '../paper-account-reads.js';
 import { venueLeverage } from '../trading-routes.js';
 import { freshValueOr } from '../read-answers.js';
@@ -85,9 +86,7 @@ export function registerContractAccountRoutes(app: FastifyInstance, ctx: Contrac
       // next one, and is not this position's closeVol); its realized PnL and whole fee are this
       // position's (docs/adr/0028). With no opening fill on record (an imported position) a close
       // counts in full.
-      const fills = (await deps.db.selectFrom('trades').selectAll().where('accountId', '=', account.accountId).where('positionId', '=', row.id).execute()).sort(
-        (x, y) => Number(x.timestamp) - Number(y.timestamp) || x.id.length - y.id.length || (x.id < y.id ? -1 : x.id > y.id ? 1 : 0),
-      );
+      const fills = (await deps.db.selectFrom('trades').selectAll().where('accountId', '=', account.accountId).where('positionId', '=', row.id).execute()).sort(inExecutionOrder);
       let held = 0n;
       let closedQty = 0n;
       let closedQuote = 0n;
