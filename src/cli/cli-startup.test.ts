@@ -4,7 +4,8 @@
  * static imports only. The packages of the server, the database and the exchanges (about 1.3 s to
  * import) must be reached only through a dynamic import, inside the command that needs them. And the
  * API server, built by `serve` and by the tests of every route, takes its live execution from its
- * caller: it loads no exchange client (ccxt, 0.5 s to import) of its own.
+ * caller: it loads no exchange client (ccxt, 0.5 s to import) of its own; and the service loads one
+ * only when it builds the live execution ports or opens live market data.
  */
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
@@ -54,8 +55,12 @@ describe('papertrade start-up', () => {
     expect(statically.has('commander')).toBe(true);
   }, 60_000);
 
-  it('the API server loads no exchange client; the service that starts it does, for live trading', async () => {
+  it('the API server loads no exchange client; the service that starts it loads one only to trade live or read live markets', async () => {
     expect((await packagesOf('src/api/server.ts')).statically.has('ccxt')).toBe(false);
-    expect((await packagesOf('src/service/start-service.ts')).statically.has('ccxt')).toBe(true);
+    const service = await packagesOf('src/service/start-service.ts');
+    expect(service.statically.has('ccxt')).toBe(false);
+    expect(service.all.has('ccxt')).toBe(true);
+    // The server and the database it serves come at once: only the exchange client waits.
+    expect(['fastify', 'kysely'].filter((p) => !service.statically.has(p))).toEqual([]);
   }, 60_000);
 });

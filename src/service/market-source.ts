@@ -15,7 +15,6 @@ import type { EngineHub } from '../api/engine-hub.js';
 import type { FeedStatus } from '../api/service-deps.js';
 import { readRecording } from '../market-data/recording-reader.js';
 import { DEFAULT_TRADES_ONLY_MODEL, tradesOnlyInputs, tradesOnlyLabel } from '../market-data/trades-only-book.js';
-import { openLiveMarkets, startLiveFeed } from '../market-data/live/index.js';
 import type { KernelConfig } from '../core/kernel/kernel.js';
 import type { LiveMarkets } from '../market-data/live/live-markets.js';
 import { FundingPoller } from './funding-poller.js';
@@ -63,6 +62,8 @@ function openReplay(config: AppConfig): MarketSource {
 }
 
 async function openLive(config: AppConfig, print: (line: string) => void): Promise<MarketSource> {
+  // ccxt pro comes with the live markets: a replay source never imports it (docs/adr/0059).
+  const { openLiveMarkets, startLiveFeed } = await import('../market-data/live/index.js');
   let markets;
   try {
     markets = await openLiveMarkets({

@@ -19,12 +19,14 @@ import { checkLiveInterlock, describeConfig, formatConfigErrors, loadConfig, typ
 import { SnapshotConfigError, type DurableEngine } from '../engine/index.js';
 import { openExclusiveEngine, type ExclusiveEngine } from '../engine/exclusive-engine.js';
 import { WriterLeaseHeldError } from '../engine/writer-lease.js';
-import { createExecutionService, EventWaiter } from '../execution/index.js';
+import { EventWaiter } from '../execution/event-waiter.js';
+import type { OrderExecutionService } from '../execution/order-execution-service.js';
+import { PaperExecutionService } from '../execution/paper-execution-service.js';
 import { AuditLog } from '../persistence/audit-log.js';
 import { CredentialStore, type AccountProfile } from '../persistence/credential-store.js';
 import { CredentialCipher } from '../persistence/credential-cipher.js';
 import { ExchangeKeyStore } from '../persistence/exchange-key-store.js';
-import { createLivePorts } from './live-ports.js';
+import type { LivePorts } from './live-ports.js';
 import { createAccount } from '../api/account-service.js';
 import { sha256 } from '../api/auth.js';
 import { EngineHub } from '../api/engine-hub.js';
@@ -88,8 +90,14 @@ export async function startService(env: NodeJS.ProcessEnv = process.env, options
   const exchangeKeys = new ExchangeKeyStore(engine.db, config.credentialsKey !== undefined ? new CredentialCipher(config.credentialsKey) : undefined);
   let serverLog: FastifyInstance['log'] | undefined;
   const liveLogger = { info: (f: object, m?: string) => serverLog?.info(f, m), warn: (f: object, m?: string) => serverLog?.warn(f, m), error: (f: object, m?: string) => serverLog?.error(f, m) };
-  const livePorts = interlock.mode === 'live' ? createLivePorts({ config, exchangeKeys, audit, credentials, instruments: () => engine.kernel.instruments(), live: { logger: liveLogger } }) : undefined;
-  const execution = livePorts?.execution ?? createExecutionService(config, {
+  // The live ports (ccxt and its mapping, about 0.5 s to import) are loaded only when the interlock
+  // says live; a paper service never imports an exchange client (docs/adr/0059).
+  let livePorts: LivePorts | undefined;
+  if (interlock.mode === 'live') {
+    const { createLivePorts } = await import('./live-ports.js');
+    livePorts = createLivePorts({ config, exchangeKeys, audit, credentials, instruments: () => engine.kernel.instruments(), live: { logger: liveLogger } });
+  }
+  const execution: OrderExecutionService = livePorts?.execution ?? new PaperExecutionService({
     get kernel() {
       return engine.kernel;
     },
