@@ -49,6 +49,7 @@ import { registerMexcStreams, type MexcStreamOptions } from './mexc-streams/inde
 import { registerMexcContractStreams } from './mexc-contract-streams/index.js';
 import { limitConnectionsPerAddress } from './ws-address-cap.js';
 import { startHeartbeat } from './ws-heartbeat.js';
+import { terminateOnClose } from './ws-shutdown.js';
 import { limitSendBuffers, onWebSocketError } from './ws-send-buffer.js';
 
 export interface ServerOptions {
@@ -192,6 +193,7 @@ export async function buildServer(deps: ServiceDeps, options: ServerOptions = {}
   limitConnectionsPerAddress(app, limits.wsMaxConnectionsPerIp);
   const stopHeartbeat = startHeartbeat(app.websocketServer, options.wsPingIntervalMs);
   app.addHook('onClose', async () => stopHeartbeat());
+  terminateOnClose(app);
 
   app.setErrorHandler((error, request, reply) => {
     const edge = edgeErrorOf(error);
