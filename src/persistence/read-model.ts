@@ -20,7 +20,8 @@
  *   a spot fill's row carries the PnL it realized at average price over the account's fills
  *   (core/accounts/realized-pnl-view.ts; null when it closed nothing);
  * - POSITION_* events keep one positions row per position (OPEN, then CLOSED or LIQUIDATED), FUNDING
- *   its funding total; ACCOUNT_CLOSED marks the account row CLOSED; an imported account gets its row
+ *   its funding total; ACCOUNT_CLOSED marks the account row CLOSED; ACCOUNT_CLOSED and ACCOUNT_RESET
+ *   close the rows of the positions the kernel dropped with the account; an imported account gets its row
  *   and its orders (with what the kernel gives in `imported`), the fills it brought as one row per
  *   order (`import:<orderId>`, reason IMPORTED).
  * - an order's row keeps what readers need once the kernel has dropped it (closed): its list
@@ -313,6 +314,9 @@ export class ReadModel {
           .updateTable('accounts')
           .set({ settings: JSON.stringify({ valuationAsset: this.valuationAsset, initialBalances: event.balances ?? {}, openedAt: event.at }), updatedAt: event.at })
           .where('id', '=', event.account));
+        // The kernel forgets the positions the account held (no POSITION_CLOSED): they end with the reset.
+        w.forgetPositions();
+        await w.write(w.tx.updateTable('positions').set({ status: 'CLOSED', closedAt: event.at }).where('accountId', '=', event.account).where('status', '=', 'OPEN'));
         return;
       case 'ORDER_NEW': {
         const rows = new OrderRows(w, this.texts);

@@ -152,6 +152,8 @@ export function endAccount(core: KernelCore, input: ResetAccountInput | CloseAcc
     s.out.push({ type: 'ACCOUNT_CLOSED', at: s.clock, account: account.id });
     return;
   }
+  // Position ids go on from the account's last: the read tables keep the positions it had under theirs.
+  if (fresh.account.kind === 'futures' && account.kind === 'futures') fresh.account.positionSeq = account.positionSeq;
   install(core, fresh);
   s.out.push({ type: 'ACCOUNT_RESET', at: s.clock, account: account.id, balances: s.flatBalances(account.id) });
   core.sampleEquity(account.id);
