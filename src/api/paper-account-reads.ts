@@ -125,19 +125,32 @@ export class PaperAccountReads implements AccountReadPort {
     return this.fresh(state?.kind === 'futures' ? { fees: formatFixed(state.ledger.fees), funding: formatFixed(state.ledger.funding) } : { fees: null, funding: '0' });
   }
 
+  /** The points from the account's opening on: those before its last reset belong to the account it was. */
   async equityCurve(accountId: string) {
     await this.deps.hub.readModelCaughtUp();
-    const rows = await this.deps.db.selectFrom('equity_points').select(['at', 'equity']).where('accountId', '=', accountId).orderBy('at', 'asc').execute();
+    const opening = await this.opening(accountId);
+    if (opening === undefined) return this.fresh([]);
+    const rows = await this.deps.db
+      .selectFrom('equity_points')
+      .select(['at', 'equity'])
+      .where('accountId', '=', accountId)
+      .where('at', '>=', opening.at)
+      .orderBy('at', 'asc')
+      .execute();
     return this.fresh(rows.map((r) => ({ at: Number(r.at), equity: r.equity })));
   }
 
   /** The account row's opening equity (persistence/read-model.ts) and its opening time: the last reset's, else its creation. */
   async openingEquity(accountId: string) {
     await this.deps.hub.readModelCaughtUp();
+    return this.fresh((await this.opening(accountId)) ?? null);
+  }
+
+  private async opening(accountId: string): Promise<{ at: number; equity: string } | undefined> {
     const row = await this.deps.db.selectFrom('accounts').select(['initialBalance', 'settings', 'createdAt']).where('id', '=', accountId).executeTakeFirst();
-    if (row === undefined) return this.fresh(null);
+    if (row === undefined) return undefined;
     const openedAt = (JSON.parse(row.settings) as { openedAt?: number }).openedAt ?? Number(row.createdAt);
-    return this.fresh({ at: openedAt, equity: row.initialBalance });
+    return { at: openedAt, equity: row.initialBalance };
   }
 
   async tradeExport(accountId: string, range: TimeRange, symbol: string | undefined) {

@@ -203,7 +203,7 @@ export interface AccountReadPort {
   /** A futures account's figures; undefined value for an account that is not a futures one. */
   futuresFigures(accountId: string): Promise<ReadResult<FuturesAccountFigures | undefined>>;
   ledger(accountId: string): Promise<ReadResult<LedgerView>>;
-  /** The equity curve, oldest first. */
+  /** The equity curve since the account was opened or last reset, oldest first. */
   equityCurve(accountId: string): Promise<ReadResult<{ at: number; equity: string }[]>>;
   /**
    * The equity the account was opened or last reset with, valued as the curve's points are, and when
