@@ -11,9 +11,9 @@
  *   row exists; updates set absolute values, never increments);
  * - event types it does not know are skipped, so new kernel events never break it;
  * - EQUITY events become equity points and set the account row's equity and drawdowns (the
- *   kernel's valuation); the one right after ACCOUNT_OPENED or ACCOUNT_RESET is the account's opening
- *   equity, kept as its row's `initialBalance` (a point a fill in the same millisecond replaces), and
- *   a reset writes what it was reset with and when (`settings.openedAt`) on the row; ORDER_TRIGGERED
+ *   kernel's valuation); the one right after ACCOUNT_OPENED, ACCOUNT_RESET or ACCOUNT_IMPORTED is the
+ *   account's opening equity (an import's: its balances and open positions at the market), kept
+ *   as its row's `initialBalance` (a point a fill in the same millisecond replaces), and a reset writes what it was reset with and when (`settings.openedAt`) on the row; ORDER_TRIGGERED
  *   moves a conditional order's status;
  * - a futures fill's row carries its position effect (OPEN, PARTIAL_CLOSE, CLOSE), its position and,
  *   when it closed something, the PnL it realized (the kernel's figure); an opening fill has none;
@@ -357,7 +357,7 @@ export class ReadModel {
         await w.write(w.tx.updateTable('orders').set({ status: event.status, stopPrice: event.stopPrice, triggeredAt: event.at, updatedAt: event.at }).where('id', '=', event.orderId));
         return;
       case 'EQUITY':
-        // The kernel values an account as it opens or resets right after that event: this is the
+        // The kernel values an account as it opens, resets or is imported right after that event: this is the
         // equity the metrics measure from, kept on the row since a fill in the same millisecond
         // replaces the point.
         if (isOpening(input.events[index - 1], event.account)) {
@@ -828,5 +828,5 @@ function literal(value: unknown): string {
 
 /** Whether `previous` opened or reset `account`: the EQUITY event after it is the account's opening equity. */
 function isOpening(previous: KernelEvent | undefined, account: string): boolean {
-  return previous !== undefined && (previous.type === 'ACCOUNT_OPENED' || previous.type === 'ACCOUNT_RESET') && previous.account === account;
+  return previous !== undefined && (previous.type === 'ACCOUNT_OPENED' || previous.type === 'ACCOUNT_RESET' || previous.type === 'ACCOUNT_IMPORTED') && previous.account === account;
 }

@@ -31,6 +31,6 @@ describe('a cross leverage increase after funding emptied the cash', () => {
     s.kernel.checkInvariants();
     // And its export imports again.
     const imported = s.handle({ kind: 'account.import', time: s.kernel.now, document: s.kernel.exportAccount('f')!, account: 'copy' });
-    expect(imported).toEqual([expect.objectContaining({ type: 'ACCOUNT_IMPORTED' })]);
+    expect(imported).toEqual([expect.objectContaining({ type: 'ACCOUNT_IMPORTED' }), expect.objectContaining({ type: 'EQUITY', account: 'copy' })]);
   });
 });

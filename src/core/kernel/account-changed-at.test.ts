@@ -48,7 +48,7 @@ describe("an account's last change, on the exchange clock", () => {
     expect(restored.accountChangedAt('a')).toBe(opened);
     // And an exported document keeps its format: an import is the imported account's change.
     const imported = s.kernel.now + 3;
-    expect(s.handle({ kind: 'account.import', time: imported, document: s.kernel.exportAccount('a')!, account: 'copy' }).map((e) => e.type)).toEqual(['ACCOUNT_IMPORTED']);
+    expect(s.handle({ kind: 'account.import', time: imported, document: s.kernel.exportAccount('a')!, account: 'copy' }).map((e) => e.type)).toEqual(['ACCOUNT_IMPORTED', 'EQUITY']);
     expect(s.kernel.accountChangedAt('copy')).toBe(imported);
   });
 });

@@ -5,7 +5,8 @@
  * message) and changes nothing: every setting is checked against the bounds of
  * accounts/account-settings.ts, and an import document field by field, before anything moves;
  * a reset or close cancels the account's orders first; an imported account's orders get this
- * engine's ids and its open orders rejoin the back of their queues.
+ * engine's ids and its open orders rejoin the back of their queues; an opened, reset or imported
+ * account is valued (EQUITY) right after the event that made it.
  */
 import { checkLeverage, parseBalanceSettings, parseFeeSettings } from '../accounts/account-settings.js';
 import { FuturesAccount } from '../accounts/futures-account.js';
@@ -256,4 +257,6 @@ export function importAccount(core: KernelCore, input: ImportAccountInput): void
   s.forgetIndexes();
   s.clientIds.set(id, new Map(document.clientIds.flatMap(([client, old]) => (newIds.has(old) ? [[client, newIds.get(old)!] as const] : []))));
   s.out.push({ type: 'ACCOUNT_IMPORTED', at: s.clock, account: id, balances: s.flatBalances(id), openOrders: Object.keys(document.placements).length });
+  // Valued as an opened or reset account is: the equity its metrics measure from.
+  core.sampleEquity(id);
 }

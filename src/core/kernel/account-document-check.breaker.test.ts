@@ -39,7 +39,7 @@ describe('an export with funding on its position imports again', () => {
       });
       const p = doc.account.positions[0]!;
       expect(BigInt(p.totalFundingPaid.$n)).not.toBe(0n);
-      expect(imported).toEqual([expect.objectContaining({ type: 'ACCOUNT_IMPORTED', account: 'copy' })]);
+      expect(imported).toEqual([expect.objectContaining({ type: 'ACCOUNT_IMPORTED', account: 'copy' }), expect.objectContaining({ type: 'EQUITY', account: 'copy' })]);
       expect(s.kernel.balances('copy')).toEqual(s.kernel.balances('f'));
       s.kernel.checkInvariants();
     });
@@ -57,7 +57,7 @@ describe('an export of a position the engine let open imports again', () => {
     expect(p.size.$n).toBe('-840000000000000000');
     // The fills were at the bids, above 59,523.8 (50,000 / 0.84): past the 125x bracket's cap at the entry.
     expect((BigInt(p.entryPrice.$n) * 84n) / 100n).toBeGreaterThan(50_000n * 10n ** 18n);
-    expect(imported).toEqual([expect.objectContaining({ type: 'ACCOUNT_IMPORTED', account: 'copy' })]);
+    expect(imported).toEqual([expect.objectContaining({ type: 'ACCOUNT_IMPORTED', account: 'copy' }), expect.objectContaining({ type: 'EQUITY', account: 'copy' })]);
     expect(s.kernel.balances('copy')).toEqual(s.kernel.balances('f'));
   });
 });
@@ -86,7 +86,7 @@ describe('exports after leverage changes, partial closes and liquidations import
         then(k);
         k.kernel.checkInvariants();
       });
-      expect(imported).toEqual([expect.objectContaining({ type: 'ACCOUNT_IMPORTED', account: 'copy' })]);
+      expect(imported).toEqual([expect.objectContaining({ type: 'ACCOUNT_IMPORTED', account: 'copy' }), expect.objectContaining({ type: 'EQUITY', account: 'copy' })]);
       expect(s.kernel.balances('copy')).toEqual(s.kernel.balances('f'));
     });
   }
@@ -100,6 +100,6 @@ describe('exports after leverage changes, partial closes and liquidations import
     while (!liquidated && !s.done) liquidated = s.step()!.events.some((e) => e.type === 'LIQUIDATION');
     expect(liquidated).toBe(true);
     const imported = s.handle({ kind: 'account.import', time: s.kernel.now, document: s.kernel.exportAccount('f')!, account: 'copy' });
-    expect(imported).toEqual([expect.objectContaining({ type: 'ACCOUNT_IMPORTED', account: 'copy' })]);
+    expect(imported).toEqual([expect.objectContaining({ type: 'ACCOUNT_IMPORTED', account: 'copy' }), expect.objectContaining({ type: 'EQUITY', account: 'copy' })]);
   });
 });

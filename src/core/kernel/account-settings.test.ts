@@ -111,7 +111,7 @@ describe('an imported document is checked field by field against the export form
 
   it('imports an untouched export, open orders and all', () => {
     const { k, doc } = exported();
-    expect(k.handle(importAs(doc))).toEqual([expect.objectContaining({ type: 'ACCOUNT_IMPORTED', account: 'b', openOrders: 2 })]);
+    expect(k.handle(importAs(doc))).toEqual([expect.objectContaining({ type: 'ACCOUNT_IMPORTED', account: 'b', openOrders: 2 }), expect.objectContaining({ type: 'EQUITY', account: 'b' })]);
     expect(k.balances('b')).toEqual(k.balances('a'));
     k.checkInvariants();
   });

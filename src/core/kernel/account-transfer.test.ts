@@ -19,7 +19,7 @@ describe('one account as a JSON document', () => {
     target.open('other', { USDT: '1' });
     target.handle({ kind: 'order.place', time: target.kernel.now, account: 'other', symbol: target.symbol, side: 'BUY', type: 'LIMIT', quantity: '0.0002', price: '50000.00' });
     const imported = target.handle({ kind: 'account.import', time: target.kernel.now, document, account: 'a2' });
-    expect(imported).toEqual([expect.objectContaining({ type: 'ACCOUNT_IMPORTED', account: 'a2', openOrders: 2 })]);
+    expect(imported).toEqual([expect.objectContaining({ type: 'ACCOUNT_IMPORTED', account: 'a2', openOrders: 2 }), expect.objectContaining({ type: 'EQUITY', account: 'a2' })]);
     expect(target.kernel.balances('a2')).toEqual(source.kernel.balances('a'));
     expect(target.kernel.orders('a2').map((o) => [o.clientOrderId, o.status])).toEqual(source.kernel.orders('a').map((o) => [o.clientOrderId, o.status]));
     target.kernel.checkInvariants();
