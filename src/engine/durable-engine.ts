@@ -760,6 +760,7 @@ export class DurableEngine {
       const positions = (account.kind === 'futures' ? account.openPositions() : []).map((p) => ({
         positionId: p.id, symbol: p.symbol, direction: p.size > 0n ? ('LONG' as const) : ('SHORT' as const), totalSize: formatFixed(p.size < 0n ? -p.size : p.size),
         entryPrice: formatFixed(p.entryPrice), leverage: p.leverage, marginUsed: formatFixed(p.margin), totalFundingPaid: formatFixed(p.totalFundingPaid), openedAt: p.openedAt,
+        realizedPnl: formatFixed(p.realizedPnl), feesPaid: formatFixed(p.feesPaid),
       }));
       imported[event.account] = { type: account.kind, orders, positions };
     }

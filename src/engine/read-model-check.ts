@@ -8,7 +8,8 @@
  * client order id; each order's trade rows add up to its executed quantity (so no fill is missing
  * or counted twice); every account has its ACTIVE row and balance rows equal to the kernel's view,
  * and an account row the kernel no longer holds is CLOSED; every open futures position has its OPEN
- * row with the kernel's size and entry price, and no OPEN row names a position the kernel has not open.
+ * row with the kernel's size and entry price (and realized PnL and fees, on rows that keep them), and
+ * no OPEN row names a position the kernel has not open.
  * Not modelled: rejections and equity points (the kernel keeps no list of them to compare with).
  * Cost: reads the orders, trades and balances tables whole; for tests and audits, not hot paths.
  */
@@ -26,7 +27,7 @@ export async function readModelMismatches(db: Kysely<Database>, kernel: Kernel):
     db.selectFrom('trades').select(['id', 'orderId', 'size']).execute(),
     db.selectFrom('balances').select(['accountId', 'asset', 'free', 'locked']).execute(),
     db.selectFrom('accounts').select(['id', 'status']).execute(),
-    db.selectFrom('positions').select(['id', 'accountId', 'symbol', 'status', 'totalSize', 'entryPrice']).execute(),
+    db.selectFrom('positions').select(['id', 'accountId', 'symbol', 'status', 'totalSize', 'entryPrice', 'realizedPnl', 'feesPaid']).execute(),
   ]);
   const rows = new Map(orders.map((o) => [o.id, o]));
   const filled = new Map<string, bigint>();
@@ -60,6 +61,8 @@ export async function readModelMismatches(db: Kysely<Database>, kernel: Kernel):
       if (row === undefined) problems.push(`account ${id}: open ${p.symbol} position has no OPEN row`);
       else if (parseFixed(row.totalSize) !== (p.size < 0n ? -p.size : p.size) || parseFixed(row.entryPrice) !== p.entryPrice) {
         problems.push(`account ${id} ${p.symbol}: position row ${row.totalSize} at ${row.entryPrice}, kernel ${formatFixed(p.size)} at ${formatFixed(p.entryPrice)}`);
+      } else if ((row.realizedPnl !== null && parseFixed(row.realizedPnl) !== p.realizedPnl) || (row.feesPaid !== null && parseFixed(row.feesPaid) !== p.feesPaid)) {
+        problems.push(`account ${id} ${p.symbol}: position row realized ${row.realizedPnl} with fees ${row.feesPaid}, kernel ${formatFixed(p.realizedPnl)} with ${formatFixed(p.feesPaid)}`);
       }
     }
     for (const row of openRows) {

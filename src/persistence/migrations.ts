@@ -376,6 +376,23 @@ const snapshotIntegrity: Migration = {
   },
 };
 
+/**
+ * What a position realized, from the kernel's position events: its realized PnL (every close, a
+ * liquidation's included) and the fees of its fills (a liquidation's clearance fee included); and,
+ * for a liquidated one, the size the liquidation closed and the price it closed at (the bankruptcy
+ * price). Rows written before this migration have none of them (null): readers fall back to the
+ * position's fills.
+ */
+const positionRealized: Migration = {
+  async up(db: AnyDb): Promise<void> {
+    const dec = isPostgres(db) ? sql`numeric` : sql`text`;
+    for (const name of ['realized_pnl', 'fees_paid', 'liquidated_size', 'bankruptcy_price']) await db.schema.alterTable('positions').addColumn(name, dec).execute();
+  },
+  async down(db: AnyDb): Promise<void> {
+    for (const name of ['bankruptcy_price', 'liquidated_size', 'fees_paid', 'realized_pnl']) await db.schema.alterTable('positions').dropColumn(name).execute();
+  },
+};
+
 /** Every migration, by name; names sort in the order they apply. */
 export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '0001_initial': initial,
@@ -387,6 +404,7 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '0007_order_terms': orderTerms,
   '0008_order_leverage': orderLeverage,
   '0009_snapshot_integrity': snapshotIntegrity,
+  '0010_position_realized': positionRealized,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -19,8 +19,9 @@
  *   when it closed something, the PnL it realized (the kernel's figure); an opening fill has none;
  *   a spot fill's row carries the PnL it realized at average price over the account's fills
  *   (core/accounts/realized-pnl-view.ts; null when it closed nothing);
- * - POSITION_* events keep one positions row per position (OPEN, then CLOSED or LIQUIDATED), FUNDING
- *   its funding total; ACCOUNT_CLOSED marks the account row CLOSED; ACCOUNT_CLOSED and ACCOUNT_RESET
+ * - POSITION_* events keep one positions row per position (OPEN, then CLOSED or LIQUIDATED) with
+ *   the kernel's realized PnL and fees of it, FUNDING its funding total, LIQUIDATION the size it
+ *   closed and its bankruptcy price; ACCOUNT_CLOSED marks the account row CLOSED; ACCOUNT_CLOSED and ACCOUNT_RESET
  *   close the rows of the positions the kernel dropped with the account; an imported account gets its row
  *   and its orders (with what the kernel gives in `imported`), the fills it brought as one row per
  *   order (`import:<orderId>`, reason IMPORTED).
@@ -94,6 +95,9 @@ export interface ImportedPosition {
   readonly marginUsed: string;
   readonly totalFundingPaid: string;
   readonly openedAt: number;
+  /** What it realized, and the fees it paid, before the export (absent: not known). */
+  readonly realizedPnl?: string;
+  readonly feesPaid?: string;
 }
 
 export interface ImportedAccount {
@@ -280,6 +284,7 @@ export class ReadModel {
               id: p.positionId, accountId: event.account, symbol: p.symbol, direction: p.direction, totalSize: p.totalSize, entryPrice: p.entryPrice,
               currentPrice: p.entryPrice, unrealizedPnl: '0', stopLoss: null, takeProfit: null, leverage: p.leverage, marginUsed: p.marginUsed,
               liquidationPrice: null, status: 'OPEN', trailingStop: null, totalFundingPaid: p.totalFundingPaid, openedAt: p.openedAt, closedAt: null,
+              realizedPnl: p.realizedPnl ?? null, feesPaid: p.feesPaid ?? null,
             })
             .onConflict((oc) => oc.column('id').doNothing()));
         }
@@ -298,7 +303,7 @@ export class ReadModel {
         await this.writePosition(w, event);
         return;
       case 'LIQUIDATION':
-        await w.write(w.tx.updateTable('positions').set({ status: 'LIQUIDATED', closedAt: event.at }).where('id', '=', event.positionId));
+        await w.write(w.tx.updateTable('positions').set({ status: 'LIQUIDATED', closedAt: event.at, liquidatedSize: event.size, bankruptcyPrice: event.bankruptcyPrice }).where('id', '=', event.positionId));
         // Only a row this transaction knows: with no row the update changed nothing, and the status is read back when asked.
         w.noteUpdatedPosition(event.positionId, 'LIQUIDATED');
         return;
@@ -478,6 +483,8 @@ export class ReadModel {
       marginUsed: event.marginUsed,
       liquidationPrice: event.liquidationPrice ?? null,
       totalFundingPaid: event.totalFundingPaid,
+      realizedPnl: event.realizedPnl,
+      feesPaid: event.feesPaid,
     };
     const row = await w.positionStatus(event.positionId);
     if (row === undefined) {

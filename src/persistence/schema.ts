@@ -61,6 +61,13 @@ export interface PositionTable {
   totalFundingPaid: DecimalString;
   openedAt: UnixMs;
   closedAt: UnixMs | null;
+  /** The kernel's realized PnL of the position (every close, a liquidation's included); null on rows from before 0010. */
+  realizedPnl: DecimalString | null;
+  /** The fees of its fills and a liquidation's clearance fee; null on rows from before 0010. */
+  feesPaid: DecimalString | null;
+  /** A liquidated position: the size the liquidation closed and the price it closed at (the bankruptcy price). */
+  liquidatedSize: DecimalString | null;
+  bankruptcyPrice: DecimalString | null;
 }
 
 export interface OrderTable {
