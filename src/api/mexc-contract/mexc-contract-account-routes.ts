@@ -85,7 +85,10 @@ export function registerContractAccountRoutes(app: FastifyInstance, ctx: Contrac
       // PnL less fees. A fill that flipped the position closed only what was held (the rest opened the
       // next one, and is not this position's closeVol); its realized PnL and whole fee are this
       // position's (docs/adr/0028). With no opening fill on record (an imported position) a close
-      // counts in full.
+      // counts in full. A liquidation closes the rest at its bankruptcy price, with no fill: the row
+      // keeps its size and price and the kernel's realized PnL and fees of the position, a
+      // liquidation's loss and clearance fee included (docs/adr/0060). Rows from before those
+      // columns count their fills alone.
       const fills = (await deps.db.selectFrom('trades').selectAll().where('accountId', '=', account.accountId).where('positionId', '=', row.id).execute()).sort(inExecutionOrder);
       let held = 0n;
       let closedQty = 0n;
@@ -101,6 +104,12 @@ export function registerContractAccountRoutes(app: FastifyInstance, ctx: Contrac
           closedQty += part;
           closedQuote += part === size ? parseFixed(f.quoteQty) : mul(part, parseFixed(f.price));
         }
+      }
+      if (row.realizedPnl !== null && row.feesPaid !== null) realised = parseFixed(row.realizedPnl) - parseFixed(row.feesPaid);
+      if (row.liquidatedSize !== null && row.bankruptcyPrice !== null) {
+        const size = parseFixed(row.liquidatedSize);
+        closedQty += size;
+        closedQuote += mul(size, parseFixed(row.bankruptcyPrice));
       }
       out.push({
         positionId: positionNumber(row.id),
