@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatFixed, mul, parseFixed } from '../core/money/fixed.js';
-import { USDM_RECORDING } from '../test-kit/data-paths.js';
+import { SPOT_RECORDING, USDM_RECORDING } from '../test-kit/data-paths.js';
 import { ADMIN_KEY, startTestService, type TestService } from '../test-kit/service-kit.js';
 
 const admin = { authorization: `Bearer ${ADMIN_KEY}` };
@@ -12,9 +12,10 @@ const fixed = (a: Amount) => BigInt(a.$n);
 
 /**
  * An imported account's metrics measure from what it was worth when imported: its wallet and its
- * open positions' unrealized PnL at the mark, as an opened or reset account measures from its
- * deposit. Before, the baseline was the quote balance alone (the free cash of a futures account,
- * without the position's margin or its PnL).
+ * open positions' unrealized PnL at the mark (futures), its balances at the market (spot), as an
+ * opened or reset account measures from its deposit. Before, the baseline was the quote balance
+ * alone (the free cash of a futures account, without the position's margin or its PnL; a spot
+ * account's USDT, without its BTC).
  */
 describe('/api/account/metrics of an imported futures account', () => {
   let service: TestService;
@@ -54,5 +55,37 @@ describe('/api/account/metrics of an imported futures account', () => {
     const curve = (await inject({ url: '/api/account/equity', headers: bearer(copy.apiKey) })).json<{ items: Array<{ equity: string }> }>().items;
     expect(curve.map((p) => p.equity)).toEqual([byHand]);
     expect(parseFixed(byHand)).not.toBe(fixed(document.account.cash));
+  }, 60_000);
+});
+
+describe('/api/account/metrics of an imported spot account', () => {
+  let service: TestService;
+  beforeAll(async () => {
+    service = await startTestService({ recording: SPOT_RECORDING, until: 1723161310714 });
+  }, 60_000);
+  afterAll(async () => service.close());
+
+  it('a copy of a 1000 USDT account that bought 0.01 BTC measures from its USDT + its BTC at the book mid at the import', async () => {
+    const inject = service.app.inject.bind(service.app);
+    const source = (await inject({ method: 'POST', url: '/api/accounts', headers: admin, payload: { name: 'source', balances: { USDT: '1000' } } })).json<{ apiKey: string }>();
+    const bought = await inject({ method: 'POST', url: '/api/orders', headers: bearer(source.apiKey), payload: { symbol: 'BTCUSDT', side: 'BUY', type: 'MARKET', quantity: '0.01' } });
+    expect(bought.json()).toMatchObject({ status: 'FILLED' });
+    await service.feedUntil(1723161400000);
+    const document = (await inject({ url: '/api/account/export', headers: bearer(source.apiKey) })).json();
+    const imported = await inject({ method: 'POST', url: '/api/accounts/import', headers: admin, payload: { document, name: 'copy' } });
+    expect(imported.statusCode, imported.body).toBe(201);
+    const copy = imported.json<{ apiKey: string }>();
+    await service.engine.readModelCaughtUp();
+
+    // By hand: the copy's USDT, and its BTC at the mid of the best bid and ask (down to the 0.01 tick).
+    const balances = (await inject({ url: '/api/account', headers: bearer(copy.apiKey) })).json<{ balances: Record<string, { free: string; locked: string }> }>().balances;
+    const held = (asset: string) => parseFixed(balances[asset]!.free) + parseFixed(balances[asset]!.locked);
+    const depth = (await inject({ url: '/api/market/depth/BTCUSDT?limit=1' })).json<{ bids: [string, string][]; asks: [string, string][] }>();
+    const tick = parseFixed('0.01');
+    const mid = ((parseFixed(depth.bids[0]![0]) + parseFixed(depth.asks[0]![0])) / 2n / tick) * tick;
+    const byHand = formatFixed(held('USDT') + mul(held('BTC'), mid, 'half-up'));
+    expect(held('BTC')).toBeGreaterThan(0n);
+    const metrics = (await inject({ url: '/api/account/metrics', headers: bearer(copy.apiKey) })).json<{ metrics: Record<string, string | number> }>().metrics;
+    expect(metrics).toMatchObject({ initialEquity: byHand, finalEquity: byHand, totalPnl: '0' });
   }, 60_000);
 });
