@@ -386,11 +386,11 @@ export class MatchingEngine {
         if (!hitsThisSide) continue;
         const stated = resting.statedAt.get(p);
         if (stated !== undefined && time <= stated) continue;
-        const excess = quantity > order.queueAhead ? quantity - order.queueAhead : 0n;
+        // What paper orders ahead (better priced, or earlier at this price) took of the print is not
+        // there for this one: its line is the queue, then them.
+        const excess = budget > order.queueAhead ? budget - order.queueAhead : 0n;
         order.queueAhead = order.queueAhead > quantity ? order.queueAhead - quantity : 0n;
-        fill = remaining;
-        if (excess < fill) fill = excess;
-        if (budget < fill) fill = budget;
+        fill = remaining < excess ? remaining : excess;
       }
       if (fill <= 0n) continue;
       budget -= fill;
