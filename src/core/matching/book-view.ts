@@ -160,6 +160,14 @@ export class BookView {
     return left > 0n ? left : 0n;
   }
 
+  /** What paper orders took from the level and still hold (0 when swept). */
+  paperAt(side: BookSideName, price: Fixed): Fixed {
+    const uses = this.levels[side];
+    if (uses.size === 0) return 0n;
+    const use = uses.find(price);
+    return use === undefined || use.swept ? 0n : use.paper;
+  }
+
   /** Paper took `quantity` from the level. */
   take(side: BookSideName, price: Fixed, quantity: Fixed): void {
     if (quantity <= 0n) return;

@@ -99,8 +99,13 @@ export class MatchingEngine {
    */
   onTrade(market: Market, price: Fixed, quantity: Fixed, buyerMaker: boolean, time: number): void {
     if (!market.usable) return;
-    this.fillFromTrade(market, 'BUY', price, quantity, buyerMaker, time);
-    this.fillFromTrade(market, 'SELL', price, quantity, !buyerMaker, time);
+    // The part of the print that took liquidity paper orders had already taken there (a buyer lifting
+    // asks a paper bid bought) had no counterparty for a paper order on the aggressor's side: only
+    // the rest can fill one resting through the price.
+    const claimed = market.view.paperAt(buyerMaker ? 'bid' : 'ask', price);
+    const unclaimed = claimed < quantity ? quantity - claimed : 0n;
+    this.fillFromTrade(market, 'BUY', price, buyerMaker ? quantity : unclaimed, buyerMaker, time);
+    this.fillFromTrade(market, 'SELL', price, buyerMaker ? unclaimed : quantity, !buyerMaker, time);
     market.view.onTrade(buyerMaker ? market.book.bids : market.book.asks, price, quantity);
   }
 
