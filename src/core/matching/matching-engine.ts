@@ -384,8 +384,12 @@ export class MatchingEngine {
       if (!through && (p !== price || market.tradesOnly)) break;
       const remaining = this.restingRemainder(order, market);
       if (remaining === undefined) continue;
+      // A print stamped before the order reached the book (a late trade) happened without it: it may
+      // shorten the queue the order found, never fill it.
+      const before = time < restingSince(order);
       let fill: Fixed;
       if (through) {
+        if (before) continue;
         fill = remaining < budget ? remaining : budget;
       } else {
         if (!hitsThisSide) continue;
@@ -395,6 +399,7 @@ export class MatchingEngine {
         // there for this one: its line is the queue, then them.
         const excess = budget > order.queueAhead ? budget - order.queueAhead : 0n;
         order.queueAhead = order.queueAhead > quantity ? order.queueAhead - quantity : 0n;
+        if (before) continue;
         fill = remaining < excess ? remaining : excess;
       }
       if (fill <= 0n) continue;
@@ -547,6 +552,11 @@ export class MatchingEngine {
     order.status = nextStatus(order.status, transition);
     order.updatedAt = this.ctx.now();
   }
+}
+
+/** Event time from which the order stands on the book: its arrival, or for a conditional order its trigger. */
+function restingSince(order: Order): number {
+  return order.triggeredAt !== undefined && order.triggeredAt > order.arrivesAt ? order.triggeredAt : order.arrivesAt;
 }
 
 export function orderFields(order: Order) {
