@@ -395,7 +395,7 @@ export class Kernel {
         market.lastTradePrice = input.price;
         market.averagePrice.add(input.time, price, quantity);
         this.engine.onTrade(market, price, quantity, input.buyerMaker, input.time);
-        if (this.s.triggerSource === 'last' && market.usable) this.engine.onTriggerPrice(market, price);
+        if (this.s.triggerSource === 'last' && market.usable) this.engine.onTriggerPrice(market, price, input.time);
         break;
       }
       case 'bar':

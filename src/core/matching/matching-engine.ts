@@ -172,12 +172,14 @@ export class MatchingEngine {
 
   /**
    * A price on the trigger tape (last trade or mark): trailing stops follow it; conditional orders
-   * it reaches trigger, in the order they were placed.
+   * it reaches trigger, in the order they were placed. `time`: the print's exchange time, when the
+   * price is a print; a print stamped before an order arrived (a late trade) happened without it.
    */
-  onTriggerPrice(market: Market, price: Fixed): void {
+  onTriggerPrice(market: Market, price: Fixed, time?: number): void {
     if (market.conditionals.length === 0) return;
     const fired: Order[] = [];
     for (const order of market.conditionals) {
+      if (time !== undefined && time < order.arrivesAt) continue;
       if (order.type === 'TRAILING_STOP_MARKET') this.trail(order, price, market.instrument.tickSize);
       if (order.stopPrice !== undefined && this.reached(order, price)) fired.push(order);
     }
