@@ -62,6 +62,32 @@ describe('runBacktest worked by hand on five candles', () => {
   });
 });
 
+describe('runBacktest with a position still open after the last candle', () => {
+  /** LONG on the close of bar 0; nothing closes it. */
+  const once: StrategyFactory = () => {
+    let bar = 0;
+    return { id: 'once', onCandle: () => (bar++ === 0 ? { action: 'LONG', reason: 'in' } : null) };
+  };
+  // The last bar rises to 61000 and closes at 60500: the account ends valued at the close, not at the high.
+  const rows = [[60000, 60000, 60000, 60000], [60000, 60000, 60000, 60000], [60000, 61000, 60000, 60500]];
+  const candles = parseCandlesCsv(rows.map((r, i) => [T0 + i * 60_000, ...r, 1].join(',')).join('\n'));
+
+  for (const barInputs of [false, true]) it(`values the final equity, return and total PnL at the last close${barInputs ? ' (bar inputs)' : ''}`, () => {
+    const report = runBacktest(candles, {
+      barInputs,
+      strategy: once, feeBps: 10, maxRiskPerTrade: 1.5,
+      tactics: { name: 'wide', entry: { type: 'market' }, stopLoss: { type: 'percent', percent: 50 }, takeProfits: [{ percent: 50, share: 1 }] },
+    });
+    // 150 USDT at risk over a 50 % stop under 60000: 0.005 bought at the ask 60000.1, fee 0.3000005;
+    // marked at the last close 60500 (the mid of 60499.9 / 60500.1): 10000 − 0.3000005 + (60500 − 60000.1) × 0.005.
+    expect(report.finalEquity).toBe('10002.1994995');
+    expect(report.metrics.finalEquity).toBe('10002.1994995');
+    expect(report.metrics.totalPnl).toBe('2.1994995');
+    expect(report.metrics.return).toBe('0.00021994995');
+    expect(report.equityCurve.at(-1)?.equity).toBe('10002.1994995');
+  });
+});
+
 describe('runBacktest options', () => {
   it('refuses a progressEvery that is not a whole number ≥ 1 (NaN replayed nothing, 0 or below never ended)', () => {
     for (const progressEvery of [Number.NaN, 1.5, 0, -3]) {

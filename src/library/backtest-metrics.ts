@@ -68,6 +68,18 @@ export class BacktestMetrics {
     }
   }
 
+  /**
+   * The account's equity after the last input. The kernel samples equity when an input crosses a
+   * sample boundary, before that input moves prices, so the last sample misses the last prices
+   * (a backtest's last close): without this the metrics end at an earlier valuation.
+   */
+  closeAt(at: number, equity: Fixed): void {
+    if (this.curve.length === 0 || equity !== this.equity) this.curve.push({ at: Math.max(at, this.latestAt), equity });
+    this.equity = equity;
+    this.equityText = '';
+    this.latestAt = Math.max(at, this.latestAt);
+  }
+
   /** Metrics as JSON-friendly values (decimal strings, numbers, null). */
   metrics(periodMs: number): Record<string, string | number | null> {
     const first = this.curve[0];

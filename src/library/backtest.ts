@@ -101,10 +101,16 @@ function setup(options: BacktestOptions, start: number, candleIntervalMs?: numbe
   });
   engine.start(ACCOUNT);
   const finish = (source: BacktestReport['source'], symbol: string, inputs: number, from: number, to: number, strategyName: string, periodMs: number): BacktestReport => {
+    const equity = engine.kernel.equity(ACCOUNT) ?? 0n;
+    const finalEquity = formatFixed(equity);
+    // The last sample precedes the last prices (the last bar's close): the data ends valued at them.
+    const at = Math.max(engine.kernel.now, curve.at(-1)?.at ?? 0);
+    report.closeAt(at, equity);
+    if (curve.at(-1)?.equity !== finalEquity) curve.push({ at, equity: finalEquity });
     const metrics = report.metrics(periodMs);
     return {
       strategy: strategyName, symbol, source, inputs, from, to, ...counts,
-      finalEquity: formatFixed(engine.kernel.equity(ACCOUNT) ?? 0n), metrics, equityCurve: curve,
+      finalEquity, metrics, equityCurve: curve,
     };
   };
   return { engine, finish };
