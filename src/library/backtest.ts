@@ -133,9 +133,9 @@ export function runBacktest(candles: readonly Candle[], options: BacktestOptions
   const every = progressEvery(options, 500);
   const { engine, finish } = setup(options, candles[0]?.openTime ?? 0);
   for (let i = 0; i < candles.length; i += every) {
-    const chunk = candles.slice(i, Math.min(candles.length, i + every + 1));
-    // The extra candle tells the last bar of the chunk its interval; it is replayed with the next chunk.
-    engine.processCandles(ACCOUNT, symbol, i + every < candles.length ? chunk.slice(0, -1) : chunk);
+    // Each chunk after the first starts with the last candle of the one before (replayed already, so
+    // skipped): a chunk that reaches back to it may follow it after a hole, as candles of one batch may.
+    engine.processCandles(ACCOUNT, symbol, candles.slice(i === 0 ? 0 : i - 1, Math.min(candles.length, i + every)));
     options.onProgress?.(Math.min(candles.length, i + every), candles.length);
   }
   const first = candles[0];
