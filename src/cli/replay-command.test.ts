@@ -121,3 +121,24 @@ describe('papertrade demo', () => {
     expect(result.stdout).toBe('');
   });
 });
+
+describe('papertrade replay metrics', () => {
+  it('value the account at the end of the recording, where its balances are reported', () => {
+    // A book 100.00 / 101.00, then 90 s later 110.00 / 111.00, and nothing after: the last equity
+    // sample (each minute) is at +60 s, before the move; the replay ends at +90 s.
+    const t0 = 1_723_161_600_000;
+    const dir = mkdtempSync(join(tmpdir(), 'papertrade-rec-'));
+    // local_ts_ns is a JSON integer past 2^53: written as text.
+    writeFileSync(join(dir, 'depth_snapshot.json'), `{"local_ts_ns":${t0 + 1000}000000,"lastUpdateId":10,"bids":[["100.00","1"]],"asks":[["101.00","1"]]}`);
+    writeFileSync(join(dir, 'depth_updates.jsonl'), `{"local_ts_ns":${t0 + 90_000}000000,"e":"depthUpdate","E":${t0 + 90_000},"s":"BTCUSDT","U":11,"u":11,"b":[["100.00","0"],["110.00","1"]],"a":[["101.00","0"],["111.00","1"]]}\n`);
+    writeFileSync(join(dir, 'trades.csv'), `trade_id,price,qty,trade_time_ms,is_buyer_maker,local_ts_ns\n1,100.50,0.001,${t0 + 1500},true,${t0 + 1500}000000\n`);
+    const orders = ordersFile([`{"at":${t0 + 2000},"account":"a","cancel":"nothing"}`]);
+    const result = cli(['replay', '--recording', dir, '--orders', orders, '--balances', 'BTC=1']);
+    expect(result.stderr).toBe('');
+    expect(result.status).toBe(0);
+    const events = result.stdout.trim().split('\n').map((l) => JSON.parse(l) as { type: string; at: number; metrics?: Record<string, unknown>; balances?: unknown });
+    expect(events.find((e) => e.type === 'BALANCES')).toMatchObject({ at: t0 + 90_000, balances: { BTC: { free: '1', locked: '0' } } });
+    // 1 BTC at the mid of 100.00 / 101.00 when the account opens, at the mid of 110.00 / 111.00 at the end.
+    expect(events.find((e) => e.type === 'METRICS')).toMatchObject({ at: t0 + 90_000, metrics: { initialEquity: '100.5', finalEquity: '110.5', totalPnl: '10' } });
+  });
+});

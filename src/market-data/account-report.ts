@@ -51,6 +51,17 @@ export class AccountReport {
     }
   }
 
+  /**
+   * The account's equity at the end of the replay. The kernel samples equity each minute, before
+   * the input that crosses the minute, so without this point the metrics would stop at the last
+   * whole minute while the balances are those of the end.
+   */
+  close(account: string, at: number, equity: Fixed): void {
+    const curve = list(this.curves, account);
+    const last = curve[curve.length - 1];
+    if (last === undefined || last.equity !== equity || last.at < at) curve.push({ at: Math.max(at, last?.at ?? at), equity });
+  }
+
   metrics(account: string, at: number): MetricsEvent | undefined {
     const curve = this.curves.get(account) ?? [];
     const first = curve[0];

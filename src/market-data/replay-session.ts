@@ -148,6 +148,7 @@ export function runReplay(given: Recording, commands: readonly OrderCommand[], o
   const end = lastTime + (options.latencyMs ?? 0);
   for (const event of kernel.handle({ kind: 'clock', time: end })) emit(event);
   kernel.checkInvariants();
+  for (const account of kernel.accountIds()) report.close(account, kernel.now, kernel.equity(account)!);
   const metrics = kernel.accountIds().flatMap((account) => report.metrics(account, kernel.now) ?? []);
   const balances: BalancesEvent[] = kernel.accountIds().map((account) => ({
     type: 'BALANCES',
