@@ -1,9 +1,11 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Command } from 'commander';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { candlesFile } from '../test-kit/data-paths.js';
+import { candlesFile, PROJECT_ROOT } from '../test-kit/data-paths.js';
+import { sourceScript } from '../test-kit/source-script.js';
 import { registerBacktestCommand } from './backtest-command.js';
 
 const CANDLES = candlesFile('coinbase_btcusd_1m_20171217.csv');
@@ -84,5 +86,37 @@ describe('papertrade backtest', () => {
     writeFileSync(file, 'not a directory\n');
     await expect(cli(['--strategy', 'rsi-reversal', '--candles', CANDLES, '--out', file])).rejects.toThrow(/^--out .*notes\.txt: EEXIST/);
     expect(readFileSync(file, 'utf8')).toBe('not a directory\n');
+  });
+});
+
+describe('papertrade backtest as a user runs it', () => {
+  function papertrade(args: readonly string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+    return new Promise((resolve) => {
+      void sourceScript('src/cli/main.ts').then((cli) => {
+        const child = spawn(process.execPath, [cli, ...args], { cwd: PROJECT_ROOT, env: { ...process.env, LOG_LEVEL: 'silent' }, stdio: ['ignore', 'pipe', 'pipe'] });
+        let stdout = '';
+        let stderr = '';
+        child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+        child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+        child.on('exit', (code) => resolve({ code, stdout, stderr }));
+      });
+    });
+  }
+
+  it('fails, with the strategy\'s own message, when the strategy throws or answers a signal that is not one', { timeout: 120_000 }, async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'papertrade-bt-'));
+    writeFileSync(join(dir, 'throws.mjs'), "export default () => ({ id: 'throws', onCandle: () => { throw new Error('indicator not ready'); } });\n");
+    writeFileSync(join(dir, 'moon.mjs'), "export default () => ({ id: 'moon', onCandle: () => ({ action: 'MOON', reason: 'up' }) });\n");
+    const [throws, moon] = await Promise.all([
+      papertrade(['backtest', '--strategy', join(dir, 'throws.mjs'), '--candles', CANDLES, '--out', join(dir, 'throws')]),
+      papertrade(['backtest', '--strategy', join(dir, 'moon.mjs'), '--candles', CANDLES]),
+    ]);
+    // The file has 1,440 one-minute candles; the strategy sees each as it closes.
+    expect(throws.code).toBe(2);
+    expect(throws.stderr).toMatch(/^papertrade: the strategy failed on 1440 candles, the first closing at 2017-12-17T00:00:59\.999Z: indicator not ready\n$/);
+    expect(throws.stdout).toBe('');
+    expect(existsSync(join(dir, 'throws', 'report.json'))).toBe(false);
+    expect(moon.code).toBe(2);
+    expect(moon.stderr).toMatch(/^papertrade: the strategy failed on 1440 candles, the first closing at 2017-12-17T00:00:59\.999Z: bad signal action "MOON"\n$/);
   });
 });

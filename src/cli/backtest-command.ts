@@ -11,6 +11,7 @@ import { Option, type Command } from 'commander';
 import { readRecording } from '../market-data/recording-reader.js';
 import { runBacktest, runRecordingBacktest, type BacktestOptions, type BacktestReport } from '../library/backtest.js';
 import { BacktestRecorder, candlesOfRecording, renderBacktestHtml, renderMetricsTable, renderReportJson, type BacktestDetail } from '../library/backtest-report.js';
+import type { EngineErrorEvent } from '../library/engine-events.js';
 import { readCandlesFile } from '../strategy/candles.js';
 import { resolveStrategy, STRATEGIES } from '../strategy/strategy.js';
 import '../strategy/builtin-strategies.js';
@@ -93,8 +94,17 @@ async function backtest(flags: BacktestFlags): Promise<{ report: BacktestReport;
   const bar = process.stderr.isTTY ? new SingleBar({ format: 'backtest [{bar}] {percentage}% | {value}/{total}', hideCursor: true }, Presets.shades_classic) : undefined;
   let started = false;
   const recorder = new BacktestRecorder();
+  // The engine reports a strategy that throws (or answers no signal it knows) and goes on, as it
+  // must live; a backtest of such a strategy measures nothing, so the command fails with it.
+  const failures = { count: 0, first: undefined as EngineErrorEvent | undefined };
   const options: BacktestOptions = {
-    onEvent: recorder.observe,
+    onEvent: (event) => {
+      recorder.observe(event);
+      if (event.type === 'ERROR' && event.code === 'STRATEGY_FAILED') {
+        failures.count += 1;
+        failures.first ??= event;
+      }
+    },
     strategy: builtIn ? flags.strategy : factory,
     ...(strategyParams !== undefined ? { strategyParams } : {}),
     ...(flags.tactics !== undefined ? { tactics: JSON.parse(readFileSync(flags.tactics, 'utf8')) as unknown } : {}),
@@ -125,6 +135,10 @@ async function backtest(flags: BacktestFlags): Promise<{ report: BacktestReport;
       const recording = readRecording(flags.recording!);
       report = runRecordingBacktest(recording, options);
       detail = recorder.detail(candlesOfRecording(recording, Number(flags.interval)));
+    }
+    if (failures.first !== undefined) {
+      const first = failures.first;
+      throw new Error(`the strategy failed on ${failures.count} candle${failures.count === 1 ? '' : 's'}, the first closing at ${new Date(first.at).toISOString()}: ${first.message}`);
     }
     return { report: builtIn ? report : { ...report, strategy: flags.strategy }, detail };
   } finally {
