@@ -142,3 +142,28 @@ describe('papertrade replay metrics', () => {
     expect(events.find((e) => e.type === 'METRICS')).toMatchObject({ at: t0 + 90_000, metrics: { initialEquity: '100.5', finalEquity: '110.5', totalPnl: '10' } });
   });
 });
+
+describe('papertrade replay account settings', () => {
+  const order = '{"at":1723161300000,"account":"f1","symbol":"BTCUSDT","side":"BUY","type":"MARKET","quantity":"0.01"}';
+
+  it('opens futures accounts on a perpetual recording with the default balances\' USDT alone', () => {
+    const result = cli(['replay', '--recording', USDM_RECORDING, '--orders', ordersFile([order])]);
+    expect(result.stderr).toBe('');
+    expect(result.status).toBe(0);
+    const events = result.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(events[0]).toEqual({ type: 'ACCOUNT_OPENED', at: 1723161300000, account: 'f1', accountType: 'futures', balances: { USDT: '100000' } });
+    expect(events.map((e) => e.type)).toContain('FILL');
+  });
+
+  it('refuses balances and a leverage no account can open with, as bad option values, before any output', () => {
+    const cases: Array<[string, string[], string]> = [
+      ['a coin on a perpetual', ['--recording', USDM_RECORDING, '--balances', 'USDT=10000,BTC=2'], 'papertrade: --balances: a perpetual recording opens futures accounts, which hold USDT only (e.g. --balances USDT=10000)\n'],
+      ['a leverage past the instrument\'s', ['--recording', USDM_RECORDING, '--balances', 'USDT=10000', '--leverage', '1000'], 'papertrade: --leverage must be a whole number from 1 to 125 on BTCUSDT, got "1000"\n'],
+      ['a balance of 10^24', ['--recording', RECORDING, '--balances', 'USDT=1000000000000000000000000'], 'papertrade: --balances: invalid balance (USDT: must be below 10^20)\n'],
+    ];
+    for (const [name, args, message] of cases) {
+      const result = cli(['replay', '--orders', ordersFile([order]), ...args]);
+      expect({ name, status: result.status, stderr: result.stderr, stdout: result.stdout }).toEqual({ name, status: 2, stderr: message, stdout: '' });
+    }
+  });
+});

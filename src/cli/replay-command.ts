@@ -7,8 +7,9 @@ import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import type { KernelEvent } from '../core/kernel/events.js';
 import { parseBalances, readOrdersFile } from '../market-data/orders-file.js';
-import { readRecording } from '../market-data/recording-reader.js';
-import { runReplay } from '../market-data/replay-session.js';
+import { readRecording, type Recording } from '../market-data/recording-reader.js';
+import { instrumentForRecording, runReplay } from '../market-data/replay-session.js';
+import { checkLeverage, parseBalanceSettings } from '../core/accounts/account-settings.js';
 import { DEFAULT_TRADES_ONLY_MODEL, tradesOnlyLabel, tradesOnlyModelProblem, type TradesOnlyModel } from '../market-data/trades-only-book.js';
 
 const DATA_DIR = fileURLToPath(new URL('../../data/', import.meta.url));
@@ -34,13 +35,33 @@ function openOutFile(path: string): number {
   }
 }
 
+/**
+ * The balances every account of the replay opens with, checked as the kernel checks them: a bad
+ * value is a usage error here, not an account refused and every order of it refused after it.
+ * A perpetual recording opens futures accounts, which hold the settlement asset only: the default
+ * balances keep theirs.
+ */
+function accountBalances(recording: Recording, exchange: string, given: Record<string, string>, isDefault: boolean): Record<string, string> {
+  let balances = given;
+  if (recording.market === 'perpetual') {
+    const settle = instrumentForRecording(recording, exchange).quote;
+    if (isDefault) balances = Object.hasOwn(given, settle) ? { [settle]: given[settle]! } : {};
+    else if (Object.keys(given).some((asset) => asset !== settle)) {
+      throw new Error(`--balances: a perpetual recording opens futures accounts, which hold ${settle} only (e.g. --balances ${settle}=10000)`);
+    }
+  }
+  const checked = parseBalanceSettings(balances);
+  if (!checked.ok) throw new Error(`--balances: ${checked.error.message}`);
+  return balances;
+}
+
 export function registerReplayCommands(program: Command): void {
   program
     .command('replay')
     .description('Replay a recording with an orders file; prints one JSON event per line.')
     .requiredOption('--recording <dir>', 'recording directory (depth_snapshot.json, depth_updates.jsonl[.gz], trades.csv[.gz])')
     .requiredOption('--orders <file>', 'JSON lines, one command each, in time order')
-    .option('--balances <list>', 'starting balances of every account (perpetuals: the settlement asset, e.g. USDT=10000)', DEFAULT_BALANCES)
+    .option('--balances <list>', 'starting balances of every account (perpetuals: the settlement asset alone, e.g. USDT=10000; by default the USDT below)', DEFAULT_BALANCES)
     .option('--latency-ms <n>', 'delay from submission to arrival at the venue, in event time', '0')
     .option('--exchange <name>', 'whose instrument rules apply', 'binance')
     .option('--funding-rate <rate>', 'perpetuals: funding rate applied at 00:00, 08:00 and 16:00 UTC (e.g. 0.0001)')
@@ -48,16 +69,21 @@ export function registerReplayCommands(program: Command): void {
     .option('--out <file>', 'write events here instead of stdout')
     .option('--spread-bps <bp>', 'trades-only recordings: spread of the quote derived from each print, in basis points', DEFAULT_TRADES_ONLY_MODEL.spreadBps)
     .option('--slippage-bps <bp>', 'trades-only recordings: slippage added on each side of that quote, in basis points', DEFAULT_TRADES_ONLY_MODEL.slippageBps)
-    .action(async (opts: { recording: string; orders: string; balances: string; latencyMs: string; exchange: string; fundingRate?: string; leverage: string; out?: string; spreadBps: string; slippageBps: string }) => {
-      const balances = parseBalances(opts.balances);
+    .action(async (opts: { recording: string; orders: string; balances: string; latencyMs: string; exchange: string; fundingRate?: string; leverage: string; out?: string; spreadBps: string; slippageBps: string }, command: Command) => {
+      const given = parseBalances(opts.balances);
       const latencyMs = parseLatency(opts.latencyMs);
       const recording = readRecording(opts.recording);
+      const balances = accountBalances(recording, opts.exchange, given, command.getOptionValueSource('balances') === 'default');
       const tradesOnly: TradesOnlyModel = { spreadBps: opts.spreadBps, slippageBps: opts.slippageBps };
       const modelProblem = tradesOnlyModelProblem(tradesOnly);
       if (modelProblem !== undefined) throw new Error(`--spread-bps/--slippage-bps: ${modelProblem}`);
       const commands = readOrdersFile(opts.orders, [recording.symbol]);
       if (opts.fundingRate !== undefined && !/^-?\d+(\.\d+)?$/.test(opts.fundingRate)) throw new Error(`--funding-rate must be a decimal such as 0.0001, got "${opts.fundingRate}"`);
       if (!/^\d+$/.test(opts.leverage) || Number(opts.leverage) < 1) throw new Error(`--leverage must be a whole number ≥ 1, got "${opts.leverage}"`);
+      if (recording.market === 'perpetual') {
+        const instrument = instrumentForRecording(recording, opts.exchange);
+        if (!checkLeverage(Number(opts.leverage), instrument.maxLeverage ?? 1).ok) throw new Error(`--leverage must be a whole number from 1 to ${instrument.maxLeverage ?? 1} on ${instrument.symbol}, got "${opts.leverage}"`);
+      }
       // Opened only once every option is checked, and synchronously, so that a file it cannot write is a refusal, not a stream error.
       const out = opts.out === undefined ? process.stdout : createWriteStream('', { fd: openOutFile(opts.out) });
       const lines: string[] = [];
