@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Command } from 'commander';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { candlesFile, PROJECT_ROOT } from '../test-kit/data-paths.js';
+import { candlesFile, PROJECT_ROOT, SPOT_RECORDING } from '../test-kit/data-paths.js';
 import { sourceScript } from '../test-kit/source-script.js';
 import { registerBacktestCommand } from './backtest-command.js';
 
@@ -118,5 +118,12 @@ describe('papertrade backtest as a user runs it', () => {
     expect(existsSync(join(dir, 'throws', 'report.json'))).toBe(false);
     expect(moon.code).toBe(2);
     expect(moon.stderr).toMatch(/^papertrade: the strategy failed on 1440 candles, the first closing at 2017-12-17T00:00:59\.999Z: bad signal action "MOON"\n$/);
+  });
+
+  it('refuses a spot recording, whose book the perpetual it trades cannot follow, instead of a run that fills nothing', { timeout: 120_000 }, async () => {
+    const result = await papertrade(['backtest', '--strategy', 'ema-crossover', '--params', '{"fast":2,"slow":4}', '--recording', SPOT_RECORDING, '--interval', '15000']);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toBe('papertrade: a backtest trades a USDT-margined perpetual: BTCUSDT of this recording is spot, and a spot book does not chain as a perpetual\'s (use a perpetual recording, or the recording\'s candles)\n');
+    expect(result.stdout).toBe('');
   });
 });

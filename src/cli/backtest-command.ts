@@ -38,7 +38,7 @@ export function registerBacktestCommand(program: Command): void {
     .description('Run a strategy with a tactics set over candles or a recording, through the paper engine')
     .requiredOption('--strategy <name|path>', `built-in (${[...STRATEGIES.keys()].join(', ')}) or a .ts/.js module`)
     .option('--candles <file>', 'candle CSV: open_time_ms,open,high,low,close,volume')
-    .option('--recording <dir>', 'a recording directory (tick-level fills against the recorded book)')
+    .option('--recording <dir>', 'a perpetual recording directory (tick-level fills against the recorded book)')
     .option('--tactics <file>', 'tactics set JSON (default: 2 % stop, targets at 2 % and 4 %, break-even)')
     .option('--balance <usdt>', 'initial balance', '10000')
     .option('--fee-bps <n>', 'maker and taker fee in basis points (default: the instrument\'s)')

@@ -147,6 +147,11 @@ export function runBacktest(candles: readonly Candle[], options: BacktestOptions
 
 /** Backtest over a recording: real book and trades, tick-level fills; strategies on aggregated candles. */
 export function runRecordingBacktest(recording: Recording, options: BacktestOptions): BacktestReport {
+  // The engine's instruments are perpetuals, whose depth updates chain by `pu`: a spot recording's
+  // first update breaks that chain, the book waits for a resync that never comes, and nothing fills.
+  if (recording.market !== 'perpetual') {
+    throw new Error(`a backtest trades a USDT-margined perpetual: ${recording.symbol} of this recording is ${recording.market}, and a spot book does not chain as a perpetual's (use a perpetual recording, or the recording's candles)`);
+  }
   const every = progressEvery(options, 10_000);
   const { engine, finish } = setup(options, recording.firstTime, options.candleIntervalMs);
   const total = recording.inputs.length;
