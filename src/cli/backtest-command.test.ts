@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { Command } from 'commander';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { candlesFile, PROJECT_ROOT, SPOT_RECORDING } from '../test-kit/data-paths.js';
@@ -70,11 +70,15 @@ describe('papertrade backtest', () => {
   });
 
   it('names the option in a refusal of a value that is not a number or not JSON', async () => {
+    const badTactics = join(mkdtempSync(join(tmpdir(), 'papertrade-bt-')), 'tactics.json');
+    writeFileSync(badTactics, '{"stopLoss": {"type": "percent", "percent": 2},');
     const cases: [string[], RegExp][] = [
       [['--balance', 'abc'], /^--balance must be a decimal number such as 10000, got "abc"$/],
       [['--fee-bps', 'abc'], /^--fee-bps must be a decimal number such as 7.5, got "abc"$/],
       [['--fee-bps', '1e-3'], /^--fee-bps must be a decimal number such as 7.5, got "1e-3"$/],
       [['--params', '{bad'], /^--params must be a JSON object such as \{"period":14\}: /],
+      [['--tactics', badTactics], /^--tactics .*tactics\.json: not JSON: /],
+      [['--tactics', join(dirname(badTactics), 'missing.json')], /^--tactics .*missing\.json: ENOENT/],
     ];
     for (const [flags, message] of cases) {
       await expect(cli(['--strategy', 'rsi-reversal', '--candles', CANDLES, ...flags]), flags.join(' ')).rejects.toThrow(message);

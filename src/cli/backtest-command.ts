@@ -83,6 +83,20 @@ function paramsFlag(text: string): Record<string, unknown> {
   }
 }
 
+function tacticsFile(path: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new Error(`--tactics ${path}: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (error) {
+    throw new Error(`--tactics ${path}: not JSON: ${error instanceof Error ? error.message : String(error)}`);
+  }
+}
+
 async function backtest(flags: BacktestFlags): Promise<{ report: BacktestReport; detail: BacktestDetail }> {
   if ((flags.candles === undefined) === (flags.recording === undefined)) throw new Error('give exactly one of --candles and --recording');
   // The library's own refusals name its fields (initialBalance, …), not the flags given here.
@@ -107,7 +121,7 @@ async function backtest(flags: BacktestFlags): Promise<{ report: BacktestReport;
     },
     strategy: builtIn ? flags.strategy : factory,
     ...(strategyParams !== undefined ? { strategyParams } : {}),
-    ...(flags.tactics !== undefined ? { tactics: JSON.parse(readFileSync(flags.tactics, 'utf8')) as unknown } : {}),
+    ...(flags.tactics !== undefined ? { tactics: tacticsFile(flags.tactics) } : {}),
     symbol: flags.symbol,
     balance: flags.balance,
     ...(flags.feeBps !== undefined ? { feeBps: Number(flags.feeBps) } : {}),
