@@ -17,6 +17,7 @@ import { AuditLog } from '../persistence/audit-log.js';
 import { CredentialStore } from '../persistence/credential-store.js';
 import { openMarketSource } from '../service/market-source.js';
 import { openServiceEngine } from '../service/start-service.js';
+import { StartupError } from '../service/startup-error.js';
 import { AccountsCommandError } from './accounts-command-error.js';
 
 export { AccountsCommandError };
@@ -97,7 +98,13 @@ export async function openAccountsBackend(choice: BackendChoice): Promise<Accoun
 
 async function writerOf(dbUrl: string): Promise<LeaseHolder | undefined> {
   if (dbUrl === 'sqlite::memory:') return undefined;
-  const database = await openAndMigrate(dbUrl);
+  let database: Awaited<ReturnType<typeof openAndMigrate>>;
+  try {
+    database = await openAndMigrate(dbUrl);
+  } catch (error) {
+    // A database that does not open is the configuration's fault, said as serve says it: no stack trace.
+    throw new StartupError(error instanceof Error ? error.message : String(error), { cause: error });
+  }
   try {
     return await currentWriter(database.db);
   } finally {

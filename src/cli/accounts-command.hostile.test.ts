@@ -41,3 +41,19 @@ describe('papertrade accounts refuses a bad account setting as a setting', () =>
     expect(result.err).toBe(`papertrade accounts: cannot write ${out}: ENOENT: no such file or directory, open '${out}'\n`);
   });
 });
+
+describe('papertrade accounts on a database it cannot open', () => {
+  it('says why as serve says it, without a stack trace, and exits 2', { timeout: 60_000 }, async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'papertrade-accounts-nodb-'));
+    try {
+      // A directory where the SQLite file should be; a PostgreSQL server nobody listens for.
+      const sqlite = await runAccountsCommand(['list'], { DATABASE_URL: `sqlite:${dir}`, LOG_LEVEL: 'silent' });
+      expect(sqlite).toEqual({ code: 2, out: '', err: `papertrade accounts: cannot open the SQLite database ${dir}: unable to open database file\n` });
+      const postgres = await runAccountsCommand(['list'], { DATABASE_URL: 'postgres://nobody@127.0.0.1:1/db', LOG_LEVEL: 'silent' });
+      expect(postgres.code).toBe(2);
+      expect(postgres.err).toMatch(/^papertrade accounts: .*ECONNREFUSED 127\.0\.0\.1:1\n$/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
