@@ -124,6 +124,31 @@ describe('papertrade backtest as a user runs it', () => {
     expect(moon.stderr).toMatch(/^papertrade: the strategy failed on 1440 candles, the first closing at 2017-12-17T00:00:59\.999Z: bad signal action "MOON"\n$/);
   });
 
+  it('fails on candles the engine cannot hold, and says on stderr why entries were refused', { timeout: 120_000 }, async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'papertrade-bt-'));
+    writeFileSync(join(dir, 'long.mjs'), "export default () => ({ id: 'long', onCandle: () => ({ action: 'LONG', reason: 'always' }) });\n");
+    const candles = (name: string, prices: string[]) => {
+      const file = join(dir, name);
+      writeFileSync(file, `open_time_ms,open,high,low,close,volume\n${prices.map((p, i) => `${1_700_000_000_000 + i * 60_000},${p},${p},${p},${p},1`).join('\n')}\n`);
+      return file;
+    };
+    // 10^23 has more digits than a book level holds: the kernel refuses those bars' books.
+    const spike = candles('spike.csv', ['60000', '60000', '60000', '100000000000000000000000', '60000']);
+    // Prices under the tick (0.1): a 2 % stop rounds to 0, and each entry is refused.
+    const tiny = candles('tiny.csv', ['0.05', '0.06', '0.07', '0.08']);
+    const [huge, small] = await Promise.all([
+      papertrade(['backtest', '--strategy', join(dir, 'long.mjs'), '--candles', spike]),
+      papertrade(['backtest', '--strategy', join(dir, 'long.mjs'), '--candles', tiny]),
+    ]);
+    expect(huge.code).toBe(2);
+    expect(huge.stderr).toMatch(/^papertrade: the engine refused the candles' market data \d+ times?, the first at 2023-11-14T22:1\d:20\.000Z: a book level with more significant digits than a book holds exactly/);
+    expect(huge.stdout).toBe('');
+    expect(small.code).toBe(0);
+    // Signals at the closes of bars 0, 1 and 2 trade at the opens of bars 1, 2 and 3.
+    expect(small.stderr).toBe('papertrade: 3 entries refused, the first at 2023-11-14T22:14:20.000Z: stop 0 is on the wrong side of the entry 0.06\n');
+    expect(small.stdout).toMatch(/\| Fills +\| +0 \|/);
+  });
+
   it('refuses a spot recording, whose book the perpetual it trades cannot follow, instead of a run that fills nothing', { timeout: 120_000 }, async () => {
     const result = await papertrade(['backtest', '--strategy', 'ema-crossover', '--params', '{"fast":2,"slow":4}', '--recording', SPOT_RECORDING, '--interval', '15000']);
     expect(result.code).toBe(2);

@@ -111,12 +111,23 @@ async function backtest(flags: BacktestFlags): Promise<{ report: BacktestReport;
   // The engine reports a strategy that throws (or answers no signal it knows) and goes on, as it
   // must live; a backtest of such a strategy measures nothing, so the command fails with it.
   const failures = { count: 0, first: undefined as EngineErrorEvent | undefined };
+  // Market data the kernel refused (a price a book cannot hold) leaves the backtest on an older
+  // book: it fails too. Entries refused (a stop rounding to nothing, margin) are the run's own
+  // outcome: said on stderr, so that a run without trades says why.
+  const rejected = { count: 0, first: undefined as { at: number; message: string } | undefined };
+  const refused = { count: 0, first: undefined as EngineErrorEvent | undefined };
   const options: BacktestOptions = {
     onEvent: (event) => {
       recorder.observe(event);
       if (event.type === 'ERROR' && event.code === 'STRATEGY_FAILED') {
         failures.count += 1;
         failures.first ??= event;
+      } else if (event.type === 'ERROR' && event.code === 'ENTRY_REFUSED') {
+        refused.count += 1;
+        refused.first ??= event;
+      } else if (event.type === 'INPUT_REJECTED') {
+        rejected.count += 1;
+        rejected.first ??= event;
       }
     },
     strategy: builtIn ? flags.strategy : factory,
@@ -153,6 +164,13 @@ async function backtest(flags: BacktestFlags): Promise<{ report: BacktestReport;
     if (failures.first !== undefined) {
       const first = failures.first;
       throw new Error(`the strategy failed on ${failures.count} candle${failures.count === 1 ? '' : 's'}, the first closing at ${new Date(first.at).toISOString()}: ${first.message}`);
+    }
+    if (rejected.first !== undefined) {
+      throw new Error(`the engine refused the candles' market data ${rejected.count} time${rejected.count === 1 ? '' : 's'}, the first at ${new Date(rejected.first.at).toISOString()}: ${rejected.first.message}`);
+    }
+    if (refused.first !== undefined) {
+      bar?.stop();
+      process.stderr.write(`papertrade: ${refused.count} ${refused.count === 1 ? 'entry' : 'entries'} refused, the first at ${new Date(refused.first.at).toISOString()}: ${refused.first.message}\n`);
     }
     return { report: builtIn ? report : { ...report, strategy: flags.strategy }, detail };
   } finally {
