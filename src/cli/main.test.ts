@@ -42,3 +42,17 @@ describe('papertrade exit codes', () => {
     expect((await papertrade(['replay', '--help'])).code).toBe(0);
   }, 60_000);
 });
+
+describe('papertrade into a pipe closed early', () => {
+  it('stops quietly when the reader goes away (papertrade demo | head -1), without a stack trace', async () => {
+    const child = spawn(process.execPath, [CLI, 'demo'], { cwd: PROJECT_ROOT, env: { ...process.env, LOG_LEVEL: 'silent' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    // The first chunk read, the reading end is closed, as head closes it after its lines.
+    child.stdout.once('data', () => child.stdout.destroy());
+    const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+    expect(stderr).toBe('');
+    // What a shell reports for a tool its reader stopped (SIGPIPE, 128 + 13), as for `yes | head -1`.
+    expect(code).toBe(141);
+  }, 60_000);
+});

@@ -10,6 +10,13 @@ import { registerRecordCommand } from './record-command.js';
 import { registerReplayCommands } from './replay-command.js';
 import { registerServeCommand } from './serve-command.js';
 
+// A reader that stops early (`papertrade demo | head -1`) closes the pipe: the command ends there,
+// quietly, with the status a shell gives a tool stopped by SIGPIPE (128 + 13), not an EPIPE stack trace.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code === 'EPIPE') process.exit(141);
+  throw error;
+});
+
 const program = new Command()
   .name('papertrade')
   .description('Paper trading engine for crypto exchanges: real market data, virtual accounts, the same API as live trading.')
