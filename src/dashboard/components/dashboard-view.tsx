@@ -85,10 +85,14 @@ export function DashboardView(props: { api: Api; apiKey: string; instruments: re
     m.frame ??= requestAnimationFrame(showMarket);
   };
 
-  useEffect(() => {
-    void refreshAll();
+  const loadHistory = () => {
     api.equity().then(setEquity).catch(() => undefined);
     api.metrics().then((m) => m && setDrawdown({ current: String(m.currentDrawdown ?? '0'), max: String(m.maxDrawdown ?? '0') })).catch(() => undefined);
+  };
+
+  useEffect(() => {
+    void refreshAll();
+    loadHistory();
   }, [api]);
 
   useEffect(() => {
@@ -138,7 +142,19 @@ export function DashboardView(props: { api: Api; apiKey: string; instruments: re
         marketMoved({ depth: { bids: m.bids, asks: m.asks } });
       }
     };
-    const close = openStream(props.apiKey, symbol, { onMessage, onState: setStream });
+    // Events sent while the stream was down (a restart, a dropped network) are not sent again:
+    // each (re)connect reloads what they would have changed.
+    let connected = false;
+    const onState = (state: 'connecting' | 'open' | 'closed') => {
+      setStream(state);
+      if (state !== 'open') return;
+      if (connected) {
+        void refreshAll();
+        loadHistory();
+      }
+      connected = true;
+    };
+    const close = openStream(props.apiKey, symbol, { onMessage, onState });
     return () => {
       close();
       if (market.current.frame !== undefined) cancelAnimationFrame(market.current.frame);
