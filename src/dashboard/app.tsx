@@ -74,8 +74,16 @@ export function App() {
     }
   };
 
+  // The mode is never assumed: until the server has said it, the banner says so, and the page asks
+  // again (a 429 or a proxy's 503 must not show a live server as paper).
   useEffect(() => {
-    publicApi.mode().then(setMode).catch(() => undefined);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const askMode = () => publicApi.mode().then(setMode).catch(() => { timer = setTimeout(askMode, 2000); });
+    void askMode();
+    return () => clearTimeout(timer);
+  }, []);
+
+  useEffect(() => {
     publicApi.instruments().then(setInstruments).catch(() => undefined);
     const key = initialKey();
     if (key !== undefined) void signIn(key);
@@ -83,18 +91,21 @@ export function App() {
   }, []);
 
   const live = mode?.mode === 'live';
+  const known = mode !== undefined;
   useEffect(() => {
-    document.body.dataset.mode = live ? 'live' : 'paper';
-    document.title = `${live ? 'LIVE' : 'PAPER'} · papertrade`;
-  }, [live]);
+    document.body.dataset.mode = live ? 'live' : known ? 'paper' : 'unknown';
+    document.title = `${live ? 'LIVE' : known ? 'PAPER' : 'MODE UNKNOWN'} · papertrade`;
+  }, [live, known]);
 
   const accountApi = useMemo(() => (session ? new Api(session.accountKey) : undefined), [session?.accountKey]);
 
   return (
     <>
-      <div class="mode-banner" role="banner" data-testid="mode-banner" data-mode={live ? 'live' : 'paper'}>
+      <div class="mode-banner" role="banner" data-testid="mode-banner" data-mode={live ? 'live' : known ? 'paper' : 'unknown'}>
         {live ? (
           <><strong>LIVE TRADING</strong><span>Orders go to the real exchange with real money.</span></>
+        ) : !known ? (
+          <><strong>MODE UNKNOWN</strong><span>The server has not said yet whether it trades paper or live; asking again.</span></>
         ) : (
           <><strong>PAPER TRADING</strong><span>Simulated fills on real market data — no real money moves.</span></>
         )}
@@ -102,7 +113,7 @@ export function App() {
       <header class="topbar">
         <div class="brand">
           <span class="logo" aria-hidden="true">◆</span> papertrade
-          <span class={`mode-chip ${live ? 'live' : 'paper'}`}>{live ? 'LIVE' : 'PAPER'}</span>
+          {known && <span class={`mode-chip ${live ? 'live' : 'paper'}`}>{live ? 'LIVE' : 'PAPER'}</span>}
         </div>
         {session !== undefined && (
           <div class="topbar-actions">
@@ -136,7 +147,7 @@ export function App() {
       )}
       {settingsOpen && mode !== undefined && accountApi !== undefined && <SettingsDialog api={accountApi} mode={mode} onClose={() => setSettingsOpen(false)} />}
       <footer class="foot dim small">
-        papertrade · {live ? 'live' : 'paper'} mode · charts by <a href="https://www.tradingview.com/" target="_blank" rel="noreferrer">TradingView Lightweight Charts™</a>
+        papertrade · {live ? 'live' : known ? 'paper' : 'unknown'} mode · charts by <a href="https://www.tradingview.com/" target="_blank" rel="noreferrer">TradingView Lightweight Charts™</a>
       </footer>
     </>
   );
