@@ -162,7 +162,11 @@ interface Page<T> {
 }
 
 export class Api {
-  constructor(private readonly key: string | undefined) {}
+  /** `onKeyRefused`: called when the server answers 401 to this key (the account was deleted, its key changed). */
+  constructor(
+    private readonly key: string | undefined,
+    private readonly onKeyRefused?: () => void,
+  ) {}
 
   async request<T>(method: string, path: string, body?: unknown): Promise<T> {
     const headers: Record<string, string> = {};
@@ -172,6 +176,7 @@ export class Api {
     const text = await res.text();
     const data = text === '' ? undefined : (JSON.parse(text) as unknown);
     if (!res.ok) {
+      if (res.status === 401) this.onKeyRefused?.();
       const err = (data ?? {}) as Partial<ApiErrorBody>;
       throw new ApiError(res.status, { code: err.code ?? `HTTP_${res.status}`, message: err.message ?? res.statusText, ...(err.mexcCode !== undefined ? { mexcCode: err.mexcCode } : {}), ...(err.missing !== undefined ? { missing: err.missing } : {}) });
     }

@@ -97,7 +97,15 @@ export function App() {
     document.title = `${live ? 'LIVE' : known ? 'PAPER' : 'MODE UNKNOWN'} · papertrade`;
   }, [live, known]);
 
-  const accountApi = useMemo(() => (session ? new Api(session.accountKey) : undefined), [session?.accountKey]);
+  // A key the server no longer accepts (the account was deleted): back to the sign-in with the
+  // reason, rather than the last figures of an account that is gone and more refused requests.
+  const keyRefused = () => {
+    localStorage.removeItem(STORAGE_KEY);
+    setSettingsOpen(false);
+    setSession(undefined);
+    setSignInError("The server no longer accepts this account's key: the account was deleted or its key replaced. Sign in again.");
+  };
+  const accountApi = useMemo(() => (session ? new Api(session.accountKey, keyRefused) : undefined), [session?.accountKey]);
 
   return (
     <>
@@ -143,7 +151,7 @@ export function App() {
       ) : instruments.length === 0 ? (
         <main class="sign-in"><p class="dim">Loading instruments…</p></main>
       ) : (
-        <DashboardView key={session.accountKey} api={accountApi} apiKey={session.accountKey} instruments={instruments} />
+        <DashboardView key={session.accountKey} api={accountApi} apiKey={session.accountKey} instruments={instruments} onAccountGone={keyRefused} />
       )}
       {settingsOpen && mode !== undefined && accountApi !== undefined && <SettingsDialog api={accountApi} mode={mode} onClose={() => setSettingsOpen(false)} />}
       <footer class="foot dim small">

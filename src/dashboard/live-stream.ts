@@ -14,7 +14,12 @@ export type StreamMessage =
 export interface StreamHandlers {
   onMessage(message: StreamMessage): void;
   onState(state: 'connecting' | 'open' | 'closed'): void;
+  /** The server closed the stream because the account was deleted: it is not reopened. */
+  onAccountGone?(): void;
 }
+
+/** The server's close code for a deleted account (src/api/ws-stream.ts). */
+const ACCOUNT_DELETED_CLOSE_CODE = 4001;
 
 export function openStream(apiKey: string | undefined, symbol: string, handlers: StreamHandlers): () => void {
   let socket: WebSocket | undefined;
@@ -41,9 +46,13 @@ export function openStream(apiKey: string | undefined, symbol: string, handlers:
       const message = JSON.parse(e.data) as { channel?: string };
       if (typeof message.channel === 'string') handlers.onMessage(message as StreamMessage);
     };
-    ws.onclose = () => {
+    ws.onclose = (e: CloseEvent) => {
       handlers.onState('closed');
       if (stopped) return;
+      if (e.code === ACCOUNT_DELETED_CLOSE_CODE) {
+        handlers.onAccountGone?.();
+        return;
+      }
       timer = setTimeout(connect, retry);
       retry = Math.min(retry * 2, 10_000);
     };

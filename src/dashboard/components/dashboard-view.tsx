@@ -27,7 +27,7 @@ function createPriceFeed(): PriceFeed & { push(tick: PriceTick): void } {
   };
 }
 
-export function DashboardView(props: { api: Api; apiKey: string; instruments: readonly Instrument[] }) {
+export function DashboardView(props: { api: Api; apiKey: string; instruments: readonly Instrument[]; onAccountGone(): void }) {
   const { api } = props;
   const [symbol, setSymbol] = useState(props.instruments[0]?.symbol ?? '');
   const instrument = props.instruments.find((i) => i.symbol === symbol) ?? props.instruments[0];
@@ -154,7 +154,7 @@ export function DashboardView(props: { api: Api; apiKey: string; instruments: re
       }
       connected = true;
     };
-    const close = openStream(props.apiKey, symbol, { onMessage, onState });
+    const close = openStream(props.apiKey, symbol, { onMessage, onState, onAccountGone: props.onAccountGone });
     return () => {
       close();
       if (market.current.frame !== undefined) cancelAnimationFrame(market.current.frame);
