@@ -13,6 +13,12 @@ export function parseDecimal(text: string): bigint | undefined {
   return BigInt(whole === '' ? '0' : whole) * ONE + BigInt(frac.padEnd(SCALE, '0') || '0');
 }
 
+/** The text of a decimal the pre-checks accept, as the API takes it: trimmed, ".5" written "0.5". */
+export function apiDecimal(text: string): string {
+  const t = text.trim();
+  return t.startsWith('.') ? `0${t}` : t;
+}
+
 export function formatDecimal(value: bigint, maxDecimals = 8): string {
   const negative = value < 0n;
   let v = negative ? -value : value;

@@ -4,7 +4,7 @@
  */
 import { useEffect, useState } from 'preact/hooks';
 import { ApiError, type Api, type Instrument } from '../api-client.js';
-import { fmt, fmtQty } from '../decimal.js';
+import { apiDecimal, fmt, fmtQty } from '../decimal.js';
 import { checkOrder, needsPrice, needsStop, ORDER_KINDS, type FieldErrors, type OrderKind } from '../order-checks.js';
 
 export interface OrderFormProps {
@@ -55,9 +55,9 @@ export function OrderForm(props: OrderFormProps) {
     setErrors(found);
     setOutcome(undefined);
     if (Object.keys(found).length > 0) return;
-    const body: Record<string, unknown> = { symbol: instrument.symbol, side, type: kind, quantity: quantity.trim() };
-    if (needsPrice(kind)) body.price = price.trim();
-    if (needsStop(kind)) body.stopPrice = stopPrice.trim();
+    const body: Record<string, unknown> = { symbol: instrument.symbol, side, type: kind, quantity: apiDecimal(quantity) };
+    if (needsPrice(kind)) body.price = apiDecimal(price);
+    if (needsStop(kind)) body.stopPrice = apiDecimal(stopPrice);
     if (props.futures && reduceOnly) body.reduceOnly = true;
     setBusy(true);
     try {

@@ -1,0 +1,88 @@
+/**
+ * The order form in Chromium with what a user types: bad input is refused on the spot with a message
+ * and changes nothing on the server; a number written the way people write it (".01", " 0.01 ")
+ * is sent in the form the API takes.
+ */
+import type { FastifyInstance } from 'fastify';
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { registerDashboard } from '../../src/api/dashboard-routes.js';
+import { buildServer } from '../../src/api/server.js';
+import { chromiumOrSkip, ensureDashboardBuilt, launchChromium, type TestBrowser } from '../../src/test-kit/chromium.js';
+import { ADMIN_KEY, startTestService, type TestService } from '../../src/test-kit/service-kit.js';
+
+const runs = chromiumOrSkip('dashboard order input e2e');
+const eventually = <T>(read: () => Promise<T> | T) => expect.poll(read, { interval: 50, timeout: 15_000 });
+
+describe.skipIf(!runs)('the order form with what users type', () => {
+  let service: TestService;
+  let app: FastifyInstance;
+  let browser: TestBrowser;
+  let page: Page;
+  let base: string;
+  let apiKey: string;
+  const get = async (path: string) => (await (await fetch(`${base}${path}`, { headers: { authorization: `Bearer ${apiKey}` } })).json()) as { items: unknown[]; balances: Record<string, { free: string; locked: string }> };
+
+  beforeAll(async () => {
+    await ensureDashboardBuilt();
+    service = await startTestService();
+    app = await buildServer(service.deps, { plugins: [registerDashboard] });
+    base = await app.listen({ host: '127.0.0.1', port: 0 });
+    const created = await fetch(`${base}/api/accounts`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${ADMIN_KEY}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'order input', balances: { USDT: '10000' } }),
+    });
+    apiKey = ((await created.json()) as { apiKey: string }).apiKey;
+    browser = await launchChromium();
+    page = browser.context.pages()[0] ?? (await browser.context.newPage());
+  }, 120_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await app?.close();
+    await service?.close();
+  });
+
+  const form = () => page.locator('[data-testid="order-form"]');
+  const submit = async (type: string, quantity: string, price?: string) => {
+    await form().locator('select[name="type"]').selectOption(type);
+    if (price !== undefined) await form().locator('input[name="price"]').fill(price);
+    await form().locator('input[name="quantity"]').fill(quantity);
+    await form().locator('[data-testid="submit-order"]').click();
+  };
+
+  it('refuses empty, zero, negative, non-numeric, too precise, huge and too small orders with a message, and sends none', async () => {
+    await page.goto(`${base}/?key=${apiKey}`);
+    await eventually(() => page.getByTestId('balance-USDT').textContent()).toBe('10,000.00');
+    await eventually(() => page.locator('[data-testid="order-book"] .book-row.ask').count()).toBeGreaterThan(0);
+    const cases: Array<[string, string, string | undefined, string, RegExp]> = [
+      ['MARKET', '', undefined, 'error-quantity', /Enter a quantity/],
+      ['MARKET', '0', undefined, 'error-quantity', /positive number/],
+      ['MARKET', '-1', undefined, 'error-quantity', /positive number/],
+      ['MARKET', 'abc', undefined, 'error-quantity', /positive number/],
+      ['MARKET', '1e3', undefined, 'error-quantity', /positive number/],
+      ['MARKET', '0.000001', undefined, 'error-quantity', /step size 0\.00001/],
+      ['MARKET', '99999999999999999999999', undefined, 'error-quantity', /above the maximum 9000/],
+      ['LIMIT', '0.01', '', 'error-price', /Enter a limit price/],
+      ['LIMIT', '0.01', '-5', 'error-price', /positive number/],
+      ['LIMIT', '0.01', '50000.001', 'error-price', /tick size 0\.01/],
+      // 0.0001 × 50,000 = 5 USDT, under the 10 USDT minimum.
+      ['LIMIT', '0.0001', '50000', 'error-form', /MIN_NOTIONAL: the order value 5 USDT is below the minimum 10 USDT/],
+    ];
+    for (const [type, quantity, price, testId, message] of cases) {
+      await submit(type, quantity, price);
+      await eventually(() => page.getByTestId(testId).textContent()).toMatch(message);
+    }
+    expect((await get('/api/orders/open')).items).toEqual([]);
+    expect((await get('/api/account/fills')).items).toEqual([]);
+    expect((await get('/api/account')).balances.USDT).toEqual({ free: '10000', locked: '0' });
+  });
+
+  it('takes a quantity written ".01" as 0.01', async () => {
+    await submit('LIMIT', '.01', '50000');
+    await eventually(() => page.getByTestId('order-result').or(page.getByTestId('order-rejection')).textContent()).toMatch(/^Accepted.*: NEW$/);
+    // 0.01 × 50,000 = 500 USDT held for the order.
+    expect((await get('/api/account')).balances.USDT).toEqual({ free: '9500', locked: '500' });
+  });
+});
