@@ -32,6 +32,9 @@ export function formatDecimal(value: bigint, maxDecimals = 8): string {
 export const mulDecimal = (a: bigint, b: bigint): bigint => (a * b) / ONE;
 export const isMultipleOf = (value: bigint, step: bigint): boolean => step === 0n || value % step === 0n;
 
+/** Decimals to show a price at: the tick's, and never fewer than two. */
+export const priceDecimals = (tickSize: string | undefined): number => Math.max(2, tickSize === undefined ? 0 : decimalsOf(tickSize));
+
 /** Number of decimals a tick or step like "0.01" has. */
 export function decimalsOf(step: string): number {
   const frac = step.split('.')[1]?.replace(/0+$/, '') ?? '';

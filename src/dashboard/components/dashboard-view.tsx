@@ -5,7 +5,7 @@
  */
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import type { AccountView, Api, Depth, EquityPoint, FeedStatus, Fill, Instrument, Order, Position } from '../api-client.js';
-import { fmt, fmtQty } from '../decimal.js';
+import { fmt, fmtQty, priceDecimals } from '../decimal.js';
 import { openStream, type StreamMessage } from '../live-stream.js';
 import { EquityChart, PriceChart, type FillMark, type PriceFeed, type PriceTick } from './charts.js';
 import { FeedBadge } from './feed-status.js';
@@ -48,6 +48,7 @@ export function DashboardView(props: { api: Api; apiKey: string; instruments: re
   const [toast, setToast] = useState<{ text: string; tone: 'ok' | 'bad'; n: number }>();
   const priceFeed = useMemo(createPriceFeed, []);
   const futures = account?.type === 'futures';
+  const pd = (s: string) => priceDecimals(props.instruments.find((i) => i.symbol === s)?.tickSize);
   const futuresRef = useRef(futures);
   futuresRef.current = futures;
 
@@ -113,7 +114,7 @@ export function DashboardView(props: { api: Api; apiKey: string; instruments: re
           return;
         }
         if (e.type === 'FILL') {
-          setToast({ tone: 'ok', n: Date.now(), text: `Filled: ${e.side === 'BUY' ? 'bought' : 'sold'} ${fmtQty(e.quantity as string)} ${String(e.symbol).replace(/USDT$/, '')} at ${fmt(e.price as string)}` });
+          setToast({ tone: 'ok', n: Date.now(), text: `Filled: ${e.side === 'BUY' ? 'bought' : 'sold'} ${fmtQty(e.quantity as string)} ${String(e.symbol).replace(/USDT$/, '')} at ${fmt(e.price as string, pd(String(e.symbol)))}` });
         } else if (e.type === 'ORDER_REJECTED') {
           setToast({ tone: 'bad', n: Date.now(), text: `Rejected: ${String(e.code)} — ${String(e.message)}` });
         } else if (e.type === 'LIQUIDATION') {
@@ -201,8 +202,8 @@ export function DashboardView(props: { api: Api; apiKey: string; instruments: re
         )}
         <span class="tag">{instrument.market === 'perpetual' ? 'Perpetual' : 'Spot'}</span>
         {leverage !== undefined && <span class="tag lev-tag" title="Leverage for new positions on this symbol, from the server">Leverage <strong data-testid="leverage-current">{leverage}×</strong></span>}
-        <strong class={`last num ${last?.side === 'SELL' ? 'neg' : last?.side === 'BUY' ? 'pos' : ''}`} data-testid="last-price">{last ? fmt(last.price) : '—'}</strong>
-        <span class="dim small num">Bid {fmt(bestBid)} · Ask {fmt(bestAsk)}</span>
+        <strong class={`last num ${last?.side === 'SELL' ? 'neg' : last?.side === 'BUY' ? 'pos' : ''}`} data-testid="last-price">{last ? fmt(last.price, pd(symbol)) : '—'}</strong>
+        <span class="dim small num">Bid {fmt(bestBid, pd(symbol))} · Ask {fmt(bestAsk, pd(symbol))}</span>
         <FeedBadge feed={feeds.find((f) => f.symbol === symbol)} stream={stream} lastMarketAt={lastMarketAt} now={now} />
       </div>
       <AccountSummary account={account} quote={instrument.quote} drawdown={drawdown} />
@@ -215,9 +216,9 @@ export function DashboardView(props: { api: Api; apiKey: string; instruments: re
       <OrderBook depth={depth} tickSize={instrument.tickSize} base={instrument.base} quote={instrument.quote} onPick={(price) => setPicked({ price, n: Date.now() })} />
       <OrderForm api={api} instrument={instrument} futures={futures} leverage={leverage} onLeverageSet={() => void loadLeverage()} bestBid={bestBid} bestAsk={bestAsk} pickedPrice={picked} free={free} disabled={account?.halted === true} />
       <div class="tables">
-        <PositionsTable api={api} positions={positions} futures={futures} onChanged={() => void refreshAll()} />
-        <OpenOrdersTable api={api} orders={openOrders} onChanged={() => void refreshAll()} />
-        <TradeHistoryTable trades={trades} api={api} />
+        <PositionsTable api={api} positions={positions} futures={futures} onChanged={() => void refreshAll()} priceDecimals={pd} />
+        <OpenOrdersTable api={api} orders={openOrders} onChanged={() => void refreshAll()} priceDecimals={pd} />
+        <TradeHistoryTable trades={trades} api={api} priceDecimals={pd} />
       </div>
       {toast !== undefined && <div class={`toast ${toast.tone}`} role="status" data-testid="toast">{toast.text}</div>}
     </main>

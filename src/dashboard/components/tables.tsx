@@ -40,8 +40,12 @@ function useAction() {
   return { busy, error, run };
 }
 
-export function PositionsTable(props: { api: Api; positions: readonly Position[]; futures: boolean; onChanged(): void }) {
+/** Decimals to show a symbol's prices at (its tick's). */
+export type PriceDecimals = (symbol: string) => number;
+
+export function PositionsTable(props: { api: Api; positions: readonly Position[]; futures: boolean; onChanged(): void; priceDecimals: PriceDecimals }) {
   const action = useAction();
+  const pd = props.priceDecimals;
   return (
     <section class="panel table-panel" data-testid="positions" aria-label="Positions">
       <header class="panel-head"><h2>Positions <span class="count">{props.positions.length}</span></h2></header>
@@ -55,9 +59,9 @@ export function PositionsTable(props: { api: Api; positions: readonly Position[]
                 <td data-label="Symbol"><strong>{p.symbol}</strong></td>
                 <td data-label="Side" class={sideClass(p.direction)}>{p.direction}</td>
                 <td data-label="Size" class="r num">{fmtQty(p.totalSize)}</td>
-                <td data-label="Entry" class="r num p2">{fmt(p.entryPrice)}</td>
-                <td data-label="Mark" class="r num">{fmt(p.currentPrice)}</td>
-                <td data-label="Liq. price" class="r num warn p3">{fmt(p.liquidationPrice)}</td>
+                <td data-label="Entry" class="r num p2">{fmt(p.entryPrice, pd(p.symbol))}</td>
+                <td data-label="Mark" class="r num">{fmt(p.currentPrice, pd(p.symbol))}</td>
+                <td data-label="Liq. price" class="r num warn p3">{fmt(p.liquidationPrice, pd(p.symbol))}</td>
                 <td data-label="Unrealized PnL" class={`r num ${pnlClass(p.unrealizedPnl)}`}>{signed(p.unrealizedPnl)}</td>
                 <td data-label="Margin" class="r num p3">{fmt(p.marginUsed)}</td>
                 <td data-label="Leverage" class="r num p2">{p.leverage}×</td>
@@ -96,17 +100,18 @@ function inGroups(orders: readonly Order[]): Array<{ group?: string; orders: Ord
 }
 
 /** Bracket (an entry carrying its exits) or OCO, and what the list holds in words. */
-function groupLabel(orders: readonly Order[]): { kind: string; detail: string } {
+function groupLabel(orders: readonly Order[], pd: PriceDecimals): { kind: string; detail: string } {
   const entry = orders.find((o) => o.takeProfit !== undefined || o.stopLoss !== undefined);
   if (entry !== undefined) {
-    const exits = [entry.takeProfit && `TP ${fmt(entry.takeProfit.stopPrice)}`, entry.stopLoss && `SL ${fmt(entry.stopLoss.stopPrice)}`].filter(Boolean).join(' · ');
+    const exits = [entry.takeProfit && `TP ${fmt(entry.takeProfit.stopPrice, pd(entry.symbol))}`, entry.stopLoss && `SL ${fmt(entry.stopLoss.stopPrice, pd(entry.symbol))}`].filter(Boolean).join(' · ');
     return { kind: 'Bracket', detail: `entry waiting · ${exits}` };
   }
   return { kind: 'OCO', detail: orders.length === 1 ? '1 order left' : 'one cancels the other' };
 }
 
-export function OpenOrdersTable(props: { api: Api; orders: readonly Order[]; onChanged(): void }) {
+export function OpenOrdersTable(props: { api: Api; orders: readonly Order[]; onChanged(): void; priceDecimals: PriceDecimals }) {
   const action = useAction();
+  const pd = props.priceDecimals;
   const triggers = props.orders.some((o) => o.stopPrice);
   const columns = 7 + (triggers ? 1 : 0);
   const row = (o: Order, member: boolean) => (
@@ -115,8 +120,8 @@ export function OpenOrdersTable(props: { api: Api; orders: readonly Order[]; onC
       <td data-label="Symbol" class="p2">{o.symbol}</td>
       <td data-label="Type">{member && <span class="dim" aria-hidden="true">↳ </span>}{TYPE_LABEL[o.type] ?? o.type}</td>
       <td data-label="Side" class={sideClass(o.side)}>{o.side}</td>
-      <td data-label="Price" class="r num">{o.price ? fmt(o.price) : 'Market'}</td>
-      {triggers && <td data-label="Trigger" class="r num">{o.stopPrice ? fmt(o.stopPrice) : '—'}</td>}
+      <td data-label="Price" class="r num">{o.price ? fmt(o.price, pd(o.symbol)) : 'Market'}</td>
+      {triggers && <td data-label="Trigger" class="r num">{o.stopPrice ? fmt(o.stopPrice, pd(o.symbol)) : '—'}</td>}
       <td data-label="Filled / Qty" class="r num">{fmtQty(o.executedQty)} / {fmtQty(o.quantity)}</td>
       <td data-label="Status" class="p3"><span class="tag">{o.status}</span></td>
       <td class="act">
@@ -135,7 +140,7 @@ export function OpenOrdersTable(props: { api: Api; orders: readonly Order[]; onC
           <thead><tr><th class="p3">Time</th><th class="p2">Symbol</th><th>Type</th><th>Side</th><th class="r">Price</th>{triggers && <th class="r">Trigger</th>}<th class="r">Filled / Qty</th><th class="p3">Status</th><th class="act"><span class="sr">Action</span></th></tr></thead>
           {inGroups(props.orders).map(({ group, orders }) => {
             if (group === undefined) return <tbody key={orders[0]!.orderId}>{row(orders[0]!, false)}</tbody>;
-            const label = groupLabel(orders);
+            const label = groupLabel(orders, pd);
             const id = `group:${group}`;
             return (
               <tbody key={id} class="order-group" data-group={group} data-testid="order-group">
@@ -159,7 +164,7 @@ export function OpenOrdersTable(props: { api: Api; orders: readonly Order[]; onC
   );
 }
 
-export function TradeHistoryTable(props: { trades: readonly Fill[]; api?: Api }) {
+export function TradeHistoryTable(props: { trades: readonly Fill[]; api?: Api; priceDecimals: PriceDecimals }) {
   return (
     <section class="panel table-panel" data-testid="trade-history" aria-label="Trade history">
       <header class="panel-head">
@@ -176,7 +181,7 @@ export function TradeHistoryTable(props: { trades: readonly Fill[]; api?: Api })
                 <td data-label="Time" class="num dim">{fmtTime(t.timestamp)}</td>
                 <td data-label="Symbol" class="p2">{t.symbol}</td>
                 <td data-label="Side" class={sideClass(t.orderSide)}>{t.orderSide}{t.side !== null ? ` · ${t.side}` : ''}</td>
-                <td data-label="Price" class="r num">{fmt(t.price)}</td>
+                <td data-label="Price" class="r num">{fmt(t.price, props.priceDecimals(t.symbol))}</td>
                 <td data-label="Qty" class="r num">{fmtQty(t.size)}</td>
                 <td data-label="Value" class="r num p3">{fmt(t.quoteQty)}</td>
                 <td data-label="Fee" class="r num p2">{fmtQty(t.fee)} {t.feeAsset}</td>
