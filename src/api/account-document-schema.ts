@@ -119,6 +119,7 @@ const OrderState = Type.Object(
     triggered: Type.Boolean(),
     triggeredAt: Type.Optional(Time),
     ocoGroup: Type.Optional(Type.String({ maxLength: 128 })),
+    maxSlippage: Type.Optional(NonNegative),
     bracket: Type.Optional(
       Type.Object(
         {

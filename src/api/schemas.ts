@@ -3,7 +3,8 @@ import { Type, type Static } from 'typebox';
 
 /** Said in words in validation messages ("body/quantity must be a positive decimal string …"): never the pattern. */
 export const DECIMAL_IN_WORDS = 'a positive decimal string such as "0.01" (digits with an optional fraction; no sign, exponent or spaces)';
-export const Decimal = Type.String({ pattern: '^\\d+(\\.\\d+)?$', description: DECIMAL_IN_WORDS });
+const DECIMAL_PATTERN = '^\\d+(\\.\\d+)?$';
+export const Decimal = Type.String({ pattern: DECIMAL_PATTERN, description: DECIMAL_IN_WORDS });
 export const SignedDecimal = Type.String({ pattern: '^-?\\d+(\\.\\d+)?$', description: 'a decimal string such as "-0.5" or "0.01"' });
 /** An asset code as exchanges write them: upper-case letters and digits, 1–20 characters. */
 export const ASSET_CODE_PATTERN = '^[A-Z0-9]{1,20}$';
@@ -49,6 +50,7 @@ export const PlaceOrderBody = Type.Object(
     stopPrice: Type.Optional(Decimal),
     activationPrice: Type.Optional(Decimal),
     callbackRate: Type.Optional(Decimal),
+    maxSlippage: Type.Optional(Type.String({ pattern: DECIMAL_PATTERN, description: 'orders that execute at the market: the slippage cap, a fraction of the best opposite price when the order executes ("0.005" = 0.5 %); the rest expires (SLIPPAGE_CAP)' })),
     reduceOnly: Type.Optional(Type.Boolean()),
     clientOrderId: Type.Optional(Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_.:-]+$', description: 'up to 64 letters, digits and the signs _ . : -' })),
     takeProfit: Type.Optional(ExitLeg),

@@ -197,6 +197,11 @@ describe('request → createOrder arguments', () => {
     expect(args).toMatchObject({ ok: false, error: { code: 'UNSUPPORTED_ORDER_TYPE' } });
   });
 
+  it('a MARKET order with a slippage cap is refused in live mode, not sent uncapped', () => {
+    const args = toCcxtOrderArgs({ ...req, type: 'MARKET', quantity: '0.001', maxSlippage: '0.005' }, 'c');
+    expect(args).toMatchObject({ ok: false, error: { code: 'UNSUPPORTED_ORDER_TYPE', message: expect.stringContaining('maxSlippage') } });
+  });
+
   it('sends an amount only when the number ccxt is given is exactly the decimal asked', () => {
     // 0.0019999999999999999 is nearer 0.002 than any other double: sent, it would buy 0.002, a
     // whole 0.000001 step more than the largest quantity on the step grid below what was asked.

@@ -47,7 +47,7 @@ export interface CcxtOrderArgs {
  * The request is checked by the paper engine's own shape rule first (core/orders/order-validation.ts:
  * a MARKET order takes no price, a LIMIT no quoteOrderQty, neither a stopPrice), so that live never
  * sends an order that paper refuses by dropping the field that made it wrong; what live cannot keep
- * (a bracket's exits, an order group) is refused, never left behind; and an amount is sent only when
+ * (a bracket's exits, an order group, a slippage cap) is refused, never left behind; and an amount is sent only when
  * the JS number ccxt takes is exactly the decimal asked (a 17-digit quantity would round up a step).
  */
 export function toCcxtOrderArgs(request: PlaceOrderRequest, clientOrderId: string): ExecutionResult<CcxtOrderArgs> {
@@ -59,6 +59,16 @@ export function toCcxtOrderArgs(request: PlaceOrderRequest, clientOrderId: strin
     return {
       ok: false,
       error: { code: EXECUTION_ERROR_CODES.UNSUPPORTED_ORDER_TYPE, message: 'brackets (takeProfit, stopLoss) and order groups are simulated on paper only; the live exchange is sent single orders', mexcCode: REJECTION_CODES.INVALID_ORDER.mexcCode },
+    };
+  }
+  if (request.maxSlippage !== undefined) {
+    return {
+      ok: false,
+      error: {
+        code: EXECUTION_ERROR_CODES.UNSUPPORTED_ORDER_TYPE,
+        message: 'the slippage cap (maxSlippage) is simulated on paper only: the live exchange takes no cap on a MARKET order; send an IMMEDIATE_OR_CANCEL order at the worst price you accept',
+        mexcCode: REJECTION_CODES.INVALID_ORDER.mexcCode,
+      },
     };
   }
   const side = request.side === 'BUY' ? 'buy' : 'sell';

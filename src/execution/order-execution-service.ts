@@ -25,6 +25,11 @@ export interface PlaceOrderRequest {
   readonly stopPrice?: string;
   readonly activationPrice?: string;
   readonly callbackRate?: string;
+  /**
+   * Orders that execute at the market: the slippage cap, a fraction of the best opposite price when
+   * the order executes ("0.005" = 0.5 %); the walk stops there and the rest expires (SLIPPAGE_CAP).
+   */
+  readonly maxSlippage?: string;
   readonly reduceOnly?: boolean;
   /** Generated when absent, so that the order can always be found again by it. */
   readonly clientOrderId?: string;
@@ -67,6 +72,8 @@ export interface OrderView {
   /** Trailing stops: the activation price asked (absent: armed at once) and the callback rate (0.01 = 1 %). */
   readonly activationPrice?: string;
   readonly callbackRate?: string;
+  /** Market execution: the slippage cap asked (a fraction of the best opposite price). */
+  readonly maxSlippage?: string;
   /** The order list (OCO pair, bracket) the order belongs to. */
   readonly ocoGroup?: string;
   /** A bracket entry: the exits its fills place. */

@@ -266,6 +266,7 @@ export function paperOrderView(order: Readonly<Order>): OrderView {
     ...(order.stopPrice !== undefined ? { stopPrice: formatFixed(order.stopPrice) } : {}),
     ...(order.activationPrice !== undefined ? { activationPrice: formatFixed(order.activationPrice) } : {}),
     ...(order.callbackRate !== undefined ? { callbackRate: formatFixed(order.callbackRate) } : {}),
+    ...(order.maxSlippage !== undefined ? { maxSlippage: formatFixed(order.maxSlippage) } : {}),
     ...(order.ocoGroup !== undefined ? { ocoGroup: order.ocoGroup } : {}),
     ...(order.bracket?.takeProfit !== undefined ? { takeProfit: exitLegView(order.bracket.takeProfit) } : {}),
     ...(order.bracket?.stopLoss !== undefined ? { stopLoss: exitLegView(order.bracket.stopLoss) } : {}),
@@ -291,6 +292,7 @@ export function viewFromEvents(orderId: string, events: readonly KernelEvent[]):
         ...(e.stopPrice !== undefined ? { stopPrice: e.stopPrice } : {}),
         ...(e.activationPrice !== undefined ? { activationPrice: e.activationPrice } : {}),
         ...(e.callbackRate !== undefined ? { callbackRate: e.callbackRate } : {}),
+        ...(e.maxSlippage !== undefined ? { maxSlippage: e.maxSlippage } : {}),
         ...(e.ocoGroup !== undefined ? { ocoGroup: e.ocoGroup } : {}),
         ...(e.takeProfit !== undefined ? { takeProfit: e.takeProfit } : {}),
         ...(e.stopLoss !== undefined ? { stopLoss: e.stopLoss } : {}),
@@ -343,6 +345,7 @@ function withOrderFields<T extends object>(target: T, request: PlaceOrderRequest
   putDefined(out, 'stopPrice', request.stopPrice);
   putDefined(out, 'activationPrice', request.activationPrice);
   putDefined(out, 'callbackRate', request.callbackRate);
+  putDefined(out, 'maxSlippage', request.maxSlippage);
   putDefined(out, 'reduceOnly', request.reduceOnly);
   // A bracket's group is named after its entry unless the request names it.
   putDefined(out, 'ocoGroup', request.ocoGroup ?? (request.takeProfit !== undefined || request.stopLoss !== undefined ? clientOrderId : undefined));

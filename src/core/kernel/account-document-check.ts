@@ -91,7 +91,7 @@ const ORDER_KEYS = [
   'id', 'clientOrderId', 'account', 'symbol', 'side', 'type', 'quantity', 'submittedAt', 'arrivesAt', 'arrivalSeq', 'status',
   'executedQty', 'cumulativeQuoteQty', 'locked', 'lockedAsset', 'queueAhead', 'updatedAt', 'leverage', 'reduceOnly', 'triggered',
 ] as const;
-const ORDER_OPTIONAL = ['price', 'quoteOrderQty', 'stopPrice', 'activationPrice', 'callbackRate', 'trailPeak', 'triggeredAt', 'ocoGroup', 'bracket', 'feeExact', 'feeCharged'] as const;
+const ORDER_OPTIONAL = ['price', 'quoteOrderQty', 'stopPrice', 'activationPrice', 'callbackRate', 'trailPeak', 'triggeredAt', 'ocoGroup', 'bracket', 'maxSlippage', 'feeExact', 'feeCharged'] as const;
 
 function order(v: unknown, path: string, maxLeverage: number): Order {
   const o = object(v, path, ORDER_KEYS, ORDER_OPTIONAL);
@@ -102,6 +102,8 @@ function order(v: unknown, path: string, maxLeverage: number): Order {
   const type = oneOf(o.type, `${path}.type`, ORDER_TYPES);
   const price = optionalAmount(o, 'price', path, 1n);
   if (price === undefined && executionType(type) !== 'MARKET') problem(`${path}.price`, `is missing (a ${type} order has a price)`);
+  const maxSlippage = optionalAmount(o, 'maxSlippage', path, 0n);
+  if (maxSlippage !== undefined && (maxSlippage >= 10n ** 18n || executionType(type) !== 'MARKET')) problem(`${path}.maxSlippage`, 'is a fraction below 1, on an order that executes at the market');
   return {
     id: text(o.id, `${path}.id`),
     clientOrderId: text(o.clientOrderId, `${path}.clientOrderId`),
@@ -132,6 +134,7 @@ function order(v: unknown, path: string, maxLeverage: number): Order {
     triggeredAt: o.triggeredAt === undefined ? undefined : integer(o.triggeredAt, `${path}.triggeredAt`),
     ocoGroup: o.ocoGroup === undefined ? undefined : text(o.ocoGroup, `${path}.ocoGroup`),
     ...(o.bracket !== undefined ? { bracket: bracket(o.bracket, `${path}.bracket`) } : {}),
+    ...(maxSlippage !== undefined ? { maxSlippage } : {}),
     feeExact: optionalAmount(o, 'feeExact', path) ?? 0n,
     feeCharged: optionalAmount(o, 'feeCharged', path) ?? 0n,
   };

@@ -34,6 +34,8 @@ export interface OrderNewEvent extends OrderEventBase {
   /** Trailing stops: activation price (absent = active at once) and callback rate. */
   readonly activationPrice?: string;
   readonly callbackRate?: string;
+  /** Market execution: the slippage cap (a fraction of the best opposite price when it executes). */
+  readonly maxSlippage?: string;
   readonly reduceOnly?: boolean;
   /** Futures: the leverage the order opens at, when it is not 1 (absent: 1, and always on spot). */
   readonly leverage?: number;

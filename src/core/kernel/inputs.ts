@@ -184,6 +184,13 @@ export interface PlaceOrderInput {
   readonly activationPrice?: DecimalString;
   readonly callbackRate?: DecimalString;
   readonly reduceOnly?: boolean;
+  /**
+   * Orders that execute at the market (MARKET, STOP_LOSS, TAKE_PROFIT, TRAILING_STOP_MARKET): the
+   * slippage cap, a fraction of the best opposite price when the order executes ("0.005" = 0.5 %,
+   * 0 to below 1). The walk stops at that price, rounded to the tick toward the best; the rest expires
+   * (SLIPPAGE_CAP). Absent: no cap.
+   */
+  readonly maxSlippage?: DecimalString;
   /** Orders of one account sharing a group: when one triggers, the others are cancelled (OCO). */
   readonly ocoGroup?: string;
   /**

@@ -344,6 +344,7 @@ export function withFeeState(o: Order): Order {
     triggeredAt: o.triggeredAt,
     ocoGroup: o.ocoGroup,
     ...(o.bracket !== undefined ? { bracket: o.bracket } : {}),
+    ...(o.maxSlippage !== undefined ? { maxSlippage: o.maxSlippage } : {}),
     feeExact: stored.feeExact ?? 0n,
     feeCharged: stored.feeCharged ?? 0n,
   };

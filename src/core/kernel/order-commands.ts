@@ -119,6 +119,7 @@ export function placeOrder(core: KernelCore, input: PlaceOrderInput, internal: b
     triggeredAt: undefined,
     ocoGroup: input.ocoGroup,
     ...(bracket.value !== undefined ? { bracket: bracket.value } : {}),
+    ...(request.maxSlippage !== undefined ? { maxSlippage: request.maxSlippage } : {}),
     feeExact: 0n,
     feeCharged: 0n,
   };

@@ -26,7 +26,7 @@
  * Cost: a taker walk is O(levels walked); a trade or book update is O(resting orders it reaches);
  * a price update is O(conditional orders on the symbol).
  */
-import { formatFixed, mul, ONE, roundToIncrement, type Fixed } from '../money/fixed.js';
+import { divRound, formatFixed, mul, ONE, roundToIncrement, type Fixed } from '../money/fixed.js';
 import type { ChangedLevels } from '../book/book-synchronizer.js';
 import { DecimalLevels } from '../book/decimal-levels.js';
 import type { Level, Levels } from '../book/order-book.js';
@@ -309,6 +309,7 @@ export class MatchingEngine {
   /** Why a market order's remainder expires: its funds (a triggered stop), the book, or its position. */
   private marketExpiry(order: Order, market: Market, plan: WalkPlan, all: boolean): string {
     if (plan.budgetBound && order.quoteOrderQty === undefined) return 'INSUFFICIENT_BALANCE';
+    if (plan.priceBound) return 'SLIPPAGE_CAP';
     if (plan.quantity === 0n) return 'NO_LIQUIDITY';
     if (order.quoteOrderQty !== undefined && plan.quantity === marketQuantityCap(market)) return 'MAX_MARKET_QUANTITY';
     return order.reduceOnly && all ? 'REDUCE_ONLY' : 'DEPTH_EXHAUSTED';
@@ -320,7 +321,8 @@ export class MatchingEngine {
     const stepSize = market.instrument.stepSize;
     const atMarket = executionType(order.type) === 'MARKET';
     const budget = atMarket ? settlement.marketBudget(order) : undefined;
-    const spend = budget === undefined ? {} : { budget: budget.amount, budgetFeeRate: budget.feeRate };
+    const cap = atMarket && order.maxSlippage !== undefined ? slippageCap(opposite, order.maxSlippage, market.instrument.tickSize) : undefined;
+    const spend = { ...(budget === undefined ? {} : { budget: budget.amount, budgetFeeRate: budget.feeRate }), ...(cap === undefined ? {} : { limitPrice: cap }) };
     // A quote-sized order buys no more than a MARKET order may name (Binance: quoteOrderQty "will not break LOT_SIZE filter rules").
     if (atMarket && order.quoteOrderQty !== undefined) return planTakerWalk(opposite, market.view, { ...spend, quantity: marketQuantityCap(market), stepSize });
     const quantity = settlement.fillableQty(order, remainingQty(order));
@@ -561,6 +563,19 @@ function restingSince(order: Order): number {
   return order.triggeredAt !== undefined && order.triggeredAt > order.arrivesAt ? order.triggeredAt : order.arrivesAt;
 }
 
+/**
+ * The worst price a market order capped at `maxSlippage` (a fraction) may take on `opposite`: the
+ * best price there × (1 + maxSlippage) for a buy, × (1 − maxSlippage) for a sell, rounded to the
+ * tick toward the best (the cap is never looser than asked), from the exact product; undefined when
+ * the side is empty.
+ */
+function slippageCap(opposite: Market['book']['asks'], maxSlippage: Fixed, tick: Fixed): Fixed | undefined {
+  const best = opposite.bestPrice();
+  if (best === undefined) return undefined;
+  const buy = opposite.side === 'ask';
+  return divRound(best * (buy ? ONE + maxSlippage : ONE - maxSlippage), tick * ONE, buy ? 'down' : 'up') * tick;
+}
+
 export function orderFields(order: Order) {
   return {
     account: order.account,
@@ -597,6 +612,7 @@ function orderNewEvent(order: Order, at: number): OrderNewEvent {
   if (order.stopPrice !== undefined) event.stopPrice = fmt(order.stopPrice);
   if (order.activationPrice !== undefined) event.activationPrice = fmt(order.activationPrice);
   if (order.callbackRate !== undefined) event.callbackRate = fmt(order.callbackRate);
+  if (order.maxSlippage !== undefined) event.maxSlippage = fmt(order.maxSlippage);
   if (order.reduceOnly) event.reduceOnly = true;
   if (order.leverage !== 1) event.leverage = order.leverage;
   if (order.bracket !== undefined) Object.assign(event, bracketFields(order));

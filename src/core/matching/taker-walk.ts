@@ -34,6 +34,8 @@ export interface WalkPlan {
   readonly quote: Fixed;
   /** True when the walk stopped because the budget ran out (not depth or the limit). */
   readonly budgetBound: boolean;
+  /** True when the walk stopped at the limit price with quantity still wanted and levels beyond it. */
+  readonly priceBound: boolean;
 }
 
 export function planTakerWalk(side: BookSide, view: BookView, limits: WalkLimits): WalkPlan {
@@ -43,10 +45,14 @@ export function planTakerWalk(side: BookSide, view: BookView, limits: WalkLimits
   let quantity = 0n;
   let quote = 0n;
   let budgetBound = false;
+  let priceBound = false;
   const feeFactor = 10n ** 18n + (limits.budgetFeeRate ?? 0n);
   for (const [price, displayed] of side.levels()) {
     if (wanted !== undefined && wanted <= 0n) break;
-    if (limits.limitPrice !== undefined && side.isBetter(limits.limitPrice, price)) break;
+    if (limits.limitPrice !== undefined && side.isBetter(limits.limitPrice, price)) {
+      priceBound = true;
+      break;
+    }
     let take = view.available(side.side, price, displayed);
     if (wanted !== undefined && wanted < take) take = wanted;
     if (budget !== undefined) {
@@ -71,5 +77,5 @@ export function planTakerWalk(side: BookSide, view: BookView, limits: WalkLimits
     if (budget !== undefined) budget -= mul(cost, feeFactor, 'up');
     if (budgetBound) break;
   }
-  return { slices, quantity, quote, budgetBound };
+  return { slices, quantity, quote, budgetBound, priceBound };
 }

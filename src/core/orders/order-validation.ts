@@ -18,6 +18,8 @@ export interface OrderRequest {
   readonly stopPrice: Fixed | undefined;
   readonly activationPrice: Fixed | undefined;
   readonly callbackRate: Fixed | undefined;
+  /** Market execution only: the slippage cap, a fraction of the best opposite price (see PlaceOrderInput). */
+  readonly maxSlippage?: Fixed | undefined;
 }
 
 export function parseOrderRequest(raw: {
@@ -29,6 +31,7 @@ export function parseOrderRequest(raw: {
   readonly stopPrice?: unknown;
   readonly activationPrice?: unknown;
   readonly callbackRate?: unknown;
+  readonly maxSlippage?: unknown;
 }): Result<OrderRequest> {
   if (raw.side !== 'BUY' && raw.side !== 'SELL') return fail('INVALID_ORDER', `side must be BUY or SELL, got ${JSON.stringify(raw.side)}`);
   if (typeof raw.type !== 'string' || !(ORDER_TYPES as readonly string[]).includes(raw.type)) {
@@ -56,6 +59,8 @@ export function parseOrderRequest(raw: {
   if (!activationPrice.ok) return activationPrice;
   const callbackRate = decimal('callbackRate', raw.callbackRate);
   if (!callbackRate.ok) return callbackRate;
+  const maxSlippage = decimal('maxSlippage', raw.maxSlippage);
+  if (!maxSlippage.ok) return maxSlippage;
   return ok({
     side: raw.side,
     type: raw.type as OrderType,
@@ -65,6 +70,7 @@ export function parseOrderRequest(raw: {
     stopPrice: stopPrice.value,
     activationPrice: activationPrice.value,
     callbackRate: callbackRate.value,
+    ...(maxSlippage.value !== undefined ? { maxSlippage: maxSlippage.value } : {}),
   });
 }
 
@@ -77,7 +83,11 @@ export function validateOrder(request: OrderRequest): Result<OrderRequest> {
   const conditional = validateTrigger(request);
   if (!conditional.ok) return conditional;
   const type = executionType(request.type);
-  const { quantity, quoteOrderQty, price } = request;
+  const { quantity, quoteOrderQty, price, maxSlippage } = request;
+  if (maxSlippage !== undefined) {
+    if (type !== 'MARKET') return fail('INVALID_ORDER', `a ${request.type} order takes no maxSlippage: it caps orders that execute at the market`);
+    if (maxSlippage < 0n || maxSlippage >= 10n ** 18n) return fail('INVALID_ORDER', 'maxSlippage must be a fraction from 0 to below 1 (e.g. "0.005" for 0.5 %)');
+  }
   if (type === 'MARKET') {
     if (price !== undefined) return fail('INVALID_ORDER', 'a MARKET order takes no price');
     if ((quantity === undefined) === (quoteOrderQty === undefined)) {

@@ -102,6 +102,8 @@ export interface Order {
   readonly ocoGroup: string | undefined;
   /** A bracket entry: the exits its fills attach (see kernel/bracket-exits.ts). */
   readonly bracket?: BracketExits;
+  /** Market execution: the slippage cap, a fraction of the best opposite price when it executes (absent: none). */
+  readonly maxSlippage?: Fixed;
   /** Σ amount × rate of the fills so far, exact, scaled by 10^36 (see matching/fee-model.ts). */
   feeExact: bigint;
   /** Σ of the fees charged so far: the exact sum rounded up once to the commission precision. */
