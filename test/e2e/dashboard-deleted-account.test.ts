@@ -4,40 +4,25 @@
  * the account still traded, and it stops sending a key the server refuses (each refusal counts
  * towards the address's authentication back-off, ADR 0019).
  */
-import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { registerDashboard } from '../../src/api/dashboard-routes.js';
-import { buildServer } from '../../src/api/server.js';
 import { DEFAULT_EDGE_LIMITS } from '../../src/config/limits-config.js';
-import { chromiumOrSkip, ensureDashboardBuilt, launchChromium, type TestBrowser } from '../../src/test-kit/chromium.js';
-import { ADMIN_KEY, startTestService, type TestService } from '../../src/test-kit/service-kit.js';
+import { chromiumOrSkip } from '../../src/test-kit/chromium.js';
+import { eventually, startDashboardRig, type DashboardRig } from '../../src/test-kit/dashboard-kit.js';
+import { ADMIN_KEY } from '../../src/test-kit/service-kit.js';
 
 const runs = chromiumOrSkip('dashboard deleted-account e2e');
-const eventually = <T>(read: () => Promise<T> | T) => expect.poll(read, { interval: 50, timeout: 15_000 });
 
 describe.skipIf(!runs)('the dashboard of a deleted account', () => {
-  let service: TestService;
-  let app: FastifyInstance;
-  let browser: TestBrowser;
+  let rig: DashboardRig;
   let base: string;
   let feeding = true;
   let feeder: Promise<void> | undefined;
-
-  const create = async (name: string) => {
-    const res = await fetch(`${base}/api/accounts`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${ADMIN_KEY}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ name, balances: { USDT: '10000' } }),
-    });
-    return (await res.json()) as { id: string; apiKey: string };
-  };
+  const create = (name: string) => rig.createAccount(name);
 
   beforeAll(async () => {
-    await ensureDashboardBuilt();
-    service = await startTestService();
-    app = await buildServer(service.deps, { plugins: [registerDashboard], limits: { ...DEFAULT_EDGE_LIMITS, rateLimitMax: 0 } });
-    base = await app.listen({ host: '127.0.0.1', port: 0 });
-    browser = await launchChromium();
+    rig = await startDashboardRig({ server: { limits: { ...DEFAULT_EDGE_LIMITS, rateLimitMax: 0 } } });
+    base = rig.base;
+    const { service } = rig;
     // The market moves while the page is open, as it does on a running server.
     feeder = (async () => {
       for (let t = service.fedUntil + 500; feeding; t += 500) {
@@ -50,15 +35,13 @@ describe.skipIf(!runs)('the dashboard of a deleted account', () => {
   afterAll(async () => {
     feeding = false;
     await feeder;
-    await browser?.close();
-    await app?.close();
-    await service?.close();
+    await rig?.close();
   });
 
   it('goes back to the sign-in and says why, and other keys of the same address still work', async () => {
     const shown = await create('shown then deleted');
     const bot = await create('bot on the same machine');
-    const page = browser.context.pages()[0] ?? (await browser.context.newPage());
+    const page = await rig.page();
     await page.goto(`${base}/?key=${shown.apiKey}`);
     await eventually(() => page.getByTestId('balance-USDT').textContent()).toBe('10,000.00');
     await eventually(() => page.getByTestId('last-price').textContent()).toMatch(/\d/);

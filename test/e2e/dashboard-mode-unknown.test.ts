@@ -3,38 +3,24 @@
  * answer does not arrive (429 under the rate limit, a 503 behind a proxy) must not be shown as
  * "PAPER TRADING — no real money moves"; the page keeps asking and shows LIVE once it answers.
  */
-import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { registerDashboard } from '../../src/api/dashboard-routes.js';
-import { buildServer } from '../../src/api/server.js';
-import { chromiumOrSkip, ensureDashboardBuilt, launchChromium, type TestBrowser } from '../../src/test-kit/chromium.js';
-import { ADMIN_KEY, startTestService, type TestService } from '../../src/test-kit/service-kit.js';
+import { chromiumOrSkip } from '../../src/test-kit/chromium.js';
+import { eventually, startDashboardRig, type DashboardRig } from '../../src/test-kit/dashboard-kit.js';
+import { ADMIN_KEY } from '../../src/test-kit/service-kit.js';
 
 const runs = chromiumOrSkip('dashboard mode e2e');
-const eventually = <T>(read: () => Promise<T> | T) => expect.poll(read, { interval: 50, timeout: 15_000 });
 
 describe.skipIf(!runs)('the mode banner when the server has not said its mode', () => {
-  let service: TestService;
-  let app: FastifyInstance;
-  let browser: TestBrowser;
-  let base: string;
+  let rig: DashboardRig;
 
   beforeAll(async () => {
-    await ensureDashboardBuilt();
-    service = await startTestService();
-    app = await buildServer({ ...service.deps, mode: { mode: 'live', liveRefusedBecause: [] } }, { plugins: [registerDashboard] });
-    base = await app.listen({ host: '127.0.0.1', port: 0 });
-    browser = await launchChromium();
+    rig = await startDashboardRig({ deps: (deps) => ({ ...deps, mode: { mode: 'live', liveRefusedBecause: [] } }) });
   }, 120_000);
 
-  afterAll(async () => {
-    await browser?.close();
-    await app?.close();
-    await service?.close();
-  });
+  afterAll(async () => rig?.close());
 
   it('does not say PAPER for a live server whose mode answer failed, and shows LIVE once it comes', async () => {
-    const page = browser.context.pages()[0] ?? (await browser.context.newPage());
+    const page = await rig.page();
     let refused = 0;
     await page.route('**/api/mode', async (route) => {
       if (refused < 2) {
@@ -44,7 +30,7 @@ describe.skipIf(!runs)('the mode banner when the server has not said its mode', 
         await route.continue();
       }
     });
-    await page.goto(`${base}/?key=${ADMIN_KEY}`);
+    await page.goto(`${rig.base}/?key=${ADMIN_KEY}`);
     const banner = page.getByTestId('mode-banner');
     await eventually(() => refused).toBe(1);
     expect(await banner.textContent()).not.toContain('PAPER');

@@ -3,46 +3,28 @@
  * and changes nothing on the server; a number written the way people write it (".01", " 0.01 ")
  * is sent in the form the API takes.
  */
-import type { FastifyInstance } from 'fastify';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { registerDashboard } from '../../src/api/dashboard-routes.js';
-import { buildServer } from '../../src/api/server.js';
-import { chromiumOrSkip, ensureDashboardBuilt, launchChromium, type TestBrowser } from '../../src/test-kit/chromium.js';
-import { ADMIN_KEY, startTestService, type TestService } from '../../src/test-kit/service-kit.js';
+import { chromiumOrSkip } from '../../src/test-kit/chromium.js';
+import { eventually, startDashboardRig, type DashboardRig } from '../../src/test-kit/dashboard-kit.js';
 
 const runs = chromiumOrSkip('dashboard order input e2e');
-const eventually = <T>(read: () => Promise<T> | T) => expect.poll(read, { interval: 50, timeout: 15_000 });
 
 describe.skipIf(!runs)('the order form with what users type', () => {
-  let service: TestService;
-  let app: FastifyInstance;
-  let browser: TestBrowser;
+  let rig: DashboardRig;
   let page: Page;
   let base: string;
   let apiKey: string;
   const get = async (path: string) => (await (await fetch(`${base}${path}`, { headers: { authorization: `Bearer ${apiKey}` } })).json()) as { items: unknown[]; balances: Record<string, { free: string; locked: string }> };
 
   beforeAll(async () => {
-    await ensureDashboardBuilt();
-    service = await startTestService();
-    app = await buildServer(service.deps, { plugins: [registerDashboard] });
-    base = await app.listen({ host: '127.0.0.1', port: 0 });
-    const created = await fetch(`${base}/api/accounts`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${ADMIN_KEY}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ name: 'order input', balances: { USDT: '10000' } }),
-    });
-    apiKey = ((await created.json()) as { apiKey: string }).apiKey;
-    browser = await launchChromium();
-    page = browser.context.pages()[0] ?? (await browser.context.newPage());
+    rig = await startDashboardRig();
+    base = rig.base;
+    apiKey = (await rig.createAccount('order input')).apiKey;
+    page = await rig.page();
   }, 120_000);
 
-  afterAll(async () => {
-    await browser?.close();
-    await app?.close();
-    await service?.close();
-  });
+  afterAll(async () => rig?.close());
 
   const form = () => page.locator('[data-testid="order-form"]');
   const submit = async (type: string, quantity: string, price?: string) => {
