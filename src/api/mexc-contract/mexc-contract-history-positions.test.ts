@@ -3,12 +3,12 @@
  * that closed the position belongs to it (MEXC: closeVol is the volume closed, closeAvgPrice its
  * average price); the rest opened the next position. BTC_USDT: contract size 0.0001 BTC.
  */
-import ccxt from 'ccxt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { div, formatFixed, mul, parseFixed } from '../../core/money/fixed.js';
 import { USDM_RECORDING } from '../../test-kit/data-paths.js';
 import { ADMIN_KEY, startTestService, type TestService } from '../../test-kit/service-kit.js';
 import { registerMexcContractApi } from './mexc-contract-api.js';
+import { injectMexcContract } from '../../test-kit/mexc-contract-signed.js';
 
 type Keys = { apiKey: string; apiSecret: string };
 
@@ -17,13 +17,8 @@ describe('MEXC contract history_positions after a flip', () => {
   let keys: Keys;
 
   /** A request signed by ccxt's `mexc.sign` (contract branch), sent in-process. */
-  const call = async (method: 'GET' | 'POST', path: string, body?: Record<string, unknown>) => {
-    const exchange = new ccxt.mexc({ apiKey: keys.apiKey, secret: keys.apiSecret });
-    exchange.urls.api.contract = { public: '/api/v1/contract', private: '/api/v1/private' };
-    const request = exchange.sign(path, ['contract', 'private'] as unknown as string, method, body ?? {}) as { url: string; body?: string; headers: Record<string, string> };
-    const reply = await service.app.inject({ method, url: request.url, headers: request.headers, ...(request.body !== undefined ? { payload: request.body } : {}) });
-    return reply.json() as { success: boolean; data: unknown };
-  };
+  const call = async (method: 'GET' | 'POST', path: string, body?: Record<string, unknown>) =>
+    (await injectMexcContract(service.app, keys, method, path, body)).json() as { success: boolean; data: unknown };
 
   beforeAll(async () => {
     service = await startTestService({ recording: USDM_RECORDING, until: 1723161400000, plugins: [registerMexcContractApi] });

@@ -6,7 +6,6 @@
  * opening fee, for a position that lost its margin). Run on SQLite and on PostgreSQL.
  * BTC_USDT: contract size 0.0001 BTC.
  */
-import ccxt from 'ccxt';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { LiquidationEvent } from '../../core/kernel/events.js';
 import { div, formatFixed, mul, parseFixed } from '../../core/money/fixed.js';
@@ -14,6 +13,7 @@ import { USDM_RECORDING } from '../../test-kit/data-paths.js';
 import { ADMIN_KEY, startTestService, type TestService } from '../../test-kit/service-kit.js';
 import { describeEachDialect, type TestDatabase } from '../../test-kit/test-databases.js';
 import { registerMexcContractApi } from './mexc-contract-api.js';
+import { injectMexcContract } from '../../test-kit/mexc-contract-signed.js';
 
 type Keys = { id: string; apiKey: string; apiSecret: string };
 
@@ -23,13 +23,8 @@ describeEachDialect((name) => `MEXC contract history_positions of a liquidated p
   let keys: Keys;
 
   /** A request signed by ccxt's `mexc.sign` (contract branch), sent in-process. */
-  const call = async (method: 'GET' | 'POST', path: string, body?: Record<string, unknown>) => {
-    const exchange = new ccxt.mexc({ apiKey: keys.apiKey, secret: keys.apiSecret });
-    exchange.urls.api.contract = { public: '/api/v1/contract', private: '/api/v1/private' };
-    const request = exchange.sign(path, ['contract', 'private'] as unknown as string, method, body ?? {}) as { url: string; body?: string; headers: Record<string, string> };
-    const reply = await service.app.inject({ method, url: request.url, headers: request.headers, ...(request.body !== undefined ? { payload: request.body } : {}) });
-    return reply.json() as { success: boolean; data: unknown };
-  };
+  const call = async (method: 'GET' | 'POST', path: string, body?: Record<string, unknown>) =>
+    (await injectMexcContract(service.app, keys, method, path, body)).json() as { success: boolean; data: unknown };
 
   beforeAll(async () => {
     target = dialect.create();

@@ -17,6 +17,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { USDM_RECORDING } from '../../test-kit/data-paths.js';
 import { ADMIN_KEY, startTestService, type TestService } from '../../test-kit/service-kit.js';
 import { registerMexcContractApi } from './mexc-contract-api.js';
+import { injectMexcContract } from '../../test-kit/mexc-contract-signed.js';
 
 const T = 1723161400000;
 type Keys = { apiKey: string; apiSecret: string };
@@ -27,10 +28,7 @@ describe('MEXC contract refusals answer MEXC contract codes, sizes in contracts'
 
   /** A request signed by ccxt's `mexc.sign` (contract branch), sent in-process. */
   const call = async (who: Keys, method: 'GET' | 'POST', path: string, body?: unknown) => {
-    const exchange = new ccxt.mexc({ apiKey: who.apiKey, secret: who.apiSecret });
-    exchange.urls.api.contract = { public: '/api/v1/contract', private: '/api/v1/private' };
-    const request = exchange.sign(path, ['contract', 'private'] as unknown as string, method, (body ?? {}) as Record<string, unknown>) as { url: string; body?: string; headers: Record<string, string> };
-    const reply = await service.app.inject({ method, url: request.url, headers: request.headers, ...(request.body !== undefined ? { payload: request.body } : {}) });
+    const reply = await injectMexcContract(service.app, who, method, path, body);
     return { status: reply.statusCode, body: reply.json() as Record<string, unknown> };
   };
   const create = (who: Keys, order: Record<string, unknown>) => call(who, 'POST', 'order/create', { symbol: 'BTC_USDT', openType: 1, ...order });

@@ -2,22 +2,19 @@
  * The MEXC contract routes against a hostile client: every refusal in the contract API's own codes
  * (MEXC futures API, "Error code"), never a Spot v3 code, and a refused order places nothing.
  */
-import ccxt from 'ccxt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { USDM_RECORDING } from '../../test-kit/data-paths.js';
 import { ADMIN_KEY, startTestService, type TestService } from '../../test-kit/service-kit.js';
 import { registerMexcContractApi } from './mexc-contract-api.js';
 import { contractSignature } from './mexc-contract-signature.js';
+import { injectMexcContract } from '../../test-kit/mexc-contract-signed.js';
 
 describe('the MEXC contract routes answer in contract codes', () => {
   let service: TestService;
   let account: { id: string; apiKey: string; apiSecret: string };
   /** A request signed by ccxt's own `mexc.sign` (contract branch). */
   const signed = async (path: string, method: 'GET' | 'POST', params: unknown) => {
-    const exchange = new ccxt.mexc({ apiKey: account.apiKey, secret: account.apiSecret });
-    exchange.urls.api.contract = { public: '/api/v1/contract', private: '/api/v1/private' };
-    const request = exchange.sign(path, ['contract', 'private'] as unknown as string, method, params as Record<string, unknown>) as { url: string; body?: string; headers: Record<string, string> };
-    return (await service.app.inject({ method, url: request.url, headers: request.headers, ...(request.body !== undefined ? { payload: request.body } : {}) })).json();
+    return (await injectMexcContract(service.app, account, method, path, params)).json();
   };
 
   beforeAll(async () => {
