@@ -19,7 +19,7 @@ describe('a market order with a slippage cap, through the API', () => {
 
   it('buys the asks up to the cap and no further; the answer and the order read back name the cap', async () => {
     const inject = service.app.inject.bind(service.app);
-    const { apiKey } = (await inject({ method: 'POST', url: '/api/accounts', headers: admin, payload: { name: 'capped', balances: { USDT: '10000000' } } })).json<{ apiKey: string }>();
+    const { id, apiKey } = (await inject({ method: 'POST', url: '/api/accounts', headers: admin, payload: { name: 'capped', balances: { USDT: '10000000' } } })).json<{ id: string; apiKey: string }>();
     const auth = { authorization: `Bearer ${apiKey}` };
     const asks = (await inject({ url: '/api/market/depth/BTCUSDT?limit=100' })).json<{ asks: [string, string][] }>().asks;
     // 0.0001 = 0.01 %: best ask × 1.0001, down to the 0.01 tick.
@@ -41,6 +41,11 @@ describe('a market order with a slippage cap, through the API', () => {
     for (const f of fills) expect(D(f.price) <= cap, f.price).toBe(true);
     const read = (await inject({ url: `/api/orders/${view.orderId}`, headers: auth })).json();
     expect(read).toMatchObject({ status: 'PARTIALLY_CANCELED', maxSlippage: '0.0001' });
+    // Later inputs: the kernel lets the closed order go, and its row answers, cap included.
+    await service.feedUntil(service.fedUntil + 2_000);
+    expect(service.engine.kernel.orders(id)).toEqual([]);
+    const fromRow = (await inject({ url: `/api/orders/${view.orderId}`, headers: auth })).json();
+    expect(fromRow).toMatchObject({ orderId: view.orderId, status: 'PARTIALLY_CANCELED', executedQty: view.executedQty, maxSlippage: '0.0001' });
   }, 60_000);
 
   it('refuses a cap on a limit order and a cap that is not a fraction below 1, changing nothing', async () => {

@@ -79,6 +79,7 @@ export function orderOfRow(row: Selectable<OrderTable>): Readonly<Order> {
     triggeredAt: row.triggeredAt === null ? undefined : Number(row.triggeredAt),
     ocoGroup: row.ocoGroup ?? undefined,
     ...(takeProfit !== undefined || stopLoss !== undefined ? { bracket: { takeProfit, stopLoss, placed: executedQty, pairs: 0 } } : {}),
+    ...(row.maxSlippage !== null && row.maxSlippage !== undefined ? { maxSlippage: parseFixed(String(row.maxSlippage)) } : {}),
     feeExact: 0n,
     feeCharged: 0n,
   };

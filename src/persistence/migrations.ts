@@ -393,6 +393,16 @@ const positionRealized: Migration = {
   },
 };
 
+/** A market order's slippage cap (ORDER_NEW's `maxSlippage`), so that a closed order read from its row still names it. */
+const orderMaxSlippage: Migration = {
+  async up(db: AnyDb): Promise<void> {
+    await db.schema.alterTable('orders').addColumn('max_slippage', isPostgres(db) ? sql`numeric` : sql`text`).execute();
+  },
+  async down(db: AnyDb): Promise<void> {
+    await db.schema.alterTable('orders').dropColumn('max_slippage').execute();
+  },
+};
+
 /** Every migration, by name; names sort in the order they apply. */
 export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '0001_initial': initial,
@@ -405,6 +415,7 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '0008_order_leverage': orderLeverage,
   '0009_snapshot_integrity': snapshotIntegrity,
   '0010_position_realized': positionRealized,
+  '0011_order_max_slippage': orderMaxSlippage,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -94,6 +94,8 @@ export interface OrderTable {
   /** Trailing stops: activation price and callback rate (0.01 = 1 %). */
   activationPrice: DecimalString | null;
   callbackRate: DecimalString | null;
+  /** Orders that execute at the market: the slippage cap (a fraction of the best opposite price). */
+  maxSlippage: DecimalString | null;
   /** 1 when the order only reduces a position. */
   reduceOnly: Generated<number>;
   /** A bracket entry's exits, JSON `{ "stopPrice", "price"? }`. */
