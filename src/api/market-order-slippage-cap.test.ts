@@ -60,5 +60,6 @@ describe('a market order with a slippage cap, through the API', () => {
     const negative = await inject({ method: 'POST', url: '/api/orders', headers: auth, payload: { symbol: 'BTCUSDT', side: 'BUY', type: 'MARKET', quantity: '0.001', maxSlippage: '-0.1' } });
     expect(negative.statusCode).toBe(400);
     expect((await inject({ url: '/api/account/balances', headers: auth })).json()).toMatchObject({ balances: { USDT: { free: '1000', locked: '0' } } });
+    expect((await inject({ url: '/api/orders/open', headers: auth })).json()).toMatchObject({ items: [] });
   }, 60_000);
 });
