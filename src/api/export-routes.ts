@@ -20,6 +20,7 @@ import { HttpError } from './http-errors.js';
 import { accountReads } from './paper-account-reads.js';
 import { freshValue } from './read-answers.js';
 import type { ServiceDeps } from './service-deps.js';
+import { extend } from '../core/objects.js';
 
 export type { TimeRange };
 
@@ -37,7 +38,7 @@ function rangeOf(query: { from?: string; to?: string }): TimeRange {
   const from = query.from !== undefined ? parseTimeParameter(query.from, 'from') : undefined;
   const to = query.to !== undefined ? parseTimeParameter(query.to, 'to') : undefined;
   if (from !== undefined && to !== undefined && to <= from) throw new HttpError(400, { code: 'INVALID_REQUEST', message: 'to: must be after from (the range is from ≤ time < to)' });
-  return { ...(from !== undefined ? { from } : {}), ...(to !== undefined ? { to } : {}) };
+  return extend(from !== undefined ? { from } : {}, to !== undefined ? { to } : {});
 }
 
 const iso = (ms: number | string): string => new Date(Number(ms)).toISOString();

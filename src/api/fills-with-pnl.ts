@@ -8,6 +8,7 @@ import { realizedPnlByFill } from '../core/accounts/realized-pnl-view.js';
 import { formatFixed, parseFixed, type Fixed } from '../core/money/fixed.js';
 import type { TradeTable } from '../persistence/schema.js';
 import type { ServiceDeps } from './service-deps.js';
+import { extend } from '../core/objects.js';
 
 /**
  * The realized PnL a trade row shows: the figure the read model wrote, else `computed` (from the fills
@@ -50,6 +51,6 @@ export async function fillsWithRealizedPnl(deps: ServiceDeps, accountId: string)
   );
   return rows.map((r, i) => {
     // The row's own figure (written by the read model) wins; rows written before it held one are computed.
-    return { ...r, realizedPnl: rowRealizedPnl(r, computed[i]) };
+    return extend(r, { realizedPnl: rowRealizedPnl(r, computed[i]) });
   });
 }

@@ -12,6 +12,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { EngineStatus } from '../engine/engine-status.js';
 import type { FeedStatus, ServiceDeps } from './service-deps.js';
+import { extend } from '../core/objects.js';
 
 const ENGINE_NOT_READY: Readonly<Record<string, string>> = {
   restoring: 'the engine is restoring its state',
@@ -26,9 +27,9 @@ export function registerHealthRoutes(app: FastifyInstance, deps: ServiceDeps, st
     const engine = deps.hub.engineStatus;
     const feeds = deps.feeds();
     const problem = readinessProblem(started(), engine, feeds);
-    const details = { ...(engine !== undefined ? { engine } : {}), feeds };
+    const details = extend(engine !== undefined ? { engine } : {}, { feeds });
     if (problem === undefined) return reply.code(200).send({ ready: true, ...details });
-    return reply.code(503).send({ ...problem, ready: false, ...details });
+    return reply.code(503).send(extend(problem, { ready: false, ...details }));
   });
 }
 

@@ -23,6 +23,7 @@ import type { AuditCall } from './dialect-kit/facade-calls.js';
 import { cancelGroup, groupOrders, groupView } from './order-groups.js';
 import type { OrderListResult } from '../execution/order-execution-service.js';
 import type { OrderView, PlaceOrderRequest, ServiceDeps } from './service-deps.js';
+import { extend } from '../core/objects.js';
 
 const Leg = Type.Object({ stopPrice: Decimal, price: Type.Optional(Decimal) }, { additionalProperties: false });
 
@@ -66,14 +67,12 @@ export function registerOcoRoutes(app: FastifyInstance, deps: ServiceDeps): void
     const group = body.listClientOrderId ?? `oco_${randomBytes(8).toString('hex')}`;
     if ((await groupOrders(deps, account.accountId, group)).length > 0) throw HttpError.of({ code: 'DUPLICATE_CLIENT_ORDER_ID', message: `listClientOrderId ${group} is already used` });
     const common = { symbol: body.symbol, side: body.side, quantity: body.quantity, ocoGroup: group, ...(body.reduceOnly !== undefined ? { reduceOnly: body.reduceOnly } : {}) } as const;
-    const takeProfit: PlaceOrderRequest = {
-      ...common, clientOrderId: `${group}-tp`, stopPrice: body.takeProfit.stopPrice,
+    const takeProfit: PlaceOrderRequest = extend(common, { clientOrderId: `${group}-tp`, stopPrice: body.takeProfit.stopPrice,
       ...(body.takeProfit.price !== undefined ? { type: 'TAKE_PROFIT_LIMIT', price: body.takeProfit.price } : { type: 'TAKE_PROFIT' }),
-    };
-    const stopLoss: PlaceOrderRequest = {
-      ...common, clientOrderId: `${group}-sl`, stopPrice: body.stopLoss.stopPrice,
+    });
+    const stopLoss: PlaceOrderRequest = extend(common, { clientOrderId: `${group}-sl`, stopPrice: body.stopLoss.stopPrice,
       ...(body.stopLoss.price !== undefined ? { type: 'STOP_LOSS_LIMIT', price: body.stopLoss.price } : { type: 'STOP_LOSS' }),
-    };
+    });
     // One command: the kernel places both legs or neither.
     const placed = await placeOrderList(deps, account.accountId, [takeProfit, stopLoss]);
     if (!placed.ok) {

@@ -18,6 +18,7 @@ import type { MarketTape } from './dialect-kit/market-tape.js';
 import { fillsWithRealizedPnl, rowRealizedPnl } from './fills-with-pnl.js';
 import { paperFuturesFigures } from './futures-account-figures.js';
 import type { ServiceDeps } from './service-deps.js';
+import { extend } from '../core/objects.js';
 
 /** Events after which the account channel also sends the balances. */
 const BALANCE_CHANGES = new Set(['FILL', 'ORDER_NEW', 'ORDER_CANCELED', 'ORDER_EXPIRED', 'FUNDING', 'LIQUIDATION', 'ACCOUNT_RESET']);
@@ -75,7 +76,7 @@ export class PaperAccountReads implements AccountReadPort {
       const rows = await this.deps.db.selectFrom('orders').select(['id', 'clientOrderId']).where('accountId', '=', accountId).where('id', 'in', [...missing]).execute();
       for (const row of rows) clientIds.set(row.id, row.clientOrderId);
     }
-    return this.fresh(fills.map((f) => ({ ...f, clientOrderId: clientIds.get(f.orderId) ?? null })));
+    return this.fresh(fills.map((f) => (extend(f, { clientOrderId: clientIds.get(f.orderId) ?? null }))));
   }
 
   async fillsWithPnl(accountId: string) {
@@ -202,7 +203,7 @@ async function* tradeRowsInOrder(db: Kysely<Database>, kernel: Kernel, accountId
     for (const r of rows) {
       const pnl = realized({ symbol: r.symbol, side: r.orderSide, quantity: parseFixed(r.size), price: parseFixed(r.price), fee: parseFixed(r.fee), feeInBase: r.feeAsset === kernel.instrument(r.symbol)?.base });
       if (range.from !== undefined && Number(r.timestamp) < range.from) continue;
-      yield { ...r, timestamp: Number(r.timestamp), realizedPnl: rowRealizedPnl(r, pnl) };
+      yield extend(r, { timestamp: Number(r.timestamp), realizedPnl: rowRealizedPnl(r, pnl) });
     }
     const last = rows.at(-1);
     if (last === undefined || rows.length < BATCH) return;

@@ -51,6 +51,7 @@ import { limitConnectionsPerAddress } from './ws-address-cap.js';
 import { startHeartbeat } from './ws-heartbeat.js';
 import { terminateOnClose } from './ws-shutdown.js';
 import { limitSendBuffers, onWebSocketError } from './ws-send-buffer.js';
+import { extend } from '../core/objects.js';
 
 export interface ServerOptions {
   readonly logger?: FastifyServerOptions['logger'];
@@ -73,7 +74,7 @@ export const IN_PROCESS_LIMITS: EdgeLimits = Object.freeze({ ...DEFAULT_EDGE_LIM
 function loggerOptions(logger: FastifyServerOptions['logger']): FastifyServerOptions['logger'] {
   if (logger === undefined || logger === false) return false;
   const base = logger === true ? {} : (logger as Record<string, unknown>);
-  return { ...base, redact: { paths: REDACTED_PATHS, censor: CENSOR }, serializers: { ...((base.serializers as object | undefined) ?? {}), ...LOG_SERIALIZERS } } as FastifyServerOptions['logger'];
+  return extend(base, { redact: { paths: REDACTED_PATHS, censor: CENSOR }, serializers: extend((base.serializers as object | undefined) ?? {}, LOG_SERIALIZERS) }) as FastifyServerOptions['logger'];
 }
 
 function shorten(text: string): string {

@@ -15,6 +15,7 @@ import { freshValue } from './read-answers.js';
 import { PlaceOrderBody, type PlaceOrderBodyType } from './schemas.js';
 import { EXECUTION_ERROR_CODES } from '../execution/order-execution-service.js';
 import type { ExecutionResult, ServiceDeps } from './service-deps.js';
+import { extend } from '../core/objects.js';
 
 /**
  * Live mode: the venue's leverage, set through the execution service (`setLeverage`), for every
@@ -52,7 +53,7 @@ export function registerTradingRoutes(app: FastifyInstance, deps: ServiceDeps): 
     // Accepted on a book the engine does not trust (stale, resyncing): say why it may be waiting.
     const feed = deps.feeds().find((f) => f.symbol === order.symbol);
     const marketData = feed !== undefined && feed.status !== 'synced' ? { status: feed.status, ...(feed.reason !== undefined ? { reason: feed.reason } : {}) } : undefined;
-    return reply.code(201).send(marketData !== undefined ? { ...order, marketData } : order);
+    return reply.code(201).send(marketData !== undefined ? extend(order, { marketData }) : order);
   });
 
   // `symbol` is optional on paper and required live (the exchange looks orders up per symbol).
@@ -107,7 +108,7 @@ export function registerTradingRoutes(app: FastifyInstance, deps: ServiceDeps): 
       if (deps.execution.mode === 'live') {
         // The venue's leverage: a live account's orders never meet the kernel's.
         const set = unwrap(await venueLeverage(deps, account.accountId, request.body.symbol, request.body.leverage));
-        await audit('leverage.set', account.accountId, { ...request.body, mode: 'live' });
+        await audit('leverage.set', account.accountId, extend(request.body, { mode: 'live' }));
         return set;
       }
       const events = await deps.hub.submit({ kind: 'leverage.set', time: deps.hub.now(), account: account.accountId, symbol: request.body.symbol, leverage: request.body.leverage });

@@ -16,6 +16,7 @@ import { requireAccount } from './auth.js';
 import { HttpError } from './http-errors.js';
 import { Page, type PageQuery } from './schemas.js';
 import type { ServiceDeps } from './service-deps.js';
+import { extend } from '../core/objects.js';
 
 /** Endpoints one account may have at once. */
 export const MAX_WEBHOOKS_PER_ACCOUNT = 10;
@@ -55,7 +56,7 @@ export function webhookRoutes(dispatcher: WebhookDispatcher): (app: FastifyInsta
       const hook = await dispatcher.add({ accountId: account.accountId, url: checked.url, events: checked.events, ...(request.body.description !== undefined ? { description: request.body.description } : {}) });
       await deps.audit.append({ at: (deps.wallClock ?? Date.now)(), actor: account.accountId, mode: deps.execution.mode, action: 'webhook.create', accountId: account.accountId, details: { id: hook.id, url: hook.url, events: hook.events } });
       // The secret is shown here only; the receiver keeps it to check signatures.
-      return reply.code(201).send({ ...view(hook), secret: hook.secret });
+      return reply.code(201).send(extend(view(hook), { secret: hook.secret }));
     });
 
     app.get('/api/webhooks', { preValidation, schema: { tags } }, async (request) => {

@@ -31,6 +31,7 @@ import { DatabaseUnavailableError, parseDatabaseUrl, type OpenOptions } from '..
 import { SNAPSHOT_PART_CHARS, type WrittenParts } from '../persistence/snapshot-store.js';
 import { sourceBundle } from './source-bundle.js';
 import type { SnapshotWorkerCommand, SnapshotWorkerData, SnapshotWorkerMessage } from './snapshot-worker.js';
+import { extend } from '../core/objects.js';
 
 /** True when a worker's own connection sees this database (a file or a server, not `:memory:`). */
 export function canRebuildInWorker(databaseUrl: string): boolean {
@@ -101,11 +102,9 @@ export async function stateAndPartsFromWorker(
   into?: SharedArrayBuffer,
 ): Promise<{ readonly bytes: Uint8Array; readonly digest: string; readonly parts: WrittenParts; finish(published: boolean): Promise<boolean> }> {
   // Only what a structured clone carries: no connection-error callback.
-  const options: OpenOptions = {
-    ...(database.schema !== undefined ? { schema: database.schema } : {}),
-    ...(database.connectTimeoutMs !== undefined ? { connectTimeoutMs: database.connectTimeoutMs } : {}),
+  const options: OpenOptions = extend(database.schema !== undefined ? { schema: database.schema } : {}, extend(database.connectTimeoutMs !== undefined ? { connectTimeoutMs: database.connectTimeoutMs } : {}, {
     maxConnections: 1,
-  };
+  }));
   const data: SnapshotWorkerData = { databaseUrl, database: options, kernelConfig, seq, writeParts, deleteUnread: { pauseMs: DELETE_PAUSE_MS }, ...(into !== undefined ? { into } : {}) };
   const worker = await startWorker({ snapshotWorker: true, data });
   const stop = async () => {
@@ -155,7 +154,7 @@ export async function stateAndPartsFromWorker(
       await stop();
       return ok;
     })());
-  return { ...answer, finish };
+  return extend(answer, { finish });
 }
 
 /**

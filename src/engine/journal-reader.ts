@@ -19,6 +19,7 @@ import type { JournalStore } from '../persistence/journal-store.js';
 import { DecodedRowReader } from './journal-row-decoder.js';
 import { canRebuildInWorker, siblingModule, startWorker } from './background-snapshot.js';
 import type { JournalReadWorkerData, JournalReadWorkerMessage } from './journal-read-worker.js';
+import { extend } from '../core/objects.js';
 
 const WORKER_FILE = siblingModule('journal-read-worker');
 
@@ -85,11 +86,9 @@ export async function* journalRows(
 
 /** Pages from the worker; `undefined` once it failed (the caller reads the rest itself), then the end. */
 async function* fromWorker(databaseUrl: string, database: OpenOptions, fromSeq: number, pageSize: number, ahead: number): AsyncGenerator<JournalRows | undefined, void, undefined> {
-  const options: OpenOptions = {
-    ...(database.schema !== undefined ? { schema: database.schema } : {}),
-    ...(database.connectTimeoutMs !== undefined ? { connectTimeoutMs: database.connectTimeoutMs } : {}),
+  const options: OpenOptions = extend(database.schema !== undefined ? { schema: database.schema } : {}, extend(database.connectTimeoutMs !== undefined ? { connectTimeoutMs: database.connectTimeoutMs } : {}, {
     maxConnections: 1,
-  };
+  }));
   const data: JournalReadWorkerData = { databaseUrl, database: options, fromSeq, pageSize, ahead };
   let worker;
   try {

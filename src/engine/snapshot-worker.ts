@@ -26,6 +26,7 @@ import { SnapshotStore, stateDigest, type WrittenParts } from '../persistence/sn
 import type { Database } from '../persistence/schema.js';
 import { handleJournaled, handleMissing } from './journal-replay.js';
 import { utf8Slices, type WorkerParts } from './background-snapshot.js';
+import { extend } from '../core/objects.js';
 
 export interface SnapshotWorkerData {
   readonly databaseUrl: string;
@@ -63,7 +64,7 @@ export async function stateAndParts(
     const bytes = encode(state, data.into);
     const digest = stateDigest(bytes);
     const store = new SnapshotStore(database.db);
-    const parts = data.writeParts === undefined ? undefined : await store.writeParts(data.seq, utf8Slices(bytes), { ...data.writeParts, digest });
+    const parts = data.writeParts === undefined ? undefined : await store.writeParts(data.seq, utf8Slices(bytes), extend(data.writeParts, { digest }));
     const answer = { chars: state.length, bytes, digest, ...(parts !== undefined ? { parts } : {}) };
     await afterState?.(answer, store);
     return answer;

@@ -33,6 +33,7 @@ import { ORDER_TYPES, type OrderType, type Side } from '../core/orders/order.js'
 import { REJECTION_CODES, type RejectionCode } from '../core/orders/rejection.js';
 import type { VenueFill } from './account-read-port.js';
 import { EXECUTION_ERROR_CODES, type BalancesView, type ExecutionError, type ExecutionResult, type OrderView, type PlaceOrderRequest } from './order-execution-service.js';
+import { extend } from '../core/objects.js';
 
 export interface CcxtOrderArgs {
   readonly type: 'market' | 'limit';
@@ -91,7 +92,7 @@ export function toCcxtOrderArgs(request: PlaceOrderRequest, clientOrderId: strin
     case 'MARKET':
       if (cost !== undefined) {
         if (quantity !== undefined) return invalid('give quantity or quoteOrderQty, not both');
-        return { ok: true, value: { type: 'market', side, amount: cost, price: undefined, params: { ...params, cost } } };
+        return { ok: true, value: { type: 'market', side, amount: cost, price: undefined, params: extend(params, { cost }) } };
       }
       if (quantity === undefined) return invalid('a MARKET order needs quantity or quoteOrderQty');
       return { ok: true, value: { type: 'market', side, amount: quantity, price: undefined, params } };
@@ -312,7 +313,7 @@ function parseMexcBody(text: string): { code?: number; msg?: string } | undefine
     const body = JSON.parse(text.slice(start)) as { code?: unknown; msg?: unknown };
     const code = typeof body.code === 'number' ? body.code : typeof body.code === 'string' && /^-?\d+$/.test(body.code) ? Number(body.code) : undefined;
     const msg = typeof body.msg === 'string' ? body.msg : undefined;
-    return code === undefined && msg === undefined ? undefined : { ...(code !== undefined ? { code } : {}), ...(msg !== undefined ? { msg } : {}) };
+    return code === undefined && msg === undefined ? undefined : extend(code !== undefined ? { code } : {}, msg !== undefined ? { msg } : {});
   } catch {
     return undefined;
   }

@@ -25,6 +25,7 @@ import type { AccountMessage, AccountReadPort, AccountSummary, FillQuery, Future
 import { ccxtBalancesToView, ccxtOrderToView, ccxtTradeToFill, decimal, exchangeSymbolOf } from './ccxt-mapping.js';
 import type { LiveExecutionService } from './live-execution-service.js';
 import { ok, type BalancesView, type ExecutionResult, type OrderView } from './order-execution-service.js';
+import { extend } from '../core/objects.js';
 
 export interface LiveAccountReadsOptions {
   /**
@@ -114,7 +115,7 @@ export class LiveAccountReads implements AccountReadPort {
       rows.map((r) => ({ symbol: r.symbol, side: r.orderSide, quantity: parseFixed(r.size), price: parseFixed(r.price), fee: parseFixed(r.fee), feeInBase: r.feeAsset === this.options.baseOf(r.symbol) })),
       this.options.accountType(accountId) === 'futures' ? 'futures' : 'spot',
     );
-    return fresh(rows.map((r, i) => ({ ...r, realizedPnl: pnl[i] === null || pnl[i] === undefined ? null : formatFixed(pnl[i]) })), all.value.asOf);
+    return fresh(rows.map((r, i) => (extend(r, { realizedPnl: pnl[i] === null || pnl[i] === undefined ? null : formatFixed(pnl[i]) }))), all.value.asOf);
   }
 
   async summary(accountId: string): Promise<ReadResult<AccountSummary>> {

@@ -38,6 +38,7 @@ import {
   type PlaceOrderRequest,
 } from './order-execution-service.js';
 import { singleVenueClient, type VenueClients } from './venue-clients.js';
+import { extend } from '../core/objects.js';
 
 /** The part of a pino logger the service uses. */
 export interface LiveLogger {
@@ -379,9 +380,5 @@ function answerOf(view: OrderView): Record<string, unknown> {
 }
 
 function definedRef(ref: OrderRef): Partial<OrderView> {
-  return {
-    ...(ref.orderId !== undefined ? { orderId: ref.orderId } : {}),
-    ...(ref.clientOrderId !== undefined ? { clientOrderId: ref.clientOrderId } : {}),
-    ...(ref.symbol !== undefined ? { symbol: ref.symbol } : {}),
-  };
+  return extend(ref.orderId !== undefined ? { orderId: ref.orderId } : {}, extend(ref.clientOrderId !== undefined ? { clientOrderId: ref.clientOrderId } : {}, ref.symbol !== undefined ? { symbol: ref.symbol } : {}));
 }

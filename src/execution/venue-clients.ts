@@ -11,6 +11,7 @@ import type { Exchange } from 'ccxt';
 import type { AppConfig } from '../config/config.js';
 import type { ExchangeKeyStore } from '../persistence/exchange-key-store.js';
 import { createExchangeClient, type ExchangeFactory } from './exchange-client.js';
+import { extend } from '../core/objects.js';
 
 /** The ccxt client of an account's exchange keys. */
 export interface VenueClients {
@@ -63,7 +64,7 @@ export class AccountVenueClients implements VenueClients {
     const credentials = await this.keys.get(accountId);
     if (credentials === undefined) return undefined;
     return createExchangeClient(
-      { ...this.config, exchangeApiKey: credentials.apiKey, exchangeApiSecret: credentials.secret },
+      extend(this.config, { exchangeApiKey: credentials.apiKey, exchangeApiSecret: credentials.secret }),
       { authenticated: true, ...(this.factory !== undefined ? { factory: this.factory } : {}) },
     );
   }

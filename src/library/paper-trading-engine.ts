@@ -55,6 +55,7 @@ import type { AccountSummary, DurableSource, OpenPositionRequest, PaperTradingEn
 export type { AccountSummary, DurableSource, OpenPositionRequest, PaperTradingEngineOptions } from './engine-types.js';
 import { decodeEngineSnapshot, encodeEngineSnapshot } from './engine-snapshot.js';
 import { parseTactics } from '../strategy/tactics.js';
+import { extend } from '../core/objects.js';
 
 const SIDES: ReadonlySet<unknown> = new Set(['LONG', 'SHORT', 'BUY', 'SELL']);
 
@@ -128,7 +129,7 @@ export class PaperTradingEngine {
       kind: 'account.open', time, account: id, type: 'futures', balances: { USDT: resolved.initialBalance },
       leverage: typeof resolved.leverage === 'number' ? resolved.leverage : 1,
       ...(resolved.fees ? { fees: resolved.fees } : {}),
-      risk: { ...(resolved.maxDrawdown !== undefined ? { maxDrawdown: formatFixed(resolved.maxDrawdown / 100n) } : {}), closeOnMaxDrawdown: resolved.closeOnMaxDrawdown },
+      risk: extend(resolved.maxDrawdown !== undefined ? { maxDrawdown: formatFixed(resolved.maxDrawdown / 100n) } : {}, { closeOnMaxDrawdown: resolved.closeOnMaxDrawdown }),
     });
     const refused = events.find((e) => e.type === 'ACCOUNT_REJECTED');
     if (refused !== undefined) throw new Error(`account ${id} refused: ${'message' in refused ? refused.message : ''}`);

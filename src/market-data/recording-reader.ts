@@ -19,6 +19,7 @@ import { gunzipSync } from 'node:zlib';
 import { RecordedLevels } from './recorded-levels.js';
 import { RecordedTrades } from './recorded-trades.js';
 import type { BookDeltaInput, BookInvalidateInput, BookSnapshotInput, KernelInput, LevelInput, TradeInput } from '../core/kernel/inputs.js';
+import { extend } from '../core/objects.js';
 
 export type MarketInput = BookSnapshotInput | BookDeltaInput | BookInvalidateInput | TradeInput;
 
@@ -237,10 +238,7 @@ function readMeta(dir: string): { symbol?: string; market?: string } {
     throw new RecordingError('recording.json: not JSON');
   }
   const fields = (typeof raw === 'object' && raw !== null ? raw : {}) as Record<string, unknown>;
-  return {
-    ...(typeof fields.symbol === 'string' && fields.symbol !== '' ? { symbol: fields.symbol } : {}),
-    ...(typeof fields.market === 'string' ? { market: fields.market } : {}),
-  };
+  return extend(typeof fields.symbol === 'string' && fields.symbol !== '' ? { symbol: fields.symbol } : {}, typeof fields.market === 'string' ? { market: fields.market } : {});
 }
 
 /** `local_ts_ns` read from the text itself: nanoseconds exceed a double's exact integers. */

@@ -8,6 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { Database } from './schema.js';
+import { extend } from '../core/objects.js';
 
 export interface AccountProfile {
   readonly accountId: string;
@@ -55,7 +56,7 @@ export class CredentialStore {
   }
 
   async create(profile: Omit<AccountProfile, 'apiKey' | 'apiSecret'>): Promise<AccountProfile> {
-    const full: AccountProfile = { ...profile, apiKey: newApiKey(), apiSecret: newApiSecret() };
+    const full: AccountProfile = extend(profile, { apiKey: newApiKey(), apiSecret: newApiSecret() });
     await this.db
       .insertInto('account_credentials')
       .values({ accountId: full.accountId, name: full.name, type: full.type, apiKey: full.apiKey, apiSecret: full.apiSecret, settings: JSON.stringify(full.settings), createdAt: full.createdAt, deletedAt: null })

@@ -42,6 +42,7 @@ import { div, formatFixed, parseFixed, type Fixed } from '../core/money/fixed.js
 import { realizedPnlTracker, type FillForPnl } from '../core/accounts/realized-pnl-view.js';
 import { directWrites, projectionTransaction, type DirectStatements } from './database.js';
 import type { Database, OrderTable, TradeTable } from './schema.js';
+import { extend } from '../core/objects.js';
 
 export type BalanceView = Readonly<Record<string, { readonly free: string; readonly locked: string }>>;
 
@@ -505,7 +506,7 @@ export class ReadModel {
     }
     await w.write(w.tx
       .updateTable('positions')
-      .set(closed ? { ...common, unrealizedPnl: '0', status: 'CLOSED', closedAt: event.at } : { ...common, entryPrice: event.entryPrice, direction: event.direction === 'SHORT' ? 'SHORT' : 'LONG' })
+      .set(closed ? extend(common, { unrealizedPnl: '0', status: 'CLOSED', closedAt: event.at }) : extend(common, { entryPrice: event.entryPrice, direction: event.direction === 'SHORT' ? 'SHORT' : 'LONG' }))
       .where('id', '=', event.positionId));
     w.notePosition(event.positionId, closed ? 'CLOSED' : row.status);
   }

@@ -42,6 +42,7 @@ import { performance } from 'node:perf_hooks';
 import type { Kysely } from 'kysely';
 import { directWrites, durableTransaction, projectionTransaction } from './database.js';
 import type { Database } from './schema.js';
+import { extend } from '../core/objects.js';
 
 export interface Snapshot {
   readonly seq: number;
@@ -369,9 +370,9 @@ export class SnapshotStore {
     const snapshot = { seq, at: Number(row.at) };
     if (row.parts === null) {
       // Written before parts and digests were recorded: every part of the seq, unchecked.
-      if (row.state !== '') return { ...snapshot, state: row.state };
+      if (row.state !== '') return extend(snapshot, { state: row.state });
       const parts = await this.db.selectFrom('snapshot_parts').select('state').where('seq', '=', seq).orderBy('part').execute();
-      return { ...snapshot, state: parts.map((p) => p.state).join('') };
+      return extend(snapshot, { state: parts.map((p) => p.state).join('') });
     }
     const count = Number(row.parts);
     let state = row.state;
@@ -390,7 +391,7 @@ export class SnapshotStore {
       const digest = stateDigest(state);
       if (digest !== row.digest) throw new SnapshotDamagedError(seq, `its state (${state.length} characters) does not match its digest: SHA-256 ${digest.slice(0, 16)}…, recorded ${row.digest.slice(0, 16)}…`);
     }
-    return { ...snapshot, state };
+    return extend(snapshot, { state });
   }
 }
 

@@ -10,6 +10,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { Database, WebhookDeliveryTable, WebhookTable } from './schema.js';
+import { extend } from '../core/objects.js';
 
 export interface Webhook {
   readonly id: string;
@@ -147,7 +148,7 @@ export class WebhookStore {
       for (let i = 0; i < deliveries.length; i += 200) {
         await tx
           .insertInto('webhook_deliveries')
-          .values(deliveries.slice(i, i + 200).map((d) => ({ ...d, status: 'pending' as const, attempts: 0, nextAttemptAt: d.createdAt, lastStatusCode: null, lastError: null, completedAt: null })))
+          .values(deliveries.slice(i, i + 200).map((d) => (extend(d, { status: 'pending' as const, attempts: 0, nextAttemptAt: d.createdAt, lastStatusCode: null, lastError: null, completedAt: null }))))
           .execute();
       }
     });

@@ -14,6 +14,7 @@ import { AccountVenueClients } from '../execution/venue-clients.js';
 import type { AuditLog } from '../persistence/audit-log.js';
 import type { CredentialStore } from '../persistence/credential-store.js';
 import type { ExchangeKeyStore } from '../persistence/exchange-key-store.js';
+import { extend } from '../core/objects.js';
 
 export interface LivePortsInput {
   readonly config: Pick<AppConfig, 'exchange' | 'exchangeOptions' | 'exchangeUrls'>;
@@ -39,12 +40,11 @@ export interface LivePorts {
 export function createLivePorts(input: LivePortsInput): LivePorts {
   const clock = input.wallClock ?? Date.now;
   const clients = new AccountVenueClients(input.config, input.exchangeKeys, input.exchangeFactory);
-  const execution = new LiveExecutionService(clients, {
-    ...input.live,
+  const execution = new LiveExecutionService(clients, extend(input.live, {
     // A perpetual's orders go to the venue's perpetual, not to the spot market of the same id.
     marketOf: (symbol) => input.instruments().find((i) => i.symbol === symbol)?.market,
     record: (entry) => input.audit.append({ at: clock(), actor: 'live-venue', mode: 'live', action: `venue.${entry.op}`, accountId: entry.accountId, details: { sent: entry.sent, answered: entry.answered } }),
-  });
+  }));
   // An account reads and reconciles its own market: a futures account's orders, fills and leverage
   // are on the venue's perpetuals, a spot account's on its spot markets.
   const symbolsOf = (accountId: string) => {

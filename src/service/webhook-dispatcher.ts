@@ -28,6 +28,7 @@ import { DueQueue } from './due-queue.js';
 import { FeedTransitions } from './feed-transitions.js';
 import { DELIVERY_HEADER, EVENT_HEADER, SIGNATURE_HEADER, webhookSignature } from './webhook-signature.js';
 import { KERNEL_EVENT_TYPES, type WebhookEventName } from './webhook-subscriptions.js';
+import { extend } from '../core/objects.js';
 
 export interface RetryPolicy {
   readonly maxAttempts: number;
@@ -134,7 +135,7 @@ export class WebhookDispatcher {
 
   /** Adds an account's endpoint; it hears events from now on. */
   async add(input: { accountId: string; url: string; events: readonly WebhookEventName[]; description?: string }): Promise<Webhook> {
-    const hook = await this.store.create({ ...input, at: this.clock() });
+    const hook = await this.store.create(extend(input, { at: this.clock() }));
     this.hooks = [...this.hooks, hook];
     return hook;
   }
@@ -225,7 +226,7 @@ export class WebhookDispatcher {
         }
         return;
       }
-      for (const d of batch) this.enqueue({ ...d, attempts: 0, nextAttemptAt: d.createdAt });
+      for (const d of batch) this.enqueue(extend(d, { attempts: 0, nextAttemptAt: d.createdAt }));
       this.pump();
     });
     return this.flushing;

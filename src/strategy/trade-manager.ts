@@ -231,17 +231,17 @@ export class TradeManager {
   private exitProblem(req: OpenRequest, instrument: Instrument, reference: Fixed, stop: Fixed, takeProfitPrices: readonly Fixed[]): string | undefined {
     const kernel = this.venue.kernel;
     const side = req.direction === 'LONG' ? 'SELL' : 'BUY';
-    const none = { quantity: undefined, quoteOrderQty: undefined, price: undefined, stopPrice: undefined, activationPrice: undefined, callbackRate: undefined } as const;
-    const refusal = (request: OrderRequest) => kernel.exchangeRuleRefusal(req.account, req.symbol, request, true, SPEC_RULES);
-    const range = `${formatFixed(instrument.minPrice ?? 0n)} … ${instrument.maxPrice === undefined ? '∞' : formatFixed(instrument.maxPrice)}`;
+    // Each request one literal: a spread of a template that then gains keys is built on a slow path (docs/adr/0062).
+    const refusal = (type: OrderRequest['type'], stopPrice: Fixed | undefined, activationPrice?: Fixed, callbackRate?: Fixed) =>
+      kernel.exchangeRuleRefusal(req.account, req.symbol, { side, type, quantity: undefined, quoteOrderQty: undefined, price: undefined, stopPrice, activationPrice, callbackRate }, true, SPEC_RULES);
     const said = (what: string, price: Fixed, r: Rejection): string =>
       r.code === 'INVALID_PRICE' && r.message.startsWith(PRICE_RANGE_WORDS)
-        ? `${what} ${formatFixed(price)} is outside the price range ${range} of ${req.symbol}`
+        ? `${what} ${formatFixed(price)} is outside the price range ${formatFixed(instrument.minPrice ?? 0n)} … ${instrument.maxPrice === undefined ? '∞' : formatFixed(instrument.maxPrice)} of ${req.symbol}`
         : `${what} ${formatFixed(price)} is refused on ${req.symbol}: ${r.message}`;
-    const stopRefused = refusal({ ...none, side, type: 'STOP_LOSS', stopPrice: stop });
+    const stopRefused = refusal('STOP_LOSS', stop);
     if (stopRefused !== undefined) return said('stop', stop, stopRefused);
     for (const target of takeProfitPrices) {
-      const targetRefused = refusal({ ...none, side, type: 'TAKE_PROFIT', stopPrice: target });
+      const targetRefused = refusal('TAKE_PROFIT', target);
       if (targetRefused !== undefined) return said('take-profit', target, targetRefused);
     }
     const trailing = req.tactics.trailingStop;
@@ -249,7 +249,7 @@ export class TradeManager {
     // As protect() places it (the callback as a fraction).
     const activation = trailingActivation(reference, req.direction, trailing.activationPercent, instrument.tickSize);
     const callbackRate = trailing.callbackPercent / 100n;
-    const trailingRefused = refusal({ ...none, side, type: 'TRAILING_STOP_MARKET', activationPrice: activation, callbackRate });
+    const trailingRefused = refusal('TRAILING_STOP_MARKET', undefined, activation, callbackRate);
     if (trailingRefused === undefined) return undefined;
     if (trailingRefused.code !== 'TRAILING_DELTA') return said('trailing stop activation', activation, trailingRefused);
     const bounds = instrument.trailingBounds;

@@ -7,6 +7,7 @@
 import type { TradeInput } from '../../core/kernel/inputs.js';
 import type { DepthDiff } from '../dialect-kit/depth-diffs.js';
 import type { StreamMarket } from './listen-keys.js';
+import { extend } from '../../core/objects.js';
 
 type Level = readonly [string, string];
 
@@ -46,13 +47,13 @@ export function inMicroseconds(frame: Readonly<Record<string, unknown>>): Record
 /** `<symbol>@trade`. Spot sends `M` (ignore); futures `X` (the trade's order type, MARKET for ours). */
 export function tradeFrame(t: TradeInput, market: StreamMarket): Record<string, unknown> {
   const common = { e: 'trade', E: t.time, s: t.symbol, t: t.tradeId, p: t.price, q: t.quantity, T: t.time, m: t.buyerMaker };
-  return market === 'spot' ? { ...common, M: true } : { ...common, X: 'MARKET' };
+  return market === 'spot' ? extend(common, { M: true }) : extend(common, { X: 'MARKET' });
 }
 
 /** `<symbol>@aggTrade`: one trade per aggregate (first and last trade id are its own), as the REST aggTrades. */
 export function aggTradeFrame(t: TradeInput, market: StreamMarket): Record<string, unknown> {
   const common = { e: 'aggTrade', E: t.time, s: t.symbol, a: t.tradeId, p: t.price, q: t.quantity, f: t.tradeId, l: t.tradeId, T: t.time, m: t.buyerMaker };
-  return market === 'spot' ? { ...common, M: true } : common;
+  return market === 'spot' ? extend(common, { M: true }) : common;
 }
 
 /** `<symbol>@bookTicker`: spot has no event type or times; futures has both. `u` is the book's update id. */

@@ -28,6 +28,7 @@ import { feesOf } from '../dialect-kit/facade-calls.js';
 import { usdmErrorOf, usdmErrors } from './usdm-errors.js';
 import { maxNotionalAt, usdmLeverageBracket } from './usdm-mappers.js';
 import type { UsdmTrading } from './usdm-trading-routes.js';
+import { extend } from '../../core/objects.js';
 
 const f = (v: Fixed) => formatFixed(v);
 
@@ -219,10 +220,9 @@ export function registerUsdmAccountRoutes(t: UsdmTrading): void {
             ? { positionInitialMargin: pos.margin, openOrderInitialMargin: pos.openOrderMargin, leverage: String(pos.leverage), isolated: isolated(figures), entryPrice: pos.entryPrice, maxNotional: maxNotionalAt(instrumentOf(pos.symbol), pos.leverage), bidNotional: '0', askNotional: '0' }
             : {}),
         }));
-      return {
+      return extend(summary !== undefined ? { feeTier: 0, canTrade: !summary.halted, canDeposit: false, canWithdraw: false, updateTime: 0 } : {}, {
         // V2's top-level updateTime is 0 on Binance too ("reserved property, please ignore", as live
         // answers show); the account's last change is each asset's updateTime.
-        ...(summary !== undefined ? { feeTier: 0, canTrade: !summary.halted, canDeposit: false, canWithdraw: false, updateTime: 0 } : {}),
         multiAssetsMargin: false,
         tradeGroupId: -1,
         totalInitialMargin: x.asset.initialMargin,
@@ -238,7 +238,7 @@ export function registerUsdmAccountRoutes(t: UsdmTrading): void {
         maxWithdrawAmount: x.asset.maxWithdrawAmount,
         assets: [x.asset],
         positions,
-      };
+      });
     });
   }
 }

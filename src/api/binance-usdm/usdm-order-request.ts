@@ -19,6 +19,7 @@ import { binanceErrors } from '../binance/binance-errors.js';
 import type { PlaceOrderRequest } from '../service-deps.js';
 import { usdmErrors } from './usdm-errors.js';
 import { USDM_CONDITIONAL_TYPES, USDM_ORDER_TYPES, type UsdmOrderType } from './usdm-mappers.js';
+import { extend } from '../../core/objects.js';
 
 const DECIMAL = /^\d{1,20}(\.\d{1,20})?$/;
 const CLIENT_ID = /^[.A-Za-z0-9:/_-]{1,36}$/;
@@ -76,27 +77,27 @@ export function usdmOrderRequest(p: Readonly<Record<string, string>>, endpoint: 
       case 'LIMIT': {
         const executionType = LIMIT_TIMES[needs('timeInForce')];
         if (executionType === undefined) throw timeInForce === 'GTD' ? binanceErrors.unsupportedCombination('GTD orders are not simulated') : binanceErrors.invalidTimeInForce();
-        return { ...common, type: executionType, quantity: needs('quantity'), price: needs('price') };
+        return extend(common, { type: executionType, quantity: needs('quantity'), price: needs('price') });
       }
       case 'MARKET':
         refuses('price');
-        return { ...common, type: 'MARKET', quantity: needs('quantity') };
+        return extend(common, { type: 'MARKET', quantity: needs('quantity') });
       case 'STOP_MARKET':
       case 'TAKE_PROFIT_MARKET':
         refuses('price');
         if (trigger === undefined) throw binanceErrors.mandatory('triggerPrice');
-        return { ...common, type: type === 'STOP_MARKET' ? 'STOP_LOSS' : 'TAKE_PROFIT', quantity: needs('quantity'), stopPrice: trigger };
+        return extend(common, { type: type === 'STOP_MARKET' ? 'STOP_LOSS' : 'TAKE_PROFIT', quantity: needs('quantity'), stopPrice: trigger });
       case 'STOP':
       case 'TAKE_PROFIT':
         if ((timeInForce ?? 'GTC') !== 'GTC') throw binanceErrors.unsupportedCombination('stop-limit orders rest as GTC');
         if (trigger === undefined) throw binanceErrors.mandatory('triggerPrice');
-        return { ...common, type: type === 'STOP' ? 'STOP_LOSS_LIMIT' : 'TAKE_PROFIT_LIMIT', quantity: needs('quantity'), price: needs('price'), stopPrice: trigger };
+        return extend(common, { type: type === 'STOP' ? 'STOP_LOSS_LIMIT' : 'TAKE_PROFIT_LIMIT', quantity: needs('quantity'), price: needs('price'), stopPrice: trigger });
       case 'TRAILING_STOP_MARKET': {
         refuses('price');
         // USD-M's callbackRate is in percent (1 = 1 %); papertrade's is a fraction.
         const rate = percentToFraction(needs('callbackRate'));
         if (/^0*(\.0*)?$/.test(rate)) throw usdmErrors.invalidCallbackRate();
-        return { ...common, type: 'TRAILING_STOP_MARKET', quantity: needs('quantity'), callbackRate: rate, ...(activation !== undefined ? { activationPrice: activation } : {}) };
+        return extend(common, { type: 'TRAILING_STOP_MARKET', quantity: needs('quantity'), callbackRate: rate, ...(activation !== undefined ? { activationPrice: activation } : {}) });
       }
     }
   })();

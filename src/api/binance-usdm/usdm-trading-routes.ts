@@ -27,6 +27,7 @@ import type { ExecutionResult, OrderView } from '../service-deps.js';
 import { usdmErrorOf, usdmErrors } from './usdm-errors.js';
 import { isWaitingConditional, usdmAlgoOrder, usdmOrder, usdmUserTrade } from './usdm-mappers.js';
 import { usdmOrderRequest } from './usdm-order-request.js';
+import { extend } from '../../core/objects.js';
 
 const invalid = binanceErrors.invalidParameter;
 
@@ -119,7 +120,7 @@ export function registerUsdmTradingRoutes(t: UsdmTrading): void {
     const found = await deps.execution.getOrder(account.accountId, ref);
     if (found.ok && (await waitingOf(account.accountId, found.value))) throw binanceErrors.unknownOrderOnCancel();
     const result = await deps.execution.cancelOrder(account.accountId, ref);
-    await audit('order.cancel', account.accountId, { ...ref, result: result.ok ? { status: result.value.status } : result.error });
+    await audit('order.cancel', account.accountId, extend(ref, { result: result.ok ? { status: result.value.status } : result.error }));
     const canceled = t.unwrap(result, 'cancel');
     return usdmOrder(canceled, await kernelOrder(account.accountId, canceled));
   });

@@ -15,6 +15,7 @@ import { formatFixed, parseFixed } from '../../core/money/fixed.js';
 import { executionType, type Order } from '../../core/orders/order.js';
 import type { AccountFill } from '../dialect-kit/account-history.js';
 import type { OrderView } from '../service-deps.js';
+import { extend } from '../../core/objects.js';
 
 export const BINANCE_ORDER_TYPES = ['LIMIT', 'LIMIT_MAKER', 'MARKET', 'STOP_LOSS', 'STOP_LOSS_LIMIT', 'TAKE_PROFIT', 'TAKE_PROFIT_LIMIT'] as const;
 export type BinanceOrderType = (typeof BINANCE_ORDER_TYPES)[number];
@@ -186,16 +187,14 @@ export function binanceNewOrder(o: OrderView, kernelOrder: Readonly<Order> | und
   const ack = { symbol: o.symbol, orderId: idNumber(o.orderId), orderListId: -1, clientOrderId: o.clientOrderId, transactTime: o.createdAt };
   if (respType === 'ACK') return ack;
   const working = isWorking(kernelOrder, o);
-  const result = {
-    ...ack,
-    ...orderTerms(o, kernelOrder),
+  const result = extend(ack, extend(orderTerms(o, kernelOrder), {
     origQuoteOrderQty: o.quoteOrderQty ?? ZERO,
     workingTime: working ? (kernelOrder?.triggeredAt ?? o.createdAt) : -1,
     selfTradePreventionMode: 'NONE',
-  };
+  }));
   if (respType === 'RESULT') return result;
   const full: NewOrderFill[] = fills.map((f) => ({ price: f.price, qty: f.quantity, commission: f.fee, commissionAsset: f.feeAsset, tradeId: idNumber(f.id) }));
-  return { ...result, fills: full };
+  return extend(result, { fills: full });
 }
 
 /** `DELETE /api/v3/order` and each entry of `DELETE /api/v3/openOrders`. */

@@ -18,6 +18,7 @@ import { binanceErrors } from './binance-errors.js';
 import { binanceBucketing, binanceKlineRows } from './binance-klines.js';
 import { exchangeInfoSymbol } from './binance-mappers.js';
 import { depthWeight, RATE_LIMITS } from './binance-weights.js';
+import { extend } from '../../core/objects.js';
 
 const DAY = 86_400_000;
 const invalid = binanceErrors.invalidParameter;
@@ -66,7 +67,7 @@ export function registerBinanceMarketRoutes(ctx: BinanceContext): void {
 
   ctx.route('GET', '/api/v3/trades', 25, async (_request, _reply, p) => {
     const instrument = instrumentOf(p.symbol);
-    return recent(instrument.symbol, { ...p, fromId: '' }).map((t) => ({ id: t.id, price: t.price, qty: t.quantity, quoteQty: quoteQtyOf(t), time: t.time, isBuyerMaker: t.buyerMaker, isBestMatch: true }));
+    return recent(instrument.symbol, extend(p, { fromId: '' })).map((t) => ({ id: t.id, price: t.price, qty: t.quantity, quoteQty: quoteQtyOf(t), time: t.time, isBuyerMaker: t.buyerMaker, isBestMatch: true }));
   });
 
   ctx.route('GET', '/api/v3/aggTrades', 4, async (_request, _reply, p) => {

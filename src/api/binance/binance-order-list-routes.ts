@@ -33,6 +33,7 @@ import type { BinanceContext } from './binance-api.js';
 import { binanceErrorOf, binanceErrors } from './binance-errors.js';
 import { requireSpotSymbol } from './binance-trading-routes.js';
 import { binanceNewOrder, idNumber } from './binance-mappers.js';
+import { extend } from '../../core/objects.js';
 
 const DECIMAL = /^\d{1,20}(\.\d{1,20})?$/;
 const DECIMAL_RANGE = '^([0-9]{1,20})(\\.[0-9]{1,20})?$';
@@ -59,18 +60,18 @@ function legRequest(leg: Leg, name: string, common: { symbol: string; side: 'BUY
     if (leg[field] !== undefined) throw binanceErrors.notRequired(key);
   };
   const key = (field: string) => (name === '' ? field : `${name}${field[0]!.toUpperCase()}${field.slice(1)}`);
-  const base = { ...common, ...(leg.clientOrderId !== undefined ? { clientOrderId: leg.clientOrderId } : {}) };
+  const base = extend(common, leg.clientOrderId !== undefined ? { clientOrderId: leg.clientOrderId } : {});
   switch (leg.type) {
     case 'LIMIT_MAKER':
       refuses('stopPrice', key('stopPrice'));
-      return { ...base, type: 'LIMIT_MAKER', price: needs('price', key('price')) };
+      return extend(base, { type: 'LIMIT_MAKER', price: needs('price', key('price')) });
     case 'TAKE_PROFIT':
     case 'STOP_LOSS':
       refuses('price', key('price'));
-      return { ...base, type: leg.type, stopPrice: needs('stopPrice', key('stopPrice')) };
+      return extend(base, { type: leg.type, stopPrice: needs('stopPrice', key('stopPrice')) });
     case 'TAKE_PROFIT_LIMIT':
     case 'STOP_LOSS_LIMIT':
-      return { ...base, type: leg.type, price: needs('price', key('price')), stopPrice: needs('stopPrice', key('stopPrice')) };
+      return extend(base, { type: leg.type, price: needs('price', key('price')), stopPrice: needs('stopPrice', key('stopPrice')) });
   }
 }
 
@@ -111,7 +112,7 @@ export function registerBinanceOrderListRoutes(app: FastifyInstance, ctx: Binanc
       transactionTime: Math.max(...orders.map((o) => o.updatedAt)),
       symbol: orders[0]!.symbol,
       orders: orders.map((o) => ({ symbol: o.symbol, orderId: idNumber(o.id), clientOrderId: o.clientOrderId })),
-      ...(reports ? { orderReports: orders.map((o) => ({ ...binanceNewOrder(paperOrderView(o), o, 'RESULT', []), orderListId: listId })) } : {}),
+      ...(reports ? { orderReports: orders.map((o) => (extend(binanceNewOrder(paperOrderView(o), o, 'RESULT', []), { orderListId: listId }))) } : {}),
     };
   };
   /** The group a request names by `orderListId` or by its list client id; -2013 (query) / -2011 (cancel) when there is none. */
@@ -158,7 +159,7 @@ export function registerBinanceOrderListRoutes(app: FastifyInstance, ctx: Binanc
     }
     for (const [i, request] of requests.entries()) await audit('order.place', accountId, { request, result: outcomeOf(ok(placed.value[i]!)) });
     // transactionTime: the legs' placement, on the exchange clock every order time here is on.
-    return { ...(await listView(accountId, group, true)), listStatusType: 'EXEC_STARTED' };
+    return extend(await listView(accountId, group, true), { listStatusType: 'EXEC_STARTED' });
   };
 
   const leg = (p: Record<string, string>, name: 'above' | 'below'): Leg => {
@@ -230,7 +231,7 @@ export function registerBinanceOrderListRoutes(app: FastifyInstance, ctx: Binanc
     if ((await groupOrders(deps, account.accountId, group))[0]!.symbol !== symbol) throw binanceErrors.unknownOrderOnCancel();
     const result = await cancelGroup(deps, audit, account.accountId, group);
     if (!result.ok) throw binanceErrors.unknownOrderOnCancel();
-    return { ...(await listView(account.accountId, group, true)), listStatusType: 'ALL_DONE', listOrderStatus: 'ALL_DONE' };
+    return extend(await listView(account.accountId, group, true), { listStatusType: 'ALL_DONE', listOrderStatus: 'ALL_DONE' });
   });
 
   /** The account's lists, oldest first, each once (by its first order). */

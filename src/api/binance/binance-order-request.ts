@@ -20,6 +20,7 @@ import { formatFixed } from '../../core/money/fixed.js';
 import type { PlaceOrderRequest } from '../service-deps.js';
 import { binanceErrors } from './binance-errors.js';
 import { BIPS_PER_UNIT, isBinanceOrderType, type NewOrderRespType } from './binance-mappers.js';
+import { extend } from '../../core/objects.js';
 
 const DECIMAL = /^\d{1,20}(\.\d{1,20})?$/;
 const DECIMAL_RANGE = '^([0-9]{1,20})(\\.[0-9]{1,20})?$';
@@ -80,33 +81,33 @@ export function binanceOrderRequest(p: Readonly<Record<string, string>>): Binanc
         const quote = given('quoteOrderQty');
         if (quantity !== undefined && quote !== undefined) throw binanceErrors.combination();
         if (quantity === undefined && quote === undefined) throw binanceErrors.eitherOf('quantity', 'quoteOrderQty');
-        return { ...common, type, ...(quantity !== undefined ? { quantity } : { quoteOrderQty: quote! }) };
+        return extend(common, { type, ...(quantity !== undefined ? { quantity } : { quoteOrderQty: quote! }) });
       }
       case 'LIMIT': {
         refuses('stopPrice', 'trailingDelta', 'quoteOrderQty');
         const tif = needs('timeInForce');
         const limitType = tif === 'IOC' ? 'IMMEDIATE_OR_CANCEL' : tif === 'FOK' ? 'FILL_OR_KILL' : 'LIMIT';
-        return { ...common, type: limitType, quantity: needs('quantity'), price: needs('price') };
+        return extend(common, { type: limitType, quantity: needs('quantity'), price: needs('price') });
       }
       case 'LIMIT_MAKER':
         refuses('stopPrice', 'trailingDelta', 'quoteOrderQty', 'timeInForce');
-        return { ...common, type, quantity: needs('quantity'), price: needs('price') };
+        return extend(common, { type, quantity: needs('quantity'), price: needs('price') });
       case 'STOP_LOSS':
       case 'TAKE_PROFIT': {
         refuses('price', 'timeInForce', 'quoteOrderQty');
         const quantity = needs('quantity');
         const stopPrice = given('stopPrice');
-        if (trailing === undefined) return { ...common, type, quantity, stopPrice: needs('stopPrice') };
+        if (trailing === undefined) return extend(common, { type, quantity, stopPrice: needs('stopPrice') });
         if (type === 'STOP_LOSS' && stopPrice !== undefined) throw binanceErrors.unsupportedCombination('a trailing STOP_LOSS with an activation price (stopPrice) is not simulated');
         if (type === 'TAKE_PROFIT' && stopPrice === undefined) throw binanceErrors.unsupportedCombination('a trailing TAKE_PROFIT needs its activation price (stopPrice)');
-        return { ...common, type: 'TRAILING_STOP_MARKET', quantity, callbackRate: trailing, ...(stopPrice !== undefined ? { activationPrice: stopPrice } : {}) };
+        return extend(common, { type: 'TRAILING_STOP_MARKET', quantity, callbackRate: trailing, ...(stopPrice !== undefined ? { activationPrice: stopPrice } : {}) });
       }
       case 'STOP_LOSS_LIMIT':
       case 'TAKE_PROFIT_LIMIT': {
         refuses('quoteOrderQty');
         if (trailing !== undefined) throw binanceErrors.unsupportedCombination('trailing limit orders are not simulated');
         if (needs('timeInForce') !== 'GTC') throw binanceErrors.unsupportedCombination('stop-limit orders rest as GTC');
-        return { ...common, type, quantity: needs('quantity'), price: needs('price'), stopPrice: needs('stopPrice') };
+        return extend(common, { type, quantity: needs('quantity'), price: needs('price'), stopPrice: needs('stopPrice') });
       }
     }
   })();

@@ -27,6 +27,7 @@ import type { BinanceContext } from './binance-api.js';
 import { binanceErrorOf, binanceErrors } from './binance-errors.js';
 import { binanceCanceledOrder, binanceMyTrade, binanceNewOrder, binanceOrder, idNumber } from './binance-mappers.js';
 import { binanceOrderRequest } from './binance-order-request.js';
+import { extend } from '../../core/objects.js';
 
 const invalid = binanceErrors.invalidParameter;
 
@@ -169,7 +170,7 @@ export function registerBinanceTradingRoutes(app: FastifyInstance, ctx: BinanceC
     const ref = orderRef(p);
     requireSpotSymbol(deps.hub.kernel, ref.symbol);
     const result = await deps.execution.cancelOrder(account.accountId, ref);
-    await audit('order.cancel', account.accountId, { ...ref, result: result.ok ? { status: result.value.status } : result.error });
+    await audit('order.cancel', account.accountId, extend(ref, { result: result.ok ? { status: result.value.status } : result.error }));
     const canceled = unwrap(result, 'cancel');
     return binanceCanceledOrder(canceled, await detail(account.accountId)(canceled), canceled.clientOrderId);
   });

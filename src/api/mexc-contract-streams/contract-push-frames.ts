@@ -14,6 +14,7 @@ import type { Level } from '../dialect-kit/market-views.js';
 import type { TapeTrade } from '../dialect-kit/market-tape.js';
 import { contractDeal, num, positionNumber } from '../mexc-contract/mexc-contract-mappers.js';
 import { volOf, type Contract } from '../mexc-contract/mexc-contract-symbols.js';
+import { extend } from '../../core/objects.js';
 
 export interface PushFrame {
   readonly channel: string;
@@ -37,7 +38,7 @@ export function dealItems(c: Contract, trades: readonly TapeTrade[]): Record<str
 
 /** `push.personal.order.deal`: the REST deal of the fill, with the order's client id. */
 export function personalDeal(fill: AccountFill, c: Contract, reduceOnly: boolean, externalOid: string): Record<string, unknown> {
-  return { ...contractDeal(fill, c, reduceOnly), externalOid, isSelf: false };
+  return extend(contractDeal(fill, c, reduceOnly), { externalOid, isSelf: false });
 }
 
 /**

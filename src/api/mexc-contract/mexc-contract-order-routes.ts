@@ -23,6 +23,7 @@ import { ok, type ContractContext } from './mexc-contract-api.js';
 import { contractErrorOf, contractErrors, type ContractOrderTerms } from './mexc-contract-errors.js';
 import { contractDeal, contractOrder, fillTotals, ORDER_TYPE_OF_CODE } from './mexc-contract-mappers.js';
 import { contractOfSymbol, quantityOfVol, type Contract } from './mexc-contract-symbols.js';
+import { extend } from '../../core/objects.js';
 
 const tags = ['mexc contract'];
 /** MEXC lists take-profit and stop-loss exits as stop orders (mexc-contract-stop-routes.ts), apart from its orders. */
@@ -249,7 +250,7 @@ export function registerContractOrderRoutes(app: FastifyInstance, ctx: ContractC
     const c = contractNamed(q.symbol);
     const start = optionalInt(q.start_time, 'start_time', invalid);
     const end = optionalInt(q.end_time, 'end_time', invalid);
-    return ok(page(await deals(account.accountId, c, { ...(start !== undefined ? { start } : {}), ...(end !== undefined ? { end } : {}) }), q));
+    return ok(page(await deals(account.accountId, c, extend(start !== undefined ? { start } : {}, end !== undefined ? { end } : {})), q));
   });
 
   app.get<{ Params: { order_id: string } }>('/api/v1/private/order/deal_details/:order_id', { schema: { tags } }, async (request) => {

@@ -41,6 +41,7 @@ import type { ServiceDeps } from '../service-deps.js';
 import type { ListenKeyStore } from './mexc-listen-keys.js';
 import { dealItems, depthItems, privateAccountBodies, privateDealBody, privateOrderBody, type BalanceSnapshot } from './mexc-push-messages.js';
 import { encodePush, type PushMessage } from './mexc-push-proto.js';
+import { extend } from '../../core/objects.js';
 
 export const MEXC_WS_PATH = '/mexc/ws';
 /** How often a private connection checks that its listen key still lives. */
@@ -233,10 +234,10 @@ export function registerMexcStream(app: FastifyInstance, ctx: MexcStreamContext)
         publics.set(
           channel,
           kind === 'depth'
-            ? { ...common, kind }
+            ? extend(common, { kind })
             : kind === 'deals'
-              ? { ...common, kind, trades: [] }
-              : { ...common, kind, last: '' },
+              ? extend(common, { kind, trades: [] })
+              : extend(common, { kind, last: '' }),
         );
         return undefined;
       };

@@ -22,6 +22,7 @@ import { MexcError, mexcErrorOf, mexcErrors } from './mexc-errors.js';
 import { DECIMAL_IN_WORDS } from '../schemas.js';
 import { isMexcOrderType, MEXC_ORDER_TYPES, mexcCanceledOrder, mexcMyTrade, mexcNewOrder, mexcOrder } from './mexc-mappers.js';
 import { intParam, optionalInt } from './mexc-market-routes.js';
+import { extend } from '../../core/objects.js';
 
 const tags = ['mexc v3'];
 const DECIMAL = /^\d+(\.\d+)?$/;
@@ -58,11 +59,11 @@ export function registerMexcTradingRoutes(app: FastifyInstance, ctx: MexcContext
       // MEXC ignores a price on market orders (ccxt sends one with quoteOrderQty).
       if (p.quantity !== undefined && p.quoteOrderQty !== undefined) throw new MexcError(-1128, 'Combination of optional parameters invalid.');
       if (p.quantity === undefined && p.quoteOrderQty === undefined) throw mexcErrors.mandatory('quantity');
-      return { ...common, ...(p.quantity !== undefined ? { quantity: p.quantity } : { quoteOrderQty: p.quoteOrderQty! }) };
+      return extend(common, p.quantity !== undefined ? { quantity: p.quantity } : { quoteOrderQty: p.quoteOrderQty! });
     }
     if (p.quantity === undefined) throw mexcErrors.mandatory('quantity');
     if (p.price === undefined) throw mexcErrors.mandatory('price');
-    return { ...common, quantity: p.quantity, price: p.price };
+    return extend(common, { quantity: p.quantity, price: p.price });
   };
 
   /** A symbol the spot API does not trade (unknown, or a perpetual) answers -1121, as MEXC does, not an empty list or an unknown order. */
@@ -142,7 +143,7 @@ export function registerMexcTradingRoutes(app: FastifyInstance, ctx: MexcContext
     const ref = orderRef(ctx.params(request));
     requireSpotSymbol(ref.symbol);
     const result = await deps.execution.cancelOrder(account.accountId, ref);
-    await audit('order.cancel', account.accountId, { ...ref, result: result.ok ? { status: result.value.status } : result.error });
+    await audit('order.cancel', account.accountId, extend(ref, { result: result.ok ? { status: result.value.status } : result.error }));
     return mexcCanceledOrder(unwrap(result, 'cancel'));
   });
 

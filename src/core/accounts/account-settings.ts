@@ -13,6 +13,7 @@ import { isDecimalString, parseFixed, SCALE, type Fixed } from '../money/fixed.j
 import type { FeeAssetMode, FeeSchedule } from '../matching/fee-model.js';
 import { feeRateProblem } from '../instruments/fee-bounds.js';
 import { fail, ok, type Result } from '../orders/rejection.js';
+import { extend } from '../objects.js';
 
 /** Balances stay below this (20 integer digits, as the API edge accepts). */
 export const BALANCE_LIMIT: Fixed = 10n ** 20n * SCALE;
@@ -47,11 +48,7 @@ export function parseFeeSettings(raw: unknown, defaults?: { readonly maker: Fixe
   if (!taker.ok) return taker;
   const feeAsset = raw.feeAsset;
   if (feeAsset !== undefined && !FEE_ASSET_MODES.includes(feeAsset as FeeAssetMode)) return fail('INVALID_FEES', 'feeAsset must be "received" or "quote"');
-  return checkFeeSchedule({
-    ...(maker.value !== undefined ? { maker: maker.value } : {}),
-    ...(taker.value !== undefined ? { taker: taker.value } : {}),
-    ...(feeAsset !== undefined ? { feeAsset: feeAsset as FeeAssetMode } : {}),
-  }, defaults);
+  return checkFeeSchedule(extend(maker.value !== undefined ? { maker: maker.value } : {}, extend(taker.value !== undefined ? { taker: taker.value } : {}, feeAsset !== undefined ? { feeAsset: feeAsset as FeeAssetMode } : {})), defaults);
 }
 
 export function checkAsset(asset: unknown): Result<string> {

@@ -25,6 +25,7 @@ import type { CloseAccountInput, ImportAccountInput, OpenAccountInput, ResetAcco
 import { ACCOUNT_DOCUMENT_FORMAT, accountFromState, accountToState, encodeDocument, healthFromSnapshot, healthToSnapshot, parseDocument, withFeeState } from './kernel-snapshot.js';
 import type { KernelCore, KernelState } from './kernel-state.js';
 import { settlementFor } from './order-commands.js';
+import { extend } from '../objects.js';
 
 /** One account as a JSON document (the seed's single-record mode); undefined for an unknown id. */
 export function exportAccount(s: KernelState, accountId: string): string | undefined {
@@ -172,12 +173,8 @@ function reopening(s: KernelState, account: Account, input: ResetAccountInput): 
     account: account.id,
     balances: input.balances ?? initial,
     ...(account.kind === 'futures' ? { type: 'futures', marginMode: account.marginMode, leverage: account.defaultLeverage } : {}),
-    fees: {
-      ...(account.fees.maker !== undefined ? { maker: formatFixed(account.fees.maker) } : {}),
-      ...(account.fees.taker !== undefined ? { taker: formatFixed(account.fees.taker) } : {}),
-      ...(account.fees.feeAsset !== undefined ? { feeAsset: account.fees.feeAsset } : {}),
-    },
-    risk: { ...(health.limit !== undefined ? { maxDrawdown: formatFixed(health.limit) } : {}), closeOnMaxDrawdown: health.closeOnHalt },
+    fees: extend(account.fees.maker !== undefined ? { maker: formatFixed(account.fees.maker) } : {}, extend(account.fees.taker !== undefined ? { taker: formatFixed(account.fees.taker) } : {}, account.fees.feeAsset !== undefined ? { feeAsset: account.fees.feeAsset } : {})),
+    risk: extend(health.limit !== undefined ? { maxDrawdown: formatFixed(health.limit) } : {}, { closeOnMaxDrawdown: health.closeOnHalt }),
   };
 }
 

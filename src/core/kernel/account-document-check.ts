@@ -15,6 +15,7 @@ import { ORDER_STATUSES, isOpenStatus } from '../orders/order-status.js';
 import { ORDER_TYPES, executionType, isConditional, type BracketExits, type ExitLeg, type Order } from '../orders/order.js';
 import { fail, ok, type Result } from '../orders/rejection.js';
 import { ACCOUNT_DOCUMENT_FORMAT, type AccountDocument } from './kernel-snapshot.js';
+import { extend } from '../objects.js';
 
 type Json = Record<string, unknown>;
 
@@ -69,11 +70,7 @@ function asset(v: unknown, path: string): string {
 
 function fees(v: unknown, path: string): FeeSchedule {
   const o = object(v, path, [], ['maker', 'taker', 'feeAsset']);
-  const schedule: FeeSchedule = {
-    ...(o.maker !== undefined ? { maker: amount(o.maker, `${path}.maker`) } : {}),
-    ...(o.taker !== undefined ? { taker: amount(o.taker, `${path}.taker`) } : {}),
-    ...(o.feeAsset !== undefined ? { feeAsset: oneOf(o.feeAsset, `${path}.feeAsset`, ['received', 'quote'] as const) } : {}),
-  };
+  const schedule: FeeSchedule = extend(o.maker !== undefined ? { maker: amount(o.maker, `${path}.maker`) } : {}, extend(o.taker !== undefined ? { taker: amount(o.taker, `${path}.taker`) } : {}, o.feeAsset !== undefined ? { feeAsset: oneOf(o.feeAsset, `${path}.feeAsset`, ['received', 'quote'] as const) } : {}));
   const checked = checkFeeSchedule(schedule);
   return checked.ok ? schedule : problem(path, checked.error.message);
 }

@@ -17,6 +17,7 @@ import { fail, ok, PRICE_RANGE_WORDS, rejection, type Rejection, type Result } f
 import { bracketOf } from './bracket-exits.js';
 import type { CancelOrderInput, PlaceOrderInput, PlaceOrderListInput } from './inputs.js';
 import type { KernelCore, KernelState } from './kernel-state.js';
+import { extend } from '../objects.js';
 
 export function settlementFor(s: KernelState, accountId: string, market: Market): Settlement {
   // Two lookups by strings the maps have hashed before, not a key concatenated per order and per fill.
@@ -151,7 +152,7 @@ export function placeOrderList(core: KernelCore, input: PlaceOrderListInput): vo
   const placed: { order: Order; previous: string | undefined }[] = [];
   for (let i = 0; i < input.orders.length; i += 1) {
     const leg = input.orders[i]!;
-    const single: PlaceOrderInput = { ...leg, kind: 'order.place', time: input.time, account: input.account };
+    const single: PlaceOrderInput = extend(leg, { kind: 'order.place', time: input.time, account: input.account });
     const clientOrderId = single.clientOrderId ?? `papertrade-${s.orderSeq + 1}`;
     const misfit = listLegProblem(single, i);
     const previous = s.clientIds.get(input.account)?.get(clientOrderId);

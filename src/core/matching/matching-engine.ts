@@ -38,6 +38,7 @@ import type { Market } from './market.js';
 import type { RestingOrders } from './resting-orders.js';
 import type { Settlement } from './settlement.js';
 import { planTakerWalk, type WalkPlan } from './taker-walk.js';
+import { extend } from '../objects.js';
 
 export interface EngineContext {
   now(): number;
@@ -322,9 +323,9 @@ export class MatchingEngine {
     const atMarket = executionType(order.type) === 'MARKET';
     const budget = atMarket ? settlement.marketBudget(order) : undefined;
     const cap = atMarket && order.maxSlippage !== undefined ? slippageCap(opposite, order.maxSlippage, market.instrument.tickSize) : undefined;
-    const spend = { ...(budget === undefined ? {} : { budget: budget.amount, budgetFeeRate: budget.feeRate }), ...(cap === undefined ? {} : { limitPrice: cap }) };
+    const spend = extend(budget === undefined ? {} : { budget: budget.amount, budgetFeeRate: budget.feeRate }, cap === undefined ? {} : { limitPrice: cap });
     // A quote-sized order buys no more than a MARKET order may name (Binance: quoteOrderQty "will not break LOT_SIZE filter rules").
-    if (atMarket && order.quoteOrderQty !== undefined) return planTakerWalk(opposite, market.view, { ...spend, quantity: marketQuantityCap(market), stepSize });
+    if (atMarket && order.quoteOrderQty !== undefined) return planTakerWalk(opposite, market.view, extend(spend, { quantity: marketQuantityCap(market), stepSize }));
     const quantity = settlement.fillableQty(order, remainingQty(order));
     return planTakerWalk(opposite, market.view, {
       quantity,
@@ -624,5 +625,5 @@ function bracketFields(order: Order): { takeProfit?: ExitLegView; stopLoss?: Exi
   const b = order.bracket;
   if (b === undefined) return {};
   const leg = (l: ExitLeg): ExitLegView => ({ stopPrice: fmt(l.stopPrice), ...(l.price !== undefined ? { price: fmt(l.price) } : {}) });
-  return { ...(b.takeProfit !== undefined ? { takeProfit: leg(b.takeProfit) } : {}), ...(b.stopLoss !== undefined ? { stopLoss: leg(b.stopLoss) } : {}) };
+  return extend(b.takeProfit !== undefined ? { takeProfit: leg(b.takeProfit) } : {}, b.stopLoss !== undefined ? { stopLoss: leg(b.stopLoss) } : {});
 }

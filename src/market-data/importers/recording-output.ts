@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import { once } from 'node:events';
 import { createGzip, type Gzip } from 'node:zlib';
 import { ImportError } from './import-fields.js';
+import { extend } from '../../core/objects.js';
 
 export type Level = readonly [price: string, size: string];
 
@@ -184,6 +185,6 @@ export function writeImportMeta(dir: string, summary: ImportSummary): void {
   const imports = Array.isArray(existing.imports) ? (existing.imports as unknown[]) : [];
   const kept = imports.filter((i) => typeof i !== 'object' || i === null || (i as { format?: unknown }).format !== summary.format);
   const record = { format: summary.format, files: summary.files, counts: summary.counts, gaps: summary.gaps };
-  const meta = { ...existing, source: 'import', symbol: summary.symbol, market: summary.market, imports: [...kept, record] };
+  const meta = extend(existing, { source: 'import', symbol: summary.symbol, market: summary.market, imports: [...kept, record] });
   writeFileSync(path, `${JSON.stringify(meta, null, 2)}\n`);
 }

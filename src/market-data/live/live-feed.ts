@@ -18,6 +18,7 @@ import { decimalString, type BookView } from './book-state.js';
 import { CcxtBookStream, type InvalidCause, type StreamCounters } from './ccxt-book-stream.js';
 import { KernelBookMapper, type BookInput } from './kernel-book-mapper.js';
 import type { LiveMarkets, LiveSubscription } from './live-markets.js';
+import { extend } from '../../core/objects.js';
 
 /** What the feed needs from the engine: the EngineHub satisfies it. */
 export interface FeedEnginePort {
@@ -85,7 +86,7 @@ export function startLiveFeed(options: LiveFeedOptions): LiveFeed {
       lastEventAt: s.lastEventAt,
       ...(reason !== undefined ? { reason } : {}),
       exchange: s.sub.exchangeId,
-      counters: { ...s.stream.counters, duplicates: s.duplicates },
+      counters: extend(s.stream.counters, { duplicates: s.duplicates }),
     };
   };
   const report = (s: SymbolState) => {
@@ -149,11 +150,7 @@ export function startLiveFeed(options: LiveFeedOptions): LiveFeed {
           },
           onState: () => report(state),
         },
-        {
-          ...(options.staleAfterMs !== undefined ? { staleAfterMs: options.staleAfterMs } : {}),
-          ...(options.backoff !== undefined ? { backoff: options.backoff } : {}),
-          ...(options.trades !== undefined ? { trades: options.trades } : {}),
-        },
+        extend(options.staleAfterMs !== undefined ? { staleAfterMs: options.staleAfterMs } : {}, extend(options.backoff !== undefined ? { backoff: options.backoff } : {}, options.trades !== undefined ? { trades: options.trades } : {})),
       ),
     };
     states.set(sub.kernelSymbol, state);
@@ -178,7 +175,7 @@ export function startLiveFeed(options: LiveFeedOptions): LiveFeed {
 
   return {
     status: () => [...states.values()].map(statusOf),
-    counters: () => Object.fromEntries([...states.values()].map((s) => [s.sub.kernelSymbol, { ...s.stream.counters, duplicates: s.duplicates }])),
+    counters: () => Object.fromEntries([...states.values()].map((s) => [s.sub.kernelSymbol, extend(s.stream.counters, { duplicates: s.duplicates })])),
     async stop() {
       for (const s of states.values()) await s.stream.stop();
       await markets.close();

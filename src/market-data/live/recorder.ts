@@ -14,6 +14,7 @@ import { CcxtBookStream } from './ccxt-book-stream.js';
 import type { ProExchangeFactory, ExchangeSettings } from './live-exchanges.js';
 import { openLiveMarkets, type LiveMarkets } from './live-markets.js';
 import { RecordingWriter } from './recording-writer.js';
+import { extend } from '../../core/objects.js';
 
 export interface RecordOptions {
   readonly config: ExchangeSettings;
@@ -73,7 +74,7 @@ export async function recordLive(options: RecordOptions): Promise<RecordedSymbol
           writer.onInvalid(cause, reason);
         },
       },
-      { ...(options.staleAfterMs !== undefined ? { staleAfterMs: options.staleAfterMs } : {}), ...(options.backoff !== undefined ? { backoff: options.backoff } : {}) },
+      extend(options.staleAfterMs !== undefined ? { staleAfterMs: options.staleAfterMs } : {}, options.backoff !== undefined ? { backoff: options.backoff } : {}),
     );
     return { sub, dir, writer, stream };
   });
