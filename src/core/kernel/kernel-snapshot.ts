@@ -347,6 +347,8 @@ export function withFeeState(o: Order): Order {
     ...(o.maxSlippage !== undefined ? { maxSlippage: o.maxSlippage } : {}),
     feeExact: stored.feeExact ?? 0n,
     feeCharged: stored.feeCharged ?? 0n,
+    // Set after creation, when a waiting order reaches the book: last, as on an order that never restored.
+    ...(o.workingTime !== undefined ? { workingTime: o.workingTime } : {}),
   };
 }
 

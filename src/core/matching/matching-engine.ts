@@ -131,7 +131,14 @@ export class MatchingEngine {
     this.fillCrossed(market, 'SELL');
     if (market.waiting.length > 0 && this.usable(market)) {
       const waiting = market.waiting.splice(0);
-      for (const order of waiting) if (isOpenStatus(order.status)) this.executeWaiting(order, market);
+      for (const order of waiting) {
+        if (!isOpenStatus(order.status)) continue;
+        // It works on the book from now: prints stamped between its arrival (or trigger) and now, still
+        // to come on a late tape, happened while it waited.
+        const now = this.ctx.now();
+        if (now > restingSince(order)) order.workingTime = now;
+        this.executeWaiting(order, market);
+      }
     }
   }
 
@@ -559,8 +566,12 @@ export class MatchingEngine {
   }
 }
 
-/** Event time from which the order stands on the book: its arrival, or for a conditional order its trigger. */
+/**
+ * Event time from which the order stands on the book: its arrival, or for a conditional order its
+ * trigger, or when it waited for a usable book, the moment it got one (`workingTime`).
+ */
 function restingSince(order: Order): number {
+  if (order.workingTime !== undefined) return order.workingTime;
   return order.triggeredAt !== undefined && order.triggeredAt > order.arrivesAt ? order.triggeredAt : order.arrivesAt;
 }
 

@@ -95,6 +95,12 @@ export interface Order {
   /** Event time (ms) a conditional order triggered; undefined before, and for orders placed as they stand. */
   triggeredAt: number | undefined;
   /**
+   * Event time (ms) the order started working on a usable book (Binance's `workingTime`), when that
+   * was later than its arrival or trigger: it waited for a synced, fresh book. Prints stamped before
+   * it happened without the order (ADR 0026). Undefined for an order that never waited.
+   */
+  workingTime?: number;
+  /**
    * The order list (group) the order belongs to. Among its exit legs one cancels the other (OCO):
    * when a conditional leg triggers, or a plain leg first fills, the legs that have not acted yet
    * are cancelled. A bracket's entry (`bracket` set) belongs to the list but not to the OCO.
