@@ -404,7 +404,7 @@ export class Kernel {
       case 'mark': {
         const market = this.s.market(input.symbol);
         market.markFromInput = true;
-        this.setMark(market, parseFixed(input.price));
+        this.setMark(market, parseFixed(input.price), input.time);
         break;
       }
       case 'funding':
@@ -663,9 +663,13 @@ export class Kernel {
     }
   }
 
-  private setMark(market: Market, mark: Fixed): void {
+  /**
+   * `time`: a mark-price input's own time. A mark stamped before an order arrived (a late input)
+   * was the exchange's mark before the order existed: it does not trigger it (ADR 0026).
+   */
+  private setMark(market: Market, mark: Fixed, time?: number): void {
     market.mark = mark;
-    if (this.s.triggerSource === 'mark' && market.usable) this.engine.onTriggerPrice(market, mark);
+    if (this.s.triggerSource === 'mark' && market.usable) this.engine.onTriggerPrice(market, mark, time);
     // Every account, not futuresAccounts(): a generator per mark move costs more than the check (four a candle bar).
     if (market.instrument.market === 'perpetual') checkLiquidations(this.riskContext(), market, this.s.accountsById.values());
   }

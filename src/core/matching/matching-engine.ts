@@ -180,8 +180,9 @@ export class MatchingEngine {
 
   /**
    * A price on the trigger tape (last trade or mark): trailing stops follow it; conditional orders
-   * it reaches trigger, in the order they were placed. `time`: the print's exchange time, when the
-   * price is a print; a print stamped before an order arrived (a late trade) happened without it.
+   * it reaches trigger, in the order they were placed. `time`: the input's own time, when the price
+   * is a print or a mark-price input; one stamped before an order arrived (a late input) happened
+   * without it: it neither moves nor triggers that order.
    */
   onTriggerPrice(market: Market, price: Fixed, time?: number): void {
     if (market.conditionals.length === 0) return;
