@@ -50,4 +50,10 @@ export interface OpenPositionRequest {
   readonly quantity?: number | string;
   /** A tactics set (object or name of one of the account's); default the account's active one. */
   readonly tactics?: unknown;
+  /**
+   * The market entry's slippage cap (ADR 0061): a fraction of the best opposite price when the entry
+   * executes, from 0 to below 1 (0.005 = 0.5 %); what it leaves unfilled expires. Default: the
+   * tactics' `entry.maxSlippage`, else none. Refused (ENTRY_REFUSED) with a limit entry, or out of range.
+   */
+  readonly maxSlippage?: number | string;
 }

@@ -249,10 +249,19 @@ export class PaperTradingEngine {
     if (price === undefined) return this.refuse(accountId, request.symbol, `no price yet for ${request.symbol}: call updatePrices first`);
     const tactics = request.tactics === undefined ? runtime.config.tactics : typeof request.tactics === 'string' ? runtime.config.tacticsSets.find((t) => t.name === request.tactics) : parseTactics(request.tactics);
     if (tactics === undefined) return this.refuse(accountId, request.symbol, 'no tactics set (give one, or create the account with tacticsSets)');
+    let maxSlippage: Fixed | undefined;
+    if (request.maxSlippage !== undefined) {
+      try {
+        maxSlippage = parseFixed(decimalText(request.maxSlippage));
+      } catch {
+        return this.refuse(accountId, request.symbol, `maxSlippage must be a decimal fraction such as "0.005", got ${JSON.stringify(request.maxSlippage)}`);
+      }
+    }
     const direction: Direction = request.side === 'LONG' || request.side === 'BUY' ? 'LONG' : 'SHORT';
     const outcome = this.manager.open({
       account: accountId, symbol: request.symbol, direction, tactics, price, time: this.kernelRef.now, atr: runtime.atr(request.symbol, tactics),
       limits: runtime.limits(), ...(request.quantity !== undefined ? { quantity: parseFixed(decimalText(request.quantity)) } : {}),
+      ...(maxSlippage !== undefined ? { maxSlippage } : {}),
     });
     if (!outcome.ok) this.emit({ type: 'ERROR', at: this.kernelRef.now, account: accountId, symbol: request.symbol, code: 'ENTRY_REFUSED', message: outcome.reason });
     return outcome;

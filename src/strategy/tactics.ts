@@ -16,7 +16,10 @@
  * All distances are measured from the entry reference price: the limit price for a limit entry,
  * the open of the bar the order is submitted at for a market entry (live: the current price).
  * - entry: `market`, or `limit` at `offsetPercent` better than the reference (a buy below, a sell
- *   above); an unfilled limit entry is cancelled after `validBars` closed bars (default 3).
+ *   above); an unfilled limit entry is cancelled after `validBars` closed bars (default 3). A market
+ *   entry may take `maxSlippage`, the MARKET order's slippage cap (ADR 0061): a fraction of the best
+ *   opposite price, from 0 to below 1 (0.005 = 0.5 %); what the cap leaves unfilled expires, and the
+ *   exits cover the position the fills opened. A limit entry takes none (its price is its cap).
  * - dca: `count` extra LIMIT orders at `stepPercent`·i against the position (i = 1..count), each
  *   `sizeMultiplier`^i times the first entry's quantity (rounded down to the step from the one
  *   before). The risk budget covers the whole ladder: the entry is sized so that every DCA order
@@ -31,8 +34,11 @@
  *   average entry price (rounded to the tick against a loss).
  */
 import { formatFixed, ONE, parseFixed, type Fixed } from '../core/money/fixed.js';
+import { maxSlippageProblem } from '../core/orders/order-validation.js';
 
-export type EntryTactic = { readonly type: 'market' } | { readonly type: 'limit'; readonly offsetPercent: Fixed; readonly validBars: number };
+export type EntryTactic =
+  | { readonly type: 'market'; readonly maxSlippage?: Fixed }
+  | { readonly type: 'limit'; readonly offsetPercent: Fixed; readonly validBars: number };
 export type StopLossTactic =
   | { readonly type: 'percent'; readonly percent: Fixed }
   | { readonly type: 'atr'; readonly multiple: Fixed; readonly period: number }
@@ -80,6 +86,14 @@ function int(value: unknown, where: string, min: number, fallback?: number): num
 
 const HUNDRED = 100n * ONE;
 
+/** An entry's slippage cap (a fraction, as the kernel takes it), checked by the kernel's own rule for an order of `type`. */
+function slippageCap(value: unknown, type: 'MARKET' | 'LIMIT'): Fixed {
+  const cap = dec(value, 'entry.maxSlippage', { positive: false });
+  const problem = maxSlippageProblem(type, cap);
+  if (problem !== undefined) throw new TacticsError(`entry.maxSlippage: ${problem}`);
+  return cap;
+}
+
 /** Validates a tactics set given as JSON or an object; throws `TacticsError` naming the bad field. */
 export function parseTactics(input: unknown): TacticsSet {
   const raw = obj(input, 'tactics set');
@@ -90,9 +104,11 @@ export function parseTactics(input: unknown): TacticsSet {
 
   const e = obj(raw['entry'] ?? { type: 'market' }, 'entry');
   let entry: EntryTactic;
-  if (e['type'] === 'market') entry = { type: 'market' };
-  else if (e['type'] === 'limit') entry = { type: 'limit', offsetPercent: dec(e['offsetPercent'] ?? 0, 'entry.offsetPercent', { positive: false, max: HUNDRED }), validBars: int(e['validBars'], 'entry.validBars', 1, 3) };
-  else throw new TacticsError('entry.type must be "market" or "limit"');
+  if (e['type'] === 'market') entry = e['maxSlippage'] === undefined ? { type: 'market' } : { type: 'market', maxSlippage: slippageCap(e['maxSlippage'], 'MARKET') };
+  else if (e['type'] === 'limit') {
+    if (e['maxSlippage'] !== undefined) slippageCap(e['maxSlippage'], 'LIMIT');
+    entry = { type: 'limit', offsetPercent: dec(e['offsetPercent'] ?? 0, 'entry.offsetPercent', { positive: false, max: HUNDRED }), validBars: int(e['validBars'], 'entry.validBars', 1, 3) };
+  } else throw new TacticsError('entry.type must be "market" or "limit"');
 
   let dca: TacticsSet['dca'];
   if (raw['dca'] !== undefined) {

@@ -9,6 +9,8 @@
  *   `maxOpenPositions` is reached, when the risk size is below the instrument's minimum, or when the
  *   kernel's rules on the order alone (`SPEC_RULES`) would refuse the stop, a take-profit or the
  *   trailing stop placed once the entry fills;
+ * - a market entry carries the slippage cap asked (the request's, else the tactics'); what the cap
+ *   leaves unfilled expires and the exits are sized from the position its fills opened;
  * - the entry and its DCA ladder are sized as one trade (strategy/risk.ts): every DCA order filled,
  *   then the stop, loses at most `maxRiskPerTrade`, and the ladder resting at once fits the margin;
  * - after every entry or DCA fill: a reduce-only STOP_LOSS for the whole position (refused as
@@ -28,7 +30,7 @@ import type { KernelInput, PlaceOrderInput } from '../core/kernel/inputs.js';
 import { divRound, formatFixed, mul, ONE, parseFixed, roundToIncrement, type Fixed } from '../core/money/fixed.js';
 import { SPEC_RULES } from '../core/matching/exchange-rules.js';
 import { worstFeeRate } from '../core/matching/fee-model.js';
-import type { OrderRequest } from '../core/orders/order-validation.js';
+import { maxSlippageProblem, type OrderRequest } from '../core/orders/order-validation.js';
 import { isOpenStatus } from '../core/orders/order-status.js';
 import { PRICE_RANGE_WORDS, type Rejection } from '../core/orders/rejection.js';
 import { dcaQuantities, sizeFromStop } from './risk.js';
@@ -61,6 +63,11 @@ export interface OpenRequest {
   readonly atr?: number | null;
   /** A fixed quantity instead of the risk size. */
   readonly quantity?: Fixed;
+  /**
+   * The market entry's slippage cap (ADR 0061), a fraction of the best opposite price from 0 to below
+   * 1, in place of the tactics' `entry.maxSlippage`; refused with a limit entry.
+   */
+  readonly maxSlippage?: Fixed;
 }
 
 export interface TradePlan {
@@ -161,6 +168,9 @@ export class TradeManager {
     const long = req.direction === 'LONG';
     const tick = instrument.tickSize;
     const t = req.tactics;
+    const maxSlippage = req.maxSlippage ?? (t.entry.type === 'market' ? t.entry.maxSlippage : undefined);
+    const capProblem = maxSlippage === undefined ? undefined : maxSlippageProblem(t.entry.type === 'market' ? 'MARKET' : 'LIMIT', maxSlippage);
+    if (capProblem !== undefined) return { ok: false, reason: `the ${t.entry.type} entry: ${capProblem}` };
     // Prices against us round away from the reference; prices in our favour round toward it.
     const shift = (base: Fixed, pct: Fixed, up: boolean, rounding: 'floor' | 'ceil'): Fixed =>
       roundToIncrement(mul(base, up ? ONE + divRound(pct * ONE, HUNDRED, 'down') : ONE - divRound(pct * ONE, HUNDRED, 'down'), 'down'), tick, rounding);
@@ -207,7 +217,7 @@ export class TradeManager {
     this.plans.set(this.key(req.account, req.symbol), plan);
     this.plansById.set(plan.id, plan);
     const side = long ? 'BUY' : 'SELL';
-    plan.orders.entry = this.place(plan, 'entry', 0, req.time, t.entry.type === 'market' ? { side, type: 'MARKET', quantity } : { side, type: 'LIMIT', quantity, price: reference });
+    plan.orders.entry = this.place(plan, 'entry', 0, req.time, t.entry.type === 'market' ? { side, type: 'MARKET', quantity, ...(maxSlippage !== undefined ? { maxSlippage } : {}) } : { side, type: 'LIMIT', quantity, price: reference });
     if (this.plans.get(this.key(req.account, req.symbol)) !== plan) return { ok: false, reason: 'the entry order was refused' };
     const sizes = t.dca === undefined ? [] : dcaQuantities(quantity, t.dca.sizeMultiplier, dcaPrices.length, instrument.stepSize);
     for (const [i, price] of dcaPrices.entries()) {
@@ -387,7 +397,7 @@ export class TradeManager {
     if (open) this.venue.submit({ kind: 'order.cancel', time, account: plan.account, clientOrderId });
   }
 
-  private place(plan: TradePlan, role: Role['role'], index: number, time: number, order: { side: 'BUY' | 'SELL'; type: PlaceOrderInput['type']; quantity: Fixed; price?: Fixed; stopPrice?: Fixed; activationPrice?: Fixed; callbackRate?: Fixed; reduceOnly?: boolean }): string {
+  private place(plan: TradePlan, role: Role['role'], index: number, time: number, order: { side: 'BUY' | 'SELL'; type: PlaceOrderInput['type']; quantity: Fixed; price?: Fixed; stopPrice?: Fixed; activationPrice?: Fixed; callbackRate?: Fixed; reduceOnly?: boolean; maxSlippage?: Fixed }): string {
     plan.version += 1;
     const clientOrderId = `${plan.id}:${role}${role === 'dca' || role === 'target' ? index + 1 : ''}:${plan.version}`;
     this.roles.set(`${plan.account}\u0000${clientOrderId}`, { plan: plan.id, role, index });
@@ -400,6 +410,7 @@ export class TradeManager {
     if (order.activationPrice !== undefined) input.activationPrice = formatFixed(order.activationPrice);
     if (order.callbackRate !== undefined) input.callbackRate = formatFixed(order.callbackRate);
     if (order.reduceOnly) input.reduceOnly = true;
+    if (order.maxSlippage !== undefined) input.maxSlippage = formatFixed(order.maxSlippage);
     this.venue.submit(input);
     return clientOrderId;
   }

@@ -5,7 +5,7 @@
  * where its type needs one, and exactly the trigger fields its type takes. Failures are
  * `Rejection`s with the exchange's codes. The instrument's filters are matching/exchange-rules.ts.
  */
-import { DecimalFormatError, parseFixed, type Fixed } from '../money/fixed.js';
+import { DecimalFormatError, ONE, parseFixed, type Fixed } from '../money/fixed.js';
 import { executionType, isConditional, ORDER_TYPES, type OrderType, type Side } from './order.js';
 import { fail, ok, PRICE_RANGE_WORDS, type Result } from './rejection.js';
 
@@ -75,6 +75,17 @@ export function parseOrderRequest(raw: {
 }
 
 /**
+ * Why an order of `type` cannot carry the slippage cap `maxSlippage` (ADR 0061), in words, or
+ * undefined: the cap is for orders that execute at the market, a fraction from 0 to below 1.
+ * The kernel refuses such an order with INVALID_ORDER; the library and the tactics refuse the entry.
+ */
+export function maxSlippageProblem(type: OrderType, maxSlippage: Fixed): string | undefined {
+  if (executionType(type) !== 'MARKET') return `a ${type} order takes no maxSlippage: it caps orders that execute at the market`;
+  if (maxSlippage < 0n || maxSlippage >= ONE) return 'maxSlippage must be a fraction from 0 to below 1 (e.g. "0.005" for 0.5 %)';
+  return undefined;
+}
+
+/**
  * The fields an order of its type needs, and nothing it must not carry; amounts positive. The
  * instrument's filters (tick, step, sizes, notional, bands, caps) are checked by
  * matching/exchange-rules.ts once the request has this shape.
@@ -85,8 +96,8 @@ export function validateOrder(request: OrderRequest): Result<OrderRequest> {
   const type = executionType(request.type);
   const { quantity, quoteOrderQty, price, maxSlippage } = request;
   if (maxSlippage !== undefined) {
-    if (type !== 'MARKET') return fail('INVALID_ORDER', `a ${request.type} order takes no maxSlippage: it caps orders that execute at the market`);
-    if (maxSlippage < 0n || maxSlippage >= 10n ** 18n) return fail('INVALID_ORDER', 'maxSlippage must be a fraction from 0 to below 1 (e.g. "0.005" for 0.5 %)');
+    const problem = maxSlippageProblem(request.type, maxSlippage);
+    if (problem !== undefined) return fail('INVALID_ORDER', problem);
   }
   if (type === 'MARKET') {
     if (price !== undefined) return fail('INVALID_ORDER', 'a MARKET order takes no price');
