@@ -118,6 +118,7 @@ const OrderState = Type.Object(
     trailPeak: Type.Optional(NonNegative),
     triggered: Type.Boolean(),
     triggeredAt: Type.Optional(Time),
+    activatedAt: Type.Optional(Time),
     workingTime: Type.Optional(Time),
     ocoGroup: Type.Optional(Type.String({ maxLength: 128 })),
     maxSlippage: Type.Optional(NonNegative),

@@ -88,7 +88,7 @@ const ORDER_KEYS = [
   'id', 'clientOrderId', 'account', 'symbol', 'side', 'type', 'quantity', 'submittedAt', 'arrivesAt', 'arrivalSeq', 'status',
   'executedQty', 'cumulativeQuoteQty', 'locked', 'lockedAsset', 'queueAhead', 'updatedAt', 'leverage', 'reduceOnly', 'triggered',
 ] as const;
-const ORDER_OPTIONAL = ['price', 'quoteOrderQty', 'stopPrice', 'activationPrice', 'callbackRate', 'trailPeak', 'triggeredAt', 'ocoGroup', 'bracket', 'maxSlippage', 'feeExact', 'feeCharged', 'workingTime'] as const;
+const ORDER_OPTIONAL = ['price', 'quoteOrderQty', 'stopPrice', 'activationPrice', 'callbackRate', 'trailPeak', 'triggeredAt', 'ocoGroup', 'bracket', 'maxSlippage', 'feeExact', 'feeCharged', 'activatedAt', 'workingTime'] as const;
 
 function order(v: unknown, path: string, maxLeverage: number): Order {
   const o = object(v, path, ORDER_KEYS, ORDER_OPTIONAL);
@@ -134,6 +134,7 @@ function order(v: unknown, path: string, maxLeverage: number): Order {
     ...(maxSlippage !== undefined ? { maxSlippage } : {}),
     feeExact: optionalAmount(o, 'feeExact', path) ?? 0n,
     feeCharged: optionalAmount(o, 'feeCharged', path) ?? 0n,
+    ...(o.activatedAt !== undefined ? { activatedAt: integer(o.activatedAt, `${path}.activatedAt`) } : {}),
     ...(o.workingTime !== undefined ? { workingTime: integer(o.workingTime, `${path}.workingTime`) } : {}),
   };
 }

@@ -347,7 +347,9 @@ export function withFeeState(o: Order): Order {
     ...(o.maxSlippage !== undefined ? { maxSlippage: o.maxSlippage } : {}),
     feeExact: stored.feeExact ?? 0n,
     feeCharged: stored.feeCharged ?? 0n,
-    // Set after creation, when a waiting order reaches the book: last, as on an order that never restored.
+    // Set after creation (a trailing stop's activation, then a waiting order reaching the book): last, in
+    // that order, as on an order that never restored.
+    ...(o.activatedAt !== undefined ? { activatedAt: o.activatedAt } : {}),
     ...(o.workingTime !== undefined ? { workingTime: o.workingTime } : {}),
   };
 }

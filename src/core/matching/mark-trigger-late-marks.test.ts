@@ -60,4 +60,21 @@ describe('a mark price stamped before a conditional order arrived does not trigg
     expect(types(k.handle({ kind: 'mark', time: 1_060, symbol, price: '59000.0' }))).toEqual([]);
     expect(k.openOrders('a')).toMatchObject([{ clientOrderId: 'trail', status: 'NEW', triggered: false }]);
   });
+
+  it('by hand: a trailing stop activated by a mark ignores marks stamped before its activation', () => {
+    const k = kernel();
+    k.handle({ kind: 'order.place', time: 1_100, account: 'a', symbol, side: 'SELL', type: 'TRAILING_STOP_MARKET', quantity: '0.5', activationPrice: '61000.0', callbackRate: '0.01', clientOrderId: 'trail' });
+    // The mark of 61,000.0 stamped 1,200 activates it: 61,000 × 0.99 = 60,390.0.
+    k.handle({ kind: 'mark', time: 1_200, symbol, price: '61000.0' });
+    expect(k.openOrders('a')[0]!.stopPrice).toBe(parseFixed('60390'));
+    // The activation's time is kept in a snapshot and an account export.
+    const restored = Kernel.restore({ instruments: [PERP], triggerSource: 'mark', equityIntervalMs: 0 }, k.snapshot());
+    expect(restored.snapshot()).toBe(k.snapshot());
+    expect(JSON.parse(k.exportAccount('a')!).orders).toMatchObject([{ clientOrderId: 'trail', activatedAt: 1_200 }]);
+    // A late mark of 60,300.0 stamped 1,150, after the order, before the activation: not under an active stop then.
+    for (const kernel of [k, restored]) expect(types(kernel.handle({ kind: 'mark', time: 1_150, symbol, price: '60300.0' }))).toEqual([]);
+    expect(k.openOrders('a')).toMatchObject([{ clientOrderId: 'trail', triggered: false, stopPrice: parseFixed('60390') }]);
+    // The same mark stamped 1,250 triggers it: 0.5 sold on the bid of 60,000.0.
+    expect(fillsOf(k.handle({ kind: 'mark', time: 1_250, symbol, price: '60300.0' }))).toEqual([['trail', '60000', '0.5', 'TAKER']]);
+  });
 });

@@ -188,8 +188,8 @@ export class MatchingEngine {
     if (market.conditionals.length === 0) return;
     const fired: Order[] = [];
     for (const order of market.conditionals) {
-      if (time !== undefined && time < order.arrivesAt) continue;
-      if (order.type === 'TRAILING_STOP_MARKET') this.trail(order, price, market.instrument.tickSize);
+      if (time !== undefined && time < triggerActiveSince(order)) continue;
+      if (order.type === 'TRAILING_STOP_MARKET') this.trail(order, price, market.instrument.tickSize, time);
       if (order.stopPrice !== undefined && this.reached(order, price)) fired.push(order);
     }
     for (const order of fired) {
@@ -220,13 +220,17 @@ export class MatchingEngine {
     return market.usable && !market.staleAt(this.ctx.now(), this.ctx.staleAfterMs);
   }
 
-  /** The stop follows the best price; on the tick grid, away from the market (a sell's down, a buy's up). */
-  private trail(order: Order, price: Fixed, tickSize: Fixed): void {
+  /**
+   * The stop follows the best price; on the tick grid, away from the market (a sell's down, a buy's up).
+   * `time`: the price's own time, if it has one; an activation price reached dates the activation.
+   */
+  private trail(order: Order, price: Fixed, tickSize: Fixed, time: number | undefined): void {
     const sell = order.side === 'SELL';
     if (order.trailPeak === undefined) {
       const activated = order.activationPrice === undefined || (sell ? price >= order.activationPrice : price <= order.activationPrice);
       if (!activated) return;
       order.trailPeak = price;
+      if (order.activationPrice !== undefined) order.activatedAt = time ?? this.ctx.now();
     } else if (sell ? price > order.trailPeak : price < order.trailPeak) {
       order.trailPeak = price;
     }
@@ -565,6 +569,14 @@ export class MatchingEngine {
     order.status = nextStatus(order.status, transition);
     order.updatedAt = this.ctx.now();
   }
+}
+
+/**
+ * Event time from which a conditional order watches the tape: its arrival, or for a trailing stop with
+ * an activation price, once activated, the activation (a price before it found the stop not yet active).
+ */
+function triggerActiveSince(order: Order): number {
+  return order.activatedAt !== undefined && order.activatedAt > order.arrivesAt ? order.activatedAt : order.arrivesAt;
 }
 
 /**

@@ -47,6 +47,27 @@ describe('a print stamped before a stop arrived does not trigger it', () => {
     expect(kernel.openOrders('a')[0]!.stopPrice).toBe(parseFixed('59404.95'));
   });
 
+  it('by hand: a trailing stop activated by a print ignores late prints stamped before its activation', () => {
+    const kernel = new Kernel({ instruments: [findBundledInstrument('binance', 'spot', symbol)!] });
+    kernel.handle({ kind: 'book.snapshot', time: 1_000, symbol, lastUpdateId: 10, bids: [['60000.00', '1']], asks: [['60010.00', '1']] });
+    kernel.handle({ kind: 'account.open', time: 1_000, account: 'a', balances: { BTC: '10' } });
+    kernel.handle({ kind: 'trade', time: 1_000, symbol, tradeId: 1, price: '60000.00', quantity: '0.1', buyerMaker: true });
+    kernel.handle({ kind: 'clock', time: 1_100 });
+    kernel.handle({ kind: 'order.place', time: 1_100, account: 'a', symbol, side: 'SELL', type: 'TRAILING_STOP_MARKET', quantity: '0.5', activationPrice: '61000.00', callbackRate: '0.01', clientOrderId: 'trail' });
+    // A buyer at 61,000 stamped 1,200 activates it: the stop at 61,000 × 0.99 = 60,390.
+    expect(types(kernel.handle({ kind: 'trade', time: 1_200, symbol, tradeId: 2, price: '61000.00', quantity: '0.1', buyerMaker: false }))).toEqual([]);
+    expect(kernel.openOrders('a')[0]!.stopPrice).toBe(parseFixed('60390'));
+    // Stamped after the order arrived but before the activation, arriving late: a seller at 60,300 (under
+    // the stop) and a buyer at 61,500 (over the peak, which would raise the stop to 60,885) found it inactive.
+    expect(types(kernel.handle({ kind: 'trade', time: 1_150, symbol, tradeId: 3, price: '60300.00', quantity: '0.1', buyerMaker: true }))).toEqual([]);
+    expect(types(kernel.handle({ kind: 'trade', time: 1_160, symbol, tradeId: 4, price: '61500.00', quantity: '0.1', buyerMaker: false }))).toEqual([]);
+    expect(kernel.openOrders('a')).toMatchObject([{ clientOrderId: 'trail', status: 'NEW', triggered: false, stopPrice: parseFixed('60390') }]);
+    // A seller at 60,390 stamped 1,250 triggers it: 0.5 sold on the bid of 60,000.
+    const events = kernel.handle({ kind: 'trade', time: 1_250, symbol, tradeId: 5, price: '60390.00', quantity: '0.1', buyerMaker: true });
+    expect(types(events)).toEqual(['ORDER_TRIGGERED', 'FILL']);
+    expect(events.find((e): e is FillEvent => e.type === 'FILL')).toMatchObject({ price: '60000', quantity: '0.5', liquidity: 'TAKER' });
+  });
+
   it('on the real tape: a sell stop at 61,693.80 placed after the update of E=1723161472912 is not triggered by the print of 61,693.62 stamped 34 ms before', () => {
     // Rows of the bundled recording in arrival order: the depth update of E=1723161472912 leaves the
     // best bid at 61,695.63, the last print at 61,693.93; the next rows are a seller's sweep stamped

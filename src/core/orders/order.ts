@@ -90,6 +90,12 @@ export interface Order {
   readonly callbackRate: Fixed | undefined;
   /** Trailing stops: best price seen since activation. */
   trailPeak: Fixed | undefined;
+  /**
+   * Trailing stops with an activation price: event time (ms) of the price that activated it (the
+   * print's or mark's own time; the clock's for a price without one). Prices stamped before it
+   * neither move nor trigger the stop. Undefined before activation, and without an activation price.
+   */
+  activatedAt?: number;
   /** Conditional orders: false until the tape reaches the trigger. */
   triggered: boolean;
   /** Event time (ms) a conditional order triggered; undefined before, and for orders placed as they stand. */
