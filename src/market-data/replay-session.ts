@@ -148,7 +148,8 @@ export function runReplay(given: Recording, commands: readonly OrderCommand[], o
   const end = lastTime + (options.latencyMs ?? 0);
   for (const event of kernel.handle({ kind: 'clock', time: end })) emit(event);
   kernel.checkInvariants();
-  for (const account of kernel.accountIds()) report.close(account, kernel.now, kernel.equity(account)!);
+  // An account whose holdings never had a price has no valuation to end on (and no metrics).
+  for (const account of kernel.accountIds()) if (!kernel.awaitingPrice(account)) report.close(account, kernel.now, kernel.equity(account)!);
   const metrics = kernel.accountIds().flatMap((account) => report.metrics(account, kernel.now) ?? []);
   const balances: BalancesEvent[] = kernel.accountIds().map((account) => ({
     type: 'BALANCES',

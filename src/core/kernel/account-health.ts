@@ -6,6 +6,11 @@
  *   the book's mid, else the last trade); futures equity = wallet + Σ uPnL at the mark;
  * - an EQUITY point is emitted after every input that filled, funded or liquidated an account, and
  *   for every account each time the clock crosses a multiple of the sampling interval;
+ * - no account is valued while something it holds has no price: a spot asset whose market in the
+ *   valuation asset has no mark, mid or trade yet, a futures position whose market has no mark
+ *   (`pricedEquityOf`). A sample due then is held (`awaitingPrice`) and taken after the first input
+ *   that prices everything the account holds; an account opened, reset or imported before that
+ *   gets its opening equity, the baseline its metrics measure from, at that moment (ADR 0060);
  * - drawdown is measured from the highest equity seen (starting at the opening equity); accounts
  *   with a limit are valued on every price move, so a crossing between samples is caught; when it
  *   reaches the account's limit the account halts once: its open orders are cancelled, optionally
@@ -34,6 +39,11 @@ export interface HealthState {
   changedAt?: number;
   /** The figures of the last EQUITY event as text, reused while they do not change (not part of a snapshot). */
   texts?: EquityTexts;
+  /**
+   * A sample was due while something the account holds had no price: it is taken after the first
+   * input that prices everything (set and cleared through `HealthMap.awaitPrice`).
+   */
+  awaitingPrice?: true;
 }
 
 /**
@@ -44,21 +54,40 @@ export interface HealthState {
 export class HealthMap extends Map<string, HealthState> {
   /** Accounts whose health has a drawdown limit (halted or not). */
   limited = 0;
+  /** Ids of the accounts whose sample waits for a price (`HealthState.awaitingPrice`): none on the usual path. */
+  readonly awaiting = new Set<string>();
 
   override set(id: string, health: HealthState): this {
     if (this.get(id)?.limit !== undefined) this.limited -= 1;
     if (health.limit !== undefined) this.limited += 1;
+    if (health.awaitingPrice === true) this.awaiting.add(id);
+    else this.awaiting.delete(id);
     return super.set(id, health);
   }
 
   override delete(id: string): boolean {
     if (this.get(id)?.limit !== undefined) this.limited -= 1;
+    this.awaiting.delete(id);
     return super.delete(id);
   }
 
   override clear(): void {
     this.limited = 0;
+    this.awaiting.clear();
     super.clear();
+  }
+
+  /** Marks the account's sample as waiting for a price (`on`), or as taken. */
+  awaitPrice(id: string, on: boolean): void {
+    const health = this.get(id);
+    if (health === undefined || (health.awaitingPrice === true) === on) return;
+    if (on) {
+      health.awaitingPrice = true;
+      this.awaiting.add(id);
+    } else {
+      delete health.awaitingPrice;
+      this.awaiting.delete(id);
+    }
   }
 }
 
@@ -89,8 +118,27 @@ export function priceOf(market: Market): Fixed | undefined {
   return market.lastTradePrice === undefined ? undefined : parseFixed(market.lastTradePrice);
 }
 
+/**
+ * The account's equity in the valuation asset (as `equityOf`), or undefined while something it
+ * holds has no price: a spot asset (free or locked) whose market in the valuation asset has no
+ * price (`priceOf`), or a futures position whose market has no mark. An asset with no such market
+ * at all is not waited for: it counts as zero, as in `equityOf`.
+ */
+export function pricedEquityOf(account: Account, markets: ReadonlyMap<string, Market>, valuationAsset: string): Fixed | undefined {
+  return valuation(account, markets, valuationAsset, true);
+}
+
+/** The account's equity in the valuation asset; what has no price yet counts as zero (see `pricedEquityOf`). */
 export function equityOf(account: Account, markets: ReadonlyMap<string, Market>, valuationAsset: string): Fixed {
-  if (account.kind === 'futures') return account.equity((symbol) => markets.get(symbol)?.mark);
+  return valuation(account, markets, valuationAsset, false)!;
+}
+
+/** `strict`: undefined when a holding has no price, instead of counting it as zero. */
+function valuation(account: Account, markets: ReadonlyMap<string, Market>, valuationAsset: string, strict: boolean): Fixed | undefined {
+  if (account.kind === 'futures') {
+    if (strict) for (const position of account.positions.values()) if (position.size !== 0n && markets.get(position.symbol)?.mark === undefined) return undefined;
+    return account.equity((symbol) => markets.get(symbol)?.mark);
+  }
   let total = 0n;
   for (const asset of account.assets()) {
     const b = account.balance(asset);
@@ -104,6 +152,7 @@ export function equityOf(account: Account, markets: ReadonlyMap<string, Market>,
       if (market.instrument.market !== 'spot' || market.instrument.base !== asset || market.instrument.quote !== valuationAsset) continue;
       const price = priceOf(market);
       if (price !== undefined) total += mul(amount, price, 'half-up');
+      else if (strict) return undefined;
       break;
     }
   }

@@ -22,3 +22,25 @@ describe('the accounts whose drawdown the kernel guards', () => {
     expect(map.size).toBe(0);
   });
 });
+
+describe('the accounts whose sample waits for a price', () => {
+  it('follows awaitPrice, a restored health that waits, replacing, closing and clearing', () => {
+    const map = new HealthMap();
+    map.set('a', health(undefined));
+    map.set('b', { ...health(undefined), awaitingPrice: true }); // restored from a snapshot
+    map.awaitPrice('a', true);
+    map.awaitPrice('zz', true); // no such account: nothing
+    expect([...map.awaiting].sort()).toEqual(['a', 'b']);
+    map.awaitPrice('b', false);
+    expect(map.get('b')!.awaitingPrice).toBeUndefined();
+    expect([...map.awaiting]).toEqual(['a']);
+    map.set('a', health(undefined)); // a reset: a fresh health
+    expect(map.awaiting.size).toBe(0);
+    map.awaitPrice('b', true);
+    expect(map.delete('b')).toBe(true);
+    expect(map.awaiting.size).toBe(0);
+    map.awaitPrice('a', true);
+    map.clear();
+    expect(map.awaiting.size).toBe(0);
+  });
+});

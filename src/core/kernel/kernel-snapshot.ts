@@ -71,6 +71,8 @@ export interface HealthSnapshot {
   readonly lastEquity: Fixed;
   /** Exchange time of the account's last change; absent in older snapshots and in account documents. */
   readonly changedAt?: number;
+  /** Present when a sample waits for a price (HealthState.awaitingPrice); never in account documents. */
+  readonly awaitingPrice?: true;
 }
 
 export interface KernelSnapshot {
@@ -298,11 +300,11 @@ export function accountFromState(a: AccountState): Account {
 }
 
 export function healthToSnapshot(h: HealthState): HealthSnapshot {
-  return { tracker: h.tracker?.exportState(), limit: h.limit, closeOnHalt: h.closeOnHalt, halted: h.halted, lastEquity: h.lastEquity, ...(h.changedAt !== undefined ? { changedAt: h.changedAt } : {}) };
+  return { tracker: h.tracker?.exportState(), limit: h.limit, closeOnHalt: h.closeOnHalt, halted: h.halted, lastEquity: h.lastEquity, ...(h.changedAt !== undefined ? { changedAt: h.changedAt } : {}), ...(h.awaitingPrice === true ? { awaitingPrice: true } : {}) };
 }
 
 export function healthFromSnapshot(h: HealthSnapshot): HealthState {
-  return { tracker: h.tracker && DrawdownTracker.fromState(h.tracker), limit: h.limit, closeOnHalt: h.closeOnHalt, halted: h.halted, lastEquity: h.lastEquity, ...(h.changedAt !== undefined ? { changedAt: h.changedAt } : {}) };
+  return { tracker: h.tracker && DrawdownTracker.fromState(h.tracker), limit: h.limit, closeOnHalt: h.closeOnHalt, halted: h.halted, lastEquity: h.lastEquity, ...(h.changedAt !== undefined ? { changedAt: h.changedAt } : {}), ...(h.awaitingPrice === true ? { awaitingPrice: true } : {}) };
 }
 
 /**

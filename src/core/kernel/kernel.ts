@@ -36,7 +36,7 @@ import { isOpenStatus } from '../orders/order-status.js';
 import { applyBar, parseBar, resumeProblem, type BarContext, type ParsedBar } from './bar-input.js';
 import { attachExits } from './bracket-exits.js';
 import { endAccount, exportAccount, importAccount, openAccount, setLeverage } from './account-commands.js';
-import { ACCOUNT_CHANGES, equityEvent, equityOf, observeEquity, type Account, type HealthState } from './account-health.js';
+import { ACCOUNT_CHANGES, equityEvent, equityOf, observeEquity, pricedEquityOf, type Account, type HealthState } from './account-health.js';
 import type { InputRejectedEvent, KernelEvent } from './events.js';
 import { applyFunding, checkLiquidations, type RiskContext } from './futures-risk.js';
 import type { KernelInput, LevelInput, OrderCommandInput } from './inputs.js';
@@ -544,6 +544,15 @@ export class Kernel {
     return this.s.health.get(id)?.halted ?? false;
   }
 
+  /**
+   * Whether something the account holds has had no price since a sample was due (account-health.ts):
+   * its equity, and its opening equity when none was taken yet, wait for that price.
+   */
+  awaitingPrice(id: string): boolean {
+    return this.s.health.awaiting.has(id);
+  }
+
+  /** The account's equity in the valuation asset (undefined for an unknown account); a holding with no price yet counts as zero (`awaitingPrice`). */
   equity(id: string): Fixed | undefined {
     const account = this.s.accountsById.get(id);
     return account === undefined ? undefined : equityOf(account, this.s.markets, this.s.valuationAsset);
@@ -686,6 +695,14 @@ export class Kernel {
     }
     if (touched !== undefined) for (const id of [...touched].sort()) this.sampleEquity(id);
     else if (first !== undefined) this.sampleEquity(first);
+    if (this.s.health.awaiting.size > 0) this.sampleAwaiting();
+  }
+
+  /** The samples held for a price (`sampleEquity`), taken once everything the account holds has one. */
+  private sampleAwaiting(): void {
+    for (const id of [...this.s.health.awaiting].sort()) {
+      if (pricedEquityOf(this.s.accountsById.get(id)!, this.s.markets, this.s.valuationAsset) !== undefined) this.sampleEquity(id);
+    }
   }
 
   /**
@@ -699,8 +716,8 @@ export class Kernel {
     this.s.health.forEach((health, id) => {
       if (!every && (health.limit === undefined || health.halted)) return;
       const account = this.s.accountsById.get(id)!;
-      const equity = equityOf(account, this.s.markets, this.s.valuationAsset);
-      if (equity === health.lastEquity) return;
+      const equity = pricedEquityOf(account, this.s.markets, this.s.valuationAsset);
+      if (equity === undefined || equity === health.lastEquity) return;
       const state = observeEquity(health, equity);
       if (state.breached) {
         this.s.out.push(equityEvent(id, this.s.clock, equity, state));
@@ -709,10 +726,13 @@ export class Kernel {
     });
   }
 
+  /** An EQUITY point for the account, or, while something it holds has no price, none until an input prices it (`sampleAwaiting`). */
   private sampleEquity(id: string): void {
     const account = this.s.accountsById.get(id)!;
     const health = this.s.health.get(id)!;
-    const equity = equityOf(account, this.s.markets, this.s.valuationAsset);
+    const equity = pricedEquityOf(account, this.s.markets, this.s.valuationAsset);
+    if (equity === undefined) return this.s.health.awaitPrice(id, true);
+    if (health.awaitingPrice === true) this.s.health.awaitPrice(id, false);
     const state = observeEquity(health, equity);
     this.s.out.push(equityEvent(id, this.s.clock, equity, state, health));
     if (state.breached) this.halt(account, health, equity, state.current);
