@@ -49,7 +49,8 @@ export function registerReportRoutes(app: FastifyInstance, deps: ServiceDeps): v
     // A trade is a fill that closed something, net of its fee (valued in USDT when paid in the base).
     const trades = fees.filter((t) => t.realizedPnl !== null);
     // The baseline is the equity the account opened with (a point a fill in the same millisecond
-    // replaces); when nothing it held could be valued then, the first point that values it.
+    // replaces); when the kernel could not value it then (something it held had no price yet, or it
+    // held nothing), the first point, which the kernel takes once everything it holds has a price.
     const initialEquity = opening !== null && parseFixed(opening.equity) > 0n ? parseFixed(opening.equity) : curve.map((p) => parseFixed(p.equity)).find((e) => e > 0n);
     if (initialEquity === undefined) return { metrics: null };
     // The ledger's fees when it holds them exactly (futures); otherwise fees paid in the base asset

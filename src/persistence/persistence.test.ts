@@ -228,7 +228,9 @@ describeEachDialect((name) => `persistence on ${name}`, (dialect) => {
     expect(await readModel.apply(batches)).toMatchObject({ applied: batches.length, skipped: 0 });
     expect(await readTables(opened)).toEqual(once);
 
-    expect(once.accounts).toMatchObject([{ id: 'alice', type: 'spot', initialBalance: '100000', status: 'ACTIVE' }]);
+    // Opened with 100000 USDT and 1 BTC before the book: valued at the book's first mid,
+    // (61837.62 + 61837.63) / 2 down to the 0.01 tick, not at its USDT alone.
+    expect(once.accounts).toMatchObject([{ id: 'alice', type: 'spot', initialBalance: '161837.62', status: 'ACTIVE' }]);
     expect(once.orders.map((o) => [o.id, o.type, o.status, o.executedQty, o.reason])).toEqual([
       ['1', 'MARKET', 'FILLED', '0.01', null],
       ['2', 'LIMIT', 'FILLED', '0.02', null],

@@ -13,7 +13,10 @@
  * - EQUITY events become equity points and set the account row's equity and drawdowns (the
  *   kernel's valuation); the one right after ACCOUNT_OPENED, ACCOUNT_RESET or ACCOUNT_IMPORTED is the
  *   account's opening equity (an import's: its balances and open positions at the market), kept
- *   as its row's `initialBalance` (a point a fill in the same millisecond replaces), and a reset writes what it was reset with and when (`settings.openedAt`) on the row; ORDER_TRIGGERED
+ *   as its row's `initialBalance` (a point a fill in the same millisecond replaces); with no EQUITY
+ *   right after (something it holds had no price yet), its next EQUITY, the kernel's first valuation
+ *   of it, is (the row keeps 0 until then, and after a restart in between: readers then measure
+ *   from the account's first equity point, the same figure); a reset writes what it was reset with and when (`settings.openedAt`) on the row; ORDER_TRIGGERED
  *   moves a conditional order's status;
  * - a futures fill's row carries its position effect (OPEN, PARTIAL_CLOSE, CLOSE), its position and,
  *   when it closed something, the PnL it realized (the kernel's figure); an opening fill has none;
@@ -131,6 +134,12 @@ export class ReadModel {
   private readonly baseAssetOf: (symbol: string) => string | undefined;
   /** Per spot account, its holdings at average price as of the last committed fill (rebuilt from the rows when missing). */
   private readonly spotPnl = new Map<string, (fill: FillForPnl) => Fixed | null>();
+  /**
+   * Accounts the kernel did not value as they opened (`valuedAtOpening`): their next EQUITY is their
+   * opening equity. Lost on a restart or a failed batch, the row keeps 0 and readers measure from
+   * the first equity point, which is the same figure.
+   */
+  private readonly unvalued = new Set<string>();
   /** The SQL texts of the statements every batch runs, compiled once by the query builder. */
   private readonly texts = new SqlTexts();
   /** On SQLite: a batch of new orders only, in a transaction without the query builder (`directWrites`). */
@@ -183,6 +192,7 @@ export class ReadModel {
     } catch (error) {
       // The spot trackers may have seen fills that were rolled back: rebuilt from the rows next time.
       this.spotPnl.clear();
+      this.unvalued.clear();
       throw error;
     }
   }
@@ -277,7 +287,7 @@ export class ReadModel {
     switch (event.type) {
       case 'ACCOUNT_IMPORTED': {
         const imported = input.imported?.[event.account];
-        await this.insertAccount(w, event.account, imported?.type ?? 'spot', event.balances ?? {}, event.at);
+        await this.insertAccount(w, event.account, imported?.type ?? 'spot', event.balances ?? {}, event.at, this.valuedAtOpening(input, index, event.account));
         for (const order of imported?.orders ?? []) await this.insertImportedOrder(w, event.account, order);
         for (const p of imported?.positions ?? []) {
           await w.write(w.tx
@@ -294,6 +304,7 @@ export class ReadModel {
       }
       case 'ACCOUNT_CLOSED':
         this.spotPnl.delete(event.account);
+        this.unvalued.delete(event.account);
         w.forgetPositions();
         await w.write(w.tx.updateTable('accounts').set({ status: 'CLOSED', updatedAt: event.at }).where('id', '=', event.account));
         // The kernel drops a closed account with whatever it held: its positions end with it.
@@ -313,13 +324,17 @@ export class ReadModel {
         await w.write(w.tx.updateTable('positions').set({ totalFundingPaid: event.totalFundingPaid }).where('id', '=', event.positionId));
         return;
       case 'ACCOUNT_OPENED':
-        await this.insertAccount(w, event.account, event.accountType ?? 'spot', event.balances, event.at);
+        await this.insertAccount(w, event.account, event.accountType ?? 'spot', event.balances, event.at, this.valuedAtOpening(input, index, event.account));
         return;
       case 'ACCOUNT_RESET':
         // The account starts again: what it was reset with and when (its metrics count from then).
         await w.write(w.tx
           .updateTable('accounts')
-          .set({ settings: JSON.stringify({ valuationAsset: this.valuationAsset, initialBalances: event.balances ?? {}, openedAt: event.at }), updatedAt: event.at })
+          .set({
+            settings: JSON.stringify({ valuationAsset: this.valuationAsset, initialBalances: event.balances ?? {}, openedAt: event.at }),
+            ...(this.valuedAtOpening(input, index, event.account) ? {} : { initialBalance: '0' }),
+            updatedAt: event.at,
+          })
           .where('id', '=', event.account));
         // The kernel forgets the positions the account held (no POSITION_CLOSED): they end with the reset.
         w.forgetPositions();
@@ -364,10 +379,10 @@ export class ReadModel {
         await w.write(w.tx.updateTable('orders').set({ status: event.status, stopPrice: event.stopPrice, triggeredAt: event.at, updatedAt: event.at }).where('id', '=', event.orderId));
         return;
       case 'EQUITY':
-        // The kernel values an account as it opens, resets or is imported right after that event: this is the
-        // equity the metrics measure from, kept on the row since a fill in the same millisecond
-        // replaces the point.
-        if (isOpening(input.events[index - 1], event.account)) {
+        // The kernel values an account as it opens, resets or is imported right after that event, or,
+        // when something it holds had no price then, at its first price: this is the equity the
+        // metrics measure from, kept on the row since a fill in the same millisecond replaces the point.
+        if (this.unvalued.delete(event.account) || isOpening(input.events[index - 1], event.account)) {
           await w.write(w.tx.updateTable('accounts').set({ initialBalance: event.equity }).where('id', '=', event.account));
         }
         await w.write(w.tx
@@ -420,7 +435,22 @@ export class ReadModel {
     return realized === null ? null : formatFixed(realized);
   }
 
-  private async insertAccount(w: ProjectionWrites, id: string, type: 'spot' | 'futures', balances: Readonly<Record<string, string>>, at: number): Promise<void> {
+  /**
+   * Whether the kernel valued `account` as it opened, reset or was imported (event `index` of the
+   * input): the next event is its EQUITY. It does not while something the account holds has no
+   * price (core/kernel/account-health.ts): its first EQUITY, with the first price, is then its
+   * opening equity, and until then the row keeps 0.
+   */
+  private valuedAtOpening(input: InputEvents, index: number, account: string): boolean {
+    const next = input.events[index + 1];
+    const valued = next !== undefined && next.type === 'EQUITY' && next.account === account;
+    if (valued) this.unvalued.delete(account);
+    else this.unvalued.add(account);
+    return valued;
+  }
+
+  /** `valued`: whether the kernel valued the account as it opened (an EQUITY event follows); if not, its opening equity is 0 until then. */
+  private async insertAccount(w: ProjectionWrites, id: string, type: 'spot' | 'futures', balances: Readonly<Record<string, string>>, at: number, valued: boolean): Promise<void> {
     const opening = balances[this.valuationAsset] ?? '0';
     await w.write(w.tx
       .insertInto('accounts')
@@ -429,7 +459,7 @@ export class ReadModel {
         userId: null,
         name: id,
         type,
-        initialBalance: opening,
+        initialBalance: valued ? opening : '0',
         balance: opening,
         equity: opening,
         availableMargin: opening,
