@@ -149,6 +149,26 @@ describe('papertrade backtest as a user runs it', () => {
     expect(small.stdout).toMatch(/\| Fills +\| +0 \|/);
   });
 
+  it('refuses a candle file in Unix seconds or with a negative volume, naming the option and the line, before making --out', { timeout: 120_000 }, async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'papertrade-bt-'));
+    const rows = (times: readonly number[], volumes: readonly string[]) => `open_time_ms,open,high,low,close,volume\n${times.map((t, i) => `${t},60000,60100,59900,60050,${volumes[i]}`).join('\n')}\n`;
+    // 1700000000 s is 2023-11-14T22:13:20Z; read as ms it would be 1970-01-20T16:13:20Z.
+    writeFileSync(join(dir, 'seconds.csv'), rows([1_700_000_000, 1_700_000_060, 1_700_000_120], ['1', '1', '1']));
+    writeFileSync(join(dir, 'negative.csv'), rows([1_700_000_000_000, 1_700_000_060_000, 1_700_000_120_000], ['1', '-2', '1']));
+    const [seconds, negative] = await Promise.all([
+      papertrade(['backtest', '--strategy', 'rsi-reversal', '--candles', join(dir, 'seconds.csv'), '--out', join(dir, 'out-seconds')]),
+      papertrade(['backtest', '--strategy', 'rsi-reversal', '--candles', join(dir, 'negative.csv'), '--out', join(dir, 'out-negative')]),
+    ]);
+    expect(seconds.code).toBe(2);
+    expect(seconds.stderr).toBe(`papertrade: --candles ${join(dir, 'seconds.csv')}: line 2: open_time_ms 1700000000 is before 1973-03-03: open_time_ms is in Unix milliseconds; it looks like Unix seconds (1700000000 s is 2023-11-14T22:13:20.000Z): write 1700000000000\n`);
+    expect(seconds.stdout).toBe('');
+    expect(negative.code).toBe(2);
+    expect(negative.stderr).toBe(`papertrade: --candles ${join(dir, 'negative.csv')}: line 3: candle at 1700000060000 has a negative volume: -2\n`);
+    expect(negative.stdout).toBe('');
+    expect(existsSync(join(dir, 'out-seconds'))).toBe(false);
+    expect(existsSync(join(dir, 'out-negative'))).toBe(false);
+  });
+
   it('refuses a spot recording, whose book the perpetual it trades cannot follow, instead of a run that fills nothing', { timeout: 120_000 }, async () => {
     const result = await papertrade(['backtest', '--strategy', 'ema-crossover', '--params', '{"fast":2,"slow":4}', '--recording', SPOT_RECORDING, '--interval', '15000']);
     expect(result.code).toBe(2);

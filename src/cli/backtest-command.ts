@@ -12,7 +12,7 @@ import { readRecording } from '../market-data/recording-reader.js';
 import { runBacktest, runRecordingBacktest, type BacktestOptions, type BacktestReport } from '../library/backtest.js';
 import { BacktestRecorder, candlesOfRecording, renderBacktestHtml, renderMetricsTable, renderReportJson, type BacktestDetail } from '../library/backtest-report.js';
 import type { EngineErrorEvent } from '../library/engine-events.js';
-import { readCandlesFile } from '../strategy/candles.js';
+import { readCandlesFile, type Candle } from '../strategy/candles.js';
 import { resolveStrategy, STRATEGIES } from '../strategy/strategy.js';
 import '../strategy/builtin-strategies.js';
 
@@ -50,8 +50,6 @@ export function registerBacktestCommand(program: Command): void {
     .option('--bar-inputs', 'each candle as one bar kernel input (ADR 0042; a resting limit fills only when a bar trades through it) instead of a book and a trade per path price')
     .addOption(new Option('--interval <ms>', 'candle interval for --recording').default('60000'))
     .action(async (flags: BacktestFlags) => {
-      // Made before the backtest runs, so that an --out that cannot be a directory costs no run.
-      if (flags.out !== undefined) outDirectory(flags.out);
       const { report, detail } = await backtest(flags);
       process.stdout.write(`${renderMetricsTable(report)}\n`);
       if (flags.out !== undefined) {
@@ -67,6 +65,15 @@ function outDirectory(dir: string): void {
     mkdirSync(dir, { recursive: true });
   } catch (error) {
     throw new Error(`--out ${dir}: ${error instanceof Error ? error.message : String(error)}`);
+  }
+}
+
+/** The candle file of --candles, read and checked whole (strategy/candles.ts), its refusal naming the option. */
+function candlesFlag(path: string): Candle[] {
+  try {
+    return readCandlesFile(path);
+  } catch (error) {
+    throw new Error(`--candles ${error instanceof Error ? error.message : String(error)}`);
   }
 }
 
@@ -105,6 +112,10 @@ async function backtest(flags: BacktestFlags): Promise<{ report: BacktestReport;
   const strategyParams = flags.params !== undefined ? paramsFlag(flags.params) : undefined;
   const factory = await resolveStrategy(flags.strategy);
   const builtIn = STRATEGIES.has(flags.strategy);
+  // The candles are read and checked whole before --out is made, so that a file refused leaves no
+  // directory behind; --out is made before the run, so that one that cannot be a directory costs no run.
+  const candles = flags.candles !== undefined ? candlesFlag(flags.candles) : undefined;
+  if (flags.out !== undefined) outDirectory(flags.out);
   const bar = process.stderr.isTTY ? new SingleBar({ format: 'backtest [{bar}] {percentage}% | {value}/{total}', hideCursor: true }, Presets.shades_classic) : undefined;
   let started = false;
   const recorder = new BacktestRecorder();
@@ -152,8 +163,7 @@ async function backtest(flags: BacktestFlags): Promise<{ report: BacktestReport;
   try {
     let report: BacktestReport;
     let detail: BacktestDetail;
-    if (flags.candles !== undefined) {
-      const candles = readCandlesFile(flags.candles);
+    if (candles !== undefined) {
       report = runBacktest(candles, options);
       detail = recorder.detail(candles);
     } else {

@@ -145,6 +145,18 @@ describe('hostile calls to the library engine', () => {
     expect(walletCash(engine, 'a')).toBe(cashFromEvents(events, 'a', '10000'));
     engine.kernel.checkInvariants();
   });
+  it('processCandles refuses a batch holding a candle with a negative volume, whole, before any candle is replayed', () => {
+    const { engine, events } = engineWithAccount();
+    const now = engine.kernel.now;
+    const bar = (i: number, volume: string) => ({ openTime: T0 + i * 60_000, open: '60000', high: '60100', low: '59900', close: '60050', volume });
+    const count = events.length;
+    expect(() => engine.processCandles('a', 'BTCUSDT', [bar(1, '2'), bar(2, '-0.5'), bar(3, '1')])).toThrow(`candle at ${T0 + 120_000} has a negative volume: -0.5`);
+    expect(events.length).toBe(count);
+    expect(engine.kernel.now).toBe(now);
+    // Nothing of the batch was replayed: the same candles with a real volume are all taken.
+    expect(engine.processCandles('a', 'BTCUSDT', [bar(1, '2'), bar(2, '0.5'), bar(3, '1')]).candles).toBe(3);
+    engine.kernel.checkInvariants();
+  });
   it('a trade the kernel refuses in feedMarket does not reach the reference price or the candles', () => {
     const { engine, events } = engineWithAccount();
     for (const price of ['-5', '0']) {

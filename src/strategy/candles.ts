@@ -118,12 +118,40 @@ export function toCandle(input: CandleLike | Candle): Candle {
   } catch (error) {
     if (!(error instanceof DecimalFormatError)) throw error;
   }
+  // A volume is what traded: never below zero (the bar kernel input refuses one too, ADR 0042).
+  if (values !== undefined ? values.volume < 0n : /^-\d*\.?\d*[1-9]/.test(candle.volume)) throw new RangeError(`candle at ${openTime} has a negative volume: ${candle.volume}`);
   const memo: CandleMemo = { candle, values, floats: Object.freeze({ high: Number(candle.high), low: Number(candle.low), close: Number(candle.close) }) };
   Object.defineProperty(candle, MEMO, { value: memo, enumerable: false, writable: false, configurable: false });
   return Object.freeze(candle);
 }
 
-/** Parses candle CSV text; rows must be in increasing open time. */
+/** The earliest open time a candle file may hold: 10^11 ms, 1973-03-03T09:46:40Z. */
+export const EARLIEST_CSV_OPEN_TIME_MS = 100_000_000_000;
+/** The first open time past what a candle file may hold: 10^13 ms, 2286-11-20T17:46:40Z. */
+export const CSV_OPEN_TIME_MS_UNTIL = 10_000_000_000_000;
+
+/**
+ * Why `ms` cannot be the Unix ms of a candle in a file, or undefined when it can: a whole number in
+ * [10^11, 10^13), 1973-03-03 to 2286-11-20. Below it, Unix seconds of any date since 1973 (and
+ * above it, µs or ns) would otherwise be read as ms of another century; the message says which
+ * unit the number looks like. `what` names the value (`open_time_ms`, `--since`).
+ */
+export function unixMsProblem(ms: number, what: string): string | undefined {
+  if (!Number.isSafeInteger(ms) || ms < 0) return `${what} must be a whole number of Unix milliseconds, got ${ms}`;
+  if (ms < EARLIEST_CSV_OPEN_TIME_MS) {
+    const asSeconds = ms * 1_000;
+    const hint = asSeconds >= EARLIEST_CSV_OPEN_TIME_MS && asSeconds < CSV_OPEN_TIME_MS_UNTIL ? `; it looks like Unix seconds (${ms} s is ${new Date(asSeconds).toISOString()}): write ${asSeconds}` : '';
+    return `${what} ${ms} is before 1973-03-03: ${what} is in Unix milliseconds${hint}`;
+  }
+  if (ms >= CSV_OPEN_TIME_MS_UNTIL) return `${what} ${ms} is after 2286-11-20: ${what} is in Unix milliseconds, and this looks like microseconds or nanoseconds`;
+  return undefined;
+}
+
+/**
+ * Parses candle CSV text; rows must be in increasing open time. Each row is refused, naming its
+ * line, for an open time outside what `unixMsProblem` allows, a volume that is not a decimal ≥ 0,
+ * and prices that do not make a candle (`toCandle`).
+ */
 export function parseCandlesCsv(text: string): Candle[] {
   const lines = text.split(/\r?\n/).filter((line) => line.trim().length > 0);
   const out: Candle[] = [];
@@ -132,12 +160,16 @@ export function parseCandlesCsv(text: string): Candle[] {
     if (i === 0 && !/^\d/.test(cells[0] ?? '')) continue; // header
     if (cells.length < 5) throw new RangeError(`line ${i + 1}: expected open_time_ms,open,high,low,close[,volume]`);
     const [time, open, high, low, close, volume] = cells as [string, string, string, string, string, string | undefined];
+    const openTime = /^\d+$/.test(time) ? Number(time) : Number.NaN;
+    const timeProblem = Number.isNaN(openTime) ? `open_time_ms must be a whole number of Unix milliseconds, got "${time}"` : unixMsProblem(openTime, 'open_time_ms');
+    if (timeProblem !== undefined) throw new RangeError(`line ${i + 1}: ${timeProblem}`);
     let candle: Candle;
     try {
-      candle = toCandle({ openTime: Number(time), open, high, low, close, volume: volume ?? '0' });
+      candle = toCandle({ openTime, open, high, low, close, volume: volume ?? '0' });
     } catch (error) {
       throw new RangeError(`line ${i + 1}: ${error instanceof Error ? error.message : String(error)}`);
     }
+    if (candleValues(candle) === undefined) throw new RangeError(`line ${i + 1}: volume must be a decimal number ≥ 0, got "${candle.volume}"`);
     const previous = out[out.length - 1];
     if (previous !== undefined && candle.openTime <= previous.openTime) throw new RangeError(`line ${i + 1}: open times must increase`);
     out.push(candle);
