@@ -16,6 +16,9 @@
 import { appendFileSync, closeSync, existsSync, ftruncateSync, openSync, readSync, statSync, writeFileSync } from 'node:fs';
 import ccxt, { functions, type Exchange, type OHLCV, type Trade } from 'ccxt';
 import { plainDecimal } from '../market-data/importers/import-fields.js';
+import { CANDLES_HEADER, TRADES_HEADER } from './download-files.js';
+
+export { CANDLES_HEADER, TRADES_HEADER };
 
 export interface ExchangeSetup {
   readonly exchange: string;
@@ -103,14 +106,30 @@ export interface CandleDownload {
   readonly now?: () => number;
 }
 
-export const CANDLES_HEADER = 'open_time_ms,open,high,low,close,volume';
-
 /** The exchange's number as plain decimal text (an exponent, as some APIs send, expanded exactly). */
 const text = (v: unknown): string => {
   const plain = typeof v === 'string' || typeof v === 'number' ? plainDecimal(String(v)) : undefined;
   if (plain === undefined) throw new Error(`not a non-negative decimal: ${String(v)}`);
   return plain;
 };
+
+/**
+ * Why a candle download from `since` cannot resume `out`, whose last complete line is `last`
+ * (bars of `frameMs`), or undefined: a --since after the bar that follows the file's last one would
+ * leave a hole in the file.
+ */
+export function candlesResumeHole(out: string, last: string | undefined, since: number, frameMs: number): string | undefined {
+  const lastOpen = last !== undefined && /^\d/.test(last) ? Number(last.split(',')[0]) : undefined;
+  if (lastOpen === undefined || since <= lastOpen + frameMs) return undefined;
+  return `${out} ends with the bar of ${new Date(lastOpen).toISOString()}; --since ${new Date(since).toISOString()} would leave a hole: give an earlier --since or another --out`;
+}
+
+/** The same for a trades download: a --since after the file's last trade would leave a hole. */
+export function tradesResumeHole(out: string, last: string | undefined, since: number): string | undefined {
+  const lastTime = last !== undefined && /^\d/.test(last) ? Number(last.split(',')[3]) : undefined;
+  if (lastTime === undefined || since <= lastTime) return undefined;
+  return `${out} ends with a trade at ${new Date(lastTime).toISOString()}; --since ${new Date(since).toISOString()} would leave a hole: give an earlier --since or another --out`;
+}
 
 /** Downloads closed bars in [since, until) after those already in `out`; returns how many were written. */
 export async function downloadCandles(exchange: Exchange, job: CandleDownload): Promise<{ written: number; resumedAfter?: number }> {
@@ -121,9 +140,8 @@ export async function downloadCandles(exchange: Exchange, job: CandleDownload): 
   const last = lastCompleteLine(job.out);
   const lastOpen = last !== undefined && /^\d/.test(last) ? Number(last.split(',')[0]) : undefined;
   if (last === undefined) writeFileSync(job.out, `${CANDLES_HEADER}\n`);
-  if (lastOpen !== undefined && job.since > lastOpen + frame) {
-    throw new Error(`${job.out} ends with the bar of ${new Date(lastOpen).toISOString()}; --since ${new Date(job.since).toISOString()} would leave a hole: give an earlier --since or another --out`);
-  }
+  const hole = candlesResumeHole(job.out, last, job.since, frame);
+  if (hole !== undefined) throw new Error(hole);
   let since = lastOpen !== undefined ? lastOpen + frame : job.since;
   const start = since;
   let written = 0;
@@ -164,8 +182,6 @@ function tradesWindowMs(exchange: Exchange): number | undefined {
 
 const numericId = (t: Trade): number | undefined => (t.id !== undefined && /^\d{1,15}$/.test(String(t.id)) ? Number(t.id) : undefined);
 
-export const TRADES_HEADER = 'trade_id,price,qty,trade_time_ms,is_buyer_maker,local_ts_ns';
-
 /**
  * Downloads the trade tape in [since, until) after the trades already in `out`, paging by time: a
  * page starts at the last trade's ms, and trades already written at that ms are recognized by id.
@@ -182,9 +198,8 @@ export async function downloadTrades(exchange: Exchange, job: TradeDownload): Pr
   let lastTime = cells !== undefined ? Number(cells[3]) : undefined;
   let lastId = cells !== undefined ? Number(cells[0]) : 0;
   const seenAtLast = new Set<string>(cells !== undefined ? [cells[0]!] : []);
-  if (lastTime !== undefined && job.since > lastTime) {
-    throw new Error(`${job.out} ends with a trade at ${new Date(lastTime).toISOString()}; --since ${new Date(job.since).toISOString()} would leave a hole: give an earlier --since or another --out`);
-  }
+  const hole = tradesResumeHole(job.out, last, job.since);
+  if (hole !== undefined) throw new Error(hole);
   let since = lastTime ?? job.since;
   const start = since;
   let written = 0;

@@ -4,7 +4,8 @@
  * shape, paginated by `startTime`/`limit` as Binance documents (bars with open time ≥ startTime,
  * oldest first, at most `limit`, default 500, max 1000), and `/api/v3/aggTrades` (trades with
  * startTime ≤ T ≤ endTime, oldest first, at most `limit`). Faults: a 429 with Retry-After on chosen
- * request numbers; a hook that sees every klines request before it is answered.
+ * request numbers; a hook that sees every klines request before it is answered. Counts every
+ * request (`requests`), so that a test can tell a command refused before asking anything.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { readFileSync } from 'node:fs';
@@ -37,6 +38,8 @@ export interface StandInOptions {
 
 export class BinanceStandIn {
   private server: Server | undefined;
+  /** Every request answered, of any path (exchangeInfo included): 0 for a command refused before the network. */
+  requests = 0;
   klinesRequests = 0;
   readonly startTimes: number[] = [];
   /** Wall time (ms) of every klines request, answered or not. */
@@ -54,6 +57,7 @@ export class BinanceStandIn {
   }
 
   private answer(req: IncomingMessage, res: ServerResponse, info: unknown): void {
+    this.requests += 1;
     const url = new URL(req.url ?? '/', 'http://localhost');
     res.setHeader('content-type', 'application/json');
     if (url.pathname === '/api/v3/exchangeInfo') {

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { appendFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -127,6 +127,55 @@ describe('papertrade download (candles through ccxt against a local stand-in of 
     expect(lines.slice(1)).toEqual(tape.map((t) => `${t.a},${t.p},${t.q},${t.T},${t.m},${BigInt(t.T) * 1_000_000n}`));
     expect(standIn.tradeWindows.length).toBeGreaterThan(4); // pages, then the empty hours crossed one window at a time
     expect(JSON.parse(readFileSync(join(out, 'recording.json'), 'utf8'))).toMatchObject({ source: 'download', exchange: 'binance', symbol: 'BTCUSDT', market: 'spot' });
+  }, 120_000);
+
+  it('refuses a timeframe, an --out, a date or a resume it cannot do before asking the exchange anything', async () => {
+    const bars = servedBars();
+    standIn = new BinanceStandIn({ klines: bars });
+    const api = await standIn.start();
+    dir = mkdtempSync(join(tmpdir(), 'download-'));
+    const notes = join(dir, 'notes.txt');
+    writeFileSync(notes, 'not candles\n');
+    // A candle file an earlier download left, ending with the bar of bars[5]: resuming from bars[9] would leave a hole.
+    const earlier = join(dir, 'earlier.csv');
+    const earlierText = `open_time_ms,open,high,low,close,volume\n${bars.slice(0, 6).map((b) => b.slice(0, 6).join(',')).join('\n')}\n`;
+    writeFileSync(earlier, earlierText);
+    const tradesFile = join(dir, 'trades-file');
+    writeFileSync(tradesFile, '');
+    const base = ['--symbol', 'BTC/USDT', '--since', '2024-01-01'];
+    const cases: [readonly string[], string][] = [
+      [['--timeframe', '7x', '--out', join(dir, 'a.csv')], '--timeframe 7x: binance offers 1s, 1m, 3m, 5m, 15m, 30m, 1h, 2h, 4h, 6h, 8h, 12h, 1d, 3d, 1w, 1M'],
+      [['--out', join(dir, 'missing', 'a.csv')], `--out ${join(dir, 'missing', 'a.csv')}: the directory ${join(dir, 'missing')} does not exist`],
+      [['--out', dir], `--out ${dir} is a directory: give the candle CSV file to write`],
+      [['--out', join(notes, 'a.csv')], `--out ${join(notes, 'a.csv')}: ${notes} is not a directory`],
+      [['--out', notes], `--out ${notes} exists and is not a candle CSV (its first line is not open_time_ms,open,high,low,close,volume): give a new one or one an earlier download wrote`],
+      [['--trades', '--out', tradesFile], `--out ${tradesFile} is not a directory: with --trades, --out is the recording directory to write trades.csv in`],
+      [['--timeframe', '1h', '--out', earlier, '--since', String(bars[9]![0])], `${earlier} ends with the bar of ${new Date(bars[5]![0]).toISOString()}; --since ${new Date(bars[9]![0]).toISOString()} would leave a hole: give an earlier --since or another --out`],
+      // 1700000000 s is 2023-11-14T22:13:20Z; taken as ms it would be 1970-01-20.
+      [['--since', '1700000000', '--out', join(dir, 'b.csv')], '--since 1700000000 is before 1973-03-03: --since is in Unix milliseconds; it looks like Unix seconds (1700000000 s is 2023-11-14T22:13:20.000Z): write 1700000000000'],
+      [['--since', '2024-02-30', '--out', join(dir, 'b.csv')], '--since: 2024-02-30 is not a day of the calendar'],
+      [['--since', '2999-01-01', '--out', join(dir, 'b.csv')], '--since 2999-01-01 is in the future: there is nothing to download yet'],
+      // A date in the machine's own format (here month/day) would be read in its local time zone.
+      [['--since', '8/8/2024', '--out', join(dir, 'b.csv')], '--since: expected a date (2024-08-08, 2024-08-08T12:00:00Z) or Unix ms, got "8/8/2024"'],
+      [['--until', '2024-08-08T25:00', '--out', join(dir, 'b.csv')], '--until: expected a date (2024-08-08, 2024-08-08T12:00:00Z) or Unix ms, got "2024-08-08T25:00"'],
+    ];
+    // Later flags win in commander: each case's --since replaces the base's.
+    const runs = await Promise.all(cases.map(([args]) => runDownload([...base, ...args], api)));
+    for (const [i, run] of runs.entries()) {
+      expect(run.stderr, cases[i]![0].join(' ')).toBe(`papertrade: ${cases[i]![1]}\n`);
+      expect(run.code).toBe(2);
+      expect(run.stdout).toBe('');
+    }
+    // Not one request reached the exchange, and nothing was written.
+    expect(standIn.requests).toBe(0);
+    expect(readFileSync(notes, 'utf8')).toBe('not candles\n');
+    expect(readFileSync(earlier, 'utf8')).toBe(earlierText);
+    expect(readdirSync(dir).sort()).toEqual(['earlier.csv', 'notes.txt', 'trades-file']);
+    // The same stand-in answers a command whose flags are good: the count above is not a dead line.
+    const good = await runDownload([...base, '--timeframe', '1h', '--since', String(bars[6]![0]), '--until', String(bars[9]![0]), '--out', earlier], api);
+    expect(good.stderr).toBe('');
+    expect(good.stdout).toMatch(/3 candles written \(resumed after/);
+    expect(standIn.requests).toBeGreaterThan(0);
   }, 120_000);
 
   it('refuses an exchange ccxt does not know, and a --until before --since', async () => {

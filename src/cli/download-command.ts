@@ -11,6 +11,8 @@ import { Presets, SingleBar } from 'cli-progress';
 import { parse as parseDotenv } from 'dotenv';
 import type { Command } from 'commander';
 import type { Progress } from './download-command-fetch.js';
+import { checkCandlesOut, checkTradesOut, checkWorkingDirectory } from './download-files.js';
+import { unixMsProblem } from '../strategy/candles.js';
 
 interface DownloadFlags {
   readonly exchange: string;
@@ -23,10 +25,27 @@ interface DownloadFlags {
   readonly limit?: string;
 }
 
-/** `2024-08-08`, `2024-08-08T23:54:00Z` or Unix ms. */
+/**
+ * `2024-08-08` (UTC midnight), `2024-08-08T23:54`, `2024-08-08T23:54:00Z` or with an offset
+ * (`+02:00`); a time without Z or an offset is UTC as the date alone is, not the machine's local
+ * time. Or Unix ms from 1973-03-03 on: a number below is refused as looking like Unix seconds
+ * (strategy/candles.ts `unixMsProblem`). Throws naming `flag`.
+ */
 export function parseTime(text: string, flag: string): number {
-  const ms = /^\d+$/.test(text) ? Number(text) : Date.parse(/^\d{4}-\d{2}-\d{2}$/.test(text) ? `${text}T00:00:00Z` : text);
-  if (!Number.isSafeInteger(ms) || ms < 0) throw new Error(`${flag}: expected a date (2024-08-08, 2024-08-08T12:00:00Z) or Unix ms, got "${text}"`);
+  if (/^\d+$/.test(text)) {
+    const ms = Number(text);
+    const problem = unixMsProblem(ms, flag);
+    if (problem !== undefined) throw new Error(problem);
+    return ms;
+  }
+  const usage = `${flag}: expected a date (2024-08-08, 2024-08-08T12:00:00Z) or Unix ms, got "${text}"`;
+  const iso = /^(\d{4}-\d{2}-\d{2})(?:T(\d{2}:\d{2}(?::\d{2}(?:\.\d{1,3})?)?)(Z|[+-]\d{2}:\d{2})?)?$/.exec(text);
+  if (iso === null) throw new Error(usage);
+  const [, day, time, zone] = iso as unknown as [string, string, string | undefined, string | undefined];
+  const ms = Date.parse(`${day}T${time ?? '00:00'}${zone ?? 'Z'}`);
+  if (!Number.isSafeInteger(ms) || ms < 0) throw new Error(usage);
+  // Date.parse takes 2024-02-30 for 2024-03-01: the day must be one of its month's.
+  if (new Date(Date.parse(`${day}T00:00Z`)).toISOString().slice(0, 10) !== day) throw new Error(`${flag}: ${day} is not a day of the calendar`);
   return ms;
 }
 
@@ -85,18 +104,37 @@ export function registerDownloadCommand(program: Command): void {
     .option('--trades', 'download the trade tape into a recording directory (trades.csv) instead of candles')
     .option('--limit <n>', 'rows per request (default: the exchange\'s)')
     .action(async (flags: DownloadFlags) => {
+      // Every flag is checked before ccxt loads and before the exchange is asked anything: a flag
+      // refused must not wait for (or fail on) the network first.
       const id = flags.exchange.toLowerCase();
       const upper = id.toUpperCase();
       const urls = jsonEnv([`EXCHANGE_URLS_${upper}`, 'EXCHANGE_URLS']);
       const options = jsonEnv([`EXCHANGE_OPTIONS_${upper}`, 'EXCHANGE_OPTIONS']);
       const since = parseTime(flags.since, '--since');
+      if (since > Date.now()) throw new Error(`--since ${flags.since} is in the future: there is nothing to download yet`);
       const until = flags.until !== undefined ? parseTime(flags.until, '--until') : undefined;
       if (until !== undefined && until <= since) throw new Error('--until must be after --since');
       const limit = flags.limit !== undefined ? Number(flags.limit) : undefined;
-      if (limit !== undefined && (!Number.isSafeInteger(limit) || limit <= 0)) throw new Error('--limit must be a positive whole number');
+      if (limit !== undefined && (!/^\d+$/.test(flags.limit!) || !Number.isSafeInteger(limit) || limit <= 0)) throw new Error(`--limit must be a positive whole number, got "${flags.limit}"`);
+      if (flags.symbol.trim() === '') throw new Error('--symbol needs a symbol, e.g. BTC/USDT');
+      // Without --out the file (directory) is named after the market, in the working directory.
+      if (flags.out === undefined) checkWorkingDirectory();
+      const last = flags.out === undefined ? undefined : flags.trades === true ? checkTradesOut(flags.out) : checkCandlesOut(flags.out);
       // ccxt loads with these, once the flags are checked, not for `--help` or a usage error (docs/adr/0059).
-      const [{ resolveMarket }, { createRestExchange, downloadCandles, downloadTrades }] = await Promise.all([import('../market-data/live/live-exchanges.js'), import('./download-command-fetch.js')]);
+      const [{ resolveMarket }, { candlesResumeHole, createRestExchange, downloadCandles, downloadTrades, tradesResumeHole }] = await Promise.all([import('../market-data/live/live-exchanges.js'), import('./download-command-fetch.js')]);
+      // Built without a request: what the exchange offers is in ccxt's description of it.
       const exchange = createRestExchange({ exchange: id, ...(urls !== undefined ? { urls } : {}), ...(options !== undefined ? { options } : {}) });
+      if (flags.trades === true) {
+        if (exchange.has.fetchTrades !== true) throw new Error(`--exchange ${id} does not offer the trade tape (fetchTrades) through ccxt`);
+        const hole = flags.out !== undefined ? tradesResumeHole(join(flags.out, 'trades.csv'), last, since) : undefined;
+        if (hole !== undefined) throw new Error(hole);
+      } else {
+        if (exchange.has.fetchOHLCV !== true) throw new Error(`--exchange ${id} does not offer candles (fetchOHLCV) through ccxt`);
+        const offered = Object.keys(exchange.timeframes ?? {});
+        if (!offered.includes(flags.timeframe)) throw new Error(`--timeframe ${flags.timeframe}: ${id} offers ${offered.join(', ')}`);
+        const hole = flags.out !== undefined ? candlesResumeHole(flags.out, last, since, exchange.parseTimeframe(flags.timeframe) * 1_000) : undefined;
+        if (hole !== undefined) throw new Error(hole);
+      }
       await exchange.loadMarkets();
       const market = resolveMarket(exchange, flags.symbol);
       const marketId = String(market.id).replace(/[/_:-]/g, '').toUpperCase();

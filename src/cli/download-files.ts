@@ -1,0 +1,135 @@
+/**
+ * What `papertrade download` checks of its files before it loads ccxt or asks the exchange
+ * anything: the columns of the files it writes, and whether its --out can be written and resumed.
+ * No ccxt here (docs/adr/0059): the checks run on a usage error's budget.
+ */
+import { accessSync, closeSync, constants, openSync, readSync, statSync, type Stats } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+
+export const CANDLES_HEADER = 'open_time_ms,open,high,low,close,volume';
+export const TRADES_HEADER = 'trade_id,price,qty,trade_time_ms,is_buyer_maker,local_ts_ns';
+
+function statOf(path: string): Stats | undefined {
+  try {
+    return statSync(path);
+  } catch (error) {
+    // ENOTDIR: a file where a directory of the path should be; the path does not exist either.
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
+    throw error;
+  }
+}
+
+const reason = (error: unknown): string => (error instanceof Error ? error.message : String(error));
+
+/** Throws, naming `flag`, unless `dir` is a directory this process may create files in. */
+function writableDirectory(dir: string, flag: string, path: string): void {
+  try {
+    accessSync(dir, constants.W_OK | constants.X_OK);
+  } catch (error) {
+    throw new Error(`${flag} ${path}: cannot write in ${dir}: ${reason(error)}`);
+  }
+}
+
+/** Throws unless the working directory is one this process may create files in (where a download without --out writes). */
+export function checkWorkingDirectory(): void {
+  try {
+    accessSync('.', constants.W_OK | constants.X_OK);
+  } catch (error) {
+    throw new Error(`without --out the download is written in the working directory, and it cannot be written in: ${reason(error)}`);
+  }
+}
+
+/** Up to `max` bytes at `position` of a file. */
+function readAt(path: string, position: number, max: number): Buffer {
+  const fd = openSync(path, 'r');
+  try {
+    const buffer = Buffer.alloc(max);
+    return buffer.subarray(0, readSync(fd, buffer, 0, max, position));
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * The last complete (newline-terminated) line of a file, read only: a torn last line after it is
+ * left for the download to cut off. Undefined when the file holds no complete line.
+ */
+export function lastCompleteLineOf(path: string): string | undefined {
+  const size = statSync(path).size;
+  const length = Math.min(size, 65_536);
+  const tail = readAt(path, size - length, length);
+  const end = tail.lastIndexOf(0x0a);
+  if (end < 0) return undefined;
+  return tail.subarray(tail.lastIndexOf(0x0a, end - 1) + 1, end).toString('utf8');
+}
+
+/**
+ * Throws `refusal` unless an existing `path` starts with `header` (a file this command
+ * wrote, possibly cut off inside its header): appending rows to any other file would spoil it.
+ */
+function ownFile(path: string, header: string, refusal: string): void {
+  const head = readAt(path, 0, header.length + 2).toString('utf8');
+  const first = head.split(/\r?\n/)[0]!;
+  const ours = head.includes('\n') ? first === header : header.startsWith(first);
+  if (!ours) throw new Error(`${refusal} (its first line is not ${header}): give a new one or one an earlier download wrote`);
+}
+
+/**
+ * Checks a candle CSV `--out` before any download: an existing file must be a file this process
+ * may write that an earlier download wrote (it is resumed); a new one needs an existing directory
+ * it may create files in. Returns the file's last complete line, if any (what a resume starts after).
+ */
+export function checkCandlesOut(path: string, flag = '--out'): string | undefined {
+  const stat = statOf(path);
+  if (stat !== undefined) {
+    if (!stat.isFile()) throw new Error(`${flag} ${path} is ${stat.isDirectory() ? 'a directory' : 'not a regular file'}: give the candle CSV file to write`);
+    try {
+      accessSync(path, constants.W_OK);
+    } catch (error) {
+      throw new Error(`${flag} ${path}: cannot write to it: ${reason(error)}`);
+    }
+    ownFile(path, CANDLES_HEADER, `${flag} ${path} exists and is not a candle CSV`);
+    return lastCompleteLineOf(path);
+  }
+  const dir = dirname(resolve(path));
+  const parent = statOf(dir);
+  if (parent === undefined) throw new Error(`${flag} ${path}: the directory ${dirname(path)} does not exist`);
+  if (!parent.isDirectory()) throw new Error(`${flag} ${path}: ${dirname(path)} is not a directory`);
+  writableDirectory(dir, flag, path);
+  return undefined;
+}
+
+/**
+ * Checks a recording directory `--out` (of `--trades`) before any download: an existing one must
+ * be a directory this process may write in, whose trades.csv, if any, an earlier download wrote
+ * (it is resumed); a new one is made later under its nearest existing ancestor, which must be a
+ * directory it may create files in. Returns the last complete line of its trades.csv, if any.
+ */
+export function checkTradesOut(path: string, flag = '--out'): string | undefined {
+  const stat = statOf(path);
+  if (stat !== undefined) {
+    if (!stat.isDirectory()) throw new Error(`${flag} ${path} is not a directory: with --trades, --out is the recording directory to write trades.csv in`);
+    writableDirectory(resolve(path), flag, path);
+    const trades = resolve(path, 'trades.csv');
+    const file = statOf(trades);
+    if (file === undefined) return undefined;
+    if (!file.isFile()) throw new Error(`${flag} ${path}: trades.csv in it is not a regular file`);
+    try {
+      accessSync(trades, constants.W_OK);
+    } catch (error) {
+      throw new Error(`${flag} ${path}: cannot write to trades.csv in it: ${reason(error)}`);
+    }
+    ownFile(trades, TRADES_HEADER, `${flag} ${path}: its trades.csv is not a trades CSV`);
+    return lastCompleteLineOf(trades);
+  }
+  let ancestor = dirname(resolve(path));
+  let found = statOf(ancestor);
+  while (found === undefined && dirname(ancestor) !== ancestor) {
+    ancestor = dirname(ancestor);
+    found = statOf(ancestor);
+  }
+  if (found === undefined || !found.isDirectory()) throw new Error(`${flag} ${path}: ${ancestor} is not a directory`);
+  writableDirectory(ancestor, flag, path);
+  return undefined;
+}
