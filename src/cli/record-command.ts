@@ -3,6 +3,7 @@
  * through ccxt into the replay format, so `papertrade replay --recording DIR` can use it.
  */
 import type { Command } from 'commander';
+import type { ProExchangeFactory } from '../market-data/live/live-exchanges.js';
 import type { RecordedSymbol } from '../market-data/live/recorder.js';
 
 export interface RecordCommandOptions {
@@ -15,6 +16,15 @@ export interface RecordCommandOptions {
   readonly exchangeUrls?: string;
   /** JSON object of ccxt constructor options. */
   readonly exchangeOptions?: string;
+  /** Seconds every symbol may take to deliver its first order book (default 30). */
+  readonly startTimeout?: string;
+}
+
+/** What the command runs with besides its flags (tests give other ones). */
+export interface RecordCommandDeps {
+  /** Where retries before the first book are said (default: stderr). */
+  readonly warn?: (line: string) => void;
+  readonly factory?: ProExchangeFactory;
 }
 
 function jsonObject(text: string | undefined, flag: string): Record<string, unknown> {
@@ -29,22 +39,29 @@ function jsonObject(text: string | undefined, flag: string): Record<string, unkn
   return parsed as Record<string, unknown>;
 }
 
-export async function runRecordCommand(opts: RecordCommandOptions, print: (line: string) => void, signal?: AbortSignal): Promise<RecordedSymbol[]> {
+export async function runRecordCommand(opts: RecordCommandOptions, print: (line: string) => void, signal?: AbortSignal, deps: RecordCommandDeps = {}): Promise<RecordedSymbol[]> {
   if (!/^\d+(\.\d+)?$/.test(opts.minutes) || Number(opts.minutes) <= 0) throw new Error(`--minutes must be a positive number, got "${opts.minutes}"`);
+  const startTimeout = opts.startTimeout ?? '30';
+  if (!/^\d+(\.\d+)?$/.test(startTimeout) || Number(startTimeout) <= 0) throw new Error(`--start-timeout must be a positive number of seconds, got "${startTimeout}"`);
   const symbols = opts.symbols.split(',').map((s) => s.trim()).filter((s) => s !== '');
   if (symbols.length === 0) throw new Error('--symbols needs at least one symbol, e.g. BTCUSDT or binance:BTC/USDT');
   const exchange = opts.exchange.toLowerCase();
   const durationMs = Math.round(Number(opts.minutes) * 60_000);
+  const exchangeUrls = jsonObject(opts.exchangeUrls ?? process.env.EXCHANGE_URLS, '--exchange-urls');
+  const exchangeOptions = jsonObject(opts.exchangeOptions ?? process.env.EXCHANGE_OPTIONS, '--exchange-options');
   print(`Recording ${symbols.join(', ')} on ${exchange} for ${opts.minutes} min into ${opts.out} …`);
   // ccxt loads with the recorder, once the flags are checked (docs/adr/0059).
   const { recordLive } = await import('../market-data/live/recorder.js');
   const results = await recordLive({
-    config: { exchange, exchangeUrls: jsonObject(opts.exchangeUrls ?? process.env.EXCHANGE_URLS, '--exchange-urls'), exchangeOptions: jsonObject(opts.exchangeOptions ?? process.env.EXCHANGE_OPTIONS, '--exchange-options') },
+    config: { exchange, exchangeUrls, exchangeOptions },
     symbols,
     durationMs,
     outDir: opts.out,
     ...(opts.marketCache !== undefined ? { marketCacheFile: opts.marketCache } : {}),
     log: (line) => print(`  ${line}`),
+    warn: deps.warn ?? ((line) => process.stderr.write(`papertrade: ${line}\n`)),
+    startTimeoutMs: Math.round(Number(startTimeout) * 1_000),
+    ...(deps.factory !== undefined ? { factory: deps.factory } : {}),
     ...(signal !== undefined ? { signal } : {}),
   });
   for (const r of results) {
@@ -65,6 +82,7 @@ export function registerRecordCommand(program: Command): void {
     .option('--market-cache <file>', 'cache ccxt markets (instrument specs) in this JSON file')
     .option('--exchange-urls <json>', 'JSON deep-merged into the ccxt client urls (default: EXCHANGE_URLS)')
     .option('--exchange-options <json>', 'JSON ccxt constructor options (default: EXCHANGE_OPTIONS)')
+    .option('--start-timeout <seconds>', 'how long each symbol may take to deliver its first order book (retries said on stderr); past it the command fails, leaving nothing written', '30')
     .action(async (opts: RecordCommandOptions) => {
       const controller = new AbortController();
       const onSigint = () => controller.abort();

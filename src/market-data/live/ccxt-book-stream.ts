@@ -63,6 +63,8 @@ export interface StreamOptions {
   /** Wall clock (ms); injectable for tests. */
   readonly wallClock?: () => number;
   readonly sleep?: (ms: number) => Promise<void>;
+  /** Told of each wait before the book is watched again: the delay (ms) and why (the last failure). */
+  readonly onRetry?: (delayMs: number, reason: string) => void;
 }
 
 export interface StreamCounters {
@@ -273,7 +275,14 @@ export class CcxtBookStream {
    */
   private async renewAfterBackoff(): Promise<void> {
     await this.dropCcxtBook();
-    await this.sleep(this.backoff.nextDelay());
+    await this.backOff(this.reasonValue ?? 'the book was dropped');
+  }
+
+  /** Waits the next backoff delay, said first to `onRetry`. */
+  private async backOff(reason: string): Promise<void> {
+    const delay = this.backoff.nextDelay();
+    this.options.onRetry?.(delay, reason);
+    await this.sleep(delay);
   }
 
   /**
@@ -346,7 +355,7 @@ export class CcxtBookStream {
     }
     // Every failure waits (exponential backoff, reset by the next good book) before re-watching:
     // a watch that keeps rejecting at once must never become a microtask loop that starves timers.
-    await this.sleep(this.backoff.nextDelay());
+    await this.backOff(`${name}: ${message.slice(0, 200)}`);
   }
 
   /**

@@ -48,6 +48,22 @@ export interface OpenLiveMarketsOptions {
   readonly log?: (line: string) => void;
 }
 
+/**
+ * ccxt keeps the promise of a loadMarkets that failed and hands it back to every later call, each
+ * watch's included (a watch loads the markets first): a feed started while the exchange's REST API
+ * was down failed every re-watch on that one old error, never asking the exchange again. Wrapped,
+ * a failed load is forgotten, so that the next call asks again.
+ */
+function retryFailedMarketLoads(exchange: Exchange): void {
+  const target = exchange as unknown as { marketsLoading?: unknown; loadMarkets: (...args: unknown[]) => Promise<unknown> };
+  const load = target.loadMarkets.bind(exchange);
+  target.loadMarkets = (...args) =>
+    load(...args).catch((error: unknown) => {
+      target.marketsLoading = undefined;
+      throw error;
+    });
+}
+
 export async function openLiveMarkets(options: OpenLiveMarketsOptions): Promise<LiveMarkets> {
   const specs = options.symbols.map((s) => parseSymbolSpec(s, options.config.exchange));
   const exchangeIds = [...new Set(specs.map((s) => s.exchange))];
@@ -74,6 +90,7 @@ export async function openLiveMarkets(options: OpenLiveMarketsOptions): Promise<
   for (const exchangeId of exchangeIds) {
     const settings = exchangeId === options.config.exchange ? options.config : (options.exchangeSettings?.[exchangeId] ?? {});
     const exchange = await createProExchange(exchangeId, settings, options.factory);
+    retryFailedMarketLoads(exchange);
     exchanges.set(exchangeId, exchange);
     const listeners = new Set<(a: RawSequenceAnomaly) => void>();
     const tap = (a: RawSequenceAnomaly) => listeners.forEach((l) => l(a));
