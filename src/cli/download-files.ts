@@ -1,6 +1,7 @@
 /**
- * What `papertrade download` checks of its files before it loads ccxt or asks the exchange
- * anything: the columns of the files it writes, and whether its --out can be written and resumed.
+ * What `papertrade download` (and `record`, for its directory) checks of its files before it
+ * loads ccxt or asks the exchange anything: the columns of the files it writes, and whether its
+ * --out can be written and resumed.
  * No ccxt here (docs/adr/0059): the checks run on a usage error's budget.
  */
 import { accessSync, closeSync, constants, openSync, readSync, statSync, type Stats } from 'node:fs';
@@ -107,21 +108,32 @@ export function checkCandlesOut(path: string, flag = '--out'): string | undefine
  * directory it may create files in. Returns the last complete line of its trades.csv, if any.
  */
 export function checkTradesOut(path: string, flag = '--out'): string | undefined {
+  if (!checkDirectoryOut(path, flag, 'with --trades, --out is the recording directory to write trades.csv in')) return undefined;
+  const trades = resolve(path, 'trades.csv');
+  const file = statOf(trades);
+  if (file === undefined) return undefined;
+  if (!file.isFile()) throw new Error(`${flag} ${path}: trades.csv in it is not a regular file`);
+  try {
+    accessSync(trades, constants.W_OK);
+  } catch (error) {
+    throw new Error(`${flag} ${path}: cannot write to trades.csv in it: ${reason(error)}`);
+  }
+  ownFile(trades, TRADES_HEADER, `${flag} ${path}: its trades.csv is not a trades CSV`);
+  return lastCompleteLineOf(trades);
+}
+
+/**
+ * Checks a directory to write in (a recording's), before anything is written or asked: an existing
+ * `path` must be a directory this process may write in; a new one is made later under its nearest
+ * existing ancestor, which must be a directory it may create files in. True when `path` exists.
+ * `purpose` ends the refusal of a path that is not a directory.
+ */
+export function checkDirectoryOut(path: string, flag: string, purpose: string): boolean {
   const stat = statOf(path);
   if (stat !== undefined) {
-    if (!stat.isDirectory()) throw new Error(`${flag} ${path} is not a directory: with --trades, --out is the recording directory to write trades.csv in`);
+    if (!stat.isDirectory()) throw new Error(`${flag} ${path} is not a directory: ${purpose}`);
     writableDirectory(resolve(path), flag, path);
-    const trades = resolve(path, 'trades.csv');
-    const file = statOf(trades);
-    if (file === undefined) return undefined;
-    if (!file.isFile()) throw new Error(`${flag} ${path}: trades.csv in it is not a regular file`);
-    try {
-      accessSync(trades, constants.W_OK);
-    } catch (error) {
-      throw new Error(`${flag} ${path}: cannot write to trades.csv in it: ${reason(error)}`);
-    }
-    ownFile(trades, TRADES_HEADER, `${flag} ${path}: its trades.csv is not a trades CSV`);
-    return lastCompleteLineOf(trades);
+    return true;
   }
   let ancestor = dirname(resolve(path));
   let found = statOf(ancestor);
@@ -131,5 +143,5 @@ export function checkTradesOut(path: string, flag = '--out'): string | undefined
   }
   if (found === undefined || !found.isDirectory()) throw new Error(`${flag} ${path}: ${ancestor} is not a directory`);
   writableDirectory(ancestor, flag, path);
-  return undefined;
+  return false;
 }

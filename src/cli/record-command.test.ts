@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -25,6 +25,29 @@ describe('papertrade record', () => {
     await expect(runRecordCommand({ exchange: 'binance', symbols: ' , ', minutes: '1', out: '/tmp/x' }, print)).rejects.toThrow(/--symbols/);
     await expect(runRecordCommand({ exchange: 'binance', symbols: 'BTCUSDT', minutes: '1', out: '/tmp/x', exchangeUrls: '[1]' }, print)).rejects.toThrow(/--exchange-urls must be a JSON object/);
     await expect(runRecordCommand({ exchange: 'binance', symbols: 'BTCUSDT', minutes: '1', out: '/tmp/x', startTimeout: '0' }, print)).rejects.toThrow('--start-timeout must be a positive number of seconds, got "0"');
+  });
+
+  it('refuses an --out it could not write the recording in before asking the exchange anything', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'record-'));
+    try {
+      const file = join(dir, 'notes.txt');
+      writeFileSync(file, 'not a recording\n');
+      const asked: string[] = [];
+      // A factory that would be the first thing to reach the exchange: it must not even be called.
+      const factory = (id: string): never => {
+        asked.push(id);
+        throw new Error('the exchange was asked');
+      };
+      const lines: string[] = [];
+      const run = (out: string) => runRecordCommand({ exchange: 'binance', symbols: 'BTCUSDT', minutes: '1', out }, (l) => lines.push(l), undefined, { factory });
+      await expect(run(file)).rejects.toThrow(`--out ${file} is not a directory: the recording directory (several symbols: one sub-directory each)`);
+      await expect(run(join(file, 'rec'))).rejects.toThrow(`--out ${join(file, 'rec')}: ${file} is not a directory`);
+      expect(asked).toEqual([]);
+      expect(lines).toEqual([]);
+      expect(readFileSync(file, 'utf8')).toBe('not a recording\n');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   /** `papertrade record` of Binance BTCUSDT for 10 minutes, with a 3 s start, against `port`; killed if a test times out. */

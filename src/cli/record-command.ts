@@ -3,6 +3,7 @@
  * through ccxt into the replay format, so `papertrade replay --recording DIR` can use it.
  */
 import type { Command } from 'commander';
+import { checkDirectoryOut } from './download-files.js';
 import type { ProExchangeFactory } from '../market-data/live/live-exchanges.js';
 import type { RecordedSymbol } from '../market-data/live/recorder.js';
 
@@ -49,6 +50,9 @@ export async function runRecordCommand(opts: RecordCommandOptions, print: (line:
   const durationMs = Math.round(Number(opts.minutes) * 60_000);
   const exchangeUrls = jsonObject(opts.exchangeUrls ?? process.env.EXCHANGE_URLS, '--exchange-urls');
   const exchangeOptions = jsonObject(opts.exchangeOptions ?? process.env.EXCHANGE_OPTIONS, '--exchange-options');
+  // Checked before ccxt loads and the exchange is asked anything: a recording it could not write
+  // must not wait for the network first.
+  checkDirectoryOut(opts.out, '--out', 'the recording directory (several symbols: one sub-directory each)');
   print(`Recording ${symbols.join(', ')} on ${exchange} for ${opts.minutes} min into ${opts.out} …`);
   // ccxt loads with the recorder, once the flags are checked (docs/adr/0059).
   const { recordLive } = await import('../market-data/live/recorder.js');
