@@ -82,6 +82,11 @@ function decimalFlag(name: string, text: string, example: string): string {
   return text;
 }
 
+function wholeFlag(name: string, text: string, example: string): string {
+  if (!/^\d+$/.test(text) || !Number.isSafeInteger(Number(text)) || Number(text) < 1) throw new Error(`${name} must be a whole number from 1 such as ${example}, got "${text}"`);
+  return text;
+}
+
 function paramsFlag(text: string): Record<string, unknown> {
   try {
     return JSON.parse(text) as Record<string, unknown>;
@@ -109,6 +114,9 @@ async function backtest(flags: BacktestFlags): Promise<{ report: BacktestReport;
   // The library's own refusals name its fields (initialBalance, …), not the flags given here.
   decimalFlag('--balance', flags.balance, '10000');
   if (flags.feeBps !== undefined) decimalFlag('--fee-bps', flags.feeBps, '7.5');
+  decimalFlag('--risk', flags.risk, '1');
+  wholeFlag('--leverage', flags.leverage, '5');
+  wholeFlag('--interval', flags.interval, '60000');
   const strategyParams = flags.params !== undefined ? paramsFlag(flags.params) : undefined;
   const factory = await resolveStrategy(flags.strategy);
   const builtIn = STRATEGIES.has(flags.strategy);
