@@ -21,6 +21,16 @@ afterEach(() => {
 });
 
 describe('import refuses input no exchange publishes', () => {
+  it('refuses Binance klines whose times are Unix seconds with the file and line, instead of candles of 1970', async () => {
+    const dir = tempDir();
+    const file = join(dir, 'BTCUSDT-1m-2024-08-08.csv');
+    // 1723161240 s is 2024-08-08T23:54:00Z; as ms it would be 1970-01-20.
+    writeFileSync(file, '1723161240,61700.0,61710.0,61690.0,61705.0,1.5,1723161299,0,1,0,0,0\n1723161300,61705.0,61712.0,61700.0,61710.0,2.0,1723161359,0,1,0,0,0\n');
+    const out = join(dir, 'out');
+    await expect(importArchive({ format: 'binance-klines', files: [file], out })).rejects.toThrow('BTCUSDT-1m-2024-08-08.csv line 1: open_time 1723161240 is before 1973-03-03 as Unix ms: the archive\'s times are ms, µs or ns, and this looks like seconds');
+    expect(existsSync(join(out, 'candles_1m.csv'))).toBe(false);
+  });
+
   it('refuses a Binance trade of size 0 with its file and line, and writes no trades', async () => {
     const dir = tempDir();
     const file = join(dir, 'BTCUSDT-trades-2024-08-08.csv');

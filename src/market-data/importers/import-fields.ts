@@ -79,11 +79,14 @@ export interface Instant {
 /**
  * A Unix timestamp in ms (13 digits today), µs (16) or ns (19), told apart by size: anything
  * from 1e17 is ns, from 1e14 µs, else ms. Binance spot files switched from ms to µs on 2025-01-01.
+ * A number below 1e11 (ms before 1973-03-03) is refused: Unix seconds, which no archive prints,
+ * would otherwise be taken for ms of January 1970 (the rule of candle files, docs/adr/0009).
  */
 export function instant(text: string | undefined, at: At, name: string): Instant {
   const value = (text ?? '').trim();
   if (!/^\d{1,19}$/.test(value)) throw new ImportError(at.file, at.line, `${name} must be a Unix timestamp, got "${value}"`);
   const raw = BigInt(value);
+  if (raw < 100_000_000_000n) throw new ImportError(at.file, at.line, `${name} ${value} is before 1973-03-03 as Unix ms: the archive's times are ms, µs or ns, and this looks like seconds`);
   const ns = raw >= 100_000_000_000_000_000n ? raw : raw >= 100_000_000_000_000n ? raw * 1_000n : raw * 1_000_000n;
   return { ms: Number(ns / 1_000_000n), ns };
 }
