@@ -7,16 +7,20 @@ const ONE = 10n ** BigInt(SCALE);
 
 export function parseDecimal(text: string): bigint | undefined {
   const t = text.trim();
-  if (!/^\d+(\.\d+)?$|^\d*\.\d+$/.test(t)) return undefined;
+  if (!/^\d+\.?\d*$|^\.\d+$/.test(t)) return undefined;
   const [whole = '0', frac = ''] = t.split('.');
   if (frac.length > SCALE) return undefined;
   return BigInt(whole === '' ? '0' : whole) * ONE + BigInt(frac.padEnd(SCALE, '0') || '0');
 }
 
-/** The text of a decimal the pre-checks accept, as the API takes it: trimmed, ".5" written "0.5". */
+/**
+ * The text of a decimal the pre-checks accept, as the API takes it (digits with an optional
+ * fraction): trimmed, ".5" written "0.5" and "1." written "1".
+ */
 export function apiDecimal(text: string): string {
   const t = text.trim();
-  return t.startsWith('.') ? `0${t}` : t;
+  const whole = t.startsWith('.') ? `0${t}` : t;
+  return whole.endsWith('.') ? whole.slice(0, -1) : whole;
 }
 
 export function formatDecimal(value: bigint, maxDecimals = 8): string {

@@ -1,7 +1,7 @@
 /**
  * The order form in Chromium with what a user types: bad input is refused on the spot with a message
- * and changes nothing on the server; a number written the way people write it (".01", " 0.01 ")
- * is sent in the form the API takes.
+ * and changes nothing on the server; a number written the way people write it (".01", " 0.01 ",
+ * "1.") is sent in the form the API takes.
  */
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -66,5 +66,20 @@ describe.skipIf(!runs)('the order form with what users type', () => {
     await eventually(() => page.getByTestId('order-result').or(page.getByTestId('order-rejection')).textContent()).toMatch(/^Accepted.*: NEW$/);
     // 0.01 × 50,000 = 500 USDT held for the order.
     expect((await get('/api/account')).balances.USDT).toEqual({ free: '9500', locked: '500' });
+  });
+
+  it('takes a quantity and a price written "1." and "50000." as 1 and 50,000', async () => {
+    const rich = await rig.createAccount('trailing dots', { USDT: '100000' });
+    await page.goto(`${base}/?key=${rich.apiKey}`);
+    await eventually(() => page.getByTestId('balance-USDT').textContent()).toBe('100,000.00');
+    await submit('LIMIT', '1.', '50000.');
+    await eventually(() => page.getByTestId('order-result').or(page.getByTestId('order-rejection')).textContent()).toBe('Accepted — Limit buy 1 BTC @ 50000: NEW');
+    expect(await page.getByTestId('error-quantity').count()).toBe(0);
+    expect(await page.getByTestId('error-price').count()).toBe(0);
+    // 1 × 50,000 = 50,000 USDT held for the order, half of the 100,000.
+    const read = async (path: string) => (await (await fetch(`${base}${path}`, { headers: { authorization: `Bearer ${rich.apiKey}` } })).json()) as { items: Array<{ price: string; quantity: string }>; balances: Record<string, unknown> };
+    expect((await read('/api/account')).balances.USDT).toEqual({ free: '50000', locked: '50000' });
+    expect((await read('/api/orders/open')).items).toMatchObject([{ price: '50000', quantity: '1' }]);
+    await eventually(() => page.getByTestId('balance-USDT').textContent()).toBe('50,000.00');
   });
 });
