@@ -14,6 +14,11 @@ export type StreamMessage =
 export interface StreamHandlers {
   onMessage(message: StreamMessage): void;
   onState(state: 'connecting' | 'open' | 'closed'): void;
+  /**
+   * The server confirmed the subscription (on each connect): events from here on come on the
+   * stream, those before it do not, so what was loaded earlier is to be loaded again.
+   */
+  onSubscribed?(): void;
   /** The server closed the stream because the account was deleted: it is not reopened. */
   onAccountGone?(): void;
 }
@@ -43,8 +48,9 @@ export function openStream(apiKey: string | undefined, symbol: string, handlers:
       ws.send(JSON.stringify({ op: 'subscribe', channels }));
     };
     ws.onmessage = (e: MessageEvent<string>) => {
-      const message = JSON.parse(e.data) as { channel?: string };
+      const message = JSON.parse(e.data) as { channel?: string; op?: string; ok?: boolean };
       if (typeof message.channel === 'string') handlers.onMessage(message as StreamMessage);
+      else if (message.op === 'subscribe' && message.ok === true) handlers.onSubscribed?.();
     };
     ws.onclose = (e: CloseEvent) => {
       handlers.onState('closed');

@@ -1,7 +1,12 @@
 /**
- * The signed-in view: loads the account over REST once, then keeps it current from the WebSocket
+ * The signed-in view: loads the account over REST, then keeps it current from the WebSocket
  * (account events refresh the affected lists; equity points, balances, the book and trades are
  * applied as they come). No polling of account data; feed status is asked every few seconds.
+ *
+ * The stream only carries events from its subscription on, so the account is loaded again once
+ * the server has confirmed each subscription (the first and every reconnect): an order filled
+ * between the first load and the subscription still reaches the screen. Of two loads of the same
+ * list, only the later-asked answer is shown.
  */
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import type { AccountView, Api, Depth, EquityPoint, FeedStatus, Fill, Instrument, Order, Position } from '../api-client.js';
@@ -52,11 +57,19 @@ export function DashboardView(props: { api: Api; apiKey: string; instruments: re
   const futuresRef = useRef(futures);
   futuresRef.current = futures;
 
-  const loadAccount = () => api.account().then(setAccount).catch(() => undefined);
-  const loadOrders = () => api.openOrders().then(setOpenOrders).catch(() => undefined);
-  const loadTrades = () => api.fills().then(setTrades).catch(() => undefined);
-  const loadLeverage = () => api.leverages().then((items) => setLeverages(new Map(items.map((i) => [i.symbol, i.leverage])))).catch(() => undefined);
-  const loadPositions = () => api.positions().then(setPositions).catch(() => undefined);
+  // Loads can overlap (the first load and the one after the subscription): an answer is shown
+  // only if no later load of the same list was asked since, so an older one never lands last.
+  const asked = useRef(new Map<string, number>());
+  const latest = <T,>(list: string, read: () => Promise<T>, show: (value: T) => void): Promise<void> => {
+    const n = (asked.current.get(list) ?? 0) + 1;
+    asked.current.set(list, n);
+    return read().then((value) => { if (asked.current.get(list) === n) show(value); }).catch(() => undefined);
+  };
+  const loadAccount = () => latest('account', api.account, setAccount);
+  const loadOrders = () => latest('orders', api.openOrders, setOpenOrders);
+  const loadTrades = () => latest('trades', () => api.fills(), setTrades);
+  const loadLeverage = () => latest('leverage', api.leverages, (items) => setLeverages(new Map(items.map((i) => [i.symbol, i.leverage]))));
+  const loadPositions = () => latest('positions', api.positions, setPositions);
   const refreshAll = () => Promise.all([loadAccount(), loadOrders(), loadTrades(), loadPositions(), loadLeverage()]);
 
   // One refresh for a burst of account events.
@@ -87,8 +100,8 @@ export function DashboardView(props: { api: Api; apiKey: string; instruments: re
   };
 
   const loadHistory = () => {
-    api.equity().then(setEquity).catch(() => undefined);
-    api.metrics().then((m) => m && setDrawdown({ current: String(m.currentDrawdown ?? '0'), max: String(m.maxDrawdown ?? '0') })).catch(() => undefined);
+    void latest('equity', () => api.equity(), setEquity);
+    void latest('metrics', api.metrics, (m) => m && setDrawdown({ current: String(m.currentDrawdown ?? '0'), max: String(m.maxDrawdown ?? '0') }));
   };
 
   useEffect(() => {
@@ -143,19 +156,14 @@ export function DashboardView(props: { api: Api; apiKey: string; instruments: re
         marketMoved({ depth: { bids: m.bids, asks: m.asks } });
       }
     };
-    // Events sent while the stream was down (a restart, a dropped network) are not sent again:
-    // each (re)connect reloads what they would have changed.
-    let connected = false;
-    const onState = (state: 'connecting' | 'open' | 'closed') => {
-      setStream(state);
-      if (state !== 'open') return;
-      if (connected) {
-        void refreshAll();
-        loadHistory();
-      }
-      connected = true;
+    // Events sent before the subscription (between the first load and the subscribe, or while the
+    // stream was down: a restart, a dropped network) are not sent again: each confirmed
+    // subscription reloads what they would have changed.
+    const onSubscribed = () => {
+      void refreshAll();
+      loadHistory();
     };
-    const close = openStream(props.apiKey, symbol, { onMessage, onState, onAccountGone: props.onAccountGone });
+    const close = openStream(props.apiKey, symbol, { onMessage, onState: setStream, onSubscribed, onAccountGone: props.onAccountGone });
     return () => {
       close();
       if (market.current.frame !== undefined) cancelAnimationFrame(market.current.frame);
