@@ -156,6 +156,17 @@ export interface EquityPoint {
   readonly equity: string;
 }
 
+/** `GET /api/accounts`: a page of the accounts from `offset`, and how many there are in all. */
+export interface AccountsPage {
+  readonly items: readonly AdminAccount[];
+  readonly total: number;
+  readonly offset: number;
+  readonly nextOffset: number | null;
+}
+
+/** The most accounts `GET /api/accounts` answers at once. */
+export const ACCOUNTS_PAGE = 500;
+
 interface Page<T> {
   readonly items: T[];
   readonly nextOffset: number | null;
@@ -189,7 +200,8 @@ export class Api {
   feeds = async () => (await this.request<{ items: FeedStatus[] }>('GET', '/api/market/feeds')).items;
   depth = (symbol: string) => this.request<Depth>('GET', `/api/market/depth/${encodeURIComponent(symbol)}?limit=20`);
   account = () => this.request<AccountView>('GET', '/api/account');
-  accounts = async () => (await this.request<{ items: AdminAccount[] }>('GET', '/api/accounts?limit=500')).items;
+  /** One page of the accounts (admin key), oldest first: `limit` at most ACCOUNTS_PAGE, the API's largest. */
+  accounts = (offset = 0, limit = ACCOUNTS_PAGE) => this.request<AccountsPage>('GET', `/api/accounts?limit=${limit}&offset=${offset}`);
   positions = async () => (await this.request<{ items: Position[] }>('GET', '/api/account/positions')).items;
   openOrders = async () => (await this.request<{ items: Order[] }>('GET', '/api/orders/open')).items;
   trades = async () => (await this.request<Page<Trade>>('GET', '/api/trades?limit=100')).items;

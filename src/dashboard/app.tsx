@@ -4,7 +4,8 @@
  * the form, `?key=` (removed from the address bar at once) or this browser's storage.
  */
 import { useEffect, useMemo, useState } from 'preact/hooks';
-import { Api, ApiError, type AdminAccount, type Instrument, type ModeView } from './api-client.js';
+import { Api, ApiError, type AccountsPage, type AdminAccount, type Instrument, type ModeView } from './api-client.js';
+import { AccountPicker } from './components/account-picker.js';
 import { DashboardView } from './components/dashboard-view.js';
 import { SettingsDialog } from './components/settings-dialog.js';
 import { SignIn } from './components/sign-in.js';
@@ -14,8 +15,8 @@ const STORAGE_KEY = 'papertrade.key';
 interface Session {
   /** The key the user gave (account or admin). */
   readonly key: string;
-  /** The accounts, when `key` is the admin key. */
-  readonly accounts?: readonly AdminAccount[];
+  /** When `key` is the admin key: the first page of the accounts, and the one on screen. */
+  readonly admin?: { readonly first: AccountsPage; readonly account: AdminAccount };
   /** The key of the account on screen. */
   readonly accountKey: string;
   readonly accountName: string;
@@ -40,10 +41,10 @@ async function resolveSession(key: string): Promise<Session> {
     if (!(err instanceof ApiError) || err.status !== 401) throw err;
   }
   try {
-    const accounts = await new Api(key).accounts();
-    const first = accounts[0];
+    const page = await new Api(key).accounts();
+    const first = page.items[0];
     if (first === undefined) throw new Error('The admin key is right, but there are no accounts yet: create one with POST /api/accounts.');
-    return { key, accounts, accountKey: first.apiKey, accountName: first.name };
+    return { key, admin: { first: page, account: first }, accountKey: first.apiKey, accountName: first.name };
   } catch (err) {
     if (err instanceof ApiError && err.status === 401) throw new Error('This key is neither an account key nor the admin key.');
     throw err;
@@ -106,6 +107,7 @@ export function App() {
     setSignInError("The server no longer accepts this account's key: the account was deleted or its key replaced. Sign in again.");
   };
   const accountApi = useMemo(() => (session ? new Api(session.accountKey, keyRefused) : undefined), [session?.accountKey]);
+  const adminApi = useMemo(() => (session?.admin !== undefined ? new Api(session.key) : undefined), [session?.key, session?.admin !== undefined]);
 
   return (
     <>
@@ -125,19 +127,14 @@ export function App() {
         </div>
         {session !== undefined && (
           <div class="topbar-actions">
-            {session.accounts !== undefined ? (
-              <select
-                class="account-select"
-                aria-label="Account"
-                data-testid="account-select"
-                value={session.accountKey}
-                onChange={(e) => {
-                  const chosen = session.accounts?.find((a) => a.apiKey === (e.target as HTMLSelectElement).value);
-                  if (chosen) setSession({ ...session, accountKey: chosen.apiKey, accountName: chosen.name });
-                }}
-              >
-                {session.accounts.map((a) => <option key={a.id} value={a.apiKey}>{a.name} · {a.type}{a.halted ? ' · halted' : ''}</option>)}
-              </select>
+            {session.admin !== undefined && adminApi !== undefined ? (
+              <AccountPicker
+                key={session.key}
+                api={adminApi}
+                first={session.admin.first}
+                current={session.admin.account}
+                onPick={(chosen) => setSession({ ...session, admin: { first: session.admin!.first, account: chosen }, accountKey: chosen.apiKey, accountName: chosen.name })}
+              />
             ) : (
               <span class="account-name" title="Signed-in account">{session.accountName}</span>
             )}
