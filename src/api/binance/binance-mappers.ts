@@ -127,13 +127,22 @@ export function binanceStatusOf(o: Pick<OrderView, 'type' | 'status'>): string {
 
 const ZERO = '0';
 
+/**
+ * An order's `origQty`: the quantity given, or for a market order sized by `quoteOrderQty` (which
+ * names no quantity) the quantity it executed, as Binance answers such an order (origQty =
+ * executedQty, the amount asked in origQuoteOrderQty), so that origQty − executedQty stays what is left.
+ */
+export function binanceOrigQty(o: Pick<OrderView, 'quantity' | 'quoteOrderQty' | 'executedQty'>): string {
+  return o.quoteOrderQty !== undefined && parseFixed(o.quantity) === 0n ? o.executedQty : o.quantity;
+}
+
 /** The fields RESULT, FULL, the order query and the cancel answers share. */
 function orderTerms(o: OrderView, kernelOrder: Readonly<Order> | undefined): Record<string, unknown> {
   const { type, timeInForce, trailingDelta } = binanceTypeOf(o, kernelOrder);
   const stopPrice = o.type === 'TRAILING_STOP_MARKET' ? kernelOrder?.activationPrice : o.stopPrice !== undefined ? parseFixed(o.stopPrice) : undefined;
   return {
     price: o.price ?? ZERO,
-    origQty: o.quantity,
+    origQty: binanceOrigQty(o),
     executedQty: o.executedQty,
     cummulativeQuoteQty: o.cumulativeQuoteQty,
     status: binanceStatusOf(o),

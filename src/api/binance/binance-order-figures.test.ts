@@ -1,0 +1,45 @@
+/**
+ * The Binance Spot dialect's figures after real fills, each checked against a value worked out by
+ * hand from the bundled recording's book (BTCUSDT at 2024-08-08 23:55:00: best ask 61,828 × 0.45849,
+ * then 61,829.99 × 0.00009; best bid 61,827.99) and the default fees (0.1 % taker, charged in the
+ * asset received).
+ */
+import type { FastifyInstance } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ADMIN_KEY, startTestService, type TestService } from '../../test-kit/service-kit.js';
+import { injectSigned } from '../../test-kit/signed-inject.js';
+import { buildServer } from '../server.js';
+import { registerBinanceApi } from './binance-api.js';
+
+describe('Binance Spot order figures, by hand', () => {
+  let service: TestService;
+  let app: FastifyInstance;
+  let account: { id: string; apiKey: string; apiSecret: string };
+  const signed = async (method: 'GET' | 'POST' | 'DELETE', path: string, params: Record<string, string>) => (await injectSigned(app, account, { method, url: `/binance/api/v3${path}`, params })).json();
+  const balances = async () => Object.fromEntries(((await signed('GET', '/account', { omitZeroBalances: 'true' })).balances as { asset: string; free: string; locked: string }[]).map((b) => [b.asset, [b.free, b.locked]]));
+
+  beforeAll(async () => {
+    service = await startTestService({ until: 1723161300000 });
+    app = await buildServer(service.deps, { plugins: [registerBinanceApi] });
+    account = (await app.inject({ method: 'POST', url: '/api/accounts', headers: { authorization: `Bearer ${ADMIN_KEY}` }, payload: { name: 'figures', balances: { USDT: '100000' } } })).json();
+  });
+  afterAll(async () => {
+    await app.close();
+    await service.close();
+  });
+
+  it('answers a market buy by quoteOrderQty with origQty the quantity it bought, as Binance does', async () => {
+    // 1000 / 61828 = 0.016174…, down to the 0.00001 step: 0.01617 BTC, 0.01617 × 61828 = 999.75876 USDT.
+    // Binance states the quantity a quote-sized market order executed as its origQty (origQty =
+    // executedQty, origQuoteOrderQty the amount asked), so that origQty − executedQty is what is left.
+    const full = await signed('POST', '/order', { symbol: 'BTCUSDT', side: 'BUY', type: 'MARKET', quoteOrderQty: '1000', newOrderRespType: 'FULL' });
+    expect(full).toMatchObject({ status: 'FILLED', price: '0', origQty: '0.01617', executedQty: '0.01617', cummulativeQuoteQty: '999.75876', origQuoteOrderQty: '1000' });
+    expect(full.fills).toEqual([{ price: '61828', qty: '0.01617', commission: '0.00001617', commissionAsset: 'BTC', tradeId: expect.any(Number) }]);
+    const queried = await signed('GET', '/order', { symbol: 'BTCUSDT', orderId: String(full.orderId) });
+    expect(queried).toMatchObject({ origQty: '0.01617', executedQty: '0.01617', origQuoteOrderQty: '1000' });
+    const [listed] = (await signed('GET', '/allOrders', { symbol: 'BTCUSDT', orderId: String(full.orderId), limit: '1' })) as Record<string, unknown>[];
+    expect(listed).toMatchObject({ origQty: '0.01617', executedQty: '0.01617' });
+    // 0.01617 − 0.00001617 commission = 0.01615383 BTC; 100000 − 999.75876 = 99000.24124 USDT.
+    expect(await balances()).toEqual({ BTC: ['0.01615383', '0'], USDT: ['99000.24124', '0'] });
+  });
+});
