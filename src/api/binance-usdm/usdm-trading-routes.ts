@@ -17,7 +17,7 @@ import { isConditional, type Order } from '../../core/orders/order.js';
 import type { AccountProfile } from '../../persistence/credential-store.js';
 import type { BinanceContext } from '../binance/binance-api.js';
 import { binanceErrors } from '../binance/binance-errors.js';
-import { fillsPage, ordersPage } from '../dialect-kit/history-pages.js';
+import { fillsPage, ordersPage, type HistoryWindow } from '../dialect-kit/history-pages.js';
 import { auditCall, outcomeOf, type AuditCall } from '../dialect-kit/facade-calls.js';
 import type { OrderRef } from '../../execution/order-execution-service.js';
 import type { ReadResult } from '../../execution/account-read-port.js';
@@ -88,6 +88,12 @@ export function registerUsdmTradingRoutes(t: UsdmTrading): void {
     return { symbol, ...(id ? { orderId: id } : {}), ...(p[clientName] ? { clientOrderId: p[clientName] } : {}) };
   };
   const openOf = async (accountId: string, symbol: string | undefined) => t.unwrap(await deps.execution.openOrders(accountId, symbol), 'query');
+  /**
+   * userTrades, allOrders, allAlgoOrders: "The time between startTime and endTime cannot be longer
+   * than 7 days", and without either (nor a first id) "the last 7 days' data will be returned",
+   * the last 7 days of the exchange's clock (a replay's time on paper).
+   */
+  const historyWindow: HistoryWindow = { maxSpanMs: 7 * 24 * 3_600_000, tooLong: binanceErrors.intervalTooLong, recentBefore: () => deps.hub.now() };
 
   /** Places through the facade; FOK orders that expired unfilled answer -5021 (they stay in the history). */
   const place = async (request: FastifyRequest, reply: { header(name: string, value: string): unknown }, p: Record<string, string>, endpoint: 'order' | 'algo') => {
@@ -161,13 +167,13 @@ export function registerUsdmTradingRoutes(t: UsdmTrading): void {
     let detail: (o: OrderView) => Readonly<Order> | undefined = () => undefined;
     const page = await ordersPage(reads(), account.accountId, t.perpetual(p.symbol).symbol, p, 'orderId', invalid, (o) => !isWaitingConditional(o, detail(o)), async (orders) => {
       detail = await detailsOf(account.accountId, orders);
-    });
+    }, historyWindow);
     return freshOrThrow(reply, page).map((o) => usdmOrder(o, detail(o)));
   });
 
   ctx.route('GET', '/v1/userTrades', 5, async (request, reply, p) => {
     const account = t.account(request, p);
-    return freshOrThrow(reply, await fillsPage(reads(), account.accountId, t.perpetual(p.symbol).symbol, p, { invalid, combination: binanceErrors.combination })).map(usdmUserTrade);
+    return freshOrThrow(reply, await fillsPage(reads(), account.accountId, t.perpetual(p.symbol).symbol, p, { invalid, combination: binanceErrors.combination }, historyWindow)).map(usdmUserTrade);
   });
 
   // ---- the Algo Service: conditional orders ----
@@ -212,7 +218,7 @@ export function registerUsdmTradingRoutes(t: UsdmTrading): void {
 
   ctx.route('GET', '/v1/allAlgoOrders', 5, async (request, reply, p) => {
     const account = t.account(request, p);
-    const page = await ordersPage(reads(), account.accountId, t.perpetual(p.symbol).symbol, p, 'algoId', invalid, (o) => isConditional(o.type));
+    const page = await ordersPage(reads(), account.accountId, t.perpetual(p.symbol).symbol, p, 'algoId', invalid, (o) => isConditional(o.type), undefined, historyWindow);
     const orders = freshOrThrow(reply, page);
     const detail = await detailsOf(account.accountId, orders);
     return orders.map((o) => usdmAlgoOrder(o, detail(o)));

@@ -38,6 +38,7 @@ export const binanceErrors = {
   badStrategyType: () => new BinanceError(-1134, '`strategyType` was less than 1000000.'),
   invalidRespType: () => new BinanceError(-1100, "Illegal characters found in parameter 'newOrderRespType'; legal range is 'ACK, RESULT, FULL'."),
   combination: () => new BinanceError(-1128, 'Combination of optional parameters invalid.'),
+  intervalTooLong: (hours: number) => new BinanceError(-1127, `More than ${hours} hours between startTime and endTime.`),
   unsupportedCombination: (detail?: string) => new BinanceError(-1014, detail === undefined ? 'Unsupported order combination.' : `Unsupported order combination: ${detail}`),
   unsupportedOperation: (detail: string) => new BinanceError(-1020, `This operation is not supported. ${detail}`),
   filterFailure: (filter: string) => new BinanceError(-1013, `Filter failure: ${filter}`),

@@ -42,4 +42,16 @@ describe('Binance Spot order figures, by hand', () => {
     // 0.01617 − 0.00001617 commission = 0.01615383 BTC; 100000 − 999.75876 = 99000.24124 USDT.
     expect(await balances()).toEqual({ BTC: ['0.01615383', '0'], USDT: ['99000.24124', '0'] });
   });
+
+  it('refuses a myTrades or allOrders window longer than 24 hours with -1127, and takes one of exactly 24 hours', async () => {
+    // Binance Spot API, GET /api/v3/myTrades and /api/v3/allOrders: "The time between startTime and
+    // endTime can't be longer than 24 hours." (errors.md: -1127 "More than %s hours between startTime and endTime.")
+    const day = 24 * 60 * 60 * 1000;
+    const start = 1723161000000;
+    for (const path of ['/myTrades', '/allOrders']) {
+      expect(await signed('GET', path, { symbol: 'BTCUSDT', startTime: String(start), endTime: String(start + day + 1) })).toEqual({ code: -1127, msg: 'More than 24 hours between startTime and endTime.' });
+      const within = await signed('GET', path, { symbol: 'BTCUSDT', startTime: String(start), endTime: String(start + day) });
+      expect(Array.isArray(within) && within.length > 0).toBe(true);
+    }
+  });
 });

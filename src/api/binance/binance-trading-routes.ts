@@ -15,7 +15,7 @@ import type { ReadResult } from '../../execution/account-read-port.js';
 import { formatFixed, parseFixed } from '../../core/money/fixed.js';
 import type { AccountProfile } from '../../persistence/credential-store.js';
 import { fillOfEvent } from '../dialect-kit/account-history.js';
-import { fillsPage, ordersPage } from '../dialect-kit/history-pages.js';
+import { fillsPage, ordersPage, type HistoryWindow } from '../dialect-kit/history-pages.js';
 import { auditCall, cancelOpenOrders, feesOf, outcomeOf } from '../dialect-kit/facade-calls.js';
 import { testOrder } from '../dialect-kit/order-test.js';
 import { groupOrders, orderRecords } from '../order-groups.js';
@@ -30,6 +30,8 @@ import { binanceOrderRequest } from './binance-order-request.js';
 import { extend } from '../../core/objects.js';
 
 const invalid = binanceErrors.invalidParameter;
+/** myTrades and allOrders: "The time between startTime and endTime can't be longer than 24 hours." */
+const HISTORY_WINDOW: HistoryWindow = { maxSpanMs: 24 * 3_600_000, tooLong: binanceErrors.intervalTooLong };
 
 /**
  * Refuses a symbol the spot API does not trade: unknown, or a perpetual. Binance's /api/v3 lists
@@ -199,7 +201,7 @@ export function registerBinanceTradingRoutes(app: FastifyInstance, ctx: BinanceC
     const symbol = symbolOf(p);
     requireSpotSymbol(deps.hub.kernel, symbol);
     const orderDetail = detail(account.accountId);
-    const orders = freshOrThrow(reply, await ordersPage(reads(), account.accountId, symbol, p, 'orderId', invalid));
+    const orders = freshOrThrow(reply, await ordersPage(reads(), account.accountId, symbol, p, 'orderId', invalid, undefined, undefined, HISTORY_WINDOW));
     const listId = await listIds(account.accountId, orders);
     return Promise.all(orders.map(async (o) => binanceOrder(o, await orderDetail(o), listId(o))));
   });
@@ -209,7 +211,7 @@ export function registerBinanceTradingRoutes(app: FastifyInstance, ctx: BinanceC
     const symbol = symbolOf(p);
     requireSpotSymbol(deps.hub.kernel, symbol);
     if (p.orderId && !/^\d{1,20}$/.test(p.orderId)) throw binanceErrors.illegalChars('orderId', '^[0-9]{1,20}$');
-    const fills = freshOrThrow(reply, await fillsPage(reads(), account.accountId, symbol, p, { invalid, combination: binanceErrors.combination }));
+    const fills = freshOrThrow(reply, await fillsPage(reads(), account.accountId, symbol, p, { invalid, combination: binanceErrors.combination }, HISTORY_WINDOW));
     const listId = fills.length === 0 ? () => -1 : await orderListIds(account.accountId);
     return fills.map((f) => binanceMyTrade(f, listId(f.orderId)));
   });

@@ -3,7 +3,9 @@
  * (`userTrades`, `allOrders`, `allAlgoOrders`) APIs share: `limit` (default 500, at most 1000),
  * `startTime`/`endTime` (Unix ms), and a first id (`fromId` for trades, `orderId` or `algoId` for
  * orders). Given a start or a first id, the page is the first `limit` from there; otherwise the
- * latest `limit`. Oldest first.
+ * latest `limit`. Oldest first. Each API bounds the window (`HistoryWindow`): Spot's `endTime −
+ * startTime` at most 24 hours, USD-M's at most 7 days, which without a time or first id reads the
+ * last 7 days only; a longer window answers -1127.
  */
 import type { AccountReadPort, ReadResult, VenueFill } from '../../execution/account-read-port.js';
 import type { OrderView } from '../service-deps.js';
@@ -14,6 +16,26 @@ export interface PageErrors {
   invalid(detail: string): Error;
   /** `fromId` together with a time window (Binance -1128). */
   combination(): Error;
+}
+
+/** How far back and how wide an endpoint's history reaches. */
+export interface HistoryWindow {
+  /** The longest `endTime − startTime` the endpoint takes, in ms (Binance Spot: 24 hours; USD-M: 7 days). */
+  readonly maxSpanMs: number;
+  /** A wider window (Binance -1127 "More than %s hours between startTime and endTime."). */
+  tooLong(hours: number): Error;
+  /**
+   * Given, a request without startTime, endTime or a first id reads only the `maxSpanMs` before
+   * this time, in Unix ms (USD-M: "the last 7 days' data will be returned").
+   */
+  readonly recentBefore?: () => number;
+}
+
+/** The window's bounds after its checks: the span refused when too wide, the default span applied. */
+function windowOf(start: number | undefined, end: number | undefined, firstId: number | undefined, window: HistoryWindow | undefined): { start?: number; end?: number } {
+  if (window !== undefined && start !== undefined && end !== undefined && end - start > window.maxSpanMs) throw window.tooLong(window.maxSpanMs / 3_600_000);
+  if (window?.recentBefore !== undefined && start === undefined && end === undefined && firstId === undefined) return { start: window.recentBefore() - window.maxSpanMs };
+  return { ...(start !== undefined ? { start } : {}), ...(end !== undefined ? { end } : {}) };
 }
 
 function pageOf<T>(result: ReadResult<T[]>, limit: number, fromStart: boolean, keep: (row: T) => boolean = () => true): ReadResult<T[]> {
@@ -27,17 +49,17 @@ function pageOf<T>(result: ReadResult<T[]>, limit: number, fromStart: boolean, k
  * order), read through the read port: the engine's fills on paper, the venue's live.
  * Malformed parameters throw `errors`; a refused read is the port's error.
  */
-export async function fillsPage(reads: AccountReadPort, accountId: string, symbol: string, p: Readonly<Record<string, string>>, errors: PageErrors): Promise<ReadResult<VenueFill[]>> {
+export async function fillsPage(reads: AccountReadPort, accountId: string, symbol: string, p: Readonly<Record<string, string>>, errors: PageErrors, window?: HistoryWindow): Promise<ReadResult<VenueFill[]>> {
   const limit = intParam(p.limit, 'limit', 500, 1_000, errors.invalid);
   const start = optionalInt(p.startTime, 'startTime', errors.invalid);
   const end = optionalInt(p.endTime, 'endTime', errors.invalid);
   const fromId = optionalInt(p.fromId, 'fromId', errors.invalid);
   if (fromId !== undefined && (start !== undefined || end !== undefined)) throw errors.combination();
+  const bounds = windowOf(start, end, fromId, window);
   const fills = await reads.fills(accountId, {
     symbol,
     ...(p.orderId ? { orderId: p.orderId } : {}),
-    ...(start !== undefined ? { start } : {}),
-    ...(end !== undefined ? { end } : {}),
+    ...bounds,
     ...(fromId !== undefined ? { fromId: String(fromId) } : {}),
   });
   return pageOf(fills, limit, start !== undefined || fromId !== undefined);
@@ -57,12 +79,14 @@ export async function ordersPage(
   keep: (o: OrderView) => boolean = () => true,
   /** Called with the orders read, before `keep` sees them (to look up what `keep` needs). */
   prepare?: (orders: readonly OrderView[]) => Promise<void>,
+  window?: HistoryWindow,
 ): Promise<ReadResult<OrderView[]>> {
   const limit = intParam(p.limit, 'limit', 500, 1_000, invalid);
   const start = optionalInt(p.startTime, 'startTime', invalid);
   const end = optionalInt(p.endTime, 'endTime', invalid);
   const fromId = optionalInt(p[idName], idName, invalid);
-  const orders = await reads.orders(accountId, symbol, start, end);
+  const bounds = windowOf(start, end, fromId, window);
+  const orders = await reads.orders(accountId, symbol, bounds.start, bounds.end);
   if (orders.ok && prepare !== undefined) await prepare(orders.value.value);
   return pageOf(orders, limit, start !== undefined || fromId !== undefined, (o) => (fromId === undefined || Number(o.orderId) >= fromId) && keep(o));
 }
