@@ -26,6 +26,42 @@ import { contractOfSymbol, volOf, type Contract } from './mexc-contract-symbols.
 
 const tags = ['mexc contract'];
 
+/** A fill of a position as the `trades` read table holds it (the columns the closed part needs). */
+interface PositionFill {
+  readonly side: 'OPEN' | 'CLOSE' | 'PARTIAL_CLOSE' | null;
+  readonly size: string;
+  readonly price: string;
+  readonly quoteQty: string;
+  readonly pnl: string | null;
+  readonly fee: string;
+}
+
+/**
+ * What closed part of a position, from its fills in execution order: the size closed, its quote
+ * value (closeVol and closeAvgPrice), and realized PnL less fees. A fill that flipped the position
+ * closed only what was held (the rest opened the next one, and is not this position's closeVol); its
+ * realized PnL and whole fee are this position's (docs/adr/0028). With no opening fill on record (an
+ * imported position) a close counts in full.
+ */
+function closedPart(fills: readonly PositionFill[]): { closedQty: bigint; closedQuote: bigint; realised: bigint } {
+  let held = 0n;
+  let closedQty = 0n;
+  let closedQuote = 0n;
+  let realised = 0n;
+  for (const f of fills) {
+    realised += parseFixed(f.pnl ?? '0') - parseFixed(f.fee);
+    const size = parseFixed(f.size);
+    if (f.side === 'OPEN') held += size;
+    else if (f.side === 'CLOSE' || f.side === 'PARTIAL_CLOSE') {
+      const part = held > 0n && held < size ? held : size;
+      held = held > part ? held - part : 0n;
+      closedQty += part;
+      closedQuote += part === size ? parseFixed(f.quoteQty) : mul(part, parseFixed(f.price));
+    }
+  }
+  return { closedQty, closedQuote, realised };
+}
+
 export function registerContractAccountRoutes(app: FastifyInstance, ctx: ContractContext): void {
   const { deps } = ctx;
   const kernel = () => deps.hub.kernel;
@@ -56,12 +92,25 @@ export function registerContractAccountRoutes(app: FastifyInstance, ctx: Contrac
   });
 
   app.get('/api/v1/private/position/open_positions', { schema: { tags } }, async (request, reply) => {
-    const a = await figuresOf(reply, ctx.signed(request).accountId);
+    const accountId = ctx.signed(request).accountId;
+    const a = await figuresOf(reply, accountId);
     const symbol = ctx.query(request).symbol;
     const only = symbol === undefined || symbol === '' ? undefined : contractNamed(symbol).instrument.symbol;
     if (a === undefined) return ok([]);
     const open = a.positions.filter((p) => parseFixed(p.size) !== 0n && contractOfSymbol(kernel(), p.symbol) !== undefined && (only === undefined || p.symbol === only));
-    return ok(open.sort((x, y) => (x.symbol < y.symbol ? -1 : 1)).map((p) => contractOpenPosition(a, p, contractOfSymbol(kernel(), p.symbol)!)));
+    // On paper, what the position has closed so far (closeVol, closeAvgPrice) from its fills; live, the venue's figures stand.
+    if (deps.execution.mode === 'paper' && open.some((p) => p.positionId !== undefined)) await deps.hub.readModelCaughtUp();
+    const out = [];
+    for (const p of open.sort((x, y) => (x.symbol < y.symbol ? -1 : 1))) {
+      let closed: { qty: bigint; quote: bigint } | undefined;
+      if (deps.execution.mode === 'paper' && p.positionId !== undefined) {
+        const fills = (await deps.db.selectFrom('trades').selectAll().where('accountId', '=', accountId).where('positionId', '=', p.positionId).execute()).sort(inExecutionOrder);
+        const part = closedPart(fills);
+        closed = { qty: part.closedQty, quote: part.closedQuote };
+      }
+      out.push(contractOpenPosition(a, p, contractOfSymbol(kernel(), p.symbol)!, closed));
+    }
+    return ok(out);
   });
 
   app.get('/api/v1/private/position/list/history_positions', { schema: { tags } }, async (request) => {
@@ -81,30 +130,12 @@ export function registerContractAccountRoutes(app: FastifyInstance, ctx: Contrac
     for (const row of pageRows) {
       const c = contractOfSymbol(kernel(), row.symbol);
       if (c === undefined) continue;
-      // What closed it, from its fills in execution order: closed size, average close price, realized
-      // PnL less fees. A fill that flipped the position closed only what was held (the rest opened the
-      // next one, and is not this position's closeVol); its realized PnL and whole fee are this
-      // position's (docs/adr/0028). With no opening fill on record (an imported position) a close
-      // counts in full. A liquidation closes the rest at its bankruptcy price, with no fill: the row
-      // keeps its size and price and the kernel's realized PnL and fees of the position, a
-      // liquidation's loss and clearance fee included (docs/adr/0060). Rows from before those
-      // columns count their fills alone.
+      // What closed it, from its fills (closedPart). A liquidation closes the rest at its bankruptcy
+      // price, with no fill: the row keeps its size and price and the kernel's realized PnL and fees
+      // of the position, a liquidation's loss and clearance fee included (docs/adr/0060). Rows from
+      // before those columns count their fills alone.
       const fills = (await deps.db.selectFrom('trades').selectAll().where('accountId', '=', account.accountId).where('positionId', '=', row.id).execute()).sort(inExecutionOrder);
-      let held = 0n;
-      let closedQty = 0n;
-      let closedQuote = 0n;
-      let realised = 0n;
-      for (const f of fills) {
-        realised += parseFixed(f.pnl ?? '0') - parseFixed(f.fee);
-        const size = parseFixed(f.size);
-        if (f.side === 'OPEN') held += size;
-        else if (f.side === 'CLOSE' || f.side === 'PARTIAL_CLOSE') {
-          const part = held > 0n && held < size ? held : size;
-          held = held > part ? held - part : 0n;
-          closedQty += part;
-          closedQuote += part === size ? parseFixed(f.quoteQty) : mul(part, parseFixed(f.price));
-        }
-      }
+      let { closedQty, closedQuote, realised } = closedPart(fills);
       if (row.realizedPnl !== null && row.feesPaid !== null) realised = parseFixed(row.realizedPnl) - parseFixed(row.feesPaid);
       if (row.liquidatedSize !== null && row.bankruptcyPrice !== null) {
         const size = parseFixed(row.liquidatedSize);

@@ -173,9 +173,14 @@ export function contractAsset(a: FuturesAccountFigures): Record<string, unknown>
   };
 }
 
-/** One open position of `GET /api/v1/private/position/open_positions` (and the `push.personal.position` body). */
-export function contractOpenPosition(a: FuturesAccountFigures, p: FuturesPositionFigures, c: Contract): Record<string, unknown> {
+/**
+ * One open position of `GET /api/v1/private/position/open_positions` (and the `push.personal.position`
+ * body). `closed`: what the position has closed so far, in base units and in quote (closeVol, and
+ * closeAvgPrice = quote / qty); zeros without it.
+ */
+export function contractOpenPosition(a: FuturesAccountFigures, p: FuturesPositionFigures, c: Contract, closed?: { readonly qty: Fixed; readonly quote: Fixed }): Record<string, unknown> {
   const size = parseFixed(p.size);
+  const closedQty = closed?.qty ?? 0n;
   const unrealised = parseFixed(p.markPrice) !== 0n ? { unrealised: num(p.unrealizedPnl) } : {};
   return {
     positionId: positionNumber(p.positionId ?? '0'),
@@ -185,10 +190,10 @@ export function contractOpenPosition(a: FuturesAccountFigures, p: FuturesPositio
     state: 1,
     holdVol: num(volOf(c, size < 0n ? -size : size)),
     frozenVol: 0,
-    closeVol: 0,
+    closeVol: num(volOf(c, closedQty)),
     holdAvgPrice: num(p.entryPrice),
     openAvgPrice: num(p.entryPrice),
-    closeAvgPrice: 0,
+    closeAvgPrice: closedQty > 0n ? num(div(closed!.quote, closedQty, 'half-up')) : 0,
     liquidatePrice: num(p.liquidationPrice ?? '0'),
     oim: num(p.margin),
     im: num(p.margin),
