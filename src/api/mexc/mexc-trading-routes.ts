@@ -27,6 +27,8 @@ import { extend } from '../../core/objects.js';
 const tags = ['mexc v3'];
 const DECIMAL = /^\d+(\.\d+)?$/;
 const CLIENT_ORDER_ID = /^[A-Za-z0-9_.:-]{1,64}$/;
+/** allOrders without startTime and endTime: the latest 24 hours. */
+const ALL_ORDERS_DEFAULT_MS = 24 * 60 * 60 * 1000;
 
 export function registerMexcTradingRoutes(app: FastifyInstance, ctx: MexcContext): void {
   const { deps } = ctx;
@@ -179,7 +181,10 @@ export function registerMexcTradingRoutes(app: FastifyInstance, ctx: MexcContext
     const limit = intParam(p.limit, 'limit', 500, 1_000);
     const start = optionalInt(p.startTime, 'startTime');
     const end = optionalInt(p.endTime, 'endTime');
-    const orders = freshOrThrow(reply, await accountReads(deps, ctx.tape).orders(account.accountId, p.symbol, start, end));
+    // MEXC: "the query period is the latest 24 hours by default", on the exchange's clock (a replay's
+    // time on paper); live, the venue applies its own.
+    const since = start === undefined && end === undefined && deps.execution.mode === 'paper' ? deps.hub.now() - ALL_ORDERS_DEFAULT_MS : start;
+    const orders = freshOrThrow(reply, await accountReads(deps, ctx.tape).orders(account.accountId, p.symbol, since, end));
     return (start !== undefined ? orders.slice(0, limit) : orders.slice(-limit)).map(mexcOrder);
   });
 
