@@ -29,6 +29,8 @@ const tags = ['mexc contract'];
 /** MEXC lists take-profit and stop-loss exits as stop orders (mexc-contract-stop-routes.ts), apart from its orders. */
 export const isRegular = (o: OrderView): boolean => !isConditional(o.type);
 const EXTERNAL_OID = /^[A-Za-z0-9_.:-]{1,32}$/;
+/** history_orders and order_deals without start_time and end_time: the last 7 days. */
+const HISTORY_DEFAULT_MS = 7 * 24 * 60 * 60 * 1000;
 
 /** A JSON number (read as written: exact-json.ts) or numeric string as the decimal text it stands for; undefined when absent. */
 function decimalField(body: Record<string, unknown>, name: string): string | undefined {
@@ -221,11 +223,21 @@ export function registerContractOrderRoutes(app: FastifyInstance, ctx: ContractC
   app.get<{ Params: { symbol: string } }>('/api/v1/private/order/list/open_orders/:symbol', { schema: { tags } }, async (request) => openOrders(request, request.params.symbol));
   app.get('/api/v1/private/order/list/open_orders', { schema: { tags } }, async (request) => openOrders(request, ctx.query(request).symbol));
 
+  /**
+   * history_orders and order_deals read `start_time`…`end_time`; without either, MEXC's "last 7
+   * days", on the exchange's clock (a replay's time on paper; live, the venue applies its own).
+   */
+  const windowOf = (q: Record<string, string>): { start?: number; end?: number } => {
+    const start = optionalInt(q.start_time, 'start_time', invalid);
+    const end = optionalInt(q.end_time, 'end_time', invalid);
+    if (start === undefined && end === undefined && deps.execution.mode === 'paper') return { start: deps.hub.now() - HISTORY_DEFAULT_MS };
+    return extend(start !== undefined ? { start } : {}, end !== undefined ? { end } : {});
+  };
+
   app.get('/api/v1/private/order/list/history_orders', { schema: { tags } }, async (request) => {
     const account = ctx.signed(request);
     const q = ctx.query(request);
-    const start = optionalInt(q.start_time, 'start_time', invalid);
-    const end = optionalInt(q.end_time, 'end_time', invalid);
+    const { start, end } = windowOf(q);
     const states = q.states === undefined || q.states === '' ? undefined : new Set(q.states.split(',').map(Number));
     const sides = q.side === undefined || q.side === '' ? undefined : Number(q.side);
     const symbols = q.symbol !== undefined && q.symbol !== '' ? [contractNamed(q.symbol)] : undefined;
@@ -248,9 +260,7 @@ export function registerContractOrderRoutes(app: FastifyInstance, ctx: ContractC
     const account = ctx.signed(request);
     const q = ctx.query(request);
     const c = contractNamed(q.symbol);
-    const start = optionalInt(q.start_time, 'start_time', invalid);
-    const end = optionalInt(q.end_time, 'end_time', invalid);
-    return ok(page(await deals(account.accountId, c, extend(start !== undefined ? { start } : {}, end !== undefined ? { end } : {})), q));
+    return ok(page(await deals(account.accountId, c, windowOf(q)), q));
   });
 
   app.get<{ Params: { order_id: string } }>('/api/v1/private/order/deal_details/:order_id', { schema: { tags } }, async (request) => {
