@@ -91,9 +91,13 @@ export function registerUsdmTradingRoutes(t: UsdmTrading): void {
   /**
    * userTrades, allOrders, allAlgoOrders: "The time between startTime and endTime cannot be longer
    * than 7 days", and without either (nor a first id) "the last 7 days' data will be returned",
-   * the last 7 days of the exchange's clock (a replay's time on paper).
+   * the last 7 days of the exchange's clock (a replay's time on paper; live, the venue applies its own).
    */
-  const historyWindow: HistoryWindow = { maxSpanMs: 7 * 24 * 3_600_000, tooLong: binanceErrors.intervalTooLong, recentBefore: () => deps.hub.now() };
+  const historyWindow: HistoryWindow = {
+    maxSpanMs: 7 * 24 * 3_600_000,
+    tooLong: binanceErrors.intervalTooLong,
+    ...(deps.execution.mode === 'paper' ? { recentBefore: () => deps.hub.now() } : {}),
+  };
 
   /** Places through the facade; FOK orders that expired unfilled answer -5021 (they stay in the history). */
   const place = async (request: FastifyRequest, reply: { header(name: string, value: string): unknown }, p: Record<string, string>, endpoint: 'order' | 'algo') => {
