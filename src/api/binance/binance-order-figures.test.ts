@@ -54,4 +54,17 @@ describe('Binance Spot order figures, by hand', () => {
       expect(Array.isArray(within) && within.length > 0).toBe(true);
     }
   });
+
+  it('refuses myTrades by orderId within a time window (-1128), a combination Binance does not support', async () => {
+    // GET /api/v3/myTrades: "These are the supported combinations of all parameters: symbol; symbol +
+    // orderId; symbol + startTime; symbol + endTime; symbol + fromId; symbol + startTime + endTime;
+    // symbol + orderId + fromId." (errors.md: -1128 "Combination of optional parameters invalid.")
+    const combination = { code: -1128, msg: 'Combination of optional parameters invalid.' };
+    const [trade] = (await signed('GET', '/myTrades', { symbol: 'BTCUSDT', limit: '1' })) as { orderId: number; id: number; time: number }[];
+    expect(await signed('GET', '/myTrades', { symbol: 'BTCUSDT', orderId: String(trade!.orderId), startTime: String(trade!.time) })).toEqual(combination);
+    expect(await signed('GET', '/myTrades', { symbol: 'BTCUSDT', orderId: String(trade!.orderId), endTime: String(trade!.time) })).toEqual(combination);
+    expect(await signed('GET', '/myTrades', { symbol: 'BTCUSDT', startTime: String(trade!.time), fromId: String(trade!.id) })).toEqual(combination);
+    // The supported ones answer.
+    expect(await signed('GET', '/myTrades', { symbol: 'BTCUSDT', orderId: String(trade!.orderId), fromId: String(trade!.id) })).toEqual([expect.objectContaining({ id: trade!.id })]);
+  });
 });

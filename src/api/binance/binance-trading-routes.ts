@@ -211,6 +211,8 @@ export function registerBinanceTradingRoutes(app: FastifyInstance, ctx: BinanceC
     const symbol = symbolOf(p);
     requireSpotSymbol(deps.hub.kernel, symbol);
     if (p.orderId && !/^\d{1,20}$/.test(p.orderId)) throw binanceErrors.illegalChars('orderId', '^[0-9]{1,20}$');
+    // Binance's supported combinations take orderId alone or with fromId, never with a time (-1128).
+    if (p.orderId && (p.startTime || p.endTime)) throw binanceErrors.combination();
     const fills = freshOrThrow(reply, await fillsPage(reads(), account.accountId, symbol, p, { invalid, combination: binanceErrors.combination }, HISTORY_WINDOW));
     const listId = fills.length === 0 ? () => -1 : await orderListIds(account.accountId);
     return fills.map((f) => binanceMyTrade(f, listId(f.orderId)));
