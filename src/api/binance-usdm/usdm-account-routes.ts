@@ -42,11 +42,25 @@ export function registerUsdmAccountRoutes(t: UsdmTrading): void {
   };
   const perpetuals = () => kernel().instruments().filter((i) => i.market === 'perpetual');
   const reads = () => accountReads(ctx.deps, ctx.tape);
+  /**
+   * On paper, each open position's `updateTime` is its last change, as Binance states a position's:
+   * its latest fill (a partial close moves it), not the fill that opened it. Live, the venue's.
+   */
+  const withLastChange = async (accountId: string, figures: FuturesAccountFigures): Promise<FuturesAccountFigures> => {
+    if (ctx.deps.execution.mode !== 'paper' || figures.positions.every((x) => x.positionId === undefined)) return figures;
+    await ctx.deps.hub.readModelCaughtUp();
+    const positions: FuturesPositionFigures[] = [];
+    for (const x of figures.positions) {
+      const last = x.positionId === undefined ? undefined : await ctx.deps.db.selectFrom('trades').select('timestamp').where('accountId', '=', accountId).where('positionId', '=', x.positionId).orderBy('timestamp', 'desc').limit(1).executeTakeFirst();
+      positions.push(last !== undefined && Number(last.timestamp) > x.updateTime ? { ...x, updateTime: Number(last.timestamp) } : x);
+    }
+    return { ...figures, positions };
+  };
   /** The account's figures from the read port (the kernel on paper, the venue live), its age on the reply; -2015-like refusal for a spot account. */
   const figuresOf = async (reply: FastifyReply, accountId: string): Promise<FuturesAccountFigures> => {
     const value = freshValueOr(reply, await reads().futuresFigures(accountId), (error) => usdmErrorOf(error, 'query'), ctx.wallClock());
     if (value === undefined) throw usdmErrors.notFuturesAccount();
-    return value;
+    return withLastChange(accountId, value);
   };
   /** The positions `symbol` names (validated), or all. */
   const chosen = (figures: FuturesAccountFigures, symbol: string | undefined) => {
