@@ -18,7 +18,7 @@ describe("USD-M's history windows", () => {
   let service: TestService;
   let app: FastifyInstance;
   let key: { apiKey: string; apiSecret: string };
-  const signed = async (method: 'GET' | 'POST', path: string, params: Record<string, string>) => (await injectSigned(app, key, { method, url: `/binance/fapi${path}`, params })).json();
+  const signed = async (method: 'GET' | 'POST' | 'DELETE', path: string, params: Record<string, string>) => (await injectSigned(app, key, { method, url: `/binance/fapi${path}`, params })).json();
   const ids = (rows: { id?: number; orderId?: number; algoId?: number }[]) => rows.map((r) => r.id ?? r.algoId ?? r.orderId);
 
   beforeAll(async () => {
@@ -56,5 +56,30 @@ describe("USD-M's history windows", () => {
     expect(await signed('GET', '/v1/allAlgoOrders', { symbol: 'BTCUSDT' })).toEqual([]);
     // A first id still pages from that id, whatever its age.
     expect(ids(await signed('GET', '/v1/allOrders', { symbol: 'BTCUSDT', orderId: String(first.orderId) }))).toEqual([first.orderId, second.orderId]);
+  });
+
+  it('no longer finds an order cancelled without a fill once 3 days have passed since it was placed, nor any order after 90 days', async () => {
+    // Binance USD-M "All Orders" and "Query All Algo Orders": "These orders will not be found: order
+    // status is CANCELED or EXPIRED AND order has NO filled trade AND created time + 3 days < current
+    // time; order create time + 90 days < current time".
+    const bid = Number(service.engine.kernel.depth('BTCUSDT', 1)!.bids[0]![0]);
+    const resting = await signed('POST', '/v1/order', { symbol: 'BTCUSDT', side: 'BUY', type: 'LIMIT', timeInForce: 'GTC', quantity: '0.01', price: String(bid - 1000) });
+    const algo = await signed('POST', '/v1/algoOrder', { algoType: 'CONDITIONAL', symbol: 'BTCUSDT', side: 'SELL', type: 'STOP_MARKET', quantity: '0.01', triggerPrice: '40000', reduceOnly: 'true' });
+    const filled = await signed('POST', '/v1/order', { symbol: 'BTCUSDT', side: 'BUY', type: 'MARKET', quantity: '0.01' });
+    await injectSigned(app, key, { method: 'DELETE', url: '/binance/fapi/v1/order', params: { symbol: 'BTCUSDT', orderId: String(resting.orderId) } });
+    await injectSigned(app, key, { method: 'DELETE', url: '/binance/fapi/v1/algoOrder', params: { algoId: String(algo.algoId) } });
+    const placedAt = resting.time as number;
+    const window = { symbol: 'BTCUSDT', startTime: String(placedAt), endTime: String(placedAt + 7 * DAY) };
+    // This test's orders among those listed (the window also holds the previous test's last order).
+    const ours = async (path: string) => ids(await signed('GET', path, window)).filter((id) => [resting.orderId, filled.orderId, algo.algoId].includes(id));
+    await service.deps.hub.submit({ kind: 'clock', time: placedAt + 3 * DAY });
+    expect(await ours('/v1/allOrders')).toEqual([resting.orderId, filled.orderId]);
+    expect(await ours('/v1/allAlgoOrders')).toEqual([algo.algoId]);
+    await service.deps.hub.submit({ kind: 'clock', time: placedAt + 3 * DAY + 1 });
+    expect(await ours('/v1/allOrders')).toEqual([filled.orderId]);
+    expect(await ours('/v1/allAlgoOrders')).toEqual([]);
+    // 90 days on, not even the filled one (its trades stay in userTrades).
+    await service.deps.hub.submit({ kind: 'clock', time: placedAt + 90 * DAY + 1 });
+    expect(await signed('GET', '/v1/allOrders', window)).toEqual([]);
   });
 });

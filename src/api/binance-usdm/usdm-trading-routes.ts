@@ -17,6 +17,8 @@ import { isConditional, type Order } from '../../core/orders/order.js';
 import type { AccountProfile } from '../../persistence/credential-store.js';
 import type { BinanceContext } from '../binance/binance-api.js';
 import { binanceErrors } from '../binance/binance-errors.js';
+import { binanceStatusOf } from '../binance/binance-mappers.js';
+import { parseFixed } from '../../core/money/fixed.js';
 import { fillsPage, ordersPage, type HistoryWindow } from '../dialect-kit/history-pages.js';
 import { auditCall, outcomeOf, type AuditCall } from '../dialect-kit/facade-calls.js';
 import type { OrderRef } from '../../execution/order-execution-service.js';
@@ -30,6 +32,7 @@ import { usdmOrderRequest } from './usdm-order-request.js';
 import { extend } from '../../core/objects.js';
 
 const invalid = binanceErrors.invalidParameter;
+const DAY_MS = 24 * 3_600_000;
 
 /** What the USD-M route files share: the signed futures account, the audit, the facade's answers in USD-M's errors. */
 export interface UsdmTrading {
@@ -89,12 +92,24 @@ export function registerUsdmTradingRoutes(t: UsdmTrading): void {
   };
   const openOf = async (accountId: string, symbol: string | undefined) => t.unwrap(await deps.execution.openOrders(accountId, symbol), 'query');
   /**
+   * allOrders and allAlgoOrders: "These orders will not be found: order status is CANCELED or
+   * EXPIRED AND order has NO filled trade AND created time + 3 days < current time; order create
+   * time + 90 days < current time", on the exchange's clock (paper; live, the venue's lists stand).
+   */
+  const stillFound = (o: OrderView): boolean => {
+    if (deps.execution.mode !== 'paper') return true;
+    const now = deps.hub.now();
+    if (o.createdAt + 90 * DAY_MS < now) return false;
+    const status = binanceStatusOf(o);
+    return !((status === 'CANCELED' || status === 'EXPIRED') && parseFixed(o.executedQty) === 0n && o.createdAt + 3 * DAY_MS < now);
+  };
+  /**
    * userTrades, allOrders, allAlgoOrders: "The time between startTime and endTime cannot be longer
    * than 7 days", and without either (nor a first id) "the last 7 days' data will be returned",
    * the last 7 days of the exchange's clock (a replay's time on paper; live, the venue applies its own).
    */
   const historyWindow: HistoryWindow = {
-    maxSpanMs: 7 * 24 * 3_600_000,
+    maxSpanMs: 7 * DAY_MS,
     tooLong: binanceErrors.intervalTooLong,
     ...(deps.execution.mode === 'paper' ? { recentBefore: () => deps.hub.now() } : {}),
   };
@@ -169,7 +184,7 @@ export function registerUsdmTradingRoutes(t: UsdmTrading): void {
   ctx.route('GET', '/v1/allOrders', 5, async (request, reply, p) => {
     const account = t.account(request, p);
     let detail: (o: OrderView) => Readonly<Order> | undefined = () => undefined;
-    const page = await ordersPage(reads(), account.accountId, t.perpetual(p.symbol).symbol, p, 'orderId', invalid, (o) => !isWaitingConditional(o, detail(o)), async (orders) => {
+    const page = await ordersPage(reads(), account.accountId, t.perpetual(p.symbol).symbol, p, 'orderId', invalid, (o) => stillFound(o) && !isWaitingConditional(o, detail(o)), async (orders) => {
       detail = await detailsOf(account.accountId, orders);
     }, historyWindow);
     return freshOrThrow(reply, page).map((o) => usdmOrder(o, detail(o)));
@@ -222,7 +237,7 @@ export function registerUsdmTradingRoutes(t: UsdmTrading): void {
 
   ctx.route('GET', '/v1/allAlgoOrders', 5, async (request, reply, p) => {
     const account = t.account(request, p);
-    const page = await ordersPage(reads(), account.accountId, t.perpetual(p.symbol).symbol, p, 'algoId', invalid, (o) => isConditional(o.type), undefined, historyWindow);
+    const page = await ordersPage(reads(), account.accountId, t.perpetual(p.symbol).symbol, p, 'algoId', invalid, (o) => stillFound(o) && isConditional(o.type), undefined, historyWindow);
     const orders = freshOrThrow(reply, page);
     const detail = await detailsOf(account.accountId, orders);
     return orders.map((o) => usdmAlgoOrder(o, detail(o)));
