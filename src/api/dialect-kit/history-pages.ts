@@ -5,7 +5,7 @@
  * orders). Given a start or a first id, the page is the first `limit` from there; otherwise the
  * latest `limit`. Oldest first. Each API bounds the window (`HistoryWindow`): Spot's `endTime −
  * startTime` at most 24 hours, USD-M's at most 7 days, which without a time or first id reads the
- * last 7 days only; a longer window answers -1127.
+ * last 7 days only (on paper; live, the venue applies its own); a longer window answers -1127.
  */
 import type { AccountReadPort, ReadResult, VenueFill } from '../../execution/account-read-port.js';
 import type { OrderView } from '../service-deps.js';
