@@ -10,6 +10,7 @@
 import type { AccountReadPort, ReadResult, VenueFill } from '../../execution/account-read-port.js';
 import type { OrderView } from '../service-deps.js';
 import { intParam, optionalInt } from './request-params.js';
+import { extend } from '../../core/objects.js';
 
 export interface PageErrors {
   /** A malformed parameter. */
@@ -35,7 +36,7 @@ export interface HistoryWindow {
 function windowOf(start: number | undefined, end: number | undefined, firstId: number | undefined, window: HistoryWindow | undefined): { start?: number; end?: number } {
   if (window !== undefined && start !== undefined && end !== undefined && end - start > window.maxSpanMs) throw window.tooLong(window.maxSpanMs / 3_600_000);
   if (window?.recentBefore !== undefined && start === undefined && end === undefined && firstId === undefined) return { start: window.recentBefore() - window.maxSpanMs };
-  return { ...(start !== undefined ? { start } : {}), ...(end !== undefined ? { end } : {}) };
+  return extend(start !== undefined ? { start } : {}, end !== undefined ? { end } : {});
 }
 
 function pageOf<T>(result: ReadResult<T[]>, limit: number, fromStart: boolean, keep: (row: T) => boolean = () => true): ReadResult<T[]> {
