@@ -14,13 +14,13 @@ import { pipeline, Readable } from 'node:stream';
 import { stringify } from 'csv-stringify';
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
+import { extend } from '../core/objects.js';
 import type { OrderRow, ReadResult, TimeRange, TradeRowWithPnl } from '../execution/account-read-port.js';
 import { requireAccount } from './auth.js';
 import { HttpError } from './http-errors.js';
 import { accountReads } from './paper-account-reads.js';
 import { freshValue } from './read-answers.js';
 import type { ServiceDeps } from './service-deps.js';
-import { extend } from '../core/objects.js';
 
 export type { TimeRange };
 

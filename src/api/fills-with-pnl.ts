@@ -6,9 +6,9 @@
  */
 import { realizedPnlByFill } from '../core/accounts/realized-pnl-view.js';
 import { formatFixed, parseFixed, type Fixed } from '../core/money/fixed.js';
+import { extend } from '../core/objects.js';
 import type { TradeTable } from '../persistence/schema.js';
 import type { ServiceDeps } from './service-deps.js';
-import { extend } from '../core/objects.js';
 
 /**
  * The realized PnL a trade row shows: the figure the read model wrote, else `computed` (from the fills

@@ -10,9 +10,9 @@
  *   engine's status and the feeds either way.
  */
 import type { FastifyInstance } from 'fastify';
+import { extend } from '../core/objects.js';
 import type { EngineStatus } from '../engine/engine-status.js';
 import type { FeedStatus, ServiceDeps } from './service-deps.js';
-import { extend } from '../core/objects.js';
 
 const ENGINE_NOT_READY: Readonly<Record<string, string>> = {
   restoring: 'the engine is restoring its state',

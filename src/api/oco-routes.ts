@@ -15,6 +15,7 @@
 import { randomBytes } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { Type, type Static } from 'typebox';
+import { extend } from '../core/objects.js';
 import { requireAccount } from './auth.js';
 import { ACCOUNT_KEY } from './edge-guards.js';
 import { HttpError } from './http-errors.js';
@@ -23,7 +24,6 @@ import type { AuditCall } from './dialect-kit/facade-calls.js';
 import { cancelGroup, groupOrders, groupView } from './order-groups.js';
 import type { OrderListResult } from '../execution/order-execution-service.js';
 import type { OrderView, PlaceOrderRequest, ServiceDeps } from './service-deps.js';
-import { extend } from '../core/objects.js';
 
 const Leg = Type.Object({ stopPrice: Decimal, price: Type.Optional(Decimal) }, { additionalProperties: false });
 

@@ -8,6 +8,7 @@ import { sql, type Kysely } from 'kysely';
 import { realizedPnlTracker } from '../core/accounts/realized-pnl-view.js';
 import type { Kernel } from '../core/kernel/kernel.js';
 import { formatFixed, parseFixed } from '../core/money/fixed.js';
+import { extend } from '../core/objects.js';
 import type { Database } from '../persistence/schema.js';
 import { positionView } from '../core/accounts/position-events.js';
 import type { AccountMessage, AccountReadPort, FillQuery, HistoryQuery, OrderRow, ReadResult, TimeRange, TradeRowWithPnl } from '../execution/account-read-port.js';
@@ -18,7 +19,6 @@ import type { MarketTape } from './dialect-kit/market-tape.js';
 import { fillsWithRealizedPnl, rowRealizedPnl } from './fills-with-pnl.js';
 import { paperFuturesFigures } from './futures-account-figures.js';
 import type { ServiceDeps } from './service-deps.js';
-import { extend } from '../core/objects.js';
 
 /** Events after which the account channel also sends the balances. */
 const BALANCE_CHANGES = new Set(['FILL', 'ORDER_NEW', 'ORDER_CANCELED', 'ORDER_EXPIRED', 'FUNDING', 'LIQUIDATION', 'ACCOUNT_RESET']);

@@ -22,6 +22,7 @@ import fastifyWebsocket from '@fastify/websocket';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { DEFAULT_EDGE_LIMITS, type EdgeLimits } from '../config/limits-config.js';
+import { extend } from '../core/objects.js';
 import { registerAccountFillsRoutes } from './account-fills-routes.js';
 import { registerAccountLeverageRoutes } from './account-leverage-routes.js';
 import { registerAccountRoutes } from './account-routes.js';
@@ -51,7 +52,6 @@ import { limitConnectionsPerAddress } from './ws-address-cap.js';
 import { startHeartbeat } from './ws-heartbeat.js';
 import { terminateOnClose } from './ws-shutdown.js';
 import { limitSendBuffers, onWebSocketError } from './ws-send-buffer.js';
-import { extend } from '../core/objects.js';
 
 export interface ServerOptions {
   readonly logger?: FastifyServerOptions['logger'];

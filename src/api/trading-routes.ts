@@ -6,6 +6,7 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { Type } from 'typebox';
 import { formatFixed, parseFixed } from '../core/money/fixed.js';
+import { extend } from '../core/objects.js';
 import { checkSymbolLeverage } from './admin-input-checks.js';
 import { requireAccount } from './auth.js';
 import { ACCOUNT_KEY } from './edge-guards.js';
@@ -15,7 +16,6 @@ import { freshValue } from './read-answers.js';
 import { PlaceOrderBody, type PlaceOrderBodyType } from './schemas.js';
 import { EXECUTION_ERROR_CODES } from '../execution/order-execution-service.js';
 import type { ExecutionResult, ServiceDeps } from './service-deps.js';
-import { extend } from '../core/objects.js';
 
 /**
  * Live mode: the venue's leverage, set through the execution service (`setLeverage`), for every

@@ -9,6 +9,7 @@
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
+import { extend } from '../core/objects.js';
 import type { Webhook } from '../persistence/webhook-store.js';
 import type { WebhookDispatcher } from '../service/webhook-dispatcher.js';
 import { checkEndpoint, WEBHOOK_EVENTS } from '../service/webhook-subscriptions.js';
@@ -16,7 +17,6 @@ import { requireAccount } from './auth.js';
 import { HttpError } from './http-errors.js';
 import { Page, type PageQuery } from './schemas.js';
 import type { ServiceDeps } from './service-deps.js';
-import { extend } from '../core/objects.js';
 
 /** Endpoints one account may have at once. */
 export const MAX_WEBHOOKS_PER_ACCOUNT = 10;

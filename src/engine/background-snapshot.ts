@@ -27,11 +27,11 @@ import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { KernelConfig } from '../core/kernel/kernel.js';
+import { extend } from '../core/objects.js';
 import { DatabaseUnavailableError, parseDatabaseUrl, type OpenOptions } from '../persistence/database.js';
 import { SNAPSHOT_PART_CHARS, type WrittenParts } from '../persistence/snapshot-store.js';
 import { sourceBundle } from './source-bundle.js';
 import type { SnapshotWorkerCommand, SnapshotWorkerData, SnapshotWorkerMessage } from './snapshot-worker.js';
-import { extend } from '../core/objects.js';
 
 /** True when a worker's own connection sees this database (a file or a server, not `:memory:`). */
 export function canRebuildInWorker(databaseUrl: string): boolean {

@@ -14,12 +14,12 @@
  * Cost: one worker start (tens of ms; under tsx, the loader's start too, about half a second,
  * which a head start read here fills); at most `ahead` pages in memory beyond the one being replayed.
  */
+import { extend } from '../core/objects.js';
 import type { OpenOptions } from '../persistence/database.js';
 import type { JournalStore } from '../persistence/journal-store.js';
 import { DecodedRowReader } from './journal-row-decoder.js';
 import { canRebuildInWorker, siblingModule, startWorker } from './background-snapshot.js';
 import type { JournalReadWorkerData, JournalReadWorkerMessage } from './journal-read-worker.js';
-import { extend } from '../core/objects.js';
 
 const WORKER_FILE = siblingModule('journal-read-worker');
 

@@ -20,13 +20,13 @@
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import type { Kysely } from 'kysely';
 import { Kernel, type KernelConfig } from '../core/kernel/kernel.js';
+import { extend } from '../core/objects.js';
 import { isDatabaseUnavailable, openDatabase, type OpenOptions } from '../persistence/database.js';
 import { JournalStore } from '../persistence/journal-store.js';
 import { SnapshotStore, stateDigest, type WrittenParts } from '../persistence/snapshot-store.js';
 import type { Database } from '../persistence/schema.js';
 import { handleJournaled, handleMissing } from './journal-replay.js';
 import { utf8Slices, type WorkerParts } from './background-snapshot.js';
-import { extend } from '../core/objects.js';
 
 export interface SnapshotWorkerData {
   readonly databaseUrl: string;

@@ -27,13 +27,13 @@ import {
   type Trade as CcxtTrade,
 } from 'ccxt';
 import { parseFixed } from '../core/money/fixed.js';
+import { extend } from '../core/objects.js';
 import { ORDER_STATUSES } from '../core/orders/order-status.js';
 import { parseOrderRequest, validateOrder } from '../core/orders/order-validation.js';
 import { ORDER_TYPES, type OrderType, type Side } from '../core/orders/order.js';
 import { REJECTION_CODES, type RejectionCode } from '../core/orders/rejection.js';
 import type { VenueFill } from './account-read-port.js';
 import { EXECUTION_ERROR_CODES, type BalancesView, type ExecutionError, type ExecutionResult, type OrderView, type PlaceOrderRequest } from './order-execution-service.js';
-import { extend } from '../core/objects.js';
 
 export interface CcxtOrderArgs {
   readonly type: 'market' | 'limit';

@@ -21,11 +21,11 @@
 import type { Exchange, Order as CcxtOrder, Trade as CcxtTrade } from 'ccxt';
 import { realizedPnlByFill } from '../core/accounts/realized-pnl-view.js';
 import { formatFixed, mul, parseFixed } from '../core/money/fixed.js';
+import { extend } from '../core/objects.js';
 import type { AccountMessage, AccountReadPort, AccountSummary, FillQuery, FuturesAccountFigures, FuturesPositionFigures, HistoryQuery, LedgerView, LeverageView, OrderRow, ReadResult, TimeRange, TradeRow, TradeRowWithPnl, VenueFill } from './account-read-port.js';
 import { ccxtBalancesToView, ccxtOrderToView, ccxtTradeToFill, decimal, exchangeSymbolOf } from './ccxt-mapping.js';
 import type { LiveExecutionService } from './live-execution-service.js';
 import { ok, type BalancesView, type ExecutionResult, type OrderView } from './order-execution-service.js';
-import { extend } from '../core/objects.js';
 
 export interface LiveAccountReadsOptions {
   /**

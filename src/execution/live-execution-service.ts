@@ -24,6 +24,7 @@
 import type { Exchange, Market, Order as CcxtOrder } from 'ccxt';
 import type { MarketKind } from '../core/instruments/instrument.js';
 import { NetworkError } from 'ccxt';
+import { extend } from '../core/objects.js';
 import { ccxtBalancesToView, ccxtOrderToView, exchangeSymbolOf, mapCcxtError, toCcxtOrderArgs } from './ccxt-mapping.js';
 import {
   EXECUTION_ERROR_CODES,
@@ -38,7 +39,6 @@ import {
   type PlaceOrderRequest,
 } from './order-execution-service.js';
 import { singleVenueClient, type VenueClients } from './venue-clients.js';
-import { extend } from '../core/objects.js';
 
 /** The part of a pino logger the service uses. */
 export interface LiveLogger {

@@ -9,9 +9,9 @@
  */
 import type { Exchange } from 'ccxt';
 import type { AppConfig } from '../config/config.js';
+import { extend } from '../core/objects.js';
 import type { ExchangeKeyStore } from '../persistence/exchange-key-store.js';
 import { createExchangeClient, type ExchangeFactory } from './exchange-client.js';
-import { extend } from '../core/objects.js';
 
 /** The ccxt client of an account's exchange keys. */
 export interface VenueClients {

@@ -40,6 +40,7 @@ import type { BookDeltaInput, BookInvalidateInput, BookSnapshotInput, KernelInpu
 import { BUNDLED_INSTRUMENTS } from '../core/instruments/bundled-instruments.js';
 import { checkLeverage } from '../core/accounts/account-settings.js';
 import { formatFixed, parseFixed, type Fixed } from '../core/money/fixed.js';
+import { extend } from '../core/objects.js';
 import { decimalText, toCandle, type Candle, type CandleLike } from '../strategy/candles.js';
 import { CandleAggregator } from './candle-aggregator.js';
 import { CandleSequence, CandleSequenceError, type AcceptedCandles } from './candle-sequence.js';
@@ -55,7 +56,6 @@ import type { AccountSummary, DurableSource, OpenPositionRequest, PaperTradingEn
 export type { AccountSummary, DurableSource, OpenPositionRequest, PaperTradingEngineOptions } from './engine-types.js';
 import { decodeEngineSnapshot, encodeEngineSnapshot } from './engine-snapshot.js';
 import { parseTactics } from '../strategy/tactics.js';
-import { extend } from '../core/objects.js';
 
 const SIDES: ReadonlySet<unknown> = new Set(['LONG', 'SHORT', 'BUY', 'SELL']);
 

@@ -16,10 +16,10 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
+import { extend } from '../core/objects.js';
 import { RecordedLevels } from './recorded-levels.js';
 import { RecordedTrades } from './recorded-trades.js';
 import type { BookDeltaInput, BookInvalidateInput, BookSnapshotInput, KernelInput, LevelInput, TradeInput } from '../core/kernel/inputs.js';
-import { extend } from '../core/objects.js';
 
 export type MarketInput = BookSnapshotInput | BookDeltaInput | BookInvalidateInput | TradeInput;
 

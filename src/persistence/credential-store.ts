@@ -7,8 +7,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Kysely } from 'kysely';
-import type { Database } from './schema.js';
 import { extend } from '../core/objects.js';
+import type { Database } from './schema.js';
 
 export interface AccountProfile {
   readonly accountId: string;

@@ -43,9 +43,9 @@ import pg from 'pg';
 import type { ExitLegView, FillEvent, KernelEvent, OrderNewEvent, PositionEvent } from '../core/kernel/events.js';
 import { div, formatFixed, parseFixed, type Fixed } from '../core/money/fixed.js';
 import { realizedPnlTracker, type FillForPnl } from '../core/accounts/realized-pnl-view.js';
+import { extend } from '../core/objects.js';
 import { directWrites, projectionTransaction, type DirectStatements } from './database.js';
 import type { Database, OrderTable, TradeTable } from './schema.js';
-import { extend } from '../core/objects.js';
 
 export type BalanceView = Readonly<Record<string, { readonly free: string; readonly locked: string }>>;
 

@@ -40,9 +40,9 @@
 import { createHash } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import type { Kysely } from 'kysely';
+import { extend } from '../core/objects.js';
 import { directWrites, durableTransaction, projectionTransaction } from './database.js';
 import type { Database } from './schema.js';
-import { extend } from '../core/objects.js';
 
 export interface Snapshot {
   readonly seq: number;

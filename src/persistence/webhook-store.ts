@@ -9,8 +9,8 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import type { Kysely } from 'kysely';
-import type { Database, WebhookDeliveryTable, WebhookTable } from './schema.js';
 import { extend } from '../core/objects.js';
+import type { Database, WebhookDeliveryTable, WebhookTable } from './schema.js';
 
 export interface Webhook {
   readonly id: string;

@@ -6,6 +6,7 @@
  */
 import type { AppConfig } from '../config/config.js';
 import type { Instrument } from '../core/instruments/instrument.js';
+import { extend } from '../core/objects.js';
 import type { ExchangeFactory } from '../execution/exchange-client.js';
 import { LiveAccountReads } from '../execution/live-account-reads.js';
 import { LiveExecutionService, type LiveExecutionOptions } from '../execution/live-execution-service.js';
@@ -14,7 +15,6 @@ import { AccountVenueClients } from '../execution/venue-clients.js';
 import type { AuditLog } from '../persistence/audit-log.js';
 import type { CredentialStore } from '../persistence/credential-store.js';
 import type { ExchangeKeyStore } from '../persistence/exchange-key-store.js';
-import { extend } from '../core/objects.js';
 
 export interface LivePortsInput {
   readonly config: Pick<AppConfig, 'exchange' | 'exchangeOptions' | 'exchangeUrls'>;

@@ -23,12 +23,12 @@
 import type { EngineHub } from '../api/engine-hub.js';
 import type { FeedStatus } from '../api/service-deps.js';
 import type { KernelEvent } from '../core/kernel/events.js';
+import { extend } from '../core/objects.js';
 import { newDeliveryId, type AttemptOutcome, type NewDelivery, type PendingDelivery, type Webhook, type WebhookStore } from '../persistence/webhook-store.js';
 import { DueQueue } from './due-queue.js';
 import { FeedTransitions } from './feed-transitions.js';
 import { DELIVERY_HEADER, EVENT_HEADER, SIGNATURE_HEADER, webhookSignature } from './webhook-signature.js';
 import { KERNEL_EVENT_TYPES, type WebhookEventName } from './webhook-subscriptions.js';
-import { extend } from '../core/objects.js';
 
 export interface RetryPolicy {
   readonly maxAttempts: number;

@@ -5,9 +5,9 @@
  * Decimals stay the strings the feed gave; times are the feed's exchange time (Unix ms).
  */
 import type { TradeInput } from '../../core/kernel/inputs.js';
+import { extend } from '../../core/objects.js';
 import type { DepthDiff } from '../dialect-kit/depth-diffs.js';
 import type { StreamMarket } from './listen-keys.js';
-import { extend } from '../../core/objects.js';
 
 type Level = readonly [string, string];
 

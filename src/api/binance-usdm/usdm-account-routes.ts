@@ -19,6 +19,7 @@ import type { FastifyReply } from 'fastify';
 import type { FuturesAccount } from '../../core/accounts/futures-account.js';
 import type { Instrument } from '../../core/instruments/instrument.js';
 import { formatFixed, parseFixed, type Fixed } from '../../core/money/fixed.js';
+import { extend } from '../../core/objects.js';
 import type { FuturesAccountFigures, FuturesPositionFigures } from '../../execution/account-read-port.js';
 import { accountReads } from '../paper-account-reads.js';
 import { venueLeverage } from '../trading-routes.js';
@@ -28,7 +29,6 @@ import { feesOf } from '../dialect-kit/facade-calls.js';
 import { usdmErrorOf, usdmErrors } from './usdm-errors.js';
 import { maxNotionalAt, usdmLeverageBracket } from './usdm-mappers.js';
 import type { UsdmTrading } from './usdm-trading-routes.js';
-import { extend } from '../../core/objects.js';
 
 const f = (v: Fixed) => formatFixed(v);
 

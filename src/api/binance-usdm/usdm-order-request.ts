@@ -14,12 +14,12 @@
  * `closePosition=true`, triggers on the mark price (workingType MARK_PRICE), `priceProtect`,
  * `priceMatch`, GTD (-1014 "Unsupported order combination").
  */
+import { extend } from '../../core/objects.js';
 import type { OrderType } from '../../core/orders/order.js';
 import { binanceErrors } from '../binance/binance-errors.js';
 import type { PlaceOrderRequest } from '../service-deps.js';
 import { usdmErrors } from './usdm-errors.js';
 import { USDM_CONDITIONAL_TYPES, USDM_ORDER_TYPES, type UsdmOrderType } from './usdm-mappers.js';
-import { extend } from '../../core/objects.js';
 
 const DECIMAL = /^\d{1,20}(\.\d{1,20})?$/;
 const CLIENT_ID = /^[.A-Za-z0-9:/_-]{1,36}$/;

@@ -13,6 +13,7 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Instrument } from '../../core/instruments/instrument.js';
+import { extend } from '../../core/objects.js';
 import { isConditional, type Order } from '../../core/orders/order.js';
 import type { AccountProfile } from '../../persistence/credential-store.js';
 import type { BinanceContext } from '../binance/binance-api.js';
@@ -29,7 +30,6 @@ import type { ExecutionResult, OrderView } from '../service-deps.js';
 import { usdmErrorOf, usdmErrors } from './usdm-errors.js';
 import { isWaitingConditional, usdmAlgoOrder, usdmOrder, usdmUserTrade } from './usdm-mappers.js';
 import { usdmOrderRequest } from './usdm-order-request.js';
-import { extend } from '../../core/objects.js';
 
 const invalid = binanceErrors.invalidParameter;
 const DAY_MS = 24 * 3_600_000;

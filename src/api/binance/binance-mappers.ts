@@ -12,10 +12,10 @@
  */
 import type { Instrument } from '../../core/instruments/instrument.js';
 import { formatFixed, parseFixed } from '../../core/money/fixed.js';
+import { extend } from '../../core/objects.js';
 import { executionType, type Order } from '../../core/orders/order.js';
 import type { AccountFill } from '../dialect-kit/account-history.js';
 import type { OrderView } from '../service-deps.js';
-import { extend } from '../../core/objects.js';
 
 export const BINANCE_ORDER_TYPES = ['LIMIT', 'LIMIT_MAKER', 'MARKET', 'STOP_LOSS', 'STOP_LOSS_LIMIT', 'TAKE_PROFIT', 'TAKE_PROFIT_LIMIT'] as const;
 export type BinanceOrderType = (typeof BINANCE_ORDER_TYPES)[number];

@@ -10,6 +10,7 @@
 import type { Instrument } from '../../core/instruments/instrument.js';
 import { div, formatFixed, mulExact, parseFixed, roundToDecimals, type Fixed } from '../../core/money/fixed.js';
 import type { Kernel } from '../../core/kernel/kernel.js';
+import { extend } from '../../core/objects.js';
 import type { MarketTape, TapeTrade } from '../dialect-kit/market-tape.js';
 import { bestOf, dayStatsOf, dayTickerFields, fixedOrZero, lastPriceOf, quoteQtyOf, tradeWindow } from '../dialect-kit/market-views.js';
 import { intParam, optionalInt } from '../dialect-kit/request-params.js';
@@ -18,7 +19,6 @@ import { binanceErrors } from './binance-errors.js';
 import { binanceBucketing, binanceKlineRows } from './binance-klines.js';
 import { exchangeInfoSymbol } from './binance-mappers.js';
 import { depthWeight, RATE_LIMITS } from './binance-weights.js';
-import { extend } from '../../core/objects.js';
 
 const DAY = 86_400_000;
 const invalid = binanceErrors.invalidParameter;

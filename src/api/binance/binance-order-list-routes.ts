@@ -19,6 +19,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { FastifyInstance, FastifyReply } from 'fastify';
+import { extend } from '../../core/objects.js';
 import { isOpenStatus } from '../../core/orders/order-status.js';
 import type { Order } from '../../core/orders/order.js';
 import { paperOrderView } from '../../execution/paper-execution-service.js';
@@ -33,7 +34,6 @@ import type { BinanceContext } from './binance-api.js';
 import { binanceErrorOf, binanceErrors } from './binance-errors.js';
 import { requireSpotSymbol } from './binance-trading-routes.js';
 import { binanceNewOrder, idNumber } from './binance-mappers.js';
-import { extend } from '../../core/objects.js';
 
 const DECIMAL = /^\d{1,20}(\.\d{1,20})?$/;
 const DECIMAL_RANGE = '^([0-9]{1,20})(\\.[0-9]{1,20})?$';

@@ -17,10 +17,10 @@
  * orders with IOC or FOK, iceberg quantities.
  */
 import { formatFixed } from '../../core/money/fixed.js';
+import { extend } from '../../core/objects.js';
 import type { PlaceOrderRequest } from '../service-deps.js';
 import { binanceErrors } from './binance-errors.js';
 import { BIPS_PER_UNIT, isBinanceOrderType, type NewOrderRespType } from './binance-mappers.js';
-import { extend } from '../../core/objects.js';
 
 const DECIMAL = /^\d{1,20}(\.\d{1,20})?$/;
 const DECIMAL_RANGE = '^([0-9]{1,20})(\\.[0-9]{1,20})?$';

@@ -11,6 +11,7 @@
  * not supported." (a bracket of the native API is the nearest).
  */
 import type { FastifyInstance, FastifyReply } from 'fastify';
+import { extend } from '../../core/objects.js';
 import type { ReadResult } from '../../execution/account-read-port.js';
 import { formatFixed, parseFixed } from '../../core/money/fixed.js';
 import type { AccountProfile } from '../../persistence/credential-store.js';
@@ -27,7 +28,6 @@ import type { BinanceContext } from './binance-api.js';
 import { binanceErrorOf, binanceErrors } from './binance-errors.js';
 import { binanceCanceledOrder, binanceMyTrade, binanceNewOrder, binanceOrder, idNumber } from './binance-mappers.js';
 import { binanceOrderRequest } from './binance-order-request.js';
-import { extend } from '../../core/objects.js';
 
 const invalid = binanceErrors.invalidParameter;
 /** myTrades and allOrders: "The time between startTime and endTime can't be longer than 24 hours." */

@@ -7,10 +7,10 @@
  * startTime` at most 24 hours, USD-M's at most 7 days, which without a time or first id reads the
  * last 7 days only (on paper; live, the venue applies its own); a longer window answers -1127.
  */
+import { extend } from '../../core/objects.js';
 import type { AccountReadPort, ReadResult, VenueFill } from '../../execution/account-read-port.js';
 import type { OrderView } from '../service-deps.js';
 import { intParam, optionalInt } from './request-params.js';
-import { extend } from '../../core/objects.js';
 
 export interface PageErrors {
   /** A malformed parameter. */

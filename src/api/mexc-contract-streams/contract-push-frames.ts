@@ -9,12 +9,12 @@
  */
 import type { PositionEvent } from '../../core/kernel/events.js';
 import { formatFixed, parseFixed } from '../../core/money/fixed.js';
+import { extend } from '../../core/objects.js';
 import type { AccountFill } from '../dialect-kit/account-history.js';
 import type { Level } from '../dialect-kit/market-views.js';
 import type { TapeTrade } from '../dialect-kit/market-tape.js';
 import { contractDeal, num, positionNumber } from '../mexc-contract/mexc-contract-mappers.js';
 import { volOf, type Contract } from '../mexc-contract/mexc-contract-symbols.js';
-import { extend } from '../../core/objects.js';
 
 export interface PushFrame {
   readonly channel: string;

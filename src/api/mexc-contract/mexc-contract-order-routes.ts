@@ -12,6 +12,7 @@
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { formatFixed, isDecimalString } from '../../core/money/fixed.js';
+import { extend } from '../../core/objects.js';
 import { isConditional } from '../../core/orders/order.js';
 import type { AccountProfile } from '../../persistence/credential-store.js';
 import type { AccountFill } from '../dialect-kit/account-history.js';
@@ -23,7 +24,6 @@ import { ok, type ContractContext } from './mexc-contract-api.js';
 import { contractErrorOf, contractErrors, type ContractOrderTerms } from './mexc-contract-errors.js';
 import { contractDeal, contractOrder, fillTotals, ORDER_TYPE_OF_CODE } from './mexc-contract-mappers.js';
 import { contractOfSymbol, quantityOfVol, type Contract } from './mexc-contract-symbols.js';
-import { extend } from '../../core/objects.js';
 
 const tags = ['mexc contract'];
 /** MEXC lists take-profit and stop-loss exits as stop orders (mexc-contract-stop-routes.ts), apart from its orders. */

@@ -34,6 +34,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { WebSocket } from 'ws';
 import type { FillEvent, KernelEvent, OrderDoneEvent, OrderNewEvent } from '../../core/kernel/events.js';
 import type { KernelInput } from '../../core/kernel/inputs.js';
+import { extend } from '../../core/objects.js';
 import { OrderTermsTracker } from '../../execution/order-records.js';
 import type { DepthDiff, DepthDiffFeed } from '../dialect-kit/depth-diffs.js';
 import type { TapeTrade } from '../dialect-kit/market-tape.js';
@@ -41,7 +42,6 @@ import type { ServiceDeps } from '../service-deps.js';
 import type { ListenKeyStore } from './mexc-listen-keys.js';
 import { dealItems, depthItems, privateAccountBodies, privateDealBody, privateOrderBody, type BalanceSnapshot } from './mexc-push-messages.js';
 import { encodePush, type PushMessage } from './mexc-push-proto.js';
-import { extend } from '../../core/objects.js';
 
 export const MEXC_WS_PATH = '/mexc/ws';
 /** How often a private connection checks that its listen key still lives. */

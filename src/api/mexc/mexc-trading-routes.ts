@@ -9,6 +9,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { formatFixed, parseFixed } from '../../core/money/fixed.js';
+import { extend } from '../../core/objects.js';
 import type { AccountProfile } from '../../persistence/credential-store.js';
 import { accountReads } from '../paper-account-reads.js';
 import { setDataAge } from '../read-answers.js';
@@ -22,7 +23,6 @@ import { MexcError, mexcErrorOf, mexcErrors } from './mexc-errors.js';
 import { DECIMAL_IN_WORDS } from '../schemas.js';
 import { isMexcOrderType, MEXC_ORDER_TYPES, mexcCanceledOrder, mexcMyTrade, mexcNewOrder, mexcOrder } from './mexc-mappers.js';
 import { intParam, optionalInt } from './mexc-market-routes.js';
-import { extend } from '../../core/objects.js';
 
 const tags = ['mexc v3'];
 const DECIMAL = /^\d+(\.\d+)?$/;

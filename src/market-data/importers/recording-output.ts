@@ -14,8 +14,8 @@ import { createWriteStream, existsSync, openSync, readFileSync, renameSync, rmSy
 import { join } from 'node:path';
 import { once } from 'node:events';
 import { createGzip, type Gzip } from 'node:zlib';
-import { ImportError } from './import-fields.js';
 import { extend } from '../../core/objects.js';
+import { ImportError } from './import-fields.js';
 
 export type Level = readonly [price: string, size: string];
 

@@ -13,12 +13,12 @@ import type { KernelEvent } from '../../core/kernel/events.js';
 import type { KernelInput, TradeInput } from '../../core/kernel/inputs.js';
 import type { Kernel } from '../../core/kernel/kernel.js';
 import type { FeedStatus } from '../../api/service-deps.js';
+import { extend } from '../../core/objects.js';
 import type { BackoffOptions } from './backoff.js';
 import { decimalString, type BookView } from './book-state.js';
 import { CcxtBookStream, type InvalidCause, type StreamCounters } from './ccxt-book-stream.js';
 import { KernelBookMapper, type BookInput } from './kernel-book-mapper.js';
 import type { LiveMarkets, LiveSubscription } from './live-markets.js';
-import { extend } from '../../core/objects.js';
 
 /** What the feed needs from the engine: the EngineHub satisfies it. */
 export interface FeedEnginePort {
