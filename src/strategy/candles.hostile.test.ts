@@ -51,6 +51,22 @@ describe('a candle file', () => {
     expect(readCandlesFile(file('zero.csv', '1723161240000,100,101,99,100,0\n1723161300000,100,101,99,100\n')).map((c) => c.volume)).toEqual(['0', '0']);
   });
 
+  it('names the line of the file a bad row is on, blank lines counted', () => {
+    // Header on line 1, blank lines 2 and 4, a good row on line 3, the bad one on line 5 (CRLF ends).
+    const gappy = file('gappy.csv', 'open_time_ms,open,high,low,close,volume\r\n\r\n1723161240000,100,101,99,100,1\r\n\r\n1723161300000,100,101,99,100,-1\r\n');
+    expect(() => readCandlesFile(gappy)).toThrow(/gappy\.csv: line 5: candle at 1723161300000 has a negative volume: -1$/);
+  });
+
+  it('refuses a first row whose open time is negative or quoted instead of skipping it as a header', () => {
+    // Two rows: the first is not a header, so it is refused, not dropped leaving a one-candle backtest.
+    const negative = file('negative-first.csv', '-1723161240000,100,101,99,100,1\n1723161300000,100,101,99,100,1\n');
+    expect(() => readCandlesFile(negative)).toThrow(/negative-first\.csv: line 1: open_time_ms must be a whole number of Unix milliseconds, got "-1723161240000"$/);
+    const quoted = file('quoted-first.csv', '"1723161240000",100,101,99,100,1\n');
+    expect(() => readCandlesFile(quoted)).toThrow(/quoted-first\.csv: line 1: open_time_ms must be a whole number of Unix milliseconds, got ""1723161240000""$/);
+    // A header after a BOM is still a header.
+    expect(readCandlesFile(file('bom.csv', '\uFEFFopen_time_ms,open,high,low,close,volume\n1723161240000,100,101,99,100,1\n'))).toHaveLength(1);
+  });
+
   it('reads a good file as before', () => {
     expect(readCandlesFile(file('good.csv', 'open_time_ms,open,high,low,close,volume\n1723161240000,100,101,99,100.5,1\n'))).toEqual([
       { openTime: 1723161240000, open: '100', high: '101', low: '99', close: '100.5', volume: '1' },

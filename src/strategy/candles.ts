@@ -148,16 +148,21 @@ export function unixMsProblem(ms: number, what: string): string | undefined {
 }
 
 /**
- * Parses candle CSV text; rows must be in increasing open time. Each row is refused, naming its
- * line, for an open time outside what `unixMsProblem` allows, a volume that is not a decimal ≥ 0,
+ * Parses candle CSV text; rows must be in increasing open time. A first row whose first cell is
+ * not a number is a header. Each row is refused, naming its line (blank lines counted), for an open time outside what `unixMsProblem` allows, a volume that is not a decimal ≥ 0,
  * and prices that do not make a candle (`toCandle`).
  */
 export function parseCandlesCsv(text: string): Candle[] {
-  const lines = text.split(/\r?\n/).filter((line) => line.trim().length > 0);
   const out: Candle[] = [];
-  for (const [i, line] of lines.entries()) {
+  let first = true;
+  // `i` counts every line of the text, blank ones too, so that a message names the line an editor shows.
+  for (const [i, line] of text.split(/\r?\n/).entries()) {
+    if (line.trim().length === 0) continue;
     const cells = line.split(',').map((c) => c.trim());
-    if (i === 0 && !/^\d/.test(cells[0] ?? '')) continue; // header
+    // The first row is a header when its first cell is no number (a negative or quoted time is a row, refused below).
+    const header = first && Number.isNaN(Number((cells[0] ?? '').replace(/^"(.*)"$/, '$1')));
+    first = false;
+    if (header) continue;
     if (cells.length < 5) throw new RangeError(`line ${i + 1}: expected open_time_ms,open,high,low,close[,volume]`);
     const [time, open, high, low, close, volume] = cells as [string, string, string, string, string, string | undefined];
     const openTime = /^\d+$/.test(time) ? Number(time) : Number.NaN;
