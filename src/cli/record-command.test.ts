@@ -116,6 +116,39 @@ describe('papertrade record', () => {
     }
   });
 
+  it('a start timeout past 2^31 − 1 ms (about 24.8 days) is waited out, not taken for 1 ms', { timeout: 60_000 }, async () => {
+    // A stand-in of Binance that fails everything: the start keeps retrying until the timeout.
+    const server = createServer((_req, res) => {
+      res.statusCode = 503;
+      res.end('{"code":-1,"msg":"unavailable"}');
+    });
+    server.on('upgrade', (_req, socket) => socket.destroy());
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as AddressInfo).port;
+    const dir = mkdtempSync(join(tmpdir(), 'record-'));
+    try {
+      const cli = await sourceScript('src/cli/main.ts');
+      const urls = { api: { public: `http://127.0.0.1:${port}/api/v3`, ws: { spot: `ws://127.0.0.1:${port}/ws` } } };
+      const options = { options: { fetchMarkets: { types: ['spot'] }, fetchCurrencies: false } };
+      // 30 days of recording, 25 days of start: 2,160,000,000 ms, past Node's timer limit of 2,147,483,647.
+      const child = spawn(process.execPath, [cli, 'record', '--symbols', 'BTCUSDT', '--minutes', '43200', '--start-timeout', '2160000', '--out', join(dir, 'rec'), '--exchange-urls', JSON.stringify(urls), '--exchange-options', JSON.stringify(options)], { cwd: PROJECT_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+      let stderr = '';
+      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      const closed = new Promise<number | null>((resolve) => child.on('close', resolve));
+      const early = await Promise.race([closed, new Promise<'running'>((resolve) => setTimeout(() => resolve('running'), 12_000))]);
+      child.kill('SIGKILL');
+      await closed;
+      // Still retrying 12 s on, with neither a timer overflow nor a refusal of a start that timed out.
+      expect(stderr).not.toMatch(/TimeoutOverflowWarning|did not start/);
+      expect(early).toBe('running');
+      expect(stderr).toMatch(/no order book yet \(.*\); retrying in 250 ms, for at most 2160000 s from the start/);
+    } finally {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('with the markets loaded but no stream, fails the same way, on the stream\'s own failure', { timeout: 60_000 }, async () => {
     // Binance's REST stand-in answers exchangeInfo; it takes no WebSocket (Node's server cuts an upgrade nobody handles).
     const standIn = new BinanceStandIn({ klines: [] });

@@ -70,6 +70,24 @@ function describeInstrument(i: Instrument): Record<string, unknown> {
   return JSON.parse(text) as Record<string, unknown>;
 }
 
+/** The longest delay Node's setTimeout keeps: a longer one (or a fraction) fires after 1 ms, with a warning. */
+const MAX_TIMER_MS = 2_147_483_647;
+
+/**
+ * Calls `fire` once `ms` have passed, however long (a recording of 30 days is 2,592,000,000 ms,
+ * past what one Node timer waits): chained timers of at most `MAX_TIMER_MS`. `clear` cancels.
+ */
+function longTimeout(fire: () => void, ms: number): { clear(): void } {
+  const due = Date.now() + ms;
+  let timer: NodeJS.Timeout;
+  const arm = (): void => {
+    const left = due - Date.now();
+    timer = left > MAX_TIMER_MS ? setTimeout(arm, MAX_TIMER_MS) : setTimeout(fire, Math.max(0, left));
+  };
+  arm();
+  return { clear: () => clearTimeout(timer) };
+}
+
 export async function recordLive(options: RecordOptions): Promise<RecordedSymbol[]> {
   const log = options.log ?? (() => undefined);
   const warn = options.warn ?? log;
@@ -126,11 +144,11 @@ export async function recordLive(options: RecordOptions): Promise<RecordedSymbol
   const startedAt = Date.now();
   for (const r of runs) r.stream.start();
   const start = await new Promise<'started' | 'refused' | 'timeout' | 'aborted'>((resolve) => {
-    const timer = setTimeout(() => resolve('timeout'), startTimeoutMs);
+    const timer = longTimeout(() => resolve('timeout'), startTimeoutMs);
     const check = (): void => {
       const outcome = options.signal?.aborted === true ? 'aborted' : runs.some((r) => r.refused !== undefined) ? 'refused' : runs.every((r) => r.writer.hasSnapshot) ? 'started' : undefined;
       if (outcome === undefined) return;
-      clearTimeout(timer);
+      timer.clear();
       options.signal?.removeEventListener('abort', check);
       resolve(outcome);
     };
@@ -141,9 +159,9 @@ export async function recordLive(options: RecordOptions): Promise<RecordedSymbol
   wake = () => undefined;
   if (start === 'started') {
     await new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, Math.max(0, options.durationMs - (Date.now() - startedAt)));
+      const timer = longTimeout(resolve, Math.max(0, options.durationMs - (Date.now() - startedAt)));
       options.signal?.addEventListener('abort', () => {
-        clearTimeout(timer);
+        timer.clear();
         resolve();
       });
     });
