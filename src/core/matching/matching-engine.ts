@@ -188,7 +188,16 @@ export class MatchingEngine {
     if (market.conditionals.length === 0) return;
     const fired: Order[] = [];
     for (const order of market.conditionals) {
-      if (time !== undefined && time < triggerActiveSince(order)) continue;
+      if (time !== undefined && time < triggerActiveSince(order)) {
+        // A late price after the order arrived that reaches the activation price activated it then:
+        // the activation is dated back and the price counts for the peak; it triggers nothing, the
+        // prices that came after it on the tape having been seen already.
+        if (activatesEarlier(order, price, time)) {
+          order.activatedAt = time;
+          this.trail(order, price, market.instrument.tickSize, time);
+        }
+        continue;
+      }
       if (order.type === 'TRAILING_STOP_MARKET') this.trail(order, price, market.instrument.tickSize, time);
       if (order.stopPrice !== undefined && this.reached(order, price)) fired.push(order);
     }
@@ -577,6 +586,15 @@ export class MatchingEngine {
  */
 function triggerActiveSince(order: Order): number {
   return order.activatedAt !== undefined && order.activatedAt > order.arrivesAt ? order.activatedAt : order.arrivesAt;
+}
+
+/**
+ * Whether `price`, stamped `time` before an activated trailing stop's activation but not before its
+ * arrival, reaches its activation price: the stop was active from `time` on the exchange's tape.
+ */
+function activatesEarlier(order: Order, price: Fixed, time: number): boolean {
+  if (order.activatedAt === undefined || order.activationPrice === undefined || time < order.arrivesAt) return false;
+  return order.side === 'SELL' ? price >= order.activationPrice : price <= order.activationPrice;
 }
 
 /**

@@ -58,12 +58,33 @@ describe('a print stamped before a stop arrived does not trigger it', () => {
     expect(types(kernel.handle({ kind: 'trade', time: 1_200, symbol, tradeId: 2, price: '61000.00', quantity: '0.1', buyerMaker: false }))).toEqual([]);
     expect(kernel.openOrders('a')[0]!.stopPrice).toBe(parseFixed('60390'));
     // Stamped after the order arrived but before the activation, arriving late: a seller at 60,300 (under
-    // the stop) and a buyer at 61,500 (over the peak, which would raise the stop to 60,885) found it inactive.
+    // the stop, under the activation price) and a buyer at 60,900 (under the activation price too) found it inactive.
     expect(types(kernel.handle({ kind: 'trade', time: 1_150, symbol, tradeId: 3, price: '60300.00', quantity: '0.1', buyerMaker: true }))).toEqual([]);
-    expect(types(kernel.handle({ kind: 'trade', time: 1_160, symbol, tradeId: 4, price: '61500.00', quantity: '0.1', buyerMaker: false }))).toEqual([]);
-    expect(kernel.openOrders('a')).toMatchObject([{ clientOrderId: 'trail', status: 'NEW', triggered: false, stopPrice: parseFixed('60390') }]);
+    expect(types(kernel.handle({ kind: 'trade', time: 1_160, symbol, tradeId: 4, price: '60900.00', quantity: '0.1', buyerMaker: false }))).toEqual([]);
+    expect(kernel.openOrders('a')).toMatchObject([{ clientOrderId: 'trail', status: 'NEW', triggered: false, activatedAt: 1_200, stopPrice: parseFixed('60390') }]);
     // A seller at 60,390 stamped 1,250 triggers it: 0.5 sold on the bid of 60,000.
     const events = kernel.handle({ kind: 'trade', time: 1_250, symbol, tradeId: 5, price: '60390.00', quantity: '0.1', buyerMaker: true });
+    expect(types(events)).toEqual(['ORDER_TRIGGERED', 'FILL']);
+    expect(events.find((e): e is FillEvent => e.type === 'FILL')).toMatchObject({ price: '60000', quantity: '0.5', liquidity: 'TAKER' });
+  });
+
+  it('by hand: a late print between its arrival and its activation that reaches the activation price activated it then', () => {
+    const kernel = new Kernel({ instruments: [findBundledInstrument('binance', 'spot', symbol)!] });
+    kernel.handle({ kind: 'book.snapshot', time: 1_000, symbol, lastUpdateId: 10, bids: [['60000.00', '1']], asks: [['60010.00', '1']] });
+    kernel.handle({ kind: 'account.open', time: 1_000, account: 'a', balances: { BTC: '10' } });
+    kernel.handle({ kind: 'trade', time: 1_000, symbol, tradeId: 1, price: '60000.00', quantity: '0.1', buyerMaker: true });
+    kernel.handle({ kind: 'clock', time: 1_100 });
+    kernel.handle({ kind: 'order.place', time: 1_100, account: 'a', symbol, side: 'SELL', type: 'TRAILING_STOP_MARKET', quantity: '0.5', activationPrice: '61000.00', callbackRate: '0.01', clientOrderId: 'trail' });
+    // 61,000 stamped 1,200 activates it first, as far as the engine knows: stop 61,000 × 0.99 = 60,390.
+    kernel.handle({ kind: 'trade', time: 1_200, symbol, tradeId: 2, price: '61000.00', quantity: '0.1', buyerMaker: false });
+    expect(kernel.openOrders('a')[0]).toMatchObject({ activatedAt: 1_200, stopPrice: parseFixed('60390') });
+    // A buyer at 61,500 stamped 1,160 arrives late: on the exchange's tape it came first, reached the
+    // activation price and activated the stop at 1,160 with a peak of 61,500: stop 61,500 × 0.99 = 60,885.
+    expect(types(kernel.handle({ kind: 'trade', time: 1_160, symbol, tradeId: 3, price: '61500.00', quantity: '0.1', buyerMaker: false }))).toEqual([]);
+    expect(kernel.openOrders('a')[0]).toMatchObject({ status: 'NEW', triggered: false, activatedAt: 1_160, stopPrice: parseFixed('60885') });
+    // Then a seller at 60,800 stamped 1,170 (under the stop of 60,885, after the activation at 1,160) triggers
+    // it: 0.5 sold on the bid of 60,000.
+    const events = kernel.handle({ kind: 'trade', time: 1_170, symbol, tradeId: 4, price: '60800.00', quantity: '0.1', buyerMaker: true });
     expect(types(events)).toEqual(['ORDER_TRIGGERED', 'FILL']);
     expect(events.find((e): e is FillEvent => e.type === 'FILL')).toMatchObject({ price: '60000', quantity: '0.5', liquidity: 'TAKER' });
   });
