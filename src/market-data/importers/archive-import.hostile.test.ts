@@ -47,6 +47,22 @@ describe('import refuses input no exchange publishes', () => {
     await expect(importArchive({ format: 'tardis-trades', files: [file], out: join(dir, 'out') })).rejects.toThrow('trades.csv line 2: amount must be positive');
   });
 
+  it('refuses Tardis times that are not microseconds (ms or seconds) with the file and line, instead of trades of 1970', async () => {
+    const dir = tempDir();
+    // 1723161241500 ms is 2024-08-08T23:54:01.5Z; read as µs it would be 1970-01-20T22:39:21.2415Z.
+    const ms = join(dir, 'trades.csv');
+    writeFileSync(ms, 'exchange,symbol,timestamp,local_timestamp,id,side,price,amount\nbinance,BTCUSDT,1723161241500,1723161241501,3001,buy,61002.00,0.01\n');
+    const out = join(dir, 'out');
+    await expect(importArchive({ format: 'tardis-trades', files: [ms], out })).rejects.toThrow('trades.csv line 2: local_timestamp 1723161241501 is before 1973-03-03 as Unix µs: Tardis times are microseconds, and this looks like milliseconds');
+    expect(existsSync(join(out, 'recording.json'))).toBe(false);
+    // Seconds: 1723161241 as µs is 1970-01-01T00:28:43Z.
+    writeFileSync(ms, 'exchange,symbol,timestamp,local_timestamp,id,side,price,amount\nbinance,BTCUSDT,1723161241,1723161241,3001,buy,61002.00,0.01\n');
+    await expect(importArchive({ format: 'tardis-trades', files: [ms], out })).rejects.toThrow('trades.csv line 2: local_timestamp 1723161241 is before 1973-03-03 as Unix µs: Tardis times are microseconds, and this looks like seconds');
+    // The first µs read: 10^14 µs, 1973-03-03T09:46:40Z.
+    writeFileSync(ms, 'exchange,symbol,timestamp,local_timestamp,id,side,price,amount\nbinance,BTCUSDT,100000000000000,100000000000000,3001,buy,61002.00,0.01\n');
+    await expect(importArchive({ format: 'tardis-trades', files: [ms], out: join(dir, 'first') })).resolves.toBeDefined();
+  });
+
   it.each(['../../etc', 'BTC USDT', '', 'BTC$USDT'])('refuses --symbol %j, which no recording or SYMBOLS entry can name', async (symbol) => {
     const dir = tempDir();
     const file = join(dir, 'trades.csv');

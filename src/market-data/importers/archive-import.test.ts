@@ -255,10 +255,10 @@ describe('import of bad input', () => {
   it('refuses a Tardis book whose arrival time goes backwards, and one with no snapshot', async () => {
     const work = tempDir();
     const backwards = join(work, 'l2.csv');
-    writeFileSync(backwards, 'exchange,symbol,timestamp,local_timestamp,is_snapshot,side,price,amount\nbinance,BTCUSDT,2000,2000,true,bid,1,1\nbinance,BTCUSDT,1000,1000,false,bid,1,2\n');
+    writeFileSync(backwards, 'exchange,symbol,timestamp,local_timestamp,is_snapshot,side,price,amount\nbinance,BTCUSDT,1723161241000000,1723161241000000,true,bid,1,1\nbinance,BTCUSDT,1723161240000000,1723161240000000,false,bid,1,2\n');
     await expect(importArchive({ format: 'tardis-incremental-book-l2', files: [backwards], out: tempDir() })).rejects.toThrow(/l2.csv line 3: local_timestamp goes back/);
     const none = join(work, 'none.csv');
-    writeFileSync(none, 'exchange,symbol,timestamp,local_timestamp,is_snapshot,side,price,amount\nbinance,BTCUSDT,1000,1000,false,bid,1,2\n');
+    writeFileSync(none, 'exchange,symbol,timestamp,local_timestamp,is_snapshot,side,price,amount\nbinance,BTCUSDT,1723161240000000,1723161240000000,false,bid,1,2\n');
     await expect(importArchive({ format: 'tardis-incremental-book-l2', files: [none], out: tempDir() })).rejects.toThrow(/none.csv: no is_snapshot=true rows/);
   });
 

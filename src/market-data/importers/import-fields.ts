@@ -91,11 +91,17 @@ export function instant(text: string | undefined, at: At, name: string): Instant
   return { ms: Number(ns / 1_000_000n), ns };
 }
 
-/** A Tardis timestamp: always µs since the epoch (their documented format). */
+/**
+ * A Tardis timestamp: always µs since the epoch (their documented format). A number below 1e14
+ * (µs before 1973-03-03) is refused, as `instant` refuses seconds: ms or seconds, from a file
+ * rewritten by another tool, would otherwise be taken for µs of January 1970.
+ */
 export function micros(text: string | undefined, at: At, name: string): Instant {
   const value = (text ?? '').trim();
   if (!/^\d{1,17}$/.test(value)) throw new ImportError(at.file, at.line, `${name} must be microseconds since the epoch, got "${value}"`);
-  const ns = BigInt(value) * 1_000n;
+  const raw = BigInt(value);
+  if (raw < 100_000_000_000_000n) throw new ImportError(at.file, at.line, `${name} ${value} is before 1973-03-03 as Unix µs: Tardis times are microseconds, and this looks like ${raw >= 100_000_000_000n ? 'milliseconds' : 'seconds'}`);
+  const ns = raw * 1_000n;
   return { ms: Number(ns / 1_000_000n), ns };
 }
 
