@@ -75,11 +75,17 @@ describe("USD-M's history windows", () => {
     await service.deps.hub.submit({ kind: 'clock', time: placedAt + 3 * DAY });
     expect(await ours('/v1/allOrders')).toEqual([resting.orderId, filled.orderId]);
     expect(await ours('/v1/allAlgoOrders')).toEqual([algo.algoId]);
+    const query = async (orderId: number) => signed('GET', '/v1/order', { symbol: 'BTCUSDT', orderId: String(orderId) });
+    expect(await query(resting.orderId)).toMatchObject({ orderId: resting.orderId, status: 'CANCELED' });
     await service.deps.hub.submit({ kind: 'clock', time: placedAt + 3 * DAY + 1 });
     expect(await ours('/v1/allOrders')).toEqual([filled.orderId]);
     expect(await ours('/v1/allAlgoOrders')).toEqual([]);
+    // "Query Order" documents the same: the cancelled unfilled order is not found, the filled one is.
+    expect(await query(resting.orderId)).toEqual({ code: -2013, msg: 'Order does not exist.' });
+    expect(await query(filled.orderId)).toMatchObject({ orderId: filled.orderId, status: 'FILLED' });
     // 90 days on, not even the filled one (its trades stay in userTrades).
     await service.deps.hub.submit({ kind: 'clock', time: placedAt + 90 * DAY + 1 });
     expect(await signed('GET', '/v1/allOrders', window)).toEqual([]);
+    expect(await query(filled.orderId)).toEqual({ code: -2013, msg: 'Order does not exist.' });
   });
 });

@@ -92,7 +92,7 @@ export function registerUsdmTradingRoutes(t: UsdmTrading): void {
   };
   const openOf = async (accountId: string, symbol: string | undefined) => t.unwrap(await deps.execution.openOrders(accountId, symbol), 'query');
   /**
-   * allOrders and allAlgoOrders: "These orders will not be found: order status is CANCELED or
+   * allOrders, allAlgoOrders and Query Order (GET /v1/order): "These orders will not be found: order status is CANCELED or
    * EXPIRED AND order has NO filled trade AND created time + 3 days < current time; order create
    * time + 90 days < current time", on the exchange's clock (paper; live, the venue's lists stand).
    */
@@ -135,7 +135,8 @@ export function registerUsdmTradingRoutes(t: UsdmTrading): void {
   ctx.route('GET', '/v1/order', 1, async (request, _reply, p) => {
     const account = t.account(request, p);
     const found = t.unwrap(await deps.execution.getOrder(account.accountId, orderRef(p, 'orderId', 'origClientOrderId')), 'query');
-    if (await waitingOf(account.accountId, found)) throw binanceErrors.orderDoesNotExist();
+    // Query Order documents the same orders not found as allOrders (`stillFound`).
+    if ((await waitingOf(account.accountId, found)) || !stillFound(found)) throw binanceErrors.orderDoesNotExist();
     return usdmOrder(found, await kernelOrder(account.accountId, found));
   });
 
