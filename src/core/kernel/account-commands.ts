@@ -52,7 +52,7 @@ export function exportAccount(s: KernelState, accountId: string): string | undef
 
 /** An account's health as its document states it: without the time of its last change, nor a sample held for a price (the importing engine values the account itself). */
 function documentHealth(health: HealthState) {
-  const { changedAt: _changedAt, awaitingPrice: _awaitingPrice, ...rest } = healthToSnapshot(health);
+  const { changedAt: _changedAt, awaitingPrice: _awaitingPrice, awaitingPriceSince: _awaitingPriceSince, priceWaitOver: _priceWaitOver, ...rest } = healthToSnapshot(health);
   return rest;
 }
 

@@ -10,7 +10,12 @@
  *   valuation asset has no mark, mid or trade yet, a futures position whose market has no mark
  *   (`pricedEquityOf`). A sample due then is held (`awaitingPrice`) and taken after the first input
  *   that prices everything the account holds; an account opened, reset or imported before that
- *   gets its opening equity, the baseline its metrics measure from, at that moment (ADR 0060);
+ *   gets its opening equity, the baseline its metrics measure from, at that moment (ADR 0060).
+ *   The wait lasts at most `PRICE_WAIT_MS` of event time from the first market-data input after
+ *   the sample was held, once: a holding whose market is still silent then counts as zero, as one
+ *   with no market does, then and whenever the account is valued later without a price for it
+ *   (`priceWaitOver`), so that no account goes unvalued, and its drawdown unwatched, while a feed
+ *   stays down;
  * - drawdown is measured from the highest equity seen (starting at the opening equity); accounts
  *   with a limit are valued on every price move, so a crossing between samples is caught; when it
  *   reaches the account's limit the account halts once: its open orders are cancelled, optionally
@@ -41,9 +46,21 @@ export interface HealthState {
   texts?: EquityTexts;
   /**
    * A sample was due while something the account holds had no price: it is taken after the first
-   * input that prices everything (set and cleared through `HealthMap.awaitPrice`).
+   * input that prices everything (set and cleared through `HealthMap.awaitPrice`), or once the wait
+   * is over (`awaitingPriceSince`).
    */
   awaitingPrice?: true;
+  /**
+   * While `awaitingPrice`: event time (ms) of the first market-data input handled since the sample
+   * was held. The wait is over PRICE_WAIT_MS after it: market data flowed that long and still left
+   * something the account holds without a price.
+   */
+  awaitingPriceSince?: number;
+  /**
+   * The account waited PRICE_WAIT_MS for a price and was then valued with what had none counted as
+   * zero: from then on it is valued so whenever something it holds has no price (no second wait).
+   */
+  priceWaitOver?: true;
 }
 
 /**
@@ -86,6 +103,7 @@ export class HealthMap extends Map<string, HealthState> {
       this.awaiting.add(id);
     } else {
       delete health.awaitingPrice;
+      delete health.awaitingPriceSince;
       this.awaiting.delete(id);
     }
   }
@@ -117,6 +135,13 @@ export function priceOf(market: Market): Fixed | undefined {
   if (mid !== undefined) return mid;
   return market.lastTradePrice === undefined ? undefined : parseFixed(market.lastTradePrice);
 }
+
+/**
+ * How long (event time, ms) an account's valuation waits for a price for something it holds: the
+ * first prices of a replay or of a feed just connected arrive within it; a market silent longer
+ * counts as zero, as before it was waited for.
+ */
+export const PRICE_WAIT_MS = 60_000;
 
 /**
  * The account's equity in the valuation asset (as `equityOf`), or undefined while something it

@@ -7,6 +7,8 @@ import { Kernel, type KernelConfig } from './kernel.js';
 const config: KernelConfig = { instruments: [findBundledInstrument('binance', 'spot', 'BTCUSDT')!] };
 const T0 = 1_723_161_600_000;
 const book = (time: number, bid: string, ask: string): KernelInput => ({ kind: 'book.snapshot', time, symbol: 'BTCUSDT', lastUpdateId: 1, bids: [[bid, '1']], asks: [[ask, '1']] });
+const eth = findBundledInstrument('binance', 'spot', 'ETHUSDT')!;
+const print = (time: number, price: string, id: number): KernelInput => ({ kind: 'trade', time, symbol: 'BTCUSDT', tradeId: id, price, quantity: '0.1', buyerMaker: true });
 const equities = (events: readonly KernelEvent[]) => events.flatMap((e) => (e.type === 'EQUITY' ? [{ at: e.at, account: e.account, equity: e.equity }] : []));
 
 /**
@@ -20,7 +22,7 @@ describe('equity waits for a price', () => {
     const opened = kernel.handle({ kind: 'account.open', time: T0, account: 'a', balances: { USDT: '1000', BTC: '2' } });
     expect(opened.map((e) => e.type)).toEqual(['ACCOUNT_OPENED']);
     expect(kernel.awaitingPrice('a')).toBe(true);
-    // A minute boundary crossed with still no price: no sample either.
+    // A minute boundary crossed with still no price (and no market data, so the wait has not started counting): no sample either.
     expect(equities(kernel.handle({ kind: 'clock', time: T0 + 61_000 }))).toEqual([]);
     // The first book: 100.00 / 101.01, mid 100.505 → 100.50 at the 0.01 tick.
     expect(equities(kernel.handle(book(T0 + 62_000, '100.00', '101.01')))).toEqual([{ at: T0 + 62_000, account: 'a', equity: '1201' }]);
@@ -68,5 +70,45 @@ describe('equity waits for a price', () => {
     const imported = kernel.handle({ kind: 'account.import', time: T0 + 2, account: 'copy', document: source.exportAccount('a')! });
     expect(imported.map((e) => e.type)).toEqual(['ACCOUNT_IMPORTED']);
     expect(equities(kernel.handle(book(T0 + 3, '250.00', '250.02')))).toEqual([{ at: T0 + 3, account: 'copy', equity: '1500.02' }]);
+  });
+
+  it('waits at most PRICE_WAIT_MS of market data: a market still silent then counts as zero, and the drawdown guard watches the rest', () => {
+    // ETHUSDT is configured but never prints; BTCUSDT trades. 1000 USDT, 1 BTC, 1 ETH, a 10 % limit.
+    const kernel = new Kernel({ instruments: [config.instruments[0]!, eth] });
+    kernel.handle({ kind: 'account.open', time: T0 + 1_000, account: 'h', balances: { USDT: '1000', BTC: '1', ETH: '1' }, risk: { maxDrawdown: '0.1' } });
+    // BTC is priced, ETH is not: the account waits (its count starts at this first market data), and its limit is not watched yet.
+    expect(equities(kernel.handle(print(T0 + 2_000, '60005', 1)))).toEqual([]);
+    expect(kernel.awaitingPrice('h')).toBe(true);
+    // 59.999 s into the wait, still waiting.
+    expect(equities(kernel.handle(print(T0 + 61_999, '60005', 2)))).toEqual([]);
+    // 60 s of market data and ETH still silent: it counts as zero, 1000 + 60005 = 61005.
+    expect(equities(kernel.handle(print(T0 + 62_000, '60005', 3)))).toEqual([{ at: T0 + 62_000, account: 'h', equity: '61005' }]);
+    expect(kernel.awaitingPrice('h')).toBe(false);
+    // BTC falls to 6005: 7005 against the peak 61005, a drawdown of 54000 / 61005 ≥ 10 %: the account halts.
+    const crash = kernel.handle(print(T0 + 63_000, '6005', 4));
+    const halted = crash.find((e) => e.type === 'MAX_DRAWDOWN_REACHED');
+    expect(halted).toMatchObject({ account: 'h', equity: '7005' });
+    expect(Number((halted as { drawdown: string }).drawdown)).toBeCloseTo(54_000 / 61_005, 12);
+    expect(kernel.isHalted('h')).toBe(true);
+  });
+
+  it('a clock that jumps (an account made before a replay\'s first input) does not end the wait: only market data counts', () => {
+    const kernel = new Kernel(config);
+    kernel.handle({ kind: 'account.open', time: 0, account: 'a', balances: { USDT: '1000', BTC: '2' } });
+    // The feed starts years later; its first inputs state no price (a delta before the snapshot).
+    expect(equities(kernel.handle({ kind: 'clock', time: T0 }))).toEqual([]);
+    expect(equities(kernel.handle(book(T0 + 15_000, '100.00', '101.01')))).toEqual([{ at: T0 + 15_000, account: 'a', equity: '1201' }]);
+  });
+
+  it('the wait is kept across a snapshot: a restored kernel ends it at the same input', () => {
+    const both = { instruments: [config.instruments[0]!, eth] };
+    const kernel = new Kernel(both);
+    kernel.handle({ kind: 'account.open', time: T0 + 1_000, account: 'a', balances: { USDT: '1000', ETH: '2' } });
+    kernel.handle(print(T0 + 2_000, '60005', 1));
+    const restored = Kernel.restore(both, kernel.snapshot());
+    const later = print(T0 + 62_000, '60006', 2);
+    const events = kernel.handle(later);
+    expect(equities(events)).toEqual([{ at: T0 + 62_000, account: 'a', equity: '1000' }]);
+    expect(restored.handle(later)).toEqual(events);
   });
 });

@@ -71,8 +71,11 @@ export interface HealthSnapshot {
   readonly lastEquity: Fixed;
   /** Exchange time of the account's last change; absent in older snapshots and in account documents. */
   readonly changedAt?: number;
-  /** Present when a sample waits for a price (HealthState.awaitingPrice); never in account documents. */
+  /** Present when a sample waits for a price (HealthState.awaitingPrice, awaitingPriceSince); never in account documents. */
   readonly awaitingPrice?: true;
+  readonly awaitingPriceSince?: number;
+  /** Present once the account's wait for a price is over (HealthState.priceWaitOver); never in account documents. */
+  readonly priceWaitOver?: true;
 }
 
 export interface KernelSnapshot {
@@ -300,11 +303,11 @@ export function accountFromState(a: AccountState): Account {
 }
 
 export function healthToSnapshot(h: HealthState): HealthSnapshot {
-  return { tracker: h.tracker?.exportState(), limit: h.limit, closeOnHalt: h.closeOnHalt, halted: h.halted, lastEquity: h.lastEquity, ...(h.changedAt !== undefined ? { changedAt: h.changedAt } : {}), ...(h.awaitingPrice === true ? { awaitingPrice: true } : {}) };
+  return { tracker: h.tracker?.exportState(), limit: h.limit, closeOnHalt: h.closeOnHalt, halted: h.halted, lastEquity: h.lastEquity, ...(h.changedAt !== undefined ? { changedAt: h.changedAt } : {}), ...(h.awaitingPrice === true ? { awaitingPrice: true } : {}), ...(h.awaitingPriceSince !== undefined ? { awaitingPriceSince: h.awaitingPriceSince } : {}), ...(h.priceWaitOver === true ? { priceWaitOver: true } : {}) };
 }
 
 export function healthFromSnapshot(h: HealthSnapshot): HealthState {
-  return { tracker: h.tracker && DrawdownTracker.fromState(h.tracker), limit: h.limit, closeOnHalt: h.closeOnHalt, halted: h.halted, lastEquity: h.lastEquity, ...(h.changedAt !== undefined ? { changedAt: h.changedAt } : {}), ...(h.awaitingPrice === true ? { awaitingPrice: true } : {}) };
+  return { tracker: h.tracker && DrawdownTracker.fromState(h.tracker), limit: h.limit, closeOnHalt: h.closeOnHalt, halted: h.halted, lastEquity: h.lastEquity, ...(h.changedAt !== undefined ? { changedAt: h.changedAt } : {}), ...(h.awaitingPrice === true ? { awaitingPrice: true } : {}), ...(h.awaitingPriceSince !== undefined ? { awaitingPriceSince: h.awaitingPriceSince } : {}), ...(h.priceWaitOver === true ? { priceWaitOver: true } : {}) };
 }
 
 /**

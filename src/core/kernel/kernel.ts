@@ -36,7 +36,7 @@ import { isOpenStatus } from '../orders/order-status.js';
 import { applyBar, parseBar, resumeProblem, type BarContext, type ParsedBar } from './bar-input.js';
 import { attachExits } from './bracket-exits.js';
 import { endAccount, exportAccount, importAccount, openAccount, setLeverage } from './account-commands.js';
-import { ACCOUNT_CHANGES, equityEvent, equityOf, observeEquity, pricedEquityOf, type Account, type HealthState } from './account-health.js';
+import { ACCOUNT_CHANGES, equityEvent, equityOf, observeEquity, PRICE_WAIT_MS, pricedEquityOf, type Account, type HealthState } from './account-health.js';
 import type { InputRejectedEvent, KernelEvent } from './events.js';
 import { applyFunding, checkLiquidations, type RiskContext } from './futures-risk.js';
 import type { KernelInput, LevelInput, OrderCommandInput } from './inputs.js';
@@ -438,7 +438,7 @@ export class Kernel {
     }
     attachExits(this.core, (exit) => placeOrder(this.core, exit, false));
     if (input.kind === 'book.snapshot' || input.kind === 'book.delta' || input.kind === 'trade' || input.kind === 'bar' || input.kind === 'mark') this.guardDrawdowns();
-    this.recordHealth();
+    this.recordHealth(marketData);
     this.stampChanges();
     this.checkTouched();
     return this.s.out;
@@ -684,7 +684,7 @@ export class Kernel {
   }
 
   /** An EQUITY point for every account this input filled, funded or liquidated; the drawdown guard. */
-  private recordHealth(): void {
+  private recordHealth(marketData: boolean): void {
     // Most inputs touch no account, and most that do touch one: a Set and a sort only for two or more.
     let first: string | undefined;
     let touched: Set<string> | undefined;
@@ -695,14 +695,32 @@ export class Kernel {
     }
     if (touched !== undefined) for (const id of [...touched].sort()) this.sampleEquity(id);
     else if (first !== undefined) this.sampleEquity(first);
-    if (this.s.health.awaiting.size > 0) this.sampleAwaiting();
+    if (this.s.health.awaiting.size > 0) this.sampleAwaiting(marketData);
   }
 
-  /** The samples held for a price (`sampleEquity`), taken once everything the account holds has one. */
-  private sampleAwaiting(): void {
+  /**
+   * The samples held for a price (`sampleEquity`), taken once everything the account holds has one,
+   * or once the wait is over: the first market-data input after the sample was held starts its count.
+   */
+  private sampleAwaiting(marketData: boolean): void {
     for (const id of [...this.s.health.awaiting].sort()) {
-      if (pricedEquityOf(this.s.accountsById.get(id)!, this.s.markets, this.s.valuationAsset) !== undefined) this.sampleEquity(id);
+      const health = this.s.health.get(id)!;
+      if (marketData && health.awaitingPriceSince === undefined) health.awaitingPriceSince = this.s.clock;
+      if (this.valuation(this.s.accountsById.get(id)!, health) !== undefined) this.sampleEquity(id);
     }
+  }
+
+  /**
+   * The account's equity for a sample or the drawdown guard: undefined while something it holds has
+   * no price and its wait for one is not over (account-health.ts, PRICE_WAIT_MS); once it is, what
+   * has no price counts as zero.
+   */
+  private valuation(account: Account, health: HealthState): Fixed | undefined {
+    const priced = pricedEquityOf(account, this.s.markets, this.s.valuationAsset);
+    if (priced !== undefined) return priced;
+    const since = health.awaitingPriceSince;
+    const over = health.priceWaitOver === true || (since !== undefined && this.s.clock - since >= PRICE_WAIT_MS);
+    return over ? equityOf(account, this.s.markets, this.s.valuationAsset) : undefined;
   }
 
   /**
@@ -716,7 +734,7 @@ export class Kernel {
     this.s.health.forEach((health, id) => {
       if (!every && (health.limit === undefined || health.halted)) return;
       const account = this.s.accountsById.get(id)!;
-      const equity = pricedEquityOf(account, this.s.markets, this.s.valuationAsset);
+      const equity = this.valuation(account, health);
       if (equity === undefined || equity === health.lastEquity) return;
       const state = observeEquity(health, equity);
       if (state.breached) {
@@ -726,13 +744,17 @@ export class Kernel {
     });
   }
 
-  /** An EQUITY point for the account, or, while something it holds has no price, none until an input prices it (`sampleAwaiting`). */
+  /** An EQUITY point for the account, or, while something it holds has no price, none until an input prices it or the wait is over (`sampleAwaiting`). */
   private sampleEquity(id: string): void {
     const account = this.s.accountsById.get(id)!;
     const health = this.s.health.get(id)!;
-    const equity = pricedEquityOf(account, this.s.markets, this.s.valuationAsset);
+    const equity = this.valuation(account, health);
     if (equity === undefined) return this.s.health.awaitPrice(id, true);
-    if (health.awaitingPrice === true) this.s.health.awaitPrice(id, false);
+    if (health.awaitingPrice === true) {
+      // Taken without a price for something it holds: the wait is over, for good.
+      if (pricedEquityOf(account, this.s.markets, this.s.valuationAsset) === undefined) health.priceWaitOver = true;
+      this.s.health.awaitPrice(id, false);
+    }
     const state = observeEquity(health, equity);
     this.s.out.push(equityEvent(id, this.s.clock, equity, state, health));
     if (state.breached) this.halt(account, health, equity, state.current);
