@@ -174,6 +174,9 @@ const SNAPSHOT_AFTER_INPUTS = 131_072;
 /** Inputs waiting for the read tables past which new orders are refused (`maxProjectionBacklog`). */
 const MAX_PROJECTION_BACKLOG = 20_000;
 
+/** How often the engine tries the deletes a snapshot worker could not make, while the database is unreachable (`deleteUnreadPartsAfterWorker`). */
+const FALLBACK_DELETE_TRIES = 5;
+
 /** Journal rows read per query during a restore. */
 const RESTORE_PAGE = 10_000;
 
@@ -564,6 +567,25 @@ export class DurableEngine {
    * (background-snapshot.ts) while the engine goes on; `inProcess` serializes the live kernel
    * here instead (at a start and at close, when nothing waits on the event loop).
    */
+  /**
+   * The deletes a snapshot worker could not make after a publish, made on the engine's own
+   * connection. A failover that dropped the worker's connection dropped the engine's pooled ones
+   * too, and the first statement may take one of those: while the database is unreachable this
+   * tries again (`FALLBACK_DELETE_TRIES` in all, `retry.minMs` apart). Never rejects: what is left
+   * after that, the next publish deletes.
+   */
+  private async deleteUnreadPartsAfterWorker(): Promise<void> {
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        await this.snapshots.deleteUnreadParts();
+        return;
+      } catch (error) {
+        if (!isDatabaseUnavailable(error) || attempt >= FALLBACK_DELETE_TRIES || this.closed) return;
+        await new Promise((resolve) => setTimeout(resolve, this.options.retry?.minMs ?? 100));
+      }
+    }
+  }
+
   saveSnapshot(options: { readonly inProcess?: boolean } = {}): Promise<number> {
     const next = this.snapshotting.then(async () => {
       if (this.failure !== undefined) throw new Error('the engine stopped after a failure', { cause: this.failure });
@@ -607,7 +629,7 @@ export class DurableEngine {
             published = true;
           } finally {
             // Deleted here when the worker could not; if this fails too, the next publish deletes them.
-            if (!(await finish(published)) && published) await this.snapshots.deleteUnreadParts().catch(() => undefined);
+            if (!(await finish(published)) && published) await this.deleteUnreadPartsAfterWorker();
           }
           // Held as bytes off the collector's heap; decoded only if a rollback needs it.
           checkpoint = () => new TextDecoder().decode(bytes);
