@@ -667,14 +667,20 @@ export class Kernel {
     if (outcome.resynced) this.s.out.push({ type: 'BOOK_SYNCED', at: this.s.clock, symbol, updateId: market.sync.updateId });
     this.engine.onBookChanged(market, outcome.changed, outcome.resynced, time);
     if (market.instrument.market === 'perpetual' && !market.markFromInput) {
+      // The mid stands for the mark, dated by the book input that moved it: a book stamped before
+      // a conditional order arrived does not trigger it (as a late mark input does not), and the
+      // first book stamped at or after it does, moved or not, as a mark input of the same price would.
       const mid = market.book.mid(market.instrument.tickSize);
-      if (mid !== undefined && mid !== market.mark) this.setMark(market, mid);
+      if (mid === undefined) return;
+      if (mid !== market.mark) this.setMark(market, mid, time);
+      else if (this.s.triggerSource === 'mark' && market.usable && market.conditionals.length > 0) this.engine.onTriggerPrice(market, mid, time);
     }
   }
 
   /**
-   * `time`: a mark-price input's own time. A mark stamped before an order arrived (a late input)
-   * was the exchange's mark before the order existed: it does not trigger it (ADR 0026).
+   * `time`: a mark-price input's own time, or that of the book input whose mid stands for the mark.
+   * A mark stamped before an order arrived (a late input) was the exchange's mark before the order
+   * existed: it does not trigger it (ADR 0026). Undefined (a candle bar's step): no such check.
    */
   private setMark(market: Market, mark: Fixed, time?: number): void {
     market.mark = mark;

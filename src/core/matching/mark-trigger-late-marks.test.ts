@@ -78,3 +78,47 @@ describe('a mark price stamped before a conditional order arrived does not trigg
     expect(fillsOf(k.handle({ kind: 'mark', time: 1_250, symbol, price: '60300.0' }))).toEqual([['trail', '60000', '0.5', 'TAKER']]);
   });
 });
+
+/**
+ * With no mark input, a perpetual's mark is the book's mid (down to the tick), dated by the book
+ * input that moved it: the same arrival rule as for a mark input.
+ */
+describe("a mark taken from the book's mid carries the time of the book input that moved it", () => {
+  function kernel(): Kernel {
+    const k = new Kernel({ instruments: [PERP], triggerSource: 'mark', equityIntervalMs: 0 });
+    // Mid of 60,000.0 / 60,000.1 is 60,000.05, down to the tick 0.1: 60,000.0.
+    k.handle({ kind: 'book.snapshot', time: 1_000, symbol, lastUpdateId: 10, bids: [['60000.0', '5']], asks: [['60000.1', '5']] });
+    k.handle({ kind: 'account.open', time: 1_000, account: 'a', type: 'futures', balances: { USDT: '100000' }, leverage: 10 });
+    k.handle({ kind: 'clock', time: 1_100 });
+    return k;
+  }
+  // USD-M deltas chain by `pu`. The book moves down: bids 59,980.0, asks 59,980.1, mid 59,980.0, under the stop of 59,990.0.
+  const down = (time: number) => ({ kind: 'book.delta' as const, time, symbol, firstUpdateId: 11, finalUpdateId: 11, previousFinalUpdateId: 10, bids: [['60000.0', '0'], ['59980.0', '5']] as [string, string][], asks: [['60000.1', '0'], ['59980.1', '5']] as [string, string][] });
+  // A level deeper in the book: the mid does not move.
+  const deeper = (time: number) => ({ kind: 'book.delta' as const, time, symbol, firstUpdateId: 12, finalUpdateId: 12, previousFinalUpdateId: 11, bids: [['59970.0', '1']] as [string, string][], asks: [] });
+
+  it('by hand: a sell stop at 59,990 placed at 1,100 ignores the mid of a book stamped 1,050, and triggers on the next book stamped 1,150 (the mid unchanged)', () => {
+    const k = kernel();
+    expect(types(k.handle({ kind: 'order.place', time: 1_100, account: 'a', symbol, side: 'SELL', type: 'STOP_LOSS', quantity: '0.5', stopPrice: '59990.0', clientOrderId: 'stop' }))).toEqual(['ORDER_NEW']);
+    expect(types(k.handle(down(1_050)))).toEqual([]);
+    expect(k.triggerPrice(symbol)).toBe(parseFixed('59980.0'));
+    expect(k.openOrders('a')).toMatchObject([{ clientOrderId: 'stop', status: 'NEW', triggered: false }]);
+    const events = k.handle(deeper(1_150));
+    expect(types(events)).toEqual(['ORDER_TRIGGERED', 'FILL', 'POSITION_OPENED']);
+    // A market sell of 0.5 on bids of 5 at 59,980.0: one slice there.
+    expect(fillsOf(events)).toEqual([['stop', '59980', '0.5', 'TAKER']]);
+  });
+
+  it('by hand: the same book stamped at 1,150 triggers the stop at once', () => {
+    const k = kernel();
+    k.handle({ kind: 'order.place', time: 1_100, account: 'a', symbol, side: 'SELL', type: 'STOP_LOSS', quantity: '0.5', stopPrice: '59990.0', clientOrderId: 'stop' });
+    expect(fillsOf(k.handle(down(1_150)))).toEqual([['stop', '59980', '0.5', 'TAKER']]);
+  });
+
+  it('by hand: with no conditional order waiting, a book that does not move the mid triggers nothing and leaves the mark', () => {
+    const k = kernel();
+    k.handle(down(1_150));
+    expect(types(k.handle(deeper(1_200)))).toEqual([]);
+    expect(k.triggerPrice(symbol)).toBe(parseFixed('59980.0'));
+  });
+});
