@@ -15,6 +15,7 @@ import { changeLeverage } from '../accounts/leverage-change.js';
 import { positionEvent } from '../accounts/position-events.js';
 import { SpotAccount } from '../accounts/spot-account.js';
 import { compareArrival } from '../matching/resting-orders.js';
+import { restingSince } from '../matching/matching-engine.js';
 import { formatFixed, isDecimalString, parseFixed, type Fixed } from '../money/fixed.js';
 import type { Order } from '../orders/order.js';
 import { isOpenStatus } from '../orders/order-status.js';
@@ -245,6 +246,9 @@ export function importAccount(core: KernelCore, input: ImportAccountInput): void
     const market = s.markets.get(order.symbol);
     const placement = document.placements[exported.id];
     if (market === undefined || placement === undefined) continue;
+    // It works on this venue from now: prints and marks stamped before, still to come on a late tape,
+    // happened without it (as for an order that waited for a usable book, ADR 0026).
+    if (s.clock > restingSince(order)) order.workingTime = s.clock;
     if (placement === 'resting') {
       order.queueAhead = (order.side === 'BUY' ? market.book.bids : market.book.asks).sizeAt(order.price!);
       market.resting(order.side).insert(order);

@@ -31,7 +31,8 @@ describe('account import keeps the priority among the account\'s own triggered o
     expect(fillsOf(twin.handle(print(3, '61860.00', '0.1', false)))).toEqual(['early 0.1@61850']);
 
     const copy = withBook();
-    const imported = copy.handle({ kind: 'account.import', time: T + 10, document: k.exportAccount('a')! });
+    // Imported at T + 2, before the prints stamped T + 3 and T + 4 (a print stamped before an import happened without the orders).
+    const imported = copy.handle({ kind: 'account.import', time: T + 2, document: k.exportAccount('a')! });
     expect(imported.find((e) => e.type === 'ACCOUNT_IMPORTED')).toBeDefined();
     expect(fillsOf(copy.handle(print(3, '61860.00', '0.1', false)))).toEqual(['early 0.1@61850']);
     expect(fillsOf(copy.handle(print(4, '61860.00', '0.1', false)))).toEqual(['late 0.1@61850']);

@@ -585,7 +585,13 @@ export class MatchingEngine {
  * an activation price, once activated, the activation (a price before it found the stop not yet active).
  */
 function triggerActiveSince(order: Order): number {
-  return order.activatedAt !== undefined && order.activatedAt > order.arrivesAt ? order.activatedAt : order.arrivesAt;
+  const since = workingSince(order);
+  return order.activatedAt !== undefined && order.activatedAt > since ? order.activatedAt : since;
+}
+
+/** Event time the order is on this venue from: its arrival, or a later `workingTime` (an import, before it triggered). */
+function workingSince(order: Order): number {
+  return order.workingTime !== undefined && order.workingTime > order.arrivesAt ? order.workingTime : order.arrivesAt;
 }
 
 /**
@@ -593,17 +599,18 @@ function triggerActiveSince(order: Order): number {
  * arrival, reaches its activation price: the stop was active from `time` on the exchange's tape.
  */
 function activatesEarlier(order: Order, price: Fixed, time: number): boolean {
-  if (order.activatedAt === undefined || order.activationPrice === undefined || time < order.arrivesAt) return false;
+  if (order.activatedAt === undefined || order.activationPrice === undefined || time < workingSince(order)) return false;
   return order.side === 'SELL' ? price >= order.activationPrice : price <= order.activationPrice;
 }
 
 /**
- * Event time from which the order stands on the book: its arrival, or for a conditional order its
- * trigger, or when it waited for a usable book, the moment it got one (`workingTime`).
+ * Event time from which the order stands on the book, the latest of: its arrival; for a conditional
+ * order its trigger; when it waited for a usable book, the moment it got one, or when an import
+ * brought it in, that moment (`workingTime`).
  */
-function restingSince(order: Order): number {
-  if (order.workingTime !== undefined) return order.workingTime;
-  return order.triggeredAt !== undefined && order.triggeredAt > order.arrivesAt ? order.triggeredAt : order.arrivesAt;
+export function restingSince(order: Order): number {
+  const since = workingSince(order);
+  return order.triggeredAt !== undefined && order.triggeredAt > since ? order.triggeredAt : since;
 }
 
 /**

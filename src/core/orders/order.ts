@@ -101,9 +101,10 @@ export interface Order {
   /** Event time (ms) a conditional order triggered; undefined before, and for orders placed as they stand. */
   triggeredAt: number | undefined;
   /**
-   * Event time (ms) the order started working on a usable book (Binance's `workingTime`), when that
-   * was later than its arrival or trigger: it waited for a synced, fresh book. Prints stamped before
-   * it happened without the order (ADR 0026). Undefined for an order that never waited.
+   * Event time (ms) the order started working on this venue (Binance's `workingTime`), when that
+   * was later than its arrival or trigger: it waited for a synced, fresh book, or an import brought
+   * it in (then it may not have triggered yet). Prints and marks stamped before it happened without
+   * the order (ADR 0026). Undefined for an order that never waited and was not imported.
    */
   workingTime?: number;
   /**
