@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { appendFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -13,6 +13,16 @@ import { sourceScript } from '../test-kit/source-script.js';
 const CLI = await sourceScript('src/cli/main.ts');
 
 const HOUR = 3_600_000;
+
+/** What JSON.parse says of `text` (Node's own wording, which the refusal quotes). */
+function jsonError(text: string): string {
+  try {
+    JSON.parse(text);
+  } catch (error) {
+    return (error as Error).message;
+  }
+  throw new Error(`${text} is JSON`);
+}
 
 /** Binance BTCUSDT 1h bars (bundled), in the row shape of Binance's klines endpoint. */
 function servedBars(): BinanceKline[] {
@@ -176,6 +186,60 @@ describe('papertrade download (candles through ccxt against a local stand-in of 
     expect(good.stderr).toBe('');
     expect(good.stdout).toMatch(/3 candles written \(resumed after/);
     expect(standIn.requests).toBeGreaterThan(0);
+  }, 120_000);
+
+  it('--trades refuses a recording directory whose recording.json it could not add to, or whose trades.csv.gz it would shadow, before asking the exchange anything', async () => {
+    const tape: BinanceAggTrade[] = [{ a: 7, p: '61700.5', q: '0.25', f: 7, l: 7, T: Date.UTC(2024, 7, 8, 23, 55), m: true, M: true }];
+    standIn = new BinanceStandIn({ klines: [], aggTrades: tape });
+    const api = await standIn.start();
+    dir = mkdtempSync(join(tmpdir(), 'download-'));
+    const made = (name: string, files: Record<string, string>): string => {
+      const d = join(dir!, name);
+      mkdirSync(d);
+      for (const [file, text] of Object.entries(files)) writeFileSync(join(d, file), text);
+      return d;
+    };
+    // What each directory holds, byte for byte, so that a refusal is seen to leave it as it was.
+    const torn = made('torn', { 'recording.json': '{"source":"import","symbol":"BTCUSDT",' });
+    const list = made('list', { 'recording.json': '["BTCUSDT"]\n' });
+    const eth = made('eth', { 'recording.json': '{"source":"import","symbol":"ETHUSDT","market":"spot"}\n' });
+    const kraken = made('kraken', { 'recording.json': '{"source":"download","exchange":"kraken","symbol":"XBTUSD","ccxtSymbol":"BTC/USD"}\n' });
+    const recorded = made('recorded', { 'trades.csv.gz': 'a recording\'s own trades' });
+    const before = (d: string) => Object.fromEntries(readdirSync(d).map((f) => [f, readFileSync(join(d, f), 'utf8')]));
+    const dirs = [torn, list, eth, kraken, recorded];
+    const held = dirs.map(before);
+    const base = ['--symbol', 'BTC/USDT', '--trades', '--since', String(tape[0]!.T), '--until', String(tape[0]!.T + 1)];
+    const cases: [string, string][] = [
+      [torn, `--out ${torn}: its recording.json is not JSON (${jsonError('{"source":"import","symbol":"BTCUSDT",')}): give another --out, or mend or remove that file`],
+      [list, `--out ${list}: its recording.json is not a JSON object: give another --out, or mend or remove that file`],
+      [eth, `--out ${eth} holds symbol "ETHUSDT" (its recording.json), not BTC/USDT: one directory holds one symbol of one exchange; give another --out`],
+      [kraken, `--out ${kraken} holds exchange "kraken" (its recording.json), not binance: one directory holds one symbol of one exchange; give another --out`],
+      [recorded, `--out ${recorded} already holds trades.csv.gz (a recording's trades), which a downloaded trades.csv beside it would replace in a replay: give another --out`],
+    ];
+    const runs = await Promise.all(cases.map(([out]) => runDownload([...base, '--out', out], api)));
+    for (const [i, run] of runs.entries()) {
+      expect(run.stderr, cases[i]![0]).toBe(`papertrade: ${cases[i]![1]}\n`);
+      expect(run.code).toBe(2);
+      expect(run.stdout).toBe('');
+    }
+    // Not one request reached the exchange, and every directory holds what it held.
+    expect(standIn.requests).toBe(0);
+    expect(dirs.map(before)).toEqual(held);
+
+    // Spot or perpetual is known only from the markets: an import of the perpetual is refused once
+    // they are loaded, still before the first request for trades.
+    const perpetual = made('perpetual', { 'recording.json': '{"source":"import","symbol":"BTCUSDT","market":"perpetual"}\n' });
+    const mixed = await runDownload([...base, '--out', perpetual], api);
+    expect(mixed.stderr).toBe(`papertrade: --out ${perpetual} holds market "perpetual" (its recording.json), not spot: one directory holds one symbol of one exchange; give another --out\n`);
+    expect(standIn.tradeWindows).toEqual([]);
+    expect(readdirSync(perpetual)).toEqual(['recording.json']);
+
+    // The other half of the same symbol (an import of its book) is added to: its fields are kept.
+    const half = made('half', { 'recording.json': '{"source":"import","symbol":"BTCUSDT","market":"spot","imports":[{"format":"binance-bookticker"}]}\n' });
+    const good = await runDownload([...base, '--out', half], api);
+    expect(good.stderr).toBe('');
+    expect(good.stdout).toContain('1 trades written');
+    expect(JSON.parse(readFileSync(join(half, 'recording.json'), 'utf8'))).toEqual({ source: 'download', symbol: 'BTCUSDT', market: 'spot', imports: [{ format: 'binance-bookticker' }], exchange: 'binance', ccxtSymbol: 'BTC/USDT' });
   }, 120_000);
 
   it('refuses an exchange ccxt does not know, and a --until before --since', async () => {

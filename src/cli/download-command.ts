@@ -11,7 +11,8 @@ import { Presets, SingleBar } from 'cli-progress';
 import { parse as parseDotenv } from 'dotenv';
 import type { Command } from 'commander';
 import type { Progress } from './download-command-fetch.js';
-import { checkCandlesOut, checkTradesOut, checkWorkingDirectory } from './download-files.js';
+import { checkCandlesOut, checkRecordingMeta, checkTradesOut, checkWorkingDirectory } from './download-files.js';
+import { extend } from '../core/objects.js';
 import { unixMsProblem } from '../strategy/candles.js';
 
 interface DownloadFlags {
@@ -120,6 +121,9 @@ export function registerDownloadCommand(program: Command): void {
       // Without --out the file (directory) is named after the market, in the working directory.
       if (flags.out === undefined) checkWorkingDirectory();
       const last = flags.out === undefined ? undefined : flags.trades === true ? checkTradesOut(flags.out) : checkCandlesOut(flags.out);
+      // What the recording directory already says it holds is read, and refused if it cannot be
+      // added to, before any request: not parsed after the download, to fail once the tape is written.
+      if (flags.out !== undefined && flags.trades === true) checkRecordingMeta(flags.out, { exchange: id, symbol: flags.symbol });
       // ccxt loads with these, once the flags are checked, not for `--help` or a usage error (docs/adr/0059).
       const [{ resolveMarket }, { candlesResumeHole, createRestExchange, downloadCandles, downloadTrades, tradesResumeHole }] = await Promise.all([import('../market-data/live/live-exchanges.js'), import('./download-command-fetch.js')]);
       // Built without a request: what the exchange offers is in ccxt's description of it.
@@ -142,9 +146,17 @@ export function registerDownloadCommand(program: Command): void {
       try {
         if (flags.trades === true) {
           const dir = flags.out ?? `${id}_${marketId}_trades`;
+          const kind = market.spot === true ? 'spot' : 'perpetual';
+          // Named after the market, the default directory is known only now: its files are checked as
+          // --out's were, still before the first request for trades. The market's type is known now too.
+          if (flags.out === undefined) {
+            const hole = tradesResumeHole(join(dir, 'trades.csv'), checkTradesOut(dir, 'the directory'), since);
+            if (hole !== undefined) throw new Error(hole);
+          }
+          const existing = checkRecordingMeta(dir, { exchange: id, symbol: marketId, market: kind }, flags.out !== undefined ? '--out' : 'the directory');
           mkdirSync(dir, { recursive: true });
           const { written } = await downloadTrades(exchange, { symbol: market.symbol, since, ...(until !== undefined ? { until } : {}), out: join(dir, 'trades.csv'), ...(limit !== undefined ? { limit } : {}), onProgress: bar.update });
-          writeDownloadMeta(dir, { exchange: id, symbol: marketId, ccxtSymbol: market.symbol, market: market.spot === true ? 'spot' : 'perpetual' });
+          writeDownloadMeta(dir, existing, { exchange: id, symbol: marketId, ccxtSymbol: market.symbol, market: kind });
           bar.stop();
           process.stdout.write(`${join(dir, 'trades.csv')}: ${written} trades written\n`);
         } else {
@@ -161,9 +173,11 @@ export function registerDownloadCommand(program: Command): void {
     });
 }
 
-/** `recording.json` of a trades-only recording: what the directory holds (no depth files). */
-function writeDownloadMeta(dir: string, meta: { exchange: string; symbol: string; ccxtSymbol: string; market: 'spot' | 'perpetual' }): void {
+/**
+ * `recording.json` of a trades-only recording: what the directory holds (no depth files), merged
+ * into `existing`, the object the file held when it was checked before the download (checkRecordingMeta).
+ */
+function writeDownloadMeta(dir: string, existing: Record<string, unknown> | undefined, meta: { exchange: string; symbol: string; ccxtSymbol: string; market: 'spot' | 'perpetual' }): void {
   const path = join(dir, 'recording.json');
-  const existing = existsSync(path) ? (JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>) : {};
-  writeFileSync(path, `${JSON.stringify({ ...existing, source: 'download', ...meta }, null, 2)}\n`);
+  writeFileSync(path, `${JSON.stringify(extend(existing, { source: 'download', exchange: meta.exchange, symbol: meta.symbol, ccxtSymbol: meta.ccxtSymbol, market: meta.market }), null, 2)}\n`);
 }

@@ -4,7 +4,7 @@
  * --out can be written and resumed.
  * No ccxt here (docs/adr/0059): the checks run on a usage error's budget.
  */
-import { accessSync, closeSync, constants, openSync, readSync, statSync, type Stats } from 'node:fs';
+import { accessSync, closeSync, constants, openSync, readFileSync, readSync, statSync, type Stats } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 
 export const CANDLES_HEADER = 'open_time_ms,open,high,low,close,volume';
@@ -109,6 +109,9 @@ export function checkCandlesOut(path: string, flag = '--out'): string | undefine
  */
 export function checkTradesOut(path: string, flag = '--out'): string | undefined {
   if (!checkDirectoryOut(path, flag, 'with --trades, --out is the recording directory to write trades.csv in')) return undefined;
+  // A replay reads trades.csv before trades.csv.gz (market-data/recording-reader.ts): a tape written
+  // beside a recording's own trades would silently take their place.
+  if (statOf(resolve(path, 'trades.csv.gz')) !== undefined) throw new Error(`${flag} ${path} already holds trades.csv.gz (a recording's trades), which a downloaded trades.csv beside it would replace in a replay: give another --out`);
   const trades = resolve(path, 'trades.csv');
   const file = statOf(trades);
   if (file === undefined) return undefined;
@@ -144,4 +147,55 @@ export function checkDirectoryOut(path: string, flag: string, purpose: string): 
   if (found === undefined || !found.isDirectory()) throw new Error(`${flag} ${path}: ${ancestor} is not a directory`);
   writableDirectory(ancestor, flag, path);
   return false;
+}
+
+/** What a download means to write in a recording directory's `recording.json`, as far as it is known. */
+export interface RecordingIdentity {
+  /** ccxt exchange id, lower case. */
+  readonly exchange: string;
+  /** Before the markets are loaded: the --symbol given (BTC/USDT, BTC/USDT:USDT or BTCUSDT); after: the market id without separators. */
+  readonly symbol: string;
+  /** Known once the markets are loaded. */
+  readonly market?: 'spot' | 'perpetual';
+}
+
+/** BTC/USDT, BTC/USDT:USDT, BTC_USDT and BTCUSDT alike: base and quote, upper case, no separator. */
+const compactSymbol = (symbol: string): string => symbol.split(':')[0]!.replace(/[/_-]/g, '').toUpperCase();
+
+/**
+ * Reads and checks the `recording.json` of a recording directory `dir` that a `download --trades`
+ * is to add to, before any request: it must be a JSON object, and what it names (`exchange`,
+ * `symbol` or `ccxtSymbol`, `market`, as `record`, `import` and `download` write them) must be what
+ * is downloaded: one directory holds one symbol of one exchange (as `import` refuses another symbol). Symbols
+ * are compared in their compact form (`BTC/USDT` is `BTCUSDT`); called again once the markets are
+ * loaded, with the market id and its type, spot and perpetual are told apart too. Returns the file's
+ * object (what the download merges its own fields into), or undefined when there is none.
+ * Throws, naming `flag`, the directory and the field, on a file it cannot read or that names
+ * something else.
+ */
+export function checkRecordingMeta(dir: string, wanted: RecordingIdentity, flag = '--out'): Record<string, unknown> | undefined {
+  const path = resolve(dir, 'recording.json');
+  const stat = statOf(path);
+  if (stat === undefined) return undefined;
+  const refuse = (what: string): never => {
+    throw new Error(`${flag} ${dir}: its recording.json ${what}: give another --out, or mend or remove that file`);
+  };
+  if (!stat.isFile()) refuse('is not a regular file');
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (error) {
+    return refuse(`is not JSON (${reason(error)})`);
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) return refuse('is not a JSON object');
+  const meta = parsed as Record<string, unknown>;
+  const holds = (field: string, value: unknown, wantedText: string): never => {
+    throw new Error(`${flag} ${dir} holds ${field} ${JSON.stringify(value)} (its recording.json), not ${wantedText}: one directory holds one symbol of one exchange; give another --out`);
+  };
+  if (meta.exchange !== undefined && meta.exchange !== wanted.exchange) holds('exchange', meta.exchange, wanted.exchange);
+  const names = [meta.symbol, meta.ccxtSymbol].filter((n): n is string => typeof n === 'string' && n !== '');
+  if (names.length > 0 && !names.some((n) => n === wanted.symbol || compactSymbol(n) === compactSymbol(wanted.symbol))) holds('symbol', names[0], wanted.symbol);
+  if (meta.symbol !== undefined && typeof meta.symbol !== 'string') holds('symbol', meta.symbol, wanted.symbol);
+  if (wanted.market !== undefined && meta.market !== undefined && meta.market !== wanted.market) holds('market', meta.market, wanted.market);
+  return meta;
 }
