@@ -4,8 +4,8 @@
  * --out can be written and resumed.
  * No ccxt here (docs/adr/0059): the checks run on a usage error's budget.
  */
-import { accessSync, closeSync, constants, openSync, readFileSync, readSync, statSync, type Stats } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { accessSync, closeSync, constants, openSync, readdirSync, readFileSync, readSync, statSync, type Stats } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 
 export const CANDLES_HEADER = 'open_time_ms,open,high,low,close,volume';
 export const TRADES_HEADER = 'trade_id,price,qty,trade_time_ms,is_buyer_maker,local_ts_ns';
@@ -198,4 +198,33 @@ export function checkRecordingMeta(dir: string, wanted: RecordingIdentity, flag 
   if (meta.symbol !== undefined && typeof meta.symbol !== 'string') holds('symbol', meta.symbol, wanted.symbol);
   if (wanted.market !== undefined && meta.market !== undefined && meta.market !== wanted.market) holds('market', meta.market, wanted.market);
   return meta;
+}
+
+/** The files that make a directory a recording (docs/replay-format.md; `.gz` or not), `recording.json` last. */
+const RECORDING_FILES = ['depth_snapshot.json', 'depth_updates.jsonl', 'depth_updates.jsonl.gz', 'trades.csv', 'trades.csv.gz', 'recording.json'];
+
+/** The recording files `dir` holds, in RECORDING_FILES order. */
+function recordingFilesIn(dir: string): string[] {
+  return RECORDING_FILES.filter((name) => statOf(join(dir, name)) !== undefined);
+}
+
+/**
+ * Checks that a directory `record` is to write in holds no recording yet, before anything is asked
+ * or written: neither `path` itself (one symbol's recording) nor any of its sub-directories (one
+ * per symbol of an earlier recording of several, whose names depend on the exchange's market ids)
+ * may hold a recording's files (depth_snapshot.json, depth_updates.jsonl[.gz], trades.csv[.gz],
+ * recording.json). A new directory, an empty one or one of other files is fine. Throws, naming
+ * `flag`, the directory that holds a recording and its files; a recording is never resumed or
+ * replaced, as `download` never writes over a file it did not write: another --out is asked for.
+ */
+export function checkNoRecording(path: string, flag: string): void {
+  const stat = statOf(path);
+  if (stat === undefined || !stat.isDirectory()) return;
+  const subs = readdirSync(path, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => join(path, e.name)).sort();
+  for (const dir of [path, ...subs]) {
+    const files = recordingFilesIn(dir);
+    if (files.length === 0) continue;
+    const where = dir === path ? '' : ` in ${dir}`;
+    throw new Error(`${flag} ${path} already holds a recording${where} (${files.join(', ')}), which recording into it would replace: give another ${flag}, or move that recording away first`);
+  }
 }

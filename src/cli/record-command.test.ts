@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -45,6 +45,45 @@ describe('papertrade record', () => {
       expect(asked).toEqual([]);
       expect(lines).toEqual([]);
       expect(readFileSync(file, 'utf8')).toBe('not a recording\n');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses an --out that already holds a recording, itself or in a sub-directory, before asking the exchange anything, and takes an empty one', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'record-'));
+    try {
+      const made = (path: string, files: Record<string, string>): string => {
+        mkdirSync(path, { recursive: true });
+        for (const [file, text] of Object.entries(files)) writeFileSync(join(path, file), text);
+        return path;
+      };
+      // An earlier recording of one symbol, of several (one sub-directory each), and a downloaded tape.
+      const one = made(join(dir, 'one'), { 'depth_snapshot.json': 'hours of book', 'depth_updates.jsonl.gz': 'hours of deltas', 'trades.csv.gz': 'hours of trades', 'recording.json': '{}' });
+      const several = join(dir, 'several');
+      made(join(several, 'binance_ethusdt'), { 'notes.txt': 'not a recording' });
+      made(join(several, 'binance_btcusdt'), { 'depth_updates.jsonl.gz': 'hours of deltas', 'recording.json': '{}' });
+      const tape = made(join(dir, 'tape'), { 'trades.csv': 'trade_id,price,qty,trade_time_ms,is_buyer_maker,local_ts_ns\n', 'recording.json': '{"source":"download"}' });
+      const asked: string[] = [];
+      const factory = (id: string): never => {
+        asked.push(id);
+        throw new Error('the exchange was asked');
+      };
+      const lines: string[] = [];
+      const run = (out: string, symbols = 'BTCUSDT') => runRecordCommand({ exchange: 'binance', symbols, minutes: '1', out }, (l) => lines.push(l), undefined, { factory });
+      const snapshot = () => readdirSync(dir, { recursive: true, encoding: 'utf8' }).sort().map((f) => [f, statSync(join(dir, f)).isFile() ? readFileSync(join(dir, f), 'utf8') : '']);
+      const before = snapshot();
+      await expect(run(one)).rejects.toThrow(`--out ${one} already holds a recording (depth_snapshot.json, depth_updates.jsonl.gz, trades.csv.gz, recording.json), which recording into it would replace: give another --out, or move that recording away first`);
+      await expect(run(several, 'BTCUSDT,ETHUSDT')).rejects.toThrow(`--out ${several} already holds a recording in ${join(several, 'binance_btcusdt')} (depth_updates.jsonl.gz, recording.json), which recording into it would replace: give another --out, or move that recording away first`);
+      await expect(run(tape)).rejects.toThrow(`--out ${tape} already holds a recording (trades.csv, recording.json), which recording into it would replace: give another --out, or move that recording away first`);
+      expect(asked).toEqual([]);
+      expect(lines).toEqual([]);
+      expect(snapshot()).toEqual(before);
+      // An empty directory, or one of other files, is recorded into as before: the exchange is asked.
+      const empty = made(join(dir, 'empty'), {});
+      await expect(run(empty)).rejects.toThrow('the exchange was asked');
+      await expect(run(join(several, 'binance_ethusdt'))).rejects.toThrow('the exchange was asked');
+      expect(asked).toEqual(['binance', 'binance']);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -3,7 +3,7 @@
  * through ccxt into the replay format, so `papertrade replay --recording DIR` can use it.
  */
 import type { Command } from 'commander';
-import { checkDirectoryOut } from './download-files.js';
+import { checkDirectoryOut, checkNoRecording } from './download-files.js';
 import type { ProExchangeFactory } from '../market-data/live/live-exchanges.js';
 import type { RecordedSymbol } from '../market-data/live/recorder.js';
 
@@ -53,6 +53,8 @@ export async function runRecordCommand(opts: RecordCommandOptions, print: (line:
   // Checked before ccxt loads and the exchange is asked anything: a recording it could not write
   // must not wait for the network first.
   checkDirectoryOut(opts.out, '--out', 'the recording directory (several symbols: one sub-directory each)');
+  // Hours of recorded market data are not written over (nor removed by a start that fails).
+  checkNoRecording(opts.out, '--out');
   print(`Recording ${symbols.join(', ')} on ${exchange} for ${opts.minutes} min into ${opts.out} …`);
   // ccxt loads with the recorder, once the flags are checked (docs/adr/0059).
   const { recordLive } = await import('../market-data/live/recorder.js');
@@ -80,7 +82,7 @@ export function registerRecordCommand(program: Command): void {
     .command('record')
     .description('Record live order books and trades through ccxt in the replay format (depth_snapshot.json, depth_updates.jsonl.gz, trades.csv.gz).')
     .requiredOption('--symbols <list>', 'comma-separated symbols: BTCUSDT, BTC/USDT or exchange-qualified binance:BTC/USDT')
-    .requiredOption('--out <dir>', 'recording directory (several symbols: one sub-directory each)')
+    .requiredOption('--out <dir>', 'recording directory, new or holding no recording yet (several symbols: one sub-directory each)')
     .option('--exchange <id>', 'ccxt exchange id for unqualified symbols', 'mexc')
     .option('--minutes <n>', 'how long to record', '5')
     .option('--market-cache <file>', 'cache ccxt markets (instrument specs) in this JSON file')
