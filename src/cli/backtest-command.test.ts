@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { Command } from 'commander';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { candlesFile, PROJECT_ROOT, SPOT_RECORDING } from '../test-kit/data-paths.js';
+import { candlesFile, PROJECT_ROOT, SPOT_RECORDING, USDM_RECORDING } from '../test-kit/data-paths.js';
 import { sourceScript } from '../test-kit/source-script.js';
 import { registerBacktestCommand } from './backtest-command.js';
 
@@ -88,6 +88,37 @@ describe('papertrade backtest', () => {
     for (const [flags, message] of cases) {
       await expect(cli(['--strategy', 'rsi-reversal', '--candles', CANDLES, ...flags]), flags.join(' ')).rejects.toThrow(message);
     }
+  });
+
+  it('names the option, the value and what is accepted in a refusal of a value the backtest cannot trade with, before making --out', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'papertrade-bt-'));
+    const tactics = join(dir, 'tactics.json');
+    writeFileSync(tactics, JSON.stringify({ stopLoss: { type: 'percent', percent: '2' }, takeProfits: [{ percent: '2', share: '1.5' }] }));
+    const out = join(dir, 'out');
+    // The backtest trades the bundled Binance USDT-margined perpetuals; Binance allows BTCUSDT up to
+    // 125x; an account's fee is at most 1 % (100 basis points); --risk is a percent of equity.
+    const cases: [string[], string][] = [
+      [['--symbol', 'NOPE'], '--symbol NOPE: the backtest trades the candles as one of BTCUSDT, ETHUSDT (Binance USDT-margined perpetuals)'],
+      [['--symbol', 'btcusdt'], '--symbol btcusdt: the backtest trades the candles as one of BTCUSDT, ETHUSDT (Binance USDT-margined perpetuals)'],
+      [['--balance', '0'], '--balance must be above 0, got "0"'],
+      [['--balance', '-5'], '--balance must be above 0, got "-5"'],
+      [['--risk', '0'], '--risk must be a percent above 0 and at most 100, got "0"'],
+      [['--risk', '100.5'], '--risk must be a percent above 0 and at most 100, got "100.5"'],
+      [['--leverage', '126'], '--leverage must be a whole number from 1 to 125 on BTCUSDT, got "126"'],
+      [['--fee-bps', '-0.5'], '--fee-bps must be from 0 to 100 basis points (1 %), got "-0.5"'],
+      [['--fee-bps', '100.01'], '--fee-bps must be from 0 to 100 basis points (1 %), got "100.01"'],
+      [['--tactics', tactics], `--tactics ${tactics}: takeProfits[0].share must be at most 1, got "1.5"`],
+    ];
+    for (const [flags, message] of cases) {
+      await expect(cli(['--strategy', 'rsi-reversal', '--candles', CANDLES, '--out', out, ...flags]), flags.join(' ')).rejects.toThrow(message);
+    }
+    // A recording holds one symbol: a --symbol given must be it.
+    await expect(cli(['--strategy', 'rsi-reversal', '--recording', USDM_RECORDING, '--symbol', 'ETHUSDT', '--out', out])).rejects.toThrow(`--symbol ETHUSDT: the recording ${USDM_RECORDING} holds BTCUSDT only: give --symbol BTCUSDT or leave it out`);
+    await expect(cli(['--strategy', 'rsi-reversal', '--recording', join(dir, 'missing'), '--out', out])).rejects.toThrow(`--recording ${join(dir, 'missing')}: recording directory not found: ${join(dir, 'missing')}`);
+    expect(existsSync(out)).toBe(false);
+    // The bounds themselves are accepted: a 100 bp fee, 125x on BTCUSDT, ETHUSDT for the candles.
+    const edge = await cli(['--strategy', 'rsi-reversal', '--candles', CANDLES, '--fee-bps', '100', '--leverage', '125', '--symbol', 'ETHUSDT', '--risk', '100']);
+    expect(edge).toMatch(/\| Strategy +\| +rsi-reversal \|/);
   });
 
   it('refuses an --out that is a file, naming the option', async () => {

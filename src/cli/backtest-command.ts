@@ -8,12 +8,18 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SingleBar, Presets } from 'cli-progress';
 import { Option, type Command } from 'commander';
-import { readRecording } from '../market-data/recording-reader.js';
+import { checkLeverage } from '../core/accounts/account-settings.js';
+import { feeRateProblem, MAX_FEE_RATE } from '../core/instruments/fee-bounds.js';
+import type { Instrument } from '../core/instruments/instrument.js';
+import { formatFixed, parseFixed, type Fixed } from '../core/money/fixed.js';
+import { readRecording, type Recording } from '../market-data/recording-reader.js';
+import { DEFAULT_ENGINE_INSTRUMENTS } from '../library/paper-trading-engine.js';
 import { runBacktest, runRecordingBacktest, type BacktestOptions, type BacktestReport } from '../library/backtest.js';
 import { BacktestRecorder, candlesOfRecording, renderBacktestHtml, renderMetricsTable, renderReportJson, type BacktestDetail } from '../library/backtest-report.js';
 import type { EngineErrorEvent } from '../library/engine-events.js';
 import { readCandlesFile, type Candle } from '../strategy/candles.js';
 import { resolveStrategy, STRATEGIES } from '../strategy/strategy.js';
+import { parseTactics } from '../strategy/tactics.js';
 import '../strategy/builtin-strategies.js';
 
 interface BacktestFlags {
@@ -42,15 +48,15 @@ export function registerBacktestCommand(program: Command): void {
     .option('--tactics <file>', 'tactics set JSON (default: 2 % stop, targets at 2 % and 4 %, break-even)')
     .option('--balance <usdt>', 'initial balance', '10000')
     .option('--fee-bps <n>', 'maker and taker fee in basis points (default: the instrument\'s)')
-    .option('--symbol <symbol>', 'instrument to trade the candles as', 'BTCUSDT')
+    .option('--symbol <symbol>', `instrument to trade the candles as (${DEFAULT_ENGINE_INSTRUMENTS.map((i) => i.symbol).join(', ')}); with --recording, the recording's`, 'BTCUSDT')
     .option('--out <dir>', 'write report.json and report.html (charts, metrics, trades) here')
     .option('--risk <percent>', 'max risk per trade, % of equity', '1')
     .option('--leverage <n>', 'leverage', '1')
     .option('--params <json>', 'strategy parameters as JSON')
     .option('--bar-inputs', 'each candle as one bar kernel input (ADR 0042; a resting limit fills only when a bar trades through it) instead of a book and a trade per path price')
     .addOption(new Option('--interval <ms>', 'candle interval for --recording').default('60000'))
-    .action(async (flags: BacktestFlags) => {
-      const { report, detail } = await backtest(flags);
+    .action(async (flags: BacktestFlags, command: Command) => {
+      const { report, detail } = await backtest(flags, command.getOptionValueSource('symbol') !== 'default');
       process.stdout.write(`${renderMetricsTable(report)}\n`);
       if (flags.out !== undefined) {
         writeFileSync(join(flags.out, 'report.json'), renderReportJson(report));
@@ -77,9 +83,48 @@ function candlesFlag(path: string): Candle[] {
   }
 }
 
-function decimalFlag(name: string, text: string, example: string): string {
+/** `text` as a fixed-point decimal (core/money/fixed.ts), its refusal naming the option `name`. */
+function decimalFlag(name: string, text: string, example: string): Fixed {
   if (!/^-?\d+(\.\d+)?$/.test(text)) throw new Error(`${name} must be a decimal number such as ${example}, got "${text}"`);
-  return text;
+  try {
+    return parseFixed(text);
+  } catch (error) {
+    throw new Error(`${name} ${text}: ${error instanceof Error ? error.message : String(error)}`);
+  }
+}
+
+/** The recording of --recording, read and checked whole (market-data/recording-reader.ts), its refusal naming the option. */
+function recordingFlag(dir: string): Recording {
+  try {
+    return readRecording(dir);
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    throw new Error(message.startsWith(dir) ? `--recording ${message}` : `--recording ${dir}: ${message}`);
+  }
+}
+
+/**
+ * The instrument the backtest trades: --symbol, one of the engine's instruments, for candles (which
+ * name no symbol); the recording's own symbol for --recording, which a --symbol given must match.
+ * Throws naming the option, the value and what is accepted.
+ */
+function tradedInstrument(flags: BacktestFlags, symbolGiven: boolean, recording: Recording | undefined): Instrument {
+  const offered = DEFAULT_ENGINE_INSTRUMENTS.map((i) => i.symbol).join(', ');
+  if (recording !== undefined) {
+    if (symbolGiven && flags.symbol !== recording.symbol) throw new Error(`--symbol ${flags.symbol}: the recording ${flags.recording} holds ${recording.symbol} only: give --symbol ${recording.symbol} or leave it out`);
+    const instrument = DEFAULT_ENGINE_INSTRUMENTS.find((i) => i.symbol === recording.symbol);
+    if (instrument === undefined) throw new Error(`--recording ${flags.recording} holds ${recording.symbol}, which the backtest does not trade: it trades ${offered}`);
+    return instrument;
+  }
+  const instrument = DEFAULT_ENGINE_INSTRUMENTS.find((i) => i.symbol === flags.symbol);
+  if (instrument === undefined) throw new Error(`--symbol ${flags.symbol}: the backtest trades the candles as one of ${offered} (Binance USDT-margined perpetuals)`);
+  return instrument;
+}
+
+/** --fee-bps as one rate for maker and taker, within the bounds every account's fees are held to (core/instruments/fee-bounds.ts). */
+function feeBpsFlag(text: string): void {
+  const rate = decimalFlag('--fee-bps', text, '7.5') / 10_000n;
+  if (feeRateProblem({ maker: rate, taker: rate }) !== undefined) throw new Error(`--fee-bps must be from 0 to ${formatFixed(MAX_FEE_RATE * 10_000n)} basis points (1 %), got "${text}"`);
 }
 
 function wholeFlag(name: string, text: string, example: string): string {
@@ -93,6 +138,17 @@ function paramsFlag(text: string): Record<string, unknown> {
   } catch (error) {
     throw new Error(`--params must be a JSON object such as {"period":14}: ${error instanceof Error ? error.message : String(error)}`);
   }
+}
+
+/** The tactics set of --tactics, read and checked (strategy/tactics.ts), its refusal naming the option and the file. */
+function tacticsFlag(path: string): unknown {
+  const raw = tacticsFile(path);
+  try {
+    parseTactics(raw);
+  } catch (error) {
+    throw new Error(`--tactics ${path}: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  return raw;
 }
 
 function tacticsFile(path: string): unknown {
@@ -109,20 +165,31 @@ function tacticsFile(path: string): unknown {
   }
 }
 
-async function backtest(flags: BacktestFlags): Promise<{ report: BacktestReport; detail: BacktestDetail }> {
+/**
+ * Every flag checked, each refusal naming the flag, the value and what is accepted; then the run.
+ * `symbolGiven`: --symbol was on the command line (not its default), which a recording must match.
+ */
+async function backtest(flags: BacktestFlags, symbolGiven = false): Promise<{ report: BacktestReport; detail: BacktestDetail }> {
   if ((flags.candles === undefined) === (flags.recording === undefined)) throw new Error('give exactly one of --candles and --recording');
   // The library's own refusals name its fields (initialBalance, …), not the flags given here.
-  decimalFlag('--balance', flags.balance, '10000');
-  if (flags.feeBps !== undefined) decimalFlag('--fee-bps', flags.feeBps, '7.5');
-  decimalFlag('--risk', flags.risk, '1');
+  if (decimalFlag('--balance', flags.balance, '10000') <= 0n) throw new Error(`--balance must be above 0, got "${flags.balance}"`);
+  if (flags.feeBps !== undefined) feeBpsFlag(flags.feeBps);
+  const risk = decimalFlag('--risk', flags.risk, '1');
+  if (risk <= 0n || risk > parseFixed('100')) throw new Error(`--risk must be a percent above 0 and at most 100, got "${flags.risk}"`);
   wholeFlag('--leverage', flags.leverage, '5');
   wholeFlag('--interval', flags.interval, '60000');
   const strategyParams = flags.params !== undefined ? paramsFlag(flags.params) : undefined;
+  const tactics = flags.tactics !== undefined ? tacticsFlag(flags.tactics) : undefined;
   const factory = await resolveStrategy(flags.strategy);
   const builtIn = STRATEGIES.has(flags.strategy);
-  // The candles are read and checked whole before --out is made, so that a file refused leaves no
-  // directory behind; --out is made before the run, so that one that cannot be a directory costs no run.
+  // The candles (or the recording) are read and checked whole before --out is made, so that data
+  // refused leaves no directory behind; --out is made before the run, so that one that cannot be a
+  // directory costs no run.
   const candles = flags.candles !== undefined ? candlesFlag(flags.candles) : undefined;
+  const recording = flags.recording !== undefined ? recordingFlag(flags.recording) : undefined;
+  const instrument = tradedInstrument(flags, symbolGiven, recording);
+  const maxLeverage = instrument.maxLeverage ?? 1;
+  if (!checkLeverage(Number(flags.leverage), maxLeverage).ok) throw new Error(`--leverage must be a whole number from 1 to ${maxLeverage} on ${instrument.symbol}, got "${flags.leverage}"`);
   if (flags.out !== undefined) outDirectory(flags.out);
   const bar = process.stderr.isTTY ? new SingleBar({ format: 'backtest [{bar}] {percentage}% | {value}/{total}', hideCursor: true }, Presets.shades_classic) : undefined;
   let started = false;
@@ -151,8 +218,8 @@ async function backtest(flags: BacktestFlags): Promise<{ report: BacktestReport;
     },
     strategy: builtIn ? flags.strategy : factory,
     ...(strategyParams !== undefined ? { strategyParams } : {}),
-    ...(flags.tactics !== undefined ? { tactics: tacticsFile(flags.tactics) } : {}),
-    symbol: flags.symbol,
+    ...(tactics !== undefined ? { tactics } : {}),
+    symbol: instrument.symbol,
     balance: flags.balance,
     ...(flags.feeBps !== undefined ? { feeBps: Number(flags.feeBps) } : {}),
     maxRiskPerTrade: flags.risk,
@@ -175,9 +242,8 @@ async function backtest(flags: BacktestFlags): Promise<{ report: BacktestReport;
       report = runBacktest(candles, options);
       detail = recorder.detail(candles);
     } else {
-      const recording = readRecording(flags.recording!);
-      report = runRecordingBacktest(recording, options);
-      detail = recorder.detail(candlesOfRecording(recording, Number(flags.interval)));
+      report = runRecordingBacktest(recording!, options);
+      detail = recorder.detail(candlesOfRecording(recording!, Number(flags.interval)));
     }
     if (failures.first !== undefined) {
       const first = failures.first;

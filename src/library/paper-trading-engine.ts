@@ -38,6 +38,7 @@ import { Kernel, type KernelConfig } from '../core/kernel/kernel.js';
 import type { KernelEvent } from '../core/kernel/events.js';
 import type { BookDeltaInput, BookInvalidateInput, BookSnapshotInput, KernelInput, TradeInput } from '../core/kernel/inputs.js';
 import { BUNDLED_INSTRUMENTS } from '../core/instruments/bundled-instruments.js';
+import type { Instrument } from '../core/instruments/instrument.js';
 import { checkLeverage } from '../core/accounts/account-settings.js';
 import { formatFixed, parseFixed, type Fixed } from '../core/money/fixed.js';
 import { extend } from '../core/objects.js';
@@ -59,6 +60,9 @@ import { parseTactics } from '../strategy/tactics.js';
 
 const SIDES: ReadonlySet<unknown> = new Set(['LONG', 'SHORT', 'BUY', 'SELL']);
 
+/** What an engine made without `instruments` trades (backtests among them): the bundled Binance USDT-margined perpetuals. */
+export const DEFAULT_ENGINE_INSTRUMENTS: readonly Instrument[] = BUNDLED_INSTRUMENTS.filter((i) => i.exchange === 'binance' && i.market === 'perpetual');
+
 export class PaperTradingEngine {
   private kernelRef: Kernel;
   private readonly config: KernelConfig;
@@ -79,7 +83,7 @@ export class PaperTradingEngine {
   private readonly snapshotPath: string | undefined;
 
   constructor(options: PaperTradingEngineOptions = {}) {
-    const instruments = options.instruments ?? BUNDLED_INSTRUMENTS.filter((i) => i.exchange === 'binance' && i.market === 'perpetual');
+    const instruments = options.instruments ?? DEFAULT_ENGINE_INSTRUMENTS;
     this.config = { instruments, latencyMs: 0, equityIntervalMs: options.equityIntervalMs ?? 60_000, ...(options.equityEveryStep === true ? { equityEveryStep: true } : {}) };
     this.kernelRef = new Kernel(this.config);
     this.candleIntervalMs = options.candleIntervalMs ?? 60_000;

@@ -65,22 +65,25 @@ function obj(value: unknown, where: string): Json {
   return value as Json;
 }
 
+/** A value as a refusal quotes it: its JSON, or "nothing" for a field left out. */
+const shown = (value: unknown): string => (value === undefined ? 'nothing' : JSON.stringify(value));
+
 function dec(value: unknown, where: string, { positive = true, max }: { positive?: boolean; max?: Fixed } = {}): Fixed {
-  if (typeof value !== 'number' && typeof value !== 'string') throw new TacticsError(`${where} must be a number`);
+  if (typeof value !== 'number' && typeof value !== 'string') throw new TacticsError(`${where} must be a number, got ${shown(value)}`);
   let v: Fixed;
   try {
     v = parseFixed(typeof value === 'number' ? String(value) : value.trim());
   } catch {
     throw new TacticsError(`${where} must be a plain decimal, got ${JSON.stringify(value)}`);
   }
-  if (positive ? v <= 0n : v < 0n) throw new TacticsError(`${where} must be ${positive ? 'positive' : 'zero or more'}`);
-  if (max !== undefined && v > max) throw new TacticsError(`${where} must be at most ${Number(max) / 1e18}`);
+  if (positive ? v <= 0n : v < 0n) throw new TacticsError(`${where} must be ${positive ? 'positive' : 'zero or more'}, got ${shown(value)}`);
+  if (max !== undefined && v > max) throw new TacticsError(`${where} must be at most ${formatFixed(max)}, got ${shown(value)}`);
   return v;
 }
 
 function int(value: unknown, where: string, min: number, fallback?: number): number {
   if (value === undefined && fallback !== undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min) throw new TacticsError(`${where} must be a whole number ≥ ${min}`);
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min) throw new TacticsError(`${where} must be a whole number ≥ ${min}, got ${shown(value)}`);
   return value;
 }
 
