@@ -705,8 +705,10 @@ function orderTerms(o: Pick<OrderNewEvent, 'ocoGroup' | 'stopPrice' | 'activatio
  * A futures fill's effect on its position, from the position events that follow it in the same
  * input (the kernel emits them right after the fill): OPEN when it opened or added, CLOSE when it
  * closed the position (a flip included), PARTIAL_CLOSE when it reduced it. Undefined for spot.
+ * The `trades` table's `side` and `positionId`; the MEXC contract stream tags the fills it keeps
+ * with it too, so that its position pushes count the same closes as the REST positions.
  */
-function positionEffect(fill: FillEvent, after: readonly KernelEvent[]): { side: 'OPEN' | 'CLOSE' | 'PARTIAL_CLOSE'; positionId: string } | undefined {
+export function positionEffect(fill: FillEvent, after: readonly KernelEvent[]): { side: 'OPEN' | 'CLOSE' | 'PARTIAL_CLOSE'; positionId: string } | undefined {
   for (const e of after) {
     if (e.type === 'FILL') return undefined;
     if ((e.type === 'POSITION_OPENED' || e.type === 'POSITION_UPDATED' || e.type === 'POSITION_CLOSED') && e.account === fill.account && e.symbol === fill.symbol) {

@@ -15,6 +15,10 @@
 import { formatFixed, mulExact, parseFixed, type Fixed } from '../../core/money/fixed.js';
 import type { FillEvent, KernelEvent } from '../../core/kernel/events.js';
 import type { KernelInput } from '../../core/kernel/inputs.js';
+import { positionEffect } from '../../persistence/read-model.js';
+
+/** A futures fill's position and effect on it (the `trades` table's `positionId` and `side`). */
+export type FillPositionEffect = NonNullable<ReturnType<typeof positionEffect>>;
 
 export interface TapeTrade {
   readonly id: number;
@@ -97,6 +101,8 @@ export function aggregateKlines(trades: readonly TapeTrade[], bucketing: Bucketi
 export class MarketTape {
   private readonly trades = new Map<string, TapeTrade[]>();
   private readonly fills = new Map<string, FillEvent[]>();
+  /** The position effect of each kept futures fill, as the read model records it (dropped with the fill). */
+  private readonly effects = new WeakMap<FillEvent, FillPositionEffect>();
 
   constructor(private readonly capacity = 100_000, private readonly fillCapacity = 10_000) {}
 
@@ -105,7 +111,17 @@ export class MarketTape {
     if (input.kind === 'trade') {
       push(this.trades, input.symbol, { id: input.tradeId, time: input.time, price: input.price, quantity: input.quantity, buyerMaker: input.buyerMaker }, this.capacity);
     }
-    for (const event of events) if (event.type === 'FILL') push(this.fills, event.account, event, this.fillCapacity);
+    for (const [index, event] of events.entries()) {
+      if (event.type !== 'FILL') continue;
+      push(this.fills, event.account, event, this.fillCapacity);
+      const effect = positionEffect(event, events.slice(index + 1));
+      if (effect !== undefined) this.effects.set(event, effect);
+    }
+  }
+
+  /** A kept fill's position and effect on it; undefined for a spot fill or one the tape did not observe. */
+  positionOf(fill: FillEvent): FillPositionEffect | undefined {
+    return this.effects.get(fill);
   }
 
   /** The kept trades of `symbol`, oldest first. */

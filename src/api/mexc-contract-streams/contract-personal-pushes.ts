@@ -17,9 +17,10 @@ import { isConditional, type Order } from '../../core/orders/order.js';
 import { paperOrderView } from '../../execution/paper-execution-service.js';
 import { OrderTermsTracker } from '../../execution/order-records.js';
 import { fillOfEvent } from '../dialect-kit/account-history.js';
-import type { MarketTape } from '../dialect-kit/market-tape.js';
+import type { FillPositionEffect, MarketTape } from '../dialect-kit/market-tape.js';
 import { paperFuturesFigures } from '../futures-account-figures.js';
-import { contractAsset, contractOrder, fillTotals } from '../mexc-contract/mexc-contract-mappers.js';
+import { contractAsset, contractOrder, fillTotals, positionClosedPart, type PositionFill } from '../mexc-contract/mexc-contract-mappers.js';
+import { positionEffect } from '../../persistence/read-model.js';
 import { contractOfSymbol, type Contract } from '../mexc-contract/mexc-contract-symbols.js';
 import { personalDeal, personalPosition, type PushFrame } from './contract-push-frames.js';
 
@@ -81,7 +82,10 @@ export class PersonalPushes {
         const side = this.positionSide(event, mine.slice(0, index + 1));
         if (event.type === 'POSITION_CLOSED') this.sides.delete(event.positionId);
         else this.sides.set(event.positionId, side);
-        if (this.wants('position', contract)) this.send({ channel: 'push.personal.position', data: personalPosition(event, contract, openType, side), ts: event.at });
+        if (this.wants('position', contract)) {
+          const closed = positionClosedPart(this.fillsOfPosition(event.positionId, mine.slice(0, index + 1)));
+          this.send({ channel: 'push.personal.position', data: personalPosition(event, contract, openType, side, closed), ts: event.at });
+        }
       }
     }
     if (!assetMoved || !this.filters.has('asset')) return;
@@ -93,6 +97,24 @@ export class PersonalPushes {
     this.asset = key;
     const rules = this.filters.get('asset')!;
     if (rules.size === 0 || rules.has(figures.settleAsset)) this.send({ channel: 'push.personal.asset', data: asset, ts: mine.at(-1)?.at ?? kernel.now });
+  }
+
+  /**
+   * The fills of one position up to a position event, in execution order, as the `trades` table
+   * holds them (so that the push counts the closes `position/open_positions` counts): the kept fills
+   * of earlier batches with the effect the tape recorded, then this batch's up to the event (`upTo`:
+   * its events so far) with the effect read the same way (read-model.ts `positionEffect`).
+   */
+  private fillsOfPosition(positionId: string, upTo: readonly KernelEvent[]): PositionFill[] {
+    const batch = new Set<KernelEvent>(upTo);
+    const out: PositionFill[] = [];
+    const add = (f: FillEvent, effect: FillPositionEffect | undefined) => {
+      if (effect?.positionId !== positionId) return;
+      out.push({ side: effect.side, size: f.quantity, price: f.price, quoteQty: f.quoteQuantity, pnl: effect.side === 'OPEN' ? null : (f.realizedPnl ?? null), fee: f.fee });
+    };
+    for (const f of this.tape.fillsOf(this.account)) if (!batch.has(f)) add(f, this.tape.positionOf(f));
+    for (const [i, e] of upTo.entries()) if (e.type === 'FILL') add(e, positionEffect(e, upTo.slice(i + 1)));
+    return out;
   }
 
   /**

@@ -13,7 +13,7 @@ import { extend } from '../../core/objects.js';
 import type { AccountFill } from '../dialect-kit/account-history.js';
 import type { Level } from '../dialect-kit/market-views.js';
 import type { TapeTrade } from '../dialect-kit/market-tape.js';
-import { contractDeal, num, positionNumber } from '../mexc-contract/mexc-contract-mappers.js';
+import { contractDeal, contractPosition, num, type ClosedPart, type ContractPositionState } from '../mexc-contract/mexc-contract-mappers.js';
 import { volOf, type Contract } from '../mexc-contract/mexc-contract-symbols.js';
 
 export interface PushFrame {
@@ -42,33 +42,29 @@ export function personalDeal(fill: AccountFill, c: Contract, reduceOnly: boolean
 }
 
 /**
- * `push.personal.position` of a position event: state 1 while held, 3 once closed (holdVol 0).
- * `positionType` (1 long, 2 short) is the caller's for a closed position, whose event says FLAT.
- * `realised` is the realized PnL less the fees paid, as the REST open positions show it.
+ * `push.personal.position` of a position event: state 1 while held, 3 once closed (holdVol 0),
+ * through the REST dialect's position mapper (contractPosition), so the push and
+ * `position/open_positions` state a position alike. `positionType` (1 long, 2 short) is the
+ * caller's for a closed position, whose event says FLAT. `realised` is the realized PnL less the
+ * fees paid, as the REST open positions show it; `closed` what the position has closed so far, from
+ * its fills (positionClosedPart).
  */
-export function personalPosition(e: PositionEvent, c: Contract, openType: 1 | 2, positionType: 1 | 2): Record<string, unknown> {
-  const closed = e.type === 'POSITION_CLOSED';
-  return {
-    positionId: positionNumber(e.positionId),
-    symbol: c.symbol,
+export function personalPosition(e: PositionEvent, c: Contract, openType: 1 | 2, positionType: 1 | 2, closed: ClosedPart): Record<string, unknown> {
+  const isClosed = e.type === 'POSITION_CLOSED';
+  const state: ContractPositionState = {
+    positionId: e.positionId,
     positionType,
     openType,
-    state: closed ? 3 : 1,
-    holdVol: closed ? 0 : num(volOf(c, e.totalSize)),
-    frozenVol: 0,
-    closeVol: 0,
-    holdAvgPrice: num(e.entryPrice),
-    openAvgPrice: num(e.entryPrice),
-    closeAvgPrice: 0,
-    liquidatePrice: num(e.liquidationPrice ?? '0'),
-    oim: num(e.marginUsed),
-    im: num(e.marginUsed),
-    holdFee: num(formatFixed(-parseFixed(e.totalFundingPaid))),
-    realised: num(formatFixed(parseFixed(e.realizedPnl) - parseFixed(e.feesPaid))),
+    state: isClosed ? 3 : 1,
+    held: isClosed ? 0n : parseFixed(e.totalSize),
+    entryPrice: e.entryPrice,
+    liquidationPrice: e.liquidationPrice,
+    margin: e.marginUsed,
+    fundingPaid: e.totalFundingPaid,
+    realised: formatFixed(parseFixed(e.realizedPnl) - parseFixed(e.feesPaid)),
     leverage: e.leverage,
     createTime: e.openedAt,
     updateTime: e.at,
-    autoAddIm: false,
-    positionMode: 2,
   };
+  return contractPosition(state, c, closed);
 }

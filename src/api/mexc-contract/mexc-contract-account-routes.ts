@@ -21,46 +21,10 @@ import { auditCall } from '../dialect-kit/facade-calls.js';
 import { intParam } from '../dialect-kit/request-params.js';
 import { ok, type ContractContext } from './mexc-contract-api.js';
 import { contractErrorOf, contractErrors } from './mexc-contract-errors.js';
-import { contractAsset, contractOpenPosition, num, positionNumber } from './mexc-contract-mappers.js';
+import { contractAsset, contractOpenPosition, num, positionClosedPart, positionNumber } from './mexc-contract-mappers.js';
 import { contractOfSymbol, volOf, type Contract } from './mexc-contract-symbols.js';
 
 const tags = ['mexc contract'];
-
-/** A fill of a position as the `trades` read table holds it (the columns the closed part needs). */
-interface PositionFill {
-  readonly side: 'OPEN' | 'CLOSE' | 'PARTIAL_CLOSE' | null;
-  readonly size: string;
-  readonly price: string;
-  readonly quoteQty: string;
-  readonly pnl: string | null;
-  readonly fee: string;
-}
-
-/**
- * What closed part of a position, from its fills in execution order: the size closed, its quote
- * value (closeVol and closeAvgPrice), and realized PnL less fees. A fill that flipped the position
- * closed only what was held (the rest opened the next one, and is not this position's closeVol); its
- * realized PnL and whole fee are this position's (docs/adr/0028). With no opening fill on record (an
- * imported position) a close counts in full.
- */
-function closedPart(fills: readonly PositionFill[]): { closedQty: bigint; closedQuote: bigint; realised: bigint } {
-  let held = 0n;
-  let closedQty = 0n;
-  let closedQuote = 0n;
-  let realised = 0n;
-  for (const f of fills) {
-    realised += parseFixed(f.pnl ?? '0') - parseFixed(f.fee);
-    const size = parseFixed(f.size);
-    if (f.side === 'OPEN') held += size;
-    else if (f.side === 'CLOSE' || f.side === 'PARTIAL_CLOSE') {
-      const part = held > 0n && held < size ? held : size;
-      held = held > part ? held - part : 0n;
-      closedQty += part;
-      closedQuote += part === size ? parseFixed(f.quoteQty) : mul(part, parseFixed(f.price));
-    }
-  }
-  return { closedQty, closedQuote, realised };
-}
 
 export function registerContractAccountRoutes(app: FastifyInstance, ctx: ContractContext): void {
   const { deps } = ctx;
@@ -105,8 +69,7 @@ export function registerContractAccountRoutes(app: FastifyInstance, ctx: Contrac
       let closed: { qty: bigint; quote: bigint } | undefined;
       if (deps.execution.mode === 'paper' && p.positionId !== undefined) {
         const fills = (await deps.db.selectFrom('trades').selectAll().where('accountId', '=', accountId).where('positionId', '=', p.positionId).execute()).sort(inExecutionOrder);
-        const part = closedPart(fills);
-        closed = { qty: part.closedQty, quote: part.closedQuote };
+        closed = positionClosedPart(fills);
       }
       out.push(contractOpenPosition(a, p, contractOfSymbol(kernel(), p.symbol)!, closed));
     }
@@ -130,12 +93,12 @@ export function registerContractAccountRoutes(app: FastifyInstance, ctx: Contrac
     for (const row of pageRows) {
       const c = contractOfSymbol(kernel(), row.symbol);
       if (c === undefined) continue;
-      // What closed it, from its fills (closedPart). A liquidation closes the rest at its bankruptcy
+      // What closed it, from its fills (positionClosedPart). A liquidation closes the rest at its bankruptcy
       // price, with no fill: the row keeps its size and price and the kernel's realized PnL and fees
       // of the position, a liquidation's loss and clearance fee included (docs/adr/0060). Rows from
       // before those columns count their fills alone.
       const fills = (await deps.db.selectFrom('trades').selectAll().where('accountId', '=', account.accountId).where('positionId', '=', row.id).execute()).sort(inExecutionOrder);
-      let { closedQty, closedQuote, realised } = closedPart(fills);
+      let { qty: closedQty, quote: closedQuote, realised } = positionClosedPart(fills);
       if (row.realizedPnl !== null && row.feesPaid !== null) realised = parseFixed(row.realizedPnl) - parseFixed(row.feesPaid);
       if (row.liquidatedSize !== null && row.bankruptcyPrice !== null) {
         const size = parseFixed(row.liquidatedSize);

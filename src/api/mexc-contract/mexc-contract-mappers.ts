@@ -9,7 +9,7 @@
  * 3 IOC, 4 FOK, 5 market (6, market at the current price, is answered as 5). States: 2 open
  * (partially filled included), 3 filled, 4 cancelled (expired and partially cancelled included).
  */
-import { decimalsOf, div, formatFixed, ONE, parseFixed, type Fixed } from '../../core/money/fixed.js';
+import { decimalsOf, div, formatFixed, mul, ONE, parseFixed, type Fixed } from '../../core/money/fixed.js';
 import type { OrderType, Side } from '../../core/orders/order.js';
 import type { FuturesAccountFigures, FuturesPositionFigures } from '../../execution/account-read-port.js';
 import type { AccountFill } from '../dialect-kit/account-history.js';
@@ -173,37 +173,135 @@ export function contractAsset(a: FuturesAccountFigures): Record<string, unknown>
   };
 }
 
+/** A fill of a position as the `trades` read table holds it (the columns the closed part needs). */
+export interface PositionFill {
+  /** The fill's effect on the position (read-model.ts `positionEffect`); null for spot. */
+  readonly side: 'OPEN' | 'CLOSE' | 'PARTIAL_CLOSE' | null;
+  /** Base units. */
+  readonly size: string;
+  readonly price: string;
+  readonly quoteQty: string;
+  /** Realized PnL in the quote, on a fill that closed something (else null). */
+  readonly pnl: string | null;
+  readonly fee: string;
+}
+
+/** What a position has closed so far: base units, their quote value, and realized PnL less fees. */
+export interface ClosedPart {
+  readonly qty: Fixed;
+  readonly quote: Fixed;
+  readonly realised: Fixed;
+}
+
 /**
- * One open position of `GET /api/v1/private/position/open_positions` (and the `push.personal.position`
- * body). `closed`: what the position has closed so far, in base units and in quote (closeVol, and
- * closeAvgPrice = quote / qty); zeros without it.
+ * What closed part of a position, from its fills in execution order: the size closed, its quote
+ * value (closeVol and closeAvgPrice), and realized PnL less fees. A fill that flipped the position
+ * closed only what was held (the rest opened the next one, and is not this position's closeVol); its
+ * realized PnL and whole fee are this position's (docs/adr/0028). With no opening fill on record (an
+ * imported position) a close counts in full. The one count of the REST positions and the
+ * `push.personal.position` stream.
  */
-export function contractOpenPosition(a: FuturesAccountFigures, p: FuturesPositionFigures, c: Contract, closed?: { readonly qty: Fixed; readonly quote: Fixed }): Record<string, unknown> {
-  const size = parseFixed(p.size);
-  const closedQty = closed?.qty ?? 0n;
-  const unrealised = parseFixed(p.markPrice) !== 0n ? { unrealised: num(p.unrealizedPnl) } : {};
+export function positionClosedPart(fills: readonly PositionFill[]): ClosedPart {
+  let held = 0n;
+  let qty = 0n;
+  let quote = 0n;
+  let realised = 0n;
+  for (const f of fills) {
+    realised += parseFixed(f.pnl ?? '0') - parseFixed(f.fee);
+    const size = parseFixed(f.size);
+    if (f.side === 'OPEN') held += size;
+    else if (f.side === 'CLOSE' || f.side === 'PARTIAL_CLOSE') {
+      const part = held > 0n && held < size ? held : size;
+      held = held > part ? held - part : 0n;
+      qty += part;
+      quote += part === size ? parseFixed(f.quoteQty) : mul(part, parseFixed(f.price));
+    }
+  }
+  return { qty, quote, realised };
+}
+
+/**
+ * A position as MEXC states it, whatever it was read from: the REST figures (contractOpenPosition)
+ * or a kernel position event (the `push.personal.position` body). Prices and amounts in the quote;
+ * `held` in base units, unsigned.
+ */
+export interface ContractPositionState {
+  readonly positionId: string;
+  /** 1 long, 2 short. */
+  readonly positionType: 1 | 2;
+  /** 1 isolated, 2 cross. */
+  readonly openType: 1 | 2;
+  /** 1 held, 3 closed. */
+  readonly state: 1 | 3;
+  readonly held: Fixed;
+  readonly entryPrice: string;
+  readonly liquidationPrice: string | null | undefined;
+  readonly margin: string;
+  /** Funding the position paid (negative: received); MEXC's holdFee is its opposite. */
+  readonly fundingPaid: string;
+  /** Realized PnL less fees. */
+  readonly realised: string;
+  /** Unrealized PnL at the mark, where a mark is known. */
+  readonly unrealised?: string;
+  readonly leverage: number;
+  readonly createTime: number;
+  readonly updateTime: number;
+}
+
+/**
+ * One position in MEXC's shape (`position/open_positions` entry and `push.personal.position` body;
+ * MEXC futures docs, "Get the user's current holding position": closeVol "close volume",
+ * closeAvgPrice "close average price"). `closed`: what the position has closed so far
+ * (positionClosedPart); closeAvgPrice = quote / qty, 0 with nothing closed.
+ */
+export function contractPosition(p: ContractPositionState, c: Contract, closed: Pick<ClosedPart, 'qty' | 'quote'>): Record<string, unknown> {
   return {
-    positionId: positionNumber(p.positionId ?? '0'),
+    positionId: positionNumber(p.positionId),
     symbol: c.symbol,
-    positionType: size > 0n ? 1 : 2,
-    openType: a.marginMode === 'cross' ? 2 : 1,
-    state: 1,
-    holdVol: num(volOf(c, size < 0n ? -size : size)),
+    positionType: p.positionType,
+    openType: p.openType,
+    state: p.state,
+    holdVol: num(volOf(c, p.held)),
     frozenVol: 0,
-    closeVol: num(volOf(c, closedQty)),
+    closeVol: num(volOf(c, closed.qty)),
     holdAvgPrice: num(p.entryPrice),
     openAvgPrice: num(p.entryPrice),
-    closeAvgPrice: closedQty > 0n ? num(div(closed!.quote, closedQty, 'half-up')) : 0,
+    closeAvgPrice: closed.qty > 0n ? num(div(closed.quote, closed.qty, 'half-up')) : 0,
     liquidatePrice: num(p.liquidationPrice ?? '0'),
     oim: num(p.margin),
     im: num(p.margin),
-    holdFee: num(-parseFixed(p.fundingPaid ?? '0')),
-    realised: num(p.realizedPnl ?? '0'),
-    ...unrealised,
+    holdFee: num(-parseFixed(p.fundingPaid)),
+    realised: num(p.realised),
+    ...(p.unrealised !== undefined ? { unrealised: num(p.unrealised) } : {}),
     leverage: p.leverage,
-    createTime: p.updateTime,
-    updateTime: a.updateTime,
+    createTime: p.createTime,
+    updateTime: p.updateTime,
     autoAddIm: false,
     positionMode: 2,
   };
+}
+
+/**
+ * One open position of `GET /api/v1/private/position/open_positions`: the read port's figures through
+ * contractPosition. `closed`: what it has closed so far (zeros without it: live, the venue's).
+ */
+export function contractOpenPosition(a: FuturesAccountFigures, p: FuturesPositionFigures, c: Contract, closed?: Pick<ClosedPart, 'qty' | 'quote'>): Record<string, unknown> {
+  const size = parseFixed(p.size);
+  const state: ContractPositionState = {
+    positionId: p.positionId ?? '0',
+    positionType: size > 0n ? 1 : 2,
+    openType: a.marginMode === 'cross' ? 2 : 1,
+    state: 1,
+    held: size < 0n ? -size : size,
+    entryPrice: p.entryPrice,
+    liquidationPrice: p.liquidationPrice,
+    margin: p.margin,
+    fundingPaid: p.fundingPaid ?? '0',
+    realised: p.realizedPnl ?? '0',
+    ...(parseFixed(p.markPrice) !== 0n ? { unrealised: p.unrealizedPnl } : {}),
+    leverage: p.leverage,
+    createTime: p.updateTime,
+    updateTime: a.updateTime,
+  };
+  return contractPosition(state, c, closed ?? { qty: 0n, quote: 0n });
 }

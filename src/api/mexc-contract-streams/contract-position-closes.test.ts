@@ -1,0 +1,73 @@
+/**
+ * `push.personal.position` after partial closes states what the position has closed so far, as
+ * `position/open_positions` does (MEXC futures docs, "Get the user's current holding position" and
+ * the `push.personal.position` channel: closeVol "close volume", closeAvgPrice "close average
+ * price"). The figures are worked out by hand from the USD-M recording's book (BTCUSDT perpetual;
+ * BTC_USDT contract size 0.0001 BTC), as in mexc-contract-open-position-figures.test.ts: a long of
+ * 5000 contracts (0.5 BTC) bought at 61,807.8, then 2000 contracts sold at 61,760.3 a minute later
+ * and 1000 at 61,701.2 a minute after that.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type WebSocket from 'ws';
+import { createHmac } from 'node:crypto';
+import { USDM_RECORDING } from '../../test-kit/data-paths.js';
+import { injectMexcContract } from '../../test-kit/mexc-contract-signed.js';
+import { ADMIN_KEY, startTestService, type TestService } from '../../test-kit/service-kit.js';
+import { connect, until, type Frame } from '../../test-kit/ws-client.js';
+import { registerMexcContractApi } from '../mexc-contract/mexc-contract-api.js';
+
+const START = 1723161300000;
+
+describe('MEXC contract position pushes after partial closes, by hand', () => {
+  let service: TestService;
+  let url: string;
+  let keys: { apiKey: string; apiSecret: string };
+  const sockets: WebSocket[] = [];
+  const call = async (method: 'GET' | 'POST', path: string, body?: Record<string, unknown>) => (await injectMexcContract(service.app, keys, method, path, body)).json() as { success: boolean; data: unknown };
+  const login = async () => {
+    const c = await connect(url);
+    sockets.push(c.ws);
+    const reqTime = String(Date.now());
+    const signature = createHmac('sha256', keys.apiSecret).update(keys.apiKey + reqTime).digest('hex');
+    c.ws.send(JSON.stringify({ method: 'login', param: { apiKey: keys.apiKey, reqTime, signature } }));
+    await until(() => c.frames.some((f) => f.channel === 'rs.login'), 'the login answer');
+    return c;
+  };
+  const positions = (frames: Frame[]) => frames.filter((f) => f.channel === 'push.personal.position').map((f) => f.data as Record<string, number>);
+
+  beforeAll(async () => {
+    service = await startTestService({ recording: USDM_RECORDING, until: START, plugins: [registerMexcContractApi] });
+    const base = await service.app.listen({ port: 0, host: '127.0.0.1' });
+    url = `${base.replace(/^http/, 'ws')}/mexc/contract/edge`;
+    keys = (await service.app.inject({ method: 'POST', url: '/api/accounts', headers: { authorization: `Bearer ${ADMIN_KEY}` }, payload: { name: 'partial', type: 'futures', leverage: 10, balances: { USDT: '10000' } } })).json();
+  });
+  afterAll(async () => {
+    for (const ws of sockets) ws.close();
+    await service?.close();
+  });
+
+  it('pushes closeVol and closeAvgPrice from the fills, the figures position/open_positions states', async () => {
+    const early = await login();
+    // side 1 open long, 4 close long; type 5 market.
+    expect(await call('POST', 'order/create', { symbol: 'BTC_USDT', openType: 1, side: 1, type: 5, vol: 5000, leverage: 10 })).toMatchObject({ success: true });
+    await service.feedUntil(START + 60_000);
+    expect(await call('POST', 'order/create', { symbol: 'BTC_USDT', openType: 1, side: 4, type: 5, vol: 2000, leverage: 10 })).toMatchObject({ success: true });
+    await until(() => positions(early.frames).some((p) => p.holdVol === 3000), 'the push after the first close');
+    // After the first close: 2000 contracts closed at 61,760.3.
+    expect(positions(early.frames).at(-1)).toMatchObject({ state: 1, holdVol: 3000, closeVol: 2000, closeAvgPrice: 61760.3 });
+
+    // A connection logged in after the first close counts it too.
+    const late = await login();
+    await service.feedUntil(START + 120_000);
+    expect(await call('POST', 'order/create', { symbol: 'BTC_USDT', openType: 1, side: 4, type: 5, vol: 1000, leverage: 10 })).toMatchObject({ success: true });
+    for (const c of [early, late]) await until(() => positions(c.frames).some((p) => p.holdVol === 2000), 'the push after the second close');
+
+    // Closed: 2000 + 1000 = 3000 contracts, at (0.2 × 61760.3 + 0.1 × 61701.2) / 0.3 = (12352.06 + 6170.12) / 0.3 = 61740.6.
+    // Realised: −20.16 of PnL less 24.71304 of fees (worked out in mexc-contract-open-position-figures.test.ts).
+    const byHand = { symbol: 'BTC_USDT', positionType: 1, state: 1, holdVol: 2000, closeVol: 3000, holdAvgPrice: 61807.8, openAvgPrice: 61807.8, closeAvgPrice: 61740.6, realised: -44.87304, im: 1236.156 };
+    expect(positions(early.frames).at(-1)).toMatchObject(byHand);
+    expect(positions(late.frames).at(-1)).toMatchObject(byHand);
+    const { data } = await call('GET', 'position/open_positions', { symbol: 'BTC_USDT' });
+    expect(data).toEqual([expect.objectContaining(byHand)]);
+  });
+});
