@@ -187,13 +187,16 @@ describe("ccxt's binanceusdm class trades on papertrade's Binance USD-M API", ()
     const entry = (boughtCost * 10n ** 18n) / bought;
     expect(position).toMatchObject({ symbol: SYMBOL, side: 'long', contracts: Number(formatFixed(bought)), marginMode: 'isolated', hedged: false });
     const info = infoOf(position!);
-    expect(fixed(info.entryPrice)).toBe(entry);
+    // USD-M prints a computed price at 8 decimals, rounded half-up (Position Information V2's example:
+    // "liquidationPrice": "19731.45529116"); the native API keeps the engine's 18.
+    const at8 = (scaled: bigint) => ((scaled + 5n * 10n ** 9n) / 10n ** 10n) * 10n ** 10n;
+    expect(fixed(info.entryPrice)).toBe(((boughtCost * 10n ** 8n * 2n + bought) / (2n * bought)) * 10n ** 10n);
     expect(fixed(info.unRealizedProfit)).toBe(mul(mark() - entry, bought, 'half-up'));
     // Isolated at 10×: the position holds a tenth of its cost.
     expect(fixed(info.positionInitialMargin)).toBe(boughtCost / 10n);
     const nativePosition = (await native('/api/account/positions')).items[0];
-    expect(info.liquidationPrice).toBe(nativePosition.liquidationPrice);
-    expect(info.entryPrice).toBe(nativePosition.entryPrice);
+    expect(fixed(info.liquidationPrice)).toBe(at8(fixed(nativePosition.liquidationPrice)));
+    expect(fixed(info.entryPrice)).toBe(at8(fixed(nativePosition.entryPrice)));
   });
 
   it('fetches the balance: wallet = deposit − fees, the position margin in use', async () => {

@@ -27,7 +27,7 @@ import { freshValueOr } from '../read-answers.js';
 import { binanceErrors } from '../binance/binance-errors.js';
 import { feesOf } from '../dialect-kit/facade-calls.js';
 import { usdmErrorOf, usdmErrors } from './usdm-errors.js';
-import { maxNotionalAt, usdmLeverageBracket } from './usdm-mappers.js';
+import { maxNotionalAt, usdmLeverageBracket, usdmPrice } from './usdm-mappers.js';
 import type { UsdmTrading } from './usdm-trading-routes.js';
 
 const f = (v: Fixed) => formatFixed(v);
@@ -135,10 +135,10 @@ export function registerUsdmAccountRoutes(t: UsdmTrading): void {
     return chosen(figures, p.symbol).map((x) => ({
       symbol: x.symbol,
       positionAmt: x.size,
-      entryPrice: x.entryPrice,
-      markPrice: x.markPrice,
+      entryPrice: usdmPrice(x.entryPrice),
+      markPrice: usdmPrice(x.markPrice),
       unRealizedProfit: x.unrealizedPnl,
-      liquidationPrice: x.liquidationPrice ?? '0',
+      liquidationPrice: usdmPrice(x.liquidationPrice ?? '0'),
       leverage: String(x.leverage),
       maxNotionalValue: maxNotionalAt(instrumentOf(x.symbol), x.leverage),
       marginType: isolated(figures) ? 'isolated' : 'cross',
@@ -160,10 +160,10 @@ export function registerUsdmAccountRoutes(t: UsdmTrading): void {
         symbol: x.symbol,
         positionSide: 'BOTH',
         positionAmt: x.size,
-        entryPrice: x.entryPrice,
-        markPrice: x.markPrice,
+        entryPrice: usdmPrice(x.entryPrice),
+        markPrice: usdmPrice(x.markPrice),
         unRealizedProfit: x.unrealizedPnl,
-        liquidationPrice: x.liquidationPrice ?? '0',
+        liquidationPrice: usdmPrice(x.liquidationPrice ?? '0'),
         isolatedMargin: isolated(figures) ? plus(x.margin, x.unrealizedPnl) : '0',
         notional: x.notional,
         marginAsset: instrumentOf(x.symbol).quote,
@@ -231,7 +231,7 @@ export function registerUsdmAccountRoutes(t: UsdmTrading): void {
           maintMargin: pos.maintenanceMargin,
           updateTime: pos.updateTime,
           ...(version === 'v2'
-            ? { positionInitialMargin: pos.margin, openOrderInitialMargin: pos.openOrderMargin, leverage: String(pos.leverage), isolated: isolated(figures), entryPrice: pos.entryPrice, maxNotional: maxNotionalAt(instrumentOf(pos.symbol), pos.leverage), bidNotional: '0', askNotional: '0' }
+            ? { positionInitialMargin: pos.margin, openOrderInitialMargin: pos.openOrderMargin, leverage: String(pos.leverage), isolated: isolated(figures), entryPrice: usdmPrice(pos.entryPrice), maxNotional: maxNotionalAt(instrumentOf(pos.symbol), pos.leverage), bidNotional: '0', askNotional: '0' }
             : {}),
         }));
       return extend(summary !== undefined ? { feeTier: 0, canTrade: !summary.halted, canDeposit: false, canWithdraw: false, updateTime: 0 } : {}, {

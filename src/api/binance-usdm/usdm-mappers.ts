@@ -100,9 +100,21 @@ export function isWaitingConditional(o: Pick<OrderView, 'type'>, kernelOrder: Re
 }
 
 /** Average fill price, 0 before the first fill. */
+/**
+ * A computed price (an average, a liquidation price, a mark) as USD-M prints it: at most 8
+ * decimals, rounded half-up, trailing zeros trimmed. Binance does not cut these to the symbol's
+ * tick: Position Information V2's example states BTCUSDT (tick 0.10) at "liquidationPrice":
+ * "19731.45529116" and "markPrice": "21123.05052574"
+ * (https://developers.binance.com/docs/derivatives/usds-margined-futures/trade/rest-api/Position-Information-V2),
+ * where the engine's figures carry 18 decimals. A price of 8 decimals or fewer is printed as it is.
+ */
+export function usdmPrice(text: string): string {
+  return formatFixed(roundToDecimals(parseFixed(text), 8, 'half-up'));
+}
+
 function averageOf(o: OrderView): string {
   const executed = parseFixed(o.executedQty);
-  return executed === 0n ? ZERO : formatFixed(roundToDecimals(div(parseFixed(o.cumulativeQuoteQty), executed), 8, 'half-up'));
+  return executed === 0n ? ZERO : usdmPrice(formatFixed(div(parseFixed(o.cumulativeQuoteQty), executed)));
 }
 
 /** A callback rate (fraction) as USD-M's percent: 0.015 → "1.5". */

@@ -40,7 +40,10 @@ describe('USD-M position figures after a partial close, by hand', () => {
     // Left: 0.3 at 61807.8; uPnL 0.3 × (61760.3 − 61807.8) = −14.25; notional 0.3 × 61760.3 = 18528.09.
     // Isolated wallet: 30903.9 / 10 = 3090.39 at opening, 3/5 of it left = 1854.234; isolatedMargin = wallet + uPnL = 1839.984.
     // Binance's positionRisk updateTime is the position's last update: the close, not the opening.
-    const expected = { symbol: 'BTCUSDT', positionAmt: '0.3', entryPrice: '61807.8', markPrice: '61760.3', unRealizedProfit: '-14.25', notional: '18528.09', isolatedWallet: '1854.234', isolatedMargin: '1839.984', updateTime: closed.updateTime };
+    // Liquidation price (Binance FAQ, isolated long, first bracket MMR 0.4 %, cum 0):
+    // (0.3 × 61807.8 − 1854.234) / (0.3 × 0.996) = 16688.106 / 0.2988 = 55850.421686746987…, printed as
+    // Binance prints it: 8 decimals ("liquidationPrice": "19731.45529116" in Position Information V2's example).
+    const expected = { symbol: 'BTCUSDT', positionAmt: '0.3', entryPrice: '61807.8', markPrice: '61760.3', unRealizedProfit: '-14.25', notional: '18528.09', isolatedWallet: '1854.234', isolatedMargin: '1839.984', liquidationPrice: '55850.42168675', updateTime: closed.updateTime };
     expect((await signed('GET', '/v2/positionRisk', { symbol: 'BTCUSDT' }))[0]).toMatchObject(expected);
     expect((await signed('GET', '/v3/positionRisk', { symbol: 'BTCUSDT' }))[0]).toMatchObject(expected);
     for (const version of ['/v2/account', '/v3/account']) {
