@@ -160,6 +160,19 @@ function isWorking(kernelOrder: Readonly<Order> | undefined, o: OrderView): bool
   return executionType(o.type) === o.type || kernelOrder.triggered;
 }
 
+/**
+ * Binance's `workingTime`: "The time when the order started working on the order book" (Spot API
+ * glossary, binance-spot-api-docs faqs/spot_glossary.md); -1 while a conditional order waits for its
+ * trigger. The kernel's own record of it where it has one: an order that waited for a synced, fresh
+ * book (`Order.workingTime`, the moment it got one), else the trigger of a conditional order, else
+ * its creation. An order the kernel no longer holds (read back from its row) counts from its
+ * trigger or creation: the row keeps no working time.
+ */
+function workingTimeOf(o: OrderView, kernelOrder: Readonly<Order> | undefined): number {
+  if (!isWorking(kernelOrder, o)) return -1;
+  return kernelOrder?.workingTime ?? kernelOrder?.triggeredAt ?? o.createdAt;
+}
+
 /** `GET /api/v3/order`, `openOrders`, `allOrders`. */
 export function binanceOrder(o: OrderView, kernelOrder: Readonly<Order> | undefined, orderListId: number | string = -1): Record<string, unknown> {
   const working = isWorking(kernelOrder, o);
@@ -175,7 +188,7 @@ export function binanceOrder(o: OrderView, kernelOrder: Readonly<Order> | undefi
     time: o.createdAt,
     updateTime: o.updatedAt,
     isWorking: working,
-    workingTime: working ? (kernelOrder?.triggeredAt ?? o.createdAt) : -1,
+    workingTime: workingTimeOf(o, kernelOrder),
     origQuoteOrderQty: o.quoteOrderQty ?? ZERO,
     selfTradePreventionMode: 'NONE',
   };
@@ -195,10 +208,9 @@ export interface NewOrderFill {
 export function binanceNewOrder(o: OrderView, kernelOrder: Readonly<Order> | undefined, respType: NewOrderRespType, fills: readonly AccountFill[]): Record<string, unknown> {
   const ack = { symbol: o.symbol, orderId: idNumber(o.orderId), orderListId: -1, clientOrderId: o.clientOrderId, transactTime: o.createdAt };
   if (respType === 'ACK') return ack;
-  const working = isWorking(kernelOrder, o);
   const result = extend(ack, extend(orderTerms(o, kernelOrder), {
     origQuoteOrderQty: o.quoteOrderQty ?? ZERO,
-    workingTime: working ? (kernelOrder?.triggeredAt ?? o.createdAt) : -1,
+    workingTime: workingTimeOf(o, kernelOrder),
     selfTradePreventionMode: 'NONE',
   }));
   if (respType === 'RESULT') return result;
