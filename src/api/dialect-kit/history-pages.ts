@@ -26,16 +26,22 @@ export interface HistoryWindow {
   /** A wider window (Binance -1127 "More than %s hours between startTime and endTime."). */
   tooLong(hours: number): Error;
   /**
-   * Given, a request without startTime, endTime or a first id reads only the `maxSpanMs` before
+   * Given, a request without startTime, endTime or a first id reads only the `recentSpanMs` before
    * this time, in Unix ms (USD-M: "the last 7 days' data will be returned").
    */
   readonly recentBefore?: () => number;
+  /** How far back `recentBefore` reaches, in ms; `maxSpanMs` when absent (an endpoint whose window is unbounded gives its own). */
+  readonly recentSpanMs?: number;
 }
 
-/** The window's bounds after its checks: the span refused when too wide, the default span applied. */
-function windowOf(start: number | undefined, end: number | undefined, firstId: number | undefined, window: HistoryWindow | undefined): { start?: number; end?: number } {
+/**
+ * The window's bounds after its checks: the span refused when too wide, the default span applied.
+ * Times in Unix ms; `firstId` a first id asked for (a request with one reads from there, not the
+ * recent span). Throws `window.tooLong` when `end − start` exceeds `window.maxSpanMs`.
+ */
+export function historyBounds(start: number | undefined, end: number | undefined, firstId: number | undefined, window: HistoryWindow | undefined): { start?: number; end?: number } {
   if (window !== undefined && start !== undefined && end !== undefined && end - start > window.maxSpanMs) throw window.tooLong(window.maxSpanMs / 3_600_000);
-  if (window?.recentBefore !== undefined && start === undefined && end === undefined && firstId === undefined) return { start: window.recentBefore() - window.maxSpanMs };
+  if (window?.recentBefore !== undefined && start === undefined && end === undefined && firstId === undefined) return { start: window.recentBefore() - (window.recentSpanMs ?? window.maxSpanMs) };
   return extend(start !== undefined ? { start } : {}, end !== undefined ? { end } : {});
 }
 
@@ -56,7 +62,7 @@ export async function fillsPage(reads: AccountReadPort, accountId: string, symbo
   const end = optionalInt(p.endTime, 'endTime', errors.invalid);
   const fromId = optionalInt(p.fromId, 'fromId', errors.invalid);
   if (fromId !== undefined && (start !== undefined || end !== undefined)) throw errors.combination();
-  const bounds = windowOf(start, end, fromId, window);
+  const bounds = historyBounds(start, end, fromId, window);
   const fills = await reads.fills(accountId, {
     symbol,
     ...(p.orderId ? { orderId: p.orderId } : {}),
@@ -86,7 +92,7 @@ export async function ordersPage(
   const start = optionalInt(p.startTime, 'startTime', invalid);
   const end = optionalInt(p.endTime, 'endTime', invalid);
   const fromId = optionalInt(p[idName], idName, invalid);
-  const bounds = windowOf(start, end, fromId, window);
+  const bounds = historyBounds(start, end, fromId, window);
   const orders = await reads.orders(accountId, symbol, bounds.start, bounds.end);
   if (orders.ok && prepare !== undefined) await prepare(orders.value.value);
   return pageOf(orders, limit, start !== undefined || fromId !== undefined, (o) => (fromId === undefined || Number(o.orderId) >= fromId) && keep(o));

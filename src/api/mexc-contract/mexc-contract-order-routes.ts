@@ -12,11 +12,11 @@
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { formatFixed, isDecimalString } from '../../core/money/fixed.js';
-import { extend } from '../../core/objects.js';
 import { isConditional } from '../../core/orders/order.js';
 import type { AccountProfile } from '../../persistence/credential-store.js';
 import type { AccountFill } from '../dialect-kit/account-history.js';
 import { auditCall, cancelOpenOrders, outcomeOf } from '../dialect-kit/facade-calls.js';
+import { historyBounds, type HistoryWindow } from '../dialect-kit/history-pages.js';
 import { intParam, optionalInt } from '../dialect-kit/request-params.js';
 import { accountReads } from '../paper-account-reads.js';
 import type { ExecutionResult, OrderView, PlaceOrderRequest } from '../service-deps.js';
@@ -224,15 +224,17 @@ export function registerContractOrderRoutes(app: FastifyInstance, ctx: ContractC
   app.get('/api/v1/private/order/list/open_orders', { schema: { tags } }, async (request) => openOrders(request, ctx.query(request).symbol));
 
   /**
-   * history_orders and order_deals read `start_time`…`end_time`; without either, MEXC's "last 7
-   * days", on the exchange's clock (a replay's time on paper; live, the venue applies its own).
+   * history_orders and order_deals read `start_time`…`end_time`, however wide; without either, MEXC's
+   * "last 7 days", on the exchange's clock (a replay's time on paper; live, the venue applies its own).
    */
-  const windowOf = (q: Record<string, string>): { start?: number; end?: number } => {
-    const start = optionalInt(q.start_time, 'start_time', invalid);
-    const end = optionalInt(q.end_time, 'end_time', invalid);
-    if (start === undefined && end === undefined && deps.execution.mode === 'paper') return { start: deps.hub.now() - HISTORY_DEFAULT_MS };
-    return extend(start !== undefined ? { start } : {}, end !== undefined ? { end } : {});
+  const historyWindow: HistoryWindow = {
+    maxSpanMs: Number.POSITIVE_INFINITY,
+    tooLong: () => contractErrors.param('the window is too wide'),
+    recentSpanMs: HISTORY_DEFAULT_MS,
+    ...(deps.execution.mode === 'paper' ? { recentBefore: () => deps.hub.now() } : {}),
   };
+  const windowOf = (q: Record<string, string>): { start?: number; end?: number } =>
+    historyBounds(optionalInt(q.start_time, 'start_time', invalid), optionalInt(q.end_time, 'end_time', invalid), undefined, historyWindow);
 
   app.get('/api/v1/private/order/list/history_orders', { schema: { tags } }, async (request) => {
     const account = ctx.signed(request);
