@@ -9,6 +9,10 @@
  * Shapes are the contract REST dialect's (mexc-contract-mappers.ts): the order push is
  * `order/get`'s order with the event's status and executed amounts and the fees and profit of the
  * order's fills up to the event; the asset push is `account/assets`' entry.
+ * A position push's closeVol and closeAvgPrice count the position's fills as `position/open_positions`
+ * does (mexc-contract-mappers.ts `positionClosedPart`): those the market tape keeps, with those the
+ * `trades` table held at login (`seed`); until that read answers, closes the tape does not hold
+ * (before this process started) are not counted.
  * Not modelled: live (venue) accounts, whose figures the kernel does not hold.
  */
 import type { FillEvent, KernelEvent, OrderDoneEvent, OrderNewEvent, PositionEvent } from '../../core/kernel/events.js';
@@ -22,6 +26,7 @@ import { paperFuturesFigures } from '../futures-account-figures.js';
 import { contractAsset, contractOrder, fillTotals, positionClosedPart, type PositionFill } from '../mexc-contract/mexc-contract-mappers.js';
 import { positionEffect } from '../../persistence/read-model.js';
 import { contractOfSymbol, type Contract } from '../mexc-contract/mexc-contract-symbols.js';
+import type { PositionFillRow } from '../mexc-contract/mexc-contract-account-routes.js';
 import { personalDeal, personalPosition, type PushFrame } from './contract-push-frames.js';
 
 /** The kinds of personal push `personal.filter` names. */
@@ -40,6 +45,8 @@ export class PersonalPushes {
   private readonly terms: OrderTermsTracker;
   /** The side of each position seen, for the push that closes it (its event says FLAT). */
   private readonly sides = new Map<string, 1 | 2>();
+  /** The fills of the account's open positions as the `trades` table held them at login, by position id (seed). */
+  private recorded: ReadonlyMap<string, readonly PositionFillRow[]> = new Map();
 
   constructor(
     readonly account: string,
@@ -108,13 +115,26 @@ export class PersonalPushes {
   private fillsOfPosition(positionId: string, upTo: readonly KernelEvent[]): PositionFill[] {
     const batch = new Set<KernelEvent>(upTo);
     const out: PositionFill[] = [];
+    const ids = new Set<string>();
     const add = (f: FillEvent, effect: FillPositionEffect | undefined) => {
       if (effect?.positionId !== positionId) return;
+      ids.add(f.tradeId);
       out.push({ side: effect.side, size: f.quantity, price: f.price, quoteQty: f.quoteQuantity, pnl: effect.side === 'OPEN' ? null : (f.realizedPnl ?? null), fee: f.fee });
     };
     for (const f of this.tape.fillsOf(this.account)) if (!batch.has(f)) add(f, this.tape.positionOf(f));
     for (const [i, e] of upTo.entries()) if (e.type === 'FILL') add(e, positionEffect(e, upTo.slice(i + 1)));
-    return out;
+    // Recorded fills the tape does not hold (before this process started, or out of its ring) came first.
+    const earlier = (this.recorded.get(positionId) ?? []).filter((row) => !ids.has(row.id));
+    return earlier.length === 0 ? out : [...earlier, ...out];
+  }
+
+  /**
+   * What the `trades` table held of the account's open positions (mexc-contract-account-routes.ts
+   * `positionFillRows`), read once at login: position pushes count those fills too where the tape no
+   * longer holds them, so that they state the closes `position/open_positions` states.
+   */
+  seed(recorded: ReadonlyMap<string, readonly PositionFillRow[]>): void {
+    this.recorded = recorded;
   }
 
   /**

@@ -7,6 +7,7 @@
  * 5000 contracts (0.5 BTC) bought at 61,807.8, then 2000 contracts sold at 61,760.3 a minute later
  * and 1000 at 61,701.2 a minute after that.
  */
+import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type WebSocket from 'ws';
 import { createHmac } from 'node:crypto';
@@ -15,8 +16,15 @@ import { injectMexcContract } from '../../test-kit/mexc-contract-signed.js';
 import { ADMIN_KEY, startTestService, type TestService } from '../../test-kit/service-kit.js';
 import { connect, until, type Frame } from '../../test-kit/ws-client.js';
 import { registerMexcContractApi } from '../mexc-contract/mexc-contract-api.js';
+import { buildServer } from '../server.js';
 
 const START = 1723161300000;
+const loginFrame = (keys: { apiKey: string; apiSecret: string }) => {
+  const reqTime = String(Date.now());
+  return JSON.stringify({ method: 'login', param: { apiKey: keys.apiKey, reqTime, signature: createHmac('sha256', keys.apiSecret).update(keys.apiKey + reqTime).digest('hex') } });
+};
+
+const positions = (frames: Frame[]) => frames.filter((f) => f.channel === 'push.personal.position').map((f) => f.data as Record<string, number>);
 
 describe('MEXC contract position pushes after partial closes, by hand', () => {
   let service: TestService;
@@ -27,13 +35,10 @@ describe('MEXC contract position pushes after partial closes, by hand', () => {
   const login = async () => {
     const c = await connect(url);
     sockets.push(c.ws);
-    const reqTime = String(Date.now());
-    const signature = createHmac('sha256', keys.apiSecret).update(keys.apiKey + reqTime).digest('hex');
-    c.ws.send(JSON.stringify({ method: 'login', param: { apiKey: keys.apiKey, reqTime, signature } }));
+    c.ws.send(loginFrame(keys));
     await until(() => c.frames.some((f) => f.channel === 'rs.login'), 'the login answer');
     return c;
   };
-  const positions = (frames: Frame[]) => frames.filter((f) => f.channel === 'push.personal.position').map((f) => f.data as Record<string, number>);
 
   beforeAll(async () => {
     service = await startTestService({ recording: USDM_RECORDING, until: START, plugins: [registerMexcContractApi] });
@@ -69,5 +74,50 @@ describe('MEXC contract position pushes after partial closes, by hand', () => {
     expect(positions(late.frames).at(-1)).toMatchObject(byHand);
     const { data } = await call('GET', 'position/open_positions', { symbol: 'BTC_USDT' });
     expect(data).toEqual([expect.objectContaining(byHand)]);
+  });
+});
+
+describe('MEXC contract position pushes count closes made before the contract dialect kept a tape', () => {
+  let service: TestService;
+  let app: FastifyInstance;
+  let account: { apiKey: string; apiSecret: string };
+  const sockets: WebSocket[] = [];
+
+  beforeAll(async () => {
+    // No exchange dialect on the first server: nothing keeps a tape of the account's fills.
+    service = await startTestService({ recording: USDM_RECORDING, until: START });
+    account = (await service.app.inject({ method: 'POST', url: '/api/accounts', headers: { authorization: `Bearer ${ADMIN_KEY}` }, payload: { name: 'before', type: 'futures', leverage: 10, balances: { USDT: '10000' } } })).json();
+  });
+  afterAll(async () => {
+    for (const ws of sockets) ws.close();
+    await app?.close();
+    await service?.close();
+  });
+
+  it('counts the recorded closes the tape never saw, as position/open_positions does', async () => {
+    const native = (side: 'BUY' | 'SELL', quantity: string) =>
+      service.app.inject({ method: 'POST', url: '/api/orders', headers: { authorization: `Bearer ${account.apiKey}` }, payload: { symbol: 'BTCUSDT', side, type: 'MARKET', quantity } });
+    // The same fills as above, the first two through the native API: 0.5 BTC bought, 0.2 sold.
+    expect((await native('BUY', '0.5')).statusCode).toBeLessThan(300);
+    await service.feedUntil(START + 60_000);
+    expect((await native('SELL', '0.2')).statusCode).toBeLessThan(300);
+
+    // Then a server with the contract dialect, whose tape starts now.
+    app = await buildServer(service.deps, { plugins: [registerMexcContractApi] });
+    const base = await app.listen({ port: 0, host: '127.0.0.1' });
+    const c = await connect(`${base.replace(/^http/, 'ws')}/mexc/contract/edge`);
+    sockets.push(c.ws);
+    c.ws.send(loginFrame(account));
+    await until(() => c.frames.some((f) => f.channel === 'rs.login'), 'the login answer');
+    await service.feedUntil(START + 120_000);
+    const third = await injectMexcContract(app, account, 'POST', 'order/create', { symbol: 'BTC_USDT', openType: 1, side: 4, type: 5, vol: 1000, leverage: 10 });
+    expect(third.json()).toMatchObject({ success: true });
+    await until(() => positions(c.frames).some((p) => p.holdVol === 2000), 'the push after the third fill');
+
+    // 2000 + 1000 contracts closed at 61,740.6, worked out above.
+    const byHand = { holdVol: 2000, closeVol: 3000, closeAvgPrice: 61740.6 };
+    expect(positions(c.frames).at(-1)).toMatchObject(byHand);
+    const rest = (await injectMexcContract(app, account, 'GET', 'position/open_positions', { symbol: 'BTC_USDT' })).json() as { data: unknown };
+    expect(rest.data).toEqual([expect.objectContaining(byHand)]);
   });
 });

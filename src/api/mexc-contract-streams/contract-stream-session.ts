@@ -37,6 +37,7 @@ import type { Kernel } from '../../core/kernel/kernel.js';
 import type { CredentialStore } from '../../persistence/credential-store.js';
 import type { DepthDiff } from '../dialect-kit/depth-diffs.js';
 import type { MarketTape, TapeTrade } from '../dialect-kit/market-tape.js';
+import type { PositionFillRow } from '../mexc-contract/mexc-contract-account-routes.js';
 import { MexcContractError } from '../mexc-contract/mexc-contract-errors.js';
 import { contractTicker } from '../mexc-contract/mexc-contract-market-routes.js';
 import { verifyContractRequest } from '../mexc-contract/mexc-contract-signature.js';
@@ -61,6 +62,8 @@ export interface ContractSessionOptions {
   readonly maxSubscriptions: number;
   readonly authFailed: () => void;
   readonly inBackOff: () => boolean;
+  /** Paper: the recorded fills of the account's open positions, by position id, read at login (PersonalPushes `seed`). */
+  readonly recordedFills?: (accountId: string) => Promise<ReadonlyMap<string, readonly PositionFillRow[]>>;
 }
 
 interface PublicSub {
@@ -161,7 +164,10 @@ export class ContractStreamSession {
         ts,
       );
       const filters = param.subscribe === false ? new Map<string, ReadonlySet<string>>() : allPersonalPushes();
-      this.login = new PersonalPushes(profile.accountId, filters, this.options.kernel, this.options.tape, this.options.send);
+      const pushes = new PersonalPushes(profile.accountId, filters, this.options.kernel, this.options.tape, this.options.send);
+      this.login = pushes;
+      // A failed read leaves the position pushes to the tape's fills; the connection goes on.
+      this.options.recordedFills?.(profile.accountId).then((recorded) => pushes.seed(recorded), () => undefined);
       this.options.send(answer('rs.login', 'success', ts));
     } catch (error) {
       if (!(error instanceof MexcContractError)) throw error;

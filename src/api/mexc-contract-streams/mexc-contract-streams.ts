@@ -17,6 +17,7 @@ import { mexcContractBodyOf } from '../mexc-contract/mexc-contract-errors.js';
 import { MarketTape } from '../dialect-kit/market-tape.js';
 import { sharedTape } from '../dialect-kit/shared-tape.js';
 import { CONTRACT_DETAIL_PATH } from '../mexc-contract/mexc-contract-api.js';
+import { positionFillRows, type PositionFillRow } from '../mexc-contract/mexc-contract-account-routes.js';
 import type { ServiceDeps } from '../service-deps.js';
 import { ContractStreamSession } from './contract-stream-session.js';
 
@@ -31,6 +32,11 @@ export async function registerMexcContractStreams(app: FastifyInstance, deps: Se
   const wallClock = deps.wallClock ?? Date.now;
   const diffs = sharedDepthDiffs(app, deps.hub);
   const tape = app.hasRoute({ method: 'GET', url: CONTRACT_DETAIL_PATH }) ? sharedTape(app, deps.hub) : new MarketTape(0, 0);
+  // What the trades table holds of an account's open positions (paper), for its position pushes.
+  const recordedFills = async (accountId: string): Promise<ReadonlyMap<string, readonly PositionFillRow[]>> => {
+    const account = deps.hub.kernel.account(accountId);
+    return account?.kind === 'futures' ? positionFillRows(deps, accountId, account.openPositions().map((p) => p.id)) : new Map();
+  };
   app.route({
     method: 'GET',
     url: MEXC_CONTRACT_WS_PATH,
@@ -61,6 +67,7 @@ export async function registerMexcContractStreams(app: FastifyInstance, deps: Se
         close: (code, reason) => socket.close(code, reason),
         authFailed: () => request.server.authThrottle.failed(request.ip),
         inBackOff: () => request.server.authThrottle.retryAfterMs(request.ip) > 0,
+        ...(deps.execution.mode === 'paper' ? { recordedFills } : {}),
       });
       const unsubscribeHub = deps.hub.subscribe((events, input) => session.onEngine(events, input));
       const unsubscribeDiffs = diffs.subscribe((diff) => session.onDiff(diff));

@@ -21,10 +21,32 @@ import { auditCall } from '../dialect-kit/facade-calls.js';
 import { intParam } from '../dialect-kit/request-params.js';
 import { ok, type ContractContext } from './mexc-contract-api.js';
 import { contractErrorOf, contractErrors } from './mexc-contract-errors.js';
-import { contractAsset, contractOpenPosition, num, positionClosedPart, positionNumber } from './mexc-contract-mappers.js';
+import { contractAsset, contractOpenPosition, num, positionClosedPart, positionNumber, type PositionFill } from './mexc-contract-mappers.js';
+import type { ServiceDeps } from '../service-deps.js';
 import { contractOfSymbol, volOf, type Contract } from './mexc-contract-symbols.js';
 
 const tags = ['mexc contract'];
+
+/** A position's fill as the `trades` table holds it: its id and what positionClosedPart reads. */
+export type PositionFillRow = PositionFill & { readonly id: string };
+
+/**
+ * The fills of some of the account's positions, by position id, each list in execution order, as
+ * the `trades` read table holds them once it has caught up with the engine (paper accounts). The
+ * one read of what a position has closed, for `position/open_positions` and the contract stream.
+ */
+export async function positionFillRows(deps: ServiceDeps, accountId: string, positionIds: readonly string[]): Promise<Map<string, PositionFillRow[]>> {
+  const out = new Map<string, PositionFillRow[]>();
+  if (positionIds.length === 0) return out;
+  await deps.hub.readModelCaughtUp();
+  const rows = (await deps.db.selectFrom('trades').selectAll().where('accountId', '=', accountId).where('positionId', 'in', [...positionIds]).execute()).sort(inExecutionOrder);
+  for (const row of rows) {
+    const list = out.get(row.positionId!) ?? [];
+    if (list.length === 0) out.set(row.positionId!, list);
+    list.push(row);
+  }
+  return out;
+}
 
 export function registerContractAccountRoutes(app: FastifyInstance, ctx: ContractContext): void {
   const { deps } = ctx;
@@ -63,14 +85,11 @@ export function registerContractAccountRoutes(app: FastifyInstance, ctx: Contrac
     if (a === undefined) return ok([]);
     const open = a.positions.filter((p) => parseFixed(p.size) !== 0n && contractOfSymbol(kernel(), p.symbol) !== undefined && (only === undefined || p.symbol === only));
     // On paper, what the position has closed so far (closeVol, closeAvgPrice) from its fills; live, the venue's figures stand.
-    if (deps.execution.mode === 'paper' && open.some((p) => p.positionId !== undefined)) await deps.hub.readModelCaughtUp();
+    const paper = deps.execution.mode === 'paper';
+    const fills = paper ? await positionFillRows(deps, accountId, open.flatMap((p) => (p.positionId !== undefined ? [p.positionId] : []))) : new Map<string, PositionFillRow[]>();
     const out = [];
     for (const p of open.sort((x, y) => (x.symbol < y.symbol ? -1 : 1))) {
-      let closed: { qty: bigint; quote: bigint } | undefined;
-      if (deps.execution.mode === 'paper' && p.positionId !== undefined) {
-        const fills = (await deps.db.selectFrom('trades').selectAll().where('accountId', '=', accountId).where('positionId', '=', p.positionId).execute()).sort(inExecutionOrder);
-        closed = positionClosedPart(fills);
-      }
+      const closed = paper && p.positionId !== undefined ? positionClosedPart(fills.get(p.positionId) ?? []) : undefined;
       out.push(contractOpenPosition(a, p, contractOfSymbol(kernel(), p.symbol)!, closed));
     }
     return ok(out);
