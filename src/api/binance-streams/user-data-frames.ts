@@ -19,7 +19,7 @@ import { div, formatFixed, parseFixed, roundToDecimals } from '../../core/money/
 import type { Order } from '../../core/orders/order.js';
 import { paperOrderView } from '../../execution/paper-execution-service.js';
 import { binanceOrder, binanceStatusOf, idNumber } from '../binance/binance-mappers.js';
-import { usdmOrder, usdmTypeOf } from '../binance-usdm/usdm-mappers.js';
+import { usdmOrder, usdmPrice, usdmTypeOf } from '../binance-usdm/usdm-mappers.js';
 
 export type OrderEvent = OrderNewEvent | FillEvent | OrderDoneEvent;
 
@@ -159,8 +159,9 @@ export function accountUpdate(at: number, reason: string, kernel: Kernel, accoun
   const P = positions.map((p) => ({
     s: p.symbol,
     pa: p.direction === 'SHORT' ? formatFixed(-parseFixed(p.totalSize)) : p.type === 'POSITION_CLOSED' ? '0' : p.totalSize,
-    ep: p.type === 'POSITION_CLOSED' ? '0' : p.entryPrice,
-    bep: p.type === 'POSITION_CLOSED' ? '0' : p.entryPrice,
+    // Computed prices at 8 decimals, as USD-M prints them (usdm-mappers.ts `usdmPrice`).
+    ep: p.type === 'POSITION_CLOSED' ? '0' : usdmPrice(p.entryPrice),
+    bep: p.type === 'POSITION_CLOSED' ? '0' : usdmPrice(p.entryPrice),
     cr: p.realizedPnl,
     up: p.unrealizedPnl ?? '0',
     mt: isolated ? 'isolated' : 'cross',
