@@ -15,7 +15,8 @@
  * (before this process started) are not counted.
  * Not modelled: live (venue) accounts, whose figures the kernel does not hold.
  */
-import type { FillEvent, KernelEvent, OrderDoneEvent, OrderNewEvent, PositionEvent } from '../../core/kernel/events.js';
+import type { FillEvent, KernelEvent, LiquidationEvent, OrderDoneEvent, OrderNewEvent, PositionEvent } from '../../core/kernel/events.js';
+import { mul, parseFixed } from '../../core/money/fixed.js';
 import type { Kernel } from '../../core/kernel/kernel.js';
 import { isConditional, type Order } from '../../core/orders/order.js';
 import { paperOrderView } from '../../execution/paper-execution-service.js';
@@ -23,7 +24,7 @@ import { OrderTermsTracker } from '../../execution/order-records.js';
 import { fillOfEvent } from '../dialect-kit/account-history.js';
 import type { FillPositionEffect, MarketTape } from '../dialect-kit/market-tape.js';
 import { paperFuturesFigures } from '../futures-account-figures.js';
-import { contractAsset, contractOrder, fillTotals, positionClosedPart, type PositionFill } from '../mexc-contract/mexc-contract-mappers.js';
+import { contractAsset, contractOrder, fillTotals, positionClosedPart, type ClosedPart, type PositionFill } from '../mexc-contract/mexc-contract-mappers.js';
 import { positionEffect } from '../../persistence/read-model.js';
 import { contractOfSymbol, type Contract } from '../mexc-contract/mexc-contract-symbols.js';
 import type { PositionFillRow } from '../mexc-contract/mexc-contract-account-routes.js';
@@ -90,7 +91,7 @@ export class PersonalPushes {
         if (event.type === 'POSITION_CLOSED') this.sides.delete(event.positionId);
         else this.sides.set(event.positionId, side);
         if (this.wants('position', contract)) {
-          const closed = positionClosedPart(this.fillsOfPosition(event.positionId, mine.slice(0, index + 1)));
+          const closed = this.closedOf(event, mine.slice(0, index + 1));
           this.send({ channel: 'push.personal.position', data: personalPosition(event, contract, openType, side, closed), ts: event.at });
         }
       }
@@ -126,6 +127,20 @@ export class PersonalPushes {
     // Recorded fills the tape does not hold (before this process started, or out of its ring) came first.
     const earlier = (this.recorded.get(positionId) ?? []).filter((row) => !ids.has(row.id));
     return earlier.length === 0 ? out : [...earlier, ...out];
+  }
+
+  /**
+   * What the position has closed up to its event (`upTo`: the batch's events so far): its fills
+   * (positionClosedPart) and, once a liquidation closed it, the size liquidated at the bankruptcy
+   * price, which no fill carries, as `history_positions` counts it (docs/adr/0060).
+   */
+  private closedOf(event: PositionEvent, upTo: readonly KernelEvent[]): ClosedPart {
+    const part = positionClosedPart(this.fillsOfPosition(event.positionId, upTo));
+    if (event.type !== 'POSITION_CLOSED') return part;
+    const liquidation = upTo.find((e): e is LiquidationEvent => e.type === 'LIQUIDATION' && e.positionId === event.positionId);
+    if (liquidation === undefined) return part;
+    const size = parseFixed(liquidation.size);
+    return { qty: part.qty + size, quote: part.quote + mul(size, parseFixed(liquidation.bankruptcyPrice)), realised: part.realised };
   }
 
   /**

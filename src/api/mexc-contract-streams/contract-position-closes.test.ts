@@ -8,6 +8,8 @@
  * and 1000 at 61,701.2 a minute after that.
  */
 import type { FastifyInstance } from 'fastify';
+import type { LiquidationEvent } from '../../core/kernel/events.js';
+import { div, formatFixed, parseFixed } from '../../core/money/fixed.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type WebSocket from 'ws';
 import { createHmac } from 'node:crypto';
@@ -120,4 +122,45 @@ describe('MEXC contract position pushes count closes made before the contract di
     const rest = (await injectMexcContract(app, account, 'GET', 'position/open_positions', { symbol: 'BTC_USDT' })).json() as { data: unknown };
     expect(rest.data).toEqual([expect.objectContaining(byHand)]);
   });
+});
+
+describe('MEXC contract position push of a liquidated position', () => {
+  let service: TestService;
+  let keys: { id: string; apiKey: string; apiSecret: string };
+  const sockets: WebSocket[] = [];
+
+  beforeAll(async () => {
+    // The recording's highest ask, 61,839.9: a 125x long bought there is liquidated a few minutes later
+    // (mexc-contract-liquidated-history.test.ts).
+    service = await startTestService({ recording: USDM_RECORDING, until: 1723161310714, plugins: [registerMexcContractApi] });
+    keys = (await service.app.inject({ method: 'POST', url: '/api/accounts', headers: { authorization: `Bearer ${ADMIN_KEY}` }, payload: { name: 'liq', type: 'futures', leverage: 125, balances: { USDT: '1000' } } })).json();
+  });
+  afterAll(async () => {
+    for (const ws of sockets) ws.close();
+    await service?.close();
+  });
+
+  it('states the size liquidated at the bankruptcy price as closed, as history_positions does', async () => {
+    const base = await service.app.listen({ port: 0, host: '127.0.0.1' });
+    const c = await connect(`${base.replace(/^http/, 'ws')}/mexc/contract/edge`);
+    sockets.push(c.ws);
+    c.ws.send(loginFrame(keys));
+    await until(() => c.frames.some((f) => f.channel === 'rs.login'), 'the login answer');
+    const liquidations: LiquidationEvent[] = [];
+    const stop = service.deps.hub.subscribe((events) => {
+      for (const e of events) if (e.type === 'LIQUIDATION' && e.account === keys.id) liquidations.push(e);
+    });
+    try {
+      expect((await injectMexcContract(service.app, keys, 'POST', 'order/create', { symbol: 'BTC_USDT', openType: 1, side: 1, type: 5, vol: 5000 })).json()).toMatchObject({ success: true });
+      await service.feedUntil(1723161600000);
+    } finally {
+      stop();
+    }
+    await until(() => positions(c.frames).some((p) => p.state === 3), 'the closing push');
+    expect(liquidations).toHaveLength(1);
+    // By hand (mexc-contract-liquidated-history.test.ts): entry 61839.968, isolated margin 247.359872 on
+    // 0.5 BTC; the bankruptcy price is where the margin less the clearance fee is gone.
+    const bankruptcy = parseFixed('61839.968') + div(parseFixed(liquidations[0]!.liquidationFee) - parseFixed('247.359872'), parseFixed('0.5'), 'half-up');
+    expect(positions(c.frames).at(-1)).toMatchObject({ state: 3, holdVol: 0, closeVol: 5000, closeAvgPrice: Number(formatFixed(bankruptcy)) });
+  }, 60_000);
 });
