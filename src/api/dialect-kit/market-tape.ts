@@ -5,7 +5,9 @@
  * dialect of a service (shared-tape.ts).
  *
  * Guarantees: trades are kept in arrival order, at least the last `capacity` per symbol (the oldest
- * drop out, in batches);
+ * drop out, in batches); each kept futures fill carries its position and effect on it as the read
+ * model records them (`positionOf`, read-model.ts `positionEffect`), for the MEXC contract stream's
+ * position pushes;
  * klines are aggregated from the kept trades only, in exact decimals, buckets aligned to UTC
  * (weeks start on Monday, months on the 1st). Every time is the engine's exchange time.
  * Not modelled: history older than the ring (the kernel keeps no trade history); candles of minutes
