@@ -86,10 +86,14 @@ export class PaperAccountReads implements AccountReadPort {
   async summary(accountId: string) {
     const kernel = this.deps.hub.kernel;
     const state = kernel.account(accountId);
-    const equity = kernel.equity(accountId);
+    // While the kernel waits for a price for something the account holds, its equity is not
+    // stated: `kernel.equity` would count that holding as zero (core/kernel/account-health.ts).
+    const awaiting = kernel.awaitedPrices(accountId);
+    const equity = awaiting.length > 0 ? undefined : kernel.equity(accountId);
     return this.fresh({
       halted: kernel.isHalted(accountId),
       equity: equity === undefined ? null : formatFixed(equity),
+      ...(awaiting.length > 0 ? { awaitingPrice: awaiting } : {}),
       ...(state?.kind === 'futures' ? { marginUsed: formatFixed(state.marginUsed()), availableMargin: formatFixed(state.available((s) => kernel.markPrice(s))) } : {}),
       balances: kernel.balances(accountId) ?? {},
       updateTime: kernel.accountChangedAt(accountId) ?? 0,

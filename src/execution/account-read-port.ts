@@ -106,8 +106,19 @@ export interface AccountSummary {
   /** True when the account may not trade: the kernel's risk halt (paper) or refused keys (live). */
   readonly halted: boolean;
   readonly haltReason?: string;
-  /** Valued in USDT; null when it cannot be valued. */
+  /**
+   * Valued in USDT; null when it cannot be valued, and (paper) while the kernel's valuation waits for
+   * a price for something the account holds (`awaitingPrice`): counting that holding as zero would
+   * state a figure that is wrong (core/kernel/account-health.ts, ADR 0028).
+   */
   readonly equity: string | null;
+  /**
+   * Present (paper) while the account's equity waits for a price: what it holds that has none yet,
+   * spot assets (`BTC`) and futures symbols (`BTCUSDT`), sorted (Kernel.awaitedPrices). Absent once
+   * everything is priced, or once the kernel's wait (PRICE_WAIT_MS) is over and it values what is
+   * still unpriced as zero.
+   */
+  readonly awaitingPrice?: readonly string[];
   readonly marginUsed?: string;
   readonly availableMargin?: string;
   readonly balances: BalancesView;

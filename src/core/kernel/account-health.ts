@@ -158,6 +158,33 @@ export function equityOf(account: Account, markets: ReadonlyMap<string, Market>,
   return valuation(account, markets, valuationAsset, false)!;
 }
 
+/**
+ * What the account holds that has no price yet, as `pricedEquityOf` waits for it: spot assets (free
+ * or locked, e.g. `BTC`) whose market in the valuation asset has no mark, mid or trade, and futures
+ * symbols (e.g. `BTCUSDT`) with an open position and no mark; sorted, empty when everything is priced.
+ * An asset with no market in the valuation asset is not listed (it counts as zero, not waited for).
+ */
+export function unpricedHoldings(account: Account, markets: ReadonlyMap<string, Market>, valuationAsset: string): string[] {
+  const unpriced: string[] = [];
+  if (account.kind === 'futures') {
+    for (const position of account.positions.values()) if (position.size !== 0n && markets.get(position.symbol)?.mark === undefined) unpriced.push(position.symbol);
+  } else {
+    for (const asset of account.assets()) {
+      const b = account.balance(asset);
+      if (asset === valuationAsset || b.free + b.locked === 0n) continue;
+      const market = spotMarketOf(markets, asset, valuationAsset);
+      if (market !== undefined && priceOf(market) === undefined) unpriced.push(asset);
+    }
+  }
+  return unpriced.sort();
+}
+
+/** The spot market of `asset` in the valuation asset, if one is configured. */
+function spotMarketOf(markets: ReadonlyMap<string, Market>, asset: string, valuationAsset: string): Market | undefined {
+  for (const market of markets.values()) if (market.instrument.market === 'spot' && market.instrument.base === asset && market.instrument.quote === valuationAsset) return market;
+  return undefined;
+}
+
 /** `strict`: undefined when a holding has no price, instead of counting it as zero. */
 function valuation(account: Account, markets: ReadonlyMap<string, Market>, valuationAsset: string, strict: boolean): Fixed | undefined {
   if (account.kind === 'futures') {
@@ -173,13 +200,11 @@ function valuation(account: Account, markets: ReadonlyMap<string, Market>, valua
       total += amount;
       continue;
     }
-    for (const market of markets.values()) {
-      if (market.instrument.market !== 'spot' || market.instrument.base !== asset || market.instrument.quote !== valuationAsset) continue;
-      const price = priceOf(market);
-      if (price !== undefined) total += mul(amount, price, 'half-up');
-      else if (strict) return undefined;
-      break;
-    }
+    const market = spotMarketOf(markets, asset, valuationAsset);
+    if (market === undefined) continue;
+    const price = priceOf(market);
+    if (price !== undefined) total += mul(amount, price, 'half-up');
+    else if (strict) return undefined;
   }
   return total;
 }

@@ -36,7 +36,7 @@ import { isOpenStatus } from '../orders/order-status.js';
 import { applyBar, parseBar, resumeProblem, type BarContext, type ParsedBar } from './bar-input.js';
 import { attachExits } from './bracket-exits.js';
 import { endAccount, exportAccount, importAccount, openAccount, setLeverage } from './account-commands.js';
-import { ACCOUNT_CHANGES, equityEvent, equityOf, observeEquity, PRICE_WAIT_MS, pricedEquityOf, type Account, type HealthState } from './account-health.js';
+import { ACCOUNT_CHANGES, equityEvent, equityOf, observeEquity, PRICE_WAIT_MS, pricedEquityOf, unpricedHoldings, type Account, type HealthState } from './account-health.js';
 import type { InputRejectedEvent, KernelEvent } from './events.js';
 import { applyFunding, checkLiquidations, type RiskContext } from './futures-risk.js';
 import type { KernelInput, LevelInput, OrderCommandInput } from './inputs.js';
@@ -552,7 +552,19 @@ export class Kernel {
     return this.s.health.awaiting.has(id);
   }
 
-  /** The account's equity in the valuation asset (undefined for an unknown account); a holding with no price yet counts as zero (`awaitingPrice`). */
+  /**
+   * While the account's valuation waits for a price (`awaitingPrice`): what it holds that has none
+   * yet, spot assets (`BTC`) and futures symbols (`BTCUSDT`), sorted (account-health.ts
+   * `unpricedHoldings`); empty when it is not waiting, or for an unknown account. A reader that
+   * states the account's equity states none while this is not empty: `equity` would count these as zero.
+   */
+  awaitedPrices(id: string): string[] {
+    const account = this.s.accountsById.get(id);
+    if (account === undefined || !this.s.health.awaiting.has(id)) return [];
+    return unpricedHoldings(account, this.s.markets, this.s.valuationAsset);
+  }
+
+  /** The account's equity in the valuation asset (undefined for an unknown account); a holding with no price yet counts as zero (`awaitingPrice`, `awaitedPrices`). */
   equity(id: string): Fixed | undefined {
     const account = this.s.accountsById.get(id);
     return account === undefined ? undefined : equityOf(account, this.s.markets, this.s.valuationAsset);
