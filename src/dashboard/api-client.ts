@@ -24,7 +24,10 @@ export interface AccountView {
   readonly type: 'spot' | 'futures';
   readonly mode: 'paper' | 'live';
   readonly halted: boolean;
+  /** Null while it cannot be valued: see `awaitingPrice`. */
   readonly equity: string | null;
+  /** Present while the equity waits for a price: the holdings that have none yet (`BTC`, or a futures symbol). */
+  readonly awaitingPrice?: readonly string[];
   readonly marginUsed?: string;
   readonly availableMargin?: string;
   readonly balances: Balances;

@@ -1,4 +1,4 @@
-/** Account figures: equity, available (margin or quote), drawdown, balances. */
+/** Account figures: equity (or what it awaits a price for), available (margin or quote), drawdown, balances. */
 import type { AccountView } from '../api-client.js';
 import { fmt, fmtPercent, fmtQty } from '../decimal.js';
 
@@ -7,11 +7,17 @@ export function AccountSummary(props: { account: AccountView | undefined; quote:
   const futures = a?.type === 'futures';
   const balances = Object.entries(a?.balances ?? {}).filter(([, b]) => Number(b.free) + Number(b.locked) > 0);
   const quoteFree = a?.balances[props.quote]?.free;
+  // No figure while the server waits for a price for something the account holds: counting it as zero would be wrong.
+  const awaiting = a?.equity === null && a.awaitingPrice !== undefined && a.awaitingPrice.length > 0 ? a.awaitingPrice : undefined;
   return (
     <section class="summary" aria-label="Account" data-testid="summary">
       <div class="stat">
         <span class="label">Equity</span>
-        <strong class="value num" data-testid="equity">{fmt(a?.equity)} <small>{props.quote}</small></strong>
+        {awaiting !== undefined ? (
+          <strong class="value" data-testid="equity" title="The server values the account once everything it holds has a price">Awaiting price <small>{awaiting.join(', ')}</small></strong>
+        ) : (
+          <strong class="value num" data-testid="equity">{fmt(a?.equity)} <small>{props.quote}</small></strong>
+        )}
         {a?.halted && <span class="tag bad">Halted</span>}
       </div>
       <div class="stat">
