@@ -3,7 +3,7 @@
  * header with the account selector (admin key) and settings, and the sign-in. The key comes from
  * the form, `?key=` (removed from the address bar at once) or this browser's storage.
  */
-import { useEffect, useMemo, useState } from 'preact/hooks';
+import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { Api, ApiError, type AccountsPage, type AdminAccount, type Instrument, type ModeView } from './api-client.js';
 import { AccountPicker } from './components/account-picker.js';
 import { DashboardView } from './components/dashboard-view.js';
@@ -98,13 +98,63 @@ export function App() {
     document.title = `${live ? 'LIVE' : known ? 'PAPER' : 'MODE UNKNOWN'} · papertrade`;
   }, [live, known]);
 
-  // A key the server no longer accepts (the account was deleted): back to the sign-in with the
-  // reason, rather than the last figures of an account that is gone and more refused requests.
-  const keyRefused = () => {
+  // The admin's notice that an account is gone, and the selector's refresh count.
+  const [accountNotice, setAccountNotice] = useState<string>();
+  const [pickerRefresh, setPickerRefresh] = useState(0);
+  const sessionRef = useRef(session);
+  sessionRef.current = session;
+  // The account key last refused: the requests of one view refused together make one notice.
+  const refusedKey = useRef<string | undefined>(undefined);
+
+  // An account the admin chose or had on screen is gone (deleted, or its key replaced): the admin
+  // key still works, so the admin stays signed in. Say so and ask the selector's page again; a
+  // chosen account leaves the one on screen there, one on screen gives way to the first listed.
+  const adminAccountGone = async (s: Session, gone: { name: string; apiKey: string }, stay: boolean) => {
+    setAccountNotice(`The account "${gone.name}" no longer exists: it was deleted or its key replaced. Choose another.`);
+    setPickerRefresh((n) => n + 1);
+    if (stay) return;
+    let next: AdminAccount | undefined;
+    try {
+      next = (await new Api(s.key).accounts()).items.find((a) => a.apiKey !== gone.apiKey);
+    } catch {
+      next = undefined;
+    }
+    if (next === undefined) return signOut('The admin key is right, but there are no accounts left: create one with POST /api/accounts.');
+    setSession({ key: s.key, admin: { first: s.admin!.first, account: next }, accountKey: next.apiKey, accountName: next.name });
+  };
+
+  const signOut = (reason: string) => {
     localStorage.removeItem(STORAGE_KEY);
     setSettingsOpen(false);
+    setAccountNotice(undefined);
     setSession(undefined);
-    setSignInError("The server no longer accepts this account's key: the account was deleted or its key replaced. Sign in again.");
+    setSignInError(reason);
+  };
+
+  // A key the server no longer accepts (the account was deleted): back to the sign-in with the
+  // reason, rather than the last figures of an account that is gone and more refused requests.
+  // Signed in with the admin key, only the account is gone: the admin stays signed in.
+  const keyRefused = () => {
+    const s = sessionRef.current;
+    if (s?.admin !== undefined) {
+      if (refusedKey.current === s.accountKey) return;
+      refusedKey.current = s.accountKey;
+      void adminAccountGone(s, { name: s.accountName, apiKey: s.accountKey }, false);
+      return;
+    }
+    signOut("The server no longer accepts this account's key: the account was deleted or its key replaced. Sign in again.");
+  };
+
+  // The admin picks an account: its key is tried first, so an account deleted since the selector
+  // was last filled is reported as gone, rather than shown and refused request by request.
+  const pick = async (s: Session, chosen: AdminAccount) => {
+    try {
+      await new Api(chosen.apiKey).account();
+    } catch (err) {
+      if (err instanceof ApiError && err.status === 401) return adminAccountGone(s, chosen, true);
+    }
+    setAccountNotice(undefined);
+    setSession({ key: s.key, admin: { first: s.admin!.first, account: chosen }, accountKey: chosen.apiKey, accountName: chosen.name });
   };
   const accountApi = useMemo(() => (session ? new Api(session.accountKey, keyRefused) : undefined), [session?.accountKey]);
   const adminApi = useMemo(() => (session?.admin !== undefined ? new Api(session.key) : undefined), [session?.key, session?.admin !== undefined]);
@@ -133,16 +183,22 @@ export function App() {
                 api={adminApi}
                 first={session.admin.first}
                 current={session.admin.account}
-                onPick={(chosen) => setSession({ ...session, admin: { first: session.admin!.first, account: chosen }, accountKey: chosen.apiKey, accountName: chosen.name })}
+                refresh={pickerRefresh}
+                onPick={(chosen) => void pick(session, chosen)}
               />
             ) : (
               <span class="account-name" title="Signed-in account">{session.accountName}</span>
             )}
             <button type="button" class="ghost" data-testid="open-settings" onClick={() => setSettingsOpen(true)}>Settings</button>
-            <button type="button" class="ghost" onClick={() => { localStorage.removeItem(STORAGE_KEY); setSession(undefined); }}>Sign out</button>
+            <button type="button" class="ghost" onClick={() => { localStorage.removeItem(STORAGE_KEY); setAccountNotice(undefined); setSession(undefined); }}>Sign out</button>
           </div>
         )}
       </header>
+      {session !== undefined && accountNotice !== undefined && (
+        <div class="notice bad account-notice" role="alert" data-testid="account-notice">
+          <span>{accountNotice}</span>
+        </div>
+      )}
       {session === undefined || accountApi === undefined ? (
         busy ? <main class="sign-in"><p class="dim">Loading…</p></main> : <SignIn error={signInError} busy={busy} onSubmit={(k) => void signIn(k)} />
       ) : instruments.length === 0 ? (

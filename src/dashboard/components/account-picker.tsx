@@ -2,15 +2,16 @@
  * The admin's account selector: the accounts a page at a time (`GET /api/accounts`, oldest first,
  * ACCOUNTS_PAGE to a page), with Previous and Next when there are more, so every account can be
  * reached however many there are. The page shown is asked again whenever the selector is focused
- * or clicked, so accounts created or deleted since are seen when the user goes to choose. The
- * account on screen stays in the list while another page is shown.
+ * or clicked, so accounts created or deleted since are seen when the user goes to choose, and
+ * again when the shell asks (`refresh`). The account on screen stays in the list while another page is shown.
  */
-import { useRef, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { ACCOUNTS_PAGE, type AccountsPage, type AdminAccount, type Api } from '../api-client.js';
 
 const label = (a: AdminAccount) => `${a.name} · ${a.type}${a.halted ? ' · halted' : ''}`;
 
-export function AccountPicker(props: { api: Api; first: AccountsPage; current: AdminAccount; onPick(account: AdminAccount): void }) {
+/** `refresh`: the page shown is asked again whenever it changes (e.g. after a chosen account turned out deleted). */
+export function AccountPicker(props: { api: Api; first: AccountsPage; current: AdminAccount; refresh?: number; onPick(account: AdminAccount): void }) {
   const [page, setPage] = useState(props.first);
   // Only the last page asked is shown; `done` once it has come (or failed).
   const asked = useRef({ n: 0, done: true });
@@ -34,6 +35,10 @@ export function AccountPicker(props: { api: Api; first: AccountsPage; current: A
   const refresh = () => {
     if (asked.current.done) load(page.offset);
   };
+
+  useEffect(() => {
+    if (props.refresh !== undefined && props.refresh > 0) load(page.offset);
+  }, [props.refresh]);
 
   const current = props.current;
   const options = page.items.some((a) => a.apiKey === current.apiKey) ? page.items : [current, ...page.items];
