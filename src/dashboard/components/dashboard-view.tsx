@@ -6,7 +6,8 @@
  * The stream only carries events from its subscription on, so the account is loaded again once
  * the server has confirmed each subscription (the first and every reconnect): an order filled
  * between the first load and the subscription still reaches the screen. Of two loads of the same
- * list, only the later-asked answer is shown.
+ * list, only the later-asked answer is shown; equity points that arrive while the curve is being
+ * loaded again are merged into its answer by time (one point per time), not dropped by it.
  */
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import type { AccountView, Api, Depth, EquityPoint, FeedStatus, Fill, Instrument, Order, Position } from '../api-client.js';
@@ -30,6 +31,17 @@ function createPriceFeed(): PriceFeed & { push(tick: PriceTick): void } {
       for (const l of listeners) l(t);
     },
   };
+}
+
+/**
+ * `base` and `extra` as one curve by time, one point per `at` (`extra`'s when both have one, as the
+ * read tables keep the last equity recorded at a time), oldest first.
+ */
+function mergeEquity(base: readonly EquityPoint[], extra: readonly EquityPoint[]): EquityPoint[] {
+  const byTime = new Map<number, EquityPoint>();
+  for (const p of base) byTime.set(p.at, p);
+  for (const p of extra) byTime.set(p.at, p);
+  return [...byTime.values()].sort((a, b) => a.at - b.at);
 }
 
 export function DashboardView(props: { api: Api; apiKey: string; instruments: readonly Instrument[]; onAccountGone(): void }) {
@@ -99,8 +111,17 @@ export function DashboardView(props: { api: Api; apiKey: string; instruments: re
     m.frame ??= requestAnimationFrame(showMarket);
   };
 
+  // Equity points the stream brought since a reload of the curve was asked: the answer may have
+  // been read before them, so they are merged into it rather than replaced by it. Kept from the
+  // first reload asked until one is shown (a later reload supersedes an earlier one's answer).
+  const arrivedDuringReload = useRef<EquityPoint[] | undefined>(undefined);
   const loadHistory = () => {
-    void latest('equity', () => api.equity(), setEquity);
+    arrivedDuringReload.current ??= [];
+    void latest('equity', () => api.equity(), (curve) => {
+      const arrived = arrivedDuringReload.current ?? [];
+      arrivedDuringReload.current = undefined;
+      setEquity(mergeEquity(curve, arrived));
+    });
     void latest('metrics', api.metrics, (m) => m && setDrawdown({ current: String(m.currentDrawdown ?? '0'), max: String(m.maxDrawdown ?? '0') }));
   };
 
@@ -121,7 +142,9 @@ export function DashboardView(props: { api: Api; apiKey: string; instruments: re
         }
         const e = m.event;
         if (e.type === 'EQUITY') {
-          setEquity((pts) => [...pts, { at: e.at as number, equity: e.equity as string }]);
+          const point = { at: e.at as number, equity: e.equity as string };
+          arrivedDuringReload.current?.push(point);
+          setEquity((pts) => mergeEquity(pts, [point]));
           setDrawdown({ current: e.currentDrawdown as string, max: e.maxDrawdown as string });
           setAccount((a) => (a === undefined ? a : { ...a, equity: e.equity as string }));
           return;
