@@ -111,4 +111,18 @@ describe('equity waits for a price', () => {
     expect(equities(events)).toEqual([{ at: T0 + 62_000, account: 'a', equity: '1000' }]);
     expect(restored.handle(later)).toEqual(events);
   });
+
+  it('awaitedPrices names what the valuation waits for, until it is priced or the wait is over', () => {
+    // BTCUSDT and ETHUSDT configured; DOGE has no market in USDT and is never waited for.
+    const kernel = new Kernel({ instruments: [config.instruments[0]!, eth] });
+    kernel.handle({ kind: 'account.open', time: T0 + 1_000, account: 'w', balances: { USDT: '1000', BTC: '1', ETH: '1', DOGE: '7' } });
+    expect(kernel.awaitedPrices('w')).toEqual(['BTC', 'ETH']);
+    kernel.handle(print(T0 + 2_000, '60005', 1));
+    expect(kernel.awaitedPrices('w')).toEqual(['ETH']);
+    // 60 s of market data with ETH silent: the kernel values it at zero from then on, and waits for nothing.
+    kernel.handle(print(T0 + 62_000, '60005', 2));
+    expect(kernel.awaitingPrice('w')).toBe(false);
+    expect(kernel.awaitedPrices('w')).toEqual([]);
+    expect(kernel.awaitedPrices('nobody')).toEqual([]);
+  });
 });
