@@ -164,13 +164,14 @@ function isWorking(kernelOrder: Readonly<Order> | undefined, o: OrderView): bool
  * Binance's `workingTime`: "The time when the order started working on the order book" (Spot API
  * glossary, binance-spot-api-docs faqs/spot_glossary.md); -1 while a conditional order waits for its
  * trigger. The kernel's own record of it where it has one: an order that waited for a synced, fresh
- * book (`Order.workingTime`, the moment it got one), else the trigger of a conditional order, else
- * its creation. An order the kernel no longer holds (read back from its row) counts from its
- * trigger or creation: the row keeps no working time.
+ * book or was brought in by an import (`Order.workingTime`), the trigger of a conditional order
+ * and its creation, whichever is latest. An order the kernel no longer holds (read back from its
+ * row) counts from its trigger or creation: the row keeps no working time.
  */
 function workingTimeOf(o: OrderView, kernelOrder: Readonly<Order> | undefined): number {
   if (!isWorking(kernelOrder, o)) return -1;
-  return kernelOrder?.workingTime ?? kernelOrder?.triggeredAt ?? o.createdAt;
+  // The latest of the three: an order imported before it triggered has a working time (the import) earlier than its trigger.
+  return Math.max(kernelOrder?.workingTime ?? o.createdAt, kernelOrder?.triggeredAt ?? o.createdAt, o.createdAt);
 }
 
 /** `GET /api/v3/order`, `openOrders`, `allOrders`. */
