@@ -247,8 +247,13 @@ export function importAccount(core: KernelCore, input: ImportAccountInput): void
     const placement = document.placements[exported.id];
     if (market === undefined || placement === undefined) continue;
     // It works on this venue from now: prints and marks stamped before, still to come on a late tape,
-    // happened without it (as for an order that waited for a usable book, ADR 0026).
-    if (s.clock > restingSince(order)) order.workingTime = s.clock;
+    // happened without it (as for an order that waited for a usable book, ADR 0026). Its times are the
+    // exporting engine's: a trigger or an activation later than this clock (a document exported from a
+    // live engine, imported into a replay of older data) has not happened here yet, and would keep it
+    // from filling or triggering until this tape reached the exporting engine's time; they count from now.
+    if (order.triggeredAt !== undefined && order.triggeredAt > s.clock) order.triggeredAt = s.clock;
+    if (order.activatedAt !== undefined && order.activatedAt > s.clock) order.activatedAt = s.clock;
+    if (s.clock !== restingSince(order)) order.workingTime = s.clock;
     if (placement === 'resting') {
       order.queueAhead = (order.side === 'BUY' ? market.book.bids : market.book.asks).sizeAt(order.price!);
       market.resting(order.side).insert(order);

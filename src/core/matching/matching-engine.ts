@@ -589,9 +589,13 @@ function triggerActiveSince(order: Order): number {
   return order.activatedAt !== undefined && order.activatedAt > since ? order.activatedAt : since;
 }
 
-/** Event time the order is on this venue from: its arrival, or a later `workingTime` (an import, before it triggered). */
+/**
+ * Event time the order is on this venue from: its `workingTime` where it has one (it waited for a
+ * usable book, then later than its arrival; or an import brought it in, then the import's time on this
+ * engine's clock, which may be earlier than an arrival stamped by the exporting engine's), else its arrival.
+ */
 function workingSince(order: Order): number {
-  return order.workingTime !== undefined && order.workingTime > order.arrivesAt ? order.workingTime : order.arrivesAt;
+  return order.workingTime ?? order.arrivesAt;
 }
 
 /**
@@ -604,9 +608,9 @@ function activatesEarlier(order: Order, price: Fixed, time: number): boolean {
 }
 
 /**
- * Event time from which the order stands on the book, the latest of: its arrival; for a conditional
- * order its trigger; when it waited for a usable book, the moment it got one, or when an import
- * brought it in, that moment (`workingTime`).
+ * Event time from which the order stands on the book, the later of: when it is on this venue
+ * (`workingSince`: its arrival, or when it waited for a usable book the moment it got one, or when an
+ * import brought it in that moment); for a conditional order, its trigger.
  */
 export function restingSince(order: Order): number {
   const since = workingSince(order);

@@ -102,9 +102,11 @@ export interface Order {
   triggeredAt: number | undefined;
   /**
    * Event time (ms) the order started working on this venue (Binance's `workingTime`), when that
-   * was later than its arrival or trigger: it waited for a synced, fresh book, or an import brought
-   * it in (then it may not have triggered yet). Prints and marks stamped before it happened without
-   * the order (ADR 0026). Undefined for an order that never waited and was not imported.
+   * was not its arrival: it waited for a synced, fresh book (then later than its arrival or trigger),
+   * or an import brought it in (then it may not have triggered yet, and an arrival stamped by the
+   * exporting engine may be later). Prints and marks stamped before it happened without the order
+   * (ADR 0026); it stands for the arrival where it is set. Undefined for an order that never waited
+   * and was not imported.
    */
   workingTime?: number;
   /**
