@@ -205,10 +205,13 @@ describe('papertrade backtest as a user runs it', () => {
     expect(existsSync(join(dir, 'out-negative'))).toBe(false);
   });
 
-  it('refuses a spot recording, whose book the perpetual it trades cannot follow, instead of a run that fills nothing', { timeout: 120_000 }, async () => {
-    const result = await papertrade(['backtest', '--strategy', 'ema-crossover', '--params', '{"fast":2,"slow":4}', '--recording', SPOT_RECORDING, '--interval', '15000']);
+  it('refuses a spot recording, whose book the perpetual it trades cannot follow, naming --recording, before --out is made', { timeout: 120_000 }, async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'papertrade-bt-'));
+    const result = await papertrade(['backtest', '--strategy', 'ema-crossover', '--params', '{"fast":2,"slow":4}', '--recording', SPOT_RECORDING, '--interval', '15000', '--out', join(dir, 'out')]);
     expect(result.code).toBe(2);
-    expect(result.stderr).toBe('papertrade: a backtest trades a USDT-margined perpetual: BTCUSDT of this recording is spot, and a spot book does not chain as a perpetual\'s (use a perpetual recording, or the recording\'s candles)\n');
+    expect(result.stderr).toBe(`papertrade: --recording ${SPOT_RECORDING}: a backtest trades a USDT-margined perpetual: BTCUSDT of this recording is spot, and a spot book does not chain as a perpetual's (use a perpetual recording, or the recording's candles)\n`);
     expect(result.stdout).toBe('');
+    // Data refused leaves no directory behind, as for refused candles.
+    expect(existsSync(join(dir, 'out'))).toBe(false);
   });
 });

@@ -14,7 +14,7 @@ import type { Instrument } from '../core/instruments/instrument.js';
 import { formatFixed, parseFixed, type Fixed } from '../core/money/fixed.js';
 import { readRecording, type Recording } from '../market-data/recording-reader.js';
 import { DEFAULT_ENGINE_INSTRUMENTS } from '../library/paper-trading-engine.js';
-import { runBacktest, runRecordingBacktest, type BacktestOptions, type BacktestReport } from '../library/backtest.js';
+import { recordingBacktestProblem, runBacktest, runRecordingBacktest, type BacktestOptions, type BacktestReport } from '../library/backtest.js';
 import { BacktestRecorder, candlesOfRecording, renderBacktestHtml, renderMetricsTable, renderReportJson, type BacktestDetail } from '../library/backtest-report.js';
 import type { EngineErrorEvent } from '../library/engine-events.js';
 import { readCandlesFile, type Candle } from '../strategy/candles.js';
@@ -93,14 +93,22 @@ function decimalFlag(name: string, text: string, example: string): Fixed {
   }
 }
 
-/** The recording of --recording, read and checked whole (market-data/recording-reader.ts), its refusal naming the option. */
+/**
+ * The recording of --recording, read and checked whole (market-data/recording-reader.ts), and one
+ * the backtest can trade (library/backtest.ts `recordingBacktestProblem`: a perpetual's); its
+ * refusal naming the option, before --out is made.
+ */
 function recordingFlag(dir: string): Recording {
+  let recording: Recording;
   try {
-    return readRecording(dir);
+    recording = readRecording(dir);
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     throw new Error(message.startsWith(dir) ? `--recording ${message}` : `--recording ${dir}: ${message}`);
   }
+  const problem = recordingBacktestProblem(recording);
+  if (problem !== undefined) throw new Error(`--recording ${dir}: ${problem}`);
+  return recording;
 }
 
 /**

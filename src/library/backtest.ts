@@ -145,13 +145,23 @@ export function runBacktest(candles: readonly Candle[], options: BacktestOptions
   return finish('candles', symbol, candles.length, first?.openTime ?? 0, last?.openTime ?? 0, strategyName(options), interval);
 }
 
-/** Backtest over a recording: real book and trades, tick-level fills; strategies on aggregated candles. */
+/**
+ * Why `recording` cannot be backtested, or undefined when it can. The engine's instruments are
+ * perpetuals, whose depth updates chain by `pu`: a spot recording's first update breaks that chain,
+ * the book waits for a resync that never comes, and nothing fills.
+ */
+export function recordingBacktestProblem(recording: Pick<Recording, 'symbol' | 'market'>): string | undefined {
+  if (recording.market === 'perpetual') return undefined;
+  return `a backtest trades a USDT-margined perpetual: ${recording.symbol} of this recording is ${recording.market}, and a spot book does not chain as a perpetual's (use a perpetual recording, or the recording's candles)`;
+}
+
+/**
+ * Backtest over a recording: real book and trades, tick-level fills; strategies on aggregated candles.
+ * Throws `recordingBacktestProblem`'s reason for a recording it cannot trade.
+ */
 export function runRecordingBacktest(recording: Recording, options: BacktestOptions): BacktestReport {
-  // The engine's instruments are perpetuals, whose depth updates chain by `pu`: a spot recording's
-  // first update breaks that chain, the book waits for a resync that never comes, and nothing fills.
-  if (recording.market !== 'perpetual') {
-    throw new Error(`a backtest trades a USDT-margined perpetual: ${recording.symbol} of this recording is ${recording.market}, and a spot book does not chain as a perpetual's (use a perpetual recording, or the recording's candles)`);
-  }
+  const problem = recordingBacktestProblem(recording);
+  if (problem !== undefined) throw new Error(problem);
   const every = progressEvery(options, 10_000);
   const { engine, finish } = setup(options, recording.firstTime, options.candleIntervalMs);
   const total = recording.inputs.length;
