@@ -562,12 +562,6 @@ export class DurableEngine {
   }
 
   /**
-   * Saves a snapshot of the current state (after the read model covers it); resolves with its seq.
-   * On a database a second connection can see, the state is rebuilt and serialized in a worker
-   * (background-snapshot.ts) while the engine goes on; `inProcess` serializes the live kernel
-   * here instead (at a start and at close, when nothing waits on the event loop).
-   */
-  /**
    * The deletes a snapshot worker could not make after a publish, made on the engine's own
    * connection. A failover that dropped the worker's connection dropped the engine's pooled ones
    * too, and the first statement may take one of those: while the database is unreachable this
@@ -586,6 +580,12 @@ export class DurableEngine {
     }
   }
 
+  /**
+   * Saves a snapshot of the current state (after the read model covers it); resolves with its seq.
+   * On a database a second connection can see, the state is rebuilt and serialized in a worker
+   * (background-snapshot.ts) while the engine goes on; `inProcess` serializes the live kernel
+   * here instead (at a start and at close, when nothing waits on the event loop).
+   */
   saveSnapshot(options: { readonly inProcess?: boolean } = {}): Promise<number> {
     const next = this.snapshotting.then(async () => {
       if (this.failure !== undefined) throw new Error('the engine stopped after a failure', { cause: this.failure });
