@@ -210,17 +210,19 @@ function recordingFilesIn(dir: string): string[] {
 
 /**
  * Checks that a directory `record` is to write in holds no recording yet, before anything is asked
- * or written: neither `path` itself (one symbol's recording) nor any of its sub-directories (one
- * per symbol of an earlier recording of several, whose names depend on the exchange's market ids)
- * may hold a recording's files (depth_snapshot.json, depth_updates.jsonl[.gz], trades.csv[.gz],
- * recording.json). A new directory, an empty one or one of other files is fine. Throws, naming
- * `flag`, the directory that holds a recording and its files; a recording is never resumed or
- * replaced, as `download` never writes over a file it did not write: another --out is asked for.
+ * or written: `path` itself (one symbol's recording) may not hold a recording's files
+ * (depth_snapshot.json, depth_updates.jsonl[.gz], trades.csv[.gz], recording.json), nor, when
+ * `several` symbols are to be recorded (one sub-directory each, whose names depend on the
+ * exchange's market ids), any of its sub-directories. A recording of one symbol writes in `path`
+ * alone: what its sub-directories hold is not in its way. A new directory, an empty one or one of
+ * other files is fine. Throws, naming `flag`, the directory that holds a recording and its files; a
+ * recording is never resumed or replaced, as `download` never writes over a file it did not write:
+ * another --out is asked for.
  */
-export function checkNoRecording(path: string, flag: string): void {
+export function checkNoRecording(path: string, flag: string, several: boolean): void {
   const stat = statOf(path);
   if (stat === undefined || !stat.isDirectory()) return;
-  const subs = readdirSync(path, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => join(path, e.name)).sort();
+  const subs = several ? readdirSync(path, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => join(path, e.name)).sort() : [];
   for (const dir of [path, ...subs]) {
     const files = recordingFilesIn(dir);
     if (files.length === 0) continue;

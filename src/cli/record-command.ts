@@ -53,8 +53,9 @@ export async function runRecordCommand(opts: RecordCommandOptions, print: (line:
   // Checked before ccxt loads and the exchange is asked anything: a recording it could not write
   // must not wait for the network first.
   checkDirectoryOut(opts.out, '--out', 'the recording directory (several symbols: one sub-directory each)');
-  // Hours of recorded market data are not written over (nor removed by a start that fails).
-  checkNoRecording(opts.out, '--out');
+  // Hours of recorded market data are not written over (nor removed by a start that fails). One
+  // symbol is recorded in --out itself, several in a sub-directory each (market-data/live/recorder.ts).
+  checkNoRecording(opts.out, '--out', symbols.length > 1);
   print(`Recording ${symbols.join(', ')} on ${exchange} for ${opts.minutes} min into ${opts.out} …`);
   // ccxt loads with the recorder, once the flags are checked (docs/adr/0059).
   const { recordLive } = await import('../market-data/live/recorder.js');
