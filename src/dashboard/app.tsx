@@ -116,8 +116,10 @@ export function App() {
     let next: AdminAccount | undefined;
     try {
       next = (await new Api(s.key).accounts()).items.find((a) => a.apiKey !== gone.apiKey);
-    } catch {
-      next = undefined;
+    } catch (err) {
+      // The list could not be read (the server away, or this address waiting after the gone
+      // account's refused requests counted as failed keys): that is not "no accounts left".
+      return signOut(`The account "${gone.name}" no longer exists, and the accounts could not be listed: ${err instanceof Error ? err.message : String(err)}. Sign in again.`);
     }
     if (next === undefined) return signOut('The admin key is right, but there are no accounts left: create one with POST /api/accounts.');
     setSession({ key: s.key, admin: { first: s.admin!.first, account: next }, accountKey: next.apiKey, accountName: next.name });

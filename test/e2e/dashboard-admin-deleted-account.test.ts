@@ -66,3 +66,34 @@ describe.skipIf(!runs)('the admin dashboard when an account is deleted', () => {
     expect(await page.getByTestId('sign-in').count()).toBe(0);
   }, 60_000);
 });
+
+describe.skipIf(!runs)('the admin dashboard when an account is deleted and the accounts cannot be listed', () => {
+  let rig: DashboardRig;
+  let page: Page;
+
+  beforeAll(async () => {
+    rig = await startDashboardRig();
+    page = await rig.page();
+  }, 120_000);
+
+  afterAll(async () => rig?.close());
+
+  it('says the list could not be read, with the server\'s reason, not that no accounts are left', async () => {
+    await rig.createAccount('kept', { USDT: '1111' });
+    const shown = await rig.createAccount('shown', { USDT: '2222' });
+    await page.goto(`${rig.base}/?key=${ADMIN_KEY}`);
+    await eventually(() => page.getByTestId('balance-USDT').textContent()).toBe('1,111.00');
+    await page.getByTestId('account-select').selectOption({ label: 'shown · spot' });
+    await eventually(() => page.getByTestId('balance-USDT').textContent()).toBe('2,222.00');
+
+    // The address is in the back-off after failed keys (edge-guards.ts: 429 TOO_MANY_AUTH_FAILURES)
+    // when the dashboard next asks for the accounts.
+    const busy = 'too many failed authentications from this address: retry in 30 s';
+    await page.route('**/api/accounts?*', (route) => route.fulfill({ status: 429, contentType: 'application/json', body: JSON.stringify({ code: 'TOO_MANY_AUTH_FAILURES', message: busy }) }));
+    const res = await fetch(`${rig.base}/api/accounts/${shown.id}`, { method: 'DELETE', headers: { authorization: `Bearer ${ADMIN_KEY}` } });
+    expect(res.status).toBe(204);
+
+    const signIn = page.getByTestId('sign-in').getByRole('alert');
+    await eventually(() => signIn.textContent()).toBe(`The account "shown" no longer exists, and the accounts could not be listed: ${busy}. Sign in again.`);
+  }, 60_000);
+});
