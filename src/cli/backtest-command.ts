@@ -229,7 +229,7 @@ async function backtest(flags: BacktestFlags, symbolGiven = false): Promise<{ re
     ...(tactics !== undefined ? { tactics } : {}),
     symbol: instrument.symbol,
     balance: flags.balance,
-    ...(flags.feeBps !== undefined ? { feeBps: Number(flags.feeBps) } : {}),
+    ...(flags.feeBps !== undefined ? { feeBps: flags.feeBps } : {}),
     maxRiskPerTrade: flags.risk,
     leverage: Number(flags.leverage),
     candleIntervalMs: Number(flags.interval),

@@ -30,6 +30,14 @@ describe('backtests', () => {
     expect(renderEquityHtml(a)).not.toMatch(/<script|https?:\/\/(?!www\.w3\.org)/);
   });
 
+  it('reads feeBps exactly whether given as a number in any JavaScript spelling or as a decimal string', () => {
+    // 1e-7 bps is a rate of 0.00000000001; String(1e-7) is "1e-7", which is not a decimal the money code reads.
+    const small = runBacktest(CANDLES, { strategy: 'ema-crossover', feeBps: 1e-7 });
+    expect(renderReportJson(small)).toBe(renderReportJson(runBacktest(CANDLES, { strategy: 'ema-crossover', feeBps: '0.0000001' })));
+    // 4.5 bps as a number and as text: one rate, 0.00045.
+    expect(renderReportJson(runBacktest(CANDLES, { strategy: 'ema-crossover', feeBps: 4.5 }))).toBe(renderReportJson(runBacktest(CANDLES, { strategy: 'ema-crossover', feeBps: '4.5' })));
+  });
+
   it('chunked progress does not change the result', () => {
     const seen: number[] = [];
     const a = runBacktest(CANDLES, { strategy: 'ema-crossover', progressEvery: 97, onProgress: (done) => seen.push(done) });

@@ -10,7 +10,7 @@
 import type { KernelEvent } from '../core/kernel/events.js';
 import { formatFixed, parseFixed } from '../core/money/fixed.js';
 import type { Recording } from '../market-data/recording-reader.js';
-import type { Candle } from '../strategy/candles.js';
+import { decimalText, type Candle } from '../strategy/candles.js';
 import type { StrategyFactory, StrategyParams } from '../strategy/strategy.js';
 import { BacktestMetrics } from './backtest-metrics.js';
 import { PaperTradingEngine } from './paper-trading-engine.js';
@@ -32,8 +32,8 @@ export interface BacktestOptions {
   readonly symbol?: string;
   /** USDT, default 10000. */
   readonly balance?: string;
-  /** Fee rate in basis points for maker and taker (default: the instrument's). */
-  readonly feeBps?: number;
+  /** Fee rate in basis points for maker and taker (default: the instrument's): a number, or a decimal string read exactly. */
+  readonly feeBps?: number | string;
   readonly maxRiskPerTrade?: number | string;
   readonly maxDrawdown?: number | string;
   readonly leverage?: number;
@@ -85,7 +85,7 @@ function setup(options: BacktestOptions, start: number, candleIntervalMs?: numbe
     else if (event.type === 'FILL') counts.fills += 1;
     else if (event.type === 'POSITION_OPENED') counts.positionsOpened += 1;
   });
-  const fee = options.feeBps === undefined ? undefined : formatFixed(parseFixed(String(options.feeBps)) / 10_000n);
+  const fee = options.feeBps === undefined ? undefined : formatFixed(parseFixed(decimalText(options.feeBps)) / 10_000n);
   const strategyId = typeof options.strategy === 'string' ? options.strategy : undefined;
   engine.createAccount({
     id: ACCOUNT,
