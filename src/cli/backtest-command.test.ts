@@ -58,10 +58,12 @@ describe('papertrade backtest', () => {
 
   it('refuses built-in strategy parameters it could not trade on, before any candle is read', async () => {
     const write = vi.spyOn(process.stdout, 'write');
-    await expect(cli(['--strategy', 'rsi-reversal', '--candles', CANDLES, '--params', '{"period":-5}'])).rejects.toThrow('rsi-reversal: period must be a whole number from 2 to 100000, got -5');
-    await expect(cli(['--strategy', 'ema-crossover', '--candles', CANDLES, '--params', '{"fast":30,"slow":10}'])).rejects.toThrow('ema-crossover: fast must be shorter than slow, got fast 30 and slow 10');
-    await expect(cli(['--strategy', 'bollinger-breakout', '--candles', CANDLES, '--params', '{"deviations":0}'])).rejects.toThrow(/bollinger-breakout: deviations must be a number above 0 and below/);
-    await expect(cli(['--strategy', 'rsi-reversal', '--candles', CANDLES, '--params', '[14]'])).rejects.toThrow('rsi-reversal: strategy parameters must be an object, got [14]');
+    // Each refusal names the flag and the value given, then the strategy's own words.
+    await expect(cli(['--strategy', 'rsi-reversal', '--candles', CANDLES, '--params', '{"period":-5}'])).rejects.toThrow(/^--params \{"period":-5\}: rsi-reversal: period must be a whole number from 2 to 100000, got -5$/);
+    await expect(cli(['--strategy', 'ema-crossover', '--candles', CANDLES, '--params', '{"fast":30,"slow":10}'])).rejects.toThrow(/^--params \{"fast":30,"slow":10\}: ema-crossover: fast must be shorter than slow, got fast 30 and slow 10$/);
+    await expect(cli(['--strategy', 'bollinger-breakout', '--candles', CANDLES, '--params', '{"deviations":0}'])).rejects.toThrow(/^--params \{"deviations":0\}: bollinger-breakout: deviations must be a number above 0 and below/);
+    await expect(cli(['--strategy', 'rsi-reversal', '--candles', CANDLES, '--params', '[14]'])).rejects.toThrow(/^--params \[14\]: rsi-reversal: strategy parameters must be an object, got \[14\]$/);
+    await expect(cli(['--strategy', 'rsi-reversal', '--candles', CANDLES, '--params', '{"speed":3}'])).rejects.toThrow(/^--params \{"speed":3\}: rsi-reversal: unknown parameter speed \(its parameters: /);
     expect(write).not.toHaveBeenCalled();
   });
 

@@ -190,6 +190,15 @@ async function backtest(flags: BacktestFlags, symbolGiven = false): Promise<{ re
   const tactics = flags.tactics !== undefined ? tacticsFlag(flags.tactics) : undefined;
   const factory = await resolveStrategy(flags.strategy);
   const builtIn = STRATEGIES.has(flags.strategy);
+  // A built-in strategy checks its parameters when made (and does nothing else then): made once
+  // here, its refusal names the flag the parameters came from.
+  if (builtIn && strategyParams !== undefined) {
+    try {
+      factory(strategyParams);
+    } catch (error) {
+      throw new Error(`--params ${flags.params}: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
   // The candles (or the recording) are read and checked whole before --out is made, so that data
   // refused leaves no directory behind; --out is made before the run, so that one that cannot be a
   // directory costs no run.
