@@ -11,8 +11,9 @@
  * order's fills up to the event; the asset push is `account/assets`' entry.
  * A position push's closeVol and closeAvgPrice count the position's fills as `position/open_positions`
  * does (mexc-contract-mappers.ts `positionClosedPart`): those the market tape keeps, with those the
- * `trades` table held at login (`seed`); until that read answers, closes the tape does not hold
- * (before this process started) are not counted.
+ * `trades` table held at login (`seed`); the session answers the login and starts the pushes once
+ * that read answers, so closes the tape does not hold (before this process started) are counted
+ * from the first push (if the read fails, only the tape's are).
  * Not modelled: live (venue) accounts, whose figures the kernel does not hold.
  */
 import type { FillEvent, KernelEvent, LiquidationEvent, OrderDoneEvent, OrderNewEvent, PositionEvent } from '../../core/kernel/events.js';

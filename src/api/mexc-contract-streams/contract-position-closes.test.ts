@@ -17,7 +17,11 @@ import { USDM_RECORDING } from '../../test-kit/data-paths.js';
 import { injectMexcContract } from '../../test-kit/mexc-contract-signed.js';
 import { ADMIN_KEY, startTestService, type TestService } from '../../test-kit/service-kit.js';
 import { connect, until, type Frame } from '../../test-kit/ws-client.js';
+import { MarketTape } from '../dialect-kit/market-tape.js';
+import { positionFillRows, type PositionFillRow } from '../mexc-contract/mexc-contract-account-routes.js';
 import { registerMexcContractApi } from '../mexc-contract/mexc-contract-api.js';
+import { ContractStreamSession } from './contract-stream-session.js';
+import type { PushFrame } from './contract-push-frames.js';
 import { buildServer } from '../server.js';
 
 const START = 1723161300000;
@@ -121,6 +125,68 @@ describe('MEXC contract position pushes count closes made before the contract di
     expect(positions(c.frames).at(-1)).toMatchObject(byHand);
     const rest = (await injectMexcContract(app, account, 'GET', 'position/open_positions', { symbol: 'BTC_USDT' })).json() as { data: unknown };
     expect(rest.data).toEqual([expect.objectContaining(byHand)]);
+  });
+});
+
+describe('MEXC contract login while the recorded closes are still being read', () => {
+  let service: TestService;
+  let account: { id: string; apiKey: string; apiSecret: string };
+
+  beforeAll(async () => {
+    service = await startTestService({ recording: USDM_RECORDING, until: START, plugins: [registerMexcContractApi] });
+    account = (await service.app.inject({ method: 'POST', url: '/api/accounts', headers: { authorization: `Bearer ${ADMIN_KEY}` }, payload: { name: 'slow-read', type: 'futures', leverage: 10, balances: { USDT: '10000' } } })).json();
+  });
+  afterAll(async () => {
+    await service?.close();
+  });
+
+  it('answers the login and pushes positions only once the read answered, so no push leaves those closes out', async () => {
+    const native = (side: 'BUY' | 'SELL', quantity: string) =>
+      service.app.inject({ method: 'POST', url: '/api/orders', headers: { authorization: `Bearer ${account.apiKey}` }, payload: { symbol: 'BTCUSDT', side, type: 'MARKET', quantity } });
+    // Before this connection's tape: 0.5 BTC bought at 61,807.8, 0.2 (2000 contracts) sold at 61,760.3.
+    expect((await native('BUY', '0.5')).statusCode).toBeLessThan(300);
+    await service.feedUntil(START + 60_000);
+    expect((await native('SELL', '0.2')).statusCode).toBeLessThan(300);
+
+    const tape = new MarketTape();
+    const frames: PushFrame[] = [];
+    let answerRead: (rows: ReadonlyMap<string, readonly PositionFillRow[]>) => void = () => undefined;
+    const session = new ContractStreamSession({
+      kernel: () => service.deps.hub.kernel, tape, credentials: service.deps.credentials, wallClock: Date.now,
+      send: (frame) => frames.push(frame), close: () => undefined, maxSubscriptions: 30, authFailed: () => undefined, inBackOff: () => false,
+      // A read that answers only when the test says: what the trades table holds now.
+      recordedFills: () => new Promise((resolve) => (answerRead = resolve)),
+    });
+    const unsubscribe = service.deps.hub.subscribe((events, input) => {
+      tape.observe(events, input);
+      session.onEngine(events, input);
+    });
+    try {
+      session.onMessage(Buffer.from(loginFrame(account)));
+      const position = service.deps.hub.kernel.account(account.id);
+      const ids = position?.kind === 'futures' ? position.openPositions().map((p) => p.id) : [];
+      const recorded = await positionFillRows(service.deps, account.id, ids);
+
+      // While the read is out: 1000 more contracts sold at 61,701.2. No push may say 1000 closed.
+      await service.feedUntil(START + 120_000);
+      expect((await native('SELL', '0.1')).statusCode).toBeLessThan(300);
+      expect(frames.filter((f) => f.channel === 'rs.login' || f.channel === 'push.personal.position')).toEqual([]);
+
+      answerRead(recorded);
+      await until(() => frames.some((f) => f.channel === 'rs.login'), 'the login answer');
+      expect((await native('SELL', '0.05')).statusCode).toBeLessThan(300);
+      const pushedPositions = () => frames.filter((f) => f.channel === 'push.personal.position').map((f) => f.data as Record<string, number>);
+      await until(() => pushedPositions().length > 0, 'the push after the fourth fill');
+      // Closed: 2000 (recorded) + 1000 (during the read) + 500 = 3500 contracts; 1500 held.
+      const pushed = pushedPositions();
+      expect(pushed).toHaveLength(1);
+      expect(pushed[0]).toMatchObject({ holdVol: 1500, closeVol: 3500 });
+      const rest = (await injectMexcContract(service.app, account, 'GET', 'position/open_positions', { symbol: 'BTC_USDT' })).json() as { data: Record<string, unknown>[] };
+      expect(rest.data).toEqual([expect.objectContaining({ holdVol: 1500, closeVol: 3500, closeAvgPrice: pushed[0]!.closeAvgPrice })]);
+    } finally {
+      unsubscribe();
+      session.close();
+    }
   });
 });
 

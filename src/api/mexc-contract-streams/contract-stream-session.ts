@@ -20,7 +20,8 @@
  * Login: signature = lowercase hex HMAC-SHA256 of apiKey + reqTime with the account's secret,
  * reqTime (Unix ms) within 10 s of the server's clock, checked as the REST dialect checks a signed
  * request with no parameters (mexc-contract-signature.ts); a wrong key or signature counts towards
- * the address's authentication back-off.
+ * the address's authentication back-off. A paper account's login is answered, and its pushes start,
+ * once the closes its open positions recorded before this process are read (`recordedFills`).
  *
  * Guarantees: depth pushes chain (`begin` = the previous push's `version` + 1) while the book stays
  * synced, one per update of the kernel's book, `version` the REST depth's `version` once applied
@@ -80,6 +81,10 @@ const isRecord = (value: unknown): value is Record<string, unknown> => typeof va
 export class ContractStreamSession {
   private readonly subs = new Map<string, PublicSub>();
   private login: PersonalPushes | undefined;
+  /** Logins asked, and the one whose pushes run: a login answered after a newer one's keeps the newer's pushes. */
+  private loginSeq = 0;
+  private installedSeq = 0;
+  private closed = false;
 
   constructor(private readonly options: ContractSessionOptions) {}
 
@@ -92,6 +97,7 @@ export class ContractStreamSession {
     for (const sub of this.subs.values()) clearTimeout(sub.timer);
     this.subs.clear();
     this.login = undefined;
+    this.closed = true;
   }
 
   /** The logged-in account, if any. */
@@ -164,11 +170,22 @@ export class ContractStreamSession {
         ts,
       );
       const filters = param.subscribe === false ? new Map<string, ReadonlySet<string>>() : allPersonalPushes();
-      const pushes = new PersonalPushes(profile.accountId, filters, this.options.kernel, this.options.tape, this.options.send);
-      this.login = pushes;
-      // A failed read leaves the position pushes to the tape's fills; the connection goes on.
-      this.options.recordedFills?.(profile.accountId).then((recorded) => pushes.seed(recorded), () => undefined);
-      this.options.send(answer('rs.login', 'success', ts));
+      const seq = ++this.loginSeq;
+      const start = (recorded: ReadonlyMap<string, readonly PositionFillRow[]> | undefined): void => {
+        if (this.closed) return;
+        if (seq > this.installedSeq) {
+          const pushes = new PersonalPushes(profile.accountId, filters, this.options.kernel, this.options.tape, this.options.send);
+          if (recorded !== undefined) pushes.seed(recorded);
+          this.login = pushes;
+          this.installedSeq = seq;
+        }
+        this.options.send(answer('rs.login', 'success', ts));
+      };
+      // The pushes start, and the login is answered, once the recorded closes are read: a position
+      // push never leaves them out. A failed read leaves the position pushes to the tape's fills.
+      const read = this.options.recordedFills?.(profile.accountId);
+      if (read === undefined) start(undefined);
+      else read.then(start, () => start(undefined));
     } catch (error) {
       if (!(error instanceof MexcContractError)) throw error;
       if (error.code === 401 || error.code === 602) this.options.authFailed();

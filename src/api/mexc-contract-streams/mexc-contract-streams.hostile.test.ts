@@ -76,6 +76,8 @@ describe('the MEXC contract WebSocket under hostile frames', () => {
     const t = String(Date.now());
     c.ws.send(JSON.stringify({ method: 'login', param: { apiKey: alice.apiKey, reqTime: t, signature: sign(alice.apiSecret, alice.apiKey + t) } }));
     c.ws.send(JSON.stringify({ method: 'login', param: { apiKey: alice.apiKey, reqTime: t, signature: sign(alice.apiSecret, alice.apiKey + t) } }));
+    // A login is answered once the account's recorded closes are read: the filters wait for both answers.
+    await until(() => c.frames.filter((f: Frame) => f.channel === 'rs.login').length === 2, 'both login answers');
     c.ws.send('{"method":"personal.filter","param":{"filters":"junk"}}');
     c.ws.send('{"method":"personal.filter","param":{"filters":[null]}}');
     c.ws.send('{"method":"personal.filter","param":{"filters":[{"filter":"order","rules":"BTC_USDT"}]}}');
