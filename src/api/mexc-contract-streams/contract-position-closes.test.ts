@@ -30,6 +30,17 @@ const loginFrame = (keys: { apiKey: string; apiSecret: string }) => {
   return JSON.stringify({ method: 'login', param: { apiKey: keys.apiKey, reqTime, signature: createHmac('sha256', keys.apiSecret).update(keys.apiKey + reqTime).digest('hex') } });
 };
 
+/** A market order on the native API (`POST /api/orders`) of the account with `apiKey`. */
+const nativeMarketOrder = (service: TestService, apiKey: string, side: 'BUY' | 'SELL', quantity: string) =>
+  service.app.inject({ method: 'POST', url: '/api/orders', headers: { authorization: `Bearer ${apiKey}` }, payload: { symbol: 'BTCUSDT', side, type: 'MARKET', quantity } });
+
+/** 0.5 BTC bought at START (61,807.8), 0.2 sold a minute later (61,760.3), through the native API. */
+async function buyThenSellPart(service: TestService, apiKey: string): Promise<void> {
+  expect((await nativeMarketOrder(service, apiKey, 'BUY', '0.5')).statusCode).toBeLessThan(300);
+  await service.feedUntil(START + 60_000);
+  expect((await nativeMarketOrder(service, apiKey, 'SELL', '0.2')).statusCode).toBeLessThan(300);
+}
+
 const positions = (frames: Frame[]) => frames.filter((f) => f.channel === 'push.personal.position').map((f) => f.data as Record<string, number>);
 
 describe('MEXC contract position pushes after partial closes, by hand', () => {
@@ -101,12 +112,8 @@ describe('MEXC contract position pushes count closes made before the contract di
   });
 
   it('counts the recorded closes the tape never saw, as position/open_positions does', async () => {
-    const native = (side: 'BUY' | 'SELL', quantity: string) =>
-      service.app.inject({ method: 'POST', url: '/api/orders', headers: { authorization: `Bearer ${account.apiKey}` }, payload: { symbol: 'BTCUSDT', side, type: 'MARKET', quantity } });
     // The same fills as above, the first two through the native API: 0.5 BTC bought, 0.2 sold.
-    expect((await native('BUY', '0.5')).statusCode).toBeLessThan(300);
-    await service.feedUntil(START + 60_000);
-    expect((await native('SELL', '0.2')).statusCode).toBeLessThan(300);
+    await buyThenSellPart(service, account.apiKey);
 
     // Then a server with the contract dialect, whose tape starts now.
     app = await buildServer(service.deps, { plugins: [registerMexcContractApi] });
@@ -141,12 +148,9 @@ describe('MEXC contract login while the recorded closes are still being read', (
   });
 
   it('answers the login and pushes positions only once the read answered, so no push leaves those closes out', async () => {
-    const native = (side: 'BUY' | 'SELL', quantity: string) =>
-      service.app.inject({ method: 'POST', url: '/api/orders', headers: { authorization: `Bearer ${account.apiKey}` }, payload: { symbol: 'BTCUSDT', side, type: 'MARKET', quantity } });
+    const native = (side: 'BUY' | 'SELL', quantity: string) => nativeMarketOrder(service, account.apiKey, side, quantity);
     // Before this connection's tape: 0.5 BTC bought at 61,807.8, 0.2 (2000 contracts) sold at 61,760.3.
-    expect((await native('BUY', '0.5')).statusCode).toBeLessThan(300);
-    await service.feedUntil(START + 60_000);
-    expect((await native('SELL', '0.2')).statusCode).toBeLessThan(300);
+    await buyThenSellPart(service, account.apiKey);
 
     const tape = new MarketTape();
     const frames: PushFrame[] = [];
