@@ -129,9 +129,22 @@ export function openAccount(core: KernelCore, input: OpenAccountInput): void {
 
 function install(core: KernelCore, prepared: PreparedAccount): void {
   const { s } = core;
+  numberOnFromClosed(s, prepared.account);
   s.accountsById.set(prepared.account.id, prepared.account);
   s.health.set(prepared.account.id, prepared.health);
   s.clientIds.set(prepared.account.id, new Map());
+}
+
+/**
+ * A futures account opened or imported under the id of a closed one numbers its positions on from
+ * the closed one's last (`KernelState.positionSeqs`): a position id (`<account>:<symbol>:<n>`) keys the
+ * read tables' positions and trades, which keep the closed account's.
+ */
+function numberOnFromClosed(s: KernelState, account: Account): void {
+  const closedSeq = s.positionSeqs.get(account.id);
+  if (closedSeq === undefined || account.kind !== 'futures') return;
+  account.positionSeq = Math.max(account.positionSeq, closedSeq);
+  s.positionSeqs.delete(account.id);
 }
 
 /** Reset or close: cancel the account's orders, forget its positions, then reopen or remove it. */
@@ -152,6 +165,8 @@ export function endAccount(core: KernelCore, input: ResetAccountInput | CloseAcc
   s.accountsById.delete(account.id);
   if (fresh === undefined) {
     s.health.delete(account.id);
+    // The read tables keep the closed account's positions under their ids: an account opened again under this id goes on from its last.
+    if (account.kind === 'futures' && account.positionSeq > 0) s.positionSeqs.set(account.id, account.positionSeq);
     s.out.push({ type: 'ACCOUNT_CLOSED', at: s.clock, account: account.id });
     return;
   }
@@ -232,6 +247,7 @@ export function importAccount(core: KernelCore, input: ImportAccountInput): void
     const from = `${document.account.id}:`;
     for (const [symbol, p] of account.positions) account.positions.set(symbol, { ...p, id: `${id}:${p.id.startsWith(from) ? p.id.slice(from.length) : p.id}` });
   }
+  numberOnFromClosed(s, account);
   s.accountsById.set(id, account);
   s.health.set(id, healthFromSnapshot(document.health));
   // Orders get ids of this engine, given in their priority among themselves (a stop-limit's

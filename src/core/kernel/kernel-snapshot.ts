@@ -95,6 +95,8 @@ export interface KernelSnapshot {
   readonly orders: readonly Order[];
   readonly clientIds: ReadonlyArray<readonly [string, ReadonlyArray<readonly [string, string]>]>;
   readonly pending: ReadonlyArray<{ readonly arrivesAt: number; readonly seq: number; readonly input: OrderCommandInput }>;
+  /** Closed futures accounts' last position numbers (KernelState.positionSeqs); absent when there are none and in older snapshots. */
+  readonly positionSeqs?: ReadonlyArray<readonly [string, number]>;
 }
 
 /**
@@ -231,6 +233,7 @@ export function snapshotOf(s: KernelState): string {
     orders: [...s.ordersById.values()].filter((o) => isOpenStatus(o.status)),
     clientIds: [...s.clientIds].map(([account, map]) => [account, [...map].filter(([, id]) => isOpen(s.ordersById.get(id)))]),
     pending: s.pending,
+    ...(s.positionSeqs.size > 0 ? { positionSeqs: [...s.positionSeqs] } : {}),
   });
 }
 
@@ -277,6 +280,7 @@ export function restoreInto(s: KernelState, snapshot: string): void {
   for (const [id, h] of state.health) s.health.set(id, healthFromSnapshot(h));
   for (const [account, entries] of state.clientIds) s.clientIds.set(account, new Map(entries.filter(([, id]) => s.ordersById.has(id))));
   s.pending.push(...state.pending);
+  for (const [id, seq] of state.positionSeqs ?? []) s.positionSeqs.set(id, seq);
 }
 
 export function accountToState(a: Account): AccountState {

@@ -92,6 +92,11 @@ export class KernelState {
   /** account → symbol → its settlement; rebuilt on demand. */
   readonly settlements = new Map<string, Map<string, Settlement>>();
   readonly pending: PendingCommand[] = [];
+  /**
+   * Closed futures accounts → the number of their last position: an account opened again under the
+   * same id numbers its positions on from there, so that no position id names two positions.
+   */
+  readonly positionSeqs = new Map<string, number>();
   /** Events of the input being handled. */
   out: KernelEvent[] = [];
   /** What the kernel's behaviour depends on; a snapshot only restores under the same. */
