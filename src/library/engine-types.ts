@@ -57,3 +57,13 @@ export interface OpenPositionRequest {
    */
   readonly maxSlippage?: number | string;
 }
+
+export interface ClosePositionOptions {
+  /**
+   * The close's slippage cap (ADR 0061): a fraction of the best opposite price when it executes, from
+   * 0 to below 1 (0.005 = 0.5 %). What it leaves unfilled expires (SLIPPAGE_CAP) and goes again,
+   * capped, at the symbol's next market move until the position is closed (ADR 0065). Default: the
+   * plan's tactics' `exit.maxSlippage`, else the account's active tactics', else none.
+   */
+  readonly maxSlippage?: number | string;
+}

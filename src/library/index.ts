@@ -17,7 +17,7 @@ export function resetPaperTradingEngine(): void {
   singleton = undefined;
 }
 
-export { PaperTradingEngine, type PaperTradingEngineOptions, type AccountSummary, type OpenPositionRequest, type DurableSource } from './paper-trading-engine.js';
+export { PaperTradingEngine, type PaperTradingEngineOptions, type AccountSummary, type OpenPositionRequest, type ClosePositionOptions, type DurableSource } from './paper-trading-engine.js';
 export type { AccountConfig } from './account-config.js';
 export { CandleSequenceError } from './candle-sequence.js';
 export type { PaperTradingEvent, PaperTradingEventType, PaperTradingListener, SignalGeneratedEvent, EngineErrorEvent } from './engine-events.js';

@@ -52,13 +52,24 @@ import { resolveAccountConfig, type AccountConfig } from './account-config.js';
 import { AccountRuntime } from './account-runtime.js';
 import type { PaperTradingEvent, PaperTradingListener } from './engine-events.js';
 import { MarketFeed } from './market-feed.js';
-import type { AccountSummary, DurableSource, OpenPositionRequest, PaperTradingEngineOptions } from './engine-types.js';
+import type { AccountSummary, ClosePositionOptions, DurableSource, OpenPositionRequest, PaperTradingEngineOptions } from './engine-types.js';
 
-export type { AccountSummary, DurableSource, OpenPositionRequest, PaperTradingEngineOptions } from './engine-types.js';
+export type { AccountSummary, ClosePositionOptions, DurableSource, OpenPositionRequest, PaperTradingEngineOptions } from './engine-types.js';
 import { decodeEngineSnapshot, encodeEngineSnapshot } from './engine-snapshot.js';
 import { parseTactics } from '../strategy/tactics.js';
+import { maxSlippageProblem } from '../core/orders/order-validation.js';
 
 const SIDES: ReadonlySet<unknown> = new Set(['LONG', 'SHORT', 'BUY', 'SELL']);
+
+/** A slippage cap given as a number or decimal text, as exact fixed point; null when it is no decimal. */
+function capValue(value: number | string): Fixed | null {
+  try {
+    return parseFixed(decimalText(value));
+  } catch {
+    return null;
+  }
+}
+const notADecimalCap = (value: unknown): string => `maxSlippage must be a decimal fraction such as "0.005", got ${JSON.stringify(value)}`;
 
 /** What an engine made without `instruments` trades (backtests among them): the bundled Binance USDT-margined perpetuals. */
 export const DEFAULT_ENGINE_INSTRUMENTS: readonly Instrument[] = BUNDLED_INSTRUMENTS.filter((i) => i.exchange === 'binance' && i.market === 'perpetual');
@@ -253,14 +264,8 @@ export class PaperTradingEngine {
     if (price === undefined) return this.refuse(accountId, request.symbol, `no price yet for ${request.symbol}: call updatePrices first`);
     const tactics = request.tactics === undefined ? runtime.config.tactics : typeof request.tactics === 'string' ? runtime.config.tacticsSets.find((t) => t.name === request.tactics) : parseTactics(request.tactics);
     if (tactics === undefined) return this.refuse(accountId, request.symbol, 'no tactics set (give one, or create the account with tacticsSets)');
-    let maxSlippage: Fixed | undefined;
-    if (request.maxSlippage !== undefined) {
-      try {
-        maxSlippage = parseFixed(decimalText(request.maxSlippage));
-      } catch {
-        return this.refuse(accountId, request.symbol, `maxSlippage must be a decimal fraction such as "0.005", got ${JSON.stringify(request.maxSlippage)}`);
-      }
-    }
+    const maxSlippage = request.maxSlippage === undefined ? undefined : capValue(request.maxSlippage);
+    if (maxSlippage === null) return this.refuse(accountId, request.symbol, notADecimalCap(request.maxSlippage));
     const direction: Direction = request.side === 'LONG' || request.side === 'BUY' ? 'LONG' : 'SHORT';
     const outcome = this.manager.open({
       account: accountId, symbol: request.symbol, direction, tactics, price, time: this.kernelRef.now, atr: runtime.atr(request.symbol, tactics),
@@ -271,17 +276,38 @@ export class PaperTradingEngine {
     return outcome;
   }
 
-  closePosition(accountId: string, symbol: string): void {
-    this.runtime(accountId);
-    this.manager.close(accountId, symbol, this.kernelRef.now);
+  /**
+   * Cancels the position's trade plan and closes it at market (a reduce-only MARKET order). With
+   * `maxSlippage` (ADR 0061: a fraction of the best opposite price, from 0 to below 1; default the
+   * plan's tactics' `exit.maxSlippage`, else the account's active tactics', else none) the close stops
+   * at the cap, the rest expires (ORDER_EXPIRED, SLIPPAGE_CAP) and goes again, capped, at the symbol's
+   * next market move until the position is closed (ADR 0065). A cap that is no fraction in [0, 1)
+   * throws a RangeError before anything moves.
+   */
+  closePosition(accountId: string, symbol: string, options: ClosePositionOptions = {}): void {
+    const runtime = this.runtime(accountId);
+    const cap = this.exitCap(options);
+    this.manager.close(accountId, symbol, this.kernelRef.now, cap ?? (this.manager.plan(accountId, symbol)?.tactics ?? runtime.config.tactics)?.exit?.maxSlippage);
   }
 
-  closeAllPositions(accountId: string): void {
-    this.runtime(accountId);
+  /** `closePosition` for every open position and waiting entry of the account, in symbol order, with the same `maxSlippage`. */
+  closeAllPositions(accountId: string, options: ClosePositionOptions = {}): void {
+    const runtime = this.runtime(accountId);
+    const cap = this.exitCap(options);
     const account = this.kernelRef.account(accountId);
     const symbols = new Set<string>(account?.kind === 'futures' ? account.openPositions().map((p) => p.symbol) : []);
     for (const instrument of this.kernelRef.instruments()) if (this.manager.plan(accountId, instrument.symbol)) symbols.add(instrument.symbol);
-    for (const symbol of [...symbols].sort()) this.manager.close(accountId, symbol, this.kernelRef.now);
+    for (const symbol of [...symbols].sort()) this.manager.close(accountId, symbol, this.kernelRef.now, cap ?? (this.manager.plan(accountId, symbol)?.tactics ?? runtime.config.tactics)?.exit?.maxSlippage);
+  }
+
+  /** A close's `maxSlippage` as the kernel takes it, or undefined when not given; a RangeError for one that is no fraction in [0, 1). */
+  private exitCap(options: ClosePositionOptions): Fixed | undefined {
+    if (options.maxSlippage === undefined) return undefined;
+    const cap = capValue(options.maxSlippage);
+    if (cap === null) throw new RangeError(notADecimalCap(options.maxSlippage));
+    const problem = maxSlippageProblem('MARKET', cap);
+    if (problem !== undefined) throw new RangeError(problem);
+    return cap;
   }
 
   getAccount(accountId: string): AccountSummary {
@@ -406,6 +432,14 @@ export class PaperTradingEngine {
       events = inputs.length === 1 ? some : events.concat(some);
     }
     this.deliver();
+    // The rests of capped exits go again on their symbol's next move, before this move's events can leave new ones (ADR 0065).
+    let moved: string | undefined;
+    for (const input of inputs) {
+      if (input.kind !== 'book.snapshot' && input.kind !== 'book.delta' && input.kind !== 'trade' && input.kind !== 'bar') continue;
+      // A price's book and print are one move: once per symbol.
+      if (input.symbol !== moved) this.manager.onMarket(input.symbol, input.time);
+      moved = input.symbol;
+    }
     for (const event of events) this.manager.onEvent(event);
     return events;
   }

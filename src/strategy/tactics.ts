@@ -32,6 +32,11 @@
  *   `callbackPercent` callback, for the whole position.
  * - breakEvenAfterFirstTarget: once the first target fills, the stop moves to the position's
  *   average entry price (rounded to the tick against a loss).
+ * - exit: `maxSlippage`, the slippage cap (ADR 0061) of every exit that executes at the market: the
+ *   stop, the take-profits and the trailing stop once triggered, and a close of the position at market
+ *   (a CLOSE signal, `closePosition`). Same form as the entry's, no cap when absent. What a capped exit
+ *   leaves unfilled goes again, capped, at the symbol's next market move until the position is closed
+ *   (docs/adr/0065-slippage-cap-on-exits.md).
  */
 import { formatFixed, ONE, parseFixed, type Fixed } from '../core/money/fixed.js';
 import { maxSlippageProblem } from '../core/orders/order-validation.js';
@@ -52,6 +57,8 @@ export interface TacticsSet {
   readonly takeProfits: readonly { readonly percent: Fixed; readonly share: Fixed }[];
   readonly trailingStop?: { readonly activationPercent: Fixed; readonly callbackPercent: Fixed };
   readonly breakEvenAfterFirstTarget: boolean;
+  /** The slippage cap of the exits that execute at the market (a fraction, as the kernel takes it). */
+  readonly exit?: { readonly maxSlippage?: Fixed };
 }
 
 export class TacticsError extends Error {
@@ -89,18 +96,18 @@ function int(value: unknown, where: string, min: number, fallback?: number): num
 
 const HUNDRED = 100n * ONE;
 
-/** An entry's slippage cap (a fraction, as the kernel takes it), checked by the kernel's own rule for an order of `type`. */
-function slippageCap(value: unknown, type: 'MARKET' | 'LIMIT'): Fixed {
-  const cap = dec(value, 'entry.maxSlippage', { positive: false });
+/** An entry's or the exits' slippage cap (a fraction, as the kernel takes it), checked by the kernel's own rule for an order of `type`. */
+function slippageCap(value: unknown, type: 'MARKET' | 'LIMIT', where = 'entry.maxSlippage'): Fixed {
+  const cap = dec(value, where, { positive: false });
   const problem = maxSlippageProblem(type, cap);
-  if (problem !== undefined) throw new TacticsError(`entry.maxSlippage: ${problem}`);
+  if (problem !== undefined) throw new TacticsError(`${where}: ${problem}`);
   return cap;
 }
 
 /** Validates a tactics set given as JSON or an object; throws `TacticsError` naming the bad field. */
 export function parseTactics(input: unknown): TacticsSet {
   const raw = obj(input, 'tactics set');
-  const known = new Set(['name', 'entry', 'dca', 'stopLoss', 'takeProfits', 'trailingStop', 'breakEvenAfterFirstTarget']);
+  const known = new Set(['name', 'entry', 'dca', 'stopLoss', 'takeProfits', 'trailingStop', 'breakEvenAfterFirstTarget', 'exit']);
   for (const key of Object.keys(raw)) if (!known.has(key)) throw new TacticsError(`unknown field "${key}"`);
   const name = raw['name'] ?? 'default';
   if (typeof name !== 'string' || name.length === 0) throw new TacticsError('name must be a non-empty string');
@@ -146,7 +153,13 @@ export function parseTactics(input: unknown): TacticsSet {
   const be = raw['breakEvenAfterFirstTarget'] ?? false;
   if (typeof be !== 'boolean') throw new TacticsError('breakEvenAfterFirstTarget must be true or false');
   if (be && takeProfits.length === 0) throw new TacticsError('breakEvenAfterFirstTarget needs at least one take-profit level');
-  return { name, entry, ...(dca ? { dca } : {}), stopLoss, takeProfits, ...(trailingStop ? { trailingStop } : {}), breakEvenAfterFirstTarget: be };
+  let exit: TacticsSet['exit'];
+  if (raw['exit'] !== undefined) {
+    const x = obj(raw['exit'], 'exit');
+    for (const key of Object.keys(x)) if (key !== 'maxSlippage') throw new TacticsError(`unknown field "exit.${key}"`);
+    exit = x['maxSlippage'] === undefined ? {} : { maxSlippage: slippageCap(x['maxSlippage'], 'MARKET', 'exit.maxSlippage') };
+  }
+  return { name, entry, ...(dca ? { dca } : {}), stopLoss, takeProfits, ...(trailingStop ? { trailingStop } : {}), breakEvenAfterFirstTarget: be, ...(exit ? { exit } : {}) };
 }
 
 /** The reverse of parseTactics: plain JSON with decimal strings (for snapshots and reports). */

@@ -18,11 +18,17 @@
  *   TAKE_PROFIT per level not yet reached (its share × the position), and the trailing stop;
  * - after the first take-profit fills and `breakEvenAfterFirstTarget`: the stop moves to the
  *   average entry price, rounded to the tick against a loss (long: up, short: down);
- * - when the position closes, every remaining order of the plan is cancelled.
+ * - when the position closes, every remaining order of the plan is cancelled;
+ * - the exits that execute at the market (stop, take-profits, trailing stop, a close) carry the
+ *   tactics' `exit.maxSlippage` (a close: the cap asked, else the plan's). What the cap leaves unfilled
+ *   (ORDER_EXPIRED, SLIPPAGE_CAP) goes again at the symbol's next market move (`onMarket`), capped from
+ *   the best price then, until it fills or the position is closed: a take-profit's rest as that
+ *   target; a stop's or trailing stop's ends the plan (its other orders are cancelled) and closes the
+ *   rest of the position, as a close's rest does (docs/adr/0065-slippage-cap-on-exits.md).
  * Not modelled: re-entering a partially filled limit entry; the trailing stop's peak restarts
  * when a DCA fill re-sizes it.
  */
-import type { KernelEvent } from '../core/kernel/events.js';
+import type { KernelEvent, OrderDoneEvent } from '../core/kernel/events.js';
 import { maxNotionalAt } from '../core/accounts/position.js';
 import type { Instrument } from '../core/instruments/instrument.js';
 import type { Kernel } from '../core/kernel/kernel.js';
@@ -91,7 +97,32 @@ export interface TradePlan {
 
 export type OpenOutcome = { readonly ok: true; readonly plan: TradePlan } | { readonly ok: false; readonly reason: string };
 
-type Role = { readonly plan: string; readonly role: 'entry' | 'dca' | 'stop' | 'target' | 'trailing'; readonly index: number };
+/**
+ * What an order of the manager's is for: its plan's entry, DCA order or exits, or a close at market
+ * (`plan` '' then: a close outlives the plan it ends). `quantity` is the order's base quantity and
+ * `maxSlippage` its cap, for the rest a capped exit leaves (absent in roles written before the cap).
+ */
+type Role = {
+  readonly plan: string;
+  readonly role: 'entry' | 'dca' | 'stop' | 'target' | 'trailing' | 'close';
+  readonly index: number;
+  readonly quantity?: Fixed;
+  readonly maxSlippage?: Fixed;
+};
+
+/**
+ * The rest of an exit the slippage cap stopped (ADR 0065), sent again at the symbol's next market
+ * move: the rest of plan `plan`'s take-profit `index`, or (`plan` '') of a stop, a trailing stop or a
+ * close, closed at market. `quantity` in base units, never more than the position then.
+ */
+export interface ExitRest {
+  readonly account: string;
+  readonly symbol: string;
+  readonly plan: string;
+  readonly index: number;
+  readonly quantity: Fixed;
+  readonly maxSlippage: Fixed;
+}
 
 const HUNDRED = 100n * ONE;
 
@@ -100,6 +131,8 @@ export class TradeManager {
   /** The same plans by id (an order's role names its plan by id). */
   private readonly plansById = new Map<string, TradePlan>();
   private readonly roles = new Map<string, Role>();
+  /** Rests of capped exits waiting for their symbol's next market move, in the order they were left. */
+  private rests: ExitRest[] = [];
   private seq = 0;
   /** The plan key of each (account, symbol), made once: a lookup then hashes a string it has hashed before, not a new concatenation. */
   private readonly keys = new Map<string, Map<string, string>>();
@@ -120,16 +153,18 @@ export class TradeManager {
     return k;
   }
 
-  /** Plans and order roles as plain data (bigints kept; see library snapshots). */
-  exportState(): { seq: number; plans: TradePlan[]; roles: [string, Role][] } {
-    return { seq: this.seq, plans: [...this.plans.values()], roles: [...this.roles] };
+  /** Plans, order roles and the rests of capped exits as plain data (bigints kept; see library snapshots). */
+  exportState(): { seq: number; plans: TradePlan[]; roles: [string, Role][]; rests?: ExitRest[] } {
+    return { seq: this.seq, plans: [...this.plans.values()], roles: [...this.roles], rests: [...this.rests] };
   }
 
-  importState(state: { seq: number; plans: TradePlan[]; roles: [string, Role][] }): void {
+  /** Puts back what `exportState` gave; a state written before the exits' cap has no `rests`. */
+  importState(state: { seq: number; plans: TradePlan[]; roles: [string, Role][]; rests?: ExitRest[] }): void {
     this.seq = state.seq;
     this.plans.clear();
     this.plansById.clear();
     this.roles.clear();
+    this.rests = [...(state.rests ?? [])];
     for (const plan of state.plans) {
       this.plans.set(this.key(plan.account, plan.symbol), plan);
       this.plansById.set(plan.id, plan);
@@ -298,16 +333,77 @@ export class TradeManager {
     return prices;
   }
 
-  /** Cancels the plan's orders and closes the position at market. */
-  close(account: string, symbol: string, time: number): void {
+  /**
+   * Cancels the plan's orders and closes the position at market (reduce-only MARKET), with the
+   * slippage cap `maxSlippage` (a fraction, ADR 0061; default the plan's tactics' `exit.maxSlippage`,
+   * else none). What the cap leaves unfilled goes again at the symbol's next market move (`onMarket`);
+   * a rest still waiting from an earlier exit is replaced by this close.
+   */
+  close(account: string, symbol: string, time: number, maxSlippage?: Fixed): void {
     const plan = this.plans.get(this.key(account, symbol));
+    const cap = maxSlippage ?? plan?.tactics.exit?.maxSlippage;
     if (plan !== undefined) this.finish(plan, time);
+    this.dropRests(account, symbol);
     const size = this.positionSize(account, symbol);
-    if (size === 0n) return;
-    this.venue.submit({
-      kind: 'order.place', time, account, symbol, side: size > 0n ? 'SELL' : 'BUY', type: 'MARKET', quantity: formatFixed(size > 0n ? size : -size),
-      reduceOnly: true, clientOrderId: `${account}:${symbol}:${++this.seq}:close`,
-    });
+    this.closeAtMarket(account, symbol, size > 0n ? size : -size, cap, time);
+  }
+
+  /**
+   * The symbol's market moved (a book update, a print, a bar): the rests of capped exits left before
+   * this move go again, capped from the best price now, each no larger than the position. Called
+   * after the move's inputs are applied and before its events reach `onEvent`, so that a rest the
+   * move itself leaves waits for the next one (the cap is never stretched within one book).
+   */
+  onMarket(symbol: string, time: number): void {
+    if (this.rests.length === 0) return;
+    const due = this.rests.filter((r) => r.symbol === symbol);
+    if (due.length === 0) return;
+    this.rests = this.rests.filter((r) => r.symbol !== symbol);
+    for (const rest of due) {
+      const size = this.positionSize(rest.account, symbol);
+      const whole = size > 0n ? size : -size;
+      const quantity = rest.quantity < whole ? rest.quantity : whole;
+      const plan = rest.plan === '' ? undefined : this.plansById.get(rest.plan);
+      if (plan !== undefined && quantity > 0n) this.place(plan, 'target', rest.index, time, { side: size > 0n ? 'SELL' : 'BUY', type: 'MARKET', quantity, reduceOnly: true, maxSlippage: rest.maxSlippage });
+      else this.closeAtMarket(rest.account, symbol, quantity, rest.maxSlippage, time);
+    }
+  }
+
+  /** A reduce-only MARKET order for `quantity` of the position (nothing for 0), capped when `maxSlippage` is given. */
+  private closeAtMarket(account: string, symbol: string, quantity: Fixed, maxSlippage: Fixed | undefined, time: number): void {
+    const size = this.positionSize(account, symbol);
+    if (size === 0n || quantity <= 0n) return;
+    const clientOrderId = `${account}:${symbol}:${++this.seq}:close`;
+    const input: { -readonly [K in keyof PlaceOrderInput]: PlaceOrderInput[K] } = {
+      kind: 'order.place', time, account, symbol, side: size > 0n ? 'SELL' : 'BUY', type: 'MARKET', quantity: formatFixed(quantity), reduceOnly: true, clientOrderId,
+    };
+    if (maxSlippage !== undefined) {
+      input.maxSlippage = formatFixed(maxSlippage);
+      // Known before it goes: its rest is held when the cap stops it, now or (on a book still syncing) later.
+      this.roles.set(`${account}\u0000${clientOrderId}`, { plan: '', role: 'close', index: 0, quantity, maxSlippage });
+    }
+    this.venue.submit(input);
+  }
+
+  /** Forgets the rests waiting on (account, symbol). */
+  private dropRests(account: string, symbol: string): void {
+    if (this.rests.length > 0) this.rests = this.rests.filter((r) => r.account !== account || r.symbol !== symbol);
+  }
+
+  /**
+   * A capped exit expired with the reason SLIPPAGE_CAP: its rest (its quantity less what filled) is
+   * held for the symbol's next move. A take-profit's rest stays the plan's target; a stop's or a
+   * trailing stop's ends the plan as a close does, and its rest closes what is left of the position.
+   */
+  private holdRest(plan: TradePlan | undefined, role: Role, event: OrderDoneEvent): void {
+    if (role.quantity === undefined || role.maxSlippage === undefined) return;
+    const quantity = role.quantity - parseFixed(event.executedQty);
+    if (plan !== undefined && role.role !== 'target') {
+      this.finish(plan, event.at);
+      this.dropRests(plan.account, plan.symbol);
+    }
+    if (quantity <= 0n || this.positionSize(event.account, event.symbol) === 0n) return;
+    this.rests.push({ account: event.account, symbol: event.symbol, plan: role.role === 'target' && plan !== undefined ? plan.id : '', index: role.index, quantity, maxSlippage: role.maxSlippage });
   }
 
   /** A bar closed: unfilled limit entries expire after `validBars`. */
@@ -320,15 +416,26 @@ export class TradeManager {
 
   onEvent(event: KernelEvent): void {
     if (event.type === 'POSITION_CLOSED') {
+      this.dropRests(event.account, event.symbol);
       const plan = this.plans.get(this.key(event.account, event.symbol));
       if (plan !== undefined && plan.opened) this.finish(plan, event.at);
       return;
     }
     if (event.type !== 'FILL' && event.type !== 'ORDER_EXPIRED' && event.type !== 'ORDER_REJECTED' && event.type !== 'ORDER_CANCELED') return;
-    const role = this.roles.get(`${event.account}\u0000${event.clientOrderId}`);
+    const roleKey = `${event.account}\u0000${event.clientOrderId}`;
+    const role = this.roles.get(roleKey);
     if (role === undefined) return;
+    if (role.role === 'close') {
+      if (event.type !== 'FILL' || event.status === 'FILLED') this.roles.delete(roleKey);
+      if (event.type === 'ORDER_EXPIRED' && event.reason === 'SLIPPAGE_CAP') this.holdRest(undefined, role, event);
+      return;
+    }
     const plan = this.plansById.get(role.plan);
     if (plan === undefined) return;
+    if (event.type === 'ORDER_EXPIRED' && event.reason === 'SLIPPAGE_CAP' && (role.role === 'stop' || role.role === 'trailing' || role.role === 'target')) {
+      this.holdRest(plan, role, event);
+      return;
+    }
     if (event.type !== 'FILL') {
       if (role.role === 'entry' && !plan.opened && this.positionSize(plan.account, plan.symbol) === 0n) this.finish(plan, event.at);
       // The price has passed the stop before it could be placed (a bar that opened beyond both the DCA
@@ -362,13 +469,14 @@ export class TradeManager {
     const side = size > 0n ? 'SELL' : 'BUY';
     const instrument = this.venue.kernel.instrument(plan.symbol)!;
     this.cancel(plan, plan.orders.stop, time);
-    plan.orders.stop = this.place(plan, 'stop', 0, time, { side, type: 'STOP_LOSS', quantity: qty, stopPrice: plan.stop, reduceOnly: true });
+    const maxSlippage = plan.tactics.exit?.maxSlippage;
+    plan.orders.stop = this.place(plan, 'stop', 0, time, { side, type: 'STOP_LOSS', quantity: qty, stopPrice: plan.stop, reduceOnly: true, maxSlippage });
     if (!all || this.plansById.get(plan.id) !== plan) return; // closed: the stop was refused as already passed
     for (const [i, tp] of plan.tactics.takeProfits.entries()) {
       if (plan.targetsHit[i]) continue;
       this.cancel(plan, plan.orders.targets[i], time);
       const share = roundToIncrement(mul(qty, tp.share, 'down'), instrument.stepSize, 'floor');
-      plan.orders.targets[i] = share < instrument.minQty ? undefined : this.place(plan, 'target', i, time, { side, type: 'TAKE_PROFIT', quantity: share, stopPrice: plan.takeProfitPrices[i]!, reduceOnly: true });
+      plan.orders.targets[i] = share < instrument.minQty ? undefined : this.place(plan, 'target', i, time, { side, type: 'TAKE_PROFIT', quantity: share, stopPrice: plan.takeProfitPrices[i]!, reduceOnly: true, maxSlippage });
     }
     const trailing = plan.tactics.trailingStop;
     if (trailing !== undefined) {
@@ -377,7 +485,7 @@ export class TradeManager {
       // An activation the price has already reached would be refused (Binance USD-M -2021): the stop then trails from the current price, which is what it meant.
       const now = this.venue.kernel.triggerPrice(plan.symbol);
       const reached = now !== undefined && (side === 'SELL' ? now >= activation : now <= activation);
-      plan.orders.trailing = this.place(plan, 'trailing', 0, time, { side, type: 'TRAILING_STOP_MARKET', quantity: qty, ...(reached ? {} : { activationPrice: activation }), callbackRate: trailing.callbackPercent / 100n, reduceOnly: true });
+      plan.orders.trailing = this.place(plan, 'trailing', 0, time, { side, type: 'TRAILING_STOP_MARKET', quantity: qty, ...(reached ? {} : { activationPrice: activation }), callbackRate: trailing.callbackPercent / 100n, reduceOnly: true, maxSlippage });
     }
   }
 
@@ -400,7 +508,7 @@ export class TradeManager {
   private place(plan: TradePlan, role: Role['role'], index: number, time: number, order: { side: 'BUY' | 'SELL'; type: PlaceOrderInput['type']; quantity: Fixed; price?: Fixed; stopPrice?: Fixed; activationPrice?: Fixed; callbackRate?: Fixed; reduceOnly?: boolean; maxSlippage?: Fixed }): string {
     plan.version += 1;
     const clientOrderId = `${plan.id}:${role}${role === 'dca' || role === 'target' ? index + 1 : ''}:${plan.version}`;
-    this.roles.set(`${plan.account}\u0000${clientOrderId}`, { plan: plan.id, role, index });
+    this.roles.set(`${plan.account}\u0000${clientOrderId}`, { plan: plan.id, role, index, quantity: order.quantity, maxSlippage: order.maxSlippage });
     // The optional fields in the same order as before, assigned instead of spread (no object per field).
     const input: { -readonly [K in keyof PlaceOrderInput]: PlaceOrderInput[K] } = {
       kind: 'order.place', time, account: plan.account, symbol: plan.symbol, side: order.side, type: order.type, quantity: formatFixed(order.quantity), clientOrderId,
