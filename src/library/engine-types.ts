@@ -38,7 +38,17 @@ export interface AccountSummary {
   readonly autoTrading: boolean;
   readonly running: boolean;
   readonly halted: boolean;
-  readonly equity: string;
+  /**
+   * In USDT; null while the kernel waits for a price for something the account holds
+   * (`awaitingPrice`): counting that holding as zero would state a wrong figure.
+   */
+  readonly equity: string | null;
+  /**
+   * What the account holds that has no price yet (futures symbols such as `BTCUSDT`), sorted, as
+   * `GET /api/account` names them (Kernel.awaitedPrices); empty once everything is priced, or once
+   * the kernel's wait (PRICE_WAIT_MS) is over and it values what is still unpriced as zero.
+   */
+  readonly awaitingPrice: readonly string[];
   readonly balances: Record<string, { free: string; locked: string }>;
   readonly positions: { symbol: string; direction: 'LONG' | 'SHORT'; size: string; entryPrice: string }[];
 }

@@ -310,12 +310,18 @@ export class PaperTradingEngine {
     return cap;
   }
 
+  /**
+   * The account as it stands: its equity in USDT, or null while the kernel waits for a price for
+   * something it holds (`awaitingPrice` names those, as `GET /api/account` does: Kernel.awaitedPrices,
+   * ADR 0028), since counting such a position at no price would state a wrong figure.
+   */
   getAccount(accountId: string): AccountSummary {
     const runtime = this.runtime(accountId);
     const account = this.kernelRef.account(accountId);
+    const awaitingPrice = this.kernelRef.awaitedPrices(accountId);
     return {
       id: accountId, name: runtime.config.name, strategyId: runtime.config.strategyId, autoTrading: runtime.config.autoTrading, running: runtime.running,
-      halted: this.kernelRef.isHalted(accountId), equity: formatFixed(this.kernelRef.equity(accountId) ?? 0n), balances: this.kernelRef.balances(accountId) ?? {},
+      halted: this.kernelRef.isHalted(accountId), equity: awaitingPrice.length > 0 ? null : formatFixed(this.kernelRef.equity(accountId) ?? 0n), awaitingPrice, balances: this.kernelRef.balances(accountId) ?? {},
       positions: account?.kind === 'futures' ? account.openPositions().map((p) => ({ symbol: p.symbol, direction: p.size > 0n ? 'LONG' : 'SHORT', size: formatFixed(p.size > 0n ? p.size : -p.size), entryPrice: formatFixed(p.entryPrice) })) : [],
     };
   }
