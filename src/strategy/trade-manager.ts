@@ -6,7 +6,9 @@
  *
  * Guarantees:
  * - one trade plan per (account, symbol); entries are refused when the account is halted, when
- *   `maxOpenPositions` is reached, when the risk size is below the instrument's minimum, or when the
+ *   `maxOpenPositions` is reached, when a risk-sized entry's equity is unknown (the kernel waits for
+ *   a price for something the account holds, `Kernel.awaitedPrices`: its equity would count that
+ *   holding as zero), when the risk size is below the instrument's minimum, or when the
  *   kernel's rules on the order alone (`SPEC_RULES`) would refuse the stop, a take-profit or the
  *   trailing stop placed once the entry fills;
  * - a market entry carries the slippage cap asked (the request's, else the tactics'); what the cap
@@ -199,6 +201,10 @@ export class TradeManager {
     if (account.kind === 'futures') for (const p of account.openPositions()) open.add(p.symbol);
     for (const p of this.plans.values()) if (p.account === req.account) open.add(p.symbol);
     if (open.size >= req.limits.maxOpenPositions) return { ok: false, reason: `max open positions (${req.limits.maxOpenPositions}) reached` };
+    // The risk size is a share of the equity: while the kernel waits for a price for something the
+    // account holds, `kernel.equity` counts that holding as zero, and the size would be wrong.
+    const unpriced = req.quantity === undefined ? kernel.awaitedPrices(req.account) : [];
+    if (unpriced.length > 0) return { ok: false, reason: `equity unknown: no price yet for ${unpriced.join(', ')}; a risk-sized entry waits for it` };
 
     const long = req.direction === 'LONG';
     const tick = instrument.tickSize;
