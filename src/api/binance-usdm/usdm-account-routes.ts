@@ -14,6 +14,12 @@
  * orders' reservations, retaken at the new leverage) the account cannot pay -2028. A paper
  * account's margin type is set when it is opened: asking for it again answers -4046 "No need to
  * change margin type.", the other one -4048.
+ *
+ * A position held while its symbol has no mark price yet (an account imported before any mark or
+ * book for it) is listed with what is known of it (amount, entry, wallet, leverage, liquidation
+ * price) and null for what Binance computes from the mark (markPrice, unRealizedProfit, notional,
+ * isolatedMargin, maintMargin), as are the account's totals made from those; the figures port states
+ * such a mark as 0, and the PnL at it as −entry × amount (docs/adr/0064).
  */
 import type { FastifyReply } from 'fastify';
 import type { FuturesAccount } from '../../core/accounts/futures-account.js';
@@ -31,6 +37,15 @@ import { maxNotionalAt, usdmLeverageBracket, usdmPrice } from './usdm-mappers.js
 import type { UsdmTrading } from './usdm-trading-routes.js';
 
 const f = (v: Fixed) => formatFixed(v);
+
+/**
+ * Whether the position is held with no mark price known (the figures port's mark 0: no venue and no
+ * kernel states a mark of 0 for a held position), so that nothing computed from the mark is true.
+ */
+const unmarked = (x: FuturesPositionFigures): boolean => parseFixed(x.size) !== 0n && parseFixed(x.markPrice) === 0n;
+
+/** `value`, a figure computed from the mark, or null while the position has no mark (docs/adr/0064). */
+const atMark = <T>(x: FuturesPositionFigures, value: T): T | null => (unmarked(x) ? null : value);
 
 export function registerUsdmAccountRoutes(t: UsdmTrading): void {
   const { ctx, audit } = t;
@@ -136,16 +151,16 @@ export function registerUsdmAccountRoutes(t: UsdmTrading): void {
       symbol: x.symbol,
       positionAmt: x.size,
       entryPrice: usdmPrice(x.entryPrice),
-      markPrice: usdmPrice(x.markPrice),
-      unRealizedProfit: x.unrealizedPnl,
+      markPrice: atMark(x, usdmPrice(x.markPrice)),
+      unRealizedProfit: atMark(x, x.unrealizedPnl),
       liquidationPrice: usdmPrice(x.liquidationPrice ?? '0'),
       leverage: String(x.leverage),
       maxNotionalValue: maxNotionalAt(instrumentOf(x.symbol), x.leverage),
       marginType: isolated(figures) ? 'isolated' : 'cross',
-      isolatedMargin: isolated(figures) ? plus(x.margin, x.unrealizedPnl) : '0',
+      isolatedMargin: isolated(figures) ? atMark(x, plus(x.margin, x.unrealizedPnl)) : '0',
       isAutoAddMargin: 'false',
       positionSide: 'BOTH',
-      notional: x.notional,
+      notional: atMark(x, x.notional),
       isolatedWallet: isolated(figures) ? x.margin : '0',
       updateTime: x.updateTime,
     }));
@@ -161,15 +176,15 @@ export function registerUsdmAccountRoutes(t: UsdmTrading): void {
         positionSide: 'BOTH',
         positionAmt: x.size,
         entryPrice: usdmPrice(x.entryPrice),
-        markPrice: usdmPrice(x.markPrice),
-        unRealizedProfit: x.unrealizedPnl,
+        markPrice: atMark(x, usdmPrice(x.markPrice)),
+        unRealizedProfit: atMark(x, x.unrealizedPnl),
         liquidationPrice: usdmPrice(x.liquidationPrice ?? '0'),
-        isolatedMargin: isolated(figures) ? plus(x.margin, x.unrealizedPnl) : '0',
-        notional: x.notional,
+        isolatedMargin: isolated(figures) ? atMark(x, plus(x.margin, x.unrealizedPnl)) : '0',
+        notional: atMark(x, x.notional),
         marginAsset: instrumentOf(x.symbol).quote,
         isolatedWallet: isolated(figures) ? x.margin : '0',
         initialMargin: plus(x.margin, x.openOrderMargin),
-        maintMargin: x.maintenanceMargin,
+        maintMargin: atMark(x, x.maintenanceMargin),
         positionInitialMargin: x.margin,
         openOrderInitialMargin: x.openOrderMargin,
         adl: 0,
@@ -177,8 +192,14 @@ export function registerUsdmAccountRoutes(t: UsdmTrading): void {
       }));
   });
 
-  /** The account's totals and its settlement asset's entry, as balance and account answer them. */
+  /**
+   * The account's totals and its settlement asset's entry, as balance and account answer them; those
+   * made from the marks (unrealized PnL, margin balance, maintenance margin, the cross positions' PnL)
+   * null while a position has no mark (`unmarked`).
+   */
   const totals = (figures: FuturesAccountFigures) => {
+    const marked = !figures.positions.some(unmarked);
+    const ofMarks = (v: Fixed): string | null => (marked ? f(v) : null);
     const sum = (pick: (x: FuturesPositionFigures) => string) => figures.positions.reduce((total, x) => total + parseFixed(pick(x)), 0n);
     const wallet = parseFixed(figures.wallet);
     const unrealized = parseFixed(figures.unrealizedPnl);
@@ -186,24 +207,24 @@ export function registerUsdmAccountRoutes(t: UsdmTrading): void {
     const reserved = parseFixed(figures.reserved);
     const positionMargin = sum((x) => x.margin);
     const isolatedWallets = isolated(figures) ? positionMargin : 0n;
-    const crossUnPnl = isolated(figures) ? 0n : unrealized;
     const asset = {
       asset: figures.settleAsset,
       walletBalance: f(wallet),
-      unrealizedProfit: f(unrealized),
-      marginBalance: f(wallet + unrealized),
-      maintMargin: f(sum((x) => x.maintenanceMargin)),
+      unrealizedProfit: ofMarks(unrealized),
+      marginBalance: ofMarks(wallet + unrealized),
+      maintMargin: ofMarks(sum((x) => x.maintenanceMargin)),
       initialMargin: f(positionMargin + reserved),
       positionInitialMargin: f(positionMargin),
       openOrderInitialMargin: f(reserved),
       crossWalletBalance: f(wallet - isolatedWallets),
-      crossUnPnl: f(crossUnPnl),
+      // Isolated: no cross position, so no cross PnL to wait for.
+      crossUnPnl: isolated(figures) ? f(0n) : ofMarks(unrealized),
       availableBalance: f(available),
       maxWithdrawAmount: f(available > 0n ? available : 0n),
       marginAvailable: true,
       updateTime: figures.updateTime,
     };
-    return { asset, wallet, unrealized, reserved, positionMargin, isolatedWallets, crossUnPnl };
+    return { asset, wallet, reserved, positionMargin, isolatedWallets };
   };
 
   for (const version of ['v2', 'v3']) {
@@ -223,12 +244,12 @@ export function registerUsdmAccountRoutes(t: UsdmTrading): void {
           symbol: pos.symbol,
           positionSide: 'BOTH',
           positionAmt: pos.size,
-          unrealizedProfit: pos.unrealizedPnl,
-          isolatedMargin: isolated(figures) ? plus(pos.margin, pos.unrealizedPnl) : '0',
-          notional: pos.notional,
+          unrealizedProfit: atMark(pos, pos.unrealizedPnl),
+          isolatedMargin: isolated(figures) ? atMark(pos, plus(pos.margin, pos.unrealizedPnl)) : '0',
+          notional: atMark(pos, pos.notional),
           isolatedWallet: isolated(figures) ? pos.margin : '0',
           initialMargin: plus(pos.margin, pos.openOrderMargin),
-          maintMargin: pos.maintenanceMargin,
+          maintMargin: atMark(pos, pos.maintenanceMargin),
           updateTime: pos.updateTime,
           ...(version === 'v2'
             ? { positionInitialMargin: pos.margin, openOrderInitialMargin: pos.openOrderMargin, leverage: String(pos.leverage), isolated: isolated(figures), entryPrice: usdmPrice(pos.entryPrice), maxNotional: maxNotionalAt(instrumentOf(pos.symbol), pos.leverage), bidNotional: '0', askNotional: '0' }
@@ -242,12 +263,12 @@ export function registerUsdmAccountRoutes(t: UsdmTrading): void {
         totalInitialMargin: x.asset.initialMargin,
         totalMaintMargin: x.asset.maintMargin,
         totalWalletBalance: f(x.wallet),
-        totalUnrealizedProfit: f(x.unrealized),
-        totalMarginBalance: f(x.wallet + x.unrealized),
+        totalUnrealizedProfit: x.asset.unrealizedProfit,
+        totalMarginBalance: x.asset.marginBalance,
         totalPositionInitialMargin: f(x.positionMargin),
         totalOpenOrderInitialMargin: f(x.reserved),
         totalCrossWalletBalance: f(x.wallet - x.isolatedWallets),
-        totalCrossUnPnl: f(x.crossUnPnl),
+        totalCrossUnPnl: x.asset.crossUnPnl,
         availableBalance: x.asset.availableBalance,
         maxWithdrawAmount: x.asset.maxWithdrawAmount,
         assets: [x.asset],

@@ -152,21 +152,32 @@ export function positionNumber(kernelPositionId: string): number {
 }
 
 /**
+ * Whether the position is held with no mark price known (the figures port's mark 0, as for an
+ * account imported before any mark or book for the symbol): nothing computed from the mark is then
+ * known, and the views state none of it (docs/adr/0064).
+ */
+function unmarked(p: FuturesPositionFigures): boolean {
+  return parseFixed(p.size) !== 0n && parseFixed(p.markPrice) === 0n;
+}
+
+/**
  * One entry of `GET /api/v1/private/account/assets` (and the `push.personal.asset` body):
- * cash = wallet − position margins − open orders' reservations; equity = wallet + unrealized PnL.
+ * cash = wallet − position margins − open orders' reservations; equity = wallet + unrealized PnL,
+ * both null while a held position has no mark (`unmarked`): its PnL is not known.
  */
 export function contractAsset(a: FuturesAccountFigures): Record<string, unknown> {
   const positionMargin = a.positions.reduce((sum, x) => sum + parseFixed(x.margin), 0n);
   const wallet = parseFixed(a.wallet);
   const cash = wallet - positionMargin - parseFixed(a.reserved);
+  const marked = !a.positions.some(unmarked);
   return {
     currency: a.settleAsset,
     positionMargin: num(positionMargin),
     availableBalance: num(a.available),
     cashBalance: num(cash),
     frozenBalance: num(a.reserved),
-    equity: num(wallet + parseFixed(a.unrealizedPnl)),
-    unrealized: num(a.unrealizedPnl),
+    equity: marked ? num(wallet + parseFixed(a.unrealizedPnl)) : null,
+    unrealized: marked ? num(a.unrealizedPnl) : null,
     bonus: 0,
     availableCash: num(cash),
     availableOpen: num(a.available),
@@ -298,7 +309,7 @@ export function contractOpenPosition(a: FuturesAccountFigures, p: FuturesPositio
     margin: p.margin,
     fundingPaid: p.fundingPaid ?? '0',
     realised: p.realizedPnl ?? '0',
-    ...(parseFixed(p.markPrice) !== 0n ? { unrealised: p.unrealizedPnl } : {}),
+    ...(unmarked(p) ? {} : { unrealised: p.unrealizedPnl }),
     leverage: p.leverage,
     createTime: p.updateTime,
     updateTime: a.updateTime,
