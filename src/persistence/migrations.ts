@@ -403,6 +403,36 @@ const orderMaxSlippage: Migration = {
   },
 };
 
+/**
+ * Each funding payment of a futures position (the kernel's FUNDING events), so that an account's
+ * income history (Binance USD-M `GET /fapi/v1/income`, FUNDING_FEE) lists them one by one: before
+ * this, only a position's funding total was kept. Keyed by the event's place in the event stream
+ * (input seq, index among the input's events), as an order rejection is. Payments projected before
+ * this migration are not back-filled: the read model's checkpoint is past them.
+ */
+const fundingPayments: Migration = {
+  async up(db: AnyDb): Promise<void> {
+    const dec = isPostgres(db) ? sql`numeric` : sql`text`;
+    await db.schema
+      .createTable('funding_payments')
+      .addColumn('seq', 'bigint', (c) => c.notNull())
+      .addColumn('event_index', 'integer', (c) => c.notNull())
+      .addColumn('account_id', 'text', (c) => c.notNull())
+      .addColumn('symbol', 'text', (c) => c.notNull())
+      .addColumn('position_id', 'text', (c) => c.notNull())
+      .addColumn('rate', dec, (c) => c.notNull())
+      .addColumn('mark_price', dec, (c) => c.notNull())
+      .addColumn('amount', dec, (c) => c.notNull())
+      .addColumn('at', 'bigint', (c) => c.notNull())
+      .addPrimaryKeyConstraint('funding_payments_pk', ['seq', 'event_index'])
+      .execute();
+    await db.schema.createIndex('funding_payments_account_at').on('funding_payments').columns(['account_id', 'at']).execute();
+  },
+  async down(db: AnyDb): Promise<void> {
+    await db.schema.dropTable('funding_payments').ifExists().execute();
+  },
+};
+
 /** Every migration, by name; names sort in the order they apply. */
 export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '0001_initial': initial,
@@ -416,6 +446,7 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '0009_snapshot_integrity': snapshotIntegrity,
   '0010_position_realized': positionRealized,
   '0011_order_max_slippage': orderMaxSlippage,
+  '0012_funding_payments': fundingPayments,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -65,7 +65,7 @@ describeEachDialect((name) => `persistence on ${name}`, (dialect) => {
       .map((t) => t.name)
       .sort();
     expect(tables).toEqual(
-      ['account_credentials', 'account_exchange_keys', 'accounts', 'audit_log', 'balances', 'equity_points', 'journal', 'order_rejections', 'orders', 'positions', 'quarantined_inputs', 'read_model_checkpoint', 'service_settings', 'snapshot_parts', 'snapshots', 'trades', 'webhook_attempts', 'webhook_deliveries', 'webhooks'],
+      ['account_credentials', 'account_exchange_keys', 'accounts', 'audit_log', 'balances', 'equity_points', 'funding_payments', 'journal', 'order_rejections', 'orders', 'positions', 'quarantined_inputs', 'read_model_checkpoint', 'service_settings', 'snapshot_parts', 'snapshots', 'trades', 'webhook_attempts', 'webhook_deliveries', 'webhooks'],
     );
   });
 

@@ -1,5 +1,5 @@
 /**
- * The read tables (accounts, balances, orders, order rejections, trades, equity points), kept up to
+ * The read tables (accounts, balances, orders, order rejections, trades, funding payments, equity points), kept up to
  * date from kernel events. They are a projection: the journal and snapshots are the truth, and these
  * tables can always be rebuilt from them.
  *
@@ -23,7 +23,8 @@
  *   a spot fill's row carries the PnL it realized at average price over the account's fills
  *   (core/accounts/realized-pnl-view.ts; null when it closed nothing);
  * - POSITION_* events keep one positions row per position (OPEN, then CLOSED or LIQUIDATED) with
- *   the kernel's realized PnL and fees of it, FUNDING its funding total, LIQUIDATION the size it
+ *   the kernel's realized PnL and fees of it, FUNDING its funding total (and a funding_payments row
+ *   per payment, keyed by the event's seq and index), LIQUIDATION the size it
  *   closed and its bankruptcy price; ACCOUNT_CLOSED marks the account row CLOSED; ACCOUNT_CLOSED and ACCOUNT_RESET
  *   close the rows of the positions the kernel dropped with the account; an imported account gets its row
  *   and its orders (with what the kernel gives in `imported`), the fills it brought as one row per
@@ -322,6 +323,10 @@ export class ReadModel {
         return;
       case 'FUNDING':
         await w.write(w.tx.updateTable('positions').set({ totalFundingPaid: event.totalFundingPaid }).where('id', '=', event.positionId));
+        await w.write(w.tx
+          .insertInto('funding_payments')
+          .values({ seq, eventIndex: index, accountId: event.account, symbol: event.symbol, positionId: event.positionId, rate: event.rate, markPrice: event.markPrice, amount: event.amount, at: event.at })
+          .onConflict((oc) => oc.columns(['seq', 'eventIndex']).doNothing()));
         return;
       case 'ACCOUNT_OPENED':
         await this.insertAccount(w, event.account, event.accountType ?? 'spot', event.balances, event.at, this.valuedAtOpening(input, index, event.account));

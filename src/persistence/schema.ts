@@ -141,6 +141,22 @@ export interface TradeTable {
   timestamp: UnixMs;
 }
 
+/** One funding payment of a futures position (a FUNDING event), keyed by its place in the event stream. */
+export interface FundingPaymentTable {
+  /** The input whose handling paid it. */
+  seq: ColumnType<number, number, number>;
+  /** Its index among that input's events. */
+  eventIndex: number;
+  accountId: string;
+  symbol: string;
+  positionId: string;
+  rate: DecimalString;
+  markPrice: DecimalString;
+  /** Positive: the account paid; negative: it received (in the settlement asset). */
+  amount: DecimalString;
+  at: UnixMs;
+}
+
 export interface EquityPointTable {
   accountId: string;
   at: UnixMs;
@@ -270,6 +286,7 @@ export interface Database {
   orders: OrderTable;
   order_rejections: OrderRejectionTable;
   trades: TradeTable;
+  funding_payments: FundingPaymentTable;
   equity_points: EquityPointTable;
   journal: JournalTable;
   snapshots: SnapshotTable;
