@@ -33,6 +33,7 @@ import { freshValueOr } from '../read-answers.js';
 import { binanceErrors } from '../binance/binance-errors.js';
 import { feesOf } from '../dialect-kit/facade-calls.js';
 import { usdmErrorOf, usdmErrors } from './usdm-errors.js';
+import { usdmBreakEvenPrice } from './usdm-break-even.js';
 import { maxNotionalAt, usdmLeverageBracket, usdmPrice } from './usdm-mappers.js';
 import type { UsdmTrading } from './usdm-trading-routes.js';
 
@@ -151,6 +152,7 @@ export function registerUsdmAccountRoutes(t: UsdmTrading): void {
       symbol: x.symbol,
       positionAmt: x.size,
       entryPrice: usdmPrice(x.entryPrice),
+      breakEvenPrice: usdmBreakEvenPrice(x),
       markPrice: atMark(x, usdmPrice(x.markPrice)),
       unRealizedProfit: atMark(x, x.unrealizedPnl),
       liquidationPrice: usdmPrice(x.liquidationPrice ?? '0'),
@@ -176,6 +178,7 @@ export function registerUsdmAccountRoutes(t: UsdmTrading): void {
         positionSide: 'BOTH',
         positionAmt: x.size,
         entryPrice: usdmPrice(x.entryPrice),
+        breakEvenPrice: usdmBreakEvenPrice(x),
         markPrice: atMark(x, usdmPrice(x.markPrice)),
         unRealizedProfit: atMark(x, x.unrealizedPnl),
         liquidationPrice: usdmPrice(x.liquidationPrice ?? '0'),
@@ -252,7 +255,7 @@ export function registerUsdmAccountRoutes(t: UsdmTrading): void {
           maintMargin: atMark(pos, pos.maintenanceMargin),
           updateTime: pos.updateTime,
           ...(version === 'v2'
-            ? { positionInitialMargin: pos.margin, openOrderInitialMargin: pos.openOrderMargin, leverage: String(pos.leverage), isolated: isolated(figures), entryPrice: usdmPrice(pos.entryPrice), maxNotional: maxNotionalAt(instrumentOf(pos.symbol), pos.leverage), bidNotional: '0', askNotional: '0' }
+            ? { positionInitialMargin: pos.margin, openOrderInitialMargin: pos.openOrderMargin, leverage: String(pos.leverage), isolated: isolated(figures), entryPrice: usdmPrice(pos.entryPrice), breakEvenPrice: usdmBreakEvenPrice(pos), maxNotional: maxNotionalAt(instrumentOf(pos.symbol), pos.leverage), bidNotional: '0', askNotional: '0' }
             : {}),
         }));
       return extend(summary !== undefined ? { feeTier: 0, canTrade: !summary.halted, canDeposit: false, canWithdraw: false, updateTime: 0 } : {}, {
