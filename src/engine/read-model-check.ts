@@ -10,7 +10,8 @@
  * and an account row the kernel no longer holds is CLOSED; every open futures position has its OPEN
  * row with the kernel's size and entry price (and realized PnL and fees, on rows that keep them), and
  * no OPEN row names a position the kernel has not open.
- * Not modelled: rejections and equity points (the kernel keeps no list of them to compare with).
+ * Not modelled: rejections, equity points and funding payments (the kernel keeps no list of them to
+ * compare with; a position's funding total is no check either, payments before migration 0012 having no rows).
  * Cost: reads the orders, trades and balances tables whole; for tests and audits, not hot paths.
  */
 import type { Kysely } from 'kysely';

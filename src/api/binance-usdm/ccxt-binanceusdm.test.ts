@@ -225,6 +225,11 @@ describe("ccxt's binanceusdm class trades on papertrade's Binance USD-M API", ()
     expect(history[0]).toMatchObject({ symbol: SYMBOL, fundingRate: 0.0001, timestamp: at });
     expect(infoOf(history[0]!).markPrice).toBe(formatFixed(mark()));
     expect((await usdm.fetchFundingRate(SYMBOL)).fundingRate).toBe(0.0001);
+    // ccxt's fetchFundingHistory reads GET /fapi/v1/income?incomeType=FUNDING_FEE: the payment, negative (paid).
+    const payments = await usdm.fetchFundingHistory(SYMBOL);
+    expect(payments).toHaveLength(1);
+    expect(payments[0]).toMatchObject({ symbol: SYMBOL, code: 'USDT', timestamp: at, amount: -Number(formatFixed(rounded)) });
+    expect(infoOf(payments[0]!)).toMatchObject({ incomeType: 'FUNDING_FEE', income: `-${formatFixed(rounded, 8)}`, tradeId: '' });
   });
 
   let resting: string;

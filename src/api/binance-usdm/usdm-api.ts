@@ -11,7 +11,8 @@
  * USD-M's limits (2400 weight a minute; orders 300 per 10 s and 1200 a minute, counted in
  * `X-MBX-ORDER-COUNT-10S` and `-1M`); SIGNED routes verify key, signature and recvWindow first and
  * refuse a spot account's key (-2015). Not here: the user data stream and its listenKey, the
- * WebSocket streams, batch orders, order modification (PUT), income history.
+ * WebSocket streams, batch orders, order modification (PUT); income history is a paper account's
+ * only (usdm-income.ts).
  */
 import type { FastifyInstance } from 'fastify';
 import { formatFixed } from '../../core/money/fixed.js';
@@ -20,6 +21,7 @@ import { BinanceRateMeter } from '../binance/binance-weights.js';
 import { sharedTape } from '../dialect-kit/shared-tape.js';
 import type { ServiceDeps } from '../service-deps.js';
 import { registerUsdmAccountRoutes } from './usdm-account-routes.js';
+import { registerUsdmIncomeRoute } from './usdm-income.js';
 import { FundingHistory, registerUsdmMarketRoutes } from './usdm-market-routes.js';
 import { registerUsdmTradingRoutes, usdmTrading } from './usdm-trading-routes.js';
 import { USDM_RATE_LIMITS } from './usdm-weights.js';
@@ -45,6 +47,7 @@ export async function registerBinanceUsdmApi(app: FastifyInstance, deps: Service
       registerUsdmMarketRoutes(ctx, funding);
       registerUsdmTradingRoutes(trading);
       registerUsdmAccountRoutes(trading);
+      registerUsdmIncomeRoute(trading);
     },
     { prefix: BINANCE_USDM_PREFIX },
   );

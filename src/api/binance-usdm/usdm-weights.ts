@@ -27,3 +27,6 @@ export function usdmKlinesWeight(limit: number): number {
   if (limit <= 1_000) return 5;
   return 10;
 }
+
+/** `GET /fapi/v1/income` (Get Income History): 30, whatever the parameters. */
+export const USDM_INCOME_WEIGHT = 30;
