@@ -141,3 +141,38 @@ describe('USD-M income history', () => {
     expect(brief(await income({ startTime: String(t0) }))).toEqual(ALL.slice(1));
   });
 });
+
+describe('USD-M income history of a liquidated account', () => {
+  let service: TestService;
+  let app: FastifyInstance;
+
+  beforeAll(async () => {
+    service = await startTestService({ recording: USDM_RECORDING, until: START });
+    app = await buildServer(service.deps, { plugins: [registerBinanceUsdmApi] });
+  });
+  afterAll(async () => {
+    await app.close();
+    await service.close();
+  });
+
+  it('adds up to the wallet: the liquidation’s realized loss and clearance fee (INSURANCE_CLEAR) are rows too', async () => {
+    const key = (await app.inject({ method: 'POST', url: '/api/accounts', headers: { authorization: `Bearer ${ADMIN_KEY}` }, payload: { name: 'top', type: 'futures', leverage: 125, balances: { USDT: '1000' } } })).json();
+    // Bought at the recording's highest ask at 125x: liquidated later in the recording.
+    await service.feedUntil(1723161310714);
+    await injectSigned(app, key, { method: 'POST', url: '/binance/fapi/v1/order', params: { symbol: 'BTCUSDT', side: 'BUY', type: 'MARKET', quantity: '0.5' } });
+    await service.feedUntil(Number.MAX_SAFE_INTEGER);
+    const get = (path: string, params: Record<string, string> = {}) => injectSigned(app, key, { url: `/binance/fapi${path}`, params });
+    const rows = (await get('/v1/income', { startTime: String(START - HOUR) })).json() as Income[];
+    // One commission per fill of the market buy (it walked the book), then the liquidation's two rows.
+    const fills = ((await get('/v1/userTrades', { symbol: 'BTCUSDT', startTime: String(START) })).json() as unknown[]).length;
+    expect(rows.map((r) => r.incomeType)).toEqual([...Array<string>(fills).fill('COMMISSION'), 'REALIZED_PNL', 'INSURANCE_CLEAR']);
+    // The wallet is the deposit plus every income, to the unit of 10^-8 (no rounding: the kernel's amounts have at most 8 decimals here).
+    const wallet = (await get('/v2/account')).json().totalWalletBalance as string;
+    const sum = rows.reduce((s, r) => s + BigInt(r.income.replace('.', '')), 0n);
+    expect(BigInt(Number(wallet).toFixed(8).replace('.', ''))).toBe(100_000_000_000n + sum);
+    // The liquidation's rows name its position and its time.
+    const position = (await service.engine.db.selectFrom('positions').select(['id', 'closedAt', 'status']).executeTakeFirstOrThrow());
+    expect(position.status).toBe('LIQUIDATED');
+    expect(rows.slice(fills).map((r) => [r.tranId, r.time])).toEqual([[position.id, Number(position.closedAt)], [position.id, Number(position.closedAt)]]);
+  }, 180_000);
+});

@@ -4,13 +4,15 @@
  * the flows of a paper futures account's wallet, from the read tables.
  *
  * Rows: REALIZED_PNL, one per fill that realized a non-zero PnL (the kernel's figure, before the
- * fee); COMMISSION, one per fill with a fee (its negation); FUNDING_FEE, one per funding payment
+ * fee), and one per liquidation (what it realized); COMMISSION, one per fill with a fee (its
+ * negation); INSURANCE_CLEAR, a liquidation's clearance fee (negated); FUNDING_FEE, one per funding payment
  * (`funding_payments`; the negation of what the position paid, so a long paying a positive rate
  * shows a negative income). Each is `{ symbol, incomeType, income, asset, info, time, tranId,
  * tradeId }`: `income` rounded half-up to 8 decimals and written with 8, as Binance writes it
  * ("-0.37500000"); `info` the income type; `tradeId` the fill's id ("" for funding); `tranId` the
- * fill's id for the fill rows (Binance: "tranId is unique in the same incomeType for a user") and
- * seq × 1 000 000 + the event's index for a funding payment (its place in the event stream).
+ * fill's id for the fill rows (Binance: "tranId is unique in the same incomeType for a user"),
+ * seq × 1 000 000 + the event's index for a funding payment (its place in the event stream), the
+ * position's id (a string) for a liquidation's rows.
  *
  * Window and page: "If neither startTime nor endTime is sent, the recent 7-day data will be
  * returned", on the exchange's clock; "Income history only contains data for the last three months"
@@ -18,8 +20,9 @@
  * first `limit` (default 100, at most 1000) from there, otherwise the latest `limit`; `page` (from
  * 1) moves one `limit` further in that direction. Any other documented incomeType answers `[]` (the
  * engine has no such flow); an undocumented one -1100.
- * Not modelled: TRANSFER (the kernel has no transfer into or out of an account after it opens),
- * INSURANCE_CLEAR (a liquidation's clearance fee), live accounts (-1020: the venue keeps their income).
+ * Not modelled: TRANSFER (the kernel has no transfer into or out of an account after it opens; the
+ * balance it opened or was reset with is no row), live accounts (-1020: the venue keeps their income).
+ * Amounts of a liquidation need its position's row to keep realized PnL and fees (migration 0010 on).
  */
 import type { Kysely } from 'kysely';
 import { formatFixed, parseFixed, roundToDecimals, type Fixed } from '../../core/money/fixed.js';
@@ -72,8 +75,9 @@ const fundingTranId = (seq: number, index: number): number | string => idNumber(
 
 /**
  * The account's income rows within the query, oldest first (by time, then type: REALIZED_PNL,
- * COMMISSION, FUNDING_FEE; then tranId), read from the read tables `trades` and `funding_payments`.
- * `assetOf` names a symbol's settlement asset for funding rows (fill rows carry their fee asset).
+ * COMMISSION, INSURANCE_CLEAR, FUNDING_FEE; then tranId), read from the read tables `trades`, `positions`
+ * (liquidated ones) and `funding_payments`.
+ * `assetOf` names a symbol's settlement asset for funding and liquidation rows (fill rows carry their fee asset).
  */
 export async function accountIncome(db: Kysely<Database>, accountId: string, q: IncomeQuery, assetOf: (symbol: string) => string): Promise<UsdmIncome[]> {
   const wants = (type: UsdmIncomeType) => q.incomeType === undefined || q.incomeType === type;
@@ -91,6 +95,23 @@ export async function accountIncome(db: Kysely<Database>, accountId: string, q: 
       if (wants('COMMISSION') && fee !== 0n) rows.push(row('COMMISSION', -fee));
     }
   }
+  if (wants('REALIZED_PNL') || wants('INSURANCE_CLEAR')) {
+    // A liquidation is no fill: what it realized and its clearance fee are the liquidated position's
+    // totals (kernel figures on its row) less those of its fills.
+    let liquidated = db.selectFrom('positions').select(['id', 'symbol', 'realizedPnl', 'feesPaid', 'closedAt']).where('accountId', '=', accountId).where('status', '=', 'LIQUIDATED');
+    if (q.symbol !== undefined) liquidated = liquidated.where('symbol', '=', q.symbol);
+    if (q.start !== undefined) liquidated = liquidated.where('closedAt', '>=', q.start);
+    if (q.end !== undefined) liquidated = liquidated.where('closedAt', '<=', q.end);
+    for (const p of await liquidated.execute()) {
+      if (p.realizedPnl === null || p.feesPaid === null || p.closedAt === null) continue;
+      const fills = await db.selectFrom('trades').select(['pnl', 'fee']).where('accountId', '=', accountId).where('positionId', '=', p.id).execute();
+      const realized = parseFixed(p.realizedPnl) - fills.reduce((sum, f) => sum + (f.pnl === null ? 0n : parseFixed(f.pnl)), 0n);
+      const fee = parseFixed(p.feesPaid) - fills.reduce((sum, f) => sum + parseFixed(f.fee), 0n);
+      const row = (incomeType: UsdmIncomeType, income: Fixed): UsdmIncome => ({ symbol: p.symbol, incomeType, income: amount8(income), asset: assetOf(p.symbol), info: incomeType, time: Number(p.closedAt), tranId: p.id, tradeId: '' });
+      if (wants('REALIZED_PNL') && realized !== 0n) rows.push(row('REALIZED_PNL', realized));
+      if (wants('INSURANCE_CLEAR') && fee !== 0n) rows.push(row('INSURANCE_CLEAR', -fee));
+    }
+  }
   if (wants('FUNDING_FEE')) {
     let payments = db.selectFrom('funding_payments').select(['seq', 'eventIndex', 'symbol', 'amount', 'at']).where('accountId', '=', accountId);
     if (q.symbol !== undefined) payments = payments.where('symbol', '=', q.symbol);
@@ -100,7 +121,7 @@ export async function accountIncome(db: Kysely<Database>, accountId: string, q: 
       rows.push({ symbol: f.symbol, incomeType: 'FUNDING_FEE', income: amount8(-parseFixed(f.amount)), asset: assetOf(f.symbol), info: 'FUNDING_FEE', time: Number(f.at), tranId: fundingTranId(Number(f.seq), f.eventIndex), tradeId: '' });
     }
   }
-  const order: readonly UsdmIncomeType[] = ['REALIZED_PNL', 'COMMISSION', 'FUNDING_FEE'];
+  const order: readonly UsdmIncomeType[] = ['REALIZED_PNL', 'COMMISSION', 'INSURANCE_CLEAR', 'FUNDING_FEE'];
   const byId = (a: number | string, b: number | string) => (typeof a === 'number' && typeof b === 'number' ? a - b : String(a).localeCompare(String(b)));
   return rows.sort((a, b) => a.time - b.time || order.indexOf(a.incomeType) - order.indexOf(b.incomeType) || byId(a.tranId, b.tranId));
 }
