@@ -20,6 +20,7 @@ import type { Order } from '../../core/orders/order.js';
 import { paperOrderView } from '../../execution/paper-execution-service.js';
 import { binanceOrder, binanceStatusOf, idNumber } from '../binance/binance-mappers.js';
 import { usdmOrder, usdmPrice, usdmTypeOf } from '../binance-usdm/usdm-mappers.js';
+import { usdmBreakEvenPrice } from '../binance-usdm/usdm-break-even.js';
 
 export type OrderEvent = OrderNewEvent | FillEvent | OrderDoneEvent;
 
@@ -144,6 +145,9 @@ export function orderTradeUpdate(e: OrderEvent, order: Readonly<Order> | undefin
   };
 }
 
+/** A position event's size, negative for a short, 0 once closed (USD-M `positionAmt`). */
+const signedSize = (p: PositionEvent): string => (p.direction === 'SHORT' ? formatFixed(-parseFixed(p.totalSize)) : p.type === 'POSITION_CLOSED' ? '0' : p.totalSize);
+
 /**
  * USD-M `ACCOUNT_UPDATE` (https://developers.binance.com/docs/derivatives/usds-margined-futures/user-data-streams/Event-Balance-and-Position-Update):
  * the settlement asset's wallet (`wb`) and cross wallet (`cw`) balances and the positions the step
@@ -158,12 +162,14 @@ export function accountUpdate(at: number, reason: string, kernel: Kernel, accoun
   if (isolated) for (const p of account.positions.values()) isolatedMargins += p.margin;
   const P = positions.map((p) => ({
     s: p.symbol,
-    pa: p.direction === 'SHORT' ? formatFixed(-parseFixed(p.totalSize)) : p.type === 'POSITION_CLOSED' ? '0' : p.totalSize,
+    pa: signedSize(p),
     // Computed prices at 8 decimals, as USD-M prints them (usdm-mappers.ts `usdmPrice`).
     ep: p.type === 'POSITION_CLOSED' ? '0' : usdmPrice(p.entryPrice),
-    bep: p.type === 'POSITION_CLOSED' ? '0' : usdmPrice(p.entryPrice),
+    // The break-even price as positionRisk states it (usdm-break-even.ts): the fees paid count as a cost.
+    bep: p.type === 'POSITION_CLOSED' ? '0' : usdmBreakEvenPrice({ size: signedSize(p), entryPrice: p.entryPrice, realizedPnl: formatFixed(parseFixed(p.realizedPnl) - parseFixed(p.feesPaid)) }),
     cr: p.realizedPnl,
-    up: p.unrealizedPnl ?? '0',
+    // No price yet for a held position: null, as positionRisk answers (docs/adr/0064), not a PnL of 0.
+    up: p.type === 'POSITION_CLOSED' ? '0' : (p.unrealizedPnl ?? null),
     mt: isolated ? 'isolated' : 'cross',
     iw: isolated ? p.marginUsed : '0',
     ps: 'BOTH',
