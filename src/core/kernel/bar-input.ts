@@ -224,10 +224,15 @@ function quiet(s: KernelState, market: Market): boolean {
 
 /**
  * The path of a quiet bar (see `quiet`): the same steps and the same events as `step`, without what
- * cannot act. The clock crosses each step's time (funding, equity samples) and the drawdown guard
- * runs after each, as in `step`; the mark, which nothing reads until the bar ends or pauses, is set
- * once, to the mid of the last step's price. The path stops at the anchors only (no order price lies
- * on the way).
+ * cannot act. The clock crosses each step's time (funding, equity samples); the mark, which nothing
+ * reads until the bar ends or pauses, is set once, to the mid of the last step's price. The path stops
+ * at the anchors only (no order price lies on the way).
+ * The drawdown guard runs after the first step, as in `step`, and after each later step only when it
+ * can see an equity the last guard did not: the step made an event (funding, a sample's halt), or an
+ * account's valuation waits for a price (it then depends on the clock, `PRICE_WAIT_MS`). Otherwise no
+ * account's equity has moved since — no position on this symbol is valued at the step, no other
+ * market moves in this input — and the guard would observe each account's last equity again, which
+ * changes nothing (`guardDrawdowns` skips an equity equal to `lastEquity`).
  */
 function quietPath(ctx: BarContext, market: Market, input: BarInput, bar: ParsedBar, pause: boolean): void {
   const { s } = ctx;
@@ -235,7 +240,7 @@ function quietPath(ctx: BarContext, market: Market, input: BarInput, bar: Parsed
   let stepped = false;
   let leg = bar.leg;
   if (leg === 0) {
-    const acted = quietStep(ctx, market, input.time);
+    const acted = quietStep(ctx, market, input.time, true);
     stepped = true;
     leg = 1;
     if (pause && (acted || input.pauseAtOpen === true)) {
@@ -246,7 +251,7 @@ function quietPath(ctx: BarContext, market: Market, input: BarInput, bar: Parsed
   for (; leg <= 3; leg += 1) {
     const target = bar.anchors[leg - 1]!;
     if (current === target) continue;
-    const acted = quietStep(ctx, market, bar.times[leg - 1]!);
+    const acted = quietStep(ctx, market, bar.times[leg - 1]!, !stepped);
     stepped = true;
     current = target;
     if (pause && acted && leg !== 3) {
@@ -258,12 +263,14 @@ function quietPath(ctx: BarContext, market: Market, input: BarInput, bar: Parsed
   closeBar(s, market, input, bar);
 }
 
-function quietStep(ctx: BarContext, market: Market, time: number): boolean {
+/** One step of a quiet path; `first`: the path's first step, after which the guard always runs. */
+function quietStep(ctx: BarContext, market: Market, time: number, first: boolean): boolean {
   const { s } = ctx;
+  const start = s.out.length;
   ctx.advanceClock(time);
   const before = s.out.length;
   if (market.usable) market.sync.invalidate('between candle bars');
-  ctx.guardDrawdowns();
+  if (first || before !== start || s.health.awaiting.size > 0) ctx.guardDrawdowns();
   return acted(s, before);
 }
 
