@@ -29,8 +29,8 @@ export class MarketFeed {
 
   constructor(
     private readonly kernel: () => Kernel,
-    /** Inputs handed over together are one move of the market: reactions to their events come after the last. */
-    private readonly submit: (...inputs: KernelInput[]) => KernelEvent[],
+    /** Inputs handed over together (`next`: a price's trade after its book) are one move of the market: reactions to their events come after the last. */
+    private readonly submit: (input: KernelInput, next?: KernelInput) => KernelEvent[],
     private readonly depth = '1000000',
     /** Candles go to the kernel as one `bar` input each (ADR 0042), not as a walk of prices. */
     readonly barInputs = false,
@@ -114,8 +114,9 @@ export class MarketFeed {
     let first = highFirst(false);
     // The candle's values parsed when it was read go with the input: the kernel does not parse the texts again.
     const values = 'texts' in prices ? prices : undefined;
-    let input: BarInput & { [BAR_VALUES]?: BarValues } = { kind: 'bar', time, symbol, open: o, high, low, close, volume, intervalMs, highFirst: first, pauseOnFill: true, ...(pauseAtOpen ? { pauseAtOpen } : {}) };
-    // Assigned, not a computed key in the literal: the literal keeps its fast boilerplate.
+    let input: { -readonly [K in keyof BarInput]: BarInput[K] } & { [BAR_VALUES]?: BarValues } = { kind: 'bar', time, symbol, open: o, high, low, close, volume, intervalMs, highFirst: first, pauseOnFill: true };
+    // Assigned, not spread or a computed key in the literal: the literal keeps its fast boilerplate.
+    if (pauseAtOpen) input.pauseAtOpen = true;
     if (values !== undefined) input[BAR_VALUES] = values;
     for (let guard = 0; guard < 100_000; guard += 1) {
       const events = this.submit(input);

@@ -61,6 +61,10 @@ import { maxSlippageProblem } from '../core/orders/order-validation.js';
 
 const SIDES: ReadonlySet<unknown> = new Set(['LONG', 'SHORT', 'BUY', 'SELL']);
 
+/** An input that moves a market's price: a capped exit's rest goes again on it (ADR 0065). */
+const movesMarket = (input: KernelInput): input is Extract<KernelInput, { kind: 'book.snapshot' | 'book.delta' | 'trade' | 'bar' }> =>
+  input.kind === 'book.snapshot' || input.kind === 'book.delta' || input.kind === 'trade' || input.kind === 'bar';
+
 /** A slippage cap given as a number or decimal text, as exact fixed point; null when it is no decimal. */
 function capValue(value: number | string): Fixed | null {
   try {
@@ -102,7 +106,7 @@ export class PaperTradingEngine {
     this.snapshotPath = options.snapshotPath;
     const engine = this;
     this.manager = new TradeManager({ get kernel() { return engine.kernelRef; }, submit: (input) => engine.submit(input) });
-    this.feed = new MarketFeed(() => this.kernelRef, (...inputs) => this.submit(...inputs), undefined, options.barInputs ?? false);
+    this.feed = new MarketFeed(() => this.kernelRef, (input, next) => this.submit(input, next), undefined, options.barInputs ?? false);
   }
 
   /** The kernel configuration (a DurableEngine restored into this engine must use the same). */
@@ -429,24 +433,23 @@ export class PaperTradingEngine {
    * manager placing the exits) sees the move's last trade, book and mark, not the price before it,
    * as after a step of a bar (ADR 0042).
    */
-  private submit(...inputs: KernelInput[]): KernelEvent[] {
-    let events: KernelEvent[] = [];
-    for (const input of inputs) {
-      const some = this.kernelRef.handle(input);
-      this.feed.track(some);
-      for (const event of some) this.post(event);
-      events = inputs.length === 1 ? some : events.concat(some);
+  private submit(input: KernelInput, next?: KernelInput): KernelEvent[] {
+    // One or two inputs as parameters, not a rest array: a candle bar and each order pass here.
+    let events = this.kernelRef.handle(input);
+    this.feed.track(events);
+    for (let i = 0; i < events.length; i += 1) this.post(events[i]!);
+    if (next !== undefined) {
+      const more = this.kernelRef.handle(next);
+      this.feed.track(more);
+      for (let i = 0; i < more.length; i += 1) this.post(more[i]!);
+      events = events.concat(more);
     }
     this.deliver();
     // The rests of capped exits go again on their symbol's next move, before this move's events can leave new ones (ADR 0065).
-    let moved: string | undefined;
-    for (const input of inputs) {
-      if (input.kind !== 'book.snapshot' && input.kind !== 'book.delta' && input.kind !== 'trade' && input.kind !== 'bar') continue;
-      // A price's book and print are one move: once per symbol.
-      if (input.symbol !== moved) this.manager.onMarket(input.symbol, input.time);
-      moved = input.symbol;
-    }
-    for (const event of events) this.manager.onEvent(event);
+    // A price's book and print are one move: once per symbol.
+    if (movesMarket(input)) this.manager.onMarket(input.symbol, input.time);
+    if (next !== undefined && movesMarket(next) && next.symbol !== (movesMarket(input) ? input.symbol : undefined)) this.manager.onMarket(next.symbol, next.time);
+    for (let i = 0; i < events.length; i += 1) this.manager.onEvent(events[i]!);
     return events;
   }
 

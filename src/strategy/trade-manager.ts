@@ -505,10 +505,8 @@ export class TradeManager {
 
   private cancel(plan: TradePlan, clientOrderId: string | undefined, time: number): void {
     if (clientOrderId === undefined || clientOrderId === '') return;
-    let open = false;
-    // The account's orders (a copy of its list) searched in place: no second array of the open ones per cancel.
-    for (const o of this.venue.kernel.orders(plan.account)) if (o.clientOrderId === clientOrderId && isOpenStatus(o.status)) open = true;
-    if (open) this.venue.submit({ kind: 'order.cancel', time, account: plan.account, clientOrderId });
+    // The order the cancel would find, by its clientOrderId: no copy of the account's orders per cancel.
+    if (this.venue.kernel.openOrderByClientId(plan.account, clientOrderId) !== undefined) this.venue.submit({ kind: 'order.cancel', time, account: plan.account, clientOrderId });
   }
 
   private place(plan: TradePlan, role: Role['role'], index: number, time: number, order: { side: 'BUY' | 'SELL'; type: PlaceOrderInput['type']; quantity: Fixed; price?: Fixed; stopPrice?: Fixed; activationPrice?: Fixed; callbackRate?: Fixed; reduceOnly?: boolean; maxSlippage?: Fixed }): string {

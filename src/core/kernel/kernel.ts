@@ -606,6 +606,17 @@ export class Kernel {
     return this.orders(accountId).filter((o) => isOpenStatus(o.status));
   }
 
+  /**
+   * The account's open order with `clientOrderId`, or undefined: the order a cancel by that
+   * clientOrderId finds (the latest placed with it; a placement is refused while another open one
+   * has it, DUPLICATE_CLIENT_ORDER_ID), when it is still open. Two map lookups, no copy of the list.
+   */
+  openOrderByClientId(accountId: string, clientOrderId: string): Readonly<Order> | undefined {
+    const id = this.s.clientIds.get(accountId)?.get(clientOrderId);
+    const order = id === undefined ? undefined : this.s.ordersById.get(id);
+    return order !== undefined && isOpenStatus(order.status) ? order : undefined;
+  }
+
   /** Commands submitted but not yet arrived at the venue. */
   pendingCount(): number {
     return this.s.pending.length;
