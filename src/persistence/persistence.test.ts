@@ -1,6 +1,7 @@
 import type { KernelInput } from '../core/kernel/inputs.js';
 import { Kernel } from '../core/kernel/kernel.js';
 import { findBundledInstrument } from '../core/instruments/bundled-instruments.js';
+import { sql } from 'kysely';
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { describeEachDialect, type Harness } from '../test-kit/test-databases.js';
 import { AuditLog } from './audit-log.js';
@@ -312,5 +313,23 @@ describeEachDialect((name) => `persistence on ${name}`, (dialect) => {
     expect((await audit.query({ mode: 'live' })).map((e) => e.action)).toEqual(['halt']);
     expect((await audit.query({ from: T0 + 1, to: T0 + 2 })).map((e) => e.id)).toEqual([b]);
     expect((await audit.query({ afterId: a, limit: 1 })).map((e) => e.id)).toEqual([b]);
+  });
+
+  it('the audit log: each append of a group resolves with the id its own row got, across statements and after a gap in the ids', async () => {
+    // A row written past the ids in use (id 1,000, as a restored or hand-edited table may hold):
+    // the next ids follow it, never fill below it.
+    await opened.db.insertInto('audit_log').values({ id: 1000, at: T0, actor: 'operator', mode: 'paper', action: 'seed', accountId: null, details: '{}' }).execute();
+    // PostgreSQL's bigserial takes its next value from its sequence, which an explicit id leaves behind: set it as a restore would.
+    if (dialect.name === 'postgres') await sql`select setval(pg_get_serial_sequence('audit_log', 'id'), 1000)`.execute(opened.db);
+    const audit = new AuditLog(opened.db);
+    // 501 appends in one turn: one group, two INSERT statements (500 rows per statement) in one transaction.
+    const ids = await Promise.all(Array.from({ length: 501 }, (_, i) => audit.append({ at: T0 + i, actor: 'api:key1', mode: 'paper', action: 'order.place', accountId: 'alice', details: { n: i } })));
+    // By hand: 1,001 for the first append, one more for each after it, 1,501 for the 501st.
+    expect(ids).toEqual(Array.from({ length: 501 }, (_, i) => 1001 + i));
+    // And each id is the row holding that append's entry (read back independently).
+    const rows = await opened.db.selectFrom('audit_log').select(['id', 'details']).where('action', '=', 'order.place').orderBy('id').execute();
+    expect(rows.map((r) => [Number(r.id), JSON.parse(r.details) as unknown])).toEqual(ids.map((id, i) => [id, { n: i }]));
+    // A later group continues after the last.
+    expect(await Promise.all([audit.append({ at: T0, actor: 'a', mode: 'live', action: 'halt' }), audit.append({ at: T0, actor: 'b', mode: 'live', action: 'halt' })])).toEqual([1502, 1503]);
   });
 });
