@@ -173,9 +173,12 @@ export class MatchingEngine {
 
   /** The level at `price` was stated: the queues of the orders resting there tighten to its size. */
   private restatedQueue(market: Market, resting: RestingOrders, price: Fixed, statedAt: number): void {
-    const here = resting.at(price);
-    for (const order of here) this.clampQueue(order, market);
-    if (here.length > 0) resting.statedAt.set(price, statedAt);
+    // Walked in place (most stated levels an order rests at are restated often): no array per level.
+    const orders = resting.all();
+    let i = resting.firstIndexAt(price);
+    if (i < 0) return;
+    for (; i < orders.length && orders[i]!.price === price; i += 1) this.clampQueue(orders[i]!, market);
+    resting.statedAt.set(price, statedAt);
   }
 
   /**

@@ -27,3 +27,29 @@ describe('RestingOrders with orders that arrived in one input', () => {
     expect(side.size).toBe(0);
   });
 });
+
+describe('RestingOrders.firstIndexAt', () => {
+  it('points at the earliest order at a price, the others there after it, and -1 where none rests', () => {
+    const side = new RestingOrders('BUY');
+    const [a, b, c, d] = [order('1', '100', 1), order('2', '99.5', 2), order('3', '100', 3), order('4', '98', 4)];
+    for (const o of [d, c, b, a]) side.insert(o);
+    // Best first: 100 (ids 1, 3), 99.5 (id 2), 98 (id 4).
+    expect(side.firstIndexAt(parseFixed('100'))).toBe(0);
+    expect(side.firstIndexAt(parseFixed('99.5'))).toBe(2);
+    expect(side.firstIndexAt(parseFixed('98'))).toBe(3);
+    for (const price of ['101', '99.9', '99', '97']) expect(side.firstIndexAt(parseFixed(price))).toBe(-1);
+    side.statedAt.set(parseFixed('100'), 5);
+    side.statedAt.set(parseFixed('99.5'), 5);
+    // The level keeps its stated time while an order rests there, and loses it with the last one.
+    side.remove(a);
+    expect(side.firstIndexAt(parseFixed('100'))).toBe(0);
+    expect(side.statedAt.get(parseFixed('100'))).toBe(5);
+    side.remove(c);
+    expect(side.firstIndexAt(parseFixed('100'))).toBe(-1);
+    expect(side.statedAt.has(parseFixed('100'))).toBe(false);
+    expect(side.firstIndexAt(parseFixed('99.5'))).toBe(0);
+    side.remove(b);
+    expect(side.statedAt.has(parseFixed('99.5'))).toBe(false);
+    expect(side.firstIndexAt(parseFixed('98'))).toBe(0);
+  });
+});

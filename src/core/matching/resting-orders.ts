@@ -61,7 +61,7 @@ export class RestingOrders {
     if (this.orders[i] !== order) throw new Error(`resting order ${order.id} missing from its side`);
     this.orders.splice(i, 1);
     this.count(order.price!, -1);
-    if (this.at(order.price!).length === 0) this.statedAt.delete(order.price!);
+    if (this.firstIndexAt(order.price!) < 0) this.statedAt.delete(order.price!);
     this.bound();
   }
 
@@ -108,6 +108,15 @@ export class RestingOrders {
     const n = (this.mantissas.get(mantissa) ?? 0) + delta;
     if (n === 0) this.mantissas.delete(mantissa);
     else this.mantissas.set(mantissa, n);
+  }
+
+  /**
+   * The index in `all()` of the earliest order resting at exactly `price`, the others there following
+   * it; -1 when none rests there. Without the array `at` makes.
+   */
+  firstIndexAt(price: Fixed): number {
+    const i = this.firstIndexAtOrWorse(price);
+    return i < this.orders.length && this.orders[i]!.price === price ? i : -1;
   }
 
   /** Resting orders at exactly `price`, earliest first. */
