@@ -35,3 +35,17 @@ describe('a spot account reconciling its balances with its ledger', () => {
     expect(() => account.reconcile()).toThrow(/^account a: BTC does not reconcile/);
   });
 });
+
+describe('SpotAccount.forEachBalance', () => {
+  it('visits every held asset once with its balance, in the order first held', () => {
+    const account = new SpotAccount('a', {});
+    account.deposit('USDT', 1_000n);
+    account.deposit('BTC', 7n);
+    account.deposit('USDT', 5n);
+    expect(account.lock('BTC', 3n)).toBe(true);
+    const seen: [string, bigint, bigint][] = [];
+    account.forEachBalance((b, asset) => seen.push([asset, b.free, b.locked]));
+    // USDT 1000 + 5 free; BTC 7 − 3 free, 3 locked.
+    expect(seen).toEqual([['USDT', 1_005n, 0n], ['BTC', 4n, 3n]]);
+  });
+});

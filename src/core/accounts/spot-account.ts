@@ -39,6 +39,14 @@ export class SpotAccount {
     return [...this.balances.keys()].sort();
   }
 
+  /**
+   * Calls `visit` with each held asset's balance, in the order the assets were first held (not
+   * sorted, no copy): for figures that do not depend on the order, such as an exact sum.
+   */
+  forEachBalance(visit: (balance: Readonly<Balance>, asset: string) => void): void {
+    this.balances.forEach(visit);
+  }
+
   balance(asset: string): Readonly<Balance> {
     return this.balances.get(asset) ?? { free: 0n, locked: 0n };
   }
@@ -132,11 +140,16 @@ export class SpotAccount {
   reconcile(): void {
     // Checked in the Map's order (no sorted copy per call); a breach is then reported in asset order,
     // so the message does not depend on the order the assets were first held in.
+    // A loop over the keys, not forEach: no closure and context per call (one per input that touches the account).
     let broken = false;
-    this.balances.forEach((b, asset) => {
-      const l = this.ledgerOf(asset);
-      if (b.free < 0n || b.locked < 0n || b.free + b.locked !== l.deposits + l.traded - l.fees) broken = true;
-    });
+    for (const asset of this.balances.keys()) {
+      const b = this.balances.get(asset)!;
+      const l = this.ledger.get(asset);
+      if (b.free < 0n || b.locked < 0n || b.free + b.locked !== (l === undefined ? 0n : l.deposits + l.traded - l.fees)) {
+        broken = true;
+        break;
+      }
+    }
     if (!broken) return;
     for (const asset of this.assets()) {
       const b = this.balance(asset);

@@ -22,7 +22,7 @@
  *   its positions closed, MAX_DRAWDOWN_REACHED is emitted, and new orders are refused.
  * Not modelled: valuation of assets with no market in the valuation asset (they count as zero).
  */
-import { formatFixed, mul, parseFixed, type Fixed } from '../money/fixed.js';
+import { formatFixed, mul, type Fixed } from '../money/fixed.js';
 import { DrawdownTracker } from '../accounts/metrics.js';
 import type { FuturesAccount } from '../accounts/futures-account.js';
 import type { SpotAccount } from '../accounts/spot-account.js';
@@ -133,7 +133,7 @@ export function priceOf(market: Market): Fixed | undefined {
   if (market.mark !== undefined) return market.mark;
   const mid = market.book.mid(market.instrument.tickSize);
   if (mid !== undefined) return mid;
-  return market.lastTradePrice === undefined ? undefined : parseFixed(market.lastTradePrice);
+  return market.lastTradeValue();
 }
 
 /**
@@ -191,22 +191,24 @@ function valuation(account: Account, markets: ReadonlyMap<string, Market>, valua
     if (strict) for (const position of account.positions.values()) if (position.size !== 0n && markets.get(position.symbol)?.mark === undefined) return undefined;
     return account.equity((symbol) => markets.get(symbol)?.mark);
   }
+  // A sum of exact terms (each rounded on its own) and an "any unpriced" test: the assets' order does
+  // not matter, so they are visited as the account holds them, without a sorted copy per sample.
   let total = 0n;
-  for (const asset of account.assets()) {
-    const b = account.balance(asset);
+  let unpriced = false;
+  account.forEachBalance((b, asset) => {
     const amount = b.free + b.locked;
-    if (amount === 0n) continue;
+    if (amount === 0n || unpriced) return;
     if (asset === valuationAsset) {
       total += amount;
-      continue;
+      return;
     }
     const market = spotMarketOf(markets, asset, valuationAsset);
-    if (market === undefined) continue;
+    if (market === undefined) return;
     const price = priceOf(market);
     if (price !== undefined) total += mul(amount, price, 'half-up');
-    else if (strict) return undefined;
-  }
-  return total;
+    else if (strict) unpriced = true;
+  });
+  return unpriced ? undefined : total;
 }
 
 /** Records a new equity value; returns the drawdown state and whether the limit was just reached. */

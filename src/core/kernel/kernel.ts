@@ -392,7 +392,7 @@ export class Kernel {
         const market = this.s.market(input.symbol);
         const price = this.tradePrice;
         const quantity = this.tradeQuantity;
-        market.lastTradePrice = input.price;
+        market.printed(input.price, price);
         market.averagePrice.add(input.time, price, quantity);
         this.engine.onTrade(market, price, quantity, input.buyerMaker, input.time);
         if (this.s.triggerSource === 'last' && market.usable) this.engine.onTriggerPrice(market, price, input.time);
@@ -515,7 +515,7 @@ export class Kernel {
     const market = this.s.markets.get(symbol);
     if (market === undefined) return undefined;
     if (this.s.triggerSource === 'mark') return market.mark;
-    return market.lastTradePrice === undefined ? undefined : parseFixed(market.lastTradePrice);
+    return market.lastTradeValue();
   }
 
   /**

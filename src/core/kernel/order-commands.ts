@@ -8,7 +8,7 @@ import { SpotOrderSettlement } from '../accounts/spot-order-settlement.js';
 import { lockedAssetOf } from '../accounts/spot-settlement.js';
 import { checkExchangeRules, checkListCaps, RULE_NAMES, type PlacementContext, type RuleName } from '../matching/exchange-rules.js';
 import type { Market } from '../matching/market.js';
-import { parseFixed, type Fixed } from '../money/fixed.js';
+import type { Fixed } from '../money/fixed.js';
 import type { Settlement } from '../matching/settlement.js';
 import { isConditional, ORDER_TYPES, type Order } from '../orders/order.js';
 import { isOpenStatus } from '../orders/order-status.js';
@@ -26,7 +26,7 @@ export function settlementFor(s: KernelState, accountId: string, market: Market)
   let settlement = bySymbol.get(market.instrument.symbol);
   if (settlement === undefined) {
     const account = s.accountsById.get(accountId)!;
-    const lastTrade = (): Fixed | undefined => (market.lastTradePrice === undefined ? undefined : parseFixed(market.lastTradePrice));
+    const lastTrade = (): Fixed | undefined => market.lastTradeValue();
     settlement =
       account.kind === 'futures'
         ? new FuturesOrderSettlement(account, market.instrument, () => s.clock, (symbol) => s.markets.get(symbol)?.mark, () => market.mark ?? lastTrade(), (symbol) => s.markets.get(symbol)?.instrument)
@@ -47,39 +47,36 @@ export function accountMarketProblem(futures: boolean, market: 'spot' | 'perpetu
 export function placeOrder(core: KernelCore, input: PlaceOrderInput, internal: boolean): Order | undefined {
   const { s } = core;
   const clientOrderId = input.clientOrderId ?? `papertrade-${s.orderSeq + 1}`;
-  const reject = (why: Rejection): undefined => {
-    s.out.push({ type: 'ORDER_REJECTED', at: s.clock, account: input.account, clientOrderId, symbol: input.symbol, status: 'REJECTED', code: why.code, mexcCode: why.mexcCode, message: why.message });
-  };
   const account = s.accountsById.get(input.account);
-  if (account === undefined) return reject(rejection('UNKNOWN_ACCOUNT', input.account));
-  if (!internal && s.health.get(input.account)!.halted) return reject(rejection('ACCOUNT_HALTED', 'max drawdown reached'));
+  if (account === undefined) return refused(s, input, clientOrderId, rejection('UNKNOWN_ACCOUNT', input.account));
+  if (!internal && s.health.get(input.account)!.halted) return refused(s, input, clientOrderId, rejection('ACCOUNT_HALTED', 'max drawdown reached'));
   const market = s.markets.get(input.symbol);
-  if (market === undefined) return reject(rejection('UNKNOWN_SYMBOL', input.symbol));
+  if (market === undefined) return refused(s, input, clientOrderId, rejection('UNKNOWN_SYMBOL', input.symbol));
   const futures = account.kind === 'futures';
   const mismatch = accountMarketProblem(futures, market.instrument.market, input.symbol, input.reduceOnly === true);
-  if (mismatch !== undefined) return reject(mismatch);
+  if (mismatch !== undefined) return refused(s, input, clientOrderId, mismatch);
   const parsed = parseOrderRequest(input);
-  if (!parsed.ok) return reject(parsed.error);
+  if (!parsed.ok) return refused(s, input, clientOrderId, parsed.error);
   const shaped = validateOrder(parsed.value);
-  if (!shaped.ok) return reject(shaped.error);
+  if (!shaped.ok) return refused(s, input, clientOrderId, shaped.error);
   const context = placementContext(s, market, input.account, input.reduceOnly === true, input.ocoGroup);
   const valid = checkExchangeRules(shaped.value, market.instrument, context);
-  if (!valid.ok) return reject(valid.error);
+  if (!valid.ok) return refused(s, input, clientOrderId, valid.error);
   const entryPrice = valid.value.price ?? valid.value.stopPrice ?? (valid.value.side === 'BUY' ? market.book.asks.bestPrice() : market.book.bids.bestPrice());
   const bracket = bracketOf(input, market.instrument, valid.value.side, entryPrice);
-  if (!bracket.ok) return reject(bracket.error);
+  if (!bracket.ok) return refused(s, input, clientOrderId, bracket.error);
   if (bracket.value !== undefined) {
     // The entry and its exits count against the caps together, as an OTOCO does: exits that could not be placed refuse the bracket now.
     const exits = (bracket.value.takeProfit !== undefined ? 1 : 0) + (bracket.value.stopLoss !== undefined ? 1 : 0);
     const over = checkListCaps(market.instrument, context, 1 + exits, (isConditional(valid.value.type) ? 1 : 0) + exits);
-    if (over !== undefined) return reject(over);
+    if (over !== undefined) return refused(s, input, clientOrderId, over);
   }
   if (bracket.value !== undefined && s.orders(input.account).some((o) => o.ocoGroup === input.ocoGroup && isOpenStatus(o.status))) {
-    return reject(rejection('INVALID_ORDER', `group ${input.ocoGroup} already has open orders`));
+    return refused(s, input, clientOrderId, rejection('INVALID_ORDER', `group ${input.ocoGroup} already has open orders`));
   }
   const ids = s.clientIds.get(input.account)!;
   const previous = ids.get(clientOrderId);
-  if (previous !== undefined && isOpenStatus(s.ordersById.get(previous)!.status)) return reject(rejection('DUPLICATE_CLIENT_ORDER_ID', clientOrderId));
+  if (previous !== undefined && isOpenStatus(s.ordersById.get(previous)!.status)) return refused(s, input, clientOrderId, rejection('DUPLICATE_CLIENT_ORDER_ID', clientOrderId));
   const request = valid.value;
   const leverage = futures ? account.leverageOf(input.symbol) : 1;
   if (futures) {
@@ -88,7 +85,7 @@ export function placeOrder(core: KernelCore, input: PlaceOrderInput, internal: b
     for (const list of [market.bids.all(), market.asks.all(), market.waiting, market.conditionals]) for (const o of list) if (o.account === input.account) mine.push(o);
     const opposite = request.side === 'BUY' ? market.book.asks : market.book.bids;
     const over = checkPositionLimit(account, request, leverage, input.reduceOnly === true, { instrument: market.instrument, mark: market.mark, opposite, openOrders: mine });
-    if (over !== undefined) return reject(over);
+    if (over !== undefined) return refused(s, input, clientOrderId, over);
   }
   const order: Order = {
     id: String(s.orderSeq + 1),
@@ -126,15 +123,24 @@ export function placeOrder(core: KernelCore, input: PlaceOrderInput, internal: b
   };
   s.orderSeq += 1;
   s.addOrder(order);
-  const refused = core.engine.arrive(order, market);
-  if (refused !== undefined) {
+  const refusal = core.engine.arrive(order, market);
+  if (refusal !== undefined) {
     s.removeLastOrder(order);
     s.orderSeq -= 1;
-    return reject(refused);
+    return refused(s, input, clientOrderId, refusal);
   }
   s.trackPlaced(order);
   ids.set(clientOrderId, order.id);
   return order;
+}
+
+/**
+ * Emits the ORDER_REJECTED a placement ends in; undefined, for `placeOrder` to return. A function of
+ * its own, not a closure made per placement.
+ */
+function refused(s: KernelState, input: PlaceOrderInput, clientOrderId: string, why: Rejection): undefined {
+  s.out.push({ type: 'ORDER_REJECTED', at: s.clock, account: input.account, clientOrderId, symbol: input.symbol, status: 'REJECTED', code: why.code, mexcCode: why.mexcCode, message: why.message });
+  return undefined;
 }
 
 /**
@@ -241,7 +247,7 @@ function requestProblem(request: OrderRequest): Rejection | undefined {
 /** The market and the account as the exchange rules see them when an order arrives (the caps' counts: `openOrderCounts`). */
 function placementContext(s: KernelState, market: Market, account: string, reduceOnly: boolean, group: string | undefined): PlacementContext {
   const { openOrders, openAlgoOrders } = openOrderCounts(s.openOrdersOn(account, market.instrument.symbol), group);
-  const triggerPrice = s.triggerSource === 'mark' ? market.mark : market.lastTradePrice === undefined ? undefined : parseFixed(market.lastTradePrice);
+  const triggerPrice = s.triggerSource === 'mark' ? market.mark : market.lastTradeValue();
   return new Placement(reduceOnly, market, s.clock, market.mark, triggerPrice, openOrders, openAlgoOrders);
 }
 

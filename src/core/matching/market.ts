@@ -5,6 +5,7 @@
  */
 import { BookSynchronizer, type SequenceMode } from '../book/book-synchronizer.js';
 import type { Instrument } from '../instruments/instrument.js';
+import { parseFixed, type Fixed } from '../money/fixed.js';
 import type { Order, Side } from '../orders/order.js';
 import { AveragePrice } from './average-price.js';
 import { BookView } from './book-view.js';
@@ -36,6 +37,9 @@ export class Market {
   barPause: { readonly time: number; readonly leg: 1 | 2 | 3; readonly price: bigint; readonly bar?: string; readonly first?: bigint } | undefined;
   /** Last trade price seen on the tape, as a decimal string (presentation only). */
   lastTradePrice: string | undefined;
+  /** The text `lastTradeValue` last parsed, and its value. */
+  private parsedTradeText: string | undefined;
+  private parsedTradePrice: Fixed | undefined;
   /** Volume-weighted average trade price over the instrument's band window (Binance avgPrice; 5 minutes by default). */
   readonly averagePrice: AveragePrice;
 
@@ -55,6 +59,27 @@ export class Market {
   /** True when the engine's clock moved more than `staleAfterMs` past the last book update by `now`. */
   staleAt(now: number, staleAfterMs: number | undefined): boolean {
     return staleAfterMs !== undefined && this.lastBookAt !== undefined && now - this.lastBookAt > staleAfterMs;
+  }
+
+  /**
+   * `lastTradePrice` as a Fixed (undefined before the first print); parsed once per text, not per
+   * placement or valuation that reads it. Throws as `parseFixed` for a text that is not a decimal.
+   */
+  lastTradeValue(): Fixed | undefined {
+    const text = this.lastTradePrice;
+    if (text === undefined) return undefined;
+    if (text !== this.parsedTradeText) {
+      this.parsedTradePrice = parseFixed(text);
+      this.parsedTradeText = text;
+    }
+    return this.parsedTradePrice;
+  }
+
+  /** A print at `text` (the tape's decimal), whose value the caller already parsed: both kept, nothing parsed again. */
+  printed(text: string, value: Fixed): void {
+    this.lastTradePrice = text;
+    this.parsedTradeText = text;
+    this.parsedTradePrice = value;
   }
 
   resting(side: Side): RestingOrders {

@@ -22,6 +22,21 @@ export interface OrderRequest {
   readonly maxSlippage?: Fixed | undefined;
 }
 
+/** The answer for an absent field, shared (a Result is never changed). */
+const ABSENT: Result<Fixed | undefined> = ok(undefined);
+
+/** A request's optional decimal field (`name` for the message): its Fixed, undefined when absent, or INVALID_ORDER. */
+function decimalField(name: string, value: unknown): Result<Fixed | undefined> {
+  if (value === undefined || value === null) return ABSENT;
+  if (typeof value !== 'string') return fail('INVALID_ORDER', `${name} must be a decimal string`);
+  try {
+    return ok(parseFixed(value));
+  } catch (e) {
+    if (e instanceof DecimalFormatError) return fail('INVALID_ORDER', `${name}: ${e.message}`);
+    throw e;
+  }
+}
+
 export function parseOrderRequest(raw: {
   readonly side: unknown;
   readonly type: unknown;
@@ -37,29 +52,19 @@ export function parseOrderRequest(raw: {
   if (typeof raw.type !== 'string' || !(ORDER_TYPES as readonly string[]).includes(raw.type)) {
     return fail('INVALID_ORDER', `type must be one of ${ORDER_TYPES.join(', ')}, got ${JSON.stringify(raw.type)}`);
   }
-  const decimal = (name: string, value: unknown): Result<Fixed | undefined> => {
-    if (value === undefined || value === null) return ok(undefined);
-    if (typeof value !== 'string') return fail('INVALID_ORDER', `${name} must be a decimal string`);
-    try {
-      return ok(parseFixed(value));
-    } catch (e) {
-      if (e instanceof DecimalFormatError) return fail('INVALID_ORDER', `${name}: ${e.message}`);
-      throw e;
-    }
-  };
-  const quantity = decimal('quantity', raw.quantity);
+  const quantity = decimalField('quantity', raw.quantity);
   if (!quantity.ok) return quantity;
-  const quoteOrderQty = decimal('quoteOrderQty', raw.quoteOrderQty);
+  const quoteOrderQty = decimalField('quoteOrderQty', raw.quoteOrderQty);
   if (!quoteOrderQty.ok) return quoteOrderQty;
-  const price = decimal('price', raw.price);
+  const price = decimalField('price', raw.price);
   if (!price.ok) return price;
-  const stopPrice = decimal('stopPrice', raw.stopPrice);
+  const stopPrice = decimalField('stopPrice', raw.stopPrice);
   if (!stopPrice.ok) return stopPrice;
-  const activationPrice = decimal('activationPrice', raw.activationPrice);
+  const activationPrice = decimalField('activationPrice', raw.activationPrice);
   if (!activationPrice.ok) return activationPrice;
-  const callbackRate = decimal('callbackRate', raw.callbackRate);
+  const callbackRate = decimalField('callbackRate', raw.callbackRate);
   if (!callbackRate.ok) return callbackRate;
-  const maxSlippage = decimal('maxSlippage', raw.maxSlippage);
+  const maxSlippage = decimalField('maxSlippage', raw.maxSlippage);
   if (!maxSlippage.ok) return maxSlippage;
   return ok({
     side: raw.side,
