@@ -42,7 +42,9 @@ function shapeProblem(input: unknown, symbols: { has(symbol: string): boolean },
   if (typeof input !== 'object' || input === null || Array.isArray(input)) return 'an input is a JSON object';
   const i = input as Partial<KernelInput> & Record<string, unknown>;
   if (typeof i.kind !== 'string' || !KINDS.has(i.kind)) return `unknown input kind ${JSON.stringify(i.kind)}`;
-  if (typeof i.time !== 'number' || !Number.isSafeInteger(i.time) || i.time < 0) return `input time must be Unix ms, got ${String(i.time)}`;
+  // Read once: inputs of many shapes make this load megamorphic, and such a load of a time (a double) allocates its box each time.
+  const time = i.time;
+  if (typeof time !== 'number' || !Number.isSafeInteger(time) || time < 0) return `input time must be Unix ms, got ${String(time)}`;
   const k = input as KernelInput;
   switch (k.kind) {
     case 'book.snapshot':

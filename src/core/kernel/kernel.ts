@@ -361,8 +361,10 @@ export class Kernel {
     this.s.out = [];
     const isCommand = !marketData && input.kind !== 'clock';
     // Arrivals stamped before this input happen first; for commands and clock ticks, those at the same ms too.
-    this.releaseArrivals(isCommand || input.kind === 'clock' ? input.time : input.time - 1);
-    this.advanceClock(input.time);
+    // The time read once here, where every kind of input passes (a megamorphic load boxes the double each time).
+    const time = input.time;
+    this.releaseArrivals(isCommand || input.kind === 'clock' ? time : time - 1);
+    this.advanceClock(time);
     switch (input.kind) {
       case 'book.snapshot': {
         const market = this.s.market(input.symbol);
