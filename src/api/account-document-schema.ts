@@ -122,6 +122,7 @@ const OrderState = Type.Object(
     workingTime: Type.Optional(Time),
     ocoGroup: Type.Optional(Type.String({ maxLength: 128 })),
     maxSlippage: Type.Optional(NonNegative),
+    triggerSource: Type.Optional(Type.Union([Type.Literal('last'), Type.Literal('mark')], { description: 'conditional orders: the price the trigger watches (absent: the engine setting)' })),
     bracket: Type.Optional(
       Type.Object(
         {

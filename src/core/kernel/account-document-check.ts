@@ -88,7 +88,7 @@ const ORDER_KEYS = [
   'id', 'clientOrderId', 'account', 'symbol', 'side', 'type', 'quantity', 'submittedAt', 'arrivesAt', 'arrivalSeq', 'status',
   'executedQty', 'cumulativeQuoteQty', 'locked', 'lockedAsset', 'queueAhead', 'updatedAt', 'leverage', 'reduceOnly', 'triggered',
 ] as const;
-const ORDER_OPTIONAL = ['price', 'quoteOrderQty', 'stopPrice', 'activationPrice', 'callbackRate', 'trailPeak', 'triggeredAt', 'ocoGroup', 'bracket', 'maxSlippage', 'feeExact', 'feeCharged', 'activatedAt', 'workingTime'] as const;
+const ORDER_OPTIONAL = ['price', 'quoteOrderQty', 'stopPrice', 'activationPrice', 'callbackRate', 'trailPeak', 'triggeredAt', 'ocoGroup', 'bracket', 'maxSlippage', 'triggerSource', 'feeExact', 'feeCharged', 'activatedAt', 'workingTime'] as const;
 
 function order(v: unknown, path: string, maxLeverage: number): Order {
   const o = object(v, path, ORDER_KEYS, ORDER_OPTIONAL);
@@ -101,6 +101,9 @@ function order(v: unknown, path: string, maxLeverage: number): Order {
   if (price === undefined && executionType(type) !== 'MARKET') problem(`${path}.price`, `is missing (a ${type} order has a price)`);
   const maxSlippage = optionalAmount(o, 'maxSlippage', path, 0n);
   if (maxSlippage !== undefined && (maxSlippage >= 10n ** 18n || executionType(type) !== 'MARKET')) problem(`${path}.maxSlippage`, 'is a fraction below 1, on an order that executes at the market');
+  // Absent: the importing engine's setting, as for documents written before the field (ADR 0066).
+  const triggerSource = o.triggerSource === undefined ? undefined : oneOf(o.triggerSource, `${path}.triggerSource`, ['last', 'mark'] as const);
+  if (triggerSource !== undefined && !isConditional(type)) problem(`${path}.triggerSource`, `applies to conditional orders, not to a ${type} order`);
   return {
     id: text(o.id, `${path}.id`),
     clientOrderId: text(o.clientOrderId, `${path}.clientOrderId`),
@@ -132,6 +135,7 @@ function order(v: unknown, path: string, maxLeverage: number): Order {
     ocoGroup: o.ocoGroup === undefined ? undefined : text(o.ocoGroup, `${path}.ocoGroup`),
     ...(o.bracket !== undefined ? { bracket: bracket(o.bracket, `${path}.bracket`) } : {}),
     ...(maxSlippage !== undefined ? { maxSlippage } : {}),
+    ...(triggerSource !== undefined ? { triggerSource } : {}),
     feeExact: optionalAmount(o, 'feeExact', path) ?? 0n,
     feeCharged: optionalAmount(o, 'feeCharged', path) ?? 0n,
     ...(o.activatedAt !== undefined ? { activatedAt: integer(o.activatedAt, `${path}.activatedAt`) } : {}),

@@ -341,7 +341,7 @@ function step(ctx: BarContext, market: Market, price: Fixed, previous: Fixed, ti
     const mid = midOf(price, market.instrument.tickSize);
     if (mid !== market.mark) ctx.setMark(market, mid);
   }
-  if (s.triggerSource === 'last') engine.onTriggerPrice(market, price);
+  engine.onTriggerPrice(market, price, undefined, 'last');
   ctx.guardDrawdowns();
   if (market.waiting.length > 0) quote(ctx, market, price, time);
   for (let i = before; i < s.out.length; i += 1) {

@@ -3,7 +3,7 @@
  * written, compared byte for byte and sent as they are. `at` is exchange time in Unix ms.
  */
 import type { OrderStatus } from '../orders/order-status.js';
-import type { Liquidity, OrderType, Side } from '../orders/order.js';
+import type { Liquidity, OrderType, Side, TriggerSource } from '../orders/order.js';
 import type { RejectionCode } from '../orders/rejection.js';
 
 interface OrderEventBase {
@@ -36,6 +36,8 @@ export interface OrderNewEvent extends OrderEventBase {
   readonly callbackRate?: string;
   /** Market execution: the slippage cap (a fraction of the best opposite price when it executes). */
   readonly maxSlippage?: string;
+  /** Conditional orders: the price stream the trigger watches, as `Order.triggerSource` (absent: the kernel's setting). */
+  readonly triggerSource?: TriggerSource;
   readonly reduceOnly?: boolean;
   /** Futures: the leverage the order opens at, when it is not 1 (absent: 1, and always on spot). */
   readonly leverage?: number;

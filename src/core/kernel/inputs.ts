@@ -4,7 +4,7 @@
  * Inputs are plain JSON (decimal strings for every price, quantity and amount) so that they can be
  * journaled and replayed byte for byte. `time` is exchange (event) time in Unix milliseconds.
  */
-import type { OrderType, Side } from '../orders/order.js';
+import type { OrderType, Side, TriggerSource } from '../orders/order.js';
 import type { FeeAssetMode } from '../accounts/spot-account.js';
 
 export type DecimalString = string;
@@ -191,6 +191,12 @@ export interface PlaceOrderInput {
    * (SLIPPAGE_CAP). Absent: no cap.
    */
   readonly maxSlippage?: DecimalString;
+  /**
+   * Conditional orders: the price their trigger (and a trailing stop's peak) watches, 'last' (the
+   * prints) or 'mark' (the mark price; perpetuals only). Absent: the kernel's `triggerSource`
+   * setting. A non-conditional order takes none (INVALID_ORDER). ADR 0066.
+   */
+  readonly triggerSource?: TriggerSource;
   /** Orders of one account sharing a group: when one triggers, the others are cancelled (OCO). */
   readonly ocoGroup?: string;
   /**

@@ -354,6 +354,7 @@ export function withFeeState(o: Order): Order {
     ocoGroup: o.ocoGroup,
     ...(o.bracket !== undefined ? { bracket: o.bracket } : {}),
     ...(o.maxSlippage !== undefined ? { maxSlippage: o.maxSlippage } : {}),
+    ...(o.triggerSource !== undefined ? { triggerSource: o.triggerSource } : {}),
     feeExact: stored.feeExact ?? 0n,
     feeCharged: stored.feeCharged ?? 0n,
     // Set after creation (a trailing stop's activation, then a waiting order reaching the book): last, in

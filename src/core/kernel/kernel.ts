@@ -31,7 +31,7 @@ import { formatFixed, parseFixed, type Fixed } from '../money/fixed.js';
 import type { Market } from '../matching/market.js';
 import type { RuleName } from '../matching/exchange-rules.js';
 import { MatchingEngine } from '../matching/matching-engine.js';
-import type { Order } from '../orders/order.js';
+import type { Order, TriggerSource } from '../orders/order.js';
 import { isOpenStatus } from '../orders/order-status.js';
 import { applyBar, parseBar, resumeProblem, type BarContext, type ParsedBar } from './bar-input.js';
 import { attachExits } from './bracket-exits.js';
@@ -144,6 +144,7 @@ export class Kernel {
       sequence: () => s.sequence,
       nextTradeId: () => String(++s.tradeSeq),
       settlement: (order, market) => settlementFor(s, order.account, market),
+      triggerSource: s.triggerSource,
     });
     this.core = { s, engine: this.engine, sampleEquity: (id) => this.sampleEquity(id) };
     this.barContext = { s, engine: this.engine, setMark: (market, mark) => this.setMark(market, mark), guardDrawdowns: () => this.guardDrawdowns(), advanceClock: (time) => this.advanceClock(time) };
@@ -397,7 +398,7 @@ export class Kernel {
         market.printed(input.price, price);
         market.averagePrice.add(input.time, price, quantity);
         this.engine.onTrade(market, price, quantity, input.buyerMaker, input.time);
-        if (this.s.triggerSource === 'last' && market.usable) this.engine.onTriggerPrice(market, price, input.time);
+        if (market.usable) this.engine.onTriggerPrice(market, price, input.time, 'last');
         break;
       }
       case 'bar':
@@ -512,11 +513,14 @@ export class Kernel {
     return exchangeRuleRefusal(this.s, accountId, symbol, request, reduceOnly, rules);
   }
 
-  /** The price conditional orders trigger on now (the last trade, or the mark when triggering on the mark): what placement compares stops and activations with. */
-  triggerPrice(symbol: string): Fixed | undefined {
+  /**
+   * The price conditional orders watching `source` (default: the kernel's `triggerSource`) trigger
+   * on now, the last trade or the mark: what placement compares stops and activations with.
+   */
+  triggerPrice(symbol: string, source: TriggerSource = this.s.triggerSource): Fixed | undefined {
     const market = this.s.markets.get(symbol);
     if (market === undefined) return undefined;
-    if (this.s.triggerSource === 'mark') return market.mark;
+    if (source === 'mark') return market.mark;
     return market.lastTradeValue();
   }
 
@@ -698,7 +702,7 @@ export class Kernel {
       const mid = market.book.mid(market.instrument.tickSize);
       if (mid === undefined) return;
       if (mid !== market.mark) this.setMark(market, mid, time);
-      else if (this.s.triggerSource === 'mark' && market.usable && market.conditionals.length > 0) this.engine.onTriggerPrice(market, mid, time);
+      else if (market.usable && market.conditionals.length > 0) this.engine.onTriggerPrice(market, mid, time, 'mark');
     }
   }
 
@@ -709,7 +713,7 @@ export class Kernel {
    */
   private setMark(market: Market, mark: Fixed, time?: number): void {
     market.mark = mark;
-    if (this.s.triggerSource === 'mark' && market.usable) this.engine.onTriggerPrice(market, mark, time);
+    if (market.usable) this.engine.onTriggerPrice(market, mark, time, 'mark');
     // Every account, not futuresAccounts(): a generator per mark move costs more than the check (four a candle bar).
     if (market.instrument.market === 'perpetual') checkLiquidations(this.riskContext(), market, this.s.accountsById.values());
   }

@@ -10,7 +10,7 @@ import { checkExchangeRules, checkListCaps, RULE_NAMES, type PlacementContext, t
 import type { Market } from '../matching/market.js';
 import type { Fixed } from '../money/fixed.js';
 import type { Settlement } from '../matching/settlement.js';
-import { isConditional, ORDER_TYPES, type Order } from '../orders/order.js';
+import { isConditional, ORDER_TYPES, type Order, type TriggerSource } from '../orders/order.js';
 import { isOpenStatus } from '../orders/order-status.js';
 import { parseOrderRequest, validateOrder, type OrderRequest } from '../orders/order-validation.js';
 import { fail, ok, PRICE_RANGE_WORDS, rejection, type Rejection, type Result } from '../orders/rejection.js';
@@ -59,7 +59,9 @@ export function placeOrder(core: KernelCore, input: PlaceOrderInput, internal: b
   if (!parsed.ok) return refused(s, input, clientOrderId, parsed.error);
   const shaped = validateOrder(parsed.value);
   if (!shaped.ok) return refused(s, input, clientOrderId, shaped.error);
-  const context = placementContext(s, market, input.account, input.reduceOnly === true, input.ocoGroup);
+  const source = triggerSourceOf(s, input, market);
+  if (!source.ok) return refused(s, input, clientOrderId, source.error);
+  const context = placementContext(s, market, input.account, input.reduceOnly === true, input.ocoGroup, source.value);
   const valid = checkExchangeRules(shaped.value, market.instrument, context);
   if (!valid.ok) return refused(s, input, clientOrderId, valid.error);
   const entryPrice = valid.value.price ?? valid.value.stopPrice ?? (valid.value.side === 'BUY' ? market.book.asks.bestPrice() : market.book.bids.bestPrice());
@@ -118,6 +120,8 @@ export function placeOrder(core: KernelCore, input: PlaceOrderInput, internal: b
     ocoGroup: input.ocoGroup,
     ...(bracket.value !== undefined ? { bracket: bracket.value } : {}),
     ...(request.maxSlippage !== undefined ? { maxSlippage: request.maxSlippage } : {}),
+    // Explicit whenever it is the mark or not the kernel's setting: absent, the kernel's setting (ADR 0066).
+    ...(source.value !== undefined && (source.value === 'mark' || source.value !== s.triggerSource) ? { triggerSource: source.value } : {}),
     feeExact: 0n,
     feeCharged: 0n,
   };
@@ -244,10 +248,28 @@ function requestProblem(request: OrderRequest): Rejection | undefined {
   return undefined;
 }
 
-/** The market and the account as the exchange rules see them when an order arrives (the caps' counts: `openOrderCounts`). */
-function placementContext(s: KernelState, market: Market, account: string, reduceOnly: boolean, group: string | undefined): PlacementContext {
+/**
+ * The price stream a placed conditional order watches (ADR 0066): the input's `triggerSource`, else
+ * the kernel's setting; undefined for an order that is not conditional. Refused (INVALID_ORDER): a
+ * value other than 'last' or 'mark', one on an order that does not trigger, 'mark' on a spot market
+ * (Binance's workingType MARK_PRICE is a futures parameter).
+ */
+function triggerSourceOf(s: KernelState, input: PlaceOrderInput, market: Market): Result<TriggerSource | undefined> {
+  const given: unknown = input.triggerSource;
+  if (given === undefined) return ok(isConditional(input.type) ? s.triggerSource : undefined);
+  if (given !== 'last' && given !== 'mark') return fail('INVALID_ORDER', `triggerSource must be last or mark, got ${JSON.stringify(given)}`);
+  if (!isConditional(input.type)) return fail('INVALID_ORDER', `a ${input.type} order has no trigger: triggerSource applies to conditional orders`);
+  if (given === 'mark' && market.instrument.market !== 'perpetual') return fail('INVALID_ORDER', 'spot orders trigger on the last price: triggerSource mark applies to perpetuals');
+  return ok(given);
+}
+
+/**
+ * The market and the account as the exchange rules see them when an order arrives (the caps'
+ * counts: `openOrderCounts`); the trigger price is that of the stream `source` (default: the kernel's).
+ */
+function placementContext(s: KernelState, market: Market, account: string, reduceOnly: boolean, group: string | undefined, source: TriggerSource = s.triggerSource): PlacementContext {
   const { openOrders, openAlgoOrders } = openOrderCounts(s.openOrdersOn(account, market.instrument.symbol), group);
-  const triggerPrice = s.triggerSource === 'mark' ? market.mark : market.lastTradeValue();
+  const triggerPrice = source === 'mark' ? market.mark : market.lastTradeValue();
   return new Placement(reduceOnly, market, s.clock, market.mark, triggerPrice, openOrders, openAlgoOrders);
 }
 

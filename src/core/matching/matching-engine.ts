@@ -32,7 +32,7 @@ import { DecimalLevels } from '../book/decimal-levels.js';
 import type { Level, Levels } from '../book/order-book.js';
 import type { ExitLegView, KernelEvent, OrderNewEvent } from '../kernel/events.js';
 import { nextStatus, isOpenStatus, type OrderTransition } from '../orders/order-status.js';
-import { executionType, isConditional, remainingQty, type ExitLeg, type Liquidity, type Order } from '../orders/order.js';
+import { executionType, isConditional, remainingQty, type ExitLeg, type Liquidity, type Order, type TriggerSource } from '../orders/order.js';
 import { rejection, type Rejection, type RejectionCode } from '../orders/rejection.js';
 import type { Market } from './market.js';
 import type { RestingOrders } from './resting-orders.js';
@@ -49,6 +49,8 @@ export interface EngineContext {
   sequence(): number;
   nextTradeId(): string;
   settlement(order: Order, market: Market): Settlement;
+  /** The stream a conditional order without its own `triggerSource` watches (the kernel's setting); absent: 'last'. */
+  readonly triggerSource?: TriggerSource;
 }
 
 const fmt = (v: Fixed): string => formatFixed(v);
@@ -182,15 +184,18 @@ export class MatchingEngine {
   }
 
   /**
-   * A price on the trigger tape (last trade or mark): trailing stops follow it; conditional orders
-   * it reaches trigger, in the order they were placed. `time`: the input's own time, when the price
-   * is a print or a mark-price input; one stamped before an order arrived (a late input) happened
-   * without it: it neither moves nor triggers that order.
+   * A price on one trigger tape, `source`: a print ('last') or the mark ('mark'). The conditional
+   * orders watching that tape (`Order.triggerSource`, ADR 0066) see it, the others do not:
+   * trailing stops follow it; conditional orders it reaches trigger, in the order they were placed.
+   * `time`: the input's own time, when the price is a print or a mark-price input; one stamped
+   * before an order arrived (a late input) happened without it: it neither moves nor triggers that order.
    */
-  onTriggerPrice(market: Market, price: Fixed, time?: number): void {
+  onTriggerPrice(market: Market, price: Fixed, time: number | undefined, source: TriggerSource): void {
     if (market.conditionals.length === 0) return;
     const fired: Order[] = [];
+    const fallback = this.ctx.triggerSource ?? 'last';
     for (const order of market.conditionals) {
+      if ((order.triggerSource ?? fallback) !== source) continue;
       if (time !== undefined && time < triggerActiveSince(order)) {
         // A late price after the order arrived that reaches the activation price activated it then:
         // the activation is dated back and the price counts for the peak; it triggers nothing, the
@@ -670,6 +675,7 @@ function orderNewEvent(order: Order, at: number): OrderNewEvent {
   if (order.activationPrice !== undefined) event.activationPrice = fmt(order.activationPrice);
   if (order.callbackRate !== undefined) event.callbackRate = fmt(order.callbackRate);
   if (order.maxSlippage !== undefined) event.maxSlippage = fmt(order.maxSlippage);
+  if (order.triggerSource !== undefined) event.triggerSource = order.triggerSource;
   if (order.reduceOnly) event.reduceOnly = true;
   if (order.leverage !== 1) event.leverage = order.leverage;
   if (order.bracket !== undefined) Object.assign(event, bracketFields(order));

@@ -8,6 +8,12 @@ import type { Fixed } from '../money/fixed.js';
 import type { OrderStatus } from './order-status.js';
 
 export type Side = 'BUY' | 'SELL';
+/**
+ * The price stream a conditional order watches: 'last', the prints (Binance's workingType
+ * CONTRACT_PRICE); 'mark', the mark price (MARK_PRICE), or where no mark input comes the book's
+ * mid standing for it (ADR 0066).
+ */
+export type TriggerSource = 'last' | 'mark';
 export const ORDER_TYPES = [
   'MARKET',
   'LIMIT',
@@ -96,6 +102,12 @@ export interface Order {
    * neither move nor trigger the stop. Undefined before activation, and without an activation price.
    */
   activatedAt?: number;
+  /**
+   * Conditional orders: the price stream the trigger watches (ADR 0066). Set when it is 'mark' or
+   * not the kernel's `triggerSource` setting; absent: the kernel's setting (orders placed before the
+   * field existed restore so).
+   */
+  readonly triggerSource?: TriggerSource;
   /** Conditional orders: false until the tape reaches the trigger. */
   triggered: boolean;
   /** Event time (ms) a conditional order triggered; undefined before, and for orders placed as they stand. */
