@@ -51,6 +51,7 @@ export const PlaceOrderBody = Type.Object(
     activationPrice: Type.Optional(Decimal),
     callbackRate: Type.Optional(Decimal),
     maxSlippage: Type.Optional(Type.String({ pattern: DECIMAL_PATTERN, description: 'orders that execute at the market: the slippage cap, a fraction of the best opposite price when the order executes ("0.005" = 0.5 %); the rest expires (SLIPPAGE_CAP)' })),
+    triggerSource: Type.Optional(Type.Enum(['last', 'mark'], { description: 'conditional orders on perpetuals: the price the trigger watches, last (the prints, default) or mark (the mark price; Binance workingType MARK_PRICE)' })),
     reduceOnly: Type.Optional(Type.Boolean()),
     clientOrderId: Type.Optional(Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_.:-]+$', description: 'up to 64 letters, digits and the signs _ . : -' })),
     takeProfit: Type.Optional(ExitLeg),

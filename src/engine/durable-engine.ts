@@ -864,7 +864,7 @@ function importedTerms(o: Readonly<Order>): Partial<ImportedOrder> {
   const fmt = (v: bigint | undefined) => (v === undefined ? undefined : formatFixed(v));
   const leg = (l: ExitLeg | undefined): ExitLegView | undefined => (l === undefined ? undefined : { stopPrice: formatFixed(l.stopPrice), ...(l.price !== undefined ? { price: formatFixed(l.price) } : {}) });
   const terms: Record<string, unknown> = {
-    ocoGroup: o.ocoGroup, stopPrice: fmt(o.stopPrice), activationPrice: fmt(o.activationPrice), callbackRate: fmt(o.callbackRate), maxSlippage: fmt(o.maxSlippage),
+    ocoGroup: o.ocoGroup, stopPrice: fmt(o.stopPrice), activationPrice: fmt(o.activationPrice), callbackRate: fmt(o.callbackRate), maxSlippage: fmt(o.maxSlippage), triggerSource: o.triggerSource,
     reduceOnly: o.reduceOnly ? true : undefined, leverage: o.leverage !== 1 ? o.leverage : undefined, takeProfit: leg(o.bracket?.takeProfit), stopLoss: leg(o.bracket?.stopLoss),
   };
   for (const key of Object.keys(terms)) if (terms[key] === undefined) delete terms[key];

@@ -72,6 +72,12 @@ export function toCcxtOrderArgs(request: PlaceOrderRequest, clientOrderId: strin
       },
     };
   }
+  if (request.triggerSource === 'mark') {
+    return {
+      ok: false,
+      error: { code: EXECUTION_ERROR_CODES.UNSUPPORTED_ORDER_TYPE, message: 'triggers on the mark price (triggerSource mark) are simulated on paper only; the live exchange is sent orders that trigger on the last price', mexcCode: REJECTION_CODES.INVALID_ORDER.mexcCode },
+    };
+  }
   const side = request.side === 'BUY' ? 'buy' : 'sell';
   const params: Record<string, unknown> = { clientOrderId };
   if (request.reduceOnly === true) params.reduceOnly = true;

@@ -10,7 +10,7 @@
  * - a business rejection is a value (`ok: false`) with our code, MEXC's code when known, and a
  *   message; only broken invariants and a failed engine throw.
  */
-import type { OrderType, Side } from '../core/orders/order.js';
+import type { OrderType, Side, TriggerSource } from '../core/orders/order.js';
 
 export type ExecutionMode = 'paper' | 'live';
 
@@ -30,6 +30,12 @@ export interface PlaceOrderRequest {
    * the order executes ("0.005" = 0.5 %); the walk stops there and the rest expires (SLIPPAGE_CAP).
    */
   readonly maxSlippage?: string;
+  /**
+   * Conditional orders, perpetuals: the price the trigger watches, 'last' (the prints, Binance's
+   * workingType CONTRACT_PRICE) or 'mark' (MARK_PRICE). Absent: the engine's setting (the last price
+   * unless configured otherwise). Paper only for 'mark' (ADR 0066).
+   */
+  readonly triggerSource?: TriggerSource;
   readonly reduceOnly?: boolean;
   /** Generated when absent, so that the order can always be found again by it. */
   readonly clientOrderId?: string;
@@ -74,6 +80,8 @@ export interface OrderView {
   readonly callbackRate?: string;
   /** Market execution: the slippage cap asked (a fraction of the best opposite price). */
   readonly maxSlippage?: string;
+  /** Conditional orders: the price the trigger watches, when stated (absent: the engine's setting). */
+  readonly triggerSource?: TriggerSource;
   /** The order list (OCO pair, bracket) the order belongs to. */
   readonly ocoGroup?: string;
   /** A bracket entry: the exits its fills place. */

@@ -80,6 +80,7 @@ export function orderOfRow(row: Selectable<OrderTable>): Readonly<Order> {
     ocoGroup: row.ocoGroup ?? undefined,
     ...(takeProfit !== undefined || stopLoss !== undefined ? { bracket: { takeProfit, stopLoss, placed: executedQty, pairs: 0 } } : {}),
     ...(row.maxSlippage !== null && row.maxSlippage !== undefined ? { maxSlippage: parseFixed(String(row.maxSlippage)) } : {}),
+    ...(row.triggerSource === 'last' || row.triggerSource === 'mark' ? { triggerSource: row.triggerSource } : {}),
     feeExact: 0n,
     feeCharged: 0n,
   };
@@ -147,6 +148,7 @@ export function orderOfNewEvent(e: OrderNewEvent): Order {
     stopPrice: fixed(e.stopPrice), activationPrice: fixed(e.activationPrice), callbackRate: fixed(e.callbackRate), trailPeak: undefined,
     triggered: false, triggeredAt: undefined, ocoGroup: e.ocoGroup,
     ...(takeProfit !== undefined || stopLoss !== undefined ? { bracket: { takeProfit, stopLoss, placed: 0n, pairs: 0 } } : {}),
+    ...(e.triggerSource !== undefined ? { triggerSource: e.triggerSource } : {}),
     feeExact: 0n, feeCharged: 0n,
   };
 }

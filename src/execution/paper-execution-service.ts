@@ -267,6 +267,7 @@ export function paperOrderView(order: Readonly<Order>): OrderView {
     ...(order.activationPrice !== undefined ? { activationPrice: formatFixed(order.activationPrice) } : {}),
     ...(order.callbackRate !== undefined ? { callbackRate: formatFixed(order.callbackRate) } : {}),
     ...(order.maxSlippage !== undefined ? { maxSlippage: formatFixed(order.maxSlippage) } : {}),
+    ...(order.triggerSource !== undefined ? { triggerSource: order.triggerSource } : {}),
     ...(order.ocoGroup !== undefined ? { ocoGroup: order.ocoGroup } : {}),
     ...(order.bracket?.takeProfit !== undefined ? { takeProfit: exitLegView(order.bracket.takeProfit) } : {}),
     ...(order.bracket?.stopLoss !== undefined ? { stopLoss: exitLegView(order.bracket.stopLoss) } : {}),
@@ -293,6 +294,7 @@ export function viewFromEvents(orderId: string, events: readonly KernelEvent[]):
         ...(e.activationPrice !== undefined ? { activationPrice: e.activationPrice } : {}),
         ...(e.callbackRate !== undefined ? { callbackRate: e.callbackRate } : {}),
         ...(e.maxSlippage !== undefined ? { maxSlippage: e.maxSlippage } : {}),
+        ...(e.triggerSource !== undefined ? { triggerSource: e.triggerSource } : {}),
         ...(e.ocoGroup !== undefined ? { ocoGroup: e.ocoGroup } : {}),
         ...(e.takeProfit !== undefined ? { takeProfit: e.takeProfit } : {}),
         ...(e.stopLoss !== undefined ? { stopLoss: e.stopLoss } : {}),
@@ -346,6 +348,7 @@ function withOrderFields<T extends object>(target: T, request: PlaceOrderRequest
   putDefined(out, 'activationPrice', request.activationPrice);
   putDefined(out, 'callbackRate', request.callbackRate);
   putDefined(out, 'maxSlippage', request.maxSlippage);
+  putDefined(out, 'triggerSource', request.triggerSource);
   putDefined(out, 'reduceOnly', request.reduceOnly);
   // A bracket's group is named after its entry unless the request names it.
   putDefined(out, 'ocoGroup', request.ocoGroup ?? (request.takeProfit !== undefined || request.stopLoss !== undefined ? clientOrderId : undefined));

@@ -433,6 +433,16 @@ const fundingPayments: Migration = {
   },
 };
 
+/** The price stream a conditional order's trigger watches (ORDER_NEW's `triggerSource`, ADR 0066), so that a closed order read from its row still names it. */
+const orderTriggerSource: Migration = {
+  async up(db: AnyDb): Promise<void> {
+    await db.schema.alterTable('orders').addColumn('trigger_source', 'text').execute();
+  },
+  async down(db: AnyDb): Promise<void> {
+    await db.schema.alterTable('orders').dropColumn('trigger_source').execute();
+  },
+};
+
 /** Every migration, by name; names sort in the order they apply. */
 export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '0001_initial': initial,
@@ -447,6 +457,7 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '0010_position_realized': positionRealized,
   '0011_order_max_slippage': orderMaxSlippage,
   '0012_funding_payments': fundingPayments,
+  '0013_order_trigger_source': orderTriggerSource,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -42,6 +42,7 @@
 import { CompiledQuery, type Compilable, type Insertable, type Kysely, type Transaction } from 'kysely';
 import pg from 'pg';
 import type { ExitLegView, FillEvent, KernelEvent, OrderNewEvent, PositionEvent } from '../core/kernel/events.js';
+import type { TriggerSource } from '../core/orders/order.js';
 import { div, formatFixed, parseFixed, type Fixed } from '../core/money/fixed.js';
 import { realizedPnlTracker, type FillForPnl } from '../core/accounts/realized-pnl-view.js';
 import { extend } from '../core/objects.js';
@@ -83,6 +84,7 @@ export interface ImportedOrder {
   readonly activationPrice?: string;
   readonly callbackRate?: string;
   readonly maxSlippage?: string;
+  readonly triggerSource?: TriggerSource;
   readonly reduceOnly?: boolean;
   /** Futures: the leverage it opens at (absent: 1). */
   readonly leverage?: number;
@@ -632,13 +634,13 @@ class SqlTexts {
   }
 }
 
-/** Rows per INSERT of new orders (25 values each, under SQLite's 32,766 bound values). */
+/** Rows per INSERT of new orders (26 values each, under SQLite's 32,766 bound values). */
 const ORDERS_PER_INSERT = 500;
 
 /** The columns of a new order's row, in the order the INSERT's text binds them. */
 const ORDER_COLUMNS = [
   'id', 'accountId', 'clientOrderId', 'symbol', 'side', 'type', 'price', 'quantity', 'quoteOrderQty', 'status', 'executedQty', 'cumulativeQuoteQty',
-  'reason', 'createdAt', 'updatedAt', 'ocoGroup', 'stopPrice', 'activationPrice', 'callbackRate', 'reduceOnly', 'leverage', 'takeProfit', 'stopLoss', 'triggeredAt', 'maxSlippage',
+  'reason', 'createdAt', 'updatedAt', 'ocoGroup', 'stopPrice', 'activationPrice', 'callbackRate', 'reduceOnly', 'leverage', 'takeProfit', 'stopLoss', 'triggeredAt', 'maxSlippage', 'triggerSource',
 ] as const satisfies readonly (keyof OrderTable)[];
 
 /** New orders' rows, written as one INSERT per run of consecutive ORDER_NEW events (up to 500). */
@@ -670,7 +672,7 @@ function pushOrderValues(values: unknown[], event: OrderNewEvent): void {
   values.push(
     event.orderId, event.account, event.clientOrderId, event.symbol, event.side, event.orderType, event.price ?? null, event.quantity,
     event.quoteOrderQty ?? null, event.status, '0', '0', null, event.at, event.at, terms.ocoGroup, terms.stopPrice, terms.activationPrice,
-    terms.callbackRate, terms.reduceOnly, terms.leverage, terms.takeProfit, terms.stopLoss, terms.triggeredAt, terms.maxSlippage,
+    terms.callbackRate, terms.reduceOnly, terms.leverage, terms.takeProfit, terms.stopLoss, terms.triggeredAt, terms.maxSlippage, terms.triggerSource,
   );
 }
 
@@ -690,7 +692,7 @@ function rowsInsertText<T extends 'orders' | 'trades'>(db: Tx, texts: SqlTexts, 
 }
 
 /** An order's terms beyond price and quantity, as its row keeps them (ORDER_NEW's fields). */
-function orderTerms(o: Pick<OrderNewEvent, 'ocoGroup' | 'stopPrice' | 'activationPrice' | 'callbackRate' | 'maxSlippage' | 'reduceOnly' | 'leverage' | 'takeProfit' | 'stopLoss'>) {
+function orderTerms(o: Pick<OrderNewEvent, 'ocoGroup' | 'stopPrice' | 'activationPrice' | 'callbackRate' | 'maxSlippage' | 'triggerSource' | 'reduceOnly' | 'leverage' | 'takeProfit' | 'stopLoss'>) {
   const leg = (l: ExitLegView | undefined): string | null => (l === undefined ? null : JSON.stringify(l.price === undefined ? { stopPrice: l.stopPrice } : { stopPrice: l.stopPrice, price: l.price }));
   return {
     ocoGroup: o.ocoGroup ?? null,
@@ -698,6 +700,7 @@ function orderTerms(o: Pick<OrderNewEvent, 'ocoGroup' | 'stopPrice' | 'activatio
     activationPrice: o.activationPrice ?? null,
     callbackRate: o.callbackRate ?? null,
     maxSlippage: o.maxSlippage ?? null,
+    triggerSource: o.triggerSource ?? null,
     reduceOnly: o.reduceOnly === true ? 1 : 0,
     leverage: o.leverage ?? 1,
     takeProfit: leg(o.takeProfit),

@@ -96,6 +96,8 @@ export interface OrderTable {
   callbackRate: DecimalString | null;
   /** Orders that execute at the market: the slippage cap (a fraction of the best opposite price). */
   maxSlippage: DecimalString | null;
+  /** Conditional orders: the price stream the trigger watches, 'last' or 'mark', when ORDER_NEW stated it (null: the engine's setting). */
+  triggerSource: string | null;
   /** 1 when the order only reduces a position. */
   reduceOnly: Generated<number>;
   /** A bracket entry's exits, JSON `{ "stopPrice", "price"? }`. */

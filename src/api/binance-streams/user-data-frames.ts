@@ -129,7 +129,7 @@ export function orderTradeUpdate(e: OrderEvent, order: Readonly<Order> | undefin
       a: '0',
       m: x.m,
       R: terms?.reduceOnly ?? false,
-      wt: 'CONTRACT_PRICE',
+      wt: terms?.workingType ?? 'CONTRACT_PRICE',
       ot: type,
       ps: 'BOTH',
       cp: false,

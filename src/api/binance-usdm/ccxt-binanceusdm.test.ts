@@ -236,7 +236,7 @@ describe("ccxt's binanceusdm class trades on papertrade's Binance USD-M API", ()
   let postOnly: string;
   let stops: string[] = [];
 
-  it('rests a limit and a post-only order, and the five conditional types on the Algo Service', async () => {
+  it('rests a limit and a post-only order, and the five conditional types on the Algo Service (the stop market on the mark price)', async () => {
     const bid = Number(top().bids[0]![0]);
     const ask = Number(top().asks[0]![0]);
     resting = (await usdm.createOrder(SYMBOL, 'limit', 'buy', 0.01, bid - 500, { clientOrderId: 'usdm-limit-1' })).id!;
@@ -244,7 +244,7 @@ describe("ccxt's binanceusdm class trades on papertrade's Binance USD-M API", ()
     expect(await usdm.fetchOrder(resting, SYMBOL)).toMatchObject({ status: 'open', type: 'limit', timeInForce: 'GTC', price: bid - 500, amount: 0.01, filled: 0, clientOrderId: 'usdm-limit-1' });
     expect(await usdm.fetchOrder(postOnly, SYMBOL)).toMatchObject({ status: 'open', postOnly: true, timeInForce: 'PO' });
 
-    const stopMarket = await usdm.createOrder(SYMBOL, 'market', 'sell', 0.5, undefined, { stopLossPrice: bid - 1000, reduceOnly: true });
+    const stopMarket = await usdm.createOrder(SYMBOL, 'market', 'sell', 0.5, undefined, { stopLossPrice: bid - 1000, reduceOnly: true, workingType: 'MARK_PRICE' });
     const stopLimit = await usdm.createOrder(SYMBOL, 'limit', 'sell', 0.5, bid - 1100, { stopLossPrice: bid - 1000, reduceOnly: true });
     const takeMarket = await usdm.createOrder(SYMBOL, 'market', 'sell', 0.5, undefined, { takeProfitPrice: ask + 1000, reduceOnly: true });
     const takeLimit = await usdm.createOrder(SYMBOL, 'limit', 'sell', 0.5, ask + 1100, { takeProfitPrice: ask + 1000, reduceOnly: true });
@@ -255,10 +255,14 @@ describe("ccxt's binanceusdm class trades on papertrade's Binance USD-M API", ()
     expect(fetched.map((o) => o.status)).toEqual(['open', 'open', 'open', 'open', 'open']);
     expect(fetched.map((o) => o.triggerPrice)).toEqual([bid - 1000, bid - 1000, ask + 1000, ask + 1000, undefined]);
     expect(fetched.every((o) => o.reduceOnly === true)).toBe(true);
+    // workingType as sent (Binance's default CONTRACT_PRICE where unsent), and the order papertrade holds watches the mark.
+    expect(fetched.map((o) => infoOf(o).workingType)).toEqual(['MARK_PRICE', 'CONTRACT_PRICE', 'CONTRACT_PRICE', 'CONTRACT_PRICE', 'CONTRACT_PRICE']);
+    expect(infoOf(stopMarket).workingType).toBe('MARK_PRICE');
+    expect(service.engine.kernel.order(stopMarket.id!)!.triggerSource).toBe('mark');
     // 1.5 % on USD-M is callbackRate 1.5; papertrade's callback rate 0.015, and the order is the native API's too.
     expect(infoOf(fetched[4]!).callbackRate).toBe('1.5');
     expect(service.engine.kernel.order(trailing.id!)!.callbackRate).toBe(parseFixed('0.015'));
-    expect(await native(`/api/orders/${stopMarket.id}`)).toMatchObject({ orderId: stopMarket.id, type: 'STOP_LOSS', status: 'NEW' });
+    expect(await native(`/api/orders/${stopMarket.id}`)).toMatchObject({ orderId: stopMarket.id, type: 'STOP_LOSS', status: 'NEW', triggerSource: 'mark' });
     // Waiting conditional orders are the Algo Service's: the order lists do not hold them yet.
     expect((await usdm.fetchOpenOrders(SYMBOL)).map((o) => o.id).sort()).toEqual([resting, postOnly].sort());
     expect((await usdm.fetchOpenOrders(SYMBOL, undefined, undefined, { trigger: true })).map((o) => o.id).sort()).toEqual([...stops].sort());

@@ -9,7 +9,7 @@
  * -4016/-4024 the mark-price band, -2021 a stop that would trigger at once, -2022 a reduce-only
  * order with nothing to reduce, -5021/-5022 FOK and post-only refusals, -4028 leverage out of range,
  * -4046 margin type unchanged, -4061 a position side other than BOTH, -4120 a conditional type
- * sent to the order endpoint, -1130 a callbackRate out of bounds (the list has no code of its own
+ * sent to the order endpoint, -4031 a workingType other than MARK_PRICE or CONTRACT_PRICE, -1130 a callbackRate out of bounds (the list has no code of its own
  * for it; -2007 is not one of USD-M's codes). Messages are Binance's words; for insufficient margin, Binance's
  * "Account has insufficient balance for requested action." (its wording for the same refusal of
  * new orders), because ccxt reads USD-M's own code table only for Binance's host names and
@@ -56,6 +56,7 @@ export const usdmErrors = {
   accountHalted: () => new BinanceError(-2010, 'This account may not place or cancel orders.'),
   // USD-M's error list has no code of its own for a callback rate: -1130 INVALID_PARAMETER, "Data sent for parameter '%s' is not valid."
   invalidCallbackRate: (detail?: string) => new BinanceError(-1130, `Data sent for parameter 'callbackRate' is not valid${detail === undefined ? '' : `: ${detail}`}.`),
+  invalidWorkingType: (value: string) => new BinanceError(-4031, `Invalid parameter working type: ${value}`),
   clientIdInvalid: () => new BinanceError(-4015, 'Client order id is not valid.'),
   duplicateClientId: () => new BinanceError(-4116, 'ClientOrderId is duplicated.'),
 } as const;

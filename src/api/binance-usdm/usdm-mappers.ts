@@ -7,8 +7,9 @@
  * Types: papertrade's LIMIT, IMMEDIATE_OR_CANCEL, FILL_OR_KILL and LIMIT_MAKER are USD-M's LIMIT
  * with timeInForce GTC, IOC, FOK and GTX; STOP_LOSS and TAKE_PROFIT (market on trigger) are
  * STOP_MARKET and TAKE_PROFIT_MARKET, their limit variants STOP and TAKE_PROFIT; a trailing stop
- * is TRAILING_STOP_MARKET with `priceRate` in percent (1 = 1 %). Every trigger is the last trade
- * price (workingType CONTRACT_PRICE). Positions are one-way: positionSide BOTH.
+ * is TRAILING_STOP_MARKET with `priceRate` in percent (1 = 1 %). `workingType` is the price the
+ * trigger watches: MARK_PRICE for an order on the mark, else CONTRACT_PRICE (the last trade price).
+ * Positions are one-way: positionSide BOTH.
  * Statuses: as Spot's (binance-mappers.ts: an order the engine ended after a partial fill is
  * EXPIRED); a conditional order is NEW on the Algo Service until it triggers, then TRIGGERED while
  * the order it became works and FINISHED once that order is done.
@@ -122,6 +123,15 @@ function percentOf(rate: bigint | undefined): string | undefined {
   return rate === undefined ? undefined : formatFixed(mul(rate, 100n * 10n ** 18n));
 }
 
+/**
+ * USD-M's `workingType` of an order: MARK_PRICE when it triggers on the mark (`triggerSource`
+ * 'mark', ADR 0066), CONTRACT_PRICE (the last trade price) otherwise, and for an order the kernel
+ * no longer holds.
+ */
+export function workingTypeOf(order: Readonly<Pick<Order, 'triggerSource'>> | undefined): 'MARK_PRICE' | 'CONTRACT_PRICE' {
+  return order?.triggerSource === 'mark' ? 'MARK_PRICE' : 'CONTRACT_PRICE';
+}
+
 /** `POST`, `GET` and `DELETE /fapi/v1/order`, `openOrders`, `allOrders`. */
 export function usdmOrder(o: OrderView, kernelOrder: Readonly<Order> | undefined): Record<string, unknown> {
   const { type, timeInForce } = usdmTypeOf(o.type);
@@ -144,7 +154,7 @@ export function usdmOrder(o: OrderView, kernelOrder: Readonly<Order> | undefined
     side: o.side,
     positionSide: 'BOTH',
     stopPrice: o.stopPrice ?? ZERO,
-    workingType: 'CONTRACT_PRICE',
+    workingType: workingTypeOf(kernelOrder),
     priceProtect: false,
     origType: type,
     ...(trailing ? { activatePrice: o.activationPrice ?? o.stopPrice ?? ZERO, priceRate: percentOf(kernelOrder?.callbackRate) ?? ZERO } : {}),
@@ -183,7 +193,7 @@ export function usdmAlgoOrder(o: OrderView, kernelOrder: Readonly<Order> | undef
     price: o.price ?? ZERO,
     icebergQuantity: null,
     selfTradePreventionMode: 'NONE',
-    workingType: 'CONTRACT_PRICE',
+    workingType: workingTypeOf(kernelOrder),
     priceMatch: 'NONE',
     closePosition: false,
     priceProtect: false,

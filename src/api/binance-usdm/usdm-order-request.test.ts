@@ -38,12 +38,23 @@ describe("a Binance USD-M new-order request as papertrade's order", () => {
     expect(trailing).toMatchObject({ type: 'TRAILING_STOP_MARKET', callbackRate: '0.015', activationPrice: '65000' });
   });
 
-  it('refuses what it does not simulate in Binance\'s words: hedge mode, closePosition, mark-price triggers', () => {
+  it('reads workingType as the stream the trigger watches: MARK_PRICE the mark, CONTRACT_PRICE the last price, unsent the engine setting; any other value -4031', () => {
+    const stop = (workingType?: string) => usdmOrderRequest({ ...algo, type: 'STOP_MARKET', quantity: '0.1', triggerPrice: '50000', ...(workingType !== undefined ? { workingType } : {}) }, 'algo').order;
+    expect([stop('MARK_PRICE').triggerSource, stop('CONTRACT_PRICE').triggerSource, stop().triggerSource]).toEqual(['mark', 'last', undefined]);
+    const trailing = usdmOrderRequest({ ...algo, type: 'TRAILING_STOP_MARKET', quantity: '0.1', callbackRate: '1', workingType: 'MARK_PRICE' }, 'algo').order;
+    expect(trailing.triggerSource).toBe('mark');
+    // Binance's error list: -4031 INVALID_WORKING_TYPE, "Invalid parameter working type: `%s`".
+    expect(refusal(() => stop('INDEX_PRICE'))).toEqual({ code: -4031, msg: 'Invalid parameter working type: INDEX_PRICE' });
+    expect(refusal(() => stop('mark_price'))?.code).toBe(-4031);
+    // A LIMIT or MARKET order has no trigger: the parameter changes nothing on it.
+    expect(usdmOrderRequest({ ...base, type: 'MARKET', quantity: '0.1', workingType: 'MARK_PRICE' }, 'order').order).not.toHaveProperty('triggerSource');
+  });
+
+  it('refuses what it does not simulate in Binance\'s words: hedge mode, closePosition', () => {
     const market = { ...base, type: 'MARKET', quantity: '0.1' };
     expect(refusal(() => usdmOrderRequest({ ...market, positionSide: 'LONG' }, 'order'))).toEqual({ code: -4061, msg: "Order's position side does not match user's setting." });
     expect(usdmOrderRequest({ ...market, positionSide: 'BOTH' }, 'order').order.type).toBe('MARKET');
     expect(refusal(() => usdmOrderRequest({ ...market, closePosition: 'true' }, 'order'))?.code).toBe(-1014);
-    expect(refusal(() => usdmOrderRequest({ ...market, workingType: 'MARK_PRICE' }, 'order'))?.code).toBe(-1014);
     expect(refusal(() => usdmOrderRequest({ ...market, quantity: '0' }, 'order'))?.code).toBe(-4003);
     expect(refusal(() => usdmOrderRequest({ ...market, price: '1' }, 'order'))?.code).toBe(-1106);
   });

@@ -9,10 +9,12 @@
  * December 2025 (-4120 on the order endpoint): STOP_MARKET and TAKE_PROFIT_MARKET (`triggerPrice`,
  * or `stopPrice` as before the Algo Service), STOP and TAKE_PROFIT (with `price`, GTC), and
  * TRAILING_STOP_MARKET (`callbackRate` in percent, 1 = 1 %; `activatePrice` or `activationPrice`
- * optional). `reduceOnly=true` never opens or grows a position.
+ * optional). `reduceOnly=true` never opens or grows a position. `workingType` (conditional types)
+ * says which price the trigger watches: CONTRACT_PRICE (default), the last trade price, or
+ * MARK_PRICE, the mark price (the engine's `triggerSource` 'last' / 'mark', ADR 0066); any other
+ * value is -4031. On LIMIT and MARKET it is accepted and has no effect.
  * Not modelled, refused rather than approximated: hedge mode (positionSide LONG/SHORT, -4061),
- * `closePosition=true`, triggers on the mark price (workingType MARK_PRICE), `priceProtect`,
- * `priceMatch`, GTD (-1014 "Unsupported order combination").
+ * `closePosition=true`, `priceProtect`, `priceMatch`, GTD (-1014 "Unsupported order combination").
  */
 import { extend } from '../../core/objects.js';
 import type { OrderType } from '../../core/orders/order.js';
@@ -57,7 +59,8 @@ export function usdmOrderRequest(p: Readonly<Record<string, string>>, endpoint: 
   const positionSide = given('positionSide') ?? 'BOTH';
   if (positionSide !== 'BOTH') throw usdmErrors.positionSide();
   if (given('closePosition') === 'true') throw binanceErrors.unsupportedCombination('closePosition is not simulated; send the quantity with reduceOnly=true');
-  if ((given('workingType') ?? 'CONTRACT_PRICE') !== 'CONTRACT_PRICE') throw binanceErrors.unsupportedCombination('orders trigger on the last price (workingType CONTRACT_PRICE) only');
+  const workingType = given('workingType');
+  if (workingType !== undefined && workingType !== 'CONTRACT_PRICE' && workingType !== 'MARK_PRICE') throw usdmErrors.invalidWorkingType(workingType);
   if ((given('priceProtect') ?? 'false').toLowerCase() !== 'false') throw binanceErrors.unsupportedCombination('priceProtect is not simulated');
   if ((given('priceMatch') ?? 'NONE') !== 'NONE') throw binanceErrors.unsupportedCombination('priceMatch is not simulated');
   const reduce = given('reduceOnly') ?? 'false';
@@ -72,6 +75,9 @@ export function usdmOrderRequest(p: Readonly<Record<string, string>>, endpoint: 
   };
   const timeInForce = given('timeInForce');
   const common = { symbol: p.symbol!, side, reduceOnly: reduce === 'true', ...(clientOrderId !== undefined ? { clientOrderId } : {}) } as const;
+  // Sent on a conditional type: the stream its trigger watches; unsent, the engine's setting.
+  const source = conditional && workingType !== undefined ? { triggerSource: workingType === 'MARK_PRICE' ? ('mark' as const) : ('last' as const) } : {};
+  const watched = extend(common, source);
   const order = ((): PlaceOrderRequest => {
     switch (type) {
       case 'LIMIT': {
@@ -86,18 +92,18 @@ export function usdmOrderRequest(p: Readonly<Record<string, string>>, endpoint: 
       case 'TAKE_PROFIT_MARKET':
         refuses('price');
         if (trigger === undefined) throw binanceErrors.mandatory('triggerPrice');
-        return extend(common, { type: type === 'STOP_MARKET' ? 'STOP_LOSS' : 'TAKE_PROFIT', quantity: needs('quantity'), stopPrice: trigger });
+        return extend(watched, { type: type === 'STOP_MARKET' ? 'STOP_LOSS' : 'TAKE_PROFIT', quantity: needs('quantity'), stopPrice: trigger });
       case 'STOP':
       case 'TAKE_PROFIT':
         if ((timeInForce ?? 'GTC') !== 'GTC') throw binanceErrors.unsupportedCombination('stop-limit orders rest as GTC');
         if (trigger === undefined) throw binanceErrors.mandatory('triggerPrice');
-        return extend(common, { type: type === 'STOP' ? 'STOP_LOSS_LIMIT' : 'TAKE_PROFIT_LIMIT', quantity: needs('quantity'), price: needs('price'), stopPrice: trigger });
+        return extend(watched, { type: type === 'STOP' ? 'STOP_LOSS_LIMIT' : 'TAKE_PROFIT_LIMIT', quantity: needs('quantity'), price: needs('price'), stopPrice: trigger });
       case 'TRAILING_STOP_MARKET': {
         refuses('price');
         // USD-M's callbackRate is in percent (1 = 1 %); papertrade's is a fraction.
         const rate = percentToFraction(needs('callbackRate'));
         if (/^0*(\.0*)?$/.test(rate)) throw usdmErrors.invalidCallbackRate();
-        return extend(common, { type: 'TRAILING_STOP_MARKET', quantity: needs('quantity'), callbackRate: rate, ...(activation !== undefined ? { activationPrice: activation } : {}) });
+        return extend(watched, { type: 'TRAILING_STOP_MARKET', quantity: needs('quantity'), callbackRate: rate, ...(activation !== undefined ? { activationPrice: activation } : {}) });
       }
     }
   })();
