@@ -55,6 +55,17 @@ describe('USD-M workingType: the price a conditional order triggers on', () => {
     for (const id of [mark.algoId, last.algoId]) expect((await signed('DELETE', '/v1/algoOrder', { symbol: 'BTCUSDT', algoId: String(id) })).statusCode).toBe(200);
   });
 
+  it('the native API takes triggerSource, and the USD-M dialect answers the order it placed as MARK_PRICE', async () => {
+    const native = (payload: Record<string, unknown>) => app.inject({ method: 'POST', url: '/api/orders', headers: { authorization: `Bearer ${key.apiKey}` }, payload: { symbol: 'BTCUSDT', side: 'SELL', type: 'STOP_LOSS', quantity: '0.002', stopPrice: '61000', reduceOnly: true, ...payload } });
+    expect((await native({ triggerSource: 'index' })).statusCode).toBe(400);
+    const placed = await native({ triggerSource: 'mark', clientOrderId: 'native-mark' });
+    expect(placed.statusCode).toBe(201);
+    expect(placed.json()).toMatchObject({ type: 'STOP_LOSS', triggerSource: 'mark' });
+    const seen = (await signed('GET', '/v1/algoOrder', { symbol: 'BTCUSDT', clientAlgoId: 'native-mark' })).json();
+    expect(seen).toMatchObject({ clientAlgoId: 'native-mark', workingType: 'MARK_PRICE' });
+    expect((await signed('DELETE', '/v1/algoOrder', { symbol: 'BTCUSDT', clientAlgoId: 'native-mark' })).statusCode).toBe(200);
+  });
+
   it('a stop on the mark triggers on the mark, and its closed order still answers MARK_PRICE', async () => {
     // One tick under the mark (the book's mid here: the recording has no mark stream): the first move of a tick or more down triggers it.
     const markNow = service.engine.kernel.markPrice('BTCUSDT')!;
