@@ -53,6 +53,8 @@ export interface PlaceOrderRequest {
 export interface ExitLegRequest {
   readonly stopPrice: string;
   readonly price?: string;
+  /** Perpetuals: the price the exit triggers on, 'last' or 'mark' (absent: the engine's setting; ADR 0066). */
+  readonly triggerSource?: TriggerSource;
 }
 
 export interface OrderRef {

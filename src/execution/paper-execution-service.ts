@@ -314,7 +314,7 @@ export function viewFromEvents(orderId: string, events: readonly KernelEvent[]):
 }
 
 function exitLegView(leg: ExitLeg): ExitLegRequest {
-  return { stopPrice: formatFixed(leg.stopPrice), ...(leg.price !== undefined ? { price: formatFixed(leg.price) } : {}) };
+  return { stopPrice: formatFixed(leg.stopPrice), ...(leg.price !== undefined ? { price: formatFixed(leg.price) } : {}), ...(leg.triggerSource !== undefined ? { triggerSource: leg.triggerSource } : {}) };
 }
 
 function reject(code: RejectionCode, detail?: string): ExecutionError {

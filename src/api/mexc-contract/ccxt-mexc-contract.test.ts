@@ -326,16 +326,19 @@ describe("ccxt's mexc class trades swaps on papertrade's MEXC contract API", () 
     // 2,000 USDT either side of the book, on the 0.1 tick.
     const takeProfit = formatFixed(parseFixed(top().asks[0]![0]) + 2000n * E18);
     const stopLoss = formatFixed(parseFixed(top().bids[0]![0]) - 2000n * E18);
-    const entry = await mexc.createOrder(SYMBOL, 'market', 'buy', 20, undefined, { clientOrderId: 'ccxt-bracket', takeProfitPrice: Number(takeProfit), stopLossPrice: Number(stopLoss) });
+    // lossTrend 3 (the index price) is refused: the engine has no index stream. Nothing is placed.
+    await expect(mexc.createOrder(SYMBOL, 'market', 'buy', 20, undefined, { takeProfitPrice: Number(takeProfit), stopLossPrice: Number(stopLoss), lossTrend: 3 })).rejects.toThrow(/lossTrend 3 \(the index price\) is not supported/);
+    // lossTrend 2: the stop-loss triggers on the fair (mark) price; profitTrend 1: the take-profit on the latest price.
+    const entry = await mexc.createOrder(SYMBOL, 'market', 'buy', 20, undefined, { clientOrderId: 'ccxt-bracket', takeProfitPrice: Number(takeProfit), stopLossPrice: Number(stopLoss), profitTrend: 1, lossTrend: 2 });
     expect(infoOf(await mexc.fetchOrder(entry.id!, SYMBOL))).toMatchObject({ state: 3, dealVol: 20 });
     const stops = (await mexc.contractPrivateGetStoporderOpenOrders({ symbol: 'BTC_USDT' })) as { data: Info[] };
     expect(stops.data).toEqual([expect.objectContaining({ id: 'ccxt-bracket', orderId: entry.id, symbol: 'BTC_USDT', takeProfitPrice: Number(takeProfit), stopLossPrice: Number(stopLoss), positionType: 1, vol: 20, state: 1 })]);
     // The exits are stop orders, not regular ones: the open orders stay empty.
     expect(await mexc.fetchOpenOrders(SYMBOL)).toEqual([]);
     const exits = (await native('/api/orders/open')).items as Info[];
-    expect(exits.map((o) => [o.clientOrderId, o.type, o.side, o.quantity, o.stopPrice]).sort()).toEqual([
-      ['ccxt-bracket-sl', 'STOP_LOSS', 'SELL', '0.002', stopLoss],
-      ['ccxt-bracket-tp', 'TAKE_PROFIT', 'SELL', '0.002', takeProfit],
+    expect(exits.map((o) => [o.clientOrderId, o.type, o.side, o.quantity, o.stopPrice, o.triggerSource]).sort()).toEqual([
+      ['ccxt-bracket-sl', 'STOP_LOSS', 'SELL', '0.002', stopLoss, 'mark'],
+      ['ccxt-bracket-tp', 'TAKE_PROFIT', 'SELL', '0.002', takeProfit, undefined],
     ]);
     await mexc.contractPrivatePostStoporderCancel([{ stopPlanOrderId: 'ccxt-bracket' }]);
     expect((await native('/api/orders/open')).items).toEqual([]);

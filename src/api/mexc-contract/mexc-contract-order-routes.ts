@@ -8,11 +8,15 @@
  * mode (2 and 4 are reduce-only); `openType` must be the account's margin mode (1 isolated,
  * 2 cross: papertrade sets it per account); `leverage`, when sent, must be the symbol's current
  * leverage (change it with `position/change_leverage`); `takeProfitPrice` and `stopLossPrice` attach
- * market exits of what the order fills (a bracket, listed as a MEXC stop order). Refused: hedge mode.
+ * market exits of what the order fills (a bracket, listed as a MEXC stop order), `profitTrend` and
+ * `lossTrend` the price each exit triggers on: 1 the latest price, 2 the fair price (MEXC's mark;
+ * the engine's `triggerSource` 'last' / 'mark', ADR 0066); 3, the index price, is refused (no index
+ * stream). Refused: hedge mode.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { formatFixed, isDecimalString } from '../../core/money/fixed.js';
-import { isConditional } from '../../core/orders/order.js';
+import { extend } from '../../core/objects.js';
+import { isConditional, type TriggerSource } from '../../core/orders/order.js';
 import type { AccountProfile } from '../../persistence/credential-store.js';
 import type { AccountFill } from '../dialect-kit/account-history.js';
 import { auditCall, cancelOpenOrders, outcomeOf } from '../dialect-kit/facade-calls.js';
@@ -47,6 +51,21 @@ function intField(body: Record<string, unknown>, name: string): number | undefin
   const n = typeof value === 'string' ? Number(value) : value;
   if (typeof n !== 'number' || !Number.isSafeInteger(n)) throw contractErrors.param(`${name} must be an integer`);
   return n;
+}
+
+/**
+ * An attached exit's `profitTrend` / `lossTrend` (MEXC's trigger price type: 1 latest price, 2 fair
+ * price, 3 index price) as the exit leg's `triggerSource`: {} when unsent (the engine's setting),
+ * 'last' for 1, 'mark' for 2 (the fair price is MEXC's mark price). 3 is refused: the engine has no
+ * index price stream; anything else is a parameter error (600).
+ */
+function trendOf(body: Record<string, unknown>, name: 'profitTrend' | 'lossTrend'): { triggerSource?: TriggerSource } {
+  const trend = intField(body, name);
+  if (trend === undefined) return {};
+  if (trend === 1) return { triggerSource: 'last' };
+  if (trend === 2) return { triggerSource: 'mark' };
+  if (trend === 3) throw contractErrors.notSupported(`${name} 3 (the index price)`);
+  throw contractErrors.param(`${name} must be 1 (latest price), 2 (fair price) or 3 (index price)`);
 }
 
 export function registerContractOrderRoutes(app: FastifyInstance, ctx: ContractContext): void {
@@ -131,6 +150,8 @@ export function registerContractOrderRoutes(app: FastifyInstance, ctx: ContractC
     // Attached take-profit and stop-loss: market exits of what the order fills (a bracket).
     const takeProfit = decimalField(body, 'takeProfitPrice');
     const stopLoss = decimalField(body, 'stopLossPrice');
+    const profitTrend = trendOf(body, 'profitTrend');
+    const lossTrend = trendOf(body, 'lossTrend');
     const orderSide = side === 1 || side === 2 ? 'BUY' : 'SELL';
     const terms: ContractOrderTerms = { contract: c, vol, side: orderSide, ...(type !== 'MARKET' ? { price: price! } : {}) };
     const order: PlaceOrderRequest = {
@@ -141,8 +162,8 @@ export function registerContractOrderRoutes(app: FastifyInstance, ctx: ContractC
       ...(type !== 'MARKET' ? { price: price! } : {}),
       ...(side === 2 || side === 4 ? { reduceOnly: true } : {}),
       ...(typeof externalOid === 'string' ? { clientOrderId: externalOid } : {}),
-      ...(takeProfit !== undefined ? { takeProfit: { stopPrice: takeProfit } } : {}),
-      ...(stopLoss !== undefined ? { stopLoss: { stopPrice: stopLoss } } : {}),
+      ...(takeProfit !== undefined ? { takeProfit: extend({ stopPrice: takeProfit }, profitTrend) } : {}),
+      ...(stopLoss !== undefined ? { stopLoss: extend({ stopPrice: stopLoss }, lossTrend) } : {}),
     };
     return { order, terms };
   };

@@ -148,8 +148,9 @@ function bracket(v: unknown, path: string): BracketExits {
   const b = object(v, path, ['placed', 'pairs'], ['takeProfit', 'stopLoss']);
   const leg = (raw: unknown, at: string): ExitLeg | undefined => {
     if (raw === undefined) return undefined;
-    const l = object(raw, at, ['stopPrice'], ['price']);
-    return { stopPrice: amount(l.stopPrice, `${at}.stopPrice`, 1n), price: optionalAmount(l, 'price', at, 1n) };
+    const l = object(raw, at, ['stopPrice'], ['price', 'triggerSource']);
+    const checked = { stopPrice: amount(l.stopPrice, `${at}.stopPrice`, 1n), price: optionalAmount(l, 'price', at, 1n) };
+    return l.triggerSource === undefined ? checked : extend(checked, { triggerSource: oneOf(l.triggerSource, `${at}.triggerSource`, ['last', 'mark'] as const) });
   };
   return { takeProfit: leg(b.takeProfit, `${path}.takeProfit`), stopLoss: leg(b.stopLoss, `${path}.stopLoss`), placed: amount(b.placed, `${path}.placed`, 0n), pairs: integer(b.pairs, `${path}.pairs`) };
 }

@@ -44,9 +44,9 @@ export function bracketOf(input: PlaceOrderInput, instrument: Instrument, side: 
   if (input.takeProfit === undefined && input.stopLoss === undefined) return ok(undefined);
   if (typeof input.ocoGroup !== 'string' || input.ocoGroup === '') return fail('INVALID_ORDER', 'a bracket (takeProfit, stopLoss) needs its group: ocoGroup');
   if (input.reduceOnly === true) return fail('INVALID_ORDER', 'a reduce-only order cannot open a bracket');
-  const tp = exitLeg(input.takeProfit, 'takeProfit', instrument.tickSize);
+  const tp = exitLeg(input.takeProfit, 'takeProfit', instrument);
   if (!tp.ok) return tp;
-  const sl = exitLeg(input.stopLoss, 'stopLoss', instrument.tickSize);
+  const sl = exitLeg(input.stopLoss, 'stopLoss', instrument);
   if (!sl.ok) return sl;
   if (tp.value !== undefined && sl.value !== undefined) {
     // A buy entry exits by selling: profit above, loss below; a sell entry the other way round.
@@ -66,7 +66,8 @@ export function bracketOf(input: PlaceOrderInput, instrument: Instrument, side: 
   return ok({ takeProfit: tp.value, stopLoss: sl.value, placed: 0n, pairs: 0 });
 }
 
-function exitLeg(raw: ExitLegInput | undefined, name: string, tickSize: Fixed): Result<ExitLeg | undefined> {
+function exitLeg(raw: ExitLegInput | undefined, name: string, instrument: Instrument): Result<ExitLeg | undefined> {
+  const { tickSize } = instrument;
   if (raw === undefined) return ok(undefined);
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return fail('INVALID_ORDER', `${name} must be an object {stopPrice, price?}`);
   const price = (field: 'stopPrice' | 'price', text: unknown): Result<Fixed | undefined> => {
@@ -86,7 +87,11 @@ function exitLeg(raw: ExitLegInput | undefined, name: string, tickSize: Fixed): 
   if (!stop.ok) return stop;
   const limit = price('price', raw.price);
   if (!limit.ok) return limit;
-  return ok({ stopPrice: stop.value!, price: limit.value });
+  const source: unknown = raw.triggerSource;
+  if (source === undefined) return ok({ stopPrice: stop.value!, price: limit.value });
+  if (source !== 'last' && source !== 'mark') return fail('INVALID_ORDER', `${name}.triggerSource must be last or mark, got ${JSON.stringify(source)}`);
+  if (source === 'mark' && instrument.market !== 'perpetual') return fail('INVALID_ORDER', `${name}: spot orders trigger on the last price: triggerSource mark applies to perpetuals`);
+  return ok({ stopPrice: stop.value!, price: limit.value, triggerSource: source });
 }
 
 /** Client order ids of pair `n` (1-based) of a group. */
@@ -154,6 +159,7 @@ function coverFills(core: KernelCore, entry: Order, bracket: BracketExits, place
       quantity: formatFixed(quantity),
       stopPrice: formatFixed(leg.stopPrice),
       ...(leg.price !== undefined ? { price: formatFixed(leg.price) } : {}),
+      ...(leg.triggerSource !== undefined ? { triggerSource: leg.triggerSource } : {}),
       ...(futures ? { reduceOnly: true } : {}),
       clientOrderId,
       ocoGroup: group,

@@ -23,6 +23,8 @@ interface OrderEventBase {
 export interface ExitLegView {
   readonly stopPrice: string;
   readonly price?: string;
+  /** The price the exit's trigger watches, when the entry named it (absent: the kernel's setting). */
+  readonly triggerSource?: TriggerSource;
 }
 
 export interface OrderNewEvent extends OrderEventBase {

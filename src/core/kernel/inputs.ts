@@ -211,6 +211,8 @@ export interface PlaceOrderInput {
 export interface ExitLegInput {
   readonly stopPrice: DecimalString;
   readonly price?: DecimalString;
+  /** The price the exit's trigger watches, as an order's `triggerSource` (absent: the kernel's setting; 'mark' on perpetuals only). */
+  readonly triggerSource?: TriggerSource;
 }
 
 /**

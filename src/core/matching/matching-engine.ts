@@ -686,6 +686,6 @@ function orderNewEvent(order: Order, at: number): OrderNewEvent {
 function bracketFields(order: Order): { takeProfit?: ExitLegView; stopLoss?: ExitLegView } {
   const b = order.bracket;
   if (b === undefined) return {};
-  const leg = (l: ExitLeg): ExitLegView => ({ stopPrice: fmt(l.stopPrice), ...(l.price !== undefined ? { price: fmt(l.price) } : {}) });
+  const leg = (l: ExitLeg): ExitLegView => ({ stopPrice: fmt(l.stopPrice), ...(l.price !== undefined ? { price: fmt(l.price) } : {}), ...(l.triggerSource !== undefined ? { triggerSource: l.triggerSource } : {}) });
   return extend(b.takeProfit !== undefined ? { takeProfit: leg(b.takeProfit) } : {}, b.stopLoss !== undefined ? { stopLoss: leg(b.stopLoss) } : {});
 }

@@ -128,4 +128,26 @@ describe('a conditional order triggers on its own price stream only', () => {
     expect(fillsOf(copy.handle({ kind: 'trade', tradeId: 7, time: 1_300, symbol, price: '59910.0', quantity: '0.1', buyerMaker: true }))).toEqual([['lastStop', '59890', '0.3']]);
     expect(fillsOf(copy.handle({ kind: 'mark', time: 1_400, symbol, price: '59915.0' }))).toEqual([['markStop', '59890', '0.5']]);
   });
+  it('by hand: a bracket exit on the mark triggers on the mark, its take-profit on the prints', () => {
+    const k = kernel();
+    // A market buy of 0.4 fills at the ask 60,010.0; its exits: a take-profit at 60,100.0 on the prints, a stop-loss at 59,920.0 on the mark.
+    const entry = k.handle({
+      kind: 'order.place', time: 1_100, account: 'a', symbol, side: 'BUY', type: 'MARKET', quantity: '0.4', clientOrderId: 'entry', ocoGroup: 'b',
+      takeProfit: { stopPrice: '60100.0' }, stopLoss: { stopPrice: '59920.0', triggerSource: 'mark' },
+    });
+    expect(fillsOf(entry)).toEqual([['entry', '60010', '0.4']]);
+    expect(k.openOrders('a').map((o) => [o.type, o.triggerSource])).toEqual([['TAKE_PROFIT', undefined], ['STOP_LOSS', 'mark']]);
+    // Print 59,910.0 ≤ 59,920.0: the stop-loss does not watch prints.
+    expect(types(k.handle({ kind: 'trade', tradeId: 20, time: 1_200, symbol, price: '59910.0', quantity: '0.1', buyerMaker: true }))).toEqual([]);
+    // Mark 59,915.0 ≤ 59,920.0: it triggers and sells 0.4 at the bid 59,890.0; the take-profit is cancelled with it (OCO).
+    const mark = k.handle({ kind: 'mark', time: 1_300, symbol, price: '59915.0' });
+    expect(fillsOf(mark)).toEqual([['b-sl', '59890', '0.4']]);
+    expect(k.openOrders('a')).toEqual([]);
+  });
+
+  it('refuses an exit leg whose trigger source it does not know', () => {
+    const k = kernel();
+    const bad = k.handle({ kind: 'order.place', time: 1_100, account: 'a', symbol, side: 'BUY', type: 'MARKET', quantity: '0.1', ocoGroup: 'b', stopLoss: { stopPrice: '59000.0', triggerSource: 'index' as never } });
+    expect(rejected(bad)).toEqual([['INVALID_ORDER', 'stopLoss.triggerSource must be last or mark, got "index"']]);
+  });
 });

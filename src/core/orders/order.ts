@@ -141,6 +141,8 @@ export interface Order {
 export interface ExitLeg {
   readonly stopPrice: Fixed;
   readonly price: Fixed | undefined;
+  /** The price the exit's trigger watches, given to the exit order (absent: the kernel's setting; ADR 0066). */
+  readonly triggerSource?: TriggerSource;
 }
 
 /**
