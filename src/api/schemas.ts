@@ -35,8 +35,8 @@ export const ORDER_TYPE_NAMES = ['MARKET', 'LIMIT', 'LIMIT_MAKER', 'IMMEDIATE_OR
 
 /** An exit attached to an entry (a bracket) or a leg of an OCO: trigger price, and a limit price for a limit exit. */
 export const ExitLeg = Type.Object(
-  { stopPrice: Decimal, price: Type.Optional(Decimal) },
-  { additionalProperties: false, description: 'an exit: {"stopPrice": "…"} for a market exit, with "price" for a limit exit' },
+  { stopPrice: Decimal, price: Type.Optional(Decimal), triggerSource: Type.Optional(Type.Enum(['last', 'mark'])) },
+  { additionalProperties: false, description: 'an exit: {"stopPrice": "…"} for a market exit, with "price" for a limit exit; "triggerSource" the price it triggers on (perpetuals: last or mark)' },
 );
 
 export const PlaceOrderBody = Type.Object(

@@ -64,6 +64,11 @@ describe('USD-M workingType: the price a conditional order triggers on', () => {
     const seen = (await signed('GET', '/v1/algoOrder', { symbol: 'BTCUSDT', clientAlgoId: 'native-mark' })).json();
     expect(seen).toMatchObject({ clientAlgoId: 'native-mark', workingType: 'MARK_PRICE' });
     expect((await signed('DELETE', '/v1/algoOrder', { symbol: 'BTCUSDT', clientAlgoId: 'native-mark' })).statusCode).toBe(200);
+    // A bracket's exit leg names its own: the entry's view carries it.
+    const entry = await native({ side: 'BUY', type: 'LIMIT', price: '60000', stopPrice: undefined, reduceOnly: undefined, clientOrderId: 'native-bracket', stopLoss: { stopPrice: '59000', triggerSource: 'mark' } });
+    expect(entry.statusCode, entry.body).toBe(201);
+    expect(entry.json()).toMatchObject({ stopLoss: { stopPrice: '59000', triggerSource: 'mark' } });
+    expect((await app.inject({ method: 'DELETE', url: `/api/orders/${entry.json().orderId}`, headers: { authorization: `Bearer ${key.apiKey}` } })).statusCode).toBe(200);
   });
 
   it('a stop on the mark triggers on the mark, and its closed order still answers MARK_PRICE', async () => {
