@@ -55,6 +55,9 @@ export async function launchChromium(viewport = { width: 1280, height: 800 }): P
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
     viewport,
   });
+  // An action that cannot act (an element never visible, stable or enabled) fails naming the action
+  // and the element, well inside a test's own time limit, instead of waiting for ever.
+  context.setDefaultTimeout(30_000);
   return {
     context,
     async close() {
