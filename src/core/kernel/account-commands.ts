@@ -147,6 +147,22 @@ function numberOnFromClosed(s: KernelState, account: Account): void {
   s.positionSeqs.delete(account.id);
 }
 
+/**
+ * `numberOnFromClosed` for an imported account: its positions (named after the exported account's
+ * numbers) are numbered again after the closed account's last as well, in symbol order, since those
+ * numbers may be the closed account's, whose rows the read tables keep (an imported position whose id
+ * names a closed one would get no row of its own).
+ */
+function renumberOverClosed(s: KernelState, account: Account): void {
+  const renumber = account.kind === 'futures' && s.positionSeqs.has(account.id);
+  numberOnFromClosed(s, account);
+  if (!renumber || account.kind !== 'futures') return;
+  for (const symbol of [...account.positions.keys()].sort()) {
+    account.positionSeq += 1;
+    account.positions.set(symbol, { ...account.positions.get(symbol)!, id: `${account.id}:${symbol}:${account.positionSeq}` });
+  }
+}
+
 /** Reset or close: cancel the account's orders, forget its positions, then reopen or remove it. */
 export function endAccount(core: KernelCore, input: ResetAccountInput | CloseAccountInput): void {
   const { s } = core;
@@ -247,7 +263,7 @@ export function importAccount(core: KernelCore, input: ImportAccountInput): void
     const from = `${document.account.id}:`;
     for (const [symbol, p] of account.positions) account.positions.set(symbol, { ...p, id: `${id}:${p.id.startsWith(from) ? p.id.slice(from.length) : p.id}` });
   }
-  numberOnFromClosed(s, account);
+  renumberOverClosed(s, account);
   s.accountsById.set(id, account);
   s.health.set(id, healthFromSnapshot(document.health));
   // Orders get ids of this engine, given in their priority among themselves (a stop-limit's

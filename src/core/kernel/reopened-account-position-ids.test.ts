@@ -16,7 +16,7 @@ const CONFIG: KernelConfig = { instruments: [findBundledInstrument('binance', 'p
 
 const open: KernelInput = { kind: 'account.open', time: T0, account: 'a', type: 'futures', balances: { USDT: '100000' }, leverage: 10 };
 const book = (time: number): KernelInput => ({ kind: 'book.snapshot', time, symbol, lastUpdateId: time, bids: [['59999.9', '5']], asks: [['60000.0', '5']] });
-const order = (time: number, side: 'BUY' | 'SELL'): KernelInput => ({ kind: 'order.place', time, account: 'a', symbol, side, type: 'MARKET', quantity: '0.1' });
+const order = (time: number, side: 'BUY' | 'SELL', account = 'a'): KernelInput => ({ kind: 'order.place', time, account, symbol, side, type: 'MARKET', quantity: '0.1' });
 const positionIds = (events: readonly KernelEvent[]) => events.flatMap((e) => (e.type === 'POSITION_OPENED' || e.type === 'POSITION_CLOSED' ? [[e.type, e.positionId]] : []));
 
 /** Opens `a`, opens and closes one position, then closes the account: position 1 is spent. */
@@ -42,6 +42,21 @@ describe('an account opened again under a closed id', () => {
     const restored = Kernel.restore(CONFIG, closedAfterOnePosition().snapshot());
     restored.handle({ ...open, time: T0 + 5 });
     expect(positionIds(restored.handle(order(T0 + 6, 'BUY')))).toEqual([['POSITION_OPENED', 'a:BTCUSDT:2']]);
+  });
+
+  it('an account imported under the closed id gets position numbers after the closed account’s, its held position among them', () => {
+    const kernel = closedAfterOnePosition();
+    // Exported from `b`, which holds its own position 1 (a long of 0.1): imported as `a`, that position
+    // would be named a:BTCUSDT:1, the closed account's position, whose rows the read tables keep.
+    kernel.handle({ ...open, account: 'b', time: T0 + 5 });
+    expect(positionIds(kernel.handle(order(T0 + 6, 'BUY', 'b')))).toEqual([['POSITION_OPENED', 'b:BTCUSDT:1']]);
+    kernel.handle({ kind: 'account.import', time: T0 + 7, document: kernel.exportAccount('b')!, account: 'a' });
+    const held = kernel.account('a');
+    expect(held?.kind === 'futures' ? held.openPositions().map((p) => p.id) : []).toEqual(['a:BTCUSDT:2']);
+    // Closing it names position 2; the next one is 3.
+    expect(positionIds(kernel.handle(order(T0 + 8, 'SELL')))).toEqual([['POSITION_CLOSED', 'a:BTCUSDT:2']]);
+    expect(positionIds(kernel.handle(order(T0 + 9, 'BUY')))).toEqual([['POSITION_OPENED', 'a:BTCUSDT:3']]);
+    kernel.checkInvariants();
   });
 
   it('a snapshot written before the numbers were kept restores (and the account starts from 1, as it did)', () => {
