@@ -9,6 +9,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { formatFixed, parseFixed } from '../../core/money/fixed.js';
 import { USDM_RECORDING } from '../../test-kit/data-paths.js';
 import { ADMIN_KEY, startTestService, type TestService } from '../../test-kit/service-kit.js';
 import { injectSigned } from '../../test-kit/signed-inject.js';
@@ -166,13 +167,48 @@ describe('USD-M income history of a liquidated account', () => {
     // One commission per fill of the market buy (it walked the book), then the liquidation's two rows.
     const fills = ((await get('/v1/userTrades', { symbol: 'BTCUSDT', startTime: String(START) })).json() as unknown[]).length;
     expect(rows.map((r) => r.incomeType)).toEqual([...Array<string>(fills).fill('COMMISSION'), 'REALIZED_PNL', 'INSURANCE_CLEAR']);
-    // The wallet is the deposit plus every income, to the unit of 10^-8 (no rounding: the kernel's amounts have at most 8 decimals here).
+    // The wallet is the deposit plus every income, to its last digit.
     const wallet = (await get('/v2/account')).json().totalWalletBalance as string;
-    const sum = rows.reduce((s, r) => s + BigInt(r.income.replace('.', '')), 0n);
-    expect(BigInt(Number(wallet).toFixed(8).replace('.', ''))).toBe(100_000_000_000n + sum);
+    expect(formatFixed(rows.reduce((s, r) => s + parseFixed(r.income), parseFixed('1000')))).toBe(wallet);
     // The liquidation's rows name its position and its time.
     const position = (await service.engine.db.selectFrom('positions').select(['id', 'closedAt', 'status']).executeTakeFirstOrThrow());
     expect(position.status).toBe('LIQUIDATED');
     expect(rows.slice(fills).map((r) => [r.tranId, r.time])).toEqual([[position.id, Number(position.closedAt)], [position.id, Number(position.closedAt)]]);
   }, 180_000);
+});
+
+describe('USD-M income history of a close from an averaged entry', () => {
+  let service: TestService;
+  let app: FastifyInstance;
+
+  beforeAll(async () => {
+    service = await startTestService({ recording: USDM_RECORDING, until: START });
+    app = await buildServer(service.deps, { plugins: [registerBinanceUsdmApi] });
+  });
+  afterAll(async () => {
+    await app.close();
+    await service.close();
+  });
+
+  it('states each amount exactly, so that the incomes add up to the wallet to its last digit', async () => {
+    const key = (await app.inject({ method: 'POST', url: '/api/accounts', headers: { authorization: `Bearer ${ADMIN_KEY}` }, payload: { name: 'exact', type: 'futures', leverage: 10, balances: { USDT: '100000' } } })).json();
+    const get = (path: string, params: Record<string, string> = {}) => injectSigned(app, key, { url: `/binance/fapi${path}`, params });
+    const order = (side: string, quantity: string, reduceOnly: string) => injectSigned(app, key, { method: 'POST', url: '/binance/fapi/v1/order', params: { symbol: 'BTCUSDT', side, type: 'MARKET', quantity, reduceOnly } });
+    // Bought 0.74: 0.739 at 61807.8 (all the best ask) and 0.001 at 61808.3; entry (45675.9642 + 61.8083) / 0.74
+    // = 45737.7725 / 0.74 = 61807.800675675675… (675 repeating).
+    expect((await order('BUY', '0.74', 'false')).json()).toMatchObject({ status: 'FILLED', avgPrice: '61807.80067568' });
+    // Sold 0.001 at the bid 61807.7: realized (61807.7 − 61807.800675675…) × 0.001 = −0.000100675675…, beyond 8 decimals.
+    expect((await order('SELL', '0.001', 'true')).json()).toMatchObject({ status: 'FILLED', avgPrice: '61807.7' });
+    const rows = (await get('/v1/income')).json() as Income[];
+    // Commissions at 0.05 %: 0.739 × 61807.8 × 0.0005 = 22.8379821; 0.001 × 61808.3 × 0.0005 = 0.03090415;
+    // 0.001 × 61807.7 × 0.0005 = 0.03090385, written with 8 decimals as Binance writes them.
+    expect(rows.filter((r) => r.incomeType === 'COMMISSION').map((r) => r.income)).toEqual(['-22.83798210', '-0.03090415', '-0.03090385']);
+    const realized = rows.filter((r) => r.incomeType === 'REALIZED_PNL').map((r) => r.income);
+    expect(realized).toHaveLength(1);
+    expect(realized[0]).toMatch(/^-0\.00010067567567567\d$/);
+    // Wallet: 100000 − 22.8379821 − 0.03090415 − 0.03090385 = 99977.1002099, plus that realized PnL; the rows add up to it.
+    const wallet = (await get('/v2/account')).json().totalWalletBalance as string;
+    expect(wallet).toMatch(/^99977\.10010922432432432\d$/);
+    expect(formatFixed(rows.reduce((sum, r) => sum + parseFixed(r.income), parseFixed('100000')))).toBe(wallet);
+  });
 });

@@ -8,8 +8,8 @@
  * negation); INSURANCE_CLEAR, a liquidation's clearance fee (negated); FUNDING_FEE, one per funding payment
  * (`funding_payments`; the negation of what the position paid, so a long paying a positive rate
  * shows a negative income). Each is `{ symbol, incomeType, income, asset, info, time, tranId,
- * tradeId }`: `income` rounded half-up to 8 decimals and written with 8, as Binance writes it
- * ("-0.37500000"); `info` the income type; `tradeId` the fill's id ("" for funding); `tranId` the
+ * tradeId }`: `income` written with 8 decimals, as Binance writes it
+ * ("-0.37500000"), or exactly with more when the amount has more (so that the rows add up to the wallet); `info` the income type; `tradeId` the fill's id ("" for funding); `tranId` the
  * fill's id for the fill rows (Binance: "tranId is unique in the same incomeType for a user"),
  * seq × 1 000 000 + the event's index for a funding payment (its place in the event stream), the
  * position's id (a string) for a liquidation's rows.
@@ -25,7 +25,7 @@
  * Amounts of a liquidation need its position's row to keep realized PnL and fees (migration 0010 on).
  */
 import type { Kysely } from 'kysely';
-import { formatFixed, parseFixed, roundToDecimals, type Fixed } from '../../core/money/fixed.js';
+import { decimalsOf, formatFixed, parseFixed, type Fixed } from '../../core/money/fixed.js';
 import { extend } from '../../core/objects.js';
 import type { Database } from '../../persistence/schema.js';
 import { binanceErrors } from '../binance/binance-errors.js';
@@ -67,8 +67,12 @@ export interface IncomeQuery {
   readonly end?: number;
 }
 
-/** Binance's amount: half-up to 8 decimals, written with 8. */
-const amount8 = (v: Fixed): string => formatFixed(roundToDecimals(v, 8, 'half-up'), 8);
+/**
+ * Binance's amount, written with 8 decimals; exactly, with more, when the kernel's has more (the PnL
+ * realized from an averaged entry price): the paper wallet keeps every digit, and rows rounded to 8
+ * would not add up to it.
+ */
+const amount8 = (v: Fixed): string => formatFixed(v, Math.max(8, decimalsOf(v)));
 
 /** Funding rows' tranId: the event's place in the event stream (an input has fewer than a million events). */
 const fundingTranId = (seq: number, index: number): number | string => idNumber(String(BigInt(seq) * 1_000_000n + BigInt(index)));
