@@ -86,6 +86,7 @@ describe('closePosition with a slippage cap', () => {
     const before = engine.getAccount('a');
     expect(() => engine.closePosition('a', symbol, { maxSlippage: '1' })).toThrow(new RangeError('maxSlippage must be a fraction from 0 to below 1 (e.g. "0.005" for 0.5 %)'));
     expect(() => engine.closePosition('a', symbol, { maxSlippage: '0.5%' })).toThrow(RangeError);
+    expect(() => engine.closePosition('a', symbol, { maxSlippage: Number.NaN })).toThrow(new RangeError('maxSlippage must be a decimal fraction such as "0.005", got NaN'));
     expect(engine.getAccount('a')).toEqual(before);
     expect(events.filter((e) => e.type === 'FILL')).toEqual([]);
     engine.closePosition('a', symbol);
@@ -190,11 +191,15 @@ describe("the tactics' exit.maxSlippage", () => {
   it('is read as the exact fraction given, and absent means no cap', () => {
     expect(parseTactics({ ...BASE, exit: { maxSlippage: '0.005' } }).exit).toEqual({ maxSlippage: parseFixed('0.005') });
     expect(parseTactics(BASE).exit).toBeUndefined();
+    // JSON's 0.0000001 (0.00001 %) parses to the number 1e-7, whose String has an exponent: still the plain decimal written.
+    expect(parseTactics(JSON.parse('{"stopLoss":{"type":"percent","percent":1},"exit":{"maxSlippage":0.0000001}}')).exit).toEqual({ maxSlippage: parseFixed('0.0000001') });
   });
 
   it('is refused out of [0, 1), as no decimal, and with an unknown field', () => {
     expect(() => parseTactics({ ...BASE, exit: { maxSlippage: 1 } })).toThrow(new TacticsError('exit.maxSlippage: maxSlippage must be a fraction from 0 to below 1 (e.g. "0.005" for 0.5 %)'));
     expect(() => parseTactics({ ...BASE, exit: { maxSlippage: '1%' } })).toThrow(new TacticsError('exit.maxSlippage must be a plain decimal, got "1%"'));
+    // NaN quoted as NaN, not as JSON's null.
+    expect(() => parseTactics({ ...BASE, exit: { maxSlippage: Number.NaN } })).toThrow(new TacticsError('exit.maxSlippage must be a plain decimal, got NaN'));
     expect(() => parseTactics({ ...BASE, exit: { slippage: 0.01 } })).toThrow(new TacticsError('unknown field "exit.slippage"'));
     expect(() => parseTactics({ ...BASE, exit: 0.01 })).toThrow(new TacticsError('exit must be an object'));
   });

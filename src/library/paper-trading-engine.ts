@@ -73,7 +73,8 @@ function capValue(value: number | string): Fixed | null {
     return null;
   }
 }
-const notADecimalCap = (value: unknown): string => `maxSlippage must be a decimal fraction such as "0.005", got ${JSON.stringify(value)}`;
+/** The refusal of a cap that is no decimal; NaN and Infinity quoted as themselves (JSON writes them null). */
+const notADecimalCap = (value: unknown): string => `maxSlippage must be a decimal fraction such as "0.005", got ${typeof value === 'number' ? String(value) : JSON.stringify(value)}`;
 
 /** What an engine made without `instruments` trades (backtests among them): the bundled Binance USDT-margined perpetuals. */
 export const DEFAULT_ENGINE_INSTRUMENTS: readonly Instrument[] = BUNDLED_INSTRUMENTS.filter((i) => i.exchange === 'binance' && i.market === 'perpetual');

@@ -40,6 +40,7 @@
  */
 import { formatFixed, ONE, parseFixed, type Fixed } from '../core/money/fixed.js';
 import { maxSlippageProblem } from '../core/orders/order-validation.js';
+import { decimalText } from './candles.js';
 
 export type EntryTactic =
   | { readonly type: 'market'; readonly maxSlippage?: Fixed }
@@ -79,9 +80,11 @@ function dec(value: unknown, where: string, { positive = true, max }: { positive
   if (typeof value !== 'number' && typeof value !== 'string') throw new TacticsError(`${where} must be a number, got ${shown(value)}`);
   let v: Fixed;
   try {
-    v = parseFixed(typeof value === 'number' ? String(value) : value.trim());
+    // A number as its digits (decimalText): JSON's 0.0000001 is the number 1e-7, whose String has an exponent.
+    v = parseFixed(decimalText(value));
   } catch {
-    throw new TacticsError(`${where} must be a plain decimal, got ${JSON.stringify(value)}`);
+    // NaN and Infinity quoted as themselves (JSON writes them null).
+    throw new TacticsError(`${where} must be a plain decimal, got ${typeof value === 'number' ? String(value) : JSON.stringify(value)}`);
   }
   if (positive ? v <= 0n : v < 0n) throw new TacticsError(`${where} must be ${positive ? 'positive' : 'zero or more'}, got ${shown(value)}`);
   if (max !== undefined && v > max) throw new TacticsError(`${where} must be at most ${formatFixed(max)}, got ${shown(value)}`);
