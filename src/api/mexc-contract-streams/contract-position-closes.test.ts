@@ -194,6 +194,58 @@ describe('MEXC contract login while the recorded closes are still being read', (
   });
 });
 
+describe('MEXC contract frames sent while a login is answered', () => {
+  let service: TestService;
+  let account: { id: string; apiKey: string; apiSecret: string };
+
+  beforeAll(async () => {
+    service = await startTestService({ recording: USDM_RECORDING, until: START, plugins: [registerMexcContractApi] });
+    account = (await service.app.inject({ method: 'POST', url: '/api/accounts', headers: { authorization: `Bearer ${ADMIN_KEY}` }, payload: { name: 'pipelined', type: 'futures', leverage: 10, balances: { USDT: '10000' } } })).json();
+  });
+  afterAll(async () => {
+    await service?.close();
+  });
+
+  it('are handled after it, in order: a filter sent right after the login applies to it, and logins read one at a time', async () => {
+    const frames: PushFrame[] = [];
+    const reads: ((rows: ReadonlyMap<string, readonly PositionFillRow[]>) => void)[] = [];
+    const session = new ContractStreamSession({
+      kernel: () => service.deps.hub.kernel, tape: new MarketTape(), credentials: service.deps.credentials, wallClock: Date.now,
+      send: (frame) => frames.push(frame), close: () => undefined, maxSubscriptions: 30, authFailed: () => undefined, inBackOff: () => false,
+      recordedFills: () => new Promise((resolve) => reads.push(resolve)),
+    });
+    const channels = () => frames.map((f) => `${f.channel} ${typeof f.data === 'string' ? f.data : ''}`.trim());
+    try {
+      // Sent at once, as a client that does not wait for rs.login: login, filter, login again, ping.
+      session.onMessage(Buffer.from(loginFrame(account)));
+      session.onMessage(Buffer.from('{"method":"personal.filter","param":{"filters":[{"filter":"order"}]}}'));
+      session.onMessage(Buffer.from(loginFrame(account)));
+      session.onMessage(Buffer.from('{"method":"ping"}'));
+      // Nothing is answered before the first login's read, and the second login has not read yet.
+      expect(channels()).toEqual([]);
+      expect(reads).toHaveLength(1);
+      reads[0]!(new Map());
+      await until(() => frames.length >= 2, 'the first login and the filter');
+      expect(channels()).toEqual(['rs.login success', 'rs.personal.filter success']);
+      expect(reads).toHaveLength(2);
+      reads[1]!(new Map());
+      await until(() => frames.length >= 4, 'the second login and the pong');
+      expect(frames.map((f) => f.channel)).toEqual(['rs.login', 'rs.personal.filter', 'rs.login', 'pong']);
+
+      // A flood while a login waits: 100 frames are kept, the 101st is refused at once.
+      frames.length = 0;
+      session.onMessage(Buffer.from(loginFrame(account)));
+      for (let i = 0; i < 101; i += 1) session.onMessage(Buffer.from('{"method":"ping"}'));
+      expect(channels()).toEqual(['rs.error too many frames while a login is answered (at most 100): wait for rs.login']);
+      reads[2]!(new Map());
+      await until(() => frames.length >= 102, 'the login and 100 pongs');
+      expect(frames.slice(1).map((f) => f.channel)).toEqual(['rs.login', ...Array<string>(100).fill('pong')]);
+    } finally {
+      session.close();
+    }
+  });
+});
+
 describe('MEXC contract position push of a liquidated position', () => {
   let service: TestService;
   let keys: { id: string; apiKey: string; apiSecret: string };

@@ -21,7 +21,8 @@
  * reqTime (Unix ms) within 10 s of the server's clock, checked as the REST dialect checks a signed
  * request with no parameters (mexc-contract-signature.ts); a wrong key or signature counts towards
  * the address's authentication back-off. A paper account's login is answered, and its pushes start,
- * once the closes its open positions recorded before this process are read (`recordedFills`).
+ * once the closes its open positions recorded before this process are read (`recordedFills`); the
+ * frames that come meanwhile are handled after it, in order (at most 100, then rs.error).
  *
  * Guarantees: depth pushes chain (`begin` = the previous push's `version` + 1) while the book stays
  * synced, one per update of the kernel's book, `version` the REST depth's `version` once applied
@@ -78,6 +79,9 @@ interface PublicSub {
 
 const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 
+/** Frames a connection may send while a login is answered before they are refused. */
+const MAX_QUEUED_FRAMES = 100;
+
 export class ContractStreamSession {
   private readonly subs = new Map<string, PublicSub>();
   private login: PersonalPushes | undefined;
@@ -85,6 +89,12 @@ export class ContractStreamSession {
   private loginSeq = 0;
   private installedSeq = 0;
   private closed = false;
+  /**
+   * Frames that came while a login waited for its read (`recordedFills`), handled in order once it
+   * is answered, as if each frame were handled after the one before: a `personal.filter` sent right
+   * after the login applies to it, and a flood of logins reads one at a time. Undefined when no login waits.
+   */
+  private queued: Buffer[] | undefined;
 
   constructor(private readonly options: ContractSessionOptions) {}
 
@@ -97,6 +107,7 @@ export class ContractStreamSession {
     for (const sub of this.subs.values()) clearTimeout(sub.timer);
     this.subs.clear();
     this.login = undefined;
+    this.queued = undefined;
     this.closed = true;
   }
 
@@ -106,6 +117,11 @@ export class ContractStreamSession {
   }
 
   onMessage(raw: Buffer): void {
+    if (this.queued !== undefined) {
+      if (this.queued.length >= MAX_QUEUED_FRAMES) return this.options.send(answer('rs.error', `too many frames while a login is answered (at most ${MAX_QUEUED_FRAMES}): wait for rs.login`, this.options.wallClock()));
+      this.queued.push(raw);
+      return;
+    }
     const ts = this.options.wallClock();
     let message: unknown;
     try {
@@ -180,16 +196,42 @@ export class ContractStreamSession {
           this.installedSeq = seq;
         }
         this.options.send(answer('rs.login', 'success', ts));
+        this.drain();
       };
       // The pushes start, and the login is answered, once the recorded closes are read: a position
       // push never leaves them out. A failed read leaves the position pushes to the tape's fills.
       const read = this.options.recordedFills?.(profile.accountId);
       if (read === undefined) start(undefined);
-      else read.then(start, () => start(undefined));
+      else {
+        this.queued = [];
+        read.then(start, () => start(undefined));
+      }
     } catch (error) {
       if (!(error instanceof MexcContractError)) throw error;
       if (error.code === 401 || error.code === 602) this.options.authFailed();
       this.options.send(answer('rs.error', error.msg, ts));
+    }
+  }
+
+  /**
+   * Handles the frames queued while a login waited, in order; a queued login that waits in turn
+   * queues those after it again. A frame that throws answers rs.error (this runs in a promise's
+   * callback: the connection's guard around onMessage is not there).
+   */
+  private drain(): void {
+    const frames = this.queued ?? [];
+    this.queued = undefined;
+    for (let i = 0; i < frames.length; i += 1) {
+      if (this.closed) return;
+      if (this.queued !== undefined) {
+        (this.queued as Buffer[]).push(...frames.slice(i));
+        return;
+      }
+      try {
+        this.onMessage(frames[i]!);
+      } catch {
+        this.options.send(answer('rs.error', 'internal error', this.options.wallClock()));
+      }
     }
   }
 
