@@ -62,3 +62,35 @@ describeEachDialect((name) => `funding payments in the read model (${name})`, (d
     expect((await accountIncome(h.opened.db, 'b', { incomeType: 'FUNDING_FEE' }, () => 'USDT')).map((r) => [r.income, r.tranId])).toEqual([['-0.50000000', 7_000_001]]);
   });
 });
+
+describeEachDialect((name) => `income rows of one time and type (${name})`, (dialect) => {
+  const harnesses: Harness[] = [];
+  afterEach(async () => {
+    for (const h of harnesses.splice(0)) await h.cleanup();
+  });
+
+  it('come in one order whatever the window: fills by id, then liquidations by position id', async () => {
+    const h = await dialect.open();
+    harnesses.push(h);
+    const { db } = h.opened;
+    // Account `5a`: two closing fills (trades 10 and 60, realized −1 and −2, no fee) and a liquidation on
+    // ETHUSDT (realized −3), all at T. Compared as text, "10" < "5a:ETHUSDT:1" < "60", while 10 < 60 as
+    // numbers: a comparison that mixes the two is no order, and the rows' order would depend on the rest.
+    const trade = (id: string, pnl: string) => ({
+      id, accountId: '5a', orderId: id, positionId: '5a:BTCUSDT:1', symbol: 'BTCUSDT', side: 'PARTIAL_CLOSE' as const, orderSide: 'SELL' as const, size: '0.001',
+      price: '60000', quoteQty: '60', pnl, fee: '0', feeAsset: 'USDT', liquidity: 'TAKER' as const, reason: null, timestamp: T,
+    });
+    await db.insertInto('trades').values([trade('10', '-1'), trade('60', '-2')]).execute();
+    await db.insertInto('positions').values({
+      id: '5a:ETHUSDT:1', accountId: '5a', symbol: 'ETHUSDT', direction: 'LONG', totalSize: '0', entryPrice: '3000', currentPrice: '3000', unrealizedPnl: '0', stopLoss: null,
+      takeProfit: null, leverage: 10, marginUsed: '0', liquidationPrice: null, status: 'LIQUIDATED', trailingStop: null, totalFundingPaid: '0', openedAt: T - 1, closedAt: T,
+      realizedPnl: '-3', feesPaid: '0', liquidatedSize: '1', bankruptcyPrice: '2997',
+    }).execute();
+    const income = await accountIncome(db, '5a', {}, () => 'USDT');
+    expect(income.map((r) => [r.incomeType, r.tranId, r.income])).toEqual([
+      ['REALIZED_PNL', 10, '-1.00000000'],
+      ['REALIZED_PNL', 60, '-2.00000000'],
+      ['REALIZED_PNL', '5a:ETHUSDT:1', '-3.00000000'],
+    ]);
+  });
+});

@@ -79,7 +79,7 @@ const fundingTranId = (seq: number, index: number): number | string => idNumber(
 
 /**
  * The account's income rows within the query, oldest first (by time, then type: REALIZED_PNL,
- * COMMISSION, INSURANCE_CLEAR, FUNDING_FEE; then tranId), read from the read tables `trades`, `positions`
+ * COMMISSION, INSURANCE_CLEAR, FUNDING_FEE; then tranId, numbers before a liquidation's position id), read from the read tables `trades`, `positions`
  * (liquidated ones) and `funding_payments`.
  * `assetOf` names a symbol's settlement asset for funding and liquidation rows (fill rows carry their fee asset).
  */
@@ -126,7 +126,10 @@ export async function accountIncome(db: Kysely<Database>, accountId: string, q: 
     }
   }
   const order: readonly UsdmIncomeType[] = ['REALIZED_PNL', 'COMMISSION', 'INSURANCE_CLEAR', 'FUNDING_FEE'];
-  const byId = (a: number | string, b: number | string) => (typeof a === 'number' && typeof b === 'number' ? a - b : String(a).localeCompare(String(b)));
+  // Numeric tranIds (fills, funding) by number, before the text ones (a liquidation's position id) by
+  // text: comparing a number with a text as texts would be no order ("10" < "5a:…" < "60" while 10 < 60).
+  const byId = (a: number | string, b: number | string) =>
+    typeof a === 'number' ? (typeof b === 'number' ? a - b : -1) : typeof b === 'number' ? 1 : a < b ? -1 : a > b ? 1 : 0;
   return rows.sort((a, b) => a.time - b.time || order.indexOf(a.incomeType) - order.indexOf(b.incomeType) || byId(a.tranId, b.tranId));
 }
 
