@@ -25,7 +25,8 @@
  * - POSITION_* events keep one positions row per position (OPEN, then CLOSED or LIQUIDATED) with
  *   the kernel's realized PnL and fees of it, FUNDING its funding total (and a funding_payments row
  *   per payment, keyed by the event's seq and index), LIQUIDATION the size it
- *   closed and its bankruptcy price; ACCOUNT_CLOSED marks the account row CLOSED; ACCOUNT_CLOSED and ACCOUNT_RESET
+ *   closed and its bankruptcy price; ACCOUNT_CLOSED marks the account row CLOSED (an account opened or imported
+ *   again under its id makes the row, and its balances, the new account's); ACCOUNT_CLOSED and ACCOUNT_RESET
  *   close the rows of the positions the kernel dropped with the account; an imported account gets its row
  *   and its orders (with what the kernel gives in `imported`), the fills it brought as one row per
  *   order (`import:<orderId>`, reason IMPORTED).
@@ -459,28 +460,31 @@ export class ReadModel {
   /** `valued`: whether the kernel valued the account as it opened (an EQUITY event follows); if not, its opening equity is 0 until then. */
   private async insertAccount(w: ProjectionWrites, id: string, type: 'spot' | 'futures', balances: Readonly<Record<string, string>>, at: number, valued: boolean): Promise<void> {
     const opening = balances[this.valuationAsset] ?? '0';
+    const fresh = {
+      type,
+      initialBalance: valued ? opening : '0',
+      balance: opening,
+      equity: opening,
+      availableMargin: opening,
+      marginUsed: '0',
+      currentDrawdown: '0',
+      maxDrawdown: '0',
+      status: 'ACTIVE',
+      settings: JSON.stringify({ valuationAsset: this.valuationAsset, initialBalances: balances }),
+      createdAt: at,
+      updatedAt: at,
+    };
+    // An account opened again under a closed account's id: the closed account's balances go, and its
+    // row becomes the new account's (its name, owner and key stay). An active row is this account's
+    // own, written before (a replay): left as it is.
+    await w.write(w.tx
+      .deleteFrom('balances')
+      .where('accountId', '=', id)
+      .where((eb) => eb.exists(eb.selectFrom('accounts').select('id').where('id', '=', id).where('status', '=', 'CLOSED'))));
     await w.write(w.tx
       .insertInto('accounts')
-      .values({
-        id,
-        userId: null,
-        name: id,
-        type,
-        initialBalance: valued ? opening : '0',
-        balance: opening,
-        equity: opening,
-        availableMargin: opening,
-        marginUsed: '0',
-        currentDrawdown: '0',
-        maxDrawdown: '0',
-        status: 'ACTIVE',
-        apiKey: null,
-        apiSecretHash: null,
-        settings: JSON.stringify({ valuationAsset: this.valuationAsset, initialBalances: balances }),
-        createdAt: at,
-        updatedAt: at,
-      })
-      .onConflict((oc) => oc.column('id').doNothing()));
+      .values(extend({ id, userId: null, name: id, apiKey: null, apiSecretHash: null }, fresh))
+      .onConflict((oc) => oc.column('id').doUpdateSet(fresh).where('accounts.status', '=', 'CLOSED')));
     for (const asset of Object.keys(balances).sort()) {
       await w.write(w.tx
         .insertInto('balances')

@@ -50,4 +50,25 @@ describeEachDialect((name) => `positions of a reopened account on ${name}`, (dia
       ['a:BTCUSDT:2', 'OPEN', 'SELL', '61000'],
     ]);
   });
+
+  it('the account row and balances become the new account’s: active, opened when it was, with what it was opened with', async () => {
+    const kernel = new Kernel({ instruments: [findBundledInstrument('binance', 'perpetual', symbol)!] });
+    const readModel = new ReadModel(harness.opened.db);
+    // `a` opened with 100,000 USDT, closed, opened again with 5,000 USDT and nothing traded since.
+    const inputs: KernelInput[] = [open(T0), { kind: 'account.close', time: T0 + 4, account: 'a' }, { kind: 'account.open', time: T0 + 5, account: 'a', type: 'futures', balances: { USDT: '5000' }, leverage: 10 }];
+    const batches = inputs.map((input, i) => ({ seq: i + 1, at: input.time, events: kernel.handle(input) }));
+    const { db } = harness.opened;
+    const read = async () => ({
+      account: await db.selectFrom('accounts').select(['status', 'settings', 'createdAt']).where('id', '=', 'a').executeTakeFirstOrThrow(),
+      balances: await db.selectFrom('balances').select(['asset', 'free', 'locked']).where('accountId', '=', 'a').execute(),
+    });
+    for (const batch of batches) await readModel.apply([batch]);
+    const first = await read();
+    expect([first.account.status, Number(first.account.createdAt), JSON.parse(first.account.settings).initialBalances]).toEqual(['ACTIVE', T0 + 5, { USDT: '5000' }]);
+    expect(first.balances.map((b) => [b.asset, b.free, b.locked])).toEqual([['USDT', '5000', '0']]);
+    // Applied again from the start (no checkpoint): the same rows.
+    await db.deleteFrom('read_model_checkpoint').execute();
+    await readModel.apply(batches);
+    expect(await read()).toEqual(first);
+  });
 });
