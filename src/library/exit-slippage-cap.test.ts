@@ -80,6 +80,23 @@ describe('closePosition with a slippage cap', () => {
     engine.kernel.checkInvariants();
   });
 
+  it('the rest goes again on a print as well, capped from the best bid left, not from the bids the capped close took', () => {
+    const { engine, events } = longAt60000('3', { name: 't', stopLoss: WIDE_STOP });
+    book(engine, T0 + 2, THIN, [['60100.0', '5']]);
+    engine.closePosition('a', symbol, { maxSlippage: '0.005' });
+    expect(sells(events)).toEqual([['60000', '1'], ['59800', '1']]);
+    expect(size(engine)).toBe('1');
+    // The next move is a print at the ask (a buyer), no new book: the bids still shown at 60,000.0 and
+    // 59,800.0 are the close's own, gone. The best bid left is 59,500.0: cap 59,500 × 0.995 = 59,202.5,
+    // so the last 1 sells at 59,500.0. (Capped from the taken 60,000.0, at 59,700.0, it took nothing.)
+    events.length = 0;
+    engine.feedMarket({ kind: 'trade', time: T0 + 3, symbol, tradeId: 2, price: '60100.0', quantity: '0.001', buyerMaker: false });
+    expect(sells(events)).toEqual([['59500', '1']]);
+    expect(expiries(events)).toEqual([]);
+    expect(size(engine)).toBe('0');
+    engine.kernel.checkInvariants();
+  });
+
   it("takes the plan's exit.maxSlippage when none is asked, and a cap that is no fraction in [0, 1) throws before anything moves", () => {
     const { engine, events } = longAt60000('3', { name: 't', stopLoss: WIDE_STOP, exit: { maxSlippage: '0.005' } });
     book(engine, T0 + 2, THIN, [['60100.0', '5']]);

@@ -351,7 +351,7 @@ export class MatchingEngine {
     const stepSize = market.instrument.stepSize;
     const atMarket = executionType(order.type) === 'MARKET';
     const budget = atMarket ? settlement.marketBudget(order) : undefined;
-    const cap = atMarket && order.maxSlippage !== undefined ? slippageCap(opposite, order.maxSlippage, market.instrument.tickSize) : undefined;
+    const cap = atMarket && order.maxSlippage !== undefined ? slippageCap(opposite, market.view, order.maxSlippage, market.instrument.tickSize, stepSize) : undefined;
     const spend = extend(budget === undefined ? {} : { budget: budget.amount, budgetFeeRate: budget.feeRate }, cap === undefined ? {} : { limitPrice: cap });
     // A quote-sized order buys no more than a MARKET order may name (Binance: quoteOrderQty "will not break LOT_SIZE filter rules").
     if (atMarket && order.quoteOrderQty !== undefined) return planTakerWalk(opposite, market.view, extend(spend, { quantity: marketQuantityCap(market), stepSize }));
@@ -629,10 +629,17 @@ export function restingSince(order: Order): number {
  * The worst price a market order capped at `maxSlippage` (a fraction) may take on `opposite`: the
  * best price there × (1 + maxSlippage) for a buy, × (1 − maxSlippage) for a sell, rounded to the
  * tick toward the best (the cap is never looser than asked), from the exact product; undefined when
- * the side is empty.
+ * nothing on the side can be taken. The best price is the best a paper order can still take (`view`:
+ * at least a step left): a level the paper orders already took, or a print went through, is not the
+ * market's price, and a cap from it would leave the order nothing until the book is stated again.
  */
-function slippageCap(opposite: Market['book']['asks'], maxSlippage: Fixed, tick: Fixed): Fixed | undefined {
-  const best = opposite.bestPrice();
+function slippageCap(opposite: Market['book']['asks'], view: Market['view'], maxSlippage: Fixed, tick: Fixed, step: Fixed): Fixed | undefined {
+  let best: Fixed | undefined;
+  for (const [price, displayed] of opposite.levels()) {
+    if (view.available(opposite.side, price, displayed) < step) continue;
+    best = price;
+    break;
+  }
   if (best === undefined) return undefined;
   const buy = opposite.side === 'ask';
   return divRound(best * (buy ? ONE + maxSlippage : ONE - maxSlippage), tick * ONE, buy ? 'down' : 'up') * tick;
