@@ -10,6 +10,7 @@
  * given; live answers may come from a short cache kept to spare the venue's rate limits. Routes
  * pass it on as `X-Data-As-Of` (ms) and `Age` (whole seconds, RFC 9111).
  */
+import { parseFixed } from '../core/money/fixed.js';
 import type { Order } from '../core/orders/order.js';
 import type { BalancesView, ExecutionMode, ExecutionResult, OrderView } from './order-execution-service.js';
 
@@ -144,6 +145,7 @@ export interface FuturesPositionFigures {
   readonly symbol: string;
   readonly size: string;
   readonly entryPrice: string;
+  /** "0" while a held position has no mark yet (`unmarked`). */
   readonly markPrice: string;
   readonly unrealizedPnl: string;
   readonly notional: string;
@@ -162,6 +164,16 @@ export interface FuturesPositionFigures {
   readonly realizedPnl?: string;
   /** Funding the position paid (negative: received), where the source states it. */
   readonly fundingPaid?: string;
+}
+
+/**
+ * Whether the position is held with no mark price known: its figures state a mark of 0 (an account
+ * imported before any mark or book for its symbol; no venue and no kernel states a mark of 0 for a
+ * held position), so nothing computed from the mark is known and the views state none of it
+ * (docs/adr/0064).
+ */
+export function unmarked(x: Pick<FuturesPositionFigures, 'size' | 'markPrice'>): boolean {
+  return parseFixed(x.size) !== 0n && parseFixed(x.markPrice) === 0n;
 }
 
 /** A futures account's totals and its positions, one per perpetual the service trades. */

@@ -26,7 +26,7 @@ import type { FuturesAccount } from '../../core/accounts/futures-account.js';
 import type { Instrument } from '../../core/instruments/instrument.js';
 import { formatFixed, parseFixed, type Fixed } from '../../core/money/fixed.js';
 import { extend } from '../../core/objects.js';
-import type { FuturesAccountFigures, FuturesPositionFigures } from '../../execution/account-read-port.js';
+import { unmarked, type FuturesAccountFigures, type FuturesPositionFigures } from '../../execution/account-read-port.js';
 import { accountReads } from '../paper-account-reads.js';
 import { venueLeverage } from '../trading-routes.js';
 import { freshValueOr } from '../read-answers.js';
@@ -38,12 +38,6 @@ import { maxNotionalAt, usdmLeverageBracket, usdmPrice } from './usdm-mappers.js
 import type { UsdmTrading } from './usdm-trading-routes.js';
 
 const f = (v: Fixed) => formatFixed(v);
-
-/**
- * Whether the position is held with no mark price known (the figures port's mark 0: no venue and no
- * kernel states a mark of 0 for a held position), so that nothing computed from the mark is true.
- */
-const unmarked = (x: FuturesPositionFigures): boolean => parseFixed(x.size) !== 0n && parseFixed(x.markPrice) === 0n;
 
 /** `value`, a figure computed from the mark, or null while the position has no mark (docs/adr/0064). */
 const atMark = <T>(x: FuturesPositionFigures, value: T): T | null => (unmarked(x) ? null : value);

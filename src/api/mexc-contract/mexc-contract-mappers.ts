@@ -11,7 +11,7 @@
  */
 import { decimalsOf, div, formatFixed, mul, ONE, parseFixed, type Fixed } from '../../core/money/fixed.js';
 import type { OrderType, Side } from '../../core/orders/order.js';
-import type { FuturesAccountFigures, FuturesPositionFigures } from '../../execution/account-read-port.js';
+import { unmarked, type FuturesAccountFigures, type FuturesPositionFigures } from '../../execution/account-read-port.js';
 import type { AccountFill } from '../dialect-kit/account-history.js';
 import type { OrderView } from '../service-deps.js';
 import { volOf, type Contract } from './mexc-contract-symbols.js';
@@ -149,15 +149,6 @@ export function contractDeal(f: AccountFill, c: Contract, reduceOnly: boolean): 
 /** The numeric MEXC position id of one of the kernel's (`<account>:<symbol>:<seq>`): its sequence number. */
 export function positionNumber(kernelPositionId: string): number {
   return Number(kernelPositionId.slice(kernelPositionId.lastIndexOf(':') + 1));
-}
-
-/**
- * Whether the position is held with no mark price known (the figures port's mark 0, as for an
- * account imported before any mark or book for the symbol): nothing computed from the mark is then
- * known, and the views state none of it (docs/adr/0064).
- */
-function unmarked(p: FuturesPositionFigures): boolean {
-  return parseFixed(p.size) !== 0n && parseFixed(p.markPrice) === 0n;
 }
 
 /**
