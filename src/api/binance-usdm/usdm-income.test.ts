@@ -143,26 +143,30 @@ describe('USD-M income history', () => {
   });
 });
 
-describe('USD-M income history of a liquidated account', () => {
-  let service: TestService;
-  let app: FastifyInstance;
-
+/** A service at START with the USD-M dialect, started before the block's tests and closed after them. */
+function usdmServiceOfBlock(): { readonly service: TestService; readonly app: FastifyInstance } {
+  const rig = {} as { service: TestService; app: FastifyInstance };
   beforeAll(async () => {
-    service = await startTestService({ recording: USDM_RECORDING, until: START });
-    app = await buildServer(service.deps, { plugins: [registerBinanceUsdmApi] });
+    rig.service = await startTestService({ recording: USDM_RECORDING, until: START });
+    rig.app = await buildServer(rig.service.deps, { plugins: [registerBinanceUsdmApi] });
   });
   afterAll(async () => {
-    await app.close();
-    await service.close();
+    await rig.app?.close();
+    await rig.service?.close();
   });
+  return rig;
+}
+
+describe('USD-M income history of a liquidated account', () => {
+  const rig = usdmServiceOfBlock();
 
   it('adds up to the wallet: the liquidation’s realized loss and clearance fee (INSURANCE_CLEAR) are rows too', async () => {
-    const key = (await app.inject({ method: 'POST', url: '/api/accounts', headers: { authorization: `Bearer ${ADMIN_KEY}` }, payload: { name: 'top', type: 'futures', leverage: 125, balances: { USDT: '1000' } } })).json();
+    const key = (await rig.app.inject({ method: 'POST', url: '/api/accounts', headers: { authorization: `Bearer ${ADMIN_KEY}` }, payload: { name: 'top', type: 'futures', leverage: 125, balances: { USDT: '1000' } } })).json();
     // Bought at the recording's highest ask at 125x: liquidated later in the recording.
-    await service.feedUntil(1723161310714);
-    await injectSigned(app, key, { method: 'POST', url: '/binance/fapi/v1/order', params: { symbol: 'BTCUSDT', side: 'BUY', type: 'MARKET', quantity: '0.5' } });
-    await service.feedUntil(Number.MAX_SAFE_INTEGER);
-    const get = (path: string, params: Record<string, string> = {}) => injectSigned(app, key, { url: `/binance/fapi${path}`, params });
+    await rig.service.feedUntil(1723161310714);
+    await injectSigned(rig.app, key, { method: 'POST', url: '/binance/fapi/v1/order', params: { symbol: 'BTCUSDT', side: 'BUY', type: 'MARKET', quantity: '0.5' } });
+    await rig.service.feedUntil(Number.MAX_SAFE_INTEGER);
+    const get = (path: string, params: Record<string, string> = {}) => injectSigned(rig.app, key, { url: `/binance/fapi${path}`, params });
     const rows = (await get('/v1/income', { startTime: String(START - HOUR) })).json() as Income[];
     // One commission per fill of the market buy (it walked the book), then the liquidation's two rows.
     const fills = ((await get('/v1/userTrades', { symbol: 'BTCUSDT', startTime: String(START) })).json() as unknown[]).length;
@@ -171,29 +175,19 @@ describe('USD-M income history of a liquidated account', () => {
     const wallet = (await get('/v2/account')).json().totalWalletBalance as string;
     expect(formatFixed(rows.reduce((s, r) => s + parseFixed(r.income), parseFixed('1000')))).toBe(wallet);
     // The liquidation's rows name its position and its time.
-    const position = (await service.engine.db.selectFrom('positions').select(['id', 'closedAt', 'status']).executeTakeFirstOrThrow());
+    const position = (await rig.service.engine.db.selectFrom('positions').select(['id', 'closedAt', 'status']).executeTakeFirstOrThrow());
     expect(position.status).toBe('LIQUIDATED');
     expect(rows.slice(fills).map((r) => [r.tranId, r.time])).toEqual([[position.id, Number(position.closedAt)], [position.id, Number(position.closedAt)]]);
   }, 180_000);
 });
 
 describe('USD-M income history of a close from an averaged entry', () => {
-  let service: TestService;
-  let app: FastifyInstance;
-
-  beforeAll(async () => {
-    service = await startTestService({ recording: USDM_RECORDING, until: START });
-    app = await buildServer(service.deps, { plugins: [registerBinanceUsdmApi] });
-  });
-  afterAll(async () => {
-    await app.close();
-    await service.close();
-  });
+  const rig = usdmServiceOfBlock();
 
   it('states each amount exactly, so that the incomes add up to the wallet to its last digit', async () => {
-    const key = (await app.inject({ method: 'POST', url: '/api/accounts', headers: { authorization: `Bearer ${ADMIN_KEY}` }, payload: { name: 'exact', type: 'futures', leverage: 10, balances: { USDT: '100000' } } })).json();
-    const get = (path: string, params: Record<string, string> = {}) => injectSigned(app, key, { url: `/binance/fapi${path}`, params });
-    const order = (side: string, quantity: string, reduceOnly: string) => injectSigned(app, key, { method: 'POST', url: '/binance/fapi/v1/order', params: { symbol: 'BTCUSDT', side, type: 'MARKET', quantity, reduceOnly } });
+    const key = (await rig.app.inject({ method: 'POST', url: '/api/accounts', headers: { authorization: `Bearer ${ADMIN_KEY}` }, payload: { name: 'exact', type: 'futures', leverage: 10, balances: { USDT: '100000' } } })).json();
+    const get = (path: string, params: Record<string, string> = {}) => injectSigned(rig.app, key, { url: `/binance/fapi${path}`, params });
+    const order = (side: string, quantity: string, reduceOnly: string) => injectSigned(rig.app, key, { method: 'POST', url: '/binance/fapi/v1/order', params: { symbol: 'BTCUSDT', side, type: 'MARKET', quantity, reduceOnly } });
     // Bought 0.74: 0.739 at 61807.8 (all the best ask) and 0.001 at 61808.3; entry (45675.9642 + 61.8083) / 0.74
     // = 45737.7725 / 0.74 = 61807.800675675675… (675 repeating).
     expect((await order('BUY', '0.74', 'false')).json()).toMatchObject({ status: 'FILLED', avgPrice: '61807.80067568' });
