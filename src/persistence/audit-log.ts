@@ -6,12 +6,11 @@
  * Group commit: appends made in the same turn of the event loop are written in one transaction
  * (one INSERT per 500 entries), and each `append` resolves only once its transaction has committed
  * and is on disk (`durableStatements`; on SQLite the transaction runs directly on the driver,
- * `directWrites`, and shares its fsync with the journal's commits of the same turn). On SQLite the
- * ids come from the INSERT's last rowid, not from a RETURNING clause (docs/adr/0063).
+ * `directWrites`, and shares its fsync with the journal's commits of the same turn).
  * Not modelled: retention (an operator's job) and tamper evidence (no hash chain).
  */
 import { PostgresAdapter, type Kysely } from 'kysely';
-import { directWrites, durableStatements, type DirectStatements, type RawStatement } from './database.js';
+import { durableStatements, type RawStatement } from './database.js';
 import type { Database } from './schema.js';
 
 export type AuditMode = 'paper' | 'live';
@@ -63,11 +62,7 @@ export class AuditLog {
   private queue: PendingEntry[] = [];
   private flushing: Promise<void> = Promise.resolve();
   private readonly insertTexts = new Map<number, string>();
-  /** On SQLite: the group's transaction run directly on the driver, committed durably. */
-  private readonly direct: (<T>(work: (sql: DirectStatements) => T) => Promise<T>) | undefined;
-  constructor(private readonly db: Kysely<Database>) {
-    this.direct = directWrites(db)?.(true);
-  }
+  constructor(private readonly db: Kysely<Database>) {}
 
   /** Appends one entry; resolves with its id once committed. */
   append(entry: AuditEntryInput): Promise<number> {
@@ -78,16 +73,13 @@ export class AuditLog {
     });
   }
 
-  /**
-   * The INSERT of `rows` entries as SQL text, built once per row count (no query builder per
-   * commit); on PostgreSQL with `returning "id"`.
-   */
+  /** The INSERT … RETURNING of `rows` entries as SQL text, built once per row count (no query builder per commit). */
   private insertText(rows: number): string {
     let text = this.insertTexts.get(rows);
     if (text === undefined) {
       const pg = this.db.getExecutor().adapter instanceof PostgresAdapter;
       const tuples = Array.from({ length: rows }, (_, r) => `(${Array.from({ length: 6 }, (_, c) => (pg ? `$${6 * r + c + 1}` : '?')).join(', ')})`);
-      text = `insert into "audit_log" ("at", "actor", "mode", "action", "account_id", "details") values ${tuples.join(', ')}${pg ? ' returning "id"' : ''}`;
+      text = `insert into "audit_log" ("at", "actor", "mode", "action", "account_id", "details") values ${tuples.join(', ')} returning "id"`;
       if (this.insertTexts.size >= 64) this.insertTexts.clear();
       this.insertTexts.set(rows, text);
     }
@@ -106,32 +98,13 @@ export class AuditLog {
         for (const { entry } of rows) parameters.push(entry.at, entry.actor, entry.mode, entry.action, entry.accountId ?? null, JSON.stringify(entry.details ?? {}));
         return parameters;
       };
-      let ids: number[];
-      if (this.direct !== undefined) {
-        // SQLite: `id` is the table's INTEGER PRIMARY KEY AUTOINCREMENT, so each row takes one more
-        // than the largest id the table ever held, row after row in VALUES order, and within one
-        // statement (nothing else inserts between its rows) the ids run without a gap up to its
-        // last rowid: the statement's ids without a RETURNING clause, which costs SQLite a table
-        // of the rows and the driver an object per row.
-        ids = await this.direct((sql) => {
-          const assigned: number[] = [];
-          for (let i = 0; i < batch.length; i += ROWS_PER_INSERT) {
-            const rows = batch.slice(i, i + ROWS_PER_INSERT);
-            const { changes, lastRowid } = sql.insert(this.insertText(rows.length), parametersOf(rows));
-            if (changes !== rows.length) throw new Error(`audit insert of ${rows.length} entries changed ${changes} rows`);
-            for (let k = changes - 1; k >= 0; k--) assigned.push(lastRowid - k);
-          }
-          return assigned;
-        });
-      } else {
-        const statements: RawStatement[] = [];
-        for (let i = 0; i < batch.length; i += ROWS_PER_INSERT) {
-          const rows = batch.slice(i, i + ROWS_PER_INSERT);
-          statements.push([this.insertText(rows.length), parametersOf(rows)]);
-        }
-        const returned = await durableStatements<{ id: number | bigint | string }>(this.db, statements, { returning: true });
-        ids = returned.flatMap((rows) => rows.map((r) => Number(r.id)).sort((a, b) => a - b));
+      const statements: RawStatement[] = [];
+      for (let i = 0; i < batch.length; i += ROWS_PER_INSERT) {
+        const rows = batch.slice(i, i + ROWS_PER_INSERT);
+        statements.push([this.insertText(rows.length), parametersOf(rows)]);
       }
+      const returned = await durableStatements<{ id: number | bigint | string }>(this.db, statements, { returning: true });
+      const ids = returned.flatMap((rows) => rows.map((r) => Number(r.id)).sort((a, b) => a - b));
       batch.forEach((p, i) => p.resolve(ids[i]!));
     } catch (error) {
       for (const p of batch) p.reject(error);

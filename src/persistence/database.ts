@@ -568,8 +568,6 @@ export interface DirectStatements {
   run(sql: string, parameters: readonly unknown[]): number;
   /** Runs a statement that returns rows (a SELECT, an INSERT … RETURNING); columns as the SQL names them. */
   all<R>(sql: string, parameters: readonly unknown[]): R[];
-  /** Runs an INSERT; returns how many rows it changed and the rowid of the last row it inserted (SQLite's `changes` and `last_insert_rowid()`). */
-  insert(sql: string, parameters: readonly unknown[]): { readonly changes: number; readonly lastRowid: number };
 }
 
 /**
@@ -593,10 +591,6 @@ export function directWrites(db: Kysely<Database>): ((durable: boolean) => <T>(w
   const statements: DirectStatements = {
     run: (sql, parameters) => state.prepare(sql).run(parameters).changes,
     all: <R>(sql: string, parameters: readonly unknown[]) => state.prepare(sql).all(parameters) as R[],
-    insert: (sql, parameters) => {
-      const result = state.prepare(sql).run(parameters);
-      return { changes: result.changes, lastRowid: Number(result.lastInsertRowid) };
-    },
   };
   const commit = state.prepare('commit');
   const rollback = state.prepare('rollback');
