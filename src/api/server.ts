@@ -59,6 +59,8 @@ export interface ServerOptions {
   readonly plugins?: ReadonlyArray<(app: FastifyInstance, deps: ServiceDeps) => Promise<void> | void>;
   /** Rate, back-off, WebSocket and body limits; absent: the defaults without a request rate limit. */
   readonly limits?: EdgeLimits;
+  /** Reverse proxies whose X-Forwarded-For names the client (TRUST_PROXY, config/limits-config.ts); absent or empty: none, `request.ip` is the socket's. */
+  readonly trustProxy?: readonly string[];
   /** MEXC's streams at `/mexc/ws` (their fault injection, for tests). */
   readonly mexcStreams?: MexcStreamOptions;
   /** How often every WebSocket connection is pinged, ms; one without a pong by the next ping is dropped (ws-heartbeat.ts; default WS_PING_INTERVAL_MS, 30 s). */
@@ -130,6 +132,7 @@ export async function buildServer(deps: ServiceDeps, options: ServerOptions = {}
   const app = Fastify({
     logger: loggerOptions(options.logger),
     bodyLimit: limits.bodyLimitBytes,
+    ...(options.trustProxy !== undefined && options.trustProxy.length > 0 ? { trustProxy: [...options.trustProxy] } : {}),
     // `verbose` carries the failing schema on each error: a pattern's description says the format in words.
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false, verbose: true } },
     // "body/type must be one of MARKET, LIMIT, …", "body has an unknown field \"colour\"": the field and what it takes.

@@ -17,7 +17,7 @@ import { parse as parseDotenv } from 'dotenv';
 import { fundingRateProblem } from '../core/accounts/funding-rate-bound.js';
 import { feeTextProblem } from '../core/instruments/fee-bounds.js';
 import { parseFixed } from '../core/money/fixed.js';
-import { adminKeyProblem, parseEdgeLimits, type EdgeLimits } from './limits-config.js';
+import { adminKeyProblem, parseEdgeLimits, parseTrustProxy, type EdgeLimits } from './limits-config.js';
 import { parseJournalRetention } from './journal-config.js';
 
 export type Result<T, E> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: E };
@@ -93,6 +93,8 @@ export interface AppConfig {
   readonly logLevel: LogLevel;
   /** Request rate, failed-authentication back-off, WebSocket and body limits (limits-config.ts). */
   readonly limits: EdgeLimits;
+  /** TRUST_PROXY (limits-config.ts `parseTrustProxy`): proxies whose X-Forwarded-For names the client; empty = none. */
+  readonly trustProxy: readonly string[];
   /** The `.env` file that was read, if any. */
   readonly envFile: string | undefined;
 }
@@ -201,6 +203,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: LoadCo
   const adminProblem = adminKeyProblem(adminApiKey);
   if (adminProblem !== undefined) fail('ADMIN_API_KEY', adminProblem);
   const limits = parseEdgeLimits(get, fail);
+  const trustProxy = parseTrustProxy(get('TRUST_PROXY'), fail);
 
   const initialBalances: Record<string, string> = {};
   for (const name of Object.keys(vars).filter((n) => n.startsWith(BALANCE_PREFIX)).sort()) {
@@ -250,6 +253,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: LoadCo
       maxProjectionBacklog: maxProjectionBacklog!,
       logLevel: logLevel as LogLevel,
       limits,
+      trustProxy,
       envFile: file.path,
     }),
   };

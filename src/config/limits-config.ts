@@ -3,6 +3,8 @@
  * (500 requests per 10 s per account for keyed endpoints, per IP for the others; at most 30
  * WebSocket subscriptions per connection) so a bot tuned for MEXC runs here unchanged.
  */
+import { isIP } from 'node:net';
+
 export interface EdgeLimits {
   /** RATE_LIMIT_MAX requests per RATE_LIMIT_WINDOW_MS per account key (per IP without one); 0 = no rate limit. */
   readonly rateLimitMax: number;
@@ -34,6 +36,37 @@ export const DEFAULT_EDGE_LIMITS: EdgeLimits = Object.freeze({
   wsMaxConnectionsPerIp: 300,
   bodyLimitBytes: 1_048_576,
 });
+
+/** proxy-addr's names for address ranges, which Fastify's `trustProxy` accepts beside addresses and CIDR blocks. */
+const TRUST_PROXY_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal']);
+
+/**
+ * TRUST_PROXY: the reverse proxies whose `X-Forwarded-For` names the client, as a comma-separated
+ * list of addresses, CIDR blocks (`10.0.0.0/8`, `fd00::/8`) or proxy-addr's range names
+ * (`loopback`, `linklocal`, `uniquelocal`); unset: none, each client is its socket's address.
+ * Every per-address count (the request rate without a key, the failed-authentication back-off, the
+ * WebSocket connection cap) then counts the client the trusted proxy names. `true` (any hop) is
+ * refused: a client reaching the service directly could name any address and escape every count.
+ */
+export function parseTrustProxy(text: string | undefined, fail: (variable: string, message: string) => undefined): readonly string[] {
+  if (text === undefined) return Object.freeze([]);
+  const entries = text.split(',').map((e) => e.trim());
+  const problem = entries.find((e) => !TRUST_PROXY_NAMES.has(e) && !isAddressOrBlock(e));
+  if (problem === undefined) return Object.freeze(entries);
+  const why = problem === '' ? 'holds an empty entry' : /^(true|\*)$/i.test(problem) ? `must name the proxies: "${problem}" would trust any client to name its own address` : `"${problem}" is not an IP address, a CIDR block or one of loopback, linklocal, uniquelocal`;
+  fail('TRUST_PROXY', `${why} (a comma-separated list, e.g. 127.0.0.1,10.0.0.0/8)`);
+  return Object.freeze([]);
+}
+
+/** An IPv4 or IPv6 address, optionally with a prefix length its family allows. */
+function isAddressOrBlock(text: string): boolean {
+  const slash = text.indexOf('/');
+  const family = isIP(slash < 0 ? text : text.slice(0, slash));
+  if (family === 0) return false;
+  if (slash < 0) return true;
+  const prefix = text.slice(slash + 1);
+  return /^\d{1,3}$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128);
+}
 
 /** The shortest ADMIN_API_KEY accepted: 16 characters (a random key: `openssl rand -hex 24`). */
 export const MIN_ADMIN_KEY_LENGTH = 16;

@@ -135,6 +135,7 @@ export async function startService(env: NodeJS.ProcessEnv = process.env, options
   const app = await buildServer(deps, {
     logger: { level: config.logLevel },
     limits: config.limits,
+    trustProxy: config.trustProxy,
     plugins: [registerMexcContractApi, registerMexcApi, registerBinanceApi, registerBinanceUsdmApi, webhookRoutes(webhooks), ...(options.plugins ?? []), registerDashboard],
   });
   serverLog = app.log;
