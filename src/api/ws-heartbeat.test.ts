@@ -1,7 +1,8 @@
 /**
  * The server's heartbeat over real sockets, on every WebSocket route: a client that stops answering
- * pings is dropped within two ping intervals; a client that answers them stays connected across
- * many, also when the event loop was held past an interval.
+ * pings is dropped within two ping intervals, also one that sends pongs of its own that echo no
+ * ping; a client that answers them stays connected across many, also when the event loop was held
+ * past an interval.
  */
 import { performance } from 'node:perf_hooks';
 import type { FastifyInstance } from 'fastify';
@@ -57,6 +58,30 @@ describe('the WebSocket heartbeat', () => {
     expect(held).toBe(true);
     expect(client.ws.readyState).toBe(WebSocket.OPEN);
     client.ws.close();
+  });
+
+  it('drops a client that sends pongs of its own but does not echo the pings: unsolicited pongs keep no connection alive', async () => {
+    const start = Date.now();
+    const unsolicited = await open('/ws', false);
+    const wrongEcho = await open('/ws', false);
+    // Pongs of its own four times an interval, empty, as a keep-alive that ignores the pings.
+    const beat = setInterval(() => unsolicited.ws.readyState === WebSocket.OPEN && unsolicited.ws.pong(), INTERVAL_MS / 4);
+    // An answer to every ping, with a payload that is not the ping's.
+    wrongEcho.ws.on('ping', (data: Buffer) => wrongEcho.ws.pong(Buffer.concat([data, Buffer.from('0')])));
+    const echoing = await open('/ws', false);
+    echoing.ws.on('ping', (data: Buffer) => echoing.ws.pong(data));
+    try {
+      const closed = await Promise.race([Promise.all([unsolicited.closed, wrongEcho.closed]), sleep(10 * INTERVAL_MS).then(() => undefined)]);
+      expect(closed, 'a client without echoed pongs is still connected after 10 intervals').toBeDefined();
+      for (const at of closed!) expect(at - start).toBeLessThanOrEqual(2 * INTERVAL_MS + 500);
+      // The client that echoes each ping's payload by hand stays, as one whose library does.
+      await sleep(4 * INTERVAL_MS);
+      expect(echoing.ws.readyState).toBe(WebSocket.OPEN);
+      expect(echoing.pings()).toBeGreaterThanOrEqual(3);
+    } finally {
+      clearInterval(beat);
+      echoing.ws.close();
+    }
   });
 
   for (const path of PATHS) {

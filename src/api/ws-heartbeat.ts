@@ -4,7 +4,11 @@
  * otherwise be held, with its subscriptions and buffers, until TCP gives up on it (hours).
  *
  * Guarantees: every `intervalMs` each open connection is sent a ping frame (RFC 6455 §5.5.2); one that
- * has not answered with a pong by the next ping is dropped (`terminate`). A vanished client is
+ * has not answered with a pong by the next ping is dropped (`terminate`). A pong answers only when it
+ * echoes the payload of a ping sent since the connection was last answered (RFC 6455 §5.5.3 has the
+ * pong carry its ping's data): an unsolicited pong, with an empty or any other payload, keeps no
+ * connection alive, as Binance says of its own ("Unsolicited pong frames are allowed, but will not
+ * prevent disconnection"). A vanished client is
  * therefore dropped between one and two intervals after its last pong; a client whose WebSocket
  * library answers pings (as `ws`, ccxt, browsers and Python's `websockets` do on their own) is never
  * affected. Binance pings every 20 s and drops a connection without a pong within a minute
@@ -16,7 +20,7 @@
  * A ping waits behind the frames already queued (at most WS_MAX_BUFFERED_BYTES, ws-send-buffer.ts),
  * so a client that reads so slowly that its backlog takes more than an interval to read is dropped
  * too, as Binance drops one whose pong is a minute late.
- * Cost: one timer per server; per connection and interval, one ping frame and one flag.
+ * Cost: one timer per server; per connection and interval, one ping frame of a few bytes and one map entry.
  */
 import { performance } from 'node:perf_hooks';
 import type { WebSocket, WebSocketServer } from 'ws';
@@ -27,9 +31,19 @@ export const WS_PING_INTERVAL_MS = 30_000;
 /** Pings every connection of `server` each `intervalMs` and drops those that left the last ping unanswered; returns the stop. */
 export function startHeartbeat(server: WebSocketServer, intervalMs: number = WS_PING_INTERVAL_MS): () => void {
   if (!Number.isSafeInteger(intervalMs) || intervalMs <= 0) throw new RangeError(`the WebSocket ping interval must be a positive whole number of ms, got ${intervalMs}`);
-  /** Connections pinged and not answered since. */
-  const waiting = new WeakSet<WebSocket>();
-  server.on('connection', (socket: WebSocket) => socket.on('pong', () => waiting.delete(socket)));
+  /** Connections pinged and not answered since, each with the number of its first unanswered ping. */
+  const waiting = new WeakMap<WebSocket, number>();
+  /** The number of the last tick's ping, sent as its payload in decimal. */
+  let tick = 0;
+  server.on('connection', (socket: WebSocket) =>
+    socket.on('pong', (data: Buffer) => {
+      const since = waiting.get(socket);
+      if (since === undefined || data.length === 0 || data.length > 16) return;
+      // An echo of a ping sent since the first one left unanswered: later pings are answered in order.
+      const echoed = Number(data.toString('latin1'));
+      if (Number.isSafeInteger(echoed) && echoed >= since && echoed <= tick) waiting.delete(socket);
+    }),
+  );
   let lastTick = performance.now();
   const timer = setInterval(() => {
     // A tick half an interval late or more found the event loop held: pongs that arrived meanwhile
@@ -37,14 +51,16 @@ export function startHeartbeat(server: WebSocketServer, intervalMs: number = WS_
     const now = performance.now();
     const judge = now - lastTick < 1.5 * intervalMs;
     lastTick = now;
+    tick += 1;
+    const payload = String(tick);
     for (const socket of server.clients) {
       if (socket.readyState !== socket.OPEN) continue;
       if (judge && waiting.has(socket)) {
         socket.terminate();
         continue;
       }
-      waiting.add(socket);
-      socket.ping();
+      if (!waiting.has(socket)) waiting.set(socket, tick);
+      socket.ping(payload);
     }
   }, intervalMs);
   timer.unref();
