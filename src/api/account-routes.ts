@@ -16,6 +16,7 @@ import { HttpError } from './http-errors.js';
 import { accountReads } from './paper-account-reads.js';
 import { setDataAge } from './read-answers.js';
 import { Balances, CreateAccountBody, Page, type CreateAccountBodyType, type PageQuery } from './schemas.js';
+import type { AccountProfile } from '../persistence/credential-store.js';
 import type { ServiceDeps } from './service-deps.js';
 
 export function registerAccountRoutes(app: FastifyInstance, deps: ServiceDeps): void {
@@ -50,18 +51,30 @@ export function registerAccountRoutes(app: FastifyInstance, deps: ServiceDeps): 
     let asOf = (deps.wallClock ?? Date.now)();
     const items = [];
     for (const p of all.slice(offset, offset + limit)) {
-      const summary = await reads.summary(p.accountId);
-      if (summary.ok) asOf = Math.min(asOf, summary.value.asOf);
-      const standing = summary.ok
-        ? { halted: summary.value.value.halted, balances: summary.value.value.balances }
-        : { halted: false, balances: null, readError: { code: summary.error.code, message: summary.error.message } };
-      items.push({ id: p.accountId, name: p.name, type: p.type, apiKey: p.apiKey, createdAt: p.createdAt, ...standing });
+      const listed = await listedAccount(reads, p);
+      asOf = Math.min(asOf, listed.asOf);
+      items.push(listed.item);
     }
     setDataAge(reply, asOf, (deps.wallClock ?? Date.now)());
     return { items, total: all.length, limit, offset, nextOffset: offset + limit < all.length ? offset + limit : null };
   });
 
   const AccountId = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) });
+
+  /**
+   * One account as `GET /api/accounts` lists it; 404 UNKNOWN_ACCOUNT once it is deleted. The
+   * dashboard asks it with the admin key before it uses an account's key, so that a pick of an
+   * account deleted since its list was read costs no refused key (which counts toward the address's
+   * failed-authentication back-off).
+   */
+  app.get<{ Params: { id: string } }>('/api/accounts/:id', { config: ADMIN_KEY_ONLY, schema: { tags, params: AccountId } }, async (request, reply) => {
+    requireAdmin(request, deps.adminKeyHash);
+    const profile = deps.credentials.byAccount(request.params.id);
+    if (profile === undefined) throw HttpError.of({ code: 'UNKNOWN_ACCOUNT', message: `no account ${request.params.id}` });
+    const listed = await listedAccount(accountReads(deps), profile);
+    setDataAge(reply, Math.min(listed.asOf, (deps.wallClock ?? Date.now)()), (deps.wallClock ?? Date.now)());
+    return listed.item;
+  });
 
   app.post<{ Params: { id: string }; Body: { balances?: Record<string, string> } | undefined }>(
     '/api/accounts/:id/reset',
@@ -92,4 +105,13 @@ export function registerAccountRoutes(app: FastifyInstance, deps: ServiceDeps): 
     await deleteAccount(deps, request.params.id, 'admin');
     return reply.code(204).send();
   });
+}
+
+/** An account's list item: its profile, and its standing and balances from the read port (or the read's refusal); `asOf` the answer's age, or +∞ when refused. */
+async function listedAccount(reads: ReturnType<typeof accountReads>, p: AccountProfile) {
+  const summary = await reads.summary(p.accountId);
+  const standing = summary.ok
+    ? { halted: summary.value.value.halted, balances: summary.value.value.balances }
+    : { halted: false, balances: null, readError: { code: summary.error.code, message: summary.error.message } };
+  return { item: { id: p.accountId, name: p.name, type: p.type, apiKey: p.apiKey, createdAt: p.createdAt, ...standing }, asOf: summary.ok ? summary.value.asOf : Number.POSITIVE_INFINITY };
 }

@@ -58,6 +58,20 @@ describe('the native REST API (in-process, real engine and recording)', () => {
     expect(list.items).toHaveLength(1);
   });
 
+  it('gives one account as the list does, to the admin key only, and 404 UNKNOWN_ACCOUNT for an account that is not there', async () => {
+    const one = await inject({ url: `/api/accounts/${alice.id}`, headers: admin });
+    expect(one.statusCode).toBe(200);
+    const listed = (await inject({ url: '/api/accounts?limit=500', headers: admin })).json().items.find((a: { id: string }) => a.id === alice.id);
+    expect(one.json()).toEqual(listed);
+    expect(one.json()).toMatchObject({ id: alice.id, name: 'alice', type: 'spot', apiKey: alice.apiKey, halted: false });
+    expect(one.headers['x-data-as-of']).toBeDefined();
+    expect((await inject({ url: `/api/accounts/${alice.id}`, headers: bearer(alice.apiKey) })).statusCode).toBe(401);
+    expect((await inject({ url: `/api/accounts/${alice.id}` })).statusCode).toBe(401);
+    const missing = await inject({ url: '/api/accounts/acc_none', headers: admin });
+    expect(missing.statusCode).toBe(404);
+    expect(missing.json()).toEqual({ code: 'UNKNOWN_ACCOUNT', message: 'no account acc_none' });
+  });
+
   it("places, reads and cancels orders for the key's account only", async () => {
     const placed = await inject({ method: 'POST', url: '/api/orders', headers: bearer(alice.apiKey), payload: { symbol: 'BTCUSDT', side: 'BUY', type: 'LIMIT', quantity: '0.01', price: '60000.00', clientOrderId: 'a-1' } });
     expect(placed.statusCode).toBe(201);

@@ -147,13 +147,15 @@ export function App() {
     signOut("The server no longer accepts this account's key: the account was deleted or its key replaced. Sign in again.");
   };
 
-  // The admin picks an account: its key is tried first, so an account deleted since the selector
-  // was last filled is reported as gone, rather than shown and refused request by request.
+  // The admin picks an account: the admin key asks for it first, so an account deleted (or given a
+  // new key) since the selector was last filled is reported as gone, rather than shown and refused
+  // request by request, and no refused key counts toward the address's back-off.
   const pick = async (s: Session, chosen: AdminAccount) => {
     try {
-      await new Api(chosen.apiKey).account();
+      const now = await new Api(s.key).adminAccount(chosen.id);
+      if (now.apiKey !== chosen.apiKey) return adminAccountGone(s, chosen, true);
     } catch (err) {
-      if (err instanceof ApiError && err.status === 401) return adminAccountGone(s, chosen, true);
+      if (err instanceof ApiError && err.status === 404) return adminAccountGone(s, chosen, true);
     }
     setAccountNotice(undefined);
     setSession({ key: s.key, admin: { first: s.admin!.first, account: chosen }, accountKey: chosen.apiKey, accountName: chosen.name });
