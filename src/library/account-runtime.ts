@@ -138,6 +138,8 @@ export class AccountRuntime {
     state.pending = undefined;
     if (!this.config.autoTrading || !this.running) return;
     const id = this.config.id;
+    // A reversal still waiting for its close (ADR 0069) gives way to this newer signal.
+    this.manager.dropWaiting(id, symbol);
     const exposure = this.manager.exposure(id, symbol);
     if (signal.action === 'CLOSE') {
       if (exposure !== 'FLAT') this.manager.close(id, symbol, time);
@@ -150,8 +152,9 @@ export class AccountRuntime {
       this.emit({ type: 'ERROR', at: time, account: id, symbol, code: 'NO_TACTICS', message: 'the account has no tactics set to trade signals with' });
       return;
     }
-    const outcome = this.manager.open({ account: id, symbol, direction: signal.action, tactics, price, time, atr: this.atr(symbol, tactics), limits: this.limits() });
-    if (!outcome.ok) this.emit({ type: 'ERROR', at: time, account: id, symbol, code: 'ENTRY_REFUSED', message: outcome.reason });
+    // A reversal whose close left a rest (its cap, the book's depth) waits for the close to complete (ADR 0069).
+    const outcome = this.manager.openAfterClose({ account: id, symbol, direction: signal.action, tactics, price, time, atr: this.atr(symbol, tactics), limits: this.limits() });
+    if (outcome !== undefined && !outcome.ok) this.emit({ type: 'ERROR', at: time, account: id, symbol, code: 'ENTRY_REFUSED', message: outcome.reason });
   }
 
   private state(symbol: string): SymbolState {

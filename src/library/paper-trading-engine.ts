@@ -106,7 +106,12 @@ export class PaperTradingEngine {
     this.candles = new CandleAggregator(this.candleIntervalMs);
     this.snapshotPath = options.snapshotPath;
     const engine = this;
-    this.manager = new TradeManager({ get kernel() { return engine.kernelRef; }, submit: (input) => engine.submit(input) });
+    this.manager = new TradeManager({
+      get kernel() { return engine.kernelRef; },
+      submit: (input) => engine.submit(input),
+      // What the manager could not do (an exit refused, a reversal that cannot follow its close): an ERROR event (ADR 0069).
+      report: (r) => engine.emit({ type: 'ERROR', at: r.at, account: r.account, symbol: r.symbol, code: r.code, message: r.message }),
+    });
     this.feed = new MarketFeed(() => this.kernelRef, (input, next) => this.submit(input, next), undefined, options.barInputs ?? false);
   }
 
@@ -448,8 +453,9 @@ export class PaperTradingEngine {
     this.deliver();
     // The rests of capped exits go again on their symbol's next move, before this move's events can leave new ones (ADR 0065).
     // A price's book and print are one move: once per symbol.
-    if (movesMarket(input)) this.manager.onMarket(input.symbol, input.time);
-    if (next !== undefined && movesMarket(next) && next.symbol !== (movesMarket(input) ? input.symbol : undefined)) this.manager.onMarket(next.symbol, next.time);
+    // The move's events go with it: where another exit of a position worked in this move, its rests wait (ADR 0069).
+    if (movesMarket(input)) this.manager.onMarket(input.symbol, input.time, events);
+    if (next !== undefined && movesMarket(next) && next.symbol !== (movesMarket(input) ? input.symbol : undefined)) this.manager.onMarket(next.symbol, next.time, events);
     for (let i = 0; i < events.length; i += 1) this.manager.onEvent(events[i]!);
     return events;
   }

@@ -26,17 +26,24 @@
  *   (ORDER_EXPIRED, SLIPPAGE_CAP) goes again at the symbol's next market move (`onMarket`), capped from
  *   the best price then, until it fills or the position is closed: a take-profit's rest as that
  *   target; a stop's or trailing stop's ends the plan (its other orders are cancelled) and closes the
- *   rest of the position, as a close's rest does (docs/adr/0065-slippage-cap-on-exits.md).
+ *   rest of the position, as a close's rest does (docs/adr/0065-slippage-cap-on-exits.md). An exit that
+ *   ran out of depth (DEPTH_EXHAUSTED, NO_LIQUIDITY) leaves its rest the same way;
+ * - one exit works a position in a market move: the move in which one of its exits filled or expired
+ *   sends none of its waiting rests (docs/adr/0069-what-an-exit-leaves.md);
+ * - an exit the kernel refuses is reported (`TradeVenue.report`: EXIT_DUST below the instrument's
+ *   minimum, else EXIT_REFUSED), never dropped in silence;
+ * - a reversal whose close left a rest waits for the position to close (`openAfterClose`), then opens.
  * Not modelled: re-entering a partially filled limit entry; the trailing stop's peak restarts
  * when a DCA fill re-sizes it.
  */
-import type { KernelEvent, OrderDoneEvent } from '../core/kernel/events.js';
+import type { KernelEvent, OrderDoneEvent, OrderRejectedEvent } from '../core/kernel/events.js';
 import { maxNotionalAt } from '../core/accounts/position.js';
 import type { Instrument } from '../core/instruments/instrument.js';
 import type { Kernel } from '../core/kernel/kernel.js';
 import type { KernelInput, PlaceOrderInput } from '../core/kernel/inputs.js';
 import { divRound, formatFixed, mul, ONE, parseFixed, roundToIncrement, type Fixed } from '../core/money/fixed.js';
 import { SPEC_RULES } from '../core/matching/exchange-rules.js';
+import { extend } from '../core/objects.js';
 import { worstFeeRate } from '../core/matching/fee-model.js';
 import { maxSlippageProblem, type OrderRequest } from '../core/orders/order-validation.js';
 import { isOpenStatus } from '../core/orders/order-status.js';
@@ -50,6 +57,21 @@ export interface TradeVenue {
   readonly kernel: Kernel;
   /** Hands an input to the kernel and dispatches its events (this manager's `onEvent` included). */
   submit(input: KernelInput): KernelEvent[];
+  /** Tells the user what the manager could not do (an exit the kernel refused, a reversal that cannot follow its close). */
+  report?(report: ManagerReport): void;
+}
+
+/**
+ * Something the user must know and no kernel event says: `EXIT_DUST`, an exit refused because what is
+ * left of the position is below what one order may close (MIN_QUANTITY, MIN_NOTIONAL); `EXIT_REFUSED`,
+ * an exit refused for another reason; `ENTRY_REFUSED`, a reversal's entry that waited for its close.
+ */
+export interface ManagerReport {
+  readonly at: number;
+  readonly account: string;
+  readonly symbol: string;
+  readonly code: 'EXIT_DUST' | 'EXIT_REFUSED' | 'ENTRY_REFUSED';
+  readonly message: string;
 }
 
 export interface RiskLimits {
@@ -113,9 +135,10 @@ type Role = {
 };
 
 /**
- * The rest of an exit the slippage cap stopped (ADR 0065), sent again at the symbol's next market
- * move: the rest of plan `plan`'s take-profit `index`, or (`plan` '') of a stop, a trailing stop or a
- * close, closed at market. `quantity` in base units, never more than the position then.
+ * The rest of an exit the slippage cap or the book's depth stopped (ADR 0065, 0069), sent again at the
+ * symbol's next market move: the rest of plan `plan`'s take-profit `index`, or (`plan` '') of a stop,
+ * a trailing stop or a close, closed at market. `quantity` in base units, never more than the position
+ * then; `maxSlippage` the exit's cap (absent: an uncapped exit that ran out of depth).
  */
 export interface ExitRest {
   readonly account: string;
@@ -123,7 +146,19 @@ export interface ExitRest {
   readonly plan: string;
   readonly index: number;
   readonly quantity: Fixed;
-  readonly maxSlippage: Fixed;
+  readonly maxSlippage?: Fixed;
+}
+
+/** Why a market exit's remainder expired that the next market move may fill: its cap, or a book without enough depth (matching-engine.ts). */
+const REST_REASONS: ReadonlySet<string> = new Set(['SLIPPAGE_CAP', 'DEPTH_EXHAUSTED', 'NO_LIQUIDITY']);
+
+/** The refusals no order of any price can get past: what is left is below the instrument's minimum (exchange-rules.ts). */
+const DUST_CODES: ReadonlySet<string> = new Set(['MIN_QUANTITY', 'MIN_NOTIONAL']);
+
+/** A reversal's entry waiting for the close of the position it reverses (ADR 0069); `price` the close's last fill. */
+interface WaitingEntry {
+  readonly request: OpenRequest;
+  price: Fixed | undefined;
 }
 
 const HUNDRED = 100n * ONE;
@@ -135,6 +170,8 @@ export class TradeManager {
   private readonly roles = new Map<string, Role>();
   /** Rests of capped exits waiting for their symbol's next market move, in the order they were left. */
   private rests: ExitRest[] = [];
+  /** Reversals' entries waiting for their close to complete, by plan key. */
+  private readonly waiting = new Map<string, WaitingEntry>();
   private seq = 0;
   /** The plan key of each (account, symbol), made once: a lookup then hashes a string it has hashed before, not a new concatenation. */
   private readonly keys = new Map<string, Map<string, string>>();
@@ -155,18 +192,20 @@ export class TradeManager {
     return k;
   }
 
-  /** Plans, order roles and the rests of capped exits as plain data (bigints kept; see library snapshots). */
-  exportState(): { seq: number; plans: TradePlan[]; roles: [string, Role][]; rests?: ExitRest[] } {
-    return { seq: this.seq, plans: [...this.plans.values()], roles: [...this.roles], rests: [...this.rests] };
+  /** Plans, order roles, the rests of capped exits and the reversals waiting for their close as plain data (bigints kept; see library snapshots). */
+  exportState(): { seq: number; plans: TradePlan[]; roles: [string, Role][]; rests?: ExitRest[]; waiting?: WaitingEntry[] } {
+    return { seq: this.seq, plans: [...this.plans.values()], roles: [...this.roles], rests: [...this.rests], waiting: [...this.waiting.values()].map((w) => ({ request: w.request, price: w.price })) };
   }
 
-  /** Puts back what `exportState` gave; a state written before the exits' cap has no `rests`. */
-  importState(state: { seq: number; plans: TradePlan[]; roles: [string, Role][]; rests?: ExitRest[] }): void {
+  /** Puts back what `exportState` gave; a state written before the exits' cap has no `rests`, one written before ADR 0069 no `waiting`. */
+  importState(state: { seq: number; plans: TradePlan[]; roles: [string, Role][]; rests?: ExitRest[]; waiting?: WaitingEntry[] }): void {
     this.seq = state.seq;
     this.plans.clear();
     this.plansById.clear();
     this.roles.clear();
     this.rests = [...(state.rests ?? [])];
+    this.waiting.clear();
+    for (const w of state.waiting ?? []) this.waiting.set(this.key(w.request.account, w.request.symbol), { request: w.request, price: w.price });
     for (const plan of state.plans) {
       this.plans.set(this.key(plan.account, plan.symbol), plan);
       this.plansById.set(plan.id, plan);
@@ -350,21 +389,55 @@ export class TradeManager {
     const cap = maxSlippage ?? plan?.tactics.exit?.maxSlippage;
     if (plan !== undefined) this.finish(plan, time);
     this.dropRests(account, symbol);
+    this.waiting.delete(this.key(account, symbol));
     const size = this.positionSize(account, symbol);
     this.closeAtMarket(account, symbol, size > 0n ? size : -size, cap, time);
+  }
+
+  /** Forgets the reversal waiting on (account, symbol), if any: a newer signal decides. */
+  dropWaiting(account: string, symbol: string): void {
+    if (this.waiting.size > 0) this.waiting.delete(this.key(account, symbol));
+  }
+
+  /**
+   * A reversal's entry (a signal to the side opposite the position, after `close`): opened now when the
+   * position is closed, else it waits for the close's rest (ADR 0069) and goes once the position is
+   * closed, at the close's last fill price as its reference; `undefined` then. A later close or
+   * reversal replaces it; a close that cannot complete (EXIT_DUST, EXIT_REFUSED) refuses it, reported
+   * as ENTRY_REFUSED.
+   */
+  openAfterClose(req: OpenRequest): OpenOutcome | undefined {
+    const k = this.key(req.account, req.symbol);
+    this.waiting.delete(k);
+    const size = this.positionSize(req.account, req.symbol);
+    const closing = size !== 0n && (size > 0n ? req.direction === 'SHORT' : req.direction === 'LONG') && !this.plans.has(k) && this.rests.some((r) => r.account === req.account && r.symbol === req.symbol);
+    if (!closing) return this.open(req);
+    this.waiting.set(k, { request: req, price: undefined });
+    return undefined;
   }
 
   /**
    * The symbol's market moved (a book update, a print, a bar): the rests of capped exits left before
    * this move go again, capped from the best price now, each no larger than the position. Called
-   * after the move's inputs are applied and before its events reach `onEvent`, so that a rest the
-   * move itself leaves waits for the next one (the cap is never stretched within one book).
+   * after the move's inputs are applied and before its events (`moved`) reach `onEvent`, so that a
+   * rest the move itself leaves waits for the next one (the cap is never stretched within one book).
+   * One exit works a position in a move (ADR 0069): where another of the position's exits filled or
+   * expired in this move (a stop triggered while a take-profit's rest waits), the rests wait too,
+   * and a stop's or close's rest, once `onEvent` holds it, replaces them.
    */
-  onMarket(symbol: string, time: number): void {
+  onMarket(symbol: string, time: number, moved: readonly KernelEvent[] = []): void {
     if (this.rests.length === 0) return;
-    const due = this.rests.filter((r) => r.symbol === symbol);
+    let busy: Set<string> | undefined;
+    for (let i = 0; i < moved.length; i += 1) {
+      const e = moved[i]!;
+      if ((e.type !== 'FILL' && e.type !== 'ORDER_EXPIRED') || e.symbol !== symbol) continue;
+      const role = this.roles.get(`${e.account}\u0000${e.clientOrderId}`);
+      if (role !== undefined && role.role !== 'entry' && role.role !== 'dca') (busy ??= new Set()).add(e.account);
+    }
+    const goes = (r: ExitRest): boolean => r.symbol === symbol && (busy === undefined || !busy.has(r.account));
+    const due = this.rests.filter(goes);
     if (due.length === 0) return;
-    this.rests = this.rests.filter((r) => r.symbol !== symbol);
+    this.rests = this.rests.filter((r) => !goes(r));
     for (const rest of due) {
       const size = this.positionSize(rest.account, symbol);
       const whole = size > 0n ? size : -size;
@@ -375,7 +448,11 @@ export class TradeManager {
     }
   }
 
-  /** A reduce-only MARKET order for `quantity` of the position (nothing for 0), capped when `maxSlippage` is given. */
+  /**
+   * A reduce-only MARKET order for `quantity` of the position (nothing for 0), capped when `maxSlippage`
+   * is given. Its role is known before it goes: its rest is held when the cap or the depth stops it,
+   * now or (on a book still syncing) later, and a refusal is reported.
+   */
   private closeAtMarket(account: string, symbol: string, quantity: Fixed, maxSlippage: Fixed | undefined, time: number): void {
     const size = this.positionSize(account, symbol);
     if (size === 0n || quantity <= 0n) return;
@@ -383,11 +460,8 @@ export class TradeManager {
     const input: { -readonly [K in keyof PlaceOrderInput]: PlaceOrderInput[K] } = {
       kind: 'order.place', time, account, symbol, side: size > 0n ? 'SELL' : 'BUY', type: 'MARKET', quantity: formatFixed(quantity), reduceOnly: true, clientOrderId,
     };
-    if (maxSlippage !== undefined) {
-      input.maxSlippage = formatFixed(maxSlippage);
-      // Known before it goes: its rest is held when the cap stops it, now or (on a book still syncing) later.
-      this.roles.set(`${account}\u0000${clientOrderId}`, { plan: '', role: 'close', index: 0, quantity, maxSlippage });
-    }
+    if (maxSlippage !== undefined) input.maxSlippage = formatFixed(maxSlippage);
+    this.roles.set(`${account}\u0000${clientOrderId}`, maxSlippage === undefined ? { plan: '', role: 'close', index: 0, quantity } : { plan: '', role: 'close', index: 0, quantity, maxSlippage });
     this.venue.submit(input);
   }
 
@@ -397,19 +471,55 @@ export class TradeManager {
   }
 
   /**
-   * A capped exit expired with the reason SLIPPAGE_CAP: its rest (its quantity less what filled) is
-   * held for the symbol's next move. A take-profit's rest stays the plan's target; a stop's or a
-   * trailing stop's ends the plan as a close does, and its rest closes what is left of the position.
+   * An exit expired with a reason the next move may lift (REST_REASONS: its cap, the book's depth): its
+   * rest (its quantity less what filled) is held for the symbol's next move. A take-profit's rest stays
+   * the plan's target; a stop's or a trailing stop's ends the plan as a close does, and its rest closes
+   * what is left of the position.
    */
   private holdRest(plan: TradePlan | undefined, role: Role, event: OrderDoneEvent): void {
-    if (role.quantity === undefined || role.maxSlippage === undefined) return;
+    if (role.quantity === undefined) return; // a role written before ADR 0065
     const quantity = role.quantity - parseFixed(event.executedQty);
     if (plan !== undefined && role.role !== 'target') {
       this.finish(plan, event.at);
       this.dropRests(plan.account, plan.symbol);
     }
     if (quantity <= 0n || this.positionSize(event.account, event.symbol) === 0n) return;
-    this.rests.push({ account: event.account, symbol: event.symbol, plan: role.role === 'target' && plan !== undefined ? plan.id : '', index: role.index, quantity, maxSlippage: role.maxSlippage });
+    const rest = { account: event.account, symbol: event.symbol, plan: role.role === 'target' && plan !== undefined ? plan.id : '', index: role.index, quantity };
+    this.rests.push(role.maxSlippage === undefined ? rest : extend(rest, { maxSlippage: role.maxSlippage }));
+  }
+
+  /**
+   * The kernel refused one of the position's exits (a rest below the instrument's minimum, a stop over
+   * the open-order cap): reported, never dropped in silence (ADR 0069). A reversal waiting for a close
+   * that cannot complete is refused with it.
+   */
+  private refused(role: Role, event: OrderRejectedEvent): void {
+    const report = this.venue.report;
+    const size = this.positionSize(event.account, event.symbol);
+    const left = formatFixed(size > 0n ? size : -size);
+    const what = role.role === 'target' ? `take-profit ${role.index + 1}` : role.role === 'trailing' ? 'trailing stop' : role.role;
+    const quantity = role.quantity === undefined ? '' : ` of ${formatFixed(role.quantity)}`;
+    const dust = DUST_CODES.has(event.code);
+    report?.call(this.venue, {
+      at: event.at, account: event.account, symbol: event.symbol, code: dust ? 'EXIT_DUST' : 'EXIT_REFUSED',
+      message: `the ${what}${quantity} ${event.symbol} was refused (${event.code}: ${event.message}); ${left} of the position stays open${dust ? ', below what one order may close' : ''}`,
+    });
+    const k = this.key(event.account, event.symbol);
+    const waiting = this.waiting.get(k);
+    if (waiting === undefined || role.role === 'target' || size === 0n) return;
+    this.waiting.delete(k);
+    report?.call(this.venue, { at: event.at, account: event.account, symbol: event.symbol, code: 'ENTRY_REFUSED', message: `the ${waiting.request.direction} entry waited for the close of the position, which cannot complete: ${event.code}` });
+  }
+
+  /** The position closed: a reversal waiting for it opens now, at the close's last fill price (else the last trade). */
+  private openWaiting(event: { readonly at: number; readonly account: string; readonly symbol: string }): void {
+    const k = this.key(event.account, event.symbol);
+    const waiting = this.waiting.get(k);
+    if (waiting === undefined) return;
+    this.waiting.delete(k);
+    const price = waiting.price ?? this.venue.kernel.triggerPrice(event.symbol, 'last') ?? waiting.request.price;
+    const outcome = this.open({ ...waiting.request, price, time: event.at });
+    if (!outcome.ok) this.venue.report?.({ at: event.at, account: event.account, symbol: event.symbol, code: 'ENTRY_REFUSED', message: outcome.reason });
   }
 
   /** A bar closed: unfilled limit entries expire after `validBars`. */
@@ -425,6 +535,7 @@ export class TradeManager {
       this.dropRests(event.account, event.symbol);
       const plan = this.plans.get(this.key(event.account, event.symbol));
       if (plan !== undefined && plan.opened) this.finish(plan, event.at);
+      if (this.waiting.size > 0) this.openWaiting(event);
       return;
     }
     if (event.type !== 'FILL' && event.type !== 'ORDER_EXPIRED' && event.type !== 'ORDER_REJECTED' && event.type !== 'ORDER_CANCELED') return;
@@ -433,15 +544,21 @@ export class TradeManager {
     if (role === undefined) return;
     if (role.role === 'close') {
       if (event.type !== 'FILL' || event.status === 'FILLED') this.roles.delete(roleKey);
-      if (event.type === 'ORDER_EXPIRED' && event.reason === 'SLIPPAGE_CAP') this.holdRest(undefined, role, event);
+      if (event.type === 'FILL' && this.waiting.size > 0) {
+        const waiting = this.waiting.get(this.key(event.account, event.symbol));
+        if (waiting !== undefined) waiting.price = parseFixed(event.price);
+      }
+      if (event.type === 'ORDER_EXPIRED' && REST_REASONS.has(event.reason)) this.holdRest(undefined, role, event);
+      else if (event.type === 'ORDER_REJECTED') this.refused(role, event);
       return;
     }
     const plan = this.plansById.get(role.plan);
     if (plan === undefined) return;
-    if (event.type === 'ORDER_EXPIRED' && event.reason === 'SLIPPAGE_CAP' && (role.role === 'stop' || role.role === 'trailing' || role.role === 'target')) {
+    if (event.type === 'ORDER_EXPIRED' && REST_REASONS.has(event.reason) && (role.role === 'stop' || role.role === 'trailing' || role.role === 'target')) {
       this.holdRest(plan, role, event);
       return;
     }
+    if (event.type === 'ORDER_REJECTED' && role.role !== 'entry' && role.role !== 'dca' && !(role.role === 'stop' && event.code === 'WOULD_TRIGGER_IMMEDIATELY')) this.refused(role, event);
     if (event.type !== 'FILL') {
       if (role.role === 'entry' && !plan.opened && this.positionSize(plan.account, plan.symbol) === 0n) this.finish(plan, event.at);
       // The price has passed the stop before it could be placed (a bar that opened beyond both the DCA

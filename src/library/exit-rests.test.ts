@@ -1,0 +1,214 @@
+/**
+ * What is left of an exit (ADR 0065, 0069): one exit works a position in a market move; the rest of
+ * an uncapped exit that ran out of depth goes again at the next move; a rest the kernel refuses is
+ * reported; a reversal waits for its close. Every figure is worked out by hand from the books the
+ * test states (Binance USD-M BTCUSDT: tick 0.1, step 0.001, taker fee 0.05 %, reduce-only orders
+ * exempt from the 100 USDT minimum notional).
+ */
+import { describe, expect, it } from 'vitest';
+import { BUNDLED_INSTRUMENTS } from '../core/instruments/bundled-instruments.js';
+import type { LevelInput } from '../core/kernel/inputs.js';
+import { formatFixed, parseFixed } from '../core/money/fixed.js';
+import { registerStrategy } from '../strategy/strategy.js';
+import type { PaperTradingEvent } from './engine-events.js';
+import { DEFAULT_ENGINE_INSTRUMENTS, PaperTradingEngine } from './paper-trading-engine.js';
+
+/** A minute's boundary: the library's 1-minute candles start here. */
+const T0 = 1_700_000_040_000;
+const symbol = 'BTCUSDT';
+
+let updateId = 10;
+function book(engine: PaperTradingEngine, time: number, bids: LevelInput[], asks: LevelInput[]): void {
+  updateId += 1;
+  engine.feedMarket({ kind: 'book.snapshot', time, symbol, lastUpdateId: updateId, bids, asks });
+}
+
+/** A print at `price`; `seller`: a sell aggressor, hitting the bids (what triggers a long's stop). */
+function print(engine: PaperTradingEngine, time: number, tradeId: number, price: string, seller: boolean): void {
+  engine.feedMarket({ kind: 'trade', time, symbol, tradeId, price, quantity: '0.001', buyerMaker: seller });
+}
+
+/**
+ * Account `a` (1,000,000 USDT, leverage 1) long `quantity` at 60,000.0: a print at 60,000.0 (the
+ * reference), then asks of 10 at 60,000.0 the market entry buys from.
+ */
+function longAt60000(quantity: string, tactics: Record<string, unknown>, engine = new PaperTradingEngine(), account: Record<string, unknown> = {}) {
+  const events: PaperTradingEvent[] = [];
+  engine.subscribe((e) => events.push(e));
+  engine.advanceTo(T0);
+  engine.createAccount({ id: 'a', initialBalance: '1000000', tacticsSets: [tactics], ...account });
+  print(engine, T0, 1, '60000.0', false);
+  book(engine, T0 + 1, [['59990.0', '1']], [['60000.0', '10']]);
+  expect(engine.openPosition('a', { symbol, side: 'LONG', quantity }).ok).toBe(true);
+  expect(engine.getAccount('a').positions).toEqual([{ symbol, direction: 'LONG', size: quantity, entryPrice: '60000' }]);
+  events.length = 0;
+  return { engine, events };
+}
+
+const fills = (events: readonly PaperTradingEvent[], side: 'BUY' | 'SELL') => events.flatMap((e) => (e.type === 'FILL' && e.side === side ? [[e.price, e.quantity]] : []));
+const sells = (events: readonly PaperTradingEvent[]) => fills(events, 'SELL');
+const expiries = (events: readonly PaperTradingEvent[]) => events.flatMap((e) => (e.type === 'ORDER_EXPIRED' ? [[e.orderType, e.executedQty, e.reason]] : []));
+const errors = (events: readonly PaperTradingEvent[]) => events.flatMap((e) => (e.type === 'ERROR' ? [[e.code, e.message]] : []));
+const closed = (events: readonly PaperTradingEvent[]) => events.flatMap((e) => (e.type === 'POSITION_CLOSED' ? [[e.realizedPnl, e.feesPaid]] : []));
+const size = (engine: PaperTradingEngine) => engine.getAccount('a').positions[0]?.size ?? '0';
+
+describe('one exit works a position in a market move', () => {
+  // Long 2 at 60,000: stop 1 % under, 59,400.0, for 2; a target 1 % over, 60,600.0, for half; exit cap 0.1 %.
+  const TACTICS = { name: 't', stopLoss: { type: 'percent', percent: 1 }, takeProfits: [{ percent: 1, share: 0.5 }], exit: { maxSlippage: '0.001' } };
+  // Bids 60,600.0 ×0.501 (0.5 after the print), 60,560.0 ×0.2, 60,500.0 ×1, 59,400.0 ×1.001, 59,300.0 ×1, 59,000.0 ×5.
+  const BIDS: LevelInput[] = [['60600.0', '0.501'], ['60560.0', '0.2'], ['60500.0', '1'], ['59400.0', '1.001'], ['59300.0', '1'], ['59000.0', '5']];
+
+  it("a stop capped in the move a take-profit's rest was due in owns the position: the rest never sells below the stop's cap", () => {
+    const { engine, events } = longAt60000('2', TACTICS);
+    book(engine, T0 + 2, BIDS, [['60700.0', '5']]);
+    // The target triggers: cap 60,600 × 0.999 = 60,539.4: 0.5 at 60,600, 0.2 at 60,560; 0.3 of its 1 waits for the next move.
+    print(engine, T0 + 3, 2, '60600.0', true);
+    expect(sells(events)).toEqual([['60600', '0.5'], ['60560', '0.2']]);
+    expect(expiries(events)).toEqual([['TAKE_PROFIT', '0.7', 'SLIPPAGE_CAP']]);
+    expect(size(engine)).toBe('1.3');
+
+    // The next move is a print at 59,400.0: it goes through the bids above it and triggers the stop (2, reduce-only: the 1.3 held).
+    // Stop cap 59,400 × 0.999 = 59,340.6: 1 at 59,400; 59,300 is beyond it, and the stop's rest waits for the move after.
+    // The target's rest is due in this move too: capped from the best bid left, 59,300 × 0.999 = 59,240.7, it would sell its
+    // 0.3 at 59,300, under the stop's cap in the same book. The stop owns the position: the target's rest goes with the plan.
+    events.length = 0;
+    print(engine, T0 + 4, 3, '59400.0', true);
+    expect(sells(events)).toEqual([['59400', '1']]);
+    expect(expiries(events)).toEqual([['STOP_LOSS', '1', 'SLIPPAGE_CAP']]);
+    expect(size(engine)).toBe('0.3');
+    expect(engine.kernel.openOrders('a')).toEqual([]);
+
+    // Next book: the stop's rest (2 − 1 = 1, no more than the 0.3 held), cap 59,350 × 0.999 = 59,290.65, up to the tick 59,290.7.
+    events.length = 0;
+    book(engine, T0 + 5, [['59350.0', '1']], [['59450.0', '5']]);
+    expect(sells(events)).toEqual([['59350', '0.3']]);
+    expect(size(engine)).toBe('0');
+    // Bought 2 × 60,000 = 120,000; sold 0.5 × 60,600 + 0.2 × 60,560 + 1 × 59,400 + 0.3 × 59,350 = 30,300 + 12,112 + 59,400 + 17,805
+    // = 119,617: −383 realized. Fees at 0.05 %: (120,000 + 119,617) × 0.0005 = 119.8085.
+    expect(closed(events)).toEqual([['-383', '119.8085']]);
+    engine.kernel.checkInvariants();
+  });
+});
+
+describe("the rest of an exit the book's depth stopped", () => {
+  it('an uncapped stop that ran out of bids ends the plan, and its rest closes the position at the next move', () => {
+    // Long 3: stop 59,400.0 for 3, no cap; a target at +2 %, 61,200.0, for half.
+    const { engine, events } = longAt60000('3', { name: 't', stopLoss: { type: 'percent', percent: 1 }, takeProfits: [{ percent: 2, share: 0.5 }] });
+    // Bids 59,400.0 ×1.001 (1 after the print), 59,200.0 ×1: 2 of the 3 there are.
+    book(engine, T0 + 2, [['59400.0', '1.001'], ['59200.0', '1']], [['59500.0', '5']]);
+    print(engine, T0 + 3, 2, '59400.0', true);
+    expect(sells(events)).toEqual([['59400', '1'], ['59200', '1']]);
+    expect(expiries(events)).toEqual([['STOP_LOSS', '2', 'DEPTH_EXHAUSTED']]);
+    expect(size(engine)).toBe('1');
+    // The plan is over: its target is cancelled, nothing is left to rest.
+    expect(engine.kernel.openOrders('a')).toEqual([]);
+
+    // Next book: bids 59,000.0 ×0.4, 58,900.0 ×5: the last 1 goes, uncapped, 0.4 at 59,000 and 0.6 at 58,900.
+    events.length = 0;
+    book(engine, T0 + 4, [['59000.0', '0.4'], ['58900.0', '5']], [['59100.0', '5']]);
+    expect(sells(events)).toEqual([['59000', '0.4'], ['58900', '0.6']]);
+    expect(size(engine)).toBe('0');
+    // Sold 59,400 + 59,200 + 23,600 + 35,340 = 177,540 for 180,000: −2,460; fees (180,000 + 177,540) × 0.0005 = 178.77.
+    expect(closed(events)).toEqual([['-2460', '178.77']]);
+    engine.kernel.checkInvariants();
+  });
+});
+
+describe('a rest the kernel refuses', () => {
+  it('a reduce-only rest below the 100 USDT minimum notional still closes (Binance USD-M: "unless you choose reduce only")', () => {
+    const { engine, events } = longAt60000('0.003', { name: 't', stopLoss: { type: 'percent', percent: 10 } });
+    book(engine, T0 + 2, [['60000.0', '0.002'], ['59000.0', '5']], [['60100.0', '5']]);
+    // Cap 60,000 × 0.995 = 59,700: 0.002 at 60,000; 0.001 waits.
+    engine.closePosition('a', symbol, { maxSlippage: '0.005' });
+    expect(sells(events)).toEqual([['60000', '0.002']]);
+    events.length = 0;
+    // 0.001 × 59,500 = 59.5 USDT, under 100: reduce-only, so taken.
+    book(engine, T0 + 3, [['59500.0', '1']], [['59600.0', '5']]);
+    expect(sells(events)).toEqual([['59500', '0.001']]);
+    expect(errors(events)).toEqual([]);
+    expect(size(engine)).toBe('0');
+  });
+
+  it('a rest below the minimum quantity is reported as dust, not dropped in silence', () => {
+    // BTCUSDT with a minimum quantity of 0.01 above its step of 0.001 (as some contracts have).
+    const btc = BUNDLED_INSTRUMENTS.find((i) => i.exchange === 'binance' && i.market === 'perpetual' && i.symbol === symbol)!;
+    const instruments = DEFAULT_ENGINE_INSTRUMENTS.map((i) => (i === btc ? { ...btc, minQty: parseFixed('0.01') } : i));
+    const { engine, events } = longAt60000('0.015', { name: 't', stopLoss: { type: 'percent', percent: 10 } }, new PaperTradingEngine({ instruments }));
+    book(engine, T0 + 2, [['60000.0', '0.01'], ['59000.0', '5']], [['60100.0', '5']]);
+    // Cap 59,700: 0.01 at 60,000; 0.005 waits, below the 0.01 any order must reach.
+    engine.closePosition('a', symbol, { maxSlippage: '0.005' });
+    expect(sells(events)).toEqual([['60000', '0.01']]);
+    events.length = 0;
+    book(engine, T0 + 3, [['59500.0', '1']], [['59600.0', '5']]);
+    expect(sells(events)).toEqual([]);
+    expect(errors(events)).toEqual([
+      ['EXIT_DUST', 'the close of 0.005 BTCUSDT was refused (MIN_QUANTITY: The minimum transaction volume cannot be less than:0.01 BTC); 0.005 of the position stays open, below what one order may close'],
+    ]);
+    expect(size(engine)).toBe('0.005');
+  });
+});
+
+/** Signals SHORT on the first candle that closes while the account is long. */
+registerStrategy('test-reverse-once', () => {
+  let done = false;
+  return {
+    id: 'test-reverse-once',
+    onCandle: (_candle, context) => {
+      if (done || context.position !== 'LONG') return null;
+      done = true;
+      return { action: 'SHORT', reason: 'reverse' };
+    },
+  };
+});
+
+describe('a reversal whose close the cap stopped short', () => {
+  it('waits for the close to complete and opens then, at the close\'s last fill price', () => {
+    // Stop 10 % away; exit cap 0.5 %; 1 % of equity at risk per trade (the default).
+    const tactics = { name: 't', stopLoss: { type: 'percent', percent: 10 }, exit: { maxSlippage: '0.005' } };
+    const { engine, events } = longAt60000('3', tactics, new PaperTradingEngine(), { strategyId: 'test-reverse-once', autoTrading: true });
+    engine.start('a');
+    book(engine, T0 + 2, [['60000.0', '1'], ['59800.0', '1'], ['59500.0', '1'], ['59000.0', '5']], [['60100.0', '5']]);
+    // The print at the next minute closes the first candle: the strategy says SHORT, traded at once. The close of 3,
+    // capped at 60,000 × 0.995 = 59,700, sells 1 at 60,000 and 1 at 59,800; 1 is left, and the short waits for it.
+    print(engine, T0 + 60_000, 2, '60100.0', false);
+    expect(sells(events)).toEqual([['60000', '1'], ['59800', '1']]);
+    expect(errors(events)).toEqual([]);
+    expect(size(engine)).toBe('1');
+
+    // Next book: cap 59,600 × 0.995 = 59,302: the last 1 sells, 0.4 at 59,600 and 0.6 at 59,400; then the short opens at 59,400.
+    // Wallet: 1,000,000 − 720 realized (−200 − 160 − 360) − fees 90 (the buy) − 89.64 (179,280 × 0.0005) = 999,100.36.
+    // Stop 10 % over 59,400 = 65,340.0, 5,940 away; 1 % of 999,100.36 = 9,991.0036; / 5,940 = 1.68198…, 1.681 to the step.
+    events.length = 0;
+    book(engine, T0 + 60_001, [['59600.0', '0.4'], ['59400.0', '5']], [['59700.0', '5']]);
+    expect(sells(events)).toEqual([['59600', '0.4'], ['59400', '0.6'], ['59400', '1.681']]);
+    expect(errors(events)).toEqual([]);
+    expect(engine.getAccount('a').positions).toEqual([{ symbol, direction: 'SHORT', size: '1.681', entryPrice: '59400' }]);
+    expect(engine.kernel.openOrders('a').map((o) => [o.type, o.side, formatFixed(o.stopPrice!), formatFixed(o.quantity)])).toEqual([['STOP_LOSS', 'BUY', '65340', '1.681']]);
+    engine.kernel.checkInvariants();
+  });
+
+  it('the waiting entry survives a snapshot; a CLOSE signal or closePosition drops it', async () => {
+    const tactics = { name: 't', stopLoss: { type: 'percent', percent: 10 }, exit: { maxSlippage: '0.005' } };
+    const { engine } = longAt60000('3', tactics, new PaperTradingEngine(), { strategyId: 'test-reverse-once', autoTrading: true });
+    engine.start('a');
+    book(engine, T0 + 2, [['60000.0', '1'], ['59800.0', '1'], ['59500.0', '1'], ['59000.0', '5']], [['60100.0', '5']]);
+    print(engine, T0 + 60_000, 2, '60100.0', false);
+    expect(size(engine)).toBe('1');
+    const snapshot = engine.snapshot();
+
+    // Restored, the same book as above: the close completes and the short of 1.681 opens at 59,400.
+    const restored = new PaperTradingEngine();
+    await restored.restoreAccounts(snapshot);
+    book(restored, T0 + 60_001, [['59600.0', '0.4'], ['59400.0', '5']], [['59700.0', '5']]);
+    expect(restored.getAccount('a').positions).toEqual([{ symbol, direction: 'SHORT', size: '1.681', entryPrice: '59400' }]);
+
+    // closePosition before the close completes: the user's close replaces the reversal; flat after the next book.
+    const closedByHand = new PaperTradingEngine();
+    await closedByHand.restoreAccounts(snapshot);
+    closedByHand.closePosition('a', symbol);
+    expect(closedByHand.getAccount('a').positions).toEqual([]);
+    book(closedByHand, T0 + 60_001, [['59600.0', '0.4'], ['59400.0', '5']], [['59700.0', '5']]);
+    expect(closedByHand.getAccount('a').positions).toEqual([]);
+    expect(closedByHand.kernel.openOrders('a')).toEqual([]);
+  });
+});
