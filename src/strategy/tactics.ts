@@ -36,9 +36,12 @@
  *   stop, the take-profits and the trailing stop once triggered, and a close of the position at market
  *   (a CLOSE signal, `closePosition`). Same form as the entry's, no cap when absent. What a capped exit
  *   leaves unfilled goes again, capped, at the symbol's next market move until the position is closed
- *   (docs/adr/0065-slippage-cap-on-exits.md).
+ *   (docs/adr/0065-slippage-cap-on-exits.md). `triggerSource`, `"last"` or `"mark"`: the price the
+ *   stop, the take-profits and the trailing stop trigger on (ADR 0066), absent: the engine's setting.
  */
 import { formatFixed, ONE, parseFixed, type Fixed } from '../core/money/fixed.js';
+import type { TriggerSource } from '../core/orders/order.js';
+import { extend } from '../core/objects.js';
 import { maxSlippageProblem } from '../core/orders/order-validation.js';
 import { decimalText } from './candles.js';
 
@@ -58,8 +61,12 @@ export interface TacticsSet {
   readonly takeProfits: readonly { readonly percent: Fixed; readonly share: Fixed }[];
   readonly trailingStop?: { readonly activationPercent: Fixed; readonly callbackPercent: Fixed };
   readonly breakEvenAfterFirstTarget: boolean;
-  /** The slippage cap of the exits that execute at the market (a fraction, as the kernel takes it). */
-  readonly exit?: { readonly maxSlippage?: Fixed };
+  /**
+   * The exits' execution: `maxSlippage`, the slippage cap of those that execute at the market (a
+   * fraction, as the kernel takes it); `triggerSource`, the price the stop, take-profits and trailing
+   * stop trigger on (ADR 0066; absent: the engine's setting).
+   */
+  readonly exit?: { readonly maxSlippage?: Fixed; readonly triggerSource?: TriggerSource };
 }
 
 export class TacticsError extends Error {
@@ -159,8 +166,10 @@ export function parseTactics(input: unknown): TacticsSet {
   let exit: TacticsSet['exit'];
   if (raw['exit'] !== undefined) {
     const x = obj(raw['exit'], 'exit');
-    for (const key of Object.keys(x)) if (key !== 'maxSlippage') throw new TacticsError(`unknown field "exit.${key}"`);
-    exit = x['maxSlippage'] === undefined ? {} : { maxSlippage: slippageCap(x['maxSlippage'], 'MARKET', 'exit.maxSlippage') };
+    for (const key of Object.keys(x)) if (key !== 'maxSlippage' && key !== 'triggerSource') throw new TacticsError(`unknown field "exit.${key}"`);
+    const source = x['triggerSource'];
+    if (source !== undefined && source !== 'last' && source !== 'mark') throw new TacticsError(`exit.triggerSource must be "last" or "mark", got ${shown(source)}`);
+    exit = extend(x['maxSlippage'] === undefined ? {} : { maxSlippage: slippageCap(x['maxSlippage'], 'MARKET', 'exit.maxSlippage') }, source === undefined ? {} : { triggerSource: source });
   }
   return { name, entry, ...(dca ? { dca } : {}), stopLoss, takeProfits, ...(trailingStop ? { trailingStop } : {}), breakEvenAfterFirstTarget: be, ...(exit ? { exit } : {}) };
 }

@@ -21,6 +21,8 @@
  * - after the first take-profit fills and `breakEvenAfterFirstTarget`: the stop moves to the
  *   average entry price, rounded to the tick against a loss (long: up, short: down);
  * - when the position closes, every remaining order of the plan is cancelled;
+ * - the stop, take-profits and trailing stop trigger on the tactics' `exit.triggerSource` ('last' or
+ *   'mark', ADR 0066; absent: the kernel's setting);
  * - the exits that execute at the market (stop, take-profits, trailing stop, a close) carry the
  *   tactics' `exit.maxSlippage` (a close: the cap asked, else the plan's). What the cap leaves unfilled
  *   (ORDER_EXPIRED, SLIPPAGE_CAP) goes again at the symbol's next market move (`onMarket`), capped from
@@ -44,6 +46,7 @@ import type { KernelInput, PlaceOrderInput } from '../core/kernel/inputs.js';
 import { divRound, formatFixed, mul, ONE, parseFixed, roundToIncrement, type Fixed } from '../core/money/fixed.js';
 import { SPEC_RULES } from '../core/matching/exchange-rules.js';
 import { extend } from '../core/objects.js';
+import type { TriggerSource } from '../core/orders/order.js';
 import { worstFeeRate } from '../core/matching/fee-model.js';
 import { maxSlippageProblem, type OrderRequest } from '../core/orders/order-validation.js';
 import { isOpenStatus } from '../core/orders/order-status.js';
@@ -593,22 +596,23 @@ export class TradeManager {
     const instrument = this.venue.kernel.instrument(plan.symbol)!;
     this.cancel(plan, plan.orders.stop, time);
     const maxSlippage = plan.tactics.exit?.maxSlippage;
-    plan.orders.stop = this.place(plan, 'stop', 0, time, { side, type: 'STOP_LOSS', quantity: qty, stopPrice: plan.stop, reduceOnly: true, maxSlippage });
+    const triggerSource = plan.tactics.exit?.triggerSource;
+    plan.orders.stop = this.place(plan, 'stop', 0, time, { side, type: 'STOP_LOSS', quantity: qty, stopPrice: plan.stop, reduceOnly: true, maxSlippage, triggerSource });
     if (!all || this.plansById.get(plan.id) !== plan) return; // closed: the stop was refused as already passed
     for (const [i, tp] of plan.tactics.takeProfits.entries()) {
       if (plan.targetsHit[i]) continue;
       this.cancel(plan, plan.orders.targets[i], time);
       const share = roundToIncrement(mul(qty, tp.share, 'down'), instrument.stepSize, 'floor');
-      plan.orders.targets[i] = share < instrument.minQty ? undefined : this.place(plan, 'target', i, time, { side, type: 'TAKE_PROFIT', quantity: share, stopPrice: plan.takeProfitPrices[i]!, reduceOnly: true, maxSlippage });
+      plan.orders.targets[i] = share < instrument.minQty ? undefined : this.place(plan, 'target', i, time, { side, type: 'TAKE_PROFIT', quantity: share, stopPrice: plan.takeProfitPrices[i]!, reduceOnly: true, maxSlippage, triggerSource });
     }
     const trailing = plan.tactics.trailingStop;
     if (trailing !== undefined) {
       this.cancel(plan, plan.orders.trailing, time);
       const activation = trailingActivation(plan.reference, plan.direction, trailing.activationPercent, instrument.tickSize);
       // An activation the price has already reached would be refused (Binance USD-M -2021): the stop then trails from the current price, which is what it meant.
-      const now = this.venue.kernel.triggerPrice(plan.symbol);
+      const now = this.venue.kernel.triggerPrice(plan.symbol, triggerSource);
       const reached = now !== undefined && (side === 'SELL' ? now >= activation : now <= activation);
-      plan.orders.trailing = this.place(plan, 'trailing', 0, time, { side, type: 'TRAILING_STOP_MARKET', quantity: qty, ...(reached ? {} : { activationPrice: activation }), callbackRate: trailing.callbackPercent / 100n, reduceOnly: true, maxSlippage });
+      plan.orders.trailing = this.place(plan, 'trailing', 0, time, { side, type: 'TRAILING_STOP_MARKET', quantity: qty, ...(reached ? {} : { activationPrice: activation }), callbackRate: trailing.callbackPercent / 100n, reduceOnly: true, maxSlippage, triggerSource });
     }
   }
 
@@ -626,7 +630,7 @@ export class TradeManager {
     if (this.venue.kernel.openOrderByClientId(plan.account, clientOrderId) !== undefined) this.venue.submit({ kind: 'order.cancel', time, account: plan.account, clientOrderId });
   }
 
-  private place(plan: TradePlan, role: Role['role'], index: number, time: number, order: { side: 'BUY' | 'SELL'; type: PlaceOrderInput['type']; quantity: Fixed; price?: Fixed; stopPrice?: Fixed; activationPrice?: Fixed; callbackRate?: Fixed; reduceOnly?: boolean; maxSlippage?: Fixed }): string {
+  private place(plan: TradePlan, role: Role['role'], index: number, time: number, order: { side: 'BUY' | 'SELL'; type: PlaceOrderInput['type']; quantity: Fixed; price?: Fixed; stopPrice?: Fixed; activationPrice?: Fixed; callbackRate?: Fixed; reduceOnly?: boolean; maxSlippage?: Fixed; triggerSource?: TriggerSource | undefined }): string {
     plan.version += 1;
     const clientOrderId = `${plan.id}:${role}${role === 'dca' || role === 'target' ? index + 1 : ''}:${plan.version}`;
     this.roles.set(`${plan.account}\u0000${clientOrderId}`, { plan: plan.id, role, index, quantity: order.quantity, maxSlippage: order.maxSlippage });
@@ -640,6 +644,7 @@ export class TradeManager {
     if (order.callbackRate !== undefined) input.callbackRate = formatFixed(order.callbackRate);
     if (order.reduceOnly) input.reduceOnly = true;
     if (order.maxSlippage !== undefined) input.maxSlippage = formatFixed(order.maxSlippage);
+    if (order.triggerSource !== undefined) input.triggerSource = order.triggerSource;
     this.venue.submit(input);
     return clientOrderId;
   }
