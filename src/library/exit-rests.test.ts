@@ -161,6 +161,20 @@ registerStrategy('test-reverse-once', () => {
   };
 });
 
+/** Signals `actions[i]` on the i-th closed candle (`strategyParams: { actions }`), nothing after them. */
+registerStrategy('test-signals', (params) => {
+  const actions = (params?.['actions'] ?? []) as ('LONG' | 'SHORT' | 'CLOSE')[];
+  let seen = 0;
+  return {
+    id: 'test-signals',
+    onCandle: () => {
+      const action = actions[seen];
+      seen += 1;
+      return action === undefined ? null : { action, reason: 'script' };
+    },
+  };
+});
+
 describe('a reversal whose close the cap stopped short', () => {
   it('waits for the close to complete and opens then, at the close\'s last fill price', () => {
     // Stop 10 % away; exit cap 0.5 %; 1 % of equity at risk per trade (the default).
@@ -185,6 +199,50 @@ describe('a reversal whose close the cap stopped short', () => {
     expect(engine.getAccount('a').positions).toEqual([{ symbol, direction: 'SHORT', size: '1.681', entryPrice: '59400' }]);
     expect(engine.kernel.openOrders('a').map((o) => [o.type, o.side, formatFixed(o.stopPrice!), formatFixed(o.quantity)])).toEqual([['STOP_LOSS', 'BUY', '65340', '1.681']]);
     engine.kernel.checkInvariants();
+  });
+
+  it('a newer signal to the side still held drops the waiting entry: the close goes on and the account ends flat', () => {
+    const tactics = { name: 't', stopLoss: { type: 'percent', percent: 10 }, exit: { maxSlippage: '0.005' } };
+    const { engine, events } = longAt60000('3', tactics, new PaperTradingEngine(), { strategyId: 'test-signals', strategyParams: { actions: ['SHORT', 'LONG'] }, autoTrading: true });
+    engine.start('a');
+    // Bids 60,000.0 ×1, 59,800.0 ×1, 59,500.0 ×0.5, 59,000.0 ×5. SHORT: the close sells 1 at 60,000 and 1 at 59,800 (cap 59,700).
+    book(engine, T0 + 2, [['60000.0', '1'], ['59800.0', '1'], ['59500.0', '0.5'], ['59000.0', '5']], [['60100.0', '5']]);
+    print(engine, T0 + 60_000, 2, '60100.0', false);
+    expect(size(engine)).toBe('1');
+    // The next print closes the second candle. First its move sends the rest: cap 59,500 × 0.995 = 59,202.5, 0.5 at 59,500,
+    // 0.5 left. Then the strategy says LONG: the account is still long, the waiting SHORT is dropped.
+    events.length = 0;
+    print(engine, T0 + 120_000, 3, '60100.0', false);
+    expect(sells(events)).toEqual([['59500', '0.5']]);
+    expect(size(engine)).toBe('0.5');
+    // The next book completes the close (cap 59,400 × 0.995 = 59,103): 0.5 at 59,400; no short follows.
+    events.length = 0;
+    book(engine, T0 + 120_001, [['59400.0', '5']], [['59500.0', '5']]);
+    expect(sells(events)).toEqual([['59400', '0.5']]);
+    expect(engine.getAccount('a').positions).toEqual([]);
+    expect(engine.kernel.openOrders('a')).toEqual([]);
+    expect(errors(events)).toEqual([]);
+  });
+
+  it('a close that cannot complete refuses the waiting entry, with the reason', () => {
+    // BTCUSDT with a minimum quantity of 0.01 above its step of 0.001.
+    const btc = BUNDLED_INSTRUMENTS.find((i) => i.exchange === 'binance' && i.market === 'perpetual' && i.symbol === symbol)!;
+    const instruments = DEFAULT_ENGINE_INSTRUMENTS.map((i) => (i === btc ? { ...btc, minQty: parseFixed('0.01') } : i));
+    const tactics = { name: 't', stopLoss: { type: 'percent', percent: 10 }, exit: { maxSlippage: '0.005' } };
+    const { engine, events } = longAt60000('0.015', tactics, new PaperTradingEngine({ instruments }), { strategyId: 'test-signals', strategyParams: { actions: ['SHORT'] }, autoTrading: true });
+    engine.start('a');
+    // The close sells 0.01 at 60,000 (cap 59,700); 0.005 is left, below the 0.01 an order must reach.
+    book(engine, T0 + 2, [['60000.0', '0.01'], ['59000.0', '5']], [['60100.0', '5']]);
+    print(engine, T0 + 60_000, 2, '60100.0', false);
+    expect(size(engine)).toBe('0.005');
+    expect(errors(events)).toEqual([]);
+    events.length = 0;
+    book(engine, T0 + 60_001, [['59500.0', '1']], [['59600.0', '5']]);
+    expect(errors(events)).toEqual([
+      ['EXIT_DUST', 'the close of 0.005 BTCUSDT was refused (MIN_QUANTITY: The minimum transaction volume cannot be less than:0.01 BTC); 0.005 of the position stays open, below what one order may close'],
+      ['ENTRY_REFUSED', 'the SHORT entry waited for the close of the position, which cannot complete: MIN_QUANTITY'],
+    ]);
+    expect(engine.getAccount('a').positions).toEqual([{ symbol, direction: 'LONG', size: '0.005', entryPrice: '60000' }]);
   });
 
   it('the waiting entry survives a snapshot; a CLOSE signal or closePosition drops it', async () => {
