@@ -90,6 +90,35 @@ describe('one exit works a position in a market move', () => {
   });
 });
 
+describe('two take-profits capped in one move', () => {
+  it('leave two rests; the older goes at the next move, the other at the move after, each capped from its own book', () => {
+    // Long 2: stop 59,400.0; target 1 at +1 % (60,600.0) for half, 1; target 2 at +2 % (61,200.0) for half, 1; exit cap 0.1 %.
+    const { engine, events } = longAt60000('2', {
+      name: 't', stopLoss: { type: 'percent', percent: 1 }, takeProfits: [{ percent: 1, share: 0.5 }, { percent: 2, share: 0.5 }], exit: { maxSlippage: '0.001' },
+    });
+    // Bids 61,200.0 ×0.601 (0.6 after the print), 61,150.0 ×0.2, 61,000.0 ×0.5, 60,900.0 ×5. A print at 61,200.0 triggers both.
+    // Target 1: cap 61,200 × 0.999 = 61,138.8: 0.6 at 61,200, 0.2 at 61,150; 0.2 left.
+    // Target 2, from the best bid left, 61,000: cap 60,939: 0.5 at 61,000; 0.5 left.
+    book(engine, T0 + 2, [['61200.0', '0.601'], ['61150.0', '0.2'], ['61000.0', '0.5'], ['60900.0', '5']], [['61300.0', '5']]);
+    print(engine, T0 + 3, 2, '61200.0', true);
+    expect(sells(events)).toEqual([['61200', '0.6'], ['61150', '0.2'], ['61000', '0.5']]);
+    expect(expiries(events)).toEqual([['TAKE_PROFIT', '0.8', 'SLIPPAGE_CAP'], ['TAKE_PROFIT', '0.5', 'SLIPPAGE_CAP']]);
+    expect(size(engine)).toBe('0.7');
+    // Next book, bids 61,100.0 ×0.2, 61,000.0 ×5: target 1's 0.2 at 61,100 (cap 61,038.9). Target 2's rest, capped from the
+    // 61,000 left, would sell 0.5 there, beyond 61,038.9: it waits.
+    events.length = 0;
+    book(engine, T0 + 4, [['61100.0', '0.2'], ['61000.0', '5']], [['61200.0', '5']]);
+    expect(sells(events)).toEqual([['61100', '0.2']]);
+    expect(size(engine)).toBe('0.5');
+    // The book after, bids 61,050.0 ×1: target 2's 0.5 at 61,050 (cap 60,988.95, up to 60,989.0).
+    events.length = 0;
+    book(engine, T0 + 5, [['61050.0', '1']], [['61150.0', '5']]);
+    expect(sells(events)).toEqual([['61050', '0.5']]);
+    expect(size(engine)).toBe('0');
+    engine.kernel.checkInvariants();
+  });
+});
+
 describe("the rest of an exit the book's depth stopped", () => {
   it('an uncapped stop that ran out of bids ends the plan, and its rest closes the position at the next move', () => {
     // Long 3: stop 59,400.0 for 3, no cap; a target at +2 %, 61,200.0, for half.

@@ -426,7 +426,8 @@ export class TradeManager {
    * rest the move itself leaves waits for the next one (the cap is never stretched within one book).
    * One exit works a position in a move (ADR 0069): where another of the position's exits filled or
    * expired in this move (a stop triggered while a take-profit's rest waits), the rests wait too,
-   * and a stop's or close's rest, once `onEvent` holds it, replaces them.
+   * and a stop's or close's rest, once `onEvent` holds it, replaces them; of two take-profits' rests,
+   * the older goes and the other waits for the move after.
    */
   onMarket(symbol: string, time: number, moved: readonly KernelEvent[] = []): void {
     if (this.rests.length === 0) return;
@@ -437,10 +438,15 @@ export class TradeManager {
       const role = this.roles.get(`${e.account}\u0000${e.clientOrderId}`);
       if (role !== undefined && role.role !== 'entry' && role.role !== 'dca') (busy ??= new Set()).add(e.account);
     }
-    const goes = (r: ExitRest): boolean => r.symbol === symbol && (busy === undefined || !busy.has(r.account));
-    const due = this.rests.filter(goes);
+    // One rest per position in a move, the oldest first: a second one, capped from the bids the first took, would stretch the cap.
+    const due: ExitRest[] = [];
+    const keep: ExitRest[] = [];
+    for (const r of this.rests) {
+      if (r.symbol !== symbol || busy?.has(r.account) === true || due.some((d) => d.account === r.account)) keep.push(r);
+      else due.push(r);
+    }
     if (due.length === 0) return;
-    this.rests = this.rests.filter((r) => !goes(r));
+    this.rests = keep;
     for (const rest of due) {
       const size = this.positionSize(rest.account, symbol);
       const whole = size > 0n ? size : -size;
