@@ -46,6 +46,12 @@ export const contractErrors = {
   unknownOrder: () => new MexcContractError(ORDER_NOT_FOUND.code, ORDER_NOT_FOUND.message),
   notFutures: () => new MexcContractError(600, 'Param error! this account does not trade futures: open a futures account'),
   notSupported: (what: string) => new MexcContractError(600, `Param error! ${what} is not supported here`),
+  // Trigger (plan) orders, MEXC futures API "Error code": 3001–3004.
+  triggerPriceType: (detail: string) => new MexcContractError(3001, `Trigger price type error: ${detail}`),
+  triggerType: (detail: string) => new MexcContractError(3002, `Trigger type error: ${detail}`),
+  executeCycle: (detail: string) => new MexcContractError(3003, `Executive cycle error: ${detail}`),
+  triggerPrice: (detail: string) => new MexcContractError(3004, `Trigger price error: ${detail}`),
+  notCancellable: () => new MexcContractError(2041, 'order state cannot be cancelled'),
 } as const;
 
 /**
@@ -101,10 +107,11 @@ const volUnitOf = (c: Contract) => fmt(div(c.instrument.stepSize, c.contractSize
  * | order no longer open (cancel)            | 2041 | order state cannot be cancelled               | cancelOrder: InvalidOrder |
  * | leverage not allowed                     | 2006 | Leverage ratio error                          | ExchangeError  |
  * | unknown account                          | 1000 | Account does not exist                        | AuthenticationError |
+ * | trigger order: trend not 1–3 / triggerType not 1–2 / executeCycle not 1–2 / trigger already reached (mexc-contract-plan-routes.ts) | 3001 / 3002 / 3003 / 3004 | Trigger price type error / Trigger type error / Executive cycle error / Trigger price error | ExchangeError |
  * | anything else the request got wrong      | 600  | Param error!                                  | BadRequest     |
  *
  * Sources: MEXC futures API, "Error code" (api-docs/futures/error-code: 1000–1002, 2003–2009, 2011,
- * 2015, 2016, 2023, 2031, 2036); MEXC's `order/cancel` answer (2040 "order not exist", 2041 "order
+ * 2015, 2016, 2023, 2031, 2036, 3001–3004); MEXC's `order/cancel` answer (2040 "order not exist", 2041 "order
  * state cannot be cancelled", as ccxt's `cancelOrder` quotes it); the words ccxt records from MEXC's
  * answers in its `broad` table ("Order quantity error, please try to modify." for 2011, "Bid price is
  * great than max allow price" for 2003, "Insufficient balance!" for 2005, "Position is not exists or

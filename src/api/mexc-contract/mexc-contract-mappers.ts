@@ -10,7 +10,7 @@
  * (partially filled included), 3 filled, 4 cancelled (expired and partially cancelled included).
  */
 import { decimalsOf, div, formatFixed, mul, ONE, parseFixed, type Fixed } from '../../core/money/fixed.js';
-import type { OrderType, Side } from '../../core/orders/order.js';
+import { executionType, type OrderType, type Side } from '../../core/orders/order.js';
 import { unmarked, type FuturesAccountFigures, type FuturesPositionFigures } from '../../execution/account-read-port.js';
 import type { AccountFill } from '../dialect-kit/account-history.js';
 import type { OrderView } from '../service-deps.js';
@@ -108,7 +108,8 @@ export function contractOrder(
     leverage: terms.leverage,
     side: sideCodeOf(o.side, terms.reduceOnly),
     category: 1,
-    orderType: CODE_OF_ORDER_TYPE[o.type] ?? 1,
+    // A trigger order that triggered is the order it placed: STOP_LOSS a market order (5), STOP_LOSS_LIMIT a limit (1).
+    orderType: CODE_OF_ORDER_TYPE[executionType(o.type)] ?? 1,
     dealAvgPrice: num(average),
     dealVol: num(volOf(c, o.executedQty)),
     orderMargin: num(terms.orderMargin),

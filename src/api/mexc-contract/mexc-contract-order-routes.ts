@@ -14,59 +14,29 @@
  * stream). Refused: hedge mode.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { formatFixed, isDecimalString } from '../../core/money/fixed.js';
-import { extend } from '../../core/objects.js';
-import { isConditional, type TriggerSource } from '../../core/orders/order.js';
-import type { AccountProfile } from '../../persistence/credential-store.js';
+import { isConditional } from '../../core/orders/order.js';
 import type { AccountFill } from '../dialect-kit/account-history.js';
 import { auditCall, cancelOpenOrders, outcomeOf } from '../dialect-kit/facade-calls.js';
 import { historyBounds, type HistoryWindow } from '../dialect-kit/history-pages.js';
 import { intParam, optionalInt } from '../dialect-kit/request-params.js';
 import { accountReads } from '../paper-account-reads.js';
-import type { ExecutionResult, OrderView, PlaceOrderRequest } from '../service-deps.js';
+import type { ExecutionResult, OrderView } from '../service-deps.js';
 import { ok, type ContractContext } from './mexc-contract-api.js';
 import { contractErrorOf, contractErrors, type ContractOrderTerms } from './mexc-contract-errors.js';
-import { contractDeal, contractOrder, fillTotals, ORDER_TYPE_OF_CODE } from './mexc-contract-mappers.js';
-import { contractOfSymbol, quantityOfVol, type Contract } from './mexc-contract-symbols.js';
+import { contractDeal, contractOrder, fillTotals } from './mexc-contract-mappers.js';
+import { contractOpenType, contractOrderRequest } from './mexc-contract-order-request.js';
+import { isPlanOrder } from './mexc-contract-plan-routes.js';
+import { contractOfSymbol, type Contract } from './mexc-contract-symbols.js';
 
 const tags = ['mexc contract'];
-/** MEXC lists take-profit and stop-loss exits as stop orders (mexc-contract-stop-routes.ts), apart from its orders. */
-export const isRegular = (o: OrderView): boolean => !isConditional(o.type);
-const EXTERNAL_OID = /^[A-Za-z0-9_.:-]{1,32}$/;
+/**
+ * MEXC lists take-profit and stop-loss exits as stop orders (mexc-contract-stop-routes.ts) and trigger
+ * orders as plan orders (mexc-contract-plan-routes.ts), apart from its orders; a trigger order that
+ * triggered is the order it placed, a regular one (`triggered`: the engine's order has triggered).
+ */
+export const isRegular = (o: OrderView, triggered: boolean): boolean => !isConditional(o.type) || (triggered && isPlanOrder(o));
 /** history_orders and order_deals without start_time and end_time: the last 7 days. */
 const HISTORY_DEFAULT_MS = 7 * 24 * 60 * 60 * 1000;
-
-/** A JSON number (read as written: exact-json.ts) or numeric string as the decimal text it stands for; undefined when absent. */
-function decimalField(body: Record<string, unknown>, name: string): string | undefined {
-  const value = body[name];
-  if (value === undefined || value === null || value === '') return undefined;
-  const text = typeof value === 'number' ? String(value) : value;
-  if (!isDecimalString(text) || text.startsWith('-')) throw contractErrors.param(`${name} must be a positive decimal`);
-  return text;
-}
-
-function intField(body: Record<string, unknown>, name: string): number | undefined {
-  const value = body[name];
-  if (value === undefined || value === null || value === '') return undefined;
-  const n = typeof value === 'string' ? Number(value) : value;
-  if (typeof n !== 'number' || !Number.isSafeInteger(n)) throw contractErrors.param(`${name} must be an integer`);
-  return n;
-}
-
-/**
- * An attached exit's `profitTrend` / `lossTrend` (MEXC's trigger price type: 1 latest price, 2 fair
- * price, 3 index price) as the exit leg's `triggerSource`: {} when unsent (the engine's setting),
- * 'last' for 1, 'mark' for 2 (the fair price is MEXC's mark price). 3 is refused: the engine has no
- * index price stream; anything else is a parameter error (600).
- */
-function trendOf(body: Record<string, unknown>, name: 'profitTrend' | 'lossTrend'): { triggerSource?: TriggerSource } {
-  const trend = intField(body, name);
-  if (trend === undefined) return {};
-  if (trend === 1) return { triggerSource: 'last' };
-  if (trend === 2) return { triggerSource: 'mark' };
-  if (trend === 3) throw contractErrors.notSupported(`${name} 3 (the index price)`);
-  throw contractErrors.param(`${name} must be 1 (latest price), 2 (fair price) or 3 (index price)`);
-}
 
 export function registerContractOrderRoutes(app: FastifyInstance, ctx: ContractContext): void {
   const { deps } = ctx;
@@ -81,10 +51,9 @@ export function registerContractOrderRoutes(app: FastifyInstance, ctx: ContractC
     return result.value;
   };
   const contractNamed = (symbol: unknown): Contract => ctx.contract(symbol);
-  const openTypeOf = (accountId: string): 1 | 2 => {
-    const account = kernel().account(accountId);
-    return account?.kind === 'futures' && account.marginMode === 'cross' ? 2 : 1;
-  };
+  const openTypeOf = (accountId: string): 1 | 2 => contractOpenType(ctx, accountId);
+  /** An open order (the kernel holds it) that MEXC lists as an order. */
+  const isRegularOpen = (o: OrderView): boolean => isRegular(o, kernel().order(o.orderId)?.triggered === true);
 
   /** The MEXC order of one of the account's orders on a perpetual, with its fills' fees and profit. */
   const view = async (accountId: string, o: OrderView, fills: readonly AccountFill[]): Promise<Record<string, unknown>> => {
@@ -113,64 +82,9 @@ export function registerContractOrderRoutes(app: FastifyInstance, ctx: ContractC
   };
   const oneView = async (accountId: string, o: OrderView) => (await views(accountId, [o]))[0]!;
 
-  /** The order a MEXC `order/create` body describes, validated as MEXC does, and its terms in MEXC's units. */
-  const orderRequest = (account: AccountProfile, raw: unknown): { order: PlaceOrderRequest; terms: ContractOrderTerms } => {
-    if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw contractErrors.param('the body must be a JSON object');
-    const body = raw as Record<string, unknown>;
-    const c = contractNamed(body.symbol);
-    if (kernel().account(account.accountId)?.kind !== 'futures') throw contractErrors.notFutures();
-    const vol = decimalField(body, 'vol');
-    if (vol === undefined) throw contractErrors.param('vol is required');
-    // The base quantity is vol × the contract size, in the kernel's 18 decimals or not at all.
-    let quantity: string;
-    try {
-      quantity = quantityOfVol(c, vol);
-    } catch {
-      throw contractErrors.param(`vol ${vol} is not a whole number of ${formatFixed(c.contractSize)} ${c.instrument.base} contracts to 18 decimals`);
-    }
-    const side = intField(body, 'side');
-    if (side === undefined || side < 1 || side > 4) throw contractErrors.param('side must be 1 (open long), 2 (close short), 3 (open short) or 4 (close long)');
-    const typeCode = intField(body, 'type');
-    const type = typeCode === undefined ? undefined : ORDER_TYPE_OF_CODE[typeCode];
-    if (type === undefined) throw contractErrors.param('type must be 1 (limit), 2 (post only), 3 (IOC), 4 (FOK), 5 or 6 (market)');
-    const openType = intField(body, 'openType');
-    if (openType !== 1 && openType !== 2) throw contractErrors.wrongOpenType('openType must be 1 (isolated) or 2 (cross)');
-    const accountOpenType = openTypeOf(account.accountId);
-    if (openType !== accountOpenType) throw contractErrors.wrongOpenType(`this account trades ${accountOpenType === 1 ? 'isolated margin (openType 1)' : 'cross margin (openType 2)'}`);
-    if (body.positionMode !== undefined && intField(body, 'positionMode') !== 2) throw contractErrors.notSupported('hedge mode (positionMode 1)');
-    const leverage = intField(body, 'leverage');
-    const state = kernel().account(account.accountId);
-    if (leverage !== undefined && state?.kind === 'futures' && leverage !== state.leverageOf(c.instrument.symbol)) {
-      throw contractErrors.leverage(`${c.symbol} trades at ${state.leverageOf(c.instrument.symbol)}x; change it with position/change_leverage first`);
-    }
-    const externalOid = body.externalOid;
-    if (externalOid !== undefined && (typeof externalOid !== 'string' || !EXTERNAL_OID.test(externalOid))) throw contractErrors.param('externalOid: up to 32 letters, digits, _ . : -');
-    const price = decimalField(body, 'price');
-    if (type !== 'MARKET' && price === undefined) throw contractErrors.param('price is required');
-    // Attached take-profit and stop-loss: market exits of what the order fills (a bracket).
-    const takeProfit = decimalField(body, 'takeProfitPrice');
-    const stopLoss = decimalField(body, 'stopLossPrice');
-    const profitTrend = trendOf(body, 'profitTrend');
-    const lossTrend = trendOf(body, 'lossTrend');
-    const orderSide = side === 1 || side === 2 ? 'BUY' : 'SELL';
-    const terms: ContractOrderTerms = { contract: c, vol, side: orderSide, ...(type !== 'MARKET' ? { price: price! } : {}) };
-    const order: PlaceOrderRequest = {
-      symbol: c.instrument.symbol,
-      side: orderSide,
-      type,
-      quantity,
-      ...(type !== 'MARKET' ? { price: price! } : {}),
-      ...(side === 2 || side === 4 ? { reduceOnly: true } : {}),
-      ...(typeof externalOid === 'string' ? { clientOrderId: externalOid } : {}),
-      ...(takeProfit !== undefined ? { takeProfit: extend({ stopPrice: takeProfit }, profitTrend) } : {}),
-      ...(stopLoss !== undefined ? { stopLoss: extend({ stopPrice: stopLoss }, lossTrend) } : {}),
-    };
-    return { order, terms };
-  };
-
   const place = async (request: FastifyRequest): Promise<OrderView> => {
     const account = ctx.signed(request);
-    const { order, terms } = orderRequest(account, ctx.body(request));
+    const { order, terms } = contractOrderRequest(ctx, account, ctx.body(request));
     const result = await deps.execution.placeOrder(account.accountId, order);
     await audit('order.place', account.accountId, { request: order, result: outcomeOf(result) });
     // The mark the perpetual's price band is measured from, to tell a price too high from one too low.
@@ -212,7 +126,7 @@ export function registerContractOrderRoutes(app: FastifyInstance, ctx: ContractC
     if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw contractErrors.param('the body must be a JSON object');
     const body = raw as Record<string, unknown>;
     const symbol = body.symbol === undefined || body.symbol === '' ? undefined : contractNamed(body.symbol).instrument.symbol;
-    unwrap(await cancelOpenOrders(deps, audit, account.accountId, symbol, isRegular));
+    unwrap(await cancelOpenOrders(deps, audit, account.accountId, symbol, isRegularOpen));
     return ok();
   });
 
@@ -238,7 +152,7 @@ export function registerContractOrderRoutes(app: FastifyInstance, ctx: ContractC
   const openOrders = async (request: FastifyRequest, symbol: string | undefined) => {
     const account = ctx.signed(request);
     const engineSymbol = symbol === undefined || symbol === '' ? undefined : contractNamed(symbol).instrument.symbol;
-    const open = unwrap(await deps.execution.openOrders(account.accountId, engineSymbol)).filter((o) => isRegular(o) && contractOfSymbol(kernel(), o.symbol) !== undefined);
+    const open = unwrap(await deps.execution.openOrders(account.accountId, engineSymbol)).filter((o) => isRegularOpen(o) && contractOfSymbol(kernel(), o.symbol) !== undefined);
     return ok(await views(account.accountId, page(newestFirst(open), ctx.query(request))));
   };
   app.get<{ Params: { symbol: string } }>('/api/v1/private/order/list/open_orders/:symbol', { schema: { tags } }, async (request) => openOrders(request, request.params.symbol));
@@ -266,7 +180,11 @@ export function registerContractOrderRoutes(app: FastifyInstance, ctx: ContractC
     const symbols = q.symbol !== undefined && q.symbol !== '' ? [contractNamed(q.symbol)] : undefined;
     const engineSymbols = symbols?.map((c) => c.instrument.symbol) ?? kernel().instruments().map((i) => i.symbol).filter((s) => contractOfSymbol(kernel(), s) !== undefined);
     const orders: OrderView[] = [];
-    for (const s of engineSymbols) orders.push(...unwrap(await reads().orders(account.accountId, s, start, end)).value.filter(isRegular));
+    for (const s of engineSymbols) {
+      for (const o of unwrap(await reads().orders(account.accountId, s, start, end)).value) {
+        if (isRegular(o, isConditional(o.type) && (await reads().orderDetail(account.accountId, o.orderId))?.triggered === true)) orders.push(o);
+      }
+    }
     const all = await views(account.accountId, newestFirst(orders));
     const wanted = all.filter((o) => (states === undefined || states.has(o.state as number)) && (sides === undefined || o.side === sides));
     return ok(page(wanted, q));
