@@ -1,7 +1,9 @@
 /**
  * The personal pushes of one logged-in connection on MEXC's contract WebSocket
  * (contract-stream-session.ts), from the kernel's events for its account, in order:
- * `push.personal.order` per order event of a regular (not conditional) order on a perpetual,
+ * `push.personal.order` per order event of a regular order on a perpetual (not conditional, or a
+ * trigger order once it triggered: the order it placed), `push.personal.plan.order` when a trigger
+ * order is placed (state 1), triggers (3), or is cancelled (2) or ends otherwise (4) before it triggers,
  * `push.personal.order.deal` per fill, `push.personal.position` per position event, and one
  * `push.personal.asset` after each batch of events that changed the asset. `personal.filter`
  * narrows each kind to some contracts (the asset to some currencies) or drops it.
@@ -16,7 +18,7 @@
  * from the first push (if the read fails, only the tape's are).
  * Not modelled: live (venue) accounts, whose figures the kernel does not hold.
  */
-import type { FillEvent, KernelEvent, LiquidationEvent, OrderDoneEvent, OrderNewEvent, PositionEvent } from '../../core/kernel/events.js';
+import type { FillEvent, KernelEvent, LiquidationEvent, OrderDoneEvent, OrderNewEvent, OrderTriggeredEvent, PositionEvent } from '../../core/kernel/events.js';
 import { mul, parseFixed } from '../../core/money/fixed.js';
 import type { Kernel } from '../../core/kernel/kernel.js';
 import { isConditional, type Order } from '../../core/orders/order.js';
@@ -29,10 +31,11 @@ import { contractAsset, contractOrder, fillTotals, positionClosedPart, type Clos
 import { positionEffect } from '../../persistence/read-model.js';
 import { contractOfSymbol, type Contract } from '../mexc-contract/mexc-contract-symbols.js';
 import type { PositionFillRow } from '../mexc-contract/mexc-contract-account-routes.js';
+import { contractPlanOrder, isPlanOrder } from '../mexc-contract/mexc-contract-plan-routes.js';
 import { personalDeal, personalPosition, type PushFrame } from './contract-push-frames.js';
 
 /** The kinds of personal push `personal.filter` names. */
-export const PERSONAL_FILTERS: ReadonlySet<string> = new Set(['order', 'order.deal', 'position', 'asset']);
+export const PERSONAL_FILTERS: ReadonlySet<string> = new Set(['order', 'order.deal', 'position', 'asset', 'plan.order']);
 /** Events after which the asset may have moved. */
 const ASSET_MOVES = new Set(['ORDER_NEW', 'FILL', 'ORDER_CANCELED', 'ORDER_EXPIRED', 'FUNDING', 'LIQUIDATION', 'ACCOUNT_RESET', 'ACCOUNT_IMPORTED', 'LEVERAGE_SET', 'POSITION_OPENED', 'POSITION_UPDATED', 'POSITION_CLOSED']);
 
@@ -77,10 +80,22 @@ export class PersonalPushes {
       if (ASSET_MOVES.has(event.type)) assetMoved = true;
       // Every order event moves the tracker on, pushed or not.
       const order = this.terms.orderOf(kernel, event);
+      const plan = 'orderType' in event && isPlanOrder({ type: event.orderType, ocoGroup: event.ocoGroup });
+      if (plan && order !== undefined && (event.type === 'ORDER_NEW' || event.type === 'ORDER_TRIGGERED' || event.type === 'ORDER_CANCELED' || event.type === 'ORDER_EXPIRED')) {
+        const contract = contractOfSymbol(kernel, event.symbol);
+        // Before it triggers a trigger order is MEXC's plan order; then it is the order it placed, which MEXC pushes as an order from its creation.
+        const waiting = event.type === 'ORDER_NEW' || event.type === 'ORDER_TRIGGERED' || !order.triggered;
+        if (contract !== undefined && waiting && this.wants('plan.order', contract)) {
+          const state = event.type === 'ORDER_NEW' ? 1 : event.type === 'ORDER_TRIGGERED' ? 3 : event.status === 'CANCELED' ? 2 : 4;
+          this.send({ channel: 'push.personal.plan.order', data: contractPlanOrder(order, contract, openType, state), ts: event.at });
+        }
+        if (contract !== undefined && event.type === 'ORDER_TRIGGERED' && this.wants('order', contract)) this.pushOrder(event, order, contract, openType);
+      }
       if (event.type === 'ORDER_NEW' || event.type === 'FILL' || event.type === 'ORDER_CANCELED' || event.type === 'ORDER_EXPIRED') {
         const contract = contractOfSymbol(kernel, event.symbol);
         if (contract === undefined) continue;
-        if (order !== undefined && this.wants('order', contract) && !isConditional(event.orderType)) this.pushOrder(event, order, contract, openType);
+        const regular = !isConditional(event.orderType) || (plan && event.type !== 'ORDER_NEW' && order?.triggered === true);
+        if (order !== undefined && this.wants('order', contract) && regular) this.pushOrder(event, order, contract, openType);
         if (event.type === 'FILL' && this.wants('order.deal', contract)) {
           const reduceOnly = order?.reduceOnly ?? false;
           this.send({ channel: 'push.personal.order.deal', data: personalDeal(fillOfEvent(event), contract, reduceOnly, event.clientOrderId), ts: event.at });
@@ -174,7 +189,7 @@ export class PersonalPushes {
    * `push.personal.order` for one order event: the event's status and executed amounts, the order's
    * terms from the kernel (kept by the tracker once the kernel has dropped a closed order), fees and profit from the order's fills up to this event.
    */
-  private pushOrder(event: OrderNewEvent | FillEvent | OrderDoneEvent, order: Readonly<Order>, contract: Contract, openType: 1 | 2): void {
+  private pushOrder(event: OrderNewEvent | OrderTriggeredEvent | FillEvent | OrderDoneEvent, order: Readonly<Order>, contract: Contract, openType: 1 | 2): void {
     const current = paperOrderView(order);
     const fills = [];
     for (const f of this.tape.fillsOf(this.account)) {
@@ -185,8 +200,9 @@ export class PersonalPushes {
     const view = {
       ...current,
       status: event.status,
-      executedQty: event.type === 'ORDER_NEW' ? '0' : event.executedQty,
-      cumulativeQuoteQty: event.type === 'ORDER_NEW' ? '0' : event.type === 'FILL' ? event.cumulativeQuoteQty : current.cumulativeQuoteQty,
+      // A trigger order's ORDER_TRIGGERED is the creation of the order it places: nothing executed yet.
+      executedQty: event.type === 'ORDER_NEW' || event.type === 'ORDER_TRIGGERED' ? '0' : event.executedQty,
+      cumulativeQuoteQty: event.type === 'ORDER_NEW' || event.type === 'ORDER_TRIGGERED' ? '0' : event.type === 'FILL' ? event.cumulativeQuoteQty : current.cumulativeQuoteQty,
       updatedAt: event.at,
     };
     const data = contractOrder(view, contract, { reduceOnly: order.reduceOnly, leverage: order.leverage, openType, orderMargin: order.locked }, fillTotals(fills));

@@ -9,8 +9,11 @@
  * id (MEXC answers the id itself, so ccxt's order has none), lists trigger orders with
  * `fetchOrders(…, { method: 'contractPrivateGetPlanorderListOrders' })` and cancels them with
  * `cancelAllOrders(…, { method: 'contractPrivatePostPlanorderCancelAll' })`. Expected prices come
- * from the recording and the book the engine holds, walked by hand.
+ * from the recording and the book the engine holds, walked by hand. A socket logged in on MEXC's
+ * contract WebSocket hears each step: `push.personal.plan.order` while it is a trigger order, then
+ * `push.personal.order` for the order it placed.
  */
+import { createHmac } from 'node:crypto';
 import ccxt, { type Exchange } from 'ccxt';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -18,6 +21,7 @@ import type { FillEvent, KernelEvent } from '../../core/kernel/events.js';
 import { parseFixed } from '../../core/money/fixed.js';
 import { USDM_RECORDING } from '../../test-kit/data-paths.js';
 import { ADMIN_KEY, startTestService, type TestService } from '../../test-kit/service-kit.js';
+import { connect, until, type Frame } from '../../test-kit/ws-client.js';
 import { buildServer } from '../server.js';
 import { registerMexcApi } from '../mexc/mexc-api.js';
 import { registerMexcContractApi } from './mexc-contract-api.js';
@@ -40,6 +44,8 @@ describe("ccxt's mexc class places, lists, fires and cancels MEXC contract trigg
   let app: FastifyInstance;
   let account: { id: string; apiKey: string; apiSecret: string };
   let mexc: Exchange;
+  let socket: { ws: { close(): void }; frames: Frame[] };
+  const pushes = (channel: string) => socket.frames.filter((f) => f.channel === channel).map((f) => f.data as Info);
   const planList = async (params: Record<string, unknown> = {}) => (await mexc.fetchOrders(SYMBOL, undefined, undefined, { method: 'contractPrivateGetPlanorderListOrders', ...params })).map((o) => o.info as Info);
 
   beforeAll(async () => {
@@ -49,8 +55,14 @@ describe("ccxt's mexc class places, lists, fires and cancels MEXC contract trigg
     account = (await app.inject({ method: 'POST', url: '/api/accounts', headers: { authorization: `Bearer ${ADMIN_KEY}` }, payload: { name: 'plans', type: 'futures', marginMode: 'cross', leverage: 10, balances: { USDT: '10000' } } })).json();
     mexc = mexcClient(base, account.apiKey, account.apiSecret);
     await mexc.loadMarkets();
+    socket = await connect(`${base.replace(/^http/, 'ws')}/mexc/contract/edge`);
+    const reqTime = String(Date.now());
+    const signature = createHmac('sha256', account.apiSecret).update(account.apiKey + reqTime).digest('hex');
+    (socket.ws as unknown as { send(text: string): void }).send(JSON.stringify({ method: 'login', param: { apiKey: account.apiKey, reqTime, signature } }));
+    await until(() => socket.frames.some((f) => f.channel === 'rs.login'), 'the login answer');
   });
   afterAll(async () => {
+    socket?.ws.close();
     await app?.close();
     await service?.close();
   });
@@ -82,6 +94,9 @@ describe("ccxt's mexc class places, lists, fires and cancels MEXC contract trigg
     expect(buyAbove).toMatchObject({ side: 1, vol: 30, price: 61900, triggerPrice: 61850, triggerType: 1, trend: 2, orderType: 1, executeCycle: 168, state: 1 });
     // Not orders yet: MEXC lists trigger orders apart.
     expect(await mexc.fetchOpenOrders(SYMBOL)).toEqual([]);
+    await until(() => pushes('push.personal.plan.order').length === 2, 'two plan order pushes');
+    expect(pushes('push.personal.plan.order')).toEqual([sellStop, buyAbove]);
+    expect(pushes('push.personal.order')).toEqual([]);
   });
 
   it('refuses a trigger the price has already reached (3004), in the direction asked', async () => {
@@ -111,6 +126,13 @@ describe("ccxt's mexc class places, lists, fires and cancels MEXC contract trigg
     const order = await mexc.fetchOrder(String(sellStop.id), SYMBOL);
     expect(order.info as Info).toMatchObject({ orderId: sellStop.id, side: 3, orderType: 5, state: 3, dealVol: 20, dealAvgPrice: 61750 });
     expect((await mexc.fetchOrders(SYMBOL)).map((o) => o.id)).toContain(String(sellStop.id));
+    // Pushed: the trigger order executed, then the order it placed, new and then filled.
+    await until(() => pushes('push.personal.order').some((o) => o.state === 3), 'the filled order push');
+    expect(pushes('push.personal.plan.order').slice(2)).toEqual([expect.objectContaining({ id: sellStop.id, state: 3, orderId: sellStop.id })]);
+    expect(pushes('push.personal.order').map((o) => [o.orderId, o.side, o.orderType, o.state, o.dealVol])).toEqual([
+      [sellStop.id, 3, 5, 2, 0],
+      [sellStop.id, 3, 5, 3, 20],
+    ]);
   });
 
   it('cancels the waiting trigger orders with planorder/cancel_all; the executed one stays executed', async () => {
@@ -118,5 +140,7 @@ describe("ccxt's mexc class places, lists, fires and cancels MEXC contract trigg
     expect(await planList({ states: '1' })).toEqual([]);
     expect((await planList({ states: '2' })).map((o) => o.id)).toEqual([buyAbove.id]);
     expect((await planList({ states: '3' })).map((o) => o.id)).toEqual([sellStop.id]);
+    await until(() => pushes('push.personal.plan.order').length === 4, 'the cancelled plan order push');
+    expect(pushes('push.personal.plan.order')[3]).toMatchObject({ id: buyAbove.id, state: 2 });
   });
 });

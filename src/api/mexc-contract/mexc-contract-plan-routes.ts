@@ -67,10 +67,13 @@ function planState(o: Readonly<Order>): 1 | 2 | 3 | 4 | 5 {
 /** 1 (≥) when the order waits for the price to rise to its trigger, 2 (≤) when to fall to it. */
 const triggerTypeOf = (side: 'BUY' | 'SELL', type: OrderType): 1 | 2 => ((side === 'BUY') === type.startsWith('STOP_LOSS') ? 1 : 2);
 
-/** One entry of `GET /api/v1/private/planorder/list/orders` (MEXC futures API, "Gets the trigger order list"). */
-function contractPlanOrder(o: Readonly<Order>, c: Contract, openType: 1 | 2): Record<string, unknown> {
+/**
+ * One entry of `GET /api/v1/private/planorder/list/orders` (MEXC futures API, "Gets the trigger order
+ * list") and the `push.personal.plan.order` body; `state`, when given, is the state an event stated
+ * (the order may have moved on since), else the order's own.
+ */
+export function contractPlanOrder(o: Readonly<Order>, c: Contract, openType: 1 | 2, state: 1 | 2 | 3 | 4 | 5 = planState(o)): Record<string, unknown> {
   const cycle = CYCLE_TAG.exec(o.clientOrderId)?.[1];
-  const state = planState(o);
   return {
     id: o.id,
     symbol: c.symbol,
