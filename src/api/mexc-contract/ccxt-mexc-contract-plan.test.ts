@@ -143,4 +143,26 @@ describe("ccxt's mexc class places, lists, fires and cancels MEXC contract trigg
     await until(() => pushes('push.personal.plan.order').length === 4, 'the cancelled plan order push');
     expect(pushes('push.personal.plan.order')[3]).toMatchObject({ id: buyAbove.id, state: 2 });
   });
+
+  it('a limit buy waiting for the price to fall to 61,720 rests at 61,600 once triggered: an open order, which order/cancel_all cancels', async () => {
+    // ≤ 61,720 for a buy: it waits for the price to fall (the engine's take-profit buy).
+    await mexc.createOrder(SYMBOL, 'limit', 'buy', 20, 61600, { triggerPrice: 61720, triggerType: 2 });
+    const [waiting] = await planList({ states: '1' });
+    expect(waiting).toMatchObject({ side: 1, triggerType: 2, triggerPrice: 61720, price: 61600, orderType: 1, state: 1 });
+    // The first print at or under 61,720 after the sweep, from the recording; none under 61,691.3 in the window, so 61,600 never fills.
+    const reach = service.recording.inputs.find((i) => i.kind === 'trade' && i.time > SWEEP && parseFixed(i.price) <= parseFixed('61720'))!;
+    await service.feedUntil(reach.time - 1);
+    expect(await planList({ states: '1' })).toHaveLength(1);
+    await service.feedUntil(reach.time);
+    expect((await planList({ states: '3' })).map((o) => [o.id, o.orderId]).sort()).toEqual([[sellStop.id, sellStop.id], [waiting!.id, waiting!.id]].sort());
+    const [open] = await mexc.fetchOpenOrders(SYMBOL);
+    expect(open).toMatchObject({ id: String(waiting!.id), status: 'open', price: 61600, amount: 20, filled: 0 });
+    expect(open!.info as Info).toMatchObject({ orderType: 1, state: 2, side: 1 });
+    // The plan routes no longer cancel it: it is an order now.
+    await mexc.cancelAllOrders(SYMBOL, { method: 'contractPrivatePostPlanorderCancelAll' });
+    expect(await mexc.fetchOpenOrders(SYMBOL)).toHaveLength(1);
+    await mexc.cancelAllOrders(SYMBOL);
+    expect(await mexc.fetchOpenOrders(SYMBOL)).toEqual([]);
+    expect(await mexc.fetchOrder(String(waiting!.id), SYMBOL)).toMatchObject({ status: 'canceled' });
+  });
 });
