@@ -8,7 +8,8 @@
  *   it (`caughtUp`), so an order closed and dropped before the read is found in its row;
  * - the kernel's orders are taken before that wait: an order the kernel holds wins over its row
  *   unless the row says it is closed (closed is final, and the row is then the newer of the two);
- * - an account reads only its own orders.
+ * - an account reads only its own orders, and only those of its current life: not those of an earlier
+ *   account under its id (reset, or closed and opened again; persistence/account-life.ts).
  * Not modelled: a row's order lacks what only an open order needs (its lock, queue place, fees so
  * far, trailing peak, leverage; the bracket's placed quantity is its executed quantity). Its
  * creation time is its arrival's event time, which is its arrival time unless the command was
@@ -20,6 +21,7 @@ import type { Kernel } from '../core/kernel/kernel.js';
 import { parseFixed } from '../core/money/fixed.js';
 import { isOpenStatus, type OrderStatus } from '../core/orders/order-status.js';
 import type { ExitLeg, Order, OrderType } from '../core/orders/order.js';
+import { accountLife, inLife } from '../persistence/account-life.js';
 import type { Database, OrderTable } from '../persistence/schema.js';
 
 /** The read tables and a way to wait until they hold every input the kernel has handled. */
@@ -115,7 +117,8 @@ export async function accountOrders(kernel: Kernel, source: OrderRecordSource | 
   if (filter.grouped === true) query = query.where('ocoGroup', 'is not', null);
   if (filter.clientOrderId !== undefined) query = query.where('clientOrderId', '=', filter.clientOrderId);
   const byOrderId = new Map<string, Readonly<Order>>();
-  for (const row of await query.execute()) byOrderId.set(row.id, orderOfRow(row));
+  const life = await accountLife(source.db, accountId);
+  for (const row of await query.execute()) if (inLife(life, row.id)) byOrderId.set(row.id, orderOfRow(row));
   for (const order of held) byOrderId.set(order.id, newer(order, byOrderId.get(order.id))!);
   return [...byOrderId.values()].sort(byId);
 }
@@ -127,6 +130,8 @@ export async function accountOrder(kernel: Kernel, source: OrderRecordSource | u
     await source.caughtUp();
     const row = await source.db.selectFrom('orders').selectAll().where('id', '=', orderId).executeTakeFirst();
     order = row === undefined ? undefined : orderOfRow(row);
+    // An order of an earlier account under the same id (reset, or closed and opened again) is not this account's.
+    if (order !== undefined && accountId !== undefined && !inLife(await accountLife(source.db, accountId), order.id)) order = undefined;
   }
   return order === undefined || (accountId !== undefined && order.account !== accountId) ? undefined : order;
 }

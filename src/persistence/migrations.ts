@@ -443,6 +443,23 @@ const orderTriggerSource: Migration = {
   },
 };
 
+/**
+ * Where a position's liquidation is in the event stream (the LIQUIDATION event's input seq and index
+ * among the input's events), so that its income rows (Binance USD-M `GET /fapi/v1/income`) have a
+ * numeric `tranId`, as a funding payment's: seq × 1,000,000 + index. Rows liquidated before this
+ * migration have none (null).
+ */
+const positionLiquidationEvent: Migration = {
+  async up(db: AnyDb): Promise<void> {
+    await db.schema.alterTable('positions').addColumn('liquidation_seq', 'bigint').execute();
+    await db.schema.alterTable('positions').addColumn('liquidation_index', 'integer').execute();
+  },
+  async down(db: AnyDb): Promise<void> {
+    await db.schema.alterTable('positions').dropColumn('liquidation_index').execute();
+    await db.schema.alterTable('positions').dropColumn('liquidation_seq').execute();
+  },
+};
+
 /** Every migration, by name; names sort in the order they apply. */
 export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '0001_initial': initial,
@@ -458,6 +475,7 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '0011_order_max_slippage': orderMaxSlippage,
   '0012_funding_payments': fundingPayments,
   '0013_order_trigger_source': orderTriggerSource,
+  '0014_position_liquidation_event': positionLiquidationEvent,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -25,8 +25,9 @@
  * - POSITION_* events keep one positions row per position (OPEN, then CLOSED or LIQUIDATED) with
  *   the kernel's realized PnL and fees of it, FUNDING its funding total (and a funding_payments row
  *   per payment, keyed by the event's seq and index), LIQUIDATION the size it
- *   closed and its bankruptcy price; ACCOUNT_CLOSED marks the account row CLOSED (an account opened or imported
- *   again under its id makes the row, and its balances, the new account's); ACCOUNT_CLOSED and ACCOUNT_RESET
+ *   closed, its bankruptcy price and the event's seq and index; ACCOUNT_CLOSED marks the account row CLOSED (an account opened or imported
+ *   again under its id makes the row, and its balances, the new account's, and writes where its own
+ *   orders and positions start, as a reset does: persistence/account-life.ts); ACCOUNT_CLOSED and ACCOUNT_RESET
  *   close the rows of the positions the kernel dropped with the account; an imported account gets its row
  *   and its orders (with what the kernel gives in `imported`), the fills it brought as one row per
  *   order (`import:<orderId>`, reason IMPORTED).
@@ -47,6 +48,7 @@ import type { TriggerSource } from '../core/orders/order.js';
 import { div, formatFixed, parseFixed, type Fixed } from '../core/money/fixed.js';
 import { realizedPnlTracker, type FillForPnl } from '../core/accounts/realized-pnl-view.js';
 import { extend } from '../core/objects.js';
+import { lifeBoundary } from './account-life.js';
 import { directWrites, projectionTransaction, type DirectStatements } from './database.js';
 import type { Database, OrderTable, TradeTable } from './schema.js';
 
@@ -320,7 +322,7 @@ export class ReadModel {
         await this.writePosition(w, event);
         return;
       case 'LIQUIDATION':
-        await w.write(w.tx.updateTable('positions').set({ status: 'LIQUIDATED', closedAt: event.at, liquidatedSize: event.size, bankruptcyPrice: event.bankruptcyPrice }).where('id', '=', event.positionId));
+        await w.write(w.tx.updateTable('positions').set({ status: 'LIQUIDATED', closedAt: event.at, liquidatedSize: event.size, bankruptcyPrice: event.bankruptcyPrice, liquidationSeq: seq, liquidationIndex: index }).where('id', '=', event.positionId));
         // Only a row this transaction knows: with no row the update changed nothing, and the status is read back when asked.
         w.noteUpdatedPosition(event.positionId, 'LIQUIDATED');
         return;
@@ -339,7 +341,7 @@ export class ReadModel {
         await w.write(w.tx
           .updateTable('accounts')
           .set({
-            settings: JSON.stringify({ valuationAsset: this.valuationAsset, initialBalances: event.balances ?? {}, openedAt: event.at }),
+            settings: JSON.stringify({ valuationAsset: this.valuationAsset, initialBalances: event.balances ?? {}, openedAt: event.at, life: await lifeBoundary(w, event.account) }),
             ...(this.valuedAtOpening(input, index, event.account) ? {} : { initialBalance: '0' }),
             updatedAt: event.at,
           })
@@ -460,6 +462,9 @@ export class ReadModel {
   /** `valued`: whether the kernel valued the account as it opened (an EQUITY event follows); if not, its opening equity is 0 until then. */
   private async insertAccount(w: ProjectionWrites, id: string, type: 'spot' | 'futures', balances: Readonly<Record<string, string>>, at: number, valued: boolean): Promise<void> {
     const opening = balances[this.valuationAsset] ?? '0';
+    // Over a closed account's row: where this account's own rows start (persistence/account-life.ts).
+    const previous = await w.rows(w.tx.selectFrom('accounts').select('status').where('id', '=', id));
+    const life = previous[0]?.status === 'CLOSED' ? { life: await lifeBoundary(w, id) } : {};
     const fresh = {
       type,
       initialBalance: valued ? opening : '0',
@@ -470,7 +475,7 @@ export class ReadModel {
       currentDrawdown: '0',
       maxDrawdown: '0',
       status: 'ACTIVE',
-      settings: JSON.stringify({ valuationAsset: this.valuationAsset, initialBalances: balances }),
+      settings: JSON.stringify(extend({ valuationAsset: this.valuationAsset, initialBalances: balances }, life)),
       createdAt: at,
       updatedAt: at,
     };

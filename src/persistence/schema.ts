@@ -68,6 +68,9 @@ export interface PositionTable {
   /** A liquidated position: the size the liquidation closed and the price it closed at (the bankruptcy price). */
   liquidatedSize: DecimalString | null;
   bankruptcyPrice: DecimalString | null;
+  /** A liquidated position: its LIQUIDATION event's input seq and index among the input's events; null on rows from before 0014. */
+  liquidationSeq: number | null;
+  liquidationIndex: number | null;
 }
 
 export interface OrderTable {

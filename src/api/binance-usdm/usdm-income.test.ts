@@ -174,10 +174,13 @@ describe('USD-M income history of a liquidated account', () => {
     // The wallet is the deposit plus every income, to its last digit.
     const wallet = (await get('/v2/account')).json().totalWalletBalance as string;
     expect(formatFixed(rows.reduce((s, r) => s + parseFixed(r.income), parseFixed('1000')))).toBe(wallet);
-    // The liquidation's rows name its position and its time.
-    const position = (await rig.service.engine.db.selectFrom('positions').select(['id', 'closedAt', 'status']).executeTakeFirstOrThrow());
+    // The liquidation's rows carry its time and, as Binance's, a numeric tranId: the LIQUIDATION event's place in
+    // the event stream, seq × 1,000,000 + index (usdm-income-lives.test.ts works one out by hand), one for both rows.
+    const position = (await rig.service.engine.db.selectFrom('positions').select(['closedAt', 'status', 'liquidationSeq', 'liquidationIndex']).executeTakeFirstOrThrow());
     expect(position.status).toBe('LIQUIDATED');
-    expect(rows.slice(fills).map((r) => [r.tranId, r.time])).toEqual([[position.id, Number(position.closedAt)], [position.id, Number(position.closedAt)]]);
+    const tranId = Number(position.liquidationSeq) * 1_000_000 + Number(position.liquidationIndex);
+    expect(rows.slice(fills).map((r) => [r.tranId, r.time])).toEqual([[tranId, Number(position.closedAt)], [tranId, Number(position.closedAt)]]);
+    expect(Number.isSafeInteger(tranId) && tranId > 0).toBe(true);
   }, 180_000);
 });
 

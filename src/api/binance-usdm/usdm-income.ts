@@ -11,8 +11,8 @@
  * tradeId }`: `income` written with 8 decimals, as Binance writes it
  * ("-0.37500000"), or exactly with more when the amount has more (so that the rows add up to the wallet); `info` the income type; `tradeId` the fill's id ("" for funding); `tranId` the
  * fill's id for the fill rows (Binance: "tranId is unique in the same incomeType for a user"),
- * seq × 1 000 000 + the event's index for a funding payment (its place in the event stream), the
- * position's id (a string) for a liquidation's rows.
+ * seq × 1 000 000 + the event's index for a funding payment and for a liquidation's rows (the
+ * FUNDING or LIQUIDATION event's place in the event stream; migration 0014 keeps a liquidation's).
  *
  * Window and page: "If neither startTime nor endTime is sent, the recent 7-day data will be
  * returned", on the exchange's clock; "Income history only contains data for the last three months"
@@ -27,6 +27,7 @@
 import type { Kysely } from 'kysely';
 import { decimalsOf, formatFixed, parseFixed, type Fixed } from '../../core/money/fixed.js';
 import { extend } from '../../core/objects.js';
+import { accountLife, inLife, positionInLife } from '../../persistence/account-life.js';
 import type { Database } from '../../persistence/schema.js';
 import { binanceErrors } from '../binance/binance-errors.js';
 import { idNumber } from '../binance/binance-mappers.js';
@@ -74,24 +75,35 @@ export interface IncomeQuery {
  */
 const amount8 = (v: Fixed): string => formatFixed(v, Math.max(8, decimalsOf(v)));
 
-/** Funding rows' tranId: the event's place in the event stream (an input has fewer than a million events). */
-const fundingTranId = (seq: number, index: number): number | string => idNumber(String(BigInt(seq) * 1_000_000n + BigInt(index)));
+/**
+ * Funding and liquidation rows' tranId: the event's place in the event stream (an input has fewer
+ * than a million events), so no two such events share one.
+ */
+const eventTranId = (seq: number, index: number): number | string => idNumber(String(BigInt(seq) * 1_000_000n + BigInt(index)));
+
+/** A liquidation's rows' tranId: its LIQUIDATION event's place; a row liquidated before migration 0014 has none and keeps its position id. */
+const liquidationTranId = (p: { id: string; liquidationSeq: number | string | null; liquidationIndex: number | null }): number | string =>
+  p.liquidationSeq === null || p.liquidationIndex === null ? p.id : eventTranId(Number(p.liquidationSeq), Number(p.liquidationIndex));
 
 /**
  * The account's income rows within the query, oldest first (by time, then type: REALIZED_PNL,
- * COMMISSION, INSURANCE_CLEAR, FUNDING_FEE; then tranId, numbers before a liquidation's position id), read from the read tables `trades`, `positions`
+ * COMMISSION, INSURANCE_CLEAR, FUNDING_FEE; then tranId, numbers before the position id of a liquidation from before migration 0014), read from the read tables `trades`, `positions`
  * (liquidated ones) and `funding_payments`.
  * `assetOf` names a symbol's settlement asset for funding and liquidation rows (fill rows carry their fee asset).
  */
 export async function accountIncome(db: Kysely<Database>, accountId: string, q: IncomeQuery, assetOf: (symbol: string) => string): Promise<UsdmIncome[]> {
   const wants = (type: UsdmIncomeType) => q.incomeType === undefined || q.incomeType === type;
+  // Only the current account's life: not the rows of an earlier account under the same id (reset, or
+  // closed and opened again), as allOrders and userTrades (persistence/account-life.ts).
+  const life = await accountLife(db, accountId);
   const rows: UsdmIncome[] = [];
   if (wants('REALIZED_PNL') || wants('COMMISSION')) {
-    let trades = db.selectFrom('trades').select(['id', 'symbol', 'pnl', 'fee', 'feeAsset', 'timestamp']).where('accountId', '=', accountId).where('side', 'is not', null);
+    let trades = db.selectFrom('trades').select(['id', 'orderId', 'symbol', 'pnl', 'fee', 'feeAsset', 'timestamp']).where('accountId', '=', accountId).where('side', 'is not', null);
     if (q.symbol !== undefined) trades = trades.where('symbol', '=', q.symbol);
     if (q.start !== undefined) trades = trades.where('timestamp', '>=', q.start);
     if (q.end !== undefined) trades = trades.where('timestamp', '<=', q.end);
     for (const t of await trades.execute()) {
+      if (!inLife(life, t.orderId)) continue;
       const row = (incomeType: UsdmIncomeType, income: Fixed): UsdmIncome => ({ symbol: t.symbol, incomeType, income: amount8(income), asset: t.feeAsset, info: incomeType, time: Number(t.timestamp), tranId: idNumber(t.id), tradeId: t.id });
       const pnl = t.pnl === null ? 0n : parseFixed(t.pnl);
       if (wants('REALIZED_PNL') && pnl !== 0n) rows.push(row('REALIZED_PNL', pnl));
@@ -102,31 +114,32 @@ export async function accountIncome(db: Kysely<Database>, accountId: string, q: 
   if (wants('REALIZED_PNL') || wants('INSURANCE_CLEAR')) {
     // A liquidation is no fill: what it realized and its clearance fee are the liquidated position's
     // totals (kernel figures on its row) less those of its fills.
-    let liquidated = db.selectFrom('positions').select(['id', 'symbol', 'realizedPnl', 'feesPaid', 'closedAt']).where('accountId', '=', accountId).where('status', '=', 'LIQUIDATED');
+    let liquidated = db.selectFrom('positions').select(['id', 'symbol', 'realizedPnl', 'feesPaid', 'closedAt', 'liquidationSeq', 'liquidationIndex']).where('accountId', '=', accountId).where('status', '=', 'LIQUIDATED');
     if (q.symbol !== undefined) liquidated = liquidated.where('symbol', '=', q.symbol);
     if (q.start !== undefined) liquidated = liquidated.where('closedAt', '>=', q.start);
     if (q.end !== undefined) liquidated = liquidated.where('closedAt', '<=', q.end);
     for (const p of await liquidated.execute()) {
-      if (p.realizedPnl === null || p.feesPaid === null || p.closedAt === null) continue;
+      if (p.realizedPnl === null || p.feesPaid === null || p.closedAt === null || !positionInLife(life, p.id)) continue;
       const fills = await db.selectFrom('trades').select(['pnl', 'fee']).where('accountId', '=', accountId).where('positionId', '=', p.id).execute();
       const realized = parseFixed(p.realizedPnl) - fills.reduce((sum, f) => sum + (f.pnl === null ? 0n : parseFixed(f.pnl)), 0n);
       const fee = parseFixed(p.feesPaid) - fills.reduce((sum, f) => sum + parseFixed(f.fee), 0n);
-      const row = (incomeType: UsdmIncomeType, income: Fixed): UsdmIncome => ({ symbol: p.symbol, incomeType, income: amount8(income), asset: assetOf(p.symbol), info: incomeType, time: Number(p.closedAt), tranId: p.id, tradeId: '' });
+      const row = (incomeType: UsdmIncomeType, income: Fixed): UsdmIncome => ({ symbol: p.symbol, incomeType, income: amount8(income), asset: assetOf(p.symbol), info: incomeType, time: Number(p.closedAt), tranId: liquidationTranId(p), tradeId: '' });
       if (wants('REALIZED_PNL') && realized !== 0n) rows.push(row('REALIZED_PNL', realized));
       if (wants('INSURANCE_CLEAR') && fee !== 0n) rows.push(row('INSURANCE_CLEAR', -fee));
     }
   }
   if (wants('FUNDING_FEE')) {
-    let payments = db.selectFrom('funding_payments').select(['seq', 'eventIndex', 'symbol', 'amount', 'at']).where('accountId', '=', accountId);
+    let payments = db.selectFrom('funding_payments').select(['seq', 'eventIndex', 'positionId', 'symbol', 'amount', 'at']).where('accountId', '=', accountId);
     if (q.symbol !== undefined) payments = payments.where('symbol', '=', q.symbol);
     if (q.start !== undefined) payments = payments.where('at', '>=', q.start);
     if (q.end !== undefined) payments = payments.where('at', '<=', q.end);
     for (const f of await payments.execute()) {
-      rows.push({ symbol: f.symbol, incomeType: 'FUNDING_FEE', income: amount8(-parseFixed(f.amount)), asset: assetOf(f.symbol), info: 'FUNDING_FEE', time: Number(f.at), tranId: fundingTranId(Number(f.seq), f.eventIndex), tradeId: '' });
+      if (!positionInLife(life, f.positionId)) continue;
+      rows.push({ symbol: f.symbol, incomeType: 'FUNDING_FEE', income: amount8(-parseFixed(f.amount)), asset: assetOf(f.symbol), info: 'FUNDING_FEE', time: Number(f.at), tranId: eventTranId(Number(f.seq), f.eventIndex), tradeId: '' });
     }
   }
   const order: readonly UsdmIncomeType[] = ['REALIZED_PNL', 'COMMISSION', 'INSURANCE_CLEAR', 'FUNDING_FEE'];
-  // Numeric tranIds (fills, funding) by number, before the text ones (a liquidation's position id) by
+  // Numeric tranIds by number, before the text ones (the position id of a liquidation from before 0014) by
   // text: comparing a number with a text as texts would be no order ("10" < "5a:…" < "60" while 10 < 60).
   const byId = (a: number | string, b: number | string) =>
     typeof a === 'number' ? (typeof b === 'number' ? a - b : -1) : typeof b === 'number' ? 1 : a < b ? -1 : a > b ? 1 : 0;

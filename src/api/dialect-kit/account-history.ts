@@ -5,6 +5,7 @@
  */
 import type { FillEvent } from '../../core/kernel/events.js';
 import type { VenueFill } from '../../execution/account-read-port.js';
+import { accountLife, inLife } from '../../persistence/account-life.js';
 import { paperOrderView } from '../../execution/paper-execution-service.js';
 import { accountOrders as ordersOf } from '../../execution/order-records.js';
 import type { OrderView, ServiceDeps } from '../service-deps.js';
@@ -33,13 +34,16 @@ export async function accountFills(deps: ServiceDeps, tape: MarketTape | undefin
   if (q.orderId) query = query.where('orderId', '=', q.orderId);
   if (q.start !== undefined) query = query.where('timestamp', '>=', q.start);
   if (q.end !== undefined) query = query.where('timestamp', '<=', q.end);
+  // Only the current account's: not an earlier one's under the same id (persistence/account-life.ts).
+  const life = await accountLife(deps.db, accountId);
   const byId = new Map<string, AccountFill>();
   for (const r of await query.execute()) {
+    if (!inLife(life, r.orderId)) continue;
     byId.set(r.id, { id: r.id, orderId: r.orderId, symbol: r.symbol, side: r.orderSide, price: r.price, quantity: r.size, quoteQuantity: r.quoteQty, fee: r.fee, feeAsset: r.feeAsset, liquidity: r.liquidity, time: Number(r.timestamp), ...(r.pnl !== null ? { realizedPnl: r.pnl } : {}) });
   }
   for (const event of tape?.fillsOf(accountId) ?? []) {
     const fill = fillOfEvent(event);
-    if (fill.symbol !== q.symbol || (q.orderId && fill.orderId !== q.orderId)) continue;
+    if (fill.symbol !== q.symbol || (q.orderId && fill.orderId !== q.orderId) || !inLife(life, fill.orderId)) continue;
     if ((q.start !== undefined && fill.time < q.start) || (q.end !== undefined && fill.time > q.end)) continue;
     byId.set(fill.id, fill);
   }
