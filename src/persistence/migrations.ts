@@ -446,15 +446,19 @@ const orderTriggerSource: Migration = {
 /**
  * Where a position's liquidation is in the event stream (the LIQUIDATION event's input seq and index
  * among the input's events), so that its income rows (Binance USD-M `GET /fapi/v1/income`) have a
- * numeric `tranId`, as a funding payment's: seq × 1,000,000 + index. Rows liquidated before this
- * migration have none (null).
+ * numeric `tranId`, as a funding payment's: seq × 1,000,000 + index; and, for a position a flip
+ * opened, its part of the flip's fee (`opening_fee`: the kernel books the whole fee on the position
+ * the flip closed), which its break-even price counts. Rows written before this migration have
+ * neither (null).
  */
-const positionLiquidationEvent: Migration = {
+const positionLiquidationAndOpeningFee: Migration = {
   async up(db: AnyDb): Promise<void> {
     await db.schema.alterTable('positions').addColumn('liquidation_seq', 'bigint').execute();
     await db.schema.alterTable('positions').addColumn('liquidation_index', 'integer').execute();
+    await db.schema.alterTable('positions').addColumn('opening_fee', isPostgres(db) ? sql`numeric` : sql`text`).execute();
   },
   async down(db: AnyDb): Promise<void> {
+    await db.schema.alterTable('positions').dropColumn('opening_fee').execute();
     await db.schema.alterTable('positions').dropColumn('liquidation_index').execute();
     await db.schema.alterTable('positions').dropColumn('liquidation_seq').execute();
   },
@@ -475,7 +479,7 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '0011_order_max_slippage': orderMaxSlippage,
   '0012_funding_payments': fundingPayments,
   '0013_order_trigger_source': orderTriggerSource,
-  '0014_position_liquidation_event': positionLiquidationEvent,
+  '0014_position_liquidation_and_opening_fee': positionLiquidationAndOpeningFee,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -296,7 +296,7 @@ describeEachDialect((name) => `persistence on ${name}`, (dialect) => {
       currentPrice: values[0]!, unrealizedPnl: values[4]!, stopLoss: null, takeProfit: values[2]!, leverage: 10,
       marginUsed: values[2]!, liquidationPrice: null, status: 'OPEN', trailingStop: null, totalFundingPaid: values[3]!,
       openedAt: T0, closedAt: null, realizedPnl: values[4]!, feesPaid: values[1]!, liquidatedSize: values[1]!, bankruptcyPrice: values[0]!,
-      liquidationSeq: null, liquidationIndex: null,
+      liquidationSeq: null, liquidationIndex: null, openingFee: null,
     };
     await opened.db.insertInto('positions').values(row).execute();
     expect(await opened.db.selectFrom('positions').selectAll().executeTakeFirst()).toEqual(row);

@@ -25,7 +25,8 @@
  * - POSITION_* events keep one positions row per position (OPEN, then CLOSED or LIQUIDATED) with
  *   the kernel's realized PnL and fees of it, FUNDING its funding total (and a funding_payments row
  *   per payment, keyed by the event's seq and index), LIQUIDATION the size it
- *   closed, its bankruptcy price and the event's seq and index; ACCOUNT_CLOSED marks the account row CLOSED (an account opened or imported
+ *   closed, its bankruptcy price and the event's seq and index; a position a flip opened keeps its part
+ *   of the flip's fee (`openingFee`, `flipOpeningFee`); ACCOUNT_CLOSED marks the account row CLOSED (an account opened or imported
  *   again under its id makes the row, and its balances, the new account's, and writes where its own
  *   orders and positions start, as a reset does: persistence/account-life.ts); ACCOUNT_CLOSED and ACCOUNT_RESET
  *   close the rows of the positions the kernel dropped with the account; an imported account gets its row
@@ -45,7 +46,7 @@ import { CompiledQuery, type Compilable, type Insertable, type Kysely, type Tran
 import pg from 'pg';
 import type { ExitLegView, FillEvent, KernelEvent, OrderNewEvent, PositionEvent } from '../core/kernel/events.js';
 import type { TriggerSource } from '../core/orders/order.js';
-import { div, formatFixed, parseFixed, type Fixed } from '../core/money/fixed.js';
+import { div, divRound, formatFixed, parseFixed, type Fixed } from '../core/money/fixed.js';
 import { realizedPnlTracker, type FillForPnl } from '../core/accounts/realized-pnl-view.js';
 import { extend } from '../core/objects.js';
 import { lifeBoundary } from './account-life.js';
@@ -319,7 +320,7 @@ export class ReadModel {
       case 'POSITION_OPENED':
       case 'POSITION_UPDATED':
       case 'POSITION_CLOSED':
-        await this.writePosition(w, event);
+        await this.writePosition(w, event, event.type === 'POSITION_OPENED' ? flipOpeningFee(input.events, index, event) : null);
         return;
       case 'LIQUIDATION':
         await w.write(w.tx.updateTable('positions').set({ status: 'LIQUIDATED', closedAt: event.at, liquidatedSize: event.size, bankruptcyPrice: event.bankruptcyPrice, liquidationSeq: seq, liquidationIndex: index }).where('id', '=', event.positionId));
@@ -521,7 +522,7 @@ export class ReadModel {
   }
 
   /** One row per position: its latest state; a close keeps the direction and entry it had while open. */
-  private async writePosition(w: ProjectionWrites, event: PositionEvent): Promise<void> {
+  private async writePosition(w: ProjectionWrites, event: PositionEvent, openingFee: string | null = null): Promise<void> {
     const closed = event.type === 'POSITION_CLOSED';
     const common = {
       totalSize: event.totalSize,
@@ -541,7 +542,7 @@ export class ReadModel {
         .values({
           id: event.positionId, accountId: event.account, symbol: event.symbol, direction: event.direction === 'SHORT' ? 'SHORT' : 'LONG',
           entryPrice: event.entryPrice, stopLoss: null, takeProfit: null, trailingStop: null, status: closed ? 'CLOSED' : 'OPEN',
-          openedAt: event.openedAt, closedAt: closed ? event.at : null, ...common,
+          openedAt: event.openedAt, closedAt: closed ? event.at : null, openingFee, ...common,
         }));
       w.notePosition(event.positionId, closed ? 'CLOSED' : 'OPEN');
       return;
@@ -725,6 +726,27 @@ function orderTerms(o: Pick<OrderNewEvent, 'ocoGroup' | 'stopPrice' | 'activatio
  * The `trades` table's `side` and `positionId`; the MEXC contract stream tags the fills it keeps
  * with it too, so that its position pushes count the same closes as the REST positions.
  */
+/**
+ * The part of a flip's fee that belongs to the position it opened: the fill closed the account's
+ * position on the symbol (POSITION_CLOSED) and opened this one (POSITION_OPENED at `index`) with
+ * what was left, and the kernel booked its whole fee on the closed one
+ * (core/accounts/futures-settlement.ts). Pro rata by quantity: fee × opened / fill quantity,
+ * rounded half-up at the fixed-point scale. Null when the position was not opened by a flip.
+ */
+export function flipOpeningFee(events: readonly KernelEvent[], index: number, opened: PositionEvent): string | null {
+  let closed = false;
+  for (let i = index - 1; i >= 0; i--) {
+    const e = events[i]!;
+    if (e.type === 'POSITION_CLOSED' && e.account === opened.account && e.symbol === opened.symbol) closed = true;
+    if (e.type !== 'FILL') continue;
+    if (!closed || e.account !== opened.account || e.symbol !== opened.symbol) return null;
+    const quantity = parseFixed(e.quantity);
+    const size = parseFixed(opened.totalSize);
+    return quantity === 0n ? null : formatFixed(divRound(parseFixed(e.fee) * (size < 0n ? -size : size), quantity, 'half-up'));
+  }
+  return null;
+}
+
 export function positionEffect(fill: FillEvent, after: readonly KernelEvent[]): { side: 'OPEN' | 'CLOSE' | 'PARTIAL_CLOSE'; positionId: string } | undefined {
   for (const e of after) {
     if (e.type === 'FILL') return undefined;

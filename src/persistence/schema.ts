@@ -71,6 +71,8 @@ export interface PositionTable {
   /** A liquidated position: its LIQUIDATION event's input seq and index among the input's events; null on rows from before 0014. */
   liquidationSeq: number | null;
   liquidationIndex: number | null;
+  /** A position a flip opened: the flip's fee × the quantity it opened / the fill's quantity (the kernel books the whole fee on the closed one); null otherwise and on rows from before 0014. */
+  openingFee: DecimalString | null;
 }
 
 export interface OrderTable {

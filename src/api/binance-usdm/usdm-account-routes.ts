@@ -39,6 +39,10 @@ import type { UsdmTrading } from './usdm-trading-routes.js';
 
 const f = (v: Fixed) => formatFixed(v);
 
+/** A position's figures, and on paper its part of the fee of the flip that opened it (none: not opened by a flip). */
+type UsdmPositionFigures = FuturesPositionFigures & { readonly openingFee?: string };
+type UsdmFigures = Omit<FuturesAccountFigures, 'positions'> & { readonly positions: readonly UsdmPositionFigures[] };
+
 /** `value`, a figure computed from the mark, or null while the position has no mark (docs/adr/0064). */
 const atMark = <T>(x: FuturesPositionFigures, value: T): T | null => (unmarked(x) ? null : value);
 
@@ -54,26 +58,34 @@ export function registerUsdmAccountRoutes(t: UsdmTrading): void {
   const reads = () => accountReads(ctx.deps, ctx.tape);
   /**
    * On paper, each open position's `updateTime` is its last change, as Binance states a position's:
-   * its latest fill (a partial close moves it), not the fill that opened it. Live, the venue's.
+   * its latest fill (a partial close moves it), not the fill that opened it; and a position a flip
+   * opened carries its part of the flip's fee (`openingFee`, persistence/read-model.ts), which its
+   * break-even price counts. Live, the venue's.
    */
-  const withLastChange = async (accountId: string, figures: FuturesAccountFigures): Promise<FuturesAccountFigures> => {
+  const withLastChange = async (accountId: string, figures: FuturesAccountFigures): Promise<UsdmFigures> => {
     if (ctx.deps.execution.mode !== 'paper' || figures.positions.every((x) => x.positionId === undefined)) return figures;
     await ctx.deps.hub.readModelCaughtUp();
-    const positions: FuturesPositionFigures[] = [];
+    const positions: UsdmPositionFigures[] = [];
     for (const x of figures.positions) {
-      const last = x.positionId === undefined ? undefined : await ctx.deps.db.selectFrom('trades').select('timestamp').where('accountId', '=', accountId).where('positionId', '=', x.positionId).orderBy('timestamp', 'desc').limit(1).executeTakeFirst();
-      positions.push(last !== undefined && Number(last.timestamp) > x.updateTime ? { ...x, updateTime: Number(last.timestamp) } : x);
+      if (x.positionId === undefined) {
+        positions.push(x);
+        continue;
+      }
+      const last = await ctx.deps.db.selectFrom('trades').select('timestamp').where('accountId', '=', accountId).where('positionId', '=', x.positionId).orderBy('timestamp', 'desc').limit(1).executeTakeFirst();
+      const row = await ctx.deps.db.selectFrom('positions').select('openingFee').where('id', '=', x.positionId).executeTakeFirst();
+      const moved = last !== undefined && Number(last.timestamp) > x.updateTime ? extend(x, { updateTime: Number(last.timestamp) }) : x;
+      positions.push(row !== undefined && row.openingFee !== null ? extend(moved, { openingFee: String(row.openingFee) }) : moved);
     }
-    return { ...figures, positions };
+    return extend(figures, { positions });
   };
   /** The account's figures from the read port (the kernel on paper, the venue live), its age on the reply; -2015-like refusal for a spot account. */
-  const figuresOf = async (reply: FastifyReply, accountId: string): Promise<FuturesAccountFigures> => {
+  const figuresOf = async (reply: FastifyReply, accountId: string): Promise<UsdmFigures> => {
     const value = freshValueOr(reply, await reads().futuresFigures(accountId), (error) => usdmErrorOf(error, 'query'), ctx.wallClock());
     if (value === undefined) throw usdmErrors.notFuturesAccount();
     return withLastChange(accountId, value);
   };
   /** The positions `symbol` names (validated), or all. */
-  const chosen = (figures: FuturesAccountFigures, symbol: string | undefined) => {
+  const chosen = (figures: UsdmFigures, symbol: string | undefined) => {
     const only = symbol ? t.perpetual(symbol).symbol : undefined;
     return figures.positions.filter((x) => only === undefined || x.symbol === only);
   };
