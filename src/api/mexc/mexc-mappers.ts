@@ -54,6 +54,15 @@ export function exchangeInfoSymbol(i: Instrument): Record<string, unknown> {
   };
 }
 
+/**
+ * An order's `origQty`: the quantity asked for, or, for a market order sized in quote
+ * (`quoteOrderQty`, no quantity), the quantity it bought, as MEXC states it (a quoteOrderQty=6
+ * KASUSDT buy queried back as origQty "32.69" = executedQty: mexcdevelop/mexc-api-sdk issue #77).
+ */
+function origQtyOf(o: OrderView): string {
+  return o.quoteOrderQty !== undefined && parseFixed(o.quantity) === 0n ? o.executedQty : o.quantity;
+}
+
 /** `GET /api/v3/order`, `openOrders`, `allOrders`. */
 export function mexcOrder(o: OrderView & { readonly quoteOrderQty?: string }): Record<string, unknown> {
   return {
@@ -62,7 +71,7 @@ export function mexcOrder(o: OrderView & { readonly quoteOrderQty?: string }): R
     orderListId: -1,
     clientOrderId: o.clientOrderId,
     price: o.price ?? '0',
-    origQty: o.quantity,
+    origQty: origQtyOf(o),
     executedQty: o.executedQty,
     cummulativeQuoteQty: o.cumulativeQuoteQty,
     status: mexcStatusOf(o.status),
@@ -90,9 +99,8 @@ export function mexcNewOrder(o: OrderView, tickSize?: Fixed): Record<string, unk
   const executed = parseFixed(o.executedQty);
   const average = executed > 0n ? div(parseFixed(o.cumulativeQuoteQty), executed, 'half-up') : undefined;
   const price = o.price ?? (average === undefined ? '0' : formatFixed(tickSize !== undefined && tickSize > 0n ? roundToIncrement(average, tickSize, 'half-up') : average));
-  const origQty = o.quoteOrderQty !== undefined && parseFixed(o.quantity) === 0n ? o.executedQty : o.quantity;
   return {
-    symbol: o.symbol, orderId: o.orderId, orderListId: -1, price, origQty,
+    symbol: o.symbol, orderId: o.orderId, orderListId: -1, price, origQty: origQtyOf(o),
     ...(o.quoteOrderQty !== undefined ? { quoteOrderQty: o.quoteOrderQty } : {}),
     type: o.type, side: o.side, transactTime: o.createdAt,
   };
