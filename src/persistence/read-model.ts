@@ -720,13 +720,6 @@ function orderTerms(o: Pick<OrderNewEvent, 'ocoGroup' | 'stopPrice' | 'activatio
 }
 
 /**
- * A futures fill's effect on its position, from the position events that follow it in the same
- * input (the kernel emits them right after the fill): OPEN when it opened or added, CLOSE when it
- * closed the position (a flip included), PARTIAL_CLOSE when it reduced it. Undefined for spot.
- * The `trades` table's `side` and `positionId`; the MEXC contract stream tags the fills it keeps
- * with it too, so that its position pushes count the same closes as the REST positions.
- */
-/**
  * The part of a flip's fee that belongs to the position it opened: the fill closed the account's
  * position on the symbol (POSITION_CLOSED) and opened this one (POSITION_OPENED at `index`) with
  * what was left, and the kernel booked its whole fee on the closed one
@@ -747,6 +740,13 @@ export function flipOpeningFee(events: readonly KernelEvent[], index: number, op
   return null;
 }
 
+/**
+ * A futures fill's effect on its position, from the position events that follow it in the same
+ * input (the kernel emits them right after the fill): OPEN when it opened or added, CLOSE when it
+ * closed the position (a flip included), PARTIAL_CLOSE when it reduced it. Undefined for spot.
+ * The `trades` table's `side` and `positionId`; the MEXC contract stream tags the fills it keeps
+ * with it too, so that its position pushes count the same closes as the REST positions.
+ */
 export function positionEffect(fill: FillEvent, after: readonly KernelEvent[]): { side: 'OPEN' | 'CLOSE' | 'PARTIAL_CLOSE'; positionId: string } | undefined {
   for (const e of after) {
     if (e.type === 'FILL') return undefined;
