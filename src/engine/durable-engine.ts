@@ -866,6 +866,7 @@ function importedTerms(o: Readonly<Order>): Partial<ImportedOrder> {
   const terms: Record<string, unknown> = {
     ocoGroup: o.ocoGroup, stopPrice: fmt(o.stopPrice), activationPrice: fmt(o.activationPrice), callbackRate: fmt(o.callbackRate), maxSlippage: fmt(o.maxSlippage), triggerSource: o.triggerSource,
     reduceOnly: o.reduceOnly ? true : undefined, leverage: o.leverage !== 1 ? o.leverage : undefined, takeProfit: leg(o.bracket?.takeProfit), stopLoss: leg(o.bracket?.stopLoss),
+    workingTime: o.workingTime,
   };
   for (const key of Object.keys(terms)) if (terms[key] === undefined) delete terms[key];
   return terms as Partial<ImportedOrder>;

@@ -83,6 +83,7 @@ export function orderOfRow(row: Selectable<OrderTable>): Readonly<Order> {
     ...(takeProfit !== undefined || stopLoss !== undefined ? { bracket: { takeProfit, stopLoss, placed: executedQty, pairs: 0 } } : {}),
     ...(row.maxSlippage !== null && row.maxSlippage !== undefined ? { maxSlippage: parseFixed(String(row.maxSlippage)) } : {}),
     ...(row.triggerSource === 'last' || row.triggerSource === 'mark' ? { triggerSource: row.triggerSource } : {}),
+    ...(row.workingTime !== null && row.workingTime !== undefined ? { workingTime: Number(row.workingTime) } : {}),
     feeExact: 0n,
     feeCharged: 0n,
   };

@@ -448,16 +448,20 @@ const orderTriggerSource: Migration = {
  * among the input's events), so that its income rows (Binance USD-M `GET /fapi/v1/income`) have a
  * numeric `tranId`, as a funding payment's: seq × 1,000,000 + index; and, for a position a flip
  * opened, its part of the flip's fee (`opening_fee`: the kernel books the whole fee on the position
- * the flip closed), which its break-even price counts. Rows written before this migration have
- * neither (null).
+ * the flip closed), which its break-even price counts; and when an order started working where that
+ * is not its creation (`orders.working_time`: it waited for a usable book, or an import brought it
+ * in), so that Binance's `workingTime` of an order read back from its row is the one it had live.
+ * Rows written before this migration have none of them (null).
  */
-const positionLiquidationAndOpeningFee: Migration = {
+const incomeBreakEvenWorkingTime: Migration = {
   async up(db: AnyDb): Promise<void> {
     await db.schema.alterTable('positions').addColumn('liquidation_seq', 'bigint').execute();
     await db.schema.alterTable('positions').addColumn('liquidation_index', 'integer').execute();
     await db.schema.alterTable('positions').addColumn('opening_fee', isPostgres(db) ? sql`numeric` : sql`text`).execute();
+    await db.schema.alterTable('orders').addColumn('working_time', 'bigint').execute();
   },
   async down(db: AnyDb): Promise<void> {
+    await db.schema.alterTable('orders').dropColumn('working_time').execute();
     await db.schema.alterTable('positions').dropColumn('opening_fee').execute();
     await db.schema.alterTable('positions').dropColumn('liquidation_index').execute();
     await db.schema.alterTable('positions').dropColumn('liquidation_seq').execute();
@@ -479,7 +483,7 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '0011_order_max_slippage': orderMaxSlippage,
   '0012_funding_payments': fundingPayments,
   '0013_order_trigger_source': orderTriggerSource,
-  '0014_position_liquidation_and_opening_fee': positionLiquidationAndOpeningFee,
+  '0014_income_break_even_working_time': incomeBreakEvenWorkingTime,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -33,7 +33,7 @@
  *   and its orders (with what the kernel gives in `imported`), the fills it brought as one row per
  *   order (`import:<orderId>`, reason IMPORTED).
  * - an order's row keeps what readers need once the kernel has dropped it (closed): its list
- *   (ocoGroup), trigger and when it triggered, trailing terms and armed stop, reduce-only flag and bracket exits, from
+ *   (ocoGroup), trigger and when it triggered, when it started working (an order event's `workingTime`), trailing terms and armed stop, reduce-only flag and bracket exits, from
  *   ORDER_NEW, ORDER_TRIGGERED and a trailing stop's ORDER_CANCELED/ORDER_EXPIRED; LEVERAGE_SET moves
  *   the leverage of the account's open orders on the symbol, as the kernel does;
  * - amounts are written as the events' decimal strings, untouched;
@@ -94,6 +94,8 @@ export interface ImportedOrder {
   readonly leverage?: number;
   readonly takeProfit?: ExitLegView;
   readonly stopLoss?: ExitLegView;
+  /** When it started working on this engine, where that is not its creation (the import's time, its trigger's). */
+  readonly workingTime?: number;
 }
 
 /** An open position an import brought in. */
@@ -366,6 +368,7 @@ export class ReadModel {
           event.price, event.quoteQuantity, pnl, event.fee, event.feeAsset, event.liquidity, null, event.at,
         ]);
         await w.write(CompiledQuery.raw(this.fillUpdateText(), [event.status, event.executedQty, event.cumulativeQuoteQty, event.at, event.orderId]));
+        await this.writeWorkingTime(w, event);
         return;
       }
       case 'ORDER_CANCELED':
@@ -374,6 +377,7 @@ export class ReadModel {
           .updateTable('orders')
           .set({ status: event.status, executedQty: event.executedQty, reason: event.reason, updatedAt: event.at, ...(event.stopPrice !== undefined ? { stopPrice: event.stopPrice } : {}) })
           .where('id', '=', event.orderId));
+        await this.writeWorkingTime(w, event);
         return;
       case 'LEVERAGE_SET':
         // The account's open orders on the symbol move to the new leverage with it (core/accounts/leverage-change.ts).
@@ -388,6 +392,7 @@ export class ReadModel {
         return;
       case 'ORDER_TRIGGERED':
         await w.write(w.tx.updateTable('orders').set({ status: event.status, stopPrice: event.stopPrice, triggeredAt: event.at, updatedAt: event.at }).where('id', '=', event.orderId));
+        await this.writeWorkingTime(w, event);
         return;
       case 'EQUITY':
         // The kernel values an account as it opens, resets or is imported right after that event, or,
@@ -499,6 +504,11 @@ export class ReadModel {
     }
   }
 
+  /** An order event's `workingTime` on the order's row, when it states one (an order that waited, or was imported). */
+  private async writeWorkingTime(w: ProjectionWrites, event: { readonly orderId: string; readonly workingTime?: number }): Promise<void> {
+    if (event.workingTime !== undefined) await w.write(w.tx.updateTable('orders').set({ workingTime: event.workingTime }).where('id', '=', event.orderId));
+  }
+
   /** An imported order's row, and the fills it brought (executed before the import) as one trade row. */
   private async insertImportedOrder(w: ProjectionWrites, accountId: string, o: ImportedOrder): Promise<void> {
     await w.write(w.tx
@@ -506,7 +516,7 @@ export class ReadModel {
       .values({
         id: o.orderId, accountId, clientOrderId: o.clientOrderId, symbol: o.symbol, side: o.side, type: o.orderType, price: o.price,
         quantity: o.quantity, quoteOrderQty: o.quoteOrderQty, status: o.status, executedQty: o.executedQty, cumulativeQuoteQty: o.cumulativeQuoteQty,
-        reason: null, createdAt: o.createdAt, updatedAt: o.updatedAt, ...orderTerms(o),
+        reason: null, createdAt: o.createdAt, updatedAt: o.updatedAt, ...orderTerms(o), workingTime: o.workingTime ?? null,
       })
       .onConflict((oc) => oc.column('id').doNothing()));
     if (parseFixed(o.executedQty) === 0n) return;

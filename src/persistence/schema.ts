@@ -110,6 +110,8 @@ export interface OrderTable {
   stopLoss: JsonText | null;
   /** Conditional orders: when the tape reached the trigger; null until then. */
   triggeredAt: UnixMs | null;
+  /** When the order started working, where that is not its creation (it waited for a usable book, or an import brought it in; events' `workingTime`); null otherwise and on rows from before 0014. */
+  workingTime: UnixMs | null;
   /** Futures: the leverage the order opened at (ORDER_NEW's `leverage`; 1 on spot). */
   leverage: Generated<number>;
 }

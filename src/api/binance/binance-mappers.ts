@@ -165,8 +165,9 @@ function isWorking(kernelOrder: Readonly<Order> | undefined, o: OrderView): bool
  * glossary, binance-spot-api-docs faqs/spot_glossary.md); -1 while a conditional order waits for its
  * trigger. The kernel's own record of it where it has one: an order that waited for a synced, fresh
  * book or was brought in by an import (`Order.workingTime`), the trigger of a conditional order
- * and its creation, whichever is latest. An order the kernel no longer holds (read back from its
- * row) counts from its trigger or creation: the row keeps no working time.
+ * and its creation, whichever is latest. An order the kernel no longer holds is read back from its
+ * row, which keeps the same record (the order events' `workingTime`, its trigger), so the answer is
+ * the one it had live.
  */
 function workingTimeOf(o: OrderView, kernelOrder: Readonly<Order> | undefined): number {
   if (!isWorking(kernelOrder, o)) return -1;

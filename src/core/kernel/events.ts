@@ -17,6 +17,12 @@ interface OrderEventBase {
   readonly status: OrderStatus;
   /** The order list the order belongs to (an OCO pair, a bracket's entry and exits); absent for a lone order. */
   readonly ocoGroup?: string;
+  /**
+   * When the order started working, where that is not when it arrived (it waited for a usable book,
+   * or an import brought it in): Binance's `workingTime`, so that its record keeps it once the
+   * kernel drops the order. Absent otherwise.
+   */
+  readonly workingTime?: number;
 }
 
 /** An exit a bracket entry attaches: trigger price and, for a limit exit, its limit price. */

@@ -655,6 +655,7 @@ export function orderFields(order: Order) {
     orderType: order.type,
     status: order.status,
     ...(order.ocoGroup !== undefined ? { ocoGroup: order.ocoGroup } : {}),
+    ...(order.workingTime !== undefined ? { workingTime: order.workingTime } : {}),
   };
 }
 
