@@ -253,6 +253,25 @@ describe('a reversal whose close the cap stopped short', () => {
     expect(errors(events)).toEqual([]);
   });
 
+  it('stopping auto-trading drops the waiting entry: the close completes and no short opens', () => {
+    const tactics = { name: 't', stopLoss: { type: 'percent', percent: 10 }, exit: { maxSlippage: '0.005' } };
+    const { engine, events } = longAt60000('3', tactics, new PaperTradingEngine(), { strategyId: 'test-reverse-once', autoTrading: true });
+    engine.start('a');
+    // As above: the SHORT's close of 3, capped at 59,700, sells 1 at 60,000 and 1 at 59,800; the short waits for the last 1.
+    book(engine, T0 + 2, [['60000.0', '1'], ['59800.0', '1'], ['59500.0', '1'], ['59000.0', '5']], [['60100.0', '5']]);
+    print(engine, T0 + 60_000, 2, '60100.0', false);
+    expect(size(engine)).toBe('1');
+    // Auto-trading off ("no new orders from signals"): the close still completes, 0.4 at 59,600 and 0.6 at 59,400
+    // (cap 59,302), and the signal's short does not follow it.
+    engine.stop('a');
+    events.length = 0;
+    book(engine, T0 + 60_001, [['59600.0', '0.4'], ['59400.0', '5']], [['59700.0', '5']]);
+    expect(sells(events)).toEqual([['59600', '0.4'], ['59400', '0.6']]);
+    expect(engine.getAccount('a').positions).toEqual([]);
+    expect(engine.kernel.openOrders('a')).toEqual([]);
+    expect(errors(events)).toEqual([]);
+  });
+
   it('a close that cannot complete refuses the waiting entry, with the reason', () => {
     // BTCUSDT with a minimum quantity of 0.01 above its step of 0.001.
     const btc = BUNDLED_INSTRUMENTS.find((i) => i.exchange === 'binance' && i.market === 'perpetual' && i.symbol === symbol)!;

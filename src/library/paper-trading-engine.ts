@@ -179,9 +179,13 @@ export class PaperTradingEngine {
     this.runtime(accountId).running = true;
   }
 
-  /** Auto-trading off: no new orders from signals; open positions keep their protective orders. */
+  /**
+   * Auto-trading off: no new orders from signals; open positions keep their protective orders. A
+   * reversal waiting for its close (ADR 0069) is dropped: the close goes on, no entry follows it.
+   */
   stop(accountId: string): void {
     this.runtime(accountId).running = false;
+    this.manager.dropWaitingOf(accountId);
   }
 
   /**

@@ -402,6 +402,11 @@ export class TradeManager {
     if (this.waiting.size > 0) this.waiting.delete(this.key(account, symbol));
   }
 
+  /** Forgets every reversal waiting on `account`'s positions: auto-trading stopped, so no signal's entry opens after it (ADR 0069). */
+  dropWaitingOf(account: string): void {
+    for (const [k, w] of this.waiting) if (w.request.account === account) this.waiting.delete(k);
+  }
+
   /**
    * A reversal's entry (a signal to the side opposite the position, after `close`): opened now when the
    * position is closed, else it waits for the close's rest (ADR 0069) and goes once the position is
