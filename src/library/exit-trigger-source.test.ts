@@ -77,6 +77,27 @@ describe("the tactics' exit.triggerSource", () => {
     expect(size(engine)).toBe('0');
   });
 
+  it.each(['last', 'mark'])('a %s stop fires on a candle-bar path (bar inputs) where it passes the stop', (triggerSource) => {
+    // Bar inputs (ADR 0042): the perpetual's mark is the step's quote mid, the step price itself (p − tick / p + tick).
+    const engine = new PaperTradingEngine({ barInputs: true });
+    const events: PaperTradingEvent[] = [];
+    engine.subscribe((e) => events.push(e));
+    engine.advanceTo(T0);
+    engine.createAccount({ id: 'a', initialBalance: '1000000', tacticsSets: [{ name: 't', stopLoss: { type: 'percent', percent: 1 }, exit: { triggerSource } }] });
+    const bar = (i: number, open: string, high: string, low: string, close: string) => ({ openTime: T0 + i * 60_000, open, high, low, close, volume: '10' });
+    engine.processCandles('a', symbol, [bar(0, '60000', '60000', '60000', '60000')]);
+    // Placed between bars, the entry buys at the next open plus the tick, 60,000.1; the stop is 1 % under the 60,000 reference, 59,400.0.
+    expect(engine.openPosition('a', { symbol, side: 'LONG', quantity: '1' }).ok).toBe(true);
+    // The next bar falls from 60,000 to 59,000: its path stops at 59,400.0, where the stop triggers on either price and sells
+    // a tick beyond its trigger, at 59,399.9.
+    engine.processCandles('a', symbol, [bar(1, '60000', '60000', '60000', '60000'), bar(2, '60000', '60000', '59000', '59500')]);
+    expect(events.flatMap((e) => (e.type === 'FILL' ? [[e.orderType, e.side, e.price, e.quantity]] : []))).toEqual([
+      ['MARKET', 'BUY', '60000.1', '1'],
+      ['STOP_LOSS', 'SELL', '59399.9', '1'],
+    ]);
+    expect(engine.getAccount('a').positions).toEqual([]);
+  });
+
   it('is read as given and refused otherwise', () => {
     const BASE = { stopLoss: { type: 'percent', percent: 1 } };
     expect(parseTactics({ ...BASE, exit: { triggerSource: 'mark', maxSlippage: '0.005' } }).exit).toEqual({ maxSlippage: parseFixed('0.005'), triggerSource: 'mark' });

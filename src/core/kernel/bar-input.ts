@@ -18,7 +18,8 @@
  *   does not fill: the quote is trades-only, `Market.tradesOnly`), stops and take-profits reached
  *   trigger, trailing stops follow p;
  * - the mark (perpetuals without a mark input) is the quote's mid, so liquidations are checked at
- *   both extremes; accounts with a drawdown limit are checked.
+ *   both extremes, and the orders triggering on the mark (ADR 0066) meet it at every step, quote
+ *   written or not; accounts with a drawdown limit are checked.
  * After the close, the bar's close and volume enter the average price once, and the market waits
  * for the next bar: the book is left unsynced, so an order placed between bars waits and executes
  * at the next bar's open (a signal at bar t trades at the open of bar t + 1). With `pauseOnFill`
@@ -339,7 +340,12 @@ function step(ctx: BarContext, market: Market, price: Fixed, previous: Fixed, ti
   }
   if (market.instrument.market === 'perpetual' && !market.markFromInput) {
     const mid = midOf(price, market.instrument.tickSize);
-    if (mid !== market.mark) ctx.setMark(market, mid);
+    const moved = mid !== market.mark;
+    if (moved) ctx.setMark(market, mid);
+    // The mark's conditional orders meet every step, as the last-price ones meet its print below:
+    // setMark reaches them only on a usable market, and a step that writes no quote leaves it unusable
+    // (a mark-triggered stop would otherwise never fire on a bar path, ADR 0066).
+    if (!moved || !market.usable) engine.onTriggerPrice(market, mid, undefined, 'mark');
   }
   engine.onTriggerPrice(market, price, undefined, 'last');
   ctx.guardDrawdowns();
