@@ -17,6 +17,7 @@ import { bearerToken, isAdmin, requireAccount, requireAdmin } from './auth.js';
 import { AuthThrottle } from './auth-throttle.js';
 import { HttpError } from './http-errors.js';
 import type { ServiceDeps } from './service-deps.js';
+import { clientAddress } from './client-address.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -67,7 +68,7 @@ export async function registerEdgeGuards(app: FastifyInstance, deps: ServiceDeps
   app.addHook('onRequest', (request, reply, done) => {
     // An address in back-off gets no key checked; requests without a key (public data) still pass.
     if (throttle.enabled && presentsCredentials(request)) {
-      const wait = throttle.retryAfterMs(request.ip);
+      const wait = throttle.retryAfterMs(clientAddress(request));
       if (wait > 0) {
         void reply.header('retry-after', String(Math.max(1, Math.ceil(wait / 1000))));
         return done(authBackoffError(wait));
@@ -133,7 +134,7 @@ function rateKey(request: FastifyRequest, deps: ServiceDeps): string {
     if (profile !== undefined) return `account:${profile.accountId}`;
     if (isAdmin(request, deps.adminKeyHash)) return 'admin';
   }
-  return `ip:${request.ip}`;
+  return `ip:${clientAddress(request)}`;
 }
 
 /**

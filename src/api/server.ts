@@ -52,6 +52,7 @@ import { limitConnectionsPerAddress } from './ws-address-cap.js';
 import { startHeartbeat } from './ws-heartbeat.js';
 import { terminateOnClose } from './ws-shutdown.js';
 import { limitSendBuffers, onWebSocketError } from './ws-send-buffer.js';
+import { clientAddress } from './client-address.js';
 
 export interface ServerOptions {
   readonly logger?: FastifyServerOptions['logger'];
@@ -206,7 +207,7 @@ export async function buildServer(deps: ServiceDeps, options: ServerOptions = {}
       return reply.code(500).send({ code: 'INTERNAL', message: 'internal error' });
     }
     // A key that was presented and refused counts towards the address's back-off.
-    if (edge.status === 401 && presentsCredentials(request)) app.authThrottle.failed(request.ip);
+    if (edge.status === 401 && presentsCredentials(request)) app.authThrottle.failed(clientAddress(request));
     // Our own errors keep their whole body (mexcCode included) on native paths; a dialect's path
     // answers every error in its own shape, whoever raised it (a shared hook, a guard).
     if (error instanceof HttpError && !isMexcPath(request.url) && !isMexcContractPath(request.url) && !isBinancePath(request.url)) return reply.code(error.status).send(error.body);

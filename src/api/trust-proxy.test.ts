@@ -65,6 +65,28 @@ describe('the keyless request rate behind a trusted proxy', () => {
     expect(await get(behindProxy, PROXY, '203.0.113.2')).toBe(200);
   });
 
+  it('counts a client named with its source port (a proxy appending it, as Azure Application Gateway does) once, whatever the port', async () => {
+    const statuses: number[] = [];
+    for (let i = 0; i < 6; i += 1) statuses.push(await get(behindProxy, PROXY, `203.0.113.20:${40_000 + i}`));
+    expect(statuses).toEqual([200, 200, 200, 200, 200, 429]);
+    // An IPv6 client, bracketed with its port, the same way.
+    const v6: number[] = [];
+    for (let i = 0; i < 6; i += 1) v6.push(await get(behindProxy, PROXY, `[2001:db8::20]:${40_000 + i}`));
+    expect(v6).toEqual([200, 200, 200, 200, 200, 429]);
+  });
+
+  it('counts an IPv4 client named in its IPv4-mapped IPv6 form (::ffff:a.b.c.d) and plainly as one client', async () => {
+    const statuses: number[] = [];
+    for (let i = 0; i < 6; i += 1) statuses.push(await get(behindProxy, PROXY, i % 2 === 0 ? '::ffff:203.0.113.30' : '203.0.113.30'));
+    expect(statuses).toEqual([200, 200, 200, 200, 200, 429]);
+  });
+
+  it('counts a forwarded name that is no address as the proxy itself: a made-up name each time buys no quota', async () => {
+    const statuses: number[] = [];
+    for (let i = 0; i < 6; i += 1) statuses.push(await get(behindProxy, PROXY, `client-${i}`));
+    expect(statuses).toEqual([200, 200, 200, 200, 200, 429]);
+  });
+
   it('ignores the header from a peer that is not the trusted proxy: a new name each time buys no quota', async () => {
     const statuses: number[] = [];
     for (let i = 0; i < 6; i += 1) statuses.push(await get(behindProxy, '10.0.0.7', `198.51.100.${i}`));

@@ -15,6 +15,7 @@
 import type { Socket } from 'node:net';
 import type { FastifyInstance, onRequestHookHandler } from 'fastify';
 import { HttpError } from './http-errors.js';
+import { clientAddress } from './client-address.js';
 
 /**
  * Refuses WebSocket upgrades from an address holding `max` open connections. The check is a hook of
@@ -26,7 +27,7 @@ export function limitConnectionsPerAddress(app: FastifyInstance, max: number): v
   const check: onRequestHookHandler = (request, _reply, done) => {
     const socket = request.raw.socket as Socket | undefined;
     if (!request.ws || typeof socket?.once !== 'function') return done();
-    const address = request.ip;
+    const address = clientAddress(request);
     const held = open.get(address) ?? 0;
     if (held >= max) {
       return done(new HttpError(429, { code: 'TOO_MANY_CONNECTIONS', message: `at most ${max} WebSocket connections at once per address (${held} open from ${address}): close one before opening another` }));

@@ -32,6 +32,7 @@ import { accountReads } from './paper-account-reads.js';
 import { auditCall } from './dialect-kit/facade-calls.js';
 import { cancelGroup } from './order-groups.js';
 import type { ServiceDeps } from './service-deps.js';
+import { clientAddress } from './client-address.js';
 
 const DEPTH_INTERVAL_MS = 250;
 
@@ -128,11 +129,11 @@ export function registerStream(app: FastifyInstance, deps: ServiceDeps, limits: 
         const message = parsed as { op?: unknown; apiKey?: unknown; channels?: unknown };
         if (message.op === 'auth') {
           const throttle = app.authThrottle;
-          const wait = throttle.retryAfterMs(request.ip);
+          const wait = throttle.retryAfterMs(clientAddress(request));
           if (wait > 0) return error('TOO_MANY_AUTH_FAILURES', `too many failed authentications from this address: retry in ${Math.ceil(wait / 1000)} s`);
           const profile = typeof message.apiKey === 'string' ? deps.credentials.byApiKey(message.apiKey) : undefined;
           if (profile === undefined) {
-            throttle.failed(request.ip);
+            throttle.failed(clientAddress(request));
             return error('UNAUTHORIZED', 'unknown API key');
           }
           if (profile.accountId !== account) {

@@ -38,6 +38,7 @@ import { MarketStreamSession } from './market-stream-session.js';
 import { sharedMarketFrames } from './shared-frames.js';
 import { UserDataSession } from './user-data-session.js';
 import { WsApiSession } from './ws-api-session.js';
+import { clientAddress } from '../client-address.js';
 
 /** How often a connection on a listenKey checks that the key still lives. */
 const EXPIRY_CHECK_MS = 10_000;
@@ -62,7 +63,7 @@ export async function registerBinanceStreams(app: FastifyInstance, deps: Service
       acceptRawFormBodies(scope);
       scope.setErrorHandler((error, request, reply) => {
         if (error instanceof BinanceError) {
-          if (error.code === -2014 || error.code === -2015) request.server.authThrottle.failed(request.ip);
+          if (error.code === -2014 || error.code === -2015) request.server.authThrottle.failed(clientAddress(request));
           return reply.code(error.status).send(error.body);
         }
         const edge = edgeErrorOf(error);
@@ -164,8 +165,8 @@ export async function registerBinanceStreams(app: FastifyInstance, deps: Service
             wallClock,
             send,
             isSpotAccount: (accountId) => isAccountOf('spot', accountId),
-            authFailed: () => request.server.authThrottle.failed(request.ip),
-            inBackOff: () => request.server.authThrottle.retryAfterMs(request.ip) > 0,
+            authFailed: () => request.server.authThrottle.failed(clientAddress(request)),
+            inBackOff: () => request.server.authThrottle.retryAfterMs(clientAddress(request)) > 0,
           });
           const unsubscribe = deps.hub.subscribe((events) => {
             session.onEngine(events);

@@ -24,6 +24,7 @@ import { BINANCE_API_KEY_HEADER, verifyBinanceRequest } from './binance-signatur
 import { registerBinanceOrderListRoutes } from './binance-order-list-routes.js';
 import { registerBinanceTradingRoutes } from './binance-trading-routes.js';
 import { BinanceRateMeter } from './binance-weights.js';
+import { clientAddress } from '../client-address.js';
 
 export const BINANCE_PREFIX = '/binance';
 const SPOT_TAG = 'binance spot v3';
@@ -72,7 +73,7 @@ export function binanceScope(
   acceptRawFormBodies(scope);
   scope.setErrorHandler((error, request, reply) => {
     if (error instanceof BinanceError) {
-      if (AUTH_FAILURES.has(error.code)) request.server.authThrottle.failed(request.ip);
+      if (AUTH_FAILURES.has(error.code)) request.server.authThrottle.failed(clientAddress(request));
       return reply.code(error.status).send(error.body);
     }
     const edge = edgeErrorOf(error);
@@ -106,7 +107,7 @@ export function binanceScope(
         schema: { tags: [options.tag] },
         handler: async (request, reply) => {
           const params = paramsOf(request);
-          const used = meter.chargeWeight(request.ip, typeof weight === 'number' ? weight : weight(params));
+          const used = meter.chargeWeight(clientAddress(request), typeof weight === 'number' ? weight : weight(params));
           void reply.header('x-mbx-used-weight', String(used.used)).header('x-mbx-used-weight-1m', String(used.used));
           if (used.refusal !== undefined) throw used.refusal;
           // Binance refuses a name sent twice (-1101) rather than pick one: `quantity=0.01&…&quantity=5` is not an order for 5.

@@ -20,6 +20,7 @@ import { CONTRACT_DETAIL_PATH } from '../mexc-contract/mexc-contract-api.js';
 import { positionFillRows, type PositionFillRow } from '../mexc-contract/mexc-contract-account-routes.js';
 import type { ServiceDeps } from '../service-deps.js';
 import { ContractStreamSession } from './contract-stream-session.js';
+import { clientAddress } from '../client-address.js';
 
 export const MEXC_CONTRACT_WS_PATH = '/mexc/contract/edge';
 
@@ -65,8 +66,8 @@ export async function registerMexcContractStreams(app: FastifyInstance, deps: Se
           if (socket.readyState === socket.OPEN) socket.send(JSON.stringify(frame));
         },
         close: (code, reason) => socket.close(code, reason),
-        authFailed: () => request.server.authThrottle.failed(request.ip),
-        inBackOff: () => request.server.authThrottle.retryAfterMs(request.ip) > 0,
+        authFailed: () => request.server.authThrottle.failed(clientAddress(request)),
+        inBackOff: () => request.server.authThrottle.retryAfterMs(clientAddress(request)) > 0,
         ...(deps.execution.mode === 'paper' ? { recordedFills } : {}),
       });
       const unsubscribeHub = deps.hub.subscribe((events, input) => session.onEngine(events, input));

@@ -29,6 +29,7 @@ import { registerContractPlanRoutes } from './mexc-contract-plan-routes.js';
 import { registerContractStopRoutes } from './mexc-contract-stop-routes.js';
 import { CONTRACT_KEY_HEADER, verifyContractRequest } from './mexc-contract-signature.js';
 import { findContract, type Contract } from './mexc-contract-symbols.js';
+import { clientAddress } from '../client-address.js';
 
 export const CONTRACT_DETAIL_PATH = '/api/v1/contract/detail';
 
@@ -118,7 +119,7 @@ export async function registerMexcContractApi(app: FastifyInstance, deps: Servic
     scope.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => done(null, body));
     scope.setErrorHandler((error, request, reply) => {
       if (error instanceof MexcContractError) {
-        if (AUTH_FAILURES.has(error.code)) request.server.authThrottle.failed(request.ip);
+        if (AUTH_FAILURES.has(error.code)) request.server.authThrottle.failed(clientAddress(request));
         return reply.code(error.status).send(error.body);
       }
       const edge = edgeErrorOf(error);

@@ -22,6 +22,7 @@ import { MexcError, mexcErrors } from './mexc-errors.js';
 import { registerMexcMarketRoutes } from './mexc-market-routes.js';
 import { MEXC_API_KEY_HEADER, verifySignedRequest } from './mexc-signature.js';
 import { registerMexcTradingRoutes } from './mexc-trading-routes.js';
+import { clientAddress } from '../client-address.js';
 
 export interface MexcContext {
   readonly deps: ServiceDeps;
@@ -54,7 +55,7 @@ export function signedMexcAccount(request: FastifyRequest, deps: ServiceDeps, wa
 /** Every failure in a MEXC scope in MEXC's `{"code","msg"}` body; wrong keys and signatures count towards the address's back-off. */
 export function mexcErrorHandler(error: unknown, request: FastifyRequest, reply: FastifyReply): FastifyReply {
   if (error instanceof MexcError) {
-    if (AUTH_FAILURES.has(error.code)) request.server.authThrottle.failed(request.ip);
+    if (AUTH_FAILURES.has(error.code)) request.server.authThrottle.failed(clientAddress(request));
     return reply.code(error.status).send(error.body);
   }
   const edge = edgeErrorOf(error);
