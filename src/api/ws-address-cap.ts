@@ -8,7 +8,7 @@
  * from the moment its upgrade was let through, so requests arriving together cannot all slip in) is
  * refused before the upgrade with HTTP 429 `TOO_MANY_CONNECTIONS`, in the dialect of its path
  * (MEXC 429, Binance -1034, the MEXC contract envelope 510); a connection frees its slot when its TCP socket closes, however it
- * ends. The address is `request.ip`: the socket's, or the client a proxy in TRUST_PROXY names (as the rate limit: docs/adr/0019).
+ * ends. The address is `clientAddress` (client-address.ts): the socket's, or the client a proxy in TRUST_PROXY names (as the rate limit: docs/adr/0019).
  * Connections injected in-process (`injectWS`, no TCP socket) are not counted.
  * Cost: one map look-up per upgrade request and per close.
  */
