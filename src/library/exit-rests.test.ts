@@ -253,6 +253,28 @@ describe('a reversal whose close the cap stopped short', () => {
     expect(errors(events)).toEqual([]);
   });
 
+  it('waits as well for a close the kernel holds for a book still syncing, and opens once it fills', () => {
+    const tactics = { name: 't', stopLoss: { type: 'percent', percent: 10 }, exit: { maxSlippage: '0.005' } };
+    const { engine, events } = longAt60000('3', tactics, new PaperTradingEngine(), { strategyId: 'test-reverse-once', autoTrading: true });
+    engine.start('a');
+    book(engine, T0 + 2, [['60000.0', '5']], [['60100.0', '5']]);
+    // The feed lost the book (a gap): the SHORT's close of 3 is accepted and waits for the book; the short waits for the close.
+    engine.feedMarket({ kind: 'book.invalidate', time: T0 + 3, symbol, reason: 'feed gap' });
+    print(engine, T0 + 60_000, 2, '60100.0', false);
+    expect(sells(events)).toEqual([]);
+    expect(errors(events)).toEqual([]);
+    expect(size(engine)).toBe('3');
+    // The book comes back, bids 59,600.0 ×5 (cap 59,600 × 0.995 = 59,302): the close sells 3 at 59,600, then the short opens there.
+    // Wallet: 1,000,000 − 1,200 realized (400 × 3) − fees 90 (180,000 × 0.0005) − 89.4 (178,800 × 0.0005) = 998,620.6.
+    // Stop 10 % over 59,600 = 65,560.0, 5,960 away; 1 % of 998,620.6 = 9,986.206; / 5,960 = 1.67553…, 1.675 to the step.
+    events.length = 0;
+    book(engine, T0 + 60_001, [['59600.0', '5']], [['59700.0', '5']]);
+    expect(sells(events)).toEqual([['59600', '3'], ['59600', '1.675']]);
+    expect(errors(events)).toEqual([]);
+    expect(engine.getAccount('a').positions).toEqual([{ symbol, direction: 'SHORT', size: '1.675', entryPrice: '59600' }]);
+    engine.kernel.checkInvariants();
+  });
+
   it('stopping auto-trading drops the waiting entry: the close completes and no short opens', () => {
     const tactics = { name: 't', stopLoss: { type: 'percent', percent: 10 }, exit: { maxSlippage: '0.005' } };
     const { engine, events } = longAt60000('3', tactics, new PaperTradingEngine(), { strategyId: 'test-reverse-once', autoTrading: true });

@@ -409,7 +409,8 @@ export class TradeManager {
 
   /**
    * A reversal's entry (a signal to the side opposite the position, after `close`): opened now when the
-   * position is closed, else it waits for the close's rest (ADR 0069) and goes once the position is
+   * position is closed, else it waits for the close's rest, or for the close itself while it waits for
+   * the book (a book still syncing), (ADR 0069) and goes once the position is
    * closed, at the close's last fill price as its reference; `undefined` then. A later close or
    * reversal replaces it; a close that cannot complete (EXIT_DUST, EXIT_REFUSED) refuses it, reported
    * as ENTRY_REFUSED.
@@ -418,10 +419,15 @@ export class TradeManager {
     const k = this.key(req.account, req.symbol);
     this.waiting.delete(k);
     const size = this.positionSize(req.account, req.symbol);
-    const closing = size !== 0n && (size > 0n ? req.direction === 'SHORT' : req.direction === 'LONG') && !this.plans.has(k) && this.rests.some((r) => r.account === req.account && r.symbol === req.symbol);
+    const closing = size !== 0n && (size > 0n ? req.direction === 'SHORT' : req.direction === 'LONG') && !this.plans.has(k) && (this.rests.some((r) => r.account === req.account && r.symbol === req.symbol) || this.closeWorking(req.account, req.symbol));
     if (!closing) return this.open(req);
     this.waiting.set(k, { request: req, price: undefined });
     return undefined;
+  }
+
+  /** A close of the position is still open in the kernel (accepted, waiting for a book that is syncing). */
+  private closeWorking(account: string, symbol: string): boolean {
+    return this.venue.kernel.openOrders(account).some((o) => o.symbol === symbol && this.roles.get(`${account}\u0000${o.clientOrderId}`)?.role === 'close');
   }
 
   /**
