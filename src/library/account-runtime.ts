@@ -141,12 +141,15 @@ export class AccountRuntime {
     // A reversal still waiting for its close (ADR 0069) gives way to this newer signal.
     this.manager.dropWaiting(id, symbol);
     const exposure = this.manager.exposure(id, symbol);
+    // A signal's close carries the exits' cap as closePosition does: the plan's tactics', else the account's. Once a
+    // capped exit has ended the plan (its rest still working), the plan's cap alone would leave this close uncapped.
+    const cap = exposure === 'FLAT' ? undefined : (this.manager.plan(id, symbol)?.tactics ?? this.config.tactics)?.exit?.maxSlippage;
     if (signal.action === 'CLOSE') {
-      if (exposure !== 'FLAT') this.manager.close(id, symbol, time);
+      if (exposure !== 'FLAT') this.manager.close(id, symbol, time, cap);
       return;
     }
     if (exposure === signal.action) return;
-    if (exposure !== 'FLAT') this.manager.close(id, symbol, time);
+    if (exposure !== 'FLAT') this.manager.close(id, symbol, time, cap);
     const tactics = this.config.tactics;
     if (tactics === undefined) {
       this.emit({ type: 'ERROR', at: time, account: id, symbol, code: 'NO_TACTICS', message: 'the account has no tactics set to trade signals with' });

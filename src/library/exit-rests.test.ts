@@ -275,6 +275,25 @@ describe('a reversal whose close the cap stopped short', () => {
     engine.kernel.checkInvariants();
   });
 
+  it("a CLOSE signal while the capped close's rest is working closes capped too (the exits' cap outlives the plan)", () => {
+    const tactics = { name: 't', stopLoss: { type: 'percent', percent: 10 }, exit: { maxSlippage: '0.005' } };
+    const { engine, events } = longAt60000('3', tactics, new PaperTradingEngine(), { strategyId: 'test-signals', strategyParams: { actions: ['SHORT', 'CLOSE'] }, autoTrading: true });
+    engine.start('a');
+    // SHORT: the close of 3 (cap 59,700) sells 1 at 60,000 and 1 at 59,800, the bids there are; the short waits for the last 1.
+    book(engine, T0 + 2, [['60000.0', '1'], ['59800.0', '1']], [['60100.0', '5']]);
+    print(engine, T0 + 60_000, 2, '60100.0', false);
+    expect(sells(events)).toEqual([['60000', '1'], ['59800', '1']]);
+    // The next print finds no bids (the rest waits again), and closes the candle: CLOSE. The close that replaces the rest
+    // is capped at 0.5 % as the tactics say: at the next book, from 59,000.0, down to 58,705: 0.5 at 59,000; the 0.5 at
+    // 50,000.0 is beyond it and waits.
+    events.length = 0;
+    print(engine, T0 + 120_000, 3, '60100.0', false);
+    book(engine, T0 + 120_001, [['59000.0', '0.5'], ['50000.0', '5']], [['60100.0', '5']]);
+    expect(sells(events)).toEqual([['59000', '0.5']]);
+    expect(events.flatMap((e) => (e.type === 'ORDER_NEW' ? [e.maxSlippage] : []))).toEqual(['0.005', '0.005', '0.005']);
+    expect(size(engine)).toBe('0.5');
+  });
+
   it('stopping auto-trading drops the waiting entry: the close completes and no short opens', () => {
     const tactics = { name: 't', stopLoss: { type: 'percent', percent: 10 }, exit: { maxSlippage: '0.005' } };
     const { engine, events } = longAt60000('3', tactics, new PaperTradingEngine(), { strategyId: 'test-reverse-once', autoTrading: true });
