@@ -21,11 +21,13 @@ const V6_BRACKETED = /^\[([0-9a-f:.]+)\](?::\d{1,5})?$/i;
 
 /** `request`'s client address as the per-address counts key it (see above). */
 export function clientAddress(request: FastifyRequest): string {
-  const ip = request.ip;
+  // Absent on a connection injected in-process (`injectWS`), which has no socket address either.
+  const ip = request.ip as string | undefined;
   let address = ip;
-  if (isIP(ip) === 0) {
-    const named = V4_WITH_PORT.exec(ip)?.[1] ?? V6_BRACKETED.exec(ip)?.[1];
-    address = named !== undefined && isIP(named) !== 0 ? named : (request.socket?.remoteAddress ?? ip);
+  if (address !== undefined && isIP(address) === 0) {
+    const named = V4_WITH_PORT.exec(address)?.[1] ?? V6_BRACKETED.exec(address)?.[1];
+    address = named !== undefined && isIP(named) !== 0 ? named : (request.socket?.remoteAddress ?? address);
   }
+  if (address === undefined) return '';
   return MAPPED.exec(address)?.[1] ?? address.toLowerCase();
 }
