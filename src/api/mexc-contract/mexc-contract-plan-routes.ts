@@ -57,9 +57,14 @@ export function isPlanOrder(o: { readonly type: OrderType; readonly ocoGroup?: s
   return isConditional(o.type) && o.type !== 'TRAILING_STOP_MARKET' && o.ocoGroup === undefined;
 }
 
-/** MEXC's trigger order state: 1 untriggered, 2 cancelled, 3 executed, 4 invalid, 5 execution failed. */
+/**
+ * MEXC's trigger order state: 1 untriggered, 2 cancelled, 3 executed, 4 invalid, 5 execution failed.
+ * Execution failed is an order the trigger could not place: refused, or ended at its trigger with
+ * nothing filled (a close side with no position left to close, margin short for a market order, no
+ * book); one that was placed and ended later, filled or not, was executed.
+ */
 function planState(o: Readonly<Order>): 1 | 2 | 3 | 4 | 5 {
-  if (o.triggered) return o.status === 'REJECTED' ? 5 : 3;
+  if (o.triggered) return o.status === 'REJECTED' || (o.status === 'EXPIRED' && o.executedQty === 0n && o.updatedAt === o.triggeredAt) ? 5 : 3;
   if (isOpenStatus(o.status)) return 1;
   return o.status === 'CANCELED' ? 2 : 4;
 }
@@ -173,6 +178,9 @@ export function registerContractPlanRoutes(app: FastifyInstance, ctx: ContractCo
       if (!codes.every((s) => /^[1-5]$/.test(s))) throw invalid('states: 1 to 5, separated by ","');
       states = new Set(codes.map(Number));
     }
+    // `side` (MEXC: 1 open long, 2 close short, 3 open short, 4 close long) narrows the list to that side.
+    if (q.side !== undefined && q.side !== '' && !/^[1-4]$/.test(q.side)) throw invalid('side must be 1 (open long), 2 (close short), 3 (open short) or 4 (close long)');
+    const side = q.side === undefined || q.side === '' ? undefined : Number(q.side);
     const window = {
       maxSpanMs: Number.POSITIVE_INFINITY,
       tooLong: () => invalid('the window is too wide'),
@@ -184,7 +192,7 @@ export function registerContractPlanRoutes(app: FastifyInstance, ctx: ContractCo
     const pageSize = intParam(q.page_size, 'page_size', 20, 100, invalid);
     const openType = contractOpenType(ctx, account.accountId);
     const wanted = (await planOrders(account.accountId, c))
-      .filter((o) => (start === undefined || o.arrivesAt >= start) && (end === undefined || o.arrivesAt <= end) && (states === undefined || states.has(planState(o))))
+      .filter((o) => (start === undefined || o.arrivesAt >= start) && (end === undefined || o.arrivesAt <= end) && (states === undefined || states.has(planState(o))) && (side === undefined || sideCodeOf(o.side, o.reduceOnly) === side))
       .sort((a, b) => b.arrivesAt - a.arrivesAt || Number(b.id) - Number(a.id));
     const page = wanted.slice((pageNum - 1) * pageSize, pageNum * pageSize);
     return ok(page.map((o) => contractPlanOrder(o, contractOfSymbol(kernel(), o.symbol)!, openType)));
