@@ -213,7 +213,8 @@ export function registerContractPlanRoutes(app: FastifyInstance, ctx: ContractCo
       const order = await accountOrder(kernel(), orderRecords(deps), account.accountId, id);
       if (order === undefined || !isPlanOrder(order) || order.symbol !== c.instrument.symbol) throw contractErrors.unknownOrder();
       if (planState(order) !== 1) throw contractErrors.notCancellable();
-      targets.push(order);
+      // An id listed twice is cancelled once: a second cancel would find it cancelled and fail the whole answer.
+      if (!targets.some((t) => t.id === order.id)) targets.push(order);
     }
     for (const order of targets) {
       const result = await deps.execution.cancelOrder(account.accountId, { orderId: order.id });

@@ -119,6 +119,17 @@ describe('MEXC contract trigger orders refuse what is malformed and change nothi
     expect(listed).toMatchObject({ id, state: 2 });
   });
 
+  it('cancel with the same order listed twice cancels it once and answers success', async () => {
+    const id = (await call('POST', 'planorder/place', GOOD)).data as string;
+    const before = wallet();
+    // The same order as text and as a number: one order, cancelled once.
+    expect(await call('POST', 'planorder/cancel', [{ symbol: 'BTC_USDT', orderId: id }, { symbol: 'BTC_USDT', orderId: Number(id) }])).toEqual({ success: true, code: 0 });
+    expect(orders().find(([o]) => o === id)).toEqual([id, 'CANCELED', false]);
+    // Its margin is released: 20 contracts of 0.0001 BTC at 62,000 at 10x is 12.4 USDT, and its fee 0.05% of 124 is 0.062.
+    const usdt = (w: ReturnType<typeof wallet>) => (w as Record<string, { free: string; locked: string }>).USDT!;
+    expect([usdt(before).locked, usdt(wallet()).locked]).toEqual(['12.462', '0']);
+  });
+
   it('list and cancel_all refuse malformed parameters', async () => {
     for (const states of ['0', '6', '1,x', '1;2']) expect(await call('GET', 'planorder/list/orders', { states })).toMatchObject({ success: false, code: 600 });
     expect(await call('GET', 'planorder/list/orders', { page_size: '-1' })).toMatchObject({ success: false, code: 600 });
