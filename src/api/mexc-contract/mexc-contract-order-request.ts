@@ -30,10 +30,11 @@ export function decimalField(body: Record<string, unknown>, name: string): strin
   return text;
 }
 
+/** A JSON integer, or a string of decimal digits (Number() would also read " 1", "0x1", "1e0" and "1.0" as 1). */
 export function intField(body: Record<string, unknown>, name: string): number | undefined {
   const value = body[name];
   if (value === undefined || value === null || value === '') return undefined;
-  const n = typeof value === 'string' ? Number(value) : value;
+  const n = typeof value === 'string' ? (/^-?[0-9]{1,15}$/.test(value) ? Number(value) : Number.NaN) : value;
   if (typeof n !== 'number' || !Number.isSafeInteger(n)) throw contractErrors.param(`${name} must be an integer`);
   return n;
 }

@@ -54,6 +54,11 @@ describe('MEXC contract trigger orders refuse what is malformed and change nothi
     { name: 'triggerType 0', body: { ...GOOD, triggerType: 0 }, code: 3002, message: /Trigger type error/ },
     { name: 'no triggerType', body: { ...GOOD, triggerType: undefined }, code: 3002, message: /Trigger type error/ },
     { name: 'triggerType 1.5', body: { ...GOOD, triggerType: 1.5 }, code: 600, message: /triggerType must be an integer/ },
+    // Whole numbers as text are digits only: Number() would read each of these as 1.
+    { name: 'side " 1"', body: { ...GOOD, side: ' 1' }, code: 600, message: /side must be an integer/ },
+    { name: 'trend "0x1"', body: { ...GOOD, trend: '0x1' }, code: 600, message: /trend must be an integer/ },
+    { name: 'executeCycle "1e0"', body: { ...GOOD, executeCycle: '1e0' }, code: 600, message: /executeCycle must be an integer/ },
+    { name: 'triggerType "1.0"', body: { ...GOOD, triggerType: '1.0' }, code: 600, message: /triggerType must be an integer/ },
     { name: 'executeCycle 3', body: { ...GOOD, executeCycle: 3 }, code: 3003, message: /Executive cycle error/ },
     { name: 'no trend', body: { ...GOOD, trend: undefined }, code: 600, message: /trend is required/ },
     { name: 'trend 3 (the index price)', body: { ...GOOD, trend: 3 }, code: 600, message: /trend 3 \(the index price\) is not supported here/ },
