@@ -101,7 +101,7 @@ const volUnitOf = (c: Contract) => fmt(div(c.instrument.stepSize, c.contractSize
  * | position over the leverage's bracket (order) | 2031 | The allowable holding position exceed the current risk limit | ExchangeError |
  * | position over the leverage's bracket (leverage change) | 2023 | There are positions over the maximum leverage | ExchangeError |
  * | open orders at the cap                   | 2036 | The orders more than the limit, please contact customer service | ExchangeError |
- * | attached TP/SL exits at the cap          | 2016 | Trigger volume over the maximum               | ExchangeError  |
+ * | waiting trigger orders and TP/SL exits at the cap | 2016 | Trigger volume over the maximum               | ExchangeError  |
  * | unknown contract                         | 1001 | Contract does not exist!                      | BadSymbol      |
  * | unknown order (cancel, query)            | 2040 | order not exist                               | ExchangeError; cancelOrder: InvalidOrder |
  * | order no longer open (cancel)            | 2041 | order state cannot be cancelled               | cancelOrder: InvalidOrder |
@@ -153,7 +153,7 @@ const REFUSALS: Readonly<Record<RejectionCode | keyof typeof EXECUTION_ERROR_COD
     o === undefined ? said(2023, 'There are positions over the maximum leverage')(kernelDetail(e)) : said(2031, 'The allowable holding position exceed the current risk limit')(kernelDetail(e)),
   MAX_NUM_ORDERS: (_e, o) => said(2036, 'The orders more than the limit, please contact customer service')(o?.contract.instrument.maxNumOrders === undefined ? undefined : `at most ${o.contract.instrument.maxNumOrders} open orders on ${o.contract.symbol}`),
   MAX_NUM_ALGO_ORDERS: (_e, o) =>
-    said(2016, 'Trigger volume over the maximum')(o?.contract.instrument.maxNumAlgoOrders === undefined ? undefined : `at most ${o.contract.instrument.maxNumAlgoOrders} open take-profit and stop-loss exits on ${o.contract.symbol}`),
+    said(2016, 'Trigger volume over the maximum')(o?.contract.instrument.maxNumAlgoOrders === undefined ? undefined : `at most ${o.contract.instrument.maxNumAlgoOrders} waiting trigger orders and take-profit and stop-loss exits on ${o.contract.symbol}`),
   UNKNOWN_SYMBOL: () => said(1001, 'Contract does not exist!')(),
   UNKNOWN_ORDER: () => said(ORDER_NOT_FOUND.code, ORDER_NOT_FOUND.message)(),
   ORDER_NOT_OPEN: () => said(2041, 'order state cannot be cancelled')(),

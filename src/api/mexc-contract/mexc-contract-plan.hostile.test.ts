@@ -135,6 +135,17 @@ describe('MEXC contract trigger orders refuse what is malformed and change nothi
     expect([usdt(before).locked, usdt(wallet()).locked]).toEqual(['12.462', '0']);
   });
 
+  it('a trigger order past the cap of waiting conditional orders answers 2016 naming trigger orders, and places nothing', async () => {
+    // The bundled BTCUSDT perpetual allows 10 (Binance USD-M's MAX_NUM_ALGO_ORDERS); a waiting trigger order is one of them.
+    for (let i = 0; i < 10; i++) expect(await call('POST', 'planorder/place', GOOD)).toMatchObject({ success: true });
+    const before = { orders: orders(), wallet: wallet() };
+    const answer = await call('POST', 'planorder/place', GOOD);
+    expect(answer).toMatchObject({ success: false, code: 2016 });
+    expect(answer.message).toBe('Trigger volume over the maximum (at most 10 waiting trigger orders and take-profit and stop-loss exits on BTC_USDT)');
+    expect({ orders: orders(), wallet: wallet() }).toEqual(before);
+    expect(await call('POST', 'planorder/cancel_all', {})).toEqual({ success: true, code: 0 });
+  });
+
   it('list and cancel_all refuse malformed parameters', async () => {
     for (const states of ['0', '6', '1,x', '1;2']) expect(await call('GET', 'planorder/list/orders', { states })).toMatchObject({ success: false, code: 600 });
     expect(await call('GET', 'planorder/list/orders', { page_size: '-1' })).toMatchObject({ success: false, code: 600 });
