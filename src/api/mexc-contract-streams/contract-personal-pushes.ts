@@ -48,6 +48,11 @@ export class PersonalPushes {
   private asset: string;
   /** The terms of the account's orders, kept while the reader may meet their events after the kernel dropped them. */
   private readonly terms: OrderTermsTracker;
+  /**
+   * Trigger orders whose placed order ended at their trigger with nothing filled: MEXC's "execution
+   * failed" (state 5), pushed as such at the trigger; the order it could not place is not pushed.
+   */
+  private readonly failedAtTrigger = new Set<string>();
   /** The side of each position seen, for the push that closes it (its event says FLAT). */
   private readonly sides = new Map<string, 1 | 2>();
   /** The fills of the account's open positions as the `trades` table held them at login, by position id (seed). */
@@ -85,12 +90,18 @@ export class PersonalPushes {
         const contract = contractOfSymbol(kernel, event.symbol);
         // Before it triggers a trigger order is MEXC's plan order; then it is the order it placed, which MEXC pushes as an order from its creation.
         const waiting = event.type === 'ORDER_NEW' || event.type === 'ORDER_TRIGGERED' || !order.triggered;
+        // As the list states it (mexc-contract-plan-routes.ts): ended at its trigger, nothing filled, in the same batch.
+        const failed =
+          event.type === 'ORDER_TRIGGERED' &&
+          mine.slice(index + 1).some((e) => e.type === 'ORDER_EXPIRED' && e.orderId === event.orderId && e.at === event.at && parseFixed(e.executedQty) === 0n);
+        if (failed) this.failedAtTrigger.add(event.orderId);
         if (contract !== undefined && waiting && this.wants('plan.order', contract)) {
-          const state = event.type === 'ORDER_NEW' ? 1 : event.type === 'ORDER_TRIGGERED' ? 3 : event.status === 'CANCELED' ? 2 : 4;
+          const state = event.type === 'ORDER_NEW' ? 1 : event.type === 'ORDER_TRIGGERED' ? (failed ? 5 : 3) : event.status === 'CANCELED' ? 2 : 4;
           this.send({ channel: 'push.personal.plan.order', data: contractPlanOrder(order, contract, openType, state), ts: event.at });
         }
-        if (contract !== undefined && event.type === 'ORDER_TRIGGERED' && this.wants('order', contract)) this.pushOrder(event, order, contract, openType);
+        if (contract !== undefined && event.type === 'ORDER_TRIGGERED' && !failed && this.wants('order', contract)) this.pushOrder(event, order, contract, openType);
       }
+      if (event.type === 'ORDER_EXPIRED' && this.failedAtTrigger.delete(event.orderId)) continue;
       if (event.type === 'ORDER_NEW' || event.type === 'FILL' || event.type === 'ORDER_CANCELED' || event.type === 'ORDER_EXPIRED') {
         const contract = contractOfSymbol(kernel, event.symbol);
         if (contract === undefined) continue;

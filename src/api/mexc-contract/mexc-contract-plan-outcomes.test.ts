@@ -9,12 +9,15 @@
  * MEXC's list states an order the trigger could not place as 5, "execution failed", without the
  * `orderId` it answers only "when execution succeeds" (MEXC futures API, "Get Plan Order List").
  * The list's `side` parameter (same page: 1 open long, 2 close short, 3 open short, 4 close long)
- * narrows it to one side.
+ * narrows it to one side. A contract WebSocket logged in hears B pushed as it is listed, 5, and no
+ * `push.personal.order` for the order it could not place.
  */
+import { createHmac } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { USDM_RECORDING } from '../../test-kit/data-paths.js';
 import { injectMexcContract } from '../../test-kit/mexc-contract-signed.js';
 import { ADMIN_KEY, startTestService, type TestService } from '../../test-kit/service-kit.js';
+import { connect, until, type Frame } from '../../test-kit/ws-client.js';
 import { registerMexcContractApi } from './mexc-contract-api.js';
 
 const T0 = 1723161330000;
@@ -34,11 +37,23 @@ describe('MEXC contract trigger orders: the list by side, an order the trigger c
   let b: string;
   let c: string;
 
+  let socket: { ws: { close(): void }; frames: Frame[] };
+  const pushes = (channel: string) => socket.frames.filter((f) => f.channel === channel).map((f) => f.data as Entry);
+
   beforeAll(async () => {
     service = await startTestService({ recording: USDM_RECORDING, until: T0, plugins: [registerMexcContractApi] });
+    const base = await service.app.listen({ port: 0, host: '127.0.0.1' });
     account = (await service.app.inject({ method: 'POST', url: '/api/accounts', headers: { authorization: `Bearer ${ADMIN_KEY}` }, payload: { name: 'plans', type: 'futures', marginMode: 'isolated', leverage: 10, balances: { USDT: '10000' } } })).json();
+    socket = await connect(`${base.replace(/^http/, 'ws')}/mexc/contract/edge`);
+    const reqTime = String(Date.now());
+    const signature = createHmac('sha256', account.apiSecret).update(account.apiKey + reqTime).digest('hex');
+    (socket.ws as unknown as { send(text: string): void }).send(JSON.stringify({ method: 'login', param: { apiKey: account.apiKey, reqTime, signature } }));
+    await until(() => socket.frames.some((f) => f.channel === 'rs.login'), 'the login answer');
   });
-  afterAll(async () => service?.close());
+  afterAll(async () => {
+    socket?.ws.close();
+    await service?.close();
+  });
 
   it('a long of 20 contracts, three trigger orders at ≤ 61,750; the list by side', async () => {
     expect(await call('POST', 'order/create', { symbol: 'BTC_USDT', side: 1, vol: 20, type: 5, openType: 1, leverage: 10 })).toMatchObject({ success: true });
@@ -81,5 +96,17 @@ describe('MEXC contract trigger orders: the list by side, an order the trigger c
       [a, 4, 20, 61750, 0.06175, -0.1082],
       ['1', 1, 20, 61804.1, 0.0618041, 0],
     ]);
+  });
+
+  it('the WebSocket pushes B at its trigger as the list states it, 5, and no order for it', async () => {
+    // The long's own order, then A and C: each filled (3).
+    await until(() => pushes('push.personal.order').filter((o) => o.state === 3).length === 3, 'the pushes of the filled orders');
+    const atTrigger = pushes('push.personal.plan.order').filter((o) => o.updateTime === SWEEP);
+    expect(atTrigger.map((o) => [o.id, o.state, o.orderId])).toEqual([
+      [a, 3, a],
+      [b, 5, undefined],
+      [c, 3, c],
+    ]);
+    expect([...new Set(pushes('push.personal.order').map((o) => o.orderId))]).toEqual(['1', a, c]);
   });
 });
