@@ -25,7 +25,7 @@ import { ok, type ContractContext } from './mexc-contract-api.js';
 import { contractErrorOf, contractErrors, type ContractOrderTerms } from './mexc-contract-errors.js';
 import { contractDeal, contractOrder, fillTotals } from './mexc-contract-mappers.js';
 import { contractOpenType, contractOrderRequest } from './mexc-contract-order-request.js';
-import { isPlanOrder } from './mexc-contract-plan-routes.js';
+import { isPlanOrder, placedItsOrder } from './mexc-contract-plan-routes.js';
 import { contractOfSymbol, type Contract } from './mexc-contract-symbols.js';
 
 const tags = ['mexc contract'];
@@ -182,7 +182,12 @@ export function registerContractOrderRoutes(app: FastifyInstance, ctx: ContractC
     const orders: OrderView[] = [];
     for (const s of engineSymbols) {
       for (const o of unwrap(await reads().orders(account.accountId, s, start, end)).value) {
-        if (isRegular(o, isConditional(o.type) && (await reads().orderDetail(account.accountId, o.orderId))?.triggered === true)) orders.push(o);
+        if (!isConditional(o.type)) orders.push(o);
+        else {
+          // A trigger order that could not place its order (execution failed) left no order to list.
+          const detail = await reads().orderDetail(account.accountId, o.orderId);
+          if (isRegular(o, detail !== undefined && placedItsOrder(detail))) orders.push(o);
+        }
       }
     }
     const all = await views(account.accountId, newestFirst(orders));

@@ -98,6 +98,15 @@ describe('MEXC contract trigger orders: the list by side, an order the trigger c
     ]);
   });
 
+  it('the orders list the orders A and C placed, not B, which placed none', async () => {
+    const history = (await call('GET', 'order/list/history_orders', { symbol: 'BTC_USDT' })).data as Entry[];
+    expect(history.map((o) => [o.orderId, o.side, o.state, o.dealVol])).toEqual([
+      [c, 3, 3, 20],
+      [a, 4, 3, 20],
+      ['1', 1, 3, 20],
+    ]);
+  });
+
   it('the WebSocket pushes B at its trigger as the list states it, 5, and no order for it', async () => {
     // The long's own order, then A and C: each filled (3).
     await until(() => pushes('push.personal.order').filter((o) => o.state === 3).length === 3, 'the pushes of the filled orders');

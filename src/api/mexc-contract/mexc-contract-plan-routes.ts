@@ -69,6 +69,9 @@ function planState(o: Readonly<Order>): 1 | 2 | 3 | 4 | 5 {
   return o.status === 'CANCELED' ? 2 : 4;
 }
 
+/** Whether a trigger order placed its order (executed, 3): from then on MEXC lists that order among its orders. */
+export const placedItsOrder = (o: Readonly<Order>): boolean => o.triggered && planState(o) === 3;
+
 /** 1 (≥) when the order waits for the price to rise to its trigger, 2 (≤) when to fall to it. */
 const triggerTypeOf = (side: 'BUY' | 'SELL', type: OrderType): 1 | 2 => ((side === 'BUY') === type.startsWith('STOP_LOSS') ? 1 : 2);
 
