@@ -190,12 +190,17 @@ export function registerContractPlanRoutes(app: FastifyInstance, ctx: ContractCo
       recentSpanMs: LIST_DEFAULT_MS,
       ...(deps.execution.mode === 'paper' ? { recentBefore: () => deps.hub.now() } : {}),
     };
-    const { start, end } = historyBounds(optionalInt(q.start_time, 'start_time', invalid), optionalInt(q.end_time, 'end_time', invalid), undefined, window);
+    const since = optionalInt(q.start_time, 'start_time', invalid);
+    const until = optionalInt(q.end_time, 'end_time', invalid);
+    const { start, end } = historyBounds(since, until, undefined, window);
+    // MEXC ends a trigger order within its cycle, 7 days at most, so its default 7 days show every
+    // waiting one; the engine's wait until cancelled, and one older is still listed while it waits.
+    const defaulted = since === undefined && until === undefined;
     const pageNum = intParam(q.page_num, 'page_num', 1, 1_000_000, invalid);
     const pageSize = intParam(q.page_size, 'page_size', 20, 100, invalid);
     const openType = contractOpenType(ctx, account.accountId);
     const wanted = (await planOrders(account.accountId, c))
-      .filter((o) => (start === undefined || o.arrivesAt >= start) && (end === undefined || o.arrivesAt <= end) && (states === undefined || states.has(planState(o))) && (side === undefined || sideCodeOf(o.side, o.reduceOnly) === side))
+      .filter((o) => (start === undefined || o.arrivesAt >= start || (defaulted && planState(o) === 1)) && (end === undefined || o.arrivesAt <= end) && (states === undefined || states.has(planState(o))) && (side === undefined || sideCodeOf(o.side, o.reduceOnly) === side))
       .sort((a, b) => b.arrivesAt - a.arrivesAt || Number(b.id) - Number(a.id));
     const page = wanted.slice((pageNum - 1) * pageSize, pageNum * pageSize);
     return ok(page.map((o) => contractPlanOrder(o, contractOfSymbol(kernel(), o.symbol)!, openType)));
