@@ -237,7 +237,8 @@ export function registerContractPlanRoutes(app: FastifyInstance, ctx: ContractCo
     const raw = ctx.body(request);
     if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw invalid('the body must be a JSON object');
     const body = raw as Record<string, unknown>;
-    const symbol = body.symbol === undefined || body.symbol === '' ? undefined : ctx.contract(body.symbol).instrument.symbol;
+    // `symbol` is optional (absent: every contract); null, as a client's None or nil sends it, is absent.
+    const symbol = body.symbol === undefined || body.symbol === null || body.symbol === '' ? undefined : ctx.contract(body.symbol).instrument.symbol;
     // Untriggered trigger orders only: one that triggered is a regular order now (order/cancel_all).
     const waiting = (o: OrderView) => isPlanOrder(o) && kernel().order(o.orderId)?.triggered === false && contractOfSymbol(kernel(), o.symbol) !== undefined;
     unwrap(await cancelOpenOrders(deps, audit, account.accountId, symbol, waiting));

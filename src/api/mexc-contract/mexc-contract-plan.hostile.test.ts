@@ -152,5 +152,10 @@ describe('MEXC contract trigger orders refuse what is malformed and change nothi
     expect(await call('GET', 'planorder/list/orders', { symbol: 'DOGE_USDT' })).toMatchObject({ success: false, code: 1001 });
     expect(await call('POST', 'planorder/cancel_all', ['BTC_USDT'])).toMatchObject({ success: false, code: 600 });
     expect(await call('POST', 'planorder/cancel_all', { symbol: 'DOGE_USDT' })).toMatchObject({ success: false, code: 1001 });
+    expect(await call('POST', 'planorder/cancel_all', { symbol: 5 })).toMatchObject({ success: false, code: 600 });
+    // A null symbol is no symbol: every contract's waiting trigger orders.
+    const id = (await call('POST', 'planorder/place', GOOD)).data as string;
+    expect(await call('POST', 'planorder/cancel_all', { symbol: null })).toEqual({ success: true, code: 0 });
+    expect(orders().find(([o]) => o === id)).toEqual([id, 'CANCELED', false]);
   });
 });
