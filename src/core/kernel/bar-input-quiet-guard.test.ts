@@ -5,11 +5,14 @@ import type { BarInput } from './inputs.js';
 import { Kernel, type KernelConfig } from './kernel.js';
 
 // A quiet bar (no order and no position on its symbol) runs the drawdown guard after a step only
-// when an equity can have moved since the last guard (ADR 0042, 2026-12-03). The steps of a bar
+// when an equity can have moved since the last guard (ADR 0042, 2026-12-03); on a perpetual, the
+// guard after the input is left out too, while on spot the bar's close, the new last price, can
+// value a holding anew (ADR 0042, seventh pass). The steps of a bar
 // with intervalMs 60000 at time t: the open at t, the extremes at t + 15000 and t + 30000, the
 // close at t + 59999.
 const BTC = findBundledInstrument('binance', 'perpetual', 'BTCUSDT')!;
 const ETH = findBundledInstrument('binance', 'perpetual', 'ETHUSDT')!;
+const SPOT_BTC = findBundledInstrument('binance', 'spot', 'BTCUSDT')!;
 /** A whole minute: 28,333,333 × 60,000 ms. */
 const T = 1_699_999_980_000;
 const MINUTE = 60_000;
@@ -25,6 +28,19 @@ function counted(config: KernelConfig): { kernel: Kernel; guards: () => number }
   const guard = ctx.guardDrawdowns;
   let calls = 0;
   ctx.guardDrawdowns = () => {
+    calls += 1;
+    guard();
+  };
+  return { kernel, guards: () => calls };
+}
+
+/** The kernel and a count of every guard run, the bar path's and the one after each price input. */
+function countedAll(config: KernelConfig): { kernel: Kernel; guards: () => number } {
+  const kernel = new Kernel(config);
+  const own = kernel as unknown as { guardDrawdowns: () => void };
+  const guard = own.guardDrawdowns.bind(kernel);
+  let calls = 0;
+  own.guardDrawdowns = () => {
     calls += 1;
     guard();
   };
@@ -63,5 +79,29 @@ describe('the drawdown guard on a quiet bar', () => {
     // Equity: the peak 10000 (the deposit, valued at the ETH bar's open before the fill), then
     // 10000 − 0.01 (paid over the mark at entry) − 2 (funding) = 9997.99: a fall of 2.01.
     expect(kernel.drawdown('a')?.maxAmount).toBe(201n * 10n ** 16n);
+  });
+
+  it('on a perpetual, is not run again after the input: the bar guards once in all', () => {
+    const { kernel, guards } = countedAll({ instruments: [BTC], equityIntervalMs: MINUTE, equityEveryStep: true });
+    kernel.handle({ kind: 'account.open', time: T, account: 'a', type: 'futures', balances: { USDT: '1000' }, leverage: 10, fees: { maker: '0', taker: '0' }, risk: { maxDrawdown: '0.5' } });
+    const before = guards();
+    kernel.handle(bar('BTCUSDT', T + MINUTE, '60000', '60100', '59900', '60050'));
+    // The first step's guard only (before: that one and the one after the input).
+    expect(guards() - before).toBe(1);
+    expect(kernel.drawdown('a')).toEqual({ max: 0n, maxAmount: 0n });
+  });
+
+  it('on spot, runs again after the input: the close, now the last price, values what the account holds', () => {
+    const { kernel, guards } = countedAll({ instruments: [SPOT_BTC], equityIntervalMs: MINUTE, equityEveryStep: true });
+    kernel.handle({ kind: 'account.open', time: T, account: 'a', balances: { USDT: '1000', BTC: '1' } });
+    // No book, no mark: BTC is valued at the last price, the close of the bar before. After this
+    // bar 1000 + 60000 = 61000, the peak.
+    kernel.handle(bar('BTCUSDT', T + MINUTE, '60000', '60000', '60000', '60000'));
+    const before = guards();
+    // Closed down: the high first. Its steps value BTC at 60000 still (no print on a quiet path);
+    // the close sets the last price to 59500: 1000 + 59500 = 60500, 500 under the peak.
+    kernel.handle(bar('BTCUSDT', T + 2 * MINUTE, '60000', '60100', '59000', '59500'));
+    expect(guards() - before).toBe(2);
+    expect(kernel.drawdown('a')?.maxAmount).toBe(500n * 10n ** 18n);
   });
 });

@@ -168,8 +168,11 @@ export interface BarContext {
   advanceClock(time: number): void;
 }
 
-/** Walks the bar's path through the market (see the header). */
-export function applyBar(ctx: BarContext, market: Market, input: BarInput, bar: ParsedBar): void {
+/**
+ * Walks the bar's path through the market (see the header). True when the drawdown guard the kernel
+ * runs after the input would see what the path's last guard saw (`quietPath`); false otherwise.
+ */
+export function applyBar(ctx: BarContext, market: Market, input: BarInput, bar: ParsedBar): boolean {
   const { s } = ctx;
   market.tradesOnly = true;
   market.barPause = undefined;
@@ -182,7 +185,10 @@ export function applyBar(ctx: BarContext, market: Market, input: BarInput, bar: 
     const acted = step(ctx, market, current, current, input.time);
     leg = 1;
     // Paused at the open even when the rest of the path is flat: the caller may trade at the open's quote.
-    if (pause && (acted || input.pauseAtOpen === true)) return paused(ctx, market, input.time, bar, leg, current);
+    if (pause && (acted || input.pauseAtOpen === true)) {
+      paused(ctx, market, input.time, bar, leg, current);
+      return false;
+    }
   }
   for (; leg <= 3; leg += 1) {
     const target = bar.anchors[leg - 1]!;
@@ -193,11 +199,13 @@ export function applyBar(ctx: BarContext, market: Market, input: BarInput, bar: 
       previous = current = next;
       if (pause && acted && !(leg === 3 && current === target)) {
         // On an anchor, the walk goes on with the next leg.
-        return paused(ctx, market, input.time, bar, current === target ? ((leg + 1) as 2 | 3) : (leg as 1 | 2 | 3), current);
+        paused(ctx, market, input.time, bar, current === target ? ((leg + 1) as 2 | 3) : (leg as 1 | 2 | 3), current);
+        return false;
       }
     }
   }
   closeBar(s, market, input, bar);
+  return false;
 }
 
 function closeBar(s: KernelState, market: Market, input: BarInput, bar: ParsedBar): void {
@@ -234,45 +242,58 @@ function quiet(s: KernelState, market: Market): boolean {
  * account's equity has moved since — no position on this symbol is valued at the step, no other
  * market moves in this input — and the guard would observe each account's last equity again, which
  * changes nothing (`guardDrawdowns` skips an equity equal to `lastEquity`).
+ * True (the guard after the input would repeat the last one) when the path stepped, ended on a
+ * perpetual with the bar's close, and nothing was emitted from the start of its last guard on: a
+ * guard that emitted nothing changed nothing, later steps only moved the clock, and what the path
+ * does after its last step — the mark of a symbol nobody holds, the close as the last price —
+ * values nothing (a futures equity reads marks of held symbols only, a spot equity spot prices only).
  */
-function quietPath(ctx: BarContext, market: Market, input: BarInput, bar: ParsedBar, pause: boolean): void {
+function quietPath(ctx: BarContext, market: Market, input: BarInput, bar: ParsedBar, pause: boolean): boolean {
   const { s } = ctx;
   let current = bar.from;
-  let stepped = false;
+  let guardedAt = -1;
   let leg = bar.leg;
   if (leg === 0) {
-    const acted = quietStep(ctx, market, input.time, true);
-    stepped = true;
+    guardedAt = quietStep(ctx, market, input.time, true);
     leg = 1;
-    if (pause && (acted || input.pauseAtOpen === true)) {
+    if (pause && (acted(s, guardedAt) || input.pauseAtOpen === true)) {
       markAt(ctx, market, current);
-      return paused(ctx, market, input.time, bar, leg, current);
+      paused(ctx, market, input.time, bar, leg, current);
+      return false;
     }
   }
   for (; leg <= 3; leg += 1) {
     const target = bar.anchors[leg - 1]!;
     if (current === target) continue;
-    const acted = quietStep(ctx, market, bar.times[leg - 1]!, !stepped);
-    stepped = true;
+    const at = quietStep(ctx, market, bar.times[leg - 1]!, guardedAt < 0);
+    if (at >= 0) guardedAt = at;
     current = target;
-    if (pause && acted && leg !== 3) {
+    // A step that ran no guard emitted nothing.
+    if (pause && leg !== 3 && at >= 0 && acted(s, at)) {
       markAt(ctx, market, current);
-      return paused(ctx, market, input.time, bar, (leg + 1) as 2 | 3, current);
+      paused(ctx, market, input.time, bar, (leg + 1) as 2 | 3, current);
+      return false;
     }
   }
-  if (stepped) markAt(ctx, market, current);
+  if (guardedAt >= 0) markAt(ctx, market, current);
   closeBar(s, market, input, bar);
+  return guardedAt === s.out.length && market.instrument.market === 'perpetual';
 }
 
-/** One step of a quiet path; `first`: the path's first step, after which the guard always runs. */
-function quietStep(ctx: BarContext, market: Market, time: number, first: boolean): boolean {
+/**
+ * One step of a quiet path; `first`: the path's first step, after which the guard always runs.
+ * Returns the events' count when its guard started (what the step acted on is emitted from there),
+ * or −1 when it ran none (it then emitted nothing).
+ */
+function quietStep(ctx: BarContext, market: Market, time: number, first: boolean): number {
   const { s } = ctx;
   const start = s.out.length;
   ctx.advanceClock(time);
   const before = s.out.length;
   if (market.usable) market.sync.invalidate('between candle bars');
-  if (first || before !== start || s.health.awaiting.size > 0) ctx.guardDrawdowns();
-  return acted(s, before);
+  if (!first && before === start && s.health.awaiting.size === 0) return -1;
+  ctx.guardDrawdowns();
+  return before;
 }
 
 /** What `step` does to the mark at `price`. */

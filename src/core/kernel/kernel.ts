@@ -366,6 +366,8 @@ export class Kernel {
     const time = input.time;
     this.releaseArrivals(isCommand || input.kind === 'clock' ? time : time - 1);
     this.advanceClock(time);
+    // True after a quiet bar whose last guard saw every equity as it is at its end (bar-input.ts `quietPath`).
+    let guarded = false;
     switch (input.kind) {
       case 'book.snapshot': {
         const market = this.s.market(input.symbol);
@@ -402,7 +404,7 @@ export class Kernel {
         break;
       }
       case 'bar':
-        applyBar(this.barContext, this.s.market(input.symbol), input, this.bar!);
+        guarded = applyBar(this.barContext, this.s.market(input.symbol), input, this.bar!);
         break;
       case 'mark': {
         const market = this.s.market(input.symbol);
@@ -439,8 +441,11 @@ export class Kernel {
         throw new Error(`unknown input kind: ${JSON.stringify(unknown)}`);
       }
     }
+    const exitsFrom = this.s.out.length;
     attachExits(this.core, (exit) => placeOrder(this.core, exit, false));
-    if (input.kind === 'book.snapshot' || input.kind === 'book.delta' || input.kind === 'trade' || input.kind === 'bar' || input.kind === 'mark') this.guardDrawdowns();
+    // Then, with no exit placed since, the guard would value every account as that one did and observe nothing new.
+    const seen = guarded && this.s.out.length === exitsFrom;
+    if (!seen && (input.kind === 'book.snapshot' || input.kind === 'book.delta' || input.kind === 'trade' || input.kind === 'bar' || input.kind === 'mark')) this.guardDrawdowns();
     this.recordHealth(marketData);
     this.stampChanges();
     this.checkTouched();
@@ -456,11 +461,16 @@ export class Kernel {
     }
   }
 
-  /** Every account this input's events name still balances (no negative balance, ledger identity). */
+  /**
+   * Every account this input's events name still balances (no negative balance, ledger identity).
+   * An EQUITY sample only values its account (ACCOUNT_CHANGES leaves it out): an account it alone
+   * names holds what it held after its last change, which was checked then. A quiet backtest bar's
+   * only event is often its account's minute sample.
+   */
   private checkTouched(): void {
     let last: string | undefined;
     for (const event of this.s.out) {
-      if (!('account' in event) || event.account === undefined || event.account === last) continue;
+      if (event.type === 'EQUITY' || !('account' in event) || event.account === undefined || event.account === last) continue;
       last = event.account;
       const account = this.s.accountsById.get(event.account);
       if (account === undefined) continue;
