@@ -167,12 +167,21 @@ export class KernelState {
    * changes any order, never keep or change it.
    */
   openOrdersOn(accountId: string, symbol: string): readonly Order[] {
-    const list = this.openIndexBuilt().get(accountId)?.get(symbol);
+    const list = this.openIndexOn(accountId, symbol);
     if (list === undefined) return EMPTY;
     let kept = 0;
     for (const order of list) if (isOpenStatus(order.status)) list[kept++] = order;
     if (kept !== list.length) list.length = kept;
     return list;
+  }
+
+  /**
+   * The index's own list behind `openOrdersOn`, before its compaction: it may still hold orders
+   * closed since it was last read. For a walk that drops them in place as it reads (as `openOrdersOn`
+   * does), so that one walk does both (order-commands.ts `openOrderCountsOn`).
+   */
+  openIndexOn(accountId: string, symbol: string): Order[] | undefined {
+    return this.openIndexBuilt().get(accountId)?.get(symbol);
   }
 
   /** A newly placed order (open or already closed). */

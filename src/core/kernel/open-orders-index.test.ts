@@ -6,6 +6,7 @@
  * of every order the kernel holds.
  */
 import { describe, expect, it } from 'vitest';
+import { findBundledInstrument } from '../instruments/bundled-instruments.js';
 import { orderStream } from '../../test-kit/order-stream.js';
 import { isOpenStatus } from '../orders/order-status.js';
 import { Kernel } from './kernel.js';
@@ -52,4 +53,28 @@ describe('open orders per account and symbol', () => {
     expect(largest).toBeGreaterThanOrEqual(200);
     expect(checks).toBeGreaterThanOrEqual(2 * SEEDS.length * INPUTS * 3 * 2);
   }, 120_000);
+
+  it('are read once by a placement, which counts them against the caps and drops the closed ones in the same walk', () => {
+    const BTC = findBundledInstrument('binance', 'spot', 'BTCUSDT')!;
+    const kernel = new Kernel({ instruments: [BTC], equityIntervalMs: 0 });
+    const T = 1_723_161_600_000;
+    kernel.handle({ kind: 'account.open', time: T, account: 'a', balances: { USDT: '1000000' } });
+    kernel.handle({ kind: 'bar', time: T, symbol: 'BTCUSDT', open: '60000', high: '60000', low: '60000', close: '60000', volume: '1', intervalMs: 60_000 });
+    const place = (id: string, price: string) => kernel.handle({ kind: 'order.place', time: T, account: 'a', symbol: 'BTCUSDT', side: 'BUY', type: 'LIMIT', quantity: '0.01', price, clientOrderId: id });
+    for (let i = 0; i < 5; i += 1) place(`o${i}`, String(59_000 - i));
+    kernel.handle({ kind: 'order.cancel', time: T, account: 'a', clientOrderId: 'o2' });
+    // The index's own list, as the next placement finds it: five orders, one of them canceled.
+    const s = state(kernel);
+    const index = (s as unknown as { openIndex: Map<string, Map<string, object[]>> }).openIndex.get('a')!;
+    const list = index.get('BTCUSDT')!;
+    expect(list).toHaveLength(5);
+    let reads = 0;
+    index.set('BTCUSDT', new Proxy(list, { get: (target, key, receiver) => ((typeof key === 'string' && /^\d+$/.test(key) && (reads += 1)), Reflect.get(target, key, receiver)) }));
+    place('o5', '58000');
+    // One read of each of the five entries (a walk to drop the canceled one, then a walk to count
+    // the four left, read nine); the new order joins the list, which now holds exactly the open ones.
+    expect(reads).toBe(5);
+    expect(ids(s.openOrdersOn('a', 'BTCUSDT'))).toBe(ids([...s.ordersById.values()].filter((o) => isOpenStatus(o.status))));
+    expect(s.openOrdersOn('a', 'BTCUSDT')).toHaveLength(5);
+  });
 });

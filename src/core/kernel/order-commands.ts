@@ -268,7 +268,7 @@ function triggerSourceOf(s: KernelState, input: PlaceOrderInput, market: Market)
  * counts: `openOrderCounts`); the trigger price is that of the stream `source` (default: the kernel's).
  */
 function placementContext(s: KernelState, market: Market, account: string, reduceOnly: boolean, group: string | undefined, source: TriggerSource = s.triggerSource): PlacementContext {
-  const { openOrders, openAlgoOrders } = openOrderCounts(s.openOrdersOn(account, market.instrument.symbol), group);
+  const { openOrders, openAlgoOrders } = openOrderCountsOn(s, account, market.instrument.symbol, group);
   const triggerPrice = source === 'mark' ? market.mark : market.lastTradeValue();
   return new Placement(reduceOnly, market, s.clock, market.mark, triggerPrice, openOrders, openAlgoOrders);
 }
@@ -286,15 +286,40 @@ export function openOrderCounts(open: readonly Readonly<Order>[], group: string 
   // 4 KB per placement at 200 open orders, sampling heap profile).
   for (let i = 0; i < open.length; i += 1) {
     const order = open[i]!;
-    openOrders += 1;
-    if (isConditional(order.type) && !order.triggered) openAlgoOrders += 1;
-    if (order.bracket !== undefined && order.bracket.pairs === 0 && order.ocoGroup !== group) {
-      const pending = (order.bracket.takeProfit !== undefined ? 1 : 0) + (order.bracket.stopLoss !== undefined ? 1 : 0);
-      openOrders += pending;
-      openAlgoOrders += pending;
-    }
+    const pending = pendingExits(order, group);
+    openOrders += 1 + pending;
+    openAlgoOrders += (isConditional(order.type) && !order.triggered ? 1 : 0) + pending;
   }
   return { openOrders, openAlgoOrders };
+}
+
+/**
+ * `openOrderCounts` over `s.openOrdersOn(account, symbol)`, in one walk of the index's list that
+ * also drops the orders closed since it was last read, as `openOrdersOn` would have first.
+ */
+function openOrderCountsOn(s: KernelState, account: string, symbol: string, group: string | undefined): { openOrders: number; openAlgoOrders: number } {
+  const list = s.openIndexOn(account, symbol);
+  let openOrders = 0;
+  let openAlgoOrders = 0;
+  if (list === undefined) return { openOrders, openAlgoOrders };
+  let kept = 0;
+  for (let i = 0; i < list.length; i += 1) {
+    const order = list[i]!;
+    if (!isOpenStatus(order.status)) continue;
+    list[kept++] = order;
+    const pending = pendingExits(order, group);
+    openOrders += 1 + pending;
+    openAlgoOrders += (isConditional(order.type) && !order.triggered ? 1 : 0) + pending;
+  }
+  if (kept !== list.length) list.length = kept;
+  return { openOrders, openAlgoOrders };
+}
+
+/** The exits of a resting bracket entry not placed yet, which count as open stop orders, unless it is of the arriving order's group. */
+function pendingExits(order: Readonly<Order>, group: string | undefined): number {
+  const bracket = order.bracket;
+  if (bracket === undefined || bracket.pairs !== 0 || order.ocoGroup === group) return 0;
+  return (bracket.takeProfit !== undefined ? 1 : 0) + (bracket.stopLoss !== undefined ? 1 : 0);
 }
 
 /**
