@@ -12,7 +12,8 @@
  * recording inputs at most (default 6000), DIFF_STREAM inputs per order stream (default 5000),
  * DIFF_STREAM_LATENCY the order streams' latency in ms (default 0). A base before the fix of orders
  * that arrive within one input (ADR 0036, seventh pass, "Left") differs from this checkout where
- * such orders rest at one price, and throws with latency.
+ * such orders rest at one price, and throws with latency. DIFF_EVERY_STEP=1 runs every kernel with
+ * `equityEveryStep` (as a backtest does: each account valued at every price move and bar step).
  */
 import { at, comparedRoots } from './bench-kit.js';
 import type { KernelConfig } from '../src/core/kernel/kernel-state.js';
@@ -41,6 +42,7 @@ const STREAM = Number(process.env.DIFF_STREAM ?? 5000);
 const STREAM_LATENCY = Number(process.env.DIFF_STREAM_LATENCY ?? 0);
 const SNAPSHOT_EVERY = 997;
 const LATENCIES = [0, 0, 25, 150];
+const EVERY_STEP = process.env.DIFF_EVERY_STEP === '1' ? { equityEveryStep: true } : {};
 const text = (v: unknown) => JSON.stringify(v, (_k, x: unknown) => (typeof x === 'bigint' ? `${x}n` : x));
 
 let inputs = 0;
@@ -70,8 +72,8 @@ function compare(name: string, config: KernelConfig, applied: readonly KernelInp
 
 for (let seed = 1; seed <= SEEDS; seed += 1) {
   const fuzzCase: FuzzCase = { seed, venue: VENUES[seed % VENUES.length]!, latencyMs: LATENCIES[Math.floor(seed / VENUES.length) % LATENCIES.length]!, commands: COMMANDS, marketInputs: MARKET };
-  compare(`fuzz seed ${seed}`, { instruments: [instrumentFor(fuzzCase.venue)], latencyMs: fuzzCase.latencyMs }, replay(fuzzCase, runSeed(fuzzCase).trace, true).applied!);
+  compare(`fuzz seed ${seed}`, { instruments: [instrumentFor(fuzzCase.venue)], latencyMs: fuzzCase.latencyMs, ...EVERY_STEP }, replay(fuzzCase, runSeed(fuzzCase).trace, true).applied!);
   const stream = orderStream(seed, STREAM, seed % 2 === 0);
-  compare(`order stream ${seed}`, { instruments: stream.instruments, latencyMs: STREAM_LATENCY }, stream.inputs);
+  compare(`order stream ${seed}`, { instruments: stream.instruments, latencyMs: STREAM_LATENCY, ...EVERY_STEP }, stream.inputs);
 }
 console.log(`old and new kernels agree: ${SEEDS} fuzzer seeds and ${SEEDS} order streams, ${inputs} inputs, ${events} characters of events, ${snapshots} snapshot-restores, final snapshots equal`);
