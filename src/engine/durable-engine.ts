@@ -764,8 +764,9 @@ export class DurableEngine {
     const balances: Record<string, BalanceView> = {};
     const touched = new Set<string>();
     for (const event of events) if ('account' in event && event.account !== undefined) touched.add(event.account);
+    // Texts written only for the balances the read tables keep: each batch's last of each account.
     for (const account of [...touched].sort()) {
-      const view = this.current.balances(account);
+      const view = this.current.deferredBalances(account);
       if (view !== undefined) balances[account] = view;
     }
     const imported: Record<string, ImportedAccount> = {};

@@ -579,8 +579,8 @@ async function upsertBalance(w: ProjectionWrites, accountId: string, asset: stri
 interface BalanceRow {
   readonly accountId: string;
   readonly asset: string;
-  readonly free: string;
-  readonly locked: string;
+  /** Read when the row is written: a balance whose texts are written on first read (the engine's) formats only the batch's last. */
+  readonly balance: { readonly free: string; readonly locked: string };
   readonly at: number;
 }
 
@@ -605,7 +605,7 @@ function collectBalances(lastBalances: Map<string, Map<string, BalanceRow>>, inp
     const balances = input.balances[accountId]!;
     let assets = lastBalances.get(accountId);
     if (assets === undefined) lastBalances.set(accountId, (assets = new Map()));
-    for (const asset in balances) assets.set(asset, { accountId, asset, free: balances[asset]!.free, locked: balances[asset]!.locked, at });
+    for (const asset in balances) assets.set(asset, { accountId, asset, balance: balances[asset]!, at });
   }
 }
 
@@ -624,7 +624,7 @@ function balancesUpsertText(db: Tx, texts: SqlTexts, rows: number): string {
 
 function balanceValues(rows: readonly BalanceRow[]): unknown[] {
   const parameters: unknown[] = [];
-  for (const r of rows) parameters.push(r.accountId, r.asset, r.free, r.locked, r.at);
+  for (const r of rows) parameters.push(r.accountId, r.asset, r.balance.free, r.balance.locked, r.at);
   return parameters;
 }
 

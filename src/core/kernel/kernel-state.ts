@@ -14,6 +14,7 @@ import type { Settlement } from '../matching/settlement.js';
 import type { Order } from '../orders/order.js';
 import { isOpenStatus } from '../orders/order-status.js';
 import { HealthMap, type Account } from './account-health.js';
+import { DeferredBalance } from './deferred-balance.js';
 import type { KernelEvent } from './events.js';
 import type { OrderCommandInput } from './inputs.js';
 
@@ -50,6 +51,9 @@ export interface PendingCommand {
 }
 
 const EIGHT_HOURS = 8 * 60 * 60 * 1000;
+
+const balanceTexts = (free: Fixed, locked: Fixed) => ({ free: formatFixed(free), locked: formatFixed(locked) });
+const deferredBalance = (free: Fixed, locked: Fixed) => new DeferredBalance(free, locked);
 const EMPTY: readonly Order[] = Object.freeze([]);
 
 function indexOpen(index: Map<string, Map<string, Order[]>>, order: Order): void {
@@ -272,13 +276,23 @@ export class KernelState {
 
   /** Balances as decimal strings, assets sorted (futures: `locked` is the margin in use). */
   balances(accountId: string): Record<string, { free: string; locked: string }> | undefined {
+    return this.balancesAs(accountId, balanceTexts);
+  }
+
+  /** `balances` whose texts are written when first read (`DeferredBalance`). */
+  deferredBalances(accountId: string): Record<string, DeferredBalance> | undefined {
+    return this.balancesAs(accountId, deferredBalance);
+  }
+
+  /** The account's free and locked amount of each asset, assets sorted, each pair as `make` states it. */
+  private balancesAs<T>(accountId: string, make: (free: Fixed, locked: Fixed) => T): Record<string, T> | undefined {
     const account = this.accountsById.get(accountId);
     if (account === undefined) return undefined;
-    if (account.kind === 'futures') return { [account.settleAsset]: { free: formatFixed(account.cash), locked: formatFixed(account.marginUsed()) } };
-    const out: Record<string, { free: string; locked: string }> = {};
+    if (account.kind === 'futures') return { [account.settleAsset]: make(account.cash, account.marginUsed()) };
+    const out: Record<string, T> = {};
     for (const asset of account.assets()) {
       const b = account.balance(asset);
-      out[asset] = { free: formatFixed(b.free), locked: formatFixed(b.locked) };
+      out[asset] = make(b.free, b.locked);
     }
     return out;
   }

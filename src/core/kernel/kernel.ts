@@ -41,6 +41,7 @@ import type { InputRejectedEvent, KernelEvent } from './events.js';
 import { applyFunding, checkLiquidations, type RiskContext } from './futures-risk.js';
 import type { KernelInput, LevelInput, OrderCommandInput } from './inputs.js';
 import { fixedOrProblem, inputProblemExceptLevels, levelRangeProblem, parseLevels, PRICE_NOT_POSITIVE } from './input-validation.js';
+import type { DeferredBalance } from './deferred-balance.js';
 import { restoreInto, snapshotOf } from './kernel-snapshot.js';
 import { KernelState, type KernelConfig, type KernelCore } from './kernel-state.js';
 import { cancelOrder, exchangeRuleRefusal, placeOrder, placeOrderList, settlementFor } from './order-commands.js';
@@ -608,6 +609,14 @@ export class Kernel {
   /** Balances as decimal strings, assets sorted: `{ USDT: { free, locked } }` (futures: locked = margin in use). */
   balances(accountId: string): Record<string, { free: string; locked: string }> | undefined {
     return this.s.balances(accountId);
+  }
+
+  /**
+   * `balances` as they are now, each text written when first read (`DeferredBalance`): for a reader
+   * that keeps few of them. Not for serializing (the texts are getters).
+   */
+  deferredBalances(accountId: string): Record<string, DeferredBalance> | undefined {
+    return this.s.deferredBalances(accountId);
   }
 
   order(orderId: string): Readonly<Order> | undefined {
