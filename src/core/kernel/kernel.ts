@@ -337,6 +337,7 @@ export class Kernel {
 
   /** Rebuilds the state the input found (checkpoint + tail), then answers it with INTERNAL. */
   private contain(input: KernelInput, error: unknown): KernelEvent[] {
+    this.barGuardedAt = -1;
     const checkpoint = this.checkpoint!;
     const replica = Kernel.restore(this.config, typeof checkpoint === 'string' ? checkpoint : checkpoint(), { rollback: false });
     for (const earlier of this.tail) replica.handle(earlier instanceof JournaledText ? (JSON.parse(earlier.text) as KernelInput) : earlier);
@@ -367,8 +368,6 @@ export class Kernel {
     const time = input.time;
     this.releaseArrivals(isCommand || input.kind === 'clock' ? time : time - 1);
     this.advanceClock(time);
-    // True after a quiet bar whose last guard saw every equity as it is at its end (bar-input.ts `quietPath`).
-    let guarded = false;
     switch (input.kind) {
       case 'book.snapshot': {
         const market = this.s.market(input.symbol);
@@ -405,7 +404,7 @@ export class Kernel {
         break;
       }
       case 'bar':
-        guarded = applyBar(this.barContext, this.s.market(input.symbol), input, this.bar!);
+        this.barGuardedAt = applyBar(this.barContext, this.s.market(input.symbol), input, this.bar!) ? this.s.out.length : -1;
         break;
       case 'mark': {
         const market = this.s.market(input.symbol);
@@ -442,15 +441,30 @@ export class Kernel {
         throw new Error(`unknown input kind: ${JSON.stringify(unknown)}`);
       }
     }
-    const exitsFrom = this.s.out.length;
     attachExits(this.core, (exit) => placeOrder(this.core, exit, false));
-    // Then, with no exit placed since, the guard would value every account as that one did and observe nothing new.
-    const seen = guarded && this.s.out.length === exitsFrom;
-    if (!seen && (input.kind === 'book.snapshot' || input.kind === 'book.delta' || input.kind === 'trade' || input.kind === 'bar' || input.kind === 'mark')) this.guardDrawdowns();
+    if (input.kind === 'book.snapshot' || input.kind === 'book.delta' || input.kind === 'trade' || input.kind === 'bar' || input.kind === 'mark') this.guardAfterPrices();
     this.recordHealth(marketData);
     this.stampChanges();
     this.checkTouched();
     return this.s.out;
+  }
+
+  /**
+   * After a quiet bar whose last guard saw every equity as it is at the bar's end (bar-input.ts
+   * `quietPath`): the events' count then; −1 otherwise. Set by the bar, read and cleared by
+   * `guardAfterPrices` in the same input (and cleared by a rollback).
+   */
+  private barGuardedAt = -1;
+
+  /**
+   * The drawdown guard after an input that moved a price; left out after a quiet bar whose last
+   * guard saw every equity as it is, when nothing was emitted since (no exit placed): it would value
+   * every account as that one did and observe nothing new.
+   */
+  private guardAfterPrices(): void {
+    const seen = this.barGuardedAt === this.s.out.length;
+    this.barGuardedAt = -1;
+    if (!seen) this.guardDrawdowns();
   }
 
   /** Each account this input's events changed (ACCOUNT_CHANGES) records when: Binance's account `updateTime`. */
