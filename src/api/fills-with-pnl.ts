@@ -7,6 +7,7 @@
 import { realizedPnlByFill } from '../core/accounts/realized-pnl-view.js';
 import { formatFixed, parseFixed, type Fixed } from '../core/money/fixed.js';
 import { extend } from '../core/objects.js';
+import { accountLife, inLifeWhere } from '../persistence/account-life.js';
 import type { TradeTable } from '../persistence/schema.js';
 import type { ServiceDeps } from './service-deps.js';
 
@@ -33,7 +34,10 @@ export function inExecutionOrder(a: { readonly timestamp: number | string; reado
 
 export async function fillsWithRealizedPnl(deps: ServiceDeps, accountId: string) {
   await deps.hub.readModelCaughtUp();
-  const rows = (await deps.db.selectFrom('trades').selectAll().where('accountId', '=', accountId).execute())
+  // The current account's (persistence/account-life.ts): an earlier one's fills under the same id are
+  // neither listed nor part of the average price the new account's PnL starts from.
+  const life = await accountLife(deps.db, accountId);
+  const rows = (await deps.db.selectFrom('trades').selectAll().where('accountId', '=', accountId).where(inLifeWhere(life, 'orderId')).execute())
     .map((r) => ({ ...r, timestamp: Number(r.timestamp) }))
     .sort(inExecutionOrder);
   const kernel = deps.hub.kernel;

@@ -2,13 +2,16 @@
  * The paper side of the read port (execution/account-read-port.ts): the kernel's state and the
  * read tables the engine projects. Answers are current when given (`asOf` is the wall clock).
  *
- * Guarantees: an account reads only its own rows and events; nothing here contacts an exchange.
+ * Guarantees: an account reads only its own rows and events, and its histories (orders, trades,
+ * fills, exports) only those of its current life, not an earlier account's under its id (reset, or
+ * closed and opened again: persistence/account-life.ts); nothing here contacts an exchange.
  */
 import { sql, type Kysely } from 'kysely';
 import { realizedPnlTracker } from '../core/accounts/realized-pnl-view.js';
 import type { Kernel } from '../core/kernel/kernel.js';
 import { formatFixed, parseFixed } from '../core/money/fixed.js';
 import { extend } from '../core/objects.js';
+import { accountLife, inLifeWhere, type AccountLife } from '../persistence/account-life.js';
 import type { Database } from '../persistence/schema.js';
 import { positionView } from '../core/accounts/position-events.js';
 import type { AccountMessage, AccountReadPort, FillQuery, HistoryQuery, OrderRow, ReadResult, TimeRange, TradeRowWithPnl } from '../execution/account-read-port.js';
@@ -38,7 +41,8 @@ export class PaperAccountReads implements AccountReadPort {
 
   async orderHistory(accountId: string, q: HistoryQuery) {
     await this.deps.hub.readModelCaughtUp();
-    let query = this.deps.db.selectFrom('orders').select(ORDER_ROW_COLUMNS).where('accountId', '=', accountId);
+    const life = await accountLife(this.deps.db, accountId);
+    let query = this.deps.db.selectFrom('orders').select(ORDER_ROW_COLUMNS).where('accountId', '=', accountId).where(inLifeWhere(life, 'id'));
     if (q.symbol !== undefined) query = query.where('symbol', '=', q.symbol);
     const rows = await query.orderBy('createdAt', 'desc').orderBy('id', 'desc').limit(q.limit + 1).offset(q.offset).execute();
     return this.fresh(rows.map((r) => ({ ...r, createdAt: Number(r.createdAt), updatedAt: Number(r.updatedAt) })));
@@ -46,7 +50,8 @@ export class PaperAccountReads implements AccountReadPort {
 
   async tradeHistory(accountId: string, q: HistoryQuery) {
     await this.deps.hub.readModelCaughtUp();
-    let query = this.deps.db.selectFrom('trades').selectAll().where('accountId', '=', accountId);
+    const life = await accountLife(this.deps.db, accountId);
+    let query = this.deps.db.selectFrom('trades').selectAll().where('accountId', '=', accountId).where(inLifeWhere(life, 'orderId'));
     if (q.symbol !== undefined) query = query.where('symbol', '=', q.symbol);
     const rows = await query.orderBy('timestamp', 'desc').orderBy('id', 'desc').limit(q.limit + 1).offset(q.offset).execute();
     return this.fresh(rows.map((r) => ({ ...r, timestamp: Number(r.timestamp) })));
@@ -160,12 +165,12 @@ export class PaperAccountReads implements AccountReadPort {
 
   async tradeExport(accountId: string, range: TimeRange, symbol: string | undefined) {
     await this.deps.hub.readModelCaughtUp();
-    return this.fresh(tradeRowsInOrder(this.deps.db, this.deps.hub.kernel, accountId, range, symbol));
+    return this.fresh(tradeRowsInOrder(this.deps.db, this.deps.hub.kernel, accountId, await accountLife(this.deps.db, accountId), range, symbol));
   }
 
   async orderExport(accountId: string, range: TimeRange, symbol: string | undefined) {
     await this.deps.hub.readModelCaughtUp();
-    return this.fresh(orderRowsInOrder(this.deps.db, accountId, range, symbol));
+    return this.fresh(orderRowsInOrder(this.deps.db, accountId, await accountLife(this.deps.db, accountId), range, symbol));
   }
 
   watchAccount(accountId: string, send: (message: AccountMessage) => void): () => void {
@@ -192,11 +197,11 @@ type Cursor = { at: number; len: number; id: string };
  * Realized PnL depends on every earlier fill, so the scan starts at the first fill and rows
  * before `from` are read but not yielded.
  */
-async function* tradeRowsInOrder(db: Kysely<Database>, kernel: Kernel, accountId: string, range: TimeRange, symbol: string | undefined): AsyncGenerator<TradeRowWithPnl> {
+async function* tradeRowsInOrder(db: Kysely<Database>, kernel: Kernel, accountId: string, life: AccountLife | undefined, range: TimeRange, symbol: string | undefined): AsyncGenerator<TradeRowWithPnl> {
   const realized = realizedPnlTracker(kernel.account(accountId)?.kind === 'futures' ? 'futures' : 'spot');
   let after: Cursor | undefined;
   for (;;) {
-    let query = db.selectFrom('trades').selectAll().where('accountId', '=', accountId);
+    let query = db.selectFrom('trades').selectAll().where('accountId', '=', accountId).where(inLifeWhere(life, 'orderId'));
     if (symbol !== undefined) query = query.where('symbol', '=', symbol);
     if (range.to !== undefined) query = query.where('timestamp', '<', range.to);
     if (after !== undefined) {
@@ -216,10 +221,10 @@ async function* tradeRowsInOrder(db: Kysely<Database>, kernel: Kernel, accountId
 }
 
 /** The account's orders in creation order, one keyset batch at a time. */
-async function* orderRowsInOrder(db: Kysely<Database>, accountId: string, range: TimeRange, symbol: string | undefined): AsyncGenerator<OrderRow> {
+async function* orderRowsInOrder(db: Kysely<Database>, accountId: string, life: AccountLife | undefined, range: TimeRange, symbol: string | undefined): AsyncGenerator<OrderRow> {
   let after: Cursor | undefined;
   for (;;) {
-    let query = db.selectFrom('orders').select(ORDER_ROW_COLUMNS).where('accountId', '=', accountId);
+    let query = db.selectFrom('orders').select(ORDER_ROW_COLUMNS).where('accountId', '=', accountId).where(inLifeWhere(life, 'id'));
     if (symbol !== undefined) query = query.where('symbol', '=', symbol);
     if (range.from !== undefined) query = query.where('createdAt', '>=', range.from);
     if (range.to !== undefined) query = query.where('createdAt', '<', range.to);

@@ -2,7 +2,8 @@
  * Where an account's current life starts in the read tables. An account reset, or closed and then
  * opened or imported again under its id, keeps the id, and the read tables keep the earlier
  * account's orders, fills, positions and funding payments under it; histories that list the
- * account's own (the dialects' allOrders, myTrades/userTrades, USD-M income) start where the
+ * account's own (the dialects' allOrders, myTrades/userTrades, USD-M income; the native order and
+ * trade histories, fills, CSV exports and metrics; a spot fill's realized PnL) start where the
  * current account started.
  *
  * The boundary is exact, not a time (an earlier fill and the reset can share a millisecond): the
@@ -15,7 +16,7 @@
  * Not modelled: an account reset or reopened before the boundary was written has none (its earlier
  * rows stay listed).
  */
-import { sql, type Compilable, type Kysely } from 'kysely';
+import { sql, type Compilable, type Kysely, type RawBuilder, type SqlBool } from 'kysely';
 import type { Database } from './schema.js';
 
 export interface AccountLife {
@@ -38,6 +39,18 @@ export function compareIds(a: string, b: string): number {
 /** Whether order `orderId` belongs to the account's current life. */
 export function inLife(life: AccountLife | undefined, orderId: string): boolean {
   return life === undefined || compareIds(orderId, life.afterOrder) > 0;
+}
+
+/**
+ * `inLife` as a condition on a query of `orders` (`id`) or `trades` (`orderId`), for reads that
+ * page or stream in SQL: the id, a decimal counter, is above the boundary as a number (longer, or
+ * as long and later as text; compareIds). True when the account has had no earlier life.
+ */
+export function inLifeWhere(life: AccountLife | undefined, column: 'id' | 'orderId'): RawBuilder<SqlBool> {
+  if (life === undefined) return sql<SqlBool>`1 = 1`;
+  const id = sql.ref(column);
+  const length = life.afterOrder.length;
+  return sql<SqlBool>`(length(${id}) > ${length} or (length(${id}) = ${length} and ${id} > ${life.afterOrder}))`;
 }
 
 /** Whether position `positionId` belongs to the account's current life. */

@@ -20,8 +20,8 @@
  *   moves a conditional order's status;
  * - a futures fill's row carries its position effect (OPEN, PARTIAL_CLOSE, CLOSE), its position and,
  *   when it closed something, the PnL it realized (the kernel's figure); an opening fill has none;
- *   a spot fill's row carries the PnL it realized at average price over the account's fills
- *   (core/accounts/realized-pnl-view.ts; null when it closed nothing);
+ *   a spot fill's row carries the PnL it realized at average price over the fills of the account's
+ *   current life (core/accounts/realized-pnl-view.ts, persistence/account-life.ts; null when it closed nothing);
  * - POSITION_* events keep one positions row per position (OPEN, then CLOSED or LIQUIDATED) with
  *   the kernel's realized PnL and fees of it, FUNDING its funding total (and a funding_payments row
  *   per payment, keyed by the event's seq and index), LIQUIDATION the size it
@@ -49,7 +49,7 @@ import type { TriggerSource } from '../core/orders/order.js';
 import { div, divRound, formatFixed, parseFixed, type Fixed } from '../core/money/fixed.js';
 import { realizedPnlTracker, type FillForPnl } from '../core/accounts/realized-pnl-view.js';
 import { extend } from '../core/objects.js';
-import { lifeBoundary } from './account-life.js';
+import { inLifeWhere, lifeBoundary, lifeOfSettings } from './account-life.js';
 import { directWrites, projectionTransaction, type DirectStatements } from './database.js';
 import type { Database, OrderTable, TradeTable } from './schema.js';
 
@@ -351,6 +351,8 @@ export class ReadModel {
           .where('id', '=', event.account));
         // The kernel forgets the positions the account held (no POSITION_CLOSED): they end with the reset.
         w.forgetPositions();
+        // The account's spot PnL starts again from its own fills (rebuilt from the rows of its life).
+        this.spotPnl.delete(event.account);
         await w.write(w.tx.updateTable('positions').set({ status: 'CLOSED', closedAt: event.at }).where('accountId', '=', event.account).where('status', '=', 'OPEN'));
         return;
       case 'ORDER_NEW': {
@@ -442,7 +444,10 @@ export class ReadModel {
     let tracker = this.spotPnl.get(fill.account);
     if (tracker === undefined) {
       tracker = realizedPnlTracker('spot');
-      const rows = await w.rows(w.tx.selectFrom('trades').select(['id', 'symbol', 'orderSide', 'size', 'price', 'fee', 'feeAsset', 'timestamp']).where('accountId', '=', fill.account));
+      // Only the current account's fills: an earlier one's under the same id held other coins (account-life.ts).
+      const [account] = await w.rows(w.tx.selectFrom('accounts').select('settings').where('id', '=', fill.account));
+      const life = account === undefined ? undefined : lifeOfSettings(account.settings);
+      const rows = await w.rows(w.tx.selectFrom('trades').select(['id', 'symbol', 'orderSide', 'size', 'price', 'fee', 'feeAsset', 'timestamp']).where('accountId', '=', fill.account).where(inLifeWhere(life, 'orderId')));
       rows.sort((a, b) => Number(a.timestamp) - Number(b.timestamp) || Number(a.id) - Number(b.id) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
       for (const r of rows) tracker({ symbol: r.symbol, side: r.orderSide, quantity: parseFixed(r.size), price: parseFixed(r.price), fee: parseFixed(r.fee), feeInBase: r.feeAsset === this.baseAssetOf(r.symbol) });
       this.spotPnl.set(fill.account, tracker);
