@@ -11,8 +11,9 @@
  * where, counted with the earlier fills, it would close the 0.001 BTC the earlier account had left.
  */
 import type { InjectOptions } from 'fastify';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { ADMIN_KEY, startTestService, type TestService } from '../test-kit/service-kit.js';
+import { describeEachDialect, type TestDatabase } from '../test-kit/test-databases.js';
 
 const admin = { authorization: `Bearer ${ADMIN_KEY}` };
 const bearer = (key: string) => ({ authorization: `Bearer ${key}` });
@@ -23,8 +24,10 @@ function csvRows(body: string): Record<string, string>[] {
   return rows.map((cells) => Object.fromEntries(header!.map((name, i) => [name, cells[i]!])));
 }
 
-describe('native histories after a reset', () => {
+// On both databases: the bound is a SQL condition that compares ids as text (account-life.ts).
+describeEachDialect((name) => `native histories after a reset (${name})`, (dialect) => {
   let service: TestService;
+  let target: TestDatabase | undefined;
   let account: { id: string; apiKey: string };
   const inject = (options: InjectOptions) => service.app.inject(options);
   const get = async (url: string) => inject({ url, headers: bearer(account.apiKey) });
@@ -37,7 +40,8 @@ describe('native histories after a reset', () => {
   let after = '';
 
   beforeAll(async () => {
-    service = await startTestService({ until: 1723161300000 });
+    target = dialect.create();
+    service = await startTestService({ until: 1723161300000, engine: { databaseUrl: target.url, database: target.options, snapshotIntervalMs: 0 } });
     account = (await inject({ method: 'POST', url: '/api/accounts', headers: admin, payload: { name: 'reset', balances: { USDT: '10000' } } })).json();
     before = [await place('BUY', '0.002'), await place('SELL', '0.001')];
     await service.engine.readModelCaughtUp();
@@ -52,7 +56,10 @@ describe('native histories after a reset', () => {
     // The read tables keep all three orders under the id.
     expect(await service.engine.db.selectFrom('orders').select('id').where('accountId', '=', account.id).execute()).toHaveLength(3);
   }, 60_000);
-  afterAll(async () => service?.close());
+  afterAll(async () => {
+    await service?.close();
+    await target?.cleanup();
+  });
 
   it('GET /api/orders lists only the order placed since the reset', async () => {
     const page = (await get('/api/orders?limit=10')).json<{ items: { id: string }[]; nextOffset: number | null }>();
