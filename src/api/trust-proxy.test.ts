@@ -6,10 +6,10 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import WebSocket from 'ws';
 import { loadConfig } from '../config/config.js';
 import { DEFAULT_EDGE_LIMITS } from '../config/limits-config.js';
 import { startTestService, type TestService } from '../test-kit/service-kit.js';
+import { attemptUpgrade } from '../test-kit/ws-client.js';
 import { buildServer, IN_PROCESS_LIMITS } from './server.js';
 
 const PROXY = '10.9.9.9';
@@ -105,20 +105,8 @@ describe('the WebSocket connection cap behind a trusted proxy (real sockets)', (
   let app: FastifyInstance;
   let url: string;
 
-  /** Opens a connection as the client `forwardedFor`; resolves with the socket, or with the refusal's status and body. */
-  const attempt = (forwardedFor: string) =>
-    new Promise<{ ws: WebSocket } | { status: number; body: unknown }>((resolve, reject) => {
-      const ws = new WebSocket(`${url}/ws`, { headers: { 'x-forwarded-for': forwardedFor } });
-      ws.once('open', () => resolve({ ws }));
-      ws.once('unexpected-response', (_request, response) => {
-        let text = '';
-        response.on('data', (chunk: Buffer) => (text += chunk.toString()));
-        response.on('end', () => resolve({ status: response.statusCode ?? 0, body: JSON.parse(text) as unknown }));
-      });
-      ws.once('error', (error) => {
-        if (!/Unexpected server response/.test(error.message)) reject(error);
-      });
-    });
+  /** Opens a connection as the client `forwardedFor`: the socket, or the refusal's status and body. */
+  const attempt = (forwardedFor: string) => attemptUpgrade(`${url}/ws`, { headers: { 'x-forwarded-for': forwardedFor } });
 
   beforeAll(async () => {
     service = await startTestService();

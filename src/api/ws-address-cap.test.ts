@@ -8,25 +8,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { startTestService, type TestService } from '../test-kit/service-kit.js';
 import { until } from '../test-kit/wait.js';
+import { attemptUpgrade } from '../test-kit/ws-client.js';
 import { buildServer, IN_PROCESS_LIMITS } from './server.js';
 
 const CAP = 3;
 
-/** Opens `url` (from `localAddress`); resolves with the socket once open, or with the refusal's status and body. */
-function attempt(url: string, localAddress = '127.0.0.1'): Promise<{ ws: WebSocket } | { status: number; body: unknown }> {
-  return new Promise((resolve, reject) => {
-    const ws = new WebSocket(url, { localAddress });
-    ws.once('open', () => resolve({ ws }));
-    ws.once('unexpected-response', (_request, response) => {
-      let text = '';
-      response.on('data', (chunk: Buffer) => (text += chunk.toString()));
-      response.on('end', () => resolve({ status: response.statusCode ?? 0, body: JSON.parse(text) as unknown }));
-    });
-    ws.once('error', (error) => {
-      if (!/Unexpected server response/.test(error.message)) reject(error);
-    });
-  });
-}
+/** Opens `url` from `localAddress`: the socket, or the refusal's status and body. */
+const attempt = (url: string, localAddress = '127.0.0.1') => attemptUpgrade(url, { localAddress });
 
 async function opened(url: string, localAddress?: string): Promise<WebSocket> {
   const result = await attempt(url, localAddress);

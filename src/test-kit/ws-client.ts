@@ -23,4 +23,23 @@ export async function connect(url: string): Promise<{ ws: WebSocket; frames: Fra
   return { ws, frames, closed };
 }
 
+/**
+ * Tries to open `url` with `options` (`localAddress`, `headers`); resolves with the socket once
+ * open, or with the refusal's HTTP status and its JSON body. Other errors reject.
+ */
+export function attemptUpgrade(url: string, options: WebSocket.ClientOptions = {}): Promise<{ ws: WebSocket } | { status: number; body: unknown }> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(url, options);
+    ws.once('open', () => resolve({ ws }));
+    ws.once('unexpected-response', (_request, response) => {
+      let text = '';
+      response.on('data', (chunk: Buffer) => (text += chunk.toString()));
+      response.on('end', () => resolve({ status: response.statusCode ?? 0, body: JSON.parse(text) as unknown }));
+    });
+    ws.once('error', (error) => {
+      if (!/Unexpected server response/.test(error.message)) reject(error);
+    });
+  });
+}
+
 export { until } from './wait.js';
