@@ -19,6 +19,8 @@ import { Balances, CreateAccountBody, Page, type CreateAccountBodyType, type Pag
 import type { AccountProfile } from '../persistence/credential-store.js';
 import type { ServiceDeps } from './service-deps.js';
 
+const AccountsQuery = Type.Intersect([Page, Type.Object({ id: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })) })]);
+
 export function registerAccountRoutes(app: FastifyInstance, deps: ServiceDeps): void {
   const tags = ['accounts (admin)'];
 
@@ -41,12 +43,15 @@ export function registerAccountRoutes(app: FastifyInstance, deps: ServiceDeps): 
    * Each account's standing and balances come from the read port (the kernel on paper, the venue
    * with the account's own keys live). An account whose read is refused (no keys, venue away) is
    * listed with `balances: null` and `readError` {code, message}; the rest are still listed.
-   * `X-Data-As-Of` is the oldest answer on the page.
+   * `X-Data-As-Of` is the oldest answer on the page. `id` lists that account alone (no item once it
+   * is deleted): the dashboard asks so with the admin key before it uses a picked account's key, so
+   * that a pick of an account deleted since its list was read sends no refused key, which would
+   * count toward the address's failed-authentication back-off.
    */
-  app.get<{ Querystring: PageQuery }>('/api/accounts', { config: ADMIN_KEY_ONLY, schema: { tags, querystring: Page } }, async (request, reply) => {
+  app.get<{ Querystring: PageQuery & { id?: string } }>('/api/accounts', { config: ADMIN_KEY_ONLY, schema: { tags, querystring: AccountsQuery } }, async (request, reply) => {
     requireAdmin(request, deps.adminKeyHash);
-    const all = deps.credentials.list();
-    const { limit, offset } = request.query;
+    const { limit, offset, id } = request.query;
+    const all = id === undefined ? deps.credentials.list() : [deps.credentials.byAccount(id)].filter((p) => p !== undefined);
     const reads = accountReads(deps);
     let asOf = (deps.wallClock ?? Date.now)();
     const items = [];
@@ -60,21 +65,6 @@ export function registerAccountRoutes(app: FastifyInstance, deps: ServiceDeps): 
   });
 
   const AccountId = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) });
-
-  /**
-   * One account as `GET /api/accounts` lists it; 404 UNKNOWN_ACCOUNT once it is deleted. The
-   * dashboard asks it with the admin key before it uses an account's key, so that a pick of an
-   * account deleted since its list was read costs no refused key (which counts toward the address's
-   * failed-authentication back-off).
-   */
-  app.get<{ Params: { id: string } }>('/api/accounts/:id', { config: ADMIN_KEY_ONLY, schema: { tags, params: AccountId } }, async (request, reply) => {
-    requireAdmin(request, deps.adminKeyHash);
-    const profile = deps.credentials.byAccount(request.params.id);
-    if (profile === undefined) throw HttpError.of({ code: 'UNKNOWN_ACCOUNT', message: `no account ${request.params.id}` });
-    const listed = await listedAccount(accountReads(deps), profile);
-    setDataAge(reply, Math.min(listed.asOf, (deps.wallClock ?? Date.now)()), (deps.wallClock ?? Date.now)());
-    return listed.item;
-  });
 
   app.post<{ Params: { id: string }; Body: { balances?: Record<string, string> } | undefined }>(
     '/api/accounts/:id/reset',

@@ -58,18 +58,16 @@ describe('the native REST API (in-process, real engine and recording)', () => {
     expect(list.items).toHaveLength(1);
   });
 
-  it('gives one account as the list does, to the admin key only, and 404 UNKNOWN_ACCOUNT for an account that is not there', async () => {
-    const one = await inject({ url: `/api/accounts/${alice.id}`, headers: admin });
+  it('lists one account by id, as the whole list shows it, to the admin key only; none once it is not there', async () => {
+    const one = await inject({ url: `/api/accounts?id=${alice.id}`, headers: admin });
     expect(one.statusCode).toBe(200);
     const listed = (await inject({ url: '/api/accounts?limit=500', headers: admin })).json().items.find((a: { id: string }) => a.id === alice.id);
-    expect(one.json()).toEqual(listed);
-    expect(one.json()).toMatchObject({ id: alice.id, name: 'alice', type: 'spot', apiKey: alice.apiKey, halted: false });
+    expect(one.json()).toEqual({ items: [listed], total: 1, limit: 100, offset: 0, nextOffset: null });
+    expect(listed).toMatchObject({ id: alice.id, name: 'alice', type: 'spot', apiKey: alice.apiKey, halted: false });
     expect(one.headers['x-data-as-of']).toBeDefined();
-    expect((await inject({ url: `/api/accounts/${alice.id}`, headers: bearer(alice.apiKey) })).statusCode).toBe(401);
-    expect((await inject({ url: `/api/accounts/${alice.id}` })).statusCode).toBe(401);
-    const missing = await inject({ url: '/api/accounts/acc_none', headers: admin });
-    expect(missing.statusCode).toBe(404);
-    expect(missing.json()).toEqual({ code: 'UNKNOWN_ACCOUNT', message: 'no account acc_none' });
+    expect((await inject({ url: `/api/accounts?id=${alice.id}`, headers: bearer(alice.apiKey) })).statusCode).toBe(401);
+    expect((await inject({ url: '/api/accounts?id=acc_none', headers: admin })).json()).toEqual({ items: [], total: 0, limit: 100, offset: 0, nextOffset: null });
+    expect((await inject({ url: '/api/accounts?id=', headers: admin })).statusCode).toBe(400);
   });
 
   it("places, reads and cancels orders for the key's account only", async () => {

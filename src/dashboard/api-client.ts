@@ -205,8 +205,8 @@ export class Api {
   account = () => this.request<AccountView>('GET', '/api/account');
   /** One page of the accounts (admin key), oldest first: `limit` at most ACCOUNTS_PAGE, the API's largest. */
   accounts = (offset = 0, limit = ACCOUNTS_PAGE) => this.request<AccountsPage>('GET', `/api/accounts?limit=${limit}&offset=${offset}`);
-  /** One account (admin key) as the list gives it; 404 UNKNOWN_ACCOUNT once deleted. */
-  adminAccount = (id: string) => this.request<AdminAccount>('GET', `/api/accounts/${encodeURIComponent(id)}`);
+  /** One account (admin key) as the list gives it; undefined once deleted. */
+  adminAccount = async (id: string) => (await this.request<AccountsPage>('GET', `/api/accounts?id=${encodeURIComponent(id)}`)).items[0];
   positions = async () => (await this.request<{ items: Position[] }>('GET', '/api/account/positions')).items;
   openOrders = async () => (await this.request<{ items: Order[] }>('GET', '/api/orders/open')).items;
   trades = async () => (await this.request<Page<Trade>>('GET', '/api/trades?limit=100')).items;

@@ -153,9 +153,9 @@ export function App() {
   const pick = async (s: Session, chosen: AdminAccount) => {
     try {
       const now = await new Api(s.key).adminAccount(chosen.id);
-      if (now.apiKey !== chosen.apiKey) return adminAccountGone(s, chosen, true);
-    } catch (err) {
-      if (err instanceof ApiError && err.status === 404) return adminAccountGone(s, chosen, true);
+      if (now?.apiKey !== chosen.apiKey) return adminAccountGone(s, chosen, true);
+    } catch {
+      // The admin key's own failures (the server away, a back-off) surface where the account is read next.
     }
     setAccountNotice(undefined);
     setSession({ key: s.key, admin: { first: s.admin!.first, account: chosen }, accountKey: chosen.apiKey, accountName: chosen.name });
