@@ -1,6 +1,6 @@
 /**
- * Clients as a bot has them, pointed at papertrade: ccxt's own `binance` class with only its API
- * URLs changed, and a WebSocket whose JSON messages a test waits for.
+ * Clients as a bot has them, pointed at papertrade: ccxt's own `binance` and `mexc` classes with
+ * only their API URLs changed, and a WebSocket whose JSON messages a test waits for.
  */
 import ccxt, { type Exchange } from 'ccxt';
 import type { WebSocket } from 'ws';
@@ -10,6 +10,15 @@ export function binanceSpotClient(base: string, apiKey: string, secret: string):
   const exchange = new ccxt.binance({ apiKey, secret, enableRateLimit: false, options: { fetchMarkets: { types: ['spot'] } } });
   const api = exchange.urls.api as Record<string, string>;
   for (const [name, url] of Object.entries(api)) api[name] = url.replace(/^https:\/\/[a-z]+\.binance\.com/, `${base}/binance`);
+  return exchange;
+}
+
+/** ccxt's `mexc` with its Spot hosts at papertrade's root and its contract hosts at `/api/v1/contract` and `/api/v1/private`. */
+export function mexcClient(base: string, apiKey: string, secret: string): Exchange {
+  const exchange = new ccxt.mexc({ apiKey, secret, enableRateLimit: false });
+  const api = exchange.urls.api as Record<string, Record<string, string>>;
+  api.spot = { ...api.spot, public: base, private: base };
+  api.contract = { ...api.contract, public: `${base}/api/v1/contract`, private: `${base}/api/v1/private` };
   return exchange;
 }
 

@@ -14,7 +14,7 @@
  * `push.personal.order` for the order it placed.
  */
 import { createHmac } from 'node:crypto';
-import ccxt, { type Exchange } from 'ccxt';
+import type { Exchange } from 'ccxt';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FillEvent, KernelEvent } from '../../core/kernel/events.js';
@@ -25,19 +25,12 @@ import { connect, until, type Frame } from '../../test-kit/ws-client.js';
 import { buildServer } from '../server.js';
 import { registerMexcApi } from '../mexc/mexc-api.js';
 import { registerMexcContractApi } from './mexc-contract-api.js';
+import { mexcClient } from '../../test-kit/exchange-clients.js';
 
 const T0 = 1723161330000; // 23:55:30, last price 61,804.1
 const SWEEP = 1723161362210; // the sell prints that reach 61,750.0
 const SYMBOL = 'BTC/USDT:USDT';
 type Info = Record<string, unknown>;
-
-function mexcClient(base: string, apiKey: string, secret: string): Exchange {
-  const exchange = new ccxt.mexc({ apiKey, secret, enableRateLimit: false });
-  const api = exchange.urls.api as Record<string, Record<string, string>>;
-  api.spot = { ...api.spot, public: base, private: base };
-  api.contract = { ...api.contract, public: `${base}/api/v1/contract`, private: `${base}/api/v1/private` };
-  return exchange;
-}
 
 describe("ccxt's mexc class places, lists, fires and cancels MEXC contract trigger orders", () => {
   let service: TestService;

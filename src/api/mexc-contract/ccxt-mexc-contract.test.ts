@@ -18,6 +18,7 @@ import { registerMexcApi } from '../mexc/mexc-api.js';
 import { buildServer } from '../server.js';
 import { registerMexcContractApi } from './mexc-contract-api.js';
 import { until } from '../../test-kit/wait.js';
+import { mexcClient } from '../../test-kit/exchange-clients.js';
 
 const START = 1723161300000; // 2024-08-08T23:55:00Z
 const FED_UNTIL = START + 150_000;
@@ -30,14 +31,6 @@ const baseOf = (contracts: number) => (parseFixed(String(contracts)) * CONTRACT)
 const fixed = (v: unknown) => parseFixed(String(v));
 type Info = Record<string, unknown>;
 const infoOf = (o: { info: unknown }) => o.info as Info;
-
-function mexcClient(base: string, apiKey: string, secret: string): Exchange {
-  const exchange = new ccxt.mexc({ apiKey, secret, enableRateLimit: false });
-  const api = exchange.urls.api as Record<string, Record<string, string>>;
-  api.spot = { ...api.spot, public: base, private: base };
-  api.contract = { ...api.contract, public: `${base}/api/v1/contract`, private: `${base}/api/v1/private` };
-  return exchange;
-}
 
 describe("ccxt's mexc class trades swaps on papertrade's MEXC contract API", () => {
   let service: TestService;

@@ -11,6 +11,7 @@ import { ADMIN_KEY, startTestService, type TestService } from '../../test-kit/se
 import { BUNDLED_RECORDING } from '../../test-kit/data-paths.js';
 import { readMaybeGzipped } from '../../market-data/recording-reader.js';
 import { registerMexcApi } from './mexc-api.js';
+import { mexcClient } from '../../test-kit/exchange-clients.js';
 
 const START = 1723161300000; // 2024-08-08T23:55:00Z, a minute boundary
 const FED_UNTIL = START + 150_000;
@@ -20,14 +21,6 @@ interface Account {
   id: string;
   apiKey: string;
   apiSecret: string;
-}
-
-function mexcClient(base: string, apiKey: string, secret: string): Exchange {
-  const exchange = new ccxt.mexc({ apiKey, secret, enableRateLimit: false });
-  const api = exchange.urls.api as Record<string, Record<string, string>>;
-  api.spot = { ...api.spot, public: base, private: base };
-  api.contract = { ...api.contract, public: `${base}/api/v1/contract`, private: `${base}/api/v1/private` };
-  return exchange;
 }
 
 const fixed = (v: unknown) => parseFixed(String(v));
