@@ -185,6 +185,7 @@ describe('papertrade backtest as a user runs it', () => {
     // Signals at the closes of bars 0, 1 and 2 trade at the opens of bars 1, 2 and 3.
     expect(small.stderr).toBe('papertrade: 3 entries refused, the first at 2023-11-14T22:14:20.000Z: stop 0 is on the wrong side of the entry 0.06\n');
     expect(small.stdout).toMatch(/\| Fills +\| +0 \|/);
+    expect(small.stdout).toMatch(/\| Errors +\| +ENTRY_REFUSED 3 \|/);
   });
 
   it('refuses a candle file in Unix seconds or with a negative volume, naming the option and the line, before making --out', { timeout: 120_000 }, async () => {

@@ -22,6 +22,9 @@ import { resolveStrategy, STRATEGIES } from '../strategy/strategy.js';
 import { parseTactics } from '../strategy/tactics.js';
 import '../strategy/builtin-strategies.js';
 
+/** The ERROR codes of what the trade manager could not do, as the command lists them on stderr. */
+const REFUSAL_CODES: readonly string[] = ['ENTRY_REFUSED', 'EXIT_DUST', 'EXIT_REFUSED'];
+
 interface BacktestFlags {
   readonly strategy: string;
   readonly candles?: string;
@@ -218,16 +221,19 @@ async function backtest(flags: BacktestFlags, symbolGiven = false): Promise<{ re
   // book: it fails too. Entries refused (a stop rounding to nothing, margin) are the run's own
   // outcome: said on stderr, so that a run without trades says why.
   const rejected = { count: 0, first: undefined as { at: number; message: string } | undefined };
-  const refused = { count: 0, first: undefined as EngineErrorEvent | undefined };
+  // What the trade manager could not do (ADR 0069), by code in this order: the entries refused, then the
+  // exits that left dust or were refused (a position left open), each said on stderr with its first.
+  const refused = new Map<string, { count: number; first: EngineErrorEvent }>();
   const options: BacktestOptions = {
     onEvent: (event) => {
       recorder.observe(event);
       if (event.type === 'ERROR' && event.code === 'STRATEGY_FAILED') {
         failures.count += 1;
         failures.first ??= event;
-      } else if (event.type === 'ERROR' && event.code === 'ENTRY_REFUSED') {
-        refused.count += 1;
-        refused.first ??= event;
+      } else if (event.type === 'ERROR' && REFUSAL_CODES.includes(event.code)) {
+        const seen = refused.get(event.code);
+        if (seen === undefined) refused.set(event.code, { count: 1, first: event });
+        else seen.count += 1;
       } else if (event.type === 'INPUT_REJECTED') {
         rejected.count += 1;
         rejected.first ??= event;
@@ -269,9 +275,12 @@ async function backtest(flags: BacktestFlags, symbolGiven = false): Promise<{ re
     if (rejected.first !== undefined) {
       throw new Error(`the engine refused the candles' market data ${rejected.count} time${rejected.count === 1 ? '' : 's'}, the first at ${new Date(rejected.first.at).toISOString()}: ${rejected.first.message}`);
     }
-    if (refused.first !== undefined) {
-      bar?.stop();
-      process.stderr.write(`papertrade: ${refused.count} ${refused.count === 1 ? 'entry' : 'entries'} refused, the first at ${new Date(refused.first.at).toISOString()}: ${refused.first.message}\n`);
+    if (refused.size > 0) bar?.stop();
+    for (const code of REFUSAL_CODES) {
+      const seen = refused.get(code);
+      if (seen === undefined) continue;
+      const what = code === 'ENTRY_REFUSED' ? `${seen.count === 1 ? 'entry' : 'entries'} refused` : `${seen.count === 1 ? 'exit' : 'exits'} ${code === 'EXIT_DUST' ? 'left below the minimum (EXIT_DUST)' : 'refused (EXIT_REFUSED)'}`;
+      process.stderr.write(`papertrade: ${seen.count} ${what}, the first at ${new Date(seen.first.at).toISOString()}: ${seen.first.message}\n`);
     }
     return { report: builtIn ? report : { ...report, strategy: flags.strategy }, detail };
   } finally {

@@ -30,6 +30,7 @@ export function metricsRows(report: BacktestReport): [string, string][] {
   const rows: [string, string][] = [
     ['Strategy', report.strategy], ['Symbol', report.symbol], ['Source', `${report.source} (${report.inputs} ${report.source === 'candles' ? 'candles' : 'inputs'})`],
     ['Signals', String(report.signals)], ['Orders', String(report.orders)], ['Fills', String(report.fills)],
+    ['Errors', Object.entries(report.errors).map(([code, n]) => `${code} ${n}`).join(', ') || '0'],
   ];
   for (const [key, label] of ROWS) rows.push([label, show(key, report.metrics[key])]);
   return rows;

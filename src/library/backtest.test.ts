@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readRecording } from '../market-data/recording-reader.js';
-import { readCandlesFile } from '../strategy/candles.js';
+import { readCandlesFile, toCandle } from '../strategy/candles.js';
 import { candlesFile, USDM_RECORDING } from '../test-kit/data-paths.js';
 import { loadStrategyModule, LookAheadError, type Strategy } from '../strategy/strategy.js';
 import { runBacktest, runRecordingBacktest } from './backtest.js';
@@ -44,6 +44,19 @@ describe('backtests', () => {
     const b = runBacktest(CANDLES, { strategy: 'ema-crossover', progressEvery: 100_000 });
     expect(renderReportJson(a)).toBe(renderReportJson(b));
     expect(seen.at(-1)).toBe(CANDLES.length);
+  });
+
+  it("count the engine's ERROR events per code: what the tactics could not do is in the report, not dropped", () => {
+    // Four one-minute candles at 0.05 … 0.08 on BTCUSDT (tick 0.1): a LONG at every close trades at the next open,
+    // where a 2 % stop under 0.06, 0.07 and 0.08 rounds down to 0: three entries refused, each an ERROR ENTRY_REFUSED.
+    const tiny = ['0.05', '0.06', '0.07', '0.08'].map((p, i) => ({ openTime: 1_700_000_000_000 + i * 60_000, open: p, high: p, low: p, close: p, volume: '1' }));
+    const always = (): Strategy => ({ id: 'always', onCandle: () => ({ action: 'LONG', reason: 'always' }) });
+    const report = runBacktest(tiny.map(toCandle), { strategy: always });
+    expect(report.errors).toEqual({ ENTRY_REFUSED: 3 });
+    expect(report.fills).toBe(0);
+    expect(JSON.parse(renderReportJson(report)).errors).toEqual({ ENTRY_REFUSED: 3 });
+    // A run without any: an empty count, shown as 0 in the table.
+    expect(runBacktest(CANDLES.slice(0, 10), { strategy: 'ema-crossover' }).errors).toEqual({});
   });
 
   it('refuse built-in strategy parameters the strategy could not trade on, naming the parameter, the value and the range', () => {

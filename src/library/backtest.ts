@@ -59,6 +59,12 @@ export interface BacktestReport {
   readonly orders: number;
   readonly fills: number;
   readonly positionsOpened: number;
+  /**
+   * The engine's ERROR events, a count per code, codes in alphabetical order: what the trade manager
+   * could not do (EXIT_DUST, EXIT_REFUSED, ENTRY_REFUSED: ADR 0069) and what the engine refused
+   * (a strategy's failure, candles out of order). Empty when there were none.
+   */
+  readonly errors: Readonly<Record<string, number>>;
   readonly finalEquity: string;
   readonly metrics: Record<string, string | number | null>;
   readonly equityCurve: readonly { readonly at: number; readonly equity: string }[];
@@ -73,10 +79,15 @@ function setup(options: BacktestOptions, start: number, candleIntervalMs?: numbe
   const report = new BacktestMetrics(ACCOUNT, 'USDT', (text) => engine.kernel.lastEquityValue(ACCOUNT, text), () => engine.kernel.drawdown(ACCOUNT));
   const curve: { at: number; equity: string }[] = [];
   const counts = { signals: 0, orders: 0, fills: 0, positionsOpened: 0 };
+  const errors = new Map<string, number>();
   engine.subscribe((event: PaperTradingEvent) => {
     options.onEvent?.(event);
-    if (event.type === 'SIGNAL_GENERATED' || event.type === 'ERROR') {
-      if (event.type === 'SIGNAL_GENERATED') counts.signals += 1;
+    if (event.type === 'SIGNAL_GENERATED') {
+      counts.signals += 1;
+      return;
+    }
+    if (event.type === 'ERROR') {
+      errors.set(event.code, (errors.get(event.code) ?? 0) + 1);
       return;
     }
     report.observe(event as KernelEvent);
@@ -110,6 +121,7 @@ function setup(options: BacktestOptions, start: number, candleIntervalMs?: numbe
     const metrics = report.metrics(periodMs);
     return {
       strategy: strategyName, symbol, source, inputs, from, to, ...counts,
+      errors: Object.fromEntries([...errors].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))),
       finalEquity, metrics, equityCurve: curve,
     };
   };
