@@ -91,7 +91,7 @@ describe('one exit works a position in a market move', () => {
 });
 
 describe('two take-profits capped in one move', () => {
-  it('leave two rests; the older goes at the next move, the other at the move after, each capped from its own book', () => {
+  it('leave two rests; the older goes at the next move, the other at a move after, each capped from its own book and never below its level', () => {
     // Long 2: stop 59,400.0; target 1 at +1 % (60,600.0) for half, 1; target 2 at +2 % (61,200.0) for half, 1; exit cap 0.1 %.
     const { engine, events } = longAt60000('2', {
       name: 't', stopLoss: { type: 'percent', percent: 1 }, takeProfits: [{ percent: 1, share: 0.5 }, { percent: 2, share: 0.5 }], exit: { maxSlippage: '0.001' },
@@ -110,10 +110,15 @@ describe('two take-profits capped in one move', () => {
     book(engine, T0 + 4, [['61100.0', '0.2'], ['61000.0', '5']], [['61200.0', '5']]);
     expect(sells(events)).toEqual([['61100', '0.2']]);
     expect(size(engine)).toBe('0.5');
-    // The book after, bids 61,050.0 ×1: target 2's 0.5 at 61,050 (cap 60,988.95, up to 60,989.0).
+    // The book after, bids 61,050.0 ×1, under target 2's 61,200.0: a take-profit never sells below its level; its rest waits.
     events.length = 0;
     book(engine, T0 + 5, [['61050.0', '1']], [['61150.0', '5']]);
-    expect(sells(events)).toEqual([['61050', '0.5']]);
+    expect(sells(events)).toEqual([]);
+    expect(size(engine)).toBe('0.5');
+    // Bids 61,250.0 ×1: cap 61,250 × 0.999 = 61,188.75, up to 61,188.8, under the level: an IMMEDIATE_OR_CANCEL at 61,200.0
+    // sells the 0.5 at 61,250.
+    book(engine, T0 + 6, [['61250.0', '1']], [['61350.0', '5']]);
+    expect(sells(events)).toEqual([['61250', '0.5']]);
     expect(size(engine)).toBe('0');
     engine.kernel.checkInvariants();
   });
@@ -139,6 +144,94 @@ describe("the rest of an exit the book's depth stopped", () => {
     expect(size(engine)).toBe('0');
     // Sold 59,400 + 59,200 + 23,600 + 35,340 = 177,540 for 180,000: −2,460; fees (180,000 + 177,540) × 0.0005 = 178.77.
     expect(closed(events)).toEqual([['-2460', '178.77']]);
+    engine.kernel.checkInvariants();
+  });
+});
+
+describe("a take-profit's rest never realizes worse than its level", () => {
+  const orders = (events: readonly PaperTradingEvent[]) => events.flatMap((e) => (e.type === 'ORDER_NEW' ? [[e.orderType, e.side, e.price, e.quantity]] : []));
+
+  it("an uncapped target that ran out of bids waits for the market to come back to its level, never selling under it (a long)", () => {
+    // Long 2 at 60,000: stop 1 % under, 59,400.0; one target 1 % over, 60,600.0, for half, 1; no cap.
+    const { engine, events } = longAt60000('2', { name: 't', stopLoss: { type: 'percent', percent: 1 }, takeProfits: [{ percent: 1, share: 0.5 }] });
+    // Bids 60,600.0 ×0.501 (0.5 after the print), nothing under: the target sells 0.5 and runs out of bids; 0.5 is its rest.
+    book(engine, T0 + 2, [['60600.0', '0.501']], [['60700.0', '5']]);
+    print(engine, T0 + 3, 2, '60600.0', true);
+    expect(sells(events)).toEqual([['60600', '0.5']]);
+    expect(expiries(events)).toEqual([['TAKE_PROFIT', '0.5', 'DEPTH_EXHAUSTED']]);
+    expect(size(engine)).toBe('1.5');
+    // Next book: bids 59,900.0 ×5, under the entry (60,000) and the target. A market order would sell the 0.5 at 59,900,
+    // a loss on a take-profit; the rest waits and sends nothing.
+    events.length = 0;
+    book(engine, T0 + 4, [['59900.0', '5']], [['60000.0', '5']]);
+    expect(orders(events)).toEqual([]);
+    expect(size(engine)).toBe('1.5');
+    // Bids 60,700.0 ×0.2, 60,650.0 ×0.1, 60,500.0 ×5: the best bid is through the level, and the rest goes as an
+    // IMMEDIATE_OR_CANCEL at 60,600.0: 0.2 at 60,700 and 0.1 at 60,650; 60,500 is under the level, and 0.2 waits again.
+    book(engine, T0 + 5, [['60700.0', '0.2'], ['60650.0', '0.1'], ['60500.0', '5']], [['60800.0', '5']]);
+    expect(orders(events)).toEqual([['IMMEDIATE_OR_CANCEL', 'SELL', '60600', '0.5']]);
+    expect(sells(events)).toEqual([['60700', '0.2'], ['60650', '0.1']]);
+    expect(expiries(events)).toEqual([['IMMEDIATE_OR_CANCEL', '0.3', 'IMMEDIATE_OR_CANCEL']]);
+    expect(size(engine)).toBe('1.2');
+    // Bids 60,600.0 ×1: the last 0.2 at 60,600; the target is done: 0.5 × 60,600 + 0.2 × 60,700 + 0.1 × 60,650 + 0.2 × 60,600
+    // = 30,300 + 12,140 + 6,065 + 12,120 = 60,625 for 1, none of it under 60,600.
+    events.length = 0;
+    book(engine, T0 + 6, [['60600.0', '1']], [['60700.0', '5']]);
+    expect(sells(events)).toEqual([['60600', '0.2']]);
+    expect(size(engine)).toBe('1');
+    // The plan goes on: its stop, placed for the 2 and reduce-only, still rests (no break-even asked).
+    expect(engine.kernel.openOrders('a').map((o) => [o.type, formatFixed(o.stopPrice!), formatFixed(o.quantity)])).toEqual([['STOP_LOSS', '59400', '2']]);
+    engine.kernel.checkInvariants();
+  });
+
+  it('the same for a short: its rest buys at or under its level only', () => {
+    // Short 2 at 60,000 (a print at 60,000, bids of 10 at 60,000 the market entry sells into): stop 1 % over, 60,600.0;
+    // one target 1 % under, 59,400.0, for half, 1; no cap.
+    const engine = new PaperTradingEngine();
+    const events: PaperTradingEvent[] = [];
+    engine.subscribe((e) => events.push(e));
+    engine.advanceTo(T0);
+    engine.createAccount({ id: 'a', initialBalance: '1000000', tacticsSets: [{ name: 't', stopLoss: { type: 'percent', percent: 1 }, takeProfits: [{ percent: 1, share: 0.5 }] }] });
+    print(engine, T0, 1, '60000.0', true);
+    book(engine, T0 + 1, [['60000.0', '10']], [['60010.0', '1']]);
+    expect(engine.openPosition('a', { symbol, side: 'SHORT', quantity: '2' }).ok).toBe(true);
+    events.length = 0;
+    // Asks 59,400.0 ×0.501 (0.5 after a buyer's print there): the target buys 0.5; 0.5 is its rest.
+    book(engine, T0 + 2, [['59300.0', '5']], [['59400.0', '0.501']]);
+    print(engine, T0 + 3, 2, '59400.0', false);
+    expect(fills(events, 'BUY')).toEqual([['59400', '0.5']]);
+    // Asks 60,100.0: above the entry and the target: the rest waits.
+    events.length = 0;
+    book(engine, T0 + 4, [['60000.0', '5']], [['60100.0', '5']]);
+    expect(orders(events)).toEqual([]);
+    // Asks 59,350.0 ×1: through the level: an IMMEDIATE_OR_CANCEL at 59,400.0 buys the 0.5 at 59,350.
+    book(engine, T0 + 5, [['59300.0', '5']], [['59350.0', '1']]);
+    expect(orders(events)).toEqual([['IMMEDIATE_OR_CANCEL', 'BUY', '59400', '0.5']]);
+    expect(fills(events, 'BUY')).toEqual([['59350', '0.5']]);
+    expect(engine.getAccount('a').positions[0]?.size).toBe('1');
+  });
+});
+
+describe('a rest on a book without the side it takes from', () => {
+  it('sends nothing while there is none, and goes at the first move that brings some', () => {
+    // Long 3: stop 59,400.0 for 3, no cap. Bids 59,400.0 ×1.001 (1 after the print), 59,200.0 ×1: 1 is left to close.
+    const { engine, events } = longAt60000('3', { name: 't', stopLoss: { type: 'percent', percent: 1 } });
+    book(engine, T0 + 2, [['59400.0', '1.001'], ['59200.0', '1']], [['59500.0', '5']]);
+    print(engine, T0 + 3, 2, '59400.0', true);
+    expect(sells(events)).toEqual([['59400', '1'], ['59200', '1']]);
+    expect(size(engine)).toBe('1');
+    // Three moves with no bid: a book of asks only, a print, an empty book. Nothing is sent, nothing expires.
+    events.length = 0;
+    book(engine, T0 + 4, [], [['59300.0', '5']]);
+    print(engine, T0 + 5, 3, '59300.0', false);
+    book(engine, T0 + 6, [], []);
+    expect(events.filter((e) => e.type === 'ORDER_NEW' || e.type === 'ORDER_EXPIRED')).toEqual([]);
+    expect(size(engine)).toBe('1');
+    // Bids 59,000.0 ×5: the rest closes the last 1 there. Bought 180,000; sold 59,400 + 59,200 + 59,000 = 177,600: −2,400;
+    // fees (180,000 + 177,600) × 0.0005 = 178.8.
+    book(engine, T0 + 7, [['59000.0', '5']], [['59100.0', '5']]);
+    expect(sells(events)).toEqual([['59000', '1']]);
+    expect(closed(events)).toEqual([['-2400', '178.8']]);
     engine.kernel.checkInvariants();
   });
 });
@@ -283,14 +376,14 @@ describe('a reversal whose close the cap stopped short', () => {
     book(engine, T0 + 2, [['60000.0', '1'], ['59800.0', '1']], [['60100.0', '5']]);
     print(engine, T0 + 60_000, 2, '60100.0', false);
     expect(sells(events)).toEqual([['60000', '1'], ['59800', '1']]);
-    // The next print finds no bids (the rest waits again), and closes the candle: CLOSE. The close that replaces the rest
+    // The next print finds no bids (the rest waits, sending nothing), and closes the candle: CLOSE. The close that replaces the rest
     // is capped at 0.5 % as the tactics say: at the next book, from 59,000.0, down to 58,705: 0.5 at 59,000; the 0.5 at
     // 50,000.0 is beyond it and waits.
     events.length = 0;
     print(engine, T0 + 120_000, 3, '60100.0', false);
     book(engine, T0 + 120_001, [['59000.0', '0.5'], ['50000.0', '5']], [['60100.0', '5']]);
     expect(sells(events)).toEqual([['59000', '0.5']]);
-    expect(events.flatMap((e) => (e.type === 'ORDER_NEW' ? [e.maxSlippage] : []))).toEqual(['0.005', '0.005', '0.005']);
+    expect(events.flatMap((e) => (e.type === 'ORDER_NEW' ? [e.maxSlippage] : []))).toEqual(['0.005', '0.005']);
     expect(size(engine)).toBe('0.5');
   });
 

@@ -177,7 +177,7 @@ describe("the tactics' exit.maxSlippage on the stop", () => {
 });
 
 describe("the tactics' exit.maxSlippage on a take-profit", () => {
-  it("a capped target's rest goes again as the target at the next move; once it fills the stop moves to break-even", () => {
+  it("a capped target's rest goes again as the target once the market is back at its level; once it fills the stop moves to break-even", () => {
     // Long 2 at 60,000: stop 59,400.0; target +1 % = 60,600.0 for half, 1; exit cap 0.1 %.
     const { engine, events } = longAt60000('2', {
       name: 't', stopLoss: { type: 'percent', percent: 1 }, takeProfits: [{ percent: 1, share: 0.5 }], breakEvenAfterFirstTarget: true, exit: { maxSlippage: '0.001' },
@@ -192,10 +192,18 @@ describe("the tactics' exit.maxSlippage on a take-profit", () => {
     // The plan goes on: its stop still rests where it was.
     expect(engine.kernel.openOrders('a').map((o) => [o.type, formatFixed(o.stopPrice!)])).toEqual([['STOP_LOSS', '59400']]);
 
-    // Next book: bids 60,550.0 ×1. Cap 60,550 × 0.999 = 60,489.45, up to the tick 60,489.5: 0.3 at 60,550, the target done.
+    // Next book: bids 60,550.0 ×1, under the target's 60,600.0: a take-profit never sells below its level, so its rest waits
+    // and sends nothing.
     events.length = 0;
     book(engine, T0 + 4, [['60550.0', '1']], [['60700.0', '5']]);
-    expect(sells(events)).toEqual([['60550', '0.3']]);
+    expect(sells(events)).toEqual([]);
+    expect(events.filter((e) => e.type === 'ORDER_NEW')).toEqual([]);
+    expect(size(engine)).toBe('1.3');
+    // The book after: bids 60,650.0 ×1. Cap 60,650 × 0.999 = 60,589.35, up to the tick 60,589.4, under the level: the rest goes
+    // as an IMMEDIATE_OR_CANCEL at 60,600.0, and sells its 0.3 at 60,650, the target done.
+    book(engine, T0 + 5, [['60650.0', '1']], [['60750.0', '5']]);
+    expect(sells(events)).toEqual([['60650', '0.3']]);
+    expect(events.flatMap((e) => (e.type === 'ORDER_NEW' ? [[e.orderType, e.price]] : []))).toEqual([['IMMEDIATE_OR_CANCEL', '60600'], ['STOP_LOSS', undefined]]);
     expect(size(engine)).toBe('1');
     // Break-even: the stop moves to the entry, 60,000.0, for the 1 left, still capped.
     expect(engine.kernel.openOrders('a').map((o) => [o.type, formatFixed(o.stopPrice!), formatFixed(o.quantity), formatFixed(o.maxSlippage!)])).toEqual([['STOP_LOSS', '60000', '1', '0.001']]);

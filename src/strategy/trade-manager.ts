@@ -30,6 +30,10 @@
  *   target; a stop's or trailing stop's ends the plan (its other orders are cancelled) and closes the
  *   rest of the position, as a close's rest does (docs/adr/0065-slippage-cap-on-exits.md). An exit that
  *   ran out of depth (DEPTH_EXHAUSTED, NO_LIQUIDITY) leaves its rest the same way;
+ * - a take-profit's rest never realizes worse than its level: it waits until the best price is at or
+ *   through the level, then goes as an IMMEDIATE_OR_CANCEL at the level (or at the cap's bound, where
+ *   nearer), what it leaves waiting again; a rest waits, sending nothing, while the book is synced and
+ *   the side it takes from is empty (docs/adr/XXXX-a-take-profit-rest-waits-for-its-level.md);
  * - one exit works a position in a market move: the move in which one of its exits filled or expired
  *   sends none of its waiting rests (docs/adr/0069-what-an-exit-leaves.md);
  * - an exit the kernel refuses is reported (`TradeVenue.report`: EXIT_DUST below the instrument's
@@ -453,7 +457,7 @@ export class TradeManager {
     const due: ExitRest[] = [];
     const keep: ExitRest[] = [];
     for (const r of this.rests) {
-      if (r.symbol !== symbol || busy?.has(r.account) === true || due.some((d) => d.account === r.account)) keep.push(r);
+      if (r.symbol !== symbol || busy?.has(r.account) === true || due.some((d) => d.account === r.account) || !this.restCanGo(r)) keep.push(r);
       else due.push(r);
     }
     if (due.length === 0) return;
@@ -463,9 +467,48 @@ export class TradeManager {
       const whole = size > 0n ? size : -size;
       const quantity = rest.quantity < whole ? rest.quantity : whole;
       const plan = rest.plan === '' ? undefined : this.plansById.get(rest.plan);
-      if (plan !== undefined && quantity > 0n) this.place(plan, 'target', rest.index, time, { side: size > 0n ? 'SELL' : 'BUY', type: 'MARKET', quantity, reduceOnly: true, maxSlippage: rest.maxSlippage });
-      else this.closeAtMarket(rest.account, symbol, quantity, rest.maxSlippage, time);
+      const level = plan?.takeProfitPrices[rest.index];
+      if (plan !== undefined && level !== undefined && quantity > 0n) {
+        // A take-profit's rest never realizes worse than its level: an IMMEDIATE_OR_CANCEL at the level, or at the cap's
+        // bound from the best price now where that is nearer (docs/adr/XXXX-a-take-profit-rest-waits-for-its-level.md).
+        const side = size > 0n ? 'SELL' : 'BUY';
+        const price = this.targetBound(symbol, side, level, rest.maxSlippage);
+        plan.orders.targets[rest.index] = this.place(plan, 'target', rest.index, time, { side, type: 'IMMEDIATE_OR_CANCEL', quantity, price, reduceOnly: true, maxSlippage: rest.maxSlippage });
+      } else this.closeAtMarket(rest.account, symbol, quantity, rest.maxSlippage, time);
     }
+  }
+
+  /**
+   * Whether a rest can go in this move: the side it takes from has something to take (no order into a
+   * synced book without it, where it would expire NO_LIQUIDITY at once), and a take-profit's market
+   * is at or through its level (a long's best bid at or above it, a short's best ask at or below; the
+   * last trade while the book is not synced). A rest that cannot go waits, sending nothing.
+   */
+  private restCanGo(rest: ExitRest): boolean {
+    const size = this.positionSize(rest.account, rest.symbol);
+    if (size === 0n) return true; // nothing to close: it goes, and sends nothing
+    const side = size > 0n ? 'SELL' : 'BUY';
+    const kernel = this.venue.kernel;
+    const best = kernel.takerPrice(rest.symbol, side);
+    if (best === null) return false;
+    const level = rest.plan === '' ? undefined : this.plansById.get(rest.plan)?.takeProfitPrices[rest.index];
+    if (level === undefined) return true;
+    const price = best ?? kernel.triggerPrice(rest.symbol, 'last');
+    return price !== undefined && (side === 'SELL' ? price >= level : price <= level);
+  }
+
+  /**
+   * The limit price of a take-profit's rest: its level; with a cap, the cap's bound from the best price
+   * now when that is nearer (a sell: the higher of the two), rounded to the tick as the kernel rounds a
+   * cap (a sell's up, a buy's down: matching-engine.ts `slippageCap`).
+   */
+  private targetBound(symbol: string, side: 'BUY' | 'SELL', level: Fixed, maxSlippage: Fixed | undefined): Fixed {
+    const best = maxSlippage === undefined ? undefined : this.venue.kernel.takerPrice(symbol, side);
+    if (best === undefined || best === null || maxSlippage === undefined) return level;
+    const tick = this.venue.kernel.instrument(symbol)!.tickSize;
+    const sell = side === 'SELL';
+    const bound = divRound(best * (sell ? ONE - maxSlippage : ONE + maxSlippage), tick * ONE, sell ? 'up' : 'down') * tick;
+    return sell ? (bound > level ? bound : level) : bound < level ? bound : level;
   }
 
   /**
@@ -574,7 +617,7 @@ export class TradeManager {
     }
     const plan = this.plansById.get(role.plan);
     if (plan === undefined) return;
-    if (event.type === 'ORDER_EXPIRED' && REST_REASONS.has(event.reason) && (role.role === 'stop' || role.role === 'trailing' || role.role === 'target')) {
+    if (event.type === 'ORDER_EXPIRED' && (REST_REASONS.has(event.reason) || (role.role === 'target' && event.reason === 'IMMEDIATE_OR_CANCEL')) && (role.role === 'stop' || role.role === 'trailing' || role.role === 'target')) {
       this.holdRest(plan, role, event);
       return;
     }
@@ -660,7 +703,8 @@ export class TradeManager {
     if (order.activationPrice !== undefined) input.activationPrice = formatFixed(order.activationPrice);
     if (order.callbackRate !== undefined) input.callbackRate = formatFixed(order.callbackRate);
     if (order.reduceOnly) input.reduceOnly = true;
-    if (order.maxSlippage !== undefined) input.maxSlippage = formatFixed(order.maxSlippage);
+    // A limit's bound is its price: the cap of a take-profit's rest stays in its role (for its own rest), not in the order.
+    if (order.maxSlippage !== undefined && order.type !== 'IMMEDIATE_OR_CANCEL') input.maxSlippage = formatFixed(order.maxSlippage);
     if (order.triggerSource !== undefined) input.triggerSource = order.triggerSource;
     this.venue.submit(input);
     return clientOrderId;

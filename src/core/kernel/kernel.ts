@@ -517,6 +517,22 @@ export class Kernel {
     return { bids: fmt('bids'), asks: fmt('asks') };
   }
 
+  /**
+   * The best price a taker on `side` would meet now: for a SELL the best bid, for a BUY the best ask,
+   * the first level with at least one step left to take (what a slippage cap is measured from,
+   * matching-engine.ts). `null` when the book is synced and that side has nothing to take (a market
+   * order would expire NO_LIQUIDITY); undefined when the symbol is unknown or its book is not synced
+   * (an order placed now waits for it).
+   */
+  takerPrice(symbol: string, side: 'BUY' | 'SELL'): Fixed | null | undefined {
+    const m = this.s.markets.get(symbol);
+    if (m === undefined || !m.usable) return undefined;
+    const opposite = side === 'BUY' ? m.book.asks : m.book.bids;
+    const step = m.instrument.stepSize;
+    for (const [price, displayed] of opposite.levels()) if (m.view.available(opposite.side, price, displayed) >= step) return price;
+    return null;
+  }
+
   /** Volume-weighted average trade price over the instrument's band window (Binance avgPrice); undefined before any trade. */
   averagePrice(symbol: string): Fixed | undefined {
     return this.s.markets.get(symbol)?.averagePrice.at(this.s.clock);
