@@ -236,6 +236,71 @@ describe('a rest on a book without the side it takes from', () => {
   });
 });
 
+describe("a close above the instrument's largest market order", () => {
+  /**
+   * Account `a` long 3 at 60,000.0 on a BTCUSDT whose largest market order (MARKET_LOT_SIZE) is 1: the position is
+   * bought with a limit entry at 60,000.0, which that filter does not bound (taker, 90 USDT in fees). Its stop of 3 is
+   * a market order above the filter and is refused (EXIT_REFUSED): only the close is under test here.
+   */
+  function longOf3() {
+    const btc = BUNDLED_INSTRUMENTS.find((i) => i.exchange === 'binance' && i.market === 'perpetual' && i.symbol === symbol)!;
+    const instruments = DEFAULT_ENGINE_INSTRUMENTS.map((i) => (i === btc ? { ...btc, maxMarketQty: parseFixed('1') } : i));
+    const engine = new PaperTradingEngine({ instruments });
+    const events: PaperTradingEvent[] = [];
+    engine.subscribe((e) => events.push(e));
+    engine.advanceTo(T0);
+    engine.createAccount({ id: 'a', initialBalance: '1000000', tacticsSets: [{ name: 't', entry: { type: 'limit', offsetPercent: 0, validBars: 5 }, stopLoss: { type: 'percent', percent: 10 } }] });
+    print(engine, T0, 1, '60000.0', false);
+    book(engine, T0 + 1, [['59990.0', '1']], [['60000.0', '10']]);
+    expect(engine.openPosition('a', { symbol, side: 'LONG', quantity: '3' }).ok).toBe(true);
+    expect(size(engine)).toBe('3');
+    expect(errors(events).map(([code]) => code)).toEqual(['EXIT_REFUSED']);
+    events.length = 0;
+    return { engine, events };
+  }
+  const closes = (events: readonly PaperTradingEvent[]) => events.flatMap((e) => (e.type === 'ORDER_NEW' ? [[e.orderType, e.quantity]] : []));
+
+  it('goes as orders of at most 1 each, one after the other, uncapped', () => {
+    const { engine, events } = longOf3();
+    // Bids 59,900.0 ×1.5, 59,800.0 ×5: three orders of 1: 1 at 59,900; 0.5 at 59,900 and 0.5 at 59,800; 1 at 59,800.
+    book(engine, T0 + 2, [['59900.0', '1.5'], ['59800.0', '5']], [['60000.0', '5']]);
+    engine.closePosition('a', symbol);
+    expect(closes(events)).toEqual([['MARKET', '1'], ['MARKET', '1'], ['MARKET', '1']]);
+    expect(sells(events)).toEqual([['59900', '1'], ['59900', '0.5'], ['59800', '0.5'], ['59800', '1']]);
+    expect(errors(events)).toEqual([]);
+    // Sold 1.5 × 59,900 + 1.5 × 59,800 = 89,850 + 89,700 = 179,550 for 180,000: −450; fees (180,000 + 179,550) × 0.0005 = 179.775.
+    expect(closed(events)).toEqual([['-450', '179.775']]);
+    engine.kernel.checkInvariants();
+  });
+
+  it('capped, goes on in one book only while the best price is the one the cap was measured from; the rest waits', () => {
+    const { engine, events } = longOf3();
+    // Bids 60,000.0 ×1.2, 59,900.0 ×0.5, 59,000.0 ×5; cap 0.5 %: 60,000 × 0.995 = 59,700.0.
+    // Order 1: 1 at 60,000. The best bid is still 60,000 (0.2 left): order 2, cap 59,700 again: 0.2 at 60,000, 0.5 at 59,900;
+    // 59,000 is beyond: 0.3 of it and the 1 not sent wait, 1.3.
+    book(engine, T0 + 2, [['60000.0', '1.2'], ['59900.0', '0.5'], ['59000.0', '5']], [['60100.0', '5']]);
+    engine.closePosition('a', symbol, { maxSlippage: '0.005' });
+    expect(closes(events)).toEqual([['MARKET', '1'], ['MARKET', '1']]);
+    expect(sells(events)).toEqual([['60000', '1'], ['60000', '0.2'], ['59900', '0.5']]);
+    expect(size(engine)).toBe('1.3');
+    // Next book: bids 59,500.0 ×0.3, 59,400.0 ×5. The rest of 1.3 goes as 1 (cap 59,500 × 0.995 = 59,202.5): 0.3 at 59,500,
+    // 0.7 at 59,400. The best bid is now 59,400, not the 59,500 the cap was measured from: the last 0.3 waits.
+    events.length = 0;
+    book(engine, T0 + 3, [['59500.0', '0.3'], ['59400.0', '5']], [['59600.0', '5']]);
+    expect(closes(events)).toEqual([['MARKET', '1']]);
+    expect(sells(events)).toEqual([['59500', '0.3'], ['59400', '0.7']]);
+    expect(size(engine)).toBe('0.3');
+    // Bids 59,300.0 ×1: the last 0.3 there.
+    events.length = 0;
+    book(engine, T0 + 4, [['59300.0', '1']], [['59400.0', '5']]);
+    expect(sells(events)).toEqual([['59300', '0.3']]);
+    // Sold 72,000 + 29,950 + 17,850 + 41,580 + 17,790 = 179,170 for 180,000: −830; fees (180,000 + 179,170) × 0.0005 = 179.585.
+    expect(closed(events)).toEqual([['-830', '179.585']]);
+    expect(errors(events)).toEqual([]);
+    engine.kernel.checkInvariants();
+  });
+});
+
 describe('a rest the kernel refuses', () => {
   it('a reduce-only rest below the 100 USDT minimum notional still closes (Binance USD-M: "unless you choose reduce only")', () => {
     const { engine, events } = longAt60000('0.003', { name: 't', stopLoss: { type: 'percent', percent: 10 } });

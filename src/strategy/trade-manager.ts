@@ -33,7 +33,8 @@
  * - a take-profit's rest never realizes worse than its level: it waits until the best price is at or
  *   through the level, then goes as an IMMEDIATE_OR_CANCEL at the level (or at the cap's bound, where
  *   nearer), what it leaves waiting again; a rest waits, sending nothing, while the book is synced and
- *   the side it takes from is empty (docs/adr/XXXX-a-take-profit-rest-waits-for-its-level.md);
+ *   the side it takes from is empty; a close or rest above the instrument's largest market order
+ *   (`maxMarketQty`) goes as orders within it (docs/adr/XXXX-when-and-how-a-rest-goes.md);
  * - one exit works a position in a market move: the move in which one of its exits filled or expired
  *   sends none of its waiting rests (docs/adr/0069-what-an-exit-leaves.md);
  * - an exit the kernel refuses is reported (`TradeVenue.report`: EXIT_DUST below the instrument's
@@ -470,7 +471,7 @@ export class TradeManager {
       const level = plan?.takeProfitPrices[rest.index];
       if (plan !== undefined && level !== undefined && quantity > 0n) {
         // A take-profit's rest never realizes worse than its level: an IMMEDIATE_OR_CANCEL at the level, or at the cap's
-        // bound from the best price now where that is nearer (docs/adr/XXXX-a-take-profit-rest-waits-for-its-level.md).
+        // bound from the best price now where that is nearer (docs/adr/XXXX-when-and-how-a-rest-goes.md).
         const side = size > 0n ? 'SELL' : 'BUY';
         const price = this.targetBound(symbol, side, level, rest.maxSlippage);
         plan.orders.targets[rest.index] = this.place(plan, 'target', rest.index, time, { side, type: 'IMMEDIATE_OR_CANCEL', quantity, price, reduceOnly: true, maxSlippage: rest.maxSlippage });
@@ -512,20 +513,62 @@ export class TradeManager {
   }
 
   /**
-   * A reduce-only MARKET order for `quantity` of the position (nothing for 0), capped when `maxSlippage`
-   * is given. Its role is known before it goes: its rest is held when the cap or the depth stops it,
-   * now or (on a book still syncing) later, and a refusal is reported.
+   * Reduce-only MARKET orders for `quantity` of the position (nothing for 0), capped when `maxSlippage`
+   * is given. Each order's role is known before it goes: its rest is held when the cap or the depth
+   * stops it, now or (on a book still syncing) later, and a refusal is reported.
+   * A quantity above the instrument's largest market order (MARKET_LOT_SIZE, `maxMarketQty`, down to
+   * the step) goes as several orders, each within it, as a Binance user must send them: one after the
+   * other while each fills whole; with a cap, only while the best price is the one the first order's
+   * cap was measured from (a later one would stretch it). What is not sent waits as the close's rest
+   * for the next move (docs/adr/XXXX-when-and-how-a-rest-goes.md).
    */
   private closeAtMarket(account: string, symbol: string, quantity: Fixed, maxSlippage: Fixed | undefined, time: number): void {
     const size = this.positionSize(account, symbol);
     if (size === 0n || quantity <= 0n) return;
+    const side = size > 0n ? 'SELL' : 'BUY';
+    const kernel = this.venue.kernel;
+    const instrument = kernel.instrument(symbol);
+    const largest = instrument?.maxMarketQty === undefined ? undefined : roundToIncrement(instrument.maxMarketQty, instrument.stepSize, 'floor');
+    if (largest === undefined || quantity <= largest || largest <= 0n) {
+      this.sendClose(account, symbol, side, quantity, maxSlippage, time);
+      return;
+    }
+    const from = kernel.takerPrice(symbol, side);
+    let left = quantity;
+    while (left > 0n) {
+      const part = left > largest ? largest : left;
+      left -= part;
+      const whole = this.sendClose(account, symbol, side, part, maxSlippage, time);
+      if (left === 0n || this.positionSize(account, symbol) === 0n) return;
+      if (!whole || (maxSlippage !== undefined && kernel.takerPrice(symbol, side) !== from)) {
+        this.addRest(maxSlippage === undefined ? { account, symbol, plan: '', index: 0, quantity: left } : { account, symbol, plan: '', index: 0, quantity: left, maxSlippage });
+        return;
+      }
+    }
+  }
+
+  /** One reduce-only MARKET close of `quantity`; true when it filled whole in this input. */
+  private sendClose(account: string, symbol: string, side: 'BUY' | 'SELL', quantity: Fixed, maxSlippage: Fixed | undefined, time: number): boolean {
     const clientOrderId = `${account}:${symbol}:${++this.seq}:close`;
     const input: { -readonly [K in keyof PlaceOrderInput]: PlaceOrderInput[K] } = {
-      kind: 'order.place', time, account, symbol, side: size > 0n ? 'SELL' : 'BUY', type: 'MARKET', quantity: formatFixed(quantity), reduceOnly: true, clientOrderId,
+      kind: 'order.place', time, account, symbol, side, type: 'MARKET', quantity: formatFixed(quantity), reduceOnly: true, clientOrderId,
     };
     if (maxSlippage !== undefined) input.maxSlippage = formatFixed(maxSlippage);
     this.roles.set(`${account}\u0000${clientOrderId}`, maxSlippage === undefined ? { plan: '', role: 'close', index: 0, quantity } : { plan: '', role: 'close', index: 0, quantity, maxSlippage });
-    this.venue.submit(input);
+    const events = this.venue.submit(input);
+    return events.some((e) => e.type === 'FILL' && e.clientOrderId === clientOrderId && e.status === 'FILLED');
+  }
+
+  /** Holds a rest; one already held for the same exit of the same position (an order's rest and what was not sent of it) takes its quantity. */
+  private addRest(rest: ExitRest): void {
+    const i = this.rests.findIndex((r) => r.account === rest.account && r.symbol === rest.symbol && r.plan === rest.plan && r.index === rest.index);
+    if (i < 0) {
+      this.rests.push(rest);
+      return;
+    }
+    const held = this.rests[i]!;
+    const quantity = held.quantity + rest.quantity;
+    this.rests[i] = held.maxSlippage === undefined ? { account: held.account, symbol: held.symbol, plan: held.plan, index: held.index, quantity } : { account: held.account, symbol: held.symbol, plan: held.plan, index: held.index, quantity, maxSlippage: held.maxSlippage };
   }
 
   /** Forgets the rests waiting on (account, symbol). */
@@ -548,7 +591,7 @@ export class TradeManager {
     }
     if (quantity <= 0n || this.positionSize(event.account, event.symbol) === 0n) return;
     const rest = { account: event.account, symbol: event.symbol, plan: role.role === 'target' && plan !== undefined ? plan.id : '', index: role.index, quantity };
-    this.rests.push(role.maxSlippage === undefined ? rest : extend(rest, { maxSlippage: role.maxSlippage }));
+    this.addRest(role.maxSlippage === undefined ? rest : extend(rest, { maxSlippage: role.maxSlippage }));
   }
 
   /**
