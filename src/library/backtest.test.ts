@@ -59,6 +59,21 @@ describe('backtests', () => {
     expect(runBacktest(CANDLES.slice(0, 10), { strategy: 'ema-crossover' }).errors).toEqual({});
   });
 
+  it('count the exits the kernel refused: a stop above the largest market order leaves every position without one', () => {
+    // 10,000,000 USDT risking 1 % over a 2 % stop at about 19,500 (the file's prices): 0.01 × 10,000,000 / (0.02 × 19,500)
+    // ≈ 256 BTC a position, above BTCUSDT's largest market order, 120: every position's stop is refused (EXIT_REFUSED,
+    // MAX_MARKET_QUANTITY), one per position opened. A limit entry, which that filter does not bound, opens them.
+    const refused: string[] = [];
+    const report = runBacktest(CANDLES, {
+      strategy: 'ema-crossover', balance: '10000000', tactics: { name: 'big', entry: { type: 'limit', offsetPercent: 0.05, validBars: 3 }, stopLoss: { type: 'percent', percent: 2 } },
+      onEvent: (e) => { if (e.type === 'ERROR') refused.push(e.message); },
+    });
+    expect(report.positionsOpened).toBeGreaterThan(0);
+    expect(report.errors).toEqual({ EXIT_REFUSED: report.positionsOpened });
+    expect(refused).toHaveLength(report.positionsOpened);
+    for (const message of refused) expect(message).toMatch(/^the stop of 2\d\d\.\d+ BTCUSDT was refused \(MAX_MARKET_QUANTITY: The maximum transaction volume cannot be greater than:120 BTC\)/);
+  });
+
   it('refuse built-in strategy parameters the strategy could not trade on, naming the parameter, the value and the range', () => {
     const progress: number[] = [];
     expect(() => runBacktest(CANDLES, { strategy: 'rsi-reversal', strategyParams: { period: -5 }, onProgress: (done) => progress.push(done) })).toThrow('rsi-reversal: period must be a whole number from 2 to 100000, got -5');
