@@ -143,10 +143,12 @@ type Role = {
 };
 
 /**
- * The rest of an exit the slippage cap or the book's depth stopped (ADR 0065, 0069), sent again at the
- * symbol's next market move: the rest of plan `plan`'s take-profit `index`, or (`plan` '') of a stop,
- * a trailing stop or a close, closed at market. `quantity` in base units, never more than the position
- * then; `maxSlippage` the exit's cap (absent: an uncapped exit that ran out of depth).
+ * The rest of an exit the slippage cap or the book's depth stopped (ADR 0065, 0069), sent again at a
+ * later market move of the symbol: the rest of plan `plan`'s take-profit `index` (once the market is at
+ * or through its level, as an IMMEDIATE_OR_CANCEL there), or (`plan` '') of a stop, a trailing stop or a
+ * close, closed at market (in parts above the largest market order); none while the book's side it takes
+ * from is empty (ADR XXXX). `quantity` in base units, never more than the position then; `maxSlippage`
+ * the exit's cap (absent: an uncapped exit that ran out of depth).
  */
 export interface ExitRest {
   readonly account: string;
