@@ -123,6 +123,7 @@ const OrderState = Type.Object(
     ocoGroup: Type.Optional(Type.String({ maxLength: 128 })),
     maxSlippage: Type.Optional(NonNegative),
     triggerSource: Type.Optional(Type.Union([Type.Literal('last'), Type.Literal('mark')], { description: 'conditional orders: the price the trigger watches (absent: the engine setting)' })),
+    expireTime: Type.Optional(Type.Integer({ minimum: 0, description: 'conditional orders: event time (ms) at which the order expires if it has not triggered (absent: it waits)' })),
     bracket: Type.Optional(
       Type.Object(
         {

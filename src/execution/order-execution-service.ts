@@ -36,6 +36,11 @@ export interface PlaceOrderRequest {
    * unless configured otherwise). Paper only for 'mark' (ADR 0066).
    */
   readonly triggerSource?: TriggerSource;
+  /**
+   * Paper, conditional orders: how long (ms) the order waits for its trigger from its arrival; not
+   * triggered by then, it expires (MEXC's `executeCycle`). Absent: it waits until cancelled.
+   */
+  readonly expireAfterMs?: number;
   readonly reduceOnly?: boolean;
   /** Generated when absent, so that the order can always be found again by it. */
   readonly clientOrderId?: string;

@@ -349,6 +349,7 @@ function withOrderFields<T extends object>(target: T, request: PlaceOrderRequest
   putDefined(out, 'callbackRate', request.callbackRate);
   putDefined(out, 'maxSlippage', request.maxSlippage);
   putDefined(out, 'triggerSource', request.triggerSource);
+  putDefined(out, 'expireAfterMs', request.expireAfterMs);
   putDefined(out, 'reduceOnly', request.reduceOnly);
   // A bracket's group is named after its entry unless the request names it.
   putDefined(out, 'ocoGroup', request.ocoGroup ?? (request.takeProfit !== undefined || request.stopLoss !== undefined ? clientOrderId : undefined));

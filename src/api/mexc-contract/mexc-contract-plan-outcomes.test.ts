@@ -119,16 +119,18 @@ describe('MEXC contract trigger orders: the list by side, an order the trigger c
     expect([...new Set(pushes('push.personal.order').map((o) => o.orderId))]).toEqual(['1', a, c]);
   });
 
-  it('eight days on, the list without a window still shows a trigger order that waits, not the ones that ended', async () => {
-    // Open long once ≥ 63,000: not reached.
-    const e = (await call('POST', 'planorder/place', { ...AT_61750, side: 1, triggerPrice: 63000, triggerType: 1 })).data as string;
+  it('eight days on, a trigger order of a 7-day cycle has ended (4) at its end, and the list without a window shows none of them', async () => {
+    // Open long once ≥ 63,000: not reached; executeCycle 2 is 7 days.
+    const e = (await call('POST', 'planorder/place', { ...AT_61750, side: 1, triggerPrice: 63000, triggerType: 1, executeCycle: 2 })).data as string;
     const later = SWEEP + 8 * 24 * 60 * 60 * 1000;
     await service.deps.hub.submit({ kind: 'mark', time: later, symbol: 'BTCUSDT', price: '61700' });
-    // MEXC's default window is the last 7 days: A, B, C and D ended over 8 days ago; E, placed as long ago, still waits.
-    expect((await list()).map((o) => [o.id, o.state])).toEqual([[e, 1]]);
+    // MEXC's default window is the last 7 days: A, B, C, D and E were created over 8 days ago.
+    expect(await list()).toEqual([]);
     // A window asked for is kept as asked.
     expect(await list({ start_time: later - 3_600_000, end_time: later })).toEqual([]);
-    expect((await list({ start_time: T0 - 1, end_time: SWEEP })).map((o) => o.id)).toContain(e);
-    expect(await call('POST', 'planorder/cancel_all', { symbol: 'BTC_USDT' })).toEqual({ success: true, code: 0 });
+    const ended = (await list({ start_time: T0 - 1, end_time: SWEEP })).find((o) => o.id === e)!;
+    // 7 days = 168 × 3,600,000 = 604,800,000 ms after its creation.
+    expect(ended).toMatchObject({ state: 4, executeCycle: 168, updateTime: (ended.createTime as number) + 604_800_000 });
+    expect(await asset()).toMatchObject({ frozenBalance: 0 });
   });
 });

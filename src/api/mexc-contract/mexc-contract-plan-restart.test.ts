@@ -22,6 +22,7 @@ const recording = loadRecording(USDM_RECORDING);
 const CONFIG: KernelConfig = { instruments: [instrumentForRecording(recording)], latencyMs: 0 };
 const T0 = 1723161330000;
 const SWEEP = 1723161362210;
+const reserved = (engine: DurableEngine): bigint => (engine.kernel.account('f') as { reserved: bigint }).reserved;
 const feed = async (engine: DurableEngine, from: number, to: number) => {
   const market = recording.inputs.filter((input) => input.time > from && input.time <= to);
   for (let i = 0; i < market.length; i += 500) await Promise.all(market.slice(i, i + 500).map((input) => engine.submit(input)));
@@ -45,6 +46,13 @@ describeEachDialect((name) => `a MEXC contract trigger order survives a restart,
       const idOf = (events: Awaited<ReturnType<typeof place>>) => (events.find((e) => e.type === 'ORDER_NEW') as { orderId: string }).orderId;
       const onFair = idOf(await place('mark', 'plan168h00aa11bb22cc33dd44ee'));
       const onLast = idOf(await place('last', 'plan24h00aa11bb22cc33dd44ee'));
+      // An open long once ≥ 63,000 (not reached on the recording) with its 24-hour cycle, as planorder/place sends it.
+      const expiring = idOf(
+        await first.submit({ kind: 'order.place', time: T0, account: 'f', symbol: recording.symbol, side: 'BUY', type: 'STOP_LOSS', quantity: '0.002', stopPrice: '63000', triggerSource: 'last', clientOrderId: 'plan24h11bb22cc33dd44ee55ff', expireAfterMs: 86_400_000 }),
+      );
+      const placedAt = first.kernel.order(expiring)!.arrivesAt;
+      // 24 h = 86,400,000 ms after its arrival.
+      expect(first.kernel.order(expiring)!.expireTime).toBe(placedAt + 86_400_000);
       const entry = (engine: DurableEngine, id: string) => contractPlanOrder(engine.kernel.order(id)!, contractOfSymbol(engine.kernel, recording.symbol)!, 2);
       const before = [entry(first, onFair), entry(first, onLast)];
       expect(before).toEqual([
@@ -61,6 +69,16 @@ describeEachDialect((name) => `a MEXC contract trigger order survives a restart,
         const fired = second.kernel.order(onLast);
         expect(fired).toMatchObject({ triggered: true, triggeredAt: SWEEP, executedQty: 2_000_000_000_000_000n, cumulativeQuoteQty: 123_500_000_000_000_000_000n });
         expect(entry(second, onLast)).toMatchObject({ state: 3, orderId: onLast, executeCycle: 24 });
+        // The 24-hour order still waits a millisecond before its end, and ends (4) at it, its margin released.
+        expect(second.kernel.order(expiring)).toMatchObject({ status: 'NEW', expireTime: placedAt + 86_400_000 });
+        await second.submit({ kind: 'clock', time: placedAt + 86_400_000 - 1 });
+        expect(entry(second, expiring)).toMatchObject({ state: 1, executeCycle: 24 });
+        const waitingReserve = reserved(second);
+        const expired = await second.submit({ kind: 'clock', time: placedAt + 86_400_000 });
+        expect(expired).toContainEqual(expect.objectContaining({ type: 'ORDER_EXPIRED', orderId: expiring, reason: 'TRIGGER_EXPIRED', at: placedAt + 86_400_000 }));
+        expect(entry(second, expiring)).toMatchObject({ state: 4, updateTime: placedAt + 86_400_000 });
+        // It held 0.002 × 63,000 / 10 = 12.6 of margin and 0.002 × 63,000 × 0.05% = 0.063 of fee: 12.663 released.
+        expect(waitingReserve - reserved(second)).toBe(12_663_000_000_000_000_000n);
         second.kernel.checkInvariants();
       } finally {
         await second.close({ snapshot: false });

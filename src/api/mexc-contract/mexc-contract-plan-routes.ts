@@ -17,10 +17,13 @@
  * place: the order it becomes keeps the trigger order's id, which is the `orderId` of an executed
  * trigger order, and the order routes list it as a regular order from then on.
  *
+ * `executeCycle` (1: 24 hours, 2: 7 days) is the order's validity: not triggered within it from its
+ * arrival, the engine expires it (the kernel's `expireTime`, on the inputs' clock) and the list
+ * states it invalid (4), its margin released.
+ *
  * Guarantees: every refusal is decided before anything is placed or cancelled. Paper only (the
- * kernel's orders). Not modelled: the execution cycle's expiry (`executeCycle` is kept and
- * answered, in hours, but the order waits until cancelled); orderType 2–4 on a trigger order;
- * attached take-profit and stop-loss (`planorder/place/v2`); `planorder/change_price`.
+ * kernel's orders). Not modelled: orderType 2–4 on a trigger order; attached take-profit and
+ * stop-loss (`planorder/place/v2`); `planorder/change_price`.
  */
 import { randomBytes } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
@@ -48,6 +51,7 @@ const LIST_DEFAULT_MS = 7 * 24 * 60 * 60 * 1000;
 const CYCLE_HOURS: Readonly<Record<number, number>> = { 1: 24, 2: 168 };
 /** The clientOrderId of a trigger order placed here names its cycle: `plan24h…`, `plan168h…`. */
 const CYCLE_TAG = /^plan(24|168)h/;
+const HOUR_MS = 60 * 60 * 1000;
 
 /**
  * A trigger order as MEXC shows it: a conditional order of the engine that is neither an exit of a
@@ -148,7 +152,8 @@ export function registerContractPlanRoutes(app: FastifyInstance, ctx: ContractCo
     const stop = (order.side === 'BUY') === (triggerType === 1);
     const type: OrderType = stop ? (orderType === 1 ? 'STOP_LOSS_LIMIT' : 'STOP_LOSS') : orderType === 1 ? 'TAKE_PROFIT_LIMIT' : 'TAKE_PROFIT';
     const clientOrderId = `plan${cycle}h${randomBytes(10).toString('hex')}`;
-    return { order: extend(order, { type, stopPrice: triggerPrice, triggerSource, clientOrderId }), terms };
+    // MEXC ends a trigger order not triggered within its cycle (state 4): the engine expires it at its arrival + the cycle.
+    return { order: extend(order, { type, stopPrice: triggerPrice, triggerSource, clientOrderId, expireAfterMs: cycle * HOUR_MS }), terms };
   };
 
   app.post('/api/v1/private/planorder/place', { schema: { tags } }, async (request) => {
@@ -194,7 +199,8 @@ export function registerContractPlanRoutes(app: FastifyInstance, ctx: ContractCo
     const until = optionalInt(q.end_time, 'end_time', invalid);
     const { start, end } = historyBounds(since, until, undefined, window);
     // MEXC ends a trigger order within its cycle, 7 days at most, so its default 7 days show every
-    // waiting one; the engine's wait until cancelled, and one older is still listed while it waits.
+    // waiting one, as here for those placed through planorder/place; a conditional order placed
+    // through another API has no cycle, and one older is still listed while it waits.
     const defaulted = since === undefined && until === undefined;
     const pageNum = intParam(q.page_num, 'page_num', 1, 1_000_000, invalid);
     const pageSize = intParam(q.page_size, 'page_size', 20, 100, invalid);

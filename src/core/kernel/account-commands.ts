@@ -293,6 +293,7 @@ export function importAccount(core: KernelCore, input: ImportAccountInput): void
     else market.conditionals.push(order);
   }
   s.forgetIndexes();
+  s.recomputeNextExpireTime();
   s.clientIds.set(id, new Map(document.clientIds.flatMap(([client, old]) => (newIds.has(old) ? [[client, newIds.get(old)!] as const] : []))));
   s.out.push({ type: 'ACCOUNT_IMPORTED', at: s.clock, account: id, balances: s.flatBalances(id), openOrders: Object.keys(document.placements).length });
   // Valued as an opened or reset account is: the equity its metrics measure from.

@@ -88,7 +88,7 @@ const ORDER_KEYS = [
   'id', 'clientOrderId', 'account', 'symbol', 'side', 'type', 'quantity', 'submittedAt', 'arrivesAt', 'arrivalSeq', 'status',
   'executedQty', 'cumulativeQuoteQty', 'locked', 'lockedAsset', 'queueAhead', 'updatedAt', 'leverage', 'reduceOnly', 'triggered',
 ] as const;
-const ORDER_OPTIONAL = ['price', 'quoteOrderQty', 'stopPrice', 'activationPrice', 'callbackRate', 'trailPeak', 'triggeredAt', 'ocoGroup', 'bracket', 'maxSlippage', 'triggerSource', 'feeExact', 'feeCharged', 'activatedAt', 'workingTime'] as const;
+const ORDER_OPTIONAL = ['price', 'quoteOrderQty', 'stopPrice', 'activationPrice', 'callbackRate', 'trailPeak', 'triggeredAt', 'ocoGroup', 'bracket', 'maxSlippage', 'triggerSource', 'expireTime', 'feeExact', 'feeCharged', 'activatedAt', 'workingTime'] as const;
 
 function order(v: unknown, path: string, maxLeverage: number): Order {
   const o = object(v, path, ORDER_KEYS, ORDER_OPTIONAL);
@@ -136,6 +136,7 @@ function order(v: unknown, path: string, maxLeverage: number): Order {
     ...(o.bracket !== undefined ? { bracket: bracket(o.bracket, `${path}.bracket`) } : {}),
     ...(maxSlippage !== undefined ? { maxSlippage } : {}),
     ...(triggerSource !== undefined ? { triggerSource } : {}),
+    ...(o.expireTime !== undefined ? { expireTime: integer(o.expireTime, `${path}.expireTime`) } : {}),
     feeExact: optionalAmount(o, 'feeExact', path) ?? 0n,
     feeCharged: optionalAmount(o, 'feeCharged', path) ?? 0n,
     ...(o.activatedAt !== undefined ? { activatedAt: integer(o.activatedAt, `${path}.activatedAt`) } : {}),

@@ -197,6 +197,14 @@ export interface PlaceOrderInput {
    * setting. A non-conditional order takes none (INVALID_ORDER). ADR 0066.
    */
   readonly triggerSource?: TriggerSource;
+  /**
+   * Conditional orders: how long (ms, a whole number above 0) the order waits for its trigger from
+   * its arrival; not triggered by then, it expires (ORDER_EXPIRED, reason TRIGGER_EXPIRED) at the
+   * first input whose time reaches arrival + expireAfterMs (MEXC's `executeCycle`). Once triggered
+   * it no longer expires. Absent: it waits until it triggers or is cancelled. A non-conditional
+   * order takes none (INVALID_ORDER).
+   */
+  readonly expireAfterMs?: number;
   /** Orders of one account sharing a group: when one triggers, the others are cancelled (OCO). */
   readonly ocoGroup?: string;
   /**

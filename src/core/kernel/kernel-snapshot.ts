@@ -281,6 +281,7 @@ export function restoreInto(s: KernelState, snapshot: string): void {
   for (const [account, entries] of state.clientIds) s.clientIds.set(account, new Map(entries.filter(([, id]) => s.ordersById.has(id))));
   s.pending.push(...state.pending);
   for (const [id, seq] of state.positionSeqs ?? []) s.positionSeqs.set(id, seq);
+  s.recomputeNextExpireTime();
 }
 
 export function accountToState(a: Account): AccountState {
@@ -355,6 +356,7 @@ export function withFeeState(o: Order): Order {
     ...(o.bracket !== undefined ? { bracket: o.bracket } : {}),
     ...(o.maxSlippage !== undefined ? { maxSlippage: o.maxSlippage } : {}),
     ...(o.triggerSource !== undefined ? { triggerSource: o.triggerSource } : {}),
+    ...(o.expireTime !== undefined ? { expireTime: o.expireTime } : {}),
     feeExact: stored.feeExact ?? 0n,
     feeCharged: stored.feeCharged ?? 0n,
     // Set after creation (a trailing stop's activation, then a waiting order reaching the book): last, in

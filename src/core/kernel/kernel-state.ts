@@ -101,6 +101,12 @@ export class KernelState {
    * same id numbers its positions on from there, so that no position id names two positions.
    */
   readonly positionSeqs = new Map<string, number>();
+  /**
+   * The earliest `expireTime` of a waiting conditional order (Infinity: none), so that the clock's
+   * advance looks for expiries only when one is due. Derived from the orders, not snapshotted:
+   * placements lower it, `recomputeNextExpireTime` sets it after a restore or an import.
+   */
+  nextExpireTime = Number.POSITIVE_INFINITY;
   /** Events of the input being handled. */
   out: KernelEvent[] = [];
   /** What the kernel's behaviour depends on; a snapshot only restores under the same. */
@@ -141,6 +147,15 @@ export class KernelState {
       // staleAfterMs is left out, as fee rates are (ADR 0013): databases created before it existed
       // still open, and a live service may change it between starts (ADR 0026).
     });
+  }
+
+  /** `nextExpireTime` from the markets' waiting conditional orders. */
+  recomputeNextExpireTime(): void {
+    let next = Number.POSITIVE_INFINITY;
+    for (const market of this.markets.values()) {
+      for (const order of market.conditionals) if (order.expireTime !== undefined && order.expireTime < next) next = order.expireTime;
+    }
+    this.nextExpireTime = next;
   }
 
   emit(event: KernelEvent): void {

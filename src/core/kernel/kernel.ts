@@ -708,6 +708,7 @@ export class Kernel {
 
   /** Moves the clock; funding times and equity samples crossed on the way happen first. */
   private advanceClock(time: number): void {
+    if (time >= this.s.nextExpireTime) this.expireTriggers(time);
     if (!this.s.started) {
       this.s.started = true;
       this.s.nextFundingAt = (Math.floor(time / this.s.fundingIntervalMs) + 1) * this.s.fundingIntervalMs;
@@ -861,9 +862,28 @@ export class Kernel {
     this.s.pending.sort((a, b) => a.arrivesAt - b.arrivesAt || a.seq - b.seq);
     while (this.s.pending.length > 0 && this.s.pending[0]!.arrivesAt <= upTo) {
       const next = this.s.pending.shift()!;
+      // An order whose validity ran out before the command arrives has expired when it arrives.
+      if (next.arrivesAt >= this.s.nextExpireTime) this.expireTriggers(next.arrivesAt);
       if (next.arrivesAt > this.s.clock) this.s.clock = next.arrivesAt;
       this.arrive(next.input);
     }
+  }
+
+  /**
+   * Expires every waiting conditional order whose `expireTime` is at or before `upTo`, earliest
+   * first (ids break ties), each at its own time (the clock moves to it, never back).
+   */
+  private expireTriggers(upTo: number): void {
+    const due: { order: Order; market: Market }[] = [];
+    for (const market of this.s.markets.values()) {
+      for (const order of market.conditionals) if (order.expireTime !== undefined && order.expireTime <= upTo && !order.triggered && isOpenStatus(order.status)) due.push({ order, market });
+    }
+    due.sort((a, b) => a.order.expireTime! - b.order.expireTime! || Number(a.order.id) - Number(b.order.id));
+    for (const { order, market } of due) {
+      if (order.expireTime! > this.s.clock) this.s.clock = order.expireTime!;
+      this.engine.expireUntriggered(order, market);
+    }
+    this.s.recomputeNextExpireTime();
   }
 
   private arrive(input: OrderCommandInput): void {

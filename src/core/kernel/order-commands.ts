@@ -61,6 +61,8 @@ export function placeOrder(core: KernelCore, input: PlaceOrderInput, internal: b
   if (!shaped.ok) return refused(s, input, clientOrderId, shaped.error);
   const source = triggerSourceOf(s, input, market);
   if (!source.ok) return refused(s, input, clientOrderId, source.error);
+  const validity = expireAfterOf(input);
+  if (validity !== undefined) return refused(s, input, clientOrderId, validity);
   const context = placementContext(s, market, input.account, input.reduceOnly === true, input.ocoGroup, source.value);
   const valid = checkExchangeRules(shaped.value, market.instrument, context);
   if (!valid.ok) return refused(s, input, clientOrderId, valid.error);
@@ -122,6 +124,7 @@ export function placeOrder(core: KernelCore, input: PlaceOrderInput, internal: b
     ...(request.maxSlippage !== undefined ? { maxSlippage: request.maxSlippage } : {}),
     // Explicit whenever it is the mark or not the kernel's setting: absent, the kernel's setting (ADR 0066).
     ...(source.value !== undefined && (source.value === 'mark' || source.value !== s.triggerSource) ? { triggerSource: source.value } : {}),
+    ...(input.expireAfterMs !== undefined ? { expireTime: s.clock + input.expireAfterMs } : {}),
     feeExact: 0n,
     feeCharged: 0n,
   };
@@ -134,6 +137,7 @@ export function placeOrder(core: KernelCore, input: PlaceOrderInput, internal: b
     return refused(s, input, clientOrderId, refusal);
   }
   s.trackPlaced(order);
+  if (order.expireTime !== undefined && order.expireTime < s.nextExpireTime) s.nextExpireTime = order.expireTime;
   ids.set(clientOrderId, order.id);
   return order;
 }
@@ -262,6 +266,20 @@ function triggerSourceOf(s: KernelState, input: PlaceOrderInput, market: Market)
   if (given === 'mark' && market.instrument.market !== 'perpetual') return fail('INVALID_ORDER', 'spot orders trigger on the last price: triggerSource mark applies to perpetuals');
   return ok(given);
 }
+
+/**
+ * Why the input's `expireAfterMs` is refused (INVALID_ORDER), or undefined: it must be a whole
+ * number of ms above 0 (at most 10 years, so that arrival + validity stays a safe integer), on a
+ * conditional order (the validity is its trigger's).
+ */
+function expireAfterOf(input: PlaceOrderInput): Rejection | undefined {
+  const given: unknown = input.expireAfterMs;
+  if (given === undefined) return undefined;
+  if (typeof given !== 'number' || !Number.isSafeInteger(given) || given <= 0 || given > MAX_EXPIRE_AFTER_MS) return rejection('INVALID_ORDER', `expireAfterMs must be a whole number of ms from 1 to ${MAX_EXPIRE_AFTER_MS}, got ${JSON.stringify(given)}`);
+  if (!isConditional(input.type)) return rejection('INVALID_ORDER', `a ${input.type} order has no trigger: expireAfterMs applies to conditional orders`);
+  return undefined;
+}
+const MAX_EXPIRE_AFTER_MS = 10 * 366 * 24 * 60 * 60 * 1000;
 
 /**
  * The market and the account as the exchange rules see them when an order arrives (the caps'

@@ -97,6 +97,15 @@ export class MatchingEngine {
   }
 
   /**
+   * A waiting conditional order whose validity ran out (`expireTime`): it expires untriggered, its
+   * reservation released; the caller has checked that it is open and has not triggered.
+   */
+  expireUntriggered(order: Order, market: Market): void {
+    this.detach(order, market);
+    this.finish(order, market, 'expire', 'TRIGGER_EXPIRED');
+  }
+
+  /**
    * A real trade printed: fill resting paper orders it reaches, then take what it traded through
    * out of the book view, so that orders it triggers meet the book as it stands after it.
    */

@@ -108,6 +108,13 @@ export interface Order {
    * field existed restore so).
    */
   readonly triggerSource?: TriggerSource;
+  /**
+   * Conditional orders: event time (ms) at which the order expires if it has not triggered by then
+   * (ORDER_EXPIRED, reason TRIGGER_EXPIRED, its reservation released): its arrival plus the input's
+   * `expireAfterMs` (MEXC's `executeCycle`, NautilusTrader's `expire_time`). The order a trigger
+   * placed works until it ends. Absent: the order waits until it triggers or is cancelled.
+   */
+  readonly expireTime?: number;
   /** Conditional orders: false until the tape reaches the trigger. */
   triggered: boolean;
   /** Event time (ms) a conditional order triggered; undefined before, and for orders placed as they stand. */
