@@ -11,18 +11,21 @@
  * market exits of what the order fills (a bracket, listed as a MEXC stop order), `profitTrend` and
  * `lossTrend` the price each exit triggers on: 1 the latest price, 2 the fair price (MEXC's mark;
  * the engine's `triggerSource` 'last' / 'mark', ADR 0066); 3, the index price, is refused (no index
- * stream). Refused: hedge mode.
+ * stream). Refused: hedge mode. A trigger order's id is not an order's until the trigger places
+ * the order under it: before that, get, deal details and cancel answer it 2040 (docs/adr/0068).
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { isConditional } from '../../core/orders/order.js';
+import { accountOrder } from '../../execution/order-records.js';
 import type { AccountFill } from '../dialect-kit/account-history.js';
 import { auditCall, cancelOpenOrders, outcomeOf } from '../dialect-kit/facade-calls.js';
 import { historyBounds, type HistoryWindow } from '../dialect-kit/history-pages.js';
 import { intParam, optionalInt } from '../dialect-kit/request-params.js';
+import { orderRecords } from '../order-groups.js';
 import { accountReads } from '../paper-account-reads.js';
 import type { ExecutionResult, OrderView } from '../service-deps.js';
 import { ok, type ContractContext } from './mexc-contract-api.js';
-import { contractErrorOf, contractErrors, type ContractOrderTerms } from './mexc-contract-errors.js';
+import { contractErrorOf, contractErrors, ORDER_NOT_FOUND, type ContractOrderTerms } from './mexc-contract-errors.js';
 import { contractDeal, contractOrder, fillTotals } from './mexc-contract-mappers.js';
 import { contractOpenType, contractOrderRequest } from './mexc-contract-order-request.js';
 import { isPlanOrder, placedItsOrder } from './mexc-contract-plan-routes.js';
@@ -81,6 +84,21 @@ export function registerContractOrderRoutes(app: FastifyInstance, ctx: ContractC
     return out;
   };
   const oneView = async (accountId: string, o: OrderView) => (await views(accountId, [o]))[0]!;
+  /**
+   * Whether `orderId` is one of the account's trigger orders that has not placed its order (waiting,
+   * cancelled or expired before its trigger, or failed at it): MEXC keeps those as plan orders
+   * only, and its order routes do not know the id (2040), until the trigger places the order under it.
+   */
+  const isUnplacedTrigger = async (accountId: string, orderId: string): Promise<boolean> => {
+    const order = await accountOrder(kernel(), orderRecords(deps), accountId, orderId);
+    return order !== undefined && isPlanOrder(order) && !placedItsOrder(order);
+  };
+  /** The account's order by id, as MEXC's order routes know it: a trigger order that placed no order is unknown (2040). */
+  const regularOrder = async (accountId: string, orderId: string): Promise<OrderView> => {
+    const order = unwrap(await deps.execution.getOrder(accountId, { orderId }));
+    if (isConditional(order.type) && (await isUnplacedTrigger(accountId, order.orderId))) throw contractErrors.unknownOrder();
+    return order;
+  };
 
   const place = async (request: FastifyRequest): Promise<OrderView> => {
     const account = ctx.signed(request);
@@ -112,6 +130,11 @@ export function registerContractOrderRoutes(app: FastifyInstance, ctx: ContractC
     if (wrong >= 0) throw contractErrors.param(`order id ${wrong + 1} must be a whole number (got ${got(ids[wrong])})`);
     const results = [];
     for (const orderId of orderIds as string[]) {
+      // A waiting trigger order is not among MEXC's orders: answered as an unknown id, and left waiting (planorder/cancel cancels it).
+      if (await isUnplacedTrigger(account.accountId, orderId)) {
+        results.push({ orderId, errorCode: ORDER_NOT_FOUND.code, errorMsg: ORDER_NOT_FOUND.message });
+        continue;
+      }
       const result = await deps.execution.cancelOrder(account.accountId, { orderId });
       await audit('order.cancel', account.accountId, { orderId, result: result.ok ? { status: result.value.status } : result.error });
       const error = result.ok ? undefined : contractErrorOf(result.error);
@@ -132,7 +155,7 @@ export function registerContractOrderRoutes(app: FastifyInstance, ctx: ContractC
 
   app.get<{ Params: { order_id: string } }>('/api/v1/private/order/get/:order_id', { schema: { tags } }, async (request) => {
     const account = ctx.signed(request);
-    return ok(await oneView(account.accountId, unwrap(await deps.execution.getOrder(account.accountId, { orderId: request.params.order_id }))));
+    return ok(await oneView(account.accountId, await regularOrder(account.accountId, request.params.order_id)));
   });
 
   app.get<{ Params: { symbol: string; external_oid: string } }>('/api/v1/private/order/external/:symbol/:external_oid', { schema: { tags } }, async (request) => {
@@ -211,7 +234,7 @@ export function registerContractOrderRoutes(app: FastifyInstance, ctx: ContractC
 
   app.get<{ Params: { order_id: string } }>('/api/v1/private/order/deal_details/:order_id', { schema: { tags } }, async (request) => {
     const account = ctx.signed(request);
-    const order = unwrap(await deps.execution.getOrder(account.accountId, { orderId: request.params.order_id }));
+    const order = await regularOrder(account.accountId, request.params.order_id);
     const c = contractOfSymbol(kernel(), order.symbol);
     if (c === undefined) throw contractErrors.unknownOrder();
     return ok(await deals(account.accountId, c, { orderId: order.orderId }));
