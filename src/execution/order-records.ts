@@ -84,6 +84,7 @@ export function orderOfRow(row: Selectable<OrderTable>): Readonly<Order> {
     ...(row.maxSlippage !== null && row.maxSlippage !== undefined ? { maxSlippage: parseFixed(String(row.maxSlippage)) } : {}),
     ...(row.triggerSource === 'last' || row.triggerSource === 'mark' ? { triggerSource: row.triggerSource } : {}),
     ...(row.workingTime !== null && row.workingTime !== undefined ? { workingTime: Number(row.workingTime) } : {}),
+    ...(row.reason !== null && !isOpenStatus(row.status as OrderStatus) ? { reason: row.reason } : {}),
     feeExact: 0n,
     feeCharged: 0n,
   };
@@ -170,6 +171,7 @@ export function followEvent(order: Order, e: KernelEvent): void {
     order.stopPrice = parseFixed(e.stopPrice);
   } else if (e.type === 'ORDER_CANCELED' || e.type === 'ORDER_EXPIRED') {
     order.executedQty = parseFixed(e.executedQty);
+    order.reason = e.reason;
     if (e.stopPrice !== undefined) order.stopPrice = parseFixed(e.stopPrice);
   } else if (e.type !== 'ORDER_NEW') {
     return;

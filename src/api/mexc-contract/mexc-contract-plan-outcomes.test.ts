@@ -84,6 +84,9 @@ describe('MEXC contract trigger orders: the list by side, an order the trigger c
     const states = Object.fromEntries((await list()).map((o) => [o.id, [o.state, o.orderId]]));
     expect(states).toMatchObject({ [a]: [3, a], [b]: [5, undefined], [c]: [3, c] });
     expect((await list({ states: '5' })).map((o) => o.id)).toEqual([b]);
+    // B failed for want of a position to close: MEXC's 2009 ("Position is not exists or closed."), as
+    // order/create refuses a close side with none; the others carry no error.
+    expect(Object.fromEntries((await list()).map((o) => [o.id, o.errorCode]))).toMatchObject({ [a]: 0, [b]: 2009, [c]: 0 });
     // A sells 0.002 at 61,750.0: loss (61,750 − 61,804.1) × 0.002 = −0.1082, fee 0.06175; C sells
     // 0.002 at 61,750.0: margin 12.35, fee 0.06175. Cash 9,987.5773759 + 12.36082 − 0.1082 − 0.06175
     // − 12.35 − 0.06175 = 9,987.3564959; nothing held for orders any more.
@@ -111,10 +114,10 @@ describe('MEXC contract trigger orders: the list by side, an order the trigger c
     // The long's own order, then A and C: each filled (3).
     await until(() => pushes('push.personal.order').filter((o) => o.state === 3).length === 3, 'the pushes of the filled orders');
     const atTrigger = pushes('push.personal.plan.order').filter((o) => o.updateTime === SWEEP);
-    expect(atTrigger.map((o) => [o.id, o.state, o.orderId])).toEqual([
-      [a, 3, a],
-      [b, 5, undefined],
-      [c, 3, c],
+    expect(atTrigger.map((o) => [o.id, o.state, o.orderId, o.errorCode])).toEqual([
+      [a, 3, a, 0],
+      [b, 5, undefined, 2009],
+      [c, 3, c, 0],
     ]);
     expect([...new Set(pushes('push.personal.order').map((o) => o.orderId))]).toEqual(['1', a, c]);
   });
@@ -129,6 +132,8 @@ describe('MEXC contract trigger orders: the list by side, an order the trigger c
     // A window asked for is kept as asked.
     expect(await list({ start_time: later - 3_600_000, end_time: later })).toEqual([]);
     const ended = (await list({ start_time: T0 - 1, end_time: SWEEP })).find((o) => o.id === e)!;
+    // B, long closed and read from its record now, still tells why it failed.
+    expect((await list({ start_time: T0 - 60_000, end_time: SWEEP, states: '5' })).map((o) => [o.id, o.errorCode])).toEqual([[b, 2009]]);
     // 7 days = 168 × 3,600,000 = 604,800,000 ms after its creation.
     expect(ended).toMatchObject({ state: 4, executeCycle: 168, updateTime: (ended.createTime as number) + 604_800_000 });
     expect(await asset()).toMatchObject({ frozenBalance: 0 });

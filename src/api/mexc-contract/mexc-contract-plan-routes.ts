@@ -73,6 +73,25 @@ function planState(o: Readonly<Order>): 1 | 2 | 3 | 4 | 5 {
   return o.status === 'CANCELED' ? 2 : 4;
 }
 
+/**
+ * The engine's reasons for an order ended at its trigger with nothing filled that are not refusals
+ * `order/create` answers: nothing to close (2009, as a close side with no position is refused), and
+ * nothing to take on the book within the order's bounds (2008 "The quantity is insufficient").
+ */
+const FAILURE_CODES: Readonly<Record<string, number>> = { REDUCE_ONLY: 2009, NO_LIQUIDITY: 2008, DEPTH_EXHAUSTED: 2008, SLIPPAGE_CAP: 2008 };
+
+/**
+ * The list's `errorCode` for a trigger order that could not place its order (state 5): the MEXC code
+ * of the reason the engine kept on the order (`Order.reason`), as the order routes answer that
+ * refusal (mexc-contract-errors.ts: INSUFFICIENT_BALANCE 2005, WOULD_TAKE 2007, …; the engine's own
+ * reasons by FAILURE_CODES); 9999 ("Public abnormal") for an order that kept none. 0 in every other state.
+ */
+export function planErrorCode(o: Readonly<Order>, state: 1 | 2 | 3 | 4 | 5): number {
+  if (state !== 5) return 0;
+  if (o.reason === undefined) return 9999;
+  return FAILURE_CODES[o.reason] ?? contractErrorOf({ code: o.reason, message: o.reason }).code;
+}
+
 /** Whether a trigger order placed its order (executed, 3): from then on MEXC lists that order among its orders. */
 export const placedItsOrder = (o: Readonly<Order>): boolean => o.triggered && planState(o) === 3;
 
@@ -102,7 +121,7 @@ export function contractPlanOrder(o: Readonly<Order>, c: Contract, openType: 1 |
     trend: o.triggerSource === 'mark' ? 2 : 1,
     orderType: executionType(o.type) === 'LIMIT' ? 1 : 5,
     ...(state === 3 ? { orderId: o.id } : {}),
-    errorCode: 0,
+    errorCode: planErrorCode(o, state),
     createTime: o.arrivesAt,
     updateTime: o.updatedAt,
   };

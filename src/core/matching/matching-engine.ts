@@ -562,6 +562,7 @@ export class MatchingEngine {
   }
 
   private finish(order: Order, market: Market, transition: 'cancel' | 'expire', reason: RejectionCode | string): void {
+    order.reason = reason;
     const settlement = this.ctx.settlement(order, market);
     if (settlement.sharesOcoReservation && order.locked > 0n) {
       // A leg ending before it acted leaves its siblings' shared reservation to the first of them.

@@ -115,6 +115,12 @@ export interface Order {
    * placed works until it ends. Absent: the order waits until it triggers or is cancelled.
    */
   readonly expireTime?: number;
+  /**
+   * Closed orders: why it was cancelled or expired, the reason its ORDER_CANCELED or ORDER_EXPIRED
+   * event gave (a rejection code such as INSUFFICIENT_BALANCE, or the engine's: REDUCE_ONLY,
+   * NO_LIQUIDITY, TRIGGER_EXPIRED, …). Absent while open, and on an order that filled.
+   */
+  reason?: string;
   /** Conditional orders: false until the tape reaches the trigger. */
   triggered: boolean;
   /** Event time (ms) a conditional order triggered; undefined before, and for orders placed as they stand. */
