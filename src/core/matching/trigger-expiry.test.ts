@@ -75,6 +75,17 @@ describe('a conditional order expires untriggered at its arrival + expireAfterMs
     expect(reserved(restored)).toBe(0n);
   });
 
+  it('keeps its end through an account export and import', () => {
+    const k = kernel();
+    k.handle(stop(1_100));
+    const document = k.exportAccount('a')!;
+    const other = kernel();
+    other.handle({ kind: 'account.import', time: 1_200, document, account: 'b' });
+    expect(other.openOrders('b').map((o) => [o.clientOrderId, o.expireTime])).toEqual([['buyStop', 2_100]]);
+    expect(other.handle({ kind: 'clock', time: 2_100 }).map((e) => [e.type, e.at, 'account' in e ? e.account : undefined])).toEqual([['ORDER_EXPIRED', 2_100, 'b']]);
+    expect((other.account('b') as { reserved: bigint }).reserved).toBe(0n);
+  });
+
   it('is refused on an order without a trigger, and unless a whole number of ms above 0', () => {
     const k = kernel();
     const refusals = [
