@@ -159,8 +159,11 @@ describe('spot figures reconcile with an independent ledger (random sequences th
         if (r.orderSide === 'BUY') {
           total['BTC'] = total['BTC']! + q;
           total['USDT'] = total['USDT']! - quote;
-          average = halfUp(held * average + q * p, held + q);
-          held += q - (r.feeAsset === 'BTC' ? fee : 0n);
+          // Each lot weighs by the coins it added to the holding (its quantity less a fee in BTC), as
+          // the holding counts them.
+          const added = q - (r.feeAsset === 'BTC' ? fee : 0n);
+          average = halfUp(held * average + added * p, held + added);
+          held += added;
           expectedPnl.set(r.id, null);
         } else {
           total['BTC'] = total['BTC']! - q;

@@ -45,3 +45,31 @@ describe('realized PnL from the fills: the average price is rounded once, as a p
     expect(realizedPnlByFill(fills, 'spot')).toEqual(expected);
   });
 });
+
+describe('realized PnL on spot when a buy pays its fee in the base asset', () => {
+  const buy = (quantity: string, price: string, fee: string): FillForPnl => ({ symbol: 'BTCUSDT', side: 'BUY', quantity: D(quantity), price: D(price), fee: D(fee), feeInBase: true });
+  const sell = (quantity: string, price: string): FillForPnl => ({ symbol: 'BTCUSDT', side: 'SELL', quantity: D(quantity), price: D(price), fee: D('0'), feeInBase: false });
+  const shown = (values: Array<bigint | null>) => values.map((v) => (v === null ? null : showDecimal(v)));
+
+  it('by hand: two buys at the same fee rate average to the prices paid, whatever the fee', () => {
+    // Buy 1 @ 100, fee 0.001 BTC: holds 0.999 at 100.
+    // Buy 1 @ 200, fee 0.001 BTC: holds 0.999 + 0.999 = 1.998, at (0.999 × 100 + 0.999 × 200) / 1.998 = 150.
+    // Sell 1.998 @ 150: 1.998 × (150 − 150) = 0; sell at 151 instead: 1.998 × 1 = 1.998.
+    // (Weighing the second lot gross beside the first net: (99.9 + 200) / 1.999 = 150.02501250625…,
+    // and the sale at 150 would show −0.04997… instead of 0.)
+    expect(shown(realizedPnlByFill([buy('1', '100', '0.001'), buy('1', '200', '0.001'), sell('1.998', '150')], 'spot'))).toEqual([null, null, '0']);
+    expect(shown(realizedPnlByFill([buy('1', '100', '0.001'), buy('1', '200', '0.001'), sell('1.998', '151')], 'spot'))).toEqual([null, null, '1.998']);
+  });
+
+  it('by hand: a lot bought after part of the holding was sold weighs by the coins it added', () => {
+    // Buy 0.01 @ 61836.81, fee 0.00001: holds 0.00999 at 61836.81.
+    // Sell 0.005 @ 61836.8: realizes 0.005 × (61836.8 − 61836.81) = −0.00005; holds 0.00499.
+    // Buy 0.002 @ 61843.25, fee 0.000002: adds 0.001998, holds 0.006988 at
+    //   (0.00499 × 61836.81 + 0.001998 × 61843.25) / 0.006988 = (308.5656819 + 123.5628135) / 0.006988
+    //   = 432.1284954 / 0.006988 = 61838.65131654264453348597…  → 61838.651316542644533486 (18 decimals, half-up).
+    // Sell 0.001 @ 61843.24: 0.001 × (61843.24 − 61838.651316542644533486) = 0.004588683457355466514
+    //   → 0.004588683457355467 (18 decimals, half-up).
+    const pnl = realizedPnlByFill([buy('0.01', '61836.81', '0.00001'), sell('0.005', '61836.8'), buy('0.002', '61843.25', '0.000002'), sell('0.001', '61843.24')], 'spot');
+    expect(shown(pnl)).toEqual([null, '-0.00005', null, '0.004588683457355467']);
+  });
+});

@@ -9,7 +9,7 @@
  * out of realized PnL (each fill shows its own fee). Spot cannot go short: a sell beyond the holding
  * the fills built (coins deposited, not bought) realizes on the covered part only, and a fill that
  * covers nothing has no realized PnL (null). A spot buy whose fee is paid in the base asset adds
- * the quantity net of that fee to the holding.
+ * the quantity net of that fee to the holding, and weighs in the average by that net quantity.
  * Cost: O(fills); the caller passes them in execution order.
  */
 import { divRound, mul, type Fixed } from '../money/fixed.js';
@@ -51,7 +51,10 @@ export function realizedPnlTracker(market: 'spot' | 'futures'): (fill: FillForPn
       const added = market === 'spot' && fill.feeInBase ? fill.quantity - fill.fee : fill.quantity;
       const held = h.size < 0n ? -h.size : h.size;
       // Exact products, rounded once (as a position's entry price: core/accounts/position.ts applyFill).
-      h.average = divRound(held * h.average + fill.quantity * fill.price, held + fill.quantity, 'half-up');
+      // Weighted by what the fill adds to the holding, as the holding already counts its earlier buys
+      // net of their base-asset fees: a lot weighed gross beside lots weighed net moves the average
+      // off the prices paid (1 @ 100 then 1 @ 200, each less a 0.1 % fee in BTC, average 150).
+      if (held + added > 0n) h.average = divRound(held * h.average + added * fill.price, held + added, 'half-up');
       h.size += direction * added;
       return null;
     }
