@@ -133,6 +133,9 @@ export async function buildServer(deps: ServiceDeps, options: ServerOptions = {}
   const app = Fastify({
     logger: loggerOptions(options.logger),
     bodyLimit: limits.bodyLimitBytes,
+    // Fastify's own 503 while closing is `{"error","message","statusCode"}`, in no dialect: the
+    // hook below answers it in the path's dialect instead.
+    return503OnClosing: false,
     ...(options.trustProxy !== undefined && options.trustProxy.length > 0 ? { trustProxy: [...options.trustProxy] } : {}),
     // `verbose` carries the failing schema on each error: a pattern's description says the format in words.
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false, verbose: true } },
@@ -181,6 +184,20 @@ export async function buildServer(deps: ServiceDeps, options: ServerOptions = {}
         done(notJson(), undefined);
       }
     });
+  });
+
+  // A request that reaches a connection still open while the server closes (a keep-alive one with a
+  // request in flight, or one pipelined behind it) is refused before anything else reads it, in the
+  // path's dialect: 503 `UNAVAILABLE` (Binance -1001, MEXC 503), and the connection is closed after it.
+  let closing = false;
+  app.addHook('preClose', (done) => {
+    closing = true;
+    done();
+  });
+  app.addHook('onRequest', async (_request, reply) => {
+    if (!closing) return;
+    void reply.header('connection', 'close');
+    throw new HttpError(503, { code: 'UNAVAILABLE', message: 'the server is shutting down; retry in a moment' });
   });
 
   await registerEdgeGuards(app, deps, limits);
