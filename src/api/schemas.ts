@@ -50,7 +50,7 @@ export const PlaceOrderBody = Type.Object(
     stopPrice: Type.Optional(Decimal),
     activationPrice: Type.Optional(Decimal),
     callbackRate: Type.Optional(Decimal),
-    maxSlippage: Type.Optional(Type.String({ pattern: DECIMAL_PATTERN, description: 'orders that execute at the market: the slippage cap, a fraction of the best opposite price when the order executes ("0.005" = 0.5 %); the rest expires (SLIPPAGE_CAP)' })),
+    maxSlippage: Type.Optional(Type.String({ pattern: DECIMAL_PATTERN, description: 'a fraction from 0 to below 1 as a decimal string such as "0.005" (0.5 %): the slippage cap of an order that executes at the market, a fraction of the best opposite price when it executes; the rest expires (SLIPPAGE_CAP)' })),
     triggerSource: Type.Optional(Type.Enum(['last', 'mark'], { description: 'conditional orders on perpetuals: the price the trigger watches, last (the prints, default) or mark (the mark price; Binance workingType MARK_PRICE)' })),
     reduceOnly: Type.Optional(Type.Boolean()),
     clientOrderId: Type.Optional(Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_.:-]+$', description: 'up to 64 letters, digits and the signs _ . : -' })),

@@ -54,6 +54,11 @@ describe('validation messages and the key before the body', () => {
     ['a missing type', { symbol: 'BTCUSDT', side: 'BUY', quantity: '0.01' }, 'body/type is required'],
     ['a reduce-only flag that is not a boolean', { ...order, reduceOnly: 'perhaps' }, 'body/reduceOnly must be a boolean (true or false)'],
     ['a client order id with a space', { ...order, clientOrderId: 'my order' }, 'body/clientOrderId must be up to 64 letters, digits and the signs _ . : -'],
+    [
+      'a negative slippage cap',
+      { symbol: 'BTCUSDT', side: 'BUY', type: 'MARKET', quantity: '0.01', maxSlippage: '-0.1' },
+      'body/maxSlippage must be a fraction from 0 to below 1 as a decimal string such as "0.005" (0.5 %): the slippage cap of an order that executes at the market, a fraction of the best opposite price when it executes; the rest expires (SLIPPAGE_CAP)',
+    ],
   ])('refuses %s on POST /api/orders with one message naming the field', async (_case, payload, message) => {
     const res = await inject({ method: 'POST', url: '/api/orders', headers: bearer(), payload });
     expect(res.statusCode).toBe(400);
