@@ -166,6 +166,15 @@ describe('CSV exports of trades and orders', () => {
     expect(parseTimeParameter('2024-08-08T23:55:00', 'from')).toBe(1723161300000);
     expect(parseTimeParameter('2024-08-09T01:55:00+02:00', 'from')).toBe(1723161300000);
     expect(parseTimeParameter('2024-08-09', 'from')).toBe(1723161600000);
+    // 2024 is a leap year: 29 February is a day (1709164800000 = 2024-02-29T00:00Z: 19782 days × 86,400,000 ms).
+    expect(parseTimeParameter('2024-02-29', 'from')).toBe(1709164800000);
+  });
+
+  it('refuses a date that is not a day of the calendar instead of reading the next month', () => {
+    // Date.parse reads each of these as a day of the following month (2024-03-01, 2023-03-01, 2024-05-01).
+    for (const value of ['2024-02-30', '2023-02-29T00:00:00Z', '2024-04-31T10:00', '2024-00-10']) {
+      expect(() => parseTimeParameter(value, 'from'), value).toThrow(`from: expected Unix milliseconds (1723161300000) or ISO 8601 (2024-08-08T23:55:00Z), got "${value}"`);
+    }
   });
 
   it('refuses a missing key, a malformed time and an empty range', async () => {

@@ -29,7 +29,10 @@ export function parseTimeParameter(value: string, field: string): number {
   if (/^\d{1,15}$/.test(value)) return Number(value);
   if (/^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?)?$/.test(value)) {
     const ms = Date.parse(/[T ]\d{2}:\d{2}/.test(value) && !/(Z|[+-]\d{2}:?\d{2})$/.test(value) ? `${value.replace(' ', 'T')}Z` : value.replace(' ', 'T'));
-    if (Number.isFinite(ms)) return ms;
+    // Date.parse takes 2024-02-30 for 2024-03-01: the day must be one of its month's.
+    const day = value.slice(0, 10);
+    const midnight = Date.parse(`${day}T00:00Z`);
+    if (Number.isFinite(ms) && Number.isFinite(midnight) && new Date(midnight).toISOString().slice(0, 10) === day) return ms;
   }
   throw new HttpError(400, { code: 'INVALID_REQUEST', message: `${field}: expected Unix milliseconds (1723161300000) or ISO 8601 (2024-08-08T23:55:00Z), got ${JSON.stringify(value.slice(0, 40))}` });
 }
