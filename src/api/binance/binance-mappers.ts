@@ -220,13 +220,13 @@ export function binanceNewOrder(o: OrderView, kernelOrder: Readonly<Order> | und
   return extend(result, { fills: full });
 }
 
-/** `DELETE /api/v3/order` and each entry of `DELETE /api/v3/openOrders`. */
-export function binanceCanceledOrder(o: OrderView, kernelOrder: Readonly<Order> | undefined, origClientOrderId: string): Record<string, unknown> {
+/** `DELETE /api/v3/order` and each entry of `DELETE /api/v3/openOrders`; `orderListId` the order's list, -1 outside one (as Binance states it). */
+export function binanceCanceledOrder(o: OrderView, kernelOrder: Readonly<Order> | undefined, origClientOrderId: string, orderListId: number | string = -1): Record<string, unknown> {
   return {
     symbol: o.symbol,
     origClientOrderId,
     orderId: idNumber(o.orderId),
-    orderListId: -1,
+    orderListId,
     clientOrderId: o.clientOrderId,
     transactTime: o.updatedAt,
     ...orderTerms(o, kernelOrder),

@@ -136,4 +136,32 @@ describe("Binance's OCO order lists through ccxt", () => {
     expect((await client.privateGetAllOrderList()) as Row[]).toEqual([]);
     expect(service.deps.hub.kernel.orders(account.id).map((o) => o.clientOrderId)).toEqual([0, 1, 2, 3, 4].map((i) => `stop${i}`));
   });
+
+  it('a cancel of open orders, or of one leg, names the list each cancelled leg belonged to', async () => {
+    const account = (await app.inject({ method: 'POST', url: '/api/accounts', headers: { authorization: `Bearer ${ADMIN_KEY}` }, payload: { name: 'list-cancel', balances: { USDT: '10000', BTC: '1' } } })).json() as { apiKey: string; apiSecret: string };
+    const client = binanceClient(base, account.apiKey, account.apiSecret);
+    await client.loadMarkets();
+    // SELL lists far from the tape (61,825 to 61,861 here): LIMIT_MAKER above at 63,000, stop-limit below at 60,000 / 59,990.
+    const place = async (name: string) =>
+      (await client.privatePostOrderListOco({
+        symbol: 'BTCUSDT', side: 'SELL', quantity: '0.01', listClientOrderId: name,
+        aboveType: 'LIMIT_MAKER', abovePrice: '63000.00', belowType: 'STOP_LOSS_LIMIT', belowStopPrice: '60000.00', belowPrice: '59990.00', belowTimeInForce: 'GTC',
+      })) as Row & { orders: Row[] };
+    const plain = (await client.privatePostOrder({ symbol: 'BTCUSDT', side: 'BUY', type: 'LIMIT', timeInForce: 'GTC', quantity: '0.01', price: '50000.00' })) as Row;
+    const first = await place('all1');
+    const second = await place('all2');
+    // DELETE openOrders: every leg with its list's id (the id of the list's first order), the plain order with -1.
+    const canceled = (await client.privateDeleteOpenOrders({ symbol: 'BTCUSDT' })) as Row[];
+    expect(canceled.map((o) => [o.orderId, o.status, o.orderListId]).sort((a, b) => Number(a[0]) - Number(b[0]))).toEqual([
+      [plain.orderId, 'CANCELED', -1],
+      [first.orders[0]!.orderId, 'CANCELED', first.orderListId],
+      [first.orders[1]!.orderId, 'CANCELED', first.orderListId],
+      [second.orders[0]!.orderId, 'CANCELED', second.orderListId],
+      [second.orders[1]!.orderId, 'CANCELED', second.orderListId],
+    ]);
+    // DELETE order on one leg: the answer names its list.
+    const third = await place('one1');
+    const leg = (await client.privateDeleteOrder({ symbol: 'BTCUSDT', orderId: third.orders[1]!.orderId })) as Row;
+    expect(leg).toMatchObject({ orderId: third.orders[1]!.orderId, status: 'CANCELED', orderListId: third.orderListId });
+  });
 });

@@ -174,7 +174,7 @@ export function registerBinanceTradingRoutes(app: FastifyInstance, ctx: BinanceC
     const result = await deps.execution.cancelOrder(account.accountId, ref);
     await audit('order.cancel', account.accountId, extend(ref, { result: result.ok ? { status: result.value.status } : result.error }));
     const canceled = unwrap(result, 'cancel');
-    return binanceCanceledOrder(canceled, await detail(account.accountId)(canceled), canceled.clientOrderId);
+    return binanceCanceledOrder(canceled, await detail(account.accountId)(canceled), canceled.clientOrderId, (await listIds(account.accountId, [canceled]))(canceled));
   });
 
   ctx.route('GET', '/api/v3/openOrders', (p) => (p.symbol ? 6 : 80), async (request, _reply, p) => {
@@ -193,7 +193,8 @@ export function registerBinanceTradingRoutes(app: FastifyInstance, ctx: BinanceC
     requireSpotSymbol(deps.hub.kernel, symbol);
     const canceled = unwrap(await cancelOpenOrders(deps, audit, account.accountId, symbol), 'query');
     const orderDetail = detail(account.accountId);
-    return Promise.all(canceled.map(async (o) => binanceCanceledOrder(o, await orderDetail(o), o.clientOrderId)));
+    const listId = await listIds(account.accountId, canceled);
+    return Promise.all(canceled.map(async (o) => binanceCanceledOrder(o, await orderDetail(o), o.clientOrderId, listId(o))));
   });
 
   ctx.route('GET', '/api/v3/allOrders', 20, async (request, reply, p) => {
