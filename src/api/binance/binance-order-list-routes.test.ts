@@ -137,7 +137,7 @@ describe("Binance's OCO order lists through ccxt", () => {
     expect(service.deps.hub.kernel.orders(account.id).map((o) => o.clientOrderId)).toEqual([0, 1, 2, 3, 4].map((i) => `stop${i}`));
   });
 
-  it('a cancel of open orders, or of one leg, names the list each cancelled leg belonged to', async () => {
+  it('a cancel of open orders, or of one leg, names the list each cancelled leg belonged to; one leg cancelled cancels its list', async () => {
     const account = (await app.inject({ method: 'POST', url: '/api/accounts', headers: { authorization: `Bearer ${ADMIN_KEY}` }, payload: { name: 'list-cancel', balances: { USDT: '10000', BTC: '1' } } })).json() as { apiKey: string; apiSecret: string };
     const client = binanceClient(base, account.apiKey, account.apiSecret);
     await client.loadMarkets();
@@ -163,5 +163,11 @@ describe("Binance's OCO order lists through ccxt", () => {
     const third = await place('one1');
     const leg = (await client.privateDeleteOrder({ symbol: 'BTCUSDT', orderId: third.orders[1]!.orderId })) as Row;
     expect(leg).toMatchObject({ orderId: third.orders[1]!.orderId, status: 'CANCELED', orderListId: third.orderListId });
+    // And, as on Binance, the cancel of one leg cancels the whole list: the other leg too, and the 0.01 BTC they shared is free again.
+    expect(await client.privateGetOrder({ symbol: 'BTCUSDT', orderId: third.orders[0]!.orderId })).toMatchObject({ status: 'CANCELED', orderListId: third.orderListId });
+    expect(await client.privateGetOrderList({ orderListId: third.orderListId })).toMatchObject({ listStatusType: 'ALL_DONE', listOrderStatus: 'ALL_DONE' });
+    expect(await client.privateGetOpenOrders({ symbol: 'BTCUSDT' })).toEqual([]);
+    const raw = (await client.privateGetAccount()) as { balances: { asset: string; free: string; locked: string }[] };
+    expect(raw.balances.find((b) => b.asset === 'BTC')).toMatchObject({ free: '1', locked: '0' });
   });
 });

@@ -19,7 +19,7 @@ import { fillOfEvent } from '../dialect-kit/account-history.js';
 import { fillsPage, ordersPage, type HistoryWindow } from '../dialect-kit/history-pages.js';
 import { auditCall, cancelOpenOrders, feesOf, outcomeOf } from '../dialect-kit/facade-calls.js';
 import { testOrder } from '../dialect-kit/order-test.js';
-import { groupOrders, orderRecords } from '../order-groups.js';
+import { cancelGroup, groupOrders, orderRecords } from '../order-groups.js';
 import { accountOrders } from '../../execution/order-records.js';
 import { accountReads } from '../paper-account-reads.js';
 import { freshValueOr } from '../read-answers.js';
@@ -174,7 +174,10 @@ export function registerBinanceTradingRoutes(app: FastifyInstance, ctx: BinanceC
     const result = await deps.execution.cancelOrder(account.accountId, ref);
     await audit('order.cancel', account.accountId, extend(ref, { result: result.ok ? { status: result.value.status } : result.error }));
     const canceled = unwrap(result, 'cancel');
-    return binanceCanceledOrder(canceled, await detail(account.accountId)(canceled), canceled.clientOrderId, (await listIds(account.accountId, [canceled]))(canceled));
+    const listId = (await listIds(account.accountId, [canceled]))(canceled);
+    // Binance: "Canceling an individual order from an order list will cancel the entire order list."
+    if (canceled.ocoGroup !== undefined && deps.execution.mode === 'paper') await cancelGroup(deps, audit, account.accountId, canceled.ocoGroup);
+    return binanceCanceledOrder(canceled, await detail(account.accountId)(canceled), canceled.clientOrderId, listId);
   });
 
   ctx.route('GET', '/api/v3/openOrders', (p) => (p.symbol ? 6 : 80), async (request, _reply, p) => {
