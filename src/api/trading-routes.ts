@@ -149,8 +149,21 @@ export function registerTradingRoutes(app: FastifyInstance, deps: ServiceDeps): 
     return { orders: results };
   };
 
+  /**
+   * No body, or an empty object: a close takes no terms. A field such as "quantity" is refused (400
+   * INVALID_REQUEST naming it), not ignored: the route closes the whole position, and a partial
+   * close is a reduce-only order.
+   */
+  const noTerms = (body: unknown): void => {
+    if (body === undefined || body === null) return;
+    if (typeof body !== 'object' || Array.isArray(body)) throw new HttpError(400, { code: 'INVALID_REQUEST', message: 'body must be an object' });
+    const field = Object.keys(body)[0];
+    if (field !== undefined) throw new HttpError(400, { code: 'INVALID_REQUEST', message: `body has an unknown field "${field.slice(0, 40)}"` });
+  };
+
   app.post<{ Params: { symbol: string } }>('/api/positions/:symbol/close', { config: ACCOUNT_KEY, schema: { tags } }, async (request, reply) => {
     const account = requireAccount(request, deps.credentials);
+    noTerms(request.body);
     const positions = await positionsOf(reply, account.accountId);
     if (positions !== undefined && (positions.get(request.params.symbol) ?? 0n) === 0n) throw HttpError.of({ code: 'NOT_FOUND', message: `no open position on ${request.params.symbol}` });
     return close(account.accountId, positions, [request.params.symbol]);
@@ -158,6 +171,7 @@ export function registerTradingRoutes(app: FastifyInstance, deps: ServiceDeps): 
 
   app.post('/api/positions/close-all', { config: ACCOUNT_KEY, schema: { tags } }, async (request, reply) => {
     const account = requireAccount(request, deps.credentials);
+    noTerms(request.body);
     const positions = await positionsOf(reply, account.accountId);
     return close(account.accountId, positions, positions === undefined ? [] : [...positions.keys()]);
   });
