@@ -13,7 +13,8 @@ import { Page, type PageQuery } from './schemas.js';
 import type { ServiceDeps } from './service-deps.js';
 
 export function registerAccountFillsRoutes(app: FastifyInstance, deps: ServiceDeps): void {
-  const Query = Type.Intersect([Page, Type.Object({ symbol: Type.Optional(Type.String({ minLength: 1, maxLength: 32 })) })]);
+  // Strict, as the other history routes: an unknown parameter is refused by name, never ignored.
+  const Query = Type.Object({ limit: Page.properties.limit, offset: Page.properties.offset, symbol: Type.Optional(Type.String({ minLength: 1, maxLength: 32 })) }, { additionalProperties: false });
   app.get<{ Querystring: PageQuery & { symbol?: string } }>(
     '/api/account/fills',
     { config: ACCOUNT_KEY, schema: { tags: ['history'], summary: 'Fills, newest first, with the PnL each realized (average price, fees left out)', querystring: Query } },

@@ -14,7 +14,10 @@ const page = <T>(items: T[], limit: number, offset: number) => ({ items: items.s
 
 export function registerReportRoutes(app: FastifyInstance, deps: ServiceDeps): void {
   const tags = ['history'];
-  const HistoryQuery = Type.Intersect([Page, Type.Object({ symbol: Type.Optional(Type.String()) })]);
+  // Strict: a parameter these routes do not read (a time range, a status) is refused by name instead
+  // of answered with the unfiltered history as if it had been applied.
+  const HistoryQuery = Type.Object({ limit: Page.properties.limit, offset: Page.properties.offset, symbol: Type.Optional(Type.String()) }, { additionalProperties: false });
+  const EquityQuery = Type.Object({ limit: Page.properties.limit, offset: Page.properties.offset }, { additionalProperties: false });
 
   app.get<{ Querystring: PageQuery & { symbol?: string } }>('/api/orders', { config: ACCOUNT_KEY, schema: { tags, querystring: HistoryQuery } }, async (request, reply) => {
     const account = requireAccount(request, deps.credentials);
@@ -30,7 +33,7 @@ export function registerReportRoutes(app: FastifyInstance, deps: ServiceDeps): v
     return page(rows, limit, offset);
   });
 
-  app.get<{ Querystring: PageQuery }>('/api/account/equity', { config: ACCOUNT_KEY, schema: { tags, querystring: Page } }, async (request, reply) => {
+  app.get<{ Querystring: PageQuery }>('/api/account/equity', { config: ACCOUNT_KEY, schema: { tags, querystring: EquityQuery } }, async (request, reply) => {
     const account = requireAccount(request, deps.credentials);
     const { limit, offset } = request.query;
     const curve = freshValue(reply, await accountReads(deps).equityCurve(account.accountId));

@@ -120,4 +120,21 @@ describe('validation messages and the key before the body', () => {
     expect(res.json()).toEqual({ code: -2015, msg: 'Invalid API-key, IP, or permissions for action.' });
     expect((await binance('symbol=BTCUSDT&side=BUY&type=STOP&quantity=1')).json()).toEqual({ code: -1116, msg: 'Invalid orderType.' });
   });
+
+  it.each([
+    ['/api/account/equity?from=1723161300000', 'from'],
+    ['/api/orders?limit=10&status=FILLED', 'status'],
+    ['/api/trades?symbol=BTCUSDT&startTime=1723161300000', 'startTime'],
+    ['/api/account/fills?since=2024-08-08', 'since'],
+  ])('refuses a history parameter it does not read (%s) instead of answering the whole history', async (url, field) => {
+    const res = await inject({ method: 'GET', url, headers: bearer() });
+    expect(res.statusCode).toBe(400);
+    expect(res.json()).toEqual({ code: 'INVALID_REQUEST', message: `querystring has an unknown field "${field}"` });
+  });
+
+  it('still reads limit, offset and symbol on the history routes', async () => {
+    for (const url of ['/api/account/equity?limit=5&offset=0', '/api/orders?limit=10&offset=0&symbol=BTCUSDT', '/api/trades?limit=10&symbol=BTCUSDT', '/api/account/fills?limit=10&offset=0&symbol=BTCUSDT', '/api/orders']) {
+      expect((await inject({ method: 'GET', url, headers: bearer() })).statusCode, url).toBe(200);
+    }
+  });
 });
