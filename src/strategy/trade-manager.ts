@@ -34,7 +34,7 @@
  *   through the level, then goes as an IMMEDIATE_OR_CANCEL at the level (or at the cap's bound, where
  *   nearer), what it leaves waiting again; a rest waits, sending nothing, while the book is synced and
  *   the side it takes from is empty; a close or rest above the instrument's largest market order
- *   (`maxMarketQty`) goes as orders within it (docs/adr/XXXX-when-and-how-a-rest-goes.md);
+ *   (`maxMarketQty`) goes as orders within it (docs/adr/0071-when-and-how-a-rest-goes.md);
  * - one exit works a position in a market move: the move in which one of its exits filled or expired
  *   sends none of its waiting rests (docs/adr/0069-what-an-exit-leaves.md);
  * - an exit the kernel refuses is reported (`TradeVenue.report`: EXIT_DUST below the instrument's
@@ -147,7 +147,7 @@ type Role = {
  * later market move of the symbol: the rest of plan `plan`'s take-profit `index` (once the market is at
  * or through its level, as an IMMEDIATE_OR_CANCEL there), or (`plan` '') of a stop, a trailing stop or a
  * close, closed at market (in parts above the largest market order); none while the book's side it takes
- * from is empty (ADR XXXX). `quantity` in base units, never more than the position then; `maxSlippage`
+ * from is empty (ADR 0071). `quantity` in base units, never more than the position then; `maxSlippage`
  * the exit's cap (absent: an uncapped exit that ran out of depth).
  */
 export interface ExitRest {
@@ -473,7 +473,7 @@ export class TradeManager {
       const level = plan?.takeProfitPrices[rest.index];
       if (plan !== undefined && level !== undefined && quantity > 0n) {
         // A take-profit's rest never realizes worse than its level: an IMMEDIATE_OR_CANCEL at the level, or at the cap's
-        // bound from the best price now where that is nearer (docs/adr/XXXX-when-and-how-a-rest-goes.md).
+        // bound from the best price now where that is nearer (docs/adr/0071-when-and-how-a-rest-goes.md).
         const side = size > 0n ? 'SELL' : 'BUY';
         const price = this.targetBound(symbol, side, level, rest.maxSlippage);
         plan.orders.targets[rest.index] = this.place(plan, 'target', rest.index, time, { side, type: 'IMMEDIATE_OR_CANCEL', quantity, price, reduceOnly: true, maxSlippage: rest.maxSlippage });
@@ -522,7 +522,7 @@ export class TradeManager {
    * the step) goes as several orders, each within it, as a Binance user must send them: one after the
    * other while each fills whole; with a cap, only while the best price is the one the first order's
    * cap was measured from (a later one would stretch it). What is not sent waits as the close's rest
-   * for the next move (docs/adr/XXXX-when-and-how-a-rest-goes.md).
+   * for the next move (docs/adr/0071-when-and-how-a-rest-goes.md).
    */
   private closeAtMarket(account: string, symbol: string, quantity: Fixed, maxSlippage: Fixed | undefined, time: number): void {
     const size = this.positionSize(account, symbol);
