@@ -194,10 +194,11 @@ export async function buildServer(deps: ServiceDeps, options: ServerOptions = {}
     closing = true;
     done();
   });
-  app.addHook('onRequest', async (_request, reply) => {
-    if (!closing) return;
+  // A callback hook, not an async one: every request passes here, and an async hook costs each a promise (ADR 0063).
+  app.addHook('onRequest', (_request, reply, done) => {
+    if (!closing) return done();
     void reply.header('connection', 'close');
-    throw new HttpError(503, { code: 'UNAVAILABLE', message: 'the server is shutting down; retry in a moment' });
+    done(new HttpError(503, { code: 'UNAVAILABLE', message: 'the server is shutting down; retry in a moment' }));
   });
 
   await registerEdgeGuards(app, deps, limits);
