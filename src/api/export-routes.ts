@@ -17,6 +17,7 @@ import { Type } from 'typebox';
 import { extend } from '../core/objects.js';
 import type { OrderRow, ReadResult, TimeRange, TradeRowWithPnl } from '../execution/account-read-port.js';
 import { requireAccount } from './auth.js';
+import { orderedQuantity } from './dialect-kit/order-quantity.js';
 import { HttpError } from './http-errors.js';
 import { accountReads } from './paper-account-reads.js';
 import { freshValue } from './read-answers.js';
@@ -83,7 +84,7 @@ function orderCsvRow(r: OrderRow): Row {
     type: r.type,
     status: r.status,
     price: r.price ?? '',
-    quantity: r.quantity,
+    quantity: orderedQuantity(r),
     quote_order_quantity: r.quoteOrderQty ?? '',
     executed_quantity: r.executedQty,
     cumulative_quote_quantity: r.cumulativeQuoteQty,

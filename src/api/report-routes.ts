@@ -4,6 +4,7 @@ import { Type } from 'typebox';
 import { computeMetrics } from '../core/accounts/metrics.js';
 import { formatFixed, mul, parseFixed } from '../core/money/fixed.js';
 import { requireAccount } from './auth.js';
+import { withOrderedQuantity } from './dialect-kit/order-quantity.js';
 import { ACCOUNT_KEY } from './edge-guards.js';
 import { accountReads } from './paper-account-reads.js';
 import { freshValue } from './read-answers.js';
@@ -23,7 +24,7 @@ export function registerReportRoutes(app: FastifyInstance, deps: ServiceDeps): v
     const account = requireAccount(request, deps.credentials);
     const { limit, offset, symbol } = request.query;
     const rows = freshValue(reply, await accountReads(deps).orderHistory(account.accountId, { limit, offset, ...(symbol !== undefined ? { symbol } : {}) }));
-    return page(rows, limit, offset);
+    return page(rows.map(withOrderedQuantity), limit, offset);
   });
 
   app.get<{ Querystring: PageQuery & { symbol?: string } }>('/api/trades', { config: ACCOUNT_KEY, schema: { tags, querystring: HistoryQuery } }, async (request, reply) => {

@@ -8,6 +8,7 @@ import { Type } from 'typebox';
 import { formatFixed, parseFixed } from '../core/money/fixed.js';
 import { extend } from '../core/objects.js';
 import { checkSymbolLeverage } from './admin-input-checks.js';
+import { withOrderedQuantity } from './dialect-kit/order-quantity.js';
 import { requireAccount } from './auth.js';
 import { ACCOUNT_KEY } from './edge-guards.js';
 import { HttpError } from './http-errors.js';
@@ -49,7 +50,7 @@ export function registerTradingRoutes(app: FastifyInstance, deps: ServiceDeps): 
     }
     const result = await deps.execution.placeOrder(account.accountId, request.body);
     await audit('order.place', account.accountId, { request: request.body, result: result.ok ? { orderId: result.value.orderId, status: result.value.status } : result.error });
-    const order = unwrap(result);
+    const order = withOrderedQuantity(unwrap(result));
     // Accepted on a book the engine does not trust (stale, resyncing): say why it may be waiting.
     const feed = deps.feeds().find((f) => f.symbol === order.symbol);
     const marketData = feed !== undefined && feed.status !== 'synced' ? { status: feed.status, ...(feed.reason !== undefined ? { reason: feed.reason } : {}) } : undefined;
@@ -61,19 +62,19 @@ export function registerTradingRoutes(app: FastifyInstance, deps: ServiceDeps): 
 
   app.get<{ Params: { id: string }; Querystring: { symbol?: string } }>('/api/orders/:id', { config: ACCOUNT_KEY, schema: { tags, querystring: OrderRefQuery } }, async (request) => {
     const account = requireAccount(request, deps.credentials);
-    return unwrap(await deps.execution.getOrder(account.accountId, { orderId: request.params.id, ...(request.query.symbol !== undefined ? { symbol: request.query.symbol } : {}) }));
+    return withOrderedQuantity(unwrap(await deps.execution.getOrder(account.accountId, { orderId: request.params.id, ...(request.query.symbol !== undefined ? { symbol: request.query.symbol } : {}) })));
   });
 
   app.delete<{ Params: { id: string }; Querystring: { symbol?: string } }>('/api/orders/:id', { config: ACCOUNT_KEY, schema: { tags, querystring: OrderRefQuery } }, async (request) => {
     const account = requireAccount(request, deps.credentials);
     const result = await deps.execution.cancelOrder(account.accountId, { orderId: request.params.id, ...(request.query.symbol !== undefined ? { symbol: request.query.symbol } : {}) });
     await audit('order.cancel', account.accountId, { orderId: request.params.id, result: result.ok ? { status: result.value.status } : result.error });
-    return unwrap(result);
+    return withOrderedQuantity(unwrap(result));
   });
 
   app.get<{ Querystring: { symbol?: string } }>('/api/orders/open', { config: ACCOUNT_KEY, schema: { tags, querystring: Type.Object({ symbol: Type.Optional(Type.String()) }) } }, async (request) => {
     const account = requireAccount(request, deps.credentials);
-    return { items: unwrap(await deps.execution.openOrders(account.accountId, request.query.symbol)) };
+    return { items: unwrap(await deps.execution.openOrders(account.accountId, request.query.symbol)).map(withOrderedQuantity) };
   });
 
   app.get('/api/account', { config: ACCOUNT_KEY, schema: { tags } }, async (request, reply) => {

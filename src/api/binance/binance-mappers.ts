@@ -15,6 +15,7 @@ import { formatFixed, parseFixed } from '../../core/money/fixed.js';
 import { extend } from '../../core/objects.js';
 import { executionType, type Order } from '../../core/orders/order.js';
 import type { AccountFill } from '../dialect-kit/account-history.js';
+import { orderedQuantity } from '../dialect-kit/order-quantity.js';
 import type { OrderView } from '../service-deps.js';
 
 export const BINANCE_ORDER_TYPES = ['LIMIT', 'LIMIT_MAKER', 'MARKET', 'STOP_LOSS', 'STOP_LOSS_LIMIT', 'TAKE_PROFIT', 'TAKE_PROFIT_LIMIT'] as const;
@@ -127,22 +128,13 @@ export function binanceStatusOf(o: Pick<OrderView, 'type' | 'status'>): string {
 
 const ZERO = '0';
 
-/**
- * An order's `origQty`: the quantity given, or for a market order sized by `quoteOrderQty` (which
- * names no quantity) the quantity it executed, as Binance answers such an order (origQty =
- * executedQty, the amount asked in origQuoteOrderQty), so that origQty − executedQty stays what is left.
- */
-export function binanceOrigQty(o: Pick<OrderView, 'quantity' | 'quoteOrderQty' | 'executedQty'>): string {
-  return o.quoteOrderQty !== undefined && parseFixed(o.quantity) === 0n ? o.executedQty : o.quantity;
-}
-
 /** The fields RESULT, FULL, the order query and the cancel answers share. */
 function orderTerms(o: OrderView, kernelOrder: Readonly<Order> | undefined): Record<string, unknown> {
   const { type, timeInForce, trailingDelta } = binanceTypeOf(o, kernelOrder);
   const stopPrice = o.type === 'TRAILING_STOP_MARKET' ? kernelOrder?.activationPrice : o.stopPrice !== undefined ? parseFixed(o.stopPrice) : undefined;
   return {
     price: o.price ?? ZERO,
-    origQty: binanceOrigQty(o),
+    origQty: orderedQuantity(o),
     executedQty: o.executedQty,
     cummulativeQuoteQty: o.cumulativeQuoteQty,
     status: binanceStatusOf(o),

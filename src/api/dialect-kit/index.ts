@@ -9,6 +9,7 @@ export * from './depth-diffs.js';
 export * from './facade-calls.js';
 export * from './market-tape.js';
 export * from './market-views.js';
+export * from './order-quantity.js';
 export * from './request-params.js';
 export * from './shared-tape.js';
 export * from './signed-request.js';

@@ -9,6 +9,7 @@
 import type { Instrument } from '../../core/instruments/instrument.js';
 import { decimalsOf, div, formatFixed, parseFixed, roundToIncrement, type Fixed } from '../../core/money/fixed.js';
 import type { AccountFill } from '../dialect-kit/account-history.js';
+import { orderedQuantity } from '../dialect-kit/order-quantity.js';
 import type { OrderView } from '../service-deps.js';
 
 export const MEXC_ORDER_TYPES = ['LIMIT', 'MARKET', 'LIMIT_MAKER', 'IMMEDIATE_OR_CANCEL', 'FILL_OR_KILL'] as const;
@@ -54,15 +55,6 @@ export function exchangeInfoSymbol(i: Instrument): Record<string, unknown> {
   };
 }
 
-/**
- * An order's `origQty`: the quantity asked for, or, for a market order sized in quote
- * (`quoteOrderQty`, no quantity), the quantity it bought, as MEXC states it (a quoteOrderQty=6
- * KASUSDT buy queried back as origQty "32.69" = executedQty: mexcdevelop/mexc-api-sdk issue #77).
- */
-function origQtyOf(o: OrderView): string {
-  return o.quoteOrderQty !== undefined && parseFixed(o.quantity) === 0n ? o.executedQty : o.quantity;
-}
-
 /** `GET /api/v3/order`, `openOrders`, `allOrders`. */
 export function mexcOrder(o: OrderView & { readonly quoteOrderQty?: string }): Record<string, unknown> {
   return {
@@ -71,7 +63,7 @@ export function mexcOrder(o: OrderView & { readonly quoteOrderQty?: string }): R
     orderListId: -1,
     clientOrderId: o.clientOrderId,
     price: o.price ?? '0',
-    origQty: origQtyOf(o),
+    origQty: orderedQuantity(o),
     executedQty: o.executedQty,
     cummulativeQuoteQty: o.cumulativeQuoteQty,
     status: mexcStatusOf(o.status),
@@ -100,7 +92,7 @@ export function mexcNewOrder(o: OrderView, tickSize?: Fixed): Record<string, unk
   const average = executed > 0n ? div(parseFixed(o.cumulativeQuoteQty), executed, 'half-up') : undefined;
   const price = o.price ?? (average === undefined ? '0' : formatFixed(tickSize !== undefined && tickSize > 0n ? roundToIncrement(average, tickSize, 'half-up') : average));
   return {
-    symbol: o.symbol, orderId: o.orderId, orderListId: -1, price, origQty: origQtyOf(o),
+    symbol: o.symbol, orderId: o.orderId, orderListId: -1, price, origQty: orderedQuantity(o),
     ...(o.quoteOrderQty !== undefined ? { quoteOrderQty: o.quoteOrderQty } : {}),
     type: o.type, side: o.side, transactTime: o.createdAt,
   };
