@@ -1,7 +1,8 @@
 /**
  * Order lists (paper): an OCO pair, or a bracket (an entry, then the OCO exits its fills place),
- * found by their group id, shown and cancelled as one. The REST routes (oco-routes.ts), the
- * WebSocket (`{"op":"cancelGroup"}`) and the Binance dialect's orderList endpoints share these.
+ * found by their group id, shown and cancelled as one. The REST routes (oco-routes.ts, the native
+ * cancels in trading-routes.ts), the WebSocket (`{"op":"cancelGroup"}`) and the Binance dialect's
+ * orderList and order cancels share these.
  *
  * A list's status is Binance's `listOrderStatus`: EXECUTING while one of its orders is open (or a
  * bracket's entry may still place exits), ALL_DONE after. Its kind is Binance's contingency: OCO,
@@ -68,3 +69,15 @@ export async function cancelGroup(deps: ServiceDeps, audit: AuditCall, accountId
   await audit('group.cancel', accountId, { ocoGroup: group });
   return { ok: true, value: (await groupView(deps, accountId, group))! };
 }
+
+/**
+ * After one order was cancelled by its id: when it belongs to an order list, the rest of the list
+ * is cancelled too, as Binance does ("Canceling an individual order from an order list will cancel
+ * the entire order list"), so no leg stays open with the shared reservation locked. Paper only:
+ * live, the venue answers for its own lists. Nothing happens for an order in no list, or a list with
+ * nothing left open (cancelGroup's ORDER_NOT_OPEN is not an error here).
+ */
+export async function cancelRestOfList(deps: ServiceDeps, audit: AuditCall, accountId: string, canceled: OrderView): Promise<void> {
+  if (canceled.ocoGroup !== undefined && deps.execution.mode === 'paper') await cancelGroup(deps, audit, accountId, canceled.ocoGroup);
+}
+

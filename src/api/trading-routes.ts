@@ -8,10 +8,12 @@ import { Type } from 'typebox';
 import { formatFixed, parseFixed } from '../core/money/fixed.js';
 import { extend } from '../core/objects.js';
 import { checkSymbolLeverage } from './admin-input-checks.js';
+import type { AuditCall } from './dialect-kit/facade-calls.js';
 import { withOrderedQuantity } from './dialect-kit/order-quantity.js';
 import { requireAccount } from './auth.js';
 import { ACCOUNT_KEY } from './edge-guards.js';
 import { HttpError } from './http-errors.js';
+import { cancelRestOfList } from './order-groups.js';
 import { accountReads } from './paper-account-reads.js';
 import { freshValue } from './read-answers.js';
 import { PlaceOrderBody, type PlaceOrderBodyType } from './schemas.js';
@@ -38,9 +40,10 @@ export function registerTradingRoutes(app: FastifyInstance, deps: ServiceDeps): 
   const tags = ['trading'];
   // The engine's answer stands once given: an audit entry that cannot be written (the database went
   // away after the order was journaled) is logged, never turned into an error for an order placed.
-  const audit = (action: string, accountId: string, details: Record<string, unknown>) =>
+  const audit: AuditCall = (action, accountId, details) =>
     deps.audit
       .append({ at: (deps.wallClock ?? Date.now)(), actor: accountId, mode: deps.execution.mode, action, accountId, details })
+      .then(() => undefined)
       .catch((error: unknown) => app.log.error({ err: error, action, accountId }, 'audit entry not written'));
 
   app.post<{ Body: PlaceOrderBodyType }>('/api/orders', { config: ACCOUNT_KEY, schema: { tags, body: PlaceOrderBody } }, async (request, reply) => {
@@ -62,14 +65,19 @@ export function registerTradingRoutes(app: FastifyInstance, deps: ServiceDeps): 
 
   app.get<{ Params: { id: string }; Querystring: { symbol?: string } }>('/api/orders/:id', { config: ACCOUNT_KEY, schema: { tags, querystring: OrderRefQuery } }, async (request) => {
     const account = requireAccount(request, deps.credentials);
-    return withOrderedQuantity(unwrap(await deps.execution.getOrder(account.accountId, { orderId: request.params.id, ...(request.query.symbol !== undefined ? { symbol: request.query.symbol } : {}) })));
+    const orderId = request.params.id;
+    return withOrderedQuantity(unwrap(await deps.execution.getOrder(account.accountId, { orderId, ...(request.query.symbol !== undefined ? { symbol: request.query.symbol } : {}) })));
   });
 
+  /** Cancels the order; one leg of an order list cancels the whole list, as on Binance (paper; cancelRestOfList). Answers the order as cancelled. */
   app.delete<{ Params: { id: string }; Querystring: { symbol?: string } }>('/api/orders/:id', { config: ACCOUNT_KEY, schema: { tags, querystring: OrderRefQuery } }, async (request) => {
     const account = requireAccount(request, deps.credentials);
-    const result = await deps.execution.cancelOrder(account.accountId, { orderId: request.params.id, ...(request.query.symbol !== undefined ? { symbol: request.query.symbol } : {}) });
-    await audit('order.cancel', account.accountId, { orderId: request.params.id, result: result.ok ? { status: result.value.status } : result.error });
-    return withOrderedQuantity(unwrap(result));
+    const orderId = request.params.id;
+    const result = await deps.execution.cancelOrder(account.accountId, { orderId, ...(request.query.symbol !== undefined ? { symbol: request.query.symbol } : {}) });
+    await audit('order.cancel', account.accountId, { orderId, result: result.ok ? { status: result.value.status } : result.error });
+    const canceled = unwrap(result);
+    await cancelRestOfList(deps, audit, account.accountId, canceled);
+    return withOrderedQuantity(canceled);
   });
 
   app.get<{ Querystring: { symbol?: string } }>('/api/orders/open', { config: ACCOUNT_KEY, schema: { tags, querystring: Type.Object({ symbol: Type.Optional(Type.String()) }) } }, async (request) => {

@@ -19,7 +19,7 @@ import { fillOfEvent } from '../dialect-kit/account-history.js';
 import { fillsPage, ordersPage, type HistoryWindow } from '../dialect-kit/history-pages.js';
 import { auditCall, cancelOpenOrders, feesOf, outcomeOf } from '../dialect-kit/facade-calls.js';
 import { testOrder } from '../dialect-kit/order-test.js';
-import { cancelGroup, groupOrders, orderRecords } from '../order-groups.js';
+import { cancelRestOfList, groupOrders, orderRecords } from '../order-groups.js';
 import { accountOrders } from '../../execution/order-records.js';
 import { accountReads } from '../paper-account-reads.js';
 import { freshValueOr } from '../read-answers.js';
@@ -176,7 +176,7 @@ export function registerBinanceTradingRoutes(app: FastifyInstance, ctx: BinanceC
     const canceled = unwrap(result, 'cancel');
     const listId = (await listIds(account.accountId, [canceled]))(canceled);
     // Binance: "Canceling an individual order from an order list will cancel the entire order list."
-    if (canceled.ocoGroup !== undefined && deps.execution.mode === 'paper') await cancelGroup(deps, audit, account.accountId, canceled.ocoGroup);
+    await cancelRestOfList(deps, audit, account.accountId, canceled);
     return binanceCanceledOrder(canceled, await detail(account.accountId)(canceled), canceled.clientOrderId, listId);
   });
 
