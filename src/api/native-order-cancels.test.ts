@@ -2,7 +2,10 @@
  * Native cancels on the bundled BTCUSDT spot tape, fed to 23:55:00 UTC (last trade 61,828.00; nothing
  * more is fed, so no trigger below is reached):
  * - `DELETE /api/orders/:id` on one leg of an OCO list cancels the whole list, as Binance does
- *   ("Canceling an individual order from an order list will cancel the entire order list").
+ *   ("Canceling an individual order from an order list will cancel the entire order list");
+ * - `DELETE /api/orders?symbol=` cancels every open order of the account on the symbol, a list as a
+ *   whole list, and answers them;
+ * - a path word such as "open" is refused as not an order id (400), not looked up as one (404).
  */
 import type { InjectOptions } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -48,5 +51,46 @@ describe('native order cancels', () => {
     expect((await inject({ url: '/api/orders/oco/leg', headers: a.headers })).json()).toMatchObject({ listOrderStatus: 'ALL_DONE', orders: [{ status: 'CANCELED' }, { status: 'CANCELED' }] });
     expect(await a.openOrders()).toEqual([]);
     expect((await a.balances()).BTC).toEqual({ free: '1', locked: '0' });
+  });
+
+  it('DELETE /api/orders?symbol= cancels every open order of the account on the symbol, the OCO list whole, and answers them', async () => {
+    const a = await open('cancel-all', { USDT: '1000', BTC: '1' });
+    const other = await open('cancel-all-other', { USDT: '1000' });
+    // A limit buy of 0.001 at 60,000 rests below the best ask (61,828): 0.001 × 60,000 = 60 USDT locked.
+    const buy = (await inject({ method: 'POST', url: '/api/orders', headers: a.headers, payload: { symbol: 'BTCUSDT', side: 'BUY', type: 'LIMIT', price: '60000', quantity: '0.001', clientOrderId: 'rest1' } })).json() as View;
+    const [tp, sl] = await a.oco('all1');
+    const theirs = (await inject({ method: 'POST', url: '/api/orders', headers: other.headers, payload: { symbol: 'BTCUSDT', side: 'BUY', type: 'LIMIT', price: '60000', quantity: '0.001', clientOrderId: 'theirs' } })).json() as View;
+    expect(await a.balances()).toMatchObject({ USDT: { free: '940', locked: '60' }, BTC: { free: '0.99', locked: '0.01' } });
+
+    // Another symbol's cancel touches none of them.
+    expect((await inject({ method: 'DELETE', url: '/api/orders?symbol=ETHUSDT', headers: a.headers })).json()).toEqual({ items: [] });
+    expect(await a.openOrders()).toHaveLength(3);
+
+    const res = await inject({ method: 'DELETE', url: '/api/orders?symbol=BTCUSDT', headers: a.headers });
+    expect(res.statusCode).toBe(200);
+    const items = res.json().items as View[];
+    expect(items.map((o) => [o.orderId, o.status]).sort()).toEqual([[buy.orderId, 'CANCELED'], [tp!.orderId, 'CANCELED'], [sl!.orderId, 'CANCELED']].sort());
+    expect(await a.openOrders()).toEqual([]);
+    expect((await inject({ url: '/api/orders/oco/all1', headers: a.headers })).json()).toMatchObject({ listOrderStatus: 'ALL_DONE' });
+    expect(await a.balances()).toMatchObject({ USDT: { free: '1000', locked: '0' }, BTC: { free: '1', locked: '0' } });
+    // The other account's order stays open.
+    expect((await other.openOrders()).map((o) => o.orderId)).toEqual([theirs.orderId]);
+    // Nothing left: an empty answer, not an error.
+    expect((await inject({ method: 'DELETE', url: '/api/orders?symbol=BTCUSDT', headers: a.headers })).json()).toEqual({ items: [] });
+  });
+
+  it('a cancel-all without a symbol, or a path word where an order id goes, is refused with 400 saying what is expected', async () => {
+    const a = await open('words', { USDT: '1000' });
+    const noSymbol = await inject({ method: 'DELETE', url: '/api/orders', headers: a.headers });
+    expect(noSymbol.statusCode).toBe(400);
+    expect(noSymbol.json().message).toMatch(/symbol/);
+    const word = await inject({ method: 'DELETE', url: '/api/orders/open', headers: a.headers });
+    expect(word.statusCode).toBe(400);
+    expect(word.json()).toEqual({ code: 'INVALID_REQUEST', message: '"open" is not an order id: an order id is the orderId POST /api/orders answered, decimal digits (e.g. "42"); to cancel every open order on a symbol: DELETE /api/orders?symbol=BTCUSDT' });
+    const read = await inject({ url: '/api/orders/latest', headers: a.headers });
+    expect(read.statusCode).toBe(400);
+    expect(read.json().message).toMatch(/^"latest" is not an order id: .*decimal digits/);
+    // An id of the right form that names no order of this account is still an unknown order.
+    expect((await inject({ method: 'DELETE', url: '/api/orders/987654', headers: a.headers })).statusCode).toBe(404);
   });
 });

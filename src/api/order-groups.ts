@@ -9,11 +9,11 @@
  * or BRACKET when an entry carries the exits (Binance's OTOCO).
  */
 import type { Order } from '../core/orders/order.js';
-import { isOpenStatus } from '../core/orders/order-status.js';
+import { isOpenStatus, type OrderStatus } from '../core/orders/order-status.js';
 import { accountOrders, type OrderRecordSource } from '../execution/order-records.js';
 import { paperOrderView } from '../execution/paper-execution-service.js';
 import type { AuditCall } from './dialect-kit/facade-calls.js';
-import type { OrderView, ServiceDeps } from './service-deps.js';
+import type { ExecutionResult, OrderView, ServiceDeps } from './service-deps.js';
 
 export interface OrderGroupView {
   readonly ocoGroup: string;
@@ -81,3 +81,31 @@ export async function cancelRestOfList(deps: ServiceDeps, audit: AuditCall, acco
   if (canceled.ocoGroup !== undefined && deps.execution.mode === 'paper') await cancelGroup(deps, audit, accountId, canceled.ocoGroup);
 }
 
+/**
+ * Cancels every open order of the account on `symbol`, an order list as a whole list (cancelGroup: a
+ * bracket's entry first), each other order through the facade one by one. Answers the orders it
+ * cancelled, as they are after the cancel, in the order the open orders were listed (a list's orders
+ * where its first open order was); an order that ended meanwhile is left out. The facade's refusal
+ * to list the open orders (live: the venue unreachable) is the answer's refusal.
+ */
+export async function cancelOpenOrdersAndLists(deps: ServiceDeps, audit: AuditCall, accountId: string, symbol: string): Promise<ExecutionResult<OrderView[]>> {
+  const open = await deps.execution.openOrders(accountId, symbol);
+  if (!open.ok) return open;
+  const wasOpen = new Set(open.value.map((o) => o.orderId));
+  const lists = new Set<string>();
+  const canceled: OrderView[] = [];
+  for (const order of open.value) {
+    const list = deps.execution.mode === 'paper' ? order.ocoGroup : undefined;
+    if (list !== undefined) {
+      if (lists.has(list)) continue;
+      lists.add(list);
+      const result = await cancelGroup(deps, audit, accountId, list);
+      if (result.ok) canceled.push(...result.value.orders.filter((o) => wasOpen.has(o.orderId) && !isOpenStatus(o.status as OrderStatus)));
+      continue;
+    }
+    const result = await deps.execution.cancelOrder(accountId, { orderId: order.orderId, symbol: order.symbol });
+    await audit('order.cancel', accountId, { orderId: order.orderId, result: result.ok ? { status: result.value.status } : result.error });
+    if (result.ok) canceled.push(result.value);
+  }
+  return { ok: true, value: canceled };
+}

@@ -13,7 +13,7 @@ import { withOrderedQuantity } from './dialect-kit/order-quantity.js';
 import { requireAccount } from './auth.js';
 import { ACCOUNT_KEY } from './edge-guards.js';
 import { HttpError } from './http-errors.js';
-import { cancelRestOfList } from './order-groups.js';
+import { cancelOpenOrdersAndLists, cancelRestOfList } from './order-groups.js';
 import { accountReads } from './paper-account-reads.js';
 import { freshValue } from './read-answers.js';
 import { PlaceOrderBody, type PlaceOrderBodyType } from './schemas.js';
@@ -63,22 +63,50 @@ export function registerTradingRoutes(app: FastifyInstance, deps: ServiceDeps): 
   // `symbol` is optional on paper and required live (the exchange looks orders up per symbol).
   const OrderRefQuery = Type.Object({ symbol: Type.Optional(Type.String({ minLength: 1, maxLength: 32 })) });
 
+  /**
+   * The path's order id, or 400 INVALID_REQUEST saying what one looks like, instead of looking up a
+   * word such as "open" (`DELETE /api/orders/open`) and answering 404 "Unknown order". Paper ids are
+   * the engine's, decimal digits; live ids are the venue's, of its own form, so live only this API's
+   * own words are refused.
+   */
+  const orderIdOf = (id: string, method: 'GET' | 'DELETE'): string => {
+    const word = id === 'open' || id === 'oco';
+    if (!word && (deps.execution.mode === 'live' || /^[0-9]{1,20}$/.test(id))) return id;
+    const hint = method === 'DELETE' ? '; to cancel every open order on a symbol: DELETE /api/orders?symbol=BTCUSDT' : '';
+    throw new HttpError(400, { code: 'INVALID_REQUEST', message: `${JSON.stringify(id.slice(0, 40))} is not an order id: an order id is the orderId POST /api/orders answered, ${deps.execution.mode === 'live' ? 'the venue’s' : 'decimal digits (e.g. "42")'}${hint}` });
+  };
+
   app.get<{ Params: { id: string }; Querystring: { symbol?: string } }>('/api/orders/:id', { config: ACCOUNT_KEY, schema: { tags, querystring: OrderRefQuery } }, async (request) => {
     const account = requireAccount(request, deps.credentials);
-    const orderId = request.params.id;
+    const orderId = orderIdOf(request.params.id, 'GET');
     return withOrderedQuantity(unwrap(await deps.execution.getOrder(account.accountId, { orderId, ...(request.query.symbol !== undefined ? { symbol: request.query.symbol } : {}) })));
   });
 
   /** Cancels the order; one leg of an order list cancels the whole list, as on Binance (paper; cancelRestOfList). Answers the order as cancelled. */
   app.delete<{ Params: { id: string }; Querystring: { symbol?: string } }>('/api/orders/:id', { config: ACCOUNT_KEY, schema: { tags, querystring: OrderRefQuery } }, async (request) => {
     const account = requireAccount(request, deps.credentials);
-    const orderId = request.params.id;
+    const orderId = orderIdOf(request.params.id, 'DELETE');
     const result = await deps.execution.cancelOrder(account.accountId, { orderId, ...(request.query.symbol !== undefined ? { symbol: request.query.symbol } : {}) });
     await audit('order.cancel', account.accountId, { orderId, result: result.ok ? { status: result.value.status } : result.error });
     const canceled = unwrap(result);
     await cancelRestOfList(deps, audit, account.accountId, canceled);
     return withOrderedQuantity(canceled);
   });
+
+  /**
+   * `DELETE /api/orders?symbol=BTCUSDT` (symbol required, as Binance's `DELETE /api/v3/openOrders`):
+   * cancels every open order of the account on the symbol, an order list as a whole list. Answers
+   * `{ items: [order…] }`, the orders cancelled as they are after the cancel (empty when none was open).
+   */
+  app.delete<{ Querystring: { symbol: string } }>(
+    '/api/orders',
+    { config: ACCOUNT_KEY, schema: { tags, querystring: Type.Object({ symbol: Type.String({ minLength: 1, maxLength: 32 }) }, { additionalProperties: false }) } },
+    async (request) => {
+      const account = requireAccount(request, deps.credentials);
+      const canceled = unwrap(await cancelOpenOrdersAndLists(deps, audit, account.accountId, request.query.symbol));
+      return { items: canceled.map(withOrderedQuantity) };
+    },
+  );
 
   app.get<{ Querystring: { symbol?: string } }>('/api/orders/open', { config: ACCOUNT_KEY, schema: { tags, querystring: Type.Object({ symbol: Type.Optional(Type.String()) }) } }, async (request) => {
     const account = requireAccount(request, deps.credentials);
