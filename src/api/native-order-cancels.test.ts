@@ -62,8 +62,10 @@ describe('native order cancels', () => {
     const theirs = (await inject({ method: 'POST', url: '/api/orders', headers: other.headers, payload: { symbol: 'BTCUSDT', side: 'BUY', type: 'LIMIT', price: '60000', quantity: '0.001', clientOrderId: 'theirs' } })).json() as View;
     expect(await a.balances()).toMatchObject({ USDT: { free: '940', locked: '60' }, BTC: { free: '0.99', locked: '0.01' } });
 
-    // Another symbol's cancel touches none of them.
-    expect((await inject({ method: 'DELETE', url: '/api/orders?symbol=ETHUSDT', headers: a.headers })).json()).toEqual({ items: [] });
+    // A symbol not traded here is refused, as an order on it is, and touches none of them.
+    const unknown = await inject({ method: 'DELETE', url: '/api/orders?symbol=ETHUSDT', headers: a.headers });
+    expect(unknown.statusCode).toBe(400);
+    expect(unknown.json()).toEqual({ code: 'UNKNOWN_SYMBOL', message: 'unknown symbol ETHUSDT' });
     expect(await a.openOrders()).toHaveLength(3);
 
     const res = await inject({ method: 'DELETE', url: '/api/orders?symbol=BTCUSDT', headers: a.headers });

@@ -95,7 +95,8 @@ export function registerTradingRoutes(app: FastifyInstance, deps: ServiceDeps): 
 
   /**
    * `DELETE /api/orders?symbol=BTCUSDT` (symbol required, as Binance's `DELETE /api/v3/openOrders`):
-   * cancels every open order of the account on the symbol, an order list as a whole list. Answers
+   * cancels every open order of the account on the symbol, an order list as a whole list (a symbol not
+   * traded here: 400 UNKNOWN_SYMBOL). Answers
    * `{ items: [order…] }`, the orders cancelled as they are after the cancel (empty when none was open).
    */
   app.delete<{ Querystring: { symbol: string } }>(
@@ -103,6 +104,8 @@ export function registerTradingRoutes(app: FastifyInstance, deps: ServiceDeps): 
     { config: ACCOUNT_KEY, schema: { tags, querystring: Type.Object({ symbol: Type.String({ minLength: 1, maxLength: 32 }) }, { additionalProperties: false }) } },
     async (request) => {
       const account = requireAccount(request, deps.credentials);
+      // An unknown symbol is a mistake to say, not an empty answer (an order on it is refused UNKNOWN_SYMBOL).
+      if (deps.execution.mode === 'paper' && deps.hub.kernel.instrument(request.query.symbol) === undefined) throw HttpError.of({ code: 'UNKNOWN_SYMBOL', message: `unknown symbol ${request.query.symbol}` });
       const canceled = unwrap(await cancelOpenOrdersAndLists(deps, audit, account.accountId, request.query.symbol));
       return { items: canceled.map(withOrderedQuantity) };
     },
