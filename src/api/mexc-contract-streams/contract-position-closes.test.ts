@@ -12,9 +12,8 @@ import type { LiquidationEvent } from '../../core/kernel/events.js';
 import { div, formatFixed, parseFixed } from '../../core/money/fixed.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type WebSocket from 'ws';
-import { createHmac } from 'node:crypto';
 import { USDM_RECORDING } from '../../test-kit/data-paths.js';
-import { injectMexcContract } from '../../test-kit/mexc-contract-signed.js';
+import { contractLoginFrame, injectMexcContract } from '../../test-kit/mexc-contract-signed.js';
 import { ADMIN_KEY, startTestService, type TestService } from '../../test-kit/service-kit.js';
 import { connect, until, type Frame } from '../../test-kit/ws-client.js';
 import { MarketTape } from '../dialect-kit/market-tape.js';
@@ -25,10 +24,6 @@ import type { PushFrame } from './contract-push-frames.js';
 import { buildServer } from '../server.js';
 
 const START = 1723161300000;
-const loginFrame = (keys: { apiKey: string; apiSecret: string }) => {
-  const reqTime = String(Date.now());
-  return JSON.stringify({ method: 'login', param: { apiKey: keys.apiKey, reqTime, signature: createHmac('sha256', keys.apiSecret).update(keys.apiKey + reqTime).digest('hex') } });
-};
 
 /** A market order on the native API (`POST /api/orders`) of the account with `apiKey`. */
 const nativeMarketOrder = (service: TestService, apiKey: string, side: 'BUY' | 'SELL', quantity: string) =>
@@ -52,7 +47,7 @@ describe('MEXC contract position pushes after partial closes, by hand', () => {
   const login = async () => {
     const c = await connect(url);
     sockets.push(c.ws);
-    c.ws.send(loginFrame(keys));
+    c.ws.send(contractLoginFrame(keys));
     await until(() => c.frames.some((f) => f.channel === 'rs.login'), 'the login answer');
     return c;
   };
@@ -120,7 +115,7 @@ describe('MEXC contract position pushes count closes made before the contract di
     const base = await app.listen({ port: 0, host: '127.0.0.1' });
     const c = await connect(`${base.replace(/^http/, 'ws')}/mexc/contract/edge`);
     sockets.push(c.ws);
-    c.ws.send(loginFrame(account));
+    c.ws.send(contractLoginFrame(account));
     await until(() => c.frames.some((f) => f.channel === 'rs.login'), 'the login answer');
     await service.feedUntil(START + 120_000);
     const third = await injectMexcContract(app, account, 'POST', 'order/create', { symbol: 'BTC_USDT', openType: 1, side: 4, type: 5, vol: 1000, leverage: 10 });
@@ -166,7 +161,7 @@ describe('MEXC contract login while the recorded closes are still being read', (
       session.onEngine(events, input);
     });
     try {
-      session.onMessage(Buffer.from(loginFrame(account)));
+      session.onMessage(Buffer.from(contractLoginFrame(account)));
       const position = service.deps.hub.kernel.account(account.id);
       const ids = position?.kind === 'futures' ? position.openPositions().map((p) => p.id) : [];
       const recorded = await positionFillRows(service.deps, account.id, ids);
@@ -217,9 +212,9 @@ describe('MEXC contract frames sent while a login is answered', () => {
     const channels = () => frames.map((f) => `${f.channel} ${typeof f.data === 'string' ? f.data : ''}`.trim());
     try {
       // Sent at once, as a client that does not wait for rs.login: login, filter, login again, ping.
-      session.onMessage(Buffer.from(loginFrame(account)));
+      session.onMessage(Buffer.from(contractLoginFrame(account)));
       session.onMessage(Buffer.from('{"method":"personal.filter","param":{"filters":[{"filter":"order"}]}}'));
-      session.onMessage(Buffer.from(loginFrame(account)));
+      session.onMessage(Buffer.from(contractLoginFrame(account)));
       session.onMessage(Buffer.from('{"method":"ping"}'));
       // Nothing is answered before the first login's read, and the second login has not read yet.
       expect(channels()).toEqual([]);
@@ -234,7 +229,7 @@ describe('MEXC contract frames sent while a login is answered', () => {
 
       // A flood while a login waits: 100 frames are kept, the 101st is refused at once.
       frames.length = 0;
-      session.onMessage(Buffer.from(loginFrame(account)));
+      session.onMessage(Buffer.from(contractLoginFrame(account)));
       for (let i = 0; i < 101; i += 1) session.onMessage(Buffer.from('{"method":"ping"}'));
       expect(channels()).toEqual(['rs.error too many frames while a login is answered (at most 100): wait for rs.login']);
       reads[2]!(new Map());
@@ -266,7 +261,7 @@ describe('MEXC contract position push of a liquidated position', () => {
     const base = await service.app.listen({ port: 0, host: '127.0.0.1' });
     const c = await connect(`${base.replace(/^http/, 'ws')}/mexc/contract/edge`);
     sockets.push(c.ws);
-    c.ws.send(loginFrame(keys));
+    c.ws.send(contractLoginFrame(keys));
     await until(() => c.frames.some((f) => f.channel === 'rs.login'), 'the login answer');
     const liquidations: LiquidationEvent[] = [];
     const stop = service.deps.hub.subscribe((events) => {

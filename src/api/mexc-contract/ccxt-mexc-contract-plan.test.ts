@@ -13,19 +13,19 @@
  * contract WebSocket hears each step: `push.personal.plan.order` while it is a trigger order, then
  * `push.personal.order` for the order it placed.
  */
-import { createHmac } from 'node:crypto';
 import type { Exchange } from 'ccxt';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FillEvent, KernelEvent } from '../../core/kernel/events.js';
 import { parseFixed } from '../../core/money/fixed.js';
 import { USDM_RECORDING } from '../../test-kit/data-paths.js';
+import { mexcClient } from '../../test-kit/exchange-clients.js';
+import { loggedInContractSocket } from '../../test-kit/mexc-contract-signed.js';
 import { ADMIN_KEY, startTestService, type TestService } from '../../test-kit/service-kit.js';
-import { connect, until, type Frame } from '../../test-kit/ws-client.js';
+import { until, type Frame } from '../../test-kit/ws-client.js';
 import { buildServer } from '../server.js';
 import { registerMexcApi } from '../mexc/mexc-api.js';
 import { registerMexcContractApi } from './mexc-contract-api.js';
-import { mexcClient } from '../../test-kit/exchange-clients.js';
 
 const T0 = 1723161330000; // 23:55:30, last price 61,804.1
 const SWEEP = 1723161362210; // the sell prints that reach 61,750.0
@@ -48,11 +48,7 @@ describe("ccxt's mexc class places, lists, fires and cancels MEXC contract trigg
     account = (await app.inject({ method: 'POST', url: '/api/accounts', headers: { authorization: `Bearer ${ADMIN_KEY}` }, payload: { name: 'plans', type: 'futures', marginMode: 'cross', leverage: 10, balances: { USDT: '10000' } } })).json();
     mexc = mexcClient(base, account.apiKey, account.apiSecret);
     await mexc.loadMarkets();
-    socket = await connect(`${base.replace(/^http/, 'ws')}/mexc/contract/edge`);
-    const reqTime = String(Date.now());
-    const signature = createHmac('sha256', account.apiSecret).update(account.apiKey + reqTime).digest('hex');
-    (socket.ws as unknown as { send(text: string): void }).send(JSON.stringify({ method: 'login', param: { apiKey: account.apiKey, reqTime, signature } }));
-    await until(() => socket.frames.some((f) => f.channel === 'rs.login'), 'the login answer');
+    socket = await loggedInContractSocket(base, account);
   });
   afterAll(async () => {
     socket?.ws.close();

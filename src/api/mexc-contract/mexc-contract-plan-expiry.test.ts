@@ -8,12 +8,11 @@
  * it. An open long of 20 contracts (0.002 BTC) at market once ≥ 62,000 holds its margin at the
  * trigger, 0.002 × 62,000 / 10 = 12.4, and its taker fee, 0.002 × 62,000 × 0.05% = 0.062: 12.462.
  */
-import { createHmac } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { USDM_RECORDING } from '../../test-kit/data-paths.js';
-import { injectMexcContract } from '../../test-kit/mexc-contract-signed.js';
+import { injectMexcContract, loggedInContractSocket } from '../../test-kit/mexc-contract-signed.js';
 import { ADMIN_KEY, startTestService, type TestService } from '../../test-kit/service-kit.js';
-import { connect, until, type Frame } from '../../test-kit/ws-client.js';
+import { until, type Frame } from '../../test-kit/ws-client.js';
 import { registerMexcContractApi } from './mexc-contract-api.js';
 
 const T0 = 1723161330000;
@@ -42,11 +41,7 @@ describe('MEXC contract trigger orders expire at the end of their execution cycl
     service = await startTestService({ recording: USDM_RECORDING, until: T0, plugins: [registerMexcContractApi] });
     const base = await service.app.listen({ port: 0, host: '127.0.0.1' });
     account = (await service.app.inject({ method: 'POST', url: '/api/accounts', headers: { authorization: `Bearer ${ADMIN_KEY}` }, payload: { name: 'cycles', type: 'futures', marginMode: 'isolated', leverage: 10, balances: { USDT: '10000' } } })).json();
-    socket = await connect(`${base.replace(/^http/, 'ws')}/mexc/contract/edge`);
-    const reqTime = String(Date.now());
-    const signature = createHmac('sha256', account.apiSecret).update(account.apiKey + reqTime).digest('hex');
-    (socket.ws as unknown as { send(text: string): void }).send(JSON.stringify({ method: 'login', param: { apiKey: account.apiKey, reqTime, signature } }));
-    await until(() => socket.frames.some((f) => f.channel === 'rs.login'), 'the login answer');
+    socket = await loggedInContractSocket(base, account);
   });
   afterAll(async () => {
     socket?.ws.close();
