@@ -188,18 +188,20 @@ describe('papertrade backtest as a user runs it', () => {
     expect(small.stdout).toMatch(/\| Errors +\| +ENTRY_REFUSED 3 \|/);
   });
 
-  it('lists on stderr, and counts in the table and report.json, the exits the engine refused', { timeout: 120_000 }, async () => {
+  it('lists on stderr, and counts in the table and report.json, the entries lowered to the largest market order', { timeout: 120_000 }, async () => {
     const dir = mkdtempSync(join(tmpdir(), 'papertrade-bt-'));
     // 10,000,000 USDT at 1 % risk over a 2 % stop near 19,500: about 256 BTC a position, above BTCUSDT's largest market
-    // order (120): each position's stop is refused, EXIT_REFUSED; a limit entry, not bound by that filter, opens them.
+    // order (120), which the stop must close in one order: each entry is lowered to 120, ENTRY_REDUCED, and no exit is refused.
     writeFileSync(join(dir, 'big.json'), JSON.stringify({ name: 'big', entry: { type: 'limit', offsetPercent: 0.05, validBars: 3 }, stopLoss: { type: 'percent', percent: 2 } }));
     const run = await papertrade(['backtest', '--strategy', 'ema-crossover', '--candles', CANDLES, '--balance', '10000000', '--tactics', join(dir, 'big.json'), '--out', join(dir, 'out')]);
     expect(run.code).toBe(0);
     const report = JSON.parse(readFileSync(join(dir, 'out', 'report.json'), 'utf8')) as { positionsOpened: number; errors: Record<string, number> };
     expect(report.positionsOpened).toBeGreaterThan(1);
-    expect(report.errors).toEqual({ EXIT_REFUSED: report.positionsOpened });
-    expect(run.stderr).toMatch(new RegExp(`^papertrade: ${report.positionsOpened} exits refused \\(EXIT_REFUSED\\), the first at 2017-12-17T\\S+Z: the stop of 2\\d\\d\\.\\d+ BTCUSDT was refused \\(MAX_MARKET_QUANTITY: [^\\n]*\\n$`));
-    expect(run.stdout).toMatch(new RegExp(`\\| Errors +\\| +EXIT_REFUSED ${report.positionsOpened} \\|`));
+    const reduced = report.errors['ENTRY_REDUCED']!;
+    expect(report.errors).toEqual({ ENTRY_REDUCED: reduced });
+    expect(reduced).toBeGreaterThanOrEqual(report.positionsOpened);
+    expect(run.stderr).toMatch(new RegExp(`^papertrade: ${reduced} entries reduced to the largest market order \\(ENTRY_REDUCED\\), the first at 2017-12-17T\\S+Z: the (LONG|SHORT) entry of BTCUSDT is reduced from 2\\d\\d\\.\\d+ to 120 \\(a position of 120 at most\\)[^\\n]*\\n$`));
+    expect(run.stdout).toMatch(new RegExp(`\\| Errors +\\| +ENTRY_REDUCED ${reduced} \\|`));
   });
 
   it('refuses a candle file in Unix seconds or with a negative volume, naming the option and the line, before making --out', { timeout: 120_000 }, async () => {

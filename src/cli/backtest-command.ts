@@ -22,8 +22,8 @@ import { resolveStrategy, STRATEGIES } from '../strategy/strategy.js';
 import { parseTactics } from '../strategy/tactics.js';
 import '../strategy/builtin-strategies.js';
 
-/** The ERROR codes of what the trade manager could not do, as the command lists them on stderr. */
-const REFUSAL_CODES: readonly string[] = ['ENTRY_REFUSED', 'EXIT_DUST', 'EXIT_REFUSED'];
+/** The ERROR codes of what the trade manager could not do, or did smaller, as the command lists them on stderr. */
+const REFUSAL_CODES: readonly string[] = ['ENTRY_REDUCED', 'ENTRY_REFUSED', 'EXIT_DUST', 'EXIT_REFUSED'];
 
 interface BacktestFlags {
   readonly strategy: string;
@@ -279,7 +279,8 @@ async function backtest(flags: BacktestFlags, symbolGiven = false): Promise<{ re
     for (const code of REFUSAL_CODES) {
       const seen = refused.get(code);
       if (seen === undefined) continue;
-      const what = code === 'ENTRY_REFUSED' ? `${seen.count === 1 ? 'entry' : 'entries'} refused` : `${seen.count === 1 ? 'exit' : 'exits'} ${code === 'EXIT_DUST' ? 'left below the minimum (EXIT_DUST)' : 'refused (EXIT_REFUSED)'}`;
+      const entries = seen.count === 1 ? 'entry' : 'entries';
+      const what = code === 'ENTRY_REDUCED' ? `${entries} reduced to the largest market order (ENTRY_REDUCED)` : code === 'ENTRY_REFUSED' ? `${entries} refused` : `${seen.count === 1 ? 'exit' : 'exits'} ${code === 'EXIT_DUST' ? 'left below the minimum (EXIT_DUST)' : 'refused (EXIT_REFUSED)'}`;
       process.stderr.write(`papertrade: ${seen.count} ${what}, the first at ${new Date(seen.first.at).toISOString()}: ${seen.first.message}\n`);
     }
     return { report: builtIn ? report : { ...report, strategy: flags.strategy }, detail };

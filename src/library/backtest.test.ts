@@ -59,19 +59,26 @@ describe('backtests', () => {
     expect(runBacktest(CANDLES.slice(0, 10), { strategy: 'ema-crossover' }).errors).toEqual({});
   });
 
-  it('count the exits the kernel refused: a stop above the largest market order leaves every position without one', () => {
+  it('count the entries lowered to the largest market order: every position keeps a stop it can close', () => {
     // 10,000,000 USDT risking 1 % over a 2 % stop at about 19,500 (the file's prices): 0.01 × 10,000,000 / (0.02 × 19,500)
-    // ≈ 256 BTC a position, above BTCUSDT's largest market order, 120: every position's stop is refused (EXIT_REFUSED,
-    // MAX_MARKET_QUANTITY), one per position opened. A limit entry, which that filter does not bound, opens them.
-    const refused: string[] = [];
+    // ≈ 256 BTC a position, above BTCUSDT's largest market order, 120, whose stop would be refused (MAX_MARKET_QUANTITY).
+    // Each entry is lowered to 120 (a multiple of the step 0.001), one ENTRY_REDUCED per plan; no exit is refused and
+    // every stop placed is for 120. A limit entry, which that filter does not bound, would have opened the 256.
+    const reduced: string[] = [];
+    const stops: string[] = [];
     const report = runBacktest(CANDLES, {
       strategy: 'ema-crossover', balance: '10000000', tactics: { name: 'big', entry: { type: 'limit', offsetPercent: 0.05, validBars: 3 }, stopLoss: { type: 'percent', percent: 2 } },
-      onEvent: (e) => { if (e.type === 'ERROR') refused.push(e.message); },
+      onEvent: (e) => {
+        if (e.type === 'ERROR') reduced.push(e.message);
+        if (e.type === 'ORDER_NEW' && e.orderType === 'STOP_LOSS') stops.push(e.quantity);
+      },
     });
     expect(report.positionsOpened).toBeGreaterThan(0);
-    expect(report.errors).toEqual({ EXIT_REFUSED: report.positionsOpened });
-    expect(refused).toHaveLength(report.positionsOpened);
-    for (const message of refused) expect(message).toMatch(/^the stop of 2\d\d\.\d+ BTCUSDT was refused \(MAX_MARKET_QUANTITY: The maximum transaction volume cannot be greater than:120 BTC\)/);
+    expect(report.errors).toEqual({ ENTRY_REDUCED: reduced.length });
+    expect(reduced.length).toBeGreaterThanOrEqual(report.positionsOpened);
+    for (const message of reduced) expect(message).toMatch(/^the (LONG|SHORT) entry of BTCUSDT is reduced from 2\d\d\.\d+ to 120 \(a position of 120 at most\): the position must stay within the largest market order, 120, for its stop to close it$/);
+    expect(stops.length).toBeGreaterThanOrEqual(report.positionsOpened);
+    expect(new Set(stops)).toEqual(new Set(['120']));
   });
 
   it('refuse built-in strategy parameters the strategy could not trade on, naming the parameter, the value and the range', () => {

@@ -61,7 +61,8 @@ export interface BacktestReport {
   readonly positionsOpened: number;
   /**
    * The engine's ERROR events, a count per code, codes in alphabetical order: what the trade manager
-   * could not do (EXIT_DUST, EXIT_REFUSED, ENTRY_REFUSED: ADR 0069) and what the engine refused
+   * could not do (EXIT_DUST, EXIT_REFUSED, ENTRY_REFUSED: ADR 0069), the entries it lowered to the
+   * largest market order (ENTRY_REDUCED: ADR 0071) and what the engine refused
    * (a strategy's failure, candles out of order). Empty when there were none.
    */
   readonly errors: Readonly<Record<string, number>>;

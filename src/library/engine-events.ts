@@ -26,7 +26,7 @@ export interface EngineErrorEvent {
   readonly at: number;
   readonly account?: string;
   readonly symbol?: string;
-  /** STRATEGY_FAILED, ENTRY_REFUSED, EXIT_DUST and EXIT_REFUSED (docs/adr/0069), UNKNOWN_ACCOUNT, … */
+  /** STRATEGY_FAILED, ENTRY_REFUSED, EXIT_DUST and EXIT_REFUSED (docs/adr/0069), ENTRY_REDUCED (docs/adr/0071), UNKNOWN_ACCOUNT, … */
   readonly code: string;
   readonly message: string;
 }

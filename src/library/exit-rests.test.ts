@@ -517,3 +517,48 @@ describe('a reversal whose close the cap stopped short', () => {
     expect(closedByHand.kernel.openOrders('a')).toEqual([]);
   });
 });
+
+describe("a risk-sized entry above the instrument's largest market order", () => {
+  /**
+   * Account `a` (1,000,000 USDT, 1 % risk) on a BTCUSDT whose largest market order (MARKET_LOT_SIZE) is `largest`:
+   * a market entry at 60,000.0 (asks of 10 there), a 10 % stop at 54,000.0, and DCA orders at 1 % and 2 % under,
+   * 59,400.0 and 58,800.0, each 1.5× the one before.
+   */
+  function open(largest: string) {
+    const btc = BUNDLED_INSTRUMENTS.find((i) => i.exchange === 'binance' && i.market === 'perpetual' && i.symbol === symbol)!;
+    const instruments = DEFAULT_ENGINE_INSTRUMENTS.map((i) => (i === btc ? { ...btc, maxMarketQty: parseFixed(largest) } : i));
+    const engine = new PaperTradingEngine({ instruments });
+    const events: PaperTradingEvent[] = [];
+    engine.subscribe((e) => events.push(e));
+    engine.advanceTo(T0);
+    engine.createAccount({ id: 'a', initialBalance: '1000000', tacticsSets: [{ name: 't', stopLoss: { type: 'percent', percent: 10 }, dca: { count: 2, stepPercent: 1, sizeMultiplier: 1.5 } }] });
+    print(engine, T0, 1, '60000.0', false);
+    book(engine, T0 + 1, [['59990.0', '1']], [['60000.0', '10']]);
+    const outcome = engine.openPosition('a', { symbol, side: 'LONG' });
+    return { engine, events, outcome };
+  }
+  const placed = (events: readonly PaperTradingEvent[]) => events.flatMap((e) => (e.type === 'ORDER_NEW' ? [[e.orderType, e.quantity]] : []));
+
+  it('is lowered so that the position, every DCA order filled, is within it, and its stop is placed', () => {
+    // The risk size: 10,000 / (6,000 + 1.5 × 5,400 + 2.25 × 4,800) = 10,000 / 24,900 = 0.4016 → 0.401 (the margin
+    // allows about 979,000 / 281,400 ≈ 3.48), a position of 0.401 + 0.601 + 0.901 = 1.903 above 1. Within 1:
+    // 1 / (1 + 1.5 + 2.25) = 0.2105 → 0.210, DCA 0.315 and 0.4725 → 0.472: 0.997 ≤ 1 (0.211 makes 0.211 + 0.316 + 0.474 = 1.001).
+    const { engine, events, outcome } = open('1');
+    expect(outcome.ok).toBe(true);
+    expect(errors(events)).toEqual([
+      ['ENTRY_REDUCED', 'the LONG entry of BTCUSDT is reduced from 0.401 to 0.21 (a position of 0.997 at most): the position, its 2 DCA orders filled, must stay within the largest market order, 1, for its stop to close it'],
+    ]);
+    expect(placed(events)).toEqual([['MARKET', '0.21'], ['STOP_LOSS', '0.21'], ['LIMIT', '0.315'], ['LIMIT', '0.472']]);
+    expect(size(engine)).toBe('0.21');
+    engine.kernel.checkInvariants();
+  });
+
+  it('is refused, saying why, when not even the minimum fits', () => {
+    // Within 0.004: 0.004 / 4.75 = 0.0008 → 0, but 0.001 fits (0.001 + 0.001 + 0.001 = 0.003; 0.002 makes 0.002 + 0.003 +
+    // 0.004 = 0.009): 0.001 × 60,000 = 60 USDT, below the 100 USDT minimum notional.
+    const { engine, events, outcome } = open('0.004');
+    expect(outcome).toEqual({ ok: false, reason: "size 0.001 is below the instrument's minimum: the position, its 2 DCA orders filled, must stay within the largest market order, 0.004, for its stop to close it" });
+    expect(placed(events)).toEqual([]);
+    expect(size(engine)).toBe('0');
+  });
+});

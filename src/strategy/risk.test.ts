@@ -114,6 +114,31 @@ describe('risk: a DCA ladder sized as one trade', () => {
     expect(notional).toBe(P('9799.6145'));
   });
 
+  it("keeps the whole ladder within the largest market order: 120 / (1 + 1.5 + 2.25) = 25.263, a position of 119.998", () => {
+    // 1,000,000 risking 1 %: 10,000 / (2 + 1.5 × 1.5 + 2.25 × 1) = 1,538.461 (the margin cap, 9,800,000 / 472, is far above).
+    // Within 120: the entry 25.263, its DCA orders 25.263 × 1.5 = 37.8945 → 37.894 and 37.894 × 1.5 = 56.841, a position
+    // of 25.263 + 37.894 + 56.841 = 119.998 ≤ 120; one step more, 25.264, makes 37.896 and 56.844: 120.004 > 120.
+    const sized = sizeFromStop({ ...ladder, equity: P('1000000'), maxPosition: P('120') });
+    expect(sized.fundedQuantity).toBe(P('1538.461'));
+    expect(sized.quantity).toBe(P('25.263'));
+    expect(sized.dcaQuantities).toEqual([P('37.894'), P('56.841')]);
+    expect(sized.positionCapped).toBe(true);
+    // Below the cap it changes nothing: 15.384 + 23.076 + 34.614 = 73.074 ≤ 120.
+    const small = sizeFromStop({ ...ladder, maxPosition: P('120') });
+    expect(small.quantity).toBe(P('15.384'));
+    expect(small.positionCapped).toBe(false);
+  });
+
+  it('takes the steps the rounded-down DCA quantities leave within the largest market order, and 0 when none fits', () => {
+    // Step 1, one DCA order at 1.5×, at most 7: 7 / 2.5 = 2.8 → 2 (a position of 2 + 3 = 5), but 3 fits: 3 + floor(4.5) = 7;
+    // 4 does not: 4 + 6 = 10.
+    const steps = sizeFromStop({ ...ladder, stepSize: P('1'), dca: { prices: [P('99.5')], sizeMultiplier: P('1.5') }, maxPosition: P('7') });
+    expect(steps.quantity).toBe(P('3'));
+    expect(steps.dcaQuantities).toEqual([P('4')]);
+    // At most 0.002 for 4.75 units of the entry: 0.0004 rounds down to 0.
+    expect(sizeFromStop({ ...ladder, maxPosition: P('0.002') }).quantity).toBe(0n);
+  });
+
   it('never risks more than the budget nor rests more than the cap, and stays within a step of the exact size (5,000 random ladders)', () => {
     const decimal = (min: number, max: number, places: number) => fc.integer({ min: Math.round(min * 10 ** places), max: Math.round(max * 10 ** places) }).map((v) => BigInt(v) * 10n ** BigInt(18 - places));
     fc.assert(

@@ -13,6 +13,9 @@
  * cap is for every order of the ladder resting at once: Σ m^i × p_i over all of them.
  * Every step rounds down (the weights up): the loss at the stop, every DCA order filled, never
  * exceeds the risk budget (fees aside), and the ladder's notional never exceeds the cap.
+ * With `maxPosition` (the instrument's largest market order), the entry is then lowered, step by step,
+ * until the entry and every DCA quantity (`dcaQuantities`) sum to at most it: the reduce-only stop for
+ * the whole position is one market order (docs/adr/0071-when-and-how-a-rest-goes.md).
  * Max open positions and max drawdown are enforced by the trade manager and the kernel.
  */
 import { div, divRound, mul, ONE, roundToIncrement, type Fixed } from '../core/money/fixed.js';
@@ -45,6 +48,12 @@ export interface SizingInput {
   readonly maxNotional?: Fixed;
   /** A DCA ladder placed with the entry: its LIMIT prices, in order, and the size multiplier (tactics `dca`). */
   readonly dca?: { readonly prices: readonly Fixed[]; readonly sizeMultiplier: Fixed };
+  /**
+   * The largest position the ladder may reach, the entry and every DCA order filled (base units, a
+   * multiple of `stepSize`): the instrument's largest market order (MARKET_LOT_SIZE `maxMarketQty`,
+   * down to the step), above which the position's reduce-only stop would be refused.
+   */
+  readonly maxPosition?: Fixed;
 }
 
 export interface Sizing {
@@ -53,6 +62,10 @@ export interface Sizing {
   readonly riskQuantity: Fixed;
   readonly riskAmount: Fixed;
   readonly capped: boolean;
+  /** The quantity the risk budget and the affordability cap allow, before `maxPosition`. */
+  readonly fundedQuantity: Fixed;
+  /** True when `maxPosition` lowered the quantity below `fundedQuantity`. */
+  readonly positionCapped: boolean;
   /** The DCA orders' quantities (`dcaQuantities` of the entry's), one per `dca.prices`; empty without a ladder. */
   readonly dcaQuantities: readonly Fixed[];
 }
@@ -100,7 +113,28 @@ export function sizeFromStop(input: SizingInput): Sizing {
   const bracket = input.maxNotional === undefined ? undefined : mul(input.maxNotional, ONE - headroom, 'down');
   const maxQuantity = roundToIncrement(div(bracket !== undefined && bracket < affordable ? bracket : affordable, notionalWeight, 'down'), input.stepSize, 'down');
   const capped = riskQuantity > maxQuantity;
-  const quantity = capped ? maxQuantity : riskQuantity;
+  const fundedQuantity = capped ? maxQuantity : riskQuantity;
+  const quantity = input.maxPosition === undefined ? fundedQuantity : withinPosition(fundedQuantity, input.maxPosition, prices.length, input.dca?.sizeMultiplier ?? ONE, input.stepSize);
   const dca = input.dca === undefined ? [] : dcaQuantities(quantity, input.dca.sizeMultiplier, prices.length, input.stepSize);
-  return { quantity, riskQuantity, riskAmount, capped, dcaQuantities: dca };
+  return { quantity, riskQuantity, riskAmount, capped, fundedQuantity, positionCapped: quantity < fundedQuantity, dcaQuantities: dca };
+}
+
+/**
+ * The largest entry quantity at or below `quantity` (multiples of `stepSize`) whose position, the entry and its
+ * `count` DCA orders (`dcaQuantities`) filled, is at most `maxPosition`; 0 when not even one step fits.
+ */
+function withinPosition(quantity: Fixed, maxPosition: Fixed, count: number, multiplier: Fixed, stepSize: Fixed): Fixed {
+  const position = (entry: Fixed): Fixed => dcaQuantities(entry, multiplier, count, stepSize).reduce((sum, size) => sum + size, entry);
+  if (position(quantity) <= maxPosition) return quantity;
+  // 1 + m + m² + …, each term rounded up: entry × it bounds the position, whose DCA quantities round down.
+  let weight = ONE;
+  let multiple = ONE;
+  for (let i = 0; i < count; i += 1) {
+    multiple = mul(multiple, multiplier, 'up');
+    weight += multiple;
+  }
+  let entry = roundToIncrement(div(maxPosition > 0n ? maxPosition : 0n, weight, 'down'), stepSize, 'down');
+  // The DCA quantities' rounding can leave room for a few more steps.
+  while (entry + stepSize < quantity && position(entry + stepSize) <= maxPosition) entry += stepSize;
+  return entry;
 }

@@ -11,6 +11,9 @@
  *   holding as zero), when the risk size is below the instrument's minimum, or when the
  *   kernel's rules on the order alone (`SPEC_RULES`) would refuse the stop, a take-profit or the
  *   trailing stop placed once the entry fills;
+ * - a risk-sized entry is lowered (reported, ENTRY_REDUCED) so that its position, every DCA order
+ *   filled, stays within the instrument's largest market order (`maxMarketQty`): its stop is one
+ *   reduce-only market order; refused when not even the minimum fits;
  * - a market entry carries the slippage cap asked (the request's, else the tactics'); what the cap
  *   leaves unfilled expires and the exits are sized from the position its fills opened;
  * - the entry and its DCA ladder are sized as one trade (strategy/risk.ts): every DCA order filled,
@@ -72,13 +75,15 @@ export interface TradeVenue {
 /**
  * Something the user must know and no kernel event says: `EXIT_DUST`, an exit refused because what is
  * left of the position is below what one order may close (MIN_QUANTITY, MIN_NOTIONAL); `EXIT_REFUSED`,
- * an exit refused for another reason; `ENTRY_REFUSED`, a reversal's entry that waited for its close.
+ * an exit refused for another reason; `ENTRY_REFUSED`, a reversal's entry that waited for its close;
+ * `ENTRY_REDUCED`, a risk-sized entry lowered so that its position, every DCA order filled, stays within
+ * the instrument's largest market order (`maxMarketQty`), which its stop must close in one order.
  */
 export interface ManagerReport {
   readonly at: number;
   readonly account: string;
   readonly symbol: string;
-  readonly code: 'EXIT_DUST' | 'EXIT_REFUSED' | 'ENTRY_REFUSED';
+  readonly code: 'EXIT_DUST' | 'EXIT_REFUSED' | 'ENTRY_REFUSED' | 'ENTRY_REDUCED';
   readonly message: string;
 }
 
@@ -283,9 +288,12 @@ export class TradeManager {
     const leverage = account.kind === 'futures' ? account.leverageOf(req.symbol) : 1;
     // The bracket: the position, its resting orders counted (position-limit.ts), stays below what the leverage allows.
     const maxNotional = account.kind === 'futures' ? maxNotionalAt(instrument, leverage) : undefined;
+    // The position's stop is one reduce-only market order: the ladder, every DCA order filled, stays within the
+    // largest market order (MARKET_LOT_SIZE), down to the step, or the stop would be refused (docs/adr/0071).
+    const largest = instrument.maxMarketQty === undefined ? undefined : roundToIncrement(instrument.maxMarketQty, instrument.stepSize, 'floor');
     // The risk budget and the margin cover the whole ladder: the entry and every DCA order (risk.ts).
-    const quantity =
-      req.quantity ??
+    const sizing =
+      req.quantity !== undefined ? undefined :
       sizeFromStop({
         equity: kernel.equity(req.account) ?? 0n, riskPercent: req.limits.maxRiskPerTrade, entry: reference, stop, stepSize: instrument.stepSize, leverage,
         // The margin comes from what the account's other positions and orders leave (the kernel's check),
@@ -294,8 +302,16 @@ export class TradeManager {
         feeRate: worstFeeRate(account.fees, instrument),
         ...(maxNotional !== undefined ? { maxNotional } : {}),
         ...(t.dca !== undefined ? { dca: { prices: dcaPrices, sizeMultiplier: t.dca.sizeMultiplier } } : {}),
-      }).quantity;
-    if (quantity < instrument.minQty || mul(quantity, reference, 'up') < instrument.minNotional) return { ok: false, reason: `size ${formatFixed(quantity)} is below the instrument's minimum` };
+        ...(largest !== undefined ? { maxPosition: largest } : {}),
+      });
+    const quantity = req.quantity ?? sizing!.quantity;
+    const ladder = dcaPrices.length === 0 ? 'the position' : `the position, its ${dcaPrices.length} DCA order${dcaPrices.length === 1 ? '' : 's'} filled,`;
+    const within = `${ladder} must stay within the largest market order, ${formatFixed(largest ?? 0n)}, for its stop to close it`;
+    if (quantity < instrument.minQty || mul(quantity, reference, 'up') < instrument.minNotional) return { ok: false, reason: `size ${formatFixed(quantity)} is below the instrument's minimum${sizing?.positionCapped === true ? `: ${within}` : ''}` };
+    if (sizing?.positionCapped === true) {
+      const size = quantity + sizing.dcaQuantities.reduce((sum, q) => sum + q, 0n);
+      this.venue.report?.({ at: req.time, account: req.account, symbol: req.symbol, code: 'ENTRY_REDUCED', message: `the ${req.direction} entry of ${req.symbol} is reduced from ${formatFixed(sizing.fundedQuantity)} to ${formatFixed(quantity)} (a position of ${formatFixed(size)} at most): ${within}` });
+    }
     const plan: TradePlan = {
       id: `${req.account}:${req.symbol}:${++this.seq}`,
       account: req.account, symbol: req.symbol, direction: req.direction, tactics: t, reference, stop, quantity, dcaPrices,
