@@ -27,7 +27,7 @@
 import type { Kysely } from 'kysely';
 import { decimalsOf, formatFixed, parseFixed, type Fixed } from '../../core/money/fixed.js';
 import { extend } from '../../core/objects.js';
-import { accountLife, inLife, positionInLife } from '../../persistence/account-life.js';
+import { accountLife, inLifeWhere, positionInLife } from '../../persistence/account-life.js';
 import type { Database } from '../../persistence/schema.js';
 import { binanceErrors } from '../binance/binance-errors.js';
 import { idNumber } from '../binance/binance-mappers.js';
@@ -98,12 +98,11 @@ export async function accountIncome(db: Kysely<Database>, accountId: string, q: 
   const life = await accountLife(db, accountId);
   const rows: UsdmIncome[] = [];
   if (wants('REALIZED_PNL') || wants('COMMISSION')) {
-    let trades = db.selectFrom('trades').select(['id', 'orderId', 'symbol', 'pnl', 'fee', 'feeAsset', 'timestamp']).where('accountId', '=', accountId).where('side', 'is not', null);
+    let trades = db.selectFrom('trades').select(['id', 'symbol', 'pnl', 'fee', 'feeAsset', 'timestamp']).where('accountId', '=', accountId).where('side', 'is not', null).where(inLifeWhere(life, 'orderId'));
     if (q.symbol !== undefined) trades = trades.where('symbol', '=', q.symbol);
     if (q.start !== undefined) trades = trades.where('timestamp', '>=', q.start);
     if (q.end !== undefined) trades = trades.where('timestamp', '<=', q.end);
     for (const t of await trades.execute()) {
-      if (!inLife(life, t.orderId)) continue;
       const row = (incomeType: UsdmIncomeType, income: Fixed): UsdmIncome => ({ symbol: t.symbol, incomeType, income: amount8(income), asset: t.feeAsset, info: incomeType, time: Number(t.timestamp), tranId: idNumber(t.id), tradeId: t.id });
       const pnl = t.pnl === null ? 0n : parseFixed(t.pnl);
       if (wants('REALIZED_PNL') && pnl !== 0n) rows.push(row('REALIZED_PNL', pnl));
