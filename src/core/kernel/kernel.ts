@@ -706,27 +706,33 @@ export class Kernel {
     return this.risk;
   }
 
-  /** Moves the clock; funding times and equity samples crossed on the way happen first. */
+  /**
+   * Moves the clock; what falls due on the way happens first, in time order, each at its own time:
+   * conditional orders' expiries, funding times, the equity sample at the last boundary crossed. An
+   * expiry at the same millisecond as a funding time or a sample boundary comes before it.
+   */
   private advanceClock(time: number): void {
-    if (time >= this.s.nextExpireTime) this.expireTriggers(time);
     if (!this.s.started) {
       this.s.started = true;
       this.s.nextFundingAt = (Math.floor(time / this.s.fundingIntervalMs) + 1) * this.s.fundingIntervalMs;
       if (this.s.equityIntervalMs > 0) this.s.nextSampleAt = (Math.floor(time / this.s.equityIntervalMs) + 1) * this.s.equityIntervalMs;
     }
     while (time >= this.s.nextFundingAt) {
+      if (this.s.nextExpireTime <= this.s.nextFundingAt) this.expireTriggers(this.s.nextFundingAt);
       this.s.clock = Math.max(this.s.clock, this.s.nextFundingAt);
       for (const [symbol, rate] of this.s.fundingRates) applyFunding(this.riskContext(), this.s.market(symbol), rate, this.s.futuresAccounts());
       this.s.nextFundingAt += this.s.fundingIntervalMs;
     }
     if (this.s.equityIntervalMs > 0 && time >= this.s.nextSampleAt) {
       const boundary = Math.floor(time / this.s.equityIntervalMs) * this.s.equityIntervalMs;
+      if (this.s.nextExpireTime <= boundary) this.expireTriggers(boundary);
       this.s.clock = Math.max(this.s.clock, boundary);
       // One account (a backtest's): no sorted copy of the ids per sample.
       if (this.s.accountsById.size === 1) for (const id of this.s.accountsById.keys()) this.sampleEquity(id);
       else for (const id of this.accountIds()) this.sampleEquity(id);
       this.s.nextSampleAt = boundary + this.s.equityIntervalMs;
     }
+    if (time >= this.s.nextExpireTime) this.expireTriggers(time);
     if (time > this.s.clock) this.s.clock = time;
   }
 

@@ -95,4 +95,35 @@ describe('a conditional order expires untriggered at its arrival + expireAfterMs
     for (const events of refusals) expect(events).toEqual([expect.objectContaining({ type: 'ORDER_REJECTED', code: 'INVALID_ORDER' })]);
     expect(reserved(k)).toBe(0n);
   });
+
+  /**
+   * One input that jumps the clock over funding times, an equity sample boundary and an expiry gives
+   * them in time order, each stamped with its own time. The 0.1 long bought at 60,010.0 and marked at
+   * 60,000 pays 0.1 × 60,000 × 0.0001 = 0.6 at each funding time (every 10,000 ms here); the stop
+   * placed at 1,100 with expireAfterMs 25,000 ends at 26,100, between the fundings at 20,000 and 30,000.
+   */
+  it('comes in time order among the funding times and equity samples an input crosses, each at its own time', () => {
+    const k = kernel({ funding: { intervalMs: 10_000, rates: { [symbol]: '0.0001' } } });
+    k.handle({ kind: 'mark', time: 1_000, symbol, price: '60000' });
+    k.handle({ kind: 'order.place', time: 1_000, account: 'a', clientOrderId: 'long', symbol, side: 'BUY', type: 'MARKET', quantity: '0.1' });
+    k.handle(stop(1_100, { side: 'SELL', stopPrice: '50000.0', expireAfterMs: 25_000 }));
+    const events = k.handle({ kind: 'clock', time: 35_000 });
+    expect(events.filter((e) => e.type !== 'EQUITY').map((e) => [e.type, e.at, e.type === 'FUNDING' ? e.amount : undefined])).toEqual([
+      ['FUNDING', 10_000, '0.6'],
+      ['FUNDING', 20_000, '0.6'],
+      ['ORDER_EXPIRED', 26_100, undefined],
+      ['FUNDING', 30_000, '0.6'],
+    ]);
+    k.checkInvariants();
+  });
+
+  it('comes after an equity sample at a boundary before it, and before one at or after it', () => {
+    const k = kernel({ equityIntervalMs: 10_000 });
+    k.handle(stop(1_100, { expireAfterMs: 30_900 })); // ends at 32,000
+    // Crossing 10,000, 20,000 and 30,000: one sample, at the last boundary, then the expiry at 32,000.
+    expect(k.handle({ kind: 'clock', time: 35_000 }).map((e) => [e.type, e.at])).toEqual([['EQUITY', 30_000], ['ORDER_EXPIRED', 32_000]]);
+    const same = kernel({ equityIntervalMs: 10_000 });
+    same.handle(stop(1_100, { expireAfterMs: 28_900 })); // ends at 30,000, the boundary itself
+    expect(same.handle({ kind: 'clock', time: 35_000 }).map((e) => [e.type, e.at])).toEqual([['ORDER_EXPIRED', 30_000], ['EQUITY', 30_000]]);
+  });
 });
