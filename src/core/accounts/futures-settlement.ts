@@ -2,10 +2,16 @@
  * The `Settlement` of a futures account (USD-M perpetuals, one-way mode).
  *
  * Guarantees:
- * - an order reserves initial margin for its whole quantity at its leverage (price × qty / lev)
- *   plus the fee model's reserve at the worst rate; a stop-market order (not reduce-only) reserves
- *   the same at its trigger price, as NautilusTrader's margin accounts do, and is checked again
- *   against its funds when it triggers; reduce-only orders reserve nothing, are never refused for
+ * - an order reserves initial margin for the part of its remainder that would open or increase the
+ *   position (open-order-margin.ts: against the position, the orders on the other side share its
+ *   size in placement order) at its leverage (price × qty / lev), plus the fee model's reserve of
+ *   that part's notional at the worst rate; a stop-market order (not reduce-only) reserves the same
+ *   at its trigger price, as NautilusTrader's margin accounts do, and is checked again against its
+ *   funds when it triggers. After every change of the position or of the orders sharing it (each
+ *   walk, each resting fill, each end of such an order) `followPosition` sizes every open order of
+ *   the account on the symbol again by that rule, so Σ reservations = Σ opening parts' needs after
+ *   every input; an order whose larger need the free cash cannot cover is ended by the engine
+ *   (docs/adr/XXXX-open-order-margin-follows-the-position.md); reduce-only orders reserve nothing, are never refused for
  *   funds (market ones included: the fee comes from what the close releases) and never open or flip
  *   a position; a market order is checked for the part that opens beyond the position only (one-way
  *   mode: the part that closes needs no margin, as a crossing limit order's taker check counts it);
@@ -33,6 +39,7 @@ import type { FuturesAccount } from './futures-account.js';
 import { applyFill, sideOf, type Position } from './position.js';
 import { positionEvent, type PositionContext } from './position-events.js';
 import { conditionalReservePrice } from './spot-settlement.js';
+import { against, openingQuantities, takesShare } from './open-order-margin.js';
 
 const fmt = (v: Fixed): string => formatFixed(v);
 
@@ -46,6 +53,8 @@ export class FuturesOrderSettlement implements Settlement {
     private readonly marketPrice: () => Fixed | undefined = () => undefined,
     /** Instruments of the account's other positions (a cross liquidation price depends on them). */
     private readonly instrumentOf: (symbol: string) => Instrument | undefined = (symbol) => (symbol === instrument.symbol ? instrument : undefined),
+    /** The account's open orders on the symbol, in any order (read, never kept). */
+    private readonly openOrders: () => readonly Order[] = () => [],
   ) {}
 
   private get context(): PositionContext {
@@ -71,27 +80,54 @@ export class FuturesOrderSettlement implements Settlement {
     return this.requiredOpen(order);
   }
 
-  /** `required` of an order taken as open and not reduce-only, its margin at `leverage`. */
-  private requiredOpen(order: Order, leverage = order.leverage): Fixed {
+  /**
+   * `required` of an order taken as open and not reduce-only: its whole remainder's margin and fee
+   * reserve, the most it can need; `followPosition` then takes it down to its opening part.
+   */
+  private requiredOpen(order: Order): Fixed {
     if (executionType(order.type) === 'MARKET') return order.locked;
     const notional = mul(order.price!, remainingQty(order), 'up');
-    return this.marginFor(notional, order, leverage) + feeReserve(order, notional, worstFeeRate(this.account.fees, this.instrument), this.feeDecimals);
-  }
-
-  /** What a conditional market order reserves before it triggers, its margin at `leverage`; undefined without a price to size it. */
-  private conditionalMarket(order: Order, leverage: number): Fixed | undefined {
-    const price = conditionalReservePrice(order, this.marketPrice(), this.instrument.tickSize);
-    if (price === undefined) return undefined;
-    const notional = mul(price, order.quantity, 'up');
-    return this.marginFor(notional, order, leverage) + wholeFee(notional, worstFeeRate(this.account.fees, this.instrument), this.feeDecimals);
+    return this.marginFor(notional, order) + feeReserve(order, notional, worstFeeRate(this.account.fees, this.instrument), this.feeDecimals);
   }
 
   /** What an order reserves when it arrives; undefined when a trailing stop has no price to size it yet. */
   private initial(order: Order): Fixed | undefined {
     if (order.reduceOnly || order.type === 'MARKET') return 0n;
-    if (isConditional(order.type) && executionType(order.type) === 'MARKET') return this.conditionalMarket(order, order.leverage);
-    // As `required` of the order with status NEW (reduce-only returned 0 above): no copy of the order.
-    return this.requiredOpen(order);
+    return this.reservationFor(order, this.openingOf(order), order.leverage);
+  }
+
+  /** The signed size of the account's position on the symbol (0 when flat). */
+  private positionSize(): Fixed {
+    return this.account.positions.get(this.instrument.symbol)?.size ?? 0n;
+  }
+
+  /** What of the remainder of `order` (open or arriving) would open or increase the position now (open-order-margin.ts). */
+  private openingOf(order: Order): Fixed {
+    const others = this.openOrders();
+    const orders: Order[] = [];
+    for (const o of others) if (o !== order) orders.push(o);
+    orders.push(order);
+    return openingQuantities(this.positionSize(), orders).get(order) ?? remainingQty(order);
+  }
+
+  /**
+   * What an order whose reservation follows the position keeps for `opening` of its remainder at
+   * `leverage`: a priced order, the margin of `opening` at its price and the fee reserve of that
+   * notional at the worst rate (its fees so far counted); a conditional market order not yet
+   * triggered, the same at its reserve price with the whole fee. Undefined when a trailing stop
+   * has no price to size it. With `opening` = the remainder, what the order reserved before
+   * reservations followed the position.
+   */
+  private reservationFor(order: Order, opening: Fixed, leverage: number): Fixed | undefined {
+    const worst = worstFeeRate(this.account.fees, this.instrument);
+    if (executionType(order.type) !== 'MARKET') {
+      const notional = mul(order.price!, opening, 'up');
+      return this.marginFor(notional, order, leverage) + feeReserve(order, notional, worst, this.feeDecimals);
+    }
+    const price = conditionalReservePrice(order, this.marketPrice(), this.instrument.tickSize);
+    if (price === undefined) return undefined;
+    const notional = mul(price, opening, 'up');
+    return this.marginFor(notional, order, leverage) + wholeFee(notional, worst, this.feeDecimals);
   }
 
   /**
@@ -104,9 +140,47 @@ export class FuturesOrderSettlement implements Settlement {
    */
   reservationAt(order: Order, leverage: number): Fixed {
     if (!isOpenStatus(order.status) || order.reduceOnly) return order.locked;
-    if (executionType(order.type) !== 'MARKET') return this.requiredOpen(order, leverage);
-    if (isConditional(order.type) && !order.triggered) return this.conditionalMarket(order, leverage) ?? order.locked;
-    return order.locked;
+    if (executionType(order.type) === 'MARKET' && (!isConditional(order.type) || order.triggered)) return order.locked;
+    return this.reservationFor(order, this.openingOf(order), leverage) ?? order.locked;
+  }
+
+  /**
+   * Whether the end of `order` (cancelled, expired, filled) can change what the account's other
+   * open orders on the symbol reserve: it took a share of the position's offset (against the
+   * position, not reduce-only, not executing at the market).
+   */
+  offsetShare(order: Order): boolean {
+    return takesShare(order) && against(this.positionSize(), order.side);
+  }
+
+  /**
+   * The reservation of each open order of the account on the symbol becomes what its opening part
+   * against the position as it now stands needs (open-order-margin.ts). `arriving`: the order whose
+   * walk or end prompted this, counted even before the account's list holds it (an order still
+   * arriving). What is released goes back to the cash first; then what more the orders need is taken
+   * from the cash, in placement order. The first order the cash cannot cover is returned untouched,
+   * for the caller to end (its reservation then comes back and the shares are taken again); undefined
+   * once every order holds what it needs. Never takes the cash below zero, never releases more than an
+   * order holds. Cost: O(n log n) in the account's open orders on the symbol.
+   */
+  followPosition(arriving?: Order): Order | undefined {
+    const listed = this.openOrders();
+    const orders = arriving !== undefined && isOpenStatus(arriving.status) && !listed.includes(arriving) ? [...listed, arriving] : listed;
+    if (orders.length === 0) return undefined;
+    const opening = openingQuantities(this.positionSize(), orders);
+    let short: Array<[Order, Fixed]> | undefined;
+    for (const [order, quantity] of opening) {
+      const target = this.reservationFor(order, quantity, order.leverage);
+      if (target === undefined || target === order.locked) continue;
+      if (target < order.locked) this.give(order, order.locked - target);
+      else (short ??= []).push([order, target]);
+    }
+    for (const [order, target] of short ?? []) {
+      const more = target - order.locked;
+      if (more > this.account.cash) return order;
+      this.take(order, more);
+    }
+    return undefined;
   }
 
   private take(order: Order, amount: Fixed): void {

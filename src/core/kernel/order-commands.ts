@@ -29,7 +29,7 @@ export function settlementFor(s: KernelState, accountId: string, market: Market)
     const lastTrade = (): Fixed | undefined => market.lastTradeValue();
     settlement =
       account.kind === 'futures'
-        ? new FuturesOrderSettlement(account, market.instrument, () => s.clock, (symbol) => s.markets.get(symbol)?.mark, () => market.mark ?? lastTrade(), (symbol) => s.markets.get(symbol)?.instrument)
+        ? new FuturesOrderSettlement(account, market.instrument, () => s.clock, (symbol) => s.markets.get(symbol)?.mark, () => market.mark ?? lastTrade(), (symbol) => s.markets.get(symbol)?.instrument, () => s.openOrdersOn(accountId, market.instrument.symbol))
         : new SpotOrderSettlement(account, market.instrument, () => market.book.bids.bestPrice(), () => lastTrade() ?? market.book.asks.bestPrice());
     bySymbol.set(market.instrument.symbol, settlement);
   }
@@ -130,6 +130,10 @@ export function placeOrder(core: KernelCore, input: PlaceOrderInput, internal: b
   };
   s.orderSeq += 1;
   s.addOrder(order);
+  // A futures arrival reads the account's open orders there (its reservation and the ones its fills
+  // re-size follow the position): the index is built now, before the order is in the market's lists,
+  // so that `trackPlaced` adds it once.
+  if (futures) s.openOrdersOn(input.account, input.symbol);
   const refusal = core.engine.arrive(order, market);
   if (refusal !== undefined) {
     s.removeLastOrder(order);

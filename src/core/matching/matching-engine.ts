@@ -228,8 +228,11 @@ export class MatchingEngine {
       order.arrivalSeq = this.ctx.sequence();
       this.ctx.emit({ type: 'ORDER_TRIGGERED', at: this.ctx.now(), ...orderFields(order), stopPrice: fmt(order.stopPrice!), triggerPrice: fmt(price) });
       this.endSiblings(order, market, 'OCO_SIBLING_TRIGGERED');
+      const before = order.executedQty;
       if (this.usable(market)) this.executeWaiting(order, market);
       else market.waiting.push(order);
+      // Triggered to execute at the market, it no longer takes a share of the position's offset (a fill has followed already).
+      if (order.executedQty === before && executionType(order.type) === 'MARKET') this.followPosition(order, market);
     }
   }
 
@@ -301,7 +304,14 @@ export class MatchingEngine {
     this.execute(order, market);
   }
 
+  /** Executes the order on the book now; once its walk filled anything, the account's reservations on the market follow the position. */
   private execute(order: Order, market: Market): void {
+    const before = order.executedQty;
+    this.executeNow(order, market);
+    if (order.executedQty !== before) this.followPosition(order, market);
+  }
+
+  private executeNow(order: Order, market: Market): void {
     const wanted = this.ctx.settlement(order, market).fillableQty(order, remainingQty(order));
     if (order.reduceOnly && wanted === 0n) {
       this.finish(order, market, 'expire', 'REDUCE_ONLY');
@@ -425,6 +435,8 @@ export class MatchingEngine {
       const through = side === 'BUY' ? p > price : p < price;
       // On a quote derived from trades there is no queue to measure: only a print through the price fills.
       if (!through && (p !== price || market.tradesOnly)) break;
+      // An order ended by an earlier fill of this print (its margin no longer covered) is gone.
+      if (!isOpenStatus(order.status)) continue;
       const remaining = this.restingRemainder(order, market);
       if (remaining === undefined) continue;
       // A print stamped before the order reached the book (a late trade) happened without it: it may
@@ -486,6 +498,31 @@ export class MatchingEngine {
   private afterRestingFill(order: Order, market: Market): void {
     if (!isOpenStatus(order.status)) market.resting(order.side).remove(order);
     else if (order.reduceOnly) this.restingRemainder(order, market);
+    this.followPosition(order, market);
+  }
+
+  /** Set while `followPosition` ends orders: their ends do not start it again (it asks again itself). */
+  private following = false;
+
+  /**
+   * After a fill moved the position of `order`'s account on the market, or an order that took a share
+   * of the position's offset ended: the account's open orders there reserve again what their opening
+   * parts need (Settlement.followPosition). An order the free balance cannot cover expires
+   * (INSUFFICIENT_BALANCE, as a triggered stop refused for funds does), its reservation released,
+   * and the rest are sized again without it. Spot: nothing.
+   */
+  private followPosition(order: Order, market: Market): void {
+    const settlement = this.ctx.settlement(order, market);
+    if (settlement.followPosition === undefined || this.following) return;
+    this.following = true;
+    try {
+      for (let uncovered = settlement.followPosition(order); uncovered !== undefined; uncovered = settlement.followPosition(order)) {
+        this.detach(uncovered, market);
+        this.finish(uncovered, market, 'expire', 'INSUFFICIENT_BALANCE');
+      }
+    } finally {
+      this.following = false;
+    }
   }
 
   private fill(order: Order, market: Market, price: Fixed, quantity: Fixed, liquidity: Liquidity, completes: boolean): void {
@@ -576,9 +613,12 @@ export class MatchingEngine {
         return;
       }
     }
+    const shared = settlement.offsetShare?.(order) === true;
     this.transition(order, transition);
     settlement.release(order);
     this.emitDone(order, transition, reason);
+    // Its share of the position's offset passes to the orders placed after it: they may need less.
+    if (shared) this.followPosition(order, market);
   }
 
   private emitDone(order: Order, transition: 'cancel' | 'expire', reason: RejectionCode | string): void {

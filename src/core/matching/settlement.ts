@@ -55,4 +55,13 @@ export interface Settlement {
   settle(order: Order, price: Fixed, quantity: Fixed, liquidity: Liquidity): SettledFill;
   /** Releases what the order holds beyond its remainder's needs (all of it once it is done). */
   release(order: Order): void;
+  /**
+   * Futures: sizes the reservations of the account's open orders on the market again against the
+   * position as it now stands (`arriving`: the order that prompted it, counted even while it is
+   * still arriving). Returns an order the free balance cannot cover, for the caller to end before
+   * asking again; undefined once all are covered. Absent (spot): reservations do not depend on a position.
+   */
+  followPosition?(arriving?: Order): Order | undefined;
+  /** Futures: whether the end of `order` can change what the account's other orders there reserve (it took a share of the position's offset). */
+  offsetShare?(order: Order): boolean;
 }
