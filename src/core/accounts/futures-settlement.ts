@@ -8,10 +8,12 @@
  *   that part's notional at the worst rate; a stop-market order (not reduce-only) reserves the same
  *   at its trigger price, as NautilusTrader's margin accounts do, and is checked again against its
  *   funds when it triggers. After every change of the position or of the orders sharing it (each
- *   walk, each resting fill, each end of such an order) `followPosition` sizes every open order of
+ *   walk, each resting fill, each stop triggered to the market, each end of such an order)
+ *   `followPosition` sizes every open order of
  *   the account on the symbol again by that rule, so Σ reservations = Σ opening parts' needs after
  *   every input; an order whose larger need the free cash cannot cover is ended by the engine
- *   (docs/adr/XXXX-open-order-margin-follows-the-position.md); reduce-only orders reserve nothing, are never refused for
+ *   (docs/adr/XXXX-open-order-margin-follows-the-position.md);
+ * - reduce-only orders reserve nothing, are never refused for
  *   funds (market ones included: the fee comes from what the close releases) and never open or flip
  *   a position; a market order is checked for the part that opens beyond the position only (one-way
  *   mode: the part that closes needs no margin, as a crossing limit order's taker check counts it);

@@ -3,11 +3,11 @@
  * part its initial margin is reserved for (docs/adr/XXXX-open-order-margin-follows-the-position.md).
  *
  * The rule (Binance USD-M, "How to Calculate the Cost Required to Open a Position in Perpetual
- * Futures Contracts": the cost is the initial margin of the position an order opens; in one-way
- * mode an order against the position first closes it, and only what it opens beyond it needs
- * margin, as the README's USD-M section states for this engine; NautilusTrader's
- * `AccountsManager.update_orders` recomputes an instrument's order margin from its open orders at
- * every change, which is how it is kept here):
+ * Futures Contracts": an order costs the initial margin of the position it opens; in one-way mode an
+ * order against the position closes it first, and only what it opens beyond it is a position to
+ * open. How several orders share one position Binance does not publish: placement order is this
+ * engine's choice. NautilusTrader's `AccountsManager.update_orders` recomputes an instrument's order
+ * margin from all its open orders at every change, which is how it is kept here):
  * - an order on the position's side, or any order while flat, opens its whole remaining quantity;
  * - the orders against the position share its size as what they would close: in placement order
  *   (order id), each closes min(its remaining quantity, what of the position is not yet spoken
