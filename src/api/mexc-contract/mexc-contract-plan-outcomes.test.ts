@@ -57,8 +57,10 @@ describe('MEXC contract trigger orders: the list by side, an order the trigger c
     a = (await call('POST', 'planorder/place', { ...AT_61750, side: 4 })).data as string;
     b = (await call('POST', 'planorder/place', { ...AT_61750, side: 4 })).data as string;
     c = (await call('POST', 'planorder/place', { ...AT_61750, side: 3 })).data as string;
-    // Only C opens: 0.002 × 61,750 = 123.5, margin 12.35 and its fee 0.06175 held until it triggers.
-    expect(await asset()).toMatchObject({ frozenBalance: 12.41175, availableBalance: 9975.1656259 });
+    // A and B are reduce-only; C sells 0.002 against the long of 0.002 (one-way positions): it would only close it, so
+    // it holds nothing while the long stands (docs/adr/XXXX-open-order-margin-follows-the-position.md); once A has
+    // closed the long, C opens and holds its margin then.
+    expect(await asset()).toMatchObject({ frozenBalance: 0, availableBalance: 9987.5773759 });
     expect((await list({ side: 4 })).map((o) => o.id)).toEqual([b, a]);
     expect((await list({ side: '3' })).map((o) => o.id)).toEqual([c]);
     expect(await list({ side: 1, states: '1' })).toEqual([]);
@@ -67,9 +69,10 @@ describe('MEXC contract trigger orders: the list by side, an order the trigger c
 
   it('a trigger order placed and cancelled leaves the wallet to the last unit as it was', async () => {
     const before = await asset();
-    // Open long once ≥ 62,000, not reached: 0.002 × 62,000 = 124, margin 12.4 and fee 0.062 held.
+    // Open long once ≥ 62,000, not reached: 0.002 × 62,000 = 124, margin 12.4 and fee 0.062 held (a buy on the long's
+    // side opens all of it). 9,987.5773759 − 12.462 = 9,975.1153759.
     const d = (await call('POST', 'planorder/place', { ...AT_61750, side: 1, triggerPrice: 62000, triggerType: 1 })).data as string;
-    expect(await asset()).toMatchObject({ frozenBalance: 24.87375, availableBalance: 9962.7036259 });
+    expect(await asset()).toMatchObject({ frozenBalance: 12.462, availableBalance: 9975.1153759 });
     expect(await call('POST', 'planorder/cancel', [{ symbol: 'BTC_USDT', orderId: d }])).toEqual({ success: true, code: 0 });
     expect(await asset()).toEqual(before);
   });
