@@ -43,6 +43,13 @@ export interface TestService {
    */
   feedFor(ms: number, stepMs?: number): Promise<void>;
   close(): Promise<void>;
+  /**
+   * Closes the service (the read tables checked as `close` checks them) and starts it again on the
+   * same database, with the same options: the engine recovers from its snapshot and journal as a
+   * restarted service does, and the recording resumes after the market time already fed.
+   * `snapshot: false` closes without a final snapshot: the restart replays the journal.
+   */
+  restart(options?: { readonly snapshot?: boolean }): Promise<TestService>;
 }
 
 export interface TestServiceOptions {
@@ -61,10 +68,14 @@ export interface TestServiceOptions {
 }
 
 export async function startTestService(options: TestServiceOptions = {}): Promise<TestService> {
+  return start(options, { databaseUrl: `sqlite:${join(mkdtempSync(join(tmpdir(), 'papertrade-api-')), 'test.db')}`, fedUntil: undefined });
+}
+
+/** The service on `databaseUrl` (unless the options name another database); `fedUntil` set: a restart, the recording resumes after it. */
+async function start(options: TestServiceOptions, from: { readonly databaseUrl: string; readonly fedUntil: number | undefined }): Promise<TestService> {
   const recording = loadRecording(options.recording ?? BUNDLED_RECORDING);
-  const dir = mkdtempSync(join(tmpdir(), 'papertrade-api-'));
   const engine = await DurableEngine.open({
-    databaseUrl: `sqlite:${join(dir, 'test.db')}`,
+    databaseUrl: from.databaseUrl,
     snapshotIntervalMs: 0,
     ...options.engine,
     kernelConfig: { instruments: [(options.instrument ?? ((recorded) => recorded))(instrumentForRecording(recording))], latencyMs: options.latencyMs ?? 0 },
@@ -93,8 +104,10 @@ export async function startTestService(options: TestServiceOptions = {}): Promis
   await webhooks?.start();
   const plugins = [...(options.plugins ?? []), ...(webhooks !== undefined ? [webhookRoutes(webhooks)] : [])];
   const app = await buildServer(deps, plugins.length > 0 ? { plugins } : {});
-  let next = 0;
-  let fedUntil = 0;
+  // A restart resumes the recording after what the database was fed already.
+  let next = from.fedUntil === undefined ? 0 : recording.inputs.findIndex((input) => input.time > from.fedUntil!);
+  if (next < 0) next = recording.inputs.length;
+  let fedUntil = from.fedUntil ?? 0;
   // Market inputs go in waves: the engine keeps submit order, and a wave shares its group commits.
   const feedUntil = async (time: number) => {
     fedUntil = Math.max(fedUntil, time);
@@ -104,8 +117,8 @@ export async function startTestService(options: TestServiceOptions = {}): Promis
       await Promise.all(wave);
     }
   };
-  await feedUntil(options.until ?? recording.inputs[0]!.time + 5_000);
-  return {
+  if (from.fedUntil === undefined) await feedUntil(options.until ?? recording.inputs[0]!.time + 5_000);
+  const service: TestService = {
     app,
     deps,
     engine,
@@ -121,23 +134,29 @@ export async function startTestService(options: TestServiceOptions = {}): Promis
         await new Promise((resolve) => setTimeout(resolve, 5));
       }
     },
-    async close() {
-      await webhooks?.stop();
-      await app.close();
-      // The read tables must agree with the kernel after any scenario (engine/read-model-check.ts),
-      // checked whenever the engine is still healthy enough to be asked.
-      let problems: string[] = [];
-      if (options.checkReadModel !== false && engine.status.state === 'ready') {
-        try {
-          await engine.readModelCaughtUp();
-          problems = await readModelMismatches(engine.db, engine.kernel);
-        } catch (error) {
-          // An outage that began during the check is not a disagreement; anything else is.
-          if (engine.status.state === 'ready') problems = [`the check could not run: ${error instanceof Error ? error.message : String(error)}`];
-        }
-      }
-      await engine.close();
-      if (problems.length > 0) throw new Error(`the read tables disagree with the kernel:\n  ${problems.join('\n  ')}`);
+    close: () => closeService(),
+    async restart(restartOptions = {}) {
+      await closeService(restartOptions.snapshot);
+      return start(options, { databaseUrl: from.databaseUrl, fedUntil });
     },
   };
+  async function closeService(snapshot?: boolean): Promise<void> {
+    await webhooks?.stop();
+    await app.close();
+    // The read tables must agree with the kernel after any scenario (engine/read-model-check.ts),
+    // checked whenever the engine is still healthy enough to be asked.
+    let problems: string[] = [];
+    if (options.checkReadModel !== false && engine.status.state === 'ready') {
+      try {
+        await engine.readModelCaughtUp();
+        problems = await readModelMismatches(engine.db, engine.kernel);
+      } catch (error) {
+        // An outage that began during the check is not a disagreement; anything else is.
+        if (engine.status.state === 'ready') problems = [`the check could not run: ${error instanceof Error ? error.message : String(error)}`];
+      }
+    }
+    await engine.close(snapshot === false ? { snapshot: false } : {});
+    if (problems.length > 0) throw new Error(`the read tables disagree with the kernel:\n  ${problems.join('\n  ')}`);
+  }
+  return service;
 }
