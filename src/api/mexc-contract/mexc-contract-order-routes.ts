@@ -148,7 +148,8 @@ export function registerContractOrderRoutes(app: FastifyInstance, ctx: ContractC
     const raw = ctx.body(request);
     if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw contractErrors.param('the body must be a JSON object');
     const body = raw as Record<string, unknown>;
-    const symbol = body.symbol === undefined || body.symbol === '' ? undefined : contractNamed(body.symbol).instrument.symbol;
+    // `symbol` is optional (absent: every contract); null, as a client's None or nil sends it, is absent, as on planorder/cancel_all.
+    const symbol = body.symbol === undefined || body.symbol === null || body.symbol === '' ? undefined : contractNamed(body.symbol).instrument.symbol;
     unwrap(await cancelOpenOrders(deps, audit, account.accountId, symbol, isRegularOpen));
     return ok();
   });
@@ -198,6 +199,10 @@ export function registerContractOrderRoutes(app: FastifyInstance, ctx: ContractC
     const account = ctx.signed(request);
     const q = ctx.query(request);
     const { start, end } = windowOf(q);
+    // `states` (1 uninformed, 2 uncompleted, 3 completed, 4 cancelled, 5 invalid, several separated by
+    // ",") and `side` (1–4) as MEXC lists them; anything else is refused, not read as "no orders".
+    if (q.states !== undefined && q.states !== '' && !q.states.split(',').every((s) => /^[1-5]$/.test(s))) throw invalid('states: 1 to 5, separated by ","');
+    if (q.side !== undefined && q.side !== '' && !/^[1-4]$/.test(q.side)) throw invalid('side must be 1 (open long), 2 (close short), 3 (open short) or 4 (close long)');
     const states = q.states === undefined || q.states === '' ? undefined : new Set(q.states.split(',').map(Number));
     const sides = q.side === undefined || q.side === '' ? undefined : Number(q.side);
     const symbols = q.symbol !== undefined && q.symbol !== '' ? [contractNamed(q.symbol)] : undefined;
