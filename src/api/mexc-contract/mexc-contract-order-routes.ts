@@ -12,7 +12,8 @@
  * `lossTrend` the price each exit triggers on: 1 the latest price, 2 the fair price (MEXC's mark;
  * the engine's `triggerSource` 'last' / 'mark', ADR 0066); 3, the index price, is refused (no index
  * stream). Refused: hedge mode. A trigger order's id is not an order's until the trigger places
- * the order under it: before that, get, deal details and cancel answer it 2040 (docs/adr/0068).
+ * the order under it: before that, get (by id or external id), deal details and cancel answer it
+ * 2040 (docs/adr/0068).
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { isConditional } from '../../core/orders/order.js';
@@ -94,8 +95,8 @@ export function registerContractOrderRoutes(app: FastifyInstance, ctx: ContractC
     return order !== undefined && isPlanOrder(order) && !placedItsOrder(order);
   };
   /** The account's order by id, as MEXC's order routes know it: a trigger order that placed no order is unknown (2040). */
-  const regularOrder = async (accountId: string, orderId: string): Promise<OrderView> => {
-    const order = unwrap(await deps.execution.getOrder(accountId, { orderId }));
+  const regularOrder = async (accountId: string, query: { orderId: string } | { clientOrderId: string; symbol: string }): Promise<OrderView> => {
+    const order = unwrap(await deps.execution.getOrder(accountId, query));
     if (isConditional(order.type) && (await isUnplacedTrigger(accountId, order.orderId))) throw contractErrors.unknownOrder();
     return order;
   };
@@ -156,13 +157,14 @@ export function registerContractOrderRoutes(app: FastifyInstance, ctx: ContractC
 
   app.get<{ Params: { order_id: string } }>('/api/v1/private/order/get/:order_id', { schema: { tags } }, async (request) => {
     const account = ctx.signed(request);
-    return ok(await oneView(account.accountId, await regularOrder(account.accountId, request.params.order_id)));
+    return ok(await oneView(account.accountId, await regularOrder(account.accountId, { orderId: request.params.order_id })));
   });
 
   app.get<{ Params: { symbol: string; external_oid: string } }>('/api/v1/private/order/external/:symbol/:external_oid', { schema: { tags } }, async (request) => {
     const account = ctx.signed(request);
     const c = contractNamed(request.params.symbol);
-    return ok(await oneView(account.accountId, unwrap(await deps.execution.getOrder(account.accountId, { clientOrderId: request.params.external_oid, symbol: c.instrument.symbol }))));
+    // As order/get: a trigger order that placed no order is not among MEXC's orders, whatever id it is asked by.
+    return ok(await oneView(account.accountId, await regularOrder(account.accountId, { clientOrderId: request.params.external_oid, symbol: c.instrument.symbol })));
   });
 
   /** A page of a newest-first list: `page_num` from 1, `page_size` (default 20, at most 100). */
@@ -239,7 +241,7 @@ export function registerContractOrderRoutes(app: FastifyInstance, ctx: ContractC
 
   app.get<{ Params: { order_id: string } }>('/api/v1/private/order/deal_details/:order_id', { schema: { tags } }, async (request) => {
     const account = ctx.signed(request);
-    const order = await regularOrder(account.accountId, request.params.order_id);
+    const order = await regularOrder(account.accountId, { orderId: request.params.order_id });
     const c = contractOfSymbol(kernel(), order.symbol);
     if (c === undefined) throw contractErrors.unknownOrder();
     return ok(await deals(account.accountId, c, { orderId: order.orderId }));
