@@ -123,7 +123,8 @@ export function contractPlanOrder(o: Readonly<Order>, c: Contract, openType: 1 |
     ...(state === 3 ? { orderId: o.id } : {}),
     errorCode: planErrorCode(o, state),
     createTime: o.arrivesAt,
-    updateTime: o.updatedAt,
+    // Its last change of state: the trigger is one (1 to 3, or 5), though the order it placed may not have changed since.
+    updateTime: Math.max(o.updatedAt, o.triggeredAt ?? o.updatedAt),
   };
 }
 
