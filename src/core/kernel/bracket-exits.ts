@@ -17,7 +17,10 @@
  *   the step);
  * - a pair is whole or absent: when the venue refuses a leg (its stop already reached, a filter),
  *   the other is cancelled (BRACKET_INCOMPLETE) and the fills stay uncovered, to be tried again at
- *   the next fill; the refusal is the leg's ORDER_REJECTED event.
+ *   the next fill; the refusal is the leg's ORDER_REJECTED event;
+ * - the exits' client ids are the bracket's (order-commands.ts): a bracket is refused while an open
+ *   order holds `<group>-tp` or `<group>-sl`, and no other order takes an exit's id while its entry
+ *   is open, so that no exit is refused as a duplicate.
  * Everything here is kernel state (the entry's `bracket`) and kernel inputs' consequences: it
  * survives restarts through snapshots and journal replay like any order.
  * Not modelled: exits placed within the same input as the fill (they are placed after it, so the

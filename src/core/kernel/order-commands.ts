@@ -81,6 +81,22 @@ export function placeOrder(core: KernelCore, input: PlaceOrderInput, internal: b
   const ids = s.clientIds.get(input.account)!;
   const previous = ids.get(clientOrderId);
   if (previous !== undefined && isOpenStatus(s.ordersById.get(previous)!.status)) return refused(s, input, clientOrderId, rejection('DUPLICATE_CLIENT_ORDER_ID', clientOrderId));
+  // A bracket's exits take the client ids `<group>-tp`, `<group>-sl` (later pairs `-tp-n`, `-sl-n`:
+  // bracket-exits.ts) when its entry fills; an open order holding one would have that exit refused
+  // then, and what the entry filled left without it. So a bracket is refused while an open order
+  // holds an id of its first pair, and no order but the bracket's own takes an exit's id while its
+  // entry is open.
+  if (bracket.value !== undefined) {
+    const held = [`${input.ocoGroup}-tp`, `${input.ocoGroup}-sl`].find((id) => {
+      const holder = ids.get(id);
+      return holder !== undefined && isOpenStatus(s.ordersById.get(holder)!.status);
+    });
+    if (held !== undefined) return refused(s, input, clientOrderId, rejection('DUPLICATE_CLIENT_ORDER_ID', `${held}, the client id of this bracket's exit`));
+  }
+  const exitGroup = /^(.+)-(?:tp|sl)(?:-[0-9]+)?$/.exec(clientOrderId)?.[1];
+  if (exitGroup !== undefined && exitGroup !== input.ocoGroup && s.orders(input.account).some((o) => o.ocoGroup === exitGroup && o.bracket !== undefined && isOpenStatus(o.status))) {
+    return refused(s, input, clientOrderId, rejection('DUPLICATE_CLIENT_ORDER_ID', `${clientOrderId}, the client id of an exit of the open bracket ${exitGroup}`));
+  }
   const request = valid.value;
   const leverage = futures ? account.leverageOf(input.symbol) : 1;
   if (futures) {
