@@ -79,4 +79,18 @@ describe('a restart of the service changes nothing a MEXC contract client reads 
     service = await service.restart();
     expect(await reads(Object.values(ids))).toEqual(before);
   });
+
+  it('a trigger order whose cycle ends while the service is down ends at its own end at the first input after the restart', async () => {
+    const frozen = async () => (((await call('GET', 'account/assets')).data as Entry[])[0]!).frozenBalance;
+    const id = (await call('POST', 'planorder/place', { ...AT_61750, side: 1, triggerPrice: 63000, triggerType: 1 })).data as string;
+    // 0.002 × 63,000 / 10 = 12.6 of margin and 0.002 × 63,000 × 0.05% = 0.063 of fee held.
+    expect(await frozen()).toBe(12.663);
+    const placed = ((await call('GET', 'planorder/list/orders', window)).data as Entry[]).find((o) => o.id === id)!;
+    const end = (placed.createTime as number) + 24 * HOUR;
+    service = await service.restart();
+    // The next input comes five hours after the end: the order ended at its end, not at that input.
+    await service.deps.hub.submit({ kind: 'clock', time: end + 5 * HOUR });
+    expect(((await call('GET', 'planorder/list/orders', { ...window, end_time: end + 6 * HOUR })).data as Entry[]).find((o) => o.id === id)).toMatchObject({ state: 4, updateTime: end });
+    expect(await frozen()).toBe(0);
+  });
 });
