@@ -41,11 +41,12 @@ describeEachDialect((name) => `a MEXC contract trigger order survives a restart,
       const first = await open();
       await feed(first, 0, T0);
       await first.submit({ kind: 'account.open', time: T0, account: 'f', type: 'futures', marginMode: 'cross', leverage: 10, balances: { USDT: '10000' } });
-      const place = (triggerSource: 'last' | 'mark', clientOrderId: string) =>
-        first.submit({ kind: 'order.place', time: T0, account: 'f', symbol: recording.symbol, side: 'SELL', type: 'STOP_LOSS', quantity: '0.002', stopPrice: '61750', triggerSource, clientOrderId });
+      // With the validity planorder/place gives its cycle: 168 or 24 hours.
+      const place = (triggerSource: 'last' | 'mark', clientOrderId: string, expireAfterMs: number) =>
+        first.submit({ kind: 'order.place', time: T0, account: 'f', symbol: recording.symbol, side: 'SELL', type: 'STOP_LOSS', quantity: '0.002', stopPrice: '61750', triggerSource, clientOrderId, expireAfterMs });
       const idOf = (events: Awaited<ReturnType<typeof place>>) => (events.find((e) => e.type === 'ORDER_NEW') as { orderId: string }).orderId;
-      const onFair = idOf(await place('mark', 'plan168h00aa11bb22cc33dd44ee'));
-      const onLast = idOf(await place('last', 'plan24h00aa11bb22cc33dd44ee'));
+      const onFair = idOf(await place('mark', 'plan168h00aa11bb22cc33dd44ee', 604_800_000));
+      const onLast = idOf(await place('last', 'plan24h00aa11bb22cc33dd44ee', 86_400_000));
       // An open long once ≥ 63,000 (not reached on the recording) with its 24-hour cycle, as planorder/place sends it.
       const expiring = idOf(
         await first.submit({ kind: 'order.place', time: T0, account: 'f', symbol: recording.symbol, side: 'BUY', type: 'STOP_LOSS', quantity: '0.002', stopPrice: '63000', triggerSource: 'last', clientOrderId: 'plan24h11bb22cc33dd44ee55ff', expireAfterMs: 86_400_000 }),

@@ -104,7 +104,7 @@ const triggerTypeOf = (side: 'BUY' | 'SELL', type: OrderType): 1 | 2 => ((side =
  * (the order may have moved on since), else the order's own.
  */
 export function contractPlanOrder(o: Readonly<Order>, c: Contract, openType: 1 | 2, state: 1 | 2 | 3 | 4 | 5 = planState(o)): Record<string, unknown> {
-  const cycle = CYCLE_TAG.exec(o.clientOrderId)?.[1];
+  const cycle = cycleOf(o);
   return {
     id: o.id,
     symbol: c.symbol,
@@ -116,7 +116,7 @@ export function contractPlanOrder(o: Readonly<Order>, c: Contract, openType: 1 |
     openType,
     triggerType: triggerTypeOf(o.side, o.type),
     state,
-    ...(cycle !== undefined ? { executeCycle: Number(cycle) } : {}),
+    ...(cycle !== undefined ? { executeCycle: cycle } : {}),
     // Unstated: the engine's setting, the latest price unless the service is configured otherwise.
     trend: o.triggerSource === 'mark' ? 2 : 1,
     orderType: executionType(o.type) === 'LIMIT' ? 1 : 5,
@@ -126,6 +126,18 @@ export function contractPlanOrder(o: Readonly<Order>, c: Contract, openType: 1 |
     // Its last change of state: the trigger is one (1 to 3, or 5), though the order it placed may not have changed since.
     updateTime: Math.max(o.updatedAt, o.triggeredAt ?? o.updatedAt),
   };
+}
+
+/**
+ * The cycle, in hours, of a trigger order placed here, from the tag of its client id; none for an
+ * open order without a validity (`expireTime`): one placed through another API under a client id
+ * that looks like the tag never expires, whatever its id says. A closed order read back from its
+ * record (which keeps no `expireTime`) states its tag.
+ */
+function cycleOf(o: Readonly<Order>): number | undefined {
+  const tagged = CYCLE_TAG.exec(o.clientOrderId)?.[1];
+  if (tagged === undefined || (o.expireTime === undefined && isOpenStatus(o.status))) return undefined;
+  return Number(tagged);
 }
 
 /** `trend` (1 latest price, 2 fair price, 3 index price) as the engine's trigger source; 3 is refused as `profitTrend` 3 is. */
