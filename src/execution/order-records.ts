@@ -121,13 +121,20 @@ export async function accountOrders(kernel: Kernel, source: OrderRecordSource | 
   const byOrderId = new Map<string, Readonly<Order>>();
   const life = await accountLife(source.db, accountId);
   for (const row of await query.execute()) if (inLife(life, row.id)) byOrderId.set(row.id, orderOfRow(row));
-  for (const order of held) byOrderId.set(order.id, newer(order, byOrderId.get(order.id))!);
+  // The kernel holds an order closed by the input it handled last until the next one: a reset's
+  // cancels are an earlier life's orders. An open order is always the current life's.
+  for (const order of held) if (isOpenStatus(order.status) || inLife(life, order.id)) byOrderId.set(order.id, newer(order, byOrderId.get(order.id))!);
   return [...byOrderId.values()].sort(byId);
 }
 
 /** One of the account's orders by id (any account's when `accountId` is undefined); undefined when there is none. */
 export async function accountOrder(kernel: Kernel, source: OrderRecordSource | undefined, accountId: string | undefined, orderId: string): Promise<Readonly<Order> | undefined> {
   let order = kernel.order(orderId);
+  // A closed order the kernel still holds may be an earlier life's (a reset's cancels, held until the next input).
+  if (order !== undefined && !isOpenStatus(order.status) && source !== undefined && accountId !== undefined && order.account === accountId) {
+    await source.caughtUp();
+    if (!inLife(await accountLife(source.db, accountId), order.id)) return undefined;
+  }
   if (order === undefined && source !== undefined) {
     await source.caughtUp();
     const row = await source.db.selectFrom('orders').selectAll().where('id', '=', orderId).executeTakeFirst();
