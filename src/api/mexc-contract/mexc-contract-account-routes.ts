@@ -13,6 +13,7 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { FuturesAccount } from '../../core/accounts/futures-account.js';
 import { div, formatFixed, mul, ONE, parseFixed } from '../../core/money/fixed.js';
 import type { FuturesAccountFigures } from '../../execution/account-read-port.js';
+import { accountLife, positionInLife } from '../../persistence/account-life.js';
 import { inExecutionOrder } from '../fills-with-pnl.js';
 import { accountReads } from '../paper-account-reads.js';
 import { venueLeverage } from '../trading-routes.js';
@@ -104,7 +105,9 @@ export function registerContractAccountRoutes(app: FastifyInstance, ctx: Contrac
     await deps.hub.readModelCaughtUp();
     let query = deps.db.selectFrom('positions').selectAll().where('accountId', '=', account.accountId).where('status', '!=', 'OPEN');
     if (only !== undefined) query = query.where('symbol', '=', only);
-    const closed = (await query.execute()).sort((x, y) => Number(y.closedAt ?? 0) - Number(x.closedAt ?? 0));
+    // The current life's positions only: a reset closes the earlier account's, which are not the new one's (docs/adr/0070).
+    const life = await accountLife(deps.db, account.accountId);
+    const closed = (await query.execute()).filter((row) => positionInLife(life, row.id)).sort((x, y) => Number(y.closedAt ?? 0) - Number(x.closedAt ?? 0));
     const size = intParam(q.page_size, 'page_size', 20, 100, invalid);
     const pageNum = intParam(q.page_num, 'page_num', 1, 1_000_000, invalid);
     const pageRows = closed.slice((pageNum - 1) * size, pageNum * size);

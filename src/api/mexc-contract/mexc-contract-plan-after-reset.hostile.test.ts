@@ -3,7 +3,9 @@
  * order of the account before the reset is not the new account's. The kernel still held the earlier
  * trigger order (cancelled by the reset), and `planorder/list/orders` listed it as the new account's
  * (state 2) while every other history answered nothing; `planorder/cancel` found it too and answered
- * 2041 ("order state cannot be cancelled") where an unknown order is 2040.
+ * 2041 ("order state cannot be cancelled") where an unknown order is 2040. Likewise
+ * `position/list/history_positions` listed the earlier account's position, closed by the reset, as
+ * the new account's.
  *
  * Bundled USD-M recording at 23:55:30 (last price 61,804.1), isolated account at 10x with 1,000 USDT.
  */
@@ -36,5 +38,14 @@ describe('a reset leaves no trigger order of the earlier account in the new one'
     expect(await call('POST', 'planorder/cancel', [{ symbol: 'BTC_USDT', orderId: old }])).toMatchObject({ success: false, code: 2040 });
     const fresh = (await call('POST', 'planorder/place', { symbol: 'BTC_USDT', side: 1, vol: 20, openType: 1, triggerPrice: 62000, triggerType: 1, executeCycle: 1, trend: 1, orderType: 5 })).data as string;
     expect(((await call('GET', 'planorder/list/orders')).data as { id: string; state: number }[]).map((o) => [o.id, o.state])).toEqual([[fresh, 1]]);
+  });
+
+  it('a position the reset closed is not in the position history of the new account', async () => {
+    // A long of 20 contracts at the ask, 61,804.1; listed as open, then gone with the reset.
+    expect(await call('POST', 'order/create', { symbol: 'BTC_USDT', side: 1, vol: 20, type: 5, openType: 1 })).toMatchObject({ success: true });
+    expect((await call('GET', 'position/open_positions')).data).toEqual([expect.objectContaining({ holdVol: 20, holdAvgPrice: 61804.1 })]);
+    expect((await service.app.inject({ method: 'POST', url: `/api/accounts/${account.id}/reset`, headers: { authorization: `Bearer ${ADMIN_KEY}` }, payload: {} })).statusCode).toBe(200);
+    expect((await call('GET', 'position/open_positions')).data).toEqual([]);
+    expect(await call('GET', 'position/list/history_positions')).toEqual({ success: true, code: 0, data: [] });
   });
 });
