@@ -122,7 +122,10 @@ export class PaperExecutionService implements OrderExecutionService {
     // way to the venue (latency), which only a clientOrderId can name. Then the cancel goes at once,
     // so that it follows the order it chases, and the rows are read only if the venue knows no such order.
     const pendingMayMatch = this.mayBePending(ref);
-    let known = this.held(accountId, ref) ?? (pendingMayMatch || this.port.records === undefined ? undefined : await this.recorded(accountId, ref));
+    let known = this.held(accountId, ref);
+    // A closed order the kernel still holds may be an earlier life's (a reset's cancel): the records decide, as for a read.
+    if (known !== undefined && !isOpenStatus(known.status) && this.port.records !== undefined) known = await this.recorded(accountId, ref);
+    else known ??= pendingMayMatch || this.port.records === undefined ? undefined : await this.recorded(accountId, ref);
     if (known === undefined && !pendingMayMatch) return failure(reject('UNKNOWN_ORDER'));
     const input: CancelOrderInput = {
       kind: 'order.cancel',
@@ -203,7 +206,11 @@ export class PaperExecutionService implements OrderExecutionService {
    * newer one cannot be placed while it is open.
    */
   private async find(accountId: string, ref: OrderRef): Promise<Readonly<Order> | undefined> {
-    return this.held(accountId, ref) ?? (this.port.records === undefined ? undefined : await this.recorded(accountId, ref));
+    const held = this.held(accountId, ref);
+    // An open order is the account's current life's; a closed one the kernel still holds (until the
+    // next input) may be an earlier life's, a reset's cancel: the records, which know the life, decide.
+    if (held !== undefined && (isOpenStatus(held.status) || this.port.records === undefined)) return held;
+    return this.port.records === undefined ? undefined : await this.recorded(accountId, ref);
   }
 
   private held(accountId: string, ref: OrderRef): Readonly<Order> | undefined {
