@@ -59,6 +59,7 @@ import { worstFeeRate } from '../core/matching/fee-model.js';
 import { maxSlippageProblem, type OrderRequest } from '../core/orders/order-validation.js';
 import { isOpenStatus } from '../core/orders/order-status.js';
 import { PRICE_RANGE_WORDS, type Rejection } from '../core/orders/rejection.js';
+import { exitParts } from './exit-parts.js';
 import { dcaQuantities, sizeFromStop } from './risk.js';
 import type { TacticsSet } from './tactics.js';
 
@@ -535,7 +536,8 @@ export class TradeManager {
    * is given. Each order's role is known before it goes: its rest is held when the cap or the depth
    * stops it, now or (on a book still syncing) later, and a refusal is reported.
    * A quantity above the instrument's largest market order (MARKET_LOT_SIZE, `maxMarketQty`, down to
-   * the step) goes as several orders, each within it, as a Binance user must send them: one after the
+   * the step) goes as several orders, each within it, as a Binance user must send them (`exitParts`: a
+   * last part below the minimum quantity takes what it lacks from the ones before): one after the
    * other while each fills whole; with a cap, only while the best price is the one the first order's
    * cap was measured from (a later one would stretch it). What is not sent waits as the close's rest
    * for the next move (docs/adr/0071-when-and-how-a-rest-goes.md).
@@ -553,8 +555,7 @@ export class TradeManager {
     }
     const from = kernel.takerPrice(symbol, side);
     let left = quantity;
-    while (left > 0n) {
-      const part = left > largest ? largest : left;
+    for (const part of exitParts(quantity, largest, instrument!.stepSize, instrument!.minQty)) {
       left -= part;
       const whole = this.sendClose(account, symbol, side, part, maxSlippage, time);
       if (left === 0n || this.positionSize(account, symbol) === 0n) return;
