@@ -239,8 +239,8 @@ describe('a rest on a book without the side it takes from', () => {
 describe("a close above the instrument's largest market order", () => {
   /**
    * Account `a` long 3 at 60,000.0 on a BTCUSDT whose largest market order (MARKET_LOT_SIZE) is 1: the position is
-   * bought with a limit entry at 60,000.0, which that filter does not bound (taker, 90 USDT in fees). Its stop of 3 is
-   * a market order above the filter and is refused (EXIT_REFUSED): only the close is under test here.
+   * bought with a limit entry at 60,000.0, which that filter does not bound (taker, 90 USDT in fees). Its stop of 3 goes
+   * as three STOP_LOSS orders of 1 (docs/adr/XXXX-exits-in-parts.md), which the close cancels: only the close is under test here.
    */
   function longOf3() {
     const btc = BUNDLED_INSTRUMENTS.find((i) => i.exchange === 'binance' && i.market === 'perpetual' && i.symbol === symbol)!;
@@ -254,7 +254,8 @@ describe("a close above the instrument's largest market order", () => {
     book(engine, T0 + 1, [['59990.0', '1']], [['60000.0', '10']]);
     expect(engine.openPosition('a', { symbol, side: 'LONG', quantity: '3' }).ok).toBe(true);
     expect(size(engine)).toBe('3');
-    expect(errors(events).map(([code]) => code)).toEqual(['EXIT_REFUSED']);
+    expect(errors(events)).toEqual([]);
+    expect(events.flatMap((e) => (e.type === 'ORDER_NEW' && e.orderType === 'STOP_LOSS' ? [e.quantity] : []))).toEqual(['1', '1', '1']);
     events.length = 0;
     return { engine, events };
   }

@@ -20,7 +20,11 @@
  *   then the stop, loses at most `maxRiskPerTrade`, and the ladder resting at once fits the margin;
  * - after every entry or DCA fill: a reduce-only STOP_LOSS for the whole position (refused as
  *   already passed, WOULD_TRIGGER_IMMEDIATELY: the position is closed at market instead), one reduce-only
- *   TAKE_PROFIT per level not yet reached (its share × the position), and the trailing stop;
+ *   TAKE_PROFIT per level not yet reached (its share × the position), and the trailing stop; each, above
+ *   the instrument's largest market order (`maxMarketQty`, a fixed-quantity entry's position), as several
+ *   orders of its kind within it that together cover it; after one of the exits fills, the parts the
+ *   position no longer needs are cancelled; a stop's or trailing stop's part that leaves a rest closes all
+ *   the position left (docs/adr/XXXX-exits-in-parts.md);
  * - after the first take-profit fills and `breakEvenAfterFirstTarget`: the stop moves to the
  *   average entry price, rounded to the tick against a loss (long: up, short: down);
  * - when the position closes, every remaining order of the plan is cancelled;
@@ -126,7 +130,12 @@ export interface TradePlan {
   readonly dcaPrices: readonly Fixed[];
   readonly takeProfitPrices: readonly Fixed[];
   readonly targetsHit: boolean[];
-  readonly orders: { entry: string; dca: string[]; stop?: string; targets: (string | undefined)[]; trailing?: string };
+  /**
+   * The clientOrderIds of the plan's orders; an exit above the largest market order is several orders
+   * (docs/adr/XXXX-exits-in-parts.md): `stop`, `targets[i]` or `trailing` names its first, and `parts`,
+   * by that first id, the others, in the order they went (absent in plans written before).
+   */
+  readonly orders: { entry: string; dca: string[]; stop?: string; targets: (string | undefined)[]; trailing?: string; parts?: Record<string, string[]> };
   opened: boolean;
   breakEven: boolean;
   barsWaiting: number;
@@ -138,7 +147,8 @@ export type OpenOutcome = { readonly ok: true; readonly plan: TradePlan } | { re
 /**
  * What an order of the manager's is for: its plan's entry, DCA order or exits, or a close at market
  * (`plan` '' then: a close outlives the plan it ends). `quantity` is the order's base quantity and
- * `maxSlippage` its cap, for the rest a capped exit leaves (absent in roles written before the cap).
+ * `maxSlippage` its cap, for the rest a capped exit leaves (absent in roles written before the cap);
+ * `part`: one of the orders of an exit in parts (docs/adr/XXXX-exits-in-parts.md).
  */
 type Role = {
   readonly plan: string;
@@ -146,6 +156,7 @@ type Role = {
   readonly index: number;
   readonly quantity?: Fixed;
   readonly maxSlippage?: Fixed;
+  readonly part?: true;
 };
 
 /**
@@ -380,8 +391,9 @@ export class TradeManager {
    * stepPercent × i ≥ 100; it would turn the size negative, risk.ts), where the kernel's exchange
    * rules would refuse a limit (its price limits, its band about the mark or average: PERCENT_PRICE;
    * `Kernel.exchangeRuleRefusal`, so the ladder follows the rules placement applies); or where the cap on open orders
-   * (MAX_NUM_ORDERS) would leave no room for the plan's entry, stop, targets and trailing stop (the
-   * stop placed after a fill would otherwise be refused).
+   * (MAX_NUM_ORDERS) would leave no room for the plan's stop, targets and trailing stop (the stop placed
+   * after a fill would otherwise be refused), each in as many parts as a fixed quantity above the largest
+   * market order needs (docs/adr/XXXX-exits-in-parts.md).
    */
   private ladderPrices(req: OpenRequest, instrument: Instrument, reference: Fixed, long: boolean, shift: (base: Fixed, pct: Fixed, up: boolean, rounding: 'floor' | 'ceil') => Fixed): Fixed[] {
     const kernel = this.venue.kernel;
@@ -390,7 +402,11 @@ export class TradeManager {
     if (t.dca === undefined) return prices;
     let room = Number.MAX_SAFE_INTEGER;
     if (instrument.maxNumOrders !== undefined) {
-      room = instrument.maxNumOrders - 1 - t.takeProfits.length - (t.trailingStop !== undefined ? 1 : 0);
+      const exits = 1 + t.takeProfits.length + (t.trailingStop !== undefined ? 1 : 0);
+      // A fixed quantity above the largest market order: each exit goes in as many parts as the entry's position needs.
+      const largest = instrument.maxMarketQty === undefined ? 0n : roundToIncrement(instrument.maxMarketQty, instrument.stepSize, 'floor');
+      const parts = req.quantity === undefined ? 1 : Math.max(1, exitParts(req.quantity, largest, instrument.stepSize, instrument.minQty).length);
+      room = instrument.maxNumOrders - exits * parts;
       for (const o of kernel.orders(req.account)) if (o.symbol === req.symbol && isOpenStatus(o.status)) room -= 1;
     }
     const side = long ? 'BUY' : 'SELL';
@@ -603,7 +619,10 @@ export class TradeManager {
    */
   private holdRest(plan: TradePlan | undefined, role: Role, event: OrderDoneEvent): void {
     if (role.quantity === undefined) return; // a role written before ADR 0065
-    const quantity = role.quantity - parseFixed(event.executedQty);
+    // A part of a stop or trailing stop in parts: the plan ends here, and with it the roles of the other parts,
+    // triggered in the same move; what none of them closed is the position left, which the rest closes.
+    const size = role.part === true && role.role !== 'target' ? this.positionSize(event.account, event.symbol) : 0n;
+    const quantity = size !== 0n ? (size > 0n ? size : -size) : role.quantity - parseFixed(event.executedQty);
     if (plan !== undefined && role.role !== 'target') {
       this.finish(plan, event.at);
       this.dropRests(plan.account, plan.symbol);
@@ -696,7 +715,10 @@ export class TradeManager {
     if (role.role === 'entry' || role.role === 'dca') {
       plan.opened = true;
       this.protect(plan, event.at, true);
-    } else if (role.role === 'target') {
+      return;
+    }
+    this.trimParts(plan, event.at);
+    if (role.role === 'target') {
       plan.targetsHit[role.index] = true;
       if (event.status !== 'FILLED') return;
       if (plan.tactics.breakEvenAfterFirstTarget && !plan.breakEven) {
@@ -719,13 +741,13 @@ export class TradeManager {
     this.cancel(plan, plan.orders.stop, time);
     const maxSlippage = plan.tactics.exit?.maxSlippage;
     const triggerSource = plan.tactics.exit?.triggerSource;
-    plan.orders.stop = this.place(plan, 'stop', 0, time, { side, type: 'STOP_LOSS', quantity: qty, stopPrice: plan.stop, reduceOnly: true, maxSlippage, triggerSource });
+    plan.orders.stop = this.placeExit(plan, 'stop', 0, time, { side, type: 'STOP_LOSS', quantity: qty, stopPrice: plan.stop, reduceOnly: true, maxSlippage, triggerSource });
     if (!all || this.plansById.get(plan.id) !== plan) return; // closed: the stop was refused as already passed
     for (const [i, tp] of plan.tactics.takeProfits.entries()) {
       if (plan.targetsHit[i]) continue;
       this.cancel(plan, plan.orders.targets[i], time);
       const share = roundToIncrement(mul(qty, tp.share, 'down'), instrument.stepSize, 'floor');
-      plan.orders.targets[i] = share < instrument.minQty ? undefined : this.place(plan, 'target', i, time, { side, type: 'TAKE_PROFIT', quantity: share, stopPrice: plan.takeProfitPrices[i]!, reduceOnly: true, maxSlippage, triggerSource });
+      plan.orders.targets[i] = share < instrument.minQty ? undefined : this.placeExit(plan, 'target', i, time, { side, type: 'TAKE_PROFIT', quantity: share, stopPrice: plan.takeProfitPrices[i]!, reduceOnly: true, maxSlippage, triggerSource });
     }
     const trailing = plan.tactics.trailingStop;
     if (trailing !== undefined) {
@@ -734,7 +756,7 @@ export class TradeManager {
       // An activation the price has already reached would be refused (Binance USD-M -2021): the stop then trails from the current price, which is what it meant.
       const now = this.venue.kernel.triggerPrice(plan.symbol, triggerSource);
       const reached = now !== undefined && (side === 'SELL' ? now >= activation : now <= activation);
-      plan.orders.trailing = this.place(plan, 'trailing', 0, time, { side, type: 'TRAILING_STOP_MARKET', quantity: qty, ...(reached ? {} : { activationPrice: activation }), callbackRate: trailing.callbackPercent / 100n, reduceOnly: true, maxSlippage, triggerSource });
+      plan.orders.trailing = this.placeExit(plan, 'trailing', 0, time, { side, type: 'TRAILING_STOP_MARKET', quantity: qty, ...(reached ? {} : { activationPrice: activation }), callbackRate: trailing.callbackPercent / 100n, reduceOnly: true, maxSlippage, triggerSource });
     }
   }
 
@@ -743,19 +765,86 @@ export class TradeManager {
     this.plansById.delete(plan.id);
     const ids = [plan.orders.entry, ...plan.orders.dca, plan.orders.stop, ...plan.orders.targets, plan.orders.trailing];
     for (const id of ids) this.cancel(plan, id, time);
+    // The parts of an exit whose first order a later one replaced (a take-profit's rest): all of them go.
+    const parts = plan.orders.parts;
+    if (parts !== undefined) for (const first of Object.keys(parts)) this.cancel(plan, first, time);
     for (const [k, role] of this.roles) if (role.plan === plan.id) this.roles.delete(k);
   }
 
+  /** Cancels the order `clientOrderId` if open, and the other parts of the exit it is the first of. */
   private cancel(plan: TradePlan, clientOrderId: string | undefined, time: number): void {
     if (clientOrderId === undefined || clientOrderId === '') return;
+    this.cancelOne(plan, clientOrderId, time);
+    const parts = plan.orders.parts?.[clientOrderId];
+    if (parts === undefined) return;
+    delete plan.orders.parts![clientOrderId];
+    for (const id of parts) this.cancelOne(plan, id, time);
+  }
+
+  private cancelOne(plan: TradePlan, clientOrderId: string, time: number): void {
     // The order the cancel would find, by its clientOrderId: no copy of the account's orders per cancel.
     if (this.venue.kernel.openOrderByClientId(plan.account, clientOrderId) !== undefined) this.venue.submit({ kind: 'order.cancel', time, account: plan.account, clientOrderId });
   }
 
-  private place(plan: TradePlan, role: Role['role'], index: number, time: number, order: { side: 'BUY' | 'SELL'; type: PlaceOrderInput['type']; quantity: Fixed; price?: Fixed; stopPrice?: Fixed; activationPrice?: Fixed; callbackRate?: Fixed; reduceOnly?: boolean; maxSlippage?: Fixed; triggerSource?: TriggerSource | undefined }): string {
+  /**
+   * Places one of the position's conditional exits (stop, take-profit, trailing stop) and returns its
+   * clientOrderId. Above the instrument's largest market order (`maxMarketQty`, down to the step) it goes
+   * as several orders of the same kind and prices that together cover `order.quantity`, each within it
+   * (`exitParts`), as a Binance user protects such a position; the first is returned, the others are
+   * kept in `plan.orders.parts` under it (docs/adr/XXXX-exits-in-parts.md). Stops placing when the plan
+   * ends meanwhile (a stop refused as already passed closes the position).
+   */
+  private placeExit(plan: TradePlan, role: 'stop' | 'target' | 'trailing', index: number, time: number, order: ExitOrder): string {
+    const instrument = this.venue.kernel.instrument(plan.symbol)!;
+    const largest = instrument.maxMarketQty === undefined ? 0n : roundToIncrement(instrument.maxMarketQty, instrument.stepSize, 'floor');
+    const parts = exitParts(order.quantity, largest, instrument.stepSize, instrument.minQty);
+    if (parts.length <= 1) return this.place(plan, role, index, time, order);
+    let first = '';
+    for (const quantity of parts) {
+      if (this.plansById.get(plan.id) !== plan) break;
+      const id = this.place(plan, role, index, time, extend(order, { quantity }), true);
+      if (first === '') {
+        first = id;
+        (plan.orders.parts ??= {})[first] = [];
+      } else plan.orders.parts?.[first]?.push(id);
+    }
+    return first;
+  }
+
+  /**
+   * After one of the position's exits filled and the position is still open: the orders of an exit in
+   * parts that the position no longer needs (those after the first ones whose open quantity covers it)
+   * are cancelled, so that what rests for an exit stays close to the position (docs/adr/XXXX-exits-in-parts.md).
+   */
+  private trimParts(plan: TradePlan, time: number): void {
+    const all = plan.orders.parts;
+    if (all === undefined) return;
+    const size = this.positionSize(plan.account, plan.symbol);
+    const position = size > 0n ? size : -size;
+    const kernel = this.venue.kernel;
+    for (const first of [plan.orders.stop, ...plan.orders.targets, plan.orders.trailing]) {
+      const parts = first === undefined ? undefined : all[first];
+      if (first === undefined || parts === undefined) continue;
+      let covered = 0n;
+      const kept: string[] = [];
+      for (const id of [first, ...parts]) {
+        const open = kernel.openOrderByClientId(plan.account, id);
+        if (open === undefined) continue;
+        if (covered >= position) this.cancelOne(plan, id, time);
+        else {
+          covered += open.quantity - open.executedQty;
+          if (id !== first) kept.push(id);
+        }
+      }
+      all[first] = kept;
+    }
+  }
+
+  private place(plan: TradePlan, role: Role['role'], index: number, time: number, order: ExitOrder, part = false): string {
     plan.version += 1;
     const clientOrderId = `${plan.id}:${role}${role === 'dca' || role === 'target' ? index + 1 : ''}:${plan.version}`;
-    this.roles.set(`${plan.account}\u0000${clientOrderId}`, { plan: plan.id, role, index, quantity: order.quantity, maxSlippage: order.maxSlippage });
+    const r: Role = { plan: plan.id, role, index, quantity: order.quantity, maxSlippage: order.maxSlippage };
+    this.roles.set(`${plan.account}\u0000${clientOrderId}`, part ? extend(r, { part: true as const }) : r);
     // The optional fields in the same order as before, assigned instead of spread (no object per field).
     const input: { -readonly [K in keyof PlaceOrderInput]: PlaceOrderInput[K] } = {
       kind: 'order.place', time, account: plan.account, symbol: plan.symbol, side: order.side, type: order.type, quantity: formatFixed(order.quantity), clientOrderId,
@@ -771,6 +860,20 @@ export class TradeManager {
     this.venue.submit(input);
     return clientOrderId;
   }
+}
+
+/** An order of a plan, as `place` sends it. */
+interface ExitOrder {
+  readonly side: 'BUY' | 'SELL';
+  readonly type: PlaceOrderInput['type'];
+  readonly quantity: Fixed;
+  readonly price?: Fixed;
+  readonly stopPrice?: Fixed;
+  readonly activationPrice?: Fixed;
+  readonly callbackRate?: Fixed;
+  readonly reduceOnly?: boolean;
+  readonly maxSlippage?: Fixed | undefined;
+  readonly triggerSource?: TriggerSource | undefined;
 }
 
 /** A trailing stop's activation: `activationPercent` beyond the reference in the position's favour, rounded to the tick away from it. */
