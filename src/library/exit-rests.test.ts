@@ -522,17 +522,17 @@ describe('a reversal whose close the cap stopped short', () => {
 describe("a risk-sized entry above the instrument's largest market order", () => {
   /**
    * Account `a` (1,000,000 USDT, 1 % risk) on a BTCUSDT whose largest market order (MARKET_LOT_SIZE) is `largest`:
-   * a market entry at 60,000.0 (asks of 10 there), a 10 % stop at 54,000.0, and DCA orders at 1 % and 2 % under,
-   * 59,400.0 and 58,800.0, each 1.5× the one before.
+   * a market entry at 60,000.0 (asks of 10 there), a `stopPercent` stop (10 %: 54,000.0), and DCA orders at 1 % and 2 %
+   * under, 59,400.0 and 58,800.0, each 1.5× the one before.
    */
-  function open(largest: string) {
+  function open(largest: string, stopPercent = 10) {
     const btc = BUNDLED_INSTRUMENTS.find((i) => i.exchange === 'binance' && i.market === 'perpetual' && i.symbol === symbol)!;
     const instruments = DEFAULT_ENGINE_INSTRUMENTS.map((i) => (i === btc ? { ...btc, maxMarketQty: parseFixed(largest) } : i));
     const engine = new PaperTradingEngine({ instruments });
     const events: PaperTradingEvent[] = [];
     engine.subscribe((e) => events.push(e));
     engine.advanceTo(T0);
-    engine.createAccount({ id: 'a', initialBalance: '1000000', tacticsSets: [{ name: 't', stopLoss: { type: 'percent', percent: 10 }, dca: { count: 2, stepPercent: 1, sizeMultiplier: 1.5 } }] });
+    engine.createAccount({ id: 'a', initialBalance: '1000000', tacticsSets: [{ name: 't', stopLoss: { type: 'percent', percent: stopPercent }, dca: { count: 2, stepPercent: 1, sizeMultiplier: 1.5 } }] });
     print(engine, T0, 1, '60000.0', false);
     book(engine, T0 + 1, [['59990.0', '1']], [['60000.0', '10']]);
     const outcome = engine.openPosition('a', { symbol, side: 'LONG' });
@@ -551,6 +551,20 @@ describe("a risk-sized entry above the instrument's largest market order", () =>
     ]);
     expect(placed(events)).toEqual([['MARKET', '0.21'], ['STOP_LOSS', '0.21'], ['LIMIT', '0.315'], ['LIMIT', '0.472']]);
     expect(size(engine)).toBe('0.21');
+    engine.kernel.checkInvariants();
+  });
+
+  it('counts only the DCA orders that can fill before the stop: one past it does not lower the entry', () => {
+    // Stop 1.5 % under, 59,100.0: DCA 2 at 58,800.0 is past it. The risk size 10,000 / (900 + 1.5 × 300) = 7.407; the margin
+    // (all three orders rest) 980,000 / 1.0005 / (60,000 + 89,100 + 132,300) = 979,510.24 / 281,400 = 3.4808 → 3.48. Within 1,
+    // the entry and DCA 1 only: 1 / 2.5 = 0.4, DCA 1 0.6, a position of 1 (0.401 makes 0.401 + 0.601 = 1.002); counting DCA 2
+    // would give 0.21.
+    const { engine, events, outcome } = open('1', 1.5);
+    expect(outcome.ok).toBe(true);
+    expect(errors(events)).toEqual([
+      ['ENTRY_REDUCED', 'the LONG entry of BTCUSDT is reduced from 3.48 to 0.4 (a position of 1 at most): the position, its 1 DCA order filled, must stay within the largest market order, 1, for its stop to close it'],
+    ]);
+    expect(placed(events)).toEqual([['MARKET', '0.4'], ['STOP_LOSS', '0.4'], ['LIMIT', '0.6'], ['LIMIT', '0.9']]);
     engine.kernel.checkInvariants();
   });
 

@@ -129,6 +129,24 @@ describe('risk: a DCA ladder sized as one trade', () => {
     expect(small.positionCapped).toBe(false);
   });
 
+  it('counts within the largest market order only the DCA orders that can fill before the stop: one past it changes nothing', () => {
+    // Stop at 99.2: DCA 2 at 99 is past it (the stop closes the position first). 1,000,000 risking 1 %:
+    // 10,000 / (0.8 + 1.5 × 0.3) = 8,000 with or without it (no risk past the stop); the margin cap, 9,800,000 / 472 or
+    // / 249.25, is above. Within 120, the position is the entry and DCA 1: 120 / (1 + 1.5) = 48, DCA 1 48 × 1.5 = 72,
+    // a position of 120 ≤ 120 (48.001 makes 48.001 + 72.001 = 120.002). Counting DCA 2 would give 120 / 4.75 → 25.263.
+    const past = sizeFromStop({ ...ladder, stop: P('99.2'), equity: P('1000000'), maxPosition: P('120') });
+    const without = sizeFromStop({ ...ladder, stop: P('99.2'), equity: P('1000000'), maxPosition: P('120'), dca: { prices: [P('99.5')], sizeMultiplier: P('1.5') } });
+    expect(without.fundedQuantity).toBe(P('8000'));
+    expect(without.quantity).toBe(P('48'));
+    expect(past.fundedQuantity).toBe(P('8000'));
+    expect(past.quantity).toBe(P('48'));
+    expect(past.positionCapped).toBe(true);
+    // DCA 2 still rests (48 × 2.25 = 108) until the stop's plan cancels it; the position before the stop is 48 + 72.
+    expect(past.dcaQuantities).toEqual([P('72'), P('108')]);
+    expect(past.position).toBe(P('120'));
+    expect(without.position).toBe(P('120'));
+  });
+
   it('takes the steps the rounded-down DCA quantities leave within the largest market order, and 0 when none fits', () => {
     // Step 1, one DCA order at 1.5×, at most 7: 7 / 2.5 = 2.8 → 2 (a position of 2 + 3 = 5), but 3 fits: 3 + floor(4.5) = 7;
     // 4 does not: 4 + 6 = 10.

@@ -14,8 +14,10 @@
  * Every step rounds down (the weights up): the loss at the stop, every DCA order filled, never
  * exceeds the risk budget (fees aside), and the ladder's notional never exceeds the cap.
  * With `maxPosition` (the instrument's largest market order), the entry is then lowered, step by step,
- * until the entry and every DCA quantity (`dcaQuantities`) sum to at most it: the reduce-only stop for
- * the whole position is one market order (docs/adr/0071-when-and-how-a-rest-goes.md).
+ * until the entry and the DCA quantities (`dcaQuantities`) of the levels on the entry's side of the stop
+ * sum to at most it: the reduce-only stop for the whole position is one market order
+ * (docs/adr/0071-when-and-how-a-rest-goes.md). A level at or past the stop is not counted: the stop
+ * closes the position before the price gets there, and that order is cancelled with the plan.
  * Max open positions and max drawdown are enforced by the trade manager and the kernel.
  */
 import { div, divRound, mul, ONE, roundToIncrement, type Fixed } from '../core/money/fixed.js';
@@ -49,8 +51,8 @@ export interface SizingInput {
   /** A DCA ladder placed with the entry: its LIMIT prices, in order, and the size multiplier (tactics `dca`). */
   readonly dca?: { readonly prices: readonly Fixed[]; readonly sizeMultiplier: Fixed };
   /**
-   * The largest position the ladder may reach, the entry and every DCA order filled (base units, a
-   * multiple of `stepSize`): the instrument's largest market order (MARKET_LOT_SIZE `maxMarketQty`,
+   * The largest position the ladder may reach, the entry and every DCA order on the entry's side of the
+   * stop filled (base units, a multiple of `stepSize`): the instrument's largest market order (MARKET_LOT_SIZE `maxMarketQty`,
    * down to the step), above which the position's reduce-only stop would be refused.
    */
   readonly maxPosition?: Fixed;
@@ -68,6 +70,11 @@ export interface Sizing {
   readonly positionCapped: boolean;
   /** The DCA orders' quantities (`dcaQuantities` of the entry's), one per `dca.prices`; empty without a ladder. */
   readonly dcaQuantities: readonly Fixed[];
+  /**
+   * The largest position the ladder can reach before its stop: the entry and the DCA orders on the entry's side of
+   * the stop, filled (base units); what `maxPosition` bounds.
+   */
+  readonly position: Fixed;
 }
 
 /** The i-th DCA order's quantity: the one before (the entry's for the first) × `multiplier`, rounded down to the step. */
@@ -97,10 +104,14 @@ export function sizeFromStop(input: SizingInput): Sizing {
   let notionalWeight = entry;
   const prices = input.dca?.prices ?? [];
   let multiple = ONE;
+  // The levels that can fill before the stop closes the position: on the entry's side of the stop.
+  const beforeStop: boolean[] = [];
   for (const price of prices) {
     if (price <= 0n) throw new RangeError('a DCA price is at or below zero: no order rests there');
     multiple = mul(multiple, input.dca!.sizeMultiplier, 'up');
-    if (long ? price > stop : price < stop) lossWeight += mul(multiple, long ? price - stop : stop - price, 'up');
+    const fills = long ? price > stop : price < stop;
+    beforeStop.push(fills);
+    if (fills) lossWeight += mul(multiple, long ? price - stop : stop - price, 'up');
     notionalWeight += mul(multiple, price, 'up');
   }
   const riskAmount = divRound(mul(input.equity, input.riskPercent, 'down'), 100n, 'down');
@@ -114,24 +125,33 @@ export function sizeFromStop(input: SizingInput): Sizing {
   const maxQuantity = roundToIncrement(div(bracket !== undefined && bracket < affordable ? bracket : affordable, notionalWeight, 'down'), input.stepSize, 'down');
   const capped = riskQuantity > maxQuantity;
   const fundedQuantity = capped ? maxQuantity : riskQuantity;
-  const quantity = input.maxPosition === undefined ? fundedQuantity : withinPosition(fundedQuantity, input.maxPosition, prices.length, input.dca?.sizeMultiplier ?? ONE, input.stepSize);
+  const multiplier = input.dca?.sizeMultiplier ?? ONE;
+  const quantity = input.maxPosition === undefined ? fundedQuantity : withinPosition(fundedQuantity, input.maxPosition, beforeStop, multiplier, input.stepSize);
   const dca = input.dca === undefined ? [] : dcaQuantities(quantity, input.dca.sizeMultiplier, prices.length, input.stepSize);
-  return { quantity, riskQuantity, riskAmount, capped, fundedQuantity, positionCapped: quantity < fundedQuantity, dcaQuantities: dca };
+  return { quantity, riskQuantity, riskAmount, capped, fundedQuantity, positionCapped: quantity < fundedQuantity, dcaQuantities: dca, position: positionOf(quantity, beforeStop, multiplier, input.stepSize) };
+}
+
+/** The entry and the DCA quantities (`dcaQuantities`) of the levels `counted` (one flag per level, in order), summed. */
+function positionOf(entry: Fixed, counted: readonly boolean[], multiplier: Fixed, stepSize: Fixed): Fixed {
+  const sizes = dcaQuantities(entry, multiplier, counted.length, stepSize);
+  let position = entry;
+  for (let i = 0; i < sizes.length; i += 1) if (counted[i] === true) position += sizes[i]!;
+  return position;
 }
 
 /**
- * The largest entry quantity at or below `quantity` (multiples of `stepSize`) whose position, the entry and its
- * `count` DCA orders (`dcaQuantities`) filled, is at most `maxPosition`; 0 when not even one step fits.
+ * The largest entry quantity at or below `quantity` (multiples of `stepSize`) whose position, the entry and the DCA
+ * orders (`dcaQuantities`) of the levels `counted` filled, is at most `maxPosition`; 0 when not even one step fits.
  */
-function withinPosition(quantity: Fixed, maxPosition: Fixed, count: number, multiplier: Fixed, stepSize: Fixed): Fixed {
-  const position = (entry: Fixed): Fixed => dcaQuantities(entry, multiplier, count, stepSize).reduce((sum, size) => sum + size, entry);
+function withinPosition(quantity: Fixed, maxPosition: Fixed, counted: readonly boolean[], multiplier: Fixed, stepSize: Fixed): Fixed {
+  const position = (entry: Fixed): Fixed => positionOf(entry, counted, multiplier, stepSize);
   if (position(quantity) <= maxPosition) return quantity;
-  // 1 + m + m² + …, each term rounded up: entry × it bounds the position, whose DCA quantities round down.
+  // 1 + Σ m^i over the levels counted, each term rounded up: entry × it bounds the position, whose DCA quantities round down.
   let weight = ONE;
   let multiple = ONE;
-  for (let i = 0; i < count; i += 1) {
+  for (const count of counted) {
     multiple = mul(multiple, multiplier, 'up');
-    weight += multiple;
+    if (count) weight += multiple;
   }
   let entry = roundToIncrement(div(maxPosition > 0n ? maxPosition : 0n, weight, 'down'), stepSize, 'down');
   // The DCA quantities' rounding can leave room for a few more steps.

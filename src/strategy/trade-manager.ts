@@ -12,7 +12,7 @@
  *   kernel's rules on the order alone (`SPEC_RULES`) would refuse the stop, a take-profit or the
  *   trailing stop placed once the entry fills;
  * - a risk-sized entry is lowered (reported, ENTRY_REDUCED) so that its position, every DCA order
- *   filled, stays within the instrument's largest market order (`maxMarketQty`): its stop is one
+ *   on the entry's side of the stop filled, stays within the instrument's largest market order (`maxMarketQty`): its stop is one
  *   reduce-only market order; refused when not even the minimum fits;
  * - a market entry carries the slippage cap asked (the request's, else the tactics'); what the cap
  *   leaves unfilled expires and the exits are sized from the position its fills opened;
@@ -317,11 +317,13 @@ export class TradeManager {
         ...(largest !== undefined ? { maxPosition: largest } : {}),
       });
     const quantity = req.quantity ?? sizing!.quantity;
-    const ladder = dcaPrices.length === 0 ? 'the position' : `the position, its ${dcaPrices.length} DCA order${dcaPrices.length === 1 ? '' : 's'} filled,`;
+    // The DCA orders the position can take before its stop (risk.ts): one past the stop never fills.
+    const filling = dcaPrices.filter((price) => (long ? price > stop : price < stop)).length;
+    const ladder = filling === 0 ? 'the position' : `the position, its ${filling} DCA order${filling === 1 ? '' : 's'} filled,`;
     const within = `${ladder} must stay within the largest market order, ${formatFixed(largest ?? 0n)}, for its stop to close it`;
     if (quantity < instrument.minQty || mul(quantity, reference, 'up') < instrument.minNotional) return { ok: false, reason: `size ${formatFixed(quantity)} is below the instrument's minimum${sizing?.positionCapped === true ? `: ${within}` : ''}` };
     if (sizing?.positionCapped === true) {
-      const size = quantity + sizing.dcaQuantities.reduce((sum, q) => sum + q, 0n);
+      const size = sizing.position;
       this.venue.report?.({ at: req.time, account: req.account, symbol: req.symbol, code: 'ENTRY_REDUCED', message: `the ${req.direction} entry of ${req.symbol} is reduced from ${formatFixed(sizing.fundedQuantity)} to ${formatFixed(quantity)} (a position of ${formatFixed(size)} at most): ${within}` });
     }
     const plan: TradePlan = {
