@@ -30,10 +30,14 @@ function print(engine: PaperTradingEngine, time: number, tradeId: number, price:
  * (and minimum quantity `minQty`): a limit entry at 60,000.0 (offset 0) that takes the asks of 10 there, which
  * MARKET_LOT_SIZE does not bound; taker fee 0.05 %.
  */
-function long(quantity: string, tactics: Record<string, unknown>, minQty?: string) {
+function instruments(minQty?: string) {
   const btc = BUNDLED_INSTRUMENTS.find((i) => i.exchange === 'binance' && i.market === 'perpetual' && i.symbol === symbol)!;
   const changed = minQty === undefined ? { ...btc, maxMarketQty: parseFixed('1') } : { ...btc, maxMarketQty: parseFixed('1'), minQty: parseFixed(minQty) };
-  const engine = new PaperTradingEngine({ instruments: DEFAULT_ENGINE_INSTRUMENTS.map((i) => (i === btc ? changed : i)) });
+  return DEFAULT_ENGINE_INSTRUMENTS.map((i) => (i === btc ? changed : i));
+}
+
+function long(quantity: string, tactics: Record<string, unknown>, minQty?: string) {
+  const engine = new PaperTradingEngine({ instruments: instruments(minQty) });
   const events: PaperTradingEvent[] = [];
   engine.subscribe((e) => {
     events.push(e);
@@ -136,6 +140,27 @@ describe("a fixed-quantity position above the instrument's largest market order"
     expect(size(engine)).toBe('0');
     expect(openExits(engine)).toEqual([]);
     engine.kernel.checkInvariants();
+  });
+});
+
+describe('exits in parts across a snapshot', () => {
+  it('a restored plan still knows every part: a close cancels them all', async () => {
+    const { engine } = long('2.5', TACTICS);
+    const restored = new PaperTradingEngine({ instruments: instruments() });
+    const events: PaperTradingEvent[] = [];
+    restored.subscribe((e) => events.push(e));
+    await restored.restoreAccounts(engine.snapshot());
+    book(restored, T0 + 2, [['59900.0', '5']], [['60000.0', '5']]);
+    restored.closePosition('a', symbol);
+    // The 3 + 2 + 3 parts placed before the snapshot, in the order they went.
+    expect(canceled(events)).toEqual([
+      ['STOP_LOSS', '1'], ['STOP_LOSS', '1'], ['STOP_LOSS', '0.5'],
+      ['TAKE_PROFIT', '1'], ['TAKE_PROFIT', '0.25'],
+      ['TRAILING_STOP_MARKET', '1'], ['TRAILING_STOP_MARKET', '1'], ['TRAILING_STOP_MARKET', '0.5'],
+    ]);
+    expect(size(restored)).toBe('0');
+    expect(restored.kernel.openOrders('a')).toEqual([]);
+    restored.kernel.checkInvariants();
   });
 });
 
