@@ -126,6 +126,21 @@ describe("a fixed-quantity position above the instrument's largest market order"
     engine.kernel.checkInvariants();
   });
 
+  it('a DCA fill that grows the position cancels the stop\'s parts and covers the new position in parts', () => {
+    // Long 1.5, stop 5 % under (57,000.0), one DCA order of 1.5 (×1) 1 % under, 59,400.0: the stop goes as 1 + 0.5.
+    const { engine, events } = long('1.5', { stopLoss: { type: 'percent', percent: 5 }, dca: { count: 1, stepPercent: 1, sizeMultiplier: 1 } });
+    expect(placed(events, 'STOP_LOSS')).toEqual([['STOP_LOSS', '1'], ['STOP_LOSS', '0.5']]);
+    // Asks at 59,400.0 fill the DCA order: a position of 3, whose stop goes as 1 + 1 + 1 once the 1 + 0.5 are cancelled.
+    events.length = 0;
+    book(engine, T0 + 2, [['59300.0', '5']], [['59400.0', '5']]);
+    expect(size(engine)).toBe('3');
+    expect(canceled(events)).toEqual([['STOP_LOSS', '1'], ['STOP_LOSS', '0.5']]);
+    expect(placed(events, 'STOP_LOSS')).toEqual([['STOP_LOSS', '1'], ['STOP_LOSS', '1'], ['STOP_LOSS', '1']]);
+    expect(openExits(engine)).toEqual([['STOP_LOSS', '1'], ['STOP_LOSS', '1'], ['STOP_LOSS', '1']]);
+    expect(errors(events)).toEqual([]);
+    engine.kernel.checkInvariants();
+  });
+
   it('a close cancels every part of every exit', () => {
     const { engine, events } = long('2.5', TACTICS);
     book(engine, T0 + 2, [['59900.0', '5']], [['60000.0', '5']]);
