@@ -796,7 +796,7 @@ export class TradeManager {
    * kept in `plan.orders.parts` under it (docs/adr/XXXX-exits-in-parts.md). Stops placing when the plan
    * ends meanwhile (a stop refused as already passed closes the position).
    */
-  private placeExit(plan: TradePlan, role: 'stop' | 'target' | 'trailing', index: number, time: number, order: ExitOrder): string {
+  private placeExit(plan: TradePlan, role: 'stop' | 'target' | 'trailing', index: number, time: number, order: PlanOrder): string {
     const instrument = this.venue.kernel.instrument(plan.symbol)!;
     const largest = instrument.maxMarketQty === undefined ? 0n : roundToIncrement(instrument.maxMarketQty, instrument.stepSize, 'floor');
     const parts = exitParts(order.quantity, largest, instrument.stepSize, instrument.minQty);
@@ -842,7 +842,7 @@ export class TradeManager {
     }
   }
 
-  private place(plan: TradePlan, role: Role['role'], index: number, time: number, order: ExitOrder, part = false): string {
+  private place(plan: TradePlan, role: Role['role'], index: number, time: number, order: PlanOrder, part = false): string {
     plan.version += 1;
     const clientOrderId = `${plan.id}:${role}${role === 'dca' || role === 'target' ? index + 1 : ''}:${plan.version}`;
     const r: Role = { plan: plan.id, role, index, quantity: order.quantity, maxSlippage: order.maxSlippage };
@@ -865,7 +865,7 @@ export class TradeManager {
 }
 
 /** An order of a plan, as `place` sends it. */
-interface ExitOrder {
+interface PlanOrder {
   readonly side: 'BUY' | 'SELL';
   readonly type: PlaceOrderInput['type'];
   readonly quantity: Fixed;
