@@ -96,6 +96,9 @@ describe("Binance's OCO order lists through ccxt", () => {
     expect(canceled).toMatchObject({ listStatusType: 'ALL_DONE', listOrderStatus: 'ALL_DONE', listClientOrderId: 'entry1' });
     for (const leg of await legs()) expect(canceled.transactionTime).toBe(leg.updateTime);
     expect(canceled.orderReports.map((o) => o.status)).toEqual(['CANCELED', 'CANCELED']);
+    // Binance's reports of a cancelled list are cancel answers: the leg's client id as origClientOrderId, the cancel's time as transactTime.
+    const reported = await legs();
+    expect(canceled.orderReports.map((o) => [o.orderId, o.origClientOrderId, o.transactTime])).toEqual(reported.map((leg) => [leg.orderId, leg.clientOrderId, leg.updateTime]));
     expect((await balances()).USDT).toEqual({ free: '10617.8815', locked: '0' });
     const all = (await binance.privateGetAllOrderList()) as Row[];
     expect(all.map((l) => [l.listClientOrderId, l.listOrderStatus])).toEqual([['exit1', 'ALL_DONE'], ['entry1', 'ALL_DONE']]);

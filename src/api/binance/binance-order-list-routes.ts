@@ -22,7 +22,6 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import { extend } from '../../core/objects.js';
 import { isOpenStatus } from '../../core/orders/order-status.js';
 import type { Order } from '../../core/orders/order.js';
-import { paperOrderView } from '../../execution/paper-execution-service.js';
 import { auditCall, outcomeOf } from '../dialect-kit/facade-calls.js';
 import { intParam, optionalInt } from '../dialect-kit/request-params.js';
 import { accountOrder, accountOrders } from '../../execution/order-records.js';
@@ -33,7 +32,7 @@ import type { PlaceOrderRequest } from '../service-deps.js';
 import type { BinanceContext } from './binance-api.js';
 import { binanceErrorOf, binanceErrors } from './binance-errors.js';
 import { requireSpotSymbol } from './binance-trading-routes.js';
-import { binanceNewOrder, idNumber } from './binance-mappers.js';
+import { binanceCanceledOrderList, binanceOrderList, type OrderListReports } from './binance-order-lists.js';
 
 const DECIMAL = /^\d{1,20}(\.\d{1,20})?$/;
 const DECIMAL_RANGE = '^([0-9]{1,20})(\\.[0-9]{1,20})?$';
@@ -98,23 +97,9 @@ export function registerBinanceOrderListRoutes(app: FastifyInstance, ctx: Binanc
     if (deps.execution.mode !== 'paper') throw binanceErrors.unsupportedOperation('Order lists are simulated on paper only.');
   };
 
-  /** The list as Binance states it: summary fields, its orders, and with `reports` each order's report. */
-  const listView = async (accountId: string, group: string, reports: boolean, members?: readonly Readonly<Order>[]): Promise<Record<string, unknown>> => {
-    const orders = members ?? (await groupOrders(deps, accountId, group));
-    const open = orders.some((o) => isOpenStatus(o.status));
-    const listId = idNumber(orders[0]!.id);
-    return {
-      orderListId: listId,
-      contingencyType: orders.some((o) => o.bracket !== undefined) ? 'OTO' : 'OCO',
-      listStatusType: open ? 'EXEC_STARTED' : 'ALL_DONE',
-      listOrderStatus: open ? 'EXECUTING' : 'ALL_DONE',
-      listClientOrderId: group,
-      transactionTime: Math.max(...orders.map((o) => o.updatedAt)),
-      symbol: orders[0]!.symbol,
-      orders: orders.map((o) => ({ symbol: o.symbol, orderId: idNumber(o.id), clientOrderId: o.clientOrderId })),
-      ...(reports ? { orderReports: orders.map((o) => (extend(binanceNewOrder(paperOrderView(o), o, 'RESULT', []), { orderListId: listId }))) } : {}),
-    };
-  };
+  /** The list as Binance states it (binance-order-lists.ts), its orders read when not given. */
+  const listView = async (accountId: string, group: string, reports: OrderListReports, members?: readonly Readonly<Order>[]): Promise<Record<string, unknown>> =>
+    binanceOrderList(group, members ?? (await groupOrders(deps, accountId, group)), reports);
   /** The group a request names by `orderListId` or by its list client id; -2013 (query) / -2011 (cancel) when there is none. */
   const groupNamed = async (accountId: string, p: Record<string, string>, listIdKey: string, on: 'query' | 'cancel'): Promise<string> => {
     const listId = given(p, 'orderListId');
@@ -159,7 +144,7 @@ export function registerBinanceOrderListRoutes(app: FastifyInstance, ctx: Binanc
     }
     for (const [i, request] of requests.entries()) await audit('order.place', accountId, { request, result: outcomeOf(ok(placed.value[i]!)) });
     // transactionTime: the legs' placement, on the exchange clock every order time here is on.
-    return extend(await listView(accountId, group, true), { listStatusType: 'EXEC_STARTED' });
+    return extend(await listView(accountId, group, 'placed'), { listStatusType: 'EXEC_STARTED' });
   };
 
   const leg = (p: Record<string, string>, name: 'above' | 'below'): Leg => {
@@ -220,7 +205,7 @@ export function registerBinanceOrderListRoutes(app: FastifyInstance, ctx: Binanc
   ctx.route('GET', '/api/v3/orderList', 4, async (request, _reply, p) => {
     const account = ctx.signed(request, p);
     paperOnly();
-    return listView(account.accountId, await groupNamed(account.accountId, p, 'origClientOrderId', 'query'), false);
+    return listView(account.accountId, await groupNamed(account.accountId, p, 'origClientOrderId', 'query'), 'none');
   });
 
   ctx.route('DELETE', '/api/v3/orderList', 1, async (request, _reply, p) => {
@@ -231,7 +216,7 @@ export function registerBinanceOrderListRoutes(app: FastifyInstance, ctx: Binanc
     if ((await groupOrders(deps, account.accountId, group))[0]!.symbol !== symbol) throw binanceErrors.unknownOrderOnCancel();
     const result = await cancelGroup(deps, audit, account.accountId, group);
     if (!result.ok) throw binanceErrors.unknownOrderOnCancel();
-    return extend(await listView(account.accountId, group, true), { listStatusType: 'ALL_DONE', listOrderStatus: 'ALL_DONE' });
+    return binanceCanceledOrderList(group, await groupOrders(deps, account.accountId, group));
   });
 
   /** The account's lists, oldest first, each once (by its first order). */
@@ -250,7 +235,7 @@ export function registerBinanceOrderListRoutes(app: FastifyInstance, ctx: Binanc
     const account = ctx.signed(request, p);
     paperOnly();
     const open = (await lists(account.accountId)).filter((l) => l.orders.some((o) => isOpenStatus(o.status)));
-    return Promise.all(open.map((l) => listView(account.accountId, l.group, false, l.orders)));
+    return Promise.all(open.map((l) => listView(account.accountId, l.group, 'none', l.orders)));
   });
 
   ctx.route('GET', '/api/v3/allOrderList', 20, async (request, _reply, p) => {
@@ -266,6 +251,6 @@ export function registerBinanceOrderListRoutes(app: FastifyInstance, ctx: Binanc
       (l) => (fromId === undefined || Number(l.first.id) >= fromId) && (start === undefined || l.first.arrivesAt >= start) && (end === undefined || l.first.arrivesAt <= end),
     );
     const page = fromId !== undefined || start !== undefined ? chosen.slice(0, limit) : chosen.slice(-limit);
-    return Promise.all(page.map((l) => listView(account.accountId, l.group, false, l.orders)));
+    return Promise.all(page.map((l) => listView(account.accountId, l.group, 'none', l.orders)));
   });
 }
