@@ -16,6 +16,7 @@ import { registerBinanceApi } from './binance-api.js';
 const START = 1723161300000;
 
 type Row = Record<string, unknown>;
+const infoOf = (o: { info: unknown }) => o.info as Row;
 
 describe("Binance's OCO order lists through ccxt", () => {
   let service: TestService;
@@ -140,7 +141,7 @@ describe("Binance's OCO order lists through ccxt", () => {
     expect(service.deps.hub.kernel.orders(account.id).map((o) => o.clientOrderId)).toEqual([0, 1, 2, 3, 4].map((i) => `stop${i}`));
   });
 
-  it('a cancel of open orders, or of one leg, names the list each cancelled leg belonged to; one leg cancelled cancels its list', async () => {
+  it('a cancel of open orders answers each list as one entry, as DELETE orderList does, and a cancel of one leg names its list and cancels it whole', async () => {
     const account = (await app.inject({ method: 'POST', url: '/api/accounts', headers: { authorization: `Bearer ${ADMIN_KEY}` }, payload: { name: 'list-cancel', balances: { USDT: '10000', BTC: '1' } } })).json() as { apiKey: string; apiSecret: string };
     const client = binanceClient(base, account.apiKey, account.apiSecret);
     await client.loadMarkets();
@@ -148,20 +149,45 @@ describe("Binance's OCO order lists through ccxt", () => {
     const place = async (name: string) =>
       (await client.privatePostOrderListOco({
         symbol: 'BTCUSDT', side: 'SELL', quantity: '0.01', listClientOrderId: name,
-        aboveType: 'LIMIT_MAKER', abovePrice: '63000.00', belowType: 'STOP_LOSS_LIMIT', belowStopPrice: '60000.00', belowPrice: '59990.00', belowTimeInForce: 'GTC',
+        aboveType: 'LIMIT_MAKER', abovePrice: '63000.00', aboveClientOrderId: `${name}-above`,
+        belowType: 'STOP_LOSS_LIMIT', belowStopPrice: '60000.00', belowPrice: '59990.00', belowTimeInForce: 'GTC', belowClientOrderId: `${name}-below`,
       })) as Row & { orders: Row[] };
     const plain = (await client.privatePostOrder({ symbol: 'BTCUSDT', side: 'BUY', type: 'LIMIT', timeInForce: 'GTC', quantity: '0.01', price: '50000.00' })) as Row;
     const first = await place('all1');
     const second = await place('all2');
-    // DELETE openOrders: every leg with its list's id (the id of the list's first order), the plain order with -1.
+    // DELETE openOrders (Binance's example answer): the plain order as a cancel report (orderListId -1), each list
+    // as ONE entry with the nine fields of DELETE orderList's answer, its orders and their cancel reports.
     const canceled = (await client.privateDeleteOpenOrders({ symbol: 'BTCUSDT' })) as Row[];
-    expect(canceled.map((o) => [o.orderId, o.status, o.orderListId]).sort((a, b) => Number(a[0]) - Number(b[0]))).toEqual([
-      [plain.orderId, 'CANCELED', -1],
-      [first.orders[0]!.orderId, 'CANCELED', first.orderListId],
-      [first.orders[1]!.orderId, 'CANCELED', first.orderListId],
-      [second.orders[0]!.orderId, 'CANCELED', second.orderListId],
-      [second.orders[1]!.orderId, 'CANCELED', second.orderListId],
-    ]);
+    expect(canceled).toHaveLength(3);
+    const report = canceled.find((e) => e.orderId === plain.orderId)!;
+    expect(report).toMatchObject({ symbol: 'BTCUSDT', origClientOrderId: plain.clientOrderId, orderListId: -1, status: 'CANCELED', type: 'LIMIT', price: '50000', origQty: '0.01' });
+    expect(report.contingencyType).toBeUndefined();
+    const LIST_FIELDS = ['contingencyType', 'listClientOrderId', 'listOrderStatus', 'listStatusType', 'orderListId', 'orderReports', 'orders', 'symbol', 'transactionTime'];
+    for (const list of [first, second]) {
+      const name = list.listClientOrderId as string;
+      const entry = canceled.find((e) => e.listClientOrderId === name) as Row & { orderReports: Row[] };
+      expect(Object.keys(entry).sort()).toEqual(LIST_FIELDS);
+      expect(entry).toMatchObject({ orderListId: list.orderListId, contingencyType: 'OCO', listStatusType: 'ALL_DONE', listOrderStatus: 'ALL_DONE', symbol: 'BTCUSDT', orders: list.orders });
+      // The stop leg was placed first (it is the list's id), then the LIMIT_MAKER: each cancelled, naming its list.
+      expect(entry.orderReports).toMatchObject([
+        { symbol: 'BTCUSDT', orderId: list.orders[0]!.orderId, origClientOrderId: `${name}-below`, orderListId: list.orderListId, status: 'CANCELED', type: 'STOP_LOSS_LIMIT', side: 'SELL', price: '59990', stopPrice: '60000', origQty: '0.01' },
+        { symbol: 'BTCUSDT', orderId: list.orders[1]!.orderId, origClientOrderId: `${name}-above`, orderListId: list.orderListId, status: 'CANCELED', type: 'LIMIT_MAKER', side: 'SELL', price: '63000', origQty: '0.01' },
+      ]);
+      // The list's transactionTime is its cancel, the time each report states (transactTime).
+      for (const r of entry.orderReports) expect(r.transactTime).toBe(entry.transactionTime);
+    }
+    expect(await client.privateGetOpenOrderList()).toEqual([]);
+
+    // ccxt's cancelAllOrders reads that answer without throwing: the plain order as a cancelled order.
+    const again = (await client.privatePostOrder({ symbol: 'BTCUSDT', side: 'BUY', type: 'LIMIT', timeInForce: 'GTC', quantity: '0.01', price: '50000.00' })) as Row;
+    await place('all3');
+    const parsed = await client.cancelAllOrders('BTC/USDT');
+    expect(parsed.find((o) => o.id === String(again.orderId))).toMatchObject({ status: 'canceled', symbol: 'BTC/USDT', price: 50000, amount: 0.01 });
+    // ccxt has no unified order list: the list's entry comes back as an order with no id, the list in its `info`.
+    expect(parsed).toHaveLength(2);
+    expect(parsed.filter((o) => o.id === undefined).map((o) => [infoOf(o).listClientOrderId, (infoOf(o).orderReports as Row[]).map((r) => r.status)])).toEqual([['all3', ['CANCELED', 'CANCELED']]]);
+    expect(await client.fetchOpenOrders('BTC/USDT')).toEqual([]);
+
     // DELETE order on one leg: the answer names its list.
     const third = await place('one1');
     const leg = (await client.privateDeleteOrder({ symbol: 'BTCUSDT', orderId: third.orders[1]!.orderId })) as Row;

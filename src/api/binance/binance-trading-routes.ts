@@ -1,6 +1,6 @@
 /**
  * Binance Spot v3 SIGNED endpoints: account, account/commission, order (new, test, query, cancel),
- * openOrders (list, cancel per symbol), allOrders, myTrades, the order-list endpoints, and the
+ * openOrders (list, cancel per symbol, order lists as whole lists), allOrders, myTrades, the order-list endpoints, and the
  * wallet's coin list and (empty) margin pair lists ccxt's `loadMarkets` reads. Orders, cancels and queries go through the facade
  * and into the audit log exactly as the native and MEXC routes do: an order placed through one API
  * is the same order through the others. Everything else read about the account (allOrders,
@@ -17,9 +17,9 @@ import { formatFixed, parseFixed } from '../../core/money/fixed.js';
 import type { AccountProfile } from '../../persistence/credential-store.js';
 import { fillOfEvent } from '../dialect-kit/account-history.js';
 import { fillsPage, ordersPage, type HistoryWindow } from '../dialect-kit/history-pages.js';
-import { auditCall, cancelOpenOrders, feesOf, outcomeOf } from '../dialect-kit/facade-calls.js';
+import { auditCall, feesOf, outcomeOf } from '../dialect-kit/facade-calls.js';
 import { testOrder } from '../dialect-kit/order-test.js';
-import { cancelRestOfList, groupOrders, orderRecords } from '../order-groups.js';
+import { cancelOpenOrdersAndLists, cancelRestOfList, groupOrders, orderRecords } from '../order-groups.js';
 import { accountOrders } from '../../execution/order-records.js';
 import { accountReads } from '../paper-account-reads.js';
 import { freshValueOr } from '../read-answers.js';
@@ -27,6 +27,7 @@ import type { ExecutionResult, OrderView } from '../service-deps.js';
 import type { BinanceContext } from './binance-api.js';
 import { binanceErrorOf, binanceErrors } from './binance-errors.js';
 import { binanceCanceledOrder, binanceMyTrade, binanceNewOrder, binanceOrder, idNumber } from './binance-mappers.js';
+import { binanceCanceledOrderList } from './binance-order-lists.js';
 import { binanceOrderRequest } from './binance-order-request.js';
 
 const invalid = binanceErrors.invalidParameter;
@@ -190,14 +191,31 @@ export function registerBinanceTradingRoutes(app: FastifyInstance, ctx: BinanceC
     return Promise.all(open.map(async (o) => binanceOrder(o, await orderDetail(o), listId(o))));
   });
 
+  /**
+   * Binance: "Cancels all active orders on a symbol. This includes orders that are part of an order
+   * list." The answer is an array: a cancel report per order outside a list, and one entry per order
+   * list, the list as `DELETE /api/v3/orderList` answers it (binance-order-lists.ts: its orders and
+   * their cancel reports). A list is cancelled whole (order-groups.ts); its entry stands where its
+   * first open order was listed. Live, the venue's lists are not grouped here: every order is a report.
+   */
   ctx.route('DELETE', '/api/v3/openOrders', 1, async (request, _reply, p) => {
     const account: AccountProfile = ctx.signed(request, p);
     const symbol = symbolOf(p);
     requireSpotSymbol(deps.hub.kernel, symbol);
-    const canceled = unwrap(await cancelOpenOrders(deps, audit, account.accountId, symbol), 'query');
+    const canceled = unwrap(await cancelOpenOrdersAndLists(deps, audit, account.accountId, symbol), 'query');
     const orderDetail = detail(account.accountId);
-    const listId = await listIds(account.accountId, canceled);
-    return Promise.all(canceled.map(async (o) => binanceCanceledOrder(o, await orderDetail(o), o.clientOrderId, listId(o))));
+    const answer: Record<string, unknown>[] = [];
+    const listed = new Set<string>();
+    for (const o of canceled) {
+      const list = deps.execution.mode === 'paper' ? o.ocoGroup : undefined;
+      if (list === undefined) {
+        answer.push(binanceCanceledOrder(o, await orderDetail(o), o.clientOrderId));
+      } else if (!listed.has(list)) {
+        listed.add(list);
+        answer.push(binanceCanceledOrderList(list, await groupOrders(deps, account.accountId, list)));
+      }
+    }
+    return answer;
   });
 
   ctx.route('GET', '/api/v3/allOrders', 20, async (request, reply, p) => {
