@@ -205,3 +205,101 @@ describe('the Binance Spot v3 routes (raw HTTP)', () => {
     }
   });
 });
+
+/**
+ * Binance Spot's market data over hand-made trades, every figure worked out by hand: prices and
+ * quantities with 8 decimals, as each route's example in Binance's docs (rest-api.md, "Market Data
+ * endpoints").
+ */
+describe("the Binance Spot v3 market data routes print Binance's figures", () => {
+  const START = 1723161300000; // 2024-08-08T23:55:00Z: the recording's book is synced by then
+  const T0 = START + 1_000;
+  const HOUR = 3_600_000;
+  const DAY = 24 * HOUR;
+  let service: TestService;
+  let app: FastifyInstance;
+  const get = async (path: string) => (await app.inject({ url: `/binance/api/v3/${path}` })).json();
+  const trade = (tradeId: number, time: number, price: string, quantity: string, buyerMaker: boolean) =>
+    service.deps.hub.submit({ kind: 'trade', symbol: 'BTCUSDT', tradeId, time, price, quantity, buyerMaker });
+  /** A decimal string with 8 decimals, by string padding (an independent model of the format). */
+  const pad8 = (s: string) => {
+    const [whole, fraction = ''] = s.split('.');
+    return `${whole}.${fraction.padEnd(8, '0')}`;
+  };
+
+  beforeAll(async () => {
+    service = await startTestService({ until: START });
+    // The tape starts with the plugin: it holds only the trades below.
+    app = await buildServer(service.deps, { plugins: [registerBinanceApi] });
+  });
+  afterAll(async () => {
+    await app.close();
+    await service.close();
+  });
+
+  it('prints every price and quantity with 8 decimals', async () => {
+    await trade(9_000_000_001, T0, '61000.5', '0.1', true);
+    await trade(9_000_000_002, T0 + HOUR, '61100', '0.2', false);
+    await trade(9_000_000_003, T0 + DAY + HOUR / 2, '61200.25', '0.05', false);
+    await trade(9_000_000_004, T0 + DAY + HOUR, '61150', '0.15', true);
+    const now = T0 + DAY + HOUR + 60_000;
+    await trade(9_000_000_005, now, '61151', '0.06', false);
+
+    // The window is (now − 24 h, now] = (T0 + 1 h + 60 s, …]: trades 3, 4 and 5. Trade 2, at T0 + 1 h, is the last before it.
+    // open 61200.25, high 61200.25, low 61150, close 61151; change 61151 − 61200.25 = −49.25, −49.25 / 61200.25 = −0.0805 % → −0.080.
+    // volume 0.05 + 0.15 + 0.06 = 0.26; quote 3060.0125 + 9172.5 + 3669.06 = 15901.5725; 15901.5725 / 0.26 = 61159.894230769… → 61159.89423077.
+    const [bid] = service.engine.kernel.depth('BTCUSDT', 1)!.bids;
+    const [ask] = service.engine.kernel.depth('BTCUSDT', 1)!.asks;
+    expect(await get('ticker/24hr?symbol=BTCUSDT')).toEqual({
+      symbol: 'BTCUSDT',
+      priceChange: '-49.25000000',
+      priceChangePercent: '-0.080',
+      weightedAvgPrice: '61159.89423077',
+      prevClosePrice: '61100.00000000',
+      lastPrice: '61151.00000000',
+      lastQty: '0.06000000',
+      bidPrice: pad8(bid![0]),
+      bidQty: pad8(bid![1]),
+      askPrice: pad8(ask![0]),
+      askQty: pad8(ask![1]),
+      openPrice: '61200.25000000',
+      highPrice: '61200.25000000',
+      lowPrice: '61150.00000000',
+      volume: '0.26000000',
+      quoteVolume: '15901.57250000',
+      openTime: T0 + DAY + HOUR / 2,
+      closeTime: now,
+      firstId: 9_000_000_003,
+      lastId: 9_000_000_005,
+      count: 3,
+    });
+    expect(await get('ticker/price?symbol=BTCUSDT')).toEqual({ symbol: 'BTCUSDT', price: '61151.00000000' });
+    expect(await get('ticker/bookTicker?symbol=BTCUSDT')).toEqual({ symbol: 'BTCUSDT', bidPrice: pad8(bid![0]), bidQty: pad8(bid![1]), askPrice: pad8(ask![0]), askQty: pad8(ask![1]) });
+    const depth = service.engine.kernel.depth('BTCUSDT', 5)!;
+    expect(await get('depth?symbol=BTCUSDT&limit=5')).toMatchObject({
+      bids: depth.bids.map(([p, q]) => [pad8(p), pad8(q)]),
+      asks: depth.asks.map(([p, q]) => [pad8(p), pad8(q)]),
+    });
+    // A trade's quoteQty is the exact price × qty, as in Binance's example ("48.000012"): 61150 × 0.15 = 9172.5, 61151 × 0.06 = 3669.06.
+    expect(await get('trades?symbol=BTCUSDT&limit=2')).toEqual([
+      { id: 9_000_000_004, price: '61150.00000000', qty: '0.15000000', quoteQty: '9172.5', time: T0 + DAY + HOUR, isBuyerMaker: true, isBestMatch: true },
+      { id: 9_000_000_005, price: '61151.00000000', qty: '0.06000000', quoteQty: '3669.06', time: now, isBuyerMaker: false, isBestMatch: true },
+    ]);
+    expect(await get('aggTrades?symbol=BTCUSDT&limit=1')).toEqual([{ a: 9_000_000_005, p: '61151.00000000', q: '0.06000000', f: 9_000_000_005, l: 9_000_000_005, T: now, m: false, M: true }]);
+    // The 5 minutes before now hold trades 4 and 5: (9172.5 + 3669.06) / 0.21 = 12841.56 / 0.21 = 61150.285714285… → 61150.28571429.
+    expect(await get('avgPrice?symbol=BTCUSDT')).toEqual({ mins: 5, price: '61150.28571429', closeTime: now });
+    // Daily candles (UTC): Aug 8 holds trade 1, Aug 9 trade 2, Aug 10 trades 3–5. Taker buys are the trades whose buyer was not the maker:
+    // trade 2 (0.2, 12220), trades 3 and 5 (0.05 + 0.06 = 0.11; 3060.0125 + 3669.06 = 6729.0725).
+    const aug8 = Date.UTC(2024, 7, 8);
+    const aug9 = aug8 + DAY;
+    const aug10 = aug9 + DAY;
+    expect(await get('klines?symbol=BTCUSDT&interval=1d')).toEqual([
+      [aug8, '61000.50000000', '61000.50000000', '61000.50000000', '61000.50000000', '0.10000000', aug9 - 1, '6100.05000000', 1, '0.00000000', '0.00000000', '0'],
+      [aug9, '61100.00000000', '61100.00000000', '61100.00000000', '61100.00000000', '0.20000000', aug10 - 1, '12220.00000000', 1, '0.20000000', '12220.00000000', '0'],
+      [aug10, '61200.25000000', '61200.25000000', '61150.00000000', '61151.00000000', '0.26000000', aug10 + DAY - 1, '15901.57250000', 3, '0.11000000', '6729.07250000', '0'],
+    ]);
+    expect(await get('uiKlines?symbol=BTCUSDT&interval=1d&limit=1')).toEqual([
+      [aug10, '61200.25000000', '61200.25000000', '61150.00000000', '61151.00000000', '0.26000000', aug10 + DAY - 1, '15901.57250000', 3, '0.11000000', '6729.07250000', '0'],
+    ]);
+  });
+});

@@ -2,7 +2,7 @@
  * Binance Spot v3's kline intervals and how each buckets the tape (fixed lengths from the epoch,
  * Monday weeks, months), and the kline rows Spot and USD-M share.
  */
-import { formatFixed } from '../../core/money/fixed.js';
+import { formatFixed, type Fixed } from '../../core/money/fixed.js';
 import { aggregateCandles, type Bucketing, type TapeTrade } from '../dialect-kit/market-tape.js';
 import { intParam, optionalInt } from '../dialect-kit/request-params.js';
 
@@ -27,14 +27,15 @@ export function binanceBucketing(interval: string): Bucketing | undefined {
  * Binance's kline rows of `trades`, `[openTime, open, high, low, close, volume, closeTime,
  * quoteVolume, trades, takerBuyBaseVolume, takerBuyQuoteVolume, "0"]`, closeTime the bucket's last
  * ms: with `startTime` the first `limit` from it, otherwise the latest `limit` (default 500, at
- * most `maxLimit`), within `endTime`.
+ * most `maxLimit`), within `endTime`. Prices and volumes through `decimal` (Spot: binance-decimals.ts,
+ * 8 decimals padded, as its example rows; by default trailing zeros trimmed).
  */
-export function binanceKlineRows(trades: readonly TapeTrade[], bucketing: Bucketing, p: Readonly<Record<string, string>>, maxLimit: number, invalid: (detail: string) => Error): unknown[][] {
+export function binanceKlineRows(trades: readonly TapeTrade[], bucketing: Bucketing, p: Readonly<Record<string, string>>, maxLimit: number, invalid: (detail: string) => Error, decimal: (v: Fixed) => string = formatFixed): unknown[][] {
   const limit = intParam(p.limit, 'limit', 500, maxLimit, invalid);
   const start = optionalInt(p.startTime, 'startTime', invalid);
   const end = optionalInt(p.endTime, 'endTime', invalid);
   const rows = aggregateCandles(trades, bucketing).filter((r) => (start === undefined || r.openTime >= start) && (end === undefined || r.openTime <= end));
   const page = start !== undefined ? rows.slice(0, limit) : rows.slice(-limit);
-  const f = formatFixed;
+  const f = decimal;
   return page.map((r) => [r.openTime, f(r.open), f(r.high), f(r.low), f(r.close), f(r.volume), r.closeTime - 1, f(r.quoteVolume), r.trades, f(r.takerBuyVolume), f(r.takerBuyQuoteVolume), '0']);
 }

@@ -6,15 +6,20 @@
  * `time` is the server's wall clock (what signatures are checked against); market data carries the
  * engine's exchange time. aggTrades holds one trade per aggregate (the tape keeps trades, not the
  * exchange's aggregation); `fromId` pages by trade id.
+ *
+ * Prices and quantities are printed as Binance's examples print them, 8 decimals padded
+ * (binance-decimals.ts), in every route; `priceChangePercent` has 3 decimals, and a trade's
+ * `quoteQty` is the exact price × qty (the example's "48.000012" for 4.00000100 × 12.00000000).
  */
 import type { Instrument } from '../../core/instruments/instrument.js';
-import { div, formatFixed, mulExact, parseFixed, roundToDecimals, type Fixed } from '../../core/money/fixed.js';
+import { div, formatFixed, roundToDecimals } from '../../core/money/fixed.js';
 import type { Kernel } from '../../core/kernel/kernel.js';
 import { extend } from '../../core/objects.js';
 import type { MarketTape, TapeTrade } from '../dialect-kit/market-tape.js';
-import { bestOf, dayStatsOf, dayTickerFields, fixedOrZero, lastPriceOf, quoteQtyOf, tradeWindow } from '../dialect-kit/market-views.js';
+import { bestOf, dayStatsOf, dayTickerFields, lastPriceOf, quoteQtyOf, tradeWindow, type Level } from '../dialect-kit/market-views.js';
 import { intParam, optionalInt } from '../dialect-kit/request-params.js';
 import type { BinanceContext } from './binance-api.js';
+import { binanceAverage, binanceDecimal } from './binance-decimals.js';
 import { binanceErrors } from './binance-errors.js';
 import { binanceBucketing, binanceKlineRows } from './binance-klines.js';
 import { exchangeInfoSymbol } from './binance-mappers.js';
@@ -54,7 +59,7 @@ export function registerBinanceMarketRoutes(ctx: BinanceContext): void {
     const instrument = instrumentOf(p.symbol);
     // An instrument whose book has not arrived yet has no levels.
     const depth = kernel().depth(instrument.symbol, depthLimit(p)) ?? { bids: [], asks: [] };
-    return { lastUpdateId: kernel().bookStatus(instrument.symbol)?.updateId ?? 0, bids: depth.bids, asks: depth.asks };
+    return { lastUpdateId: kernel().bookStatus(instrument.symbol)?.updateId ?? 0, bids: depth.bids.map(level), asks: depth.asks.map(level) };
   });
 
   const recent = (symbol: string, p: Record<string, string>): readonly TapeTrade[] => {
@@ -67,12 +72,12 @@ export function registerBinanceMarketRoutes(ctx: BinanceContext): void {
 
   ctx.route('GET', '/api/v3/trades', 25, async (_request, _reply, p) => {
     const instrument = instrumentOf(p.symbol);
-    return recent(instrument.symbol, extend(p, { fromId: '' })).map((t) => ({ id: t.id, price: t.price, qty: t.quantity, quoteQty: quoteQtyOf(t), time: t.time, isBuyerMaker: t.buyerMaker, isBestMatch: true }));
+    return recent(instrument.symbol, extend(p, { fromId: '' })).map((t) => ({ id: t.id, price: binanceDecimal(t.price), qty: binanceDecimal(t.quantity), quoteQty: quoteQtyOf(t), time: t.time, isBuyerMaker: t.buyerMaker, isBestMatch: true }));
   });
 
   ctx.route('GET', '/api/v3/aggTrades', 4, async (_request, _reply, p) => {
     const instrument = instrumentOf(p.symbol);
-    return recent(instrument.symbol, p).map((t) => ({ a: t.id, p: t.price, q: t.quantity, f: t.id, l: t.id, T: t.time, m: t.buyerMaker, M: true }));
+    return recent(instrument.symbol, p).map((t) => ({ a: t.id, p: binanceDecimal(t.price), q: binanceDecimal(t.quantity), f: t.id, l: t.id, T: t.time, m: t.buyerMaker, M: true }));
   });
 
   const klines: Parameters<BinanceContext['route']>[3] = async (_request, _reply, p) => {
@@ -80,7 +85,7 @@ export function registerBinanceMarketRoutes(ctx: BinanceContext): void {
     if (p.interval === undefined || p.interval === '') throw binanceErrors.mandatory('interval');
     const bucketing = binanceBucketing(p.interval);
     if (bucketing === undefined) throw binanceErrors.invalidInterval();
-    return binanceKlineRows(ctx.tape.tradesOf(instrument.symbol), bucketing, p, 1_000, invalid);
+    return binanceKlineRows(ctx.tape.tradesOf(instrument.symbol), bucketing, p, 1_000, invalid, binanceDecimal);
   };
   ctx.route('GET', '/api/v3/klines', 2, klines);
   ctx.route('GET', '/api/v3/uiKlines', 2, klines);
@@ -92,11 +97,11 @@ export function registerBinanceMarketRoutes(ctx: BinanceContext): void {
     const mins = instrument.priceBand?.averageMinutes ?? 5;
     const average = kernel().averagePrice(instrument.symbol);
     const window = ctx.tape.tradesOf(instrument.symbol).filter((t) => t.time > now - mins * 60_000);
-    const price = average !== undefined ? eight(average) : lastPriceOf(kernel(), ctx.tape, instrument.symbol);
+    const price = average !== undefined ? binanceAverage(average) : binanceDecimal(lastPriceOf(kernel(), ctx.tape, instrument.symbol));
     return { mins, price, closeTime: window.at(-1)?.time ?? now };
   });
 
-  const ticker24 = (i: Instrument) => binanceDayTicker(kernel(), ctx.tape, i.symbol);
+  const ticker24 = (i: Instrument) => binanceDayTicker(kernel(), ctx.tape, i.symbol, binanceDecimal);
 
   ctx.route('GET', '/api/v3/ticker/24hr', (p) => many(p, 2, 80), async (_request, _reply, p) => {
     const { one, list } = selected(p);
@@ -105,7 +110,7 @@ export function registerBinanceMarketRoutes(ctx: BinanceContext): void {
 
   ctx.route('GET', '/api/v3/ticker/price', (p) => many(p, 2, 4), async (_request, _reply, p) => {
     const { one, list } = selected(p);
-    const price = (i: Instrument) => ({ symbol: i.symbol, price: lastPriceOf(kernel(), ctx.tape, i.symbol) });
+    const price = (i: Instrument) => ({ symbol: i.symbol, price: binanceDecimal(lastPriceOf(kernel(), ctx.tape, i.symbol)) });
     return one ? price(list[0]!) : list.map(price);
   });
 
@@ -113,35 +118,49 @@ export function registerBinanceMarketRoutes(ctx: BinanceContext): void {
     const { one, list } = selected(p);
     const book = (i: Instrument) => {
       const { bid, ask } = bestOf(kernel(), i.symbol);
-      return { symbol: i.symbol, bidPrice: bid?.[0] ?? '0', bidQty: bid?.[1] ?? '0', askPrice: ask?.[0] ?? '0', askQty: ask?.[1] ?? '0' };
+      return { symbol: i.symbol, bidPrice: binanceDecimal(bid?.[0] ?? '0'), bidQty: binanceDecimal(bid?.[1] ?? '0'), askPrice: binanceDecimal(ask?.[0] ?? '0'), askQty: binanceDecimal(ask?.[1] ?? '0') };
     };
     return one ? book(list[0]!) : list.map(book);
   });
 }
 
+/** A book level [price, qty] as Binance Spot prints it. */
+function level([price, qty]: Level): [string, string] {
+  return [binanceDecimal(price), binanceDecimal(qty)];
+}
+
 /**
  * Binance's rolling 24-hour ticker of `symbol` from the kept tape (Spot's fields; USD-M's are these
- * without the book's and the previous close).
+ * without the book's and the previous close), each price and quantity through `decimal` (Spot:
+ * `binanceDecimal`; by default as the tape and the book hold them).
  */
-export function binanceDayTicker(kernel: Kernel, tape: MarketTape, symbol: string) {
+export function binanceDayTicker(kernel: Kernel, tape: MarketTape, symbol: string, decimal: (v: string) => string = (v) => v) {
   const d = dayStatsOf(kernel, tape, symbol);
   const before = tape.tradesOf(symbol).filter((t) => t.time <= d.closeTime - DAY).at(-1);
+  const fields = dayTickerFields(d);
   return {
     symbol,
-    priceChange: formatFixed(d.change),
+    priceChange: decimal(formatFixed(d.change)),
     priceChangePercent: formatFixed(roundToDecimals(d.changeFraction * 100n, 3, 'half-up'), 3),
-    weightedAvgPrice: d.volume > 0n ? eight(div(d.quoteVolume, d.volume)) : '0',
-    prevClosePrice: before?.price ?? '0',
-    ...dayTickerFields(d),
+    weightedAvgPrice: decimal(d.volume > 0n ? formatFixed(roundToDecimals(div(d.quoteVolume, d.volume), 8, 'half-up')) : '0'),
+    prevClosePrice: decimal(before?.price ?? '0'),
+    lastPrice: decimal(fields.lastPrice),
+    lastQty: decimal(fields.lastQty),
+    bidPrice: decimal(fields.bidPrice),
+    bidQty: decimal(fields.bidQty),
+    askPrice: decimal(fields.askPrice),
+    askQty: decimal(fields.askQty),
+    openPrice: decimal(fields.openPrice),
+    highPrice: decimal(fields.highPrice),
+    lowPrice: decimal(fields.lowPrice),
+    volume: decimal(fields.volume),
+    quoteVolume: decimal(fields.quoteVolume),
+    openTime: fields.openTime,
+    closeTime: fields.closeTime,
     firstId: d.first?.id ?? -1,
     lastId: d.last?.id ?? -1,
     count: d.count,
   };
-}
-
-/** An average price as Binance prints it: 8 decimals. */
-function eight(v: Fixed): string {
-  return formatFixed(roundToDecimals(v, 8, 'half-up'));
 }
 
 /** Binance's `symbols` parameter: `["BTCUSDT","ETHUSDT"]` (ccxt sends it so), or a plain comma list. */
