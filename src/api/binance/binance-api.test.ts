@@ -209,7 +209,7 @@ describe('the Binance Spot v3 routes (raw HTTP)', () => {
 /**
  * Binance Spot's market data over hand-made trades, every figure worked out by hand: prices and
  * quantities with 8 decimals, as each route's example in Binance's docs (rest-api.md, "Market Data
- * endpoints").
+ * endpoints"), and ticker/24hr's prevClosePrice, the last price before the 24-hour window.
  */
 describe("the Binance Spot v3 market data routes print Binance's figures", () => {
   const START = 1723161300000; // 2024-08-08T23:55:00Z: the recording's book is synced by then
@@ -237,9 +237,14 @@ describe("the Binance Spot v3 market data routes print Binance's figures", () =>
     await service.close();
   });
 
-  it('prints every price and quantity with 8 decimals', async () => {
+  it('ticker/24hr, before the tape reaches past its window, takes the first trade of the window as the previous close', async () => {
     await trade(9_000_000_001, T0, '61000.5', '0.1', true);
     await trade(9_000_000_002, T0 + HOUR, '61100', '0.2', false);
+    // The window (T0 + 1 h − 24 h, T0 + 1 h] holds both trades; none is known before it.
+    expect(await get('ticker/24hr?symbol=BTCUSDT')).toMatchObject({ prevClosePrice: '61000.50000000', openPrice: '61000.50000000', lastPrice: '61100.00000000', count: 2 });
+  });
+
+  it("prints every price and quantity with 8 decimals, and ticker/24hr's previous close is the last trade before the window", async () => {
     await trade(9_000_000_003, T0 + DAY + HOUR / 2, '61200.25', '0.05', false);
     await trade(9_000_000_004, T0 + DAY + HOUR, '61150', '0.15', true);
     const now = T0 + DAY + HOUR + 60_000;

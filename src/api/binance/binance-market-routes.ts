@@ -103,6 +103,11 @@ export function registerBinanceMarketRoutes(ctx: BinanceContext): void {
 
   const ticker24 = (i: Instrument) => binanceDayTicker(kernel(), ctx.tape, i.symbol, binanceDecimal);
 
+  /**
+   * `GET /api/v3/ticker/24hr` (FULL): the rolling 24 hours of the kept tape, `binanceDayTicker`'s
+   * fields. `prevClosePrice` is the last kept trade's price before the window opened, else the
+   * window's first trade's (the tape does not reach back that far), else 0 without trades.
+   */
   ctx.route('GET', '/api/v3/ticker/24hr', (p) => many(p, 2, 80), async (_request, _reply, p) => {
     const { one, list } = selected(p);
     return one ? ticker24(list[0]!) : list.map(ticker24);
@@ -133,6 +138,13 @@ function level([price, qty]: Level): [string, string] {
  * Binance's rolling 24-hour ticker of `symbol` from the kept tape (Spot's fields; USD-M's are these
  * without the book's and the previous close), each price and quantity through `decimal` (Spot:
  * `binanceDecimal`; by default as the tape and the book hold them).
+ *
+ * `prevClosePrice` (Binance: the last price before the window): the price of the last kept trade at
+ * or before the window's opening (`closeTime` − 24 h; the window holds the trades after it). The
+ * tape keeps a ring of recent trades and the kernel no trade history, so when the ring does not
+ * reach back past the opening (a service up for less than a day, or a busy symbol) the price the
+ * window opened at stands in for it: its first trade's, the nearest price to the one before it that
+ * is known. Without any trade, 0.
  */
 export function binanceDayTicker(kernel: Kernel, tape: MarketTape, symbol: string, decimal: (v: string) => string = (v) => v) {
   const d = dayStatsOf(kernel, tape, symbol);
@@ -143,7 +155,7 @@ export function binanceDayTicker(kernel: Kernel, tape: MarketTape, symbol: strin
     priceChange: decimal(formatFixed(d.change)),
     priceChangePercent: formatFixed(roundToDecimals(d.changeFraction * 100n, 3, 'half-up'), 3),
     weightedAvgPrice: decimal(d.volume > 0n ? formatFixed(roundToDecimals(div(d.quoteVolume, d.volume), 8, 'half-up')) : '0'),
-    prevClosePrice: decimal(before?.price ?? '0'),
+    prevClosePrice: decimal(before?.price ?? d.first?.price ?? '0'),
     lastPrice: decimal(fields.lastPrice),
     lastQty: decimal(fields.lastQty),
     bidPrice: decimal(fields.bidPrice),
