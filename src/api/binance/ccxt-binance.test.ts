@@ -156,6 +156,11 @@ describe("ccxt's binance class trades on papertrade's Binance Spot API", () => {
     expect(ticker.ask).toBe(Number(top().asks[0]![0]));
     const volume = trades.reduce((sum, t) => sum + (t.kind === 'trade' ? parseFixed(t.quantity) : 0n), 0n);
     expect(ticker.baseVolume).toBe(Number(formatFixed(volume)));
+    // The tape began with the plugin, at START: no trade before the window is known, so the previous close is the window's first.
+    const first = trades[0]!;
+    if (first.kind !== 'trade') throw new Error('not a trade');
+    expect(ticker.previousClose).toBe(Number(first.price));
+    expect(ticker.open).toBe(Number(first.price));
 
     const fetched = await binance.fetchTrades(SYMBOL, undefined, 20);
     expect(fetched).toHaveLength(20);
