@@ -94,7 +94,8 @@ describe('papertrade accounts on the database', () => {
     const untouched = join(tempDir(), 'never.db');
     const env = { DATABASE_URL: `sqlite:${untouched}`, LOG_LEVEL: 'silent' };
     const cases: [string[], number, string][] = [
-      [['create', '--name', 'x', '--balances', 'USDT=-5'], 2, '--balances: expected ASSET=amount'],
+      [['create', '--name', 'x', '--balances', 'USDT=-5'], 2, 'papertrade accounts: --balances: USDT amount must be 0 or more, got "-5"\n'],
+      [['reset', 'acc_x', '--balances', 'BTC=1,USDT=-0.1'], 2, 'papertrade accounts: --balances: USDT amount must be 0 or more, got "-0.1"\n'],
       [['create', '--name', 'x', '--type', 'margin'], 2, '--type must be spot or futures (got "margin")'],
       [['create', '--name', 'x', '--type', 'futures', '--leverage', '500'], 2, '--leverage must be a whole number from 1 to 125'],
       [['create', '--name', 'x', '--maker-fee', '1e-3'], 2, '--maker-fee must be a decimal number'],

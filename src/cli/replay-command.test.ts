@@ -160,6 +160,9 @@ describe('papertrade replay account settings', () => {
       ['a coin on a perpetual', ['--recording', USDM_RECORDING, '--balances', 'USDT=10000,BTC=2'], 'papertrade: --balances: a perpetual recording opens futures accounts, which hold USDT only (e.g. --balances USDT=10000)\n'],
       ['a leverage past the instrument\'s', ['--recording', USDM_RECORDING, '--balances', 'USDT=10000', '--leverage', '1000'], 'papertrade: --leverage must be a whole number from 1 to 125 on BTCUSDT, got "1000"\n'],
       ['a balance of 10^24', ['--recording', RECORDING, '--balances', 'USDT=1000000000000000000000000'], 'papertrade: --balances: invalid balance (USDT: must be below 10^20)\n'],
+      // A negative amount is a bad amount, said as such, not a list of the wrong shape.
+      ['a negative balance', ['--recording', RECORDING, '--balances', 'USDT=-5'], 'papertrade: --balances: USDT amount must be 0 or more, got "-5"\n'],
+      ['an amount in exponent form', ['--recording', RECORDING, '--balances', 'BTC=1e5'], 'papertrade: --balances: BTC amount must be a decimal number such as 100 or 0.5, got "1e5"\n'],
     ];
     for (const [name, args, message] of cases) {
       const result = cli(['replay', '--orders', ordersFile([order]), ...args]);

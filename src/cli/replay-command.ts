@@ -27,6 +27,15 @@ function parseLatency(text: string): number {
   return Number(text);
 }
 
+/** `--balances` read by `parseBalances`, its refusal naming the flag as the other flags' do. */
+function balancesFlag(text: string): Record<string, string> {
+  try {
+    return parseBalances(text);
+  } catch (error) {
+    throw new Error(`--balances: ${error instanceof Error ? error.message.replace(/^balances: /, '') : String(error)}`);
+  }
+}
+
 function openOutFile(path: string): number {
   try {
     return openSync(path, 'w');
@@ -70,7 +79,7 @@ export function registerReplayCommands(program: Command): void {
     .option('--spread-bps <bp>', 'trades-only recordings: spread of the quote derived from each print, in basis points', DEFAULT_TRADES_ONLY_MODEL.spreadBps)
     .option('--slippage-bps <bp>', 'trades-only recordings: slippage added on each side of that quote, in basis points', DEFAULT_TRADES_ONLY_MODEL.slippageBps)
     .action(async (opts: { recording: string; orders: string; balances: string; latencyMs: string; exchange: string; fundingRate?: string; leverage: string; out?: string; spreadBps: string; slippageBps: string }, command: Command) => {
-      const given = parseBalances(opts.balances);
+      const given = balancesFlag(opts.balances);
       const latencyMs = parseLatency(opts.latencyMs);
       const recording = readRecording(opts.recording);
       const balances = accountBalances(recording, opts.exchange, given, command.getOptionValueSource('balances') === 'default');

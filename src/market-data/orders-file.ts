@@ -113,16 +113,23 @@ export function parseOrders(text: string, symbols: readonly string[], name = 'or
   return commands;
 }
 
-/** Parses `USDT=100000,BTC=2` into `{ USDT: "100000", BTC: "2" }`. */
+/**
+ * Parses `USDT=100000,BTC=2` into `{ USDT: "100000", BTC: "2" }`. Throws `OrdersFileError` naming
+ * what is wrong: the shape of a part, an amount that is negative or not a plain decimal, an asset twice.
+ */
 export function parseBalances(text: string): Record<string, string> {
   const out: Record<string, string> = {};
   for (const part of text.split(',')) {
-    const match = /^\s*([A-Za-z0-9]+)\s*=\s*(\d+(?:\.\d+)?)\s*$/.exec(part);
+    const match = /^\s*([A-Za-z0-9]+)\s*=\s*(\S*)\s*$/.exec(part);
     if (match === null) throw new OrdersFileError(`balances: expected ASSET=amount[,ASSET=amount…], got "${part.trim()}"`);
     const asset = match[1]!.toUpperCase();
+    const amount = match[2]!;
+    // A balance is 0 or more (the kernel's rule): `USDT=-5` is a bad amount, not a bad list.
+    if (/^-\d+(\.\d+)?$/.test(amount)) throw new OrdersFileError(`balances: ${asset} amount must be 0 or more, got "${amount}"`);
+    if (!DECIMAL.test(amount)) throw new OrdersFileError(`balances: ${asset} amount must be a decimal number such as 100 or 0.5, got "${amount}"`);
     // `USDT=100,USDT=200` is a typo, not a request for 200: the second would silently replace the first.
     if (Object.hasOwn(out, asset)) throw new OrdersFileError(`balances: ${asset} is given twice`);
-    out[asset] = match[2]!;
+    out[asset] = amount;
   }
   return out;
 }
