@@ -42,6 +42,18 @@ describe('papertrade accounts refuses a bad account setting as a setting', () =>
   });
 });
 
+describe('papertrade accounts given a server address that is not one', () => {
+  it('refuses a --url or PAPERTRADE_URL that is not an http(s) URL as bad input naming it (exit 2), not as a server it cannot reach (exit 1)', { timeout: 60_000 }, async () => {
+    const env = { DATABASE_URL: 'sqlite::memory:', LOG_LEVEL: 'silent', ADMIN_API_KEY: 'k'.repeat(32) };
+    for (const url of ['notaurl', 'ftp://127.0.0.1:3000', 'file:///tmp/x', 'localhost:3000']) {
+      const flag = await runAccountsCommand(['create', '--name', 'x', '--url', url], env);
+      expect({ url, flag }).toEqual({ url, flag: { code: 2, out: '', err: `papertrade accounts: --url must be the server's http:// or https:// URL, such as http://127.0.0.1:3000 (got "${url}")\n` } });
+      const variable = await runAccountsCommand(['list'], { ...env, PAPERTRADE_URL: url });
+      expect({ url, variable }).toEqual({ url, variable: { code: 2, out: '', err: `papertrade accounts: PAPERTRADE_URL must be the server's http:// or https:// URL, such as http://127.0.0.1:3000 (got "${url}")\n` } });
+    }
+  });
+});
+
 describe('papertrade accounts on a database it cannot open', () => {
   it('says why as serve says it, without a stack trace, and exits 2', { timeout: 60_000 }, async () => {
     const dir = mkdtempSync(join(tmpdir(), 'papertrade-accounts-nodb-'));

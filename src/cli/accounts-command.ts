@@ -167,6 +167,7 @@ async function run<T = undefined>(io: AccountsIo, opts: CommonOptions, work: (ba
     const loaded = loadConfig(io.env);
     if (!loaded.ok) throw new AccountsCommandError(`configuration refused:\n${formatConfigErrors(loaded.error)}`, 2);
     const url = opts.url ?? nonEmpty(io.env.PAPERTRADE_URL);
+    if (url !== undefined) checkServerUrl(url, opts.url !== undefined ? '--url' : 'PAPERTRADE_URL');
     const adminKey = opts.adminKey ?? loaded.value.adminApiKey;
     // The backends bring the engine, the database drivers and the server's client: loaded only here (docs/adr/0059).
     const { openAccountsBackend } = await import('./accounts-command-backends.js');
@@ -293,6 +294,17 @@ function listText(rows: readonly AccountRow[]): string {
   const table = [['ID', 'NAME', 'TYPE', 'CREATED', 'HALTED', 'BALANCES'], ...rows.map((r) => [r.id, r.name, r.type, new Date(r.createdAt).toISOString().slice(0, 19).replace('T', ' '), r.halted ? 'yes' : 'no', balancesText(r.balances)])];
   const widths = table[0]!.map((_, i) => Math.max(...table.map((row) => row[i]!.length)));
   return table.map((row) => row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  ')).join('\n') + '\n';
+}
+
+/** A server's address is an http(s) URL: anything else is bad input (exit 2), not a server that cannot be reached (exit 1). */
+function checkServerUrl(url: string, source: string): void {
+  let protocol: string | undefined;
+  try {
+    protocol = new URL(url).protocol;
+  } catch {
+    protocol = undefined;
+  }
+  if (protocol !== 'http:' && protocol !== 'https:') throw new AccountsCommandError(`${source} must be the server's http:// or https:// URL, such as http://127.0.0.1:3000 (got "${url}")`, 2);
 }
 
 function nonEmpty(value: string | undefined): string | undefined {
