@@ -167,6 +167,8 @@ describe('papertrade download (candles through ccxt against a local stand-in of 
       [['--since', '2999-01-01', '--out', join(dir, 'b.csv')], '--since 2999-01-01 is in the future: there is nothing to download yet'],
       // A date in the machine's own format (here month/day) would be read in its local time zone.
       [['--since', '8/8/2024', '--out', join(dir, 'b.csv')], '--since: expected a date (2024-08-08, 2024-08-08T12:00:00Z) or Unix ms, got "8/8/2024"'],
+      [['--since', '-5', '--out', join(dir, 'b.csv')], '--since must be a date or Unix ms of 0 or more, got "-5"'],
+      [['--until', '-1723161300000', '--out', join(dir, 'b.csv')], '--until must be a date or Unix ms of 0 or more, got "-1723161300000"'],
       [['--until', '2024-08-08T25:00', '--out', join(dir, 'b.csv')], '--until: expected a date (2024-08-08, 2024-08-08T12:00:00Z) or Unix ms, got "2024-08-08T25:00"'],
     ];
     // Later flags win in commander: each case's --since replaces the base's.

@@ -39,6 +39,8 @@ export function parseTime(text: string, flag: string): number {
     if (problem !== undefined) throw new Error(problem);
     return ms;
   }
+  // Unix ms count from 1970: `-5` is a number of the wrong sign, not a date of the wrong shape.
+  if (/^-\d+$/.test(text)) throw new Error(`${flag} must be a date or Unix ms of 0 or more, got "${text}"`);
   const usage = `${flag}: expected a date (2024-08-08, 2024-08-08T12:00:00Z) or Unix ms, got "${text}"`;
   const iso = /^(\d{4}-\d{2}-\d{2})(?:T(\d{2}:\d{2}(?::\d{2}(?:\.\d{1,3})?)?)(Z|[+-]\d{2}:\d{2})?)?$/.exec(text);
   if (iso === null) throw new Error(usage);
