@@ -18,13 +18,14 @@ import { setDataAge } from './read-answers.js';
 import { Balances, CreateAccountBody, Page, type CreateAccountBodyType, type PageQuery } from './schemas.js';
 import type { AccountProfile } from '../persistence/credential-store.js';
 import type { ServiceDeps } from './service-deps.js';
+import { givenFieldsFirst } from './given-fields-first.js';
 
 const AccountsQuery = Type.Intersect([Page, Type.Object({ id: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })) })]);
 
 export function registerAccountRoutes(app: FastifyInstance, deps: ServiceDeps): void {
   const tags = ['accounts (admin)'];
 
-  app.post<{ Body: CreateAccountBodyType }>('/api/accounts', { config: ADMIN_KEY_ONLY, schema: { tags, body: CreateAccountBody } }, async (request, reply) => {
+  app.post<{ Body: CreateAccountBodyType }>('/api/accounts', { config: ADMIN_KEY_ONLY, schema: { tags, body: givenFieldsFirst(CreateAccountBody) } }, async (request, reply) => {
     requireAdmin(request, deps.adminKeyHash);
     const profile = await createAccount(deps, request.body, 'admin');
     return reply.code(201).send({
@@ -79,7 +80,7 @@ export function registerAccountRoutes(app: FastifyInstance, deps: ServiceDeps): 
 
   app.post<{ Body: { document: AccountDocumentBody; name?: string } }>(
     '/api/accounts/import',
-    { config: ADMIN_KEY_ONLY, schema: { tags, body: Type.Object({ document: AccountDocumentSchema, name: Type.Optional(Type.String({ minLength: 1, maxLength: 80 })) }, { additionalProperties: false }) } },
+    { config: ADMIN_KEY_ONLY, schema: { tags, body: givenFieldsFirst(Type.Object({ document: AccountDocumentSchema, name: Type.Optional(Type.String({ minLength: 1, maxLength: 80 })) }, { additionalProperties: false })) } },
     async (request, reply) => {
       requireAdmin(request, deps.adminKeyHash);
       const problem = documentProblem(request.body.document, (symbol) => deps.hub.kernel.instrument(symbol)?.maxLeverage);

@@ -16,6 +16,7 @@ import { ADMIN_KEY_ONLY } from './edge-guards.js';
 import { HttpError } from './http-errors.js';
 import { ExchangeCredentials } from './schemas.js';
 import type { ServiceDeps } from './service-deps.js';
+import { givenFieldsFirst } from './given-fields-first.js';
 
 export function registerLiveRoutes(app: FastifyInstance, deps: ServiceDeps): void {
   const tags = ['accounts (admin)'];
@@ -26,7 +27,7 @@ export function registerLiveRoutes(app: FastifyInstance, deps: ServiceDeps): voi
 
   app.put<{ Params: { id: string }; Body: { apiKey: string; secret: string } }>(
     '/api/accounts/:id/exchange-credentials',
-    { config: ADMIN_KEY_ONLY, schema: { tags, summary: "Sets the account's own exchange API key and secret for live trading (stored encrypted, never returned)", params: AccountId, body: ExchangeCredentials } },
+    { config: ADMIN_KEY_ONLY, schema: { tags, summary: "Sets the account's own exchange API key and secret for live trading (stored encrypted, never returned)", params: AccountId, body: givenFieldsFirst(ExchangeCredentials) } },
     async (request) => {
       requireAdmin(request, deps.adminKeyHash);
       known(request.params.id);

@@ -24,6 +24,7 @@ import type { AuditCall } from './dialect-kit/facade-calls.js';
 import { cancelGroup, groupOrders, groupView } from './order-groups.js';
 import type { OrderListResult } from '../execution/order-execution-service.js';
 import type { OrderView, PlaceOrderRequest, ServiceDeps } from './service-deps.js';
+import { givenFieldsFirst } from './given-fields-first.js';
 
 const Leg = Type.Object({ stopPrice: Decimal, price: Type.Optional(Decimal) }, { additionalProperties: false });
 
@@ -60,7 +61,7 @@ export function registerOcoRoutes(app: FastifyInstance, deps: ServiceDeps): void
     if (deps.execution.mode !== 'paper') throw HttpError.of({ code: 'UNSUPPORTED_ORDER_TYPE', message: 'order groups are simulated on paper only' });
   };
 
-  app.post<{ Body: PlaceOcoBodyType }>('/api/orders/oco', { config: ACCOUNT_KEY, schema: { tags, body: PlaceOcoBody } }, async (request, reply) => {
+  app.post<{ Body: PlaceOcoBodyType }>('/api/orders/oco', { config: ACCOUNT_KEY, schema: { tags, body: givenFieldsFirst(PlaceOcoBody) } }, async (request, reply) => {
     const account = requireAccount(request, deps.credentials);
     paperOnly();
     const body = request.body;

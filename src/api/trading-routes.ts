@@ -19,6 +19,7 @@ import { freshValue } from './read-answers.js';
 import { PlaceOrderBody, type PlaceOrderBodyType } from './schemas.js';
 import { EXECUTION_ERROR_CODES } from '../execution/order-execution-service.js';
 import type { ExecutionResult, ServiceDeps } from './service-deps.js';
+import { givenFieldsFirst } from './given-fields-first.js';
 
 /**
  * Live mode: the venue's leverage, set through the execution service (`setLeverage`), for every
@@ -46,7 +47,7 @@ export function registerTradingRoutes(app: FastifyInstance, deps: ServiceDeps): 
       .then(() => undefined)
       .catch((error: unknown) => app.log.error({ err: error, action, accountId }, 'audit entry not written'));
 
-  app.post<{ Body: PlaceOrderBodyType }>('/api/orders', { config: ACCOUNT_KEY, schema: { tags, body: PlaceOrderBody } }, async (request, reply) => {
+  app.post<{ Body: PlaceOrderBodyType }>('/api/orders', { config: ACCOUNT_KEY, schema: { tags, body: givenFieldsFirst(PlaceOrderBody) } }, async (request, reply) => {
     const account = requireAccount(request, deps.credentials);
     if ((request.body.takeProfit !== undefined || request.body.stopLoss !== undefined) && deps.execution.mode !== 'paper') {
       throw HttpError.of({ code: 'UNSUPPORTED_ORDER_TYPE', message: 'brackets (takeProfit, stopLoss) are simulated on paper only' });
@@ -141,7 +142,7 @@ export function registerTradingRoutes(app: FastifyInstance, deps: ServiceDeps): 
 
   app.post<{ Body: { symbol: string; leverage: number } }>(
     '/api/account/leverage',
-    { config: ACCOUNT_KEY, schema: { tags, body: Type.Object({ symbol: Type.String({ minLength: 1, maxLength: 32 }), leverage: Type.Integer({ minimum: 1, maximum: 1000 }) }, { additionalProperties: false }) } },
+    { config: ACCOUNT_KEY, schema: { tags, body: givenFieldsFirst(Type.Object({ symbol: Type.String({ minLength: 1, maxLength: 32 }), leverage: Type.Integer({ minimum: 1, maximum: 1000 }) }, { additionalProperties: false })) } },
     async (request) => {
       const account = requireAccount(request, deps.credentials);
       checkSymbolLeverage(deps.hub.kernel, request.body.symbol, request.body.leverage);

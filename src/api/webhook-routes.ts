@@ -17,6 +17,7 @@ import { requireAccount } from './auth.js';
 import { HttpError } from './http-errors.js';
 import { Page, type PageQuery } from './schemas.js';
 import type { ServiceDeps } from './service-deps.js';
+import { givenFieldsFirst } from './given-fields-first.js';
 
 /** Endpoints one account may have at once. */
 export const MAX_WEBHOOKS_PER_ACCOUNT = 10;
@@ -46,7 +47,7 @@ export function webhookRoutes(dispatcher: WebhookDispatcher): (app: FastifyInsta
       return hook;
     };
 
-    app.post<{ Body: CreateBodyType }>('/api/webhooks', { preValidation, schema: { tags, body: CreateBody } }, async (request, reply) => {
+    app.post<{ Body: CreateBodyType }>('/api/webhooks', { preValidation, schema: { tags, body: givenFieldsFirst(CreateBody) } }, async (request, reply) => {
       const account = requireAccount(request, deps.credentials);
       const checked = checkEndpoint(request.body.url, request.body.events);
       if (!checked.ok) throw HttpError.of({ code: 'INVALID_REQUEST', message: checked.message });
