@@ -118,6 +118,17 @@ describe('/mexc/ws refuses', () => {
     }
   });
 
+  it('a PING is answered with an integer id, as MEXC documents {"id":0,"code":0,"msg":"PONG"}: the request\'s own whole id, else 0', async () => {
+    const c = await connect();
+    // Sent as raw text: 1e1 is the number 10, 1e400 parses to Infinity (JSON.stringify writes null),
+    // 2^53 + 1 parses to 2^53, past the whole numbers a double holds exactly.
+    const frames = ['{"method":"PING","id":1e1}', '{"method":"PING","id":1.5}', '{"method":"PING","id":1e400}', '{"method":"PING","id":-3}', '{"method":"PING","id":"7"}', '{"method":"PING","id":9007199254740993}', '{"method":"PING"}', '{"method":"PING","id":9007199254740991}'];
+    for (const frame of frames) c.socket.send(frame);
+    await expect.poll(() => c.texts.length).toBe(frames.length);
+    expect(c.texts).toEqual([10, 0, 0, 0, 0, 0, 0, 9007199254740991].map((id) => `{"id":${id},"code":0,"msg":"PONG"}`));
+    c.socket.close();
+  });
+
   it('a SUBSCRIPTION of 3,000 names: one refusal, nothing subscribed', async () => {
     const c = await connect();
     const names = Array.from({ length: 3000 }, (_, i) => (i === 0 ? 'spot@public.aggre.deals.v3.api.pb@100ms@BTCUSDT' : 'a'));

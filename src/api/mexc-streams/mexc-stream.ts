@@ -250,7 +250,10 @@ export function registerMexcStream(app: FastifyInstance, ctx: MexcStreamContext)
         } catch {
           return sendJson({ id: 0, code: 0, msg: 'Invalid message: send a JSON object with a "method"' });
         }
-        const id = typeof message.id === 'number' ? message.id : 0;
+        // MEXC's answers carry an integer `id` (its documents show 0 for a request without one): the
+        // request's own when it is a whole number from 0 to 2^53 − 1, else 0, never null (1e400
+        // parses to Infinity, which JSON writes as null) nor a fraction.
+        const id = typeof message.id === 'number' && Number.isSafeInteger(message.id) && message.id >= 0 ? message.id : 0;
         const method = typeof message.method === 'string' ? message.method.toUpperCase() : '';
         if (method === 'PING') return sendJson({ id, code: 0, msg: 'PONG' });
         if (method !== 'SUBSCRIPTION' && method !== 'UNSUBSCRIPTION') return sendJson({ id, code: 0, msg: `Invalid method ${JSON.stringify(message.method)}: SUBSCRIPTION, UNSUBSCRIPTION or PING` });
