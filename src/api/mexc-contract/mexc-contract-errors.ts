@@ -10,7 +10,7 @@
 import type { EdgeError } from '../edge-errors.js';
 import type { ExecutionResult } from '../service-deps.js';
 import { div, formatFixed, isMultipleOf, parseFixed, type Fixed } from '../../core/money/fixed.js';
-import type { RejectionCode } from '../../core/orders/rejection.js';
+import { PRICE_RANGE_WORDS, type RejectionCode } from '../../core/orders/rejection.js';
 import type { EXECUTION_ERROR_CODES } from '../../execution/order-execution-service.js';
 import { volOf, type Contract } from './mexc-contract-symbols.js';
 
@@ -92,8 +92,8 @@ const volUnitOf = (c: Contract) => fmt(div(c.instrument.stepSize, c.contractSize
  * | refusal                                  | code | MEXC's words                                  | ccxt           |
  * |------------------------------------------|------|-----------------------------------------------|----------------|
  * | vol off the volUnit grid, under minVol, over maxVol or the market maxVol, order value under or over the instrument's bounds | 2011 | Order quantity error, please try to modify. | BadRequest |
- * | price off the priceUnit grid (also a TP/SL price) | 2015 | Price or quantity accuracy error         | ExchangeError  |
- * | price below the minimum or above the maximum; BUY under or SELL over the band; post-only that would take | 2007 | Order price error | ExchangeError |
+ * | price off the priceUnit grid (also a trigger or TP/SL price) | 2015 | Price or quantity accuracy error | ExchangeError |
+ * | price (also a trigger price) below the minimum or above the maximum; BUY under or SELL over the band; post-only that would take | 2007 | Order price error | ExchangeError |
  * | BUY over the band (MEXC's bidLimitPriceRate) | 2003 | Bid price is great than max allow price   | InvalidOrder   |
  * | SELL under the band (askLimitPriceRate)  | 2004 | Low-price for selling                         | ExchangeError  |
  * | margin or balance short                  | 2005 | Insufficient balance!                         | InsufficientFunds |
@@ -130,12 +130,15 @@ const REFUSALS: Readonly<Record<RejectionCode | keyof typeof EXECUTION_ERROR_COD
   INVALID_PRICE: (e, o) => {
     const i = o?.contract.instrument;
     const price = o?.price === undefined ? undefined : parseFixed(o.price);
-    if (i === undefined || price === undefined) return accuracyError(kernelDetail(e));
+    // A price the kernel refused for being outside the range (its words say so) is MEXC's 2007
+    // "Order price error"; one off the grid is 2015 "Price or quantity accuracy error".
+    const refused = () => (e.message.startsWith(PRICE_RANGE_WORDS) ? priceError : accuracyError)(kernelDetail(e));
+    if (i === undefined || price === undefined) return refused();
     if (!isMultipleOf(price, i.tickSize)) return accuracyError(`price ${o!.price} is not a multiple of priceUnit ${fmt(i.tickSize)}`);
     if (i.minPrice !== undefined && price < i.minPrice) return priceError(`price ${o!.price} is below the minimum ${fmt(i.minPrice)}`);
     if (i.maxPrice !== undefined && price > i.maxPrice) return priceError(`price ${o!.price} is above the maximum ${fmt(i.maxPrice)}`);
-    // The order's own price passes: the refused price is an attached take-profit or stop-loss.
-    return accuracyError(kernelDetail(e));
+    // The order's own price passes: the refused price is a trigger price, or an attached take-profit or stop-loss.
+    return refused();
   },
   PERCENT_PRICE: (e, o) => {
     const price = o?.price === undefined ? undefined : parseFixed(o.price);

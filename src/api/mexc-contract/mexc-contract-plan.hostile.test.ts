@@ -68,6 +68,10 @@ describe('MEXC contract trigger orders refuse what is malformed and change nothi
     { name: 'a ≥ trigger already reached', body: { ...GOOD, triggerPrice: 61000 }, code: 3004, message: /latest price is already at or above 61000/ },
     { name: 'a ≤ trigger already reached', body: { ...GOOD, triggerType: 2 }, code: 3004, message: /latest price is already at or below 62000/ },
     { name: 'a ≤ sell trigger already reached', body: { ...GOOD, side: 3, triggerType: 2, triggerPrice: 62000 }, code: 3004, message: /latest price is already at or below 62000/ },
+    // MEXC's error table: 2007 "Order price error", 2015 "Price or quantity accuracy error". The
+    // contract's price range is 556.8 to 1,000,000 and its priceUnit 0.1 (mexc-contract-refusals.test.ts).
+    { name: 'a triggerPrice over the maximum price', body: { ...GOOD, triggerPrice: 1000000.1 }, code: 2007, message: /^Order price error \(stopPrice 1000000\.1 is above the maximum 1000000\)$/ },
+    { name: 'a triggerPrice off the priceUnit grid', body: { ...GOOD, triggerPrice: 62000.05 }, code: 2015, message: /^Price or quantity accuracy error \(stopPrice: tick size is 0\.1\)$/ },
   ];
 
   it.each(PLACE_REFUSALS)('planorder/place with $name answers $code and places nothing', async ({ body, code, message }) => {
