@@ -9,7 +9,7 @@
  * (`allOf` among them) before the object ones: each object gains a first `allOf` member holding its
  * `properties` (and `additionalProperties`, `patternProperties`), so a given field that is wrong, or
  * unknown, is named first; a missing one is still refused, with the same message, once the given
- * ones pass (docs/adr/XXXX-given-fields-checked-first.md). The object's own keywords stay as they
+ * ones pass (docs/adr/0076-given-fields-checked-first.md). The object's own keywords stay as they
  * were, so the OpenAPI document still lists its required fields.
  *
  * Accepts and refuses exactly what `schema` does (the added member only repeats checks the object

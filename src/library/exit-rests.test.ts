@@ -240,7 +240,7 @@ describe("a close above the instrument's largest market order", () => {
   /**
    * Account `a` long 3 at 60,000.0 on a BTCUSDT whose largest market order (MARKET_LOT_SIZE) is 1: the position is
    * bought with a limit entry at 60,000.0, which that filter does not bound (taker, 90 USDT in fees). Its stop of 3 goes
-   * as three STOP_LOSS orders of 1 (docs/adr/XXXX-exits-in-parts.md), which the close cancels: only the close is under test here.
+   * as three STOP_LOSS orders of 1 (docs/adr/0075-exits-in-parts.md), which the close cancels: only the close is under test here.
    */
   function longOf3() {
     const btc = BUNDLED_INSTRUMENTS.find((i) => i.exchange === 'binance' && i.market === 'perpetual' && i.symbol === symbol)!;

@@ -1,6 +1,6 @@
 /**
  * A fixed-quantity position above the instrument's largest market order (MARKET_LOT_SIZE `maxMarketQty`) keeps its
- * stop, take-profits and trailing stop as several conditional orders, each within it (docs/adr/XXXX-exits-in-parts.md);
+ * stop, take-profits and trailing stop as several conditional orders, each within it (docs/adr/0075-exits-in-parts.md);
  * a close in parts keeps its last part at the minimum quantity where it can. Every figure is worked out by hand from
  * the books the test states (Binance USD-M BTCUSDT: tick 0.1, step 0.001, taker fee 0.05 %).
  */

@@ -1,5 +1,5 @@
 /**
- * How an exit above the instrument's largest market order is cut into orders (docs/adr/XXXX-exits-in-parts.md).
+ * How an exit above the instrument's largest market order is cut into orders (docs/adr/0075-exits-in-parts.md).
  *
  * Binance bounds every order that executes at the market (MARKET, STOP_MARKET, TAKE_PROFIT_MARKET,
  * TRAILING_STOP_MARKET) by MARKET_LOT_SIZE maxQty (`maxMarketQty`); a position above it is protected

@@ -24,7 +24,7 @@
  *   the instrument's largest market order (`maxMarketQty`, a fixed-quantity entry's position), as several
  *   orders of its kind within it that together cover it; after one of the exits fills, the parts the
  *   position no longer needs are cancelled; a stop's or trailing stop's part that leaves a rest closes all
- *   the position left (docs/adr/XXXX-exits-in-parts.md);
+ *   the position left (docs/adr/0075-exits-in-parts.md);
  * - after the first take-profit fills and `breakEvenAfterFirstTarget`: the stop moves to the
  *   average entry price, rounded to the tick against a loss (long: up, short: down);
  * - when the position closes, every remaining order of the plan is cancelled;
@@ -132,7 +132,7 @@ export interface TradePlan {
   readonly targetsHit: boolean[];
   /**
    * The clientOrderIds of the plan's orders; an exit above the largest market order is several orders
-   * (docs/adr/XXXX-exits-in-parts.md): `stop`, `targets[i]` or `trailing` names its first, and `parts`,
+   * (docs/adr/0075-exits-in-parts.md): `stop`, `targets[i]` or `trailing` names its first, and `parts`,
    * by that first id, the others, in the order they went (absent in plans written before).
    */
   readonly orders: { entry: string; dca: string[]; stop?: string; targets: (string | undefined)[]; trailing?: string; parts?: Record<string, string[]> };
@@ -148,7 +148,7 @@ export type OpenOutcome = { readonly ok: true; readonly plan: TradePlan } | { re
  * What an order of the manager's is for: its plan's entry, DCA order or exits, or a close at market
  * (`plan` '' then: a close outlives the plan it ends). `quantity` is the order's base quantity and
  * `maxSlippage` its cap, for the rest a capped exit leaves (absent in roles written before the cap);
- * `part`: one of the orders of an exit in parts (docs/adr/XXXX-exits-in-parts.md).
+ * `part`: one of the orders of an exit in parts (docs/adr/0075-exits-in-parts.md).
  */
 type Role = {
   readonly plan: string;
@@ -395,7 +395,7 @@ export class TradeManager {
    * `Kernel.exchangeRuleRefusal`, so the ladder follows the rules placement applies); or where the cap on open orders
    * (MAX_NUM_ORDERS) would leave no room for the plan's stop, targets and trailing stop (the stop placed
    * after a fill would otherwise be refused), each in as many parts as a fixed quantity above the largest
-   * market order needs (docs/adr/XXXX-exits-in-parts.md).
+   * market order needs (docs/adr/0075-exits-in-parts.md).
    */
   private ladderPrices(req: OpenRequest, instrument: Instrument, reference: Fixed, long: boolean, shift: (base: Fixed, pct: Fixed, up: boolean, rounding: 'floor' | 'ceil') => Fixed): Fixed[] {
     const kernel = this.venue.kernel;
@@ -793,7 +793,7 @@ export class TradeManager {
    * clientOrderId. Above the instrument's largest market order (`maxMarketQty`, down to the step) it goes
    * as several orders of the same kind and prices that together cover `order.quantity`, each within it
    * (`exitParts`), as a Binance user protects such a position; the first is returned, the others are
-   * kept in `plan.orders.parts` under it (docs/adr/XXXX-exits-in-parts.md). Stops placing when the plan
+   * kept in `plan.orders.parts` under it (docs/adr/0075-exits-in-parts.md). Stops placing when the plan
    * ends meanwhile (a stop refused as already passed closes the position).
    */
   private placeExit(plan: TradePlan, role: 'stop' | 'target' | 'trailing', index: number, time: number, order: PlanOrder): string {
@@ -816,7 +816,7 @@ export class TradeManager {
   /**
    * After one of the position's exits filled and the position is still open: the orders of an exit in
    * parts that the position no longer needs (those after the first ones whose open quantity covers it)
-   * are cancelled, so that what rests for an exit stays close to the position (docs/adr/XXXX-exits-in-parts.md).
+   * are cancelled, so that what rests for an exit stays close to the position (docs/adr/0075-exits-in-parts.md).
    */
   private trimParts(plan: TradePlan, time: number): void {
     const all = plan.orders.parts;

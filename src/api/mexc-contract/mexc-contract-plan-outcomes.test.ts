@@ -58,7 +58,7 @@ describe('MEXC contract trigger orders: the list by side, an order the trigger c
     b = (await call('POST', 'planorder/place', { ...AT_61750, side: 4 })).data as string;
     c = (await call('POST', 'planorder/place', { ...AT_61750, side: 3 })).data as string;
     // A and B are reduce-only; C sells 0.002 against the long of 0.002 (one-way positions): it would only close it, so
-    // it holds nothing while the long stands (docs/adr/XXXX-open-order-margin-follows-the-position.md); once A has
+    // it holds nothing while the long stands (docs/adr/0074-open-order-margin-follows-the-position.md); once A has
     // closed the long, C opens and holds its margin then.
     expect(await asset()).toMatchObject({ frozenBalance: 0, availableBalance: 9987.5773759 });
     expect((await list({ side: 4 })).map((o) => o.id)).toEqual([b, a]);

@@ -79,7 +79,7 @@ describeEachDialect((name) => `a MEXC contract trigger order survives a restart,
         expect(expired).toContainEqual(expect.objectContaining({ type: 'ORDER_EXPIRED', orderId: expiring, reason: 'TRIGGER_EXPIRED', at: placedAt + 86_400_000 }));
         expect(entry(second, expiring)).toMatchObject({ state: 4, updateTime: placedAt + 86_400_000 });
         // A buy of 0.002 against the short of at least 0.002 the fired sell opened (one-way positions): it would only close
-        // it, so it held nothing (docs/adr/XXXX-open-order-margin-follows-the-position.md) and its end releases nothing.
+        // it, so it held nothing (docs/adr/0074-open-order-margin-follows-the-position.md) and its end releases nothing.
         // Flat, it would have held 0.002 × 63,000 / 10 = 12.6 of margin and 0.002 × 63,000 × 0.05% = 0.063 of fee.
         const short = (second.kernel.account('f') as unknown as { positions: Map<string, { size: bigint }> }).positions.get(recording.symbol)!.size;
         expect(short <= -2_000_000_000_000_000n).toBe(true);

@@ -12,7 +12,7 @@
  *   `followPosition` sizes every open order of
  *   the account on the symbol again by that rule, so Σ reservations = Σ opening parts' needs after
  *   every input; an order whose larger need the free cash cannot cover is ended by the engine
- *   (docs/adr/XXXX-open-order-margin-follows-the-position.md);
+ *   (docs/adr/0074-open-order-margin-follows-the-position.md);
  * - reduce-only orders reserve nothing, are never refused for
  *   funds (market ones included: the fee comes from what the close releases) and never open or flip
  *   a position; a market order is checked for the part that opens beyond the position only (one-way

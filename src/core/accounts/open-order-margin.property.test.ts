@@ -11,7 +11,7 @@ import type { FuturesAccount } from './futures-account.js';
  * Random sequences of futures orders (limit, market, reduce-only, stop-market, cancels) and of book
  * moves and prints that fill them, on two accounts: after every input each account's `reserved`
  * equals what an independent model of the rule gives, per open order, from the position and the
- * order's terms alone (docs/adr/XXXX-open-order-margin-follows-the-position.md):
+ * order's terms alone (docs/adr/0074-open-order-margin-follows-the-position.md):
  * - the orders against the position share its size in placement (id) order; each opens its
  *   remainder beyond its share, an order on the position's side or any order while flat opens all;
  * - an opening part q at price p (a stop-market: its stop) at leverage L holds

@@ -8,7 +8,7 @@ import type { FuturesAccount } from './futures-account.js';
 /**
  * A futures order's reserved margin follows the position (one-way mode): only the part of an open
  * order that would open or increase the position holds initial margin and its fee reserve
- * (docs/adr/XXXX-open-order-margin-follows-the-position.md). BTCUSDT perpetual, Binance's standard
+ * (docs/adr/0074-open-order-margin-follows-the-position.md). BTCUSDT perpetual, Binance's standard
  * rates: maker 0.02 %, taker 0.05 % (the worst rate, 0.05 %, is what a resting order reserves its fee
  * at); margin = notional / leverage, up to 8 decimals; isolated account at 10x. Figures by hand.
  */

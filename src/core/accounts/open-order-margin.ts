@@ -1,6 +1,6 @@
 /**
  * Which part of each open futures order would open or increase the position (one-way mode), the
- * part its initial margin is reserved for (docs/adr/XXXX-open-order-margin-follows-the-position.md).
+ * part its initial margin is reserved for (docs/adr/0074-open-order-margin-follows-the-position.md).
  *
  * The rule (Binance USD-M, "How to Calculate the Cost Required to Open a Position in Perpetual
  * Futures Contracts": an order costs the initial margin of the position it opens; in one-way mode an
