@@ -67,8 +67,10 @@ describe('a restart of the service changes nothing a MEXC contract client reads 
     const waiting = ((await call('GET', 'planorder/list/orders', window)).data as Entry[]).find((o) => o.id === ids.waiting)!;
     const end = (waiting.createTime as number) + 24 * HOUR;
     const frozen = async () => (((await call('GET', 'account/assets')).data as Entry[])[0]!).frozenBalance;
-    // Open long of 0.002 once ≥ 63,000: margin 0.002 × 63,000 / 10 = 12.6, fee 0.002 × 63,000 × 0.05% = 0.063; 12.663 held.
-    expect(await frozen()).toBe(12.663);
+    // Open long of 0.002 once ≥ 63,000, placed while the account was long: it held 0.002 × 63,000 / 10 = 12.6 of
+    // margin and 0.002 × 63,000 × 0.05% = 0.063 of fee, 12.663. The sweep left a short of 0.002 (the executed
+    // open short), which this buy would only close: it holds nothing since (docs/adr/0074-open-order-margin-follows-the-position.md).
+    expect(await frozen()).toBe(0);
     await service.deps.hub.submit({ kind: 'clock', time: end - 1 });
     expect(((await call('GET', 'planorder/list/orders', window)).data as Entry[]).find((o) => o.id === ids.waiting)).toMatchObject({ state: 1 });
     await service.deps.hub.submit({ kind: 'clock', time: end });
@@ -82,8 +84,9 @@ describe('a restart of the service changes nothing a MEXC contract client reads 
 
   it('a trigger order whose cycle ends while the service is down ends at its own end at the first input after the restart', async () => {
     const frozen = async () => (((await call('GET', 'account/assets')).data as Entry[])[0]!).frozenBalance;
-    const id = (await call('POST', 'planorder/place', { ...AT_61750, side: 1, triggerPrice: 63000, triggerType: 1 })).data as string;
-    // 0.002 × 63,000 / 10 = 12.6 of margin and 0.002 × 63,000 × 0.05% = 0.063 of fee held.
+    // Open long of 0.004 against the short of 0.002: the 0.002 it opens beyond it holds 0.002 × 63,000 / 10 = 12.6
+    // of margin and 0.002 × 63,000 × 0.05% = 0.063 of fee (docs/adr/0074-open-order-margin-follows-the-position.md).
+    const id = (await call('POST', 'planorder/place', { ...AT_61750, side: 1, vol: 40, triggerPrice: 63000, triggerType: 1 })).data as string;
     expect(await frozen()).toBe(12.663);
     const placed = ((await call('GET', 'planorder/list/orders', window)).data as Entry[]).find((o) => o.id === id)!;
     const end = (placed.createTime as number) + 24 * HOUR;
