@@ -12,21 +12,11 @@ import { formatFixed, parseFixed } from '../core/money/fixed.js';
 import { registerStrategy } from '../strategy/strategy.js';
 import type { PaperTradingEvent } from './engine-events.js';
 import { DEFAULT_ENGINE_INSTRUMENTS, PaperTradingEngine } from './paper-trading-engine.js';
+import { book, print } from '../test-kit/engine-market.js';
 
 /** A minute's boundary: the library's 1-minute candles start here. */
 const T0 = 1_700_000_040_000;
 const symbol = 'BTCUSDT';
-
-let updateId = 10;
-function book(engine: PaperTradingEngine, time: number, bids: LevelInput[], asks: LevelInput[]): void {
-  updateId += 1;
-  engine.feedMarket({ kind: 'book.snapshot', time, symbol, lastUpdateId: updateId, bids, asks });
-}
-
-/** A print at `price`; `seller`: a sell aggressor, hitting the bids (what triggers a long's stop). */
-function print(engine: PaperTradingEngine, time: number, tradeId: number, price: string, seller: boolean): void {
-  engine.feedMarket({ kind: 'trade', time, symbol, tradeId, price, quantity: '0.001', buyerMaker: seller });
-}
 
 /**
  * Account `a` (1,000,000 USDT, leverage 1) long `quantity` at 60,000.0: a print at 60,000.0 (the

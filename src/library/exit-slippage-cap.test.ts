@@ -12,6 +12,7 @@ import { formatFixed, parseFixed } from '../core/money/fixed.js';
 import { parseTactics, TacticsError } from '../strategy/tactics.js';
 import type { PaperTradingEvent } from './engine-events.js';
 import { PaperTradingEngine } from './paper-trading-engine.js';
+import { book } from '../test-kit/engine-market.js';
 
 const T0 = 1_700_000_000_000;
 const symbol = 'BTCUSDT';
@@ -32,12 +33,6 @@ function longAt60000(quantity: string, tactics: Record<string, unknown>) {
   expect(engine.getAccount('a').positions).toEqual([{ symbol, direction: 'LONG', size: quantity, entryPrice: '60000' }]);
   events.length = 0;
   return { engine, events };
-}
-
-let updateId = 10;
-function book(engine: PaperTradingEngine, time: number, bids: LevelInput[], asks: LevelInput[]): void {
-  updateId += 1;
-  engine.feedMarket({ kind: 'book.snapshot', time, symbol, lastUpdateId: updateId, bids, asks });
 }
 
 /** A print that hits the bids (a sell aggressor) at `price`: what triggers a long's stop or take-profit. */

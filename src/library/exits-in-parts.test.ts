@@ -10,20 +10,10 @@ import type { LevelInput } from '../core/kernel/inputs.js';
 import { formatFixed, parseFixed } from '../core/money/fixed.js';
 import type { PaperTradingEvent } from './engine-events.js';
 import { DEFAULT_ENGINE_INSTRUMENTS, PaperTradingEngine } from './paper-trading-engine.js';
+import { book, print } from '../test-kit/engine-market.js';
 
 const T0 = 1_700_000_040_000;
 const symbol = 'BTCUSDT';
-
-let updateId = 10;
-function book(engine: PaperTradingEngine, time: number, bids: LevelInput[], asks: LevelInput[]): void {
-  updateId += 1;
-  engine.feedMarket({ kind: 'book.snapshot', time, symbol, lastUpdateId: updateId, bids, asks });
-}
-
-/** A print at `price`; `seller`: a sell aggressor, hitting the bids (what triggers a long's stop). */
-function print(engine: PaperTradingEngine, time: number, tradeId: number, price: string, seller: boolean): void {
-  engine.feedMarket({ kind: 'trade', time, symbol, tradeId, price, quantity: '0.001', buyerMaker: seller });
-}
 
 /**
  * Account `a` (1,000,000 USDT, leverage 1) long `quantity` at 60,000.0 on a BTCUSDT whose largest market order is 1
