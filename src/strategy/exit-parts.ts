@@ -11,7 +11,16 @@
  * it does not, the last part stays below the minimum, and the kernel refuses it (EXIT_DUST).
  * Cost: one pass over the parts.
  */
+import type { Instrument } from '../core/instruments/instrument.js';
 import { roundToIncrement, type Fixed } from '../core/money/fixed.js';
+
+/**
+ * The instrument's largest market order (MARKET_LOT_SIZE `maxMarketQty`) down to its step, in base
+ * units; undefined when the instrument has no such bound.
+ */
+export function largestMarketOrder(instrument: Pick<Instrument, 'maxMarketQty' | 'stepSize'>): Fixed | undefined {
+  return instrument.maxMarketQty === undefined ? undefined : roundToIncrement(instrument.maxMarketQty, instrument.stepSize, 'floor');
+}
 
 /**
  * `quantity` (base units, a multiple of `stepSize`) as orders of at most `largest` (the instrument's

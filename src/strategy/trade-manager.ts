@@ -63,7 +63,7 @@ import { worstFeeRate } from '../core/matching/fee-model.js';
 import { maxSlippageProblem, type OrderRequest } from '../core/orders/order-validation.js';
 import { isOpenStatus } from '../core/orders/order-status.js';
 import { PRICE_RANGE_WORDS, type Rejection } from '../core/orders/rejection.js';
-import { exitParts } from './exit-parts.js';
+import { exitParts, largestMarketOrder } from './exit-parts.js';
 import { dcaQuantities, sizeFromStop } from './risk.js';
 import type { TacticsSet } from './tactics.js';
 
@@ -302,7 +302,7 @@ export class TradeManager {
     const maxNotional = account.kind === 'futures' ? maxNotionalAt(instrument, leverage) : undefined;
     // The position's stop is one reduce-only market order: the ladder, every DCA order filled, stays within the
     // largest market order (MARKET_LOT_SIZE), down to the step, or the stop would be refused (docs/adr/0071).
-    const largest = instrument.maxMarketQty === undefined ? undefined : roundToIncrement(instrument.maxMarketQty, instrument.stepSize, 'floor');
+    const largest = largestMarketOrder(instrument);
     // The risk budget and the margin cover the whole ladder: the entry and every DCA order (risk.ts).
     const sizing =
       req.quantity !== undefined ? undefined :
@@ -406,7 +406,7 @@ export class TradeManager {
     if (instrument.maxNumOrders !== undefined) {
       const exits = 1 + t.takeProfits.length + (t.trailingStop !== undefined ? 1 : 0);
       // A fixed quantity above the largest market order: each exit goes in as many parts as the entry's position needs.
-      const largest = instrument.maxMarketQty === undefined ? 0n : roundToIncrement(instrument.maxMarketQty, instrument.stepSize, 'floor');
+      const largest = largestMarketOrder(instrument) ?? 0n;
       const parts = req.quantity === undefined ? 1 : Math.max(1, exitParts(req.quantity, largest, instrument.stepSize, instrument.minQty).length);
       room = instrument.maxNumOrders - exits * parts;
       for (const o of kernel.orders(req.account)) if (o.symbol === req.symbol && isOpenStatus(o.status)) room -= 1;
@@ -566,7 +566,7 @@ export class TradeManager {
     const side = size > 0n ? 'SELL' : 'BUY';
     const kernel = this.venue.kernel;
     const instrument = kernel.instrument(symbol);
-    const largest = instrument?.maxMarketQty === undefined ? undefined : roundToIncrement(instrument.maxMarketQty, instrument.stepSize, 'floor');
+    const largest = instrument === undefined ? undefined : largestMarketOrder(instrument);
     if (largest === undefined || quantity <= largest || largest <= 0n) {
       this.sendClose(account, symbol, side, quantity, maxSlippage, time);
       return;
@@ -798,7 +798,7 @@ export class TradeManager {
    */
   private placeExit(plan: TradePlan, role: 'stop' | 'target' | 'trailing', index: number, time: number, order: PlanOrder): string {
     const instrument = this.venue.kernel.instrument(plan.symbol)!;
-    const largest = instrument.maxMarketQty === undefined ? 0n : roundToIncrement(instrument.maxMarketQty, instrument.stepSize, 'floor');
+    const largest = largestMarketOrder(instrument) ?? 0n;
     const parts = exitParts(order.quantity, largest, instrument.stepSize, instrument.minQty);
     if (parts.length <= 1) return this.place(plan, role, index, time, order);
     let first = '';
