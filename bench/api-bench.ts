@@ -31,6 +31,9 @@
  * 2,000/s part of what it measures is a queue it makes itself. The child's figure is the one the
  * goal is read against, the in-process one is printed beside it; on a loaded 2-core machine the
  * child competes with the service for the same cores, so read both against the bare route's.
+ * Each paced run starts with the read tables caught up with the runs before it. Beside them, the
+ * disk's own floor: 4 KiB appends each followed by an fdatasync, back to back for as long as a paced
+ * run (`diskSyncFloor`): an answer that waits for its input to be on disk cannot have a tail under the disk's.
  * Then the snapshot stall: resting orders topped up to API_BENCH_RESTING (50,000) through the
  * engine, a snapshot taken (as the timer would have), then paced orders (API_BENCH_STALL_RATE,
  * 500/s) while a snapshot is taken, twice: as the engine takes one (rebuilt in a worker, written in
@@ -46,15 +49,17 @@
  * copy-on-write). Every module of the product comes from `dist/` (bench/compiled.mjs).
  * Env: API_BENCH_ROUNDS (5), API_BENCH_REQUESTS (3000), API_BENCH_CONCURRENCY (16), API_BENCH_WARMUP (1000).
  */
-import { writeFileSync } from 'node:fs';
-import { cpus, platform, release } from 'node:os';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { open } from 'node:fs/promises';
+import { cpus, platform, release, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import Fastify from 'fastify';
 import { SnapshotStore } from '../src/persistence/snapshot-store.js';
 import { ADMIN_KEY, startTestService } from '../src/test-kit/service-kit.js';
-import { paced, run, startGeneratorProcess, type PacedResult, type RunResult, type TargetSpec } from './load-generator.js';
+import { paced, rank, run, startGeneratorProcess, type PacedResult, type RunResult, type TargetSpec } from './load-generator.js';
 import { beyondFloor, startIdleProcess, threadCpuMs, watchLoopStalls, type LoopStalls } from './loop-stall.js';
 
 const ROUNDS = Number(process.env.API_BENCH_ROUNDS ?? 5);
@@ -72,6 +77,34 @@ const CHILD_WARMUP = 200;
 const STALL_RATE = Number(process.env.API_BENCH_STALL_RATE ?? 500);
 /** Longest a snapshot phase may run: bounds the orders (and accounts) it needs. */
 const STALL_MAX_SECONDS = 30;
+
+/**
+ * The disk's own floor for a durable answer: 4 KiB appends to a file in the directory the service's
+ * database lives in (the system's temp directory, as startTestService puts it), each followed by an
+ * fdatasync on libuv's thread pool, one after another for `seconds`, as the journal's WAL sync runs
+ * under a steady load (database.ts, WalSync). A request answered once its input is durable waits for
+ * the sync in flight and then its own, so its latency's tail cannot be under this one's.
+ */
+async function diskSyncFloor(seconds: number): Promise<{ readonly syncs: number; readonly p50: number; readonly p99: number; readonly max: number }> {
+  const dir = mkdtempSync(join(tmpdir(), 'papertrade-disk-'));
+  const file = await open(join(dir, 'sync.bin'), 'w');
+  const block = Buffer.alloc(4096, 7);
+  const latencies: number[] = [];
+  try {
+    const until = performance.now() + seconds * 1000;
+    while (performance.now() < until) {
+      const started = performance.now();
+      await file.write(block);
+      await file.datasync();
+      latencies.push(performance.now() - started);
+    }
+  } finally {
+    await file.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+  const sorted = Float64Array.from(latencies).sort();
+  return { syncs: sorted.length, p50: rank(sorted, 0.5), p99: rank(sorted, 0.99), max: sorted[sorted.length - 1] ?? Number.NaN };
+}
 
 const median = (xs: readonly number[]) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -140,18 +173,29 @@ for (let r = 0; r < ROUNDS; r += 1) {
 // Open loop at RATE requests/s, orders then bare: first from this process, then from a child process.
 const pacedResults: Record<string, PacedResult> = {};
 const pacedChildResults: Record<string, PacedResult> = {};
+// Each paced run starts from a service at rest: the read tables caught up with what the runs before
+// sent (a backlog drained meanwhile would be the closed loop's, not this load's), and a moment for the WAL's checkpoint.
+const atRest = async () => {
+  await service.engine.readModelCaughtUp();
+  await new Promise((r) => setTimeout(r, 300));
+};
 for (const t of targets) {
+  await atRest();
   pacedResults[t.name] = await paced(t, ids, RATE, RATE * PACED_SECONDS);
   ids += RATE * PACED_SECONDS;
   const r = pacedResults[t.name]!;
   console.error(`paced ${RATE}/s ${t.name}, generator in this process: p50 ${r.p50.toFixed(3)} ms, p99 ${r.p99.toFixed(3)} ms, max ${r.max.toFixed(3)} ms, errors ${r.errors}`);
 }
 for (const t of targets) {
+  await atRest();
   pacedChildResults[t.name] = await generator.paced(t, ids, CHILD_WARMUP, RATE, RATE * PACED_SECONDS);
   ids += CHILD_WARMUP + RATE * PACED_SECONDS;
   const r = pacedChildResults[t.name]!;
   console.error(`paced ${RATE}/s ${t.name}, generator in a child process: p50 ${r.p50.toFixed(3)} ms, p99 ${r.p99.toFixed(3)} ms, max ${r.max.toFixed(3)} ms, errors ${r.errors}`);
 }
+// The disk's floor, right after the paced runs, for as long as one of them.
+const disk = await diskSyncFloor(PACED_SECONDS);
+console.error(`disk: ${disk.syncs} fdatasyncs of 4 KiB appends back to back: p50 ${disk.p50.toFixed(3)} ms, p99 ${disk.p99.toFixed(3)} ms, max ${disk.max.toFixed(3)} ms`);
 let expectedOpen = WARMUP + ROUNDS * REQUESTS + 2 * RATE * PACED_SECONDS + CHILD_WARMUP;
 
 // The snapshot stall: RESTING orders resting, then paced orders while a snapshot is taken.
@@ -280,6 +324,9 @@ for (const [where, results] of [['same', pacedResults], ['child', pacedChildResu
 console.log(
   `orders p99 at ${RATE}/s: ${pacedChildResults['POST /api/orders']!.p99.toFixed(2)} ms with the generator in a child process, ${pacedResults['POST /api/orders']!.p99.toFixed(2)} ms in this process (goal ≤ 5 ms)`,
 );
+console.log(
+  `the disk's floor for a durable answer: ${disk.syncs} fdatasyncs of 4 KiB appends back to back over ${PACED_SECONDS} s, p50 ${disk.p50.toFixed(3)} ms, p99 ${disk.p99.toFixed(3)} ms, max ${disk.max.toFixed(3)} ms (an order's answer waits for the sync in flight, then its own)`,
+);
 console.log(`\nsnapshot with ${inWorker.resting.toLocaleString('en')} resting orders, ${STALL_RATE} orders/s meanwhile`);
 console.log('loop max: wall gap between 1 ms ticks; own max: the main thread\'s longest section, running or blocked (the gap less its wait for a CPU, whatever the machine\'s load); on-CPU max: its CPU time between ticks (±4 ms: the kernel adds it per scheduler tick); main CPU: its CPU time over the snapshot');
 console.log(
@@ -317,7 +364,7 @@ const env = { node: process.version, fastify: bare.version, cpus: cpus().length,
 const config = { rounds: ROUNDS, requests: REQUESTS, concurrency: CONCURRENCY, warmup: WARMUP, until: UNTIL, rate: RATE, pacedSeconds: PACED_SECONDS, resting: RESTING };
 const measured = 'POST /api/orders (durable engine, SQLite synchronous=FULL, resting LIMIT orders) vs a bare Fastify POST route; same process, keep-alive loopback HTTP; latency in ms';
 const snapshotStall = { baseline: { ...baseline, requests: undefined, requestP99: baseline.requests.p99, requestMax: baseline.requests.max }, inWorker: { ...inWorker, requests: undefined, requestP99: inWorker.requests.p99, requestMax: inWorker.requests.max }, onLoop: { ...onLoop, requests: undefined, requestP99: onLoop.requests.p99, requestMax: onLoop.requests.max }, withoutRequests: { worker: quiet, idle: quietBaseline }, beyondFloor: { worker: workerBeyond, baseline: baselineBeyond, workerWithoutRequests: quietBeyond } };
-const results = { measured, at: new Date().toISOString(), env, config, summary, ratios, paced: pacedResults, pacedFromChild: pacedChildResults, snapshotStall, openOrders: { actual: openCount, expected: expectedOpen }, rounds };
+const results = { measured, at: new Date().toISOString(), env, config, summary, ratios, paced: pacedResults, pacedFromChild: pacedChildResults, diskSyncFloor: disk, snapshotStall, openOrders: { actual: openCount, expected: expectedOpen }, rounds };
 writeFileSync(OUT, `${JSON.stringify(results, null, 2)}\n`);
 console.log(`wrote ${OUT}`);
 
