@@ -11,7 +11,7 @@
  * Asserts: no answer is a 5xx; every error body has the documented shape (`{code,message}` native,
  * `{code,msg}` in the MEXC and Binance dialects); the engine stays ready; an ordinary order still
  * fills; a restart on the same database works and shows the same balances. HTTP_FUZZ_REQUESTS sizes
- * the run (default 20,000, about 40 s on two cores; `npm run fuzz` sends 200,000).
+ * the run (default 10,000, about 20 s on two cores; `npm run fuzz` sends 200,000).
  *
  * The authentication back-off and the request rate limit are turned off for the storm (they would
  * answer 429 before any handler saw the hostile input); a second, short storm runs against the
@@ -29,7 +29,7 @@ import { Rng } from '../../src/test-kit/mulberry32.js';
 import { USDM_RECORDING } from '../../src/test-kit/data-paths.js';
 import { binanceStreamStorm, hostileRequest, isDialect, mexcListenKey, mexcStreamStorm, send, shapeProblem, UNDOCUMENTED_ROUTES, wsStorm, type Account, type Answer, type Route, type Sent } from '../../src/test-kit/hostile-requests.js';
 
-const REQUESTS = Number(process.env.HTTP_FUZZ_REQUESTS ?? 20_000);
+const REQUESTS = Number(process.env.HTTP_FUZZ_REQUESTS ?? 10_000);
 const CONCURRENCY = 16;
 /** Time for a storm test: 10 minutes, and 6 ms more per request (`npm run fuzz` sends 200,000; a busy two-core machine answers about 300 a second). */
 const STORM_TIMEOUT_MS = 600_000 + REQUESTS * 6;
