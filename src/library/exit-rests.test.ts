@@ -88,27 +88,28 @@ describe('two take-profits capped in one move', () => {
     });
     // Bids 61,200.0 ×0.601 (0.6 after the print), 61,150.0 ×0.2, 61,000.0 ×0.5, 60,900.0 ×5. A print at 61,200.0 triggers both.
     // Target 1: cap 61,200 × 0.999 = 61,138.8: 0.6 at 61,200, 0.2 at 61,150; 0.2 left.
-    // Target 2, from the best bid left, 61,000: cap 60,939: 0.5 at 61,000; 0.5 left.
+    // Target 2, triggered by the same print, is capped from the same 61,200 (ADR XXXX), not from the 61,000 target 1
+    // left: nothing at or above 61,138.8 is left, and all of its 1 is left.
     book(engine, T0 + 2, [['61200.0', '0.601'], ['61150.0', '0.2'], ['61000.0', '0.5'], ['60900.0', '5']], [['61300.0', '5']]);
     print(engine, T0 + 3, 2, '61200.0', true);
-    expect(sells(events)).toEqual([['61200', '0.6'], ['61150', '0.2'], ['61000', '0.5']]);
-    expect(expiries(events)).toEqual([['TAKE_PROFIT', '0.8', 'SLIPPAGE_CAP'], ['TAKE_PROFIT', '0.5', 'SLIPPAGE_CAP']]);
-    expect(size(engine)).toBe('0.7');
+    expect(sells(events)).toEqual([['61200', '0.6'], ['61150', '0.2']]);
+    expect(expiries(events)).toEqual([['TAKE_PROFIT', '0.8', 'SLIPPAGE_CAP'], ['TAKE_PROFIT', '0', 'SLIPPAGE_CAP']]);
+    expect(size(engine)).toBe('1.2');
     // Next book, bids 61,100.0 ×0.2, 61,000.0 ×5: target 1's 0.2 at 61,100 (cap 61,038.9). Target 2's rest, capped from the
-    // 61,000 left, would sell 0.5 there, beyond 61,038.9: it waits.
+    // 61,000 left, would sell there, beyond 61,038.9: it waits.
     events.length = 0;
     book(engine, T0 + 4, [['61100.0', '0.2'], ['61000.0', '5']], [['61200.0', '5']]);
     expect(sells(events)).toEqual([['61100', '0.2']]);
-    expect(size(engine)).toBe('0.5');
+    expect(size(engine)).toBe('1');
     // The book after, bids 61,050.0 ×1, under target 2's 61,200.0: a take-profit never sells below its level; its rest waits.
     events.length = 0;
     book(engine, T0 + 5, [['61050.0', '1']], [['61150.0', '5']]);
     expect(sells(events)).toEqual([]);
-    expect(size(engine)).toBe('0.5');
+    expect(size(engine)).toBe('1');
     // Bids 61,250.0 ×1: cap 61,250 × 0.999 = 61,188.75, up to 61,188.8, under the level: an IMMEDIATE_OR_CANCEL at 61,200.0
-    // sells the 0.5 at 61,250.
+    // sells the 1 at 61,250.
     book(engine, T0 + 6, [['61250.0', '1']], [['61350.0', '5']]);
-    expect(sells(events)).toEqual([['61250', '0.5']]);
+    expect(sells(events)).toEqual([['61250', '1']]);
     expect(size(engine)).toBe('0');
     engine.kernel.checkInvariants();
   });

@@ -16,6 +16,9 @@
  *   tape (last trade or mark price), never on a candle's guess; then they execute as MARKET or
  *   LIMIT. When a leg of an OCO list triggers (or a plain leg first fills), the legs that have not
  *   acted are cancelled; on spot the legs share one reservation, passed on as legs end.
+ * - A slippage cap (`maxSlippage`) is measured from the best takeable opposite price when the order
+ *   executes; the capped orders of one account and side that one input triggers share the one
+ *   before the first of them executed (ADR XXXX).
  * - Taker walks and crossed books use the book view paper orders see (book-view.ts): displayed
  *   liquidity less what paper orders took and what real trades consumed since the level was stated.
  * - Paper orders never trade with each other. No order executes while the book is not synced or is
@@ -64,6 +67,15 @@ function marketQuantityCap(market: Market): Fixed {
 
 export class MatchingEngine {
   constructor(private readonly ctx: EngineContext) {}
+
+  /**
+   * The slippage-cap anchors of the input being handled (`anchorsSeq`), and of the book as it last
+   * stated it: per account, symbol, side and trigger, the best takeable opposite price before the
+   * first capped order that input triggered executed (`capAnchor`, ADR XXXX). Never outlives the
+   * input, so no snapshot holds it.
+   */
+  private readonly anchors = new Map<string, Fixed>();
+  private anchorsSeq = -1;
 
   /**
    * An order reaches the venue: reserve funds, acknowledge, then execute, wait for its trigger, or
@@ -127,6 +139,8 @@ export class MatchingEngine {
    */
   onBookChanged(market: Market, changed: ChangedLevels, resynced: boolean, statedAt: number): void {
     market.bookStatedAt = statedAt;
+    // A book stated anew is a new market to measure a cap from (a candle bar states one at each step of its path).
+    this.anchors.clear();
     if (resynced) {
       market.view.statedAll(market.book.bids, market.book.asks);
       for (const side of [market.bids, market.asks]) {
@@ -370,7 +384,8 @@ export class MatchingEngine {
     const stepSize = market.instrument.stepSize;
     const atMarket = executionType(order.type) === 'MARKET';
     const budget = atMarket ? settlement.marketBudget(order) : undefined;
-    const cap = atMarket && order.maxSlippage !== undefined ? slippageCap(opposite, market.view, order.maxSlippage, market.instrument.tickSize, stepSize) : undefined;
+    const anchor = atMarket && order.maxSlippage !== undefined ? this.capAnchor(order, opposite, market.view, stepSize) : undefined;
+    const cap = anchor === undefined ? undefined : slippageCap(anchor, opposite.side, order.maxSlippage!, market.instrument.tickSize);
     const spend = extend(budget === undefined ? {} : { budget: budget.amount, budgetFeeRate: budget.feeRate }, cap === undefined ? {} : { limitPrice: cap });
     // A quote-sized order buys no more than a MARKET order may name (Binance: quoteOrderQty "will not break LOT_SIZE filter rules").
     if (atMarket && order.quoteOrderQty !== undefined) return planTakerWalk(opposite, market.view, extend(spend, { quantity: marketQuantityCap(market), stepSize }));
@@ -380,6 +395,30 @@ export class MatchingEngine {
       ...(atMarket ? spend : { limitPrice: order.price! }),
       stepSize,
     });
+  }
+
+  /**
+   * The price a capped order's cap is measured from: the best takeable opposite price (`bestTakeable`).
+   * A triggered order shares it with the capped orders of its account and side that the same input
+   * triggered (ADR XXXX): the first of them to execute fixes it, so that together they go no further
+   * from the market of their trigger than the cap; the fills of one would otherwise move the next
+   * one's reference. Other orders, and other accounts', measure from the book as it is.
+   */
+  private capAnchor(order: Order, opposite: Market['book']['asks'], view: Market['view'], step: Fixed): Fixed | undefined {
+    if (!order.triggered) return bestTakeable(opposite, view, step);
+    const seq = this.ctx.sequence();
+    if (seq !== this.anchorsSeq) {
+      this.anchors.clear();
+      this.anchorsSeq = seq;
+    }
+    // `arrivalSeq` of a triggered order is the sequence of the input that triggered it.
+    const key = `${order.account}\u0000${order.symbol}\u0000${order.side}\u0000${order.arrivalSeq}`;
+    let anchor = this.anchors.get(key);
+    if (anchor === undefined) {
+      anchor = bestTakeable(opposite, view, step);
+      if (anchor !== undefined) this.anchors.set(key, anchor);
+    }
+    return anchor;
   }
 
   private takeSlices(order: Order, market: Market, plan: WalkPlan, completes: boolean): void {
@@ -676,23 +715,27 @@ export function restingSince(order: Order): number {
 }
 
 /**
- * The worst price a market order capped at `maxSlippage` (a fraction) may take on `opposite`: the
- * best price there × (1 + maxSlippage) for a buy, × (1 − maxSlippage) for a sell, rounded to the
- * tick toward the best (the cap is never looser than asked), from the exact product; undefined when
- * nothing on the side can be taken. The best price is the best a paper order can still take (`view`:
- * at least a step left): a level the paper orders already took, or a print went through, is not the
- * market's price, and a cap from it would leave the order nothing until the book is stated again.
+ * The best price a paper order can still take on `opposite` (`view`: at least a step left), the
+ * reference of a slippage cap; undefined when there is none. A level the paper orders already took, or
+ * a print went through, is not the market's price, and a cap from it would leave the order nothing
+ * until the book is stated again.
  */
-function slippageCap(opposite: Market['book']['asks'], view: Market['view'], maxSlippage: Fixed, tick: Fixed, step: Fixed): Fixed | undefined {
-  let best: Fixed | undefined;
+function bestTakeable(opposite: Market['book']['asks'], view: Market['view'], step: Fixed): Fixed | undefined {
   for (const [price, displayed] of opposite.levels()) {
-    if (view.available(opposite.side, price, displayed) < step) continue;
-    best = price;
-    break;
+    if (view.available(opposite.side, price, displayed) >= step) return price;
   }
-  if (best === undefined) return undefined;
-  const buy = opposite.side === 'ask';
-  return divRound(best * (buy ? ONE + maxSlippage : ONE - maxSlippage), tick * ONE, buy ? 'down' : 'up') * tick;
+  return undefined;
+}
+
+/**
+ * The worst price a market order capped at `maxSlippage` (a fraction) may take on the `side` it takes
+ * from, measured from `anchor` (`capAnchor`): anchor × (1 + maxSlippage) for a buy (from the asks),
+ * × (1 − maxSlippage) for a sell, rounded to the tick toward the anchor (the cap is never looser than
+ * asked), from the exact product.
+ */
+function slippageCap(anchor: Fixed, side: Market['book']['asks']['side'], maxSlippage: Fixed, tick: Fixed): Fixed {
+  const buy = side === 'ask';
+  return divRound(anchor * (buy ? ONE + maxSlippage : ONE - maxSlippage), tick * ONE, buy ? 'down' : 'up') * tick;
 }
 
 export function orderFields(order: Order) {
