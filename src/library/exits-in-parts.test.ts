@@ -116,6 +116,28 @@ describe("a fixed-quantity position above the instrument's largest market order"
     engine.kernel.checkInvariants();
   });
 
+  it('a capped stop\'s parts, triggered together, share one cap: none sells beyond the bound the first met', () => {
+    const { engine, events } = long('2.5', { stopLoss: { type: 'percent', percent: 1 }, exit: { maxSlippage: '0.001' } });
+    // Bids 59,400.0 ×0.501 (0.5 after the print), 59,300.0 ×1, 59,200.0 ×5. The print triggers the three parts (1, 1, 0.5),
+    // all capped from 59,400 (ADR XXXX): 59,400 × 0.999 = 59,340.6. The first sells 0.5 at 59,400; 59,300 is past the
+    // cap for the others too, which sell nothing (each capped from the best bid it met, they sold 1.5 at 59,300 and 59,200).
+    book(engine, T0 + 2, [['59400.0', '0.501'], ['59300.0', '1'], ['59200.0', '5']], [['59500.0', '5']]);
+    events.length = 0;
+    print(engine, T0 + 3, 2, '59400.0', true);
+    expect(sells(events)).toEqual([['59400', '0.5']]);
+    expect(expiries(events)).toEqual([['STOP_LOSS', '0.5', 'SLIPPAGE_CAP'], ['STOP_LOSS', '0', 'SLIPPAGE_CAP'], ['STOP_LOSS', '0', 'SLIPPAGE_CAP']]);
+    expect(size(engine)).toBe('2');
+    // Next book, bids 59,350.0 ×5: the rest, all 2 left, closes as 1 + 1 (cap 59,350 × 0.999 = 59,290.65 → 59,290.7).
+    events.length = 0;
+    book(engine, T0 + 4, [['59350.0', '5']], [['59450.0', '5']]);
+    expect(placed(events)).toEqual([['MARKET', '1'], ['MARKET', '1']]);
+    expect(sells(events)).toEqual([['59350', '1'], ['59350', '1']]);
+    expect(size(engine)).toBe('0');
+    // Sold 0.5 × 59,400 + 2 × 59,350 = 29,700 + 118,700 = 148,400 for 150,000: −1,600; fees (150,000 + 148,400) × 0.0005 = 149.2.
+    expect(closed(events)).toEqual([['-1600', '149.2']]);
+    engine.kernel.checkInvariants();
+  });
+
   it('a DCA fill that grows the position cancels the stop\'s parts and covers the new position in parts', () => {
     // Long 1.5, stop 5 % under (57,000.0), one DCA order of 1.5 (×1) 1 % under, 59,400.0: the stop goes as 1 + 0.5.
     const { engine, events } = long('1.5', { stopLoss: { type: 'percent', percent: 5 }, dca: { count: 1, stepPercent: 1, sizeMultiplier: 1 } });
