@@ -25,6 +25,26 @@ export function isBinanceOrderType(text: string): text is BinanceOrderType {
   return (BINANCE_ORDER_TYPES as readonly string[]).includes(text);
 }
 
+/**
+ * The values Binance takes for the market-data routes' `symbolStatus` filter (rest-api.md, "24hr
+ * ticker price change statistics": "Valid values: TRADING, HALT, BREAK"). enums.md lists more symbol
+ * statuses (END_OF_DAY, CANCEL_ONLY) that exchangeInfo may show; the filter does not name them.
+ */
+export const BINANCE_SYMBOL_STATUS_FILTERS = ['TRADING', 'HALT', 'BREAK'] as const;
+export type BinanceSymbolStatus = (typeof BINANCE_SYMBOL_STATUS_FILTERS)[number];
+
+export function isBinanceSymbolStatusFilter(text: string): text is BinanceSymbolStatus {
+  return (BINANCE_SYMBOL_STATUS_FILTERS as readonly string[]).includes(text);
+}
+
+/**
+ * A symbol's `status` as exchangeInfo shows it and `symbolStatus` filters on. Every instrument here
+ * trades whenever its book does: the engine has no halts or breaks, so always `TRADING`.
+ */
+export function binanceSymbolStatus(_i: Instrument): BinanceSymbolStatus {
+  return 'TRADING';
+}
+
 /** Binance's trailingDelta is in basis points of the price (BIPS): 100 = 1 %. */
 export const BIPS_PER_UNIT = 10_000n;
 
@@ -75,7 +95,7 @@ export function exchangeInfoSymbol(i: Instrument): Record<string, unknown> {
   if (i.maxNumAlgoOrders !== undefined) filters.push({ filterType: 'MAX_NUM_ALGO_ORDERS', maxNumAlgoOrders: i.maxNumAlgoOrders });
   return {
     symbol: i.symbol,
-    status: 'TRADING',
+    status: binanceSymbolStatus(i),
     baseAsset: i.base,
     baseAssetPrecision: i.baseCommissionPrecision,
     quoteAsset: i.quote,
