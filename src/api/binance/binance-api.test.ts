@@ -272,7 +272,8 @@ describe("the Binance Spot v3 market data routes print Binance's figures", () =>
       lowPrice: '61150.00000000',
       volume: '0.26000000',
       quoteVolume: '15901.57250000',
-      openTime: T0 + DAY + HOUR / 2,
+      // The window's bounds (Binance's example: closeTime − openTime = 24 h), not its first trade's time.
+      openTime: now - DAY,
       closeTime: now,
       firstId: 9_000_000_003,
       lastId: 9_000_000_005,

@@ -10,6 +10,9 @@
  * Prices and quantities are printed as Binance's examples print them, 8 decimals padded
  * (binance-decimals.ts), in every route; `priceChangePercent` has 3 decimals, and a trade's
  * `quoteQty` is the exact price × qty (the example's "48.000012" for 4.00000100 × 12.00000000).
+ *
+ * `ticker/24hr` takes Binance's `type` (FULL, MINI) and `symbolStatus` (TRADING, HALT, BREAK; every
+ * symbol here is TRADING), and its `openTime` is the rolling window's start, `closeTime` − 24 h.
  */
 import type { Instrument } from '../../core/instruments/instrument.js';
 import { div, formatFixed, roundToDecimals } from '../../core/money/fixed.js';
@@ -22,7 +25,7 @@ import type { BinanceContext } from './binance-api.js';
 import { binanceAverage, binanceDecimal } from './binance-decimals.js';
 import { binanceErrors } from './binance-errors.js';
 import { binanceBucketing, binanceKlineRows } from './binance-klines.js';
-import { exchangeInfoSymbol } from './binance-mappers.js';
+import { binanceSymbolStatus, exchangeInfoSymbol, isBinanceSymbolStatusFilter } from './binance-mappers.js';
 import { depthWeight, RATE_LIMITS } from './binance-weights.js';
 
 const DAY = 86_400_000;
@@ -101,16 +104,32 @@ export function registerBinanceMarketRoutes(ctx: BinanceContext): void {
     return { mins, price, closeTime: window.at(-1)?.time ?? now };
   });
 
-  const ticker24 = (i: Instrument) => binanceDayTicker(kernel(), ctx.tape, i.symbol, binanceDecimal);
+  /**
+   * `symbolStatus` given (TRADING, HALT or BREAK, else -1122): a single `symbol` of another status is
+   * refused (-1220); of several or all symbols, those of another status are left out (Binance's
+   * CHANGELOG 2025-10-28). Not given (or empty): every selected symbol.
+   */
+  const selectedOfStatus = (p: Record<string, string>): { one: boolean; list: Instrument[] } => {
+    const wanted = p.symbolStatus ?? '';
+    if (wanted !== '' && !isBinanceSymbolStatusFilter(wanted)) throw binanceErrors.invalidSymbolStatus();
+    const { one, list } = selected(p);
+    if (wanted === '') return { one, list };
+    if (one && binanceSymbolStatus(list[0]!) !== wanted) throw binanceErrors.symbolStatusMismatch();
+    return { one, list: list.filter((i) => binanceSymbolStatus(i) === wanted) };
+  };
 
   /**
-   * `GET /api/v3/ticker/24hr` (FULL): the rolling 24 hours of the kept tape, `binanceDayTicker`'s
-   * fields. `prevClosePrice` is the last kept trade's price before the window opened, else the
-   * window's first trade's (the tape does not reach back that far), else 0 without trades.
+   * `GET /api/v3/ticker/24hr`: the rolling 24 hours of the kept tape, `binanceSpotDayTicker`'s fields
+   * in the `type` asked (FULL by default, or MINI; another value -1139), of the symbols
+   * `selectedOfStatus` keeps. `prevClosePrice` is the last kept trade's price before the window
+   * opened, else the window's first trade's (the tape does not reach back that far), else 0 without
+   * trades.
    */
   ctx.route('GET', '/api/v3/ticker/24hr', (p) => many(p, 2, 80), async (_request, _reply, p) => {
-    const { one, list } = selected(p);
-    return one ? ticker24(list[0]!) : list.map(ticker24);
+    const type = tickerTypeOf(p.type);
+    const { one, list } = selectedOfStatus(p);
+    const ticker = (i: Instrument) => binanceSpotDayTicker(kernel(), ctx.tape, i.symbol, type);
+    return one ? ticker(list[0]!) : list.map(ticker);
   });
 
   ctx.route('GET', '/api/v3/ticker/price', (p) => many(p, 2, 4), async (_request, _reply, p) => {
@@ -145,6 +164,9 @@ function level([price, qty]: Level): [string, string] {
  * reach back past the opening (a service up for less than a day, or a busy symbol) the price the
  * window opened at stands in for it: its first trade's, the nearest price to the one before it that
  * is known. Without any trade, 0.
+ *
+ * `openTime` here is the window's first kept trade's time (the engine's time now without one), as
+ * USD-M's route answers it; Spot's route answers the window's start (`binanceSpotDayTicker`).
  */
 export function binanceDayTicker(kernel: Kernel, tape: MarketTape, symbol: string, decimal: (v: string) => string = (v) => v) {
   const d = dayStatsOf(kernel, tape, symbol);
@@ -173,6 +195,34 @@ export function binanceDayTicker(kernel: Kernel, tape: MarketTape, symbol: strin
     lastId: d.last?.id ?? -1,
     count: d.count,
   };
+}
+
+/** Binance's ticker `type` (rest-api.md, "24hr ticker price change statistics"): FULL unless given. */
+export type BinanceTickerType = 'FULL' | 'MINI';
+
+/** `type` as sent: absent or empty FULL, `FULL` or `MINI` as named, anything else -1139 "Invalid ticker type.". */
+function tickerTypeOf(text: string | undefined): BinanceTickerType {
+  if (text === undefined || text === '') return 'FULL';
+  if (text === 'FULL' || text === 'MINI') return text;
+  throw binanceErrors.invalidTickerType();
+}
+
+/**
+ * Binance Spot's 24-hour ticker of `symbol` (`GET /api/v3/ticker/24hr`), prices and quantities with
+ * 8 decimals. `openTime` and `closeTime` are the rolling window's bounds, as in Binance's example
+ * (closeTime − openTime = 86 400 000 ms): `closeTime` the engine's exchange time now, `openTime`
+ * 24 hours before it, whether or not a trade fell at its start.
+ *
+ * MINI: Binance's twelve documented fields, in its order (symbol, the window's OHLC as open, high,
+ * low and last price, the two volumes, the window, the first and last trade ids and the count);
+ * FULL: `binanceDayTicker`'s twenty-one.
+ */
+export function binanceSpotDayTicker(kernel: Kernel, tape: MarketTape, symbol: string, type: BinanceTickerType) {
+  const full = binanceDayTicker(kernel, tape, symbol, binanceDecimal);
+  const window = extend(full, { openTime: full.closeTime - DAY });
+  if (type === 'FULL') return window;
+  const { openPrice, highPrice, lowPrice, lastPrice, volume, quoteVolume, openTime, closeTime, firstId, lastId, count } = window;
+  return { symbol, openPrice, highPrice, lowPrice, lastPrice, volume, quoteVolume, openTime, closeTime, firstId, lastId, count };
 }
 
 /** Binance's `symbols` parameter: `["BTCUSDT","ETHUSDT"]` (ccxt sends it so), or a plain comma list. */

@@ -161,6 +161,12 @@ describe("ccxt's binance class trades on papertrade's Binance Spot API", () => {
     if (first.kind !== 'trade') throw new Error('not a trade');
     expect(ticker.previousClose).toBe(Number(first.price));
     expect(ticker.open).toBe(Number(first.price));
+    // ccxt stamps the ticker with closeTime; the window Binance reports opens 24 hours before it.
+    expect(Number(infoOf(ticker).openTime)).toBe(ticker.timestamp! - 86_400_000);
+
+    const tickers = await binance.fetchTickers([SYMBOL]);
+    expect(Object.keys(tickers)).toEqual([SYMBOL]);
+    expect(tickers[SYMBOL]).toMatchObject({ last: ticker.last, bid: ticker.bid, ask: ticker.ask, baseVolume: ticker.baseVolume, open: ticker.open, timestamp: ticker.timestamp });
 
     const fetched = await binance.fetchTrades(SYMBOL, undefined, 20);
     expect(fetched).toHaveLength(20);
