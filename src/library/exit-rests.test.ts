@@ -88,7 +88,7 @@ describe('two take-profits capped in one move', () => {
     });
     // Bids 61,200.0 ×0.601 (0.6 after the print), 61,150.0 ×0.2, 61,000.0 ×0.5, 60,900.0 ×5. A print at 61,200.0 triggers both.
     // Target 1: cap 61,200 × 0.999 = 61,138.8: 0.6 at 61,200, 0.2 at 61,150; 0.2 left.
-    // Target 2, triggered by the same print, is capped from the same 61,200 (ADR XXXX), not from the 61,000 target 1
+    // Target 2, triggered by the same print, is capped from the same 61,200 (ADR 0077), not from the 61,000 target 1
     // left: nothing at or above 61,138.8 is left, and all of its 1 is left.
     book(engine, T0 + 2, [['61200.0', '0.601'], ['61150.0', '0.2'], ['61000.0', '0.5'], ['60900.0', '5']], [['61300.0', '5']]);
     print(engine, T0 + 3, 2, '61200.0', true);

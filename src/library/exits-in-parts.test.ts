@@ -119,7 +119,7 @@ describe("a fixed-quantity position above the instrument's largest market order"
   it('a capped stop\'s parts, triggered together, share one cap: none sells beyond the bound the first met', () => {
     const { engine, events } = long('2.5', { stopLoss: { type: 'percent', percent: 1 }, exit: { maxSlippage: '0.001' } });
     // Bids 59,400.0 ×0.501 (0.5 after the print), 59,300.0 ×1, 59,200.0 ×5. The print triggers the three parts (1, 1, 0.5),
-    // all capped from 59,400 (ADR XXXX): 59,400 × 0.999 = 59,340.6. The first sells 0.5 at 59,400; 59,300 is past the
+    // all capped from 59,400 (ADR 0077): 59,400 × 0.999 = 59,340.6. The first sells 0.5 at 59,400; 59,300 is past the
     // cap for the others too, which sell nothing (each capped from the best bid it met, they sold 1.5 at 59,300 and 59,200).
     book(engine, T0 + 2, [['59400.0', '0.501'], ['59300.0', '1'], ['59200.0', '5']], [['59500.0', '5']]);
     events.length = 0;

@@ -18,7 +18,7 @@
  *   acted are cancelled; on spot the legs share one reservation, passed on as legs end.
  * - A slippage cap (`maxSlippage`) is measured from the best takeable opposite price when the order
  *   executes; the capped orders of one account and side that one input triggers share the one
- *   before the first of them executed (ADR XXXX).
+ *   before the first of them executed (ADR 0077).
  * - Taker walks and crossed books use the book view paper orders see (book-view.ts): displayed
  *   liquidity less what paper orders took and what real trades consumed since the level was stated.
  * - Paper orders never trade with each other. No order executes while the book is not synced or is
@@ -71,7 +71,7 @@ export class MatchingEngine {
   /**
    * The slippage-cap anchors of the input being handled (`anchorsSeq`), and of the book as it last
    * stated it: per account, symbol, side and trigger, the best takeable opposite price before the
-   * first capped order that input triggered executed (`capAnchor`, ADR XXXX). Never outlives the
+   * first capped order that input triggered executed (`capAnchor`, ADR 0077). Never outlives the
    * input, so no snapshot holds it.
    */
   private readonly anchors = new Map<string, Fixed>();
@@ -400,7 +400,7 @@ export class MatchingEngine {
   /**
    * The price a capped order's cap is measured from: the best takeable opposite price (`bestTakeable`).
    * A triggered order shares it with the capped orders of its account and side that the same input
-   * triggered (ADR XXXX): the first of them to execute fixes it, so that together they go no further
+   * triggered (ADR 0077): the first of them to execute fixes it, so that together they go no further
    * from the market of their trigger than the cap; the fills of one would otherwise move the next
    * one's reference. Other orders, and other accounts', measure from the book as it is.
    */

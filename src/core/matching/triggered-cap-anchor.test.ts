@@ -1,5 +1,5 @@
 /**
- * Capped orders that one input triggers together (ADR XXXX): the capped orders of one account and
+ * Capped orders that one input triggers together (ADR 0077): the capped orders of one account and
  * side share one anchor, the best takeable opposite price before the first of them executed, so that
  * together they never sell below (buy above) anchor × (1 ∓ maxSlippage). Other accounts' orders and
  * orders triggered by other inputs take their anchor from the book as the paper orders before them
