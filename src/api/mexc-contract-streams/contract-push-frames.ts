@@ -20,11 +20,18 @@ export interface PushFrame {
   readonly channel: string;
   readonly data: unknown;
   readonly symbol?: string;
-  readonly ts: number;
+  /** Every push and answer carries it but the pong, which MEXC documents as `{"channel","data"}` only. */
+  readonly ts?: number;
 }
 
-/** A control answer: `rs.<method>` with "success", `rs.error` with the reason, `pong` with the time. */
+/** A control answer: `rs.<method>` with "success", `rs.error` with the reason. */
 export const answer = (channel: string, data: unknown, ts: number): PushFrame => ({ channel, data, ts });
+
+/**
+ * The answer to `{"method":"ping"}`, as MEXC's "WebSocket API" shows it: `{"channel":"pong","data":1587453241453}`,
+ * the server's time in Unix ms as `data`, and nothing else.
+ */
+export const pong = (ts: number): PushFrame => ({ channel: 'pong', data: ts });
 
 /** Book levels as MEXC's `[price, contracts]` pairs; a level at 0 contracts is removed. */
 export function depthLevels(c: Contract, levels: readonly Level[]): [number, number][] {

@@ -45,7 +45,7 @@ import { contractTicker } from '../mexc-contract/mexc-contract-market-routes.js'
 import { verifyContractRequest } from '../mexc-contract/mexc-contract-signature.js';
 import { findContract, type Contract } from '../mexc-contract/mexc-contract-symbols.js';
 import { allPersonalPushes, PERSONAL_FILTERS, PersonalPushes } from './contract-personal-pushes.js';
-import { answer, dealItems, depthLevels, type PushFrame } from './contract-push-frames.js';
+import { answer, dealItems, depthLevels, pong, type PushFrame } from './contract-push-frames.js';
 
 /** How often, at most, a `push.ticker` leaves per symbol. */
 export const TICKER_INTERVAL_MS = 1_000;
@@ -132,7 +132,7 @@ export class ContractStreamSession {
     if (!isRecord(message) || typeof message.method !== 'string') return this.options.send(answer('rs.error', 'invalid message: send a JSON object with a "method"', ts));
     const method = message.method;
     const param = isRecord(message.param) ? message.param : {};
-    if (method === 'ping') return this.options.send(answer('pong', ts, ts));
+    if (method === 'ping') return this.options.send(pong(ts));
     if (method === 'login') return this.onLogin(param, ts);
     if (method === 'personal.filter') return this.onFilter(param, ts);
     const sub = /^(un)?sub\.(.+)$/.exec(method);
