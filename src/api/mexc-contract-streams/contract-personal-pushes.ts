@@ -216,7 +216,9 @@ export class PersonalPushes {
       cumulativeQuoteQty: event.type === 'ORDER_NEW' || event.type === 'ORDER_TRIGGERED' ? '0' : event.type === 'FILL' ? event.cumulativeQuoteQty : current.cumulativeQuoteQty,
       updatedAt: event.at,
     };
-    const data = contractOrder(view, contract, { reduceOnly: order.reduceOnly, leverage: order.leverage, openType, orderMargin: order.locked }, fillTotals(fills));
+    // The order a trigger order placed was created at its trigger (the ORDER_TRIGGERED event's time).
+    const triggeredAt = event.type === 'ORDER_TRIGGERED' ? event.at : isPlanOrder(order) && order.triggered ? order.triggeredAt : undefined;
+    const data = contractOrder(view, contract, { reduceOnly: order.reduceOnly, leverage: order.leverage, openType, orderMargin: order.locked, triggeredAt }, fillTotals(fills));
     this.send({ channel: 'push.personal.order', data, ts: event.at });
   }
 

@@ -91,11 +91,14 @@ export function fillTotals(fills: readonly AccountFill[]): OrderFillTotals {
 /**
  * `GET /api/v1/private/order/get/{order_id}` and the order lists. `orderMargin` is what the order
  * still reserves; the position an order opened is not tracked per order, so `positionId` is absent.
+ * `triggeredAt`, for the order a trigger order placed, is its `createTime`: MEXC creates that order
+ * when the trigger fires (docs/adr/XXXX-mexc-trigger-order-change.md), and it changed no earlier
+ * (`updateTime`); any other order's is its arrival.
  */
 export function contractOrder(
   o: OrderView,
   c: Contract,
-  terms: { readonly reduceOnly: boolean; readonly leverage: number; readonly openType: 1 | 2; readonly orderMargin: Fixed },
+  terms: { readonly reduceOnly: boolean; readonly leverage: number; readonly openType: 1 | 2; readonly orderMargin: Fixed; readonly triggeredAt?: number | undefined },
   totals: OrderFillTotals,
 ): Record<string, unknown> {
   const executed = parseFixed(o.executedQty);
@@ -121,8 +124,9 @@ export function contractOrder(
     state: stateOf(o.status),
     externalOid: o.clientOrderId,
     errorCode: 0,
-    createTime: o.createdAt,
-    updateTime: o.updatedAt,
+    createTime: terms.triggeredAt ?? o.createdAt,
+    // The kernel does not touch a trigger order's updatedAt at its trigger: the placed order changed no earlier than its creation.
+    updateTime: Math.max(o.updatedAt, terms.triggeredAt ?? o.updatedAt),
     positionMode: 2,
     reduceOnly: terms.reduceOnly,
   };

@@ -64,7 +64,9 @@ export function registerContractOrderRoutes(app: FastifyInstance, ctx: ContractC
     const c = contractOfSymbol(kernel(), o.symbol);
     if (c === undefined) throw contractErrors.unknownOrder();
     const order = await reads().orderDetail(accountId, o.orderId);
-    return contractOrder(o, c, { reduceOnly: order?.reduceOnly ?? false, leverage: order?.leverage ?? 1, openType: openTypeOf(accountId), orderMargin: order?.locked ?? 0n }, fillTotals(fills));
+    // The order a trigger order placed was created at its trigger.
+    const triggeredAt = order !== undefined && isPlanOrder(order) && order.triggered ? order.triggeredAt : undefined;
+    return contractOrder(o, c, { reduceOnly: order?.reduceOnly ?? false, leverage: order?.leverage ?? 1, openType: openTypeOf(accountId), orderMargin: order?.locked ?? 0n, triggeredAt }, fillTotals(fills));
   };
   const fillsByOrder = async (accountId: string, symbol: string): Promise<Map<string, AccountFill[]>> => {
     const byOrder = new Map<string, AccountFill[]>();
