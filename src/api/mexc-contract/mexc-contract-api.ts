@@ -25,6 +25,7 @@ import { contractErrors, MexcContractError, mexcContractBodyOf } from './mexc-co
 import { registerContractMarketRoutes } from './mexc-contract-market-routes.js';
 import { registerContractAccountRoutes } from './mexc-contract-account-routes.js';
 import { registerContractOrderRoutes } from './mexc-contract-order-routes.js';
+import { registerContractPlanChangeRoute } from './mexc-contract-plan-change.js';
 import { registerContractPlanRoutes } from './mexc-contract-plan-routes.js';
 import { registerContractStopRoutes } from './mexc-contract-stop-routes.js';
 import { CONTRACT_KEY_HEADER, verifyContractRequest } from './mexc-contract-signature.js';
@@ -134,6 +135,7 @@ export async function registerMexcContractApi(app: FastifyInstance, deps: Servic
     registerContractOrderRoutes(scope, context);
     registerContractStopRoutes(scope, context);
     registerContractPlanRoutes(scope, context);
+    registerContractPlanChangeRoute(scope, context);
     registerContractAccountRoutes(scope, context);
   });
 }

@@ -32,7 +32,7 @@ import { extend } from '../../core/objects.js';
 import { isOpenStatus } from '../../core/orders/order-status.js';
 import { executionType, isConditional, type Order, type OrderType, type TriggerSource } from '../../core/orders/order.js';
 import { accountOrder, accountOrders } from '../../execution/order-records.js';
-import { auditCall, cancelOpenOrders, outcomeOf } from '../dialect-kit/facade-calls.js';
+import { auditCall, cancelOpenOrders, outcomeOf, type AuditCall } from '../dialect-kit/facade-calls.js';
 import { historyBounds } from '../dialect-kit/history-pages.js';
 import { intParam, optionalInt } from '../dialect-kit/request-params.js';
 import { orderRecords } from '../order-groups.js';
@@ -67,7 +67,7 @@ export function isPlanOrder(o: { readonly type: OrderType; readonly ocoGroup?: s
  * nothing filled (a close side with no position left to close, margin short for a market order, no
  * book); one that was placed and ended later, filled or not, was executed.
  */
-function planState(o: Readonly<Order>): 1 | 2 | 3 | 4 | 5 {
+export function planState(o: Readonly<Order>): 1 | 2 | 3 | 4 | 5 {
   if (o.triggered) return o.status === 'REJECTED' || (o.status === 'EXPIRED' && o.executedQty === 0n && o.updatedAt === o.triggeredAt) ? 5 : 3;
   if (isOpenStatus(o.status)) return 1;
   return o.status === 'CANCELED' ? 2 : 4;
@@ -96,7 +96,7 @@ export function planErrorCode(o: Readonly<Order>, state: 1 | 2 | 3 | 4 | 5): num
 export const placedItsOrder = (o: Readonly<Order>): boolean => o.triggered && planState(o) === 3;
 
 /** 1 (≥) when the order waits for the price to rise to its trigger, 2 (≤) when to fall to it. */
-const triggerTypeOf = (side: 'BUY' | 'SELL', type: OrderType): 1 | 2 => ((side === 'BUY') === type.startsWith('STOP_LOSS') ? 1 : 2);
+export const triggerTypeOf = (side: 'BUY' | 'SELL', type: OrderType): 1 | 2 => ((side === 'BUY') === type.startsWith('STOP_LOSS') ? 1 : 2);
 
 /**
  * One entry of `GET /api/v1/private/planorder/list/orders` (MEXC futures API, "Gets the trigger order
@@ -140,6 +140,12 @@ function cycleOf(o: Readonly<Order>): number | undefined {
   return Number(tagged);
 }
 
+/** The cycle (24 or 168 hours) a trigger order placed here names in its client id; undefined for any other order. */
+export const taggedCycleHours = (o: { readonly clientOrderId: string }): 24 | 168 | undefined => {
+  const tagged = CYCLE_TAG.exec(o.clientOrderId)?.[1];
+  return tagged === undefined ? undefined : tagged === '24' ? 24 : 168;
+};
+
 /** `trend` (1 latest price, 2 fair price, 3 index price) as the engine's trigger source; 3 is refused as `profitTrend` 3 is. */
 function trendOf(body: Record<string, unknown>): TriggerSource {
   const trend = intField(body, 'trend');
@@ -148,6 +154,54 @@ function trendOf(body: Record<string, unknown>): TriggerSource {
   if (trend === 2) return 'mark';
   if (trend === 3) throw contractErrors.notSupported('trend 3 (the index price)');
   throw contractErrors.triggerPriceType('trend must be 1 (latest price), 2 (fair price) or 3 (index price)');
+}
+
+/**
+ * The engine's order a `planorder/place` body describes (also the replacement `planorder/change_price`
+ * places, mexc-contract-plan-change.ts); every refusal is thrown here, before anything is placed.
+ */
+export function planOrderRequest(ctx: ContractContext, account: AccountProfile, raw: unknown): { order: PlaceOrderRequest; terms: ContractOrderTerms } {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw contractErrors.param('the body must be a JSON object');
+  const body = raw as Record<string, unknown>;
+  for (const name of ['takeProfitPrice', 'stopLossPrice']) {
+    if (body[name] !== undefined && body[name] !== null && body[name] !== '') throw contractErrors.notSupported(`${name} on a trigger order`);
+  }
+  const orderType = intField(body, 'orderType');
+  if (orderType === 2 || orderType === 3 || orderType === 4) throw contractErrors.notSupported(`orderType ${orderType} on a trigger order`);
+  if (orderType !== 1 && orderType !== 5) throw contractErrors.param('orderType must be 1 (limit) or 5 (market)');
+  // The order it places, checked as order/create checks one (`type` is the trigger order's orderType).
+  const { order, terms } = contractOrderRequest(ctx, account, extend(body, { type: orderType, externalOid: undefined }));
+  const triggerPrice = decimalField(body, 'triggerPrice');
+  if (triggerPrice === undefined) throw contractErrors.param('triggerPrice is required');
+  if (parseFixed(triggerPrice) === 0n) throw contractErrors.triggerPrice('triggerPrice must be above 0');
+  const triggerType = intField(body, 'triggerType');
+  if (triggerType !== 1 && triggerType !== 2) throw contractErrors.triggerType('triggerType must be 1 (more than or equal) or 2 (less than or equal)');
+  const cycle = CYCLE_HOURS[intField(body, 'executeCycle') ?? 0];
+  if (cycle === undefined) throw contractErrors.executeCycle('executeCycle must be 1 (24 hours) or 2 (7 days)');
+  const triggerSource = trendOf(body);
+  // A buy waiting for the price to rise (≥) is the engine's stop, one waiting for it to fall (≤) its take-profit; a sell the other way round.
+  const stop = (order.side === 'BUY') === (triggerType === 1);
+  const type: OrderType = stop ? (orderType === 1 ? 'STOP_LOSS_LIMIT' : 'STOP_LOSS') : orderType === 1 ? 'TAKE_PROFIT_LIMIT' : 'TAKE_PROFIT';
+  const clientOrderId = `plan${cycle}h${randomBytes(10).toString('hex')}`;
+  // MEXC ends a trigger order not triggered within its cycle (state 4): the engine expires it at its arrival + the cycle.
+  return { order: extend(order, { type, stopPrice: triggerPrice, triggerSource, clientOrderId, expireAfterMs: cycle * HOUR_MS }), terms };
+}
+
+/**
+ * Places a trigger order the engine's way and answers its view; a refusal is thrown in MEXC's terms:
+ * a trigger already reached is 3004 "Trigger price error", naming the price and the direction.
+ */
+export async function placePlanOrder(ctx: ContractContext, audit: AuditCall, accountId: string, order: PlaceOrderRequest, terms: ContractOrderTerms): Promise<OrderView> {
+  const result = await ctx.deps.execution.placeOrder(accountId, order);
+  await audit('order.place', accountId, { request: order, result: outcomeOf(result) });
+  if (result.ok) return result.value;
+  if (result.error.code === 'WOULD_TRIGGER_IMMEDIATELY') {
+    const words = triggerTypeOf(order.side, order.type) === 1 ? 'at or above' : 'at or below';
+    throw contractErrors.triggerPrice(`the ${order.triggerSource === 'mark' ? 'fair' : 'latest'} price is already ${words} ${order.stopPrice} (${result.error.message})`);
+  }
+  // The mark the perpetual's price band is measured from, to tell a price too high from one too low.
+  const mark = ctx.deps.hub.kernel.markPrice(order.symbol);
+  throw contractErrorOf(result.error, mark === undefined ? terms : { ...terms, mark });
 }
 
 export function registerContractPlanRoutes(app: FastifyInstance, ctx: ContractContext): void {
@@ -160,46 +214,11 @@ export function registerContractPlanRoutes(app: FastifyInstance, ctx: ContractCo
     return result.value;
   };
 
-  /** The engine's order a `planorder/place` body describes; every refusal is thrown here, before anything is placed. */
-  const planRequest = (account: AccountProfile, raw: unknown): { order: PlaceOrderRequest; terms: ContractOrderTerms } => {
-    if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw contractErrors.param('the body must be a JSON object');
-    const body = raw as Record<string, unknown>;
-    for (const name of ['takeProfitPrice', 'stopLossPrice']) {
-      if (body[name] !== undefined && body[name] !== null && body[name] !== '') throw contractErrors.notSupported(`${name} on a trigger order`);
-    }
-    const orderType = intField(body, 'orderType');
-    if (orderType === 2 || orderType === 3 || orderType === 4) throw contractErrors.notSupported(`orderType ${orderType} on a trigger order`);
-    if (orderType !== 1 && orderType !== 5) throw contractErrors.param('orderType must be 1 (limit) or 5 (market)');
-    // The order it places, checked as order/create checks one (`type` is the trigger order's orderType).
-    const { order, terms } = contractOrderRequest(ctx, account, extend(body, { type: orderType, externalOid: undefined }));
-    const triggerPrice = decimalField(body, 'triggerPrice');
-    if (triggerPrice === undefined) throw contractErrors.param('triggerPrice is required');
-    if (parseFixed(triggerPrice) === 0n) throw contractErrors.triggerPrice('triggerPrice must be above 0');
-    const triggerType = intField(body, 'triggerType');
-    if (triggerType !== 1 && triggerType !== 2) throw contractErrors.triggerType('triggerType must be 1 (more than or equal) or 2 (less than or equal)');
-    const cycle = CYCLE_HOURS[intField(body, 'executeCycle') ?? 0];
-    if (cycle === undefined) throw contractErrors.executeCycle('executeCycle must be 1 (24 hours) or 2 (7 days)');
-    const triggerSource = trendOf(body);
-    // A buy waiting for the price to rise (≥) is the engine's stop, one waiting for it to fall (≤) its take-profit; a sell the other way round.
-    const stop = (order.side === 'BUY') === (triggerType === 1);
-    const type: OrderType = stop ? (orderType === 1 ? 'STOP_LOSS_LIMIT' : 'STOP_LOSS') : orderType === 1 ? 'TAKE_PROFIT_LIMIT' : 'TAKE_PROFIT';
-    const clientOrderId = `plan${cycle}h${randomBytes(10).toString('hex')}`;
-    // MEXC ends a trigger order not triggered within its cycle (state 4): the engine expires it at its arrival + the cycle.
-    return { order: extend(order, { type, stopPrice: triggerPrice, triggerSource, clientOrderId, expireAfterMs: cycle * HOUR_MS }), terms };
-  };
-
   app.post('/api/v1/private/planorder/place', { schema: { tags } }, async (request) => {
     const account = ctx.signed(request);
-    const { order, terms } = planRequest(account, ctx.body(request));
-    const result = await deps.execution.placeOrder(account.accountId, order);
-    await audit('order.place', account.accountId, { request: order, result: outcomeOf(result) });
-    if (!result.ok && result.error.code === 'WOULD_TRIGGER_IMMEDIATELY') {
-      const words = triggerTypeOf(order.side, order.type) === 1 ? 'at or above' : 'at or below';
-      throw contractErrors.triggerPrice(`the ${order.triggerSource === 'mark' ? 'fair' : 'latest'} price is already ${words} ${order.stopPrice} (${result.error.message})`);
-    }
-    const mark = result.ok ? undefined : kernel().markPrice(order.symbol);
+    const { order, terms } = planOrderRequest(ctx, account, ctx.body(request));
     // MEXC: "success = true, data value is the order ID".
-    return ok(unwrap(result, mark === undefined ? terms : { ...terms, mark }).orderId);
+    return ok((await placePlanOrder(ctx, audit, account.accountId, order, terms)).orderId);
   });
 
   /** The account's trigger orders on perpetuals (of one contract), closed ones included, oldest first. */
