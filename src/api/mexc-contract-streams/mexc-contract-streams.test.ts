@@ -85,11 +85,12 @@ describe("MEXC's contract WebSocket at /mexc/contract/edge", () => {
     await service?.close();
   });
 
-  it('answers a ping with a pong carrying the server time', async () => {
+  it('answers a ping with a pong carrying the server time, in the shape MEXC documents: {"channel":"pong","data":<ms>} and nothing else', async () => {
     const c = await open();
     const before = Date.now();
     const pong = await answerTo(c, JSON.stringify({ method: 'ping' }), 'pong');
-    expect(pong.channel).toBe('pong');
+    expect(pong).toEqual({ channel: 'pong', data: expect.any(Number) });
+    expect(Object.keys(pong)).toEqual(['channel', 'data']);
     expect(pong.data).toBeGreaterThanOrEqual(before);
     expect(pong.data).toBeLessThanOrEqual(Date.now());
   });
