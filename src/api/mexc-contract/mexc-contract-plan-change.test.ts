@@ -119,7 +119,7 @@ describe("a changed trigger order ends when the original's cycle would have", ()
     await clockAt(createTime + HOUR);
     // Changed to a market open long once ≥ 62,000: 0.002 × 62,000 / 10 = 12.4 and its taker fee 0.002 × 62,000 × 0.05% = 0.062, 12.462.
     const changed = (await call('POST', 'planorder/change_price', { symbol: 'BTC_USDT', orderId: original, triggerPrice: 62000, orderType: 5, triggerType: 1, trend: 2 })).data as string;
-    expect(await listed(changed)).toMatchObject({ state: 1, triggerPrice: 62000, triggerType: 1, trend: 2, orderType: 5, executeCycle: 24, createTime: createTime + HOUR });
+    expect(await listed(changed)).toMatchObject({ state: 1, triggerPrice: 62000, price: 0, triggerType: 1, trend: 2, orderType: 5, executeCycle: 24, createTime: createTime + HOUR });
     expect(await asset()).toMatchObject({ frozenBalance: 12.462, availableBalance: 9987.538 });
     await clockAt(createTime + 24 * HOUR - 1);
     expect(await listed(changed)).toMatchObject({ state: 1 });

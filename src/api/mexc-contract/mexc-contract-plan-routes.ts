@@ -111,7 +111,8 @@ export function contractPlanOrder(o: Readonly<Order>, c: Contract, openType: 1 |
     leverage: o.leverage,
     side: sideCodeOf(o.side, o.reduceOnly),
     triggerPrice: num(formatFixed(o.stopPrice ?? 0n)),
-    ...(o.price !== undefined ? { price: num(o.price) } : {}),
+    // MEXC's list states every field, a market order's execute price as 0 (its example: "price":0.0).
+    price: num(o.price ?? 0n),
     vol: num(volOf(c, o.quantity)),
     openType,
     triggerType: triggerTypeOf(o.side, o.type),
