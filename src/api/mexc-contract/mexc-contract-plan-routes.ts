@@ -23,7 +23,7 @@
  *
  * Guarantees: every refusal is decided before anything is placed or cancelled. Paper only (the
  * kernel's orders). Not modelled: orderType 2–4 on a trigger order; attached take-profit and
- * stop-loss (`planorder/place/v2`); `planorder/change_price`.
+ * stop-loss (`planorder/place/v2`). `planorder/change_price`: mexc-contract-plan-change.ts.
  */
 import { randomBytes } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
