@@ -14,8 +14,9 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { USDM_RECORDING } from '../../test-kit/data-paths.js';
-import { injectMexcContract } from '../../test-kit/mexc-contract-signed.js';
+import { injectMexcContract, loggedInContractSocket } from '../../test-kit/mexc-contract-signed.js';
 import { ADMIN_KEY, startTestService, type TestService } from '../../test-kit/service-kit.js';
+import { until, type Frame } from '../../test-kit/ws-client.js';
 import { registerMexcContractApi } from './mexc-contract-api.js';
 
 const T0 = 1723161330000;
@@ -41,12 +42,19 @@ describe('planorder/change_price replaces a waiting trigger order with the chang
   let original: string;
   let changed: string;
   let changedAt: number;
+  let socket: { ws: { close(): void }; frames: Frame[] };
+  const pushes = (channel: string) => socket.frames.filter((f) => f.channel === channel).map((f) => f.data as Entry);
 
   beforeAll(async () => {
     service = await startTestService({ recording: USDM_RECORDING, until: T0, plugins: [registerMexcContractApi] });
+    const base = await service.app.listen({ port: 0, host: '127.0.0.1' });
     account = await openAccount(service, 'change');
+    socket = await loggedInContractSocket(base, account);
   });
-  afterAll(async () => service?.close());
+  afterAll(async () => {
+    socket?.ws.close();
+    await service?.close();
+  });
 
   it('answers the new id; the original is cancelled (2) and the changed one waits with the new prices, holding its own margin only', async () => {
     original = (await call('POST', 'planorder/place', WAITING)).data as string;
@@ -81,6 +89,15 @@ describe('planorder/change_price replaces a waiting trigger order with the chang
     });
     changedAt = entry.createTime as number;
     expect(await call('GET', `order/get/${original}`)).toEqual(NOT_EXIST);
+    // The pushes: the original placed (1), the replacement placed (1), the original cancelled (2); no order push before a trigger.
+    await until(() => pushes('push.personal.plan.order').length >= 3, 'three plan-order pushes');
+    expect(pushes('push.personal.plan.order').map((p) => [p.id, p.state, p.triggerPrice, p.price])).toEqual([
+      [original, 1, 61600, 61500],
+      [changed, 1, 61750, 61600],
+      [original, 2, 61600, 61500],
+    ]);
+    expect(pushes('push.personal.plan.order')[1]).toEqual(entry);
+    expect(pushes('push.personal.order')).toEqual([]);
   });
 
   it('the changed trigger fires on the sweep through 61,750: the order it places was created then, not when the trigger order was', async () => {
@@ -90,6 +107,10 @@ describe('planorder/change_price replaces a waiting trigger order with the chang
     const order = await call('GET', `order/get/${changed}`);
     expect(order).toMatchObject({ success: true, data: { orderId: changed, state: 2, price: 61600, vol: 20, dealVol: 0, orderType: 1, createTime: SWEEP, updateTime: SWEEP } });
     expect((await call('GET', 'order/list/open_orders')).data).toEqual([expect.objectContaining({ orderId: changed, createTime: SWEEP })]);
+    // Pushed at the trigger: the plan order executed (3), and the order it placed, new (state 2), created then.
+    await until(() => pushes('push.personal.order').length >= 1, 'the order push at the trigger');
+    expect(pushes('push.personal.plan.order').at(-1)).toMatchObject({ id: changed, state: 3, orderId: changed, createTime: changedAt, updateTime: SWEEP });
+    expect(pushes('push.personal.order')).toEqual([expect.objectContaining({ orderId: changed, state: 2, price: 61600, createTime: SWEEP, updateTime: SWEEP })]);
     // A triggered one is no longer a trigger order to change: 2041, nothing moves.
     expect(await call('POST', 'planorder/change_price', { symbol: 'BTC_USDT', orderId: changed, triggerPrice: 61000, price: 60900, orderType: 1, triggerType: 2, trend: 1 })).toMatchObject({ success: false, code: 2041 });
     expect(await asset()).toMatchObject({ frozenBalance: 12.3816, availableBalance: 9987.6184 });
