@@ -72,8 +72,8 @@ export function registerContractPlanChangeRoute(app: FastifyInstance, ctx: Contr
     const { order, terms } = planOrderRequest(ctx, account, replacementBody);
     // Its cycle ends when the original's does (its client id names the original's cycle for the list);
     // an original without a cycle (placed through another API) gets a replacement without one.
-    const { expireAfterMs: _fullCycle, clientOrderId, ...terms0 } = order;
-    const replacement = remaining === undefined ? extend(terms0, { clientOrderId: `chg${randomBytes(10).toString('hex')}` }) : extend(terms0, { clientOrderId, expireAfterMs: remaining });
+    const { expireAfterMs: _fullCycle, clientOrderId, ...rest } = order;
+    const replacement = remaining === undefined ? extend(rest, { clientOrderId: `chg${randomBytes(10).toString('hex')}` }) : extend(rest, { clientOrderId, expireAfterMs: remaining });
     const placed = await placePlanOrder(ctx, audit, account.accountId, replacement, terms);
     /** The change refused after the replacement was placed: the replacement withdrawn, its reservation released, the original as it now is. */
     const withdraw = async (refusal: MexcContractError): Promise<never> => {
