@@ -92,7 +92,7 @@ export function fillTotals(fills: readonly AccountFill[]): OrderFillTotals {
  * `GET /api/v1/private/order/get/{order_id}` and the order lists. `orderMargin` is what the order
  * still reserves; the position an order opened is not tracked per order, so `positionId` is absent.
  * `triggeredAt`, for the order a trigger order placed, is its `createTime`: MEXC creates that order
- * when the trigger fires (docs/adr/XXXX-mexc-trigger-order-change.md), and it changed no earlier
+ * when the trigger fires (docs/adr/0079-mexc-trigger-order-change.md), and it changed no earlier
  * (`updateTime`); any other order's is its arrival.
  */
 export function contractOrder(

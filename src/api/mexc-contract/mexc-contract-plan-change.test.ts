@@ -3,7 +3,7 @@
  * `orderId`, `triggerPrice`, `price`, `orderType`, `triggerType`, `trend`) changes a waiting trigger
  * order. On paper the change is a replacement placed under a new id, answered as `data`, and the
  * original cancelled (state 2); the replacement keeps the original's side, `vol`, leverage and cycle
- * end, and holds its own margin only (docs/adr/XXXX-mexc-trigger-order-change.md). The order a
+ * end, and holds its own margin only (docs/adr/0079-mexc-trigger-order-change.md). The order a
  * trigger places is created at the trigger: its `createTime` is that moment.
  *
  * Bundled USD-M recording, isolated account at 10x with 10,000 USDT: the last price is 61,804.1 at

@@ -1,7 +1,7 @@
 /**
  * `POST /api/v1/private/planorder/change_price` (MEXC futures API, "Modify plan order"): a waiting
  * trigger order's trigger price, execute price (`price`), `orderType`, `triggerType` and `trend`
- * changed, its contract, side, `vol` and cycle kept (docs/adr/XXXX-mexc-trigger-order-change.md).
+ * changed, its contract, side, `vol` and cycle kept (docs/adr/0079-mexc-trigger-order-change.md).
  *
  * The engine has no amend of a working order: the change is the replacement placed (a new trigger
  * order, a new id, answered as `data`), then the original cancelled (the list states it 2). Its cycle
