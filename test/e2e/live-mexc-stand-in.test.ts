@@ -154,12 +154,11 @@ describe('papertrade serve --live --exchange mexc against a papertrade MEXC stan
     expect(live!.output()).toContain('Market data: live from mexc');
     await expect.poll(feed, { timeout: 30_000, interval: 100 }).toMatchObject({ status: 'synced' });
     for (let i = 0; i < 2; i += 1) await checkpoint();
-    // On a book equal to the venue's, a market buy takes the venue's displayed asks, best first:
-    // never below the best ask, never past the levels served. It may go past the best ask: the
-    // venue's last deals can reach the live feed after the depth frame that already shows them, and
-    // a paper order sees a level less what deals took since it was stated (ADR 0026, the cautious
-    // side), and the best ask may hold less than 0.001. For the same reason it may go past the levels
-    // served, as far as the venue's latest buyers' prints went.
+    // On a book equal to the venue's, a market buy takes the venue's displayed asks, best first,
+    // never below the best ask. It may go past the best ask, and past the levels served: the venue's
+    // last deals can reach the live feed after the depth frame that already shows them, and a paper
+    // order sees a level less what deals took since it was stated (ADR 0026, the cautious side); the
+    // best ask may also hold less than 0.001.
     await checkpoint(async () => {
       const asks = venue.engine.kernel.depth('BTCUSDT', LEVELS)!.asks.map(([price]) => parseFixed(price));
       // The worst ask the order may reach: past the served levels only as far as the buyers' prints
