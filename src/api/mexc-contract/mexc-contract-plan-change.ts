@@ -26,7 +26,7 @@ import { ok, type ContractContext } from './mexc-contract-api.js';
 import { contractErrorOf, contractErrors, MexcContractError } from './mexc-contract-errors.js';
 import { sideCodeOf } from './mexc-contract-mappers.js';
 import { contractOpenType } from './mexc-contract-order-request.js';
-import { isPlanOrder, placePlanOrder, planOrderRequest, planState, taggedCycleHours } from './mexc-contract-plan-routes.js';
+import { cycleOf, isPlanOrder, placePlanOrder, planOrderRequest, planState } from './mexc-contract-plan-routes.js';
 import { volOf } from './mexc-contract-symbols.js';
 
 const tags = ['mexc contract'];
@@ -59,7 +59,7 @@ export function registerContractPlanChangeRoute(app: FastifyInstance, ctx: Contr
     // What is left of its cycle; one whose end has passed ends at the next input and cannot be changed.
     const remaining = original.expireTime === undefined ? undefined : original.expireTime - deps.hub.now();
     if (remaining !== undefined && remaining <= 0) throw notWaiting(id, 4);
-    const cycle = taggedCycleHours(original);
+    const cycle = cycleOf(original);
     // The replacement, checked as planorder/place checks one: the original's terms, the body's prices and types.
     const replacementBody: Record<string, unknown> = {
       symbol: c.symbol,

@@ -96,7 +96,7 @@ export function planErrorCode(o: Readonly<Order>, state: 1 | 2 | 3 | 4 | 5): num
 export const placedItsOrder = (o: Readonly<Order>): boolean => o.triggered && planState(o) === 3;
 
 /** 1 (≥) when the order waits for the price to rise to its trigger, 2 (≤) when to fall to it. */
-export const triggerTypeOf = (side: 'BUY' | 'SELL', type: OrderType): 1 | 2 => ((side === 'BUY') === type.startsWith('STOP_LOSS') ? 1 : 2);
+const triggerTypeOf = (side: 'BUY' | 'SELL', type: OrderType): 1 | 2 => ((side === 'BUY') === type.startsWith('STOP_LOSS') ? 1 : 2);
 
 /**
  * One entry of `GET /api/v1/private/planorder/list/orders` (MEXC futures API, "Gets the trigger order
@@ -135,17 +135,11 @@ export function contractPlanOrder(o: Readonly<Order>, c: Contract, openType: 1 |
  * that looks like the tag never expires, whatever its id says. A closed order read back from its
  * record (which keeps no `expireTime`) states its tag.
  */
-function cycleOf(o: Readonly<Order>): number | undefined {
+export function cycleOf(o: Readonly<Order>): number | undefined {
   const tagged = CYCLE_TAG.exec(o.clientOrderId)?.[1];
   if (tagged === undefined || (o.expireTime === undefined && isOpenStatus(o.status))) return undefined;
   return Number(tagged);
 }
-
-/** The cycle (24 or 168 hours) a trigger order placed here names in its client id; undefined for any other order. */
-export const taggedCycleHours = (o: { readonly clientOrderId: string }): 24 | 168 | undefined => {
-  const tagged = CYCLE_TAG.exec(o.clientOrderId)?.[1];
-  return tagged === undefined ? undefined : tagged === '24' ? 24 : 168;
-};
 
 /** `trend` (1 latest price, 2 fair price, 3 index price) as the engine's trigger source; 3 is refused as `profitTrend` 3 is. */
 function trendOf(body: Record<string, unknown>): TriggerSource {
