@@ -126,6 +126,13 @@ function refusePipelinedUpgrades(server: FastifyInstance['server']): void {
   });
 }
 
+/**
+ * Fastify's `ajv` option for every route's schemas. `allErrors: false`: one message per refusal and
+ * no work on a body's other faults; `verbose` carries the failing schema on each error, so a
+ * pattern's description says the format in words (schema-error-messages.ts).
+ */
+export const VALIDATION_OPTIONS = Object.freeze({ customOptions: Object.freeze({ removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false, verbose: true }) });
+
 export async function buildServer(deps: ServiceDeps, options: ServerOptions = {}): Promise<FastifyInstance> {
   let ready = false;
   const limits = options.limits ?? IN_PROCESS_LIMITS;
@@ -137,8 +144,7 @@ export async function buildServer(deps: ServiceDeps, options: ServerOptions = {}
     // hook below answers it in the path's dialect instead.
     return503OnClosing: false,
     ...(options.trustProxy !== undefined && options.trustProxy.length > 0 ? { trustProxy: [...options.trustProxy] } : {}),
-    // `verbose` carries the failing schema on each error: a pattern's description says the format in words.
-    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false, verbose: true } },
+    ajv: VALIDATION_OPTIONS,
     // "body/type must be one of MARKET, LIMIT, …", "body has an unknown field \"colour\"": the field and what it takes.
     schemaErrorFormatter: (errors, dataVar) => new Error(schemaErrorMessage(errors, dataVar)),
     frameworkErrors: (error, request, reply) => {
