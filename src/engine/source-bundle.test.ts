@@ -79,4 +79,23 @@ describe('a worker run from the TypeScript sources, bundled', () => {
     await new Promise((resolve) => setImmediate(resolve));
     expect(await firstMessage(await sourceBundle(entry))).toBe(3);
   });
+
+  it('what a module imports with await import(), and the packages only it imports, load when that import runs', async () => {
+    const entry = writeGraph(
+      'lazy',
+      [
+        "import { parentPort } from 'node:worker_threads';",
+        "const before = typeof (globalThis as { lazyLoaded?: boolean }).lazyLoaded;",
+        "const { name } = await import('./sub/child.js');",
+        "parentPort!.postMessage([before, name]);",
+      ].join('\n'),
+      "import { Command } from 'commander';\n(globalThis as { lazyLoaded?: boolean }).lazyLoaded = true;\nexport const name: string = new Command('lazy').name();",
+    );
+    const bundle = await sourceBundle(entry);
+    expect(await firstMessage(bundle)).toEqual(['undefined', 'lazy']);
+    // The entry's own file names neither the child's code nor its package: they are in a file of their own.
+    const text = readFileSync(bundle, 'utf8');
+    expect(text).not.toMatch(/from "commander"/);
+    expect(text).not.toContain('lazyLoaded = true');
+  });
 });
