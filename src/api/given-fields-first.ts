@@ -14,9 +14,10 @@
  * schema per level of nesting (the import document's grew from 18 KB to 270 KB and took Ajv over
  * 3 s to compile at every server start).
  *
- * Accepts and refuses exactly what `schema` does (given-fields-first.property.test.ts). Walks `properties`,
- * `patternProperties`, `items`, `additionalProperties`, `not` and the members of `anyOf`, `oneOf`
- * and `allOf`. Never changes `schema` (its parts are shared between routes); copies what it changes.
+ * Accepts and refuses exactly what `schema` does (given-fields-first.property.test.ts). Walks
+ * `properties`, `patternProperties`, `items`, `additionalProperties`, `not` and the members of
+ * `anyOf`, `oneOf` and `allOf`. Never changes `schema` (its parts are shared between routes);
+ * copies what it changes.
  */
 import type { TSchema } from 'typebox';
 

@@ -19,8 +19,8 @@
  * packages only that imports, load when that import runs, as from dist (a one-file bundle loaded
  * ccxt for `papertrade --help`: 1.8 s against 0.35 s); the folder is named by a hash of its files
  * and written through a rename, so processes that bundle at once never read a half-written file
- * and a changed source gives a new folder. Stack traces map to the sources (inline source map, source maps
- * enabled in the thread or process).
+ * and a changed source gives a new folder. Stack traces map to the sources (inline source maps,
+ * source maps enabled in the thread or process).
  * Errors: a build error (a syntax error in a source) rejects, naming esbuild's messages; the next
  * call builds again.
  * Not modelled: bundles of older sources are not deleted (`npm ci` removes them with node_modules).
