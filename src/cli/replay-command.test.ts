@@ -50,6 +50,29 @@ describe('papertrade replay: bad input is a clear error naming the line, and a n
     expect(noRecording.stderr).toMatch(/recording directory not found/);
   });
 
+  it('checks the flags and the orders file before it reads the recording', () => {
+    // A recording that is not there: each refusal below comes before any attempt to read one.
+    const missing = '/nonexistent/rec';
+    const badLine = cli(['replay', '--recording', missing, '--orders', ordersFile(['{"at":1723161300000,"account":'])]);
+    expect(badLine.status).toBe(2);
+    expect(badLine.stderr).toMatch(/orders\.jsonl line 1: not valid JSON/);
+    const noOrders = cli(['replay', '--recording', missing, '--orders', '/nonexistent/orders.jsonl']);
+    expect(noOrders.stderr).toMatch(/orders file not found/);
+    const badRate = cli(['replay', '--recording', missing, '--orders', ordersFile([good]), '--funding-rate', '1e-4']);
+    expect(badRate.stderr).toMatch(/--funding-rate must be a decimal/);
+    const badLeverage = cli(['replay', '--recording', missing, '--orders', ordersFile([good]), '--leverage', 'x']);
+    expect(badLeverage.stderr).toMatch(/--leverage must be a whole number ≥ 1/);
+    const badModel = cli(['replay', '--recording', missing, '--orders', ordersFile([good]), '--spread-bps', '-1']);
+    expect(badModel.stderr).toMatch(/--spread-bps\/--slippage-bps/);
+    // The symbol is the recording's to say: a line naming another is refused once it is read.
+    const otherSymbol = cli(['replay', '--recording', missing, '--orders', ordersFile([good.replace('BTCUSDT', 'ETHUSDT')])]);
+    expect(otherSymbol.stderr).toMatch(/recording directory not found/);
+    for (const result of [noOrders, badRate, badLeverage, badModel]) {
+      expect(result.status).toBe(2);
+      expect(result.stderr).not.toMatch(/recording/);
+    }
+  });
+
   it('refuses an --out it cannot write with one line, and leaves an existing --out alone when another option is bad', () => {
     const dir = mkdtempSync(join(tmpdir(), 'papertrade-out-'));
     const unwritable = cli(['replay', '--recording', RECORDING, '--orders', ordersFile([good]), '--out', join(dir, 'missing', 'events.jsonl')]);

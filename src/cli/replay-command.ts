@@ -6,7 +6,7 @@ import { createWriteStream, existsSync, openSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import type { KernelEvent } from '../core/kernel/events.js';
-import { parseBalances, readOrdersFile } from '../market-data/orders-file.js';
+import { parseBalances, parseOrders, readOrdersFile, readOrdersText } from '../market-data/orders-file.js';
 import { readRecording, type Recording } from '../market-data/recording-reader.js';
 import { instrumentForRecording, runReplay } from '../market-data/replay-session.js';
 import { checkLeverage, parseBalanceSettings } from '../core/accounts/account-settings.js';
@@ -79,16 +79,20 @@ export function registerReplayCommands(program: Command): void {
     .option('--spread-bps <bp>', 'trades-only recordings: spread of the quote derived from each print, in basis points', DEFAULT_TRADES_ONLY_MODEL.spreadBps)
     .option('--slippage-bps <bp>', 'trades-only recordings: slippage added on each side of that quote, in basis points', DEFAULT_TRADES_ONLY_MODEL.slippageBps)
     .action(async (opts: { recording: string; orders: string; balances: string; latencyMs: string; exchange: string; fundingRate?: string; leverage: string; out?: string; spreadBps: string; slippageBps: string }, command: Command) => {
+      // Everything that does not depend on the recording is checked before it is read (a large one
+      // takes seconds): the flags, and the orders file but for the symbol its lines name.
       const given = balancesFlag(opts.balances);
       const latencyMs = parseLatency(opts.latencyMs);
-      const recording = readRecording(opts.recording);
-      const balances = accountBalances(recording, opts.exchange, given, command.getOptionValueSource('balances') === 'default');
       const tradesOnly: TradesOnlyModel = { spreadBps: opts.spreadBps, slippageBps: opts.slippageBps };
       const modelProblem = tradesOnlyModelProblem(tradesOnly);
       if (modelProblem !== undefined) throw new Error(`--spread-bps/--slippage-bps: ${modelProblem}`);
-      const commands = readOrdersFile(opts.orders, [recording.symbol]);
       if (opts.fundingRate !== undefined && !/^-?\d+(\.\d+)?$/.test(opts.fundingRate)) throw new Error(`--funding-rate must be a decimal such as 0.0001, got "${opts.fundingRate}"`);
       if (!/^\d+$/.test(opts.leverage) || Number(opts.leverage) < 1) throw new Error(`--leverage must be a whole number ≥ 1, got "${opts.leverage}"`);
+      const ordersText = readOrdersText(opts.orders);
+      parseOrders(ordersText, undefined, opts.orders);
+      const recording = readRecording(opts.recording);
+      const balances = accountBalances(recording, opts.exchange, given, command.getOptionValueSource('balances') === 'default');
+      const commands = parseOrders(ordersText, [recording.symbol], opts.orders);
       if (recording.market === 'perpetual') {
         const instrument = instrumentForRecording(recording, opts.exchange);
         if (!checkLeverage(Number(opts.leverage), instrument.maxLeverage ?? 1).ok) throw new Error(`--leverage must be a whole number from 1 to ${instrument.maxLeverage ?? 1} on ${instrument.symbol}, got "${opts.leverage}"`);

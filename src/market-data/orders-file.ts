@@ -26,11 +26,21 @@ const KNOWN_FIELDS = new Set([
 ]);
 
 export function readOrdersFile(path: string, symbols: readonly string[]): OrderCommand[] {
-  if (!existsSync(path)) throw new OrdersFileError(`orders file not found: ${path}`);
-  return parseOrders(readFileSync(path, 'utf8'), symbols, path);
+  return parseOrders(readOrdersText(path), symbols, path);
 }
 
-export function parseOrders(text: string, symbols: readonly string[], name = 'orders'): OrderCommand[] {
+/** The orders file's text; OrdersFileError when there is none at `path`. */
+export function readOrdersText(path: string): string {
+  if (!existsSync(path)) throw new OrdersFileError(`orders file not found: ${path}`);
+  return readFileSync(path, 'utf8');
+}
+
+/**
+ * The commands of an orders file's `text`; OrdersFileError naming the first line that is wrong.
+ * `symbols`: the symbols a line may name; undefined accepts any (a check of everything else before
+ * the recording that says which symbol it has is read).
+ */
+export function parseOrders(text: string, symbols: readonly string[] | undefined, name = 'orders'): OrderCommand[] {
   const commands: OrderCommand[] = [];
   let lastAt = -Infinity;
   text.split('\n').forEach((rawLine, index) => {
@@ -73,7 +83,7 @@ export function parseOrders(text: string, symbols: readonly string[], name = 'or
     }
 
     if (typeof o.symbol !== 'string') fail('"symbol" is required');
-    if (!symbols.includes(o.symbol as string)) fail(`unknown symbol "${String(o.symbol)}" (this recording has ${symbols.join(', ')})`);
+    if (symbols !== undefined && !symbols.includes(o.symbol as string)) fail(`unknown symbol "${String(o.symbol)}" (this recording has ${symbols.join(', ')})`);
     if (o.leverage !== undefined) {
       if (typeof o.leverage !== 'number' || !Number.isSafeInteger(o.leverage) || o.leverage < 1) fail('"leverage" must be a whole number ≥ 1');
       for (const key of Object.keys(o)) if (!['at', 'account', 'symbol', 'leverage'].includes(key)) fail(`a leverage line takes no "${key}"`);
