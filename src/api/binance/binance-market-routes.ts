@@ -11,8 +11,9 @@
  * (binance-decimals.ts), in every route; `priceChangePercent` has 3 decimals, and a trade's
  * `quoteQty` is the exact price × qty (the example's "48.000012" for 4.00000100 × 12.00000000).
  *
- * `ticker/24hr` takes Binance's `type` (FULL, MINI) and `symbolStatus` (TRADING, HALT, BREAK; every
- * symbol here is TRADING), and its `openTime` is the rolling window's start, `closeTime` − 24 h.
+ * `ticker/24hr` takes Binance's `type` (FULL, MINI), and its `openTime` is the rolling window's
+ * start, `closeTime` − 24 h. `depth`, `ticker/price`, `ticker/bookTicker` and `ticker/24hr` take
+ * `symbolStatus` (TRADING, HALT, BREAK; every symbol here is TRADING).
  */
 import type { Instrument } from '../../core/instruments/instrument.js';
 import { div, formatFixed, roundToDecimals } from '../../core/money/fixed.js';
@@ -49,6 +50,33 @@ export function registerBinanceMarketRoutes(ctx: BinanceContext): void {
   };
   const many = (p: Record<string, string>, one: number, all: number) => (p.symbol !== undefined ? one : all);
 
+  /** `symbolStatus` as sent: absent or empty undefined, TRADING, HALT or BREAK as named, anything else -1122. */
+  const statusWanted = (p: Record<string, string>): string | undefined => {
+    const wanted = p.symbolStatus ?? '';
+    if (wanted === '') return undefined;
+    if (!isBinanceSymbolStatusFilter(wanted)) throw binanceErrors.invalidSymbolStatus();
+    return wanted;
+  };
+  /** The one `instrument` asked for, unless the `symbolStatus` `wanted` is another status than its own (-1220). */
+  const ofStatus = (wanted: string | undefined, instrument: Instrument): Instrument => {
+    if (wanted !== undefined && binanceSymbolStatus(instrument) !== wanted) throw binanceErrors.symbolStatusMismatch();
+    return instrument;
+  };
+  /**
+   * `selected`, filtered by `symbolStatus` when given (TRADING, HALT or BREAK, else -1122, checked
+   * before the symbols): a single `symbol` of another status is refused (-1220); of several or all
+   * symbols, those of another status are left out (Binance's CHANGELOG 2025-10-28, which gives
+   * `depth`, `ticker/price`, `ticker/bookTicker` and `ticker/24hr` the parameter). Not given (or
+   * empty): every selected symbol.
+   */
+  const selectedOfStatus = (p: Record<string, string>): { one: boolean; list: Instrument[] } => {
+    const wanted = statusWanted(p);
+    const { one, list } = selected(p);
+    if (wanted === undefined) return { one, list };
+    if (one) return { one, list: [ofStatus(wanted, list[0]!)] };
+    return { one, list: list.filter((i) => binanceSymbolStatus(i) === wanted) };
+  };
+
   ctx.route('GET', '/api/v3/ping', 1, async () => ({}));
   ctx.route('GET', '/api/v3/time', 1, async () => ({ serverTime: ctx.wallClock() }));
 
@@ -59,7 +87,8 @@ export function registerBinanceMarketRoutes(ctx: BinanceContext): void {
 
   const depthLimit = (p: Record<string, string>) => intParam(p.limit, 'limit', 100, 5_000, invalid);
   ctx.route('GET', '/api/v3/depth', (p) => depthWeight(depthLimit(p)), async (_request, _reply, p) => {
-    const instrument = instrumentOf(p.symbol);
+    const wanted = statusWanted(p);
+    const instrument = ofStatus(wanted, instrumentOf(p.symbol));
     // An instrument whose book has not arrived yet has no levels.
     const depth = kernel().depth(instrument.symbol, depthLimit(p)) ?? { bids: [], asks: [] };
     return { lastUpdateId: kernel().bookStatus(instrument.symbol)?.updateId ?? 0, bids: depth.bids.map(level), asks: depth.asks.map(level) };
@@ -105,20 +134,6 @@ export function registerBinanceMarketRoutes(ctx: BinanceContext): void {
   });
 
   /**
-   * `symbolStatus` given (TRADING, HALT or BREAK, else -1122): a single `symbol` of another status is
-   * refused (-1220); of several or all symbols, those of another status are left out (Binance's
-   * CHANGELOG 2025-10-28). Not given (or empty): every selected symbol.
-   */
-  const selectedOfStatus = (p: Record<string, string>): { one: boolean; list: Instrument[] } => {
-    const wanted = p.symbolStatus ?? '';
-    if (wanted !== '' && !isBinanceSymbolStatusFilter(wanted)) throw binanceErrors.invalidSymbolStatus();
-    const { one, list } = selected(p);
-    if (wanted === '') return { one, list };
-    if (one && binanceSymbolStatus(list[0]!) !== wanted) throw binanceErrors.symbolStatusMismatch();
-    return { one, list: list.filter((i) => binanceSymbolStatus(i) === wanted) };
-  };
-
-  /**
    * `GET /api/v3/ticker/24hr`: the rolling 24 hours of the kept tape, `binanceSpotDayTicker`'s fields
    * in the `type` asked (FULL by default, or MINI; another value -1139), of the symbols
    * `selectedOfStatus` keeps. `prevClosePrice` is the last kept trade's price before the window
@@ -133,13 +148,13 @@ export function registerBinanceMarketRoutes(ctx: BinanceContext): void {
   });
 
   ctx.route('GET', '/api/v3/ticker/price', (p) => many(p, 2, 4), async (_request, _reply, p) => {
-    const { one, list } = selected(p);
+    const { one, list } = selectedOfStatus(p);
     const price = (i: Instrument) => ({ symbol: i.symbol, price: binanceDecimal(lastPriceOf(kernel(), ctx.tape, i.symbol)) });
     return one ? price(list[0]!) : list.map(price);
   });
 
   ctx.route('GET', '/api/v3/ticker/bookTicker', (p) => many(p, 2, 4), async (_request, _reply, p) => {
-    const { one, list } = selected(p);
+    const { one, list } = selectedOfStatus(p);
     const book = (i: Instrument) => {
       const { bid, ask } = bestOf(kernel(), i.symbol);
       return { symbol: i.symbol, bidPrice: binanceDecimal(bid?.[0] ?? '0'), bidQty: binanceDecimal(bid?.[1] ?? '0'), askPrice: binanceDecimal(ask?.[0] ?? '0'), askQty: binanceDecimal(ask?.[1] ?? '0') };
