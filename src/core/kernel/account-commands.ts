@@ -14,7 +14,10 @@ import { FuturesOrderSettlement } from '../accounts/futures-settlement.js';
 import { changeLeverage } from '../accounts/leverage-change.js';
 import { positionEvent } from '../accounts/position-events.js';
 import { SpotAccount } from '../accounts/spot-account.js';
+import { requiredLock } from '../accounts/spot-settlement.js';
+import type { Instrument } from '../instruments/instrument.js';
 import { compareArrival } from '../matching/resting-orders.js';
+import { executionType } from '../orders/order.js';
 import { restingSince } from '../matching/matching-engine.js';
 import { formatFixed, isDecimalString, parseFixed, type Fixed } from '../money/fixed.js';
 import type { Order } from '../orders/order.js';
@@ -23,7 +26,7 @@ import { fail, ok, rejection, type Rejection, type Result } from '../orders/reje
 import { checkAccountDocument } from './account-document-check.js';
 import type { Account, HealthState } from './account-health.js';
 import type { CloseAccountInput, ImportAccountInput, OpenAccountInput, ResetAccountInput, SetLeverageInput } from './inputs.js';
-import { ACCOUNT_DOCUMENT_FORMAT, accountFromState, accountToState, encodeDocument, healthFromSnapshot, healthToSnapshot, parseDocument, withFeeState } from './kernel-snapshot.js';
+import { ACCOUNT_DOCUMENT_FORMAT, type AccountDocument, accountFromState, accountToState, encodeDocument, healthFromSnapshot, healthToSnapshot, parseDocument, withFeeState } from './kernel-snapshot.js';
 import type { KernelCore, KernelState } from './kernel-state.js';
 import { settlementFor } from './order-commands.js';
 import { extend } from '../objects.js';
@@ -258,6 +261,10 @@ export function importAccount(core: KernelCore, input: ImportAccountInput): void
     if (document.placements[order.id] !== undefined && !s.markets.has(order.symbol)) return reject(rejection('UNKNOWN_SYMBOL', `open order ${order.id} is on ${order.symbol}, which this engine does not trade`), id);
   }
   const account = accountFromState({ ...document.account, id });
+  if (account instanceof SpotAccount) {
+    const underfunded = spotReservationProblem(account, document, instruments);
+    if (underfunded !== undefined) return reject(underfunded, id);
+  }
   // Position ids name their account: the copy's positions are its own, not the exported account's.
   if (account.kind === 'futures') {
     const from = `${document.account.id}:`;
@@ -298,4 +305,44 @@ export function importAccount(core: KernelCore, input: ImportAccountInput): void
   s.out.push({ type: 'ACCOUNT_IMPORTED', at: s.clock, account: id, balances: s.flatBalances(id), openOrders: Object.keys(document.placements).length });
   // Valued as an opened or reset account is: the equity its metrics measure from.
   core.sampleEquity(id);
+}
+
+/**
+ * Why an imported spot account's open orders cannot be taken as they are (INVALID_DOCUMENT, naming
+ * the order's lock), or undefined: each must hold what its remainder can still spend, by the
+ * settlement's rules (spot-settlement.ts), which the matching engine relies on at every fill.
+ * - An order that executes as a limit (resting, or a stop-limit): its `requiredLock`, the remainder
+ *   at its price and, when the fee is in the quote asset, the fee reserve; a sell its remaining base.
+ * - At the market, waiting for its arrival or for its trigger: a sell its remaining quantity, a
+ *   quote-sized buy the quote it has left. A buy sized by quantity, or a stop-market buy, is checked
+ *   against the free balance when it executes (SpotOrderSettlement `checkMarket`, `marketBudget`),
+ *   and needs no more than it holds.
+ * - The orders of one OCO group share one reservation (SpotOrderSettlement `reserve`): together they
+ *   hold what the largest of their needs asks.
+ * A lock larger than that is the account's own to keep (released as the order fills or ends).
+ */
+function spotReservationProblem(account: SpotAccount, document: AccountDocument, instruments: ReadonlyMap<string, Instrument>): Rejection | undefined {
+  const groups = new Map<string, { first: number; asset: string; held: Fixed; need: Fixed }>();
+  for (const [index, exported] of document.orders.entries()) {
+    const instrument = instruments.get(exported.symbol);
+    if (document.placements[exported.id] === undefined || instrument === undefined) continue;
+    const order = withFeeState(exported);
+    const key = order.ocoGroup === undefined ? `#${index}` : `${order.symbol}\u0000${order.ocoGroup}\u0000${order.lockedAsset}`;
+    const group = groups.get(key) ?? { first: index, asset: order.lockedAsset, held: 0n, need: 0n };
+    const need = spotNeed(order, account, instrument);
+    group.held += order.locked;
+    if (need > group.need) group.need = need;
+    groups.set(key, group);
+  }
+  for (const { first, asset, held, need } of groups.values()) {
+    if (held < need) return rejection('INVALID_DOCUMENT', `orders[${first}].locked: holds ${formatFixed(held)} ${asset}; what it can still spend needs ${formatFixed(need)} ${asset}`);
+  }
+  return undefined;
+}
+
+/** What an open spot order must hold (`spotReservationProblem`). */
+function spotNeed(order: Order, account: SpotAccount, instrument: Instrument): Fixed {
+  if (executionType(order.type) !== 'MARKET') return requiredLock(order, account, instrument);
+  if (order.side === 'SELL') return order.quoteOrderQty === undefined ? order.quantity - order.executedQty : 0n;
+  return order.quoteOrderQty !== undefined && order.quoteOrderQty > order.cumulativeQuoteQty ? order.quoteOrderQty - order.cumulativeQuoteQty : 0n;
 }
