@@ -197,11 +197,27 @@ function check(decoded: unknown, instruments: ReadonlyMap<string, Instrument>): 
     if (kind === 'spot' && o.lockedAsset !== (o.side === 'BUY' ? instrument.quote : instrument.base)) problem(`${path}.lockedAsset`, `must be the asset a ${o.side} spends`);
     lockedByAsset.set(o.lockedAsset, (lockedByAsset.get(o.lockedAsset) ?? 0n) + o.locked);
   }
+  // Two open orders never share a client id (the kernel refuses the second), and the map names each
+  // client id once, the order that holds it: else an imported account would refuse a free client id
+  // and take one an open order holds.
+  const openByClientId = new Map<string, number>();
+  orders.forEach((o, i) => {
+    if (!isOpenStatus(o.status)) return;
+    const other = openByClientId.get(o.clientOrderId);
+    if (other !== undefined) problem(`orders[${i}].clientOrderId`, `"${o.clientOrderId}" is also the client id of open order orders[${other}]`);
+    openByClientId.set(o.clientOrderId, i);
+  });
+  const mapped = new Set<string>();
   array(doc.clientIds, 'clientIds').forEach((entry, i) => {
     const pair = array(entry, `clientIds[${i}]`);
     if (pair.length !== 2) problem(`clientIds[${i}]`, 'must be [clientOrderId, orderId]');
-    text(pair[0], `clientIds[${i}][0]`);
-    if (!ids.has(text(pair[1], `clientIds[${i}][1]`))) problem(`clientIds[${i}][1]`, 'names no order of the document');
+    const client = text(pair[0], `clientIds[${i}][0]`);
+    const id = text(pair[1], `clientIds[${i}][1]`);
+    if (!ids.has(id)) problem(`clientIds[${i}][1]`, 'names no order of the document');
+    if (mapped.has(client)) problem(`clientIds[${i}][0]`, `"${client}" is mapped twice`);
+    mapped.add(client);
+    const named = orders.find((o) => o.id === id)!;
+    if (named.clientOrderId !== client) problem(`clientIds[${i}]`, `order ${id}'s client id is "${named.clientOrderId}", not "${client}"`);
   });
 
   const health = object(doc.health, 'health', ['closeOnHalt', 'halted', 'lastEquity'], ['tracker', 'limit']);
