@@ -22,6 +22,7 @@ import fastifyHelmet from '@fastify/helmet';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { bearerToken, isAdmin } from './auth.js';
+import { givenFieldsFirst } from './given-fields-first.js';
 import { HttpError } from './http-errors.js';
 import type { ServiceDeps } from './service-deps.js';
 
@@ -94,17 +95,21 @@ function registerDashboardRoutes(app: FastifyInstance, deps: ServiceDeps, dir: s
   app.post<{ Body: { mode: 'live' | 'paper' } }>(
     '/api/mode',
     {
+      // The key before the body is parsed, as on every route that needs one (edge-guards.ts): without
+      // it the answer is 401, whatever the body holds.
+      onRequest: async (request) => {
+        const token = bearerToken(request);
+        if (token === undefined || (deps.credentials.byApiKey(token) === undefined && !isAdmin(request, deps.adminKeyHash))) {
+          throw new HttpError(401, { code: 'UNAUTHORIZED', message: 'switching modes needs an account key or the admin key: Authorization: Bearer <key>' });
+        }
+      },
       schema: {
         tags: ['service'],
         summary: 'Ask to switch between paper and live trading (the server never switches while running)',
-        body: Type.Object({ mode: Type.Union([Type.Literal('live'), Type.Literal('paper')]) }, { additionalProperties: false }),
+        body: givenFieldsFirst(Type.Object({ mode: Type.Union([Type.Literal('live'), Type.Literal('paper')]) }, { additionalProperties: false })),
       },
     },
     async (request, reply) => {
-      const token = bearerToken(request);
-      if (token === undefined || (deps.credentials.byApiKey(token) === undefined && !isAdmin(request, deps.adminKeyHash))) {
-        throw new HttpError(401, { code: 'UNAUTHORIZED', message: 'switching modes needs an account key or the admin key: Authorization: Bearer <key>' });
-      }
       const wanted = request.body.mode;
       const current = deps.mode.mode;
       if (wanted === current) return { mode: current, changed: false };

@@ -55,6 +55,15 @@ describe('POST /api/mode', () => {
     expect((await ask('live')).statusCode).toBe(401);
     expect((await ask('demo', ADMIN_KEY)).statusCode).toBe(400);
   });
+
+  it('asks for the key before it reads the body: 401 without one, whatever the body holds', async () => {
+    for (const payload of [{}, { mode: 'demo' }, { paper: false }, 'not json']) {
+      const res = await app.inject({ method: 'POST', url: '/api/mode', headers: { 'content-type': 'application/json' }, payload: typeof payload === 'string' ? payload : JSON.stringify(payload) });
+      expect([res.statusCode, res.json().code]).toEqual([401, 'UNAUTHORIZED']);
+    }
+    const unknown = await app.inject({ method: 'POST', url: '/api/mode', headers: { authorization: `Bearer ${ADMIN_KEY}` }, payload: { paper: false } });
+    expect([unknown.statusCode, unknown.json().message]).toEqual([400, expect.stringContaining('unknown field "paper"')]);
+  });
 });
 
 describe.skipIf(!runs)('the dashboard in Chromium', () => {
