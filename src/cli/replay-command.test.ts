@@ -58,6 +58,10 @@ describe('papertrade replay: bad input is a clear error naming the line, and a n
     expect(badLine.stderr).toMatch(/orders\.jsonl line 1: not valid JSON/);
     const noOrders = cli(['replay', '--recording', missing, '--orders', '/nonexistent/orders.jsonl']);
     expect(noOrders.stderr).toMatch(/orders file not found/);
+    const directory = mkdtempSync(join(tmpdir(), 'papertrade-orders-dir-'));
+    const ordersIsDirectory = cli(['replay', '--recording', missing, '--orders', directory]);
+    expect(ordersIsDirectory.stderr).toBe(`papertrade: orders file ${directory} cannot be read: it is a directory\n`);
+    expect(ordersIsDirectory.status).toBe(2);
     const badRate = cli(['replay', '--recording', missing, '--orders', ordersFile([good]), '--funding-rate', '1e-4']);
     expect(badRate.stderr).toMatch(/--funding-rate must be a decimal/);
     const badLeverage = cli(['replay', '--recording', missing, '--orders', ordersFile([good]), '--leverage', 'x']);

@@ -29,10 +29,15 @@ export function readOrdersFile(path: string, symbols: readonly string[]): OrderC
   return parseOrders(readOrdersText(path), symbols, path);
 }
 
-/** The orders file's text; OrdersFileError when there is none at `path`. */
+/** The orders file's text; OrdersFileError, naming `path`, when there is none there or it cannot be read (a directory, no permission). */
 export function readOrdersText(path: string): string {
   if (!existsSync(path)) throw new OrdersFileError(`orders file not found: ${path}`);
-  return readFileSync(path, 'utf8');
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new OrdersFileError(`orders file ${path} cannot be read: ${code === 'EISDIR' ? 'it is a directory' : error instanceof Error ? error.message : String(error)}`);
+  }
 }
 
 /**
