@@ -203,6 +203,24 @@ describe('import of Binance public data', () => {
     ]);
   });
 
+  it('keeps what an earlier import of the same kind wrote: a second one is refused before it reads, unless told to replace it', async () => {
+    const dir = tempDir();
+    await importArchive({ format: 'binance-trades', files: [fixture('BTCUSDT-trades-2025-01-02.csv')], out: dir });
+    const first = readFileSync(join(dir, 'trades.csv.gz'));
+    for (const format of ['binance-aggtrades', 'binance-trades'] as const) {
+      await expect(importArchive({ format, files: [fixture('BTCUSDT-aggTrades-2024-08-08.csv')], out: dir })).rejects.toThrow(
+        `--out ${dir} already holds trades.csv.gz from an earlier import: give every file of one kind to one import, in date order, or pass --replace to write over it`,
+      );
+    }
+    expect(readFileSync(join(dir, 'trades.csv.gz'))).toEqual(first);
+    // Another kind goes beside it (the candles of a klines import), once; then replaced when asked.
+    await importArchive({ format: 'binance-klines', files: [fixture('BTCUSDT-1m-2025-01-02.csv')], out: dir });
+    await expect(importArchive({ format: 'binance-klines', files: [fixture('BTCUSDT-1m-2025-01-02.csv')], out: dir })).rejects.toThrow(/already holds candles_1m\.csv/);
+    await importArchive({ format: 'binance-aggtrades', files: [fixture('BTCUSDT-aggTrades-2024-08-08.csv')], out: dir, replace: true });
+    const rows = gunzipSync(readFileSync(join(dir, 'trades.csv.gz'))).toString('utf8').trim().split('\n');
+    expect(rows[1]).toBe('3100000001,61700.00000000,0.05000000,1723161240100,false,1723161240100000000');
+  });
+
   it('spot klines with µs timestamps become the candle CSV backtest reads, the missing bar listed', async () => {
     const dir = tempDir();
     const summary = await importArchive({ format: 'binance-klines', files: [fixture('BTCUSDT-1m-2025-01-02.csv')], out: dir });

@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { importBinanceBookTicker, importBinanceKlines, importBinanceTrades, type ImportContext } from './binance-importers.js';
 import { ImportError, kernelSymbol } from './import-fields.js';
-import { writeImportMeta, type ImportSummary } from './recording-output.js';
+import { refuseEarlierImport, writeImportMeta, type ImportSummary } from './recording-output.js';
 import { importTardisBookSnapshots, importTardisIncrementalL2, importTardisTrades } from './tardis-importers.js';
 
 export const IMPORT_FORMATS = {
@@ -35,7 +35,24 @@ export interface ImportOptions {
   readonly market?: 'spot' | 'perpetual';
   /** Called as input bytes are read: (read so far, total bytes of the files). */
   readonly onProgress?: (done: number, total: number) => void;
+  /** Replace what an earlier import of the same kind wrote into `out` (else that is refused). */
+  readonly replace?: boolean;
 }
+
+const TRADE_FILES = ['trades.csv.gz', 'trades.csv'] as const;
+const DEPTH_FILES = ['depth_snapshot.json', 'depth_snapshot.json.gz', 'depth_updates.jsonl.gz', 'depth_updates.jsonl'] as const;
+/** The recording files an import of each format writes (klines: its candle file, known once the interval is read). */
+const WRITES: Record<ImportFormat, readonly string[]> = {
+  'binance-trades': TRADE_FILES,
+  'binance-aggtrades': TRADE_FILES,
+  'tardis-trades': TRADE_FILES,
+  'binance-klines': [],
+  'binance-bookticker': DEPTH_FILES,
+  'tardis-incremental-book-l2': DEPTH_FILES,
+  'tardis-book-snapshot-25': DEPTH_FILES,
+  'tardis-book-snapshot-5': DEPTH_FILES,
+};
+
 
 export async function importArchive(options: ImportOptions): Promise<ImportSummary> {
   if (!isImportFormat(options.format)) throw new Error(`unknown format ${options.format}; one of ${Object.keys(IMPORT_FORMATS).join(', ')}`);
@@ -57,11 +74,13 @@ export async function importArchive(options: ImportOptions): Promise<ImportSumma
   } catch (error) {
     throw new Error(`--out ${options.out}: ${error instanceof Error ? error.message : String(error)}`);
   }
+  for (const file of WRITES[options.format]) refuseEarlierImport(options.out, file, options.replace);
   const market = options.market ?? marketOfDirectory(options.out);
   let done = 0;
   const summary = await IMPORT_FORMATS[options.format]({
     files: options.files,
     dir: options.out,
+    ...(options.replace === true ? { replace: true } : {}),
     ...(options.symbol !== undefined ? { symbol: options.symbol } : {}),
     ...(market !== undefined ? { market } : {}),
     onBytes: (n) => {

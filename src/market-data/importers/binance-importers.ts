@@ -21,7 +21,7 @@ import { once } from 'node:events';
 import { join, basename } from 'node:path';
 import { csvRows } from './csv-rows.js';
 import { bool, decimal, ImportError, instant, integer, isZero, type At } from './import-fields.js';
-import { DepthOutput, TradesOutput, type ImportGap, type ImportSummary, type Level } from './recording-output.js';
+import { DepthOutput, refuseEarlierImport, TradesOutput, type ImportGap, type ImportSummary, type Level } from './recording-output.js';
 
 export interface ImportContext {
   readonly files: readonly string[];
@@ -29,6 +29,8 @@ export interface ImportContext {
   readonly symbol?: string;
   readonly market?: 'spot' | 'perpetual';
   readonly onBytes: (n: number) => void;
+  /** Write over an earlier import's file of the same kind (archive-import.ts `refuseEarlierImport`). */
+  readonly replace?: boolean;
 }
 
 /** `BTCUSDT-trades-2024-08-08.zip` → `BTCUSDT`. */
@@ -129,6 +131,7 @@ export async function importBinanceKlines(ctx: ImportContext): Promise<ImportSum
   }
   if (rows.length === 0 || interval === undefined) throw new ImportError(ctx.files[0] ?? '', 0, 'no klines found');
   const name = named ?? `${interval / 60_000}m`;
+  refuseEarlierImport(ctx.dir, `candles_${name}.csv`, ctx.replace);
   const output = join(ctx.dir, `candles_${name}.csv`);
   const stream = createWriteStream(output);
   stream.end(`open_time_ms,open,high,low,close,volume\n${rows.join('\n')}\n`);

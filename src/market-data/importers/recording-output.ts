@@ -188,3 +188,17 @@ export function writeImportMeta(dir: string, summary: ImportSummary): void {
   const meta = extend(existing, { source: 'import', symbol: summary.symbol, market: summary.market, imports: [...kept, record] });
   writeFileSync(path, `${JSON.stringify(meta, null, 2)}\n`);
 }
+
+/**
+ * Refuses to write over what an earlier import left in `dir` (`file`, unless `replace`): a second
+ * import of one kind would replace the first's file whole, and what it held would be gone without a
+ * word. The files of one kind go to one import, in date order. A header-only `trades.csv` is the
+ * placeholder a depth import leaves, not an import's trades.
+ */
+export function refuseEarlierImport(dir: string, file: string, replace: boolean | undefined): void {
+  if (replace === true) return;
+  const path = join(dir, file);
+  if (!existsSync(path)) return;
+  if (file === 'trades.csv' && readFileSync(path, 'utf8').trim().split('\n').length <= 1) return;
+  throw new Error(`--out ${dir} already holds ${file} from an earlier import: give every file of one kind to one import, in date order, or pass --replace to write over it`);
+}
