@@ -16,6 +16,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
+import { AjvCompiler } from '@fastify/ajv-compiler';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import fastifyWebsocket from '@fastify/websocket';
@@ -133,6 +134,31 @@ function refusePipelinedUpgrades(server: FastifyInstance['server']): void {
  */
 export const VALIDATION_OPTIONS = Object.freeze({ customOptions: Object.freeze({ removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false, verbose: true }) });
 
+/**
+ * The validators of every route: Fastify's own (@fastify/ajv-compiler, `VALIDATION_OPTIONS`), with
+ * one difference for JSON bodies. A query string or a path gives every value as text, and a repeated
+ * query parameter as a list, so there `coerceTypes: 'array'` turns `"5"` into 5 and a single value
+ * into a list of one. A JSON body says what it sends: a list where one value goes
+ * (`"symbol": ["BTCUSDT"]`, `"leverage": [7]`) is a mistake to name, not to unwrap, so bodies are
+ * checked with `coerceTypes: true`. That still reads a number as its text for a decimal field, as
+ * the API has always taken numbers (docs/adr/0050).
+ */
+function validatorsByPart(): ValidatorBuilder {
+  // The package's declared types name the compile step after Ajv's; at run time it takes the route.
+  const pool = AjvCompiler() as unknown as ValidatorBuilder;
+  return (externalSchemas, options) => {
+    const others = pool(externalSchemas, options);
+    const bodies = pool(externalSchemas, extend(options, { customOptions: extend(options.customOptions ?? {}, { coerceTypes: true }) }));
+    return (route) => (route.httpPart === 'body' ? bodies : others)(route);
+  };
+}
+
+/** Fastify's validator factory as it is called: the shared schemas and the `ajv` option, then each route's part. */
+type ValidatorBuilder = (
+  externalSchemas: Record<string, unknown>,
+  options: { readonly customOptions?: Readonly<Record<string, unknown>> },
+) => (route: { readonly schema: unknown; readonly method: string; readonly url: string; readonly httpPart?: string }) => unknown;
+
 export async function buildServer(deps: ServiceDeps, options: ServerOptions = {}): Promise<FastifyInstance> {
   let ready = false;
   const limits = options.limits ?? IN_PROCESS_LIMITS;
@@ -145,6 +171,7 @@ export async function buildServer(deps: ServiceDeps, options: ServerOptions = {}
     return503OnClosing: false,
     ...(options.trustProxy !== undefined && options.trustProxy.length > 0 ? { trustProxy: [...options.trustProxy] } : {}),
     ajv: VALIDATION_OPTIONS,
+    schemaController: { compilersFactory: { buildValidator: validatorsByPart() as unknown as NonNullable<NonNullable<FastifyServerOptions['schemaController']>['compilersFactory']>['buildValidator'] } },
     // "body/type must be one of MARKET, LIMIT, …", "body has an unknown field \"colour\"": the field and what it takes.
     schemaErrorFormatter: (errors, dataVar) => new Error(schemaErrorMessage(errors, dataVar)),
     frameworkErrors: (error, request, reply) => {

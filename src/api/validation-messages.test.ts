@@ -83,6 +83,21 @@ describe('validation messages and the key before the body', () => {
     expect(res.json()).toEqual({ code: 'INVALID_REQUEST', message: 'body/leverage must be an integer' });
   });
 
+  it('refuses a list where a JSON body takes one value, naming the field; a number still reads as its text', async () => {
+    const order = { symbol: 'BTCUSDT', side: 'BUY', type: 'LIMIT', quantity: '0.001', price: '50000.00' };
+    for (const [field, value] of [['symbol', ['BTCUSDT']], ['quantity', ['0.001']], ['price', ['50000.00']]] as const) {
+      const res = await inject({ method: 'POST', url: '/api/orders', headers: bearer(), payload: { ...order, [field]: value } });
+      expect([res.statusCode, res.json()], field).toEqual([400, { code: 'INVALID_REQUEST', message: `body/${field} must be a string` }]);
+    }
+    const leverage = await inject({ method: 'POST', url: '/api/account/leverage', headers: bearer(), payload: { symbol: 'BTCUSDT', leverage: [7] } });
+    expect([leverage.statusCode, leverage.json()]).toEqual([400, { code: 'INVALID_REQUEST', message: 'body/leverage must be an integer' }]);
+    const balances = await inject({ method: 'POST', url: '/api/accounts', headers: admin, payload: { name: ['listed'], balances: { USDT: '1' } } });
+    expect([balances.statusCode, balances.json()]).toEqual([400, { code: 'INVALID_REQUEST', message: 'body/name must be a string' }]);
+    // ADR 0050: a JSON number for a decimal field is its text.
+    const numbers = await inject({ method: 'POST', url: '/api/orders', headers: { ...bearer(), 'content-type': 'application/json' }, payload: '{"symbol":"BTCUSDT","side":"BUY","type":"LIMIT","quantity":0.001,"price":50000.00}' });
+    expect([numbers.statusCode, numbers.json().quantity, numbers.json().price]).toEqual([201, '0.001', '50000']);
+  });
+
   it('answers 401 to a missing or wrong key whatever the body, before reading it', async () => {
     const bad = { ...order, type: 'STOP', colour: 'red' };
     for (const headers of [{}, { authorization: 'Bearer pt_nope' }, admin]) {
