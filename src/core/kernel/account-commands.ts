@@ -17,7 +17,7 @@ import { SpotAccount } from '../accounts/spot-account.js';
 import { requiredLock } from '../accounts/spot-settlement.js';
 import type { Instrument } from '../instruments/instrument.js';
 import { compareArrival } from '../matching/resting-orders.js';
-import { executionType } from '../orders/order.js';
+import { executionType, isConditional } from '../orders/order.js';
 import { restingSince } from '../matching/matching-engine.js';
 import { formatFixed, isDecimalString, parseFixed, type Fixed } from '../money/fixed.js';
 import type { Order } from '../orders/order.js';
@@ -301,7 +301,9 @@ export function importAccount(core: KernelCore, input: ImportAccountInput): void
   }
   s.forgetIndexes();
   s.recomputeNextExpireTime();
-  s.clientIds.set(id, new Map(document.clientIds.flatMap(([client, old]) => (newIds.has(old) ? [[client, newIds.get(old)!] as const] : []))));
+  // Each open order's client id names it, as a placement registers it (the document's map, checked
+  // to agree with the orders, may leave one out: the open orders are what holds a client id).
+  s.clientIds.set(id, new Map(document.orders.filter((o) => document.placements[o.id] !== undefined).map((o) => [o.clientOrderId, newIds.get(o.id)!] as const)));
   s.out.push({ type: 'ACCOUNT_IMPORTED', at: s.clock, account: id, balances: s.flatBalances(id), openOrders: Object.keys(document.placements).length });
   // Valued as an opened or reset account is: the equity its metrics measure from.
   core.sampleEquity(id);
@@ -317,8 +319,10 @@ export function importAccount(core: KernelCore, input: ImportAccountInput): void
  *   quote-sized buy the quote it has left. A buy sized by quantity, or a stop-market buy, is checked
  *   against the free balance when it executes (SpotOrderSettlement `checkMarket`, `marketBudget`),
  *   and needs no more than it holds.
- * - The orders of one OCO group share one reservation (SpotOrderSettlement `reserve`): together they
- *   hold what the largest of their needs asks.
+ * - The orders of one OCO group that have not acted (not triggered, nothing filled; no bracket)
+ *   share one reservation, as the matching engine shares it (`ocoSiblings`, `endSiblings`): together
+ *   they hold what the largest of their needs asks. An order of a group that has acted holds its
+ *   own: the engine passes it the group's lock when it acts and shares nothing with it after.
  * A lock larger than that is the account's own to keep (released as the order fills or ends).
  */
 function spotReservationProblem(account: SpotAccount, document: AccountDocument, instruments: ReadonlyMap<string, Instrument>): Rejection | undefined {
@@ -327,7 +331,9 @@ function spotReservationProblem(account: SpotAccount, document: AccountDocument,
     const instrument = instruments.get(exported.symbol);
     if (document.placements[exported.id] === undefined || instrument === undefined) continue;
     const order = withFeeState(exported);
-    const key = order.ocoGroup === undefined ? `#${index}` : `${order.symbol}\u0000${order.ocoGroup}\u0000${order.lockedAsset}`;
+    const untouched = isConditional(order.type) ? !order.triggered : order.executedQty === 0n;
+    const sharing = order.ocoGroup !== undefined && order.bracket === undefined && untouched;
+    const key = sharing ? `${order.symbol}\u0000${order.ocoGroup}\u0000${order.lockedAsset}` : `#${index}`;
     const group = groups.get(key) ?? { first: index, asset: order.lockedAsset, held: 0n, need: 0n };
     const need = spotNeed(order, account, instrument);
     group.held += order.locked;

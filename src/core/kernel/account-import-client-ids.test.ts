@@ -51,6 +51,14 @@ describe('an imported account keeps one open order per client id', () => {
     expect(refusal(importing(s, doc)).message).toContain(`clientIds[0]: order ${doc.orders[0]!.id}'s client id is "c1", not "same"`);
   });
 
+  it('an open order left out of the map still holds its client id in the copy', () => {
+    const { s, doc } = exported();
+    doc.clientIds = [['c2', doc.orders[1]!.id]];
+    expect(importing(s, doc).map((e) => e.type)).toEqual(['ACCOUNT_IMPORTED', 'EQUITY']);
+    const place = (clientOrderId: string) => s.handle({ kind: 'order.place', time: s.kernel.now, account: 'copy', symbol: s.symbol, side: 'BUY', type: 'LIMIT', quantity: '0.001', price: '50000', clientOrderId });
+    expect(place('c1')).toEqual([expect.objectContaining({ type: 'ORDER_REJECTED', code: 'DUPLICATE_CLIENT_ORDER_ID' })]);
+  });
+
   it('refuses two open orders holding one client id', () => {
     const { s, doc } = exported();
     doc.orders[1]!.clientOrderId = 'c1';

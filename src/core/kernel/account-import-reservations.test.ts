@@ -17,10 +17,14 @@ import type { KernelEvent } from './events.js';
 const recording = loadRecording(SPOT_RECORDING);
 const E18 = 10n ** 18n;
 type Amount = { $n: string };
-type DocOrder = { side: string; price?: Amount; quantity: Amount; locked: Amount; executedQty: Amount; ocoGroup?: string };
+type DocOrder = { side: string; type: string; status: string; price?: Amount; stopPrice?: Amount; quantity: Amount; locked: Amount; executedQty: Amount; triggered: boolean; ocoGroup?: string };
 type Doc = { account: { balances: [string, { free: Amount; locked: Amount }][] }; orders: DocOrder[] };
 
 const n = (v: bigint): Amount => ({ $n: String(v) });
+const refusalOf = (events: readonly KernelEvent[]): { code: string; message: string } => {
+  expect(events.map((e) => e.type)).toEqual(['ACCOUNT_REJECTED']);
+  return events[0] as unknown as { code: string; message: string };
+};
 const rejections = (events: readonly KernelEvent[]) => events.filter((e) => e.type === 'ACCOUNT_REJECTED' || e.type === 'INPUT_REJECTED');
 
 /** An account `a` with 10,000 USDT and 1 BTC holding one resting order, exported; the stepper at 23:55:10. */
@@ -80,6 +84,48 @@ describe('an imported open order must hold what it can still spend', () => {
     const refused = importing(s, doc);
     expect(refused.map((e) => e.type)).toEqual(['ACCOUNT_REJECTED']);
     expect((refused[0] as { message: string }).message).toMatch(/\(orders\[0\]\.locked: .*1 BTC/);
+  });
+
+  describe('the legs of an OCO group share one lock only while none of them has acted', () => {
+    /** Two buys of 0.001 at 50,000 in group G: the first holds the 50 USDT, the second shares it (holds 0). */
+    function group(): { s: RecordingStepper; doc: Doc } {
+      const s = new RecordingStepper(recording);
+      s.advanceTo(1723161310000);
+      s.handle({ kind: 'account.open', time: s.kernel.now, account: 'a', balances: { USDT: '100' } });
+      for (const clientOrderId of ['g1', 'g2']) {
+        expect(s.handle({ kind: 'order.place', time: s.kernel.now, account: 'a', symbol: s.symbol, side: 'BUY', type: 'LIMIT', quantity: '0.001', price: '50000', clientOrderId, ocoGroup: 'G' }).map((e) => e.type)).toEqual(['ORDER_NEW']);
+      }
+      const doc = JSON.parse(s.kernel.exportAccount('a')!) as Doc;
+      expect(doc.orders.map((o) => o.locked)).toEqual([n(50n * E18), n(0n)]);
+      return { s, doc };
+    }
+
+    it('as exported, the group imports', () => {
+      const { s, doc } = group();
+      expect(importing(s, doc).map((e) => e.type)).toEqual(['ACCOUNT_IMPORTED', 'EQUITY']);
+      s.kernel.checkInvariants();
+    });
+
+    it('a leg marked partly filled holds its own: with 0 held and 70 USDT to spend it is refused', () => {
+      const { s, doc } = group();
+      const leg = doc.orders[1]!;
+      leg.price = n(70_000n * E18);
+      leg.executedQty = n(E18 / 10_000n);
+      leg.status = 'PARTIALLY_FILLED';
+      // 0.0009 left at 70,000: 63 USDT, the group's 50 not shared with it.
+      expect((refusalOf(importing(s, doc))).message).toMatch(/\(orders\[1\]\.locked: holds 0 USDT; what it can still spend needs 63 USDT/);
+      expect(rejections(s.advanceTo(recording.lastTime))).toEqual([]);
+    });
+
+    it('a leg made a triggered stop-limit holds its own: refused', () => {
+      const { s, doc } = group();
+      const leg = doc.orders[1]!;
+      leg.type = 'STOP_LOSS_LIMIT';
+      leg.stopPrice = n(65_000n * E18);
+      leg.triggered = true;
+      leg.price = n(70_000n * E18);
+      expect((refusalOf(importing(s, doc))).message).toMatch(/\(orders\[1\]\.locked: holds 0 USDT; what it can still spend needs 70 USDT/);
+    });
   });
 
   it('a futures buy made 500 times larger with its margin kept fills what the cash covers and expires; the market goes on', () => {
