@@ -76,7 +76,14 @@ export function registerContractStopRoutes(app: FastifyInstance, ctx: ContractCo
     const account = ctx.signed(request);
     const body = ctx.body(request);
     if (!Array.isArray(body) || body.length === 0) throw contractErrors.param('the body must be an array of {"stopPlanOrderId": id}');
-    const ids = body.map((item: unknown) => String((item as Record<string, unknown> | null)?.stopPlanOrderId ?? ''));
+    // An id as the list gives it (a string), or a whole number; anything else (a list, an object, a
+    // boolean) is refused by name, not turned into text that might name an order.
+    const ids = body.map((item: unknown, i) => {
+      const id = typeof item === 'object' && item !== null && !Array.isArray(item) ? (item as Record<string, unknown>).stopPlanOrderId : undefined;
+      if (typeof id === 'string' && id !== '') return id;
+      if (typeof id === 'number' && Number.isSafeInteger(id)) return String(id);
+      throw contractErrors.param(`entry ${i + 1}: stopPlanOrderId must be the id of a stop order (a string or a whole number)`);
+    });
     const open = await groups(account.accountId, undefined);
     for (const id of ids) {
       const legs = open.get(id);
