@@ -8,7 +8,7 @@
  *   update_id,best_bid_price,best_bid_qty,best_ask_price,best_ask_qty,transaction_time,event_time).
  * Every expected book and trade below is computed by hand from those rows.
  */
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { crc32, deflateRawSync, gunzipSync, gzipSync } from 'node:zlib';
@@ -219,6 +219,23 @@ describe('import of Binance public data', () => {
     await importArchive({ format: 'binance-aggtrades', files: [fixture('BTCUSDT-aggTrades-2024-08-08.csv')], out: dir, replace: true });
     const rows = gunzipSync(readFileSync(join(dir, 'trades.csv.gz'))).toString('utf8').trim().split('\n');
     expect(rows[1]).toBe('3100000001,61700.00000000,0.05000000,1723161240100,false,1723161240100000000');
+  });
+
+  it('takes back what an import of another symbol wrote: the directory stays as it was, and the right import goes in after', async () => {
+    const dir = tempDir();
+    await importArchive({ format: 'binance-trades', files: [fixture('BTCUSDT-trades-2024-08-08-um.csv')], out: dir });
+    const before = readdirSync(dir).sort();
+    const trades = readFileSync(join(dir, 'trades.csv.gz'));
+    await expect(importArchive({ format: 'binance-bookticker', files: [fixture('BTCUSDT-bookTicker-2024-08-08.csv')], out: dir, symbol: 'ETHUSDT' })).rejects.toThrow(/holds BTCUSDT, not ETHUSDT/);
+    expect(readdirSync(dir).sort()).toEqual(before);
+    expect(readFileSync(join(dir, 'trades.csv.gz'))).toEqual(trades);
+    await importArchive({ format: 'binance-bookticker', files: [fixture('BTCUSDT-bookTicker-2024-08-08.csv')], out: dir });
+    expect(readRecording(dir).inputs.map((i) => i.kind)).toEqual(['book.snapshot', 'trade', 'book.snapshot', 'trade', 'book.snapshot']);
+    // A depth import refused so into an empty directory leaves it empty (its header-only trades file too).
+    const empty = tempDir();
+    writeFileSync(join(empty, 'recording.json'), JSON.stringify({ symbol: 'ETHUSDT' }));
+    await expect(importArchive({ format: 'binance-bookticker', files: [fixture('BTCUSDT-bookTicker-2024-08-08.csv')], out: empty })).rejects.toThrow(/holds ETHUSDT, not BTCUSDT/);
+    expect(readdirSync(empty)).toEqual(['recording.json']);
   });
 
   it('spot klines with µs timestamps become the candle CSV backtest reads, the missing bar listed', async () => {

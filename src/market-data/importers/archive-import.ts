@@ -4,10 +4,10 @@
  * directory by two imports (e.g. Tardis `incremental_book_L2`, then `trades`).
  */
 import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { importBinanceBookTicker, importBinanceKlines, importBinanceTrades, type ImportContext } from './binance-importers.js';
 import { ImportError, kernelSymbol } from './import-fields.js';
-import { refuseEarlierImport, writeImportMeta, type ImportSummary } from './recording-output.js';
+import { DEPTH_FILES, refuseEarlierImport, takeBackImport, TRADE_FILES, writeImportMeta, type ImportSummary } from './recording-output.js';
 import { importTardisBookSnapshots, importTardisIncrementalL2, importTardisTrades } from './tardis-importers.js';
 
 export const IMPORT_FORMATS = {
@@ -39,8 +39,6 @@ export interface ImportOptions {
   readonly replace?: boolean;
 }
 
-const TRADE_FILES = ['trades.csv.gz', 'trades.csv'] as const;
-const DEPTH_FILES = ['depth_snapshot.json', 'depth_snapshot.json.gz', 'depth_updates.jsonl.gz', 'depth_updates.jsonl'] as const;
 /** The recording files an import of each format writes (klines: its candle file, known once the interval is read). */
 const WRITES: Record<ImportFormat, readonly string[]> = {
   'binance-trades': TRADE_FILES,
@@ -88,7 +86,15 @@ export async function importArchive(options: ImportOptions): Promise<ImportSumma
       options.onProgress?.(done, total);
     },
   });
-  writeImportMeta(options.out, summary);
+  try {
+    writeImportMeta(options.out, summary);
+  } catch (error) {
+    // Refused once the files said their symbol (another than the directory's): what this import
+    // wrote goes, and the directory is as it was, but for what --replace let it write over.
+    const output = (summary as { readonly output?: unknown }).output;
+    takeBackImport(options.out, typeof output === 'string' ? [basename(output)] : WRITES[options.format]);
+    throw error;
+  }
   return summary;
 }
 

@@ -135,6 +135,26 @@ export class DepthOutput {
 
 const TRADES_HEADER = 'trade_id,price,qty,trade_time_ms,is_buyer_maker,local_ts_ns';
 
+/** The files a trades import writes into a recording directory. */
+export const TRADE_FILES = ['trades.csv.gz', 'trades.csv'] as const;
+/** The files a depth import writes into a recording directory. */
+export const DEPTH_FILES = ['depth_snapshot.json', 'depth_snapshot.json.gz', 'depth_updates.jsonl.gz', 'depth_updates.jsonl'] as const;
+
+/**
+ * Removes `files` an import wrote into `dir` and then had refused, leaving what the directory held
+ * before: the header-only trades file a depth import adds is kept while depth files remain (the
+ * reader needs one), and goes with the last of them.
+ */
+export function takeBackImport(dir: string, files: readonly string[]): void {
+  for (const file of files) rmSync(join(dir, file), { force: true });
+  if (DEPTH_FILES.some((file) => existsSync(join(dir, file)))) ensureTrades(dir);
+  else if (isHeaderOnly(join(dir, 'trades.csv'))) rmSync(join(dir, 'trades.csv'), { force: true });
+}
+
+function isHeaderOnly(path: string): boolean {
+  return existsSync(path) && readFileSync(path, 'utf8').trim().split('\n').length <= 1;
+}
+
 /** A depth-only import still needs a (header-only) trades file: the reader requires one. */
 function ensureTrades(dir: string): void {
   if (existsSync(join(dir, 'trades.csv')) || existsSync(join(dir, 'trades.csv.gz'))) return;
@@ -199,6 +219,6 @@ export function refuseEarlierImport(dir: string, file: string, replace: boolean 
   if (replace === true) return;
   const path = join(dir, file);
   if (!existsSync(path)) return;
-  if (file === 'trades.csv' && readFileSync(path, 'utf8').trim().split('\n').length <= 1) return;
+  if (file === 'trades.csv' && isHeaderOnly(path)) return;
   throw new Error(`--out ${dir} already holds ${file} from an earlier import: give every file of one kind to one import, in date order, or pass --replace to write over it`);
 }
