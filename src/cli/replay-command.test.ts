@@ -64,6 +64,10 @@ describe('papertrade replay: bad input is a clear error naming the line, and a n
     expect(ordersIsDirectory.status).toBe(2);
     const badRate = cli(['replay', '--recording', missing, '--orders', ordersFile([good]), '--funding-rate', '1e-4']);
     expect(badRate.stderr).toMatch(/--funding-rate must be a decimal/);
+    // The kernel's bound on a funding rate is its own, whatever the recording: ±0.03.
+    const rateBeyond = cli(['replay', '--recording', missing, '--orders', ordersFile([good]), '--funding-rate', '-0.0301']);
+    expect(rateBeyond.stderr).toMatch(/^papertrade: --funding-rate: funding rate -0\.0301 is beyond ±0\.03 /);
+    expect(rateBeyond.status).toBe(2);
     const badLeverage = cli(['replay', '--recording', missing, '--orders', ordersFile([good]), '--leverage', 'x']);
     expect(badLeverage.stderr).toMatch(/--leverage must be a whole number ≥ 1/);
     const badModel = cli(['replay', '--recording', missing, '--orders', ordersFile([good]), '--spread-bps', '-1']);

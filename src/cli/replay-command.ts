@@ -10,6 +10,8 @@ import { parseBalances, parseOrders, readOrdersFile, readOrdersText } from '../m
 import { readRecording, type Recording } from '../market-data/recording-reader.js';
 import { instrumentForRecording, runReplay } from '../market-data/replay-session.js';
 import { checkLeverage, parseBalanceSettings } from '../core/accounts/account-settings.js';
+import { fundingRateProblem } from '../core/accounts/funding-rate-bound.js';
+import { parseFixed } from '../core/money/fixed.js';
 import { DEFAULT_TRADES_ONLY_MODEL, tradesOnlyLabel, tradesOnlyModelProblem, type TradesOnlyModel } from '../market-data/trades-only-book.js';
 
 const DATA_DIR = fileURLToPath(new URL('../../data/', import.meta.url));
@@ -86,7 +88,11 @@ export function registerReplayCommands(program: Command): void {
       const tradesOnly: TradesOnlyModel = { spreadBps: opts.spreadBps, slippageBps: opts.slippageBps };
       const modelProblem = tradesOnlyModelProblem(tradesOnly);
       if (modelProblem !== undefined) throw new Error(`--spread-bps/--slippage-bps: ${modelProblem}`);
-      if (opts.fundingRate !== undefined && !/^-?\d+(\.\d+)?$/.test(opts.fundingRate)) throw new Error(`--funding-rate must be a decimal such as 0.0001, got "${opts.fundingRate}"`);
+      if (opts.fundingRate !== undefined) {
+        if (!/^-?\d+(\.\d+)?$/.test(opts.fundingRate)) throw new Error(`--funding-rate must be a decimal such as 0.0001, got "${opts.fundingRate}"`);
+        const beyond = fundingRateProblem(parseFixed(opts.fundingRate));
+        if (beyond !== undefined) throw new Error(`--funding-rate: ${beyond}`);
+      }
       if (!/^\d+$/.test(opts.leverage) || Number(opts.leverage) < 1) throw new Error(`--leverage must be a whole number ≥ 1, got "${opts.leverage}"`);
       const ordersText = readOrdersText(opts.orders);
       parseOrders(ordersText, undefined, opts.orders);
