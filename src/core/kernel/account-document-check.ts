@@ -207,16 +207,17 @@ function check(decoded: unknown, instruments: ReadonlyMap<string, Instrument>): 
     if (other !== undefined) problem(`orders[${i}].clientOrderId`, `"${o.clientOrderId}" is also the client id of open order orders[${other}]`);
     openByClientId.set(o.clientOrderId, i);
   });
+  const byId = new Map(orders.map((o) => [o.id, o] as const));
   const mapped = new Set<string>();
   array(doc.clientIds, 'clientIds').forEach((entry, i) => {
     const pair = array(entry, `clientIds[${i}]`);
     if (pair.length !== 2) problem(`clientIds[${i}]`, 'must be [clientOrderId, orderId]');
     const client = text(pair[0], `clientIds[${i}][0]`);
     const id = text(pair[1], `clientIds[${i}][1]`);
-    if (!ids.has(id)) problem(`clientIds[${i}][1]`, 'names no order of the document');
+    const named = byId.get(id);
+    if (named === undefined) return problem(`clientIds[${i}][1]`, 'names no order of the document');
     if (mapped.has(client)) problem(`clientIds[${i}][0]`, `"${client}" is mapped twice`);
     mapped.add(client);
-    const named = orders.find((o) => o.id === id)!;
     if (named.clientOrderId !== client) problem(`clientIds[${i}]`, `order ${id}'s client id is "${named.clientOrderId}", not "${client}"`);
   });
 
