@@ -51,7 +51,6 @@ const WRITES: Record<ImportFormat, readonly string[]> = {
   'tardis-book-snapshot-5': DEPTH_FILES,
 };
 
-
 export async function importArchive(options: ImportOptions): Promise<ImportSummary> {
   if (!isImportFormat(options.format)) throw new Error(`unknown format ${options.format}; one of ${Object.keys(IMPORT_FORMATS).join(', ')}`);
   if (options.files.length === 0) throw new Error('no input files');

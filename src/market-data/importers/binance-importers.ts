@@ -29,7 +29,7 @@ export interface ImportContext {
   readonly symbol?: string;
   readonly market?: 'spot' | 'perpetual';
   readonly onBytes: (n: number) => void;
-  /** Write over an earlier import's file of the same kind (archive-import.ts `refuseEarlierImport`). */
+  /** Write over an earlier import's file of the same kind (recording-output.ts `refuseEarlierImport`). */
   readonly replace?: boolean;
 }
 
