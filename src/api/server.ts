@@ -35,6 +35,7 @@ import { registerBinanceStreams } from './binance-streams/index.js';
 import { isMexcContractPath, mexcContractBodyOf } from './mexc-contract/mexc-contract-errors.js';
 import { presentsCredentials, registerEdgeGuards, RouteIndex } from './edge-guards.js';
 import { JsonNumberRangeError, mayLoseDigits, reparseNumbers } from './exact-json.js';
+import { jsonLiteralMismatch } from './json-type-guard.js';
 import { registerExportRoutes } from './export-routes.js';
 import { registerHealthRoutes } from './health-routes.js';
 import { HttpError } from './http-errors.js';
@@ -141,7 +142,8 @@ export const VALIDATION_OPTIONS = Object.freeze({ customOptions: Object.freeze({
  * into a list of one. A JSON body says what it sends: a list where one value goes
  * (`"symbol": ["BTCUSDT"]`, `"leverage": [7]`) is a mistake to name, not to unwrap, so bodies are
  * checked with `coerceTypes: true`. That still reads a number as its text for a decimal field, as
- * the API has always taken numbers (docs/adr/0050).
+ * the API has always taken numbers (docs/adr/0050); a `true`, `false` or `null` the field does not
+ * take is refused before it (json-type-guard.ts).
  */
 function validatorsByPart(): ValidatorBuilder {
   // The package's declared types name the compile step after Ajv's; at run time it takes the route.
@@ -149,8 +151,30 @@ function validatorsByPart(): ValidatorBuilder {
   return (externalSchemas, options) => {
     const others = pool(externalSchemas, options);
     const bodies = pool(externalSchemas, extend(options, { customOptions: extend(options.customOptions ?? {}, { coerceTypes: true }) }));
-    return (route) => (route.httpPart === 'body' ? bodies : others)(route);
+    return (route) => (route.httpPart === 'body' ? guardedBody(bodies(route) as BodyValidator, route.schema) : others(route));
   };
+}
+
+type BodyValidator = ((data: unknown, context?: unknown) => boolean) & { errors?: unknown; schemaEnv?: unknown };
+
+/**
+ * `validate` with the JSON literals its schema does not take refused first (json-type-guard.ts),
+ * which Ajv's coercion would read as values. Fastify calls a validator with the request as the root's
+ * parent when it has `schemaEnv` (so that Ajv may coerce the root): passed on.
+ */
+function guardedBody(validate: BodyValidator, schema: unknown): BodyValidator {
+  const guarded: BodyValidator = (data, context) => {
+    const mismatch = jsonLiteralMismatch(schema, data);
+    if (mismatch !== undefined) {
+      guarded.errors = [mismatch];
+      return false;
+    }
+    const valid = validate(data, context);
+    guarded.errors = validate.errors;
+    return valid;
+  };
+  if (validate.schemaEnv !== undefined) guarded.schemaEnv = validate.schemaEnv;
+  return guarded;
 }
 
 /** Fastify's validator factory as it is called: the shared schemas and the `ajv` option, then each route's part. */

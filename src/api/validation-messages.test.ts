@@ -98,6 +98,31 @@ describe('validation messages and the key before the body', () => {
     expect([numbers.statusCode, numbers.json().quantity, numbers.json().price]).toEqual([201, '0.001', '50000']);
   });
 
+  it('refuses true, false or null where the field takes none of them, naming the field; a boolean field takes its own', async () => {
+    const order = { symbol: 'BTCUSDT', side: 'BUY', type: 'LIMIT', quantity: '0.001', price: '50000.00' };
+    const cases: Array<[string, string, Record<string, unknown>, string]> = [
+      ['/api/account/leverage', 'leverage true', { symbol: 'BTCUSDT', leverage: true }, 'body/leverage must be an integer'],
+      ['/api/account/leverage', 'leverage null', { symbol: 'BTCUSDT', leverage: null }, 'body/leverage must be an integer'],
+      ['/api/orders', 'symbol null', { ...order, symbol: null }, 'body/symbol must be a string'],
+      ['/api/orders', 'quantity false', { ...order, quantity: false }, 'body/quantity must be a string'],
+      ['/api/orders', 'reduceOnly null', { ...order, reduceOnly: null }, 'body/reduceOnly must be a boolean (true or false)'],
+      ['/api/orders', 'takeProfit stop price true', { ...order, ocoGroup: 'g', takeProfit: { stopPrice: true } }, 'body/takeProfit/stopPrice must be a string'],
+    ];
+    for (const [url, name, payload, message] of cases) {
+      const res = await inject({ method: 'POST', url, headers: bearer(), payload });
+      expect([name, res.statusCode, res.json()]).toEqual([name, 400, { code: 'INVALID_REQUEST', message }]);
+    }
+    const named = await inject({ method: 'POST', url: '/api/accounts', headers: admin, payload: { name: true, balances: { USDT: '1' } } });
+    expect(named.json()).toEqual({ code: 'INVALID_REQUEST', message: 'body/name must be a string' });
+    const balance = await inject({ method: 'POST', url: '/api/accounts', headers: admin, payload: { name: 'n', balances: { USDT: null } } });
+    expect(balance.json()).toEqual({ code: 'INVALID_REQUEST', message: 'body/balances/USDT must be a string' });
+    // What the API has always taken still goes: a boolean for a boolean, a number for a decimal, a text for an integer.
+    const placed = await inject({ method: 'POST', url: '/api/orders', headers: bearer(), payload: { ...order, quantity: 0.001, reduceOnly: false } });
+    expect(placed.statusCode).toBe(201);
+    const leverage = await inject({ method: 'POST', url: '/api/account/leverage', headers: bearer(), payload: { symbol: 'BTCUSDT', leverage: '1' } });
+    expect(leverage.json()).not.toMatchObject({ code: 'INVALID_REQUEST' });
+  });
+
   it('answers 401 to a missing or wrong key whatever the body, before reading it', async () => {
     const bad = { ...order, type: 'STOP', colour: 'red' };
     for (const headers of [{}, { authorization: 'Bearer pt_nope' }, admin]) {
