@@ -30,6 +30,13 @@ export function requireAdmin(request: FastifyRequest, adminKeyHash: string): voi
   if (!isAdmin(request, adminKeyHash)) throw new HttpError(401, { code: 'UNAUTHORIZED', message: 'this call needs the admin key: Authorization: Bearer <ADMIN_API_KEY>' });
 }
 
+/** An account's key or the admin key, else 401 saying that either will do. */
+export function requireAccountOrAdmin(request: FastifyRequest, credentials: CredentialStore, adminKeyHash: string): void {
+  const token = bearerToken(request);
+  if (token !== undefined && (credentials.byApiKey(token) !== undefined || isAdmin(request, adminKeyHash))) return;
+  throw new HttpError(401, { code: 'UNAUTHORIZED', message: 'this call needs an account key or the admin key: Authorization: Bearer <key>' });
+}
+
 export function requireAccount(request: FastifyRequest, credentials: CredentialStore): AccountProfile {
   const token = bearerToken(request);
   if (token === undefined) throw new HttpError(401, { code: 'UNAUTHORIZED', message: 'missing API key: Authorization: Bearer <apiKey>' });

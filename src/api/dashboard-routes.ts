@@ -21,9 +21,8 @@ import { fileURLToPath } from 'node:url';
 import fastifyHelmet from '@fastify/helmet';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
-import { bearerToken, isAdmin } from './auth.js';
+import { ACCOUNT_OR_ADMIN_KEY } from './edge-guards.js';
 import { givenFieldsFirst } from './given-fields-first.js';
-import { HttpError } from './http-errors.js';
 import type { ServiceDeps } from './service-deps.js';
 
 /** `dist/dashboard` of this package, from `src/api` (tsx) and `dist/api` (built) alike. */
@@ -95,14 +94,8 @@ function registerDashboardRoutes(app: FastifyInstance, deps: ServiceDeps, dir: s
   app.post<{ Body: { mode: 'live' | 'paper' } }>(
     '/api/mode',
     {
-      // The key before the body is parsed, as on every route that needs one (edge-guards.ts): without
-      // it the answer is 401, whatever the body holds.
-      onRequest: async (request) => {
-        const token = bearerToken(request);
-        if (token === undefined || (deps.credentials.byApiKey(token) === undefined && !isAdmin(request, deps.adminKeyHash))) {
-          throw new HttpError(401, { code: 'UNAUTHORIZED', message: 'switching modes needs an account key or the admin key: Authorization: Bearer <key>' });
-        }
-      },
+      // The key before the body is parsed, as on every route that needs one (edge-guards.ts).
+      config: ACCOUNT_OR_ADMIN_KEY,
       schema: {
         tags: ['service'],
         summary: 'Ask to switch between paper and live trading (the server never switches while running)',

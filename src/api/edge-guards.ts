@@ -13,7 +13,7 @@
 import fastifyRateLimit from '@fastify/rate-limit';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { EdgeLimits } from '../config/limits-config.js';
-import { bearerToken, isAdmin, requireAccount, requireAdmin } from './auth.js';
+import { bearerToken, isAdmin, requireAccount, requireAccountOrAdmin, requireAdmin } from './auth.js';
 import { AuthThrottle } from './auth-throttle.js';
 import { HttpError } from './http-errors.js';
 import type { ServiceDeps } from './service-deps.js';
@@ -26,7 +26,7 @@ declare module 'fastify' {
   }
   interface FastifyContextConfig {
     /** The key a native route needs, checked on request, before its body is parsed or validated. */
-    auth?: 'account' | 'admin';
+    auth?: 'account' | 'admin' | 'account-or-admin';
   }
 }
 
@@ -34,6 +34,8 @@ declare module 'fastify' {
 export const ACCOUNT_KEY = { auth: 'account' } as const;
 /** Route options of a native route that needs the admin key. */
 export const ADMIN_KEY_ONLY = { auth: 'admin' } as const;
+/** Route options of a native route that takes an account's key or the admin key. */
+export const ACCOUNT_OR_ADMIN_KEY = { auth: 'account-or-admin' } as const;
 
 /** The key a request presents, in any dialect (native Bearer, MEXC's, Binance's or MEXC contract's key header). */
 export function presentedKey(request: FastifyRequest): string | undefined {
@@ -80,6 +82,7 @@ export async function registerEdgeGuards(app: FastifyInstance, deps: ServiceDeps
     try {
       if (auth === 'account') requireAccount(request, deps.credentials);
       else if (auth === 'admin') requireAdmin(request, deps.adminKeyHash);
+      else if (auth === 'account-or-admin') requireAccountOrAdmin(request, deps.credentials, deps.adminKeyHash);
     } catch (error) {
       return done(error as Error);
     }
