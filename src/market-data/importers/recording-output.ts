@@ -10,7 +10,7 @@
  * of the directory and a trade import never touches its depth, so both can be imported into one
  * directory (a trades-only directory is `trades.csv.gz` plus `recording.json`).
  */
-import { createWriteStream, existsSync, openSync, readFileSync, renameSync, rmSync, writeFileSync, type WriteStream } from 'node:fs';
+import { createWriteStream, existsSync, openSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, type WriteStream } from 'node:fs';
 import { join } from 'node:path';
 import { once } from 'node:events';
 import { createGzip, type Gzip } from 'node:zlib';
@@ -151,9 +151,11 @@ export function takeBackImport(dir: string, files: readonly string[]): void {
   else if (isHeaderOnly(join(dir, 'trades.csv'))) rmSync(join(dir, 'trades.csv'), { force: true });
 }
 
+/** Whether `path` is the header-only trades file a depth import writes (a few dozen bytes: a larger file is read no further). */
 function isHeaderOnly(path: string): boolean {
-  return existsSync(path) && readFileSync(path, 'utf8').trim().split('\n').length <= 1;
+  return existsSync(path) && statSync(path).size <= HEADER_ONLY_MAX_BYTES && readFileSync(path, 'utf8').trim().split('\n').length <= 1;
 }
+const HEADER_ONLY_MAX_BYTES = 4_096;
 
 /** A depth-only import still needs a (header-only) trades file: the reader requires one. */
 function ensureTrades(dir: string): void {
