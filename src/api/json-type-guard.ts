@@ -62,13 +62,16 @@ export function jsonLiteralMismatch(schema: unknown, value: unknown, path = ''):
   }
   if (typeof value !== 'object' || value === null) return undefined;
   const properties = isSchema(schema.properties) ? schema.properties : {};
-  const patterns = patternsOf(schema);
-  for (const [key, field] of Object.entries(value)) {
-    const where = `${path}/${key.replace(/~/g, '~0').replace(/\//g, '~1')}`;
+  let patterns: readonly (readonly [RegExp, unknown])[] | undefined;
+  for (const key in value) {
+    if (!Object.hasOwn(value, key)) continue;
+    const field = (value as Record<string, unknown>)[key];
+    // A text or a number holds no literal, here or below (most fields of every body): no path, no schema lookup.
+    if (typeof field !== 'object' && typeof field !== 'boolean') continue;
     let fieldSchema: unknown = Object.hasOwn(properties, key) ? properties[key] : undefined;
-    if (fieldSchema === undefined) fieldSchema = patterns.find(([pattern]) => pattern.test(key))?.[1];
+    if (fieldSchema === undefined) fieldSchema = (patterns ??= patternsOf(schema)).find(([pattern]) => pattern.test(key))?.[1];
     if (fieldSchema === undefined && isSchema(schema.additionalProperties)) fieldSchema = schema.additionalProperties;
-    const found = jsonLiteralMismatch(fieldSchema, field, where);
+    const found = jsonLiteralMismatch(fieldSchema, field, `${path}/${key.replace(/~/g, '~0').replace(/\//g, '~1')}`);
     if (found !== undefined) return found;
   }
   return undefined;
