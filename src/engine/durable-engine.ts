@@ -62,6 +62,7 @@ import type { Kysely } from 'kysely';
 import type { ExitLegView, KernelEvent } from '../core/kernel/events.js';
 import type { CancelOrderInput, KernelInput } from '../core/kernel/inputs.js';
 import { isOpenStatus } from '../core/orders/order-status.js';
+import { ORDER_FAULT_REASON } from '../core/matching/order-fault.js';
 import { BATCH_CHECKPOINT_INPUTS, HOST_CHECKPOINT_TAIL_LIMIT, Kernel, type KernelConfig } from '../core/kernel/kernel.js';
 import { SnapshotConfigError } from '../core/kernel/kernel-snapshot.js';
 import { DEFAULT_DATABASE_URL, isDatabaseUnavailable, openAndMigrate, type OpenOptions, type PersistenceDatabase } from '../persistence/database.js';
@@ -546,12 +547,19 @@ export class DurableEngine {
 
   private reportSetAside(seq: number, events: readonly KernelEvent[], duringRestore: boolean): void {
     const first = events[0];
-    if (first?.type !== 'INPUT_REJECTED') return;
-    this.setAside({ seq, code: first.code, reason: first.message, duringRestore });
-    if (first.code !== 'INTERNAL') return;
-    // The kernel rolled the input back, but a rebuild from the journal replays it, and a fault that
-    // does not recur there (a stack overflow, an allocation failure) would apply it: the next
-    // snapshot, and so the next rollback checkpoint and the next restart's base, is the live state.
+    const fault = this.current.lastContainedFault;
+    if (first?.type !== 'INPUT_REJECTED') {
+      // Orders canceled so that the input could apply without them (the kernel's `contain`).
+      if (fault?.seq !== seq || fault.orderIds.length === 0) return;
+      this.setAside({ seq, code: 'ORDER_FAULT', reason: `order${fault.orderIds.length > 1 ? 's' : ''} ${fault.orderIds.join(', ')} canceled (${ORDER_FAULT_REASON}), the input applied without ${fault.orderIds.length > 1 ? 'them' : 'it'}: ${fault.message}`, duringRestore });
+    } else {
+      this.setAside({ seq, code: first.code, reason: first.message, duringRestore });
+      if (first.code !== 'INTERNAL') return;
+    }
+    // The kernel contained a fault (the input left out, or applied without the orders it met the
+    // fault on), but a rebuild from the journal replays the input, and a fault that does not recur
+    // there (a stack overflow, an allocation failure) would apply it otherwise: the next snapshot,
+    // and so the next rollback checkpoint and the next restart's base, is the live state.
     this.containedUpTo = Math.max(this.containedUpTo ?? 0, seq);
     if (!duringRestore) this.scheduler.wanted();
   }

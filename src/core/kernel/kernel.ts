@@ -15,6 +15,10 @@
  *   throws half-way, or leaves an account it touched out of balance, is rolled back: the state is
  *   rebuilt from the last checkpoint (a snapshot) and the inputs handled since, and the input is
  *   answered with INPUT_REJECTED (INTERNAL). The engine goes on; the event is the loud report.
+ *   A fault met while one order that was open before the input fills (`OrderFault`) is contained
+ *   at that order instead: after the rollback it is canceled (`ORDER_FAULT_REASON`) and the input
+ *   applies without it (`lastContainedFault` says which), so that a market input is not held back
+ *   from every account by one order (docs/adr/0082).
  * Not modelled here: persistence (the journal lives outside).
  * Cost of totality: a checkpoint (a snapshot) after every max(512, snapshot length / 32) inputs,
  * so that on average at most 32 snapshot characters are written per input handled; the inputs
@@ -31,6 +35,7 @@ import { formatFixed, parseFixed, type Fixed } from '../money/fixed.js';
 import type { Market } from '../matching/market.js';
 import type { RuleName } from '../matching/exchange-rules.js';
 import { MatchingEngine } from '../matching/matching-engine.js';
+import { ORDER_FAULT_REASON, OrderFault } from '../matching/order-fault.js';
 import type { Order, TriggerSource } from '../orders/order.js';
 import { isOpenStatus } from '../orders/order-status.js';
 import { applyBar, parseBar, resumeProblem, type BarContext, type ParsedBar } from './bar-input.js';
@@ -87,6 +92,19 @@ const CHECKPOINT_CHARS_PER_INPUT = 32;
  * every 512 inputs costs less than holding 4,096 (ADR 0056).
  */
 const MIN_CHECKPOINT_INPUTS = 512;
+/** Orders one input may have canceled for faults met in their fills before it is left out whole (`contain`). */
+const MAX_ORDER_FAULTS = 8;
+
+/** A failure the kernel contained (`Kernel.lastContainedFault`). */
+export interface ContainedFault {
+  /** The seq of the input that met it. */
+  readonly seq: number;
+  /** Orders canceled (`ORDER_FAULT_REASON`) so that the input could apply; empty when it was left out (INTERNAL). */
+  readonly orderIds: readonly string[];
+  readonly message: string;
+}
+
+const messageOf = (error: unknown): string => (error instanceof Error ? error.message : String(error));
 /**
  * With host checkpoints, the inputs held before the kernel takes one itself after all: bounds the
  * tail's memory (about 300 bytes an input) when the host's checkpoints stop coming.
@@ -118,6 +136,7 @@ export class Kernel {
   private checkpointAfter = MIN_CHECKPOINT_INPUTS;
   private minCheckpointInputs = MIN_CHECKPOINT_INPUTS;
   private contained = 0;
+  private lastFault: ContainedFault | undefined;
 
   /**
    * `rollback: false` turns containment off (a failing input then throws, as a broken invariant
@@ -185,6 +204,11 @@ export class Kernel {
   /** Inputs answered with INPUT_REJECTED (INTERNAL) since this kernel was made. */
   get containedFailures(): number {
     return this.contained;
+  }
+
+  /** The last failure contained (`containedFailures`): its input's seq, the orders canceled for it (none: the input was left out) and the fault's words. */
+  get lastContainedFault(): ContainedFault | undefined {
+    return this.lastFault;
   }
 
   /**
@@ -336,17 +360,55 @@ export class Kernel {
   }
 
   /** Rebuilds the state the input found (checkpoint + tail), then answers it with INTERNAL. */
+  /**
+   * `input` threw half-way (`error`): the state is rebuilt from the checkpoint and the tail. A fault
+   * met while filling one open order (`OrderFault`) is contained at that order: it is canceled
+   * (`ORDER_FAULT_REASON`) as the input begins and the input is applied again without it, up to
+   * `MAX_ORDER_FAULTS` orders; the answer is then the input's events, the cancellations first. Any
+   * other fault, or one of an order that was not open before the input (a command's own), leaves
+   * the input out: INPUT_REJECTED (INTERNAL), the state unchanged. Deterministic, like the rest: a
+   * replay of the same inputs meets the same fault and contains it the same way.
+   */
   private contain(input: KernelInput, error: unknown): KernelEvent[] {
+    const faulted: string[] = [];
+    let fault = error;
+    for (;;) {
+      this.rebuild();
+      const order = fault instanceof OrderFault && faulted.length < MAX_ORDER_FAULTS ? this.s.ordersById.get(fault.orderId) : undefined;
+      if (order === undefined || !isOpenStatus(order.status) || faulted.includes(order.id)) break;
+      faulted.push(order.id);
+      try {
+        const events = this.apply(input, faulted);
+        this.contained += 1;
+        this.lastFault = { seq: this.s.sequence, orderIds: faulted, message: messageOf(fault) };
+        this.takeCheckpoint();
+        return events;
+      } catch (next) {
+        fault = next;
+      }
+    }
+    this.s.sequence += 1;
+    this.contained += 1;
+    this.lastFault = { seq: this.s.sequence, orderIds: [], message: messageOf(fault) };
+    this.takeCheckpoint();
+    return [this.rejected(input, 'INTERNAL', `not applied, state unchanged: ${messageOf(fault)}`)];
+  }
+
+  /** The state of the checkpoint with the inputs since replayed: as it was before the input being handled. */
+  private rebuild(): void {
     this.barGuardedAt = -1;
     const checkpoint = this.checkpoint!;
     const replica = Kernel.restore(this.config, typeof checkpoint === 'string' ? checkpoint : checkpoint(), { rollback: false });
     for (const earlier of this.tail) replica.handle(earlier instanceof JournaledText ? (JSON.parse(earlier.text) as KernelInput) : earlier);
     this.wire(replica.s);
-    this.s.sequence += 1;
-    this.contained += 1;
-    this.takeCheckpoint();
-    const message = error instanceof Error ? error.message : String(error);
-    return [this.rejected(input, 'INTERNAL', `not applied, state unchanged: ${message}`)];
+  }
+
+  /** Orders canceled before an input applies again after their fills broke an invariant (`contain`). */
+  private cancelFaulted(orderIds: readonly string[]): void {
+    for (const id of orderIds) {
+      const order = this.s.ordersById.get(id);
+      if (order !== undefined && isOpenStatus(order.status)) this.engine.cancel(order, this.s.market(order.symbol), ORDER_FAULT_REASON);
+    }
   }
 
   private rejected(input: unknown, code: InputRejectedEvent['code'], message: string): InputRejectedEvent {
@@ -357,11 +419,12 @@ export class Kernel {
   }
 
   /** Applies a well-formed input; throws when an invariant breaks (the caller rolls back). */
-  private apply(input: KernelInput): KernelEvent[] {
+  private apply(input: KernelInput, faulted?: readonly string[]): KernelEvent[] {
     const marketData = isMarketData(input);
     this.s.sequence += 1;
     this.s.dropClosed();
     this.s.out = [];
+    if (faulted !== undefined) this.cancelFaulted(faulted);
     const isCommand = !marketData && input.kind !== 'clock';
     // Arrivals stamped before this input happen first; for commands and clock ticks, those at the same ms too.
     // The time read once here, where every kind of input passes (a megamorphic load boxes the double each time).

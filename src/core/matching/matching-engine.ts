@@ -42,6 +42,7 @@ import type { RestingOrders } from './resting-orders.js';
 import type { Settlement } from './settlement.js';
 import { planTakerWalk, type WalkPlan } from './taker-walk.js';
 import { extend } from '../objects.js';
+import { OrderFault } from './order-fault.js';
 
 export interface EngineContext {
   now(): number;
@@ -564,7 +565,16 @@ export class MatchingEngine {
     }
   }
 
+  /** Fills `order`; a broken invariant met on the way is thrown as an `OrderFault` naming it (the kernel contains it there). */
   private fill(order: Order, market: Market, price: Fixed, quantity: Fixed, liquidity: Liquidity, completes: boolean): void {
+    try {
+      this.settleFill(order, market, price, quantity, liquidity, completes);
+    } catch (error) {
+      throw OrderFault.of(order, error);
+    }
+  }
+
+  private settleFill(order: Order, market: Market, price: Fixed, quantity: Fixed, liquidity: Liquidity, completes: boolean): void {
     // A plain OCO leg (a LIMIT_MAKER take-profit) acts by its first fill: its siblings go first.
     if (!isConditional(order.type) && order.executedQty === 0n) this.endSiblings(order, market, 'OCO_SIBLING_FILLED');
     const settlement = this.ctx.settlement(order, market);
