@@ -55,7 +55,7 @@ it('an order whose fill faults on the live thread only: canceled and reported, t
       const events = await engine.submit(input);
       if (events.some((e) => e.type === 'ORDER_CANCELED' && e.reason === ORDER_FAULT_REASON)) {
         met = { seq: engine.kernel.inputCount, events };
-        twin.handle({ kind: 'order.cancel', time: twin.now, account: 'a', orderId: faulty });
+        twin.handle({ kind: 'order.cancel', time: input.time, account: 'a', orderId: faulty });
       }
       twin.handle(input);
     }

@@ -359,11 +359,11 @@ export class Kernel {
     return Math.max(this.minCheckpointInputs, Math.ceil(snapshotChars / CHECKPOINT_CHARS_PER_INPUT));
   }
 
-  /** Rebuilds the state the input found (checkpoint + tail), then answers it with INTERNAL. */
   /**
    * `input` threw half-way (`error`): the state is rebuilt from the checkpoint and the tail. A fault
    * met while filling one open order (`OrderFault`) is contained at that order: it is canceled
-   * (`ORDER_FAULT_REASON`) as the input begins and the input is applied again without it, up to
+   * (`ORDER_FAULT_REASON`) at the input's time, after the arrivals and clock moves that come before
+   * the input and before the input's own part, and the input is applied again without it, up to
    * `MAX_ORDER_FAULTS` orders; the answer is then the input's events, the cancellations first. Any
    * other fault, or one of an order that was not open before the input (a command's own), leaves
    * the input out: INPUT_REJECTED (INTERNAL), the state unchanged. Deterministic, like the rest: a
@@ -424,13 +424,14 @@ export class Kernel {
     this.s.sequence += 1;
     this.s.dropClosed();
     this.s.out = [];
-    if (faulted !== undefined) this.cancelFaulted(faulted);
     const isCommand = !marketData && input.kind !== 'clock';
     // Arrivals stamped before this input happen first; for commands and clock ticks, those at the same ms too.
     // The time read once here, where every kind of input passes (a megamorphic load boxes the double each time).
     const time = input.time;
     this.releaseArrivals(isCommand || input.kind === 'clock' ? time : time - 1);
     this.advanceClock(time);
+    // After what comes before the input (arrivals, expiries, funding, samples), as the input's own first act.
+    if (faulted !== undefined) this.cancelFaulted(faulted);
     switch (input.kind) {
       case 'book.snapshot': {
         const market = this.s.market(input.symbol);

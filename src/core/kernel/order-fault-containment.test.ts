@@ -8,6 +8,7 @@
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { SpotAccount } from '../accounts/spot-account.js';
+import { formatFixed, parseFixed, SCALE } from '../money/fixed.js';
 import { ORDER_FAULT_REASON } from '../matching/order-fault.js';
 import { BUNDLED_RECORDING } from '../../test-kit/data-paths.js';
 import { loadRecording, RecordingStepper } from '../../test-kit/recording-stepper.js';
@@ -50,7 +51,7 @@ function setUp(accounts: readonly string[]): { k: RecordingStepper; twin: Record
   }
   const bid = k.kernel.depth(recording.symbol, 1)!.bids[0]![0];
   const later = recording.inputs.filter((i) => i.kind === 'trade' && i.time > start && i.time < start + 300_000);
-  expect(later.some((t) => t.kind === 'trade' && Number(t.price) < Number(bid))).toBe(true);
+  expect(later.some((t) => t.kind === 'trade' && parseFixed(t.price) < parseFixed(bid))).toBe(true);
   return { k, twin, market: { price: bid } };
 }
 
@@ -65,8 +66,9 @@ const canceledForFault = (events: readonly KernelEvent[]) => events.filter((e) =
 
 /**
  * Steps `k` until an input cancels an order for a fault; the twin takes each input too, with the
- * owners' cancels of those orders just before the input that met the fault. Returns the input's
- * events in each, and the inputs `k` handled (for a replay).
+ * owners' cancels of those orders, stamped with that input's time, just before it. Returns the
+ * input's events in `k`, the twin's for the cancels and the input, and the inputs `k` handled (for
+ * a replay). With no latency the twin's cancels act at once, at the input's time.
  */
 function stepToFault(k: RecordingStepper, twin: RecordingStepper, owners: ReadonlyMap<string, string>, handled: KernelInput[]) {
   for (let n = 0; n < 20_000 && !k.done; n += 1) {
@@ -79,11 +81,14 @@ function stepToFault(k: RecordingStepper, twin: RecordingStepper, owners: Readon
       continue;
     }
     const twinCancels: KernelEvent[] = [];
-    for (const c of canceled) twinCancels.push(...twin.handle({ kind: 'order.cancel', time: twin.kernel.now, account: owners.get(c.orderId)!, orderId: c.orderId }));
+    for (const c of canceled) twinCancels.push(...twin.handle({ kind: 'order.cancel', time: input.time, account: owners.get(c.orderId)!, orderId: c.orderId }));
     return { events, twinCancels, twinEvents: twin.handle(input) };
   }
   throw new Error('no input met the injected fault');
 }
+
+/** The twin's cancels (CANCELED_BY_USER) with the reason `k` gives them. */
+const asFaultCancels = (events: readonly KernelEvent[]) => events.map((e) => (e.type === 'ORDER_CANCELED' ? { ...e, reason: ORDER_FAULT_REASON } : e));
 
 describe('a fault in one order’s fill', () => {
   it('cancels that order and applies the print to everyone else, as if its owner had canceled it just before', () => {
@@ -99,15 +104,13 @@ describe('a fault in one order’s fill', () => {
     injectSettlementFault();
     const { events, twinCancels, twinEvents } = stepToFault(k, twin, owners, handled);
 
-    // The order of `a` is canceled as the input begins, then the input applies whole without it.
-    const [cancel, ...rest] = events;
-    expect(cancel).toEqual({ ...twinCancels[0], reason: ORDER_FAULT_REASON });
-    expect(twinCancels).toHaveLength(1);
-    expect(rest).toEqual(twinEvents);
-    expect(rest.some((e) => e.type === 'FILL' && e.account === 'b')).toBe(true);
-    expect(rest.some((e) => e.type === 'INPUT_REJECTED')).toBe(false);
+    // The order of `a` is canceled at the input's time, then the input applies whole without it.
+    expect(events).toEqual([...asFaultCancels(twinCancels), ...twinEvents]);
+    expect(canceledForFault(twinCancels.length === 1 ? events : [])).toHaveLength(1);
+    expect(events.some((e) => e.type === 'FILL' && e.account === 'b')).toBe(true);
+    expect(events.some((e) => e.type === 'INPUT_REJECTED')).toBe(false);
     const fault = k.kernel.lastContainedFault!;
-    expect(fault.orderIds).toEqual([(cancel as { orderId: string }).orderId]);
+    expect(fault.orderIds).toEqual(canceledForFault(events).map((e) => e.orderId));
     expect(fault.message).toContain('would go negative (injected)');
     expect(k.kernel.containedFailures).toBe(1);
 
@@ -142,10 +145,8 @@ describe('a fault in one order’s fill', () => {
     faulty.add('c');
     injectSettlementFault();
     const { events, twinCancels, twinEvents } = stepToFault(k, twin, owners, []);
-    const canceled = canceledForFault(events);
-    expect(canceled.map((e) => e.account).sort()).toEqual(['a', 'c']);
-    expect(events.slice(canceled.length)).toEqual(twinEvents);
-    expect(twinCancels).toHaveLength(2);
+    expect(canceledForFault(events).map((e) => e.account)).toEqual(['a', 'c']);
+    expect(events).toEqual([...asFaultCancels(twinCancels), ...twinEvents]);
     expect(k.kernel.balances('a')).toEqual(twin.kernel.balances('a'));
     expect(k.kernel.balances('c')).toEqual(twin.kernel.balances('c'));
     expect(k.kernel.balances('b')).toEqual(twin.kernel.balances('b'));
@@ -170,6 +171,54 @@ describe('a fault in one order’s fill', () => {
       return;
     }
     throw new Error('no input met the injected fault');
+  });
+
+  it('with order latency, cancels the order at the input’s time, after the commands that arrived before it: their outcome is the one without the fault', () => {
+    const latencyMs = 5;
+    const make = () => {
+      const s = new RecordingStepper(recording, { latencyMs });
+      s.advanceTo(recording.inputs[0]!.time + 30_000);
+      s.open('a', { USDT: '1000' });
+      s.open('b', { USDT: '100000', BTC: '1' });
+      return s;
+    };
+    const k = make();
+    const bid = parseFixed(k.kernel.depth(recording.symbol, 1)!.bids[0]![0]);
+    // `a` locks about 990 of its 1,000 USDT at the bid; `b` rests behind it.
+    const quantity = ((990n * SCALE * SCALE) / bid / 10n ** 13n) * 10n ** 13n;
+    const orders = (s: RecordingStepper) => {
+      for (const [account, clientOrderId, q] of [['a', 'faulty', formatFixed(quantity)], ['b', 'sound', '0.01']] as const) {
+        s.handle({ kind: 'order.place', time: s.kernel.now, account, symbol: recording.symbol, side: 'BUY', type: 'LIMIT', price: formatFixed(bid), quantity: q, clientOrderId });
+      }
+      s.handle({ kind: 'clock', time: s.kernel.now + latencyMs });
+    };
+    orders(k);
+    const t0 = k.kernel.now;
+    // A command of `a` that needs about 900 USDT arrives at t0 + 5, before the print at t0 + 8 goes through the bid.
+    const late: KernelInput = { kind: 'order.place', time: t0, account: 'a', symbol: recording.symbol, side: 'BUY', type: 'LIMIT', price: formatFixed(bid - 2_000n * SCALE), quantity: '0.015', clientOrderId: 'late' };
+    const print: KernelInput = { kind: 'trade', time: t0 + latencyMs + 3, symbol: recording.symbol, tradeId: 1, price: formatFixed(bid - SCALE), quantity: '5', buyerMaker: true };
+    const plain = make();
+    orders(plain);
+    plain.handle(late);
+    const without = plain.handle(print);
+    const lateWithout = without.find((e) => 'clientOrderId' in e && e.clientOrderId === 'late');
+    expect(lateWithout).toMatchObject({ type: 'ORDER_REJECTED', code: 'INSUFFICIENT_BALANCE' });
+    const before = k.kernel.snapshot();
+    k.handle(late);
+    faulty.add('a');
+    injectSettlementFault();
+    const events = k.handle(print);
+    // The command's outcome is the one without the fault, and comes first; the cancel is stamped with the print's time.
+    expect(events[0]).toEqual(lateWithout);
+    expect(canceledForFault(events)).toEqual([expect.objectContaining({ account: 'a', clientOrderId: 'faulty', at: print.time })]);
+    // `b` fills as without the fault (the venue's trade ids count the fills made, `a`'s not among them).
+    const fills = (list: readonly KernelEvent[]) => list.filter((e) => e.type === 'FILL' && e.account === 'b').map((e) => ({ ...e, tradeId: '' }));
+    expect(fills(events)).toEqual(fills(without));
+    expect(events.filter((e) => e.type === 'FILL').map((e) => e.account)).toEqual(['b']);
+    const replayed = Kernel.restore({ ...config, latencyMs }, before);
+    replayed.handle(late);
+    replayed.handle(print);
+    expect(replayed.snapshot()).toBe(k.kernel.snapshot());
   });
 
   it('refuses a command whose own fill faults (INTERNAL, state unchanged): there is no earlier order to take out', () => {
