@@ -364,7 +364,7 @@ export class Kernel {
    * met while filling one open order (`OrderFault`) is contained at that order: it is canceled
    * (`ORDER_FAULT_REASON`) at the input's time, after the arrivals and clock moves that come before
    * the input and before the input's own part, and the input is applied again without it, up to
-   * `MAX_ORDER_FAULTS` orders; the answer is then the input's events, the cancellations first. Any
+   * `MAX_ORDER_FAULTS` orders; the answer is then the input's events, the cancellations among them. Any
    * other fault, or one of an order that was not open before the input (a command's own), leaves
    * the input out: INPUT_REJECTED (INTERNAL), the state unchanged. Deterministic, like the rest: a
    * replay of the same inputs meets the same fault and contains it the same way.
