@@ -99,6 +99,9 @@ describe('papertrade accounts on the database', () => {
       [['create', '--name', 'x', '--type', 'margin'], 2, '--type must be spot or futures (got "margin")'],
       [['create', '--name', 'x', '--type', 'futures', '--leverage', '500'], 2, '--leverage must be a whole number from 1 to 125'],
       [['create', '--name', 'x', '--maker-fee', '1e-3'], 2, '--maker-fee must be a decimal number'],
+      // 1 % is the largest rate any schedule may carry (fee-bounds.ts): 0.5 is fifty times it.
+      [['create', '--name', 'x', '--maker-fee', '0.5'], 2, 'papertrade accounts: --maker-fee: maker fee must be a fraction from -0.01 to 0.01 (at most 1 % either way), got 0.5\n'],
+      [['create', '--name', 'x', '--taker-fee', '0.0101'], 2, 'papertrade accounts: --taker-fee: taker fee must be a fraction from 0 to 0.01 (1 %), got 0.0101\n'],
       [['create', '--balances', 'USDT=1'], 2, "required option '--name <name>' not specified"],
       [['list', '--colour'], 2, "unknown option '--colour'"],
       [['import', join(dir, 'missing.json')], 2, 'cannot read'],

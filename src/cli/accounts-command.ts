@@ -10,6 +10,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { CommanderError, type Command } from 'commander';
 import { formatConfigErrors, loadConfig } from '../config/index.js';
 import type { NewAccount } from '../api/account-service.js';
+import { feeTextProblem } from '../core/instruments/fee-bounds.js';
 import { parseBalances } from '../market-data/orders-file.js';
 import { StartupError } from '../service/startup-error.js';
 import type { AccountRow, AccountsBackend, Balances, NewCredentials } from './accounts-command-backends.js';
@@ -200,6 +201,9 @@ function newAccountSpec(opts: CreateOptions, io: AccountsIo): NewAccount {
   };
   const maker = decimal('--maker-fee', opts.makerFee);
   const taker = decimal('--taker-fee', opts.takerFee);
+  // The bounds every fee schedule keeps (core/instruments/fee-bounds.ts), checked here so that a rate out of them is bad input naming its flag.
+  const fees = feeTextProblem({ maker, taker });
+  if (fees !== undefined) throw bad(`--${fees.field}-fee: ${fees.message}`);
   const maxDrawdown = decimal('--max-drawdown', opts.maxDrawdown);
   // The account's guard halts at this share of peak equity lost: a fraction strictly between 0 and 1, as the admin API takes it.
   if (maxDrawdown !== undefined && !/^0*\.\d*[1-9]\d*$/.test(maxDrawdown)) throw bad(`--max-drawdown must be a fraction between 0 and 1, e.g. 0.2 (got "${maxDrawdown}")`);
