@@ -163,6 +163,12 @@ describe("ccxt's binanceusdm class trades on papertrade's Binance USD-M API", ()
     const last = trades.at(-1)!;
     if (last.kind !== 'trade') throw new Error('not a trade');
     expect(ticker.last).toBe(Number(last.price));
+    // The rolling window's bounds, not the time of the first trade kept in it: closes now, opens at the
+    // start of the minute 24 hours before (USD-M's example: closeTime 1591268346682, openTime 1591181940000).
+    const info = ticker.info as { openTime: string | number; closeTime: string | number };
+    const now = service.engine.kernel.now;
+    expect(Number(info.closeTime)).toBe(now);
+    expect(Number(info.openTime)).toBe(Math.floor((now - 86_400_000) / 60_000) * 60_000);
 
     const csv = readMaybeGzipped(USDM_RECORDING, 'candles_1m_derived_from_trades.csv').trim().split('\n').slice(1).map((l) => l.split(','));
     const candles = await usdm.fetchOHLCV(SYMBOL, '1m', START, 2);

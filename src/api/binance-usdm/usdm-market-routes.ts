@@ -10,6 +10,8 @@
  * shown is the one the kernel applies at its next funding time (configured, or the last one the
  * source announced and applied). fundingRate: the funding this service applied since it started
  * (each funding time that found a rate), as `{symbol, fundingRate, fundingTime, markPrice}`.
+ * ticker/24hr: the window closes at the engine's exchange time and opens at the start of the minute
+ * 24 hours before (`usdmWindowOpen`).
  */
 import type { Instrument } from '../../core/instruments/instrument.js';
 import type { KernelEvent } from '../../core/kernel/events.js';
@@ -151,7 +153,7 @@ export function registerUsdmMarketRoutes(ctx: BinanceContext, funding: FundingHi
   const ticker24 = (i: Instrument) => {
     // USD-M's 24-hour ticker has no book fields and no previous close.
     const { bidPrice: _bp, bidQty: _bq, askPrice: _ap, askQty: _aq, prevClosePrice: _pc, ...fields } = binanceDayTicker(kernel(), ctx.tape, i.symbol);
-    return fields;
+    return { ...fields, openTime: usdmWindowOpen(fields.closeTime) };
   };
 
   ctx.route('GET', '/v1/ticker/24hr', (p) => many(p, 1, 40), async (_request, _reply, p) => {
@@ -175,4 +177,17 @@ export function registerUsdmMarketRoutes(ctx: BinanceContext, funding: FundingHi
     };
     return one ? book(list[0]!) : list.map(book);
   });
+}
+
+const MINUTE = 60_000;
+
+/**
+ * The start of USD-M's rolling 24-hour window (`openTime` of `GET /fapi/v1/ticker/24hr`) closing at
+ * `closeTime` (Unix ms): 24 hours before it, down to the start of that minute. Binance's example
+ * answers closeTime 1591268346682 with openTime 1591181940000: 1591268346682 − 86 400 000 =
+ * 1591181946682, whose minute starts at 1591181940000. Spot's window starts exactly 24 h before.
+ */
+export function usdmWindowOpen(closeTime: number): number {
+  const start = closeTime - 86_400_000;
+  return start - (((start % MINUTE) + MINUTE) % MINUTE);
 }

@@ -180,8 +180,9 @@ function level([price, qty]: Level): [string, string] {
  * window opened at stands in for it: its first trade's, the nearest price to the one before it that
  * is known. Without any trade, 0.
  *
- * `openTime` here is the window's first kept trade's time (the engine's time now without one), as
- * USD-M's route answers it; Spot's route answers the window's start (`binanceSpotDayTicker`).
+ * `openTime` here is the window's first kept trade's time (the engine's time now without one); each
+ * route answers its own exchange's window start instead (`binanceSpotDayTicker`, USD-M's
+ * `usdmWindowOpen`).
  */
 export function binanceDayTicker(kernel: Kernel, tape: MarketTape, symbol: string, decimal: (v: string) => string = (v) => v) {
   const d = dayStatsOf(kernel, tape, symbol);
