@@ -143,6 +143,11 @@ describe('a bracket: an entry with a take-profit and a stop-loss attached', () =
       [{ type: 'LIMIT', price: '60000.00', stopLoss: { stopPrice: '60500.00' } }, "stopLoss.stopPrice must be below the entry's price 60000 for a BUY entry"],
       [{ type: 'LIMIT', price: '60000.00', takeProfit: { stopPrice: '60000.00' } }, "takeProfit.stopPrice must be above the entry's price 60000 for a BUY entry"],
       [{ side: 'SELL', type: 'LIMIT', price: '63000.00', takeProfit: { stopPrice: '63500.00' } }, "takeProfit.stopPrice must be below the entry's price 63000 for a SELL entry"],
+      // Binance's PRICE_FILTER for BTCUSDT: maxPrice 1000000.00. An exit the venue would refuse once the entry filled.
+      [{ takeProfit: { stopPrice: '1000000.01' } }, "price is outside the instrument's price range (takeProfit.stopPrice 1000000.01 is above the maximum 1000000)"],
+      [{ takeProfit: { stopPrice: '99999999' } }, 'takeProfit.stopPrice 99999999 is above the maximum 1000000'],
+      [{ takeProfit: { stopPrice: '62000.00', price: '1000000.01' } }, 'takeProfit.price 1000000.01 is above the maximum 1000000'],
+      [{ side: 'SELL', stopLoss: { stopPrice: '1000000.01' } }, 'stopLoss.stopPrice 1000000.01 is above the maximum 1000000'],
     ];
     for (const [fields, message] of refusals) {
       const events = s.handle(entry(fields));
@@ -152,6 +157,19 @@ describe('a bracket: an entry with a take-profit and a stop-loss attached', () =
     }
     const strip = (snapshot: string) => snapshot.replace(/"sequence":\d+/, '');
     expect(strip(s.kernel.snapshot())).toBe(strip(before));
+    // At the maximum itself the exit is one the venue takes.
+    expect(s.handle(entry({ takeProfit: { stopPrice: '1000000.00' } })).map(brief).filter((b) => b !== 'EQUITY')).toEqual(['ORDER_NEW b1', 'FILL b1', 'ORDER_NEW b1-tp']);
+  });
+
+  it("refuses on USD-M a stop-loss under the perpetual's minimum price (Binance's PRICE_FILTER for BTCUSDT: minPrice 556.80), and takes one at it", () => {
+    const usdm = loadRecording(USDM_RECORDING);
+    const s = new RecordingStepper(usdm);
+    s.advanceTo(1723161330000);
+    s.handle({ kind: 'account.open', time: s.kernel.now, account: 'f', type: 'futures', leverage: 10, balances: { USDT: '20000' } });
+    const place = (stopPrice: string, id: string) => s.handle({ kind: 'order.place', time: s.kernel.now, account: 'f', symbol: s.symbol, side: 'BUY', type: 'LIMIT', price: '60000.0', quantity: '0.01', ocoGroup: id, clientOrderId: id, stopLoss: { stopPrice } });
+    const refused = place('556.7', 'low');
+    expect(refused).toMatchObject([{ type: 'ORDER_REJECTED', code: 'INVALID_PRICE', message: "price is outside the instrument's price range (stopLoss.stopPrice 556.7 is below the minimum 556.8)" }]);
+    expect(place('556.8', 'at').map((e) => e.type)).toContain('ORDER_NEW');
   });
 
   it('counts the entry and its exits against the caps together, as an OTOCO does: with 5 stops open (MAX_NUM_ALGO_ORDERS 5) a bracket is refused whole and nothing changes; with 4, a stop-loss alone fits and two exits do not', () => {

@@ -32,7 +32,7 @@ import { formatFixed, isMultipleOf, parseFixed, roundToIncrement, type Fixed } f
 import { feeAssetMode, type FeeSchedule } from '../matching/fee-model.js';
 import { isOpenStatus } from '../orders/order-status.js';
 import type { BracketExits, ExitLeg, Order, Side } from '../orders/order.js';
-import { fail, ok, type Result } from '../orders/rejection.js';
+import { fail, ok, PRICE_RANGE_WORDS, type Result } from '../orders/rejection.js';
 import type { ExitLegInput, PlaceOrderInput } from './inputs.js';
 import type { KernelCore } from './kernel-state.js';
 
@@ -84,6 +84,11 @@ function exitLeg(raw: ExitLegInput | undefined, name: string, instrument: Instru
     }
     if (value <= 0n) return fail('INVALID_ORDER', `${name}.${field} must be positive`);
     if (!isMultipleOf(value, tickSize)) return fail('INVALID_PRICE', `${name}.${field} ${text} is not a multiple of the tick size ${formatFixed(tickSize)}`);
+    // PRICE_FILTER's range, as for the exit placed on its own (exchange-rules.ts): an exit the venue
+    // would refuse once the entry fills is refused with the entry, not left for then.
+    const { minPrice, maxPrice } = instrument;
+    if (minPrice !== undefined && value < minPrice) return fail('INVALID_PRICE', `${name}.${field} ${text} is below the minimum ${formatFixed(minPrice)}`, PRICE_RANGE_WORDS);
+    if (maxPrice !== undefined && value > maxPrice) return fail('INVALID_PRICE', `${name}.${field} ${text} is above the maximum ${formatFixed(maxPrice)}`, PRICE_RANGE_WORDS);
     return ok(value);
   };
   const stop = price('stopPrice', raw.stopPrice);
