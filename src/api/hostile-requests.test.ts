@@ -66,6 +66,26 @@ describe('hostile requests', () => {
     });
   }
 
+  it('refuses a price of 100,001 digits, or of 100,000 decimals, in a message that echoes its first 40 characters and its length, not the whole', async () => {
+    const huge = `1${'0'.repeat(100_000)}`;
+    const fine = `0.${'0'.repeat(99_999)}1`;
+    const order = { symbol: 'BTCUSDT', side: 'BUY', type: 'LIMIT', quantity: '0.001', price: '60000' };
+    const cases: [Record<string, unknown>, string, string][] = [
+      [{ ...order, price: huge }, 'INVALID_PRICE', `price is outside the instrument's price range (price 1${'0'.repeat(39)}…(100001 characters) is above the maximum 1000000)`],
+      // The run echoed is the quoted text: 2 quotes + "0." + 99,999 zeros + "1" = 100,004 characters.
+      [{ ...order, price: fine }, 'INVALID_ORDER', `Invalid parameter (price: more than 18 decimal places: "0.${'0'.repeat(37)}…(100004 characters))`],
+      [{ ...order, type: 'STOP_LOSS', side: 'SELL', price: undefined, stopPrice: huge }, 'INVALID_PRICE', `(stopPrice 1${'0'.repeat(39)}…(100001 characters) is above the maximum 1000000)`],
+      [{ ...order, takeProfit: { stopPrice: huge } }, 'INVALID_PRICE', `(takeProfit.stopPrice 1${'0'.repeat(39)}…(100001 characters) is above the maximum 1000000)`],
+    ];
+    for (const [payload, code, message] of cases) {
+      const res = await inject({ method: 'POST', url: '/api/orders', headers: bearer(), payload });
+      expect(res.statusCode).toBe(400);
+      expect(res.body.length, code).toBeLessThan(400);
+      expect(res.json().code).toBe(code);
+      expect(res.json().message, res.json().message).toContain(message);
+    }
+  });
+
   const mexcCases: Array<[string, InjectOptions, number, number]> = [
     ['an undecodable escape', { url: '/api/v3/order/%E0%A4%A' }, 400, 700004],
     ['an unknown MEXC route', { url: '/api/v3/nothing' }, 404, 404],

@@ -30,6 +30,7 @@
  * keeps the inputs since the newest checkpoint handed in.
  */
 import { DecimalLevels } from '../book/decimal-levels.js';
+import { boundedText } from '../bounded-text.js';
 import type { Instrument } from '../instruments/instrument.js';
 import { formatFixed, parseFixed, type Fixed } from '../money/fixed.js';
 import type { Market } from '../matching/market.js';
@@ -413,8 +414,9 @@ export class Kernel {
 
   private rejected(input: unknown, code: InputRejectedEvent['code'], message: string): InputRejectedEvent {
     const fields = typeof input === 'object' && input !== null ? (input as Record<string, unknown>) : {};
-    const kind = typeof fields.kind === 'string' ? fields.kind : typeof input;
-    const event: InputRejectedEvent = { type: 'INPUT_REJECTED', at: this.s.clock, seq: this.s.sequence, kind, code, message };
+    // What the input carried is echoed bounded (bounded-text.ts): a refused input never makes an event as long as itself.
+    const kind = typeof fields.kind === 'string' ? boundedText(fields.kind) : typeof input;
+    const event: InputRejectedEvent = { type: 'INPUT_REJECTED', at: this.s.clock, seq: this.s.sequence, kind, code, message: boundedText(message) };
     return typeof fields.account === 'string' ? { ...event, account: fields.account } : event;
   }
 

@@ -3,6 +3,8 @@
  * code and message the exchange answers with, so that every edge (replay output, native API,
  * MEXC-compatible API) reports the exchange's own words.
  */
+import { boundedText } from '../bounded-text.js';
+
 export const REJECTION_CODES = {
   INSUFFICIENT_BALANCE: { mexcCode: 10101, message: 'Insufficient balance' },
   MIN_NOTIONAL: { mexcCode: 30002, message: 'The minimum transaction volume cannot be less than:' },
@@ -61,13 +63,16 @@ export interface Rejection {
 export const PRICE_RANGE_WORDS = "price is outside the instrument's price range";
 
 /**
- * A refusal with its code's MEXC code and words, `detail` appended. `words` replaces the code's own
+ * A refusal with its code's MEXC code and words, `given` (the detail) appended, any run of it over
+ * 100 characters cut (`boundedText`). `words` replaces the code's own
  * where one code covers refusals its words would misname (INVALID_PRICE: off the tick, or outside
  * the price range).
  */
-export function rejection(code: RejectionCode, detail?: string, words?: string): Rejection {
+export function rejection(code: RejectionCode, given?: string, words?: string): Rejection {
   const spec = REJECTION_CODES[code];
   const base = words ?? spec.message;
+  // A value the request carried, echoed in the detail, is cut when it is absurdly long (bounded-text.ts).
+  const detail = given === undefined ? undefined : boundedText(given);
   return { code, mexcCode: spec.mexcCode, message: detail === undefined ? base : base.endsWith(':') ? `${base}${detail}` : `${base} (${detail})` };
 }
 
