@@ -9,6 +9,7 @@
  */
 import type { EdgeError } from '../edge-errors.js';
 import type { ExecutionResult } from '../service-deps.js';
+import { boundedText } from '../../core/bounded-text.js';
 import { div, formatFixed, isMultipleOf, parseFixed, type Fixed } from '../../core/money/fixed.js';
 import { PRICE_RANGE_WORDS, type RejectionCode } from '../../core/orders/rejection.js';
 import type { EXECUTION_ERROR_CODES } from '../../execution/order-execution-service.js';
@@ -17,12 +18,17 @@ import { volOf, type Contract } from './mexc-contract-symbols.js';
 type FacadeError = Extract<ExecutionResult<unknown>, { ok: false }>['error'];
 
 export class MexcContractError extends Error {
+  readonly msg: string;
+
   constructor(
     readonly code: number,
-    readonly msg: string,
+    msg: string,
     readonly status = 200,
   ) {
-    super(msg);
+    // A value of the request the message echoes is cut when absurdly long, as the kernel's refusals cut it.
+    const bounded = boundedText(msg);
+    super(bounded);
+    this.msg = bounded;
   }
   get body(): { success: false; code: number; message: string } {
     return { success: false, code: this.code, message: this.msg };
