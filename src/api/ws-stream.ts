@@ -24,6 +24,7 @@
  * authenticated account is deleted, the connection is told so and closed (4001).
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { boundedText } from '../core/bounded-text.js';
 import type { EdgeLimits } from '../config/limits-config.js';
 import type { WebSocket } from 'ws';
 import type { KernelEvent } from '../core/kernel/events.js';
@@ -58,7 +59,8 @@ export function registerStream(app: FastifyInstance, deps: ServiceDeps, limits: 
       const send = (message: unknown) => {
         if (socket.readyState === socket.OPEN) socket.send(JSON.stringify(message));
       };
-      const error = (code: string, message: string) => send({ op: 'error', code, message });
+      // What the frame carried and the message echoes (a channel, an op) is cut when absurdly long (core/bounded-text.ts).
+      const error = (code: string, message: string) => send({ op: 'error', code, message: boundedText(message) });
 
       const subscriptions = () => markets.size + depths.size + (wantsAccount ? 1 : 0);
 

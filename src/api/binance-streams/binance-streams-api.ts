@@ -123,7 +123,7 @@ export async function registerBinanceStreams(app: FastifyInstance, deps: Service
       listenKeyRoutes('/fapi/v1/listenKey', 'futures');
 
       const upgradeRequired = async (request: FastifyRequest, reply: FastifyReply) =>
-        reply.code(426).header('upgrade', 'websocket').send({ code: -1020, msg: `This operation is not supported. ${request.url.split('?')[0] ?? ''} is a WebSocket: connect with Upgrade: websocket` });
+        reply.code(426).header('upgrade', 'websocket').send(binanceErrors.unsupportedOperation(`${request.url.split('?')[0] ?? ''} is a WebSocket: connect with Upgrade: websocket`).body);
       const streamRoute = (url: string, market: StreamMarket, combined: boolean) =>
         scope.route({
           method: 'GET',

@@ -14,6 +14,7 @@
  * `close()`, which leaves every stream it held.
  * Cost: per frame, one socket write of bytes already serialized.
  */
+import { boundedText } from '../../core/bounded-text.js';
 import type { Kernel } from '../../core/kernel/kernel.js';
 import { parseJsonExactly } from '../exact-json.js';
 import type { StreamMarket } from './listen-keys.js';
@@ -168,7 +169,8 @@ export class MarketStreamSession implements FrameSubscriber {
   }
 
   private error(code: number, msg: string, id: RequestId): void {
-    this.answer({ error: { code, msg }, id });
+    // What the frame carried and the message echoes (a stream name, a method) is cut when absurdly long (core/bounded-text.ts).
+    this.answer({ error: { code, msg: boundedText(msg) }, id });
   }
 }
 

@@ -19,6 +19,7 @@
  * request repeated made every event of the account go out once per copy.
  * Not modelled: `session.logon`, order placement over the WebSocket API, request weights.
  */
+import { boundedText } from '../../core/bounded-text.js';
 import type { KernelEvent } from '../../core/kernel/events.js';
 import type { Kernel } from '../../core/kernel/kernel.js';
 import type { CredentialStore } from '../../persistence/credential-store.js';
@@ -135,6 +136,7 @@ export class WsApiSession {
   }
 
   private fail(id: RequestId, status: number, code: number, msg: string): void {
-    this.options.send({ id, status, error: { code, msg } });
+    // What the frame carried and the message echoes (a method) is cut when absurdly long (core/bounded-text.ts).
+    this.options.send({ id, status, error: { code, msg: boundedText(msg) } });
   }
 }

@@ -32,6 +32,7 @@
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { WebSocket } from 'ws';
+import { boundedText } from '../../core/bounded-text.js';
 import type { FillEvent, KernelEvent, OrderDoneEvent, OrderNewEvent } from '../../core/kernel/events.js';
 import type { KernelInput } from '../../core/kernel/inputs.js';
 import { extend } from '../../core/objects.js';
@@ -256,7 +257,8 @@ export function registerMexcStream(app: FastifyInstance, ctx: MexcStreamContext)
         const id = typeof message.id === 'number' && Number.isSafeInteger(message.id) && message.id >= 0 ? message.id : 0;
         const method = typeof message.method === 'string' ? message.method.toUpperCase() : '';
         if (method === 'PING') return sendJson({ id, code: 0, msg: 'PONG' });
-        if (method !== 'SUBSCRIPTION' && method !== 'UNSUBSCRIPTION') return sendJson({ id, code: 0, msg: `Invalid method ${JSON.stringify(message.method)}: SUBSCRIPTION, UNSUBSCRIPTION or PING` });
+        // A method or a channel the frame carried is echoed cut when absurdly long (core/bounded-text.ts).
+        if (method !== 'SUBSCRIPTION' && method !== 'UNSUBSCRIPTION') return sendJson({ id, code: 0, msg: boundedText(`Invalid method ${JSON.stringify(message.method)}: SUBSCRIPTION, UNSUBSCRIPTION or PING`) });
         const params = Array.isArray(message.params) ? message.params.filter((p): p is string => typeof p === 'string') : [];
         if (params.length === 0) return sendJson({ id, code: 0, msg: 'Invalid params: a list of channels' });
         // One answer for a list longer than a connection may hold: refusing each name would answer a
@@ -271,13 +273,13 @@ export function registerMexcStream(app: FastifyInstance, ctx: MexcStreamContext)
             publics.delete(channel);
             privates.delete(channel);
           }
-          return sendJson({ id, code: 0, msg: params.join(',') });
+          return sendJson({ id, code: 0, msg: params.map(boundedText).join(',') });
         }
         const accepted: string[] = [];
         for (const channel of params) {
           const refused = subscribe(channel);
           if (refused === undefined) accepted.push(channel);
-          else sendJson({ id, code: 0, msg: `Not Subscribed successfully! [${channel}].  Reason： ${refused}` });
+          else sendJson({ id, code: 0, msg: boundedText(`Not Subscribed successfully! [${channel}].  Reason： ${refused}`) });
         }
         if (accepted.length > 0) sendJson({ id, code: 0, msg: accepted.join(',') });
       };
