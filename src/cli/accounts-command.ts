@@ -10,6 +10,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { CommanderError, type Command } from 'commander';
 import { formatConfigErrors, loadConfig } from '../config/index.js';
 import type { NewAccount } from '../api/account-service.js';
+import { boundedText } from '../core/bounded-text.js';
 import { feeTextProblem } from '../core/instruments/fee-bounds.js';
 import { parseBalances } from '../market-data/orders-file.js';
 import { StartupError } from '../service/startup-error.js';
@@ -190,7 +191,8 @@ async function run<T = undefined>(io: AccountsIo, opts: CommonOptions, work: (ba
 }
 
 function newAccountSpec(opts: CreateOptions, io: AccountsIo): NewAccount {
-  const bad = (message: string) => new AccountsCommandError(message, 2);
+  // A flag's value the message echoes is cut when absurdly long (core/bounded-text.ts), as the engine's refusals cut a request's.
+  const bad = (message: string) => new AccountsCommandError(boundedText(message), 2);
   const name = opts.name.trim();
   if (name.length === 0 || name.length > 80) throw bad('--name must be 1 to 80 characters');
   const type = opts.type ?? 'spot';
@@ -233,7 +235,7 @@ function balancesOption(text: string): Record<string, string> {
   try {
     return parseBalances(text);
   } catch (error) {
-    throw new AccountsCommandError(`--balances: ${error instanceof Error ? error.message.replace(/^balances: /, '') : String(error)}`, 2);
+    throw new AccountsCommandError(boundedText(`--balances: ${error instanceof Error ? error.message.replace(/^balances: /, '') : String(error)}`), 2);
   }
 }
 
