@@ -55,6 +55,8 @@ interface CreateOptions extends CommonOptions {
 }
 
 const DECIMAL = /^\d+(\.\d+)?$/;
+/** A maker rate may be negative: a rebate (core/instruments/fee-bounds.ts). */
+const SIGNED_DECIMAL = /^-?\d+(\.\d+)?$/;
 
 export function registerAccountsCommand(program: Command, io: AccountsIo = processIo): void {
   const accounts = program
@@ -78,7 +80,7 @@ export function registerAccountsCommand(program: Command, io: AccountsIo = proce
     .requiredOption('--name <name>', 'display name (1-80 characters)')
     .option('--type <type>', 'spot or futures', 'spot')
     .option('--balances <list>', 'starting balances ASSET=amount[,ASSET=amount…] (default: PAPER_TRADING_INITIAL_BALANCE_*)')
-    .option('--maker-fee <rate>', 'maker fee as a decimal fraction, e.g. 0.001')
+    .option('--maker-fee <rate>', 'maker fee as a decimal fraction, e.g. 0.001; negative for a rebate, e.g. -0.0001')
     .option('--taker-fee <rate>', 'taker fee as a decimal fraction, e.g. 0.001')
     .option('--leverage <n>', 'futures: default leverage, a whole number 1-125')
     .option('--margin-mode <mode>', 'futures: isolated or cross')
@@ -197,11 +199,11 @@ function newAccountSpec(opts: CreateOptions, io: AccountsIo): NewAccount {
   if (name.length === 0 || name.length > 80) throw bad('--name must be 1 to 80 characters');
   const type = opts.type ?? 'spot';
   if (type !== 'spot' && type !== 'futures') throw bad(`--type must be spot or futures (got "${type}")`);
-  const decimal = (flag: string, value: string | undefined): string | undefined => {
-    if (value !== undefined && !DECIMAL.test(value)) throw bad(`${flag} must be a decimal number such as 0.001 (got "${value}")`);
+  const decimal = (flag: string, value: string | undefined, pattern = DECIMAL): string | undefined => {
+    if (value !== undefined && !pattern.test(value)) throw bad(`${flag} must be a decimal number such as 0.001 (got "${value}")`);
     return value;
   };
-  const maker = decimal('--maker-fee', opts.makerFee);
+  const maker = decimal('--maker-fee', opts.makerFee, SIGNED_DECIMAL);
   const taker = decimal('--taker-fee', opts.takerFee);
   // The bounds every fee schedule keeps (core/instruments/fee-bounds.ts), checked here so that a rate out of them is bad input naming its flag.
   const fees = feeTextProblem({ maker, taker });
