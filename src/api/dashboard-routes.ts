@@ -21,6 +21,7 @@ import { fileURLToPath } from 'node:url';
 import fastifyHelmet from '@fastify/helmet';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
+import { boundedText } from '../core/bounded-text.js';
 import { ACCOUNT_OR_ADMIN_KEY } from './edge-guards.js';
 import { givenFieldsFirst } from './given-fields-first.js';
 import type { ServiceDeps } from './service-deps.js';
@@ -139,7 +140,8 @@ function registerDashboardRoutes(app: FastifyInstance, deps: ServiceDeps, dir: s
     if (!file.startsWith(root)) return reply.code(404).send({ code: 'NOT_FOUND', message: 'not found' });
     const found = await isFile(file);
     if (found) return sendFile(reply, file, relative.startsWith('assets/'));
-    if (extname(relative) !== '') return reply.code(404).send({ code: 'NOT_FOUND', message: `no file ${path}` });
+    // The path is the request's: named cut when absurdly long (core/bounded-text.ts).
+    if (extname(relative) !== '') return reply.code(404).send({ code: 'NOT_FOUND', message: boundedText(`no file ${path}`) });
     const index = join(root, 'index.html');
     if (!(await isFile(index))) {
       return reply.code(503).type('text/plain; charset=utf-8').send('The dashboard is not built: run `npm run build` (it runs `vite build`).');
