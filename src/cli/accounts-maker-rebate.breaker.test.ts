@@ -5,15 +5,18 @@
  * default taker rate (0.1 % on BTCUSDT) is a valid schedule. A rebate past the bounds is still bad
  * input, refused before the database is opened.
  */
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { runAccountsCommand } from '../test-kit/accounts-cli.js';
 
 describe('papertrade accounts create with a negative --maker-fee', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'papertrade-rebate-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
   it('creates the account with a rebate of 0.0001 (-100000000000000 × 10^-18 in its export)', { timeout: 60_000 }, async () => {
-    const env = { DATABASE_URL: `sqlite:${join(mkdtempSync(join(tmpdir(), 'papertrade-rebate-')), 'papertrade.db')}`, LOG_LEVEL: 'silent' };
+    const env = { DATABASE_URL: `sqlite:${join(dir, 'papertrade.db')}`, LOG_LEVEL: 'silent' };
     const created = await runAccountsCommand(['create', '--name', 'rebate', '--maker-fee', '-0.0001', '--json'], env);
     expect(created.err).toBe('');
     expect(created.code).toBe(0);
@@ -23,7 +26,7 @@ describe('papertrade accounts create with a negative --maker-fee', () => {
   });
 
   it('refuses a rebate of 2 % (past the 1 % bound) as bad input, before the database is opened', async () => {
-    const untouched = join(mkdtempSync(join(tmpdir(), 'papertrade-rebate-')), 'never.db');
+    const untouched = join(dir, 'never.db');
     const result = await runAccountsCommand(['create', '--name', 'x', '--maker-fee', '-0.02'], { DATABASE_URL: `sqlite:${untouched}`, LOG_LEVEL: 'silent' });
     expect(result).toEqual({ code: 2, out: '', err: 'papertrade accounts: --maker-fee: maker fee must be a fraction from -0.01 to 0.01 (at most 1 % either way), got -0.02\n' });
     expect(existsSync(untouched)).toBe(false);

@@ -4,10 +4,10 @@
  * its length. A 100,000-character argument fits a command line (Linux takes 131,072 bytes per
  * argument); the oracle is that rule applied by hand.
  */
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { runAccountsCommand } from '../test-kit/accounts-cli.js';
 
 const A = 'A'.repeat(100_000);
@@ -16,7 +16,9 @@ const HUGE = `1${'0'.repeat(100_000)}`;
 const cut = (run: string) => `${run.slice(0, 40)}…(${run.length} characters)`;
 
 describe('papertrade accounts create with a flag of 100,000 characters', () => {
-  const env = { DATABASE_URL: `sqlite:${join(mkdtempSync(join(tmpdir(), 'papertrade-echo-')), 'never.db')}`, LOG_LEVEL: 'silent' };
+  const dir = mkdtempSync(join(tmpdir(), 'papertrade-echo-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const env = { DATABASE_URL: `sqlite:${join(dir, 'never.db')}`, LOG_LEVEL: 'silent' };
 
   it('refuses a maker fee of 100,001 digits, out of the fee bounds, echoing it bounded (exit 2)', async () => {
     const result = await runAccountsCommand(['create', '--name', 'x', '--maker-fee', HUGE], env);

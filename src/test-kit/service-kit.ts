@@ -2,7 +2,7 @@
  * The service in-process for tests: a real durable engine on a temporary SQLite file, the real
  * recording fed up to a chosen moment, the paper facade, and the Fastify app (driven with `inject`).
  */
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
@@ -42,6 +42,9 @@ export interface TestService {
    * wall time after each, so that sockets get their frames step by step as they would live.
    */
   feedFor(ms: number, stepMs?: number): Promise<void>;
+  /** The service's database (a SQLite file in a temporary directory of its own, unless the options named another). */
+  readonly databaseUrl: string;
+  /** Closes the service and removes its temporary directory, database included. */
   close(): Promise<void>;
   /**
    * Closes the service (the read tables checked as `close` checks them) and starts it again on the
@@ -68,11 +71,16 @@ export interface TestServiceOptions {
 }
 
 export async function startTestService(options: TestServiceOptions = {}): Promise<TestService> {
-  return start(options, { databaseUrl: `sqlite:${join(mkdtempSync(join(tmpdir(), 'papertrade-api-')), 'test.db')}`, fedUntil: undefined });
+  const dir = mkdtempSync(join(tmpdir(), 'papertrade-api-'));
+  return start(options, { databaseUrl: `sqlite:${join(dir, 'test.db')}`, fedUntil: undefined, dir });
 }
 
-/** The service on `databaseUrl` (unless the options name another database); `fedUntil` set: a restart, the recording resumes after it. */
-async function start(options: TestServiceOptions, from: { readonly databaseUrl: string; readonly fedUntil: number | undefined }): Promise<TestService> {
+/**
+ * The service on `databaseUrl` (unless the options name another database); `fedUntil` set: a
+ * restart, the recording resumes after it. `dir`: the temporary directory of the database, removed
+ * by the service's `close()` (a restart keeps it).
+ */
+async function start(options: TestServiceOptions, from: { readonly databaseUrl: string; readonly fedUntil: number | undefined; readonly dir: string }): Promise<TestService> {
   const recording = loadRecording(options.recording ?? BUNDLED_RECORDING);
   const engine = await DurableEngine.open({
     databaseUrl: from.databaseUrl,
@@ -128,16 +136,24 @@ async function start(options: TestServiceOptions, from: { readonly databaseUrl: 
     get fedUntil() {
       return fedUntil;
     },
+    databaseUrl: options.engine?.databaseUrl ?? from.databaseUrl,
     async feedFor(ms: number, stepMs = 250) {
       for (const end = fedUntil + ms; fedUntil < end; ) {
         await feedUntil(fedUntil + stepMs);
         await new Promise((resolve) => setTimeout(resolve, 5));
       }
     },
-    close: () => closeService(),
+    async close() {
+      try {
+        await closeService();
+      } finally {
+        // The database goes with the service: a suite or a bench run leaves nothing in the temp directory.
+        rmSync(from.dir, { recursive: true, force: true });
+      }
+    },
     async restart(restartOptions = {}) {
       await closeService(restartOptions.snapshot);
-      return start(options, { databaseUrl: from.databaseUrl, fedUntil });
+      return start(options, { databaseUrl: from.databaseUrl, fedUntil, dir: from.dir });
     },
   };
   async function closeService(snapshot?: boolean): Promise<void> {
