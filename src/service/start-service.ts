@@ -143,9 +143,15 @@ export async function startService(env: NodeJS.ProcessEnv = process.env, options
   if (livePorts !== undefined) await livePorts.reconciler.run();
   feed = source.startFeed(hub, (status) => app.log[status.status === 'synced' ? 'info' : 'warn']({ feed: status }, `market feed ${status.symbol}: ${status.status}${status.reason !== undefined ? ` (${status.reason})` : ''}`));
   const symbols = source.instruments.map((i) => i.symbol);
-  const synced = () => symbols.every((symbol) => engine.kernel.bookStatus(symbol)?.status === 'synced');
-  await waitFor(synced, 15_000);
-  if (!synced()) print(`Order books not synced yet: ${symbols.filter((s) => engine.kernel.bookStatus(s)?.status !== 'synced').join(', ')}; orders on them wait until they are (GET /api/market/feeds).`);
+  // As the feeds say it (GET /api/market/feeds, /ready): a trades-only replay is synced once its
+  // prints arrive, though its book is empty between two of them (ADR 0041).
+  const unsynced = () => {
+    const statuses = feed?.status() ?? [];
+    return symbols.filter((symbol) => statuses.find((s) => s.symbol === symbol)?.status !== 'synced');
+  };
+  await waitFor(() => unsynced().length === 0, 15_000);
+  const waiting = unsynced();
+  if (waiting.length > 0) print(`Order books not synced yet: ${waiting.join(', ')}; orders on them wait until they are (GET /api/market/feeds).`);
   let address: string;
   try {
     address = await app.listen({ host: config.host, port: config.port });
