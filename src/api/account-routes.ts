@@ -70,7 +70,14 @@ export function registerAccountRoutes(app: FastifyInstance, deps: ServiceDeps): 
 
   app.post<{ Params: { id: string }; Body: { balances?: Record<string, string> } | undefined }>(
     '/api/accounts/:id/reset',
-    { config: ADMIN_KEY_ONLY, schema: { tags, params: AccountId, body: Type.Object({ balances: Type.Optional(Balances) }, { additionalProperties: false }) } },
+    {
+      config: ADMIN_KEY_ONLY,
+      schema: { tags, params: AccountId, body: Type.Object({ balances: Type.Optional(Balances) }, { additionalProperties: false }) },
+      // No body at all is a reset to the opening balances, as `{}` is (`curl -X POST …/reset`).
+      preValidation: async (request) => {
+        request.body ??= {};
+      },
+    },
     async (request) => {
       requireAdmin(request, deps.adminKeyHash);
       if (deps.credentials.byAccount(request.params.id) === undefined) throw HttpError.of({ code: 'UNKNOWN_ACCOUNT', message: `no account ${request.params.id}` });

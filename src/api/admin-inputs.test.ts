@@ -156,3 +156,29 @@ describe('admin inputs on a futures engine', () => {
     expect((await service.app.inject({ method: 'POST', url: '/api/account/leverage', headers: key, payload: { symbol: 'BTCUSDT', leverage: 20 } })).json()).toEqual({ symbol: 'BTCUSDT', leverage: 20 });
   });
 });
+
+describe('an account reset without a body', () => {
+  it('resets to the opening balances, as `{}` does, with or without a JSON content type; a body that is not an object is still refused', async () => {
+    const service = await startTestService({ until: 1723161300000 });
+    try {
+      const bob = (await service.app.inject({ method: 'POST', url: '/api/accounts', headers: admin, payload: { name: 'bob', balances: { USDT: '5000' } } })).json() as { id: string; apiKey: string };
+      const bought = async () => {
+        const order = await service.app.inject({ method: 'POST', url: '/api/orders', headers: bearer(bob.apiKey), payload: { symbol: 'BTCUSDT', side: 'BUY', type: 'MARKET', quantity: '0.01' } });
+        expect(order.json()).toMatchObject({ status: 'FILLED' });
+        expect(service.engine.kernel.balances(bob.id)!.BTC).toBeDefined();
+      };
+      const opening = { id: bob.id, balances: { USDT: { free: '5000', locked: '0' } } };
+      await bought();
+      const bare = await service.app.inject({ method: 'POST', url: `/api/accounts/${bob.id}/reset`, headers: admin });
+      expect(bare.statusCode, bare.body).toBe(200);
+      expect(bare.json()).toEqual(opening);
+      await bought();
+      const emptyJson = await service.app.inject({ method: 'POST', url: `/api/accounts/${bob.id}/reset`, headers: { ...admin, 'content-type': 'application/json' }, payload: '' });
+      expect(emptyJson.statusCode, emptyJson.body).toBe(200);
+      expect(emptyJson.json()).toEqual(opening);
+      await refusedUnchanged(service, { method: 'POST', url: `/api/accounts/${bob.id}/reset`, headers: { ...admin, 'content-type': 'application/json' }, payload: '"all"' }, /body/);
+    } finally {
+      await service.close();
+    }
+  });
+});
