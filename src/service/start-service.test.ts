@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -75,4 +75,25 @@ describe('startService', () => {
       await third.stop();
     }
   }, 120_000);
+
+  it('live, names the default account a live one without exchange keys and says how to give it some, not a paper account with opening balances', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'papertrade-live-start-'));
+    const env = {
+      DATABASE_URL: `sqlite:${join(dir, 'db.sqlite')}`, PORT: String(await freePort()), HOST: '127.0.0.1', REPLAY_SPEED: 'max', LOG_LEVEL: 'silent',
+      PAPER_TRADING: 'false', LIVE_TRADING_CONFIRM: 'I_UNDERSTAND_REAL_MONEY', CREDENTIALS_KEY: 'ab'.repeat(32),
+    };
+    const lines: string[] = [];
+    const service = await startService(env, { print: (line) => lines.push(line) });
+    try {
+      const text = lines.join('\n');
+      const id = /Created the default live account "([^"]+)" without exchange keys/.exec(text)?.[1];
+      expect(id, text).toBeDefined();
+      expect(text).toContain(`until they are set with PUT /api/accounts/${id}/exchange-credentials (admin key)`);
+      expect(text).not.toContain('paper account');
+      expect(text).toMatch(/papertrade LIVE TRADING on/);
+    } finally {
+      await service.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
 });

@@ -176,7 +176,10 @@ export async function startService(env: NodeJS.ProcessEnv = process.env, options
     const futuresOnly = source.instruments.every((i) => i.market === 'perpetual');
     const keys = execution.mode === 'live' && config.exchangeApiKey !== undefined && config.exchangeApiSecret !== undefined ? { exchangeCredentials: { apiKey: config.exchangeApiKey, secret: config.exchangeApiSecret } } : {};
     created = await createAccount(deps, { name: 'default', type: futuresOnly ? 'futures' : 'spot', balances: config.initialBalances, ...keys }, 'service');
-    lines.push(`Created the default paper account "${created.accountId}" with ${Object.entries(config.initialBalances).map(([a, v]) => `${v} ${a}`).join(', ')}.`);
+    if (execution.mode === 'paper') lines.push(`Created the default paper account "${created.accountId}" with ${Object.entries(config.initialBalances).map(([a, v]) => `${v} ${a}`).join(', ')}.`);
+    // Live, an account's balances are the venue's, and without exchange keys its requests are refused.
+    else if ('exchangeCredentials' in keys) lines.push(`Created the default live account "${created.accountId}" with the exchange keys this start was given: its balances and orders are the venue's.`);
+    else lines.push(`Created the default live account "${created.accountId}" without exchange keys: its requests are refused (403 EXCHANGE_CREDENTIALS_MISSING) until they are set with PUT /api/accounts/${created.accountId}/exchange-credentials (admin key), or EXCHANGE_API_KEY and EXCHANGE_API_SECRET at the first start.`);
     lines.push(`  API key:    ${created.apiKey}`);
     lines.push(`  API secret: ${created.apiSecret}   (shown once; MEXC-style signing uses it)`);
   }
