@@ -47,7 +47,10 @@ export function checkDefaultLeverage(kernel: Kernel, type: 'spot' | 'futures' | 
   if (leverage === undefined) return;
   if (type !== 'futures') throw refuse('INVALID_REQUEST', 'leverage', 'only a futures account has a leverage');
   const max = maxDefaultLeverage(kernel);
-  if (!Number.isSafeInteger(leverage) || leverage < 1 || leverage > max) throw refuse('INVALID_LEVERAGE', 'leverage', `must be a whole number from 1 to ${max} (the range of every perpetual traded here)`);
+  if (Number.isSafeInteger(leverage) && leverage >= 1 && leverage <= max) return;
+  // With no perpetual traded, "from 1 to 1" would read as a rule of the account: say why instead.
+  if (!kernel.instruments().some((i) => i.market === 'perpetual')) throw refuse('INVALID_LEVERAGE', 'leverage', `must be 1: this server trades no perpetual (its market data is ${kernel.instruments().map((i) => i.symbol).join(', ')} spot), so no leverage above 1 applies; start it with a perpetual's market data, e.g. REPLAY_RECORDING=data/recordings/binance_usdm_btcusdt_20240808T2354Z`);
+  throw refuse('INVALID_LEVERAGE', 'leverage', `must be a whole number from 1 to ${max} (the range of every perpetual traded here)`);
 }
 
 /** Leverage for one symbol: a perpetual this engine trades, within its range. */
