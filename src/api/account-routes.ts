@@ -8,7 +8,6 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
-import { boundedText } from '../core/bounded-text.js';
 import { AccountDocumentSchema, documentProblem, type AccountDocumentBody } from './account-document-schema.js';
 import { createAccount, deleteAccount, importAccount, resetAccount } from './account-service.js';
 import { requireAdmin } from './auth.js';
@@ -92,8 +91,7 @@ export function registerAccountRoutes(app: FastifyInstance, deps: ServiceDeps): 
     async (request, reply) => {
       requireAdmin(request, deps.adminKeyHash);
       const problem = documentProblem(request.body.document, (symbol) => deps.hub.kernel.instrument(symbol)?.maxLeverage);
-      // The document's own values the problem names (an id, an asset) are cut when absurdly long (core/bounded-text.ts).
-      if (problem !== undefined) throw new HttpError(400, { code: 'INVALID_REQUEST', message: boundedText(`${problem.field}: ${problem.message}`) });
+      if (problem !== undefined) throw new HttpError(400, { code: 'INVALID_REQUEST', message: `${problem.field}: ${problem.message}` });
       const profile = await importAccount(deps, JSON.stringify(request.body.document), request.body.name, 'admin');
       return reply.code(201).send({ id: profile.accountId, name: profile.name, type: profile.type, apiKey: profile.apiKey, apiSecret: profile.apiSecret, balances: deps.hub.kernel.balances(profile.accountId) });
     },

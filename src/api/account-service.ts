@@ -3,7 +3,6 @@
  * row and the audit entry, in that order. A refused input leaves no credentials behind.
  */
 import { randomUUID } from 'node:crypto';
-import { boundedText } from '../core/bounded-text.js';
 import type { OpenAccountInput } from '../core/kernel/inputs.js';
 import type { AccountProfile } from '../persistence/credential-store.js';
 import type { ExchangeCredentials } from '../persistence/exchange-key-store.js';
@@ -90,7 +89,7 @@ export async function importAccount(deps: AccountDeps, document: string, name: s
   // Checked here too, so every caller (the admin route, `papertrade accounts import`) refuses a
   // malformed or edited document before anything is journaled.
   const problem = documentTextProblem(document, (symbol) => deps.hub.kernel.instrument(symbol)?.maxLeverage);
-  if (problem !== undefined) throw new HttpError(400, { code: 'INVALID_REQUEST', message: boundedText(`${problem.field}: ${problem.message}`) });
+  if (problem !== undefined) throw new HttpError(400, { code: 'INVALID_REQUEST', message: `${problem.field}: ${problem.message}` });
   const id = `acc_${randomUUID().replaceAll('-', '').slice(0, 16)}`;
   const events = await deps.hub.submit({ kind: 'account.import', time: deps.hub.now(), document, account: id });
   const refused = events.find((e) => e.type === 'ACCOUNT_REJECTED');

@@ -2,6 +2,9 @@
  * The one mapper from domain rejection codes to HTTP statuses. Every error body has the same
  * shape: `{ "code": "INSUFFICIENT_BALANCE", "message": "…", "mexcCode": 10101 }`.
  */
+import { boundedText } from '../core/bounded-text.js';
+import { extend } from '../core/objects.js';
+
 export interface ApiError {
   readonly code: string;
   readonly message: string;
@@ -32,12 +35,20 @@ export function httpStatusOf(code: string): number {
   return STATUS[code] ?? 400;
 }
 
+/**
+ * A refusal answered with `status` and `body`. A value of the request the message echoes is cut
+ * when absurdly long, as the kernel's and the dialects' refusals cut it (core/bounded-text.ts).
+ */
 export class HttpError extends Error {
+  readonly body: ApiError;
+
   constructor(
     readonly status: number,
-    readonly body: ApiError,
+    body: ApiError,
   ) {
-    super(body.message);
+    const message = boundedText(body.message);
+    super(message);
+    this.body = message === body.message ? body : extend(body, { message });
   }
 
   static of(error: ApiError): HttpError {
