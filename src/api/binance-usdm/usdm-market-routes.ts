@@ -152,8 +152,8 @@ export function registerUsdmMarketRoutes(ctx: BinanceContext, funding: FundingHi
 
   const ticker24 = (i: Instrument) => {
     // USD-M's 24-hour ticker has no book fields and no previous close.
-    const { bidPrice: _bp, bidQty: _bq, askPrice: _ap, askQty: _aq, prevClosePrice: _pc, ...fields } = binanceDayTicker(kernel(), ctx.tape, i.symbol);
-    return { ...fields, openTime: usdmWindowOpen(fields.closeTime) };
+    const { bidPrice: _bp, bidQty: _bq, askPrice: _ap, askQty: _aq, prevClosePrice: _pc, ...fields } = binanceDayTicker(kernel(), ctx.tape, i.symbol, usdmWindowOpen);
+    return fields;
   };
 
   ctx.route('GET', '/v1/ticker/24hr', (p) => many(p, 1, 40), async (_request, _reply, p) => {

@@ -180,11 +180,11 @@ function level([price, qty]: Level): [string, string] {
  * window opened at stands in for it: its first trade's, the nearest price to the one before it that
  * is known. Without any trade, 0.
  *
- * `openTime` here is the window's first kept trade's time (the engine's time now without one); each
- * route answers its own exchange's window start instead (`binanceSpotDayTicker`, USD-M's
- * `usdmWindowOpen`).
+ * `closeTime` is the engine's exchange time now and `openTime` the window's start as the route's
+ * exchange states it, `windowOpen(closeTime)`: Spot's 24 h before (`binanceSpotDayTicker`), USD-M's
+ * the start of that minute (`usdmWindowOpen`), whether or not a trade fell at it.
  */
-export function binanceDayTicker(kernel: Kernel, tape: MarketTape, symbol: string, decimal: (v: string) => string = (v) => v) {
+export function binanceDayTicker(kernel: Kernel, tape: MarketTape, symbol: string, windowOpen: (closeTime: number) => number, decimal: (v: string) => string = (v) => v) {
   const d = dayStatsOf(kernel, tape, symbol);
   const before = tape.tradesOf(symbol).filter((t) => t.time <= d.closeTime - DAY).at(-1);
   const fields = dayTickerFields(d);
@@ -205,7 +205,7 @@ export function binanceDayTicker(kernel: Kernel, tape: MarketTape, symbol: strin
     lowPrice: decimal(fields.lowPrice),
     volume: decimal(fields.volume),
     quoteVolume: decimal(fields.quoteVolume),
-    openTime: fields.openTime,
+    openTime: windowOpen(fields.closeTime),
     closeTime: fields.closeTime,
     firstId: d.first?.id ?? -1,
     lastId: d.last?.id ?? -1,
@@ -226,18 +226,16 @@ function tickerTypeOf(text: string | undefined): BinanceTickerType {
 /**
  * Binance Spot's 24-hour ticker of `symbol` (`GET /api/v3/ticker/24hr`), prices and quantities with
  * 8 decimals. `openTime` and `closeTime` are the rolling window's bounds, as in Binance's example
- * (closeTime − openTime = 86 400 000 ms): `closeTime` the engine's exchange time now, `openTime`
- * 24 hours before it, whether or not a trade fell at its start.
+ * (closeTime − openTime = 86 400 000 ms).
  *
  * MINI: Binance's twelve documented fields, in its order (symbol, the window's OHLC as open, high,
  * low and last price, the two volumes, the window, the first and last trade ids and the count);
  * FULL: `binanceDayTicker`'s twenty-one.
  */
 export function binanceSpotDayTicker(kernel: Kernel, tape: MarketTape, symbol: string, type: BinanceTickerType) {
-  const full = binanceDayTicker(kernel, tape, symbol, binanceDecimal);
-  const window = extend(full, { openTime: full.closeTime - DAY });
-  if (type === 'FULL') return window;
-  const { openPrice, highPrice, lowPrice, lastPrice, volume, quoteVolume, openTime, closeTime, firstId, lastId, count } = window;
+  const full = binanceDayTicker(kernel, tape, symbol, (closeTime) => closeTime - DAY, binanceDecimal);
+  if (type === 'FULL') return full;
+  const { openPrice, highPrice, lowPrice, lastPrice, volume, quoteVolume, openTime, closeTime, firstId, lastId, count } = full;
   return { symbol, openPrice, highPrice, lowPrice, lastPrice, volume, quoteVolume, openTime, closeTime, firstId, lastId, count };
 }
 
