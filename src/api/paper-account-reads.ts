@@ -110,7 +110,12 @@ export class PaperAccountReads implements AccountReadPort {
     const state = kernel.account(accountId);
     if (state?.kind !== 'futures') return this.fresh([]);
     return this.fresh(
-      state.openPositions().map((p) => positionView(accountId, p, kernel.instrument(p.symbol)!, kernel.markPrice(p.symbol), { account: state, instrumentOf: (symbol) => kernel.instrument(symbol), markOf: (symbol) => kernel.markPrice(symbol) })),
+      // A position that cannot be liquidated (1× long, or ample margin) reads `liquidationPrice: null`,
+      // as a live account's does (account-read-port.ts), not without the field.
+      state.openPositions().map((p) => {
+        const view = positionView(accountId, p, kernel.instrument(p.symbol)!, kernel.markPrice(p.symbol), { account: state, instrumentOf: (symbol) => kernel.instrument(symbol), markOf: (symbol) => kernel.markPrice(symbol) });
+        return view.liquidationPrice === undefined ? extend(view, { liquidationPrice: null }) : view;
+      }),
     );
   }
 

@@ -116,7 +116,8 @@ export interface Position {
   readonly unrealizedPnl?: string;
   readonly leverage: number;
   readonly marginUsed: string;
-  readonly liquidationPrice?: string;
+  /** Null where the position cannot be liquidated (1× long, or margin enough). */
+  readonly liquidationPrice: string | null;
   readonly realizedPnl: string;
 }
 
