@@ -88,6 +88,19 @@ describeEachDialect((name) => `the writer lease on ${name}`, (dialect) => {
     }
   });
 
+  it('says nothing of a wait when the lease is free, or when it may not wait', async () => {
+    const a = await connect();
+    try {
+      const told: LeaseHolder[] = [];
+      const first = await WriterLease.acquire(a.db, 'server', { waitMs: 30_000, onWait: (holder) => told.push(holder) });
+      await expect(WriterLease.acquire(a.db, 'accounts', { waitMs: 0, onWait: (holder) => told.push(holder) })).rejects.toBeInstanceOf(WriterLeaseHeldError);
+      expect(told).toEqual([]);
+      await first.release();
+    } finally {
+      await a.close();
+    }
+  });
+
   it('waits for a holder to finish when asked to', async () => {
     const a = await connect();
     const b = await connect();
@@ -95,8 +108,14 @@ describeEachDialect((name) => `the writer lease on ${name}`, (dialect) => {
       const first = await WriterLease.acquire(a.db, 'accounts');
       setTimeout(() => void first.release(), 300);
       const started = Date.now();
-      const second = await WriterLease.acquire(b.db, 'server', { waitMs: 30_000 }); // a bound for a loaded machine: the holder lets go after 300 ms
+      const told: [LeaseHolder, number][] = [];
+      const second = await WriterLease.acquire(b.db, 'server', { waitMs: 30_000, onWait: (holder, ms) => told.push([holder, ms]) }); // a bound for a loaded machine: the holder lets go after 300 ms
       expect(Date.now() - started).toBeGreaterThanOrEqual(250);
+      // Told once, at the start of the wait, who holds the database and for how long it waits.
+      expect(told).toHaveLength(1);
+      expect(told[0]![0]).toMatchObject({ role: 'accounts', pid: process.pid, host: hostname() });
+      expect(told[0]![1]).toBeGreaterThan(29_000);
+      expect(told[0]![1]).toBeLessThanOrEqual(30_000);
       await second.release();
     } finally {
       await a.close();

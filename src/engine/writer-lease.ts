@@ -65,6 +65,8 @@ export async function currentWriter(db: Kysely<Database>): Promise<LeaseHolder |
 export interface AcquireOptions {
   /** Keep trying this long while a live holder has it (default 0: fail at once). */
   readonly waitMs?: number;
+  /** Called once, when a live holder is found and `waitMs` leaves time to wait for it: who it is and how long the wait may be (ms). */
+  readonly onWait?: (holder: LeaseHolder, waitMs: number) => void;
   readonly onLost?: (error: Error) => void;
 }
 
@@ -85,6 +87,7 @@ export class WriterLease {
   /** Takes the lease for `role`, or throws `WriterLeaseHeldError` naming who has it. */
   static async acquire(db: Kysely<Database>, role: string, options: AcquireOptions = {}): Promise<WriterLease> {
     const deadline = Date.now() + (options.waitMs ?? 0);
+    let told = false;
     for (;;) {
       const now = Date.now();
       const mine: LeaseHolder = { role, pid: process.pid, host: hostname(), since: now, heartbeat: now, token: randomUUID() };
@@ -103,6 +106,10 @@ export class WriterLease {
         }
       }
       if (held !== undefined && Date.now() >= deadline) throw new WriterLeaseHeldError(held);
+      if (held !== undefined && !told) {
+        told = true;
+        options.onWait?.(held, deadline - Date.now());
+      }
       if (held !== undefined) await new Promise((resolve) => setTimeout(resolve, 100));
     }
   }

@@ -18,7 +18,7 @@ import type { FastifyInstance } from 'fastify';
 import { checkLiveInterlock, describeConfig, formatConfigErrors, loadConfig, type AppConfig } from '../config/index.js';
 import { SnapshotConfigError, type DurableEngine } from '../engine/index.js';
 import { openExclusiveEngine, type ExclusiveEngine } from '../engine/exclusive-engine.js';
-import { WriterLeaseHeldError } from '../engine/writer-lease.js';
+import { describeHolder, WriterLeaseHeldError, type AcquireOptions } from '../engine/writer-lease.js';
 import { EventWaiter } from '../execution/event-waiter.js';
 import type { OrderExecutionService } from '../execution/order-execution-service.js';
 import { PaperExecutionService } from '../execution/paper-execution-service.js';
@@ -68,7 +68,9 @@ export async function startService(env: NodeJS.ProcessEnv = process.env, options
   const source = await openMarketSource(config, print);
   let opened: ExclusiveEngine;
   try {
-    opened = await openServiceEngine(config, source, 'server');
+    opened = await openServiceEngine(config, source, 'server', undefined, (holder, waitMs) =>
+      print(`the database is in use by ${describeHolder(holder)}; waiting up to ${Math.ceil(waitMs / 1000)} s for it to let go`),
+    );
   } catch (error) {
     await source.close();
     throw error;
@@ -209,10 +211,16 @@ export async function startService(env: NodeJS.ProcessEnv = process.env, options
 /**
  * The engine `serve` runs: the configured database under the kernel configuration the market source
  * gives, opened under the database's writer lease (waiting up to `waitMs` for another writer to
- * finish). Every tool that writes to the database opens it this way, so its configuration is the
+ * finish; `onWait` hears of the wait when it starts). Every tool that writes to the database opens it this way, so its configuration is the
  * server's and no two processes write the journal at once.
  */
-export async function openServiceEngine(config: AppConfig, source: Pick<MarketSource, 'instruments' | 'funding'>, role: string, waitMs = 10_000): Promise<ExclusiveEngine> {
+export async function openServiceEngine(
+  config: AppConfig,
+  source: Pick<MarketSource, 'instruments' | 'funding'>,
+  role: string,
+  waitMs = 10_000,
+  onWait?: AcquireOptions['onWait'],
+): Promise<ExclusiveEngine> {
   try {
     const kernelConfig = {
       instruments: source.instruments,
@@ -231,7 +239,7 @@ export async function openServiceEngine(config: AppConfig, source: Pick<MarketSo
         maxProjectionBacklog: config.maxProjectionBacklog,
       },
       role,
-      { waitMs },
+      onWait === undefined ? { waitMs } : { waitMs, onWait },
     );
   } catch (error) {
     if (error instanceof SnapshotConfigError) {
