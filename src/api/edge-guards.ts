@@ -18,6 +18,7 @@ import { AuthThrottle } from './auth-throttle.js';
 import { HttpError } from './http-errors.js';
 import type { ServiceDeps } from './service-deps.js';
 import { clientAddress } from './client-address.js';
+import { queryUtf8Error } from './utf8-request.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -68,6 +69,9 @@ export async function registerEdgeGuards(app: FastifyInstance, deps: ServiceDeps
   // promise and a turn of the microtask queue per request. What each checks, and in what order, is
   // unchanged.
   app.addHook('onRequest', (request, reply, done) => {
+    // A query whose escapes are not UTF-8 is refused whole, not read with U+FFFD in their place.
+    const notUtf8 = queryUtf8Error(request.url);
+    if (notUtf8 !== undefined) return done(notUtf8);
     // An address in back-off gets no key checked; requests without a key (public data) still pass.
     if (throttle.enabled && presentsCredentials(request)) {
       const wait = throttle.retryAfterMs(clientAddress(request));

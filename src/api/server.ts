@@ -55,6 +55,7 @@ import { startHeartbeat } from './ws-heartbeat.js';
 import { terminateOnClose } from './ws-shutdown.js';
 import { limitSendBuffers, onWebSocketError } from './ws-send-buffer.js';
 import { clientAddress } from './client-address.js';
+import { utf8Body } from './utf8-request.js';
 
 export interface ServerOptions {
   readonly logger?: FastifyServerOptions['logger'];
@@ -228,8 +229,8 @@ export async function buildServer(deps: ServiceDeps, options: ServerOptions = {}
   app.removeContentTypeParser('application/json');
   // No route reads plain text: such a body is 415, not a string handed to an object schema.
   app.removeContentTypeParser('text/plain');
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
-    if (typeof body !== 'string' || body.trim() === '') return done(null, undefined);
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, utf8Body((request, body, done) => {
+    if (body.trim() === '') return done(null, undefined);
     json(request, body, (error, value) => {
       if (error !== null && error !== undefined) return done(notJson(), undefined);
       if (!mayLoseDigits(body)) return done(null, value);
@@ -241,7 +242,7 @@ export async function buildServer(deps: ServiceDeps, options: ServerOptions = {}
         done(notJson(), undefined);
       }
     });
-  });
+  }));
 
   // A request that reaches a connection still open while the server closes (a keep-alive one with a
   // request in flight, or one pipelined behind it) is refused before anything else reads it, in the
@@ -258,6 +259,21 @@ export async function buildServer(deps: ServiceDeps, options: ServerOptions = {}
     done(new HttpError(503, { code: 'UNAVAILABLE', message: 'the server is shutting down; retry in a moment' }));
   });
 
+  // Set before any plugin adds routes: a route takes the error handler in force when it is added, so
+  // the documentation's routes (/docs) answer a hook's refusal in the native shape too.
+  app.setErrorHandler((error, request, reply) => {
+    const edge = edgeErrorOf(error);
+    if (edge === undefined) {
+      request.log.error({ err: error }, 'request failed');
+      return reply.code(500).send({ code: 'INTERNAL', message: 'internal error' });
+    }
+    // A key that was presented and refused counts towards the address's back-off.
+    if (edge.status === 401 && presentsCredentials(request)) app.authThrottle.failed(clientAddress(request));
+    // Our own errors keep their whole body (mexcCode included) on native paths; a dialect's path
+    // answers every error in its own shape, whoever raised it (a shared hook, a guard).
+    if (error instanceof HttpError && !isMexcPath(request.url) && !isMexcContractPath(request.url) && !isBinancePath(request.url)) return reply.code(error.status).send(error.body);
+    return sendEdgeError(request, reply, edge);
+  });
   await registerEdgeGuards(app, deps, limits);
   await app.register(fastifySwagger, {
     openapi: {
@@ -275,19 +291,6 @@ export async function buildServer(deps: ServiceDeps, options: ServerOptions = {}
   app.addHook('onClose', async () => stopHeartbeat());
   terminateOnClose(app);
 
-  app.setErrorHandler((error, request, reply) => {
-    const edge = edgeErrorOf(error);
-    if (edge === undefined) {
-      request.log.error({ err: error }, 'request failed');
-      return reply.code(500).send({ code: 'INTERNAL', message: 'internal error' });
-    }
-    // A key that was presented and refused counts towards the address's back-off.
-    if (edge.status === 401 && presentsCredentials(request)) app.authThrottle.failed(clientAddress(request));
-    // Our own errors keep their whole body (mexcCode included) on native paths; a dialect's path
-    // answers every error in its own shape, whoever raised it (a shared hook, a guard).
-    if (error instanceof HttpError && !isMexcPath(request.url) && !isMexcContractPath(request.url) && !isBinancePath(request.url)) return reply.code(error.status).send(error.body);
-    return sendEdgeError(request, reply, edge);
-  });
   app.setNotFoundHandler((request, reply) => {
     const allowed = routes.allowed(request.url);
     if (allowed.length > 0 && !allowed.includes(request.method)) {

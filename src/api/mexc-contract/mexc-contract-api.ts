@@ -31,6 +31,7 @@ import { registerContractStopRoutes } from './mexc-contract-stop-routes.js';
 import { CONTRACT_KEY_HEADER, verifyContractRequest } from './mexc-contract-signature.js';
 import { findContract, type Contract } from './mexc-contract-symbols.js';
 import { clientAddress } from '../client-address.js';
+import { utf8Body } from '../utf8-request.js';
 
 export const CONTRACT_DETAIL_PATH = '/api/v1/contract/detail';
 
@@ -117,7 +118,7 @@ export async function registerMexcContractApi(app: FastifyInstance, deps: Servic
   await app.register(async (scope) => {
     // The signature covers the JSON body as sent: keep it raw in this scope.
     scope.removeContentTypeParser('application/json');
-    scope.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => done(null, body));
+    scope.addContentTypeParser('application/json', { parseAs: 'buffer' }, utf8Body((_request, body, done) => done(null, body)));
     scope.setErrorHandler((error, request, reply) => {
       if (error instanceof MexcContractError) {
         if (AUTH_FAILURES.has(error.code)) request.server.authThrottle.failed(clientAddress(request));
