@@ -30,7 +30,11 @@ export function utf8Body(parse: (request: FastifyRequest, body: string, done: Do
 
 /** A percent-escape of a byte over 0x7F: the only kind that can fail to decode as UTF-8. */
 const HIGH_ESCAPE = /%[89a-fA-F][0-9a-fA-F]/;
-/** A `%` not followed by two hex digits: not an escape (the dialects' own checks name it), left out here. */
+/**
+ * A `%` not followed by two hex digits: not an escape (the dialects' own checks name it). It is still
+ * the byte 0x25 of the decoded text, between whatever bytes surround it (`%C3%%A9` is C3 25 A9, not
+ * "é"), so it is written as that byte's escape, `%25`, not left out.
+ */
 const STRAY_PERCENT = /%(?![0-9a-fA-F]{2})/g;
 
 /**
@@ -44,9 +48,9 @@ export function queryUtf8Error(url: string): HttpError | undefined {
   const query = url.slice(mark + 1);
   if (!HIGH_ESCAPE.test(query)) return undefined;
   try {
-    // With stray `%`s left out, decodeURIComponent throws only on escapes whose bytes are not UTF-8
+    // With stray `%`s written `%25`, decodeURIComponent throws only on escapes whose bytes are not UTF-8
     // (ECMA-262 Decode: overlong, surrogate and cut-short sequences included).
-    decodeURIComponent(query.replace(STRAY_PERCENT, ''));
+    decodeURIComponent(query.replace(STRAY_PERCENT, '%25'));
     return undefined;
   } catch {
     return new HttpError(400, { code: 'BAD_URL', message: QUERY_NOT_UTF8 });
