@@ -78,6 +78,19 @@ describe('bodies that are not UTF-8, on the spot tape', () => {
     expect(valid.statusCode, valid.body).toBe(200);
   });
 
+  it('a form body whose escapes are not UTF-8 (a%FFb, a%C3%%A9b): 400 in each dialect, as its query would be', async () => {
+    for (const id of ['a%FFb', 'a%C3%%A9b', 'a%C0%AFb']) {
+      const form = `symbol=BTCUSDT&side=BUY&type=MARKET&quantity=0.001&newClientOrderId=${id}`;
+      const binance = await service.app.inject({ method: 'POST', url: '/binance/api/v3/order', headers: { 'x-mbx-apikey': key, 'content-type': 'application/x-www-form-urlencoded' }, payload: form });
+      expect(binance.statusCode, binance.body).toBe(400);
+      expect(binance.json()).toMatchObject({ msg: expect.stringContaining('the body is not valid UTF-8: a percent-escape does not decode') });
+      const mexc = await service.app.inject({ method: 'POST', url: '/api/v3/order', headers: { 'x-mexc-apikey': key, 'content-type': 'application/x-www-form-urlencoded' }, payload: form });
+      expect(mexc.statusCode, mexc.body).toBe(400);
+      expect(mexc.json()).toEqual({ code: 700004, msg: 'the body is not valid UTF-8: a percent-escape does not decode' });
+    }
+    expect(await openOrders()).toEqual([]);
+  });
+
   it('a body in valid UTF-8 with characters beyond ASCII still goes through', async () => {
     const res = await service.app.inject({ method: 'POST', url: '/api/accounts', headers: { ...admin, 'content-type': 'application/json' }, payload: Buffer.from('{"name":"Zürich €","balances":{"USDT":"1"}}') });
     expect(res.statusCode, res.body).toBe(201);

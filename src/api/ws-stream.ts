@@ -34,6 +34,7 @@ import { auditCall } from './dialect-kit/facade-calls.js';
 import { cancelGroup } from './order-groups.js';
 import type { ServiceDeps } from './service-deps.js';
 import { clientAddress } from './client-address.js';
+import { frameText } from './utf8-request.js';
 
 const DEPTH_INTERVAL_MS = 250;
 
@@ -123,7 +124,7 @@ export function registerStream(app: FastifyInstance, deps: ServiceDeps, limits: 
       const onMessage = (raw: Buffer) => {
         let parsed: unknown;
         try {
-          parsed = JSON.parse(raw.toString());
+          parsed = JSON.parse(frameText(raw));
         } catch {
           return error('BAD_MESSAGE', 'messages are JSON objects with an "op"');
         }

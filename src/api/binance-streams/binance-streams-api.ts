@@ -299,10 +299,10 @@ function textSender(socket: WebSocket): (text: string | Buffer) => void {
 }
 
 /** A listener that threw would be an uncaught exception: the whole process. Never let one out. */
-function guarded(request: FastifyRequest, handle: (text: string) => void): (raw: Buffer) => void {
+function guarded(request: FastifyRequest, handle: (frame: Buffer) => void): (raw: Buffer) => void {
   return (raw) => {
     try {
-      handle(raw.toString());
+      handle(raw);
     } catch (failure) {
       request.log.error({ err: failure }, 'Binance WebSocket message failed');
     }

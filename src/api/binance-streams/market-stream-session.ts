@@ -21,6 +21,7 @@ import type { StreamMarket } from './listen-keys.js';
 import type { TimeUnit } from './market-frames.js';
 import type { FrameSubscriber, MarketFrameHub, SharedFrame } from './shared-frames.js';
 import { parseStreamName, type StreamName } from './stream-names.js';
+import { frameText } from '../utf8-request.js';
 
 /** Binance: "A single connection can listen to a maximum of 1024 streams." */
 export const MAX_STREAMS_PER_CONNECTION = 1_024;
@@ -83,10 +84,12 @@ export class MarketStreamSession implements FrameSubscriber {
     for (const stream of this.parse(names)) if (stream !== undefined && this.streams.size < MAX_STREAMS_PER_CONNECTION) this.add(stream);
   }
 
-  /** Answers one client frame. */
-  onMessage(text: string): void {
+  /** Answers one client frame (its text, or a binary frame's bytes: bytes that are not UTF-8 are not JSON). */
+  onMessage(frame: string | Buffer): void {
+    let text: string;
     let parsed: unknown;
     try {
+      text = typeof frame === 'string' ? frame : frameText(frame);
       parsed = JSON.parse(text);
     } catch {
       return this.error(3, 'Invalid JSON: expected value', null);

@@ -27,6 +27,7 @@ import { BinanceError } from '../binance/binance-errors.js';
 import { verifyBinanceRequest } from '../binance/binance-signature.js';
 import { inTimeUnit, type TimeUnit } from './market-frames.js';
 import { UserDataSession } from './user-data-session.js';
+import { frameText } from '../utf8-request.js';
 
 type RequestId = number | string | null;
 
@@ -70,10 +71,11 @@ export class WsApiSession {
     return undefined;
   }
 
-  onMessage(text: string): void {
+  /** Answers one client frame (its text, or a binary frame's bytes: bytes that are not UTF-8 are not JSON). */
+  onMessage(frame: string | Buffer): void {
     let parsed: unknown;
     try {
-      parsed = JSON.parse(text);
+      parsed = JSON.parse(typeof frame === 'string' ? frame : frameText(frame));
     } catch {
       return this.fail(null, 400, -1100, 'Illegal characters found in a parameter: the request is not valid JSON.');
     }

@@ -3,7 +3,7 @@
  * winning; the raw text of each is kept for signature checks.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { utf8Body } from '../utf8-request.js';
+import { rawFormBody } from '../utf8-request.js';
 
 export function rawQueryOf(request: FastifyRequest): string {
   const at = request.url.indexOf('?');
@@ -40,7 +40,7 @@ export function duplicateParam(request: FastifyRequest): string | undefined {
 
 /** Keeps a form body raw in this scope: the signature covers it as sent. */
 export function acceptRawFormBodies(scope: FastifyInstance): void {
-  scope.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'buffer' }, utf8Body((_request, body, done) => done(null, body)));
+  scope.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'buffer' }, rawFormBody);
 }
 
 /** Integer parameter readers; `invalid` builds the dialect's error for a malformed one. */

@@ -46,6 +46,7 @@ import { verifyContractRequest } from '../mexc-contract/mexc-contract-signature.
 import { findContract, type Contract } from '../mexc-contract/mexc-contract-symbols.js';
 import { allPersonalPushes, PERSONAL_FILTERS, PersonalPushes } from './contract-personal-pushes.js';
 import { answer, dealItems, depthLevels, pong, type PushFrame } from './contract-push-frames.js';
+import { frameText } from '../utf8-request.js';
 
 /** How often, at most, a `push.ticker` leaves per symbol. */
 export const TICKER_INTERVAL_MS = 1_000;
@@ -125,7 +126,7 @@ export class ContractStreamSession {
     const ts = this.options.wallClock();
     let message: unknown;
     try {
-      message = JSON.parse(raw.toString());
+      message = JSON.parse(frameText(raw));
     } catch {
       message = undefined;
     }

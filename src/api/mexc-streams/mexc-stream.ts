@@ -43,6 +43,7 @@ import type { ServiceDeps } from '../service-deps.js';
 import type { ListenKeyStore } from './mexc-listen-keys.js';
 import { dealItems, depthItems, privateAccountBodies, privateDealBody, privateOrderBody, type BalanceSnapshot } from './mexc-push-messages.js';
 import { encodePush, type PushMessage } from './mexc-push-proto.js';
+import { frameText } from '../utf8-request.js';
 
 export const MEXC_WS_PATH = '/mexc/ws';
 /** How often a private connection checks that its listen key still lives. */
@@ -246,7 +247,7 @@ export function registerMexcStream(app: FastifyInstance, ctx: MexcStreamContext)
       const onMessage = (raw: Buffer) => {
         let message: { method?: unknown; params?: unknown; id?: unknown };
         try {
-          message = JSON.parse(raw.toString()) as typeof message;
+          message = JSON.parse(frameText(raw)) as typeof message;
           if (typeof message !== 'object' || message === null) throw new Error('not an object');
         } catch {
           return sendJson({ id: 0, code: 0, msg: 'Invalid message: send a JSON object with a "method"' });
