@@ -25,7 +25,9 @@
  * Then, open loop (requests sent on a schedule, whatever the answers; latency counted from the
  * scheduled send, so a stall delays every request behind it): API_BENCH_RATE (2,000) requests/s for
  * API_BENCH_PACED_SECONDS (3) against each target; p50/p99/max; twice: with the generator in this
- * process, then with the same generator in a child process (after 200 requests of its own warm-up).
+ * process, then with the same generator in a child process (after 200 requests of its own warm-up,
+ * then API_BENCH_SETTLE_SECONDS (2) of the same rate, not counted: the route at the steady state of
+ * that load, as the kernel benches read theirs after warm-up passes, docs/adr/0054).
  * A latency goal is the service's: a generator on the service's thread spends about a quarter of
  * that thread on its own sends and answer parsing (docs/adr/0038, "Latency at 2,000/s"), so at
  * 2,000/s part of what it measures is a queue it makes itself. The child's figure is the one the
@@ -73,6 +75,8 @@ const PACED_SECONDS = Number(process.env.API_BENCH_PACED_SECONDS ?? 3);
 const RESTING = Number(process.env.API_BENCH_RESTING ?? 50_000);
 /** Requests the child process sends before its paced run (its own warm-up; not counted). */
 const CHILD_WARMUP = 200;
+/** Requests the child process then sends at the paced rate before its counted run (not counted): the route at the steady state of that load. */
+const CHILD_SETTLE = Number(process.env.API_BENCH_SETTLE_SECONDS ?? 2) * RATE;
 /** Paced orders/s while the snapshots are taken: a load the service carries, so that what shows is the snapshot's stall, not a queue. */
 const STALL_RATE = Number(process.env.API_BENCH_STALL_RATE ?? 500);
 /** Longest a snapshot phase may run: bounds the orders (and accounts) it needs. */
@@ -124,7 +128,7 @@ await service.app.listen({ port: 0, host: '127.0.0.1' });
 const PER_ACCOUNT = 200;
 const accounts: { apiKey: string; id: string }[] = [];
 // Request ids run across both targets, so the orders' ids reach twice the number of requests.
-const IDS_NEEDED = 2 * (WARMUP + ROUNDS * REQUESTS) + 2 * (2 * RATE * PACED_SECONDS + CHILD_WARMUP) + 3 * STALL_RATE * STALL_MAX_SECONDS;
+const IDS_NEEDED = 2 * (WARMUP + ROUNDS * REQUESTS) + 2 * (2 * RATE * PACED_SECONDS + CHILD_WARMUP + CHILD_SETTLE) + 3 * STALL_RATE * STALL_MAX_SECONDS;
 for (let n = 0; n * PER_ACCOUNT < IDS_NEEDED; n += 1) {
   const created = await service.app.inject({ method: 'POST', url: '/api/accounts', headers: { authorization: `Bearer ${ADMIN_KEY}` }, payload: { name: `bench-${n}`, balances: { USDT: '1000000000', BTC: '1000' } } });
   if (created.statusCode !== 201 && created.statusCode !== 200) throw new Error(`account creation failed: ${created.statusCode} ${created.body}`);
@@ -188,15 +192,15 @@ for (const t of targets) {
 }
 for (const t of targets) {
   await atRest();
-  pacedChildResults[t.name] = await generator.paced(t, ids, CHILD_WARMUP, RATE, RATE * PACED_SECONDS);
-  ids += CHILD_WARMUP + RATE * PACED_SECONDS;
+  pacedChildResults[t.name] = await generator.paced(t, ids, CHILD_WARMUP, CHILD_SETTLE, RATE, RATE * PACED_SECONDS);
+  ids += CHILD_WARMUP + CHILD_SETTLE + RATE * PACED_SECONDS;
   const r = pacedChildResults[t.name]!;
   console.error(`paced ${RATE}/s ${t.name}, generator in a child process: p50 ${r.p50.toFixed(3)} ms, p99 ${r.p99.toFixed(3)} ms, max ${r.max.toFixed(3)} ms, errors ${r.errors}`);
 }
 // The disk's floor, right after the paced runs, for as long as one of them.
 const disk = await diskSyncFloor(PACED_SECONDS);
 console.error(`disk: ${disk.syncs} fdatasyncs of 4 KiB appends back to back: p50 ${disk.p50.toFixed(3)} ms, p99 ${disk.p99.toFixed(3)} ms, max ${disk.max.toFixed(3)} ms`);
-let expectedOpen = WARMUP + ROUNDS * REQUESTS + 2 * RATE * PACED_SECONDS + CHILD_WARMUP;
+let expectedOpen = WARMUP + ROUNDS * REQUESTS + 2 * RATE * PACED_SECONDS + CHILD_WARMUP + CHILD_SETTLE;
 
 // The snapshot stall: RESTING orders resting, then paced orders while a snapshot is taken.
 const engine = service.engine;

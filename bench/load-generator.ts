@@ -149,6 +149,8 @@ interface PacedJob {
   readonly target: TargetSpec;
   readonly from: number;
   readonly warmup: number;
+  /** Requests sent at `rate` after the warm-up and before the counted ones (not counted): the path at the steady state of this load. */
+  readonly settle: number;
   readonly rate: number;
   readonly n: number;
 }
@@ -157,22 +159,25 @@ interface PacedJob {
 export interface GeneratorProcess {
   /**
    * `paced` in the child: first `warmup` requests (ids from `from`, 4 in flight), so that its own
-   * first-call costs (its first sockets to this target) are not counted; the paced ones follow (ids
-   * from `from + warmup`). Resolves with the child's figures.
+   * first-call costs (its first sockets to this target) are not counted; then `settle` requests at
+   * `rate`, not counted either, so that the counted ones meet the path as this load leaves it (its
+   * code optimized for it, its buffers grown: docs/adr/0054's steady state); the counted ones follow
+   * (ids from `from + warmup + settle`). Resolves with the child's figures for the counted ones.
    */
-  paced(target: TargetSpec, from: number, warmup: number, rate: number, n: number): Promise<PacedResult>;
+  paced(target: TargetSpec, from: number, warmup: number, settle: number, rate: number, n: number): Promise<PacedResult>;
   close(): Promise<void>;
 }
 
 /** Starts the generator's process: before the service under test exists (child-process-kit.ts). */
 export async function startGeneratorProcess(): Promise<GeneratorProcess> {
   const child = await startChild<PacedJob, PacedResult>(fileURLToPath(import.meta.url), '--child');
-  return { paced: (target, from, warmup, rate, n) => child.ask({ target, from, warmup, rate, n }), close: () => child.close() };
+  return { paced: (target, from, warmup, settle, rate, n) => child.ask({ target, from, warmup, settle, rate, n }), close: () => child.close() };
 }
 
 if (process.argv.includes('--child') && process.send !== undefined) {
   serveParent<PacedJob, PacedResult>(async (job) => {
     if (job.warmup > 0) await run(job.target, job.from, job.warmup, 4);
-    return paced(job.target, job.from + job.warmup, job.rate, job.n);
+    if (job.settle > 0) await paced(job.target, job.from + job.warmup, job.rate, job.settle);
+    return paced(job.target, job.from + job.warmup + job.settle, job.rate, job.n);
   });
 }
