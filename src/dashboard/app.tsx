@@ -126,6 +126,8 @@ export function App() {
   };
 
   const signOut = (reason: string) => {
+    // At once, not at the next render: a refused request answered meanwhile finds no session.
+    sessionRef.current = undefined;
     localStorage.removeItem(STORAGE_KEY);
     setSettingsOpen(false);
     setAccountNotice(undefined);
@@ -138,7 +140,10 @@ export function App() {
   // Signed in with the admin key, only the account is gone: the admin stays signed in.
   const keyRefused = () => {
     const s = sessionRef.current;
-    if (s?.admin !== undefined) {
+    // Signed out already (with its own reason): a request of the session before, answered late,
+    // must not put the generic reason in its place.
+    if (s === undefined) return;
+    if (s.admin !== undefined) {
       if (refusedKey.current === s.accountKey) return;
       refusedKey.current = s.accountKey;
       void adminAccountGone(s, { name: s.accountName, apiKey: s.accountKey }, false);
