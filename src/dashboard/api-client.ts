@@ -177,10 +177,10 @@ interface Page<T> {
 }
 
 export class Api {
-  /** `onKeyRefused`: called when the server answers 401 to this key (the account was deleted, its key changed). */
+  /** `onKeyRefused`: called with this key when the server answers 401 to it (the account was deleted, its key changed). */
   constructor(
     private readonly key: string | undefined,
-    private readonly onKeyRefused?: () => void,
+    private readonly onKeyRefused?: (key: string | undefined) => void,
   ) {}
 
   async request<T>(method: string, path: string, body?: unknown): Promise<T> {
@@ -191,7 +191,7 @@ export class Api {
     const text = await res.text();
     const data = text === '' ? undefined : (JSON.parse(text) as unknown);
     if (!res.ok) {
-      if (res.status === 401) this.onKeyRefused?.();
+      if (res.status === 401) this.onKeyRefused?.(this.key);
       const err = (data ?? {}) as Partial<ApiErrorBody>;
       throw new ApiError(res.status, { code: err.code ?? `HTTP_${res.status}`, message: err.message ?? res.statusText, ...(err.mexcCode !== undefined ? { mexcCode: err.mexcCode } : {}), ...(err.missing !== undefined ? { missing: err.missing } : {}) });
     }

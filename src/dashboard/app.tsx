@@ -9,6 +9,7 @@ import { AccountPicker } from './components/account-picker.js';
 import { DashboardView } from './components/dashboard-view.js';
 import { SettingsDialog } from './components/settings-dialog.js';
 import { SignIn } from './components/sign-in.js';
+import { keyRefusal } from './key-refusal.js';
 
 const STORAGE_KEY = 'papertrade.key';
 
@@ -138,18 +139,19 @@ export function App() {
   // A key the server no longer accepts (the account was deleted): back to the sign-in with the
   // reason, rather than the last figures of an account that is gone and more refused requests.
   // Signed in with the admin key, only the account is gone: the admin stays signed in.
-  const keyRefused = () => {
+  const keyRefused = (key: string | undefined) => {
     const s = sessionRef.current;
-    // Signed out already (with its own reason): a request of the session before, answered late,
-    // must not put the generic reason in its place.
-    if (s === undefined) return;
-    if (s.admin !== undefined) {
-      if (refusedKey.current === s.accountKey) return;
-      refusedKey.current = s.accountKey;
-      void adminAccountGone(s, { name: s.accountName, apiKey: s.accountKey }, false);
-      return;
+    switch (keyRefusal(s, key, refusedKey.current)) {
+      case 'stale':
+      case 'repeat':
+        return;
+      case 'account-gone':
+        refusedKey.current = s!.accountKey;
+        void adminAccountGone(s!, { name: s!.accountName, apiKey: s!.accountKey }, false);
+        return;
+      case 'sign-out':
+        signOut("The server no longer accepts this account's key: the account was deleted or its key replaced. Sign in again.");
     }
-    signOut("The server no longer accepts this account's key: the account was deleted or its key replaced. Sign in again.");
   };
 
   // The admin picks an account: the admin key asks for it first, so an account deleted (or given a
@@ -213,7 +215,7 @@ export function App() {
       ) : instruments.length === 0 ? (
         <main class="sign-in"><p class="dim">Loading instruments…</p></main>
       ) : (
-        <DashboardView key={session.accountKey} api={accountApi} apiKey={session.accountKey} instruments={instruments} onAccountGone={keyRefused} />
+        <DashboardView key={session.accountKey} api={accountApi} apiKey={session.accountKey} instruments={instruments} onAccountGone={() => keyRefused(session.accountKey)} />
       )}
       {settingsOpen && mode !== undefined && accountApi !== undefined && <SettingsDialog api={accountApi} mode={mode} onClose={() => setSettingsOpen(false)} />}
       <footer class="foot dim small">
