@@ -6,26 +6,15 @@
  */
 import { isUtf8 } from 'node:buffer';
 import { expect, it } from 'vitest';
+import { mulberry32 } from '../test-kit/mulberry32.js';
 import { queryUtf8Error } from './utf8-request.js';
-
-/** A small seeded generator (mulberry32): the same cases on every run. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const EDGES = [0x00, 0x41, 0x7f, 0x80, 0x8f, 0x9f, 0xa0, 0xbf, 0xc0, 0xc1, 0xc2, 0xdf, 0xe0, 0xed, 0xef, 0xf0, 0xf4, 0xf5, 0xff];
 // Upper- and lower-case hex digits alike.
 const hex = (b: number) => (b % 2 === 0 ? `%${b.toString(16).padStart(2, '0').toUpperCase()}` : `%${b.toString(16).padStart(2, '0')}`);
 
 it('refuses exactly the queries whose escaped bytes are not UTF-8 (8,000 random byte strings)', () => {
-  const next = random(19);
+  const next = mulberry32(19);
   let refused = 0;
   for (let n = 0; n < 8_000; n += 1) {
     let bytes: number[];
