@@ -3,7 +3,9 @@
  * anything: every field of `exportAccount`'s output present with its type and range, nothing else,
  * and the numbers consistent with each other (balances equal to their ledger, locks equal to the
  * open orders' reservations, a futures position's margin consistent with its size, entry and
- * leverage), so that an imported account satisfies the kernel's invariants.
+ * leverage), and each open order's terms within its instrument's spec rules (PRICE_FILTER, LOT_SIZE,
+ * MARKET_LOT_SIZE, TRAILING_DELTA), so that an imported account satisfies the kernel's invariants
+ * and holds no order its venue would refuse.
  * The first problem is reported with its path, e.g. `account.balances[0][1].free: …`.
  */
 import { checkAmount, checkAsset, checkFeeSchedule } from '../accounts/account-settings.js';
@@ -16,6 +18,8 @@ import { ORDER_TYPES, executionType, isConditional, type BracketExits, type Exit
 import { fail, ok, type Result } from '../orders/rejection.js';
 import { ACCOUNT_DOCUMENT_FORMAT, type AccountDocument } from './kernel-snapshot.js';
 import { extend } from '../objects.js';
+import { checkExchangeRules, SPEC_RULES, type PlacementContext } from '../matching/exchange-rules.js';
+import type { OrderRequest } from '../orders/order-validation.js';
 
 type Json = Record<string, unknown>;
 
@@ -156,6 +160,37 @@ function bracket(v: unknown, path: string): BracketExits {
   return { takeProfit: leg(b.takeProfit, `${path}.takeProfit`), stopLoss: leg(b.stopLoss, `${path}.stopLoss`), placed: amount(b.placed, `${path}.placed`, 0n), pairs: integer(b.pairs, `${path}.pairs`) };
 }
 
+/**
+ * An open order's terms against the rules of its instrument that depend on the terms alone
+ * (exchange-rules.ts `SPEC_RULES`: PRICE_FILTER, LOT_SIZE, MARKET_LOT_SIZE, TRAILING_DELTA), as its
+ * placement would have asked them: an edited document, or one from an engine whose instrument had
+ * another tick, must not bring in a price the venue would never quote or fill at. The quantity
+ * asked is the order's own (what it was placed for), not what is left of it; a quote-sized order
+ * names none.
+ */
+function specRuleProblem(o: Order, path: string, instrument: Instrument): void {
+  const request: OrderRequest = {
+    side: o.side,
+    type: o.type,
+    quantity: o.quoteOrderQty === undefined ? o.quantity : undefined,
+    quoteOrderQty: o.quoteOrderQty,
+    price: o.price,
+    stopPrice: o.stopPrice,
+    activationPrice: o.activationPrice,
+    callbackRate: o.callbackRate,
+  };
+  for (const rule of SPEC_RULE_SETS) {
+    const checked = checkExchangeRules(request, instrument, NO_PLACEMENT, rule.only);
+    if (!checked.ok) problem(path, `${instrument.symbol}'s ${rule.name} refuses it: ${checked.error.message}`);
+  }
+}
+
+/** Each spec rule on its own, so that a refusal names its rule. */
+const SPEC_RULE_SETS = SPEC_RULES.map((name) => ({ name, only: new Set([name]) }));
+
+/** The spec rules read no placement context; this one answers nothing of the moment. */
+const NO_PLACEMENT: PlacementContext = { reduceOnly: false, averagePrice: undefined, markPrice: undefined, triggerPrice: undefined, openOrders: 0, openAlgoOrders: 0 };
+
 /** Checks a decoded document; `instruments` are the engine's (open orders must be on one of them). */
 export function checkAccountDocument(decoded: unknown, instruments: ReadonlyMap<string, Instrument>): Result<AccountDocument> {
   try {
@@ -195,6 +230,7 @@ function check(decoded: unknown, instruments: ReadonlyMap<string, Instrument>): 
     if (placement === 'resting' && (o.price === undefined || executionType(o.type) === 'MARKET')) problem(`placements.${o.id}`, 'only a priced order rests');
     if (placement === 'conditional' && (!isConditional(o.type) || o.triggered)) problem(`placements.${o.id}`, 'only an untriggered conditional order waits for its trigger');
     if (kind === 'spot' && o.lockedAsset !== (o.side === 'BUY' ? instrument.quote : instrument.base)) problem(`${path}.lockedAsset`, `must be the asset a ${o.side} spends`);
+    specRuleProblem(o, path, instrument);
     lockedByAsset.set(o.lockedAsset, (lockedByAsset.get(o.lockedAsset) ?? 0n) + o.locked);
   }
   // Two open orders never share a client id (the kernel refuses the second), and the map names each
