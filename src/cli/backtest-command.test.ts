@@ -1,12 +1,12 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { Command } from 'commander';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { candlesFile, PROJECT_ROOT, SPOT_RECORDING, USDM_RECORDING } from '../test-kit/data-paths.js';
 import { sourceScript } from '../test-kit/source-script.js';
 import { registerBacktestCommand } from './backtest-command.js';
+import { scratchDir } from '../test-kit/scratch-dir.js';
 
 const CANDLES = candlesFile('coinbase_btcusd_1m_20171217.csv');
 
@@ -30,7 +30,7 @@ describe('papertrade backtest', () => {
   afterEach(() => vi.restoreAllMocks());
 
   it('prints a metrics table and writes report.json and a self-contained report.html', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'papertrade-bt-'));
+    const dir = scratchDir('papertrade-bt-');
     const tactics = join(dir, 'tactics.json');
     writeFileSync(tactics, JSON.stringify({ name: 'cli', stopLoss: { type: 'percent', percent: 1 }, takeProfits: [{ percent: 1, share: 0.5 }, { percent: 2, share: 0.5 }], breakEvenAfterFirstTarget: true }));
     const out = await cli(['--strategy', 'bollinger-breakout', '--candles', CANDLES, '--tactics', tactics, '--balance', '20000', '--fee-bps', '5', '--out', join(dir, 'a')]);
@@ -51,7 +51,7 @@ describe('papertrade backtest', () => {
   });
 
   it('refuses an invalid tactics file with the field named', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'papertrade-bt-'));
+    const dir = scratchDir('papertrade-bt-');
     writeFileSync(join(dir, 't.json'), JSON.stringify({ stopLoss: { type: 'percent', percent: 'x' } }));
     await expect(cli(['--strategy', 'rsi-reversal', '--candles', CANDLES, '--tactics', join(dir, 't.json')])).rejects.toThrow(/stopLoss.percent/);
   });
@@ -72,7 +72,7 @@ describe('papertrade backtest', () => {
   });
 
   it('names the option in a refusal of a value that is not a number or not JSON', async () => {
-    const badTactics = join(mkdtempSync(join(tmpdir(), 'papertrade-bt-')), 'tactics.json');
+    const badTactics = join(scratchDir('papertrade-bt-'), 'tactics.json');
     writeFileSync(badTactics, '{"stopLoss": {"type": "percent", "percent": 2},');
     const cases: [string[], RegExp][] = [
       [['--balance', 'abc'], /^--balance must be a decimal number such as 10000, got "abc"$/],
@@ -93,7 +93,7 @@ describe('papertrade backtest', () => {
   });
 
   it('names the option, the value and what is accepted in a refusal of a value the backtest cannot trade with, before making --out', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'papertrade-bt-'));
+    const dir = scratchDir('papertrade-bt-');
     const tactics = join(dir, 'tactics.json');
     writeFileSync(tactics, JSON.stringify({ stopLoss: { type: 'percent', percent: '2' }, takeProfits: [{ percent: '2', share: '1.5' }] }));
     const out = join(dir, 'out');
@@ -124,7 +124,7 @@ describe('papertrade backtest', () => {
   });
 
   it('refuses an --out that is a file, naming the option', async () => {
-    const file = join(mkdtempSync(join(tmpdir(), 'papertrade-bt-')), 'notes.txt');
+    const file = join(scratchDir('papertrade-bt-'), 'notes.txt');
     writeFileSync(file, 'not a directory\n');
     await expect(cli(['--strategy', 'rsi-reversal', '--candles', CANDLES, '--out', file])).rejects.toThrow(/^--out .*notes\.txt: EEXIST/);
     expect(readFileSync(file, 'utf8')).toBe('not a directory\n');
@@ -146,7 +146,7 @@ describe('papertrade backtest as a user runs it', () => {
   }
 
   it('fails, with the strategy\'s own message, when the strategy throws or answers a signal that is not one', { timeout: 120_000 }, async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'papertrade-bt-'));
+    const dir = scratchDir('papertrade-bt-');
     writeFileSync(join(dir, 'throws.mjs'), "export default () => ({ id: 'throws', onCandle: () => { throw new Error('indicator not ready'); } });\n");
     writeFileSync(join(dir, 'moon.mjs'), "export default () => ({ id: 'moon', onCandle: () => ({ action: 'MOON', reason: 'up' }) });\n");
     const [throws, moon] = await Promise.all([
@@ -163,7 +163,7 @@ describe('papertrade backtest as a user runs it', () => {
   });
 
   it('fails on candles the engine cannot hold, and says on stderr why entries were refused', { timeout: 120_000 }, async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'papertrade-bt-'));
+    const dir = scratchDir('papertrade-bt-');
     writeFileSync(join(dir, 'long.mjs'), "export default () => ({ id: 'long', onCandle: () => ({ action: 'LONG', reason: 'always' }) });\n");
     const candles = (name: string, prices: string[]) => {
       const file = join(dir, name);
@@ -189,7 +189,7 @@ describe('papertrade backtest as a user runs it', () => {
   });
 
   it('lists on stderr, and counts in the table and report.json, the entries lowered to the largest market order', { timeout: 120_000 }, async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'papertrade-bt-'));
+    const dir = scratchDir('papertrade-bt-');
     // 10,000,000 USDT at 1 % risk over a 2 % stop near 19,500: about 256 BTC a position, above BTCUSDT's largest market
     // order (120), which the stop must close in one order: each entry is lowered to 120, ENTRY_REDUCED, and no exit is refused.
     writeFileSync(join(dir, 'big.json'), JSON.stringify({ name: 'big', entry: { type: 'limit', offsetPercent: 0.05, validBars: 3 }, stopLoss: { type: 'percent', percent: 2 } }));
@@ -205,7 +205,7 @@ describe('papertrade backtest as a user runs it', () => {
   });
 
   it('refuses a candle file in Unix seconds or with a negative volume, naming the option and the line, before making --out', { timeout: 120_000 }, async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'papertrade-bt-'));
+    const dir = scratchDir('papertrade-bt-');
     const rows = (times: readonly number[], volumes: readonly string[]) => `open_time_ms,open,high,low,close,volume\n${times.map((t, i) => `${t},60000,60100,59900,60050,${volumes[i]}`).join('\n')}\n`;
     // 1700000000 s is 2023-11-14T22:13:20Z; read as ms it would be 1970-01-20T16:13:20Z.
     writeFileSync(join(dir, 'seconds.csv'), rows([1_700_000_000, 1_700_000_060, 1_700_000_120], ['1', '1', '1']));
@@ -225,7 +225,7 @@ describe('papertrade backtest as a user runs it', () => {
   });
 
   it('refuses a spot recording, whose book the perpetual it trades cannot follow, naming --recording, before --out is made', { timeout: 120_000 }, async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'papertrade-bt-'));
+    const dir = scratchDir('papertrade-bt-');
     const result = await papertrade(['backtest', '--strategy', 'ema-crossover', '--params', '{"fast":2,"slow":4}', '--recording', SPOT_RECORDING, '--interval', '15000', '--out', join(dir, 'out')]);
     expect(result.code).toBe(2);
     expect(result.stderr).toBe(`papertrade: --recording ${SPOT_RECORDING}: a backtest trades a USDT-margined perpetual: BTCUSDT of this recording is spot, and a spot book does not chain as a perpetual's (use a perpetual recording, or the recording's candles)\n`);

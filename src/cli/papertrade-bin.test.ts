@@ -4,11 +4,11 @@
  * standing in for the build, src/), each file's time set by hand.
  */
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, utimesSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync, mkdirSync, utimesSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { PROJECT_ROOT } from '../test-kit/data-paths.js';
+import { scratchDir } from '../test-kit/scratch-dir.js';
 
 const BUILT = new Date('2026-01-01T00:00:00Z');
 const BEFORE = new Date('2025-12-31T00:00:00Z');
@@ -16,7 +16,7 @@ const AFTER = new Date('2026-01-02T00:00:00Z');
 
 /** A checkout of `files` (path → time), its build stamped BUILT; runs its bin and answers what it printed. */
 function run(files: Record<string, Date>): { stdout: string; stderr: string; status: number | null } {
-  const root = mkdtempSync(join(tmpdir(), 'papertrade-bin-'));
+  const root = scratchDir('papertrade-bin-');
   mkdirSync(join(root, 'bin'));
   copyFileSync(join(PROJECT_ROOT, 'bin/papertrade.js'), join(root, 'bin/papertrade.js'));
   writeFileSync(join(root, 'package.json'), '{"type":"module"}\n');

@@ -1,10 +1,10 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { PROJECT_ROOT, USDM_RECORDING } from '../test-kit/data-paths.js';
 import { sourceScript } from '../test-kit/source-script.js';
+import { scratchDir } from '../test-kit/scratch-dir.js';
 
 /** The CLI as a child process runs it (test-kit/source-script.ts). */
 const CLI = await sourceScript('src/cli/main.ts');
@@ -16,7 +16,7 @@ function cli(args: string[]) {
 }
 
 function ordersFile(lines: string[]): string {
-  const dir = mkdtempSync(join(tmpdir(), 'papertrade-orders-'));
+  const dir = scratchDir('papertrade-orders-');
   const file = join(dir, 'orders.jsonl');
   writeFileSync(file, `${lines.join('\n')}\n`);
   return file;
@@ -58,7 +58,7 @@ describe('papertrade replay: bad input is a clear error naming the line, and a n
     expect(badLine.stderr).toMatch(/orders\.jsonl line 1: not valid JSON/);
     const noOrders = cli(['replay', '--recording', missing, '--orders', '/nonexistent/orders.jsonl']);
     expect(noOrders.stderr).toMatch(/orders file not found/);
-    const directory = mkdtempSync(join(tmpdir(), 'papertrade-orders-dir-'));
+    const directory = scratchDir('papertrade-orders-dir-');
     const ordersIsDirectory = cli(['replay', '--recording', missing, '--orders', directory]);
     expect(ordersIsDirectory.stderr).toBe(`papertrade: orders file ${directory} cannot be read: it is a directory\n`);
     expect(ordersIsDirectory.status).toBe(2);
@@ -82,7 +82,7 @@ describe('papertrade replay: bad input is a clear error naming the line, and a n
   });
 
   it('refuses an --out it cannot write with one line, and leaves an existing --out alone when another option is bad', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'papertrade-out-'));
+    const dir = scratchDir('papertrade-out-');
     const unwritable = cli(['replay', '--recording', RECORDING, '--orders', ordersFile([good]), '--out', join(dir, 'missing', 'events.jsonl')]);
     expect(unwritable.status).toBe(2);
     expect(unwritable.stderr).toMatch(/^papertrade: --out .*missing.*events\.jsonl: ENOENT/);
@@ -106,7 +106,7 @@ describe('papertrade replay: bad input is a clear error naming the line, and a n
   });
 
   it('writes events to --out, ending with each account\'s balances', () => {
-    const out = join(mkdtempSync(join(tmpdir(), 'papertrade-out-')), 'events.jsonl');
+    const out = join(scratchDir('papertrade-out-'), 'events.jsonl');
     const result = cli(['replay', '--recording', RECORDING, '--orders', ordersFile([good]), '--balances', 'USDT=20000', '--out', out]);
     expect(result.status).toBe(0);
     const events = readFileSync(out, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { type: string });
@@ -158,7 +158,7 @@ describe('papertrade replay metrics', () => {
     // A book 100.00 / 101.00, then 90 s later 110.00 / 111.00, and nothing after: the last equity
     // sample (each minute) is at +60 s, before the move; the replay ends at +90 s.
     const t0 = 1_723_161_600_000;
-    const dir = mkdtempSync(join(tmpdir(), 'papertrade-rec-'));
+    const dir = scratchDir('papertrade-rec-');
     // local_ts_ns is a JSON integer past 2^53: written as text.
     writeFileSync(join(dir, 'depth_snapshot.json'), `{"local_ts_ns":${t0 + 1000}000000,"lastUpdateId":10,"bids":[["100.00","1"]],"asks":[["101.00","1"]]}`);
     writeFileSync(join(dir, 'depth_updates.jsonl'), `{"local_ts_ns":${t0 + 90_000}000000,"e":"depthUpdate","E":${t0 + 90_000},"s":"BTCUSDT","U":11,"u":11,"b":[["100.00","0"],["110.00","1"]],"a":[["101.00","0"],["111.00","1"]]}\n`);

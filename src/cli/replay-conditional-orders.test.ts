@@ -1,10 +1,10 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { PROJECT_ROOT } from '../test-kit/data-paths.js';
 import { sourceScript } from '../test-kit/source-script.js';
+import { scratchDir } from '../test-kit/scratch-dir.js';
 
 /** The CLI as a child process runs it (test-kit/source-script.ts). */
 const CLI = await sourceScript('src/cli/main.ts');
@@ -15,7 +15,7 @@ const STOP_BUY = '{"at":1723161300000,"account":"a","symbol":"BTCUSDT","side":"B
 type Event = { type: string } & Record<string, unknown>;
 
 function replay(line: string, ...args: string[]): { status: number | null; stderr: string; events: Event[] } {
-  const dir = mkdtempSync(join(tmpdir(), 'papertrade-orders-'));
+  const dir = scratchDir('papertrade-orders-');
   const orders = join(dir, 'orders.jsonl');
   writeFileSync(orders, `${line}\n`);
   const result = spawnSync(process.execPath, [CLI, 'replay', '--recording', RECORDING, '--orders', orders, ...args], { cwd: PROJECT_ROOT, encoding: 'utf8' });

@@ -1,11 +1,11 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { PROJECT_ROOT, SPOT_RECORDING } from '../test-kit/data-paths.js';
 import { sourceScript } from '../test-kit/source-script.js';
+import { scratchDir } from '../test-kit/scratch-dir.js';
 
 /** The CLI as a child process runs it (test-kit/source-script.ts). */
 const CLI = await sourceScript('src/cli/main.ts');
@@ -59,7 +59,7 @@ function recordedPrices() {
 
 describe('papertrade replay: an account opened before the recording has a price', () => {
   it('measures from its USDT and its BTC at the first price, not from its USDT alone', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'papertrade-orders-'));
+    const dir = scratchDir('papertrade-orders-');
     const orders = join(dir, 'orders.jsonl');
     // The first line is stamped 5 s before the recording's first input: the account opens with no price.
     writeFileSync(orders, [

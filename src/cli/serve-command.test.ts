@@ -1,13 +1,13 @@
 /** `papertrade serve` as a user runs it: refusals are one clear line and exit code 2, no stack trace, no key shown. */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { PROJECT_ROOT } from '../test-kit/data-paths.js';
 import { freePort } from '../test-kit/serve-process.js';
 import { sourceScript } from '../test-kit/source-script.js';
+import { scratchDir } from '../test-kit/scratch-dir.js';
 
 /** The CLI as a child process runs it (test-kit/source-script.ts). */
 const CLI = await sourceScript('src/cli/main.ts');
@@ -32,7 +32,7 @@ describe('papertrade serve', () => {
     const blocker = createServer();
     await new Promise<void>((resolve) => blocker.listen(port, '127.0.0.1', resolve));
     try {
-      const dir = mkdtempSync(join(tmpdir(), 'papertrade-serve-'));
+      const dir = scratchDir('papertrade-serve-');
       const run = await serve({ PORT: String(port), HOST: '127.0.0.1', DATABASE_URL: `sqlite:${join(dir, 'db.sqlite')}`, REPLAY_SPEED: 'max', LOG_LEVEL: 'silent', ADMIN_API_KEY: '' });
       expect(run.code).toBe(2);
       expect(run.stderr).toMatch(new RegExp(`^papertrade: cannot listen on 127\\.0\\.0\\.1:${port}: the port is in use`));
@@ -57,7 +57,7 @@ describe('papertrade serve', () => {
   }, 60_000);
 
   it('on a database it cannot open: exits 2 naming the file, and shows no key', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'papertrade-serve-'));
+    const dir = scratchDir('papertrade-serve-');
     const notADatabase = join(dir, 'notes.txt');
     writeFileSync(notADatabase, 'these are notes, not a SQLite database\n'.repeat(100));
     for (const path of [dir, notADatabase]) {

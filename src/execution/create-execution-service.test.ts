@@ -3,8 +3,6 @@ import ccxt, { type Exchange } from 'ccxt';
 import { describe, expect, it, vi } from 'vitest';
 import { loadConfig, type AppConfig } from '../config/config.js';
 import { LIVE_TRADING_CONFIRMATION, LiveTradingRefusedError } from '../config/live-interlock.js';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CredentialCipher } from '../persistence/credential-cipher.js';
 import { openAndMigrate } from '../persistence/database.js';
@@ -13,6 +11,7 @@ import { createExecutionService } from './create-execution-service.js';
 import { createExchangeClient } from './exchange-client.js';
 import { LiveExecutionService } from './live-execution-service.js';
 import { PaperExecutionService, type PaperExecutionPort } from './paper-execution-service.js';
+import { scratchDir } from '../test-kit/scratch-dir.js';
 
 function config(env: Record<string, string>): AppConfig {
   const result = loadConfig(env, { envFile: false });
@@ -25,7 +24,7 @@ const port = {} as PaperExecutionPort;
 const CREDENTIALS_KEY_HEX = '42'.repeat(32);
 
 async function keyStore(): Promise<ExchangeKeyStore> {
-  const opened = await openAndMigrate(`sqlite:${join(mkdtempSync(join(tmpdir(), 'papertrade-exec-')), 'keys.db')}`);
+  const opened = await openAndMigrate(`sqlite:${join(scratchDir('papertrade-exec-'), 'keys.db')}`);
   return new ExchangeKeyStore(opened.db, new CredentialCipher(CREDENTIALS_KEY_HEX));
 }
 

@@ -18,8 +18,6 @@ import { readRecording, type Recording } from '../market-data/recording-reader.j
 import { BUNDLED_RECORDING } from '../test-kit/data-paths.js';
 import { loadConfig, type AppConfig } from '../config/config.js';
 import { LIVE_TRADING_CONFIRMATION } from '../config/live-interlock.js';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CredentialCipher } from '../persistence/credential-cipher.js';
 import { openAndMigrate, type PersistenceDatabase } from '../persistence/database.js';
@@ -28,6 +26,7 @@ import { ExchangeKeyStore } from '../persistence/exchange-key-store.js';
 import { createExecutionService } from './create-execution-service.js';
 import { EventWaiter } from './event-waiter.js';
 import { PaperExecutionService, type PaperExecutionPort } from './paper-execution-service.js';
+import { scratchDir } from '../test-kit/scratch-dir.js';
 
 let recording: Recording | undefined;
 
@@ -43,7 +42,7 @@ function paperHarness(options: { latencyMs?: number; waiter?: boolean } = {}) {
   let next = 0;
   let database: PersistenceDatabase | undefined;
   let readModel: ReadModel | undefined;
-  let projected: Promise<unknown> = openAndMigrate(`sqlite:${join(mkdtempSync(join(tmpdir(), 'papertrade-paper-')), 'read.db')}`).then((opened) => {
+  let projected: Promise<unknown> = openAndMigrate(`sqlite:${join(scratchDir('papertrade-paper-'), 'read.db')}`).then((opened) => {
     database = opened;
     readModel = new ReadModel(opened.db);
   });
@@ -99,7 +98,7 @@ const CREDENTIALS_KEY_HEX = '5a'.repeat(32);
 
 /** A key store holding alice's exchange keys, sealed under CREDENTIALS_KEY_HEX. */
 async function aliceKeys(): Promise<ExchangeKeyStore> {
-  const opened = await openAndMigrate(`sqlite:${join(mkdtempSync(join(tmpdir(), 'papertrade-spy-')), 'keys.db')}`);
+  const opened = await openAndMigrate(`sqlite:${join(scratchDir('papertrade-spy-'), 'keys.db')}`);
   const store = new ExchangeKeyStore(opened.db, new CredentialCipher(CREDENTIALS_KEY_HEX));
   await store.set('alice', { apiKey: 'alice-venue-key', secret: 'alice-venue-secret' }, 1);
   return store;

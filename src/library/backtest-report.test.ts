@@ -2,8 +2,7 @@
  * The backtest report page in real Chromium, opened from disk (file://) as a user opens it: what
  * its charts hold is read back from the charting library itself and compared with the backtest.
  */
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,6 +12,7 @@ import { chromiumOrSkip, launchChromium, type TestBrowser } from '../test-kit/ch
 import { candlesFile, PROJECT_ROOT, USDM_RECORDING } from '../test-kit/data-paths.js';
 import { runBacktest, runRecordingBacktest, type BacktestReport } from './backtest.js';
 import { BacktestRecorder, candlesOfRecording, renderBacktestHtml, type BacktestDetail } from './backtest-report.js';
+import { scratchDir } from '../test-kit/scratch-dir.js';
 
 const OUTPUT = join(PROJECT_ROOT, 'test-output');
 const runs = chromiumOrSkip('backtest report');
@@ -56,7 +56,7 @@ function expectedCurve(report: BacktestReport): { points: number; worst: number 
 
 describe.skipIf(!runs)('the backtest report page in Chromium', () => {
   let browser: TestBrowser;
-  const dir = mkdtempSync(join(tmpdir(), 'papertrade-report-'));
+  const dir = scratchDir('papertrade-report-');
   beforeAll(async () => {
     mkdirSync(OUTPUT, { recursive: true });
     browser = await launchChromium({ width: 1280, height: 900 });

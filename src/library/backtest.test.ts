@@ -1,5 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readRecording } from '../market-data/recording-reader.js';
@@ -10,6 +9,7 @@ import { runBacktest, runRecordingBacktest } from './backtest.js';
 import { renderEquityHtml, renderReportJson } from './backtest-report.js';
 import { PaperTradingEngine } from './paper-trading-engine.js';
 import type { PaperTradingEvent } from './engine-events.js';
+import { scratchDir } from '../test-kit/scratch-dir.js';
 
 const CANDLES = readCandlesFile(candlesFile('coinbase_btcusd_1m_20171217.csv'));
 const FULL = {
@@ -111,7 +111,7 @@ describe('backtests', () => {
   });
 
   it('load user strategies from TypeScript and JavaScript modules', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'papertrade-strategy-'));
+    const dir = scratchDir('papertrade-strategy-');
     const body = `let closes = [];
 export default function createStrategy(params) {
   const every = (params && params.every) || 50;

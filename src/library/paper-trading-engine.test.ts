@@ -1,5 +1,3 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DurableEngine } from '../engine/durable-engine.js';
@@ -8,6 +6,7 @@ import { candlesFile } from '../test-kit/data-paths.js';
 import { formatFixed } from '../core/money/fixed.js';
 import { PaperTradingEngine } from './paper-trading-engine.js';
 import type { PaperTradingEvent } from './engine-events.js';
+import { scratchDir } from '../test-kit/scratch-dir.js';
 
 const CANDLES = readCandlesFile(candlesFile('coinbase_btcusd_1m_20171217.csv'));
 const TACTICS = { name: 't', stopLoss: { type: 'percent', percent: 1 }, takeProfits: [{ percent: 1, share: 0.5 }, { percent: 2, share: 0.5 }], breakEvenAfterFirstTarget: true };
@@ -135,7 +134,7 @@ describe('PaperTradingEngine', () => {
 
   it('restores accounts from a DurableEngine', async () => {
     const library = new PaperTradingEngine();
-    const dir = mkdtempSync(join(tmpdir(), 'papertrade-lib-'));
+    const dir = scratchDir('papertrade-lib-');
     const durable = await DurableEngine.open({ databaseUrl: `sqlite:${join(dir, 'db.sqlite')}`, kernelConfig: library.kernelConfig, snapshotIntervalMs: 0 });
     try {
       await durable.submit({ kind: 'account.open', time: 1_700_000_000_000, account: 'durable-1', type: 'futures', balances: { USDT: '500' } });
@@ -157,7 +156,7 @@ describe('PaperTradingEngine', () => {
 
 describe('PaperTradingEngine snapshots on disk', () => {
   it('saveSnapshot() then restoreAccounts() with no argument brings the accounts back', async () => {
-    const path = join(mkdtempSync(join(tmpdir(), 'papertrade-snap-')), 'engine.json');
+    const path = join(scratchDir('papertrade-snap-'), 'engine.json');
     const a = new PaperTradingEngine({ snapshotPath: path });
     expect(await a.restoreAccounts()).toEqual([]); // nothing saved yet
     a.createAccount({ id: 'keep', strategyId: 'ema-crossover', autoTrading: true, tacticsSets: [TACTICS] });

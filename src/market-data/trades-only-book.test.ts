@@ -6,8 +6,7 @@
  * each print's quantity — never on a print at its price.
  */
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
@@ -18,6 +17,7 @@ import { tradesOnlyModelProblem } from './trades-only-book.js';
 import { runReplay } from './replay-session.js';
 import { PROJECT_ROOT, SPOT_RECORDING } from '../test-kit/data-paths.js';
 import { sourceScript } from '../test-kit/source-script.js';
+import { scratchDir } from '../test-kit/scratch-dir.js';
 
 /** The CLI as a child process runs it (test-kit/source-script.ts). */
 const CLI = await sourceScript('src/cli/main.ts');
@@ -32,7 +32,7 @@ interface Print {
 }
 
 function tradesOnlyCopy(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'papertrade-trades-only-'));
+  const dir = scratchDir('papertrade-trades-only-');
   copyFileSync(join(SPOT_RECORDING, 'trades.csv.gz'), join(dir, 'trades.csv.gz'));
   writeFileSync(join(dir, 'recording.json'), JSON.stringify({ symbol: 'BTCUSDT', market: 'spot' }));
   return dir;
@@ -150,7 +150,7 @@ describe('a trades-only recording replays on the tape alone (ADR 0041)', () => {
 
 describe('papertrade replay of a trades-only recording', () => {
   it('labels its output: the first line and stderr say lower fidelity, with the spread and slippage used', () => {
-    const orders = join(mkdtempSync(join(tmpdir(), 'papertrade-orders-')), 'orders.jsonl');
+    const orders = join(scratchDir('papertrade-orders-'), 'orders.jsonl');
     writeFileSync(orders, '{"at":1723161300000,"account":"a1","symbol":"BTCUSDT","side":"BUY","type":"MARKET","quantity":"0.01"}\n');
     const run = spawnSync(process.execPath, [CLI, 'replay', '--recording', tradesOnlyCopy(), '--orders', orders, '--spread-bps', '4', '--slippage-bps', '0.5'], { cwd: PROJECT_ROOT, encoding: 'utf8' });
     expect(run.status, run.stderr).toBe(0);
@@ -161,7 +161,7 @@ describe('papertrade replay of a trades-only recording', () => {
   });
 
   it('refuses a spread that is not a decimal number of basis points', () => {
-    const orders = join(mkdtempSync(join(tmpdir(), 'papertrade-orders-')), 'orders.jsonl');
+    const orders = join(scratchDir('papertrade-orders-'), 'orders.jsonl');
     writeFileSync(orders, '');
     const run = spawnSync(process.execPath, [CLI, 'replay', '--recording', tradesOnlyCopy(), '--orders', orders, '--spread-bps', '-1'], { cwd: PROJECT_ROOT, encoding: 'utf8' });
     expect(run.status).not.toBe(0);
@@ -174,7 +174,7 @@ describe('papertrade replay of a trades-only recording', () => {
   });
 
   it('names a trades.csv.gz that is not gzip, rather than passing on zlib\'s bare "incorrect header check"', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'papertrade-trades-only-not-gzip-'));
+    const dir = scratchDir('papertrade-trades-only-not-gzip-');
     writeFileSync(join(dir, 'trades.csv.gz'), 'trade_id,price\n');
     writeFileSync(join(dir, 'recording.json'), JSON.stringify({ symbol: 'BTCUSDT', market: 'spot' }));
     expect(() => readRecording(dir)).toThrow(`${join(dir, 'trades.csv.gz')}: not a gzip file (incorrect header check)`);

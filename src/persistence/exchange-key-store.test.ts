@@ -1,12 +1,11 @@
 /** Exchange credentials are sealed with AES-256-GCM under CREDENTIALS_KEY and bound to their account. */
 import { createDecipheriv } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CredentialCipher, CredentialCipherError } from './credential-cipher.js';
 import { openAndMigrate, type PersistenceDatabase } from './database.js';
 import { ExchangeKeysUnavailableError, ExchangeKeyStore } from './exchange-key-store.js';
+import { scratchDir } from '../test-kit/scratch-dir.js';
 
 const KEY_HEX = '8f'.repeat(32);
 const CREDENTIALS = { apiKey: 'mx0vglVenueKeyAlice', secret: 'f00dfeedVenueSecretAlice' };
@@ -14,7 +13,7 @@ const CREDENTIALS = { apiKey: 'mx0vglVenueKeyAlice', secret: 'f00dfeedVenueSecre
 describe('ExchangeKeyStore', () => {
   let opened: PersistenceDatabase;
   beforeAll(async () => {
-    opened = await openAndMigrate(`sqlite:${join(mkdtempSync(join(tmpdir(), 'papertrade-keys-')), 'keys.db')}`);
+    opened = await openAndMigrate(`sqlite:${join(scratchDir('papertrade-keys-'), 'keys.db')}`);
   });
   afterAll(async () => opened?.close());
 

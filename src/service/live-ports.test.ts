@@ -3,8 +3,6 @@
  * to the venue's perpetual, never to the spot market that shares its id (Binance's BTCUSDT is both).
  * A real ccxt `binance` (and `mexc`) client whose HTTP layer (`fetch`) is stubbed.
  */
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import ccxt, { type Exchange } from 'ccxt';
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -16,6 +14,7 @@ import { CredentialStore } from '../persistence/credential-store.js';
 import { openAndMigrate } from '../persistence/database.js';
 import { ExchangeKeyStore } from '../persistence/exchange-key-store.js';
 import { createLivePorts } from './live-ports.js';
+import { scratchDir } from '../test-kit/scratch-dir.js';
 
 const binanceMarkets = [
   { id: 'BTCUSDT', symbol: 'BTC/USDT', base: 'BTC', quote: 'USDT', baseId: 'BTC', quoteId: 'USDT', spot: true, swap: false, linear: undefined, type: 'spot', active: true, precision: { amount: 0.00001, price: 0.01 }, limits: {}, info: { orderTypes: ['LIMIT', 'MARKET', 'LIMIT_MAKER'] } },
@@ -28,7 +27,7 @@ const mexcMarkets = [
 ];
 
 async function portsFor(exchangeId: 'binance' | 'mexc', instrument: Instrument | readonly Instrument[], options: Record<string, unknown> = {}) {
-  const opened = await openAndMigrate(`sqlite:${join(mkdtempSync(join(tmpdir(), 'papertrade-live-ports-')), 'live.db')}`);
+  const opened = await openAndMigrate(`sqlite:${join(scratchDir('papertrade-live-ports-'), 'live.db')}`);
   const exchangeKeys = new ExchangeKeyStore(opened.db, new CredentialCipher('42'.repeat(32)));
   await exchangeKeys.set('alice', { apiKey: 'alice-key', secret: 'alice-secret' }, 1);
   const credentials = new CredentialStore(opened.db);

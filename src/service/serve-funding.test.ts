@@ -1,5 +1,3 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BookSynchronizer } from '../core/book/book-synchronizer.js';
@@ -8,6 +6,7 @@ import { USDM_RECORDING } from '../test-kit/data-paths.js';
 import { loadRecording } from '../test-kit/recording-stepper.js';
 import { freePort } from '../test-kit/serve-process.js';
 import { startService } from './start-service.js';
+import { scratchDir } from '../test-kit/scratch-dir.js';
 
 const MIDNIGHT = 1723161600000; // 2024-08-09 00:00 UTC, inside the USD-M recording
 const d = parseFixed;
@@ -28,7 +27,7 @@ function midBeforeMidnight(): Fixed {
 
 describe('serve charges funding on replay', () => {
   it('FUNDING_RATE=0.0001: a 0.1 BTC long held across 00:00 UTC pays 0.1 × mark × 0.0001, at the mark of that moment', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'papertrade-funding-'));
+    const dir = scratchDir('papertrade-funding-');
     const admin = 'funding-admin-key-for-tests';
     const env = {
       DATABASE_URL: `sqlite:${join(dir, 'db.sqlite')}`, PORT: String(await freePort()), HOST: '127.0.0.1', LOG_LEVEL: 'silent', ADMIN_API_KEY: admin,

@@ -1,19 +1,18 @@
 import { createHmac } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { freePort } from '../test-kit/serve-process.js';
 import { WebhookReceiver } from '../test-kit/webhook-receiver.js';
 import { startService, StartupError } from './start-service.js';
 import { until } from '../test-kit/wait.js';
+import { scratchDir } from '../test-kit/scratch-dir.js';
 
 const SECRET = 'operator-webhook-secret-for-tests';
 
 describe('papertrade serve with webhooks', () => {
   it("sends the operator's endpoint (WEBHOOK_URL) the fills it chose, signed with WEBHOOK_SECRET, and serves /api/webhooks", async () => {
     const receiver = await WebhookReceiver.start();
-    const dir = mkdtempSync(join(tmpdir(), 'papertrade-webhooks-'));
+    const dir = scratchDir('papertrade-webhooks-');
     const env = {
       DATABASE_URL: `sqlite:${join(dir, 'db.sqlite')}`, PORT: String(await freePort()), HOST: '127.0.0.1', REPLAY_SPEED: 'max', LOG_LEVEL: 'silent',
       ADMIN_API_KEY: 'webhook-test-admin-key-0123456789', WEBHOOK_URL: receiver.url('/ops'), WEBHOOK_SECRET: SECRET, WEBHOOK_EVENTS: 'FILL',

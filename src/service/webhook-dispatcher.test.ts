@@ -1,6 +1,4 @@
 import { createHmac } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { EventListener } from '../api/engine-hub.js';
@@ -12,6 +10,7 @@ import { WebhookReceiver } from '../test-kit/webhook-receiver.js';
 import { sleep, until } from '../test-kit/wait.js';
 import { retryDelayMs, WebhookDispatcher, type WebhookDispatcherOptions } from './webhook-dispatcher.js';
 import { verifyWebhookSignature, webhookSignature } from './webhook-signature.js';
+import { scratchDir } from '../test-kit/scratch-dir.js';
 
 /** An engine hub stand-in: what it publishes reaches the subscribers as the real hub's would. */
 class FakeHub {
@@ -37,7 +36,7 @@ describe('the webhook dispatcher', () => {
   });
 
   async function setUp(): Promise<{ database: PersistenceDatabase; store: WebhookStore; hub: FakeHub; receiver: WebhookReceiver; url: string }> {
-    const url = `sqlite:${join(mkdtempSync(join(tmpdir(), 'papertrade-webhooks-')), 'test.db')}`;
+    const url = `sqlite:${join(scratchDir('papertrade-webhooks-'), 'test.db')}`;
     const database = await openAndMigrate(url);
     const receiver = await WebhookReceiver.start();
     open.push(database, receiver);

@@ -17,9 +17,7 @@
  * answer 429 before any handler saw the hostile input); a second, short storm runs against the
  * restarted process with its default limits.
  */
-import { mkdtempSync } from 'node:fs';
 import { connect } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
@@ -28,6 +26,7 @@ import { startServeProcess, stopServeProcess, type ServeProcess } from '../../sr
 import { Rng } from '../../src/test-kit/mulberry32.js';
 import { USDM_RECORDING } from '../../src/test-kit/data-paths.js';
 import { binanceStreamStorm, hostileRequest, isDialect, mexcListenKey, mexcStreamStorm, send, shapeProblem, UNDOCUMENTED_ROUTES, wsStorm, type Account, type Answer, type Route, type Sent } from '../../src/test-kit/hostile-requests.js';
+import { scratchDir } from '../../src/test-kit/scratch-dir.js';
 
 const REQUESTS = Number(process.env.HTTP_FUZZ_REQUESTS ?? 10_000);
 const CONCURRENCY = 16;
@@ -80,7 +79,7 @@ describe('the real server process under hostile HTTP', () => {
     // a build by another test file while the storm runs empties its directory, and a HEAD there
     // answers a bodiless 503 that the storm cannot tell from a failure.
     await ensureDashboardBuilt();
-    const databaseUrl = `sqlite:${join(mkdtempSync(join(tmpdir(), 'papertrade-http-fuzz-')), 'db.sqlite')}`;
+    const databaseUrl = `sqlite:${join(scratchDir('papertrade-http-fuzz-'), 'db.sqlite')}`;
     const env = { DATABASE_URL: databaseUrl, ADMIN_API_KEY: ADMIN, REPLAY_SPEED: '1', LOG_LEVEL: 'error', PAPER_TRADING_INITIAL_BALANCE_USDT: '25000' };
     const first = await startServeProcess(0, { ...env, AUTH_FAILURE_LIMIT: '0', RATE_LIMIT_MAX: '0' });
     const port = first.port;
@@ -202,7 +201,7 @@ describe('the real server process replaying a USD-M perpetual, under hostile HTT
   // The storm above replays the spot recording, where every futures order stops at "Invalid symbol":
   // here the perpetual is listed, so /fapi orders, algo orders, brackets and the futures streams run deep.
   it('answers the futures routes and streams without a 5xx, in Binance\'s shape, and stays ready', async () => {
-    const databaseUrl = `sqlite:${join(mkdtempSync(join(tmpdir(), 'papertrade-http-fuzz-usdm-')), 'db.sqlite')}`;
+    const databaseUrl = `sqlite:${join(scratchDir('papertrade-http-fuzz-usdm-'), 'db.sqlite')}`;
     server = await startServeProcess(0, { DATABASE_URL: databaseUrl, ADMIN_API_KEY: ADMIN, REPLAY_SPEED: '1', LOG_LEVEL: 'error', REPLAY_RECORDING: USDM_RECORDING, AUTH_FAILURE_LIMIT: '0', RATE_LIMIT_MAX: '0' });
     const port = server.port;
     const admin = { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' };
@@ -246,7 +245,7 @@ describe('requests the HTTP fuzzer found', () => {
 
   const start = async () => {
     if (server !== undefined) return;
-    const databaseUrl = `sqlite:${join(mkdtempSync(join(tmpdir(), 'papertrade-http-cases-')), 'db.sqlite')}`;
+    const databaseUrl = `sqlite:${join(scratchDir('papertrade-http-cases-'), 'db.sqlite')}`;
     server = await startServeProcess(0, { DATABASE_URL: databaseUrl, ADMIN_API_KEY: ADMIN, REPLAY_SPEED: '1', LOG_LEVEL: 'error' });
     const res = await fetch(`${server.url}/api/accounts`, { method: 'POST', headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' }, body: JSON.stringify({ name: 'cases', balances: { USDT: '1000' } }) });
     account = (await res.json()) as Account;

@@ -8,8 +8,6 @@
  * The oracle is the venue itself: B's own native API, asked with each venue account's key.
  */
 import { createServer, request as httpRequest, type Server } from 'node:http';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import ccxt, { type Order } from 'ccxt';
@@ -25,6 +23,7 @@ import { ExchangeKeyStore } from '../../src/persistence/exchange-key-store.js';
 import { createLivePorts } from '../../src/service/live-ports.js';
 import { ADMIN_KEY, startTestService, type TestService } from '../../src/test-kit/service-kit.js';
 import { until } from '../../src/test-kit/wait.js';
+import { scratchDir } from '../../src/test-kit/scratch-dir.js';
 
 const START = 1723161300000;
 const CREDENTIALS_KEY = '3c'.repeat(32);
@@ -111,7 +110,7 @@ describe('live accounts against a second papertrade instance as the venue', () =
     venueAlice = await open('venue-alice', { USDT: '50000', BTC: '0.5' });
     venueBob = await open('venue-bob', { USDT: '20000', BTC: '0.2' });
 
-    databaseUrl = `sqlite:${join(mkdtempSync(join(tmpdir(), 'papertrade-live-')), 'a.db')}`;
+    databaseUrl = `sqlite:${join(scratchDir('papertrade-live-'), 'a.db')}`;
     const started = await startLive(START);
     instance = started.service;
     app = started.app;

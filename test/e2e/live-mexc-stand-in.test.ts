@@ -7,8 +7,6 @@
  * book is resynced, and it equals the served book again.
  */
 import type { FastifyInstance } from 'fastify';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TradeInput } from '../../src/core/kernel/inputs.js';
@@ -17,6 +15,7 @@ import { registerMexcApi } from '../../src/api/mexc/index.js';
 import { buildServer } from '../../src/api/server.js';
 import { startTestService, type TestService } from '../../src/test-kit/service-kit.js';
 import { startServeProcess, stopServeProcess, type ServeProcess } from '../../src/test-kit/serve-process.js';
+import { scratchDir } from '../../src/test-kit/scratch-dir.js';
 
 const START = 1723161300000; // 2024-08-08T23:55:00Z
 const ADMIN = 'live-mexc-admin-key';
@@ -41,7 +40,7 @@ interface Feed {
 }
 
 describe('papertrade serve --live --exchange mexc against a papertrade MEXC stand-in', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'papertrade-live-mexc-'));
+  const dir = scratchDir('papertrade-live-mexc-');
   let venue: TestService;
   let venueApp: FastifyInstance;
   let live: ServeProcess | undefined;

@@ -9,8 +9,7 @@
  * at once (binance and binanceus, each against its own local server) with qualified symbols and
  * staleness per symbol.
  */
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseFixed } from '../../src/core/money/fixed.js';
@@ -18,6 +17,7 @@ import { exchangeInfo, RAW_FILES } from '../../src/market-data/live/test-server/
 import { FakeBinanceServer } from '../../src/market-data/live/test-server/fake-binance-server.js';
 import { chromiumOrSkip, ensureDashboardBuilt, launchChromium } from '../../src/test-kit/chromium.js';
 import { startServeProcess, stopServeProcess, type ServeProcess } from '../../src/test-kit/serve-process.js';
+import { scratchDir } from '../../src/test-kit/scratch-dir.js';
 
 const ADMIN = 'live-e2e-admin-key';
 const withBrowser = chromiumOrSkip('the live dashboard check');
@@ -33,7 +33,7 @@ interface Feed {
 }
 
 describe('papertrade serve on live data (ccxt binance against a local exchange)', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'papertrade-live-e2e-'));
+  const dir = scratchDir('papertrade-live-e2e-');
   const cacheFile = join(dir, 'market-cache.json');
   let exchange: FakeBinanceServer;
   let env: Record<string, string>;

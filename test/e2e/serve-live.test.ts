@@ -4,8 +4,6 @@
  * record is reconciled before the server answers. The venue is a second papertrade instance
  * (its MEXC API over HTTP), and the oracle is that venue's own native API.
  */
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -14,6 +12,7 @@ import { buildServer } from '../../src/api/server.js';
 import { startService, StartupError, type RunningService } from '../../src/service/start-service.js';
 import { freePort } from '../../src/test-kit/serve-process.js';
 import { ADMIN_KEY, startTestService, type TestService } from '../../src/test-kit/service-kit.js';
+import { scratchDir } from '../../src/test-kit/scratch-dir.js';
 
 describe('serve, live, configured from the environment', () => {
   let venue: TestService;
@@ -35,7 +34,7 @@ describe('serve, live, configured from the environment', () => {
   });
 
   const env = async () => ({
-    DATABASE_URL: `sqlite:${join(mkdtempSync(join(tmpdir(), 'papertrade-serve-live-')), 'db.sqlite')}`,
+    DATABASE_URL: `sqlite:${join(scratchDir('papertrade-serve-live-'), 'db.sqlite')}`,
     PORT: String(await freePort()),
     HOST: '127.0.0.1',
     REPLAY_SPEED: 'max',

@@ -4,13 +4,12 @@
  * `?key=` and other query parameters, headers or bodies, right or wrong — reaches its output; a
  * restart prints no key at all.
  */
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { mexcSignature } from '../../src/api/mexc/mexc-signature.js';
 import { startServeProcess, stopServeProcess, type ServeProcess } from '../../src/test-kit/serve-process.js';
 import { until } from '../../src/test-kit/wait.js';
+import { scratchDir } from '../../src/test-kit/scratch-dir.js';
 
 describe('the server process log', () => {
   const servers: ServeProcess[] = [];
@@ -19,7 +18,7 @@ describe('the server process log', () => {
   });
 
   it('prints generated keys once, at creation, and no secret a request carries', async () => {
-    const env = { DATABASE_URL: `sqlite:${join(mkdtempSync(join(tmpdir(), 'papertrade-log-secrets-')), 'db.sqlite')}`, REPLAY_SPEED: '1', LOG_LEVEL: 'trace' };
+    const env = { DATABASE_URL: `sqlite:${join(scratchDir('papertrade-log-secrets-'), 'db.sqlite')}`, REPLAY_SPEED: '1', LOG_LEVEL: 'trace' };
     const first = await startServeProcess(0, env);
     const port = first.port;
     servers.push(first);

@@ -4,12 +4,12 @@
  * and GET /ready answers 200 — before, it answered 503 MARKET_DATA_NOT_SYNCED for as long as the
  * server ran, so an orchestrator's readiness probe never let traffic in.
  */
-import { copyFileSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { SPOT_RECORDING } from '../../src/test-kit/data-paths.js';
 import { startServeProcess, stopServeProcess, type ServeProcess } from '../../src/test-kit/serve-process.js';
+import { scratchDir } from '../../src/test-kit/scratch-dir.js';
 
 describe('serve on a trades-only recording', () => {
   let server: ServeProcess | undefined;
@@ -18,10 +18,10 @@ describe('serve on a trades-only recording', () => {
   });
 
   it('is ready while the prints arrive, with the feed synced and labelled trades-only, and a market order fills', async () => {
-    const recording = mkdtempSync(join(tmpdir(), 'papertrade-serve-trades-only-'));
+    const recording = scratchDir('papertrade-serve-trades-only-');
     copyFileSync(join(SPOT_RECORDING, 'trades.csv.gz'), join(recording, 'trades.csv.gz'));
     writeFileSync(join(recording, 'recording.json'), JSON.stringify({ symbol: 'BTCUSDT', market: 'spot' }));
-    const database = join(mkdtempSync(join(tmpdir(), 'papertrade-serve-trades-only-db-')), 'db.sqlite');
+    const database = join(scratchDir('papertrade-serve-trades-only-db-'), 'db.sqlite');
     server = await startServeProcess(0, { DATABASE_URL: `sqlite:${database}`, REPLAY_RECORDING: recording, REPLAY_SPEED: '1', LOG_LEVEL: 'error', ADMIN_API_KEY: 'serve-trades-only-admin-key-0123456789abcdef' });
     expect(server.output()).toContain('trades-only replay');
     // Wait for the first print, then probe readiness several times: between prints as well as at them.

@@ -1,9 +1,8 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { startServeProcess, stopServeProcess, type ServeProcess } from '../../src/test-kit/serve-process.js';
+import { scratchDir } from '../../src/test-kit/scratch-dir.js';
 
 const ADMIN = 'e2e-admin-key-0123456789';
 
@@ -20,7 +19,7 @@ describe('the real server process', () => {
   });
 
   it('creates an account, trades over HTTP and the WebSocket, restarts, and finds everything still there', async () => {
-    const databaseUrl = `sqlite:${join(mkdtempSync(join(tmpdir(), 'papertrade-e2e-')), 'db.sqlite')}`;
+    const databaseUrl = `sqlite:${join(scratchDir('papertrade-e2e-'), 'db.sqlite')}`;
     const first = await startServer(0, databaseUrl);
     const port = first.port;
     servers.push(first);
