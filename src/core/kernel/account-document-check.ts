@@ -3,23 +3,26 @@
  * anything: every field of `exportAccount`'s output present with its type and range, nothing else,
  * and the numbers consistent with each other (balances equal to their ledger, locks equal to the
  * open orders' reservations, a futures position's margin consistent with its size, entry and
- * leverage), and each open order's terms within its instrument's spec rules (PRICE_FILTER, LOT_SIZE,
- * MARKET_LOT_SIZE, TRAILING_DELTA), so that an imported account satisfies the kernel's invariants
- * and holds no order its venue would refuse.
+ * leverage), and each open order's terms as its placement checked them (`termsProblem`: its shape,
+ * a trailing stop's stop, the instrument's spec rules, a bracket's exits), so that an imported
+ * account satisfies the kernel's invariants and holds no order its venue would refuse or the
+ * matching engine could not run.
  * The first problem is reported with its path, e.g. `account.balances[0][1].free: …`.
  */
 import { checkAmount, checkAsset, checkFeeSchedule } from '../accounts/account-settings.js';
 import type { Instrument } from '../instruments/instrument.js';
 import type { FeeSchedule } from '../matching/fee-model.js';
 import { initialMarginOf } from '../accounts/leverage-change.js';
-import { formatFixed, type Fixed } from '../money/fixed.js';
+import { formatFixed, mul, ONE, roundToIncrement, type Fixed } from '../money/fixed.js';
 import { ORDER_STATUSES, isOpenStatus } from '../orders/order-status.js';
 import { ORDER_TYPES, executionType, isConditional, type BracketExits, type ExitLeg, type Order } from '../orders/order.js';
 import { fail, ok, type Result } from '../orders/rejection.js';
 import { ACCOUNT_DOCUMENT_FORMAT, type AccountDocument } from './kernel-snapshot.js';
 import { extend } from '../objects.js';
 import { checkExchangeRules, SPEC_RULES, type PlacementContext } from '../matching/exchange-rules.js';
-import type { OrderRequest } from '../orders/order-validation.js';
+import { validateOrder, type OrderRequest } from '../orders/order-validation.js';
+import { bracketOf } from './bracket-exits.js';
+import type { PlaceOrderInput } from './inputs.js';
 
 type Json = Record<string, unknown>;
 
@@ -161,28 +164,71 @@ function bracket(v: unknown, path: string): BracketExits {
 }
 
 /**
- * An open order's terms against the rules of its instrument that depend on the terms alone
- * (exchange-rules.ts `SPEC_RULES`: PRICE_FILTER, LOT_SIZE, MARKET_LOT_SIZE, TRAILING_DELTA), as its
- * placement would have asked them: an edited document, or one from an engine whose instrument had
- * another tick, must not bring in a price the venue would never quote or fill at. The quantity
- * asked is the order's own (what it was placed for), not what is left of it; a quote-sized order
- * names none.
+ * An open order's terms, checked as its placement checked them, so that no edit brings in an order
+ * the engine would have refused or cannot run:
+ * - their shape (order-validation.ts `validateOrder`: the fields its type takes and needs, e.g. a
+ *   trailing stop's callbackRate between 0 and 1, quoteOrderQty on MARKET orders only);
+ * - a trailing stop's stop, once it trails, as the matching engine derives it from the best price
+ *   reached (`trailPeak` × (1 ∓ callbackRate), to the tick away from the market), and none before;
+ * - the rules of its instrument that depend on the terms alone (exchange-rules.ts `SPEC_RULES`:
+ *   PRICE_FILTER, LOT_SIZE, MARKET_LOT_SIZE, TRAILING_DELTA), on the quantity it was placed for
+ *   (not its remainder; a quote-sized order names none);
+ * - a bracket entry's exit legs (bracket-exits.ts `bracketOf`: on the tick, within PRICE_FILTER,
+ *   each on its side of the entry's price and of the other leg).
+ * An edited document, or one from an engine whose instrument had another tick, must not bring in a
+ * price the venue would never quote or fill at, nor terms the matching engine cannot run.
  */
-function specRuleProblem(o: Order, path: string, instrument: Instrument): void {
+function termsProblem(o: Order, path: string, instrument: Instrument): void {
+  const trailing = o.type === 'TRAILING_STOP_MARKET';
   const request: OrderRequest = {
     side: o.side,
     type: o.type,
     quantity: o.quoteOrderQty === undefined ? o.quantity : undefined,
     quoteOrderQty: o.quoteOrderQty,
     price: o.price,
-    stopPrice: o.stopPrice,
+    // A trailing stop's stopPrice is the engine's (checked below), not a term it was placed with.
+    stopPrice: trailing ? undefined : o.stopPrice,
     activationPrice: o.activationPrice,
     callbackRate: o.callbackRate,
+    maxSlippage: o.maxSlippage,
   };
+  const shaped = validateOrder(request);
+  if (!shaped.ok) problem(path, shaped.error.message);
+  if (trailing) trailProblem(o, path, instrument);
+  else if (o.trailPeak !== undefined) problem(`${path}.trailPeak`, `only a trailing stop has one, not a ${o.type} order`);
+  const terms = extend(request, { stopPrice: o.stopPrice });
   for (const rule of SPEC_RULE_SETS) {
-    const checked = checkExchangeRules(request, instrument, NO_PLACEMENT, rule.only);
+    const checked = checkExchangeRules(terms, instrument, NO_PLACEMENT, rule.only);
     if (!checked.ok) problem(path, `${instrument.symbol}'s ${rule.name} refuses it: ${checked.error.message}`);
   }
+  if (o.bracket !== undefined) bracketProblem(o, o.bracket, `${path}.bracket`, instrument);
+}
+
+/** A trailing stop trails from `trailPeak`: its stopPrice is the engine's rounding of it (matching-engine.ts `trail`); before it trails, it has neither. */
+function trailProblem(o: Order, path: string, instrument: Instrument): void {
+  if (o.trailPeak === undefined) {
+    if (o.stopPrice !== undefined) problem(`${path}.stopPrice`, 'a trailing stop has a stop only once it trails (with its trailPeak)');
+    return;
+  }
+  const sell = o.side === 'SELL';
+  const rate = o.callbackRate!;
+  const stop = roundToIncrement(mul(o.trailPeak, sell ? ONE - rate : ONE + rate, sell ? 'down' : 'up'), instrument.tickSize, sell ? 'down' : 'up');
+  if (o.stopPrice !== stop) {
+    problem(`${path}.stopPrice`, `must be ${formatFixed(stop)}: trailPeak ${formatFixed(o.trailPeak)} × (1 ${sell ? '−' : '+'} callbackRate ${formatFixed(rate)}), to the tick ${formatFixed(instrument.tickSize)}`);
+  }
+}
+
+/**
+ * The exits an open bracket entry will place, as its placement checked them: `bracketOf` on the legs
+ * as text, against the entry's own price or stop. A trailing stop's stop moves after its placement,
+ * which measured the legs from the book then (as for a MARKET entry): its legs are checked against
+ * each other and the instrument, not against the stop.
+ */
+function bracketProblem(o: Order, bracket: BracketExits, path: string, instrument: Instrument): void {
+  const legText = (leg: ExitLeg | undefined) => (leg === undefined ? undefined : extend({ stopPrice: formatFixed(leg.stopPrice) }, leg.price !== undefined ? { price: formatFixed(leg.price) } : {}));
+  const reference = o.type === 'TRAILING_STOP_MARKET' ? undefined : (o.price ?? o.stopPrice);
+  const checked = bracketOf({ takeProfit: legText(bracket.takeProfit), stopLoss: legText(bracket.stopLoss), ocoGroup: o.ocoGroup, reduceOnly: o.reduceOnly } as PlaceOrderInput, instrument, o.side, reference);
+  if (!checked.ok) problem(path, checked.error.message);
 }
 
 /** Each spec rule on its own, so that a refusal names its rule. */
@@ -224,13 +270,20 @@ function check(decoded: unknown, instruments: ReadonlyMap<string, Instrument>): 
       continue;
     }
     const placement = oneOf(where, `placements.${o.id}`, ['resting', 'waiting', 'conditional'] as const);
+    if (o.quoteOrderQty === undefined && o.executedQty >= o.quantity) problem(`${path}.executedQty`, `an open order has something left to fill (status ${o.status}, ${formatFixed(o.executedQty)} of ${formatFixed(o.quantity)} executed)`);
     const instrument = instruments.get(o.symbol);
-    if (instrument === undefined) continue; // reported by the import as UNKNOWN_SYMBOL
+    if (instrument === undefined) {
+      // Reported by the import as UNKNOWN_SYMBOL, naming the symbol: its lock is counted here so
+      // that the balances' check does not report it first as a lock without an order.
+      lockedByAsset.set(o.lockedAsset, (lockedByAsset.get(o.lockedAsset) ?? 0n) + o.locked);
+      continue;
+    }
     if ((instrument.market === 'perpetual') !== (kind === 'futures')) problem(`${path}.symbol`, `a ${kind} account cannot hold an order on ${o.symbol}`);
     if (placement === 'resting' && (o.price === undefined || executionType(o.type) === 'MARKET')) problem(`placements.${o.id}`, 'only a priced order rests');
     if (placement === 'conditional' && (!isConditional(o.type) || o.triggered)) problem(`placements.${o.id}`, 'only an untriggered conditional order waits for its trigger');
+    if (placement !== 'conditional' && isConditional(o.type) && !o.triggered) problem(`placements.${o.id}`, `an untriggered ${o.type} order waits for its trigger (placement "conditional"), not "${placement}"`);
     if (kind === 'spot' && o.lockedAsset !== (o.side === 'BUY' ? instrument.quote : instrument.base)) problem(`${path}.lockedAsset`, `must be the asset a ${o.side} spends`);
-    specRuleProblem(o, path, instrument);
+    termsProblem(o, path, instrument);
     lockedByAsset.set(o.lockedAsset, (lockedByAsset.get(o.lockedAsset) ?? 0n) + o.locked);
   }
   // Two open orders never share a client id (the kernel refuses the second), and the map names each
