@@ -5,11 +5,12 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { openAndMigrate } from '../persistence/database.js';
 import { freePort } from '../test-kit/serve-process.js';
+import { scratchDir } from '../test-kit/scratch-dir.js';
 import { startService, StartupError } from './start-service.js';
 
 describe('startService', () => {
   it('refuses a database created under another configuration, and leaves it as it was', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'papertrade-start-'));
+    const dir = scratchDir('papertrade-start-');
     const env = { DATABASE_URL: `sqlite:${join(dir, 'db.sqlite')}`, PORT: String(await freePort()), REPLAY_SPEED: 'max', LOG_LEVEL: 'silent', ADMIN_API_KEY: 'start-service-admin-key' };
     const lines: string[] = [];
     const first = await startService(env, { print: (line) => lines.push(line) });
@@ -36,7 +37,7 @@ describe('startService', () => {
   }, 60_000);
 
   it('a start on a taken port fails clearly and burns no one-time secret; the next start shows them, and later starts never again', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'papertrade-port-'));
+    const dir = scratchDir('papertrade-port-');
     const port = await freePort();
     const env = { DATABASE_URL: `sqlite:${join(dir, 'db.sqlite')}`, PORT: String(port), HOST: '127.0.0.1', REPLAY_SPEED: 'max', LOG_LEVEL: 'silent' };
     const blocker = createServer();

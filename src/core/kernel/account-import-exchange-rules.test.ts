@@ -1,12 +1,14 @@
 /**
- * An imported account's open orders must meet the rules of their instrument that depend on the terms
- * alone, as placement asks them (exchange-rules.ts SPEC_RULES). Binance spot BTCUSDT, as bundled
- * (exchangeInfo of 2024-08-08): PRICE_FILTER tick 0.01 from 0.01 to 1,000,000; LOT_SIZE step and
- * minimum 0.00001, maximum 9,000; TRAILING_DELTA 10–2,000 BIPS (0.001–0.2). Each document below is an
- * export with one term edited by hand to a value those figures refuse (its lock kept consistent, so
- * that the rule is what refuses it); the import is refused with the order's path and the rule's
- * name, and nothing is imported. The export as it was, and one edited to values the figures allow,
- * import.
+ * An imported account's open orders must have the terms their placement checked (ADR 0081, note of
+ * 2026-12-05): the rules of their instrument that depend on the terms alone (exchange-rules.ts
+ * SPEC_RULES), and their shape (a trailing stop's callbackRate and the stop its peak gives,
+ * quoteOrderQty on MARKET orders only, a bracket's legs, an untriggered stop waiting for its
+ * trigger, something left to fill). Binance spot BTCUSDT, as bundled (exchangeInfo of 2024-08-08):
+ * PRICE_FILTER tick 0.01 from 0.01 to 1,000,000; LOT_SIZE step and minimum 0.00001, maximum 9,000;
+ * TRAILING_DELTA 10–2,000 BIPS (0.001–0.2). Each document below is an export with one term edited by
+ * hand to a value those figures or that shape refuse (its lock kept consistent, so that the rule is
+ * what refuses it); the import is refused naming the order and the rule, nothing is imported, and
+ * the market goes on for everyone. Unedited exports, and edits to values the figures allow, import.
  */
 import { describe, expect, it } from 'vitest';
 import { SPOT_RECORDING } from '../../test-kit/data-paths.js';
@@ -39,7 +41,7 @@ function expectMarketGoesOn(s: RecordingStepper): void {
   s.kernel.checkInvariants();
 }
 
-/** Moves `delta` of `asset` between free and the order's lock, so that locks still match the order's reservation. */
+/** Sets the first order's lock to `lock`, moving the difference between the free and locked `asset`, so that the balances still match the locks. */
 function relock(doc: Doc, asset: string, lock: bigint): void {
   const order = doc.orders[0]!;
   const balance = doc.account.balances.find(([name]) => name === asset)![1];
