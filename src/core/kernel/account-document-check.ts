@@ -13,9 +13,9 @@ import { checkAmount, checkAsset, checkFeeSchedule } from '../accounts/account-s
 import type { Instrument } from '../instruments/instrument.js';
 import type { FeeSchedule } from '../matching/fee-model.js';
 import { initialMarginOf } from '../accounts/leverage-change.js';
-import { formatFixed, mul, ONE, roundToIncrement, type Fixed } from '../money/fixed.js';
+import { formatFixed, type Fixed } from '../money/fixed.js';
 import { ORDER_STATUSES, isOpenStatus } from '../orders/order-status.js';
-import { ORDER_TYPES, executionType, isConditional, type BracketExits, type ExitLeg, type Order } from '../orders/order.js';
+import { ORDER_TYPES, executionType, isConditional, trailingStopPrice, type BracketExits, type ExitLeg, type Order } from '../orders/order.js';
 import { fail, ok, type Result } from '../orders/rejection.js';
 import { ACCOUNT_DOCUMENT_FORMAT, type AccountDocument } from './kernel-snapshot.js';
 import { extend } from '../objects.js';
@@ -204,17 +204,16 @@ function termsProblem(o: Order, path: string, instrument: Instrument): void {
   if (o.bracket !== undefined) bracketProblem(o, o.bracket, `${path}.bracket`, instrument);
 }
 
-/** A trailing stop trails from `trailPeak`: its stopPrice is the engine's rounding of it (matching-engine.ts `trail`); before it trails, it has neither. */
+/** A trailing stop trails from `trailPeak`: its stopPrice is the engine's (`trailingStopPrice`); before it trails, it has neither. */
 function trailProblem(o: Order, path: string, instrument: Instrument): void {
   if (o.trailPeak === undefined) {
     if (o.stopPrice !== undefined) problem(`${path}.stopPrice`, 'a trailing stop has a stop only once it trails (with its trailPeak)');
     return;
   }
-  const sell = o.side === 'SELL';
   const rate = o.callbackRate!;
-  const stop = roundToIncrement(mul(o.trailPeak, sell ? ONE - rate : ONE + rate, sell ? 'down' : 'up'), instrument.tickSize, sell ? 'down' : 'up');
+  const stop = trailingStopPrice(o.side, o.trailPeak, rate, instrument.tickSize);
   if (o.stopPrice !== stop) {
-    problem(`${path}.stopPrice`, `must be ${formatFixed(stop)}: trailPeak ${formatFixed(o.trailPeak)} × (1 ${sell ? '−' : '+'} callbackRate ${formatFixed(rate)}), to the tick ${formatFixed(instrument.tickSize)}`);
+    problem(`${path}.stopPrice`, `must be ${formatFixed(stop)}: trailPeak ${formatFixed(o.trailPeak)} × (1 ${o.side === 'SELL' ? '−' : '+'} callbackRate ${formatFixed(rate)}), to the tick ${formatFixed(instrument.tickSize)}`);
   }
 }
 
@@ -271,20 +270,17 @@ function check(decoded: unknown, instruments: ReadonlyMap<string, Instrument>): 
     }
     const placement = oneOf(where, `placements.${o.id}`, ['resting', 'waiting', 'conditional'] as const);
     if (o.quoteOrderQty === undefined && o.executedQty >= o.quantity) problem(`${path}.executedQty`, `an open order has something left to fill (status ${o.status}, ${formatFixed(o.executedQty)} of ${formatFixed(o.quantity)} executed)`);
+    // Counted for an order on an unknown symbol too, which the import then refuses as UNKNOWN_SYMBOL
+    // naming the symbol, rather than the balances' check as a lock without an order.
+    lockedByAsset.set(o.lockedAsset, (lockedByAsset.get(o.lockedAsset) ?? 0n) + o.locked);
     const instrument = instruments.get(o.symbol);
-    if (instrument === undefined) {
-      // Reported by the import as UNKNOWN_SYMBOL, naming the symbol: its lock is counted here so
-      // that the balances' check does not report it first as a lock without an order.
-      lockedByAsset.set(o.lockedAsset, (lockedByAsset.get(o.lockedAsset) ?? 0n) + o.locked);
-      continue;
-    }
+    if (instrument === undefined) continue;
     if ((instrument.market === 'perpetual') !== (kind === 'futures')) problem(`${path}.symbol`, `a ${kind} account cannot hold an order on ${o.symbol}`);
     if (placement === 'resting' && (o.price === undefined || executionType(o.type) === 'MARKET')) problem(`placements.${o.id}`, 'only a priced order rests');
     if (placement === 'conditional' && (!isConditional(o.type) || o.triggered)) problem(`placements.${o.id}`, 'only an untriggered conditional order waits for its trigger');
     if (placement !== 'conditional' && isConditional(o.type) && !o.triggered) problem(`placements.${o.id}`, `an untriggered ${o.type} order waits for its trigger (placement "conditional"), not "${placement}"`);
     if (kind === 'spot' && o.lockedAsset !== (o.side === 'BUY' ? instrument.quote : instrument.base)) problem(`${path}.lockedAsset`, `must be the asset a ${o.side} spends`);
     termsProblem(o, path, instrument);
-    lockedByAsset.set(o.lockedAsset, (lockedByAsset.get(o.lockedAsset) ?? 0n) + o.locked);
   }
   // Two open orders never share a client id (the kernel refuses the second), and the map names each
   // client id once, the order that holds it: else an imported account would refuse a free client id

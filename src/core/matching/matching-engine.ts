@@ -29,13 +29,13 @@
  * Cost: a taker walk is O(levels walked); a trade or book update is O(resting orders it reaches);
  * a price update is O(conditional orders on the symbol).
  */
-import { divRound, formatFixed, mul, ONE, roundToIncrement, type Fixed } from '../money/fixed.js';
+import { divRound, formatFixed, ONE, type Fixed } from '../money/fixed.js';
 import type { ChangedLevels } from '../book/book-synchronizer.js';
 import { DecimalLevels } from '../book/decimal-levels.js';
 import type { Level, Levels } from '../book/order-book.js';
 import type { ExitLegView, KernelEvent, OrderNewEvent } from '../kernel/events.js';
 import { nextStatus, isOpenStatus, type OrderTransition } from '../orders/order-status.js';
-import { executionType, isConditional, remainingQty, type ExitLeg, type Liquidity, type Order, type TriggerSource } from '../orders/order.js';
+import { executionType, isConditional, remainingQty, trailingStopPrice, type ExitLeg, type Liquidity, type Order, type TriggerSource } from '../orders/order.js';
 import { rejection, type Rejection, type RejectionCode } from '../orders/rejection.js';
 import type { Market } from './market.js';
 import type { RestingOrders } from './resting-orders.js';
@@ -278,8 +278,7 @@ export class MatchingEngine {
     } else if (sell ? price > order.trailPeak : price < order.trailPeak) {
       order.trailPeak = price;
     }
-    const rate = order.callbackRate!;
-    order.stopPrice = roundToIncrement(mul(order.trailPeak, sell ? ONE - rate : ONE + rate, sell ? 'down' : 'up'), tickSize, sell ? 'down' : 'up');
+    order.stopPrice = trailingStopPrice(order.side, order.trailPeak, order.callbackRate!, tickSize);
   }
 
   private reached(order: Order, price: Fixed): boolean {

@@ -4,7 +4,7 @@
  * An order's numbers change only through the matching engine (fills) and the status table.
  * `locked` is what the order still reserves of its account (quote for buys, base for sells).
  */
-import type { Fixed } from '../money/fixed.js';
+import { mul, ONE, roundToIncrement, type Fixed } from '../money/fixed.js';
 import type { OrderStatus } from './order-status.js';
 
 export type Side = 'BUY' | 'SELL';
@@ -173,4 +173,15 @@ export interface BracketExits {
 
 export function remainingQty(order: Order): Fixed {
   return order.quantity - order.executedQty;
+}
+
+/**
+ * A trailing stop's stop price when the best price it has seen is `peak`: `peak` × (1 − callbackRate)
+ * for a sell, × (1 + callbackRate) for a buy, rounded to `tickSize` away from the market (a sell's
+ * down, a buy's up). The matching engine's rule (matching-engine.ts `trail`), which an imported
+ * order's stop is checked against.
+ */
+export function trailingStopPrice(side: Side, peak: Fixed, callbackRate: Fixed, tickSize: Fixed): Fixed {
+  const sell = side === 'SELL';
+  return roundToIncrement(mul(peak, sell ? ONE - callbackRate : ONE + callbackRate, sell ? 'down' : 'up'), tickSize, sell ? 'down' : 'up');
 }
