@@ -1,7 +1,8 @@
 /**
  * The one door into the engine for the service: every input — market data and commands alike —
- * goes through `submit`, in the order submitted, and every event it causes is handed to the
- * subscribers (the WebSocket fan-out) after the input is durable.
+ * goes through `submit` (or `submitHandled`), in the order submitted, and every event it causes is
+ * handed to the subscribers (the WebSocket fan-out) after the input is durable, in the order the
+ * inputs were submitted.
  *
  * Commands are stamped with the engine's own clock (the exchange time of the latest market input),
  * so a command meets the market as it is at that moment, live or replayed. With live data (a
@@ -22,6 +23,8 @@ const COMMAND_KINDS: ReadonlySet<string> = new Set(['account.open', 'account.res
 export interface EnginePort {
   readonly kernel: Kernel;
   submit(input: KernelInput): Promise<KernelEvent[]>;
+  /** Optional (the durable engine's): the events once handled, before the input is durable; `durable` says when it is. */
+  submitHandled?(input: KernelInput): Promise<{ readonly events: KernelEvent[]; readonly durable: Promise<void> }>;
   /** Whether the engine can apply and persist now (the durable engine tells; others are always ready). */
   readonly status?: EngineStatus;
   /** Resolves once the read tables hold every input handled before the call (engines without them: at once). */
@@ -30,8 +33,23 @@ export interface EnginePort {
 
 export type EventListener = (events: readonly KernelEvent[], input: KernelInput) => void;
 
+/** An input's events once handled, and when they are durable (see `EngineHub.submitHandled`). */
+export interface HandledEvents {
+  readonly events: KernelEvent[];
+  readonly durable: Promise<void>;
+}
+
+/** A submitted input's place in the subscribers' order: its events go out once it and every input before it has settled. */
+interface Dispatch {
+  readonly input: KernelInput;
+  events: readonly KernelEvent[] | undefined;
+  settled: boolean;
+}
+
 export class EngineHub {
   private readonly listeners = new Set<EventListener>();
+  /** Submitted inputs whose events wait for their durability or an earlier input's, in submission (journal) order. */
+  private readonly dispatches: Dispatch[] = [];
 
   /** The latest market input: the engine's clock once it was applied, and the wall time then (live only). */
   private lastMarket: { readonly time: number; readonly wall: number } | undefined;
@@ -69,26 +87,63 @@ export class EngineHub {
    * for that: a feed goes on with its next input.
    */
   async submit(input: KernelInput): Promise<KernelEvent[]> {
-    const events = await this.engine.submit(input);
+    const { events, durable } = await this.submitHandled(input);
+    await durable;
+    return events;
+  }
+
+  /**
+   * `submit` in two steps (ADR 0084): resolves once the input is handled, with `durable`, which
+   * resolves once it is on disk; the caller answers no one before `durable` resolves, and writes
+   * what it records about the answer (its audit entry) meanwhile, so that one fdatasync covers
+   * both. Subscribers get the events once `durable` resolves. A command the kernel did not apply
+   * rejects as `submit` does, once durable.
+   */
+  async submitHandled(input: KernelInput): Promise<HandledEvents> {
+    const dispatch: Dispatch = { input, events: undefined, settled: false };
+    this.dispatches.push(dispatch);
+    let handled: HandledEvents;
+    try {
+      handled = this.engine.submitHandled !== undefined ? await this.engine.submitHandled(input) : { events: await this.engine.submit(input), durable: Promise.resolve() };
+    } catch (error) {
+      this.settle(dispatch, undefined);
+      throw error;
+    }
+    const { events, durable } = handled;
     // The engine's clock once the input is applied, not the input's own time: a book is stale by how
     // far that clock has moved since it was applied (ADR 0026), and a market input stamped behind the
     // clock (two clocks, or a command stamped ahead) would otherwise make a silence look shorter.
     if (this.wallClock !== undefined && !COMMAND_KINDS.has(input.kind) && input.kind !== 'clock') this.lastMarket = { time: Math.max(input.time, this.engine.kernel.now), wall: this.wallClock() };
-    for (const listener of this.listeners) {
-      try {
-        listener(events, input);
-      } catch {
-        // A subscriber's failure is its own (a closed socket); the engine goes on.
-      }
-    }
+    durable.then(
+      () => this.settle(dispatch, events),
+      () => this.settle(dispatch, undefined),
+    );
     const first = events[0];
     if (first?.type === 'INPUT_REJECTED' && COMMAND_KINDS.has(input.kind)) {
+      await durable;
       throw HttpError.of({
         code: first.code,
         message: first.code === 'INTERNAL' ? `the engine could not apply this request and changed nothing (input ${first.seq} set aside): ${first.message}` : first.message,
       });
     }
-    return events;
+    return handled;
+  }
+
+  /** `dispatch` settled (its events durable, or none to send): sends every settled input's events from the head, in order. */
+  private settle(dispatch: Dispatch, events: readonly KernelEvent[] | undefined): void {
+    dispatch.events = events;
+    dispatch.settled = true;
+    while (this.dispatches.length > 0 && this.dispatches[0]!.settled) {
+      const next = this.dispatches.shift()!;
+      if (next.events === undefined) continue;
+      for (const listener of this.listeners) {
+        try {
+          listener(next.events, next.input);
+        } catch {
+          // A subscriber's failure is its own (a closed socket); the engine goes on.
+        }
+      }
+    }
   }
 
   subscribe(listener: EventListener): () => void {

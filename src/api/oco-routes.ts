@@ -20,7 +20,7 @@ import { requireAccount } from './auth.js';
 import { ACCOUNT_KEY } from './edge-guards.js';
 import { HttpError } from './http-errors.js';
 import { Decimal } from './schemas.js';
-import type { AuditCall } from './dialect-kit/facade-calls.js';
+import { auditCall, type AuditCall } from './dialect-kit/facade-calls.js';
 import { cancelGroup, groupOrders, groupView } from './order-groups.js';
 import type { OrderListResult } from '../execution/order-execution-service.js';
 import type { OrderView, PlaceOrderRequest, ServiceDeps } from './service-deps.js';
@@ -52,11 +52,7 @@ export async function placeOrderList(deps: ServiceDeps, accountId: string, reque
 
 export function registerOcoRoutes(app: FastifyInstance, deps: ServiceDeps): void {
   const tags = ['trading'];
-  const audit: AuditCall = (action, accountId, details) =>
-    deps.audit
-      .append({ at: (deps.wallClock ?? Date.now)(), actor: accountId, mode: deps.execution.mode, action, accountId, details })
-      .then(() => undefined)
-      .catch((error: unknown) => app.log.error({ err: error, action, accountId }, 'audit entry not written'));
+  const audit: AuditCall = auditCall(app, deps, undefined, deps.wallClock ?? Date.now);
   const paperOnly = () => {
     if (deps.execution.mode !== 'paper') throw HttpError.of({ code: 'UNSUPPORTED_ORDER_TYPE', message: 'order groups are simulated on paper only' });
   };

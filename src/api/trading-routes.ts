@@ -8,7 +8,7 @@ import { Type } from 'typebox';
 import { formatFixed, parseFixed } from '../core/money/fixed.js';
 import { extend } from '../core/objects.js';
 import { checkSymbolLeverage } from './admin-input-checks.js';
-import type { AuditCall } from './dialect-kit/facade-calls.js';
+import { auditCall, outcomeOf, type AuditCall } from './dialect-kit/facade-calls.js';
 import { withOrderedQuantity } from './dialect-kit/order-quantity.js';
 import { requireAccount } from './auth.js';
 import { ACCOUNT_KEY } from './edge-guards.js';
@@ -41,19 +41,15 @@ export function registerTradingRoutes(app: FastifyInstance, deps: ServiceDeps): 
   const tags = ['trading'];
   // The engine's answer stands once given: an audit entry that cannot be written (the database went
   // away after the order was journaled) is logged, never turned into an error for an order placed.
-  const audit: AuditCall = (action, accountId, details) =>
-    deps.audit
-      .append({ at: (deps.wallClock ?? Date.now)(), actor: accountId, mode: deps.execution.mode, action, accountId, details })
-      .then(() => undefined)
-      .catch((error: unknown) => app.log.error({ err: error, action, accountId }, 'audit entry not written'));
+  const audit: AuditCall = auditCall(app, deps, undefined, deps.wallClock ?? Date.now);
 
   app.post<{ Body: PlaceOrderBodyType }>('/api/orders', { config: ACCOUNT_KEY, schema: { tags, body: givenFieldsFirst(PlaceOrderBody) } }, async (request, reply) => {
     const account = requireAccount(request, deps.credentials);
     if ((request.body.takeProfit !== undefined || request.body.stopLoss !== undefined) && deps.execution.mode !== 'paper') {
       throw HttpError.of({ code: 'UNSUPPORTED_ORDER_TYPE', message: 'brackets (takeProfit, stopLoss) are simulated on paper only' });
     }
-    const result = await deps.execution.placeOrder(account.accountId, request.body);
-    await audit('order.place', account.accountId, { request: request.body, result: result.ok ? { orderId: result.value.orderId, status: result.value.status } : result.error });
+    const result = await deps.execution.placeOrder(account.accountId, request.body, { beforeDurable: true });
+    await audit('order.place', account.accountId, { request: request.body, result: outcomeOf(result) }, result.durable);
     const order = withOrderedQuantity(unwrap(result));
     // Accepted on a book the engine does not trust (stale, resyncing): say why it may be waiting.
     const feed = deps.feeds().find((f) => f.symbol === order.symbol);
@@ -87,8 +83,8 @@ export function registerTradingRoutes(app: FastifyInstance, deps: ServiceDeps): 
   app.delete<{ Params: { id: string }; Querystring: { symbol?: string } }>('/api/orders/:id', { config: ACCOUNT_KEY, schema: { tags, querystring: OrderRefQuery } }, async (request) => {
     const account = requireAccount(request, deps.credentials);
     const orderId = orderIdOf(request.params.id, 'DELETE');
-    const result = await deps.execution.cancelOrder(account.accountId, { orderId, ...(request.query.symbol !== undefined ? { symbol: request.query.symbol } : {}) });
-    await audit('order.cancel', account.accountId, { orderId, result: result.ok ? { status: result.value.status } : result.error });
+    const result = await deps.execution.cancelOrder(account.accountId, { orderId, ...(request.query.symbol !== undefined ? { symbol: request.query.symbol } : {}) }, { beforeDurable: true });
+    await audit('order.cancel', account.accountId, { orderId, result: result.ok ? { status: result.value.status } : result.error }, result.durable);
     const canceled = unwrap(result);
     await cancelRestOfList(deps, audit, account.accountId, canceled);
     return withOrderedQuantity(canceled);

@@ -5,8 +5,11 @@
  * - journal first: `submit` resolves only after its input is committed to the journal (group
  *   commit; on SQLite fsynced) and handled by the kernel. The kernel handles inputs exactly in
  *   journal order, and only committed ones: its `inputCount` is always the seq of the last input it
- *   handled, and never runs ahead of the journal. So a snapshot never holds an input the journal
- *   lost, and a failed journal write leaves the kernel untouched;
+ *   handled, and never runs ahead of the journal. On a SQLite file it handles an input once its
+ *   commit is in the WAL, before the fdatasync that makes it durable (`submitHandled` answers then,
+ *   with the promise of that fdatasync; ADR 0084): anything written after it (a snapshot, the read
+ *   tables, the API's audit entry) is later in the same WAL, so no durable write can outlive the
+ *   input. A failed COMMIT leaves the kernel untouched; a failed fdatasync stops the engine;
  * - every start is a restart (`open` calls `restoreAccounts`): the latest usable snapshot, then the
  *   journal tail through `kernel.handle`, gives the state the engine had, open orders, pending
  *   commands and positions included, byte for byte (the kernel is deterministic);
@@ -143,6 +146,15 @@ export interface Acknowledged {
   readonly events: KernelEvent[];
 }
 
+/**
+ * What `submitHandled` gives back once its input is committed and handled, before it is durable:
+ * `durable` resolves once it is (rejects with EngineUnavailableError, outcome 'unknown', when the
+ * engine fails before that). Nothing may be acknowledged to anyone before `durable` resolves.
+ */
+export interface Handled extends Acknowledged {
+  readonly durable: Promise<void>;
+}
+
 export interface RestoreOutcome {
   /** Seq of the snapshot restored, 0 when the journal was replayed from the start. */
   readonly snapshotSeq: number;
@@ -161,8 +173,13 @@ interface Waiting {
   /** The input's journaled JSON text (the kernel's rollback tail keeps it rather than the object). */
   readonly text: string;
   committed: boolean;
-  readonly resolve: (ack: Acknowledged) => void;
+  /** Handled by the kernel (its commit landed): it then waits in `unsynced` until durable. */
+  handled: boolean;
+  readonly resolve: (handled: Handled) => void;
   readonly reject: (error: unknown) => void;
+  readonly durable: Promise<void>;
+  readonly synced: () => void;
+  readonly unsyncable: (error: unknown) => void;
 }
 
 const POSITION_CHANGES = new Set<string>(['POSITION_OPENED', 'POSITION_CLOSED']);
@@ -212,6 +229,8 @@ export class DurableEngine {
   private readonly projector: ReadModelProjector;
   private readonly scheduler: SnapshotScheduler;
   private waiting: Waiting[] = [];
+  /** Inputs handled whose commit is not on disk yet (a SQLite file's fdatasync in flight), in seq order. */
+  private unsynced: Waiting[] = [];
   private snapshotting: Promise<unknown> = Promise.resolve();
   private lastSnapshotSeq = -1;
   /**
@@ -352,7 +371,23 @@ export class DurableEngine {
   }
 
   /** `submit`, also telling the input's journal seq. */
-  submitSequenced(input: KernelInput): Promise<Acknowledged> {
+  async submitSequenced(input: KernelInput): Promise<Acknowledged> {
+    const { seq, events, durable } = await this.submitHandled(input);
+    await durable;
+    return { seq, events };
+  }
+
+  /**
+   * `submitSequenced` in two steps: resolves once the input's commit is written and the kernel has
+   * handled it, with `durable`, which resolves once the commit is on disk (at once on PostgreSQL and
+   * in memory; on a SQLite file, the WAL's next fdatasync). A caller that writes something of its
+   * own about the answer (the API's audit entry) writes it meanwhile, so that one fdatasync covers
+   * both, and answers once `durable` and its own write have resolved. Between the two, the
+   * kernel's state and the read tables show the input: it survives a crash of the process, not yet
+   * a power loss. If the fdatasync fails the engine stops (`failed`) and `durable` rejects: whether
+   * the input survives is unknown, and a restart replays whatever the journal holds.
+   */
+  submitHandled(input: KernelInput): Promise<Handled> {
     if (this.failure !== undefined) return Promise.reject(new EngineUnavailableError('failed', 'the engine stopped after a failure', 'not-applied', { cause: this.failure }));
     if (this.closed) return Promise.reject(new EngineUnavailableError('closed', 'the engine is closed'));
     if (this.restoring) return Promise.reject(new EngineUnavailableError('restoring', 'the engine is restoring; submit after restoreAccounts() resolves'));
@@ -368,19 +403,33 @@ export class DurableEngine {
     const unstorable = storageProblem(text);
     if (unstorable !== undefined) return Promise.reject(new InputRefusedError(unstorable));
     const journaled = JSON.parse(text) as KernelInput;
-    const appended = this.journal.appendText(text, journaled.time);
-    const seq = this.journal.nextSeq - 1;
-    return new Promise<Acknowledged>((resolve, reject) => {
-      const entry: Waiting = { seq, input: journaled, text, committed: false, resolve, reject };
+    let synced!: () => void;
+    let unsyncable!: (error: unknown) => void;
+    const durable = new Promise<void>((resolve, reject) => {
+      synced = resolve;
+      unsyncable = reject;
+    });
+    // Handled by whoever awaits `durable`; a caller that never does must not see an unhandled rejection.
+    durable.catch(() => undefined);
+    return new Promise<Handled>((resolve, reject) => {
+      const entry: Waiting = { seq: this.journal.nextSeq, input: journaled, text, committed: false, handled: false, resolve, reject, durable, synced, unsyncable };
+      const appended = this.journal.appendText(text, journaled.time, () => {
+        entry.committed = true;
+        this.handleCommitted();
+      });
       this.waiting.push(entry);
       appended.then(
-        () => {
-          entry.committed = true;
-          this.handleCommitted();
-        },
+        () => this.durableUpTo(entry),
         (error: unknown) => this.writeFailed(entry, error),
       );
     });
+  }
+
+  /** `entry`'s commit is on disk, and so is every earlier one's (one journal, in seq order). */
+  private durableUpTo(entry: Waiting): void {
+    // Not handled yet: the commit landed but the kernel did not take it (the engine failed first).
+    if (!entry.handled) return;
+    while (this.unsynced.length > 0 && this.unsynced[0]!.seq <= entry.seq) this.unsynced.shift()!.synced();
   }
 
   /**
@@ -734,9 +783,9 @@ export class DurableEngine {
     }
   }
 
-  /** Resolves once every submit made so far has been handled (or the engine failed). */
+  /** Resolves once every submit made so far has been handled and is durable (or the engine failed). */
   private async quiesce(): Promise<void> {
-    while (this.waiting.length > 0 && this.failure === undefined) {
+    while ((this.waiting.length > 0 || this.unsynced.length > 0) && this.failure === undefined) {
       await this.journal.flush().catch(() => undefined);
       await new Promise<void>((resolve) => setImmediate(resolve));
     }
@@ -757,7 +806,9 @@ export class DurableEngine {
         this.fail(error);
         return;
       }
-      entry.resolve({ seq: entry.seq, events });
+      entry.handled = true;
+      this.unsynced.push(entry);
+      entry.resolve({ seq: entry.seq, events, durable: entry.durable });
       if (events.some((e) => POSITION_CHANGES.has(e.type))) this.scheduler.positionChanged();
       else if (this.snapshotAfterInputs > 0 && this.current.inputsSinceCheckpoint >= this.snapshotAfterInputs) this.scheduler.wanted();
     }
@@ -798,9 +849,13 @@ export class DurableEngine {
     this.projector.push({ seq, events, at: this.current.now, balances, ...(Object.keys(imported).length > 0 ? { imported } : {}) });
   }
 
-  /** A journal write failed: refused for want of a connection (the engine retries), else a failure. */
+  /**
+   * A journal write failed: refused for want of a connection (the engine retries), else a failure.
+   * An input the kernel already handled (its commit landed, its fdatasync failed) is a failure
+   * whatever the cause: whether it is on disk is unknown.
+   */
   private writeFailed(entry: Waiting, error: unknown): void {
-    if (!isDatabaseUnavailable(error) || this.failure !== undefined) return this.fail(error);
+    if (entry.handled || !isDatabaseUnavailable(error) || this.failure !== undefined) return this.fail(error);
     const index = this.waiting.indexOf(entry);
     if (index < 0) return; // already rejected (the engine closed or failed)
     this.waiting.splice(index, 1);
@@ -865,6 +920,7 @@ export class DurableEngine {
     this.scheduler.stop();
     // Their commit may have landed: a restart replays whatever the journal holds.
     for (const entry of this.waiting.splice(0)) entry.reject(new EngineUnavailableError('failed', 'the engine stopped after a failure', 'unknown', { cause: error }));
+    for (const entry of this.unsynced.splice(0)) entry.unsyncable(new EngineUnavailableError('failed', 'the engine stopped after a failure before the input was on disk', 'unknown', { cause: error }));
   }
 }
 

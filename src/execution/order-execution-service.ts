@@ -115,6 +115,21 @@ export interface ExecutionError {
 
 export type ExecutionResult<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: ExecutionError };
 
+/**
+ * How a command may be answered. `beforeDurable`: the service may resolve once the command is
+ * handled, before it is durable, with `durable` on the result (paper: the engine's input on its
+ * way to disk; ADR 0084). The caller must not answer anyone before `durable` resolves (it rejects
+ * when the engine stops first: the outcome is then unknown); it writes its own record of the answer
+ * (the audit entry) meanwhile, so that one fdatasync covers both. Without it, or from a service that
+ * has no such step (live: the venue's answer is final), the result comes without `durable`.
+ */
+export interface AnswerOptions {
+  readonly beforeDurable?: boolean;
+}
+
+/** A result, and when given before its command was durable, the promise of that (see `AnswerOptions`). */
+export type Answered<T> = ExecutionResult<T> & { readonly durable?: Promise<void> };
+
 /** An order list's answer: every leg placed (their views, in order), or none, with the failing leg's index when one was refused. */
 export type OrderListResult = { readonly ok: true; readonly value: OrderView[] } | { readonly ok: false; readonly error: ExecutionError; readonly leg?: number };
 
@@ -136,14 +151,14 @@ export const EXECUTION_ERROR_CODES = {
 
 export interface OrderExecutionService {
   readonly mode: ExecutionMode;
-  placeOrder(accountId: string, request: PlaceOrderRequest): Promise<ExecutionResult<OrderView>>;
+  placeOrder(accountId: string, request: PlaceOrderRequest, options?: AnswerOptions): Promise<Answered<OrderView>>;
   /**
    * An order list (an OCO pair) placed as one command: all its legs, sharing their `ocoGroup`, or
    * none. Paper only: the live venues are sent single orders, and the list routes refuse live mode
    * before they get here, so the live facade has no such method.
    */
   placeOrderList?(accountId: string, requests: readonly PlaceOrderRequest[]): Promise<OrderListResult>;
-  cancelOrder(accountId: string, ref: OrderRef): Promise<ExecutionResult<OrderView>>;
+  cancelOrder(accountId: string, ref: OrderRef, options?: AnswerOptions): Promise<Answered<OrderView>>;
   /**
    * The venue's leverage for new positions on a perpetual (exchange symbol, e.g. BTCUSDT; a whole
    * number ≥ 1). Live only: paper accounts change it through the kernel's `leverage.set` input in

@@ -7,7 +7,8 @@
  *   journals it before handling it), stamped with the port's clock;
  * - an order always carries a clientOrderId (generated when absent), by which its answer is found;
  * - an answer is acknowledged only after the kernel handled the order's arrival at the simulated
- *   venue. With zero latency that is the submit itself. With latency the order arrives while a later
+ *   venue, and only once its input is durable: with `beforeDurable` (AnswerOptions) the result comes
+ *   once handled, with `durable` for the caller to wait for before it answers. With zero latency that is the submit itself. With latency the order arrives while a later
  *   input is handled: the port's optional `waitForEvent` hook (see EventWaiter) delivers that answer,
  *   up to `arrivalTimeoutMs`; without the hook, or past the timeout, the call answers ORDER_PENDING
  *   (the command is journaled and will still arrive; look it up by clientOrderId);
@@ -31,6 +32,8 @@ import {
   ok,
   type BalancesView,
   type ExecutionError,
+  type Answered,
+  type AnswerOptions,
   type ExecutionResult,
   type ExitLegRequest,
   type OrderExecutionService,
@@ -42,8 +45,10 @@ import {
 
 /** What the paper service needs from the engine (the durable engine provides it). */
 export interface PaperExecutionPort {
-  /** Journals the input, handles it, resolves with its events. */
+  /** Journals the input, handles it, resolves with its events once it is durable. */
   submit(input: KernelInput): Promise<KernelEvent[]>;
+  /** Optional: `submit` resolved once the input is handled, with `durable` (EngineHub.submitHandled). */
+  submitHandled?(input: KernelInput): Promise<{ readonly events: KernelEvent[]; readonly durable: Promise<void> }>;
   /** The kernel, for queries only; read on every call (a restore may replace it). */
   readonly kernel: Kernel;
   /** Unix ms stamped on commands (the market clock in replay, the wall clock live). */
@@ -70,20 +75,20 @@ export class PaperExecutionService implements OrderExecutionService {
     this.arrivalTimeoutMs = options.arrivalTimeoutMs ?? 5_000;
   }
 
-  async placeOrder(accountId: string, request: PlaceOrderRequest): Promise<ExecutionResult<OrderView>> {
+  async placeOrder(accountId: string, request: PlaceOrderRequest, options: AnswerOptions = {}): Promise<Answered<OrderView>> {
     const clientOrderId = request.clientOrderId ?? generateClientOrderId();
     const input = withOrderFields({ kind: 'order.place' as const, time: this.time(), account: accountId }, request, clientOrderId);
     const isAnswer = (e: KernelEvent): boolean =>
       (e.type === 'ORDER_NEW' || e.type === 'ORDER_REJECTED') && e.account === accountId && e.clientOrderId === clientOrderId;
-    const answer = await this.submitAndAwait(input, isAnswer);
+    const answer = await this.submitAndAwait(input, isAnswer, options.beforeDurable === true);
     if (!answer.ok) return answer;
-    const event = answer.value.event;
+    const { event, durable } = answer.value;
     if (event === undefined) {
-      return failure(pending(`order ${clientOrderId} was accepted and reaches the venue after the simulated latency; look it up by its clientOrderId`));
+      return answered(failure(pending(`order ${clientOrderId} was accepted and reaches the venue after the simulated latency; look it up by its clientOrderId`)), durable);
     }
-    if (event.type === 'ORDER_REJECTED') return failure({ code: event.code, message: event.message, mexcCode: event.mexcCode });
+    if (event.type === 'ORDER_REJECTED') return answered(failure({ code: event.code, message: event.message, mexcCode: event.mexcCode }), durable);
     if (event.type !== 'ORDER_NEW') throw new Error(`unexpected answer ${event.type}`);
-    return this.viewOf(accountId, event.orderId, answer.value.events);
+    return answered(await this.viewOf(accountId, event.orderId, answer.value.events), durable);
   }
 
   /**
@@ -116,7 +121,7 @@ export class PaperExecutionService implements OrderExecutionService {
     return ok(views);
   }
 
-  async cancelOrder(accountId: string, ref: OrderRef): Promise<ExecutionResult<OrderView>> {
+  async cancelOrder(accountId: string, ref: OrderRef, options: AnswerOptions = {}): Promise<Answered<OrderView>> {
     if (ref.orderId === undefined && ref.clientOrderId === undefined) return failure(reject('INVALID_ORDER', 'orderId or clientOrderId is required'));
     // Not found (or another account's, or another symbol's): unknown, unless it may still be on its
     // way to the venue (latency), which only a clientOrderId can name. Then the cancel goes at once,
@@ -138,18 +143,18 @@ export class PaperExecutionService implements OrderExecutionService {
       if (e.account !== accountId) return false;
       return input.orderId !== undefined ? e.orderId === input.orderId : e.clientOrderId === input.clientOrderId;
     };
-    const answer = await this.submitAndAwait(input, isAnswer);
+    const answer = await this.submitAndAwait(input, isAnswer, options.beforeDurable === true);
     if (!answer.ok) return answer;
-    const event = answer.value.event;
-    if (event === undefined) return failure(pending('the cancel was accepted and takes effect after the simulated latency; query the order for its status'));
+    const { event, durable } = answer.value;
+    if (event === undefined) return answered(failure(pending('the cancel was accepted and takes effect after the simulated latency; query the order for its status')), durable);
     if (event.type === 'CANCEL_REJECTED') {
       // The kernel no longer holds a closed order: to it, the order is unknown; to the caller, it is not open.
       if (event.code === 'UNKNOWN_ORDER' && known === undefined && this.port.records !== undefined) known = await this.recorded(accountId, ref);
-      if (event.code === 'UNKNOWN_ORDER' && known !== undefined && !isOpenStatus(known.status)) return failure(reject('ORDER_NOT_OPEN'));
-      return failure({ code: event.code, message: event.message, mexcCode: event.mexcCode });
+      if (event.code === 'UNKNOWN_ORDER' && known !== undefined && !isOpenStatus(known.status)) return answered(failure(reject('ORDER_NOT_OPEN')), durable);
+      return answered(failure({ code: event.code, message: event.message, mexcCode: event.mexcCode }), durable);
     }
     if (event.type !== 'ORDER_CANCELED' && event.type !== 'ORDER_EXPIRED') throw new Error(`unexpected answer ${event.type}`);
-    return this.viewOf(accountId, event.orderId, answer.value.events);
+    return answered(await this.viewOf(accountId, event.orderId, answer.value.events), durable);
   }
 
   async getOrder(accountId: string, ref: OrderRef): Promise<ExecutionResult<OrderView>> {
@@ -179,12 +184,19 @@ export class PaperExecutionService implements OrderExecutionService {
   /**
    * Submits the command and finds its answer among its own events, or, when latency delays it,
    * among later ones. The wait is registered before the submit so that no answer slips by.
+   * `beforeDurable` (with a port that can): resolves once the command is handled, with `durable`.
    */
-  private async submitAndAwait(input: KernelInput, isAnswer: (e: KernelEvent) => boolean): Promise<ExecutionResult<{ event: KernelEvent | undefined; events: readonly KernelEvent[] }>> {
+  private async submitAndAwait(
+    input: KernelInput,
+    isAnswer: (e: KernelEvent) => boolean,
+    beforeDurable = false,
+  ): Promise<ExecutionResult<{ event: KernelEvent | undefined; events: readonly KernelEvent[]; durable: Promise<void> | undefined }>> {
     const wait = this.port.waitForEvent?.(isAnswer, this.arrivalTimeoutMs);
     let events: KernelEvent[];
+    let durable: Promise<void> | undefined;
     try {
-      events = await this.port.submit(input);
+      if (beforeDurable && this.port.submitHandled !== undefined) ({ events, durable } = await this.port.submitHandled(input));
+      else events = await this.port.submit(input);
     } catch (error) {
       wait?.cancel();
       if (error instanceof InputRefusedError) return failure(reject('INVALID_ORDER', error.message));
@@ -193,11 +205,12 @@ export class PaperExecutionService implements OrderExecutionService {
     const own = events.find(isAnswer);
     if (own !== undefined || wait === undefined) {
       wait?.cancel();
-      return ok({ event: own, events: own === undefined ? [] : events });
+      return ok({ event: own, events: own === undefined ? [] : events, durable });
     }
     // Not the rest of the answer's input: the order is read from the kernel, else from its row.
+    // The answer comes from a later input, durable before it is told (EngineHub): so is this one.
     const later = await wait.event;
-    return ok({ event: later, events: [] });
+    return ok({ event: later, events: [], durable });
   }
 
   /**
@@ -256,6 +269,12 @@ export class PaperExecutionService implements OrderExecutionService {
     if (recorded === undefined) throw new Error(`the kernel announced order ${orderId} but neither it nor the read tables hold it`);
     return ok(paperOrderView(recorded));
   }
+}
+
+/** `result` with the promise of its command's durability, when it was answered before it. */
+function answered<T>(result: ExecutionResult<T>, durable: Promise<void> | undefined): Answered<T> {
+  if (durable === undefined) return result;
+  return result.ok ? { ok: true, value: result.value, durable } : { ok: false, error: result.error, durable };
 }
 
 /** The facade's view of a kernel order. `createdAt` is its arrival at the simulated venue. */

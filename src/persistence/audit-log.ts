@@ -3,10 +3,12 @@
  *
  * Guarantees: entries are never updated or deleted through this module; ids increase in append
  * order; `details` is stored as JSON text and returned parsed. Queries return entries oldest first.
- * Group commit: appends made in the same turn of the event loop are written in one transaction
- * (one INSERT per 500 entries), and each `append` resolves only once its transaction has committed
- * and is on disk (`durableStatements`; on SQLite the transaction runs directly on the driver,
- * `directWrites`, and shares its fsync with the journal's commits of the same turn).
+ * Group commit: appends made together (before the promise jobs already queued have run) are
+ * written in one transaction (one INSERT per 500 entries), and each `append` resolves only once its
+ * transaction has committed and is on disk (`durableStatements`; on SQLite the transaction runs
+ * directly on the driver, `directWrites`). The transaction commits before the event loop's next
+ * turn, so that the WAL's fdatasync, which starts at that turn, covers it together with the
+ * journal's commit of the command it records (ADR 0084).
  * Not modelled: retention (an operator's job) and tamper evidence (no hash chain).
  */
 import { PostgresAdapter, type Kysely } from 'kysely';
@@ -69,7 +71,7 @@ export class AuditLog {
     if (!Number.isSafeInteger(entry.at)) return Promise.reject(new RangeError(`audit time must be Unix ms, got ${entry.at}`));
     return new Promise<number>((resolve, reject) => {
       this.queue.push({ entry, resolve, reject });
-      if (this.queue.length === 1) this.flushing = this.flushing.then(() => new Promise<void>((r) => setImmediate(r))).then(() => this.flush());
+      if (this.queue.length === 1) this.flushing = this.flushing.then(() => this.flush());
     });
   }
 

@@ -585,7 +585,7 @@ export interface DirectStatements {
  * (`SqliteConnectionState.begin`), the event loop free meanwhile. `work` must not return a promise. A failed statement
  * rolls the transaction back and rejects; a failed COMMIT rejects with the transaction rolled back.
  */
-export function directWrites(db: Kysely<Database>): ((durable: boolean) => <T>(work: (sql: DirectStatements) => T) => Promise<T>) | undefined {
+export function directWrites(db: Kysely<Database>): ((durable: boolean) => <T>(work: (sql: DirectStatements) => T, committed?: () => void) => Promise<T>) | undefined {
   const state = sqliteConnections.get(db);
   if (state === undefined) return undefined;
   const statements: DirectStatements = {
@@ -609,9 +609,12 @@ export function directWrites(db: Kysely<Database>): ((durable: boolean) => <T>(w
     }, state.wal !== undefined ? 'normal' : undefined);
   };
   return (durable) =>
-    async <T>(work: (sql: DirectStatements) => T): Promise<T> => {
+    async <T>(work: (sql: DirectStatements) => T, committed?: () => void): Promise<T> => {
       // The query builder's transaction holds the connection (between its statements): after it.
       const result = state.sqlite.inTransaction ? await db.connection().execute(async () => inTransaction(work)) : await inTransaction(work);
+      // Committed and visible, not yet on disk: the caller may act on it now (what it acts on is
+      // later in the same WAL, so no later durable write can outlive it), and answer once durable.
+      committed?.();
       if (durable) await state.wal?.sync();
       return result;
     };
@@ -620,17 +623,24 @@ export function directWrites(db: Kysely<Database>): ((durable: boolean) => <T>(w
 /** One statement: its SQL text (compiled once, as for `CompiledQuery.raw`) and its parameters. */
 export type RawStatement = readonly [sql: string, parameters: readonly unknown[]];
 
-const durableDirect = new WeakMap<Kysely<Database>, <T>(work: (sql: DirectStatements) => T) => Promise<T>>();
+const durableDirect = new WeakMap<Kysely<Database>, <T>(work: (sql: DirectStatements) => T, committed?: () => void) => Promise<T>>();
 
 /**
  * Runs `statements` in order in one transaction committed as `durableTransaction` commits, and
  * resolves with each one's rows (`returning`: statements that return rows, an INSERT … RETURNING;
  * otherwise none are read): on SQLite directly on the driver (`directWrites`), elsewhere through
  * the query builder. `ran` is called once every statement has run, before the commit: a failure
- * after it is a commit whose outcome is unknown.
+ * after it is a commit whose outcome is unknown. `committed` is called once the transaction has
+ * committed, before the promise resolves: on a SQLite file before the WAL's fdatasync (the commit is
+ * visible, and survives a crash of the process, not yet a power loss; every later durable write to
+ * the same WAL covers it), elsewhere when the commit is durable. It must not throw.
  */
-export async function durableStatements<R>(db: Kysely<Database>, statements: readonly RawStatement[], options: { readonly returning?: boolean; readonly ran?: () => void } = {}): Promise<R[][]> {
-  const { returning = false, ran } = options;
+export async function durableStatements<R>(
+  db: Kysely<Database>,
+  statements: readonly RawStatement[],
+  options: { readonly returning?: boolean; readonly ran?: () => void; readonly committed?: () => void } = {},
+): Promise<R[][]> {
+  const { returning = false, ran, committed } = options;
   let direct = durableDirect.get(db);
   if (direct === undefined) {
     direct = directWrites(db)?.(true);
@@ -641,14 +651,16 @@ export async function durableStatements<R>(db: Kysely<Database>, statements: rea
       const rows = statements.map(([text, parameters]) => (returning ? sql.all<R>(text, parameters) : (sql.run(text, parameters), [])));
       ran?.();
       return rows;
-    });
+    }, committed);
   }
-  return durableTransaction(db, async (tx) => {
+  const rows = await durableTransaction(db, async (tx) => {
     const rows: R[][] = [];
     for (const [text, parameters] of statements) rows.push((await tx.executeQuery<R>(CompiledQuery.raw(text, [...parameters]))).rows as R[]);
     ran?.();
     return rows;
   });
+  committed?.();
+  return rows;
 }
 
 /** Prepared statements kept at most, by SQL text (a batch INSERT's text varies with its row count). */

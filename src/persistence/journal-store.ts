@@ -7,7 +7,8 @@
  *   the event loop, in one transaction; appends made during a write go into the next one;
  * - `append` resolves only after the transaction holding its input has committed and is on disk
  *   (`durableTransaction`: on SQLite, an fdatasync of the WAL off the event loop), so an
- *   acknowledged input survives a crash;
+ *   acknowledged input survives a crash; `appendText`'s `committed` is called before that, once the
+ *   commit is visible (on a SQLite file: before the fdatasync; see `durableStatements`);
  * - a failed write rejects its appends and every later one until `resume()`: appends made meanwhile
  *   would leave a gap, and a journal with a gap cannot be replayed. `resume()` re-reads the committed
  *   head and continues after it, so whether the failed commit landed or not (a connection lost at
@@ -67,6 +68,7 @@ interface Pending {
   readonly seq: number;
   readonly at: number;
   readonly text: string;
+  readonly committed: (() => void) | undefined;
   readonly resolve: (seq: number) => void;
   readonly reject: (error: unknown) => void;
 }
@@ -112,13 +114,16 @@ export class JournalStore {
   /**
    * `append` for an input already in its JSON text (stored byte for byte; the caller vouches that it
    * is the input's `JSON.stringify`), so that a caller which needs the text anyway serializes once.
+   * `committed` (it must not throw) is called once the input's transaction has committed, before the
+   * promise resolves: on a SQLite file before the WAL's fdatasync (`durableStatements`); not at all
+   * when the write fails before its COMMIT.
    */
-  appendText(text: string, at: number): Promise<number> {
+  appendText(text: string, at: number, committed?: () => void): Promise<number> {
     if (this.failure !== undefined) return Promise.reject(this.stopped());
     if (!Number.isSafeInteger(at)) return Promise.reject(new RangeError(`journal time must be Unix ms, got ${at}`));
     const seq = ++this.assigned;
     return new Promise<number>((resolve, reject) => {
-      this.queue.push({ seq, at, text, resolve, reject });
+      this.queue.push({ seq, at, text, committed, resolve, reject });
       this.schedule();
     });
   }
@@ -346,7 +351,7 @@ export class JournalStore {
       statements.push([this.insertText(rows.length), parametersOf(rows)]);
     }
     try {
-      await durableStatements(this.db, statements, { ran: () => (written = true) });
+      await durableStatements(this.db, statements, { ran: () => (written = true), committed: () => batch.forEach((p) => p.committed?.()) });
     } catch (error) {
       this.failure = error;
       const failed = new JournalWriteError(`journal write of seq ${batch[0]!.seq}..${batch.at(-1)!.seq} failed`, written, { cause: error });

@@ -104,6 +104,7 @@ export async function startService(env: NodeJS.ProcessEnv = process.env, options
       return engine.kernel;
     },
     submit: (input) => hub.submit(input),
+    submitHandled: (input) => hub.submitHandled(input),
     now: () => hub.now(),
     waitForEvent: waiter.waitForEvent.bind(waiter),
     records: { db: engine.db, caughtUp: () => engine.readModelCaughtUp() },

@@ -101,6 +101,7 @@ async function start(options: TestServiceOptions, from: { readonly databaseUrl: 
         return engine.kernel;
       },
       submit: (input) => hub.submit(input),
+      submitHandled: (input) => hub.submitHandled(input),
       now: () => hub.now(),
       records: { db: engine.db, caughtUp: () => engine.readModelCaughtUp() },
     }),

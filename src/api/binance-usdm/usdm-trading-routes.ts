@@ -120,8 +120,8 @@ export function registerUsdmTradingRoutes(t: UsdmTrading): void {
     for (const [header, count] of Object.entries(ctx.meter.chargeOrder(account.accountId))) reply.header(header, String(count));
     const { order } = usdmOrderRequest(p, endpoint);
     const instrument = t.perpetual(order.symbol);
-    const result = await deps.execution.placeOrder(account.accountId, order);
-    await audit('order.place', account.accountId, { request: order, result: outcomeOf(result) });
+    const result = await deps.execution.placeOrder(account.accountId, order, { beforeDurable: true });
+    await audit('order.place', account.accountId, { request: order, result: outcomeOf(result) }, result.durable);
     const placed = t.unwrap(result, 'place', instrument);
     if (placed.type === 'FILL_OR_KILL' && placed.status === 'EXPIRED') throw usdmErrors.fokRejected();
     return { account, placed };
@@ -145,8 +145,8 @@ export function registerUsdmTradingRoutes(t: UsdmTrading): void {
     const ref = orderRef(p, 'orderId', 'origClientOrderId');
     const found = await deps.execution.getOrder(account.accountId, ref);
     if (found.ok && (await waitingOf(account.accountId, found.value))) throw binanceErrors.unknownOrderOnCancel();
-    const result = await deps.execution.cancelOrder(account.accountId, ref);
-    await audit('order.cancel', account.accountId, extend(ref, { result: result.ok ? { status: result.value.status } : result.error }));
+    const result = await deps.execution.cancelOrder(account.accountId, ref, { beforeDurable: true });
+    await audit('order.cancel', account.accountId, extend(ref, { result: result.ok ? { status: result.value.status } : result.error }), result.durable);
     const canceled = t.unwrap(result, 'cancel');
     return usdmOrder(canceled, await kernelOrder(account.accountId, canceled));
   });

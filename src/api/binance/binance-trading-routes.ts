@@ -141,8 +141,8 @@ export function registerBinanceTradingRoutes(app: FastifyInstance, ctx: BinanceC
     for (const [header, count] of Object.entries(ctx.meter.chargeOrder(account.accountId))) void reply.header(header, String(count));
     const { order, respType } = binanceOrderRequest(p);
     requireSpotSymbol(deps.hub.kernel, order.symbol);
-    const result = await deps.execution.placeOrder(account.accountId, order);
-    await audit('order.place', account.accountId, { request: order, result: outcomeOf(result) });
+    const result = await deps.execution.placeOrder(account.accountId, order, { beforeDurable: true });
+    await audit('order.place', account.accountId, { request: order, result: outcomeOf(result) }, result.durable);
     const placed = unwrap(result, 'place');
     const fills = respType === 'FULL' ? ctx.tape.fillsOf(account.accountId).filter((f) => f.orderId === placed.orderId) : [];
     return binanceNewOrder(placed, await detail(account.accountId)(placed), respType, fills.map(fillOfEvent));
@@ -172,8 +172,8 @@ export function registerBinanceTradingRoutes(app: FastifyInstance, ctx: BinanceC
     const account = ctx.signed(request, p);
     const ref = orderRef(p);
     requireSpotSymbol(deps.hub.kernel, ref.symbol);
-    const result = await deps.execution.cancelOrder(account.accountId, ref);
-    await audit('order.cancel', account.accountId, extend(ref, { result: result.ok ? { status: result.value.status } : result.error }));
+    const result = await deps.execution.cancelOrder(account.accountId, ref, { beforeDurable: true });
+    await audit('order.cancel', account.accountId, extend(ref, { result: result.ok ? { status: result.value.status } : result.error }), result.durable);
     const canceled = unwrap(result, 'cancel');
     const listId = (await listIds(account.accountId, [canceled]))(canceled);
     // Binance: "Canceling an individual order from an order list will cancel the entire order list."

@@ -6,15 +6,28 @@ import type { FastifyInstance } from 'fastify';
 import { formatFixed } from '../../core/money/fixed.js';
 import type { ExecutionResult, OrderView, ServiceDeps } from '../service-deps.js';
 
-export type AuditCall = (action: string, accountId: string, details: Record<string, unknown>) => Promise<void>;
+/**
+ * Writes an audit entry of a command's answer; resolves once it is written and, when the answer came
+ * before its command was durable (`durable`, from an `Answered` result), once that is too: the
+ * route answers after it, and the entry is written while the command's fdatasync is still to come,
+ * so that one covers both (ADR 0084). A `durable` that rejects (the engine stopped before the
+ * command was on disk) rejects the call: the route must not answer success.
+ */
+export type AuditCall = (action: string, accountId: string, details: Record<string, unknown>, durable?: Promise<void>) => Promise<void>;
 
-/** As in the native routes: an audit entry that cannot be written is logged, the answer stands. */
-export function auditCall(app: FastifyInstance, deps: ServiceDeps, api: string, wallClock: () => number): AuditCall {
-  return (action, accountId, details) =>
-    deps.audit
-      .append({ at: wallClock(), actor: accountId, mode: deps.execution.mode, action, accountId, details: { api, ...details } })
+/**
+ * The routes' audit call: an entry that cannot be written is logged and the answer stands (the
+ * command is journaled). `api`, when given, is written into the entry's details (a dialect's name).
+ */
+export function auditCall(app: FastifyInstance, deps: ServiceDeps, api: string | undefined, wallClock: () => number): AuditCall {
+  return async (action, accountId, details, durable) => {
+    const written = deps.audit
+      .append({ at: wallClock(), actor: accountId, mode: deps.execution.mode, action, accountId, details: api === undefined ? details : { api, ...details } })
       .then(() => undefined)
       .catch((error: unknown) => app.log.error({ err: error, action, accountId }, 'audit entry not written'));
+    await durable;
+    await written;
+  };
 }
 
 /** The order's audit outcome: its id and status, or the refusal. */

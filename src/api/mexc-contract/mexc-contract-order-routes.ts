@@ -106,8 +106,8 @@ export function registerContractOrderRoutes(app: FastifyInstance, ctx: ContractC
   const place = async (request: FastifyRequest): Promise<OrderView> => {
     const account = ctx.signed(request);
     const { order, terms } = contractOrderRequest(ctx, account, ctx.body(request));
-    const result = await deps.execution.placeOrder(account.accountId, order);
-    await audit('order.place', account.accountId, { request: order, result: outcomeOf(result) });
+    const result = await deps.execution.placeOrder(account.accountId, order, { beforeDurable: true });
+    await audit('order.place', account.accountId, { request: order, result: outcomeOf(result) }, result.durable);
     // The mark the perpetual's price band is measured from, to tell a price too high from one too low.
     const mark = result.ok ? undefined : kernel().markPrice(order.symbol);
     return unwrap(result, mark === undefined ? terms : { ...terms, mark });

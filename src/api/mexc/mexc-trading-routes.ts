@@ -117,8 +117,8 @@ export function registerMexcTradingRoutes(app: FastifyInstance, ctx: MexcContext
     const order = orderRequest(ctx.params(request));
     // The spot API trades spot pairs: a perpetual (a futures account's) is refused as an unknown symbol is, before anything is placed.
     if (deps.hub.kernel.instrument(order.symbol)?.market === 'perpetual') throw new MexcError(30014, `invalid symbol (${order.symbol})`);
-    const result = await deps.execution.placeOrder(account.accountId, order);
-    await audit('order.place', account.accountId, { request: order, result: outcomeOf(result) });
+    const result = await deps.execution.placeOrder(account.accountId, order, { beforeDurable: true });
+    await audit('order.place', account.accountId, { request: order, result: outcomeOf(result) }, result.durable);
     const placed = unwrap(result, 'place');
     return mexcNewOrder(placed, deps.hub.kernel.instrument(placed.symbol)?.tickSize);
   });
@@ -144,8 +144,8 @@ export function registerMexcTradingRoutes(app: FastifyInstance, ctx: MexcContext
     const account = ctx.signed(request);
     const ref = orderRef(ctx.params(request));
     requireSpotSymbol(ref.symbol);
-    const result = await deps.execution.cancelOrder(account.accountId, ref);
-    await audit('order.cancel', account.accountId, extend(ref, { result: result.ok ? { status: result.value.status } : result.error }));
+    const result = await deps.execution.cancelOrder(account.accountId, ref, { beforeDurable: true });
+    await audit('order.cancel', account.accountId, extend(ref, { result: result.ok ? { status: result.value.status } : result.error }), result.durable);
     return mexcCanceledOrder(unwrap(result, 'cancel'));
   });
 

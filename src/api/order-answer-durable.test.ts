@@ -1,0 +1,118 @@
+/**
+ * An order's answer waits for one fdatasync, which covers both its journaled input and its audit
+ * entry (ADR 0084): the process's fdatasyncs are counted and held at the file handle
+ * (test-kit/held-syncs.ts), independently of the engine. Held, no answer is given although the
+ * order is already handled and its audit entry written; failed, the answer is 503, not success.
+ */
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { watchSyncs, type SyncWatch } from '../test-kit/held-syncs.js';
+import { ADMIN_KEY, startTestService, type TestService } from '../test-kit/service-kit.js';
+import { injectSigned } from '../test-kit/signed-inject.js';
+import { registerBinanceApi } from './binance/binance-api.js';
+
+const admin = { authorization: `Bearer ${ADMIN_KEY}` };
+const UNTIL = 1723161300000;
+
+/** A resting LIMIT BUY far under the market, and its answer's status and order id. */
+async function place(service: TestService, apiKey: string, clientOrderId: string): Promise<{ status: number; orderId: string | undefined; body: string }> {
+  const res = await service.app.inject({
+    method: 'POST',
+    url: '/api/orders',
+    headers: { authorization: `Bearer ${apiKey}` },
+    payload: { symbol: 'BTCUSDT', side: 'BUY', type: 'LIMIT', quantity: '0.001', price: '30000.00', clientOrderId },
+  });
+  return { status: res.statusCode, orderId: res.statusCode === 201 ? res.json<{ orderId: string }>().orderId : undefined, body: res.body };
+}
+
+describe('one fdatasync per answer', () => {
+  let service: TestService;
+  let syncs: SyncWatch;
+  let account: { id: string; apiKey: string; apiSecret: string };
+  beforeAll(async () => {
+    service = await startTestService({ until: UNTIL, plugins: [registerBinanceApi] });
+    const created = await service.app.inject({ method: 'POST', url: '/api/accounts', headers: admin, payload: { name: 'syncs', balances: { USDT: '1000000' } } });
+    account = created.json();
+    await service.engine.readModelCaughtUp();
+    syncs = await watchSyncs();
+  }, 60_000);
+  afterEach(() => syncs.release());
+  afterAll(async () => {
+    syncs.restore();
+    await service.close();
+  });
+
+  it('POST /api/orders and DELETE /api/orders/:id, one at a time: one fdatasync each, and an audit entry each', async () => {
+    const before = syncs.count;
+    const ids: string[] = [];
+    for (let i = 0; i < 30; i += 1) {
+      const placed = await place(service, account.apiKey, `one-${i}`);
+      expect(placed.status, placed.body).toBe(201);
+      ids.push(placed.orderId!);
+    }
+    expect(syncs.count - before).toBe(30);
+    const cancelsFrom = syncs.count;
+    for (const id of ids.slice(0, 10)) {
+      const res = await service.app.inject({ method: 'DELETE', url: `/api/orders/${id}`, headers: { authorization: `Bearer ${account.apiKey}` } });
+      expect(res.statusCode, res.body).toBe(200);
+    }
+    expect(syncs.count - cancelsFrom).toBe(10);
+    const entries = await service.deps.audit.query({ accountId: account.id, limit: 1000 });
+    expect(entries.filter((e) => e.action === 'order.place').map((e) => (e.details['result'] as { orderId: string }).orderId)).toEqual(ids);
+    expect(entries.filter((e) => e.action === 'order.cancel').map((e) => e.details['orderId'])).toEqual(ids.slice(0, 10));
+  });
+
+  it('Binance dialect, POST /binance/api/v3/order: one fdatasync per answer', async () => {
+    const before = syncs.count;
+    for (let i = 0; i < 10; i += 1) {
+      const res = await injectSigned(service.app, account, {
+        method: 'POST',
+        url: '/binance/api/v3/order',
+        params: { symbol: 'BTCUSDT', side: 'BUY', type: 'LIMIT', timeInForce: 'GTC', quantity: '0.001', price: '30000.00', newClientOrderId: `binance-${i}` },
+      });
+      expect(res.statusCode, res.body).toBe(200);
+    }
+    expect(syncs.count - before).toBe(10);
+  });
+
+  it('while the fdatasync is held, the order is handled and its audit entry written, and no answer is given', async () => {
+    syncs.hold();
+    let answered = false;
+    const answer = place(service, account.apiKey, 'held').then((r) => ((answered = true), r));
+    for (let i = 0; i < 50 && service.engine.kernel.openOrders(account.id).every((o) => o.clientOrderId !== 'held'); i += 1) await new Promise((r) => setTimeout(r, 2));
+    const held = service.engine.kernel.openOrders(account.id).find((o) => o.clientOrderId === 'held');
+    expect(held).toBeDefined();
+    for (let i = 0; i < 50 && (await service.deps.audit.query({ accountId: account.id, action: 'order.place', limit: 1000 })).every((e) => (e.details['request'] as { clientOrderId?: string }).clientOrderId !== 'held'); i += 1) {
+      await new Promise((r) => setTimeout(r, 2));
+    }
+    const written = await service.deps.audit.query({ accountId: account.id, action: 'order.place', limit: 1000 });
+    expect(written.some((e) => (e.details['request'] as { clientOrderId?: string }).clientOrderId === 'held')).toBe(true);
+    await new Promise((r) => setTimeout(r, 30));
+    expect(answered).toBe(false);
+    expect(syncs.held).toBeGreaterThan(0);
+    syncs.release();
+    const r = await answer;
+    expect(r.status, r.body).toBe(201);
+    expect(r.orderId).toBe(held!.id);
+  });
+});
+
+describe('an fdatasync that fails', () => {
+  it('answers the order 503 (its outcome unknown), not 201, and the engine stops', async () => {
+    const service = await startTestService({ until: UNTIL, engine: { onError: () => undefined } });
+    const syncs = await watchSyncs();
+    try {
+      const created = await service.app.inject({ method: 'POST', url: '/api/accounts', headers: admin, payload: { name: 'eio', balances: { USDT: '1000000' } } });
+      const { apiKey } = created.json<{ apiKey: string }>();
+      syncs.failNext(Object.assign(new Error('EIO: i/o error, fdatasync (injected)'), { code: 'EIO' }));
+      const failed = await place(service, apiKey, 'eio');
+      expect(failed.status, failed.body).toBe(503);
+      expect(JSON.parse(failed.body)).toMatchObject({ code: 'UNAVAILABLE' });
+      expect(service.engine.status.state).toBe('failed');
+      const after = await place(service, apiKey, 'after');
+      expect(after.status).toBe(503);
+    } finally {
+      syncs.restore();
+      await service.close().catch(() => undefined);
+    }
+  });
+});
