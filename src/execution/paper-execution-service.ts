@@ -7,11 +7,12 @@
  *   journals it before handling it), stamped with the port's clock;
  * - an order always carries a clientOrderId (generated when absent), by which its answer is found;
  * - an answer is acknowledged only after the kernel handled the order's arrival at the simulated
- *   venue, and only once its input is durable: with `beforeDurable` (AnswerOptions) the result comes
- *   once handled, with `durable` for the caller to wait for before it answers. With zero latency that is the submit itself. With latency the order arrives while a later
- *   input is handled: the port's optional `waitForEvent` hook (see EventWaiter) delivers that answer,
- *   up to `arrivalTimeoutMs`; without the hook, or past the timeout, the call answers ORDER_PENDING
- *   (the command is journaled and will still arrive; look it up by clientOrderId);
+ *   venue, and only once its input is durable (with `beforeDurable`, AnswerOptions, the result comes
+ *   once handled, with `durable` for the caller to wait for before it answers). With zero latency
+ *   that is the submit itself. With latency the order arrives while a later input is handled: the
+ *   port's optional `waitForEvent` hook (see EventWaiter) delivers that answer, up to
+ *   `arrivalTimeoutMs`; without the hook, or past the timeout, the call answers ORDER_PENDING (the
+ *   command is journaled and will still arrive; look it up by clientOrderId);
  * - an account only sees its own orders: another account's order is UNKNOWN_ORDER.
  * Not modelled here: the rules themselves (the kernel's), audit logging (the API's).
  */
