@@ -15,7 +15,7 @@
 import type { KernelEvent } from '../core/kernel/events.js';
 import type { KernelInput } from '../core/kernel/inputs.js';
 import type { Kernel } from '../core/kernel/kernel.js';
-import type { EngineStatus } from '../engine/engine-status.js';
+import { EngineUnavailableError, type EngineStatus } from '../engine/engine-status.js';
 import { HttpError } from './http-errors.js';
 
 const COMMAND_KINDS: ReadonlySet<string> = new Set(['account.open', 'account.reset', 'account.close', 'account.import', 'leverage.set', 'order.place', 'order.list', 'order.cancel']);
@@ -48,6 +48,7 @@ interface Dispatch {
 
 export class EngineHub {
   private readonly listeners = new Set<EventListener>();
+  private readonly stopListeners = new Set<(error: unknown) => void>();
   /** Submitted inputs whose events wait for their durability or an earlier input's, in submission (journal) order. */
   private readonly dispatches: Dispatch[] = [];
 
@@ -107,6 +108,7 @@ export class EngineHub {
       handled = this.engine.submitHandled !== undefined ? await this.engine.submitHandled(input) : { events: await this.engine.submit(input), durable: Promise.resolve() };
     } catch (error) {
       this.settle(dispatch, undefined);
+      if (error instanceof EngineUnavailableError && error.state === 'failed') this.stopped(error);
       throw error;
     }
     const { events, durable } = handled;
@@ -116,7 +118,11 @@ export class EngineHub {
     if (this.wallClock !== undefined && !COMMAND_KINDS.has(input.kind) && input.kind !== 'clock') this.lastMarket = { time: Math.max(input.time, this.engine.kernel.now), wall: this.wallClock() };
     durable.then(
       () => this.settle(dispatch, events),
-      () => this.settle(dispatch, undefined),
+      (error: unknown) => {
+        this.settle(dispatch, undefined);
+        // Handled, then never durable: the engine stopped (DurableEngine.submitHandled).
+        this.stopped(error);
+      },
     );
     const first = events[0];
     if (first?.type === 'INPUT_REJECTED' && COMMAND_KINDS.has(input.kind)) {
@@ -144,6 +150,22 @@ export class EngineHub {
         }
       }
     }
+  }
+
+  private stopped(error: unknown): void {
+    for (const listener of this.stopListeners) {
+      try {
+        listener(error);
+      } catch {
+        // A listener's failure is its own.
+      }
+    }
+  }
+
+  /** Told (with its error) when a submit finds the engine stopped: an input handled that cannot become durable, or one refused as `failed`. */
+  onStopped(listener: (error: unknown) => void): () => void {
+    this.stopListeners.add(listener);
+    return () => this.stopListeners.delete(listener);
   }
 
   subscribe(listener: EventListener): () => void {

@@ -282,20 +282,25 @@ class WalCheckpointer {
 /**
  * One fdatasync of a WAL file at a time; callers arriving during one share the next. A sync starts
  * at the next turn of the event loop, not at the first call, so that every commit made in this turn
- * shares it: the journal's next group and the audit entries of the group before commit in the same
- * turn, and one fsync covers both (each costs a wake-up of the thread pool on the event loop, and the
- * disk's time).
+ * shares it: the journal's group and the audit entries written once its inputs were handled commit
+ * in the same turn, and one fsync covers both (each costs a wake-up of the thread pool on the event
+ * loop, and the disk's time; ADR 0084).
+ * A failed fdatasync fails every later one with the same error, whoever asks: after a failed
+ * fdatasync Linux may drop the pages it could not write and report the next one as a success, so
+ * nothing written to this WAL since can be vouched for (a restart reads what is on disk).
  */
 class WalSync {
   private file: Promise<FileHandle> | undefined;
   private starting: Promise<void> | undefined;
   private running: Promise<void> | undefined;
   private next: Promise<void> | undefined;
+  private failed: { readonly error: unknown } | undefined;
 
   constructor(private readonly path: string) {}
 
-  /** Resolves once everything written to the WAL before the call is on disk. */
+  /** Resolves once everything written to the WAL before the call is on disk; rejects for good after a failed fdatasync. */
   sync(): Promise<void> {
+    if (this.failed !== undefined) return Promise.reject(this.failed.error);
     if (this.running === undefined) {
       this.starting ??= new Promise<void>((resolve) => setImmediate(resolve)).then(() => {
         this.starting = undefined;
@@ -313,6 +318,7 @@ class WalSync {
 
   private async run(): Promise<void> {
     try {
+      if (this.failed !== undefined) throw this.failed.error;
       if (this.file === undefined) {
         const opening = open(this.path, 'r+').then(async (handle) => {
           // The WAL file's own directory entry, once: a new file is durable only with it.
@@ -324,7 +330,13 @@ class WalSync {
         opening.catch(() => (this.file = undefined));
         this.file = opening;
       }
-      await (await this.file).datasync();
+      const file = await this.file;
+      try {
+        await file.datasync();
+      } catch (error) {
+        this.failed ??= { error };
+        throw error;
+      }
     } finally {
       this.running = undefined;
     }

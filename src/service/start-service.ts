@@ -88,6 +88,8 @@ export async function startService(env: NodeJS.ProcessEnv = process.env, options
   // is answered when it arrives at the venue.
   const waiter = new EventWaiter();
   hub.subscribe((events) => waiter.observe(events));
+  // An order waiting for its arrival when the engine stops is answered at once (503), not after the wait's timeout.
+  hub.onStopped((error) => waiter.stop(error));
   // Each account's exchange keys, sealed under CREDENTIALS_KEY; live mode reads and trades with them.
   const exchangeKeys = new ExchangeKeyStore(engine.db, config.credentialsKey !== undefined ? new CredentialCipher(config.credentialsKey) : undefined);
   let serverLog: FastifyInstance['log'] | undefined;
