@@ -8,7 +8,7 @@ import type { LightMyRequestResponse } from 'fastify';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { KernelEvent } from '../core/kernel/events.js';
 import type { KernelInput } from '../core/kernel/inputs.js';
-import { EventWaiter } from '../execution/event-waiter.js';
+import { eventWaiterOn, paperExecutionPort } from '../service/paper-port.js';
 import { PaperExecutionService } from '../execution/paper-execution-service.js';
 import { USDM_RECORDING } from '../test-kit/data-paths.js';
 import { watchSyncs, type SyncWatch } from '../test-kit/held-syncs.js';
@@ -326,20 +326,7 @@ async function durableOracle(engine: () => number): Promise<{ readonly upTo: num
 
 /** The service with the real EventWaiter (as start-service.ts wires it), so that with latency an answer comes from a later input. */
 function withEventWaiter(s: TestService): void {
-  const waiter = new EventWaiter();
-  s.deps.hub.subscribe((events) => waiter.observe(events));
-  const engine = s.engine;
-  const hub = s.deps.hub;
-  (s.deps as { execution: ServiceDeps['execution'] }).execution = new PaperExecutionService({
-    get kernel() {
-      return engine.kernel;
-    },
-    submit: (input) => hub.submit(input),
-    submitHandled: (input) => hub.submitHandled(input),
-    now: () => hub.now(),
-    waitForEvent: waiter.waitForEvent.bind(waiter),
-    records: { db: engine.db, caughtUp: () => engine.readModelCaughtUp() },
-  });
+  (s.deps as { execution: ServiceDeps['execution'] }).execution = new PaperExecutionService(paperExecutionPort(s.engine, s.deps.hub, eventWaiterOn(s.deps.hub)));
 }
 
 /** Every input the engine handles, with its seq, and the seq of the input whose events answered each clientOrderId (ORDER_NEW) or orderId (ORDER_CANCELED). */

@@ -9,6 +9,8 @@ import type { KernelEvent } from '../core/kernel/events.js';
 import { watchSyncs } from '../test-kit/held-syncs.js';
 import { ADMIN_KEY, startTestService } from '../test-kit/service-kit.js';
 import { EventWaiter } from './event-waiter.js';
+import type { ServiceDeps } from '../api/service-deps.js';
+import { eventWaiterOn, paperExecutionPort } from '../service/paper-port.js';
 import { PaperExecutionService } from './paper-execution-service.js';
 
 it('the EventWaiter rejects its open waits and every later one once stopped; waits before that settle as they did', async () => {
@@ -29,24 +31,9 @@ it('an fdatasync that fails while an order waits for its arrival: 503 at once, n
   const service = await startTestService({ until: 1723161300000, latencyMs: 200, engine: { onError: () => undefined } });
   const syncs = await watchSyncs();
   try {
-    const waiter = new EventWaiter();
-    const hub = service.deps.hub;
-    hub.subscribe((events) => waiter.observe(events));
-    hub.onStopped((error) => waiter.stop(error));
+    const waiter = eventWaiterOn(service.deps.hub);
+    (service.deps as { execution: ServiceDeps['execution'] }).execution = new PaperExecutionService(paperExecutionPort(service.engine, service.deps.hub, waiter), { arrivalTimeoutMs: 10_000 });
     const engine = service.engine;
-    (service.deps as { execution: PaperExecutionService }).execution = new PaperExecutionService(
-      {
-        get kernel() {
-          return engine.kernel;
-        },
-        submit: (input) => hub.submit(input),
-        submitHandled: (input) => hub.submitHandled(input),
-        now: () => hub.now(),
-        waitForEvent: waiter.waitForEvent.bind(waiter),
-        records: { db: engine.db, caughtUp: () => engine.readModelCaughtUp() },
-      },
-      { arrivalTimeoutMs: 10_000 },
-    );
     const created = await service.app.inject({ method: 'POST', url: '/api/accounts', headers: { authorization: `Bearer ${ADMIN_KEY}` }, payload: { name: 'stop', balances: { USDT: '1000000' } } });
     const { apiKey } = created.json<{ apiKey: string }>();
     const started = performance.now();

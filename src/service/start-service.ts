@@ -19,7 +19,6 @@ import { checkLiveInterlock, describeConfig, formatConfigErrors, loadConfig, typ
 import { SnapshotConfigError, type DurableEngine } from '../engine/index.js';
 import { openExclusiveEngine, type ExclusiveEngine } from '../engine/exclusive-engine.js';
 import { describeHolder, WriterLeaseHeldError, type AcquireOptions } from '../engine/writer-lease.js';
-import { EventWaiter } from '../execution/event-waiter.js';
 import type { OrderExecutionService } from '../execution/order-execution-service.js';
 import { PaperExecutionService } from '../execution/paper-execution-service.js';
 import { AuditLog } from '../persistence/audit-log.js';
@@ -30,6 +29,7 @@ import type { LivePorts } from './live-ports.js';
 import { createAccount } from '../api/account-service.js';
 import { sha256 } from '../api/auth.js';
 import { EngineHub } from '../api/engine-hub.js';
+import { eventWaiterOn, paperExecutionPort } from './paper-port.js';
 import { registerDashboard } from '../api/dashboard-routes.js';
 import { registerBinanceApi } from '../api/binance/index.js';
 import { registerBinanceUsdmApi } from '../api/binance-usdm/index.js';
@@ -85,11 +85,8 @@ export async function startService(env: NodeJS.ProcessEnv = process.env, options
   const admin = await adminKey(engine, config);
   const adminKeyHash = admin.hash;
   // Every event batch, market data included, reaches the waiter, so an order delayed by LATENCY_MS
-  // is answered when it arrives at the venue.
-  const waiter = new EventWaiter();
-  hub.subscribe((events) => waiter.observe(events));
-  // An order waiting for its arrival when the engine stops is answered at once (503), not after the wait's timeout.
-  hub.onStopped((error) => waiter.stop(error));
+  // is answered when it arrives at the venue (or at once, 503, if the engine stops meanwhile).
+  const waiter = eventWaiterOn(hub);
   // Each account's exchange keys, sealed under CREDENTIALS_KEY; live mode reads and trades with them.
   const exchangeKeys = new ExchangeKeyStore(engine.db, config.credentialsKey !== undefined ? new CredentialCipher(config.credentialsKey) : undefined);
   let serverLog: FastifyInstance['log'] | undefined;
@@ -101,16 +98,7 @@ export async function startService(env: NodeJS.ProcessEnv = process.env, options
     const { createLivePorts } = await import('./live-ports.js');
     livePorts = createLivePorts({ config, exchangeKeys, audit, credentials, instruments: () => engine.kernel.instruments(), live: { logger: liveLogger } });
   }
-  const execution: OrderExecutionService = livePorts?.execution ?? new PaperExecutionService({
-    get kernel() {
-      return engine.kernel;
-    },
-    submit: (input) => hub.submit(input),
-    submitHandled: (input) => hub.submitHandled(input),
-    now: () => hub.now(),
-    waitForEvent: waiter.waitForEvent.bind(waiter),
-    records: { db: engine.db, caughtUp: () => engine.readModelCaughtUp() },
-  });
+  const execution: OrderExecutionService = livePorts?.execution ?? new PaperExecutionService(paperExecutionPort(engine, hub, waiter));
   let feed: MarketFeed | undefined;
   const deps: ServiceDeps = {
     hub,

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { sha256 } from '../api/auth.js';
 import { EngineHub } from '../api/engine-hub.js';
+import { paperExecutionPort } from '../service/paper-port.js';
 import { buildServer, type ServerOptions } from '../api/server.js';
 import type { ServiceDeps } from '../api/service-deps.js';
 import { webhookRoutes } from '../api/webhook-routes.js';
@@ -96,15 +97,7 @@ async function start(options: TestServiceOptions, from: { readonly databaseUrl: 
     db: engine.db,
     credentials,
     audit: new AuditLog(engine.db),
-    execution: new PaperExecutionService({
-      get kernel() {
-        return engine.kernel;
-      },
-      submit: (input) => hub.submit(input),
-      submitHandled: (input) => hub.submitHandled(input),
-      now: () => hub.now(),
-      records: { db: engine.db, caughtUp: () => engine.readModelCaughtUp() },
-    }),
+    execution: new PaperExecutionService(paperExecutionPort(engine, hub)),
     adminKeyHash: sha256(ADMIN_KEY),
     mode: { mode: 'paper', liveRefusedBecause: ['PAPER_TRADING=false', 'LIVE_TRADING_CONFIRM=I_UNDERSTAND_REAL_MONEY', 'exchange API key and secret'] },
     feeds: () => [{ symbol: recording.symbol, source: 'replay', status: (engine.kernel.bookStatus(recording.symbol)?.status ?? 'awaiting-snapshot') as 'synced', lastEventAt: engine.kernel.now }],
