@@ -181,11 +181,15 @@ export class PaperAccountReads implements AccountReadPort {
   watchAccount(accountId: string, send: (message: AccountMessage) => void): () => void {
     return this.deps.hub.subscribe((events) => {
       const mine = events.filter((e) => 'account' in e && e.account === accountId);
-      for (const event of mine) send({ event });
+      // A position that cannot be liquidated reads `liquidationPrice: null` here as in `positions`, not without the field.
+      for (const event of mine) send({ event: POSITION_EVENTS.has(event.type) && !('liquidationPrice' in event) ? extend(event, { liquidationPrice: null }) : event });
       if (mine.some((e) => BALANCE_CHANGES.has(e.type))) send({ balances: this.deps.hub.kernel.balances(accountId) ?? {} });
     });
   }
 }
+
+/** Position events (core/accounts/position-events.ts), whose `liquidationPrice` is left out where there is none. */
+const POSITION_EVENTS: ReadonlySet<string> = new Set(['POSITION_OPENED', 'POSITION_UPDATED', 'POSITION_CLOSED']);
 
 /** The `orders` columns the native history and export show (an OrderRow). */
 const ORDER_ROW_COLUMNS = ['id', 'accountId', 'clientOrderId', 'symbol', 'side', 'type', 'price', 'quantity', 'quoteOrderQty', 'status', 'executedQty', 'cumulativeQuoteQty', 'reason', 'createdAt', 'updatedAt'] as const;

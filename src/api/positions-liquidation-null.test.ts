@@ -1,5 +1,6 @@
 /**
- * `GET /api/account/positions` names `liquidationPrice` on every position: a decimal where the
+ * `GET /api/account/positions`, and the WebSocket account channel's position events, name
+ * `liquidationPrice` on every position: a decimal where the
  * position can be liquidated, `null` where it cannot (a 1× long holds its whole notional as margin),
  * as the live reads and the read tables give it, never a position without the field. On the bundled
  * USD-M tape at 23:55:00 UTC.
@@ -31,6 +32,36 @@ describe('GET /api/account/positions: liquidationPrice', () => {
   it('is null, and present, on a 1× long', async () => {
     const position = await positionAt(1);
     expect(position).toHaveProperty('liquidationPrice', null);
+  });
+
+  it('the account channel pushes the same: POSITION_OPENED names liquidationPrice, null on a 1× long, the positions read’s price on a 20× long', async () => {
+    for (const leverage of [1, 20]) {
+      const inject = service.app.inject.bind(service.app);
+      const account = (await inject({ method: 'POST', url: '/api/accounts', headers: admin, payload: { name: `push-${leverage}`, type: 'futures', leverage, balances: { USDT: '10000' } } })).json<{ apiKey: string }>();
+      const ws = await service.app.injectWS('/ws');
+      const frames: Record<string, unknown>[] = [];
+      ws.on('message', (data: Buffer) => frames.push(JSON.parse(data.toString()) as Record<string, unknown>));
+      const frame = async (match: (f: Record<string, unknown>) => boolean) => {
+        for (let i = 0; i < 400; i += 1) {
+          const found = frames.find(match);
+          if (found !== undefined) return found;
+          await new Promise((r) => setTimeout(r, 10));
+        }
+        throw new Error(`no matching frame in ${JSON.stringify(frames)}`);
+      };
+      ws.send(JSON.stringify({ op: 'auth', apiKey: account.apiKey }));
+      await frame((f) => f.op === 'auth');
+      ws.send(JSON.stringify({ op: 'subscribe', channels: ['account'] }));
+      await frame((f) => f.op === 'subscribe');
+      const open = await inject({ method: 'POST', url: '/api/orders', headers: bearer(account.apiKey), payload: { symbol: 'BTCUSDT', side: 'BUY', type: 'MARKET', quantity: '0.005' } });
+      expect(open.json()).toMatchObject({ status: 'FILLED' });
+      const pushed = (await frame((f) => (f.event as { type?: string } | undefined)?.type === 'POSITION_OPENED')).event as Record<string, unknown>;
+      const read = (await inject({ url: '/api/account/positions', headers: bearer(account.apiKey) })).json<{ items: Record<string, unknown>[] }>().items[0]!;
+      expect(pushed).toHaveProperty('liquidationPrice', read.liquidationPrice);
+      if (leverage === 1) expect(pushed.liquidationPrice).toBeNull();
+      else expect(typeof pushed.liquidationPrice).toBe('string');
+      ws.terminate();
+    }
   });
 
   it('is a price under the entry on a 20× long', async () => {
