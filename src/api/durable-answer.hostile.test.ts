@@ -14,6 +14,7 @@ import { USDM_RECORDING } from '../test-kit/data-paths.js';
 import { watchSyncs, type SyncWatch } from '../test-kit/held-syncs.js';
 import { ADMIN_KEY, startTestService, type TestService, type TestServiceOptions } from '../test-kit/service-kit.js';
 import { injectSigned } from '../test-kit/signed-inject.js';
+import { sleep, until } from '../test-kit/wait.js';
 import { describePostgres } from '../test-kit/test-databases.js';
 import { registerBinanceApi } from './binance/binance-api.js';
 import { registerBinanceUsdmApi } from './binance-usdm/usdm-api.js';
@@ -28,7 +29,6 @@ const UNTIL = 1723161300000;
 type Account = { id: string; apiKey: string; apiSecret: string };
 type Answer = { status: number; body: string; json: () => unknown };
 
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 const eio = () => Object.assign(new Error('EIO: i/o error, fdatasync (injected)'), { code: 'EIO' });
 const wrap = (r: LightMyRequestResponse): Answer => ({ status: r.statusCode, body: r.body, json: () => JSON.parse(r.body) as unknown });
 
@@ -241,7 +241,7 @@ describe('held fdatasync: no route of any dialect answers before its input is on
     let answered: Answer | undefined;
     const answer = c.send(s, a, tag, made).then((r) => (answered = r));
     // The input is handled (the kernel moved on), an fdatasync is held, and nothing is answered.
-    for (let i = 0; i < 100 && (s.engine.seq === seqBefore || syncs.held === 0); i += 1) await sleep(2);
+    await until(() => s.engine.seq > seqBefore && syncs.held > 0, 'the input handled and its fdatasync held');
     await sleep(40);
     expect(s.engine.seq).toBeGreaterThan(seqBefore);
     expect(syncs.held).toBeGreaterThan(0);
@@ -449,7 +449,7 @@ describe("the engine's lifecycle while fdatasyncs are held or fail", () => {
     syncs = await watchSyncs();
     syncs.hold();
     const answers = Array.from({ length: 6 }, (_, i) => nativeOrder(s, a, `close-${i}`));
-    for (let i = 0; i < 100 && syncs.held === 0; i += 1) await sleep(2);
+    await until(() => syncs!.held > 0, 'an fdatasync held');
     expect(syncs.held).toBeGreaterThan(0);
     let closed = false;
     // The engine's close, not the app's (which would wait for the requests it serves).
@@ -478,7 +478,7 @@ describe("the engine's lifecycle while fdatasyncs are held or fail", () => {
       syncs = await watchSyncs();
       syncs.hold();
       const answer = nativeOrder(s, a, 'restore-1');
-      for (let i = 0; i < 100 && syncs.held === 0; i += 1) await sleep(2);
+      await until(() => syncs!.held > 0, 'an fdatasync held');
       let restored = false;
       const restore = s.engine.restoreAccounts().then(() => (restored = true));
       await sleep(40);
@@ -549,7 +549,7 @@ describe("the engine's lifecycle while fdatasyncs are held or fail", () => {
     for (let i = 0; i < 10; i += 1) requests.push(nativeOrder(s, a, `storm-${i}`));
     for (const id of resting) requests.push(native(s, a, 'DELETE', `/api/orders/${id}`));
     const feeding = s.feedFor(200, 50).catch(() => undefined);
-    for (let i = 0; i < 100 && syncs.held === 0; i += 1) await sleep(2);
+    await until(() => syncs!.held > 0, 'an fdatasync held');
     const seqAtFailure = s.engine.seq;
     // The held fdatasync returns, then the next one fails: everything handled after it is unknown.
     syncs.failNext(eio());

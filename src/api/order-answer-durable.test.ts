@@ -8,6 +8,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { watchSyncs, type SyncWatch } from '../test-kit/held-syncs.js';
 import { ADMIN_KEY, startTestService, type TestService } from '../test-kit/service-kit.js';
 import { injectSigned } from '../test-kit/signed-inject.js';
+import { sleep, until } from '../test-kit/wait.js';
 import { registerBinanceApi } from './binance/binance-api.js';
 
 const admin = { authorization: `Bearer ${ADMIN_KEY}` };
@@ -78,15 +79,14 @@ describe('one fdatasync per answer', () => {
     syncs.hold();
     let answered = false;
     const answer = place(service, account.apiKey, 'held').then((r) => ((answered = true), r));
-    for (let i = 0; i < 50 && service.engine.kernel.openOrders(account.id).every((o) => o.clientOrderId !== 'held'); i += 1) await new Promise((r) => setTimeout(r, 2));
+    await until(() => service.engine.kernel.openOrders(account.id).some((o) => o.clientOrderId === 'held'), 'the order handled');
     const held = service.engine.kernel.openOrders(account.id).find((o) => o.clientOrderId === 'held');
     expect(held).toBeDefined();
-    for (let i = 0; i < 50 && (await service.deps.audit.query({ accountId: account.id, action: 'order.place', limit: 1000 })).every((e) => (e.details['request'] as { clientOrderId?: string }).clientOrderId !== 'held'); i += 1) {
-      await new Promise((r) => setTimeout(r, 2));
-    }
-    const written = await service.deps.audit.query({ accountId: account.id, action: 'order.place', limit: 1000 });
-    expect(written.some((e) => (e.details['request'] as { clientOrderId?: string }).clientOrderId === 'held')).toBe(true);
-    await new Promise((r) => setTimeout(r, 30));
+    const auditedHeld = async () =>
+      (await service.deps.audit.query({ accountId: account.id, action: 'order.place', limit: 1000 })).some((e) => (e.details['request'] as { clientOrderId?: string }).clientOrderId === 'held');
+    await until(auditedHeld, 'its audit entry written');
+    expect(await auditedHeld()).toBe(true);
+    await sleep(30);
     expect(answered).toBe(false);
     expect(syncs.held).toBeGreaterThan(0);
     syncs.release();

@@ -8,6 +8,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { USDM_RECORDING } from '../test-kit/data-paths.js';
 import { ADMIN_KEY, startTestService, type TestService } from '../test-kit/service-kit.js';
+import { until } from '../test-kit/wait.js';
 
 const admin = { authorization: `Bearer ${ADMIN_KEY}` };
 const bearer = (key: string) => ({ authorization: `Bearer ${key}` });
@@ -42,12 +43,8 @@ describe('GET /api/account/positions: liquidationPrice', () => {
       const frames: Record<string, unknown>[] = [];
       ws.on('message', (data: Buffer) => frames.push(JSON.parse(data.toString()) as Record<string, unknown>));
       const frame = async (match: (f: Record<string, unknown>) => boolean) => {
-        for (let i = 0; i < 400; i += 1) {
-          const found = frames.find(match);
-          if (found !== undefined) return found;
-          await new Promise((r) => setTimeout(r, 10));
-        }
-        throw new Error(`no matching frame in ${JSON.stringify(frames)}`);
+        await until(() => frames.some(match), 'a matching frame');
+        return frames.find(match)!;
       };
       ws.send(JSON.stringify({ op: 'auth', apiKey: account.apiKey }));
       await frame((f) => f.op === 'auth');

@@ -14,6 +14,7 @@ import { BUNDLED_RECORDING } from '../test-kit/data-paths.js';
 import { watchSyncs, type SyncWatch } from '../test-kit/held-syncs.js';
 import { loadRecording } from '../test-kit/recording-stepper.js';
 import { scratchDir } from '../test-kit/scratch-dir.js';
+import { sleep } from '../test-kit/wait.js';
 import { DurableEngine } from './durable-engine.js';
 import { EngineUnavailableError } from './engine-status.js';
 
@@ -21,11 +22,6 @@ const recording = loadRecording(BUNDLED_RECORDING);
 const CONFIG = { instruments: [instrumentForRecording(recording)], latencyMs: 0 };
 const T = recording.inputs[0]!.time;
 const open = (account: string): KernelInput => ({ kind: 'account.open', time: T, account, balances: { USDT: '1000' } });
-
-/** Lets the event loop run `turns` times (timers, I/O and immediates each time). */
-async function turns(n: number): Promise<void> {
-  for (let i = 0; i < n; i += 1) await new Promise<void>((resolve) => setTimeout(resolve, 1));
-}
 
 let syncs: SyncWatch;
 let url: string;
@@ -49,7 +45,7 @@ it('handles an input once committed and acknowledges it once on disk, in journal
     void handled.durable.then(() => told.push('a durable'));
     void engine.submitSequenced(open('b')).then(() => told.push('b acknowledged'));
     void engine.submit(open('c')).then(() => told.push('c acknowledged'));
-    await turns(20);
+    await sleep(20);
     expect(syncs.held).toBeGreaterThan(0);
     expect(told).toEqual([]);
     syncs.release();

@@ -8,6 +8,7 @@ import { expect, it } from 'vitest';
 import type { KernelEvent } from '../core/kernel/events.js';
 import { watchSyncs } from '../test-kit/held-syncs.js';
 import { ADMIN_KEY, startTestService } from '../test-kit/service-kit.js';
+import { sleep, until } from '../test-kit/wait.js';
 import { EventWaiter } from './event-waiter.js';
 import type { ServiceDeps } from '../api/service-deps.js';
 import { eventWaiterOn, paperExecutionPort } from '../service/paper-port.js';
@@ -45,9 +46,9 @@ it('an fdatasync that fails while an order waits for its arrival: 503 at once, n
     });
     // The order is journaled and pending (its arrival is 200 ms of market time away); its own input made durable.
     const count = syncs.count;
-    for (let i = 0; i < 200 && (engine.kernel.pendingCount() === 0 || syncs.count === count); i += 1) await new Promise((r) => setTimeout(r, 5));
+    await until(() => engine.kernel.pendingCount() > 0 && syncs.count > count, 'the order pending and its input synced');
     expect(engine.kernel.pendingCount()).toBe(1);
-    await new Promise((r) => setTimeout(r, 20));
+    await sleep(20);
     // The market input that would carry its arrival fails to reach the disk.
     syncs.failNext(Object.assign(new Error('EIO: i/o error, fdatasync (injected)'), { code: 'EIO' }));
     await service.feedFor(1_000, 100).catch(() => undefined);
