@@ -12,7 +12,7 @@ import type { Order } from '../core/orders/order.js';
 import { isOpenStatus, type OrderStatus } from '../core/orders/order-status.js';
 import { accountOrders, type OrderRecordSource } from '../execution/order-records.js';
 import { paperOrderView } from '../execution/paper-execution-service.js';
-import type { AuditCall } from './dialect-kit/facade-calls.js';
+import { cancelTogether, type AuditCall } from './dialect-kit/facade-calls.js';
 import type { ExecutionResult, OrderView, ServiceDeps } from './service-deps.js';
 
 export interface OrderGroupView {
@@ -59,14 +59,19 @@ export async function cancelGroup(deps: ServiceDeps, audit: AuditCall, accountId
   if (before.length === 0) return { ok: false, error: { code: 'UNKNOWN_ORDER', message: `no order group ${group}` } };
   if (!before.some((o) => isOpenStatus(o.status))) return { ok: false, error: { code: 'ORDER_NOT_OPEN', message: `order group ${group} has no open order` } };
   // An entry's fill between two cancels could place exits: look again until nothing is open.
+  const durables: Promise<void>[] = [];
   for (let pass = 0; pass < 3; pass += 1) {
     const open = (await groupOrders(deps, accountId, group))
       .filter((o) => isOpenStatus(o.status))
       .sort((a, b) => Number(b.bracket !== undefined) - Number(a.bracket !== undefined));
     if (open.length === 0) break;
-    for (const order of open) await deps.execution.cancelOrder(accountId, { orderId: order.id });
+    // One step (cancelOrders): the legs back to back, no print between them; the entry first.
+    for (const result of await deps.execution.cancelOrders(accountId, open.map((order) => ({ orderId: order.id })), { beforeDurable: true })) {
+      if (result.durable !== undefined) durables.push(result.durable);
+    }
   }
-  await audit('group.cancel', accountId, { ocoGroup: group });
+  // The entry is written while the cancels' fdatasync is still to come; the answer waits for both (ADR 0084).
+  await audit('group.cancel', accountId, { ocoGroup: group }, Promise.all(durables).then(() => undefined));
   return { ok: true, value: (await groupView(deps, accountId, group))! };
 }
 
@@ -82,30 +87,38 @@ export async function cancelRestOfList(deps: ServiceDeps, audit: AuditCall, acco
 }
 
 /**
- * Cancels every open order of the account on `symbol`, an order list as a whole list (cancelGroup: a
- * bracket's entry first), each other order through the facade one by one. Answers the orders it
- * cancelled, as they are after the cancel, in the order the open orders were listed (a list's orders
- * where its first open order was); an order that ended meanwhile is left out. The facade's refusal
- * to list the open orders (live: the venue unreachable) is the answer's refusal.
+ * Cancels every open order of the account on `symbol`: the orders in no list first, together as one
+ * step (`cancelTogether`), then each order list as a whole list (cancelGroup: a bracket's entry
+ * first). Answers the orders it cancelled, as they are after the cancel, in the order the open orders
+ * were listed (a list's orders where its first open order was); an order that ended meanwhile is left
+ * out. The facade's refusal to list the open orders (live: the venue unreachable) is the answer's refusal.
  */
 export async function cancelOpenOrdersAndLists(deps: ServiceDeps, audit: AuditCall, accountId: string, symbol: string): Promise<ExecutionResult<OrderView[]>> {
   const open = await deps.execution.openOrders(accountId, symbol);
   if (!open.ok) return open;
+  const listOf = (order: OrderView) => (deps.execution.mode === 'paper' ? order.ocoGroup : undefined);
+  // An order's answer is kept under its id, a list's under its name: the two may be spelled alike.
+  const keyOf = (order: OrderView) => {
+    const list = listOf(order);
+    return list === undefined ? `order ${order.orderId}` : `list ${list}`;
+  };
   const wasOpen = new Set(open.value.map((o) => o.orderId));
-  const lists = new Set<string>();
-  const canceled: OrderView[] = [];
+  const single = open.value.filter((o) => listOf(o) === undefined);
+  const answers = new Map<string, readonly OrderView[]>();
+  (await cancelTogether(deps, audit, accountId, single)).forEach((result, i) => answers.set(keyOf(single[i]!), result.ok ? [result.value] : []));
   for (const order of open.value) {
-    const list = deps.execution.mode === 'paper' ? order.ocoGroup : undefined;
-    if (list !== undefined) {
-      if (lists.has(list)) continue;
-      lists.add(list);
-      const result = await cancelGroup(deps, audit, accountId, list);
-      if (result.ok) canceled.push(...result.value.orders.filter((o) => wasOpen.has(o.orderId) && !isOpenStatus(o.status as OrderStatus)));
-      continue;
-    }
-    const result = await deps.execution.cancelOrder(accountId, { orderId: order.orderId, symbol: order.symbol });
-    await audit('order.cancel', accountId, { orderId: order.orderId, result: result.ok ? { status: result.value.status } : result.error });
-    if (result.ok) canceled.push(result.value);
+    const list = listOf(order);
+    if (list === undefined || answers.has(keyOf(order))) continue;
+    const result = await cancelGroup(deps, audit, accountId, list);
+    answers.set(keyOf(order), result.ok ? result.value.orders.filter((o) => wasOpen.has(o.orderId) && !isOpenStatus(o.status as OrderStatus)) : []);
+  }
+  const canceled: OrderView[] = [];
+  const told = new Set<string>();
+  for (const order of open.value) {
+    const key = keyOf(order);
+    if (told.has(key)) continue;
+    told.add(key);
+    canceled.push(...answers.get(key)!);
   }
   return { ok: true, value: canceled };
 }

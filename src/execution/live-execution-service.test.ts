@@ -3,7 +3,7 @@
  * MEXC's documented answers: what gets signed and sent, how answers map back, retries and halting.
  * (The end-to-end run against a local MEXC-compatible server comes with the /api/v3 routes.)
  */
-import ccxt, { AuthenticationError, InsufficientFunds, NetworkError, RequestTimeout, type Exchange } from 'ccxt';
+import ccxt, { AuthenticationError, InsufficientFunds, NetworkError, OrderNotFound, RequestTimeout, type Exchange } from 'ccxt';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { LiveExecutionService } from './live-execution-service.js';
 
@@ -55,6 +55,27 @@ describe('LiveExecutionService', () => {
     expect(await service.openOrders('default', 'BTCUSDT')).toMatchObject({ ok: true, value: [{ orderId: 'C02__1' }] });
     expect(await service.balances('default')).toEqual({ ok: true, value: { USDT: { free: '940.00000001', locked: '60' } } });
     expect(await service.cancelOrder('default', { orderId: 'C02__1', symbol: 'BTCUSDT' })).toMatchObject({ ok: true, value: { orderId: 'C02__1', status: 'CANCELED' } });
+  });
+
+  it('cancels many orders one by one: each DELETE leaves only once the one before it was answered, the answers in order', async () => {
+    let inFlight = 0;
+    let most = 0;
+    const sent: string[] = [];
+    const { service } = mexcWith(async (url, method) => {
+      if (method !== 'DELETE') throw new Error(`unexpected ${method} ${url}`);
+      inFlight += 1;
+      most = Math.max(most, inFlight);
+      const orderId = /orderId=([^&]+)/.exec(url)![1]!;
+      sent.push(orderId);
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      inFlight -= 1;
+      if (orderId === 'C02__2') throw new OrderNotFound('mexc {"code":-2011,"msg":"Unknown order sent."}');
+      return { ...ORDER, orderId, status: 'CANCELED' };
+    });
+    const results = await service.cancelOrders('default', ['C02__1', 'C02__2', 'C02__3'].map((orderId) => ({ orderId, symbol: 'BTCUSDT' })));
+    expect(sent).toEqual(['C02__1', 'C02__2', 'C02__3']);
+    expect(most).toBe(1);
+    expect(results.map((r) => (r.ok ? r.value.orderId : r.error.code))).toEqual(['C02__1', 'UNKNOWN_ORDER', 'C02__3']);
   });
 
   it('a market buy sized in quote is sent as quoteOrderQty', async () => {

@@ -179,6 +179,13 @@ export class LiveExecutionService implements OrderExecutionService {
     }
   }
 
+  /** One by one: each cancel is sent once the one before it was answered (the venue's rate limits count each). */
+  async cancelOrders(accountId: string, refs: readonly OrderRef[]): Promise<ExecutionResult<OrderView>[]> {
+    const results: ExecutionResult<OrderView>[] = [];
+    for (const ref of refs) results.push(await this.cancelOrder(accountId, ref));
+    return results;
+  }
+
   /** ccxt `setLeverage` on the venue's perpetual: a write, sent once (a timeout is reported, not retried). */
   async setLeverage(accountId: string, symbol: string, leverage: number): Promise<ExecutionResult<{ readonly symbol: string; readonly leverage: number }>> {
     const lease = await this.clientFor(accountId);

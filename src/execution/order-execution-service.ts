@@ -160,6 +160,16 @@ export interface OrderExecutionService {
   placeOrderList?(accountId: string, requests: readonly PlaceOrderRequest[]): Promise<OrderListResult>;
   cancelOrder(accountId: string, ref: OrderRef, options?: AnswerOptions): Promise<Answered<OrderView>>;
   /**
+   * Cancels the orders `refs` name, as `cancelOrder` would one by one; answers one result per ref,
+   * in the order given. Paper: the cancels are submitted together, so that the kernel handles them
+   * back to back with no market input between them, as a venue's cancel of all open orders, and
+   * they share one journal commit and one fdatasync instead of one each (with `beforeDurable`, each
+   * result carries `durable`). A cancel that must first read the read tables (an order the kernel
+   * no longer holds open) follows once read. Live: one by one, each sent when the one before it
+   * was answered.
+   */
+  cancelOrders(accountId: string, refs: readonly OrderRef[], options?: AnswerOptions): Promise<Answered<OrderView>[]>;
+  /**
    * The venue's leverage for new positions on a perpetual (exchange symbol, e.g. BTCUSDT; a whole
    * number ≥ 1). Live only: paper accounts change it through the kernel's `leverage.set` input in
    * the routes, which a live account's orders never meet; without this the venue's own leverage

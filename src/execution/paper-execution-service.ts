@@ -155,7 +155,12 @@ export class PaperExecutionService implements OrderExecutionService {
       return answered(failure({ code: event.code, message: event.message, mexcCode: event.mexcCode }), durable);
     }
     if (event.type !== 'ORDER_CANCELED' && event.type !== 'ORDER_EXPIRED') throw new Error(`unexpected answer ${event.type}`);
-    return answered(await this.viewOf(accountId, event.orderId, answer.value.events), durable);
+    return answered(await this.viewOf(accountId, event.orderId, answer.value.events, known), durable);
+  }
+
+  /** Every cancel is submitted before any is awaited: one after the other in the journal, in `refs`' order (see OrderExecutionService). */
+  cancelOrders(accountId: string, refs: readonly OrderRef[], options: AnswerOptions = {}): Promise<Answered<OrderView>[]> {
+    return Promise.all(refs.map((ref) => this.cancelOrder(accountId, ref, options)));
   }
 
   async getOrder(accountId: string, ref: OrderRef): Promise<ExecutionResult<OrderView>> {
@@ -261,8 +266,15 @@ export class PaperExecutionService implements OrderExecutionService {
    * The order as the kernel holds it; once the kernel has dropped it (closed, and a later input
    * started), as `events` (its answer's input) tell it, else as its row tells it.
    */
-  private async viewOf(accountId: string, orderId: string, events: readonly KernelEvent[]): Promise<ExecutionResult<OrderView>> {
-    const held = this.port.kernel.order(orderId);
+  /**
+   * The order as its answer's events left it: the kernel's while it holds it; else `closed`, the
+   * kernel's own order object read before the command, when the events close it as that object
+   * now says (the kernel drops a closed order at its next input, and the cancels of one step are
+   * handled back to back: all but the last are dropped before their answers are read); else built
+   * from the events (a placement's ORDER_NEW); else the order's row.
+   */
+  private async viewOf(accountId: string, orderId: string, events: readonly KernelEvent[], closed?: Readonly<Order>): Promise<ExecutionResult<OrderView>> {
+    const held = this.port.kernel.order(orderId) ?? (closed !== undefined && closesAsTold(closed, orderId, events) ? closed : undefined);
     if (held !== undefined) return ok(paperOrderView(held));
     const told = viewFromEvents(orderId, events);
     if (told !== undefined) return ok(told);
@@ -270,6 +282,18 @@ export class PaperExecutionService implements OrderExecutionService {
     if (recorded === undefined) throw new Error(`the kernel announced order ${orderId} but neither it nor the read tables hold it`);
     return ok(paperOrderView(recorded));
   }
+}
+
+/**
+ * Whether `order` (a kernel order object) is `orderId` and the events end it as it now stands:
+ * an ORDER_CANCELED or ORDER_EXPIRED of that order with its status and executed quantity.
+ */
+function closesAsTold(order: Readonly<Order>, orderId: string, events: readonly KernelEvent[]): boolean {
+  if (order.id !== orderId) return false;
+  for (const e of events) {
+    if ((e.type === 'ORDER_CANCELED' || e.type === 'ORDER_EXPIRED') && e.orderId === orderId) return e.status === order.status && e.executedQty === formatFixed(order.executedQty);
+  }
+  return false;
 }
 
 /** `result` with the promise of its command's durability, when it was answered before it. */

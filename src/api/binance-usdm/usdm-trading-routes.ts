@@ -21,7 +21,7 @@ import { binanceErrors } from '../binance/binance-errors.js';
 import { binanceStatusOf } from '../binance/binance-mappers.js';
 import { parseFixed } from '../../core/money/fixed.js';
 import { fillsPage, ordersPage, type HistoryWindow } from '../dialect-kit/history-pages.js';
-import { auditCall, outcomeOf, type AuditCall } from '../dialect-kit/facade-calls.js';
+import { auditCall, cancelTogether, outcomeOf, type AuditCall } from '../dialect-kit/facade-calls.js';
 import type { OrderRef } from '../../execution/order-execution-service.js';
 import type { ReadResult } from '../../execution/account-read-port.js';
 import { accountReads } from '../paper-account-reads.js';
@@ -173,10 +173,7 @@ export function registerUsdmTradingRoutes(t: UsdmTrading): void {
     const open = await openOf(account.accountId, symbol);
     const detail = await detailsOf(account.accountId, open);
     const kinds = open.filter((o) => isWaitingConditional(o, detail(o)) === algo);
-    for (const o of kinds) {
-      const result = await deps.execution.cancelOrder(account.accountId, { orderId: o.orderId, symbol });
-      await audit('order.cancel', account.accountId, { orderId: o.orderId, result: result.ok ? { status: result.value.status } : result.error });
-    }
+    await cancelTogether(deps, audit, account.accountId, kinds.map((o) => ({ orderId: o.orderId, symbol })));
     return { code: 200, msg: 'The operation of cancel all open order is done.' };
   };
   ctx.route('DELETE', '/v1/allOpenOrders', 1, async (request, _reply, p) => cancelAll(request, p, false));

@@ -38,19 +38,30 @@ export function outcomeOf(result: ExecutionResult<OrderView>): unknown {
 /**
  * Cancels the account's open orders (of `symbol`, or all; only those `which` selects, when given);
  * answers those it cancelled. An order that filled or ended meanwhile is no longer open: nothing to
- * cancel. A failed listing is returned as it is, for the dialect to map.
+ * cancel. A failed listing is returned as it is, for the dialect to map. The cancels go as one step
+ * (`cancelTogether`).
  */
 export async function cancelOpenOrders(deps: ServiceDeps, audit: AuditCall, accountId: string, symbol: string | undefined, which?: (order: OrderView) => boolean): Promise<ExecutionResult<OrderView[]>> {
   const open = await deps.execution.openOrders(accountId, symbol);
   if (!open.ok) return open;
+  const results = await cancelTogether(deps, audit, accountId, which === undefined ? open.value : open.value.filter(which));
   const canceled: OrderView[] = [];
-  for (const order of open.value) {
-    if (which !== undefined && !which(order)) continue;
-    const result = await deps.execution.cancelOrder(accountId, { orderId: order.orderId, symbol: order.symbol });
-    await audit('order.cancel', accountId, { orderId: order.orderId, result: result.ok ? { status: result.value.status } : result.error });
-    if (result.ok) canceled.push(result.value);
-  }
+  for (const result of results) if (result.ok) canceled.push(result.value);
   return { ok: true, value: canceled };
+}
+
+/**
+ * Cancels `orders` (each named by its id, and its symbol when it has one) as one step
+ * (`OrderExecutionService.cancelOrders`: on paper, back to back in the journal with no market input
+ * between them), writes each one's `order.cancel` audit entry, in the order given, and resolves once
+ * all are written and durable: one fdatasync covers the cancels and their entries (ADR 0084).
+ * Answers one result per order, in order. Rejects as `AuditCall` does when the engine stopped before
+ * the cancels were on disk: the route must not answer success.
+ */
+export async function cancelTogether(deps: ServiceDeps, audit: AuditCall, accountId: string, orders: readonly { readonly orderId: string; readonly symbol?: string }[]): Promise<ExecutionResult<OrderView>[]> {
+  const results = await deps.execution.cancelOrders(accountId, orders.map((o) => (o.symbol !== undefined ? { orderId: o.orderId, symbol: o.symbol } : { orderId: o.orderId })), { beforeDurable: true });
+  await Promise.all(results.map((result, i) => audit('order.cancel', accountId, { orderId: orders[i]!.orderId, result: result.ok ? { status: result.value.status } : result.error }, result.durable)));
+  return results;
 }
 
 /** The account's fee rates (its own, else the instrument's, else the first spot one's) as decimal strings. */

@@ -19,7 +19,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { isConditional } from '../../core/orders/order.js';
 import { accountOrder } from '../../execution/order-records.js';
 import type { AccountFill } from '../dialect-kit/account-history.js';
-import { auditCall, cancelOpenOrders, outcomeOf } from '../dialect-kit/facade-calls.js';
+import { auditCall, cancelOpenOrders, cancelTogether, outcomeOf } from '../dialect-kit/facade-calls.js';
 import { historyBounds, type HistoryWindow } from '../dialect-kit/history-pages.js';
 import { intParam, optionalInt } from '../dialect-kit/request-params.js';
 import { orderRecords } from '../order-groups.js';
@@ -131,19 +131,21 @@ export function registerContractOrderRoutes(app: FastifyInstance, ctx: ContractC
     // An array or object is named, not written out: one nested past the stack would fail JSON.stringify.
     const got = (v: unknown) => (Array.isArray(v) ? 'an array' : typeof v === 'object' && v !== null ? 'an object' : (JSON.stringify(v)?.slice(0, 40) ?? 'nothing'));
     if (wrong >= 0) throw contractErrors.param(`order id ${wrong + 1} must be a whole number (got ${got(ids[wrong])})`);
-    const results = [];
-    for (const orderId of orderIds as string[]) {
-      // A waiting trigger order is not among MEXC's orders: answered as an unknown id, and left waiting (planorder/cancel cancels it).
-      if (await isUnplacedTrigger(account.accountId, orderId)) {
-        results.push({ orderId, errorCode: ORDER_NOT_FOUND.code, errorMsg: ORDER_NOT_FOUND.message });
-        continue;
-      }
-      const result = await deps.execution.cancelOrder(account.accountId, { orderId });
-      await audit('order.cancel', account.accountId, { orderId, result: result.ok ? { status: result.value.status } : result.error });
-      const error = result.ok ? undefined : contractErrorOf(result.error);
-      results.push({ orderId, errorCode: error?.code ?? 0, errorMsg: error?.msg ?? 'success' });
-    }
-    return ok(results);
+    // A waiting trigger order is not among MEXC's orders: answered as an unknown id, and left waiting (planorder/cancel cancels it).
+    const unplaced = new Set<string>();
+    for (const orderId of orderIds as string[]) if (await isUnplacedTrigger(account.accountId, orderId)) unplaced.add(orderId);
+    // The rest as one step, back to back (cancelTogether); an id listed twice is answered twice, the second time as MEXC would, not open.
+    const sent = (orderIds as string[]).filter((orderId) => !unplaced.has(orderId));
+    const results = await cancelTogether(deps, audit, account.accountId, sent.map((orderId) => ({ orderId })));
+    let next = 0;
+    return ok(
+      (orderIds as string[]).map((orderId) => {
+        if (unplaced.has(orderId)) return { orderId, errorCode: ORDER_NOT_FOUND.code, errorMsg: ORDER_NOT_FOUND.message };
+        const result = results[next++]!;
+        const error = result.ok ? undefined : contractErrorOf(result.error);
+        return { orderId, errorCode: error?.code ?? 0, errorMsg: error?.msg ?? 'success' };
+      }),
+    );
   });
 
   app.post('/api/v1/private/order/cancel_all', { schema: { tags } }, async (request) => {

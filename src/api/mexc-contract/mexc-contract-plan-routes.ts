@@ -32,7 +32,7 @@ import { extend } from '../../core/objects.js';
 import { isOpenStatus } from '../../core/orders/order-status.js';
 import { executionType, isConditional, type Order, type OrderType, type TriggerSource } from '../../core/orders/order.js';
 import { accountOrder, accountOrders } from '../../execution/order-records.js';
-import { auditCall, cancelOpenOrders, outcomeOf, type AuditCall } from '../dialect-kit/facade-calls.js';
+import { auditCall, cancelOpenOrders, cancelTogether, outcomeOf, type AuditCall } from '../dialect-kit/facade-calls.js';
 import { historyBounds } from '../dialect-kit/history-pages.js';
 import { intParam, optionalInt } from '../dialect-kit/request-params.js';
 import { orderRecords } from '../order-groups.js';
@@ -276,11 +276,8 @@ export function registerContractPlanRoutes(app: FastifyInstance, ctx: ContractCo
       // An id listed twice is cancelled once: a second cancel would find it cancelled and fail the whole answer.
       if (!targets.some((t) => t.id === order.id)) targets.push(order);
     }
-    for (const order of targets) {
-      const result = await deps.execution.cancelOrder(account.accountId, { orderId: order.id });
-      await audit('order.cancel', account.accountId, { orderId: order.id, result: result.ok ? { status: result.value.status } : result.error });
-      unwrap(result);
-    }
+    // One step (cancelTogether); every target was checked cancellable above, so a refusal here is the engine's, answered as the first one.
+    for (const result of await cancelTogether(deps, audit, account.accountId, targets.map((order) => ({ orderId: order.id })))) unwrap(result);
     return ok();
   });
 

@@ -13,7 +13,7 @@
 import type { FastifyInstance } from 'fastify';
 import { isConditional } from '../../core/orders/order.js';
 import { accountOrders } from '../../execution/order-records.js';
-import { auditCall, cancelOpenOrders } from '../dialect-kit/facade-calls.js';
+import { auditCall, cancelOpenOrders, cancelTogether } from '../dialect-kit/facade-calls.js';
 import { orderRecords } from '../order-groups.js';
 import type { ExecutionResult, OrderView } from '../service-deps.js';
 import { ok, type ContractContext } from './mexc-contract-api.js';
@@ -85,14 +85,14 @@ export function registerContractStopRoutes(app: FastifyInstance, ctx: ContractCo
       throw contractErrors.param(`entry ${i + 1}: stopPlanOrderId must be the id of a stop order (a string or a whole number)`);
     });
     const open = await groups(account.accountId, undefined);
+    // Every id is checked before any cancel (one unknown id cancels nothing); then every leg as one step (cancelTogether).
+    const legs = new Map<string, { readonly orderId: string }>();
     for (const id of ids) {
-      const legs = open.get(id);
-      if (legs === undefined) throw contractErrors.unknownOrder();
-      for (const leg of legs) {
-        const result = await deps.execution.cancelOrder(account.accountId, { orderId: leg.orderId });
-        await audit('order.cancel', account.accountId, { orderId: leg.orderId, result: result.ok ? { status: result.value.status } : result.error });
-      }
+      const group = open.get(id);
+      if (group === undefined) throw contractErrors.unknownOrder();
+      for (const leg of group) legs.set(leg.orderId, { orderId: leg.orderId });
     }
+    await cancelTogether(deps, audit, account.accountId, [...legs.values()]);
     return ok();
   });
 

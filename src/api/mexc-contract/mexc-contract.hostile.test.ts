@@ -92,4 +92,23 @@ describe('the MEXC contract routes answer in contract codes', () => {
     }
     expect((await raw('stoporder/cancel', '[{"stopPlanOrderId":"7"}]')).body.code).toBe(2040);
   });
+
+  it('stoporder/cancel checks every id before it cancels anything: one unknown id cancels nothing; known ones cancel every leg', async () => {
+    const native = (method: 'GET' | 'POST', url: string, payload?: Record<string, unknown>) =>
+      service.app.inject({ method, url, headers: { authorization: `Bearer ${account.apiKey}` }, ...(payload !== undefined ? { payload } : {}) });
+    const book = service.engine.kernel.depth('BTCUSDT', 1)!;
+    // 2,000 USDT either side of the book, on the 0.1 tick.
+    const takeProfit = (Math.ceil(Number(book.asks[0]![0]) + 2000) + 0.5).toFixed(1);
+    const stopLoss = (Math.floor(Number(book.bids[0]![0]) - 2000) + 0.5).toFixed(1);
+    for (const group of ['s1', 's2']) {
+      const entry = await native('POST', '/api/orders', { symbol: 'BTCUSDT', side: 'BUY', type: 'MARKET', quantity: '0.002', clientOrderId: group, takeProfit: { stopPrice: takeProfit }, stopLoss: { stopPrice: stopLoss } });
+      expect(entry.statusCode, entry.body).toBe(201);
+    }
+    const exits = async () => ((await native('GET', '/api/orders/open')).json() as { items: { clientOrderId: string }[] }).items.map((o) => o.clientOrderId).sort();
+    expect(await exits()).toEqual(['s1-sl', 's1-tp', 's2-sl', 's2-tp']);
+    expect(await signed('stoporder/cancel', 'POST', [{ stopPlanOrderId: 's1' }, { stopPlanOrderId: 'nope' }])).toMatchObject({ success: false, code: 2040 });
+    expect(await exits()).toEqual(['s1-sl', 's1-tp', 's2-sl', 's2-tp']);
+    expect(await signed('stoporder/cancel', 'POST', [{ stopPlanOrderId: 's2' }, { stopPlanOrderId: 's1' }, { stopPlanOrderId: 's2' }])).toMatchObject({ success: true, code: 0 });
+    expect(await exits()).toEqual([]);
+  });
 });
