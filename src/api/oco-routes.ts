@@ -44,10 +44,14 @@ type PlaceOcoBodyType = Static<typeof PlaceOcoBody>;
 
 const GroupParams = Type.Object({ group: Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_.:-]+$', description: 'an order group id: an OCO listClientOrderId, or a bracket entry\'s clientOrderId' }) });
 
-/** The legs as one order list (the facade's `placeOrderList`); refused when the facade has none (live). */
-export async function placeOrderList(deps: ServiceDeps, accountId: string, requests: readonly PlaceOrderRequest[]): Promise<OrderListResult> {
+/**
+ * The legs as one order list (the facade's `placeOrderList`); refused when the facade has none
+ * (live). Answered once handled, before it is durable (`durable` on the result, ADR 0084): the
+ * caller writes its audit entries meanwhile and answers no one before `durable` resolves.
+ */
+export async function placeOrderList(deps: ServiceDeps, accountId: string, requests: readonly PlaceOrderRequest[]): Promise<OrderListResult & { readonly durable?: Promise<void> }> {
   if (deps.execution.placeOrderList === undefined) return { ok: false, error: { code: 'UNSUPPORTED_ORDER_TYPE', message: 'order groups are simulated on paper only' } };
-  return deps.execution.placeOrderList(accountId, requests);
+  return deps.execution.placeOrderList(accountId, requests, { beforeDurable: true });
 }
 
 export function registerOcoRoutes(app: FastifyInstance, deps: ServiceDeps): void {
@@ -73,11 +77,12 @@ export function registerOcoRoutes(app: FastifyInstance, deps: ServiceDeps): void
     // One command: the kernel places both legs or neither.
     const placed = await placeOrderList(deps, account.accountId, [takeProfit, stopLoss]);
     if (!placed.ok) {
-      if (placed.leg === 1) await audit('oco.place', account.accountId, { request: body, result: placed.error });
+      if (placed.leg === 1) await audit('oco.place', account.accountId, { request: body, result: placed.error }, placed.durable);
+      else await placed.durable;
       throw HttpError.of({ ...placed.error, message: placed.leg === undefined ? placed.error.message : `${placed.leg === 0 ? 'takeProfit' : 'stopLoss'}: ${placed.error.message}` });
     }
     const [tp, sl] = placed.value as [OrderView, OrderView];
-    await audit('oco.place', account.accountId, { request: body, result: { ocoGroup: group, orderIds: [tp.orderId, sl.orderId] } });
+    await audit('oco.place', account.accountId, { request: body, result: { ocoGroup: group, orderIds: [tp.orderId, sl.orderId] } }, placed.durable);
     return reply.code(201).send(await groupView(deps, account.accountId, group));
   });
 

@@ -75,6 +75,38 @@ describe('one fdatasync per answer', () => {
     expect(syncs.count - before).toBe(10);
   });
 
+  it('order lists: POST /api/orders/oco and Binance POST /api/v3/orderList/oco, one fdatasync each, with their audit entries', async () => {
+    // An account for each dialect: Binance's MAX_NUM_ALGO_ORDERS allows 5 conditional orders per symbol.
+    const open = async (name: string) => (await service.app.inject({ method: 'POST', url: '/api/accounts', headers: admin, payload: { name, balances: { USDT: '1000000' } } })).json<typeof account>();
+    const native = await open('lists-native');
+    const binance = await open('lists-binance');
+    await service.engine.readModelCaughtUp();
+    const before = syncs.count;
+    for (let i = 0; i < 2; i += 1) {
+      const res = await service.app.inject({
+        method: 'POST',
+        url: '/api/orders/oco',
+        headers: { authorization: `Bearer ${native.apiKey}` },
+        payload: { symbol: 'BTCUSDT', side: 'BUY', quantity: '0.001', listClientOrderId: `oco_${i}`, takeProfit: { stopPrice: '30000.00', price: '30000.00' }, stopLoss: { stopPrice: '90000.00' } },
+      });
+      expect(res.statusCode, res.body).toBe(201);
+    }
+    for (let i = 0; i < 4; i += 1) {
+      const res = await injectSigned(service.app, binance, {
+        method: 'POST',
+        url: '/binance/api/v3/orderList/oco',
+        params: { symbol: 'BTCUSDT', side: 'BUY', quantity: '0.001', aboveType: 'STOP_LOSS', aboveStopPrice: '90000.00', belowType: 'LIMIT_MAKER', belowPrice: '30000.00', listClientOrderId: `bn_oco_${i}` },
+      });
+      expect(res.statusCode, res.body).toBe(200);
+    }
+    expect(syncs.count - before).toBe(6);
+    const placed = await service.deps.audit.query({ accountId: native.id, action: 'oco.place', limit: 1000 });
+    expect(placed.map((e) => (e.details['result'] as { ocoGroup: string }).ocoGroup)).toEqual(['oco_0', 'oco_1']);
+    // Binance writes an entry per leg: eight for four lists.
+    const legs = await service.deps.audit.query({ accountId: binance.id, action: 'order.place', limit: 1000 });
+    expect(legs.map((e) => (e.details['request'] as { ocoGroup?: string }).ocoGroup)).toEqual(['bn_oco_0', 'bn_oco_0', 'bn_oco_1', 'bn_oco_1', 'bn_oco_2', 'bn_oco_2', 'bn_oco_3', 'bn_oco_3']);
+  });
+
   it('while the fdatasync is held, the order is handled and its audit entry written, and no answer is given', async () => {
     syncs.hold();
     let answered = false;

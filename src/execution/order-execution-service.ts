@@ -155,9 +155,10 @@ export interface OrderExecutionService {
   /**
    * An order list (an OCO pair) placed as one command: all its legs, sharing their `ocoGroup`, or
    * none. Paper only: the live venues are sent single orders, and the list routes refuse live mode
-   * before they get here, so the live facade has no such method.
+   * before they get here, so the live facade has no such method. `beforeDurable` as for
+   * `placeOrder` (`AnswerOptions`).
    */
-  placeOrderList?(accountId: string, requests: readonly PlaceOrderRequest[]): Promise<OrderListResult>;
+  placeOrderList?(accountId: string, requests: readonly PlaceOrderRequest[], options?: AnswerOptions): Promise<OrderListResult & { readonly durable?: Promise<void> }>;
   cancelOrder(accountId: string, ref: OrderRef, options?: AnswerOptions): Promise<Answered<OrderView>>;
   /**
    * Cancels the orders `refs` name, as `cancelOrder` would one by one; answers one result per ref,

@@ -20,6 +20,7 @@ import type { KernelEvent } from '../core/kernel/events.js';
 import type { CancelOrderInput, KernelInput, OrderListLegInput, PlaceOrderListInput } from '../core/kernel/inputs.js';
 import type { Kernel } from '../core/kernel/kernel.js';
 import { formatFixed } from '../core/money/fixed.js';
+import { extend } from '../core/objects.js';
 import type { ExitLeg, Order } from '../core/orders/order.js';
 import { isOpenStatus } from '../core/orders/order-status.js';
 import { rejection, type RejectionCode } from '../core/orders/rejection.js';
@@ -96,19 +97,20 @@ export class PaperExecutionService implements OrderExecutionService {
    * One `order.list` input: the kernel places every leg or none. The answer is the first leg's
    * ORDER_NEW (then all were placed) or the one ORDER_REJECTED (then none was; `leg` names it).
    */
-  async placeOrderList(accountId: string, requests: readonly PlaceOrderRequest[]): Promise<OrderListResult> {
+  async placeOrderList(accountId: string, requests: readonly PlaceOrderRequest[], options: AnswerOptions = {}): Promise<OrderListResult & { readonly durable?: Promise<void> }> {
     const clientOrderIds = requests.map((r) => r.clientOrderId ?? generateClientOrderId());
     const input: PlaceOrderListInput = { kind: 'order.list', time: this.time(), account: accountId, orders: requests.map((r, i) => withOrderFields({}, r, clientOrderIds[i]!)) };
     const mine = new Set(clientOrderIds);
     const isAnswer = (e: KernelEvent): boolean => (e.type === 'ORDER_NEW' || e.type === 'ORDER_REJECTED') && e.account === accountId && mine.has(e.clientOrderId);
-    const answer = await this.submitAndAwait(input, isAnswer);
+    const answer = await this.submitAndAwait(input, isAnswer, options.beforeDurable === true);
     if (!answer.ok) return answer;
-    const event = answer.value.event;
+    const { event, durable } = answer.value;
+    const withDurable = <T extends OrderListResult>(result: T): OrderListResult & { durable?: Promise<void> } => (durable === undefined ? result : extend(result, { durable }));
     if (event === undefined) {
-      return failure(pending(`order list ${clientOrderIds.join(', ')} was accepted and reaches the venue after the simulated latency; look its orders up by their clientOrderIds`));
+      return withDurable(failure(pending(`order list ${clientOrderIds.join(', ')} was accepted and reaches the venue after the simulated latency; look its orders up by their clientOrderIds`)));
     }
     if (event.type === 'ORDER_REJECTED') {
-      return { ok: false, error: { code: event.code, message: event.message, mexcCode: event.mexcCode }, leg: clientOrderIds.indexOf(event.clientOrderId) };
+      return withDurable({ ok: false, error: { code: event.code, message: event.message, mexcCode: event.mexcCode }, leg: clientOrderIds.indexOf(event.clientOrderId) });
     }
     const views: OrderView[] = [];
     for (const clientOrderId of clientOrderIds) {
@@ -116,10 +118,10 @@ export class PaperExecutionService implements OrderExecutionService {
       const orderId = announced?.type === 'ORDER_NEW' ? announced.orderId : (await this.find(accountId, { clientOrderId }))?.id;
       if (orderId === undefined) throw new Error(`the kernel placed order list leg ${clientOrderId} but neither it nor the read tables hold it`);
       const view = await this.viewOf(accountId, orderId, answer.value.events);
-      if (!view.ok) return view;
+      if (!view.ok) return withDurable(view);
       views.push(view.value);
     }
-    return ok(views);
+    return withDurable(ok(views));
   }
 
   async cancelOrder(accountId: string, ref: OrderRef, options: AnswerOptions = {}): Promise<Answered<OrderView>> {
@@ -262,10 +264,6 @@ export class PaperExecutionService implements OrderExecutionService {
     return ref.orderId === undefined && ref.clientOrderId !== undefined && this.port.kernel.pendingCount() > 0;
   }
 
-  /**
-   * The order as the kernel holds it; once the kernel has dropped it (closed, and a later input
-   * started), as `events` (its answer's input) tell it, else as its row tells it.
-   */
   /**
    * The order as its answer's events left it: the kernel's while it holds it; else `closed`, the
    * kernel's own order object read before the command, when the events close it as that object

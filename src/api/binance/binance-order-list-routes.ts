@@ -139,10 +139,11 @@ export function registerBinanceOrderListRoutes(app: FastifyInstance, ctx: Binanc
     const placed = await placeOrderList(deps, accountId, requests);
     if (!placed.ok) {
       const failed = requests[placed.leg ?? 0]!;
-      await audit('order.place', accountId, { request: failed, result: placed.error });
+      await audit('order.place', accountId, { request: failed, result: placed.error }, placed.durable);
       throw binanceErrorOf(placed.error, 'place');
     }
-    for (const [i, request] of requests.entries()) await audit('order.place', accountId, { request, result: outcomeOf(ok(placed.value[i]!)) });
+    // Both entries written while the list's fdatasync is still to come; answered once it and they are done (ADR 0084).
+    await Promise.all(requests.map((request, i) => audit('order.place', accountId, { request, result: outcomeOf(ok(placed.value[i]!)) }, placed.durable)));
     // transactionTime: the legs' placement, on the exchange clock every order time here is on.
     return extend(await listView(accountId, group, 'placed'), { listStatusType: 'EXEC_STARTED' });
   };
