@@ -66,8 +66,13 @@ export async function cancelGroup(deps: ServiceDeps, audit: AuditCall, accountId
       .sort((a, b) => Number(b.bracket !== undefined) - Number(a.bracket !== undefined));
     if (open.length === 0) break;
     // One step (cancelOrders): the legs back to back, no print between them; the entry first.
-    for (const result of await deps.execution.cancelOrders(accountId, open.map((order) => ({ orderId: order.id })), { beforeDurable: true })) {
-      if (result.durable !== undefined) durables.push(result.durable);
+    const outcomes = await deps.execution.cancelOrders(accountId, open.map((order) => ({ orderId: order.id })), { beforeDurable: true });
+    for (const outcome of outcomes) if (outcome.status === 'fulfilled' && outcome.value.durable !== undefined) durables.push(outcome.value.durable);
+    const thrown = outcomes.find((o) => o.status === 'rejected');
+    if (thrown !== undefined) {
+      // Those made are on their way to disk: the entry is written for them before the error is raised.
+      await audit('group.cancel', accountId, { ocoGroup: group }, Promise.all(durables).then(() => undefined)).catch(() => undefined);
+      throw thrown.reason;
     }
   }
   // The entry is written while the cancels' fdatasync is still to come; the answer waits for both (ADR 0084).

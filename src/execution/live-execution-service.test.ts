@@ -75,7 +75,7 @@ describe('LiveExecutionService', () => {
     const results = await service.cancelOrders('default', ['C02__1', 'C02__2', 'C02__3'].map((orderId) => ({ orderId, symbol: 'BTCUSDT' })));
     expect(sent).toEqual(['C02__1', 'C02__2', 'C02__3']);
     expect(most).toBe(1);
-    expect(results.map((r) => (r.ok ? r.value.orderId : r.error.code))).toEqual(['C02__1', 'UNKNOWN_ORDER', 'C02__3']);
+    expect(results.map((o) => (o.status === 'rejected' ? 'thrown' : o.value.ok ? o.value.value.orderId : o.value.error.code))).toEqual(['C02__1', 'UNKNOWN_ORDER', 'C02__3']);
   });
 
   it('a market buy sized in quote is sent as quoteOrderQty', async () => {

@@ -180,10 +180,16 @@ export class LiveExecutionService implements OrderExecutionService {
   }
 
   /** One by one: each cancel is sent once the one before it was answered (the venue's rate limits count each). */
-  async cancelOrders(accountId: string, refs: readonly OrderRef[]): Promise<ExecutionResult<OrderView>[]> {
-    const results: ExecutionResult<OrderView>[] = [];
-    for (const ref of refs) results.push(await this.cancelOrder(accountId, ref));
-    return results;
+  async cancelOrders(accountId: string, refs: readonly OrderRef[]): Promise<PromiseSettledResult<ExecutionResult<OrderView>>[]> {
+    const outcomes: PromiseSettledResult<ExecutionResult<OrderView>>[] = [];
+    for (const ref of refs) {
+      try {
+        outcomes.push({ status: 'fulfilled', value: await this.cancelOrder(accountId, ref) });
+      } catch (reason) {
+        outcomes.push({ status: 'rejected', reason });
+      }
+    }
+    return outcomes;
   }
 
   /** ccxt `setLeverage` on the venue's perpetual: a write, sent once (a timeout is reported, not retried). */

@@ -161,15 +161,17 @@ export interface OrderExecutionService {
   placeOrderList?(accountId: string, requests: readonly PlaceOrderRequest[], options?: AnswerOptions): Promise<OrderListResult & { readonly durable?: Promise<void> }>;
   cancelOrder(accountId: string, ref: OrderRef, options?: AnswerOptions): Promise<Answered<OrderView>>;
   /**
-   * Cancels the orders `refs` name, as `cancelOrder` would one by one; answers one result per ref,
-   * in the order given. Paper: the cancels are submitted together, so that the kernel handles them
-   * back to back with no market input between them, as a venue's cancel of all open orders, and
-   * they share one journal commit and one fdatasync instead of one each (with `beforeDurable`, each
-   * result carries `durable`). A cancel that must first read the read tables (an order the kernel
-   * no longer holds open) follows once read. Live: one by one, each sent when the one before it
-   * was answered.
+   * Cancels the orders `refs` name, as `cancelOrder` would one by one, and resolves once every one
+   * has settled, with each one's outcome in the order given: its result, or what its
+   * `cancelOrder` threw (the engine unavailable, a cancel refused before the journal), so that
+   * the caller can record those that were made before it answers the error. Paper: the cancels are
+   * submitted together, so that the kernel handles them back to back with no market input between
+   * them, as a venue's cancel of all open orders, and they share one journal commit and one
+   * fdatasync instead of one each (with `beforeDurable`, each result carries `durable`). A cancel
+   * that must first read the read tables (an order the kernel no longer holds open) follows once
+   * read. Live: one by one, each sent when the one before it was answered.
    */
-  cancelOrders(accountId: string, refs: readonly OrderRef[], options?: AnswerOptions): Promise<Answered<OrderView>[]>;
+  cancelOrders(accountId: string, refs: readonly OrderRef[], options?: AnswerOptions): Promise<PromiseSettledResult<Answered<OrderView>>[]>;
   /**
    * The venue's leverage for new positions on a perpetual (exchange symbol, e.g. BTCUSDT; a whole
    * number ≥ 1). Live only: paper accounts change it through the kernel's `leverage.set` input in

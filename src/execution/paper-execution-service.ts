@@ -161,8 +161,8 @@ export class PaperExecutionService implements OrderExecutionService {
   }
 
   /** Every cancel is submitted before any is awaited: one after the other in the journal, in `refs`' order (see OrderExecutionService). */
-  cancelOrders(accountId: string, refs: readonly OrderRef[], options: AnswerOptions = {}): Promise<Answered<OrderView>[]> {
-    return Promise.all(refs.map((ref) => this.cancelOrder(accountId, ref, options)));
+  cancelOrders(accountId: string, refs: readonly OrderRef[], options: AnswerOptions = {}): Promise<PromiseSettledResult<Answered<OrderView>>[]> {
+    return Promise.allSettled(refs.map((ref) => this.cancelOrder(accountId, ref, options)));
   }
 
   async getOrder(accountId: string, ref: OrderRef): Promise<ExecutionResult<OrderView>> {

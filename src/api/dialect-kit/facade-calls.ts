@@ -4,6 +4,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { formatFixed } from '../../core/money/fixed.js';
+import type { Answered } from '../../execution/order-execution-service.js';
 import type { ExecutionResult, OrderView, ServiceDeps } from '../service-deps.js';
 
 /**
@@ -53,15 +54,26 @@ export async function cancelOpenOrders(deps: ServiceDeps, audit: AuditCall, acco
 /**
  * Cancels `orders` (each named by its id, and its symbol when it has one) as one step
  * (`OrderExecutionService.cancelOrders`: on paper, back to back in the journal with no market input
- * between them), writes each one's `order.cancel` audit entry, in the order given, and resolves once
- * all are written and durable: one fdatasync covers the cancels and their entries (ADR 0084).
- * Answers one result per order, in order. Rejects as `AuditCall` does when the engine stopped before
- * the cancels were on disk: the route must not answer success.
+ * between them), writes the `order.cancel` audit entry of each cancel that was made or refused by
+ * the venue, in the order given, and resolves once all are written and durable: one fdatasync
+ * covers the cancels and their entries (ADR 0084). Answers one result per order, in order. Rejects,
+ * once those entries are written, with the first error a cancel threw (the engine unavailable, a
+ * cancel refused before the journal), and as `AuditCall` does when the engine stopped before the
+ * cancels were on disk: the route must not answer success.
  */
 export async function cancelTogether(deps: ServiceDeps, audit: AuditCall, accountId: string, orders: readonly { readonly orderId: string; readonly symbol?: string }[]): Promise<ExecutionResult<OrderView>[]> {
-  const results = await deps.execution.cancelOrders(accountId, orders.map((o) => (o.symbol !== undefined ? { orderId: o.orderId, symbol: o.symbol } : { orderId: o.orderId })), { beforeDurable: true });
-  await Promise.all(results.map((result, i) => audit('order.cancel', accountId, { orderId: orders[i]!.orderId, result: result.ok ? { status: result.value.status } : result.error }, result.durable)));
-  return results;
+  const outcomes = await deps.execution.cancelOrders(accountId, orders.map((o) => (o.symbol !== undefined ? { orderId: o.orderId, symbol: o.symbol } : { orderId: o.orderId })), { beforeDurable: true });
+  const written: Promise<void>[] = [];
+  outcomes.forEach((outcome, i) => {
+    if (outcome.status !== 'fulfilled') return;
+    const result = outcome.value;
+    written.push(audit('order.cancel', accountId, { orderId: orders[i]!.orderId, result: result.ok ? { status: result.value.status } : result.error }, result.durable));
+  });
+  // Every entry's outcome is awaited before any error is raised: none is left unhandled.
+  const settled = await Promise.allSettled(written);
+  const thrown = outcomes.find((o) => o.status === 'rejected') ?? settled.find((o) => o.status === 'rejected');
+  if (thrown !== undefined) throw thrown.reason;
+  return outcomes.map((o) => (o as PromiseFulfilledResult<Answered<OrderView>>).value);
 }
 
 /** The account's fee rates (its own, else the instrument's, else the first spot one's) as decimal strings. */
