@@ -9,10 +9,10 @@
  * or BRACKET when an entry carries the exits (Binance's OTOCO).
  */
 import type { Order } from '../core/orders/order.js';
-import { isOpenStatus, type OrderStatus } from '../core/orders/order-status.js';
+import { isOpenStatus } from '../core/orders/order-status.js';
 import { accountOrders, type OrderRecordSource } from '../execution/order-records.js';
 import { paperOrderView } from '../execution/paper-execution-service.js';
-import { cancelTogether, type AuditCall } from './dialect-kit/facade-calls.js';
+import { cancelResult, cancelTogether, type AuditCall } from './dialect-kit/facade-calls.js';
 import type { ExecutionResult, OrderView, ServiceDeps } from './service-deps.js';
 
 export interface OrderGroupView {
@@ -47,12 +47,17 @@ export async function groupView(deps: ServiceDeps, accountId: string, group: str
   };
 }
 
-export type CancelGroupResult = { readonly ok: true; readonly value: OrderGroupView } | { readonly ok: false; readonly error: { readonly code: 'UNKNOWN_ORDER' | 'ORDER_NOT_OPEN'; readonly message: string } };
+/** A group cancelled: its view after the cancel, and the ids of the orders this call cancelled (in the order they were cancelled). */
+export type CancelGroupResult =
+  | { readonly ok: true; readonly value: OrderGroupView; readonly canceled: readonly string[] }
+  | { readonly ok: false; readonly error: { readonly code: 'UNKNOWN_ORDER' | 'ORDER_NOT_OPEN'; readonly message: string } };
 
 /**
  * Cancels every open order of the group through the facade: a bracket's entry first, so that no
  * later fill of it places exits, then the exits. An order that ended meanwhile is left as it is.
  * Refusals: UNKNOWN_ORDER (no such group for this account), ORDER_NOT_OPEN (nothing left to cancel).
+ * Writes the `group.cancel` audit entry when a cancel was made; throws as `cancelTogether` does
+ * when the engine stopped (the entry written first, for the cancels made).
  */
 export async function cancelGroup(deps: ServiceDeps, audit: AuditCall, accountId: string, group: string): Promise<CancelGroupResult> {
   const before = await groupOrders(deps, accountId, group);
@@ -60,6 +65,9 @@ export async function cancelGroup(deps: ServiceDeps, audit: AuditCall, accountId
   if (!before.some((o) => isOpenStatus(o.status))) return { ok: false, error: { code: 'ORDER_NOT_OPEN', message: `order group ${group} has no open order` } };
   // An entry's fill between two cancels could place exits: look again until nothing is open.
   const durables: Promise<void>[] = [];
+  const canceled: string[] = [];
+  let made = false;
+  const entry = () => audit('group.cancel', accountId, { ocoGroup: group }, Promise.all(durables).then(() => undefined));
   for (let pass = 0; pass < 3; pass += 1) {
     const open = (await groupOrders(deps, accountId, group))
       .filter((o) => isOpenStatus(o.status))
@@ -67,17 +75,23 @@ export async function cancelGroup(deps: ServiceDeps, audit: AuditCall, accountId
     if (open.length === 0) break;
     // One step (cancelOrders): the legs back to back, no print between them; the entry first.
     const outcomes = await deps.execution.cancelOrders(accountId, open.map((order) => ({ orderId: order.id })), { beforeDurable: true });
-    for (const outcome of outcomes) if (outcome.status === 'fulfilled' && outcome.value.durable !== undefined) durables.push(outcome.value.durable);
-    const thrown = outcomes.find((o) => o.status === 'rejected');
+    const results = outcomes.map(cancelResult);
+    results.forEach((result, i) => {
+      if (result === undefined) return;
+      made = true;
+      if (result.durable !== undefined) durables.push(result.durable);
+      if (result.ok) canceled.push(open[i]!.id);
+    });
+    const thrown = outcomes.find((o, i) => results[i] === undefined && o.status === 'rejected');
     if (thrown !== undefined) {
       // Those made are on their way to disk: the entry is written for them before the error is raised.
-      await audit('group.cancel', accountId, { ocoGroup: group }, Promise.all(durables).then(() => undefined)).catch(() => undefined);
-      throw thrown.reason;
+      if (made) await entry().catch(() => undefined);
+      throw (thrown as PromiseRejectedResult).reason;
     }
   }
   // The entry is written while the cancels' fdatasync is still to come; the answer waits for both (ADR 0084).
-  await audit('group.cancel', accountId, { ocoGroup: group }, Promise.all(durables).then(() => undefined));
-  return { ok: true, value: (await groupView(deps, accountId, group))! };
+  if (made) await entry();
+  return { ok: true, value: (await groupView(deps, accountId, group))!, canceled };
 }
 
 /**
@@ -107,15 +121,15 @@ export async function cancelOpenOrdersAndLists(deps: ServiceDeps, audit: AuditCa
     const list = listOf(order);
     return list === undefined ? `order ${order.orderId}` : `list ${list}`;
   };
-  const wasOpen = new Set(open.value.map((o) => o.orderId));
   const single = open.value.filter((o) => listOf(o) === undefined);
   const answers = new Map<string, readonly OrderView[]>();
   (await cancelTogether(deps, audit, accountId, single)).forEach((result, i) => answers.set(keyOf(single[i]!), result.ok ? [result.value] : []));
   for (const order of open.value) {
     const list = listOf(order);
     if (list === undefined || answers.has(keyOf(order))) continue;
+    // What this call cancelled of the list, not what ended meanwhile (a leg that filled, a list another request cancelled).
     const result = await cancelGroup(deps, audit, accountId, list);
-    answers.set(keyOf(order), result.ok ? result.value.orders.filter((o) => wasOpen.has(o.orderId) && !isOpenStatus(o.status as OrderStatus)) : []);
+    answers.set(keyOf(order), result.ok ? result.value.orders.filter((o) => result.canceled.includes(o.orderId)) : []);
   }
   const canceled: OrderView[] = [];
   const told = new Set<string>();

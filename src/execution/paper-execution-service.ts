@@ -124,20 +124,40 @@ export class PaperExecutionService implements OrderExecutionService {
     return withDurable(ok(views));
   }
 
-  async cancelOrder(accountId: string, ref: OrderRef, options: AnswerOptions = {}): Promise<Answered<OrderView>> {
+  cancelOrder(accountId: string, ref: OrderRef, options: AnswerOptions = {}): Promise<Answered<OrderView>> {
+    return this.cancelAt(accountId, ref, options, undefined);
+  }
+
+  /**
+   * Every cancel is submitted before any is awaited, all stamped with one time: one run of the
+   * journal in `refs`' order, arriving together when latency delays them (see OrderExecutionService).
+   */
+  cancelOrders(accountId: string, refs: readonly OrderRef[], options: AnswerOptions = {}): Promise<PromiseSettledResult<Answered<OrderView>>[]> {
+    const time = this.time();
+    return Promise.allSettled(refs.map((ref) => this.cancelAt(accountId, ref, options, time)));
+  }
+
+  /** `cancelOrder`, stamped `stepTime` when given and submitted without a read first (else the time when submitted). */
+  private async cancelAt(accountId: string, ref: OrderRef, options: AnswerOptions, stepTime: number | undefined): Promise<Answered<OrderView>> {
     if (ref.orderId === undefined && ref.clientOrderId === undefined) return failure(reject('INVALID_ORDER', 'orderId or clientOrderId is required'));
     // Not found (or another account's, or another symbol's): unknown, unless it may still be on its
     // way to the venue (latency), which only a clientOrderId can name. Then the cancel goes at once,
     // so that it follows the order it chases, and the rows are read only if the venue knows no such order.
     const pendingMayMatch = this.mayBePending(ref);
     let known = this.held(accountId, ref);
+    let time = stepTime;
     // A closed order the kernel still holds may be an earlier life's (a reset's cancel): the records decide, as for a read.
-    if (known !== undefined && !isOpenStatus(known.status) && this.port.records !== undefined) known = await this.recorded(accountId, ref);
-    else known ??= pendingMayMatch || this.port.records === undefined ? undefined : await this.recorded(accountId, ref);
+    if (known !== undefined && !isOpenStatus(known.status) && this.port.records !== undefined) {
+      known = await this.recorded(accountId, ref);
+      time = undefined; // the market may have moved during the read: stamped when submitted
+    } else if (known === undefined && !pendingMayMatch && this.port.records !== undefined) {
+      known = await this.recorded(accountId, ref);
+      time = undefined;
+    }
     if (known === undefined && !pendingMayMatch) return failure(reject('UNKNOWN_ORDER'));
     const input: CancelOrderInput = {
       kind: 'order.cancel',
-      time: this.time(),
+      time: time ?? this.time(),
       account: accountId,
       ...(known !== undefined ? { orderId: known.id } : defined({ orderId: ref.orderId, clientOrderId: ref.clientOrderId })),
     };
@@ -158,11 +178,6 @@ export class PaperExecutionService implements OrderExecutionService {
     }
     if (event.type !== 'ORDER_CANCELED' && event.type !== 'ORDER_EXPIRED') throw new Error(`unexpected answer ${event.type}`);
     return answered(await this.viewOf(accountId, event.orderId, answer.value.events, known), durable);
-  }
-
-  /** Every cancel is submitted before any is awaited: one after the other in the journal, in `refs`' order (see OrderExecutionService). */
-  cancelOrders(accountId: string, refs: readonly OrderRef[], options: AnswerOptions = {}): Promise<PromiseSettledResult<Answered<OrderView>>[]> {
-    return Promise.allSettled(refs.map((ref) => this.cancelOrder(accountId, ref, options)));
   }
 
   async getOrder(accountId: string, ref: OrderRef): Promise<ExecutionResult<OrderView>> {

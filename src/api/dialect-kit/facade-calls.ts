@@ -4,7 +4,9 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { formatFixed } from '../../core/money/fixed.js';
+import { EngineUnavailableError } from '../../engine/engine-status.js';
 import type { Answered } from '../../execution/order-execution-service.js';
+import { HttpError } from '../http-errors.js';
 import type { ExecutionResult, OrderView, ServiceDeps } from '../service-deps.js';
 
 /**
@@ -63,17 +65,31 @@ export async function cancelOpenOrders(deps: ServiceDeps, audit: AuditCall, acco
  */
 export async function cancelTogether(deps: ServiceDeps, audit: AuditCall, accountId: string, orders: readonly { readonly orderId: string; readonly symbol?: string }[]): Promise<ExecutionResult<OrderView>[]> {
   const outcomes = await deps.execution.cancelOrders(accountId, orders.map((o) => (o.symbol !== undefined ? { orderId: o.orderId, symbol: o.symbol } : { orderId: o.orderId })), { beforeDurable: true });
+  const results = outcomes.map(cancelResult);
   const written: Promise<void>[] = [];
-  outcomes.forEach((outcome, i) => {
-    if (outcome.status !== 'fulfilled') return;
-    const result = outcome.value;
-    written.push(audit('order.cancel', accountId, { orderId: orders[i]!.orderId, result: result.ok ? { status: result.value.status } : result.error }, result.durable));
+  results.forEach((result, i) => {
+    if (result !== undefined) written.push(audit('order.cancel', accountId, { orderId: orders[i]!.orderId, result: result.ok ? { status: result.value.status } : result.error }, result.durable));
   });
   // Every entry's outcome is awaited before any error is raised: none is left unhandled.
   const settled = await Promise.allSettled(written);
-  const thrown = outcomes.find((o) => o.status === 'rejected') ?? settled.find((o) => o.status === 'rejected');
-  if (thrown !== undefined) throw thrown.reason;
-  return outcomes.map((o) => (o as PromiseFulfilledResult<Answered<OrderView>>).value);
+  const thrown = outcomes.find((o, i) => results[i] === undefined && o.status === 'rejected') ?? settled.find((o) => o.status === 'rejected');
+  if (thrown !== undefined) throw (thrown as PromiseRejectedResult).reason;
+  return results as Answered<OrderView>[];
+}
+
+/**
+ * One cancel's outcome in a step (`OrderExecutionService.cancelOrders`) as that order's result.
+ * What the cancel threw while the engine still takes input is that order's refusal, not the step's:
+ * the kernel set the cancel aside (its INPUT_REJECTED, an HttpError once journaled and durable), or
+ * it was refused before the journal while the read tables were behind (OVERLOADED). Undefined for
+ * anything else it threw (the engine stopped or unreachable, an error of ours): the step's error.
+ */
+export function cancelResult(outcome: PromiseSettledResult<Answered<OrderView>>): Answered<OrderView> | undefined {
+  if (outcome.status === 'fulfilled') return outcome.value;
+  const error: unknown = outcome.reason;
+  if (error instanceof HttpError) return { ok: false, error: { code: error.body.code, message: error.body.message } };
+  if (error instanceof EngineUnavailableError && error.state === 'ready') return { ok: false, error: { code: error.code, message: error.message, retryable: true } };
+  return undefined;
 }
 
 /** The account's fee rates (its own, else the instrument's, else the first spot one's) as decimal strings. */
