@@ -146,6 +146,19 @@ const CASES: Case[] = [
     send: (s, a, _tag, id) => binance(s, a, 'DELETE', '/binance/api/v3/order', { symbol: 'BTCUSDT', orderId: id as string }),
   },
   {
+    name: 'Binance POST /binance/api/v3/orderList/oco',
+    futures: false,
+    setup: none,
+    send: (s, a, tag) =>
+      binance(s, a, 'POST', '/binance/api/v3/orderList/oco', { symbol: 'BTCUSDT', side: 'BUY', quantity: '0.001', aboveType: 'STOP_LOSS', aboveStopPrice: '90000.00', belowType: 'LIMIT_MAKER', belowPrice: '30000.00', listClientOrderId: tag.replace(/-/g, '_') }),
+  },
+  {
+    name: 'Binance DELETE /binance/api/v3/openOrders',
+    futures: false,
+    setup: async (s, a, tag) => orderIdOf(await nativeOrder(s, a, `${tag}-c`)),
+    send: (s, a) => binance(s, a, 'DELETE', '/binance/api/v3/openOrders', { symbol: 'BTCUSDT' }),
+  },
+  {
     name: 'MEXC POST /api/v3/order',
     futures: false,
     setup: none,
