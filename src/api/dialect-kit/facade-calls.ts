@@ -28,8 +28,12 @@ export function auditCall(app: FastifyInstance, deps: ServiceDeps, api: string |
       .append({ at: wallClock(), actor: accountId, mode: deps.execution.mode, action, accountId, details: api === undefined ? details : { api, ...details } })
       .then(() => undefined)
       .catch((error: unknown) => app.log.error({ err: error, action, accountId }, 'audit entry not written'));
-    await durable;
-    await written;
+    // The entry's own write is waited for whatever becomes of `durable`: an answer, even a 503, comes after it.
+    try {
+      await durable;
+    } finally {
+      await written;
+    }
   };
 }
 
