@@ -548,6 +548,7 @@ describe('futures: MEXC contract cancels of many ids, and USD-M cancels of all o
     // The first run handled (the second is journaled behind the first's held commit): neither answers.
     const open = () => [service.engine.kernel.openOrders(account.id).length, service.engine.kernel.openOrders(other.id).length];
     await until(() => open().includes(0), 'the first run of cancels handled');
+    await until(() => syncs.held > 0, 'an fdatasync held');
     await sleep(30);
     expect(syncs.held).toBeGreaterThan(0);
     await sleep(30);

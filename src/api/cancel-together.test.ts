@@ -133,6 +133,7 @@ describe('cancelling many orders as one step', () => {
     await until(() => service.engine.kernel.openOrders(account.id).length === 0, 'every cancel handled');
     const audited = async () => (await service.deps.audit.query({ accountId: account.id, action: 'order.cancel', limit: 1000 })).length === ORDERS;
     await until(audited, 'every audit entry written');
+    await until(() => syncs.held > 0, 'an fdatasync held');
     await sleep(30);
     expect(answered).toBe(false);
     expect(syncs.held).toBeGreaterThan(0);

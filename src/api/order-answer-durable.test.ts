@@ -118,6 +118,7 @@ describe('one fdatasync per answer', () => {
       (await service.deps.audit.query({ accountId: account.id, action: 'order.place', limit: 1000 })).some((e) => (e.details['request'] as { clientOrderId?: string }).clientOrderId === 'held');
     await until(auditedHeld, 'its audit entry written');
     expect(await auditedHeld()).toBe(true);
+    await until(() => syncs.held > 0, 'an fdatasync held');
     await sleep(30);
     expect(answered).toBe(false);
     expect(syncs.held).toBeGreaterThan(0);
