@@ -17,8 +17,7 @@
  * 10), which side goes first alternating. Every answer must be 200 and name every order placed.
  * Prints the median and range of each figure per side, and of the per-round ratios new ÷ old.
  */
-import { open } from 'node:fs/promises';
-import { fileURLToPath } from 'node:url';
+import { watchSyncs } from '../src/test-kit/held-syncs.js';
 import { at, comparedRoots } from './bench-kit.js';
 import { threadCpuMs } from './loop-stall.js';
 
@@ -31,15 +30,7 @@ const UNTIL = 1723161300000;
 
 const { base, here } = comparedRoots();
 // Every fdatasync of this process (the WAL syncs of both services), counted at the file handle.
-const probe = await open(fileURLToPath(import.meta.url), 'r');
-const handleProto = Object.getPrototypeOf(probe) as { datasync: (this: unknown) => Promise<void> };
-await probe.close();
-let syncs = 0;
-const datasync = handleProto.datasync;
-handleProto.datasync = function (this: unknown) {
-  syncs += 1;
-  return datasync.call(this);
-};
+const syncs = await watchSyncs();
 
 interface Side {
   readonly service: Service;
@@ -80,13 +71,13 @@ async function round(side: Side): Promise<Round> {
     while (feeding) await service.feedFor(100, 100);
   })();
   await new Promise((resolve) => setTimeout(resolve, 10));
-  const synced = syncs;
+  const synced = syncs.count;
   const cpu = threadCpuMs();
   const start = performance.now();
   const res = await service.app.inject({ method: 'DELETE', url: '/api/orders?symbol=BTCUSDT', headers: { authorization } });
   const ms = performance.now() - start;
   const cpuMs = threadCpuMs() - cpu;
-  const made = syncs - synced;
+  const made = syncs.count - synced;
   feeding = false;
   await feed;
   const items = res.statusCode === 200 ? (res.json() as { items: { orderId: string }[] }).items.map((o) => o.orderId) : [];

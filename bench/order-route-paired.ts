@@ -27,7 +27,7 @@ import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { at, comparedRoots } from './bench-kit.js';
 import { serveParent, startChild } from './child-process-kit.js';
-import { open } from 'node:fs/promises';
+import { watchSyncs } from '../src/test-kit/held-syncs.js';
 import { paced, run, type PacedResult, type RunResult, type TargetSpec } from './load-generator.js';
 import { threadCpuMs } from './loop-stall.js';
 
@@ -54,15 +54,7 @@ if (process.argv.includes('--order-route-generator') && process.send !== undefin
   const SETTLE = Math.round(Number(process.env.ORDER_ROUTE_SETTLE_SECONDS ?? 1) * (RATE ?? 0));
   const { base, here } = comparedRoots();
   // Every fdatasync of this process (the WAL syncs of both services), counted at the file handle.
-  const probe = await open(fileURLToPath(import.meta.url), 'r');
-  const handleProto = Object.getPrototypeOf(probe) as { datasync: (this: unknown) => Promise<void> };
-  await probe.close();
-  let syncs = 0;
-  const datasync = handleProto.datasync;
-  handleProto.datasync = function (this: unknown) {
-    syncs += 1;
-    return datasync.call(this);
-  };
+  const syncs = await watchSyncs();
   // The generator first: a fork after the services exist would leave their pages copy-on-write (child-process-kit.ts).
   const generator = await startChild<Job, RunResult>(fileURLToPath(import.meta.url), '--order-route-generator');
 
@@ -99,10 +91,10 @@ if (process.argv.includes('--order-route-generator') && process.send !== undefin
       next[which] += SETTLE;
     }
     const cpu = threadCpuMs();
-    const synced = syncs;
+    const synced = syncs.count;
     const res = await generator.ask({ target: sides[which].target, from: next[which], n, concurrency: CONCURRENCY, ...(rate !== undefined ? { rate } : {}) });
     const us = ((threadCpuMs() - cpu) * 1000) / n;
-    const syncsPerOrder = (syncs - synced) / n;
+    const syncsPerOrder = (syncs.count - synced) / n;
     next[which] += n;
     if (res.errors > 0) throw new Error(`${which}: ${res.errors} errors, first: ${res.firstError}`);
     return { us, syncsPerOrder, latency: rate !== undefined ? (res as PacedResult) : undefined };

@@ -16,10 +16,11 @@
  *   request cancelled, not by the entry the print filled.
  */
 import type { InjectOptions, LightMyRequestResponse } from 'fastify';
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { MatchingEngine } from '../core/matching/matching-engine.js';
 import { formatFixed, parseFixed } from '../core/money/fixed.js';
 import { watchSyncs, type SyncWatch } from '../test-kit/held-syncs.js';
+import { watchedService } from '../test-kit/watched-service.js';
 import { ADMIN_KEY, startTestService, type TestService } from '../test-kit/service-kit.js';
 import { injectSigned } from '../test-kit/signed-inject.js';
 import { sleep, until } from '../test-kit/wait.js';
@@ -443,17 +444,10 @@ describe('cancels of many orders racing other requests', () => {
 
 describe('futures: MEXC contract cancels of many ids, and USD-M cancels of all open orders', () => {
   const T0 = 1723161330000;
+  const watched = watchedService({ recording: USDM_RECORDING, until: T0, plugins: [registerMexcContractApi, registerBinanceUsdmApi] });
   let service: TestService;
   let syncs: SyncWatch;
-  beforeAll(async () => {
-    service = await startTestService({ recording: USDM_RECORDING, until: T0, plugins: [registerMexcContractApi, registerBinanceUsdmApi] });
-    syncs = await watchSyncs();
-  }, 60_000);
-  afterEach(() => syncs.release());
-  afterAll(async () => {
-    syncs.restore();
-    await service.close();
-  });
+  beforeAll(() => ({ service, syncs } = watched));
 
   const futures = async (name: string) => {
     const created = await service.app.inject({ method: 'POST', url: '/api/accounts', headers: admin, payload: { name, type: 'futures', marginMode: 'cross', leverage: 10, balances: { USDT: '100000' } } });
@@ -616,17 +610,10 @@ describe('futures: MEXC contract cancels of many ids, and USD-M cancels of all o
 });
 
 describe('spot, with the fdatasync held: order lists, and a list whose entry fills while the cancel of all orders waits', () => {
+  const watched = watchedService({ until: UNTIL });
   let service: TestService;
   let syncs: SyncWatch;
-  beforeAll(async () => {
-    service = await startTestService({ until: UNTIL });
-    syncs = await watchSyncs();
-  }, 60_000);
-  afterEach(() => syncs.release());
-  afterAll(async () => {
-    syncs.restore();
-    await service.close();
-  });
+  beforeAll(() => ({ service, syncs } = watched));
 
   it('DELETE /api/orders/oco/:group with the fdatasync held: both legs handled, no answer; released, the list ALL_DONE and the BTC free', async () => {
     const account = await openAccount(service, 'group-held', { USDT: '0', BTC: '1' });

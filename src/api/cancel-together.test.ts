@@ -7,8 +7,9 @@
  * own fdatasyncs counted at the file handle (test-kit/held-syncs.ts), and the balances computed by
  * hand (every reservation released: the account holds what it was given).
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { watchSyncs, type SyncWatch } from '../test-kit/held-syncs.js';
+import { watchedService } from '../test-kit/watched-service.js';
 import { ADMIN_KEY, startTestService, type TestService } from '../test-kit/service-kit.js';
 import { injectSigned } from '../test-kit/signed-inject.js';
 import { sleep, until } from '../test-kit/wait.js';
@@ -64,17 +65,10 @@ async function journalHead(service: TestService): Promise<number> {
 }
 
 describe('cancelling many orders as one step', () => {
+  const watched = watchedService({ until: UNTIL, plugins: [registerBinanceApi] });
   let service: TestService;
   let syncs: SyncWatch;
-  beforeAll(async () => {
-    service = await startTestService({ until: UNTIL, plugins: [registerBinanceApi] });
-    syncs = await watchSyncs();
-  }, 60_000);
-  afterEach(() => syncs.release());
-  afterAll(async () => {
-    syncs.restore();
-    await service.close();
-  });
+  beforeAll(() => ({ service, syncs } = watched));
 
   it(`DELETE /api/orders of ${ORDERS} resting orders costs one fdatasync (${2 * ORDERS} before), with an audit entry per cancel, in the listing order`, async () => {
     const account = await openAccount(service, 'one-sync');

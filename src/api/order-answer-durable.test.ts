@@ -4,8 +4,9 @@
  * (test-kit/held-syncs.ts), independently of the engine. Held, no answer is given although the
  * order is already handled and its audit entry written; failed, the answer is 503, not success.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { watchSyncs, type SyncWatch } from '../test-kit/held-syncs.js';
+import { watchedService } from '../test-kit/watched-service.js';
 import { ADMIN_KEY, startTestService, type TestService } from '../test-kit/service-kit.js';
 import { injectSigned } from '../test-kit/signed-inject.js';
 import { sleep, until } from '../test-kit/wait.js';
@@ -26,21 +27,15 @@ async function place(service: TestService, apiKey: string, clientOrderId: string
 }
 
 describe('one fdatasync per answer', () => {
+  let account: { id: string; apiKey: string; apiSecret: string };
+  const watched = watchedService({ until: UNTIL, plugins: [registerBinanceApi] }, async (started) => {
+    const created = await started.app.inject({ method: 'POST', url: '/api/accounts', headers: admin, payload: { name: 'syncs', balances: { USDT: '1000000' } } });
+    account = created.json();
+    await started.engine.readModelCaughtUp();
+  });
   let service: TestService;
   let syncs: SyncWatch;
-  let account: { id: string; apiKey: string; apiSecret: string };
-  beforeAll(async () => {
-    service = await startTestService({ until: UNTIL, plugins: [registerBinanceApi] });
-    const created = await service.app.inject({ method: 'POST', url: '/api/accounts', headers: admin, payload: { name: 'syncs', balances: { USDT: '1000000' } } });
-    account = created.json();
-    await service.engine.readModelCaughtUp();
-    syncs = await watchSyncs();
-  }, 60_000);
-  afterEach(() => syncs.release());
-  afterAll(async () => {
-    syncs.restore();
-    await service.close();
-  });
+  beforeAll(() => ({ service, syncs } = watched));
 
   it('POST /api/orders and DELETE /api/orders/:id, one at a time: one fdatasync each, and an audit entry each', async () => {
     const before = syncs.count;
