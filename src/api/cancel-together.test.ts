@@ -152,7 +152,7 @@ describe('cancelling many orders as one step', () => {
 });
 
 describe('cancelling many orders when the fdatasync fails', () => {
-  it('answers 503 (the outcome unknown), not 200, and the engine stops', async () => {
+  it('answers 503 (the outcome unknown), not 200, and the engine stops; a cancel of all orders after that is 503 too, with nothing left open', async () => {
     const service = await startTestService({ until: UNTIL, engine: { onError: () => undefined } });
     const syncs = await watchSyncs();
     try {
@@ -165,6 +165,11 @@ describe('cancelling many orders when the fdatasync fails', () => {
       expect(service.engine.status.state).toBe('failed');
       // The entries were committed before the answer (their fdatasync failed with the rest): read at once, all ten are there.
       expect(await service.deps.audit.query({ accountId: account.id, action: 'order.cancel', limit: 100 })).toHaveLength(10);
+      // The stopped kernel shows no open order (the failed step's cancels were handled): it cannot vouch for that, so no success.
+      expect(service.engine.kernel.openOrders(account.id)).toEqual([]);
+      const again = await cancelAll(service, account);
+      expect(again.statusCode, again.body).toBe(503);
+      expect(again.json()).toMatchObject({ code: 'UNAVAILABLE' });
     } finally {
       syncs.restore();
       await service.close().catch(() => undefined);

@@ -3,9 +3,10 @@
  * refused by the venue) gets its audit entry, in the order given, before the error of one that threw
  * (the engine unavailable, a cancel refused before the journal) is raised; the route then answers
  * that error, and no cancel that was made goes unrecorded. The facade here is a stand-in that
- * answers with fixed outcomes: what is checked is cancelTogether's own bookkeeping.
+ * answers with fixed outcomes (and an engine status): what is checked is cancelTogether's own bookkeeping.
  */
 import { describe, expect, it } from 'vitest';
+import { EngineUnavailableError, type EngineState } from '../../engine/engine-status.js';
 import type { Answered, OrderView } from '../../execution/order-execution-service.js';
 import type { ServiceDeps } from '../service-deps.js';
 import { cancelTogether, type AuditCall } from './facade-calls.js';
@@ -13,8 +14,19 @@ import { cancelTogether, type AuditCall } from './facade-calls.js';
 const view = (orderId: string): OrderView =>
   ({ orderId, clientOrderId: `c${orderId}`, symbol: 'BTCUSDT', side: 'BUY', type: 'LIMIT', status: 'CANCELED', price: '30000', quantity: '0.001', executedQty: '0', cumulativeQuoteQty: '0', createdAt: 1, updatedAt: 2, mode: 'paper' }) as OrderView;
 
-function depsAnswering(outcomes: PromiseSettledResult<Answered<OrderView>>[]): ServiceDeps {
-  return { execution: { mode: 'paper', cancelOrders: async () => outcomes } } as unknown as ServiceDeps;
+function depsAnswering(outcomes: PromiseSettledResult<Answered<OrderView>>[], state: EngineState = 'ready'): ServiceDeps & { readonly asked: number } {
+  const deps = {
+    asked: 0,
+    hub: { engineStatus: { state } },
+    execution: {
+      mode: 'paper',
+      cancelOrders: async () => {
+        deps.asked += 1;
+        return outcomes;
+      },
+    },
+  };
+  return deps as unknown as ServiceDeps & { readonly asked: number };
 }
 
 function recordingAudit(): { audit: AuditCall; entries: { action: string; details: Record<string, unknown> }[] } {
@@ -55,6 +67,21 @@ describe('cancelTogether with mixed outcomes', () => {
     const { audit, entries } = recordingAudit();
     await expect(cancelTogether(deps, audit, 'a1', [{ orderId: '1' }, { orderId: '2' }])).rejects.toBe(lost);
     expect(entries.map((e) => e.details['orderId'])).toEqual(['1', '2']);
+  });
+
+  it('refuses at once, cancelling and auditing nothing, when the engine is not ready, even with nothing to cancel', async () => {
+    for (const state of ['failed', 'closed', 'unavailable', 'restoring'] as const) {
+      const deps = depsAnswering([], state);
+      const { audit, entries } = recordingAudit();
+      const refused = await cancelTogether(deps, audit, 'a1', []).then(
+        () => undefined,
+        (error: unknown) => error,
+      );
+      expect(refused, state).toBeInstanceOf(EngineUnavailableError);
+      expect(refused).toMatchObject({ state, outcome: 'not-applied' });
+      expect(deps.asked).toBe(0);
+      expect(entries).toEqual([]);
+    }
   });
 
   it('answers every result in order when all went through', async () => {

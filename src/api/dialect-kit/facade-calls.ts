@@ -65,9 +65,13 @@ export async function cancelOpenOrders(deps: ServiceDeps, audit: AuditCall, acco
  * covers the cancels and their entries (ADR 0084). Answers one result per order, in order. Rejects,
  * once those entries are written, with the first error a cancel threw (the engine unavailable, a
  * cancel refused before the journal), and as `AuditCall` does when the engine stopped before the
- * cancels were on disk: the route must not answer success.
+ * cancels were on disk: the route must not answer success. A paper engine that is not `ready` is
+ * refused first (EngineUnavailableError), even with no order to cancel.
  */
 export async function cancelTogether(deps: ServiceDeps, audit: AuditCall, accountId: string, orders: readonly { readonly orderId: string; readonly symbol?: string }[]): Promise<ExecutionResult<OrderView>[]> {
+  // A paper engine that is not taking input cannot vouch for its state, even with nothing left to cancel: no success from it.
+  const engine = deps.execution.mode === 'paper' ? deps.hub.engineStatus : undefined;
+  if (engine !== undefined && engine.state !== 'ready') throw new EngineUnavailableError(engine.state, `the engine is ${engine.state}: nothing was cancelled`, 'not-applied');
   const outcomes = await deps.execution.cancelOrders(accountId, orders.map((o) => (o.symbol !== undefined ? { orderId: o.orderId, symbol: o.symbol } : { orderId: o.orderId })), { beforeDurable: true });
   const results = outcomes.map(cancelResult);
   const written: Promise<void>[] = [];
