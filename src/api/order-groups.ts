@@ -12,7 +12,7 @@ import type { Order } from '../core/orders/order.js';
 import { isOpenStatus } from '../core/orders/order-status.js';
 import { accountOrders, type OrderRecordSource } from '../execution/order-records.js';
 import { paperOrderView } from '../execution/paper-execution-service.js';
-import { cancelResult, cancelTogether, type AuditCall } from './dialect-kit/facade-calls.js';
+import { cancelTogether, stepResult, type AuditCall } from './dialect-kit/facade-calls.js';
 import type { ExecutionResult, OrderView, ServiceDeps } from './service-deps.js';
 
 export interface OrderGroupView {
@@ -75,7 +75,7 @@ export async function cancelGroup(deps: ServiceDeps, audit: AuditCall, accountId
     if (open.length === 0) break;
     // One step (cancelOrders): the legs back to back, no print between them; the entry first.
     const outcomes = await deps.execution.cancelOrders(accountId, open.map((order) => ({ orderId: order.id })), { beforeDurable: true });
-    const results = outcomes.map(cancelResult);
+    const results = outcomes.map(stepResult);
     results.forEach((result, i) => {
       if (result === undefined) return;
       made = true;

@@ -8,7 +8,7 @@ import { Type } from 'typebox';
 import { formatFixed, parseFixed } from '../core/money/fixed.js';
 import { extend } from '../core/objects.js';
 import { checkSymbolLeverage } from './admin-input-checks.js';
-import { auditCall, outcomeOf, type AuditCall } from './dialect-kit/facade-calls.js';
+import { auditCall, outcomeOf, requireReadyEngine, stepResult, type AuditCall } from './dialect-kit/facade-calls.js';
 import { withOrderedQuantity } from './dialect-kit/order-quantity.js';
 import { requireAccount } from './auth.js';
 import { ACCOUNT_KEY } from './edge-guards.js';
@@ -17,8 +17,8 @@ import { cancelOpenOrdersAndLists, cancelRestOfList } from './order-groups.js';
 import { accountReads } from './paper-account-reads.js';
 import { freshValue } from './read-answers.js';
 import { PlaceOrderBody, type PlaceOrderBodyType } from './schemas.js';
-import { EXECUTION_ERROR_CODES } from '../execution/order-execution-service.js';
-import type { ExecutionResult, ServiceDeps } from './service-deps.js';
+import { EXECUTION_ERROR_CODES, type ExecutionError } from '../execution/order-execution-service.js';
+import type { ExecutionResult, OrderView, PlaceOrderRequest, ServiceDeps } from './service-deps.js';
 import { givenFieldsFirst } from './given-fields-first.js';
 
 /**
@@ -172,18 +172,37 @@ export function registerTradingRoutes(app: FastifyInstance, deps: ServiceDeps): 
     return state?.kind === 'futures' ? new Map(state.openPositions().map((p) => [p.symbol, p.size])) : undefined;
   };
 
-  /** Closes positions with reduce-only market orders through the same facade as any order. */
+  /**
+   * Closes positions with reduce-only market orders through the same facade as any order, as one
+   * step (`OrderExecutionService.placeOrders`: on paper back to back at one market, under one
+   * fdatasync; live one by one). Answers `{ orders }`, the orders placed, with `errors` (by symbol,
+   * each close's refusal) when a close was not placed; when none was placed and one was refused,
+   * that refusal is the answer, as for a single close. One `position.close` audit entry names every
+   * close and its outcome, written before the answer. A paper engine that is not `ready` answers
+   * 503 and closes nothing (`requireReadyEngine`).
+   */
   const close = async (accountId: string, positions: Map<string, bigint> | undefined, symbols: readonly string[]) => {
     if (positions === undefined) throw HttpError.of({ code: 'NOT_A_FUTURES_ACCOUNT', message: 'spot accounts have no positions' });
-    const results = [];
+    requireReadyEngine(deps, 'no position was closed');
+    const requests: PlaceOrderRequest[] = [];
     for (const symbol of symbols) {
       const position = positions.get(symbol) ?? 0n;
       if (position === 0n) continue;
-      const size = position > 0n ? position : -position;
-      results.push(unwrap(await deps.execution.placeOrder(accountId, { symbol, side: position > 0n ? 'SELL' : 'BUY', type: 'MARKET', quantity: formatFixed(size), reduceOnly: true })));
+      requests.push({ symbol, side: position > 0n ? 'SELL' : 'BUY', type: 'MARKET', quantity: formatFixed(position > 0n ? position : -position), reduceOnly: true });
     }
-    await audit('position.close', accountId, { symbols });
-    return { orders: results };
+    const outcomes = await deps.execution.placeOrders(accountId, requests, { beforeDurable: true });
+    const results = outcomes.map(stepResult);
+    const durables = results.flatMap((r) => (r?.durable !== undefined ? [r.durable] : []));
+    const closes = results.map((result, i) => ({ symbol: requests[i]!.symbol, result: result === undefined ? { thrown: String((outcomes[i] as PromiseRejectedResult).reason) } : outcomeOf(result) }));
+    // Written while the orders' fdatasync is still to come (one covers both, ADR 0084), and before any error is raised.
+    await audit('position.close', accountId, { symbols, closes }, durables.length === 0 ? undefined : Promise.all(durables).then(() => undefined));
+    const thrown = outcomes.find((o, i) => results[i] === undefined && o.status === 'rejected');
+    if (thrown !== undefined) throw (thrown as PromiseRejectedResult).reason;
+    const orders: OrderView[] = [];
+    const refused: { readonly symbol: string; readonly error: ExecutionError }[] = [];
+    results.forEach((result, i) => (result!.ok ? orders.push(result!.value) : refused.push({ symbol: requests[i]!.symbol, error: result!.error })));
+    if (orders.length === 0 && refused.length > 0) throw HttpError.of(refused[0]!.error);
+    return refused.length === 0 ? { orders } : { orders, errors: refused.map(({ symbol, error }) => ({ symbol, code: error.code, message: error.message })) };
   };
 
   /**

@@ -78,6 +78,28 @@ describe('LiveExecutionService', () => {
     expect(results.map((o) => (o.status === 'rejected' ? 'thrown' : o.value.ok ? o.value.value.orderId : o.value.error.code))).toEqual(['C02__1', 'UNKNOWN_ORDER', 'C02__3']);
   });
 
+  it('places many orders one by one: each POST leaves only once the one before it was answered, the answers in order', async () => {
+    let inFlight = 0;
+    let most = 0;
+    const sent: string[] = [];
+    const { service } = mexcWith(async (url, method) => {
+      const clientOrderId = /(?:newC|origC)lientOrderId=([^&]+)/.exec(url)![1]!;
+      if (method === 'GET') return { ...ORDER, orderId: `C02__${clientOrderId}`, clientOrderId, type: 'MARKET', status: 'FILLED' };
+      if (method !== 'POST') throw new Error(`unexpected ${method} ${url}`);
+      inFlight += 1;
+      most = Math.max(most, inFlight);
+      sent.push(clientOrderId);
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      inFlight -= 1;
+      if (clientOrderId === 'b') throw new InsufficientFunds('mexc {"code":30004,"msg":"Insufficient position"}');
+      return { symbol: 'BTCUSDT', orderId: `C02__${clientOrderId}`, orderListId: -1 };
+    });
+    const results = await service.placeOrders('default', ['a', 'b', 'c'].map((clientOrderId) => ({ symbol: 'BTCUSDT', side: 'SELL', type: 'MARKET', quantity: '0.001', clientOrderId }) as const));
+    expect(sent).toEqual(['a', 'b', 'c']);
+    expect(most).toBe(1);
+    expect(results.map((o) => (o.status === 'rejected' ? 'thrown' : o.value.ok ? o.value.value.clientOrderId : o.value.error.code))).toEqual(['a', 'INSUFFICIENT_BALANCE', 'c']);
+  });
+
   it('a market buy sized in quote is sent as quoteOrderQty', async () => {
     const { fetch, service } = mexcWith((url, method) => (method === 'POST' ? { symbol: 'BTCUSDT', orderId: '9' } : { ...ORDER, orderId: '9', type: 'MARKET', status: 'FILLED' }));
     expect(await service.placeOrder('default', { symbol: 'BTCUSDT', side: 'BUY', type: 'MARKET', quoteOrderQty: '25' })).toMatchObject({ ok: true, value: { orderId: '9', status: 'FILLED' } });

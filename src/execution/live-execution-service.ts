@@ -180,16 +180,13 @@ export class LiveExecutionService implements OrderExecutionService {
   }
 
   /** One by one: each cancel is sent once the one before it was answered (the venue's rate limits count each). */
-  async cancelOrders(accountId: string, refs: readonly OrderRef[]): Promise<PromiseSettledResult<ExecutionResult<OrderView>>[]> {
-    const outcomes: PromiseSettledResult<ExecutionResult<OrderView>>[] = [];
-    for (const ref of refs) {
-      try {
-        outcomes.push({ status: 'fulfilled', value: await this.cancelOrder(accountId, ref) });
-      } catch (reason) {
-        outcomes.push({ status: 'rejected', reason });
-      }
-    }
-    return outcomes;
+  cancelOrders(accountId: string, refs: readonly OrderRef[]): Promise<PromiseSettledResult<ExecutionResult<OrderView>>[]> {
+    return oneByOne(refs, (ref) => this.cancelOrder(accountId, ref));
+  }
+
+  /** One by one, each sent when the one before it was answered: the venue's rate limits count each order. */
+  placeOrders(accountId: string, requests: readonly PlaceOrderRequest[]): Promise<PromiseSettledResult<ExecutionResult<OrderView>>[]> {
+    return oneByOne(requests, (request) => this.placeOrder(accountId, request));
   }
 
   /** ccxt `setLeverage` on the venue's perpetual: a write, sent once (a timeout is reported, not retried). */
@@ -394,4 +391,17 @@ function answerOf(view: OrderView): Record<string, unknown> {
 
 function definedRef(ref: OrderRef): Partial<OrderView> {
   return extend(ref.orderId !== undefined ? { orderId: ref.orderId } : {}, extend(ref.clientOrderId !== undefined ? { clientOrderId: ref.clientOrderId } : {}, ref.symbol !== undefined ? { symbol: ref.symbol } : {}));
+}
+
+/** `call` on each item in turn, each once the one before it settled; every outcome, in order. */
+async function oneByOne<T, R>(items: readonly T[], call: (item: T) => Promise<R>): Promise<PromiseSettledResult<R>[]> {
+  const outcomes: PromiseSettledResult<R>[] = [];
+  for (const item of items) {
+    try {
+      outcomes.push({ status: 'fulfilled', value: await call(item) });
+    } catch (reason) {
+      outcomes.push({ status: 'rejected', reason });
+    }
+  }
+  return outcomes;
 }

@@ -153,6 +153,17 @@ export interface OrderExecutionService {
   readonly mode: ExecutionMode;
   placeOrder(accountId: string, request: PlaceOrderRequest, options?: AnswerOptions): Promise<Answered<OrderView>>;
   /**
+   * Places the orders `requests` describe, as `placeOrder` would one by one, and resolves once
+   * every one has settled, with each one's outcome in the order given: its result, or what its
+   * `placeOrder` threw, so that the caller can record those that were made before it answers the
+   * error. Paper: the orders are submitted together, stamped with one time, so that the kernel
+   * handles them back to back with no market input between them (closing every position at one
+   * market, as a venue's close of all positions does) and they share one journal commit and one
+   * fdatasync (with `beforeDurable`, each result carries `durable`). Live: one by one, each sent
+   * when the one before it was answered (a venue's rate limits count each order).
+   */
+  placeOrders(accountId: string, requests: readonly PlaceOrderRequest[], options?: AnswerOptions): Promise<PromiseSettledResult<Answered<OrderView>>[]>;
+  /**
    * An order list (an OCO pair) placed as one command: all its legs, sharing their `ocoGroup`, or
    * none. Paper only: the live venues are sent single orders, and the list routes refuse live mode
    * before they get here, so the live facade has no such method. `beforeDurable` as for

@@ -77,9 +77,23 @@ export class PaperExecutionService implements OrderExecutionService {
     this.arrivalTimeoutMs = options.arrivalTimeoutMs ?? 5_000;
   }
 
-  async placeOrder(accountId: string, request: PlaceOrderRequest, options: AnswerOptions = {}): Promise<Answered<OrderView>> {
+  placeOrder(accountId: string, request: PlaceOrderRequest, options: AnswerOptions = {}): Promise<Answered<OrderView>> {
+    return this.placeAt(accountId, request, options, this.time());
+  }
+
+  /**
+   * Every order is submitted before any is awaited, all stamped with one time: one run of the
+   * journal in `requests`' order, arriving together when latency delays them (see OrderExecutionService).
+   */
+  placeOrders(accountId: string, requests: readonly PlaceOrderRequest[], options: AnswerOptions = {}): Promise<PromiseSettledResult<Answered<OrderView>>[]> {
+    const time = this.time();
+    return Promise.allSettled(requests.map((request) => this.placeAt(accountId, request, options, time)));
+  }
+
+  /** `placeOrder`, stamped `time`; submitted before its first await. */
+  private async placeAt(accountId: string, request: PlaceOrderRequest, options: AnswerOptions, time: number): Promise<Answered<OrderView>> {
     const clientOrderId = request.clientOrderId ?? generateClientOrderId();
-    const input = withOrderFields({ kind: 'order.place' as const, time: this.time(), account: accountId }, request, clientOrderId);
+    const input = withOrderFields({ kind: 'order.place' as const, time, account: accountId }, request, clientOrderId);
     const isAnswer = (e: KernelEvent): boolean =>
       (e.type === 'ORDER_NEW' || e.type === 'ORDER_REJECTED') && e.account === accountId && e.clientOrderId === clientOrderId;
     const answer = await this.submitAndAwait(input, isAnswer, options.beforeDurable === true);

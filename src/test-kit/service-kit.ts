@@ -67,6 +67,12 @@ export interface TestServiceOptions {
   readonly engine?: Omit<DurableEngineOptions, 'kernelConfig'>;
   /** The instrument traded, from the recording's (default: the recording's own, unchanged). */
   readonly instrument?: (recorded: Instrument) => Instrument;
+  /**
+   * More markets, one per symbol given: each the recording's instrument under that symbol, fed the
+   * recording's own market inputs under it (each right after the original), so that an account can
+   * hold positions on several symbols. The data is the recording's, whatever the symbol says.
+   */
+  readonly mirrors?: readonly string[];
   /** Outbound webhooks (dispatcher and routes), with these options; the feeds default to the service's. */
   readonly webhooks?: Omit<WebhookDispatcherOptions, 'store' | 'hub'>;
 }
@@ -82,12 +88,15 @@ export async function startTestService(options: TestServiceOptions = {}): Promis
  * by the service's `close()` (a restart keeps it).
  */
 async function start(options: TestServiceOptions, from: { readonly databaseUrl: string; readonly fedUntil: number | undefined; readonly dir: string }): Promise<TestService> {
-  const recording = loadRecording(options.recording ?? BUNDLED_RECORDING);
+  const recorded = loadRecording(options.recording ?? BUNDLED_RECORDING);
+  const mirrors = options.mirrors ?? [];
+  const recording: Recording = mirrors.length === 0 ? recorded : { ...recorded, inputs: recorded.inputs.flatMap((input) => [input, ...mirrors.map((symbol) => ({ ...input, symbol }))]), levels: undefined, trades: undefined };
+  const instrument = (options.instrument ?? ((own) => own))(instrumentForRecording(recorded));
   const engine = await DurableEngine.open({
     databaseUrl: from.databaseUrl,
     snapshotIntervalMs: 0,
     ...options.engine,
-    kernelConfig: { instruments: [(options.instrument ?? ((recorded) => recorded))(instrumentForRecording(recording))], latencyMs: options.latencyMs ?? 0 },
+    kernelConfig: { instruments: [instrument, ...mirrors.map((symbol) => ({ ...instrument, symbol }))], latencyMs: options.latencyMs ?? 0 },
   });
   const hub = new EngineHub(engine);
   const credentials = new CredentialStore(engine.db);
@@ -100,7 +109,7 @@ async function start(options: TestServiceOptions, from: { readonly databaseUrl: 
     execution: new PaperExecutionService(paperExecutionPort(engine, hub)),
     adminKeyHash: sha256(ADMIN_KEY),
     mode: { mode: 'paper', liveRefusedBecause: ['PAPER_TRADING=false', 'LIVE_TRADING_CONFIRM=I_UNDERSTAND_REAL_MONEY', 'exchange API key and secret'] },
-    feeds: () => [{ symbol: recording.symbol, source: 'replay', status: (engine.kernel.bookStatus(recording.symbol)?.status ?? 'awaiting-snapshot') as 'synced', lastEventAt: engine.kernel.now }],
+    feeds: () => [recording.symbol, ...mirrors].map((symbol) => ({ symbol, source: 'replay' as const, status: (engine.kernel.bookStatus(symbol)?.status ?? 'awaiting-snapshot') as 'synced', lastEventAt: engine.kernel.now })),
   };
   const webhooks = options.webhooks !== undefined ? new WebhookDispatcher({ feeds: () => deps.feeds(), ...options.webhooks, store: new WebhookStore(engine.db), hub }) : undefined;
   await webhooks?.start();

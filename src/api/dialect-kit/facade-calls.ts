@@ -69,11 +69,9 @@ export async function cancelOpenOrders(deps: ServiceDeps, audit: AuditCall, acco
  * refused first (EngineUnavailableError), even with no order to cancel.
  */
 export async function cancelTogether(deps: ServiceDeps, audit: AuditCall, accountId: string, orders: readonly { readonly orderId: string; readonly symbol?: string }[]): Promise<ExecutionResult<OrderView>[]> {
-  // A paper engine that is not taking input cannot vouch for its state, even with nothing left to cancel: no success from it.
-  const engine = deps.execution.mode === 'paper' ? deps.hub.engineStatus : undefined;
-  if (engine !== undefined && engine.state !== 'ready') throw new EngineUnavailableError(engine.state, `the engine is ${engine.state}: nothing was cancelled`, 'not-applied');
+  requireReadyEngine(deps, 'nothing was cancelled');
   const outcomes = await deps.execution.cancelOrders(accountId, orders.map((o) => (o.symbol !== undefined ? { orderId: o.orderId, symbol: o.symbol } : { orderId: o.orderId })), { beforeDurable: true });
-  const results = outcomes.map(cancelResult);
+  const results = outcomes.map(stepResult);
   const written: Promise<void>[] = [];
   results.forEach((result, i) => {
     if (result !== undefined) written.push(audit('order.cancel', accountId, { orderId: orders[i]!.orderId, result: result.ok ? { status: result.value.status } : result.error }, result.durable));
@@ -86,13 +84,24 @@ export async function cancelTogether(deps: ServiceDeps, audit: AuditCall, accoun
 }
 
 /**
- * One cancel's outcome in a step (`OrderExecutionService.cancelOrders`) as that order's result.
- * What the cancel threw while the engine still takes input is that order's refusal, not the step's:
- * the kernel set the cancel aside (its INPUT_REJECTED, an HttpError once journaled and durable), or
+ * Refuses a step of many orders (EngineUnavailableError, `nothing` saying what was not done) when a
+ * paper engine is not taking input: it cannot vouch for its state, even with nothing to do, so no
+ * success comes from it. After a failed fdatasync, for one, the stopped kernel shows the failed
+ * step as handled.
+ */
+export function requireReadyEngine(deps: ServiceDeps, nothing: string): void {
+  const engine = deps.execution.mode === 'paper' ? deps.hub.engineStatus : undefined;
+  if (engine !== undefined && engine.state !== 'ready') throw new EngineUnavailableError(engine.state, `the engine is ${engine.state}: ${nothing}`, 'not-applied');
+}
+
+/**
+ * One call's outcome in a step (`OrderExecutionService.cancelOrders`, `placeOrders`) as that
+ * order's result. What the call threw while the engine still takes input is that order's refusal, not the step's:
+ * the kernel set the command aside (its INPUT_REJECTED, an HttpError once journaled and durable), or
  * it was refused before the journal while the read tables were behind (OVERLOADED). Undefined for
  * anything else it threw (the engine stopped or unreachable, an error of ours): the step's error.
  */
-export function cancelResult(outcome: PromiseSettledResult<Answered<OrderView>>): Answered<OrderView> | undefined {
+export function stepResult(outcome: PromiseSettledResult<Answered<OrderView>>): Answered<OrderView> | undefined {
   if (outcome.status === 'fulfilled') return outcome.value;
   const error: unknown = outcome.reason;
   if (error instanceof HttpError) return { ok: false, error: { code: error.body.code, message: error.body.message } };
