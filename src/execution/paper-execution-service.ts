@@ -77,7 +77,7 @@ export class PaperExecutionService implements OrderExecutionService {
     this.arrivalTimeoutMs = options.arrivalTimeoutMs ?? 5_000;
   }
 
-  placeOrder(accountId: string, request: PlaceOrderRequest, options: AnswerOptions = {}): Promise<Answered<OrderView>> {
+  async placeOrder(accountId: string, request: PlaceOrderRequest, options: AnswerOptions = {}): Promise<Answered<OrderView>> {
     return this.placeAt(accountId, request, options, this.time());
   }
 
@@ -85,7 +85,7 @@ export class PaperExecutionService implements OrderExecutionService {
    * Every order is submitted before any is awaited, all stamped with one time: one run of the
    * journal in `requests`' order, arriving together when latency delays them (see OrderExecutionService).
    */
-  placeOrders(accountId: string, requests: readonly PlaceOrderRequest[], options: AnswerOptions = {}): Promise<PromiseSettledResult<Answered<OrderView>>[]> {
+  async placeOrders(accountId: string, requests: readonly PlaceOrderRequest[], options: AnswerOptions = {}): Promise<PromiseSettledResult<Answered<OrderView>>[]> {
     const time = this.time();
     return Promise.allSettled(requests.map((request) => this.placeAt(accountId, request, options, time)));
   }
@@ -146,7 +146,7 @@ export class PaperExecutionService implements OrderExecutionService {
    * Every cancel is submitted before any is awaited, all stamped with one time: one run of the
    * journal in `refs`' order, arriving together when latency delays them (see OrderExecutionService).
    */
-  cancelOrders(accountId: string, refs: readonly OrderRef[], options: AnswerOptions = {}): Promise<PromiseSettledResult<Answered<OrderView>>[]> {
+  async cancelOrders(accountId: string, refs: readonly OrderRef[], options: AnswerOptions = {}): Promise<PromiseSettledResult<Answered<OrderView>>[]> {
     const time = this.time();
     return Promise.allSettled(refs.map((ref) => this.cancelAt(accountId, ref, options, time)));
   }
