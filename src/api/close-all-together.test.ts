@@ -24,6 +24,7 @@ const MIRRORS = ['XBTUSDT', 'YBTUSDT'];
 
 interface Order {
   readonly orderId: string;
+  readonly clientOrderId: string;
   readonly symbol: string;
   readonly side: string;
   readonly status: string;
@@ -99,7 +100,7 @@ describe('closing every position as one step', () => {
     expect(entries).toHaveLength(1);
     expect(entries[0]!.details).toEqual({
       symbols: ['BTCUSDT', 'XBTUSDT', 'YBTUSDT'],
-      closes: orders.map((o) => ({ symbol: o.symbol, result: { orderId: o.orderId, status: 'FILLED' } })),
+      closes: orders.map((o) => ({ symbol: o.symbol, clientOrderId: o.clientOrderId, result: { orderId: o.orderId, status: 'FILLED' } })),
     });
   });
 
@@ -137,13 +138,13 @@ describe('a close that is refused among closes that are made', () => {
       await open(service, account.headers, 'XBTUSDT', 'SELL', '0.3');
       const res = await closeAll(service, account.headers);
       expect(res.statusCode, res.body).toBe(200);
-      const { orders, errors } = res.json<{ orders: Order[]; errors: { symbol: string; code: string; message: string }[] }>();
+      const { orders, errors } = res.json<{ orders: Order[]; errors: { symbol: string; clientOrderId: string; code: string; message: string }[] }>();
       expect(orders.map((o) => [o.symbol, o.side, o.status, o.executedQty])).toEqual([['XBTUSDT', 'BUY', 'FILLED', '0.3']]);
-      expect(errors).toEqual([{ symbol: 'BTCUSDT', code: 'MAX_MARKET_QUANTITY', message: expect.stringContaining('1 BTC') }]);
+      expect(errors).toEqual([{ symbol: 'BTCUSDT', clientOrderId: expect.stringMatching(/^pt[0-9a-f]{24}$/), code: 'MAX_MARKET_QUANTITY', message: expect.stringContaining('1 BTC') }]);
       expect((await positions(service, account.headers)).map((p) => [p.symbol, p.totalSize])).toEqual([['BTCUSDT', '1.5']]);
       const [entry] = await service.deps.audit.query({ accountId: account.id, action: 'position.close', limit: 10 });
       expect(entry!.details['closes']).toMatchObject([
-        { symbol: 'BTCUSDT', result: { code: 'MAX_MARKET_QUANTITY', message: errors[0]!.message } },
+        { symbol: 'BTCUSDT', clientOrderId: errors[0]!.clientOrderId, result: { code: 'MAX_MARKET_QUANTITY', message: errors[0]!.message } },
         { symbol: 'XBTUSDT', result: { orderId: orders[0]!.orderId, status: 'FILLED' } },
       ]);
       // Only refusals left: the refusal is the answer, as for a single close.

@@ -25,6 +25,9 @@ const STATUS: Readonly<Record<string, number>> = {
   DUPLICATE_ACCOUNT: 409,
   EXCHANGE_UNAVAILABLE: 503,
   ENGINE_UNAVAILABLE: 503,
+  // The engine's own (EngineUnavailableError), when a step answers them as one order's outcome.
+  UNAVAILABLE: 503,
+  OVERLOADED: 503,
   EXCHANGE_AUTH_FAILED: 502,
   EXCHANGE_ERROR: 502,
   INTERNAL: 500,

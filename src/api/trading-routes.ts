@@ -12,12 +12,12 @@ import { auditCall, outcomeOf, requireReadyEngine, stepResult, type AuditCall } 
 import { withOrderedQuantity } from './dialect-kit/order-quantity.js';
 import { requireAccount } from './auth.js';
 import { ACCOUNT_KEY } from './edge-guards.js';
-import { HttpError } from './http-errors.js';
+import { HttpError, httpStatusOf } from './http-errors.js';
 import { cancelOpenOrdersAndLists, cancelRestOfList } from './order-groups.js';
 import { accountReads } from './paper-account-reads.js';
 import { freshValue } from './read-answers.js';
 import { PlaceOrderBody, type PlaceOrderBodyType } from './schemas.js';
-import { EXECUTION_ERROR_CODES, type ExecutionError } from '../execution/order-execution-service.js';
+import { EXECUTION_ERROR_CODES, generateClientOrderId, type ExecutionError } from '../execution/order-execution-service.js';
 import type { ExecutionResult, OrderView, PlaceOrderRequest, ServiceDeps } from './service-deps.js';
 import { givenFieldsFirst } from './given-fields-first.js';
 
@@ -175,34 +175,40 @@ export function registerTradingRoutes(app: FastifyInstance, deps: ServiceDeps): 
   /**
    * Closes positions with reduce-only market orders through the same facade as any order, as one
    * step (`OrderExecutionService.placeOrders`: on paper back to back at one market, under one
-   * fdatasync; live one by one). Answers `{ orders }`, the orders placed, with `errors` (by symbol,
-   * each close's refusal) when a close was not placed; when none was placed and one was refused,
-   * that refusal is the answer, as for a single close. One `position.close` audit entry names every
-   * close and its outcome, written before the answer. A paper engine that is not `ready` answers
-   * 503 and closes nothing (`requireReadyEngine`).
+   * fdatasync; live one by one). Each close carries a clientOrderId of the route's, so that every
+   * one can be named and looked up. Answers `{ orders }`, the orders placed, with `errors` (by
+   * symbol: `{ symbol, clientOrderId, code, message }`) for the closes that answered no order: refused,
+   * on their way to the venue (ORDER_PENDING) or of unknown outcome live. When no close answered an
+   * order, the error is the answer: a single close's own, or for several the first one's with
+   * `errors` beside it. One `position.close` audit entry names every close and its outcome, written
+   * before the answer. The caller has refused a paper engine that is not `ready` (`requireReadyEngine`).
    */
   const close = async (accountId: string, positions: Map<string, bigint> | undefined, symbols: readonly string[]) => {
     if (positions === undefined) throw HttpError.of({ code: 'NOT_A_FUTURES_ACCOUNT', message: 'spot accounts have no positions' });
-    requireReadyEngine(deps, 'no position was closed');
-    const requests: PlaceOrderRequest[] = [];
+    const requests: (PlaceOrderRequest & { readonly clientOrderId: string })[] = [];
     for (const symbol of symbols) {
       const position = positions.get(symbol) ?? 0n;
       if (position === 0n) continue;
-      requests.push({ symbol, side: position > 0n ? 'SELL' : 'BUY', type: 'MARKET', quantity: formatFixed(position > 0n ? position : -position), reduceOnly: true });
+      requests.push({ symbol, side: position > 0n ? 'SELL' : 'BUY', type: 'MARKET', quantity: formatFixed(position > 0n ? position : -position), reduceOnly: true, clientOrderId: generateClientOrderId() });
     }
     const outcomes = await deps.execution.placeOrders(accountId, requests, { beforeDurable: true });
     const results = outcomes.map(stepResult);
     const durables = results.flatMap((r) => (r?.durable !== undefined ? [r.durable] : []));
-    const closes = results.map((result, i) => ({ symbol: requests[i]!.symbol, result: result === undefined ? { thrown: String((outcomes[i] as PromiseRejectedResult).reason) } : outcomeOf(result) }));
+    const closes = results.map((result, i) => ({ symbol: requests[i]!.symbol, clientOrderId: requests[i]!.clientOrderId, result: result === undefined ? { thrown: String((outcomes[i] as PromiseRejectedResult).reason) } : outcomeOf(result) }));
     // Written while the orders' fdatasync is still to come (one covers both, ADR 0084), and before any error is raised.
     await audit('position.close', accountId, { symbols, closes }, durables.length === 0 ? undefined : Promise.all(durables).then(() => undefined));
     const thrown = outcomes.find((o, i) => results[i] === undefined && o.status === 'rejected');
     if (thrown !== undefined) throw (thrown as PromiseRejectedResult).reason;
     const orders: OrderView[] = [];
-    const refused: { readonly symbol: string; readonly error: ExecutionError }[] = [];
-    results.forEach((result, i) => (result!.ok ? orders.push(result!.value) : refused.push({ symbol: requests[i]!.symbol, error: result!.error })));
-    if (orders.length === 0 && refused.length > 0) throw HttpError.of(refused[0]!.error);
-    return refused.length === 0 ? { orders } : { orders, errors: refused.map(({ symbol, error }) => ({ symbol, code: error.code, message: error.message })) };
+    const errors: { readonly symbol: string; readonly clientOrderId: string; readonly code: string; readonly message: string }[] = [];
+    results.forEach((result, i) => {
+      const { symbol, clientOrderId } = requests[i]!;
+      if (result!.ok) orders.push(result!.value);
+      else errors.push({ symbol, clientOrderId, code: result!.error.code, message: result!.error.message });
+    });
+    if (orders.length === 0 && errors.length === 1) throw HttpError.of((results[0] as { readonly error: ExecutionError }).error);
+    if (orders.length === 0 && errors.length > 1) throw new HttpError(httpStatusOf(errors[0]!.code), extend({ code: errors[0]!.code, message: `no close answered an order; the first: ${errors[0]!.message}` }, { errors }));
+    return errors.length === 0 ? { orders } : { orders, errors };
   };
 
   /**
@@ -220,6 +226,8 @@ export function registerTradingRoutes(app: FastifyInstance, deps: ServiceDeps): 
   app.post<{ Params: { symbol: string } }>('/api/positions/:symbol/close', { config: ACCOUNT_KEY, schema: { tags } }, async (request, reply) => {
     const account = requireAccount(request, deps.credentials);
     noTerms(request.body);
+    // Before the kernel's positions are read: a stopped kernel cannot vouch for "no open position" either.
+    requireReadyEngine(deps, 'no position was closed');
     const positions = await positionsOf(reply, account.accountId);
     if (positions !== undefined && (positions.get(request.params.symbol) ?? 0n) === 0n) throw HttpError.of({ code: 'NOT_FOUND', message: `no open position on ${request.params.symbol}` });
     return close(account.accountId, positions, [request.params.symbol]);
@@ -228,6 +236,7 @@ export function registerTradingRoutes(app: FastifyInstance, deps: ServiceDeps): 
   app.post('/api/positions/close-all', { config: ACCOUNT_KEY, schema: { tags } }, async (request, reply) => {
     const account = requireAccount(request, deps.credentials);
     noTerms(request.body);
+    requireReadyEngine(deps, 'no position was closed');
     const positions = await positionsOf(reply, account.accountId);
     return close(account.accountId, positions, positions === undefined ? [] : [...positions.keys()]);
   });
