@@ -1,6 +1,6 @@
 /**
- * What every dialect does around the facade the same way: audit its commands, cancel an
- * account's open orders one by one, read the account's fee rates.
+ * What every dialect does around the facade the same way: audit its commands, cancel many orders
+ * as one step, refuse a step on a paper engine that is not ready, read the account's fee rates.
  */
 import type { FastifyInstance } from 'fastify';
 import { formatFixed } from '../../core/money/fixed.js';
@@ -96,10 +96,11 @@ export function requireReadyEngine(deps: ServiceDeps, nothing: string): void {
 
 /**
  * One call's outcome in a step (`OrderExecutionService.cancelOrders`, `placeOrders`) as that
- * order's result. What the call threw while the engine still takes input is that order's refusal, not the step's:
- * the kernel set the command aside (its INPUT_REJECTED, an HttpError once journaled and durable), or
- * it was refused before the journal while the read tables were behind (OVERLOADED). Undefined for
- * anything else it threw (the engine stopped or unreachable, an error of ours): the step's error.
+ * order's result. What the call threw while the engine still takes input is that order's refusal,
+ * not the step's: the kernel set the command aside (its INPUT_REJECTED, an HttpError once journaled
+ * and durable), or it was refused before the journal while the read tables were behind
+ * (OVERLOADED). Undefined for anything else it threw (the engine stopped or unreachable, an error
+ * of ours): the step's error.
  */
 export function stepResult(outcome: PromiseSettledResult<Answered<OrderView>>): Answered<OrderView> | undefined {
   if (outcome.status === 'fulfilled') return outcome.value;
