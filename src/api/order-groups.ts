@@ -12,7 +12,7 @@ import type { Order } from '../core/orders/order.js';
 import { isOpenStatus } from '../core/orders/order-status.js';
 import { accountOrders, type OrderRecordSource } from '../execution/order-records.js';
 import { paperOrderView } from '../execution/paper-execution-service.js';
-import { cancelTogether, stepResult, type AuditCall } from './dialect-kit/facade-calls.js';
+import { cancelTogether, stepError, stepResult, type AuditCall } from './dialect-kit/facade-calls.js';
 import type { ExecutionResult, OrderView, ServiceDeps } from './service-deps.js';
 
 export interface OrderGroupView {
@@ -82,11 +82,11 @@ export async function cancelGroup(deps: ServiceDeps, audit: AuditCall, accountId
       if (result.durable !== undefined) durables.push(result.durable);
       if (result.ok) canceled.push(open[i]!.id);
     });
-    const thrown = outcomes.find((o, i) => results[i] === undefined && o.status === 'rejected');
+    const thrown = stepError(outcomes, results);
     if (thrown !== undefined) {
       // Those made are on their way to disk: the entry is written for them before the error is raised.
       if (made) await entry().catch(() => undefined);
-      throw (thrown as PromiseRejectedResult).reason;
+      throw thrown.reason;
     }
   }
   // The entry is written while the cancels' fdatasync is still to come; the answer waits for both (ADR 0084).

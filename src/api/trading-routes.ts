@@ -8,7 +8,7 @@ import { Type } from 'typebox';
 import { formatFixed, parseFixed } from '../core/money/fixed.js';
 import { extend } from '../core/objects.js';
 import { checkSymbolLeverage } from './admin-input-checks.js';
-import { auditCall, outcomeOf, requireReadyEngine, stepResult, type AuditCall } from './dialect-kit/facade-calls.js';
+import { auditCall, outcomeOf, requireReadyEngine, stepError, stepResult, type AuditCall } from './dialect-kit/facade-calls.js';
 import { withOrderedQuantity } from './dialect-kit/order-quantity.js';
 import { requireAccount } from './auth.js';
 import { ACCOUNT_KEY } from './edge-guards.js';
@@ -197,8 +197,8 @@ export function registerTradingRoutes(app: FastifyInstance, deps: ServiceDeps): 
     const closes = results.map((result, i) => ({ symbol: requests[i]!.symbol, clientOrderId: requests[i]!.clientOrderId, result: result === undefined ? { thrown: String((outcomes[i] as PromiseRejectedResult).reason) } : outcomeOf(result) }));
     // Written while the orders' fdatasync is still to come (one covers both, ADR 0084), and before any error is raised.
     await audit('position.close', accountId, { symbols, closes }, durables.length === 0 ? undefined : Promise.all(durables).then(() => undefined));
-    const thrown = outcomes.find((o, i) => results[i] === undefined && o.status === 'rejected');
-    if (thrown !== undefined) throw (thrown as PromiseRejectedResult).reason;
+    const thrown = stepError(outcomes, results);
+    if (thrown !== undefined) throw thrown.reason;
     const orders: OrderView[] = [];
     const errors: { readonly symbol: string; readonly clientOrderId: string; readonly code: string; readonly message: string }[] = [];
     results.forEach((result, i) => {

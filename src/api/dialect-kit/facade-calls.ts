@@ -78,8 +78,8 @@ export async function cancelTogether(deps: ServiceDeps, audit: AuditCall, accoun
   });
   // Every entry's outcome is awaited before any error is raised: none is left unhandled.
   const settled = await Promise.allSettled(written);
-  const thrown = outcomes.find((o, i) => results[i] === undefined && o.status === 'rejected') ?? settled.find((o) => o.status === 'rejected');
-  if (thrown !== undefined) throw (thrown as PromiseRejectedResult).reason;
+  const thrown = stepError(outcomes, results) ?? settled.find((o): o is PromiseRejectedResult => o.status === 'rejected');
+  if (thrown !== undefined) throw thrown.reason;
   return results as Answered<OrderView>[];
 }
 
@@ -108,6 +108,15 @@ export function stepResult(outcome: PromiseSettledResult<Answered<OrderView>>): 
   if (error instanceof HttpError) return { ok: false, error: { code: error.body.code, message: error.body.message } };
   if (error instanceof EngineUnavailableError && error.state === 'ready') return { ok: false, error: { code: error.code, message: error.message, retryable: true } };
   return undefined;
+}
+
+/**
+ * The error a step raises once its audit entries are written: the first outcome `stepResult` did not
+ * answer as an order's own (`results` is `outcomes.map(stepResult)`); undefined when every outcome is an order's.
+ */
+export function stepError(outcomes: readonly PromiseSettledResult<unknown>[], results: readonly (Answered<OrderView> | undefined)[]): PromiseRejectedResult | undefined {
+  const i = results.indexOf(undefined);
+  return i < 0 ? undefined : (outcomes[i] as PromiseRejectedResult);
 }
 
 /** The account's fee rates (its own, else the instrument's, else the first spot one's) as decimal strings. */

@@ -86,13 +86,13 @@ export function registerContractStopRoutes(app: FastifyInstance, ctx: ContractCo
     });
     const open = await groups(account.accountId, undefined);
     // Every id is checked before any cancel (one unknown id cancels nothing); then every leg as one step (cancelTogether).
-    const legs = new Map<string, { readonly orderId: string }>();
+    const legs = new Set<string>();
     for (const id of ids) {
       const group = open.get(id);
       if (group === undefined) throw contractErrors.unknownOrder();
-      for (const leg of group) legs.set(leg.orderId, { orderId: leg.orderId });
+      for (const leg of group) legs.add(leg.orderId);
     }
-    await cancelTogether(deps, audit, account.accountId, [...legs.values()]);
+    await cancelTogether(deps, audit, account.accountId, [...legs].map((orderId) => ({ orderId })));
     return ok();
   });
 
