@@ -20,6 +20,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { MatchingEngine } from '../core/matching/matching-engine.js';
 import { formatFixed, parseFixed } from '../core/money/fixed.js';
 import { watchSyncs, type SyncWatch } from '../test-kit/held-syncs.js';
+import { journalAfter, journalHead } from '../test-kit/journal-rows.js';
 import { watchedService } from '../test-kit/watched-service.js';
 import { ADMIN_KEY, startTestService, type TestService } from '../test-kit/service-kit.js';
 import { injectSigned } from '../test-kit/signed-inject.js';
@@ -78,20 +79,6 @@ function native(service: TestService, account: Account) {
     balances: async () => (await inject({ method: 'GET', url: '/api/account/balances' })).json<{ balances: Record<string, { free: string; locked: string }> }>().balances,
     open: async () => (await inject({ method: 'GET', url: '/api/orders/open' })).json<{ items: View[] }>().items,
   };
-}
-
-/** The journal's rows after `seq`: each input's kind and, for a cancel, the order it names. */
-async function journalAfter(service: TestService, seq: number): Promise<{ seq: number; kind: string; orderId?: string; account?: string }[]> {
-  const rows = await service.engine.db.selectFrom('journal').select(['seq', 'input']).where('seq', '>', seq).orderBy('seq').execute();
-  return rows.map((row) => {
-    const input = JSON.parse(row.input) as { kind: string; orderId?: string; account?: string };
-    return { seq: Number(row.seq), kind: input.kind, ...(input.orderId !== undefined ? { orderId: input.orderId } : {}), ...(input.account !== undefined ? { account: input.account } : {}) };
-  });
-}
-
-async function journalHead(service: TestService): Promise<number> {
-  const row = await service.engine.db.selectFrom('journal').select((eb) => eb.fn.max('seq').as('seq')).executeTakeFirst();
-  return Number(row?.seq ?? 0);
 }
 
 const audits = async (service: TestService, account: Account, action?: string): Promise<Record<string, unknown>[]> =>

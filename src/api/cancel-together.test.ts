@@ -9,6 +9,7 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { watchSyncs, type SyncWatch } from '../test-kit/held-syncs.js';
+import { journalAfter, journalHead } from '../test-kit/journal-rows.js';
 import { watchedService } from '../test-kit/watched-service.js';
 import { ADMIN_KEY, startTestService, type TestService } from '../test-kit/service-kit.js';
 import { injectSigned } from '../test-kit/signed-inject.js';
@@ -48,20 +49,6 @@ async function openAccount(service: TestService, name: string): Promise<Account>
   const created = await service.app.inject({ method: 'POST', url: '/api/accounts', headers: admin, payload: { name, balances: { USDT: '1000000' } } });
   expect(created.statusCode, created.body).toBe(201);
   return created.json<Account>();
-}
-
-/** The journal's rows after `seq`, in order: each input's kind and, for a cancel, the order it names. */
-async function journalAfter(service: TestService, seq: number): Promise<{ seq: number; kind: string; orderId?: string }[]> {
-  const rows = await service.engine.db.selectFrom('journal').select(['seq', 'input']).where('seq', '>', seq).orderBy('seq').execute();
-  return rows.map((row) => {
-    const input = JSON.parse(row.input) as { kind: string; orderId?: string };
-    return { seq: Number(row.seq), kind: input.kind, ...(input.orderId !== undefined ? { orderId: input.orderId } : {}) };
-  });
-}
-
-async function journalHead(service: TestService): Promise<number> {
-  const row = await service.engine.db.selectFrom('journal').select((eb) => eb.fn.max('seq').as('seq')).executeTakeFirst();
-  return Number(row?.seq ?? 0);
 }
 
 describe('cancelling many orders as one step', () => {

@@ -20,73 +20,20 @@ import { PaperExecutionService } from '../execution/paper-execution-service.js';
 import { eventWaiterOn, paperExecutionPort } from '../service/paper-port.js';
 import { USDM_RECORDING } from '../test-kit/data-paths.js';
 import { watchSyncs } from '../test-kit/held-syncs.js';
-import { ADMIN_KEY, startTestService, type TestService } from '../test-kit/service-kit.js';
+import { journalAfter, journalHead, type JournalRow } from '../test-kit/journal-rows.js';
+import { closeAll, INITIAL, MIRRORS, openAccount, openPosition, placeMarket, threePositions, type Account, type Headers, type Order } from '../test-kit/position-close-kit.js';
+import { startTestService, type TestService } from '../test-kit/service-kit.js';
 import { sleep, until } from '../test-kit/wait.js';
 import { watchedService } from '../test-kit/watched-service.js';
 import { buildServer } from './server.js';
 
-const admin = { authorization: `Bearer ${ADMIN_KEY}` };
 const UNTIL = 1723161300000;
-const MIRRORS = ['XBTUSDT', 'YBTUSDT'];
-const INITIAL = '1000000';
 
-type Headers = { authorization: string };
-interface Account {
-  readonly id: string;
-  readonly headers: Headers;
-}
-interface Order {
-  readonly orderId: string;
-  readonly clientOrderId: string;
-  readonly symbol: string;
-  readonly side: string;
-  readonly status: string;
-  readonly quantity: string;
-  readonly executedQty: string;
-  readonly cumulativeQuoteQty: string;
-  readonly createdAt: number;
-}
 interface CloseAnswer {
   readonly orders: Order[];
   readonly errors?: { symbol: string; code: string; message: string }[];
 }
-interface Row {
-  readonly seq: number;
-  readonly kind: string;
-  readonly time: number;
-  readonly symbol?: string;
-  readonly account?: string;
-  readonly side?: string;
-  readonly quantity?: string;
-  readonly reduceOnly?: boolean;
-  readonly clientOrderId?: string;
-}
 
-async function openAccount(service: TestService, name: string, type: 'futures' | 'spot' = 'futures'): Promise<Account> {
-  const balances = type === 'futures' ? { USDT: INITIAL } : { USDT: INITIAL, BTC: '1' };
-  const created = await service.app.inject({ method: 'POST', url: '/api/accounts', headers: admin, payload: { name, type, balances } });
-  expect(created.statusCode, created.body).toBe(201);
-  const { id, apiKey } = created.json<{ id: string; apiKey: string }>();
-  return { id, headers: { authorization: `Bearer ${apiKey}` } };
-}
-
-const placeMarket = (service: TestService, headers: Headers, symbol: string, side: 'BUY' | 'SELL', quantity: string) =>
-  service.app.inject({ method: 'POST', url: '/api/orders', headers, payload: { symbol, side, type: 'MARKET', quantity } });
-
-/** Opens a position with a market order; `side` BUY is a long. Answers the order. */
-async function open(service: TestService, headers: Headers, symbol: string, side: 'BUY' | 'SELL', quantity: string): Promise<Order> {
-  const res = await placeMarket(service, headers, symbol, side, quantity);
-  expect(res.statusCode, res.body).toBe(201);
-  expect(res.json<Order>().status).toBe('FILLED');
-  return res.json<Order>();
-}
-
-/** Long 0.5 BTCUSDT, short 0.3 XBTUSDT, long 0.2 YBTUSDT; the opening orders. */
-async function threePositions(service: TestService, headers: Headers): Promise<Order[]> {
-  return [await open(service, headers, 'BTCUSDT', 'BUY', '0.5'), await open(service, headers, 'XBTUSDT', 'SELL', '0.3'), await open(service, headers, 'YBTUSDT', 'BUY', '0.2')];
-}
-
-const closeAll = (service: TestService, headers: Headers) => service.app.inject({ method: 'POST', url: '/api/positions/close-all', headers });
 const closeOne = (service: TestService, headers: Headers, symbol: string) => service.app.inject({ method: 'POST', url: `/api/positions/${symbol}/close`, headers });
 
 async function positions(service: TestService, headers: Headers): Promise<[string, string, string][]> {
@@ -96,18 +43,8 @@ async function positions(service: TestService, headers: Headers): Promise<[strin
   return res.json<{ items: { symbol: string; direction: string; totalSize: string }[] }>().items.map((p) => [p.symbol, p.direction, p.totalSize]);
 }
 
-async function journalAfter(service: TestService, seq: number): Promise<Row[]> {
-  const rows = await service.engine.db.selectFrom('journal').select(['seq', 'input']).where('seq', '>', seq).orderBy('seq').execute();
-  return rows.map((row) => ({ seq: Number(row.seq), ...(JSON.parse(row.input) as Omit<Row, 'seq'>) }));
-}
-
-async function journalHead(service: TestService): Promise<number> {
-  const row = await service.engine.db.selectFrom('journal').select((eb) => eb.fn.max('seq').as('seq')).executeTakeFirst();
-  return Number(row?.seq ?? 0);
-}
-
 /** The account's orders journaled after `seq`. */
-async function placedAfter(service: TestService, account: Account, seq: number): Promise<Row[]> {
+async function placedAfter(service: TestService, account: Account, seq: number): Promise<JournalRow[]> {
   return (await journalAfter(service, seq)).filter((r) => r.kind === 'order.place' && r.account === account.id);
 }
 
@@ -261,8 +198,8 @@ describe('closing every position with the fdatasync held, racing, and with hosti
   it('an order that flips the position, racing the close of all positions: the reduce-only close never adds to the new side', async () => {
     const { service } = watched;
     const account = await openAccount(service, 'race-flip');
-    await open(service, account.headers, 'BTCUSDT', 'BUY', '0.5');
-    await open(service, account.headers, 'XBTUSDT', 'SELL', '0.3');
+    await openPosition(service, account.headers, 'BTCUSDT', 'BUY', '0.5');
+    await openPosition(service, account.headers, 'XBTUSDT', 'SELL', '0.3');
     const [all, flip] = await Promise.all([closeAll(service, account.headers), placeMarket(service, account.headers, 'BTCUSDT', 'SELL', '1')]);
     expect(flip.statusCode, flip.body).toBe(201);
     expect(all.statusCode, all.body).toBe(200);
@@ -275,8 +212,8 @@ describe('closing every position with the fdatasync held, racing, and with hosti
   it('a reduce-only order that partly closes the position, racing the close of all positions: whichever comes first, together they sell the long once, to flat, and the answers add up to it', async () => {
     const { service } = watched;
     const account = await openAccount(service, 'race-partial');
-    await open(service, account.headers, 'BTCUSDT', 'BUY', '0.5');
-    await open(service, account.headers, 'XBTUSDT', 'SELL', '0.3');
+    await openPosition(service, account.headers, 'BTCUSDT', 'BUY', '0.5');
+    await openPosition(service, account.headers, 'XBTUSDT', 'SELL', '0.3');
     const [partial, all] = await Promise.all([
       service.app.inject({ method: 'POST', url: '/api/orders', headers: account.headers, payload: { symbol: 'BTCUSDT', side: 'SELL', type: 'MARKET', quantity: '0.2', reduceOnly: true } }),
       closeAll(service, account.headers),
@@ -484,9 +421,9 @@ describe('a refused close beside a close made, then a restart from the journal a
     let service = await startTestService({ recording: USDM_RECORDING, until: UNTIL, mirrors: ['XBTUSDT'], instrument: (i) => ({ ...i, maxMarketQty: 10n ** 18n }) });
     try {
       const account = await openAccount(service, 'refused-restart');
-      await open(service, account.headers, 'BTCUSDT', 'BUY', '0.75');
-      await open(service, account.headers, 'BTCUSDT', 'BUY', '0.75');
-      await open(service, account.headers, 'XBTUSDT', 'SELL', '0.3');
+      await openPosition(service, account.headers, 'BTCUSDT', 'BUY', '0.75');
+      await openPosition(service, account.headers, 'BTCUSDT', 'BUY', '0.75');
+      await openPosition(service, account.headers, 'XBTUSDT', 'SELL', '0.3');
       const head = await journalHead(service);
       const res = await closeAll(service, account.headers);
       expect(res.statusCode, res.body).toBe(200);

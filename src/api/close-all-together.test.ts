@@ -12,67 +12,20 @@
  * two longs' fills, which meet the same book when nothing moves it between them.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
+import { parseFixed } from '../core/money/fixed.js';
 import { USDM_RECORDING } from '../test-kit/data-paths.js';
 import { watchSyncs } from '../test-kit/held-syncs.js';
-import { ADMIN_KEY, startTestService, type TestService } from '../test-kit/service-kit.js';
+import { journalAfter, journalHead } from '../test-kit/journal-rows.js';
+import { closeAll, MIRRORS, openAccount, openPosition, threePositions, type Order } from '../test-kit/position-close-kit.js';
+import { startTestService, type TestService } from '../test-kit/service-kit.js';
 import { sleep } from '../test-kit/wait.js';
 import { watchedService } from '../test-kit/watched-service.js';
 
-const admin = { authorization: `Bearer ${ADMIN_KEY}` };
 const UNTIL = 1723161300000;
-const MIRRORS = ['XBTUSDT', 'YBTUSDT'];
-
-interface Order {
-  readonly orderId: string;
-  readonly clientOrderId: string;
-  readonly symbol: string;
-  readonly side: string;
-  readonly status: string;
-  readonly quantity: string;
-  readonly executedQty: string;
-  readonly cumulativeQuoteQty: string;
-}
-
-async function openAccount(service: TestService, name: string): Promise<{ id: string; headers: { authorization: string } }> {
-  const created = await service.app.inject({ method: 'POST', url: '/api/accounts', headers: admin, payload: { name, type: 'futures', balances: { USDT: '1000000' } } });
-  expect(created.statusCode, created.body).toBe(201);
-  const { id, apiKey } = created.json<{ id: string; apiKey: string }>();
-  return { id, headers: { authorization: `Bearer ${apiKey}` } };
-}
-
-/** Opens a position with a market order; `side` BUY is a long. */
-async function open(service: TestService, headers: { authorization: string }, symbol: string, side: 'BUY' | 'SELL', quantity: string): Promise<void> {
-  const res = await service.app.inject({ method: 'POST', url: '/api/orders', headers, payload: { symbol, side, type: 'MARKET', quantity } });
-  expect(res.statusCode, res.body).toBe(201);
-  expect(res.json<Order>().status).toBe('FILLED');
-}
-
-/** Long 0.5 BTCUSDT, short 0.3 XBTUSDT, long 0.2 YBTUSDT. */
-async function threePositions(service: TestService, headers: { authorization: string }): Promise<void> {
-  await open(service, headers, 'BTCUSDT', 'BUY', '0.5');
-  await open(service, headers, 'XBTUSDT', 'SELL', '0.3');
-  await open(service, headers, 'YBTUSDT', 'BUY', '0.2');
-}
-
-const closeAll = (service: TestService, headers: { authorization: string }) => service.app.inject({ method: 'POST', url: '/api/positions/close-all', headers });
 
 async function positions(service: TestService, headers: { authorization: string }): Promise<{ symbol: string; totalSize: string }[]> {
   await service.engine.readModelCaughtUp();
   return (await service.app.inject({ url: '/api/account/positions', headers })).json<{ items: { symbol: string; totalSize: string }[] }>().items;
-}
-
-/** The journal's rows after `seq`, in order: each input's kind, time and, for an order, its symbol. */
-async function journalAfter(service: TestService, seq: number): Promise<{ seq: number; kind: string; time: number; symbol?: string; account?: string }[]> {
-  const rows = await service.engine.db.selectFrom('journal').select(['seq', 'input']).where('seq', '>', seq).orderBy('seq').execute();
-  return rows.map((row) => {
-    const input = JSON.parse(row.input) as { kind: string; time: number; symbol?: string; account?: string };
-    return { seq: Number(row.seq), kind: input.kind, time: input.time, ...(input.symbol !== undefined ? { symbol: input.symbol } : {}), ...(input.account !== undefined ? { account: input.account } : {}) };
-  });
-}
-
-async function journalHead(service: TestService): Promise<number> {
-  const row = await service.engine.db.selectFrom('journal').select((eb) => eb.fn.max('seq').as('seq')).executeTakeFirst();
-  return Number(row?.seq ?? 0);
 }
 
 describe('closing every position as one step', () => {
@@ -93,9 +46,10 @@ describe('closing every position as one step', () => {
     expect(errors).toBeUndefined();
     expect(orders.map((o) => [o.symbol, o.side, o.status, o.executedQty])).toEqual([['BTCUSDT', 'SELL', 'FILLED', '0.5'], ['XBTUSDT', 'BUY', 'FILLED', '0.3'], ['YBTUSDT', 'SELL', 'FILLED', '0.2']]);
     expect(await positions(service, account.headers)).toEqual([]);
-    // The same book under both symbols, nothing between the two sells: the same average price.
-    const average = (o: Order) => Number(o.cumulativeQuoteQty) / Number(o.executedQty);
-    expect(average(orders[0]!)).toBeCloseTo(average(orders[2]!), 6);
+    // The same book under both symbols, nothing between the two sells: the same average price,
+    // compared exactly (quote₀ × size₂ = quote₂ × size₀).
+    const [btc, ybt] = [orders[0]!, orders[2]!];
+    expect(parseFixed(btc.cumulativeQuoteQty) * parseFixed(ybt.executedQty)).toBe(parseFixed(ybt.cumulativeQuoteQty) * parseFixed(btc.executedQty));
     const entries = await service.deps.audit.query({ accountId: account.id, action: 'position.close', limit: 10 });
     expect(entries).toHaveLength(1);
     expect(entries[0]!.details).toEqual({
@@ -133,9 +87,9 @@ describe('a close that is refused among closes that are made', () => {
     const service = await startTestService({ recording: USDM_RECORDING, until: UNTIL, mirrors: ['XBTUSDT'], instrument: (i) => ({ ...i, maxMarketQty: 10n ** 18n }) });
     try {
       const account = await openAccount(service, 'refused');
-      await open(service, account.headers, 'BTCUSDT', 'BUY', '0.75');
-      await open(service, account.headers, 'BTCUSDT', 'BUY', '0.75');
-      await open(service, account.headers, 'XBTUSDT', 'SELL', '0.3');
+      await openPosition(service, account.headers, 'BTCUSDT', 'BUY', '0.75');
+      await openPosition(service, account.headers, 'BTCUSDT', 'BUY', '0.75');
+      await openPosition(service, account.headers, 'XBTUSDT', 'SELL', '0.3');
       const res = await closeAll(service, account.headers);
       expect(res.statusCode, res.body).toBe(200);
       const { orders, errors } = res.json<{ orders: Order[]; errors: { symbol: string; clientOrderId: string; code: string; message: string }[] }>();

@@ -363,7 +363,8 @@ export class JournalStore {
   }
 }
 
-async function latestJournalSeq(db: Kysely<Database>): Promise<number> {
+/** The journal's highest seq as stored, 0 when it holds no row. */
+export async function latestJournalSeq(db: Kysely<Database>): Promise<number> {
   const row = await db.selectFrom('journal').select((eb) => eb.fn.max('seq').as('seq')).executeTakeFirst();
   return row?.seq == null ? 0 : Number(row.seq);
 }
