@@ -62,10 +62,11 @@ export async function cancelOpenOrders(deps: ServiceDeps, audit: AuditCall, acco
  * (`OrderExecutionService.cancelOrders`: on paper, back to back in the journal with no market input
  * between them), writes the `order.cancel` audit entry of each cancel that was made or refused by
  * the venue, in the order given, and resolves once all are written and durable: one fdatasync
- * covers the cancels and their entries (ADR 0084). Answers one result per order, in order. Rejects,
- * once those entries are written, with the first error a cancel threw (the engine unavailable, a
- * cancel refused before the journal), and as `AuditCall` does when the engine stopped before the
- * cancels were on disk: the route must not answer success. A paper engine that is not `ready` is
+ * covers the cancels and their entries (ADR 0084). Answers one result per order, in order (a cancel
+ * refused, even before the journal, is that order's result: `stepResult`). Rejects, once those
+ * entries are written, with the first error that is no order's own (`stepError`: the engine stopped
+ * or unreachable), and as `AuditCall` does when the engine stopped before the cancels were on disk:
+ * the route must not answer success. A paper engine that is not `ready` is
  * refused first (EngineUnavailableError), even with no order to cancel.
  */
 export async function cancelTogether(deps: ServiceDeps, audit: AuditCall, accountId: string, orders: readonly { readonly orderId: string; readonly symbol?: string }[]): Promise<ExecutionResult<OrderView>[]> {
