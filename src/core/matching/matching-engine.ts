@@ -601,7 +601,7 @@ export class MatchingEngine {
 
   private detach(order: Order, market: Market): void {
     const resting = market.resting(order.side);
-    if (order.price !== undefined && resting.at(order.price).includes(order)) {
+    if (resting.has(order)) {
       resting.remove(order);
       return;
     }

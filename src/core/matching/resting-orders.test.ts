@@ -3,6 +3,7 @@
  * input: latency releases, an OCO list, bracket exits, an import): each can be found and removed,
  * and they keep the order in which they arrived (their ids).
  */
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parseFixed } from '../money/fixed.js';
 import type { Order } from '../orders/order.js';
@@ -51,5 +52,46 @@ describe('RestingOrders.firstIndexAt', () => {
     side.remove(b);
     expect(side.statedAt.has(parseFixed('99.5'))).toBe(false);
     expect(side.firstIndexAt(parseFixed('98'))).toBe(0);
+  });
+});
+
+describe('RestingOrders.has', () => {
+  // The model: the set of orders inserted and not removed since; `has` must agree with it for every
+  // order ever made, present or not. Few prices and arrival numbers, so that most orders tie on both
+  // with others (the ids then rank them), on both sides.
+  it('agrees with the set of orders inserted and not removed, over random inserts and removals', () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom<'BUY' | 'SELL'>('BUY', 'SELL'),
+        fc.array(fc.record({ insert: fc.integer({ min: 0, max: 2 }).map((n) => n > 0), price: fc.constantFrom('99.5', '100', '100.0', '101'), arrival: fc.integer({ min: 1, max: 4 }), pick: fc.nat() }), { minLength: 1, maxLength: 80 }),
+        (sideName, steps) => {
+          const side = new RestingOrders(sideName);
+          const made: Order[] = [];
+          const present = new Set<Order>();
+          for (const step of steps) {
+            if (step.insert || present.size === 0) {
+              const o = { ...order(String(made.length + 1), step.price, step.arrival), side: sideName } as Order;
+              made.push(o);
+              side.insert(o);
+              present.add(o);
+            } else {
+              const o = [...present][step.pick % present.size]!;
+              side.remove(o);
+              present.delete(o);
+            }
+            for (const o of made) expect(side.has(o)).toBe(present.has(o));
+          }
+          // A copy of a present order (same price, arrival and id) is not the order itself.
+          for (const o of present) expect(side.has({ ...o })).toBe(false);
+        },
+      ),
+      { numRuns: 2_000 },
+    );
+  });
+
+  it('answers false for an order without a price', () => {
+    const side = new RestingOrders('BUY');
+    side.insert(order('1', '100', 1));
+    expect(side.has({ id: '2', side: 'BUY', type: 'MARKET', arrivalSeq: 1 } as unknown as Order)).toBe(false);
   });
 });

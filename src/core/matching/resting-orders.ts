@@ -7,7 +7,8 @@
  * never appear in the exchange's book and never trade with each other.
  * `statedAt` keeps, for prices where orders rest, the exchange time of the latest depth update that
  * stated the level: trades stamped at or before it are already in the queue sizes (ADR 0026).
- * Cost: O(log n) search, O(n) insertion/removal (arrays; n is the number of resting paper orders).
+ * Cost: O(log n) search and membership, O(n) insertion/removal (one array move; n is the number of
+ * resting paper orders).
  */
 import { partsOfFixed, SCALE_DIGITS, type Fixed } from '../money/fixed.js';
 import { isConditional, type Order, type Side } from '../orders/order.js';
@@ -117,6 +118,15 @@ export class RestingOrders {
   firstIndexAt(price: Fixed): number {
     const i = this.firstIndexAtOrWorse(price);
     return i < this.orders.length && this.orders[i]!.price === price ? i : -1;
+  }
+
+  /**
+   * Whether `order` rests on this side: one binary search (priority is a strict order, so a present
+   * order is at its own search position), whatever the number of orders at its price.
+   */
+  has(order: Order): boolean {
+    if (order.price === undefined) return false;
+    return this.orders[this.position(order)] === order;
   }
 
   /** Resting orders at exactly `price`, earliest first. */
