@@ -100,11 +100,10 @@ export function placeOrder(core: KernelCore, input: PlaceOrderInput, internal: b
   const request = valid.value;
   const leverage = futures ? account.leverageOf(input.symbol) : 1;
   if (futures) {
-    // The account's orders in the market's lists, in the lists' order, gathered without a joined copy of all four.
-    const mine: Order[] = [];
-    for (const list of [market.bids.all(), market.asks.all(), market.waiting, market.conditionals]) for (const o of list) if (o.account === input.account) mine.push(o);
+    // The account's open orders on the symbol from the kernel's index: the check sums them, so their
+    // order does not matter, and a walk of the market's lists would cost every account's orders there.
     const opposite = request.side === 'BUY' ? market.book.asks : market.book.bids;
-    const over = checkPositionLimit(account, request, leverage, input.reduceOnly === true, { instrument: market.instrument, mark: market.mark, opposite, openOrders: mine });
+    const over = checkPositionLimit(account, request, leverage, input.reduceOnly === true, { instrument: market.instrument, mark: market.mark, opposite, openOrders: s.openOrdersOn(input.account, input.symbol) });
     if (over !== undefined) return refused(s, input, clientOrderId, over);
   }
   const order: Order = {
