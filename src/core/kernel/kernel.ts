@@ -165,6 +165,7 @@ export class Kernel {
       sequence: () => s.sequence,
       nextTradeId: () => String(++s.tradeSeq),
       settlement: (order, market) => settlementFor(s, order.account, market),
+      openOrdersOn: (account, symbol) => s.openOrdersOn(account, symbol),
       triggerSource: s.triggerSource,
     });
     this.core = { s, engine: this.engine, sampleEquity: (id) => this.sampleEquity(id) };

@@ -53,6 +53,11 @@ export interface EngineContext {
   sequence(): number;
   nextTradeId(): string;
   settlement(order: Order, market: Market): Settlement;
+  /**
+   * The account's open orders on `symbol`, in no particular order (the kernel's index: every open
+   * order in the market's lists, and no other). Read it at once; never keep or change it.
+   */
+  openOrdersOn(account: string, symbol: string): readonly Order[];
   /** The stream a conditional order without its own `triggerSource` watches (the kernel's setting); absent: 'last'. */
   readonly triggerSource?: TriggerSource;
 }
@@ -624,11 +629,30 @@ export class MatchingEngine {
    */
   private ocoSiblings(order: Order, market: Market): Order[] {
     if (order.ocoGroup === undefined || order.bracket !== undefined) return [];
-    return [...market.conditionals, ...market.bids.all(), ...market.asks.all(), ...market.waiting].filter(
+    // The account's own open orders there, each still in one of the market's lists (not one taken out
+    // while it executes), rather than a walk of every order on the market.
+    const siblings = this.ctx.openOrdersOn(order.account, market.instrument.symbol).filter(
       (o) =>
-        o !== order && o.account === order.account && o.ocoGroup === order.ocoGroup && o.bracket === undefined && isOpenStatus(o.status) &&
-        (isConditional(o.type) ? !o.triggered : o.executedQty === 0n),
+        o !== order && o.ocoGroup === order.ocoGroup && o.bracket === undefined && isOpenStatus(o.status) &&
+        (isConditional(o.type) ? !o.triggered : o.executedQty === 0n) &&
+        (market.resting(o.side).has(o) || market.conditionals.includes(o) || market.waiting.includes(o)),
     );
+    if (siblings.length < 2) return siblings;
+    // Several: in the order of the market's lists (conditional, bids, asks, waiting), each list's own, as their events come.
+    const lists = [market.conditionals, market.bids.all(), market.asks.all(), market.waiting];
+    const rank = new Map<Order, number>();
+    for (const o of siblings) {
+      let offset = 0;
+      for (const list of lists) {
+        const i = list.indexOf(o);
+        if (i >= 0) {
+          rank.set(o, offset + i);
+          break;
+        }
+        offset += list.length;
+      }
+    }
+    return siblings.sort((a, b) => rank.get(a)! - rank.get(b)!);
   }
 
   /** The order acted (triggered, or first filled): its waiting siblings are cancelled, their shared reservation passed to it. */
