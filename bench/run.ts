@@ -1,6 +1,6 @@
 /**
  * The kernel benchmarks on real data, run by `npm run bench` (alone: `npm run bench:kernel`; `--quick`:
- * fewer rounds and a smaller backtest, under a minute, for CI; `--only=replay,book,memory,backtest`
+ * fewer rounds and a smaller backtest, under a minute, for CI; `--only=replay,book,memory,backtest,checkpoint,orders`
  * picks sections). Every part of `npm run bench` runs the compiled package, what users run, not the
  * sources (bench/compiled.mjs, docs/adr/0055).
  *
@@ -8,7 +8,10 @@
  *    1,000 resting orders (bench/replay-bench.ts);
  * 2. L2 book maintenance beside ccxt's `OrderBook` in the same process (bench/book-bench.ts);
  * 3. memory of 10,000 accounts × 10 resting orders (bench/memory-bench.ts);
- * 4. candle backtests beside the floor of a plain loop through the same strategy (bench/backtest-bench.ts).
+ * 4. candle backtests beside the floor of a plain loop through the same strategy (bench/backtest-bench.ts);
+ * 5. the kernel's rollback checkpoint as a stall with 50,000 resting orders (bench/checkpoint-bench.ts);
+ * 6. placements, cancels and OCO pairs beside 5,000 and 50,000 orders resting on one level, spot and
+ *    USD-M: a cost that grows with the orders resting shows as a ratio over 1 (bench/order-ops-bench.ts).
  *
  * Prints each section's table, then the goal table of issue #19 (each goal line beside its figure
  * and the peer or baseline of the same run), and writes everything to bench/kernel-results.json.
@@ -22,9 +25,11 @@ import { goalTable, ms, n, table, type GoalLine } from './bench-kit.js';
 import { bookBench } from './book-bench.js';
 import { checkpointBench, type CheckpointRow } from './checkpoint-bench.js';
 import { memoryBench } from './memory-bench.js';
+import { orderOpsBench } from './order-ops-bench.js';
 import { replayBench } from './replay-bench.js';
 
 const RECORDING = fileURLToPath(new URL('../data/recordings/binance_spot_btcusdt_20240808T2354Z', import.meta.url));
+const USDM_RECORDING = fileURLToPath(new URL('../data/recordings/binance_usdm_btcusdt_20240808T2354Z', import.meta.url));
 const RESULTS = fileURLToPath(new URL('./kernel-results.json', import.meta.url));
 const GIB = 1024 ** 3;
 
@@ -32,7 +37,7 @@ const quick = process.argv.includes('--quick');
 // The product modules: the compiled package (bench/compiled.mjs) or, run without it, the sources.
 const compiled = import.meta.resolve('../src/core/kernel/kernel.js').includes('/dist/');
 const onlyArg = process.argv.find((a) => a.startsWith('--only='));
-const only = new Set(onlyArg === undefined ? ['replay', 'book', 'memory', 'backtest', 'checkpoint'] : onlyArg.slice('--only='.length).split(','));
+const only = new Set(onlyArg === undefined ? ['replay', 'book', 'memory', 'backtest', 'checkpoint', 'orders'] : onlyArg.slice('--only='.length).split(','));
 
 const recording = readRecording(RECORDING);
 const goals: GoalLine[] = [];
@@ -128,6 +133,23 @@ if (only.has('checkpoint')) {
     what: `kernel checkpoint stall, ${n(checkpoint.resting)} resting`, figure: `${host.longestCheckpointMs.toFixed(1)} ms`, peer: `own checkpoints ${own.longestCheckpointMs.toFixed(1)} ms`,
     ratio: own.longestCheckpointMs / host.longestCheckpointMs, goal: '≤ 5 ms', met: host.longestCheckpointMs <= 5,
   });
+}
+
+if (only.has('orders')) {
+  const sizes = quick ? [2_000, 20_000] as const : [5_000, 50_000] as const;
+  const ops = 1_000;
+  const rows = orderOpsBench({ spot: RECORDING, usdm: USDM_RECORDING }, sizes, ops, quick ? 3 : 5);
+  results.orderOps = { sizes, ops, rows };
+  console.log(`6. Order operations beside resting orders (${n(sizes[0])} and ${n(sizes[1])} LIMIT orders on one bid level; CPU µs per operation, median of ${quick ? 3 : 5} rounds of ${n(ops)} placements, ${n(ops)} cancels of the earliest and ${n(ops / 4)} OCO pairs)\n`);
+  console.log(table(
+    ['market', 'resting', 'placement µs', 'cancel µs', 'OCO pair placed and canceled µs'],
+    rows.map((r) => [r.market, n(r.resting), r.placeUs.toFixed(1), r.cancelUs.toFixed(1), r.ocoPairUs.toFixed(1)]),
+  ));
+  for (const market of ['spot', 'USD-M']) {
+    const [small, large] = rows.filter((r) => r.market === market) as [typeof rows[number], typeof rows[number]];
+    console.log(`${market}: at ${n(large.resting)} resting, a placement costs ${(large.placeUs / small.placeUs).toFixed(2)}×, a cancel ${(large.cancelUs / small.cancelUs).toFixed(2)}× and an OCO pair ${(large.ocoPairUs / small.ocoPairUs).toFixed(2)}× what they cost at ${n(small.resting)}`);
+  }
+  console.log('');
 }
 
 console.log(`Goals of issue #19 (kernel half), this run${quick ? ', --quick' : ''}:\n`);
