@@ -27,7 +27,10 @@
  * API_BENCH_PACED_SECONDS (3) against each target; p50/p99/max; twice: with the generator in this
  * process, then with the same generator in a child process (after 200 requests of its own warm-up,
  * then API_BENCH_SETTLE_SECONDS (2) of the same rate, not counted: the route at the steady state of
- * that load, as the kernel benches read theirs after warm-up passes, docs/adr/0054).
+ * that load, as the kernel benches read theirs after warm-up passes, docs/adr/0054). The child's runs
+ * are API_BENCH_PACED_ROUNDS (3) rounds, each running both targets and alternating which goes first;
+ * the figures read are the medians across rounds, each round's printed beside them (a p99 of one
+ * 3 s run is its 60th-longest request, which one collection or one preemption sets: docs/adr/0088).
  * A latency goal is the service's: a generator on the service's thread spends about a quarter of
  * that thread on its own sends and answer parsing (docs/adr/0038, "Latency at 2,000/s"), so at
  * 2,000/s part of what it measures is a queue it makes itself. The child's figure is the one the
@@ -40,7 +43,7 @@
  * engine, a snapshot taken (as the timer would have), then paced orders (API_BENCH_STALL_RATE,
  * 500/s) while a snapshot is taken, twice: as the engine takes one (rebuilt in a worker, written in
  * parts), and as it took one before (the live kernel serialized on the event loop, one row
- * written), each with the event loop's longest stall (gaps between the ticks of a 1 ms timer) in
+ * written), the first two for API_BENCH_STALL_ROUNDS (3) rounds and the last once, each with the event loop's longest stall (gaps between the ticks of a 1 ms timer) in
  * wall time and in the main thread's own CPU time, its longest synchronous section whatever the
  * machine's load (loop-stall.ts), the main thread's CPU time and the requests' max latency over the
  * snapshot; as a baseline, the same load for as long without a snapshot; and, as the machine's own
@@ -73,6 +76,9 @@ const OUT = fileURLToPath(new URL('./api-results.json', import.meta.url));
 const RATE = Number(process.env.API_BENCH_RATE ?? 2_000);
 const PACED_SECONDS = Number(process.env.API_BENCH_PACED_SECONDS ?? 3);
 const RESTING = Number(process.env.API_BENCH_RESTING ?? 50_000);
+/** Rounds of the paced runs from the child process, and of the snapshot windows (worker, then baseline): the figures read are their medians. */
+const PACED_ROUNDS = Number(process.env.API_BENCH_PACED_ROUNDS ?? 3);
+const STALL_ROUNDS = Number(process.env.API_BENCH_STALL_ROUNDS ?? 3);
 /** Requests the child process sends before its paced run (its own warm-up; not counted). */
 const CHILD_WARMUP = 200;
 /** Requests the child process then sends at the paced rate before its counted run (not counted): the route at the steady state of that load. */
@@ -115,6 +121,15 @@ const median = (xs: readonly number[]) => {
   const m = s.length >> 1;
   return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 };
+/** Each figure's median across rounds of one paced run (errors and requests sent summed). */
+const medianRun = (rs: readonly PacedResult[]): PacedResult => ({
+  rps: median(rs.map((x) => x.rps)), p50: median(rs.map((x) => x.p50)), p90: median(rs.map((x) => x.p90)), p99: median(rs.map((x) => x.p99)), max: median(rs.map((x) => x.max)),
+  errors: rs.reduce((a, x) => a + x.errors, 0), sent: rs.reduce((a, x) => a + x.sent, 0),
+  ...(rs.some((x) => x.firstError !== undefined) ? { firstError: rs.find((x) => x.firstError !== undefined)!.firstError! } : {}),
+});
+/** The round at the median rank of `key` (the lower middle of an even count): its figures together, as one window measured them. */
+const medianRound = <T>(rs: readonly T[], key: (r: T) => number): T => [...rs].sort((a, b) => key(a) - key(b))[(rs.length - 1) >> 1]!;
+const range = (xs: readonly number[], digits: number) => `${Math.min(...xs).toFixed(digits)}–${Math.max(...xs).toFixed(digits)}`;
 
 // The helper processes first: a fork while the service runs would leave its pages copy-on-write,
 // and the faults of their first writes would count as its stalls (child-process-kit.ts).
@@ -128,7 +143,7 @@ await service.app.listen({ port: 0, host: '127.0.0.1' });
 const PER_ACCOUNT = 200;
 const accounts: { apiKey: string; id: string }[] = [];
 // Request ids run across both targets, so the orders' ids reach twice the number of requests.
-const IDS_NEEDED = 2 * (WARMUP + ROUNDS * REQUESTS) + 2 * (2 * RATE * PACED_SECONDS + CHILD_WARMUP + CHILD_SETTLE) + 3 * STALL_RATE * STALL_MAX_SECONDS;
+const IDS_NEEDED = 2 * (WARMUP + ROUNDS * REQUESTS) + 2 * (RATE * PACED_SECONDS + PACED_ROUNDS * (RATE * PACED_SECONDS + CHILD_WARMUP + CHILD_SETTLE)) + (2 * STALL_ROUNDS + 1) * STALL_RATE * STALL_MAX_SECONDS;
 for (let n = 0; n * PER_ACCOUNT < IDS_NEEDED; n += 1) {
   const created = await service.app.inject({ method: 'POST', url: '/api/accounts', headers: { authorization: `Bearer ${ADMIN_KEY}` }, payload: { name: `bench-${n}`, balances: { USDT: '1000000000', BTC: '1000' } } });
   if (created.statusCode !== 201 && created.statusCode !== 200) throw new Error(`account creation failed: ${created.statusCode} ${created.body}`);
@@ -190,17 +205,21 @@ for (const t of targets) {
   const r = pacedResults[t.name]!;
   console.error(`paced ${RATE}/s ${t.name}, generator in this process: p50 ${r.p50.toFixed(3)} ms, p99 ${r.p99.toFixed(3)} ms, max ${r.max.toFixed(3)} ms, errors ${r.errors}`);
 }
-for (const t of targets) {
-  await atRest();
-  pacedChildResults[t.name] = await generator.paced(t, ids, CHILD_WARMUP, CHILD_SETTLE, RATE, RATE * PACED_SECONDS);
-  ids += CHILD_WARMUP + CHILD_SETTLE + RATE * PACED_SECONDS;
-  const r = pacedChildResults[t.name]!;
-  console.error(`paced ${RATE}/s ${t.name}, generator in a child process: p50 ${r.p50.toFixed(3)} ms, p99 ${r.p99.toFixed(3)} ms, max ${r.max.toFixed(3)} ms, errors ${r.errors}`);
+const pacedChildRounds: Record<string, PacedResult[]> = Object.fromEntries(targets.map((t) => [t.name, []]));
+for (let round = 0; round < PACED_ROUNDS; round += 1) {
+  for (const t of round % 2 === 0 ? targets : [...targets].reverse()) {
+    await atRest();
+    const r = await generator.paced(t, ids, CHILD_WARMUP, CHILD_SETTLE, RATE, RATE * PACED_SECONDS);
+    ids += CHILD_WARMUP + CHILD_SETTLE + RATE * PACED_SECONDS;
+    pacedChildRounds[t.name]!.push(r);
+    console.error(`paced ${RATE}/s ${t.name}, generator in a child process, round ${round + 1}/${PACED_ROUNDS}: p50 ${r.p50.toFixed(3)} ms, p99 ${r.p99.toFixed(3)} ms, max ${r.max.toFixed(3)} ms, errors ${r.errors}`);
+  }
 }
+for (const t of targets) pacedChildResults[t.name] = medianRun(pacedChildRounds[t.name]!);
 // The disk's floor, right after the paced runs, for as long as one of them.
 const disk = await diskSyncFloor(PACED_SECONDS);
 console.error(`disk: ${disk.syncs} fdatasyncs of 4 KiB appends back to back: p50 ${disk.p50.toFixed(3)} ms, p99 ${disk.p99.toFixed(3)} ms, max ${disk.max.toFixed(3)} ms`);
-let expectedOpen = WARMUP + ROUNDS * REQUESTS + 2 * RATE * PACED_SECONDS + CHILD_WARMUP + CHILD_SETTLE;
+let expectedOpen = WARMUP + ROUNDS * REQUESTS + RATE * PACED_SECONDS + PACED_ROUNDS * (RATE * PACED_SECONDS + CHILD_WARMUP + CHILD_SETTLE);
 
 // The snapshot stall: RESTING orders resting, then paced orders while a snapshot is taken.
 const engine = service.engine;
@@ -227,6 +246,8 @@ await engine.saveSnapshot({ inProcess: true });
 await engine.readModelCaughtUp();
 await new Promise((r) => setTimeout(r, 500));
 interface StallResult {
+  /** The first request id the window's load used (its orders: `sent` ids from there). */
+  readonly from: number;
   readonly resting: number;
   readonly snapshotMs: number;
   readonly loopDelayMaxMs: number;
@@ -239,6 +260,7 @@ interface StallResult {
 /** Paced orders from 200 ms before `take` starts until 200 ms after it ends. */
 async function stall(take: () => Promise<unknown>): Promise<StallResult> {
   const resting = restingNow();
+  const from = ids;
   let done = false;
   let snapshotMs = Number.NaN;
   const load = paced(targets[0]!, ids, STALL_RATE, STALL_RATE * STALL_MAX_SECONDS, () => done);
@@ -259,11 +281,38 @@ async function stall(take: () => Promise<unknown>): Promise<StallResult> {
   const requests = await load;
   ids += STALL_RATE * STALL_MAX_SECONDS;
   expectedOpen += requests.sent;
-  return { resting, snapshotMs, loopDelayMaxMs: loop.wallMaxMs, loop, floor, requests };
+  return { from, resting, snapshotMs, loopDelayMaxMs: loop.wallMaxMs, loop, floor, requests };
 }
-// The same load without a snapshot, as long as the worker's snapshot takes: the machine's own stalls.
-const inWorker = await stall(() => engine.saveSnapshot());
-const baseline = await stall(() => new Promise((r) => setTimeout(r, inWorker.snapshotMs)));
+/**
+ * Cancels the orders a window's load placed, through the engine: each round then snapshots about
+ * RESTING orders, not RESTING and every earlier window's. A cancel that fails leaves its order open,
+ * which the count of open orders at the end finds.
+ */
+async function cancelWindow(w: StallResult): Promise<void> {
+  const time = engine.kernel.now;
+  const cancels: Promise<unknown>[] = [];
+  for (let i = w.from; i < w.from + w.requests.sent; i += 1) {
+    cancels.push(engine.submit({ kind: 'order.cancel', time, account: accounts[Math.floor(i / PER_ACCOUNT)]!.id, clientOrderId: `bench-${i}` }));
+  }
+  await Promise.all(cancels);
+  expectedOpen -= w.requests.sent;
+}
+// Rounds of a worker's snapshot, then the same load without one for as long: the machine's own stalls.
+const inWorkerRounds: StallResult[] = [];
+const baselineRounds: StallResult[] = [];
+for (let round = 0; round < STALL_ROUNDS; round += 1) {
+  const worker = await stall(() => engine.saveSnapshot());
+  inWorkerRounds.push(worker);
+  const base = await stall(() => new Promise((r) => setTimeout(r, worker.snapshotMs)));
+  baselineRounds.push(base);
+  await cancelWindow(worker);
+  await cancelWindow(base);
+  await engine.readModelCaughtUp();
+  await new Promise((r) => setTimeout(r, 500));
+}
+// The figures read: the round whose longest section beyond the machine's own is the median.
+const inWorker = medianRound(inWorkerRounds, (r) => beyondFloor(r.loop, r.floor).maxMs);
+const baseline = medianRound(baselineRounds, (r) => beyondFloor(r.loop, r.floor).maxMs);
 const onLoop = await stall(async () => {
   // The engine's way before: the live kernel serialized on the event loop, written as one row.
   const seq = engine.kernel.inputCount;
@@ -289,7 +338,11 @@ await engine.readModelCaughtUp();
 await new Promise((r) => setTimeout(r, 500));
 const quiet = await alone(() => engine.saveSnapshot());
 const quietBaseline = await alone(() => new Promise((r) => setTimeout(r, quiet.ms)));
-for (const [name, r] of [['none (baseline)', baseline], ['worker, in parts', inWorker], ['on the loop, one row', onLoop]] as const) {
+const stallRows: [string, StallResult][] = [
+  ...inWorkerRounds.flatMap((w, i): [string, StallResult][] => [[`none (baseline), r${i + 1}`, baselineRounds[i]!], [`worker, in parts, r${i + 1}`, w]]),
+  ['on the loop, one row', onLoop],
+];
+for (const [name, r] of stallRows) {
   console.error(
     `snapshot ${name} with ${r.resting} resting: ${r.snapshotMs.toFixed(0)} ms, loop delay max ${r.loopDelayMaxMs.toFixed(1)} ms (own ${r.loop.ownMaxMs.toFixed(1)} ms, on-CPU ${r.loop.cpuMaxMs.toFixed(1)} ms), request max ${r.requests.max.toFixed(1)} ms`,
   );
@@ -323,32 +376,37 @@ console.log(
   `main-thread CPU per request (server and generator): orders ${o.cpuUsPerRequest.toFixed(0)} µs, bare ${b.cpuUsPerRequest.toFixed(0)} µs; bare's as a share of orders' ${((100 * b.cpuUsPerRequest) / o.cpuUsPerRequest).toFixed(0)} % (the throughput share a saturated thread would give, whatever the machine's load)`,
 );
 console.log(`\nopen loop at ${RATE} requests/s for ${PACED_SECONDS} s; latency from the scheduled send; generator in this process, then in a child process`);
-console.log(`${'target'.padEnd(18)}${'generator'.padStart(11)}${'p50 ms'.padStart(10)}${'p90 ms'.padStart(10)}${'p99 ms'.padStart(10)}${'max ms'.padStart(10)}${'errors'.padStart(8)}`);
-for (const [where, results] of [['same', pacedResults], ['child', pacedChildResults]] as const) {
+console.log(`${'target'.padEnd(18)}${'generator'.padStart(13)}${'p50 ms'.padStart(10)}${'p90 ms'.padStart(10)}${'p99 ms'.padStart(10)}${'max ms'.padStart(10)}${'errors'.padStart(8)}`);
+const pacedRows: [string, Record<string, PacedResult>][] = [
+  ['same', pacedResults],
+  ...Array.from({ length: PACED_ROUNDS }, (_, i): [string, Record<string, PacedResult>] => [`child r${i + 1}`, Object.fromEntries(targets.map((t) => [t.name, pacedChildRounds[t.name]![i]!]))]),
+  ['child median', pacedChildResults],
+];
+for (const [where, results] of pacedRows) {
   for (const [name, r] of Object.entries(results)) {
-    console.log(`${name.padEnd(18)}${where.padStart(11)}${r.p50.toFixed(3).padStart(10)}${r.p90.toFixed(3).padStart(10)}${r.p99.toFixed(3).padStart(10)}${r.max.toFixed(3).padStart(10)}${String(r.errors).padStart(8)}`);
+    console.log(`${name.padEnd(18)}${where.padStart(13)}${r.p50.toFixed(3).padStart(10)}${r.p90.toFixed(3).padStart(10)}${r.p99.toFixed(3).padStart(10)}${r.max.toFixed(3).padStart(10)}${String(r.errors).padStart(8)}`);
   }
 }
 console.log(
-  `orders p99 at ${RATE}/s: ${pacedChildResults['POST /api/orders']!.p99.toFixed(2)} ms with the generator in a child process, ${pacedResults['POST /api/orders']!.p99.toFixed(2)} ms in this process (goal ≤ 5 ms)`,
+  `orders p99 at ${RATE}/s: ${pacedChildResults['POST /api/orders']!.p99.toFixed(2)} ms with the generator in a child process (median of ${PACED_ROUNDS} rounds, ${range(pacedChildRounds['POST /api/orders']!.map((r) => r.p99), 2)}; the bare route's ${pacedChildResults['POST /bare']!.p99.toFixed(2)} ms, ${range(pacedChildRounds['POST /bare']!.map((r) => r.p99), 2)}), ${pacedResults['POST /api/orders']!.p99.toFixed(2)} ms in this process (goal ≤ 5 ms)`,
 );
 console.log(
   `the disk's floor for a durable answer: ${disk.syncs} fdatasyncs of 4 KiB appends back to back over ${PACED_SECONDS} s, p50 ${disk.p50.toFixed(3)} ms, p99 ${disk.p99.toFixed(3)} ms, max ${disk.max.toFixed(3)} ms (an order's answer waits for the sync in flight, then its own)`,
 );
-console.log(`\nsnapshot with ${inWorker.resting.toLocaleString('en')} resting orders, ${STALL_RATE} orders/s meanwhile`);
+console.log(`\nsnapshot with ${inWorkerRounds[0]!.resting.toLocaleString('en')} resting orders, ${STALL_RATE} orders/s meanwhile (each round's orders canceled after it); ${STALL_ROUNDS} rounds of a worker's snapshot and a baseline window, the median ones marked *`);
 console.log('loop max: wall gap between 1 ms ticks; own max: the main thread\'s longest section, running or blocked (the gap less its wait for a CPU, whatever the machine\'s load); on-CPU max: its CPU time between ticks (±4 ms: the kernel adds it per scheduler tick); main CPU: its CPU time over the snapshot');
 console.log(
-  `${'snapshot'.padEnd(24)}${'took ms'.padStart(10)}${'loop max ms'.padStart(13)}${'own max ms'.padStart(12)}${'> 5 ms'.padStart(8)}${'on-CPU max ms'.padStart(15)}${'> 5 ms'.padStart(8)}${'main CPU ms'.padStart(13)}${'ELU'.padStart(7)}${'req p99 ms'.padStart(12)}${'req max ms'.padStart(12)}`,
+  `${'snapshot'.padEnd(26)}${'resting'.padStart(9)}${'took ms'.padStart(10)}${'loop max ms'.padStart(13)}${'own max ms'.padStart(12)}${'> 5 ms'.padStart(8)}${'on-CPU max ms'.padStart(15)}${'> 5 ms'.padStart(8)}${'main CPU ms'.padStart(13)}${'ELU'.padStart(7)}${'req p99 ms'.padStart(12)}${'req max ms'.padStart(12)}`,
 );
-for (const [name, r] of [['none (baseline)', baseline], ['worker, in parts', inWorker], ['on the loop, one row', onLoop]] as const) {
+for (const [name, r] of stallRows) {
   console.log(
-    `${name.padEnd(24)}${r.snapshotMs.toFixed(0).padStart(10)}${r.loopDelayMaxMs.toFixed(1).padStart(13)}${r.loop.ownMaxMs.toFixed(1).padStart(12)}${String(r.loop.ownOver5ms).padStart(8)}${r.loop.cpuMaxMs.toFixed(1).padStart(15)}${String(r.loop.cpuOver5ms).padStart(8)}${r.loop.cpuMs.toFixed(0).padStart(13)}${r.loop.elu.toFixed(2).padStart(7)}${r.requests.p99.toFixed(1).padStart(12)}${r.requests.max.toFixed(1).padStart(12)}`,
+    `${(r === inWorker || r === baseline ? `${name} *` : name).padEnd(26)}${r.resting.toLocaleString('en').padStart(9)}${r.snapshotMs.toFixed(0).padStart(10)}${r.loopDelayMaxMs.toFixed(1).padStart(13)}${r.loop.ownMaxMs.toFixed(1).padStart(12)}${String(r.loop.ownOver5ms).padStart(8)}${r.loop.cpuMaxMs.toFixed(1).padStart(15)}${String(r.loop.cpuOver5ms).padStart(8)}${r.loop.cpuMs.toFixed(0).padStart(13)}${r.loop.elu.toFixed(2).padStart(7)}${r.requests.p99.toFixed(1).padStart(12)}${r.requests.max.toFixed(1).padStart(12)}`,
   );
 }
 const floorRow = (name: string, l: LoopStalls) =>
-  console.log(`${name.padEnd(24)}${''.padStart(10)}${l.wallMaxMs.toFixed(1).padStart(13)}${l.ownMaxMs.toFixed(1).padStart(12)}${String(l.ownOver5ms).padStart(8)}${l.cpuMaxMs.toFixed(1).padStart(15)}${String(l.cpuOver5ms).padStart(8)}${l.cpuMs.toFixed(0).padStart(13)}${l.elu.toFixed(2).padStart(7)}`);
-floorRow('idle process, worker', inWorker.floor);
-floorRow('idle process, baseline', baseline.floor);
+  console.log(`${name.padEnd(26)}${''.padStart(19)}${l.wallMaxMs.toFixed(1).padStart(13)}${l.ownMaxMs.toFixed(1).padStart(12)}${String(l.ownOver5ms).padStart(8)}${l.cpuMaxMs.toFixed(1).padStart(15)}${String(l.cpuOver5ms).padStart(8)}${l.cpuMs.toFixed(0).padStart(13)}${l.elu.toFixed(2).padStart(7)}`);
+floorRow('idle process, worker *', inWorker.floor);
+floorRow('idle process, baseline *', baseline.floor);
 const beyond = (r: StallResult) => Math.max(0, r.loopDelayMaxMs - baseline.loopDelayMaxMs).toFixed(1);
 console.log(`longest loop stall beyond the machine's own (baseline), wall: worker ${beyond(inWorker)} ms, on the loop ${beyond(onLoop)} ms`);
 console.log(
@@ -356,12 +414,14 @@ console.log(
 );
 const workerBeyond = beyondFloor(inWorker.loop, inWorker.floor);
 const baselineBeyond = beyondFloor(baseline.loop, baseline.floor);
+const roundsBeyond = (rs: readonly StallResult[]) => rs.map((r) => beyondFloor(r.loop, r.floor));
+const listBeyond = (rs: readonly StallResult[]) => roundsBeyond(rs).map((b) => `${b.maxMs.toFixed(1)} (${b.over5ms})`).join(', ');
 const quietBeyond = beyondFloor(quiet.loop, quiet.floor);
 console.log(
-  `the same, less the idle process's stalls at the same moments (loop-stall.ts, beyondFloor): worker ${workerBeyond.maxMs.toFixed(1)} ms (${workerBeyond.over5ms} over 5 ms), baseline ${baselineBeyond.maxMs.toFixed(1)} ms (${baselineBeyond.over5ms}), worker with no requests ${quietBeyond.maxMs.toFixed(1)} ms (${quietBeyond.over5ms})`,
+  `the same, less the idle process's stalls at the same moments (loop-stall.ts, beyondFloor), the median round's: worker ${workerBeyond.maxMs.toFixed(1)} ms (${workerBeyond.over5ms} over 5 ms; rounds ${listBeyond(inWorkerRounds)}), baseline ${baselineBeyond.maxMs.toFixed(1)} ms (${baselineBeyond.over5ms}; rounds ${listBeyond(baselineRounds)}), worker with no requests ${quietBeyond.maxMs.toFixed(1)} ms (${quietBeyond.over5ms})`,
 );
 console.log(
-  `longest synchronous section on the main thread (on-CPU, ±4 ms): worker ${inWorker.loop.cpuMaxMs.toFixed(1)} ms, baseline ${baseline.loop.cpuMaxMs.toFixed(1)} ms, on the loop ${onLoop.loop.cpuMaxMs.toFixed(1)} ms; main-thread CPU spent by the worker's snapshot ${(inWorker.loop.cpuMs - baseline.loop.cpuMs).toFixed(0)} ms`,
+  `longest synchronous section on the main thread (on-CPU, ±4 ms): worker ${inWorker.loop.cpuMaxMs.toFixed(1)} ms, baseline ${baseline.loop.cpuMaxMs.toFixed(1)} ms, on the loop ${onLoop.loop.cpuMaxMs.toFixed(1)} ms; main-thread CPU spent by the worker's snapshot ${(inWorker.loop.cpuMs - baselineRounds[inWorkerRounds.indexOf(inWorker)]!.loop.cpuMs).toFixed(0)} ms (against its round's baseline)`,
 );
 console.log(
   `worker snapshot with no requests (${quiet.ms.toFixed(0)} ms): main thread's longest section ${quiet.loop.ownMaxMs.toFixed(1)} ms own time (${quiet.loop.ownOver5ms} over 5 ms; idle for as long: ${quietBaseline.loop.ownMaxMs.toFixed(1)} ms; an idle process over each: ${quiet.floor.ownMaxMs.toFixed(1)} and ${quietBaseline.floor.ownMaxMs.toFixed(1)} ms), on-CPU ${quiet.loop.cpuMaxMs.toFixed(1)} ms (${quiet.loop.cpuOver5ms} over 5 ms; idle: ${quietBaseline.loop.cpuMaxMs.toFixed(1)} ms), its CPU ${quiet.loop.cpuMs.toFixed(0)} ms against ${quietBaseline.loop.cpuMs.toFixed(0)} ms idle (goal: ≤ 5 ms)`,
@@ -369,10 +429,10 @@ console.log(
 console.log(`open orders resting after the run: ${openCount} (expected ${expectedOpen})`);
 
 const env = { node: process.version, fastify: bare.version, cpus: cpus().length, cpu: cpus()[0]?.model, platform: `${platform()} ${release()}` };
-const config = { rounds: ROUNDS, requests: REQUESTS, concurrency: CONCURRENCY, warmup: WARMUP, until: UNTIL, rate: RATE, pacedSeconds: PACED_SECONDS, resting: RESTING };
+const config = { rounds: ROUNDS, requests: REQUESTS, concurrency: CONCURRENCY, warmup: WARMUP, until: UNTIL, rate: RATE, pacedSeconds: PACED_SECONDS, pacedRounds: PACED_ROUNDS, resting: RESTING, stallRounds: STALL_ROUNDS };
 const measured = 'POST /api/orders (durable engine, SQLite synchronous=FULL, resting LIMIT orders) vs a bare Fastify POST route; same process, keep-alive loopback HTTP; latency in ms';
-const snapshotStall = { baseline: { ...baseline, requests: undefined, requestP99: baseline.requests.p99, requestMax: baseline.requests.max }, inWorker: { ...inWorker, requests: undefined, requestP99: inWorker.requests.p99, requestMax: inWorker.requests.max }, onLoop: { ...onLoop, requests: undefined, requestP99: onLoop.requests.p99, requestMax: onLoop.requests.max }, withoutRequests: { worker: quiet, idle: quietBaseline }, beyondFloor: { worker: workerBeyond, baseline: baselineBeyond, workerWithoutRequests: quietBeyond } };
-const results = { measured, at: new Date().toISOString(), env, config, summary, ratios, paced: pacedResults, pacedFromChild: pacedChildResults, diskSyncFloor: disk, snapshotStall, openOrders: { actual: openCount, expected: expectedOpen }, rounds };
+const snapshotStall = { baseline: { ...baseline, requests: undefined, requestP99: baseline.requests.p99, requestMax: baseline.requests.max }, inWorker: { ...inWorker, requests: undefined, requestP99: inWorker.requests.p99, requestMax: inWorker.requests.max }, onLoop: { ...onLoop, requests: undefined, requestP99: onLoop.requests.p99, requestMax: onLoop.requests.max }, withoutRequests: { worker: quiet, idle: quietBaseline }, beyondFloor: { worker: workerBeyond, baseline: baselineBeyond, workerWithoutRequests: quietBeyond }, rounds: inWorkerRounds.map((w, i) => ({ resting: w.resting, snapshotMs: w.snapshotMs, workerBeyond: beyondFloor(w.loop, w.floor), baselineBeyond: beyondFloor(baselineRounds[i]!.loop, baselineRounds[i]!.floor), workerRequestP99: w.requests.p99, baselineRequestP99: baselineRounds[i]!.requests.p99 })) };
+const results = { measured, at: new Date().toISOString(), env, config, summary, ratios, paced: pacedResults, pacedFromChild: pacedChildResults, pacedFromChildRounds: pacedChildRounds, diskSyncFloor: disk, snapshotStall, openOrders: { actual: openCount, expected: expectedOpen }, rounds };
 writeFileSync(OUT, `${JSON.stringify(results, null, 2)}\n`);
 console.log(`wrote ${OUT}`);
 
@@ -380,5 +440,5 @@ await bare.close();
 await service.close();
 await generator.close();
 await idleProcess.close();
-const failed = Object.values(summary).some((s) => s.errors > 0) || [...Object.values(pacedResults), ...Object.values(pacedChildResults)].some((r) => r.errors > 0) || inWorker.requests.errors + onLoop.requests.errors + baseline.requests.errors > 0 || openCount !== expectedOpen;
+const failed = Object.values(summary).some((s) => s.errors > 0) || [...Object.values(pacedResults), ...Object.values(pacedChildResults)].some((r) => r.errors > 0) || [...inWorkerRounds, ...baselineRounds, onLoop].some((r) => r.requests.errors > 0) || openCount !== expectedOpen;
 if (failed) process.exitCode = 1;
