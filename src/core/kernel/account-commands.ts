@@ -298,7 +298,7 @@ export function importAccount(core: KernelCore, input: ImportAccountInput): void
     } else if (placement === 'waiting') market.waiting.push(order);
     else market.conditionals.push(order);
   }
-  s.forgetIndexes();
+  s.rebuildIndexes();
   s.recomputeNextExpireTime();
   // Each open order's client id names it, as a placement registers it (the document's map, checked
   // to agree with the orders, may leave one out: the open orders are what holds a client id).

@@ -281,6 +281,7 @@ export function restoreInto(s: KernelState, snapshot: string): void {
   for (const [account, entries] of state.clientIds) s.clientIds.set(account, new Map(entries.filter(([, id]) => s.ordersById.has(id))));
   s.pending.push(...state.pending);
   for (const [id, seq] of state.positionSeqs ?? []) s.positionSeqs.set(id, seq);
+  s.rebuildIndexes();
   s.recomputeNextExpireTime();
 }
 

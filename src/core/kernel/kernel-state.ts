@@ -175,10 +175,12 @@ export class KernelState {
   /**
    * Per account and symbol, its orders in that market's lists (resting, waiting, conditional) and,
    * since the index was built, every order placed there; closed ones are dropped when the list is
-   * next read. Built on first use from the lists; `forgetIndexes` after orders enter the lists
-   * another way (an import).
+   * next read. Empty with the state; built again from the lists by `rebuildIndexes` once orders have
+   * entered them another way (a restore, an import), while every open order is in them. Never built
+   * in the middle of an input: an order may then be out of every list for a moment (the waiting list
+   * being drained, a stop triggering), and an index built then would miss it for good.
    */
-  private openIndex: Map<string, Map<string, Order[]>> | undefined;
+  private openIndex = new Map<string, Map<string, Order[]>>();
 
   /**
    * The account's open orders on `symbol` (what the lists of that market hold for it), in no
@@ -200,23 +202,21 @@ export class KernelState {
    * does), so that one walk does both (order-commands.ts `openOrderCountsOn`).
    */
   openIndexOn(accountId: string, symbol: string): Order[] | undefined {
-    return this.openIndexBuilt().get(accountId)?.get(symbol);
+    return this.openIndex.get(accountId)?.get(symbol);
   }
 
   /** A newly placed order (open or already closed). */
   trackPlaced(order: Order): void {
-    if (this.openIndex === undefined || !isOpenStatus(order.status)) return;
-    indexOpen(this.openIndex, order);
+    if (isOpenStatus(order.status)) indexOpen(this.openIndex, order);
   }
 
-  /** After orders entered `ordersById` or the markets' lists another way (an import): both indexes are rebuilt on next use. */
-  forgetIndexes(): void {
-    this.openIndex = undefined;
+  /**
+   * After orders entered `ordersById` or the markets' lists another way (a restore, an import), once
+   * every open order is in its market's lists: the open index is built from the lists now, the
+   * per-account one on its next use.
+   */
+  rebuildIndexes(): void {
     this.ordersIndex = undefined;
-  }
-
-  private openIndexBuilt(): Map<string, Map<string, Order[]>> {
-    if (this.openIndex !== undefined) return this.openIndex;
     const index = new Map<string, Map<string, Order[]>>();
     for (const market of this.markets.values()) {
       for (const list of [market.bids.all(), market.asks.all(), market.waiting, market.conditionals]) {
@@ -224,7 +224,6 @@ export class KernelState {
       }
     }
     this.openIndex = index;
-    return index;
   }
 
   /** Per account, its orders in the order of `ordersById`; built on first use, then kept by `addOrder`/`removeOrder`. */

@@ -145,10 +145,6 @@ export function placeOrder(core: KernelCore, input: PlaceOrderInput, internal: b
   };
   s.orderSeq += 1;
   s.addOrder(order);
-  // A futures arrival reads the account's open orders there (its reservation and the ones its fills
-  // re-size follow the position): the index is built now, before the order is in the market's lists,
-  // so that `trackPlaced` adds it once.
-  if (futures) s.openOrdersOn(input.account, input.symbol);
   const refusal = core.engine.arrive(order, market);
   if (refusal !== undefined) {
     s.removeLastOrder(order);
