@@ -161,8 +161,14 @@ export class MatchingEngine {
     this.fillCrossed(market, 'BUY');
     this.fillCrossed(market, 'SELL');
     if (market.waiting.length > 0 && this.usable(market)) {
-      const waiting = market.waiting.splice(0);
+      // One at a time, each taken out of the list only as its turn comes: the ones behind it stay in
+      // it, so that a fill ending an OCO list finds its waiting siblings (and a liquidation the
+      // account's waiting orders). An order that waits again goes back at the end, after this batch.
+      const waiting = market.waiting.slice();
       for (const order of waiting) {
+        const at = market.waiting[0] === order ? 0 : market.waiting.indexOf(order);
+        if (at < 0) continue; // ended meanwhile
+        market.waiting.splice(at, 1);
         if (!isOpenStatus(order.status)) continue;
         // It works on the book from now: prints stamped between its arrival (or trigger) and now, still
         // to come on a late tape, happened while it waited.
