@@ -904,7 +904,10 @@ export class Kernel {
 
   /** An EQUITY point for the account, or, while something it holds has no price, none until an input prices it or the wait is over (`sampleAwaiting`). */
   private sampleEquity(id: string): void {
-    const account = this.s.accountsById.get(id)!;
+    const account = this.s.accountsById.get(id);
+    // Named by an event of this input and closed by it since (an order released at the start of the
+    // input that closes its account): it has no equity left to sample.
+    if (account === undefined) return;
     const health = this.s.health.get(id)!;
     const equity = this.valuation(account, health);
     if (equity === undefined) return this.s.health.awaitPrice(id, true);
