@@ -55,7 +55,8 @@ export interface EngineContext {
   settlement(order: Order, market: Market): Settlement;
   /**
    * The account's open orders on `symbol`, in no particular order (the kernel's index: every open
-   * order in the market's lists, and no other). Read it at once; never keep or change it.
+   * order in the market's lists, and one taken out of them while it executes). Read it at once;
+   * never keep or change it.
    */
   openOrdersOn(account: string, symbol: string): readonly Order[];
   /** The stream a conditional order without its own `triggerSource` watches (the kernel's setting); absent: 'last'. */
