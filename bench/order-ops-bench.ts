@@ -4,8 +4,8 @@
  * of the same side, on the spot and the USD-M recording. The resting orders are 200 to an account
  * (Binance's MAX_NUM_ORDERS), as in the API bench's snapshot part. Each round places `ops` orders from
  * fresh accounts at the back of the level and cancels the `ops` earliest at its front (the far end of
- * the side's array), so every kernel keeps its count; the rounds alternate the two sizes, and each
- * figure is the median of the rounds. The peer is the same operation at the smaller size: a cost that
+ * the side's array), so every kernel keeps its count; each round runs both sizes (a first, untimed
+ * round warms the code), and each figure is the median of the rounds. The peer is the same operation at the smaller size: a cost that
  * does not grow with the orders resting reads about 1×. Beside them, an OCO pair of one more account
  * (a LIMIT_MAKER take-profit and a STOP_LOSS_LIMIT, far from the market) placed and both legs canceled:
  * an OCO leg's arrival and end look for its siblings.
