@@ -30,7 +30,7 @@
  * that load, as the kernel benches read theirs after warm-up passes, docs/adr/0054). The child's runs
  * are API_BENCH_PACED_ROUNDS (3) rounds, each running both targets and alternating which goes first;
  * the figures read are the medians across rounds, each round's printed beside them (a p99 of one
- * 3 s run is its 60th-longest request, which one collection or one preemption sets: docs/adr/0088).
+ * 3 s run is its 60th-longest request, which one collection or one preemption sets: docs/adr/0089).
  * A latency goal is the service's: a generator on the service's thread spends about a quarter of
  * that thread on its own sends and answer parsing (docs/adr/0038, "Latency at 2,000/s"), so at
  * 2,000/s part of what it measures is a queue it makes itself. The child's figure is the one the
@@ -43,10 +43,11 @@
  * engine, a snapshot taken (as the timer would have), then paced orders (API_BENCH_STALL_RATE,
  * 500/s) while a snapshot is taken, twice: as the engine takes one (rebuilt in a worker, written in
  * parts), and as it took one before (the live kernel serialized on the event loop, one row
- * written), the first two for API_BENCH_STALL_ROUNDS (3) rounds and the last once, each with the event loop's longest stall (gaps between the ticks of a 1 ms timer) in
- * wall time and in the main thread's own CPU time, its longest synchronous section whatever the
- * machine's load (loop-stall.ts), the main thread's CPU time and the requests' max latency over the
- * snapshot; as a baseline, the same load for as long without a snapshot; and, as the machine's own
+ * written), the first two for API_BENCH_STALL_ROUNDS (3) rounds and the last once, each with
+ * the event loop's longest stall (gaps between the ticks of a 1 ms timer) in wall time and in the
+ * main thread's own CPU time, its longest synchronous section whatever the machine's load
+ * (loop-stall.ts), the main thread's CPU time and the requests' max latency over the snapshot; as a
+ * baseline, the same load for as long without a snapshot; and, as the machine's own
  * floor, an idle child process watching its own loop over each window, with the main thread's
  * sections less that process's stalls at the same moments beside the raw figures (loop-stall.ts,
  * `beyondFloor`). The helper processes (the generator's child, the idle process) are forked once,
@@ -64,6 +65,7 @@ import { performance } from 'node:perf_hooks';
 import Fastify from 'fastify';
 import { SnapshotStore } from '../src/persistence/snapshot-store.js';
 import { ADMIN_KEY, startTestService } from '../src/test-kit/service-kit.js';
+import { median } from './bench-kit.js';
 import { paced, rank, run, startGeneratorProcess, type PacedResult, type RunResult, type TargetSpec } from './load-generator.js';
 import { beyondFloor, startIdleProcess, threadCpuMs, watchLoopStalls, type LoopStalls } from './loop-stall.js';
 
@@ -116,11 +118,6 @@ async function diskSyncFloor(seconds: number): Promise<{ readonly syncs: number;
   return { syncs: sorted.length, p50: rank(sorted, 0.5), p99: rank(sorted, 0.99), max: sorted[sorted.length - 1] ?? Number.NaN };
 }
 
-const median = (xs: readonly number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
 /** Each figure's median across rounds of one paced run (errors and requests sent summed). */
 const medianRun = (rs: readonly PacedResult[]): PacedResult => ({
   rps: median(rs.map((x) => x.rps)), p50: median(rs.map((x) => x.p50)), p90: median(rs.map((x) => x.p90)), p99: median(rs.map((x) => x.p99)), max: median(rs.map((x) => x.max)),
@@ -414,8 +411,7 @@ console.log(
 );
 const workerBeyond = beyondFloor(inWorker.loop, inWorker.floor);
 const baselineBeyond = beyondFloor(baseline.loop, baseline.floor);
-const roundsBeyond = (rs: readonly StallResult[]) => rs.map((r) => beyondFloor(r.loop, r.floor));
-const listBeyond = (rs: readonly StallResult[]) => roundsBeyond(rs).map((b) => `${b.maxMs.toFixed(1)} (${b.over5ms})`).join(', ');
+const listBeyond = (rs: readonly StallResult[]) => rs.map((r) => beyondFloor(r.loop, r.floor)).map((b) => `${b.maxMs.toFixed(1)} (${b.over5ms})`).join(', ');
 const quietBeyond = beyondFloor(quiet.loop, quiet.floor);
 console.log(
   `the same, less the idle process's stalls at the same moments (loop-stall.ts, beyondFloor), the median round's: worker ${workerBeyond.maxMs.toFixed(1)} ms (${workerBeyond.over5ms} over 5 ms; rounds ${listBeyond(inWorkerRounds)}), baseline ${baselineBeyond.maxMs.toFixed(1)} ms (${baselineBeyond.over5ms}; rounds ${listBeyond(baselineRounds)}), worker with no requests ${quietBeyond.maxMs.toFixed(1)} ms (${quietBeyond.over5ms})`,

@@ -38,6 +38,13 @@ export async function loadPair<T>(load: (root: string) => Promise<T>): Promise<{
   return newFirst ? { oldCode: second, newCode: first } : { oldCode: first, newCode: second };
 }
 
+/** The median of `xs` (the mean of the two middle values of an even count). */
+export const median = (xs: readonly number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+};
+
 /** CPU time of this process so far, in ms. */
 export function cpuMs(): number {
   const { user, system } = process.cpuUsage();

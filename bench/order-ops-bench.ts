@@ -14,7 +14,7 @@ import { Kernel } from '../src/core/kernel/kernel.js';
 import type { KernelInput } from '../src/core/kernel/inputs.js';
 import { readRecording, type Recording } from '../src/market-data/recording-reader.js';
 import { instrumentForRecording } from '../src/market-data/replay-session.js';
-import { cpuMs } from './bench-kit.js';
+import { cpuMs, median } from './bench-kit.js';
 
 const PER_ACCOUNT = 200;
 
@@ -37,8 +37,6 @@ interface Subject {
   /** OCO pairs placed so far. */
   pairs: number;
 }
-
-const median = (xs: readonly number[]) => [...xs].sort((a, b) => a - b)[(xs.length - 1) >> 1]!;
 
 /** A kernel on `recording`, its book synced and a minute of the recording applied, holding `resting` orders on one bid level. */
 function subject(recording: Recording, futures: boolean, resting: number): Subject {
