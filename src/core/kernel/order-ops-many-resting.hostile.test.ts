@@ -795,9 +795,9 @@ const spotOrder = (time: number, account: string, clientOrderId: string, side: '
 
 describe('OCO legs that waited for the book, after a restore or an import (the index is not built while the waiting list is being drained)', () => {
   // Three legs of group g wait for a book: a maker priced to take (it expires when the book comes),
-  // a bid and an ask. After a restore (or an import, which drops the index), the book comes: the
-  // maker expires first, and reading the index then builds it without the bid and the ask, still
-  // out of the lists. When the bid fills, the ask must end (OCO_SIBLING_FILLED) and never fill.
+  // a bid and an ask. After a restore (or an import), the book comes and the maker expires first. An
+  // index built from the lists at that moment, as it once was on its first read, lacked the bid and
+  // the ask, still out of them. When the bid fills, the ask must end (OCO_SIBLING_FILLED) and never fill.
   for (const between of ['restore', 'import'] as const) {
     it(`after ${between === 'restore' ? 'a snapshot restore' : 'an account import'}, the first fill of one leg still ends the other`, () => {
       const made = spotKernel({}, false);
