@@ -95,7 +95,7 @@ const ORDER_KEYS = [
   'id', 'clientOrderId', 'account', 'symbol', 'side', 'type', 'quantity', 'submittedAt', 'arrivesAt', 'arrivalSeq', 'status',
   'executedQty', 'cumulativeQuoteQty', 'locked', 'lockedAsset', 'queueAhead', 'updatedAt', 'leverage', 'reduceOnly', 'triggered',
 ] as const;
-const ORDER_OPTIONAL = ['price', 'quoteOrderQty', 'stopPrice', 'activationPrice', 'callbackRate', 'trailPeak', 'triggeredAt', 'ocoGroup', 'bracket', 'maxSlippage', 'triggerSource', 'expireTime', 'feeExact', 'feeCharged', 'activatedAt', 'workingTime'] as const;
+const ORDER_OPTIONAL = ['price', 'quoteOrderQty', 'stopPrice', 'activationPrice', 'callbackRate', 'trailPeak', 'triggeredAt', 'ocoGroup', 'bracket', 'maxSlippage', 'triggerSource', 'expireTime', 'feeExact', 'feeCharged', 'activatedAt', 'workingTime', 'imported'] as const;
 
 function order(v: unknown, path: string, maxLeverage: number): Order {
   const o = object(v, path, ORDER_KEYS, ORDER_OPTIONAL);
@@ -124,6 +124,7 @@ function order(v: unknown, path: string, maxLeverage: number): Order {
     submittedAt: integer(o.submittedAt, `${path}.submittedAt`),
     arrivesAt: integer(o.arrivesAt, `${path}.arrivesAt`),
     arrivalSeq: integer(o.arrivalSeq, `${path}.arrivalSeq`),
+    ...(o.imported !== undefined && flag(o.imported, `${path}.imported`) ? { imported: true as const } : {}),
     status: oneOf(o.status, `${path}.status`, ORDER_STATUSES),
     executedQty,
     cumulativeQuoteQty: amount(o.cumulativeQuoteQty, `${path}.cumulativeQuoteQty`, 0n),

@@ -338,6 +338,7 @@ export function withFeeState(o: Order): Order {
     submittedAt: o.submittedAt,
     arrivesAt: o.arrivesAt,
     arrivalSeq: o.arrivalSeq,
+    ...(o.imported === true ? { imported: true as const } : {}),
     status: o.status,
     executedQty: o.executedQty,
     cumulativeQuoteQty: o.cumulativeQuoteQty,

@@ -27,9 +27,10 @@
  * - fixed, older than ADR 0088: OCO legs drained together from the waiting list both acted (the
  *   drain took them all out of the list at once, so none was a sibling of the one executing); the
  *   drain now takes each out of the list as its turn comes;
- * - open, older than ADR 0088: an import ranks a triggered stop-limit behind a later plain order of
- *   the account at its price (both get the import's arrival; a conditional order then ranks last).
- *   Its test is `it.fails`: it turns red once that is fixed.
+ * - fixed, older than ADR 0088: an import ranked a triggered stop-limit behind a later plain order of
+ *   the account at its price (both got the import's arrival, and within one arrival a conditional
+ *   order ranked last); imported orders now carry `Order.imported` and rank by the ids the import
+ *   gives in the exporting engine's priority.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -853,10 +854,10 @@ describe('OCO legs drained together from the waiting list (each leaves the list 
   }
 });
 
-describe('account import and the priority of a triggered stop-limit over a later order (open defect, older than ADR 0088)', () => {
-  // Known defect, not fixed: the copy fills the plain order first. `it.fails` passes while it stands
-  // and fails once the import keeps the exporting engine's priority; then make it a plain `it`.
-  it.fails('the stop that rested first still fills first after export and import', () => {
+describe('account import and the priority of a triggered stop-limit over a later order (older than ADR 0088)', () => {
+  // Before `Order.imported`, the copy filled the plain order first: both got the import's arrival,
+  // and within one arrival a conditional order ranked last.
+  it('the stop that rested first still fills first after export and import', () => {
     const { kernel } = spotKernel();
     kernel.handle({ kind: 'order.place', time: T0, account: 'a', symbol: SPOT.symbol, side: 'BUY', type: 'STOP_LOSS_LIMIT', stopPrice: '60005.00', price: '60000.00', quantity: '0.010', clientOrderId: 'stop' });
     expect(lines(kernel.handle({ kind: 'trade', time: T0 + 1, symbol: SPOT.symbol, tradeId: 2, price: '60005.00', quantity: '0.001', buyerMaker: false }))).toEqual(['TRIGGERED stop']);
@@ -867,7 +868,39 @@ describe('account import and the priority of a triggered stop-limit over a later
     expect(lines(twin.handle(through))).toEqual(['FILL stop 10@60000']);
     const copy = spotKernel().kernel;
     copy.handle({ kind: 'account.import', time: T0 + 2, document: kernel.exportAccount('a')!, account: 'b' });
+    // The copy restored from its snapshot, and a third engine importing the copy's export (its
+    // orders marked imported): the same priority.
+    const restoredCopy = Kernel.restore({ instruments: [SPOT], equityIntervalMs: 0 }, copy.snapshot(), { rollback: false });
+    const third = spotKernel().kernel;
+    const again = copy.exportAccount('b')!;
+    expect((JSON.parse(again) as { orders: { imported?: boolean }[] }).orders.map((o) => o.imported)).toEqual([true, true]);
+    third.handle({ kind: 'account.import', time: T0 + 2, document: again, account: 'c' });
     expect(lines(copy.handle(through))).toEqual(['FILL stop 10@60000']);
+    expect(lines(restoredCopy.handle(through))).toEqual(['FILL stop 10@60000']);
+    expect(lines(third.handle(through))).toEqual(['FILL stop 10@60000']);
+  });
+
+  it('a stop-limit triggered in the input a plain order arrives in still ranks behind it', () => {
+    // The rule imports no longer fall under: within one input, the orders it brings are on the book
+    // before the prints it carries trigger anything.
+    // Both placed at T0, the stop first (its id is the lower), both arriving at T0 + 5; the print at
+    // T0 + 6 releases both, then triggers the stop.
+    const { kernel } = spotKernel({ latencyMs: 5 });
+    kernel.handle({ kind: 'order.place', time: T0, account: 'a', symbol: SPOT.symbol, side: 'BUY', type: 'STOP_LOSS_LIMIT', stopPrice: '60005.00', price: '60000.00', quantity: '0.010', clientOrderId: 'stop' });
+    kernel.handle(spotOrder(T0, 'a', 'plain', 'BUY', 'LIMIT', '60000.00', '0.010'));
+    expect(lines(kernel.handle({ kind: 'trade', time: T0 + 6, symbol: SPOT.symbol, tradeId: 2, price: '60005.00', quantity: '0.001', buyerMaker: false }))).toEqual(['NEW stop', 'NEW plain', 'TRIGGERED stop']);
+    expect(lines(kernel.handle({ kind: 'trade', time: T0 + 7, symbol: SPOT.symbol, tradeId: 3, price: '59990.00', quantity: '0.010', buyerMaker: true }))).toEqual(['FILL plain 10@60000']);
+  });
+
+  it('a document whose order gives imported as anything but true or false is refused, and changes nothing', () => {
+    const { kernel } = spotKernel();
+    kernel.handle(spotOrder(T0, 'a', 'plain', 'BUY', 'LIMIT', '60000.00', '0.010'));
+    const document = JSON.parse(kernel.exportAccount('a')!) as { orders: object[] };
+    const copy = spotKernel().kernel;
+    const events = copy.handle({ kind: 'account.import', time: T0 + 2, document: JSON.stringify({ ...document, orders: [{ ...document.orders[0], imported: 'yes' }] }), account: 'b' });
+    expect(events.map((e) => e.type)).toEqual(['ACCOUNT_REJECTED']);
+    expect(JSON.stringify(events[0])).toContain('orders[0].imported: must be true or false');
+    expect(copy.exportAccount('b')).toBeUndefined();
   });
 });
 

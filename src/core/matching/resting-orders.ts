@@ -177,16 +177,22 @@ export class RestingOrders {
  * Time priority between two orders at one price: negative when `a` comes first. Earlier
  * `arrivalSeq` first; within one input an order placed as it stands before a conditional one (a
  * conditional order's arrivalSeq is the input that triggered it, and an input triggers only after
- * the orders it brings — latency releases, placements — are on the book); then the id as a number
- * (several orders arrive within one input: latency releases, an OCO list, bracket exits, an import;
- * their ids, given in arrival order, rank them; ids are decimal without leading zeros).
+ * the orders it brings — latency releases, placements — are on the book), except orders an import
+ * brought (`Order.imported`: the import triggered none of them); then the id as a number (several
+ * orders arrive within one input: latency releases, an OCO list, bracket exits, an import; their
+ * ids, given in arrival order, rank them; ids are decimal without leading zeros).
  */
 export function compareArrival(a: Readonly<Order>, b: Readonly<Order>): number {
   if (a.arrivalSeq !== b.arrivalSeq) return a.arrivalSeq - b.arrivalSeq;
-  const ca = isConditional(a.type);
-  if (ca !== isConditional(b.type)) return ca ? 1 : -1;
+  const ca = triggeredInArrival(a);
+  if (ca !== triggeredInArrival(b)) return ca ? 1 : -1;
   const ia = a.id;
   const ib = b.id;
   if (ia.length !== ib.length) return ia.length - ib.length;
   return ia < ib ? -1 : ia > ib ? 1 : 0;
+}
+
+/** Whether the order's `arrivalSeq` is that of the input that triggered it. */
+function triggeredInArrival(o: Readonly<Order>): boolean {
+  return o.imported !== true && isConditional(o.type);
 }

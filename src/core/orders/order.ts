@@ -73,6 +73,12 @@ export interface Order {
    * their ids rank them (RestingOrders).
    */
   arrivalSeq: number;
+  /**
+   * Set on an order an account import brought in: its `arrivalSeq` is the import's, and among the
+   * import's orders its id ranks it, triggered or not (the import gives ids in the exporting
+   * engine's priority; none of them was triggered by the import). Absent on every other order.
+   */
+  readonly imported?: true;
   status: OrderStatus;
   executedQty: Fixed;
   cumulativeQuoteQty: Fixed;
