@@ -140,14 +140,14 @@ if (only.has('orders')) {
   const ops = 1_000;
   const rows = orderOpsBench({ spot: RECORDING, usdm: USDM_RECORDING }, sizes, ops, quick ? 3 : 5);
   results.orderOps = { sizes, ops, rows };
-  console.log(`6. Order operations beside resting orders (${n(sizes[0])} and ${n(sizes[1])} LIMIT orders on one bid level; CPU µs per operation, median of ${quick ? 3 : 5} rounds of ${n(ops)} placements, ${n(ops)} cancels of the earliest and ${n(ops / 4)} OCO pairs)\n`);
+  console.log(`6. Order operations beside resting orders (${n(sizes[0])} and ${n(sizes[1])} LIMIT orders on one bid level; CPU µs per operation, median of ${quick ? 3 : 5} rounds of ${n(ops)} placements, ${n(ops)} cancels of the earliest, ${n(ops / 4)} OCO pairs and ${n(ops / 20)} resets of an account with 10 orders there)\n`);
   console.log(table(
-    ['market', 'resting', 'placement µs', 'cancel µs', 'OCO pair placed and canceled µs'],
-    rows.map((r) => [r.market, n(r.resting), r.placeUs.toFixed(1), r.cancelUs.toFixed(1), r.ocoPairUs.toFixed(1)]),
+    ['market', 'resting', 'placement µs', 'cancel µs', 'OCO pair placed and canceled µs', 'account reset, 10 orders µs'],
+    rows.map((r) => [r.market, n(r.resting), r.placeUs.toFixed(1), r.cancelUs.toFixed(1), r.ocoPairUs.toFixed(1), r.resetUs.toFixed(1)]),
   ));
   for (const market of ['spot', 'USD-M']) {
     const [small, large] = rows.filter((r) => r.market === market) as [typeof rows[number], typeof rows[number]];
-    console.log(`${market}: at ${n(large.resting)} resting, a placement costs ${(large.placeUs / small.placeUs).toFixed(2)}×, a cancel ${(large.cancelUs / small.cancelUs).toFixed(2)}× and an OCO pair ${(large.ocoPairUs / small.ocoPairUs).toFixed(2)}× what they cost at ${n(small.resting)}`);
+    console.log(`${market}: at ${n(large.resting)} resting, a placement costs ${(large.placeUs / small.placeUs).toFixed(2)}×, a cancel ${(large.cancelUs / small.cancelUs).toFixed(2)}×, an OCO pair ${(large.ocoPairUs / small.ocoPairUs).toFixed(2)}× and a reset ${(large.resetUs / small.resetUs).toFixed(2)}× what they cost at ${n(small.resting)}`);
   }
   console.log('');
 }

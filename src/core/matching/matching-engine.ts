@@ -263,12 +263,29 @@ export class MatchingEngine {
     }
   }
 
-  /** Cancels every open order of an account on this market (liquidation, halts). */
+  /**
+   * Cancels every open order of an account on this market (liquidation, halts, an account's end),
+   * earliest arrival first; orders of one arrival in the order of the market's lists (bids, asks,
+   * waiting, conditional). Found through the kernel's index of the account's orders, not a walk of
+   * every order on the market (ADR 0088).
+   */
   cancelAll(market: Market, account: string, reason: string): void {
-    const open = [...market.bids.all(), ...market.asks.all(), ...market.waiting, ...market.conditionals].filter(
-      (o) => o.account === account && isOpenStatus(o.status),
-    );
+    const open = inListOrder(this.listed(account, market, isOpenStatusOf), market, CANCEL_ALL_LISTS);
     for (const order of open.sort((a, b) => a.arrivalSeq - b.arrivalSeq)) this.cancel(order, market, reason);
+  }
+
+  /**
+   * The account's open orders on the market that `keep` keeps, each still in one of the market's
+   * lists (not one taken out while it executes), with the list: from the kernel's index.
+   */
+  private listed(account: string, market: Market, keep: (o: Order) => boolean): Listed[] {
+    const out: Listed[] = [];
+    for (const order of this.ctx.openOrdersOn(account, market.instrument.symbol)) {
+      if (!isOpenStatus(order.status) || !keep(order)) continue;
+      const list = listHolding(order, market);
+      if (list !== undefined) out.push({ order, list });
+    }
+    return out;
   }
 
   /** Whether an arriving or triggered order may execute on the book now: synced, and not stale. */
@@ -636,30 +653,11 @@ export class MatchingEngine {
    */
   private ocoSiblings(order: Order, market: Market): Order[] {
     if (order.ocoGroup === undefined || order.bracket !== undefined) return [];
-    // The account's own open orders there, each still in one of the market's lists (not one taken out
-    // while it executes), rather than a walk of every order on the market.
-    const siblings = this.ctx.openOrdersOn(order.account, market.instrument.symbol).filter(
-      (o) =>
-        o !== order && o.ocoGroup === order.ocoGroup && o.bracket === undefined && isOpenStatus(o.status) &&
-        (isConditional(o.type) ? !o.triggered : o.executedQty === 0n) &&
-        (market.resting(o.side).has(o) || market.conditionals.includes(o) || market.waiting.includes(o)),
+    const siblings = this.listed(order.account, market, (o) =>
+      o !== order && o.ocoGroup === order.ocoGroup && o.bracket === undefined && (isConditional(o.type) ? !o.triggered : o.executedQty === 0n),
     );
-    if (siblings.length < 2) return siblings;
-    // Several: in the order of the market's lists (conditional, bids, asks, waiting), each list's own, as their events come.
-    const lists = [market.conditionals, market.bids.all(), market.asks.all(), market.waiting];
-    const rank = new Map<Order, number>();
-    for (const o of siblings) {
-      let offset = 0;
-      for (const list of lists) {
-        const i = list.indexOf(o);
-        if (i >= 0) {
-          rank.set(o, offset + i);
-          break;
-        }
-        offset += list.length;
-      }
-    }
-    return siblings.sort((a, b) => rank.get(a)! - rank.get(b)!);
+    // In the order of the market's lists (conditional, bids, asks, waiting), each list's own, as their events come.
+    return inListOrder(siblings, market, OCO_SIBLING_LISTS);
   }
 
   /** The order acted (triggered, or first filled): its waiting siblings are cancelled, their shared reservation passed to it. */
@@ -721,6 +719,45 @@ export class MatchingEngine {
  * Event time from which a conditional order watches the tape: its arrival, or for a trailing stop with
  * an activation price, once activated, the activation (a price before it found the stop not yet active).
  */
+/** The market's lists an open order can be in. */
+type ListName = 'bids' | 'asks' | 'waiting' | 'conditionals';
+
+/** An open order and the market's list that holds it. */
+interface Listed {
+  readonly order: Order;
+  readonly list: ListName;
+}
+
+const CANCEL_ALL_LISTS: readonly ListName[] = ['bids', 'asks', 'waiting', 'conditionals'];
+const OCO_SIBLING_LISTS: readonly ListName[] = ['conditionals', 'bids', 'asks', 'waiting'];
+
+const isOpenStatusOf = (o: Order): boolean => isOpenStatus(o.status);
+
+/** Which of the market's lists holds `order`; undefined when none does (it is executing). */
+function listHolding(order: Order, market: Market): ListName | undefined {
+  if (market.resting(order.side).has(order)) return order.side === 'BUY' ? 'bids' : 'asks';
+  if (market.conditionals.includes(order)) return 'conditionals';
+  if (market.waiting.includes(order)) return 'waiting';
+  return undefined;
+}
+
+/**
+ * The orders as the market's lists give them, the lists taken in `lists`' order: a side's orders in
+ * its priority (compared, not looked up among every order resting there), the waiting and
+ * conditional lists' orders as they stand in them.
+ */
+function inListOrder(listed: Listed[], market: Market, lists: readonly ListName[]): Order[] {
+  if (listed.length < 2) return listed.map((l) => l.order);
+  const place = (l: Listed): number => (l.list === 'waiting' ? market.waiting.indexOf(l.order) : l.list === 'conditionals' ? market.conditionals.indexOf(l.order) : 0);
+  const keyed = listed.map((l) => ({ ...l, rank: lists.indexOf(l.list), at: place(l) }));
+  keyed.sort((a, b) => {
+    if (a.rank !== b.rank) return a.rank - b.rank;
+    if (a.list === 'bids' || a.list === 'asks') return a.order === b.order ? 0 : market.resting(a.order.side).before(a.order, b.order) ? -1 : 1;
+    return a.at - b.at;
+  });
+  return keyed.map((k) => k.order);
+}
+
 function triggerActiveSince(order: Order): number {
   const since = workingSince(order);
   return order.activatedAt !== undefined && order.activatedAt > since ? order.activatedAt : since;

@@ -140,8 +140,8 @@ export class RestingOrders {
     return out;
   }
 
-  /** True when `a` comes before `b` in priority. */
-  private before(a: Order, b: Order): boolean {
+  /** True when `a` comes before `b` in priority (both resting on this side, or about to). */
+  before(a: Order, b: Order): boolean {
     const pa = a.price!;
     const pb = b.price!;
     if (pa !== pb) return this.side === 'BUY' ? pa > pb : pa < pb;
