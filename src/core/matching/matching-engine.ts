@@ -749,7 +749,7 @@ function listHolding(order: Order, market: Market): ListName | undefined {
 function inListOrder(listed: Listed[], market: Market, lists: readonly ListName[]): Order[] {
   if (listed.length < 2) return listed.map((l) => l.order);
   const place = (l: Listed): number => (l.list === 'waiting' ? market.waiting.indexOf(l.order) : l.list === 'conditionals' ? market.conditionals.indexOf(l.order) : 0);
-  const keyed = listed.map((l) => ({ ...l, rank: lists.indexOf(l.list), at: place(l) }));
+  const keyed = listed.map((l) => ({ order: l.order, list: l.list, rank: lists.indexOf(l.list), at: place(l) }));
   keyed.sort((a, b) => {
     if (a.rank !== b.rank) return a.rank - b.rank;
     if (a.list === 'bids' || a.list === 'asks') return a.order === b.order ? 0 : market.resting(a.order.side).before(a.order, b.order) ? -1 : 1;
