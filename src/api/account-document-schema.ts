@@ -103,6 +103,7 @@ const OrderState = Type.Object(
     submittedAt: Time,
     arrivesAt: Time,
     arrivalSeq: Count,
+    imported: Type.Optional(Type.Boolean({ description: 'brought by an account import, placed as it stood or already triggered: ranks among that import\'s orders by its id' })),
     status: Type.Union(ORDER_STATUSES.map((s) => Type.Literal(s))),
     executedQty: NonNegative,
     cumulativeQuoteQty: NonNegative,

@@ -275,10 +275,12 @@ export function importAccount(core: KernelCore, input: ImportAccountInput): void
   // Orders get ids of this engine, given in their priority among themselves (a stop-limit's
   // arrivalSeq is its trigger's, so the exported id order is not that priority); open ones rejoin
   // the back of their queue, in that priority (`imported`: their ids rank them, triggered or not).
+  // A conditional order not yet triggered gets its rank at its trigger here, as any other does.
   const newIds = new Map<string, string>();
   for (const exported of [...document.orders].sort(compareArrival)) {
     s.orderSeq += 1;
-    const order: Order = { ...withFeeState({ ...exported, imported: true }), id: String(s.orderSeq), account: id, arrivalSeq: s.sequence };
+    const ranked = !isConditional(exported.type) || exported.triggered;
+    const order: Order = { ...withFeeState(exported, ranked), id: String(s.orderSeq), account: id, arrivalSeq: s.sequence };
     newIds.set(exported.id, order.id);
     s.ordersById.set(order.id, order);
     const market = s.markets.get(order.symbol);

@@ -322,8 +322,9 @@ export function healthFromSnapshot(h: HealthSnapshot): HealthState {
  * otherwise come last, so a restored kernel would serialize its state differently from one that
  * never restored. Snapshots and documents written before the fee model kept no fee state: such an
  * order starts its rounding afresh (its reservation still covers its remainder's fees).
+ * `imported`: whether the copy carries `Order.imported` (default: as `o` does; an import decides it).
  */
-export function withFeeState(o: Order): Order {
+export function withFeeState(o: Order, imported: boolean = o.imported === true): Order {
   const stored = o as Order & { feeExact?: bigint; feeCharged?: bigint };
   return {
     id: o.id,
@@ -338,7 +339,7 @@ export function withFeeState(o: Order): Order {
     submittedAt: o.submittedAt,
     arrivesAt: o.arrivesAt,
     arrivalSeq: o.arrivalSeq,
-    ...(o.imported === true ? { imported: true as const } : {}),
+    ...(imported ? { imported: true as const } : {}),
     status: o.status,
     executedQty: o.executedQty,
     cumulativeQuoteQty: o.cumulativeQuoteQty,

@@ -74,9 +74,11 @@ export interface Order {
    */
   arrivalSeq: number;
   /**
-   * Set on an order an account import brought in: its `arrivalSeq` is the import's, and among the
-   * import's orders its id ranks it, triggered or not (the import gives ids in the exporting
-   * engine's priority; none of them was triggered by the import). Absent on every other order.
+   * Set on an order an account import brought in placed as it stands or already triggered: its
+   * `arrivalSeq` is the import's, and among the import's orders its id ranks it, triggered or not
+   * (the import gives ids in the exporting engine's priority; none of them was triggered by the
+   * import). Absent on every other order, a conditional one the import brought untriggered included:
+   * its trigger gives it its rank, as any other's.
    */
   readonly imported?: true;
   status: OrderStatus;
