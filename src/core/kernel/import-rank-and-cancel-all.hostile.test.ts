@@ -21,6 +21,7 @@ import type { KernelInput } from './inputs.js';
 import { Kernel } from './kernel.js';
 import type { KernelConfig } from './kernel-state.js';
 import type { Order } from '../orders/order.js';
+import { Rng } from '../../test-kit/mulberry32.js';
 
 const SPOT = findBundledInstrument('binance', 'spot', 'BTCUSDT')!;
 const USDM = findBundledInstrument('binance', 'perpetual', 'BTCUSDT')!;
@@ -110,25 +111,6 @@ describe('an imported stop-limit that triggers only in the importing engine', ()
 // ---------------------------------------------------------------------------------------------
 // Claims (a)–(c): the exporting engine as the oracle
 // ---------------------------------------------------------------------------------------------
-
-class Rng {
-  private s: number;
-  constructor(seed: number) {
-    this.s = seed >>> 0;
-  }
-  next(): number {
-    let t = (this.s += 0x6d2b79f5) >>> 0;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  }
-  int(a: number, b: number): number {
-    return a + Math.floor(this.next() * (b - a + 1));
-  }
-  pick<T>(xs: readonly T[]): T {
-    return xs[Math.floor(this.next() * xs.length)]!;
-  }
-}
 
 const P = (n: number) => n.toFixed(2);
 
