@@ -270,7 +270,7 @@ export class MatchingEngine {
    * every order on the market (ADR 0088).
    */
   cancelAll(market: Market, account: string, reason: string): void {
-    const open = inListOrder(this.listed(account, market, isOpenStatusOf), market, CANCEL_ALL_LISTS);
+    const open = inListOrder(this.listed(account, market, ANY_ORDER), market, CANCEL_ALL_LISTS);
     for (const order of open.sort((a, b) => a.arrivalSeq - b.arrivalSeq)) this.cancel(order, market, reason);
   }
 
@@ -282,8 +282,8 @@ export class MatchingEngine {
     const out: Listed[] = [];
     for (const order of this.ctx.openOrdersOn(account, market.instrument.symbol)) {
       if (!isOpenStatus(order.status) || !keep(order)) continue;
-      const list = listHolding(order, market);
-      if (list !== undefined) out.push({ order, list });
+      const held = listHolding(order, market);
+      if (held !== undefined) out.push(held);
     }
     return out;
   }
@@ -715,29 +715,28 @@ export class MatchingEngine {
   }
 }
 
-/**
- * Event time from which a conditional order watches the tape: its arrival, or for a trailing stop with
- * an activation price, once activated, the activation (a price before it found the stop not yet active).
- */
 /** The market's lists an open order can be in. */
 type ListName = 'bids' | 'asks' | 'waiting' | 'conditionals';
 
-/** An open order and the market's list that holds it. */
+/** An open order, the market's list that holds it, and its index there (waiting and conditional lists; 0 on a side, ranked by priority). */
 interface Listed {
   readonly order: Order;
   readonly list: ListName;
+  readonly at: number;
 }
 
 const CANCEL_ALL_LISTS: readonly ListName[] = ['bids', 'asks', 'waiting', 'conditionals'];
 const OCO_SIBLING_LISTS: readonly ListName[] = ['conditionals', 'bids', 'asks', 'waiting'];
 
-const isOpenStatusOf = (o: Order): boolean => isOpenStatus(o.status);
+const ANY_ORDER = (): boolean => true;
 
-/** Which of the market's lists holds `order`; undefined when none does (it is executing). */
-function listHolding(order: Order, market: Market): ListName | undefined {
-  if (market.resting(order.side).has(order)) return order.side === 'BUY' ? 'bids' : 'asks';
-  if (market.conditionals.includes(order)) return 'conditionals';
-  if (market.waiting.includes(order)) return 'waiting';
+/** Where the market's lists hold `order`; undefined when none does (it is executing). */
+function listHolding(order: Order, market: Market): Listed | undefined {
+  if (market.resting(order.side).has(order)) return { order, list: order.side === 'BUY' ? 'bids' : 'asks', at: 0 };
+  const conditional = market.conditionals.indexOf(order);
+  if (conditional >= 0) return { order, list: 'conditionals', at: conditional };
+  const waiting = market.waiting.indexOf(order);
+  if (waiting >= 0) return { order, list: 'waiting', at: waiting };
   return undefined;
 }
 
@@ -747,17 +746,20 @@ function listHolding(order: Order, market: Market): ListName | undefined {
  * conditional lists' orders as they stand in them.
  */
 function inListOrder(listed: Listed[], market: Market, lists: readonly ListName[]): Order[] {
-  if (listed.length < 2) return listed.map((l) => l.order);
-  const place = (l: Listed): number => (l.list === 'waiting' ? market.waiting.indexOf(l.order) : l.list === 'conditionals' ? market.conditionals.indexOf(l.order) : 0);
-  const keyed = listed.map((l) => ({ order: l.order, list: l.list, rank: lists.indexOf(l.list), at: place(l) }));
-  keyed.sort((a, b) => {
-    if (a.rank !== b.rank) return a.rank - b.rank;
-    if (a.list === 'bids' || a.list === 'asks') return a.order === b.order ? 0 : market.resting(a.order.side).before(a.order, b.order) ? -1 : 1;
-    return a.at - b.at;
-  });
-  return keyed.map((k) => k.order);
+  if (listed.length > 1) {
+    listed.sort((a, b) => {
+      if (a.list !== b.list) return lists.indexOf(a.list) - lists.indexOf(b.list);
+      if (a.list === 'bids' || a.list === 'asks') return a.order === b.order ? 0 : market.resting(a.order.side).before(a.order, b.order) ? -1 : 1;
+      return a.at - b.at;
+    });
+  }
+  return listed.map((l) => l.order);
 }
 
+/**
+ * Event time from which a conditional order watches the tape: its arrival, or for a trailing stop with
+ * an activation price, once activated, the activation (a price before it found the stop not yet active).
+ */
 function triggerActiveSince(order: Order): number {
   const since = workingSince(order);
   return order.activatedAt !== undefined && order.activatedAt > since ? order.activatedAt : since;

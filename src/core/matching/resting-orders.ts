@@ -178,7 +178,7 @@ export class RestingOrders {
  * `arrivalSeq` first; within one input an order placed as it stands before a conditional one (a
  * conditional order's arrivalSeq is the input that triggered it, and an input triggers only after
  * the orders it brings — latency releases, placements — are on the book), except orders an import
- * brought (`Order.imported`: the import triggered none of them); then the id as a number (several
+ * brought already triggered (`Order.imported`: the import triggered none of them); then the id as a number (several
  * orders arrive within one input: latency releases, an OCO list, bracket exits, an import; their
  * ids, given in arrival order, rank them; ids are decimal without leading zeros).
  */
